@@ -1,0 +1,40 @@
+export const SERVICE_CATEGORIES = [
+  'testing',
+  'r_and_d',
+  'design',
+  'tech_transfer',
+  'consulting',
+  'instrument_sharing',
+] as const;
+export type ServiceCategory = (typeof SERVICE_CATEGORIES)[number];
+
+export const REDEMPTION_MODES = ['provider_redeemed', 'enterprise_reimbursed'] as const;
+export type RedemptionMode = (typeof REDEMPTION_MODES)[number];
+
+export type SettlementCycle = 'monthly' | 'quarterly';
+
+/** The terms of one immutable policy version: every subsidy on a voucher is computed from these. */
+export interface PolicyTerms {
+  categories: { category: ServiceCategory; ratioBp: number }[];
+  acceptedProvinceCodes: string[];
+  localBonusBp: number;
+  enterpriseAnnualCapFen: number;
+  teamAnnualCapFen: number | null;
+  maxVoucherFen: number;
+  perRedemptionCapFen: number | null;
+  capByController: boolean;
+  voucherValidityDays: number;
+  holdExpiryDays: number;
+  autoApproveMaxFen: number;
+  redemptionModes: RedemptionMode[];
+  settlementCycle: SettlementCycle;
+  relatedPartyBan: boolean;
+}
+
+export interface PolicyVersion {
+  id: string;
+  regionCode: string;
+  version: number;
+  effectiveFrom: string; // YYYY-MM-DD
+  terms: PolicyTerms;
+}
