@@ -27,7 +27,6 @@ export const ERROR_STATUS = {
   INVALID_STATE: HttpStatus.CONFLICT,
   IDEMPOTENCY_CONFLICT: HttpStatus.CONFLICT,
   DUPLICATE: HttpStatus.CONFLICT,
-  PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   ...(Object.fromEntries(RULE_CODES.map((c) => [c, HttpStatus.UNPROCESSABLE_ENTITY])) as Record<RuleCode, HttpStatus>),
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,0 +1,46 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import { AuthModule } from './auth/auth.module';
+import { CommonModule } from './common/common.module';
+import { appConfig, AppConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES } from './config/configuration';
+import { validateEnvironment } from './config/env.validation';
+import { dataSourceOptions } from './database/data-source-options';
+import { HealthController } from './health/health.controller';
+import { LedgerModule } from './ledger/ledger.module';
+import { OrganizationsModule } from './organizations/organizations.module';
+import { RegionsModule } from './regions/regions.module';
+import { SeedModule } from './seed/seed.module';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, envFilePath: ENV_FILES, validate: validateEnvironment, load: [appConfig, databaseConfig, authConfig] }),
+    LoggerModule.forRootAsync({
+      inject: [appConfig.KEY],
+      useFactory: (app: AppConfig) => ({
+        pinoHttp: {
+          level: app.logLevel,
+          genReqId: (req) => (req.headers['x-request-id'] as string) ?? randomUUID(),
+          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          customProps: (req) => ({ user: (req as { user?: { username?: string } }).user?.username }),
+        },
+      }),
+    }),
+    TypeOrmModule.forRootAsync({
+      inject: [databaseConfig.KEY],
+      useFactory: (db: DatabaseConfig) => ({ ...dataSourceOptions(db), migrationsRun: true }),
+    }),
+    ScheduleModule.forRoot(),
+    CommonModule,
+    LedgerModule,
+    RegionsModule,
+    OrganizationsModule,
+    AuthModule,
+    SeedModule,
+  ],
+  controllers: [HealthController],
+})
+export class AppModule {}

@@ -1,0 +1,28 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { fenTransformer } from '../common/database/fen.transformer';
+import { InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
+
+@Entity('audit_entry')
+export class AuditEntry {
+  @PrimaryColumn({ type: 'bigint', transformer: fenTransformer })
+  seq: number;
+  @StrColumn(64) prevHash: string;
+  @StrColumn(64) hash: string;
+  @InstantColumn() at: string;
+  @RefColumn({ nullable: true }) actorId: string | null;
+  @StrColumn(16, { nullable: true }) actorRole: string | null;
+  @StrColumn(48) action: string;
+  @StrColumn(32) entityType: string;
+  @RefColumn() entityId: string;
+  @StrColumn(6, { nullable: true }) regionCode: string | null;
+  @RefColumn({ nullable: true }) organizationId: string | null;
+  /** JSON text, hashed exactly as stored. */
+  @Column({ type: 'text' }) summary: string;
+}
+
+@Entity('audit_head')
+export class AuditHead {
+  @PrimaryColumn({ type: 'integer' }) id: number;
+  @Column({ type: 'bigint', transformer: fenTransformer }) seq: number;
+  @StrColumn(64) hash: string;
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { InjectDataSource } from '@nestjs/typeorm';
+import * as argon2 from 'argon2';
+import { DataSource, EntityManager } from 'typeorm';
+import { AccessTokenClaims } from '../common/auth/jwt.strategy';
+import { clock } from '../common/clock';
+import { Role } from '../common/context/request-context';
+import { TransactionService } from '../common/database/transaction.service';
+import { DomainError } from '../common/errors/domain-error';
+import { newId } from '../common/ids';
+import { authConfig, AuthConfig } from '../config/configuration';
+import { OrganizationView } from '../organizations/organization.dto';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { LoginView, RegisterInput, RegistrationView, UserView } from './auth.dto';
+import { User } from './user.entity';
+
+// OWASP's argon2id minimum: strong enough, and quick enough that login is not a denial-of-service lever.
+const HASH_OPTIONS = { type: argon2.argon2id as 2, raw: false as const, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+export const userView = (u: User): UserView => ({
+  id: u.id,
+  username: u.username,
+  role: u.role,
+  ...(u.organizationId ? { organizationId: u.organizationId } : {}),
+  ...(u.regionCode ? { regionCode: u.regionCode } : {}),
+});
+
+@Injectable()
+export class AuthService {
+  private dummyHash?: Promise<string>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: TransactionService,
+    private readonly jwt: JwtService,
+    private readonly organizations: OrganizationsService,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+  ) {}
+
+  async login(username: string, password: string): Promise<LoginView> {
+    const user = await this.dataSource.getRepository(User).findOneBy({ username });
+    // Verify against a dummy hash for unknown users so timing does not reveal which usernames exist.
+    const hash = user?.passwordHash ?? (await (this.dummyHash ??= argon2.hash('not-a-password', HASH_OPTIONS)));
+    const ok = await argon2.verify(hash, password).catch(() => false);
+    if (!user || !ok) throw new DomainError('UNAUTHENTICATED', 'unknown username or wrong password');
+    const claims: AccessTokenClaims = { sub: user.id, username: user.username, role: user.role, org: user.organizationId, region: user.regionCode };
+    const accessToken = await this.jwt.signAsync(claims, { algorithm: 'HS256', expiresIn: this.config.jwtTtlSec });
+    return { accessToken, tokenType: 'Bearer', expiresIn: this.config.jwtTtlSec, user: userView(user) };
+  }
+
+  async register(input: RegisterInput): Promise<RegistrationView> {
+    const passwordHash = await argon2.hash(input.password, HASH_OPTIONS);
+    return this.tx.run(async (em) => {
+      const organization = await this.organizations.create(em, input.role, input.organization);
+      const user = await this.createUser(em, { username: input.username, passwordHash, role: input.role, organizationId: organization.id, regionCode: null });
+      return { user: userView(user), organization: OrganizationView.of(organization) };
+    });
+  }
+
+  /** Bureau and platform accounts come from the seed (or an operator); they have a region, not an organization. */
+  async createStaffUser(em: EntityManager, username: string, password: string, role: Role, regionCode: string | null): Promise<User> {
+    return this.createUser(em, { username, passwordHash: await argon2.hash(password, HASH_OPTIONS), role, organizationId: null, regionCode });
+  }
+
+  private async createUser(em: EntityManager, fields: Omit<User, 'id' | 'createdAt'>): Promise<User> {
+    if (await em.getRepository(User).existsBy({ username: fields.username })) {
+      throw new DomainError('DUPLICATE', `username ${fields.username} is taken`);
+    }
+    const user: User = { id: newId(), createdAt: clock.iso(), ...fields };
+    await em.getRepository(User).insert(user);
+    this.tx.audit({ action: 'user.created', entityType: 'user', entityId: user.id, regionCode: user.regionCode, organizationId: user.organizationId, summary: { username: user.username, role: user.role } });
+    return user;
+  }
+}

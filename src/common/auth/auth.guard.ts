@@ -1,0 +1,47 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
+import { Actor, requestContext, Role } from '../context/request-context';
+import { DomainError } from '../errors/domain-error';
+import { PUBLIC_KEY, ROLES_KEY } from './decorators';
+
+/**
+ * Global guard: every route needs a valid token unless marked @Public(); a route's @Authenticated(roles)
+ * narrows the roles. The caller becomes the request context's actor (audit, idempotency scope).
+ */
+@Injectable()
+export class AuthGuard extends PassportAuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets);
+    const req = context.switchToHttp().getRequest();
+    if (isPublic) {
+      // A public route still knows its caller when a valid token is offered.
+      if (req.headers.authorization) await (super.canActivate(context) as Promise<boolean>).catch(() => false);
+      this.remember(req.user);
+      return true;
+    }
+    await super.canActivate(context);
+    const actor: Actor = req.user;
+    const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
+    if (roles.length > 0 && !roles.includes(actor.role)) {
+      throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
+    }
+    this.remember(actor);
+    return true;
+  }
+
+  handleRequest<T>(err: unknown, user: T): T {
+    if (err || !user) throw new DomainError('UNAUTHENTICATED', 'a valid bearer token is required');
+    return user;
+  }
+
+  private remember(actor: Actor | undefined) {
+    const store = requestContext.getStore();
+    if (store && actor) store.actor = actor;
+  }
+}

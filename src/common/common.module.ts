@@ -1,0 +1,19 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AuthGuard } from './auth/auth.guard';
+import { TransactionService } from './database/transaction.service';
+import { ErrorFilter } from './http/error.filter';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+
+/** Cross-cutting pieces, once: transactions, the auth guard, idempotency, the error filter. */
+@Global()
+@Module({
+  providers: [
+    TransactionService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    { provide: APP_FILTER, useClass: ErrorFilter },
+  ],
+  exports: [TransactionService],
+})
+export class CommonModule {}

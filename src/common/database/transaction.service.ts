@@ -1,0 +1,99 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Mutex } from 'async-mutex';
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { appendToChain } from '../../audit/audit-chain';
+import { AuditDraft, ContextStore, requestContext } from '../context/request-context';
+import { isRetryable, isUniqueViolation } from './db-errors';
+import { IdempotencyRecord } from '../idempotency/idempotency-record.entity';
+import { clock } from '../clock';
+import { newId } from '../ids';
+
+/** Thrown when a concurrent request with the same Idempotency-Key committed first. */
+export class IdempotencyRace extends Error {}
+
+const MAX_ATTEMPTS = 6;
+
+/**
+ * The one way to run a unit of work. On MariaDB/MySQL transactions run concurrently at READ COMMITTED
+ * and are retried on deadlock. better-sqlite3 gives TypeORM a single connection, so on SQLite they run
+ * one at a time (STACK.md) — which also makes them serialisable.
+ */
+@Injectable()
+export class TransactionService {
+  private readonly logger = new Logger(TransactionService.name);
+  private readonly sqliteQueue: Mutex | null;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.sqliteQueue = this.isSqlite ? new Mutex() : null;
+  }
+
+  get isSqlite(): boolean {
+    return this.dataSource.options.type === 'better-sqlite3';
+  }
+
+  async run<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const outer = requestContext.getStore();
+    if (outer?.em) return work(outer.em);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const once = () => this.once(outer, work);
+        const result = this.sqliteQueue ? await this.sqliteQueue.runExclusive(once) : await once();
+        if (outer) outer.idempotency = undefined; // claimed and committed: later transactions of this request don't claim again
+        return result;
+      } catch (e) {
+        if (!isRetryable(e) || attempt >= MAX_ATTEMPTS) throw e;
+        this.logger.warn(`transaction retried after ${(e as Error).message} (attempt ${attempt})`);
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /** Records an audit entry in the current transaction (appended to the hash chain at commit). */
+  audit(draft: AuditDraft): void {
+    const store = requestContext.getStore();
+    if (!store?.em || !store.audit) throw new Error('audit outside a transaction');
+    store.audit.push(draft);
+  }
+
+  /** Reads a row for update: a row lock on MariaDB/MySQL; SQLite transactions are already exclusive. */
+  async lock<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, where: Partial<E>): Promise<E | null> {
+    const query = em.getRepository(entity).createQueryBuilder('row').where(where);
+    if (!this.isSqlite) query.setLock('pessimistic_write');
+    return query.getOne();
+  }
+
+  private once<T>(outer: ContextStore | undefined, work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const run = async (em: EntityManager) => {
+      const store: ContextStore = { ...outer, em, audit: [] };
+      return requestContext.run(store, async () => {
+        if (outer?.idempotency) await this.claimKey(em, outer);
+        const result = await work(em);
+        await appendToChain(em, store.audit!, store.actor, this.isSqlite);
+        return result;
+      });
+    };
+    return this.isSqlite ? this.dataSource.transaction(run) : this.dataSource.transaction('READ COMMITTED', run);
+  }
+
+  /** Inserting the key inside the transaction makes "executed" and "key recorded" one atomic fact. */
+  private async claimKey(em: EntityManager, store: ContextStore): Promise<void> {
+    const claim = store.idempotency!;
+    try {
+      await em.getRepository(IdempotencyRecord).insert({
+        id: newId(),
+        callerId: claim.callerId,
+        idemKey: claim.key,
+        route: claim.route,
+        requestHash: claim.requestHash,
+        responseStatus: null,
+        responseBody: null,
+        createdAt: clock.iso(),
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new IdempotencyRace();
+      throw e;
+    }
+  }
+}
+

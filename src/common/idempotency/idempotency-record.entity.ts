@@ -1,0 +1,15 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { InstantColumn, IntColumn, RefColumn, StrColumn } from '../database/columns';
+
+@Entity('idempotency_record')
+export class IdempotencyRecord {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @RefColumn() callerId: string;
+  @StrColumn(128) idemKey: string;
+  @StrColumn(200) route: string;
+  @StrColumn(64) requestHash: string;
+  @IntColumn({ nullable: true }) responseStatus: number | null;
+  /** The first response's JSON, replayed verbatim. */
+  @Column({ type: 'text', nullable: true }) responseBody: string | null;
+  @InstantColumn() createdAt: string;
+}

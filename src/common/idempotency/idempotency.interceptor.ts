@@ -1,0 +1,100 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { from, lastValueFrom, Observable } from 'rxjs';
+import { DataSource } from 'typeorm';
+import { clock } from '../clock';
+import { requestContext } from '../context/request-context';
+import { IdempotencyRace, TransactionService } from '../database/transaction.service';
+import { DomainError } from '../errors/domain-error';
+import { newId } from '../ids';
+import { IdempotencyRecord } from './idempotency-record.entity';
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+const RACE_WAIT_MS = 5_000;
+
+/** JSON with sorted keys, so the same body always hashes the same. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+      : JSON.stringify(v ?? null);
+
+/**
+ * Honours `Idempotency-Key` on every POST: the first request's status and body are stored in the
+ * database and replayed for the same key and body; another body under the same key is a conflict.
+ * The key is recorded inside the request's own transaction (TransactionService), so two concurrent
+ * duplicates can never both execute: the loser waits for the winner's response and replays it.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: TransactionService,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const key = req.header('idempotency-key');
+    if (req.method !== 'POST' || key === undefined) return next.handle();
+    return from(this.handle(req, http.getResponse<Response>(), key, next));
+  }
+
+  private get records() {
+    return this.dataSource.getRepository(IdempotencyRecord);
+  }
+
+  private async handle(req: Request, res: Response, key: string, next: CallHandler): Promise<unknown> {
+    if (!KEY_PATTERN.test(key)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–128 printable ASCII characters');
+    const store = requestContext.getStore()!;
+    const callerId = store.actor?.userId ?? 'anonymous';
+    const route = `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 200);
+    const requestHash = createHash('sha256').update(`${route}\n${canonical(req.body)}`).digest('hex');
+
+    const existing = await this.records.findOneBy({ callerId, idemKey: key });
+    if (existing) return this.replay(existing, requestHash, res);
+
+    store.idempotency = { callerId, key, route, requestHash };
+    let body: unknown;
+    try {
+      body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    } catch (e) {
+      if (!(e instanceof IdempotencyRace)) throw e;
+      return this.replay(await this.awaitWinner(callerId, key), requestHash, res);
+    }
+    store.idempotency = undefined;
+    // The claim row exists when the handler ran a transaction; otherwise record the response now.
+    const response = { responseStatus: res.statusCode, responseBody: JSON.stringify(body ?? null) };
+    await this.tx.run(async (em) => {
+      const records = em.getRepository(IdempotencyRecord);
+      const updated = await records.update({ callerId, idemKey: key }, response);
+      if (!updated.affected) {
+        await records.createQueryBuilder().insert().values({ id: newId(), callerId, idemKey: key, route, requestHash, ...response, createdAt: clock.iso() }).orIgnore().execute();
+      }
+    });
+    return body;
+  }
+
+  private replay(record: IdempotencyRecord, requestHash: string, res: Response): unknown {
+    if (record.requestHash !== requestHash) {
+      throw new DomainError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request');
+    }
+    if (record.responseStatus === null) throw new DomainError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
+    res.status(record.responseStatus);
+    res.setHeader('Idempotent-Replayed', 'true');
+    return JSON.parse(record.responseBody ?? 'null');
+  }
+
+  /** The winner committed; its response is written a moment later. */
+  private async awaitWinner(callerId: string, key: string): Promise<IdempotencyRecord> {
+    const deadline = Date.now() + RACE_WAIT_MS;
+    for (;;) {
+      const record = await this.records.findOneByOrFail({ callerId, idemKey: key });
+      if (record.responseStatus !== null || Date.now() > deadline) return record;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../common/paths';
+import { Logger } from '@nestjs/common';
+import { ConfigType, registerAs } from '@nestjs/config';
+import { randomBytes } from 'node:crypto';
+import { validateEnvironment } from './env.validation';
+
+const env = () => validateEnvironment(process.env);
+
+export const appConfig = registerAs('app', () => {
+  const e = env();
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
+    bodyLimit: e.BODY_LIMIT,
+    logLevel: e.LOG_LEVEL,
+    demoPassword: e.DEMO_PASSWORD,
+    seedDemo: e.SEED_DEMO,
+    sweepIntervalSec: e.SWEEP_INTERVAL_SEC,
+  };
+});
+
+export const databaseConfig = registerAs('database', () => {
+  const e = env();
+  return { type: e.DB_TYPE, path: e.DB_PATH, host: e.DB_HOST, port: e.DB_PORT, user: e.DB_USER, password: e.DB_PASSWORD, name: e.DB_NAME, poolSize: e.DB_POOL_SIZE };
+});
+
+export const authConfig = registerAs('auth', () => {
+  const e = env();
+  let jwtSecret = e.JWT_SECRET;
+  if (!jwtSecret) {
+    jwtSecret = randomBytes(32).toString('hex');
+    new Logger('Config').warn('JWT_SECRET is not set: generated a random one; tokens will not survive a restart (set it in production)');
+  }
+  return { jwtSecret, jwtTtlSec: e.JWT_TTL };
+});
+
+export type AppConfig = ConfigType<typeof appConfig>;
+export type DatabaseConfig = ConfigType<typeof databaseConfig>;
+export type AuthConfig = ConfigType<typeof authConfig>;
+
+/** Where settings come from, in precedence order after the process environment. */
+export const ENV_FILES = ['.env', 'config/default.env'].map((f) => join(projectRoot, f));
+
+/** For entry points outside Nest (CLI, benchmark): the same files ConfigModule reads, never overriding the environment. */
+export function loadEnvFiles(): void {
+  for (const file of ENV_FILES) if (existsSync(file)) process.loadEnvFile(file);
+}

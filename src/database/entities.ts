@@ -1,0 +1,18 @@
+import { AuditEntry, AuditHead } from '../audit/audit-entry.entity';
+import { User } from '../auth/user.entity';
+import { AnnualGrant, Budget } from '../budgets/budget.entity';
+import { Claim } from '../claims/claim.entity';
+import { IdempotencyRecord } from '../common/idempotency/idempotency-record.entity';
+import { Facility } from '../facilities/facility.entity';
+import { LedgerTransfer } from '../ledger/ledger-transfer.entity';
+import { Organization } from '../organizations/organization.entity';
+import { Sanction } from '../oversight/sanction.entity';
+import { Policy } from '../policies/policy.entity';
+import { Redemption } from '../redemptions/redemption.entity';
+import { Settlement, SettlementLine } from '../settlement/settlement.entity';
+import { SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
+
+export const ENTITIES = [
+  AuditEntry, AuditHead, User, Organization, Policy, Budget, AnnualGrant, SerialCounter, VoucherApplication, Voucher,
+  Facility, Redemption, Claim, Settlement, SettlementLine, LedgerTransfer, IdempotencyRecord, Sanction,
+];

@@ -1,0 +1,15 @@
+import { Entity, PrimaryColumn } from 'typeorm';
+import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
+
+/** An immutable, balanced movement: amountFen leaves debitAccount and enters creditAccount. */
+@Entity('ledger_transfer')
+export class LedgerTransfer {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @StrColumn(80) debitAccount: string;
+  @StrColumn(80) creditAccount: string;
+  @FenColumn() amountFen: number;
+  @StrColumn(32) kind: string;
+  @StrColumn(32) refType: string;
+  @RefColumn() refId: string;
+  @InstantColumn() createdAt: string;
+}

@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, ObjectLiteral, EntityTarget } from 'typeorm';
+import { Budget } from '../budgets/budget.entity';
+import { clock } from '../common/clock';
+import { TransactionService } from '../common/database/transaction.service';
+import { DomainError, ruleBroken } from '../common/errors/domain-error';
+import { newId } from '../common/ids';
+import { Voucher } from '../vouchers/voucher.entity';
+import { account } from './accounts';
+import { LedgerTransfer } from './ledger-transfer.entity';
+
+interface Leg {
+  debit: string;
+  credit: string;
+  amountFen: number;
+}
+interface Ref {
+  kind: string;
+  refType: string;
+  refId: string;
+}
+
+/**
+ * The one place money moves. Each method changes row balances with guarded single-statement updates
+ * (so nothing goes negative under any concurrency) and writes the matching balanced transfers, inside
+ * the caller's transaction.
+ */
+@Injectable()
+export class LedgerService {
+  constructor(private readonly tx: TransactionService) {}
+
+  /** Sets a budget's total; the difference moves between the appropriation and the available budget. */
+  async setBudgetTotal(em: EntityManager, regionCode: string, year: number, totalFen: number): Promise<Budget> {
+    await em.getRepository(Budget).createQueryBuilder().insert()
+      .values({ regionCode, year, totalFen: 0, availableFen: 0, committedFen: 0, updatedAt: clock.iso() }).orIgnore().execute();
+    const budget = (await this.tx.lock(em, Budget, { regionCode, year }))!;
+    if (totalFen < budget.committedFen) {
+      throw ruleBroken('BUDGET_BELOW_COMMITTED', `the ${year} budget of ${regionCode} cannot go below the ${budget.committedFen} fen already committed`);
+    }
+    const delta = totalFen - budget.totalFen;
+    if (delta === 0) return budget;
+    await this.guarded(em, Budget, { regionCode, year }, 'available_fen + :delta >= 0 AND total_fen = :before',
+      { totalFen: () => ':total', availableFen: () => 'available_fen + :delta', updatedAt: clock.iso() },
+      { delta, before: budget.totalFen, total: totalFen }, 'INVALID_STATE');
+    const [funds, available] = [account.funds(regionCode, year), account.budget(regionCode, year)];
+    await this.record(em, [delta > 0 ? { debit: funds, credit: available, amountFen: delta } : { debit: available, credit: funds, amountFen: -delta }],
+      { kind: 'budget.appropriation', refType: 'budget', refId: `${regionCode}-${year}` });
+    return { ...budget, totalFen, availableFen: budget.availableFen + delta };
+  }
+
+  /** Issuing a voucher commits its face value from the budget; BUDGET_EXHAUSTED when it does not fit. */
+  async fundVoucher(em: EntityManager, voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>, amountFen: number): Promise<void> {
+    const { issuingRegionCode: regionCode, budgetYear: year } = voucher;
+    await this.guarded(em, Budget, { regionCode, year }, 'available_fen >= :x',
+      { availableFen: () => 'available_fen - :x', committedFen: () => 'committed_fen + :x', updatedAt: clock.iso() }, { x: amountFen },
+      'BUDGET_EXHAUSTED', `the ${year} budget of ${regionCode} has less than ${amountFen} fen available`);
+    await this.guarded(em, Voucher, { id: voucher.id }, 'available_fen = 0 AND face_value_fen = 0',
+      { availableFen: () => ':x', faceValueFen: () => ':x' }, { x: amountFen }, 'INVALID_STATE');
+    await this.record(em, [{ debit: account.budget(regionCode, year), credit: account.voucherAvailable(voucher.id), amountFen }],
+      { kind: 'voucher.issue', refType: 'voucher', refId: voucher.id });
+  }
+
+  /** Places a hold: available → held. VOUCHER_INSUFFICIENT_BALANCE when the balance moved under us. */
+  async hold(em: EntityManager, voucherId: string, amountFen: number, redemptionId: string): Promise<void> {
+    await this.guarded(em, Voucher, { id: voucherId }, "available_fen >= :x AND status = 'active'",
+      { availableFen: () => 'available_fen - :x', heldFen: () => 'held_fen + :x', updatedAt: clock.iso() }, { x: amountFen },
+      'VOUCHER_INSUFFICIENT_BALANCE', `the voucher has less than ${amountFen} fen available`);
+    await this.record(em, [{ debit: account.voucherAvailable(voucherId), credit: account.voucherHeld(voucherId), amountFen }],
+      { kind: 'redemption.hold', refType: 'redemption', refId: redemptionId });
+    await this.refreshExhausted(em, voucherId);
+  }
+
+  /** Captures part or all of a hold: captured → spent, the rest back to available. */
+  async capture(em: EntityManager, voucherId: string, heldFen: number, capturedFen: number, redemptionId: string): Promise<void> {
+    const releasedFen = heldFen - capturedFen;
+    await this.guarded(em, Voucher, { id: voucherId }, 'held_fen >= :held',
+      { heldFen: () => 'held_fen - :held', spentFen: () => 'spent_fen + :captured', availableFen: () => 'available_fen + :released', updatedAt: clock.iso() },
+      { held: heldFen, captured: capturedFen, released: releasedFen }, 'INVALID_STATE');
+    await this.record(em, [
+      { debit: account.voucherHeld(voucherId), credit: account.voucherSpent(voucherId), amountFen: capturedFen },
+      { debit: account.voucherHeld(voucherId), credit: account.voucherAvailable(voucherId), amountFen: releasedFen },
+    ], { kind: 'redemption.capture', refType: 'redemption', refId: redemptionId });
+    await this.refreshExhausted(em, voucherId);
+  }
+
+  /** Cancels or expires a hold: held → available. */
+  async releaseHold(em: EntityManager, voucherId: string, heldFen: number, redemptionId: string, kind = 'redemption.release'): Promise<void> {
+    await this.guarded(em, Voucher, { id: voucherId }, 'held_fen >= :x',
+      { heldFen: () => 'held_fen - :x', availableFen: () => 'available_fen + :x', updatedAt: clock.iso() }, { x: heldFen }, 'INVALID_STATE');
+    await this.record(em, [{ debit: account.voucherHeld(voucherId), credit: account.voucherAvailable(voucherId), amountFen: heldFen }],
+      { kind, refType: 'redemption', refId: redemptionId });
+    await this.refreshExhausted(em, voucherId);
+  }
+
+  /** Expiry or revocation: the unused balance goes back to the budget. Returns what was released. */
+  async releaseVoucher(em: EntityManager, voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>, kind: string): Promise<number> {
+    const row = (await this.tx.lock(em, Voucher, { id: voucher.id }))!;
+    const x = row.availableFen;
+    if (x === 0) return 0;
+    await this.guarded(em, Voucher, { id: voucher.id }, 'available_fen = :x',
+      { availableFen: () => '0', releasedFen: () => 'released_fen + :x', updatedAt: clock.iso() }, { x }, 'INVALID_STATE');
+    await this.returnToBudget(em, voucher, x);
+    await this.record(em, [{ debit: account.voucherAvailable(voucher.id), credit: account.budget(voucher.issuingRegionCode, voucher.budgetYear), amountFen: x }],
+      { kind, refType: 'voucher', refId: voucher.id });
+    return x;
+  }
+
+  /** A claim approved below what was captured: the difference leaves the voucher's spent balance for the budget. */
+  async reduceSpent(em: EntityManager, voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>, amountFen: number, claimId: string): Promise<void> {
+    if (amountFen === 0) return;
+    await this.guarded(em, Voucher, { id: voucher.id }, 'spent_fen >= :x',
+      { spentFen: () => 'spent_fen - :x', releasedFen: () => 'released_fen + :x', updatedAt: clock.iso() }, { x: amountFen }, 'INVALID_STATE');
+    await this.returnToBudget(em, voucher, amountFen);
+    await this.record(em, [{ debit: account.voucherSpent(voucher.id), credit: account.budget(voucher.issuingRegionCode, voucher.budgetYear), amountFen }],
+      { kind: 'claim.reduction', refType: 'claim', refId: claimId });
+  }
+
+  /** An approved claim becomes a payable of the issuing region to the payee. */
+  async recordPayable(em: EntityManager, regionCode: string, payeeId: string, amountFen: number, claimId: string): Promise<void> {
+    await this.record(em, [{ debit: account.payments(regionCode), credit: account.payable(regionCode, payeeId), amountFen }],
+      { kind: 'claim.approval', refType: 'claim', refId: claimId });
+  }
+
+  /** Settlement paid: each payee's payable moves to paid. */
+  async payOut(em: EntityManager, regionCode: string, lines: { payeeId: string; amountFen: number }[], settlementId: string): Promise<void> {
+    await this.record(em, lines.map((l) => ({ debit: account.payable(regionCode, l.payeeId), credit: account.paid(regionCode, l.payeeId), amountFen: l.amountFen })),
+      { kind: 'settlement.payment', refType: 'settlement', refId: settlementId });
+  }
+
+  private async returnToBudget(em: EntityManager, voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear'>, x: number): Promise<void> {
+    await this.guarded(em, Budget, { regionCode: voucher.issuingRegionCode, year: voucher.budgetYear }, 'committed_fen >= :x',
+      { availableFen: () => 'available_fen + :x', committedFen: () => 'committed_fen - :x', updatedAt: clock.iso() }, { x }, 'INVALID_STATE');
+  }
+
+  /** exhausted ⇔ nothing available and nothing held; a cancelled hold makes an exhausted voucher active again. */
+  private async refreshExhausted(em: EntityManager, voucherId: string): Promise<void> {
+    await em.getRepository(Voucher).createQueryBuilder().update()
+      .set({ status: () => "CASE WHEN available_fen = 0 AND held_fen = 0 THEN 'exhausted' ELSE 'active' END" })
+      .where("id = :voucherId AND status IN ('active', 'exhausted')", { voucherId }).execute();
+  }
+
+  /** One guarded UPDATE; zero rows affected means the guard refused. */
+  private async guarded<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, key: Partial<E>, guard: string,
+    set: Record<string, unknown>, params: Record<string, unknown>, refusal: 'INVALID_STATE' | 'BUDGET_EXHAUSTED' | 'VOUCHER_INSUFFICIENT_BALANCE',
+    message = 'the balance changed concurrently; retry'): Promise<void> {
+    const result = await em.getRepository(entity).createQueryBuilder().update().set(set as never).where(key).andWhere(guard, params).execute();
+    if (!result.affected) throw new DomainError(refusal, message);
+  }
+
+  private async record(em: EntityManager, legs: Leg[], ref: Ref): Promise<void> {
+    const createdAt = clock.iso();
+    const rows = legs.filter((l) => l.amountFen > 0).map((l) => ({ id: newId(), debitAccount: l.debit, creditAccount: l.credit, amountFen: l.amountFen, ...ref, createdAt }));
+    if (rows.length > 0) await em.getRepository(LedgerTransfer).insert(rows);
+  }
+}

@@ -1,0 +1,15 @@
+import { Entity, PrimaryColumn } from 'typeorm';
+import { DateColumn, InstantColumn, IntColumn, JsonColumn, RefColumn, StrColumn } from '../common/database/columns';
+import type { PolicyTerms } from './policy.types';
+
+/** One immutable policy version of a region. */
+@Entity('policy')
+export class Policy {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @StrColumn(6) regionCode: string;
+  @IntColumn() version: number;
+  @DateColumn() effectiveFrom: string;
+  @JsonColumn() terms: PolicyTerms;
+  @RefColumn() createdBy: string;
+  @InstantColumn() createdAt: string;
+}

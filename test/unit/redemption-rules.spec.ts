@@ -1,0 +1,439 @@
+import fc from 'fast-check';
+import { PolicyTerms } from '../../src/policies/policy.types';
+import {
+  areRelated,
+  captureSubsidy,
+  evaluateRedemption,
+  EvaluationInput,
+  provinceOf,
+} from '../../src/redemptions/redemption.rules';
+
+const ANHUI_TERMS: PolicyTerms = {
+  categories: [
+    { category: 'instrument_sharing', ratioBp: 5000 },
+    { category: 'testing', ratioBp: 5000 },
+    { category: 'design', ratioBp: 4000 },
+  ],
+  acceptedProvinceCodes: ['310000', '320000', '340000'],
+  localBonusBp: 1000,
+  enterpriseAnnualCapFen: 50_000_000,
+  teamAnnualCapFen: 10_000_000,
+  maxVoucherFen: 30_000_000,
+  perRedemptionCapFen: null,
+  capByController: false,
+  voucherValidityDays: 365,
+  holdExpiryDays: 14,
+  autoApproveMaxFen: 5_000_000,
+  redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
+  settlementCycle: 'quarterly',
+  relatedPartyBan: true,
+};
+
+const HEFEI_SME = '91340100MA2N000001';
+const SHANGHAI_LAB = '12310000425000001X';
+
+/** A Hefei-issued voucher ordering two hours on a Shanghai transmission electron microscope. */
+function anhuiVoucherAtShanghaiTem(overrides: Partial<EvaluationInput> = {}): EvaluationInput {
+  return {
+    terms: ANHUI_TERMS,
+    today: '2026-06-15',
+    voucher: { status: 'active', availableFen: 30_000_000, validUntil: '2026-12-31', issuingRegionCode: '340100' },
+    facility: { category: 'instrument_sharing', unitPriceFen: 80_000, provinceCode: '310000' },
+    provider: {
+      status: 'active',
+      creditCode: SHANGHAI_LAB,
+      controllerCreditCode: null,
+      relatedCreditCodes: [],
+      sanctioned: false,
+    },
+    enterprise: { creditCode: HEFEI_SME, controllerCreditCode: null, relatedCreditCodes: [], sanctioned: false },
+    quantity: 2,
+    ...overrides,
+  };
+}
+
+const base = anhuiVoucherAtShanghaiTem();
+const withTerms = (terms: Partial<PolicyTerms>) => anhuiVoucherAtShanghaiTem({ terms: { ...ANHUI_TERMS, ...terms } });
+const withVoucher = (voucher: Partial<EvaluationInput['voucher']>) =>
+  anhuiVoucherAtShanghaiTem({ voucher: { ...base.voucher, ...voucher } });
+const withFacility = (facility: Partial<EvaluationInput['facility']>) =>
+  anhuiVoucherAtShanghaiTem({ facility: { ...base.facility, ...facility } });
+
+describe('pricing a redemption', () => {
+  it('an Anhui voucher pays 50% of a Shanghai TEM hour', () => {
+    expect(evaluateRedemption(base)).toEqual({
+      mode: 'provider_redeemed',
+      feeFen: 160_000,
+      ratioBp: 5000,
+      subsidyFen: 80_000,
+      selfPayFen: 80_000,
+      crossProvince: true,
+    });
+  });
+
+  it('a Hefei voucher earns the local bonus at a lab in Wuhu, in its own province', () => {
+    const evaluation = evaluateRedemption(withFacility({ provinceCode: '340200' }));
+    expect(evaluation).toMatchObject({ crossProvince: false, ratioBp: 6000, subsidyFen: 96_000, selfPayFen: 64_000 });
+  });
+
+  it('a Suzhou voucher at a Nanjing lab is not cross-province and earns the bonus', () => {
+    const evaluation = evaluateRedemption(
+      anhuiVoucherAtShanghaiTem({
+        voucher: { ...base.voucher, issuingRegionCode: '320500' },
+        facility: { ...base.facility, provinceCode: '320100' },
+      }),
+    );
+    expect(evaluation).toMatchObject({ crossProvince: false, ratioBp: 6000 });
+  });
+
+  it('the local bonus never lifts the ratio above 100%', () => {
+    const terms = { ...ANHUI_TERMS, categories: [{ category: 'instrument_sharing' as const, ratioBp: 9500 }] };
+    const evaluation = evaluateRedemption(
+      anhuiVoucherAtShanghaiTem({ terms, facility: { ...base.facility, provinceCode: '340100' } }),
+    );
+    expect(evaluation).toMatchObject({ ratioBp: 10000, subsidyFen: 160_000, selfPayFen: 0 });
+  });
+
+  it('rounds the subsidy down in the budget’s favour: half of 333 fen is 166 fen', () => {
+    const evaluation = evaluateRedemption({ ...withFacility({ unitPriceFen: 333 }), quantity: 1 });
+    expect(evaluation).toMatchObject({ feeFen: 333, subsidyFen: 166, selfPayFen: 167 });
+  });
+
+  it('the per-redemption cap lowers the subsidy and the enterprise pays the rest', () => {
+    const evaluation = evaluateRedemption(withTerms({ perRedemptionCapFen: 50_000 }));
+    expect(evaluation).toMatchObject({ feeFen: 160_000, subsidyFen: 50_000, selfPayFen: 110_000 });
+    expect(evaluation.refusal).toBeUndefined();
+  });
+
+  it('a nearly spent voucher pays only what it has left', () => {
+    const evaluation = evaluateRedemption(withVoucher({ availableFen: 12_345 }));
+    expect(evaluation).toMatchObject({ subsidyFen: 12_345, selfPayFen: 147_655 });
+    expect(evaluation.refusal).toBeUndefined();
+  });
+
+  it('the lower of the cap and the balance wins', () => {
+    const input = anhuiVoucherAtShanghaiTem({
+      terms: { ...ANHUI_TERMS, perRedemptionCapFen: 40_000 },
+      voucher: { ...base.voucher, availableFen: 30_000 },
+    });
+    expect(evaluateRedemption(input).subsidyFen).toBe(30_000);
+  });
+
+  it('defaults to 通兑 (provider_redeemed) where the policy allows it', () => {
+    expect(evaluateRedemption(base).mode).toBe('provider_redeemed');
+  });
+
+  it('defaults to 通用 (enterprise_reimbursed) where that is the only mode', () => {
+    const evaluation = evaluateRedemption(withTerms({ redemptionModes: ['enterprise_reimbursed'] }));
+    expect(evaluation.mode).toBe('enterprise_reimbursed');
+    expect(evaluation.refusal).toBeUndefined();
+  });
+
+  it('honours an explicitly chosen allowed mode', () => {
+    expect(evaluateRedemption({ ...base, mode: 'enterprise_reimbursed' }).mode).toBe('enterprise_reimbursed');
+  });
+
+  it('a voucher can still be used on its last valid day', () => {
+    expect(evaluateRedemption({ ...base, today: '2026-12-31' }).refusal).toBeUndefined();
+  });
+
+  it('related parties may trade when the policy does not ban it', () => {
+    const input = anhuiVoucherAtShanghaiTem({
+      terms: { ...ANHUI_TERMS, relatedPartyBan: false },
+      enterprise: { ...base.enterprise, relatedCreditCodes: [SHANGHAI_LAB] },
+    });
+    expect(evaluateRedemption(input).refusal).toBeUndefined();
+  });
+});
+
+describe('refusing a redemption', () => {
+  const refusalOf = (input: EvaluationInput) => evaluateRedemption(input).refusal;
+
+  it('refuses an exhausted voucher as VOUCHER_NOT_ACTIVE', () => {
+    expect(refusalOf(withVoucher({ status: 'exhausted' }))).toEqual({
+      code: 'VOUCHER_NOT_ACTIVE',
+      message: expect.stringContaining('exhausted'),
+    });
+  });
+
+  it('refuses a revoked voucher as VOUCHER_NOT_ACTIVE', () => {
+    expect(refusalOf(withVoucher({ status: 'revoked' }))?.code).toBe('VOUCHER_NOT_ACTIVE');
+  });
+
+  it('refuses a voucher past its validity as VOUCHER_EXPIRED, naming the date', () => {
+    expect(refusalOf({ ...base, today: '2027-01-01' })).toEqual({
+      code: 'VOUCHER_EXPIRED',
+      message: expect.stringContaining('2026-12-31'),
+    });
+  });
+
+  it('refuses a suspended provider as PROVIDER_NOT_ACTIVE', () => {
+    expect(refusalOf({ ...base, provider: { ...base.provider, status: 'suspended' } })).toEqual({
+      code: 'PROVIDER_NOT_ACTIVE',
+      message: expect.stringContaining('suspended'),
+    });
+  });
+
+  it('refuses a sanctioned enterprise as SANCTIONED', () => {
+    expect(refusalOf({ ...base, enterprise: { ...base.enterprise, sanctioned: true } })).toEqual({
+      code: 'SANCTIONED',
+      message: expect.stringContaining(`enterprise ${HEFEI_SME}`),
+    });
+  });
+
+  it('refuses a sanctioned provider as SANCTIONED', () => {
+    expect(refusalOf({ ...base, provider: { ...base.provider, sanctioned: true } })).toEqual({
+      code: 'SANCTIONED',
+      message: expect.stringContaining(`provider ${SHANGHAI_LAB}`),
+    });
+  });
+
+  it('refuses 通用 where the policy only allows 通兑, as MODE_NOT_ALLOWED', () => {
+    const input = { ...withTerms({ redemptionModes: ['provider_redeemed'] }), mode: 'enterprise_reimbursed' as const };
+    expect(refusalOf(input)).toEqual({
+      code: 'MODE_NOT_ALLOWED',
+      message: expect.stringContaining('enterprise_reimbursed'),
+    });
+  });
+
+  it('refuses every mode when the policy allows none', () => {
+    expect(refusalOf(withTerms({ redemptionModes: [] }))?.code).toBe('MODE_NOT_ALLOWED');
+  });
+
+  it('refuses a consulting service the policy does not cover, naming the category', () => {
+    expect(refusalOf(withFacility({ category: 'consulting' }))).toEqual({
+      code: 'CATEGORY_NOT_COVERED',
+      message: expect.stringContaining('consulting'),
+    });
+  });
+
+  it('refuses a Zhejiang lab an Anhui policy does not accept, naming the province', () => {
+    const refusal = refusalOf(withFacility({ provinceCode: '330400' }));
+    expect(refusal?.code).toBe('PROVINCE_NOT_ACCEPTED');
+    expect(refusal?.message).toContain('Zhejiang (330000)');
+  });
+
+  it.each([
+    ['the enterprise lists the lab as a related party', { relatedCreditCodes: [SHANGHAI_LAB] }, {}],
+    ['the lab lists the enterprise as a related party', {}, { relatedCreditCodes: [HEFEI_SME] }],
+    [
+      'both share an actual controller',
+      { controllerCreditCode: '91310000CTRL000001' },
+      { controllerCreditCode: '91310000CTRL000001' },
+    ],
+    ['the lab controls the enterprise', { controllerCreditCode: SHANGHAI_LAB }, {}],
+    ['the enterprise controls the lab', {}, { controllerCreditCode: HEFEI_SME }],
+  ])('refuses a related-party redemption when %s', (_, enterprise, provider) => {
+    const input = anhuiVoucherAtShanghaiTem({
+      enterprise: { ...base.enterprise, ...enterprise },
+      provider: { ...base.provider, ...provider },
+    });
+    expect(refusalOf(input)).toEqual({ code: 'RELATED_PARTY', message: expect.stringContaining(SHANGHAI_LAB) });
+  });
+
+  it('refuses an empty voucher as VOUCHER_INSUFFICIENT_BALANCE, saying there is no balance', () => {
+    expect(refusalOf(withVoucher({ availableFen: 0 }))).toEqual({
+      code: 'VOUCHER_INSUFFICIENT_BALANCE',
+      message: expect.stringContaining('no available balance'),
+    });
+  });
+
+  it('refuses a 1-fen service whose subsidy rounds to zero, saying the subsidy would be zero', () => {
+    const refusal = refusalOf({ ...withFacility({ unitPriceFen: 1 }), quantity: 1 });
+    expect(refusal).toEqual({ code: 'VOUCHER_INSUFFICIENT_BALANCE', message: expect.stringContaining('zero') });
+  });
+
+  it('a refusal still shows the fee and ratio, but holds no subsidy', () => {
+    expect(evaluateRedemption(withFacility({ provinceCode: '330100' }))).toMatchObject({
+      feeFen: 160_000,
+      ratioBp: 5000,
+      subsidyFen: 0,
+      selfPayFen: 160_000,
+      crossProvince: true,
+    });
+  });
+
+  it('an uncovered category shows a ratio of zero', () => {
+    expect(evaluateRedemption(withFacility({ category: 'consulting' }))).toMatchObject({ ratioBp: 0, subsidyFen: 0 });
+  });
+
+  // Break every rule at once, then repair them one by one: each repair reveals the next code in order.
+  const breakers: [string, (input: EvaluationInput) => EvaluationInput][] = [
+    ['VOUCHER_NOT_ACTIVE', (i) => ({ ...i, voucher: { ...i.voucher, status: 'revoked' } })],
+    ['VOUCHER_EXPIRED', (i) => ({ ...i, today: '2027-03-01' })],
+    ['PROVIDER_NOT_ACTIVE', (i) => ({ ...i, provider: { ...i.provider, status: 'public_notice' } })],
+    ['SANCTIONED', (i) => ({ ...i, enterprise: { ...i.enterprise, sanctioned: true } })],
+    ['MODE_NOT_ALLOWED', (i) => ({ ...i, terms: { ...i.terms, redemptionModes: ['provider_redeemed'] }, mode: 'enterprise_reimbursed' })],
+    ['CATEGORY_NOT_COVERED', (i) => ({ ...i, facility: { ...i.facility, category: 'tech_transfer' } })],
+    ['PROVINCE_NOT_ACCEPTED', (i) => ({ ...i, facility: { ...i.facility, provinceCode: '330100' } })],
+    ['RELATED_PARTY', (i) => ({ ...i, enterprise: { ...i.enterprise, controllerCreditCode: SHANGHAI_LAB } })],
+    ['VOUCHER_INSUFFICIENT_BALANCE', (i) => ({ ...i, voucher: { ...i.voucher, availableFen: 0 } })],
+  ];
+  it.each(breakers.map(([code], index) => [code, index] as const))(
+    'checks %s before every later rule',
+    (code, index) => {
+      const input = breakers.slice(index).reduce((acc, [, breakRule]) => breakRule(acc), base);
+      expect(refusalOf(input)?.code).toBe(code);
+    },
+  );
+});
+
+describe('provinceOf and areRelated', () => {
+  it.each([
+    ['340100', '340000'],
+    ['320500', '320000'],
+    ['310000', '310000'],
+    ['330402', '330000'],
+  ])('region %s lies in province %s', (region, province) => {
+    expect(provinceOf(region)).toBe(province);
+  });
+
+  it('two parties without controllers or listed relations are unrelated', () => {
+    expect(areRelated(base.enterprise, base.provider)).toBe(false);
+  });
+
+  it('a controller of null never matches another null controller', () => {
+    const a = { creditCode: 'A', controllerCreditCode: null, relatedCreditCodes: [] };
+    const b = { creditCode: 'B', controllerCreditCode: null, relatedCreditCodes: [] };
+    expect(areRelated(a, b)).toBe(false);
+  });
+});
+
+describe('capturing actual usage', () => {
+  const hold = { unitPriceFen: 80_000, ratioBp: 5000, heldSubsidyFen: 80_000, perRedemptionCapFen: null };
+
+  it('one TEM hour used of two held captures half and releases the rest', () => {
+    expect(captureSubsidy({ ...hold, actualQuantity: 1 })).toEqual({
+      feeFen: 80_000,
+      subsidyFen: 40_000,
+      selfPayFen: 40_000,
+      releasedFen: 40_000,
+    });
+  });
+
+  it('using exactly what was held captures the whole hold', () => {
+    expect(captureSubsidy({ ...hold, actualQuantity: 2 })).toMatchObject({ subsidyFen: 80_000, releasedFen: 0 });
+  });
+
+  it('using more than was held never captures more than the hold', () => {
+    expect(captureSubsidy({ ...hold, actualQuantity: 5 })).toEqual({
+      feeFen: 400_000,
+      subsidyFen: 80_000,
+      selfPayFen: 320_000,
+      releasedFen: 0,
+    });
+  });
+
+  it('zero actual usage captures nothing and releases everything', () => {
+    expect(captureSubsidy({ ...hold, actualQuantity: 0 })).toEqual({
+      feeFen: 0,
+      subsidyFen: 0,
+      selfPayFen: 0,
+      releasedFen: 80_000,
+    });
+  });
+
+  it('the per-redemption cap still applies on capture', () => {
+    expect(captureSubsidy({ ...hold, heldSubsidyFen: 50_000, perRedemptionCapFen: 30_000, actualQuantity: 2 })).toMatchObject({
+      subsidyFen: 30_000,
+      releasedFen: 20_000,
+    });
+  });
+
+  it('rounds the captured subsidy down', () => {
+    expect(captureSubsidy({ ...hold, unitPriceFen: 333, actualQuantity: 1 })).toMatchObject({ subsidyFen: 166 });
+  });
+});
+
+describe('subsidy arithmetic properties', () => {
+  const floorRatio = (feeFen: number, ratioBp: number) => Number((BigInt(feeFen) * BigInt(ratioBp)) / 10000n);
+
+  const arbitraryInput = fc
+    .record({
+      unitPriceFen: fc.integer({ min: 0, max: 10_000_000 }),
+      quantity: fc.integer({ min: 1, max: 1_000 }),
+      categoryRatioBp: fc.integer({ min: 0, max: 10_000 }),
+      localBonusBp: fc.integer({ min: 0, max: 3_000 }),
+      availableFen: fc.integer({ min: 0, max: 1_000_000_000 }),
+      perRedemptionCapFen: fc.option(fc.integer({ min: 0, max: 100_000_000 }), { nil: null }),
+      provinceCode: fc.constantFrom('310000', '320100', '340100', '340200'),
+    })
+    .map((a) =>
+      anhuiVoucherAtShanghaiTem({
+        terms: {
+          ...ANHUI_TERMS,
+          categories: [{ category: 'instrument_sharing', ratioBp: a.categoryRatioBp }],
+          localBonusBp: a.localBonusBp,
+          perRedemptionCapFen: a.perRedemptionCapFen,
+        },
+        voucher: { ...base.voucher, availableFen: a.availableFen },
+        facility: { ...base.facility, unitPriceFen: a.unitPriceFen, provinceCode: a.provinceCode },
+        quantity: a.quantity,
+      }),
+    );
+
+  it('the subsidy is within the ratio, the balance and the cap, and subsidy + self-pay = fee', () => {
+    fc.assert(
+      fc.property(arbitraryInput, (input) => {
+        const e = evaluateRedemption(input);
+        expect(e.feeFen).toBe(input.facility.unitPriceFen * input.quantity);
+        expect(e.ratioBp).toBeLessThanOrEqual(10_000);
+        expect(e.subsidyFen).toBeGreaterThanOrEqual(0);
+        expect(e.subsidyFen).toBeLessThanOrEqual(floorRatio(e.feeFen, e.ratioBp));
+        expect(e.subsidyFen).toBeLessThanOrEqual(input.voucher.availableFen);
+        expect(e.subsidyFen).toBeLessThanOrEqual(input.terms.perRedemptionCapFen ?? Infinity);
+        expect(e.subsidyFen + e.selfPayFen).toBe(e.feeFen);
+        expect(Number.isSafeInteger(e.subsidyFen) && Number.isSafeInteger(e.selfPayFen)).toBe(true);
+        expect(e.refusal === undefined).toBe(e.subsidyFen > 0);
+      }),
+    );
+  });
+
+  it('ordering more never earns a smaller subsidy', () => {
+    fc.assert(
+      fc.property(arbitraryInput, fc.integer({ min: 1, max: 1_000 }), (input, more) => {
+        const less = evaluateRedemption(input).subsidyFen;
+        const larger = evaluateRedemption({ ...input, quantity: input.quantity + more }).subsidyFen;
+        expect(larger).toBeGreaterThanOrEqual(less);
+      }),
+    );
+  });
+
+  it('a capture never exceeds the hold, and captured + released = held', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 2_000 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 0, max: 1_000_000_000 }),
+        fc.option(fc.integer({ min: 0, max: 100_000_000 }), { nil: null }),
+        (unitPriceFen, actualQuantity, ratioBp, heldSubsidyFen, perRedemptionCapFen) => {
+          const c = captureSubsidy({ unitPriceFen, actualQuantity, ratioBp, heldSubsidyFen, perRedemptionCapFen });
+          expect(c.subsidyFen).toBeGreaterThanOrEqual(0);
+          expect(c.subsidyFen).toBeLessThanOrEqual(heldSubsidyFen);
+          expect(c.subsidyFen).toBeLessThanOrEqual(floorRatio(c.feeFen, ratioBp));
+          expect(c.releasedFen).toBeGreaterThanOrEqual(0);
+          expect(c.subsidyFen + c.releasedFen).toBe(heldSubsidyFen);
+          expect(c.subsidyFen + c.selfPayFen).toBe(c.feeFen);
+        },
+      ),
+    );
+  });
+
+  it('capturing exactly the held quantity captures exactly the hold', () => {
+    fc.assert(
+      fc.property(arbitraryInput, (input) => {
+        const e = evaluateRedemption(input);
+        fc.pre(e.refusal === undefined);
+        const c = captureSubsidy({
+          unitPriceFen: input.facility.unitPriceFen,
+          actualQuantity: input.quantity,
+          ratioBp: e.ratioBp,
+          heldSubsidyFen: e.subsidyFen,
+          perRedemptionCapFen: input.terms.perRedemptionCapFen,
+        });
+        expect(c).toEqual({ feeFen: e.feeFen, subsidyFen: e.subsidyFen, selfPayFen: e.selfPayFen, releasedFen: 0 });
+      }),
+    );
+  });
+});
