@@ -14,6 +14,14 @@ import { LedgerModule } from './ledger/ledger.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RegionsModule } from './regions/regions.module';
 import { SeedModule } from './seed/seed.module';
+import { PoliciesModule } from './policies/policies.module';
+import { BudgetsModule } from './budgets/budgets.module';
+import { VouchersModule } from './vouchers/vouchers.module';
+import { FacilitiesModule } from './facilities/facilities.module';
+import { RedemptionsModule } from './redemptions/redemptions.module';
+import { ClaimsModule } from './claims/claims.module';
+import { SettlementModule } from './settlement/settlement.module';
+import { OversightModule } from './oversight/oversight.module';
 
 @Module({
   imports: [
@@ -39,6 +47,14 @@ import { SeedModule } from './seed/seed.module';
     RegionsModule,
     OrganizationsModule,
     AuthModule,
+    PoliciesModule,
+    BudgetsModule,
+    VouchersModule,
+    FacilitiesModule,
+    RedemptionsModule,
+    ClaimsModule,
+    SettlementModule,
+    OversightModule,
     SeedModule,
   ],
   controllers: [HealthController],

@@ -421,7 +421,7 @@ class CertificateLayout {
       const top = this.y + pad;
       let labelHeight = line(doc, f.zh, this.x + 8, top, { bold: true, size: 10.5, color: c.text });
       labelHeight += line(doc, f.en, this.x + 8, top + labelHeight - 2, { size: 7.5, color: c.muted }) - 2;
-      const valueHeight = block(doc, this.fieldValue(f.key), valueX, top + 2, valueWidth, { size: 12, color: c.text });
+      const valueHeight = block(doc, this.fieldValue(f.key), valueX, top + 2, valueWidth, { size: 12, color: c.text }, 3);
       this.y = top + Math.max(labelHeight, valueHeight + 2) + pad;
     }
     this.y += 12;
@@ -468,6 +468,9 @@ class CertificateLayout {
     block(doc, t.notes.en, this.x, top + zhHeight + 2, this.width, { size: 7, color: c.muted }, 3);
   }
 }
+
+const TOTALS_HEIGHT = 70;
+const SIGNATURES_HEIGHT = 92;
 
 class StatementLayout {
   private readonly x: number;
@@ -516,6 +519,8 @@ class StatementLayout {
     }
     if (this.doc.bufferedPageRange().count > 1) this.subtotal();
     this.totalRow();
+    // The sign-off boxes stay on the page that states what they approve.
+    this.ensureSpace(TOTALS_HEIGHT + 20 + SIGNATURES_HEIGHT);
     this.totals();
     this.signatures();
     this.footers();
@@ -694,8 +699,7 @@ class StatementLayout {
 
   private totals(): void {
     const { doc, t, d, c } = this;
-    const h = 70;
-    this.ensureSpace(h + 10);
+    const h = TOTALS_HEIGHT;
     doc.save().lineWidth(0.8).fillColor(c.panel).strokeColor(c.rule).rect(this.x, this.y, this.width, h).fillAndStroke().restore();
     doc.save().rect(this.x, this.y, 4, h).fill(c.primary).restore();
     const claims = d.lines.reduce((s, l) => s + l.claimCount, 0);
@@ -712,8 +716,7 @@ class StatementLayout {
 
   private signatures(): void {
     const { doc, t, c } = this;
-    const h = 92;
-    this.ensureSpace(h);
+    const h = SIGNATURES_HEIGHT;
     const gap = 10;
     const n = t.signatures.length;
     const w = (this.width - gap * (n - 1)) / n;

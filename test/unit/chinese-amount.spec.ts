@@ -108,7 +108,7 @@ describe('toChineseCapitalAmount: 大写 amounts as on invoices and cheques', ()
       fc.property(sparse, (fen) => {
         const text = toChineseCapitalAmount(fen);
         expect(readCapital(text)).toBe(fen);
-        expect(text).not.toMatch(/零零|零[万亿元]|^零(?!元整)/);
+        if (fen > 0) expect(text).not.toMatch(/零零|零[万亿元]|^零/);
         expect(text).toMatch(/(元整|角|分)$/);
       }),
       { numRuns: 2_000 },

@@ -1,0 +1,262 @@
+import { createHmac } from 'node:crypto';
+import { clock, DAY_MS } from '../../src/common/clock';
+import { makeCreditCode } from '../../src/organizations/credit-code';
+import { auth, creditCodeIn, PASSWORD, TestApp } from '../support/test-app';
+
+describe('service foundation', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start()));
+  afterAll(() => t.close());
+
+  describe('health, docs, regions', () => {
+    it('reports the database up', async () => {
+      const res = await t.http.get('/api/health').expect(200);
+      expect(res.body).toEqual({ status: 'ok', database: { type: expect.any(String), status: 'up' } });
+    });
+
+    it('serves the OpenAPI document describing the contract', async () => {
+      const res = await t.http.get('/docs-json').expect(200);
+      expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/auth/login', '/api/auth/register', '/api/providers/{id}/admit', '/api/regions']));
+    });
+
+    it('lists the four provinces and the cities named in DOMAIN.md', async () => {
+      const res = await t.http.get('/api/regions').expect(200);
+      const codes = res.body.map((r: { code: string }) => r.code);
+      expect(codes).toEqual(expect.arrayContaining(['310000', '320000', '330000', '340000', '340100', '340200', '320100', '320500', '330100', '330200', '330400']));
+      expect(res.body.find((r: { code: string }) => r.code === '340100')).toEqual({ code: '340100', name: '合肥市', level: 'city', parentCode: '340000' });
+    });
+  });
+
+  describe('login', () => {
+    it('logs a bureau in with the demo password', async () => {
+      const res = await t.http.post('/api/auth/login').send({ username: 'bureau-ah', password: 'demo-pass-2026' }).expect(200);
+      expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, user: { username: 'bureau-ah', role: 'bureau', regionCode: '340000' } });
+      expect(res.body.accessToken).toEqual(expect.any(String));
+    });
+
+    it.each([
+      ['a wrong password', { username: 'bureau-ah', password: 'wrong-password' }],
+      ['an unknown user', { username: 'nobody', password: 'demo-pass-2026' }],
+    ])('refuses %s with 401', async (_, body) => {
+      const res = await t.http.post('/api/auth/login').send(body).expect(401);
+      expect(res.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: expect.any(String) });
+    });
+  });
+
+  describe('registration', () => {
+    it('registers a Hefei enterprise: active, its region the city of its credit code', async () => {
+      const creditCode = creditCodeIn('340104');
+      const res = await t.http
+        .post('/api/auth/register')
+        .send({ username: 'hefei-micronano', password: PASSWORD, role: 'enterprise', organization: { name: '合肥微纳新材料科技有限公司', creditCode, kind: 'startup_team' } })
+        .expect(201);
+      expect(res.body.user).toMatchObject({ username: 'hefei-micronano', role: 'enterprise', organizationId: res.body.organization.id });
+      expect(res.body.organization).toMatchObject({ name: '合肥微纳新材料科技有限公司', creditCode, type: 'enterprise', kind: 'startup_team', regionCode: '340100', provinceCode: '340000', status: 'active' });
+    });
+
+    it('registers a Shanghai provider as applied, region the province', async () => {
+      const res = await t.http
+        .post('/api/auth/register')
+        .send({ username: 'sh-tem-lab', password: PASSWORD, role: 'provider', organization: { name: '上海微观表征公共服务平台', creditCode: creditCodeIn('310115', '12') } })
+        .expect(201);
+      expect(res.body.organization).toMatchObject({ type: 'provider', kind: null, regionCode: '310000', provinceCode: '310000', status: 'applied' });
+    });
+
+    it('falls back to the province when the city is not in the region list', async () => {
+      const s = await t.registerEnterprise('349900');
+      const res = await t.http.get(`/api/organizations/${s.organizationId}`).set(auth(s.token)).expect(200);
+      expect(res.body).toMatchObject({ regionCode: '340000', provinceCode: '340000' });
+    });
+
+    const valid = makeCreditCode('340100', 'MA2T8XQ21');
+    const wrongCheck = valid.slice(0, 17) + (valid[17] === '0' ? '1' : '0');
+    it.each([
+      ['a wrong check character', wrongCheck],
+      ['17 characters', valid.slice(0, 17)],
+      ['19 characters', valid + '0'],
+      ['lower case', valid.toLowerCase()],
+      ...['I', 'O', 'Z', 'S', 'V'].map((ch) => [`the forbidden letter ${ch}`, valid.slice(0, 10) + ch + valid.slice(11)] as [string, string]),
+      ['a number instead of a string', 91340100],
+    ])('rejects a credit code with %s: 400 naming the field', async (_, creditCode) => {
+      const res = await t.http.post('/api/auth/register').send({ username: 'bad-code', password: PASSWORD, role: 'enterprise', organization: { name: '某公司', creditCode } }).expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toContain('organization.creditCode');
+    });
+
+    it('answers a duplicate credit code or username with 409 DUPLICATE', async () => {
+      const creditCode = creditCodeIn('320500');
+      const body = (username: string) => ({ username, password: PASSWORD, role: 'enterprise', organization: { name: '苏州生物医药', creditCode } });
+      await t.http.post('/api/auth/register').send(body('suzhou-bio')).expect(201);
+      expect((await t.http.post('/api/auth/register').send(body('suzhou-bio-2')).expect(409)).body.code).toBe('DUPLICATE');
+      const sameUser = { ...body('suzhou-bio'), organization: { name: 'x公司', creditCode: creditCodeIn('320500') } };
+      expect((await t.http.post('/api/auth/register').send(sameUser).expect(409)).body.code).toBe('DUPLICATE');
+    });
+
+    it('rejects unknown fields, also nested ones, naming them', async () => {
+      const base = { username: 'extra-field', password: PASSWORD, role: 'enterprise', organization: { name: '某公司', creditCode: creditCodeIn('330100') } };
+      const top = await t.http.post('/api/auth/register').send({ ...base, isAdmin: true }).expect(400);
+      expect(top.body.message).toContain('isAdmin');
+      const nested = await t.http.post('/api/auth/register').send({ ...base, organization: { ...base.organization, status: 'active' } }).expect(400);
+      expect(nested.body.message).toContain('status');
+    });
+
+    it.each([
+      ['malformed JSON', '{"username": ', 'application/json'],
+      ['an array for the body', '[1,2]', 'application/json'],
+      ['a role outside the list', JSON.stringify({ username: 'abc', password: PASSWORD, role: 'bureau', organization: { name: 'x', creditCode: 'x' } }), 'application/json'],
+      ['an array for the organization', JSON.stringify({ username: 'abc', password: PASSWORD, role: 'enterprise', organization: [] }), 'application/json'],
+      ['emoji and CJK in the username', JSON.stringify({ username: '企业😀', password: PASSWORD, role: 'enterprise', organization: { name: '企业😀', creditCode: creditCodeIn('340100') } }), 'application/json'],
+    ])('answers %s with 400, never 500', async (_, body, type) => {
+      const res = await t.http.post('/api/auth/register').set('Content-Type', type).send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+/);
+    });
+
+    it('refuses a body over the size limit with 413', async () => {
+      const res = await t.http.post('/api/auth/register').send({ username: 'x'.repeat(200_000) });
+      expect(res.status).toBe(413);
+    });
+  });
+
+  describe('tokens', () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+    it('refuses a tampered token', async () => {
+      const token = await t.token('bureau-ah');
+      const [h, , s] = token.split('.');
+      const forged = `${h}.${b64({ sub: 'x', username: 'bureau-ah', role: 'platform', org: null, region: null, exp: 9999999999 })}.${s}`;
+      const res = await t.http.get('/api/ledger/check').set(auth(forged)).expect(401);
+      expect(res.body.code).toBe('UNAUTHENTICATED');
+    });
+
+    it('refuses alg=none', async () => {
+      const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'x', username: 'p', role: 'platform', org: null, region: null, exp: 9999999999 })}.`;
+      await t.http.get('/api/ledger/check').set(auth(token)).expect(401);
+    });
+
+    it('refuses a token signed with another secret', async () => {
+      const head = b64({ alg: 'HS256', typ: 'JWT' });
+      const body = b64({ sub: 'x', username: 'p', role: 'platform', org: null, region: null, exp: 9999999999 });
+      const sig = createHmac('sha256', 'guessed-secret').update(`${head}.${body}`).digest('base64url');
+      await t.http.get('/api/ledger/check').set(auth(`${head}.${body}.${sig}`)).expect(401);
+    });
+
+    it('refuses a missing token with 401 and the wrong role with 403', async () => {
+      await t.http.get('/api/ledger/check').expect(401);
+      const res = await t.http.get('/api/ledger/check').set(auth(await t.token('bureau-sh'))).expect(403);
+      expect(res.body.code).toBe('FORBIDDEN');
+      const ok = await t.http.get('/api/ledger/check').set(auth(await t.token('platform'))).expect(200);
+      expect(ok.body.balanced).toBe(true);
+    });
+  });
+
+  describe('organizations and provider admission', () => {
+    it('lets an organization read itself, its region’s bureau and the platform; others get 404', async () => {
+      const e = await t.registerEnterprise('340100');
+      const other = await t.registerEnterprise('340100');
+      const path = `/api/organizations/${e.organizationId}`;
+      await t.http.get(path).set(auth(e.token)).expect(200);
+      await t.http.get(path).set(auth(await t.token('bureau-ah'))).expect(200);
+      await t.http.get(path).set(auth(await t.token('platform'))).expect(200);
+      await t.http.get(path).set(auth(other.token)).expect(404);
+      await t.http.get(path).set(auth(await t.token('bureau-sh'))).expect(404);
+      await t.http.get('/api/organizations/../etc').set(auth(e.token)).expect(404);
+      await t.http.get("/api/organizations/1'%20OR%20'1").set(auth(e.token)).expect(404);
+    });
+
+    it('admits a provider into a 7-day public notice; it becomes active when the notice ends', async () => {
+      const p = await t.registerProvider('320100', {}, false);
+      const res = await t.http.post(`/api/providers/${p.organizationId}/admit`).set(auth(await t.token('bureau-js'))).send({}).expect(200);
+      expect(res.body.status).toBe('public_notice');
+      expect(Date.parse(res.body.noticeEndsAt) - Date.now()).toBeGreaterThan(6.9 * DAY_MS);
+      clock.travel(7 * DAY_MS + 1000);
+      try {
+        const read = await t.http.get(`/api/organizations/${p.organizationId}`).set(auth(p.token)).expect(200);
+        expect(read.body.status).toBe('active');
+        const { OrganizationsService } = await import('../../src/organizations/organizations.service');
+        expect(await t.get(OrganizationsService).activateNoticesEnded()).toBeGreaterThanOrEqual(1);
+      } finally {
+        clock.reset();
+      }
+      const after = await t.http.get(`/api/organizations/${p.organizationId}`).set(auth(p.token)).expect(200);
+      expect(after.body.status).toBe('active');
+    });
+
+    it('activates at once with noticeDays 0, and suspends with a reason', async () => {
+      const p = await t.registerProvider('330100', {}, false);
+      const zj = auth(await t.token('bureau-zj'));
+      expect((await t.http.post(`/api/providers/${p.organizationId}/admit`).set(zj).send({ noticeDays: 0 }).expect(200)).body.status).toBe('active');
+      await t.http.post(`/api/providers/${p.organizationId}/admit`).set(zj).send({ noticeDays: 0 }).expect(409);
+      const s = await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(zj).send({ reason: '虚假使用记录' }).expect(200);
+      expect(s.body).toMatchObject({ status: 'suspended', statusReason: '虚假使用记录' });
+    });
+
+    it('refuses admission by another province’s bureau (403), by a non-bureau (403), and bad notice days (400)', async () => {
+      const p = await t.registerProvider('320500', {}, false);
+      const path = `/api/providers/${p.organizationId}/admit`;
+      expect((await t.http.post(path).set(auth(await t.token('bureau-sh'))).send({ noticeDays: 0 }).expect(403)).body.code).toBe('FORBIDDEN');
+      await t.http.post(path).set(auth(p.token)).send({ noticeDays: 0 }).expect(403);
+      await t.http.post(path).set(auth(await t.token('platform'))).send({ noticeDays: 0 }).expect(403);
+      await t.http.post(path).set(auth(await t.token('bureau-js'))).send({ noticeDays: -1 }).expect(400);
+      await t.http.post(path).set(auth(await t.token('bureau-js'))).send({ noticeDays: 1.5 }).expect(400);
+      await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(auth(await t.token('bureau-zj'))).send({ reason: 'x' }).expect(403);
+    });
+
+    it('lists organizations within the bureau’s province only', async () => {
+      const p = await t.registerProvider('340200', {}, false);
+      const ah = await t.http.get('/api/organizations?type=provider&status=applied').set(auth(await t.token('bureau-ah'))).expect(200);
+      expect(ah.body.items.map((o: { id: string }) => o.id)).toContain(p.organizationId);
+      const sh = await t.http.get('/api/organizations?type=provider').set(auth(await t.token('bureau-sh'))).expect(200);
+      expect(sh.body.items.every((o: { provinceCode: string }) => o.provinceCode === '310000')).toBe(true);
+      await t.http.get('/api/organizations?limit=0').set(auth(await t.token('bureau-sh'))).expect(400);
+    });
+  });
+
+  describe('idempotency keys', () => {
+    const registration = (username = 'idem-user') => ({ username, password: PASSWORD, role: 'enterprise', organization: { name: '幂等测试公司', creditCode: creditCodeIn('310000') } });
+
+    it('replays the first response for the same key and body, and changes nothing', async () => {
+      const body = registration();
+      const first = await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-1').send(body).expect(201);
+      const again = await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-1').send(body).expect(201);
+      expect(again.body).toEqual(first.body);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      const orgs = await t.http.get('/api/organizations?type=enterprise&limit=500').set(auth(await t.token('platform'))).expect(200);
+      expect(orgs.body.items.filter((o: { creditCode: string }) => o.creditCode === body.organization.creditCode)).toHaveLength(1);
+    });
+
+    it('answers the same key with another body with 409 IDEMPOTENCY_CONFLICT', async () => {
+      await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-2').send(registration('idem-user-2')).expect(201);
+      const other = registration('idem-user-3');
+      const res = await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-2').send(other).expect(409);
+      expect(res.body.code).toBe('IDEMPOTENCY_CONFLICT');
+    });
+
+    it('lets only one of concurrent duplicates execute', async () => {
+      const body = registration('idem-race');
+      const results = await Promise.all(Array.from({ length: 8 }, () => t.http.post('/api/auth/register').set('Idempotency-Key', 'race-1').send(body)));
+      expect(results.every((r) => r.status === 201)).toBe(true);
+      expect(new Set(results.map((r) => r.body.organization.id)).size).toBe(1);
+    });
+
+    it('rejects a malformed key', async () => {
+      await t.http.post('/api/auth/register').set('Idempotency-Key', 'x'.repeat(200)).send(registration()).expect(400);
+    });
+  });
+
+  describe('audit trail', () => {
+    it('records registrations and admissions in a chain that verifies', async () => {
+      const { AuditEntry } = await import('../../src/audit/audit-entry.entity');
+      const { entryHash } = await import('../../src/audit/audit-chain');
+      const entries = await t.dataSource.getRepository(AuditEntry).find({ order: { seq: 'ASC' } });
+      expect(entries.length).toBeGreaterThan(10);
+      entries.forEach((e, i) => {
+        expect(e.seq).toBe(i + 1);
+        expect(e.prevHash).toBe(i === 0 ? '0'.repeat(64) : entries[i - 1].hash);
+        expect(e.hash).toBe(entryHash(e));
+      });
+      expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['organization.registered', 'provider.admitted', 'provider.suspended', 'user.created']));
+    });
+  });
+});

@@ -1,0 +1,140 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { createConnection } from 'mysql2/promise';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { clock } from '../../src/common/clock';
+import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
+import { makeCreditCode } from '../../src/organizations/credit-code';
+import { SeedService } from '../../src/seed/seed.service';
+
+export const DEMO_PASSWORD = 'demo-pass-2026';
+export const PASSWORD = 'correct-horse-battery';
+export const isMaria = () => (process.env.DB_TYPE ?? 'sqlite') !== 'sqlite';
+
+const CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const randomBody = () => [...randomBytes(9)].map((b) => CHARSET[b % 31]).join('');
+/** A fresh valid credit code registered in `region`. */
+export const creditCodeIn = (region: string, registrar = '91') => makeCreditCode(region, randomBody(), registrar);
+
+export interface OrgSession {
+  token: string;
+  userId: string;
+  organizationId: string;
+  creditCode: string;
+  username: string;
+}
+
+/**
+ * A real app on a real, private database: a temporary SQLite file, or a fresh MariaDB database
+ * (DB_TYPE=mariadb) that is dropped on close. Every suite ends by asserting the ledger check is clean.
+ */
+export class TestApp {
+  app!: INestApplication;
+  private dropDatabase?: () => Promise<void>;
+  private tokens = new Map<string, string>();
+
+  static async start(): Promise<TestApp> {
+    const t = new TestApp();
+    await t.boot();
+    return t;
+  }
+
+  private async boot() {
+    const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+    Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SWEEP_INTERVAL_SEC: '0', DEMO_PASSWORD });
+    if (isMaria()) {
+      const name = `vt_${suffix}`;
+      const conn = { host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 3306), user: process.env.DB_USER ?? 'root', password: process.env.DB_PASSWORD ?? '' };
+      const admin = await createConnection(conn);
+      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await admin.end();
+      process.env.DB_NAME = name;
+      this.dropDatabase = async () => {
+        const c = await createConnection(conn);
+        await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+        await c.end();
+      };
+    } else {
+      const file = join(tmpdir(), `vouchers-test-${suffix}.db`);
+      process.env.DB_PATH = file;
+      this.dropDatabase = async () => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true }));
+    }
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    this.app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+    configureApp(this.app);
+    await this.app.init();
+    await this.app.get(SeedService).seedStaff();
+  }
+
+  get http(): TestAgent {
+    return request(this.app.getHttpServer()) as unknown as TestAgent;
+  }
+
+  get dataSource(): DataSource {
+    return this.app.get(DataSource);
+  }
+
+  get<T>(type: new (...args: never[]) => T): T {
+    return this.app.get(type);
+  }
+
+  /** A bearer token for a seeded user (bureau-sh, bureau-js, bureau-zj, bureau-ah, platform). */
+  async token(username: string, password = DEMO_PASSWORD): Promise<string> {
+    const cached = this.tokens.get(username);
+    if (cached) return cached;
+    const res = await this.http.post('/api/auth/login').send({ username, password }).expect(200);
+    this.tokens.set(username, res.body.accessToken);
+    return res.body.accessToken;
+  }
+
+  async registerEnterprise(region: string, organization: Record<string, unknown> = {}): Promise<OrgSession> {
+    return this.register('enterprise', region, organization);
+  }
+
+  /** A provider in `region`, admitted at once by its province's bureau unless `admit` is false. */
+  async registerProvider(region: string, organization: Record<string, unknown> = {}, admit = true): Promise<OrgSession> {
+    const p = await this.register('provider', region, organization, '12');
+    if (admit) {
+      const bureau = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' }[region.slice(0, 2)]!;
+      await this.http.post(`/api/providers/${p.organizationId}/admit`).set(auth(await this.token(bureau))).send({ noticeDays: 0 }).expect(200);
+    }
+    return p;
+  }
+
+  private async register(role: 'enterprise' | 'provider', region: string, organization: Record<string, unknown>, registrar = '91'): Promise<OrgSession> {
+    const username = `${role}-${randomBytes(5).toString('hex')}`;
+    const creditCode = (organization.creditCode as string) ?? creditCodeIn(region, registrar);
+    const res = await this.http
+      .post('/api/auth/register')
+      .send({ username, password: PASSWORD, role, organization: { name: `${role} ${username}`, creditCode, ...organization } });
+    if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
+    const login = await this.http.post('/api/auth/login').send({ username, password: PASSWORD }).expect(200);
+    return { token: login.body.accessToken, userId: res.body.user.id, organizationId: res.body.organization.id, creditCode, username };
+  }
+
+  async ledgerCheck() {
+    return this.app.get(LedgerCheckService).check();
+  }
+
+  /** Asserts the ledger is clean, then shuts the app down and drops its database. */
+  async close(): Promise<void> {
+    try {
+      const check = await this.ledgerCheck();
+      if (!check.balanced) throw new Error(`ledger check failed after the suite:\n${check.violations.join('\n')}`);
+    } finally {
+      clock.reset();
+      await this.app.close();
+      await this.dropDatabase?.();
+    }
+  }
+}
+
+export const auth = (token: string) => ({ Authorization: `Bearer ${token}` });

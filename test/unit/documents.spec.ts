@@ -1,0 +1,172 @@
+import { formatYuan, toChineseCapitalAmount } from '../../src/documents/chinese-amount';
+import { CertificateData, DocumentsService, StatementData, StatementLine } from '../../src/documents/documents.service';
+
+// pdf-parse 1.x (pdf.js underneath) ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ numpages: number; text: string }>;
+
+const service = new DocumentsService();
+
+const certificate: CertificateData = {
+  serial: 'AH-2026-000042',
+  issuingRegionName: '合肥市',
+  issuingBureauName: '合肥市科学技术局',
+  holderName: '合肥量子精密仪器有限公司',
+  holderCreditCode: '91340100MA2TGXKQ3B',
+  faceValueFen: 30_000_050,
+  validFrom: '2026-01-15',
+  validUntil: '2027-01-14',
+  policyVersion: 3,
+  policyRegionCode: '340100',
+  verifyUrl: 'https://vouchers.example.gov.cn/api/vouchers/verify/7Q2MK9XD4FPAH3TN',
+  issuedAt: '2026-01-15T02:30:00.000Z',
+};
+
+const payees = [
+  ['中国科学技术大学', '安徽省'],
+  ['上海微系统与信息技术研究所分析测试中心', '上海市'],
+  ['苏州纳米技术与纳米仿生研究所', '江苏省'],
+  ['浙江大学嘉兴研究院', '浙江省'],
+] as const;
+
+function statement(lineCount: number, overrides: Partial<StatementData> = {}): StatementData {
+  const lines: StatementLine[] = Array.from({ length: lineCount }, (_, i) => ({
+    payeeName: `${payees[i % payees.length][0]}${i + 1}号`,
+    payeeCreditCode: `1234000048500${String(i).padStart(4, '0')}X`,
+    payeeProvinceName: payees[i % payees.length][1],
+    amountFen: 123_456 + i * 98_765,
+    claimCount: 1 + (i % 7),
+  }));
+  return {
+    settlementId: 'STL-340100-2026Q1',
+    regionName: '合肥市科学技术局',
+    periodLabel: '2026年第一季度',
+    status: 'paid',
+    paymentRef: 'ZJ2026040100123',
+    createdAt: '2026-04-01T01:00:00Z',
+    paidAt: '2026-04-08T06:20:00Z',
+    totalFen: lines.reduce((s, l) => s + l.amountFen, 0),
+    lines,
+    ...overrides,
+  };
+}
+
+/** pdf.js may break a line differently from how it was drawn: compare without whitespace. */
+const squeeze = (s: string) => s.replace(/\s+/g, '');
+
+function expectValidPdf(pdf: Buffer): string {
+  const bytes = pdf.toString('latin1');
+  expect(bytes.startsWith('%PDF-')).toBe(true);
+  expect(bytes.trimEnd().endsWith('%%EOF')).toBe(true);
+  return bytes;
+}
+
+describe('voucher certificate', () => {
+  let pdf: Buffer;
+  let bytes: string;
+  beforeAll(async () => {
+    pdf = await service.renderVoucherCertificate(certificate);
+    bytes = expectValidPdf(pdf);
+  });
+
+  it('embeds a subset of Noto Sans SC rather than the whole 10 MiB font', () => {
+    expect(bytes).toContain('/FontFile2');
+    expect(bytes).toMatch(/\/BaseFont \/[A-Z]{6}\+NotoSansSC-Regular/);
+    expect(pdf.length).toBeGreaterThan(10 * 1024);
+    expect(pdf.length).toBeLessThan(80 * 1024);
+  });
+
+  it('is one A4 page showing the serial, the holder and the face value in figures and in 大写', async () => {
+    expect(bytes).toContain('/MediaBox [0 0 595.28 841.89]');
+    const { numpages, text } = await pdfParse(pdf);
+    expect(numpages).toBe(1);
+    const flat = squeeze(text);
+    expect(flat).toContain('科技创新券');
+    expect(flat).toContain('AH-2026-000042');
+    expect(flat).toContain('合肥量子精密仪器有限公司');
+    expect(flat).toContain('91340100MA2TGXKQ3B');
+    expect(flat).toContain('¥300,000.50');
+    expect(flat).toContain('叁拾万元伍角');
+    expect(flat).toContain('2026-01-15至2027-01-14');
+    expect(flat).toContain('2026-01-1510:30'); // issued 02:30 UTC, printed in Beijing time
+  });
+
+  it('carries a QR code and a link to the public verify endpoint', () => {
+    expect(bytes).toContain('/Subtype /Image');
+    expect(bytes).toContain(`/URI (${certificate.verifyUrl})`);
+  });
+
+  it('keeps a long holder name on the one page', async () => {
+    const long = await service.renderVoucherCertificate({
+      ...certificate,
+      holderName: '长三角国家技术创新中心（上海）高端科学仪器与精密测量技术联合研发有限责任公司'.repeat(3),
+    });
+    expect((await pdfParse(long)).numpages).toBe(1);
+  });
+});
+
+describe('settlement statement', () => {
+  it('paginates 120 payees, repeats the page numbers and ends with the total in figures and in 大写', async () => {
+    const d = statement(120);
+    const pdf = await service.renderSettlementStatement(d);
+    expectValidPdf(pdf);
+    const { numpages, text } = await pdfParse(pdf);
+    expect(numpages).toBeGreaterThan(2);
+    const flat = squeeze(text);
+    expect(flat).toContain('科技创新券结算单');
+    expect(flat).toContain('STL-340100-2026Q1');
+    expect(flat).toContain('ZJ2026040100123');
+    expect(flat).toContain(d.lines[0].payeeName);
+    expect(flat).toContain(d.lines[119].payeeName);
+    expect(flat).toContain(d.lines[119].payeeCreditCode);
+    expect(flat).toContain(formatYuan(d.totalFen));
+    expect(flat).toContain(toChineseCapitalAmount(d.totalFen));
+    expect(flat).toContain(`第${numpages}页/共${numpages}页`);
+    for (const role of ['经办人', '复核人', '审批人']) expect(flat).toContain(role);
+    expect(pdf.length).toBeLessThan(150 * 1024);
+  });
+
+  it('fits a short open statement on one page, without a payment reference yet', async () => {
+    const pdf = await service.renderSettlementStatement(statement(3, { status: 'open', paymentRef: null, paidAt: null }));
+    const { numpages, text } = await pdfParse(pdf);
+    expect(numpages).toBe(1);
+    expect(squeeze(text)).toContain('待支付');
+  });
+
+  it('renders an empty statement as 零元整', async () => {
+    const { text } = await pdfParse(await service.renderSettlementStatement(statement(0)));
+    expect(squeeze(text)).toContain('零元整');
+  });
+
+  it('refuses a statement whose lines do not add up to its total', async () => {
+    await expect(service.renderSettlementStatement(statement(3, { totalFen: 1 }))).rejects.toThrow(/add up/);
+    expect(() => service.settlementLinesCsv(statement(3, { totalFen: 1 }))).toThrow(/add up/);
+  });
+});
+
+describe('settlement lines CSV for the treasury', () => {
+  const d = statement(120);
+  d.lines[1] = { ...d.lines[1], payeeName: '=HYPERLINK("http://evil")', amountFen: 5 };
+  d.lines[2] = { ...d.lines[2], payeeName: '嘉兴检测中心, 南湖分部', amountFen: 123_456 };
+  d.totalFen = d.lines.reduce((s, l) => s + l.amountFen, 0);
+  const csv = service.settlementLinesCsv(d);
+  const rows = csv.slice(1).split('\r\n');
+
+  it('starts with a UTF-8 BOM and a header row, then one CRLF row per payee', () => {
+    expect(csv.charCodeAt(0)).toBe(0xfeff);
+    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,笔数,金额（分）,金额（元）');
+    expect(rows).toHaveLength(1 + 120 + 1); // the last record ends with CRLF too
+    expect(rows[121]).toBe('');
+  });
+
+  it('gives every amount in fen and in yuan', () => {
+    expect(rows[1]).toBe(`STL-340100-2026Q1,1,${d.lines[0].payeeName},${d.lines[0].payeeCreditCode},安徽省,1,123456,1234.56`);
+    expect(rows[2].endsWith(',5,0.05')).toBe(true);
+    expect(rows[120].endsWith(`,${d.lines[119].amountFen},118764.91`)).toBe(true);
+  });
+
+  it('quotes commas and defuses spreadsheet formulas in names', () => {
+    expect(rows[2]).toContain(`,"'=HYPERLINK(""http://evil"")",`);
+    expect(rows[3]).toContain(',"嘉兴检测中心, 南湖分部",');
+  });
+});
