@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
+import { entryHash } from '../../src/audit/audit-chain';
+import { AuditEntry } from '../../src/audit/audit-entry.entity';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { makeCreditCode } from '../../src/organizations/credit-code';
+import { OrganizationsService } from '../../src/organizations/organizations.service';
 import { auth, creditCodeIn, PASSWORD, TestApp } from '../support/test-app';
 
 describe('service foundation', () => {
@@ -174,7 +177,6 @@ describe('service foundation', () => {
       try {
         const read = await t.http.get(`/api/organizations/${p.organizationId}`).set(auth(p.token)).expect(200);
         expect(read.body.status).toBe('active');
-        const { OrganizationsService } = await import('../../src/organizations/organizations.service');
         expect(await t.get(OrganizationsService).activateNoticesEnded()).toBeGreaterThanOrEqual(1);
       } finally {
         clock.reset();
@@ -247,8 +249,6 @@ describe('service foundation', () => {
 
   describe('audit trail', () => {
     it('records registrations and admissions in a chain that verifies', async () => {
-      const { AuditEntry } = await import('../../src/audit/audit-entry.entity');
-      const { entryHash } = await import('../../src/audit/audit-chain');
       const entries = await t.dataSource.getRepository(AuditEntry).find({ order: { seq: 'ASC' } });
       expect(entries.length).toBeGreaterThan(10);
       entries.forEach((e, i) => {
