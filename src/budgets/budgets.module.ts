@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { BudgetsController } from './budgets.controller';
+import { BudgetsService } from './budgets.service';
 
-@Module({})
+@Module({ controllers: [BudgetsController], providers: [BudgetsService], exports: [BudgetsService] })
 export class BudgetsModule {}

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { OrganizationsModule } from '../organizations/organizations.module';
+import { FacilitiesController } from './facilities.controller';
+import { FacilitiesService } from './facilities.service';
 
-@Module({})
+@Module({ imports: [OrganizationsModule], controllers: [FacilitiesController], providers: [FacilitiesService], exports: [FacilitiesService] })
 export class FacilitiesModule {}

@@ -70,25 +70,30 @@ export class LedgerService {
     await this.refreshExhausted(em, voucherId);
   }
 
-  /** Captures part or all of a hold: captured → spent, the rest back to available. */
+  /**
+   * Captures part or all of a hold: the captured part is spent; the rest goes back to the voucher,
+   * or to the budget when the voucher has meanwhile expired or been revoked.
+   */
   async capture(em: EntityManager, voucherId: string, heldFen: number, capturedFen: number, redemptionId: string): Promise<void> {
-    const releasedFen = heldFen - capturedFen;
-    await this.guarded(em, Voucher, { id: voucherId }, 'held_fen >= :held',
-      { heldFen: () => 'held_fen - :held', spentFen: () => 'spent_fen + :captured', availableFen: () => 'available_fen + :released', updatedAt: clock.iso() },
-      { held: heldFen, captured: capturedFen, released: releasedFen }, 'INVALID_STATE');
-    await this.record(em, [
-      { debit: account.voucherHeld(voucherId), credit: account.voucherSpent(voucherId), amountFen: capturedFen },
-      { debit: account.voucherHeld(voucherId), credit: account.voucherAvailable(voucherId), amountFen: releasedFen },
-    ], { kind: 'redemption.capture', refType: 'redemption', refId: redemptionId });
-    await this.refreshExhausted(em, voucherId);
+    await this.guarded(em, Voucher, { id: voucherId }, 'held_fen >= :x',
+      { heldFen: () => 'held_fen - :x', spentFen: () => 'spent_fen + :x', updatedAt: clock.iso() }, { x: capturedFen }, 'INVALID_STATE');
+    await this.record(em, [{ debit: account.voucherHeld(voucherId), credit: account.voucherSpent(voucherId), amountFen: capturedFen }],
+      { kind: 'redemption.capture', refType: 'redemption', refId: redemptionId });
+    await this.releaseHold(em, voucherId, heldFen - capturedFen, redemptionId, 'redemption.capture');
   }
 
-  /** Cancels or expires a hold: held → available. */
-  async releaseHold(em: EntityManager, voucherId: string, heldFen: number, redemptionId: string, kind = 'redemption.release'): Promise<void> {
-    await this.guarded(em, Voucher, { id: voucherId }, 'held_fen >= :x',
-      { heldFen: () => 'held_fen - :x', availableFen: () => 'available_fen + :x', updatedAt: clock.iso() }, { x: heldFen }, 'INVALID_STATE');
-    await this.record(em, [{ debit: account.voucherHeld(voucherId), credit: account.voucherAvailable(voucherId), amountFen: heldFen }],
-      { kind, refType: 'redemption', refId: redemptionId });
+  /** Cancels or expires (part of) a hold: held → available, or → budget when the voucher is closed. */
+  async releaseHold(em: EntityManager, voucherId: string, amountFen: number, redemptionId: string, kind = 'redemption.release'): Promise<void> {
+    const voucher = await em.getRepository(Voucher).findOneByOrFail({ id: voucherId });
+    const closed = voucher.status === 'expired' || voucher.status === 'revoked';
+    if (amountFen > 0) {
+      await this.guarded(em, Voucher, { id: voucherId }, 'held_fen >= :x',
+        { heldFen: () => 'held_fen - :x', [closed ? 'releasedFen' : 'availableFen']: () => (closed ? 'released_fen + :x' : 'available_fen + :x'), updatedAt: clock.iso() },
+        { x: amountFen }, 'INVALID_STATE');
+      if (closed) await this.returnToBudget(em, voucher, amountFen);
+    }
+    const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucherId);
+    await this.record(em, [{ debit: account.voucherHeld(voucherId), credit, amountFen }], { kind, refType: 'redemption', refId: redemptionId });
     await this.refreshExhausted(em, voucherId);
   }
 

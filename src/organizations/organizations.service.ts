@@ -5,6 +5,7 @@ import { assertBureauOf, canRead } from '../common/auth/scope';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { TransactionService } from '../common/database/transaction.service';
+import { Sweeps } from '../common/sweeps';
 import { DomainError, invalidState, notFound } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
 import { regionOfRegistration } from '../regions/regions.data';
@@ -23,7 +24,10 @@ export class OrganizationsService {
   constructor(
     private readonly tx: TransactionService,
     @InjectDataSource() private readonly dataSource: DataSource,
-  ) {}
+    sweeps: Sweeps,
+  ) {
+    sweeps.register('provider-notices', () => this.activateNoticesEnded());
+  }
 
   /** Creates an organization inside the caller's transaction (registration creates its user alongside). */
   async create(em: EntityManager, type: OrganizationType, input: OrganizationInput): Promise<Organization> {

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { PoliciesController } from './policies.controller';
+import { PoliciesService } from './policies.service';
 
-@Module({})
+@Module({ controllers: [PoliciesController], providers: [PoliciesService], exports: [PoliciesService] })
 export class PoliciesModule {}

@@ -46,3 +46,13 @@ export function regionOfRegistration(code6: string): { regionCode: string; provi
   const cityCode = `${code6.slice(0, 4)}00`;
   return { regionCode: BY_CODE.get(cityCode)?.level === 'city' ? cityCode : provinceCode, provinceCode };
 }
+
+const PROVINCIAL_BUREAUS: Record<string, string> = {
+  '310000': '上海市科学技术委员会',
+  '320000': '江苏省科学技术厅',
+  '330000': '浙江省科学技术厅',
+  '340000': '安徽省科学技术厅',
+};
+
+/** The science bureau that issues a region's vouchers. */
+export const bureauName = (code: string): string => PROVINCIAL_BUREAUS[code] ?? `${regionName(code)}科学技术局`;

@@ -22,3 +22,23 @@ export function canRead(actor: Actor, record: { organizationIds?: (string | null
   if (actor.role === 'bureau') return (record.regionCodes ?? []).some((r) => bureauCovers(actor.regionCode, r));
   return !!actor.organizationId && (record.organizationIds ?? []).includes(actor.organizationId);
 }
+
+/**
+ * Narrows a list query to what the actor may see: platform everything; a bureau the rows whose
+ * region column it covers; an organization the rows where one of `orgColumns` is itself.
+ */
+export function scopeList(
+  query: { andWhere(where: string, params?: Record<string, unknown>): unknown },
+  actor: Actor,
+  columns: { region: string; orgs: string[] },
+): void {
+  if (actor.role === 'platform') return;
+  if (actor.role === 'bureau') {
+    const region = actor.regionCode ?? '-';
+    if (region.endsWith('0000')) query.andWhere(`${columns.region} LIKE :scopePrefix`, { scopePrefix: `${region.slice(0, 2)}%` });
+    else query.andWhere(`${columns.region} = :scopeRegion`, { scopeRegion: region });
+    return;
+  }
+  if (columns.orgs.length === 0) throw new DomainError('FORBIDDEN', 'this list is for bureaus and the platform');
+  query.andWhere(`(${columns.orgs.map((c) => `${c} = :scopeOrg`).join(' OR ')})`, { scopeOrg: actor.organizationId ?? '-' });
+}

@@ -1,0 +1,74 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
+import type { Actor } from '../common/context/request-context';
+import { IdPipe } from '../common/http/id.pipe';
+import { CreateFacilityInput, FacilityPage, FacilityQuery, FacilityView, UpdateFacilityInput } from './facility.dto';
+import { FacilitiesService } from './facilities.service';
+
+@ApiTags('facilities')
+@Controller('facilities')
+export class FacilitiesController {
+  constructor(private readonly facilities: FacilitiesService) {}
+
+  @Post()
+  @Authenticated('provider')
+  @ApiOperation({ summary: 'List a facility or service with its unit price (active providers only)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first response' })
+  @ApiCreatedResponse({ type: FacilityView })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: missing, malformed or unknown fields' })
+  @ApiUnprocessableEntityResponse({ description: 'PROVIDER_NOT_ACTIVE: the provider is applied, in public notice or suspended' })
+  create(@CurrentActor() actor: Actor, @Body() body: CreateFacilityInput): Promise<FacilityView> {
+    return this.facilities.create(actor, body);
+  }
+
+  @Get()
+  @Public()
+  @ApiOperation({ summary: 'Search active facilities of active providers, cheapest first' })
+  @ApiOkResponse({ type: FacilityPage })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unknown category, malformed province code or paging' })
+  search(@Query() query: FacilityQuery): Promise<FacilityPage> {
+    return this.facilities.search(query);
+  }
+
+  @Get(':id')
+  @Public()
+  @ApiOperation({ summary: 'One facility, in any status' })
+  @ApiOkResponse({ type: FacilityView })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND' })
+  get(@Param('id', IdPipe) id: string): Promise<FacilityView> {
+    return this.facilities.get(id);
+  }
+
+  @Patch(':id')
+  @Authenticated('provider')
+  @ApiOperation({ summary: 'Change the name, unit price or description of one of your facilities' })
+  @ApiOkResponse({ type: FacilityView })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed or unknown fields, or nothing to change' })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or another provider’s facility' })
+  @ApiConflictResponse({ description: 'INVALID_STATE: the facility is retired' })
+  update(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: UpdateFacilityInput): Promise<FacilityView> {
+    return this.facilities.update(actor, id, body);
+  }
+
+  @Post(':id/retire')
+  @HttpCode(200)
+  @Authenticated('provider')
+  @ApiOperation({ summary: 'Take one of your facilities off the market for good' })
+  @ApiOkResponse({ type: FacilityView })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or another provider’s facility' })
+  @ApiConflictResponse({ description: 'INVALID_STATE: already retired' })
+  retire(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<FacilityView> {
+    return this.facilities.retire(actor, id);
+  }
+}

@@ -1,0 +1,98 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { PageQuery } from '../common/http/paging';
+import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
+import { Facility, FACILITY_UNITS, FacilityUnit } from './facility.entity';
+
+/** ¥100 million per unit: far above any instrument hour, and fee = price × quantity stays exact in a double. */
+export const MAX_UNIT_PRICE_FEN = 10_000_000_000;
+
+const NOT_BLANK = /\S/;
+
+export class CreateFacilityInput {
+  @ApiProperty({ example: '透射电子显微镜 (TEM) 机时', minLength: 1, maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  @Matches(NOT_BLANK, { message: '$property must not be blank' })
+  name: string;
+
+  @ApiProperty({ enum: SERVICE_CATEGORIES, example: 'testing' }) @IsIn(SERVICE_CATEGORIES) category: ServiceCategory;
+
+  @ApiProperty({ enum: FACILITY_UNITS, example: 'hour' }) @IsIn(FACILITY_UNITS) unit: FacilityUnit;
+
+  @ApiProperty({ example: 80000, minimum: 1, maximum: MAX_UNIT_PRICE_FEN, description: 'price of one unit in integer fen (80000 = ¥800.00)' })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_UNIT_PRICE_FEN)
+  unitPriceFen: number;
+
+  @ApiPropertyOptional({ example: 'JEOL JEM-F200 场发射透射电镜，含制样', maxLength: 2000, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+}
+
+/** Only what changes; `null` is accepted for description alone (clears it). */
+export class UpdateFacilityInput {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
+  @ValidateIf((_, v) => v !== undefined)
+  @IsString()
+  @Length(1, 200)
+  @Matches(NOT_BLANK, { message: '$property must not be blank' })
+  name?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_UNIT_PRICE_FEN, description: 'integer fen' })
+  @ValidateIf((_, v) => v !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_UNIT_PRICE_FEN)
+  unitPriceFen?: number;
+
+  @ApiPropertyOptional({ maxLength: 2000, nullable: true, description: 'null clears it' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string | null;
+}
+
+export class FacilityQuery extends PageQuery {
+  @ApiPropertyOptional({ example: '310000', description: 'province of the facility (a province code, NNxxxx with xxxx = 0000)' })
+  @IsOptional()
+  @Matches(/^\d{2}0000$/, { message: '$property must be a province code such as 310000' })
+  provinceCode?: string;
+
+  @ApiPropertyOptional({ enum: SERVICE_CATEGORIES }) @IsOptional() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
+
+  @ApiPropertyOptional({ example: '电镜', description: 'case-insensitive substring of the name or description' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  q?: string;
+}
+
+export class FacilityView {
+  @ApiProperty() id: string;
+  @ApiProperty() providerId: string;
+  @ApiProperty({ example: '上海微观表征公共服务平台' }) providerName: string;
+  @ApiProperty({ example: '310000' }) provinceCode: string;
+  @ApiProperty({ example: '310000' }) regionCode: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: SERVICE_CATEGORIES }) category: string;
+  @ApiProperty({ enum: FACILITY_UNITS }) unit: FacilityUnit;
+  @ApiProperty({ example: 80000, description: 'integer fen per unit' }) unitPriceFen: number;
+  @ApiProperty({ nullable: true, type: String }) description: string | null;
+  @ApiProperty({ enum: ['active', 'retired'] }) status: 'active' | 'retired';
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+
+  static of(f: Facility, providerName: string): FacilityView {
+    const { id, providerId, provinceCode, regionCode, name, category, unit, unitPriceFen, description, status, createdAt, updatedAt } = f;
+    return { id, providerId, providerName, provinceCode, regionCode, name, category, unit, unitPriceFen, description, status, createdAt, updatedAt };
+  }
+}
+
+export class FacilityPage {
+  @ApiProperty({ type: [FacilityView] }) items: FacilityView[];
+  @ApiProperty() total: number;
+}

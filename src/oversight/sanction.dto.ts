@@ -1,0 +1,55 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator';
+import { clock } from '../common/clock';
+import { PageQuery } from '../common/http/paging';
+import { IsCalendarDate } from '../common/http/validators';
+import { IsCreditCode } from '../organizations/organization.dto';
+import { Sanction } from './sanction.entity';
+
+export const SANCTION_STATUSES = ['active', 'lifted'] as const;
+
+const IsNotPast = () =>
+  ValidateBy({
+    name: 'isNotPast',
+    validator: { validate: (v: unknown) => typeof v === 'string' && v >= clock.today(), defaultMessage: (a) => `${a?.property} must not be in the past (today is ${clock.today()})` },
+  });
+
+export class RecordSanctionInput {
+  @ApiProperty({ example: '91340100MA2T8XQ21C', description: 'credit code of the sanctioned organization; it need not be registered yet' })
+  @IsCreditCode()
+  creditCode: string;
+  @ApiProperty({ example: '伪造检测报告骗取创新券补贴', minLength: 1, maxLength: 500 }) @IsString() @Length(1, 500) reason: string;
+  @ApiPropertyOptional({ example: '2028-12-31', description: 'last day in force (YYYY-MM-DD, today or later); omitted: until lifted' })
+  @IsOptional()
+  @IsCalendarDate()
+  @IsNotPast()
+  until?: string;
+}
+
+export class SanctionQuery extends PageQuery {
+  @ApiPropertyOptional() @IsOptional() @IsCreditCode() creditCode?: string;
+  @ApiPropertyOptional({ enum: SANCTION_STATUSES }) @IsOptional() @IsIn(SANCTION_STATUSES) status?: (typeof SANCTION_STATUSES)[number];
+}
+
+export class SanctionView {
+  @ApiProperty() id: string;
+  @ApiProperty() creditCode: string;
+  @ApiProperty() reason: string;
+  @ApiProperty({ nullable: true, example: '2028-12-31' }) until: string | null;
+  @ApiProperty({ enum: SANCTION_STATUSES }) status: 'active' | 'lifted';
+  @ApiProperty({ description: 'active and not past its until date on the day of the response' }) inForce: boolean;
+  @ApiProperty({ example: '340000' }) recordedRegionCode: string;
+  @ApiProperty() createdAt: string;
+  @ApiProperty({ nullable: true }) liftedAt: string | null;
+
+  static of(s: Sanction): SanctionView {
+    const { id, creditCode, reason, until, status, recordedRegionCode, createdAt, liftedAt } = s;
+    const inForce = status === 'active' && (until === null || until >= clock.today());
+    return { id, creditCode, reason, until, status, inForce, recordedRegionCode, createdAt, liftedAt };
+  }
+}
+
+export class SanctionPage {
+  @ApiProperty({ type: [SanctionView] }) items: SanctionView[];
+  @ApiProperty() total: number;
+}

@@ -1,0 +1,82 @@
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
+import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import { clock } from '../common/clock';
+import type { Actor } from '../common/context/request-context';
+import { DomainError } from '../common/errors/domain-error';
+import { IsCalendarDate } from '../common/http/validators';
+import { REGIONS } from '../regions/regions.data';
+import { PoliciesService } from './policies.service';
+import { CreatePolicyInput, PolicyView } from './policy.dto';
+
+const REGION_CODES = REGIONS.map((r) => r.code);
+
+class RegionQuery {
+  @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;
+}
+
+class CurrentQuery extends RegionQuery {
+  @ApiPropertyOptional({ description: 'default today' }) @IsOptional() @IsCalendarDate() date?: string;
+}
+
+class CompareQuery {
+  @ApiProperty({ example: '310000,320000,330000,340000', description: 'comma-separated region codes' })
+  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value))
+  @IsArray()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(20)
+  @IsIn(REGION_CODES, { each: true, message: 'regionCodes must be regions of the list' })
+  regionCodes: string[];
+  @ApiPropertyOptional({ description: 'default today' }) @IsOptional() @IsCalendarDate() date?: string;
+}
+
+const COMPARED_FIELDS = ['effectiveFrom', 'version', 'categories', 'acceptedProvinceCodes', 'localBonusBp', 'enterpriseAnnualCapFen', 'teamAnnualCapFen',
+  'maxVoucherFen', 'perRedemptionCapFen', 'capByController', 'voucherValidityDays', 'holdExpiryDays', 'autoApproveMaxFen', 'redemptionModes',
+  'settlementCycle', 'relatedPartyBan'] as const;
+
+@ApiTags('policies')
+@Controller('policies')
+export class PoliciesController {
+  constructor(private readonly policies: PoliciesService) {}
+
+  @Post()
+  @Authenticated('bureau')
+  @ApiCreatedResponse({ type: PolicyView })
+  async publish(@CurrentActor() actor: Actor, @Body() body: CreatePolicyInput) {
+    return PolicyView.of(await this.policies.publish(actor, body));
+  }
+
+  @Get()
+  @Authenticated()
+  async versions(@Query() q: RegionQuery) {
+    const items = (await this.policies.versions(q.regionCode)).map(PolicyView.of);
+    return { items, total: items.length };
+  }
+
+  @Get('current')
+  @Authenticated()
+  @ApiOkResponse({ type: PolicyView })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: no version in force on that date' })
+  async current(@Query() q: CurrentQuery) {
+    const policy = await this.policies.inForce(q.regionCode, q.date ?? clock.today());
+    if (!policy) throw new DomainError('NOT_FOUND', `no policy of ${q.regionCode} is in force on ${q.date ?? clock.today()}`);
+    return PolicyView.of(policy);
+  }
+
+  /** The regions' policies in force side by side, field by field: the bureaus' tool for keeping them consistent. */
+  @Get('compare')
+  @Authenticated()
+  async compare(@Query() q: CompareQuery) {
+    const date = q.date ?? clock.today();
+    const inForce = await Promise.all(q.regionCodes.map(async (code) => [code, await this.policies.inForce(code, date)] as const));
+    const views = Object.fromEntries(inForce.map(([code, p]) => [code, p ? PolicyView.of(p) : null]));
+    const fields = COMPARED_FIELDS.map((field) => {
+      const values = Object.fromEntries(q.regionCodes.map((code) => [code, views[code]?.[field] ?? null]));
+      const distinct = new Set(Object.values(values).map((v) => JSON.stringify(v)));
+      return { field, values, same: distinct.size === 1 };
+    });
+    return { date, regionCodes: q.regionCodes, policies: views, fields };
+  }
+}

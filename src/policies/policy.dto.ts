@@ -1,0 +1,85 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { IsCalendarDate, IsFen } from '../common/http/validators';
+import { PROVINCE_CODES, REGIONS } from '../regions/regions.data';
+import { Policy } from './policy.entity';
+import { REDEMPTION_MODES, SERVICE_CATEGORIES, PolicyTerms } from './policy.types';
+
+const REGION_CODES = REGIONS.map((r) => r.code);
+
+export class CategoryRatio {
+  @ApiProperty({ enum: SERVICE_CATEGORIES }) @IsIn(SERVICE_CATEGORIES) category: (typeof SERVICE_CATEGORIES)[number];
+  @ApiProperty({ minimum: 1, maximum: 10000, example: 5000 }) @IsInt() @Min(1) @Max(10000) ratioBp: number;
+}
+
+export class CreatePolicyInput {
+  @ApiProperty({ example: '310000' }) @IsIn(REGION_CODES, { message: 'regionCode must be a province or city of the region list' }) regionCode: string;
+  @ApiProperty({ example: '2026-01-01' }) @IsCalendarDate() effectiveFrom: string;
+  @ApiProperty({ type: [CategoryRatio] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(SERVICE_CATEGORIES.length)
+  @ArrayUnique((c: CategoryRatio) => c?.category, { message: 'categories must not list a category twice' })
+  @ValidateNested({ each: true })
+  @Type(() => CategoryRatio)
+  categories: CategoryRatio[];
+  @ApiProperty({ example: ['310000', '320000', '330000', '340000'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(PROVINCE_CODES, { each: true, message: 'acceptedProvinceCodes must be province codes of the region (310000, 320000, 330000, 340000)' })
+  acceptedProvinceCodes: string[];
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 10000 }) @IsOptional() @IsInt() @Min(0) @Max(10000) localBonusBp?: number;
+  @ApiProperty({ example: 50_000_000 }) @IsFen(1) enterpriseAnnualCapFen: number;
+  @ApiPropertyOptional({ example: 10_000_000, description: 'annual cap for startup teams; defaults to enterpriseAnnualCapFen' })
+  @IsOptional()
+  @IsFen(1)
+  teamAnnualCapFen?: number;
+  @ApiProperty({ example: 30_000_000 }) @IsFen(1) maxVoucherFen: number;
+  @ApiPropertyOptional({ example: 5_000_000 }) @IsOptional() @IsFen(1) perRedemptionCapFen?: number;
+  @ApiPropertyOptional({ default: false, description: 'enterprises sharing an actual controller share one annual cap' })
+  @IsOptional()
+  @IsBoolean()
+  capByController?: boolean;
+  @ApiProperty({ example: 365, minimum: 1, maximum: 3650 }) @IsInt() @Min(1) @Max(3650) voucherValidityDays: number;
+  @ApiProperty({ example: 30, minimum: 1, maximum: 365 }) @IsInt() @Min(1) @Max(365) holdExpiryDays: number;
+  @ApiProperty({ example: 5_000_000, description: 'applications at or under this amount are approved at once' }) @IsFen(0) autoApproveMaxFen: number;
+  @ApiProperty({ enum: REDEMPTION_MODES, isArray: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(REDEMPTION_MODES, { each: true })
+  redemptionModes: (typeof REDEMPTION_MODES)[number][];
+  @ApiProperty({ enum: ['monthly', 'quarterly'] }) @IsIn(['monthly', 'quarterly']) settlementCycle: 'monthly' | 'quarterly';
+  @ApiProperty({ example: true }) @IsBoolean() relatedPartyBan: boolean;
+
+  toTerms(): PolicyTerms {
+    return {
+      categories: this.categories.map(({ category, ratioBp }) => ({ category, ratioBp })),
+      acceptedProvinceCodes: [...this.acceptedProvinceCodes].sort(),
+      localBonusBp: this.localBonusBp ?? 0,
+      enterpriseAnnualCapFen: this.enterpriseAnnualCapFen,
+      teamAnnualCapFen: this.teamAnnualCapFen ?? null,
+      maxVoucherFen: this.maxVoucherFen,
+      perRedemptionCapFen: this.perRedemptionCapFen ?? null,
+      capByController: this.capByController ?? false,
+      voucherValidityDays: this.voucherValidityDays,
+      holdExpiryDays: this.holdExpiryDays,
+      autoApproveMaxFen: this.autoApproveMaxFen,
+      redemptionModes: this.redemptionModes,
+      settlementCycle: this.settlementCycle,
+      relatedPartyBan: this.relatedPartyBan,
+    };
+  }
+}
+
+export class PolicyView extends CreatePolicyInput {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: 'counts up per region' }) version: number;
+  @ApiProperty() createdAt: string;
+
+  static of(p: Policy) {
+    return { id: p.id, version: p.version, regionCode: p.regionCode, effectiveFrom: p.effectiveFrom, ...p.terms, createdAt: p.createdAt };
+  }
+}

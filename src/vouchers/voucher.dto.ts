@@ -1,0 +1,93 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { clock } from '../common/clock';
+import { PageQuery } from '../common/http/paging';
+import { IsFen } from '../common/http/validators';
+import { Voucher, VoucherApplication } from './voucher.entity';
+
+export class ApplyInput {
+  @ApiProperty({ example: 8_000_000, description: 'requested face value in fen' }) @IsFen(1) amountFen: number;
+  @ApiProperty({ example: '透射电镜表征新型电池正极材料' }) @IsString() @Length(1, 500) purpose: string;
+}
+
+export class ApproveInput {
+  @ApiPropertyOptional({ description: 'approve a lower amount than requested' }) @IsOptional() @IsFen(1) amountFen?: number;
+}
+
+export class ReasonInput {
+  @ApiProperty({ example: '申请材料不完整' }) @IsString() @Length(1, 500) reason: string;
+}
+
+export class VoucherQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ['active', 'exhausted', 'expired', 'revoked'] }) @IsOptional() @IsIn(['active', 'exhausted', 'expired', 'revoked']) status?: string;
+}
+
+export class ApplicationQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ['approved', 'pending_review', 'rejected'] }) @IsOptional() @IsIn(['approved', 'pending_review', 'rejected']) status?: string;
+}
+
+export class VoucherView {
+  @ApiProperty() id: string;
+  @ApiProperty({ example: 'AH-2026-000042' }) serial: string;
+  @ApiProperty() verificationCode: string;
+  @ApiProperty() issuingRegionCode: string;
+  @ApiProperty() enterpriseId: string;
+  @ApiProperty() policyId: string;
+  @ApiProperty() budgetYear: number;
+  @ApiProperty() faceValueFen: number;
+  @ApiProperty() availableFen: number;
+  @ApiProperty() heldFen: number;
+  @ApiProperty() spentFen: number;
+  @ApiProperty({ description: 'given back to the budget by expiry, revocation or a reduced claim' }) releasedFen: number;
+  @ApiProperty({ enum: ['active', 'exhausted', 'expired', 'revoked'] }) status: string;
+  @ApiProperty() validFrom: string;
+  @ApiProperty() validUntil: string;
+  @ApiPropertyOptional() statusReason?: string;
+  @ApiProperty() createdAt: string;
+
+  static of(v: Voucher): VoucherView {
+    const { id, serial, verificationCode, issuingRegionCode, enterpriseId, policyId, budgetYear, faceValueFen, availableFen, heldFen, spentFen, releasedFen, validFrom, validUntil, createdAt } = v;
+    return {
+      id, serial, verificationCode, issuingRegionCode, enterpriseId, policyId, budgetYear, faceValueFen, availableFen, heldFen, spentFen, releasedFen,
+      status: effectiveVoucherStatus(v), validFrom, validUntil, ...(v.statusReason ? { statusReason: v.statusReason } : {}), createdAt,
+    };
+  }
+}
+
+/** A voucher past its last day is expired even before the sweep has released its balance. */
+export const effectiveVoucherStatus = (v: Pick<Voucher, 'status' | 'validUntil'>): Voucher['status'] =>
+  (v.status === 'active' || v.status === 'exhausted') && v.validUntil < clock.today() ? 'expired' : v.status;
+
+export class ApplicationView {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: ['approved', 'pending_review', 'rejected'] }) status: string;
+  @ApiProperty() enterpriseId: string;
+  @ApiProperty({ nullable: true }) issuingRegionCode: string | null;
+  @ApiProperty() amountFen: number;
+  @ApiPropertyOptional() approvedFen?: number;
+  @ApiProperty() purpose: string;
+  @ApiPropertyOptional({ description: 'the rule that rejected it' }) reasonCode?: string;
+  @ApiPropertyOptional() reason?: string;
+  @ApiPropertyOptional({ type: VoucherView }) voucher?: VoucherView;
+  @ApiProperty() createdAt: string;
+  @ApiPropertyOptional() decidedAt?: string;
+
+  static of(a: VoucherApplication, voucher?: Voucher | null): ApplicationView {
+    return {
+      id: a.id, status: a.status, enterpriseId: a.enterpriseId, issuingRegionCode: a.issuingRegionCode, amountFen: a.amountFen,
+      ...(a.approvedFen !== null ? { approvedFen: a.approvedFen } : {}), purpose: a.purpose,
+      ...(a.reasonCode ? { reasonCode: a.reasonCode } : {}), ...(a.reason ? { reason: a.reason } : {}),
+      ...(voucher ? { voucher: VoucherView.of(voucher) } : {}), createdAt: a.createdAt, ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
+    };
+  }
+}
+
+export class VerificationView {
+  @ApiProperty() valid: boolean;
+  @ApiProperty() serial: string;
+  @ApiProperty() issuingRegionCode: string;
+  @ApiProperty() issuingBureau: string;
+  @ApiProperty() status: string;
+  @ApiProperty() faceValueFen: number;
+  @ApiProperty() validUntil: string;
+}

@@ -1,0 +1,43 @@
+import type { Refusal } from '../common/errors/domain-error';
+import type { EnterpriseKind } from '../organizations/organization.entity';
+import type { PolicyTerms } from '../policies/policy.types';
+
+/** `AH-2026-000042`: province prefix, year, a sequence of at least six digits. */
+export const formatSerial = (prefix: string, year: number, n: number) => `${prefix}-${year}-${String(n).padStart(6, '0')}`;
+
+/** Startup teams have their own (usually lower) annual cap where the policy sets one. */
+export const annualCapFor = (terms: PolicyTerms, kind: EnterpriseKind | null): number =>
+  kind === 'startup_team' && terms.teamAnnualCapFen !== null ? terms.teamAnnualCapFen : terms.enterpriseAnnualCapFen;
+
+/** Whose annual cap an application counts against: the enterprise, or its actual controller's group. */
+export const capSubject = (terms: PolicyTerms, enterprise: { id: string; controllerCreditCode: string | null }): string =>
+  terms.capByController && enterprise.controllerCreditCode ? `ctl:${enterprise.controllerCreditCode}` : `ent:${enterprise.id}`;
+
+export interface ApplicationFacts {
+  amountFen: number;
+  sanctioned: boolean;
+  regionCode: string;
+  terms: PolicyTerms | undefined;
+  kind: EnterpriseKind | null;
+  /** Granted this year in the region, net of what expiry and revocation gave back. */
+  grantedFen: number;
+  /** null when the region has no budget for the year. */
+  budgetAvailableFen: number | null;
+}
+
+/** The first rule an application breaks, in the order API.md lists them, or null. */
+export function applicationRefusal(f: ApplicationFacts): Refusal | null {
+  if (f.sanctioned) return { code: 'SANCTIONED', message: 'the enterprise is under a credit sanction' };
+  if (!f.terms) return { code: 'POLICY_NOT_FOUND', message: `no voucher policy of ${f.regionCode} or its province is in force today` };
+  if (f.amountFen > f.terms.maxVoucherFen) {
+    return { code: 'VOUCHER_CAP_EXCEEDED', message: `${f.amountFen} fen exceeds the per-voucher cap of ${f.terms.maxVoucherFen} fen` };
+  }
+  const cap = annualCapFor(f.terms, f.kind);
+  if (f.grantedFen + f.amountFen > cap) {
+    return { code: 'ANNUAL_CAP_EXCEEDED', message: `${f.grantedFen} fen already granted this year; ${f.amountFen} more would exceed the annual cap of ${cap} fen` };
+  }
+  if (f.budgetAvailableFen === null || f.budgetAvailableFen < f.amountFen) {
+    return { code: 'BUDGET_EXHAUSTED', message: `the budget of ${f.regionCode} has ${f.budgetAvailableFen ?? 0} fen available, less than ${f.amountFen}` };
+  }
+  return null;
+}

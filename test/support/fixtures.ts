@@ -1,0 +1,45 @@
+import { clock } from '../../src/common/clock';
+import { auth, TestApp } from './test-app';
+
+export const BUREAU_OF: Record<string, string> = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' };
+export const bureauFor = (region: string) => BUREAU_OF[region.slice(0, 2)];
+
+/** A policy in the spirit of DOMAIN.md's reference figures; override any field. */
+export function policyBody(regionCode: string, overrides: Record<string, unknown> = {}) {
+  return {
+    regionCode,
+    effectiveFrom: '2020-01-01',
+    categories: [
+      { category: 'testing', ratioBp: 5000 },
+      { category: 'r_and_d', ratioBp: 5000 },
+      { category: 'design', ratioBp: 4000 },
+    ],
+    acceptedProvinceCodes: ['310000', '320000', '330000', '340000'],
+    localBonusBp: 0,
+    enterpriseAnnualCapFen: 50_000_000,
+    teamAnnualCapFen: 10_000_000,
+    maxVoucherFen: 30_000_000,
+    voucherValidityDays: 365,
+    holdExpiryDays: 30,
+    autoApproveMaxFen: 10_000_000,
+    redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
+    settlementCycle: 'quarterly',
+    relatedPartyBan: true,
+    ...overrides,
+  };
+}
+
+/** Publishes a policy and sets this year's budget for a region, as its bureau. */
+export async function openRegion(t: TestApp, regionCode: string, opts: { budgetFen?: number; policy?: Record<string, unknown> } = {}) {
+  const token = await t.token(bureauFor(regionCode));
+  const policy = await t.http.post('/api/policies').set(auth(token)).send(policyBody(regionCode, opts.policy)).expect(201);
+  await t.http.put(`/api/budgets/${regionCode}/${clock.year()}`).set(auth(token)).send({ totalFen: opts.budgetFen ?? 1_000_000_000 }).expect(200);
+  return policy.body;
+}
+
+/** An enterprise's auto-approved voucher of `amountFen`. */
+export async function issueVoucher(t: TestApp, enterpriseToken: string, amountFen: number) {
+  const res = await t.http.post('/api/voucher-applications').set(auth(enterpriseToken)).send({ amountFen, purpose: 'test' }).expect(201);
+  if (res.body.status !== 'approved') throw new Error(`application not approved: ${JSON.stringify(res.body)}`);
+  return res.body.voucher;
+}
