@@ -1,0 +1,337 @@
+import { randomBytes } from 'node:crypto';
+import { AuditEntry } from '../../src/audit/audit-entry.entity';
+import { clock, DAY_MS } from '../../src/common/clock';
+import { DomainError } from '../../src/common/errors/domain-error';
+import { newId } from '../../src/common/ids';
+import { FacilitiesService } from '../../src/facilities/facilities.service';
+import { auth, OrgSession, TestApp } from '../support/test-app';
+
+interface FacilityBody {
+  id: string;
+  providerId: string;
+  name: string;
+  category: string;
+  unitPriceFen: number;
+  provinceCode: string;
+  regionCode: string;
+  description: string | null;
+  status: string;
+}
+
+const TEM = { name: '透射电子显微镜 (TEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 80000, description: 'JEOL JEM-F200 场发射透射电镜，含制样' };
+/** A word no other test uses, so searches in a shared database see only this test's facilities. */
+const marker = () => `mk${randomBytes(4).toString('hex')}`;
+
+describe('facilities', () => {
+  let t: TestApp;
+  let shLab: OrgSession;
+  let zjLab: OrgSession;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    shLab = await t.registerProvider('310115', { name: '上海微观表征公共服务平台' });
+    zjLab = await t.registerProvider('330100', { name: '浙江大学分析测试中心' });
+  });
+  afterAll(() => t.close());
+
+  const list = (provider: OrgSession, body: Record<string, unknown>) => t.http.post('/api/facilities').set(auth(provider.token)).send(body);
+  const listed = async (provider: OrgSession, body: Record<string, unknown>): Promise<FacilityBody> => (await list(provider, { ...TEM, ...body }).expect(201)).body;
+  const search = async (query: string) => (await t.http.get(`/api/facilities?${query}`).expect(200)).body as { items: FacilityBody[]; total: number };
+  const searchIds = async (query: string) => (await search(query)).items.map((f) => f.id);
+
+  describe('listing a facility', () => {
+    it('lets a Shanghai lab list a TEM at ¥800 an hour, in its own province and region', async () => {
+      const res = await list(shLab, TEM).expect(201);
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        providerId: shLab.organizationId,
+        providerName: '上海微观表征公共服务平台',
+        provinceCode: '310000',
+        regionCode: '310000',
+        name: '透射电子显微镜 (TEM) 机时',
+        category: 'testing',
+        unit: 'hour',
+        unitPriceFen: 80000,
+        description: 'JEOL JEM-F200 场发射透射电镜，含制样',
+        status: 'active',
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      });
+      const read = await t.http.get(`/api/facilities/${res.body.id}`).expect(200);
+      expect(read.body).toEqual(res.body);
+    });
+
+    it('takes a city provider’s region: a Suzhou lab lists under 320500 in province 320000', async () => {
+      const suzhou = await t.registerProvider('320505');
+      const f = await listed(suzhou, { name: '扫描电镜 SEM', description: undefined });
+      expect(f).toMatchObject({ provinceCode: '320000', regionCode: '320500', description: null });
+    });
+
+    it('refuses a provider still applied with 422 PROVIDER_NOT_ACTIVE', async () => {
+      const applied = await t.registerProvider('310104', {}, false);
+      const res = await list(applied, TEM).expect(422);
+      expect(res.body).toEqual({ statusCode: 422, code: 'PROVIDER_NOT_ACTIVE', message: expect.stringContaining('applied') });
+    });
+
+    it('refuses a provider in public notice until the notice ends', async () => {
+      const p = await t.registerProvider('340100', {}, false);
+      await t.http.post(`/api/providers/${p.organizationId}/admit`).set(auth(await t.token('bureau-ah'))).send({ noticeDays: 7 }).expect(200);
+      expect((await list(p, TEM).expect(422)).body.code).toBe('PROVIDER_NOT_ACTIVE');
+      const word = marker();
+      clock.travel(7 * DAY_MS + 1000);
+      try {
+        const f = await listed(p, { name: `合肥 ICP-MS ${word}` });
+        // The row still says public_notice: search must apply the ended notice itself.
+        expect(await searchIds(`q=${word}`)).toEqual([f.id]);
+      } finally {
+        clock.reset();
+      }
+      expect(await searchIds(`q=${word}`)).toEqual([]);
+    });
+
+    it('refuses a suspended provider with 422 PROVIDER_NOT_ACTIVE', async () => {
+      const p = await t.registerProvider('330200');
+      await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(auth(await t.token('bureau-zj'))).send({ reason: '虚假使用记录' }).expect(200);
+      expect((await list(p, TEM).expect(422)).body.code).toBe('PROVIDER_NOT_ACTIVE');
+    });
+
+    it('lets only providers list: enterprise and bureau 403, anonymous 401', async () => {
+      const e = await t.registerEnterprise('340100');
+      expect((await list(e, TEM).expect(403)).body.code).toBe('FORBIDDEN');
+      await t.http.post('/api/facilities').set(auth(await t.token('bureau-sh'))).send(TEM).expect(403);
+      await t.http.post('/api/facilities').set(auth(await t.token('platform'))).send(TEM).expect(403);
+      expect((await t.http.post('/api/facilities').send(TEM).expect(401)).body.code).toBe('UNAUTHENTICATED');
+    });
+
+    it.each([
+      ['a negative price', { unitPriceFen: -100 }, 'unitPriceFen'],
+      ['a zero price', { unitPriceFen: 0 }, 'unitPriceFen'],
+      ['a fractional price', { unitPriceFen: 800.5 }, 'unitPriceFen'],
+      ['a price above 10^10 fen', { unitPriceFen: 10_000_000_001 }, 'unitPriceFen'],
+      ['a price beyond safe integers', { unitPriceFen: 1e20 }, 'unitPriceFen'],
+      ['a price as a string', { unitPriceFen: '80000' }, 'unitPriceFen'],
+      ['an unknown category', { category: 'catering' }, 'category'],
+      ['an unknown unit', { unit: 'day' }, 'unit'],
+      ['an empty name', { name: '' }, 'name'],
+      ['a blank name', { name: '   ' }, 'name'],
+      ['a name of 201 characters', { name: '镜'.repeat(201) }, 'name'],
+      ['a description of 2001 characters', { description: 'x'.repeat(2001) }, 'description'],
+      ['an unknown field', { providerId: newId() }, 'providerId'],
+    ])('rejects %s with 400 naming the field', async (_, change, field) => {
+      const res = await list(shLab, { ...TEM, ...change }).expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toContain(field);
+    });
+
+    it('rejects a missing price or category', async () => {
+      const { unitPriceFen: _p, category: _c, ...rest } = TEM;
+      const res = await list(shLab, rest).expect(400);
+      expect(res.body.message).toEqual(expect.stringContaining('unitPriceFen'));
+      expect(res.body.message).toEqual(expect.stringContaining('category'));
+    });
+
+    it('accepts the largest price, exactly 10^10 fen', async () => {
+      expect((await listed(shLab, { name: '同步辐射光束线 整期包用', unitPriceFen: 10_000_000_000 })).unitPriceFen).toBe(10_000_000_000);
+    });
+
+    it('honours an Idempotency-Key: the repeat returns the same facility and lists nothing new', async () => {
+      const word = marker();
+      const body = { ...TEM, name: `重复提交 ${word}` };
+      const first = await t.http.post('/api/facilities').set(auth(shLab.token)).set('Idempotency-Key', `fac-${word}`).send(body).expect(201);
+      const again = await t.http.post('/api/facilities').set(auth(shLab.token)).set('Idempotency-Key', `fac-${word}`).send(body).expect(201);
+      expect(again.body).toEqual(first.body);
+      expect((await search(`q=${word}`)).total).toBe(1);
+    });
+  });
+
+  describe('searching', () => {
+    let word: string;
+    let shTem: FacilityBody;
+    let shXrd: FacilityBody;
+    let zjTem: FacilityBody;
+    let zjDesign: FacilityBody;
+    beforeAll(async () => {
+      word = marker();
+      shTem = await listed(shLab, { name: `透射电镜 TEM ${word}`, unitPriceFen: 80000 });
+      shXrd = await listed(shLab, { name: `X射线衍射 XRD ${word}`, unitPriceFen: 30000, description: '粉末衍射，无电镜' });
+      zjTem = await listed(zjLab, { name: `球差校正电镜 ${word}`, unitPriceFen: 150000, description: null });
+      zjDesign = await listed(zjLab, { name: `工业设计 ${word}`, category: 'design', unit: 'item', unitPriceFen: 30000, description: '外观与结构设计' });
+    });
+
+    it('needs no login and answers cheapest first, ties by id', async () => {
+      const page = await search(`q=${word}`);
+      expect(page.total).toBe(4);
+      const tie = [shXrd.id, zjDesign.id].sort();
+      expect(page.items.map((f) => f.id)).toEqual([...tie, shTem.id, zjTem.id]);
+      expect(page.items.map((f) => f.unitPriceFen)).toEqual([30000, 30000, 80000, 150000]);
+      expect(page.items.find((f) => f.id === zjTem.id)).toMatchObject({ providerName: '浙江大学分析测试中心', provinceCode: '330000' });
+    });
+
+    it('filters by province', async () => {
+      expect(await searchIds(`q=${word}&provinceCode=330000`)).toEqual([zjDesign.id, zjTem.id]);
+      const all = await search('provinceCode=310000&limit=500');
+      expect(all.items.every((f) => f.provinceCode === '310000')).toBe(true);
+      expect(all.items.map((f) => f.id)).toEqual(expect.arrayContaining([shTem.id, shXrd.id]));
+      expect(await searchIds(`q=${word}&provinceCode=340000`)).toEqual([]);
+    });
+
+    it('filters by category, alone or with the province', async () => {
+      expect(await searchIds(`q=${word}&category=design`)).toEqual([zjDesign.id]);
+      const testing = await search('category=testing&limit=500');
+      expect(testing.items.every((f) => f.category === 'testing')).toBe(true);
+      expect(await searchIds(`provinceCode=310000&category=testing&q=${word}`)).toEqual([shXrd.id, shTem.id]);
+    });
+
+    it('finds Chinese text in the name or the description', async () => {
+      // '电镜' is in three names and in the XRD description; not in the design service.
+      const ids = await searchIds(`q=${encodeURIComponent('电镜')}&limit=500`);
+      expect(ids).toEqual(expect.arrayContaining([shTem.id, shXrd.id, zjTem.id]));
+      expect(ids).not.toContain(zjDesign.id);
+      expect(await searchIds(`q=${encodeURIComponent('外观')}&provinceCode=330000&limit=500`)).toContain(zjDesign.id);
+      expect(await searchIds(`q=${encodeURIComponent('球差校正')}&limit=500`)).toEqual([zjTem.id]);
+    });
+
+    it('ignores case', async () => {
+      expect(await searchIds(`q=${word.toUpperCase()}&provinceCode=310000`)).toEqual([shXrd.id, shTem.id]);
+      expect(await searchIds(`q=xrd%20${word}`)).toEqual([shXrd.id]);
+    });
+
+    it('treats %, _ and the escape character ! in q as plain characters', async () => {
+      const w = marker();
+      const pct = await listed(shLab, { name: `纯度 99.99%检测 ${w}` });
+      const under = await listed(shLab, { name: `样品_批量 ${w}` });
+      const bang = await listed(shLab, { name: `警示!标签 ${w}` });
+      await listed(shLab, { name: `样品A批量 ${w}`, description: '纯度检测' });
+      expect(await searchIds(`q=${encodeURIComponent(`99%检测 ${w}`)}`)).toEqual([pct.id]);
+      expect(await searchIds(`q=${encodeURIComponent(`%检测 ${w}`)}`)).toEqual([pct.id]);
+      expect(await searchIds(`q=${encodeURIComponent(`品_批量 ${w}`)}`)).toEqual([under.id]);
+      expect(await searchIds(`q=${encodeURIComponent(`!标签 ${w}`)}`)).toEqual([bang.id]);
+    });
+
+    it('pages with limit and offset and counts the whole match', async () => {
+      const first = await search(`q=${word}&limit=3&offset=0`);
+      const second = await search(`q=${word}&limit=3&offset=3`);
+      expect(first.total).toBe(4);
+      expect(second.total).toBe(4);
+      expect(first.items).toHaveLength(3);
+      expect(second.items.map((f) => f.id)).toEqual([zjTem.id]);
+      expect((await search(`q=${word}&limit=2&offset=1`)).items.map((f) => f.unitPriceFen)).toEqual([30000, 80000]);
+      expect((await search(`q=${word}&offset=10`)).items).toEqual([]);
+    });
+
+    it.each([
+      ['an unknown category', 'category=catering'],
+      ['a city code as province', 'provinceCode=320500'],
+      ['a malformed province', 'provinceCode=31'],
+      ['a zero limit', 'limit=0'],
+      ['a limit above 500', 'limit=501'],
+      ['a negative offset', 'offset=-1'],
+      ['an empty q', 'q='],
+      ['an unknown parameter', 'sort=price'],
+    ])('rejects %s with 400', async (_, query) => {
+      expect((await t.http.get(`/api/facilities?${query}`).expect(400)).body.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('changing and retiring', () => {
+    it('lets the provider change the price, name and description, and search sees it', async () => {
+      const word = marker();
+      const f = await listed(shLab, { name: `场发射扫描电镜 ${word}` });
+      const res = await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send({ unitPriceFen: 60000, description: null }).expect(200);
+      expect(res.body).toMatchObject({ id: f.id, unitPriceFen: 60000, description: null, name: f.name, status: 'active' });
+      expect(res.body.updatedAt >= res.body.createdAt).toBe(true);
+      const renamed = await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send({ name: `  FE-SEM ${word}  ` }).expect(200);
+      expect(renamed.body.name).toBe(`FE-SEM ${word}`);
+      expect((await search(`q=${word}`)).items).toEqual([renamed.body]);
+    });
+
+    it('answers another provider with 404 and a non-provider with 403', async () => {
+      const f = await listed(shLab, {});
+      const res = await t.http.patch(`/api/facilities/${f.id}`).set(auth(zjLab.token)).send({ unitPriceFen: 1 }).expect(404);
+      expect(res.body.code).toBe('NOT_FOUND');
+      await t.http.post(`/api/facilities/${f.id}/retire`).set(auth(zjLab.token)).expect(404);
+      await t.http.patch(`/api/facilities/${f.id}`).set(auth(await t.token('bureau-sh'))).send({ unitPriceFen: 1 }).expect(403);
+      await t.http.patch(`/api/facilities/${f.id}`).send({ unitPriceFen: 1 }).expect(401);
+      expect((await t.http.get(`/api/facilities/${f.id}`).expect(200)).body.unitPriceFen).toBe(80000);
+    });
+
+    it.each([
+      ['a fractional price', { unitPriceFen: 1.5 }],
+      ['a null price', { unitPriceFen: null }],
+      ['a null name', { name: null }],
+      ['a category change', { category: 'design' }],
+      ['nothing to change', {}],
+    ])('rejects a change with %s: 400', async (_, body) => {
+      const f = await listed(shLab, {});
+      expect((await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send(body).expect(400)).body.code).toBe('VALIDATION_FAILED');
+    });
+
+    it('retires a facility: it leaves search, stays readable, and cannot be retired or changed again (409)', async () => {
+      const word = marker();
+      const f = await listed(shLab, { name: `核磁共振 NMR ${word}` });
+      expect(await searchIds(`q=${word}`)).toEqual([f.id]);
+      const res = await t.http.post(`/api/facilities/${f.id}/retire`).set(auth(shLab.token)).expect(200);
+      expect(res.body).toMatchObject({ id: f.id, status: 'retired' });
+      expect(await search(`q=${word}`)).toEqual({ items: [], total: 0 });
+      expect((await t.http.get(`/api/facilities/${f.id}`).expect(200)).body.status).toBe('retired');
+      expect((await t.http.post(`/api/facilities/${f.id}/retire`).set(auth(shLab.token)).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send({ unitPriceFen: 1 }).expect(409)).body.code).toBe('INVALID_STATE');
+    });
+
+    it('hides a suspended provider’s facilities and shows them again on readmission', async () => {
+      const p = await t.registerProvider('310112');
+      const word = marker();
+      const f = await listed(p, { name: `质谱联用 ${word}` });
+      expect(await searchIds(`q=${word}`)).toEqual([f.id]);
+      const sh = auth(await t.token('bureau-sh'));
+      await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(sh).send({ reason: '虚开发票' }).expect(200);
+      expect(await search(`q=${word}`)).toEqual({ items: [], total: 0 });
+      await t.http.post(`/api/providers/${p.organizationId}/admit`).set(sh).send({ noticeDays: 0 }).expect(200);
+      expect(await searchIds(`q=${word}`)).toEqual([f.id]);
+    });
+
+    it('answers unknown and malformed ids with 404', async () => {
+      expect((await t.http.get(`/api/facilities/${newId()}`).expect(404)).body.code).toBe('NOT_FOUND');
+      await t.http.get('/api/facilities/not-an-id').expect(404);
+      await t.http.post(`/api/facilities/${newId()}/retire`).set(auth(shLab.token)).expect(404);
+      await t.http.patch(`/api/facilities/${newId()}`).set(auth(shLab.token)).send({ unitPriceFen: 1 }).expect(404);
+    });
+
+    it('lets only one of concurrent retirements succeed', async () => {
+      const f = await listed(shLab, {});
+      const results = await Promise.all(Array.from({ length: 6 }, () => t.http.post(`/api/facilities/${f.id}/retire`).set(auth(shLab.token))));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    });
+  });
+
+  describe('for other modules and auditors', () => {
+    it('exports FacilitiesService.load: the facility in any status, or NOT_FOUND', async () => {
+      const f = await listed(zjLab, { unitPriceFen: 12345 });
+      const service = t.get(FacilitiesService);
+      const loaded = await service.load(t.dataSource.manager, f.id);
+      expect(loaded).toMatchObject({ id: f.id, providerId: zjLab.organizationId, unitPriceFen: 12345, provinceCode: '330000', status: 'active' });
+      expect(typeof loaded.unitPriceFen).toBe('number');
+      const missing = await service.load(t.dataSource.manager, newId()).catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(DomainError);
+      expect((missing as DomainError).code).toBe('NOT_FOUND');
+    });
+
+    it('audits listing, change and retirement under the facility’s region and provider', async () => {
+      const f = await listed(zjLab, {});
+      await t.http.patch(`/api/facilities/${f.id}`).set(auth(zjLab.token)).send({ unitPriceFen: 90000 }).expect(200);
+      await t.http.post(`/api/facilities/${f.id}/retire`).set(auth(zjLab.token)).expect(200);
+      expect(f.regionCode).toBe('330100'); // Hangzhou: the provider's city
+      const entries = await t.dataSource.getRepository(AuditEntry).find({ where: { entityType: 'facility', entityId: f.id }, order: { seq: 'ASC' } });
+      expect(entries.map((e) => e.action)).toEqual(['facility.created', 'facility.updated', 'facility.retired']);
+      expect(entries.every((e) => e.regionCode === f.regionCode && e.organizationId === zjLab.organizationId && e.actorId === zjLab.userId)).toBe(true);
+      expect(JSON.parse(entries[1].summary)).toEqual({ before: { unitPriceFen: 80000 }, after: { unitPriceFen: 90000 } });
+    });
+
+    it('describes every route in the OpenAPI document', async () => {
+      const doc = (await t.http.get('/docs-json').expect(200)).body;
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/facilities', '/api/facilities/{id}', '/api/facilities/{id}/retire']));
+      expect(Object.keys(doc.paths['/api/facilities'])).toEqual(expect.arrayContaining(['get', 'post']));
+      expect(doc.paths['/api/facilities'].get.security ?? []).toEqual([]);
+      expect(doc.components.schemas.CreateFacilityInput.properties.unitPriceFen).toMatchObject({ minimum: 1, maximum: 10_000_000_000 });
+    });
+  });
+});

@@ -1,0 +1,233 @@
+import { AuditEntry } from '../../src/audit/audit-entry.entity';
+import { clock, isoPlusDays } from '../../src/common/clock';
+import { TransactionService } from '../../src/common/database/transaction.service';
+import { newId } from '../../src/common/ids';
+import { SanctionsService } from '../../src/oversight/sanctions.service';
+import { auth, creditCodeIn, isMaria, OrgSession, TestApp } from '../support/test-app';
+
+const day = (offset: number) => isoPlusDays(clock.iso(), offset).slice(0, 10);
+
+describe('oversight', () => {
+  let t: TestApp;
+  let anhuiEnterprise: OrgSession;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    anhuiEnterprise = await t.registerEnterprise('340100');
+  });
+  afterAll(() => t.close());
+
+  const as = async (username: string) => auth(await t.token(username));
+  const record = async (bureau: string, body: Record<string, unknown>) => (await t.http.post('/api/sanctions').set(await as(bureau)).send(body).expect(201)).body;
+  const verify = async () => (await t.http.get('/api/audit/verify').set(await as('platform')).expect(200)).body;
+
+  it('describes its routes in the OpenAPI document', async () => {
+    const res = await t.http.get('/docs-json').expect(200);
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/sanctions', '/api/sanctions/{id}/lift', '/api/audit', '/api/audit/verify']));
+    expect(res.body.paths['/api/sanctions'].post.tags).toEqual(['oversight']);
+  });
+
+  describe('the shared sanction list', () => {
+    it('records a sanction by an Anhui bureau that every province’s bureau sees', async () => {
+      const until = day(365);
+      const s = await record('bureau-ah', { creditCode: anhuiEnterprise.creditCode, reason: '伪造检测报告骗取补贴', until });
+      expect(s).toEqual({
+        id: expect.any(String),
+        creditCode: anhuiEnterprise.creditCode,
+        reason: '伪造检测报告骗取补贴',
+        until,
+        status: 'active',
+        inForce: true,
+        recordedRegionCode: '340000',
+        createdAt: expect.any(String),
+        liftedAt: null,
+      });
+      for (const reader of ['bureau-sh', 'bureau-js', 'platform']) {
+        const list = await t.http.get(`/api/sanctions?creditCode=${anhuiEnterprise.creditCode}`).set(await as(reader)).expect(200);
+        expect(list.body.items.map((i: { id: string }) => i.id)).toContain(s.id);
+      }
+    });
+
+    it('allows a second active sanction for the same code, for another reason', async () => {
+      const code = creditCodeIn('320500');
+      await record('bureau-js', { creditCode: code, reason: '关联交易套取补贴' });
+      await record('bureau-zj', { creditCode: code, reason: '虚开发票' });
+      const list = await t.http.get(`/api/sanctions?creditCode=${code}&status=active`).set(await as('bureau-sh')).expect(200);
+      expect(list.body.total).toBe(2);
+      expect(list.body.items.map((i: { until: string | null }) => i.until)).toEqual([null, null]);
+    });
+
+    it('shows an organization only the sanctions against itself', async () => {
+      const other = creditCodeIn('310000');
+      await record('bureau-sh', { creditCode: other, reason: '学术不端' });
+      const own = await t.http.get('/api/sanctions').set(auth(anhuiEnterprise.token)).expect(200);
+      expect(own.body.total).toBeGreaterThanOrEqual(1);
+      expect(own.body.items.every((i: { creditCode: string }) => i.creditCode === anhuiEnterprise.creditCode)).toBe(true);
+      const peek = await t.http.get(`/api/sanctions?creditCode=${other}`).set(auth(anhuiEnterprise.token)).expect(200);
+      expect(peek.body).toEqual({ items: [], total: 0 });
+      const provider = await t.registerProvider('330100');
+      expect((await t.http.get('/api/sanctions').set(auth(provider.token)).expect(200)).body.total).toBe(0);
+    });
+
+    it('lifts a sanction once: by its recording bureau, then 409 INVALID_STATE', async () => {
+      const s = await record('bureau-js', { creditCode: creditCodeIn('320100'), reason: '虚假使用记录' });
+      const path = `/api/sanctions/${s.id}/lift`;
+      expect((await t.http.post(path).set(await as('bureau-sh')).expect(403)).body.code).toBe('FORBIDDEN');
+      const lifted = await t.http.post(path).set(await as('bureau-js')).expect(200);
+      expect(lifted.body).toMatchObject({ id: s.id, status: 'lifted', inForce: false, liftedAt: expect.any(String) });
+      expect((await t.http.post(path).set(await as('bureau-js')).expect(409)).body.code).toBe('INVALID_STATE');
+      const liftedList = await t.http.get(`/api/sanctions?creditCode=${s.creditCode}&status=lifted`).set(await as('platform')).expect(200);
+      expect(liftedList.body.items.map((i: { id: string }) => i.id)).toEqual([s.id]);
+      await t.http.post(`/api/sanctions/${newId()}/lift`).set(await as('bureau-js')).expect(404);
+      await t.http.post('/api/sanctions/not-an-id/lift').set(await as('bureau-js')).expect(404);
+    });
+
+    it('accepts a sanction that ends today', async () => {
+      const s = await record('bureau-zj', { creditCode: creditCodeIn('330400'), reason: '逾期未整改', until: day(0) });
+      expect(s).toMatchObject({ until: day(0), inForce: true });
+    });
+
+    it.each([
+      ['a credit code with a wrong check character', { creditCode: '91340100MA2T8XQ21A', reason: 'x' }, 'creditCode'],
+      ['a lower-case credit code', { creditCode: '91340100ma2t8xq21c', reason: 'x' }, 'creditCode'],
+      ['an until date in the past', { reason: 'x', until: '2020-01-01' }, 'until'],
+      ['an until date that does not exist', { reason: 'x', until: '2030-02-30' }, 'until'],
+      ['an empty reason', { reason: '' }, 'reason'],
+      ['a reason over 500 characters', { reason: '失'.repeat(501) }, 'reason'],
+      ['an unknown field', { reason: 'x', amountFen: 1 }, 'amountFen'],
+    ])('refuses %s with 400 naming the field', async (_, body, field) => {
+      const res = await t.http.post('/api/sanctions').set(await as('bureau-sh')).send({ creditCode: creditCodeIn('310000'), ...body }).expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toContain(field);
+    });
+
+    it('lets only bureaus record or lift (403) and nobody anonymous (401)', async () => {
+      const body = { creditCode: creditCodeIn('340200'), reason: '冒名申报' };
+      const provider = await t.registerProvider('340200');
+      for (const headers of [auth(anhuiEnterprise.token), auth(provider.token), await as('platform')]) {
+        expect((await t.http.post('/api/sanctions').set(headers).send(body).expect(403)).body.code).toBe('FORBIDDEN');
+      }
+      const s = await record('bureau-ah', body);
+      await t.http.post(`/api/sanctions/${s.id}/lift`).set(await as('platform')).expect(403);
+      await t.http.post(`/api/sanctions/${s.id}/lift`).set(auth(anhuiEnterprise.token)).expect(403);
+      expect((await t.http.post('/api/sanctions').send(body).expect(401)).body.code).toBe('UNAUTHENTICATED');
+      await t.http.get('/api/sanctions').expect(401);
+    });
+
+    it('replays a recording sent twice with the same Idempotency-Key', async () => {
+      const body = { creditCode: creditCodeIn('310000'), reason: '重复提交测试' };
+      const headers = { ...(await as('bureau-sh')), 'Idempotency-Key': `sanction-${body.creditCode}` };
+      const first = await t.http.post('/api/sanctions').set(headers).send(body).expect(201);
+      const again = await t.http.post('/api/sanctions').set(headers).send(body).expect(201);
+      expect(again.body).toEqual(first.body);
+      expect((await t.http.get(`/api/sanctions?creditCode=${body.creditCode}`).set(headers).expect(200)).body.total).toBe(1);
+    });
+
+    it('tells other modules which codes are sanctioned on a day, honouring until and lifting', async () => {
+      const [forever, untilTenDays, lifted, clean] = ['310000', '320000', '330000', '340000'].map((r) => creditCodeIn(r));
+      await record('bureau-sh', { creditCode: forever, reason: '永久' });
+      await record('bureau-js', { creditCode: untilTenDays, reason: '十天', until: day(10) });
+      const l = await record('bureau-zj', { creditCode: lifted, reason: '已解除' });
+      await t.http.post(`/api/sanctions/${l.id}/lift`).set(await as('bureau-zj')).expect(200);
+      const among = (codes: string[], today: string) => t.get(TransactionService).run((em) => t.get(SanctionsService).sanctionedAmong(em, codes, today));
+      const codes = [forever, untilTenDays, lifted, clean];
+      expect(await among(codes, clock.today())).toEqual(new Set([forever, untilTenDays]));
+      expect(await among(codes, day(10))).toEqual(new Set([forever, untilTenDays]));
+      expect(await among(codes, day(11))).toEqual(new Set([forever]));
+      expect(await among([], clock.today())).toEqual(new Set());
+    });
+  });
+
+  describe('the audit log', () => {
+    const entriesOf = async (headers: Record<string, string>, query: string) => (await t.http.get(`/api/audit?${query}`).set(headers).expect(200)).body;
+
+    it('records a sanction and its lifting, readable by the recording bureau and the sanctioned organization', async () => {
+      const s = await record('bureau-ah', { creditCode: anhuiEnterprise.creditCode, reason: '项目经费挪用' });
+      await t.http.post(`/api/sanctions/${s.id}/lift`).set(await as('bureau-ah')).expect(200);
+      const query = `entityType=sanction&entityId=${s.id}`;
+      const ah = await entriesOf(await as('bureau-ah'), query);
+      expect(ah.items.map((e: { action: string }) => e.action)).toEqual(['sanction.lifted', 'sanction.recorded']);
+      expect(ah.items[0].seq).toBeGreaterThan(ah.items[1].seq);
+      expect(ah.items[1]).toMatchObject({
+        entityType: 'sanction',
+        regionCode: '340000',
+        organizationId: anhuiEnterprise.organizationId,
+        actorRole: 'bureau',
+        summary: { creditCode: anhuiEnterprise.creditCode, reason: '项目经费挪用', until: null },
+      });
+      expect(ah.items[0].prevHash).toBe(ah.items[1].hash);
+      expect((await entriesOf(auth(anhuiEnterprise.token), query)).total).toBe(2);
+      expect((await entriesOf(await as('bureau-sh'), query)).total).toBe(0);
+      expect((await entriesOf(await as('platform'), query)).total).toBe(2);
+    });
+
+    it('shows an Anhui registration to bureau-ah, the platform and the enterprise itself, not to bureau-sh', async () => {
+      const query = `entityType=organization&entityId=${anhuiEnterprise.organizationId}`;
+      const registered = (body: { items: { action: string }[] }) => body.items.some((e) => e.action === 'organization.registered');
+      expect(registered(await entriesOf(await as('bureau-ah'), query))).toBe(true);
+      expect(registered(await entriesOf(await as('platform'), query))).toBe(true);
+      expect(registered(await entriesOf(auth(anhuiEnterprise.token), query))).toBe(true);
+      expect(await entriesOf(await as('bureau-sh'), query)).toEqual({ items: [], total: 0 });
+      const stranger = await t.registerEnterprise('340100');
+      expect((await entriesOf(auth(stranger.token), query)).total).toBe(0);
+
+      const sh = await entriesOf(await as('bureau-sh'), 'limit=500');
+      expect(sh.items.every((e: { regionCode: string }) => e.regionCode.startsWith('31'))).toBe(true);
+      const own = await entriesOf(auth(anhuiEnterprise.token), 'limit=500');
+      expect(own.items.every((e: { organizationId: string }) => e.organizationId === anhuiEnterprise.organizationId)).toBe(true);
+    });
+
+    it('pages newest first and refuses bad paging', async () => {
+      const page = await entriesOf(await as('platform'), 'limit=3&offset=1');
+      expect(page.items).toHaveLength(3);
+      expect(page.total).toBeGreaterThan(3);
+      expect(page.items[0].seq).toBe(page.total - 1);
+      expect(page.items[0].seq - page.items[2].seq).toBe(2);
+      await t.http.get('/api/audit?limit=0').set(await as('platform')).expect(400);
+      await t.http.get('/api/audit?entityType=').set(await as('platform')).expect(400);
+      await t.http.get('/api/audit').expect(401);
+    });
+
+    it('lets only the platform verify the chain', async () => {
+      await t.http.get('/api/audit/verify').set(await as('bureau-sh')).expect(403);
+      await t.http.get('/api/audit/verify').set(auth(anhuiEnterprise.token)).expect(403);
+      await t.http.get('/api/audit/verify').expect(401);
+    });
+
+    it('verifies the whole chain, and finds a row edited in the database', async () => {
+      const count = await t.dataSource.getRepository(AuditEntry).count();
+      expect(await verify()).toEqual({ valid: true, entries: count });
+
+      const seq = Math.ceil(count / 2);
+      const original = await t.dataSource.getRepository(AuditEntry).findOneByOrFail({ seq });
+      await t.dataSource.query('UPDATE audit_entry SET summary = ? WHERE seq = ?', ['{"edited":true}', seq]);
+      try {
+        expect(await verify()).toEqual({ valid: false, entries: seq - 1, firstBrokenId: String(seq) });
+      } finally {
+        await t.dataSource.query('UPDATE audit_entry SET summary = ? WHERE seq = ?', [original.summary, seq]);
+      }
+      expect(await verify()).toEqual({ valid: true, entries: count });
+    });
+
+    it('finds entries removed from the end of the chain', async () => {
+      const { entries } = await verify();
+      const last = await t.dataSource.getRepository(AuditEntry).findOneByOrFail({ seq: entries });
+      await t.dataSource.getRepository(AuditEntry).delete({ seq: entries });
+      try {
+        expect(await verify()).toEqual({ valid: false, entries: entries - 1, firstBrokenId: String(entries) });
+      } finally {
+        await t.dataSource.getRepository(AuditEntry).insert(last);
+      }
+      expect((await verify()).valid).toBe(true);
+    });
+
+    it(`keeps one chain without forks or gaps under 200 concurrent recordings (${isMaria() ? 'concurrent on MariaDB' : 'serialised on SQLite'})`, async () => {
+      const bureaus = await Promise.all(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'].map(as));
+      const before = await verify();
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => t.http.post('/api/sanctions').set(bureaus[i % 4]).send({ creditCode: creditCodeIn('310000'), reason: `并发记录 ${i}` })),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(200).fill(201));
+      expect(await verify()).toEqual({ valid: true, entries: before.entries + 200 });
+    });
+  });
+});
