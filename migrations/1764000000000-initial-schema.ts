@@ -5,9 +5,9 @@ const id = (name = 'id'): TableColumnOptions => ({ name, type: 'varchar', length
 const ref = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '36', isNullable: nullable });
 const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
 const text = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'text', isNullable: nullable });
-const fen = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable, default: nullable ? undefined : 0 });
+const fen = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
 const int = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'integer', isNullable: nullable });
-const bool = (name: string): TableColumnOptions => ({ name, type: 'boolean', default: false });
+const bool = (name: string): TableColumnOptions => ({ name, type: 'boolean' });
 const date = (name: string, nullable = false) => str(name, 10, nullable); // YYYY-MM-DD
 const instant = (name: string, nullable = false) => str(name, 24, nullable); // ISO 8601 UTC, sorts as text
 const region = (name: string, nullable = false) => str(name, 6, nullable);

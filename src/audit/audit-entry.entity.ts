@@ -1,8 +1,11 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { fenTransformer } from '../common/database/fen.transformer';
 import { InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
 
 @Entity('audit_entry')
+@Index(['entityType', 'entityId'])
+@Index(['regionCode'])
+@Index(['organizationId'])
 export class AuditEntry {
   @PrimaryColumn({ type: 'bigint', transformer: fenTransformer })
   seq: number;

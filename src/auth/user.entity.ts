@@ -1,8 +1,9 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
 import type { Role } from '../common/context/request-context';
 
 @Entity('app_user')
+@Index(['username'], { unique: true })
 export class User {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(64) username: string;

@@ -1,4 +1,4 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { FenColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/database/columns';
 
 export type ClaimStatus = 'submitted' | 'approved' | 'rejected';
@@ -11,6 +11,9 @@ export interface ClaimEvidence {
 }
 
 @Entity('claim')
+@Index(['issuingRegionCode', 'status'])
+@Index(['claimantId'])
+@Index(['settlementId'])
 export class Claim {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() claimantId: string;

@@ -1,10 +1,12 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
 
 export const FACILITY_UNITS = ['hour', 'sample', 'item'] as const;
 export type FacilityUnit = (typeof FACILITY_UNITS)[number];
 
 @Entity('facility')
+@Index(['provinceCode', 'category'])
+@Index(['providerId'])
 export class Facility {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() providerId: string;

@@ -1,8 +1,11 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
 
 /** An immutable, balanced movement: amountFen leaves debitAccount and enters creditAccount. */
 @Entity('ledger_transfer')
+@Index(['debitAccount'])
+@Index(['creditAccount'])
+@Index(['refType', 'refId'])
 export class LedgerTransfer {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(80) debitAccount: string;

@@ -1,4 +1,4 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { InstantColumn, JsonColumn, StrColumn } from '../common/database/columns';
 
 export type OrganizationType = 'enterprise' | 'provider';
@@ -8,6 +8,9 @@ export type EnterpriseKind = (typeof ENTERPRISE_KINDS)[number];
 export type OrganizationStatus = 'active' | 'applied' | 'public_notice' | 'suspended';
 
 @Entity('organization')
+@Index(['creditCode'], { unique: true })
+@Index(['controllerCreditCode'])
+@Index(['status', 'noticeEndsAt'])
 export class Organization {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(200) name: string;

@@ -1,8 +1,9 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
 
 /** A credit sanction (科研失信联合惩戒): recorded by any bureau, binding in every province. */
 @Entity('sanction')
+@Index(['creditCode', 'status'])
 export class Sanction {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(18) creditCode: string;

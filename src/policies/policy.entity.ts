@@ -1,9 +1,11 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn, InstantColumn, IntColumn, JsonColumn, RefColumn, StrColumn } from '../common/database/columns';
 import type { PolicyTerms } from './policy.types';
 
 /** One immutable policy version of a region. */
 @Entity('policy')
+@Index(['regionCode', 'version'], { unique: true })
+@Index(['regionCode', 'effectiveFrom'])
 export class Policy {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(6) regionCode: string;

@@ -1,10 +1,16 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/database/columns';
 import type { RedemptionMode } from '../policies/policy.types';
 
 export type RedemptionStatus = 'held' | 'captured' | 'cancelled' | 'expired';
 
 @Entity('redemption')
+@Index(['voucherId'])
+@Index(['providerId'])
+@Index(['enterpriseId'])
+@Index(['status', 'expiresAt'])
+@Index(['claimId'])
+@Index(['payeeId', 'status'])
 export class Redemption {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() voucherId: string;

@@ -1,7 +1,8 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn, FenColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/database/columns';
 
 @Entity('settlement')
+@Index(['regionCode', 'status'])
 export class Settlement {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(6) regionCode: string;
@@ -16,6 +17,8 @@ export class Settlement {
 }
 
 @Entity('settlement_line')
+@Index(['settlementId'])
+@Index(['paidAt'])
 export class SettlementLine {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() settlementId: string;

@@ -1,10 +1,12 @@
-import { Entity, PrimaryColumn } from 'typeorm';
+import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/database/columns';
 
 export type VoucherStatus = 'active' | 'exhausted' | 'expired' | 'revoked';
 export type ApplicationStatus = 'approved' | 'pending_review' | 'rejected';
 
 @Entity('voucher_application')
+@Index(['enterpriseId'])
+@Index(['issuingRegionCode', 'status'])
 export class VoucherApplication {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() enterpriseId: string;
@@ -25,6 +27,11 @@ export class VoucherApplication {
 
 /** Face value = available + held + spent + released, always; balances change only in LedgerService. */
 @Entity('voucher')
+@Index(['serial'], { unique: true })
+@Index(['verificationCode'], { unique: true })
+@Index(['enterpriseId'])
+@Index(['issuingRegionCode'])
+@Index(['status', 'validUntil'])
 export class Voucher {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(20) serial: string;

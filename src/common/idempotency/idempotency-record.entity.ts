@@ -1,7 +1,8 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { InstantColumn, IntColumn, RefColumn, StrColumn } from '../database/columns';
 
 @Entity('idempotency_record')
+@Index(['callerId', 'idemKey'], { unique: true })
 export class IdempotencyRecord {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() callerId: string;
