@@ -1,10 +1,25 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { plainToInstance } from 'class-transformer';
 import { DataSource } from 'typeorm';
-import { AuthService } from '../auth/auth.service';
 import { User } from '../auth/user.entity';
+import { AuthService } from '../auth/auth.service';
+import { Budget } from '../budgets/budget.entity';
+import { BudgetsService } from '../budgets/budgets.service';
+import { clock } from '../common/clock';
+import { Actor, requestContext } from '../common/context/request-context';
 import { TransactionService } from '../common/database/transaction.service';
 import { appConfig, AppConfig, databaseConfig, DatabaseConfig } from '../config/configuration';
+import { CreateFacilityInput } from '../facilities/facility.dto';
+import { FacilitiesService } from '../facilities/facilities.service';
+import { makeCreditCode } from '../organizations/credit-code';
+import { Organization } from '../organizations/organization.entity';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { PoliciesService } from '../policies/policies.service';
+import { Policy } from '../policies/policy.entity';
+import { CreatePolicyInput } from '../policies/policy.dto';
+import { ApplicationsService } from '../vouchers/applications.service';
+import { DEMO_BUDGETS, DEMO_ENTERPRISES, DEMO_POLICIES, DEMO_PROVIDERS } from './demo-world';
 
 /** The four provincial bureaus and the coordination office, as API.md names them. */
 export const STAFF: { username: string; role: 'bureau' | 'platform'; regionCode: string | null }[] = [
@@ -15,6 +30,9 @@ export const STAFF: { username: string; role: 'bureau' | 'platform'; regionCode:
   { username: 'platform', role: 'platform', regionCode: null },
 ];
 
+const BUREAU_OF_PROVINCE: Record<string, string> = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' };
+
+/** Seeds as code: every demo record goes through the same services (ledger, audit) as a real request. */
 @Injectable()
 export class SeedService {
   private readonly logger = new Logger(SeedService.name);
@@ -23,6 +41,11 @@ export class SeedService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: TransactionService,
     private readonly auth: AuthService,
+    private readonly organizations: OrganizationsService,
+    private readonly policies: PoliciesService,
+    private readonly budgets: BudgetsService,
+    private readonly facilities: FacilitiesService,
+    private readonly applications: ApplicationsService,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     @Inject(databaseConfig.KEY) private readonly db: DatabaseConfig,
   ) {}
@@ -36,16 +59,61 @@ export class SeedService {
   }
 
   /** Idempotent: creates whatever of the demo world is missing. */
-  async seed(options: { world?: boolean } = {}): Promise<void> {
+  async seed(): Promise<void> {
     if (this.app.nodeEnv === 'production') throw new Error('refusing to seed demo users with NODE_ENV=production');
     await this.seedStaff();
-    if (options.world ?? true) this.logger.log('demo world seeded');
+    await this.seedPoliciesAndBudgets();
+    await this.seedOrganizations();
+    this.logger.log(`demo world ready: bureau-sh/js/zj/ah, platform, ${DEMO_ENTERPRISES.length} enterprises, ${DEMO_PROVIDERS.length} providers (password from DEMO_PASSWORD)`);
   }
 
   async seedStaff(): Promise<void> {
     for (const s of STAFF) {
-      if (await this.dataSource.getRepository(User).existsBy({ username: s.username })) continue;
+      if (await this.users.existsBy({ username: s.username })) continue;
       await this.tx.run((em) => this.auth.createStaffUser(em, s.username, this.app.demoPassword, s.role, s.regionCode));
+    }
+  }
+
+  private get users() {
+    return this.dataSource.getRepository(User);
+  }
+
+  private async as<T>(username: string, work: (actor: Actor) => Promise<T>): Promise<T> {
+    const user = await this.users.findOneByOrFail({ username });
+    const actor: Actor = { userId: user.id, username, role: user.role, organizationId: user.organizationId, regionCode: user.regionCode };
+    return requestContext.run({ actor }, () => work(actor));
+  }
+
+  private async seedPoliciesAndBudgets(): Promise<void> {
+    const year = clock.year();
+    for (const p of DEMO_POLICIES) {
+      const bureau = BUREAU_OF_PROVINCE[p.regionCode.slice(0, 2)];
+      if (!(await this.dataSource.getRepository(Policy).existsBy({ regionCode: p.regionCode }))) {
+        await this.as(bureau, (actor) => this.policies.publish(actor, plainToInstance(CreatePolicyInput, { ...p, effectiveFrom: `${year}-01-01` })));
+      }
+    }
+    for (const [regionCode, totalFen] of DEMO_BUDGETS) {
+      if (await this.dataSource.getRepository(Budget).existsBy({ regionCode, year })) continue;
+      await this.as(BUREAU_OF_PROVINCE[regionCode.slice(0, 2)], (actor) => this.budgets.setTotal(actor, regionCode, year, totalFen));
+    }
+  }
+
+  private async seedOrganizations(): Promise<void> {
+    for (const [role, orgs] of [['enterprise', DEMO_ENTERPRISES], ['provider', DEMO_PROVIDERS]] as const) {
+      for (const o of orgs) {
+        const creditCode = makeCreditCode(o.region, o.body, role === 'provider' ? '12' : '91');
+        if (await this.dataSource.getRepository(Organization).existsBy({ creditCode })) continue;
+        const { organization } = await this.auth.register(
+          { username: o.username, password: this.app.demoPassword, role, organization: { name: o.name, creditCode, kind: o.kind } },
+        );
+        if (role === 'provider') {
+          await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], (actor) => this.organizations.admit(actor, organization.id, 0));
+          for (const f of o.facilities ?? []) await this.as(o.username, (actor) => this.facilities.create(actor, plainToInstance(CreateFacilityInput, f)));
+        } else if (o.username === 'hefei-micronano') {
+          // One voucher ready to spend: the Hefei SME's, auto-approved under Hefei's policy.
+          await this.as(o.username, (actor) => this.applications.apply(actor, 4_000_000, '透射电镜表征新型电池正极材料'));
+        }
+      }
     }
   }
 }

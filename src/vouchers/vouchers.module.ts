@@ -11,6 +11,6 @@ import { VouchersService } from './vouchers.service';
   imports: [OrganizationsModule, PoliciesModule, OversightModule, DocumentsModule],
   controllers: [ApplicationsController, VouchersController],
   providers: [VouchersService, ApplicationsService],
-  exports: [VouchersService],
+  exports: [VouchersService, ApplicationsService],
 })
 export class VouchersModule {}

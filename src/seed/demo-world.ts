@@ -1,0 +1,91 @@
+import type { ServiceCategory } from '../policies/policy.types';
+
+/**
+ * A small, realistic world for demos and first starts: each province's policy follows DOMAIN.md's
+ * reference figures (Shanghai 50%, ¥500,000 a year, ¥100,000 for startup teams, quarterly payouts;
+ * in Anhui the cities issue), budgets in the tens of millions of yuan, and shared-instrument labs.
+ */
+const YUAN = 100;
+
+const basePolicy = {
+  acceptedProvinceCodes: ['310000', '320000', '330000', '340000'],
+  localBonusBp: 0,
+  enterpriseAnnualCapFen: 500_000 * YUAN,
+  teamAnnualCapFen: 100_000 * YUAN,
+  maxVoucherFen: 500_000 * YUAN,
+  perRedemptionCapFen: 200_000 * YUAN,
+  capByController: true,
+  voucherValidityDays: 365,
+  holdExpiryDays: 30,
+  autoApproveMaxFen: 50_000 * YUAN,
+  redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
+  settlementCycle: 'quarterly',
+  relatedPartyBan: true,
+};
+
+const ratios = (bp: number, categories: ServiceCategory[] = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing']) =>
+  categories.map((category) => ({ category, ratioBp: bp }));
+
+export const DEMO_POLICIES = [
+  { ...basePolicy, regionCode: '310000', categories: ratios(5000) },
+  { ...basePolicy, regionCode: '320000', categories: ratios(5000), localBonusBp: 500 },
+  { ...basePolicy, regionCode: '330000', categories: ratios(5000), settlementCycle: 'monthly' },
+  // Anhui: the province subsidises (a fallback for cities without a scheme); Hefei and Wuhu issue their own.
+  { ...basePolicy, regionCode: '340000', categories: ratios(4000), maxVoucherFen: 300_000 * YUAN },
+  { ...basePolicy, regionCode: '340100', categories: ratios(5000), localBonusBp: 1000, maxVoucherFen: 600_000 * YUAN },
+  { ...basePolicy, regionCode: '340200', categories: ratios(5000), maxVoucherFen: 300_000 * YUAN, redemptionModes: ['provider_redeemed'] },
+];
+
+export const DEMO_BUDGETS: [string, number][] = [
+  ['310000', 50_000_000 * YUAN],
+  ['320000', 40_000_000 * YUAN],
+  ['330000', 40_000_000 * YUAN],
+  ['340000', 10_000_000 * YUAN],
+  ['340100', 20_000_000 * YUAN],
+  ['340200', 5_000_000 * YUAN],
+];
+
+interface DemoOrg {
+  username: string;
+  name: string;
+  region: string;
+  body: string;
+  kind?: 'tech_sme' | 'high_tech' | 'startup_team';
+  facilities?: { name: string; category: ServiceCategory; unit: 'hour' | 'sample' | 'item'; unitPriceFen: number; description: string }[];
+}
+
+export const DEMO_ENTERPRISES: DemoOrg[] = [
+  { username: 'hefei-micronano', name: '合肥微纳新材料科技有限公司', region: '340104', body: 'MA2T8XQ21', kind: 'tech_sme' },
+  { username: 'suzhou-qichen', name: '苏州启辰生物医药有限公司', region: '320506', body: 'MA1W3KD70', kind: 'high_tech' },
+  { username: 'jiaxing-qinghe', name: '嘉兴青禾智能科技创业团队', region: '330402', body: 'MA2B7N4P3', kind: 'startup_team' },
+  { username: 'shanghai-xinyue', name: '上海芯跃集成电路设计有限公司', region: '310115', body: 'MA1H9R2L6', kind: 'high_tech' },
+];
+
+export const DEMO_PROVIDERS: DemoOrg[] = [
+  {
+    username: 'sh-microscopy', name: '上海微观表征公共服务平台', region: '310115', body: '42500173X',
+    facilities: [
+      { name: '透射电子显微镜 (TEM) JEM-F200 机时', category: 'testing', unit: 'hour', unitPriceFen: 800 * YUAN, description: '场发射透射电镜，原子级分辨率成像与能谱分析' },
+      { name: '扫描电子显微镜 (SEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 400 * YUAN, description: '形貌观察与元素面分布' },
+    ],
+  },
+  {
+    username: 'nj-materials-lab', name: '南京先进材料检测中心', region: '320102', body: '46600281K',
+    facilities: [
+      { name: 'X 射线衍射 (XRD) 物相分析', category: 'testing', unit: 'sample', unitPriceFen: 300 * YUAN, description: '粉末与薄膜样品物相鉴定' },
+    ],
+  },
+  {
+    username: 'hz-design-center', name: '杭州工业设计创新中心', region: '330106', body: '47005912M',
+    facilities: [
+      { name: '产品结构与外观设计', category: 'design', unit: 'item', unitPriceFen: 20_000 * YUAN, description: '含三维建模与样机评审' },
+    ],
+  },
+  {
+    username: 'hf-science-facility', name: '合肥大科学装置共享服务中心', region: '340111', body: '48503366N',
+    facilities: [
+      { name: '600MHz 核磁共振波谱仪 (NMR) 机时', category: 'r_and_d', unit: 'hour', unitPriceFen: 600 * YUAN, description: '液体核磁，结构解析' },
+      { name: '稳态强磁场实验装置 机时', category: 'r_and_d', unit: 'hour', unitPriceFen: 5_000 * YUAN, description: '极端条件物性测量' },
+    ],
+  },
+];

@@ -1,0 +1,35 @@
+import { SeedService } from '../../src/seed/seed.service';
+import { auth, DEMO_PASSWORD, TestApp } from '../support/test-app';
+
+describe('demo world', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await t.get(SeedService).seed();
+  });
+  afterAll(() => t.close());
+
+  it('lets every demo user log in with the demo password', async () => {
+    for (const username of ['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah', 'platform', 'hefei-micronano', 'sh-microscopy']) {
+      await t.http.post('/api/auth/login').send({ username, password: DEMO_PASSWORD }).expect(200);
+    }
+  });
+
+  it('lists a Shanghai TEM at ¥800/hour to the public', async () => {
+    const res = await t.http.get('/api/facilities').query({ provinceCode: '310000', category: 'testing' }).expect(200);
+    expect(res.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ name: expect.stringContaining('TEM'), unitPriceFen: 80_000, unit: 'hour' })]));
+  });
+
+  it('gives the Hefei SME a ¥40,000 voucher from Hefei’s budget', async () => {
+    const token = await t.token('hefei-micronano');
+    const res = await t.http.get('/api/vouchers').set(auth(token)).expect(200);
+    expect(res.body.items).toEqual([expect.objectContaining({ issuingRegionCode: '340100', faceValueFen: 4_000_000, availableFen: 4_000_000, status: 'active' })]);
+  });
+
+  it('is idempotent: seeding again adds nothing', async () => {
+    const count = async () => (await t.http.get('/api/organizations?limit=500').set(auth(await t.token('platform'))).expect(200)).body.total;
+    const before = await count();
+    await t.get(SeedService).seed();
+    expect(await count()).toBe(before);
+  });
+});
