@@ -1,0 +1,51 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { stringify } from 'csv-stringify/sync';
+import type { Response } from 'express';
+import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import { clock } from '../common/clock';
+import type { Actor } from '../common/context/request-context';
+import { notFound } from '../common/errors/domain-error';
+import { isKnownRegion } from '../regions/regions.data';
+import { StatsService } from './stats.service';
+
+class StatsQuery {
+  @ApiPropertyOptional({ description: 'budget year; default this year' }) @IsOptional() @Type(() => Number) @IsInt() @Min(2000) @Max(2100) year?: number;
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' }) @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
+}
+
+/** JSON, or the same figures as CSV (UTF-8 with a BOM so spreadsheets read it). */
+function send(res: Response, format: string | undefined, body: object, rows: Record<string, unknown>[], name: string) {
+  if (format !== 'csv') return body;
+  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+  res.setHeader('Content-Disposition', `attachment; filename="${name}.csv"`);
+  return '\ufeff' + stringify(rows, { header: true });
+}
+
+@ApiTags('oversight')
+@Controller('stats')
+export class StatsController {
+  constructor(private readonly stats: StatsService) {}
+
+  @Get('regions/:code')
+  @Authenticated('bureau', 'platform')
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ description: 'budget split into available / committed (voucher available + held + captured + paid); time from capture to payment' })
+  async region(@CurrentActor() actor: Actor, @Param('code') code: string, @Query() q: StatsQuery, @Res({ passthrough: true }) res: Response) {
+    if (!isKnownRegion(code)) throw notFound(`region ${code}`);
+    const s = await this.stats.region(actor, code, q.year ?? clock.year());
+    const { captureToPaymentHours: t, ...figures } = s;
+    return send(res, q.format, s, [{ ...figures, paymentsCount: t.count, captureToPaymentMedianHours: t.median, captureToPaymentP90Hours: t.p90 }], `stats-${code}-${s.year}`);
+  }
+
+  @Get('flows')
+  @Authenticated('bureau', 'platform')
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ description: 'captured subsidies by issuer province × provider province (count and fen)' })
+  async flows(@CurrentActor() actor: Actor, @Query() q: StatsQuery, @Res({ passthrough: true }) res: Response) {
+    const f = await this.stats.flows(actor, q.year ?? clock.year());
+    return send(res, q.format, f, f.flows as unknown as Record<string, unknown>[], `flows-${f.year}`);
+  }
+}
