@@ -133,7 +133,7 @@ export class ApplicationsService {
       voucherId: null,
       reviewedBy: null,
       createdAt: clock.iso(),
-      decidedAt: refusal ? clock.iso() : null,
+      decidedAt: refusal || status ? clock.iso() : null, // rejected by a rule or approved at once: decided now
     };
     await em.getRepository(VoucherApplication).insert(application);
     this.tx.audit({ action: 'application.submitted', entityType: 'voucher_application', entityId: application.id, regionCode, organizationId: enterprise.id, summary: { amountFen, status: application.status, reasonCode: application.reasonCode } });

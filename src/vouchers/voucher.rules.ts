@@ -25,7 +25,7 @@ export interface ApplicationFacts {
   budgetAvailableFen: number | null;
 }
 
-/** The first rule an application breaks, in the order API.md lists them, or null. */
+/** The first rule an application breaks, in DOMAIN.md's order of checks (a sanction before anything else), or null. */
 export function applicationRefusal(f: ApplicationFacts): Refusal | null {
   if (f.sanctioned) return { code: 'SANCTIONED', message: 'the enterprise is under a credit sanction' };
   if (!f.terms) return { code: 'POLICY_NOT_FOUND', message: `no voucher policy of ${f.regionCode} or its province is in force today` };

@@ -1,0 +1,306 @@
+import { clock } from '../../src/common/clock';
+import { issueVoucher, openRegion, policyBody } from '../support/fixtures';
+import { auth, TestApp } from '../support/test-app';
+
+describe('policies and budgets', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start()));
+  afterAll(() => t.close());
+
+  const as = async (username: string) => auth(await t.token(username));
+  const publish = async (bureau: string, regionCode: string, overrides: Record<string, unknown> = {}) =>
+    t.http.post('/api/policies').set(await as(bureau)).send(policyBody(regionCode, overrides));
+  /** A version that must be accepted; shows the refusal when it is not. */
+  const published = async (bureau: string, regionCode: string, overrides: Record<string, unknown> = {}) => {
+    const res = await publish(bureau, regionCode, overrides);
+    expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
+    return res.body;
+  };
+  const year = clock.year();
+
+  it('describes its routes in the OpenAPI document', async () => {
+    const res = await t.http.get('/docs-json').expect(200);
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/api/policies', '/api/policies/current', '/api/policies/compare', '/api/budgets/{regionCode}/{year}']),
+    );
+  });
+
+  describe('publishing a policy version', () => {
+    it('publishes Shanghai’s terms as version 1, echoing every field', async () => {
+      const policy = await published('bureau-sh', '310000', { perRedemptionCapFen: 5_000_000, capByController: true, localBonusBp: 1000 });
+      expect(policy).toEqual({
+        id: expect.any(String),
+        version: 1,
+        regionCode: '310000',
+        effectiveFrom: '2020-01-01',
+        categories: [
+          { category: 'testing', ratioBp: 5000 },
+          { category: 'r_and_d', ratioBp: 5000 },
+          { category: 'design', ratioBp: 4000 },
+        ],
+        acceptedProvinceCodes: ['310000', '320000', '330000', '340000'],
+        localBonusBp: 1000,
+        enterpriseAnnualCapFen: 50_000_000,
+        teamAnnualCapFen: 10_000_000,
+        maxVoucherFen: 30_000_000,
+        perRedemptionCapFen: 5_000_000,
+        capByController: true,
+        voucherValidityDays: 365,
+        holdExpiryDays: 30,
+        autoApproveMaxFen: 10_000_000,
+        redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
+        settlementCycle: 'quarterly',
+        relatedPartyBan: true,
+        createdAt: expect.any(String),
+      });
+    });
+
+    it('fills the optional fields with their defaults', async () => {
+      const body = policyBody('320000');
+      for (const key of ['localBonusBp', 'teamAnnualCapFen', 'perRedemptionCapFen', 'capByController'] as const) delete (body as Record<string, unknown>)[key];
+      const res = await t.http.post('/api/policies').set(await as('bureau-js')).send(body).expect(201);
+      expect(res.body).toMatchObject({ localBonusBp: 0, teamAnnualCapFen: null, perRedemptionCapFen: null, capByController: false });
+    });
+
+    it('accepts the extreme ratios 1 and 10000 basis points', async () => {
+      const res = await publish('bureau-zj', '330100', { categories: [{ category: 'testing', ratioBp: 1 }, { category: 'consulting', ratioBp: 10000 }] });
+      expect(res.status).toBe(201);
+      expect(res.body.categories).toEqual([{ category: 'testing', ratioBp: 1 }, { category: 'consulting', ratioBp: 10000 }]);
+    });
+
+    const invalid: [string, Record<string, unknown>, string][] = [
+      ['a ratio of 0 basis points', { categories: [{ category: 'testing', ratioBp: 0 }] }, 'categories.0.ratioBp'],
+      ['a ratio of 10001 basis points', { categories: [{ category: 'testing', ratioBp: 5000 }, { category: 'design', ratioBp: 10001 }] }, 'categories.1.ratioBp'],
+      ['a fractional ratio', { categories: [{ category: 'testing', ratioBp: 50.5 }] }, 'categories.0.ratioBp'],
+      ['a category listed twice', { categories: [{ category: 'testing', ratioBp: 5000 }, { category: 'testing', ratioBp: 6000 }] }, 'categories'],
+      ['an unknown category', { categories: [{ category: 'catering', ratioBp: 5000 }] }, 'categories.0.category'],
+      ['no category at all', { categories: [] }, 'categories'],
+      ['an unknown accepted province', { acceptedProvinceCodes: ['310000', '350000'] }, 'acceptedProvinceCodes'],
+      ['a city as an accepted province', { acceptedProvinceCodes: ['340100'] }, 'acceptedProvinceCodes'],
+      ['an unknown region', { regionCode: '350000' }, 'regionCode'],
+      ['a day that does not exist', { effectiveFrom: '2026-02-30' }, 'effectiveFrom'],
+      ['a month that does not exist', { effectiveFrom: '2026-13-01' }, 'effectiveFrom'],
+      ['a date in another format', { effectiveFrom: '2026/03/01' }, 'effectiveFrom'],
+      ['a negative annual cap', { enterpriseAnnualCapFen: -1 }, 'enterpriseAnnualCapFen'],
+      ['a zero voucher cap', { maxVoucherFen: 0 }, 'maxVoucherFen'],
+      ['a fractional team cap', { teamAnnualCapFen: 100.5 }, 'teamAnnualCapFen'],
+      ['a huge redemption cap', { perRedemptionCapFen: 1e20 }, 'perRedemptionCapFen'],
+      ['an amount as a string', { maxVoucherFen: '30000000' }, 'maxVoucherFen'],
+      ['a negative auto-approval threshold', { autoApproveMaxFen: -100 }, 'autoApproveMaxFen'],
+      ['a local bonus above 100%', { localBonusBp: 10001 }, 'localBonusBp'],
+      ['zero validity days', { voucherValidityDays: 0 }, 'voucherValidityDays'],
+      ['an unknown redemption mode', { redemptionModes: ['cash'] }, 'redemptionModes'],
+      ['an unknown settlement cycle', { settlementCycle: 'weekly' }, 'settlementCycle'],
+      ['a missing relatedPartyBan', { relatedPartyBan: undefined }, 'relatedPartyBan'],
+      ['an unknown field', { subsidyCeilingFen: 1 }, 'subsidyCeilingFen'],
+      ['an unknown field inside a category', { categories: [{ category: 'testing', ratioBp: 5000, note: 'x' }] }, 'note'],
+    ];
+    it.each(invalid)('refuses %s with 400 naming the field', async (_, overrides, field) => {
+      const res = await publish('bureau-ah', '340000', overrides);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: expect.stringContaining(field) });
+    });
+
+    it('stored nothing for the refused versions', async () => {
+      const res = await t.http.get('/api/policies?regionCode=340000').set(await as('bureau-ah')).expect(200);
+      expect(res.body).toEqual({ items: [], total: 0 });
+    });
+
+    it('counts versions up per region, each region on its own', async () => {
+      const versions: number[] = [];
+      for (let i = 0; i < 3; i++) versions.push((await published('bureau-js', '320500')).version);
+      expect(versions).toEqual([1, 2, 3]);
+      expect((await published('bureau-js', '320100')).version).toBe(1);
+      expect((await published('bureau-js', '320000')).version).toBe(2);
+    });
+
+    it('numbers versions published at the same moment without a gap or a duplicate', async () => {
+      const results = await Promise.all(Array.from({ length: 4 }, async () => publish('bureau-zj', '330200')));
+      expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+      expect(results.map((r) => r.body.version).sort()).toEqual([1, 2, 3, 4]);
+    });
+  });
+
+  describe('who may publish', () => {
+    it('refuses the Shanghai bureau Anhui’s province and its cities (403)', async () => {
+      for (const region of ['340000', '340100']) {
+        const res = await publish('bureau-sh', region);
+        expect(res.status).toBe(403);
+        expect(res.body.code).toBe('FORBIDDEN');
+      }
+    });
+
+    it('lets the Anhui provincial bureau publish for its city Hefei', async () => {
+      const res = await publish('bureau-ah', '340100');
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ regionCode: '340100', version: 1 });
+    });
+
+    it('refuses enterprises, providers and the platform (403), and anonymous callers (401)', async () => {
+      const enterprise = await t.registerEnterprise('340100');
+      const provider = await t.registerProvider('340100');
+      for (const token of [enterprise.token, provider.token, await t.token('platform')]) {
+        expect((await t.http.post('/api/policies').set(auth(token)).send(policyBody('340100')).expect(403)).body.code).toBe('FORBIDDEN');
+      }
+      await t.http.post('/api/policies').send(policyBody('340100')).expect(401);
+    });
+  });
+
+  describe('versions and the version in force', () => {
+    // Wuxi: v1 from 2025-01-01, v2 and v3 both from 2025-07-01, v4 from 2026-01-01, then v5 published late but effective 2025-03-01.
+    const schedule = ['2025-01-01', '2025-07-01', '2025-07-01', '2026-01-01', '2025-03-01'];
+    const current = async (date: string) => t.http.get(`/api/policies/current?regionCode=320200&date=${date}`).set(await as('bureau-sh'));
+
+    beforeAll(async () => {
+      for (const [i, effectiveFrom] of schedule.entries()) {
+        await published('bureau-js', '320200', { effectiveFrom, maxVoucherFen: (i + 1) * 1_000_000 });
+      }
+    });
+
+    it('lists every version of the region, oldest first, to any signed-in user', async () => {
+      const enterprise = await t.registerEnterprise('310000');
+      const res = await t.http.get('/api/policies?regionCode=320200').set(auth(enterprise.token)).expect(200);
+      expect(res.body.total).toBe(5);
+      expect(res.body.items.map((p: { version: number; effectiveFrom: string }) => [p.version, p.effectiveFrom])).toEqual(schedule.map((d, i) => [i + 1, d]));
+      await t.http.get('/api/policies?regionCode=320200').expect(401);
+    });
+
+    it.each([
+      ['2025-03-15', 5, 'the latest effectiveFrom on or before the date, though published last'],
+      ['2025-01-01', 1, 'the first version on its first day'],
+      ['2025-02-28', 1, 'the first version before the second takes effect'],
+      ['2025-07-01', 3, 'the higher version when two take effect the same day'],
+      ['2025-12-31', 3, 'the tie winner until the next version'],
+      ['2026-01-01', 4, 'the newest version from its first day'],
+      ['2030-06-30', 4, 'the newest version long after'],
+    ])('on %s is version %i: %s', async (date, version) => {
+      const res = await current(date);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ regionCode: '320200', version, maxVoucherFen: version * 1_000_000 });
+    });
+
+    it('finds none before the first version takes effect (404)', async () => {
+      const res = await current('2024-12-31');
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('NOT_FOUND');
+    });
+
+    it('defaults the date to today', async () => {
+      const res = await t.http.get('/api/policies/current?regionCode=320200').set(await as('bureau-js')).expect(200);
+      expect(res.body.version).toBe(clock.today() >= '2026-01-01' ? 4 : 3);
+    });
+
+    it.each([
+      ['regionCode=320200&date=2026-02-30', 'date'],
+      ['regionCode=320200&date=2026-13-01', 'date'],
+      ['regionCode=320200&date=2026-01-32', 'date'],
+      ['regionCode=320200&date=yesterday', 'date'],
+      ['regionCode=999999', 'regionCode'],
+      ['', 'regionCode'],
+    ])('refuses ?%s with 400 naming the field', async (query, field) => {
+      const res = await t.http.get(`/api/policies/current?${query}`).set(await as('bureau-js')).expect(400);
+      expect(res.body.message).toContain(field);
+    });
+  });
+
+  describe('comparing the provinces’ policies', () => {
+    beforeAll(async () => {
+      await published('bureau-ah', '340000', {
+        categories: [{ category: 'testing', ratioBp: 6000 }, { category: 'r_and_d', ratioBp: 5000 }, { category: 'design', ratioBp: 4000 }],
+        enterpriseAnnualCapFen: 60_000_000,
+        settlementCycle: 'monthly',
+      });
+    });
+
+    it('puts Shanghai’s and Anhui’s policies in force side by side, field by field', async () => {
+      const res = await t.http.get('/api/policies/compare?regionCodes=310000,340000').set(await as('bureau-sh')).expect(200);
+      expect(res.body.date).toBe(clock.today());
+      expect(res.body.regionCodes).toEqual(['310000', '340000']);
+      expect(res.body.policies['310000']).toMatchObject({ regionCode: '310000', version: 1 });
+      expect(res.body.policies['340000']).toMatchObject({ regionCode: '340000', version: 1 });
+      const field = (name: string) => res.body.fields.find((f: { field: string }) => f.field === name);
+      expect(field('enterpriseAnnualCapFen')).toEqual({ field: 'enterpriseAnnualCapFen', values: { '310000': 50_000_000, '340000': 60_000_000 }, same: false });
+      expect(field('settlementCycle')).toEqual({ field: 'settlementCycle', values: { '310000': 'quarterly', '340000': 'monthly' }, same: false });
+      expect(field('maxVoucherFen')).toEqual({ field: 'maxVoucherFen', values: { '310000': 30_000_000, '340000': 30_000_000 }, same: true });
+      expect(field('capByController')).toEqual({ field: 'capByController', values: { '310000': true, '340000': false }, same: false });
+      expect(field('localBonusBp')).toMatchObject({ values: { '310000': 1000, '340000': 0 }, same: false });
+      expect(field('categories').same).toBe(false);
+      expect(field('categories').values['340000']).toEqual([{ category: 'testing', ratioBp: 6000 }, { category: 'r_and_d', ratioBp: 5000 }, { category: 'design', ratioBp: 4000 }]);
+      expect(field('acceptedProvinceCodes')).toMatchObject({ same: true });
+      expect(field('relatedPartyBan')).toMatchObject({ values: { '310000': true, '340000': true }, same: true });
+    });
+
+    it('shows null for a region with no policy in force', async () => {
+      const res = await t.http.get('/api/policies/compare?regionCodes=310000,330400').set(await as('bureau-zj')).expect(200);
+      expect(res.body.policies['330400']).toBeNull();
+      const cap = res.body.fields.find((f: { field: string }) => f.field === 'maxVoucherFen');
+      expect(cap).toEqual({ field: 'maxVoucherFen', values: { '310000': 30_000_000, '330400': null }, same: false });
+    });
+
+    it.each(['regionCodes=310000', 'regionCodes=310000,999999', '', 'regionCodes=310000,340000&date=2026-13-01'])('refuses ?%s with 400', async (query) => {
+      const res = await t.http.get(`/api/policies/compare?${query}`).set(await as('bureau-sh')).expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('budgets', () => {
+    const budget = (regionCode: string, y: number | string = year) => `/api/budgets/${regionCode}/${y}`;
+
+    it('sets a budget, raises it and lowers it: total = available + committed', async () => {
+      const ah = await as('bureau-ah');
+      expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 2_000_000_000 }).expect(200)).body).toEqual({
+        regionCode: '340200', year, totalFen: 2_000_000_000, availableFen: 2_000_000_000, committedFen: 0,
+      });
+      expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 2_500_000_000 }).expect(200)).body).toMatchObject({ totalFen: 2_500_000_000, availableFen: 2_500_000_000 });
+      expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 1_200_000_000 }).expect(200)).body).toMatchObject({ totalFen: 1_200_000_000, availableFen: 1_200_000_000 });
+      const read = await t.http.get(budget('340200')).set(await as('bureau-sh')).expect(200);
+      expect(read.body).toEqual({ regionCode: '340200', year, totalFen: 1_200_000_000, availableFen: 1_200_000_000, committedFen: 0 });
+    });
+
+    it('never lowers a budget below what vouchers have committed (422 BUDGET_BELOW_COMMITTED)', async () => {
+      await openRegion(t, '320400', { budgetFen: 20_000_000 });
+      const enterprise = await t.registerEnterprise('320400');
+      const voucher = await issueVoucher(t, enterprise.token, 8_000_000);
+      expect(voucher.issuingRegionCode).toBe('320400');
+      const js = await as('bureau-js');
+      expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({ totalFen: 20_000_000, availableFen: 12_000_000, committedFen: 8_000_000 });
+
+      const below = await t.http.put(budget('320400')).set(js).send({ totalFen: 7_999_999 }).expect(422);
+      expect(below.body).toEqual({ statusCode: 422, code: 'BUDGET_BELOW_COMMITTED', message: expect.stringContaining('8000000') });
+      expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({ totalFen: 20_000_000, availableFen: 12_000_000, committedFen: 8_000_000 });
+
+      const exactly = await t.http.put(budget('320400')).set(js).send({ totalFen: 8_000_000 }).expect(200);
+      expect(exactly.body).toEqual({ regionCode: '320400', year, totalFen: 8_000_000, availableFen: 0, committedFen: 8_000_000 });
+      const raised = await t.http.put(budget('320400')).set(js).send({ totalFen: 30_000_001 }).expect(200);
+      expect(raised.body).toEqual({ regionCode: '320400', year, totalFen: 30_000_001, availableFen: 22_000_001, committedFen: 8_000_000 });
+    });
+
+    it('lets only a bureau of the region or its province set it (403 otherwise)', async () => {
+      for (const token of [await t.token('bureau-sh'), await t.token('platform'), (await t.registerEnterprise('340100')).token]) {
+        const res = await t.http.put(budget('340000')).set(auth(token)).send({ totalFen: 1 }).expect(403);
+        expect(res.body.code).toBe('FORBIDDEN');
+      }
+      await t.http.put(budget('340100')).set(await as('bureau-sh')).send({ totalFen: 1 }).expect(403);
+      await t.http.get(budget('340000')).set(await as('bureau-ah')).expect(404);
+    });
+
+    it('answers an unknown region with 404 and a bad year or amount with 400', async () => {
+      const ah = await as('bureau-ah');
+      expect((await t.http.put(budget('350000')).set(ah).send({ totalFen: 1 }).expect(404)).body.code).toBe('NOT_FOUND');
+      await t.http.get(budget('350000')).set(ah).expect(404);
+      for (const y of ['20x6', '1999', '2101', '2026.5']) {
+        expect((await t.http.put(budget('340000', y)).set(ah).send({ totalFen: 1 }).expect(400)).body.message).toContain('year');
+      }
+      for (const totalFen of [-1, 1.5, '100', 1e20, null]) {
+        expect((await t.http.put(budget('340000')).set(ah).send({ totalFen }).expect(400)).body.message).toContain('totalFen');
+      }
+      expect((await t.http.put(budget('340000')).set(ah).send({ totalFen: 1, availableFen: 1 }).expect(400)).body.message).toContain('availableFen');
+      await t.http.get(budget('340000')).set(ah).expect(404);
+    });
+
+    it('records each change in the audit trail', async () => {
+      const res = await t.http.get(`/api/audit?entityType=budget&entityId=320400-${year}`).set(await as('platform')).expect(200);
+      expect(res.body.items.map((e: { summary: { toFen: number } }) => e.summary.toFen).sort((a: number, b: number) => a - b)).toEqual([8_000_000, 20_000_000, 30_000_001]);
+    });
+  });
+});

@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import type { PolicyTerms } from '../../src/policies/policy.types';
+import { annualCapFor, ApplicationFacts, applicationRefusal, capSubject, formatSerial } from '../../src/vouchers/voucher.rules';
+
+const terms = (overrides: Partial<PolicyTerms> = {}): PolicyTerms => ({
+  categories: [{ category: 'testing', ratioBp: 5000 }],
+  acceptedProvinceCodes: ['310000', '320000', '330000', '340000'],
+  localBonusBp: 0,
+  enterpriseAnnualCapFen: 50_000_000,
+  teamAnnualCapFen: 10_000_000,
+  maxVoucherFen: 30_000_000,
+  perRedemptionCapFen: null,
+  capByController: false,
+  voucherValidityDays: 365,
+  holdExpiryDays: 30,
+  autoApproveMaxFen: 5_000_000,
+  redemptionModes: ['provider_redeemed'],
+  settlementCycle: 'quarterly',
+  relatedPartyBan: true,
+  ...overrides,
+});
+
+describe('formatSerial', () => {
+  it('writes province prefix, year and a six-digit sequence', () => {
+    expect(formatSerial('AH', 2026, 42)).toBe('AH-2026-000042');
+    expect(formatSerial('SH', 2027, 1)).toBe('SH-2027-000001');
+    expect(formatSerial('JS', 2026, 999_999)).toBe('JS-2026-999999');
+  });
+
+  it('grows past six digits rather than wrapping, so serials stay unique', () => {
+    expect(formatSerial('ZJ', 2026, 1_000_000)).toBe('ZJ-2026-1000000');
+  });
+
+  it('gives every sequence number its own serial, in the AH-2026-000042 shape up to a million', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 999_999 }), fc.integer({ min: 1, max: 999_999 }), (a, b) => {
+        expect(formatSerial('AH', 2026, a)).toMatch(/^AH-2026-\d{6}$/);
+        expect(formatSerial('AH', 2026, a) === formatSerial('AH', 2026, b)).toBe(a === b);
+        expect(Number(formatSerial('AH', 2026, a).slice(-6))).toBe(a);
+      }),
+    );
+  });
+});
+
+describe('annualCapFor', () => {
+  it('gives startup teams the team cap where the policy sets one', () => {
+    expect(annualCapFor(terms(), 'startup_team')).toBe(10_000_000);
+  });
+
+  it('falls back to the enterprise cap for startup teams when the policy sets no team cap', () => {
+    expect(annualCapFor(terms({ teamAnnualCapFen: null }), 'startup_team')).toBe(50_000_000);
+  });
+
+  it.each(['tech_sme', 'high_tech', null] as const)('gives %s the enterprise cap', (kind) => {
+    expect(annualCapFor(terms(), kind)).toBe(50_000_000);
+  });
+});
+
+describe('capSubject', () => {
+  const enterprise = { id: 'e-1', controllerCreditCode: '91310000MA1FL4T01X' };
+
+  it('counts against the enterprise itself by default', () => {
+    expect(capSubject(terms(), enterprise)).toBe('ent:e-1');
+  });
+
+  it('counts against the actual controller when the policy aggregates by controller', () => {
+    expect(capSubject(terms({ capByController: true }), enterprise)).toBe('ctl:91310000MA1FL4T01X');
+    expect(capSubject(terms({ capByController: true }), { id: 'e-2', controllerCreditCode: '91310000MA1FL4T01X' })).toBe('ctl:91310000MA1FL4T01X');
+  });
+
+  it('counts against the enterprise when it names no controller, even under capByController', () => {
+    expect(capSubject(terms({ capByController: true }), { id: 'e-3', controllerCreditCode: null })).toBe('ent:e-3');
+  });
+});
+
+describe('applicationRefusal', () => {
+  const fine: ApplicationFacts = {
+    amountFen: 8_000_000,
+    sanctioned: false,
+    regionCode: '340100',
+    terms: terms(),
+    kind: 'tech_sme',
+    grantedFen: 0,
+    budgetAvailableFen: 100_000_000,
+  };
+  const code = (overrides: Partial<ApplicationFacts>) => applicationRefusal({ ...fine, ...overrides })?.code ?? null;
+
+  it('passes an application that breaks no rule', () => {
+    expect(applicationRefusal(fine)).toBeNull();
+  });
+
+  it('refuses each broken rule with its code', () => {
+    expect(code({ sanctioned: true })).toBe('SANCTIONED');
+    expect(code({ terms: undefined })).toBe('POLICY_NOT_FOUND');
+    expect(code({ amountFen: 30_000_001 })).toBe('VOUCHER_CAP_EXCEEDED');
+    expect(code({ grantedFen: 42_000_001 })).toBe('ANNUAL_CAP_EXCEEDED');
+    expect(code({ kind: 'startup_team', grantedFen: 2_000_001 })).toBe('ANNUAL_CAP_EXCEEDED');
+    expect(code({ budgetAvailableFen: 7_999_999 })).toBe('BUDGET_EXHAUSTED');
+    expect(code({ budgetAvailableFen: null })).toBe('BUDGET_EXHAUSTED');
+  });
+
+  it('allows an amount exactly at each limit', () => {
+    expect(code({ amountFen: 30_000_000, budgetAvailableFen: 30_000_000 })).toBeNull();
+    expect(code({ grantedFen: 42_000_000 })).toBeNull();
+    expect(code({ kind: 'startup_team', grantedFen: 2_000_000 })).toBeNull();
+  });
+
+  it('reports the first broken rule: sanction, policy, voucher cap, annual cap, budget', () => {
+    const everythingWrong = { sanctioned: true, terms: undefined, amountFen: 60_000_000, grantedFen: 50_000_000, budgetAvailableFen: 0 };
+    expect(code(everythingWrong)).toBe('SANCTIONED');
+    expect(code({ ...everythingWrong, sanctioned: false })).toBe('POLICY_NOT_FOUND');
+    expect(code({ ...everythingWrong, sanctioned: false, terms: terms() })).toBe('VOUCHER_CAP_EXCEEDED');
+    expect(code({ ...everythingWrong, sanctioned: false, terms: terms(), amountFen: 1_000_000 })).toBe('ANNUAL_CAP_EXCEEDED');
+    expect(code({ ...everythingWrong, sanctioned: false, terms: terms(), amountFen: 1_000_000, grantedFen: 0 })).toBe('BUDGET_EXHAUSTED');
+  });
+
+  it('names the figures in its message', () => {
+    expect(applicationRefusal({ ...fine, grantedFen: 45_000_000 })?.message).toContain('50000000');
+    expect(applicationRefusal({ ...fine, budgetAvailableFen: 1_000 })?.message).toContain('1000 fen available');
+  });
+
+  it('never passes an amount the annual cap or the budget cannot hold', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60_000_000 }),
+        fc.integer({ min: 0, max: 60_000_000 }),
+        fc.integer({ min: 0, max: 60_000_000 }),
+        fc.constantFrom('tech_sme', 'high_tech', 'startup_team', null),
+        (amountFen, grantedFen, budgetAvailableFen, kind) => {
+          const refusal = applicationRefusal({ ...fine, amountFen, grantedFen, budgetAvailableFen, kind });
+          const fits = amountFen <= 30_000_000 && grantedFen + amountFen <= annualCapFor(terms(), kind) && amountFen <= budgetAvailableFen;
+          expect(refusal === null).toBe(fits);
+        },
+      ),
+    );
+  });
+});
