@@ -1,4 +1,17 @@
 import { Module } from '@nestjs/common';
+import { FacilitiesModule } from '../facilities/facilities.module';
+import { OrganizationsModule } from '../organizations/organizations.module';
+import { OversightModule } from '../oversight/oversight.module';
+import { PoliciesModule } from '../policies/policies.module';
+import { QuotesService } from './quotes.service';
+import { ComparisonController, FacilityQuotesController, RedemptionsController } from './redemptions.controller';
+import { RedemptionsService } from './redemptions.service';
 
-@Module({})
+/** Quotes, holds, capture, cancellation and expiry of redemptions (Lifecycle 3 of DOMAIN.md). */
+@Module({
+  imports: [FacilitiesModule, OrganizationsModule, PoliciesModule, OversightModule],
+  controllers: [RedemptionsController, FacilityQuotesController, ComparisonController],
+  providers: [RedemptionsService, QuotesService],
+  exports: [RedemptionsService, QuotesService],
+})
 export class RedemptionsModule {}

@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Brackets, DataSource, EntityManager } from 'typeorm';
+import { clock } from '../common/clock';
+import { Actor } from '../common/context/request-context';
+import { DomainError, invalidState, notFound } from '../common/errors/domain-error';
+import { MAX_FEN } from '../common/http/validators';
+import { FacilitiesService } from '../facilities/facilities.service';
+import { FacilityView } from '../facilities/facility.dto';
+import { Facility } from '../facilities/facility.entity';
+import { Organization } from '../organizations/organization.entity';
+import { OrganizationsService, withNoticeEnded } from '../organizations/organizations.service';
+import { SanctionsService } from '../oversight/sanctions.service';
+import { PoliciesService } from '../policies/policies.service';
+import { Policy } from '../policies/policy.entity';
+import { RedemptionMode } from '../policies/policy.types';
+import { Voucher } from '../vouchers/voucher.entity';
+import { ComparisonPage, CompareQuery, FacilityQuoteView, QuoteQuery, QuoteView } from './redemption.dto';
+import { Evaluation, evaluateRedemption, Party } from './redemption.rules';
+
+/** Only the enterprise holding a voucher may price or spend it; to anyone else it does not exist. */
+export function ownVoucher(actor: Actor, voucher: Voucher | null): Voucher {
+  if (!voucher || voucher.enterpriseId !== actor.organizationId) throw notFound('voucher');
+  return voucher;
+}
+
+/** fee = unit price × quantity stays within 10^13 fen, so every amount derived from it is exact. */
+export function assertFeeInRange(unitPriceFen: number, quantity: number, field: string): void {
+  if (BigInt(unitPriceFen) * BigInt(quantity) > BigInt(MAX_FEN)) {
+    throw new DomainError('VALIDATION_FAILED', `${field}: ${quantity} × ${unitPriceFen} fen exceeds the largest fee of ${MAX_FEN} fen`);
+  }
+}
+
+const party = (o: Organization): Party => ({ creditCode: o.creditCode, controllerCreditCode: o.controllerCreditCode, relatedCreditCodes: o.relatedCreditCodes });
+
+/** What every evaluation of one voucher shares. */
+interface VoucherSide {
+  voucher: Voucher;
+  enterprise: Organization;
+  policy: Policy;
+  sanctioned: Set<string>;
+}
+
+function evaluate(side: VoucherSide, facility: Facility, provider: Organization, quantity: number, mode: RedemptionMode | undefined): Evaluation {
+  const { voucher, enterprise, policy, sanctioned } = side;
+  return evaluateRedemption({
+    terms: policy.terms,
+    today: clock.today(),
+    voucher,
+    facility,
+    provider: { ...party(provider), status: provider.status, sanctioned: sanctioned.has(provider.creditCode) },
+    enterprise: { ...party(enterprise), sanctioned: sanctioned.has(enterprise.creditCode) },
+    quantity,
+    mode,
+  });
+}
+
+/**
+ * Prices redemptions under a voucher's pinned policy. A quote, a comparison and a hold all go through
+ * `evaluate` above with rows read the same way, so a quote and the hold that follows never disagree.
+ */
+@Injectable()
+export class QuotesService {
+  constructor(
+    private readonly facilities: FacilitiesService,
+    private readonly organizations: OrganizationsService,
+    private readonly policies: PoliciesService,
+    private readonly sanctions: SanctionsService,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  /** Evaluates one redemption on rows read in `em` (the hold's transaction, or a plain read for a quote). */
+  async evaluate(em: EntityManager, voucher: Voucher, facility: Facility, quantity: number, mode?: RedemptionMode): Promise<{ evaluation: Evaluation; policy: Policy }> {
+    if (facility.status !== 'active') throw invalidState(`the facility is ${facility.status}; it takes no new orders`);
+    assertFeeInRange(facility.unitPriceFen, quantity, 'quantity');
+    const provider = await this.organizations.load(facility.providerId, em);
+    const side = await this.voucherSide(em, voucher, [provider.creditCode]);
+    return { evaluation: evaluate(side, facility, provider, quantity, mode), policy: side.policy };
+  }
+
+  async quote(actor: Actor, facilityId: string, q: QuoteQuery): Promise<QuoteView> {
+    const em = this.dataSource.manager;
+    const voucher = ownVoucher(actor, await em.getRepository(Voucher).findOneBy({ id: q.voucherId }));
+    const facility = await this.facilities.load(em, facilityId);
+    return QuoteView.of((await this.evaluate(em, voucher, facility, q.quantity, q.mode)).evaluation);
+  }
+
+  /**
+   * The active facilities of one category in every province, each with the voucher's quote, ranked by
+   * what the enterprise would pay after subsidy; refused ones last. Facilities whose fee for this
+   * quantity would exceed 10^13 fen cannot be ordered in that quantity and are left out.
+   */
+  async compare(actor: Actor, q: CompareQuery): Promise<ComparisonPage> {
+    const em = this.dataSource.manager;
+    const voucher = ownVoucher(actor, await em.getRepository(Voucher).findOneBy({ id: q.voucherId }));
+    const rows = await em
+      .getRepository(Facility)
+      .createQueryBuilder('f')
+      .innerJoinAndMapOne('f.provider', Organization, 'o', 'o.id = f.providerId')
+      .where("f.status = 'active' AND f.category = :category AND f.unitPriceFen <= :maxPrice", { category: q.category, maxPrice: Math.floor(MAX_FEN / q.quantity) })
+      .andWhere(new Brackets((w) => w.where("o.status = 'active'").orWhere("(o.status = 'public_notice' AND o.noticeEndsAt <= :now)", { now: clock.iso() })))
+      .getMany();
+    const found = rows as (Facility & { provider: Organization })[];
+    const side = await this.voucherSide(em, voucher, found.map((f) => f.provider.creditCode));
+    const quoted: FacilityQuoteView[] = found.map(({ provider, ...facility }) => ({
+      facility: FacilityView.of(facility, provider.name),
+      quote: QuoteView.of(evaluate(side, facility, withNoticeEnded(provider), q.quantity, q.mode)),
+    }));
+    quoted.sort(
+      (a, b) =>
+        Number(!!a.quote.refusal) - Number(!!b.quote.refusal) ||
+        a.quote.selfPayFen - b.quote.selfPayFen ||
+        a.quote.feeFen - b.quote.feeFen ||
+        a.facility.id.localeCompare(b.facility.id),
+    );
+    return { items: quoted.slice(q.offset, q.offset + q.limit), total: quoted.length };
+  }
+
+  /** The voucher's enterprise, its pinned policy version and the sanctions in force among both sides. */
+  private async voucherSide(em: EntityManager, voucher: Voucher, providerCreditCodes: string[]): Promise<VoucherSide> {
+    const enterprise = await this.organizations.load(voucher.enterpriseId, em);
+    const policy = await this.policies.load(voucher.policyId, em);
+    const sanctioned = await this.sanctions.sanctionedAmong(em, [enterprise.creditCode, ...providerCreditCodes], clock.today());
+    return { voucher, enterprise, policy, sanctioned };
+  }
+}

@@ -1,0 +1,160 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { clock } from '../common/clock';
+import { RULE_CODES } from '../common/errors/domain-error';
+import { PageQuery } from '../common/http/paging';
+import { FacilityView } from '../facilities/facility.dto';
+import { REDEMPTION_MODES, RedemptionMode, SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
+import { Evaluation } from './redemption.rules';
+import { Redemption, RedemptionStatus } from './redemption.entity';
+
+/** A million units of an hour, sample or item: beyond any real order, and it keeps fee arithmetic exact. */
+export const MAX_QUANTITY = 1_000_000;
+export const REDEMPTION_STATUSES: RedemptionStatus[] = ['held', 'captured', 'cancelled', 'expired'];
+
+export class HoldInput {
+  @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
+  @ApiProperty() @IsUUID() facilityId: string;
+  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY, description: 'units of the facility (hours, samples or items)' })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_QUANTITY)
+  quantity: number;
+  @ApiPropertyOptional({ enum: REDEMPTION_MODES, description: 'defaults to provider_redeemed (通兑) where the policy allows it' })
+  @IsOptional()
+  @IsIn(REDEMPTION_MODES)
+  mode?: RedemptionMode;
+}
+
+export class CaptureInput {
+  @ApiProperty({ example: 1, minimum: 0, maximum: MAX_QUANTITY, description: 'units actually used; the subsidy is recomputed on them, never above the hold' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_QUANTITY)
+  actualQuantity: number;
+}
+
+export class QuoteQuery {
+  @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
+  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY }) @Type(() => Number) @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity: number;
+  @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOptional() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
+}
+
+export class CompareQuery extends PageQuery {
+  @ApiProperty({ enum: SERVICE_CATEGORIES, example: 'testing' }) @IsIn(SERVICE_CATEGORIES) category: ServiceCategory;
+  @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
+  @ApiPropertyOptional({ example: 1, minimum: 1, maximum: MAX_QUANTITY, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_QUANTITY)
+  quantity = 1;
+  @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOptional() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
+}
+
+export class RedemptionQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: REDEMPTION_STATUSES, description: 'expired includes holds past expiresAt not yet swept' })
+  @IsOptional()
+  @IsIn(REDEMPTION_STATUSES)
+  status?: RedemptionStatus;
+}
+
+export class RefusalView {
+  @ApiProperty({ enum: RULE_CODES }) code: string;
+  @ApiProperty() message: string;
+}
+
+export class QuoteView {
+  @ApiProperty({ enum: REDEMPTION_MODES }) mode: RedemptionMode;
+  @ApiProperty({ description: 'unit price × quantity' }) feeFen: number;
+  @ApiProperty({ description: 'category ratio, plus localBonusBp for a provider in the issuing province' }) ratioBp: number;
+  @ApiProperty({ description: 'floor(fee × ratio / 10000), lowered to the per-redemption cap and the available balance; 0 when refused' }) subsidyFen: number;
+  @ApiProperty({ description: 'what the enterprise pays: fee − subsidy' }) selfPayFen: number;
+  @ApiProperty() crossProvince: boolean;
+  @ApiPropertyOptional({ type: RefusalView, description: 'present when a rule forbids the redemption; a hold would be refused 422 with this code' })
+  refusal?: RefusalView;
+
+  static of(e: Evaluation): QuoteView {
+    const { mode, feeFen, ratioBp, subsidyFen, selfPayFen, crossProvince, refusal } = e;
+    return { mode, feeFen, ratioBp, subsidyFen, selfPayFen, crossProvince, ...(refusal ? { refusal } : {}) };
+  }
+}
+
+export class FacilityQuoteView {
+  @ApiProperty({ type: FacilityView }) facility: FacilityView;
+  @ApiProperty({ type: QuoteView }) quote: QuoteView;
+}
+
+export class ComparisonPage {
+  @ApiProperty({ type: [FacilityQuoteView], description: 'cheapest self-pay first; refused quotes last' }) items: FacilityQuoteView[];
+  @ApiProperty() total: number;
+}
+
+/** A hold past its expiry is expired even before the sweep has released it. */
+export const effectiveRedemptionStatus = (r: Pick<Redemption, 'status' | 'expiresAt'>): RedemptionStatus =>
+  r.status === 'held' && r.expiresAt <= clock.iso() ? 'expired' : r.status;
+
+export class RedemptionView {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: REDEMPTION_STATUSES }) status: RedemptionStatus;
+  @ApiProperty() voucherId: string;
+  @ApiProperty() facilityId: string;
+  @ApiProperty() providerId: string;
+  @ApiProperty() enterpriseId: string;
+  @ApiProperty({ description: 'who claims the subsidy: the provider in 通兑, the enterprise in 通用' }) payeeId: string;
+  @ApiProperty() issuingRegionCode: string;
+  @ApiProperty() providerProvinceCode: string;
+  @ApiProperty() crossProvince: boolean;
+  @ApiProperty({ enum: REDEMPTION_MODES }) mode: RedemptionMode;
+  @ApiProperty({ description: 'units ordered' }) quantity: number;
+  @ApiProperty() unitPriceFen: number;
+  @ApiProperty({ description: 'the fee of the order; after capture, of the actual usage' }) feeFen: number;
+  @ApiProperty() ratioBp: number;
+  @ApiProperty({ description: 'the held subsidy; after capture, what was captured' }) subsidyFen: number;
+  @ApiProperty({ description: 'fee − subsidy: what the enterprise pays' }) selfPayFen: number;
+  @ApiProperty({ nullable: true }) perRedemptionCapFen: number | null;
+  @ApiProperty() policyId: string;
+  @ApiProperty() expiresAt: string;
+  @ApiPropertyOptional({ description: 'units actually used (after capture)' }) actualQuantity?: number;
+  @ApiPropertyOptional() capturedFeeFen?: number;
+  @ApiPropertyOptional() capturedSubsidyFen?: number;
+  @ApiPropertyOptional() capturedAt?: string;
+  @ApiPropertyOptional({ description: 'when it was captured, cancelled or expired' }) closedAt?: string;
+  @ApiPropertyOptional() claimId?: string;
+  @ApiProperty() createdAt: string;
+
+  static of(r: Redemption): RedemptionView {
+    const optional = { actualQuantity: r.actualQuantity, capturedFeeFen: r.capturedFeeFen, capturedSubsidyFen: r.capturedSubsidyFen, capturedAt: r.capturedAt, closedAt: r.closedAt, claimId: r.claimId };
+    return {
+      id: r.id,
+      status: effectiveRedemptionStatus(r),
+      voucherId: r.voucherId,
+      facilityId: r.facilityId,
+      providerId: r.providerId,
+      enterpriseId: r.enterpriseId,
+      payeeId: r.payeeId,
+      issuingRegionCode: r.issuingRegionCode,
+      providerProvinceCode: r.providerProvinceCode,
+      crossProvince: r.crossProvince,
+      mode: r.mode,
+      quantity: r.quantity,
+      unitPriceFen: r.unitPriceFen,
+      feeFen: r.feeFen,
+      ratioBp: r.ratioBp,
+      subsidyFen: r.subsidyFen,
+      selfPayFen: r.selfPayFen,
+      perRedemptionCapFen: r.perRedemptionCapFen,
+      policyId: r.policyId,
+      expiresAt: r.expiresAt,
+      ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== null && v !== undefined)),
+      createdAt: r.createdAt,
+    };
+  }
+}
+
+export class RedemptionPage {
+  @ApiProperty({ type: [RedemptionView] }) items: RedemptionView[];
+  @ApiProperty() total: number;
+}

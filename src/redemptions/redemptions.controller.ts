@@ -1,0 +1,117 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import type { Actor } from '../common/context/request-context';
+import { IdPipe } from '../common/http/id.pipe';
+import { QuotesService } from './quotes.service';
+import { CaptureInput, ComparisonPage, CompareQuery, HoldInput, QuoteQuery, QuoteView, RedemptionPage, RedemptionQuery, RedemptionView } from './redemption.dto';
+import { RedemptionsService } from './redemptions.service';
+
+const REFUSALS =
+  'a rule forbids it: VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, ' +
+  'PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE (no balance, or a subsidy that would be zero)';
+
+@ApiTags('redemptions')
+@Controller('redemptions')
+export class RedemptionsController {
+  constructor(private readonly redemptions: RedemptionsService) {}
+
+  @Post()
+  @Authenticated('enterprise')
+  @ApiOperation({ summary: 'Order a quantity at a facility: places a hold of the subsidy on the voucher' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first response and holds nothing more' })
+  @ApiCreatedResponse({ type: RedemptionView })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed fields, or a fee above 10^13 fen' })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown facility, or a voucher that is not the caller’s' })
+  @ApiConflictResponse({ description: 'INVALID_STATE: the facility is retired; IDEMPOTENCY_CONFLICT' })
+  @ApiUnprocessableEntityResponse({ description: REFUSALS })
+  hold(@CurrentActor() actor: Actor, @Body() body: HoldInput): Promise<RedemptionView> {
+    return this.redemptions.hold(actor, body);
+  }
+
+  @Get()
+  @Authenticated()
+  @ApiOperation({ summary: 'Redemptions of the caller’s organization (as enterprise or provider), of a bureau’s issuing region, or all for the platform' })
+  @ApiOkResponse({ type: RedemptionPage })
+  list(@CurrentActor() actor: Actor, @Query() q: RedemptionQuery): Promise<RedemptionPage> {
+    return this.redemptions.list(actor, q);
+  }
+
+  @Get(':id')
+  @Authenticated()
+  @ApiOperation({ summary: 'One redemption; a hold past expiresAt reads as expired' })
+  @ApiOkResponse({ type: RedemptionView })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not the caller’s to see' })
+  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
+    return this.redemptions.get(actor, id);
+  }
+
+  @Post(':id/capture')
+  @HttpCode(200)
+  @Authenticated('provider')
+  @ApiOperation({ summary: 'Record actual usage: the subsidy is recomputed on the actual fee, never above the hold; the rest is released' })
+  @ApiOkResponse({ type: RedemptionView })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: actualQuantity not an integer 0..1,000,000' })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not a redemption at the caller’s facility' })
+  @ApiConflictResponse({ description: 'INVALID_STATE: already captured, cancelled or expired' })
+  capture(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: CaptureInput): Promise<RedemptionView> {
+    return this.redemptions.capture(actor, id, body.actualQuantity);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Authenticated('enterprise', 'provider')
+  @ApiOperation({ summary: 'Call off a hold (the enterprise or the provider): the whole subsidy goes back to the voucher' })
+  @ApiOkResponse({ type: RedemptionView })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not the caller’s redemption' })
+  @ApiConflictResponse({ description: 'INVALID_STATE: already captured, cancelled or expired' })
+  cancel(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
+    return this.redemptions.cancel(actor, id);
+  }
+}
+
+@ApiTags('redemptions')
+@Controller('facilities')
+export class FacilityQuotesController {
+  constructor(private readonly quotes: QuotesService) {}
+
+  @Get(':id/quote')
+  @Authenticated('enterprise')
+  @ApiOperation({ summary: 'What a hold of this quantity on the voucher would be: the same evaluation as POST /api/redemptions' })
+  @ApiOkResponse({ type: QuoteView, description: 'with `refusal` when a rule forbids it; a hold would then be refused 422 with that code' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed voucherId or quantity, or a fee above 10^13 fen' })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown facility, or a voucher that is not the caller’s' })
+  @ApiConflictResponse({ description: 'INVALID_STATE: the facility is retired' })
+  quote(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: QuoteQuery): Promise<QuoteView> {
+    return this.quotes.quote(actor, id, q);
+  }
+}
+
+@ApiTags('redemptions')
+@Controller('quotes')
+export class ComparisonController {
+  constructor(private readonly quotes: QuotesService) {}
+
+  @Get()
+  @Authenticated('enterprise')
+  @ApiOperation({
+    summary: 'Compare one service category across provinces: every active facility with the voucher’s quote, cheapest self-pay first, refused ones last',
+    description: 'Facilities whose fee for this quantity would exceed 10^13 fen are left out.',
+  })
+  @ApiOkResponse({ type: ComparisonPage })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unknown category, malformed voucherId, quantity or paging' })
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: a voucher that is not the caller’s' })
+  compare(@CurrentActor() actor: Actor, @Query() q: CompareQuery): Promise<ComparisonPage> {
+    return this.quotes.compare(actor, q);
+  }
+}

@@ -1,0 +1,85 @@
+import { clock } from '../../src/common/clock';
+import { issueVoucher, openRegion } from '../support/fixtures';
+import { auth, OrgSession, TestApp } from '../support/test-app';
+
+const HEFEI = '340100';
+/** One TEM hour at ¥800 and 50%: a full subsidy is 40,000 fen. */
+const FULL_SUBSIDY = 40_000;
+
+describe('redemptions under concurrency', () => {
+  let t: TestApp;
+  let lab: OrgSession;
+  let temId: string;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, HEFEI, { budgetFen: 1_000_000_000 });
+    lab = await t.registerProvider('310115');
+    temId = (await t.http.post('/api/facilities').set(auth(lab.token)).send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 }).expect(201)).body.id;
+  });
+  afterAll(() => t.close());
+
+  const hold = (e: OrgSession, voucherId: string) => t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId: temId, quantity: 1 });
+  const voucherOf = async (e: OrgSession, id: string) => (await t.http.get(`/api/vouchers/${id}`).set(auth(e.token)).expect(200)).body;
+
+  it('100 concurrent holds on a voucher covering 37 full subsidies and a remainder hold exactly its balance', async () => {
+    const remainder = 12_345;
+    const faceValueFen = 37 * FULL_SUBSIDY + remainder;
+    const e = await t.registerEnterprise(HEFEI);
+    const v = await issueVoucher(t, e.token, faceValueFen);
+
+    const results = await Promise.all(Array.from({ length: 100 }, () => hold(e, v.id)));
+
+    expect(results.filter((r) => r.status >= 500)).toEqual([]);
+    const held = results.filter((r) => r.status === 201).map((r) => r.body.subsidyFen as number);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(held.sort((a, b) => b - a)).toEqual([...Array(37).fill(FULL_SUBSIDY), remainder]);
+    expect(refused).toHaveLength(62);
+    for (const r of refused) expect({ status: r.status, code: r.body.code }).toEqual({ status: 422, code: 'VOUCHER_INSUFFICIENT_BALANCE' });
+
+    expect(await voucherOf(e, v.id)).toMatchObject({ faceValueFen, availableFen: 0, heldFen: faceValueFen, spentFen: 0 });
+    const list = await t.http.get('/api/redemptions').query({ status: 'held', limit: 500 }).set(auth(e.token)).expect(200);
+    expect(list.body.total).toBe(38);
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
+  it('a capture racing a cancel on one hold: exactly one wins, ten times over', async () => {
+    const e = await t.registerEnterprise(HEFEI);
+    const v = await issueVoucher(t, e.token, 10 * FULL_SUBSIDY);
+    let captured = 0;
+    for (let round = 0; round < 10; round++) {
+      const h = (await hold(e, v.id).expect(201)).body;
+      const [capture, cancel] = await Promise.all([
+        t.http.post(`/api/redemptions/${h.id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 }),
+        t.http.post(`/api/redemptions/${h.id}/cancel`).set(auth(e.token)).send({}),
+      ]);
+      expect([capture.status, cancel.status].sort()).toEqual([200, 409]);
+      const loser = capture.status === 409 ? capture : cancel;
+      expect(loser.body.code).toBe('INVALID_STATE');
+      const final = (await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body.status;
+      expect(final).toBe(capture.status === 200 ? 'captured' : 'cancelled');
+      if (final === 'captured') captured++;
+    }
+    const spentFen = captured * FULL_SUBSIDY;
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 10 * FULL_SUBSIDY - spentFen, heldFen: 0, spentFen });
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
+  it('10 concurrent replays of one hold under the same Idempotency-Key hold once', async () => {
+    const e = await t.registerEnterprise(HEFEI);
+    const v = await issueVoucher(t, e.token, 1_000_000);
+    const key = `hold-${clock.iso()}`;
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => t.http.post('/api/redemptions').set(auth(e.token)).set('Idempotency-Key', key).send({ voucherId: v.id, facilityId: temId, quantity: 1 })),
+    );
+
+    const created = results.filter((r) => r.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    for (const r of created) expect(r.body).toEqual(created[0].body);
+    // A duplicate arriving while the first is still being answered may be told so; nothing else is allowed.
+    for (const r of results.filter((x) => x.status !== 201)) expect({ status: r.status, code: r.body.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_CONFLICT' });
+
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 1_000_000 - FULL_SUBSIDY, heldFen: FULL_SUBSIDY });
+    expect((await t.http.get('/api/redemptions').set(auth(e.token)).expect(200)).body.total).toBe(1);
+  });
+});
