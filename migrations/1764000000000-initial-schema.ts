@@ -125,7 +125,7 @@ const TABLES: { table: Table; indices: TableIndex[] }[] = [
     table: new Table({
       name: 'settlement_line',
       columns: [id(), ref('settlement_id'), ref('payee_id'), str('payee_name', 200), region('payee_province_code'),
-        region('issuing_province_code'), fen('amount_fen'), text('claim_ids'), instant('paid_at', true)],
+        region('issuing_province_code'), fen('amount_fen'), instant('paid_at', true)],
     }),
     indices: [idx(['settlement_id']), idx(['paid_at'])],
   },

@@ -1,7 +1,8 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
 import { FenColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/database/columns';
 
-export type ClaimStatus = 'submitted' | 'approved' | 'rejected';
+export const CLAIM_STATUSES = ['submitted', 'approved', 'rejected'] as const;
+export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 
 export interface ClaimEvidence {
   contractNo: string;

@@ -1,6 +1,10 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { DateColumn, FenColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { DateColumn, FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
 
+export const SETTLEMENT_STATUSES = ['open', 'paid'] as const;
+export type SettlementStatus = (typeof SETTLEMENT_STATUSES)[number];
+
+/** A batch of one issuing region's approved claims; totalFen = Σ its lines = Σ its claims' approvedFen. */
 @Entity('settlement')
 @Index(['regionCode', 'status'])
 export class Settlement {
@@ -8,7 +12,7 @@ export class Settlement {
   @StrColumn(6) regionCode: string;
   @StrColumn(16) periodLabel: string;
   @DateColumn({ nullable: true }) periodEnd: string | null;
-  @StrColumn(16) status: 'open' | 'paid';
+  @StrColumn(16) status: SettlementStatus;
   @FenColumn() totalFen: number;
   @StrColumn(100, { nullable: true }) paymentRef: string | null;
   @RefColumn() createdBy: string;
@@ -16,6 +20,11 @@ export class Settlement {
   @InstantColumn({ nullable: true }) paidAt: string | null;
 }
 
+/**
+ * One payee's share of a batch; paidAt lets clearing select the lines paid in a period. Its claims are
+ * those with claim.settlement_id = the batch and claim.claimant_id = payeeId: that guarded column is
+ * what keeps a claim in at most one batch.
+ */
 @Entity('settlement_line')
 @Index(['settlementId'])
 @Index(['paidAt'])
@@ -27,6 +36,5 @@ export class SettlementLine {
   @StrColumn(6) payeeProvinceCode: string;
   @StrColumn(6) issuingProvinceCode: string;
   @FenColumn() amountFen: number;
-  @JsonColumn() claimIds: string[];
   @InstantColumn({ nullable: true }) paidAt: string | null;
 }

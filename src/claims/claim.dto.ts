@@ -1,0 +1,87 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
+import { PageQuery } from '../common/http/paging';
+import { IsFen } from '../common/http/validators';
+import { REGIONS } from '../regions/regions.data';
+import { Claim, CLAIM_STATUSES } from './claim.entity';
+
+/** One claim covers at most this many redemptions: its id list is stored in a TEXT column (64 KiB on MariaDB). */
+export const MAX_REDEMPTIONS_PER_CLAIM = 500;
+
+export class EvidenceInput {
+  @ApiProperty({ example: 'HT-2026-0137', description: 'service contract number' }) @IsString() @Length(1, 64) contractNo: string;
+  @ApiProperty({ example: '31002613702', description: 'invoice number' }) @IsString() @Length(1, 64) invoiceNo: string;
+  @ApiPropertyOptional({ example: 'BANK-20260412-8841', description: 'proof that the self-paid share was received' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  paymentProofRef?: string;
+  @ApiPropertyOptional({ example: 'RPT-TEM-2026-0412', description: 'service report reference' }) @IsOptional() @IsString() @Length(1, 64) reportRef?: string;
+}
+
+export class SubmitClaimInput {
+  @ApiProperty({ type: [String], description: `captured redemptions of one issuing region, payable to the caller (1–${MAX_REDEMPTIONS_PER_CLAIM})` })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_REDEMPTIONS_PER_CLAIM)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  redemptionIds: string[];
+  @ApiProperty({ type: EvidenceInput }) @IsObject() @ValidateNested() @Type(() => EvidenceInput) evidence: EvidenceInput;
+}
+
+export class ApproveClaimInput {
+  @ApiPropertyOptional({ description: 'approve less than claimed (at least 1 fen; to pay nothing, reject); default: the claimed amount' })
+  @IsOptional()
+  @IsFen(1)
+  approvedFen?: number;
+}
+
+export class RejectClaimInput {
+  @ApiProperty({ example: '发票金额与合同不符' }) @IsString() @Length(1, 500) reason: string;
+}
+
+export class ClaimQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: CLAIM_STATUSES }) @IsOptional() @IsIn(CLAIM_STATUSES) status?: Claim['status'];
+  @ApiPropertyOptional({ example: '340100' })
+  @IsOptional()
+  @IsIn(REGIONS.map((r) => r.code), { message: 'issuingRegionCode must be a province or city of the region list' })
+  issuingRegionCode?: string;
+}
+
+export class ClaimEvidenceView {
+  @ApiProperty() contractNo: string;
+  @ApiProperty() invoiceNo: string;
+  @ApiPropertyOptional() paymentProofRef?: string;
+  @ApiPropertyOptional() reportRef?: string;
+}
+
+export class ClaimView {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: CLAIM_STATUSES }) status: Claim['status'];
+  @ApiProperty({ description: 'the payee: provider (provider_redeemed) or enterprise (enterprise_reimbursed)' }) claimantId: string;
+  @ApiProperty() issuingRegionCode: string;
+  @ApiProperty({ description: 'the captured subsidy of its redemptions' }) claimedFen: number;
+  @ApiPropertyOptional({ description: 'set on approval' }) approvedFen?: number;
+  @ApiProperty({ type: [String] }) redemptionIds: string[];
+  @ApiProperty({ type: ClaimEvidenceView }) evidence: ClaimEvidenceView;
+  @ApiPropertyOptional({ description: 'why it was rejected' }) reason?: string;
+  @ApiPropertyOptional({ description: 'the settlement batch that pays it' }) settlementId?: string;
+  @ApiProperty() createdAt: string;
+  @ApiPropertyOptional() decidedAt?: string;
+
+  static of(c: Claim): ClaimView {
+    return {
+      id: c.id, status: c.status, claimantId: c.claimantId, issuingRegionCode: c.issuingRegionCode, claimedFen: c.claimedFen,
+      ...(c.approvedFen !== null ? { approvedFen: c.approvedFen } : {}), redemptionIds: c.redemptionIds, evidence: c.evidence,
+      ...(c.reason ? { reason: c.reason } : {}), ...(c.settlementId ? { settlementId: c.settlementId } : {}),
+      createdAt: c.createdAt, ...(c.decidedAt ? { decidedAt: c.decidedAt } : {}),
+    };
+  }
+}
+
+export class ClaimPage {
+  @ApiProperty({ type: [ClaimView] }) items: ClaimView[];
+  @ApiProperty() total: number;
+}

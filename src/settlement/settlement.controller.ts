@@ -1,0 +1,73 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import type { Actor } from '../common/context/request-context';
+import { IdPipe } from '../common/http/id.pipe';
+import { DocumentsService } from '../documents/documents.service';
+import { CreateSettlementInput, PaySettlementInput, SettlementPage, SettlementQuery, SettlementView } from './settlement.dto';
+import { SettlementService } from './settlement.service';
+
+/**
+ * Batches belong to the bureau of their region (and its province) and are read by the platform.
+ * Payees do not read batches, which list every payee's amount: a claim shows its settlementId instead.
+ */
+@ApiTags('settlement')
+@Controller('settlements')
+export class SettlementController {
+  constructor(
+    private readonly settlements: SettlementService,
+    private readonly documents: DocumentsService,
+  ) {}
+
+  @Post()
+  @Authenticated('bureau')
+  @ApiCreatedResponse({ type: SettlementView, description: 'a batch of every approved claim of the region not yet in one, one line per payee' })
+  @ApiConflictResponse({ description: 'INVALID_STATE: nothing to settle' })
+  create(@CurrentActor() actor: Actor, @Body() body: CreateSettlementInput): Promise<SettlementView> {
+    return this.settlements.create(actor, body.regionCode, body.periodEnd);
+  }
+
+  @Get()
+  @Authenticated('bureau', 'platform')
+  @ApiOkResponse({ type: SettlementPage })
+  list(@CurrentActor() actor: Actor, @Query() q: SettlementQuery): Promise<SettlementPage> {
+    return this.settlements.list(actor, q);
+  }
+
+  @Get(':id')
+  @Authenticated('bureau', 'platform')
+  @ApiOkResponse({ type: SettlementView })
+  @ApiNotFoundResponse({ description: 'unknown, or another region’s batch' })
+  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SettlementView> {
+    return this.settlements.get(actor, id);
+  }
+
+  @Post(':id/pay')
+  @HttpCode(200)
+  @Authenticated('bureau')
+  @ApiOkResponse({ type: SettlementView, description: 'paid: the payables move to paid in the ledger' })
+  @ApiConflictResponse({ description: 'INVALID_STATE: already paid' })
+  pay(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: PaySettlementInput): Promise<SettlementView> {
+    return this.settlements.pay(actor, id, body.paymentRef);
+  }
+
+  @Get(':id/statement')
+  @Authenticated('bureau', 'platform')
+  @ApiProduces('application/pdf')
+  @ApiOkResponse({ description: 'the statement as a PDF: per-payee lines, totals in figures and in words, payment reference' })
+  @Header('Content-Type', 'application/pdf')
+  async statement(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
+    const pdf = await this.documents.renderSettlementStatement(await this.settlements.statement(actor, id));
+    return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="settlement-${id}.pdf"` });
+  }
+
+  @Get(':id/lines.csv')
+  @Authenticated('bureau', 'platform')
+  @ApiProduces('text/csv')
+  @ApiOkResponse({ description: 'the lines for the treasury: UTF-8 with BOM, CRLF, amounts in fen and yuan' })
+  @Header('Content-Type', 'text/csv; charset=utf-8')
+  async linesCsv(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
+    const csv = this.documents.settlementLinesCsv(await this.settlements.statement(actor, id));
+    return new StreamableFile(Buffer.from(csv, 'utf8'), { type: 'text/csv; charset=utf-8', disposition: `attachment; filename="settlement-${id}.csv"` });
+  }
+}

@@ -1,0 +1,64 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { PageQuery } from '../common/http/paging';
+import { IsCalendarDate } from '../common/http/validators';
+import { REGIONS } from '../regions/regions.data';
+import { Settlement, SETTLEMENT_STATUSES, SettlementStatus } from './settlement.entity';
+
+const REGION_CODES = REGIONS.map((r) => r.code);
+const IsRegionCode = (field: string) => IsIn(REGION_CODES, { message: `${field} must be a province or city of the region list` });
+
+export class CreateSettlementInput {
+  @ApiProperty({ example: '340100', description: 'the issuing region whose approved claims are settled' }) @IsRegionCode('regionCode') regionCode: string;
+  @ApiPropertyOptional({ example: '2026-03-31', description: 'only claims approved on or before this day (UTC); it also names the period' })
+  @IsOptional()
+  @IsCalendarDate()
+  periodEnd?: string;
+}
+
+export class PaySettlementInput {
+  @ApiProperty({ example: 'TREASURY-2026-04-0117', description: 'the treasury payment reference' }) @IsString() @Length(1, 100) paymentRef: string;
+}
+
+export class SettlementQuery extends PageQuery {
+  @ApiPropertyOptional({ example: '340100' }) @IsOptional() @IsRegionCode('regionCode') regionCode?: string;
+  @ApiPropertyOptional({ enum: SETTLEMENT_STATUSES }) @IsOptional() @IsIn(SETTLEMENT_STATUSES) status?: SettlementStatus;
+}
+
+export class SettlementLineView {
+  @ApiProperty() payeeId: string;
+  @ApiProperty() payeeName: string;
+  @ApiProperty({ example: '310000' }) payeeProvinceCode: string;
+  @ApiProperty({ example: '340000', description: 'province of the batch’s issuing region: who pays' }) issuingProvinceCode: string;
+  @ApiProperty() amountFen: number;
+  @ApiProperty({ type: [String] }) claimIds: string[];
+  @ApiPropertyOptional() paidAt?: string;
+}
+
+export class SettlementSummary {
+  @ApiProperty() id: string;
+  @ApiProperty() regionCode: string;
+  @ApiProperty({ example: '2026-Q1', description: 'the period of the region’s settlement cycle (monthly or quarterly)' }) periodLabel: string;
+  @ApiPropertyOptional() periodEnd?: string;
+  @ApiProperty({ enum: SETTLEMENT_STATUSES }) status: SettlementStatus;
+  @ApiProperty({ description: 'Σ lines = Σ the claims’ approvedFen' }) totalFen: number;
+  @ApiPropertyOptional() paymentRef?: string;
+  @ApiProperty() createdAt: string;
+  @ApiPropertyOptional() paidAt?: string;
+
+  static of(s: Settlement): SettlementSummary {
+    return {
+      id: s.id, regionCode: s.regionCode, periodLabel: s.periodLabel, ...(s.periodEnd ? { periodEnd: s.periodEnd } : {}), status: s.status,
+      totalFen: s.totalFen, ...(s.paymentRef ? { paymentRef: s.paymentRef } : {}), createdAt: s.createdAt, ...(s.paidAt ? { paidAt: s.paidAt } : {}),
+    };
+  }
+}
+
+export class SettlementView extends SettlementSummary {
+  @ApiProperty({ type: [SettlementLineView], description: 'one line per payee' }) lines: SettlementLineView[];
+}
+
+export class SettlementPage {
+  @ApiProperty({ type: [SettlementSummary], description: 'without lines: GET /api/settlements/:id has them' }) items: SettlementSummary[];
+  @ApiProperty() total: number;
+}
