@@ -26,7 +26,7 @@ export class CreateFacilityInput {
   @Max(MAX_UNIT_PRICE_FEN)
   unitPriceFen: number;
 
-  @ApiPropertyOptional({ example: 'JEOL JEM-F200 场发射透射电镜，含制样', maxLength: 2000, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'JEOL JEM-F200 场发射透射电镜，含制样', maxLength: 2000, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
@@ -49,7 +49,7 @@ export class UpdateFacilityInput {
   @Max(MAX_UNIT_PRICE_FEN)
   unitPriceFen?: number;
 
-  @ApiPropertyOptional({ maxLength: 2000, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({ type: String, maxLength: 2000, nullable: true, description: 'null clears it' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)

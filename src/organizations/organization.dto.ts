@@ -20,7 +20,7 @@ export function IsCreditCode(options?: ValidationOptions) {
 
 export class OrganizationInput {
   @ApiProperty({ example: '合肥微纳新材料科技有限公司' }) @IsString() @Length(2, 200) name: string;
-  @ApiProperty({ example: '91340100MA2T8XQ21C', description: '18-character unified social credit code (GB 32100)' })
+  @ApiProperty({ example: '91340100MA2T8XQ21W', description: '18-character unified social credit code (GB 32100)' })
   @IsCreditCode()
   creditCode: string;
   @ApiPropertyOptional({ enum: ENTERPRISE_KINDS, description: 'enterprises only; default tech_sme' })

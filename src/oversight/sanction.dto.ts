@@ -15,7 +15,7 @@ const IsNotPast = () =>
   });
 
 export class RecordSanctionInput {
-  @ApiProperty({ example: '91340100MA2T8XQ21C', description: 'credit code of the sanctioned organization; it need not be registered yet' })
+  @ApiProperty({ example: '91340100MA2T8XQ21W', description: 'credit code of the sanctioned organization; it need not be registered yet' })
   @IsCreditCode()
   creditCode: string;
   @ApiProperty({ example: '伪造检测报告骗取创新券补贴', minLength: 1, maxLength: 500 }) @IsString() @Length(1, 500) reason: string;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { IsCalendarDate, IsFen } from '../common/http/validators';
 import { PROVINCE_CODES, REGIONS } from '../regions/regions.data';
 import { Policy } from './policy.entity';
@@ -21,6 +21,8 @@ export class CreatePolicyInput {
   @ArrayMinSize(1)
   @ArrayMaxSize(SERVICE_CATEGORIES.length)
   @ArrayUnique((c: CategoryRatio) => c?.category, { message: 'categories must not list a category twice' })
+  // ValidateNested passes a nested array ([[]]) without looking inside: each entry must be an object
+  @IsObject({ each: true, message: 'categories must be objects {category, ratioBp}' })
   @ValidateNested({ each: true })
   @Type(() => CategoryRatio)
   categories: CategoryRatio[];

@@ -2,16 +2,32 @@ import express, { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../errors/domain-error';
 import { toErrorBody } from './error.filter';
 
+/** Far deeper than any DTO; class-transformer recurses per level and overflows the stack near 2,000. */
+const MAX_DEPTH = 32;
+
+/** The field (`organization.name`) under which JSON nests more than `max` levels deep, walked without recursion. */
+function nestedTooDeep(value: unknown, max: number): string | undefined {
+  const pending: [unknown, string[]][] = [[value, []]];
+  while (pending.length > 0) {
+    const [node, path] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (path.length > max) return path.filter((key) => !/^\d+$/.test(key)).join('.') || 'body';
+    for (const [key, child] of Object.entries(node)) pending.push([child, [...path, key]]);
+  }
+  return undefined;
+}
+
 /** JSON bodies up to a limit; a parse failure is a 400 in the API's error shape, not Express's HTML page. */
 export function jsonBody(limit: string) {
   const parse = express.json({ limit, strict: true });
   return (req: Request, res: Response, next: NextFunction) =>
     parse(req, res, (err?: { type?: string; status?: number }) => {
-      if (!err) return next();
-      if (err.type === 'entity.too.large') {
+      const tooDeep = err ? undefined : nestedTooDeep(req.body, MAX_DEPTH);
+      if (!err && !tooDeep) return next();
+      if (err?.type === 'entity.too.large') {
         return void res.status(413).json({ statusCode: 413, code: 'VALIDATION_FAILED', message: `body: larger than ${limit}` });
       }
-      const message = err.type === 'entity.parse.failed' ? 'body: malformed JSON' : `body: ${err.type ?? 'unreadable'}`;
+      const message = tooDeep ? `${tooDeep}: nested more than ${MAX_DEPTH} levels deep` : err?.type === 'entity.parse.failed' ? 'body: malformed JSON' : `body: ${err?.type ?? 'unreadable'}`;
       const body = toErrorBody(new DomainError('VALIDATION_FAILED', message));
       res.status(body.statusCode).json(body);
     });

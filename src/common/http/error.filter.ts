@@ -43,6 +43,7 @@ export class ErrorFilter implements ExceptionFilter {
     const body = toErrorBody(exception, this.logger);
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
-    res.status(body.statusCode).json(body);
+    // a route may have set its own Content-Type (PDF, CSV) before failing; the error is JSON all the same
+    res.status(body.statusCode).type('application/json').json(body);
   }
 }

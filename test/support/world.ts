@@ -1,0 +1,113 @@
+import { clock } from '../../src/common/clock';
+import { issueVoucher, openRegion } from './fixtures';
+import { auth, creditCodeIn, OrgSession, TestApp } from './test-app';
+
+const EVIDENCE = { contractNo: 'HT-2026-0137', invoiceNo: '34002613702' };
+
+/**
+ * A small Anhui world for the sweep and the authorization matrix: a Hefei enterprise with a voucher
+ * issued by the province (340000 has the policy and the budget), a second Hefei enterprise, two
+ * admitted Hefei providers, one with a TEM facility at 800 yuan an hour; records in every state the
+ * routes act on. The factories make a fresh record per call, for cells that change state.
+ */
+export class World {
+  readonly year = clock.year();
+  enterprise!: OrgSession;
+  otherEnterprise!: OrgSession;
+  provider!: OrgSession;
+  otherProvider!: OrgSession;
+  facilityId!: string;
+  voucher!: { id: string; verificationCode: string };
+  applicationId!: string;
+  heldId!: string;
+  capturedId!: string;
+  claimId!: string;
+  sanctionId!: string;
+  settlementId!: string;
+
+  private constructor(readonly t: TestApp) {}
+
+  static async build(t: TestApp): Promise<World> {
+    const w = new World(t);
+    await openRegion(t, '340000', { budgetFen: 1_000_000_000 });
+    [w.enterprise, w.otherEnterprise, w.provider, w.otherProvider] = await Promise.all([
+      t.registerEnterprise('340100'),
+      t.registerEnterprise('340100'),
+      t.registerProvider('340100'),
+      t.registerProvider('340100'),
+    ]);
+    w.facilityId = await w.facility();
+    w.voucher = await issueVoucher(t, w.enterprise.token, 5_000_000);
+    w.applicationId = (await t.http.get('/api/voucher-applications').set(auth(w.enterprise.token)).expect(200)).body.items[0].id;
+    w.heldId = await w.hold();
+    w.capturedId = await w.captured();
+    w.claimId = await w.claim();
+    w.sanctionId = await w.sanction();
+    w.settlementId = await w.settlement();
+    return w;
+  }
+
+  private bureau(): Promise<string> {
+    return this.t.token('bureau-ah');
+  }
+
+  async facility(): Promise<string> {
+    const body = { name: '透射电子显微镜 (TEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 };
+    return (await this.t.http.post('/api/facilities').set(auth(this.provider.token)).send(body).expect(201)).body.id;
+  }
+
+  /** A hold of one TEM hour: 40,000 fen of subsidy. */
+  async hold(): Promise<string> {
+    const body = { voucherId: this.voucher.id, facilityId: this.facilityId, quantity: 1 };
+    return (await this.t.http.post('/api/redemptions').set(auth(this.enterprise.token)).send(body).expect(201)).body.id;
+  }
+
+  async captured(): Promise<string> {
+    const id = await this.hold();
+    await this.t.http.post(`/api/redemptions/${id}/capture`).set(auth(this.provider.token)).send({ actualQuantity: 1 }).expect(200);
+    return id;
+  }
+
+  /** A claim the provider submitted for a fresh captured redemption. */
+  async claim(): Promise<string> {
+    const body = { redemptionIds: [await this.captured()], evidence: EVIDENCE };
+    return (await this.t.http.post('/api/claims').set(auth(this.provider.token)).send(body).expect(201)).body.id;
+  }
+
+  async approvedClaim(): Promise<string> {
+    const id = await this.claim();
+    await this.t.http.post(`/api/claims/${id}/approve`).set(auth(await this.bureau())).send({}).expect(200);
+    return id;
+  }
+
+  /** An open settlement of Anhui holding a fresh approved claim. */
+  async settlement(): Promise<string> {
+    await this.approvedClaim();
+    return (await this.t.http.post('/api/settlements').set(auth(await this.bureau())).send({ regionCode: '340000' }).expect(201)).body.id;
+  }
+
+  /** An application above the auto-approval threshold, waiting for a reviewer. */
+  async pendingApplication(): Promise<string> {
+    const res = await this.t.http.post('/api/voucher-applications').set(auth(this.enterprise.token)).send({ amountFen: 20_000_000, purpose: '扫描电镜表征' }).expect(201);
+    if (res.body.status !== 'pending_review') throw new Error(`expected a pending application: ${JSON.stringify(res.body)}`);
+    return res.body.id;
+  }
+
+  async smallVoucher(): Promise<string> {
+    return (await issueVoucher(this.t, this.enterprise.token, 100_000)).id;
+  }
+
+  /** A sanction the Anhui bureau recorded against an unregistered organization. */
+  async sanction(): Promise<string> {
+    const body = { creditCode: creditCodeIn('340100'), reason: '伪造检测报告' };
+    return (await this.t.http.post('/api/sanctions').set(auth(await this.bureau())).send(body).expect(201)).body.id;
+  }
+
+  async appliedProvider(): Promise<string> {
+    return (await this.t.registerProvider('340100', {}, false)).organizationId;
+  }
+
+  async activeProvider(): Promise<string> {
+    return (await this.t.registerProvider('340100')).organizationId;
+  }
+}
