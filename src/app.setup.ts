@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { requestContext } from './common/context/request-context';
 import { jsonBody } from './common/http/body-parser';
@@ -24,6 +24,21 @@ export function configureApp(app: INestApplication): INestApplication {
       .addBearerAuth()
       .build(),
   );
+  documentIdempotencyKeys(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
+}
+
+/** Every POST honours Idempotency-Key (IdempotencyInterceptor): say so once for all of them. */
+function documentIdempotencyKeys(document: OpenAPIObject): void {
+  for (const path of Object.values(document.paths)) {
+    if (!path.post) continue;
+    (path.post.parameters ??= []).push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description: 'a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT',
+      schema: { type: 'string', maxLength: 128 },
+    });
+  }
 }

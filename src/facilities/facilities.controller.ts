@@ -3,7 +3,6 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -24,7 +23,6 @@ export class FacilitiesController {
   @Post()
   @Authenticated('provider')
   @ApiOperation({ summary: 'List a facility or service with its unit price (active providers only)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first response' })
   @ApiCreatedResponse({ type: FacilityView })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: missing, malformed or unknown fields' })
   @ApiUnprocessableEntityResponse({ description: 'PROVIDER_NOT_ACTIVE: the provider is applied, in public notice or suspended' })

@@ -3,7 +3,6 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -29,7 +28,6 @@ export class RedemptionsController {
   @Post()
   @Authenticated('enterprise')
   @ApiOperation({ summary: 'Order a quantity at a facility: places a hold of the subsidy on the voucher' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'a repeat with the same key and body returns the first response and holds nothing more' })
   @ApiCreatedResponse({ type: RedemptionView })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed fields, or a fee above 10^13 fen' })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown facility, or a voucher that is not the caller’s' })
