@@ -20,6 +20,9 @@ describe('service foundation', () => {
     it('serves the OpenAPI document describing the contract', async () => {
       const res = await t.http.get('/docs-json').expect(200);
       expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/auth/login', '/api/auth/register', '/api/providers/{id}/admit', '/api/regions']));
+      const posts = Object.values(res.body.paths as Record<string, { post?: { parameters: { name: string; in: string }[] } }>).flatMap((p) => (p.post ? [p.post] : []));
+      expect(posts.length).toBeGreaterThan(15);
+      for (const post of posts) expect(post.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }));
     });
 
     it('lists the four provinces and the cities named in DOMAIN.md', async () => {
