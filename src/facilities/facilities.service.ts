@@ -129,9 +129,10 @@ export class FacilitiesService {
       );
     }
     // One provider per facility, so plain LIMIT/OFFSET pages correctly over the join.
-    const [facilities, total] = await query.orderBy('f.unitPriceFen', 'ASC').addOrderBy('f.id', 'ASC').limit(filter.limit).offset(filter.offset).getManyAndCount();
-    const names = await this.providerNames(this.dataSource.manager, facilities.map((f) => f.providerId));
-    return { items: facilities.map((f) => FacilityView.of(f, names.get(f.providerId)!)), total };
+    const total = await query.getCount();
+    const { entities, raw } = await query.addSelect('o.name', 'providerName').orderBy('f.unitPriceFen', 'ASC').addOrderBy('f.id', 'ASC')
+      .limit(filter.limit).offset(filter.offset).getRawAndEntities<{ providerName: string }>();
+    return { items: entities.map((f, i) => FacilityView.of(f, raw[i].providerName)), total };
   }
 
   private ownOrganization(actor: Actor): string {

@@ -67,7 +67,7 @@ export class LedgerService {
       'VOUCHER_INSUFFICIENT_BALANCE', `the voucher has less than ${amountFen} fen available`);
     await this.record(em, [{ debit: account.voucherAvailable(voucherId), credit: account.voucherHeld(voucherId), amountFen }],
       { kind: 'redemption.hold', refType: 'redemption', refId: redemptionId });
-    await this.refreshExhausted(em, voucherId);
+    // No exhaustion check: after a hold something is held, so the voucher stays active.
   }
 
   /**
