@@ -155,6 +155,7 @@ export class LedgerService {
   private async record(em: EntityManager, legs: Leg[], ref: Ref): Promise<void> {
     const createdAt = clock.iso();
     const rows = legs.filter((l) => l.amountFen > 0).map((l) => ({ id: newId(), debitAccount: l.debit, creditAccount: l.credit, amountFen: l.amountFen, ...ref, createdAt }));
-    if (rows.length > 0) await em.getRepository(LedgerTransfer).insert(rows);
+    // Chunked: a settlement with many payees must stay under the databases' bound-parameter limits.
+    for (let i = 0; i < rows.length; i += 500) await em.getRepository(LedgerTransfer).insert(rows.slice(i, i + 500));
   }
 }
