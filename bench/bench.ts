@@ -1,0 +1,163 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startApp } from './lib/app-under-test';
+import { prepareBenchWorld } from './lib/bench-world';
+import { projectRoot } from '../src/common/paths';
+import { measureCeiling } from './lib/ceiling';
+import { HttpClient } from './lib/http';
+import { inChild, runLoad } from './lib/worker';
+
+/** The issue's targets on a 2-core machine. */
+const TARGETS = { holdsPerSec: 800, holdsP99Ms: 100, ratioToCeiling: 0.5, searchPerSec: 2_500, settlement100kSec: 10, clearing200kSec: 5, peakRssMb: 300 };
+
+/** Peak resident set size of this process (the service), sampled every 100 ms. */
+function rssSampler() {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  return { peakMb: () => peak / 2 ** 20, stop: () => clearInterval(timer) };
+}
+
+/** CPU milliseconds this process (the service) spent on `work`: per request, the cost that bounds throughput on one event loop. */
+async function cpuMs<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const before = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(before);
+  return [result, (used.user + used.system) / 1000];
+}
+
+const seconds = async (work: () => Promise<unknown>) => {
+  const t = performance.now();
+  await work();
+  return (performance.now() - t) / 1000;
+};
+
+/** `npm run bench -- [--duration 12] [--connections 32] [--pool N]` */
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { duration: { type: 'string', default: '12' }, connections: { type: 'string', default: '32' }, pool: { type: 'string' } } });
+  const durationSec = Number(values.duration);
+  const connections = Number(values.connections);
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  const log = (line: string) => {
+    const m = process.memoryUsage();
+    console.log(`[bench] ${line} (rss ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB)`);
+  };
+  const loadBefore = loadavg();
+  const rss = rssSampler();
+  const running = await startApp({ db: 'mariadb', prefix: 'vbench', poolSize: values.pool ? Number(values.pool) : undefined });
+  try {
+    const http = new HttpClient(running.baseUrl);
+    let t = performance.now();
+    const world = await prepareBenchWorld(http, { enterprises: 32, vouchersEach: 4 });
+    log(`world ready in ${((performance.now() - t) / 1000).toFixed(1)} s: ${world.holds.length} vouchers for holds, ${world.searchPaths.length} search queries over 200 facilities`);
+
+    const ceiling = await measureCeiling(running.dbName, world.holdVoucherIds, connections, Math.min(durationSec, 10));
+    log(`ceiling (raw mysql2, ${connections} connections, guarded update + transfer insert per transaction): ${ceiling.perSec.toFixed(0)}/s`);
+
+    await runLoad({ url: running.baseUrl, connections, durationSec: 3, holds: world.holds });
+    const [holds, holdsCpuMs] = await cpuMs(() => runLoad({ url: running.baseUrl, connections, durationSec, holds: world.holds }));
+    const cpuMsPerHold = holdsCpuMs / (holds.ok + holds.non2xx);
+    log(`holds: ${holds.requestsPerSec.toFixed(0)}/s, p50 ${holds.p50Ms} ms, p99 ${holds.p99Ms} ms, non-2xx ${holds.non2xx}, errors ${holds.errors} ${JSON.stringify(holds.statusCodes)}; service CPU ${cpuMsPerHold.toFixed(2)} ms per hold`);
+
+    const [search, searchCpuMs] = await cpuMs(() => runLoad({ url: running.baseUrl, connections, durationSec, paths: world.searchPaths }));
+    const cpuMsPerSearch = searchCpuMs / (search.ok + search.non2xx);
+    log(`search: ${search.requestsPerSec.toFixed(0)}/s, p50 ${search.p50Ms} ms, p99 ${search.p99Ms} ms, non-2xx ${search.non2xx}; service CPU ${cpuMsPerSearch.toFixed(2)} ms per search`);
+
+    t = performance.now();
+    const prepared = await inChild<{ payees: number; totalFen: number }>({ task: 'claims', database: running.dbName, world, count: 100_000 });
+    log(`prepared 100,000 approved claims (${prepared.payees} payees) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    let settlement: { status: number; body: { id: string; totalFen: number; lines: unknown[] } } | undefined;
+    const settlement100kSec = await seconds(async () => {
+      settlement = await http.request('POST', '/api/settlements', { token: world.staff['bureau-zj'], body: { regionCode: '330000' } });
+    });
+    if (settlement?.status !== 201 || settlement.body.totalFen !== prepared.totalFen || settlement.body.lines.length !== prepared.payees) {
+      throw new Error(`settlement of the prepared claims went wrong: ${settlement?.status} ${JSON.stringify(settlement?.body).slice(0, 300)}`);
+    }
+    const settlementPaySec = await seconds(async () => {
+      const paid = await http.request('POST', `/api/settlements/${settlement!.body.id}/pay`, { token: world.staff['bureau-zj'], body: { paymentRef: 'BENCH-PAY' } });
+      if (paid.status !== 200) throw new Error(`paying the settlement: ${paid.status} ${paid.text.slice(0, 300)}`);
+    });
+    log(`settlement of 100,000 claims: ${settlement100kSec.toFixed(2)} s (paying its ${prepared.payees} lines: ${settlementPaySec.toFixed(2)} s)`);
+
+    t = performance.now();
+    const lineSettlements = await inChild<string[]>({ task: 'lines', database: running.dbName, world, count: 200_000 });
+    log(`prepared 200,000 paid settlement lines in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    let clearing: { status: number; body: { net: { netFen: number }[]; transfers: unknown[] } } | undefined;
+    const clearing200kSec = await seconds(async () => {
+      clearing = await http.request('GET', `/api/clearing?from=${world.year}-01-01&to=${world.year}-12-31`, { token: world.staff.platform });
+    });
+    const net = clearing?.body.net.reduce((s, n) => s + n.netFen, 0);
+    if (clearing?.status !== 200 || net !== 0 || clearing.body.transfers.length > 3) throw new Error(`clearing went wrong: ${JSON.stringify(clearing?.body).slice(0, 300)}`);
+    log(`clearing of 200,000 paid lines: ${clearing200kSec.toFixed(2)} s (${clearing.body.transfers.length} transfers)`);
+    // The lines were written for the clearing alone, with no claims or payments behind them: take them out again.
+    await inChild({ task: 'remove', database: running.dbName, settlementIds: lineSettlements });
+
+    const check = await http.request('GET', '/api/ledger/check', { token: world.staff.platform });
+    if (!check.body.balanced) throw new Error(`ledger check after the benchmark: ${check.body.violations.slice(0, 5).join('; ')}`);
+    log(`ledger check: balanced over ${check.body.transfers ?? '?'} transfers`);
+
+    rss.stop();
+    const loadAfter = loadavg();
+    const results = {
+      database: 'mariadb',
+      holdsPerSec: Math.round(holds.requestsPerSec),
+      holdsP99Ms: holds.p99Ms,
+      ceilingPerSec: Math.round(ceiling.perSec),
+      ratioToCeiling: Number((holds.requestsPerSec / ceiling.perSec).toFixed(3)),
+      searchPerSec: Math.round(search.requestsPerSec),
+      settlement100kSec: Number(settlement100kSec.toFixed(3)),
+      clearing200kSec: Number(clearing200kSec.toFixed(3)),
+      peakRssMb: Math.round(rss.peakMb()),
+      holdsP50Ms: holds.p50Ms,
+      holdsNon2xx: holds.non2xx + holds.errors,
+      holdsCpuMsPerRequest: Number(cpuMsPerHold.toFixed(3)),
+      searchCpuMsPerRequest: Number(cpuMsPerSearch.toFixed(3)),
+      searchP50Ms: search.p50Ms,
+      searchP99Ms: search.p99Ms,
+      searchNon2xx: search.non2xx + search.errors,
+      settlementPaySec: Number(settlementPaySec.toFixed(3)),
+      connections,
+      durationSec,
+      servicePoolSize: Number(process.env.DB_POOL_SIZE ?? 20),
+      cpus: cpus().length,
+      loadAverageBefore: loadBefore.map((x) => Number(x.toFixed(2))),
+      loadAverageAfter: loadAfter.map((x) => Number(x.toFixed(2))),
+      node: process.version,
+      serviceNodeFlags: process.execArgv.join(' '),
+      mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null,
+      at: new Date().toISOString(),
+    };
+    const dir = join(projectRoot, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${results.at.slice(0, 10)}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    print(results);
+    log(`written ${file}`);
+    return results.holdsNon2xx === 0 && results.searchNon2xx === 0 ? 0 : 1;
+  } finally {
+    rss.stop();
+    await running.close();
+  }
+}
+
+function print(r: Record<string, unknown>): void {
+  const verdict = (key: keyof typeof TARGETS) => {
+    const target = TARGETS[key];
+    const value = r[key] as number;
+    const lowerIsBetter = ['holdsP99Ms', 'settlement100kSec', 'clearing200kSec', 'peakRssMb'].includes(key);
+    return `${(lowerIsBetter ? value <= target : value >= target) ? 'meets' : 'MISSES'} ${lowerIsBetter ? '≤' : '≥'} ${target}`;
+  };
+  console.log('\n| measure | value | target |\n|---|---|---|');
+  for (const key of Object.keys(TARGETS) as (keyof typeof TARGETS)[]) console.log(`| ${key} | ${r[key]} | ${verdict(key)} |`);
+  console.log(`| ceilingPerSec | ${r.ceilingPerSec} | |\n| holdsP50Ms | ${r.holdsP50Ms} | |\n| searchP99Ms | ${r.searchP99Ms} | |`);
+  console.log(`load average before ${JSON.stringify(r.loadAverageBefore)}, after ${JSON.stringify(r.loadAverageAfter)} on ${r.cpus} cores`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(2);
+  },
+);

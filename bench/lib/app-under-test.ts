@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createConnection } from 'mysql2/promise';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { SeedService } from '../../src/seed/seed.service';
+
+export type DbKind = 'mariadb' | 'sqlite';
+export const DEMO_PASSWORD = 'demo-pass-2026';
+
+export interface RunningApp {
+  app: INestApplication;
+  baseUrl: string;
+  dataSource: DataSource;
+  db: DbKind;
+  /** The MariaDB database or the SQLite file. */
+  dbName: string;
+  close(): Promise<void>;
+}
+
+export const mariaConnection = () => ({
+  host: process.env.DB_HOST ?? '127.0.0.1',
+  port: Number(process.env.DB_PORT ?? 3306),
+  user: process.env.DB_USER ?? 'root',
+  password: process.env.DB_PASSWORD ?? '',
+});
+
+/**
+ * The real service, in this process, on a database of its own (a fresh MariaDB database or SQLite
+ * file, removed on close unless `keep`), listening on a free port, with the staff users seeded.
+ * The environment is set before the Nest module is created: configuration is read at that moment.
+ */
+export async function startApp(opts: { db: DbKind; prefix: string; keep?: boolean; poolSize?: number }): Promise<RunningApp> {
+  const name = `${opts.prefix}_${randomBytes(4).toString('hex')}`;
+  Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: 'silent', SWEEP_INTERVAL_SEC: '0', DEMO_PASSWORD, DB_TYPE: opts.db });
+  if (opts.poolSize) process.env.DB_POOL_SIZE = String(opts.poolSize);
+  let drop: () => Promise<void>;
+  let dbName: string;
+  if (opts.db === 'mariadb') {
+    dbName = name;
+    const admin = await createConnection(mariaConnection());
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await admin.end();
+    process.env.DB_NAME = name;
+    drop = async () => {
+      const c = await createConnection(mariaConnection());
+      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await c.end();
+    };
+  } else {
+    dbName = join(tmpdir(), `${name}.db`);
+    process.env.DB_PATH = dbName;
+    drop = async () => ['', '-wal', '-shm'].forEach((s) => rmSync(dbName + s, { force: true }));
+  }
+  let app: INestApplication | undefined;
+  try {
+    app = await NestFactory.create(AppModule, { bodyParser: false, logger: false });
+    configureApp(app);
+    await app.listen(0, '127.0.0.1');
+    await app.get(SeedService).seedStaff();
+  } catch (e) {
+    await app?.close().catch(() => undefined);
+    if (!opts.keep) await drop();
+    throw e;
+  }
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const started = app;
+  return {
+    app: started,
+    baseUrl: `http://127.0.0.1:${port}`,
+    dataSource: started.get(DataSource),
+    db: opts.db,
+    dbName,
+    close: async () => {
+      await started.close();
+      if (!opts.keep) await drop();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { DataSource } from 'typeorm';
+
+export interface Violation {
+  invariant: string;
+  detail: string;
+}
+
+type Row = Record<string, unknown>;
+const n = (v: unknown): number => Number(v ?? 0);
+const ids = (v: unknown): string[] => (typeof v === 'string' ? JSON.parse(v) : (v as string[]));
+
+/**
+ * The money invariants, read straight from the tables (independently of the service's own ledger check):
+ * nothing negative, budget and voucher identities, voucher balances equal to what their redemptions say,
+ * each redemption in at most one live claim, each claim in at most one settlement, settlement totals.
+ * Meant to run when no request is in flight.
+ */
+export async function dbInvariants(ds: DataSource, limit = 10): Promise<Violation[]> {
+  const out: Violation[] = [];
+  const add = (invariant: string, detail: string) => {
+    if (out.length < limit) out.push({ invariant, detail });
+  };
+  const q = (sql: string) => ds.query(sql) as Promise<Row[]>;
+
+  for (const b of await q('SELECT region_code, year, total_fen, available_fen, committed_fen FROM budget')) {
+    const [t, a, c] = [n(b.total_fen), n(b.available_fen), n(b.committed_fen)];
+    if (t < 0 || a < 0 || c < 0) add('no budget balance is negative', JSON.stringify(b));
+    if (t !== a + c) add('every budget total = available + committed', JSON.stringify(b));
+  }
+
+  const held = new Map<string, number>();
+  const spent = new Map<string, number>();
+  for (const r of await q(`SELECT voucher_id, status, SUM(subsidy_fen) AS held, SUM(COALESCE(approved_fen, captured_subsidy_fen)) AS spent
+                           FROM redemption WHERE status IN ('held', 'captured') GROUP BY voucher_id, status`)) {
+    if (r.status === 'held') held.set(String(r.voucher_id), n(r.held));
+    else spent.set(String(r.voucher_id), n(r.spent));
+  }
+  for (const v of await q('SELECT id, serial, face_value_fen, available_fen, held_fen, spent_fen, released_fen FROM voucher')) {
+    const [f, a, h, s, r] = [v.face_value_fen, v.available_fen, v.held_fen, v.spent_fen, v.released_fen].map(n);
+    if (a < 0 || h < 0 || s < 0 || r < 0) add('no voucher balance is negative', JSON.stringify(v));
+    if (f !== a + h + s + r) add('each voucher face = available + held + spent + released', JSON.stringify(v));
+    if (h !== (held.get(String(v.id)) ?? 0)) add("a voucher's held balance is the subsidy of its open holds", `${v.serial}: held ${h}, holds ${held.get(String(v.id)) ?? 0}`);
+    if (s !== (spent.get(String(v.id)) ?? 0)) add("a voucher's spent balance is what its captured redemptions keep", `${v.serial}: spent ${s}, redemptions ${spent.get(String(v.id)) ?? 0}`);
+  }
+
+  const claims = await q('SELECT id, status, claimed_fen, approved_fen, redemption_ids, settlement_id FROM claim');
+  const liveClaimOf = new Map<string, string>();
+  const claimById = new Map(claims.map((c) => [String(c.id), c]));
+  for (const c of claims) {
+    if (c.status === 'approved' && n(c.approved_fen) > n(c.claimed_fen)) add('a claim is approved for at most what it claims', JSON.stringify(c));
+    if (c.settlement_id !== null && c.status !== 'approved') add('only approved claims are settled', JSON.stringify(c));
+    if (c.status === 'rejected') continue;
+    for (const rid of ids(c.redemption_ids)) {
+      const other = liveClaimOf.get(rid);
+      if (other) add('no redemption is in two claims', `redemption ${rid} in claims ${other} and ${c.id}`);
+      liveClaimOf.set(rid, String(c.id));
+    }
+  }
+  const claimedSum = new Map<string, number>();
+  for (const r of await q('SELECT id, claim_id, status, captured_subsidy_fen FROM redemption WHERE claim_id IS NOT NULL')) {
+    const claim = claimById.get(String(r.claim_id));
+    if (!claim || claim.status === 'rejected' || liveClaimOf.get(String(r.id)) !== String(r.claim_id) || r.status !== 'captured') {
+      add('a claimed redemption is captured and listed by its live claim', JSON.stringify(r));
+    }
+    claimedSum.set(String(r.claim_id), (claimedSum.get(String(r.claim_id)) ?? 0) + n(r.captured_subsidy_fen));
+  }
+  for (const c of claims) {
+    if (c.status !== 'rejected' && n(c.claimed_fen) !== (claimedSum.get(String(c.id)) ?? 0)) add('a claim is for the captured subsidy of its redemptions', `${c.id}: ${c.claimed_fen} vs ${claimedSum.get(String(c.id)) ?? 0}`);
+  }
+
+  const lineSums = new Map((await q('SELECT settlement_id, SUM(amount_fen) AS fen, SUM(CASE WHEN paid_at IS NULL THEN 1 ELSE 0 END) AS unpaid FROM settlement_line GROUP BY settlement_id'))
+    .map((r) => [String(r.settlement_id), { fen: n(r.fen), unpaid: n(r.unpaid) }]));
+  const claimSums = new Map((await q("SELECT settlement_id, SUM(approved_fen) AS fen FROM claim WHERE settlement_id IS NOT NULL GROUP BY settlement_id"))
+    .map((r) => [String(r.settlement_id), n(r.fen)]));
+  for (const s of await q('SELECT id, status, total_fen FROM settlement')) {
+    const lines = lineSums.get(String(s.id)) ?? { fen: 0, unpaid: 0 };
+    const approved = claimSums.get(String(s.id)) ?? 0;
+    if (n(s.total_fen) !== lines.fen || lines.fen !== approved) add("Σ settlement lines = total = Σ its claims' approvedFen", `${s.id}: total ${s.total_fen}, lines ${lines.fen}, claims ${approved}`);
+    if (s.status === 'paid' && lines.unpaid > 0) add('every line of a paid settlement is paid', `${s.id}: ${lines.unpaid} unpaid lines`);
+  }
+  return out;
+}

@@ -1,0 +1,164 @@
+import { makeCreditCode } from '../../src/organizations/credit-code';
+import { HttpClient, Reply } from './http';
+import { Rng } from './prng';
+
+export const PASSWORD = 'correct-horse-battery';
+const CREDIT_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+export const BUREAU_OF_PROVINCE: Record<string, string> = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' };
+/** The bureau that acts for a region: the bureau of its province. */
+export const bureauFor = (region: string): string => BUREAU_OF_PROVINCE[region.slice(0, 2)];
+export const STAFF = ['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah', 'platform'] as const;
+export type Staff = (typeof STAFF)[number];
+
+export interface Org {
+  key: string;
+  role: 'enterprise' | 'provider';
+  id: string;
+  token: string;
+  creditCode: string;
+  regionCode: string;
+  provinceCode: string;
+}
+
+export interface Facility {
+  id: string;
+  provider: Org;
+  provinceCode: string;
+  category: string;
+  unitPriceFen: number;
+}
+
+export interface RegionPlan {
+  regionCode: string;
+  budgetFen: number;
+  /** Small budgets run dry during a run, so BUDGET_EXHAUSTED is exercised. */
+  small: boolean;
+  autoApproveMaxFen: number;
+  maxVoucherFen: number;
+}
+
+export interface World {
+  year: number;
+  staff: Record<Staff, string>;
+  regions: RegionPlan[];
+  enterprises: Org[];
+  providers: Org[];
+  facilities: Facility[];
+  /** Providers the simulation may suspend (their facilities then refuse with PROVIDER_NOT_ACTIVE). */
+  suspendable: Org[];
+}
+
+const ALL_PROVINCES = ['310000', '320000', '330000', '340000'];
+
+/**
+ * Policies differ the way real schemes do: Zhejiang does not accept Jiangsu labs and Jiangsu not Zhejiang's,
+ * categories differ, Jiangsu only allows 通兑, Zhejiang allows related parties; Suzhou and Hefei (cities that
+ * issue their own vouchers) have small budgets. `scale` grows caps and provincial budgets with the run length.
+ */
+function policies(scale: number) {
+  const base = {
+    effectiveFrom: '2020-01-01',
+    localBonusBp: 0,
+    enterpriseAnnualCapFen: 30_000_000 * scale,
+    teamAnnualCapFen: 10_000_000 * scale,
+    maxVoucherFen: 20_000_000,
+    capByController: false,
+    voucherValidityDays: 365,
+    holdExpiryDays: 30,
+    autoApproveMaxFen: 5_000_000,
+    redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
+    settlementCycle: 'quarterly',
+    relatedPartyBan: true,
+  };
+  const cat = (pairs: [string, number][]) => pairs.map(([category, ratioBp]) => ({ category, ratioBp }));
+  return [
+    { budgetFen: 400_000_000 * scale, small: false, policy: { ...base, regionCode: '310000', perRedemptionCapFen: 300_000, acceptedProvinceCodes: ALL_PROVINCES,
+      categories: cat([['testing', 5000], ['r_and_d', 5000], ['design', 4000], ['instrument_sharing', 6000]]) } },
+    { budgetFen: 300_000_000 * scale, small: false, policy: { ...base, regionCode: '320000', localBonusBp: 1000, acceptedProvinceCodes: ['310000', '320000', '340000'],
+      redemptionModes: ['provider_redeemed'], settlementCycle: 'monthly', categories: cat([['testing', 4000], ['r_and_d', 5000], ['consulting', 3000]]) } },
+    { budgetFen: 12_000_000, small: true, policy: { ...base, regionCode: '320500', autoApproveMaxFen: 3_000_000, maxVoucherFen: 8_000_000, acceptedProvinceCodes: ALL_PROVINCES,
+      categories: cat([['testing', 6000], ['design', 5000], ['r_and_d', 5000]]) } },
+    { budgetFen: 300_000_000 * scale, small: false, policy: { ...base, regionCode: '330000', relatedPartyBan: false, acceptedProvinceCodes: ['310000', '330000', '340000'],
+      categories: cat([['testing', 5000], ['design', 5000], ['tech_transfer', 5000]]) } },
+    { budgetFen: 200_000_000 * scale, small: false, policy: { ...base, regionCode: '340000', perRedemptionCapFen: 200_000, acceptedProvinceCodes: ALL_PROVINCES,
+      categories: cat([['testing', 5000], ['r_and_d', 6000]]) } },
+    { budgetFen: 20_000_000, small: true, policy: { ...base, regionCode: '340100', localBonusBp: 500, maxVoucherFen: 10_000_000, acceptedProvinceCodes: ALL_PROVINCES,
+      categories: cat([['testing', 7000], ['r_and_d', 6000], ['instrument_sharing', 7000]]) } },
+  ];
+}
+
+/** Where organizations register (credit-code region): enterprises of Hangzhou and Chuzhou fall back to their province's policy. */
+const ENTERPRISE_REGIONS = ['310000', '310000', '310000', '320000', '320000', '320500', '320500', '320500', '330100', '330100', '340100', '340100', '340100', '341100'];
+const PROVIDER_REGIONS = ['310000', '310000', '320500', '320100', '330100', '330100', '340100', '340100', '340000'];
+const CATEGORIES = ['testing', 'testing', 'r_and_d', 'r_and_d', 'design', 'consulting', 'instrument_sharing', 'tech_transfer'];
+const UNITS = ['hour', 'sample', 'item'];
+
+function expectStatus(what: string, r: Reply, status: number): Reply {
+  if (r.status !== status) throw new Error(`world set-up: ${what} answered ${r.status} ${r.text.slice(0, 500)}`);
+  return r;
+}
+
+/** Builds the world through the HTTP API only; the same seed gives the same organizations, codes and facilities. */
+export async function buildWorld(http: HttpClient, seed: number, ops: number): Promise<World> {
+  const rng = Rng.derive(seed, -1);
+  const scale = Math.max(1, Math.ceil(ops / 2000));
+  const year = new Date().getUTCFullYear();
+  const login = async (username: string, password: string) =>
+    expectStatus(`login ${username}`, await http.request('POST', '/api/auth/login', { body: { username, password } }), 200).body.accessToken as string;
+  const staff = Object.fromEntries(await Promise.all(STAFF.map(async (s) => [s, await login(s, process.env.DEMO_PASSWORD ?? 'demo-pass-2026')]))) as Record<Staff, string>;
+
+  const plans = policies(scale);
+  for (const p of plans) {
+    const token = staff[bureauFor(p.policy.regionCode) as Staff];
+    expectStatus(`policy ${p.policy.regionCode}`, await http.request('POST', '/api/policies', { token, body: p.policy }), 201);
+    expectStatus(`budget ${p.policy.regionCode}`, await http.request('PUT', `/api/budgets/${p.policy.regionCode}/${year}`, { token, body: { totalFen: p.budgetFen } }), 200);
+  }
+
+  const code = (region: string, registrar: string) => makeCreditCode(region, rng.chars(CREDIT_CHARSET, 9), registrar);
+  const drafts = [
+    ...PROVIDER_REGIONS.map((region, i) => ({ key: `P${i}`, role: 'provider' as const, region, creditCode: code(region, '12'), extra: {} as Record<string, unknown> })),
+    ...ENTERPRISE_REGIONS.map((region, i) => ({
+      key: `E${i}`, role: 'enterprise' as const, region, creditCode: code(region, '91'),
+      extra: { kind: i % 5 === 4 ? 'startup_team' : i % 3 === 0 ? 'high_tech' : 'tech_sme' } as Record<string, unknown>,
+    })),
+  ];
+  // Related parties: a Shanghai enterprise owns a Shanghai lab, a Hangzhou one a Hangzhou lab (allowed by Zhejiang's
+  // policy), and a Hefei enterprise shares its actual controller's code with a Hefei lab.
+  const byKey = new Map(drafts.map((d) => [d.key, d]));
+  byKey.get('E2')!.extra.relatedCreditCodes = [byKey.get('P0')!.creditCode];
+  byKey.get('E9')!.extra.relatedCreditCodes = [byKey.get('P4')!.creditCode];
+  byKey.get('E12')!.extra.controllerCreditCode = byKey.get('P6')!.creditCode;
+
+  const orgs = await Promise.all(
+    drafts.map(async (d): Promise<Org> => {
+      const username = `sim${seed}-${d.key.toLowerCase()}`;
+      const reg = expectStatus(`register ${username}`, await http.request('POST', '/api/auth/register', {
+        body: { username, password: PASSWORD, role: d.role, organization: { name: `模拟${d.role === 'provider' ? '服务机构' : '企业'} ${d.key}`, creditCode: d.creditCode, ...d.extra } },
+      }), 201);
+      const o = reg.body.organization;
+      return { key: d.key, role: d.role, id: o.id, token: await login(username, PASSWORD), creditCode: d.creditCode, regionCode: o.regionCode, provinceCode: o.provinceCode };
+    }),
+  );
+  const providers = orgs.filter((o) => o.role === 'provider');
+  for (const p of providers) {
+    const token = staff[bureauFor(p.provinceCode) as Staff];
+    expectStatus(`admit ${p.key}`, await http.request('POST', `/api/providers/${p.id}/admit`, { token, body: { noticeDays: 0 } }), 200);
+  }
+  const facilities: Facility[] = [];
+  for (const p of providers) {
+    for (let i = 0; i < 2; i++) {
+      const body = { name: `${p.key} 仪器 ${i}`, category: rng.pick(CATEGORIES)!, unit: rng.pick(UNITS)!, unitPriceFen: rng.int(5, 80) * 10_000 };
+      const r = expectStatus(`facility of ${p.key}`, await http.request('POST', '/api/facilities', { token: p.token, body }), 201);
+      facilities.push({ id: r.body.id, provider: p, provinceCode: r.body.provinceCode, category: body.category, unitPriceFen: body.unitPriceFen });
+    }
+  }
+  return {
+    year,
+    staff,
+    regions: plans.map((p) => ({ regionCode: p.policy.regionCode, budgetFen: p.budgetFen, small: p.small, autoApproveMaxFen: p.policy.autoApproveMaxFen, maxVoucherFen: p.policy.maxVoucherFen })),
+    enterprises: orgs.filter((o) => o.role === 'enterprise'),
+    providers,
+    facilities,
+    suspendable: providers.filter((p) => p.key === 'P8'),
+  };
+}

@@ -1,0 +1,862 @@
+import { createHash } from 'node:crypto';
+import { ERROR_STATUS } from '../../src/common/errors/domain-error';
+import { DbKind, RunningApp, startApp } from './app-under-test';
+import { HttpClient, Reply, RequestOptions } from './http';
+import { dbInvariants } from './invariants';
+import { Rng } from './prng';
+import { bureauFor, buildWorld, Facility, Org, Staff, World } from './sim-world';
+
+export interface SimulationOptions {
+  seed: number;
+  ops: number;
+  db: DbKind;
+  /** Keep the database afterwards (to inspect a failure). */
+  keep?: boolean;
+  /** Progress lines; silent when absent. */
+  log?: (line: string) => void;
+  /** Check the ledger and the database invariants every this many batches, between batches (default 25). */
+  checkEvery?: number;
+}
+
+export interface Failure {
+  opIndex: number;
+  invariant: string;
+  detail: string;
+}
+
+export interface SimulationReport {
+  seed: number;
+  db: DbKind;
+  dbName: string;
+  /** Operations issued (fewer than asked when the run stopped at a failure). */
+  ops: number;
+  requests: number;
+  worldMs: number;
+  durationMs: number;
+  opsPerSec: number;
+  /** Hash of the operation kinds in order: the same seed gives the same value. */
+  planHash: string;
+  opCounts: Record<string, number>;
+  histogram: Record<string, Record<string, number>>;
+  failures: Failure[];
+  /** Facts worth knowing that are not failures (counts of races won, exhausted budgets, …). */
+  notes: Record<string, number>;
+}
+
+/** Every route the simulation calls, with the statuses API.md documents for it. Anything else (and any 5xx) fails the run. */
+const DOCUMENTED: Record<string, number[]> = {
+  'POST /api/voucher-applications': [201, 400, 401, 403, 409],
+  'POST /api/voucher-applications/:id/approve': [200, 400, 401, 403, 404, 409, 422],
+  'POST /api/voucher-applications/:id/reject': [200, 400, 401, 403, 404, 409],
+  'GET /api/facilities/:id/quote': [200, 400, 401, 403, 404, 409],
+  'POST /api/redemptions': [201, 400, 401, 403, 404, 409, 422],
+  'POST /api/redemptions/:id/capture': [200, 400, 401, 403, 404, 409, 422],
+  'POST /api/redemptions/:id/cancel': [200, 400, 401, 403, 404, 409],
+  'GET /api/redemptions': [200, 400, 401],
+  'GET /api/redemptions/:id': [200, 401, 404],
+  'POST /api/claims': [201, 400, 401, 403, 404, 409, 422],
+  'POST /api/claims/:id/approve': [200, 400, 401, 403, 404, 409],
+  'POST /api/claims/:id/reject': [200, 400, 401, 403, 404, 409],
+  'GET /api/claims': [200, 400, 401],
+  'POST /api/settlements': [201, 400, 401, 403, 409, 422],
+  'POST /api/settlements/:id/pay': [200, 400, 401, 403, 404, 409],
+  'GET /api/clearing': [200, 400, 401, 403],
+  'PUT /api/budgets/:region/:year': [200, 400, 401, 403, 404, 422],
+  'GET /api/budgets/:region/:year': [200, 401, 404],
+  'POST /api/sanctions': [201, 400, 401, 403, 409],
+  'POST /api/sanctions/:id/lift': [200, 401, 403, 404, 409],
+  'POST /api/vouchers/:id/revoke': [200, 400, 401, 403, 404, 409],
+  'GET /api/vouchers/:id': [200, 401, 404],
+  'GET /api/vouchers/verify/:code': [200, 404],
+  'GET /api/facilities': [200, 400],
+  'GET /api/stats/regions/:code': [200, 400, 401, 403, 404],
+  'POST /api/providers/:id/suspend': [200, 400, 401, 403, 404, 409],
+  'GET /api/ledger/check': [200],
+  'GET /api/audit/verify': [200],
+};
+
+/** Relative frequency of each operation. */
+const WEIGHTS = {
+  apply: 9,
+  approveApplication: 4,
+  rejectApplication: 1,
+  quote: 5,
+  hold: 22,
+  capture: 12,
+  cancel: 4,
+  raceCaptureCancel: 3,
+  replay: 4,
+  concurrentDuplicate: 2,
+  claim: 7,
+  doubleClaim: 3,
+  approveClaim: 6,
+  rejectClaim: 1,
+  settle: 2,
+  pay: 2,
+  budget: 2,
+  sanction: 1,
+  liftSanction: 1,
+  revoke: 0.6,
+  suspend: 0.1,
+  read: 4,
+  invalid: 4,
+};
+type OpKind = keyof typeof WEIGHTS;
+
+interface VoucherRef {
+  id: string;
+  owner: Org;
+  issuingRegionCode: string;
+  verificationCode: string;
+  revoked: boolean;
+}
+interface ApplicationRef {
+  id: string;
+  owner: Org;
+  issuingRegionCode: string;
+  amountFen: number;
+  /** Still worth deciding, as far as the simulation knows. */
+  open: boolean;
+  decided: boolean;
+}
+interface HoldRef {
+  id: string;
+  voucher: VoucherRef;
+  facility: Facility;
+  payee: Org;
+  issuingRegionCode: string;
+  quantity: number;
+  subsidyFen: number;
+  state: 'held' | 'captured' | 'cancelled';
+  claimId: string | null;
+}
+interface ClaimRef {
+  id: string;
+  claimant: Org;
+  issuingRegionCode: string;
+  claimedFen: number;
+  holds: HoldRef[];
+  state: 'submitted' | 'approved' | 'rejected';
+  settled: boolean;
+}
+interface SettlementRef {
+  id: string;
+  regionCode: string;
+  paid: boolean;
+}
+interface SanctionRef {
+  id: string;
+  creditCode: string;
+  bureau: Staff;
+  lifted: boolean;
+}
+interface KeyedRequest {
+  label: string;
+  method: string;
+  path: string;
+  token: string;
+  key: string;
+  body: Record<string, unknown>;
+  status: number;
+  response: string;
+}
+
+/** One operation in flight: its own random stream, and the state changes it will make once its batch is over. */
+class Op {
+  readonly effects: (() => void)[] = [];
+  private keys = 0;
+  constructor(
+    readonly index: number,
+    readonly kind: OpKind,
+    readonly rng: Rng,
+    private readonly seed: number,
+  ) {}
+  after(effect: () => void): void {
+    this.effects.push(effect);
+  }
+  newKey(): string {
+    return `sim-${this.seed}-${this.index}-${this.keys++}`;
+  }
+}
+
+const is2xx = (s: number) => s >= 200 && s < 300;
+const canonical = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
+      : JSON.stringify(v ?? null);
+
+const planEntry = (index: number, kind: OpKind) => `${index}:${kind};`;
+
+/** The plan hash a run of `ops` operations with `seed` reports: the seed alone decides the sequence of operation kinds. */
+export function planHash(seed: number, ops: number): string {
+  const hash = createHash('sha256');
+  for (let i = 0; i < ops; i++) hash.update(planEntry(i, Rng.derive(seed, i).weighted(WEIGHTS)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Boots the service on a fresh database, runs the simulation against it over HTTP, and tears everything down. */
+export async function runSimulation(opts: SimulationOptions): Promise<SimulationReport> {
+  const running = await startApp({ db: opts.db, prefix: `vsim_${opts.seed}`, keep: opts.keep });
+  try {
+    return await new Simulation(running, opts).run();
+  } finally {
+    await running.close();
+  }
+}
+
+/**
+ * A seeded, concurrent, adversarial client of the whole API. Operation i draws from its own stream
+ * derived from (seed, i), so the sequence of operation kinds and their random choices is fixed by the
+ * seed; ops of one batch run concurrently and choose their targets from the state at the batch start,
+ * and their effects on that state are applied in op order afterwards.
+ */
+class Simulation {
+  private readonly http: HttpClient;
+  private world!: World;
+  private readonly vouchers: VoucherRef[] = [];
+  private readonly applications: ApplicationRef[] = [];
+  private readonly holds: HoldRef[] = [];
+  private readonly claims: ClaimRef[] = [];
+  private readonly settlements: SettlementRef[] = [];
+  private readonly sanctions: SanctionRef[] = [];
+  private readonly keyed: KeyedRequest[] = [];
+  private readonly suspended = new Set<string>();
+  private readonly histogram: Record<string, Record<string, number>> = {};
+  private readonly failures: Failure[] = [];
+  private readonly opCounts: Record<string, number> = {};
+  private readonly notes: Record<string, number> = {};
+  private readonly plan = createHash('sha256');
+  private requests = 0;
+
+  constructor(
+    private readonly running: RunningApp,
+    private readonly opts: SimulationOptions,
+  ) {
+    this.http = new HttpClient(running.baseUrl);
+  }
+
+  async run(): Promise<SimulationReport> {
+    const { seed, ops } = this.opts;
+    const log = this.opts.log ?? (() => undefined);
+    const checkEvery = this.opts.checkEvery ?? 25;
+    const started = performance.now();
+    this.world = await buildWorld(this.http, seed, ops);
+    const worldMs = performance.now() - started;
+    log(`world ready in ${(worldMs / 1000).toFixed(1)} s: ${this.world.enterprises.length} enterprises, ${this.world.providers.length} providers, ${this.world.facilities.length} facilities`);
+
+    let done = 0;
+    let lastLog = 0;
+    for (let batch = 0; done < ops && this.failures.length === 0; batch++) {
+      const size = Math.min(ops - done, Rng.derive(seed ^ 0x5bd1e995, batch).int(8, 16));
+      const batchOps = Array.from({ length: size }, (_, k) => this.planOp(done + k));
+      await Promise.all(batchOps.map((op) => this.execute(op)));
+      for (const op of batchOps) for (const effect of op.effects) effect();
+      done += size;
+      if ((batch + 1) % checkEvery === 0 && this.failures.length === 0) await this.checkpoint(done - 1);
+      if (done - lastLog >= 1000 || done === ops) {
+        lastLog = done;
+        const s = (performance.now() - started - worldMs) / 1000;
+        log(`${done}/${ops} ops, ${this.requests} requests, ${(done / s).toFixed(0)} ops/s`);
+      }
+    }
+    await this.finalChecks(done);
+    const durationMs = performance.now() - started;
+    return {
+      seed,
+      db: this.opts.db,
+      dbName: this.running.dbName,
+      ops: done,
+      requests: this.requests,
+      worldMs,
+      durationMs,
+      opsPerSec: done / ((durationMs - worldMs) / 1000),
+      planHash: this.plan.digest('hex').slice(0, 16),
+      opCounts: this.opCounts,
+      histogram: this.histogram,
+      failures: [...this.failures].sort((a, b) => a.opIndex - b.opIndex),
+      notes: this.notes,
+    };
+  }
+
+  private planOp(index: number): Op {
+    const rng = Rng.derive(this.opts.seed, index);
+    const kind = rng.weighted(WEIGHTS);
+    this.plan.update(planEntry(index, kind));
+    this.opCounts[kind] = (this.opCounts[kind] ?? 0) + 1;
+    return new Op(index, kind, rng, this.opts.seed);
+  }
+
+  private async execute(op: Op): Promise<void> {
+    try {
+      await this[op.kind](op);
+    } catch (e) {
+      this.fail(op.index, 'the client completes every operation', e instanceof Error ? (e.stack ?? e.message) : String(e));
+    }
+  }
+
+  private fail(opIndex: number, invariant: string, detail: string): void {
+    this.failures.push({ opIndex, invariant, detail });
+  }
+
+  private note(what: string): void {
+    this.notes[what] = (this.notes[what] ?? 0) + 1;
+  }
+
+  // ---------------------------------------------------------------- HTTP with checks
+
+  /** One request; its status must be documented for the route, errors must carry a documented code, and `expect` narrows further. */
+  private async call(op: Op, label: string, method: string, path: string, req: RequestOptions = {}, expect?: number[]): Promise<Reply> {
+    const reply = await this.http.request(method, path, req);
+    this.requests++;
+    const counts = (this.histogram[label] ??= {});
+    counts[reply.status] = (counts[reply.status] ?? 0) + 1;
+    const what = `${method} ${path} → ${reply.status} ${reply.text.slice(0, 400)}`;
+    const documented = DOCUMENTED[label];
+    if (!documented) throw new Error(`route ${label} missing from DOCUMENTED`);
+    if (reply.status >= 500) this.fail(op.index, 'no response is a 5xx', what);
+    else if (!documented.includes(reply.status)) this.fail(op.index, `every status is documented for ${label}`, what);
+    else if (reply.status >= 400) {
+      const { statusCode, code, message } = reply.body ?? {};
+      const known = ERROR_STATUS[code as keyof typeof ERROR_STATUS];
+      if (statusCode !== reply.status || known !== reply.status || typeof message !== 'string') this.fail(op.index, 'errors are {statusCode, code, message} with a documented code', what);
+    }
+    if (expect && !expect.includes(reply.status)) this.fail(op.index, `${op.kind}: ${label} answers ${expect.join(' or ')}`, what);
+    return reply;
+  }
+
+  /** A POST that sometimes carries an Idempotency-Key; a successful keyed one is remembered for replays. */
+  private async post(op: Op, label: string, path: string, token: string | undefined, body: Record<string, unknown>, expect?: number[], keyChance = 0.3): Promise<Reply> {
+    const key = token && op.rng.chance(keyChance) ? op.newKey() : undefined;
+    const reply = await this.call(op, label, 'POST', path, { token, body, key }, expect);
+    if (key && is2xx(reply.status)) op.after(() => this.keyed.push({ label, method: 'POST', path, token: token!, key, body, status: reply.status, response: canonical(reply.body) }));
+    return reply;
+  }
+
+  private staff(name: Staff): string {
+    return this.world.staff[name];
+  }
+  private bureauTokenFor(region: string): string {
+    return this.staff(bureauFor(region) as Staff);
+  }
+  /** A bureau of another province: out of scope for `region`. */
+  private otherBureau(op: Op, region: string): string {
+    const others = (['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'] as Staff[]).filter((b) => b !== bureauFor(region));
+    return this.staff(op.rng.pick(others)!);
+  }
+  private issuingRegionOf(e: Org): string {
+    return this.world.regions.some((r) => r.regionCode === e.regionCode) ? e.regionCode : `${e.regionCode.slice(0, 2)}0000`;
+  }
+  private checkVoucherView(op: Op, v: Record<string, number>, where: string): void {
+    const { faceValueFen, availableFen, heldFen, spentFen, releasedFen } = v;
+    if ([availableFen, heldFen, spentFen, releasedFen].some((x) => !Number.isSafeInteger(x) || x < 0) || faceValueFen !== availableFen + heldFen + spentFen + releasedFen) {
+      this.fail(op.index, 'a voucher read shows face = available + held + spent + released, none negative', `${where}: ${JSON.stringify(v)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- applications and vouchers
+
+  private async apply(op: Op): Promise<void> {
+    const { rng } = op;
+    const e = rng.pick(this.world.enterprises)!;
+    const region = this.world.regions.find((r) => r.regionCode === this.issuingRegionOf(e))!;
+    const r = rng.float();
+    const amount: unknown =
+      r < 0.55 ? rng.int(100_000, region.autoApproveMaxFen)
+      : r < 0.8 ? rng.int(region.autoApproveMaxFen + 1, region.maxVoucherFen)
+      : r < 0.95 ? rng.int(region.maxVoucherFen + 1, region.maxVoucherFen * 2)
+      : rng.pick([0, -100, 1.5, '5000', null]);
+    const valid = typeof amount === 'number' && Number.isInteger(amount) && amount >= 1;
+    const reply = await this.post(op, 'POST /api/voucher-applications', '/api/voucher-applications', e.token, { amountFen: amount, purpose: `模拟申请 #${op.index}` }, valid ? [201, 409] : [400]);
+    if (reply.status !== 201) return;
+    const a = reply.body;
+    const amountFen = amount as number;
+    if (a.status === 'approved' && amountFen > region.autoApproveMaxFen) this.fail(op.index, 'only small applications are approved at once', JSON.stringify(a));
+    if (a.status === 'pending_review' && amountFen <= region.autoApproveMaxFen) this.fail(op.index, 'small applications are decided at once', JSON.stringify(a));
+    if (amountFen > region.maxVoucherFen && a.status !== 'rejected') this.fail(op.index, 'an application above the per-voucher cap is rejected', JSON.stringify(a));
+    if (a.issuingRegionCode !== region.regionCode) this.fail(op.index, 'the issuing region is the home city with a policy, else the province', JSON.stringify(a));
+    if (a.status === 'rejected') this.note(`application rejected ${a.reasonCode}`);
+    if (a.status === 'approved') {
+      this.checkVoucherView(op, a.voucher, 'issued voucher');
+      if (a.voucher.faceValueFen !== amountFen) this.fail(op.index, 'an auto-approved voucher has the amount applied for', JSON.stringify(a));
+      op.after(() => this.vouchers.push({ id: a.voucher.id, owner: e, issuingRegionCode: a.issuingRegionCode, verificationCode: a.voucher.verificationCode, revoked: false }));
+    }
+    if (a.status === 'pending_review') op.after(() => this.applications.push({ id: a.id, owner: e, issuingRegionCode: a.issuingRegionCode, amountFen, open: true, decided: false }));
+  }
+
+  private async approveApplication(op: Op): Promise<void> {
+    const { rng } = op;
+    const app = rng.pick(this.applications.filter((a) => a.open));
+    if (!app) return this.invalid(op);
+    const outsider = rng.chance(0.05);
+    const token = outsider ? this.otherBureau(op, app.issuingRegionCode) : this.bureauTokenFor(app.issuingRegionCode);
+    const lower = rng.chance(0.3) ? rng.int(1, app.amountFen) : undefined;
+    const above = !lower && rng.chance(0.03);
+    const body = above ? { amountFen: app.amountFen + 1 } : lower ? { amountFen: lower } : {};
+    const reply = await this.post(op, 'POST /api/voucher-applications/:id/approve', `/api/voucher-applications/${app.id}/approve`, token, body,
+      outsider ? [403, 404] : above ? [400, 409] : [200, 409, 422]);
+    if (reply.status === 200) {
+      const v = reply.body.voucher;
+      this.checkVoucherView(op, v, 'approved voucher');
+      if (v.faceValueFen !== (lower ?? app.amountFen)) this.fail(op.index, 'an approved voucher has the approved amount', JSON.stringify(reply.body));
+      op.after(() => {
+        if (app.decided) this.fail(op.index, 'an application is decided once', `application ${app.id} decided twice`);
+        app.open = false;
+        app.decided = true;
+        this.vouchers.push({ id: v.id, owner: app.owner, issuingRegionCode: app.issuingRegionCode, verificationCode: v.verificationCode, revoked: false });
+      });
+    } else if (reply.status === 409) op.after(() => (app.open = false));
+    else if (reply.status === 422) this.note(`approval refused ${reply.body.code}`);
+  }
+
+  private async rejectApplication(op: Op): Promise<void> {
+    const app = op.rng.pick(this.applications.filter((a) => a.open));
+    if (!app) return this.invalid(op);
+    const reply = await this.post(op, 'POST /api/voucher-applications/:id/reject', `/api/voucher-applications/${app.id}/reject`, this.bureauTokenFor(app.issuingRegionCode),
+      { reason: '材料不全' }, [200, 409]);
+    if (reply.status === 200 || reply.status === 409) {
+      op.after(() => {
+        if (reply.status === 200 && app.decided) this.fail(op.index, 'an application is decided once', `application ${app.id} decided twice`);
+        app.open = false;
+        app.decided ||= reply.status === 200;
+      });
+    }
+  }
+
+  private async revoke(op: Op): Promise<void> {
+    const v = op.rng.pick(this.vouchers.filter((x) => !x.revoked));
+    if (!v) return this.invalid(op);
+    const reply = await this.post(op, 'POST /api/vouchers/:id/revoke', `/api/vouchers/${v.id}/revoke`, this.bureauTokenFor(v.issuingRegionCode), { reason: '模拟撤销' }, [200, 409]);
+    if (reply.status === 200) {
+      this.checkVoucherView(op, reply.body, 'revoked voucher');
+      if (reply.body.availableFen !== 0) this.fail(op.index, 'revocation releases the whole available balance', JSON.stringify(reply.body));
+      op.after(() => (v.revoked = true));
+    }
+  }
+
+  // ---------------------------------------------------------------- redemptions
+
+  /** Mostly the enterprise's own voucher at any facility; sometimes someone else's voucher, or malformed input. */
+  private holdRequest(op: Op): { e: Org; voucher?: VoucherRef; facility: Facility; body: Record<string, unknown>; expect: number[]; mine: boolean } {
+    const { rng } = op;
+    const voucher = rng.pick(this.vouchers);
+    const e = voucher && !rng.chance(0.04) ? voucher.owner : rng.pick(this.world.enterprises)!;
+    const facility = rng.pick(this.world.facilities)!;
+    const quantity: unknown = rng.chance(0.03) ? rng.pick([0, -1, 2.5, '3', 2_000_000]) : rng.int(1, 8);
+    const mode = rng.chance(0.2) ? 'enterprise_reimbursed' : rng.chance(0.1) ? 'provider_redeemed' : undefined;
+    const body: Record<string, unknown> = { voucherId: voucher?.id ?? rng.uuid(), facilityId: facility.id, quantity, ...(mode ? { mode } : {}) };
+    const malformed = typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1 || quantity > 1_000_000;
+    const mine = voucher !== undefined && voucher.owner === e;
+    return { e, voucher, facility, body, expect: malformed ? [400] : mine ? [201, 422, 409] : [404], mine };
+  }
+
+  private async hold(op: Op): Promise<void> {
+    const { e, voucher, facility, body, expect } = this.holdRequest(op);
+    const reply = await this.post(op, 'POST /api/redemptions', '/api/redemptions', e.token, body, expect);
+    if (reply.status === 422) this.note(`hold refused ${reply.body.code}`);
+    if (reply.status === 201) this.recordHold(op, reply, voucher!, facility);
+  }
+
+  private recordHold(op: Op, reply: Reply, voucher: VoucherRef, facility: Facility): void {
+    const r = reply.body;
+    const fee = facility.unitPriceFen * r.quantity;
+    if (r.status !== 'held' || r.feeFen !== fee || r.subsidyFen + r.selfPayFen !== fee || r.subsidyFen < 1 || r.subsidyFen > Math.floor((fee * r.ratioBp) / 10_000)) {
+      this.fail(op.index, 'a hold is fee = price × quantity = subsidy + self-pay, 0 < subsidy ≤ floor(fee × ratio)', JSON.stringify(r));
+    }
+    const payee = [...this.world.enterprises, ...this.world.providers].find((o) => o.id === r.payeeId);
+    if (!payee) this.fail(op.index, 'the payee is the provider or the enterprise', JSON.stringify(r));
+    op.after(() => this.holds.push({ id: r.id, voucher, facility, payee: payee!, issuingRegionCode: r.issuingRegionCode, quantity: r.quantity, subsidyFen: r.subsidyFen, state: 'held', claimId: null }));
+  }
+
+  private async quote(op: Op): Promise<void> {
+    const { e, voucher, facility, body, mine } = this.holdRequest(op);
+    const q = new URLSearchParams({ voucherId: String(body.voucherId), quantity: String(body.quantity), ...(body.mode ? { mode: String(body.mode) } : {}) });
+    // In a query string "3" and 3 are the same quantity.
+    const quantity = Number(body.quantity);
+    const expect = !Number.isInteger(quantity) || quantity < 1 || quantity > 1_000_000 ? [400] : mine ? [200, 409] : [404];
+    const reply = await this.call(op, 'GET /api/facilities/:id/quote', 'GET', `/api/facilities/${facility.id}/quote?${q}`, { token: e.token }, expect);
+    if (reply.status !== 200 || !voucher) return;
+    const quoted = reply.body;
+    const { feeFen, subsidyFen, selfPayFen, refusal } = quoted;
+    if (feeFen !== facility.unitPriceFen * quantity || subsidyFen + selfPayFen !== feeFen || subsidyFen < 0 || (!refusal && subsidyFen === 0)) {
+      this.fail(op.index, 'a quote is fee = price × quantity = subsidy + self-pay', JSON.stringify(quoted));
+    }
+    if (!op.rng.chance(0.5)) return;
+    // The hold that follows a quote agrees with it. Only what other operations of the batch change may differ in
+    // between: the voucher's balance or status, sanctions, a provider's suspension.
+    const held = await this.post(op, 'POST /api/redemptions', '/api/redemptions', e.token, { ...body, quantity }, [201, 409, 422]);
+    const balanceMoved = (code: string | undefined) => ['VOUCHER_INSUFFICIENT_BALANCE', 'VOUCHER_NOT_ACTIVE', 'SANCTIONED', 'PROVIDER_NOT_ACTIVE'].includes(code ?? '');
+    if (held.status === 201) {
+      const r = held.body;
+      if (r.feeFen !== feeFen || r.ratioBp !== quoted.ratioBp || r.mode !== quoted.mode || r.crossProvince !== quoted.crossProvince || (refusal && !balanceMoved(refusal.code)) || r.subsidyFen > subsidyFen + (refusal ? Infinity : 0)) {
+        this.fail(op.index, 'a quote and the hold that follows it agree', `quote ${JSON.stringify(quoted)} hold ${held.text}`);
+      }
+      this.recordHold(op, held, voucher, facility);
+    } else if (held.status === 422 && held.body.code !== refusal?.code && !(balanceMoved(held.body.code) || balanceMoved(refusal?.code))) {
+      this.fail(op.index, 'a quote and the hold that follows it agree', `quote ${JSON.stringify(quoted)} hold ${held.text}`);
+    }
+  }
+
+  private heldOne(op: Op): HoldRef | undefined {
+    return op.rng.pick(this.holds.filter((h) => h.state === 'held'));
+  }
+
+  private captureBody(op: Op, h: HoldRef) {
+    return { actualQuantity: op.rng.chance(0.7) ? h.quantity : op.rng.int(0, h.quantity + 1) };
+  }
+
+  private async capture(op: Op): Promise<void> {
+    const h = this.heldOne(op);
+    if (!h) return this.invalid(op);
+    const stranger = op.rng.chance(0.05) ? op.rng.pick(this.world.providers.filter((p) => p !== h.facility.provider)) : undefined;
+    const body = this.captureBody(op, h);
+    const reply = await this.post(op, 'POST /api/redemptions/:id/capture', `/api/redemptions/${h.id}/capture`, (stranger ?? h.facility.provider).token, body,
+      stranger ? [404] : [200, 409, 422]);
+    if (reply.status === 200) this.captured(op, h, reply, body.actualQuantity);
+  }
+
+  private captured(op: Op, h: HoldRef, reply: Reply, actualQuantity: number): void {
+    const r = reply.body;
+    const fee = h.facility.unitPriceFen * actualQuantity;
+    if (r.status !== 'captured' || r.capturedFeeFen !== fee || r.capturedSubsidyFen > h.subsidyFen || r.capturedSubsidyFen < 0) {
+      this.fail(op.index, 'a capture is on the actual fee and never above the hold', `${JSON.stringify(r)} (held ${h.subsidyFen})`);
+    }
+    op.after(() => {
+      if (h.state !== 'held') this.fail(op.index, 'a hold is closed once', `redemption ${h.id} captured after it was ${h.state}`);
+      h.state = 'captured';
+      h.subsidyFen = r.capturedSubsidyFen;
+    });
+  }
+
+  private async cancel(op: Op): Promise<void> {
+    const h = this.heldOne(op);
+    if (!h) return this.invalid(op);
+    const token = op.rng.chance(0.5) ? h.voucher.owner.token : h.facility.provider.token;
+    const reply = await this.post(op, 'POST /api/redemptions/:id/cancel', `/api/redemptions/${h.id}/cancel`, token, {}, [200, 409]);
+    if (reply.status === 200) this.cancelled(op, h);
+  }
+
+  private cancelled(op: Op, h: HoldRef): void {
+    op.after(() => {
+      if (h.state !== 'held') this.fail(op.index, 'a hold is closed once', `redemption ${h.id} cancelled after it was ${h.state}`);
+      h.state = 'cancelled';
+    });
+  }
+
+  /** Capture and cancel of the same hold at the same moment: exactly one may win. */
+  private async raceCaptureCancel(op: Op): Promise<void> {
+    const h = this.heldOne(op);
+    if (!h) return this.invalid(op);
+    const body = this.captureBody(op, h);
+    const [cap, can] = await Promise.all([
+      this.call(op, 'POST /api/redemptions/:id/capture', 'POST', `/api/redemptions/${h.id}/capture`, { token: h.facility.provider.token, body }, [200, 409, 422]),
+      this.call(op, 'POST /api/redemptions/:id/cancel', 'POST', `/api/redemptions/${h.id}/cancel`, { token: h.voucher.owner.token, body: {} }, [200, 409]),
+    ]);
+    if (cap.status === 200 && can.status === 200) this.fail(op.index, 'of a racing capture and cancel at most one wins', `both succeeded on ${h.id}`);
+    if (cap.status === 200) this.captured(op, h, cap, body.actualQuantity);
+    if (can.status === 200) this.cancelled(op, h);
+    this.note(`capture/cancel race ${cap.status}/${can.status}`);
+    if (cap.status !== 200 && can.status !== 200) {
+      // Both refused: only possible when a third operation of the batch closed the hold first.
+      const now = await this.call(op, 'GET /api/redemptions/:id', 'GET', `/api/redemptions/${h.id}`, { token: h.voucher.owner.token }, [200]);
+      if (now.body?.status === 'held') this.fail(op.index, 'of a racing capture and cancel one wins unless the hold was already closed', `${cap.text} / ${can.text}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- idempotency
+
+  /** Replays a successful keyed POST: the same body must give the identical response, another body 409. */
+  private async replay(op: Op): Promise<void> {
+    const k = op.rng.pick(this.keyed);
+    if (!k) return this.invalid(op);
+    const changed = Object.keys(k.body).length > 0 && op.rng.chance(0.3);
+    const body = changed ? this.alter(k.body) : k.body;
+    const reply = await this.call(op, k.label, k.method, k.path, { token: k.token, key: k.key, body }, changed ? [409] : [k.status]);
+    if (changed) {
+      if (reply.body?.code !== 'IDEMPOTENCY_CONFLICT') this.fail(op.index, 'the same key with another body is 409 IDEMPOTENCY_CONFLICT', reply.text.slice(0, 300));
+    } else if (reply.status !== k.status || canonical(reply.body) !== k.response) {
+      this.fail(op.index, 'a replay returns the first response (same status and body)', `${k.label} key ${k.key}: first ${k.status} ${k.response.slice(0, 300)}; replay ${reply.status} ${reply.text.slice(0, 300)}`);
+    }
+  }
+
+  private alter(body: Record<string, unknown>): Record<string, unknown> {
+    const numeric = Object.keys(body).find((key) => typeof body[key] === 'number');
+    if (numeric) return { ...body, [numeric]: (body[numeric] as number) + 1 };
+    if (body.evidence) return { ...body, evidence: { ...(body.evidence as object), invoiceNo: 'ALTERED' } };
+    const text = Object.keys(body).find((key) => typeof body[key] === 'string' && key !== 'voucherId' && key !== 'facilityId' && key !== 'creditCode');
+    return text ? { ...body, [text]: `${body[text]} (altered)` } : { ...body, reason: 'altered' };
+  }
+
+  /** Two identical keyed holds at the same moment: at most one hold is placed, and both see it. */
+  private async concurrentDuplicate(op: Op): Promise<void> {
+    const { e, voucher, facility, body, expect } = this.holdRequest(op);
+    const key = op.newKey();
+    const send = () => this.call(op, 'POST /api/redemptions', 'POST', '/api/redemptions', { token: e.token, key, body }, [...expect, 409]);
+    const [a, b] = await Promise.all([send(), send()]);
+    const created = [a, b].filter((r) => r.status === 201);
+    if (created.length === 2 && canonical(a.body) !== canonical(b.body)) this.fail(op.index, 'concurrent duplicates with one key execute once', `${a.text} / ${b.text}`);
+    if (created.length > 0) this.recordHold(op, created[0], voucher!, facility);
+    this.note(`duplicate pair ${a.status}/${b.status}`);
+  }
+
+  // ---------------------------------------------------------------- claims and settlement
+
+  /** Captured, unclaimed redemptions of one payee and one issuing region. */
+  private claimable(op: Op): HoldRef[] {
+    const open = this.holds.filter((h) => h.state === 'captured' && h.claimId === null);
+    const first = op.rng.pick(open);
+    if (!first) return [];
+    const group = open.filter((h) => h.payee === first.payee && h.issuingRegionCode === first.issuingRegionCode);
+    return group.slice(0, op.rng.int(1, 5));
+  }
+
+  private claimBody(op: Op, holds: HoldRef[]) {
+    return { redemptionIds: holds.map((h) => h.id), evidence: { contractNo: `HT-${op.index}`, invoiceNo: `INV-${op.index}`, ...(op.rng.chance(0.5) ? { paymentProofRef: `PAY-${op.index}` } : {}) } };
+  }
+
+  private async claim(op: Op): Promise<void> {
+    const holds = this.claimable(op);
+    if (holds.length === 0) return this.invalid(op);
+    const reply = await this.post(op, 'POST /api/claims', '/api/claims', holds[0].payee.token, this.claimBody(op, holds), [201, 409, 422]);
+    if (reply.status === 201) this.claimed(op, holds, reply);
+    else this.note(`claim refused ${reply.body?.code}`);
+  }
+
+  private claimed(op: Op, holds: HoldRef[], reply: Reply): void {
+    const c = reply.body;
+    const expected = holds.reduce((s, h) => s + h.subsidyFen, 0);
+    if (c.claimedFen !== expected) this.fail(op.index, 'a claim is for the captured subsidy of its redemptions', `${JSON.stringify(c)} expected ${expected}`);
+    op.after(() => {
+      for (const h of holds) {
+        if (h.claimId !== null) this.fail(op.index, 'a redemption is in one claim', `redemption ${h.id} in claims ${h.claimId} and ${c.id}`);
+        h.claimId = c.id;
+      }
+      this.claims.push({ id: c.id, claimant: holds[0].payee, issuingRegionCode: c.issuingRegionCode, claimedFen: c.claimedFen, holds, state: 'submitted', settled: false });
+    });
+  }
+
+  /** The same redemptions in two claims at once: at most one is accepted. */
+  private async doubleClaim(op: Op): Promise<void> {
+    const holds = this.claimable(op);
+    if (holds.length === 0) return this.invalid(op);
+    const body = this.claimBody(op, holds);
+    const send = () => this.call(op, 'POST /api/claims', 'POST', '/api/claims', { token: holds[0].payee.token, body }, [201, 409, 422]);
+    const replies = await Promise.all([send(), send()]);
+    const won = replies.filter((r) => r.status === 201);
+    if (won.length > 1) this.fail(op.index, 'a redemption is claimed once, also concurrently', `${won[0].text} / ${won[1].text}`);
+    if (won.length > 0) this.claimed(op, holds, won[0]);
+  }
+
+  private async approveClaim(op: Op): Promise<void> {
+    const { rng } = op;
+    const c = rng.pick(this.claims.filter((x) => x.state === 'submitted'));
+    if (!c) return this.invalid(op);
+    const outsider = rng.chance(0.05);
+    const lower = rng.chance(0.25) && c.claimedFen > 0 ? rng.int(1, c.claimedFen) : undefined;
+    const above = !lower && rng.chance(0.03);
+    const body = above ? { approvedFen: c.claimedFen + 1 } : lower ? { approvedFen: lower } : {};
+    const token = outsider ? this.otherBureau(op, c.issuingRegionCode) : this.bureauTokenFor(c.issuingRegionCode);
+    const reply = await this.post(op, 'POST /api/claims/:id/approve', `/api/claims/${c.id}/approve`, token, body, outsider ? [403, 404] : above ? [400, 409] : [200, 409]);
+    if (reply.status === 200) {
+      if (reply.body.approvedFen !== (lower ?? c.claimedFen)) this.fail(op.index, 'a claim is approved for the amount decided', JSON.stringify(reply.body));
+      op.after(() => {
+        if (c.state !== 'submitted') this.fail(op.index, 'a claim is decided once', `claim ${c.id} approved after ${c.state}`);
+        c.state = 'approved';
+      });
+    }
+  }
+
+  private async rejectClaim(op: Op): Promise<void> {
+    const c = op.rng.pick(this.claims.filter((x) => x.state === 'submitted'));
+    if (!c) return this.invalid(op);
+    const reply = await this.post(op, 'POST /api/claims/:id/reject', `/api/claims/${c.id}/reject`, this.bureauTokenFor(c.issuingRegionCode), { reason: '发票金额与合同不符' }, [200, 409]);
+    if (reply.status === 200) {
+      op.after(() => {
+        if (c.state !== 'submitted') this.fail(op.index, 'a claim is decided once', `claim ${c.id} rejected after ${c.state}`);
+        c.state = 'rejected';
+        for (const h of c.holds) if (h.claimId === c.id) h.claimId = null;
+      });
+    }
+  }
+
+  /** A settlement run for a region with approved claims; sometimes two at once (each claim lands in at most one). */
+  private async settle(op: Op): Promise<void> {
+    const { rng } = op;
+    const regions = [...new Set(this.claims.filter((c) => c.state === 'approved' && !c.settled).map((c) => c.issuingRegionCode))];
+    const region = rng.pick(regions) ?? rng.pick(this.world.regions)!.regionCode;
+    const token = this.bureauTokenFor(region);
+    const send = () => this.post(op, 'POST /api/settlements', '/api/settlements', token, { regionCode: region }, [201, 409]);
+    const replies = rng.chance(0.3) ? await Promise.all([send(), send()]) : [await send()];
+    const created = replies.filter((r) => r.status === 201);
+    for (const r of created) {
+      const s = r.body;
+      const sum = (s.lines ?? []).reduce((acc: number, l: { amountFen: number }) => acc + l.amountFen, 0);
+      if (s.status !== 'open' || sum !== s.totalFen) this.fail(op.index, 'a settlement total is the sum of its lines', JSON.stringify(s).slice(0, 500));
+    }
+    if (replies.length === 2) this.note(`settlement pair ${replies[0].status}/${replies[1].status}`);
+    op.after(() => {
+      for (const r of created) this.settlements.push({ id: r.body.id, regionCode: region, paid: false });
+      if (created.length > 0) for (const c of this.claims) if (c.issuingRegionCode === region && c.state === 'approved') c.settled = true;
+    });
+  }
+
+  /** Paying an open settlement; sometimes twice at once (exactly one may succeed). */
+  private async pay(op: Op): Promise<void> {
+    const { rng } = op;
+    const s = rng.pick(this.settlements.filter((x) => !x.paid));
+    if (!s) return this.invalid(op);
+    const token = this.bureauTokenFor(s.regionCode);
+    const send = () => this.post(op, 'POST /api/settlements/:id/pay', `/api/settlements/${s.id}/pay`, token, { paymentRef: `TREASURY-${op.index}` }, [200, 409]);
+    const replies = rng.chance(0.3) ? await Promise.all([send(), send()]) : [await send()];
+    const paid = replies.filter((r) => r.status === 200);
+    if (paid.length > 1) this.fail(op.index, 'a settlement is paid once', `settlement ${s.id} paid twice`);
+    if (paid.length > 0) {
+      op.after(() => {
+        if (s.paid) this.fail(op.index, 'a settlement is paid once', `settlement ${s.id} paid again`);
+        s.paid = true;
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- budgets and oversight
+
+  /** Raise a budget, or try to lower it below what is committed (422), or lower it within what is available. */
+  private async budget(op: Op): Promise<void> {
+    const { rng } = op;
+    const region = rng.pick(this.world.regions)!;
+    const token = this.bureauTokenFor(region.regionCode);
+    const path = `/api/budgets/${region.regionCode}/${this.world.year}`;
+    const before = await this.call(op, 'GET /api/budgets/:region/:year', 'GET', path, { token }, [200]);
+    if (before.status !== 200) return;
+    const b = before.body;
+    if (b.totalFen !== b.availableFen + b.committedFen || b.availableFen < 0 || b.committedFen < 0) this.fail(op.index, 'a budget read shows total = available + committed', JSON.stringify(b));
+    const r = rng.float();
+    let totalFen: number;
+    let expect: number[];
+    if (r < 0.4 && b.committedFen > 0) [totalFen, expect] = [b.committedFen - rng.int(1, Math.min(b.committedFen, 1_000_000)), [422, 200]];
+    else if (r < 0.55) [totalFen, expect] = [b.committedFen + Math.floor(b.availableFen / 2), [200, 422]];
+    else [totalFen, expect] = [b.totalFen + (region.small ? rng.int(100_000, 2_000_000) : rng.int(1_000_000, 50_000_000)), [200]];
+    const reply = await this.call(op, 'PUT /api/budgets/:region/:year', 'PUT', path, { token, body: { totalFen } }, expect);
+    if (reply.status === 422) {
+      this.note('budget lowering refused');
+      if (reply.body.code !== 'BUDGET_BELOW_COMMITTED') this.fail(op.index, 'lowering below committed is 422 BUDGET_BELOW_COMMITTED', reply.text);
+    }
+    if (reply.status === 200 && reply.body.totalFen !== totalFen) this.fail(op.index, 'a budget is set to the total asked', reply.text);
+  }
+
+  private async sanction(op: Op): Promise<void> {
+    const { rng } = op;
+    if (this.sanctions.filter((s) => !s.lifted).length >= 3) return this.liftSanction(op);
+    const target = rng.pick([...this.world.enterprises, ...this.world.providers])!;
+    const bureau = rng.pick(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'] as Staff[])!;
+    const reply = await this.post(op, 'POST /api/sanctions', '/api/sanctions', this.staff(bureau), { creditCode: target.creditCode, reason: '模拟失信记录' }, [201]);
+    if (reply.status === 201) op.after(() => this.sanctions.push({ id: reply.body.id, creditCode: target.creditCode, bureau, lifted: false }));
+  }
+
+  private async liftSanction(op: Op): Promise<void> {
+    const s = op.rng.pick(this.sanctions.filter((x) => !x.lifted));
+    if (!s) return this.read(op);
+    const outsider = op.rng.chance(0.1);
+    const token = outsider ? this.otherBureau(op, this.regionOfBureau(s.bureau)) : this.staff(s.bureau);
+    const reply = await this.post(op, 'POST /api/sanctions/:id/lift', `/api/sanctions/${s.id}/lift`, token, {}, outsider ? [403, 404] : [200, 409]);
+    if (reply.status === 200) op.after(() => (s.lifted = true));
+  }
+
+  private regionOfBureau(b: Staff): string {
+    return { 'bureau-sh': '310000', 'bureau-js': '320000', 'bureau-zj': '330000', 'bureau-ah': '340000', platform: '310000' }[b];
+  }
+
+  /** Suspends a provider once; its facilities then refuse holds (PROVIDER_NOT_ACTIVE). */
+  private async suspend(op: Op): Promise<void> {
+    const p = op.rng.pick(this.world.suspendable.filter((x) => !this.suspended.has(x.id)));
+    if (!p) return this.read(op);
+    const reply = await this.post(op, 'POST /api/providers/:id/suspend', `/api/providers/${p.id}/suspend`, this.bureauTokenFor(p.provinceCode), { reason: '模拟暂停' }, [200]);
+    if (reply.status === 200) op.after(() => this.suspended.add(p.id));
+  }
+
+  // ---------------------------------------------------------------- reads and hostile requests
+
+  private async read(op: Op): Promise<void> {
+    const { rng } = op;
+    const which = rng.int(0, 6);
+    const v = rng.pick(this.vouchers);
+    if (which === 0 && v) {
+      const reply = await this.call(op, 'GET /api/vouchers/:id', 'GET', `/api/vouchers/${v.id}`, { token: v.owner.token }, [200]);
+      if (reply.status === 200) this.checkVoucherView(op, reply.body, 'voucher read');
+    } else if (which === 1 && v) {
+      await this.call(op, 'GET /api/vouchers/verify/:code', 'GET', `/api/vouchers/verify/${v.verificationCode}`, {}, [200]);
+    } else if (which === 2) {
+      const e = rng.pick(this.world.enterprises)!;
+      await this.call(op, 'GET /api/redemptions', 'GET', `/api/redemptions?status=${rng.pick(['held', 'captured', 'cancelled', 'expired'])}&limit=20`, { token: e.token }, [200]);
+    } else if (which === 3) {
+      const bureau = rng.pick(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'] as Staff[])!;
+      await this.call(op, 'GET /api/claims', 'GET', `/api/claims?status=${rng.pick(['submitted', 'approved', 'rejected'])}`, { token: this.staff(bureau) }, [200]);
+    } else if (which === 4) {
+      const f = rng.pick(this.world.facilities)!;
+      await this.call(op, 'GET /api/facilities', 'GET', `/api/facilities?provinceCode=${f.provinceCode}&category=${f.category}`, {}, [200]);
+    } else if (which === 5) {
+      const region = rng.pick(this.world.regions)!.regionCode;
+      await this.call(op, 'GET /api/stats/regions/:code', 'GET', `/api/stats/regions/${region}?year=${this.world.year}`, { token: this.bureauTokenFor(region) }, [200]);
+    } else {
+      const reply = await this.call(op, 'GET /api/clearing', 'GET', `/api/clearing?from=${this.world.year}-01-01&to=${this.world.year}-12-31`, { token: this.staff('platform') }, [200]);
+      if (reply.status === 200) {
+        const { net, transfers } = reply.body;
+        const sum = (net ?? []).reduce((s: number, n: { netFen: number }) => s + n.netFen, 0);
+        if (sum !== 0 || (transfers ?? []).length > Math.max(0, (net ?? []).length - 1)) this.fail(op.index, 'clearing nets to zero with at most n − 1 transfers', reply.text.slice(0, 500));
+      }
+    }
+  }
+
+  /** Requests that must be refused with one exact status. */
+  private async invalid(op: Op): Promise<void> {
+    const { rng } = op;
+    const e = rng.pick(this.world.enterprises)!;
+    const p = rng.pick(this.world.providers)!;
+    const f = rng.pick(this.world.facilities)!;
+    switch (rng.int(0, 7)) {
+      case 0:
+        await this.call(op, 'POST /api/redemptions', 'POST', '/api/redemptions', { body: { voucherId: rng.uuid(), facilityId: f.id, quantity: 1 } }, [401]);
+        break;
+      case 1:
+        await this.call(op, 'POST /api/voucher-applications', 'POST', '/api/voucher-applications', { token: p.token, body: { amountFen: 100_000, purpose: 'x' } }, [403]);
+        break;
+      case 2:
+        await this.call(op, 'POST /api/redemptions', 'POST', '/api/redemptions', { token: e.token, raw: '{"voucherId": "' }, [400]);
+        break;
+      case 3:
+        await this.call(op, 'POST /api/voucher-applications', 'POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000, purpose: 'x', sneaky: true } }, [400]);
+        break;
+      case 4:
+        await this.call(op, 'GET /api/vouchers/:id', 'GET', `/api/vouchers/${rng.chance(0.5) ? rng.uuid() : "1'%20OR%20'1'='1"}`, { token: e.token }, [404]);
+        break;
+      case 5:
+        await this.call(op, 'POST /api/claims/:id/approve', 'POST', `/api/claims/${rng.uuid()}/approve`, { token: e.token, body: {} }, [403]);
+        break;
+      case 6:
+        await this.call(op, 'PUT /api/budgets/:region/:year', 'PUT', `/api/budgets/310000/${this.world.year}`, { token: this.staff('bureau-zj'), body: { totalFen: 1 } }, [403]);
+        break;
+      default:
+        await this.call(op, 'POST /api/redemptions/:id/capture', 'POST', `/api/redemptions/${rng.uuid()}/capture`, { token: p.token, body: { actualQuantity: 1 } }, [404]);
+    }
+  }
+
+  // ---------------------------------------------------------------- invariants
+
+  /** Between batches nothing is in flight: the ledger and the stored rows must be consistent right now. */
+  private async checkpoint(lastOp: number): Promise<void> {
+    const op = new Op(lastOp, 'read', new Rng(0), this.opts.seed);
+    const check = await this.call(op, 'GET /api/ledger/check', 'GET', '/api/ledger/check', { token: this.staff('platform') }, [200]);
+    if (check.status === 200 && (!check.body.balanced || check.body.violations.length > 0)) {
+      this.fail(lastOp, 'the ledger check is clean', check.body.violations.slice(0, 10).join('\n'));
+    }
+    for (const v of await dbInvariants(this.running.dataSource)) this.fail(lastOp, v.invariant, v.detail);
+  }
+
+  private async finalChecks(ops: number): Promise<void> {
+    const op = new Op(ops, 'read', new Rng(0), this.opts.seed);
+    await this.checkpoint(ops);
+    const audit = await this.call(op, 'GET /api/audit/verify', 'GET', '/api/audit/verify', { token: this.staff('platform') }, [200]);
+    if (audit.status === 200 && audit.body.valid !== true) this.fail(ops, 'the audit chain verifies', audit.text.slice(0, 300));
+  }
+}

@@ -1,0 +1,105 @@
+import autocannon from 'autocannon';
+import { createConnection } from 'mysql2/promise';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { mariaConnection } from './app-under-test';
+import { BenchWorld, prepareApprovedClaims, preparePaidLines, removeSettlements } from './bench-world';
+
+/** One autocannon run, described as data so it can cross into the child process that generates the load. */
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  durationSec: number;
+  /** GET these paths in turn. */
+  paths?: string[];
+  /** POST /api/redemptions with these in turn: each request a valid hold of one unit. */
+  holds?: { token: string; voucherId: string; facilityId: string }[];
+}
+
+export interface LoadResult {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  durationSec: number;
+  statusCodes: Record<string, number>;
+}
+
+/** Work the benchmark hands to a child process, so that neither the load generator nor the bulk preparation shares the service's event loop or counts in its memory. */
+export type Task =
+  | { task: 'load'; spec: LoadSpec }
+  | { task: 'claims'; database: string; world: BenchWorld; count: number }
+  | { task: 'lines'; database: string; world: BenchWorld; count: number }
+  | { task: 'remove'; database: string; settlementIds: string[] };
+
+export function inChild<T>(task: Task): Promise<T> {
+  return new Promise((resolve, reject) => {
+    // The service's node flags (a heap cap, --cpu-prof) are the service's: the child runs with defaults.
+    const child = fork(join(__dirname, 'worker.js'), [], { stdio: 'inherit', execArgv: [], env: { ...process.env, NODE_OPTIONS: '' } });
+    child.once('message', (m) => resolve(m as T));
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`bench worker (${task.task}) exited with ${code}`)));
+    child.send(task);
+  });
+}
+
+export const runLoad = (spec: LoadSpec) => inChild<LoadResult>({ task: 'load', spec });
+
+async function perform(t: Task): Promise<unknown> {
+  if (t.task === 'load') return generate(t.spec);
+  const conn = await createConnection({ ...mariaConnection(), database: t.database });
+  try {
+    if (t.task === 'claims') return await prepareApprovedClaims(conn, t.world, t.count);
+    if (t.task === 'lines') return await preparePaidLines(conn, t.world, t.count);
+    return await removeSettlements(conn, t.settlementIds);
+  } finally {
+    await conn.end();
+  }
+}
+
+async function generate(spec: LoadSpec): Promise<LoadResult> {
+  let next = 0;
+  const request = spec.holds
+    ? {
+        method: 'POST',
+        path: '/api/redemptions',
+        setupRequest: () => {
+          const h = spec.holds![next++ % spec.holds!.length];
+          return {
+            method: 'POST',
+            path: '/api/redemptions',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token}` },
+            body: JSON.stringify({ voucherId: h.voucherId, facilityId: h.facilityId, quantity: 1 }),
+          };
+        },
+      }
+    : { method: 'GET', setupRequest: () => ({ method: 'GET', path: spec.paths![next++ % spec.paths!.length], headers: {} }) };
+  const r = await autocannon({ url: spec.url, connections: spec.connections, duration: spec.durationSec, timeout: 30, requests: [request] });
+  const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([s, v]) => [s, Number(v.count)]));
+  return {
+    requestsPerSec: r['2xx'] / r.duration,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    ok: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    durationSec: r.duration,
+    statusCodes,
+  };
+}
+
+if (require.main === module) {
+  process.once('message', (task: Task) => {
+    perform(task).then(
+      (result) => process.send!(result ?? null, () => process.exit(0)),
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  });
+}
