@@ -326,11 +326,12 @@ class Simulation {
     return reply;
   }
 
-  /** A POST that sometimes carries an Idempotency-Key; a successful keyed one is remembered for replays. */
+  /** A POST that sometimes carries an Idempotency-Key; a keyed one is remembered for replays, refusals included. */
   private async post(op: Op, label: string, path: string, token: string | undefined, body: Record<string, unknown>, expect?: number[], keyChance = 0.3): Promise<Reply> {
     const key = token && op.rng.chance(keyChance) ? op.newKey() : undefined;
     const reply = await this.call(op, label, 'POST', path, { token, body, key }, expect);
-    if (key && is2xx(reply.status)) op.after(() => this.keyed.push({ label, method: 'POST', path, token: token!, key, body, status: reply.status, response: canonical(reply.body) }));
+    const replayable = is2xx(reply.status) || (reply.status < 500 && reply.body?.code !== 'IDEMPOTENCY_CONFLICT');
+    if (key && replayable) op.after(() => this.keyed.push({ label, method: 'POST', path, token: token!, key, body, status: reply.status, response: canonical(reply.body) }));
     return reply;
   }
 

@@ -170,7 +170,7 @@ export class RedemptionsService {
 
   /**
    * A hold past its expiry cannot be captured or cancelled: it is expired now, in a transaction of its own
-   * that does not consume the request's Idempotency-Key (a refusal is not a response to replay), then 409.
+   * (which must commit although the request is refused), then 409.
    */
   private async refuseIfExpired(actor: Actor, id: string, parties: ('enterpriseId' | 'providerId')[]): Promise<void> {
     const r = await this.loadFor(this.dataSource.manager, actor, id, parties);

@@ -245,6 +245,17 @@ describe('service foundation', () => {
       expect(new Set(results.map((r) => r.body.organization.id)).size).toBe(1);
     });
 
+    it('replays a refusal too: the repeat gets the first 409, marked as a replay', async () => {
+      const body = registration('idem-refused');
+      body.organization.creditCode = creditCodeIn('310000');
+      await t.http.post('/api/auth/register').send({ ...body, username: 'idem-taken' }).expect(201);
+      const first = await t.http.post('/api/auth/register').set('Idempotency-Key', 'refused-1').send(body).expect(409);
+      expect(first.body.code).toBe('DUPLICATE');
+      const again = await t.http.post('/api/auth/register').set('Idempotency-Key', 'refused-1').send(body).expect(409);
+      expect(again.body).toEqual(first.body);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+    });
+
     it('rejects a malformed key', async () => {
       await t.http.post('/api/auth/register').set('Idempotency-Key', 'x'.repeat(200)).send(registration()).expect(400);
     });

@@ -5,9 +5,10 @@ import type { Request, Response } from 'express';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { clock } from '../clock';
-import { requestContext } from '../context/request-context';
+import { IdempotencyClaim, requestContext } from '../context/request-context';
 import { IdempotencyRace, TransactionService } from '../database/transaction.service';
 import { DomainError } from '../errors/domain-error';
+import { toErrorBody } from '../http/error.filter';
 import { newId } from '../ids';
 import { IdempotencyRecord } from './idempotency-record.entity';
 
@@ -62,20 +63,37 @@ export class IdempotencyInterceptor implements NestInterceptor {
     try {
       body = await lastValueFrom(next.handle(), { defaultValue: undefined });
     } catch (e) {
-      if (!(e instanceof IdempotencyRace)) throw e;
-      return this.replay(await this.awaitWinner(callerId, key), requestHash, res);
+      if (e instanceof IdempotencyRace) return this.replay(await this.awaitWinner(callerId, key), requestHash, res);
+      store.idempotency = undefined;
+      // A refusal is the first response too: a repeat gets it again, even if the world has changed since.
+      if (e instanceof DomainError && e.code !== 'IDEMPOTENCY_CONFLICT') {
+        const error = toErrorBody(e);
+        await this.save({ callerId, key, route, requestHash }, error.statusCode, error, false);
+      }
+      throw e;
     }
     store.idempotency = undefined;
-    // The claim row exists when the handler ran a transaction; otherwise record the response now.
-    const response = { responseStatus: res.statusCode, responseBody: JSON.stringify(body ?? null) };
+    await this.save({ callerId, key, route, requestHash }, res.statusCode, body, true);
+    return body;
+  }
+
+  /**
+   * Records the first response. After success the request's own claim row (if its handler ran a
+   * transaction) gets it; a refused request's claim was rolled back, so it only inserts, never
+   * overwriting a concurrent duplicate that may have succeeded meanwhile.
+   */
+  private async save(claim: IdempotencyClaim, status: number, body: unknown, succeeded: boolean): Promise<void> {
+    const response = { responseStatus: status, responseBody: JSON.stringify(body ?? null) };
     await this.tx.run(async (em) => {
       const records = em.getRepository(IdempotencyRecord);
-      const updated = await records.update({ callerId, idemKey: key }, response);
-      if (!updated.affected) {
-        await records.createQueryBuilder().insert().values({ id: newId(), callerId, idemKey: key, route, requestHash, ...response, createdAt: clock.iso() }).orIgnore().execute();
+      if (succeeded) {
+        const updated = await records.createQueryBuilder().update().set(response)
+          .where('caller_id = :callerId AND idem_key = :key AND response_status IS NULL', { callerId: claim.callerId, key: claim.key }).execute();
+        if (updated.affected) return;
       }
+      const { callerId, key: idemKey, route, requestHash } = claim;
+      await records.createQueryBuilder().insert().values({ id: newId(), callerId, idemKey, route, requestHash, ...response, createdAt: clock.iso() }).orIgnore().execute();
     });
-    return body;
   }
 
   private replay(record: IdempotencyRecord, requestHash: string, res: Response): unknown {
