@@ -14,6 +14,8 @@ import { policyInForce } from './policy.rules';
 
 @Injectable()
 export class PoliciesService {
+  private readonly versionsById = new Map<string, Policy>();
+
   constructor(
     private readonly tx: TransactionService,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -55,9 +57,13 @@ export class PoliciesService {
     return policyInForce(await em.getRepository(Policy).findBy({ regionCode, effectiveFrom: LessThanOrEqual(date) }), date);
   }
 
+  /** Versions never change once published, so every node may keep the ones it has read (a cache, never a source of truth). */
   async load(id: string, em: EntityManager = this.dataSource.manager): Promise<Policy> {
+    const cached = this.versionsById.get(id);
+    if (cached) return cached;
     const policy = await em.getRepository(Policy).findOneBy({ id });
     if (!policy) throw new DomainError('NOT_FOUND', 'policy not found');
+    this.versionsById.set(id, policy);
     return policy;
   }
 }
