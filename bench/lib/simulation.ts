@@ -5,6 +5,7 @@ import { HttpClient, Reply, RequestOptions } from './http';
 import { dbInvariants } from './invariants';
 import { Rng } from './prng';
 import { bureauFor, buildWorld, Facility, Org, Staff, World } from './sim-world';
+import { canonicalJson } from '../../src/common/canonical-json';
 
 export interface SimulationOptions {
   seed: number;
@@ -180,13 +181,6 @@ class Op {
 }
 
 const is2xx = (s: number) => s >= 200 && s < 300;
-const canonical = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map(canonical).join(',')}]`
-    : v && typeof v === 'object'
-      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
-      : JSON.stringify(v ?? null);
-
 const planEntry = (index: number, kind: OpKind) => `${index}:${kind};`;
 
 /** The plan hash a run of `ops` operations with `seed` reports: the seed alone decides the sequence of operation kinds. */
@@ -331,7 +325,7 @@ class Simulation {
     const key = token && op.rng.chance(keyChance) ? op.newKey() : undefined;
     const reply = await this.call(op, label, 'POST', path, { token, body, key }, expect);
     const replayable = is2xx(reply.status) || (reply.status < 500 && reply.body?.code !== 'IDEMPOTENCY_CONFLICT');
-    if (key && replayable) op.after(() => this.keyed.push({ label, method: 'POST', path, token: token!, key, body, status: reply.status, response: canonical(reply.body) }));
+    if (key && replayable) op.after(() => this.keyed.push({ label, method: 'POST', path, token: token!, key, body, status: reply.status, response: canonicalJson(reply.body) }));
     return reply;
   }
 
@@ -576,7 +570,7 @@ class Simulation {
     const reply = await this.call(op, k.label, k.method, k.path, { token: k.token, key: k.key, body }, changed ? [409] : [k.status]);
     if (changed) {
       if (reply.body?.code !== 'IDEMPOTENCY_CONFLICT') this.fail(op.index, 'the same key with another body is 409 IDEMPOTENCY_CONFLICT', reply.text.slice(0, 300));
-    } else if (reply.status !== k.status || canonical(reply.body) !== k.response) {
+    } else if (reply.status !== k.status || canonicalJson(reply.body) !== k.response) {
       this.fail(op.index, 'a replay returns the first response (same status and body)', `${k.label} key ${k.key}: first ${k.status} ${k.response.slice(0, 300)}; replay ${reply.status} ${reply.text.slice(0, 300)}`);
     }
   }
@@ -596,7 +590,7 @@ class Simulation {
     const send = () => this.call(op, 'POST /api/redemptions', 'POST', '/api/redemptions', { token: e.token, key, body }, [...expect, 409]);
     const [a, b] = await Promise.all([send(), send()]);
     const created = [a, b].filter((r) => r.status === 201);
-    if (created.length === 2 && canonical(a.body) !== canonical(b.body)) this.fail(op.index, 'concurrent duplicates with one key execute once', `${a.text} / ${b.text}`);
+    if (created.length === 2 && canonicalJson(a.body) !== canonicalJson(b.body)) this.fail(op.index, 'concurrent duplicates with one key execute once', `${a.text} / ${b.text}`);
     if (created.length > 0) this.recordHold(op, created[0], voucher!, facility);
     this.note(`duplicate pair ${a.status}/${b.status}`);
   }

@@ -11,17 +11,10 @@ import { DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
 import { newId } from '../ids';
 import { IdempotencyRecord } from './idempotency-record.entity';
+import { canonicalJson } from '../canonical-json';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
 const RACE_WAIT_MS = 5_000;
-
-/** JSON with sorted keys, so the same body always hashes the same. */
-const canonical = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map(canonical).join(',')}]`
-    : v && typeof v === 'object'
-      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
-      : JSON.stringify(v ?? null);
 
 /**
  * Honours `Idempotency-Key` on every POST: the first request's status and body are stored in the
@@ -53,7 +46,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const store = requestContext.getStore()!;
     const callerId = store.actor?.userId ?? 'anonymous';
     const route = `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 200);
-    const requestHash = createHash('sha256').update(`${route}\n${canonical(req.body)}`).digest('hex');
+    const requestHash = createHash('sha256').update(`${route}\n${canonicalJson(req.body)}`).digest('hex');
 
     const existing = await this.records.findOneBy({ callerId, idemKey: key });
     if (existing) return this.replay(existing, requestHash, res);
