@@ -18,7 +18,8 @@ export interface LedgerCheck {
 /**
  * Verifies every money invariant from the transfers up: transfers balance, nothing negative that may
  * not be, row balances equal ledger balances, budget total = available + committed, face value =
- * available + held + spent + released, and payables equal approved claims.
+ * available + held + spent + released, closed vouchers keep nothing available, and payables equal
+ * approved claims.
  */
 @Injectable()
 export class LedgerCheckService {
@@ -49,6 +50,7 @@ export class LedgerCheckService {
       expect(`voucher ${v.serial} held`, BigInt(v.heldFen), h);
       expect(`voucher ${v.serial} spent`, BigInt(v.spentFen), s);
       expect(`voucher ${v.serial} face value = available + held + spent + released`, BigInt(v.faceValueFen), a + h + s + BigInt(v.releasedFen));
+      if ((v.status === 'revoked' || v.status === 'expired') && a !== 0n) violations.push(`voucher ${v.serial} is ${v.status} but keeps ${a} fen available instead of returning it to the budget`);
       const key = `${v.issuingRegionCode}:${v.budgetYear}`;
       committedByBudget.set(key, (committedByBudget.get(key) ?? 0n) + a + h + s);
     }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, ObjectLiteral, EntityTarget } from 'typeorm';
-import { Budget } from '../budgets/budget.entity';
+import { AnnualGrant, Budget } from '../budgets/budget.entity';
 import { clock } from '../common/clock';
 import { TransactionService } from '../common/database/transaction.service';
 import { DomainError, ruleBroken } from '../common/errors/domain-error';
@@ -84,13 +84,17 @@ export class LedgerService {
 
   /** Cancels or expires (part of) a hold: held → available, or → budget when the voucher is closed. */
   async releaseHold(em: EntityManager, voucherId: string, amountFen: number, redemptionId: string, kind = 'redemption.release'): Promise<void> {
-    const voucher = await em.getRepository(Voucher).findOneByOrFail({ id: voucherId });
+    // Locked: a revocation or expiry committing meanwhile must not leave this money on a closed voucher.
+    const voucher = (await this.tx.lock(em, Voucher, { id: voucherId }))!;
     const closed = voucher.status === 'expired' || voucher.status === 'revoked';
     if (amountFen > 0) {
       await this.guarded(em, Voucher, { id: voucherId }, 'held_fen >= :x',
         { heldFen: () => 'held_fen - :x', [closed ? 'releasedFen' : 'availableFen']: () => (closed ? 'released_fen + :x' : 'available_fen + :x'), updatedAt: clock.iso() },
         { x: amountFen }, 'INVALID_STATE');
-      if (closed) await this.returnToBudget(em, voucher, amountFen);
+      if (closed) {
+        await this.returnToBudget(em, voucher, amountFen);
+        await this.creditAnnualGrant(em, voucher, amountFen);
+      }
     }
     const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucherId);
     await this.record(em, [{ debit: account.voucherHeld(voucherId), credit, amountFen }], { kind, refType: 'redemption', refId: redemptionId });
@@ -98,13 +102,14 @@ export class LedgerService {
   }
 
   /** Expiry or revocation: the unused balance goes back to the budget. Returns what was released. */
-  async releaseVoucher(em: EntityManager, voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>, kind: string): Promise<number> {
+  async releaseVoucher(em: EntityManager, voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear' | 'capSubject'>, kind: string): Promise<number> {
     const row = (await this.tx.lock(em, Voucher, { id: voucher.id }))!;
     const x = row.availableFen;
     if (x === 0) return 0;
     await this.guarded(em, Voucher, { id: voucher.id }, 'available_fen = :x',
       { availableFen: () => '0', releasedFen: () => 'released_fen + :x', updatedAt: clock.iso() }, { x }, 'INVALID_STATE');
     await this.returnToBudget(em, voucher, x);
+    await this.creditAnnualGrant(em, voucher, x);
     await this.record(em, [{ debit: account.voucherAvailable(voucher.id), credit: account.budget(voucher.issuingRegionCode, voucher.budgetYear), amountFen: x }],
       { kind, refType: 'voucher', refId: voucher.id });
     return x;
@@ -135,6 +140,14 @@ export class LedgerService {
   private async returnToBudget(em: EntityManager, voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear'>, x: number): Promise<void> {
     await this.guarded(em, Budget, { regionCode: voucher.issuingRegionCode, year: voucher.budgetYear }, 'committed_fen >= :x',
       { availableFen: () => 'available_fen + :x', committedFen: () => 'committed_fen - :x', updatedAt: clock.iso() }, { x }, 'INVALID_STATE');
+  }
+
+  /** What expiry or revocation gives back no longer counts against the enterprise's annual cap (DOMAIN.md). */
+  private async creditAnnualGrant(em: EntityManager, voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear' | 'capSubject'>, x: number): Promise<void> {
+    await em.getRepository(AnnualGrant).createQueryBuilder().update()
+      .set({ grantedFen: () => 'granted_fen - :x' })
+      .where({ regionCode: voucher.issuingRegionCode, year: voucher.budgetYear, subject: voucher.capSubject })
+      .andWhere('granted_fen >= :x', { x }).execute();
   }
 
   /** exhausted ⇔ nothing available and nothing held; a cancelled hold makes an exhausted voucher active again. */

@@ -167,13 +167,6 @@ export class VouchersService {
   private async close(em: EntityManager, voucher: Voucher, status: Extract<VoucherStatus, 'revoked' | 'expired'>, reason: string | null): Promise<Voucher> {
     await em.getRepository(Voucher).update({ id: voucher.id }, { status, statusReason: reason, updatedAt: clock.iso() });
     const released = await this.ledger.releaseVoucher(em, voucher, `voucher.${status}`);
-    // What expiry or revocation gives back no longer counts against the annual cap.
-    if (released > 0) {
-      await em.getRepository(AnnualGrant).createQueryBuilder().update()
-        .set({ grantedFen: () => 'granted_fen - :released' })
-        .where({ regionCode: voucher.issuingRegionCode, year: voucher.budgetYear, subject: voucher.capSubject })
-        .andWhere('granted_fen >= :released', { released }).execute();
-    }
     this.tx.audit({ action: `voucher.${status}`, entityType: 'voucher', entityId: voucher.id, regionCode: voucher.issuingRegionCode, organizationId: voucher.enterpriseId, summary: { serial: voucher.serial, releasedFen: released, ...(reason ? { reason } : {}) } });
     return { ...voucher, status, statusReason: reason, availableFen: 0, releasedFen: voucher.releasedFen + released };
   }

@@ -43,6 +43,40 @@ describe('redemptions under concurrency', () => {
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
+  it('a cancel racing a revocation never leaves money on the revoked voucher: it goes back to the budget', async () => {
+    const ah = await t.token('bureau-ah');
+    for (let round = 0; round < 8; round++) {
+      const e = await t.registerEnterprise(HEFEI);
+      const v = await issueVoucher(t, e.token, FULL_SUBSIDY); // all of it will be held
+      const h = (await hold(e, v.id).expect(201)).body;
+      const [revoke, cancel] = await Promise.all([
+        t.http.post(`/api/vouchers/${v.id}/revoke`).set(auth(ah)).send({ reason: '核查不实' }),
+        t.http.post(`/api/redemptions/${h.id}/cancel`).set(auth(e.token)).send({}),
+      ]);
+      expect([revoke.status, cancel.status]).toEqual([200, 200]);
+      expect(await voucherOf(e, v.id)).toMatchObject({ status: 'revoked', availableFen: 0, heldFen: 0, spentFen: 0, releasedFen: FULL_SUBSIDY });
+    }
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
+  it('a hold released after its voucher was revoked gives the annual cap back', async () => {
+    // Wuhu caps an enterprise at 500,000 fen a year; a fully held 500,000 voucher is revoked, then its hold cancelled.
+    await openRegion(t, '340200', { budgetFen: 10_000_000, policy: { enterpriseAnnualCapFen: 500_000 } });
+    const e = await t.registerEnterprise('340200');
+    const unit = (await t.http.post('/api/facilities').set(auth(lab.token)).send({ name: '整套表征服务', category: 'testing', unit: 'item', unitPriceFen: 1_000_000 }).expect(201)).body.id;
+    const bureau = await t.token('bureau-ah');
+    const application = (await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 500_000, purpose: 'cap' }).expect(201)).body;
+    const v = application.voucher ?? (await t.http.post(`/api/voucher-applications/${application.id}/approve`).set(auth(bureau)).send({}).expect(200)).body.voucher;
+    await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: unit, quantity: 1 }).expect(201);
+    const refused = await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: 'more' }).expect(201);
+    expect(refused.body.reasonCode).toBe('ANNUAL_CAP_EXCEEDED');
+    await t.http.post(`/api/vouchers/${v.id}/revoke`).set(auth(bureau)).send({ reason: '核查不实' }).expect(200);
+    const holds = await t.http.get('/api/redemptions').query({ status: 'held' }).set(auth(e.token)).expect(200);
+    await t.http.post(`/api/redemptions/${holds.body.items[0].id}/cancel`).set(auth(e.token)).send({}).expect(200);
+    const again = await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: 'more' }).expect(201);
+    expect(again.body.reasonCode).toBeUndefined();
+  });
+
   it('a capture racing a cancel on one hold: exactly one wins, ten times over', async () => {
     const e = await t.registerEnterprise(HEFEI);
     const v = await issueVoucher(t, e.token, 10 * FULL_SUBSIDY);
