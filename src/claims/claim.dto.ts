@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
-import { REGIONS } from '../regions/regions.data';
+import { REGION_CODES } from '../regions/regions.data';
 import { Claim, CLAIM_STATUSES } from './claim.entity';
 
 /** One claim covers at most this many redemptions: its id list is stored in a TEXT column (64 KiB on MariaDB). */
@@ -46,7 +46,7 @@ export class ClaimQuery extends PageQuery {
   @ApiPropertyOptional({ enum: CLAIM_STATUSES }) @IsOptional() @IsIn(CLAIM_STATUSES) status?: Claim['status'];
   @ApiPropertyOptional({ example: '340100' })
   @IsOptional()
-  @IsIn(REGIONS.map((r) => r.code), { message: 'issuingRegionCode must be a province or city of the region list' })
+  @IsIn(REGION_CODES, { message: 'issuingRegionCode must be a province or city of the region list' })
   issuingRegionCode?: string;
 }
 

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { stringify } from 'csv-stringify/sync';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import PDFDocument from 'pdfkit';
 import { toBuffer as qrPng } from 'qrcode';
 import { fenToYuanDecimal, formatYuan, toChineseCapitalAmount } from './chinese-amount';
+import { projectRoot } from '../common/paths';
 
 export interface CertificateData {
   serial: string;
@@ -101,18 +102,10 @@ interface StatementTemplate {
   csv: { columns: { key: CsvColumn; header: string }[] };
 }
 
-/** The folder holding package.json and templates/: found the same way from src/ (jest) and dist/src/. */
-function projectRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'templates'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no templates/ folder above ${__dirname}`);
-  }
-}
-
 const templates = new Map<string, unknown>();
 function template<T>(name: string): T {
   if (!templates.has(name)) {
-    templates.set(name, JSON.parse(readFileSync(join(projectRoot(), 'templates', `${name}.json`), 'utf8')));
+    templates.set(name, JSON.parse(readFileSync(join(projectRoot, 'templates', `${name}.json`), 'utf8')));
   }
   return templates.get(name) as T;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, LessThanOrEqual } from 'typeorm';
-import { assertBureauOf, canRead } from '../common/auth/scope';
+import { assertBureauOf, canRead, scopeList } from '../common/auth/scope';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { TransactionService } from '../common/database/transaction.service';
@@ -65,13 +65,7 @@ export class OrganizationsService {
     const query = this.dataSource.getRepository(Organization).createQueryBuilder('o').orderBy('o.createdAt', 'ASC').addOrderBy('o.id', 'ASC');
     if (filter.type) query.andWhere('o.type = :type', { type: filter.type });
     if (filter.status) query.andWhere('o.status = :status', { status: filter.status });
-    if (actor.role === 'bureau') {
-      const region = actor.regionCode!;
-      if (region.endsWith('0000')) query.andWhere('o.provinceCode = :region', { region });
-      else query.andWhere('o.regionCode = :region', { region });
-    } else if (actor.role !== 'platform') {
-      query.andWhere('o.id = :own', { own: actor.organizationId });
-    }
+    scopeList(query, actor, { region: 'o.region_code', orgs: ['o.id'] });
     const [items, total] = await query.take(filter.limit).skip(filter.offset).getManyAndCount();
     return { items: items.map(withNoticeEnded), total };
   }

@@ -7,11 +7,10 @@ import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
 import { DomainError } from '../common/errors/domain-error';
 import { IsCalendarDate } from '../common/http/validators';
-import { REGIONS } from '../regions/regions.data';
+import { REGION_CODES } from '../regions/regions.data';
 import { PoliciesService } from './policies.service';
 import { CreatePolicyInput, PolicyView } from './policy.dto';
 
-const REGION_CODES = REGIONS.map((r) => r.code);
 
 class RegionQuery {
   @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;

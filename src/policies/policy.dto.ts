@@ -2,11 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { IsCalendarDate, IsFen } from '../common/http/validators';
-import { PROVINCE_CODES, REGIONS } from '../regions/regions.data';
+import { PROVINCE_CODES, REGION_CODES } from '../regions/regions.data';
 import { Policy } from './policy.entity';
 import { REDEMPTION_MODES, SERVICE_CATEGORIES, PolicyTerms } from './policy.types';
 
-const REGION_CODES = REGIONS.map((r) => r.code);
 
 export class CategoryRatio {
   @ApiProperty({ enum: SERVICE_CATEGORIES }) @IsIn(SERVICE_CATEGORIES) category: (typeof SERVICE_CATEGORIES)[number];

@@ -28,6 +28,7 @@ export const REGIONS: Region[] = [
   ...Object.entries(CITIES).flatMap(([parentCode, cities]) => cities.map(([code, name]): Region => ({ code, name, level: 'city', parentCode }))),
 ];
 
+export const REGION_CODES = REGIONS.map((r) => r.code);
 const BY_CODE = new Map(REGIONS.map((r) => [r.code, r]));
 export const findRegion = (code: string): Region | undefined => BY_CODE.get(code);
 export const isKnownRegion = (code: string): boolean => BY_CODE.has(code);

@@ -2,10 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { IsCalendarDate } from '../common/http/validators';
-import { REGIONS } from '../regions/regions.data';
+import { REGION_CODES } from '../regions/regions.data';
 import { Settlement, SETTLEMENT_STATUSES, SettlementStatus } from './settlement.entity';
 
-const REGION_CODES = REGIONS.map((r) => r.code);
 const IsRegionCode = (field: string) => IsIn(REGION_CODES, { message: `${field} must be a province or city of the region list` });
 
 export class CreateSettlementInput {
