@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { startApp } from './lib/app-under-test';
 import { prepareBenchWorld } from './lib/bench-world';
@@ -27,15 +28,35 @@ async function cpuMs<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, (used.user + used.system) / 1000];
 }
 
+/** With --profile, a V8 CPU profile of the service during `work`, written to bench/results/<phase>.cpuprofile (open it in Chrome DevTools). */
+async function profiled<T>(phase: string, enabled: boolean, work: () => Promise<T>): Promise<T> {
+  if (!enabled) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    const dir = join(projectRoot, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${phase}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 const seconds = async (work: () => Promise<unknown>) => {
   const t = performance.now();
   await work();
   return (performance.now() - t) / 1000;
 };
 
-/** `npm run bench -- [--duration 12] [--connections 32] [--pool N]` */
+/** `npm run bench -- [--duration 12] [--connections 32] [--pool N] [--profile] [--quick]` */
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { duration: { type: 'string', default: '12' }, connections: { type: 'string', default: '32' }, pool: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { duration: { type: 'string', default: '12' }, connections: { type: 'string', default: '32' }, pool: { type: 'string' }, profile: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+  });
   const durationSec = Number(values.duration);
   const connections = Number(values.connections);
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
@@ -56,13 +77,16 @@ async function main(): Promise<number> {
     log(`ceiling (raw mysql2, ${connections} connections, guarded update + transfer insert per transaction): ${ceiling.perSec.toFixed(0)}/s`);
 
     await runLoad({ url: running.baseUrl, connections, durationSec: 3, holds: world.holds });
-    const [holds, holdsCpuMs] = await cpuMs(() => runLoad({ url: running.baseUrl, connections, durationSec, holds: world.holds }));
+    const [holds, holdsCpuMs] = await cpuMs(() => profiled('holds', values.profile!, () => runLoad({ url: running.baseUrl, connections, durationSec, holds: world.holds })));
     const cpuMsPerHold = holdsCpuMs / (holds.ok + holds.non2xx);
     log(`holds: ${holds.requestsPerSec.toFixed(0)}/s, p50 ${holds.p50Ms} ms, p99 ${holds.p99Ms} ms, non-2xx ${holds.non2xx}, errors ${holds.errors} ${JSON.stringify(holds.statusCodes)}; service CPU ${cpuMsPerHold.toFixed(2)} ms per hold`);
 
-    const [search, searchCpuMs] = await cpuMs(() => runLoad({ url: running.baseUrl, connections, durationSec, paths: world.searchPaths }));
+    const [search, searchCpuMs] = await cpuMs(() => profiled('search', values.profile!, () => runLoad({ url: running.baseUrl, connections, durationSec, paths: world.searchPaths })));
     const cpuMsPerSearch = searchCpuMs / (search.ok + search.non2xx);
     log(`search: ${search.requestsPerSec.toFixed(0)}/s, p50 ${search.p50Ms} ms, p99 ${search.p99Ms} ms, non-2xx ${search.non2xx}; service CPU ${cpuMsPerSearch.toFixed(2)} ms per search`);
+
+    // A profiled run is slower and only for reading the profiles; a quick one is for trying a change: both stop here and record nothing.
+    if (values.profile || values.quick) return 0;
 
     t = performance.now();
     const prepared = await inChild<{ payees: number; totalFen: number }>({ task: 'claims', database: running.dbName, world, count: 100_000 });

@@ -1,18 +1,5 @@
-import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex } from 'typeorm';
-
-// Column builders: one vocabulary for every table, portable across SQLite and MariaDB/MySQL.
-const id = (name = 'id'): TableColumnOptions => ({ name, type: 'varchar', length: '36', isPrimary: true });
-const ref = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '36', isNullable: nullable });
-const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
-const text = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'text', isNullable: nullable });
-const fen = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
-const int = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'integer', isNullable: nullable });
-const bool = (name: string): TableColumnOptions => ({ name, type: 'boolean' });
-const date = (name: string, nullable = false) => str(name, 10, nullable); // YYYY-MM-DD
-const instant = (name: string, nullable = false) => str(name, 24, nullable); // ISO 8601 UTC, sorts as text
-const region = (name: string, nullable = false) => str(name, 6, nullable);
-
-const idx = (columnNames: string[], isUnique = false) => new TableIndex({ columnNames, isUnique });
+import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
+import { bool, date, fen, id, idx, instant, int, ref, region, str, text } from './columns';
 
 const TABLES: { table: Table; indices: TableIndex[] }[] = [
   {

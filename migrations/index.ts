@@ -1,4 +1,5 @@
 import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
+import { AuditPending1764100000000 } from './1764100000000-audit-pending';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const MIGRATIONS = [InitialSchema1764000000000, AuditPending1764100000000];

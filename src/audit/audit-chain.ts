@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { clock } from '../common/clock';
 import type { Actor, AuditDraft } from '../common/context/request-context';
-import { AuditEntry, AuditHead } from './audit-entry.entity';
+import { newId } from '../common/ids';
+import { AuditEntry, AuditHead, AuditPending } from './audit-entry.entity';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -15,21 +16,15 @@ export function entryHash(e: Hashed): string {
 }
 
 /**
- * Appends a transaction's audit entries to the single hash chain. The head row is locked (MariaDB)
- * or the transaction is already exclusive (SQLite), so concurrent appends queue up: no forks, no gaps.
- * Called last in a transaction to keep that lock short.
+ * Writes a transaction's audit entries as pending, in that transaction: they exist exactly when its
+ * changes do. One insert and no shared row, so concurrent transactions do not queue here.
  */
-export async function appendToChain(em: EntityManager, drafts: AuditDraft[], actor: Actor | undefined, exclusive: boolean): Promise<void> {
+export async function recordPending(em: EntityManager, drafts: AuditDraft[], actor: Actor | undefined): Promise<void> {
   if (drafts.length === 0) return;
-  const query = em.getRepository(AuditHead).createQueryBuilder('h').where('h.id = 1');
-  if (!exclusive) query.setLock('pessimistic_write');
-  const head = await query.getOneOrFail();
-  let { seq, hash } = head;
   const at = clock.iso();
-  const entries = drafts.map((d) => {
-    const entry: AuditEntry = {
-      seq: ++seq,
-      prevHash: hash,
+  await em.getRepository(AuditPending).insert(
+    drafts.map((d) => ({
+      id: newId(), // time-ordered: the sealer chains entries roughly in the order they were written
       at,
       actorId: actor?.userId ?? null,
       actorRole: actor?.role ?? null,
@@ -39,11 +34,29 @@ export async function appendToChain(em: EntityManager, drafts: AuditDraft[], act
       regionCode: d.regionCode ?? null,
       organizationId: d.organizationId ?? null,
       summary: JSON.stringify(d.summary),
-      hash: '',
-    };
+    })),
+  );
+}
+
+/**
+ * Chains up to `limit` committed pending entries onto the single hash chain and returns how many. The head
+ * row is locked (MariaDB) or the transaction is already exclusive (SQLite), so sealers on any number of
+ * API nodes queue up: no forks, no gaps, no entry sealed twice.
+ */
+export async function sealPending(em: EntityManager, limit: number, exclusive: boolean): Promise<number> {
+  const query = em.getRepository(AuditHead).createQueryBuilder('h').where('h.id = 1');
+  if (!exclusive) query.setLock('pessimistic_write');
+  const head = await query.getOneOrFail();
+  const pending = await em.getRepository(AuditPending).find({ order: { id: 'ASC' }, take: limit });
+  if (pending.length === 0) return 0;
+  let { seq, hash } = head;
+  const entries = pending.map(({ id: _id, ...p }) => {
+    const entry: AuditEntry = { ...p, seq: ++seq, prevHash: hash, hash: '' };
     entry.hash = hash = entryHash(entry);
     return entry;
   });
   await em.getRepository(AuditEntry).insert(entries);
+  await em.getRepository(AuditPending).delete({ id: In(pending.map((p) => p.id)) });
   await em.getRepository(AuditHead).update({ id: 1 }, { seq, hash });
+  return entries.length;
 }

@@ -23,6 +23,21 @@ export class AuditEntry {
   @Column({ type: 'text' }) summary: string;
 }
 
+/** An entry written in its business transaction, waiting for the sealer to chain it into `audit_entry`. */
+@Entity('audit_pending')
+export class AuditPending {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @InstantColumn() at: string;
+  @RefColumn({ nullable: true }) actorId: string | null;
+  @StrColumn(16, { nullable: true }) actorRole: string | null;
+  @StrColumn(48) action: string;
+  @StrColumn(32) entityType: string;
+  @RefColumn() entityId: string;
+  @StrColumn(6, { nullable: true }) regionCode: string | null;
+  @RefColumn({ nullable: true }) organizationId: string | null;
+  @Column({ type: 'text' }) summary: string;
+}
+
 @Entity('audit_head')
 export class AuditHead {
   @PrimaryColumn({ type: 'integer' }) id: number;

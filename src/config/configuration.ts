@@ -19,6 +19,7 @@ export const appConfig = registerAs('app', () => {
     demoPassword: e.DEMO_PASSWORD,
     seedDemo: e.SEED_DEMO,
     sweepIntervalSec: e.SWEEP_INTERVAL_SEC,
+    auditSealDelayMs: e.AUDIT_SEAL_DELAY_MS,
   };
 });
 

@@ -23,6 +23,7 @@ export class Environment {
   @IsString() BODY_LIMIT = '100kb';
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Type(() => Number) @IsInt() @Min(0) SWEEP_INTERVAL_SEC = 60;
+  @Type(() => Number) @IsInt() @Min(0) @Max(60000) AUDIT_SEAL_DELAY_MS = 100;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

@@ -1,3 +1,4 @@
+import * as mysql2 from 'mysql2';
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
@@ -36,5 +37,23 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     supportBigNumbers: true,
     bigNumberStrings: false,
     poolSize: db.poolSize,
+    driver: readCommittedMysql2,
+    // mysql2 would capture a stack trace on every query (6.5% of a hold's CPU); our errors never show one.
+    trace: false,
   };
 }
+
+/**
+ * mysql2 whose pool puts every new connection at READ COMMITTED before its first use (the setting is
+ * queued on the connection, so it runs first). TransactionService relies on it; setting the level per
+ * transaction would cost a round trip each time.
+ */
+const readCommittedMysql2 = Object.create(mysql2, {
+  createPool: {
+    value: (options: mysql2.PoolOptions) => {
+      const pool = mysql2.createPool(options);
+      pool.on('connection', (connection) => connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
+      return pool;
+    },
+  },
+});

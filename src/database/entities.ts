@@ -1,4 +1,4 @@
-import { AuditEntry, AuditHead } from '../audit/audit-entry.entity';
+import { AuditEntry, AuditHead, AuditPending } from '../audit/audit-entry.entity';
 import { User } from '../auth/user.entity';
 import { AnnualGrant, Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
@@ -13,6 +13,6 @@ import { Settlement, SettlementLine } from '../settlement/settlement.entity';
 import { SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
 
 export const ENTITIES = [
-  AuditEntry, AuditHead, User, Organization, Policy, Budget, AnnualGrant, SerialCounter, VoucherApplication, Voucher,
+  AuditEntry, AuditPending, AuditHead, User, Organization, Policy, Budget, AnnualGrant, SerialCounter, VoucherApplication, Voucher,
   Facility, Redemption, Claim, Settlement, SettlementLine, LedgerTransfer, IdempotencyRecord, Sanction,
 ];

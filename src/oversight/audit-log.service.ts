@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, MoreThan } from 'typeorm';
 import { entryHash, GENESIS_HASH } from '../audit/audit-chain';
 import { AuditEntry, AuditHead } from '../audit/audit-entry.entity';
+import { AuditSealer } from '../audit/audit-sealer';
 import { scopeList } from '../common/auth/scope';
 import { Actor } from '../common/context/request-context';
 import { Page } from '../common/http/paging';
@@ -10,13 +11,17 @@ import { AuditQuery, ChainVerification } from './audit.dto';
 
 const VERIFY_PAGE = 5_000;
 
-/** Reads and verifies the hash-chained audit log (appending happens in TransactionService). */
+/** Reads and verifies the hash-chained audit log; pending entries are sealed first, so readers see every committed one. */
 @Injectable()
 export class AuditLogService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly sealer: AuditSealer,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
 
   /** Platform: everything; a bureau: its region and the cities below; an organization: entries about itself. */
   async list(actor: Actor, q: AuditQuery): Promise<Page<AuditEntry>> {
+    await this.sealer.sealAll();
     const query = this.dataSource.getRepository(AuditEntry).createQueryBuilder('a').orderBy('a.seq', 'DESC');
     if (q.entityType) query.andWhere('a.entityType = :type', { type: q.entityType });
     if (q.entityId) query.andWhere('a.entityId = :id', { id: q.entityId });
@@ -31,6 +36,7 @@ export class AuditLogService {
    * The head must match the last entry, or entries were removed from the end.
    */
   async verify(): Promise<ChainVerification> {
+    await this.sealer.sealAll();
     const head = await this.dataSource.getRepository(AuditHead).findOneByOrFail({ id: 1 });
     const repo = this.dataSource.getRepository(AuditEntry);
     let seq = 0;

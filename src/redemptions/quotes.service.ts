@@ -73,8 +73,8 @@ export class QuotesService {
   async evaluate(em: EntityManager, voucher: Voucher, facility: Facility, quantity: number, mode?: RedemptionMode): Promise<{ evaluation: Evaluation; policy: Policy }> {
     if (facility.status !== 'active') throw invalidState(`the facility is ${facility.status}; it takes no new orders`);
     assertFeeInRange(facility.unitPriceFen, quantity, 'quantity');
-    const provider = await this.organizations.load(facility.providerId, em);
-    const side = await this.voucherSide(em, voucher, [provider.creditCode]);
+    const [provider, enterprise] = await this.organizations.loadAll([facility.providerId, voucher.enterpriseId], em);
+    const side = await this.voucherSide(em, voucher, enterprise, [provider.creditCode]);
     return { evaluation: evaluate(side, facility, provider, quantity, mode), policy: side.policy };
   }
 
@@ -101,7 +101,8 @@ export class QuotesService {
       .andWhere(new Brackets((w) => w.where("o.status = 'active'").orWhere("(o.status = 'public_notice' AND o.noticeEndsAt <= :now)", { now: clock.iso() })))
       .getMany();
     const found = rows as (Facility & { provider: Organization })[];
-    const side = await this.voucherSide(em, voucher, found.map((f) => f.provider.creditCode));
+    const enterprise = await this.organizations.load(voucher.enterpriseId, em);
+    const side = await this.voucherSide(em, voucher, enterprise, found.map((f) => f.provider.creditCode));
     const quoted: FacilityQuoteView[] = found.map(({ provider, ...facility }) => ({
       facility: FacilityView.of(facility, provider.name),
       quote: QuoteView.of(evaluate(side, facility, withNoticeEnded(provider), q.quantity, q.mode)),
@@ -116,9 +117,8 @@ export class QuotesService {
     return { items: quoted.slice(q.offset, q.offset + q.limit), total: quoted.length };
   }
 
-  /** The voucher's enterprise, its pinned policy version and the sanctions in force among both sides. */
-  private async voucherSide(em: EntityManager, voucher: Voucher, providerCreditCodes: string[]): Promise<VoucherSide> {
-    const enterprise = await this.organizations.load(voucher.enterpriseId, em);
+  /** The voucher's pinned policy version and the sanctions in force among both sides. */
+  private async voucherSide(em: EntityManager, voucher: Voucher, enterprise: Organization, providerCreditCodes: string[]): Promise<VoucherSide> {
     const policy = await this.policies.load(voucher.policyId, em);
     const sanctioned = await this.sanctions.sanctionedAmong(em, [enterprise.creditCode, ...providerCreditCodes], clock.today());
     return { voucher, enterprise, policy, sanctioned };

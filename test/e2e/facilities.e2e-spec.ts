@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
+import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { DomainError } from '../../src/common/errors/domain-error';
 import { newId } from '../../src/common/ids';
@@ -320,6 +321,7 @@ describe('facilities', () => {
       await t.http.patch(`/api/facilities/${f.id}`).set(auth(zjLab.token)).send({ unitPriceFen: 90000 }).expect(200);
       await t.http.post(`/api/facilities/${f.id}/retire`).set(auth(zjLab.token)).expect(200);
       expect(f.regionCode).toBe('330100'); // Hangzhou: the provider's city
+      await t.get(AuditSealer).sealAll();
       const entries = await t.dataSource.getRepository(AuditEntry).find({ where: { entityType: 'facility', entityId: f.id }, order: { seq: 'ASC' } });
       expect(entries.map((e) => e.action)).toEqual(['facility.created', 'facility.updated', 'facility.retired']);
       expect(entries.every((e) => e.regionCode === f.regionCode && e.organizationId === zjLab.organizationId && e.actorId === zjLab.userId)).toBe(true);

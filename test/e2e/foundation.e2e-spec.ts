@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { entryHash } from '../../src/audit/audit-chain';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
+import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { makeCreditCode } from '../../src/organizations/credit-code';
 import { OrganizationsService } from '../../src/organizations/organizations.service';
-import { auth, creditCodeIn, PASSWORD, TestApp } from '../support/test-app';
+import { TransactionService } from '../../src/common/database/transaction.service';
+import { auth, creditCodeIn, isMaria, PASSWORD, TestApp } from '../support/test-app';
 
 describe('service foundation', () => {
   let t: TestApp;
@@ -261,8 +263,31 @@ describe('service foundation', () => {
     });
   });
 
+  describe('transactions', () => {
+    // MariaDB: each pooled connection is put at READ COMMITTED when it opens. SQLite: one connection, one transaction at a time.
+    it(isMaria() ? 'run at READ COMMITTED on every pooled connection' : 'run one at a time on the single connection', async () => {
+      const running: number[] = [];
+      let overlapped = false;
+      const levels = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          t.get(TransactionService).run(async (em) => {
+            running.push(i);
+            overlapped ||= running.length > 1;
+            const level = isMaria() ? (await em.query('SELECT @@tx_isolation AS level'))[0].level : (await em.query('PRAGMA read_uncommitted'))[0].read_uncommitted;
+            await new Promise((r) => setTimeout(r, 5));
+            running.splice(running.indexOf(i), 1);
+            return level;
+          }),
+        ),
+      );
+      expect(levels).toEqual(Array(8).fill(isMaria() ? 'READ-COMMITTED' : 0));
+      expect(overlapped).toBe(isMaria());
+    });
+  });
+
   describe('audit trail', () => {
     it('records registrations and admissions in a chain that verifies', async () => {
+      await t.get(AuditSealer).sealAll();
       const entries = await t.dataSource.getRepository(AuditEntry).find({ order: { seq: 'ASC' } });
       expect(entries.length).toBeGreaterThan(10);
       entries.forEach((e, i) => {

@@ -1,4 +1,5 @@
-import { AuditEntry } from '../../src/audit/audit-entry.entity';
+import { AuditEntry, AuditPending } from '../../src/audit/audit-entry.entity';
+import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, isoPlusDays } from '../../src/common/clock';
 import { TransactionService } from '../../src/common/database/transaction.service';
 import { newId } from '../../src/common/ids';
@@ -194,6 +195,7 @@ describe('oversight', () => {
     });
 
     it('verifies the whole chain, and finds a row edited in the database', async () => {
+      await t.get(AuditSealer).sealAll();
       const count = await t.dataSource.getRepository(AuditEntry).count();
       expect(await verify()).toEqual({ valid: true, entries: count });
 
@@ -220,14 +222,51 @@ describe('oversight', () => {
       expect((await verify()).valid).toBe(true);
     });
 
-    it(`keeps one chain without forks or gaps under 200 concurrent recordings (${isMaria() ? 'concurrent on MariaDB' : 'serialised on SQLite'})`, async () => {
+    it(`keeps one chain without forks or gaps under 200 concurrent recordings and 20 racing sealers (${isMaria() ? 'concurrent on MariaDB' : 'serialised on SQLite'})`, async () => {
       const bureaus = await Promise.all(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'].map(as));
       const before = await verify();
-      const results = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => t.http.post('/api/sanctions').set(bureaus[i % 4]).send({ creditCode: creditCodeIn('310000'), reason: `并发记录 ${i}` })),
-      );
+      const sealer = t.get(AuditSealer);
+      // The sealers stand in for API nodes sealing at once: each takes whatever has committed so far.
+      const [results, sealed] = await Promise.all([
+        Promise.all(
+          Array.from({ length: 200 }, (_, i) => t.http.post('/api/sanctions').set(bureaus[i % 4]).send({ creditCode: creditCodeIn('310000'), reason: `并发记录 ${i}` })),
+        ),
+        Promise.all(Array.from({ length: 20 }, async (_, i) => (await new Promise((r) => setTimeout(r, i * 5)), sealer.sealAll()))),
+      ]);
       expect(results.map((r) => r.status)).toEqual(Array(200).fill(201));
       expect(await verify()).toEqual({ valid: true, entries: before.entries + 200 });
+      expect(sealed.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(200);
+      expect(await t.dataSource.getRepository(AuditPending).count()).toBe(0);
+      const reasons = (await t.dataSource.getRepository(AuditEntry).find({ where: { action: 'sanction.recorded' } })).map((e) => JSON.parse(e.summary).reason);
+      expect(new Set(reasons.filter((r: string) => r.startsWith('并发记录'))).size).toBe(200);
+    });
+
+    it('writes entries as pending in their own transaction (none if it rolls back) and seals them in order', async () => {
+      const tx = t.get(TransactionService);
+      const sealer = t.get(AuditSealer);
+      await sealer.sealAll();
+      const draft = (n: number) => ({ action: 'test.step', entityType: 'test', entityId: `sealing-${n}`, summary: { n } });
+      await tx.run(async () => {
+        tx.audit(draft(1));
+        tx.audit(draft(2));
+      });
+      await expect(
+        tx.run(async () => {
+          tx.audit(draft(3));
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      // Committed entries are pending or, if the sealer's timer came first, chained already; the rolled-back one is nowhere.
+      const written = [
+        ...(await t.dataSource.getRepository(AuditPending).findBy({ entityType: 'test' })),
+        ...(await t.dataSource.getRepository(AuditEntry).findBy({ entityType: 'test' })),
+      ];
+      expect(written.map((e) => e.entityId).sort()).toEqual(['sealing-1', 'sealing-2']);
+
+      const { entries } = await verify(); // seals first
+      const chained = await t.dataSource.getRepository(AuditEntry).find({ where: { entityType: 'test' }, order: { seq: 'ASC' } });
+      expect(chained.map((e) => [e.entityId, e.seq])).toEqual([['sealing-1', entries - 1], ['sealing-2', entries]]);
+      expect(await t.dataSource.getRepository(AuditPending).count()).toBe(0);
     });
   });
 });

@@ -1,0 +1,54 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { TransactionService } from '../common/database/transaction.service';
+import { requestContext } from '../common/context/request-context';
+import { Sweeps } from '../common/sweeps';
+import { appConfig, AppConfig } from '../config/configuration';
+import { sealPending } from './audit-chain';
+
+const BATCH = 1_000;
+
+/**
+ * Chains pending audit entries into the hash chain: soon after a commit that wrote some (batching
+ * the entries of many transactions into one seal), before every read of the log, in the sweep and at
+ * shutdown. Pending entries live in the database, so any node's sealer seals any node's entries; the
+ * timer here only makes it prompt.
+ */
+@Injectable()
+export class AuditSealer implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(AuditSealer.name);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly tx: TransactionService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    sweeps: Sweeps,
+  ) {
+    tx.onAuditCommitted(() => this.soon());
+    sweeps.register('audit-seal', () => this.sealAll());
+  }
+
+  /** Seals everything pending now; returns how many entries. */
+  async sealAll(): Promise<number> {
+    let sealed = 0;
+    for (;;) {
+      const n = await this.tx.run((em) => sealPending(em, BATCH, this.tx.isSqlite));
+      sealed += n;
+      if (n < BATCH) return sealed;
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.sealAll().catch((e) => this.logger.warn(`sealing at shutdown: ${(e as Error).message} (the next sweep seals the rest)`));
+  }
+
+  private soon(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // Outside the request that scheduled it: its transaction is over.
+      requestContext.exit(() => this.sealAll()).catch((e) => this.logger.warn(`sealing audit entries: ${(e as Error).message} (retried by the next seal)`));
+    }, this.config.auditSealDelayMs);
+    this.timer.unref();
+  }
+}
