@@ -25,12 +25,38 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** The service's own way to the database (DB_SOCKET, else DB_HOST:DB_PORT), for the ceiling and the bulk preparation. */
 export const mariaConnection = () => ({
   host: process.env.DB_HOST ?? '127.0.0.1',
   port: Number(process.env.DB_PORT ?? 3306),
+  socketPath: process.env.DB_SOCKET || undefined,
   user: process.env.DB_USER ?? 'root',
   password: process.env.DB_PASSWORD ?? '',
 });
+
+/**
+ * A database of its own (a fresh MariaDB database or SQLite file) for a service to start on, with the
+ * environment set for it (read by the Nest module when it is created, or passed to a service process).
+ */
+export async function createDatabase(db: DbKind, prefix: string): Promise<{ dbName: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: 'silent', SWEEP_INTERVAL_SEC: '0', DEMO_PASSWORD, DB_TYPE: db });
+  if (db === 'sqlite') {
+    const file = join(tmpdir(), `${name}.db`);
+    process.env.DB_PATH = file;
+    return { dbName: file, drop: async () => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true })) };
+  }
+  const admin = await createConnection(mariaConnection());
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  process.env.DB_NAME = name;
+  const drop = async () => {
+    const c = await createConnection(mariaConnection());
+    await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await c.end();
+  };
+  return { dbName: name, drop };
+}
 
 /**
  * The real service, in this process, on a database of its own (a fresh MariaDB database or SQLite
@@ -38,27 +64,8 @@ export const mariaConnection = () => ({
  * The environment is set before the Nest module is created: configuration is read at that moment.
  */
 export async function startApp(opts: { db: DbKind; prefix: string; keep?: boolean; poolSize?: number }): Promise<RunningApp> {
-  const name = `${opts.prefix}_${randomBytes(4).toString('hex')}`;
-  Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: 'silent', SWEEP_INTERVAL_SEC: '0', DEMO_PASSWORD, DB_TYPE: opts.db });
+  const { dbName, drop } = await createDatabase(opts.db, opts.prefix);
   if (opts.poolSize) process.env.DB_POOL_SIZE = String(opts.poolSize);
-  let drop: () => Promise<void>;
-  let dbName: string;
-  if (opts.db === 'mariadb') {
-    dbName = name;
-    const admin = await createConnection(mariaConnection());
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-    await admin.end();
-    process.env.DB_NAME = name;
-    drop = async () => {
-      const c = await createConnection(mariaConnection());
-      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await c.end();
-    };
-  } else {
-    dbName = join(tmpdir(), `${name}.db`);
-    process.env.DB_PATH = dbName;
-    drop = async () => ['', '-wal', '-shm'].forEach((s) => rmSync(dbName + s, { force: true }));
-  }
   let app: INestApplication | undefined;
   try {
     app = await NestFactory.create(AppModule, { bodyParser: false, logger: false });

@@ -7,10 +7,13 @@ export const DB_TYPES = ['sqlite', 'mariadb', 'mysql'] as const;
 export class Environment {
   @IsIn(['development', 'production', 'test']) NODE_ENV: 'development' | 'production' | 'test' = 'development';
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  /** API processes on this machine (MySQL/MariaDB only); 0 = one per CPU. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(64) API_WORKERS = 1;
   @IsIn(DB_TYPES) DB_TYPE: (typeof DB_TYPES)[number] = 'sqlite';
   @IsString() DB_PATH = './data/voucher.db';
   @IsString() DB_HOST = '127.0.0.1';
   @Type(() => Number) @IsInt() @Min(1) @Max(65535) DB_PORT = 3306;
+  @IsOptional() @IsString() DB_SOCKET?: string;
   @IsString() DB_USER = 'root';
   @IsString() DB_PASSWORD = '';
   @IsString() DB_NAME = 'vouchers';

@@ -128,10 +128,12 @@ export class FacilitiesService {
         { pattern: likePattern(filter.q) },
       );
     }
-    // One provider per facility, so plain LIMIT/OFFSET pages correctly over the join.
-    const total = await query.getCount();
-    const { entities, raw } = await query.addSelect('o.name', 'providerName').orderBy('f.unitPriceFen', 'ASC').addOrderBy('f.id', 'ASC')
-      .limit(filter.limit).offset(filter.offset).getRawAndEntities<{ providerName: string }>();
+    // One provider per facility, so plain LIMIT/OFFSET pages correctly over the join. The window count gives the
+    // total with the page in one query; only a page past the end needs a count of its own.
+    const { entities, raw } = await query.clone().addSelect('o.name', 'providerName').addSelect('COUNT(*) OVER ()', 'total')
+      .orderBy('f.unitPriceFen', 'ASC').addOrderBy('f.id', 'ASC')
+      .limit(filter.limit).offset(filter.offset).getRawAndEntities<{ providerName: string; total: number | string }>();
+    const total = raw.length > 0 ? Number(raw[0].total) : filter.offset > 0 ? await query.getCount() : 0;
     return { items: entities.map((f, i) => FacilityView.of(f, raw[i].providerName)), total };
   }
 

@@ -216,7 +216,7 @@ describe('facilities', () => {
       expect(first.items).toHaveLength(3);
       expect(second.items.map((f) => f.id)).toEqual([zjTem.id]);
       expect((await search(`q=${word}&limit=2&offset=1`)).items.map((f) => f.unitPriceFen)).toEqual([30000, 80000]);
-      expect((await search(`q=${word}&offset=10`)).items).toEqual([]);
+      expect(await search(`q=${word}&offset=10`)).toEqual({ items: [], total: 4 }); // past the end: still the whole count
     });
 
     it.each([

@@ -1,0 +1,113 @@
+import { NestFactory } from '@nestjs/core';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { AppModule } from '../../src/app.module';
+import { projectRoot } from '../../src/common/paths';
+import { SeedService } from '../../src/seed/seed.service';
+import { createDatabase } from './app-under-test';
+
+const TICK_MS = 10; // /proc times are in clock ticks of 1/100 s on Linux
+const PAGE_BYTES = 4096;
+
+export interface ServiceProcess {
+  baseUrl: string;
+  dbName: string;
+  /** The primary and its workers. */
+  pids(): number[];
+  /** CPU milliseconds the service's processes have used so far. */
+  cpuMs(): number;
+  /** Resident memory now, in MB: the largest process and all of them together. */
+  rssMb(): { largest: number; total: number };
+  close(): Promise<void>;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+
+const readProc = (pid: number, file: string): string | null => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return null; // exited
+  }
+};
+
+/**
+ * The service as it is deployed: `node dist/src/main.js` with API_WORKERS processes on MariaDB (built first by
+ * `npm run bench`), started on a fresh database whose schema and staff users are made beforehand in this process.
+ * Its CPU and memory are read from /proc for the whole process tree.
+ */
+export async function spawnService(opts: { workers: number; poolSize?: number; nodeArgs?: string[] }): Promise<ServiceProcess> {
+  const { dbName, drop } = await createDatabase('mariadb', 'vbench');
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, API_WORKERS: String(opts.workers), PORT: String(port), LOG_LEVEL: 'warn', JWT_SECRET: randomBytes(32).toString('hex') };
+  if (opts.poolSize) env.DB_POOL_SIZE = String(opts.poolSize);
+  let child: ChildProcess | undefined;
+  try {
+    Object.assign(process.env, env);
+    const setup = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    await setup.get(SeedService).seedStaff();
+    await setup.close();
+
+    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--max-old-space-size=256', join(projectRoot, 'dist', 'src', 'main.js')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await waitUntilServing(baseUrl, child);
+    const primary = child;
+    const pids = () => [primary.pid!, ...(readProc(primary.pid!, `task/${primary.pid}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number)];
+    return {
+      baseUrl,
+      dbName,
+      pids,
+      cpuMs: () =>
+        pids().reduce((sum, pid) => {
+          const fields = (readProc(pid, 'stat') ?? '').split(') ')[1]?.split(' ') ?? [];
+          return sum + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * TICK_MS; // utime, stime
+        }, 0),
+      rssMb: () => {
+        const each = pids().map((pid) => (Number((readProc(pid, 'statm') ?? '0 0').split(' ')[1]) * PAGE_BYTES) / 2 ** 20);
+        return { largest: Math.max(...each), total: each.reduce((a, b) => a + b, 0) };
+      },
+      close: async () => {
+        await stop(primary);
+        await drop();
+      },
+    };
+  } catch (e) {
+    if (child) await stop(child);
+    await drop();
+    throw e;
+  }
+}
+
+/** Until /api/health answers (with workers, the first one listening; the world's preparation and the warm-up give the others time). */
+async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+  while (!(await fetch(`${baseUrl}/api/health`).then((r) => r.ok, () => false))) {
+    if (exited !== null) throw new Error(`the service exited with ${exited} before serving`);
+    if (Date.now() > deadline) throw new Error('the service did not answer /api/health within 60 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
