@@ -33,6 +33,31 @@ export interface OrgSession {
 }
 
 /**
+ * A private database for one suite, named in the environment (DB_NAME or DB_PATH) with the test settings:
+ * a temporary SQLite file, or a fresh MariaDB database when DB_TYPE=mariadb. Returns how to drop it.
+ */
+export async function createTestDatabase(): Promise<() => Promise<void>> {
+  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SWEEP_INTERVAL_SEC: '0', DEMO_PASSWORD });
+  if (!isMaria()) {
+    const file = join(tmpdir(), `vouchers-test-${suffix}.db`);
+    process.env.DB_PATH = file;
+    return async () => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true }));
+  }
+  const name = `vt_${suffix}`;
+  const conn = { host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 3306), user: process.env.DB_USER ?? 'root', password: process.env.DB_PASSWORD ?? '' };
+  const admin = await createConnection(conn);
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.end();
+  process.env.DB_NAME = name;
+  return async () => {
+    const c = await createConnection(conn);
+    await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await c.end();
+  };
+}
+
+/**
  * A real app on a real, private database: a temporary SQLite file, or a fresh MariaDB database
  * (DB_TYPE=mariadb) that is dropped on close. Every suite ends by asserting the ledger check is clean.
  */
@@ -48,25 +73,7 @@ export class TestApp {
   }
 
   private async boot() {
-    const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
-    Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SWEEP_INTERVAL_SEC: '0', DEMO_PASSWORD });
-    if (isMaria()) {
-      const name = `vt_${suffix}`;
-      const conn = { host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 3306), user: process.env.DB_USER ?? 'root', password: process.env.DB_PASSWORD ?? '' };
-      const admin = await createConnection(conn);
-      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-      await admin.end();
-      process.env.DB_NAME = name;
-      this.dropDatabase = async () => {
-        const c = await createConnection(conn);
-        await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-        await c.end();
-      };
-    } else {
-      const file = join(tmpdir(), `vouchers-test-${suffix}.db`);
-      process.env.DB_PATH = file;
-      this.dropDatabase = async () => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true }));
-    }
+    this.dropDatabase = await createTestDatabase();
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     this.app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
     configureApp(this.app);
