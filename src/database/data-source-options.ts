@@ -54,7 +54,10 @@ const readCommittedMysql2 = Object.create(mysql2, {
   createPool: {
     value: (options: mysql2.PoolOptions) => {
       const pool = mysql2.createPool(options);
-      pool.on('connection', (connection) => connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
+      pool.on('connection', (connection) =>
+        // A connection that cannot take the setting is not used at another level: it is dropped.
+        connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => error && connection.destroy()),
+      );
       return pool;
     },
   },

@@ -15,9 +15,10 @@ export class IdempotencyRace extends Error {}
 const MAX_ATTEMPTS = 6;
 
 /**
- * The one way to run a unit of work. On MariaDB/MySQL transactions run concurrently at READ COMMITTED (each
- * pooled connection is set to it when opened) and are retried on deadlock. better-sqlite3 gives TypeORM a single connection, so on SQLite they run
- * one at a time (STACK.md) — which also makes them serialisable.
+ * The one way to run a unit of work. On MariaDB/MySQL transactions run concurrently at READ COMMITTED
+ * (each pooled connection is set to it when opened) and are retried on deadlock. better-sqlite3 gives
+ * TypeORM a single connection, so on SQLite they run one at a time (STACK.md) — which also makes them
+ * serialisable.
  */
 @Injectable()
 export class TransactionService {
