@@ -1,13 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { projectRoot } from '../../src/common/paths';
 import { SeedService } from '../../src/seed/seed.service';
 import { createDatabase } from './app-under-test';
+import { childPids, freePort, readProc } from './process-tree';
 
 const TICK_MS = 10; // /proc times are in clock ticks of 1/100 s on Linux
 const PAGE_BYTES = 4096;
@@ -23,23 +22,6 @@ export interface ServiceProcess {
   rssMb(): { largest: number; total: number };
   close(): Promise<void>;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-
-const readProc = (pid: number, file: string): string | null => {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
-  } catch {
-    return null; // exited
-  }
-};
 
 /**
  * The service as it is deployed: `node dist/src/main.js` with API_WORKERS processes on MariaDB (built first by
@@ -62,7 +44,7 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitUntilServing(baseUrl, child);
     const primary = child;
-    const pids = () => [primary.pid!, ...(readProc(primary.pid!, `task/${primary.pid}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number)];
+    const pids = () => [primary.pid!, ...childPids(primary.pid!)];
     return {
       baseUrl,
       dbName,

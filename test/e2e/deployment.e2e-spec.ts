@@ -1,25 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { childPids, freePort } from '../../bench/lib/process-tree';
 import { projectRoot } from '../../src/common/paths';
 import { createTestDatabase, DEMO_PASSWORD, isMaria } from '../support/test-app';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-const childrenOf = (pid: number): number[] => {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-};
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -66,7 +49,7 @@ describe('the service as deployed', () => {
 
   it(isMaria() ? 'serves with two worker processes that honour one token secret' : 'serves as one process on SQLite, whatever API_WORKERS says', async () => {
     const workers = await until('the workers', () => {
-      const children = childrenOf(service.pid!);
+      const children = childPids(service.pid!);
       return children.length === (isMaria() ? 2 : 0) ? children : undefined;
     });
     expect(workers).toHaveLength(isMaria() ? 2 : 0);
@@ -75,10 +58,10 @@ describe('the service as deployed', () => {
 
   if (isMaria()) {
     it('replaces a worker that dies, and keeps serving', async () => {
-      const [victim, survivor] = childrenOf(service.pid!);
+      const [victim, survivor] = childPids(service.pid!);
       process.kill(victim, 'SIGKILL');
       const replaced = await until('a new worker', () => {
-        const children = childrenOf(service.pid!);
+        const children = childPids(service.pid!);
         return children.length === 2 && !children.includes(victim) ? children : undefined;
       });
       expect(replaced).toContain(survivor);
@@ -87,7 +70,7 @@ describe('the service as deployed', () => {
   }
 
   it('stops gracefully on SIGTERM, workers and all', async () => {
-    const children = childrenOf(service.pid!);
+    const children = childPids(service.pid!);
     service.kill('SIGTERM');
     // A supervising primary exits 0 once its workers have; a single node closes and then re-raises the signal (Nest's shutdown hooks).
     expect(await exited).toEqual(isMaria() ? { code: 0, signal: null } : { code: null, signal: 'SIGTERM' });
