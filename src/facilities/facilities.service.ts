@@ -25,7 +25,7 @@ export class FacilitiesService {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  /** A facility by id, in any status, inside the caller's transaction (redemptions and quotes use it). */
+  /** A facility by id, in any status, inside the caller's transaction (exported for other modules). */
   async load(em: EntityManager, id: string): Promise<Facility> {
     const facility = await em.getRepository(Facility).findOneBy({ id });
     if (!facility) throw notFound('facility');

@@ -115,17 +115,9 @@ export class OrganizationsService {
   }
 
   async load(id: string, em: EntityManager = this.dataSource.manager): Promise<Organization> {
-    return (await this.loadAll([id], em))[0];
-  }
-
-  /** Several organizations in one query, in the order of `ids`; 404 if one is missing. */
-  async loadAll(ids: string[], em: EntityManager = this.dataSource.manager): Promise<Organization[]> {
-    const found = new Map((await em.getRepository(Organization).findBy({ id: In(ids) })).map((o) => [o.id, o]));
-    return ids.map((id) => {
-      const org = found.get(id);
-      if (!org) throw notFound('organization');
-      return withNoticeEnded(org);
-    });
+    const org = await em.getRepository(Organization).findOneBy({ id });
+    if (!org) throw notFound('organization');
+    return withNoticeEnded(org);
   }
 
   private async lockProvider(em: EntityManager, id: string, actor: Actor): Promise<Organization> {

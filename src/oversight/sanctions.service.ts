@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
@@ -11,6 +11,12 @@ import { newId } from '../common/ids';
 import { Organization } from '../organizations/organization.entity';
 import { RecordSanctionInput, SanctionQuery } from './sanction.dto';
 import { Sanction } from './sanction.entity';
+
+/** SQL: the sanction row `s` is in force on the date bound as `:today`. */
+export const SANCTION_IN_FORCE = "s.status = 'active' AND (s.until IS NULL OR s.until >= :today)";
+
+/** SQL: a sanction is in force on `:today` against the credit code in `column`. */
+export const sanctionedSql = (column: string) => `EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = ${column} AND ${SANCTION_IN_FORCE})`;
 
 /** The shared credit-sanction list: recorded by any bureau, binding in every province. */
 @Injectable()
@@ -89,8 +95,7 @@ export class SanctionsService {
       .createQueryBuilder('s')
       .select('DISTINCT s.creditCode', 'creditCode')
       .where('s.creditCode IN (:...codes)', { codes: [...new Set(creditCodes)] })
-      .andWhere("s.status = 'active'")
-      .andWhere(new Brackets((b) => b.where('s.until IS NULL').orWhere('s.until >= :today', { today })))
+      .andWhere(SANCTION_IN_FORCE, { today })
       .getRawMany<{ creditCode: string }>();
     return new Set(rows.map((r) => r.creditCode));
   }

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { FacilitiesModule } from '../facilities/facilities.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { OversightModule } from '../oversight/oversight.module';
 import { PoliciesModule } from '../policies/policies.module';
@@ -9,7 +8,7 @@ import { RedemptionsService } from './redemptions.service';
 
 /** Quotes, holds, capture, cancellation and expiry of redemptions (Lifecycle 3 of DOMAIN.md). */
 @Module({
-  imports: [FacilitiesModule, OrganizationsModule, PoliciesModule, OversightModule],
+  imports: [OrganizationsModule, PoliciesModule, OversightModule],
   controllers: [RedemptionsController, FacilityQuotesController, ComparisonController],
   providers: [RedemptionsService, QuotesService],
   exports: [RedemptionsService, QuotesService],

@@ -9,7 +9,6 @@ import { invalidState, notFound, ruleBroken } from '../common/errors/domain-erro
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { Sweeps } from '../common/sweeps';
-import { FacilitiesService } from '../facilities/facilities.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { Voucher } from '../vouchers/voucher.entity';
 import { QuotesService, assertFeeInRange, ownVoucher } from './quotes.service';
@@ -32,7 +31,6 @@ export class RedemptionsService {
     private readonly tx: TransactionService,
     private readonly ledger: LedgerService,
     private readonly quotes: QuotesService,
-    private readonly facilities: FacilitiesService,
     @InjectDataSource() private readonly dataSource: DataSource,
     sweeps: Sweeps,
   ) {
@@ -44,8 +42,7 @@ export class RedemptionsService {
     return this.tx.run(async (em) => {
       // The voucher's row lock orders concurrent holds: each evaluates the balance the previous one left.
       const voucher = ownVoucher(actor, await this.tx.lock(em, Voucher, { id: input.voucherId }));
-      const facility = await this.facilities.load(em, input.facilityId);
-      const { evaluation: e, policy } = await this.quotes.evaluate(em, voucher, facility, input.quantity, input.mode);
+      const { evaluation: e, policy, facility } = await this.quotes.evaluate(em, voucher, input.facilityId, input.quantity, input.mode);
       if (e.refusal) throw ruleBroken(e.refusal.code, e.refusal.message);
       const now = clock.iso();
       const redemption: Redemption = {

@@ -64,6 +64,29 @@ describe('oversight across provinces', () => {
       expect((await hold(e, voucher.id, xrd, 1).expect(422)).body.code).toBe('SANCTIONED');
       await t.http.post(`/api/sanctions/${lift.id}/lift`).set(auth(ah)).send({}).expect(200);
     });
+
+    it('binds quotes and holds through its `until` day, on either side, and lapses the day after', async () => {
+      const e = await t.registerEnterprise('340200');
+      const lab = await t.registerProvider('340100');
+      const instrument = (await t.http.post('/api/facilities').set(auth(lab.token)).send({ name: 'SEM', category: 'testing', unit: 'hour', unitPriceFen: 20_000 }).expect(201)).body.id;
+      const voucher = await issueVoucher(t, e.token, 100_000);
+      const until = clock.today();
+      await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: e.creditCode, reason: '逾期未整改', until }).expect(201);
+      await t.http.post('/api/sanctions').set(auth(ah)).send({ creditCode: lab.creditCode, reason: '虚报机时', until }).expect(201);
+      const quote = (facilityId: string) => t.http.get(`/api/facilities/${facilityId}/quote`).query({ voucherId: voucher.id, quantity: 1 }).set(auth(e.token)).expect(200);
+
+      expect((await quote(instrument)).body.refusal.code).toBe('SANCTIONED');
+      expect((await quote(tem)).body.refusal).toMatchObject({ code: 'SANCTIONED', message: expect.stringContaining(`the enterprise ${e.creditCode}`) });
+      expect((await hold(e, voucher.id, tem, 1).expect(422)).body.code).toBe('SANCTIONED');
+
+      clock.travel(24 * HOUR);
+      try {
+        expect((await quote(instrument)).body.refusal).toBeUndefined();
+        await hold(e, voucher.id, instrument, 1).expect(201);
+      } finally {
+        clock.travel(-24 * HOUR);
+      }
+    });
   });
 
   describe('statistics for a scripted year', () => {
