@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { clock } from '../common/clock';
 import type { Actor, AuditDraft } from '../common/context/request-context';
+import { insertRows } from '../common/database/statements';
 import { newId } from '../common/ids';
 import { AuditEntry, AuditHead, AuditPending } from './audit-entry.entity';
 
@@ -22,7 +23,9 @@ export function entryHash(e: Hashed): string {
 export async function recordPending(em: EntityManager, drafts: AuditDraft[], actor: Actor | undefined): Promise<void> {
   if (drafts.length === 0) return;
   const at = clock.iso();
-  await em.getRepository(AuditPending).insert(
+  await insertRows(
+    em,
+    AuditPending,
     drafts.map((d) => ({
       id: newId(), // time-ordered: the sealer chains entries roughly in the order they were written
       at,

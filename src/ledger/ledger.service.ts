@@ -5,6 +5,7 @@ import { clock } from '../common/clock';
 import { TransactionService } from '../common/database/transaction.service';
 import { DomainError, ruleBroken } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
+import { execute, insertRows } from '../common/database/statements';
 import { Voucher } from '../vouchers/voucher.entity';
 import { account } from './accounts';
 import { LedgerTransfer } from './ledger-transfer.entity';
@@ -157,18 +158,31 @@ export class LedgerService {
       .where("id = :voucherId AND status IN ('active', 'exhausted')", { voucherId }).execute();
   }
 
-  /** One guarded UPDATE; zero rows affected means the guard refused. */
+  /**
+   * One guarded UPDATE; zero rows affected means the guard refused. `set` maps properties to values or
+   * to SQL expressions (functions); `guard` and the expressions name columns and bind `params` as :name.
+   */
   private async guarded<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, key: Partial<E>, guard: string,
     set: Record<string, unknown>, params: Record<string, unknown>, refusal: 'INVALID_STATE' | 'BUDGET_EXHAUSTED' | 'VOUCHER_INSUFFICIENT_BALANCE',
     message = 'the balance changed concurrently; retry'): Promise<void> {
-    const result = await em.getRepository(entity).createQueryBuilder().update().set(set as never).where(key).andWhere(guard, params).execute();
-    if (!result.affected) throw new DomainError(refusal, message);
+    const { driver } = em.connection;
+    const meta = em.connection.getMetadata(entity);
+    const named: Record<string, unknown> = { ...params };
+    const bind = (prefix: string, property: string, value: unknown) => {
+      const column = meta.findColumnWithPropertyName(property)!;
+      named[`${prefix}_${property}`] = driver.preparePersistentValue(value, column);
+      return `${driver.escape(column.databaseName)} = :${prefix}_${property}`;
+    };
+    const assignments = Object.entries(set).map(([property, value]) =>
+      typeof value === 'function' ? `${driver.escape(meta.findColumnWithPropertyName(property)!.databaseName)} = ${value()}` : bind('set', property, value));
+    const conditions = Object.entries(key).map(([property, value]) => bind('key', property, value));
+    const [sql, values] = driver.escapeQueryWithParameters(
+      `UPDATE ${driver.escape(meta.tableName)} SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')} AND (${guard})`, named);
+    if (!(await execute(em, sql, values))) throw new DomainError(refusal, message);
   }
 
   private async record(em: EntityManager, legs: Leg[], ref: Ref): Promise<void> {
     const createdAt = clock.iso();
-    const rows = legs.filter((l) => l.amountFen > 0).map((l) => ({ id: newId(), debitAccount: l.debit, creditAccount: l.credit, amountFen: l.amountFen, ...ref, createdAt }));
-    // Chunked: a settlement with many payees must stay under the databases' bound-parameter limits.
-    for (let i = 0; i < rows.length; i += 500) await em.getRepository(LedgerTransfer).insert(rows.slice(i, i + 500));
+    await insertRows(em, LedgerTransfer, legs.filter((l) => l.amountFen > 0).map((l) => ({ id: newId(), debitAccount: l.debit, creditAccount: l.credit, amountFen: l.amountFen, ...ref, createdAt })));
   }
 }

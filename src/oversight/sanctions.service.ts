@@ -12,11 +12,11 @@ import { Organization } from '../organizations/organization.entity';
 import { RecordSanctionInput, SanctionQuery } from './sanction.dto';
 import { Sanction } from './sanction.entity';
 
-/** SQL: the sanction row `s` is in force on the date bound as `:today`. */
-export const SANCTION_IN_FORCE = "s.status = 'active' AND (s.until IS NULL OR s.until >= :today)";
+/** SQL: the sanction row `s` is in force on the date bound at `today` (a placeholder). */
+const inForce = (today: string) => `s.status = 'active' AND (s.until IS NULL OR s.until >= ${today})`;
 
-/** SQL: a sanction is in force on `:today` against the credit code in `column`. */
-export const sanctionedSql = (column: string) => `EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = ${column} AND ${SANCTION_IN_FORCE})`;
+/** SQL: a sanction is in force, on the date bound at the `?` placeholder, against the credit code in `column`. */
+export const sanctionedSql = (column: string) => `EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = ${column} AND ${inForce('?')})`;
 
 /** The shared credit-sanction list: recorded by any bureau, binding in every province. */
 @Injectable()
@@ -95,7 +95,7 @@ export class SanctionsService {
       .createQueryBuilder('s')
       .select('DISTINCT s.creditCode', 'creditCode')
       .where('s.creditCode IN (:...codes)', { codes: [...new Set(creditCodes)] })
-      .andWhere(SANCTION_IN_FORCE, { today })
+      .andWhere(inForce(':today'), { today })
       .getRawMany<{ creditCode: string }>();
     return new Set(rows.map((r) => r.creditCode));
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
 import { clock } from '../common/clock';
+import { hydrate, selectColumns } from '../common/database/statements';
 import { Actor } from '../common/context/request-context';
 import { DomainError, invalidState, notFound } from '../common/errors/domain-error';
 import { MAX_FEN } from '../common/http/validators';
@@ -67,6 +68,8 @@ export class QuotesService {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
+  private partiesSql?: string;
+
   /** Evaluates one redemption at `facilityId` on rows read in `em` (the hold's transaction, or a plain read for a quote). */
   async evaluate(em: EntityManager, voucher: Voucher, facilityId: string, quantity: number, mode?: RedemptionMode): Promise<{ evaluation: Evaluation; policy: Policy; facility: Facility }> {
     const { facility, provider, enterprise, sanctioned } = await this.parties(em, facilityId, voucher.enterpriseId);
@@ -126,21 +129,16 @@ export class QuotesService {
    * force, in one query: every hold reads them, and each statement is a round trip.
    */
   private async parties(em: EntityManager, facilityId: string, enterpriseId: string): Promise<{ facility: Facility; provider: Organization; enterprise: Organization; sanctioned: Set<string> }> {
-    const { entities, raw } = await em
-      .getRepository(Facility)
-      .createQueryBuilder('f')
-      .innerJoinAndMapOne('f.provider', Organization, 'p', 'p.id = f.providerId')
-      .innerJoinAndMapOne('f.enterprise', Organization, 'e', 'e.id = :enterpriseId', { enterpriseId })
-      .addSelect(sanctionedSql('p.credit_code'), 'provider_sanctioned')
-      .addSelect(sanctionedSql('e.credit_code'), 'enterprise_sanctioned')
-      .where('f.id = :facilityId', { facilityId, today: clock.today() })
-      .getRawAndEntities<{ provider_sanctioned: number | string; enterprise_sanctioned: number | string }>();
-    const found = entities[0] as (Facility & { provider: Organization; enterprise: Organization }) | undefined;
-    if (!found) throw notFound('facility');
-    const { provider, enterprise, ...facility } = found;
+    this.partiesSql ??= `SELECT ${selectColumns(em, Facility, 'f')}, ${selectColumns(em, Organization, 'p')}, ${selectColumns(em, Organization, 'e')},
+      ${sanctionedSql('p.credit_code')} AS provider_sanctioned, ${sanctionedSql('e.credit_code')} AS enterprise_sanctioned
+      FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ? WHERE f.id = ?`;
+    const today = clock.today();
+    const [row] = (await em.query(this.partiesSql, [today, today, enterpriseId, facilityId])) as Record<string, unknown>[];
+    if (!row) throw notFound('facility');
+    const [provider, enterprise] = [hydrate(em, Organization, row, 'p'), hydrate(em, Organization, row, 'e')];
     const sanctioned = new Set<string>();
-    if (Number(raw[0].provider_sanctioned)) sanctioned.add(provider.creditCode);
-    if (Number(raw[0].enterprise_sanctioned)) sanctioned.add(enterprise.creditCode);
-    return { facility, provider: withNoticeEnded(provider), enterprise: withNoticeEnded(enterprise), sanctioned };
+    if (Number(row.provider_sanctioned)) sanctioned.add(provider.creditCode);
+    if (Number(row.enterprise_sanctioned)) sanctioned.add(enterprise.creditCode);
+    return { facility: hydrate(em, Facility, row, 'f'), provider: withNoticeEnded(provider), enterprise: withNoticeEnded(enterprise), sanctioned };
   }
 }

@@ -7,6 +7,7 @@ import { Actor, requestContext } from '../common/context/request-context';
 import { TransactionService } from '../common/database/transaction.service';
 import { invalidState, notFound, ruleBroken } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
+import { insertRows } from '../common/database/statements';
 import { newId } from '../common/ids';
 import { Sweeps } from '../common/sweeps';
 import { LedgerService } from '../ledger/ledger.service';
@@ -77,7 +78,7 @@ export class RedemptionsService {
         createdAt: now,
         updatedAt: now,
       };
-      await em.getRepository(Redemption).insert(redemption);
+      await insertRows(em, Redemption, [redemption]);
       await this.ledger.hold(em, voucher.id, e.subsidyFen, redemption.id);
       this.audit(redemption, 'redemption.held', {
         serial: voucher.serial,

@@ -5,6 +5,7 @@ import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm'
 import { recordPending } from '../../audit/audit-chain';
 import { AuditDraft, ContextStore, requestContext } from '../context/request-context';
 import { isRetryable, isUniqueViolation } from './db-errors';
+import { hydrate, selectColumns } from './statements';
 import { IdempotencyRecord } from '../idempotency/idempotency-record.entity';
 import { clock } from '../clock';
 import { newId } from '../ids';
@@ -66,9 +67,13 @@ export class TransactionService {
 
   /** Reads a row for update: a row lock on MariaDB/MySQL; SQLite transactions are already exclusive. */
   async lock<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, where: Partial<E>): Promise<E | null> {
-    const query = em.getRepository(entity).createQueryBuilder('row').where(where);
-    if (!this.isSqlite) query.setLock('pessimistic_write');
-    return query.getOne();
+    const { driver } = em.connection;
+    const meta = em.connection.getMetadata(entity);
+    const keys = Object.keys(where).map((property) => meta.findColumnWithPropertyName(property)!);
+    const conditions = keys.map((c) => `t.${driver.escape(c.databaseName)} = ?`).join(' AND ');
+    const sql = `SELECT ${selectColumns(em, entity, 't')} FROM ${driver.escape(meta.tableName)} t WHERE ${conditions}${this.isSqlite ? '' : ' FOR UPDATE'}`;
+    const [row] = (await em.query(sql, keys.map((c) => driver.preparePersistentValue(c.getEntityValue(where), c)))) as Record<string, unknown>[];
+    return row ? hydrate(em, entity, row, 't') : null;
   }
 
   private once<T>(outer: ContextStore | undefined, work: (em: EntityManager) => Promise<T>): Promise<{ result: T; audited: boolean }> {

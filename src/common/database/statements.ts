@@ -1,0 +1,62 @@
+import { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+
+/**
+ * Statements for the hot paths, built once per entity from TypeORM's own metadata and run as one
+ * parameterised query each, without the query builder (which cost about a fifth of a hold's CPU).
+ * Values pass through the driver's conversions and the columns' transformers, so a row written or read
+ * here is the same as one written or read through a repository.
+ */
+
+const insertTuples = new WeakMap<EntityMetadata, { sql: string; tuple: string }>();
+
+const BATCH_ROWS = 500; // stays under the databases' bound-parameter limits
+
+/** Inserts complete rows (every column given; null where empty). */
+export async function insertRows<E extends ObjectLiteral>(em: EntityManager, target: EntityTarget<E>, rows: E[]): Promise<void> {
+  const meta = em.connection.getMetadata(target);
+  const { driver } = em.connection;
+  let statement = insertTuples.get(meta);
+  if (!statement) {
+    const names = meta.columns.map((c) => driver.escape(c.databaseName)).join(', ');
+    statement = { sql: `INSERT INTO ${driver.escape(meta.tableName)} (${names}) VALUES `, tuple: `(${meta.columns.map(() => '?').join(', ')})` };
+    insertTuples.set(meta, statement);
+  }
+  for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+    const batch = rows.slice(i, i + BATCH_ROWS);
+    const params = batch.flatMap((row) =>
+      meta.columns.map((c) => {
+        const value = c.getEntityValue(row);
+        if (value === undefined) throw new Error(`insertRows: ${meta.name}.${c.propertyName} is undefined`);
+        return driver.preparePersistentValue(value, c);
+      }),
+    );
+    await em.query(statement.sql + batch.map(() => statement.tuple).join(', '), params);
+  }
+}
+
+/** `alias.col AS prefix_col, …` for every column of the entity, to read it back with `hydrate`. */
+export function selectColumns(em: EntityManager, target: EntityTarget<ObjectLiteral>, alias: string): string {
+  const { driver } = em.connection;
+  return em.connection
+    .getMetadata(target)
+    .columns.map((c) => `${alias}.${driver.escape(c.databaseName)} AS ${driver.escape(`${alias}_${c.databaseName}`)}`)
+    .join(', ');
+}
+
+/** The entity in a raw row selected with `selectColumns(…, alias)`. */
+export function hydrate<E extends ObjectLiteral>(em: EntityManager, target: EntityTarget<E>, raw: Record<string, unknown>, alias: string): E {
+  const { driver } = em.connection;
+  const entity: ObjectLiteral = {};
+  for (const c of em.connection.getMetadata(target).columns) entity[c.propertyName] = driver.prepareHydratedValue(raw[`${alias}_${c.databaseName}`], c);
+  return entity as E;
+}
+
+/** Runs an INSERT, UPDATE or DELETE and returns the number of rows it changed. */
+export async function execute(em: EntityManager, sql: string, params: unknown[]): Promise<number> {
+  const runner = em.queryRunner ?? em.connection.createQueryRunner();
+  try {
+    return (await runner.query(sql, params, true)).affected ?? 0;
+  } finally {
+    if (!em.queryRunner) await runner.release();
+  }
+}
