@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
+import { hydrate, selectColumns } from '../common/database/statements';
 import { TransactionService } from '../common/database/transaction.service';
 import { DomainError, invalidState, notFound, ruleBroken } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
@@ -24,6 +25,8 @@ export class FacilitiesService {
     private readonly organizations: OrganizationsService,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
+
+  private searchColumns?: string;
 
   /** A facility by id, in any status, inside the caller's transaction (exported for other modules). */
   async load(em: EntityManager, id: string): Promise<Facility> {
@@ -109,32 +112,26 @@ export class FacilitiesService {
    * counts, before the sweep rewrites the row), cheapest first.
    */
   async search(filter: FacilityQuery): Promise<Page<FacilityView>> {
-    const query = this.dataSource
-      .getRepository(Facility)
-      .createQueryBuilder('f')
-      .innerJoin(Organization, 'o', 'o.id = f.providerId')
-      .where('f.status = :active', { active: 'active' })
-      .andWhere(
-        new Brackets((w) =>
-          w.where('o.status = :active').orWhere('(o.status = :notice AND o.noticeEndsAt <= :now)', { notice: 'public_notice', now: clock.iso() }),
-        ),
-      );
-    if (filter.provinceCode) query.andWhere('f.provinceCode = :province', { province: filter.provinceCode });
-    if (filter.category) query.andWhere('f.category = :category', { category: filter.category });
-    if (filter.q) {
-      // LOWER on both sides: the database folds case the same way for column and pattern.
-      query.andWhere(
-        new Brackets((w) => w.where("LOWER(f.name) LIKE LOWER(:pattern) ESCAPE '!'").orWhere("LOWER(f.description) LIKE LOWER(:pattern) ESCAPE '!'")),
-        { pattern: likePattern(filter.q) },
-      );
-    }
+    const em = this.dataSource.manager;
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const where = (condition: string, ...values: unknown[]) => {
+      conditions.push(condition);
+      params.push(...values);
+    };
+    where("f.status = 'active' AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= ?))", clock.iso());
+    if (filter.provinceCode) where('f.province_code = ?', filter.provinceCode);
+    if (filter.category) where('f.category = ?', filter.category);
+    // LOWER on both sides: the database folds case the same way for column and pattern.
+    if (filter.q) where("(LOWER(f.name) LIKE LOWER(?) ESCAPE '!' OR LOWER(f.description) LIKE LOWER(?) ESCAPE '!')", likePattern(filter.q), likePattern(filter.q));
+    const from = `FROM facility f JOIN organization o ON o.id = f.provider_id WHERE ${conditions.join(' AND ')}`;
     // One provider per facility, so plain LIMIT/OFFSET pages correctly over the join. The window count gives the
     // total with the page in one query; only a page past the end needs a count of its own.
-    const { entities, raw } = await query.clone().addSelect('o.name', 'providerName').addSelect('COUNT(*) OVER ()', 'total')
-      .orderBy('f.unitPriceFen', 'ASC').addOrderBy('f.id', 'ASC')
-      .limit(filter.limit).offset(filter.offset).getRawAndEntities<{ providerName: string; total: number | string }>();
-    const total = raw.length > 0 ? Number(raw[0].total) : filter.offset > 0 ? await query.getCount() : 0;
-    return { items: entities.map((f, i) => FacilityView.of(f, raw[i].providerName)), total };
+    this.searchColumns ??= selectColumns(em, Facility, 'f');
+    const rows = (await em.query(`SELECT ${this.searchColumns}, o.name AS provider_name, COUNT(*) OVER () AS total ${from} ORDER BY f.unit_price_fen, f.id LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset])) as Record<string, unknown>[];
+    const total = rows.length > 0 ? rows[0].total : filter.offset > 0 ? ((await em.query(`SELECT COUNT(*) AS total ${from}`, params)) as { total: unknown }[])[0].total : 0;
+    return { items: rows.map((row) => FacilityView.of(hydrate(em, Facility, row, 'f'), row.provider_name as string)), total: Number(total) };
   }
 
   private ownOrganization(actor: Actor): string {
