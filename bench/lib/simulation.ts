@@ -181,6 +181,8 @@ class Op {
 }
 
 const is2xx = (s: number) => s >= 200 && s < 300;
+/** floor(fee × ratio), exact: fees reach 10^13 fen, so the product is beyond a double's integers. */
+const ratioOf = (feeFen: number, ratioBp: number) => Number((BigInt(feeFen) * BigInt(ratioBp)) / 10_000n);
 const planEntry = (index: number, kind: OpKind) => `${index}:${kind};`;
 
 /** The plan hash a run of `ops` operations with `seed` reports: the seed alone decides the sequence of operation kinds. */
@@ -456,7 +458,7 @@ class Simulation {
   private recordHold(op: Op, reply: Reply, voucher: VoucherRef, facility: Facility): void {
     const r = reply.body;
     const fee = facility.unitPriceFen * r.quantity;
-    if (r.status !== 'held' || r.feeFen !== fee || r.subsidyFen + r.selfPayFen !== fee || r.subsidyFen < 1 || r.subsidyFen > Math.floor((fee * r.ratioBp) / 10_000)) {
+    if (r.status !== 'held' || r.feeFen !== fee || r.subsidyFen + r.selfPayFen !== fee || r.subsidyFen < 1 || r.subsidyFen > ratioOf(fee, r.ratioBp)) {
       this.fail(op.index, 'a hold is fee = price × quantity = subsidy + self-pay, 0 < subsidy ≤ floor(fee × ratio)', JSON.stringify(r));
     }
     const payee = [...this.world.enterprises, ...this.world.providers].find((o) => o.id === r.payeeId);
@@ -484,7 +486,11 @@ class Simulation {
     const balanceMoved = (code: string | undefined) => ['VOUCHER_INSUFFICIENT_BALANCE', 'VOUCHER_NOT_ACTIVE', 'SANCTIONED', 'PROVIDER_NOT_ACTIVE'].includes(code ?? '');
     if (held.status === 201) {
       const r = held.body;
-      if (r.feeFen !== feeFen || r.ratioBp !== quoted.ratioBp || r.mode !== quoted.mode || r.crossProvince !== quoted.crossProvince || (refusal && !balanceMoved(refusal.code)) || r.subsidyFen > subsidyFen + (refusal ? Infinity : 0)) {
+      // A quote limited by the voucher's balance may be beaten by the hold: another hold on the voucher can be
+      // cancelled, captured for less or expire in between. Never beyond the ratio and the per-redemption cap.
+      const ceilingFen = Math.min(ratioOf(feeFen, quoted.ratioBp), r.perRedemptionCapFen ?? Infinity);
+      const mostFen = refusal || subsidyFen < ceilingFen ? ceilingFen : subsidyFen;
+      if (r.feeFen !== feeFen || r.ratioBp !== quoted.ratioBp || r.mode !== quoted.mode || r.crossProvince !== quoted.crossProvince || (refusal && !balanceMoved(refusal.code)) || r.subsidyFen > mostFen) {
         this.fail(op.index, 'a quote and the hold that follows it agree', `quote ${JSON.stringify(quoted)} hold ${held.text}`);
       }
       this.recordHold(op, held, voucher, facility);

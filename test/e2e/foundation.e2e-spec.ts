@@ -5,7 +5,11 @@ import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { makeCreditCode } from '../../src/organizations/credit-code';
 import { OrganizationsService } from '../../src/organizations/organizations.service';
+import { insertRows } from '../../src/common/database/statements';
 import { TransactionService } from '../../src/common/database/transaction.service';
+import { newId } from '../../src/common/ids';
+import { Organization } from '../../src/organizations/organization.entity';
+import { Redemption } from '../../src/redemptions/redemption.entity';
 import { auth, creditCodeIn, isMaria, PASSWORD, TestApp } from '../support/test-app';
 
 describe('service foundation', () => {
@@ -282,6 +286,37 @@ describe('service foundation', () => {
       );
       expect(levels).toEqual(Array(8).fill(isMaria() ? 'READ-COMMITTED' : 0));
       expect(overlapped).toBe(isMaria());
+    });
+
+    // The hot-path statements bypass the query builder: rows must read and write exactly as through a repository.
+    it('writes and reads rows through the hot-path statements exactly as through a repository', async () => {
+      const tx = t.get(TransactionService);
+      const now = clock.iso();
+      const redemption: Redemption = {
+        id: newId(), voucherId: newId(), facilityId: newId(), providerId: newId(), enterpriseId: newId(), payeeId: newId(),
+        issuingRegionCode: '340100', budgetYear: 2026, providerProvinceCode: '310000', crossProvince: true, mode: 'provider_redeemed',
+        quantity: 1_000_000, unitPriceFen: 10_000_000, feeFen: 10_000_000_000_000, ratioBp: 5000, subsidyFen: 5_000_000_000_000, selfPayFen: 5_000_000_000_000,
+        perRedemptionCapFen: null, actualQuantity: null, capturedFeeFen: null, capturedSubsidyFen: null, approvedFen: 0, status: 'held', policyId: newId(),
+        expiresAt: now, claimId: null, capturedAt: null, closedAt: null, createdAt: now, updatedAt: now,
+      };
+      const organization: Organization = {
+        id: newId(), name: '合肥“量子”科技 O\'Brien %_!', creditCode: creditCodeIn('340100'), type: 'enterprise', kind: 'tech_sme', regionCode: '340100', provinceCode: '340000',
+        status: 'active', controllerCreditCode: null, relatedCreditCodes: ['91310000MA1FL0000X', '12340100CW1CCKXH06'], noticeEndsAt: null, statusReason: null, createdAt: now, updatedAt: now,
+      };
+      const rollback = new Error('roll back');
+      const outcome = await tx.run(async (em) => {
+        await insertRows(em, Redemption, [redemption, { ...redemption, id: newId(), crossProvince: false }]);
+        await insertRows(em, Organization, [organization]);
+        expect(await em.getRepository(Redemption).findOneByOrFail({ id: redemption.id })).toEqual({ ...redemption });
+        expect({ ...(await tx.lock(em, Redemption, { id: redemption.id })) }).toEqual({ ...redemption });
+        expect((await em.getRepository(Redemption).findBy({ policyId: redemption.policyId, crossProvince: false })).length).toBe(1);
+        expect({ ...(await tx.lock(em, Organization, { creditCode: organization.creditCode })) }).toEqual(organization);
+        expect(await tx.lock(em, Organization, { id: newId() })).toBeNull();
+        await expect(insertRows(em, Organization, [{ ...organization, kind: undefined } as unknown as Organization])).rejects.toThrow('Organization.kind is undefined');
+        throw rollback;
+      }).catch((e: unknown) => e);
+      expect(outcome).toBe(rollback);
+      expect(await t.dataSource.getRepository(Redemption).countBy({ policyId: redemption.policyId })).toBe(0);
     });
   });
 
