@@ -26,8 +26,6 @@ export class FacilitiesService {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  private searchColumns?: string;
-
   /** A facility by id, in any status, inside the caller's transaction (exported for other modules). */
   async load(em: EntityManager, id: string): Promise<Facility> {
     const facility = await em.getRepository(Facility).findOneBy({ id });
@@ -127,8 +125,7 @@ export class FacilitiesService {
     const from = `FROM facility f JOIN organization o ON o.id = f.provider_id WHERE ${conditions.join(' AND ')}`;
     // One provider per facility, so plain LIMIT/OFFSET pages correctly over the join. The window count gives the
     // total with the page in one query; only a page past the end needs a count of its own.
-    this.searchColumns ??= selectColumns(em, Facility, 'f');
-    const rows = (await em.query(`SELECT ${this.searchColumns}, o.name AS provider_name, COUNT(*) OVER () AS total ${from} ORDER BY f.unit_price_fen, f.id LIMIT ? OFFSET ?`,
+    const rows = (await em.query(`SELECT ${selectColumns(em, Facility, 'f')}, o.name AS provider_name, COUNT(*) OVER () AS total ${from} ORDER BY f.unit_price_fen, f.id LIMIT ? OFFSET ?`,
       [...params, filter.limit, filter.offset])) as Record<string, unknown>[];
     const total = rows.length > 0 ? rows[0].total : filter.offset > 0 ? ((await em.query(`SELECT COUNT(*) AS total ${from}`, params)) as { total: unknown }[])[0].total : 0;
     return { items: rows.map((row) => FacilityView.of(hydrate(em, Facility, row, 'f'), row.provider_name as string)), total: Number(total) };

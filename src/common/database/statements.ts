@@ -34,13 +34,20 @@ export async function insertRows<E extends ObjectLiteral>(em: EntityManager, tar
   }
 }
 
-/** `alias.col AS prefix_col, …` for every column of the entity, to read it back with `hydrate`. */
+const columnLists = new WeakMap<EntityMetadata, Map<string, string>>();
+
+/** `alias.col AS alias_col, …` for every column of the entity, to read it back with `hydrate`. */
 export function selectColumns(em: EntityManager, target: EntityTarget<ObjectLiteral>, alias: string): string {
-  const { driver } = em.connection;
-  return em.connection
-    .getMetadata(target)
-    .columns.map((c) => `${alias}.${driver.escape(c.databaseName)} AS ${driver.escape(`${alias}_${c.databaseName}`)}`)
-    .join(', ');
+  const meta = em.connection.getMetadata(target);
+  let lists = columnLists.get(meta);
+  if (!lists) columnLists.set(meta, (lists = new Map()));
+  let list = lists.get(alias);
+  if (list === undefined) {
+    const { driver } = em.connection;
+    list = meta.columns.map((c) => `${alias}.${driver.escape(c.databaseName)} AS ${driver.escape(`${alias}_${c.databaseName}`)}`).join(', ');
+    lists.set(alias, list);
+  }
+  return list;
 }
 
 /** The entity in a raw row selected with `selectColumns(…, alias)`. */
