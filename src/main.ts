@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import pino from 'pino';
-import { loadEnvFiles } from './config/configuration';
+import { AppConfig, appConfig, loadEnvFiles } from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
 
 // The Nest application is required only where it runs, so a supervising primary stays small.
@@ -18,12 +18,11 @@ async function serve(): Promise<void> {
   const { NestFactory, AppModule, SeedService } = loadApp();
   const { Logger } = require('nestjs-pino') as typeof import('nestjs-pino');
   const { configureApp } = require('./app.setup') as typeof import('./app.setup');
-  const { appConfig } = require('./config/configuration') as typeof import('./config/configuration');
   const app = await NestFactory.create(AppModule, { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   configureApp(app);
   await app.get(SeedService).seedOnFirstStart();
-  const config = app.get<ReturnType<typeof appConfig>>(appConfig.KEY);
+  const config = app.get<AppConfig>(appConfig.KEY);
   await app.listen(config.port);
   app.get(Logger).log(`API on http://localhost:${config.port}/api — docs at /docs`);
 }
@@ -42,7 +41,7 @@ async function setUp(): Promise<void> {
  * (node:cluster). A first worker migrates and seeds, so the others never race at it; every worker gets
  * the same token secret; a worker that dies is replaced, and SIGTERM is passed on for a graceful stop.
  */
-async function supervise(workers: number): Promise<void> {
+async function supervise(workers: number, port: number): Promise<void> {
   const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
   process.env.JWT_SECRET ||= randomBytes(32).toString('hex');
   const setupCode = await new Promise<number | null>((resolve) => cluster.fork({ API_SETUP_ONLY: '1' }).once('exit', resolve));
@@ -62,7 +61,7 @@ async function supervise(workers: number): Promise<void> {
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     });
   }
-  log.info({ workers, pid: process.pid }, `API on http://localhost:${process.env.PORT ?? 3000}/api with ${workers} workers`);
+  log.info({ workers, pid: process.pid }, `API on http://localhost:${port}/api with ${workers} workers`);
 }
 
 function main(): Promise<void> {
@@ -71,7 +70,7 @@ function main(): Promise<void> {
   const env = validateEnvironment(process.env);
   const workers = env.API_WORKERS === 0 ? availableParallelism() : env.API_WORKERS;
   // SQLite has one writer and serialises transactions in-process: it runs as one node.
-  return workers > 1 && env.DB_TYPE !== 'sqlite' ? supervise(workers) : serve();
+  return workers > 1 && env.DB_TYPE !== 'sqlite' ? supervise(workers, env.PORT) : serve();
 }
 
 main().catch((e) => {

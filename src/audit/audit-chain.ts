@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { clock } from '../common/clock';
 import type { Actor, AuditDraft } from '../common/context/request-context';
-import { insertRows } from '../common/database/statements';
+import { insertRows, lockRow } from '../common/database/statements';
 import { newId } from '../common/ids';
 import { AuditEntry, AuditHead, AuditPending } from './audit-entry.entity';
 
@@ -46,10 +46,8 @@ export async function recordPending(em: EntityManager, drafts: AuditDraft[], act
  * row is locked (MariaDB) or the transaction is already exclusive (SQLite), so sealers on any number of
  * API nodes queue up: no forks, no gaps, no entry sealed twice.
  */
-export async function sealPending(em: EntityManager, limit: number, exclusive: boolean): Promise<number> {
-  const query = em.getRepository(AuditHead).createQueryBuilder('h').where('h.id = 1');
-  if (!exclusive) query.setLock('pessimistic_write');
-  const head = await query.getOneOrFail();
+export async function sealPending(em: EntityManager, limit: number): Promise<number> {
+  const head = (await lockRow(em, AuditHead, { id: 1 }))!;
   const pending = await em.getRepository(AuditPending).find({ order: { id: 'ASC' }, take: limit });
   if (pending.length === 0) return 0;
   let { seq, hash } = head;
@@ -58,7 +56,7 @@ export async function sealPending(em: EntityManager, limit: number, exclusive: b
     entry.hash = hash = entryHash(entry);
     return entry;
   });
-  await em.getRepository(AuditEntry).insert(entries);
+  await insertRows(em, AuditEntry, entries);
   await em.getRepository(AuditPending).delete({ id: In(pending.map((p) => p.id)) });
   await em.getRepository(AuditHead).update({ id: 1 }, { seq, hash });
   return entries.length;

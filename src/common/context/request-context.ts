@@ -40,4 +40,3 @@ export interface ContextStore {
 }
 
 export const requestContext = new AsyncLocalStorage<ContextStore>();
-export const currentActor = (): Actor | undefined => requestContext.getStore()?.actor;

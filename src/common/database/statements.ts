@@ -58,6 +58,18 @@ export function hydrate<E extends ObjectLiteral>(em: EntityManager, target: Enti
   return entity as E;
 }
 
+/** Reads a row for update: a row lock on MariaDB/MySQL; SQLite transactions are already exclusive. */
+export async function lockRow<E extends ObjectLiteral>(em: EntityManager, target: EntityTarget<E>, where: Partial<E>): Promise<E | null> {
+  const { driver } = em.connection;
+  const meta = em.connection.getMetadata(target);
+  const keys = Object.keys(where).map((property) => meta.findColumnWithPropertyName(property)!);
+  const conditions = keys.map((c) => `t.${driver.escape(c.databaseName)} = ?`).join(' AND ');
+  const forUpdate = em.connection.options.type === 'better-sqlite3' ? '' : ' FOR UPDATE';
+  const sql = `SELECT ${selectColumns(em, target, 't')} FROM ${driver.escape(meta.tableName)} t WHERE ${conditions}${forUpdate}`;
+  const [row] = (await em.query(sql, keys.map((c) => driver.preparePersistentValue(c.getEntityValue(where), c)))) as Record<string, unknown>[];
+  return row ? hydrate(em, target, row, 't') : null;
+}
+
 /** Runs an INSERT, UPDATE or DELETE and returns the number of rows it changed. */
 export async function execute(em: EntityManager, sql: string, params: unknown[]): Promise<number> {
   const runner = em.queryRunner ?? em.connection.createQueryRunner();

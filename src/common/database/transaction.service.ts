@@ -5,7 +5,7 @@ import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm'
 import { recordPending } from '../../audit/audit-chain';
 import { AuditDraft, ContextStore, requestContext } from '../context/request-context';
 import { isRetryable, isUniqueViolation } from './db-errors';
-import { hydrate, selectColumns } from './statements';
+import { lockRow } from './statements';
 import { IdempotencyRecord } from '../idempotency/idempotency-record.entity';
 import { clock } from '../clock';
 import { newId } from '../ids';
@@ -28,11 +28,7 @@ export class TransactionService {
   private readonly auditListeners: (() => void)[] = [];
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    this.sqliteQueue = this.isSqlite ? new Mutex() : null;
-  }
-
-  get isSqlite(): boolean {
-    return this.dataSource.options.type === 'better-sqlite3';
+    this.sqliteQueue = dataSource.options.type === 'better-sqlite3' ? new Mutex() : null;
   }
 
   async run<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
@@ -56,7 +52,7 @@ export class TransactionService {
   /** Records an audit entry in the current transaction (written as pending at its end, chained by the AuditSealer). */
   audit(draft: AuditDraft): void {
     const store = requestContext.getStore();
-    if (!store?.em || !store.audit) throw new Error('audit outside a transaction');
+    if (!store?.audit) throw new Error('audit outside a transaction');
     store.audit.push(draft);
   }
 
@@ -66,14 +62,8 @@ export class TransactionService {
   }
 
   /** Reads a row for update: a row lock on MariaDB/MySQL; SQLite transactions are already exclusive. */
-  async lock<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, where: Partial<E>): Promise<E | null> {
-    const { driver } = em.connection;
-    const meta = em.connection.getMetadata(entity);
-    const keys = Object.keys(where).map((property) => meta.findColumnWithPropertyName(property)!);
-    const conditions = keys.map((c) => `t.${driver.escape(c.databaseName)} = ?`).join(' AND ');
-    const sql = `SELECT ${selectColumns(em, entity, 't')} FROM ${driver.escape(meta.tableName)} t WHERE ${conditions}${this.isSqlite ? '' : ' FOR UPDATE'}`;
-    const [row] = (await em.query(sql, keys.map((c) => driver.preparePersistentValue(c.getEntityValue(where), c)))) as Record<string, unknown>[];
-    return row ? hydrate(em, entity, row, 't') : null;
+  lock<E extends ObjectLiteral>(em: EntityManager, entity: EntityTarget<E>, where: Partial<E>): Promise<E | null> {
+    return lockRow(em, entity, where);
   }
 
   private once<T>(outer: ContextStore | undefined, work: (em: EntityManager) => Promise<T>): Promise<{ result: T; audited: boolean }> {
