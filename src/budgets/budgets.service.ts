@@ -20,9 +20,9 @@ export class BudgetsService {
   setTotal(actor: Actor, regionCode: string, year: number, totalFen: number): Promise<Budget> {
     assertBureauOf(actor, regionCode, `the budget of ${regionCode}`);
     return this.tx.run(async (em) => {
-      const before = await em.getRepository(Budget).findOneBy({ regionCode, year });
-      const budget = await this.ledger.setBudgetTotal(em, regionCode, year, totalFen);
-      this.tx.audit({ action: 'budget.set', entityType: 'budget', entityId: `${regionCode}-${year}`, regionCode, summary: { year, fromFen: before?.totalFen ?? 0, toFen: totalFen } });
+      // The total it replaced is read under the row lock, so concurrent changes each audit the true step.
+      const { budget, previousTotalFen } = await this.ledger.setBudgetTotal(em, regionCode, year, totalFen);
+      this.tx.audit({ action: 'budget.set', entityType: 'budget', entityId: `${regionCode}-${year}`, regionCode, summary: { year, fromFen: previousTotalFen, toFen: totalFen } });
       return budget;
     });
   }

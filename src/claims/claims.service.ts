@@ -92,17 +92,16 @@ export class ClaimsService {
       const shares = allocateApproval(approved, redemptions.map((r) => r.capturedSubsidyFen!));
       await em.getRepository(Redemption).createQueryBuilder().update()
         .set({ approvedFen: () => 'captured_subsidy_fen', updatedAt: clock.iso() }).where('claim_id = :id', { id }).execute();
-      const reductionByVoucher = new Map<string, number>();
+      // A redemption carries its voucher's issuing region and budget year: no need to read the vouchers.
+      const reductions = new Map<string, { voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>; fen: number }>();
       for (const [i, r] of redemptions.entries()) {
         const reduction = r.capturedSubsidyFen! - shares[i];
         if (reduction === 0) continue;
         await em.getRepository(Redemption).update({ id: r.id }, { approvedFen: shares[i] });
-        reductionByVoucher.set(r.voucherId, (reductionByVoucher.get(r.voucherId) ?? 0) + reduction);
+        const voucher = { id: r.voucherId, issuingRegionCode: r.issuingRegionCode, budgetYear: r.budgetYear };
+        reductions.set(r.voucherId, { voucher, fen: (reductions.get(r.voucherId)?.fen ?? 0) + reduction });
       }
-      for (const [voucherId, reduction] of reductionByVoucher) {
-        const voucher = await em.getRepository(Voucher).findOneByOrFail({ id: voucherId });
-        await this.ledger.reduceSpent(em, voucher, reduction, id);
-      }
+      for (const { voucher, fen } of reductions.values()) await this.ledger.reduceSpent(em, voucher, fen, id);
       await this.ledger.recordPayable(em, claim.issuingRegionCode, claim.claimantId, approved, id);
       this.tx.audit({
         action: 'claim.approved', entityType: 'claim', entityId: id, regionCode: claim.issuingRegionCode, organizationId: claim.claimantId,

@@ -30,8 +30,8 @@ interface Ref {
 export class LedgerService {
   constructor(private readonly tx: TransactionService) {}
 
-  /** Sets a budget's total; the difference moves between the appropriation and the available budget. */
-  async setBudgetTotal(em: EntityManager, regionCode: string, year: number, totalFen: number): Promise<Budget> {
+  /** Sets a budget's total; the difference moves between the appropriation and the available budget. Returns the total it replaced too. */
+  async setBudgetTotal(em: EntityManager, regionCode: string, year: number, totalFen: number): Promise<{ budget: Budget; previousTotalFen: number }> {
     await em.getRepository(Budget).createQueryBuilder().insert()
       .values({ regionCode, year, totalFen: 0, availableFen: 0, committedFen: 0, updatedAt: clock.iso() }).orIgnore().execute();
     const budget = (await this.tx.lock(em, Budget, { regionCode, year }))!;
@@ -39,14 +39,14 @@ export class LedgerService {
       throw ruleBroken('BUDGET_BELOW_COMMITTED', `the ${year} budget of ${regionCode} cannot go below the ${budget.committedFen} fen already committed`);
     }
     const delta = totalFen - budget.totalFen;
-    if (delta === 0) return budget;
+    if (delta === 0) return { budget, previousTotalFen: budget.totalFen };
     await this.guarded(em, Budget, { regionCode, year }, 'available_fen + :delta >= 0 AND total_fen = :before',
       { totalFen: () => ':total', availableFen: () => 'available_fen + :delta', updatedAt: clock.iso() },
       { delta, before: budget.totalFen, total: totalFen }, 'INVALID_STATE');
     const [funds, available] = [account.funds(regionCode, year), account.budget(regionCode, year)];
     await this.record(em, [delta > 0 ? { debit: funds, credit: available, amountFen: delta } : { debit: available, credit: funds, amountFen: -delta }],
       { kind: 'budget.appropriation', refType: 'budget', refId: `${regionCode}-${year}` });
-    return { ...budget, totalFen, availableFen: budget.availableFen + delta };
+    return { budget: { ...budget, totalFen, availableFen: budget.availableFen + delta }, previousTotalFen: budget.totalFen };
   }
 
   /** Issuing a voucher commits its face value from the budget; BUDGET_EXHAUSTED when it does not fit. */
@@ -84,11 +84,11 @@ export class LedgerService {
   }
 
   /** Cancels or expires (part of) a hold: held → available, or → budget when the voucher is closed. */
-  async releaseHold(em: EntityManager, voucherId: string, amountFen: number, redemptionId: string, kind = 'redemption.release'): Promise<void> {
-    // Locked: a revocation or expiry committing meanwhile must not leave this money on a closed voucher.
-    const voucher = (await this.tx.lock(em, Voucher, { id: voucherId }))!;
-    const closed = voucher.status === 'expired' || voucher.status === 'revoked';
+  async releaseHold(em: EntityManager, voucherId: string, amountFen: number, redemptionId: string, kind: string): Promise<void> {
     if (amountFen > 0) {
+      // Locked: a revocation or expiry committing meanwhile must not leave this money on a closed voucher.
+      const voucher = (await this.tx.lock(em, Voucher, { id: voucherId }))!;
+      const closed = voucher.status === 'expired' || voucher.status === 'revoked';
       await this.guarded(em, Voucher, { id: voucherId }, 'held_fen >= :x',
         { heldFen: () => 'held_fen - :x', [closed ? 'releasedFen' : 'availableFen']: () => (closed ? 'released_fen + :x' : 'available_fen + :x'), updatedAt: clock.iso() },
         { x: amountFen }, 'INVALID_STATE');
@@ -96,9 +96,9 @@ export class LedgerService {
         await this.returnToBudget(em, voucher, amountFen);
         await this.creditAnnualGrant(em, voucher, amountFen);
       }
+      const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucherId);
+      await this.record(em, [{ debit: account.voucherHeld(voucherId), credit, amountFen }], { kind, refType: 'redemption', refId: redemptionId });
     }
-    const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucherId);
-    await this.record(em, [{ debit: account.voucherHeld(voucherId), credit, amountFen }], { kind, refType: 'redemption', refId: redemptionId });
     await this.refreshExhausted(em, voucherId);
   }
 

@@ -11,6 +11,5 @@ import { RedemptionsService } from './redemptions.service';
   imports: [OrganizationsModule, PoliciesModule, OversightModule],
   controllers: [RedemptionsController, FacilityQuotesController, ComparisonController],
   providers: [RedemptionsService, QuotesService],
-  exports: [RedemptionsService, QuotesService],
 })
 export class RedemptionsModule {}

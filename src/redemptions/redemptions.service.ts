@@ -19,6 +19,13 @@ import { captureSubsidy, provinceOf } from './redemption.rules';
 
 const SWEEP_BATCH = 200;
 
+/** A capture or cancellation found the hold past its expiry (see `closing`). */
+class HoldExpired extends Error {
+  constructor(readonly expiresAt: string) {
+    super(`the hold expired at ${expiresAt}`);
+  }
+}
+
 type Closing = Partial<Redemption> & { status: Exclude<RedemptionStatus, 'held'> };
 
 /**
@@ -95,10 +102,9 @@ export class RedemptionsService {
   }
 
   /** The facility's provider records actual usage: the subsidy is recomputed, never above the hold, and the rest released. */
-  async capture(actor: Actor, id: string, actualQuantity: number): Promise<RedemptionView> {
-    await this.refuseIfExpired(actor, id, ['providerId']);
-    return this.tx.run(async (em) => {
-      const r = await this.loadFor(em, actor, id, ['providerId']);
+  capture(actor: Actor, id: string, actualQuantity: number): Promise<RedemptionView> {
+    return this.closing(id, async (em) => {
+      const r = await this.loadUnexpired(em, actor, id, ['providerId']);
       assertFeeInRange(r.unitPriceFen, actualQuantity, 'actualQuantity');
       const c = captureSubsidy({ unitPriceFen: r.unitPriceFen, actualQuantity, ratioBp: r.ratioBp, heldSubsidyFen: r.subsidyFen, perRedemptionCapFen: r.perRedemptionCapFen });
       const now = clock.iso();
@@ -122,10 +128,9 @@ export class RedemptionsService {
   }
 
   /** The enterprise or the provider calls off a hold: all of it goes back to the voucher. */
-  async cancel(actor: Actor, id: string): Promise<RedemptionView> {
-    await this.refuseIfExpired(actor, id, ['enterpriseId', 'providerId']);
-    return this.tx.run(async (em) => {
-      const r = await this.loadFor(em, actor, id, ['enterpriseId', 'providerId']);
+  cancel(actor: Actor, id: string): Promise<RedemptionView> {
+    return this.closing(id, async (em) => {
+      const r = await this.loadUnexpired(em, actor, id, ['enterpriseId', 'providerId']);
       const now = clock.iso();
       const changes: Closing = { status: 'cancelled', closedAt: now, updatedAt: now };
       await this.closeHeld(em, r, changes);
@@ -167,14 +172,18 @@ export class RedemptionsService {
   }
 
   /**
-   * A hold past its expiry cannot be captured or cancelled: it is expired now, in a transaction of its own
-   * (which must commit although the request is refused), then 409.
+   * Runs a capture or cancellation. A hold past its expiry cannot be captured or cancelled: the work's
+   * transaction rolls back, the hold is expired in a transaction of its own (which must commit although
+   * the request is refused), then 409.
    */
-  private async refuseIfExpired(actor: Actor, id: string, parties: ('enterpriseId' | 'providerId')[]): Promise<void> {
-    const r = await this.loadFor(this.dataSource.manager, actor, id, parties);
-    if (r.status !== 'held' || r.expiresAt > clock.iso()) return;
-    await requestContext.run({ ...requestContext.getStore(), idempotency: undefined }, () => this.expire(id));
-    throw invalidState(`the hold expired at ${r.expiresAt}; its subsidy went back to the voucher`);
+  private async closing(id: string, work: (em: EntityManager) => Promise<RedemptionView>): Promise<RedemptionView> {
+    try {
+      return await this.tx.run(work);
+    } catch (e) {
+      if (!(e instanceof HoldExpired)) throw e;
+      await requestContext.run({ ...requestContext.getStore(), idempotency: undefined }, () => this.expire(id));
+      throw invalidState(`the hold expired at ${e.expiresAt}; its subsidy went back to the voucher`);
+    }
   }
 
   private expire(id: string): Promise<boolean> {
@@ -189,10 +198,11 @@ export class RedemptionsService {
     });
   }
 
-  /** A redemption the actor is a party to (as one of `parties`); another organization's is 404. */
-  private async loadFor(em: EntityManager, actor: Actor, id: string, parties: ('enterpriseId' | 'providerId')[]): Promise<Redemption> {
+  /** A redemption the actor is a party to (as one of `parties`), another organization's being 404; HoldExpired if held past expiry. */
+  private async loadUnexpired(em: EntityManager, actor: Actor, id: string, parties: ('enterpriseId' | 'providerId')[]): Promise<Redemption> {
     const r = await em.getRepository(Redemption).findOneBy({ id });
     if (!r || !actor.organizationId || !parties.some((p) => r[p] === actor.organizationId)) throw notFound('redemption');
+    if (r.status === 'held' && r.expiresAt <= clock.iso()) throw new HoldExpired(r.expiresAt);
     return r;
   }
 

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Claim } from '../claims/claim.entity';
-import { assertBureauOf, bureauCovers, provinceOfRegion, scopeList } from '../common/auth/scope';
+import { assertBureauOf, canRead, provinceOfRegion, scopeList } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
+import { insertRows } from '../common/database/statements';
 import { TransactionService } from '../common/database/transaction.service';
 import { invalidState, notFound, ruleBroken } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
@@ -17,9 +18,6 @@ import { addDays, settlementPeriod } from '../policies/policy.rules';
 import { bureauName, regionName } from '../regions/regions.data';
 import { SettlementQuery, SettlementSummary, SettlementView } from './settlement.dto';
 import { Settlement, SettlementLine } from './settlement.entity';
-
-/** Rows per INSERT: well under the bound-parameter limits of SQLite and MariaDB. */
-const INSERT_CHUNK = 500;
 
 interface PayeeTotal {
   payeeId: string;
@@ -75,7 +73,7 @@ export class SettlementService {
         status: 'open', totalFen, paymentRef: null, createdBy: actor.userId, createdAt: clock.iso(), paidAt: null,
       };
       await em.getRepository(Settlement).insert(settlement);
-      for (let i = 0; i < lines.length; i += INSERT_CHUNK) await em.getRepository(SettlementLine).insert(lines.slice(i, i + INSERT_CHUNK));
+      await insertRows(em, SettlementLine, lines);
       this.tx.audit({
         action: 'settlement.created', entityType: 'settlement', entityId: settlement.id, regionCode,
         summary: { periodLabel: settlement.periodLabel, periodEnd: settlement.periodEnd, totalFen: settlement.totalFen, payees: lines.length, claims: marked.affected },
@@ -96,13 +94,13 @@ export class SettlementService {
         .where("id = :id AND status = 'open'", { id }).execute();
       if (!paid.affected) throw invalidState('the settlement was paid concurrently');
       await em.getRepository(SettlementLine).update({ settlementId: id }, { paidAt });
-      const lines = await em.getRepository(SettlementLine).find({ select: { payeeId: true, amountFen: true }, where: { settlementId: id } });
-      await this.ledger.payOut(em, settlement.regionCode, lines, id);
+      const view = await this.view(em, { ...settlement, status: 'paid', paymentRef, paidAt });
+      await this.ledger.payOut(em, settlement.regionCode, view.lines, id);
       this.tx.audit({
         action: 'settlement.paid', entityType: 'settlement', entityId: id, regionCode: settlement.regionCode,
-        summary: { paymentRef, totalFen: settlement.totalFen, payees: lines.length },
+        summary: { paymentRef, totalFen: settlement.totalFen, payees: view.lines.length },
       });
-      return this.view(em, { ...settlement, status: 'paid', paymentRef, paidAt });
+      return view;
     });
   }
 
@@ -142,9 +140,7 @@ export class SettlementService {
   /** Out-of-scope batches do not exist for the caller. */
   private async readable(actor: Actor, id: string): Promise<Settlement> {
     const settlement = await this.dataSource.getRepository(Settlement).findOneBy({ id });
-    if (!settlement || (actor.role !== 'platform' && !bureauCovers(actor.role === 'bureau' ? actor.regionCode : null, settlement.regionCode))) {
-      throw notFound('settlement');
-    }
+    if (!settlement || !canRead(actor, { regionCodes: [settlement.regionCode] })) throw notFound('settlement');
     return settlement;
   }
 
