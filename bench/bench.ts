@@ -32,11 +32,12 @@ async function cpuMs<T>(service: ServiceProcess, work: () => Promise<T>): Promis
   return [result, service.cpuMs() - before];
 }
 
-const seconds = async (work: () => Promise<unknown>) => {
+/** Wall-clock seconds `work` took. */
+async function seconds<T>(work: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
-  await work();
-  return (performance.now() - t) / 1000;
-};
+  const result = await work();
+  return [result, (performance.now() - t) / 1000];
+}
 
 /** `npm run bench -- [--workers N] [--duration 12] [--connections 32] [--pool N] [--profile] [--quick]` */
 async function main(): Promise<number> {
@@ -64,11 +65,10 @@ async function main(): Promise<number> {
   };
   try {
     const http = new HttpClient(running.baseUrl);
-    let t = performance.now();
-    const world = await prepareBenchWorld(http, { enterprises: 32, vouchersEach: 4 });
-    log(`world ready in ${((performance.now() - t) / 1000).toFixed(1)} s: ${world.holds.length} vouchers for holds, ${world.searchPaths.length} search queries over 200 facilities`);
+    const [world, worldSec] = await seconds(() => prepareBenchWorld(http, { enterprises: 32, vouchersEach: 4 }));
+    log(`world ready in ${worldSec.toFixed(1)} s: ${world.holds.length} vouchers for holds, ${world.searchPaths.length} search queries over 200 facilities`);
 
-    const ceiling = await measureCeiling(running.dbName, world.holdVoucherIds, connections, Math.min(durationSec, 10));
+    const ceiling = await measureCeiling(running.dbName, world.holds.map((h) => h.voucherId), connections, Math.min(durationSec, 10));
     log(`ceiling (raw mysql2, ${connections} connections, guarded update + transfer insert per transaction): ${ceiling.perSec.toFixed(0)}/s`);
 
     await runLoad({ url: running.baseUrl, connections, durationSec: 3, holds: world.holds });
@@ -83,31 +83,23 @@ async function main(): Promise<number> {
     // A quick run is for trying a change: it stops here and records nothing.
     if (values.quick) return 0;
 
-    t = performance.now();
-    const prepared = await inChild<{ payees: number; totalFen: number }>({ task: 'claims', database: running.dbName, world, count: 100_000 });
-    log(`prepared 100,000 approved claims (${prepared.payees} payees) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    let settlement: { status: number; body: { id: string; totalFen: number; lines: unknown[] } } | undefined;
-    const settlement100kSec = await seconds(async () => {
-      settlement = await http.request('POST', '/api/settlements', { token: world.staff['bureau-zj'], body: { regionCode: '330000' } });
-    });
-    if (settlement?.status !== 201 || settlement.body.totalFen !== prepared.totalFen || settlement.body.lines.length !== prepared.payees) {
-      throw new Error(`settlement of the prepared claims went wrong: ${settlement?.status} ${JSON.stringify(settlement?.body).slice(0, 300)}`);
+    const [prepared, preparedSec] = await seconds(() => inChild<{ payees: number; totalFen: number }>({ task: 'claims', database: running.dbName, world, count: 100_000 }));
+    log(`prepared 100,000 approved claims (${prepared.payees} payees) in ${preparedSec.toFixed(1)} s`);
+    const [settlement, settlement100kSec] = await seconds(() => http.request('POST', '/api/settlements', { token: world.staff['bureau-zj'], body: { regionCode: '330000' } }));
+    if (settlement.status !== 201 || settlement.body.totalFen !== prepared.totalFen || settlement.body.lines.length !== prepared.payees) {
+      throw new Error(`settlement of the prepared claims went wrong: ${settlement.status} ${JSON.stringify(settlement.body).slice(0, 300)}`);
     }
-    const settlementPaySec = await seconds(async () => {
-      const paid = await http.request('POST', `/api/settlements/${settlement!.body.id}/pay`, { token: world.staff['bureau-zj'], body: { paymentRef: 'BENCH-PAY' } });
+    const [, settlementPaySec] = await seconds(async () => {
+      const paid = await http.request('POST', `/api/settlements/${settlement.body.id}/pay`, { token: world.staff['bureau-zj'], body: { paymentRef: 'BENCH-PAY' } });
       if (paid.status !== 200) throw new Error(`paying the settlement: ${paid.status} ${paid.text.slice(0, 300)}`);
     });
     log(`settlement of 100,000 claims: ${settlement100kSec.toFixed(2)} s (paying its ${prepared.payees} lines: ${settlementPaySec.toFixed(2)} s)`);
 
-    t = performance.now();
-    const lineSettlements = await inChild<string[]>({ task: 'lines', database: running.dbName, world, count: 200_000 });
-    log(`prepared 200,000 paid settlement lines in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    let clearing: { status: number; body: { net: { netFen: number }[]; transfers: unknown[] } } | undefined;
-    const clearing200kSec = await seconds(async () => {
-      clearing = await http.request('GET', `/api/clearing?from=${world.year}-01-01&to=${world.year}-12-31`, { token: world.staff.platform });
-    });
-    const net = clearing?.body.net.reduce((s, n) => s + n.netFen, 0);
-    if (clearing?.status !== 200 || net !== 0 || clearing.body.transfers.length > 3) throw new Error(`clearing went wrong: ${JSON.stringify(clearing?.body).slice(0, 300)}`);
+    const [lineSettlements, linesSec] = await seconds(() => inChild<string[]>({ task: 'lines', database: running.dbName, world, count: 200_000 }));
+    log(`prepared 200,000 paid settlement lines in ${linesSec.toFixed(1)} s`);
+    const [clearing, clearing200kSec] = await seconds(() => http.request('GET', `/api/clearing?from=${world.year}-01-01&to=${world.year}-12-31`, { token: world.staff.platform }));
+    const net = clearing.status === 200 ? (clearing.body as { net: { netFen: number }[] }).net.reduce((s, n) => s + n.netFen, 0) : undefined;
+    if (clearing.status !== 200 || net !== 0 || clearing.body.transfers.length > 3) throw new Error(`clearing went wrong: ${JSON.stringify(clearing?.body).slice(0, 300)}`);
     log(`clearing of 200,000 paid lines: ${clearing200kSec.toFixed(2)} s (${clearing.body.transfers.length} transfers)`);
     // The lines were written for the clearing alone, with no claims or payments behind them: take them out again.
     await inChild({ task: 'remove', database: running.dbName, settlementIds: lineSettlements });
@@ -116,7 +108,6 @@ async function main(): Promise<number> {
     if (!check.body.balanced) throw new Error(`ledger check after the benchmark: ${check.body.violations.slice(0, 5).join('; ')}`);
     log(`ledger check: balanced over ${check.body.transfers ?? '?'} transfers`);
 
-    rss.stop();
     const loadAfter = loadavg();
     const results = {
       database: 'mariadb',

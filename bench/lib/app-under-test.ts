@@ -11,9 +11,9 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { SeedService } from '../../src/seed/seed.service';
+import { DEMO_PASSWORD } from './sim-world';
 
 export type DbKind = 'mariadb' | 'sqlite';
-export const DEMO_PASSWORD = 'demo-pass-2026';
 
 export interface RunningApp {
   app: INestApplication;

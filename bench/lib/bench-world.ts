@@ -1,14 +1,13 @@
 import type { Connection } from 'mysql2/promise';
 import { newId } from '../../src/common/ids';
 import { account } from '../../src/ledger/accounts';
-import { makeCreditCode } from '../../src/organizations/credit-code';
-import { HttpClient, Reply } from './http';
+import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
+import { HttpClient } from './http';
 import { Rng } from './prng';
-import { bureauFor, PASSWORD, Staff, STAFF } from './sim-world';
+import { bureauFor, expectStatus, login, loginStaff, PASSWORD, Staff } from './sim-world';
 
 const PROVINCES = ['310000', '320000', '330000', '340000'];
 const CATEGORIES = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing'];
-const CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 /** One unit at every bench facility: ¥100, so a 50% hold is 5,000 fen. */
 const UNIT_PRICE_FEN = 10_000;
 const SUBSIDY_FEN = 5_000;
@@ -18,17 +17,11 @@ export interface BenchWorld {
   staff: Record<Staff, string>;
   /** Valid hold targets: an enterprise's token with one of its vouchers and a covered facility. */
   holds: { token: string; voucherId: string; facilityId: string }[];
-  holdVoucherIds: string[];
   searchPaths: string[];
   /** Zhejiang vouchers that prepared redemptions draw on. */
   settlementVouchers: { id: string; enterpriseId: string }[];
   settlementPolicyId: string;
 }
-
-const must = (what: string, r: Reply, status: number): Reply => {
-  if (r.status !== status) throw new Error(`bench set-up: ${what} answered ${r.status} ${r.text.slice(0, 300)}`);
-  return r;
-};
 
 /**
  * Through the API: generous policies and budgets for Shanghai (holds) and Zhejiang (settlement), 32 Shanghai
@@ -37,8 +30,7 @@ const must = (what: string, r: Reply, status: number): Reply => {
 export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: number; vouchersEach: number }): Promise<BenchWorld> {
   const rng = new Rng(20260101);
   const year = new Date().getUTCFullYear();
-  const login = async (username: string, password: string) => must(`login ${username}`, await http.request('POST', '/api/auth/login', { body: { username, password } }), 200).body.accessToken as string;
-  const staff = Object.fromEntries(await Promise.all(STAFF.map(async (s) => [s, await login(s, process.env.DEMO_PASSWORD ?? 'demo-pass-2026')]))) as Record<Staff, string>;
+  const staff = await loginStaff(http);
 
   const policy = (regionCode: string) => ({
     regionCode, effectiveFrom: '2020-01-01', categories: CATEGORIES.map((category) => ({ category, ratioBp: 5000 })), acceptedProvinceCodes: PROVINCES,
@@ -48,27 +40,27 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
   let settlementPolicyId = '';
   for (const region of PROVINCES) {
     const token = staff[bureauFor(region) as Staff];
-    const p = must(`policy ${region}`, await http.request('POST', '/api/policies', { token, body: policy(region) }), 201);
+    const p = expectStatus(`policy ${region}`, await http.request('POST', '/api/policies', { token, body: policy(region) }), 201);
     if (region === '330000') settlementPolicyId = p.body.id;
-    must(`budget ${region}`, await http.request('PUT', `/api/budgets/${region}/${year}`, { token, body: { totalFen: 1_000_000_000_000 } }), 200);
+    expectStatus(`budget ${region}`, await http.request('PUT', `/api/budgets/${region}/${year}`, { token, body: { totalFen: 1_000_000_000_000 } }), 200);
   }
 
   const register = async (role: 'enterprise' | 'provider', region: string, n: number) => {
     const username = `bench-${role}-${region}-${n}`;
-    const creditCode = makeCreditCode(region, rng.chars(CHARSET, 9), role === 'provider' ? '12' : '91');
-    const r = must(`register ${username}`, await http.request('POST', '/api/auth/register', {
+    const creditCode = makeCreditCode(region, rng.chars(CREDIT_CODE_CHARSET, 9), role === 'provider' ? '12' : '91');
+    const r = expectStatus(`register ${username}`, await http.request('POST', '/api/auth/register', {
       body: { username, password: PASSWORD, role, organization: { name: `基准${role === 'provider' ? '服务机构' : '企业'} ${region}-${n}`, creditCode } },
     }), 201);
-    return { id: r.body.organization.id as string, token: await login(username, PASSWORD), provinceCode: r.body.organization.provinceCode as string };
+    return { id: r.body.organization.id as string, token: await login(http, username, PASSWORD), provinceCode: r.body.organization.provinceCode as string };
   };
 
   const providers = await Promise.all(PROVINCES.flatMap((region) => [0, 1].map((n) => register('provider', region, n))));
-  for (const p of providers) must('admit', await http.request('POST', `/api/providers/${p.id}/admit`, { token: staff[bureauFor(p.provinceCode) as Staff], body: { noticeDays: 0 } }), 200);
+  for (const p of providers) expectStatus('admit', await http.request('POST', `/api/providers/${p.id}/admit`, { token: staff[bureauFor(p.provinceCode) as Staff], body: { noticeDays: 0 } }), 200);
   const facilities: { id: string; category: string; provinceCode: string }[] = [];
   for (const p of providers) {
     for (let i = 0; i < 25; i++) {
       const category = CATEGORIES[i % CATEGORIES.length];
-      const r = must('facility', await http.request('POST', '/api/facilities', {
+      const r = expectStatus('facility', await http.request('POST', '/api/facilities', {
         token: p.token, body: { name: `基准仪器 ${p.provinceCode}-${i}`, category, unit: 'hour', unitPriceFen: UNIT_PRICE_FEN, description: '共享大型科研仪器机时' },
       }), 201);
       facilities.push({ id: r.body.id, category, provinceCode: p.provinceCode });
@@ -80,7 +72,7 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
   const testing = facilities.filter((f) => f.category === 'testing');
   for (const e of enterprises) {
     for (let k = 0; k < opts.vouchersEach; k++) {
-      const a = must('application', await http.request('POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000_000, purpose: '基准测试' } }), 201);
+      const a = expectStatus('application', await http.request('POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000_000, purpose: '基准测试' } }), 201);
       if (a.body.status !== 'approved') throw new Error(`bench set-up: voucher not approved: ${a.text}`);
       holds.push({ token: e.token, voucherId: a.body.voucher.id, facilityId: testing[holds.length % testing.length].id });
     }
@@ -88,11 +80,11 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
   const zhejiang = await Promise.all(Array.from({ length: 10 }, (_, n) => register('enterprise', '330100', n)));
   const settlementVouchers: BenchWorld['settlementVouchers'] = [];
   for (const e of zhejiang) {
-    const a = must('application', await http.request('POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000_000, purpose: '基准结算' } }), 201);
+    const a = expectStatus('application', await http.request('POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000_000, purpose: '基准结算' } }), 201);
     settlementVouchers.push({ id: a.body.voucher.id, enterpriseId: e.id });
   }
   const searchPaths = PROVINCES.flatMap((p) => CATEGORIES.map((c) => `/api/facilities?provinceCode=${p}&category=${c}`));
-  return { year, staff, holds, holdVoucherIds: holds.map((h) => h.voucherId), searchPaths, settlementVouchers, settlementPolicyId };
+  return { year, staff, holds, searchPaths, settlementVouchers, settlementPolicyId };
 }
 
 async function insertChunks(conn: Connection, table: string, columns: string[], rows: unknown[][], chunk = 2_000): Promise<void> {
@@ -110,7 +102,7 @@ export async function prepareApprovedClaims(conn: Connection, world: BenchWorld,
   const [[reviewer]] = (await conn.query("SELECT id FROM app_user WHERE username = 'bureau-zj'")) as unknown as [{ id: string }[]];
   const payees = Array.from({ length: 200 }, (_, i) => {
     const province = PROVINCES[i % 4];
-    return { id: newId(), facilityId: newId(), province, creditCode: makeCreditCode(province, rng.chars(CHARSET, 9), '12'), name: `结算服务机构 ${i}` };
+    return { id: newId(), facilityId: newId(), province, creditCode: makeCreditCode(province, rng.chars(CREDIT_CODE_CHARSET, 9), '12'), name: `结算服务机构 ${i}` };
   });
   await conn.beginTransaction();
   await insertChunks(conn, 'organization', ['id', 'name', 'credit_code', 'type', 'kind', 'region_code', 'province_code', 'status', 'related_credit_codes', 'created_at', 'updated_at'],

@@ -1,9 +1,11 @@
-import { makeCreditCode } from '../../src/organizations/credit-code';
+import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
 import { HttpClient, Reply } from './http';
 import { Rng } from './prng';
 
+/** The password of every organization user the tests, the simulation and the bench register. */
 export const PASSWORD = 'correct-horse-battery';
-const CREDIT_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+/** The seeded staff users' password: createDatabase puts it in the service's environment as DEMO_PASSWORD. */
+export const DEMO_PASSWORD = 'demo-pass-2026';
 export const BUREAU_OF_PROVINCE: Record<string, string> = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' };
 /** The bureau that acts for a region: the bureau of its province. */
 export const bureauFor = (region: string): string => BUREAU_OF_PROVINCE[region.slice(0, 2)];
@@ -93,9 +95,21 @@ const PROVIDER_REGIONS = ['310000', '310000', '320500', '320100', '330100', '330
 const CATEGORIES = ['testing', 'testing', 'r_and_d', 'r_and_d', 'design', 'consulting', 'instrument_sharing', 'tech_transfer'];
 const UNITS = ['hour', 'sample', 'item'];
 
-function expectStatus(what: string, r: Reply, status: number): Reply {
+/** The reply, if it has the expected status; else a set-up error naming the step. */
+export function expectStatus(what: string, r: Reply, status: number): Reply {
   if (r.status !== status) throw new Error(`world set-up: ${what} answered ${r.status} ${r.text.slice(0, 500)}`);
   return r;
+}
+
+/** A user's bearer token, through the API. */
+export async function login(http: HttpClient, username: string, password: string): Promise<string> {
+  return expectStatus(`login ${username}`, await http.request('POST', '/api/auth/login', { body: { username, password } }), 200).body.accessToken as string;
+}
+
+/** Bearer tokens of the seeded staff users, with the service's DEMO_PASSWORD. */
+export async function loginStaff(http: HttpClient): Promise<Record<Staff, string>> {
+  const password = process.env.DEMO_PASSWORD ?? DEMO_PASSWORD;
+  return Object.fromEntries(await Promise.all(STAFF.map(async (s) => [s, await login(http, s, password)]))) as Record<Staff, string>;
 }
 
 /** Builds the world through the HTTP API only; the same seed gives the same organizations, codes and facilities. */
@@ -103,9 +117,7 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
   const rng = Rng.derive(seed, -1);
   const scale = Math.max(1, Math.ceil(ops / 2000));
   const year = new Date().getUTCFullYear();
-  const login = async (username: string, password: string) =>
-    expectStatus(`login ${username}`, await http.request('POST', '/api/auth/login', { body: { username, password } }), 200).body.accessToken as string;
-  const staff = Object.fromEntries(await Promise.all(STAFF.map(async (s) => [s, await login(s, process.env.DEMO_PASSWORD ?? 'demo-pass-2026')]))) as Record<Staff, string>;
+  const staff = await loginStaff(http);
 
   const plans = policies(scale);
   for (const p of plans) {
@@ -114,7 +126,7 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
     expectStatus(`budget ${p.policy.regionCode}`, await http.request('PUT', `/api/budgets/${p.policy.regionCode}/${year}`, { token, body: { totalFen: p.budgetFen } }), 200);
   }
 
-  const code = (region: string, registrar: string) => makeCreditCode(region, rng.chars(CREDIT_CHARSET, 9), registrar);
+  const code = (region: string, registrar: string) => makeCreditCode(region, rng.chars(CREDIT_CODE_CHARSET, 9), registrar);
   const drafts = [
     ...PROVIDER_REGIONS.map((region, i) => ({ key: `P${i}`, role: 'provider' as const, region, creditCode: code(region, '12'), extra: {} as Record<string, unknown> })),
     ...ENTERPRISE_REGIONS.map((region, i) => ({
@@ -136,7 +148,7 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
         body: { username, password: PASSWORD, role: d.role, organization: { name: `模拟${d.role === 'provider' ? '服务机构' : '企业'} ${d.key}`, creditCode: d.creditCode, ...d.extra } },
       }), 201);
       const o = reg.body.organization;
-      return { key: d.key, role: d.role, id: o.id, token: await login(username, PASSWORD), creditCode: d.creditCode, regionCode: o.regionCode, provinceCode: o.provinceCode };
+      return { key: d.key, role: d.role, id: o.id, token: await login(http, username, PASSWORD), creditCode: d.creditCode, regionCode: o.regionCode, provinceCode: o.provinceCode };
     }),
   );
   const providers = orgs.filter((o) => o.role === 'provider');

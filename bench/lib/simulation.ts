@@ -15,9 +15,10 @@ export interface SimulationOptions {
   keep?: boolean;
   /** Progress lines; silent when absent. */
   log?: (line: string) => void;
-  /** Check the ledger and the database invariants every this many batches, between batches (default 25). */
-  checkEvery?: number;
 }
+
+/** Check the ledger and the database invariants every this many batches, between batches. */
+const CHECK_EVERY = 25;
 
 export interface Failure {
   opIndex: number;
@@ -236,7 +237,6 @@ class Simulation {
   async run(): Promise<SimulationReport> {
     const { seed, ops } = this.opts;
     const log = this.opts.log ?? (() => undefined);
-    const checkEvery = this.opts.checkEvery ?? 25;
     const started = performance.now();
     this.world = await buildWorld(this.http, seed, ops);
     const worldMs = performance.now() - started;
@@ -250,7 +250,7 @@ class Simulation {
       await Promise.all(batchOps.map((op) => this.execute(op)));
       for (const op of batchOps) for (const effect of op.effects) effect();
       done += size;
-      if ((batch + 1) % checkEvery === 0 && this.failures.length === 0) await this.checkpoint(done - 1);
+      if ((batch + 1) % CHECK_EVERY === 0 && this.failures.length === 0) await this.checkpoint(done - 1);
       if (done - lastLog >= 1000 || done === ops) {
         lastLog = done;
         const s = (performance.now() - started - worldMs) / 1000;

@@ -39,7 +39,6 @@ describe('claims', () => {
     return (await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(shLab.token)).send({ actualQuantity: hours }).expect(200)).body as { id: string };
   }
   const submit = (who: OrgSession, body: Record<string, unknown>) => t.http.post('/api/claims').set(auth(who.token)).send(body);
-  const as = async (user: string) => auth(await t.token(user));
 
   describe('submitting', () => {
     it('lets a Shanghai lab claim two captured TEM hours of an Hefei voucher, moving no money', async () => {
@@ -53,7 +52,7 @@ describe('claims', () => {
       expect((await t.ledgerCheck()).transfers).toBe(before.transfers);
       const read = await t.http.get(`/api/redemptions/${a.id}`).set(auth(shLab.token)).expect(200);
       expect(read.body.status).toBe('captured');
-      const audit = await t.http.get(`/api/audit?entityType=claim&entityId=${res.body.id}`).set(await as('platform')).expect(200);
+      const audit = await t.http.get(`/api/audit?entityType=claim&entityId=${res.body.id}`).set(await t.as('platform')).expect(200);
       expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['claim.submitted']);
     });
 
@@ -134,14 +133,14 @@ describe('claims', () => {
       const held = await t.http.post('/api/redemptions').set(auth(hefeiEnterprise.token))
         .send({ voucherId: hefeiEnterprise.voucherId, facilityId: facility.body.id, quantity: 2 }).expect(201);
       await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(lab.token)).send({ actualQuantity: 2 }).expect(200);
-      await t.http.post('/api/sanctions').set(await as('bureau-ah')).send({ creditCode: lab.creditCode, reason: '伪造检测报告' }).expect(201);
+      await t.http.post('/api/sanctions').set(await t.as('bureau-ah')).send({ creditCode: lab.creditCode, reason: '伪造检测报告' }).expect(201);
       const res = await submit(lab, { redemptionIds: [held.body.id], evidence: EVIDENCE }).expect(422);
       expect(res.body.code).toBe('SANCTIONED');
     });
 
     it('is for payees only: bureaus and the platform get 403, anonymous callers 401', async () => {
       const r = await redemption();
-      for (const user of ['bureau-ah', 'platform']) await t.http.post('/api/claims').set(await as(user)).send({ redemptionIds: [r.id], evidence: EVIDENCE }).expect(403);
+      for (const user of ['bureau-ah', 'platform']) await t.http.post('/api/claims').set(await t.as(user)).send({ redemptionIds: [r.id], evidence: EVIDENCE }).expect(403);
       await t.http.post('/api/claims').send({ redemptionIds: [r.id], evidence: EVIDENCE }).expect(401);
     });
 
@@ -164,33 +163,33 @@ describe('claims', () => {
     it('lets only the issuing region’s bureau decide: bureau-sh may not approve an Anhui claim (403)', async () => {
       const c = await newClaim();
       for (const user of ['bureau-sh', 'bureau-js']) {
-        expect((await t.http.post(`/api/claims/${c.id}/approve`).set(await as(user)).send({}).expect(403)).body.code).toBe('FORBIDDEN');
-        await t.http.post(`/api/claims/${c.id}/reject`).set(await as(user)).send({ reason: 'x' }).expect(403);
+        expect((await t.http.post(`/api/claims/${c.id}/approve`).set(await t.as(user)).send({}).expect(403)).body.code).toBe('FORBIDDEN');
+        await t.http.post(`/api/claims/${c.id}/reject`).set(await t.as(user)).send({ reason: 'x' }).expect(403);
       }
       for (const session of [shLab, hefeiEnterprise]) await t.http.post(`/api/claims/${c.id}/approve`).set(auth(session.token)).send({}).expect(403);
-      await t.http.post(`/api/claims/${c.id}/approve`).set(await as('platform')).send({}).expect(403);
-      await t.http.post(`/api/claims/${newId()}/approve`).set(await as('bureau-ah')).send({}).expect(404);
-      await t.http.post('/api/claims/not-an-id/approve').set(await as('bureau-ah')).send({}).expect(404);
+      await t.http.post(`/api/claims/${c.id}/approve`).set(await t.as('platform')).send({}).expect(403);
+      await t.http.post(`/api/claims/${newId()}/approve`).set(await t.as('bureau-ah')).send({}).expect(404);
+      await t.http.post('/api/claims/not-an-id/approve').set(await t.as('bureau-ah')).send({}).expect(404);
     });
 
     it('approves the claimed amount by default, as a payable of the issuing region', async () => {
       const c = await newClaim(3);
-      const res = await t.http.post(`/api/claims/${c.id}/approve`).set(await as('bureau-ah')).send({}).expect(200);
+      const res = await t.http.post(`/api/claims/${c.id}/approve`).set(await t.as('bureau-ah')).send({}).expect(200);
       expect(res.body).toMatchObject({ status: 'approved', claimedFen: 120_000, approvedFen: 120_000, decidedAt: expect.any(String) });
       const r = await t.http.get(`/api/redemptions/${c.redemptionIds[0]}`).set(auth(shLab.token)).expect(200);
       expect(r.body.status).toBe('captured');
-      const again = await t.http.post(`/api/claims/${c.id}/approve`).set(await as('bureau-ah')).send({}).expect(409);
+      const again = await t.http.post(`/api/claims/${c.id}/approve`).set(await t.as('bureau-ah')).send({}).expect(409);
       expect(again.body).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('approved') });
-      await t.http.post(`/api/claims/${c.id}/reject`).set(await as('bureau-ah')).send({ reason: 'late' }).expect(409);
+      await t.http.post(`/api/claims/${c.id}/reject`).set(await t.as('bureau-ah')).send({ reason: 'late' }).expect(409);
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
 
     it('approves less and gives the difference back to the Hefei budget', async () => {
       const c = await newClaim(2); // 80,000 claimed
-      const budget = async () => (await t.http.get(`/api/budgets/${HEFEI}/${new Date().getUTCFullYear()}`).set(await as('bureau-ah')).expect(200)).body;
+      const budget = async () => (await t.http.get(`/api/budgets/${HEFEI}/${new Date().getUTCFullYear()}`).set(await t.as('bureau-ah')).expect(200)).body;
       const voucher = async () => (await t.http.get(`/api/vouchers/${hefeiEnterprise.voucherId}`).set(auth(hefeiEnterprise.token)).expect(200)).body;
       const [b0, v0] = [await budget(), await voucher()];
-      const res = await t.http.post(`/api/claims/${c.id}/approve`).set(await as('bureau-ah')).send({ approvedFen: 65_000 }).expect(200);
+      const res = await t.http.post(`/api/claims/${c.id}/approve`).set(await t.as('bureau-ah')).send({ approvedFen: 65_000 }).expect(200);
       expect(res.body).toMatchObject({ claimedFen: 80_000, approvedFen: 65_000 });
       const [b1, v1] = [await budget(), await voucher()];
       expect(b1.availableFen - b0.availableFen).toBe(15_000);
@@ -204,7 +203,7 @@ describe('claims', () => {
       const c = (await submit(shLab, { redemptionIds: [two.id, one.id, three.id], evidence: EVIDENCE }).expect(201)).body;
       expect(c.claimedFen).toBe(240_000);
       // 100,000 approved: the 2-hour redemption keeps its 80,000, the 1-hour one gets the last 20,000, the 3-hour one nothing.
-      await t.http.post(`/api/claims/${c.id}/approve`).set(await as('bureau-ah')).send({ approvedFen: 100_000 }).expect(200);
+      await t.http.post(`/api/claims/${c.id}/approve`).set(await t.as('bureau-ah')).send({ approvedFen: 100_000 }).expect(200);
       const rows = await t.dataSource.getRepository(Redemption).findBy({ id: In([two.id, one.id, three.id]) });
       const approved = Object.fromEntries(rows.map((r) => [r.id, [r.capturedSubsidyFen, r.approvedFen]]));
       expect([approved[two.id], approved[one.id], approved[three.id]]).toEqual([[80_000, 80_000], [40_000, 20_000], [120_000, 0]]);
@@ -214,18 +213,18 @@ describe('claims', () => {
     it('refuses an approval above the claim or of zero: 400 VALIDATION_FAILED naming approvedFen', async () => {
       const c = await newClaim();
       for (const approvedFen of [40_001, 0, -1, 1.5, '100']) {
-        const res = await t.http.post(`/api/claims/${c.id}/approve`).set(await as('bureau-ah')).send({ approvedFen }).expect(400);
+        const res = await t.http.post(`/api/claims/${c.id}/approve`).set(await t.as('bureau-ah')).send({ approvedFen }).expect(400);
         expect(res.body.message).toContain('approvedFen');
       }
     });
 
     it('rejects with a reason; the redemptions can be claimed again and the claim cannot be approved', async () => {
       const c = await newClaim();
-      await t.http.post(`/api/claims/${c.id}/reject`).set(await as('bureau-ah')).send({}).expect(400);
-      await t.http.post(`/api/claims/${c.id}/reject`).set(await as('bureau-ah')).send({ reason: 'x'.repeat(501) }).expect(400);
-      const res = await t.http.post(`/api/claims/${c.id}/reject`).set(await as('bureau-ah')).send({ reason: '发票抬头与合同不一致' }).expect(200);
+      await t.http.post(`/api/claims/${c.id}/reject`).set(await t.as('bureau-ah')).send({}).expect(400);
+      await t.http.post(`/api/claims/${c.id}/reject`).set(await t.as('bureau-ah')).send({ reason: 'x'.repeat(501) }).expect(400);
+      const res = await t.http.post(`/api/claims/${c.id}/reject`).set(await t.as('bureau-ah')).send({ reason: '发票抬头与合同不一致' }).expect(200);
       expect(res.body).toMatchObject({ status: 'rejected', reason: '发票抬头与合同不一致' });
-      await t.http.post(`/api/claims/${c.id}/approve`).set(await as('bureau-ah')).send({}).expect(409);
+      await t.http.post(`/api/claims/${c.id}/approve`).set(await t.as('bureau-ah')).send({}).expect(409);
       const again = await submit(shLab, { redemptionIds: c.redemptionIds, evidence: { ...EVIDENCE, invoiceNo: '31002613999' } }).expect(201);
       expect(again.body).toMatchObject({ status: 'submitted', claimedFen: 40_000 });
     });
@@ -233,20 +232,24 @@ describe('claims', () => {
 
   describe('reading', () => {
     let claimId: string;
+    let shClaimId: string;
     beforeAll(async () => {
+      // A Shanghai-issued claim first, so the region filters have something to find and claimId stays the newest.
+      const shRedemption = await redemption(shEnterprise);
+      shClaimId = (await submit(shLab, { redemptionIds: [shRedemption.id], evidence: EVIDENCE }).expect(201)).body.id;
       const r = await redemption();
       claimId = (await submit(shLab, { redemptionIds: [r.id], evidence: EVIDENCE }).expect(201)).body.id;
     });
 
     it('shows a claim to its claimant, the bureaus over its region and the platform', async () => {
       await t.http.get(`/api/claims/${claimId}`).set(auth(shLab.token)).expect(200);
-      for (const user of ['bureau-ah', 'platform']) await t.http.get(`/api/claims/${claimId}`).set(await as(user)).expect(200);
+      for (const user of ['bureau-ah', 'platform']) await t.http.get(`/api/claims/${claimId}`).set(await t.as(user)).expect(200);
     });
 
     it('hides it from everyone else: 404', async () => {
       await t.http.get(`/api/claims/${claimId}`).set(auth(otherLab.token)).expect(404);
       await t.http.get(`/api/claims/${claimId}`).set(auth(shEnterprise.token)).expect(404);
-      for (const user of ['bureau-sh', 'bureau-js']) await t.http.get(`/api/claims/${claimId}`).set(await as(user)).expect(404);
+      for (const user of ['bureau-sh', 'bureau-js']) await t.http.get(`/api/claims/${claimId}`).set(await t.as(user)).expect(404);
       await t.http.get(`/api/claims/${newId()}`).set(auth(shLab.token)).expect(404);
       await t.http.get('/api/claims/%27%20OR%201=1').set(auth(shLab.token)).expect(404);
     });
@@ -257,18 +260,20 @@ describe('claims', () => {
       expect(own.body.items.every((c: { claimantId: string }) => c.claimantId === shLab.organizationId)).toBe(true);
       expect(own.body.total).toBe(own.body.items.length);
       expect((await t.http.get('/api/claims').set(auth(otherLab.token)).expect(200)).body).toEqual({ items: [], total: 0 });
-      const ah = await t.http.get('/api/claims?limit=500').set(await as('bureau-ah')).expect(200);
+      const ah = await t.http.get('/api/claims?limit=500').set(await t.as('bureau-ah')).expect(200);
       expect(ah.body.items.map((c: { id: string }) => c.id)).toContain(claimId);
-      const shBureau = await t.http.get('/api/claims?limit=500').set(await as('bureau-sh')).expect(200);
+      const shBureau = await t.http.get('/api/claims?limit=500').set(await t.as('bureau-sh')).expect(200);
+      expect(shBureau.body.items.map((c: { id: string }) => c.id)).toContain(shClaimId);
       expect(shBureau.body.items.every((c: { issuingRegionCode: string }) => c.issuingRegionCode === SH)).toBe(true);
-      const platform = await t.http.get('/api/claims?limit=500').set(await as('platform')).expect(200);
+      const platform = await t.http.get('/api/claims?limit=500').set(await t.as('platform')).expect(200);
       expect(platform.body.total).toBe(ah.body.total + shBureau.body.total);
-      const rejected = await t.http.get('/api/claims?status=rejected').set(await as('bureau-ah')).expect(200);
+      const rejected = await t.http.get('/api/claims?status=rejected').set(await t.as('bureau-ah')).expect(200);
       expect(rejected.body.items.every((c: { status: string }) => c.status === 'rejected')).toBe(true);
       expect(rejected.body.total).toBeGreaterThan(0);
-      const sh = await t.http.get(`/api/claims?issuingRegionCode=${SH}`).set(await as('platform')).expect(200);
+      const sh = await t.http.get(`/api/claims?issuingRegionCode=${SH}`).set(await t.as('platform')).expect(200);
+      expect(sh.body.items.map((c: { id: string }) => c.id)).toContain(shClaimId);
       expect(sh.body.items.every((c: { issuingRegionCode: string }) => c.issuingRegionCode === SH)).toBe(true);
-      for (const q of ['status=paid', 'issuingRegionCode=999999', 'limit=0', 'offset=-1']) await t.http.get(`/api/claims?${q}`).set(await as('platform')).expect(400);
+      for (const q of ['status=paid', 'issuingRegionCode=999999', 'limit=0', 'offset=-1']) await t.http.get(`/api/claims?${q}`).set(await t.as('platform')).expect(400);
     });
   });
 });

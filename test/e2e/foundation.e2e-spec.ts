@@ -216,9 +216,12 @@ describe('service foundation', () => {
 
     it('lists organizations within the bureau’s province only', async () => {
       const p = await t.registerProvider('340200', {}, false);
+      const shProvider = await t.registerProvider('310000', {}, false);
       const ah = await t.http.get('/api/organizations?type=provider&status=applied').set(auth(await t.token('bureau-ah'))).expect(200);
       expect(ah.body.items.map((o: { id: string }) => o.id)).toContain(p.organizationId);
       const sh = await t.http.get('/api/organizations?type=provider').set(auth(await t.token('bureau-sh'))).expect(200);
+      expect(sh.body.items.length).toBeGreaterThan(0);
+      expect(sh.body.items.map((o: { id: string }) => o.id)).toContain(shProvider.organizationId);
       expect(sh.body.items.every((o: { provinceCode: string }) => o.provinceCode === '310000')).toBe(true);
       await t.http.get('/api/organizations?limit=0').set(auth(await t.token('bureau-sh'))).expect(400);
     });

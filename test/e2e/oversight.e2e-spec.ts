@@ -17,9 +17,8 @@ describe('oversight', () => {
   });
   afterAll(() => t.close());
 
-  const as = async (username: string) => auth(await t.token(username));
-  const record = async (bureau: string, body: Record<string, unknown>) => (await t.http.post('/api/sanctions').set(await as(bureau)).send(body).expect(201)).body;
-  const verify = async () => (await t.http.get('/api/audit/verify').set(await as('platform')).expect(200)).body;
+  const record = async (bureau: string, body: Record<string, unknown>) => (await t.http.post('/api/sanctions').set(await t.as(bureau)).send(body).expect(201)).body;
+  const verify = async () => (await t.http.get('/api/audit/verify').set(await t.as('platform')).expect(200)).body;
 
   it('describes its routes in the OpenAPI document', async () => {
     const res = await t.http.get('/docs-json').expect(200);
@@ -43,7 +42,7 @@ describe('oversight', () => {
         liftedAt: null,
       });
       for (const reader of ['bureau-sh', 'bureau-js', 'platform']) {
-        const list = await t.http.get(`/api/sanctions?creditCode=${anhuiEnterprise.creditCode}`).set(await as(reader)).expect(200);
+        const list = await t.http.get(`/api/sanctions?creditCode=${anhuiEnterprise.creditCode}`).set(await t.as(reader)).expect(200);
         expect(list.body.items.map((i: { id: string }) => i.id)).toContain(s.id);
       }
     });
@@ -52,7 +51,7 @@ describe('oversight', () => {
       const code = creditCodeIn('320500');
       await record('bureau-js', { creditCode: code, reason: '关联交易套取补贴' });
       await record('bureau-zj', { creditCode: code, reason: '虚开发票' });
-      const list = await t.http.get(`/api/sanctions?creditCode=${code}&status=active`).set(await as('bureau-sh')).expect(200);
+      const list = await t.http.get(`/api/sanctions?creditCode=${code}&status=active`).set(await t.as('bureau-sh')).expect(200);
       expect(list.body.total).toBe(2);
       expect(list.body.items.map((i: { until: string | null }) => i.until)).toEqual([null, null]);
     });
@@ -72,14 +71,14 @@ describe('oversight', () => {
     it('lifts a sanction once: by its recording bureau, then 409 INVALID_STATE', async () => {
       const s = await record('bureau-js', { creditCode: creditCodeIn('320100'), reason: '虚假使用记录' });
       const path = `/api/sanctions/${s.id}/lift`;
-      expect((await t.http.post(path).set(await as('bureau-sh')).expect(403)).body.code).toBe('FORBIDDEN');
-      const lifted = await t.http.post(path).set(await as('bureau-js')).expect(200);
+      expect((await t.http.post(path).set(await t.as('bureau-sh')).expect(403)).body.code).toBe('FORBIDDEN');
+      const lifted = await t.http.post(path).set(await t.as('bureau-js')).expect(200);
       expect(lifted.body).toMatchObject({ id: s.id, status: 'lifted', inForce: false, liftedAt: expect.any(String) });
-      expect((await t.http.post(path).set(await as('bureau-js')).expect(409)).body.code).toBe('INVALID_STATE');
-      const liftedList = await t.http.get(`/api/sanctions?creditCode=${s.creditCode}&status=lifted`).set(await as('platform')).expect(200);
+      expect((await t.http.post(path).set(await t.as('bureau-js')).expect(409)).body.code).toBe('INVALID_STATE');
+      const liftedList = await t.http.get(`/api/sanctions?creditCode=${s.creditCode}&status=lifted`).set(await t.as('platform')).expect(200);
       expect(liftedList.body.items.map((i: { id: string }) => i.id)).toEqual([s.id]);
-      await t.http.post(`/api/sanctions/${newId()}/lift`).set(await as('bureau-js')).expect(404);
-      await t.http.post('/api/sanctions/not-an-id/lift').set(await as('bureau-js')).expect(404);
+      await t.http.post(`/api/sanctions/${newId()}/lift`).set(await t.as('bureau-js')).expect(404);
+      await t.http.post('/api/sanctions/not-an-id/lift').set(await t.as('bureau-js')).expect(404);
     });
 
     it('accepts a sanction that ends today', async () => {
@@ -96,7 +95,7 @@ describe('oversight', () => {
       ['a reason over 500 characters', { reason: '失'.repeat(501) }, 'reason'],
       ['an unknown field', { reason: 'x', amountFen: 1 }, 'amountFen'],
     ])('refuses %s with 400 naming the field', async (_, body, field) => {
-      const res = await t.http.post('/api/sanctions').set(await as('bureau-sh')).send({ creditCode: creditCodeIn('310000'), ...body }).expect(400);
+      const res = await t.http.post('/api/sanctions').set(await t.as('bureau-sh')).send({ creditCode: creditCodeIn('310000'), ...body }).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.message).toContain(field);
     });
@@ -104,11 +103,11 @@ describe('oversight', () => {
     it('lets only bureaus record or lift (403) and nobody anonymous (401)', async () => {
       const body = { creditCode: creditCodeIn('340200'), reason: '冒名申报' };
       const provider = await t.registerProvider('340200');
-      for (const headers of [auth(anhuiEnterprise.token), auth(provider.token), await as('platform')]) {
+      for (const headers of [auth(anhuiEnterprise.token), auth(provider.token), await t.as('platform')]) {
         expect((await t.http.post('/api/sanctions').set(headers).send(body).expect(403)).body.code).toBe('FORBIDDEN');
       }
       const s = await record('bureau-ah', body);
-      await t.http.post(`/api/sanctions/${s.id}/lift`).set(await as('platform')).expect(403);
+      await t.http.post(`/api/sanctions/${s.id}/lift`).set(await t.as('platform')).expect(403);
       await t.http.post(`/api/sanctions/${s.id}/lift`).set(auth(anhuiEnterprise.token)).expect(403);
       expect((await t.http.post('/api/sanctions').send(body).expect(401)).body.code).toBe('UNAUTHENTICATED');
       await t.http.get('/api/sanctions').expect(401);
@@ -116,7 +115,7 @@ describe('oversight', () => {
 
     it('replays a recording sent twice with the same Idempotency-Key', async () => {
       const body = { creditCode: creditCodeIn('310000'), reason: '重复提交测试' };
-      const headers = { ...(await as('bureau-sh')), 'Idempotency-Key': `sanction-${body.creditCode}` };
+      const headers = { ...(await t.as('bureau-sh')), 'Idempotency-Key': `sanction-${body.creditCode}` };
       const first = await t.http.post('/api/sanctions').set(headers).send(body).expect(201);
       const again = await t.http.post('/api/sanctions').set(headers).send(body).expect(201);
       expect(again.body).toEqual(first.body);
@@ -128,7 +127,7 @@ describe('oversight', () => {
       await record('bureau-sh', { creditCode: forever, reason: '永久' });
       await record('bureau-js', { creditCode: untilTenDays, reason: '十天', until: day(10) });
       const l = await record('bureau-zj', { creditCode: lifted, reason: '已解除' });
-      await t.http.post(`/api/sanctions/${l.id}/lift`).set(await as('bureau-zj')).expect(200);
+      await t.http.post(`/api/sanctions/${l.id}/lift`).set(await t.as('bureau-zj')).expect(200);
       const among = (codes: string[], today: string) => t.get(TransactionService).run((em) => t.get(SanctionsService).sanctionedAmong(em, codes, today));
       const codes = [forever, untilTenDays, lifted, clean];
       expect(await among(codes, clock.today())).toEqual(new Set([forever, untilTenDays]));
@@ -143,9 +142,9 @@ describe('oversight', () => {
 
     it('records a sanction and its lifting, readable by the recording bureau and the sanctioned organization', async () => {
       const s = await record('bureau-ah', { creditCode: anhuiEnterprise.creditCode, reason: '项目经费挪用' });
-      await t.http.post(`/api/sanctions/${s.id}/lift`).set(await as('bureau-ah')).expect(200);
+      await t.http.post(`/api/sanctions/${s.id}/lift`).set(await t.as('bureau-ah')).expect(200);
       const query = `entityType=sanction&entityId=${s.id}`;
-      const ah = await entriesOf(await as('bureau-ah'), query);
+      const ah = await entriesOf(await t.as('bureau-ah'), query);
       expect(ah.items.map((e: { action: string }) => e.action)).toEqual(['sanction.lifted', 'sanction.recorded']);
       expect(ah.items[0].seq).toBeGreaterThan(ah.items[1].seq);
       expect(ah.items[1]).toMatchObject({
@@ -157,39 +156,39 @@ describe('oversight', () => {
       });
       expect(ah.items[0].prevHash).toBe(ah.items[1].hash);
       expect((await entriesOf(auth(anhuiEnterprise.token), query)).total).toBe(2);
-      expect((await entriesOf(await as('bureau-sh'), query)).total).toBe(0);
-      expect((await entriesOf(await as('platform'), query)).total).toBe(2);
+      expect((await entriesOf(await t.as('bureau-sh'), query)).total).toBe(0);
+      expect((await entriesOf(await t.as('platform'), query)).total).toBe(2);
     });
 
     it('shows an Anhui registration to bureau-ah, the platform and the enterprise itself, not to bureau-sh', async () => {
       const query = `entityType=organization&entityId=${anhuiEnterprise.organizationId}`;
       const registered = (body: { items: { action: string }[] }) => body.items.some((e) => e.action === 'organization.registered');
-      expect(registered(await entriesOf(await as('bureau-ah'), query))).toBe(true);
-      expect(registered(await entriesOf(await as('platform'), query))).toBe(true);
+      expect(registered(await entriesOf(await t.as('bureau-ah'), query))).toBe(true);
+      expect(registered(await entriesOf(await t.as('platform'), query))).toBe(true);
       expect(registered(await entriesOf(auth(anhuiEnterprise.token), query))).toBe(true);
-      expect(await entriesOf(await as('bureau-sh'), query)).toEqual({ items: [], total: 0 });
+      expect(await entriesOf(await t.as('bureau-sh'), query)).toEqual({ items: [], total: 0 });
       const stranger = await t.registerEnterprise('340100');
       expect((await entriesOf(auth(stranger.token), query)).total).toBe(0);
 
-      const sh = await entriesOf(await as('bureau-sh'), 'limit=500');
+      const sh = await entriesOf(await t.as('bureau-sh'), 'limit=500');
       expect(sh.items.every((e: { regionCode: string }) => e.regionCode.startsWith('31'))).toBe(true);
       const own = await entriesOf(auth(anhuiEnterprise.token), 'limit=500');
       expect(own.items.every((e: { organizationId: string }) => e.organizationId === anhuiEnterprise.organizationId)).toBe(true);
     });
 
     it('pages newest first and refuses bad paging', async () => {
-      const page = await entriesOf(await as('platform'), 'limit=3&offset=1');
+      const page = await entriesOf(await t.as('platform'), 'limit=3&offset=1');
       expect(page.items).toHaveLength(3);
       expect(page.total).toBeGreaterThan(3);
       expect(page.items[0].seq).toBe(page.total - 1);
       expect(page.items[0].seq - page.items[2].seq).toBe(2);
-      await t.http.get('/api/audit?limit=0').set(await as('platform')).expect(400);
-      await t.http.get('/api/audit?entityType=').set(await as('platform')).expect(400);
+      await t.http.get('/api/audit?limit=0').set(await t.as('platform')).expect(400);
+      await t.http.get('/api/audit?entityType=').set(await t.as('platform')).expect(400);
       await t.http.get('/api/audit').expect(401);
     });
 
     it('lets only the platform verify the chain', async () => {
-      await t.http.get('/api/audit/verify').set(await as('bureau-sh')).expect(403);
+      await t.http.get('/api/audit/verify').set(await t.as('bureau-sh')).expect(403);
       await t.http.get('/api/audit/verify').set(auth(anhuiEnterprise.token)).expect(403);
       await t.http.get('/api/audit/verify').expect(401);
     });
@@ -223,7 +222,7 @@ describe('oversight', () => {
     });
 
     it(`keeps one chain without forks or gaps under 200 concurrent recordings and 20 racing sealers (${isMaria() ? 'concurrent on MariaDB' : 'serialised on SQLite'})`, async () => {
-      const bureaus = await Promise.all(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'].map(as));
+      const bureaus = await Promise.all(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'].map((u) => t.as(u)));
       const before = await verify();
       const sealer = t.get(AuditSealer);
       // The sealers stand in for API nodes sealing at once: each takes whatever has committed so far.

@@ -7,9 +7,8 @@ describe('policies and budgets', () => {
   beforeAll(async () => (t = await TestApp.start()));
   afterAll(() => t.close());
 
-  const as = async (username: string) => auth(await t.token(username));
   const publish = async (bureau: string, regionCode: string, overrides: Record<string, unknown> = {}) =>
-    t.http.post('/api/policies').set(await as(bureau)).send(policyBody(regionCode, overrides));
+    t.http.post('/api/policies').set(await t.as(bureau)).send(policyBody(regionCode, overrides));
   /** A version that must be accepted; shows the refusal when it is not. */
   const published = async (bureau: string, regionCode: string, overrides: Record<string, unknown> = {}) => {
     const res = await publish(bureau, regionCode, overrides);
@@ -58,7 +57,7 @@ describe('policies and budgets', () => {
     it('fills the optional fields with their defaults', async () => {
       const body = policyBody('320000');
       for (const key of ['localBonusBp', 'teamAnnualCapFen', 'perRedemptionCapFen', 'capByController'] as const) delete (body as Record<string, unknown>)[key];
-      const res = await t.http.post('/api/policies').set(await as('bureau-js')).send(body).expect(201);
+      const res = await t.http.post('/api/policies').set(await t.as('bureau-js')).send(body).expect(201);
       expect(res.body).toMatchObject({ localBonusBp: 0, teamAnnualCapFen: null, perRedemptionCapFen: null, capByController: false });
     });
 
@@ -102,7 +101,7 @@ describe('policies and budgets', () => {
     });
 
     it('stored nothing for the refused versions', async () => {
-      const res = await t.http.get('/api/policies?regionCode=340000').set(await as('bureau-ah')).expect(200);
+      const res = await t.http.get('/api/policies?regionCode=340000').set(await t.as('bureau-ah')).expect(200);
       expect(res.body).toEqual({ items: [], total: 0 });
     });
 
@@ -149,7 +148,7 @@ describe('policies and budgets', () => {
   describe('versions and the version in force', () => {
     // Wuxi: v1 from 2025-01-01, v2 and v3 both from 2025-07-01, v4 from 2026-01-01, then v5 published late but effective 2025-03-01.
     const schedule = ['2025-01-01', '2025-07-01', '2025-07-01', '2026-01-01', '2025-03-01'];
-    const current = async (date: string) => t.http.get(`/api/policies/current?regionCode=320200&date=${date}`).set(await as('bureau-sh'));
+    const current = async (date: string) => t.http.get(`/api/policies/current?regionCode=320200&date=${date}`).set(await t.as('bureau-sh'));
 
     beforeAll(async () => {
       for (const [i, effectiveFrom] of schedule.entries()) {
@@ -186,7 +185,7 @@ describe('policies and budgets', () => {
     });
 
     it('defaults the date to today', async () => {
-      const res = await t.http.get('/api/policies/current?regionCode=320200').set(await as('bureau-js')).expect(200);
+      const res = await t.http.get('/api/policies/current?regionCode=320200').set(await t.as('bureau-js')).expect(200);
       expect(res.body.version).toBe(clock.today() >= '2026-01-01' ? 4 : 3);
     });
 
@@ -198,7 +197,7 @@ describe('policies and budgets', () => {
       ['regionCode=999999', 'regionCode'],
       ['', 'regionCode'],
     ])('refuses ?%s with 400 naming the field', async (query, field) => {
-      const res = await t.http.get(`/api/policies/current?${query}`).set(await as('bureau-js')).expect(400);
+      const res = await t.http.get(`/api/policies/current?${query}`).set(await t.as('bureau-js')).expect(400);
       expect(res.body.message).toContain(field);
     });
   });
@@ -213,7 +212,7 @@ describe('policies and budgets', () => {
     });
 
     it('puts Shanghai’s and Anhui’s policies in force side by side, field by field', async () => {
-      const res = await t.http.get('/api/policies/compare?regionCodes=310000,340000').set(await as('bureau-sh')).expect(200);
+      const res = await t.http.get('/api/policies/compare?regionCodes=310000,340000').set(await t.as('bureau-sh')).expect(200);
       expect(res.body.date).toBe(clock.today());
       expect(res.body.regionCodes).toEqual(['310000', '340000']);
       expect(res.body.policies['310000']).toMatchObject({ regionCode: '310000', version: 1 });
@@ -231,14 +230,14 @@ describe('policies and budgets', () => {
     });
 
     it('shows null for a region with no policy in force', async () => {
-      const res = await t.http.get('/api/policies/compare?regionCodes=310000,330400').set(await as('bureau-zj')).expect(200);
+      const res = await t.http.get('/api/policies/compare?regionCodes=310000,330400').set(await t.as('bureau-zj')).expect(200);
       expect(res.body.policies['330400']).toBeNull();
       const cap = res.body.fields.find((f: { field: string }) => f.field === 'maxVoucherFen');
       expect(cap).toEqual({ field: 'maxVoucherFen', values: { '310000': 30_000_000, '330400': null }, same: false });
     });
 
     it.each(['regionCodes=310000', 'regionCodes=310000,999999', '', 'regionCodes=310000,340000&date=2026-13-01'])('refuses ?%s with 400', async (query) => {
-      const res = await t.http.get(`/api/policies/compare?${query}`).set(await as('bureau-sh')).expect(400);
+      const res = await t.http.get(`/api/policies/compare?${query}`).set(await t.as('bureau-sh')).expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
   });
@@ -247,13 +246,13 @@ describe('policies and budgets', () => {
     const budget = (regionCode: string, y: number | string = year) => `/api/budgets/${regionCode}/${y}`;
 
     it('sets a budget, raises it and lowers it: total = available + committed', async () => {
-      const ah = await as('bureau-ah');
+      const ah = await t.as('bureau-ah');
       expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 2_000_000_000 }).expect(200)).body).toEqual({
         regionCode: '340200', year, totalFen: 2_000_000_000, availableFen: 2_000_000_000, committedFen: 0,
       });
       expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 2_500_000_000 }).expect(200)).body).toMatchObject({ totalFen: 2_500_000_000, availableFen: 2_500_000_000 });
       expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 1_200_000_000 }).expect(200)).body).toMatchObject({ totalFen: 1_200_000_000, availableFen: 1_200_000_000 });
-      const read = await t.http.get(budget('340200')).set(await as('bureau-sh')).expect(200);
+      const read = await t.http.get(budget('340200')).set(await t.as('bureau-sh')).expect(200);
       expect(read.body).toEqual({ regionCode: '340200', year, totalFen: 1_200_000_000, availableFen: 1_200_000_000, committedFen: 0 });
     });
 
@@ -262,7 +261,7 @@ describe('policies and budgets', () => {
       const enterprise = await t.registerEnterprise('320400');
       const voucher = await issueVoucher(t, enterprise.token, 8_000_000);
       expect(voucher.issuingRegionCode).toBe('320400');
-      const js = await as('bureau-js');
+      const js = await t.as('bureau-js');
       expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({ totalFen: 20_000_000, availableFen: 12_000_000, committedFen: 8_000_000 });
 
       const below = await t.http.put(budget('320400')).set(js).send({ totalFen: 7_999_999 }).expect(422);
@@ -280,12 +279,12 @@ describe('policies and budgets', () => {
         const res = await t.http.put(budget('340000')).set(auth(token)).send({ totalFen: 1 }).expect(403);
         expect(res.body.code).toBe('FORBIDDEN');
       }
-      await t.http.put(budget('340100')).set(await as('bureau-sh')).send({ totalFen: 1 }).expect(403);
-      await t.http.get(budget('340000')).set(await as('bureau-ah')).expect(404);
+      await t.http.put(budget('340100')).set(await t.as('bureau-sh')).send({ totalFen: 1 }).expect(403);
+      await t.http.get(budget('340000')).set(await t.as('bureau-ah')).expect(404);
     });
 
     it('answers an unknown region with 404 and a bad year or amount with 400', async () => {
-      const ah = await as('bureau-ah');
+      const ah = await t.as('bureau-ah');
       expect((await t.http.put(budget('350000')).set(ah).send({ totalFen: 1 }).expect(404)).body.code).toBe('NOT_FOUND');
       await t.http.get(budget('350000')).set(ah).expect(404);
       for (const y of ['20x6', '1999', '2101', '2026.5']) {
@@ -299,7 +298,7 @@ describe('policies and budgets', () => {
     });
 
     it('records each change in the audit trail', async () => {
-      const res = await t.http.get(`/api/audit?entityType=budget&entityId=320400-${year}`).set(await as('platform')).expect(200);
+      const res = await t.http.get(`/api/audit?entityType=budget&entityId=320400-${year}`).set(await t.as('platform')).expect(200);
       expect(res.body.items.map((e: { summary: { toFen: number } }) => e.summary.toFen).sort((a: number, b: number) => a - b)).toEqual([8_000_000, 20_000_000, 30_000_001]);
     });
   });

@@ -30,7 +30,7 @@ describe('voucher applications and vouchers', () => {
     await openRegion(t, '340100', { budgetFen: 500_000_000 });
     await openRegion(t, '340000', { budgetFen: 300_000_000 });
     // Bengbu's own policy only takes effect tomorrow.
-    await t.http.post('/api/policies').set(await as('bureau-ah')).send(policyBody('340300', { effectiveFrom: addDays(today, 1) })).expect(201);
+    await t.http.post('/api/policies').set(await t.as('bureau-ah')).send(policyBody('340300', { effectiveFrom: addDays(today, 1) })).expect(201);
     // Shanghai aggregates annual caps by actual controller and approves up to ¥300,000 at once.
     await openRegion(t, '310000', { budgetFen: 1_000_000_000, policy: { capByController: true, autoApproveMaxFen: 30_000_000 } });
     await openRegion(t, '320500', { budgetFen: 15_000_000 });
@@ -38,22 +38,21 @@ describe('voucher applications and vouchers', () => {
     await openRegion(t, '330200', { budgetFen: 40_000_000 });
     await openRegion(t, '320100', { budgetFen: 100_000_000 });
     // Nantong has a policy but no budget this year; Jiaxing and Zhejiang province have no policy at all.
-    await t.http.post('/api/policies').set(await as('bureau-js')).send(policyBody('320600')).expect(201);
+    await t.http.post('/api/policies').set(await t.as('bureau-js')).send(policyBody('320600')).expect(201);
   });
   afterAll(() => t.close());
 
-  const as = async (username: string) => auth(await t.token(username));
   const budgetOf = async (regionCode: string, y = year) =>
-    (await t.http.get(`/api/budgets/${regionCode}/${y}`).set(await as('platform')).expect(200)).body;
+    (await t.http.get(`/api/budgets/${regionCode}/${y}`).set(await t.as('platform')).expect(200)).body;
   const apply = async (e: OrgSession, amountFen: number, purpose = '透射电镜表征新型电池正极材料') => {
     const res = await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen, purpose });
     expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
     return res.body;
   };
   const approve = async (bureau: string, id: string, body: Record<string, unknown> = {}) =>
-    t.http.post(`/api/voucher-applications/${id}/approve`).set(await as(bureau)).send(body);
+    t.http.post(`/api/voucher-applications/${id}/approve`).set(await t.as(bureau)).send(body);
   const revoke = async (bureau: string, voucherId: string, reason = '虚假申报材料') =>
-    t.http.post(`/api/vouchers/${voucherId}/revoke`).set(await as(bureau)).send({ reason });
+    t.http.post(`/api/vouchers/${voucherId}/revoke`).set(await t.as(bureau)).send({ reason });
 
   it('describes its routes in the OpenAPI document', async () => {
     const res = await t.http.get('/docs-json').expect(200);
@@ -143,7 +142,7 @@ describe('voucher applications and vouchers', () => {
         createdAt: expect.any(String),
       });
       expect(await budgetOf('340100')).toEqual(before);
-      const queue = await t.http.get('/api/voucher-applications?status=pending_review').set(await as('bureau-ah')).expect(200);
+      const queue = await t.http.get('/api/voucher-applications?status=pending_review').set(await t.as('bureau-ah')).expect(200);
       expect(queue.body.items.map((a: { id: string }) => a.id)).toContain(app.id);
     });
 
@@ -186,14 +185,14 @@ describe('voucher applications and vouchers', () => {
       const again = await approve('bureau-ah', app.id);
       expect(again.status).toBe(409);
       expect(again.body.code).toBe('INVALID_STATE');
-      await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await as('bureau-ah')).send({ reason: '重复' }).expect(409);
+      await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await t.as('bureau-ah')).send({ reason: '重复' }).expect(409);
       expect(await budgetOf('340100')).toEqual(before);
     });
 
     it('rejects with a reason, after which it cannot be approved', async () => {
       const app = await apply(e, 11_000_000);
-      await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await as('bureau-ah')).send({}).expect(400);
-      const res = await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await as('bureau-ah')).send({ reason: '研发内容与创新券支持方向不符' }).expect(200);
+      await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await t.as('bureau-ah')).send({}).expect(400);
+      const res = await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await t.as('bureau-ah')).send({ reason: '研发内容与创新券支持方向不符' }).expect(200);
       expect(res.body).toMatchObject({ id: app.id, status: 'rejected', reason: '研发内容与创新券支持方向不符', decidedAt: expect.any(String) });
       expect(res.body.voucher).toBeUndefined();
       expect((await approve('bureau-ah', app.id)).status).toBe(409);
@@ -203,7 +202,7 @@ describe('voucher applications and vouchers', () => {
     it('checks the rules again at approval: a sanction recorded meanwhile refuses it (422 SANCTIONED)', async () => {
       const late = await t.registerEnterprise('340100');
       const app = await apply(late, 15_000_000);
-      await t.http.post('/api/sanctions').set(await as('bureau-js')).send({ creditCode: late.creditCode, reason: '虚开发票' }).expect(201);
+      await t.http.post('/api/sanctions').set(await t.as('bureau-js')).send({ creditCode: late.creditCode, reason: '虚开发票' }).expect(201);
       const before = await budgetOf('340100');
       const res = await approve('bureau-ah', app.id);
       expect(res.status).toBe(422);
@@ -215,14 +214,14 @@ describe('voucher applications and vouchers', () => {
     it('refuses a decision by the Shanghai bureau on an Anhui application (403), by the enterprise (403), on an unknown id (404)', async () => {
       const app = await apply(e, 11_000_000);
       for (const [path, body] of [['approve', {}], ['reject', { reason: '越权' }]] as const) {
-        const res = await t.http.post(`/api/voucher-applications/${app.id}/${path}`).set(await as('bureau-sh')).send(body);
+        const res = await t.http.post(`/api/voucher-applications/${app.id}/${path}`).set(await t.as('bureau-sh')).send(body);
         expect(res.status).toBe(403);
         expect(res.body.code).toBe('FORBIDDEN');
         await t.http.post(`/api/voucher-applications/${app.id}/${path}`).set(auth(e.token)).send(body).expect(403);
       }
-      await t.http.post(`/api/voucher-applications/${app.id}/approve`).set(await as('platform')).send({}).expect(403);
-      await t.http.post('/api/voucher-applications/00000000-0000-4000-8000-000000000000/approve').set(await as('bureau-ah')).send({}).expect(404);
-      await t.http.post('/api/voucher-applications/not-an-id/approve').set(await as('bureau-ah')).send({}).expect(404);
+      await t.http.post(`/api/voucher-applications/${app.id}/approve`).set(await t.as('platform')).send({}).expect(403);
+      await t.http.post('/api/voucher-applications/00000000-0000-4000-8000-000000000000/approve').set(await t.as('bureau-ah')).send({}).expect(404);
+      await t.http.post('/api/voucher-applications/not-an-id/approve').set(await t.as('bureau-ah')).send({}).expect(404);
       expect((await t.http.get(`/api/voucher-applications/${app.id}`).set(auth(e.token)).expect(200)).body.status).toBe('pending_review');
     });
   });
@@ -245,7 +244,7 @@ describe('voucher applications and vouchers', () => {
 
     it('SANCTIONED: a Hefei enterprise on the shared list, recorded by the Zhejiang bureau', async () => {
       const e = await t.registerEnterprise('340100');
-      await t.http.post('/api/sanctions').set(await as('bureau-zj')).send({ creditCode: e.creditCode, reason: '伪造检测报告骗取补贴' }).expect(201);
+      await t.http.post('/api/sanctions').set(await t.as('bureau-zj')).send({ creditCode: e.creditCode, reason: '伪造检测报告骗取补贴' }).expect(201);
       const before = await budgetOf('340100');
       expectRejected(await apply(e, 1_000_000), 'SANCTIONED');
       expect(await budgetOf('340100')).toEqual(before);
@@ -329,7 +328,7 @@ describe('voucher applications and vouchers', () => {
 
     it('lets only enterprises apply (403 otherwise)', async () => {
       for (const username of ['bureau-ah', 'platform']) {
-        await t.http.post('/api/voucher-applications').set(await as(username)).send({ amountFen: 1_000_000, purpose: 'x' }).expect(403);
+        await t.http.post('/api/voucher-applications').set(await t.as(username)).send({ amountFen: 1_000_000, purpose: 'x' }).expect(403);
       }
       const provider = await t.registerProvider('340100');
       await t.http.post('/api/voucher-applications').set(auth(provider.token)).send({ amountFen: 1_000_000, purpose: 'x' }).expect(403);
@@ -382,24 +381,24 @@ describe('voucher applications and vouchers', () => {
     });
 
     it('shows a bureau its region’s records only; the platform sees all', async () => {
-      await t.http.get(`/api/voucher-applications/${app.id}`).set(await as('bureau-ah')).expect(200);
-      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await as('bureau-ah')).expect(200);
-      await t.http.get(`/api/voucher-applications/${app.id}`).set(await as('bureau-sh')).expect(404);
-      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await as('bureau-sh')).expect(404);
-      await t.http.get(`/api/voucher-applications/${app.id}`).set(await as('platform')).expect(200);
-      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await as('platform')).expect(200);
+      await t.http.get(`/api/voucher-applications/${app.id}`).set(await t.as('bureau-ah')).expect(200);
+      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await t.as('bureau-ah')).expect(200);
+      await t.http.get(`/api/voucher-applications/${app.id}`).set(await t.as('bureau-sh')).expect(404);
+      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await t.as('bureau-sh')).expect(404);
+      await t.http.get(`/api/voucher-applications/${app.id}`).set(await t.as('platform')).expect(200);
+      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await t.as('platform')).expect(200);
 
-      const shApps = await t.http.get('/api/voucher-applications?limit=200').set(await as('bureau-sh')).expect(200);
+      const shApps = await t.http.get('/api/voucher-applications?limit=200').set(await t.as('bureau-sh')).expect(200);
       expect(shApps.body.items.length).toBeGreaterThan(0);
       expect(shApps.body.items.every((a: { issuingRegionCode: string }) => a.issuingRegionCode.startsWith('31'))).toBe(true);
-      const shVouchers = await t.http.get('/api/vouchers?limit=200').set(await as('bureau-sh')).expect(200);
+      const shVouchers = await t.http.get('/api/vouchers?limit=200').set(await t.as('bureau-sh')).expect(200);
       expect(shVouchers.body.items.length).toBeGreaterThan(0);
       expect(shVouchers.body.items.every((v: { serial: string; issuingRegionCode: string }) => v.issuingRegionCode === '310000' && v.serial.startsWith('SH-'))).toBe(true);
-      const ahVouchers = await t.http.get('/api/vouchers?limit=200').set(await as('bureau-ah')).expect(200);
+      const ahVouchers = await t.http.get('/api/vouchers?limit=200').set(await t.as('bureau-ah')).expect(200);
       expect(ahVouchers.body.items.map((v: { id: string }) => v.id)).toContain(app.voucher.id);
-      const all = await t.http.get('/api/vouchers?limit=200').set(await as('platform')).expect(200);
-      expect(all.body.total).toBe(shVouchers.body.total + ahVouchers.body.total + (await t.http.get('/api/vouchers?limit=200').set(await as('bureau-js')).expect(200)).body.total
-        + (await t.http.get('/api/vouchers?limit=200').set(await as('bureau-zj')).expect(200)).body.total);
+      const all = await t.http.get('/api/vouchers?limit=200').set(await t.as('platform')).expect(200);
+      expect(all.body.total).toBe(shVouchers.body.total + ahVouchers.body.total + (await t.http.get('/api/vouchers?limit=200').set(await t.as('bureau-js')).expect(200)).body.total
+        + (await t.http.get('/api/vouchers?limit=200').set(await t.as('bureau-zj')).expect(200)).body.total);
     });
 
     it('pages lists with limit and offset', async () => {
@@ -422,7 +421,7 @@ describe('voucher applications and vouchers', () => {
     });
 
     it('gives every voucher its own serial and unguessable verification code', async () => {
-      const all = (await t.http.get('/api/vouchers?limit=200').set(await as('platform')).expect(200)).body.items as { serial: string; verificationCode: string }[];
+      const all = (await t.http.get('/api/vouchers?limit=200').set(await t.as('platform')).expect(200)).body.items as { serial: string; verificationCode: string }[];
       expect(all.length).toBeGreaterThan(20);
       expect(new Set(all.map((v) => v.serial)).size).toBe(all.length);
       expect(new Set(all.map((v) => v.verificationCode)).size).toBe(all.length);
@@ -465,7 +464,7 @@ describe('voucher applications and vouchers', () => {
         expect(await budgetOf('330200')).toEqual({ regionCode: '330200', year, totalFen: 40_000_000, availableFen: 40_000_000, committedFen: 0 });
         expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({ status: 'revoked', availableFen: 0, releasedFen: 8_000_000 });
         expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body).toMatchObject({ valid: false, status: 'revoked' });
-        const audit = await t.http.get(`/api/audit?entityType=voucher&entityId=${voucher.id}`).set(await as('platform')).expect(200);
+        const audit = await t.http.get(`/api/audit?entityType=voucher&entityId=${voucher.id}`).set(await t.as('platform')).expect(200);
         expect(audit.body.items.map((a: { action: string }) => a.action).sort()).toEqual(['voucher.issued', 'voucher.revoked']);
       });
 
@@ -486,8 +485,8 @@ describe('voucher applications and vouchers', () => {
           const res = await t.http.post(`/api/vouchers/${voucher.id}/revoke`).set(auth(token)).send({ reason: '越权' });
           expect(res.status).toBe(403);
         }
-        await t.http.post(`/api/vouchers/${voucher.id}/revoke`).set(await as('bureau-zj')).send({}).expect(400);
-        await t.http.post('/api/vouchers/00000000-0000-4000-8000-000000000000/revoke').set(await as('bureau-zj')).send({ reason: 'x' }).expect(404);
+        await t.http.post(`/api/vouchers/${voucher.id}/revoke`).set(await t.as('bureau-zj')).send({}).expect(400);
+        await t.http.post('/api/vouchers/00000000-0000-4000-8000-000000000000/revoke').set(await t.as('bureau-zj')).send({ reason: 'x' }).expect(404);
         expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body.status).toBe('active');
       });
     });

@@ -1,8 +1,8 @@
 import { clock } from '../../src/common/clock';
+import { bureauFor } from '../../bench/lib/sim-world';
 import { auth, TestApp } from './test-app';
 
-export const BUREAU_OF: Record<string, string> = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' };
-export const bureauFor = (region: string) => BUREAU_OF[region.slice(0, 2)];
+export { bureauFor };
 
 /** A policy in the spirit of DOMAIN.md's reference figures; override any field. */
 export function policyBody(regionCode: string, overrides: Record<string, unknown> = {}) {

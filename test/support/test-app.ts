@@ -1,26 +1,22 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { createConnection } from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
+import { createDatabase } from '../../bench/lib/app-under-test';
+import { bureauFor, DEMO_PASSWORD, PASSWORD } from '../../bench/lib/sim-world';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { clock } from '../../src/common/clock';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
-import { makeCreditCode } from '../../src/organizations/credit-code';
+import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
 import { SeedService } from '../../src/seed/seed.service';
 
-export const DEMO_PASSWORD = 'demo-pass-2026';
-export const PASSWORD = 'correct-horse-battery';
+export { DEMO_PASSWORD, PASSWORD };
 export const isMaria = () => (process.env.DB_TYPE ?? 'sqlite') !== 'sqlite';
 
-const CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const randomBody = () => [...randomBytes(9)].map((b) => CHARSET[b % 31]).join('');
+const randomBody = () => [...randomBytes(9)].map((b) => CREDIT_CODE_CHARSET[b % 31]).join('');
 /** A fresh valid credit code registered in `region`. */
 export const creditCodeIn = (region: string, registrar = '91') => makeCreditCode(region, randomBody(), registrar);
 
@@ -29,32 +25,18 @@ export interface OrgSession {
   userId: string;
   organizationId: string;
   creditCode: string;
-  username: string;
 }
 
 /**
  * A private database for one suite, named in the environment (DB_NAME or DB_PATH) with the test settings:
  * a temporary SQLite file, or a fresh MariaDB database when DB_TYPE=mariadb. Returns how to drop it.
  */
-export async function createTestDatabase(): Promise<() => Promise<void>> {
-  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
-  Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SWEEP_INTERVAL_SEC: '0', DEMO_PASSWORD });
-  if (!isMaria()) {
-    const file = join(tmpdir(), `vouchers-test-${suffix}.db`);
-    process.env.DB_PATH = file;
-    return async () => ['', '-wal', '-shm'].forEach((s) => rmSync(file + s, { force: true }));
-  }
-  const name = `vt_${suffix}`;
-  const conn = { host: process.env.DB_HOST ?? '127.0.0.1', port: Number(process.env.DB_PORT ?? 3306), user: process.env.DB_USER ?? 'root', password: process.env.DB_PASSWORD ?? '' };
-  const admin = await createConnection(conn);
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.end();
-  process.env.DB_NAME = name;
-  return async () => {
-    const c = await createConnection(conn);
-    await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-    await c.end();
-  };
+export async function createTestDatabase(prefix?: string): Promise<() => Promise<void>> {
+  const dbType = process.env.DB_TYPE ?? 'sqlite';
+  const { drop } = await createDatabase(isMaria() ? 'mariadb' : 'sqlite', `${prefix ?? (isMaria() ? 'vt_' : 'vouchers-test-')}${process.pid}`);
+  // The bench's settings, but the database type as asked (mysql stays mysql) and logs at TEST_LOG_LEVEL.
+  Object.assign(process.env, { DB_TYPE: dbType, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  return drop;
 }
 
 /**
@@ -102,6 +84,11 @@ export class TestApp {
     return res.body.accessToken;
   }
 
+  /** The Authorization header of a seeded user, for `.set(await t.as('bureau-ah'))`. */
+  async as(username: string): Promise<{ Authorization: string }> {
+    return auth(await this.token(username));
+  }
+
   async registerEnterprise(region: string, organization: Record<string, unknown> = {}): Promise<OrgSession> {
     return this.register('enterprise', region, organization);
   }
@@ -110,8 +97,7 @@ export class TestApp {
   async registerProvider(region: string, organization: Record<string, unknown> = {}, admit = true): Promise<OrgSession> {
     const p = await this.register('provider', region, organization, '12');
     if (admit) {
-      const bureau = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' }[region.slice(0, 2)]!;
-      await this.http.post(`/api/providers/${p.organizationId}/admit`).set(auth(await this.token(bureau))).send({ noticeDays: 0 }).expect(200);
+      await this.http.post(`/api/providers/${p.organizationId}/admit`).set(auth(await this.token(bureauFor(region)))).send({ noticeDays: 0 }).expect(200);
     }
     return p;
   }
@@ -124,7 +110,7 @@ export class TestApp {
       .send({ username, password: PASSWORD, role, organization: { name: `${role} ${username}`, creditCode, ...organization } });
     if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
     const login = await this.http.post('/api/auth/login').send({ username, password: PASSWORD }).expect(200);
-    return { token: login.body.accessToken, userId: res.body.user.id, organizationId: res.body.organization.id, creditCode, username };
+    return { token: login.body.accessToken, userId: res.body.user.id, organizationId: res.body.organization.id, creditCode };
   }
 
   async ledgerCheck() {
