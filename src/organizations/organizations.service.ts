@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, LessThanOrEqual } from 'typeorm';
+import { DataSource, EntityManager, LessThanOrEqual } from 'typeorm';
 import { assertBureauOf, canRead, scopeList } from '../common/auth/scope';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
@@ -97,20 +97,29 @@ export class OrganizationsService {
     });
   }
 
-  /** Providers whose public notice has ended become active (a scheduled sweep; reads apply it lazily too). */
+  /**
+   * Providers whose public notice has ended become active (a scheduled sweep; reads apply it lazily too).
+   * Each row is flipped by its own guarded update and audited only when this call changed it, so sweeps
+   * racing on several nodes activate and audit every provider once.
+   */
   async activateNoticesEnded(): Promise<number> {
     return this.tx.run(async (em) => {
-      const due = await em.getRepository(Organization).findBy({ status: 'public_notice', noticeEndsAt: LessThanOrEqual(clock.iso()) });
-      if (due.length === 0) return 0;
-      const result = await em
-        .getRepository(Organization)
-        .createQueryBuilder()
-        .update()
-        .set({ status: 'active', updatedAt: clock.iso() })
-        .where({ id: In(due.map((o) => o.id)), status: 'public_notice' })
-        .execute();
-      for (const o of due) this.tx.audit({ action: 'provider.activated', entityType: 'organization', entityId: o.id, regionCode: o.regionCode, organizationId: o.id, summary: { noticeEndedAt: o.noticeEndsAt } });
-      return result.affected ?? 0;
+      const now = clock.iso();
+      const due = await em.getRepository(Organization).findBy({ status: 'public_notice', noticeEndsAt: LessThanOrEqual(now) });
+      let activated = 0;
+      for (const o of due) {
+        const result = await em
+          .getRepository(Organization)
+          .createQueryBuilder()
+          .update()
+          .set({ status: 'active', updatedAt: clock.iso() })
+          .where({ id: o.id, status: 'public_notice', noticeEndsAt: LessThanOrEqual(now) })
+          .execute();
+        if (result.affected !== 1) continue;
+        activated++;
+        this.tx.audit({ action: 'provider.activated', entityType: 'organization', entityId: o.id, regionCode: o.regionCode, organizationId: o.id, summary: { noticeEndedAt: o.noticeEndsAt } });
+      }
+      return activated;
     });
   }
 

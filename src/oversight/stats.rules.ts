@@ -1,3 +1,5 @@
+import { provinceOfRegion } from '../regions/regions.data';
+
 /** Nearest-rank percentile (p in 0..100) of values; null when there are none. */
 export function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
@@ -24,7 +26,7 @@ export interface ProvinceFlow {
 export function foldFlows(rows: FlowRow[]): ProvinceFlow[] {
   const byPair = new Map<string, ProvinceFlow>();
   for (const r of rows) {
-    const from = `${r.issuingRegionCode.slice(0, 2)}0000`;
+    const from = provinceOfRegion(r.issuingRegionCode);
     const key = `${from}>${r.providerProvinceCode}`;
     const flow = byPair.get(key) ?? { fromProvinceCode: from, toProvinceCode: r.providerProvinceCode, count: 0, capturedFen: 0 };
     flow.count += r.count;

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, SelectQueryBuilder, ObjectLiteral } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
-import { assertBureauOf, scopeList } from '../common/auth/scope';
+import { assertBureauOf, scopeList, whereInRegion } from '../common/auth/scope';
 import { Actor } from '../common/context/request-context';
 import { forbidden } from '../common/errors/domain-error';
 import { Redemption } from '../redemptions/redemption.entity';
@@ -39,17 +39,15 @@ export class StatsService {
   async region(actor: Actor, regionCode: string, year: number): Promise<RegionStats> {
     if (actor.role === 'bureau') assertBureauOf(actor, regionCode, `statistics of ${regionCode}`);
     else if (actor.role !== 'platform') throw forbidden('statistics are for bureaus and the platform');
-    const inRegion = <T extends ObjectLiteral>(q: SelectQueryBuilder<T>, column: string) =>
-      regionCode.endsWith('0000') ? q.andWhere(`${column} LIKE :prefix`, { prefix: `${regionCode.slice(0, 2)}%` }) : q.andWhere(`${column} = :regionCode`, { regionCode });
 
-    const budget = await inRegion(this.dataSource.getRepository(Budget).createQueryBuilder('b')
+    const budget = await whereInRegion(this.dataSource.getRepository(Budget).createQueryBuilder('b')
       .select('SUM(b.totalFen)', 'total').addSelect('SUM(b.availableFen)', 'available').addSelect('SUM(b.committedFen)', 'committed')
-      .where('b.year = :year', { year }), 'b.regionCode').getRawOne();
-    const vouchers = await inRegion(this.dataSource.getRepository(Voucher).createQueryBuilder('v')
+      .where('b.year = :year', { year }), 'b.regionCode', regionCode).getRawOne();
+    const vouchers = await whereInRegion(this.dataSource.getRepository(Voucher).createQueryBuilder('v')
       .select('COUNT(*)', 'count').addSelect('SUM(v.availableFen)', 'available').addSelect('SUM(v.heldFen)', 'held').addSelect('SUM(v.spentFen)', 'spent')
-      .where('v.budgetYear = :year', { year }), 'v.issuingRegionCode').getRawOne();
-    const paid = await inRegion(this.paidRedemptions().select('r.approvedFen', 'approved').addSelect('r.capturedAt', 'capturedAt').addSelect('s.paidAt', 'paidAt')
-      .where('r.budgetYear = :year', { year }), 'r.issuingRegionCode').getRawMany<{ approved: unknown; capturedAt: string; paidAt: string }>();
+      .where('v.budgetYear = :year', { year }), 'v.issuingRegionCode', regionCode).getRawOne();
+    const paid = await whereInRegion(this.paidRedemptions().select('r.approvedFen', 'approved').addSelect('r.capturedAt', 'capturedAt').addSelect('s.paidAt', 'paidAt')
+      .where('r.budgetYear = :year', { year }), 'r.issuingRegionCode', regionCode).getRawMany<{ approved: unknown; capturedAt: string; paidAt: string }>();
 
     const paidFen = paid.reduce((sum, r) => sum + num(r.approved), 0);
     const hours = paid.map((r) => (Date.parse(r.paidAt) - Date.parse(r.capturedAt)) / HOUR_MS);

@@ -6,7 +6,7 @@ import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { isUniqueViolation } from '../common/database/db-errors';
 import { TransactionService } from '../common/database/transaction.service';
-import { DomainError } from '../common/errors/domain-error';
+import { notFound } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
 import { CreatePolicyInput } from './policy.dto';
 import { Policy } from './policy.entity';
@@ -62,7 +62,7 @@ export class PoliciesService {
     const cached = this.versionsById.get(id);
     if (cached) return cached;
     const policy = await em.getRepository(Policy).findOneBy({ id });
-    if (!policy) throw new DomainError('NOT_FOUND', 'policy not found');
+    if (!policy) throw notFound('policy');
     this.versionsById.set(id, policy);
     return policy;
   }

@@ -30,11 +30,3 @@ export interface PolicyTerms {
   settlementCycle: SettlementCycle;
   relatedPartyBan: boolean;
 }
-
-export interface PolicyVersion {
-  id: string;
-  regionCode: string;
-  version: number;
-  effectiveFrom: string; // YYYY-MM-DD
-  terms: PolicyTerms;
-}

@@ -1,5 +1,6 @@
 import { Refusal, RuleCode } from '../common/errors/domain-error';
 import { PolicyTerms, RedemptionMode } from '../policies/policy.types';
+import { provinceOfRegion } from '../regions/regions.data';
 
 export interface EvaluationInput {
   terms: PolicyTerms;
@@ -42,10 +43,8 @@ const PROVINCE_NAMES: Record<string, string> = {
   '340000': 'Anhui',
 };
 
-/** GB/T 2260: the first two digits name the province. */
-export function provinceOf(regionCode: string): string {
-  return `${regionCode.slice(0, 2)}0000`;
-}
+/** GB/T 2260: the first two digits name the province (the one helper of src/regions, under its older name here). */
+export const provinceOf = provinceOfRegion;
 
 const provinceLabel = (code: string) => {
   const province = provinceOf(code);

@@ -30,10 +30,12 @@ export const REGIONS: Region[] = [
 
 export const REGION_CODES = REGIONS.map((r) => r.code);
 const BY_CODE = new Map(REGIONS.map((r) => [r.code, r]));
-export const findRegion = (code: string): Region | undefined => BY_CODE.get(code);
 export const isKnownRegion = (code: string): boolean => BY_CODE.has(code);
 export const PROVINCE_CODES = PROVINCES.map((p) => p.code);
 export const regionName = (code: string): string => BY_CODE.get(code)?.name ?? code;
+
+/** GB/T 2260: the first two digits name the province. */
+export const provinceOfRegion = (regionCode: string): string => `${regionCode.slice(0, 2)}0000`;
 
 /** Serial prefix of a region's vouchers: the province's. */
 export const SERIAL_PREFIX: Record<string, string> = { '310000': 'SH', '320000': 'JS', '330000': 'ZJ', '340000': 'AH' };
@@ -43,7 +45,7 @@ export const SERIAL_PREFIX: Record<string, string> = { '310000': 'SH', '320000':
  * province (first two digits + 0000).
  */
 export function regionOfRegistration(code6: string): { regionCode: string; provinceCode: string } {
-  const provinceCode = `${code6.slice(0, 2)}0000`;
+  const provinceCode = provinceOfRegion(code6);
   const cityCode = `${code6.slice(0, 4)}00`;
   return { regionCode: BY_CODE.get(cityCode)?.level === 'city' ? cityCode : provinceCode, provinceCode };
 }

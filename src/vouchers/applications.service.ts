@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Budget } from '../budgets/budget.entity';
-import { assertBureauOf, canRead, provinceOfRegion, scopeList } from '../common/auth/scope';
+import { assertBureauOf, canRead, scopeList } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { TransactionService } from '../common/database/transaction.service';
@@ -44,8 +44,9 @@ export class ApplicationsService {
         const refusal = await this.refusal(em, enterprise, regionCode, policy, amountFen);
         const autoApprove = !refusal && amountFen <= policy!.terms.autoApproveMaxFen;
         const application = await this.record(em, enterprise, regionCode, policy, amountFen, purpose, refusal, autoApprove ? 'approved' : undefined);
-        const voucher = autoApprove ? await this.approveWith(em, application, enterprise, policy!, amountFen, null) : null;
-        return ApplicationView.of(voucher ? { ...application, approvedFen: amountFen, voucherId: voucher.id } : application, voucher);
+        if (!autoApprove) return ApplicationView.of(application);
+        const approved = await this.approveWith(em, application, enterprise, policy!, amountFen, null);
+        return ApplicationView.of(approved.application, approved.voucher);
       });
     } catch (e) {
       if (!(e instanceof DomainError) || !RACE_REFUSALS.has(e.code)) throw e;
@@ -67,8 +68,8 @@ export class ApplicationsService {
       const policy = await this.policies.inForce(application.issuingRegionCode!, clock.today(), em);
       const refusal = await this.refusal(em, enterprise, application.issuingRegionCode!, policy, amount);
       if (refusal) throw ruleBroken(refusal.code, refusal.message);
-      const voucher = await this.approveWith(em, application, enterprise, policy!, amount, actor.userId);
-      return ApplicationView.of({ ...application, status: 'approved', approvedFen: amount, voucherId: voucher.id, decidedAt: clock.iso() }, voucher);
+      const approved = await this.approveWith(em, application, enterprise, policy!, amount, actor.userId);
+      return ApplicationView.of(approved.application, approved.voucher);
     });
   }
 
@@ -104,8 +105,7 @@ export class ApplicationsService {
     const today = clock.today();
     const cityPolicy = enterprise.regionCode !== enterprise.provinceCode ? await this.policies.inForce(enterprise.regionCode, today, em) : undefined;
     if (cityPolicy) return { regionCode: enterprise.regionCode, policy: cityPolicy };
-    const provinceCode = provinceOfRegion(enterprise.regionCode);
-    return { regionCode: provinceCode, policy: await this.policies.inForce(provinceCode, today, em) };
+    return { regionCode: enterprise.provinceCode, policy: await this.policies.inForce(enterprise.provinceCode, today, em) };
   }
 
   private async refusal(em: EntityManager, enterprise: Organization, regionCode: string, policy: Policy | undefined, amountFen: number): Promise<Refusal | null> {
@@ -140,11 +140,14 @@ export class ApplicationsService {
     return application;
   }
 
-  private async approveWith(em: EntityManager, application: VoucherApplication, enterprise: Organization, policy: Policy, amountFen: number, reviewerId: string | null): Promise<Voucher> {
+  /** Issues the voucher and records the approval; returns the application as stored (one decidedAt) and the voucher. */
+  private async approveWith(em: EntityManager, application: VoucherApplication, enterprise: Organization, policy: Policy, amountFen: number,
+    reviewerId: string | null): Promise<{ application: VoucherApplication; voucher: Voucher }> {
     const voucher = await this.vouchers.issue(em, application, enterprise, policy, amountFen);
-    await em.getRepository(VoucherApplication).update({ id: application.id }, { status: 'approved', approvedFen: amountFen, voucherId: voucher.id, policyId: policy.id, reviewedBy: reviewerId, decidedAt: clock.iso() });
+    const changes = { status: 'approved' as const, approvedFen: amountFen, voucherId: voucher.id, policyId: policy.id, reviewedBy: reviewerId, decidedAt: clock.iso() };
+    await em.getRepository(VoucherApplication).update({ id: application.id }, changes);
     this.tx.audit({ action: 'application.approved', entityType: 'voucher_application', entityId: application.id, regionCode: application.issuingRegionCode, organizationId: enterprise.id, summary: { approvedFen: amountFen, voucherId: voucher.id, automatic: reviewerId === null } });
-    return voucher;
+    return { application: { ...application, ...changes }, voucher };
   }
 
   private async lockPending(em: EntityManager, actor: Actor, id: string): Promise<VoucherApplication> {

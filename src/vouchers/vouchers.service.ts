@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, In, LessThan } from 'typeorm';
 import { AnnualGrant } from '../budgets/budget.entity';
-import { assertBureauOf, canRead, provinceOfRegion, scopeList } from '../common/auth/scope';
+import { assertBureauOf, canRead, scopeList } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { TransactionService } from '../common/database/transaction.service';
@@ -14,9 +14,11 @@ import { appConfig, AppConfig } from '../config/configuration';
 import { DocumentsService } from '../documents/documents.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { Organization } from '../organizations/organization.entity';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { PoliciesService } from '../policies/policies.service';
 import { Policy } from '../policies/policy.entity';
 import { addDays } from '../policies/policy.rules';
-import { bureauName, regionName, SERIAL_PREFIX } from '../regions/regions.data';
+import { bureauName, provinceOfRegion, regionName, SERIAL_PREFIX } from '../regions/regions.data';
 import { effectiveVoucherStatus, VerificationView } from './voucher.dto';
 import { SerialCounter, Voucher, VoucherApplication, VoucherStatus } from './voucher.entity';
 import { annualCapFor, capSubject, formatSerial } from './voucher.rules';
@@ -29,6 +31,8 @@ export class VouchersService {
     private readonly tx: TransactionService,
     private readonly ledger: LedgerService,
     private readonly documents: DocumentsService,
+    private readonly organizations: OrganizationsService,
+    private readonly policies: PoliciesService,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     sweeps: Sweeps,
@@ -90,8 +94,8 @@ export class VouchersService {
     return { items, total };
   }
 
-  async get(actor: Actor, id: string, em: EntityManager = this.dataSource.manager): Promise<Voucher> {
-    const voucher = await em.getRepository(Voucher).findOneBy({ id });
+  async get(actor: Actor, id: string): Promise<Voucher> {
+    const voucher = await this.dataSource.getRepository(Voucher).findOneBy({ id });
     if (!voucher || !canRead(actor, { organizationIds: [voucher.enterpriseId], regionCodes: [voucher.issuingRegionCode] }) || actor.role === 'provider') {
       throw notFound('voucher');
     }
@@ -145,8 +149,8 @@ export class VouchersService {
 
   async certificate(actor: Actor, id: string): Promise<{ serial: string; pdf: Buffer }> {
     const voucher = await this.get(actor, id);
-    const holder = await this.dataSource.getRepository(Organization).findOneByOrFail({ id: voucher.enterpriseId });
-    const policy = await this.dataSource.getRepository(Policy).findOneByOrFail({ id: voucher.policyId });
+    const holder = await this.organizations.load(voucher.enterpriseId);
+    const policy = await this.policies.load(voucher.policyId);
     const pdf = await this.documents.renderVoucherCertificate({
       serial: voucher.serial,
       issuingRegionName: regionName(voucher.issuingRegionCode),
@@ -185,7 +189,8 @@ export class VouchersService {
 
   /** Next serial of the province and year; the counter row's lock orders concurrent issuance. */
   private async nextSerial(em: EntityManager, regionCode: string, year: number): Promise<string> {
-    const prefix = SERIAL_PREFIX[provinceOfRegion(regionCode)] ?? provinceOfRegion(regionCode).slice(0, 2);
+    const province = provinceOfRegion(regionCode);
+    const prefix = SERIAL_PREFIX[province] ?? province.slice(0, 2);
     const counters = em.getRepository(SerialCounter);
     await counters.createQueryBuilder().insert().values({ prefix, year, lastValue: 0 }).orIgnore().execute();
     await counters.createQueryBuilder().update().set({ lastValue: () => 'last_value + 1' }).where({ prefix, year }).execute();

@@ -1,7 +1,7 @@
 import { Actor } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
 
-export const provinceOfRegion = (regionCode: string): string => `${regionCode.slice(0, 2)}0000`;
+export { provinceOfRegion } from '../../regions/regions.data';
 
 /** A bureau acts on its own region and, for a province, every city below it. */
 export function bureauCovers(bureauRegion: string | null, regionCode: string | null | undefined): boolean {
@@ -23,20 +23,29 @@ export function canRead(actor: Actor, record: { organizationIds?: (string | null
   return !!actor.organizationId && (record.organizationIds ?? []).includes(actor.organizationId);
 }
 
+interface Filterable {
+  andWhere(where: string, params?: Record<string, unknown>): unknown;
+}
+
+/** Narrows a query to a region's rows: a province's (LIKE 'NN%', its cities included), else the region's own. */
+export function whereInRegion<Q extends Filterable>(query: Q, column: string, regionCode: string): Q {
+  if (regionCode.endsWith('0000')) query.andWhere(`${column} LIKE :scopePrefix`, { scopePrefix: `${regionCode.slice(0, 2)}%` });
+  else query.andWhere(`${column} = :scopeRegion`, { scopeRegion: regionCode });
+  return query;
+}
+
 /**
  * Narrows a list query to what the actor may see: platform everything; a bureau the rows whose
  * region column it covers; an organization the rows where one of `orgColumns` is itself.
  */
 export function scopeList(
-  query: { andWhere(where: string, params?: Record<string, unknown>): unknown },
+  query: Filterable,
   actor: Actor,
   columns: { region: string; orgs: string[] },
 ): void {
   if (actor.role === 'platform') return;
   if (actor.role === 'bureau') {
-    const region = actor.regionCode ?? '-';
-    if (region.endsWith('0000')) query.andWhere(`${columns.region} LIKE :scopePrefix`, { scopePrefix: `${region.slice(0, 2)}%` });
-    else query.andWhere(`${columns.region} = :scopeRegion`, { scopeRegion: region });
+    whereInRegion(query, columns.region, actor.regionCode ?? '-');
     return;
   }
   if (columns.orgs.length === 0) throw new DomainError('FORBIDDEN', 'this list is for bureaus and the platform');
