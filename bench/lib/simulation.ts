@@ -6,6 +6,7 @@ import { dbInvariants } from './invariants';
 import { Rng } from './prng';
 import { bureauFor, buildWorld, Facility, Org, Staff, World } from './sim-world';
 import { canonicalJson } from '../../src/common/canonical-json';
+import { provinceOfRegion } from '../../src/regions/regions.data';
 
 export interface SimulationOptions {
   seed: number;
@@ -343,7 +344,7 @@ class Simulation {
     return this.staff(op.rng.pick(others)!);
   }
   private issuingRegionOf(e: Org): string {
-    return this.world.regions.some((r) => r.regionCode === e.regionCode) ? e.regionCode : `${e.regionCode.slice(0, 2)}0000`;
+    return this.world.regions.some((r) => r.regionCode === e.regionCode) ? e.regionCode : provinceOfRegion(e.regionCode);
   }
   private checkVoucherView(op: Op, v: Record<string, number>, where: string): void {
     const { faceValueFen, availableFen, heldFen, spentFen, releasedFen } = v;

@@ -9,7 +9,7 @@ import { DomainError, invalidState, notFound, ruleBroken } from '../common/error
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { Organization } from '../organizations/organization.entity';
-import { OrganizationsService } from '../organizations/organizations.service';
+import { activeSql, OrganizationsService } from '../organizations/organizations.service';
 import { CreateFacilityInput, FacilityQuery, FacilityView, UpdateFacilityInput } from './facility.dto';
 import { Facility } from './facility.entity';
 
@@ -117,7 +117,7 @@ export class FacilitiesService {
       conditions.push(condition);
       params.push(...values);
     };
-    where("f.status = 'active' AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= ?))", clock.iso());
+    where(`f.status = 'active' AND ${activeSql('o', '?')}`, clock.iso());
     if (filter.provinceCode) where('f.province_code = ?', filter.provinceCode);
     if (filter.category) where('f.category = ?', filter.category);
     // LOWER on both sides: the database folds case the same way for column and pattern.

@@ -102,10 +102,10 @@ export class LedgerService {
     await this.refreshExhausted(em, voucherId);
   }
 
-  /** Expiry or revocation: the unused balance goes back to the budget. Returns what was released. */
-  async releaseVoucher(em: EntityManager, voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear' | 'capSubject'>, kind: string): Promise<number> {
-    const row = (await this.tx.lock(em, Voucher, { id: voucher.id }))!;
-    const x = row.availableFen;
+  /** Expiry or revocation of a voucher the caller has locked: the unused balance goes back to the budget. Returns what was released. */
+  async releaseVoucher(em: EntityManager, voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear' | 'capSubject' | 'availableFen'>, kind: string): Promise<number> {
+    // The caller read `voucher` under its row lock; the guard below still refuses a stale balance.
+    const x = voucher.availableFen;
     if (x === 0) return 0;
     await this.guarded(em, Voucher, { id: voucher.id }, 'available_fen = :x',
       { availableFen: () => '0', releasedFen: () => 'released_fen + :x', updatedAt: clock.iso() }, { x }, 'INVALID_STATE');

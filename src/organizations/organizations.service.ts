@@ -19,6 +19,9 @@ const DEFAULT_NOTICE_DAYS = 7;
 export const withNoticeEnded = (org: Organization): Organization =>
   org.status === 'public_notice' && org.noticeEndsAt !== null && org.noticeEndsAt <= clock.iso() ? { ...org, status: 'active' } : org;
 
+/** SQL for `withNoticeEnded(o).status === 'active'`: the organization `alias` is active at the instant bound at `now` (a placeholder). */
+export const activeSql = (alias: string, now: string) => `(${alias}.status = 'active' OR (${alias}.status = 'public_notice' AND ${alias}.notice_ends_at <= ${now}))`;
+
 @Injectable()
 export class OrganizationsService {
   constructor(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { clock } from '../common/clock';
 import { hydrate, selectColumns } from '../common/database/statements';
 import { Actor } from '../common/context/request-context';
@@ -9,7 +9,7 @@ import { MAX_FEN } from '../common/http/validators';
 import { FacilityView } from '../facilities/facility.dto';
 import { Facility } from '../facilities/facility.entity';
 import { Organization } from '../organizations/organization.entity';
-import { OrganizationsService, withNoticeEnded } from '../organizations/organizations.service';
+import { activeSql, OrganizationsService, withNoticeEnded } from '../organizations/organizations.service';
 import { sanctionedSql, SanctionsService } from '../oversight/sanctions.service';
 import { PoliciesService } from '../policies/policies.service';
 import { Policy } from '../policies/policy.entity';
@@ -98,7 +98,7 @@ export class QuotesService {
       .createQueryBuilder('f')
       .innerJoinAndMapOne('f.provider', Organization, 'o', 'o.id = f.providerId')
       .where("f.status = 'active' AND f.category = :category AND f.unitPriceFen <= :maxPrice", { category: q.category, maxPrice: Math.floor(MAX_FEN / q.quantity) })
-      .andWhere(new Brackets((w) => w.where("o.status = 'active'").orWhere("(o.status = 'public_notice' AND o.noticeEndsAt <= :now)", { now: clock.iso() })))
+      .andWhere(activeSql('o', ':now'), { now: clock.iso() })
       .getMany();
     const found = rows as (Facility & { provider: Organization })[];
     const enterprise = await this.organizations.load(voucher.enterpriseId, em);

@@ -5,10 +5,8 @@ import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm'
 import { recordPending } from '../../audit/audit-chain';
 import { AuditDraft, ContextStore, requestContext } from '../context/request-context';
 import { isRetryable, isUniqueViolation } from './db-errors';
-import { lockRow } from './statements';
-import { IdempotencyRecord } from '../idempotency/idempotency-record.entity';
-import { clock } from '../clock';
-import { newId } from '../ids';
+import { insertRows, lockRow } from './statements';
+import { IdempotencyRecord, idempotencyRecord } from '../idempotency/idempotency-record.entity';
 
 /** Thrown when a concurrent request with the same Idempotency-Key committed first. */
 export class IdempotencyRace extends Error {}
@@ -82,18 +80,8 @@ export class TransactionService {
 
   /** Inserting the key inside the transaction makes "executed" and "key recorded" one atomic fact. */
   private async claimKey(em: EntityManager, store: ContextStore): Promise<void> {
-    const claim = store.idempotency!;
     try {
-      await em.getRepository(IdempotencyRecord).insert({
-        id: newId(),
-        callerId: claim.callerId,
-        idemKey: claim.key,
-        route: claim.route,
-        requestHash: claim.requestHash,
-        responseStatus: null,
-        responseBody: null,
-        createdAt: clock.iso(),
-      });
+      await insertRows(em, IdempotencyRecord, [idempotencyRecord(store.idempotency!)]);
     } catch (e) {
       if (isUniqueViolation(e)) throw new IdempotencyRace();
       throw e;

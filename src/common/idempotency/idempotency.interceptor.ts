@@ -4,13 +4,11 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
-import { clock } from '../clock';
 import { IdempotencyClaim, requestContext } from '../context/request-context';
 import { IdempotencyRace, TransactionService } from '../database/transaction.service';
 import { DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
-import { newId } from '../ids';
-import { IdempotencyRecord } from './idempotency-record.entity';
+import { IdempotencyRecord, idempotencyRecord } from './idempotency-record.entity';
 import { canonicalJson } from '../canonical-json';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
@@ -76,16 +74,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
    * overwriting a concurrent duplicate that may have succeeded meanwhile.
    */
   private async save(claim: IdempotencyClaim, status: number, body: unknown, succeeded: boolean): Promise<void> {
-    const response = { responseStatus: status, responseBody: JSON.stringify(body ?? null) };
+    const record = idempotencyRecord(claim, { status, body: JSON.stringify(body ?? null) });
     await this.tx.run(async (em) => {
       const records = em.getRepository(IdempotencyRecord);
       if (succeeded) {
-        const updated = await records.createQueryBuilder().update().set(response)
+        const updated = await records.createQueryBuilder().update().set({ responseStatus: record.responseStatus, responseBody: record.responseBody })
           .where('caller_id = :callerId AND idem_key = :key AND response_status IS NULL', { callerId: claim.callerId, key: claim.key }).execute();
         if (updated.affected) return;
       }
-      const { callerId, key: idemKey, route, requestHash } = claim;
-      await records.createQueryBuilder().insert().values({ id: newId(), callerId, idemKey, route, requestHash, ...response, createdAt: clock.iso() }).orIgnore().execute();
+      await records.createQueryBuilder().insert().values(record).orIgnore().execute();
     });
   }
 
