@@ -12,8 +12,18 @@ export class AuditPending1764100000000 implements MigrationInterface {
     await queryRunner.createTable(
       new Table({
         name: 'audit_pending',
-        columns: [id(), instant('at'), ref('actor_id', true), str('actor_role', 16, true), str('action', 48), str('entity_type', 32),
-          ref('entity_id'), region('region_code', true), ref('organization_id', true), text('summary')],
+        columns: [
+          id(),
+          instant('at'),
+          ref('actor_id', true),
+          str('actor_role', 16, true),
+          str('action', 48),
+          str('entity_type', 32),
+          ref('entity_id'),
+          region('region_code', true),
+          ref('organization_id', true),
+          text('summary'),
+        ],
       }),
       true,
     );

@@ -3,7 +3,12 @@ import { TableColumnOptions, TableIndex } from 'typeorm';
 // Column builders: one vocabulary for every table, portable across SQLite and MariaDB/MySQL.
 export const id = (name = 'id'): TableColumnOptions => ({ name, type: 'varchar', length: '36', isPrimary: true });
 export const ref = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '36', isNullable: nullable });
-export const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
+export const str = (name: string, length: number, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: String(length),
+  isNullable: nullable,
+});
 export const text = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'text', isNullable: nullable });
 export const fen = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
 export const int = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'integer', isNullable: nullable });
@@ -13,4 +18,3 @@ export const instant = (name: string, nullable = false) => str(name, 24, nullabl
 export const region = (name: string, nullable = false) => str(name, 6, nullable);
 
 export const idx = (columnNames: string[], isUnique = false) => new TableIndex({ columnNames, isUnique });
-

@@ -25,7 +25,12 @@ import { OversightModule } from './oversight/oversight.module';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, envFilePath: ENV_FILES, validate: validateEnvironment, load: [appConfig, databaseConfig, authConfig] }),
+    ConfigModule.forRoot({
+      isGlobal: true,
+      envFilePath: ENV_FILES,
+      validate: validateEnvironment,
+      load: [appConfig, databaseConfig, authConfig],
+    }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
       useFactory: (app: AppConfig) => ({

@@ -19,7 +19,9 @@ export function configureApp(app: INestApplication): INestApplication {
     app,
     new DocumentBuilder()
       .setTitle('Yangtze River Delta innovation vouchers')
-      .setDescription('科技创新券 通用通兑: policies, budgets, vouchers, cross-province redemption, claims, settlement and clearing. Money in integer fen, ratios in basis points.')
+      .setDescription(
+        '科技创新券 通用通兑: policies, budgets, vouchers, cross-province redemption, claims, settlement and clearing. Money in integer fen, ratios in basis points.',
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),
@@ -37,7 +39,8 @@ function documentIdempotencyKeys(document: OpenAPIObject): void {
       name: 'Idempotency-Key',
       in: 'header',
       required: false,
-      description: 'a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT',
+      description:
+        'a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT',
       schema: { type: 'string', maxLength: 128 },
     });
   }

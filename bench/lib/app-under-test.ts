@@ -40,7 +40,14 @@ export const mariaConnection = () => ({
  */
 export async function createDatabase(db: DbKind, prefix: string): Promise<{ dbName: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${randomBytes(4).toString('hex')}`;
-  Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: 'silent', SWEEP_INTERVAL_SEC: '0', DEMO_PASSWORD, DB_TYPE: db });
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    SEED_DEMO: 'never',
+    LOG_LEVEL: 'silent',
+    SWEEP_INTERVAL_SEC: '0',
+    DEMO_PASSWORD,
+    DB_TYPE: db,
+  });
   if (db === 'sqlite') {
     const file = join(tmpdir(), `${name}.db`);
     process.env.DB_PATH = file;

@@ -33,36 +33,82 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
   const staff = await loginStaff(http);
 
   const policy = (regionCode: string) => ({
-    regionCode, effectiveFrom: '2020-01-01', categories: CATEGORIES.map((category) => ({ category, ratioBp: 5000 })), acceptedProvinceCodes: PROVINCES,
-    localBonusBp: 0, enterpriseAnnualCapFen: 10_000_000_000, maxVoucherFen: 1_000_000_000, voucherValidityDays: 365, holdExpiryDays: 30,
-    autoApproveMaxFen: 1_000_000_000, redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'], settlementCycle: 'quarterly', relatedPartyBan: true,
+    regionCode,
+    effectiveFrom: '2020-01-01',
+    categories: CATEGORIES.map((category) => ({ category, ratioBp: 5000 })),
+    acceptedProvinceCodes: PROVINCES,
+    localBonusBp: 0,
+    enterpriseAnnualCapFen: 10_000_000_000,
+    maxVoucherFen: 1_000_000_000,
+    voucherValidityDays: 365,
+    holdExpiryDays: 30,
+    autoApproveMaxFen: 1_000_000_000,
+    redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
+    settlementCycle: 'quarterly',
+    relatedPartyBan: true,
   });
   let settlementPolicyId = '';
   for (const region of PROVINCES) {
     const token = staff[bureauFor(region) as Staff];
     const p = expectStatus(`policy ${region}`, await http.request('POST', '/api/policies', { token, body: policy(region) }), 201);
     if (region === '330000') settlementPolicyId = p.body.id;
-    expectStatus(`budget ${region}`, await http.request('PUT', `/api/budgets/${region}/${year}`, { token, body: { totalFen: 1_000_000_000_000 } }), 200);
+    expectStatus(
+      `budget ${region}`,
+      await http.request('PUT', `/api/budgets/${region}/${year}`, { token, body: { totalFen: 1_000_000_000_000 } }),
+      200,
+    );
   }
 
   const register = async (role: 'enterprise' | 'provider', region: string, n: number) => {
     const username = `bench-${role}-${region}-${n}`;
     const creditCode = makeCreditCode(region, rng.chars(CREDIT_CODE_CHARSET, 9), role === 'provider' ? '12' : '91');
-    const r = expectStatus(`register ${username}`, await http.request('POST', '/api/auth/register', {
-      body: { username, password: PASSWORD, role, organization: { name: `基准${role === 'provider' ? '服务机构' : '企业'} ${region}-${n}`, creditCode } },
-    }), 201);
-    return { id: r.body.organization.id as string, token: await login(http, username, PASSWORD), provinceCode: r.body.organization.provinceCode as string };
+    const r = expectStatus(
+      `register ${username}`,
+      await http.request('POST', '/api/auth/register', {
+        body: {
+          username,
+          password: PASSWORD,
+          role,
+          organization: { name: `基准${role === 'provider' ? '服务机构' : '企业'} ${region}-${n}`, creditCode },
+        },
+      }),
+      201,
+    );
+    return {
+      id: r.body.organization.id as string,
+      token: await login(http, username, PASSWORD),
+      provinceCode: r.body.organization.provinceCode as string,
+    };
   };
 
   const providers = await Promise.all(PROVINCES.flatMap((region) => [0, 1].map((n) => register('provider', region, n))));
-  for (const p of providers) expectStatus('admit', await http.request('POST', `/api/providers/${p.id}/admit`, { token: staff[bureauFor(p.provinceCode) as Staff], body: { noticeDays: 0 } }), 200);
+  for (const p of providers)
+    expectStatus(
+      'admit',
+      await http.request('POST', `/api/providers/${p.id}/admit`, {
+        token: staff[bureauFor(p.provinceCode) as Staff],
+        body: { noticeDays: 0 },
+      }),
+      200,
+    );
   const facilities: { id: string; category: string; provinceCode: string }[] = [];
   for (const p of providers) {
     for (let i = 0; i < 25; i++) {
       const category = CATEGORIES[i % CATEGORIES.length];
-      const r = expectStatus('facility', await http.request('POST', '/api/facilities', {
-        token: p.token, body: { name: `基准仪器 ${p.provinceCode}-${i}`, category, unit: 'hour', unitPriceFen: UNIT_PRICE_FEN, description: '共享大型科研仪器机时' },
-      }), 201);
+      const r = expectStatus(
+        'facility',
+        await http.request('POST', '/api/facilities', {
+          token: p.token,
+          body: {
+            name: `基准仪器 ${p.provinceCode}-${i}`,
+            category,
+            unit: 'hour',
+            unitPriceFen: UNIT_PRICE_FEN,
+            description: '共享大型科研仪器机时',
+          },
+        }),
+        201,
+      );
       facilities.push({ id: r.body.id, category, provinceCode: p.provinceCode });
     }
   }
@@ -72,7 +118,11 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
   const testing = facilities.filter((f) => f.category === 'testing');
   for (const e of enterprises) {
     for (let k = 0; k < opts.vouchersEach; k++) {
-      const a = expectStatus('application', await http.request('POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000_000, purpose: '基准测试' } }), 201);
+      const a = expectStatus(
+        'application',
+        await http.request('POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000_000, purpose: '基准测试' } }),
+        201,
+      );
       if (a.body.status !== 'approved') throw new Error(`bench set-up: voucher not approved: ${a.text}`);
       holds.push({ token: e.token, voucherId: a.body.voucher.id, facilityId: testing[holds.length % testing.length].id });
     }
@@ -80,7 +130,11 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
   const zhejiang = await Promise.all(Array.from({ length: 10 }, (_, n) => register('enterprise', '330100', n)));
   const settlementVouchers: BenchWorld['settlementVouchers'] = [];
   for (const e of zhejiang) {
-    const a = expectStatus('application', await http.request('POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000_000, purpose: '基准结算' } }), 201);
+    const a = expectStatus(
+      'application',
+      await http.request('POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000_000, purpose: '基准结算' } }),
+      201,
+    );
     settlementVouchers.push({ id: a.body.voucher.id, enterpriseId: e.id });
   }
   const searchPaths = PROVINCES.flatMap((p) => CATEGORIES.map((c) => `/api/facilities?provinceCode=${p}&category=${c}`));
@@ -88,7 +142,8 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
 }
 
 async function insertChunks(conn: Connection, table: string, columns: string[], rows: unknown[][], chunk = 2_000): Promise<void> {
-  for (let i = 0; i < rows.length; i += chunk) await conn.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ?`, [rows.slice(i, i + chunk)]);
+  for (let i = 0; i < rows.length; i += chunk)
+    await conn.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ?`, [rows.slice(i, i + chunk)]);
 }
 
 /**
@@ -96,19 +151,73 @@ async function insertChunks(conn: Connection, table: string, columns: string[], 
  * each in an approved claim of its own, written in bulk with exactly the rows and ledger transfers the service
  * would have written (hold and capture per voucher, a payable per claim), so the ledger check stays clean.
  */
-export async function prepareApprovedClaims(conn: Connection, world: BenchWorld, count: number): Promise<{ payees: number; totalFen: number }> {
+export async function prepareApprovedClaims(
+  conn: Connection,
+  world: BenchWorld,
+  count: number,
+): Promise<{ payees: number; totalFen: number }> {
   const now = new Date().toISOString();
   const rng = new Rng(7);
   const [[reviewer]] = (await conn.query("SELECT id FROM app_user WHERE username = 'bureau-zj'")) as unknown as [{ id: string }[]];
   const payees = Array.from({ length: 200 }, (_, i) => {
     const province = PROVINCES[i % 4];
-    return { id: newId(), facilityId: newId(), province, creditCode: makeCreditCode(province, rng.chars(CREDIT_CODE_CHARSET, 9), '12'), name: `结算服务机构 ${i}` };
+    return {
+      id: newId(),
+      facilityId: newId(),
+      province,
+      creditCode: makeCreditCode(province, rng.chars(CREDIT_CODE_CHARSET, 9), '12'),
+      name: `结算服务机构 ${i}`,
+    };
   });
   await conn.beginTransaction();
-  await insertChunks(conn, 'organization', ['id', 'name', 'credit_code', 'type', 'kind', 'region_code', 'province_code', 'status', 'related_credit_codes', 'created_at', 'updated_at'],
-    payees.map((p) => [p.id, p.name, p.creditCode, 'provider', null, p.province, p.province, 'active', '[]', now, now]));
-  await insertChunks(conn, 'facility', ['id', 'provider_id', 'name', 'category', 'unit', 'unit_price_fen', 'province_code', 'region_code', 'status', 'created_at', 'updated_at'],
-    payees.map((p) => [p.facilityId, p.id, `${p.name} 检测`, 'testing', 'sample', UNIT_PRICE_FEN, p.province, p.province, 'active', now, now]));
+  await insertChunks(
+    conn,
+    'organization',
+    [
+      'id',
+      'name',
+      'credit_code',
+      'type',
+      'kind',
+      'region_code',
+      'province_code',
+      'status',
+      'related_credit_codes',
+      'created_at',
+      'updated_at',
+    ],
+    payees.map((p) => [p.id, p.name, p.creditCode, 'provider', null, p.province, p.province, 'active', '[]', now, now]),
+  );
+  await insertChunks(
+    conn,
+    'facility',
+    [
+      'id',
+      'provider_id',
+      'name',
+      'category',
+      'unit',
+      'unit_price_fen',
+      'province_code',
+      'region_code',
+      'status',
+      'created_at',
+      'updated_at',
+    ],
+    payees.map((p) => [
+      p.facilityId,
+      p.id,
+      `${p.name} 检测`,
+      'testing',
+      'sample',
+      UNIT_PRICE_FEN,
+      p.province,
+      p.province,
+      'active',
+      now,
+      now,
+    ]),
+  );
   const redemptions: unknown[][] = [];
   const claims: unknown[][] = [];
   const payables: unknown[][] = [];
@@ -118,19 +227,113 @@ export async function prepareApprovedClaims(conn: Connection, world: BenchWorld,
     const p = payees[i % payees.length];
     const [rid, cid] = [newId(), newId()];
     perVoucher.set(v.id, (perVoucher.get(v.id) ?? 0) + SUBSIDY_FEN);
-    redemptions.push([rid, v.id, p.facilityId, p.id, v.enterpriseId, p.id, '330000', world.year, p.province, p.province !== '330000', 'provider_redeemed', 1, UNIT_PRICE_FEN,
-      UNIT_PRICE_FEN, 5000, SUBSIDY_FEN, UNIT_PRICE_FEN - SUBSIDY_FEN, 1, UNIT_PRICE_FEN, SUBSIDY_FEN, SUBSIDY_FEN, 'captured', world.settlementPolicyId, now, cid, now, now, now, now]);
-    claims.push([cid, p.id, '330000', SUBSIDY_FEN, SUBSIDY_FEN, 'approved', JSON.stringify({ contractNo: `HT-${i}`, invoiceNo: `INV-${i}` }), JSON.stringify([rid]), reviewer.id, now, now]);
+    redemptions.push([
+      rid,
+      v.id,
+      p.facilityId,
+      p.id,
+      v.enterpriseId,
+      p.id,
+      '330000',
+      world.year,
+      p.province,
+      p.province !== '330000',
+      'provider_redeemed',
+      1,
+      UNIT_PRICE_FEN,
+      UNIT_PRICE_FEN,
+      5000,
+      SUBSIDY_FEN,
+      UNIT_PRICE_FEN - SUBSIDY_FEN,
+      1,
+      UNIT_PRICE_FEN,
+      SUBSIDY_FEN,
+      SUBSIDY_FEN,
+      'captured',
+      world.settlementPolicyId,
+      now,
+      cid,
+      now,
+      now,
+      now,
+      now,
+    ]);
+    claims.push([
+      cid,
+      p.id,
+      '330000',
+      SUBSIDY_FEN,
+      SUBSIDY_FEN,
+      'approved',
+      JSON.stringify({ contractNo: `HT-${i}`, invoiceNo: `INV-${i}` }),
+      JSON.stringify([rid]),
+      reviewer.id,
+      now,
+      now,
+    ]);
     payables.push([newId(), account.payments('330000'), account.payable('330000', p.id), SUBSIDY_FEN, 'claim.approval', 'claim', cid, now]);
   }
-  await insertChunks(conn, 'redemption', ['id', 'voucher_id', 'facility_id', 'provider_id', 'enterprise_id', 'payee_id', 'issuing_region_code', 'budget_year',
-    'provider_province_code', 'cross_province', 'mode', 'quantity', 'unit_price_fen', 'fee_fen', 'ratio_bp', 'subsidy_fen', 'self_pay_fen', 'actual_quantity',
-    'captured_fee_fen', 'captured_subsidy_fen', 'approved_fen', 'status', 'policy_id', 'expires_at', 'claim_id', 'captured_at', 'closed_at', 'created_at', 'updated_at'], redemptions);
-  await insertChunks(conn, 'claim', ['id', 'claimant_id', 'issuing_region_code', 'claimed_fen', 'approved_fen', 'status', 'evidence', 'redemption_ids', 'reviewed_by', 'created_at', 'decided_at'], claims);
+  await insertChunks(
+    conn,
+    'redemption',
+    [
+      'id',
+      'voucher_id',
+      'facility_id',
+      'provider_id',
+      'enterprise_id',
+      'payee_id',
+      'issuing_region_code',
+      'budget_year',
+      'provider_province_code',
+      'cross_province',
+      'mode',
+      'quantity',
+      'unit_price_fen',
+      'fee_fen',
+      'ratio_bp',
+      'subsidy_fen',
+      'self_pay_fen',
+      'actual_quantity',
+      'captured_fee_fen',
+      'captured_subsidy_fen',
+      'approved_fen',
+      'status',
+      'policy_id',
+      'expires_at',
+      'claim_id',
+      'captured_at',
+      'closed_at',
+      'created_at',
+      'updated_at',
+    ],
+    redemptions,
+  );
+  await insertChunks(
+    conn,
+    'claim',
+    [
+      'id',
+      'claimant_id',
+      'issuing_region_code',
+      'claimed_fen',
+      'approved_fen',
+      'status',
+      'evidence',
+      'redemption_ids',
+      'reviewed_by',
+      'created_at',
+      'decided_at',
+    ],
+    claims,
+  );
   const transfer = ['id', 'debit_account', 'credit_account', 'amount_fen', 'kind', 'ref_type', 'ref_id', 'created_at'];
   await insertChunks(conn, 'ledger_transfer', transfer, payables);
   for (const [voucherId, fen] of perVoucher) {
-    const [res] = (await conn.query('UPDATE voucher SET available_fen = available_fen - ?, spent_fen = spent_fen + ? WHERE id = ? AND available_fen >= ?', [fen, fen, voucherId, fen])) as unknown as [{ affectedRows: number }];
+    const [res] = (await conn.query(
+      'UPDATE voucher SET available_fen = available_fen - ?, spent_fen = spent_fen + ? WHERE id = ? AND available_fen >= ?',
+      [fen, fen, voucherId, fen],
+    )) as unknown as [{ affectedRows: number }];
     if (res.affectedRows !== 1) throw new Error(`bench set-up: voucher ${voucherId} cannot carry ${fen} fen`);
     await insertChunks(conn, 'ledger_transfer', transfer, [
       [newId(), account.voucherAvailable(voucherId), account.voucherHeld(voucherId), fen, 'redemption.hold', 'voucher', voucherId, now],
@@ -146,7 +349,12 @@ export async function preparePaidLines(conn: Connection, world: BenchWorld, coun
   const rng = new Rng(11);
   const now = new Date().toISOString();
   const [[creator]] = (await conn.query("SELECT id FROM app_user WHERE username = 'platform'")) as unknown as [{ id: string }[]];
-  const settlements = Array.from({ length: 1_000 }, (_, i) => ({ id: newId(), region: PROVINCES[i % 4], lines: [] as unknown[][], total: 0 }));
+  const settlements = Array.from({ length: 1_000 }, (_, i) => ({
+    id: newId(),
+    region: PROVINCES[i % 4],
+    lines: [] as unknown[][],
+    total: 0,
+  }));
   for (let i = 0; i < count; i++) {
     const s = settlements[i % settlements.length];
     const amount = rng.int(1_000, 500_000);
@@ -155,10 +363,18 @@ export async function preparePaidLines(conn: Connection, world: BenchWorld, coun
     s.total += amount;
   }
   await conn.beginTransaction();
-  await insertChunks(conn, 'settlement', ['id', 'region_code', 'period_label', 'status', 'total_fen', 'payment_ref', 'created_by', 'created_at', 'paid_at'],
-    settlements.map((s) => [s.id, s.region, `${world.year}-Q1`, 'paid', s.total, `BENCH-${s.id.slice(0, 8)}`, creator.id, now, now]));
-  await insertChunks(conn, 'settlement_line', ['id', 'settlement_id', 'payee_id', 'payee_name', 'payee_province_code', 'issuing_province_code', 'amount_fen', 'paid_at'],
-    settlements.flatMap((s) => s.lines));
+  await insertChunks(
+    conn,
+    'settlement',
+    ['id', 'region_code', 'period_label', 'status', 'total_fen', 'payment_ref', 'created_by', 'created_at', 'paid_at'],
+    settlements.map((s) => [s.id, s.region, `${world.year}-Q1`, 'paid', s.total, `BENCH-${s.id.slice(0, 8)}`, creator.id, now, now]),
+  );
+  await insertChunks(
+    conn,
+    'settlement_line',
+    ['id', 'settlement_id', 'payee_id', 'payee_name', 'payee_province_code', 'issuing_province_code', 'amount_fen', 'paid_at'],
+    settlements.flatMap((s) => s.lines),
+  );
   await conn.commit();
   return settlements.map((s) => s.id);
 }

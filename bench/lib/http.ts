@@ -1,7 +1,7 @@
 /** A reply as the simulation sees it: the status and the parsed JSON body (or the raw text). */
 export interface Reply {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of many shapes, checked field by field
+  body: any;
   text: string;
 }
 

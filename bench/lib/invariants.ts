@@ -20,7 +20,7 @@ export async function dbInvariants(ds: DataSource, limit = 10): Promise<Violatio
   const add = (invariant: string, detail: string) => {
     if (out.length < limit) out.push({ invariant, detail });
   };
-  const q = (sql: string) => ds.query(sql) as Promise<Row[]>;
+  const q = (sql: string) => ds.query<Row[]>(sql);
 
   for (const b of await q('SELECT region_code, year, total_fen, available_fen, committed_fen FROM budget')) {
     const [t, a, c] = [n(b.total_fen), n(b.available_fen), n(b.committed_fen)];
@@ -39,15 +39,21 @@ export async function dbInvariants(ds: DataSource, limit = 10): Promise<Violatio
     const [f, a, h, s, r] = [v.face_value_fen, v.available_fen, v.held_fen, v.spent_fen, v.released_fen].map(n);
     if (a < 0 || h < 0 || s < 0 || r < 0) add('no voucher balance is negative', JSON.stringify(v));
     if (f !== a + h + s + r) add('each voucher face = available + held + spent + released', JSON.stringify(v));
-    if (h !== (held.get(String(v.id)) ?? 0)) add("a voucher's held balance is the subsidy of its open holds", `${v.serial}: held ${h}, holds ${held.get(String(v.id)) ?? 0}`);
-    if (s !== (spent.get(String(v.id)) ?? 0)) add("a voucher's spent balance is what its captured redemptions keep", `${v.serial}: spent ${s}, redemptions ${spent.get(String(v.id)) ?? 0}`);
+    if (h !== (held.get(String(v.id)) ?? 0))
+      add("a voucher's held balance is the subsidy of its open holds", `${v.serial}: held ${h}, holds ${held.get(String(v.id)) ?? 0}`);
+    if (s !== (spent.get(String(v.id)) ?? 0))
+      add(
+        "a voucher's spent balance is what its captured redemptions keep",
+        `${v.serial}: spent ${s}, redemptions ${spent.get(String(v.id)) ?? 0}`,
+      );
   }
 
   const claims = await q('SELECT id, status, claimed_fen, approved_fen, redemption_ids, settlement_id FROM claim');
   const liveClaimOf = new Map<string, string>();
   const claimById = new Map(claims.map((c) => [String(c.id), c]));
   for (const c of claims) {
-    if (c.status === 'approved' && n(c.approved_fen) > n(c.claimed_fen)) add('a claim is approved for at most what it claims', JSON.stringify(c));
+    if (c.status === 'approved' && n(c.approved_fen) > n(c.claimed_fen))
+      add('a claim is approved for at most what it claims', JSON.stringify(c));
     if (c.settlement_id !== null && c.status !== 'approved') add('only approved claims are settled', JSON.stringify(c));
     if (c.status === 'rejected') continue;
     for (const rid of ids(c.redemption_ids)) {
@@ -65,17 +71,30 @@ export async function dbInvariants(ds: DataSource, limit = 10): Promise<Violatio
     claimedSum.set(String(r.claim_id), (claimedSum.get(String(r.claim_id)) ?? 0) + n(r.captured_subsidy_fen));
   }
   for (const c of claims) {
-    if (c.status !== 'rejected' && n(c.claimed_fen) !== (claimedSum.get(String(c.id)) ?? 0)) add('a claim is for the captured subsidy of its redemptions', `${c.id}: ${c.claimed_fen} vs ${claimedSum.get(String(c.id)) ?? 0}`);
+    if (c.status !== 'rejected' && n(c.claimed_fen) !== (claimedSum.get(String(c.id)) ?? 0))
+      add('a claim is for the captured subsidy of its redemptions', `${c.id}: ${c.claimed_fen} vs ${claimedSum.get(String(c.id)) ?? 0}`);
   }
 
-  const lineSums = new Map((await q('SELECT settlement_id, SUM(amount_fen) AS fen, SUM(CASE WHEN paid_at IS NULL THEN 1 ELSE 0 END) AS unpaid FROM settlement_line GROUP BY settlement_id'))
-    .map((r) => [String(r.settlement_id), { fen: n(r.fen), unpaid: n(r.unpaid) }]));
-  const claimSums = new Map((await q("SELECT settlement_id, SUM(approved_fen) AS fen FROM claim WHERE settlement_id IS NOT NULL GROUP BY settlement_id"))
-    .map((r) => [String(r.settlement_id), n(r.fen)]));
+  const lineSums = new Map(
+    (
+      await q(
+        'SELECT settlement_id, SUM(amount_fen) AS fen, SUM(CASE WHEN paid_at IS NULL THEN 1 ELSE 0 END) AS unpaid FROM settlement_line GROUP BY settlement_id',
+      )
+    ).map((r) => [String(r.settlement_id), { fen: n(r.fen), unpaid: n(r.unpaid) }]),
+  );
+  const claimSums = new Map(
+    (await q('SELECT settlement_id, SUM(approved_fen) AS fen FROM claim WHERE settlement_id IS NOT NULL GROUP BY settlement_id')).map(
+      (r) => [String(r.settlement_id), n(r.fen)],
+    ),
+  );
   for (const s of await q('SELECT id, status, total_fen FROM settlement')) {
     const lines = lineSums.get(String(s.id)) ?? { fen: 0, unpaid: 0 };
     const approved = claimSums.get(String(s.id)) ?? 0;
-    if (n(s.total_fen) !== lines.fen || lines.fen !== approved) add("Σ settlement lines = total = Σ its claims' approvedFen", `${s.id}: total ${s.total_fen}, lines ${lines.fen}, claims ${approved}`);
+    if (n(s.total_fen) !== lines.fen || lines.fen !== approved)
+      add(
+        "Σ settlement lines = total = Σ its claims' approvedFen",
+        `${s.id}: total ${s.total_fen}, lines ${lines.fen}, claims ${approved}`,
+      );
     if (s.status === 'paid' && lines.unpaid > 0) add('every line of a paid settlement is paid', `${s.id}: ${lines.unpaid} unpaid lines`);
   }
   return out;

@@ -21,4 +21,5 @@ export const readProc = (pid: number, file: string): string | null => {
 };
 
 /** The direct children of a process (Linux). */
-export const childPids = (pid: number): number[] => (readProc(pid, `task/${pid}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+export const childPids = (pid: number): number[] =>
+  (readProc(pid, `task/${pid}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number);

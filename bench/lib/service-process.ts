@@ -31,7 +31,13 @@ export interface ServiceProcess {
 export async function spawnService(opts: { workers: number; poolSize?: number; nodeArgs?: string[] }): Promise<ServiceProcess> {
   const { dbName, drop } = await createDatabase('mariadb', 'vbench');
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, API_WORKERS: String(opts.workers), PORT: String(port), LOG_LEVEL: 'warn', JWT_SECRET: randomBytes(32).toString('hex') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    API_WORKERS: String(opts.workers),
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+  };
   if (opts.poolSize) env.DB_POOL_SIZE = String(opts.poolSize);
   let child: ChildProcess | undefined;
   try {
@@ -40,7 +46,10 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
     await setup.get(SeedService).seedStaff();
     await setup.close();
 
-    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--max-old-space-size=256', join(projectRoot, 'dist', 'src', 'main.js')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--max-old-space-size=256', join(projectRoot, 'dist', 'src', 'main.js')], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitUntilServing(baseUrl, child);
     const primary = child;
@@ -75,7 +84,12 @@ async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<v
   const deadline = Date.now() + 60_000;
   let exited: number | null = null;
   child.once('exit', (code) => (exited = code ?? -1));
-  while (!(await fetch(`${baseUrl}/api/health`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${baseUrl}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (exited !== null) throw new Error(`the service exited with ${exited} before serving`);
     if (Date.now() > deadline) throw new Error('the service did not answer /api/health within 60 s');
     await new Promise((r) => setTimeout(r, 250));

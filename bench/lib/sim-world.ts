@@ -74,23 +74,120 @@ function policies(scale: number) {
   };
   const cat = (pairs: [string, number][]) => pairs.map(([category, ratioBp]) => ({ category, ratioBp }));
   return [
-    { budgetFen: 400_000_000 * scale, small: false, policy: { ...base, regionCode: '310000', perRedemptionCapFen: 300_000, acceptedProvinceCodes: ALL_PROVINCES,
-      categories: cat([['testing', 5000], ['r_and_d', 5000], ['design', 4000], ['instrument_sharing', 6000]]) } },
-    { budgetFen: 300_000_000 * scale, small: false, policy: { ...base, regionCode: '320000', localBonusBp: 1000, acceptedProvinceCodes: ['310000', '320000', '340000'],
-      redemptionModes: ['provider_redeemed'], settlementCycle: 'monthly', categories: cat([['testing', 4000], ['r_and_d', 5000], ['consulting', 3000]]) } },
-    { budgetFen: 12_000_000, small: true, policy: { ...base, regionCode: '320500', autoApproveMaxFen: 3_000_000, maxVoucherFen: 8_000_000, acceptedProvinceCodes: ALL_PROVINCES,
-      categories: cat([['testing', 6000], ['design', 5000], ['r_and_d', 5000]]) } },
-    { budgetFen: 300_000_000 * scale, small: false, policy: { ...base, regionCode: '330000', relatedPartyBan: false, acceptedProvinceCodes: ['310000', '330000', '340000'],
-      categories: cat([['testing', 5000], ['design', 5000], ['tech_transfer', 5000]]) } },
-    { budgetFen: 200_000_000 * scale, small: false, policy: { ...base, regionCode: '340000', perRedemptionCapFen: 200_000, acceptedProvinceCodes: ALL_PROVINCES,
-      categories: cat([['testing', 5000], ['r_and_d', 6000]]) } },
-    { budgetFen: 20_000_000, small: true, policy: { ...base, regionCode: '340100', localBonusBp: 500, maxVoucherFen: 10_000_000, acceptedProvinceCodes: ALL_PROVINCES,
-      categories: cat([['testing', 7000], ['r_and_d', 6000], ['instrument_sharing', 7000]]) } },
+    {
+      budgetFen: 400_000_000 * scale,
+      small: false,
+      policy: {
+        ...base,
+        regionCode: '310000',
+        perRedemptionCapFen: 300_000,
+        acceptedProvinceCodes: ALL_PROVINCES,
+        categories: cat([
+          ['testing', 5000],
+          ['r_and_d', 5000],
+          ['design', 4000],
+          ['instrument_sharing', 6000],
+        ]),
+      },
+    },
+    {
+      budgetFen: 300_000_000 * scale,
+      small: false,
+      policy: {
+        ...base,
+        regionCode: '320000',
+        localBonusBp: 1000,
+        acceptedProvinceCodes: ['310000', '320000', '340000'],
+        redemptionModes: ['provider_redeemed'],
+        settlementCycle: 'monthly',
+        categories: cat([
+          ['testing', 4000],
+          ['r_and_d', 5000],
+          ['consulting', 3000],
+        ]),
+      },
+    },
+    {
+      budgetFen: 12_000_000,
+      small: true,
+      policy: {
+        ...base,
+        regionCode: '320500',
+        autoApproveMaxFen: 3_000_000,
+        maxVoucherFen: 8_000_000,
+        acceptedProvinceCodes: ALL_PROVINCES,
+        categories: cat([
+          ['testing', 6000],
+          ['design', 5000],
+          ['r_and_d', 5000],
+        ]),
+      },
+    },
+    {
+      budgetFen: 300_000_000 * scale,
+      small: false,
+      policy: {
+        ...base,
+        regionCode: '330000',
+        relatedPartyBan: false,
+        acceptedProvinceCodes: ['310000', '330000', '340000'],
+        categories: cat([
+          ['testing', 5000],
+          ['design', 5000],
+          ['tech_transfer', 5000],
+        ]),
+      },
+    },
+    {
+      budgetFen: 200_000_000 * scale,
+      small: false,
+      policy: {
+        ...base,
+        regionCode: '340000',
+        perRedemptionCapFen: 200_000,
+        acceptedProvinceCodes: ALL_PROVINCES,
+        categories: cat([
+          ['testing', 5000],
+          ['r_and_d', 6000],
+        ]),
+      },
+    },
+    {
+      budgetFen: 20_000_000,
+      small: true,
+      policy: {
+        ...base,
+        regionCode: '340100',
+        localBonusBp: 500,
+        maxVoucherFen: 10_000_000,
+        acceptedProvinceCodes: ALL_PROVINCES,
+        categories: cat([
+          ['testing', 7000],
+          ['r_and_d', 6000],
+          ['instrument_sharing', 7000],
+        ]),
+      },
+    },
   ];
 }
 
 /** Where organizations register (credit-code region): enterprises of Hangzhou and Chuzhou fall back to their province's policy. */
-const ENTERPRISE_REGIONS = ['310000', '310000', '310000', '320000', '320000', '320500', '320500', '320500', '330100', '330100', '340100', '340100', '340100', '341100'];
+const ENTERPRISE_REGIONS = [
+  '310000',
+  '310000',
+  '310000',
+  '320000',
+  '320000',
+  '320500',
+  '320500',
+  '320500',
+  '330100',
+  '330100',
+  '340100',
+  '340100',
+  '340100',
+  '341100',
+];
 const PROVIDER_REGIONS = ['310000', '310000', '320500', '320100', '330100', '330100', '340100', '340100', '340000'];
 const CATEGORIES = ['testing', 'testing', 'r_and_d', 'r_and_d', 'design', 'consulting', 'instrument_sharing', 'tech_transfer'];
 const UNITS = ['hour', 'sample', 'item'];
@@ -103,7 +200,8 @@ export function expectStatus(what: string, r: Reply, status: number): Reply {
 
 /** A user's bearer token, through the API. */
 export async function login(http: HttpClient, username: string, password: string): Promise<string> {
-  return expectStatus(`login ${username}`, await http.request('POST', '/api/auth/login', { body: { username, password } }), 200).body.accessToken as string;
+  return expectStatus(`login ${username}`, await http.request('POST', '/api/auth/login', { body: { username, password } }), 200).body
+    .accessToken as string;
 }
 
 /** Bearer tokens of the seeded staff users, with the service's DEMO_PASSWORD. */
@@ -123,15 +221,29 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
   for (const p of plans) {
     const token = staff[bureauFor(p.policy.regionCode) as Staff];
     expectStatus(`policy ${p.policy.regionCode}`, await http.request('POST', '/api/policies', { token, body: p.policy }), 201);
-    expectStatus(`budget ${p.policy.regionCode}`, await http.request('PUT', `/api/budgets/${p.policy.regionCode}/${year}`, { token, body: { totalFen: p.budgetFen } }), 200);
+    expectStatus(
+      `budget ${p.policy.regionCode}`,
+      await http.request('PUT', `/api/budgets/${p.policy.regionCode}/${year}`, { token, body: { totalFen: p.budgetFen } }),
+      200,
+    );
   }
 
   const code = (region: string, registrar: string) => makeCreditCode(region, rng.chars(CREDIT_CODE_CHARSET, 9), registrar);
-  const drafts = [
-    ...PROVIDER_REGIONS.map((region, i) => ({ key: `P${i}`, role: 'provider' as const, region, creditCode: code(region, '12'), extra: {} as Record<string, unknown> })),
+  type Draft = { key: string; role: 'provider' | 'enterprise'; region: string; creditCode: string; extra: Record<string, unknown> };
+  const drafts: Draft[] = [
+    ...PROVIDER_REGIONS.map((region, i) => ({
+      key: `P${i}`,
+      role: 'provider' as const,
+      region,
+      creditCode: code(region, '12'),
+      extra: {},
+    })),
     ...ENTERPRISE_REGIONS.map((region, i) => ({
-      key: `E${i}`, role: 'enterprise' as const, region, creditCode: code(region, '91'),
-      extra: { kind: i % 5 === 4 ? 'startup_team' : i % 3 === 0 ? 'high_tech' : 'tech_sme' } as Record<string, unknown>,
+      key: `E${i}`,
+      role: 'enterprise' as const,
+      region,
+      creditCode: code(region, '91'),
+      extra: { kind: i % 5 === 4 ? 'startup_team' : i % 3 === 0 ? 'high_tech' : 'tech_sme' },
     })),
   ];
   // Related parties: a Shanghai enterprise owns a Shanghai lab, a Hangzhou one a Hangzhou lab (allowed by Zhejiang's
@@ -144,11 +256,28 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
   const orgs = await Promise.all(
     drafts.map(async (d): Promise<Org> => {
       const username = `sim${seed}-${d.key.toLowerCase()}`;
-      const reg = expectStatus(`register ${username}`, await http.request('POST', '/api/auth/register', {
-        body: { username, password: PASSWORD, role: d.role, organization: { name: `模拟${d.role === 'provider' ? '服务机构' : '企业'} ${d.key}`, creditCode: d.creditCode, ...d.extra } },
-      }), 201);
+      const reg = expectStatus(
+        `register ${username}`,
+        await http.request('POST', '/api/auth/register', {
+          body: {
+            username,
+            password: PASSWORD,
+            role: d.role,
+            organization: { name: `模拟${d.role === 'provider' ? '服务机构' : '企业'} ${d.key}`, creditCode: d.creditCode, ...d.extra },
+          },
+        }),
+        201,
+      );
       const o = reg.body.organization;
-      return { key: d.key, role: d.role, id: o.id, token: await login(http, username, PASSWORD), creditCode: d.creditCode, regionCode: o.regionCode, provinceCode: o.provinceCode };
+      return {
+        key: d.key,
+        role: d.role,
+        id: o.id,
+        token: await login(http, username, PASSWORD),
+        creditCode: d.creditCode,
+        regionCode: o.regionCode,
+        provinceCode: o.provinceCode,
+      };
     }),
   );
   const providers = orgs.filter((o) => o.role === 'provider');
@@ -159,15 +288,32 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
   const facilities: Facility[] = [];
   for (const p of providers) {
     for (let i = 0; i < 2; i++) {
-      const body = { name: `${p.key} 仪器 ${i}`, category: rng.pick(CATEGORIES)!, unit: rng.pick(UNITS)!, unitPriceFen: rng.int(5, 80) * 10_000 };
+      const body = {
+        name: `${p.key} 仪器 ${i}`,
+        category: rng.pick(CATEGORIES)!,
+        unit: rng.pick(UNITS)!,
+        unitPriceFen: rng.int(5, 80) * 10_000,
+      };
       const r = expectStatus(`facility of ${p.key}`, await http.request('POST', '/api/facilities', { token: p.token, body }), 201);
-      facilities.push({ id: r.body.id, provider: p, provinceCode: r.body.provinceCode, category: body.category, unitPriceFen: body.unitPriceFen });
+      facilities.push({
+        id: r.body.id,
+        provider: p,
+        provinceCode: r.body.provinceCode,
+        category: body.category,
+        unitPriceFen: body.unitPriceFen,
+      });
     }
   }
   return {
     year,
     staff,
-    regions: plans.map((p) => ({ regionCode: p.policy.regionCode, budgetFen: p.budgetFen, small: p.small, autoApproveMaxFen: p.policy.autoApproveMaxFen, maxVoucherFen: p.policy.maxVoucherFen })),
+    regions: plans.map((p) => ({
+      regionCode: p.policy.regionCode,
+      budgetFen: p.budgetFen,
+      small: p.small,
+      autoApproveMaxFen: p.policy.autoApproveMaxFen,
+      maxVoucherFen: p.policy.maxVoucherFen,
+    })),
     enterprises: orgs.filter((o) => o.role === 'enterprise'),
     providers,
     facilities,

@@ -241,7 +241,9 @@ class Simulation {
     const started = performance.now();
     this.world = await buildWorld(this.http, seed, ops);
     const worldMs = performance.now() - started;
-    log(`world ready in ${(worldMs / 1000).toFixed(1)} s: ${this.world.enterprises.length} enterprises, ${this.world.providers.length} providers, ${this.world.facilities.length} facilities`);
+    log(
+      `world ready in ${(worldMs / 1000).toFixed(1)} s: ${this.world.enterprises.length} enterprises, ${this.world.providers.length} providers, ${this.world.facilities.length} facilities`,
+    );
 
     let done = 0;
     let lastLog = 0;
@@ -316,19 +318,40 @@ class Simulation {
     else if (!documented.includes(reply.status)) this.fail(op.index, `every status is documented for ${label}`, what);
     else if (reply.status >= 400) {
       const { statusCode, code, message } = reply.body ?? {};
-      const known = ERROR_STATUS[code as keyof typeof ERROR_STATUS];
-      if (statusCode !== reply.status || known !== reply.status || typeof message !== 'string') this.fail(op.index, 'errors are {statusCode, code, message} with a documented code', what);
+      const known: number | undefined = ERROR_STATUS[code as keyof typeof ERROR_STATUS];
+      if (statusCode !== reply.status || known !== reply.status || typeof message !== 'string')
+        this.fail(op.index, 'errors are {statusCode, code, message} with a documented code', what);
     }
     if (expect && !expect.includes(reply.status)) this.fail(op.index, `${op.kind}: ${label} answers ${expect.join(' or ')}`, what);
     return reply;
   }
 
   /** A POST that sometimes carries an Idempotency-Key; a keyed one is remembered for replays, refusals included. */
-  private async post(op: Op, label: string, path: string, token: string | undefined, body: Record<string, unknown>, expect?: number[], keyChance = 0.3): Promise<Reply> {
+  private async post(
+    op: Op,
+    label: string,
+    path: string,
+    token: string | undefined,
+    body: Record<string, unknown>,
+    expect?: number[],
+    keyChance = 0.3,
+  ): Promise<Reply> {
     const key = token && op.rng.chance(keyChance) ? op.newKey() : undefined;
     const reply = await this.call(op, label, 'POST', path, { token, body, key }, expect);
     const replayable = is2xx(reply.status) || (reply.status < 500 && reply.body?.code !== 'IDEMPOTENCY_CONFLICT');
-    if (key && replayable) op.after(() => this.keyed.push({ label, method: 'POST', path, token: token!, key, body, status: reply.status, response: canonicalJson(reply.body) }));
+    if (key && replayable)
+      op.after(() =>
+        this.keyed.push({
+          label,
+          method: 'POST',
+          path,
+          token: token!,
+          key,
+          body,
+          status: reply.status,
+          response: canonicalJson(reply.body),
+        }),
+      );
     return reply;
   }
 
@@ -348,8 +371,15 @@ class Simulation {
   }
   private checkVoucherView(op: Op, v: Record<string, number>, where: string): void {
     const { faceValueFen, availableFen, heldFen, spentFen, releasedFen } = v;
-    if ([availableFen, heldFen, spentFen, releasedFen].some((x) => !Number.isSafeInteger(x) || x < 0) || faceValueFen !== availableFen + heldFen + spentFen + releasedFen) {
-      this.fail(op.index, 'a voucher read shows face = available + held + spent + released, none negative', `${where}: ${JSON.stringify(v)}`);
+    if (
+      [availableFen, heldFen, spentFen, releasedFen].some((x) => !Number.isSafeInteger(x) || x < 0) ||
+      faceValueFen !== availableFen + heldFen + spentFen + releasedFen
+    ) {
+      this.fail(
+        op.index,
+        'a voucher read shows face = available + held + spent + released, none negative',
+        `${where}: ${JSON.stringify(v)}`,
+      );
     }
   }
 
@@ -361,26 +391,52 @@ class Simulation {
     const region = this.world.regions.find((r) => r.regionCode === this.issuingRegionOf(e))!;
     const r = rng.float();
     const amount: unknown =
-      r < 0.55 ? rng.int(100_000, region.autoApproveMaxFen)
-      : r < 0.8 ? rng.int(region.autoApproveMaxFen + 1, region.maxVoucherFen)
-      : r < 0.95 ? rng.int(region.maxVoucherFen + 1, region.maxVoucherFen * 2)
-      : rng.pick([0, -100, 1.5, '5000', null]);
+      r < 0.55
+        ? rng.int(100_000, region.autoApproveMaxFen)
+        : r < 0.8
+          ? rng.int(region.autoApproveMaxFen + 1, region.maxVoucherFen)
+          : r < 0.95
+            ? rng.int(region.maxVoucherFen + 1, region.maxVoucherFen * 2)
+            : rng.pick([0, -100, 1.5, '5000', null]);
     const valid = typeof amount === 'number' && Number.isInteger(amount) && amount >= 1;
-    const reply = await this.post(op, 'POST /api/voucher-applications', '/api/voucher-applications', e.token, { amountFen: amount, purpose: `模拟申请 #${op.index}` }, valid ? [201, 409] : [400]);
+    const reply = await this.post(
+      op,
+      'POST /api/voucher-applications',
+      '/api/voucher-applications',
+      e.token,
+      { amountFen: amount, purpose: `模拟申请 #${op.index}` },
+      valid ? [201, 409] : [400],
+    );
     if (reply.status !== 201) return;
     const a = reply.body;
     const amountFen = amount as number;
-    if (a.status === 'approved' && amountFen > region.autoApproveMaxFen) this.fail(op.index, 'only small applications are approved at once', JSON.stringify(a));
-    if (a.status === 'pending_review' && amountFen <= region.autoApproveMaxFen) this.fail(op.index, 'small applications are decided at once', JSON.stringify(a));
-    if (amountFen > region.maxVoucherFen && a.status !== 'rejected') this.fail(op.index, 'an application above the per-voucher cap is rejected', JSON.stringify(a));
-    if (a.issuingRegionCode !== region.regionCode) this.fail(op.index, 'the issuing region is the home city with a policy, else the province', JSON.stringify(a));
+    if (a.status === 'approved' && amountFen > region.autoApproveMaxFen)
+      this.fail(op.index, 'only small applications are approved at once', JSON.stringify(a));
+    if (a.status === 'pending_review' && amountFen <= region.autoApproveMaxFen)
+      this.fail(op.index, 'small applications are decided at once', JSON.stringify(a));
+    if (amountFen > region.maxVoucherFen && a.status !== 'rejected')
+      this.fail(op.index, 'an application above the per-voucher cap is rejected', JSON.stringify(a));
+    if (a.issuingRegionCode !== region.regionCode)
+      this.fail(op.index, 'the issuing region is the home city with a policy, else the province', JSON.stringify(a));
     if (a.status === 'rejected') this.note(`application rejected ${a.reasonCode}`);
     if (a.status === 'approved') {
       this.checkVoucherView(op, a.voucher, 'issued voucher');
-      if (a.voucher.faceValueFen !== amountFen) this.fail(op.index, 'an auto-approved voucher has the amount applied for', JSON.stringify(a));
-      op.after(() => this.vouchers.push({ id: a.voucher.id, owner: e, issuingRegionCode: a.issuingRegionCode, verificationCode: a.voucher.verificationCode, revoked: false }));
+      if (a.voucher.faceValueFen !== amountFen)
+        this.fail(op.index, 'an auto-approved voucher has the amount applied for', JSON.stringify(a));
+      op.after(() =>
+        this.vouchers.push({
+          id: a.voucher.id,
+          owner: e,
+          issuingRegionCode: a.issuingRegionCode,
+          verificationCode: a.voucher.verificationCode,
+          revoked: false,
+        }),
+      );
     }
-    if (a.status === 'pending_review') op.after(() => this.applications.push({ id: a.id, owner: e, issuingRegionCode: a.issuingRegionCode, amountFen, open: true, decided: false }));
+    if (a.status === 'pending_review')
+      op.after(() =>
+        this.applications.push({ id: a.id, owner: e, issuingRegionCode: a.issuingRegionCode, amountFen, open: true, decided: false }),
+      );
   }
 
   private async approveApplication(op: Op): Promise<void> {
@@ -392,17 +448,30 @@ class Simulation {
     const lower = rng.chance(0.3) ? rng.int(1, app.amountFen) : undefined;
     const above = !lower && rng.chance(0.03);
     const body = above ? { amountFen: app.amountFen + 1 } : lower ? { amountFen: lower } : {};
-    const reply = await this.post(op, 'POST /api/voucher-applications/:id/approve', `/api/voucher-applications/${app.id}/approve`, token, body,
-      outsider ? [403, 404] : above ? [400, 409] : [200, 409, 422]);
+    const reply = await this.post(
+      op,
+      'POST /api/voucher-applications/:id/approve',
+      `/api/voucher-applications/${app.id}/approve`,
+      token,
+      body,
+      outsider ? [403, 404] : above ? [400, 409] : [200, 409, 422],
+    );
     if (reply.status === 200) {
       const v = reply.body.voucher;
       this.checkVoucherView(op, v, 'approved voucher');
-      if (v.faceValueFen !== (lower ?? app.amountFen)) this.fail(op.index, 'an approved voucher has the approved amount', JSON.stringify(reply.body));
+      if (v.faceValueFen !== (lower ?? app.amountFen))
+        this.fail(op.index, 'an approved voucher has the approved amount', JSON.stringify(reply.body));
       op.after(() => {
         if (app.decided) this.fail(op.index, 'an application is decided once', `application ${app.id} decided twice`);
         app.open = false;
         app.decided = true;
-        this.vouchers.push({ id: v.id, owner: app.owner, issuingRegionCode: app.issuingRegionCode, verificationCode: v.verificationCode, revoked: false });
+        this.vouchers.push({
+          id: v.id,
+          owner: app.owner,
+          issuingRegionCode: app.issuingRegionCode,
+          verificationCode: v.verificationCode,
+          revoked: false,
+        });
       });
     } else if (reply.status === 409) op.after(() => (app.open = false));
     else if (reply.status === 422) this.note(`approval refused ${reply.body.code}`);
@@ -411,11 +480,18 @@ class Simulation {
   private async rejectApplication(op: Op): Promise<void> {
     const app = op.rng.pick(this.applications.filter((a) => a.open));
     if (!app) return this.invalid(op);
-    const reply = await this.post(op, 'POST /api/voucher-applications/:id/reject', `/api/voucher-applications/${app.id}/reject`, this.bureauTokenFor(app.issuingRegionCode),
-      { reason: '材料不全' }, [200, 409]);
+    const reply = await this.post(
+      op,
+      'POST /api/voucher-applications/:id/reject',
+      `/api/voucher-applications/${app.id}/reject`,
+      this.bureauTokenFor(app.issuingRegionCode),
+      { reason: '材料不全' },
+      [200, 409],
+    );
     if (reply.status === 200 || reply.status === 409) {
       op.after(() => {
-        if (reply.status === 200 && app.decided) this.fail(op.index, 'an application is decided once', `application ${app.id} decided twice`);
+        if (reply.status === 200 && app.decided)
+          this.fail(op.index, 'an application is decided once', `application ${app.id} decided twice`);
         app.open = false;
         app.decided ||= reply.status === 200;
       });
@@ -425,7 +501,14 @@ class Simulation {
   private async revoke(op: Op): Promise<void> {
     const v = op.rng.pick(this.vouchers.filter((x) => !x.revoked));
     if (!v) return this.invalid(op);
-    const reply = await this.post(op, 'POST /api/vouchers/:id/revoke', `/api/vouchers/${v.id}/revoke`, this.bureauTokenFor(v.issuingRegionCode), { reason: '模拟撤销' }, [200, 409]);
+    const reply = await this.post(
+      op,
+      'POST /api/vouchers/:id/revoke',
+      `/api/vouchers/${v.id}/revoke`,
+      this.bureauTokenFor(v.issuingRegionCode),
+      { reason: '模拟撤销' },
+      [200, 409],
+    );
     if (reply.status === 200) {
       this.checkVoucherView(op, reply.body, 'revoked voucher');
       if (reply.body.availableFen !== 0) this.fail(op.index, 'revocation releases the whole available balance', JSON.stringify(reply.body));
@@ -436,14 +519,26 @@ class Simulation {
   // ---------------------------------------------------------------- redemptions
 
   /** Mostly the enterprise's own voucher at any facility; sometimes someone else's voucher, or malformed input. */
-  private holdRequest(op: Op): { e: Org; voucher?: VoucherRef; facility: Facility; body: Record<string, unknown>; expect: number[]; mine: boolean } {
+  private holdRequest(op: Op): {
+    e: Org;
+    voucher?: VoucherRef;
+    facility: Facility;
+    body: Record<string, unknown>;
+    expect: number[];
+    mine: boolean;
+  } {
     const { rng } = op;
     const voucher = rng.pick(this.vouchers);
     const e = voucher && !rng.chance(0.04) ? voucher.owner : rng.pick(this.world.enterprises)!;
     const facility = rng.pick(this.world.facilities)!;
     const quantity: unknown = rng.chance(0.03) ? rng.pick([0, -1, 2.5, '3', 2_000_000]) : rng.int(1, 8);
     const mode = rng.chance(0.2) ? 'enterprise_reimbursed' : rng.chance(0.1) ? 'provider_redeemed' : undefined;
-    const body: Record<string, unknown> = { voucherId: voucher?.id ?? rng.uuid(), facilityId: facility.id, quantity, ...(mode ? { mode } : {}) };
+    const body: Record<string, unknown> = {
+      voucherId: voucher?.id ?? rng.uuid(),
+      facilityId: facility.id,
+      quantity,
+      ...(mode ? { mode } : {}),
+    };
     const malformed = typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1 || quantity > 1_000_000;
     const mine = voucher !== undefined && voucher.owner === e;
     return { e, voucher, facility, body, expect: malformed ? [400] : mine ? [201, 422, 409] : [404], mine };
@@ -459,39 +554,81 @@ class Simulation {
   private recordHold(op: Op, reply: Reply, voucher: VoucherRef, facility: Facility): void {
     const r = reply.body;
     const fee = facility.unitPriceFen * r.quantity;
-    if (r.status !== 'held' || r.feeFen !== fee || r.subsidyFen + r.selfPayFen !== fee || r.subsidyFen < 1 || r.subsidyFen > ratioOf(fee, r.ratioBp)) {
+    if (
+      r.status !== 'held' ||
+      r.feeFen !== fee ||
+      r.subsidyFen + r.selfPayFen !== fee ||
+      r.subsidyFen < 1 ||
+      r.subsidyFen > ratioOf(fee, r.ratioBp)
+    ) {
       this.fail(op.index, 'a hold is fee = price × quantity = subsidy + self-pay, 0 < subsidy ≤ floor(fee × ratio)', JSON.stringify(r));
     }
     const payee = [...this.world.enterprises, ...this.world.providers].find((o) => o.id === r.payeeId);
     if (!payee) this.fail(op.index, 'the payee is the provider or the enterprise', JSON.stringify(r));
-    op.after(() => this.holds.push({ id: r.id, voucher, facility, payee: payee!, issuingRegionCode: r.issuingRegionCode, quantity: r.quantity, subsidyFen: r.subsidyFen, state: 'held', claimId: null }));
+    op.after(() =>
+      this.holds.push({
+        id: r.id,
+        voucher,
+        facility,
+        payee: payee!,
+        issuingRegionCode: r.issuingRegionCode,
+        quantity: r.quantity,
+        subsidyFen: r.subsidyFen,
+        state: 'held',
+        claimId: null,
+      }),
+    );
   }
 
   private async quote(op: Op): Promise<void> {
     const { e, voucher, facility, body, mine } = this.holdRequest(op);
-    const q = new URLSearchParams({ voucherId: String(body.voucherId), quantity: String(body.quantity), ...(body.mode ? { mode: String(body.mode) } : {}) });
+    const q = new URLSearchParams({
+      voucherId: String(body.voucherId),
+      quantity: String(body.quantity),
+      ...(body.mode ? { mode: body.mode as string } : {}),
+    });
     // In a query string "3" and 3 are the same quantity.
     const quantity = Number(body.quantity);
     const expect = !Number.isInteger(quantity) || quantity < 1 || quantity > 1_000_000 ? [400] : mine ? [200, 409] : [404];
-    const reply = await this.call(op, 'GET /api/facilities/:id/quote', 'GET', `/api/facilities/${facility.id}/quote?${q}`, { token: e.token }, expect);
+    const reply = await this.call(
+      op,
+      'GET /api/facilities/:id/quote',
+      'GET',
+      `/api/facilities/${facility.id}/quote?${q}`,
+      { token: e.token },
+      expect,
+    );
     if (reply.status !== 200 || !voucher) return;
     const quoted = reply.body;
     const { feeFen, subsidyFen, selfPayFen, refusal } = quoted;
-    if (feeFen !== facility.unitPriceFen * quantity || subsidyFen + selfPayFen !== feeFen || subsidyFen < 0 || (!refusal && subsidyFen === 0)) {
+    if (
+      feeFen !== facility.unitPriceFen * quantity ||
+      subsidyFen + selfPayFen !== feeFen ||
+      subsidyFen < 0 ||
+      (!refusal && subsidyFen === 0)
+    ) {
       this.fail(op.index, 'a quote is fee = price × quantity = subsidy + self-pay', JSON.stringify(quoted));
     }
     if (!op.rng.chance(0.5)) return;
     // The hold that follows a quote agrees with it. Only what other operations of the batch change may differ in
     // between: the voucher's balance or status, sanctions, a provider's suspension.
     const held = await this.post(op, 'POST /api/redemptions', '/api/redemptions', e.token, { ...body, quantity }, [201, 409, 422]);
-    const balanceMoved = (code: string | undefined) => ['VOUCHER_INSUFFICIENT_BALANCE', 'VOUCHER_NOT_ACTIVE', 'SANCTIONED', 'PROVIDER_NOT_ACTIVE'].includes(code ?? '');
+    const balanceMoved = (code: string | undefined) =>
+      ['VOUCHER_INSUFFICIENT_BALANCE', 'VOUCHER_NOT_ACTIVE', 'SANCTIONED', 'PROVIDER_NOT_ACTIVE'].includes(code ?? '');
     if (held.status === 201) {
       const r = held.body;
       // A quote limited by the voucher's balance may be beaten by the hold: another hold on the voucher can be
       // cancelled, captured for less or expire in between. Never beyond the ratio and the per-redemption cap.
       const ceilingFen = Math.min(ratioOf(feeFen, quoted.ratioBp), r.perRedemptionCapFen ?? Infinity);
       const mostFen = refusal || subsidyFen < ceilingFen ? ceilingFen : subsidyFen;
-      if (r.feeFen !== feeFen || r.ratioBp !== quoted.ratioBp || r.mode !== quoted.mode || r.crossProvince !== quoted.crossProvince || (refusal && !balanceMoved(refusal.code)) || r.subsidyFen > mostFen) {
+      if (
+        r.feeFen !== feeFen ||
+        r.ratioBp !== quoted.ratioBp ||
+        r.mode !== quoted.mode ||
+        r.crossProvince !== quoted.crossProvince ||
+        (refusal && !balanceMoved(refusal.code)) ||
+        r.subsidyFen > mostFen
+      ) {
         this.fail(op.index, 'a quote and the hold that follows it agree', `quote ${JSON.stringify(quoted)} hold ${held.text}`);
       }
       this.recordHold(op, held, voucher, facility);
@@ -513,8 +650,14 @@ class Simulation {
     if (!h) return this.invalid(op);
     const stranger = op.rng.chance(0.05) ? op.rng.pick(this.world.providers.filter((p) => p !== h.facility.provider)) : undefined;
     const body = this.captureBody(op, h);
-    const reply = await this.post(op, 'POST /api/redemptions/:id/capture', `/api/redemptions/${h.id}/capture`, (stranger ?? h.facility.provider).token, body,
-      stranger ? [404] : [200, 409, 422]);
+    const reply = await this.post(
+      op,
+      'POST /api/redemptions/:id/capture',
+      `/api/redemptions/${h.id}/capture`,
+      (stranger ?? h.facility.provider).token,
+      body,
+      stranger ? [404] : [200, 409, 422],
+    );
     if (reply.status === 200) this.captured(op, h, reply, body.actualQuantity);
   }
 
@@ -552,17 +695,40 @@ class Simulation {
     if (!h) return this.invalid(op);
     const body = this.captureBody(op, h);
     const [cap, can] = await Promise.all([
-      this.call(op, 'POST /api/redemptions/:id/capture', 'POST', `/api/redemptions/${h.id}/capture`, { token: h.facility.provider.token, body }, [200, 409, 422]),
-      this.call(op, 'POST /api/redemptions/:id/cancel', 'POST', `/api/redemptions/${h.id}/cancel`, { token: h.voucher.owner.token, body: {} }, [200, 409]),
+      this.call(
+        op,
+        'POST /api/redemptions/:id/capture',
+        'POST',
+        `/api/redemptions/${h.id}/capture`,
+        { token: h.facility.provider.token, body },
+        [200, 409, 422],
+      ),
+      this.call(
+        op,
+        'POST /api/redemptions/:id/cancel',
+        'POST',
+        `/api/redemptions/${h.id}/cancel`,
+        { token: h.voucher.owner.token, body: {} },
+        [200, 409],
+      ),
     ]);
-    if (cap.status === 200 && can.status === 200) this.fail(op.index, 'of a racing capture and cancel at most one wins', `both succeeded on ${h.id}`);
+    if (cap.status === 200 && can.status === 200)
+      this.fail(op.index, 'of a racing capture and cancel at most one wins', `both succeeded on ${h.id}`);
     if (cap.status === 200) this.captured(op, h, cap, body.actualQuantity);
     if (can.status === 200) this.cancelled(op, h);
     this.note(`capture/cancel race ${cap.status}/${can.status}`);
     if (cap.status !== 200 && can.status !== 200) {
       // Both refused: only possible when a third operation of the batch closed the hold first.
-      const now = await this.call(op, 'GET /api/redemptions/:id', 'GET', `/api/redemptions/${h.id}`, { token: h.voucher.owner.token }, [200]);
-      if (now.body?.status === 'held') this.fail(op.index, 'of a racing capture and cancel one wins unless the hold was already closed', `${cap.text} / ${can.text}`);
+      const now = await this.call(
+        op,
+        'GET /api/redemptions/:id',
+        'GET',
+        `/api/redemptions/${h.id}`,
+        { token: h.voucher.owner.token },
+        [200],
+      );
+      if (now.body?.status === 'held')
+        this.fail(op.index, 'of a racing capture and cancel one wins unless the hold was already closed', `${cap.text} / ${can.text}`);
     }
   }
 
@@ -576,17 +742,24 @@ class Simulation {
     const body = changed ? this.alter(k.body) : k.body;
     const reply = await this.call(op, k.label, k.method, k.path, { token: k.token, key: k.key, body }, changed ? [409] : [k.status]);
     if (changed) {
-      if (reply.body?.code !== 'IDEMPOTENCY_CONFLICT') this.fail(op.index, 'the same key with another body is 409 IDEMPOTENCY_CONFLICT', reply.text.slice(0, 300));
+      if (reply.body?.code !== 'IDEMPOTENCY_CONFLICT')
+        this.fail(op.index, 'the same key with another body is 409 IDEMPOTENCY_CONFLICT', reply.text.slice(0, 300));
     } else if (reply.status !== k.status || canonicalJson(reply.body) !== k.response) {
-      this.fail(op.index, 'a replay returns the first response (same status and body)', `${k.label} key ${k.key}: first ${k.status} ${k.response.slice(0, 300)}; replay ${reply.status} ${reply.text.slice(0, 300)}`);
+      this.fail(
+        op.index,
+        'a replay returns the first response (same status and body)',
+        `${k.label} key ${k.key}: first ${k.status} ${k.response.slice(0, 300)}; replay ${reply.status} ${reply.text.slice(0, 300)}`,
+      );
     }
   }
 
   private alter(body: Record<string, unknown>): Record<string, unknown> {
     const numeric = Object.keys(body).find((key) => typeof body[key] === 'number');
     if (numeric) return { ...body, [numeric]: (body[numeric] as number) + 1 };
-    if (body.evidence) return { ...body, evidence: { ...(body.evidence as object), invoiceNo: 'ALTERED' } };
-    const text = Object.keys(body).find((key) => typeof body[key] === 'string' && key !== 'voucherId' && key !== 'facilityId' && key !== 'creditCode');
+    if (body.evidence) return { ...body, evidence: { ...body.evidence, invoiceNo: 'ALTERED' } };
+    const text = Object.keys(body).find(
+      (key) => typeof body[key] === 'string' && key !== 'voucherId' && key !== 'facilityId' && key !== 'creditCode',
+    );
     return text ? { ...body, [text]: `${body[text]} (altered)` } : { ...body, reason: 'altered' };
   }
 
@@ -597,7 +770,8 @@ class Simulation {
     const send = () => this.call(op, 'POST /api/redemptions', 'POST', '/api/redemptions', { token: e.token, key, body }, [...expect, 409]);
     const [a, b] = await Promise.all([send(), send()]);
     const created = [a, b].filter((r) => r.status === 201);
-    if (created.length === 2 && canonicalJson(a.body) !== canonicalJson(b.body)) this.fail(op.index, 'concurrent duplicates with one key execute once', `${a.text} / ${b.text}`);
+    if (created.length === 2 && canonicalJson(a.body) !== canonicalJson(b.body))
+      this.fail(op.index, 'concurrent duplicates with one key execute once', `${a.text} / ${b.text}`);
     if (created.length > 0) this.recordHold(op, created[0], voucher!, facility);
     this.note(`duplicate pair ${a.status}/${b.status}`);
   }
@@ -614,7 +788,14 @@ class Simulation {
   }
 
   private claimBody(op: Op, holds: HoldRef[]) {
-    return { redemptionIds: holds.map((h) => h.id), evidence: { contractNo: `HT-${op.index}`, invoiceNo: `INV-${op.index}`, ...(op.rng.chance(0.5) ? { paymentProofRef: `PAY-${op.index}` } : {}) } };
+    return {
+      redemptionIds: holds.map((h) => h.id),
+      evidence: {
+        contractNo: `HT-${op.index}`,
+        invoiceNo: `INV-${op.index}`,
+        ...(op.rng.chance(0.5) ? { paymentProofRef: `PAY-${op.index}` } : {}),
+      },
+    };
   }
 
   private async claim(op: Op): Promise<void> {
@@ -628,13 +809,23 @@ class Simulation {
   private claimed(op: Op, holds: HoldRef[], reply: Reply): void {
     const c = reply.body;
     const expected = holds.reduce((s, h) => s + h.subsidyFen, 0);
-    if (c.claimedFen !== expected) this.fail(op.index, 'a claim is for the captured subsidy of its redemptions', `${JSON.stringify(c)} expected ${expected}`);
+    if (c.claimedFen !== expected)
+      this.fail(op.index, 'a claim is for the captured subsidy of its redemptions', `${JSON.stringify(c)} expected ${expected}`);
     op.after(() => {
       for (const h of holds) {
-        if (h.claimId !== null) this.fail(op.index, 'a redemption is in one claim', `redemption ${h.id} in claims ${h.claimId} and ${c.id}`);
+        if (h.claimId !== null)
+          this.fail(op.index, 'a redemption is in one claim', `redemption ${h.id} in claims ${h.claimId} and ${c.id}`);
         h.claimId = c.id;
       }
-      this.claims.push({ id: c.id, claimant: holds[0].payee, issuingRegionCode: c.issuingRegionCode, claimedFen: c.claimedFen, holds, state: 'submitted', settled: false });
+      this.claims.push({
+        id: c.id,
+        claimant: holds[0].payee,
+        issuingRegionCode: c.issuingRegionCode,
+        claimedFen: c.claimedFen,
+        holds,
+        state: 'submitted',
+        settled: false,
+      });
     });
   }
 
@@ -659,9 +850,17 @@ class Simulation {
     const above = !lower && rng.chance(0.03);
     const body = above ? { approvedFen: c.claimedFen + 1 } : lower ? { approvedFen: lower } : {};
     const token = outsider ? this.otherBureau(op, c.issuingRegionCode) : this.bureauTokenFor(c.issuingRegionCode);
-    const reply = await this.post(op, 'POST /api/claims/:id/approve', `/api/claims/${c.id}/approve`, token, body, outsider ? [403, 404] : above ? [400, 409] : [200, 409]);
+    const reply = await this.post(
+      op,
+      'POST /api/claims/:id/approve',
+      `/api/claims/${c.id}/approve`,
+      token,
+      body,
+      outsider ? [403, 404] : above ? [400, 409] : [200, 409],
+    );
     if (reply.status === 200) {
-      if (reply.body.approvedFen !== (lower ?? c.claimedFen)) this.fail(op.index, 'a claim is approved for the amount decided', JSON.stringify(reply.body));
+      if (reply.body.approvedFen !== (lower ?? c.claimedFen))
+        this.fail(op.index, 'a claim is approved for the amount decided', JSON.stringify(reply.body));
       op.after(() => {
         if (c.state !== 'submitted') this.fail(op.index, 'a claim is decided once', `claim ${c.id} approved after ${c.state}`);
         c.state = 'approved';
@@ -672,7 +871,14 @@ class Simulation {
   private async rejectClaim(op: Op): Promise<void> {
     const c = op.rng.pick(this.claims.filter((x) => x.state === 'submitted'));
     if (!c) return this.invalid(op);
-    const reply = await this.post(op, 'POST /api/claims/:id/reject', `/api/claims/${c.id}/reject`, this.bureauTokenFor(c.issuingRegionCode), { reason: '发票金额与合同不符' }, [200, 409]);
+    const reply = await this.post(
+      op,
+      'POST /api/claims/:id/reject',
+      `/api/claims/${c.id}/reject`,
+      this.bureauTokenFor(c.issuingRegionCode),
+      { reason: '发票金额与合同不符' },
+      [200, 409],
+    );
     if (reply.status === 200) {
       op.after(() => {
         if (c.state !== 'submitted') this.fail(op.index, 'a claim is decided once', `claim ${c.id} rejected after ${c.state}`);
@@ -694,7 +900,8 @@ class Simulation {
     for (const r of created) {
       const s = r.body;
       const sum = (s.lines ?? []).reduce((acc: number, l: { amountFen: number }) => acc + l.amountFen, 0);
-      if (s.status !== 'open' || sum !== s.totalFen) this.fail(op.index, 'a settlement total is the sum of its lines', JSON.stringify(s).slice(0, 500));
+      if (s.status !== 'open' || sum !== s.totalFen)
+        this.fail(op.index, 'a settlement total is the sum of its lines', JSON.stringify(s).slice(0, 500));
     }
     if (replies.length === 2) this.note(`settlement pair ${replies[0].status}/${replies[1].status}`);
     op.after(() => {
@@ -709,7 +916,15 @@ class Simulation {
     const s = rng.pick(this.settlements.filter((x) => !x.paid));
     if (!s) return this.invalid(op);
     const token = this.bureauTokenFor(s.regionCode);
-    const send = () => this.post(op, 'POST /api/settlements/:id/pay', `/api/settlements/${s.id}/pay`, token, { paymentRef: `TREASURY-${op.index}` }, [200, 409]);
+    const send = () =>
+      this.post(
+        op,
+        'POST /api/settlements/:id/pay',
+        `/api/settlements/${s.id}/pay`,
+        token,
+        { paymentRef: `TREASURY-${op.index}` },
+        [200, 409],
+      );
     const replies = rng.chance(0.3) ? await Promise.all([send(), send()]) : [await send()];
     const paid = replies.filter((r) => r.status === 200);
     if (paid.length > 1) this.fail(op.index, 'a settlement is paid once', `settlement ${s.id} paid twice`);
@@ -732,7 +947,8 @@ class Simulation {
     const before = await this.call(op, 'GET /api/budgets/:region/:year', 'GET', path, { token }, [200]);
     if (before.status !== 200) return;
     const b = before.body;
-    if (b.totalFen !== b.availableFen + b.committedFen || b.availableFen < 0 || b.committedFen < 0) this.fail(op.index, 'a budget read shows total = available + committed', JSON.stringify(b));
+    if (b.totalFen !== b.availableFen + b.committedFen || b.availableFen < 0 || b.committedFen < 0)
+      this.fail(op.index, 'a budget read shows total = available + committed', JSON.stringify(b));
     const r = rng.float();
     let totalFen: number;
     let expect: number[];
@@ -742,7 +958,8 @@ class Simulation {
     const reply = await this.call(op, 'PUT /api/budgets/:region/:year', 'PUT', path, { token, body: { totalFen } }, expect);
     if (reply.status === 422) {
       this.note('budget lowering refused');
-      if (reply.body.code !== 'BUDGET_BELOW_COMMITTED') this.fail(op.index, 'lowering below committed is 422 BUDGET_BELOW_COMMITTED', reply.text);
+      if (reply.body.code !== 'BUDGET_BELOW_COMMITTED')
+        this.fail(op.index, 'lowering below committed is 422 BUDGET_BELOW_COMMITTED', reply.text);
     }
     if (reply.status === 200 && reply.body.totalFen !== totalFen) this.fail(op.index, 'a budget is set to the total asked', reply.text);
   }
@@ -752,8 +969,16 @@ class Simulation {
     if (this.sanctions.filter((s) => !s.lifted).length >= 3) return this.liftSanction(op);
     const target = rng.pick([...this.world.enterprises, ...this.world.providers])!;
     const bureau = rng.pick(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'] as Staff[])!;
-    const reply = await this.post(op, 'POST /api/sanctions', '/api/sanctions', this.staff(bureau), { creditCode: target.creditCode, reason: '模拟失信记录' }, [201]);
-    if (reply.status === 201) op.after(() => this.sanctions.push({ id: reply.body.id, creditCode: target.creditCode, bureau, lifted: false }));
+    const reply = await this.post(
+      op,
+      'POST /api/sanctions',
+      '/api/sanctions',
+      this.staff(bureau),
+      { creditCode: target.creditCode, reason: '模拟失信记录' },
+      [201],
+    );
+    if (reply.status === 201)
+      op.after(() => this.sanctions.push({ id: reply.body.id, creditCode: target.creditCode, bureau, lifted: false }));
   }
 
   private async liftSanction(op: Op): Promise<void> {
@@ -761,7 +986,14 @@ class Simulation {
     if (!s) return this.read(op);
     const outsider = op.rng.chance(0.1);
     const token = outsider ? this.otherBureau(op, this.regionOfBureau(s.bureau)) : this.staff(s.bureau);
-    const reply = await this.post(op, 'POST /api/sanctions/:id/lift', `/api/sanctions/${s.id}/lift`, token, {}, outsider ? [403, 404] : [200, 409]);
+    const reply = await this.post(
+      op,
+      'POST /api/sanctions/:id/lift',
+      `/api/sanctions/${s.id}/lift`,
+      token,
+      {},
+      outsider ? [403, 404] : [200, 409],
+    );
     if (reply.status === 200) op.after(() => (s.lifted = true));
   }
 
@@ -773,7 +1005,14 @@ class Simulation {
   private async suspend(op: Op): Promise<void> {
     const p = op.rng.pick(this.world.suspendable.filter((x) => !this.suspended.has(x.id)));
     if (!p) return this.read(op);
-    const reply = await this.post(op, 'POST /api/providers/:id/suspend', `/api/providers/${p.id}/suspend`, this.bureauTokenFor(p.provinceCode), { reason: '模拟暂停' }, [200]);
+    const reply = await this.post(
+      op,
+      'POST /api/providers/:id/suspend',
+      `/api/providers/${p.id}/suspend`,
+      this.bureauTokenFor(p.provinceCode),
+      { reason: '模拟暂停' },
+      [200],
+    );
     if (reply.status === 200) op.after(() => this.suspended.add(p.id));
   }
 
@@ -790,22 +1029,51 @@ class Simulation {
       await this.call(op, 'GET /api/vouchers/verify/:code', 'GET', `/api/vouchers/verify/${v.verificationCode}`, {}, [200]);
     } else if (which === 2) {
       const e = rng.pick(this.world.enterprises)!;
-      await this.call(op, 'GET /api/redemptions', 'GET', `/api/redemptions?status=${rng.pick(['held', 'captured', 'cancelled', 'expired'])}&limit=20`, { token: e.token }, [200]);
+      await this.call(
+        op,
+        'GET /api/redemptions',
+        'GET',
+        `/api/redemptions?status=${rng.pick(['held', 'captured', 'cancelled', 'expired'])}&limit=20`,
+        { token: e.token },
+        [200],
+      );
     } else if (which === 3) {
       const bureau = rng.pick(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'] as Staff[])!;
-      await this.call(op, 'GET /api/claims', 'GET', `/api/claims?status=${rng.pick(['submitted', 'approved', 'rejected'])}`, { token: this.staff(bureau) }, [200]);
+      await this.call(
+        op,
+        'GET /api/claims',
+        'GET',
+        `/api/claims?status=${rng.pick(['submitted', 'approved', 'rejected'])}`,
+        { token: this.staff(bureau) },
+        [200],
+      );
     } else if (which === 4) {
       const f = rng.pick(this.world.facilities)!;
       await this.call(op, 'GET /api/facilities', 'GET', `/api/facilities?provinceCode=${f.provinceCode}&category=${f.category}`, {}, [200]);
     } else if (which === 5) {
       const region = rng.pick(this.world.regions)!.regionCode;
-      await this.call(op, 'GET /api/stats/regions/:code', 'GET', `/api/stats/regions/${region}?year=${this.world.year}`, { token: this.bureauTokenFor(region) }, [200]);
+      await this.call(
+        op,
+        'GET /api/stats/regions/:code',
+        'GET',
+        `/api/stats/regions/${region}?year=${this.world.year}`,
+        { token: this.bureauTokenFor(region) },
+        [200],
+      );
     } else {
-      const reply = await this.call(op, 'GET /api/clearing', 'GET', `/api/clearing?from=${this.world.year}-01-01&to=${this.world.year}-12-31`, { token: this.staff('platform') }, [200]);
+      const reply = await this.call(
+        op,
+        'GET /api/clearing',
+        'GET',
+        `/api/clearing?from=${this.world.year}-01-01&to=${this.world.year}-12-31`,
+        { token: this.staff('platform') },
+        [200],
+      );
       if (reply.status === 200) {
         const { net, transfers } = reply.body;
         const sum = (net ?? []).reduce((s: number, n: { netFen: number }) => s + n.netFen, 0);
-        if (sum !== 0 || (transfers ?? []).length > Math.max(0, (net ?? []).length - 1)) this.fail(op.index, 'clearing nets to zero with at most n − 1 transfers', reply.text.slice(0, 500));
+        if (sum !== 0 || (transfers ?? []).length > Math.max(0, (net ?? []).length - 1))
+          this.fail(op.index, 'clearing nets to zero with at most n − 1 transfers', reply.text.slice(0, 500));
       }
     }
   }
@@ -818,28 +1086,77 @@ class Simulation {
     const f = rng.pick(this.world.facilities)!;
     switch (rng.int(0, 7)) {
       case 0:
-        await this.call(op, 'POST /api/redemptions', 'POST', '/api/redemptions', { body: { voucherId: rng.uuid(), facilityId: f.id, quantity: 1 } }, [401]);
+        await this.call(
+          op,
+          'POST /api/redemptions',
+          'POST',
+          '/api/redemptions',
+          { body: { voucherId: rng.uuid(), facilityId: f.id, quantity: 1 } },
+          [401],
+        );
         break;
       case 1:
-        await this.call(op, 'POST /api/voucher-applications', 'POST', '/api/voucher-applications', { token: p.token, body: { amountFen: 100_000, purpose: 'x' } }, [403]);
+        await this.call(
+          op,
+          'POST /api/voucher-applications',
+          'POST',
+          '/api/voucher-applications',
+          { token: p.token, body: { amountFen: 100_000, purpose: 'x' } },
+          [403],
+        );
         break;
       case 2:
         await this.call(op, 'POST /api/redemptions', 'POST', '/api/redemptions', { token: e.token, raw: '{"voucherId": "' }, [400]);
         break;
       case 3:
-        await this.call(op, 'POST /api/voucher-applications', 'POST', '/api/voucher-applications', { token: e.token, body: { amountFen: 100_000, purpose: 'x', sneaky: true } }, [400]);
+        await this.call(
+          op,
+          'POST /api/voucher-applications',
+          'POST',
+          '/api/voucher-applications',
+          { token: e.token, body: { amountFen: 100_000, purpose: 'x', sneaky: true } },
+          [400],
+        );
         break;
       case 4:
-        await this.call(op, 'GET /api/vouchers/:id', 'GET', `/api/vouchers/${rng.chance(0.5) ? rng.uuid() : "1'%20OR%20'1'='1"}`, { token: e.token }, [404]);
+        await this.call(
+          op,
+          'GET /api/vouchers/:id',
+          'GET',
+          `/api/vouchers/${rng.chance(0.5) ? rng.uuid() : "1'%20OR%20'1'='1"}`,
+          { token: e.token },
+          [404],
+        );
         break;
       case 5:
-        await this.call(op, 'POST /api/claims/:id/approve', 'POST', `/api/claims/${rng.uuid()}/approve`, { token: e.token, body: {} }, [403]);
+        await this.call(
+          op,
+          'POST /api/claims/:id/approve',
+          'POST',
+          `/api/claims/${rng.uuid()}/approve`,
+          { token: e.token, body: {} },
+          [403],
+        );
         break;
       case 6:
-        await this.call(op, 'PUT /api/budgets/:region/:year', 'PUT', `/api/budgets/310000/${this.world.year}`, { token: this.staff('bureau-zj'), body: { totalFen: 1 } }, [403]);
+        await this.call(
+          op,
+          'PUT /api/budgets/:region/:year',
+          'PUT',
+          `/api/budgets/310000/${this.world.year}`,
+          { token: this.staff('bureau-zj'), body: { totalFen: 1 } },
+          [403],
+        );
         break;
       default:
-        await this.call(op, 'POST /api/redemptions/:id/capture', 'POST', `/api/redemptions/${rng.uuid()}/capture`, { token: p.token, body: { actualQuantity: 1 } }, [404]);
+        await this.call(
+          op,
+          'POST /api/redemptions/:id/capture',
+          'POST',
+          `/api/redemptions/${rng.uuid()}/capture`,
+          { token: p.token, body: { actualQuantity: 1 } },
+          [404],
+        );
     }
   }
 

@@ -77,7 +77,13 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
         },
       }
     : { method: 'GET', setupRequest: () => ({ method: 'GET', path: spec.paths![next++ % spec.paths!.length], headers: {} }) };
-  const r = await autocannon({ url: spec.url, connections: spec.connections, duration: spec.durationSec, timeout: 30, requests: [request] });
+  const r = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.durationSec,
+    timeout: 30,
+    requests: [request],
+  });
   const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([s, v]) => [s, Number(v.count)]));
   return {
     requestsPerSec: r['2xx'] / r.duration,

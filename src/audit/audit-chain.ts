@@ -8,11 +8,26 @@ import { AuditEntry, AuditHead, AuditPending } from './audit-entry.entity';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-type Hashed = Pick<AuditEntry, 'seq' | 'prevHash' | 'at' | 'actorId' | 'actorRole' | 'action' | 'entityType' | 'entityId' | 'regionCode' | 'organizationId' | 'summary'>;
+type Hashed = Pick<
+  AuditEntry,
+  'seq' | 'prevHash' | 'at' | 'actorId' | 'actorRole' | 'action' | 'entityType' | 'entityId' | 'regionCode' | 'organizationId' | 'summary'
+>;
 
 /** The hash covers every field and the previous hash, so editing or removing any entry breaks the chain. */
 export function entryHash(e: Hashed): string {
-  const fields = [e.seq, e.prevHash, e.at, e.actorId, e.actorRole, e.action, e.entityType, e.entityId, e.regionCode, e.organizationId, e.summary];
+  const fields = [
+    e.seq,
+    e.prevHash,
+    e.at,
+    e.actorId,
+    e.actorRole,
+    e.action,
+    e.entityType,
+    e.entityId,
+    e.regionCode,
+    e.organizationId,
+    e.summary,
+  ];
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 

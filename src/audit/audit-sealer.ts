@@ -53,7 +53,9 @@ export class AuditSealer implements BeforeApplicationShutdown {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       // Outside the request that scheduled it: its transaction is over.
-      requestContext.exit(() => this.sealAll()).catch((e) => this.logger.warn(`sealing audit entries: ${(e as Error).message} (retried by the next seal)`));
+      requestContext
+        .exit(() => this.sealAll())
+        .catch((e) => this.logger.warn(`sealing audit entries: ${(e as Error).message} (retried by the next seal)`));
     }, this.config.auditSealDelayMs);
     this.timer.unref();
   }

@@ -15,7 +15,11 @@ export class RegisterInput {
   username: string;
   @ApiProperty({ minLength: 10, maxLength: 200 }) @IsString() @Length(10, 200) password: string;
   @ApiProperty({ enum: ['enterprise', 'provider'] }) @IsIn(['enterprise', 'provider']) role: 'enterprise' | 'provider';
-  @ApiProperty({ type: OrganizationInput }) @IsNotEmptyObject() @ValidateNested() @Type(() => OrganizationInput) organization: OrganizationInput;
+  @ApiProperty({ type: OrganizationInput })
+  @IsNotEmptyObject()
+  @ValidateNested()
+  @Type(() => OrganizationInput)
+  organization: OrganizationInput;
 }
 
 export class UserView {

@@ -11,7 +11,10 @@ import { AuthService } from './auth.service';
   imports: [
     PassportModule,
     OrganizationsModule,
-    JwtModule.registerAsync({ inject: [authConfig.KEY], useFactory: (c: AuthConfig) => ({ secret: c.jwtSecret, signOptions: { algorithm: 'HS256' } }) }),
+    JwtModule.registerAsync({
+      inject: [authConfig.KEY],
+      useFactory: (c: AuthConfig) => ({ secret: c.jwtSecret, signOptions: { algorithm: 'HS256' } }),
+    }),
   ],
   controllers: [AuthController],
   providers: [AuthService, JwtStrategy],

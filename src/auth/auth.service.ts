@@ -45,7 +45,13 @@ export class AuthService {
     const hash = user?.passwordHash ?? (await (this.dummyHash ??= argon2.hash('not-a-password', HASH_OPTIONS)));
     const ok = await argon2.verify(hash, password).catch(() => false);
     if (!user || !ok) throw new DomainError('UNAUTHENTICATED', 'unknown username or wrong password');
-    const claims: AccessTokenClaims = { sub: user.id, username: user.username, role: user.role, org: user.organizationId, region: user.regionCode };
+    const claims: AccessTokenClaims = {
+      sub: user.id,
+      username: user.username,
+      role: user.role,
+      org: user.organizationId,
+      region: user.regionCode,
+    };
     const accessToken = await this.jwt.signAsync(claims, { algorithm: 'HS256', expiresIn: this.config.jwtTtlSec });
     return { accessToken, tokenType: 'Bearer', expiresIn: this.config.jwtTtlSec, user: userView(user) };
   }
@@ -54,14 +60,26 @@ export class AuthService {
     const passwordHash = await argon2.hash(input.password, HASH_OPTIONS);
     return this.tx.run(async (em) => {
       const organization = await this.organizations.create(em, input.role, input.organization);
-      const user = await this.createUser(em, { username: input.username, passwordHash, role: input.role, organizationId: organization.id, regionCode: null });
+      const user = await this.createUser(em, {
+        username: input.username,
+        passwordHash,
+        role: input.role,
+        organizationId: organization.id,
+        regionCode: null,
+      });
       return { user: userView(user), organization: OrganizationView.of(organization) };
     });
   }
 
   /** Bureau and platform accounts come from the seed (or an operator); they have a region, not an organization. */
   async createStaffUser(em: EntityManager, username: string, password: string, role: Role, regionCode: string | null): Promise<User> {
-    return this.createUser(em, { username, passwordHash: await argon2.hash(password, HASH_OPTIONS), role, organizationId: null, regionCode });
+    return this.createUser(em, {
+      username,
+      passwordHash: await argon2.hash(password, HASH_OPTIONS),
+      role,
+      organizationId: null,
+      regionCode,
+    });
   }
 
   private async createUser(em: EntityManager, fields: Omit<User, 'id' | 'createdAt'>): Promise<User> {
@@ -70,7 +88,14 @@ export class AuthService {
     }
     const user: User = { id: newId(), createdAt: clock.iso(), ...fields };
     await em.getRepository(User).insert(user);
-    this.tx.audit({ action: 'user.created', entityType: 'user', entityId: user.id, regionCode: user.regionCode, organizationId: user.organizationId, summary: { username: user.username, role: user.role } });
+    this.tx.audit({
+      action: 'user.created',
+      entityType: 'user',
+      entityId: user.id,
+      regionCode: user.regionCode,
+      organizationId: user.organizationId,
+      summary: { username: user.username, role: user.role },
+    });
     return user;
   }
 }

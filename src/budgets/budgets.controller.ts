@@ -40,7 +40,12 @@ export class BudgetsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: BudgetView })
   @ApiUnprocessableEntityResponse({ description: 'BUDGET_BELOW_COMMITTED' })
-  async set(@CurrentActor() actor: Actor, @Param('regionCode') regionCode: string, @Param('year', year) y: number, @Body() body: SetBudgetInput) {
+  async set(
+    @CurrentActor() actor: Actor,
+    @Param('regionCode') regionCode: string,
+    @Param('year', year) y: number,
+    @Body() body: SetBudgetInput,
+  ) {
     checkKey(regionCode, y);
     return BudgetView.of(await this.budgets.setTotal(actor, regionCode, y, body.totalFen));
   }

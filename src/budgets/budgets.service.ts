@@ -22,7 +22,13 @@ export class BudgetsService {
     return this.tx.run(async (em) => {
       // The total it replaced is read under the row lock, so concurrent changes each audit the true step.
       const { budget, previousTotalFen } = await this.ledger.setBudgetTotal(em, regionCode, year, totalFen);
-      this.tx.audit({ action: 'budget.set', entityType: 'budget', entityId: `${regionCode}-${year}`, regionCode, summary: { year, fromFen: previousTotalFen, toFen: totalFen } });
+      this.tx.audit({
+        action: 'budget.set',
+        entityType: 'budget',
+        entityId: `${regionCode}-${year}`,
+        regionCode,
+        summary: { year, fromFen: previousTotalFen, toFen: totalFen },
+      });
       return budget;
     });
   }

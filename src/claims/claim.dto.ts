@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsObject, IsOptional, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  ValidateNested,
+} from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
@@ -17,11 +29,18 @@ export class EvidenceInput {
   @IsString()
   @Length(1, 64)
   paymentProofRef?: string;
-  @ApiPropertyOptional({ example: 'RPT-TEM-2026-0412', description: 'service report reference' }) @IsOptional() @IsString() @Length(1, 64) reportRef?: string;
+  @ApiPropertyOptional({ example: 'RPT-TEM-2026-0412', description: 'service report reference' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  reportRef?: string;
 }
 
 export class SubmitClaimInput {
-  @ApiProperty({ type: [String], description: `captured redemptions of one issuing region, payable to the caller (1–${MAX_REDEMPTIONS_PER_CLAIM})` })
+  @ApiProperty({
+    type: [String],
+    description: `captured redemptions of one issuing region, payable to the caller (1–${MAX_REDEMPTIONS_PER_CLAIM})`,
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_REDEMPTIONS_PER_CLAIM)
@@ -73,10 +92,18 @@ export class ClaimView {
 
   static of(c: Claim): ClaimView {
     return {
-      id: c.id, status: c.status, claimantId: c.claimantId, issuingRegionCode: c.issuingRegionCode, claimedFen: c.claimedFen,
-      ...(c.approvedFen !== null ? { approvedFen: c.approvedFen } : {}), redemptionIds: c.redemptionIds, evidence: c.evidence,
-      ...(c.reason ? { reason: c.reason } : {}), ...(c.settlementId ? { settlementId: c.settlementId } : {}),
-      createdAt: c.createdAt, ...(c.decidedAt ? { decidedAt: c.decidedAt } : {}),
+      id: c.id,
+      status: c.status,
+      claimantId: c.claimantId,
+      issuingRegionCode: c.issuingRegionCode,
+      claimedFen: c.claimedFen,
+      ...(c.approvedFen !== null ? { approvedFen: c.approvedFen } : {}),
+      redemptionIds: c.redemptionIds,
+      evidence: c.evidence,
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.settlementId ? { settlementId: c.settlementId } : {}),
+      createdAt: c.createdAt,
+      ...(c.decidedAt ? { decidedAt: c.decidedAt } : {}),
     };
   }
 }

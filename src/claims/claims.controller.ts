@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
@@ -15,7 +22,9 @@ export class ClaimsController {
   @Authenticated('provider', 'enterprise')
   @ApiCreatedResponse({ type: ClaimView, description: 'submitted; no money moves until the issuing bureau approves' })
   @ApiNotFoundResponse({ description: 'a redemption the caller is no party to' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: a redemption not captured; DUPLICATE: a redemption already claimed (also concurrently)' })
+  @ApiConflictResponse({
+    description: 'INVALID_STATE: a redemption not captured; DUPLICATE: a redemption already claimed (also concurrently)',
+  })
   @ApiUnprocessableEntityResponse({ description: 'SANCTIONED: the claimant is under a credit sanction' })
   submit(@CurrentActor() actor: Actor, @Body() body: SubmitClaimInput): Promise<ClaimView> {
     return this.claims.submit(actor, body);

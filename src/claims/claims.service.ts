@@ -37,7 +37,10 @@ export class ClaimsService {
       const redemptions = await this.claimable(em, payeeId, input.redemptionIds);
       const regions = [...new Set(redemptions.map((r) => r.issuingRegionCode))];
       if (regions.length > 1) {
-        throw new DomainError('VALIDATION_FAILED', `redemptionIds: a claim goes to one issuing region, these come from ${regions.join(', ')}`);
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          `redemptionIds: a claim goes to one issuing region, these come from ${regions.join(', ')}`,
+        );
       }
       const claimant = await em.getRepository(Organization).findOneByOrFail({ id: payeeId });
       if ((await this.sanctions.sanctionedAmong(em, [claimant.creditCode], clock.today())).size > 0) {
@@ -59,15 +62,28 @@ export class ClaimsService {
         decidedAt: null,
       };
       await em.getRepository(Claim).insert(claim);
-      const marked = await em.getRepository(Redemption).createQueryBuilder().update()
+      const marked = await em
+        .getRepository(Redemption)
+        .createQueryBuilder()
+        .update()
         .set({ claimId: claim.id, updatedAt: clock.iso() })
         .where('id IN (:...ids)', { ids: input.redemptionIds })
         .andWhere("claim_id IS NULL AND status = 'captured' AND payee_id = :payeeId", { payeeId })
         .execute();
-      if (marked.affected !== input.redemptionIds.length) throw new DomainError('DUPLICATE', 'a redemption of this claim was claimed concurrently');
+      if (marked.affected !== input.redemptionIds.length)
+        throw new DomainError('DUPLICATE', 'a redemption of this claim was claimed concurrently');
       this.tx.audit({
-        action: 'claim.submitted', entityType: 'claim', entityId: claim.id, regionCode: claim.issuingRegionCode, organizationId: payeeId,
-        summary: { claimedFen: claim.claimedFen, redemptionIds: claim.redemptionIds, contractNo: claim.evidence.contractNo, invoiceNo: claim.evidence.invoiceNo },
+        action: 'claim.submitted',
+        entityType: 'claim',
+        entityId: claim.id,
+        regionCode: claim.issuingRegionCode,
+        organizationId: payeeId,
+        summary: {
+          claimedFen: claim.claimedFen,
+          redemptionIds: claim.redemptionIds,
+          contractNo: claim.evidence.contractNo,
+          invoiceNo: claim.evidence.invoiceNo,
+        },
       });
       return ClaimView.of(claim);
     });
@@ -82,16 +98,25 @@ export class ClaimsService {
     return this.tx.run(async (em) => {
       const claim = await this.lockSubmitted(em, actor, id);
       const approved = approvedFen ?? claim.claimedFen;
-      if (approved > claim.claimedFen) throw new DomainError('VALIDATION_FAILED', `approvedFen: may not exceed the ${claim.claimedFen} fen claimed`);
+      if (approved > claim.claimedFen)
+        throw new DomainError('VALIDATION_FAILED', `approvedFen: may not exceed the ${claim.claimedFen} fen claimed`);
       const decision = { status: 'approved' as const, approvedFen: approved, reviewedBy: actor.userId, decidedAt: clock.iso() };
       await this.decide(em, id, decision);
 
       const redemptions = await em.getRepository(Redemption).findBy({ claimId: id });
       const order = new Map(claim.redemptionIds.map((rid, i) => [rid, i]));
       redemptions.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-      const shares = allocateApproval(approved, redemptions.map((r) => r.capturedSubsidyFen!));
-      await em.getRepository(Redemption).createQueryBuilder().update()
-        .set({ approvedFen: () => 'captured_subsidy_fen', updatedAt: clock.iso() }).where('claim_id = :id', { id }).execute();
+      const shares = allocateApproval(
+        approved,
+        redemptions.map((r) => r.capturedSubsidyFen!),
+      );
+      await em
+        .getRepository(Redemption)
+        .createQueryBuilder()
+        .update()
+        .set({ approvedFen: () => 'captured_subsidy_fen', updatedAt: clock.iso() })
+        .where('claim_id = :id', { id })
+        .execute();
       // A redemption carries its voucher's issuing region and budget year: no need to read the vouchers.
       const reductions = new Map<string, { voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>; fen: number }>();
       for (const [i, r] of redemptions.entries()) {
@@ -104,7 +129,11 @@ export class ClaimsService {
       for (const { voucher, fen } of reductions.values()) await this.ledger.reduceSpent(em, voucher, fen, id);
       await this.ledger.recordPayable(em, claim.issuingRegionCode, claim.claimantId, approved, id);
       this.tx.audit({
-        action: 'claim.approved', entityType: 'claim', entityId: id, regionCode: claim.issuingRegionCode, organizationId: claim.claimantId,
+        action: 'claim.approved',
+        entityType: 'claim',
+        entityId: id,
+        regionCode: claim.issuingRegionCode,
+        organizationId: claim.claimantId,
         summary: { claimedFen: claim.claimedFen, approvedFen: approved, returnedToBudgetFen: claim.claimedFen - approved },
       });
       return ClaimView.of({ ...claim, ...decision });
@@ -117,10 +146,19 @@ export class ClaimsService {
       const claim = await this.lockSubmitted(em, actor, id);
       const decision = { status: 'rejected' as const, reason, reviewedBy: actor.userId, decidedAt: clock.iso() };
       await this.decide(em, id, decision);
-      await em.getRepository(Redemption).createQueryBuilder().update()
-        .set({ claimId: null, updatedAt: clock.iso() }).where('claim_id = :id', { id }).execute();
+      await em
+        .getRepository(Redemption)
+        .createQueryBuilder()
+        .update()
+        .set({ claimId: null, updatedAt: clock.iso() })
+        .where('claim_id = :id', { id })
+        .execute();
       this.tx.audit({
-        action: 'claim.rejected', entityType: 'claim', entityId: id, regionCode: claim.issuingRegionCode, organizationId: claim.claimantId,
+        action: 'claim.rejected',
+        entityType: 'claim',
+        entityId: id,
+        regionCode: claim.issuingRegionCode,
+        organizationId: claim.claimantId,
         summary: { claimedFen: claim.claimedFen, reason },
       });
       return ClaimView.of({ ...claim, ...decision });
@@ -152,7 +190,10 @@ export class ClaimsService {
     return ids.map((id) => {
       const r = found.get(id);
       if (!r || ![r.payeeId, r.enterpriseId, r.providerId].includes(payeeId)) throw notFound(`redemption ${id}`);
-      if (r.payeeId !== payeeId) throw forbidden(`redemption ${id} is paid to its ${r.mode === 'provider_redeemed' ? 'provider' : 'enterprise'}, who alone may claim it`);
+      if (r.payeeId !== payeeId)
+        throw forbidden(
+          `redemption ${id} is paid to its ${r.mode === 'provider_redeemed' ? 'provider' : 'enterprise'}, who alone may claim it`,
+        );
       if (r.status !== 'captured') throw invalidState(`redemption ${id} is ${r.status}; only captured redemptions can be claimed`);
       if (r.claimId) throw new DomainError('DUPLICATE', `redemption ${id} is already in claim ${r.claimId}`);
       return r;
@@ -169,7 +210,13 @@ export class ClaimsService {
 
   /** submitted → approved | rejected, once: a concurrent decision finds the status changed and gets 409. */
   private async decide(em: EntityManager, id: string, decision: Partial<Claim>): Promise<void> {
-    const result = await em.getRepository(Claim).createQueryBuilder().update().set(decision).where("id = :id AND status = 'submitted'", { id }).execute();
+    const result = await em
+      .getRepository(Claim)
+      .createQueryBuilder()
+      .update()
+      .set(decision)
+      .where("id = :id AND status = 'submitted'", { id })
+      .execute();
     if (!result.affected) throw invalidState('the claim was decided concurrently');
   }
 }

@@ -20,7 +20,8 @@ export class NetPositionView {
 export class ClearingView {
   @ApiProperty() from: string;
   @ApiProperty() to: string;
-  @ApiProperty({ type: [FlowView], description: 'paid cross-province lines summed per issuer province → payee province' }) gross: FlowView[];
+  @ApiProperty({ type: [FlowView], description: 'paid cross-province lines summed per issuer province → payee province' })
+  gross: FlowView[];
   @ApiProperty({ type: [NetPositionView] }) net: NetPositionView[];
   @ApiProperty({ type: [FlowView], description: 'at most n−1 transfers that settle every net position' }) transfers: FlowView[];
 }

@@ -17,12 +17,19 @@ export class ClearingService {
    */
   async clear(from: string, to: string): Promise<Clearing> {
     if (from > to) throw new DomainError('VALIDATION_FAILED', `from: must not be after to (${from} > ${to})`);
-    const flows = await this.dataSource.getRepository(SettlementLine).createQueryBuilder('l')
-      .select('l.issuingProvinceCode', 'fromProvinceCode').addSelect('l.payeeProvinceCode', 'toProvinceCode').addSelect('SUM(l.amountFen)', 'amountFen')
+    const flows = await this.dataSource
+      .getRepository(SettlementLine)
+      .createQueryBuilder('l')
+      .select('l.issuingProvinceCode', 'fromProvinceCode')
+      .addSelect('l.payeeProvinceCode', 'toProvinceCode')
+      .addSelect('SUM(l.amountFen)', 'amountFen')
       .where('l.paidAt >= :from AND l.paidAt < :end', { from, end: addDays(to, 1) })
       .andWhere('l.issuingProvinceCode <> l.payeeProvinceCode')
-      .groupBy('l.issuingProvinceCode').addGroupBy('l.payeeProvinceCode')
+      .groupBy('l.issuingProvinceCode')
+      .addGroupBy('l.payeeProvinceCode')
       .getRawMany<{ fromProvinceCode: string; toProvinceCode: string; amountFen: string | number }>();
-    return clear(flows.map((f) => ({ fromProvinceCode: f.fromProvinceCode, toProvinceCode: f.toProvinceCode, amountFen: Number(f.amountFen) })));
+    return clear(
+      flows.map((f) => ({ fromProvinceCode: f.fromProvinceCode, toProvinceCode: f.toProvinceCode, amountFen: Number(f.amountFen) })),
+    );
   }
 }

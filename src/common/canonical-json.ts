@@ -3,5 +3,8 @@ export const canonicalJson = (v: unknown): string =>
   Array.isArray(v)
     ? `[${v.map(canonicalJson).join(',')}]`
     : v && typeof v === 'object'
-      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
       : JSON.stringify(v ?? null);

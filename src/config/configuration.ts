@@ -25,7 +25,17 @@ export const appConfig = registerAs('app', () => {
 
 export const databaseConfig = registerAs('database', () => {
   const e = env();
-  return { type: e.DB_TYPE, path: e.DB_PATH, host: e.DB_HOST, port: e.DB_PORT, socket: e.DB_SOCKET || undefined, user: e.DB_USER, password: e.DB_PASSWORD, name: e.DB_NAME, poolSize: e.DB_POOL_SIZE };
+  return {
+    type: e.DB_TYPE,
+    path: e.DB_PATH,
+    host: e.DB_HOST,
+    port: e.DB_PORT,
+    socket: e.DB_SOCKET || undefined,
+    user: e.DB_USER,
+    password: e.DB_PASSWORD,
+    name: e.DB_NAME,
+    poolSize: e.DB_POOL_SIZE,
+  };
 });
 
 export const authConfig = registerAs('auth', () => {

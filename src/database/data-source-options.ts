@@ -9,7 +9,13 @@ import { ENTITIES } from './entities';
 
 /** One description of the database for the app, the CLI and the tests. */
 export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, namingStrategy: new SnakeNamingStrategy(), synchronize: false, migrationsTransactionMode: 'each' as const };
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    namingStrategy: new SnakeNamingStrategy(),
+    synchronize: false,
+    migrationsTransactionMode: 'each' as const,
+  };
   if (db.type === 'sqlite') {
     return {
       ...common,

@@ -13,6 +13,23 @@ import { Settlement, SettlementLine } from '../settlement/settlement.entity';
 import { SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
 
 export const ENTITIES = [
-  AuditEntry, AuditPending, AuditHead, User, Organization, Policy, Budget, AnnualGrant, SerialCounter, VoucherApplication, Voucher,
-  Facility, Redemption, Claim, Settlement, SettlementLine, LedgerTransfer, IdempotencyRecord, Sanction,
+  AuditEntry,
+  AuditPending,
+  AuditHead,
+  User,
+  Organization,
+  Policy,
+  Budget,
+  AnnualGrant,
+  SerialCounter,
+  VoucherApplication,
+  Voucher,
+  Facility,
+  Redemption,
+  Claim,
+  Settlement,
+  SettlementLine,
+  LedgerTransfer,
+  IdempotencyRecord,
+  Sanction,
 ];

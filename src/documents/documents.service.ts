@@ -82,7 +82,8 @@ interface CertificateTemplate {
 
 type StatementColumn = 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeProvinceName' | 'claimCount' | 'amount';
 type StatementMeta = 'settlementId' | 'regionName' | 'periodLabel' | 'status' | 'paymentRef' | 'createdAt' | 'paidAt';
-type CsvColumn = 'settlementId' | 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeProvinceName' | 'claimCount' | 'amountFen' | 'amountYuan';
+type CsvColumn =
+  'settlementId' | 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeProvinceName' | 'claimCount' | 'amountFen' | 'amountYuan';
 
 interface StatementTemplate {
   page: PageTemplate;
@@ -167,7 +168,16 @@ function line(doc: Doc, text: string, x: number, y: number, s: Style, options: P
 }
 
 /** Wrapped text inside a box of the given width, at most maxLines lines (ellipsis past that). */
-function block(doc: Doc, text: string, x: number, y: number, width: number, s: Style, maxLines = 2, options: PDFKit.Mixins.TextOptions = {}): number {
+function block(
+  doc: Doc,
+  text: string,
+  x: number,
+  y: number,
+  width: number,
+  s: Style,
+  maxLines = 2,
+  options: PDFKit.Mixins.TextOptions = {},
+): number {
   style(doc, s);
   const height = doc.heightOfString(text, { width, ...options });
   const limit = doc.currentLineHeight(true) * maxLines;
@@ -306,7 +316,11 @@ class CertificateLayout {
       [i, H - i, 1, -1],
       [W - i, H - i, -1, -1],
     ]) {
-      doc.moveTo(cx, cy + sy * k).lineTo(cx, cy).lineTo(cx + sx * k, cy).stroke();
+      doc
+        .moveTo(cx, cy + sy * k)
+        .lineTo(cx, cy)
+        .lineTo(cx + sx * k, cy)
+        .stroke();
       this.diamond(cx + sx * 7, cy + sy * 7, 2.6);
     }
     doc.restore();
@@ -320,8 +334,14 @@ class CertificateLayout {
     const { doc, c } = this;
     const mid = this.x + this.width / 2;
     doc.save().lineWidth(0.7).strokeColor(c.accent);
-    doc.moveTo(mid - halfWidth, y).lineTo(mid - 8, y).stroke();
-    doc.moveTo(mid + 8, y).lineTo(mid + halfWidth, y).stroke();
+    doc
+      .moveTo(mid - halfWidth, y)
+      .lineTo(mid - 8, y)
+      .stroke();
+    doc
+      .moveTo(mid + 8, y)
+      .lineTo(mid + halfWidth, y)
+      .stroke();
     doc.fillColor(c.accent);
     this.diamond(mid, y, 3.5);
     doc.restore();
@@ -354,11 +374,18 @@ class CertificateLayout {
     doc.save().lineWidth(1).strokeColor(c.accent);
     doc.roundedRect(this.x + (this.width - w) / 2, this.y, w, h, 4).stroke();
     doc.restore();
-    line(doc, d.serial, this.x, this.y + (h - doc.currentLineHeight()) / 2, { bold: true, size: t.serial.size, color: c.text }, {
-      width: this.width,
-      align: 'center',
-      characterSpacing: spacing,
-    });
+    line(
+      doc,
+      d.serial,
+      this.x,
+      this.y + (h - doc.currentLineHeight()) / 2,
+      { bold: true, size: t.serial.size, color: c.text },
+      {
+        width: this.width,
+        align: 'center',
+        characterSpacing: spacing,
+      },
+    );
     this.y += h + 16;
   }
 
@@ -371,11 +398,26 @@ class CertificateLayout {
     doc.restore();
     let y = this.y + 9;
     y += line(doc, `${f.zh}  ${f.en}`, this.x, y, { size: 9, color: c.muted }, { width: this.width, align: 'center' });
-    y += line(doc, formatYuan(d.faceValueFen), this.x, y - 2, { bold: true, size: f.size, color: c.primary }, { width: this.width, align: 'center' }) - 4;
-    line(doc, `${f.capitalZh}${toChineseCapitalAmount(d.faceValueFen)}`, this.x, y, { bold: true, size: 13, color: c.text }, {
-      width: this.width,
-      align: 'center',
-    });
+    y +=
+      line(
+        doc,
+        formatYuan(d.faceValueFen),
+        this.x,
+        y - 2,
+        { bold: true, size: f.size, color: c.primary },
+        { width: this.width, align: 'center' },
+      ) - 4;
+    line(
+      doc,
+      `${f.capitalZh}${toChineseCapitalAmount(d.faceValueFen)}`,
+      this.x,
+      y,
+      { bold: true, size: 13, color: c.text },
+      {
+        width: this.width,
+        align: 'center',
+      },
+    );
     this.y += h + 12;
   }
 
@@ -408,7 +450,10 @@ class CertificateLayout {
     for (const [i, f] of this.t.fields.entries()) {
       if (i > 0) {
         doc.save().lineWidth(0.5).strokeColor(c.rule).dash(1.5, { space: 2 });
-        doc.moveTo(this.x, this.y).lineTo(this.x + this.width, this.y).stroke();
+        doc
+          .moveTo(this.x, this.y)
+          .lineTo(this.x + this.width, this.y)
+          .stroke();
         doc.undash().restore();
       }
       const top = this.y + pad;
@@ -440,7 +485,10 @@ class CertificateLayout {
     const issuerX = this.x + this.width - issuerWidth;
     let iy = top + v.qrSize - 62;
     doc.save().lineWidth(0.6).strokeColor(c.accent);
-    doc.moveTo(issuerX, iy - 8).lineTo(issuerX + issuerWidth, iy - 8).stroke();
+    doc
+      .moveTo(issuerX, iy - 8)
+      .lineTo(issuerX + issuerWidth, iy - 8)
+      .stroke();
     doc.restore();
     iy += line(doc, `${v.issuerZh}  ${v.issuerEn}`, issuerX, iy, { size: 8, color: c.muted }, { width: issuerWidth, align: 'right' });
     iy += block(doc, d.issuingBureauName, issuerX, iy, issuerWidth, { bold: true, size: 12, color: c.primary }, 2, { align: 'right' });
@@ -524,7 +572,14 @@ class StatementLayout {
     this.y = this.t.page.margin;
     const { t, d, c } = this;
     line(this.doc, `${d.regionName} · ${t.title.zh}（续）`, this.x, this.y, { bold: true, size: 10, color: c.primary });
-    line(this.doc, `${d.settlementId} · ${d.periodLabel}`, this.x, this.y + 1, { size: 8.5, color: c.muted }, { width: this.width, align: 'right' });
+    line(
+      this.doc,
+      `${d.settlementId} · ${d.periodLabel}`,
+      this.x,
+      this.y + 1,
+      { size: 8.5, color: c.muted },
+      { width: this.width, align: 'right' },
+    );
     this.y += 22;
     if (withTableHeader) this.tableHeader();
   }
@@ -606,12 +661,28 @@ class StatementLayout {
     const h = this.fontSize * 3.4;
     doc.save().rect(this.x, this.y, this.width, h).fill(c.panel);
     doc.lineWidth(1).strokeColor(c.accent);
-    doc.moveTo(this.x, this.y).lineTo(this.x + this.width, this.y).stroke();
-    doc.moveTo(this.x, this.y + h).lineTo(this.x + this.width, this.y + h).stroke();
+    doc
+      .moveTo(this.x, this.y)
+      .lineTo(this.x + this.width, this.y)
+      .stroke();
+    doc
+      .moveTo(this.x, this.y + h)
+      .lineTo(this.x + this.width, this.y + h)
+      .stroke();
     doc.restore();
     const cols = this.t.table.columns;
-    this.cells(cols.map((col) => col.zh), this.y + 4, { bold: true, size: this.fontSize, color: c.text }, 1);
-    this.cells(cols.map((col) => col.en), this.y + 4 + this.fontSize * 1.5, { size: this.fontSize - 1.5, color: c.muted }, 1);
+    this.cells(
+      cols.map((col) => col.zh),
+      this.y + 4,
+      { bold: true, size: this.fontSize, color: c.text },
+      1,
+    );
+    this.cells(
+      cols.map((col) => col.en),
+      this.y + 4 + this.fontSize * 1.5,
+      { size: this.fontSize - 1.5, color: c.muted },
+      1,
+    );
     this.y += h;
   }
 
@@ -651,7 +722,10 @@ class StatementLayout {
     if (i % 2 === 1) doc.save().rect(this.x, this.y, this.width, h).fill(c.zebra).restore();
     this.cells(this.rowValues(i, l), this.y + 3, { size: this.fontSize, color: c.text });
     doc.save().lineWidth(0.3).strokeColor(c.rule);
-    doc.moveTo(this.x, this.y + h).lineTo(this.x + this.width, this.y + h).stroke();
+    doc
+      .moveTo(this.x, this.y + h)
+      .lineTo(this.x + this.width, this.y + h)
+      .stroke();
     doc.restore();
     this.y += h;
     this.pageFen += l.amountFen;
@@ -669,7 +743,10 @@ class StatementLayout {
     });
     this.cells(values, this.y + (h - this.fontSize * 1.3) / 2, s, 1);
     doc.save().lineWidth(0.6).strokeColor(c.accent);
-    doc.moveTo(this.x, this.y + h).lineTo(this.x + this.width, this.y + h).stroke();
+    doc
+      .moveTo(this.x, this.y + h)
+      .lineTo(this.x + this.width, this.y + h)
+      .stroke();
     doc.restore();
     this.y += h;
   }
@@ -683,7 +760,10 @@ class StatementLayout {
   private totalRow(): void {
     const { doc, c } = this;
     doc.save().lineWidth(1).strokeColor(c.text);
-    doc.moveTo(this.x, this.y).lineTo(this.x + this.width, this.y).stroke();
+    doc
+      .moveTo(this.x, this.y)
+      .lineTo(this.x + this.width, this.y)
+      .stroke();
     doc.restore();
     const claims = this.d.lines.reduce((s, l) => s + l.claimCount, 0);
     this.summaryRow(this.t.table.total, claims, this.d.totalFen, { bold: true, size: this.fontSize + 0.5, color: c.text }, c.panel);
@@ -725,12 +805,18 @@ class StatementLayout {
         doc.undash().restore();
       } else {
         doc.save().lineWidth(0.5).strokeColor(c.muted);
-        doc.moveTo(bx + 8, this.y + h - 32).lineTo(bx + w - 8, this.y + h - 32).stroke();
+        doc
+          .moveTo(bx + 8, this.y + h - 32)
+          .lineTo(bx + w - 8, this.y + h - 32)
+          .stroke();
         doc.restore();
         line(doc, '签字 Signature', bx + 8, this.y + h - 29, { size: 6.5, color: c.muted });
         line(doc, '日期 Date', bx + 8, this.y + h - 14, { size: 6.5, color: c.muted });
         doc.save().lineWidth(0.5).strokeColor(c.muted);
-        doc.moveTo(bx + 42, this.y + h - 8).lineTo(bx + w - 8, this.y + h - 8).stroke();
+        doc
+          .moveTo(bx + 42, this.y + h - 8)
+          .lineTo(bx + w - 8, this.y + h - 8)
+          .stroke();
         doc.restore();
       }
     }
@@ -746,13 +832,27 @@ class StatementLayout {
       const margins = doc.page.margins.bottom;
       doc.page.margins.bottom = 0; // writing inside the bottom margin must not start a new page
       const y = doc.page.height - this.t.page.margin - 6;
-      doc.save().lineWidth(0.5).strokeColor(c.rule).moveTo(this.x, y - 4).lineTo(this.x + this.width, y - 4).stroke().restore();
+      doc
+        .save()
+        .lineWidth(0.5)
+        .strokeColor(c.rule)
+        .moveTo(this.x, y - 4)
+        .lineTo(this.x + this.width, y - 4)
+        .stroke()
+        .restore();
       const values = { page: p - start + 1, pages: count };
       line(doc, `${d.regionName} · ${t.title.zh} · ${d.settlementId}`, this.x, y, { size: 7, color: c.muted });
-      line(doc, `${fill(t.footer.zh, values)} · ${fill(t.footer.en, values)}`, this.x, y, { size: 7, color: c.muted }, {
-        width: this.width,
-        align: 'right',
-      });
+      line(
+        doc,
+        `${fill(t.footer.zh, values)} · ${fill(t.footer.en, values)}`,
+        this.x,
+        y,
+        { size: 7, color: c.muted },
+        {
+          width: this.width,
+          align: 'right',
+        },
+      );
       doc.page.margins.bottom = margins;
     }
   }

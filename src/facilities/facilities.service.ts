@@ -74,14 +74,22 @@ export class FacilitiesService {
     if (input.name !== undefined) changes.name = input.name.trim();
     if (input.unitPriceFen !== undefined) changes.unitPriceFen = input.unitPriceFen;
     if (input.description !== undefined) changes.description = blankToNull(input.description);
-    if (Object.keys(changes).length === 0) throw new DomainError('VALIDATION_FAILED', 'nothing to change: give name, unitPriceFen or description');
+    if (Object.keys(changes).length === 0)
+      throw new DomainError('VALIDATION_FAILED', 'nothing to change: give name, unitPriceFen or description');
     return this.tx.run(async (em) => {
       const facility = await this.lockOwn(em, actor, id);
       if (facility.status !== 'active') throw invalidState(`facility is ${facility.status}; it can no longer be changed`);
       const before = Object.fromEntries(Object.keys(changes).map((k) => [k, facility[k as keyof Facility]]));
       const updated: Facility = { ...facility, ...changes, updatedAt: clock.iso() };
       await em.getRepository(Facility).update({ id }, { ...changes, updatedAt: updated.updatedAt });
-      this.tx.audit({ action: 'facility.updated', entityType: 'facility', entityId: id, regionCode: facility.regionCode, organizationId: facility.providerId, summary: { before, after: changes } });
+      this.tx.audit({
+        action: 'facility.updated',
+        entityType: 'facility',
+        entityId: id,
+        regionCode: facility.regionCode,
+        organizationId: facility.providerId,
+        summary: { before, after: changes },
+      });
       return FacilityView.of(updated, await this.providerName(em, facility.providerId));
     });
   }
@@ -93,7 +101,14 @@ export class FacilitiesService {
       if (facility.status !== 'active') throw invalidState(`facility is already ${facility.status}`);
       const changes: Partial<Facility> = { status: 'retired', updatedAt: clock.iso() };
       await em.getRepository(Facility).update({ id }, changes);
-      this.tx.audit({ action: 'facility.retired', entityType: 'facility', entityId: id, regionCode: facility.regionCode, organizationId: facility.providerId, summary: { name: facility.name } });
+      this.tx.audit({
+        action: 'facility.retired',
+        entityType: 'facility',
+        entityId: id,
+        regionCode: facility.regionCode,
+        organizationId: facility.providerId,
+        summary: { name: facility.name },
+      });
       return FacilityView.of({ ...facility, ...changes }, await this.providerName(em, facility.providerId));
     });
   }
@@ -121,14 +136,29 @@ export class FacilitiesService {
     if (filter.provinceCode) where('f.province_code = ?', filter.provinceCode);
     if (filter.category) where('f.category = ?', filter.category);
     // LOWER on both sides: the database folds case the same way for column and pattern.
-    if (filter.q) where("(LOWER(f.name) LIKE LOWER(?) ESCAPE '!' OR LOWER(f.description) LIKE LOWER(?) ESCAPE '!')", likePattern(filter.q), likePattern(filter.q));
+    if (filter.q)
+      where(
+        "(LOWER(f.name) LIKE LOWER(?) ESCAPE '!' OR LOWER(f.description) LIKE LOWER(?) ESCAPE '!')",
+        likePattern(filter.q),
+        likePattern(filter.q),
+      );
     const from = `FROM facility f JOIN organization o ON o.id = f.provider_id WHERE ${conditions.join(' AND ')}`;
     // One provider per facility, so plain LIMIT/OFFSET pages correctly over the join. The window count gives the
     // total with the page in one query; only a page past the end needs a count of its own.
-    const rows = (await em.query(`SELECT ${selectColumns(em, Facility, 'f')}, o.name AS provider_name, COUNT(*) OVER () AS total ${from} ORDER BY f.unit_price_fen, f.id LIMIT ? OFFSET ?`,
-      [...params, filter.limit, filter.offset])) as Record<string, unknown>[];
-    const total = rows.length > 0 ? rows[0].total : filter.offset > 0 ? ((await em.query(`SELECT COUNT(*) AS total ${from}`, params)) as { total: unknown }[])[0].total : 0;
-    return { items: rows.map((row) => FacilityView.of(hydrate(em, Facility, row, 'f'), row.provider_name as string)), total: Number(total) };
+    const rows = await em.query<Record<string, unknown>[]>(
+      `SELECT ${selectColumns(em, Facility, 'f')}, o.name AS provider_name, COUNT(*) OVER () AS total ${from} ORDER BY f.unit_price_fen, f.id LIMIT ? OFFSET ?`,
+      [...params, filter.limit, filter.offset],
+    );
+    const total =
+      rows.length > 0
+        ? rows[0].total
+        : filter.offset > 0
+          ? (await em.query<{ total: unknown }[]>(`SELECT COUNT(*) AS total ${from}`, params))[0].total
+          : 0;
+    return {
+      items: rows.map((row) => FacilityView.of(hydrate(em, Facility, row, 'f'), row.provider_name as string)),
+      total: Number(total),
+    };
   }
 
   private ownOrganization(actor: Actor): string {

@@ -20,7 +20,12 @@ export class CreateFacilityInput {
 
   @ApiProperty({ enum: FACILITY_UNITS, example: 'hour' }) @IsIn(FACILITY_UNITS) unit: FacilityUnit;
 
-  @ApiProperty({ example: 80000, minimum: 1, maximum: MAX_UNIT_PRICE_FEN, description: 'price of one unit in integer fen (80000 = ¥800.00)' })
+  @ApiProperty({
+    example: 80000,
+    minimum: 1,
+    maximum: MAX_UNIT_PRICE_FEN,
+    description: 'price of one unit in integer fen (80000 = ¥800.00)',
+  })
   @IsInt()
   @Min(1)
   @Max(MAX_UNIT_PRICE_FEN)
@@ -88,7 +93,21 @@ export class FacilityView {
 
   static of(f: Facility, providerName: string): FacilityView {
     const { id, providerId, provinceCode, regionCode, name, category, unit, unitPriceFen, description, status, createdAt, updatedAt } = f;
-    return { id, providerId, providerName, provinceCode, regionCode, name, category, unit, unitPriceFen, description, status, createdAt, updatedAt };
+    return {
+      id,
+      providerId,
+      providerName,
+      provinceCode,
+      regionCode,
+      name,
+      category,
+      unit,
+      unitPriceFen,
+      description,
+      status,
+      createdAt,
+      updatedAt,
+    };
   }
 }
 

@@ -49,8 +49,13 @@ export class LedgerCheckService {
       expect(`voucher ${v.serial} available`, BigInt(v.availableFen), a);
       expect(`voucher ${v.serial} held`, BigInt(v.heldFen), h);
       expect(`voucher ${v.serial} spent`, BigInt(v.spentFen), s);
-      expect(`voucher ${v.serial} face value = available + held + spent + released`, BigInt(v.faceValueFen), a + h + s + BigInt(v.releasedFen));
-      if ((v.status === 'revoked' || v.status === 'expired') && a !== 0n) violations.push(`voucher ${v.serial} is ${v.status} but keeps ${a} fen available instead of returning it to the budget`);
+      expect(
+        `voucher ${v.serial} face value = available + held + spent + released`,
+        BigInt(v.faceValueFen),
+        a + h + s + BigInt(v.releasedFen),
+      );
+      if ((v.status === 'revoked' || v.status === 'expired') && a !== 0n)
+        violations.push(`voucher ${v.serial} is ${v.status} but keeps ${a} fen available instead of returning it to the budget`);
       const key = `${v.issuingRegionCode}:${v.budgetYear}`;
       committedByBudget.set(key, (committedByBudget.get(key) ?? 0n) + a + h + s);
     }
@@ -60,17 +65,35 @@ export class LedgerCheckService {
       expect(`${name} total = available + committed`, BigInt(b.totalFen), BigInt(b.availableFen) + BigInt(b.committedFen));
       expect(`${name} available`, BigInt(b.availableFen), bal(account.budget(b.regionCode, b.year)));
       expect(`${name} total`, BigInt(b.totalFen), -bal(account.funds(b.regionCode, b.year)));
-      expect(`${name} committed = its vouchers' balances`, BigInt(b.committedFen), committedByBudget.get(`${b.regionCode}:${b.year}`) ?? 0n);
+      expect(
+        `${name} committed = its vouchers' balances`,
+        BigInt(b.committedFen),
+        committedByBudget.get(`${b.regionCode}:${b.year}`) ?? 0n,
+      );
     }
 
-    const approved = await this.dataSource.getRepository(Claim).createQueryBuilder('c')
-      .select('c.issuingRegionCode', 'region').addSelect('SUM(c.approvedFen)', 'fen')
-      .where("c.status = 'approved'").groupBy('c.issuingRegionCode').getRawMany<{ region: string; fen: string | number }>();
-    const paidLines = await this.dataSource.getRepository(SettlementLine).createQueryBuilder('l')
-      .innerJoin(Settlement, 's', 's.id = l.settlementId').select('s.regionCode', 'region').addSelect('SUM(l.amountFen)', 'fen')
-      .where("s.status = 'paid'").groupBy('s.regionCode').getRawMany<{ region: string; fen: string | number }>();
+    const approved = await this.dataSource
+      .getRepository(Claim)
+      .createQueryBuilder('c')
+      .select('c.issuingRegionCode', 'region')
+      .addSelect('SUM(c.approvedFen)', 'fen')
+      .where("c.status = 'approved'")
+      .groupBy('c.issuingRegionCode')
+      .getRawMany<{ region: string; fen: string | number }>();
+    const paidLines = await this.dataSource
+      .getRepository(SettlementLine)
+      .createQueryBuilder('l')
+      .innerJoin(Settlement, 's', 's.id = l.settlementId')
+      .select('s.regionCode', 'region')
+      .addSelect('SUM(l.amountFen)', 'fen')
+      .where("s.status = 'paid'")
+      .groupBy('s.regionCode')
+      .getRawMany<{ region: string; fen: string | number }>();
     const paidByRegion = new Map(paidLines.map((r) => [r.region, BigInt(r.fen)]));
-    const regions = new Set([...approved.map((r) => r.region), ...[...balances.keys()].filter((k) => k.startsWith('payments:')).map((k) => k.split(':')[1])]);
+    const regions = new Set([
+      ...approved.map((r) => r.region),
+      ...[...balances.keys()].filter((k) => k.startsWith('payments:')).map((k) => k.split(':')[1]),
+    ]);
     const approvedByRegion = new Map(approved.map((r) => [r.region, BigInt(r.fen ?? 0)]));
     for (const region of regions) {
       expect(`region ${region} payables issued = approved claims`, -bal(account.payments(region)), approvedByRegion.get(region) ?? 0n);
@@ -84,8 +107,18 @@ export class LedgerCheckService {
   /** Balance of every account: credits in minus debits out, summed by the database. */
   private async balances(): Promise<Map<string, bigint>> {
     const repo = this.dataSource.getRepository(LedgerTransfer);
-    const credits = await repo.createQueryBuilder('t').select('t.creditAccount', 'account').addSelect('SUM(t.amountFen)', 'fen').groupBy('t.creditAccount').getRawMany();
-    const debits = await repo.createQueryBuilder('t').select('t.debitAccount', 'account').addSelect('SUM(t.amountFen)', 'fen').groupBy('t.debitAccount').getRawMany();
+    const credits = await repo
+      .createQueryBuilder('t')
+      .select('t.creditAccount', 'account')
+      .addSelect('SUM(t.amountFen)', 'fen')
+      .groupBy('t.creditAccount')
+      .getRawMany();
+    const debits = await repo
+      .createQueryBuilder('t')
+      .select('t.debitAccount', 'account')
+      .addSelect('SUM(t.amountFen)', 'fen')
+      .groupBy('t.debitAccount')
+      .getRawMany();
     const balances = new Map<string, bigint>();
     for (const r of credits) balances.set(r.account, (balances.get(r.account) ?? 0n) + BigInt(r.fen));
     for (const r of debits) balances.set(r.account, (balances.get(r.account) ?? 0n) - BigInt(r.fen));

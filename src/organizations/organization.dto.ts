@@ -1,5 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, registerDecorator, ValidationOptions } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  registerDecorator,
+  ValidationOptions,
+} from 'class-validator';
 import { creditCodeProblem } from './credit-code';
 import { ENTERPRISE_KINDS, Organization } from './organization.entity';
 
@@ -64,7 +76,33 @@ export class OrganizationView {
   @ApiProperty({ nullable: true }) statusReason: string | null;
 
   static of(o: Organization): OrganizationView {
-    const { id, name, creditCode, type, kind, regionCode, provinceCode, status, controllerCreditCode, relatedCreditCodes, noticeEndsAt, statusReason } = o;
-    return { id, name, creditCode, type, kind, regionCode, provinceCode, status, controllerCreditCode, relatedCreditCodes, noticeEndsAt, statusReason };
+    const {
+      id,
+      name,
+      creditCode,
+      type,
+      kind,
+      regionCode,
+      provinceCode,
+      status,
+      controllerCreditCode,
+      relatedCreditCodes,
+      noticeEndsAt,
+      statusReason,
+    } = o;
+    return {
+      id,
+      name,
+      creditCode,
+      type,
+      kind,
+      regionCode,
+      provinceCode,
+      status,
+      controllerCreditCode,
+      relatedCreditCodes,
+      noticeEndsAt,
+      statusReason,
+    };
   }
 }

@@ -9,7 +9,8 @@ import { AdmitProviderInput, OrganizationView, SuspendProviderInput } from './or
 import { OrganizationsService } from './organizations.service';
 
 class OrganizationQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ['enterprise', 'provider'] }) @IsOptional() @IsIn(['enterprise', 'provider']) type?: 'enterprise' | 'provider';
+  @ApiPropertyOptional({ enum: ['enterprise', 'provider'] }) @IsOptional() @IsIn(['enterprise', 'provider']) type?:
+    'enterprise' | 'provider';
   @ApiPropertyOptional({ enum: ['active', 'applied', 'public_notice', 'suspended'] })
   @IsOptional()
   @IsIn(['active', 'applied', 'public_notice', 'suspended'])
@@ -47,7 +48,11 @@ export class OrganizationsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: OrganizationView })
-  async suspend(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: SuspendProviderInput): Promise<OrganizationView> {
+  async suspend(
+    @CurrentActor() actor: Actor,
+    @Param('id', IdPipe) id: string,
+    @Body() body: SuspendProviderInput,
+  ): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.suspend(actor, id, body.reason));
   }
 }

@@ -20,7 +20,8 @@ export const withNoticeEnded = (org: Organization): Organization =>
   org.status === 'public_notice' && org.noticeEndsAt !== null && org.noticeEndsAt <= clock.iso() ? { ...org, status: 'active' } : org;
 
 /** SQL for `withNoticeEnded(o).status === 'active'`: the organization `alias` is active at the instant bound at `now` (a placeholder). */
-export const activeSql = (alias: string, now: string) => `(${alias}.status = 'active' OR (${alias}.status = 'public_notice' AND ${alias}.notice_ends_at <= ${now}))`;
+export const activeSql = (alias: string, now: string) =>
+  `(${alias}.status = 'active' OR (${alias}.status = 'public_notice' AND ${alias}.notice_ends_at <= ${now}))`;
 
 @Injectable()
 export class OrganizationsService {
@@ -54,7 +55,14 @@ export class OrganizationsService {
       updatedAt: now,
     };
     await em.getRepository(Organization).insert(org);
-    this.tx.audit({ action: 'organization.registered', entityType: 'organization', entityId: org.id, regionCode: org.regionCode, organizationId: org.id, summary: { name: org.name, creditCode: org.creditCode, type, status: org.status } });
+    this.tx.audit({
+      action: 'organization.registered',
+      entityType: 'organization',
+      entityId: org.id,
+      regionCode: org.regionCode,
+      organizationId: org.id,
+      summary: { name: org.name, creditCode: org.creditCode, type, status: org.status },
+    });
     return org;
   }
 
@@ -65,7 +73,11 @@ export class OrganizationsService {
   }
 
   async list(actor: Actor, filter: { type?: OrganizationType; status?: string; limit: number; offset: number }) {
-    const query = this.dataSource.getRepository(Organization).createQueryBuilder('o').orderBy('o.createdAt', 'ASC').addOrderBy('o.id', 'ASC');
+    const query = this.dataSource
+      .getRepository(Organization)
+      .createQueryBuilder('o')
+      .orderBy('o.createdAt', 'ASC')
+      .addOrderBy('o.id', 'ASC');
     if (filter.type) query.andWhere('o.type = :type', { type: filter.type });
     if (filter.status) query.andWhere('o.status = :status', { status: filter.status });
     scopeList(query, actor, { region: 'o.region_code', orgs: ['o.id'] });
@@ -77,14 +89,22 @@ export class OrganizationsService {
   admit(actor: Actor, id: string, noticeDays = DEFAULT_NOTICE_DAYS): Promise<Organization> {
     return this.tx.run(async (em) => {
       const org = await this.lockProvider(em, id, actor);
-      if (org.status !== 'applied' && org.status !== 'suspended') throw invalidState(`provider is ${org.status}; only applied or suspended providers can be admitted`);
+      if (org.status !== 'applied' && org.status !== 'suspended')
+        throw invalidState(`provider is ${org.status}; only applied or suspended providers can be admitted`);
       const now = clock.iso();
       const changes: Partial<Organization> =
         noticeDays === 0
           ? { status: 'active', noticeEndsAt: null, statusReason: null, updatedAt: now }
           : { status: 'public_notice', noticeEndsAt: isoPlusDays(now, noticeDays), statusReason: null, updatedAt: now };
       await em.getRepository(Organization).update({ id }, changes);
-      this.tx.audit({ action: 'provider.admitted', entityType: 'organization', entityId: id, regionCode: org.regionCode, organizationId: id, summary: { from: org.status, to: changes.status, noticeDays } });
+      this.tx.audit({
+        action: 'provider.admitted',
+        entityType: 'organization',
+        entityId: id,
+        regionCode: org.regionCode,
+        organizationId: id,
+        summary: { from: org.status, to: changes.status, noticeDays },
+      });
       return { ...org, ...changes };
     });
   }
@@ -95,7 +115,14 @@ export class OrganizationsService {
       if (org.status === 'suspended') throw invalidState('provider is already suspended');
       const changes: Partial<Organization> = { status: 'suspended', statusReason: reason, noticeEndsAt: null, updatedAt: clock.iso() };
       await em.getRepository(Organization).update({ id }, changes);
-      this.tx.audit({ action: 'provider.suspended', entityType: 'organization', entityId: id, regionCode: org.regionCode, organizationId: id, summary: { from: org.status, reason } });
+      this.tx.audit({
+        action: 'provider.suspended',
+        entityType: 'organization',
+        entityId: id,
+        regionCode: org.regionCode,
+        organizationId: id,
+        summary: { from: org.status, reason },
+      });
       return { ...org, ...changes };
     });
   }
@@ -120,7 +147,14 @@ export class OrganizationsService {
           .execute();
         if (result.affected !== 1) continue;
         activated++;
-        this.tx.audit({ action: 'provider.activated', entityType: 'organization', entityId: o.id, regionCode: o.regionCode, organizationId: o.id, summary: { noticeEndedAt: o.noticeEndsAt } });
+        this.tx.audit({
+          action: 'provider.activated',
+          entityType: 'organization',
+          entityId: o.id,
+          regionCode: o.regionCode,
+          organizationId: o.id,
+          summary: { noticeEndedAt: o.noticeEndsAt },
+        });
       }
       return activated;
     });

@@ -45,7 +45,8 @@ export class AuditLogService {
       const page = await repo.find({ where: { seq: MoreThan(seq) }, order: { seq: 'ASC' }, take: Math.min(VERIFY_PAGE, head.seq - seq) });
       if (page.length === 0) break;
       for (const e of page) {
-        if (e.seq !== seq + 1 || e.prevHash !== hash || e.hash !== entryHash(e)) return { valid: false, entries: seq, firstBrokenId: String(e.seq) };
+        if (e.seq !== seq + 1 || e.prevHash !== hash || e.hash !== entryHash(e))
+          return { valid: false, entries: seq, firstBrokenId: String(e.seq) };
         seq = e.seq;
         hash = e.hash;
       }

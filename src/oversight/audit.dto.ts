@@ -33,7 +33,20 @@ export class AuditEntryView {
 
   static of(e: AuditEntry): AuditEntryView {
     const { seq, at, actorId, actorRole, action, entityType, entityId, regionCode, organizationId, summary, hash, prevHash } = e;
-    return { seq, at, actorId, actorRole, action, entityType, entityId, regionCode, organizationId, summary: parseSummary(summary), hash, prevHash };
+    return {
+      seq,
+      at,
+      actorId,
+      actorRole,
+      action,
+      entityType,
+      entityId,
+      regionCode,
+      organizationId,
+      summary: parseSummary(summary),
+      hash,
+      prevHash,
+    };
   }
 }
 

@@ -7,5 +7,9 @@ import { StatsController } from './stats.controller';
 import { StatsService } from './stats.service';
 
 /** The shared credit-sanction list, the audit log's reading and verification, and statistics. */
-@Module({ controllers: [SanctionsController, AuditController, StatsController], providers: [SanctionsService, AuditLogService, StatsService], exports: [SanctionsService] })
+@Module({
+  controllers: [SanctionsController, AuditController, StatsController],
+  providers: [SanctionsService, AuditLogService, StatsService],
+  exports: [SanctionsService],
+})
 export class OversightModule {}

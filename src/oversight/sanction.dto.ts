@@ -11,7 +11,10 @@ export const SANCTION_STATUSES = ['active', 'lifted'] as const;
 const IsNotPast = () =>
   ValidateBy({
     name: 'isNotPast',
-    validator: { validate: (v: unknown) => typeof v === 'string' && v >= clock.today(), defaultMessage: (a) => `${a?.property} must not be in the past (today is ${clock.today()})` },
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && v >= clock.today(),
+      defaultMessage: (a) => `${a?.property} must not be in the past (today is ${clock.today()})`,
+    },
   });
 
 export class RecordSanctionInput {

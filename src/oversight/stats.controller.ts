@@ -12,7 +12,13 @@ import { isKnownRegion } from '../regions/regions.data';
 import { StatsService } from './stats.service';
 
 class StatsQuery {
-  @ApiPropertyOptional({ description: 'budget year; default this year' }) @IsOptional() @Type(() => Number) @IsInt() @Min(2000) @Max(2100) year?: number;
+  @ApiPropertyOptional({ description: 'budget year; default this year' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(2000)
+  @Max(2100)
+  year?: number;
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' }) @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
 }
 
@@ -32,12 +38,25 @@ export class StatsController {
   @Get('regions/:code')
   @Authenticated('bureau', 'platform')
   @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ description: 'budget split into available / committed (voucher available + held + captured + paid); time from capture to payment' })
-  async region(@CurrentActor() actor: Actor, @Param('code') code: string, @Query() q: StatsQuery, @Res({ passthrough: true }) res: Response) {
+  @ApiOkResponse({
+    description: 'budget split into available / committed (voucher available + held + captured + paid); time from capture to payment',
+  })
+  async region(
+    @CurrentActor() actor: Actor,
+    @Param('code') code: string,
+    @Query() q: StatsQuery,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     if (!isKnownRegion(code)) throw notFound(`region ${code}`);
     const s = await this.stats.region(actor, code, q.year ?? clock.year());
     const { captureToPaymentHours: t, ...figures } = s;
-    return send(res, q.format, s, [{ ...figures, paymentsCount: t.count, captureToPaymentMedianHours: t.median, captureToPaymentP90Hours: t.p90 }], `stats-${code}-${s.year}`);
+    return send(
+      res,
+      q.format,
+      s,
+      [{ ...figures, paymentsCount: t.count, captureToPaymentMedianHours: t.median, captureToPaymentP90Hours: t.p90 }],
+      `stats-${code}-${s.year}`,
+    );
   }
 
   @Get('flows')

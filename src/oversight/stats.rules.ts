@@ -33,5 +33,7 @@ export function foldFlows(rows: FlowRow[]): ProvinceFlow[] {
     flow.capturedFen += r.capturedFen;
     byPair.set(key, flow);
   }
-  return [...byPair.values()].sort((a, b) => a.fromProvinceCode.localeCompare(b.fromProvinceCode) || a.toProvinceCode.localeCompare(b.toProvinceCode));
+  return [...byPair.values()].sort(
+    (a, b) => a.fromProvinceCode.localeCompare(b.fromProvinceCode) || a.toProvinceCode.localeCompare(b.toProvinceCode),
+  );
 }

@@ -40,14 +40,38 @@ export class StatsService {
     if (actor.role === 'bureau') assertBureauOf(actor, regionCode, `statistics of ${regionCode}`);
     else if (actor.role !== 'platform') throw forbidden('statistics are for bureaus and the platform');
 
-    const budget = await whereInRegion(this.dataSource.getRepository(Budget).createQueryBuilder('b')
-      .select('SUM(b.totalFen)', 'total').addSelect('SUM(b.availableFen)', 'available').addSelect('SUM(b.committedFen)', 'committed')
-      .where('b.year = :year', { year }), 'b.regionCode', regionCode).getRawOne();
-    const vouchers = await whereInRegion(this.dataSource.getRepository(Voucher).createQueryBuilder('v')
-      .select('COUNT(*)', 'count').addSelect('SUM(v.availableFen)', 'available').addSelect('SUM(v.heldFen)', 'held').addSelect('SUM(v.spentFen)', 'spent')
-      .where('v.budgetYear = :year', { year }), 'v.issuingRegionCode', regionCode).getRawOne();
-    const paid = await whereInRegion(this.paidRedemptions().select('r.approvedFen', 'approved').addSelect('r.capturedAt', 'capturedAt').addSelect('s.paidAt', 'paidAt')
-      .where('r.budgetYear = :year', { year }), 'r.issuingRegionCode', regionCode).getRawMany<{ approved: unknown; capturedAt: string; paidAt: string }>();
+    const budget = await whereInRegion(
+      this.dataSource
+        .getRepository(Budget)
+        .createQueryBuilder('b')
+        .select('SUM(b.totalFen)', 'total')
+        .addSelect('SUM(b.availableFen)', 'available')
+        .addSelect('SUM(b.committedFen)', 'committed')
+        .where('b.year = :year', { year }),
+      'b.regionCode',
+      regionCode,
+    ).getRawOne();
+    const vouchers = await whereInRegion(
+      this.dataSource
+        .getRepository(Voucher)
+        .createQueryBuilder('v')
+        .select('COUNT(*)', 'count')
+        .addSelect('SUM(v.availableFen)', 'available')
+        .addSelect('SUM(v.heldFen)', 'held')
+        .addSelect('SUM(v.spentFen)', 'spent')
+        .where('v.budgetYear = :year', { year }),
+      'v.issuingRegionCode',
+      regionCode,
+    ).getRawOne();
+    const paid = await whereInRegion(
+      this.paidRedemptions()
+        .select('r.approvedFen', 'approved')
+        .addSelect('r.capturedAt', 'capturedAt')
+        .addSelect('s.paidAt', 'paidAt')
+        .where('r.budgetYear = :year', { year }),
+      'r.issuingRegionCode',
+      regionCode,
+    ).getRawMany<{ approved: unknown; capturedAt: string; paidAt: string }>();
 
     const paidFen = paid.reduce((sum, r) => sum + num(r.approved), 0);
     const hours = paid.map((r) => (Date.parse(r.paidAt) - Date.parse(r.capturedAt)) / HOUR_MS);
@@ -70,18 +94,35 @@ export class StatsService {
   /** Captured subsidies of the year's vouchers, issuer province × provider province. */
   async flows(actor: Actor, year: number): Promise<{ year: number; flows: ProvinceFlow[] }> {
     if (actor.role !== 'bureau' && actor.role !== 'platform') throw forbidden('statistics are for bureaus and the platform');
-    const query = this.dataSource.getRepository(Redemption).createQueryBuilder('r')
-      .select('r.issuingRegionCode', 'issuingRegionCode').addSelect('r.providerProvinceCode', 'providerProvinceCode')
-      .addSelect('COUNT(*)', 'count').addSelect('SUM(r.capturedSubsidyFen)', 'capturedFen')
+    const query = this.dataSource
+      .getRepository(Redemption)
+      .createQueryBuilder('r')
+      .select('r.issuingRegionCode', 'issuingRegionCode')
+      .addSelect('r.providerProvinceCode', 'providerProvinceCode')
+      .addSelect('COUNT(*)', 'count')
+      .addSelect('SUM(r.capturedSubsidyFen)', 'capturedFen')
       .where("r.status = 'captured' AND r.budgetYear = :year", { year })
-      .groupBy('r.issuingRegionCode').addGroupBy('r.providerProvinceCode');
+      .groupBy('r.issuingRegionCode')
+      .addGroupBy('r.providerProvinceCode');
     scopeList(query, actor, { region: 'r.issuingRegionCode', orgs: [] });
     const rows = await query.getRawMany();
-    return { year, flows: foldFlows(rows.map((r) => ({ issuingRegionCode: r.issuingRegionCode, providerProvinceCode: r.providerProvinceCode, count: num(r.count), capturedFen: num(r.capturedFen) }))) };
+    return {
+      year,
+      flows: foldFlows(
+        rows.map((r) => ({
+          issuingRegionCode: r.issuingRegionCode,
+          providerProvinceCode: r.providerProvinceCode,
+          count: num(r.count),
+          capturedFen: num(r.capturedFen),
+        })),
+      ),
+    };
   }
 
   private paidRedemptions() {
-    return this.dataSource.getRepository(Redemption).createQueryBuilder('r')
+    return this.dataSource
+      .getRepository(Redemption)
+      .createQueryBuilder('r')
       .innerJoin(Claim, 'c', 'c.id = r.claimId')
       .innerJoin(Settlement, 's', "s.id = c.settlementId AND s.status = 'paid'");
   }

@@ -11,7 +11,6 @@ import { REGION_CODES } from '../regions/regions.data';
 import { PoliciesService } from './policies.service';
 import { CreatePolicyInput, PolicyView } from './policy.dto';
 
-
 class RegionQuery {
   @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;
 }
@@ -31,9 +30,24 @@ class CompareQuery {
   @ApiPropertyOptional({ description: 'default today' }) @IsOptional() @IsCalendarDate() date?: string;
 }
 
-const COMPARED_FIELDS = ['effectiveFrom', 'version', 'categories', 'acceptedProvinceCodes', 'localBonusBp', 'enterpriseAnnualCapFen', 'teamAnnualCapFen',
-  'maxVoucherFen', 'perRedemptionCapFen', 'capByController', 'voucherValidityDays', 'holdExpiryDays', 'autoApproveMaxFen', 'redemptionModes',
-  'settlementCycle', 'relatedPartyBan'] as const;
+const COMPARED_FIELDS = [
+  'effectiveFrom',
+  'version',
+  'categories',
+  'acceptedProvinceCodes',
+  'localBonusBp',
+  'enterpriseAnnualCapFen',
+  'teamAnnualCapFen',
+  'maxVoucherFen',
+  'perRedemptionCapFen',
+  'capByController',
+  'voucherValidityDays',
+  'holdExpiryDays',
+  'autoApproveMaxFen',
+  'redemptionModes',
+  'settlementCycle',
+  'relatedPartyBan',
+] as const;
 
 @ApiTags('policies')
 @Controller('policies')

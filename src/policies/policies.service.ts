@@ -38,7 +38,13 @@ export class PoliciesService {
             createdAt: clock.iso(),
           };
           await em.getRepository(Policy).insert(policy);
-          this.tx.audit({ action: 'policy.published', entityType: 'policy', entityId: policy.id, regionCode: policy.regionCode, summary: { version: policy.version, effectiveFrom: policy.effectiveFrom } });
+          this.tx.audit({
+            action: 'policy.published',
+            entityType: 'policy',
+            entityId: policy.id,
+            regionCode: policy.regionCode,
+            summary: { version: policy.version, effectiveFrom: policy.effectiveFrom },
+          });
           return policy;
         });
       } catch (e) {

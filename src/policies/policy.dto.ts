@@ -1,11 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { IsCalendarDate, IsFen } from '../common/http/validators';
 import { PROVINCE_CODES, REGION_CODES } from '../regions/regions.data';
 import { Policy } from './policy.entity';
 import { REDEMPTION_MODES, SERVICE_CATEGORIES, PolicyTerms } from './policy.types';
-
 
 export class CategoryRatio {
   @ApiProperty({ enum: SERVICE_CATEGORIES }) @IsIn(SERVICE_CATEGORIES) category: (typeof SERVICE_CATEGORIES)[number];
@@ -13,7 +25,9 @@ export class CategoryRatio {
 }
 
 export class CreatePolicyInput {
-  @ApiProperty({ example: '310000' }) @IsIn(REGION_CODES, { message: 'regionCode must be a province or city of the region list' }) regionCode: string;
+  @ApiProperty({ example: '310000' })
+  @IsIn(REGION_CODES, { message: 'regionCode must be a province or city of the region list' })
+  regionCode: string;
   @ApiProperty({ example: '2026-01-01' }) @IsCalendarDate() effectiveFrom: string;
   @ApiProperty({ type: [CategoryRatio] })
   @IsArray()
@@ -29,7 +43,10 @@ export class CreatePolicyInput {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayUnique()
-  @IsIn(PROVINCE_CODES, { each: true, message: 'acceptedProvinceCodes must be province codes of the region (310000, 320000, 330000, 340000)' })
+  @IsIn(PROVINCE_CODES, {
+    each: true,
+    message: 'acceptedProvinceCodes must be province codes of the region (310000, 320000, 330000, 340000)',
+  })
   acceptedProvinceCodes: string[];
   @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 10000 }) @IsOptional() @IsInt() @Min(0) @Max(10000) localBonusBp?: number;
   @ApiProperty({ example: 50_000_000 }) @IsFen(1) enterpriseAnnualCapFen: number;
@@ -45,7 +62,9 @@ export class CreatePolicyInput {
   capByController?: boolean;
   @ApiProperty({ example: 365, minimum: 1, maximum: 3650 }) @IsInt() @Min(1) @Max(3650) voucherValidityDays: number;
   @ApiProperty({ example: 30, minimum: 1, maximum: 365 }) @IsInt() @Min(1) @Max(365) holdExpiryDays: number;
-  @ApiProperty({ example: 5_000_000, description: 'applications at or under this amount are approved at once' }) @IsFen(0) autoApproveMaxFen: number;
+  @ApiProperty({ example: 5_000_000, description: 'applications at or under this amount are approved at once' })
+  @IsFen(0)
+  autoApproveMaxFen: number;
   @ApiProperty({ enum: REDEMPTION_MODES, isArray: true })
   @IsArray()
   @ArrayMinSize(1)

@@ -1,18 +1,11 @@
 import { SettlementCycle } from './policy.types';
 
 /** The version in force on a date: the latest effectiveFrom ≤ date, the higher version on a tie. */
-export function policyInForce<T extends { version: number; effectiveFrom: string }>(
-  versions: T[],
-  date: string,
-): T | undefined {
+export function policyInForce<T extends { version: number; effectiveFrom: string }>(versions: T[], date: string): T | undefined {
   let inForce: T | undefined;
   for (const v of versions) {
     if (v.effectiveFrom > date) continue;
-    if (
-      !inForce ||
-      v.effectiveFrom > inForce.effectiveFrom ||
-      (v.effectiveFrom === inForce.effectiveFrom && v.version > inForce.version)
-    ) {
+    if (!inForce || v.effectiveFrom > inForce.effectiveFrom || (v.effectiveFrom === inForce.effectiveFrom && v.version > inForce.version)) {
       inForce = v;
     }
   }

@@ -1,11 +1,4 @@
-export const SERVICE_CATEGORIES = [
-  'testing',
-  'r_and_d',
-  'design',
-  'tech_transfer',
-  'consulting',
-  'instrument_sharing',
-] as const;
+export const SERVICE_CATEGORIES = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing'] as const;
 export type ServiceCategory = (typeof SERVICE_CATEGORIES)[number];
 
 export const REDEMPTION_MODES = ['provider_redeemed', 'enterprise_reimbursed'] as const;

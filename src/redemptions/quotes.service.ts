@@ -31,7 +31,11 @@ export function assertFeeInRange(unitPriceFen: number, quantity: number, field: 
   }
 }
 
-const party = (o: Organization): Party => ({ creditCode: o.creditCode, controllerCreditCode: o.controllerCreditCode, relatedCreditCodes: o.relatedCreditCodes });
+const party = (o: Organization): Party => ({
+  creditCode: o.creditCode,
+  controllerCreditCode: o.controllerCreditCode,
+  relatedCreditCodes: o.relatedCreditCodes,
+});
 
 /** What every evaluation of one voucher shares. */
 interface VoucherSide {
@@ -41,7 +45,13 @@ interface VoucherSide {
   sanctioned: Set<string>;
 }
 
-function evaluate(side: VoucherSide, facility: Facility, provider: Organization, quantity: number, mode: RedemptionMode | undefined): Evaluation {
+function evaluate(
+  side: VoucherSide,
+  facility: Facility,
+  provider: Organization,
+  quantity: number,
+  mode: RedemptionMode | undefined,
+): Evaluation {
   const { voucher, enterprise, policy, sanctioned } = side;
   return evaluateRedemption({
     terms: policy.terms,
@@ -71,7 +81,13 @@ export class QuotesService {
   private partiesSql?: string;
 
   /** Evaluates one redemption at `facilityId` on rows read in `em` (the hold's transaction, or a plain read for a quote). */
-  async evaluate(em: EntityManager, voucher: Voucher, facilityId: string, quantity: number, mode?: RedemptionMode): Promise<{ evaluation: Evaluation; policy: Policy; facility: Facility }> {
+  async evaluate(
+    em: EntityManager,
+    voucher: Voucher,
+    facilityId: string,
+    quantity: number,
+    mode?: RedemptionMode,
+  ): Promise<{ evaluation: Evaluation; policy: Policy; facility: Facility }> {
     const { facility, provider, enterprise, sanctioned } = await this.parties(em, facilityId, voucher.enterpriseId);
     if (facility.status !== 'active') throw invalidState(`the facility is ${facility.status}; it takes no new orders`);
     assertFeeInRange(facility.unitPriceFen, quantity, 'quantity');
@@ -97,12 +113,20 @@ export class QuotesService {
       .getRepository(Facility)
       .createQueryBuilder('f')
       .innerJoinAndMapOne('f.provider', Organization, 'o', 'o.id = f.providerId')
-      .where("f.status = 'active' AND f.category = :category AND f.unitPriceFen <= :maxPrice", { category: q.category, maxPrice: Math.floor(MAX_FEN / q.quantity) })
+      .where("f.status = 'active' AND f.category = :category AND f.unitPriceFen <= :maxPrice", {
+        category: q.category,
+        maxPrice: Math.floor(MAX_FEN / q.quantity),
+      })
       .andWhere(activeSql('o', ':now'), { now: clock.iso() })
       .getMany();
     const found = rows as (Facility & { provider: Organization })[];
     const enterprise = await this.organizations.load(voucher.enterpriseId, em);
-    const side = await this.voucherSide(em, voucher, enterprise, found.map((f) => f.provider.creditCode));
+    const side = await this.voucherSide(
+      em,
+      voucher,
+      enterprise,
+      found.map((f) => f.provider.creditCode),
+    );
     const quoted: FacilityQuoteView[] = found.map(({ provider, ...facility }) => ({
       facility: FacilityView.of(facility, provider.name),
       quote: QuoteView.of(evaluate(side, facility, withNoticeEnded(provider), q.quantity, q.mode)),
@@ -118,7 +142,12 @@ export class QuotesService {
   }
 
   /** The voucher's pinned policy version and the sanctions in force among both sides. */
-  private async voucherSide(em: EntityManager, voucher: Voucher, enterprise: Organization, providerCreditCodes: string[]): Promise<VoucherSide> {
+  private async voucherSide(
+    em: EntityManager,
+    voucher: Voucher,
+    enterprise: Organization,
+    providerCreditCodes: string[],
+  ): Promise<VoucherSide> {
     const policy = await this.policies.load(voucher.policyId, em);
     const sanctioned = await this.sanctions.sanctionedAmong(em, [enterprise.creditCode, ...providerCreditCodes], clock.today());
     return { voucher, enterprise, policy, sanctioned };
@@ -128,17 +157,26 @@ export class QuotesService {
    * The facility, its provider, the voucher's enterprise and which of the two are under a sanction in
    * force, in one query: every hold reads them, and each statement is a round trip.
    */
-  private async parties(em: EntityManager, facilityId: string, enterpriseId: string): Promise<{ facility: Facility; provider: Organization; enterprise: Organization; sanctioned: Set<string> }> {
+  private async parties(
+    em: EntityManager,
+    facilityId: string,
+    enterpriseId: string,
+  ): Promise<{ facility: Facility; provider: Organization; enterprise: Organization; sanctioned: Set<string> }> {
     this.partiesSql ??= `SELECT ${selectColumns(em, Facility, 'f')}, ${selectColumns(em, Organization, 'p')}, ${selectColumns(em, Organization, 'e')},
       ${sanctionedSql('p.credit_code')} AS provider_sanctioned, ${sanctionedSql('e.credit_code')} AS enterprise_sanctioned
       FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ? WHERE f.id = ?`;
     const today = clock.today();
-    const [row] = (await em.query(this.partiesSql, [today, today, enterpriseId, facilityId])) as Record<string, unknown>[];
+    const [row] = await em.query<Record<string, unknown>[]>(this.partiesSql, [today, today, enterpriseId, facilityId]);
     if (!row) throw notFound('facility');
     const [provider, enterprise] = [hydrate(em, Organization, row, 'p'), hydrate(em, Organization, row, 'e')];
     const sanctioned = new Set<string>();
     if (Number(row.provider_sanctioned)) sanctioned.add(provider.creditCode);
     if (Number(row.enterprise_sanctioned)) sanctioned.add(enterprise.creditCode);
-    return { facility: hydrate(em, Facility, row, 'f'), provider: withNoticeEnded(provider), enterprise: withNoticeEnded(enterprise), sanctioned };
+    return {
+      facility: hydrate(em, Facility, row, 'f'),
+      provider: withNoticeEnded(provider),
+      enterprise: withNoticeEnded(enterprise),
+      sanctioned,
+    };
   }
 }

@@ -28,7 +28,12 @@ export class HoldInput {
 }
 
 export class CaptureInput {
-  @ApiProperty({ example: 1, minimum: 0, maximum: MAX_QUANTITY, description: 'units actually used; the subsidy is recomputed on them, never above the hold' })
+  @ApiProperty({
+    example: 1,
+    minimum: 0,
+    maximum: MAX_QUANTITY,
+    description: 'units actually used; the subsidy is recomputed on them, never above the hold',
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_QUANTITY)
@@ -70,10 +75,14 @@ export class QuoteView {
   @ApiProperty({ enum: REDEMPTION_MODES }) mode: RedemptionMode;
   @ApiProperty({ description: 'unit price × quantity' }) feeFen: number;
   @ApiProperty({ description: 'category ratio, plus localBonusBp for a provider in the issuing province' }) ratioBp: number;
-  @ApiProperty({ description: 'floor(fee × ratio / 10000), lowered to the per-redemption cap and the available balance; 0 when refused' }) subsidyFen: number;
+  @ApiProperty({ description: 'floor(fee × ratio / 10000), lowered to the per-redemption cap and the available balance; 0 when refused' })
+  subsidyFen: number;
   @ApiProperty({ description: 'what the enterprise pays: fee − subsidy' }) selfPayFen: number;
   @ApiProperty() crossProvince: boolean;
-  @ApiPropertyOptional({ type: RefusalView, description: 'present when a rule forbids the redemption; a hold would be refused 422 with this code' })
+  @ApiPropertyOptional({
+    type: RefusalView,
+    description: 'present when a rule forbids the redemption; a hold would be refused 422 with this code',
+  })
   refusal?: RefusalView;
 
   static of(e: Evaluation): QuoteView {
@@ -126,7 +135,14 @@ export class RedemptionView {
   @ApiProperty() createdAt: string;
 
   static of(r: Redemption): RedemptionView {
-    const optional = { actualQuantity: r.actualQuantity, capturedFeeFen: r.capturedFeeFen, capturedSubsidyFen: r.capturedSubsidyFen, capturedAt: r.capturedAt, closedAt: r.closedAt, claimId: r.claimId };
+    const optional = {
+      actualQuantity: r.actualQuantity,
+      capturedFeeFen: r.capturedFeeFen,
+      capturedSubsidyFen: r.capturedSubsidyFen,
+      capturedAt: r.capturedAt,
+      closedAt: r.closedAt,
+      claimId: r.claimId,
+    };
     return {
       id: r.id,
       status: effectiveRedemptionStatus(r),

@@ -116,7 +116,10 @@ export function evaluateRedemption(input: EvaluationInput): Evaluation {
       ...(enterprise.sanctioned ? [`the enterprise ${enterprise.creditCode}`] : []),
       ...(provider.sanctioned ? [`the provider ${provider.creditCode}`] : []),
     ];
-    return refuse('SANCTIONED', `Redemption is blocked: ${sanctioned.join(' and ')} ${sanctioned.length > 1 ? 'are' : 'is'} under a credit sanction.`);
+    return refuse(
+      'SANCTIONED',
+      `Redemption is blocked: ${sanctioned.join(' and ')} ${sanctioned.length > 1 ? 'are' : 'is'} under a credit sanction.`,
+    );
   }
   if (!terms.redemptionModes.includes(mode)) {
     const allowed = terms.redemptionModes.join(', ') || 'none';

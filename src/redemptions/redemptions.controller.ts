@@ -13,7 +13,17 @@ import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { QuotesService } from './quotes.service';
-import { CaptureInput, ComparisonPage, CompareQuery, HoldInput, QuoteQuery, QuoteView, RedemptionPage, RedemptionQuery, RedemptionView } from './redemption.dto';
+import {
+  CaptureInput,
+  ComparisonPage,
+  CompareQuery,
+  HoldInput,
+  QuoteQuery,
+  QuoteView,
+  RedemptionPage,
+  RedemptionQuery,
+  RedemptionView,
+} from './redemption.dto';
 import { RedemptionsService } from './redemptions.service';
 
 const REFUSALS =
@@ -39,7 +49,9 @@ export class RedemptionsController {
 
   @Get()
   @Authenticated()
-  @ApiOperation({ summary: 'Redemptions of the caller’s organization (as enterprise or provider), of a bureau’s issuing region, or all for the platform' })
+  @ApiOperation({
+    summary: 'Redemptions of the caller’s organization (as enterprise or provider), of a bureau’s issuing region, or all for the platform',
+  })
   @ApiOkResponse({ type: RedemptionPage })
   list(@CurrentActor() actor: Actor, @Query() q: RedemptionQuery): Promise<RedemptionPage> {
     return this.redemptions.list(actor, q);
@@ -103,7 +115,8 @@ export class ComparisonController {
   @Get()
   @Authenticated('enterprise')
   @ApiOperation({
-    summary: 'Compare one service category across provinces: every active facility with the voucher’s quote, cheapest self-pay first, refused ones last',
+    summary:
+      'Compare one service category across provinces: every active facility with the voucher’s quote, cheapest self-pay first, refused ones last',
     description: 'Facilities whose fee for this quantity would exceed 10^13 fen are left out.',
   })
   @ApiOkResponse({ type: ComparisonPage })

@@ -106,7 +106,13 @@ export class RedemptionsService {
     return this.closing(id, async (em) => {
       const r = await this.loadUnexpired(em, actor, id, ['providerId']);
       assertFeeInRange(r.unitPriceFen, actualQuantity, 'actualQuantity');
-      const c = captureSubsidy({ unitPriceFen: r.unitPriceFen, actualQuantity, ratioBp: r.ratioBp, heldSubsidyFen: r.subsidyFen, perRedemptionCapFen: r.perRedemptionCapFen });
+      const c = captureSubsidy({
+        unitPriceFen: r.unitPriceFen,
+        actualQuantity,
+        ratioBp: r.ratioBp,
+        heldSubsidyFen: r.subsidyFen,
+        perRedemptionCapFen: r.perRedemptionCapFen,
+      });
       const now = clock.iso();
       const changes: Closing = {
         status: 'captured',
@@ -122,7 +128,13 @@ export class RedemptionsService {
       };
       await this.closeHeld(em, r, changes);
       await this.ledger.capture(em, r.voucherId, r.subsidyFen, c.subsidyFen, r.id);
-      this.audit(r, 'redemption.captured', { actualQuantity, feeFen: c.feeFen, heldFen: r.subsidyFen, capturedFen: c.subsidyFen, releasedFen: c.releasedFen });
+      this.audit(r, 'redemption.captured', {
+        actualQuantity,
+        feeFen: c.feeFen,
+        heldFen: r.subsidyFen,
+        capturedFen: c.subsidyFen,
+        releasedFen: c.releasedFen,
+      });
       return RedemptionView.of({ ...r, ...changes });
     });
   }
@@ -154,7 +166,11 @@ export class RedemptionsService {
   }
 
   async list(actor: Actor, q: RedemptionQuery): Promise<Page<RedemptionView>> {
-    const query = this.dataSource.getRepository(Redemption).createQueryBuilder('r').orderBy('r.createdAt', 'DESC').addOrderBy('r.id', 'DESC');
+    const query = this.dataSource
+      .getRepository(Redemption)
+      .createQueryBuilder('r')
+      .orderBy('r.createdAt', 'DESC')
+      .addOrderBy('r.id', 'DESC');
     scopeList(query, actor, { region: 'r.issuing_region_code', orgs: ['r.enterprise_id', 'r.provider_id'] });
     const now = clock.iso();
     if (q.status === 'held') query.andWhere("r.status = 'held' AND r.expiresAt > :now", { now });
@@ -167,7 +183,8 @@ export class RedemptionsService {
   /** The enterprise, the provider, the bureau of the issuing region and the platform may read it; to others it does not exist. */
   async get(actor: Actor, id: string): Promise<RedemptionView> {
     const r = await this.dataSource.getRepository(Redemption).findOneBy({ id });
-    if (!r || !canRead(actor, { organizationIds: [r.enterpriseId, r.providerId], regionCodes: [r.issuingRegionCode] })) throw notFound('redemption');
+    if (!r || !canRead(actor, { organizationIds: [r.enterpriseId, r.providerId], regionCodes: [r.issuingRegionCode] }))
+      throw notFound('redemption');
     return RedemptionView.of(r);
   }
 
@@ -199,7 +216,12 @@ export class RedemptionsService {
   }
 
   /** A redemption the actor is a party to (as one of `parties`), another organization's being 404; HoldExpired if held past expiry. */
-  private async loadUnexpired(em: EntityManager, actor: Actor, id: string, parties: ('enterpriseId' | 'providerId')[]): Promise<Redemption> {
+  private async loadUnexpired(
+    em: EntityManager,
+    actor: Actor,
+    id: string,
+    parties: ('enterpriseId' | 'providerId')[],
+  ): Promise<Redemption> {
     const r = await em.getRepository(Redemption).findOneBy({ id });
     if (!r || !actor.organizationId || !parties.some((p) => r[p] === actor.organizationId)) throw notFound('redemption');
     if (r.status === 'held' && r.expiresAt <= clock.iso()) throw new HoldExpired(r.expiresAt);
@@ -213,12 +235,26 @@ export class RedemptionsService {
   private async closeHeld(em: EntityManager, r: Redemption, changes: Closing, strict = true): Promise<boolean> {
     const status = effectiveRedemptionStatus(r);
     if (strict && status !== 'held') throw invalidState(`the redemption is ${status}; only a held redemption can be ${changes.status}`);
-    const result = await em.getRepository(Redemption).createQueryBuilder().update().set(changes).where({ id: r.id }).andWhere("status = 'held'").execute();
+    const result = await em
+      .getRepository(Redemption)
+      .createQueryBuilder()
+      .update()
+      .set(changes)
+      .where({ id: r.id })
+      .andWhere("status = 'held'")
+      .execute();
     if (!result.affected && strict) throw invalidState(`the redemption is no longer held; it cannot be ${changes.status}`);
     return !!result.affected;
   }
 
   private audit(r: Redemption, action: string, summary: Record<string, unknown>): void {
-    this.tx.audit({ action, entityType: 'redemption', entityId: r.id, regionCode: r.issuingRegionCode, organizationId: r.enterpriseId, summary });
+    this.tx.audit({
+      action,
+      entityType: 'redemption',
+      entityId: r.id,
+      regionCode: r.issuingRegionCode,
+      organizationId: r.enterpriseId,
+      summary,
+    });
   }
 }

@@ -23,8 +23,10 @@ const basePolicy = {
   relatedPartyBan: true,
 };
 
-const ratios = (bp: number, categories: ServiceCategory[] = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing']) =>
-  categories.map((category) => ({ category, ratioBp: bp }));
+const ratios = (
+  bp: number,
+  categories: ServiceCategory[] = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing'],
+) => categories.map((category) => ({ category, ratioBp: bp }));
 
 export const DEMO_POLICIES = [
   { ...basePolicy, regionCode: '310000', categories: ratios(5000) },
@@ -63,28 +65,64 @@ export const DEMO_ENTERPRISES: DemoOrg[] = [
 
 export const DEMO_PROVIDERS: DemoOrg[] = [
   {
-    username: 'sh-microscopy', name: '上海微观表征公共服务平台', region: '310115', body: '42500173X',
+    username: 'sh-microscopy',
+    name: '上海微观表征公共服务平台',
+    region: '310115',
+    body: '42500173X',
     facilities: [
-      { name: '透射电子显微镜 (TEM) JEM-F200 机时', category: 'testing', unit: 'hour', unitPriceFen: 800 * YUAN, description: '场发射透射电镜，原子级分辨率成像与能谱分析' },
-      { name: '扫描电子显微镜 (SEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 400 * YUAN, description: '形貌观察与元素面分布' },
+      {
+        name: '透射电子显微镜 (TEM) JEM-F200 机时',
+        category: 'testing',
+        unit: 'hour',
+        unitPriceFen: 800 * YUAN,
+        description: '场发射透射电镜，原子级分辨率成像与能谱分析',
+      },
+      {
+        name: '扫描电子显微镜 (SEM) 机时',
+        category: 'testing',
+        unit: 'hour',
+        unitPriceFen: 400 * YUAN,
+        description: '形貌观察与元素面分布',
+      },
     ],
   },
   {
-    username: 'nj-materials-lab', name: '南京先进材料检测中心', region: '320102', body: '46600281K',
+    username: 'nj-materials-lab',
+    name: '南京先进材料检测中心',
+    region: '320102',
+    body: '46600281K',
     facilities: [
-      { name: 'X 射线衍射 (XRD) 物相分析', category: 'testing', unit: 'sample', unitPriceFen: 300 * YUAN, description: '粉末与薄膜样品物相鉴定' },
+      {
+        name: 'X 射线衍射 (XRD) 物相分析',
+        category: 'testing',
+        unit: 'sample',
+        unitPriceFen: 300 * YUAN,
+        description: '粉末与薄膜样品物相鉴定',
+      },
     ],
   },
   {
-    username: 'hz-design-center', name: '杭州工业设计创新中心', region: '330106', body: '47005912M',
+    username: 'hz-design-center',
+    name: '杭州工业设计创新中心',
+    region: '330106',
+    body: '47005912M',
     facilities: [
       { name: '产品结构与外观设计', category: 'design', unit: 'item', unitPriceFen: 20_000 * YUAN, description: '含三维建模与样机评审' },
     ],
   },
   {
-    username: 'hf-science-facility', name: '合肥大科学装置共享服务中心', region: '340111', body: '48503366N',
+    username: 'hf-science-facility',
+    name: '合肥大科学装置共享服务中心',
+    region: '340111',
+    body: '48503366N',
     facilities: [
-      { name: '600MHz 核磁共振波谱仪 (NMR) 机时', category: 'r_and_d', unit: 'hour', unitPriceFen: 600 * YUAN, description: '液体核磁，结构解析' },
+      {
+        name: '600MHz 核磁共振波谱仪 (NMR) 机时',
+        category: 'r_and_d',
+        unit: 'hour',
+        unitPriceFen: 600 * YUAN,
+        description: '液体核磁，结构解析',
+      },
       { name: '稳态强磁场实验装置 机时', category: 'r_and_d', unit: 'hour', unitPriceFen: 5_000 * YUAN, description: '极端条件物性测量' },
     ],
   },

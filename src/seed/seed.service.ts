@@ -64,7 +64,9 @@ export class SeedService {
     await this.seedStaff();
     await this.seedPoliciesAndBudgets();
     await this.seedOrganizations();
-    this.logger.log(`demo world ready: bureau-sh/js/zj/ah, platform, ${DEMO_ENTERPRISES.length} enterprises, ${DEMO_PROVIDERS.length} providers (password from DEMO_PASSWORD)`);
+    this.logger.log(
+      `demo world ready: bureau-sh/js/zj/ah, platform, ${DEMO_ENTERPRISES.length} enterprises, ${DEMO_PROVIDERS.length} providers (password from DEMO_PASSWORD)`,
+    );
   }
 
   async seedStaff(): Promise<void> {
@@ -89,7 +91,9 @@ export class SeedService {
     for (const p of DEMO_POLICIES) {
       const bureau = BUREAU_OF_PROVINCE[p.regionCode.slice(0, 2)];
       if (!(await this.dataSource.getRepository(Policy).existsBy({ regionCode: p.regionCode }))) {
-        await this.as(bureau, (actor) => this.policies.publish(actor, plainToInstance(CreatePolicyInput, { ...p, effectiveFrom: `${year}-01-01` })));
+        await this.as(bureau, (actor) =>
+          this.policies.publish(actor, plainToInstance(CreatePolicyInput, { ...p, effectiveFrom: `${year}-01-01` })),
+        );
       }
     }
     for (const [regionCode, totalFen] of DEMO_BUDGETS) {
@@ -99,16 +103,23 @@ export class SeedService {
   }
 
   private async seedOrganizations(): Promise<void> {
-    for (const [role, orgs] of [['enterprise', DEMO_ENTERPRISES], ['provider', DEMO_PROVIDERS]] as const) {
+    for (const [role, orgs] of [
+      ['enterprise', DEMO_ENTERPRISES],
+      ['provider', DEMO_PROVIDERS],
+    ] as const) {
       for (const o of orgs) {
         const creditCode = makeCreditCode(o.region, o.body, role === 'provider' ? '12' : '91');
         if (await this.dataSource.getRepository(Organization).existsBy({ creditCode })) continue;
-        const { organization } = await this.auth.register(
-          { username: o.username, password: this.app.demoPassword, role, organization: { name: o.name, creditCode, kind: o.kind } },
-        );
+        const { organization } = await this.auth.register({
+          username: o.username,
+          password: this.app.demoPassword,
+          role,
+          organization: { name: o.name, creditCode, kind: o.kind },
+        });
         if (role === 'provider') {
           await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], (actor) => this.organizations.admit(actor, organization.id, 0));
-          for (const f of o.facilities ?? []) await this.as(o.username, (actor) => this.facilities.create(actor, plainToInstance(CreateFacilityInput, f)));
+          for (const f of o.facilities ?? [])
+            await this.as(o.username, (actor) => this.facilities.create(actor, plainToInstance(CreateFacilityInput, f)));
         } else if (o.username === 'hefei-micronano') {
           // One voucher ready to spend: the Hefei SME's, auto-approved under Hefei's policy.
           await this.as(o.username, (actor) => this.applications.apply(actor, 4_000_000, '透射电镜表征新型电池正极材料'));

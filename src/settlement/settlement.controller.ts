@@ -21,7 +21,10 @@ export class SettlementController {
 
   @Post()
   @Authenticated('bureau')
-  @ApiCreatedResponse({ type: SettlementView, description: 'a batch of every approved claim of the region not yet in one, one line per payee' })
+  @ApiCreatedResponse({
+    type: SettlementView,
+    description: 'a batch of every approved claim of the region not yet in one, one line per payee',
+  })
   @ApiConflictResponse({ description: 'INVALID_STATE: nothing to settle' })
   create(@CurrentActor() actor: Actor, @Body() body: CreateSettlementInput): Promise<SettlementView> {
     return this.settlements.create(actor, body.regionCode, body.periodEnd);
@@ -68,6 +71,9 @@ export class SettlementController {
   @Header('Content-Type', 'text/csv; charset=utf-8')
   async linesCsv(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
     const csv = this.documents.settlementLinesCsv(await this.settlements.statement(actor, id));
-    return new StreamableFile(Buffer.from(csv, 'utf8'), { type: 'text/csv; charset=utf-8', disposition: `attachment; filename="settlement-${id}.csv"` });
+    return new StreamableFile(Buffer.from(csv, 'utf8'), {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename="settlement-${id}.csv"`,
+    });
   }
 }

@@ -8,7 +8,9 @@ import { Settlement, SETTLEMENT_STATUSES, SettlementStatus } from './settlement.
 const IsRegionCode = (field: string) => IsIn(REGION_CODES, { message: `${field} must be a province or city of the region list` });
 
 export class CreateSettlementInput {
-  @ApiProperty({ example: '340100', description: 'the issuing region whose approved claims are settled' }) @IsRegionCode('regionCode') regionCode: string;
+  @ApiProperty({ example: '340100', description: 'the issuing region whose approved claims are settled' })
+  @IsRegionCode('regionCode')
+  regionCode: string;
   @ApiPropertyOptional({ example: '2026-03-31', description: 'only claims approved on or before this day (UTC); it also names the period' })
   @IsOptional()
   @IsCalendarDate()
@@ -16,7 +18,10 @@ export class CreateSettlementInput {
 }
 
 export class PaySettlementInput {
-  @ApiProperty({ example: 'TREASURY-2026-04-0117', description: 'the treasury payment reference' }) @IsString() @Length(1, 100) paymentRef: string;
+  @ApiProperty({ example: 'TREASURY-2026-04-0117', description: 'the treasury payment reference' })
+  @IsString()
+  @Length(1, 100)
+  paymentRef: string;
 }
 
 export class SettlementQuery extends PageQuery {
@@ -37,7 +42,8 @@ export class SettlementLineView {
 export class SettlementSummary {
   @ApiProperty() id: string;
   @ApiProperty() regionCode: string;
-  @ApiProperty({ example: '2026-Q1', description: 'the period of the region’s settlement cycle (monthly or quarterly)' }) periodLabel: string;
+  @ApiProperty({ example: '2026-Q1', description: 'the period of the region’s settlement cycle (monthly or quarterly)' })
+  periodLabel: string;
   @ApiPropertyOptional() periodEnd?: string;
   @ApiProperty({ enum: SETTLEMENT_STATUSES }) status: SettlementStatus;
   @ApiProperty({ description: 'Σ lines = Σ the claims’ approvedFen' }) totalFen: number;
@@ -47,8 +53,15 @@ export class SettlementSummary {
 
   static of(s: Settlement): SettlementSummary {
     return {
-      id: s.id, regionCode: s.regionCode, periodLabel: s.periodLabel, ...(s.periodEnd ? { periodEnd: s.periodEnd } : {}), status: s.status,
-      totalFen: s.totalFen, ...(s.paymentRef ? { paymentRef: s.paymentRef } : {}), createdAt: s.createdAt, ...(s.paidAt ? { paidAt: s.paidAt } : {}),
+      id: s.id,
+      regionCode: s.regionCode,
+      periodLabel: s.periodLabel,
+      ...(s.periodEnd ? { periodEnd: s.periodEnd } : {}),
+      status: s.status,
+      totalFen: s.totalFen,
+      ...(s.paymentRef ? { paymentRef: s.paymentRef } : {}),
+      createdAt: s.createdAt,
+      ...(s.paidAt ? { paidAt: s.paidAt } : {}),
     };
   }
 }

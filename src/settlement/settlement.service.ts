@@ -48,35 +48,73 @@ export class SettlementService {
     assertBureauOf(actor, regionCode, 'settlement of this region');
     return this.tx.run(async (em) => {
       const id = newId();
-      const mark = em.getRepository(Claim).createQueryBuilder().update().set({ settlementId: id })
+      const mark = em
+        .getRepository(Claim)
+        .createQueryBuilder()
+        .update()
+        .set({ settlementId: id })
         .where("issuing_region_code = :regionCode AND status = 'approved' AND settlement_id IS NULL", { regionCode });
       // Instants are ISO UTC strings: everything decided on periodEnd sorts before the next day.
       if (periodEnd) mark.andWhere('decided_at < :nextDay', { nextDay: addDays(periodEnd, 1) });
       const marked = await mark.execute();
-      if (!marked.affected) throw invalidState(`nothing to settle: region ${regionCode} has no approved claim outside a batch${periodEnd ? ` approved by ${periodEnd}` : ''}`);
+      if (!marked.affected)
+        throw invalidState(
+          `nothing to settle: region ${regionCode} has no approved claim outside a batch${periodEnd ? ` approved by ${periodEnd}` : ''}`,
+        );
 
-      const totals = await em.getRepository(Claim).createQueryBuilder('c').innerJoin(Organization, 'o', 'o.id = c.claimantId')
-        .select('c.claimantId', 'payeeId').addSelect('o.name', 'payeeName').addSelect('o.provinceCode', 'payeeProvinceCode')
+      const totals = await em
+        .getRepository(Claim)
+        .createQueryBuilder('c')
+        .innerJoin(Organization, 'o', 'o.id = c.claimantId')
+        .select('c.claimantId', 'payeeId')
+        .addSelect('o.name', 'payeeName')
+        .addSelect('o.provinceCode', 'payeeProvinceCode')
         .addSelect('SUM(c.approvedFen)', 'amountFen')
         .where('c.settlementId = :id', { id })
-        .groupBy('c.claimantId').addGroupBy('o.name').addGroupBy('o.provinceCode')
+        .groupBy('c.claimantId')
+        .addGroupBy('o.name')
+        .addGroupBy('o.provinceCode')
         .getRawMany<PayeeTotal>();
       const issuingProvinceCode = provinceOfRegion(regionCode);
       const lines: SettlementLine[] = totals.map((t) => ({
-        id: newId(), settlementId: id, payeeId: t.payeeId, payeeName: t.payeeName, payeeProvinceCode: t.payeeProvinceCode,
-        issuingProvinceCode, amountFen: Number(t.amountFen), paidAt: null,
+        id: newId(),
+        settlementId: id,
+        payeeId: t.payeeId,
+        payeeName: t.payeeName,
+        payeeProvinceCode: t.payeeProvinceCode,
+        issuingProvinceCode,
+        amountFen: Number(t.amountFen),
+        paidAt: null,
       }));
       const totalFen = lines.reduce((sum, l) => sum + l.amountFen, 0);
-      if (!Number.isSafeInteger(totalFen)) throw invalidState('the batch total exceeds what one settlement can carry; settle with an earlier periodEnd');
+      if (!Number.isSafeInteger(totalFen))
+        throw invalidState('the batch total exceeds what one settlement can carry; settle with an earlier periodEnd');
       const settlement: Settlement = {
-        id, regionCode, periodLabel: await this.periodLabel(em, regionCode, periodEnd ?? clock.today()), periodEnd: periodEnd ?? null,
-        status: 'open', totalFen, paymentRef: null, createdBy: actor.userId, createdAt: clock.iso(), paidAt: null,
+        id,
+        regionCode,
+        periodLabel: await this.periodLabel(em, regionCode, periodEnd ?? clock.today()),
+        periodEnd: periodEnd ?? null,
+        status: 'open',
+        totalFen,
+        paymentRef: null,
+        createdBy: actor.userId,
+        createdAt: clock.iso(),
+        paidAt: null,
       };
       await em.getRepository(Settlement).insert(settlement);
       await insertRows(em, SettlementLine, lines);
       this.tx.audit({
-        action: 'settlement.created', entityType: 'settlement', entityId: settlement.id, regionCode,
-        summary: { periodLabel: settlement.periodLabel, periodEnd: settlement.periodEnd, totalFen: settlement.totalFen, payees: lines.length, claims: marked.affected },
+        action: 'settlement.created',
+        entityType: 'settlement',
+        entityId: settlement.id,
+        regionCode,
+        summary: {
+          periodLabel: settlement.periodLabel,
+          periodEnd: settlement.periodEnd,
+          totalFen: settlement.totalFen,
+          payees: lines.length,
+          claims: marked.affected,
+        },
       });
       return this.view(em, settlement);
     });
@@ -88,16 +126,25 @@ export class SettlementService {
       const settlement = await this.tx.lock(em, Settlement, { id });
       if (!settlement) throw notFound('settlement');
       assertBureauOf(actor, settlement.regionCode, 'settlements of this region');
-      if (settlement.status !== 'open') throw invalidState(`the settlement was already paid (${settlement.paymentRef}) at ${settlement.paidAt}`);
+      if (settlement.status !== 'open')
+        throw invalidState(`the settlement was already paid (${settlement.paymentRef}) at ${settlement.paidAt}`);
       const paidAt = clock.iso();
-      const paid = await em.getRepository(Settlement).createQueryBuilder().update().set({ status: 'paid', paymentRef, paidAt })
-        .where("id = :id AND status = 'open'", { id }).execute();
+      const paid = await em
+        .getRepository(Settlement)
+        .createQueryBuilder()
+        .update()
+        .set({ status: 'paid', paymentRef, paidAt })
+        .where("id = :id AND status = 'open'", { id })
+        .execute();
       if (!paid.affected) throw invalidState('the settlement was paid concurrently');
       await em.getRepository(SettlementLine).update({ settlementId: id }, { paidAt });
       const view = await this.view(em, { ...settlement, status: 'paid', paymentRef, paidAt });
       await this.ledger.payOut(em, settlement.regionCode, view.lines, id);
       this.tx.audit({
-        action: 'settlement.paid', entityType: 'settlement', entityId: id, regionCode: settlement.regionCode,
+        action: 'settlement.paid',
+        entityType: 'settlement',
+        entityId: id,
+        regionCode: settlement.regionCode,
         summary: { paymentRef, totalFen: settlement.totalFen, payees: view.lines.length },
       });
       return view;
@@ -110,7 +157,11 @@ export class SettlementService {
 
   /** Bureaus see their region's batches (a province also its cities'), the platform all. */
   async list(actor: Actor, q: SettlementQuery): Promise<Page<SettlementSummary>> {
-    const query = this.dataSource.getRepository(Settlement).createQueryBuilder('s').orderBy('s.createdAt', 'DESC').addOrderBy('s.id', 'DESC');
+    const query = this.dataSource
+      .getRepository(Settlement)
+      .createQueryBuilder('s')
+      .orderBy('s.createdAt', 'DESC')
+      .addOrderBy('s.id', 'DESC');
     scopeList(query, actor, { region: 's.region_code', orgs: [] });
     if (q.regionCode) query.andWhere('s.region_code = :region', { region: q.regionCode });
     if (q.status) query.andWhere('s.status = :status', { status: q.status });
@@ -121,18 +172,36 @@ export class SettlementService {
   /** What the statement PDF and the treasury CSV print. */
   async statement(actor: Actor, id: string): Promise<StatementData> {
     const s = await this.readable(actor, id);
-    const lines = await this.dataSource.getRepository(SettlementLine).createQueryBuilder('l').innerJoin(Organization, 'o', 'o.id = l.payeeId')
-      .select('l.payeeName', 'payeeName').addSelect('o.creditCode', 'payeeCreditCode').addSelect('l.payeeProvinceCode', 'payeeProvinceCode')
-      .addSelect('l.amountFen', 'amountFen').addSelect('l.payeeId', 'payeeId')
-      .where('l.settlementId = :id', { id }).orderBy('l.payeeProvinceCode').addOrderBy('l.payeeName').addOrderBy('l.payeeId')
+    const lines = await this.dataSource
+      .getRepository(SettlementLine)
+      .createQueryBuilder('l')
+      .innerJoin(Organization, 'o', 'o.id = l.payeeId')
+      .select('l.payeeName', 'payeeName')
+      .addSelect('o.creditCode', 'payeeCreditCode')
+      .addSelect('l.payeeProvinceCode', 'payeeProvinceCode')
+      .addSelect('l.amountFen', 'amountFen')
+      .addSelect('l.payeeId', 'payeeId')
+      .where('l.settlementId = :id', { id })
+      .orderBy('l.payeeProvinceCode')
+      .addOrderBy('l.payeeName')
+      .addOrderBy('l.payeeId')
       .getRawMany<{ payeeName: string; payeeCreditCode: string; payeeProvinceCode: string; amountFen: string | number; payeeId: string }>();
     const counts = await this.claimCounts(this.dataSource.manager, id);
     return {
-      settlementId: s.id, regionName: bureauName(s.regionCode), periodLabel: s.periodLabel, status: s.status, paymentRef: s.paymentRef,
-      createdAt: s.createdAt, paidAt: s.paidAt, totalFen: s.totalFen,
+      settlementId: s.id,
+      regionName: bureauName(s.regionCode),
+      periodLabel: s.periodLabel,
+      status: s.status,
+      paymentRef: s.paymentRef,
+      createdAt: s.createdAt,
+      paidAt: s.paidAt,
+      totalFen: s.totalFen,
       lines: lines.map((l) => ({
-        payeeName: l.payeeName, payeeCreditCode: l.payeeCreditCode, payeeProvinceName: regionName(l.payeeProvinceCode),
-        amountFen: Number(l.amountFen), claimCount: counts.get(l.payeeId) ?? 0,
+        payeeName: l.payeeName,
+        payeeCreditCode: l.payeeCreditCode,
+        payeeProvinceName: regionName(l.payeeProvinceCode),
+        amountFen: Number(l.amountFen),
+        claimCount: counts.get(l.payeeId) ?? 0,
       })),
     };
   }
@@ -146,9 +215,17 @@ export class SettlementService {
 
   /** The batch with its lines; each line's claims come from claim.settlement_id, the one link that counts. */
   private async view(em: EntityManager, s: Settlement): Promise<SettlementView> {
-    const lines = await em.getRepository(SettlementLine).find({ where: { settlementId: s.id }, order: { payeeProvinceCode: 'ASC', payeeName: 'ASC', payeeId: 'ASC' } });
-    const claims = await em.getRepository(Claim).createQueryBuilder('c').select('c.id', 'id').addSelect('c.claimantId', 'claimantId')
-      .where('c.settlementId = :id', { id: s.id }).orderBy('c.id').getRawMany<{ id: string; claimantId: string }>();
+    const lines = await em
+      .getRepository(SettlementLine)
+      .find({ where: { settlementId: s.id }, order: { payeeProvinceCode: 'ASC', payeeName: 'ASC', payeeId: 'ASC' } });
+    const claims = await em
+      .getRepository(Claim)
+      .createQueryBuilder('c')
+      .select('c.id', 'id')
+      .addSelect('c.claimantId', 'claimantId')
+      .where('c.settlementId = :id', { id: s.id })
+      .orderBy('c.id')
+      .getRawMany<{ id: string; claimantId: string }>();
     const claimIds = new Map<string, string[]>();
     for (const c of claims) {
       const ids = claimIds.get(c.claimantId);
@@ -158,8 +235,13 @@ export class SettlementService {
     return {
       ...SettlementSummary.of(s),
       lines: lines.map((l) => ({
-        payeeId: l.payeeId, payeeName: l.payeeName, payeeProvinceCode: l.payeeProvinceCode, issuingProvinceCode: l.issuingProvinceCode,
-        amountFen: l.amountFen, claimIds: claimIds.get(l.payeeId) ?? [], ...(l.paidAt ? { paidAt: l.paidAt } : {}),
+        payeeId: l.payeeId,
+        payeeName: l.payeeName,
+        payeeProvinceCode: l.payeeProvinceCode,
+        issuingProvinceCode: l.issuingProvinceCode,
+        amountFen: l.amountFen,
+        claimIds: claimIds.get(l.payeeId) ?? [],
+        ...(l.paidAt ? { paidAt: l.paidAt } : {}),
       })),
     };
   }
@@ -172,8 +254,14 @@ export class SettlementService {
   }
 
   private async claimCounts(em: EntityManager, id: string): Promise<Map<string, number>> {
-    const rows = await em.getRepository(Claim).createQueryBuilder('c').select('c.claimantId', 'claimantId').addSelect('COUNT(*)', 'n')
-      .where('c.settlementId = :id', { id }).groupBy('c.claimantId').getRawMany<{ claimantId: string; n: string | number }>();
+    const rows = await em
+      .getRepository(Claim)
+      .createQueryBuilder('c')
+      .select('c.claimantId', 'claimantId')
+      .addSelect('COUNT(*)', 'n')
+      .where('c.settlementId = :id', { id })
+      .groupBy('c.claimantId')
+      .getRawMany<{ claimantId: string; n: string | number }>();
     return new Map(rows.map((r) => [r.claimantId, Number(r.n)]));
   }
 }

@@ -43,7 +43,16 @@ export class ApplicationsService {
         const { regionCode, policy } = await this.issuingRegion(em, enterprise);
         const refusal = await this.refusal(em, enterprise, regionCode, policy, amountFen);
         const autoApprove = !refusal && amountFen <= policy!.terms.autoApproveMaxFen;
-        const application = await this.record(em, enterprise, regionCode, policy, amountFen, purpose, refusal, autoApprove ? 'approved' : undefined);
+        const application = await this.record(
+          em,
+          enterprise,
+          regionCode,
+          policy,
+          amountFen,
+          purpose,
+          refusal,
+          autoApprove ? 'approved' : undefined,
+        );
         if (!autoApprove) return ApplicationView.of(application);
         const approved = await this.approveWith(em, application, enterprise, policy!, amountFen, null);
         return ApplicationView.of(approved.application, approved.voucher);
@@ -53,7 +62,12 @@ export class ApplicationsService {
       return this.tx.run(async (em) => {
         const enterprise = await this.organizations.load(actor.organizationId!, em);
         const { regionCode, policy } = await this.issuingRegion(em, enterprise);
-        return ApplicationView.of(await this.record(em, enterprise, regionCode, policy, amountFen, purpose, { code: e.code as Refusal['code'], message: e.message }));
+        return ApplicationView.of(
+          await this.record(em, enterprise, regionCode, policy, amountFen, purpose, {
+            code: e.code as Refusal['code'],
+            message: e.message,
+          }),
+        );
       });
     }
   }
@@ -63,7 +77,8 @@ export class ApplicationsService {
     return this.tx.run(async (em) => {
       const application = await this.lockPending(em, actor, id);
       const amount = amountFen ?? application.amountFen;
-      if (amount > application.amountFen) throw new DomainError('VALIDATION_FAILED', `amountFen may not exceed the ${application.amountFen} fen requested`);
+      if (amount > application.amountFen)
+        throw new DomainError('VALIDATION_FAILED', `amountFen may not exceed the ${application.amountFen} fen requested`);
       const enterprise = await this.organizations.load(application.enterpriseId, em);
       const policy = await this.policies.inForce(application.issuingRegionCode!, clock.today(), em);
       const refusal = await this.refusal(em, enterprise, application.issuingRegionCode!, policy, amount);
@@ -78,13 +93,24 @@ export class ApplicationsService {
       const application = await this.lockPending(em, actor, id);
       const decision = { status: 'rejected' as const, reason, reviewedBy: actor.userId, decidedAt: clock.iso() };
       await em.getRepository(VoucherApplication).update({ id }, decision);
-      this.tx.audit({ action: 'application.rejected', entityType: 'voucher_application', entityId: id, regionCode: application.issuingRegionCode, organizationId: application.enterpriseId, summary: { reason } });
+      this.tx.audit({
+        action: 'application.rejected',
+        entityType: 'voucher_application',
+        entityId: id,
+        regionCode: application.issuingRegionCode,
+        organizationId: application.enterpriseId,
+        summary: { reason },
+      });
       return ApplicationView.of({ ...application, ...decision });
     });
   }
 
   async list(actor: Actor, filter: { status?: string; limit: number; offset: number }) {
-    const query = this.dataSource.getRepository(VoucherApplication).createQueryBuilder('a').orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC');
+    const query = this.dataSource
+      .getRepository(VoucherApplication)
+      .createQueryBuilder('a')
+      .orderBy('a.createdAt', 'DESC')
+      .addOrderBy('a.id', 'DESC');
     scopeList(query, actor, { region: 'a.issuing_region_code', orgs: actor.role === 'enterprise' ? ['a.enterprise_id'] : [] });
     if (filter.status) query.andWhere('a.status = :status', { status: filter.status });
     const [items, total] = await query.take(filter.limit).skip(filter.offset).getManyAndCount();
@@ -93,7 +119,11 @@ export class ApplicationsService {
 
   async get(actor: Actor, id: string): Promise<ApplicationView> {
     const application = await this.dataSource.getRepository(VoucherApplication).findOneBy({ id });
-    if (!application || actor.role === 'provider' || !canRead(actor, { organizationIds: [application.enterpriseId], regionCodes: [application.issuingRegionCode] })) {
+    if (
+      !application ||
+      actor.role === 'provider' ||
+      !canRead(actor, { organizationIds: [application.enterpriseId], regionCodes: [application.issuingRegionCode] })
+    ) {
       throw notFound('application');
     }
     const voucher = application.voucherId ? await this.dataSource.getRepository(Voucher).findOneBy({ id: application.voucherId }) : null;
@@ -103,21 +133,44 @@ export class ApplicationsService {
   /** The home city when it has a policy in force, else the province (API.md). */
   private async issuingRegion(em: EntityManager, enterprise: Organization): Promise<{ regionCode: string; policy: Policy | undefined }> {
     const today = clock.today();
-    const cityPolicy = enterprise.regionCode !== enterprise.provinceCode ? await this.policies.inForce(enterprise.regionCode, today, em) : undefined;
+    const cityPolicy =
+      enterprise.regionCode !== enterprise.provinceCode ? await this.policies.inForce(enterprise.regionCode, today, em) : undefined;
     if (cityPolicy) return { regionCode: enterprise.regionCode, policy: cityPolicy };
     return { regionCode: enterprise.provinceCode, policy: await this.policies.inForce(enterprise.provinceCode, today, em) };
   }
 
-  private async refusal(em: EntityManager, enterprise: Organization, regionCode: string, policy: Policy | undefined, amountFen: number): Promise<Refusal | null> {
+  private async refusal(
+    em: EntityManager,
+    enterprise: Organization,
+    regionCode: string,
+    policy: Policy | undefined,
+    amountFen: number,
+  ): Promise<Refusal | null> {
     const year = clock.year();
     const sanctioned = (await this.sanctions.sanctionedAmong(em, [enterprise.creditCode], clock.today())).size > 0;
     const grantedFen = policy ? await this.vouchers.grantedFen(em, regionCode, year, capSubject(policy.terms, enterprise)) : 0;
     const budget = policy ? await em.getRepository(Budget).findOneBy({ regionCode, year }) : null;
-    return applicationRefusal({ amountFen, sanctioned, regionCode, terms: policy?.terms, kind: enterprise.kind, grantedFen, budgetAvailableFen: budget?.availableFen ?? null });
+    return applicationRefusal({
+      amountFen,
+      sanctioned,
+      regionCode,
+      terms: policy?.terms,
+      kind: enterprise.kind,
+      grantedFen,
+      budgetAvailableFen: budget?.availableFen ?? null,
+    });
   }
 
-  private async record(em: EntityManager, enterprise: Organization, regionCode: string, policy: Policy | undefined, amountFen: number, purpose: string,
-    refusal: Refusal | null, status?: 'approved'): Promise<VoucherApplication> {
+  private async record(
+    em: EntityManager,
+    enterprise: Organization,
+    regionCode: string,
+    policy: Policy | undefined,
+    amountFen: number,
+    purpose: string,
+    refusal: Refusal | null,
+    status?: 'approved',
+  ): Promise<VoucherApplication> {
     const application: VoucherApplication = {
       id: newId(),
       enterpriseId: enterprise.id,
@@ -136,17 +189,44 @@ export class ApplicationsService {
       decidedAt: refusal || status ? clock.iso() : null, // rejected by a rule or approved at once: decided now
     };
     await em.getRepository(VoucherApplication).insert(application);
-    this.tx.audit({ action: 'application.submitted', entityType: 'voucher_application', entityId: application.id, regionCode, organizationId: enterprise.id, summary: { amountFen, status: application.status, reasonCode: application.reasonCode } });
+    this.tx.audit({
+      action: 'application.submitted',
+      entityType: 'voucher_application',
+      entityId: application.id,
+      regionCode,
+      organizationId: enterprise.id,
+      summary: { amountFen, status: application.status, reasonCode: application.reasonCode },
+    });
     return application;
   }
 
   /** Issues the voucher and records the approval; returns the application as stored (one decidedAt) and the voucher. */
-  private async approveWith(em: EntityManager, application: VoucherApplication, enterprise: Organization, policy: Policy, amountFen: number,
-    reviewerId: string | null): Promise<{ application: VoucherApplication; voucher: Voucher }> {
+  private async approveWith(
+    em: EntityManager,
+    application: VoucherApplication,
+    enterprise: Organization,
+    policy: Policy,
+    amountFen: number,
+    reviewerId: string | null,
+  ): Promise<{ application: VoucherApplication; voucher: Voucher }> {
     const voucher = await this.vouchers.issue(em, application, enterprise, policy, amountFen);
-    const changes = { status: 'approved' as const, approvedFen: amountFen, voucherId: voucher.id, policyId: policy.id, reviewedBy: reviewerId, decidedAt: clock.iso() };
+    const changes = {
+      status: 'approved' as const,
+      approvedFen: amountFen,
+      voucherId: voucher.id,
+      policyId: policy.id,
+      reviewedBy: reviewerId,
+      decidedAt: clock.iso(),
+    };
     await em.getRepository(VoucherApplication).update({ id: application.id }, changes);
-    this.tx.audit({ action: 'application.approved', entityType: 'voucher_application', entityId: application.id, regionCode: application.issuingRegionCode, organizationId: enterprise.id, summary: { approvedFen: amountFen, voucherId: voucher.id, automatic: reviewerId === null } });
+    this.tx.audit({
+      action: 'application.approved',
+      entityType: 'voucher_application',
+      entityId: application.id,
+      regionCode: application.issuingRegionCode,
+      organizationId: enterprise.id,
+      summary: { approvedFen: amountFen, voucherId: voucher.id, automatic: reviewerId === null },
+    });
     return { application: { ...application, ...changes }, voucher };
   }
 

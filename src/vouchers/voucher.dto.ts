@@ -19,11 +19,17 @@ export class ReasonInput {
 }
 
 export class VoucherQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ['active', 'exhausted', 'expired', 'revoked'] }) @IsOptional() @IsIn(['active', 'exhausted', 'expired', 'revoked']) status?: string;
+  @ApiPropertyOptional({ enum: ['active', 'exhausted', 'expired', 'revoked'] })
+  @IsOptional()
+  @IsIn(['active', 'exhausted', 'expired', 'revoked'])
+  status?: string;
 }
 
 export class ApplicationQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ['approved', 'pending_review', 'rejected'] }) @IsOptional() @IsIn(['approved', 'pending_review', 'rejected']) status?: string;
+  @ApiPropertyOptional({ enum: ['approved', 'pending_review', 'rejected'] })
+  @IsOptional()
+  @IsIn(['approved', 'pending_review', 'rejected'])
+  status?: string;
 }
 
 export class VoucherView {
@@ -46,10 +52,41 @@ export class VoucherView {
   @ApiProperty() createdAt: string;
 
   static of(v: Voucher): VoucherView {
-    const { id, serial, verificationCode, issuingRegionCode, enterpriseId, policyId, budgetYear, faceValueFen, availableFen, heldFen, spentFen, releasedFen, validFrom, validUntil, createdAt } = v;
+    const {
+      id,
+      serial,
+      verificationCode,
+      issuingRegionCode,
+      enterpriseId,
+      policyId,
+      budgetYear,
+      faceValueFen,
+      availableFen,
+      heldFen,
+      spentFen,
+      releasedFen,
+      validFrom,
+      validUntil,
+      createdAt,
+    } = v;
     return {
-      id, serial, verificationCode, issuingRegionCode, enterpriseId, policyId, budgetYear, faceValueFen, availableFen, heldFen, spentFen, releasedFen,
-      status: effectiveVoucherStatus(v), validFrom, validUntil, ...(v.statusReason ? { statusReason: v.statusReason } : {}), createdAt,
+      id,
+      serial,
+      verificationCode,
+      issuingRegionCode,
+      enterpriseId,
+      policyId,
+      budgetYear,
+      faceValueFen,
+      availableFen,
+      heldFen,
+      spentFen,
+      releasedFen,
+      status: effectiveVoucherStatus(v),
+      validFrom,
+      validUntil,
+      ...(v.statusReason ? { statusReason: v.statusReason } : {}),
+      createdAt,
     };
   }
 }
@@ -74,10 +111,18 @@ export class ApplicationView {
 
   static of(a: VoucherApplication, voucher?: Voucher | null): ApplicationView {
     return {
-      id: a.id, status: a.status, enterpriseId: a.enterpriseId, issuingRegionCode: a.issuingRegionCode, amountFen: a.amountFen,
-      ...(a.approvedFen !== null ? { approvedFen: a.approvedFen } : {}), purpose: a.purpose,
-      ...(a.reasonCode ? { reasonCode: a.reasonCode } : {}), ...(a.reason ? { reason: a.reason } : {}),
-      ...(voucher ? { voucher: VoucherView.of(voucher) } : {}), createdAt: a.createdAt, ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
+      id: a.id,
+      status: a.status,
+      enterpriseId: a.enterpriseId,
+      issuingRegionCode: a.issuingRegionCode,
+      amountFen: a.amountFen,
+      ...(a.approvedFen !== null ? { approvedFen: a.approvedFen } : {}),
+      purpose: a.purpose,
+      ...(a.reasonCode ? { reasonCode: a.reasonCode } : {}),
+      ...(a.reason ? { reason: a.reason } : {}),
+      ...(voucher ? { voucher: VoucherView.of(voucher) } : {}),
+      createdAt: a.createdAt,
+      ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
     };
   }
 }

@@ -34,10 +34,16 @@ export function applicationRefusal(f: ApplicationFacts): Refusal | null {
   }
   const cap = annualCapFor(f.terms, f.kind);
   if (f.grantedFen + f.amountFen > cap) {
-    return { code: 'ANNUAL_CAP_EXCEEDED', message: `${f.grantedFen} fen already granted this year; ${f.amountFen} more would exceed the annual cap of ${cap} fen` };
+    return {
+      code: 'ANNUAL_CAP_EXCEEDED',
+      message: `${f.grantedFen} fen already granted this year; ${f.amountFen} more would exceed the annual cap of ${cap} fen`,
+    };
   }
   if (f.budgetAvailableFen === null || f.budgetAvailableFen < f.amountFen) {
-    return { code: 'BUDGET_EXHAUSTED', message: `the budget of ${f.regionCode} has ${f.budgetAvailableFen ?? 0} fen available, less than ${f.amountFen}` };
+    return {
+      code: 'BUDGET_EXHAUSTED',
+      message: `the budget of ${f.regionCode} has ${f.budgetAvailableFen ?? 0} fen available, less than ${f.amountFen}`,
+    };
   }
   return null;
 }

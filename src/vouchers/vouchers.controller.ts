@@ -5,7 +5,16 @@ import type { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
 import { IdPipe } from '../common/http/id.pipe';
 import { ApplicationsService } from './applications.service';
-import { ApplicationQuery, ApplicationView, ApplyInput, ApproveInput, ReasonInput, VerificationView, VoucherQuery, VoucherView } from './voucher.dto';
+import {
+  ApplicationQuery,
+  ApplicationView,
+  ApplyInput,
+  ApproveInput,
+  ReasonInput,
+  VerificationView,
+  VoucherQuery,
+  VoucherView,
+} from './voucher.dto';
 import { VouchersService } from './vouchers.service';
 
 @ApiTags('vouchers')
@@ -15,7 +24,10 @@ export class ApplicationsController {
 
   @Post()
   @Authenticated('enterprise')
-  @ApiCreatedResponse({ type: ApplicationView, description: 'approved, pending_review, or rejected with the reasonCode of the broken rule' })
+  @ApiCreatedResponse({
+    type: ApplicationView,
+    description: 'approved, pending_review, or rejected with the reasonCode of the broken rule',
+  })
   apply(@CurrentActor() actor: Actor, @Body() body: ApplyInput): Promise<ApplicationView> {
     return this.applications.apply(actor, body.amountFen, body.purpose);
   }

@@ -45,7 +45,13 @@ export class VouchersService {
    * annual cap (ANNUAL_CAP_EXCEEDED) and commits its face value from the budget (BUDGET_EXHAUSTED),
    * both by guarded updates, and pins the policy version in force.
    */
-  async issue(em: EntityManager, application: VoucherApplication, enterprise: Organization, policy: Policy, amountFen: number): Promise<Voucher> {
+  async issue(
+    em: EntityManager,
+    application: VoucherApplication,
+    enterprise: Organization,
+    policy: Policy,
+    amountFen: number,
+  ): Promise<Voucher> {
     const year = clock.year();
     const subject = capSubject(policy.terms, enterprise);
     await this.countGrant(em, policy.regionCode, year, subject, amountFen, annualCapFor(policy.terms, enterprise.kind));
@@ -75,7 +81,14 @@ export class VouchersService {
     };
     await em.getRepository(Voucher).insert(voucher);
     await this.ledger.fundVoucher(em, voucher, amountFen);
-    this.tx.audit({ action: 'voucher.issued', entityType: 'voucher', entityId: voucher.id, regionCode: voucher.issuingRegionCode, organizationId: enterprise.id, summary: { serial: voucher.serial, faceValueFen: amountFen, policyVersion: policy.version } });
+    this.tx.audit({
+      action: 'voucher.issued',
+      entityType: 'voucher',
+      entityId: voucher.id,
+      regionCode: voucher.issuingRegionCode,
+      organizationId: enterprise.id,
+      summary: { serial: voucher.serial, faceValueFen: amountFen, policyVersion: policy.version },
+    });
     return { ...voucher, faceValueFen: amountFen, availableFen: amountFen };
   }
 
@@ -87,8 +100,12 @@ export class VouchersService {
   async list(actor: Actor, filter: { status?: string; limit: number; offset: number }) {
     const query = this.dataSource.getRepository(Voucher).createQueryBuilder('v').orderBy('v.createdAt', 'DESC').addOrderBy('v.id', 'DESC');
     scopeList(query, actor, { region: 'v.issuing_region_code', orgs: actor.role === 'enterprise' ? ['v.enterprise_id'] : [] });
-    if (filter.status === 'expired') query.andWhere("(v.status = 'expired' OR (v.status IN ('active', 'exhausted') AND v.valid_until < :today))", { today: clock.today() });
-    else if (filter.status === 'active' || filter.status === 'exhausted') query.andWhere('v.status = :status AND v.valid_until >= :today', { status: filter.status, today: clock.today() });
+    if (filter.status === 'expired')
+      query.andWhere("(v.status = 'expired' OR (v.status IN ('active', 'exhausted') AND v.valid_until < :today))", {
+        today: clock.today(),
+      });
+    else if (filter.status === 'active' || filter.status === 'exhausted')
+      query.andWhere('v.status = :status AND v.valid_until >= :today', { status: filter.status, today: clock.today() });
     else if (filter.status) query.andWhere('v.status = :status', { status: filter.status });
     const [items, total] = await query.take(filter.limit).skip(filter.offset).getManyAndCount();
     return { items, total };
@@ -96,7 +113,11 @@ export class VouchersService {
 
   async get(actor: Actor, id: string): Promise<Voucher> {
     const voucher = await this.dataSource.getRepository(Voucher).findOneBy({ id });
-    if (!voucher || !canRead(actor, { organizationIds: [voucher.enterpriseId], regionCodes: [voucher.issuingRegionCode] }) || actor.role === 'provider') {
+    if (
+      !voucher ||
+      !canRead(actor, { organizationIds: [voucher.enterpriseId], regionCodes: [voucher.issuingRegionCode] }) ||
+      actor.role === 'provider'
+    ) {
       throw notFound('voucher');
     }
     return voucher;
@@ -168,18 +189,39 @@ export class VouchersService {
     return { serial: voucher.serial, pdf };
   }
 
-  private async close(em: EntityManager, voucher: Voucher, status: Extract<VoucherStatus, 'revoked' | 'expired'>, reason: string | null): Promise<Voucher> {
+  private async close(
+    em: EntityManager,
+    voucher: Voucher,
+    status: Extract<VoucherStatus, 'revoked' | 'expired'>,
+    reason: string | null,
+  ): Promise<Voucher> {
     await em.getRepository(Voucher).update({ id: voucher.id }, { status, statusReason: reason, updatedAt: clock.iso() });
     const released = await this.ledger.releaseVoucher(em, voucher, `voucher.${status}`);
-    this.tx.audit({ action: `voucher.${status}`, entityType: 'voucher', entityId: voucher.id, regionCode: voucher.issuingRegionCode, organizationId: voucher.enterpriseId, summary: { serial: voucher.serial, releasedFen: released, ...(reason ? { reason } : {}) } });
+    this.tx.audit({
+      action: `voucher.${status}`,
+      entityType: 'voucher',
+      entityId: voucher.id,
+      regionCode: voucher.issuingRegionCode,
+      organizationId: voucher.enterpriseId,
+      summary: { serial: voucher.serial, releasedFen: released, ...(reason ? { reason } : {}) },
+    });
     return { ...voucher, status, statusReason: reason, availableFen: 0, releasedFen: voucher.releasedFen + released };
   }
 
   /** Guarded: the year's grants stay within the cap even when applications race. */
-  private async countGrant(em: EntityManager, regionCode: string, year: number, subject: string, amountFen: number, capFen: number): Promise<void> {
+  private async countGrant(
+    em: EntityManager,
+    regionCode: string,
+    year: number,
+    subject: string,
+    amountFen: number,
+    capFen: number,
+  ): Promise<void> {
     const grants = em.getRepository(AnnualGrant);
     await grants.createQueryBuilder().insert().values({ regionCode, year, subject, grantedFen: 0 }).orIgnore().execute();
-    const result = await grants.createQueryBuilder().update()
+    const result = await grants
+      .createQueryBuilder()
+      .update()
       .set({ grantedFen: () => 'granted_fen + :x' })
       .where({ regionCode, year, subject })
       .andWhere('granted_fen + :x <= :cap', { x: amountFen, cap: capFen })
@@ -193,7 +235,12 @@ export class VouchersService {
     const prefix = SERIAL_PREFIX[province] ?? province.slice(0, 2);
     const counters = em.getRepository(SerialCounter);
     await counters.createQueryBuilder().insert().values({ prefix, year, lastValue: 0 }).orIgnore().execute();
-    await counters.createQueryBuilder().update().set({ lastValue: () => 'last_value + 1' }).where({ prefix, year }).execute();
+    await counters
+      .createQueryBuilder()
+      .update()
+      .set({ lastValue: () => 'last_value + 1' })
+      .where({ prefix, year })
+      .execute();
     const { lastValue } = await counters.findOneByOrFail({ prefix, year });
     return formatSerial(prefix, year, lastValue);
   }

@@ -146,7 +146,9 @@ describe('authorization matrix', () => {
   afterAll(() => t?.close());
 
   it('lists every operation of /docs-json, and only those', async () => {
-    const documented = operations((await t.http.get('/docs-json').expect(200)).body as OpenApiDoc).map(routeKey).sort();
+    const documented = operations((await t.http.get('/docs-json').expect(200)).body as OpenApiDoc)
+      .map(routeKey)
+      .sort();
     expect(MATRIX.map((row) => row.route).sort()).toEqual(documented);
   });
 
@@ -163,7 +165,7 @@ describe('authorization matrix', () => {
         .replace('{year}', String(w.year))
         .replace(/\{(id|code)\}/, id ?? '');
       let req = t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch'](path + (row.query ? `?${row.query(w)}` : ''));
-      if (tokens[actor]) req = req.set(auth(tokens[actor]!));
+      if (tokens[actor]) req = req.set(auth(tokens[actor]));
       const res = method === 'GET' ? await req : await req.send(row.body?.(w, id) ?? {});
       const outcome = res.status >= 200 && res.status < 300 ? 'ok' : String(res.status);
       const codeOk = outcome === 'ok' || res.body?.code === ERROR_CODE[outcome];

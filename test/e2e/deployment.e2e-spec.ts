@@ -30,7 +30,12 @@ describe('the service as deployed', () => {
     delete env.JWT_SECRET;
     service = spawn(process.execPath, [join(projectRoot, 'dist', 'src', 'main.js')], { cwd: projectRoot, env, stdio: 'ignore' });
     exited = new Promise((resolve) => service.once('exit', (code, signal) => resolve({ code, signal })));
-    await until('the health endpoint', () => fetch(`${baseUrl}/api/health`).then((r) => (r.ok ? true : undefined), () => undefined));
+    await until('the health endpoint', () =>
+      fetch(`${baseUrl}/api/health`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      ),
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -39,22 +44,35 @@ describe('the service as deployed', () => {
   });
 
   const login = async () => {
-    const res = await fetch(`${baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'platform', password: DEMO_PASSWORD }) });
+    const res = await fetch(`${baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'platform', password: DEMO_PASSWORD }),
+    });
     expect(res.status).toBe(200);
     return ((await res.json()) as { accessToken: string }).accessToken;
   };
   /** 20 authenticated calls spread over the workers: a worker with another secret would answer 401. */
   const statusesWith = async (token: string) =>
-    Promise.all(Array.from({ length: 20 }, () => fetch(`${baseUrl}/api/audit/verify`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status)));
+    Promise.all(
+      Array.from({ length: 20 }, () =>
+        fetch(`${baseUrl}/api/audit/verify`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status),
+      ),
+    );
 
-  it(isMaria() ? 'serves with two worker processes that honour one token secret' : 'serves as one process on SQLite, whatever API_WORKERS says', async () => {
-    const workers = await until('the workers', () => {
-      const children = childPids(service.pid!);
-      return children.length === (isMaria() ? 2 : 0) ? children : undefined;
-    });
-    expect(workers).toHaveLength(isMaria() ? 2 : 0);
-    expect(await statusesWith(await login())).toEqual(Array(20).fill(200));
-  });
+  it(
+    isMaria()
+      ? 'serves with two worker processes that honour one token secret'
+      : 'serves as one process on SQLite, whatever API_WORKERS says',
+    async () => {
+      const workers = await until('the workers', () => {
+        const children = childPids(service.pid!);
+        return children.length === (isMaria() ? 2 : 0) ? children : undefined;
+      });
+      expect(workers).toHaveLength(isMaria() ? 2 : 0);
+      expect(await statusesWith(await login())).toEqual(Array(20).fill(200));
+    },
+  );
 
   if (isMaria()) {
     it('replaces a worker that dies, and keeps serving', async () => {

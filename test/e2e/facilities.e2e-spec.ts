@@ -19,7 +19,13 @@ interface FacilityBody {
   status: string;
 }
 
-const TEM = { name: '透射电子显微镜 (TEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 80000, description: 'JEOL JEM-F200 场发射透射电镜，含制样' };
+const TEM = {
+  name: '透射电子显微镜 (TEM) 机时',
+  category: 'testing',
+  unit: 'hour',
+  unitPriceFen: 80000,
+  description: 'JEOL JEM-F200 场发射透射电镜，含制样',
+};
 /** A word no other test uses, so searches in a shared database see only this test's facilities. */
 const marker = () => `mk${randomBytes(4).toString('hex')}`;
 
@@ -35,8 +41,10 @@ describe('facilities', () => {
   afterAll(() => t.close());
 
   const list = (provider: OrgSession, body: Record<string, unknown>) => t.http.post('/api/facilities').set(auth(provider.token)).send(body);
-  const listed = async (provider: OrgSession, body: Record<string, unknown>): Promise<FacilityBody> => (await list(provider, { ...TEM, ...body }).expect(201)).body;
-  const search = async (query: string) => (await t.http.get(`/api/facilities?${query}`).expect(200)).body as { items: FacilityBody[]; total: number };
+  const listed = async (provider: OrgSession, body: Record<string, unknown>): Promise<FacilityBody> =>
+    (await list(provider, { ...TEM, ...body }).expect(201)).body;
+  const search = async (query: string) =>
+    (await t.http.get(`/api/facilities?${query}`).expect(200)).body as { items: FacilityBody[]; total: number };
   const searchIds = async (query: string) => (await search(query)).items.map((f) => f.id);
 
   describe('listing a facility', () => {
@@ -75,7 +83,11 @@ describe('facilities', () => {
 
     it('refuses a provider in public notice until the notice ends', async () => {
       const p = await t.registerProvider('340100', {}, false);
-      await t.http.post(`/api/providers/${p.organizationId}/admit`).set(auth(await t.token('bureau-ah'))).send({ noticeDays: 7 }).expect(200);
+      await t.http
+        .post(`/api/providers/${p.organizationId}/admit`)
+        .set(auth(await t.token('bureau-ah')))
+        .send({ noticeDays: 7 })
+        .expect(200);
       expect((await list(p, TEM).expect(422)).body.code).toBe('PROVIDER_NOT_ACTIVE');
       const word = marker();
       clock.travel(7 * DAY_MS + 1000);
@@ -91,15 +103,27 @@ describe('facilities', () => {
 
     it('refuses a suspended provider with 422 PROVIDER_NOT_ACTIVE', async () => {
       const p = await t.registerProvider('330200');
-      await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(auth(await t.token('bureau-zj'))).send({ reason: '虚假使用记录' }).expect(200);
+      await t.http
+        .post(`/api/providers/${p.organizationId}/suspend`)
+        .set(auth(await t.token('bureau-zj')))
+        .send({ reason: '虚假使用记录' })
+        .expect(200);
       expect((await list(p, TEM).expect(422)).body.code).toBe('PROVIDER_NOT_ACTIVE');
     });
 
     it('lets only providers list: enterprise and bureau 403, anonymous 401', async () => {
       const e = await t.registerEnterprise('340100');
       expect((await list(e, TEM).expect(403)).body.code).toBe('FORBIDDEN');
-      await t.http.post('/api/facilities').set(auth(await t.token('bureau-sh'))).send(TEM).expect(403);
-      await t.http.post('/api/facilities').set(auth(await t.token('platform'))).send(TEM).expect(403);
+      await t.http
+        .post('/api/facilities')
+        .set(auth(await t.token('bureau-sh')))
+        .send(TEM)
+        .expect(403);
+      await t.http
+        .post('/api/facilities')
+        .set(auth(await t.token('platform')))
+        .send(TEM)
+        .expect(403);
       expect((await t.http.post('/api/facilities').send(TEM).expect(401)).body.code).toBe('UNAUTHENTICATED');
     });
 
@@ -137,8 +161,18 @@ describe('facilities', () => {
     it('honours an Idempotency-Key: the repeat returns the same facility and lists nothing new', async () => {
       const word = marker();
       const body = { ...TEM, name: `重复提交 ${word}` };
-      const first = await t.http.post('/api/facilities').set(auth(shLab.token)).set('Idempotency-Key', `fac-${word}`).send(body).expect(201);
-      const again = await t.http.post('/api/facilities').set(auth(shLab.token)).set('Idempotency-Key', `fac-${word}`).send(body).expect(201);
+      const first = await t.http
+        .post('/api/facilities')
+        .set(auth(shLab.token))
+        .set('Idempotency-Key', `fac-${word}`)
+        .send(body)
+        .expect(201);
+      const again = await t.http
+        .post('/api/facilities')
+        .set(auth(shLab.token))
+        .set('Idempotency-Key', `fac-${word}`)
+        .send(body)
+        .expect(201);
       expect(again.body).toEqual(first.body);
       expect((await search(`q=${word}`)).total).toBe(1);
     });
@@ -155,7 +189,13 @@ describe('facilities', () => {
       shTem = await listed(shLab, { name: `透射电镜 TEM ${word}`, unitPriceFen: 80000 });
       shXrd = await listed(shLab, { name: `X射线衍射 XRD ${word}`, unitPriceFen: 30000, description: '粉末衍射，无电镜' });
       zjTem = await listed(zjLab, { name: `球差校正电镜 ${word}`, unitPriceFen: 150000, description: null });
-      zjDesign = await listed(zjLab, { name: `工业设计 ${word}`, category: 'design', unit: 'item', unitPriceFen: 30000, description: '外观与结构设计' });
+      zjDesign = await listed(zjLab, {
+        name: `工业设计 ${word}`,
+        category: 'design',
+        unit: 'item',
+        unitPriceFen: 30000,
+        description: '外观与结构设计',
+      });
     });
 
     it('needs no login and answers cheapest first, ties by id', async () => {
@@ -237,10 +277,18 @@ describe('facilities', () => {
     it('lets the provider change the price, name and description, and search sees it', async () => {
       const word = marker();
       const f = await listed(shLab, { name: `场发射扫描电镜 ${word}` });
-      const res = await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send({ unitPriceFen: 60000, description: null }).expect(200);
+      const res = await t.http
+        .patch(`/api/facilities/${f.id}`)
+        .set(auth(shLab.token))
+        .send({ unitPriceFen: 60000, description: null })
+        .expect(200);
       expect(res.body).toMatchObject({ id: f.id, unitPriceFen: 60000, description: null, name: f.name, status: 'active' });
       expect(res.body.updatedAt >= res.body.createdAt).toBe(true);
-      const renamed = await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send({ name: `  FE-SEM ${word}  ` }).expect(200);
+      const renamed = await t.http
+        .patch(`/api/facilities/${f.id}`)
+        .set(auth(shLab.token))
+        .send({ name: `  FE-SEM ${word}  ` })
+        .expect(200);
       expect(renamed.body.name).toBe(`FE-SEM ${word}`);
       expect((await search(`q=${word}`)).items).toEqual([renamed.body]);
     });
@@ -250,7 +298,11 @@ describe('facilities', () => {
       const res = await t.http.patch(`/api/facilities/${f.id}`).set(auth(zjLab.token)).send({ unitPriceFen: 1 }).expect(404);
       expect(res.body.code).toBe('NOT_FOUND');
       await t.http.post(`/api/facilities/${f.id}/retire`).set(auth(zjLab.token)).expect(404);
-      await t.http.patch(`/api/facilities/${f.id}`).set(auth(await t.token('bureau-sh'))).send({ unitPriceFen: 1 }).expect(403);
+      await t.http
+        .patch(`/api/facilities/${f.id}`)
+        .set(auth(await t.token('bureau-sh')))
+        .send({ unitPriceFen: 1 })
+        .expect(403);
       await t.http.patch(`/api/facilities/${f.id}`).send({ unitPriceFen: 1 }).expect(401);
       expect((await t.http.get(`/api/facilities/${f.id}`).expect(200)).body.unitPriceFen).toBe(80000);
     });
@@ -263,7 +315,9 @@ describe('facilities', () => {
       ['nothing to change', {}],
     ])('rejects a change with %s: 400', async (_, body) => {
       const f = await listed(shLab, {});
-      expect((await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send(body).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect((await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send(body).expect(400)).body.code).toBe(
+        'VALIDATION_FAILED',
+      );
     });
 
     it('retires a facility: it leaves search, stays readable, and cannot be retired or changed again (409)', async () => {
@@ -275,7 +329,9 @@ describe('facilities', () => {
       expect(await search(`q=${word}`)).toEqual({ items: [], total: 0 });
       expect((await t.http.get(`/api/facilities/${f.id}`).expect(200)).body.status).toBe('retired');
       expect((await t.http.post(`/api/facilities/${f.id}/retire`).set(auth(shLab.token)).expect(409)).body.code).toBe('INVALID_STATE');
-      expect((await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send({ unitPriceFen: 1 }).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send({ unitPriceFen: 1 }).expect(409)).body.code).toBe(
+        'INVALID_STATE',
+      );
     });
 
     it('hides a suspended provider’s facilities and shows them again on readmission', async () => {
@@ -299,7 +355,9 @@ describe('facilities', () => {
 
     it('lets only one of concurrent retirements succeed', async () => {
       const f = await listed(shLab, {});
-      const results = await Promise.all(Array.from({ length: 6 }, () => t.http.post(`/api/facilities/${f.id}/retire`).set(auth(shLab.token))));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => t.http.post(`/api/facilities/${f.id}/retire`).set(auth(shLab.token))),
+      );
       expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
     });
   });
@@ -309,7 +367,13 @@ describe('facilities', () => {
       const f = await listed(zjLab, { unitPriceFen: 12345 });
       const service = t.get(FacilitiesService);
       const loaded = await service.load(t.dataSource.manager, f.id);
-      expect(loaded).toMatchObject({ id: f.id, providerId: zjLab.organizationId, unitPriceFen: 12345, provinceCode: '330000', status: 'active' });
+      expect(loaded).toMatchObject({
+        id: f.id,
+        providerId: zjLab.organizationId,
+        unitPriceFen: 12345,
+        provinceCode: '330000',
+        status: 'active',
+      });
       expect(typeof loaded.unitPriceFen).toBe('number');
       const missing = await service.load(t.dataSource.manager, newId()).catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(DomainError);
@@ -322,15 +386,21 @@ describe('facilities', () => {
       await t.http.post(`/api/facilities/${f.id}/retire`).set(auth(zjLab.token)).expect(200);
       expect(f.regionCode).toBe('330100'); // Hangzhou: the provider's city
       await t.get(AuditSealer).sealAll();
-      const entries = await t.dataSource.getRepository(AuditEntry).find({ where: { entityType: 'facility', entityId: f.id }, order: { seq: 'ASC' } });
+      const entries = await t.dataSource
+        .getRepository(AuditEntry)
+        .find({ where: { entityType: 'facility', entityId: f.id }, order: { seq: 'ASC' } });
       expect(entries.map((e) => e.action)).toEqual(['facility.created', 'facility.updated', 'facility.retired']);
-      expect(entries.every((e) => e.regionCode === f.regionCode && e.organizationId === zjLab.organizationId && e.actorId === zjLab.userId)).toBe(true);
+      expect(
+        entries.every((e) => e.regionCode === f.regionCode && e.organizationId === zjLab.organizationId && e.actorId === zjLab.userId),
+      ).toBe(true);
       expect(JSON.parse(entries[1].summary)).toEqual({ before: { unitPriceFen: 80000 }, after: { unitPriceFen: 90000 } });
     });
 
     it('describes every route in the OpenAPI document', async () => {
       const doc = (await t.http.get('/docs-json').expect(200)).body;
-      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/facilities', '/api/facilities/{id}', '/api/facilities/{id}/retire']));
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(['/api/facilities', '/api/facilities/{id}', '/api/facilities/{id}/retire']),
+      );
       expect(Object.keys(doc.paths['/api/facilities'])).toEqual(expect.arrayContaining(['get', 'post']));
       expect(doc.paths['/api/facilities'].get.security ?? []).toEqual([]);
       expect(doc.components.schemas.CreateFacilityInput.properties.unitPriceFen).toMatchObject({ minimum: 1, maximum: 10_000_000_000 });

@@ -25,8 +25,12 @@ describe('service foundation', () => {
 
     it('serves the OpenAPI document describing the contract', async () => {
       const res = await t.http.get('/docs-json').expect(200);
-      expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/auth/login', '/api/auth/register', '/api/providers/{id}/admit', '/api/regions']));
-      const posts = Object.values(res.body.paths as Record<string, { post?: { parameters: { name: string; in: string }[] } }>).flatMap((p) => (p.post ? [p.post] : []));
+      expect(Object.keys(res.body.paths)).toEqual(
+        expect.arrayContaining(['/api/auth/login', '/api/auth/register', '/api/providers/{id}/admit', '/api/regions']),
+      );
+      const posts = Object.values(res.body.paths as Record<string, { post?: { parameters: { name: string; in: string }[] } }>).flatMap(
+        (p) => (p.post ? [p.post] : []),
+      );
       expect(posts.length).toBeGreaterThan(15);
       for (const post of posts) expect(post.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }));
     });
@@ -34,15 +38,38 @@ describe('service foundation', () => {
     it('lists the four provinces and the cities named in DOMAIN.md', async () => {
       const res = await t.http.get('/api/regions').expect(200);
       const codes = res.body.map((r: { code: string }) => r.code);
-      expect(codes).toEqual(expect.arrayContaining(['310000', '320000', '330000', '340000', '340100', '340200', '320100', '320500', '330100', '330200', '330400']));
-      expect(res.body.find((r: { code: string }) => r.code === '340100')).toEqual({ code: '340100', name: '合肥市', level: 'city', parentCode: '340000' });
+      expect(codes).toEqual(
+        expect.arrayContaining([
+          '310000',
+          '320000',
+          '330000',
+          '340000',
+          '340100',
+          '340200',
+          '320100',
+          '320500',
+          '330100',
+          '330200',
+          '330400',
+        ]),
+      );
+      expect(res.body.find((r: { code: string }) => r.code === '340100')).toEqual({
+        code: '340100',
+        name: '合肥市',
+        level: 'city',
+        parentCode: '340000',
+      });
     });
   });
 
   describe('login', () => {
     it('logs a bureau in with the demo password', async () => {
       const res = await t.http.post('/api/auth/login').send({ username: 'bureau-ah', password: 'demo-pass-2026' }).expect(200);
-      expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, user: { username: 'bureau-ah', role: 'bureau', regionCode: '340000' } });
+      expect(res.body).toMatchObject({
+        tokenType: 'Bearer',
+        expiresIn: 3600,
+        user: { username: 'bureau-ah', role: 'bureau', regionCode: '340000' },
+      });
       expect(res.body.accessToken).toEqual(expect.any(String));
     });
 
@@ -60,18 +87,42 @@ describe('service foundation', () => {
       const creditCode = creditCodeIn('340104');
       const res = await t.http
         .post('/api/auth/register')
-        .send({ username: 'hefei-micronano', password: PASSWORD, role: 'enterprise', organization: { name: '合肥微纳新材料科技有限公司', creditCode, kind: 'startup_team' } })
+        .send({
+          username: 'hefei-micronano',
+          password: PASSWORD,
+          role: 'enterprise',
+          organization: { name: '合肥微纳新材料科技有限公司', creditCode, kind: 'startup_team' },
+        })
         .expect(201);
       expect(res.body.user).toMatchObject({ username: 'hefei-micronano', role: 'enterprise', organizationId: res.body.organization.id });
-      expect(res.body.organization).toMatchObject({ name: '合肥微纳新材料科技有限公司', creditCode, type: 'enterprise', kind: 'startup_team', regionCode: '340100', provinceCode: '340000', status: 'active' });
+      expect(res.body.organization).toMatchObject({
+        name: '合肥微纳新材料科技有限公司',
+        creditCode,
+        type: 'enterprise',
+        kind: 'startup_team',
+        regionCode: '340100',
+        provinceCode: '340000',
+        status: 'active',
+      });
     });
 
     it('registers a Shanghai provider as applied, region the province', async () => {
       const res = await t.http
         .post('/api/auth/register')
-        .send({ username: 'sh-tem-lab', password: PASSWORD, role: 'provider', organization: { name: '上海微观表征公共服务平台', creditCode: creditCodeIn('310115', '12') } })
+        .send({
+          username: 'sh-tem-lab',
+          password: PASSWORD,
+          role: 'provider',
+          organization: { name: '上海微观表征公共服务平台', creditCode: creditCodeIn('310115', '12') },
+        })
         .expect(201);
-      expect(res.body.organization).toMatchObject({ type: 'provider', kind: null, regionCode: '310000', provinceCode: '310000', status: 'applied' });
+      expect(res.body.organization).toMatchObject({
+        type: 'provider',
+        kind: null,
+        regionCode: '310000',
+        provinceCode: '310000',
+        status: 'applied',
+      });
     });
 
     it('falls back to the province when the city is not in the region list', async () => {
@@ -87,17 +138,27 @@ describe('service foundation', () => {
       ['17 characters', valid.slice(0, 17)],
       ['19 characters', valid + '0'],
       ['lower case', valid.toLowerCase()],
-      ...['I', 'O', 'Z', 'S', 'V'].map((ch) => [`the forbidden letter ${ch}`, valid.slice(0, 10) + ch + valid.slice(11)] as [string, string]),
+      ...['I', 'O', 'Z', 'S', 'V'].map(
+        (ch) => [`the forbidden letter ${ch}`, valid.slice(0, 10) + ch + valid.slice(11)] as [string, string],
+      ),
       ['a number instead of a string', 91340100],
     ])('rejects a credit code with %s: 400 naming the field', async (_, creditCode) => {
-      const res = await t.http.post('/api/auth/register').send({ username: 'bad-code', password: PASSWORD, role: 'enterprise', organization: { name: '某公司', creditCode } }).expect(400);
+      const res = await t.http
+        .post('/api/auth/register')
+        .send({ username: 'bad-code', password: PASSWORD, role: 'enterprise', organization: { name: '某公司', creditCode } })
+        .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.message).toContain('organization.creditCode');
     });
 
     it('answers a duplicate credit code or username with 409 DUPLICATE', async () => {
       const creditCode = creditCodeIn('320500');
-      const body = (username: string) => ({ username, password: PASSWORD, role: 'enterprise', organization: { name: '苏州生物医药', creditCode } });
+      const body = (username: string) => ({
+        username,
+        password: PASSWORD,
+        role: 'enterprise',
+        organization: { name: '苏州生物医药', creditCode },
+      });
       await t.http.post('/api/auth/register').send(body('suzhou-bio')).expect(201);
       expect((await t.http.post('/api/auth/register').send(body('suzhou-bio-2')).expect(409)).body.code).toBe('DUPLICATE');
       const sameUser = { ...body('suzhou-bio'), organization: { name: 'x公司', creditCode: creditCodeIn('320500') } };
@@ -105,19 +166,47 @@ describe('service foundation', () => {
     });
 
     it('rejects unknown fields, also nested ones, naming them', async () => {
-      const base = { username: 'extra-field', password: PASSWORD, role: 'enterprise', organization: { name: '某公司', creditCode: creditCodeIn('330100') } };
-      const top = await t.http.post('/api/auth/register').send({ ...base, isAdmin: true }).expect(400);
+      const base = {
+        username: 'extra-field',
+        password: PASSWORD,
+        role: 'enterprise',
+        organization: { name: '某公司', creditCode: creditCodeIn('330100') },
+      };
+      const top = await t.http
+        .post('/api/auth/register')
+        .send({ ...base, isAdmin: true })
+        .expect(400);
       expect(top.body.message).toContain('isAdmin');
-      const nested = await t.http.post('/api/auth/register').send({ ...base, organization: { ...base.organization, status: 'active' } }).expect(400);
+      const nested = await t.http
+        .post('/api/auth/register')
+        .send({ ...base, organization: { ...base.organization, status: 'active' } })
+        .expect(400);
       expect(nested.body.message).toContain('status');
     });
 
     it.each([
       ['malformed JSON', '{"username": ', 'application/json'],
       ['an array for the body', '[1,2]', 'application/json'],
-      ['a role outside the list', JSON.stringify({ username: 'abc', password: PASSWORD, role: 'bureau', organization: { name: 'x', creditCode: 'x' } }), 'application/json'],
-      ['an array for the organization', JSON.stringify({ username: 'abc', password: PASSWORD, role: 'enterprise', organization: [] }), 'application/json'],
-      ['emoji and CJK in the username', JSON.stringify({ username: '企业😀', password: PASSWORD, role: 'enterprise', organization: { name: '企业😀', creditCode: creditCodeIn('340100') } }), 'application/json'],
+      [
+        'a role outside the list',
+        JSON.stringify({ username: 'abc', password: PASSWORD, role: 'bureau', organization: { name: 'x', creditCode: 'x' } }),
+        'application/json',
+      ],
+      [
+        'an array for the organization',
+        JSON.stringify({ username: 'abc', password: PASSWORD, role: 'enterprise', organization: [] }),
+        'application/json',
+      ],
+      [
+        'emoji and CJK in the username',
+        JSON.stringify({
+          username: '企业😀',
+          password: PASSWORD,
+          role: 'enterprise',
+          organization: { name: '企业😀', creditCode: creditCodeIn('340100') },
+        }),
+        'application/json',
+      ],
     ])('answers %s with 400, never 500', async (_, body, type) => {
       const res = await t.http.post('/api/auth/register').set('Content-Type', type).send(body);
       expect(res.status).toBe(400);
@@ -151,14 +240,23 @@ describe('service foundation', () => {
       const head = b64({ alg: 'HS256', typ: 'JWT' });
       const body = b64({ sub: 'x', username: 'p', role: 'platform', org: null, region: null, exp: 9999999999 });
       const sig = createHmac('sha256', 'guessed-secret').update(`${head}.${body}`).digest('base64url');
-      await t.http.get('/api/ledger/check').set(auth(`${head}.${body}.${sig}`)).expect(401);
+      await t.http
+        .get('/api/ledger/check')
+        .set(auth(`${head}.${body}.${sig}`))
+        .expect(401);
     });
 
     it('refuses a missing token with 401 and the wrong role with 403', async () => {
       await t.http.get('/api/ledger/check').expect(401);
-      const res = await t.http.get('/api/ledger/check').set(auth(await t.token('bureau-sh'))).expect(403);
+      const res = await t.http
+        .get('/api/ledger/check')
+        .set(auth(await t.token('bureau-sh')))
+        .expect(403);
       expect(res.body.code).toBe('FORBIDDEN');
-      const ok = await t.http.get('/api/ledger/check').set(auth(await t.token('platform'))).expect(200);
+      const ok = await t.http
+        .get('/api/ledger/check')
+        .set(auth(await t.token('platform')))
+        .expect(200);
       expect(ok.body.balanced).toBe(true);
     });
   });
@@ -169,17 +267,30 @@ describe('service foundation', () => {
       const other = await t.registerEnterprise('340100');
       const path = `/api/organizations/${e.organizationId}`;
       await t.http.get(path).set(auth(e.token)).expect(200);
-      await t.http.get(path).set(auth(await t.token('bureau-ah'))).expect(200);
-      await t.http.get(path).set(auth(await t.token('platform'))).expect(200);
+      await t.http
+        .get(path)
+        .set(auth(await t.token('bureau-ah')))
+        .expect(200);
+      await t.http
+        .get(path)
+        .set(auth(await t.token('platform')))
+        .expect(200);
       await t.http.get(path).set(auth(other.token)).expect(404);
-      await t.http.get(path).set(auth(await t.token('bureau-sh'))).expect(404);
+      await t.http
+        .get(path)
+        .set(auth(await t.token('bureau-sh')))
+        .expect(404);
       await t.http.get('/api/organizations/../etc').set(auth(e.token)).expect(404);
       await t.http.get("/api/organizations/1'%20OR%20'1").set(auth(e.token)).expect(404);
     });
 
     it('admits a provider into a 7-day public notice; it becomes active when the notice ends', async () => {
       const p = await t.registerProvider('320100', {}, false);
-      const res = await t.http.post(`/api/providers/${p.organizationId}/admit`).set(auth(await t.token('bureau-js'))).send({}).expect(200);
+      const res = await t.http
+        .post(`/api/providers/${p.organizationId}/admit`)
+        .set(auth(await t.token('bureau-js')))
+        .send({})
+        .expect(200);
       expect(res.body.status).toBe('public_notice');
       expect(Date.parse(res.body.noticeEndsAt) - Date.now()).toBeGreaterThan(6.9 * DAY_MS);
       clock.travel(7 * DAY_MS + 1000);
@@ -197,7 +308,9 @@ describe('service foundation', () => {
     it('activates at once with noticeDays 0, and suspends with a reason', async () => {
       const p = await t.registerProvider('330100', {}, false);
       const zj = auth(await t.token('bureau-zj'));
-      expect((await t.http.post(`/api/providers/${p.organizationId}/admit`).set(zj).send({ noticeDays: 0 }).expect(200)).body.status).toBe('active');
+      expect((await t.http.post(`/api/providers/${p.organizationId}/admit`).set(zj).send({ noticeDays: 0 }).expect(200)).body.status).toBe(
+        'active',
+      );
       await t.http.post(`/api/providers/${p.organizationId}/admit`).set(zj).send({ noticeDays: 0 }).expect(409);
       const s = await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(zj).send({ reason: '虚假使用记录' }).expect(200);
       expect(s.body).toMatchObject({ status: 'suspended', statusReason: '虚假使用记录' });
@@ -206,29 +319,67 @@ describe('service foundation', () => {
     it('refuses admission by another province’s bureau (403), by a non-bureau (403), and bad notice days (400)', async () => {
       const p = await t.registerProvider('320500', {}, false);
       const path = `/api/providers/${p.organizationId}/admit`;
-      expect((await t.http.post(path).set(auth(await t.token('bureau-sh'))).send({ noticeDays: 0 }).expect(403)).body.code).toBe('FORBIDDEN');
+      expect(
+        (
+          await t.http
+            .post(path)
+            .set(auth(await t.token('bureau-sh')))
+            .send({ noticeDays: 0 })
+            .expect(403)
+        ).body.code,
+      ).toBe('FORBIDDEN');
       await t.http.post(path).set(auth(p.token)).send({ noticeDays: 0 }).expect(403);
-      await t.http.post(path).set(auth(await t.token('platform'))).send({ noticeDays: 0 }).expect(403);
-      await t.http.post(path).set(auth(await t.token('bureau-js'))).send({ noticeDays: -1 }).expect(400);
-      await t.http.post(path).set(auth(await t.token('bureau-js'))).send({ noticeDays: 1.5 }).expect(400);
-      await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(auth(await t.token('bureau-zj'))).send({ reason: 'x' }).expect(403);
+      await t.http
+        .post(path)
+        .set(auth(await t.token('platform')))
+        .send({ noticeDays: 0 })
+        .expect(403);
+      await t.http
+        .post(path)
+        .set(auth(await t.token('bureau-js')))
+        .send({ noticeDays: -1 })
+        .expect(400);
+      await t.http
+        .post(path)
+        .set(auth(await t.token('bureau-js')))
+        .send({ noticeDays: 1.5 })
+        .expect(400);
+      await t.http
+        .post(`/api/providers/${p.organizationId}/suspend`)
+        .set(auth(await t.token('bureau-zj')))
+        .send({ reason: 'x' })
+        .expect(403);
     });
 
     it('lists organizations within the bureau’s province only', async () => {
       const p = await t.registerProvider('340200', {}, false);
       const shProvider = await t.registerProvider('310000', {}, false);
-      const ah = await t.http.get('/api/organizations?type=provider&status=applied').set(auth(await t.token('bureau-ah'))).expect(200);
+      const ah = await t.http
+        .get('/api/organizations?type=provider&status=applied')
+        .set(auth(await t.token('bureau-ah')))
+        .expect(200);
       expect(ah.body.items.map((o: { id: string }) => o.id)).toContain(p.organizationId);
-      const sh = await t.http.get('/api/organizations?type=provider').set(auth(await t.token('bureau-sh'))).expect(200);
+      const sh = await t.http
+        .get('/api/organizations?type=provider')
+        .set(auth(await t.token('bureau-sh')))
+        .expect(200);
       expect(sh.body.items.length).toBeGreaterThan(0);
       expect(sh.body.items.map((o: { id: string }) => o.id)).toContain(shProvider.organizationId);
       expect(sh.body.items.every((o: { provinceCode: string }) => o.provinceCode === '310000')).toBe(true);
-      await t.http.get('/api/organizations?limit=0').set(auth(await t.token('bureau-sh'))).expect(400);
+      await t.http
+        .get('/api/organizations?limit=0')
+        .set(auth(await t.token('bureau-sh')))
+        .expect(400);
     });
   });
 
   describe('idempotency keys', () => {
-    const registration = (username = 'idem-user') => ({ username, password: PASSWORD, role: 'enterprise', organization: { name: '幂等测试公司', creditCode: creditCodeIn('310000') } });
+    const registration = (username = 'idem-user') => ({
+      username,
+      password: PASSWORD,
+      role: 'enterprise',
+      organization: { name: '幂等测试公司', creditCode: creditCodeIn('310000') },
+    });
 
     it('replays the first response for the same key and body, and changes nothing', async () => {
       const body = registration();
@@ -236,7 +387,10 @@ describe('service foundation', () => {
       const again = await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-1').send(body).expect(201);
       expect(again.body).toEqual(first.body);
       expect(again.headers['idempotent-replayed']).toBe('true');
-      const orgs = await t.http.get('/api/organizations?type=enterprise&limit=500').set(auth(await t.token('platform'))).expect(200);
+      const orgs = await t.http
+        .get('/api/organizations?type=enterprise&limit=500')
+        .set(auth(await t.token('platform')))
+        .expect(200);
       expect(orgs.body.items.filter((o: { creditCode: string }) => o.creditCode === body.organization.creditCode)).toHaveLength(1);
     });
 
@@ -249,7 +403,9 @@ describe('service foundation', () => {
 
     it('lets only one of concurrent duplicates execute', async () => {
       const body = registration('idem-race');
-      const results = await Promise.all(Array.from({ length: 8 }, () => t.http.post('/api/auth/register').set('Idempotency-Key', 'race-1').send(body)));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => t.http.post('/api/auth/register').set('Idempotency-Key', 'race-1').send(body)),
+      );
       expect(results.every((r) => r.status === 201)).toBe(true);
       expect(new Set(results.map((r) => r.body.organization.id)).size).toBe(1);
     });
@@ -257,7 +413,10 @@ describe('service foundation', () => {
     it('replays a refusal too: the repeat gets the first 409, marked as a replay', async () => {
       const body = registration('idem-refused');
       body.organization.creditCode = creditCodeIn('310000');
-      await t.http.post('/api/auth/register').send({ ...body, username: 'idem-taken' }).expect(201);
+      await t.http
+        .post('/api/auth/register')
+        .send({ ...body, username: 'idem-taken' })
+        .expect(201);
       const first = await t.http.post('/api/auth/register').set('Idempotency-Key', 'refused-1').send(body).expect(409);
       expect(first.body.code).toBe('DUPLICATE');
       const again = await t.http.post('/api/auth/register').set('Idempotency-Key', 'refused-1').send(body).expect(409);
@@ -280,7 +439,9 @@ describe('service foundation', () => {
           t.get(TransactionService).run(async (em) => {
             running.push(i);
             overlapped ||= running.length > 1;
-            const level = isMaria() ? (await em.query('SELECT @@tx_isolation AS level'))[0].level : (await em.query('PRAGMA read_uncommitted'))[0].read_uncommitted;
+            const level = isMaria()
+              ? (await em.query('SELECT @@tx_isolation AS level'))[0].level
+              : (await em.query('PRAGMA read_uncommitted'))[0].read_uncommitted;
             await new Promise((r) => setTimeout(r, 5));
             running.splice(running.indexOf(i), 1);
             return level;
@@ -296,28 +457,69 @@ describe('service foundation', () => {
       const tx = t.get(TransactionService);
       const now = clock.iso();
       const redemption: Redemption = {
-        id: newId(), voucherId: newId(), facilityId: newId(), providerId: newId(), enterpriseId: newId(), payeeId: newId(),
-        issuingRegionCode: '340100', budgetYear: 2026, providerProvinceCode: '310000', crossProvince: true, mode: 'provider_redeemed',
-        quantity: 1_000_000, unitPriceFen: 10_000_000, feeFen: 10_000_000_000_000, ratioBp: 5000, subsidyFen: 5_000_000_000_000, selfPayFen: 5_000_000_000_000,
-        perRedemptionCapFen: null, actualQuantity: null, capturedFeeFen: null, capturedSubsidyFen: null, approvedFen: 0, status: 'held', policyId: newId(),
-        expiresAt: now, claimId: null, capturedAt: null, closedAt: null, createdAt: now, updatedAt: now,
+        id: newId(),
+        voucherId: newId(),
+        facilityId: newId(),
+        providerId: newId(),
+        enterpriseId: newId(),
+        payeeId: newId(),
+        issuingRegionCode: '340100',
+        budgetYear: 2026,
+        providerProvinceCode: '310000',
+        crossProvince: true,
+        mode: 'provider_redeemed',
+        quantity: 1_000_000,
+        unitPriceFen: 10_000_000,
+        feeFen: 10_000_000_000_000,
+        ratioBp: 5000,
+        subsidyFen: 5_000_000_000_000,
+        selfPayFen: 5_000_000_000_000,
+        perRedemptionCapFen: null,
+        actualQuantity: null,
+        capturedFeeFen: null,
+        capturedSubsidyFen: null,
+        approvedFen: 0,
+        status: 'held',
+        policyId: newId(),
+        expiresAt: now,
+        claimId: null,
+        capturedAt: null,
+        closedAt: null,
+        createdAt: now,
+        updatedAt: now,
       };
       const organization: Organization = {
-        id: newId(), name: '合肥“量子”科技 O\'Brien %_!', creditCode: creditCodeIn('340100'), type: 'enterprise', kind: 'tech_sme', regionCode: '340100', provinceCode: '340000',
-        status: 'active', controllerCreditCode: null, relatedCreditCodes: ['91310000MA1FL0000X', '12340100CW1CCKXH06'], noticeEndsAt: null, statusReason: null, createdAt: now, updatedAt: now,
+        id: newId(),
+        name: "合肥“量子”科技 O'Brien %_!",
+        creditCode: creditCodeIn('340100'),
+        type: 'enterprise',
+        kind: 'tech_sme',
+        regionCode: '340100',
+        provinceCode: '340000',
+        status: 'active',
+        controllerCreditCode: null,
+        relatedCreditCodes: ['91310000MA1FL0000X', '12340100CW1CCKXH06'],
+        noticeEndsAt: null,
+        statusReason: null,
+        createdAt: now,
+        updatedAt: now,
       };
       const rollback = new Error('roll back');
-      const outcome = await tx.run(async (em) => {
-        await insertRows(em, Redemption, [redemption, { ...redemption, id: newId(), crossProvince: false }]);
-        await insertRows(em, Organization, [organization]);
-        expect(await em.getRepository(Redemption).findOneByOrFail({ id: redemption.id })).toEqual({ ...redemption });
-        expect({ ...(await tx.lock(em, Redemption, { id: redemption.id })) }).toEqual({ ...redemption });
-        expect((await em.getRepository(Redemption).findBy({ policyId: redemption.policyId, crossProvince: false })).length).toBe(1);
-        expect({ ...(await tx.lock(em, Organization, { creditCode: organization.creditCode })) }).toEqual(organization);
-        expect(await tx.lock(em, Organization, { id: newId() })).toBeNull();
-        await expect(insertRows(em, Organization, [{ ...organization, kind: undefined } as unknown as Organization])).rejects.toThrow('Organization.kind is undefined');
-        throw rollback;
-      }).catch((e: unknown) => e);
+      const outcome = await tx
+        .run(async (em) => {
+          await insertRows(em, Redemption, [redemption, { ...redemption, id: newId(), crossProvince: false }]);
+          await insertRows(em, Organization, [organization]);
+          expect(await em.getRepository(Redemption).findOneByOrFail({ id: redemption.id })).toEqual({ ...redemption });
+          expect({ ...(await tx.lock(em, Redemption, { id: redemption.id })) }).toEqual({ ...redemption });
+          expect((await em.getRepository(Redemption).findBy({ policyId: redemption.policyId, crossProvince: false })).length).toBe(1);
+          expect({ ...(await tx.lock(em, Organization, { creditCode: organization.creditCode })) }).toEqual(organization);
+          expect(await tx.lock(em, Organization, { id: newId() })).toBeNull();
+          await expect(insertRows(em, Organization, [{ ...organization, kind: undefined } as unknown as Organization])).rejects.toThrow(
+            'Organization.kind is undefined',
+          );
+          throw rollback;
+        })
+        .catch((e: unknown) => e);
       expect(outcome).toBe(rollback);
       expect(await t.dataSource.getRepository(Redemption).countBy({ policyId: redemption.policyId })).toBe(0);
     });
@@ -333,7 +535,9 @@ describe('service foundation', () => {
         expect(e.prevHash).toBe(i === 0 ? '0'.repeat(64) : entries[i - 1].hash);
         expect(e.hash).toBe(entryHash(e));
       });
-      expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['organization.registered', 'provider.admitted', 'provider.suspended', 'user.created']));
+      expect(entries.map((e) => e.action)).toEqual(
+        expect.arrayContaining(['organization.registered', 'provider.admitted', 'provider.suspended', 'user.created']),
+      );
     });
   });
 });

@@ -38,7 +38,12 @@ describe('four provinces: claims, settlement and clearing', () => {
       const res = await t.http.post('/api/facilities').set(auth(session.token)).send(facility).expect(201);
       lab[key as keyof typeof lab] = { ...session, facilityId: res.body.id };
     }
-    const enterprises = { SH: ['310000', '上海启明新材料科技有限公司'], JS: ['320500', '苏州微纳传感科技有限公司'], ZJ: ['330100', '杭州智元生物医药有限公司'], AH: ['340100', '合肥量子芯科技有限公司'] };
+    const enterprises = {
+      SH: ['310000', '上海启明新材料科技有限公司'],
+      JS: ['320500', '苏州微纳传感科技有限公司'],
+      ZJ: ['330100', '杭州智元生物医药有限公司'],
+      AH: ['340100', '合肥量子芯科技有限公司'],
+    };
     for (const [key, [region, name]] of Object.entries(enterprises)) {
       const session = await t.registerEnterprise(region, { name });
       const voucher = await issueVoucher(t, session.token, 5_000_000);
@@ -49,14 +54,37 @@ describe('four provinces: claims, settlement and clearing', () => {
 
   /** Holds `quantity` at a lab and captures `actual` (default: all of it); returns the captured redemption. */
   async function redeem(e: keyof typeof ent, l: keyof typeof lab, quantity: number, mode: string, actual = quantity) {
-    const held = await t.http.post('/api/redemptions').set(auth(ent[e].token)).send({ voucherId: ent[e].voucherId, facilityId: lab[l].facilityId, quantity, mode }).expect(201);
-    const captured = await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(lab[l].token)).send({ actualQuantity: actual }).expect(200);
+    const held = await t.http
+      .post('/api/redemptions')
+      .set(auth(ent[e].token))
+      .send({ voucherId: ent[e].voucherId, facilityId: lab[l].facilityId, quantity, mode })
+      .expect(201);
+    const captured = await t.http
+      .post(`/api/redemptions/${held.body.id}/capture`)
+      .set(auth(lab[l].token))
+      .send({ actualQuantity: actual })
+      .expect(200);
     return captured.body as { id: string; subsidyFen: number; issuingRegionCode: string };
   }
   const claim = async (payee: OrgSession, redemptionIds: string[], no: string) =>
-    (await t.http.post('/api/claims').set(auth(payee.token)).send({ redemptionIds, evidence: { contractNo: `HT-${no}`, invoiceNo: `FP-${no}`, paymentProofRef: `BANK-${no}`, reportRef: `RPT-${no}` } }).expect(201)).body;
+    (
+      await t.http
+        .post('/api/claims')
+        .set(auth(payee.token))
+        .send({
+          redemptionIds,
+          evidence: { contractNo: `HT-${no}`, invoiceNo: `FP-${no}`, paymentProofRef: `BANK-${no}`, reportRef: `RPT-${no}` },
+        })
+        .expect(201)
+    ).body;
   const approve = async (region: string, claimId: string, approvedFen?: number) =>
-    (await t.http.post(`/api/claims/${claimId}/approve`).set(auth(await t.token(bureauFor(region)))).send(approvedFen === undefined ? {} : { approvedFen }).expect(200)).body;
+    (
+      await t.http
+        .post(`/api/claims/${claimId}/approve`)
+        .set(auth(await t.token(bureauFor(region))))
+        .send(approvedFen === undefined ? {} : { approvedFen })
+        .expect(200)
+    ).body;
   /** Lines keyed by payee, so the assertions do not depend on how each database collates Chinese names. */
   const linesByPayee = (lines: { payeeId: string }[]) => Object.fromEntries(lines.map((l) => [l.payeeId, l]));
 
@@ -94,7 +122,13 @@ describe('four provinces: claims, settlement and clearing', () => {
     const c2 = await claim(lab.AH, [r2.id], 'AH-2');
     const c3 = await claim(ent.AH, [r3.id], 'AH-3');
     const c4 = await claim(lab.SH, [r4.id, r11.id], 'JS-4');
-    expect(c4).toMatchObject({ status: 'submitted', claimantId: lab.SH.organizationId, issuingRegionCode: JS, claimedFen: 400_000, redemptionIds: [r4.id, r11.id] });
+    expect(c4).toMatchObject({
+      status: 'submitted',
+      claimantId: lab.SH.organizationId,
+      issuingRegionCode: JS,
+      claimedFen: 400_000,
+      redemptionIds: [r4.id, r11.id],
+    });
     const c5 = await claim(lab.ZJ, [r5.id], 'JS-5');
     const c6 = await claim(lab.AH, [r6.id], 'ZJ-6');
     const c7 = await claim(lab.JS, [r7.id], 'ZJ-7');
@@ -106,17 +140,37 @@ describe('four provinces: claims, settlement and clearing', () => {
     for (const c of [c1, c2, c3]) await approve(HEFEI, c.id);
     // C4 is approved at 350,000 of 400,000: R4 keeps its 300,000, R11 gets the remaining 50,000,
     // and the 50,000 cut leaves the Jiangsu voucher's spent balance for the Jiangsu budget.
-    const jsBudgetBefore = (await t.http.get(`/api/budgets/${JS}/${clock.year()}`).set(auth(await t.token('bureau-js'))).expect(200)).body;
+    const jsBudgetBefore = (
+      await t.http
+        .get(`/api/budgets/${JS}/${clock.year()}`)
+        .set(auth(await t.token('bureau-js')))
+        .expect(200)
+    ).body;
     expect(await approve(JS, c4.id, 350_000)).toMatchObject({ status: 'approved', claimedFen: 400_000, approvedFen: 350_000 });
-    const jsBudgetAfter = (await t.http.get(`/api/budgets/${JS}/${clock.year()}`).set(auth(await t.token('bureau-js'))).expect(200)).body;
+    const jsBudgetAfter = (
+      await t.http
+        .get(`/api/budgets/${JS}/${clock.year()}`)
+        .set(auth(await t.token('bureau-js')))
+        .expect(200)
+    ).body;
     expect(jsBudgetAfter.availableFen - jsBudgetBefore.availableFen).toBe(50_000);
     expect(jsBudgetBefore.committedFen - jsBudgetAfter.committedFen).toBe(50_000);
     // The Jiangsu voucher spent 300,000 + 100,000 + 200,000 = 600,000; 50,000 of it is released: 550,000 spent.
     const jsVoucher = (await t.http.get(`/api/vouchers/${ent.JS.voucherId}`).set(auth(ent.JS.token)).expect(200)).body;
-    expect(jsVoucher).toMatchObject({ faceValueFen: 5_000_000, spentFen: 550_000, releasedFen: 50_000, availableFen: 4_400_000, heldFen: 0 });
+    expect(jsVoucher).toMatchObject({
+      faceValueFen: 5_000_000,
+      spentFen: 550_000,
+      releasedFen: 50_000,
+      availableFen: 4_400_000,
+      heldFen: 0,
+    });
 
     // C5 is rejected for a missing report; R5 is claimable again and the new claim is approved in full.
-    const rejected = await t.http.post(`/api/claims/${c5.id}/reject`).set(auth(await t.token('bureau-js'))).send({ reason: '缺少服务报告' }).expect(200);
+    const rejected = await t.http
+      .post(`/api/claims/${c5.id}/reject`)
+      .set(auth(await t.token('bureau-js')))
+      .send({ reason: '缺少服务报告' })
+      .expect(200);
     expect(rejected.body).toMatchObject({ status: 'rejected', reason: '缺少服务报告' });
     const c5b = await claim(lab.ZJ, [r5.id], 'JS-5b');
     await approve(JS, c5b.id);
@@ -125,7 +179,13 @@ describe('four provinces: claims, settlement and clearing', () => {
 
     // --- Settlement: one batch per issuing region, one line per payee ---
     const settle = async (regionCode: string) =>
-      (await t.http.post('/api/settlements').set(auth(await t.token(bureauFor(regionCode)))).send({ regionCode }).expect(201)).body;
+      (
+        await t.http
+          .post('/api/settlements')
+          .set(auth(await t.token(bureauFor(regionCode))))
+          .send({ regionCode })
+          .expect(201)
+      ).body;
     const ah = await settle(HEFEI);
     const js = await settle(JS);
     const zj = await settle(ZJ);
@@ -134,28 +194,84 @@ describe('four provinces: claims, settlement and clearing', () => {
     // Hefei: SH lab 400,000 + AH lab 375,000 + AH enterprise 75,000 = 850,000
     expect(ah).toMatchObject({ regionCode: HEFEI, status: 'open', periodLabel: quarter, totalFen: 850_000 });
     expect(linesByPayee(ah.lines)).toEqual({
-      [lab.SH.organizationId]: { payeeId: lab.SH.organizationId, payeeName: '上海微系统所分析测试中心', payeeProvinceCode: SH, issuingProvinceCode: AH, amountFen: 400_000, claimIds: [c1.id] },
-      [lab.AH.organizationId]: { payeeId: lab.AH.organizationId, payeeName: '合肥大科学装置设计服务中心', payeeProvinceCode: AH, issuingProvinceCode: AH, amountFen: 375_000, claimIds: [c2.id] },
-      [ent.AH.organizationId]: { payeeId: ent.AH.organizationId, payeeName: '合肥量子芯科技有限公司', payeeProvinceCode: AH, issuingProvinceCode: AH, amountFen: 75_000, claimIds: [c3.id] },
+      [lab.SH.organizationId]: {
+        payeeId: lab.SH.organizationId,
+        payeeName: '上海微系统所分析测试中心',
+        payeeProvinceCode: SH,
+        issuingProvinceCode: AH,
+        amountFen: 400_000,
+        claimIds: [c1.id],
+      },
+      [lab.AH.organizationId]: {
+        payeeId: lab.AH.organizationId,
+        payeeName: '合肥大科学装置设计服务中心',
+        payeeProvinceCode: AH,
+        issuingProvinceCode: AH,
+        amountFen: 375_000,
+        claimIds: [c2.id],
+      },
+      [ent.AH.organizationId]: {
+        payeeId: ent.AH.organizationId,
+        payeeName: '合肥量子芯科技有限公司',
+        payeeProvinceCode: AH,
+        issuingProvinceCode: AH,
+        amountFen: 75_000,
+        claimIds: [c3.id],
+      },
     });
     // Jiangsu: SH lab 350,000 (the reduced C4) + ZJ lab 200,000 (the re-claim, not the rejected C5) = 550,000
     expect(js).toMatchObject({ regionCode: JS, periodLabel: quarter, totalFen: 550_000 });
     expect(linesByPayee(js.lines)).toEqual({
-      [lab.SH.organizationId]: expect.objectContaining({ payeeProvinceCode: SH, issuingProvinceCode: JS, amountFen: 350_000, claimIds: [c4.id] }),
-      [lab.ZJ.organizationId]: expect.objectContaining({ payeeProvinceCode: ZJ, issuingProvinceCode: JS, amountFen: 200_000, claimIds: [c5b.id] }),
+      [lab.SH.organizationId]: expect.objectContaining({
+        payeeProvinceCode: SH,
+        issuingProvinceCode: JS,
+        amountFen: 350_000,
+        claimIds: [c4.id],
+      }),
+      [lab.ZJ.organizationId]: expect.objectContaining({
+        payeeProvinceCode: ZJ,
+        issuingProvinceCode: JS,
+        amountFen: 200_000,
+        claimIds: [c5b.id],
+      }),
     });
     // Zhejiang: AH lab 400,000 + JS lab 150,000 = 550,000
     expect(zj).toMatchObject({ regionCode: ZJ, periodLabel: quarter, totalFen: 550_000 });
     expect(linesByPayee(zj.lines)).toEqual({
-      [lab.AH.organizationId]: expect.objectContaining({ payeeProvinceCode: AH, issuingProvinceCode: ZJ, amountFen: 400_000, claimIds: [c6.id] }),
-      [lab.JS.organizationId]: expect.objectContaining({ payeeProvinceCode: JS, issuingProvinceCode: ZJ, amountFen: 150_000, claimIds: [c7.id] }),
+      [lab.AH.organizationId]: expect.objectContaining({
+        payeeProvinceCode: AH,
+        issuingProvinceCode: ZJ,
+        amountFen: 400_000,
+        claimIds: [c6.id],
+      }),
+      [lab.JS.organizationId]: expect.objectContaining({
+        payeeProvinceCode: JS,
+        issuingProvinceCode: ZJ,
+        amountFen: 150_000,
+        claimIds: [c7.id],
+      }),
     });
     // Shanghai (monthly): AH lab 200,000 + SH lab 150,000 + SH enterprise 80,000 = 430,000
     expect(sh).toMatchObject({ regionCode: SH, periodLabel: today.slice(0, 7), totalFen: 430_000 });
     expect(linesByPayee(sh.lines)).toEqual({
-      [lab.AH.organizationId]: expect.objectContaining({ payeeProvinceCode: AH, issuingProvinceCode: SH, amountFen: 200_000, claimIds: [c8.id] }),
-      [lab.SH.organizationId]: expect.objectContaining({ payeeProvinceCode: SH, issuingProvinceCode: SH, amountFen: 150_000, claimIds: [c9.id] }),
-      [ent.SH.organizationId]: expect.objectContaining({ payeeProvinceCode: SH, issuingProvinceCode: SH, amountFen: 80_000, claimIds: [c10.id] }),
+      [lab.AH.organizationId]: expect.objectContaining({
+        payeeProvinceCode: AH,
+        issuingProvinceCode: SH,
+        amountFen: 200_000,
+        claimIds: [c8.id],
+      }),
+      [lab.SH.organizationId]: expect.objectContaining({
+        payeeProvinceCode: SH,
+        issuingProvinceCode: SH,
+        amountFen: 150_000,
+        claimIds: [c9.id],
+      }),
+      [ent.SH.organizationId]: expect.objectContaining({
+        payeeProvinceCode: SH,
+        issuingProvinceCode: SH,
+        amountFen: 80_000,
+        claimIds: [c10.id],
+      }),
     });
 
     // Every claim now points at its batch.
@@ -168,8 +284,17 @@ describe('four provinces: claims, settlement and clearing', () => {
     expect(empty.body).toEqual({ from: today, to: today, gross: [], net: [], transfers: [] });
 
     // --- Payment ---
-    for (const [s, ref] of [[ah, 'AH-TREASURY-001'], [js, 'JS-TREASURY-001'], [zj, 'ZJ-TREASURY-001'], [sh, 'SH-TREASURY-001']] as const) {
-      const paid = await t.http.post(`/api/settlements/${s.id}/pay`).set(auth(await t.token(bureauFor(s.regionCode)))).send({ paymentRef: ref }).expect(200);
+    for (const [s, ref] of [
+      [ah, 'AH-TREASURY-001'],
+      [js, 'JS-TREASURY-001'],
+      [zj, 'ZJ-TREASURY-001'],
+      [sh, 'SH-TREASURY-001'],
+    ] as const) {
+      const paid = await t.http
+        .post(`/api/settlements/${s.id}/pay`)
+        .set(auth(await t.token(bureauFor(s.regionCode))))
+        .send({ paymentRef: ref })
+        .expect(200);
       expect(paid.body).toMatchObject({ status: 'paid', paymentRef: ref, totalFen: s.totalFen, paidAt: expect.any(String) });
       expect(paid.body.lines.every((l: { paidAt?: string }) => l.paidAt === paid.body.paidAt)).toBe(true);
     }
@@ -210,21 +335,39 @@ describe('four provinces: claims, settlement and clearing', () => {
     expect(before.body).toMatchObject({ gross: [], net: [], transfers: [] });
 
     // --- Documents and reconciliation ---
-    const statement = await t.http.get(`/api/settlements/${ah.id}/statement`).set(auth(await t.token('bureau-ah'))).buffer(true)
-      .parse((res, done) => { const chunks: Buffer[] = []; res.on('data', (c: Buffer) => chunks.push(c)); res.on('end', () => done(null, Buffer.concat(chunks))); }).expect(200);
+    const statement = await t.http
+      .get(`/api/settlements/${ah.id}/statement`)
+      .set(auth(await t.token('bureau-ah')))
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
     expect(statement.headers['content-type']).toBe('application/pdf');
     expect((statement.body as Buffer).subarray(0, 5).toString()).toBe('%PDF-');
     if (process.env.STATEMENT_PDF) writeFileSync(process.env.STATEMENT_PDF, statement.body as Buffer);
 
     const csv = await t.http.get(`/api/settlements/${ah.id}/lines.csv`).set(auth(platform)).expect(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
-    const rows = csv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const rows = csv.text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,笔数,金额（分）,金额（元）');
-    expect(rows.slice(1).map((r) => r.split(',').slice(2)).sort()).toEqual([
-      ['上海微系统所分析测试中心', lab.SH.creditCode, '上海市', '1', '400000', '4000.00'],
-      ['合肥大科学装置设计服务中心', lab.AH.creditCode, '安徽省', '1', '375000', '3750.00'],
-      ['合肥量子芯科技有限公司', ent.AH.creditCode, '安徽省', '1', '75000', '750.00'],
-    ].sort());
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.split(',').slice(2))
+        .sort(),
+    ).toEqual(
+      [
+        ['上海微系统所分析测试中心', lab.SH.creditCode, '上海市', '1', '400000', '4000.00'],
+        ['合肥大科学装置设计服务中心', lab.AH.creditCode, '安徽省', '1', '375000', '3750.00'],
+        ['合肥量子芯科技有限公司', ent.AH.creditCode, '安徽省', '1', '75000', '750.00'],
+      ].sort(),
+    );
 
     const check = await t.http.get('/api/ledger/check').set(auth(platform)).expect(200);
     expect(check.body).toMatchObject({ balanced: true, violations: [] });

@@ -140,7 +140,8 @@ describe('hostile input sweep', () => {
     };
     const values: Record<string, string> = {};
     for (const p of op.parameters.filter((p) => p.in === 'path')) {
-      const value = p.name === 'year' ? String(w.year) : (known[`${segments[segments.indexOf(`{${p.name}}`) - 1]}/${p.name}`] ?? randomUUID());
+      const value =
+        p.name === 'year' ? String(w.year) : (known[`${segments[segments.indexOf(`{${p.name}}`) - 1]}/${p.name}`] ?? randomUUID());
       values[p.name] = typeof value === 'function' ? await value() : value;
     }
     return values;
@@ -161,7 +162,9 @@ describe('hostile input sweep', () => {
     const s = resolve(doc, schema);
     if (!s.properties) return sample(doc, s);
     const names = known();
-    const wanted = Object.entries(s.properties).filter(([k, v]) => (s.required ?? []).includes(k) || k in names || resolve(doc, v).example !== undefined);
+    const wanted = Object.entries(s.properties).filter(
+      ([k, v]) => (s.required ?? []).includes(k) || k in names || resolve(doc, v).example !== undefined,
+    );
     return Object.fromEntries(wanted.map(([k, v]) => [k, k in names ? names[k] : baseline(v)]));
   }
 
@@ -199,27 +202,45 @@ describe('hostile input sweep', () => {
     const add = (label: string, c: Partial<Case> & { expect: Expect }) => cases.push({ label, method: op.method, url, token, json, ...c });
 
     for (const name of Object.keys(real)) {
-      for (const value of [...PATH_HOSTILE, ...PATH_RAW]) add(`path ${name} ${value.slice(0, 20)}`, { url: fill({ ...unknown, [name]: value }) + query(baseQuery), expect: anyError });
+      for (const value of [...PATH_HOSTILE, ...PATH_RAW])
+        add(`path ${name} ${value.slice(0, 20)}`, { url: fill({ ...unknown, [name]: value }) + query(baseQuery), expect: anyError });
     }
 
-    add('an undocumented query parameter', { url: url + (url.includes('?') ? '&' : '?') + `__proto__[x]=1&undocumented=${encodeURIComponent("' OR 1=1 --")}`, expect: any });
+    add('an undocumented query parameter', {
+      url: url + (url.includes('?') ? '&' : '?') + `__proto__[x]=1&undocumented=${encodeURIComponent("' OR 1=1 --")}`,
+      expect: any,
+    });
     for (const p of queryParams) {
       const schema = resolve(doc, p.schema ?? {});
       const others = baseQuery.filter(([k]) => k !== p.name);
-      const send = (label: string, pairs: [string, string][], expect: Expect) => add(`query ${p.name} ${label}`, { url: path + query([...others, ...pairs]), expect });
-      for (const value of QUERY_HOSTILE) send(JSON.stringify(value.slice(0, 20)), [[p.name, encodeURIComponent(value)]], schema.enum && value !== '' ? invalid(p.name) : any);
+      const send = (label: string, pairs: [string, string][], expect: Expect) =>
+        add(`query ${p.name} ${label}`, { url: path + query([...others, ...pairs]), expect });
+      for (const value of QUERY_HOSTILE)
+        send(
+          JSON.stringify(value.slice(0, 20)),
+          [[p.name, encodeURIComponent(value)]],
+          schema.enum && value !== '' ? invalid(p.name) : any,
+        );
       if (isNumeric(schema)) {
         for (const value of QUERY_NUMBERS) send(value, [[p.name, value]], refused(schema, value) ? invalid(p.name) : any);
         for (const value of QUERY_NUMBER_FORMS) send(value, [[p.name, encodeURIComponent(value)]], any);
       }
-      send('repeated', [[p.name, encodeURIComponent(queryValue(p))], [p.name, 'other']], isNumeric(schema) || schema.enum ? invalid(p.name) : any);
+      send(
+        'repeated',
+        [
+          [p.name, encodeURIComponent(queryValue(p))],
+          [p.name, 'other'],
+        ],
+        isNumeric(schema) || schema.enum ? invalid(p.name) : any,
+      );
       send('bracketed', [[`${p.name}[a]`, '1']], any);
       if (p.required) send('missing', [], invalid(p.name));
     }
 
     if (op.method === 'post' || op.parameters.some((p) => p.in === 'header')) {
       // keys are per caller: a suffix per route keeps one route's key from replaying or conflicting with another's
-      for (const key of KEY_HOSTILE) add(`Idempotency-Key ${key.slice(0, 20)}`, { headers: { 'Idempotency-Key': `${key}-${index}` }, expect: any });
+      for (const key of KEY_HOSTILE)
+        add(`Idempotency-Key ${key.slice(0, 20)}`, { headers: { 'Idempotency-Key': `${key}-${index}` }, expect: any });
     }
 
     if (hasBody) {
@@ -227,13 +248,18 @@ describe('hostile input sweep', () => {
       for (const text of malformed) add(`malformed JSON ${text}`, { json: text, expect: invalid() });
       add('an array for the body', { json: toJson([body ?? {}]), expect: op.body ? invalid() : any });
       add('an empty array for the body', { json: '[]', expect: op.body ? invalid() : any });
-      const polluted = '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"isAdmin":true}}' + (json && json.length > 2 && json.startsWith('{') ? ',' + json.slice(1) : '}');
+      const polluted =
+        '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"isAdmin":true}}' +
+        (json && json.length > 2 && json.startsWith('{') ? ',' + json.slice(1) : '}');
       add('a prototype-polluting body', { json: polluted, expect: any });
       add('a charset the parser does not know', { headers: { 'Content-Type': 'application/json; charset=klingon' }, expect: anyError });
       add('a gzip body that is not gzip', { headers: { 'Content-Encoding': 'gzip' }, expect: anyError });
       add('a body in text/plain', { headers: { 'Content-Type': 'text/plain' }, expect: any });
       const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
-      add('a 5,000-deep nested array in an unknown field', { json: `{"unexpectedField":${deep(5_000)}${json && json.length > 2 ? ',' + json.slice(1) : '}'}`, expect: op.body ? invalid() : any });
+      add('a 5,000-deep nested array in an unknown field', {
+        json: `{"unexpectedField":${deep(5_000)}${json && json.length > 2 ? ',' + json.slice(1) : '}'}`,
+        expect: op.body ? invalid() : any,
+      });
     }
 
     if (op.body) {
@@ -251,13 +277,15 @@ describe('hostile input sweep', () => {
           for (const s of HOSTILE_STRINGS) mutate(JSON.stringify(s.slice(0, 20)), s, f.schema.enum ? invalid(name) : any);
         }
         mutate('as a 2,000-deep nested array', raw('['.repeat(2_000) + ']'.repeat(2_000)), invalid(name));
-        if (f.schema.properties) mutate('with an unknown field', { ...(pick(body, f.path) as object), unexpectedField: 1 }, invalid('unexpectedField'));
+        if (f.schema.properties)
+          mutate('with an unknown field', { ...(pick(body, f.path) as object), unexpectedField: 1 }, invalid('unexpectedField'));
       }
     }
     return cases;
   }
 
-  const pick = (value: unknown, path: (string | number)[]) => path.reduce((node, key) => (node as Record<string | number, unknown>)?.[key], value);
+  const pick = (value: unknown, path: (string | number)[]) =>
+    path.reduce((node, key) => (node as Record<string | number, unknown>)?.[key], value);
 
   async function send(c: Case) {
     let req = t.http[c.method](c.url);
@@ -275,11 +303,13 @@ describe('hostile input sweep', () => {
     if (res.status < 200 || (res.status >= 300 && res.status < 400)) return `answered ${res.status}`;
     if (res.status >= 400) {
       const body = res.body as { statusCode?: number; code?: string; message?: unknown };
-      if (body.statusCode !== res.status || !CODES.includes(body.code ?? '') || typeof body.message !== 'string') return `not an API error body: ${res.status} ${text.slice(0, 300)}`;
+      if (body.statusCode !== res.status || !CODES.includes(body.code ?? '') || typeof body.message !== 'string')
+        return `not an API error body: ${res.status} ${text.slice(0, 300)}`;
     }
     if (c.expect.kind === 'invalid') {
       const body = res.body as { code?: string; message?: string };
-      if (res.status !== 400 || body.code !== 'VALIDATION_FAILED') return `expected 400 VALIDATION_FAILED, got ${res.status} ${text.slice(0, 300)}`;
+      if (res.status !== 400 || body.code !== 'VALIDATION_FAILED')
+        return `expected 400 VALIDATION_FAILED, got ${res.status} ${text.slice(0, 300)}`;
       if (c.expect.field && !body.message?.includes(c.expect.field)) return `400 without naming ${c.expect.field}: ${body.message}`;
     }
     if (c.expect.kind === '4xx' && res.status < 400) return `expected a 4xx, got ${res.status}`;

@@ -20,10 +20,13 @@ describe('ledger guards', () => {
   const rolledBack = new Error('rolled back');
   /** Runs `work` in a transaction that is always rolled back; the refusal's code, or 'passed'. */
   const attempt = (work: (em: EntityManager) => Promise<unknown>) =>
-    t.get(TransactionService).run(async (em) => {
-      await work(em);
-      throw rolledBack;
-    }).catch((e: unknown) => (e === rolledBack ? 'passed' : e instanceof DomainError ? e.code : Promise.reject(e)));
+    t
+      .get(TransactionService)
+      .run(async (em) => {
+        await work(em);
+        throw rolledBack;
+      })
+      .catch((e: unknown) => (e === rolledBack ? 'passed' : e instanceof DomainError ? e.code : Promise.reject(e as Error)));
 
   it('refuse a hold above the available balance, a capture above the held amount and funding beyond the budget, and let the exact amounts pass', async () => {
     await openRegion(t, '340000', { budgetFen: 1_500_000, policy: { autoApproveMaxFen: 1_000_000 } });
@@ -39,10 +42,12 @@ describe('ledger guards', () => {
     expect(await attempt((em) => ledger.hold(em, id, 1_000_001, newId()))).toBe('VOUCHER_INSUFFICIENT_BALANCE');
     expect(await attempt((em) => ledger.hold(em, id, 1_000_000, newId()))).toBe('passed');
     expect(await attempt((em) => ledger.capture(em, id, 1, 1, newId()))).toBe('INVALID_STATE'); // nothing is held
-    expect(await attempt(async (em) => {
-      await ledger.hold(em, id, 300_000, newId());
-      await ledger.capture(em, id, 300_001, 300_001, newId());
-    })).toBe('INVALID_STATE');
+    expect(
+      await attempt(async (em) => {
+        await ledger.hold(em, id, 300_000, newId());
+        await ledger.capture(em, id, 300_001, 300_001, newId());
+      }),
+    ).toBe('INVALID_STATE');
     expect(await attempt((em) => ledger.fundVoucher(em, another, 500_001))).toBe('BUDGET_EXHAUSTED');
 
     expect(await t.dataSource.getRepository(Voucher).findOneByOrFail({ id })).toEqual(voucher);

@@ -19,14 +19,23 @@ describe('oversight across provinces', () => {
     shLab = await t.registerProvider('310000');
     ahLab = await t.registerProvider('340100');
     const facility = async (lab: OrgSession, unitPriceFen: number, unit: string) =>
-      (await t.http.post('/api/facilities').set(auth(lab.token)).send({ name: `instrument ${unitPriceFen}`, category: 'testing', unit, unitPriceFen }).expect(201)).body.id;
+      (
+        await t.http
+          .post('/api/facilities')
+          .set(auth(lab.token))
+          .send({ name: `instrument ${unitPriceFen}`, category: 'testing', unit, unitPriceFen })
+          .expect(201)
+      ).body.id;
     tem = await facility(shLab, 80_000, 'hour');
     xrd = await facility(ahLab, 10_000, 'sample');
   });
   afterAll(() => t.close());
 
   const hold = (e: OrgSession, voucherId: string, facilityId: string, quantity: number, mode?: string) =>
-    t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId, quantity, ...(mode ? { mode } : {}) });
+    t.http
+      .post('/api/redemptions')
+      .set(auth(e.token))
+      .send({ voucherId, facilityId, quantity, ...(mode ? { mode } : {}) });
   const capture = (lab: OrgSession, id: string, actualQuantity: number) =>
     t.http.post(`/api/redemptions/${id}/capture`).set(auth(lab.token)).send({ actualQuantity }).expect(200);
 
@@ -37,30 +46,53 @@ describe('oversight across provinces', () => {
       const used = (await hold(e, voucher.id, tem, 1, 'enterprise_reimbursed').expect(201)).body;
       await capture(shLab, used.id, 1);
 
-      const sanction = (await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: e.creditCode, reason: '伪造发票骗取创新券补贴' }).expect(201)).body;
+      const sanction = (
+        await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: e.creditCode, reason: '伪造发票骗取创新券补贴' }).expect(201)
+      ).body;
 
-      const application = await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: 'XRD' }).expect(201);
+      const application = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(e.token))
+        .send({ amountFen: 100_000, purpose: 'XRD' })
+        .expect(201);
       expect(application.body).toMatchObject({ status: 'rejected', reasonCode: 'SANCTIONED' });
       expect((await hold(e, voucher.id, tem, 1).expect(422)).body.code).toBe('SANCTIONED');
-      const claim = await t.http.post('/api/claims').set(auth(e.token)).send({ redemptionIds: [used.id], evidence }).expect(422);
+      const claim = await t.http
+        .post('/api/claims')
+        .set(auth(e.token))
+        .send({ redemptionIds: [used.id], evidence })
+        .expect(422);
       expect(claim.body.code).toBe('SANCTIONED');
 
       await t.http.post(`/api/sanctions/${sanction.id}/lift`).set(auth(zj)).send({}).expect(200);
-      expect((await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: 'XRD' }).expect(201)).body.status).toBe('approved');
+      expect(
+        (await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: 'XRD' }).expect(201)).body
+          .status,
+      ).toBe('approved');
       await hold(e, voucher.id, tem, 1).expect(201);
-      await t.http.post('/api/claims').set(auth(e.token)).send({ redemptionIds: [used.id], evidence }).expect(201);
+      await t.http
+        .post('/api/claims')
+        .set(auth(e.token))
+        .send({ redemptionIds: [used.id], evidence })
+        .expect(201);
     });
 
     it('blocks an organization that registers after its sanction, and a provider under sanction', async () => {
       const creditCode = creditCodeIn('340100');
       await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode, reason: '科研失信' }).expect(201);
       const late = await t.registerEnterprise('340100', { creditCode });
-      const res = await t.http.post('/api/voucher-applications').set(auth(late.token)).send({ amountFen: 100_000, purpose: 'x' }).expect(201);
+      const res = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(late.token))
+        .send({ amountFen: 100_000, purpose: 'x' })
+        .expect(201);
       expect(res.body).toMatchObject({ status: 'rejected', reasonCode: 'SANCTIONED' });
 
       const e = await t.registerEnterprise('340200');
       const voucher = await issueVoucher(t, e.token, 100_000);
-      const lift = (await t.http.post('/api/sanctions').set(auth(ah)).send({ creditCode: ahLab.creditCode, reason: '虚报机时' }).expect(201)).body;
+      const lift = (
+        await t.http.post('/api/sanctions').set(auth(ah)).send({ creditCode: ahLab.creditCode, reason: '虚报机时' }).expect(201)
+      ).body;
       expect((await hold(e, voucher.id, xrd, 1).expect(422)).body.code).toBe('SANCTIONED');
       await t.http.post(`/api/sanctions/${lift.id}/lift`).set(auth(ah)).send({}).expect(200);
     });
@@ -68,15 +100,25 @@ describe('oversight across provinces', () => {
     it('binds quotes and holds through its `until` day, on either side, and lapses the day after', async () => {
       const e = await t.registerEnterprise('340200');
       const lab = await t.registerProvider('340100');
-      const instrument = (await t.http.post('/api/facilities').set(auth(lab.token)).send({ name: 'SEM', category: 'testing', unit: 'hour', unitPriceFen: 20_000 }).expect(201)).body.id;
+      const instrument = (
+        await t.http
+          .post('/api/facilities')
+          .set(auth(lab.token))
+          .send({ name: 'SEM', category: 'testing', unit: 'hour', unitPriceFen: 20_000 })
+          .expect(201)
+      ).body.id;
       const voucher = await issueVoucher(t, e.token, 100_000);
       const until = clock.today();
       await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: e.creditCode, reason: '逾期未整改', until }).expect(201);
       await t.http.post('/api/sanctions').set(auth(ah)).send({ creditCode: lab.creditCode, reason: '虚报机时', until }).expect(201);
-      const quote = (facilityId: string) => t.http.get(`/api/facilities/${facilityId}/quote`).query({ voucherId: voucher.id, quantity: 1 }).set(auth(e.token)).expect(200);
+      const quote = (facilityId: string) =>
+        t.http.get(`/api/facilities/${facilityId}/quote`).query({ voucherId: voucher.id, quantity: 1 }).set(auth(e.token)).expect(200);
 
       expect((await quote(instrument)).body.refusal.code).toBe('SANCTIONED');
-      expect((await quote(tem)).body.refusal).toMatchObject({ code: 'SANCTIONED', message: expect.stringContaining(`the enterprise ${e.creditCode}`) });
+      expect((await quote(tem)).body.refusal).toMatchObject({
+        code: 'SANCTIONED',
+        message: expect.stringContaining(`the enterprise ${e.creditCode}`),
+      });
       expect((await hold(e, voucher.id, tem, 1).expect(422)).body.code).toBe('SANCTIONED');
 
       clock.travel(24 * HOUR);
@@ -111,7 +153,13 @@ describe('oversight across provinces', () => {
       await capture(shLab, r2.id, 1);
 
       // The lab claims r1 and r2 (80,000); Wuhu approves 70,000: r1 keeps 40,000, r2 30,000, 10,000 back to the budget.
-      const claim = (await t.http.post('/api/claims').set(auth(shLab.token)).send({ redemptionIds: [r1.id, r2.id], evidence }).expect(201)).body;
+      const claim = (
+        await t.http
+          .post('/api/claims')
+          .set(auth(shLab.token))
+          .send({ redemptionIds: [r1.id, r2.id], evidence })
+          .expect(201)
+      ).body;
       expect(claim.claimedFen).toBe(80_000);
       await t.http.post(`/api/claims/${claim.id}/approve`).set(auth(ah)).send({ approvedFen: 70_000 }).expect(200);
       const settlement = (await t.http.post('/api/settlements').set(auth(ah)).send({ regionCode: '340200' }).expect(201)).body;
@@ -123,8 +171,16 @@ describe('oversight across provinces', () => {
       //   + held 15,000 + captured unpaid 40,000 (r3) + paid 70,000.
       const stats = await t.http.get(`/api/stats/regions/340200?year=${year}`).set(auth(ah)).expect(200);
       expect(stats.body).toEqual({
-        regionCode: '340200', year, budgetFen: 10_000_000, availableFen: 8_510_000, committedFen: 1_490_000,
-        voucherAvailableFen: 1_365_000, heldFen: 15_000, capturedFen: 40_000, paidFen: 70_000, vouchers: 2,
+        regionCode: '340200',
+        year,
+        budgetFen: 10_000_000,
+        availableFen: 8_510_000,
+        committedFen: 1_490_000,
+        voucherAvailableFen: 1_365_000,
+        heldFen: 15_000,
+        capturedFen: 40_000,
+        paidFen: 70_000,
+        vouchers: 2,
         captureToPaymentHours: { count: 2, median: 48, p90: 48 },
       });
       const { voucherAvailableFen, heldFen, capturedFen, paidFen, committedFen, availableFen, budgetFen } = stats.body;
@@ -139,18 +195,28 @@ describe('oversight across provinces', () => {
 
       // Flows: Anhui issued; every captured subsidy was spent in Shanghai in this region's script.
       const flows = await t.http.get(`/api/stats/flows?year=${year}`).set(auth(platform)).expect(200);
-      expect(flows.body.flows).toEqual(expect.arrayContaining([{ fromProvinceCode: '340000', toProvinceCode: '310000', count: expect.any(Number), capturedFen: expect.any(Number) }]));
+      expect(flows.body.flows).toEqual(
+        expect.arrayContaining([
+          { fromProvinceCode: '340000', toProvinceCode: '310000', count: expect.any(Number), capturedFen: expect.any(Number) },
+        ]),
+      );
       const wuhuOnly = await t.http.get(`/api/stats/regions/340200?year=${year}`).set(auth(platform)).expect(200);
       expect(wuhuOnly.body.paidFen).toBe(70_000);
     });
 
     it('scopes statistics like the audit log', async () => {
-      await t.http.get(`/api/stats/regions/340200?year=${year}`).set(auth(await t.token('bureau-sh'))).expect(403);
+      await t.http
+        .get(`/api/stats/regions/340200?year=${year}`)
+        .set(auth(await t.token('bureau-sh')))
+        .expect(403);
       await t.http.get(`/api/stats/regions/340000?year=${year}`).set(auth(ah)).expect(200);
       await t.http.get(`/api/stats/regions/340000`).set(auth(shLab.token)).expect(403);
       await t.http.get(`/api/stats/regions/999999`).set(auth(platform)).expect(404);
       await t.http.get(`/api/stats/flows?year=abc`).set(auth(platform)).expect(400);
-      const shFlows = await t.http.get(`/api/stats/flows?year=${year}`).set(auth(await t.token('bureau-sh'))).expect(200);
+      const shFlows = await t.http
+        .get(`/api/stats/flows?year=${year}`)
+        .set(auth(await t.token('bureau-sh')))
+        .expect(200);
       expect(shFlows.body.flows.every((f: { fromProvinceCode: string }) => f.fromProvinceCode === '310000')).toBe(true);
     });
   });

@@ -17,12 +17,27 @@ describe('oversight', () => {
   });
   afterAll(() => t.close());
 
-  const record = async (bureau: string, body: Record<string, unknown>) => (await t.http.post('/api/sanctions').set(await t.as(bureau)).send(body).expect(201)).body;
-  const verify = async () => (await t.http.get('/api/audit/verify').set(await t.as('platform')).expect(200)).body;
+  const record = async (bureau: string, body: Record<string, unknown>) =>
+    (
+      await t.http
+        .post('/api/sanctions')
+        .set(await t.as(bureau))
+        .send(body)
+        .expect(201)
+    ).body;
+  const verify = async () =>
+    (
+      await t.http
+        .get('/api/audit/verify')
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body;
 
   it('describes its routes in the OpenAPI document', async () => {
     const res = await t.http.get('/docs-json').expect(200);
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/api/sanctions', '/api/sanctions/{id}/lift', '/api/audit', '/api/audit/verify']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/api/sanctions', '/api/sanctions/{id}/lift', '/api/audit', '/api/audit/verify']),
+    );
     expect(res.body.paths['/api/sanctions'].post.tags).toEqual(['oversight']);
   });
 
@@ -42,7 +57,10 @@ describe('oversight', () => {
         liftedAt: null,
       });
       for (const reader of ['bureau-sh', 'bureau-js', 'platform']) {
-        const list = await t.http.get(`/api/sanctions?creditCode=${anhuiEnterprise.creditCode}`).set(await t.as(reader)).expect(200);
+        const list = await t.http
+          .get(`/api/sanctions?creditCode=${anhuiEnterprise.creditCode}`)
+          .set(await t.as(reader))
+          .expect(200);
         expect(list.body.items.map((i: { id: string }) => i.id)).toContain(s.id);
       }
     });
@@ -51,7 +69,10 @@ describe('oversight', () => {
       const code = creditCodeIn('320500');
       await record('bureau-js', { creditCode: code, reason: '关联交易套取补贴' });
       await record('bureau-zj', { creditCode: code, reason: '虚开发票' });
-      const list = await t.http.get(`/api/sanctions?creditCode=${code}&status=active`).set(await t.as('bureau-sh')).expect(200);
+      const list = await t.http
+        .get(`/api/sanctions?creditCode=${code}&status=active`)
+        .set(await t.as('bureau-sh'))
+        .expect(200);
       expect(list.body.total).toBe(2);
       expect(list.body.items.map((i: { until: string | null }) => i.until)).toEqual([null, null]);
     });
@@ -71,14 +92,40 @@ describe('oversight', () => {
     it('lifts a sanction once: by its recording bureau, then 409 INVALID_STATE', async () => {
       const s = await record('bureau-js', { creditCode: creditCodeIn('320100'), reason: '虚假使用记录' });
       const path = `/api/sanctions/${s.id}/lift`;
-      expect((await t.http.post(path).set(await t.as('bureau-sh')).expect(403)).body.code).toBe('FORBIDDEN');
-      const lifted = await t.http.post(path).set(await t.as('bureau-js')).expect(200);
+      expect(
+        (
+          await t.http
+            .post(path)
+            .set(await t.as('bureau-sh'))
+            .expect(403)
+        ).body.code,
+      ).toBe('FORBIDDEN');
+      const lifted = await t.http
+        .post(path)
+        .set(await t.as('bureau-js'))
+        .expect(200);
       expect(lifted.body).toMatchObject({ id: s.id, status: 'lifted', inForce: false, liftedAt: expect.any(String) });
-      expect((await t.http.post(path).set(await t.as('bureau-js')).expect(409)).body.code).toBe('INVALID_STATE');
-      const liftedList = await t.http.get(`/api/sanctions?creditCode=${s.creditCode}&status=lifted`).set(await t.as('platform')).expect(200);
+      expect(
+        (
+          await t.http
+            .post(path)
+            .set(await t.as('bureau-js'))
+            .expect(409)
+        ).body.code,
+      ).toBe('INVALID_STATE');
+      const liftedList = await t.http
+        .get(`/api/sanctions?creditCode=${s.creditCode}&status=lifted`)
+        .set(await t.as('platform'))
+        .expect(200);
       expect(liftedList.body.items.map((i: { id: string }) => i.id)).toEqual([s.id]);
-      await t.http.post(`/api/sanctions/${newId()}/lift`).set(await t.as('bureau-js')).expect(404);
-      await t.http.post('/api/sanctions/not-an-id/lift').set(await t.as('bureau-js')).expect(404);
+      await t.http
+        .post(`/api/sanctions/${newId()}/lift`)
+        .set(await t.as('bureau-js'))
+        .expect(404);
+      await t.http
+        .post('/api/sanctions/not-an-id/lift')
+        .set(await t.as('bureau-js'))
+        .expect(404);
     });
 
     it('accepts a sanction that ends today', async () => {
@@ -95,7 +142,11 @@ describe('oversight', () => {
       ['a reason over 500 characters', { reason: '失'.repeat(501) }, 'reason'],
       ['an unknown field', { reason: 'x', amountFen: 1 }, 'amountFen'],
     ])('refuses %s with 400 naming the field', async (_, body, field) => {
-      const res = await t.http.post('/api/sanctions').set(await t.as('bureau-sh')).send({ creditCode: creditCodeIn('310000'), ...body }).expect(400);
+      const res = await t.http
+        .post('/api/sanctions')
+        .set(await t.as('bureau-sh'))
+        .send({ creditCode: creditCodeIn('310000'), ...body })
+        .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.message).toContain(field);
     });
@@ -107,7 +158,10 @@ describe('oversight', () => {
         expect((await t.http.post('/api/sanctions').set(headers).send(body).expect(403)).body.code).toBe('FORBIDDEN');
       }
       const s = await record('bureau-ah', body);
-      await t.http.post(`/api/sanctions/${s.id}/lift`).set(await t.as('platform')).expect(403);
+      await t.http
+        .post(`/api/sanctions/${s.id}/lift`)
+        .set(await t.as('platform'))
+        .expect(403);
       await t.http.post(`/api/sanctions/${s.id}/lift`).set(auth(anhuiEnterprise.token)).expect(403);
       expect((await t.http.post('/api/sanctions').send(body).expect(401)).body.code).toBe('UNAUTHENTICATED');
       await t.http.get('/api/sanctions').expect(401);
@@ -127,8 +181,12 @@ describe('oversight', () => {
       await record('bureau-sh', { creditCode: forever, reason: '永久' });
       await record('bureau-js', { creditCode: untilTenDays, reason: '十天', until: day(10) });
       const l = await record('bureau-zj', { creditCode: lifted, reason: '已解除' });
-      await t.http.post(`/api/sanctions/${l.id}/lift`).set(await t.as('bureau-zj')).expect(200);
-      const among = (codes: string[], today: string) => t.get(TransactionService).run((em) => t.get(SanctionsService).sanctionedAmong(em, codes, today));
+      await t.http
+        .post(`/api/sanctions/${l.id}/lift`)
+        .set(await t.as('bureau-zj'))
+        .expect(200);
+      const among = (codes: string[], today: string) =>
+        t.get(TransactionService).run((em) => t.get(SanctionsService).sanctionedAmong(em, codes, today));
       const codes = [forever, untilTenDays, lifted, clean];
       expect(await among(codes, clock.today())).toEqual(new Set([forever, untilTenDays]));
       expect(await among(codes, day(10))).toEqual(new Set([forever, untilTenDays]));
@@ -138,11 +196,15 @@ describe('oversight', () => {
   });
 
   describe('the audit log', () => {
-    const entriesOf = async (headers: Record<string, string>, query: string) => (await t.http.get(`/api/audit?${query}`).set(headers).expect(200)).body;
+    const entriesOf = async (headers: Record<string, string>, query: string) =>
+      (await t.http.get(`/api/audit?${query}`).set(headers).expect(200)).body;
 
     it('records a sanction and its lifting, readable by the recording bureau and the sanctioned organization', async () => {
       const s = await record('bureau-ah', { creditCode: anhuiEnterprise.creditCode, reason: '项目经费挪用' });
-      await t.http.post(`/api/sanctions/${s.id}/lift`).set(await t.as('bureau-ah')).expect(200);
+      await t.http
+        .post(`/api/sanctions/${s.id}/lift`)
+        .set(await t.as('bureau-ah'))
+        .expect(200);
       const query = `entityType=sanction&entityId=${s.id}`;
       const ah = await entriesOf(await t.as('bureau-ah'), query);
       expect(ah.items.map((e: { action: string }) => e.action)).toEqual(['sanction.lifted', 'sanction.recorded']);
@@ -182,13 +244,22 @@ describe('oversight', () => {
       expect(page.total).toBeGreaterThan(3);
       expect(page.items[0].seq).toBe(page.total - 1);
       expect(page.items[0].seq - page.items[2].seq).toBe(2);
-      await t.http.get('/api/audit?limit=0').set(await t.as('platform')).expect(400);
-      await t.http.get('/api/audit?entityType=').set(await t.as('platform')).expect(400);
+      await t.http
+        .get('/api/audit?limit=0')
+        .set(await t.as('platform'))
+        .expect(400);
+      await t.http
+        .get('/api/audit?entityType=')
+        .set(await t.as('platform'))
+        .expect(400);
       await t.http.get('/api/audit').expect(401);
     });
 
     it('lets only the platform verify the chain', async () => {
-      await t.http.get('/api/audit/verify').set(await t.as('bureau-sh')).expect(403);
+      await t.http
+        .get('/api/audit/verify')
+        .set(await t.as('bureau-sh'))
+        .expect(403);
       await t.http.get('/api/audit/verify').set(auth(anhuiEnterprise.token)).expect(403);
       await t.http.get('/api/audit/verify').expect(401);
     });
@@ -228,7 +299,12 @@ describe('oversight', () => {
       // The sealers stand in for API nodes sealing at once: each takes whatever has committed so far.
       const [results, sealed] = await Promise.all([
         Promise.all(
-          Array.from({ length: 200 }, (_, i) => t.http.post('/api/sanctions').set(bureaus[i % 4]).send({ creditCode: creditCodeIn('310000'), reason: `并发记录 ${i}` })),
+          Array.from({ length: 200 }, (_, i) =>
+            t.http
+              .post('/api/sanctions')
+              .set(bureaus[i % 4])
+              .send({ creditCode: creditCodeIn('310000'), reason: `并发记录 ${i}` }),
+          ),
         ),
         Promise.all(Array.from({ length: 20 }, async (_, i) => (await new Promise((r) => setTimeout(r, i * 5)), sealer.sealAll()))),
       ]);
@@ -236,7 +312,9 @@ describe('oversight', () => {
       expect(await verify()).toEqual({ valid: true, entries: before.entries + 200 });
       expect(sealed.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(200);
       expect(await t.dataSource.getRepository(AuditPending).count()).toBe(0);
-      const reasons = (await t.dataSource.getRepository(AuditEntry).find({ where: { action: 'sanction.recorded' } })).map((e) => JSON.parse(e.summary).reason);
+      const reasons = (await t.dataSource.getRepository(AuditEntry).find({ where: { action: 'sanction.recorded' } })).map(
+        (e) => JSON.parse(e.summary).reason,
+      );
       expect(new Set(reasons.filter((r: string) => r.startsWith('并发记录'))).size).toBe(200);
     });
 
@@ -264,7 +342,10 @@ describe('oversight', () => {
 
       const { entries } = await verify(); // seals first
       const chained = await t.dataSource.getRepository(AuditEntry).find({ where: { entityType: 'test' }, order: { seq: 'ASC' } });
-      expect(chained.map((e) => [e.entityId, e.seq])).toEqual([['sealing-1', entries - 1], ['sealing-2', entries]]);
+      expect(chained.map((e) => [e.entityId, e.seq])).toEqual([
+        ['sealing-1', entries - 1],
+        ['sealing-2', entries],
+      ]);
       expect(await t.dataSource.getRepository(AuditPending).count()).toBe(0);
     });
   });

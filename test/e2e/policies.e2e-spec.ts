@@ -8,7 +8,10 @@ describe('policies and budgets', () => {
   afterAll(() => t.close());
 
   const publish = async (bureau: string, regionCode: string, overrides: Record<string, unknown> = {}) =>
-    t.http.post('/api/policies').set(await t.as(bureau)).send(policyBody(regionCode, overrides));
+    t.http
+      .post('/api/policies')
+      .set(await t.as(bureau))
+      .send(policyBody(regionCode, overrides));
   /** A version that must be accepted; shows the refusal when it is not. */
   const published = async (bureau: string, regionCode: string, overrides: Record<string, unknown> = {}) => {
     const res = await publish(bureau, regionCode, overrides);
@@ -56,22 +59,53 @@ describe('policies and budgets', () => {
 
     it('fills the optional fields with their defaults', async () => {
       const body = policyBody('320000');
-      for (const key of ['localBonusBp', 'teamAnnualCapFen', 'perRedemptionCapFen', 'capByController'] as const) delete (body as Record<string, unknown>)[key];
-      const res = await t.http.post('/api/policies').set(await t.as('bureau-js')).send(body).expect(201);
+      for (const key of ['localBonusBp', 'teamAnnualCapFen', 'perRedemptionCapFen', 'capByController'] as const)
+        delete (body as Record<string, unknown>)[key];
+      const res = await t.http
+        .post('/api/policies')
+        .set(await t.as('bureau-js'))
+        .send(body)
+        .expect(201);
       expect(res.body).toMatchObject({ localBonusBp: 0, teamAnnualCapFen: null, perRedemptionCapFen: null, capByController: false });
     });
 
     it('accepts the extreme ratios 1 and 10000 basis points', async () => {
-      const res = await publish('bureau-zj', '330100', { categories: [{ category: 'testing', ratioBp: 1 }, { category: 'consulting', ratioBp: 10000 }] });
+      const res = await publish('bureau-zj', '330100', {
+        categories: [
+          { category: 'testing', ratioBp: 1 },
+          { category: 'consulting', ratioBp: 10000 },
+        ],
+      });
       expect(res.status).toBe(201);
-      expect(res.body.categories).toEqual([{ category: 'testing', ratioBp: 1 }, { category: 'consulting', ratioBp: 10000 }]);
+      expect(res.body.categories).toEqual([
+        { category: 'testing', ratioBp: 1 },
+        { category: 'consulting', ratioBp: 10000 },
+      ]);
     });
 
     const invalid: [string, Record<string, unknown>, string][] = [
       ['a ratio of 0 basis points', { categories: [{ category: 'testing', ratioBp: 0 }] }, 'categories.0.ratioBp'],
-      ['a ratio of 10001 basis points', { categories: [{ category: 'testing', ratioBp: 5000 }, { category: 'design', ratioBp: 10001 }] }, 'categories.1.ratioBp'],
+      [
+        'a ratio of 10001 basis points',
+        {
+          categories: [
+            { category: 'testing', ratioBp: 5000 },
+            { category: 'design', ratioBp: 10001 },
+          ],
+        },
+        'categories.1.ratioBp',
+      ],
       ['a fractional ratio', { categories: [{ category: 'testing', ratioBp: 50.5 }] }, 'categories.0.ratioBp'],
-      ['a category listed twice', { categories: [{ category: 'testing', ratioBp: 5000 }, { category: 'testing', ratioBp: 6000 }] }, 'categories'],
+      [
+        'a category listed twice',
+        {
+          categories: [
+            { category: 'testing', ratioBp: 5000 },
+            { category: 'testing', ratioBp: 6000 },
+          ],
+        },
+        'categories',
+      ],
       ['an unknown category', { categories: [{ category: 'catering', ratioBp: 5000 }] }, 'categories.0.category'],
       ['no category at all', { categories: [] }, 'categories'],
       ['an unknown accepted province', { acceptedProvinceCodes: ['310000', '350000'] }, 'acceptedProvinceCodes'],
@@ -101,7 +135,10 @@ describe('policies and budgets', () => {
     });
 
     it('stored nothing for the refused versions', async () => {
-      const res = await t.http.get('/api/policies?regionCode=340000').set(await t.as('bureau-ah')).expect(200);
+      const res = await t.http
+        .get('/api/policies?regionCode=340000')
+        .set(await t.as('bureau-ah'))
+        .expect(200);
       expect(res.body).toEqual({ items: [], total: 0 });
     });
 
@@ -160,7 +197,9 @@ describe('policies and budgets', () => {
       const enterprise = await t.registerEnterprise('310000');
       const res = await t.http.get('/api/policies?regionCode=320200').set(auth(enterprise.token)).expect(200);
       expect(res.body.total).toBe(5);
-      expect(res.body.items.map((p: { version: number; effectiveFrom: string }) => [p.version, p.effectiveFrom])).toEqual(schedule.map((d, i) => [i + 1, d]));
+      expect(res.body.items.map((p: { version: number; effectiveFrom: string }) => [p.version, p.effectiveFrom])).toEqual(
+        schedule.map((d, i) => [i + 1, d]),
+      );
       await t.http.get('/api/policies?regionCode=320200').expect(401);
     });
 
@@ -185,7 +224,10 @@ describe('policies and budgets', () => {
     });
 
     it('defaults the date to today', async () => {
-      const res = await t.http.get('/api/policies/current?regionCode=320200').set(await t.as('bureau-js')).expect(200);
+      const res = await t.http
+        .get('/api/policies/current?regionCode=320200')
+        .set(await t.as('bureau-js'))
+        .expect(200);
       expect(res.body.version).toBe(clock.today() >= '2026-01-01' ? 4 : 3);
     });
 
@@ -197,7 +239,10 @@ describe('policies and budgets', () => {
       ['regionCode=999999', 'regionCode'],
       ['', 'regionCode'],
     ])('refuses ?%s with 400 naming the field', async (query, field) => {
-      const res = await t.http.get(`/api/policies/current?${query}`).set(await t.as('bureau-js')).expect(400);
+      const res = await t.http
+        .get(`/api/policies/current?${query}`)
+        .set(await t.as('bureau-js'))
+        .expect(400);
       expect(res.body.message).toContain(field);
     });
   });
@@ -205,41 +250,73 @@ describe('policies and budgets', () => {
   describe('comparing the provinces’ policies', () => {
     beforeAll(async () => {
       await published('bureau-ah', '340000', {
-        categories: [{ category: 'testing', ratioBp: 6000 }, { category: 'r_and_d', ratioBp: 5000 }, { category: 'design', ratioBp: 4000 }],
+        categories: [
+          { category: 'testing', ratioBp: 6000 },
+          { category: 'r_and_d', ratioBp: 5000 },
+          { category: 'design', ratioBp: 4000 },
+        ],
         enterpriseAnnualCapFen: 60_000_000,
         settlementCycle: 'monthly',
       });
     });
 
     it('puts Shanghai’s and Anhui’s policies in force side by side, field by field', async () => {
-      const res = await t.http.get('/api/policies/compare?regionCodes=310000,340000').set(await t.as('bureau-sh')).expect(200);
+      const res = await t.http
+        .get('/api/policies/compare?regionCodes=310000,340000')
+        .set(await t.as('bureau-sh'))
+        .expect(200);
       expect(res.body.date).toBe(clock.today());
       expect(res.body.regionCodes).toEqual(['310000', '340000']);
       expect(res.body.policies['310000']).toMatchObject({ regionCode: '310000', version: 1 });
       expect(res.body.policies['340000']).toMatchObject({ regionCode: '340000', version: 1 });
       const field = (name: string) => res.body.fields.find((f: { field: string }) => f.field === name);
-      expect(field('enterpriseAnnualCapFen')).toEqual({ field: 'enterpriseAnnualCapFen', values: { '310000': 50_000_000, '340000': 60_000_000 }, same: false });
-      expect(field('settlementCycle')).toEqual({ field: 'settlementCycle', values: { '310000': 'quarterly', '340000': 'monthly' }, same: false });
-      expect(field('maxVoucherFen')).toEqual({ field: 'maxVoucherFen', values: { '310000': 30_000_000, '340000': 30_000_000 }, same: true });
+      expect(field('enterpriseAnnualCapFen')).toEqual({
+        field: 'enterpriseAnnualCapFen',
+        values: { '310000': 50_000_000, '340000': 60_000_000 },
+        same: false,
+      });
+      expect(field('settlementCycle')).toEqual({
+        field: 'settlementCycle',
+        values: { '310000': 'quarterly', '340000': 'monthly' },
+        same: false,
+      });
+      expect(field('maxVoucherFen')).toEqual({
+        field: 'maxVoucherFen',
+        values: { '310000': 30_000_000, '340000': 30_000_000 },
+        same: true,
+      });
       expect(field('capByController')).toEqual({ field: 'capByController', values: { '310000': true, '340000': false }, same: false });
       expect(field('localBonusBp')).toMatchObject({ values: { '310000': 1000, '340000': 0 }, same: false });
       expect(field('categories').same).toBe(false);
-      expect(field('categories').values['340000']).toEqual([{ category: 'testing', ratioBp: 6000 }, { category: 'r_and_d', ratioBp: 5000 }, { category: 'design', ratioBp: 4000 }]);
+      expect(field('categories').values['340000']).toEqual([
+        { category: 'testing', ratioBp: 6000 },
+        { category: 'r_and_d', ratioBp: 5000 },
+        { category: 'design', ratioBp: 4000 },
+      ]);
       expect(field('acceptedProvinceCodes')).toMatchObject({ same: true });
       expect(field('relatedPartyBan')).toMatchObject({ values: { '310000': true, '340000': true }, same: true });
     });
 
     it('shows null for a region with no policy in force', async () => {
-      const res = await t.http.get('/api/policies/compare?regionCodes=310000,330400').set(await t.as('bureau-zj')).expect(200);
+      const res = await t.http
+        .get('/api/policies/compare?regionCodes=310000,330400')
+        .set(await t.as('bureau-zj'))
+        .expect(200);
       expect(res.body.policies['330400']).toBeNull();
       const cap = res.body.fields.find((f: { field: string }) => f.field === 'maxVoucherFen');
       expect(cap).toEqual({ field: 'maxVoucherFen', values: { '310000': 30_000_000, '330400': null }, same: false });
     });
 
-    it.each(['regionCodes=310000', 'regionCodes=310000,999999', '', 'regionCodes=310000,340000&date=2026-13-01'])('refuses ?%s with 400', async (query) => {
-      const res = await t.http.get(`/api/policies/compare?${query}`).set(await t.as('bureau-sh')).expect(400);
-      expect(res.body.code).toBe('VALIDATION_FAILED');
-    });
+    it.each(['regionCodes=310000', 'regionCodes=310000,999999', '', 'regionCodes=310000,340000&date=2026-13-01'])(
+      'refuses ?%s with 400',
+      async (query) => {
+        const res = await t.http
+          .get(`/api/policies/compare?${query}`)
+          .set(await t.as('bureau-sh'))
+          .expect(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+      },
+    );
   });
 
   describe('budgets', () => {
@@ -248,11 +325,24 @@ describe('policies and budgets', () => {
     it('sets a budget, raises it and lowers it: total = available + committed', async () => {
       const ah = await t.as('bureau-ah');
       expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 2_000_000_000 }).expect(200)).body).toEqual({
-        regionCode: '340200', year, totalFen: 2_000_000_000, availableFen: 2_000_000_000, committedFen: 0,
+        regionCode: '340200',
+        year,
+        totalFen: 2_000_000_000,
+        availableFen: 2_000_000_000,
+        committedFen: 0,
       });
-      expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 2_500_000_000 }).expect(200)).body).toMatchObject({ totalFen: 2_500_000_000, availableFen: 2_500_000_000 });
-      expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 1_200_000_000 }).expect(200)).body).toMatchObject({ totalFen: 1_200_000_000, availableFen: 1_200_000_000 });
-      const read = await t.http.get(budget('340200')).set(await t.as('bureau-sh')).expect(200);
+      expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 2_500_000_000 }).expect(200)).body).toMatchObject({
+        totalFen: 2_500_000_000,
+        availableFen: 2_500_000_000,
+      });
+      expect((await t.http.put(budget('340200')).set(ah).send({ totalFen: 1_200_000_000 }).expect(200)).body).toMatchObject({
+        totalFen: 1_200_000_000,
+        availableFen: 1_200_000_000,
+      });
+      const read = await t.http
+        .get(budget('340200'))
+        .set(await t.as('bureau-sh'))
+        .expect(200);
       expect(read.body).toEqual({ regionCode: '340200', year, totalFen: 1_200_000_000, availableFen: 1_200_000_000, committedFen: 0 });
     });
 
@@ -262,11 +352,19 @@ describe('policies and budgets', () => {
       const voucher = await issueVoucher(t, enterprise.token, 8_000_000);
       expect(voucher.issuingRegionCode).toBe('320400');
       const js = await t.as('bureau-js');
-      expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({ totalFen: 20_000_000, availableFen: 12_000_000, committedFen: 8_000_000 });
+      expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({
+        totalFen: 20_000_000,
+        availableFen: 12_000_000,
+        committedFen: 8_000_000,
+      });
 
       const below = await t.http.put(budget('320400')).set(js).send({ totalFen: 7_999_999 }).expect(422);
       expect(below.body).toEqual({ statusCode: 422, code: 'BUDGET_BELOW_COMMITTED', message: expect.stringContaining('8000000') });
-      expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({ totalFen: 20_000_000, availableFen: 12_000_000, committedFen: 8_000_000 });
+      expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({
+        totalFen: 20_000_000,
+        availableFen: 12_000_000,
+        committedFen: 8_000_000,
+      });
 
       const exactly = await t.http.put(budget('320400')).set(js).send({ totalFen: 8_000_000 }).expect(200);
       expect(exactly.body).toEqual({ regionCode: '320400', year, totalFen: 8_000_000, availableFen: 0, committedFen: 8_000_000 });
@@ -279,8 +377,15 @@ describe('policies and budgets', () => {
         const res = await t.http.put(budget('340000')).set(auth(token)).send({ totalFen: 1 }).expect(403);
         expect(res.body.code).toBe('FORBIDDEN');
       }
-      await t.http.put(budget('340100')).set(await t.as('bureau-sh')).send({ totalFen: 1 }).expect(403);
-      await t.http.get(budget('340000')).set(await t.as('bureau-ah')).expect(404);
+      await t.http
+        .put(budget('340100'))
+        .set(await t.as('bureau-sh'))
+        .send({ totalFen: 1 })
+        .expect(403);
+      await t.http
+        .get(budget('340000'))
+        .set(await t.as('bureau-ah'))
+        .expect(404);
     });
 
     it('answers an unknown region with 404 and a bad year or amount with 400', async () => {
@@ -293,13 +398,20 @@ describe('policies and budgets', () => {
       for (const totalFen of [-1, 1.5, '100', 1e20, null]) {
         expect((await t.http.put(budget('340000')).set(ah).send({ totalFen }).expect(400)).body.message).toContain('totalFen');
       }
-      expect((await t.http.put(budget('340000')).set(ah).send({ totalFen: 1, availableFen: 1 }).expect(400)).body.message).toContain('availableFen');
+      expect((await t.http.put(budget('340000')).set(ah).send({ totalFen: 1, availableFen: 1 }).expect(400)).body.message).toContain(
+        'availableFen',
+      );
       await t.http.get(budget('340000')).set(ah).expect(404);
     });
 
     it('records each change in the audit trail', async () => {
-      const res = await t.http.get(`/api/audit?entityType=budget&entityId=320400-${year}`).set(await t.as('platform')).expect(200);
-      expect(res.body.items.map((e: { summary: { toFen: number } }) => e.summary.toFen).sort((a: number, b: number) => a - b)).toEqual([8_000_000, 20_000_000, 30_000_001]);
+      const res = await t.http
+        .get(`/api/audit?entityType=budget&entityId=320400-${year}`)
+        .set(await t.as('platform'))
+        .expect(200);
+      expect(res.body.items.map((e: { summary: { toFen: number } }) => e.summary.toFen).sort((a: number, b: number) => a - b)).toEqual([
+        8_000_000, 20_000_000, 30_000_001,
+      ]);
     });
   });
 });

@@ -15,11 +15,18 @@ describe('redemptions under concurrency', () => {
     t = await TestApp.start();
     await openRegion(t, HEFEI, { budgetFen: 1_000_000_000 });
     lab = await t.registerProvider('310115');
-    temId = (await t.http.post('/api/facilities').set(auth(lab.token)).send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 }).expect(201)).body.id;
+    temId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+        .expect(201)
+    ).body.id;
   });
   afterAll(() => t.close());
 
-  const hold = (e: OrgSession, voucherId: string) => t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId: temId, quantity: 1 });
+  const hold = (e: OrgSession, voucherId: string) =>
+    t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId: temId, quantity: 1 });
   const voucherOf = async (e: OrgSession, id: string) => (await t.http.get(`/api/vouchers/${id}`).set(auth(e.token)).expect(200)).body;
 
   it('100 concurrent holds on a voucher covering 37 full subsidies and a remainder hold exactly its balance', async () => {
@@ -54,7 +61,13 @@ describe('redemptions under concurrency', () => {
         t.http.post(`/api/redemptions/${h.id}/cancel`).set(auth(e.token)).send({}),
       ]);
       expect([revoke.status, cancel.status]).toEqual([200, 200]);
-      expect(await voucherOf(e, v.id)).toMatchObject({ status: 'revoked', availableFen: 0, heldFen: 0, spentFen: 0, releasedFen: FULL_SUBSIDY });
+      expect(await voucherOf(e, v.id)).toMatchObject({
+        status: 'revoked',
+        availableFen: 0,
+        heldFen: 0,
+        spentFen: 0,
+        releasedFen: FULL_SUBSIDY,
+      });
     }
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
@@ -63,14 +76,34 @@ describe('redemptions under concurrency', () => {
     // Wuhu caps an enterprise at 500,000 fen a year; a fully held 500,000 voucher is revoked, then its hold cancelled.
     await openRegion(t, '340200', { budgetFen: 10_000_000, policy: { enterpriseAnnualCapFen: 500_000 } });
     const e = await t.registerEnterprise('340200');
-    const unit = (await t.http.post('/api/facilities').set(auth(lab.token)).send({ name: '整套表征服务', category: 'testing', unit: 'item', unitPriceFen: 1_000_000 }).expect(201)).body.id;
+    const unit = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '整套表征服务', category: 'testing', unit: 'item', unitPriceFen: 1_000_000 })
+        .expect(201)
+    ).body.id;
     const v = await issueVoucher(t, e.token, 500_000);
-    const h = (await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: unit, quantity: 1 }).expect(201)).body;
-    const refused = await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: 'more' }).expect(201);
+    const h = (
+      await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: unit, quantity: 1 }).expect(201)
+    ).body;
+    const refused = await t.http
+      .post('/api/voucher-applications')
+      .set(auth(e.token))
+      .send({ amountFen: 100_000, purpose: 'more' })
+      .expect(201);
     expect(refused.body.reasonCode).toBe('ANNUAL_CAP_EXCEEDED');
-    await t.http.post(`/api/vouchers/${v.id}/revoke`).set(await t.as('bureau-ah')).send({ reason: '核查不实' }).expect(200);
+    await t.http
+      .post(`/api/vouchers/${v.id}/revoke`)
+      .set(await t.as('bureau-ah'))
+      .send({ reason: '核查不实' })
+      .expect(200);
     await t.http.post(`/api/redemptions/${h.id}/cancel`).set(auth(e.token)).send({}).expect(200);
-    const again = await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: 'more' }).expect(201);
+    const again = await t.http
+      .post('/api/voucher-applications')
+      .set(auth(e.token))
+      .send({ amountFen: 100_000, purpose: 'more' })
+      .expect(201);
     expect(again.body.reasonCode).toBeUndefined();
   });
 
@@ -101,14 +134,21 @@ describe('redemptions under concurrency', () => {
     const v = await issueVoucher(t, e.token, 1_000_000);
     const key = `hold-${clock.iso()}`;
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => t.http.post('/api/redemptions').set(auth(e.token)).set('Idempotency-Key', key).send({ voucherId: v.id, facilityId: temId, quantity: 1 })),
+      Array.from({ length: 10 }, () =>
+        t.http
+          .post('/api/redemptions')
+          .set(auth(e.token))
+          .set('Idempotency-Key', key)
+          .send({ voucherId: v.id, facilityId: temId, quantity: 1 }),
+      ),
     );
 
     const created = results.filter((r) => r.status === 201);
     expect(created.length).toBeGreaterThanOrEqual(1);
     for (const r of created) expect(r.body).toEqual(created[0].body);
     // A duplicate arriving while the first is still being answered may be told so; nothing else is allowed.
-    for (const r of results.filter((x) => x.status !== 201)) expect({ status: r.status, code: r.body.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_CONFLICT' });
+    for (const r of results.filter((x) => x.status !== 201))
+      expect({ status: r.status, code: r.body.code }).toEqual({ status: 409, code: 'IDEMPOTENCY_CONFLICT' });
 
     expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 1_000_000 - FULL_SUBSIDY, heldFen: FULL_SUBSIDY });
     expect((await t.http.get('/api/redemptions').set(auth(e.token)).expect(200)).body.total).toBe(1);

@@ -50,17 +50,24 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
   }
 
   const quote = (e: OrgSession, facilityId: string, voucherId: string, quantity: number | string, mode?: string) =>
-    t.http.get(`/api/facilities/${facilityId}/quote`).query({ voucherId, quantity, ...(mode ? { mode } : {}) }).set(auth(e.token));
+    t.http
+      .get(`/api/facilities/${facilityId}/quote`)
+      .query({ voucherId, quantity, ...(mode ? { mode } : {}) })
+      .set(auth(e.token));
   const hold = (e: OrgSession, body: Record<string, unknown>) => t.http.post('/api/redemptions').set(auth(e.token)).send(body);
-  const capture = (p: OrgSession, id: string, actualQuantity: unknown) => t.http.post(`/api/redemptions/${id}/capture`).set(auth(p.token)).send({ actualQuantity });
+  const capture = (p: OrgSession, id: string, actualQuantity: unknown) =>
+    t.http.post(`/api/redemptions/${id}/capture`).set(auth(p.token)).send({ actualQuantity });
   const cancel = (s: OrgSession, id: string) => t.http.post(`/api/redemptions/${id}/cancel`).set(auth(s.token)).send({});
-  const voucherOf = async (e: OrgSession, id: string): Promise<Voucher> => (await t.http.get(`/api/vouchers/${id}`).set(auth(e.token)).expect(200)).body;
+  const voucherOf = async (e: OrgSession, id: string): Promise<Voucher> =>
+    (await t.http.get(`/api/vouchers/${id}`).set(auth(e.token)).expect(200)).body;
   const balances = async (e: OrgSession, id: string) => {
     const { availableFen, heldFen, spentFen } = await voucherOf(e, id);
     return { availableFen, heldFen, spentFen };
   };
   const hefeiBudget = async () => {
-    const { totalFen, availableFen, committedFen } = (await t.http.get(`/api/budgets/${HEFEI}/${clock.year()}`).set(auth(bureauAh)).expect(200)).body;
+    const { totalFen, availableFen, committedFen } = (
+      await t.http.get(`/api/budgets/${HEFEI}/${clock.year()}`).set(auth(bureauAh)).expect(200)
+    ).body;
     return { totalFen, availableFen, committedFen };
   };
   const figures = (b: Record<string, unknown>) => {
@@ -94,11 +101,22 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       const budgetBefore = await hefeiBudget();
       const { e, v } = await hefeiVoucher(1_000_000);
       expect(await balances(e, v.id)).toEqual({ availableFen: 1_000_000, heldFen: 0, spentFen: 0 });
-      const issued = { totalFen: budgetBefore.totalFen, availableFen: budgetBefore.availableFen - 1_000_000, committedFen: budgetBefore.committedFen + 1_000_000 };
+      const issued = {
+        totalFen: budgetBefore.totalFen,
+        availableFen: budgetBefore.availableFen - 1_000_000,
+        committedFen: budgetBefore.committedFen + 1_000_000,
+      };
       expect(await hefeiBudget()).toEqual(issued);
 
       const q = await quote(e, shTem.id, v.id, 2).expect(200);
-      expect(q.body).toEqual({ mode: 'provider_redeemed', feeFen: 160_000, ratioBp: 5000, subsidyFen: 80_000, selfPayFen: 80_000, crossProvince: true });
+      expect(q.body).toEqual({
+        mode: 'provider_redeemed',
+        feeFen: 160_000,
+        ratioBp: 5000,
+        subsidyFen: 80_000,
+        selfPayFen: 80_000,
+        crossProvince: true,
+      });
 
       const held = await hold(e, { voucherId: v.id, facilityId: shTem.id, quantity: 2 }).expect(201);
       expect(held.body).toEqual({
@@ -146,7 +164,11 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       expect((await t.http.get(`/api/redemptions/${held.body.id}`).set(auth(e.token)).expect(200)).body).toEqual(captured.body);
       expect((await t.ledgerCheck()).violations).toEqual([]);
 
-      const audit = await t.http.get('/api/audit').query({ entityType: 'redemption', entityId: held.body.id }).set(auth(await t.token('platform'))).expect(200);
+      const audit = await t.http
+        .get('/api/audit')
+        .query({ entityType: 'redemption', entityId: held.body.id })
+        .set(auth(await t.token('platform')))
+        .expect(200);
       expect(audit.body.items.map((a: { action: string }) => a.action).sort()).toEqual(['redemption.captured', 'redemption.held']);
     });
   });
@@ -157,7 +179,14 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       const icp = await listFacility(wuhuLab, ICP_MS);
       const { e, v } = await hefeiVoucher(1_000_000, { localBonusBp: 1000 });
       const h = await quotedHold(e, icp, v.id, 3);
-      expect(h).toMatchObject({ crossProvince: false, providerProvinceCode: '340000', feeFen: 90_000, ratioBp: 6000, subsidyFen: 54_000, selfPayFen: 36_000 });
+      expect(h).toMatchObject({
+        crossProvince: false,
+        providerProvinceCode: '340000',
+        feeFen: 90_000,
+        ratioBp: 6000,
+        subsidyFen: 54_000,
+        selfPayFen: 36_000,
+      });
       // The bonus is for providers in the issuing province only: the Shanghai TEM stays at 50%.
       expect((await quote(e, shTem.id, v.id, 2).expect(200)).body).toMatchObject({ ratioBp: 5000, subsidyFen: 80_000 });
     });
@@ -174,7 +203,11 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
 
     it('pins the policy version of issue: a later version does not change the voucher’s terms', async () => {
       const { e, v } = await hefeiVoucher(1_000_000, { categories: [{ category: 'testing', ratioBp: 3000 }] });
-      await t.http.post('/api/policies').set(auth(bureauAh)).send(policyBody(HEFEI, { categories: [{ category: 'testing', ratioBp: 8000 }] })).expect(201);
+      await t.http
+        .post('/api/policies')
+        .set(auth(bureauAh))
+        .send(policyBody(HEFEI, { categories: [{ category: 'testing', ratioBp: 8000 }] }))
+        .expect(201);
       expect((await quotedHold(e, shTem, v.id, 1)).ratioBp).toBe(3000);
     });
 
@@ -199,7 +232,12 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
     it('enterprise_reimbursed (通用) makes the enterprise the payee', async () => {
       const { e, v } = await hefeiVoucher(1_000_000);
       const h = await quotedHold(e, shTem, v.id, 1, 'enterprise_reimbursed');
-      expect(h).toMatchObject({ mode: 'enterprise_reimbursed', payeeId: e.organizationId, providerId: shLab.organizationId, subsidyFen: 40_000 });
+      expect(h).toMatchObject({
+        mode: 'enterprise_reimbursed',
+        payeeId: e.organizationId,
+        providerId: shLab.organizationId,
+        subsidyFen: 40_000,
+      });
     });
 
     it('defaults to enterprise_reimbursed where that is the only mode allowed', async () => {
@@ -228,21 +266,33 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
     it('PROVIDER_NOT_ACTIVE: a suspended provider', async () => {
       const lab = await t.registerProvider('310104');
       const f = await listFacility(lab, TEM);
-      await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(auth(await t.token('bureau-sh'))).send({ reason: '虚假使用记录' }).expect(200);
+      await t.http
+        .post(`/api/providers/${lab.organizationId}/suspend`)
+        .set(auth(await t.token('bureau-sh')))
+        .send({ reason: '虚假使用记录' })
+        .expect(200);
       const { e, v } = await hefeiVoucher(1_000_000);
       expect(await expectRefused(e, f, v.id, 'PROVIDER_NOT_ACTIVE')).toContain('suspended');
     });
 
     it('SANCTIONED: an enterprise on the shared credit-sanction list', async () => {
       const { e, v } = await hefeiVoucher(1_000_000);
-      await t.http.post('/api/sanctions').set(auth(await t.token('bureau-js'))).send({ creditCode: e.creditCode, reason: '伪造检测报告' }).expect(201);
+      await t.http
+        .post('/api/sanctions')
+        .set(auth(await t.token('bureau-js')))
+        .send({ creditCode: e.creditCode, reason: '伪造检测报告' })
+        .expect(201);
       expect(await expectRefused(e, shTem, v.id, 'SANCTIONED')).toContain(`the enterprise ${e.creditCode}`);
     });
 
     it('SANCTIONED: a provider on the shared credit-sanction list', async () => {
       const lab = await t.registerProvider('310104');
       const f = await listFacility(lab, TEM);
-      await t.http.post('/api/sanctions').set(auth(await t.token('bureau-sh'))).send({ creditCode: lab.creditCode, reason: '虚开发票' }).expect(201);
+      await t.http
+        .post('/api/sanctions')
+        .set(auth(await t.token('bureau-sh')))
+        .send({ creditCode: lab.creditCode, reason: '虚开发票' })
+        .expect(201);
       const { e, v } = await hefeiVoucher(1_000_000);
       expect(await expectRefused(e, f, v.id, 'SANCTIONED')).toContain(`the provider ${lab.creditCode}`);
     });
@@ -320,7 +370,10 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
     it('rejects a fee above 10^13 fen with 400, on quote and hold alike', async () => {
       const beamline = await listFacility(shLab, { ...TEM, name: '同步辐射光束线 整期包用', unitPriceFen: 10_000_000_000 });
       expect((await quote(e, beamline.id, v.id, 1000).expect(200)).body.feeFen).toBe(10_000_000_000_000);
-      for (const res of [await quote(e, beamline.id, v.id, 1001), await hold(e, { voucherId: v.id, facilityId: beamline.id, quantity: 1001 })]) {
+      for (const res of [
+        await quote(e, beamline.id, v.id, 1001),
+        await hold(e, { voucherId: v.id, facilityId: beamline.id, quantity: 1001 }),
+      ]) {
         expect(res.status).toBe(400);
         expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('quantity') });
       }
@@ -387,7 +440,12 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
     it('capturing zero units releases the whole hold', async () => {
       const { e, v } = await hefeiVoucher(1_000_000);
       const h = await quotedHold(e, shTem, v.id, 2);
-      expect((await capture(shLab, h.id, 0).expect(200)).body).toMatchObject({ status: 'captured', actualQuantity: 0, subsidyFen: 0, feeFen: 0 });
+      expect((await capture(shLab, h.id, 0).expect(200)).body).toMatchObject({
+        status: 'captured',
+        actualQuantity: 0,
+        subsidyFen: 0,
+        feeFen: 0,
+      });
       expect(await balances(e, v.id)).toEqual({ availableFen: 1_000_000, heldFen: 0, spentFen: 0 });
     });
 
@@ -405,7 +463,11 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       await t.http.post(`/api/vouchers/${v.id}/revoke`).set(auth(bureauAh)).send({ reason: '违规' }).expect(200);
       await capture(shLab, h.id, 1).expect(200);
       expect(await balances(e, v.id)).toEqual({ availableFen: 0, heldFen: 0, spentFen: 40_000 });
-      expect(await hefeiBudget()).toEqual({ totalFen: before.totalFen, availableFen: before.availableFen + 960_000, committedFen: before.committedFen - 960_000 });
+      expect(await hefeiBudget()).toEqual({
+        totalFen: before.totalFen,
+        availableFen: before.availableFen + 960_000,
+        committedFen: before.committedFen - 960_000,
+      });
     });
   });
 
@@ -416,7 +478,9 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       clock.travel(HOLD_EXPIRY_DAYS * DAY_MS + 1000);
       try {
         expect((await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body.status).toBe('expired');
-        const expiredIds = (await t.http.get('/api/redemptions').query({ status: 'expired' }).set(auth(e.token)).expect(200)).body.items.map((r: { id: string }) => r.id);
+        const expiredIds = (
+          await t.http.get('/api/redemptions').query({ status: 'expired' }).set(auth(e.token)).expect(200)
+        ).body.items.map((r: { id: string }) => r.id);
         expect(expiredIds).toEqual([h.id]);
         expect((await t.http.get('/api/redemptions').query({ status: 'held' }).set(auth(e.token)).expect(200)).body.total).toBe(0);
         expect(await balances(e, v.id)).toEqual({ availableFen: 920_000, heldFen: 80_000, spentFen: 0 });
@@ -424,7 +488,10 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
         const swept = await t.get(Sweeps).runAll();
         expect(swept['hold-expiry']).toBeGreaterThanOrEqual(1);
         expect(await balances(e, v.id)).toEqual({ availableFen: 1_000_000, heldFen: 0, spentFen: 0 });
-        expect((await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({ status: 'expired', closedAt: expect.any(String) });
+        expect((await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({
+          status: 'expired',
+          closedAt: expect.any(String),
+        });
         expect((await t.get(Sweeps).runAll())['hold-expiry']).toBe(0);
         await capture(shLab, h.id, 1).expect(409);
       } finally {
@@ -460,7 +527,13 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
     });
 
     const ids = async (token: string, query: Record<string, unknown> = {}) =>
-      (await t.http.get('/api/redemptions').query({ limit: 500, ...query }).set(auth(token)).expect(200)).body.items.map((r: { id: string }) => r.id);
+      (
+        await t.http
+          .get('/api/redemptions')
+          .query({ limit: 500, ...query })
+          .set(auth(token))
+          .expect(200)
+      ).body.items.map((r: { id: string }) => r.id);
 
     it('shows a redemption to the enterprise, the provider, the issuing bureau and the platform', async () => {
       for (const token of [e.token, shLab.token, bureauAh, await t.token('platform')]) {
@@ -470,7 +543,12 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
     });
 
     it('hides it from everyone else: 404 and absent from their lists', async () => {
-      const strangers = [(await t.registerEnterprise(HEFEI)).token, (await t.registerProvider('310104')).token, await t.token('bureau-sh'), await t.token('bureau-js')];
+      const strangers = [
+        (await t.registerEnterprise(HEFEI)).token,
+        (await t.registerProvider('310104')).token,
+        await t.token('bureau-sh'),
+        await t.token('bureau-js'),
+      ];
       for (const token of strangers) {
         expect((await t.http.get(`/api/redemptions/${h.id}`).set(auth(token)).expect(404)).body.code).toBe('NOT_FOUND');
         expect(await ids(token)).not.toContain(h.id);
@@ -501,7 +579,9 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       const again = await hold(e, body).set('Idempotency-Key', 'hold-tem-2h').expect(201);
       expect(again.body).toEqual(first.body);
       expect(await balances(e, v.id)).toEqual({ availableFen: 920_000, heldFen: 80_000, spentFen: 0 });
-      const conflict = await hold(e, { ...body, quantity: 3 }).set('Idempotency-Key', 'hold-tem-2h').expect(409);
+      const conflict = await hold(e, { ...body, quantity: 3 })
+        .set('Idempotency-Key', 'hold-tem-2h')
+        .expect(409);
       expect(conflict.body.code).toBe('IDEMPOTENCY_CONFLICT');
       expect((await t.http.get('/api/redemptions').set(auth(e.token)).expect(200)).body.total).toBe(1);
     });
@@ -523,9 +603,19 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
         localBonusBp: 1000,
       });
 
-      const res = await t.http.get('/api/quotes').query({ category: 'tech_transfer', voucherId: v.id, quantity: 1 }).set(auth(e.token)).expect(200);
+      const res = await t.http
+        .get('/api/quotes')
+        .query({ category: 'tech_transfer', voucherId: v.id, quantity: 1 })
+        .set(auth(e.token))
+        .expect(200);
       expect(res.body.total).toBe(4);
-      expect(res.body.items.map((i: { facility: Facility; quote: Record<string, unknown> }) => [i.facility.id, i.quote.selfPayFen, i.quote.refusal && (i.quote.refusal as { code: string }).code])).toEqual([
+      expect(
+        res.body.items.map((i: { facility: Facility; quote: Record<string, unknown> }) => [
+          i.facility.id,
+          i.quote.selfPayFen,
+          i.quote.refusal && (i.quote.refusal as { code: string }).code,
+        ]),
+      ).toEqual([
         [ah.id, 44_000, undefined],
         [sh.id, 50_000, undefined],
         [js.id, 60_000, undefined],
@@ -534,7 +624,11 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       for (const item of res.body.items) {
         expect((await quote(e, item.facility.id, v.id, 1).expect(200)).body).toEqual(item.quote);
       }
-      const page = await t.http.get('/api/quotes').query({ category: 'tech_transfer', voucherId: v.id, limit: 1, offset: 1 }).set(auth(e.token)).expect(200);
+      const page = await t.http
+        .get('/api/quotes')
+        .query({ category: 'tech_transfer', voucherId: v.id, limit: 1, offset: 1 })
+        .set(auth(e.token))
+        .expect(200);
       expect(page.body.items.map((i: { facility: Facility }) => i.facility.id)).toEqual([sh.id]);
 
       const stranger = await t.registerEnterprise(HEFEI);
@@ -547,7 +641,14 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
   it('describes every route in the OpenAPI document', async () => {
     const paths = Object.keys((await t.http.get('/docs-json').expect(200)).body.paths);
     expect(paths).toEqual(
-      expect.arrayContaining(['/api/redemptions', '/api/redemptions/{id}', '/api/redemptions/{id}/capture', '/api/redemptions/{id}/cancel', '/api/facilities/{id}/quote', '/api/quotes']),
+      expect.arrayContaining([
+        '/api/redemptions',
+        '/api/redemptions/{id}',
+        '/api/redemptions/{id}/capture',
+        '/api/redemptions/{id}/cancel',
+        '/api/facilities/{id}/quote',
+        '/api/quotes',
+      ]),
     );
   });
 });

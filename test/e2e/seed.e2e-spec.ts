@@ -17,17 +17,27 @@ describe('demo world', () => {
 
   it('lists a Shanghai TEM at ¥800/hour to the public', async () => {
     const res = await t.http.get('/api/facilities').query({ provinceCode: '310000', category: 'testing' }).expect(200);
-    expect(res.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ name: expect.stringContaining('TEM'), unitPriceFen: 80_000, unit: 'hour' })]));
+    expect(res.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: expect.stringContaining('TEM'), unitPriceFen: 80_000, unit: 'hour' })]),
+    );
   });
 
   it('gives the Hefei SME a ¥40,000 voucher from Hefei’s budget', async () => {
     const token = await t.token('hefei-micronano');
     const res = await t.http.get('/api/vouchers').set(auth(token)).expect(200);
-    expect(res.body.items).toEqual([expect.objectContaining({ issuingRegionCode: '340100', faceValueFen: 4_000_000, availableFen: 4_000_000, status: 'active' })]);
+    expect(res.body.items).toEqual([
+      expect.objectContaining({ issuingRegionCode: '340100', faceValueFen: 4_000_000, availableFen: 4_000_000, status: 'active' }),
+    ]);
   });
 
   it('is idempotent: seeding again adds nothing', async () => {
-    const count = async () => (await t.http.get('/api/organizations?limit=500').set(auth(await t.token('platform'))).expect(200)).body.total;
+    const count = async () =>
+      (
+        await t.http
+          .get('/api/organizations?limit=500')
+          .set(auth(await t.token('platform')))
+          .expect(200)
+      ).body.total;
     const before = await count();
     await t.get(SeedService).seed();
     expect(await count()).toBe(before);

@@ -21,9 +21,18 @@ describe('claims and settlement under concurrency', () => {
     t = await TestApp.start();
     await openRegion(t, HEFEI);
     labs = [];
-    for (const [region, price] of [['310000', 80_000], ['320500', 30_000], ['330100', 50_000], ['340100', 20_000]] as const) {
+    for (const [region, price] of [
+      ['310000', 80_000],
+      ['320500', 30_000],
+      ['330100', 50_000],
+      ['340100', 20_000],
+    ] as const) {
       const lab = await t.registerProvider(region);
-      const f = await t.http.post('/api/facilities').set(auth(lab.token)).send({ name: '检测机时', category: 'testing', unit: 'hour', unitPriceFen: price }).expect(201);
+      const f = await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '检测机时', category: 'testing', unit: 'hour', unitPriceFen: price })
+        .expect(201);
       labs.push({ ...lab, facilityId: f.body.id });
     }
     const e = await t.registerEnterprise(HEFEI);
@@ -33,11 +42,16 @@ describe('claims and settlement under concurrency', () => {
   afterAll(() => t.close());
 
   async function captured(lab: (typeof labs)[number], hours = 1): Promise<string> {
-    const held = await t.http.post('/api/redemptions').set(auth(enterprise.token)).send({ voucherId: enterprise.voucherId, facilityId: lab.facilityId, quantity: hours }).expect(201);
+    const held = await t.http
+      .post('/api/redemptions')
+      .set(auth(enterprise.token))
+      .send({ voucherId: enterprise.voucherId, facilityId: lab.facilityId, quantity: hours })
+      .expect(201);
     await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(lab.token)).send({ actualQuantity: hours }).expect(200);
     return held.body.id;
   }
-  const claim = (lab: OrgSession, redemptionIds: string[]) => t.http.post('/api/claims').set(auth(lab.token)).send({ redemptionIds, evidence: EVIDENCE });
+  const claim = (lab: OrgSession, redemptionIds: string[]) =>
+    t.http.post('/api/claims').set(auth(lab.token)).send({ redemptionIds, evidence: EVIDENCE });
   const statuses = (responses: { status: number }[]) => responses.map((r) => r.status).sort();
 
   it('lets exactly one of eight simultaneous claims for a redemption through; the rest are 409 DUPLICATE', async () => {
@@ -48,7 +62,9 @@ describe('claims and settlement under concurrency', () => {
       expect(responses.filter((r) => r.status === 409).every((r) => r.body.code === 'DUPLICATE')).toBe(true);
       const winner = responses.find((r) => r.status === 201)!.body;
       const mine = await t.http.get('/api/claims?status=submitted&limit=500').set(auth(labs[0].token)).expect(200);
-      expect(mine.body.items.filter((c: { redemptionIds: string[] }) => c.redemptionIds.includes(id)).map((c: { id: string }) => c.id)).toEqual([winner.id]);
+      expect(
+        mine.body.items.filter((c: { redemptionIds: string[] }) => c.redemptionIds.includes(id)).map((c: { id: string }) => c.id),
+      ).toEqual([winner.id]);
     }
   });
 
@@ -75,15 +91,19 @@ describe('claims and settlement under concurrency', () => {
   it('never puts a claim in two batches when runs race each other and new approvals', async () => {
     // 24 approved claims across four payees, and 8 submitted ones approved while the runs race.
     // The claim approved by the previous test is unsettled too.
-    const approved: { id: string; approvedFen: number }[] = (await t.http.get('/api/claims?status=approved').set(auth(bureau.platform)).expect(200)).body.items;
+    const approved: { id: string; approvedFen: number }[] = (
+      await t.http.get('/api/claims?status=approved').set(auth(bureau.platform)).expect(200)
+    ).body.items;
     const submitted: string[] = [];
-    await Promise.all(labs.map(async (lab, i) => {
-      for (let n = 0; n < 8; n++) {
-        const c = (await claim(lab, [await captured(lab, 1 + ((n + i) % 3))]).expect(201)).body;
-        if (n < 6) approved.push((await t.http.post(`/api/claims/${c.id}/approve`).set(auth(bureau.ah)).send({}).expect(200)).body);
-        else submitted.push(c.id);
-      }
-    }));
+    await Promise.all(
+      labs.map(async (lab, i) => {
+        for (let n = 0; n < 8; n++) {
+          const c = (await claim(lab, [await captured(lab, 1 + ((n + i) % 3))]).expect(201)).body;
+          if (n < 6) approved.push((await t.http.post(`/api/claims/${c.id}/approve`).set(auth(bureau.ah)).send({}).expect(200)).body);
+          else submitted.push(c.id);
+        }
+      }),
+    );
     const settle = () => t.http.post('/api/settlements').set(auth(bureau.ah)).send({ regionCode: HEFEI });
     const raced = await Promise.all([
       ...Array.from({ length: 6 }, settle),
@@ -110,12 +130,22 @@ describe('claims and settlement under concurrency', () => {
       expect(new Set(b.lines.map((l) => l.payeeId)).size).toBe(b.lines.length);
     }
     expect(batches.reduce((s, b) => s + b.totalFen, 0)).toBe(approved.reduce((s, c) => s + c.approvedFen, 0));
-    const claims = (await t.http.get('/api/claims?status=approved&limit=500').set(auth(bureau.platform)).expect(200)).body.items as { id: string; settlementId: string }[];
+    const claims = (await t.http.get('/api/claims?status=approved&limit=500').set(auth(bureau.platform)).expect(200)).body.items as {
+      id: string;
+      settlementId: string;
+    }[];
     const batchOf = new Map(batches.flatMap((b) => b.lines.flatMap((l) => l.claimIds.map((id) => [id, b.id] as const))));
     expect(claims.every((c) => c.settlementId === batchOf.get(c.id))).toBe(true);
 
     // Paying a batch five times at once pays it once.
-    const paid = await Promise.all(Array.from({ length: 5 }, (_, i) => t.http.post(`/api/settlements/${batches[0].id}/pay`).set(auth(bureau.ah)).send({ paymentRef: `GK-${i}` })));
+    const paid = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        t.http
+          .post(`/api/settlements/${batches[0].id}/pay`)
+          .set(auth(bureau.ah))
+          .send({ paymentRef: `GK-${i}` }),
+      ),
+    );
     expect(statuses(paid)).toEqual([200, 409, 409, 409, 409]);
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });

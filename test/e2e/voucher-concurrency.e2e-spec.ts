@@ -5,7 +5,8 @@ import { auth, OrgSession, TestApp } from '../support/test-app';
 /** Registers `n` enterprises a few at a time (password hashing is the slow part). */
 async function enterprises(t: TestApp, region: string, n: number): Promise<OrgSession[]> {
   const out: OrgSession[] = [];
-  while (out.length < n) out.push(...(await Promise.all(Array.from({ length: Math.min(10, n - out.length) }, () => t.registerEnterprise(region)))));
+  while (out.length < n)
+    out.push(...(await Promise.all(Array.from({ length: Math.min(10, n - out.length) }, () => t.registerEnterprise(region)))));
   return out;
 }
 
@@ -18,7 +19,13 @@ describe('concurrent applications and approvals', () => {
   beforeAll(async () => (t = await TestApp.start()));
   afterAll(() => t.close());
 
-  const budgetOf = async (regionCode: string) => (await t.http.get(`/api/budgets/${regionCode}/${year}`).set(auth(await t.token('platform'))).expect(200)).body;
+  const budgetOf = async (regionCode: string) =>
+    (
+      await t.http
+        .get(`/api/budgets/${regionCode}/${year}`)
+        .set(auth(await t.token('platform')))
+        .expect(200)
+    ).body;
   const applyAll = (tokens: string[], amountFen: number) =>
     Promise.all(tokens.map((token) => t.http.post('/api/voucher-applications').set(auth(token)).send({ amountFen, purpose: '并发申请' })));
   const serials: string[] = [];
@@ -27,22 +34,37 @@ describe('concurrent applications and approvals', () => {
     await openRegion(t, '320000', { budgetFen: 10_000_000, policy: { autoApproveMaxFen: 1_000_000 } });
     const applicants = await enterprises(t, '329900', 50);
 
-    const results = await applyAll(applicants.map((e) => e.token), 1_000_000);
+    const results = await applyAll(
+      applicants.map((e) => e.token),
+      1_000_000,
+    );
 
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(201));
     const bodies = results.map((r) => r.body);
     expect(count(bodies, 'approved')).toBe(10);
     expect(count(bodies, 'rejected', 'BUDGET_EXHAUSTED')).toBe(40);
-    expect(await budgetOf('320000')).toEqual({ regionCode: '320000', year, totalFen: 10_000_000, availableFen: 0, committedFen: 10_000_000 });
+    expect(await budgetOf('320000')).toEqual({
+      regionCode: '320000',
+      year,
+      totalFen: 10_000_000,
+      availableFen: 0,
+      committedFen: 10_000_000,
+    });
     const issued = bodies.filter((b) => b.status === 'approved').map((b) => b.voucher);
     expect(issued.every((v) => v.faceValueFen === 1_000_000 && v.availableFen === 1_000_000)).toBe(true);
     serials.push(...issued.map((v) => v.serial));
 
     // Every application was recorded, once.
-    const recorded = await t.http.get('/api/voucher-applications?limit=100').set(auth(await t.token('bureau-js'))).expect(200);
+    const recorded = await t.http
+      .get('/api/voucher-applications?limit=100')
+      .set(auth(await t.token('bureau-js')))
+      .expect(200);
     expect(recorded.body.total).toBe(50);
     expect(count(recorded.body.items, 'approved')).toBe(10);
-    const vouchers = await t.http.get('/api/vouchers?limit=100').set(auth(await t.token('bureau-js'))).expect(200);
+    const vouchers = await t.http
+      .get('/api/vouchers?limit=100')
+      .set(auth(await t.token('bureau-js')))
+      .expect(200);
     expect(vouchers.body.total).toBe(10);
   });
 
@@ -56,7 +78,13 @@ describe('concurrent applications and approvals', () => {
     const bodies = results.map((r) => r.body);
     expect(count(bodies, 'approved')).toBe(5);
     expect(count(bodies, 'rejected', 'ANNUAL_CAP_EXCEEDED')).toBe(15);
-    expect(await budgetOf('330000')).toEqual({ regionCode: '330000', year, totalFen: 100_000_000, availableFen: 95_000_000, committedFen: 5_000_000 });
+    expect(await budgetOf('330000')).toEqual({
+      regionCode: '330000',
+      year,
+      totalFen: 100_000_000,
+      availableFen: 95_000_000,
+      committedFen: 5_000_000,
+    });
     const own = await t.http.get('/api/vouchers?limit=100').set(auth(e.token)).expect(200);
     expect(own.body.total).toBe(5);
     serials.push(...own.body.items.map((v: { serial: string }) => v.serial));
@@ -65,7 +93,12 @@ describe('concurrent applications and approvals', () => {
   it('reviewers approving 10 pending applications at once against room for 3: exactly 3 approved, the rest 422', async () => {
     await openRegion(t, '310000', { budgetFen: 10_000_000, policy: { autoApproveMaxFen: 0 } });
     const applicants = await enterprises(t, '310000', 10);
-    const pending = (await applyAll(applicants.map((e) => e.token), 3_000_000)).map((r) => r.body);
+    const pending = (
+      await applyAll(
+        applicants.map((e) => e.token),
+        3_000_000,
+      )
+    ).map((r) => r.body);
     expect(pending.map((a) => a.status)).toEqual(Array(10).fill('pending_review'));
 
     const bureau = auth(await t.token('bureau-sh'));
@@ -73,7 +106,13 @@ describe('concurrent applications and approvals', () => {
 
     expect(results.filter((r) => r.status === 200)).toHaveLength(3);
     expect(results.filter((r) => r.status === 422).map((r) => r.body.code)).toEqual(Array(7).fill('BUDGET_EXHAUSTED'));
-    expect(await budgetOf('310000')).toEqual({ regionCode: '310000', year, totalFen: 10_000_000, availableFen: 1_000_000, committedFen: 9_000_000 });
+    expect(await budgetOf('310000')).toEqual({
+      regionCode: '310000',
+      year,
+      totalFen: 10_000_000,
+      availableFen: 1_000_000,
+      committedFen: 9_000_000,
+    });
     serials.push(...results.filter((r) => r.status === 200).map((r) => r.body.voucher.serial));
   });
 
@@ -83,7 +122,9 @@ describe('concurrent applications and approvals', () => {
     const app = (await applyAll([e.token], 5_000_000))[0].body;
     const bureau = auth(await t.token('bureau-ah'));
 
-    const results = await Promise.all(Array.from({ length: 8 }, () => t.http.post(`/api/voucher-applications/${app.id}/approve`).set(bureau).send({})));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => t.http.post(`/api/voucher-applications/${app.id}/approve`).set(bureau).send({})),
+    );
 
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
     expect(await budgetOf('340000')).toMatchObject({ availableFen: 95_000_000, committedFen: 5_000_000 });

@@ -6,7 +6,7 @@ import { openRegion, policyBody } from '../support/fixtures';
 import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ numpages: number; text: string }>;
 
 /** Collects a binary response body (superagent leaves unknown types unparsed). */
@@ -30,7 +30,11 @@ describe('voucher applications and vouchers', () => {
     await openRegion(t, '340100', { budgetFen: 500_000_000 });
     await openRegion(t, '340000', { budgetFen: 300_000_000 });
     // Bengbu's own policy only takes effect tomorrow.
-    await t.http.post('/api/policies').set(await t.as('bureau-ah')).send(policyBody('340300', { effectiveFrom: addDays(today, 1) })).expect(201);
+    await t.http
+      .post('/api/policies')
+      .set(await t.as('bureau-ah'))
+      .send(policyBody('340300', { effectiveFrom: addDays(today, 1) }))
+      .expect(201);
     // Shanghai aggregates annual caps by actual controller and approves up to ¥300,000 at once.
     await openRegion(t, '310000', { budgetFen: 1_000_000_000, policy: { capByController: true, autoApproveMaxFen: 30_000_000 } });
     await openRegion(t, '320500', { budgetFen: 15_000_000 });
@@ -38,21 +42,36 @@ describe('voucher applications and vouchers', () => {
     await openRegion(t, '330200', { budgetFen: 40_000_000 });
     await openRegion(t, '320100', { budgetFen: 100_000_000 });
     // Nantong has a policy but no budget this year; Jiaxing and Zhejiang province have no policy at all.
-    await t.http.post('/api/policies').set(await t.as('bureau-js')).send(policyBody('320600')).expect(201);
+    await t.http
+      .post('/api/policies')
+      .set(await t.as('bureau-js'))
+      .send(policyBody('320600'))
+      .expect(201);
   });
   afterAll(() => t.close());
 
   const budgetOf = async (regionCode: string, y = year) =>
-    (await t.http.get(`/api/budgets/${regionCode}/${y}`).set(await t.as('platform')).expect(200)).body;
+    (
+      await t.http
+        .get(`/api/budgets/${regionCode}/${y}`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body;
   const apply = async (e: OrgSession, amountFen: number, purpose = '透射电镜表征新型电池正极材料') => {
     const res = await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen, purpose });
     expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
     return res.body;
   };
   const approve = async (bureau: string, id: string, body: Record<string, unknown> = {}) =>
-    t.http.post(`/api/voucher-applications/${id}/approve`).set(await t.as(bureau)).send(body);
+    t.http
+      .post(`/api/voucher-applications/${id}/approve`)
+      .set(await t.as(bureau))
+      .send(body);
   const revoke = async (bureau: string, voucherId: string, reason = '虚假申报材料') =>
-    t.http.post(`/api/vouchers/${voucherId}/revoke`).set(await t.as(bureau)).send({ reason });
+    t.http
+      .post(`/api/vouchers/${voucherId}/revoke`)
+      .set(await t.as(bureau))
+      .send({ reason });
 
   it('describes its routes in the OpenAPI document', async () => {
     const res = await t.http.get('/docs-json').expect(200);
@@ -106,12 +125,20 @@ describe('voucher applications and vouchers', () => {
       });
       const policy = await t.http.get(`/api/policies/current?regionCode=340100`).set(auth(e.token)).expect(200);
       expect(app.voucher.policyId).toBe(policy.body.id);
-      expect(await budgetOf('340100')).toEqual({ ...before, availableFen: before.availableFen - 8_000_000, committedFen: before.committedFen + 8_000_000 });
+      expect(await budgetOf('340100')).toEqual({
+        ...before,
+        availableFen: before.availableFen - 8_000_000,
+        committedFen: before.committedFen + 8_000_000,
+      });
     });
 
     it('is the province for a Wuhu enterprise, since Wuhu has no policy', async () => {
       const app = await apply(await t.registerEnterprise('340202'), 5_000_000);
-      expect(app).toMatchObject({ status: 'approved', issuingRegionCode: '340000', voucher: { issuingRegionCode: '340000', faceValueFen: 5_000_000 } });
+      expect(app).toMatchObject({
+        status: 'approved',
+        issuingRegionCode: '340000',
+        voucher: { issuingRegionCode: '340000', faceValueFen: 5_000_000 },
+      });
     });
 
     it('is the province for a Bengbu enterprise while Bengbu’s policy is not yet in force', async () => {
@@ -126,7 +153,11 @@ describe('voucher applications and vouchers', () => {
     beforeEach(async () => (e = await t.registerEnterprise('340100')));
 
     it('approves at once exactly at the auto-approval threshold', async () => {
-      expect(await apply(e, 10_000_000)).toMatchObject({ status: 'approved', approvedFen: 10_000_000, voucher: { faceValueFen: 10_000_000 } });
+      expect(await apply(e, 10_000_000)).toMatchObject({
+        status: 'approved',
+        approvedFen: 10_000_000,
+        voucher: { faceValueFen: 10_000_000 },
+      });
     });
 
     it('leaves one fen above the threshold for a reviewer, committing nothing yet', async () => {
@@ -142,7 +173,10 @@ describe('voucher applications and vouchers', () => {
         createdAt: expect.any(String),
       });
       expect(await budgetOf('340100')).toEqual(before);
-      const queue = await t.http.get('/api/voucher-applications?status=pending_review').set(await t.as('bureau-ah')).expect(200);
+      const queue = await t.http
+        .get('/api/voucher-applications?status=pending_review')
+        .set(await t.as('bureau-ah'))
+        .expect(200);
       expect(queue.body.items.map((a: { id: string }) => a.id)).toContain(app.id);
     });
 
@@ -158,14 +192,22 @@ describe('voucher applications and vouchers', () => {
         approvedFen: 10_000_550,
         voucher: { faceValueFen: 10_000_550, availableFen: 10_000_550, issuingRegionCode: '340100', status: 'active' },
       });
-      expect(await budgetOf('340100')).toEqual({ ...before, availableFen: before.availableFen - 10_000_550, committedFen: before.committedFen + 10_000_550 });
+      expect(await budgetOf('340100')).toEqual({
+        ...before,
+        availableFen: before.availableFen - 10_000_550,
+        committedFen: before.committedFen + 10_000_550,
+      });
       const read = await t.http.get(`/api/voucher-applications/${app.id}`).set(auth(e.token)).expect(200);
       expect(read.body).toMatchObject({ status: 'approved', approvedFen: 10_000_550, voucher: { id: res.body.voucher.id } });
     });
 
     it('approves the requested amount when the reviewer names none', async () => {
       const app = await apply(e, 10_500_000);
-      expect((await approve('bureau-ah', app.id)).body).toMatchObject({ status: 'approved', approvedFen: 10_500_000, voucher: { faceValueFen: 10_500_000 } });
+      expect((await approve('bureau-ah', app.id)).body).toMatchObject({
+        status: 'approved',
+        approvedFen: 10_500_000,
+        voucher: { faceValueFen: 10_500_000 },
+      });
     });
 
     it('refuses an approval above the requested amount, or of nothing, with 400', async () => {
@@ -185,43 +227,87 @@ describe('voucher applications and vouchers', () => {
       const again = await approve('bureau-ah', app.id);
       expect(again.status).toBe(409);
       expect(again.body.code).toBe('INVALID_STATE');
-      await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await t.as('bureau-ah')).send({ reason: '重复' }).expect(409);
+      await t.http
+        .post(`/api/voucher-applications/${app.id}/reject`)
+        .set(await t.as('bureau-ah'))
+        .send({ reason: '重复' })
+        .expect(409);
       expect(await budgetOf('340100')).toEqual(before);
     });
 
     it('rejects with a reason, after which it cannot be approved', async () => {
       const app = await apply(e, 11_000_000);
-      await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await t.as('bureau-ah')).send({}).expect(400);
-      const res = await t.http.post(`/api/voucher-applications/${app.id}/reject`).set(await t.as('bureau-ah')).send({ reason: '研发内容与创新券支持方向不符' }).expect(200);
-      expect(res.body).toMatchObject({ id: app.id, status: 'rejected', reason: '研发内容与创新券支持方向不符', decidedAt: expect.any(String) });
+      await t.http
+        .post(`/api/voucher-applications/${app.id}/reject`)
+        .set(await t.as('bureau-ah'))
+        .send({})
+        .expect(400);
+      const res = await t.http
+        .post(`/api/voucher-applications/${app.id}/reject`)
+        .set(await t.as('bureau-ah'))
+        .send({ reason: '研发内容与创新券支持方向不符' })
+        .expect(200);
+      expect(res.body).toMatchObject({
+        id: app.id,
+        status: 'rejected',
+        reason: '研发内容与创新券支持方向不符',
+        decidedAt: expect.any(String),
+      });
       expect(res.body.voucher).toBeUndefined();
       expect((await approve('bureau-ah', app.id)).status).toBe(409);
-      expect((await t.http.get(`/api/voucher-applications/${app.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({ status: 'rejected', reason: '研发内容与创新券支持方向不符' });
+      expect((await t.http.get(`/api/voucher-applications/${app.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({
+        status: 'rejected',
+        reason: '研发内容与创新券支持方向不符',
+      });
     });
 
     it('checks the rules again at approval: a sanction recorded meanwhile refuses it (422 SANCTIONED)', async () => {
       const late = await t.registerEnterprise('340100');
       const app = await apply(late, 15_000_000);
-      await t.http.post('/api/sanctions').set(await t.as('bureau-js')).send({ creditCode: late.creditCode, reason: '虚开发票' }).expect(201);
+      await t.http
+        .post('/api/sanctions')
+        .set(await t.as('bureau-js'))
+        .send({ creditCode: late.creditCode, reason: '虚开发票' })
+        .expect(201);
       const before = await budgetOf('340100');
       const res = await approve('bureau-ah', app.id);
       expect(res.status).toBe(422);
       expect(res.body.code).toBe('SANCTIONED');
       expect(await budgetOf('340100')).toEqual(before);
-      expect((await t.http.get(`/api/voucher-applications/${app.id}`).set(auth(late.token)).expect(200)).body.status).toBe('pending_review');
+      expect((await t.http.get(`/api/voucher-applications/${app.id}`).set(auth(late.token)).expect(200)).body.status).toBe(
+        'pending_review',
+      );
     });
 
     it('refuses a decision by the Shanghai bureau on an Anhui application (403), by the enterprise (403), on an unknown id (404)', async () => {
       const app = await apply(e, 11_000_000);
-      for (const [path, body] of [['approve', {}], ['reject', { reason: '越权' }]] as const) {
-        const res = await t.http.post(`/api/voucher-applications/${app.id}/${path}`).set(await t.as('bureau-sh')).send(body);
+      for (const [path, body] of [
+        ['approve', {}],
+        ['reject', { reason: '越权' }],
+      ] as const) {
+        const res = await t.http
+          .post(`/api/voucher-applications/${app.id}/${path}`)
+          .set(await t.as('bureau-sh'))
+          .send(body);
         expect(res.status).toBe(403);
         expect(res.body.code).toBe('FORBIDDEN');
         await t.http.post(`/api/voucher-applications/${app.id}/${path}`).set(auth(e.token)).send(body).expect(403);
       }
-      await t.http.post(`/api/voucher-applications/${app.id}/approve`).set(await t.as('platform')).send({}).expect(403);
-      await t.http.post('/api/voucher-applications/00000000-0000-4000-8000-000000000000/approve').set(await t.as('bureau-ah')).send({}).expect(404);
-      await t.http.post('/api/voucher-applications/not-an-id/approve').set(await t.as('bureau-ah')).send({}).expect(404);
+      await t.http
+        .post(`/api/voucher-applications/${app.id}/approve`)
+        .set(await t.as('platform'))
+        .send({})
+        .expect(403);
+      await t.http
+        .post('/api/voucher-applications/00000000-0000-4000-8000-000000000000/approve')
+        .set(await t.as('bureau-ah'))
+        .send({})
+        .expect(404);
+      await t.http
+        .post('/api/voucher-applications/not-an-id/approve')
+        .set(await t.as('bureau-ah'))
+        .send({})
+        .expect(404);
       expect((await t.http.get(`/api/voucher-applications/${app.id}`).set(auth(e.token)).expect(200)).body.status).toBe('pending_review');
     });
   });
@@ -244,7 +330,11 @@ describe('voucher applications and vouchers', () => {
 
     it('SANCTIONED: a Hefei enterprise on the shared list, recorded by the Zhejiang bureau', async () => {
       const e = await t.registerEnterprise('340100');
-      await t.http.post('/api/sanctions').set(await t.as('bureau-zj')).send({ creditCode: e.creditCode, reason: '伪造检测报告骗取补贴' }).expect(201);
+      await t.http
+        .post('/api/sanctions')
+        .set(await t.as('bureau-zj'))
+        .send({ creditCode: e.creditCode, reason: '伪造检测报告骗取补贴' })
+        .expect(201);
       const before = await budgetOf('340100');
       expectRejected(await apply(e, 1_000_000), 'SANCTIONED');
       expect(await budgetOf('340100')).toEqual(before);
@@ -276,7 +366,10 @@ describe('voucher applications and vouchers', () => {
 
     it('ANNUAL_CAP_EXCEEDED: two enterprises with the same actual controller share one cap', async () => {
       const controllerCreditCode = creditCodeIn('310000');
-      const [a, b] = [await t.registerEnterprise('310000', { controllerCreditCode }), await t.registerEnterprise('310000', { controllerCreditCode })];
+      const [a, b] = [
+        await t.registerEnterprise('310000', { controllerCreditCode }),
+        await t.registerEnterprise('310000', { controllerCreditCode }),
+      ];
       expect((await apply(a, 30_000_000)).status).toBe('approved');
       expect((await apply(b, 20_000_000)).status).toBe('approved');
       expectRejected(await apply(b, 1), 'ANNUAL_CAP_EXCEEDED');
@@ -302,7 +395,13 @@ describe('voucher applications and vouchers', () => {
       expectRejected(await apply(b, 5_000_001), 'BUDGET_EXHAUSTED');
       expect((await apply(b, 5_000_000)).status).toBe('approved');
       expectRejected(await apply(c, 1), 'BUDGET_EXHAUSTED');
-      expect(await budgetOf('320500')).toEqual({ regionCode: '320500', year, totalFen: 15_000_000, availableFen: 0, committedFen: 15_000_000 });
+      expect(await budgetOf('320500')).toEqual({
+        regionCode: '320500',
+        year,
+        totalFen: 15_000_000,
+        availableFen: 0,
+        committedFen: 15_000_000,
+      });
     });
 
     it('BUDGET_EXHAUSTED: Nantong has a policy but no budget for the year', async () => {
@@ -328,7 +427,11 @@ describe('voucher applications and vouchers', () => {
 
     it('lets only enterprises apply (403 otherwise)', async () => {
       for (const username of ['bureau-ah', 'platform']) {
-        await t.http.post('/api/voucher-applications').set(await t.as(username)).send({ amountFen: 1_000_000, purpose: 'x' }).expect(403);
+        await t.http
+          .post('/api/voucher-applications')
+          .set(await t.as(username))
+          .send({ amountFen: 1_000_000, purpose: 'x' })
+          .expect(403);
       }
       const provider = await t.registerProvider('340100');
       await t.http.post('/api/voucher-applications').set(auth(provider.token)).send({ amountFen: 1_000_000, purpose: 'x' }).expect(403);
@@ -338,12 +441,21 @@ describe('voucher applications and vouchers', () => {
     it('replays an application sent twice with one Idempotency-Key, issuing one voucher', async () => {
       const e = await t.registerEnterprise('340100');
       const before = await budgetOf('340100');
-      const send = () => t.http.post('/api/voucher-applications').set(auth(e.token)).set('Idempotency-Key', 'apply-once').send({ amountFen: 2_000_000, purpose: '检测' });
+      const send = () =>
+        t.http
+          .post('/api/voucher-applications')
+          .set(auth(e.token))
+          .set('Idempotency-Key', 'apply-once')
+          .send({ amountFen: 2_000_000, purpose: '检测' });
       const first = await send().expect(201);
       const again = await send().expect(201);
       expect(again.body).toEqual(first.body);
       expect((await t.http.get('/api/vouchers').set(auth(e.token)).expect(200)).body.total).toBe(1);
-      expect(await budgetOf('340100')).toEqual({ ...before, availableFen: before.availableFen - 2_000_000, committedFen: before.committedFen + 2_000_000 });
+      expect(await budgetOf('340100')).toEqual({
+        ...before,
+        availableFen: before.availableFen - 2_000_000,
+        committedFen: before.committedFen + 2_000_000,
+      });
     });
   });
 
@@ -362,7 +474,10 @@ describe('voucher applications and vouchers', () => {
       expect(apps.body.total).toBe(2);
       expect(apps.body.items.every((a: { enterpriseId: string }) => a.enterpriseId === owner.organizationId)).toBe(true);
       const vouchers = await t.http.get('/api/vouchers').set(auth(owner.token)).expect(200);
-      expect(vouchers.body).toEqual({ items: [expect.objectContaining({ id: app.voucher.id, enterpriseId: owner.organizationId })], total: 1 });
+      expect(vouchers.body).toEqual({
+        items: [expect.objectContaining({ id: app.voucher.id, enterpriseId: owner.organizationId })],
+        total: 1,
+      });
       await t.http.get(`/api/voucher-applications/${app.id}`).set(auth(owner.token)).expect(200);
       await t.http.get(`/api/vouchers/${app.voucher.id}`).set(auth(owner.token)).expect(200);
     });
@@ -381,24 +496,72 @@ describe('voucher applications and vouchers', () => {
     });
 
     it('shows a bureau its region’s records only; the platform sees all', async () => {
-      await t.http.get(`/api/voucher-applications/${app.id}`).set(await t.as('bureau-ah')).expect(200);
-      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await t.as('bureau-ah')).expect(200);
-      await t.http.get(`/api/voucher-applications/${app.id}`).set(await t.as('bureau-sh')).expect(404);
-      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await t.as('bureau-sh')).expect(404);
-      await t.http.get(`/api/voucher-applications/${app.id}`).set(await t.as('platform')).expect(200);
-      await t.http.get(`/api/vouchers/${app.voucher.id}`).set(await t.as('platform')).expect(200);
+      await t.http
+        .get(`/api/voucher-applications/${app.id}`)
+        .set(await t.as('bureau-ah'))
+        .expect(200);
+      await t.http
+        .get(`/api/vouchers/${app.voucher.id}`)
+        .set(await t.as('bureau-ah'))
+        .expect(200);
+      await t.http
+        .get(`/api/voucher-applications/${app.id}`)
+        .set(await t.as('bureau-sh'))
+        .expect(404);
+      await t.http
+        .get(`/api/vouchers/${app.voucher.id}`)
+        .set(await t.as('bureau-sh'))
+        .expect(404);
+      await t.http
+        .get(`/api/voucher-applications/${app.id}`)
+        .set(await t.as('platform'))
+        .expect(200);
+      await t.http
+        .get(`/api/vouchers/${app.voucher.id}`)
+        .set(await t.as('platform'))
+        .expect(200);
 
-      const shApps = await t.http.get('/api/voucher-applications?limit=200').set(await t.as('bureau-sh')).expect(200);
+      const shApps = await t.http
+        .get('/api/voucher-applications?limit=200')
+        .set(await t.as('bureau-sh'))
+        .expect(200);
       expect(shApps.body.items.length).toBeGreaterThan(0);
       expect(shApps.body.items.every((a: { issuingRegionCode: string }) => a.issuingRegionCode.startsWith('31'))).toBe(true);
-      const shVouchers = await t.http.get('/api/vouchers?limit=200').set(await t.as('bureau-sh')).expect(200);
+      const shVouchers = await t.http
+        .get('/api/vouchers?limit=200')
+        .set(await t.as('bureau-sh'))
+        .expect(200);
       expect(shVouchers.body.items.length).toBeGreaterThan(0);
-      expect(shVouchers.body.items.every((v: { serial: string; issuingRegionCode: string }) => v.issuingRegionCode === '310000' && v.serial.startsWith('SH-'))).toBe(true);
-      const ahVouchers = await t.http.get('/api/vouchers?limit=200').set(await t.as('bureau-ah')).expect(200);
+      expect(
+        shVouchers.body.items.every(
+          (v: { serial: string; issuingRegionCode: string }) => v.issuingRegionCode === '310000' && v.serial.startsWith('SH-'),
+        ),
+      ).toBe(true);
+      const ahVouchers = await t.http
+        .get('/api/vouchers?limit=200')
+        .set(await t.as('bureau-ah'))
+        .expect(200);
       expect(ahVouchers.body.items.map((v: { id: string }) => v.id)).toContain(app.voucher.id);
-      const all = await t.http.get('/api/vouchers?limit=200').set(await t.as('platform')).expect(200);
-      expect(all.body.total).toBe(shVouchers.body.total + ahVouchers.body.total + (await t.http.get('/api/vouchers?limit=200').set(await t.as('bureau-js')).expect(200)).body.total
-        + (await t.http.get('/api/vouchers?limit=200').set(await t.as('bureau-zj')).expect(200)).body.total);
+      const all = await t.http
+        .get('/api/vouchers?limit=200')
+        .set(await t.as('platform'))
+        .expect(200);
+      expect(all.body.total).toBe(
+        shVouchers.body.total +
+          ahVouchers.body.total +
+          (
+            await t.http
+              .get('/api/vouchers?limit=200')
+              .set(await t.as('bureau-js'))
+              .expect(200)
+          ).body.total +
+          (
+            await t.http
+              .get('/api/vouchers?limit=200')
+              .set(await t.as('bureau-zj'))
+              .expect(200)
+          ).body.total,
+      );
     });
 
     it('pages lists with limit and offset', async () => {
@@ -421,7 +584,12 @@ describe('voucher applications and vouchers', () => {
     });
 
     it('gives every voucher its own serial and unguessable verification code', async () => {
-      const all = (await t.http.get('/api/vouchers?limit=200').set(await t.as('platform')).expect(200)).body.items as { serial: string; verificationCode: string }[];
+      const all = (
+        await t.http
+          .get('/api/vouchers?limit=200')
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body.items as { serial: string; verificationCode: string }[];
       expect(all.length).toBeGreaterThan(20);
       expect(new Set(all.map((v) => v.serial)).size).toBe(all.length);
       expect(new Set(all.map((v) => v.verificationCode)).size).toBe(all.length);
@@ -457,14 +625,45 @@ describe('voucher applications and vouchers', () => {
       it('releases the unused balance to the budget, exactly', async () => {
         const e = await t.registerEnterprise('330200');
         const { voucher } = await apply(e, 8_000_000);
-        expect(await budgetOf('330200')).toEqual({ regionCode: '330200', year, totalFen: 40_000_000, availableFen: 32_000_000, committedFen: 8_000_000 });
+        expect(await budgetOf('330200')).toEqual({
+          regionCode: '330200',
+          year,
+          totalFen: 40_000_000,
+          availableFen: 32_000_000,
+          committedFen: 8_000_000,
+        });
         const res = await revoke('bureau-zj', voucher.id, '关联交易套取补贴');
         expect(res.status).toBe(200);
-        expect(res.body).toMatchObject({ id: voucher.id, status: 'revoked', statusReason: '关联交易套取补贴', faceValueFen: 8_000_000, availableFen: 0, heldFen: 0, spentFen: 0, releasedFen: 8_000_000 });
-        expect(await budgetOf('330200')).toEqual({ regionCode: '330200', year, totalFen: 40_000_000, availableFen: 40_000_000, committedFen: 0 });
-        expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({ status: 'revoked', availableFen: 0, releasedFen: 8_000_000 });
-        expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body).toMatchObject({ valid: false, status: 'revoked' });
-        const audit = await t.http.get(`/api/audit?entityType=voucher&entityId=${voucher.id}`).set(await t.as('platform')).expect(200);
+        expect(res.body).toMatchObject({
+          id: voucher.id,
+          status: 'revoked',
+          statusReason: '关联交易套取补贴',
+          faceValueFen: 8_000_000,
+          availableFen: 0,
+          heldFen: 0,
+          spentFen: 0,
+          releasedFen: 8_000_000,
+        });
+        expect(await budgetOf('330200')).toEqual({
+          regionCode: '330200',
+          year,
+          totalFen: 40_000_000,
+          availableFen: 40_000_000,
+          committedFen: 0,
+        });
+        expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({
+          status: 'revoked',
+          availableFen: 0,
+          releasedFen: 8_000_000,
+        });
+        expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body).toMatchObject({
+          valid: false,
+          status: 'revoked',
+        });
+        const audit = await t.http
+          .get(`/api/audit?entityType=voucher&entityId=${voucher.id}`)
+          .set(await t.as('platform'))
+          .expect(200);
         expect(audit.body.items.map((a: { action: string }) => a.action).sort()).toEqual(['voucher.issued', 'voucher.revoked']);
       });
 
@@ -485,8 +684,16 @@ describe('voucher applications and vouchers', () => {
           const res = await t.http.post(`/api/vouchers/${voucher.id}/revoke`).set(auth(token)).send({ reason: '越权' });
           expect(res.status).toBe(403);
         }
-        await t.http.post(`/api/vouchers/${voucher.id}/revoke`).set(await t.as('bureau-zj')).send({}).expect(400);
-        await t.http.post('/api/vouchers/00000000-0000-4000-8000-000000000000/revoke').set(await t.as('bureau-zj')).send({ reason: 'x' }).expect(404);
+        await t.http
+          .post(`/api/vouchers/${voucher.id}/revoke`)
+          .set(await t.as('bureau-zj'))
+          .send({})
+          .expect(400);
+        await t.http
+          .post('/api/vouchers/00000000-0000-4000-8000-000000000000/revoke')
+          .set(await t.as('bureau-zj'))
+          .send({ reason: 'x' })
+          .expect(404);
         expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body.status).toBe('active');
       });
     });
@@ -499,7 +706,8 @@ describe('voucher applications and vouchers', () => {
         const app = await apply(e, 12_000_000);
         voucher = (await approve('bureau-ah', app.id, { amountFen: 10_000_550 })).body.voucher;
       });
-      const certificate = (token: string) => t.http.get(`/api/vouchers/${voucher.id}/certificate`).set(auth(token)).buffer(true).parse(binary);
+      const certificate = (token: string) =>
+        t.http.get(`/api/vouchers/${voucher.id}/certificate`).set(auth(token)).buffer(true).parse(binary);
 
       it('is a one-page PDF embedding Noto Sans SC, naming the serial, the holder and ¥100,005.50 in 大写', async () => {
         const res = await certificate(e.token).expect(200);
@@ -539,23 +747,48 @@ describe('voucher applications and vouchers', () => {
       const e = await t.registerEnterprise('320300');
       const { voucher } = await apply(e, 6_000_000);
       expect(voucher.validUntil).toBe(addDays(today, 29));
-      expect(await budgetOf('320300')).toEqual({ regionCode: '320300', year, totalFen: 50_000_000, availableFen: 44_000_000, committedFen: 6_000_000 });
+      expect(await budgetOf('320300')).toEqual({
+        regionCode: '320300',
+        year,
+        totalFen: 50_000_000,
+        availableFen: 44_000_000,
+        committedFen: 6_000_000,
+      });
       expect(await t.get(VouchersService).expireDue()).toBe(0);
 
       clock.travel(30 * DAY_MS);
       expect(clock.today()).toBe(addDays(voucher.validUntil, 1));
       // Lazily: reads and verification say expired before any sweep has run; the money has not moved yet.
-      expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({ status: 'expired', availableFen: 6_000_000, releasedFen: 0 });
-      expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body).toMatchObject({ valid: false, status: 'expired' });
+      expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({
+        status: 'expired',
+        availableFen: 6_000_000,
+        releasedFen: 0,
+      });
+      expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body).toMatchObject({
+        valid: false,
+        status: 'expired',
+      });
       const expiredList = await t.http.get('/api/vouchers?status=expired').set(auth(e.token)).expect(200);
       expect(expiredList.body.items.map((v: { id: string }) => v.id)).toEqual([voucher.id]);
       expect((await t.http.get('/api/vouchers?status=active').set(auth(e.token)).expect(200)).body.total).toBe(0);
-      expect((await t.http.get(`/api/budgets/320300/${year}`).set(auth(e.token)).expect(200)).body).toMatchObject({ availableFen: 44_000_000, committedFen: 6_000_000 });
+      expect((await t.http.get(`/api/budgets/320300/${year}`).set(auth(e.token)).expect(200)).body).toMatchObject({
+        availableFen: 44_000_000,
+        committedFen: 6_000_000,
+      });
 
       expect(await t.get(VouchersService).expireDue()).toBe(1);
-      expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({ status: 'expired', faceValueFen: 6_000_000, availableFen: 0, releasedFen: 6_000_000 });
+      expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({
+        status: 'expired',
+        faceValueFen: 6_000_000,
+        availableFen: 0,
+        releasedFen: 6_000_000,
+      });
       expect((await t.http.get(`/api/budgets/320300/${year}`).set(auth(e.token)).expect(200)).body).toEqual({
-        regionCode: '320300', year, totalFen: 50_000_000, availableFen: 50_000_000, committedFen: 0,
+        regionCode: '320300',
+        year,
+        totalFen: 50_000_000,
+        availableFen: 50_000_000,
+        committedFen: 0,
       });
       // What expiry gave back no longer counts against the enterprise's annual cap.
       expect(await t.get(VouchersService).grantedFen(t.dataSource.manager, '320300', year, `ent:${e.organizationId}`)).toBe(0);
@@ -568,7 +801,10 @@ describe('voucher applications and vouchers', () => {
       clock.travel(29 * DAY_MS);
       expect(clock.today()).toBe(voucher.validUntil);
       expect(await t.get(VouchersService).expireDue()).toBe(0);
-      expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body).toMatchObject({ valid: true, status: 'active' });
+      expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body).toMatchObject({
+        valid: true,
+        status: 'active',
+      });
     });
   });
 });

@@ -33,7 +33,11 @@ export function policyBody(regionCode: string, overrides: Record<string, unknown
 export async function openRegion(t: TestApp, regionCode: string, opts: { budgetFen?: number; policy?: Record<string, unknown> } = {}) {
   const token = await t.token(bureauFor(regionCode));
   const policy = await t.http.post('/api/policies').set(auth(token)).send(policyBody(regionCode, opts.policy)).expect(201);
-  await t.http.put(`/api/budgets/${regionCode}/${clock.year()}`).set(auth(token)).send({ totalFen: opts.budgetFen ?? 1_000_000_000 }).expect(200);
+  await t.http
+    .put(`/api/budgets/${regionCode}/${clock.year()}`)
+    .set(auth(token))
+    .send({ totalFen: opts.budgetFen ?? 1_000_000_000 })
+    .expect(200);
   return policy.body;
 }
 

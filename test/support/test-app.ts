@@ -33,7 +33,10 @@ export interface OrgSession {
  */
 export async function createTestDatabase(prefix?: string): Promise<() => Promise<void>> {
   const dbType = process.env.DB_TYPE ?? 'sqlite';
-  const { drop } = await createDatabase(isMaria() ? 'mariadb' : 'sqlite', `${prefix ?? (isMaria() ? 'vt_' : 'vouchers-test-')}${process.pid}`);
+  const { drop } = await createDatabase(
+    isMaria() ? 'mariadb' : 'sqlite',
+    `${prefix ?? (isMaria() ? 'vt_' : 'vouchers-test-')}${process.pid}`,
+  );
   // The bench's settings, but the database type as asked (mysql stays mysql) and logs at TEST_LOG_LEVEL.
   Object.assign(process.env, { DB_TYPE: dbType, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
   return drop;
@@ -64,7 +67,7 @@ export class TestApp {
   }
 
   get http(): TestAgent {
-    return request(this.app.getHttpServer()) as unknown as TestAgent;
+    return request(this.app.getHttpServer());
   }
 
   get dataSource(): DataSource {
@@ -97,12 +100,21 @@ export class TestApp {
   async registerProvider(region: string, organization: Record<string, unknown> = {}, admit = true): Promise<OrgSession> {
     const p = await this.register('provider', region, organization, '12');
     if (admit) {
-      await this.http.post(`/api/providers/${p.organizationId}/admit`).set(auth(await this.token(bureauFor(region)))).send({ noticeDays: 0 }).expect(200);
+      await this.http
+        .post(`/api/providers/${p.organizationId}/admit`)
+        .set(auth(await this.token(bureauFor(region))))
+        .send({ noticeDays: 0 })
+        .expect(200);
     }
     return p;
   }
 
-  private async register(role: 'enterprise' | 'provider', region: string, organization: Record<string, unknown>, registrar = '91'): Promise<OrgSession> {
+  private async register(
+    role: 'enterprise' | 'provider',
+    region: string,
+    organization: Record<string, unknown>,
+    registrar = '91',
+  ): Promise<OrgSession> {
     const username = `${role}-${randomBytes(5).toString('hex')}`;
     const creditCode = (organization.creditCode as string) ?? creditCodeIn(region, registrar);
     const res = await this.http

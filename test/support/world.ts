@@ -76,19 +76,33 @@ export class World {
 
   async approvedClaim(): Promise<string> {
     const id = await this.claim();
-    await this.t.http.post(`/api/claims/${id}/approve`).set(auth(await this.bureau())).send({}).expect(200);
+    await this.t.http
+      .post(`/api/claims/${id}/approve`)
+      .set(auth(await this.bureau()))
+      .send({})
+      .expect(200);
     return id;
   }
 
   /** An open settlement of Anhui holding a fresh approved claim. */
   async settlement(): Promise<string> {
     await this.approvedClaim();
-    return (await this.t.http.post('/api/settlements').set(auth(await this.bureau())).send({ regionCode: '340000' }).expect(201)).body.id;
+    return (
+      await this.t.http
+        .post('/api/settlements')
+        .set(auth(await this.bureau()))
+        .send({ regionCode: '340000' })
+        .expect(201)
+    ).body.id;
   }
 
   /** An application above the auto-approval threshold, waiting for a reviewer. */
   async pendingApplication(): Promise<string> {
-    const res = await this.t.http.post('/api/voucher-applications').set(auth(this.enterprise.token)).send({ amountFen: 20_000_000, purpose: '扫描电镜表征' }).expect(201);
+    const res = await this.t.http
+      .post('/api/voucher-applications')
+      .set(auth(this.enterprise.token))
+      .send({ amountFen: 20_000_000, purpose: '扫描电镜表征' })
+      .expect(201);
     if (res.body.status !== 'pending_review') throw new Error(`expected a pending application: ${JSON.stringify(res.body)}`);
     return res.body.id;
   }
@@ -100,7 +114,13 @@ export class World {
   /** A sanction the Anhui bureau recorded against an unregistered organization. */
   async sanction(): Promise<string> {
     const body = { creditCode: creditCodeIn('340100'), reason: '伪造检测报告' };
-    return (await this.t.http.post('/api/sanctions').set(auth(await this.bureau())).send(body).expect(201)).body.id;
+    return (
+      await this.t.http
+        .post('/api/sanctions')
+        .set(auth(await this.bureau()))
+        .send(body)
+        .expect(201)
+    ).body.id;
   }
 
   async appliedProvider(): Promise<string> {

@@ -2,7 +2,7 @@ import { formatYuan, toChineseCapitalAmount } from '../../src/documents/chinese-
 import { CertificateData, DocumentsService, StatementData, StatementLine } from '../../src/documents/documents.service';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ numpages: number; text: string }>;
 
 const service = new DocumentsService();

@@ -1,12 +1,6 @@
 import fc from 'fast-check';
 import { PolicyTerms } from '../../src/policies/policy.types';
-import {
-  areRelated,
-  captureSubsidy,
-  evaluateRedemption,
-  EvaluationInput,
-  provinceOf,
-} from '../../src/redemptions/redemption.rules';
+import { areRelated, captureSubsidy, evaluateRedemption, EvaluationInput, provinceOf } from '../../src/redemptions/redemption.rules';
 
 const ANHUI_TERMS: PolicyTerms = {
   categories: [
@@ -88,9 +82,7 @@ describe('pricing a redemption', () => {
 
   it('the local bonus never lifts the ratio above 100%', () => {
     const terms = { ...ANHUI_TERMS, categories: [{ category: 'instrument_sharing' as const, ratioBp: 9500 }] };
-    const evaluation = evaluateRedemption(
-      anhuiVoucherAtShanghaiTem({ terms, facility: { ...base.facility, provinceCode: '340100' } }),
-    );
+    const evaluation = evaluateRedemption(anhuiVoucherAtShanghaiTem({ terms, facility: { ...base.facility, provinceCode: '340100' } }));
     expect(evaluation).toMatchObject({ ratioBp: 10000, subsidyFen: 160_000, selfPayFen: 0 });
   });
 
@@ -216,11 +208,7 @@ describe('refusing a redemption', () => {
   it.each([
     ['the enterprise lists the lab as a related party', { relatedCreditCodes: [SHANGHAI_LAB] }, {}],
     ['the lab lists the enterprise as a related party', {}, { relatedCreditCodes: [HEFEI_SME] }],
-    [
-      'both share an actual controller',
-      { controllerCreditCode: '91310000CTRL000001' },
-      { controllerCreditCode: '91310000CTRL000001' },
-    ],
+    ['both share an actual controller', { controllerCreditCode: '91310000CTRL000001' }, { controllerCreditCode: '91310000CTRL000001' }],
     ['the lab controls the enterprise', { controllerCreditCode: SHANGHAI_LAB }, {}],
     ['the enterprise controls the lab', {}, { controllerCreditCode: HEFEI_SME }],
   ])('refuses a related-party redemption when %s', (_, enterprise, provider) => {
@@ -269,13 +257,10 @@ describe('refusing a redemption', () => {
     ['RELATED_PARTY', (i) => ({ ...i, enterprise: { ...i.enterprise, controllerCreditCode: SHANGHAI_LAB } })],
     ['VOUCHER_INSUFFICIENT_BALANCE', (i) => ({ ...i, voucher: { ...i.voucher, availableFen: 0 } })],
   ];
-  it.each(breakers.map(([code], index) => [code, index] as const))(
-    'checks %s before every later rule',
-    (code, index) => {
-      const input = breakers.slice(index).reduce((acc, [, breakRule]) => breakRule(acc), base);
-      expect(refusalOf(input)?.code).toBe(code);
-    },
-  );
+  it.each(breakers.map(([code], index) => [code, index] as const))('checks %s before every later rule', (code, index) => {
+    const input = breakers.slice(index).reduce((acc, [, breakRule]) => breakRule(acc), base);
+    expect(refusalOf(input)?.code).toBe(code);
+  });
 });
 
 describe('provinceOf and areRelated', () => {

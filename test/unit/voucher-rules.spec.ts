@@ -65,7 +65,9 @@ describe('capSubject', () => {
 
   it('counts against the actual controller when the policy aggregates by controller', () => {
     expect(capSubject(terms({ capByController: true }), enterprise)).toBe('ctl:91310000MA1FL4T01X');
-    expect(capSubject(terms({ capByController: true }), { id: 'e-2', controllerCreditCode: '91310000MA1FL4T01X' })).toBe('ctl:91310000MA1FL4T01X');
+    expect(capSubject(terms({ capByController: true }), { id: 'e-2', controllerCreditCode: '91310000MA1FL4T01X' })).toBe(
+      'ctl:91310000MA1FL4T01X',
+    );
   });
 
   it('counts against the enterprise when it names no controller, even under capByController', () => {

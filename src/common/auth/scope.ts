@@ -17,7 +17,10 @@ export function assertBureauOf(actor: Actor, regionCode: string, what = 'this re
 }
 
 /** Who may read a record: platform everywhere; a bureau over the record's regions; an organization its own. */
-export function canRead(actor: Actor, record: { organizationIds?: (string | null | undefined)[]; regionCodes?: (string | null | undefined)[] }): boolean {
+export function canRead(
+  actor: Actor,
+  record: { organizationIds?: (string | null | undefined)[]; regionCodes?: (string | null | undefined)[] },
+): boolean {
   if (actor.role === 'platform') return true;
   if (actor.role === 'bureau') return (record.regionCodes ?? []).some((r) => bureauCovers(actor.regionCode, r));
   return !!actor.organizationId && (record.organizationIds ?? []).includes(actor.organizationId);
@@ -38,11 +41,7 @@ export function whereInRegion<Q extends Filterable>(query: Q, column: string, re
  * Narrows a list query to what the actor may see: platform everything; a bureau the rows whose
  * region column it covers; an organization the rows where one of `orgColumns` is itself.
  */
-export function scopeList(
-  query: Filterable,
-  actor: Actor,
-  columns: { region: string; orgs: string[] },
-): void {
+export function scopeList(query: Filterable, actor: Actor, columns: { region: string; orgs: string[] }): void {
   if (actor.role === 'platform') return;
   if (actor.role === 'bureau') {
     whereInRegion(query, columns.region, actor.regionCode ?? '-');

@@ -18,7 +18,10 @@ export async function insertRows<E extends ObjectLiteral>(em: EntityManager, tar
   let statement = insertTuples.get(meta);
   if (!statement) {
     const names = meta.columns.map((c) => driver.escape(c.databaseName)).join(', ');
-    statement = { sql: `INSERT INTO ${driver.escape(meta.tableName)} (${names}) VALUES `, tuple: `(${meta.columns.map(() => '?').join(', ')})` };
+    statement = {
+      sql: `INSERT INTO ${driver.escape(meta.tableName)} (${names}) VALUES `,
+      tuple: `(${meta.columns.map(() => '?').join(', ')})`,
+    };
     insertTuples.set(meta, statement);
   }
   for (let i = 0; i < rows.length; i += BATCH_ROWS) {
@@ -44,17 +47,25 @@ export function selectColumns(em: EntityManager, target: EntityTarget<ObjectLite
   let list = lists.get(alias);
   if (list === undefined) {
     const { driver } = em.connection;
-    list = meta.columns.map((c) => `${alias}.${driver.escape(c.databaseName)} AS ${driver.escape(`${alias}_${c.databaseName}`)}`).join(', ');
+    list = meta.columns
+      .map((c) => `${alias}.${driver.escape(c.databaseName)} AS ${driver.escape(`${alias}_${c.databaseName}`)}`)
+      .join(', ');
     lists.set(alias, list);
   }
   return list;
 }
 
 /** The entity in a raw row selected with `selectColumns(…, alias)`. */
-export function hydrate<E extends ObjectLiteral>(em: EntityManager, target: EntityTarget<E>, raw: Record<string, unknown>, alias: string): E {
+export function hydrate<E extends ObjectLiteral>(
+  em: EntityManager,
+  target: EntityTarget<E>,
+  raw: Record<string, unknown>,
+  alias: string,
+): E {
   const { driver } = em.connection;
   const entity: ObjectLiteral = {};
-  for (const c of em.connection.getMetadata(target).columns) entity[c.propertyName] = driver.prepareHydratedValue(raw[`${alias}_${c.databaseName}`], c);
+  for (const c of em.connection.getMetadata(target).columns)
+    entity[c.propertyName] = driver.prepareHydratedValue(raw[`${alias}_${c.databaseName}`], c);
   return entity as E;
 }
 
@@ -66,7 +77,10 @@ export async function lockRow<E extends ObjectLiteral>(em: EntityManager, target
   const conditions = keys.map((c) => `t.${driver.escape(c.databaseName)} = ?`).join(' AND ');
   const forUpdate = em.connection.options.type === 'better-sqlite3' ? '' : ' FOR UPDATE';
   const sql = `SELECT ${selectColumns(em, target, 't')} FROM ${driver.escape(meta.tableName)} t WHERE ${conditions}${forUpdate}`;
-  const [row] = (await em.query(sql, keys.map((c) => driver.preparePersistentValue(c.getEntityValue(where), c)))) as Record<string, unknown>[];
+  const [row] = await em.query<Record<string, unknown>[]>(
+    sql,
+    keys.map((c) => driver.preparePersistentValue(c.getEntityValue(where), c)),
+  );
   return row ? hydrate(em, target, row, 't') : null;
 }
 

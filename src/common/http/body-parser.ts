@@ -27,7 +27,11 @@ export function jsonBody(limit: string) {
       if (err?.type === 'entity.too.large') {
         return void res.status(413).json({ statusCode: 413, code: 'VALIDATION_FAILED', message: `body: larger than ${limit}` });
       }
-      const message = tooDeep ? `${tooDeep}: nested more than ${MAX_DEPTH} levels deep` : err?.type === 'entity.parse.failed' ? 'body: malformed JSON' : `body: ${err?.type ?? 'unreadable'}`;
+      const message = tooDeep
+        ? `${tooDeep}: nested more than ${MAX_DEPTH} levels deep`
+        : err?.type === 'entity.parse.failed'
+          ? 'body: malformed JSON'
+          : `body: ${err?.type ?? 'unreadable'}`;
       const body = toErrorBody(new DomainError('VALIDATION_FAILED', message));
       res.status(body.statusCode).json(body);
     });

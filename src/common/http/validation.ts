@@ -5,7 +5,9 @@ import { DomainError } from '../errors/domain-error';
 function describe(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((e) => {
     const path = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? `${parent ? parent + '.' : ''}${m}` : `${path}: ${m}`));
+    const own = Object.values(e.constraints ?? {}).map((m) =>
+      m.startsWith(e.property) ? `${parent ? parent + '.' : ''}${m}` : `${path}: ${m}`,
+    );
     return [...own, ...describe(e.children ?? [], path)];
   });
 }

@@ -11,4 +11,7 @@ export const isRealDate = (s: unknown): s is string =>
   typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && addDays(s, 0) === s;
 
 export const IsCalendarDate = () =>
-  ValidateBy({ name: 'isCalendarDate', validator: { validate: isRealDate, defaultMessage: (a) => `${a?.property} must be a real date written YYYY-MM-DD` } });
+  ValidateBy({
+    name: 'isCalendarDate',
+    validator: { validate: isRealDate, defaultMessage: (a) => `${a?.property} must be a real date written YYYY-MM-DD` },
+  });

@@ -19,7 +19,10 @@ export class IdempotencyRecord {
 }
 
 /** The row recording a claim: without a response while its request runs, with the first response after. */
-export const idempotencyRecord = (claim: IdempotencyClaim, response: { status: number; body: string } | null = null): IdempotencyRecord => ({
+export const idempotencyRecord = (
+  claim: IdempotencyClaim,
+  response: { status: number; body: string } | null = null,
+): IdempotencyRecord => ({
   id: newId(),
   callerId: claim.callerId,
   idemKey: claim.key,

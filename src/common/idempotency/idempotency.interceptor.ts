@@ -44,7 +44,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const store = requestContext.getStore()!;
     const callerId = store.actor?.userId ?? 'anonymous';
     const route = `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 200);
-    const requestHash = createHash('sha256').update(`${route}\n${canonicalJson(req.body)}`).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(`${route}\n${canonicalJson(req.body)}`)
+      .digest('hex');
 
     const existing = await this.records.findOneBy({ callerId, idemKey: key });
     if (existing) return this.replay(existing, requestHash, res);
@@ -78,8 +80,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     await this.tx.run(async (em) => {
       const records = em.getRepository(IdempotencyRecord);
       if (succeeded) {
-        const updated = await records.createQueryBuilder().update().set({ responseStatus: record.responseStatus, responseBody: record.responseBody })
-          .where('caller_id = :callerId AND idem_key = :key AND response_status IS NULL', { callerId: claim.callerId, key: claim.key }).execute();
+        const updated = await records
+          .createQueryBuilder()
+          .update()
+          .set({ responseStatus: record.responseStatus, responseBody: record.responseBody })
+          .where('caller_id = :callerId AND idem_key = :key AND response_status IS NULL', { callerId: claim.callerId, key: claim.key })
+          .execute();
         if (updated.affected) return;
       }
       await records.createQueryBuilder().insert().values(record).orIgnore().execute();
@@ -90,7 +96,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (record.requestHash !== requestHash) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request');
     }
-    if (record.responseStatus === null) throw new DomainError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
+    if (record.responseStatus === null)
+      throw new DomainError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
     res.status(record.responseStatus);
     res.setHeader('Idempotent-Replayed', 'true');
     return JSON.parse(record.responseBody ?? 'null');
