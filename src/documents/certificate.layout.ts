@@ -1,0 +1,262 @@
+import { toBuffer as qrPng } from 'qrcode';
+import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
+import type { CertificateData } from './document-data';
+import { beijingTime, block, Doc, fill, line, renderPdf, style, Style } from './drawing';
+import { CertificateField, certificateTemplate, CertificateTemplate, Palette } from './templates';
+
+/** One A4 page: the voucher as the holder prints it, with a QR code to the public verify endpoint. */
+export async function renderCertificate(d: CertificateData): Promise<Buffer> {
+  const t = certificateTemplate();
+  const qr = await qrPng(d.verifyUrl, {
+    type: 'png',
+    errorCorrectionLevel: 'M',
+    margin: 0,
+    scale: 6,
+    color: { dark: t.colors.text, light: '#ffffff' },
+  });
+  const info = { Title: `${t.title.zh} ${d.serial}`, Author: d.issuingBureauName, Subject: `${t.title.en} ${d.serial}` };
+  return renderPdf(t.page, info, (doc) => new CertificateLayout(doc, t, d, qr).draw());
+}
+
+class CertificateLayout {
+  private readonly x: number;
+  private readonly width: number;
+  private y: number;
+
+  constructor(
+    private readonly doc: Doc,
+    private readonly t: CertificateTemplate,
+    private readonly d: CertificateData,
+    private readonly qr: Buffer,
+  ) {
+    this.x = t.page.margin;
+    this.width = doc.page.width - 2 * t.page.margin;
+    this.y = t.page.margin - 6;
+  }
+
+  draw(): void {
+    // One page laid out by hand: the notes sit inside the bottom margin, so pdfkit must not paginate.
+    this.doc.page.margins.bottom = 0;
+    this.border();
+    for (const section of this.t.sections) this[section]();
+  }
+
+  private get c(): Palette {
+    return this.t.colors;
+  }
+
+  private centered(text: string, s: Style, characterSpacing = 0): number {
+    return line(this.doc, text, this.x, this.y, s, { width: this.width, align: 'center', characterSpacing });
+  }
+
+  private border(): void {
+    const { doc, c } = this;
+    const b = this.t.border;
+    const { width: W, height: H } = doc.page;
+    doc.save();
+    doc.lineWidth(b.outerWidth).strokeColor(c.primary);
+    doc.rect(b.outerInset, b.outerInset, W - 2 * b.outerInset, H - 2 * b.outerInset).stroke();
+    doc.lineWidth(b.innerWidth).strokeColor(c.accent);
+    doc.rect(b.innerInset, b.innerInset, W - 2 * b.innerInset, H - 2 * b.innerInset).stroke();
+    const i = b.innerInset + 6;
+    const k = b.cornerSize;
+    doc.lineWidth(1.4).strokeColor(c.primary).fillColor(c.accent);
+    for (const [cx, cy, sx, sy] of [
+      [i, i, 1, 1],
+      [W - i, i, -1, 1],
+      [i, H - i, 1, -1],
+      [W - i, H - i, -1, -1],
+    ]) {
+      doc
+        .moveTo(cx, cy + sy * k)
+        .lineTo(cx, cy)
+        .lineTo(cx + sx * k, cy)
+        .stroke();
+      this.diamond(cx + sx * 7, cy + sy * 7, 2.6);
+    }
+    doc.restore();
+  }
+
+  private diamond(cx: number, cy: number, r: number): void {
+    this.doc.polygon([cx, cy - r], [cx + r, cy], [cx, cy + r], [cx - r, cy]).fill();
+  }
+
+  private divider(y: number, halfWidth: number): void {
+    const { doc, c } = this;
+    const mid = this.x + this.width / 2;
+    doc.save().lineWidth(0.7).strokeColor(c.accent);
+    doc
+      .moveTo(mid - halfWidth, y)
+      .lineTo(mid - 8, y)
+      .stroke();
+    doc
+      .moveTo(mid + 8, y)
+      .lineTo(mid + halfWidth, y)
+      .stroke();
+    doc.fillColor(c.accent);
+    this.diamond(mid, y, 3.5);
+    doc.restore();
+  }
+
+  private header(): void {
+    const { d, c } = this;
+    const issuer = d.issuingBureauName.startsWith(d.issuingRegionName)
+      ? d.issuingBureauName
+      : `${d.issuingRegionName} · ${d.issuingBureauName}`;
+    this.y += this.centered(issuer, { bold: true, size: 13, color: c.primary }) + 2;
+    this.y += this.centered(`${this.t.header.zh}    ${this.t.header.en}`, { size: 8.5, color: c.muted }) + 16;
+  }
+
+  private title(): void {
+    const { t, c } = this;
+    this.y += this.centered(t.title.zh, { bold: true, size: t.title.size, color: c.primary }, t.title.size / 4) - 4;
+    this.y += this.centered(t.title.en, { size: 11, color: c.muted }, 5) + 10;
+    this.divider(this.y, 120);
+    this.y += 18;
+  }
+
+  private serial(): void {
+    const { doc, t, d, c } = this;
+    this.y += this.centered(`${t.serial.zh}  ${t.serial.en}`, { size: 9, color: c.muted }) + 4;
+    style(doc, { bold: true, size: t.serial.size, color: c.text });
+    const spacing = 1;
+    const w = doc.widthOfString(d.serial, { characterSpacing: spacing }) + 48;
+    const h = t.serial.size * 1.75;
+    doc.save().lineWidth(1).strokeColor(c.accent);
+    doc.roundedRect(this.x + (this.width - w) / 2, this.y, w, h, 4).stroke();
+    doc.restore();
+    line(
+      doc,
+      d.serial,
+      this.x,
+      this.y + (h - doc.currentLineHeight()) / 2,
+      { bold: true, size: t.serial.size, color: c.text },
+      {
+        width: this.width,
+        align: 'center',
+        characterSpacing: spacing,
+      },
+    );
+    this.y += h + 16;
+  }
+
+  private faceValue(): void {
+    const { doc, t, d, c } = this;
+    const f = t.faceValue;
+    const h = f.size * 2.9;
+    doc.save().lineWidth(0.8).fillColor(c.panel).strokeColor(c.rule);
+    doc.roundedRect(this.x, this.y, this.width, h, 6).fillAndStroke();
+    doc.restore();
+    let y = this.y + 9;
+    y += line(doc, `${f.zh}  ${f.en}`, this.x, y, { size: 9, color: c.muted }, { width: this.width, align: 'center' });
+    y +=
+      line(
+        doc,
+        formatYuan(d.faceValueFen),
+        this.x,
+        y - 2,
+        { bold: true, size: f.size, color: c.primary },
+        { width: this.width, align: 'center' },
+      ) - 4;
+    line(
+      doc,
+      `${f.capitalZh}${toChineseCapitalAmount(d.faceValueFen)}`,
+      this.x,
+      y,
+      { bold: true, size: 13, color: c.text },
+      {
+        width: this.width,
+        align: 'center',
+      },
+    );
+    this.y += h + 12;
+  }
+
+  private fieldValue(key: CertificateField): string {
+    const { d, t } = this;
+    switch (key) {
+      case 'holderName':
+        return d.holderName;
+      case 'holderCreditCode':
+        return d.holderCreditCode;
+      case 'issuer':
+        return d.issuingBureauName;
+      case 'issuingRegion':
+        return d.issuingRegionName;
+      case 'validity':
+        return `${beijingTime(d.validFrom)}${t.validityJoin}${beijingTime(d.validUntil)}`;
+      case 'policy':
+        return fill(t.policyFormat, { region: d.policyRegionCode, version: d.policyVersion });
+      case 'issuedAt':
+        return `${beijingTime(d.issuedAt)}${d.issuedAt.includes('T') ? '（北京时间）' : ''}`;
+    }
+  }
+
+  private fields(): void {
+    const { doc, c } = this;
+    const labelWidth = 150;
+    const valueX = this.x + labelWidth + 8;
+    const valueWidth = this.width - labelWidth - 8;
+    const pad = 6;
+    for (const [i, f] of this.t.fields.entries()) {
+      if (i > 0) {
+        doc.save().lineWidth(0.5).strokeColor(c.rule).dash(1.5, { space: 2 });
+        doc
+          .moveTo(this.x, this.y)
+          .lineTo(this.x + this.width, this.y)
+          .stroke();
+        doc.undash().restore();
+      }
+      const top = this.y + pad;
+      let labelHeight = line(doc, f.zh, this.x + 8, top, { bold: true, size: 10.5, color: c.text });
+      labelHeight += line(doc, f.en, this.x + 8, top + labelHeight - 2, { size: 7.5, color: c.muted }) - 2;
+      const valueHeight = block(doc, this.fieldValue(f.key), valueX, top + 2, valueWidth, { size: 12, color: c.text }, 3);
+      this.y = top + Math.max(labelHeight, valueHeight + 2) + pad;
+    }
+    this.y += 12;
+  }
+
+  private verify(): void {
+    const { doc, t, d, c } = this;
+    const v = t.verify;
+    const top = this.y;
+    doc.save().lineWidth(0.5).strokeColor(c.rule);
+    doc.rect(this.x - 0.5, top - 0.5, v.qrSize + 1, v.qrSize + 1).stroke();
+    doc.restore();
+    doc.image(this.qr, this.x, top, { width: v.qrSize, height: v.qrSize });
+
+    const issuerWidth = 170;
+    const textX = this.x + v.qrSize + 14;
+    const textWidth = this.width - v.qrSize - 14 - issuerWidth - 16;
+    let y = top + 4;
+    y += block(doc, v.zh, textX, y, textWidth, { size: 9.5, color: c.text }, 3) + 3;
+    y += block(doc, v.en, textX, y, textWidth, { size: 7.5, color: c.muted }, 3) + 6;
+    block(doc, d.verifyUrl, textX, y, textWidth, { size: 7, color: c.muted }, 3, { link: d.verifyUrl });
+
+    const issuerX = this.x + this.width - issuerWidth;
+    let iy = top + v.qrSize - 62;
+    doc.save().lineWidth(0.6).strokeColor(c.accent);
+    doc
+      .moveTo(issuerX, iy - 8)
+      .lineTo(issuerX + issuerWidth, iy - 8)
+      .stroke();
+    doc.restore();
+    iy += line(doc, `${v.issuerZh}  ${v.issuerEn}`, issuerX, iy, { size: 8, color: c.muted }, { width: issuerWidth, align: 'right' });
+    iy += block(doc, d.issuingBureauName, issuerX, iy, issuerWidth, { bold: true, size: 12, color: c.primary }, 2, { align: 'right' });
+    line(doc, beijingTime(d.issuedAt).slice(0, 10), issuerX, iy + 2, { size: 9, color: c.text }, { width: issuerWidth, align: 'right' });
+    this.y = top + v.qrSize + 18;
+  }
+
+  private notes(): void {
+    const { doc, t, c } = this;
+    const bottom = doc.page.height - t.border.innerInset - 18;
+    const zh = t.notes.zh.map((n, i) => `${i + 1}. ${n}`).join('\n');
+    style(doc, { size: 7.5, color: c.muted });
+    const zhHeight = doc.heightOfString(zh, { width: this.width });
+    style(doc, { size: 7, color: c.muted });
+    const enHeight = doc.heightOfString(t.notes.en, { width: this.width });
+    const top = Math.max(this.y, bottom - zhHeight - enHeight - 2);
+    block(doc, zh, this.x, top, this.width, { size: 7.5, color: c.muted }, 4);
+    block(doc, t.notes.en, this.x, top + zhHeight + 2, this.width, { size: 7, color: c.muted }, 3);
+  }
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import PDFDocument from 'pdfkit';
+import type { PageTemplate } from './templates';
+
+// What both layouts draw with. Fonts: Noto Sans SC (OFL), read once; pdfkit embeds only the glyphs a document uses.
+
+const REGULAR = 'NotoSansSC';
+const BOLD = 'NotoSansSC-Bold';
+let fontFiles: { regular: Buffer; bold: Buffer } | undefined;
+function fonts(): { regular: Buffer; bold: Buffer } {
+  fontFiles ??= {
+    regular: readFileSync(require.resolve('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf')),
+    bold: readFileSync(require.resolve('@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf')),
+  };
+  return fontFiles;
+}
+
+export type Doc = PDFKit.PDFDocument;
+
+/** A document in the template's page setup with both fonts registered, drawn by `draw` and collected into one Buffer. */
+export function renderPdf(page: PageTemplate, info: PDFKit.DocumentInfo, draw: (doc: Doc) => void): Promise<Buffer> {
+  const doc = new PDFDocument({
+    size: page.size,
+    layout: page.layout,
+    margin: page.margin,
+    bufferPages: true,
+    lang: 'zh-CN',
+    displayTitle: true,
+    info: { Creator: 'YRD innovation vouchers', ...info },
+  });
+  const { regular, bold } = fonts();
+  doc.registerFont(REGULAR, regular);
+  doc.registerFont(BOLD, bold);
+  doc.font(REGULAR);
+  const done = new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  draw(doc);
+  doc.end();
+  return done;
+}
+
+export interface Style {
+  bold?: boolean;
+  size: number;
+  color: string;
+}
+export function style(doc: Doc, s: Style): Doc {
+  return doc
+    .font(s.bold ? BOLD : REGULAR)
+    .fontSize(s.size)
+    .fillColor(s.color);
+}
+
+/** One line of text that never wraps onto a new page; returns its height. */
+export function line(doc: Doc, text: string, x: number, y: number, s: Style, options: PDFKit.Mixins.TextOptions = {}): number {
+  style(doc, s).text(text, x, y, { lineBreak: false, ...options });
+  return doc.currentLineHeight(true);
+}
+
+/** Wrapped text inside a box of the given width, at most maxLines lines (ellipsis past that). */
+export function block(
+  doc: Doc,
+  text: string,
+  x: number,
+  y: number,
+  width: number,
+  s: Style,
+  maxLines = 2,
+  options: PDFKit.Mixins.TextOptions = {},
+): number {
+  style(doc, s);
+  const height = doc.heightOfString(text, { width, ...options });
+  const limit = doc.currentLineHeight(true) * maxLines;
+  if (height <= limit) {
+    doc.text(text, x, y, { width, ...options });
+    return height;
+  }
+  doc.text(text, x, y, { width, height: limit, ellipsis: true, ...options });
+  return limit;
+}
+
+/** Fills the {name} placeholders of a template string. */
+export const fill = (format: string, values: Record<string, string | number>): string =>
+  format.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));
+
+/** Timestamps print in Beijing time (UTC+8, no daylight saving); plain dates print as given. */
+export function beijingTime(value: string): string {
+  if (!value.includes('T')) return value;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) return value;
+  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
+}

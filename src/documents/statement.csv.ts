@@ -1,0 +1,24 @@
+import { stringify } from 'csv-stringify/sync';
+import { fenToYuanDecimal } from './chinese-amount';
+import { assertStatementTotal, StatementData } from './document-data';
+import { CsvColumn, statementTemplate } from './templates';
+
+/** A cell starting with = + - @ would run as a formula in Excel: quote it as text. */
+const csvText = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+
+/** The statement's lines for the treasury: UTF-8 with BOM (Excel), CRLF, amounts in fen and in yuan. */
+export function statementLinesCsv(d: StatementData): string {
+  assertStatementTotal(d);
+  const t = statementTemplate();
+  const records = d.lines.map((l, i): Record<CsvColumn, string | number> => ({
+    settlementId: d.settlementId,
+    index: i + 1,
+    payeeName: csvText(l.payeeName),
+    payeeCreditCode: csvText(l.payeeCreditCode),
+    payeeProvinceName: csvText(l.payeeProvinceName),
+    claimCount: l.claimCount,
+    amountFen: l.amountFen,
+    amountYuan: fenToYuanDecimal(l.amountFen),
+  }));
+  return stringify(records, { bom: true, header: true, columns: t.csv.columns, record_delimiter: 'windows' });
+}

@@ -1,0 +1,363 @@
+import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
+import { assertStatementTotal, StatementData, StatementLine } from './document-data';
+import { beijingTime, block, Doc, fill, line, renderPdf, style, Style } from './drawing';
+import { Bilingual, StatementMeta, statementTemplate, StatementTemplate } from './templates';
+
+/** A4 pages: header, one table row per payee (paginated, subtotal per page), total and sign-off boxes. */
+export async function renderStatement(d: StatementData): Promise<Buffer> {
+  assertStatementTotal(d);
+  const t = statementTemplate();
+  const info = { Title: `${t.title.zh} ${d.settlementId}`, Author: d.regionName, Subject: `${t.title.en} ${d.periodLabel}` };
+  return renderPdf(t.page, info, (doc) => new StatementLayout(doc, t, d).draw());
+}
+
+/** Table amounts sit under a 金额（元） header, so they drop the currency sign. */
+const tableAmount = (fen: number): string => formatYuan(fen).replace('¥', '');
+
+const TOTALS_HEIGHT = 70;
+const SIGNATURES_HEIGHT = 92;
+
+class StatementLayout {
+  private readonly x: number;
+  private readonly width: number;
+  private readonly bottom: number;
+  private readonly widths: number[];
+  private y = 0;
+  private pageFen = 0;
+  private pageClaims = 0;
+
+  constructor(
+    private readonly doc: Doc,
+    private readonly t: StatementTemplate,
+    private readonly d: StatementData,
+  ) {
+    const m = t.page.margin;
+    this.x = m;
+    this.width = doc.page.width - 2 * m;
+    this.bottom = doc.page.height - m - 14; // room for the page footer
+    // Column widths in the template are proportions: scaled to the printable width.
+    const sum = t.table.columns.reduce((s, col) => s + col.width, 0);
+    this.widths = t.table.columns.map((col) => (col.width * this.width) / sum);
+  }
+
+  private get c(): StatementTemplate['colors'] {
+    return this.t.colors;
+  }
+
+  private get fontSize(): number {
+    return this.t.table.fontSize;
+  }
+
+  draw(): void {
+    this.y = this.t.page.margin;
+    this.firstHeader();
+    this.tableHeader();
+    const rowHeights = this.d.lines.map((l) => this.rowHeight(l));
+    // Room under every row for a page subtotal and the grand total row, so neither is orphaned.
+    const reserve = 2 * this.summaryHeight;
+    for (const [i, l] of this.d.lines.entries()) {
+      if (this.y + rowHeights[i] + reserve > this.bottom) {
+        this.subtotal();
+        this.newPage(true);
+      }
+      this.row(i, l, rowHeights[i]);
+    }
+    if (this.doc.bufferedPageRange().count > 1) this.subtotal();
+    this.totalRow();
+    // The sign-off boxes stay on the page that states what they approve.
+    this.ensureSpace(TOTALS_HEIGHT + 20 + SIGNATURES_HEIGHT);
+    this.totals();
+    this.signatures();
+    this.footers();
+  }
+
+  private newPage(withTableHeader: boolean): void {
+    this.doc.addPage();
+    this.y = this.t.page.margin;
+    const { t, d, c } = this;
+    line(this.doc, `${d.regionName} · ${t.title.zh}（续）`, this.x, this.y, { bold: true, size: 10, color: c.primary });
+    line(
+      this.doc,
+      `${d.settlementId} · ${d.periodLabel}`,
+      this.x,
+      this.y + 1,
+      { size: 8.5, color: c.muted },
+      { width: this.width, align: 'right' },
+    );
+    this.y += 22;
+    if (withTableHeader) this.tableHeader();
+  }
+
+  private ensureSpace(height: number): void {
+    if (this.y + height > this.bottom) this.newPage(false);
+  }
+
+  private get summaryHeight(): number {
+    return this.fontSize * 2.4;
+  }
+
+  private firstHeader(): void {
+    const { doc, t, d, c } = this;
+    doc.save().rect(this.x, this.y, this.width, 3).fill(c.primary).restore();
+    this.y += 14;
+    this.y += line(doc, d.regionName, this.x, this.y, { bold: true, size: 12, color: c.primary });
+    this.y += line(doc, t.title.zh, this.x, this.y, { bold: true, size: 22, color: c.text }, { characterSpacing: 2 }) - 2;
+    this.y += line(doc, t.title.en, this.x, this.y, { size: 10, color: c.muted });
+
+    const status = t.statusLabels[d.status];
+    const statusColor = c[d.status];
+    style(doc, { bold: true, size: 11, color: statusColor });
+    const label = `${status.zh} ${status.en}`;
+    const w = doc.widthOfString(label) + 22;
+    const sx = this.x + this.width - w;
+    const sy = this.y - 44;
+    doc.save().lineWidth(1.4).strokeColor(statusColor).roundedRect(sx, sy, w, 26, 4).stroke().restore();
+    line(doc, label, sx, sy + 6, { bold: true, size: 11, color: statusColor }, { width: w, align: 'center' });
+    this.y += 12;
+
+    // Meta as a two-column grid of label / value pairs inside a panel.
+    const cols = 2;
+    const rowH = 30;
+    const rows = Math.ceil(t.meta.length / cols);
+    const cellW = this.width / cols;
+    doc.save().lineWidth(0.6).fillColor(c.panel).strokeColor(c.rule);
+    doc.rect(this.x, this.y, this.width, rows * rowH + 8).fillAndStroke();
+    doc.restore();
+    for (const [i, m] of t.meta.entries()) {
+      const cx = this.x + (i % cols) * cellW + 10;
+      const cy = this.y + 6 + Math.floor(i / cols) * rowH;
+      line(doc, `${m.zh}  ${m.en}`, cx, cy, { size: 7.5, color: c.muted });
+      block(doc, this.metaValue(m.key), cx, cy + 11, cellW - 20, { bold: true, size: 10, color: c.text }, 1);
+    }
+    this.y += rows * rowH + 8 + 16;
+  }
+
+  private metaValue(key: StatementMeta): string {
+    const { d, t } = this;
+    switch (key) {
+      case 'settlementId':
+        return d.settlementId;
+      case 'regionName':
+        return d.regionName;
+      case 'periodLabel':
+        return d.periodLabel;
+      case 'status':
+        return `${t.statusLabels[d.status].zh} ${t.statusLabels[d.status].en}`;
+      case 'paymentRef':
+        return d.paymentRef ?? '—';
+      case 'createdAt':
+        return beijingTime(d.createdAt);
+      case 'paidAt':
+        return d.paidAt === null ? '—' : beijingTime(d.paidAt);
+    }
+  }
+
+  private cells(values: string[], y: number, s: Style, maxLines = 3): void {
+    let cx = this.x;
+    for (const [i, col] of this.t.table.columns.entries()) {
+      block(this.doc, values[i], cx + 4, y, this.widths[i] - 8, s, maxLines, { align: col.align ?? 'left' });
+      cx += this.widths[i];
+    }
+  }
+
+  private tableHeader(): void {
+    const { doc, c } = this;
+    const h = this.fontSize * 3.4;
+    doc.save().rect(this.x, this.y, this.width, h).fill(c.panel);
+    doc.lineWidth(1).strokeColor(c.accent);
+    doc
+      .moveTo(this.x, this.y)
+      .lineTo(this.x + this.width, this.y)
+      .stroke();
+    doc
+      .moveTo(this.x, this.y + h)
+      .lineTo(this.x + this.width, this.y + h)
+      .stroke();
+    doc.restore();
+    const cols = this.t.table.columns;
+    this.cells(
+      cols.map((col) => col.zh),
+      this.y + 4,
+      { bold: true, size: this.fontSize, color: c.text },
+      1,
+    );
+    this.cells(
+      cols.map((col) => col.en),
+      this.y + 4 + this.fontSize * 1.5,
+      { size: this.fontSize - 1.5, color: c.muted },
+      1,
+    );
+    this.y += h;
+  }
+
+  private rowValues(i: number, l: StatementLine): string[] {
+    return this.t.table.columns.map((col) => {
+      switch (col.key) {
+        case 'index':
+          return String(i + 1);
+        case 'payeeName':
+          return l.payeeName;
+        case 'payeeCreditCode':
+          return l.payeeCreditCode;
+        case 'payeeProvinceName':
+          return l.payeeProvinceName;
+        case 'claimCount':
+          return String(l.claimCount);
+        case 'amount':
+          return tableAmount(l.amountFen);
+      }
+    });
+  }
+
+  private rowHeight(l: StatementLine): number {
+    style(this.doc, { size: this.fontSize, color: this.c.text });
+    const lh = this.doc.currentLineHeight(true);
+    let lines = 1;
+    for (const [i, col] of this.t.table.columns.entries()) {
+      if (col.key !== 'payeeName' && col.key !== 'payeeProvinceName') continue;
+      const text = col.key === 'payeeName' ? l.payeeName : l.payeeProvinceName;
+      lines = Math.max(lines, Math.min(3, Math.round(this.doc.heightOfString(text, { width: this.widths[i] - 8 }) / lh)));
+    }
+    return lines * lh + 6;
+  }
+
+  private row(i: number, l: StatementLine, h: number): void {
+    const { doc, c } = this;
+    if (i % 2 === 1) doc.save().rect(this.x, this.y, this.width, h).fill(c.zebra).restore();
+    this.cells(this.rowValues(i, l), this.y + 3, { size: this.fontSize, color: c.text });
+    doc.save().lineWidth(0.3).strokeColor(c.rule);
+    doc
+      .moveTo(this.x, this.y + h)
+      .lineTo(this.x + this.width, this.y + h)
+      .stroke();
+    doc.restore();
+    this.y += h;
+    this.pageFen += l.amountFen;
+    this.pageClaims += l.claimCount;
+  }
+
+  private summaryRow(label: Bilingual, claims: number, fen: number, s: Style, fillColor: string | null): void {
+    const { doc, c } = this;
+    const h = this.summaryHeight;
+    if (fillColor) doc.save().rect(this.x, this.y, this.width, h).fill(fillColor).restore();
+    const values = this.t.table.columns.map((col, i) => {
+      if (col.key === 'claimCount') return String(claims);
+      if (col.key === 'amount') return tableAmount(fen);
+      return i === 1 ? `${label.zh}  ${label.en}` : '';
+    });
+    this.cells(values, this.y + (h - this.fontSize * 1.3) / 2, s, 1);
+    doc.save().lineWidth(0.6).strokeColor(c.accent);
+    doc
+      .moveTo(this.x, this.y + h)
+      .lineTo(this.x + this.width, this.y + h)
+      .stroke();
+    doc.restore();
+    this.y += h;
+  }
+
+  private subtotal(): void {
+    this.summaryRow(this.t.table.pageSubtotal, this.pageClaims, this.pageFen, { size: this.fontSize, color: this.c.muted }, null);
+    this.pageFen = 0;
+    this.pageClaims = 0;
+  }
+
+  private totalRow(): void {
+    const { doc, c } = this;
+    doc.save().lineWidth(1).strokeColor(c.text);
+    doc
+      .moveTo(this.x, this.y)
+      .lineTo(this.x + this.width, this.y)
+      .stroke();
+    doc.restore();
+    const claims = this.d.lines.reduce((s, l) => s + l.claimCount, 0);
+    this.summaryRow(this.t.table.total, claims, this.d.totalFen, { bold: true, size: this.fontSize + 0.5, color: c.text }, c.panel);
+    this.y += 16;
+  }
+
+  private totals(): void {
+    const { doc, t, d, c } = this;
+    const h = TOTALS_HEIGHT;
+    doc.save().lineWidth(0.8).fillColor(c.panel).strokeColor(c.rule).rect(this.x, this.y, this.width, h).fillAndStroke().restore();
+    doc.save().rect(this.x, this.y, 4, h).fill(c.primary).restore();
+    const claims = d.lines.reduce((s, l) => s + l.claimCount, 0);
+    const counts = { payees: d.lines.length, claims };
+    const left = this.x + 16;
+    const half = this.width / 2;
+    line(doc, `${t.totals.zh}  ${t.totals.en}`, left, this.y + 10, { size: 8, color: c.muted });
+    line(doc, formatYuan(d.totalFen), left, this.y + 22, { bold: true, size: 20, color: c.primary });
+    line(doc, `${fill(t.totals.payeesZh, counts)} · ${fill(t.totals.payeesEn, counts)}`, left, this.y + 52, { size: 7.5, color: c.muted });
+    line(doc, `${t.totals.capitalZh}  ${t.totals.capitalEn}`, this.x + half, this.y + 10, { size: 8, color: c.muted });
+    block(doc, toChineseCapitalAmount(d.totalFen), this.x + half, this.y + 24, half - 16, { bold: true, size: 13, color: c.text }, 2);
+    this.y += h + 20;
+  }
+
+  private signatures(): void {
+    const { doc, t, c } = this;
+    const h = SIGNATURES_HEIGHT;
+    const gap = 10;
+    const n = t.signatures.length;
+    const w = (this.width - gap * (n - 1)) / n;
+    for (const [i, s] of t.signatures.entries()) {
+      const bx = this.x + i * (w + gap);
+      doc.save().lineWidth(0.7).strokeColor(c.rule).rect(bx, this.y, w, h).stroke().restore();
+      line(doc, s.zh, bx + 8, this.y + 7, { bold: true, size: 10, color: c.text });
+      line(doc, s.en, bx + 8, this.y + 21, { size: 7, color: c.muted });
+      if (s.seal) {
+        const r = Math.min(w, h) / 2 - 18;
+        doc.save().lineWidth(0.6).strokeColor(c.rule).dash(2, { space: 2 });
+        doc.circle(bx + w / 2, this.y + h / 2 + 8, r).stroke();
+        doc.undash().restore();
+      } else {
+        doc.save().lineWidth(0.5).strokeColor(c.muted);
+        doc
+          .moveTo(bx + 8, this.y + h - 32)
+          .lineTo(bx + w - 8, this.y + h - 32)
+          .stroke();
+        doc.restore();
+        line(doc, '签字 Signature', bx + 8, this.y + h - 29, { size: 6.5, color: c.muted });
+        line(doc, '日期 Date', bx + 8, this.y + h - 14, { size: 6.5, color: c.muted });
+        doc.save().lineWidth(0.5).strokeColor(c.muted);
+        doc
+          .moveTo(bx + 42, this.y + h - 8)
+          .lineTo(bx + w - 8, this.y + h - 8)
+          .stroke();
+        doc.restore();
+      }
+    }
+    this.y += h;
+  }
+
+  /** Page numbers need the page count, so they are written last over the buffered pages. */
+  private footers(): void {
+    const { doc, t, d, c } = this;
+    const { start, count } = doc.bufferedPageRange();
+    for (let p = start; p < start + count; p++) {
+      doc.switchToPage(p);
+      const margins = doc.page.margins.bottom;
+      doc.page.margins.bottom = 0; // writing inside the bottom margin must not start a new page
+      const y = doc.page.height - this.t.page.margin - 6;
+      doc
+        .save()
+        .lineWidth(0.5)
+        .strokeColor(c.rule)
+        .moveTo(this.x, y - 4)
+        .lineTo(this.x + this.width, y - 4)
+        .stroke()
+        .restore();
+      const values = { page: p - start + 1, pages: count };
+      line(doc, `${d.regionName} · ${t.title.zh} · ${d.settlementId}`, this.x, y, { size: 7, color: c.muted });
+      line(
+        doc,
+        `${fill(t.footer.zh, values)} · ${fill(t.footer.en, values)}`,
+        this.x,
+        y,
+        { size: 7, color: c.muted },
+        {
+          width: this.width,
+          align: 'right',
+        },
+      );
+      doc.page.margins.bottom = margins;
+    }
+  }
+}
