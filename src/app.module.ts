@@ -4,11 +4,13 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { appConfig, AppConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES } from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
+import { RepositoriesModule } from './database/repositories.module';
 import { HealthController } from './health/health.controller';
 import { LedgerModule } from './ledger/ledger.module';
 import { OrganizationsModule } from './organizations/organizations.module';
@@ -47,7 +49,9 @@ import { OversightModule } from './oversight/oversight.module';
       useFactory: (db: DatabaseConfig) => ({ ...dataSourceOptions(db), migrationsRun: true }),
     }),
     ScheduleModule.forRoot(),
+    RepositoriesModule,
     CommonModule,
+    AuditModule,
     LedgerModule,
     RegionsModule,
     OrganizationsModule,

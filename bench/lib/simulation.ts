@@ -326,7 +326,7 @@ class Simulation {
     return reply;
   }
 
-  /** A POST that sometimes carries an Idempotency-Key; a keyed one is remembered for replays, refusals included. */
+  /** A POST that sometimes carries an Idempotency-Key; a keyed one that ran is remembered for replays, its refusals (409, 422) included. */
   private async post(
     op: Op,
     label: string,
@@ -338,7 +338,9 @@ class Simulation {
   ): Promise<Reply> {
     const key = token && op.rng.chance(keyChance) ? op.newKey() : undefined;
     const reply = await this.call(op, label, 'POST', path, { token, body, key }, expect);
-    const replayable = is2xx(reply.status) || (reply.status < 500 && reply.body?.code !== 'IDEMPOTENCY_CONFLICT');
+    // A request refused before it ran (400, 401, 403, 404, 413, 429) leaves its key unused (API.md, Idempotency v2).
+    const replayable =
+      is2xx(reply.status) || ((reply.status === 409 || reply.status === 422) && reply.body?.code !== 'IDEMPOTENCY_CONFLICT');
     if (key && replayable)
       op.after(() =>
         this.keyed.push({

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { fenTransformer } from '../common/database/fen.transformer';
-import { InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { fenTransformer } from '../common/persistence/transformers';
+import { InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 /** What an audit entry says, waiting to be chained or chained. */
 abstract class AuditRecord {

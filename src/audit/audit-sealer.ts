@@ -1,20 +1,16 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { TransactionService } from '../common/database/transaction.service';
 import { requestContext } from '../common/context/request-context';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { appConfig, AppConfig } from '../config/configuration';
-import { sealPending } from './audit-chain';
-import { AuditPending } from './audit-entry.entity';
+import { AuditRepository } from './audit.repository';
 
 const BATCH = 1_000;
 
 /**
- * Chains pending audit entries into the hash chain: soon after a commit that wrote some (batching
- * the entries of many transactions into one seal), before every read of the log, in the sweep and at
- * shutdown. Pending entries live in the database, so any node's sealer seals any node's entries; the
- * timer here only makes it prompt.
+ * Chains pending audit entries into the hash chain: soon after a commit that wrote some (batching the entries of
+ * many transactions into one seal), before every read of the log, in the sweep and at shutdown. Pending entries
+ * live in the database, so any node's sealer seals any node's entries; the timer here only makes it prompt.
  */
 @Injectable()
 export class AuditSealer implements BeforeApplicationShutdown {
@@ -22,22 +18,23 @@ export class AuditSealer implements BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly tx: TransactionService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     sweeps: Sweeps,
   ) {
-    tx.onAuditCommitted(() => this.soon());
+    uow.onFlush((state) => audit.insertPending(state.audit, requestContext.getStore()?.actor));
+    uow.onCommitted((state) => state.audit.length > 0 && this.soon());
     sweeps.register('audit-seal', () => this.sealAll());
   }
 
   /** Seals everything pending now; returns how many entries. */
   async sealAll(): Promise<number> {
     // Usually nothing is pending when the log is read: then no transaction and no head-row lock.
-    if (!(await this.dataSource.getRepository(AuditPending).exists())) return 0;
+    if (!(await this.audit.anyPending())) return 0;
     let sealed = 0;
     for (;;) {
-      const n = await this.tx.run((em) => sealPending(em, BATCH));
+      const n = await this.uow.run(() => this.audit.sealBatch(BATCH));
       sealed += n;
       if (n < BATCH) return sealed;
     }

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators';
+import { unwrap } from '../common/use-case';
 import { LoginInput, LoginView, RegisterInput, RegistrationView } from './auth.dto';
 import { AuthService } from './auth.service';
 
@@ -22,7 +23,7 @@ export class AuthController {
   @Public()
   @ApiCreatedResponse({ type: RegistrationView })
   @ApiConflictResponse({ description: 'DUPLICATE: username or credit code already registered' })
-  register(@Body() body: RegisterInput): Promise<RegistrationView> {
-    return this.auth.register(body);
+  async register(@Body() body: RegisterInput): Promise<RegistrationView> {
+    return unwrap(await this.auth.register(body));
   }
 }

@@ -1,19 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { InjectDataSource } from '@nestjs/typeorm';
 import * as argon2 from 'argon2';
-import { DataSource, EntityManager } from 'typeorm';
 import { AccessTokenClaims } from '../common/auth/jwt.strategy';
 import { clock } from '../common/clock';
 import { Role } from '../common/context/request-context';
-import { TransactionService } from '../common/database/transaction.service';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { DomainError } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
 import { authConfig, AuthConfig } from '../config/configuration';
 import { OrganizationView } from '../organizations/organization.dto';
+import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
+import { ok, Outcome, refused } from '../common/use-case';
 import { LoginView, RegisterInput, RegistrationView, UserView } from './auth.dto';
 import { User } from './user.entity';
+import { UserRepository } from './user.repository';
 
 // One of OWASP's equivalent argon2id settings (7 MiB, 5 passes): as strong as 19 MiB × 2, and a burst of
 // logins costs the server far less memory.
@@ -32,15 +33,16 @@ export class AuthService {
   private dummyHash?: Promise<string>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly tx: TransactionService,
+    private readonly uow: UnitOfWork,
+    private readonly users: UserRepository,
     private readonly jwt: JwtService,
     private readonly organizations: OrganizationsService,
+    private readonly organizationRows: OrganizationRepository,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
   async login(username: string, password: string): Promise<LoginView> {
-    const user = await this.dataSource.getRepository(User).findOneBy({ username });
+    const user = await this.users.byUsername(username);
     // Verify against a dummy hash for unknown users so timing does not reveal which usernames exist.
     const hash = user?.passwordHash ?? (await (this.dummyHash ??= argon2.hash('not-a-password', HASH_OPTIONS)));
     const ok = await argon2.verify(hash, password).catch(() => false);
@@ -56,39 +58,36 @@ export class AuthService {
     return { accessToken, tokenType: 'Bearer', expiresIn: this.config.jwtTtlSec, user: userView(user) };
   }
 
-  async register(input: RegisterInput): Promise<RegistrationView> {
+  async register(input: RegisterInput): Promise<Outcome<RegistrationView>> {
     const passwordHash = await argon2.hash(input.password, HASH_OPTIONS);
-    return this.tx.run(async (em) => {
-      const organization = await this.organizations.create(em, input.role, input.organization);
-      const user = await this.createUser(em, {
+    return this.uow.run(async () => {
+      if (await this.users.byUsername(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
+      if (await this.organizationRows.byCreditCode(input.organization.creditCode)) {
+        return refused('DUPLICATE', `an organization with credit code ${input.organization.creditCode} is already registered`);
+      }
+      const organization = await this.organizations.create(input.role, input.organization);
+      const user = await this.createUser({
         username: input.username,
         passwordHash,
         role: input.role,
         organizationId: organization.id,
         regionCode: null,
       });
-      return { user: userView(user), organization: OrganizationView.of(organization) };
+      return ok({ user: userView(user), organization: OrganizationView.of(organization) });
     });
   }
 
   /** Bureau and platform accounts come from the seed (or an operator); they have a region, not an organization. */
-  async createStaffUser(em: EntityManager, username: string, password: string, role: Role, regionCode: string | null): Promise<User> {
-    return this.createUser(em, {
-      username,
-      passwordHash: await argon2.hash(password, HASH_OPTIONS),
-      role,
-      organizationId: null,
-      regionCode,
-    });
+  async createStaffUser(username: string, password: string, role: Role, regionCode: string | null): Promise<User> {
+    const passwordHash = await argon2.hash(password, HASH_OPTIONS);
+    return this.uow.run(() => this.createUser({ username, passwordHash, role, organizationId: null, regionCode }));
   }
 
-  private async createUser(em: EntityManager, fields: Omit<User, 'id' | 'createdAt'>): Promise<User> {
-    if (await em.getRepository(User).existsBy({ username: fields.username })) {
-      throw new DomainError('DUPLICATE', `username ${fields.username} is taken`);
-    }
+  private async createUser(fields: Omit<User, 'id' | 'createdAt'>): Promise<User> {
+    if (await this.users.byUsername(fields.username)) throw new DomainError('DUPLICATE', `username ${fields.username} is taken`);
     const user: User = { id: newId(), createdAt: clock.iso(), ...fields };
-    await em.getRepository(User).insert(user);
-    this.tx.audit({
+    await this.users.insert(user);
+    this.uow.record({
       action: 'user.created',
       entityType: 'user',
       entityId: user.id,

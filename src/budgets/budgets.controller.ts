@@ -2,9 +2,9 @@ import { Body, Controller, Get, Param, ParseIntPipe, Put } from '@nestjs/common'
 import { ApiOkResponse, ApiProperty, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
-import { DomainError, notFound } from '../common/errors/domain-error';
+import { DomainError } from '../common/errors/domain-error';
+import { unwrap } from '../common/use-case';
 import { IsFen } from '../common/http/validators';
-import { isKnownRegion } from '../regions/regions.data';
 import { Budget } from './budget.entity';
 import { BudgetsService } from './budgets.service';
 
@@ -26,11 +26,6 @@ class BudgetView {
 
 const year = new ParseIntPipe({ exceptionFactory: () => new DomainError('VALIDATION_FAILED', 'year must be a whole number') });
 
-function checkKey(regionCode: string, y: number) {
-  if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
-  if (y < 2000 || y > 2100) throw new DomainError('VALIDATION_FAILED', 'year must be between 2000 and 2100');
-}
-
 @ApiTags('budgets')
 @Controller('budgets')
 export class BudgetsController {
@@ -46,8 +41,7 @@ export class BudgetsController {
     @Param('year', year) y: number,
     @Body() body: SetBudgetInput,
   ) {
-    checkKey(regionCode, y);
-    return BudgetView.of(await this.budgets.setTotal(actor, regionCode, y, body.totalFen));
+    return BudgetView.of(unwrap(await this.budgets.setTotal(actor, regionCode, y, body.totalFen)));
   }
 
   /** Budgets are public figures: any signed-in user may read them. */
@@ -55,7 +49,6 @@ export class BudgetsController {
   @Authenticated()
   @ApiOkResponse({ type: BudgetView })
   async get(@Param('regionCode') regionCode: string, @Param('year', year) y: number) {
-    checkKey(regionCode, y);
     return BudgetView.of(await this.budgets.get(regionCode, y));
   }
 }

@@ -1,40 +1,58 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { assertBureauOf } from '../common/auth/scope';
 import { Actor } from '../common/context/request-context';
-import { TransactionService } from '../common/database/transaction.service';
-import { notFound } from '../common/errors/domain-error';
+import { invalidInput, notFound } from '../common/errors/domain-error';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../common/use-case';
 import { LedgerService } from '../ledger/ledger.service';
+import { isKnownRegion } from '../regions/regions.data';
 import { Budget } from './budget.entity';
+import { BudgetRepository } from './budget.repository';
+
+/** A budget is named by a region of the list and a year of this century. */
+function checkKey(regionCode: string, year: number): void {
+  if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
+  if (year < 2000 || year > 2100) throw invalidInput('year must be between 2000 and 2100');
+}
 
 @Injectable()
 export class BudgetsService {
+  static readonly setTotalRefusals = ['BUDGET_BELOW_COMMITTED'] as const;
+
   constructor(
-    private readonly tx: TransactionService,
+    private readonly uow: UnitOfWork,
     private readonly ledger: LedgerService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly budgets: BudgetRepository,
   ) {}
 
   /** Raising or lowering a budget: never below what is already committed (BUDGET_BELOW_COMMITTED). */
-  setTotal(actor: Actor, regionCode: string, year: number, totalFen: number): Promise<Budget> {
+  setTotal(actor: Actor, regionCode: string, year: number, totalFen: number): Promise<Outcome<Budget, 'BUDGET_BELOW_COMMITTED'>> {
+    checkKey(regionCode, year);
     assertBureauOf(actor, regionCode, `the budget of ${regionCode}`);
-    return this.tx.run(async (em) => {
-      // The total it replaced is read under the row lock, so concurrent changes each audit the true step.
-      const { budget, previousTotalFen } = await this.ledger.setBudgetTotal(em, regionCode, year, totalFen);
-      this.tx.audit({
+    return this.uow.run(async () => {
+      // The total it replaces is read under the row lock, so concurrent changes each audit the true step.
+      const budget = await this.budgets.lockOrCreate(regionCode, year);
+      if (totalFen < budget.committedFen) {
+        return refused(
+          'BUDGET_BELOW_COMMITTED',
+          `the ${year} budget of ${regionCode} cannot go below the ${budget.committedFen} fen already committed`,
+        );
+      }
+      await this.ledger.setBudgetTotal(budget, totalFen);
+      this.uow.record({
         action: 'budget.set',
         entityType: 'budget',
         entityId: `${regionCode}-${year}`,
         regionCode,
-        summary: { year, fromFen: previousTotalFen, toFen: totalFen },
+        summary: { year, fromFen: budget.totalFen, toFen: totalFen },
       });
-      return budget;
+      return ok({ ...budget, totalFen, availableFen: budget.availableFen + totalFen - budget.totalFen });
     });
   }
 
   async get(regionCode: string, year: number): Promise<Budget> {
-    const budget = await this.dataSource.getRepository(Budget).findOneBy({ regionCode, year });
+    checkKey(regionCode, year);
+    const budget = await this.budgets.get(regionCode, year);
     if (!budget) throw notFound(`budget of ${regionCode} for ${year}`);
     return budget;
   }

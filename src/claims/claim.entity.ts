@@ -1,5 +1,6 @@
-import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { FenColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Organization } from '../organizations/organization.entity';
+import { FenColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export const CLAIM_STATUSES = ['submitted', 'approved', 'rejected'] as const;
 export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
@@ -12,12 +13,13 @@ export interface ClaimEvidence {
 }
 
 @Entity('claim')
+@Check('chk_claim_amounts', 'claimed_fen >= 0 AND (approved_fen IS NULL OR (approved_fen >= 0 AND approved_fen <= claimed_fen))')
 @Index(['issuingRegionCode', 'status'])
 @Index(['claimantId'])
 @Index(['settlementId'])
 export class Claim {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
-  @RefColumn() claimantId: string;
+  @RefColumn() @ForeignKey(() => Organization, { name: 'fk_claim_claimant' }) claimantId: string;
   @StrColumn(6) issuingRegionCode: string;
   @FenColumn() claimedFen: number;
   @FenColumn({ nullable: true }) approvedFen: number | null;
@@ -25,6 +27,7 @@ export class Claim {
   @JsonColumn() evidence: ClaimEvidence;
   @JsonColumn() redemptionIds: string[];
   @StrColumn(500, { nullable: true }) reason: string | null;
+  /** No foreign key: a batch marks its claims before its own row is written complete (CreateSettlement). */
   @RefColumn({ nullable: true }) settlementId: string | null;
   @RefColumn({ nullable: true }) reviewedBy: string | null;
   @InstantColumn() createdAt: string;

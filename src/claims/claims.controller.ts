@@ -11,12 +11,19 @@ import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { ApproveClaimInput, ClaimPage, ClaimQuery, ClaimView, RejectClaimInput, SubmitClaimInput } from './claim.dto';
-import { ClaimsService } from './claims.service';
+import { unwrap } from '../common/use-case';
+import { ClaimsQueries } from './claims.queries';
+import { DecideClaim } from './use-cases/decide-claim';
+import { SubmitClaim } from './use-cases/submit-claim';
 
 @ApiTags('claims')
 @Controller('claims')
 export class ClaimsController {
-  constructor(private readonly claims: ClaimsService) {}
+  constructor(
+    private readonly submitClaim: SubmitClaim,
+    private readonly decideClaim: DecideClaim,
+    private readonly queries: ClaimsQueries,
+  ) {}
 
   @Post()
   @Authenticated('provider', 'enterprise')
@@ -26,23 +33,24 @@ export class ClaimsController {
     description: 'INVALID_STATE: a redemption not captured; DUPLICATE: a redemption already claimed (also concurrently)',
   })
   @ApiUnprocessableEntityResponse({ description: 'SANCTIONED: the claimant is under a credit sanction' })
-  submit(@CurrentActor() actor: Actor, @Body() body: SubmitClaimInput): Promise<ClaimView> {
-    return this.claims.submit(actor, body);
+  async submit(@CurrentActor() actor: Actor, @Body() body: SubmitClaimInput): Promise<ClaimView> {
+    return ClaimView.of(unwrap(await this.submitClaim.execute({ actor, redemptionIds: body.redemptionIds, evidence: body.evidence })));
   }
 
   @Get()
   @Authenticated()
   @ApiOkResponse({ type: ClaimPage, description: 'newest first: the claimant its own, a bureau its region’s, the platform all' })
-  list(@CurrentActor() actor: Actor, @Query() q: ClaimQuery): Promise<ClaimPage> {
-    return this.claims.list(actor, q);
+  async list(@CurrentActor() actor: Actor, @Query() q: ClaimQuery): Promise<ClaimPage> {
+    const page = await this.queries.list(actor, q);
+    return { items: page.items.map(ClaimView.of), total: page.total };
   }
 
   @Get(':id')
   @Authenticated()
   @ApiOkResponse({ type: ClaimView })
   @ApiNotFoundResponse({ description: 'unknown, or out of the caller’s scope' })
-  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClaimView> {
-    return this.claims.get(actor, id);
+  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClaimView> {
+    return ClaimView.of(await this.queries.get(actor, id));
   }
 
   @Post(':id/approve')
@@ -50,8 +58,8 @@ export class ClaimsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'approved; what is not approved goes back to the issuing budget' })
   @ApiConflictResponse({ description: 'INVALID_STATE: already approved or rejected' })
-  approve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ApproveClaimInput): Promise<ClaimView> {
-    return this.claims.approve(actor, id, body.approvedFen);
+  async approve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ApproveClaimInput): Promise<ClaimView> {
+    return ClaimView.of(unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'approve', approvedFen: body.approvedFen })));
   }
 
   @Post(':id/reject')
@@ -59,7 +67,7 @@ export class ClaimsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'rejected; its redemptions can be claimed again' })
   @ApiConflictResponse({ description: 'INVALID_STATE: already approved or rejected' })
-  reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RejectClaimInput): Promise<ClaimView> {
-    return this.claims.reject(actor, id, body.reason);
+  async reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RejectClaimInput): Promise<ClaimView> {
+    return ClaimView.of(unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'reject', reason: body.reason })));
   }
 }

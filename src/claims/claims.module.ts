@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
-import { OversightModule } from '../oversight/oversight.module';
 import { ClaimsController } from './claims.controller';
-import { ClaimsService } from './claims.service';
+import { ClaimsQueries } from './claims.queries';
+import { DecideClaim } from './use-cases/decide-claim';
+import { SubmitClaim } from './use-cases/submit-claim';
 
-@Module({ imports: [OversightModule], controllers: [ClaimsController], providers: [ClaimsService] })
+/** Claims: the payee asks the issuing bureau for the captured subsidy; approval makes it a payable. */
+@Module({ controllers: [ClaimsController], providers: [SubmitClaim, DecideClaim, ClaimsQueries] })
 export class ClaimsModule {}

@@ -2,7 +2,7 @@ import * as mysql2 from 'mysql2';
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { SnakeNamingStrategy } from '../common/database/naming.strategy';
+import { SnakeNamingStrategy } from '../common/persistence/naming.strategy';
 import { projectRoot } from '../common/paths';
 import type { DatabaseConfig } from '../config/configuration';
 import { ENTITIES } from './entities';

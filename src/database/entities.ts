@@ -1,6 +1,6 @@
 import { AuditEntry, AuditHead, AuditPending } from '../audit/audit-entry.entity';
 import { User } from '../auth/user.entity';
-import { AnnualGrant, Budget } from '../budgets/budget.entity';
+import { Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
 import { IdempotencyRecord } from '../common/idempotency/idempotency-record.entity';
 import { Facility } from '../facilities/facility.entity';
@@ -10,7 +10,7 @@ import { Sanction } from '../oversight/sanction.entity';
 import { Policy } from '../policies/policy.entity';
 import { Redemption } from '../redemptions/redemption.entity';
 import { Settlement, SettlementLine } from '../settlement/settlement.entity';
-import { SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
+import { AnnualGrant, SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
 
 export const ENTITIES = [
   AuditEntry,

@@ -12,6 +12,7 @@ import {
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
+import { unwrap } from '../common/use-case';
 import { CreateFacilityInput, FacilityPage, FacilityQuery, FacilityView, UpdateFacilityInput } from './facility.dto';
 import { FacilitiesService } from './facilities.service';
 
@@ -26,8 +27,8 @@ export class FacilitiesController {
   @ApiCreatedResponse({ type: FacilityView })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: missing, malformed or unknown fields' })
   @ApiUnprocessableEntityResponse({ description: 'PROVIDER_NOT_ACTIVE: the provider is applied, in public notice or suspended' })
-  create(@CurrentActor() actor: Actor, @Body() body: CreateFacilityInput): Promise<FacilityView> {
-    return this.facilities.create(actor, body);
+  async create(@CurrentActor() actor: Actor, @Body() body: CreateFacilityInput): Promise<FacilityView> {
+    return unwrap(await this.facilities.create(actor, body));
   }
 
   @Get()
@@ -55,8 +56,8 @@ export class FacilitiesController {
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed or unknown fields, or nothing to change' })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or another provider’s facility' })
   @ApiConflictResponse({ description: 'INVALID_STATE: the facility is retired' })
-  update(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: UpdateFacilityInput): Promise<FacilityView> {
-    return this.facilities.update(actor, id, body);
+  async update(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: UpdateFacilityInput): Promise<FacilityView> {
+    return unwrap(await this.facilities.update(actor, id, body));
   }
 
   @Post(':id/retire')
@@ -66,7 +67,7 @@ export class FacilitiesController {
   @ApiOkResponse({ type: FacilityView })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or another provider’s facility' })
   @ApiConflictResponse({ description: 'INVALID_STATE: already retired' })
-  retire(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<FacilityView> {
-    return this.facilities.retire(actor, id);
+  async retire(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<FacilityView> {
+    return unwrap(await this.facilities.retire(actor, id));
   }
 }

@@ -1,44 +1,38 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { hydrate, selectColumns } from '../common/database/statements';
-import { TransactionService } from '../common/database/transaction.service';
-import { DomainError, invalidState, notFound, ruleBroken } from '../common/errors/domain-error';
+import { DomainError, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
-import { Organization } from '../organizations/organization.entity';
-import { activeSql, OrganizationsService } from '../organizations/organizations.service';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../common/use-case';
+import { OrganizationRepository } from '../organizations/organization.repository';
+import { OrganizationsService } from '../organizations/organizations.service';
 import { CreateFacilityInput, FacilityQuery, FacilityView, UpdateFacilityInput } from './facility.dto';
 import { Facility } from './facility.entity';
-
-/** `!` escapes LIKE wildcards: a backslash means different things in SQLite and MariaDB string literals. */
-const likePattern = (text: string) => `%${text.replace(/[!%_]/g, '!$&')}%`;
+import { FacilityRepository } from './facility.repository';
 
 const blankToNull = (text: string | null | undefined): string | null => (text?.trim() ? text.trim() : null);
 
+/** Providers' facilities and services: listing, changing and retiring them; the public catalogue. */
 @Injectable()
 export class FacilitiesService {
+  static readonly createRefusals = ['PROVIDER_NOT_ACTIVE'] as const;
+  static readonly changeRefusals = ['NOT_FOUND', 'INVALID_STATE'] as const;
+
   constructor(
-    private readonly tx: TransactionService,
+    private readonly uow: UnitOfWork,
+    private readonly facilities: FacilityRepository,
     private readonly organizations: OrganizationsService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly organizationRows: OrganizationRepository,
   ) {}
 
-  /** A facility by id, in any status, inside the caller's transaction (exported for other modules). */
-  async load(em: EntityManager, id: string): Promise<Facility> {
-    const facility = await em.getRepository(Facility).findOneBy({ id });
-    if (!facility) throw notFound('facility');
-    return facility;
-  }
-
   /** Lists a facility under the caller's provider, which must be active (public notice ended). */
-  create(actor: Actor, input: CreateFacilityInput): Promise<FacilityView> {
-    return this.tx.run(async (em) => {
-      const provider = await this.organizations.load(this.ownOrganization(actor), em);
+  create(actor: Actor, input: CreateFacilityInput): Promise<Outcome<FacilityView>> {
+    return this.uow.run(async () => {
+      const provider = await this.organizations.load(ownOrganization(actor));
       if (provider.type !== 'provider' || provider.status !== 'active') {
-        throw ruleBroken('PROVIDER_NOT_ACTIVE', `provider is ${provider.status}; only active providers may list facilities`);
+        return refused('PROVIDER_NOT_ACTIVE', `provider is ${provider.status}; only active providers may list facilities`);
       }
       const now = clock.iso();
       const facility: Facility = {
@@ -55,8 +49,8 @@ export class FacilitiesService {
         createdAt: now,
         updatedAt: now,
       };
-      await em.getRepository(Facility).insert(facility);
-      this.tx.audit({
+      await this.facilities.insert(facility);
+      this.uow.record({
         action: 'facility.created',
         entityType: 'facility',
         entityId: facility.id,
@@ -64,25 +58,25 @@ export class FacilitiesService {
         organizationId: facility.providerId,
         summary: { name: facility.name, category: facility.category, unit: facility.unit, unitPriceFen: facility.unitPriceFen },
       });
-      return FacilityView.of(facility, provider.name);
+      return ok(FacilityView.of(facility, provider.name));
     });
   }
 
   /** Name, price or description of one of the caller's own facilities; a retired one is closed. */
-  update(actor: Actor, id: string, input: UpdateFacilityInput): Promise<FacilityView> {
+  update(actor: Actor, id: string, input: UpdateFacilityInput): Promise<Outcome<FacilityView>> {
     const changes: Partial<Facility> = {};
     if (input.name !== undefined) changes.name = input.name.trim();
     if (input.unitPriceFen !== undefined) changes.unitPriceFen = input.unitPriceFen;
     if (input.description !== undefined) changes.description = blankToNull(input.description);
     if (Object.keys(changes).length === 0)
       throw new DomainError('VALIDATION_FAILED', 'nothing to change: give name, unitPriceFen or description');
-    return this.tx.run(async (em) => {
-      const facility = await this.lockOwn(em, actor, id);
-      if (facility.status !== 'active') throw invalidState(`facility is ${facility.status}; it can no longer be changed`);
+    return this.uow.run(async () => {
+      const facility = await this.lockOwn(actor, id);
+      if (facility.status !== 'active') return refused('INVALID_STATE', `facility is ${facility.status}; it can no longer be changed`);
       const before = Object.fromEntries(Object.keys(changes).map((k) => [k, facility[k as keyof Facility]]));
       const updated: Facility = { ...facility, ...changes, updatedAt: clock.iso() };
-      await em.getRepository(Facility).update({ id }, { ...changes, updatedAt: updated.updatedAt });
-      this.tx.audit({
+      await this.facilities.update(id, changes, updated.updatedAt);
+      this.uow.record({
         action: 'facility.updated',
         entityType: 'facility',
         entityId: id,
@@ -90,18 +84,18 @@ export class FacilitiesService {
         organizationId: facility.providerId,
         summary: { before, after: changes },
       });
-      return FacilityView.of(updated, await this.providerName(em, facility.providerId));
+      return ok(FacilityView.of(updated, await this.providerName(facility.providerId)));
     });
   }
 
   /** Takes a facility off the market for good; holds already placed on it are not affected. */
-  retire(actor: Actor, id: string): Promise<FacilityView> {
-    return this.tx.run(async (em) => {
-      const facility = await this.lockOwn(em, actor, id);
-      if (facility.status !== 'active') throw invalidState(`facility is already ${facility.status}`);
-      const changes: Partial<Facility> = { status: 'retired', updatedAt: clock.iso() };
-      await em.getRepository(Facility).update({ id }, changes);
-      this.tx.audit({
+  retire(actor: Actor, id: string): Promise<Outcome<FacilityView>> {
+    return this.uow.run(async () => {
+      const facility = await this.lockOwn(actor, id);
+      if (facility.status !== 'active') return refused('INVALID_STATE', `facility is already ${facility.status}`);
+      const updatedAt = clock.iso();
+      await this.facilities.update(id, { status: 'retired' }, updatedAt);
+      this.uow.record({
         action: 'facility.retired',
         entityType: 'facility',
         entityId: id,
@@ -109,77 +103,36 @@ export class FacilitiesService {
         organizationId: facility.providerId,
         summary: { name: facility.name },
       });
-      return FacilityView.of({ ...facility, ...changes }, await this.providerName(em, facility.providerId));
+      return ok(FacilityView.of({ ...facility, status: 'retired', updatedAt }, await this.providerName(facility.providerId)));
     });
   }
 
   /** Public: one facility in any status (a redemption's history keeps pointing at it after retirement). */
   async get(id: string): Promise<FacilityView> {
-    const em = this.dataSource.manager;
-    const facility = await this.load(em, id);
-    return FacilityView.of(facility, await this.providerName(em, facility.providerId));
+    const facility = await this.facilities.get(id);
+    if (!facility) throw notFound('facility');
+    return FacilityView.of(facility, await this.providerName(facility.providerId));
   }
 
-  /**
-   * Public search: active facilities of providers that are active now (a public notice that has ended
-   * counts, before the sweep rewrites the row), cheapest first.
-   */
+  /** Public search: active facilities of providers that are active now, cheapest first. */
   async search(filter: FacilityQuery): Promise<Page<FacilityView>> {
-    const em = this.dataSource.manager;
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    const where = (condition: string, ...values: unknown[]) => {
-      conditions.push(condition);
-      params.push(...values);
-    };
-    where(`f.status = 'active' AND ${activeSql('o', '?')}`, clock.iso());
-    if (filter.provinceCode) where('f.province_code = ?', filter.provinceCode);
-    if (filter.category) where('f.category = ?', filter.category);
-    // LOWER on both sides: the database folds case the same way for column and pattern.
-    if (filter.q)
-      where(
-        "(LOWER(f.name) LIKE LOWER(?) ESCAPE '!' OR LOWER(f.description) LIKE LOWER(?) ESCAPE '!')",
-        likePattern(filter.q),
-        likePattern(filter.q),
-      );
-    const from = `FROM facility f JOIN organization o ON o.id = f.provider_id WHERE ${conditions.join(' AND ')}`;
-    // One provider per facility, so plain LIMIT/OFFSET pages correctly over the join. The window count gives the
-    // total with the page in one query; only a page past the end needs a count of its own.
-    const rows = await em.query<Record<string, unknown>[]>(
-      `SELECT ${selectColumns(em, Facility, 'f')}, o.name AS provider_name, COUNT(*) OVER () AS total ${from} ORDER BY f.unit_price_fen, f.id LIMIT ? OFFSET ?`,
-      [...params, filter.limit, filter.offset],
-    );
-    const total =
-      rows.length > 0
-        ? rows[0].total
-        : filter.offset > 0
-          ? (await em.query<{ total: unknown }[]>(`SELECT COUNT(*) AS total ${from}`, params))[0].total
-          : 0;
-    return {
-      items: rows.map((row) => FacilityView.of(hydrate(em, Facility, row, 'f'), row.provider_name as string)),
-      total: Number(total),
-    };
-  }
-
-  private ownOrganization(actor: Actor): string {
-    if (!actor.organizationId) throw new DomainError('FORBIDDEN', 'only a provider organization may manage facilities');
-    return actor.organizationId;
+    const page = await this.facilities.search(filter, clock.iso());
+    return { items: page.items.map((i) => FacilityView.of(i.facility, i.providerName)), total: page.total };
   }
 
   /** Another provider's facility is answered like a missing one. */
-  private async lockOwn(em: EntityManager, actor: Actor, id: string): Promise<Facility> {
-    const facility = await this.tx.lock(em, Facility, { id });
-    if (!facility || facility.providerId !== this.ownOrganization(actor)) throw notFound('facility');
+  private async lockOwn(actor: Actor, id: string): Promise<Facility> {
+    const facility = await this.facilities.lock(id);
+    if (!facility || facility.providerId !== ownOrganization(actor)) throw notFound('facility');
     return facility;
   }
 
-  private async providerName(em: EntityManager, providerId: string): Promise<string> {
-    return (await this.providerNames(em, [providerId])).get(providerId)!;
+  private async providerName(providerId: string): Promise<string> {
+    return (await this.organizationRows.names([providerId])).get(providerId) ?? '';
   }
+}
 
-  private async providerNames(em: EntityManager, ids: string[]): Promise<Map<string, string>> {
-    if (ids.length === 0) return new Map();
-    const orgs = await em.getRepository(Organization).find({ select: { id: true, name: true }, where: { id: In([...new Set(ids)]) } });
-    return new Map(orgs.map((o) => [o.id, o.name]));
-  }
+function ownOrganization(actor: Actor): string {
+  if (!actor.organizationId) throw new DomainError('FORBIDDEN', 'only a provider organization may manage facilities');
+  return actor.organizationId;
 }

@@ -1,15 +1,17 @@
-import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Organization } from '../organizations/organization.entity';
+import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export const FACILITY_UNITS = ['hour', 'sample', 'item'] as const;
 export type FacilityUnit = (typeof FACILITY_UNITS)[number];
 
 @Entity('facility')
+@Check('chk_facility_price', 'unit_price_fen >= 0')
 @Index(['provinceCode', 'category'])
 @Index(['providerId'])
 export class Facility {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
-  @RefColumn() providerId: string;
+  @RefColumn() @ForeignKey(() => Organization, { name: 'fk_facility_provider' }) providerId: string;
   @StrColumn(200) name: string;
   @StrColumn(32) category: string;
   @StrColumn(16) unit: FacilityUnit;

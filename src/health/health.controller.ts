@@ -1,25 +1,25 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/decorators';
+import { DomainError } from '../common/errors/domain-error';
+import { Database } from '../common/persistence/database';
+import { sql } from '../common/persistence/sql';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly db: Database) {}
 
   @Get()
   @Public()
-  @ApiOkResponse({ schema: { example: { status: 'ok', database: { type: 'better-sqlite3', status: 'up' } } } })
-  @ApiServiceUnavailableResponse({ description: 'the database does not answer' })
+  @ApiOkResponse({ schema: { example: { status: 'ok', database: { type: 'sqlite', status: 'up' } } } })
+  @ApiServiceUnavailableResponse({ description: 'DATABASE_UNAVAILABLE: the database does not answer' })
   async check() {
-    const database = { type: this.dataSource.options.type, status: 'up' };
     try {
-      await this.dataSource.query('SELECT 1');
+      await this.db.rows(sql`SELECT 1 AS one`);
     } catch {
-      throw new ServiceUnavailableException({ message: 'database unreachable' });
+      throw new DomainError('DATABASE_UNAVAILABLE', 'the database does not answer', { retryAfterSec: 5 });
     }
-    return { status: 'ok', database };
+    return { status: 'ok', database: { type: this.db.dialect, status: 'up' } };
   }
 }

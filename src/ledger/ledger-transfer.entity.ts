@@ -1,8 +1,9 @@
-import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { Check, Entity, Index, PrimaryColumn } from 'typeorm';
+import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 /** An immutable, balanced movement: amountFen leaves debitAccount and enters creditAccount. */
 @Entity('ledger_transfer')
+@Check('chk_ledger_transfer_amount', 'amount_fen > 0 AND debit_account <> credit_account')
 @Index(['debitAccount'])
 @Index(['creditAccount'])
 @Index(['refType', 'refId'])

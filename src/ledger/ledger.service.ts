@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, ObjectLiteral, EntityTarget } from 'typeorm';
-import { AnnualGrant, Budget } from '../budgets/budget.entity';
+import { Budget } from '../budgets/budget.entity';
+import { BudgetRepository } from '../budgets/budget.repository';
 import { clock } from '../common/clock';
-import { TransactionService } from '../common/database/transaction.service';
-import { DomainError, ruleBroken } from '../common/errors/domain-error';
+import { DomainError, ErrorCode } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
-import { execute, insertRows } from '../common/database/statements';
 import { Voucher } from '../vouchers/voucher.entity';
+import { VoucherRepository } from '../vouchers/voucher.repository';
 import { account } from './accounts';
-import { LedgerTransfer } from './ledger-transfer.entity';
+import { LedgerRepository } from './ledger.repository';
 
 interface Leg {
   debit: string;
@@ -21,186 +20,113 @@ interface Ref {
   refId: string;
 }
 
+type VoucherKey = Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>;
+
 /**
- * The one place money moves. Each method changes row balances with guarded single-statement updates
- * (so nothing goes negative under any concurrency) and writes the matching balanced transfers, inside
- * the caller's transaction.
+ * The one place money moves. Each method changes row balances through the owning repositories' guarded updates and
+ * writes the matching balanced transfers, inside the caller's unit of work. Callers lock the rows and check the rules
+ * first; a guard that still refuses (the balance moved under a missing lock) throws and rolls the unit back, so the
+ * guards are a second line of defence that no concurrency can pass.
  */
 @Injectable()
 export class LedgerService {
-  constructor(private readonly tx: TransactionService) {}
+  constructor(
+    private readonly budgets: BudgetRepository,
+    private readonly vouchers: VoucherRepository,
+    private readonly transfers: LedgerRepository,
+  ) {}
 
-  /** Sets a budget's total; the difference moves between the appropriation and the available budget. Returns the total it replaced too. */
-  async setBudgetTotal(
-    em: EntityManager,
-    regionCode: string,
-    year: number,
-    totalFen: number,
-  ): Promise<{ budget: Budget; previousTotalFen: number }> {
-    await em
-      .getRepository(Budget)
-      .createQueryBuilder()
-      .insert()
-      .values({ regionCode, year, totalFen: 0, availableFen: 0, committedFen: 0, updatedAt: clock.iso() })
-      .orIgnore()
-      .execute();
-    const budget = (await this.tx.lock(em, Budget, { regionCode, year }))!;
-    if (totalFen < budget.committedFen) {
-      throw ruleBroken(
-        'BUDGET_BELOW_COMMITTED',
-        `the ${year} budget of ${regionCode} cannot go below the ${budget.committedFen} fen already committed`,
-      );
-    }
+  /** Sets a locked budget's total; the difference moves between the appropriation and the available budget. */
+  async setBudgetTotal(budget: Budget, totalFen: number): Promise<void> {
+    const { regionCode, year } = budget;
     const delta = totalFen - budget.totalFen;
-    if (delta === 0) return { budget, previousTotalFen: budget.totalFen };
-    await this.guarded(
-      em,
-      Budget,
-      { regionCode, year },
-      'available_fen + :delta >= 0 AND total_fen = :before',
-      { totalFen: () => ':total', availableFen: () => 'available_fen + :delta', updatedAt: clock.iso() },
-      { delta, before: budget.totalFen, total: totalFen },
-      'INVALID_STATE',
+    if (delta === 0) return;
+    guard(
+      await this.budgets.setTotal(regionCode, year, budget.totalFen, totalFen),
+      'BUDGET_BELOW_COMMITTED',
+      'the budget changed concurrently',
     );
     const [funds, available] = [account.funds(regionCode, year), account.budget(regionCode, year)];
     await this.record(
-      em,
       [delta > 0 ? { debit: funds, credit: available, amountFen: delta } : { debit: available, credit: funds, amountFen: -delta }],
       { kind: 'budget.appropriation', refType: 'budget', refId: `${regionCode}-${year}` },
     );
-    return { budget: { ...budget, totalFen, availableFen: budget.availableFen + delta }, previousTotalFen: budget.totalFen };
   }
 
-  /** Issuing a voucher commits its face value from the budget; BUDGET_EXHAUSTED when it does not fit. */
-  async fundVoucher(
-    em: EntityManager,
-    voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>,
-    amountFen: number,
-  ): Promise<void> {
+  /** Issuing a voucher commits its face value from the budget. */
+  async fundVoucher(voucher: VoucherKey, amountFen: number): Promise<void> {
     const { issuingRegionCode: regionCode, budgetYear: year } = voucher;
-    await this.guarded(
-      em,
-      Budget,
-      { regionCode, year },
-      'available_fen >= :x',
-      { availableFen: () => 'available_fen - :x', committedFen: () => 'committed_fen + :x', updatedAt: clock.iso() },
-      { x: amountFen },
+    guard(
+      await this.budgets.commit(regionCode, year, amountFen),
       'BUDGET_EXHAUSTED',
       `the ${year} budget of ${regionCode} has less than ${amountFen} fen available`,
     );
-    await this.guarded(
-      em,
-      Voucher,
-      { id: voucher.id },
-      'available_fen = 0 AND face_value_fen = 0',
-      { availableFen: () => ':x', faceValueFen: () => ':x' },
-      { x: amountFen },
-      'INVALID_STATE',
-    );
-    await this.record(em, [{ debit: account.budget(regionCode, year), credit: account.voucherAvailable(voucher.id), amountFen }], {
+    guard(await this.vouchers.fund(voucher.id, amountFen), 'INVALID_STATE', 'the voucher was funded already');
+    await this.record([{ debit: account.budget(regionCode, year), credit: account.voucherAvailable(voucher.id), amountFen }], {
       kind: 'voucher.issue',
       refType: 'voucher',
       refId: voucher.id,
     });
   }
 
-  /** Places a hold: available → held. VOUCHER_INSUFFICIENT_BALANCE when the balance moved under us. */
-  async hold(em: EntityManager, voucherId: string, amountFen: number, redemptionId: string): Promise<void> {
-    await this.guarded(
-      em,
-      Voucher,
-      { id: voucherId },
-      "available_fen >= :x AND status = 'active'",
-      { availableFen: () => 'available_fen - :x', heldFen: () => 'held_fen + :x', updatedAt: clock.iso() },
-      { x: amountFen },
+  /** Places a hold: available → held. */
+  async hold(voucherId: string, amountFen: number, redemptionId: string): Promise<void> {
+    guard(
+      await this.vouchers.reserve(voucherId, amountFen),
       'VOUCHER_INSUFFICIENT_BALANCE',
       `the voucher has less than ${amountFen} fen available`,
     );
-    await this.record(em, [{ debit: account.voucherAvailable(voucherId), credit: account.voucherHeld(voucherId), amountFen }], {
+    await this.record([{ debit: account.voucherAvailable(voucherId), credit: account.voucherHeld(voucherId), amountFen }], {
       kind: 'redemption.hold',
       refType: 'redemption',
       refId: redemptionId,
     });
-    // No exhaustion check: after a hold something is held, so the voucher stays active.
   }
 
   /**
-   * Captures part or all of a hold: the captured part is spent; the rest goes back to the voucher,
-   * or to the budget when the voucher has meanwhile expired or been revoked.
+   * Captures part or all of a hold on a locked voucher: the captured part is spent; the rest goes back to the voucher,
+   * or to the budget when the voucher has meanwhile expired or been revoked. Returns what went back to the budget.
    */
-  async capture(em: EntityManager, voucherId: string, heldFen: number, capturedFen: number, redemptionId: string): Promise<void> {
-    await this.guarded(
-      em,
-      Voucher,
-      { id: voucherId },
-      'held_fen >= :x',
-      { heldFen: () => 'held_fen - :x', spentFen: () => 'spent_fen + :x', updatedAt: clock.iso() },
-      { x: capturedFen },
-      'INVALID_STATE',
-    );
-    await this.record(em, [{ debit: account.voucherHeld(voucherId), credit: account.voucherSpent(voucherId), amountFen: capturedFen }], {
+  async capture(voucher: Voucher, heldFen: number, capturedFen: number, redemptionId: string): Promise<number> {
+    guard(await this.vouchers.spendHeld(voucher.id, capturedFen), 'INVALID_STATE', 'the voucher holds less than the capture');
+    await this.record([{ debit: account.voucherHeld(voucher.id), credit: account.voucherSpent(voucher.id), amountFen: capturedFen }], {
       kind: 'redemption.capture',
       refType: 'redemption',
       refId: redemptionId,
     });
-    await this.releaseHold(em, voucherId, heldFen - capturedFen, redemptionId, 'redemption.capture');
+    return this.releaseHold(voucher, heldFen - capturedFen, redemptionId, 'redemption.capture');
   }
 
-  /** Cancels or expires (part of) a hold: held → available, or → budget when the voucher is closed. */
-  async releaseHold(em: EntityManager, voucherId: string, amountFen: number, redemptionId: string, kind: string): Promise<void> {
-    if (amountFen > 0) {
-      // Locked: a revocation or expiry committing meanwhile must not leave this money on a closed voucher.
-      const voucher = (await this.tx.lock(em, Voucher, { id: voucherId }))!;
-      const closed = voucher.status === 'expired' || voucher.status === 'revoked';
-      await this.guarded(
-        em,
-        Voucher,
-        { id: voucherId },
-        'held_fen >= :x',
-        {
-          heldFen: () => 'held_fen - :x',
-          [closed ? 'releasedFen' : 'availableFen']: () => (closed ? 'released_fen + :x' : 'available_fen + :x'),
-          updatedAt: clock.iso(),
-        },
-        { x: amountFen },
-        'INVALID_STATE',
-      );
-      if (closed) {
-        await this.returnToBudget(em, voucher, amountFen);
-        await this.creditAnnualGrant(em, voucher, amountFen);
-      }
-      const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucherId);
-      await this.record(em, [{ debit: account.voucherHeld(voucherId), credit, amountFen }], {
-        kind,
-        refType: 'redemption',
-        refId: redemptionId,
-      });
-    }
-    await this.refreshExhausted(em, voucherId);
+  /**
+   * Cancels or expires (part of) a hold on a locked voucher: held → available, or → the budget when the voucher is
+   * closed (locked by the caller, so a revocation committing meanwhile cannot strand the money). Returns what went
+   * back to the budget.
+   */
+  async releaseHold(voucher: Voucher, amountFen: number, redemptionId: string, kind: string): Promise<number> {
+    if (amountFen === 0) return 0;
+    const closed = voucher.status === 'expired' || voucher.status === 'revoked';
+    guard(
+      await this.vouchers.releaseHeld(voucher.id, amountFen, closed ? 'released' : 'available'),
+      'INVALID_STATE',
+      'the voucher holds less than the release',
+    );
+    if (closed) await this.returnToBudget(voucher, amountFen);
+    const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucher.id);
+    await this.record([{ debit: account.voucherHeld(voucher.id), credit, amountFen }], {
+      kind,
+      refType: 'redemption',
+      refId: redemptionId,
+    });
+    return closed ? amountFen : 0;
   }
 
-  /** Expiry or revocation of a voucher the caller has locked: the unused balance goes back to the budget. Returns what was released. */
-  async releaseVoucher(
-    em: EntityManager,
-    voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear' | 'capSubject' | 'availableFen'>,
-    kind: string,
-  ): Promise<number> {
-    // The caller read `voucher` under its row lock; the guard below still refuses a stale balance.
+  /** Expiry or revocation of a locked voucher: its available balance goes back to the budget. Returns what was released. */
+  async releaseVoucher(voucher: Voucher, kind: string): Promise<number> {
     const x = voucher.availableFen;
     if (x === 0) return 0;
-    await this.guarded(
-      em,
-      Voucher,
-      { id: voucher.id },
-      'available_fen = :x',
-      { availableFen: () => '0', releasedFen: () => 'released_fen + :x', updatedAt: clock.iso() },
-      { x },
-      'INVALID_STATE',
-    );
-    await this.returnToBudget(em, voucher, x);
-    await this.creditAnnualGrant(em, voucher, x);
+    guard(await this.vouchers.releaseAvailable(voucher.id, x), 'INVALID_STATE', 'the balance changed concurrently; retry');
+    await this.returnToBudget(voucher, x);
     await this.record(
-      em,
       [
         {
           debit: account.voucherAvailable(voucher.id),
@@ -208,39 +134,29 @@ export class LedgerService {
           amountFen: x,
         },
       ],
-      { kind, refType: 'voucher', refId: voucher.id },
+      {
+        kind,
+        refType: 'voucher',
+        refId: voucher.id,
+      },
     );
     return x;
   }
 
   /** A claim approved below what was captured: the difference leaves the voucher's spent balance for the budget. */
-  async reduceSpent(
-    em: EntityManager,
-    voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>,
-    amountFen: number,
-    claimId: string,
-  ): Promise<void> {
+  async reduceSpent(voucher: VoucherKey, amountFen: number, claimId: string): Promise<void> {
     if (amountFen === 0) return;
-    await this.guarded(
-      em,
-      Voucher,
-      { id: voucher.id },
-      'spent_fen >= :x',
-      { spentFen: () => 'spent_fen - :x', releasedFen: () => 'released_fen + :x', updatedAt: clock.iso() },
-      { x: amountFen },
-      'INVALID_STATE',
-    );
-    await this.returnToBudget(em, voucher, amountFen);
+    guard(await this.vouchers.unspend(voucher.id, amountFen), 'INVALID_STATE', 'the voucher spent less than the reduction');
+    await this.returnToBudget(voucher, amountFen);
     await this.record(
-      em,
       [{ debit: account.voucherSpent(voucher.id), credit: account.budget(voucher.issuingRegionCode, voucher.budgetYear), amountFen }],
       { kind: 'claim.reduction', refType: 'claim', refId: claimId },
     );
   }
 
   /** An approved claim becomes a payable of the issuing region to the payee. */
-  async recordPayable(em: EntityManager, regionCode: string, payeeId: string, amountFen: number, claimId: string): Promise<void> {
-    await this.record(em, [{ debit: account.payments(regionCode), credit: account.payable(regionCode, payeeId), amountFen }], {
+  async recordPayable(regionCode: string, payeeId: string, amountFen: number, claimId: string): Promise<void> {
+    await this.record([{ debit: account.payments(regionCode), credit: account.payable(regionCode, payeeId), amountFen }], {
       kind: 'claim.approval',
       refType: 'claim',
       refId: claimId,
@@ -248,14 +164,8 @@ export class LedgerService {
   }
 
   /** Settlement paid: each payee's payable moves to paid. */
-  async payOut(
-    em: EntityManager,
-    regionCode: string,
-    lines: { payeeId: string; amountFen: number }[],
-    settlementId: string,
-  ): Promise<void> {
+  async payOut(regionCode: string, lines: { payeeId: string; amountFen: number }[], settlementId: string): Promise<void> {
     await this.record(
-      em,
       lines.map((l) => ({
         debit: account.payable(regionCode, l.payeeId),
         credit: account.paid(regionCode, l.payeeId),
@@ -265,88 +175,25 @@ export class LedgerService {
     );
   }
 
-  private async returnToBudget(em: EntityManager, voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear'>, x: number): Promise<void> {
-    await this.guarded(
-      em,
-      Budget,
-      { regionCode: voucher.issuingRegionCode, year: voucher.budgetYear },
-      'committed_fen >= :x',
-      { availableFen: () => 'available_fen + :x', committedFen: () => 'committed_fen - :x', updatedAt: clock.iso() },
-      { x },
+  private async returnToBudget(voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear'>, x: number): Promise<void> {
+    guard(
+      await this.budgets.uncommit(voucher.issuingRegionCode, voucher.budgetYear, x),
       'INVALID_STATE',
+      'the budget committed less than the return',
     );
   }
 
-  /** What expiry or revocation gives back no longer counts against the enterprise's annual cap (DOMAIN.md). */
-  private async creditAnnualGrant(
-    em: EntityManager,
-    voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear' | 'capSubject'>,
-    x: number,
-  ): Promise<void> {
-    await em
-      .getRepository(AnnualGrant)
-      .createQueryBuilder()
-      .update()
-      .set({ grantedFen: () => 'granted_fen - :x' })
-      .where({ regionCode: voucher.issuingRegionCode, year: voucher.budgetYear, subject: voucher.capSubject })
-      .andWhere('granted_fen >= :x', { x })
-      .execute();
-  }
-
-  /** exhausted ⇔ nothing available and nothing held; a cancelled hold makes an exhausted voucher active again. */
-  private async refreshExhausted(em: EntityManager, voucherId: string): Promise<void> {
-    await em
-      .getRepository(Voucher)
-      .createQueryBuilder()
-      .update()
-      .set({ status: () => "CASE WHEN available_fen = 0 AND held_fen = 0 THEN 'exhausted' ELSE 'active' END" })
-      .where("id = :voucherId AND status IN ('active', 'exhausted')", { voucherId })
-      .execute();
-  }
-
-  /**
-   * One guarded UPDATE; zero rows affected means the guard refused. `set` maps properties to values or
-   * to SQL expressions (functions); `guard` and the expressions name columns and bind `params` as :name.
-   */
-  private async guarded<E extends ObjectLiteral>(
-    em: EntityManager,
-    entity: EntityTarget<E>,
-    key: Partial<E>,
-    guard: string,
-    set: Record<string, unknown>,
-    params: Record<string, unknown>,
-    refusal: 'INVALID_STATE' | 'BUDGET_EXHAUSTED' | 'VOUCHER_INSUFFICIENT_BALANCE',
-    message = 'the balance changed concurrently; retry',
-  ): Promise<void> {
-    const { driver } = em.connection;
-    const meta = em.connection.getMetadata(entity);
-    const named: Record<string, unknown> = { ...params };
-    const bind = (prefix: string, property: string, value: unknown) => {
-      const column = meta.findColumnWithPropertyName(property)!;
-      named[`${prefix}_${property}`] = driver.preparePersistentValue(value, column);
-      return `${driver.escape(column.databaseName)} = :${prefix}_${property}`;
-    };
-    const assignments = Object.entries(set).map(([property, value]) =>
-      typeof value === 'function'
-        ? `${driver.escape(meta.findColumnWithPropertyName(property)!.databaseName)} = ${value()}`
-        : bind('set', property, value),
-    );
-    const conditions = Object.entries(key).map(([property, value]) => bind('key', property, value));
-    const [sql, values] = driver.escapeQueryWithParameters(
-      `UPDATE ${driver.escape(meta.tableName)} SET ${assignments.join(', ')} WHERE ${conditions.join(' AND ')} AND (${guard})`,
-      named,
-    );
-    if (!(await execute(em, sql, values))) throw new DomainError(refusal, message);
-  }
-
-  private async record(em: EntityManager, legs: Leg[], ref: Ref): Promise<void> {
+  private async record(legs: Leg[], ref: Ref): Promise<void> {
     const createdAt = clock.iso();
-    await insertRows(
-      em,
-      LedgerTransfer,
+    await this.transfers.insert(
       legs
         .filter((l) => l.amountFen > 0)
         .map((l) => ({ id: newId(), debitAccount: l.debit, creditAccount: l.credit, amountFen: l.amountFen, ...ref, createdAt })),
     );
   }
+}
+
+/** A guarded update that refused: the unit of work rolls back with the guard's code. */
+function guard(held: boolean, code: ErrorCode, message: string): void {
+  if (!held) throw new DomainError(code, message);
 }

@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { InstantColumn, JsonColumn, StrColumn } from '../common/database/columns';
+import { InstantColumn, JsonColumn, StrColumn } from '../common/persistence/columns';
 
 export type OrganizationType = 'enterprise' | 'provider';
 export const ENTERPRISE_KINDS = ['tech_sme', 'high_tech', 'startup_team'] as const;

@@ -5,6 +5,7 @@ import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
+import { unwrap } from '../common/use-case';
 import { AdmitProviderInput, OrganizationView, SuspendProviderInput } from './organization.dto';
 import { OrganizationsService } from './organizations.service';
 
@@ -41,7 +42,7 @@ export class OrganizationsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: OrganizationView })
   async admit(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: AdmitProviderInput): Promise<OrganizationView> {
-    return OrganizationView.of(await this.organizations.admit(actor, id, body.noticeDays));
+    return OrganizationView.of(unwrap(await this.organizations.admit(actor, id, body.noticeDays)));
   }
 
   @Post('providers/:id/suspend')
@@ -53,6 +54,6 @@ export class OrganizationsController {
     @Param('id', IdPipe) id: string,
     @Body() body: SuspendProviderInput,
   ): Promise<OrganizationView> {
-    return OrganizationView.of(await this.organizations.suspend(actor, id, body.reason));
+    return OrganizationView.of(unwrap(await this.organizations.suspend(actor, id, body.reason)));
   }
 }

@@ -1,41 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, LessThanOrEqual } from 'typeorm';
-import { assertBureauOf, canRead, scopeList } from '../common/auth/scope';
+import { assertBureauOf, canRead, listScope } from '../common/auth/scope';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { TransactionService } from '../common/database/transaction.service';
-import { Sweeps } from '../common/sweeps';
-import { DomainError, invalidState, notFound } from '../common/errors/domain-error';
+import { DomainError, notFound } from '../common/errors/domain-error';
+import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { Sweeps } from '../common/sweeps';
+import { ok, Outcome, refused } from '../common/use-case';
 import { regionOfRegistration } from '../regions/regions.data';
 import { registrationRegionOf } from './credit-code';
 import { OrganizationInput } from './organization.dto';
 import { Organization, OrganizationType } from './organization.entity';
+import { OrganizationRepository } from './organization.repository';
+import { organizationTransition } from './organization.states';
+import { withNoticeEnded } from './organization.time-rules';
 
 const DEFAULT_NOTICE_DAYS = 7;
 
-/** An organization as of now: a provider whose public notice has ended counts as active. */
-export const withNoticeEnded = (org: Organization): Organization =>
-  org.status === 'public_notice' && org.noticeEndsAt !== null && org.noticeEndsAt <= clock.iso() ? { ...org, status: 'active' } : org;
-
-/** SQL for `withNoticeEnded(o).status === 'active'`: the organization `alias` is active at the instant bound at `now` (a placeholder). */
-export const activeSql = (alias: string, now: string) =>
-  `(${alias}.status = 'active' OR (${alias}.status = 'public_notice' AND ${alias}.notice_ends_at <= ${now}))`;
-
+/** Organizations: registration, providers' admission and suspension, and reading them within scope. */
 @Injectable()
 export class OrganizationsService {
+  static readonly admitRefusals = ['INVALID_STATE'] as const;
+  static readonly suspendRefusals = ['INVALID_STATE'] as const;
+
   constructor(
-    private readonly tx: TransactionService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly organizations: OrganizationRepository,
     sweeps: Sweeps,
   ) {
     sweeps.register('provider-notices', () => this.activateNoticesEnded());
   }
 
-  /** Creates an organization inside the caller's transaction (registration creates its user alongside). */
-  async create(em: EntityManager, type: OrganizationType, input: OrganizationInput): Promise<Organization> {
-    if (await em.getRepository(Organization).existsBy({ creditCode: input.creditCode })) {
+  /** Creates an organization inside the caller's unit of work (registration creates its user alongside). */
+  async create(type: OrganizationType, input: OrganizationInput): Promise<Organization> {
+    if (await this.organizations.byCreditCode(input.creditCode)) {
       throw new DomainError('DUPLICATE', `an organization with credit code ${input.creditCode} is already registered`);
     }
     const now = clock.iso();
@@ -54,8 +53,8 @@ export class OrganizationsService {
       createdAt: now,
       updatedAt: now,
     };
-    await em.getRepository(Organization).insert(org);
-    this.tx.audit({
+    await this.organizations.insert(org);
+    this.uow.record({
       action: 'organization.registered',
       entityType: 'organization',
       entityId: org.id,
@@ -72,50 +71,53 @@ export class OrganizationsService {
     return org;
   }
 
-  async list(actor: Actor, filter: { type?: OrganizationType; status?: string; limit: number; offset: number }) {
-    const query = this.dataSource
-      .getRepository(Organization)
-      .createQueryBuilder('o')
-      .orderBy('o.createdAt', 'ASC')
-      .addOrderBy('o.id', 'ASC');
-    if (filter.type) query.andWhere('o.type = :type', { type: filter.type });
-    if (filter.status) query.andWhere('o.status = :status', { status: filter.status });
-    scopeList(query, actor, { region: 'o.region_code', orgs: ['o.id'] });
-    const [items, total] = await query.take(filter.limit).skip(filter.offset).getManyAndCount();
-    return { items: items.map(withNoticeEnded), total };
+  async list(
+    actor: Actor,
+    filter: { type?: OrganizationType; status?: string; limit: number; offset: number },
+  ): Promise<Page<Organization>> {
+    const page = await this.organizations.list(listScope(actor), filter);
+    const now = clock.iso();
+    return { items: page.items.map((o) => withNoticeEnded(o, now)), total: page.total };
   }
 
   /** Admission: into public notice (or straight to active with noticeDays 0), by the bureau of the provider's province. */
-  admit(actor: Actor, id: string, noticeDays = DEFAULT_NOTICE_DAYS): Promise<Organization> {
-    return this.tx.run(async (em) => {
-      const org = await this.lockProvider(em, id, actor);
-      if (org.status !== 'applied' && org.status !== 'suspended')
-        throw invalidState(`provider is ${org.status}; only applied or suspended providers can be admitted`);
+  admit(actor: Actor, id: string, noticeDays = DEFAULT_NOTICE_DAYS): Promise<Outcome<Organization>> {
+    return this.uow.run(async () => {
+      const stored = await this.lockProvider(actor, id);
+      const org = withNoticeEnded(stored, clock.iso());
+      const to = organizationTransition(org.status, noticeDays === 0 ? 'admit_at_once' : 'admit');
+      if (!to) return refused('INVALID_STATE', `provider is ${org.status}; only applied or suspended providers can be admitted`);
       const now = clock.iso();
-      const changes: Partial<Organization> =
-        noticeDays === 0
-          ? { status: 'active', noticeEndsAt: null, statusReason: null, updatedAt: now }
-          : { status: 'public_notice', noticeEndsAt: isoPlusDays(now, noticeDays), statusReason: null, updatedAt: now };
-      await em.getRepository(Organization).update({ id }, changes);
-      this.tx.audit({
+      const changes = {
+        status: to,
+        noticeEndsAt: noticeDays === 0 ? null : isoPlusDays(now, noticeDays),
+        statusReason: null,
+        updatedAt: now,
+      };
+      if (!(await this.organizations.transition(id, stored.status, changes)))
+        return refused('INVALID_STATE', 'the provider changed concurrently');
+      this.uow.record({
         action: 'provider.admitted',
         entityType: 'organization',
         entityId: id,
         regionCode: org.regionCode,
         organizationId: id,
-        summary: { from: org.status, to: changes.status, noticeDays },
+        summary: { from: org.status, to, noticeDays },
       });
-      return { ...org, ...changes };
+      return ok({ ...org, ...changes });
     });
   }
 
-  suspend(actor: Actor, id: string, reason: string): Promise<Organization> {
-    return this.tx.run(async (em) => {
-      const org = await this.lockProvider(em, id, actor);
-      if (org.status === 'suspended') throw invalidState('provider is already suspended');
-      const changes: Partial<Organization> = { status: 'suspended', statusReason: reason, noticeEndsAt: null, updatedAt: clock.iso() };
-      await em.getRepository(Organization).update({ id }, changes);
-      this.tx.audit({
+  suspend(actor: Actor, id: string, reason: string): Promise<Outcome<Organization>> {
+    return this.uow.run(async () => {
+      const stored = await this.lockProvider(actor, id);
+      const org = withNoticeEnded(stored, clock.iso());
+      const to = organizationTransition(org.status, 'suspend');
+      if (!to) return refused('INVALID_STATE', `provider is already ${org.status}`);
+      const changes = { status: to, statusReason: reason, noticeEndsAt: null, updatedAt: clock.iso() };
+      if (!(await this.organizations.transition(id, stored.status, changes)))
+        return refused('INVALID_STATE', 'the provider changed concurrently');
+      this.uow.record({
         action: 'provider.suspended',
         entityType: 'organization',
         entityId: id,
@@ -123,31 +125,23 @@ export class OrganizationsService {
         organizationId: id,
         summary: { from: org.status, reason },
       });
-      return { ...org, ...changes };
+      return ok({ ...org, ...changes });
     });
   }
 
   /**
-   * Providers whose public notice has ended become active (a scheduled sweep; reads apply it lazily too).
-   * Each row is flipped by its own guarded update and audited only when this call changed it, so sweeps
-   * racing on several nodes activate and audit every provider once.
+   * Providers whose public notice has ended become active (a scheduled sweep; reads apply it lazily too). Each row is
+   * flipped by its own guarded update and audited only when this call changed it, so sweeps racing on several nodes
+   * activate and audit every provider once.
    */
   async activateNoticesEnded(): Promise<number> {
-    return this.tx.run(async (em) => {
+    return this.uow.run(async () => {
       const now = clock.iso();
-      const due = await em.getRepository(Organization).findBy({ status: 'public_notice', noticeEndsAt: LessThanOrEqual(now) });
       let activated = 0;
-      for (const o of due) {
-        const result = await em
-          .getRepository(Organization)
-          .createQueryBuilder()
-          .update()
-          .set({ status: 'active', updatedAt: clock.iso() })
-          .where({ id: o.id, status: 'public_notice', noticeEndsAt: LessThanOrEqual(now) })
-          .execute();
-        if (result.affected !== 1) continue;
+      for (const o of await this.organizations.noticesEnded(now)) {
+        if (!(await this.organizations.activateNoticeEnded(o.id, now))) continue;
         activated++;
-        this.tx.audit({
+        this.uow.record({
           action: 'provider.activated',
           entityType: 'organization',
           entityId: o.id,
@@ -160,16 +154,18 @@ export class OrganizationsService {
     });
   }
 
-  async load(id: string, em: EntityManager = this.dataSource.manager): Promise<Organization> {
-    const org = await em.getRepository(Organization).findOneBy({ id });
+  /** An organization as of now, or 404. */
+  async load(id: string): Promise<Organization> {
+    const org = await this.organizations.get(id);
     if (!org) throw notFound('organization');
-    return withNoticeEnded(org);
+    return withNoticeEnded(org, clock.iso());
   }
 
-  private async lockProvider(em: EntityManager, id: string, actor: Actor): Promise<Organization> {
-    const org = await this.tx.lock(em, Organization, { id });
+  /** The provider's row as stored, locked; the caller's bureau must cover its province. */
+  private async lockProvider(actor: Actor, id: string): Promise<Organization> {
+    const org = await this.organizations.lock(id);
     if (!org || org.type !== 'provider') throw notFound('provider');
     assertBureauOf(actor, org.provinceCode, `providers of province ${org.provinceCode}`);
-    return withNoticeEnded(org);
+    return org;
   }
 }

@@ -1,3 +1,4 @@
+import { sanctionInForce } from './sanction.time-rules';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator';
 import { clock } from '../common/clock';
@@ -47,7 +48,7 @@ export class SanctionView {
 
   static of(s: Sanction): SanctionView {
     const { id, creditCode, reason, until, status, recordedRegionCode, createdAt, liftedAt } = s;
-    const inForce = status === 'active' && (until === null || until >= clock.today());
+    const inForce = sanctionInForce.holds(s, clock.today());
     return { id, creditCode, reason, until, status, inForce, recordedRegionCode, createdAt, liftedAt };
   }
 }

@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { DateColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { DateColumn, InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 /** A credit sanction (科研失信联合惩戒): recorded by any bureau, binding in every province. */
 @Entity('sanction')

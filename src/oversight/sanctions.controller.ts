@@ -4,6 +4,7 @@ import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { RecordSanctionInput, SanctionPage, SanctionQuery, SanctionView } from './sanction.dto';
+import { unwrap } from '../common/use-case';
 import { SanctionsService } from './sanctions.service';
 
 @ApiTags('oversight')
@@ -33,6 +34,6 @@ export class SanctionsController {
   @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown sanction' })
   @ApiConflictResponse({ description: 'INVALID_STATE: already lifted' })
   async lift(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SanctionView> {
-    return SanctionView.of(await this.sanctions.lift(actor, id));
+    return SanctionView.of(unwrap(await this.sanctions.lift(actor, id)));
   }
 }

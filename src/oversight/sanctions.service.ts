@@ -1,33 +1,30 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { TransactionService } from '../common/database/transaction.service';
-import { invalidState, notFound } from '../common/errors/domain-error';
+import { notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
-import { Organization } from '../organizations/organization.entity';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../common/use-case';
+import { OrganizationRepository } from '../organizations/organization.repository';
 import { RecordSanctionInput, SanctionQuery } from './sanction.dto';
 import { Sanction } from './sanction.entity';
-
-/** SQL: the sanction row `s` is in force on the date bound at `today` (a placeholder). */
-const inForce = (today: string) => `s.status = 'active' AND (s.until IS NULL OR s.until >= ${today})`;
-
-/** SQL: a sanction is in force, on the date bound at the `?` placeholder, against the credit code in `column`. */
-export const sanctionedSql = (column: string) => `EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = ${column} AND ${inForce('?')})`;
+import { SanctionRepository } from './sanction.repository';
 
 /** The shared credit-sanction list: recorded by any bureau, binding in every province. */
 @Injectable()
 export class SanctionsService {
+  static readonly liftRefusals = ['INVALID_STATE'] as const;
+
   constructor(
-    private readonly tx: TransactionService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly sanctions: SanctionRepository,
+    private readonly organizations: OrganizationRepository,
   ) {}
 
   record(actor: Actor, input: RecordSanctionInput): Promise<Sanction> {
-    return this.tx.run(async (em) => {
+    return this.uow.run(async () => {
       const sanction: Sanction = {
         id: newId(),
         creditCode: input.creditCode,
@@ -40,13 +37,13 @@ export class SanctionsService {
         liftedAt: null,
         liftedBy: null,
       };
-      await em.getRepository(Sanction).insert(sanction);
-      this.tx.audit({
+      await this.sanctions.insert(sanction);
+      this.uow.record({
         action: 'sanction.recorded',
         entityType: 'sanction',
         entityId: sanction.id,
         regionCode: sanction.recordedRegionCode,
-        organizationId: await this.organizationIdOf(em, sanction.creditCode),
+        organizationId: await this.organizationIdOf(sanction.creditCode),
         summary: { creditCode: sanction.creditCode, reason: sanction.reason, until: sanction.until },
       });
       return sanction;
@@ -54,54 +51,41 @@ export class SanctionsService {
   }
 
   /** Lifting belongs to the recording bureau (or its province), like every other act on a region's record. */
-  lift(actor: Actor, id: string): Promise<Sanction> {
-    return this.tx.run(async (em) => {
-      const sanction = await this.tx.lock(em, Sanction, { id });
+  lift(actor: Actor, id: string): Promise<Outcome<Sanction>> {
+    return this.uow.run(async () => {
+      const sanction = await this.sanctions.lock(id);
       if (!sanction) throw notFound('sanction');
       assertBureauOf(actor, sanction.recordedRegionCode, 'sanctions it recorded');
-      if (sanction.status === 'lifted') throw invalidState(`sanction was already lifted at ${sanction.liftedAt}`);
-      const changes: Partial<Sanction> = { status: 'lifted', liftedAt: clock.iso(), liftedBy: actor.userId };
-      await em.getRepository(Sanction).update({ id }, changes);
-      this.tx.audit({
+      const liftedAt = clock.iso();
+      if (!(await this.sanctions.lift(id, liftedAt, actor.userId)))
+        return refused('INVALID_STATE', `sanction was already lifted at ${sanction.liftedAt}`);
+      this.uow.record({
         action: 'sanction.lifted',
         entityType: 'sanction',
         entityId: id,
         regionCode: sanction.recordedRegionCode,
-        organizationId: await this.organizationIdOf(em, sanction.creditCode),
+        organizationId: await this.organizationIdOf(sanction.creditCode),
         summary: { creditCode: sanction.creditCode },
       });
-      return { ...sanction, ...changes };
+      return ok({ ...sanction, status: 'lifted' as const, liftedAt, liftedBy: actor.userId });
     });
   }
 
   /** Bureaus and the platform see the whole shared list; an organization sees the sanctions against itself. */
   async list(actor: Actor, q: SanctionQuery): Promise<Page<Sanction>> {
-    const query = this.dataSource.getRepository(Sanction).createQueryBuilder('s').orderBy('s.createdAt', 'DESC').addOrderBy('s.id', 'DESC');
-    if (q.creditCode) query.andWhere('s.creditCode = :code', { code: q.creditCode });
-    if (q.status) query.andWhere('s.status = :status', { status: q.status });
-    if (actor.role !== 'bureau' && actor.role !== 'platform') {
-      const own = actor.organizationId ? await this.dataSource.getRepository(Organization).findOneBy({ id: actor.organizationId }) : null;
-      query.andWhere('s.creditCode = :own', { own: own?.creditCode ?? '' });
-    }
-    const [items, total] = await query.take(q.limit).skip(q.offset).getManyAndCount();
-    return { items, total };
+    if (actor.role === 'bureau' || actor.role === 'platform') return this.sanctions.list(q);
+    const own = actor.organizationId ? await this.organizations.get(actor.organizationId) : undefined;
+    if (q.creditCode !== undefined && q.creditCode !== own?.creditCode) return { items: [], total: 0 };
+    return this.sanctions.list({ ...q, creditCode: own?.creditCode ?? '' });
   }
 
-  /** The codes among `creditCodes` under a sanction in force on `today`; call inside the caller's transaction. */
-  async sanctionedAmong(em: EntityManager, creditCodes: string[], today: string): Promise<Set<string>> {
-    if (creditCodes.length === 0) return new Set();
-    const rows = await em
-      .getRepository(Sanction)
-      .createQueryBuilder('s')
-      .select('DISTINCT s.creditCode', 'creditCode')
-      .where('s.creditCode IN (:...codes)', { codes: [...new Set(creditCodes)] })
-      .andWhere(inForce(':today'), { today })
-      .getRawMany<{ creditCode: string }>();
-    return new Set(rows.map((r) => r.creditCode));
+  /** The codes among `creditCodes` under a sanction in force on `today`. */
+  sanctionedAmong(creditCodes: string[], today: string): Promise<Set<string>> {
+    return this.sanctions.inForceAmong(creditCodes, today);
   }
 
   /** Links the audit entry to the organization, when registered, so it can read its own record. */
-  private async organizationIdOf(em: EntityManager, creditCode: string): Promise<string | null> {
-    return (await em.getRepository(Organization).findOneBy({ creditCode }))?.id ?? null;
+  private async organizationIdOf(creditCode: string): Promise<string | null> {
+    return (await this.organizations.byCreditCode(creditCode))?.id ?? null;
   }
 }

@@ -30,25 +30,6 @@ class CompareQuery {
   @ApiPropertyOptional({ description: 'default today' }) @IsOptional() @IsCalendarDate() date?: string;
 }
 
-const COMPARED_FIELDS = [
-  'effectiveFrom',
-  'version',
-  'categories',
-  'acceptedProvinceCodes',
-  'localBonusBp',
-  'enterpriseAnnualCapFen',
-  'teamAnnualCapFen',
-  'maxVoucherFen',
-  'perRedemptionCapFen',
-  'capByController',
-  'voucherValidityDays',
-  'holdExpiryDays',
-  'autoApproveMaxFen',
-  'redemptionModes',
-  'settlementCycle',
-  'relatedPartyBan',
-] as const;
-
 @ApiTags('policies')
 @Controller('policies')
 export class PoliciesController {
@@ -81,15 +62,7 @@ export class PoliciesController {
   /** The regions' policies in force side by side, field by field: the bureaus' tool for keeping them consistent. */
   @Get('compare')
   @Authenticated()
-  async compare(@Query() q: CompareQuery) {
-    const date = q.date ?? clock.today();
-    const inForce = await Promise.all(q.regionCodes.map(async (code) => [code, await this.policies.inForce(code, date)] as const));
-    const views = Object.fromEntries(inForce.map(([code, p]) => [code, p ? PolicyView.of(p) : null]));
-    const fields = COMPARED_FIELDS.map((field) => {
-      const values = Object.fromEntries(q.regionCodes.map((code) => [code, views[code]?.[field] ?? null]));
-      const distinct = new Set(Object.values(values).map((v) => JSON.stringify(v)));
-      return { field, values, same: distinct.size === 1 };
-    });
-    return { date, regionCodes: q.regionCodes, policies: views, fields };
+  compare(@Query() q: CompareQuery) {
+    return this.policies.compare(q.regionCodes, q.date ?? clock.today());
   }
 }

@@ -17,6 +17,7 @@ import {
 import { IsCalendarDate, IsFen } from '../common/http/validators';
 import { PROVINCE_CODES, REGION_CODES } from '../regions/regions.data';
 import { Policy } from './policy.entity';
+import { policyFields } from './policy.rules';
 import { REDEMPTION_MODES, SERVICE_CATEGORIES, PolicyTerms } from './policy.types';
 
 export class CategoryRatio {
@@ -100,6 +101,6 @@ export class PolicyView extends CreatePolicyInput {
   @ApiProperty() createdAt: string;
 
   static of(p: Policy) {
-    return { id: p.id, version: p.version, regionCode: p.regionCode, effectiveFrom: p.effectiveFrom, ...p.terms, createdAt: p.createdAt };
+    return policyFields(p);
   }
 }

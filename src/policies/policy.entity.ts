@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { DateColumn, InstantColumn, IntColumn, JsonColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { DateColumn, InstantColumn, IntColumn, JsonColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 import type { PolicyTerms } from './policy.types';
 
 /** One immutable policy version of a region. */

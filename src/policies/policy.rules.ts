@@ -1,4 +1,5 @@
-import { SettlementCycle } from './policy.types';
+import type { Policy } from './policy.entity';
+import { PolicyTerms, SettlementCycle } from './policy.types';
 
 /** The version in force on a date: the latest effectiveFrom ≤ date, the higher version on a tie. */
 export function policyInForce<T extends { version: number; effectiveFrom: string }>(versions: T[], date: string): T | undefined {
@@ -34,4 +35,55 @@ export function settlementPeriod(cycle: SettlementCycle, date: string): { label:
   const quarter = Math.ceil(month / 3);
   const firstMonth = quarter * 3 - 2;
   return { label: `${year}-Q${quarter}`, start: ymd(year, firstMonth, 1), end: ymd(year, firstMonth + 3, 0) };
+}
+
+/** The fields a comparison of regions' policies shows side by side. */
+export const COMPARED_FIELDS = [
+  'effectiveFrom',
+  'version',
+  'categories',
+  'acceptedProvinceCodes',
+  'localBonusBp',
+  'enterpriseAnnualCapFen',
+  'teamAnnualCapFen',
+  'maxVoucherFen',
+  'perRedemptionCapFen',
+  'capByController',
+  'voucherValidityDays',
+  'holdExpiryDays',
+  'autoApproveMaxFen',
+  'redemptionModes',
+  'settlementCycle',
+  'relatedPartyBan',
+] as const;
+
+export type PolicyFields = Pick<Policy, 'id' | 'version' | 'regionCode' | 'effectiveFrom' | 'createdAt'> & PolicyTerms;
+
+export interface PolicyComparison {
+  date: string;
+  regionCodes: string[];
+  policies: Record<string, PolicyFields | null>;
+  fields: { field: (typeof COMPARED_FIELDS)[number]; values: Record<string, unknown>; same: boolean }[];
+}
+
+/** A policy version as its fields (the terms flattened beside the version's own). */
+export const policyFields = (p: Policy): PolicyFields => ({
+  id: p.id,
+  version: p.version,
+  regionCode: p.regionCode,
+  effectiveFrom: p.effectiveFrom,
+  ...p.terms,
+  createdAt: p.createdAt,
+});
+
+/** The regions' policies in force side by side, field by field, each field marked when every region agrees. */
+export function comparePolicies(date: string, inForce: readonly (readonly [string, Policy | undefined])[]): PolicyComparison {
+  const policies = Object.fromEntries(inForce.map(([code, p]) => [code, p ? policyFields(p) : null]));
+  const regionCodes = inForce.map(([code]) => code);
+  const fields = COMPARED_FIELDS.map((field) => {
+    const values = Object.fromEntries(regionCodes.map((code) => [code, policies[code]?.[field] ?? null]));
+    const distinct = new Set(Object.values(values).map((v) => JSON.stringify(v)));
+    return { field, values, same: distinct.size === 1 };
+  });
+  return { date, regionCodes, policies, fields };
 }

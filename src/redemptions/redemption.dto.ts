@@ -8,6 +8,7 @@ import { FacilityView } from '../facilities/facility.dto';
 import { REDEMPTION_MODES, RedemptionMode, SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { Evaluation } from './redemption.rules';
 import { Redemption, RedemptionStatus } from './redemption.entity';
+import { effectiveRedemptionStatus } from './redemption.time-rules';
 
 /** A million units of an hour, sample or item: beyond any real order, and it keeps fee arithmetic exact. */
 export const MAX_QUANTITY = 1_000_000;
@@ -101,10 +102,6 @@ export class ComparisonPage {
   @ApiProperty() total: number;
 }
 
-/** A hold past its expiry is expired even before the sweep has released it. */
-export const effectiveRedemptionStatus = (r: Pick<Redemption, 'status' | 'expiresAt'>): RedemptionStatus =>
-  r.status === 'held' && r.expiresAt <= clock.iso() ? 'expired' : r.status;
-
 export class RedemptionView {
   @ApiProperty() id: string;
   @ApiProperty({ enum: REDEMPTION_STATUSES }) status: RedemptionStatus;
@@ -145,7 +142,7 @@ export class RedemptionView {
     };
     return {
       id: r.id,
-      status: effectiveRedemptionStatus(r),
+      status: effectiveRedemptionStatus(r, clock.iso()),
       voucherId: r.voucherId,
       facilityId: r.facilityId,
       providerId: r.providerId,

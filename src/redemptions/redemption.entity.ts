@@ -1,10 +1,20 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Claim } from '../claims/claim.entity';
+import { Facility } from '../facilities/facility.entity';
+import { Organization } from '../organizations/organization.entity';
+import { Policy } from '../policies/policy.entity';
+import { Voucher } from '../vouchers/voucher.entity';
+import { FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 import type { RedemptionMode } from '../policies/policy.types';
 
 export type RedemptionStatus = 'held' | 'captured' | 'cancelled' | 'expired';
 
 @Entity('redemption')
+@Check(
+  'chk_redemption_amounts',
+  'quantity > 0 AND fee_fen >= 0 AND subsidy_fen >= 0 AND subsidy_fen <= fee_fen AND self_pay_fen = fee_fen - subsidy_fen' +
+    ' AND (captured_subsidy_fen IS NULL OR captured_subsidy_fen >= 0) AND (approved_fen IS NULL OR approved_fen >= 0)',
+)
 @Index(['voucherId'])
 @Index(['providerId'])
 @Index(['enterpriseId'])
@@ -13,12 +23,12 @@ export type RedemptionStatus = 'held' | 'captured' | 'cancelled' | 'expired';
 @Index(['payeeId', 'status'])
 export class Redemption {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
-  @RefColumn() voucherId: string;
-  @RefColumn() facilityId: string;
-  @RefColumn() providerId: string;
-  @RefColumn() enterpriseId: string;
+  @RefColumn() @ForeignKey(() => Voucher, { name: 'fk_redemption_voucher' }) voucherId: string;
+  @RefColumn() @ForeignKey(() => Facility, { name: 'fk_redemption_facility' }) facilityId: string;
+  @RefColumn() @ForeignKey(() => Organization, { name: 'fk_redemption_provider' }) providerId: string;
+  @RefColumn() @ForeignKey(() => Organization, { name: 'fk_redemption_enterprise' }) enterpriseId: string;
   /** Who claims the subsidy: the provider (provider_redeemed) or the enterprise (enterprise_reimbursed). */
-  @RefColumn() payeeId: string;
+  @RefColumn() @ForeignKey(() => Organization, { name: 'fk_redemption_payee' }) payeeId: string;
   @StrColumn(6) issuingRegionCode: string;
   @IntColumn() budgetYear: number;
   @StrColumn(6) providerProvinceCode: string;
@@ -37,9 +47,9 @@ export class Redemption {
   @FenColumn({ nullable: true }) capturedSubsidyFen: number | null;
   @FenColumn({ nullable: true }) approvedFen: number | null;
   @StrColumn(16) status: RedemptionStatus;
-  @RefColumn() policyId: string;
+  @RefColumn() @ForeignKey(() => Policy, { name: 'fk_redemption_policy' }) policyId: string;
   @InstantColumn() expiresAt: string;
-  @RefColumn({ nullable: true }) claimId: string | null;
+  @RefColumn({ nullable: true }) @ForeignKey(() => Claim, { name: 'fk_redemption_claim' }) claimId: string | null;
   @InstantColumn({ nullable: true }) capturedAt: string | null;
   @InstantColumn({ nullable: true }) closedAt: string | null;
   @InstantColumn() createdAt: string;

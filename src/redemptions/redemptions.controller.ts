@@ -12,7 +12,11 @@ import {
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
-import { QuotesService } from './quotes.service';
+import { Quotes } from './quotes';
+import { unwrap } from '../common/use-case';
+import { CancelHold, CaptureHold } from './use-cases/close-hold';
+import { PlaceHold } from './use-cases/place-hold';
+import { RedemptionsQueries } from './redemptions.queries';
 import {
   CaptureInput,
   ComparisonPage,
@@ -24,7 +28,6 @@ import {
   RedemptionQuery,
   RedemptionView,
 } from './redemption.dto';
-import { RedemptionsService } from './redemptions.service';
 
 const REFUSALS =
   'a rule forbids it: VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, ' +
@@ -33,7 +36,12 @@ const REFUSALS =
 @ApiTags('redemptions')
 @Controller('redemptions')
 export class RedemptionsController {
-  constructor(private readonly redemptions: RedemptionsService) {}
+  constructor(
+    private readonly placeHold: PlaceHold,
+    private readonly captureHold: CaptureHold,
+    private readonly cancelHold: CancelHold,
+    private readonly queries: RedemptionsQueries,
+  ) {}
 
   @Post()
   @Authenticated('enterprise')
@@ -43,8 +51,8 @@ export class RedemptionsController {
   @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown facility, or a voucher that is not the caller’s' })
   @ApiConflictResponse({ description: 'INVALID_STATE: the facility is retired; IDEMPOTENCY_CONFLICT' })
   @ApiUnprocessableEntityResponse({ description: REFUSALS })
-  hold(@CurrentActor() actor: Actor, @Body() body: HoldInput): Promise<RedemptionView> {
-    return this.redemptions.hold(actor, body);
+  async hold(@CurrentActor() actor: Actor, @Body() body: HoldInput): Promise<RedemptionView> {
+    return RedemptionView.of(unwrap(await this.placeHold.execute({ actor, ...body })));
   }
 
   @Get()
@@ -53,8 +61,9 @@ export class RedemptionsController {
     summary: 'Redemptions of the caller’s organization (as enterprise or provider), of a bureau’s issuing region, or all for the platform',
   })
   @ApiOkResponse({ type: RedemptionPage })
-  list(@CurrentActor() actor: Actor, @Query() q: RedemptionQuery): Promise<RedemptionPage> {
-    return this.redemptions.list(actor, q);
+  async list(@CurrentActor() actor: Actor, @Query() q: RedemptionQuery): Promise<RedemptionPage> {
+    const page = await this.queries.list(actor, q);
+    return { items: page.items.map(RedemptionView.of), total: page.total };
   }
 
   @Get(':id')
@@ -62,8 +71,8 @@ export class RedemptionsController {
   @ApiOperation({ summary: 'One redemption; a hold past expiresAt reads as expired' })
   @ApiOkResponse({ type: RedemptionView })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not the caller’s to see' })
-  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
-    return this.redemptions.get(actor, id);
+  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
+    return RedemptionView.of(await this.queries.get(actor, id));
   }
 
   @Post(':id/capture')
@@ -74,8 +83,8 @@ export class RedemptionsController {
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: actualQuantity not an integer 0..1,000,000' })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not a redemption at the caller’s facility' })
   @ApiConflictResponse({ description: 'INVALID_STATE: already captured, cancelled or expired' })
-  capture(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: CaptureInput): Promise<RedemptionView> {
-    return this.redemptions.capture(actor, id, body.actualQuantity);
+  async capture(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: CaptureInput): Promise<RedemptionView> {
+    return RedemptionView.of(unwrap(await this.captureHold.execute({ actor, redemptionId: id, actualQuantity: body.actualQuantity })));
   }
 
   @Post(':id/cancel')
@@ -85,15 +94,15 @@ export class RedemptionsController {
   @ApiOkResponse({ type: RedemptionView })
   @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not the caller’s redemption' })
   @ApiConflictResponse({ description: 'INVALID_STATE: already captured, cancelled or expired' })
-  cancel(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
-    return this.redemptions.cancel(actor, id);
+  async cancel(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
+    return RedemptionView.of(unwrap(await this.cancelHold.execute({ actor, redemptionId: id })));
   }
 }
 
 @ApiTags('redemptions')
 @Controller('facilities')
 export class FacilityQuotesController {
-  constructor(private readonly quotes: QuotesService) {}
+  constructor(private readonly quotes: Quotes) {}
 
   @Get(':id/quote')
   @Authenticated('enterprise')
@@ -110,7 +119,7 @@ export class FacilityQuotesController {
 @ApiTags('redemptions')
 @Controller('quotes')
 export class ComparisonController {
-  constructor(private readonly quotes: QuotesService) {}
+  constructor(private readonly quotes: Quotes) {}
 
   @Get()
   @Authenticated('enterprise')

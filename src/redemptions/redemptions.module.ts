@@ -1,15 +1,20 @@
 import { Module } from '@nestjs/common';
 import { OrganizationsModule } from '../organizations/organizations.module';
-import { OversightModule } from '../oversight/oversight.module';
 import { PoliciesModule } from '../policies/policies.module';
-import { QuotesService } from './quotes.service';
+import { VouchersModule } from '../vouchers/vouchers.module';
+import { Quotes } from './quotes';
 import { ComparisonController, FacilityQuotesController, RedemptionsController } from './redemptions.controller';
-import { RedemptionsService } from './redemptions.service';
+import { RedemptionsQueries } from './redemptions.queries';
+import { CancelHold, CaptureHold, HoldClosing } from './use-cases/close-hold';
+import { ExpireHolds } from './use-cases/expire-holds';
+import { HoldRelease } from './use-cases/hold-release';
+import { PlaceHold } from './use-cases/place-hold';
 
 /** Quotes, holds, capture, cancellation and expiry of redemptions (Lifecycle 3 of DOMAIN.md). */
 @Module({
-  imports: [OrganizationsModule, PoliciesModule, OversightModule],
+  imports: [OrganizationsModule, PoliciesModule, VouchersModule],
   controllers: [RedemptionsController, FacilityQuotesController, ComparisonController],
-  providers: [RedemptionsService, QuotesService],
+  providers: [Quotes, HoldRelease, HoldClosing, PlaceHold, CaptureHold, CancelHold, ExpireHolds, RedemptionsQueries],
+  exports: [Quotes, PlaceHold, HoldClosing, HoldRelease],
 })
 export class RedemptionsModule {}

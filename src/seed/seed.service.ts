@@ -1,24 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { plainToInstance } from 'class-transformer';
-import { DataSource } from 'typeorm';
-import { User } from '../auth/user.entity';
 import { AuthService } from '../auth/auth.service';
-import { Budget } from '../budgets/budget.entity';
+import { UserRepository } from '../auth/user.repository';
+import { BudgetRepository } from '../budgets/budget.repository';
 import { BudgetsService } from '../budgets/budgets.service';
 import { clock } from '../common/clock';
 import { Actor, requestContext } from '../common/context/request-context';
-import { TransactionService } from '../common/database/transaction.service';
+import { unwrap } from '../common/use-case';
 import { appConfig, AppConfig, databaseConfig, DatabaseConfig } from '../config/configuration';
 import { CreateFacilityInput } from '../facilities/facility.dto';
 import { FacilitiesService } from '../facilities/facilities.service';
 import { makeCreditCode } from '../organizations/credit-code';
-import { Organization } from '../organizations/organization.entity';
+import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { PoliciesService } from '../policies/policies.service';
-import { Policy } from '../policies/policy.entity';
+import { PolicyRepository } from '../policies/policy.repository';
 import { CreatePolicyInput } from '../policies/policy.dto';
-import { ApplicationsService } from '../vouchers/applications.service';
+import { ApplyForVoucher } from '../vouchers/use-cases/apply-for-voucher';
 import { DEMO_BUDGETS, DEMO_ENTERPRISES, DEMO_POLICIES, DEMO_PROVIDERS } from './demo-world';
 
 /** The four provincial bureaus and the coordination office, as API.md names them. */
@@ -38,14 +36,16 @@ export class SeedService {
   private readonly logger = new Logger(SeedService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly tx: TransactionService,
+    private readonly users: UserRepository,
+    private readonly policyRows: PolicyRepository,
+    private readonly budgetRows: BudgetRepository,
+    private readonly organizationRows: OrganizationRepository,
     private readonly auth: AuthService,
     private readonly organizations: OrganizationsService,
     private readonly policies: PoliciesService,
     private readonly budgets: BudgetsService,
     private readonly facilities: FacilitiesService,
-    private readonly applications: ApplicationsService,
+    private readonly applyForVoucher: ApplyForVoucher,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     @Inject(databaseConfig.KEY) private readonly db: DatabaseConfig,
   ) {}
@@ -54,7 +54,7 @@ export class SeedService {
   async seedOnFirstStart(): Promise<void> {
     const wanted = this.app.seedDemo === 'always' || (this.app.seedDemo === 'auto' && this.db.type === 'sqlite');
     if (!wanted || this.app.nodeEnv === 'production') return;
-    if ((await this.dataSource.getRepository(User).count()) > 0) return;
+    if (await this.users.any()) return;
     await this.seed();
   }
 
@@ -71,17 +71,13 @@ export class SeedService {
 
   async seedStaff(): Promise<void> {
     for (const s of STAFF) {
-      if (await this.users.existsBy({ username: s.username })) continue;
-      await this.tx.run((em) => this.auth.createStaffUser(em, s.username, this.app.demoPassword, s.role, s.regionCode));
+      if (await this.users.byUsername(s.username)) continue;
+      await this.auth.createStaffUser(s.username, this.app.demoPassword, s.role, s.regionCode);
     }
   }
 
-  private get users() {
-    return this.dataSource.getRepository(User);
-  }
-
   private async as<T>(username: string, work: (actor: Actor) => Promise<T>): Promise<T> {
-    const user = await this.users.findOneByOrFail({ username });
+    const user = (await this.users.byUsername(username))!;
     const actor: Actor = { userId: user.id, username, role: user.role, organizationId: user.organizationId, regionCode: user.regionCode };
     return requestContext.run({ actor }, () => work(actor));
   }
@@ -90,15 +86,17 @@ export class SeedService {
     const year = clock.year();
     for (const p of DEMO_POLICIES) {
       const bureau = BUREAU_OF_PROVINCE[p.regionCode.slice(0, 2)];
-      if (!(await this.dataSource.getRepository(Policy).existsBy({ regionCode: p.regionCode }))) {
+      if ((await this.policyRows.versions(p.regionCode)).length === 0) {
         await this.as(bureau, (actor) =>
           this.policies.publish(actor, plainToInstance(CreatePolicyInput, { ...p, effectiveFrom: `${year}-01-01` })),
         );
       }
     }
     for (const [regionCode, totalFen] of DEMO_BUDGETS) {
-      if (await this.dataSource.getRepository(Budget).existsBy({ regionCode, year })) continue;
-      await this.as(BUREAU_OF_PROVINCE[regionCode.slice(0, 2)], (actor) => this.budgets.setTotal(actor, regionCode, year, totalFen));
+      if (await this.budgetRows.get(regionCode, year)) continue;
+      await this.as(BUREAU_OF_PROVINCE[regionCode.slice(0, 2)], async (actor) =>
+        unwrap(await this.budgets.setTotal(actor, regionCode, year, totalFen)),
+      );
     }
   }
 
@@ -109,20 +107,28 @@ export class SeedService {
     ] as const) {
       for (const o of orgs) {
         const creditCode = makeCreditCode(o.region, o.body, role === 'provider' ? '12' : '91');
-        if (await this.dataSource.getRepository(Organization).existsBy({ creditCode })) continue;
-        const { organization } = await this.auth.register({
-          username: o.username,
-          password: this.app.demoPassword,
-          role,
-          organization: { name: o.name, creditCode, kind: o.kind },
-        });
+        if (await this.organizationRows.byCreditCode(creditCode)) continue;
+        const { organization } = unwrap(
+          await this.auth.register({
+            username: o.username,
+            password: this.app.demoPassword,
+            role,
+            organization: { name: o.name, creditCode, kind: o.kind },
+          }),
+        );
         if (role === 'provider') {
-          await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], (actor) => this.organizations.admit(actor, organization.id, 0));
+          await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], async (actor) =>
+            unwrap(await this.organizations.admit(actor, organization.id, 0)),
+          );
           for (const f of o.facilities ?? [])
-            await this.as(o.username, (actor) => this.facilities.create(actor, plainToInstance(CreateFacilityInput, f)));
+            await this.as(o.username, async (actor) =>
+              unwrap(await this.facilities.create(actor, plainToInstance(CreateFacilityInput, f))),
+            );
         } else if (o.username === 'hefei-micronano') {
           // One voucher ready to spend: the Hefei SME's, auto-approved under Hefei's policy.
-          await this.as(o.username, (actor) => this.applications.apply(actor, 4_000_000, '透射电镜表征新型电池正极材料'));
+          await this.as(o.username, async (actor) =>
+            unwrap(await this.applyForVoucher.execute({ actor, amountFen: 4_000_000, purpose: '透射电镜表征新型电池正极材料' })),
+          );
         }
       }
     }

@@ -5,7 +5,10 @@ import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { DocumentsService } from '../documents/documents.service';
 import { CreateSettlementInput, PaySettlementInput, SettlementPage, SettlementQuery, SettlementView } from './settlement.dto';
-import { SettlementService } from './settlement.service';
+import { unwrap } from '../common/use-case';
+import { SettlementQueries } from './settlement.queries';
+import { CreateSettlement } from './use-cases/create-settlement';
+import { PaySettlement } from './use-cases/pay-settlement';
 
 /**
  * Batches belong to the bureau of their region (and its province) and are read by the platform.
@@ -15,7 +18,9 @@ import { SettlementService } from './settlement.service';
 @Controller('settlements')
 export class SettlementController {
   constructor(
-    private readonly settlements: SettlementService,
+    private readonly createSettlement: CreateSettlement,
+    private readonly paySettlement: PaySettlement,
+    private readonly queries: SettlementQueries,
     private readonly documents: DocumentsService,
   ) {}
 
@@ -26,15 +31,15 @@ export class SettlementController {
     description: 'a batch of every approved claim of the region not yet in one, one line per payee',
   })
   @ApiConflictResponse({ description: 'INVALID_STATE: nothing to settle' })
-  create(@CurrentActor() actor: Actor, @Body() body: CreateSettlementInput): Promise<SettlementView> {
-    return this.settlements.create(actor, body.regionCode, body.periodEnd);
+  async create(@CurrentActor() actor: Actor, @Body() body: CreateSettlementInput): Promise<SettlementView> {
+    return unwrap(await this.createSettlement.execute({ actor, ...body }));
   }
 
   @Get()
   @Authenticated('bureau', 'platform')
   @ApiOkResponse({ type: SettlementPage })
   list(@CurrentActor() actor: Actor, @Query() q: SettlementQuery): Promise<SettlementPage> {
-    return this.settlements.list(actor, q);
+    return this.queries.list(actor, q);
   }
 
   @Get(':id')
@@ -42,7 +47,7 @@ export class SettlementController {
   @ApiOkResponse({ type: SettlementView })
   @ApiNotFoundResponse({ description: 'unknown, or another region’s batch' })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SettlementView> {
-    return this.settlements.get(actor, id);
+    return this.queries.get(actor, id);
   }
 
   @Post(':id/pay')
@@ -50,8 +55,8 @@ export class SettlementController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: SettlementView, description: 'paid: the payables move to paid in the ledger' })
   @ApiConflictResponse({ description: 'INVALID_STATE: already paid' })
-  pay(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: PaySettlementInput): Promise<SettlementView> {
-    return this.settlements.pay(actor, id, body.paymentRef);
+  async pay(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: PaySettlementInput): Promise<SettlementView> {
+    return unwrap(await this.paySettlement.execute({ actor, settlementId: id, paymentRef: body.paymentRef }));
   }
 
   @Get(':id/statement')
@@ -60,7 +65,7 @@ export class SettlementController {
   @ApiOkResponse({ description: 'the statement as a PDF: per-payee lines, totals in figures and in words, payment reference' })
   @Header('Content-Type', 'application/pdf')
   async statement(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
-    const pdf = await this.documents.renderSettlementStatement(await this.settlements.statement(actor, id));
+    const pdf = await this.documents.renderSettlementStatement(await this.queries.statement(actor, id));
     return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="settlement-${id}.pdf"` });
   }
 
@@ -70,7 +75,7 @@ export class SettlementController {
   @ApiOkResponse({ description: 'the lines for the treasury: UTF-8 with BOM, CRLF, amounts in fen and yuan' })
   @Header('Content-Type', 'text/csv; charset=utf-8')
   async linesCsv(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
-    const csv = this.documents.settlementLinesCsv(await this.settlements.statement(actor, id));
+    const csv = this.documents.settlementLinesCsv(await this.queries.statement(actor, id));
     return new StreamableFile(Buffer.from(csv, 'utf8'), {
       type: 'text/csv; charset=utf-8',
       disposition: `attachment; filename="settlement-${id}.csv"`,

@@ -1,11 +1,13 @@
-import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { DateColumn, FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Organization } from '../organizations/organization.entity';
+import { DateColumn, FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export const SETTLEMENT_STATUSES = ['open', 'paid'] as const;
 export type SettlementStatus = (typeof SETTLEMENT_STATUSES)[number];
 
 /** A batch of one issuing region's approved claims; totalFen = Σ its lines = Σ its claims' approvedFen. */
 @Entity('settlement')
+@Check('chk_settlement_total', 'total_fen >= 0')
 @Index(['regionCode', 'status'])
 export class Settlement {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
@@ -26,12 +28,13 @@ export class Settlement {
  * what keeps a claim in at most one batch.
  */
 @Entity('settlement_line')
+@Check('chk_settlement_line_amount', 'amount_fen >= 0')
 @Index(['settlementId'])
 @Index(['paidAt'])
 export class SettlementLine {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
-  @RefColumn() settlementId: string;
-  @RefColumn() payeeId: string;
+  @RefColumn() @ForeignKey(() => Settlement, { name: 'fk_settlement_line_settlement' }) settlementId: string;
+  @RefColumn() @ForeignKey(() => Organization, { name: 'fk_settlement_line_payee' }) payeeId: string;
   @StrColumn(200) payeeName: string;
   @StrColumn(6) payeeProvinceCode: string;
   @StrColumn(6) issuingProvinceCode: string;

@@ -4,12 +4,15 @@ import { ClearingService } from '../clearing/clearing.service';
 import { DocumentsModule } from '../documents/documents.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { SettlementController } from './settlement.controller';
-import { SettlementService } from './settlement.service';
+import { SettlementQueries } from './settlement.queries';
+import { SettlementViews } from './settlement-views';
+import { CreateSettlement } from './use-cases/create-settlement';
+import { PaySettlement } from './use-cases/pay-settlement';
 
 /** Settlement batches, their statements, and the cross-province clearing over paid lines. */
 @Module({
   imports: [PoliciesModule, DocumentsModule],
   controllers: [SettlementController, ClearingController],
-  providers: [SettlementService, ClearingService],
+  providers: [SettlementViews, CreateSettlement, PaySettlement, SettlementQueries, ClearingService],
 })
 export class SettlementModule {}

@@ -4,6 +4,7 @@ import { clock } from '../common/clock';
 import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
 import { Voucher, VoucherApplication } from './voucher.entity';
+import { effectiveVoucherStatus } from './voucher.time-rules';
 
 export class ApplyInput {
   @ApiProperty({ example: 8_000_000, description: 'requested face value in fen' }) @IsFen(1) amountFen: number;
@@ -82,7 +83,7 @@ export class VoucherView {
       heldFen,
       spentFen,
       releasedFen,
-      status: effectiveVoucherStatus(v),
+      status: effectiveVoucherStatus(v, clock.today()),
       validFrom,
       validUntil,
       ...(v.statusReason ? { statusReason: v.statusReason } : {}),
@@ -90,10 +91,6 @@ export class VoucherView {
     };
   }
 }
-
-/** A voucher past its last day is expired even before the sweep has released its balance. */
-export const effectiveVoucherStatus = (v: Pick<Voucher, 'status' | 'validUntil'>): Voucher['status'] =>
-  (v.status === 'active' || v.status === 'exhausted') && v.validUntil < clock.today() ? 'expired' : v.status;
 
 export class ApplicationView {
   @ApiProperty() id: string;

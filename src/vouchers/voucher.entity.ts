@@ -1,17 +1,20 @@
-import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/database/columns';
+import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Organization } from '../organizations/organization.entity';
+import { Policy } from '../policies/policy.entity';
+import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export type VoucherStatus = 'active' | 'exhausted' | 'expired' | 'revoked';
 export type ApplicationStatus = 'approved' | 'pending_review' | 'rejected';
 
 @Entity('voucher_application')
+@Check('chk_voucher_application_amounts', 'amount_fen > 0 AND (approved_fen IS NULL OR (approved_fen > 0 AND approved_fen <= amount_fen))')
 @Index(['enterpriseId'])
 @Index(['issuingRegionCode', 'status'])
 export class VoucherApplication {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
-  @RefColumn() enterpriseId: string;
+  @RefColumn() @ForeignKey(() => Organization, { name: 'fk_voucher_application_enterprise' }) enterpriseId: string;
   @StrColumn(6, { nullable: true }) issuingRegionCode: string | null;
-  @RefColumn({ nullable: true }) policyId: string | null;
+  @RefColumn({ nullable: true }) @ForeignKey(() => Policy, { name: 'fk_voucher_application_policy' }) policyId: string | null;
   @IntColumn() year: number;
   @FenColumn() amountFen: number;
   @FenColumn({ nullable: true }) approvedFen: number | null;
@@ -27,6 +30,10 @@ export class VoucherApplication {
 
 /** Face value = available + held + spent + released, always; balances change only in LedgerService. */
 @Entity('voucher')
+@Check(
+  'chk_voucher_balances',
+  'face_value_fen >= 0 AND available_fen >= 0 AND held_fen >= 0 AND spent_fen >= 0 AND released_fen >= 0 AND face_value_fen = available_fen + held_fen + spent_fen + released_fen',
+)
 @Index(['serial'], { unique: true })
 @Index(['verificationCode'], { unique: true })
 @Index(['enterpriseId'])
@@ -38,9 +45,9 @@ export class Voucher {
   @StrColumn(64) verificationCode: string;
   @StrColumn(6) issuingRegionCode: string;
   @IntColumn() budgetYear: number;
-  @RefColumn() enterpriseId: string;
-  @RefColumn() applicationId: string;
-  @RefColumn() policyId: string;
+  @RefColumn() @ForeignKey(() => Organization, { name: 'fk_voucher_enterprise' }) enterpriseId: string;
+  @RefColumn() @ForeignKey(() => VoucherApplication, { name: 'fk_voucher_application' }) applicationId: string;
+  @RefColumn() @ForeignKey(() => Policy, { name: 'fk_voucher_policy' }) policyId: string;
   @StrColumn(60) capSubject: string;
   @FenColumn() faceValueFen: number;
   @FenColumn() availableFen: number;
@@ -60,4 +67,14 @@ export class SerialCounter {
   @PrimaryColumn({ type: 'varchar', length: 8 }) prefix: string;
   @PrimaryColumn({ type: 'integer' }) year: number;
   @IntColumn() lastValue: number;
+}
+
+/** What an enterprise (or a controller group) was granted in a region and year, for the annual caps. */
+@Entity('annual_grant')
+@Check('chk_annual_grant_granted', 'granted_fen >= 0')
+export class AnnualGrant {
+  @PrimaryColumn({ type: 'varchar', length: 6 }) regionCode: string;
+  @PrimaryColumn({ type: 'integer' }) year: number;
+  @PrimaryColumn({ type: 'varchar', length: 60 }) subject: string;
+  @FenColumn() grantedFen: number;
 }

@@ -4,7 +4,10 @@ import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
 import { IdPipe } from '../common/http/id.pipe';
-import { ApplicationsService } from './applications.service';
+import { unwrap } from '../common/use-case';
+import { ApplyForVoucher } from './use-cases/apply-for-voucher';
+import { DecideApplication } from './use-cases/decide-application';
+import { RevokeVoucher } from './use-cases/revoke-voucher';
 import {
   ApplicationQuery,
   ApplicationView,
@@ -15,12 +18,16 @@ import {
   VoucherQuery,
   VoucherView,
 } from './voucher.dto';
-import { VouchersService } from './vouchers.service';
+import { VouchersQueries } from './vouchers.queries';
 
 @ApiTags('vouchers')
 @Controller('voucher-applications')
 export class ApplicationsController {
-  constructor(private readonly applications: ApplicationsService) {}
+  constructor(
+    private readonly applyForVoucher: ApplyForVoucher,
+    private readonly decideApplication: DecideApplication,
+    private readonly queries: VouchersQueries,
+  ) {}
 
   @Post()
   @Authenticated('enterprise')
@@ -28,37 +35,46 @@ export class ApplicationsController {
     type: ApplicationView,
     description: 'approved, pending_review, or rejected with the reasonCode of the broken rule',
   })
-  apply(@CurrentActor() actor: Actor, @Body() body: ApplyInput): Promise<ApplicationView> {
-    return this.applications.apply(actor, body.amountFen, body.purpose);
+  async apply(@CurrentActor() actor: Actor, @Body() body: ApplyInput): Promise<ApplicationView> {
+    const { application, voucher } = unwrap(await this.applyForVoucher.execute({ actor, ...body }));
+    return ApplicationView.of(application, voucher);
   }
 
   @Get()
   @Authenticated('enterprise', 'bureau', 'platform')
-  list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery) {
-    return this.applications.list(actor, q);
+  async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery) {
+    const page = await this.queries.listApplications(actor, q);
+    return { items: page.items.map((a) => ApplicationView.of(a)), total: page.total };
   }
 
   @Get(':id')
   @Authenticated()
   @ApiOkResponse({ type: ApplicationView })
-  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ApplicationView> {
-    return this.applications.get(actor, id);
+  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ApplicationView> {
+    const { application, voucher } = await this.queries.application(actor, id);
+    return ApplicationView.of(application, voucher);
   }
 
   @Post(':id/approve')
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ApplicationView })
-  approve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ApproveInput): Promise<ApplicationView> {
-    return this.applications.approve(actor, id, body.amountFen);
+  async approve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ApproveInput): Promise<ApplicationView> {
+    const { application, voucher } = unwrap(
+      await this.decideApplication.execute({ actor, applicationId: id, decision: 'approve', amountFen: body.amountFen }),
+    );
+    return ApplicationView.of(application, voucher);
   }
 
   @Post(':id/reject')
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ApplicationView })
-  reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ReasonInput): Promise<ApplicationView> {
-    return this.applications.reject(actor, id, body.reason);
+  async reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ReasonInput): Promise<ApplicationView> {
+    const { application } = unwrap(
+      await this.decideApplication.execute({ actor, applicationId: id, decision: 'reject', reason: body.reason }),
+    );
+    return ApplicationView.of(application);
   }
 }
 
@@ -67,12 +83,15 @@ const VERIFICATION_CODE = /^[A-Za-z0-9_-]{16,64}$/;
 @ApiTags('vouchers')
 @Controller('vouchers')
 export class VouchersController {
-  constructor(private readonly vouchers: VouchersService) {}
+  constructor(
+    private readonly queries: VouchersQueries,
+    private readonly revokeVoucher: RevokeVoucher,
+  ) {}
 
   @Get()
   @Authenticated('enterprise', 'bureau', 'platform')
   async list(@CurrentActor() actor: Actor, @Query() q: VoucherQuery) {
-    const page = await this.vouchers.list(actor, q);
+    const page = await this.queries.listVouchers(actor, q);
     return { items: page.items.map(VoucherView.of), total: page.total };
   }
 
@@ -83,14 +102,14 @@ export class VouchersController {
   @ApiNotFoundResponse({ description: 'unknown code' })
   verify(@Param('code') code: string): Promise<VerificationView> {
     if (!VERIFICATION_CODE.test(code)) throw notFound('voucher');
-    return this.vouchers.verify(code);
+    return this.queries.verify(code);
   }
 
   @Get(':id')
   @Authenticated()
   @ApiOkResponse({ type: VoucherView })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<VoucherView> {
-    return VoucherView.of(await this.vouchers.get(actor, id));
+    return VoucherView.of(await this.queries.voucher(actor, id));
   }
 
   @Get(':id/certificate')
@@ -98,7 +117,7 @@ export class VouchersController {
   @ApiProduces('application/pdf')
   @Header('Content-Type', 'application/pdf')
   async certificate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
-    const { serial, pdf } = await this.vouchers.certificate(actor, id);
+    const { serial, pdf } = await this.queries.certificate(actor, id);
     return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="${serial}.pdf"` });
   }
 
@@ -107,6 +126,6 @@ export class VouchersController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: VoucherView })
   async revoke(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ReasonInput): Promise<VoucherView> {
-    return VoucherView.of(await this.vouchers.revoke(actor, id, body.reason));
+    return VoucherView.of(unwrap(await this.revokeVoucher.execute({ actor, voucherId: id, reason: body.reason })));
   }
 }

@@ -1,16 +1,31 @@
 import { Module } from '@nestjs/common';
 import { DocumentsModule } from '../documents/documents.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
-import { OversightModule } from '../oversight/oversight.module';
 import { PoliciesModule } from '../policies/policies.module';
-import { ApplicationsService } from './applications.service';
+import { ApplicationChecks } from './use-cases/application-checks';
+import { ApplyForVoucher } from './use-cases/apply-for-voucher';
+import { VoucherClosing } from './use-cases/close-voucher';
+import { DecideApplication } from './use-cases/decide-application';
+import { ExpireVouchers } from './use-cases/expire-vouchers';
+import { RevokeVoucher } from './use-cases/revoke-voucher';
+import { VoucherIssuer } from './use-cases/voucher-issuer';
 import { ApplicationsController, VouchersController } from './vouchers.controller';
-import { VouchersService } from './vouchers.service';
+import { VouchersQueries } from './vouchers.queries';
 
+/** Applications, issuance, revocation and expiry of vouchers; reading, verifying and certificates. */
 @Module({
-  imports: [OrganizationsModule, PoliciesModule, OversightModule, DocumentsModule],
+  imports: [OrganizationsModule, PoliciesModule, DocumentsModule],
   controllers: [ApplicationsController, VouchersController],
-  providers: [VouchersService, ApplicationsService],
-  exports: [VouchersService, ApplicationsService],
+  providers: [
+    ApplicationChecks,
+    VoucherIssuer,
+    VoucherClosing,
+    ApplyForVoucher,
+    DecideApplication,
+    RevokeVoucher,
+    ExpireVouchers,
+    VouchersQueries,
+  ],
+  exports: [ApplyForVoucher, DecideApplication, VoucherClosing],
 })
 export class VouchersModule {}

@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { AuditEntry } from '../../src/audit/audit-entry.entity';
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, DAY_MS } from '../../src/common/clock';
-import { DomainError } from '../../src/common/errors/domain-error';
 import { newId } from '../../src/common/ids';
-import { FacilitiesService } from '../../src/facilities/facilities.service';
+import { FacilityRepository } from '../../src/facilities/facility.repository';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 interface FacilityBody {
@@ -363,10 +362,10 @@ describe('facilities', () => {
   });
 
   describe('for other modules and auditors', () => {
-    it('exports FacilitiesService.load: the facility in any status, or NOT_FOUND', async () => {
+    it('reads a facility through its repository in any status, typed; an unknown id reads as nothing', async () => {
       const f = await listed(zjLab, { unitPriceFen: 12345 });
-      const service = t.get(FacilitiesService);
-      const loaded = await service.load(t.dataSource.manager, f.id);
+      const facilities = t.get(FacilityRepository);
+      const loaded = (await facilities.get(f.id))!;
       expect(loaded).toMatchObject({
         id: f.id,
         providerId: zjLab.organizationId,
@@ -375,9 +374,7 @@ describe('facilities', () => {
         status: 'active',
       });
       expect(typeof loaded.unitPriceFen).toBe('number');
-      const missing = await service.load(t.dataSource.manager, newId()).catch((e: unknown) => e);
-      expect(missing).toBeInstanceOf(DomainError);
-      expect((missing as DomainError).code).toBe('NOT_FOUND');
+      expect(await facilities.get(newId())).toBeUndefined();
     });
 
     it('audits listing, change and retirement under the facility’s region and provider', async () => {

@@ -5,8 +5,9 @@ import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { makeCreditCode } from '../../src/organizations/credit-code';
 import { OrganizationsService } from '../../src/organizations/organizations.service';
-import { insertRows } from '../../src/common/database/statements';
-import { TransactionService } from '../../src/common/database/transaction.service';
+import { Database } from '../../src/common/persistence/database';
+import { sql } from '../../src/common/persistence/sql';
+import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { newId } from '../../src/common/ids';
 import { Organization } from '../../src/organizations/organization.entity';
 import { Redemption } from '../../src/redemptions/redemption.entity';
@@ -434,14 +435,15 @@ describe('service foundation', () => {
     it(isMaria() ? 'run at READ COMMITTED on every pooled connection' : 'run one at a time on the single connection', async () => {
       const running: number[] = [];
       let overlapped = false;
+      const db = t.get(Database);
       const levels = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          t.get(TransactionService).run(async (em) => {
+          t.get(UnitOfWork).run(async () => {
             running.push(i);
             overlapped ||= running.length > 1;
             const level = isMaria()
-              ? (await em.query('SELECT @@tx_isolation AS level'))[0].level
-              : (await em.query('PRAGMA read_uncommitted'))[0].read_uncommitted;
+              ? (await db.rows<{ level: string }>(sql`SELECT @@tx_isolation AS level`))[0].level
+              : (await db.rows<{ read_uncommitted: number }>(sql`PRAGMA read_uncommitted`))[0].read_uncommitted;
             await new Promise((r) => setTimeout(r, 5));
             running.splice(running.indexOf(i), 1);
             return level;
@@ -452,9 +454,16 @@ describe('service foundation', () => {
       expect(overlapped).toBe(isMaria());
     });
 
-    // The hot-path statements bypass the query builder: rows must read and write exactly as through a repository.
-    it('writes and reads rows through the hot-path statements exactly as through a repository', async () => {
-      const tx = t.get(TransactionService);
+    it('refuses a write outside a unit of work', async () => {
+      const db = t.get(Database);
+      await expect(db.execute(sql`UPDATE budget SET updated_at = updated_at WHERE 1 = 0`)).rejects.toThrow(
+        'a write outside a unit of work',
+      );
+    });
+
+    // Repositories read and write rows from TypeORM's metadata without its query builder: rows must round-trip exactly.
+    it('writes and reads rows through the persistence layer exactly as they are', async () => {
+      const db = t.get(Database);
       const now = clock.iso();
       const redemption: Redemption = {
         id: newId(),
@@ -505,23 +514,35 @@ describe('service foundation', () => {
         updatedAt: now,
       };
       const rollback = new Error('roll back');
-      const outcome = await tx
-        .run(async (em) => {
-          await insertRows(em, Redemption, [redemption, { ...redemption, id: newId(), crossProvince: false }]);
-          await insertRows(em, Organization, [organization]);
-          expect(await em.getRepository(Redemption).findOneByOrFail({ id: redemption.id })).toEqual({ ...redemption });
-          expect({ ...(await tx.lock(em, Redemption, { id: redemption.id })) }).toEqual({ ...redemption });
-          expect((await em.getRepository(Redemption).findBy({ policyId: redemption.policyId, crossProvince: false })).length).toBe(1);
-          expect({ ...(await tx.lock(em, Organization, { creditCode: organization.creditCode })) }).toEqual(organization);
-          expect(await tx.lock(em, Organization, { id: newId() })).toBeNull();
-          await expect(insertRows(em, Organization, [{ ...organization, kind: undefined } as unknown as Organization])).rejects.toThrow(
-            'Organization.kind is undefined',
-          );
+      const outcome = await t
+        .get(UnitOfWork)
+        .run(async () => {
+          // The redemption points at rows that do not exist: foreign keys are checked at commit, which never comes.
+          await db.rows(isMaria() ? sql`SET SESSION foreign_key_checks = 0` : sql`PRAGMA defer_foreign_keys = ON`);
+          try {
+            await db.insert(Redemption, [redemption, { ...redemption, id: newId(), crossProvince: false }]);
+            await db.insert(Organization, [organization]);
+            expect((await db.select(Redemption, 'r', sql`WHERE r.id = ${redemption.id}`))[0]).toEqual(redemption);
+            expect({ ...(await db.lock(Redemption, { id: redemption.id })) }).toEqual(redemption);
+            const falseOnes = await db.select(
+              Redemption,
+              'r',
+              sql`WHERE r.policy_id = ${redemption.policyId} AND r.cross_province = ${false}`,
+            );
+            expect(falseOnes.length).toBe(1);
+            expect({ ...(await db.lock(Organization, { creditCode: organization.creditCode })) }).toEqual(organization);
+            expect(await db.lock(Organization, { id: newId() })).toBeNull();
+            await expect(db.insert(Organization, [{ ...organization, kind: undefined } as unknown as Organization])).rejects.toThrow(
+              'Organization.kind is undefined',
+            );
+          } finally {
+            if (isMaria()) await db.rows(sql`SET SESSION foreign_key_checks = 1`);
+          }
           throw rollback;
         })
         .catch((e: unknown) => e);
       expect(outcome).toBe(rollback);
-      expect(await t.dataSource.getRepository(Redemption).countBy({ policyId: redemption.policyId })).toBe(0);
+      expect(await db.select(Redemption, 'r', sql`WHERE r.policy_id = ${redemption.policyId}`)).toEqual([]);
     });
   });
 

@@ -1,7 +1,7 @@
 import { AuditEntry, AuditPending } from '../../src/audit/audit-entry.entity';
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, isoPlusDays } from '../../src/common/clock';
-import { TransactionService } from '../../src/common/database/transaction.service';
+import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { newId } from '../../src/common/ids';
 import { SanctionsService } from '../../src/oversight/sanctions.service';
 import { auth, creditCodeIn, isMaria, OrgSession, TestApp } from '../support/test-app';
@@ -185,8 +185,7 @@ describe('oversight', () => {
         .post(`/api/sanctions/${l.id}/lift`)
         .set(await t.as('bureau-zj'))
         .expect(200);
-      const among = (codes: string[], today: string) =>
-        t.get(TransactionService).run((em) => t.get(SanctionsService).sanctionedAmong(em, codes, today));
+      const among = (codes: string[], today: string) => t.get(SanctionsService).sanctionedAmong(codes, today);
       const codes = [forever, untilTenDays, lifted, clean];
       expect(await among(codes, clock.today())).toEqual(new Set([forever, untilTenDays]));
       expect(await among(codes, day(10))).toEqual(new Set([forever, untilTenDays]));
@@ -319,17 +318,17 @@ describe('oversight', () => {
     });
 
     it('writes entries as pending in their own transaction (none if it rolls back) and seals them in order', async () => {
-      const tx = t.get(TransactionService);
+      const uow = t.get(UnitOfWork);
       const sealer = t.get(AuditSealer);
       await sealer.sealAll();
       const draft = (n: number) => ({ action: 'test.step', entityType: 'test', entityId: `sealing-${n}`, summary: { n } });
-      await tx.run(async () => {
-        tx.audit(draft(1));
-        tx.audit(draft(2));
+      await uow.run(async () => {
+        uow.record(draft(1));
+        uow.record(draft(2));
       });
       await expect(
-        tx.run(async () => {
-          tx.audit(draft(3));
+        uow.run(async () => {
+          uow.record(draft(3));
           throw new Error('rolled back');
         }),
       ).rejects.toThrow('rolled back');

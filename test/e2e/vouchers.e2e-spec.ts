@@ -1,7 +1,8 @@
 import type { Response } from 'superagent';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
-import { VouchersService } from '../../src/vouchers/vouchers.service';
+import { AnnualGrantRepository } from '../../src/vouchers/annual-grant.repository';
+import { ExpireVouchers } from '../../src/vouchers/use-cases/expire-vouchers';
 import { openRegion, policyBody } from '../support/fixtures';
 import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
@@ -754,7 +755,7 @@ describe('voucher applications and vouchers', () => {
         availableFen: 44_000_000,
         committedFen: 6_000_000,
       });
-      expect(await t.get(VouchersService).expireDue()).toBe(0);
+      expect(await t.get(ExpireVouchers).execute()).toBe(0);
 
       clock.travel(30 * DAY_MS);
       expect(clock.today()).toBe(addDays(voucher.validUntil, 1));
@@ -776,7 +777,7 @@ describe('voucher applications and vouchers', () => {
         committedFen: 6_000_000,
       });
 
-      expect(await t.get(VouchersService).expireDue()).toBe(1);
+      expect(await t.get(ExpireVouchers).execute()).toBe(1);
       expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({
         status: 'expired',
         faceValueFen: 6_000_000,
@@ -791,8 +792,8 @@ describe('voucher applications and vouchers', () => {
         committedFen: 0,
       });
       // What expiry gave back no longer counts against the enterprise's annual cap.
-      expect(await t.get(VouchersService).grantedFen(t.dataSource.manager, '320300', year, `ent:${e.organizationId}`)).toBe(0);
-      expect(await t.get(VouchersService).expireDue()).toBe(0);
+      expect(await t.get(AnnualGrantRepository).granted('320300', year, `ent:${e.organizationId}`)).toBe(0);
+      expect(await t.get(ExpireVouchers).execute()).toBe(0);
       expect((await revoke('bureau-js', voucher.id)).status).toBe(409);
     });
 
@@ -800,7 +801,7 @@ describe('voucher applications and vouchers', () => {
       const { voucher } = await apply(await t.registerEnterprise('320300'), 1_000_000);
       clock.travel(29 * DAY_MS);
       expect(clock.today()).toBe(voucher.validUntil);
-      expect(await t.get(VouchersService).expireDue()).toBe(0);
+      expect(await t.get(ExpireVouchers).execute()).toBe(0);
       expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body).toMatchObject({
         valid: true,
         status: 'active',

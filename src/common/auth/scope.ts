@@ -26,27 +26,13 @@ export function canRead(
   return !!actor.organizationId && (record.organizationIds ?? []).includes(actor.organizationId);
 }
 
-interface Filterable {
-  andWhere(where: string, params?: Record<string, unknown>): unknown;
-}
+/** Which rows of a list the caller may see: all of them, those of a region (a province includes its cities), or its organization's own. */
+export type ListScope = { all: true } | { regionCode: string } | { organizationId: string };
 
-/** Narrows a query to a region's rows: a province's (LIKE 'NN%', its cities included), else the region's own. */
-export function whereInRegion<Q extends Filterable>(query: Q, column: string, regionCode: string): Q {
-  if (regionCode.endsWith('0000')) query.andWhere(`${column} LIKE :scopePrefix`, { scopePrefix: `${regionCode.slice(0, 2)}%` });
-  else query.andWhere(`${column} = :scopeRegion`, { scopeRegion: regionCode });
-  return query;
-}
-
-/**
- * Narrows a list query to what the actor may see: platform everything; a bureau the rows whose
- * region column it covers; an organization the rows where one of `orgColumns` is itself.
- */
-export function scopeList(query: Filterable, actor: Actor, columns: { region: string; orgs: string[] }): void {
-  if (actor.role === 'platform') return;
-  if (actor.role === 'bureau') {
-    whereInRegion(query, columns.region, actor.regionCode ?? '-');
-    return;
-  }
-  if (columns.orgs.length === 0) throw new DomainError('FORBIDDEN', 'this list is for bureaus and the platform');
-  query.andWhere(`(${columns.orgs.map((c) => `${c} = :scopeOrg`).join(' OR ')})`, { scopeOrg: actor.organizationId ?? '-' });
+/** The scope of a list for the actor; `organizationsSee` false makes the list one for bureaus and the platform only. */
+export function listScope(actor: Actor, organizationsSee = true): ListScope {
+  if (actor.role === 'platform') return { all: true };
+  if (actor.role === 'bureau') return { regionCode: actor.regionCode ?? '-' };
+  if (!organizationsSee) throw new DomainError('FORBIDDEN', 'this list is for bureaus and the platform');
+  return { organizationId: actor.organizationId ?? '-' };
 }

@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EntityManager } from 'typeorm';
 
 export const ROLES = ['enterprise', 'provider', 'bureau', 'platform'] as const;
 export type Role = (typeof ROLES)[number];
@@ -13,13 +12,6 @@ export interface Actor {
   regionCode: string | null;
 }
 
-export interface IdempotencyClaim {
-  callerId: string;
-  key: string;
-  route: string;
-  requestHash: string;
-}
-
 export interface AuditDraft {
   action: string;
   entityType: string;
@@ -29,14 +21,9 @@ export interface AuditDraft {
   summary: Record<string, unknown>;
 }
 
-/** Per-request (and per-transaction) state carried through async calls. */
+/** Per-request state carried through async calls: who is calling (for audit entries and idempotency scope). */
 export interface ContextStore {
   actor?: Actor;
-  idempotency?: IdempotencyClaim;
-  /** Set inside TransactionService.run: nested calls join this transaction. */
-  em?: EntityManager;
-  /** Audit entries of the current transaction, appended to the chain just before commit. */
-  audit?: AuditDraft[];
 }
 
 export const requestContext = new AsyncLocalStorage<ContextStore>();

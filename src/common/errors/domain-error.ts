@@ -16,26 +16,56 @@ export const RULE_CODES = [
   'BUDGET_EXHAUSTED',
   'PROVIDER_NOT_ACTIVE',
   'BUDGET_BELOW_COMMITTED',
+  'ENTERPRISE_NOT_VERIFIED',
+  'CAPTURE_EXCEEDS_HOLD',
+  'USAGE_NOT_CONFIRMED',
+  'USAGE_DISPUTED',
+  'DUPLICATE_INVOICE',
+  'NOTHING_TO_CLAIM',
+  'POLICY_BACKDATED',
+  'PERIOD_NOT_ENDED',
+  'OUTSIDE_OPENING_HOURS',
+  'BOOKING_NOTICE',
+  'NOT_QUALIFIED',
 ] as const;
 export type RuleCode = (typeof RULE_CODES)[number];
 
 export const ERROR_STATUS = {
   VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
+  WEAK_PASSWORD: HttpStatus.BAD_REQUEST,
   UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  MFA_REQUIRED: HttpStatus.UNAUTHORIZED,
+  MFA_INVALID: HttpStatus.UNAUTHORIZED,
   FORBIDDEN: HttpStatus.FORBIDDEN,
+  DUAL_CONTROL_REQUIRED: HttpStatus.FORBIDDEN,
   NOT_FOUND: HttpStatus.NOT_FOUND,
   INVALID_STATE: HttpStatus.CONFLICT,
   IDEMPOTENCY_CONFLICT: HttpStatus.CONFLICT,
   DUPLICATE: HttpStatus.CONFLICT,
+  SLOT_TAKEN: HttpStatus.CONFLICT,
+  PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   ...(Object.fromEntries(RULE_CODES.map((c) => [c, HttpStatus.UNPROCESSABLE_ENTITY])) as Record<RuleCode, HttpStatus>),
+  LOGIN_LOCKED: HttpStatus.TOO_MANY_REQUESTS,
+  RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  SERVICE_BUSY: HttpStatus.SERVICE_UNAVAILABLE,
+  DATABASE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** The one error type services throw; ErrorFilter turns it into `{statusCode, code, message}`. */
+/** The one error type of the service; ErrorFilter turns it into `{statusCode, code, message}`. */
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly options: {
+      /** Sent as Retry-After (429, 503). */
+      retryAfterSec?: number;
+      /**
+       * The answer of work that committed (a use case's refusal result): a unit of work around the request keeps its
+       * changes and its idempotent response instead of rolling back.
+       */
+      committed?: boolean;
+    } = {},
   ) {
     super(message);
   }
@@ -46,8 +76,7 @@ export class DomainError extends Error {
 
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
 export const forbidden = (why: string) => new DomainError('FORBIDDEN', why);
-export const invalidState = (why: string) => new DomainError('INVALID_STATE', why);
-export const ruleBroken = (code: RuleCode, why: string) => new DomainError(code, why);
+export const invalidInput = (why: string) => new DomainError('VALIDATION_FAILED', why);
 
 /** A refusal computed by a pure rule: data, not an exception, so quotes can show it. */
 export interface Refusal {

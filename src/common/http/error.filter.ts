@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
-import { isUniqueViolation } from '../database/db-errors';
+import { isDatabaseUnavailable, isUniqueViolation } from '../persistence/db-errors';
 import { DomainError } from '../errors/domain-error';
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -10,6 +10,7 @@ const CODE_BY_STATUS: Record<number, string> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   409: 'INVALID_STATE',
+  413: 'PAYLOAD_TOO_LARGE',
 };
 
 export interface ErrorBody {
@@ -18,9 +19,15 @@ export interface ErrorBody {
   message: string;
 }
 
-/** Every failure leaves as `{statusCode, code, message}`; never a stack trace. */
-export function toErrorBody(exception: unknown, logger?: Logger): ErrorBody {
-  if (exception instanceof DomainError) return { statusCode: exception.status, code: exception.code, message: exception.message };
+/** How long a client should wait before retrying when the database is out of reach. */
+const UNAVAILABLE_RETRY_SEC = 5;
+
+/** Every failure as `{statusCode, code, message}` (and its Retry-After, if any); never a stack trace. */
+export function toErrorBody(exception: unknown, logger?: Logger): ErrorBody & { retryAfterSec?: number } {
+  if (exception instanceof DomainError) {
+    const body = { statusCode: exception.status, code: exception.code, message: exception.message };
+    return exception.options.retryAfterSec ? { ...body, retryAfterSec: exception.options.retryAfterSec } : body;
+  }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse() as { message?: string | string[] } | string;
@@ -31,6 +38,15 @@ export function toErrorBody(exception: unknown, logger?: Logger): ErrorBody {
   if (exception instanceof QueryFailedError && isUniqueViolation(exception)) {
     return { statusCode: HttpStatus.CONFLICT, code: 'DUPLICATE', message: 'a record with these values already exists' };
   }
+  if (isDatabaseUnavailable(exception)) {
+    logger?.error(`database unavailable: ${(exception as Error).message}`);
+    return {
+      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      code: 'DATABASE_UNAVAILABLE',
+      message: 'the database cannot be reached; retry shortly',
+      retryAfterSec: UNAVAILABLE_RETRY_SEC,
+    };
+  }
   logger?.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, code: 'INTERNAL_ERROR', message: 'internal error' };
 }
@@ -40,9 +56,10 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ErrorFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const body = toErrorBody(exception, this.logger);
+    const { retryAfterSec, ...body } = toErrorBody(exception, this.logger);
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
+    if (retryAfterSec) res.setHeader('Retry-After', String(retryAfterSec));
     // a route may have set its own Content-Type (PDF, CSV) before failing; the error is JSON all the same
     res.status(body.statusCode).type('application/json').json(body);
   }

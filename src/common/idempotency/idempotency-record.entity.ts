@@ -1,11 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { clock } from '../clock';
-import type { IdempotencyClaim } from '../context/request-context';
-import { InstantColumn, IntColumn, RefColumn, StrColumn } from '../database/columns';
-import { newId } from '../ids';
+import { InstantColumn, IntColumn, RefColumn, StrColumn } from '../persistence/columns';
 
+/** A caller's Idempotency-Key: the request it was first used with and, once that committed, its response. */
 @Entity('idempotency_record')
 @Index(['callerId', 'idemKey'], { unique: true })
+@Index(['createdAt'])
 export class IdempotencyRecord {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() callerId: string;
@@ -17,18 +16,3 @@ export class IdempotencyRecord {
   @Column({ type: 'text', nullable: true }) responseBody: string | null;
   @InstantColumn() createdAt: string;
 }
-
-/** The row recording a claim: without a response while its request runs, with the first response after. */
-export const idempotencyRecord = (
-  claim: IdempotencyClaim,
-  response: { status: number; body: string } | null = null,
-): IdempotencyRecord => ({
-  id: newId(),
-  callerId: claim.callerId,
-  idemKey: claim.key,
-  route: claim.route,
-  requestHash: claim.requestHash,
-  responseStatus: response?.status ?? null,
-  responseBody: response?.body ?? null,
-  createdAt: clock.iso(),
-});

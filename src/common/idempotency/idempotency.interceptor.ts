@@ -1,30 +1,41 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import { DataSource } from 'typeorm';
-import { IdempotencyClaim, requestContext } from '../context/request-context';
-import { IdempotencyRace, TransactionService } from '../database/transaction.service';
+import { canonicalJson } from '../canonical-json';
+import { clock } from '../clock';
+import { requestContext } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
-import { IdempotencyRecord, idempotencyRecord } from './idempotency-record.entity';
-import { canonicalJson } from '../canonical-json';
+import { newId } from '../ids';
+import { UnitOfWork } from '../persistence/unit-of-work';
+import { IdempotencyRecord } from './idempotency-record.entity';
+import { IdempotencyClaim, IdempotencyRace, IdempotencyRepository } from './idempotency.repository';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
-const RACE_WAIT_MS = 5_000;
+const RACE_WAIT_MS = 10_000;
+/** A claim this old without a response belongs to a request that died: another may take the key over. */
+export const STALE_CLAIM_MS = 60_000;
+
+const IGNORES_KEY = 'idempotency:ignored';
+/** Routes that never store a request (login, refresh, registration, passwords: bodies hold secrets). */
+export const IgnoresIdempotencyKey = () => SetMetadata(IGNORES_KEY, true);
 
 /**
- * Honours `Idempotency-Key` on every POST: the first request's status and body are stored in the
- * database and replayed for the same key and body; another body under the same key is a conflict.
- * The key is recorded inside the request's own transaction (TransactionService), so two concurrent
- * duplicates can never both execute: the loser waits for the winner's response and replays it.
+ * Honours `Idempotency-Key` on every POST. The request runs in one unit of work with its claim on the key and its
+ * response, so a crash leaves either nothing (a retry runs) or the whole work with its response (a retry replays).
+ * Keys are scoped to the caller. A request refused before it ran (400, 401, 403, 404, 413, 429) rolls back and leaves
+ * the key unused; a use case's refusal (409, 422) is its committed answer and is replayed like a success. Of two
+ * concurrent duplicates the second waits on the first's claim and replays its response.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly tx: TransactionService,
+    private readonly uow: UnitOfWork,
+    private readonly records: IdempotencyRepository,
+    private readonly reflector: Reflector,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -32,84 +43,74 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const req = http.getRequest<Request>();
     const key = req.header('idempotency-key');
     if (req.method !== 'POST' || key === undefined) return next.handle();
+    if (this.reflector.getAllAndOverride<boolean>(IGNORES_KEY, [context.getHandler(), context.getClass()])) return next.handle();
     return from(this.handle(req, http.getResponse<Response>(), key, next));
-  }
-
-  private get records() {
-    return this.dataSource.getRepository(IdempotencyRecord);
   }
 
   private async handle(req: Request, res: Response, key: string, next: CallHandler): Promise<unknown> {
     if (!KEY_PATTERN.test(key)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–128 printable ASCII characters');
-    const store = requestContext.getStore()!;
-    const callerId = store.actor?.userId ?? 'anonymous';
+    const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
     const route = `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 200);
-    const requestHash = createHash('sha256')
-      .update(`${route}\n${canonicalJson(req.body)}`)
-      .digest('hex');
+    const claim: IdempotencyClaim = {
+      callerId,
+      key,
+      route,
+      requestHash: createHash('sha256')
+        .update(`${route}\n${canonicalJson(req.body)}`)
+        .digest('hex'),
+    };
 
-    const existing = await this.records.findOneBy({ callerId, idemKey: key });
-    if (existing) return this.replay(existing, requestHash, res);
-
-    store.idempotency = { callerId, key, route, requestHash };
-    let body: unknown;
-    try {
-      body = await lastValueFrom(next.handle(), { defaultValue: undefined });
-    } catch (e) {
-      if (e instanceof IdempotencyRace) return this.replay(await this.awaitWinner(callerId, key), requestHash, res);
-      store.idempotency = undefined;
-      // A refusal is the first response too: a repeat gets it again, even if the world has changed since.
-      if (e instanceof DomainError && e.code !== 'IDEMPOTENCY_CONFLICT') {
-        const error = toErrorBody(e);
-        await this.save({ callerId, key, route, requestHash }, error.statusCode, error, false);
-      }
-      throw e;
+    const existing = await this.records.find(callerId, key);
+    if (existing && !(await this.records.releaseStale(existing, new Date(clock.now().getTime() - STALE_CLAIM_MS).toISOString()))) {
+      return this.replay(existing, claim, res);
     }
-    store.idempotency = undefined;
-    await this.save({ callerId, key, route, requestHash }, res.statusCode, body, true);
-    return body;
+    try {
+      return await this.uow.run(async () => {
+        const id = newId();
+        await this.records.claim(claim, id);
+        try {
+          const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+          await this.records.complete(id, res.statusCode, JSON.stringify(body ?? null));
+          return body;
+        } catch (e) {
+          if (e instanceof DomainError && e.options.committed) await this.records.complete(id, e.status, JSON.stringify(toErrorBody(e)));
+          throw e;
+        }
+      });
+    } catch (e) {
+      if (!(e instanceof IdempotencyRace)) throw e;
+      return this.replay(await this.awaitWinner(callerId, key), claim, res);
+    }
   }
 
-  /**
-   * Records the first response. After success the request's own claim row (if its handler ran a
-   * transaction) gets it; a refused request's claim was rolled back, so it only inserts, never
-   * overwriting a concurrent duplicate that may have succeeded meanwhile.
-   */
-  private async save(claim: IdempotencyClaim, status: number, body: unknown, succeeded: boolean): Promise<void> {
-    const record = idempotencyRecord(claim, { status, body: JSON.stringify(body ?? null) });
-    await this.tx.run(async (em) => {
-      const records = em.getRepository(IdempotencyRecord);
-      if (succeeded) {
-        const updated = await records
-          .createQueryBuilder()
-          .update()
-          .set({ responseStatus: record.responseStatus, responseBody: record.responseBody })
-          .where('caller_id = :callerId AND idem_key = :key AND response_status IS NULL', { callerId: claim.callerId, key: claim.key })
-          .execute();
-        if (updated.affected) return;
-      }
-      await records.createQueryBuilder().insert().values(record).orIgnore().execute();
-    });
-  }
-
-  private replay(record: IdempotencyRecord, requestHash: string, res: Response): unknown {
-    if (record.requestHash !== requestHash) {
+  private replay(record: IdempotencyRecord, claim: IdempotencyClaim, res: Response): unknown {
+    if (record.requestHash !== claim.requestHash) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request');
     }
     if (record.responseStatus === null)
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
-    res.status(record.responseStatus);
     res.setHeader('Idempotent-Replayed', 'true');
-    return JSON.parse(record.responseBody ?? 'null');
+    const body: unknown = JSON.parse(record.responseBody ?? 'null');
+    // A stored refusal is answered as the refusal it was (the filter renders it with its status).
+    if (record.responseStatus >= 400) {
+      const error = body as { code: DomainError['code']; message: string };
+      throw new DomainError(error.code, error.message);
+    }
+    res.status(record.responseStatus);
+    return body;
   }
 
-  /** The winner committed; its response is written a moment later. */
+  /** The winner committed its claim together with its response; on SQLite and MariaDB alike it is there once we see the claim. */
   private async awaitWinner(callerId: string, key: string): Promise<IdempotencyRecord> {
     const deadline = Date.now() + RACE_WAIT_MS;
     for (;;) {
-      const record = await this.records.findOneByOrFail({ callerId, idemKey: key });
-      if (record.responseStatus !== null || Date.now() > deadline) return record;
-      await new Promise((r) => setTimeout(r, 20));
+      const record = await this.records.find(callerId, key);
+      if ((record && record.responseStatus !== null) || Date.now() > deadline) {
+        if (!record)
+          throw new DomainError('SERVICE_BUSY', 'a concurrent request with this Idempotency-Key did not finish', { retryAfterSec: 1 });
+        return record;
+      }
+      await sleep(20);
     }
   }
 }

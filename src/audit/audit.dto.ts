@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { AuditEntry } from '../audit/audit-entry.entity';
+import { AuditEntry } from './audit-entry.entity';
 import { PageQuery } from '../common/http/paging';
 
 export class AuditQuery extends PageQuery {

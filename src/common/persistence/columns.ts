@@ -1,5 +1,5 @@
 import { Column, ColumnOptions } from 'typeorm';
-import { fenTransformer, jsonTransformer } from './fen.transformer';
+import { fenTransformer, jsonTransformer } from './transformers';
 
 /** Column decorators matching the migration's vocabulary (see migrations/). */
 export const FenColumn = (options: ColumnOptions = {}) => Column({ type: 'bigint', transformer: fenTransformer, ...options });

@@ -2,13 +2,13 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
-import { AuditLogService } from './audit-log.service';
+import { AuditLog } from './audit-log';
 import { AuditEntryView, AuditPage, AuditQuery, ChainVerification } from './audit.dto';
 
 @ApiTags('oversight')
 @Controller('audit')
 export class AuditController {
-  constructor(private readonly auditLog: AuditLogService) {}
+  constructor(private readonly auditLog: AuditLog) {}
 
   @Get()
   @Authenticated()

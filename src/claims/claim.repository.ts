@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import type { ListScope } from '../common/auth/scope';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { scopeCondition } from '../common/persistence/scope.sql';
+import { empty, sql } from '../common/persistence/sql';
+import { Claim, ClaimStatus } from './claim.entity';
+
+@Injectable()
+export class ClaimRepository {
+  constructor(private readonly db: Database) {}
+
+  insert(claim: Claim): Promise<void> {
+    return this.db.insert(Claim, [claim]);
+  }
+
+  async get(id: string): Promise<Claim | undefined> {
+    return (await this.db.select(Claim, 'c', sql`WHERE c.id = ${id}`))[0];
+  }
+
+  lock(id: string): Promise<Claim | null> {
+    return this.db.lock(Claim, { id });
+  }
+
+  /** A decision on a claim still in `from`; false when another decision came first. */
+  async decide(
+    id: string,
+    from: ClaimStatus,
+    d: Pick<Claim, 'status' | 'approvedFen' | 'reason' | 'reviewedBy' | 'decidedAt'>,
+  ): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE claim SET status = ${d.status}, approved_fen = ${d.approvedFen}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy},
+          decided_at = ${d.decidedAt} WHERE id = ${id} AND status = ${from}`,
+    );
+    return changed === 1;
+  }
+
+  async list(scope: ListScope, q: { status?: string; issuingRegionCode?: string; limit: number; offset: number }): Promise<Page<Claim>> {
+    const where = sql`WHERE 1 = 1${q.status ? sql` AND c.status = ${q.status}` : empty}${
+      q.issuingRegionCode ? sql` AND c.issuing_region_code = ${q.issuingRegionCode}` : empty
+    }${scopeCondition(scope, { region: 'c.issuing_region_code', orgs: ['c.claimant_id'] })}`;
+    const items = await this.db.select(Claim, 'c', sql`${where} ORDER BY c.created_at DESC, c.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`);
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM claim c ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
+  }
+
+  // ---- Settlement's writes into claims: named, with checked results. ----
+
+  /**
+   * Puts every approved claim of the region that is in no batch (approved before `decidedBefore`, when given) into the
+   * batch; returns how many. The guarded UPDATE is what keeps a claim in one batch: a concurrent run waits for the
+   * row locks, then finds settlement_id set and takes nothing.
+   */
+  markSettled(regionCode: string, settlementId: string, decidedBefore: string | undefined): Promise<number> {
+    return this.db.execute(
+      sql`UPDATE claim SET settlement_id = ${settlementId}
+          WHERE issuing_region_code = ${regionCode} AND status = 'approved' AND settlement_id IS NULL${
+            decidedBefore ? sql` AND decided_at < ${decidedBefore}` : empty
+          }`,
+    );
+  }
+
+  /** A batch's total per payee, summed by the database, with the payee's name, credit code and province. */
+  async batchTotals(
+    settlementId: string,
+  ): Promise<
+    { payeeId: string; payeeName: string; payeeCreditCode: string; payeeProvinceCode: string; amountFen: number; claims: number }[]
+  > {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT c.claimant_id AS payee, o.name, o.credit_code AS code, o.province_code AS province, SUM(c.approved_fen) AS fen, COUNT(*) AS n
+          FROM claim c JOIN organization o ON o.id = c.claimant_id WHERE c.settlement_id = ${settlementId}
+          GROUP BY c.claimant_id, o.name, o.credit_code, o.province_code`,
+    );
+    return rows.map((r) => ({
+      payeeId: r.payee as string,
+      payeeName: r.name as string,
+      payeeCreditCode: r.code as string,
+      payeeProvinceCode: r.province as string,
+      amountFen: Number(r.fen),
+      claims: Number(r.n),
+    }));
+  }
+
+  /** A batch's claims by payee, in id order. */
+  async idsInBatch(settlementId: string): Promise<Map<string, string[]>> {
+    const rows = await this.db.rows<{ id: string; payee: string }>(
+      sql`SELECT c.id, c.claimant_id AS payee FROM claim c WHERE c.settlement_id = ${settlementId} ORDER BY c.id`,
+    );
+    const byPayee = new Map<string, string[]>();
+    for (const r of rows) {
+      const ids = byPayee.get(r.payee);
+      if (ids) ids.push(r.id);
+      else byPayee.set(r.payee, [r.id]);
+    }
+    return byPayee;
+  }
+
+  /** The sum of approved claims per issuing region, for the ledger check. */
+  async approvedByRegion(): Promise<Map<string, bigint>> {
+    const rows = await this.db.rows<{ region: string; fen: unknown }>(
+      sql`SELECT c.issuing_region_code AS region, SUM(c.approved_fen) AS fen FROM claim c WHERE c.status = 'approved' GROUP BY c.issuing_region_code`,
+    );
+    return new Map(rows.map((r) => [r.region, BigInt(String(r.fen ?? 0))]));
+  }
+}

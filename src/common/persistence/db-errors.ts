@@ -1,0 +1,52 @@
+interface DriverError {
+  code?: string;
+  errno?: number;
+  message?: string;
+}
+
+const driverError = (e: unknown): DriverError => {
+  const err = e as { driverError?: DriverError } & DriverError;
+  return err?.driverError ?? err ?? {};
+};
+
+export function isUniqueViolation(e: unknown): boolean {
+  const d = driverError(e);
+  return (
+    d.code === 'ER_DUP_ENTRY' || d.errno === 1062 || d.code === 'SQLITE_CONSTRAINT_UNIQUE' || d.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
+/**
+ * Errors after which the whole transaction did nothing and may simply run again: deadlocks (1213, which is also how
+ * Galera reports a certification conflict, on any statement), lock-wait timeouts (1205), a busy SQLite file, and
+ * TiDB's retryable conflicts: 8002 (SELECT FOR UPDATE write conflict), 8022 (commit failed, retry), 8028 (schema
+ * changed during the transaction), 8005 and 9007 (write conflicts).
+ */
+const RETRYABLE_ERRNOS = new Set([1213, 1205, 8002, 8005, 8022, 8028, 9007]);
+
+export function isRetryable(e: unknown): boolean {
+  const d = driverError(e);
+  return (
+    RETRYABLE_ERRNOS.has(d.errno ?? 0) || d.code === 'ER_LOCK_DEADLOCK' || d.code === 'ER_LOCK_WAIT_TIMEOUT' || d.code === 'SQLITE_BUSY'
+  );
+}
+
+/** The database cannot be reached or refuses connections: nothing the request can change. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'POOL_CLOSED',
+]);
+
+export function isDatabaseUnavailable(e: unknown): boolean {
+  const d = driverError(e);
+  return (
+    UNAVAILABLE_CODES.has(d.code ?? '') || d.errno === 1053 || d.errno === 2002 || d.errno === 2003 || d.errno === 2006 || d.errno === 2013
+  );
+}

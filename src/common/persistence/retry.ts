@@ -1,0 +1,25 @@
+/** How a transaction that lost a race (deadlock, certification conflict, lock timeout) is run again. */
+export interface RetryPolicy {
+  maxAttempts: number;
+  /** Total time the attempts may take, waits included. */
+  budgetMs: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 10, budgetMs: 5_000, baseDelayMs: 4, maxDelayMs: 400 };
+
+/**
+ * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): a uniformly random
+ * wait below base × 2^(attempt−1), capped, so racing transactions spread out instead of colliding again in step.
+ * `random` is in [0, 1).
+ */
+export function backoffMs(policy: RetryPolicy, attempt: number, random: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(random * ceiling);
+}
+
+/** Whether another attempt may start after `attempt` failed, `elapsedMs` into the whole run. */
+export function mayRetry(policy: RetryPolicy, attempt: number, elapsedMs: number): boolean {
+  return attempt < policy.maxAttempts && elapsedMs < policy.budgetMs;
+}

@@ -1,0 +1,112 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditDraft } from '../context/request-context';
+import { DomainError } from '../errors/domain-error';
+import { currentTransaction, Database } from './database';
+import { isRetryable } from './db-errors';
+import { backoffMs, DEFAULT_RETRY, mayRetry, RetryPolicy } from './retry';
+
+/** What one unit of work writes besides its own rows, flushed just before it commits. */
+export interface UnitState {
+  em: EntityManager;
+  audit: AuditDraft[];
+}
+
+/** Writes a unit's buffered records (audit entries, domain events) in its transaction, just before the commit. */
+export type Flusher = (state: UnitState) => Promise<void>;
+
+/** The unit in progress: the transaction `Database` writes through, and what it buffers. */
+const current = () => currentTransaction.getStore() as UnitState | undefined;
+
+/**
+ * The one way to run work that writes: a database transaction in which the work's rows, its audit entries and its
+ * domain events (and, for a request with an Idempotency-Key, the stored response) commit together or not at all.
+ *
+ * Steps: begin → work (repositories write through `Database`, which finds this transaction) → flush the audit
+ * entries and events → commit → after-commit listeners. A `run` inside a `run` joins the outer unit. A deadlock, a
+ * Galera certification conflict, a lock timeout or a TiDB write conflict reruns the whole unit with backoff and
+ * jitter; when the attempts run out the caller gets 503 SERVICE_BUSY with Retry-After, never a 500.
+ *
+ * MariaDB/MySQL: transactions run concurrently at READ COMMITTED (set on each pooled connection when it opens).
+ * SQLite: TypeORM shares one connection, so units run one at a time (STACK.md) — which also makes them serialisable.
+ */
+@Injectable()
+export class UnitOfWork {
+  private readonly logger = new Logger(UnitOfWork.name);
+  private readonly flushers: Flusher[] = [];
+  private readonly committedListeners: ((state: UnitState) => void)[] = [];
+  retryPolicy: RetryPolicy = DEFAULT_RETRY;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Database,
+  ) {}
+
+  get active(): boolean {
+    return current() !== undefined;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (current()) return work();
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(work);
+      } catch (e) {
+        if (!isRetryable(e)) throw e;
+        if (!mayRetry(this.retryPolicy, attempt, Date.now() - started)) {
+          this.logger.warn(`unit of work gave up after ${attempt} attempts: ${(e as Error).message}`);
+          throw new DomainError('SERVICE_BUSY', 'the service is busy with conflicting requests; retry shortly', { retryAfterSec: 1 });
+        }
+        await sleep(backoffMs(this.retryPolicy, attempt, Math.random()));
+      }
+    }
+  }
+
+  /** Records an audit entry of the current unit of work, written with it. */
+  record(draft: AuditDraft): void {
+    this.state().audit.push(draft);
+  }
+
+  /** Adds a step that writes buffered records just before each commit (the audit log, the outbox). */
+  onFlush(flusher: Flusher): void {
+    this.flushers.push(flusher);
+  }
+
+  /** Called after each commit (e.g. to seal audit entries soon). */
+  onCommitted(listener: (state: UnitState) => void): void {
+    this.committedListeners.push(listener);
+  }
+
+  private state(): UnitState {
+    const state = current();
+    if (!state) throw new Error('no unit of work is running');
+    return state;
+  }
+
+  private async once<T>(work: () => Promise<T>): Promise<T> {
+    const attempt = async () =>
+      this.dataSource.transaction(async (em) => {
+        const state: UnitState = { em, audit: [] };
+        const outcome = await currentTransaction.run(state, async () => {
+          let result: { value: T } | { refusal: DomainError };
+          try {
+            result = { value: await work() };
+          } catch (e) {
+            // A refusal of committed work keeps its changes; anything else rolls back.
+            if (!(e instanceof DomainError && e.options.committed)) throw e;
+            result = { refusal: e };
+          }
+          for (const flush of this.flushers) await flush(state);
+          return result;
+        });
+        return { outcome, state };
+      });
+    const { outcome, state } = await this.db.exclusive(attempt);
+    for (const listener of this.committedListeners) listener(state);
+    if ('refusal' in outcome) throw outcome.refusal;
+    return outcome.value;
+  }
+}

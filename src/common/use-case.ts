@@ -1,0 +1,27 @@
+import { DomainError, ErrorCode } from './errors/domain-error';
+
+/**
+ * What a use case answers: its result, or one of the refusals it declares. A refusal is a result, not an exception:
+ * the use case's unit of work commits whatever the refusal itself records (usually nothing; an expired hold is
+ * expired in passing), while an exception rolls everything back.
+ */
+export type Outcome<T, C extends ErrorCode = ErrorCode> = { ok: true; value: T } | { ok: false; code: C; message: string };
+
+export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+
+export const refused = <C extends ErrorCode>(code: C, message: string): { ok: false; code: C; message: string } => ({
+  ok: false,
+  code,
+  message,
+});
+
+/** At the HTTP edge: the value, or the refusal as the error the filter renders (marked as the answer of committed work). */
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw new DomainError(outcome.code, outcome.message, { committed: true });
+}
+
+/** The refusals a use case can answer with, read by the OpenAPI document and the simulation's table of documented answers. */
+export interface UseCase {
+  readonly refusals: readonly ErrorCode[];
+}

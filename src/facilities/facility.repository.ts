@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { empty, join, sql, Sql } from '../common/persistence/sql';
+import { Organization } from '../organizations/organization.entity';
+import { organizationActive } from '../organizations/organization.time-rules';
+import { sanctionInForce } from '../oversight/sanction.time-rules';
+import { Facility } from './facility.entity';
+
+/** `!` escapes LIKE wildcards: a backslash means different things in SQLite and MariaDB string literals. */
+const likePattern = (text: string) => `%${text.replace(/[!%_]/g, '!$&')}%`;
+
+/** A facility with what pricing an order there needs to know about both parties. */
+export interface FacilityParties {
+  facility: Facility;
+  provider: Organization;
+  enterprise: Organization;
+  providerSanctioned: boolean;
+  enterpriseSanctioned: boolean;
+}
+
+@Injectable()
+export class FacilityRepository {
+  constructor(private readonly db: Database) {}
+
+  insert(facility: Facility): Promise<void> {
+    return this.db.insert(Facility, [facility]);
+  }
+
+  async get(id: string): Promise<Facility | undefined> {
+    return (await this.db.select(Facility, 'f', sql`WHERE f.id = ${id}`))[0];
+  }
+
+  lock(id: string): Promise<Facility | null> {
+    return this.db.lock(Facility, { id });
+  }
+
+  async update(
+    id: string,
+    changes: Partial<Pick<Facility, 'name' | 'unitPriceFen' | 'description' | 'status'>>,
+    updatedAt: string,
+  ): Promise<void> {
+    const sets: Sql[] = [sql`updated_at = ${updatedAt}`];
+    if (changes.name !== undefined) sets.push(sql`name = ${changes.name}`);
+    if (changes.unitPriceFen !== undefined) sets.push(sql`unit_price_fen = ${changes.unitPriceFen}`);
+    if (changes.description !== undefined) sets.push(sql`description = ${changes.description}`);
+    if (changes.status !== undefined) sets.push(sql`status = ${changes.status}`);
+    await this.db.execute(sql`UPDATE facility SET ${join(sets, ', ')} WHERE id = ${id}`);
+  }
+
+  /**
+   * The facility, its provider, the ordering enterprise and whether a sanction in force on `today` binds either, in
+   * one query: every hold reads them, and each statement is a round trip.
+   */
+  async withParties(facilityId: string, enterpriseId: string, today: string): Promise<FacilityParties | undefined> {
+    const row = await this.db.row(
+      sql`SELECT ${this.db.columns(Facility, 'f')}, ${this.db.columns(Organization, 'p')}, ${this.db.columns(Organization, 'e')},
+        EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = p.credit_code AND ${sanctionInForce.sql('s', today)}) AS provider_sanctioned,
+        EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = e.credit_code AND ${sanctionInForce.sql('s', today)}) AS enterprise_sanctioned
+        FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ${enterpriseId} WHERE f.id = ${facilityId}`,
+    );
+    if (!row) return undefined;
+    return {
+      facility: this.db.hydrate(Facility, row, 'f'),
+      provider: this.db.hydrate(Organization, row, 'p'),
+      enterprise: this.db.hydrate(Organization, row, 'e'),
+      providerSanctioned: Number(row.provider_sanctioned) === 1,
+      enterpriseSanctioned: Number(row.enterprise_sanctioned) === 1,
+    };
+  }
+
+  /** Active facilities of one category whose providers are active at `now`, with their providers, priced at most `maxPriceFen`. */
+  async activeInCategory(category: string, maxPriceFen: number, now: string): Promise<{ facility: Facility; provider: Organization }[]> {
+    const rows = await this.db.rows(
+      sql`SELECT ${this.db.columns(Facility, 'f')}, ${this.db.columns(Organization, 'o')} FROM facility f JOIN organization o ON o.id = f.provider_id
+          WHERE f.status = 'active' AND f.category = ${category} AND f.unit_price_fen <= ${maxPriceFen} AND ${organizationActive.sql('o', now)}`,
+    );
+    return rows.map((row) => ({ facility: this.db.hydrate(Facility, row, 'f'), provider: this.db.hydrate(Organization, row, 'o') }));
+  }
+
+  /**
+   * Public search: active facilities of providers active at `now`, cheapest first, in one query: one provider per
+   * facility, so plain LIMIT/OFFSET pages correctly over the join, and the window count gives the total with the
+   * page; only a page past the end needs a count of its own.
+   */
+  async search(
+    q: { provinceCode?: string; category?: string; q?: string; limit: number; offset: number },
+    now: string,
+  ): Promise<Page<{ facility: Facility; providerName: string }>> {
+    const pattern = q.q ? likePattern(q.q) : undefined;
+    // LOWER on both sides: the database folds case the same way for column and pattern.
+    const from = sql`FROM facility f JOIN organization o ON o.id = f.provider_id WHERE f.status = 'active' AND ${organizationActive.sql('o', now)}${
+      q.provinceCode ? sql` AND f.province_code = ${q.provinceCode}` : empty
+    }${q.category ? sql` AND f.category = ${q.category}` : empty}${
+      pattern
+        ? sql` AND (LOWER(f.name) LIKE LOWER(${pattern}) ESCAPE '!' OR LOWER(f.description) LIKE LOWER(${pattern}) ESCAPE '!')`
+        : empty
+    }`;
+    const rows = await this.db.rows(
+      sql`SELECT ${this.db.columns(Facility, 'f')}, o.name AS provider_name, COUNT(*) OVER () AS total ${from}
+          ORDER BY f.unit_price_fen, f.id LIMIT ${q.limit} OFFSET ${q.offset}`,
+    );
+    const total =
+      rows.length > 0
+        ? rows[0].total
+        : q.offset > 0
+          ? (await this.db.row<{ total: unknown }>(sql`SELECT COUNT(*) AS total ${from}`))?.total
+          : 0;
+    return {
+      items: rows.map((row) => ({ facility: this.db.hydrate(Facility, row, 'f'), providerName: row.provider_name as string })),
+      total: Number(total ?? 0),
+    };
+  }
+}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { empty, join, sql } from '../common/persistence/sql';
+import { Sanction } from './sanction.entity';
+import { sanctionInForce } from './sanction.time-rules';
+
+@Injectable()
+export class SanctionRepository {
+  constructor(private readonly db: Database) {}
+
+  insert(sanction: Sanction): Promise<void> {
+    return this.db.insert(Sanction, [sanction]);
+  }
+
+  lock(id: string): Promise<Sanction | null> {
+    return this.db.lock(Sanction, { id });
+  }
+
+  async lift(id: string, liftedAt: string, liftedBy: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE sanction SET status = 'lifted', lifted_at = ${liftedAt}, lifted_by = ${liftedBy} WHERE id = ${id} AND status = 'active'`,
+    );
+    return changed === 1;
+  }
+
+  /** Newest first; `creditCode` narrows to one organization (an organization reading its own record). */
+  async list(q: { creditCode?: string; status?: string; limit: number; offset: number }): Promise<Page<Sanction>> {
+    const where = sql`WHERE 1 = 1${q.creditCode !== undefined ? sql` AND s.credit_code = ${q.creditCode}` : empty}${
+      q.status ? sql` AND s.status = ${q.status}` : empty
+    }`;
+    const items = await this.db.select(
+      Sanction,
+      's',
+      sql`${where} ORDER BY s.created_at DESC, s.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    );
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM sanction s ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
+  }
+
+  /** The codes among `creditCodes` under a sanction in force on `today`. */
+  async inForceAmong(creditCodes: string[], today: string): Promise<Set<string>> {
+    if (creditCodes.length === 0) return new Set();
+    const rows = await this.db.rows<{ code: string }>(
+      sql`SELECT DISTINCT s.credit_code AS code FROM sanction s WHERE s.credit_code IN (${join([...new Set(creditCodes)])}) AND ${sanctionInForce.sql('s', today)}`,
+    );
+    return new Set(rows.map((r) => r.code));
+  }
+}

@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { clock } from '../common/clock';
+import { Actor } from '../common/context/request-context';
+import { DomainError, notFound } from '../common/errors/domain-error';
+import { MAX_FEN } from '../common/http/validators';
+import { ok, Outcome, refused, unwrap } from '../common/use-case';
+import { FacilityView } from '../facilities/facility.dto';
+import { Facility } from '../facilities/facility.entity';
+import { FacilityRepository } from '../facilities/facility.repository';
+import { Organization } from '../organizations/organization.entity';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { withNoticeEnded } from '../organizations/organization.time-rules';
+import { SanctionRepository } from '../oversight/sanction.repository';
+import { PoliciesService } from '../policies/policies.service';
+import { Policy } from '../policies/policy.entity';
+import { RedemptionMode } from '../policies/policy.types';
+import { Voucher } from '../vouchers/voucher.entity';
+import { VoucherRepository } from '../vouchers/voucher.repository';
+import { ComparisonPage, CompareQuery, FacilityQuoteView, QuoteQuery, QuoteView } from './redemption.dto';
+import { Evaluation, evaluateRedemption, Party } from './redemption.rules';
+
+/** Only the enterprise holding a voucher may price or spend it; to anyone else it does not exist. */
+export function ownVoucher(actor: Actor, voucher: Voucher | null | undefined): Voucher {
+  if (!voucher || voucher.enterpriseId !== actor.organizationId) throw notFound('voucher');
+  return voucher;
+}
+
+/** fee = unit price × quantity stays within 10^13 fen, so every amount derived from it is exact. */
+export function assertFeeInRange(unitPriceFen: number, quantity: number, field: string): void {
+  if (BigInt(unitPriceFen) * BigInt(quantity) > BigInt(MAX_FEN)) {
+    throw new DomainError('VALIDATION_FAILED', `${field}: ${quantity} × ${unitPriceFen} fen exceeds the largest fee of ${MAX_FEN} fen`);
+  }
+}
+
+const party = (o: Organization): Party => ({
+  creditCode: o.creditCode,
+  controllerCreditCode: o.controllerCreditCode,
+  relatedCreditCodes: o.relatedCreditCodes,
+});
+
+interface Sides {
+  voucher: Voucher;
+  enterprise: Organization;
+  enterpriseSanctioned: boolean;
+  policy: Policy;
+}
+
+function evaluate(
+  sides: Sides,
+  facility: Facility,
+  provider: Organization,
+  providerSanctioned: boolean,
+  quantity: number,
+  mode?: RedemptionMode,
+): Evaluation {
+  return evaluateRedemption({
+    terms: sides.policy.terms,
+    today: clock.today(),
+    voucher: sides.voucher,
+    facility,
+    provider: { ...party(provider), status: provider.status, sanctioned: providerSanctioned },
+    enterprise: { ...party(sides.enterprise), sanctioned: sides.enterpriseSanctioned },
+    quantity,
+    mode,
+  });
+}
+
+/**
+ * Prices redemptions under a voucher's pinned policy. A quote, a comparison and a hold all evaluate through here with
+ * rows read the same way, so a quote and the hold that follows never disagree.
+ */
+@Injectable()
+export class Quotes {
+  constructor(
+    private readonly facilities: FacilityRepository,
+    private readonly vouchers: VoucherRepository,
+    private readonly sanctions: SanctionRepository,
+    private readonly organizations: OrganizationsService,
+    private readonly policies: PoliciesService,
+  ) {}
+
+  /** Evaluates one order of `quantity` at the facility on the voucher (in the hold's unit of work, or as a plain read for a quote). */
+  async evaluate(
+    voucher: Voucher,
+    facilityId: string,
+    quantity: number,
+    mode?: RedemptionMode,
+  ): Promise<Outcome<{ evaluation: Evaluation; policy: Policy; facility: Facility }, 'INVALID_STATE'>> {
+    const parties = await this.facilities.withParties(facilityId, voucher.enterpriseId, clock.today());
+    if (!parties) throw notFound('facility');
+    const { facility, providerSanctioned, enterpriseSanctioned } = parties;
+    if (facility.status !== 'active') return refused('INVALID_STATE', `the facility is ${facility.status}; it takes no new orders`);
+    assertFeeInRange(facility.unitPriceFen, quantity, 'quantity');
+    const now = clock.iso();
+    const policy = await this.policies.load(voucher.policyId);
+    const sides = { voucher, enterprise: withNoticeEnded(parties.enterprise, now), enterpriseSanctioned, policy };
+    return ok({
+      evaluation: evaluate(sides, facility, withNoticeEnded(parties.provider, now), providerSanctioned, quantity, mode),
+      policy,
+      facility,
+    });
+  }
+
+  async quote(actor: Actor, facilityId: string, q: QuoteQuery): Promise<QuoteView> {
+    const voucher = ownVoucher(actor, await this.vouchers.get(q.voucherId));
+    return QuoteView.of(unwrap(await this.evaluate(voucher, facilityId, q.quantity, q.mode)).evaluation);
+  }
+
+  /**
+   * The active facilities of one category in every province, each with the voucher's quote, ranked by what the
+   * enterprise would pay after subsidy; refused ones last. Facilities whose fee for this quantity would exceed 10^13
+   * fen cannot be ordered in that quantity and are left out.
+   */
+  async compare(actor: Actor, q: CompareQuery): Promise<ComparisonPage> {
+    const voucher = ownVoucher(actor, await this.vouchers.get(q.voucherId));
+    const now = clock.iso();
+    const found = await this.facilities.activeInCategory(q.category, Math.floor(MAX_FEN / q.quantity), now);
+    const enterprise = await this.organizations.load(voucher.enterpriseId);
+    const sanctioned = await this.sanctions.inForceAmong(
+      [enterprise.creditCode, ...found.map((f) => f.provider.creditCode)],
+      clock.today(),
+    );
+    const sides = {
+      voucher,
+      enterprise,
+      enterpriseSanctioned: sanctioned.has(enterprise.creditCode),
+      policy: await this.policies.load(voucher.policyId),
+    };
+    const quoted: FacilityQuoteView[] = found.map(({ facility, provider }) => ({
+      facility: FacilityView.of(facility, provider.name),
+      quote: QuoteView.of(
+        evaluate(sides, facility, withNoticeEnded(provider, now), sanctioned.has(provider.creditCode), q.quantity, q.mode),
+      ),
+    }));
+    quoted.sort(
+      (a, b) =>
+        Number(!!a.quote.refusal) - Number(!!b.quote.refusal) ||
+        a.quote.selfPayFen - b.quote.selfPayFen ||
+        a.quote.feeFen - b.quote.feeFen ||
+        a.facility.id.localeCompare(b.facility.id),
+    );
+    return { items: quoted.slice(q.offset, q.offset + q.limit), total: quoted.length };
+  }
+}

@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import type { ListScope } from '../common/auth/scope';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
+import { empty, join, Sql, sql } from '../common/persistence/sql';
+import { Redemption, RedemptionStatus } from './redemption.entity';
+import { holdExpired } from './redemption.time-rules';
+
+/** How a hold closes: its new status and what capture recorded. */
+export type Closing = Pick<Redemption, 'status' | 'closedAt' | 'updatedAt'> &
+  Partial<
+    Pick<Redemption, 'actualQuantity' | 'feeFen' | 'subsidyFen' | 'selfPayFen' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'capturedAt'>
+  >;
+
+@Injectable()
+export class RedemptionRepository {
+  constructor(private readonly db: Database) {}
+
+  insert(redemption: Redemption): Promise<void> {
+    return this.db.insert(Redemption, [redemption]);
+  }
+
+  async get(id: string): Promise<Redemption | undefined> {
+    return (await this.db.select(Redemption, 'r', sql`WHERE r.id = ${id}`))[0];
+  }
+
+  /** The redemptions, locked in id order (one order for every unit, so lockers queue instead of deadlocking). */
+  lockMany(ids: string[]): Promise<Redemption[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.select(Redemption, 'r', sql`WHERE r.id IN (${join(ids)}) ORDER BY r.id${this.db.forUpdate}`);
+  }
+
+  byClaim(claimId: string): Promise<Redemption[]> {
+    return this.db.select(Redemption, 'r', sql`WHERE r.claim_id = ${claimId}`);
+  }
+
+  /**
+   * held → closed by one guarded update, before any money moves: a concurrent capture, cancel or expiry of the same
+   * hold finds no held row and changes nothing. True when this call closed it.
+   */
+  async close(id: string, c: Closing): Promise<boolean> {
+    const sets: Sql[] = [sql`status = ${c.status}`, sql`closed_at = ${c.closedAt}`, sql`updated_at = ${c.updatedAt}`];
+    if (c.actualQuantity !== undefined) sets.push(sql`actual_quantity = ${c.actualQuantity}`);
+    if (c.feeFen !== undefined) sets.push(sql`fee_fen = ${c.feeFen}`);
+    if (c.subsidyFen !== undefined) sets.push(sql`subsidy_fen = ${c.subsidyFen}`);
+    if (c.selfPayFen !== undefined) sets.push(sql`self_pay_fen = ${c.selfPayFen}`);
+    if (c.capturedFeeFen !== undefined) sets.push(sql`captured_fee_fen = ${c.capturedFeeFen}`);
+    if (c.capturedSubsidyFen !== undefined) sets.push(sql`captured_subsidy_fen = ${c.capturedSubsidyFen}`);
+    if (c.capturedAt !== undefined) sets.push(sql`captured_at = ${c.capturedAt}`);
+    return (await this.db.execute(sql`UPDATE redemption SET ${join(sets, ', ')} WHERE id = ${id} AND status = 'held'`)) === 1;
+  }
+
+  /** Holds past their expiry at `now`, oldest first, for the sweep. */
+  async expiredHolds(now: string, limit: number): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      sql`SELECT r.id FROM redemption r WHERE ${holdExpired.sql('r', now)} ORDER BY r.expires_at LIMIT ${limit}`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async list(scope: ListScope, q: { status?: RedemptionStatus; limit: number; offset: number }, now: string): Promise<Page<Redemption>> {
+    let status: Sql = empty;
+    if (q.status === 'held') status = sql` AND r.status = 'held' AND NOT ${holdExpired.sql('r', now)}`;
+    else if (q.status === 'expired') status = sql` AND (r.status = 'expired' OR ${holdExpired.sql('r', now)})`;
+    else if (q.status) status = sql` AND r.status = ${q.status}`;
+    const where = sql`WHERE 1 = 1${status}${scopeCondition(scope, { region: 'r.issuing_region_code', orgs: ['r.enterprise_id', 'r.provider_id'] })}`;
+    const items = await this.db.select(
+      Redemption,
+      'r',
+      sql`${where} ORDER BY r.created_at DESC, r.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    );
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM redemption r ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
+  }
+
+  // ---- Claims' writes into redemptions: named, with checked results. ----
+
+  /** Marks captured, unclaimed redemptions of the payee as claimed; returns how many it marked (all, or a race was lost). */
+  markClaimed(ids: string[], claimId: string, payeeId: string, updatedAt: string): Promise<number> {
+    return this.db.execute(
+      sql`UPDATE redemption SET claim_id = ${claimId}, updated_at = ${updatedAt}
+          WHERE id IN (${join(ids)}) AND claim_id IS NULL AND status = 'captured' AND payee_id = ${payeeId}`,
+    );
+  }
+
+  /** A rejected claim's redemptions become claimable again; returns how many. */
+  unmarkClaimed(claimId: string, updatedAt: string): Promise<number> {
+    return this.db.execute(sql`UPDATE redemption SET claim_id = NULL, updated_at = ${updatedAt} WHERE claim_id = ${claimId}`);
+  }
+
+  /** An approved claim's share of each redemption: all it captured, except where `reduced` names a lower share. */
+  async setApproved(claimId: string, reduced: Map<string, number>, updatedAt: string): Promise<void> {
+    await this.db.execute(
+      sql`UPDATE redemption SET approved_fen = captured_subsidy_fen, updated_at = ${updatedAt} WHERE claim_id = ${claimId}`,
+    );
+    for (const [id, fen] of reduced) {
+      await this.db.execute(sql`UPDATE redemption SET approved_fen = ${fen} WHERE id = ${id} AND claim_id = ${claimId}`);
+    }
+  }
+
+  // ---- Statistics. ----
+
+  /** Captured subsidies of a budget year, per issuing region and provider province, within the scope. */
+  capturedFlows(
+    scope: ListScope,
+    year: number,
+  ): Promise<{ issuingRegionCode: string; providerProvinceCode: string; count: unknown; capturedFen: unknown }[]> {
+    return this.db.rows(
+      sql`SELECT r.issuing_region_code AS "issuingRegionCode", r.provider_province_code AS "providerProvinceCode", COUNT(*) AS count,
+          SUM(r.captured_subsidy_fen) AS "capturedFen" FROM redemption r WHERE r.status = 'captured' AND r.budget_year = ${year}${scopeCondition(
+            scope,
+            { region: 'r.issuing_region_code', orgs: [] },
+          )} GROUP BY r.issuing_region_code, r.provider_province_code`,
+    );
+  }
+
+  /** Redemptions of a region's budget year paid out in a settlement: what was approved, when captured and when paid. */
+  paidInRegion(regionCode: string, year: number): Promise<{ approvedFen: unknown; capturedAt: string; paidAt: string }[]> {
+    return this.db.rows(
+      sql`SELECT r.approved_fen AS "approvedFen", r.captured_at AS "capturedAt", s.paid_at AS "paidAt" FROM redemption r
+          JOIN claim c ON c.id = r.claim_id JOIN settlement s ON s.id = c.settlement_id AND s.status = 'paid'
+          WHERE r.budget_year = ${year} AND ${inRegion('r.issuing_region_code', regionCode)}`,
+    );
+  }
+}

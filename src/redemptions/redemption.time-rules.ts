@@ -1,0 +1,13 @@
+import { raw, sql } from '../common/persistence/sql';
+import type { TimeRule } from '../common/time/time-rule';
+import type { Redemption, RedemptionStatus } from './redemption.entity';
+
+/** A hold past its expiry at the instant `at`: expired, whether or not the sweep has released it yet. */
+export const holdExpired: TimeRule<Pick<Redemption, 'status' | 'expiresAt'>> = {
+  holds: (r, now) => r.status === 'held' && r.expiresAt <= now,
+  sql: (alias, now) => sql`(${raw(alias)}.status = 'held' AND ${raw(alias)}.expires_at <= ${now})`,
+};
+
+/** The status a reader sees: a hold past its expiry reads as expired before the sweep gets to it. */
+export const effectiveRedemptionStatus = (r: Pick<Redemption, 'status' | 'expiresAt'>, now: string): RedemptionStatus =>
+  holdExpired.holds(r, now) ? 'expired' : r.status;

@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import { clock } from '../../common/clock';
+import { Actor } from '../../common/context/request-context';
+import { notFound } from '../../common/errors/domain-error';
+import { UnitOfWork } from '../../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../../common/use-case';
+import { Redemption } from '../redemption.entity';
+import { Closing, RedemptionRepository } from '../redemption.repository';
+import { captureSubsidy } from '../redemption.rules';
+import { redemptionTransition } from '../redemption.states';
+import { holdExpired } from '../redemption.time-rules';
+import { assertFeeInRange } from '../quotes';
+import { HoldRelease } from './hold-release';
+
+export interface CaptureHoldCommand {
+  actor: Actor;
+  redemptionId: string;
+  actualQuantity: number;
+}
+
+export interface CancelHoldCommand {
+  actor: Actor;
+  redemptionId: string;
+}
+
+const audit = (r: Redemption, action: string, summary: Record<string, unknown>) => ({
+  action,
+  entityType: 'redemption',
+  entityId: r.id,
+  regionCode: r.issuingRegionCode,
+  organizationId: r.enterpriseId,
+  summary,
+});
+
+/**
+ * Closing a hold — capture, cancellation, expiry — each one unit of work in which the redemption leaves `held` by a
+ * guarded update first and only then does money move, so of two racing closings of one hold exactly one wins. A
+ * capture or cancellation that finds the hold past its expiry expires it in passing (that change commits) and is
+ * refused.
+ */
+@Injectable()
+export class HoldClosing {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly redemptions: RedemptionRepository,
+    private readonly release: HoldRelease,
+  ) {}
+
+  /** A held redemption the actor is a party to (as one of `parties`); another organization's is 404. */
+  async partyTo(actor: Actor, id: string, parties: ('enterpriseId' | 'providerId')[]): Promise<Redemption> {
+    const r = await this.redemptions.get(id);
+    if (!r || !actor.organizationId || !parties.some((p) => r[p] === actor.organizationId)) throw notFound('redemption');
+    return r;
+  }
+
+  /** Refuses a closing the hold's status does not allow; expires a hold found past its expiry. */
+  async refusal(r: Redemption, event: 'capture' | 'cancel'): Promise<Outcome<never, 'INVALID_STATE'> | null> {
+    if (holdExpired.holds(r, clock.iso())) {
+      await this.expire(r);
+      return refused('INVALID_STATE', `the hold expired at ${r.expiresAt}; its subsidy went back to the voucher`);
+    }
+    if (!redemptionTransition(r.status, event))
+      return refused('INVALID_STATE', `the redemption is ${r.status}; only a held redemption can be closed`);
+    return null;
+  }
+
+  /** Closes the hold with `changes`; false when a concurrent closing won. */
+  close(r: Redemption, changes: Closing): Promise<boolean> {
+    return this.redemptions.close(r.id, changes);
+  }
+
+  /** Expires one hold past its expiry; false when it is not (or no longer) one. */
+  async expire(r: Redemption): Promise<boolean> {
+    if (!holdExpired.holds(r, clock.iso())) return false;
+    const now = clock.iso();
+    if (!(await this.redemptions.close(r.id, { status: 'expired', closedAt: now, updatedAt: now }))) return false;
+    await this.release.release(r, 'redemption.expired');
+    this.uow.record(audit(r, 'redemption.expired', { releasedFen: r.subsidyFen, expiresAt: r.expiresAt }));
+    return true;
+  }
+}
+
+/** The facility's provider records actual usage: the subsidy is recomputed, never above the hold, and the rest released. */
+@Injectable()
+export class CaptureHold {
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly holds: HoldClosing,
+    private readonly release: HoldRelease,
+  ) {}
+
+  execute(cmd: CaptureHoldCommand): Promise<Outcome<Redemption>> {
+    return this.uow.run(async () => {
+      const r = await this.holds.partyTo(cmd.actor, cmd.redemptionId, ['providerId']);
+      const refusal = await this.holds.refusal(r, 'capture');
+      if (refusal) return refusal;
+      assertFeeInRange(r.unitPriceFen, cmd.actualQuantity, 'actualQuantity');
+      const c = captureSubsidy({
+        unitPriceFen: r.unitPriceFen,
+        actualQuantity: cmd.actualQuantity,
+        ratioBp: r.ratioBp,
+        heldSubsidyFen: r.subsidyFen,
+        perRedemptionCapFen: r.perRedemptionCapFen,
+      });
+      const now = clock.iso();
+      const changes: Closing = {
+        status: 'captured',
+        actualQuantity: cmd.actualQuantity,
+        feeFen: c.feeFen,
+        subsidyFen: c.subsidyFen,
+        selfPayFen: c.selfPayFen,
+        capturedFeeFen: c.feeFen,
+        capturedSubsidyFen: c.subsidyFen,
+        capturedAt: now,
+        closedAt: now,
+        updatedAt: now,
+      };
+      if (!(await this.holds.close(r, changes))) return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be captured');
+      await this.release.capture(r, c.subsidyFen);
+      this.uow.record(
+        audit(r, 'redemption.captured', {
+          actualQuantity: cmd.actualQuantity,
+          feeFen: c.feeFen,
+          heldFen: r.subsidyFen,
+          capturedFen: c.subsidyFen,
+          releasedFen: c.releasedFen,
+        }),
+      );
+      return ok({ ...r, ...changes });
+    });
+  }
+}
+
+/** The enterprise or the provider calls off a hold: all of it goes back to the voucher. */
+@Injectable()
+export class CancelHold {
+  static readonly refusals = ['NOT_FOUND', 'INVALID_STATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly holds: HoldClosing,
+    private readonly release: HoldRelease,
+  ) {}
+
+  execute(cmd: CancelHoldCommand): Promise<Outcome<Redemption>> {
+    return this.uow.run(async () => {
+      const r = await this.holds.partyTo(cmd.actor, cmd.redemptionId, ['enterpriseId', 'providerId']);
+      const refusal = await this.holds.refusal(r, 'cancel');
+      if (refusal) return refusal;
+      const now = clock.iso();
+      const changes: Closing = { status: 'cancelled', closedAt: now, updatedAt: now };
+      if (!(await this.holds.close(r, changes)))
+        return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be cancelled');
+      await this.release.release(r, 'redemption.cancel');
+      this.uow.record(audit(r, 'redemption.cancelled', { releasedFen: r.subsidyFen, by: cmd.actor.role }));
+      return ok({ ...r, ...changes });
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { LedgerService } from '../../ledger/ledger.service';
+import { VoucherClosing } from '../../vouchers/use-cases/close-voucher';
+import { Voucher } from '../../vouchers/voucher.entity';
+import { VoucherRepository } from '../../vouchers/voucher.repository';
+import { Redemption } from '../redemption.entity';
+
+const closed = (v: Voucher) => v.status === 'expired' || v.status === 'revoked';
+
+/**
+ * The money side of closing a hold, inside the caller's unit of work, after the redemption left `held`: the voucher
+ * is locked (so a revocation committing meanwhile cannot strand the money), what a closed voucher sends back to the
+ * budget stops counting against the annual cap (grant row before budget row, the order every unit takes), the
+ * ledger moves the money, and the voucher's active/exhausted status follows its balances.
+ */
+@Injectable()
+export class HoldRelease {
+  constructor(
+    private readonly vouchers: VoucherRepository,
+    private readonly closing: VoucherClosing,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  /** `capturedFen` of the hold is spent; the rest is released. */
+  async capture(r: Redemption, capturedFen: number): Promise<void> {
+    const voucher = (await this.vouchers.lock(r.voucherId))!;
+    if (closed(voucher)) await this.closing.giveBackGrant(voucher, r.subsidyFen - capturedFen);
+    await this.ledger.capture(voucher, r.subsidyFen, capturedFen, r.id);
+    await this.vouchers.refreshExhausted(voucher.id);
+  }
+
+  /** The whole hold is released (cancellation or expiry). */
+  async release(r: Redemption, kind: 'redemption.cancel' | 'redemption.expired'): Promise<void> {
+    const voucher = (await this.vouchers.lock(r.voucherId))!;
+    if (closed(voucher)) await this.closing.giveBackGrant(voucher, r.subsidyFen);
+    await this.ledger.releaseHold(voucher, r.subsidyFen, r.id, kind);
+    await this.vouchers.refreshExhausted(voucher.id);
+  }
+}

@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { clock, isoPlusDays } from '../../common/clock';
+import { Actor } from '../../common/context/request-context';
+import { newId } from '../../common/ids';
+import { UnitOfWork } from '../../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../../common/use-case';
+import { LedgerService } from '../../ledger/ledger.service';
+import { RedemptionMode } from '../../policies/policy.types';
+import { VoucherRepository } from '../../vouchers/voucher.repository';
+import { Redemption } from '../redemption.entity';
+import { RedemptionRepository } from '../redemption.repository';
+import { provinceOf } from '../redemption.rules';
+import { ownVoucher, Quotes } from '../quotes';
+
+export interface PlaceHoldCommand {
+  actor: Actor;
+  voucherId: string;
+  facilityId: string;
+  quantity: number;
+  mode?: RedemptionMode;
+}
+
+/** An enterprise orders a quantity at a facility: the subsidy its voucher's pinned policy grants is held on the voucher. */
+@Injectable()
+export class PlaceHold {
+  static readonly refusals = [
+    'VALIDATION_FAILED',
+    'NOT_FOUND',
+    'INVALID_STATE',
+    'VOUCHER_NOT_ACTIVE',
+    'VOUCHER_EXPIRED',
+    'PROVIDER_NOT_ACTIVE',
+    'SANCTIONED',
+    'MODE_NOT_ALLOWED',
+    'CATEGORY_NOT_COVERED',
+    'PROVINCE_NOT_ACCEPTED',
+    'RELATED_PARTY',
+    'VOUCHER_INSUFFICIENT_BALANCE',
+  ] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly vouchers: VoucherRepository,
+    private readonly redemptions: RedemptionRepository,
+    private readonly quotes: Quotes,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  execute(cmd: PlaceHoldCommand): Promise<Outcome<Redemption>> {
+    return this.uow.run(async () => {
+      // The voucher's row lock orders concurrent holds: each evaluates the balance the previous one left.
+      const voucher = ownVoucher(cmd.actor, await this.vouchers.lock(cmd.voucherId));
+      const evaluated = await this.quotes.evaluate(voucher, cmd.facilityId, cmd.quantity, cmd.mode);
+      if (!evaluated.ok) return evaluated;
+      const { evaluation: e, policy, facility } = evaluated.value;
+      if (e.refusal) return refused(e.refusal.code, e.refusal.message);
+      const now = clock.iso();
+      const redemption: Redemption = {
+        id: newId(),
+        voucherId: voucher.id,
+        facilityId: facility.id,
+        providerId: facility.providerId,
+        enterpriseId: voucher.enterpriseId,
+        payeeId: e.mode === 'provider_redeemed' ? facility.providerId : voucher.enterpriseId,
+        issuingRegionCode: voucher.issuingRegionCode,
+        budgetYear: voucher.budgetYear,
+        providerProvinceCode: provinceOf(facility.provinceCode),
+        crossProvince: e.crossProvince,
+        mode: e.mode,
+        quantity: cmd.quantity,
+        unitPriceFen: facility.unitPriceFen,
+        feeFen: e.feeFen,
+        ratioBp: e.ratioBp,
+        subsidyFen: e.subsidyFen,
+        selfPayFen: e.selfPayFen,
+        perRedemptionCapFen: policy.terms.perRedemptionCapFen,
+        actualQuantity: null,
+        capturedFeeFen: null,
+        capturedSubsidyFen: null,
+        approvedFen: null,
+        status: 'held',
+        policyId: policy.id,
+        expiresAt: isoPlusDays(now, policy.terms.holdExpiryDays),
+        claimId: null,
+        capturedAt: null,
+        closedAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.redemptions.insert(redemption);
+      await this.ledger.hold(voucher.id, e.subsidyFen, redemption.id);
+      this.uow.record({
+        action: 'redemption.held',
+        entityType: 'redemption',
+        entityId: redemption.id,
+        regionCode: redemption.issuingRegionCode,
+        organizationId: redemption.enterpriseId,
+        summary: {
+          serial: voucher.serial,
+          facilityId: facility.id,
+          mode: e.mode,
+          quantity: cmd.quantity,
+          feeFen: e.feeFen,
+          ratioBp: e.ratioBp,
+          subsidyFen: e.subsidyFen,
+          crossProvince: e.crossProvince,
+        },
+      });
+      return ok(redemption);
+    });
+  }
+}

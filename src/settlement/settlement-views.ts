@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { ClaimRepository } from '../claims/claim.repository';
+import { SettlementSummary, SettlementView } from './settlement.dto';
+import { Settlement } from './settlement.entity';
+import { SettlementRepository } from './settlement.repository';
+
+/** A batch with its lines; each line's claims come from claim.settlement_id, the one link that counts. */
+@Injectable()
+export class SettlementViews {
+  constructor(
+    private readonly settlements: SettlementRepository,
+    private readonly claims: ClaimRepository,
+  ) {}
+
+  async of(s: Settlement): Promise<SettlementView> {
+    const lines = await this.settlements.lines(s.id);
+    const claimIds = await this.claims.idsInBatch(s.id);
+    return {
+      ...SettlementSummary.of(s),
+      lines: lines.map((l) => ({
+        payeeId: l.payeeId,
+        payeeName: l.payeeName,
+        payeeProvinceCode: l.payeeProvinceCode,
+        issuingProvinceCode: l.issuingProvinceCode,
+        amountFen: l.amountFen,
+        claimIds: claimIds.get(l.payeeId) ?? [],
+        ...(l.paidAt ? { paidAt: l.paidAt } : {}),
+      })),
+    };
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import type { ListScope } from '../common/auth/scope';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { scopeCondition } from '../common/persistence/scope.sql';
+import { empty, sql } from '../common/persistence/sql';
+import { Settlement, SettlementLine } from './settlement.entity';
+
+@Injectable()
+export class SettlementRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(settlement: Settlement, lines: SettlementLine[]): Promise<void> {
+    await this.db.insert(Settlement, [settlement]);
+    await this.db.insert(SettlementLine, lines);
+  }
+
+  async get(id: string): Promise<Settlement | undefined> {
+    return (await this.db.select(Settlement, 's', sql`WHERE s.id = ${id}`))[0];
+  }
+
+  lock(id: string): Promise<Settlement | null> {
+    return this.db.lock(Settlement, { id });
+  }
+
+  /** open → paid, once; its lines carry the payment instant (clearing selects lines by it). */
+  async markPaid(id: string, paymentRef: string, paidAt: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE settlement SET status = 'paid', payment_ref = ${paymentRef}, paid_at = ${paidAt} WHERE id = ${id} AND status = 'open'`,
+    );
+    if (changed !== 1) return false;
+    await this.db.execute(sql`UPDATE settlement_line SET paid_at = ${paidAt} WHERE settlement_id = ${id}`);
+    return true;
+  }
+
+  /** A batch's lines, by payee province, name and id. */
+  lines(settlementId: string): Promise<SettlementLine[]> {
+    return this.db.select(
+      SettlementLine,
+      'l',
+      sql`WHERE l.settlement_id = ${settlementId} ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
+    );
+  }
+
+  /** A batch's lines with each payee's credit code, for its statement. */
+  async statementLines(settlementId: string): Promise<(SettlementLine & { payeeCreditCode: string })[]> {
+    const rows = await this.db.rows(
+      sql`SELECT ${this.db.columns(SettlementLine, 'l')}, o.credit_code AS payee_credit_code FROM settlement_line l JOIN organization o ON o.id = l.payee_id
+          WHERE l.settlement_id = ${settlementId} ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
+    );
+    return rows.map((row) => ({ ...this.db.hydrate(SettlementLine, row, 'l'), payeeCreditCode: row.payee_credit_code as string }));
+  }
+
+  async list(scope: ListScope, q: { regionCode?: string; status?: string; limit: number; offset: number }): Promise<Page<Settlement>> {
+    const where = sql`WHERE 1 = 1${q.regionCode ? sql` AND s.region_code = ${q.regionCode}` : empty}${
+      q.status ? sql` AND s.status = ${q.status}` : empty
+    }${scopeCondition(scope, { region: 's.region_code', orgs: [] })}`;
+    const items = await this.db.select(
+      Settlement,
+      's',
+      sql`${where} ORDER BY s.created_at DESC, s.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    );
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM settlement s ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
+  }
+
+  /** Paid lines from `from` (inclusive) to `end` (exclusive) that cross provinces, summed per province pair. */
+  async crossProvinceFlows(from: string, end: string): Promise<{ fromProvinceCode: string; toProvinceCode: string; amountFen: number }[]> {
+    const rows = await this.db.rows<{ f: string; t: string; fen: unknown }>(
+      sql`SELECT l.issuing_province_code AS f, l.payee_province_code AS t, SUM(l.amount_fen) AS fen FROM settlement_line l
+          WHERE l.paid_at >= ${from} AND l.paid_at < ${end} AND l.issuing_province_code <> l.payee_province_code
+          GROUP BY l.issuing_province_code, l.payee_province_code`,
+    );
+    return rows.map((r) => ({ fromProvinceCode: r.f, toProvinceCode: r.t, amountFen: Number(r.fen) }));
+  }
+
+  /** What paid settlement lines add up to per issuing region, for the ledger check. */
+  async paidByRegion(): Promise<Map<string, bigint>> {
+    const rows = await this.db.rows<{ region: string; fen: unknown }>(
+      sql`SELECT s.region_code AS region, SUM(l.amount_fen) AS fen FROM settlement_line l JOIN settlement s ON s.id = l.settlement_id
+          WHERE s.status = 'paid' GROUP BY s.region_code`,
+    );
+    return new Map(rows.map((r) => [r.region, BigInt(String(r.fen ?? 0))]));
+  }
+}

@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { ClaimRepository } from '../../claims/claim.repository';
+import { assertBureauOf, provinceOfRegion } from '../../common/auth/scope';
+import { clock } from '../../common/clock';
+import { Actor } from '../../common/context/request-context';
+import { DomainError } from '../../common/errors/domain-error';
+import { newId } from '../../common/ids';
+import { UnitOfWork } from '../../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../../common/use-case';
+import { PoliciesService } from '../../policies/policies.service';
+import { addDays, settlementPeriod } from '../../policies/policy.rules';
+import { SettlementView } from '../settlement.dto';
+import { Settlement, SettlementLine } from '../settlement.entity';
+import { SettlementRepository } from '../settlement.repository';
+import { SettlementViews } from '../settlement-views';
+
+export interface CreateSettlementCommand {
+  actor: Actor;
+  regionCode: string;
+  periodEnd?: string;
+}
+
+/**
+ * Takes every approved claim of the region that is in no batch (approved by periodEnd, when given) into a new batch
+ * with one line per payee. Everything scales with the number of payees, not of claims: the database marks and sums
+ * the claims, so a batch of 100,000 claims is a handful of statements.
+ */
+@Injectable()
+export class CreateSettlement {
+  static readonly refusals = ['FORBIDDEN', 'INVALID_STATE', 'POLICY_NOT_FOUND'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly settlements: SettlementRepository,
+    private readonly claims: ClaimRepository,
+    private readonly policies: PoliciesService,
+    private readonly views: SettlementViews,
+  ) {}
+
+  execute(cmd: CreateSettlementCommand): Promise<Outcome<SettlementView>> {
+    const { actor, regionCode, periodEnd } = cmd;
+    assertBureauOf(actor, regionCode, 'settlement of this region');
+    return this.uow.run(async () => {
+      const id = newId();
+      // Instants are ISO UTC strings: everything decided on periodEnd sorts before the next day.
+      const marked = await this.claims.markSettled(regionCode, id, periodEnd ? addDays(periodEnd, 1) : undefined);
+      if (marked === 0) {
+        return refused(
+          'INVALID_STATE',
+          `nothing to settle: region ${regionCode} has no approved claim outside a batch${periodEnd ? ` approved by ${periodEnd}` : ''}`,
+        );
+      }
+      const day = periodEnd ?? clock.today();
+      const policy = (await this.policies.inForce(regionCode, day)) ?? (await this.policies.inForce(regionCode, clock.today()));
+      // Thrown, not answered: the claims just marked must roll back with it.
+      if (!policy) throw new DomainError('POLICY_NOT_FOUND', `region ${regionCode} has no policy in force to name a settlement period`);
+      const issuingProvinceCode = provinceOfRegion(regionCode);
+      const lines: SettlementLine[] = (await this.claims.batchTotals(id)).map((t) => ({
+        id: newId(),
+        settlementId: id,
+        payeeId: t.payeeId,
+        payeeName: t.payeeName,
+        payeeProvinceCode: t.payeeProvinceCode,
+        issuingProvinceCode,
+        amountFen: t.amountFen,
+        paidAt: null,
+      }));
+      const totalFen = lines.reduce((sum, l) => sum + l.amountFen, 0);
+      if (!Number.isSafeInteger(totalFen)) {
+        throw new DomainError('INVALID_STATE', 'the batch total exceeds what one settlement can carry; settle with an earlier periodEnd');
+      }
+      const settlement: Settlement = {
+        id,
+        regionCode,
+        periodLabel: settlementPeriod(policy.terms.settlementCycle, day).label,
+        periodEnd: periodEnd ?? null,
+        status: 'open',
+        totalFen,
+        paymentRef: null,
+        createdBy: actor.userId,
+        createdAt: clock.iso(),
+        paidAt: null,
+      };
+      await this.settlements.insert(settlement, lines);
+      this.uow.record({
+        action: 'settlement.created',
+        entityType: 'settlement',
+        entityId: id,
+        regionCode,
+        summary: { periodLabel: settlement.periodLabel, periodEnd: settlement.periodEnd, totalFen, payees: lines.length, claims: marked },
+      });
+      return ok(await this.views.of(settlement));
+    });
+  }
+}

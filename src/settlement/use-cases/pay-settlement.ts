@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { assertBureauOf } from '../../common/auth/scope';
+import { clock } from '../../common/clock';
+import { Actor } from '../../common/context/request-context';
+import { notFound } from '../../common/errors/domain-error';
+import { UnitOfWork } from '../../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../../common/use-case';
+import { LedgerService } from '../../ledger/ledger.service';
+import { SettlementView } from '../settlement.dto';
+import { SettlementRepository } from '../settlement.repository';
+import { settlementTransition } from '../settlement.states';
+import { SettlementViews } from '../settlement-views';
+
+export interface PaySettlementCommand {
+  actor: Actor;
+  settlementId: string;
+  paymentRef: string;
+}
+
+/** open → paid once: records the payment reference and moves each payee's payable to paid in the ledger. */
+@Injectable()
+export class PaySettlement {
+  static readonly refusals = ['NOT_FOUND', 'FORBIDDEN', 'INVALID_STATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly settlements: SettlementRepository,
+    private readonly ledger: LedgerService,
+    private readonly views: SettlementViews,
+  ) {}
+
+  execute(cmd: PaySettlementCommand): Promise<Outcome<SettlementView>> {
+    return this.uow.run(async () => {
+      const settlement = await this.settlements.lock(cmd.settlementId);
+      if (!settlement) throw notFound('settlement');
+      assertBureauOf(cmd.actor, settlement.regionCode, 'settlements of this region');
+      if (!settlementTransition(settlement.status, 'pay')) {
+        return refused('INVALID_STATE', `the settlement was already paid (${settlement.paymentRef}) at ${settlement.paidAt}`);
+      }
+      const paidAt = clock.iso();
+      if (!(await this.settlements.markPaid(settlement.id, cmd.paymentRef, paidAt)))
+        return refused('INVALID_STATE', 'the settlement was paid concurrently');
+      const view = await this.views.of({ ...settlement, status: 'paid', paymentRef: cmd.paymentRef, paidAt });
+      await this.ledger.payOut(settlement.regionCode, view.lines, settlement.id);
+      this.uow.record({
+        action: 'settlement.paid',
+        entityType: 'settlement',
+        entityId: settlement.id,
+        regionCode: settlement.regionCode,
+        summary: { paymentRef: cmd.paymentRef, totalFen: settlement.totalFen, payees: view.lines.length },
+      });
+      return ok(view);
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from '../common/persistence/database';
+import { sql } from '../common/persistence/sql';
+import { AnnualGrant } from './voucher.entity';
+
+/** What each enterprise (or controller group) was granted per region and year, for the annual caps. */
+@Injectable()
+export class AnnualGrantRepository {
+  constructor(private readonly db: Database) {}
+
+  async granted(regionCode: string, year: number, subject: string): Promise<number> {
+    const rows = await this.db.select(
+      AnnualGrant,
+      'g',
+      sql`WHERE g.region_code = ${regionCode} AND g.year = ${year} AND g.subject = ${subject}`,
+    );
+    return rows[0]?.grantedFen ?? 0;
+  }
+
+  /**
+   * The subject's row, created at zero when missing, locked: concurrent applications of one subject queue here and
+   * each sees the total the previous one left. An upsert locks exclusively at once (see BudgetRepository.lockOrCreate).
+   */
+  async lockOrCreate(regionCode: string, year: number, subject: string): Promise<number> {
+    await this.db.execute(
+      this.db.dialect === 'sqlite'
+        ? sql`INSERT INTO annual_grant (region_code, year, subject, granted_fen) VALUES (${regionCode}, ${year}, ${subject}, 0)
+              ON CONFLICT (region_code, year, subject) DO NOTHING`
+        : sql`INSERT INTO annual_grant (region_code, year, subject, granted_fen) VALUES (${regionCode}, ${year}, ${subject}, 0)
+              ON DUPLICATE KEY UPDATE granted_fen = granted_fen`,
+    );
+    return (await this.db.lock(AnnualGrant, { regionCode, year, subject }))!.grantedFen;
+  }
+
+  /** Counts a grant, refused when it would pass the cap. */
+  async add(regionCode: string, year: number, subject: string, x: number, capFen: number): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE annual_grant SET granted_fen = granted_fen + ${x}
+          WHERE region_code = ${regionCode} AND year = ${year} AND subject = ${subject} AND granted_fen + ${x} <= ${capFen}`,
+    );
+    return changed === 1;
+  }
+
+  /** What expiry or revocation gave back no longer counts against the cap. */
+  async giveBack(regionCode: string, year: number, subject: string, x: number): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE annual_grant SET granted_fen = granted_fen - ${x}
+          WHERE region_code = ${regionCode} AND year = ${year} AND subject = ${subject} AND granted_fen >= ${x}`,
+    );
+    return changed === 1;
+  }
+}

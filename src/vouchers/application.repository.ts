@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import type { ListScope } from '../common/auth/scope';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { scopeCondition } from '../common/persistence/scope.sql';
+import { empty, sql } from '../common/persistence/sql';
+import { ApplicationStatus, VoucherApplication } from './voucher.entity';
+
+@Injectable()
+export class ApplicationRepository {
+  constructor(private readonly db: Database) {}
+
+  insert(application: VoucherApplication): Promise<void> {
+    return this.db.insert(VoucherApplication, [application]);
+  }
+
+  async get(id: string): Promise<VoucherApplication | undefined> {
+    return (await this.db.select(VoucherApplication, 'a', sql`WHERE a.id = ${id}`))[0];
+  }
+
+  lock(id: string): Promise<VoucherApplication | null> {
+    return this.db.lock(VoucherApplication, { id });
+  }
+
+  /** Records a decision on an application still in `from`; false when someone decided it first. */
+  async decide(
+    id: string,
+    from: ApplicationStatus,
+    d: Pick<VoucherApplication, 'status' | 'approvedFen' | 'voucherId' | 'policyId' | 'reason' | 'reviewedBy' | 'decidedAt'>,
+  ): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE voucher_application SET status = ${d.status}, approved_fen = ${d.approvedFen}, voucher_id = ${d.voucherId},
+          policy_id = ${d.policyId}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy}, decided_at = ${d.decidedAt}
+          WHERE id = ${id} AND status = ${from}`,
+    );
+    return changed === 1;
+  }
+
+  async list(scope: ListScope, q: { status?: string; limit: number; offset: number }): Promise<Page<VoucherApplication>> {
+    const where = sql`WHERE 1 = 1${q.status ? sql` AND a.status = ${q.status}` : empty}${scopeCondition(scope, {
+      region: 'a.issuing_region_code',
+      orgs: ['a.enterprise_id'],
+    })}`;
+    const items = await this.db.select(
+      VoucherApplication,
+      'a',
+      sql`${where} ORDER BY a.created_at DESC, a.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    );
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM voucher_application a ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
+  }
+}

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { BudgetRepository } from '../../budgets/budget.repository';
+import { clock } from '../../common/clock';
+import { Refusal } from '../../common/errors/domain-error';
+import { Organization } from '../../organizations/organization.entity';
+import { SanctionRepository } from '../../oversight/sanction.repository';
+import { Policy } from '../../policies/policy.entity';
+import { AnnualGrantRepository } from '../annual-grant.repository';
+import { applicationRefusal, capSubject } from '../voucher.rules';
+
+/**
+ * The rules an application must pass, checked on locked rows inside the caller's unit of work: the enterprise's
+ * annual-grant row, then the budget row (always in this order, everywhere, so issuers never deadlock). Whatever
+ * this finds still holds when the voucher is issued in the same unit: no race can turn a pass into a refusal later.
+ */
+@Injectable()
+export class ApplicationChecks {
+  constructor(
+    private readonly grants: AnnualGrantRepository,
+    private readonly budgets: BudgetRepository,
+    private readonly sanctions: SanctionRepository,
+  ) {}
+
+  async refusal(enterprise: Organization, regionCode: string, policy: Policy | undefined, amountFen: number): Promise<Refusal | null> {
+    const year = clock.year();
+    const sanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], clock.today())).size > 0;
+    const grantedFen = policy ? await this.grants.lockOrCreate(regionCode, year, capSubject(policy.terms, enterprise)) : 0;
+    const budget = policy ? await this.budgets.lock(regionCode, year) : null;
+    return applicationRefusal({
+      amountFen,
+      sanctioned,
+      regionCode,
+      terms: policy?.terms,
+      kind: enterprise.kind,
+      grantedFen,
+      budgetAvailableFen: budget?.availableFen ?? null,
+    });
+  }
+}

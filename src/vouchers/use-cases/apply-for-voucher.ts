@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { clock } from '../../common/clock';
+import { Actor } from '../../common/context/request-context';
+import { Refusal } from '../../common/errors/domain-error';
+import { newId } from '../../common/ids';
+import { UnitOfWork } from '../../common/persistence/unit-of-work';
+import { ok, Outcome } from '../../common/use-case';
+import { Organization } from '../../organizations/organization.entity';
+import { OrganizationsService } from '../../organizations/organizations.service';
+import { PoliciesService } from '../../policies/policies.service';
+import { Policy } from '../../policies/policy.entity';
+import { ApplicationRepository } from '../application.repository';
+import { Voucher, VoucherApplication } from '../voucher.entity';
+import { ApplicationChecks } from './application-checks';
+import { VoucherIssuer } from './voucher-issuer';
+
+export interface ApplyForVoucherCommand {
+  actor: Actor;
+  amountFen: number;
+  purpose: string;
+}
+
+/**
+ * An enterprise applies to its home region. A rule it breaks is recorded and answered as a rejected application
+ * (201); small amounts are approved and the voucher issued in the same unit of work; the rest waits for review.
+ */
+@Injectable()
+export class ApplyForVoucher {
+  static readonly refusals = ['NOT_FOUND'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly applications: ApplicationRepository,
+    private readonly organizations: OrganizationsService,
+    private readonly policies: PoliciesService,
+    private readonly checks: ApplicationChecks,
+    private readonly issuer: VoucherIssuer,
+  ) {}
+
+  execute(cmd: ApplyForVoucherCommand): Promise<Outcome<{ application: VoucherApplication; voucher: Voucher | null }>> {
+    return this.uow.run(async () => {
+      const enterprise = await this.organizations.load(cmd.actor.organizationId!);
+      const { regionCode, policy } = await this.issuingRegion(enterprise);
+      const refusal = await this.checks.refusal(enterprise, regionCode, policy, cmd.amountFen);
+      const approveAtOnce = !refusal && cmd.amountFen <= policy!.terms.autoApproveMaxFen;
+      const application = this.draft(enterprise, regionCode, policy, cmd, refusal, approveAtOnce);
+      await this.applications.insert(application);
+      const voucher = approveAtOnce ? await this.issuer.issue(application, enterprise, policy!, cmd.amountFen) : null;
+      this.uow.record({
+        action: 'application.submitted',
+        entityType: 'voucher_application',
+        entityId: application.id,
+        regionCode,
+        organizationId: enterprise.id,
+        summary: { amountFen: cmd.amountFen, status: application.status, reasonCode: application.reasonCode },
+      });
+      if (voucher) {
+        this.uow.record({
+          action: 'application.approved',
+          entityType: 'voucher_application',
+          entityId: application.id,
+          regionCode,
+          organizationId: enterprise.id,
+          summary: { approvedFen: cmd.amountFen, voucherId: voucher.id, automatic: true },
+        });
+      }
+      return ok({ application, voucher });
+    });
+  }
+
+  /** The home city when it has a policy in force, else the province (API.md). */
+  private async issuingRegion(enterprise: Organization): Promise<{ regionCode: string; policy: Policy | undefined }> {
+    const today = clock.today();
+    const cityPolicy =
+      enterprise.regionCode !== enterprise.provinceCode ? await this.policies.inForce(enterprise.regionCode, today) : undefined;
+    if (cityPolicy) return { regionCode: enterprise.regionCode, policy: cityPolicy };
+    return { regionCode: enterprise.provinceCode, policy: await this.policies.inForce(enterprise.provinceCode, today) };
+  }
+
+  private draft(
+    enterprise: Organization,
+    regionCode: string,
+    policy: Policy | undefined,
+    cmd: ApplyForVoucherCommand,
+    refusal: Refusal | null,
+    approveAtOnce: boolean,
+  ): VoucherApplication {
+    const now = clock.iso();
+    return {
+      id: newId(),
+      enterpriseId: enterprise.id,
+      issuingRegionCode: regionCode,
+      policyId: policy?.id ?? null,
+      year: clock.year(),
+      amountFen: cmd.amountFen,
+      purpose: cmd.purpose,
+      status: refusal ? 'rejected' : approveAtOnce ? 'approved' : 'pending_review',
+      reasonCode: refusal?.code ?? null,
+      reason: refusal?.message ?? null,
+      // Approved at once: the voucher about to be issued gets this id, so the application is written complete, once.
+      voucherId: approveAtOnce ? newId() : null,
+      approvedFen: approveAtOnce ? cmd.amountFen : null,
+      reviewedBy: null,
+      createdAt: now,
+      decidedAt: refusal || approveAtOnce ? now : null, // rejected by a rule or approved at once: decided now
+    };
+  }
+}

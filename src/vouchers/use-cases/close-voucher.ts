@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error';
+import { UnitOfWork } from '../../common/persistence/unit-of-work';
+import { LedgerService } from '../../ledger/ledger.service';
+import { AnnualGrantRepository } from '../annual-grant.repository';
+import { Voucher } from '../voucher.entity';
+import { VoucherRepository } from '../voucher.repository';
+
+/**
+ * Closes a locked, open voucher (expiry or revocation) inside the caller's unit of work: its unused balance goes back
+ * to the budget and no longer counts against the enterprise's annual cap (DOMAIN.md). Returns the closed voucher.
+ */
+@Injectable()
+export class VoucherClosing {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly vouchers: VoucherRepository,
+    private readonly grants: AnnualGrantRepository,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  async close(voucher: Voucher, status: 'expired' | 'revoked', reason: string | null): Promise<Voucher> {
+    if (!(await this.vouchers.close(voucher.id, status, reason)))
+      throw new DomainError('INVALID_STATE', `the voucher is already ${voucher.status}`);
+    const closed: Voucher = { ...voucher, status, statusReason: reason };
+    await this.giveBackGrant(closed, voucher.availableFen);
+    const released = await this.ledger.releaseVoucher(closed, `voucher.${status}`);
+    this.uow.record({
+      action: `voucher.${status}`,
+      entityType: 'voucher',
+      entityId: voucher.id,
+      regionCode: voucher.issuingRegionCode,
+      organizationId: voucher.enterpriseId,
+      summary: { serial: voucher.serial, releasedFen: released, ...(reason ? { reason } : {}) },
+    });
+    return { ...closed, availableFen: 0, releasedFen: voucher.releasedFen + released };
+  }
+
+  /**
+   * What a closed voucher gives back to the budget is no longer granted. Called before the budget moves, so every
+   * unit takes the grant row before the budget row (the order issuers use too).
+   */
+  async giveBackGrant(voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear' | 'capSubject'>, x: number): Promise<void> {
+    if (x === 0) return;
+    if (!(await this.grants.giveBack(voucher.issuingRegionCode, voucher.budgetYear, voucher.capSubject, x))) {
+      throw new DomainError('INVALID_STATE', `the annual grant of ${voucher.capSubject} is below the ${x} fen given back`);
+    }
+  }
+}

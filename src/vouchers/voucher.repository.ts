@@ -1,0 +1,171 @@
+import { Injectable } from '@nestjs/common';
+import type { ListScope } from '../common/auth/scope';
+import { clock } from '../common/clock';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
+import { empty, Sql, sql } from '../common/persistence/sql';
+import { Voucher, VoucherStatus } from './voucher.entity';
+import { voucherPastValidity } from './voucher.time-rules';
+
+/**
+ * Vouchers and their serial numbers. The balance columns (available, held, spent, released) change only through the
+ * ledger (LedgerService): each move is one guarded UPDATE that answers whether its guard held, so no balance goes
+ * negative under any concurrency.
+ */
+@Injectable()
+export class VoucherRepository {
+  constructor(private readonly db: Database) {}
+
+  insert(voucher: Voucher): Promise<void> {
+    return this.db.insert(Voucher, [voucher]);
+  }
+
+  async get(id: string): Promise<Voucher | undefined> {
+    return (await this.db.select(Voucher, 'v', sql`WHERE v.id = ${id}`))[0];
+  }
+
+  /** Locked for the rest of the unit of work: orders concurrent holds, closings and releases of one voucher. */
+  lock(id: string): Promise<Voucher | null> {
+    return this.db.lock(Voucher, { id });
+  }
+
+  async byVerificationCode(code: string): Promise<Voucher | undefined> {
+    return (await this.db.select(Voucher, 'v', sql`WHERE v.verification_code = ${code}`))[0];
+  }
+
+  async list(scope: ListScope, q: { status?: string; limit: number; offset: number }): Promise<Page<Voucher>> {
+    const today = clock.today();
+    let status: Sql = empty;
+    if (q.status === 'expired') status = sql` AND (v.status = 'expired' OR ${voucherPastValidity.sql('v', today)})`;
+    else if (q.status === 'active' || q.status === 'exhausted')
+      status = sql` AND v.status = ${q.status} AND NOT ${voucherPastValidity.sql('v', today)}`;
+    else if (q.status) status = sql` AND v.status = ${q.status}`;
+    const where = sql`WHERE 1 = 1${status}${scopeCondition(scope, { region: 'v.issuing_region_code', orgs: ['v.enterprise_id'] })}`;
+    const items = await this.db.select(
+      Voucher,
+      'v',
+      sql`${where} ORDER BY v.created_at DESC, v.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
+    );
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM voucher v ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
+  }
+
+  /** Open vouchers past their last day, for the expiry sweep. */
+  async pastValidity(today: string, limit: number): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      sql`SELECT v.id FROM voucher v WHERE ${voucherPastValidity.sql('v', today)} LIMIT ${limit}`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** active | exhausted → expired | revoked, once. */
+  async close(id: string, status: Extract<VoucherStatus, 'expired' | 'revoked'>, reason: string | null): Promise<boolean> {
+    return this.changed(
+      sql`UPDATE voucher SET status = ${status}, status_reason = ${reason}, updated_at = ${clock.iso()}
+          WHERE id = ${id} AND status IN ('active', 'exhausted')`,
+    );
+  }
+
+  /** active ⇄ exhausted by its balances: exhausted ⇔ nothing available and nothing held. */
+  async refreshExhausted(id: string): Promise<void> {
+    await this.db.execute(
+      sql`UPDATE voucher SET status = CASE WHEN available_fen = 0 AND held_fen = 0 THEN 'exhausted' ELSE 'active' END
+          WHERE id = ${id} AND status IN ('active', 'exhausted')`,
+    );
+  }
+
+  // ---- Balance moves: called by LedgerService alone, inside its unit of work. ----
+
+  /** A new voucher receives its face value. */
+  fund(id: string, x: number): Promise<boolean> {
+    return this.changed(
+      sql`UPDATE voucher SET face_value_fen = ${x}, available_fen = ${x} WHERE id = ${id} AND face_value_fen = 0 AND available_fen = 0`,
+    );
+  }
+
+  /** available → held, on an active voucher. */
+  reserve(id: string, x: number): Promise<boolean> {
+    return this.changed(
+      sql`UPDATE voucher SET available_fen = available_fen - ${x}, held_fen = held_fen + ${x}, updated_at = ${clock.iso()}
+          WHERE id = ${id} AND status = 'active' AND available_fen >= ${x}`,
+    );
+  }
+
+  /** held → spent. */
+  spendHeld(id: string, x: number): Promise<boolean> {
+    return this.changed(
+      sql`UPDATE voucher SET held_fen = held_fen - ${x}, spent_fen = spent_fen + ${x}, updated_at = ${clock.iso()} WHERE id = ${id} AND held_fen >= ${x}`,
+    );
+  }
+
+  /** held → available, or → released (back to the budget) when the voucher is closed. */
+  releaseHeld(id: string, x: number, to: 'available' | 'released'): Promise<boolean> {
+    const target = to === 'available' ? sql`available_fen = available_fen + ${x}` : sql`released_fen = released_fen + ${x}`;
+    return this.changed(
+      sql`UPDATE voucher SET held_fen = held_fen - ${x}, ${target}, updated_at = ${clock.iso()} WHERE id = ${id} AND held_fen >= ${x}`,
+    );
+  }
+
+  /** All of available → released (expiry, revocation); the guard refuses a stale amount. */
+  releaseAvailable(id: string, x: number): Promise<boolean> {
+    return this.changed(
+      sql`UPDATE voucher SET available_fen = 0, released_fen = released_fen + ${x}, updated_at = ${clock.iso()} WHERE id = ${id} AND available_fen = ${x}`,
+    );
+  }
+
+  /** spent → released (a claim approved for less than was captured). */
+  unspend(id: string, x: number): Promise<boolean> {
+    return this.changed(
+      sql`UPDATE voucher SET spent_fen = spent_fen - ${x}, released_fen = released_fen + ${x}, updated_at = ${clock.iso()}
+          WHERE id = ${id} AND spent_fen >= ${x}`,
+    );
+  }
+
+  // ---- Reads for the ledger check and statistics. ----
+
+  all(): Promise<Voucher[]> {
+    return this.db.select(Voucher, 'v', sql`ORDER BY v.id`);
+  }
+
+  /** Count and balance sums of a region's vouchers of a budget year (a province's include its cities'). */
+  async totalsInRegion(
+    regionCode: string,
+    year: number,
+  ): Promise<{ count: number; availableFen: number; heldFen: number; spentFen: number }> {
+    const r = await this.db.row<Record<string, unknown>>(
+      sql`SELECT COUNT(*) AS n, SUM(v.available_fen) AS available, SUM(v.held_fen) AS held, SUM(v.spent_fen) AS spent
+          FROM voucher v WHERE v.budget_year = ${year} AND ${inRegion('v.issuing_region_code', regionCode)}`,
+    );
+    return {
+      count: Number(r?.n ?? 0),
+      availableFen: Number(r?.available ?? 0),
+      heldFen: Number(r?.held ?? 0),
+      spentFen: Number(r?.spent ?? 0),
+    };
+  }
+
+  /**
+   * The next serial number of a prefix and year. One upsert takes the counter row's exclusive lock directly (insert
+   * ignore then update would take a shared lock first and deadlock with a concurrent issuer).
+   */
+  async nextSerial(prefix: string, year: number): Promise<number> {
+    if (this.db.dialect === 'sqlite') {
+      const row = await this.db.row<{ last_value: number }>(
+        sql`INSERT INTO serial_counter (prefix, year, last_value) VALUES (${prefix}, ${year}, 1)
+            ON CONFLICT (prefix, year) DO UPDATE SET last_value = last_value + 1 RETURNING last_value`,
+      );
+      return Number(row!.last_value);
+    }
+    // LAST_INSERT_ID(expr) hands the new value back on this connection, inserted or updated (MySQL, MariaDB, TiDB).
+    await this.db.execute(
+      sql`INSERT INTO serial_counter (prefix, year, last_value) VALUES (${prefix}, ${year}, LAST_INSERT_ID(1))
+          ON DUPLICATE KEY UPDATE last_value = LAST_INSERT_ID(last_value + 1)`,
+    );
+    return Number((await this.db.row<{ n: unknown }>(sql`SELECT LAST_INSERT_ID() AS n`))!.n);
+  }
+
+  private async changed(q: Sql): Promise<boolean> {
+    return (await this.db.execute(q)) === 1;
+  }
+}

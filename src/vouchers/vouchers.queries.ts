@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { canRead, listScope } from '../common/auth/scope';
+import { clock } from '../common/clock';
+import { Actor } from '../common/context/request-context';
+import { notFound } from '../common/errors/domain-error';
+import { Page } from '../common/http/paging';
+import { appConfig, AppConfig } from '../config/configuration';
+import { DocumentsService } from '../documents/documents.service';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { PoliciesService } from '../policies/policies.service';
+import { bureauName, regionName } from '../regions/regions.data';
+import { ApplicationRepository } from './application.repository';
+import { VerificationView } from './voucher.dto';
+import { Voucher, VoucherApplication } from './voucher.entity';
+import { VoucherRepository } from './voucher.repository';
+import { effectiveVoucherStatus } from './voucher.time-rules';
+
+/** Reading vouchers and applications within the caller's scope, public verification, and certificates. */
+@Injectable()
+export class VouchersQueries {
+  constructor(
+    private readonly vouchers: VoucherRepository,
+    private readonly applications: ApplicationRepository,
+    private readonly organizations: OrganizationsService,
+    private readonly policies: PoliciesService,
+    private readonly documents: DocumentsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  /** Enterprises see their own, bureaus their region's; providers have no vouchers to list. */
+  listVouchers(actor: Actor, q: { status?: string; limit: number; offset: number }): Promise<Page<Voucher>> {
+    return this.vouchers.list(listScope(actor), q);
+  }
+
+  async voucher(actor: Actor, id: string): Promise<Voucher> {
+    const voucher = await this.vouchers.get(id);
+    if (
+      !voucher ||
+      actor.role === 'provider' ||
+      !canRead(actor, { organizationIds: [voucher.enterpriseId], regionCodes: [voucher.issuingRegionCode] })
+    ) {
+      throw notFound('voucher');
+    }
+    return voucher;
+  }
+
+  listApplications(actor: Actor, q: { status?: string; limit: number; offset: number }): Promise<Page<VoucherApplication>> {
+    return this.applications.list(listScope(actor), q);
+  }
+
+  async application(actor: Actor, id: string): Promise<{ application: VoucherApplication; voucher: Voucher | null }> {
+    const application = await this.applications.get(id);
+    if (
+      !application ||
+      actor.role === 'provider' ||
+      !canRead(actor, { organizationIds: [application.enterpriseId], regionCodes: [application.issuingRegionCode] })
+    ) {
+      throw notFound('application');
+    }
+    const voucher = application.voucherId ? ((await this.vouchers.get(application.voucherId)) ?? null) : null;
+    return { application, voucher };
+  }
+
+  /** Public: what the QR code on a certificate opens. Reveals no private data. */
+  async verify(code: string): Promise<VerificationView> {
+    const voucher = await this.vouchers.byVerificationCode(code);
+    if (!voucher) throw notFound('voucher');
+    const status = effectiveVoucherStatus(voucher, clock.today());
+    return {
+      valid: status === 'active',
+      serial: voucher.serial,
+      issuingRegionCode: voucher.issuingRegionCode,
+      issuingBureau: bureauName(voucher.issuingRegionCode),
+      status,
+      faceValueFen: voucher.faceValueFen,
+      validUntil: voucher.validUntil,
+    };
+  }
+
+  async certificate(actor: Actor, id: string): Promise<{ serial: string; pdf: Buffer }> {
+    const voucher = await this.voucher(actor, id);
+    const holder = await this.organizations.load(voucher.enterpriseId);
+    const policy = await this.policies.load(voucher.policyId);
+    const pdf = await this.documents.renderVoucherCertificate({
+      serial: voucher.serial,
+      issuingRegionName: regionName(voucher.issuingRegionCode),
+      issuingBureauName: bureauName(voucher.issuingRegionCode),
+      holderName: holder.name,
+      holderCreditCode: holder.creditCode,
+      faceValueFen: voucher.faceValueFen,
+      validFrom: voucher.validFrom,
+      validUntil: voucher.validUntil,
+      policyVersion: policy.version,
+      policyRegionCode: policy.regionCode,
+      verifyUrl: `${this.config.publicBaseUrl}/api/vouchers/verify/${voucher.verificationCode}`,
+      issuedAt: voucher.createdAt,
+    });
+    return { serial: voucher.serial, pdf };
+  }
+}
