@@ -25,6 +25,33 @@ export default tseslint.config(
     },
   },
   {
+    // Only the persistence layer reaches the database: services and use cases go through repositories, which own every
+    // SQL statement (docs/adr/0001-persistence.md).
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.repository.ts', 'src/**/*.time-rules.ts', 'src/common/persistence/**', 'src/database/**', 'src/app.module.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'typeorm',
+              importNames: ['DataSource', 'EntityManager', 'QueryRunner', 'Repository', 'SelectQueryBuilder'],
+              message: 'only repositories and the persistence layer reach the database',
+            },
+            { name: '@nestjs/typeorm', message: 'only the persistence layer reaches the database' },
+          ],
+          patterns: [
+            {
+              group: ['**/common/persistence/database', '**/common/persistence/sql', '**/common/persistence/scope.sql'],
+              message: 'only repositories (and the time rules beside them) build SQL or hold the database',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

@@ -12,6 +12,7 @@ import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
 import { RepositoriesModule } from './database/repositories.module';
 import { HealthController } from './health/health.controller';
+import { HealthRepository } from './health/health.repository';
 import { LedgerModule } from './ledger/ledger.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RegionsModule } from './regions/regions.module';
@@ -67,5 +68,6 @@ import { OversightModule } from './oversight/oversight.module';
     SeedModule,
   ],
   controllers: [HealthController],
+  providers: [HealthRepository],
 })
 export class AppModule {}

@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { requestContext } from './common/context/request-context';
+import { documentCommonAnswers } from './common/http/answers';
 import { jsonBody } from './common/http/body-parser';
 import { validationPipe } from './common/http/validation';
 import { AppConfig, appConfig } from './config/configuration';
@@ -27,6 +28,7 @@ export function configureApp(app: INestApplication): INestApplication {
       .build(),
   );
   documentIdempotencyKeys(document);
+  documentCommonAnswers(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Public } from '../common/auth/decorators';
 import { unwrap } from '../common/use-case';
 import { LoginInput, LoginView, RegisterInput, RegistrationView } from './auth.dto';
@@ -14,7 +15,7 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @ApiOkResponse({ type: LoginView })
-  @ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: unknown username or wrong password' })
+  @Refuses(['UNAUTHENTICATED'])
   login(@Body() body: LoginInput): Promise<LoginView> {
     return this.auth.login(body.username, body.password);
   }
@@ -22,7 +23,7 @@ export class AuthController {
   @Post('register')
   @Public()
   @ApiCreatedResponse({ type: RegistrationView })
-  @ApiConflictResponse({ description: 'DUPLICATE: username or credit code already registered' })
+  @Refuses(['DUPLICATE'])
   async register(@Body() body: RegisterInput): Promise<RegistrationView> {
     return unwrap(await this.auth.register(body));
   }

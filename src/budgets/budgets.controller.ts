@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Put } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { DomainError } from '../common/errors/domain-error';
@@ -34,14 +35,14 @@ export class BudgetsController {
   @Put(':regionCode/:year')
   @Authenticated('bureau')
   @ApiOkResponse({ type: BudgetView })
-  @ApiUnprocessableEntityResponse({ description: 'BUDGET_BELOW_COMMITTED' })
+  @Refuses(BudgetsService.setBudgetRefusals)
   async set(
     @CurrentActor() actor: Actor,
     @Param('regionCode') regionCode: string,
     @Param('year', year) y: number,
     @Body() body: SetBudgetInput,
   ) {
-    return BudgetView.of(unwrap(await this.budgets.setTotal(actor, regionCode, y, body.totalFen)));
+    return BudgetView.of(unwrap(await this.budgets.setBudget(actor, regionCode, y, body.totalFen)));
   }
 
   /** Budgets are public figures: any signed-in user may read them. */

@@ -17,7 +17,7 @@ function checkKey(regionCode: string, year: number): void {
 
 @Injectable()
 export class BudgetsService {
-  static readonly setTotalRefusals = ['BUDGET_BELOW_COMMITTED'] as const;
+  static readonly setBudgetRefusals = ['BUDGET_BELOW_COMMITTED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -26,7 +26,7 @@ export class BudgetsService {
   ) {}
 
   /** Raising or lowering a budget: never below what is already committed (BUDGET_BELOW_COMMITTED). */
-  setTotal(actor: Actor, regionCode: string, year: number, totalFen: number): Promise<Outcome<Budget, 'BUDGET_BELOW_COMMITTED'>> {
+  setBudget(actor: Actor, regionCode: string, year: number, totalFen: number): Promise<Outcome<Budget, 'BUDGET_BELOW_COMMITTED'>> {
     checkKey(regionCode, year);
     assertBureauOf(actor, regionCode, `the budget of ${regionCode}`);
     return this.uow.run(async () => {

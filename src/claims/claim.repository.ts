@@ -100,6 +100,6 @@ export class ClaimRepository {
     const rows = await this.db.rows<{ region: string; fen: unknown }>(
       sql`SELECT c.issuing_region_code AS region, SUM(c.approved_fen) AS fen FROM claim c WHERE c.status = 'approved' GROUP BY c.issuing_region_code`,
     );
-    return new Map(rows.map((r) => [r.region, BigInt(String(r.fen ?? 0))]));
+    return new Map(rows.map((r) => [r.region, BigInt(String((r.fen as string | number | null) ?? 0))]));
   }
 }

@@ -1,12 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
@@ -28,11 +22,7 @@ export class ClaimsController {
   @Post()
   @Authenticated('provider', 'enterprise')
   @ApiCreatedResponse({ type: ClaimView, description: 'submitted; no money moves until the issuing bureau approves' })
-  @ApiNotFoundResponse({ description: 'a redemption the caller is no party to' })
-  @ApiConflictResponse({
-    description: 'INVALID_STATE: a redemption not captured; DUPLICATE: a redemption already claimed (also concurrently)',
-  })
-  @ApiUnprocessableEntityResponse({ description: 'SANCTIONED: the claimant is under a credit sanction' })
+  @Refuses(SubmitClaim)
   async submit(@CurrentActor() actor: Actor, @Body() body: SubmitClaimInput): Promise<ClaimView> {
     return ClaimView.of(unwrap(await this.submitClaim.execute({ actor, redemptionIds: body.redemptionIds, evidence: body.evidence })));
   }
@@ -48,7 +38,6 @@ export class ClaimsController {
   @Get(':id')
   @Authenticated()
   @ApiOkResponse({ type: ClaimView })
-  @ApiNotFoundResponse({ description: 'unknown, or out of the caller’s scope' })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClaimView> {
     return ClaimView.of(await this.queries.get(actor, id));
   }
@@ -57,7 +46,7 @@ export class ClaimsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'approved; what is not approved goes back to the issuing budget' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: already approved or rejected' })
+  @Refuses(DecideClaim)
   async approve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ApproveClaimInput): Promise<ClaimView> {
     return ClaimView.of(unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'approve', approvedFen: body.approvedFen })));
   }
@@ -66,7 +55,7 @@ export class ClaimsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'rejected; its redemptions can be claimed again' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: already approved or rejected' })
+  @Refuses(DecideClaim)
   async reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RejectClaimInput): Promise<ClaimView> {
     return ClaimView.of(unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'reject', reason: body.reason })));
   }

@@ -1,14 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
@@ -25,8 +17,7 @@ export class FacilitiesController {
   @Authenticated('provider')
   @ApiOperation({ summary: 'List a facility or service with its unit price (active providers only)' })
   @ApiCreatedResponse({ type: FacilityView })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: missing, malformed or unknown fields' })
-  @ApiUnprocessableEntityResponse({ description: 'PROVIDER_NOT_ACTIVE: the provider is applied, in public notice or suspended' })
+  @Refuses(FacilitiesService.createRefusals)
   async create(@CurrentActor() actor: Actor, @Body() body: CreateFacilityInput): Promise<FacilityView> {
     return unwrap(await this.facilities.create(actor, body));
   }
@@ -35,7 +26,6 @@ export class FacilitiesController {
   @Public()
   @ApiOperation({ summary: 'Search active facilities of active providers, cheapest first' })
   @ApiOkResponse({ type: FacilityPage })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unknown category, malformed province code or paging' })
   search(@Query() query: FacilityQuery): Promise<FacilityPage> {
     return this.facilities.search(query);
   }
@@ -44,7 +34,6 @@ export class FacilitiesController {
   @Public()
   @ApiOperation({ summary: 'One facility, in any status' })
   @ApiOkResponse({ type: FacilityView })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND' })
   get(@Param('id', IdPipe) id: string): Promise<FacilityView> {
     return this.facilities.get(id);
   }
@@ -53,9 +42,7 @@ export class FacilitiesController {
   @Authenticated('provider')
   @ApiOperation({ summary: 'Change the name, unit price or description of one of your facilities' })
   @ApiOkResponse({ type: FacilityView })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed or unknown fields, or nothing to change' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or another provider’s facility' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: the facility is retired' })
+  @Refuses(FacilitiesService.changeRefusals)
   async update(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: UpdateFacilityInput): Promise<FacilityView> {
     return unwrap(await this.facilities.update(actor, id, body));
   }
@@ -65,8 +52,7 @@ export class FacilitiesController {
   @Authenticated('provider')
   @ApiOperation({ summary: 'Take one of your facilities off the market for good' })
   @ApiOkResponse({ type: FacilityView })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or another provider’s facility' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: already retired' })
+  @Refuses(FacilitiesService.changeRefusals)
   async retire(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<FacilityView> {
     return unwrap(await this.facilities.retire(actor, id));
   }

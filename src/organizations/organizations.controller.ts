@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { IsIn, IsOptional } from 'class-validator';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -32,7 +33,6 @@ export class OrganizationsController {
   @Get('organizations/:id')
   @Authenticated()
   @ApiOkResponse({ type: OrganizationView })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not yours to see' })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.get(actor, id));
   }
@@ -41,6 +41,7 @@ export class OrganizationsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: OrganizationView })
+  @Refuses(OrganizationsService.admitRefusals)
   async admit(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: AdmitProviderInput): Promise<OrganizationView> {
     return OrganizationView.of(unwrap(await this.organizations.admit(actor, id, body.noticeDays)));
   }
@@ -49,6 +50,7 @@ export class OrganizationsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: OrganizationView })
+  @Refuses(OrganizationsService.suspendRefusals)
   async suspend(
     @CurrentActor() actor: Actor,
     @Param('id', IdPipe) id: string,

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
@@ -31,8 +32,7 @@ export class SanctionsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: SanctionView })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown sanction' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: already lifted' })
+  @Refuses(SanctionsService.liftRefusals)
   async lift(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SanctionView> {
     return SanctionView.of(unwrap(await this.sanctions.lift(actor, id)));
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
@@ -52,7 +52,6 @@ export class PoliciesController {
   @Get('current')
   @Authenticated()
   @ApiOkResponse({ type: PolicyView })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: no version in force on that date' })
   async current(@Query() q: CurrentQuery) {
     const policy = await this.policies.inForce(q.regionCode, q.date ?? clock.today());
     if (!policy) throw new DomainError('NOT_FOUND', `no policy of ${q.regionCode} is in force on ${q.date ?? clock.today()}`);

@@ -71,6 +71,9 @@ function evaluate(
  */
 @Injectable()
 export class Quotes {
+  /** A quote answers like a hold would, except that a rule's refusal is part of the quote, not an error. */
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE'] as const;
+
   constructor(
     private readonly facilities: FacilityRepository,
     private readonly vouchers: VoucherRepository,

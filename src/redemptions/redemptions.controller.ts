@@ -1,14 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
@@ -29,10 +21,6 @@ import {
   RedemptionView,
 } from './redemption.dto';
 
-const REFUSALS =
-  'a rule forbids it: VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, ' +
-  'PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE (no balance, or a subsidy that would be zero)';
-
 @ApiTags('redemptions')
 @Controller('redemptions')
 export class RedemptionsController {
@@ -47,10 +35,7 @@ export class RedemptionsController {
   @Authenticated('enterprise')
   @ApiOperation({ summary: 'Order a quantity at a facility: places a hold of the subsidy on the voucher' })
   @ApiCreatedResponse({ type: RedemptionView })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed fields, or a fee above 10^13 fen' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown facility, or a voucher that is not the caller’s' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: the facility is retired; IDEMPOTENCY_CONFLICT' })
-  @ApiUnprocessableEntityResponse({ description: REFUSALS })
+  @Refuses(PlaceHold)
   async hold(@CurrentActor() actor: Actor, @Body() body: HoldInput): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.placeHold.execute({ actor, ...body })));
   }
@@ -70,7 +55,6 @@ export class RedemptionsController {
   @Authenticated()
   @ApiOperation({ summary: 'One redemption; a hold past expiresAt reads as expired' })
   @ApiOkResponse({ type: RedemptionView })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not the caller’s to see' })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
     return RedemptionView.of(await this.queries.get(actor, id));
   }
@@ -80,9 +64,7 @@ export class RedemptionsController {
   @Authenticated('provider')
   @ApiOperation({ summary: 'Record actual usage: the subsidy is recomputed on the actual fee, never above the hold; the rest is released' })
   @ApiOkResponse({ type: RedemptionView })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: actualQuantity not an integer 0..1,000,000' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not a redemption at the caller’s facility' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: already captured, cancelled or expired' })
+  @Refuses(CaptureHold)
   async capture(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: CaptureInput): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.captureHold.execute({ actor, redemptionId: id, actualQuantity: body.actualQuantity })));
   }
@@ -92,8 +74,7 @@ export class RedemptionsController {
   @Authenticated('enterprise', 'provider')
   @ApiOperation({ summary: 'Call off a hold (the enterprise or the provider): the whole subsidy goes back to the voucher' })
   @ApiOkResponse({ type: RedemptionView })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown, or not the caller’s redemption' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: already captured, cancelled or expired' })
+  @Refuses(CancelHold)
   async cancel(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.cancelHold.execute({ actor, redemptionId: id })));
   }
@@ -108,9 +89,7 @@ export class FacilityQuotesController {
   @Authenticated('enterprise')
   @ApiOperation({ summary: 'What a hold of this quantity on the voucher would be: the same evaluation as POST /api/redemptions' })
   @ApiOkResponse({ type: QuoteView, description: 'with `refusal` when a rule forbids it; a hold would then be refused 422 with that code' })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed voucherId or quantity, or a fee above 10^13 fen' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: unknown facility, or a voucher that is not the caller’s' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: the facility is retired' })
+  @Refuses(Quotes)
   quote(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: QuoteQuery): Promise<QuoteView> {
     return this.quotes.quote(actor, id, q);
   }
@@ -129,8 +108,6 @@ export class ComparisonController {
     description: 'Facilities whose fee for this quantity would exceed 10^13 fen are left out.',
   })
   @ApiOkResponse({ type: ComparisonPage })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unknown category, malformed voucherId, quantity or paging' })
-  @ApiNotFoundResponse({ description: 'NOT_FOUND: a voucher that is not the caller’s' })
   compare(@CurrentActor() actor: Actor, @Query() q: CompareQuery): Promise<ComparisonPage> {
     return this.quotes.compare(actor, q);
   }

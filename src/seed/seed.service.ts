@@ -95,7 +95,7 @@ export class SeedService {
     for (const [regionCode, totalFen] of DEMO_BUDGETS) {
       if (await this.budgetRows.get(regionCode, year)) continue;
       await this.as(BUREAU_OF_PROVINCE[regionCode.slice(0, 2)], async (actor) =>
-        unwrap(await this.budgets.setTotal(actor, regionCode, year, totalFen)),
+        unwrap(await this.budgets.setBudget(actor, regionCode, year, totalFen)),
       );
     }
   }

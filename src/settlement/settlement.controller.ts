@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
@@ -30,7 +31,7 @@ export class SettlementController {
     type: SettlementView,
     description: 'a batch of every approved claim of the region not yet in one, one line per payee',
   })
-  @ApiConflictResponse({ description: 'INVALID_STATE: nothing to settle' })
+  @Refuses(CreateSettlement)
   async create(@CurrentActor() actor: Actor, @Body() body: CreateSettlementInput): Promise<SettlementView> {
     return unwrap(await this.createSettlement.execute({ actor, ...body }));
   }
@@ -45,7 +46,6 @@ export class SettlementController {
   @Get(':id')
   @Authenticated('bureau', 'platform')
   @ApiOkResponse({ type: SettlementView })
-  @ApiNotFoundResponse({ description: 'unknown, or another region’s batch' })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SettlementView> {
     return this.queries.get(actor, id);
   }
@@ -54,7 +54,7 @@ export class SettlementController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: SettlementView, description: 'paid: the payables move to paid in the ledger' })
-  @ApiConflictResponse({ description: 'INVALID_STATE: already paid' })
+  @Refuses(PaySettlement)
   async pay(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: PaySettlementInput): Promise<SettlementView> {
     return unwrap(await this.paySettlement.execute({ actor, settlementId: id, paymentRef: body.paymentRef }));
   }

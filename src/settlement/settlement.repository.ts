@@ -80,6 +80,6 @@ export class SettlementRepository {
       sql`SELECT s.region_code AS region, SUM(l.amount_fen) AS fen FROM settlement_line l JOIN settlement s ON s.id = l.settlement_id
           WHERE s.status = 'paid' GROUP BY s.region_code`,
     );
-    return new Map(rows.map((r) => [r.region, BigInt(String(r.fen ?? 0))]));
+    return new Map(rows.map((r) => [r.region, BigInt(String((r.fen as string | number | null) ?? 0))]));
   }
 }

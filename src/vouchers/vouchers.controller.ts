@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
@@ -35,6 +36,7 @@ export class ApplicationsController {
     type: ApplicationView,
     description: 'approved, pending_review, or rejected with the reasonCode of the broken rule',
   })
+  @Refuses(ApplyForVoucher)
   async apply(@CurrentActor() actor: Actor, @Body() body: ApplyInput): Promise<ApplicationView> {
     const { application, voucher } = unwrap(await this.applyForVoucher.execute({ actor, ...body }));
     return ApplicationView.of(application, voucher);
@@ -59,6 +61,7 @@ export class ApplicationsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ApplicationView })
+  @Refuses(DecideApplication)
   async approve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ApproveInput): Promise<ApplicationView> {
     const { application, voucher } = unwrap(
       await this.decideApplication.execute({ actor, applicationId: id, decision: 'approve', amountFen: body.amountFen }),
@@ -70,6 +73,7 @@ export class ApplicationsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ApplicationView })
+  @Refuses(DecideApplication)
   async reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ReasonInput): Promise<ApplicationView> {
     const { application } = unwrap(
       await this.decideApplication.execute({ actor, applicationId: id, decision: 'reject', reason: body.reason }),
@@ -99,7 +103,6 @@ export class VouchersController {
   @Get('verify/:code')
   @Public()
   @ApiOkResponse({ type: VerificationView })
-  @ApiNotFoundResponse({ description: 'unknown code' })
   verify(@Param('code') code: string): Promise<VerificationView> {
     if (!VERIFICATION_CODE.test(code)) throw notFound('voucher');
     return this.queries.verify(code);
@@ -125,6 +128,7 @@ export class VouchersController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: VoucherView })
+  @Refuses(RevokeVoucher)
   async revoke(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ReasonInput): Promise<VoucherView> {
     return VoucherView.of(unwrap(await this.revokeVoucher.execute({ actor, voucherId: id, reason: body.reason })));
   }

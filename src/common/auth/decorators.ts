@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import { Actor, Role } from '../context/request-context';
 
 export const PUBLIC_KEY = 'auth:public';
@@ -9,12 +9,6 @@ export const ROLES_KEY = 'auth:roles';
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 /** A valid token whose role is one of `roles`; scope is then checked by the service against the record. */
-export const Authenticated = (...roles: Role[]) =>
-  applyDecorators(
-    SetMetadata(ROLES_KEY, roles),
-    ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: missing, expired or tampered token' }),
-    ApiForbiddenResponse({ description: `FORBIDDEN: role not one of ${roles.join(', ') || 'any'}, or record out of scope` }),
-  );
+export const Authenticated = (...roles: Role[]) => applyDecorators(SetMetadata(ROLES_KEY, roles), ApiBearerAuth());
 
 export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => ctx.switchToHttp().getRequest().user);

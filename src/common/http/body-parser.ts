@@ -25,7 +25,7 @@ export function jsonBody(limit: string) {
       const tooDeep = err ? undefined : nestedTooDeep(req.body, MAX_DEPTH);
       if (!err && !tooDeep) return next();
       if (err?.type === 'entity.too.large') {
-        return void res.status(413).json({ statusCode: 413, code: 'VALIDATION_FAILED', message: `body: larger than ${limit}` });
+        return void res.status(413).json({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: `body: larger than ${limit}` });
       }
       const message = tooDeep
         ? `${tooDeep}: nested more than ${MAX_DEPTH} levels deep`

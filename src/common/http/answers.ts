@@ -1,0 +1,73 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { ERROR_STATUS, ErrorCode } from '../errors/domain-error';
+
+/** Where a route's refusals come from: a use case (its declared `refusals`) or a list of codes. */
+export type RefusalSource = { readonly refusals: readonly ErrorCode[] } | readonly ErrorCode[];
+
+/** The OpenAPI extension that lists the error codes a response can carry; the simulation reads it too. */
+export const CODES_EXTENSION = 'x-error-codes';
+
+/** The error body, a component of the document (added by documentCommonAnswers). */
+const ERROR_SCHEMA = { $ref: '#/components/schemas/ErrorBody' };
+const ERROR_BODY = {
+  type: 'object',
+  required: ['statusCode', 'code', 'message'],
+  properties: {
+    statusCode: { type: 'integer', example: 422 },
+    code: { type: 'string', example: 'VOUCHER_INSUFFICIENT_BALANCE' },
+    message: { type: 'string', description: 'in the caller’s language (Accept-Language)' },
+  },
+};
+
+const codesOf = (sources: RefusalSource[]): ErrorCode[] => [
+  ...new Set(sources.flatMap((s) => (Array.isArray(s) ? (s as readonly ErrorCode[]) : (s as { refusals: readonly ErrorCode[] }).refusals))),
+];
+
+/** One documented error response per status, naming its codes. */
+function errorResponse(status: number, codes: ErrorCode[]) {
+  return { description: codes.join(', '), content: { 'application/json': { schema: ERROR_SCHEMA } }, [CODES_EXTENSION]: codes };
+}
+
+/**
+ * Documents the refusals a route can answer with, grouped by HTTP status, from the use cases it calls: the same lists
+ * the use cases declare, so the OpenAPI document cannot drift from the code.
+ */
+export function Refuses(...sources: RefusalSource[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codesOf(sources)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  return applyDecorators(...[...byStatus].map(([status, codes]) => ApiResponse({ status, ...errorResponse(status, codes) })));
+}
+
+type Operation = {
+  parameters?: { in: string; name: string }[];
+  requestBody?: unknown;
+  security?: unknown[];
+  responses: Record<string, Record<string, unknown>>;
+};
+
+/**
+ * Adds the answers every route of a kind can give, so each operation documents all of them: 400 for any input,
+ * 401 and 403 behind a token, 404 for a record in the path, 409 for a reused Idempotency-Key on a POST, 413 for a
+ * body over the limit, 503 when contention outlasts the retries or the database is out of reach.
+ */
+export function documentCommonAnswers(document: OpenAPIObject): void {
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ErrorBody: ERROR_BODY } };
+  for (const [path, byMethod] of Object.entries(document.paths)) {
+    for (const [method, op] of Object.entries(byMethod as Record<string, Operation>)) {
+      const add = (status: number, ...codes: ErrorCode[]) => {
+        const existing = op.responses[status];
+        const known = (existing?.[CODES_EXTENSION] as ErrorCode[] | undefined) ?? [];
+        op.responses[status] = errorResponse(status, [...new Set([...known, ...codes])]);
+      };
+      if (op.requestBody || op.parameters?.some((p) => p.in === 'query' || p.in === 'path')) add(400, 'VALIDATION_FAILED');
+      if (op.security?.length) add(401, 'UNAUTHENTICATED');
+      if (op.security?.length) add(403, 'FORBIDDEN');
+      if (/\{[^}]+\}/.test(path)) add(404, 'NOT_FOUND');
+      if (method === 'post') add(409, 'IDEMPOTENCY_CONFLICT');
+      if (op.requestBody) add(413, 'PAYLOAD_TOO_LARGE');
+      add(503, 'SERVICE_BUSY', 'DATABASE_UNAVAILABLE');
+    }
+  }
+}

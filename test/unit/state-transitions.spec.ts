@@ -1,0 +1,67 @@
+import { CLAIM_TRANSITIONS, claimTransition } from '../../src/claims/claim.states';
+import { ORGANIZATION_TRANSITIONS, organizationTransition } from '../../src/organizations/organization.states';
+import { REDEMPTION_TRANSITIONS, redemptionTransition } from '../../src/redemptions/redemption.states';
+import { SETTLEMENT_TRANSITIONS } from '../../src/settlement/settlement.states';
+import { APPLICATION_TRANSITIONS, applicationTransition } from '../../src/vouchers/application.states';
+import { VOUCHER_TRANSITIONS, voucherTransition } from '../../src/vouchers/voucher.states';
+
+/** Every table as the list of its allowed moves, `from --event--> to`, so a changed rule shows up as a changed line. */
+const moves = (table: Record<string, Partial<Record<string, string>>>) =>
+  Object.entries(table).flatMap(([from, events]) => Object.entries(events).map(([event, to]) => `${from} --${event}--> ${to}`));
+
+/** Statuses reachable from `start` by any sequence of events. */
+const reachable = (table: Record<string, Partial<Record<string, string>>>, start: string) => {
+  const seen = new Set([start]);
+  for (const status of seen) for (const to of Object.values(table[status] ?? {})) if (to) seen.add(to);
+  return seen;
+};
+
+describe('state transitions', () => {
+  it('a hold is captured, cancelled or expires, once', () => {
+    expect(moves(REDEMPTION_TRANSITIONS)).toEqual(['held --capture--> captured', 'held --cancel--> cancelled', 'held --expire--> expired']);
+    for (const final of ['captured', 'cancelled', 'expired'] as const) {
+      for (const event of ['capture', 'cancel', 'expire'] as const) expect(redemptionTransition(final, event)).toBeUndefined();
+    }
+  });
+
+  it('a voucher is exhausted and refilled by its balance, and expires or is revoked for good', () => {
+    expect(moves(VOUCHER_TRANSITIONS)).toEqual([
+      'active --exhaust--> exhausted',
+      'active --expire--> expired',
+      'active --revoke--> revoked',
+      'exhausted --refill--> active',
+      'exhausted --expire--> expired',
+      'exhausted --revoke--> revoked',
+    ]);
+    expect(voucherTransition('revoked', 'revoke')).toBeUndefined();
+    expect(voucherTransition('expired', 'revoke')).toBeUndefined();
+    expect([...reachable(VOUCHER_TRANSITIONS, 'active')].sort()).toEqual(['active', 'exhausted', 'expired', 'revoked']);
+  });
+
+  it('an application and a claim are decided once', () => {
+    expect(moves(APPLICATION_TRANSITIONS)).toEqual(['pending_review --approve--> approved', 'pending_review --reject--> rejected']);
+    expect(moves(CLAIM_TRANSITIONS)).toEqual(['submitted --approve--> approved', 'submitted --reject--> rejected']);
+    expect(applicationTransition('approved', 'reject')).toBeUndefined();
+    expect(claimTransition('rejected', 'approve')).toBeUndefined();
+  });
+
+  it('a settlement is paid once', () => {
+    expect(moves(SETTLEMENT_TRANSITIONS)).toEqual(['open --pay--> paid']);
+  });
+
+  it('a provider passes admission and may be suspended and admitted again', () => {
+    expect(moves(ORGANIZATION_TRANSITIONS)).toEqual([
+      'applied --admit--> public_notice',
+      'applied --admit_at_once--> active',
+      'applied --suspend--> suspended',
+      'public_notice --notice_ends--> active',
+      'public_notice --suspend--> suspended',
+      'active --suspend--> suspended',
+      'suspended --admit--> public_notice',
+      'suspended --admit_at_once--> active',
+    ]);
+    expect(organizationTransition('active', 'admit')).toBeUndefined();
+    expect(organizationTransition('suspended', 'suspend')).toBeUndefined();
+    expect([...reachable(ORGANIZATION_TRANSITIONS, 'applied')].sort()).toEqual(['active', 'applied', 'public_notice', 'suspended']);
+  });
+});
