@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { prepareBenchWorld } from './lib/bench-world';
 import { projectRoot } from '../src/common/paths';
 import { measureCeiling } from './lib/ceiling';
-import { HttpClient } from './lib/http';
+import { HttpClient } from '../test/support/http-client';
 import { ServiceProcess, spawnService } from './lib/service-process';
 import { inChild, runLoad } from './lib/worker';
 

@@ -2,9 +2,10 @@ import type { Connection } from 'mysql2/promise';
 import { newId } from '../../src/common/ids';
 import { account } from '../../src/ledger/accounts';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
-import { HttpClient } from './http';
+import { HttpClient } from '../../test/support/http-client';
 import { Rng } from './prng';
-import { bureauFor, expectStatus, login, loginStaff, PASSWORD, Staff } from './sim-world';
+import { bureauFor, PASSWORD } from '../../test/support/accounts';
+import { expectStatus, login, loginStaff, Staff } from './sim-world';
 
 const PROVINCES = ['310000', '320000', '330000', '340000'];
 const CATEGORIES = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing'];

@@ -1,7 +1,7 @@
 import { createPool } from 'mysql2/promise';
 import { newId } from '../../src/common/ids';
 import { account } from '../../src/ledger/accounts';
-import { mariaConnection } from './app-under-test';
+import { mariaConnection } from '../../test/support/app-under-test';
 
 /**
  * What the database alone allows: `concurrency` clients doing nothing but the guarded update and the transfer

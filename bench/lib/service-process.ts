@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { projectRoot } from '../../src/common/paths';
 import { SeedService } from '../../src/seed/seed.service';
-import { createDatabase } from './app-under-test';
-import { childPids, freePort, readProc } from './process-tree';
+import { createDatabase } from '../../test/support/app-under-test';
+import { childPids, freePort, readProc } from '../../test/support/processes';
 
 const TICK_MS = 10; // /proc times are in clock ticks of 1/100 s on Linux
 const PAGE_BYTES = 4096;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { DbKind, RunningApp, startApp } from './app-under-test';
-import { HttpClient, Reply, RequestOptions } from './http';
+import { DbKind, RunningApp, startApp } from '../../test/support/app-under-test';
+import { HttpClient, Reply, RequestOptions } from '../../test/support/http-client';
 import { dbInvariants } from './invariants';
 import { Rng } from './prng';
-import { bureauFor, buildWorld, Facility, Org, Staff, World } from './sim-world';
+import { bureauFor } from '../../test/support/accounts';
+import { buildWorld, Facility, Org, Staff, World } from './sim-world';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { provinceOfRegion } from '../../src/regions/regions.data';
 

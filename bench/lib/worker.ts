@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { createConnection } from 'mysql2/promise';
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { mariaConnection } from './app-under-test';
+import { mariaConnection } from '../../test/support/app-under-test';
 import { BenchWorld, prepareApprovedClaims, preparePaidLines, removeSettlements } from './bench-world';
 
 /** One autocannon run, described as data so it can cross into the child process that generates the load. */

@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { childPids, freePort } from '../../bench/lib/process-tree';
+import { childPids, freePort } from '../support/processes';
 import { projectRoot } from '../../src/common/paths';
 import { createTestDatabase, DEMO_PASSWORD, isMaria } from '../support/test-app';
 

@@ -1,12 +1,13 @@
 import { clock } from '../../src/common/clock';
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
+import { describeRaces } from '../support/races';
 
 const HEFEI = '340100';
 /** One TEM hour at ¥800 and 50%: a full subsidy is 40,000 fen. */
 const FULL_SUBSIDY = 40_000;
 
-describe('redemptions under concurrency', () => {
+describeRaces('redemptions under concurrency', () => {
   let t: TestApp;
   let lab: OrgSession;
   let temId: string;

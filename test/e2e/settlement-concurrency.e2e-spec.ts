@@ -1,5 +1,6 @@
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
+import { describeRaces } from '../support/races';
 
 const HEFEI = '340100';
 const EVIDENCE = { contractNo: 'HT-C', invoiceNo: 'FP-C' };
@@ -11,7 +12,7 @@ interface Batch {
 }
 
 /** Racing requests on the real database: claim-once and settle-once must hold under concurrency. */
-describe('claims and settlement under concurrency', () => {
+describeRaces('claims and settlement under concurrency', () => {
   let t: TestApp;
   let labs: (OrgSession & { facilityId: string })[];
   let enterprise: OrgSession & { voucherId: string };

@@ -1,6 +1,7 @@
 import { clock } from '../../src/common/clock';
 import { openRegion } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
+import { describeRaces } from '../support/races';
 
 /** Registers `n` enterprises a few at a time (password hashing is the slow part). */
 async function enterprises(t: TestApp, region: string, n: number): Promise<OrgSession[]> {
@@ -13,7 +14,7 @@ async function enterprises(t: TestApp, region: string, n: number): Promise<OrgSe
 const count = (items: { status: string; reasonCode?: string }[], status: string, reasonCode?: string) =>
   items.filter((a) => a.status === status && a.reasonCode === reasonCode).length;
 
-describe('concurrent applications and approvals', () => {
+describeRaces('concurrent applications and approvals', () => {
   let t: TestApp;
   const year = clock.year();
   beforeAll(async () => (t = await TestApp.start()));

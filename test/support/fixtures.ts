@@ -1,5 +1,5 @@
 import { clock } from '../../src/common/clock';
-import { bureauFor } from '../../bench/lib/sim-world';
+import { bureauFor } from './accounts';
 import { auth, TestApp } from './test-app';
 
 export { bureauFor };

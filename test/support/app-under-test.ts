@@ -11,7 +11,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { SeedService } from '../../src/seed/seed.service';
-import { DEMO_PASSWORD } from './sim-world';
+import { DEMO_PASSWORD } from './accounts';
 
 export type DbKind = 'mariadb' | 'sqlite';
 

@@ -1,0 +1,8 @@
+/** The password of every organization user the tests, the simulation and the bench register. */
+export const PASSWORD = 'correct-horse-battery';
+/** The seeded staff users' password: createDatabase puts it in the service's environment as DEMO_PASSWORD. */
+export const DEMO_PASSWORD = 'demo-pass-2026';
+export const BUREAU_OF_PROVINCE: Record<string, string> = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' };
+/** The bureau that acts for a region: the bureau of its province. */
+export const bureauFor = (region: string): string => BUREAU_OF_PROVINCE[region.slice(0, 2)];
+export const STAFF = ['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah', 'platform'] as const;
