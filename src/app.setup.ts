@@ -12,6 +12,9 @@ export function configureApp(app: INestApplication): INestApplication {
   const config = app.get<AppConfig>(appConfig.KEY);
   app.use((_req: unknown, _res: unknown, next: () => void) => requestContext.run({}, next));
   app.use(helmet({ contentSecurityPolicy: false }));
+  // CORS stays off unless CORS_ORIGINS names the browser origins allowed to call the API.
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false });
+  if (config.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', trustProxy(config.trustProxy));
   app.use(jsonBody(config.bodyLimit));
   app.setGlobalPrefix('api');
   app.useGlobalPipes(validationPipe);
@@ -32,6 +35,9 @@ export function configureApp(app: INestApplication): INestApplication {
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }
+
+/** Express's trust-proxy setting: true, a number of hops, or a list of addresses and subnets. */
+const trustProxy = (value: string): boolean | number | string => (value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value);
 
 /** Every POST honours Idempotency-Key (IdempotencyInterceptor): say so once for all of them. */
 function documentIdempotencyKeys(document: OpenAPIObject): void {

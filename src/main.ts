@@ -25,6 +25,14 @@ async function serve(): Promise<void> {
   const config = app.get<AppConfig>(appConfig.KEY);
   await app.listen(config.port);
   app.get(Logger).log(`API on http://localhost:${config.port}/api — docs at /docs`);
+  // A worker whose primary died would keep the port half-served with nobody to replace it: it stops too, and the
+  // service manager (deploy/voucher.service, Restart=always) starts the whole tree again.
+  if (cluster.isWorker) {
+    process.once('disconnect', () => {
+      app.get(Logger).warn('the primary is gone: stopping this worker');
+      void app.close().finally(() => process.exit(0));
+    });
+  }
 }
 
 /** Migrations and first-start seeding alone, then exit: run once before the workers start. */

@@ -1,19 +1,48 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsNotEmptyObject, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
+
+const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
+const USERNAME_MESSAGE = 'username must be 3–64 letters, digits, dots, underscores or hyphens';
 
 export class LoginInput {
   @ApiProperty({ example: 'bureau-ah' }) @IsString() @Length(1, 64) username: string;
   @ApiProperty({ example: 'demo-pass-2026' }) @IsString() @Length(1, 200) password: string;
+  @ApiPropertyOptional({ example: '492039', description: 'the current two-factor code, for accounts that use two-factor' })
+  @IsOptional()
+  @Matches(/^\d{6}$/, { message: 'otp must be 6 digits' })
+  otp?: string;
+}
+
+export class RefreshInput {
+  @ApiProperty({ description: 'the refresh token of the last login or refresh; each works once' })
+  @IsString()
+  @Length(1, 200)
+  refreshToken: string;
+}
+
+export class ChangePasswordInput {
+  @ApiProperty() @IsString() @Length(1, 200) currentPassword: string;
+  @ApiProperty({ minLength: 10, description: '≥ 10 characters, 3 of lower, upper, digit, symbol; not the username; not a common password' })
+  @IsString()
+  @Length(1, 200)
+  newPassword: string;
+}
+
+export class OtpInput {
+  @ApiProperty({ example: '492039' }) @Matches(/^\d{6}$/, { message: 'otp must be 6 digits' }) otp: string;
 }
 
 export class RegisterInput {
   @ApiProperty({ example: 'hefei-micronano', description: '3–64 characters: letters, digits, . _ -' })
   @IsString()
-  @Matches(/^[A-Za-z0-9._-]{3,64}$/, { message: 'username must be 3–64 letters, digits, dots, underscores or hyphens' })
+  @Matches(USERNAME, { message: USERNAME_MESSAGE })
   username: string;
-  @ApiProperty({ minLength: 10, maxLength: 200 }) @IsString() @Length(10, 200) password: string;
+  @ApiProperty({ minLength: 10, maxLength: 200, description: '≥ 10 characters, 3 of lower, upper, digit, symbol; not the username' })
+  @IsString()
+  @Length(1, 200)
+  password: string;
   @ApiProperty({ enum: ['enterprise', 'provider'] }) @IsIn(['enterprise', 'provider']) role: 'enterprise' | 'provider';
   @ApiProperty({ type: OrganizationInput })
   @IsNotEmptyObject()
@@ -22,19 +51,51 @@ export class RegisterInput {
   organization: OrganizationInput;
 }
 
+export class CreateUserInput {
+  @ApiProperty({ example: 'bureau-ah-reviewer' }) @IsString() @Matches(USERNAME, { message: USERNAME_MESSAGE }) username: string;
+  @ApiProperty({ minLength: 10, maxLength: 200 }) @IsString() @Length(1, 200) password: string;
+  @ApiPropertyOptional({ default: false, description: 'may manage this organization’s or bureau’s users' })
+  @IsOptional()
+  @IsBoolean()
+  admin?: boolean;
+  @ApiPropertyOptional({ example: 'reviewer@kjt.ah.gov.cn' }) @IsOptional() @IsEmail() @Length(3, 200) email?: string;
+}
+
 export class UserView {
   @ApiProperty() id: string;
   @ApiProperty() username: string;
   @ApiProperty({ enum: ['enterprise', 'provider', 'bureau', 'platform'] }) role: string;
   @ApiPropertyOptional() organizationId?: string;
   @ApiPropertyOptional() regionCode?: string;
+  @ApiProperty({ description: 'manages the users of its organization or bureau' }) admin: boolean;
+  @ApiPropertyOptional() email?: string;
+  @ApiProperty() mfaEnabled: boolean;
 }
 
-export class LoginView {
-  @ApiProperty() accessToken: string;
+export class StaffUserView extends UserView {
+  @ApiPropertyOptional({ description: 'set once the user is disabled' }) disabledAt?: string;
+  @ApiProperty() createdAt: string;
+}
+
+export class SessionTokens {
+  @ApiProperty({ description: 'a short-lived bearer token naming the session' }) accessToken: string;
+  @ApiProperty({ description: 'works once: exchange it at POST /api/auth/refresh for a new pair' }) refreshToken: string;
   @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
-  @ApiProperty({ description: 'seconds' }) expiresIn: number;
+  @ApiProperty({ description: 'seconds the access token is valid (at most 900)' }) expiresIn: number;
+}
+
+export class LoginView extends SessionTokens {
   @ApiProperty({ type: UserView }) user: UserView;
+}
+
+export class MeView {
+  @ApiProperty({ type: UserView }) user: UserView;
+  @ApiPropertyOptional({ type: OrganizationView }) organization?: OrganizationView;
+}
+
+export class MfaSetupView {
+  @ApiProperty({ description: 'base32 secret for an authenticator app' }) secret: string;
+  @ApiProperty({ example: 'otpauth://totp/…' }) otpauthUrl: string;
 }
 
 export class RegistrationView {

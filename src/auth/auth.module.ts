@@ -6,7 +6,15 @@ import { authConfig, AuthConfig } from '../config/configuration';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { Credentials } from './credentials';
+import { LoginThrottle } from './login-throttle';
+import { MfaSecrets } from './mfa-secrets';
+import { MfaService } from './mfa.service';
+import { AccessTokens } from './tokens';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
 
+/** Accounts and sessions: login with lockout and two-factor, refresh, logout, passwords, staff users. */
 @Module({
   imports: [
     PassportModule,
@@ -16,8 +24,8 @@ import { AuthService } from './auth.service';
       useFactory: (c: AuthConfig) => ({ secret: c.jwtSecret, signOptions: { algorithm: 'HS256' } }),
     }),
   ],
-  controllers: [AuthController],
-  providers: [AuthService, JwtStrategy],
-  exports: [AuthService],
+  controllers: [AuthController, UsersController],
+  providers: [AuthService, UsersService, MfaService, Credentials, LoginThrottle, MfaSecrets, AccessTokens, JwtStrategy],
+  exports: [AuthService, Credentials],
 })
 export class AuthModule {}

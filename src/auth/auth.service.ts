@@ -1,66 +1,178 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
-import * as argon2 from 'argon2';
-import { AccessTokenClaims } from '../common/auth/jwt.strategy';
-import { clock } from '../common/clock';
-import { Role } from '../common/context/request-context';
-import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { securityClock } from '../common/clock';
+import { Actor, AuditDraft } from '../common/context/request-context';
 import { DomainError } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused, refusedBy } from '../common/use-case';
 import { authConfig, AuthConfig } from '../config/configuration';
 import { OrganizationView } from '../organizations/organization.dto';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
-import { ok, Outcome, refused } from '../common/use-case';
-import { LoginView, RegisterInput, RegistrationView, UserView } from './auth.dto';
+import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } from './auth.dto';
+import { Credentials } from './credentials';
+import { LoginThrottle } from './login-throttle';
+import { MfaSecrets } from './mfa-secrets';
+import { passwordProblem } from './password.rules';
+import { Session } from './session.entity';
+import { SessionRepository } from './session.repository';
+import { AccessTokens, parseRefreshToken, refreshToken } from './tokens';
 import { User } from './user.entity';
 import { UserRepository } from './user.repository';
 
-// One of OWASP's equivalent argon2id settings (7 MiB, 5 passes): as strong as 19 MiB × 2, and a burst of
-// logins costs the server far less memory.
-const HASH_OPTIONS = { type: argon2.argon2id as 2, raw: false as const, memoryCost: 7_168, timeCost: 5, parallelism: 1 };
-
-export const userView = (u: User): UserView => ({
+export const userView = (
+  u: Pick<User, 'id' | 'username' | 'role' | 'organizationId' | 'regionCode' | 'admin' | 'email' | 'mfaEnabledAt'>,
+): UserView => ({
   id: u.id,
   username: u.username,
   role: u.role,
   ...(u.organizationId ? { organizationId: u.organizationId } : {}),
   ...(u.regionCode ? { regionCode: u.regionCode } : {}),
+  admin: u.admin,
+  ...(u.email ? { email: u.email } : {}),
+  mfaEnabled: u.mfaEnabledAt !== null,
 });
 
+/** Where a request comes from, for throttling and the audit log. */
+export interface Client {
+  ip: string;
+  userAgent: string | null;
+}
+
+const plusSec = (iso: string, sec: number) => new Date(Date.parse(iso) + sec * 1000).toISOString();
+
+/** A password the rule refuses: 400 WEAK_PASSWORD naming why. */
+export function assertStrongPassword(password: string, username: string, field = 'password'): void {
+  const problem = passwordProblem(password, username);
+  if (problem) throw new DomainError('WEAK_PASSWORD', `${field}: ${problem}`);
+}
+
+/**
+ * Identification and authentication (GB/T 22239 level 3): login with lockout and two-factor, sessions in the database
+ * that can be ended (short access tokens naming their session, rotating refresh tokens with reuse detection),
+ * password change, registration. Every login, failure, lockout and logout is an audit entry.
+ */
 @Injectable()
 export class AuthService {
-  private dummyHash?: Promise<string>;
+  static readonly loginRefusals = ['UNAUTHENTICATED', 'MFA_REQUIRED', 'MFA_INVALID', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
+  static readonly refreshRefusals = ['UNAUTHENTICATED'] as const;
+  static readonly passwordRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED'] as const;
+  static readonly registerRefusals = ['DUPLICATE', 'WEAK_PASSWORD', 'RATE_LIMITED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly users: UserRepository,
-    private readonly jwt: JwtService,
+    private readonly sessions: SessionRepository,
+    private readonly credentials: Credentials,
+    private readonly throttle: LoginThrottle,
+    private readonly mfa: MfaSecrets,
+    private readonly tokens: AccessTokens,
     private readonly organizations: OrganizationsService,
     private readonly organizationRows: OrganizationRepository,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
-  async login(username: string, password: string): Promise<LoginView> {
+  /**
+   * The password is checked outside any transaction (argon2 takes tens of milliseconds); the outcome — a failure
+   * counted, a lock, or a new session — is then written in one unit of work with its audit entry.
+   */
+  async login(username: string, password: string, otp: string | undefined, client: Client): Promise<Outcome<LoginView>> {
+    const early = await this.throttle.refusal(username, client.ip);
+    if (early) return this.refuseLogin(username, client, early, null);
     const user = await this.users.byUsername(username);
-    // Verify against a dummy hash for unknown users so timing does not reveal which usernames exist.
-    const hash = user?.passwordHash ?? (await (this.dummyHash ??= argon2.hash('not-a-password', HASH_OPTIONS)));
-    const ok = await argon2.verify(hash, password).catch(() => false);
-    if (!user || !ok) throw new DomainError('UNAUTHENTICATED', 'unknown username or wrong password');
-    const claims: AccessTokenClaims = {
-      sub: user.id,
-      username: user.username,
-      role: user.role,
-      org: user.organizationId,
-      region: user.regionCode,
-    };
-    const accessToken = await this.jwt.signAsync(claims, { algorithm: 'HS256', expiresIn: this.config.jwtTtlSec });
-    return { accessToken, tokenType: 'Bearer', expiresIn: this.config.jwtTtlSec, user: userView(user) };
+    const passwordOk = await this.credentials.verify(user?.passwordHash, password);
+    if (!user || !passwordOk || user.disabledAt) {
+      return this.failLogin(username, client, new DomainError('UNAUTHENTICATED', 'unknown username or wrong password'), user);
+    }
+    if (user.mfaEnabledAt) {
+      if (!otp) return refused('MFA_REQUIRED', 'this account uses two-factor: give the current code as otp');
+      const step = this.mfa.verify(this.mfa.decrypt(user.mfaSecret!), otp);
+      if (step === null)
+        return this.failLogin(username, client, new DomainError('MFA_INVALID', 'the two-factor code is wrong or expired'), user);
+      // A code is accepted once: a replay (or a code older than the last one used) counts as a failure.
+      const fresh = await this.uow.run(() => this.users.useMfaStep(user.id, step));
+      if (!fresh) return this.failLogin(username, client, new DomainError('MFA_INVALID', 'this two-factor code was used already'), user);
+    }
+    return this.uow.run(async () => {
+      const locked = await this.throttle.refusal(username, client.ip);
+      if (locked) return refusedBy(locked);
+      await this.throttle.succeeded(username);
+      const view = await this.openSession(user, client);
+      this.record(user, 'auth.login', { username, clientIp: client.ip, userAgent: client.userAgent, outcome: 'succeeded' });
+      return ok(view);
+    });
   }
 
-  async register(input: RegisterInput): Promise<Outcome<RegistrationView>> {
-    const passwordHash = await argon2.hash(input.password, HASH_OPTIONS);
+  /** A new access token and a new refresh token for the session; a refresh token used twice ends the whole session. */
+  async refresh(token: string, client: Client): Promise<Outcome<SessionTokens>> {
+    const parsed = parseRefreshToken(token);
+    if (!parsed) return refused('UNAUTHENTICATED', 'the refresh token is not valid');
     return this.uow.run(async () => {
+      const session = await this.sessions.lock(parsed.sessionId);
+      if (!session || session.revokedAt) return refused('UNAUTHENTICATED', 'the session has ended: log in again');
+      const now = securityClock.iso();
+      const user = (await this.users.get(session.userId))!;
+      if (session.refreshHash !== parsed.hash) {
+        // Reuse of a spent refresh token (OAuth 2.0 Security BCP): someone else may hold it, so the session ends.
+        await this.sessions.revoke(session.id, now, 'refresh_reuse');
+        this.record(user, 'auth.session_ended', { sessionId: session.id, reason: 'refresh_reuse', clientIp: client.ip });
+        return refused('UNAUTHENTICATED', 'this refresh token was used already: the session has been ended, log in again');
+      }
+      const idleEnd = plusSec(session.refreshedAt, this.config.sessionIdleSec);
+      if (now >= session.expiresAt || now >= idleEnd || user.disabledAt) {
+        const reason = user.disabledAt ? 'user_disabled' : now >= session.expiresAt ? 'expired' : 'idle';
+        await this.sessions.revoke(session.id, now, reason);
+        this.record(user, 'auth.session_ended', { sessionId: session.id, reason, clientIp: client.ip });
+        return refused('UNAUTHENTICATED', 'the session has ended: log in again');
+      }
+      const next = refreshToken(session.id);
+      if (!(await this.sessions.rotate(session.id, parsed.hash, next.hash, now)))
+        return refused('UNAUTHENTICATED', 'the session has ended');
+      return ok({ ...(await this.access(user, session.id)), refreshToken: next.token });
+    });
+  }
+
+  /** Ends the caller's session: its tokens are refused from now on, on every node. */
+  logout(actor: Actor): Promise<void> {
+    return this.uow.run(async () => {
+      if (await this.sessions.revoke(actor.sessionId, securityClock.iso(), 'logout')) {
+        this.uow.record(audit(actor, 'auth.logout', { sessionId: actor.sessionId }));
+      }
+    });
+  }
+
+  /** A new password (checked by the rule), after the current one; every other session of the user ends. */
+  async changePassword(actor: Actor, currentPassword: string, newPassword: string, client: Client): Promise<Outcome<void>> {
+    assertStrongPassword(newPassword, actor.username, 'newPassword');
+    const user = (await this.users.get(actor.userId))!;
+    const locked = await this.throttle.refusal(user.username, client.ip);
+    if (locked) return refusedBy(locked);
+    if (!(await this.credentials.verify(user.passwordHash, currentPassword))) {
+      return this.failLogin(user.username, client, new DomainError('UNAUTHENTICATED', 'currentPassword is wrong'), user);
+    }
+    const passwordHash = await this.credentials.hash(newPassword);
+    return this.uow.run(async () => {
+      const now = securityClock.iso();
+      await this.users.setPassword(user.id, passwordHash, now);
+      const ended = await this.sessions.revokeAllOf(user.id, now, 'password_changed', actor.sessionId);
+      this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended }));
+      return ok(undefined);
+    });
+  }
+
+  async me(actor: Actor): Promise<{ user: UserView; organization?: OrganizationView }> {
+    const user = (await this.users.get(actor.userId))!;
+    const organization = user.organizationId ? await this.organizations.load(user.organizationId) : undefined;
+    return { user: userView(user), ...(organization ? { organization: OrganizationView.of(organization) } : {}) };
+  }
+
+  /** An enterprise or provider and its first user, who becomes its admin; limited per client address. */
+  async register(input: RegisterInput, client: Client): Promise<Outcome<RegistrationView>> {
+    assertStrongPassword(input.password, input.username);
+    const passwordHash = await this.credentials.hash(input.password);
+    return this.uow.run(async () => {
+      const limited = await this.throttle.registration(client.ip);
+      if (limited) return refusedBy(limited);
       if (await this.users.byUsername(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
       if (await this.organizationRows.byCreditCode(input.organization.creditCode)) {
         return refused('DUPLICATE', `an organization with credit code ${input.organization.creditCode} is already registered`);
@@ -72,20 +184,28 @@ export class AuthService {
         role: input.role,
         organizationId: organization.id,
         regionCode: null,
+        admin: true,
       });
       return ok({ user: userView(user), organization: OrganizationView.of(organization) });
     });
   }
 
-  /** Bureau and platform accounts come from the seed (or an operator); they have a region, not an organization. */
-  async createStaffUser(username: string, password: string, role: Role, regionCode: string | null): Promise<User> {
-    const passwordHash = await argon2.hash(password, HASH_OPTIONS);
-    return this.uow.run(() => this.createUser({ username, passwordHash, role, organizationId: null, regionCode }));
-  }
-
-  private async createUser(fields: Omit<User, 'id' | 'createdAt'>): Promise<User> {
+  /** A user inside the caller's unit of work (registration, staff administration, the seed). */
+  async createUser(
+    fields: Pick<User, 'username' | 'passwordHash' | 'role' | 'organizationId' | 'regionCode' | 'admin'> & { email?: string | null },
+  ): Promise<User> {
     if (await this.users.byUsername(fields.username)) throw new DomainError('DUPLICATE', `username ${fields.username} is taken`);
-    const user: User = { id: newId(), createdAt: clock.iso(), ...fields };
+    const user: User = {
+      id: newId(),
+      createdAt: securityClock.iso(),
+      email: null,
+      disabledAt: null,
+      mfaSecret: null,
+      mfaEnabledAt: null,
+      mfaLastStep: null,
+      passwordChangedAt: null,
+      ...fields,
+    };
     await this.users.insert(user);
     this.uow.record({
       action: 'user.created',
@@ -93,8 +213,69 @@ export class AuthService {
       entityId: user.id,
       regionCode: user.regionCode,
       organizationId: user.organizationId,
-      summary: { username: user.username, role: user.role },
+      summary: { username: user.username, role: user.role, admin: user.admin },
     });
     return user;
   }
+
+  private async openSession(user: User, client: Client): Promise<LoginView> {
+    const now = securityClock.iso();
+    const session: Session = {
+      id: newId(),
+      userId: user.id,
+      refreshHash: '',
+      createdAt: now,
+      refreshedAt: now,
+      expiresAt: plusSec(now, this.config.sessionMaxSec),
+      revokedAt: null,
+      revokedReason: null,
+      clientIp: client.ip.slice(0, 64),
+      userAgent: client.userAgent?.slice(0, 200) ?? null,
+    };
+    const refresh = refreshToken(session.id);
+    await this.sessions.insert({ ...session, refreshHash: refresh.hash });
+    return { ...(await this.access(user, session.id)), refreshToken: refresh.token, user: userView(user) };
+  }
+
+  private async access(user: User, sessionId: string) {
+    return { accessToken: await this.tokens.sign(user, sessionId), tokenType: 'Bearer' as const, expiresIn: this.tokens.ttlSec };
+  }
+
+  /** Counts a failed login (and audits it, and the lockout it may start) in a unit of work that commits with the refusal. */
+  private failLogin(username: string, client: Client, error: DomainError, user: User | null | undefined): Promise<Outcome<never>> {
+    return this.uow.run(async () => {
+      const lockedNow = await this.throttle.failed(username, client.ip);
+      this.record(user ?? null, 'auth.login_failed', { username, clientIp: client.ip, userAgent: client.userAgent, reason: error.code });
+      if (lockedNow) this.record(user ?? null, 'auth.locked', { username, clientIp: client.ip, lockSec: this.config.lock.lockSec });
+      return refusedBy(error);
+    });
+  }
+
+  /** A login refused before its password was checked (locked, or the address limited): audited, nothing counted. */
+  private refuseLogin(username: string, client: Client, error: DomainError, user: User | null): Promise<Outcome<never>> {
+    return this.uow.run(async () => {
+      this.record(user, 'auth.login_refused', { username, clientIp: client.ip, reason: error.code });
+      return refusedBy(error);
+    });
+  }
+
+  private record(user: User | null, action: string, summary: Record<string, unknown>): void {
+    this.uow.record({
+      action,
+      entityType: 'user',
+      entityId: user?.id ?? '-',
+      regionCode: user?.regionCode ?? null,
+      organizationId: user?.organizationId ?? null,
+      summary,
+    });
+  }
 }
+
+const audit = (actor: Actor, action: string, summary: Record<string, unknown>): AuditDraft => ({
+  action,
+  entityType: 'user',
+  entityId: actor.userId,
+  regionCode: actor.regionCode,
+  organizationId: actor.organizationId,
+  summary,
+});

@@ -1,7 +1,7 @@
-import { Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
-import { Organization } from '../organizations/organization.entity';
-import { InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import type { Role } from '../common/context/request-context';
+import { InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
+import { Organization } from '../organizations/organization.entity';
 
 @Entity('app_user')
 @Index(['username'], { unique: true })
@@ -13,4 +13,15 @@ export class User {
   @RefColumn({ nullable: true }) @ForeignKey(() => Organization, { name: 'fk_app_user_organization' }) organizationId: string | null;
   @StrColumn(6, { nullable: true }) regionCode: string | null;
   @InstantColumn() createdAt: string;
+  /** Manages the users of its organization, or of its bureau's region. */
+  @Column({ type: 'boolean', default: false }) admin: boolean;
+  @StrColumn(200, { nullable: true }) email: string | null;
+  /** A disabled user's sessions end at once and it cannot log in. */
+  @InstantColumn({ nullable: true }) disabledAt: string | null;
+  /** The TOTP secret, encrypted (AES-256-GCM) with MFA_ENCRYPTION_KEY; set at setup, in force once enabled. */
+  @StrColumn(200, { nullable: true }) mfaSecret: string | null;
+  @InstantColumn({ nullable: true }) mfaEnabledAt: string | null;
+  /** The last TOTP time step accepted: a code is never accepted twice. */
+  @IntColumn({ nullable: true }) mfaLastStep: number | null;
+  @InstantColumn({ nullable: true }) passwordChangedAt: string | null;
 }

@@ -3,6 +3,9 @@ import { Database } from '../common/persistence/database';
 import { sql } from '../common/persistence/sql';
 import { User } from './user.entity';
 
+/** Who a staff list covers: one organization's users, or the bureau users of one region, or the platform's. */
+export type UserGroup = { organizationId: string } | { role: 'bureau'; regionCode: string } | { role: 'platform' };
+
 @Injectable()
 export class UserRepository {
   constructor(private readonly db: Database) {}
@@ -11,11 +14,59 @@ export class UserRepository {
     return this.db.insert(User, [user]);
   }
 
+  async get(id: string): Promise<User | undefined> {
+    return (await this.db.select(User, 'u', sql`WHERE u.id = ${id}`))[0];
+  }
+
   async byUsername(username: string): Promise<User | undefined> {
     return (await this.db.select(User, 'u', sql`WHERE u.username = ${username}`))[0];
   }
 
+  lock(id: string): Promise<User | null> {
+    return this.db.lock(User, { id });
+  }
+
   async any(): Promise<boolean> {
     return (await this.db.row(sql`SELECT 1 AS one FROM app_user LIMIT 1`)) !== undefined;
+  }
+
+  inGroup(group: UserGroup): Promise<User[]> {
+    const where =
+      'organizationId' in group
+        ? sql`u.organization_id = ${group.organizationId}`
+        : group.role === 'bureau'
+          ? sql`u.role = 'bureau' AND u.region_code = ${group.regionCode}`
+          : sql`u.role = 'platform'`;
+    return this.db.select(User, 'u', sql`WHERE ${where} ORDER BY u.created_at, u.id`);
+  }
+
+  async setPassword(id: string, passwordHash: string, at: string): Promise<void> {
+    await this.db.execute(sql`UPDATE app_user SET password_hash = ${passwordHash}, password_changed_at = ${at} WHERE id = ${id}`);
+  }
+
+  async disable(id: string, at: string): Promise<boolean> {
+    return (await this.db.execute(sql`UPDATE app_user SET disabled_at = ${at} WHERE id = ${id} AND disabled_at IS NULL`)) === 1;
+  }
+
+  /** A new secret waiting to be confirmed (two-factor stays off until `enableMfa`). */
+  async setPendingMfa(id: string, encryptedSecret: string): Promise<boolean> {
+    return (
+      (await this.db.execute(sql`UPDATE app_user SET mfa_secret = ${encryptedSecret} WHERE id = ${id} AND mfa_enabled_at IS NULL`)) === 1
+    );
+  }
+
+  async enableMfa(id: string, at: string, step: number): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE app_user SET mfa_enabled_at = ${at}, mfa_last_step = ${step} WHERE id = ${id} AND mfa_enabled_at IS NULL AND mfa_secret IS NOT NULL`,
+    );
+    return changed === 1;
+  }
+
+  /** Accepts a code's time step once: false when this or a later step was used already (a replayed code). */
+  async useMfaStep(id: string, step: number): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE app_user SET mfa_last_step = ${step} WHERE id = ${id} AND (mfa_last_step IS NULL OR mfa_last_step < ${step})`,
+    );
+    return changed === 1;
   }
 }

@@ -17,13 +17,18 @@ import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Claim, CLAIM_STATUSES } from './claim.entity';
+import { NoBidiControls } from '../common/http/text';
 
 /** One claim covers at most this many redemptions: its id list is stored in a TEXT column (64 KiB on MariaDB). */
 export const MAX_REDEMPTIONS_PER_CLAIM = 500;
 
 export class EvidenceInput {
-  @ApiProperty({ example: 'HT-2026-0137', description: 'service contract number' }) @IsString() @Length(1, 64) contractNo: string;
-  @ApiProperty({ example: '31002613702', description: 'invoice number' }) @IsString() @Length(1, 64) invoiceNo: string;
+  @ApiProperty({ example: 'HT-2026-0137', description: 'service contract number' })
+  @IsString()
+  @Length(1, 64)
+  @NoBidiControls()
+  contractNo: string;
+  @ApiProperty({ example: '31002613702', description: 'invoice number' }) @IsString() @Length(1, 64) @NoBidiControls() invoiceNo: string;
   @ApiPropertyOptional({ example: 'BANK-20260412-8841', description: 'proof that the self-paid share was received' })
   @IsOptional()
   @IsString()

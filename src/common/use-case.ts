@@ -5,20 +5,32 @@ import { DomainError, ErrorCode } from './errors/domain-error';
  * the use case's unit of work commits whatever the refusal itself records (usually nothing; an expired hold is
  * expired in passing), while an exception rolls everything back.
  */
-export type Outcome<T, C extends ErrorCode = ErrorCode> = { ok: true; value: T } | { ok: false; code: C; message: string };
+export type Outcome<T, C extends ErrorCode = ErrorCode> = { ok: true; value: T } | Refused<C>;
+
+export interface Refused<C extends ErrorCode = ErrorCode> {
+  ok: false;
+  code: C;
+  message: string;
+  /** Sent as Retry-After (429, 503). */
+  retryAfterSec?: number;
+}
 
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 
-export const refused = <C extends ErrorCode>(code: C, message: string): { ok: false; code: C; message: string } => ({
+export const refused = <C extends ErrorCode>(code: C, message: string, retryAfterSec?: number): Refused<C> => ({
   ok: false,
   code,
   message,
+  ...(retryAfterSec ? { retryAfterSec } : {}),
 });
+
+/** A refusal answered as a result: the error's code, message and Retry-After. */
+export const refusedBy = (e: DomainError): Refused => refused(e.code, e.message, e.options.retryAfterSec);
 
 /** At the HTTP edge: the value, or the refusal as the error the filter renders (marked as the answer of committed work). */
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
-  throw new DomainError(outcome.code, outcome.message, { committed: true });
+  throw new DomainError(outcome.code, outcome.message, { committed: true, retryAfterSec: outcome.retryAfterSec });
 }
 
 /** The refusals a use case can answer with, read by the OpenAPI document and the simulation's table of documented answers. */

@@ -20,6 +20,11 @@ export const appConfig = registerAs('app', () => {
     seedDemo: e.SEED_DEMO,
     sweepIntervalSec: e.SWEEP_INTERVAL_SEC,
     auditSealDelayMs: e.AUDIT_SEAL_DELAY_MS,
+    trustProxy: e.TRUST_PROXY,
+    corsOrigins: (e.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   };
 });
 
@@ -45,7 +50,22 @@ export const authConfig = registerAs('auth', () => {
     jwtSecret = randomBytes(32).toString('hex');
     new Logger('Config').warn('JWT_SECRET is not set: generated a random one; tokens will not survive a restart (set it in production)');
   }
-  return { jwtSecret, jwtTtlSec: e.JWT_TTL };
+  let mfaKey = e.MFA_ENCRYPTION_KEY;
+  if (!mfaKey) {
+    mfaKey = randomBytes(32).toString('base64');
+    new Logger('Config').warn('MFA_ENCRYPTION_KEY is not set: generated one; enrolled two-factor secrets will not survive a restart');
+  }
+  return {
+    jwtSecret,
+    jwtTtlSec: e.JWT_TTL,
+    sessionIdleSec: e.SESSION_IDLE_SEC,
+    sessionMaxSec: e.SESSION_MAX_SEC,
+    mfaRequired: (e.MFA_REQUIRED ?? (e.NODE_ENV === 'production' ? 'true' : 'false')) === 'true',
+    mfaKey: Buffer.from(mfaKey, 'base64'),
+    lock: { failures: e.LOGIN_LOCK_FAILURES, windowSec: e.LOGIN_LOCK_WINDOW_SEC, lockSec: e.LOGIN_LOCK_SEC },
+    loginFailuresPerIpPerMin: e.LOGIN_FAILURES_PER_IP_PER_MIN,
+    registrationsPerIpPerHour: e.REGISTRATIONS_PER_IP_PER_HOUR,
+  };
 });
 
 export type AppConfig = ConfigType<typeof appConfig>;

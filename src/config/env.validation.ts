@@ -19,7 +19,28 @@ export class Environment {
   @IsString() DB_NAME = 'vouchers';
   @Type(() => Number) @IsInt() @Min(1) @Max(500) DB_POOL_SIZE = 20;
   @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' }) JWT_SECRET?: string;
-  @Type(() => Number) @IsInt() @Min(60) @Max(604800) JWT_TTL = 3600;
+  /** Access-token lifetime: short (≤ 15 min, GB/T 22239 session timeout); sessions live on through refresh tokens. */
+  @Type(() => Number) @IsInt() @Min(60) @Max(900) JWT_TTL = 900;
+  /** A session ends when it is not refreshed for this long (idle timeout) … */
+  @Type(() => Number) @IsInt() @Min(60) @Max(86400) SESSION_IDLE_SEC = 1800;
+  /** … and at the latest this long after login. */
+  @Type(() => Number) @IsInt() @Min(300) @Max(604800) SESSION_MAX_SEC = 43200;
+  /** Bureau and platform users must enrol two-factor before anything else; on by default in production. */
+  @IsOptional() @IsIn(['true', 'false']) MFA_REQUIRED?: 'true' | 'false';
+  /** Encrypts two-factor secrets at rest: 32 bytes, base64. Required in production. */
+  @IsOptional() @IsString() MFA_ENCRYPTION_KEY?: string;
+  /** Failed logins of one username within the window that lock it, and for how long. */
+  @Type(() => Number) @IsInt() @Min(1) LOGIN_LOCK_FAILURES = 5;
+  @Type(() => Number) @IsInt() @Min(1) LOGIN_LOCK_WINDOW_SEC = 900;
+  @Type(() => Number) @IsInt() @Min(1) LOGIN_LOCK_SEC = 900;
+  /** Failed logins one client address may make in a minute before it is refused (429 RATE_LIMITED). */
+  @Type(() => Number) @IsInt() @Min(1) LOGIN_FAILURES_PER_IP_PER_MIN = 30;
+  /** Registrations one client address may make in an hour. */
+  @Type(() => Number) @IsInt() @Min(1) REGISTRATIONS_PER_IP_PER_HOUR = 20;
+  /** Behind a reverse proxy: trust its X-Forwarded-For for the client address (Express "trust proxy"). */
+  @IsOptional() @IsString() TRUST_PROXY?: string;
+  /** Browser origins allowed to call the API (comma-separated); empty: CORS off. */
+  @IsOptional() @IsString() CORS_ORIGINS?: string;
   @IsString() @MinLength(8) DEMO_PASSWORD = 'demo-pass-2026';
   @IsIn(['auto', 'always', 'never']) SEED_DEMO: 'auto' | 'always' | 'never' = 'auto';
   @IsString() PUBLIC_BASE_URL = 'http://localhost:3000';
@@ -34,6 +55,12 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const errors = validateSync(env, { skipMissingProperties: false });
   if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
     throw new Error('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (env.NODE_ENV === 'production' && !env.MFA_ENCRYPTION_KEY) {
+    throw new Error('Invalid configuration: MFA_ENCRYPTION_KEY is required when NODE_ENV=production');
+  }
+  if (env.MFA_ENCRYPTION_KEY && Buffer.from(env.MFA_ENCRYPTION_KEY, 'base64').length !== 32) {
+    throw new Error('Invalid configuration: MFA_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
   }
   if (errors.length > 0) {
     const detail = errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join(', ')}`);

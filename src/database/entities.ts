@@ -1,4 +1,6 @@
 import { AuditEntry, AuditHead, AuditPending } from '../audit/audit-entry.entity';
+import { Session } from '../auth/session.entity';
+import { Throttle } from '../auth/throttle.entity';
 import { User } from '../auth/user.entity';
 import { Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
@@ -17,6 +19,8 @@ export const ENTITIES = [
   AuditPending,
   AuditHead,
   User,
+  Session,
+  Throttle,
   Organization,
   Policy,
   Budget,

@@ -1,5 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditRepository } from '../audit/audit.repository';
+import { SessionRepository } from '../auth/session.repository';
+import { ThrottleRepository } from '../auth/throttle.repository';
 import { UserRepository } from '../auth/user.repository';
 import { BudgetRepository } from '../budgets/budget.repository';
 import { ClaimRepository } from '../claims/claim.repository';
@@ -20,6 +22,8 @@ import { VoucherRepository } from '../vouchers/voucher.repository';
 const REPOSITORIES = [
   AuditRepository,
   UserRepository,
+  SessionRepository,
+  ThrottleRepository,
   BudgetRepository,
   ClaimRepository,
   IdempotencyRepository,

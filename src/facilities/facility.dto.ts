@@ -3,6 +3,7 @@ import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min
 import { PageQuery } from '../common/http/paging';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { Facility, FACILITY_UNITS, FacilityUnit } from './facility.entity';
+import { NoBidiControls } from '../common/http/text';
 
 /** ¥100 million per unit: far above any instrument hour, and fee = price × quantity stays exact in a double. */
 export const MAX_UNIT_PRICE_FEN = 10_000_000_000;
@@ -14,6 +15,7 @@ export class CreateFacilityInput {
   @IsString()
   @Length(1, 200)
   @Matches(NOT_BLANK, { message: '$property must not be blank' })
+  @NoBidiControls()
   name: string;
 
   @ApiProperty({ enum: SERVICE_CATEGORIES, example: 'testing' }) @IsIn(SERVICE_CATEGORIES) category: ServiceCategory;
@@ -35,6 +37,7 @@ export class CreateFacilityInput {
   @IsOptional()
   @IsString()
   @MaxLength(2000)
+  @NoBidiControls()
   description?: string | null;
 }
 
@@ -45,6 +48,7 @@ export class UpdateFacilityInput {
   @IsString()
   @Length(1, 200)
   @Matches(NOT_BLANK, { message: '$property must not be blank' })
+  @NoBidiControls()
   name?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_UNIT_PRICE_FEN, description: 'integer fen' })
@@ -58,6 +62,7 @@ export class UpdateFacilityInput {
   @IsOptional()
   @IsString()
   @MaxLength(2000)
+  @NoBidiControls()
   description?: string | null;
 }
 

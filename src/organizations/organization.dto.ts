@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { creditCodeProblem } from './credit-code';
 import { ENTERPRISE_KINDS, Organization } from './organization.entity';
+import { NoBidiControls } from '../common/http/text';
 
 /** Validates a unified social credit code and names the exact problem. */
 export function IsCreditCode(options?: ValidationOptions) {
@@ -31,7 +32,7 @@ export function IsCreditCode(options?: ValidationOptions) {
 }
 
 export class OrganizationInput {
-  @ApiProperty({ example: '合肥微纳新材料科技有限公司' }) @IsString() @Length(2, 200) name: string;
+  @ApiProperty({ example: '合肥微纳新材料科技有限公司' }) @IsString() @Length(2, 200) @NoBidiControls() name: string;
   @ApiProperty({ example: '91340100MA2T8XQ21W', description: '18-character unified social credit code (GB 32100)' })
   @IsCreditCode()
   creditCode: string;

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { AuthService } from '../auth/auth.service';
+import { Credentials } from '../auth/credentials';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { UserRepository } from '../auth/user.repository';
 import { BudgetRepository } from '../budgets/budget.repository';
 import { BudgetsService } from '../budgets/budgets.service';
@@ -20,13 +22,21 @@ import { ApplyForVoucher } from '../vouchers/use-cases/apply-for-voucher';
 import { DEMO_BUDGETS, DEMO_ENTERPRISES, DEMO_POLICIES, DEMO_PROVIDERS } from './demo-world';
 
 /** The four provincial bureaus and the coordination office, as API.md names them. */
-export const STAFF: { username: string; role: 'bureau' | 'platform'; regionCode: string | null }[] = [
-  { username: 'bureau-sh', role: 'bureau', regionCode: '310000' },
-  { username: 'bureau-js', role: 'bureau', regionCode: '320000' },
-  { username: 'bureau-zj', role: 'bureau', regionCode: '330000' },
-  { username: 'bureau-ah', role: 'bureau', regionCode: '340000' },
-  { username: 'platform', role: 'platform', regionCode: null },
+export const STAFF: { username: string; role: 'bureau' | 'platform'; regionCode: string | null; admin: boolean }[] = [
+  { username: 'bureau-sh', role: 'bureau', regionCode: '310000', admin: true },
+  { username: 'bureau-js', role: 'bureau', regionCode: '320000', admin: true },
+  { username: 'bureau-zj', role: 'bureau', regionCode: '330000', admin: true },
+  { username: 'bureau-ah', role: 'bureau', regionCode: '340000', admin: true },
+  { username: 'platform', role: 'platform', regionCode: null, admin: true },
+  // A second reviewer per bureau, for maker-checker (双人复核): not an admin.
+  { username: 'bureau-sh-2', role: 'bureau', regionCode: '310000', admin: false },
+  { username: 'bureau-js-2', role: 'bureau', regionCode: '320000', admin: false },
+  { username: 'bureau-zj-2', role: 'bureau', regionCode: '330000', admin: false },
+  { username: 'bureau-ah-2', role: 'bureau', regionCode: '340000', admin: false },
 ];
+
+/** The seed registers as a client of its own, so it never meets the per-address registration limit of real clients. */
+const SEED_CLIENT = { ip: 'seed', userAgent: 'seed' };
 
 const BUREAU_OF_PROVINCE: Record<string, string> = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' };
 
@@ -41,6 +51,8 @@ export class SeedService {
     private readonly budgetRows: BudgetRepository,
     private readonly organizationRows: OrganizationRepository,
     private readonly auth: AuthService,
+    private readonly credentials: Credentials,
+    private readonly uow: UnitOfWork,
     private readonly organizations: OrganizationsService,
     private readonly policies: PoliciesService,
     private readonly budgets: BudgetsService,
@@ -72,13 +84,23 @@ export class SeedService {
   async seedStaff(): Promise<void> {
     for (const s of STAFF) {
       if (await this.users.byUsername(s.username)) continue;
-      await this.auth.createStaffUser(s.username, this.app.demoPassword, s.role, s.regionCode);
+      const passwordHash = await this.credentials.hash(this.app.demoPassword);
+      await this.uow.run(() => this.auth.createUser({ ...s, passwordHash, organizationId: null }));
     }
   }
 
   private async as<T>(username: string, work: (actor: Actor) => Promise<T>): Promise<T> {
     const user = (await this.users.byUsername(username))!;
-    const actor: Actor = { userId: user.id, username, role: user.role, organizationId: user.organizationId, regionCode: user.regionCode };
+    const actor: Actor = {
+      userId: user.id,
+      username,
+      role: user.role,
+      organizationId: user.organizationId,
+      regionCode: user.regionCode,
+      sessionId: 'seed',
+      admin: user.admin,
+      mfaEnabled: user.mfaEnabledAt !== null,
+    };
     return requestContext.run({ actor }, () => work(actor));
   }
 
@@ -109,12 +131,10 @@ export class SeedService {
         const creditCode = makeCreditCode(o.region, o.body, role === 'provider' ? '12' : '91');
         if (await this.organizationRows.byCreditCode(creditCode)) continue;
         const { organization } = unwrap(
-          await this.auth.register({
-            username: o.username,
-            password: this.app.demoPassword,
-            role,
-            organization: { name: o.name, creditCode, kind: o.kind },
-          }),
+          await this.auth.register(
+            { username: o.username, password: this.app.demoPassword, role, organization: { name: o.name, creditCode, kind: o.kind } },
+            SEED_CLIENT,
+          ),
         );
         if (role === 'provider') {
           await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], async (actor) =>

@@ -5,10 +5,11 @@ import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
 import { Voucher, VoucherApplication } from './voucher.entity';
 import { effectiveVoucherStatus } from './voucher.time-rules';
+import { NoBidiControls } from '../common/http/text';
 
 export class ApplyInput {
   @ApiProperty({ example: 8_000_000, description: 'requested face value in fen' }) @IsFen(1) amountFen: number;
-  @ApiProperty({ example: '透射电镜表征新型电池正极材料' }) @IsString() @Length(1, 500) purpose: string;
+  @ApiProperty({ example: '透射电镜表征新型电池正极材料' }) @IsString() @Length(1, 500) @NoBidiControls() purpose: string;
 }
 
 export class ApproveInput {

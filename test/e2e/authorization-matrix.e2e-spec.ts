@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { policyBody } from '../support/fixtures';
 import { OpenApiDoc, operations, routeKey } from '../support/openapi';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
+import { totp } from '../support/totp';
 import { World } from '../support/world';
 
 /**
@@ -27,6 +28,10 @@ interface Row {
   fresh?: boolean;
   query?: (w: World) => string;
   body?: (w: World, id?: string) => object;
+  /** The cell ends or changes its session: each actor acts through a session of its own, made for the cell. */
+  ownSession?: boolean;
+  /** A body made with the cell's actor and session (its password, its two-factor secret). */
+  bodyFor?: (cell: { password: string; token: string }) => Promise<object>;
 }
 
 const r = (route: string, expect: string, opts: Omit<Row, 'route' | 'expect'> = {}): Row => ({ route, expect, ...opts });
@@ -120,9 +125,43 @@ const MATRIX: Row[] = [
   // statistics are for bureaus and the platform; another province's figures are refused (not a record)
   r('GET /api/stats/regions/{code}',                  '401 403  403  403  403  ok   403  ok', { id: () => '340000' }),
   r('GET /api/stats/flows',                           '401 403  403  403  403  ok   ok   ok'),
+
+  // accounts: everyone signed in reads itself; each organization and bureau has an admin (its first user, the seeded
+  // bureau users), who manages its own group: another group's user is 404 to it
+  r('GET /api/auth/me',                               '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('POST /api/auth/refresh',                         'ok  ok   ok   ok   ok   ok   ok   ok', { ownSession: true }),
+  r('GET /api/users',                                 '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('POST /api/users',                                '401 ok   ok   ok   ok   ok   ok   ok', { body: () => ({ username: `staff-${randomBytes(5).toString('hex')}`, password: PASSWORD }) }),
+  r('POST /api/users/{id}/disable',                   '401 404  404  404  404  ok   404  404', { id: (w) => w.bureauUser(), fresh: true }),
+  r('POST /api/auth/logout',                          '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true }),
+  r('POST /api/auth/password',                        '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => ({ currentPassword: c.password, newPassword: c.password }) }),
+  // last: once enabled, two-factor is asked at every login
+  r('POST /api/auth/mfa/setup',                       '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true }),
+  r('POST /api/auth/mfa/enable',                      '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: enrolment }),
 ];
 
+/** A first code for a fresh two-factor secret of the cell's user. */
+async function enrolment(cell: { token: string }, t = current.t): Promise<object> {
+  const setup = await t.http.post('/api/auth/mfa/setup').set(auth(cell.token)).send({});
+  return { otp: setup.status === 200 ? totp(setup.body.secret) : '000000' };
+}
+const current = {} as { t: TestApp };
+
 const ERROR_CODE: Record<string, string> = { '401': 'UNAUTHENTICATED', '403': 'FORBIDDEN', '404': 'NOT_FOUND' };
+
+/** The username and password of each kind of caller (anonymous refreshes the enterprise's session). */
+function credentialsOf(w: World, actor: Actor): { username: string; password: string } {
+  const staff: Partial<Record<Actor, string>> = { bureau: 'bureau-ah', otherBureau: 'bureau-js', platform: 'platform' };
+  if (staff[actor]) return { username: staff[actor], password: DEMO_PASSWORD };
+  const orgs = {
+    anonymous: w.enterprise,
+    enterprise: w.enterprise,
+    otherEnterprise: w.otherEnterprise,
+    provider: w.provider,
+    otherProvider: w.otherProvider,
+  };
+  return { username: orgs[actor as keyof typeof orgs].username, password: PASSWORD };
+}
 
 describe('authorization matrix', () => {
   let t: TestApp;
@@ -131,6 +170,7 @@ describe('authorization matrix', () => {
 
   beforeAll(async () => {
     t = await TestApp.start();
+    current.t = t;
     w = await World.build(t);
     Object.assign(tokens, {
       anonymous: undefined,
@@ -144,6 +184,12 @@ describe('authorization matrix', () => {
     });
   });
   afterAll(() => t?.close());
+
+  /** A session of the actor's own for one cell. */
+  async function ownSession(actor: Actor) {
+    const { username, password } = credentialsOf(w, actor);
+    return { ...(await t.login(username, password)), password };
+  }
 
   it('lists every operation of /docs-json, and only those', async () => {
     const documented = operations((await t.http.get('/docs-json').expect(200)).body as OpenApiDoc)
@@ -160,13 +206,17 @@ describe('authorization matrix', () => {
     const answers: string[] = [];
     for (const actor of ACTORS) {
       const id = row.fresh ? await row.id!(w) : shared;
+      const own = row.ownSession ? await ownSession(actor) : undefined;
+      const token = own ? (actor === 'anonymous' ? undefined : own.accessToken) : tokens[actor];
       const path = template
         .replace('{regionCode}', '340000')
         .replace('{year}', String(w.year))
         .replace(/\{(id|code)\}/, id ?? '');
       let req = t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch'](path + (row.query ? `?${row.query(w)}` : ''));
-      if (tokens[actor]) req = req.set(auth(tokens[actor]));
-      const res = method === 'GET' ? await req : await req.send(row.body?.(w, id) ?? {});
+      if (token) req = req.set(auth(token));
+      const body = row.bodyFor && own ? await row.bodyFor({ password: own.password, token: own.accessToken }) : row.body?.(w, id);
+      const refresh = own && row.route === 'POST /api/auth/refresh' ? { refreshToken: own.refreshToken } : undefined;
+      const res = method === 'GET' ? await req : await req.send(refresh ?? body ?? {});
       const outcome = res.status >= 200 && res.status < 300 ? 'ok' : String(res.status);
       const codeOk = outcome === 'ok' || res.body?.code === ERROR_CODE[outcome];
       answers.push(codeOk ? outcome : `${outcome} ${JSON.stringify(res.body)}`);

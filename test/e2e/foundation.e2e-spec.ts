@@ -68,7 +68,7 @@ describe('service foundation', () => {
       const res = await t.http.post('/api/auth/login').send({ username: 'bureau-ah', password: 'demo-pass-2026' }).expect(200);
       expect(res.body).toMatchObject({
         tokenType: 'Bearer',
-        expiresIn: 3600,
+        expiresIn: 900,
         user: { username: 'bureau-ah', role: 'bureau', regionCode: '340000' },
       });
       expect(res.body.accessToken).toEqual(expect.any(String));
@@ -371,62 +371,6 @@ describe('service foundation', () => {
         .get('/api/organizations?limit=0')
         .set(auth(await t.token('bureau-sh')))
         .expect(400);
-    });
-  });
-
-  describe('idempotency keys', () => {
-    const registration = (username = 'idem-user') => ({
-      username,
-      password: PASSWORD,
-      role: 'enterprise',
-      organization: { name: '幂等测试公司', creditCode: creditCodeIn('310000') },
-    });
-
-    it('replays the first response for the same key and body, and changes nothing', async () => {
-      const body = registration();
-      const first = await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-1').send(body).expect(201);
-      const again = await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-1').send(body).expect(201);
-      expect(again.body).toEqual(first.body);
-      expect(again.headers['idempotent-replayed']).toBe('true');
-      const orgs = await t.http
-        .get('/api/organizations?type=enterprise&limit=500')
-        .set(auth(await t.token('platform')))
-        .expect(200);
-      expect(orgs.body.items.filter((o: { creditCode: string }) => o.creditCode === body.organization.creditCode)).toHaveLength(1);
-    });
-
-    it('answers the same key with another body with 409 IDEMPOTENCY_CONFLICT', async () => {
-      await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-2').send(registration('idem-user-2')).expect(201);
-      const other = registration('idem-user-3');
-      const res = await t.http.post('/api/auth/register').set('Idempotency-Key', 'reg-2').send(other).expect(409);
-      expect(res.body.code).toBe('IDEMPOTENCY_CONFLICT');
-    });
-
-    it('lets only one of concurrent duplicates execute', async () => {
-      const body = registration('idem-race');
-      const results = await Promise.all(
-        Array.from({ length: 8 }, () => t.http.post('/api/auth/register').set('Idempotency-Key', 'race-1').send(body)),
-      );
-      expect(results.every((r) => r.status === 201)).toBe(true);
-      expect(new Set(results.map((r) => r.body.organization.id)).size).toBe(1);
-    });
-
-    it('replays a refusal too: the repeat gets the first 409, marked as a replay', async () => {
-      const body = registration('idem-refused');
-      body.organization.creditCode = creditCodeIn('310000');
-      await t.http
-        .post('/api/auth/register')
-        .send({ ...body, username: 'idem-taken' })
-        .expect(201);
-      const first = await t.http.post('/api/auth/register').set('Idempotency-Key', 'refused-1').send(body).expect(409);
-      expect(first.body.code).toBe('DUPLICATE');
-      const again = await t.http.post('/api/auth/register').set('Idempotency-Key', 'refused-1').send(body).expect(409);
-      expect(again.body).toEqual(first.body);
-      expect(again.headers['idempotent-replayed']).toBe('true');
-    });
-
-    it('rejects a malformed key', async () => {
-      await t.http.post('/api/auth/register').set('Idempotency-Key', 'x'.repeat(200)).send(registration()).expect(400);
     });
   });
 

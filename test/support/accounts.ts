@@ -1,5 +1,5 @@
 /** The password of every organization user the tests, the simulation and the bench register. */
-export const PASSWORD = 'correct-horse-battery';
+export const PASSWORD = 'Correct-Horse-2026';
 /** The seeded staff users' password: createDatabase puts it in the service's environment as DEMO_PASSWORD. */
 export const DEMO_PASSWORD = 'demo-pass-2026';
 export const BUREAU_OF_PROVINCE: Record<string, string> = { '31': 'bureau-sh', '32': 'bureau-js', '33': 'bureau-zj', '34': 'bureau-ah' };

@@ -8,7 +8,7 @@ import { bureauFor, DEMO_PASSWORD, PASSWORD } from './accounts';
 import { createDatabase } from './app-under-test';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
-import { clock } from '../../src/common/clock';
+import { clock, securityClock } from '../../src/common/clock';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
 import { SeedService } from '../../src/seed/seed.service';
@@ -21,6 +21,7 @@ const randomBody = () => [...randomBytes(9)].map((b) => CREDIT_CODE_CHARSET[b % 
 export const creditCodeIn = (region: string, registrar = '91') => makeCreditCode(region, randomBody(), registrar);
 
 export interface OrgSession {
+  username: string;
   token: string;
   userId: string;
   organizationId: string;
@@ -49,16 +50,20 @@ export async function createTestDatabase(prefix?: string): Promise<() => Promise
 export class TestApp {
   app!: INestApplication;
   private dropDatabase?: () => Promise<void>;
+  private restoreEnv: Record<string, string | undefined> = {};
   private tokens = new Map<string, string>();
 
-  static async start(): Promise<TestApp> {
+  /** `env` overrides the test settings for this app (read when its module is created). */
+  static async start(env: Record<string, string> = {}): Promise<TestApp> {
     const t = new TestApp();
-    await t.boot();
+    await t.boot(env);
     return t;
   }
 
-  private async boot() {
+  private async boot(env: Record<string, string>) {
     this.dropDatabase = await createTestDatabase();
+    this.restoreEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     this.app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
     configureApp(this.app);
@@ -85,6 +90,13 @@ export class TestApp {
     const res = await this.http.post('/api/auth/login').send({ username, password }).expect(200);
     this.tokens.set(username, res.body.accessToken);
     return res.body.accessToken;
+  }
+
+  /** A new session of a user (not cached): its access and refresh tokens. */
+  async login(username: string, password = DEMO_PASSWORD): Promise<{ accessToken: string; refreshToken: string }> {
+    const res = await this.http.post('/api/auth/login').send({ username, password });
+    if (res.status !== 200) throw new Error(`login of ${username} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
   }
 
   /** The Authorization header of a seeded user, for `.set(await t.as('bureau-ah'))`. */
@@ -122,7 +134,7 @@ export class TestApp {
       .send({ username, password: PASSWORD, role, organization: { name: `${role} ${username}`, creditCode, ...organization } });
     if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
     const login = await this.http.post('/api/auth/login').send({ username, password: PASSWORD }).expect(200);
-    return { token: login.body.accessToken, userId: res.body.user.id, organizationId: res.body.organization.id, creditCode };
+    return { username, token: login.body.accessToken, userId: res.body.user.id, organizationId: res.body.organization.id, creditCode };
   }
 
   async ledgerCheck() {
@@ -136,6 +148,11 @@ export class TestApp {
       if (!check.balanced) throw new Error(`ledger check failed after the suite:\n${check.violations.join('\n')}`);
     } finally {
       clock.reset();
+      securityClock.reset();
+      for (const [k, v] of Object.entries(this.restoreEnv)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       await this.app.close();
       await this.dropDatabase?.();
     }

@@ -127,6 +127,18 @@ export class World {
     return (await this.t.registerProvider('340100', {}, false)).organizationId;
   }
 
+  /** A non-admin bureau user of Anhui, created by its admin. */
+  async bureauUser(): Promise<string> {
+    const body = { username: `ah-staff-${Math.random().toString(36).slice(2, 10)}`, password: 'Review-Anhui-2026' };
+    return (
+      await this.t.http
+        .post('/api/users')
+        .set(auth(await this.bureau()))
+        .send(body)
+        .expect(201)
+    ).body.id;
+  }
+
   async activeProvider(): Promise<string> {
     return (await this.t.registerProvider('340100')).organizationId;
   }

@@ -1,17 +1,22 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
+import { authConfig, AuthConfig } from '../../config/configuration';
 import { Actor, requestContext, Role } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
-import { PUBLIC_KEY, ROLES_KEY } from './decorators';
+import { ENROLMENT_KEY, PUBLIC_KEY, ROLES_KEY } from './decorators';
 
 /**
- * Global guard: every route needs a valid token unless marked @Public(); a route's @Authenticated(roles)
- * narrows the roles. The caller becomes the request context's actor (audit, idempotency scope).
+ * Global guard: every route needs a valid token of a live session unless marked @Public(); a route's
+ * @Authenticated(roles) narrows the roles. With MFA_REQUIRED, bureau and platform users without two-factor reach
+ * only the routes that enrol it. The caller becomes the request context's actor (audit, idempotency scope).
  */
 @Injectable()
 export class AuthGuard extends PassportAuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
+  ) {
     super();
   }
 
@@ -26,17 +31,23 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       return true;
     }
     await super.canActivate(context);
+    // What a signed-in caller reads (its records, its documents) is never kept by a browser or a proxy.
+    context.switchToHttp().getResponse().setHeader('Cache-Control', 'no-store');
     const actor: Actor = req.user;
     const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
     if (roles.length > 0 && !roles.includes(actor.role)) {
       throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
+    }
+    const staff = actor.role === 'bureau' || actor.role === 'platform';
+    if (this.config.mfaRequired && staff && !actor.mfaEnabled && !this.reflector.getAllAndOverride<boolean>(ENROLMENT_KEY, targets)) {
+      throw new DomainError('FORBIDDEN', 'enrol two-factor first: POST /api/auth/mfa/setup, then POST /api/auth/mfa/enable');
     }
     this.remember(actor);
     return true;
   }
 
   handleRequest<T>(err: unknown, user: T): T {
-    if (err || !user) throw new DomainError('UNAUTHENTICATED', 'a valid bearer token is required');
+    if (err || !user) throw new DomainError('UNAUTHENTICATED', 'a valid bearer token of a live session is required');
     return user;
   }
 

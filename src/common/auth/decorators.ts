@@ -1,9 +1,11 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { Actor, Role } from '../context/request-context';
 
 export const PUBLIC_KEY = 'auth:public';
 export const ROLES_KEY = 'auth:roles';
+export const ENROLMENT_KEY = 'auth:mfa-enrolment';
 
 /** No token needed (login, registration, health, regions, facility search, voucher verification). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
@@ -11,4 +13,13 @@ export const Public = () => SetMetadata(PUBLIC_KEY, true);
 /** A valid token whose role is one of `roles`; scope is then checked by the service against the record. */
 export const Authenticated = (...roles: Role[]) => applyDecorators(SetMetadata(ROLES_KEY, roles), ApiBearerAuth());
 
+/** Open to staff who have not enrolled two-factor yet although MFA_REQUIRED asks them to (enrolment, logout, me). */
+export const AllowsMfaEnrolment = () => SetMetadata(ENROLMENT_KEY, true);
+
 export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => ctx.switchToHttp().getRequest().user);
+
+/** The client's address (as Express's trust-proxy setting sees it) and user agent, for throttling and the audit log. */
+export const ClientInfo = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  const req = ctx.switchToHttp().getRequest<Request>();
+  return { ip: req.ip ?? req.socket.remoteAddress ?? 'unknown', userAgent: req.header('user-agent') ?? null };
+});

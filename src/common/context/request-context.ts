@@ -10,6 +10,11 @@ export interface Actor {
   role: Role;
   organizationId: string | null;
   regionCode: string | null;
+  /** The session the access token belongs to. */
+  sessionId: string;
+  /** Manages the users of its organization or bureau region. */
+  admin: boolean;
+  mfaEnabled: boolean;
 }
 
 export interface AuditDraft {

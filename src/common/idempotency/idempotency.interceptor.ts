@@ -1,9 +1,10 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { from, lastValueFrom, Observable } from 'rxjs';
+import { authConfig, AuthConfig } from '../../config/configuration';
 import { canonicalJson } from '../canonical-json';
 import { clock } from '../clock';
 import { requestContext } from '../context/request-context';
@@ -36,6 +37,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly uow: UnitOfWork,
     private readonly records: IdempotencyRepository,
     private readonly reflector: Reflector,
+    @Inject(authConfig.KEY) private readonly config: AuthConfig,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -51,14 +53,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!KEY_PATTERN.test(key)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–128 printable ASCII characters');
     const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
     const route = `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 200);
-    const claim: IdempotencyClaim = {
-      callerId,
-      key,
-      route,
-      requestHash: createHash('sha256')
-        .update(`${route}\n${canonicalJson(req.body)}`)
-        .digest('hex'),
-    };
+    // Keyed with the server's secret: a stored hash reveals nothing of the body, even to whoever reads the table.
+    const requestHash = createHmac('sha256', this.config.jwtSecret)
+      .update(`${route}\n${canonicalJson(req.body)}`)
+      .digest('hex');
+    const claim: IdempotencyClaim = { callerId, key, route, requestHash };
 
     const existing = await this.records.find(callerId, key);
     if (existing && !(await this.records.releaseStale(existing, new Date(clock.now().getTime() - STALE_CLAIM_MS).toISOString()))) {

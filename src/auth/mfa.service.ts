@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { securityClock } from '../common/clock';
+import { Actor } from '../common/context/request-context';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../common/use-case';
+import { MfaSetupView } from './auth.dto';
+import { MfaSecrets } from './mfa-secrets';
+import { UserRepository } from './user.repository';
+
+/** Two-factor enrolment: a secret is set up, then enabled by a first correct code. */
+@Injectable()
+export class MfaService {
+  static readonly setupRefusals = ['INVALID_STATE'] as const;
+  static readonly enableRefusals = ['INVALID_STATE', 'MFA_INVALID'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly users: UserRepository,
+    private readonly secrets: MfaSecrets,
+  ) {}
+
+  setup(actor: Actor): Promise<Outcome<MfaSetupView>> {
+    return this.uow.run(async () => {
+      const setup = this.secrets.generate(actor.username);
+      if (!(await this.users.setPendingMfa(actor.userId, this.secrets.encrypt(setup.secret)))) {
+        return refused('INVALID_STATE', 'two-factor is already enabled for this account');
+      }
+      this.uow.record(entry(actor, 'auth.mfa_setup'));
+      return ok(setup);
+    });
+  }
+
+  enable(actor: Actor, otp: string): Promise<Outcome<void>> {
+    return this.uow.run(async () => {
+      const user = (await this.users.lock(actor.userId))!;
+      if (user.mfaEnabledAt) return refused('INVALID_STATE', 'two-factor is already enabled for this account');
+      if (!user.mfaSecret) return refused('INVALID_STATE', 'set two-factor up first: POST /api/auth/mfa/setup');
+      const step = this.secrets.verify(this.secrets.decrypt(user.mfaSecret), otp);
+      if (step === null) return refused('MFA_INVALID', 'the two-factor code is wrong or expired');
+      await this.users.enableMfa(user.id, securityClock.iso(), step);
+      this.uow.record(entry(actor, 'auth.mfa_enabled'));
+      return ok(undefined);
+    });
+  }
+}
+
+const entry = (actor: Actor, action: string) => ({
+  action,
+  entityType: 'user',
+  entityId: actor.userId,
+  regionCode: actor.regionCode,
+  organizationId: actor.organizationId,
+  summary: { username: actor.username },
+});

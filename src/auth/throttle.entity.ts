@@ -1,0 +1,18 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { InstantColumn, IntColumn } from '../common/persistence/columns';
+
+/**
+ * One throttled subject (a username's failed logins, an address's failures or registrations), counted in the database
+ * so that every node agrees: a fixed window (`windowStart`, `hits`) or the recent instants of a sliding one.
+ */
+@Entity('throttle')
+@Index(['updatedAt'])
+export class Throttle {
+  @PrimaryColumn({ type: 'varchar', length: 120 }) throttleKey: string;
+  @InstantColumn({ nullable: true }) windowStart: string | null;
+  @IntColumn({ default: 0 }) hits: number;
+  /** JSON array of instants (sliding windows). */
+  @Column({ type: 'text', nullable: true }) recent: string | null;
+  @InstantColumn({ nullable: true }) lockedUntil: string | null;
+  @InstantColumn() updatedAt: string;
+}

@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { securityClock } from '../common/clock';
+import { Actor } from '../common/context/request-context';
+import { forbidden, notFound } from '../common/errors/domain-error';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../common/use-case';
+import { CreateUserInput, StaffUserView } from './auth.dto';
+import { assertStrongPassword, AuthService, userView } from './auth.service';
+import { Credentials } from './credentials';
+import { SessionRepository } from './session.repository';
+import { User } from './user.entity';
+import { UserGroup, UserRepository } from './user.repository';
+
+const staffView = (u: User): StaffUserView => ({
+  ...userView(u),
+  ...(u.disabledAt ? { disabledAt: u.disabledAt } : {}),
+  createdAt: u.createdAt,
+});
+
+/** The group an admin manages: its organization's users, its bureau region's, or the platform's. */
+function groupOf(actor: Actor): UserGroup {
+  if (!actor.admin) throw forbidden('only an admin of this organization or bureau manages its users');
+  if (actor.organizationId) return { organizationId: actor.organizationId };
+  if (actor.role === 'bureau') return { role: 'bureau', regionCode: actor.regionCode! };
+  return { role: 'platform' };
+}
+
+const inGroup = (user: User, group: UserGroup) =>
+  'organizationId' in group
+    ? user.organizationId === group.organizationId
+    : user.role === group.role && (group.role === 'platform' || user.regionCode === (group as { regionCode: string }).regionCode);
+
+/** Staff accounts: an organization's or bureau's admin lists, creates and disables its users. */
+@Injectable()
+export class UsersService {
+  static readonly createRefusals = ['FORBIDDEN', 'DUPLICATE', 'WEAK_PASSWORD'] as const;
+  static readonly disableRefusals = ['FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly credentials: Credentials,
+    private readonly auth: AuthService,
+  ) {}
+
+  async list(actor: Actor): Promise<StaffUserView[]> {
+    return (await this.users.inGroup(groupOf(actor))).map(staffView);
+  }
+
+  /** A user with the admin's own role, organization and region. */
+  async create(actor: Actor, input: CreateUserInput): Promise<Outcome<StaffUserView>> {
+    groupOf(actor);
+    assertStrongPassword(input.password, input.username);
+    const passwordHash = await this.credentials.hash(input.password);
+    return this.uow.run(async () => {
+      if (await this.users.byUsername(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
+      const user = await this.auth.createUser({
+        username: input.username,
+        passwordHash,
+        role: actor.role,
+        organizationId: actor.organizationId,
+        regionCode: actor.regionCode,
+        admin: input.admin ?? false,
+        email: input.email ?? null,
+      });
+      return ok(staffView(user));
+    });
+  }
+
+  /** Disabling ends the user's sessions at once; admins do not disable themselves (an organization keeps an admin). */
+  disable(actor: Actor, id: string): Promise<Outcome<StaffUserView>> {
+    const group = groupOf(actor);
+    return this.uow.run(async () => {
+      const user = await this.users.lock(id);
+      if (!user || !inGroup(user, group)) throw notFound('user');
+      if (user.id === actor.userId) return refused('INVALID_STATE', 'an admin cannot disable itself');
+      const now = securityClock.iso();
+      if (!(await this.users.disable(id, now))) return refused('INVALID_STATE', `the user was disabled at ${user.disabledAt}`);
+      const ended = await this.sessions.revokeAllOf(id, now, 'user_disabled');
+      this.uow.record({
+        action: 'user.disabled',
+        entityType: 'user',
+        entityId: id,
+        regionCode: user.regionCode,
+        organizationId: user.organizationId,
+        summary: { username: user.username, sessionsEnded: ended },
+      });
+      return ok(staffView({ ...user, disabledAt: now }));
+    });
+  }
+}
