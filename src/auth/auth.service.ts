@@ -78,7 +78,7 @@ export class AuthService {
    */
   async login(username: string, password: string, otp: string | undefined, client: Client): Promise<Outcome<LoginView>> {
     const early = await this.throttle.refusal(username, client.ip);
-    if (early) return this.refuseLogin(username, client, early, null);
+    if (early) return this.refuseLogin(username, client, early, await this.users.byUsername(username));
     const user = await this.users.byUsername(username);
     const passwordOk = await this.credentials.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabledAt) {
@@ -252,9 +252,9 @@ export class AuthService {
   }
 
   /** A login refused before its password was checked (locked, or the address limited): audited, nothing counted. */
-  private refuseLogin(username: string, client: Client, error: DomainError, user: User | null): Promise<Outcome<never>> {
+  private refuseLogin(username: string, client: Client, error: DomainError, user: User | undefined): Promise<Outcome<never>> {
     return this.uow.run(async () => {
-      this.record(user, 'auth.login_refused', { username, clientIp: client.ip, reason: error.code });
+      this.record(user ?? null, 'auth.login_refused', { username, clientIp: client.ip, reason: error.code });
       return refusedBy(error);
     });
   }

@@ -23,7 +23,7 @@ export class MfaSecrets {
   verify(secret: string, otp: string): number | null {
     const result = verifySync({ secret, token: otp, epochTolerance: 30, epoch: Math.floor(securityClock.now().getTime() / 1000) });
     // otplib types the result for HOTP and TOTP alike; a TOTP match carries its time step.
-    return result.valid && 'timeStep' in result ? (result.timeStep) : null;
+    return result.valid && 'timeStep' in result ? result.timeStep : null;
   }
 
   encrypt(secret: string): string {

@@ -1,18 +1,9 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { childPids, freePort } from '../support/processes';
 import { projectRoot } from '../../src/common/paths';
+import { buildService, until } from '../support/service-process';
 import { createTestDatabase, DEMO_PASSWORD, isMaria } from '../support/test-app';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** `node dist/src/main.js` as deployed, with API_WORKERS=2 and no JWT_SECRET (the primary makes one for all workers). */
 describe('the service as deployed', () => {
@@ -22,7 +13,7 @@ describe('the service as deployed', () => {
   let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: 'ignore' });
+    buildService();
     dropDatabase = await createTestDatabase();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;

@@ -60,7 +60,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const claim: IdempotencyClaim = { callerId, key, route, requestHash };
 
     const existing = await this.records.find(callerId, key);
-    if (existing && !(await this.records.releaseStale(existing, new Date(clock.now().getTime() - STALE_CLAIM_MS).toISOString()))) {
+    const staleBefore = new Date(clock.now().getTime() - STALE_CLAIM_MS).toISOString();
+    if (existing && !(await this.uow.run(() => this.records.releaseStale(existing, staleBefore)))) {
       return this.replay(existing, claim, res);
     }
     try {
@@ -83,11 +84,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   private replay(record: IdempotencyRecord, claim: IdempotencyClaim, res: Response): unknown {
+    if (record.responseStatus === null) {
+      throw new DomainError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
+    }
     if (record.requestHash !== claim.requestHash) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request');
     }
-    if (record.responseStatus === null)
-      throw new DomainError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
     res.setHeader('Idempotent-Replayed', 'true');
     const body: unknown = JSON.parse(record.responseBody ?? 'null');
     // A stored refusal is answered as the refusal it was (the filter renders it with its status).

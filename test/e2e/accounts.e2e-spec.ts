@@ -1,0 +1,200 @@
+import { securityClock } from '../../src/common/clock';
+import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
+import { totp } from '../support/totp';
+
+const MINUTE = 60_000;
+
+/**
+ * Accounts under GB/T 22239 level 3: login-failure handling (lockout per username, limits per address) counted in
+ * the database, two-factor for staff, staff accounts managed by their admins, and the audit of every login.
+ */
+describe('accounts', () => {
+  let t: TestApp;
+  // Each test speaks from addresses of its own (X-Forwarded-For, trusted here as behind a proxy), so limits do not mix.
+  beforeAll(async () => (t = await TestApp.start({ LOGIN_FAILURES_PER_IP_PER_MIN: '30', TRUST_PROXY: 'true' })));
+  afterAll(() => t.close());
+  afterEach(() => securityClock.reset());
+
+  const login = (body: object, ip = '198.51.100.7') => t.http.post('/api/auth/login').set('X-Forwarded-For', ip).send(body);
+
+  describe('login-failure handling', () => {
+    it('locks a username for 15 minutes at its 5th failure within 15 minutes, even for the right password; then lets it in', async () => {
+      const e = await t.registerEnterprise('340100');
+      for (let i = 1; i <= 4; i++) expect((await login({ username: e.username, password: `Wrong-${i}-Password!` })).status).toBe(401);
+      securityClock.travel(10 * MINUTE);
+      expect((await login({ username: e.username, password: 'Wrong-5-Password!' })).status).toBe(401);
+      const locked = await login({ username: e.username, password: PASSWORD });
+      expect(locked.status).toBe(429);
+      expect(locked.body.code).toBe('LOGIN_LOCKED');
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(14 * 60);
+      expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(15 * 60);
+      securityClock.travel(14 * MINUTE);
+      expect((await login({ username: e.username, password: PASSWORD })).status).toBe(429);
+      securityClock.travel(MINUTE + 1000);
+      expect((await login({ username: e.username, password: PASSWORD })).status).toBe(200);
+    });
+
+    it('does not lock for failures spread wider than the window, and forgets failures after a success', async () => {
+      const e = await t.registerEnterprise('340100');
+      for (let i = 0; i < 8; i++) {
+        expect((await login({ username: e.username, password: 'Wrong-Password-1!' })).status).toBe(401);
+        securityClock.travel(4 * MINUTE); // 4 failures within any 15 minutes
+      }
+      expect((await login({ username: e.username, password: PASSWORD })).status).toBe(200);
+      for (let i = 0; i < 4; i++) await login({ username: e.username, password: 'Wrong-Password-1!' });
+      expect((await login({ username: e.username, password: PASSWORD })).status).toBe(200);
+      for (let i = 0; i < 4; i++) await login({ username: e.username, password: 'Wrong-Password-1!' });
+      expect((await login({ username: e.username, password: PASSWORD })).status).toBe(200);
+    });
+
+    it('answers 429 RATE_LIMITED to an address after 30 failures in a minute, for any username; other addresses go on', async () => {
+      const ip = '203.0.113.9';
+      for (let i = 0; i < 30; i++) expect((await login({ username: `nobody-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
+      const limited = await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, ip);
+      expect(limited.status).toBe(429);
+      expect(limited.body.code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, '203.0.113.10')).status).toBe(200);
+      securityClock.travel(61 * 1000);
+      expect((await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, ip)).status).toBe(200);
+    });
+
+    it('writes every login, failure, lockout and logout to the audit log with who, when, from where and the outcome', async () => {
+      const e = await t.registerEnterprise('340100');
+      const ip = '198.51.100.77';
+      for (let i = 0; i < 5; i++) await login({ username: e.username, password: 'Wrong-Password-1!' }, ip);
+      await login({ username: e.username, password: PASSWORD }, ip);
+      securityClock.travel(16 * MINUTE);
+      const ok = (await login({ username: e.username, password: PASSWORD }, ip).expect(200)).body;
+      await t.http.post('/api/auth/logout').set(auth(ok.accessToken)).expect(204);
+      const entries = (
+        await t.http
+          .get('/api/audit')
+          .query({ entityType: 'user', entityId: e.userId, limit: 100 })
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body.items.reverse();
+      const actions = entries.map((a: { action: string }) => a.action);
+      expect(actions).toEqual(
+        expect.arrayContaining(['auth.login_failed', 'auth.locked', 'auth.login_refused', 'auth.login', 'auth.logout']),
+      );
+      const failed = entries.find((a: { action: string }) => a.action === 'auth.login_failed');
+      expect(failed).toMatchObject({ at: expect.any(String), summary: { username: e.username, clientIp: ip, reason: 'UNAUTHENTICATED' } });
+      expect(entries.filter((a: { action: string }) => a.action === 'auth.login').pop().summary).toMatchObject({
+        outcome: 'succeeded',
+        clientIp: ip,
+      });
+    });
+  });
+
+  describe('two-factor (TOTP)', () => {
+    it('enrols with a secret and a first code; then login needs the code, refuses a wrong or replayed one', async () => {
+      const e = await t.registerEnterprise('320100');
+      const token = (await t.login(e.username, PASSWORD)).accessToken;
+      const setup = (await t.http.post('/api/auth/mfa/setup').set(auth(token)).send({}).expect(200)).body;
+      expect(setup).toEqual({ secret: expect.stringMatching(/^[A-Z2-7]{32,}$/), otpauthUrl: expect.stringMatching(/^otpauth:\/\/totp\//) });
+      expect((await t.http.post('/api/auth/mfa/enable').set(auth(token)).send({ otp: '000000' }).expect(401)).body.code).toBe(
+        'MFA_INVALID',
+      );
+      await t.http
+        .post('/api/auth/mfa/enable')
+        .set(auth(token))
+        .send({ otp: totp(setup.secret) })
+        .expect(204);
+      expect((await t.http.post('/api/auth/mfa/setup').set(auth(token)).send({}).expect(409)).body.code).toBe('INVALID_STATE');
+
+      expect((await login({ username: e.username, password: PASSWORD }).expect(401)).body.code).toBe('MFA_REQUIRED');
+      expect((await login({ username: e.username, password: PASSWORD, otp: '123456' }).expect(401)).body.code).toBe('MFA_INVALID');
+      securityClock.travel(31_000);
+      const code = totp(setup.secret);
+      const ok = await login({ username: e.username, password: PASSWORD, otp: code }).expect(200);
+      expect(ok.body.user.mfaEnabled).toBe(true);
+      // The same code twice is a replay.
+      expect((await login({ username: e.username, password: PASSWORD, otp: code }).expect(401)).body.code).toBe('MFA_INVALID');
+      expect((await login({ username: e.username, password: 'Wrong-Password-1!', otp: totp(setup.secret, 1) }).expect(401)).body.code).toBe(
+        'UNAUTHENTICATED',
+      );
+    });
+  });
+
+  describe('staff accounts', () => {
+    it('makes the registering user its organization’s admin, who creates users of the same organization', async () => {
+      const p = await t.registerProvider('330100');
+      const me = (await t.http.get('/api/auth/me').set(auth(p.token)).expect(200)).body.user;
+      expect(me).toMatchObject({ admin: true, role: 'provider', organizationId: p.organizationId });
+      const created = await t.http
+        .post('/api/users')
+        .set(auth(p.token))
+        .send({ username: 'zj-lab-clerk', password: 'Clerk-Hangzhou-2026', email: 'clerk@lab.example.cn' })
+        .expect(201);
+      expect(created.body).toMatchObject({
+        role: 'provider',
+        organizationId: p.organizationId,
+        admin: false,
+        email: 'clerk@lab.example.cn',
+      });
+      const clerk = (await t.login('zj-lab-clerk', 'Clerk-Hangzhou-2026')).accessToken;
+      expect((await t.http.get('/api/users').set(auth(clerk)).expect(403)).body.code).toBe('FORBIDDEN');
+      expect(
+        (await t.http.get('/api/users').set(auth(p.token)).expect(200)).body.items.map((u: { username: string }) => u.username),
+      ).toEqual([p.username, 'zj-lab-clerk']);
+      // The clerk acts for the lab: it lists the lab's facilities like the admin does.
+      await t.http
+        .post('/api/facilities')
+        .set(auth(clerk))
+        .send({ name: '拉曼光谱 机时', category: 'testing', unit: 'hour', unitPriceFen: 30_000 })
+        .expect(201);
+    });
+
+    it('scopes a bureau admin to its region: the second reviewer it creates is a bureau user of the same region', async () => {
+      const admin = await t.as('bureau-js');
+      const created = (
+        await t.http.post('/api/users').set(admin).send({ username: 'js-reviewer-2', password: 'Review-Jiangsu-2026' }).expect(201)
+      ).body;
+      expect(created).toMatchObject({ role: 'bureau', regionCode: '320000', admin: false });
+      const names = (await t.http.get('/api/users').set(admin).expect(200)).body.items.map((u: { username: string }) => u.username);
+      expect(names).toEqual(expect.arrayContaining(['bureau-js', 'bureau-js-2', 'js-reviewer-2']));
+      expect(names).not.toContain('bureau-ah');
+      // Another bureau's user does not exist for it.
+      await t.http
+        .post(`/api/users/${created.id}/disable`)
+        .set(await t.as('bureau-ah'))
+        .expect(404);
+      // A non-admin reviewer manages nobody.
+      expect(
+        (
+          await t.http
+            .post('/api/users')
+            .set(await t.as('bureau-js-2'))
+            .send({ username: 'x-y-z', password: 'Review-Jiangsu-2026' })
+        ).status,
+      ).toBe(403);
+    });
+
+    it('refuses weak passwords, taken usernames, and an admin disabling itself', async () => {
+      const admin = await t.as('bureau-zj');
+      for (const password of ['aaaaaaaaaa', 'Short1!', 'bureau-zj-new-Pass1', 'Password123!']) {
+        const res = await t.http.post('/api/users').set(admin).send({ username: 'bureau-zj-new', password }).expect(400);
+        expect(res.body.code).toBe('WEAK_PASSWORD');
+      }
+      expect(
+        (await t.http.post('/api/users').set(admin).send({ username: 'bureau-sh', password: 'Strong-Pass-2026!' }).expect(409)).body.code,
+      ).toBe('DUPLICATE');
+      const self = (await t.http.get('/api/auth/me').set(admin).expect(200)).body.user.id;
+      expect((await t.http.post(`/api/users/${self}/disable`).set(admin).expect(409)).body.code).toBe('INVALID_STATE');
+    });
+
+    it('refuses registration with a weak password, naming the rule', async () => {
+      const res = await t.http
+        .post('/api/auth/register')
+        .send({
+          username: 'weak-reg',
+          password: 'aaaaaaaaaa',
+          role: 'enterprise',
+          organization: { name: '弱口令公司', creditCode: creditCodeIn('340100') },
+        })
+        .expect(400);
+      expect(res.body).toMatchObject({ code: 'WEAK_PASSWORD', message: expect.stringContaining('password') });
+    });
+  });
+});

@@ -1,0 +1,171 @@
+import { clock } from '../../src/common/clock';
+import { newId } from '../../src/common/ids';
+import { Database } from '../../src/common/persistence/database';
+import { sql } from '../../src/common/persistence/sql';
+import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
+import { Sweeps } from '../../src/common/sweeps';
+import { auth, creditCodeIn, PASSWORD, TestApp } from '../support/test-app';
+
+/**
+ * Idempotency v2 (API.md): a key is scoped to its caller; a request refused before it ran does not use it up; the
+ * stored response is written in the same transaction as the work; an unfinished claim older than 60 s can be taken
+ * over; records older than 24 h are deleted; login, refresh, register and password routes ignore the header.
+ */
+describe('idempotency keys', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start()));
+  afterAll(() => t.close());
+
+  const sanction = (reason = '伪造检测报告') => ({ creditCode: creditCodeIn('310000'), reason });
+  const record = async (user: string, key: string, body: object) =>
+    t.http
+      .post('/api/sanctions')
+      .set(await t.as(user))
+      .set('Idempotency-Key', key)
+      .send(body);
+  const stored = (key: string) =>
+    t
+      .get(Database)
+      .rows<{ caller_id: string; response_status: number | null }>(
+        sql`SELECT caller_id, response_status FROM idempotency_record WHERE idem_key = ${key}`,
+      );
+  const sanctionsOf = async (creditCode: string) =>
+    (
+      await t.http
+        .get('/api/sanctions')
+        .query({ creditCode })
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body.total;
+
+  it('replays the first response for the same key and body, and changes nothing', async () => {
+    const body = sanction();
+    const first = await record('bureau-ah', 'same-1', body);
+    const again = await record('bureau-ah', 'same-1', body);
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(await sanctionsOf(body.creditCode)).toBe(1);
+  });
+
+  it('answers the same key with another body 409 IDEMPOTENCY_CONFLICT', async () => {
+    expect((await record('bureau-ah', 'same-2', sanction())).status).toBe(201);
+    const res = await record('bureau-ah', 'same-2', sanction('另一个理由'));
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('IDEMPOTENCY_CONFLICT');
+  });
+
+  it('lets only one of concurrent duplicates run; the others replay its response', async () => {
+    const body = sanction();
+    const token = await t.as('bureau-js');
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => t.http.post('/api/sanctions').set(token).set('Idempotency-Key', 'race-1').send(body)),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));
+    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    expect(await sanctionsOf(body.creditCode)).toBe(1);
+  });
+
+  it('scopes a key to its caller: two bureaus using one key do not collide', async () => {
+    const [a, b] = [sanction(), sanction()];
+    const [ra, rb] = [await record('bureau-ah', 'shared-key', a), await record('bureau-sh', 'shared-key', b)];
+    expect([ra.status, rb.status]).toEqual([201, 201]);
+    expect(ra.body.id).not.toBe(rb.body.id);
+    expect(rb.headers['idempotent-replayed']).toBeUndefined();
+    expect((await stored('shared-key')).length).toBe(2);
+  });
+
+  it('replays a refusal the work answered (409, 422) like a success', async () => {
+    const s = (await record('bureau-zj', 'lift-setup', sanction())).body;
+    const lift = (key: string) => t.http.post(`/api/sanctions/${s.id}/lift`).set('Idempotency-Key', key);
+    const token = await t.as('bureau-zj');
+    expect((await lift('lift-1').set(token).send({})).status).toBe(200);
+    const refused = await lift('lift-2').set(token).send({});
+    expect(refused.status).toBe(409);
+    const replay = await lift('lift-2').set(token).send({});
+    expect(replay.status).toBe(409);
+    expect(replay.body).toEqual(refused.body);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('does not use up a key on a request refused before it ran: a 400 and a 404, then the corrected request runs', async () => {
+    const token = await t.as('bureau-ah');
+    const invalid = await t.http
+      .post('/api/sanctions')
+      .set(token)
+      .set('Idempotency-Key', 'fix-1')
+      .send({ creditCode: 'nonsense', reason: '' });
+    expect(invalid.status).toBe(400);
+    const fixed = await record('bureau-ah', 'fix-1', sanction());
+    expect(fixed.status).toBe(201);
+    expect(fixed.headers['idempotent-replayed']).toBeUndefined();
+
+    const missing = await t.http.post(`/api/sanctions/${newId()}/lift`).set(token).set('Idempotency-Key', 'fix-2').send({});
+    expect(missing.status).toBe(404);
+    expect(await stored('fix-2')).toEqual([]);
+  });
+
+  it('never stores login, refresh, registration or password requests (their bodies hold secrets)', async () => {
+    const e = await t.registerEnterprise('320100');
+    const login = () =>
+      t.http.post('/api/auth/login').set('Idempotency-Key', 'secret-1').send({ username: e.username, password: PASSWORD });
+    const [a, b] = [await login(), await login()];
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body.refreshToken).not.toBe(b.body.refreshToken);
+    await t.http.post('/api/auth/refresh').set('Idempotency-Key', 'secret-1').send({ refreshToken: a.body.refreshToken }).expect(200);
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(b.body.accessToken))
+      .set('Idempotency-Key', 'secret-1')
+      .send({ currentPassword: PASSWORD, newPassword: PASSWORD })
+      .expect(204);
+    expect(await stored('secret-1')).toEqual([]);
+  });
+
+  it('takes over a claim left unfinished for more than 60 s; a younger one is still in progress', async () => {
+    const me = (
+      await t.http
+        .get('/api/auth/me')
+        .set(await t.as('bureau-ah'))
+        .expect(200)
+    ).body.user.id;
+    const insertClaim = (key: string, ageMs: number) =>
+      t.get(UnitOfWork).run(() =>
+        t.get(Database).execute(
+          sql`INSERT INTO idempotency_record (id, caller_id, idem_key, route, request_hash, response_status, response_body, created_at)
+              VALUES (${newId()}, ${me}, ${key}, 'POST /api/sanctions', 'x', NULL, NULL, ${new Date(Date.now() - ageMs).toISOString()})`,
+        ),
+      );
+    await insertClaim('stale-1', 61_000);
+    await insertClaim('young-1', 5_000);
+    expect((await record('bureau-ah', 'stale-1', sanction())).status).toBe(201);
+    const young = await record('bureau-ah', 'young-1', sanction());
+    expect(young.status).toBe(409);
+    expect(young.body).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', message: expect.stringContaining('in progress') });
+  });
+
+  it('deletes records older than 24 hours in the sweep; the key then runs afresh', async () => {
+    const body = sanction();
+    expect((await record('bureau-sh', 'old-1', body)).status).toBe(201);
+    try {
+      clock.travel(25 * 60 * 60 * 1000);
+      expect((await t.get(Sweeps).runAll())['idempotency-purge']).toBeGreaterThanOrEqual(1);
+      expect(await stored('old-1')).toEqual([]);
+      const again = await record('bureau-sh', 'old-1', body);
+      expect(again.status).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBeUndefined();
+    } finally {
+      clock.reset();
+    }
+  });
+
+  it('rejects a malformed key with 400', async () => {
+    const res = await t.http
+      .post('/api/sanctions')
+      .set(await t.as('bureau-ah'))
+      .set('Idempotency-Key', 'x'.repeat(200))
+      .send(sanction());
+    expect(res.status).toBe(400);
+  });
+});
