@@ -13,7 +13,6 @@ export function configureApp(app: INestApplication): INestApplication {
   app.use((_req: unknown, _res: unknown, next: () => void) => requestContext.run({}, next));
   app.use(helmet({ contentSecurityPolicy: false }));
   app.use(jsonBody(config.bodyLimit));
-  app.setGlobalPrefix('api');
   app.useGlobalPipes(validationPipe);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

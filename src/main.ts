@@ -24,7 +24,7 @@ async function serve(): Promise<void> {
   await app.get(SeedService).seedOnFirstStart();
   const config = app.get<AppConfig>(appConfig.KEY);
   await app.listen(config.port);
-  app.get(Logger).log(`API on http://localhost:${config.port}/api — docs at /docs`);
+  app.get(Logger).log(`API on http://localhost:${config.port}/api — docs at /docs, public pages at /facilities`);
 }
 
 /** Migrations and first-start seeding alone, then exit: run once before the workers start. */
