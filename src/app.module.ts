@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { RouterModule } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
@@ -11,8 +12,7 @@ import { appConfig, AppConfig, authConfig, databaseConfig, DatabaseConfig, ENV_F
 import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
 import { RepositoriesModule } from './database/repositories.module';
-import { HealthController } from './health/health.controller';
-import { HealthRepository } from './health/health.repository';
+import { HealthModule } from './health/health.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RegionsModule } from './regions/regions.module';
@@ -25,6 +25,25 @@ import { RedemptionsModule } from './redemptions/redemptions.module';
 import { ClaimsModule } from './claims/claims.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { OversightModule } from './oversight/oversight.module';
+import { PagesModule } from './pages/pages.module';
+
+/** The modules whose controllers make up the JSON API, served under /api. */
+const API_MODULES = [
+  HealthModule,
+  AuditModule,
+  LedgerModule,
+  RegionsModule,
+  OrganizationsModule,
+  AuthModule,
+  PoliciesModule,
+  BudgetsModule,
+  VouchersModule,
+  FacilitiesModule,
+  RedemptionsModule,
+  ClaimsModule,
+  SettlementModule,
+  OversightModule,
+];
 
 @Module({
   imports: [
@@ -52,22 +71,12 @@ import { OversightModule } from './oversight/oversight.module';
     ScheduleModule.forRoot(),
     RepositoriesModule,
     CommonModule,
-    AuditModule,
-    LedgerModule,
-    RegionsModule,
-    OrganizationsModule,
-    AuthModule,
-    PoliciesModule,
-    BudgetsModule,
-    VouchersModule,
-    FacilitiesModule,
-    RedemptionsModule,
-    ClaimsModule,
-    SettlementModule,
-    OversightModule,
+    ...API_MODULES,
+    // The API under /api, the public pages at the root. Not a global prefix: its exclusions match paths, so taking the
+    // page /facilities out of the prefix would take the API's GET /api/facilities out with it.
+    RouterModule.register([{ path: 'api', children: API_MODULES }]),
+    PagesModule,
     SeedModule,
   ],
-  controllers: [HealthController],
-  providers: [HealthRepository],
 })
 export class AppModule {}

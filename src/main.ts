@@ -24,7 +24,7 @@ async function serve(): Promise<void> {
   await app.get(SeedService).seedOnFirstStart();
   const config = app.get<AppConfig>(appConfig.KEY);
   await app.listen(config.port);
-  app.get(Logger).log(`API on http://localhost:${config.port}/api — docs at /docs`);
+  app.get(Logger).log(`API on http://localhost:${config.port}/api — docs at /docs, public pages at /facilities`);
   // A worker whose primary died would keep the port half-served with nobody to replace it: it stops too, and the
   // service manager (deploy/voucher.service, Restart=always) starts the whole tree again.
   if (cluster.isWorker) {

@@ -13,7 +13,7 @@ export const appConfig = registerAs('app', () => {
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
-    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
+    publicBaseUrl: (e.PUBLIC_BASE_URL || `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
     demoPassword: e.DEMO_PASSWORD,

@@ -43,7 +43,8 @@ export class Environment {
   @IsOptional() @IsString() CORS_ORIGINS?: string;
   @IsString() @MinLength(8) DEMO_PASSWORD = 'demo-pass-2026';
   @IsIn(['auto', 'always', 'never']) SEED_DEMO: 'auto' | 'always' | 'never' = 'auto';
-  @IsString() PUBLIC_BASE_URL = 'http://localhost:3000';
+  /** Where the public pages are reached from outside (the QR code on certificates); unset: http://localhost:${PORT}. */
+  @IsOptional() @IsString() PUBLIC_BASE_URL?: string;
   @IsString() BODY_LIMIT = '100kb';
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Type(() => Number) @IsInt() @Min(0) SWEEP_INTERVAL_SEC = 60;

@@ -5,6 +5,7 @@ import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
 import { Organization, OrganizationStatus, OrganizationType } from './organization.entity';
+import { admittedRecently, inPublicNotice } from './organization.time-rules';
 
 @Injectable()
 export class OrganizationRepository {
@@ -72,5 +73,24 @@ export class OrganizationRepository {
       sql`UPDATE organization SET status = 'active', updated_at = ${now} WHERE id = ${id} AND status = 'public_notice' AND notice_ends_at <= ${now}`,
     );
     return changed === 1;
+  }
+
+  /** Providers in public notice at `now`, the notice ending soonest first. */
+  providersInNotice(now: string, limit: number): Promise<Organization[]> {
+    return this.db.select(
+      Organization,
+      'o',
+      sql`WHERE o.type = 'provider' AND ${inPublicNotice.sql('o', now)} ORDER BY o.notice_ends_at, o.name LIMIT ${limit}`,
+    );
+  }
+
+  /** Providers admitted within the last RECENT_ADMISSION_DAYS before `now` and active now, the latest first. */
+  providersAdmittedRecently(now: string, limit: number): Promise<Organization[]> {
+    return this.db.select(
+      Organization,
+      'o',
+      sql`WHERE o.type = 'provider' AND ${admittedRecently.sql('o', now)}
+          ORDER BY COALESCE(o.notice_ends_at, o.updated_at) DESC, o.name LIMIT ${limit}`,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { isoPlusDays } from '../common/clock';
 import { raw, sql } from '../common/persistence/sql';
 import type { TimeRule } from '../common/time/time-rule';
 import type { Organization } from './organization.entity';
@@ -12,3 +13,33 @@ export const organizationActive: TimeRule<Pick<Organization, 'status' | 'noticeE
 /** An organization as of `at`: a provider whose public notice has ended counts as active. */
 export const withNoticeEnded = (org: Organization, at: string): Organization =>
   org.status === 'public_notice' && organizationActive.holds(org, at) ? { ...org, status: 'active' } : org;
+
+/** In public notice at the instant `at`: admitted into a notice that has not ended yet. */
+export const inPublicNotice: TimeRule<Pick<Organization, 'status' | 'noticeEndsAt'>> = {
+  holds: (o, at) => o.status === 'public_notice' && o.noticeEndsAt !== null && o.noticeEndsAt > at,
+  sql: (alias, at) => sql`(${raw(alias)}.status = 'public_notice' AND ${raw(alias)}.notice_ends_at > ${at})`,
+};
+
+/** How far back the public notices page lists admissions. */
+export const RECENT_ADMISSION_DAYS = 30;
+
+/**
+ * When a provider active now was admitted: the end of its public notice or, admitted at once (no notice), the moment of
+ * that change, which its `updated_at` keeps (only status changes write it).
+ */
+export const admittedAt = (o: Pick<Organization, 'noticeEndsAt' | 'updatedAt'>): string => o.noticeEndsAt ?? o.updatedAt;
+
+/**
+ * Active at the instant `at` and admitted within the RECENT_ADMISSION_DAYS before it. Read from the organization row
+ * rather than from the `provider.admitted`/`provider.activated` audit entries: a notice that has ended counts as
+ * admission before the sweep writes its entry (organizationActive), and entries wait unsealed for a moment after
+ * their commit; the row says both at once.
+ */
+export const admittedRecently: TimeRule<Pick<Organization, 'status' | 'noticeEndsAt' | 'updatedAt'>> = {
+  holds: (o, at) => organizationActive.holds(o, at) && admittedAt(o) >= isoPlusDays(at, -RECENT_ADMISSION_DAYS),
+  sql: (alias, at) =>
+    sql`(${organizationActive.sql(alias, at)} AND COALESCE(${raw(alias)}.notice_ends_at, ${raw(alias)}.updated_at) >= ${isoPlusDays(
+      at,
+      -RECENT_ADMISSION_DAYS,
+    )})`,
+};

@@ -14,9 +14,17 @@ import { OrganizationInput } from './organization.dto';
 import { Organization, OrganizationType } from './organization.entity';
 import { OrganizationRepository } from './organization.repository';
 import { organizationTransition } from './organization.states';
-import { withNoticeEnded } from './organization.time-rules';
+import { admittedAt, withNoticeEnded } from './organization.time-rules';
 
 const DEFAULT_NOTICE_DAYS = 7;
+
+/** What the public notices page may show of a provider: its name, its region and the date that matters. */
+export interface PublicProvider {
+  name: string;
+  regionCode: string;
+  /** The end of its notice (in notice), or when it was admitted (admitted). */
+  at: string;
+}
 
 /** Organizations: registration, providers' admission and suspension, and reading them within scope. */
 @Injectable()
@@ -152,6 +160,19 @@ export class OrganizationsService {
       }
       return activated;
     });
+  }
+
+  /** Public: providers in public notice now, and those admitted in the last 30 days (at most `limit` of each). */
+  async publicNotices(limit: number): Promise<{ inNotice: PublicProvider[]; admitted: PublicProvider[] }> {
+    const now = clock.iso();
+    const [inNotice, admitted] = await Promise.all([
+      this.organizations.providersInNotice(now, limit),
+      this.organizations.providersAdmittedRecently(now, limit),
+    ]);
+    return {
+      inNotice: inNotice.map((o) => ({ name: o.name, regionCode: o.regionCode, at: o.noticeEndsAt! })),
+      admitted: admitted.map((o) => ({ name: o.name, regionCode: o.regionCode, at: admittedAt(o) })),
+    };
   }
 
   /** An organization as of now, or 404. */

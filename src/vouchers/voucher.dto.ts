@@ -3,7 +3,7 @@ import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { clock } from '../common/clock';
 import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
-import { Voucher, VoucherApplication } from './voucher.entity';
+import { Voucher, VoucherApplication, VoucherStatus } from './voucher.entity';
 import { effectiveVoucherStatus } from './voucher.time-rules';
 import { NoBidiControls } from '../common/http/text';
 
@@ -130,7 +130,7 @@ export class VerificationView {
   @ApiProperty() serial: string;
   @ApiProperty() issuingRegionCode: string;
   @ApiProperty() issuingBureau: string;
-  @ApiProperty() status: string;
+  @ApiProperty() status: VoucherStatus;
   @ApiProperty() faceValueFen: number;
   @ApiProperty() validUntil: string;
 }

@@ -3,7 +3,6 @@ import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
-import { notFound } from '../common/errors/domain-error';
 import { IdPipe } from '../common/http/id.pipe';
 import { unwrap } from '../common/use-case';
 import { ApplyForVoucher } from './use-cases/apply-for-voucher';
@@ -82,8 +81,6 @@ export class ApplicationsController {
   }
 }
 
-const VERIFICATION_CODE = /^[A-Za-z0-9_-]{16,64}$/;
-
 @ApiTags('vouchers')
 @Controller('vouchers')
 export class VouchersController {
@@ -104,7 +101,6 @@ export class VouchersController {
   @Public()
   @ApiOkResponse({ type: VerificationView })
   verify(@Param('code') code: string): Promise<VerificationView> {
-    if (!VERIFICATION_CODE.test(code)) throw notFound('voucher');
     return this.queries.verify(code);
   }
 

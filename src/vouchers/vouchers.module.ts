@@ -26,6 +26,6 @@ import { VouchersQueries } from './vouchers.queries';
     ExpireVouchers,
     VouchersQueries,
   ],
-  exports: [ApplyForVoucher, DecideApplication, VoucherClosing],
+  exports: [ApplyForVoucher, DecideApplication, VoucherClosing, VouchersQueries],
 })
 export class VouchersModule {}

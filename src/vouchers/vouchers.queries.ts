@@ -10,10 +10,14 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import { PoliciesService } from '../policies/policies.service';
 import { bureauName, regionName } from '../regions/regions.data';
 import { ApplicationRepository } from './application.repository';
+import { maskHolderName } from './holder-name';
 import { VerificationView } from './voucher.dto';
 import { Voucher, VoucherApplication } from './voucher.entity';
 import { VoucherRepository } from './voucher.repository';
 import { effectiveVoucherStatus } from './voucher.time-rules';
+
+/** Verification codes are 128 random bits in base64url (VoucherIssuer); anything else is no code of ours. */
+const VERIFICATION_CODE = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** Reading vouchers and applications within the caller's scope, public verification, and certificates. */
 @Injectable()
@@ -63,8 +67,24 @@ export class VouchersQueries {
 
   /** Public: what the QR code on a certificate opens. Reveals no private data. */
   async verify(code: string): Promise<VerificationView> {
-    const voucher = await this.vouchers.byVerificationCode(code);
+    return this.verificationOf(await this.byVerificationCode(code));
+  }
+
+  /** Public, for the verification page: the same facts, and the holder's name masked (maskHolderName). */
+  async verifyWithHolder(code: string): Promise<{ verification: VerificationView; maskedHolderName: string }> {
+    const voucher = await this.byVerificationCode(code);
+    const holder = await this.organizations.load(voucher.enterpriseId);
+    return { verification: this.verificationOf(voucher), maskedHolderName: maskHolderName(holder.name) };
+  }
+
+  /** A malformed code is answered like an unknown one, without a query. */
+  private async byVerificationCode(code: string): Promise<Voucher> {
+    const voucher = VERIFICATION_CODE.test(code) ? await this.vouchers.byVerificationCode(code) : undefined;
     if (!voucher) throw notFound('voucher');
+    return voucher;
+  }
+
+  private verificationOf(voucher: Voucher): VerificationView {
     const status = effectiveVoucherStatus(voucher, clock.today());
     return {
       valid: status === 'active',
@@ -92,7 +112,7 @@ export class VouchersQueries {
       validUntil: voucher.validUntil,
       policyVersion: policy.version,
       policyRegionCode: policy.regionCode,
-      verifyUrl: `${this.config.publicBaseUrl}/api/vouchers/verify/${voucher.verificationCode}`,
+      verifyUrl: `${this.config.publicBaseUrl}/verify/${voucher.verificationCode}`,
       issuedAt: voucher.createdAt,
     });
     return { serial: voucher.serial, pdf };

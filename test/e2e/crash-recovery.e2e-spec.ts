@@ -39,14 +39,15 @@ describe('an API process killed in the middle of keyed requests', () => {
         .expect(201)
     ).body.id;
     const voucher = await issueVoucher(t, e.token, 10_000_000);
-    const send = (base: string, i: number) =>
+    type Answer = { status: number; body: { id?: string; code?: string } };
+    const send = (base: string, i: number): Promise<Answer> =>
       fetch(`${base}/api/redemptions`, {
         method: 'POST',
         headers: { ...auth(e.token), 'content-type': 'application/json', 'idempotency-key': `crash-${i}` },
         body: JSON.stringify({ voucherId: voucher.id, facilityId, quantity: 1 }),
       }).then(
-        async (r) => ({ status: r.status, body: (await r.json()) as { id?: string; code?: string } }),
-        () => ({ status: 0, body: {} }), // the connection died with the process
+        async (r): Promise<Answer> => ({ status: r.status, body: (await r.json()) as Answer['body'] }),
+        (): Answer => ({ status: 0, body: {} }), // the connection died with the process
       );
 
     node = await startServiceNode();

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Database } from '../../src/common/persistence/database';
 import { join, raw, sql } from '../../src/common/persistence/sql';
 import type { TimeRule } from '../../src/common/time/time-rule';
-import { organizationActive } from '../../src/organizations/organization.time-rules';
+import { admittedRecently, inPublicNotice, organizationActive } from '../../src/organizations/organization.time-rules';
 import { sanctionInForce } from '../../src/oversight/sanction.time-rules';
 import { holdExpired } from '../../src/redemptions/redemption.time-rules';
 import { voucherPastValidity } from '../../src/vouchers/voucher.time-rules';
@@ -63,6 +63,32 @@ describe('time rules: the TypeScript predicate and its SQL agree', () => {
       }),
       instants,
     ));
+
+  it('in public notice: admitted into a notice that has not ended', () =>
+    agree(
+      inPublicNotice,
+      { status: 'status', noticeEndsAt: 'notice_ends_at' },
+      fc.record({
+        status: fc.constantFrom('active', 'applied', 'public_notice', 'suspended'),
+        noticeEndsAt: fc.option(fc.constantFrom(...instants), { nil: null }),
+      }),
+      instants,
+    ));
+
+  it('admitted recently: active, and its notice ended (or it was admitted at once) within 30 days', () => {
+    // around the 30-day edge of each moment: 2026-03-01T08:00:00.000Z looks back to 2026-01-30T08:00:00.000Z
+    const around = ['2026-01-30T07:59:59.999Z', '2026-01-30T08:00:00.000Z', '2026-01-31T00:00:00.000Z', ...instants];
+    return agree(
+      admittedRecently,
+      { status: 'status', noticeEndsAt: 'notice_ends_at', updatedAt: 'updated_at' },
+      fc.record({
+        status: fc.constantFrom('active', 'applied', 'public_notice', 'suspended'),
+        noticeEndsAt: fc.option(fc.constantFrom(...around), { nil: null }),
+        updatedAt: fc.constantFrom(...around),
+      }),
+      instants,
+    );
+  });
 
   it('hold expired: held, and past expiresAt', () =>
     agree(

@@ -18,7 +18,7 @@ const certificate: CertificateData = {
   validUntil: '2027-01-14',
   policyVersion: 3,
   policyRegionCode: '340100',
-  verifyUrl: 'https://vouchers.example.gov.cn/api/vouchers/verify/7Q2MK9XD4FPAH3TN',
+  verifyUrl: 'https://vouchers.example.gov.cn/verify/7Q2MK9XD4FPAH3TN',
   issuedAt: '2026-01-15T02:30:00.000Z',
 };
 

@@ -1,0 +1,26 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, validateSync } from 'class-validator';
+import { invalidInput } from '../common/errors/domain-error';
+import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
+import { PROVINCE_CODES } from '../regions/regions.data';
+
+const blankIsAbsent = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+/** The catalogue page's filters as its form sends them: an empty field means any. */
+export class CatalogueQuery {
+  @Transform(blankIsAbsent) @IsOptional() @IsString() @Length(1, 100) q?: string;
+  @Transform(blankIsAbsent) @IsOptional() @IsIn(PROVINCE_CODES) provinceCode?: string;
+  @Transform(blankIsAbsent) @IsOptional() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
+  @Transform(({ value }) => (value === '' ? 1 : Number(value))) @IsInt() @Min(1) @Max(10_000) page = 1;
+}
+
+/**
+ * Parsed here rather than by the API's global pipe, which refuses unknown parameters: a link shared from a phone
+ * often gains some (WeChat adds `from=` and `isappinstalled=`), and a page ignores them.
+ */
+export function parseCatalogueQuery(raw: Record<string, unknown>): CatalogueQuery {
+  const query = plainToInstance(CatalogueQuery, raw);
+  const errors = validateSync(query, { whitelist: true });
+  if (errors.length > 0) throw invalidInput(`invalid catalogue filters: ${errors.map((e) => e.property).join(', ')}`);
+  return query;
+}

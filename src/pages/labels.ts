@@ -1,0 +1,48 @@
+import type { FacilityUnit } from '../facilities/facility.entity';
+import type { ServiceCategory } from '../policies/policy.types';
+import type { VoucherStatus } from '../vouchers/voucher.entity';
+
+/** What the public pages call things, in Chinese. */
+export const VOUCHER_STATUS_ZH: Record<VoucherStatus, string> = {
+  active: '有效',
+  exhausted: '已用完',
+  expired: '已过期',
+  revoked: '已撤销',
+};
+
+export const CATEGORY_ZH: Record<ServiceCategory, string> = {
+  testing: '检验检测',
+  r_and_d: '研发',
+  design: '设计',
+  tech_transfer: '技术转移',
+  consulting: '咨询',
+  instrument_sharing: '大型仪器共享',
+};
+
+/** Priced per…: 元/小时, 元/样, 元/项. */
+export const UNIT_ZH: Record<FacilityUnit, string> = { hour: '小时', sample: '样', item: '项' };
+
+// Instants are stored in UTC; readers of these pages are in China.
+const TIME_ZONE = 'Asia/Shanghai';
+const dateFormat = new Intl.DateTimeFormat('zh-CN', { timeZone: TIME_ZONE, year: 'numeric', month: 'long', day: 'numeric' });
+const dateTimeFormat = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: 'long',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** 2027-07-14 → 2027年7月14日 (a calendar date: no time zone applies). */
+export const formatDate = (date: string): string => {
+  const [y, m, d] = date.split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+};
+
+/** An ISO instant as a Beijing date: 2026-12-31T20:00:00Z → 2027年1月1日. */
+export const formatInstantDate = (iso: string): string => dateFormat.format(new Date(iso));
+
+/** An ISO instant in Beijing time: 2026-12-08T06:30:00Z → 2026年12月8日 14:30. */
+export const formatInstant = (iso: string): string => dateTimeFormat.format(new Date(iso));

@@ -1,0 +1,40 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { toErrorBody } from '../common/http/error.filter';
+import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
+import type { ErrorPage } from './page-views';
+
+/** What a missing record is called, by the page's first path segment. */
+const NOT_FOUND: Record<string, ErrorPage> = {
+  verify: {
+    title: '无效 / 未找到',
+    noindex: true,
+    heading: '无效 / 未找到',
+    message: '没有找到与此验证码对应的科技创新券。请核对证书上的二维码或链接；如有疑问，请联系发券机构。',
+  },
+  facilities: { title: '未找到', heading: '未找到该服务', message: '该服务不存在或链接有误。' },
+};
+const NOT_FOUND_PAGE: ErrorPage = { title: '未找到', heading: '页面不存在', message: '链接可能有误。' };
+const BAD_REQUEST: ErrorPage = { title: '请求有误', heading: '请求有误', message: '查询条件无法识别，请重新选择后再试。' };
+const UNAVAILABLE: ErrorPage = { title: '暂时无法访问', heading: '暂时无法访问', message: '服务暂时不可用，请稍后再试。' };
+
+/** Failures of the public pages as HTML pages, with the status the API would give (404, 400, 503, 500). */
+@Catch()
+export class PageErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('PageErrorFilter');
+
+  constructor(private readonly pages: PageRenderer) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const { statusCode, retryAfterSec } = toErrorBody(exception, this.logger);
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+    const page = statusCode === 404 ? (NOT_FOUND[req.path.split('/')[1]] ?? NOT_FOUND_PAGE) : statusCode < 500 ? BAD_REQUEST : UNAVAILABLE;
+    if (retryAfterSec) res.setHeader('Retry-After', String(retryAfterSec));
+    res
+      .status(statusCode)
+      .set({ 'Content-Type': HTML, 'Cache-Control': 'no-store', 'Content-Security-Policy': PAGE_CSP })
+      .send(this.pages.render('error', page));
+  }
+}

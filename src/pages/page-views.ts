@@ -1,0 +1,166 @@
+import { formatYuan, toChineseCapitalAmount } from '../documents/chinese-amount';
+import type { FacilityView } from '../facilities/facility.dto';
+import type { PublicProvider } from '../organizations/organizations.service';
+import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
+import { bureauName, PROVINCE_CODES, provinceOfRegion, regionName } from '../regions/regions.data';
+import type { VerificationView } from '../vouchers/voucher.dto';
+import type { VoucherStatus } from '../vouchers/voucher.entity';
+import { CATEGORY_ZH, formatDate, formatInstant, formatInstantDate, UNIT_ZH, VOUCHER_STATUS_ZH } from './labels';
+
+/**
+ * What each template receives: display strings only, computed here, so the templates hold no logic beyond loops and
+ * conditions and show nothing they were not given.
+ */
+interface Layout {
+  title: string;
+  /** Pages behind an unguessable link stay out of search engines. */
+  noindex?: boolean;
+}
+
+export interface VerifyPage extends Layout {
+  valid: boolean;
+  status: VoucherStatus;
+  statusLabel: string;
+  serial: string;
+  holder: string;
+  region: string;
+  bureau: string;
+  faceValue: string;
+  faceValueCapital: string;
+  validUntil: string;
+  checkedAt: string;
+}
+
+export interface NoticesPage extends Layout {
+  inNotice: { name: string; region: string; endsAt: string; bureau: string }[];
+  admitted: { name: string; region: string; admittedOn: string }[];
+  recentDays: number;
+}
+
+export interface FacilityItem {
+  href: string;
+  name: string;
+  provider: string;
+  category: string;
+  place: string;
+  price: string;
+  retired: boolean;
+}
+
+export interface CataloguePage extends Layout {
+  q: string;
+  provinceCode: string;
+  category: string;
+  provinces: { code: string; name: string }[];
+  categories: { code: string; name: string }[];
+  total: number;
+  items: FacilityItem[];
+  page: number;
+  pages: number;
+  prevHref: string | null;
+  nextHref: string | null;
+}
+
+export interface FacilityPage extends Layout {
+  facility: FacilityItem & { unit: string; description: string | null };
+}
+
+export interface ErrorPage extends Layout {
+  heading: string;
+  message: string;
+}
+
+export interface PageData {
+  verify: VerifyPage;
+  notices: NoticesPage;
+  facilities: CataloguePage;
+  facility: FacilityPage;
+  error: ErrorPage;
+}
+
+/** 合肥市 under its province: 安徽省 合肥市; a province alone: 上海市. */
+const place = (regionCode: string): string => {
+  const province = provinceOfRegion(regionCode);
+  return province === regionCode ? regionName(regionCode) : `${regionName(province)} ${regionName(regionCode)}`;
+};
+
+export function verifyPage(v: VerificationView, maskedHolderName: string, now: string): VerifyPage {
+  return {
+    title: `科技创新券验证 ${v.serial}`,
+    noindex: true,
+    valid: v.valid,
+    status: v.status,
+    statusLabel: VOUCHER_STATUS_ZH[v.status],
+    serial: v.serial,
+    holder: maskedHolderName,
+    region: place(v.issuingRegionCode),
+    bureau: v.issuingBureau,
+    faceValue: formatYuan(v.faceValueFen),
+    faceValueCapital: toChineseCapitalAmount(v.faceValueFen),
+    validUntil: formatDate(v.validUntil),
+    checkedAt: formatInstant(now),
+  };
+}
+
+export function noticesPage(notices: { inNotice: PublicProvider[]; admitted: PublicProvider[] }, recentDays: number): NoticesPage {
+  return {
+    title: '服务机构公示',
+    recentDays,
+    inNotice: notices.inNotice.map((p) => ({
+      name: p.name,
+      region: place(p.regionCode),
+      endsAt: formatInstant(p.at),
+      // objections go to the bureau that admits: the one of the provider's province
+      bureau: bureauName(provinceOfRegion(p.regionCode)),
+    })),
+    admitted: notices.admitted.map((p) => ({ name: p.name, region: place(p.regionCode), admittedOn: formatInstantDate(p.at) })),
+  };
+}
+
+const facilityItem = (f: FacilityView): FacilityItem => ({
+  href: `/facilities/${f.id}`,
+  name: f.name,
+  provider: f.providerName,
+  category: CATEGORY_ZH[f.category as ServiceCategory] ?? f.category,
+  place: place(f.regionCode),
+  price: `${formatYuan(f.unitPriceFen)} / ${UNIT_ZH[f.unit]}`,
+  retired: f.status === 'retired',
+});
+
+export interface CatalogueFilter {
+  q?: string;
+  provinceCode?: string;
+  category?: string;
+  page: number;
+}
+
+export function cataloguePage(filter: CatalogueFilter, result: { items: FacilityView[]; total: number }, pageSize: number): CataloguePage {
+  const pages = Math.max(1, Math.ceil(result.total / pageSize));
+  const href = (page: number) => {
+    const params = new URLSearchParams();
+    if (filter.q) params.set('q', filter.q);
+    if (filter.provinceCode) params.set('provinceCode', filter.provinceCode);
+    if (filter.category) params.set('category', filter.category);
+    if (page > 1) params.set('page', String(page));
+    const query = params.toString();
+    return query ? `/facilities?${query}` : '/facilities';
+  };
+  return {
+    title: '服务目录',
+    q: filter.q ?? '',
+    provinceCode: filter.provinceCode ?? '',
+    category: filter.category ?? '',
+    provinces: PROVINCE_CODES.map((code) => ({ code, name: regionName(code) })),
+    categories: SERVICE_CATEGORIES.map((code) => ({ code, name: CATEGORY_ZH[code] })),
+    total: result.total,
+    items: result.items.map(facilityItem),
+    page: filter.page,
+    pages,
+    prevHref: filter.page > 1 ? href(Math.min(filter.page - 1, pages)) : null,
+    nextHref: filter.page < pages ? href(filter.page + 1) : null,
+  };
+}
+
+export function facilityPage(f: FacilityView): FacilityPage {
+  return { title: f.name, facility: { ...facilityItem(f), unit: UNIT_ZH[f.unit], description: f.description } };
+}

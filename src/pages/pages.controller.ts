@@ -1,0 +1,71 @@
+import { applyDecorators, Controller, Get, Header, Param, Query, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../common/auth/decorators';
+import { clock } from '../common/clock';
+import { IdPipe } from '../common/http/id.pipe';
+import { FacilitiesService } from '../facilities/facilities.service';
+import { RECENT_ADMISSION_DAYS } from '../organizations/organization.time-rules';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { VouchersQueries } from '../vouchers/vouchers.queries';
+import { parseCatalogueQuery } from './catalogue-query';
+import { PageErrorFilter } from './page-error.filter';
+import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
+import { cataloguePage, facilityPage, noticesPage, verifyPage } from './page-views';
+
+const CATALOGUE_PAGE_SIZE = 20;
+/** A notice list longer than this is a sign of something else; the page stays readable on a phone. */
+const NOTICES_SHOWN = 100;
+
+/**
+ * A public HTML page. A verification answers the voucher's state now (revoked means revoked at once): caches must ask
+ * again every time, and the ETag keeps that cheap. Notices and the catalogue may be a minute old.
+ */
+const PublicPage = (cacheControl: 'no-cache' | 'public, max-age=60') =>
+  applyDecorators(
+    Public(),
+    Header('Content-Type', HTML),
+    Header('Cache-Control', cacheControl),
+    Header('Content-Security-Policy', PAGE_CSP),
+  );
+
+/** Server-rendered pages in Chinese, for people with a phone: outside /api and out of the OpenAPI document. */
+@ApiExcludeController()
+@Controller()
+@UseFilters(PageErrorFilter)
+export class PagesController {
+  constructor(
+    private readonly vouchers: VouchersQueries,
+    private readonly organizations: OrganizationsService,
+    private readonly facilities: FacilitiesService,
+    private readonly pages: PageRenderer,
+  ) {}
+
+  /** What the QR code on a certificate opens. */
+  @Get('verify/:verificationCode')
+  @PublicPage('no-cache')
+  async verify(@Param('verificationCode') code: string): Promise<string> {
+    const { verification, maskedHolderName } = await this.vouchers.verifyWithHolder(code);
+    return this.pages.render('verify', verifyPage(verification, maskedHolderName, clock.iso()));
+  }
+
+  @Get('notices')
+  @PublicPage('public, max-age=60')
+  async notices(): Promise<string> {
+    return this.pages.render('notices', noticesPage(await this.organizations.publicNotices(NOTICES_SHOWN), RECENT_ADMISSION_DAYS));
+  }
+
+  // Typed as a plain record, so the API's global pipe leaves the query to parseCatalogueQuery.
+  @Get('facilities')
+  @PublicPage('public, max-age=60')
+  async catalogue(@Query() raw: Record<string, unknown>): Promise<string> {
+    const { page, ...filter } = parseCatalogueQuery(raw);
+    const result = await this.facilities.search({ ...filter, limit: CATALOGUE_PAGE_SIZE, offset: (page - 1) * CATALOGUE_PAGE_SIZE });
+    return this.pages.render('facilities', cataloguePage({ ...filter, page }, result, CATALOGUE_PAGE_SIZE));
+  }
+
+  @Get('facilities/:id')
+  @PublicPage('public, max-age=60')
+  async facility(@Param('id', IdPipe) id: string): Promise<string> {
+    return this.pages.render('facility', facilityPage(await this.facilities.get(id)));
+  }
+}

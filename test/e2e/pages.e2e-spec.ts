@@ -1,0 +1,268 @@
+import type { Response } from 'superagent';
+import { clock, DAY_MS } from '../../src/common/clock';
+import { appConfig, AppConfig } from '../../src/config/configuration';
+import { bureauFor, issueVoucher, openRegion } from '../support/fixtures';
+import { OpenApiDoc } from '../support/openapi';
+import { auth, OrgSession, TestApp } from '../support/test-app';
+
+// pdf-parse 1.x (pdf.js underneath) ships no type declarations.
+const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ text: string }>;
+
+const HOLDER = '合肥微纳新材料科技有限公司';
+const MASKED = '合肥微纳*******公司';
+
+/** The visible text of a page, tags and whitespace taken out, for plain `toContain` checks. */
+const text = (html: string) => html.replace(/<[^>]*>/g, '').replace(/\s+/g, '');
+
+/** Every public page answers HTML in UTF-8 with its own CSP: inline styles, no scripts, nothing from elsewhere. */
+function expectPage(res: Response, cacheControl: string) {
+  expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(res.headers['cache-control']).toBe(cacheControl);
+  expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+  expect(res.text).toMatch(/^<!doctype html>\n<html lang="zh-CN">/);
+  expect(res.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+}
+
+describe('public pages: verification, notices, the facility catalogue', () => {
+  let t: TestApp;
+  let holder: OrgSession;
+  let voucher: { id: string; serial: string; verificationCode: string; validUntil: string };
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, '340000');
+    holder = await t.registerEnterprise('340100', { name: HOLDER });
+    voucher = await issueVoucher(t, holder.token, 5_000_000);
+  });
+  afterAll(() => t.close());
+
+  describe('GET /verify/:verificationCode', () => {
+    it('shows an active voucher: 有效, serial, region, face value, valid until, the holder masked', async () => {
+      const res = await t.http.get(`/verify/${voucher.verificationCode}`).expect(200);
+      expectPage(res, 'no-cache');
+      const page = text(res.text);
+      expect(page).toContain('有效');
+      expect(page).toContain(voucher.serial);
+      expect(page).toContain('安徽省科学技术厅');
+      expect(page).toContain('¥50,000.00');
+      expect(page).toContain('伍万元整');
+      const [y, m, d] = voucher.validUntil.split('-').map(Number);
+      expect(page).toContain(`${y}年${m}月${d}日`);
+      expect(page).toContain(MASKED);
+      expect(res.text).toContain('<meta name="robots" content="noindex">');
+    });
+
+    it('shows nothing private: not the full name, the credit code, or any record id', async () => {
+      const res = await t.http.get(`/verify/${voucher.verificationCode}`).expect(200);
+      for (const secret of [HOLDER, holder.creditCode, holder.organizationId, voucher.id]) expect(res.text).not.toContain(secret);
+    });
+
+    it('says 已撤销 once the bureau revokes the voucher', async () => {
+      const small = await issueVoucher(t, holder.token, 100_000);
+      await t.http
+        .post(`/api/vouchers/${small.id}/revoke`)
+        .set(await t.as(bureauFor('340100')))
+        .send({ reason: '虚报材料' })
+        .expect(200);
+      const page = text((await t.http.get(`/verify/${small.verificationCode}`).expect(200)).text);
+      expect(page).toContain('已撤销');
+      expect(page).toContain('不能再使用');
+      expect(page).not.toContain('虚报材料'); // the bureau's reason is not public
+    });
+
+    it.each([
+      ['an unknown code', 'AAAAAAAAAAAAAAAAAAAAAA'],
+      ['a malformed code', 'not-a-code!'],
+      ['markup', '%3Cscript%3Ealert(1)%3C%2Fscript%3E'],
+    ])('answers %s with the 无效 / 未找到 page and 404', async (_, code) => {
+      const res = await t.http.get(`/verify/${code}`).expect(404);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(text(res.text)).toContain('无效/未找到');
+      expect(res.text).not.toContain('<script>');
+    });
+
+    it('leaves the JSON verification where it was', async () => {
+      const res = await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200);
+      expect(res.body).toMatchObject({ valid: true, serial: voucher.serial, status: 'active' });
+    });
+
+    it('is what the certificate’s QR code and link open: PUBLIC_BASE_URL/verify/code', async () => {
+      const res = await t.http
+        .get(`/api/vouchers/${voucher.id}/certificate`)
+        .set(auth(holder.token))
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      const { publicBaseUrl } = t.get<AppConfig>(appConfig.KEY as never);
+      expect((await pdfParse(res.body as Buffer)).text.replace(/\s+/g, '')).toContain(
+        `${publicBaseUrl}/verify/${voucher.verificationCode}`,
+      );
+    });
+  });
+
+  describe('GET /notices', () => {
+    let inNotice: OrgSession;
+    let admitted: OrgSession;
+    let applied: OrgSession;
+
+    beforeAll(async () => {
+      [inNotice, admitted, applied] = await Promise.all([
+        t.registerProvider('320500', { name: '苏州纳米检测技术有限公司' }, false),
+        t.registerProvider('310000', { name: '上海微观表征公共服务平台' }),
+        t.registerProvider('330100', { name: '杭州尚未审核检测中心' }, false),
+      ]);
+      await t.http
+        .post(`/api/providers/${inNotice.organizationId}/admit`)
+        .set(await t.as('bureau-js'))
+        .send({ noticeDays: 7 })
+        .expect(200);
+    });
+    afterEach(() => clock.reset());
+
+    it('lists the provider in notice with the end of its notice and where to object, and the one admitted', async () => {
+      const res = await t.http.get('/notices').expect(200);
+      expectPage(res, 'public, max-age=60');
+      const page = text(res.text);
+      const [noticeSection, admittedSection] = page.split('天入库');
+      expect(noticeSection).toContain('苏州纳米检测技术有限公司江苏省苏州市');
+      expect(noticeSection).toContain('受理异议：江苏省科学技术厅');
+      expect(noticeSection).toMatch(/公示截止：\d{4}年\d{1,2}月\d{1,2}日\d\d:\d\d/);
+      expect(admittedSection).toContain('上海微观表征公共服务平台');
+      expect(admittedSection).not.toContain('苏州纳米检测技术有限公司');
+    });
+
+    it('shows neither providers not yet admitted, nor enterprises, nor credit codes', async () => {
+      const res = await t.http.get('/notices').expect(200);
+      expect(res.text).not.toContain('杭州尚未审核检测中心');
+      expect(res.text).not.toContain(HOLDER);
+      for (const p of [inNotice, admitted, applied]) expect(res.text).not.toContain(p.creditCode);
+    });
+
+    it('moves a provider to the admitted list when its notice ends, before any sweep, and drops it after 30 days', async () => {
+      clock.travel(8 * DAY_MS);
+      const [noticeSection, admittedSection] = text((await t.http.get('/notices').expect(200)).text).split('天入库');
+      expect(noticeSection).toContain('目前没有公示中的服务机构');
+      expect(admittedSection).toContain('苏州纳米检测技术有限公司');
+      clock.travel(30 * DAY_MS);
+      expect(text((await t.http.get('/notices').expect(200)).text)).toContain('近30天没有新入库的服务机构');
+    });
+  });
+
+  describe('GET /facilities and /facilities/:id', () => {
+    let tem: string;
+    let hidden: string;
+
+    beforeAll(async () => {
+      const [sh, zj] = await Promise.all([
+        t.registerProvider('310115', { name: '上海电镜测试中心' }),
+        t.registerProvider('330100', { name: '浙江大学分析测试中心' }),
+      ]);
+      const list = async (p: OrgSession, body: object) =>
+        (await t.http.post('/api/facilities').set(auth(p.token)).send(body).expect(201)).body.id;
+      tem = await list(sh, {
+        name: '透射电子显微镜 (TEM) 机时',
+        category: 'testing',
+        unit: 'hour',
+        unitPriceFen: 80_000,
+        description: 'JEOL JEM-F200 场发射透射电镜，含制样',
+      });
+      await list(zj, { name: 'X射线衍射 (XRD) 物相分析', category: 'testing', unit: 'sample', unitPriceFen: 30_000 });
+      await list(zj, { name: '新材料工艺设计咨询', category: 'consulting', unit: 'item', unitPriceFen: 500_000 });
+      hidden = await list(zj, { name: '<script>alert(1)</script>', category: 'design', unit: 'item', unitPriceFen: 100 });
+    });
+
+    it('lists the catalogue with provider, price in yuan per unit, category and place', async () => {
+      const res = await t.http.get('/facilities').expect(200);
+      expectPage(res, 'public, max-age=60');
+      const page = text(res.text);
+      expect(page).toContain('共4项服务');
+      expect(page).toContain('透射电子显微镜(TEM)机时上海电镜测试中心¥800.00/小时检验检测上海市');
+      expect(page).toContain('X射线衍射(XRD)物相分析浙江大学分析测试中心¥300.00/样检验检测浙江省杭州市');
+      expect(page).toContain('¥5,000.00/项咨询');
+    });
+
+    it('escapes what providers wrote', async () => {
+      const res = await t.http.get('/facilities').expect(200);
+      expect(res.text).not.toContain('<script>');
+      expect(res.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect((await t.http.get(`/facilities/${hidden}`).expect(200)).text).not.toContain('<script>');
+    });
+
+    it('filters by words, province and category, keeping the choices in the form', async () => {
+      expect(text((await t.http.get('/facilities?q=电镜').expect(200)).text)).toContain('共1项服务');
+      const zj = await t.http.get('/facilities?provinceCode=330000&category=testing').expect(200);
+      expect(text(zj.text)).toContain('共1项服务');
+      expect(zj.text).toContain('X射线衍射');
+      expect(zj.text).toContain('<option value="330000" selected>浙江省</option>');
+      expect(zj.text).toContain('<option value="testing" selected>检验检测</option>');
+    });
+
+    it('takes the empty fields a form sends as any, and ignores parameters it does not know', async () => {
+      const res = await t.http.get('/facilities?q=&provinceCode=&category=&from=singlemessage&isappinstalled=0').expect(200);
+      expect(text(res.text)).toContain('共4项服务');
+    });
+
+    it('answers a filter it cannot read with a 400 page', async () => {
+      for (const query of ['provinceCode=999999', 'category=astrology', 'page=0', 'page=x']) {
+        const res = await t.http.get(`/facilities?${query}`).expect(400);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(text(res.text)).toContain('请求有误');
+      }
+    });
+
+    it('pages through 20 at a time', async () => {
+      const lab = await t.registerProvider('340100', { name: '合肥仪器共享平台' });
+      for (let i = 1; i <= 21; i++) {
+        await t.http
+          .post('/api/facilities')
+          .set(auth(lab.token))
+          .send({ name: `共享仪器 ${i}`, category: 'instrument_sharing', unit: 'hour', unitPriceFen: 10_000 + i })
+          .expect(201);
+      }
+      const first = await t.http.get('/facilities?category=instrument_sharing').expect(200);
+      expect(text(first.text)).toContain('第1/2页');
+      expect(first.text).toContain('href="/facilities?category=instrument_sharing&amp;page=2"');
+      expect(first.text.match(/共享仪器 \d+/g)).toHaveLength(20);
+      const second = await t.http.get('/facilities?category=instrument_sharing&page=2').expect(200);
+      expect(second.text.match(/共享仪器 \d+/g)).toEqual(['共享仪器 21']);
+      expect(second.text).toContain('href="/facilities?category=instrument_sharing">上一页');
+    });
+
+    it('shows one facility with its details in Chinese', async () => {
+      const res = await t.http.get(`/facilities/${tem}`).expect(200);
+      expectPage(res, 'public, max-age=60');
+      const page = text(res.text);
+      for (const part of [
+        '透射电子显微镜(TEM)机时',
+        '单价¥800.00/小时',
+        '类别检验检测',
+        '计价单位小时',
+        '服务机构上海电镜测试中心',
+        '所在地区上海市',
+        'JEOLJEM-F200场发射透射电镜，含制样',
+      ])
+        expect(page).toContain(part);
+    });
+
+    it('answers an unknown or malformed facility with a 404 page', async () => {
+      for (const id of ['00000000-0000-4000-8000-000000000000', 'nope']) {
+        const res = await t.http.get(`/facilities/${id}`).expect(404);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(text(res.text)).toContain('未找到该服务');
+      }
+    });
+
+    it('leaves the JSON catalogue under /api, and the pages out of the OpenAPI document', async () => {
+      const res = await t.http.get('/api/facilities?q=电镜').expect(200);
+      expect(res.body).toMatchObject({ total: 1, items: [{ id: tem }] });
+      await t.http.get(`/api/facilities/${tem}`).expect(200);
+      const doc = (await t.http.get('/docs-json').expect(200)).body as OpenApiDoc;
+      expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/'))).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import { DomainError } from '../../src/common/errors/domain-error';
+import { appConfig } from '../../src/config/configuration';
+import type { FacilityView } from '../../src/facilities/facility.dto';
+import { parseCatalogueQuery } from '../../src/pages/catalogue-query';
+import { formatDate, formatInstant, formatInstantDate } from '../../src/pages/labels';
+import { cataloguePage, noticesPage, verifyPage } from '../../src/pages/page-views';
+import type { VerificationView } from '../../src/vouchers/voucher.dto';
+
+const verification = (status: VerificationView['status']): VerificationView => ({
+  valid: status === 'active',
+  serial: 'AH-2026-000042',
+  issuingRegionCode: '340100',
+  issuingBureau: '合肥市科学技术局',
+  status,
+  faceValueFen: 8_000_000,
+  validUntil: '2027-07-14',
+});
+
+describe('the verification page', () => {
+  it.each([
+    ['active', '有效'],
+    ['exhausted', '已用完'],
+    ['expired', '已过期'],
+    ['revoked', '已撤销'],
+  ] as const)('says %s in Chinese: %s', (status, label) => {
+    expect(verifyPage(verification(status), '合肥微纳*******公司', '2026-07-14T02:00:00.000Z').statusLabel).toBe(label);
+  });
+
+  it('shows the amount in yuan and in 大写, the date and the place in Chinese, the time of the check in Beijing time', () => {
+    expect(verifyPage(verification('active'), '合肥微纳*******公司', '2026-07-14T16:30:00.000Z')).toMatchObject({
+      faceValue: '¥80,000.00',
+      faceValueCapital: '捌万元整',
+      validUntil: '2027年7月14日',
+      region: '安徽省 合肥市',
+      bureau: '合肥市科学技术局',
+      holder: '合肥微纳*******公司',
+      checkedAt: '2026年7月15日 00:30',
+    });
+  });
+});
+
+describe('dates for readers in China', () => {
+  it('writes calendar dates as they are and instants in Beijing time', () => {
+    expect(formatDate('2027-01-05')).toBe('2027年1月5日');
+    expect(formatInstant('2026-12-31T16:00:00.000Z')).toBe('2027年1月1日 00:00');
+    expect(formatInstantDate('2026-12-31T15:59:59.999Z')).toBe('2026年12月31日');
+    expect(formatInstantDate('2026-12-31T16:00:00.000Z')).toBe('2027年1月1日');
+  });
+});
+
+describe('the notices page', () => {
+  it('names the bureau of the provider’s province for objections', () => {
+    const page = noticesPage(
+      { inNotice: [{ name: '苏州纳米所测试分析平台', regionCode: '320500', at: '2026-07-20T04:00:00.000Z' }], admitted: [] },
+      30,
+    );
+    expect(page.inNotice).toEqual([
+      { name: '苏州纳米所测试分析平台', region: '江苏省 苏州市', endsAt: '2026年7月20日 12:00', bureau: '江苏省科学技术厅' },
+    ]);
+  });
+});
+
+describe('the catalogue page', () => {
+  const facility = {
+    id: 'f1',
+    name: 'TEM',
+    providerName: 'Lab',
+    category: 'testing',
+    unit: 'hour',
+    unitPriceFen: 80_000,
+    regionCode: '310000',
+  };
+  const result = (total: number) => ({ items: [facility as FacilityView], total });
+
+  it('links to the pages before and after with the same filters', () => {
+    const page = cataloguePage({ q: '电镜', provinceCode: '310000', page: 2 }, result(45), 20);
+    expect(page.pages).toBe(3);
+    expect(page.prevHref).toBe('/facilities?q=%E7%94%B5%E9%95%9C&provinceCode=310000');
+    expect(page.nextHref).toBe('/facilities?q=%E7%94%B5%E9%95%9C&provinceCode=310000&page=3');
+  });
+
+  it('has no links where there is nothing to go to, and one page when nothing is found', () => {
+    expect(cataloguePage({ page: 1 }, result(20), 20)).toMatchObject({ pages: 1, prevHref: null, nextHref: null });
+    expect(cataloguePage({ page: 1 }, { items: [], total: 0 }, 20)).toMatchObject({ pages: 1, prevHref: null, nextHref: null });
+    expect(cataloguePage({ page: 9 }, result(45), 20).prevHref).toBe('/facilities?page=3');
+  });
+
+  it('prices in yuan per unit, with the category in Chinese', () => {
+    expect(cataloguePage({ page: 1 }, result(1), 20).items[0]).toMatchObject({
+      price: '¥800.00 / 小时',
+      category: '检验检测',
+      place: '上海市',
+    });
+  });
+});
+
+describe('the catalogue filters', () => {
+  it('reads empty fields as any and drops parameters it does not know', () => {
+    const query = parseCatalogueQuery({ q: '', provinceCode: ' ', category: 'testing', page: '', from: 'singlemessage' });
+    expect({ ...query }).toEqual({ q: undefined, provinceCode: undefined, category: 'testing', page: 1 });
+  });
+
+  it.each([
+    { provinceCode: '310100' },
+    { category: 'astrology' },
+    { page: '0' },
+    { page: '1.5' },
+    { q: ['a', 'b'] },
+    { q: 'x'.repeat(101) },
+  ])('refuses %j', (raw) => expect(() => parseCatalogueQuery(raw)).toThrow(DomainError));
+});
+
+describe('PUBLIC_BASE_URL', () => {
+  const saved = { PORT: process.env.PORT, PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL };
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('follows PORT when unset', () => {
+    process.env.PORT = '4123';
+    delete process.env.PUBLIC_BASE_URL;
+    expect(appConfig().publicBaseUrl).toBe('http://localhost:4123');
+  });
+
+  it('is taken as given otherwise, without a trailing slash', () => {
+    process.env.PUBLIC_BASE_URL = 'https://vouchers.example.gov.cn/';
+    expect(appConfig().publicBaseUrl).toBe('https://vouchers.example.gov.cn');
+  });
+});
