@@ -47,7 +47,10 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   }
 
   handleRequest<T>(err: unknown, user: T): T {
-    if (err || !user) throw new DomainError('UNAUTHENTICATED', 'a valid bearer token of a live session is required');
+    // A token that does not verify comes as no user; an error is the session check failing (the database out of
+    // reach), answered as what it is (503), not as a bad token.
+    if (err) throw err;
+    if (!user) throw new DomainError('UNAUTHENTICATED', 'a valid bearer token of a live session is required');
     return user;
   }
 
