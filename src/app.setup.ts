@@ -3,7 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { requestContext } from './common/context/request-context';
 import { documentCommonAnswers } from './common/http/answers';
-import { jsonBody } from './common/http/body-parser';
+import { csvBody, jsonBody } from './common/http/body-parser';
 import { validationPipe } from './common/http/validation';
 import { AppConfig, appConfig } from './config/configuration';
 
@@ -16,6 +16,7 @@ export function configureApp(app: INestApplication): INestApplication {
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false });
   if (config.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', trustProxy(config.trustProxy));
   app.use(jsonBody(config.bodyLimit));
+  app.use(csvBody());
   app.useGlobalPipes(validationPipe);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(

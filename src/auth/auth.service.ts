@@ -6,7 +6,9 @@ import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused, refusedBy } from '../common/use-case';
 import { authConfig, AuthConfig } from '../config/configuration';
+import { registrationRegionOf } from '../organizations/credit-code';
 import { OrganizationView } from '../organizations/organization.dto';
+import { PROVINCE_CODES, provinceOfRegion } from '../regions/regions.data';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } from './auth.dto';
@@ -168,6 +170,13 @@ export class AuthService {
 
   /** An enterprise or provider and its first user, who becomes its admin; limited per client address. */
   async register(input: RegisterInput, client: Client): Promise<Outcome<RegistrationView>> {
+    const province = provinceOfRegion(registrationRegionOf(input.organization.creditCode));
+    if (!PROVINCE_CODES.includes(province)) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `organization.creditCode: registered in ${province}, outside Shanghai, Jiangsu, Zhejiang and Anhui, whose schemes this service runs`,
+      );
+    }
     assertStrongPassword(input.password, input.username);
     const passwordHash = await this.credentials.hash(input.password);
     return this.uow.run(async () => {

@@ -18,6 +18,7 @@ import { IsFen } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Claim, CLAIM_STATUSES } from './claim.entity';
 import { NoBidiControls } from '../common/http/text';
+import type { Names } from '../organizations/names.repository';
 
 /** One claim covers at most this many redemptions: its id list is stored in a TEXT column (64 KiB on MariaDB). */
 export const MAX_REDEMPTIONS_PER_CLAIM = 500;
@@ -85,9 +86,11 @@ export class ClaimView {
   @ApiProperty() id: string;
   @ApiProperty({ enum: CLAIM_STATUSES }) status: Claim['status'];
   @ApiProperty({ description: 'the payee: provider (provider_redeemed) or enterprise (enterprise_reimbursed)' }) claimantId: string;
+  @ApiPropertyOptional({ description: 'in lists' }) claimantName?: string;
   @ApiProperty() issuingRegionCode: string;
   @ApiProperty({ description: 'the captured subsidy of its redemptions' }) claimedFen: number;
   @ApiPropertyOptional({ description: 'set on approval' }) approvedFen?: number;
+  @ApiPropertyOptional({ description: 'awaiting a second approval: what the first approver approved' }) firstApprovedFen?: number;
   @ApiProperty({ type: [String] }) redemptionIds: string[];
   @ApiProperty({ type: ClaimEvidenceView }) evidence: ClaimEvidenceView;
   @ApiPropertyOptional({ description: 'why it was rejected' }) reason?: string;
@@ -95,14 +98,17 @@ export class ClaimView {
   @ApiProperty() createdAt: string;
   @ApiPropertyOptional() decidedAt?: string;
 
-  static of(c: Claim): ClaimView {
+  static of(c: Claim, names?: Names): ClaimView {
+    const claimantName = names?.get(c.claimantId);
     return {
       id: c.id,
       status: c.status,
       claimantId: c.claimantId,
+      ...(claimantName ? { claimantName } : {}),
       issuingRegionCode: c.issuingRegionCode,
       claimedFen: c.claimedFen,
       ...(c.approvedFen !== null ? { approvedFen: c.approvedFen } : {}),
+      ...(c.firstApprovedFen !== null ? { firstApprovedFen: c.firstApprovedFen } : {}),
       redemptionIds: c.redemptionIds,
       evidence: c.evidence,
       ...(c.reason ? { reason: c.reason } : {}),

@@ -2,7 +2,7 @@ import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { Organization } from '../organizations/organization.entity';
 import { FenColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
-export const CLAIM_STATUSES = ['submitted', 'approved', 'rejected'] as const;
+export const CLAIM_STATUSES = ['submitted', 'awaiting_second_approval', 'approved', 'rejected'] as const;
 export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 
 export interface ClaimEvidence {
@@ -17,6 +17,7 @@ export interface ClaimEvidence {
 @Index(['issuingRegionCode', 'status'])
 @Index(['claimantId'])
 @Index(['settlementId'])
+@Index(['claimantId', 'invoiceKey'], { unique: true })
 export class Claim {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() @ForeignKey(() => Organization, { name: 'fk_claim_claimant' }) claimantId: string;
@@ -32,4 +33,9 @@ export class Claim {
   @RefColumn({ nullable: true }) reviewedBy: string | null;
   @InstantColumn() createdAt: string;
   @InstantColumn({ nullable: true }) decidedAt: string | null;
+  /** The invoice number while the claim stands (null once rejected): unique per claimant, so no invoice is claimed twice. */
+  @StrColumn(64, { nullable: true }) invoiceKey: string | null;
+  /** Maker-checker: the first of two approvals above the policy's dualControlFen, and the amount it approved. */
+  @RefColumn({ nullable: true }) firstApprovedBy: string | null;
+  @FenColumn({ nullable: true }) firstApprovedFen: number | null;
 }

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
+import { isUniqueViolation } from '../common/persistence/db-errors';
+import { organizationActive } from '../organizations/organization.time-rules';
+import { sanctionInForce } from '../oversight/sanction.time-rules';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, sql } from '../common/persistence/sql';
 import { Claim, ClaimStatus } from './claim.entity';
@@ -10,8 +13,24 @@ import { Claim, ClaimStatus } from './claim.entity';
 export class ClaimRepository {
   constructor(private readonly db: Database) {}
 
-  insert(claim: Claim): Promise<void> {
-    return this.db.insert(Claim, [claim]);
+  /**
+   * Inserts the claim; false when its invoice is on another standing claim of the claimant that committed meanwhile:
+   * the unique key on (claimant, invoice) decides, the only unique key a new claim with a random id can break. The
+   * failed statement alone is undone; the caller answers with a refusal.
+   */
+  async insert(claim: Claim): Promise<boolean> {
+    try {
+      await this.db.insert(Claim, [claim]);
+      return true;
+    } catch (e) {
+      if (isUniqueViolation(e)) return false;
+      throw e;
+    }
+  }
+
+  /** The claimant's standing (not rejected) claim on this invoice, if any. */
+  async invoiceClaimed(claimantId: string, invoiceKey: string): Promise<string | undefined> {
+    return (await this.db.row<{ id: string }>(sql`SELECT id FROM claim WHERE claimant_id = ${claimantId} AND invoice_key = ${invoiceKey}`))?.id;
   }
 
   async get(id: string): Promise<Claim | undefined> {
@@ -22,15 +41,20 @@ export class ClaimRepository {
     return this.db.lock(Claim, { id });
   }
 
-  /** A decision on a claim still in `from`; false when another decision came first. */
+  /**
+   * A decision on a claim still in `from`; false when another decision came first. A rejected claim lets go of its
+   * invoice, which may then be claimed again.
+   */
   async decide(
     id: string,
     from: ClaimStatus,
-    d: Pick<Claim, 'status' | 'approvedFen' | 'reason' | 'reviewedBy' | 'decidedAt'>,
+    d: Pick<Claim, 'status' | 'approvedFen' | 'reason' | 'reviewedBy' | 'decidedAt' | 'firstApprovedBy' | 'firstApprovedFen'>,
   ): Promise<boolean> {
     const changed = await this.db.execute(
       sql`UPDATE claim SET status = ${d.status}, approved_fen = ${d.approvedFen}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy},
-          decided_at = ${d.decidedAt} WHERE id = ${id} AND status = ${from}`,
+          decided_at = ${d.decidedAt}, first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}${
+            d.status === 'rejected' ? sql`, invoice_key = NULL` : empty
+          } WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;
   }
@@ -48,16 +72,28 @@ export class ClaimRepository {
 
   /**
    * Puts every approved claim of the region that is in no batch (approved before `decidedBefore`, when given) into the
-   * batch; returns how many. The guarded UPDATE is what keeps a claim in one batch: a concurrent run waits for the
-   * row locks, then finds settlement_id set and takes nothing.
+   * batch; returns how many. Claims of a payee that is suspended or under a sanction in force on `today` stay out
+   * until it is clear. The guarded UPDATE is what keeps a claim in one batch: a concurrent run waits for the row
+   * locks, then finds settlement_id set and takes nothing.
    */
-  markSettled(regionCode: string, settlementId: string, decidedBefore: string | undefined): Promise<number> {
+  markSettled(regionCode: string, settlementId: string, decidedBefore: string | undefined, now: string, today: string): Promise<number> {
     return this.db.execute(
       sql`UPDATE claim SET settlement_id = ${settlementId}
           WHERE issuing_region_code = ${regionCode} AND status = 'approved' AND settlement_id IS NULL${
             decidedBefore ? sql` AND decided_at < ${decidedBefore}` : empty
-          }`,
+          } AND claimant_id IN (SELECT o.id FROM organization o WHERE ${organizationActive.sql('o', now)}
+            AND NOT EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)}))`,
     );
+  }
+
+  /** Approved claims of the region in no batch whose payee is held back (suspended or sanctioned): how many and how much. */
+  async heldBack(regionCode: string, now: string, today: string): Promise<{ claims: number; fen: number }> {
+    const row = await this.db.row<{ n: unknown; fen: unknown }>(
+      sql`SELECT COUNT(*) AS n, SUM(c.approved_fen) AS fen FROM claim c JOIN organization o ON o.id = c.claimant_id
+          WHERE c.issuing_region_code = ${regionCode} AND c.status = 'approved' AND c.settlement_id IS NULL
+          AND (NOT ${organizationActive.sql('o', now)} OR EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)}))`,
+    );
+    return { claims: Number(row?.n ?? 0), fen: Number(row?.fen ?? 0) };
   }
 
   /** A batch's total per payee, summed by the database, with the payee's name, credit code and province. */

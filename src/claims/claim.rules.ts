@@ -10,3 +10,14 @@ export function allocateApproval(approvedFen: number, capturedFen: number[]): nu
     return share;
   });
 }
+
+/**
+ * The form of an invoice number under which no claimant may claim it twice: full-width characters folded (NFKC),
+ * spaces and dashes dropped, letters upper-cased, so "3100-2613 702" and "３１００２６１３７０２" are one invoice.
+ */
+export const invoiceKey = (invoiceNo: string): string =>
+  invoiceNo
+    .normalize('NFKC')
+    .replace(/[\s\-‐‑‒–—―]/g, '')
+    .toUpperCase()
+    .slice(0, 64);

@@ -1,10 +1,14 @@
 import type { ClaimStatus } from './claim.entity';
 
-export type ClaimEvent = 'approve' | 'reject';
+export type ClaimEvent = 'approve' | 'approve_first' | 'approve_second' | 'reject';
 
-/** A submitted claim is approved or rejected, once. Status × event → status. */
+/**
+ * A submitted claim is approved or rejected, once. At or above the policy's dualControlFen a first approval only
+ * marks it, and a second bureau user completes it. Status × event → status.
+ */
 export const CLAIM_TRANSITIONS: Record<ClaimStatus, Partial<Record<ClaimEvent, ClaimStatus>>> = {
-  submitted: { approve: 'approved', reject: 'rejected' },
+  submitted: { approve: 'approved', approve_first: 'awaiting_second_approval', reject: 'rejected' },
+  awaiting_second_approval: { approve_second: 'approved', reject: 'rejected' },
   approved: {},
   rejected: {},
 };

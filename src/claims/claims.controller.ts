@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -31,8 +32,8 @@ export class ClaimsController {
   @Authenticated()
   @ApiOkResponse({ type: ClaimPage, description: 'newest first: the claimant its own, a bureau its region’s, the platform all' })
   async list(@CurrentActor() actor: Actor, @Query() q: ClaimQuery): Promise<ClaimPage> {
-    const page = await this.queries.list(actor, q);
-    return { items: page.items.map(ClaimView.of), total: page.total };
+    const { items, total, names } = await this.queries.list(actor, q);
+    return { items: items.map((c) => ClaimView.of(c, names)), total };
   }
 
   @Get(':id')
@@ -46,9 +47,20 @@ export class ClaimsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'approved; what is not approved goes back to the issuing budget' })
+  @ApiAcceptedResponse({
+    type: ClaimView,
+    description: 'at or above the policy’s dualControlFen: awaiting_second_approval, which another bureau user completes',
+  })
   @Refuses(DecideClaim)
-  async approve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ApproveClaimInput): Promise<ClaimView> {
-    return ClaimView.of(unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'approve', approvedFen: body.approvedFen })));
+  async approve(
+    @CurrentActor() actor: Actor,
+    @Param('id', IdPipe) id: string,
+    @Body() body: ApproveClaimInput,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ClaimView> {
+    const claim = unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'approve', approvedFen: body.approvedFen }));
+    if (claim.status === 'awaiting_second_approval') res.status(202);
+    return ClaimView.of(claim);
   }
 
   @Post(':id/reject')

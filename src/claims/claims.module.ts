@@ -1,9 +1,15 @@
 import { Module } from '@nestjs/common';
+import { PoliciesModule } from '../policies/policies.module';
+import { RedemptionsModule } from '../redemptions/redemptions.module';
 import { ClaimsController } from './claims.controller';
 import { ClaimsQueries } from './claims.queries';
 import { DecideClaim } from './use-cases/decide-claim';
 import { SubmitClaim } from './use-cases/submit-claim';
 
 /** Claims: the payee asks the issuing bureau for the captured subsidy; approval makes it a payable. */
-@Module({ controllers: [ClaimsController], providers: [SubmitClaim, DecideClaim, ClaimsQueries] })
+@Module({
+  imports: [PoliciesModule, RedemptionsModule],
+  controllers: [ClaimsController],
+  providers: [SubmitClaim, DecideClaim, ClaimsQueries],
+})
 export class ClaimsModule {}

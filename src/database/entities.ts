@@ -5,9 +5,10 @@ import { User } from '../auth/user.entity';
 import { Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
 import { IdempotencyRecord } from '../common/idempotency/idempotency-record.entity';
-import { Facility } from '../facilities/facility.entity';
+import { Facility, FacilityRating } from '../facilities/facility.entity';
 import { LedgerTransfer } from '../ledger/ledger-transfer.entity';
-import { Organization } from '../organizations/organization.entity';
+import { Organization, QualifiedEnterprise } from '../organizations/organization.entity';
+import { PartyRelation } from '../oversight/party-relation.entity';
 import { Sanction } from '../oversight/sanction.entity';
 import { Policy } from '../policies/policy.entity';
 import { Redemption } from '../redemptions/redemption.entity';
@@ -36,4 +37,7 @@ export const ENTITIES = [
   LedgerTransfer,
   IdempotencyRecord,
   Sanction,
+  QualifiedEnterprise,
+  PartyRelation,
+  FacilityRating,
 ];

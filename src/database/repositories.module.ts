@@ -10,7 +10,9 @@ import { Database } from '../common/persistence/database';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { FacilityRepository } from '../facilities/facility.repository';
 import { LedgerRepository } from '../ledger/ledger.repository';
+import { NamesRepository } from '../organizations/names.repository';
 import { OrganizationRepository } from '../organizations/organization.repository';
+import { PartyRelationRepository } from '../oversight/party-relation.repository';
 import { SanctionRepository } from '../oversight/sanction.repository';
 import { PolicyRepository } from '../policies/policy.repository';
 import { RedemptionRepository } from '../redemptions/redemption.repository';
@@ -30,7 +32,9 @@ const REPOSITORIES = [
   FacilityRepository,
   LedgerRepository,
   OrganizationRepository,
+  NamesRepository,
   SanctionRepository,
+  PartyRelationRepository,
   PolicyRepository,
   RedemptionRepository,
   SettlementRepository,

@@ -48,6 +48,8 @@ export class FacilitiesService {
         status: 'active',
         createdAt: now,
         updatedAt: now,
+        ratingCount: 0,
+        ratingSum: 0,
       };
       await this.facilities.insert(facility);
       this.uow.record({

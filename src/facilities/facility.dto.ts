@@ -93,11 +93,15 @@ export class FacilityView {
   @ApiProperty({ example: 80000, description: 'integer fen per unit' }) unitPriceFen: number;
   @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ enum: ['active', 'retired'] }) status: 'active' | 'retired';
+  @ApiProperty({ nullable: true, type: Number, example: 4.5, description: 'the average of enterprises’ ratings (1–5), to one decimal; null before the first' })
+  ratingAvg: number | null;
+  @ApiProperty({ example: 12 }) ratingCount: number;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 
   static of(f: Facility, providerName: string): FacilityView {
     const { id, providerId, provinceCode, regionCode, name, category, unit, unitPriceFen, description, status, createdAt, updatedAt } = f;
+    const ratingAvg = f.ratingCount > 0 ? Math.round((f.ratingSum * 10) / f.ratingCount) / 10 : null;
     return {
       id,
       providerId,
@@ -110,6 +114,8 @@ export class FacilityView {
       unitPriceFen,
       description,
       status,
+      ratingAvg,
+      ratingCount: f.ratingCount,
       createdAt,
       updatedAt,
     };

@@ -1,6 +1,6 @@
 import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { Organization } from '../organizations/organization.entity';
-import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
+import { FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export const FACILITY_UNITS = ['hour', 'sample', 'item'] as const;
 export type FacilityUnit = (typeof FACILITY_UNITS)[number];
@@ -22,4 +22,20 @@ export class Facility {
   @StrColumn(16) status: 'active' | 'retired';
   @InstantColumn() createdAt: string;
   @InstantColumn() updatedAt: string;
+  /** Ratings of confirmed services: their count and sum (the average is sum / count). */
+  @IntColumn({ default: 0 }) ratingCount: number;
+  @IntColumn({ default: 0 }) ratingSum: number;
+}
+
+/** An enterprise's rating of a service it confirmed, once per redemption. */
+@Entity('facility_rating')
+@Check('chk_facility_rating_score', 'score BETWEEN 1 AND 5')
+@Index(['facilityId', 'createdAt'])
+export class FacilityRating {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) redemptionId: string;
+  @RefColumn() facilityId: string;
+  @RefColumn() enterpriseId: string;
+  @IntColumn() score: number;
+  @StrColumn(500, { nullable: true }) comment: string | null;
+  @InstantColumn() createdAt: string;
 }

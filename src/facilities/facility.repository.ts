@@ -5,7 +5,7 @@ import { empty, join, sql, Sql } from '../common/persistence/sql';
 import { Organization } from '../organizations/organization.entity';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { sanctionInForce } from '../oversight/sanction.time-rules';
-import { Facility } from './facility.entity';
+import { Facility, FacilityRating } from './facility.entity';
 
 /** `!` escapes LIKE wildcards: a backslash means different things in SQLite and MariaDB string literals. */
 const likePattern = (text: string) => `%${text.replace(/[!%_]/g, '!$&')}%`;
@@ -67,6 +67,30 @@ export class FacilityRepository {
       providerSanctioned: Number(row.provider_sanctioned) === 1,
       enterpriseSanctioned: Number(row.enterprise_sanctioned) === 1,
     };
+  }
+
+  /** Whether the redemption was rated (the caller holds its lock; the primary key is the last line of defence). */
+  async rated(redemptionId: string): Promise<boolean> {
+    return (await this.db.row(sql`SELECT 1 AS one FROM facility_rating WHERE redemption_id = ${redemptionId}`)) !== undefined;
+  }
+
+  /** Records a rating and counts it into the facility's average in the same unit. */
+  async rate(rating: FacilityRating): Promise<void> {
+    await this.db.insert(FacilityRating, [rating]);
+    await this.db.execute(
+      sql`UPDATE facility SET rating_count = rating_count + 1, rating_sum = rating_sum + ${rating.score} WHERE id = ${rating.facilityId}`,
+    );
+  }
+
+  /** A facility's ratings, newest first. */
+  async ratings(facilityId: string, page: { limit: number; offset: number }): Promise<Page<FacilityRating>> {
+    const items = await this.db.select(
+      FacilityRating,
+      'fr',
+      sql`WHERE fr.facility_id = ${facilityId} ORDER BY fr.created_at DESC, fr.redemption_id LIMIT ${page.limit} OFFSET ${page.offset}`,
+    );
+    const total = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM facility_rating WHERE facility_id = ${facilityId}`);
+    return { items, total: Number(total?.n ?? 0) };
   }
 
   /** Active facilities of one category whose providers are active at `now`, with their providers, priced at most `maxPriceFen`. */

@@ -143,10 +143,24 @@ export class LedgerService {
     return x;
   }
 
+  /**
+   * A capture lowered after a dispute, on a locked voucher: `x` of what was spent goes back to the voucher, or to the
+   * budget when the voucher has meanwhile expired or been revoked. Returns what went back to the budget.
+   */
+  async uncapture(voucher: Voucher, x: number, redemptionId: string): Promise<number> {
+    if (x === 0) return 0;
+    const closed = voucher.status === 'expired' || voucher.status === 'revoked';
+    guard(await this.vouchers.unspend(voucher.id, x, closed ? 'released' : 'available'), 'INVALID_STATE', 'the voucher spent less than the correction');
+    if (closed) await this.returnToBudget(voucher, x);
+    const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucher.id);
+    await this.record([{ debit: account.voucherSpent(voucher.id), credit, amountFen: x }], { kind: 'redemption.resolve', refType: 'redemption', refId: redemptionId });
+    return closed ? x : 0;
+  }
+
   /** A claim approved below what was captured: the difference leaves the voucher's spent balance for the budget. */
   async reduceSpent(voucher: VoucherKey, amountFen: number, claimId: string): Promise<void> {
     if (amountFen === 0) return;
-    guard(await this.vouchers.unspend(voucher.id, amountFen), 'INVALID_STATE', 'the voucher spent less than the reduction');
+    guard(await this.vouchers.unspend(voucher.id, amountFen, 'released'), 'INVALID_STATE', 'the voucher spent less than the reduction');
     await this.returnToBudget(voucher, amountFen);
     await this.record(
       [{ debit: account.voucherSpent(voucher.id), credit: account.budget(voucher.issuingRegionCode, voucher.budgetYear), amountFen }],

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -10,10 +11,11 @@ import {
   Max,
   Min,
   registerDecorator,
+  ValidateNested,
   ValidationOptions,
 } from 'class-validator';
 import { creditCodeProblem } from './credit-code';
-import { ENTERPRISE_KINDS, Organization } from './organization.entity';
+import { ENTERPRISE_KINDS, Organization, ORGANIZATION_STATUSES } from './organization.entity';
 import { NoBidiControls } from '../common/http/text';
 
 /** Validates a unified social credit code and names the exact problem. */
@@ -58,6 +60,38 @@ export class AdmitProviderInput {
   noticeDays?: number;
 }
 
+export class VerifyEnterpriseInput {
+  @ApiProperty({ example: '202634010400123', description: '科技型中小企业 入库编号, 高新技术企业 证书编号, or the incubator record of a team' })
+  @IsString()
+  @Length(1, 64)
+  @NoBidiControls()
+  certificateNo: string;
+}
+
+export class DeclineEnterpriseInput {
+  @ApiProperty({ example: '入库编号与企业不符' }) @IsString() @Length(1, 500) reason: string;
+}
+
+export class QualifiedRowInput {
+  @ApiProperty({ example: '91340100MA2T8XQ21W' }) @IsString() @Length(1, 40) creditCode: string;
+  @ApiProperty({ example: '202634010400123' }) @IsString() @Length(0, 200) certificateNo: string;
+}
+
+export class QualifiedListInput {
+  @ApiProperty({ type: [QualifiedRowInput], description: 'or the same rows as text/csv: creditCode,certificateNo' })
+  @IsArray()
+  @ArrayMaxSize(100_000)
+  @ValidateNested({ each: true })
+  @Type(() => QualifiedRowInput)
+  rows: QualifiedRowInput[];
+}
+
+export class QualifiedImportView {
+  @ApiProperty({ description: 'rows loaded (new, updated or unchanged)' }) imported: number;
+  @ApiProperty({ type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, reason: { type: 'string' } } } })
+  rejected: { line: number; reason: string }[];
+}
+
 export class SuspendProviderInput {
   @ApiProperty({ example: 'falsified usage records' }) @IsString() @Length(1, 500) reason: string;
 }
@@ -70,11 +104,13 @@ export class OrganizationView {
   @ApiProperty({ nullable: true, enum: ENTERPRISE_KINDS }) kind: string | null;
   @ApiProperty({ example: '340100' }) regionCode: string;
   @ApiProperty({ example: '340000' }) provinceCode: string;
-  @ApiProperty({ enum: ['active', 'applied', 'public_notice', 'suspended'] }) status: string;
+  @ApiProperty({ enum: ORGANIZATION_STATUSES }) status: string;
   @ApiProperty({ nullable: true }) controllerCreditCode: string | null;
   @ApiProperty({ type: [String] }) relatedCreditCodes: string[];
   @ApiProperty({ nullable: true }) noticeEndsAt: string | null;
   @ApiProperty({ nullable: true }) statusReason: string | null;
+  @ApiProperty({ nullable: true, description: 'the qualification an enterprise was verified on' }) certificateNo: string | null;
+  @ApiProperty({ nullable: true }) verifiedAt: string | null;
 
   static of(o: Organization): OrganizationView {
     const {
@@ -90,6 +126,8 @@ export class OrganizationView {
       relatedCreditCodes,
       noticeEndsAt,
       statusReason,
+      certificateNo,
+      verifiedAt,
     } = o;
     return {
       id,
@@ -104,6 +142,8 @@ export class OrganizationView {
       relatedCreditCodes,
       noticeEndsAt,
       statusReason,
+      certificateNo,
+      verifiedAt,
     };
   }
 }

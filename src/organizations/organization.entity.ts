@@ -1,11 +1,15 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { InstantColumn, JsonColumn, StrColumn } from '../common/persistence/columns';
+import { InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export type OrganizationType = 'enterprise' | 'provider';
 export const ENTERPRISE_KINDS = ['tech_sme', 'high_tech', 'startup_team'] as const;
 export type EnterpriseKind = (typeof ENTERPRISE_KINDS)[number];
-/** Enterprises start active; providers pass admission: applied → public_notice → active ⇄ suspended. */
-export type OrganizationStatus = 'active' | 'applied' | 'public_notice' | 'suspended';
+/**
+ * Enterprises are verified by their home bureau (pending_verification → active, or declined) unless their province's
+ * qualified list names them; providers pass admission: applied → public_notice → active ⇄ suspended.
+ */
+export const ORGANIZATION_STATUSES = ['pending_verification', 'declined', 'active', 'applied', 'public_notice', 'suspended'] as const;
+export type OrganizationStatus = (typeof ORGANIZATION_STATUSES)[number];
 
 @Entity('organization')
 @Index(['creditCode'], { unique: true })
@@ -26,4 +30,20 @@ export class Organization {
   @StrColumn(500, { nullable: true }) statusReason: string | null;
   @InstantColumn() createdAt: string;
   @InstantColumn() updatedAt: string;
+  /** The qualification an enterprise was verified on: 科技型中小企业 入库编号, 高新技术企业 证书编号, or an incubator record. */
+  @StrColumn(64, { nullable: true }) certificateNo: string | null;
+  @InstantColumn({ nullable: true }) verifiedAt: string | null;
+  /** The bureau user who verified it, or null when its province's qualified list named it. */
+  @RefColumn({ nullable: true }) verifiedBy: string | null;
+}
+
+/** A province's list of qualified enterprises: one listed registers as active, verified by the list. */
+@Entity('qualified_enterprise')
+@Index(['regionCode'])
+export class QualifiedEnterprise {
+  @PrimaryColumn({ type: 'varchar', length: 18 }) creditCode: string;
+  @StrColumn(6) regionCode: string;
+  @StrColumn(64) certificateNo: string;
+  @InstantColumn() importedAt: string;
+  @RefColumn() importedBy: string;
 }

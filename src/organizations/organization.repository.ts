@@ -4,7 +4,7 @@ import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
-import { Organization, OrganizationStatus, OrganizationType } from './organization.entity';
+import { Organization, OrganizationStatus, OrganizationType, QualifiedEnterprise } from './organization.entity';
 import { admittedRecently, inPublicNotice } from './organization.time-rules';
 
 @Injectable()
@@ -60,6 +60,53 @@ export class OrganizationRepository {
           updated_at = ${changes.updatedAt} WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;
+  }
+
+  /** An enterprise's verification: the status it moves to from `from`, and the qualification it was verified on. */
+  async decideVerification(
+    id: string,
+    from: OrganizationStatus,
+    d: Pick<Organization, 'status' | 'statusReason' | 'certificateNo' | 'verifiedAt' | 'verifiedBy' | 'updatedAt'>,
+  ): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE organization SET status = ${d.status}, status_reason = ${d.statusReason}, certificate_no = ${d.certificateNo},
+          verified_at = ${d.verifiedAt}, verified_by = ${d.verifiedBy}, updated_at = ${d.updatedAt} WHERE id = ${id} AND status = ${from}`,
+    );
+    return changed === 1;
+  }
+
+  // ---- A province's qualified list. ----
+
+  async qualified(creditCode: string): Promise<QualifiedEnterprise | undefined> {
+    return (await this.db.select(QualifiedEnterprise, 'q', sql`WHERE q.credit_code = ${creditCode}`))[0];
+  }
+
+  /** Adds or updates rows of the list (a row is never removed by a later import); returns how many were new or changed. */
+  async upsertQualified(rows: QualifiedEnterprise[]): Promise<number> {
+    let changed = 0;
+    for (const r of rows) {
+      const existing = await this.qualified(r.creditCode);
+      if (existing?.certificateNo === r.certificateNo && existing.regionCode === r.regionCode) continue;
+      await this.db.execute(
+        this.db.dialect === 'sqlite'
+          ? sql`INSERT INTO qualified_enterprise (credit_code, region_code, certificate_no, imported_at, imported_by)
+                VALUES (${r.creditCode}, ${r.regionCode}, ${r.certificateNo}, ${r.importedAt}, ${r.importedBy})
+                ON CONFLICT (credit_code) DO UPDATE SET region_code = excluded.region_code, certificate_no = excluded.certificate_no,
+                imported_at = excluded.imported_at, imported_by = excluded.imported_by`
+          : sql`INSERT INTO qualified_enterprise (credit_code, region_code, certificate_no, imported_at, imported_by)
+                VALUES (${r.creditCode}, ${r.regionCode}, ${r.certificateNo}, ${r.importedAt}, ${r.importedBy})
+                ON DUPLICATE KEY UPDATE region_code = VALUES(region_code), certificate_no = VALUES(certificate_no),
+                imported_at = VALUES(imported_at), imported_by = VALUES(imported_by)`,
+      );
+      changed++;
+    }
+    return changed;
+  }
+
+  /** Registered enterprises still waiting for verification whose credit codes the list now names. */
+  pendingAmong(creditCodes: string[]): Promise<Organization[]> {
+    if (creditCodes.length === 0) return Promise.resolve([]);
+    return this.db.select(Organization, 'o', sql`WHERE o.status = 'pending_verification' AND o.credit_code IN (${join(creditCodes)})`);
   }
 
   /** Providers whose public notice ended by `now`. */

@@ -1,5 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { notFound } from '../common/errors/domain-error';
+import { csvRecords } from '../common/http/csv';
+import { validationPipe } from '../common/http/validation';
+import { isKnownRegion } from '../regions/regions.data';
 import { Refuses } from '../common/http/answers';
 import { IsIn, IsOptional } from 'class-validator';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
@@ -7,15 +12,24 @@ import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
 import { unwrap } from '../common/use-case';
-import { AdmitProviderInput, OrganizationView, SuspendProviderInput } from './organization.dto';
-import { OrganizationsService } from './organizations.service';
+import {
+  AdmitProviderInput,
+  DeclineEnterpriseInput,
+  OrganizationView,
+  QualifiedImportView,
+  QualifiedListInput,
+  SuspendProviderInput,
+  VerifyEnterpriseInput,
+} from './organization.dto';
+import { ORGANIZATION_STATUSES } from './organization.entity';
+import { OrganizationsService, QualifiedRow } from './organizations.service';
 
 class OrganizationQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['enterprise', 'provider'] }) @IsOptional() @IsIn(['enterprise', 'provider']) type?:
     'enterprise' | 'provider';
-  @ApiPropertyOptional({ enum: ['active', 'applied', 'public_notice', 'suspended'] })
+  @ApiPropertyOptional({ enum: ORGANIZATION_STATUSES })
   @IsOptional()
-  @IsIn(['active', 'applied', 'public_notice', 'suspended'])
+  @IsIn(ORGANIZATION_STATUSES)
   status?: string;
 }
 
@@ -58,4 +72,51 @@ export class OrganizationsController {
   ): Promise<OrganizationView> {
     return OrganizationView.of(unwrap(await this.organizations.suspend(actor, id, body.reason)));
   }
+
+  @Post('organizations/:id/verify')
+  @HttpCode(200)
+  @Authenticated('bureau')
+  @ApiOperation({
+    summary: 'Verify an enterprise on the certificate of its qualification (the bureau of its region or province)',
+    description: 'pending_verification (or declined) → active. Until then its applications are rejected ENTERPRISE_NOT_VERIFIED.',
+  })
+  @ApiOkResponse({ type: OrganizationView })
+  @Refuses(OrganizationsService.verifyRefusals)
+  async verify(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: VerifyEnterpriseInput): Promise<OrganizationView> {
+    return OrganizationView.of(unwrap(await this.organizations.verify(actor, id, body.certificateNo)));
+  }
+
+  @Post('organizations/:id/decline')
+  @HttpCode(200)
+  @Authenticated('bureau')
+  @ApiOperation({ summary: 'Decline an enterprise’s verification, with a reason (pending_verification → declined)' })
+  @ApiOkResponse({ type: OrganizationView })
+  @Refuses(OrganizationsService.verifyRefusals)
+  async decline(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: DeclineEnterpriseInput): Promise<OrganizationView> {
+    return OrganizationView.of(unwrap(await this.organizations.decline(actor, id, body.reason)));
+  }
+
+  @Put('qualified-enterprises/:regionCode')
+  @Authenticated('bureau')
+  @ApiOperation({
+    summary: 'Load a province’s (or city’s) list of qualified enterprises: those listed are active at registration',
+    description:
+      'text/csv with the header `creditCode,certificateNo` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. ' +
+      'Rows are added or updated, never removed; a bad row is reported with its line and the rest load. Enterprises already ' +
+      'waiting for verification whose codes are listed become active.',
+  })
+  @ApiConsumes('application/json', 'text/csv')
+  @ApiBody({ type: QualifiedListInput })
+  @ApiOkResponse({ type: QualifiedImportView })
+  async importQualified(@CurrentActor() actor: Actor, @Param('regionCode') regionCode: string, @Req() req: Request): Promise<QualifiedImportView> {
+    if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
+    const rows = typeof req.body === 'string' ? (csvRecords(req.body, ['creditCode', 'certificateNo']) as unknown as QualifiedRow[]) : await qualifiedRows(req.body);
+    return this.organizations.importQualified(actor, regionCode, rows);
+  }
+}
+
+/** A JSON list, validated like any body. */
+async function qualifiedRows(body: unknown): Promise<QualifiedRow[]> {
+  const input = (await validationPipe.transform(body, { type: 'body', metatype: QualifiedListInput })) as QualifiedListInput;
+  return input.rows;
 }

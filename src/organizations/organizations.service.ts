@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { assertBureauOf, canRead, listScope } from '../common/auth/scope';
+import { assertBureauOf, bureauCovers, canRead, listScope } from '../common/auth/scope';
+import { hasBidiControls } from '../common/http/text';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { DomainError, notFound } from '../common/errors/domain-error';
@@ -9,7 +10,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { ok, Outcome, refused } from '../common/use-case';
 import { regionOfRegistration } from '../regions/regions.data';
-import { registrationRegionOf } from './credit-code';
+import { creditCodeProblem, registrationRegionOf } from './credit-code';
 import { OrganizationInput } from './organization.dto';
 import { Organization, OrganizationType } from './organization.entity';
 import { OrganizationRepository } from './organization.repository';
@@ -31,6 +32,7 @@ export interface PublicProvider {
 export class OrganizationsService {
   static readonly admitRefusals = ['INVALID_STATE'] as const;
   static readonly suspendRefusals = ['INVALID_STATE'] as const;
+  static readonly verifyRefusals = ['INVALID_STATE'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -40,12 +42,16 @@ export class OrganizationsService {
     sweeps.register('provider-notices', () => this.activateNoticesEnded());
   }
 
-  /** Creates an organization inside the caller's unit of work (registration creates its user alongside). */
+  /**
+   * Creates an organization inside the caller's unit of work (registration creates its user alongside). An enterprise
+   * waits for its home bureau's verification, unless its province's qualified list names it.
+   */
   async create(type: OrganizationType, input: OrganizationInput): Promise<Organization> {
     if (await this.organizations.byCreditCode(input.creditCode)) {
       throw new DomainError('DUPLICATE', `an organization with credit code ${input.creditCode} is already registered`);
     }
     const now = clock.iso();
+    const listed = type === 'enterprise' ? await this.organizations.qualified(input.creditCode) : undefined;
     const org: Organization = {
       id: newId(),
       name: input.name.trim(),
@@ -53,13 +59,16 @@ export class OrganizationsService {
       type,
       kind: type === 'enterprise' ? (input.kind ?? 'tech_sme') : null,
       ...regionOfRegistration(registrationRegionOf(input.creditCode)),
-      status: type === 'enterprise' ? 'active' : 'applied',
+      status: type === 'provider' ? 'applied' : listed ? 'active' : 'pending_verification',
       controllerCreditCode: input.controllerCreditCode ?? null,
       relatedCreditCodes: [...new Set(input.relatedCreditCodes ?? [])],
       noticeEndsAt: null,
       statusReason: null,
       createdAt: now,
       updatedAt: now,
+      certificateNo: listed?.certificateNo ?? null,
+      verifiedAt: listed ? now : null,
+      verifiedBy: null,
     };
     await this.organizations.insert(org);
     this.uow.record({
@@ -162,6 +171,48 @@ export class OrganizationsService {
     });
   }
 
+  /** The bureau of the enterprise's region (or province) verifies it on the certificate of its qualification. */
+  verify(actor: Actor, id: string, certificateNo: string): Promise<Outcome<Organization>> {
+    return this.decideVerification(actor, id, 'verify', { certificateNo, statusReason: null });
+  }
+
+  decline(actor: Actor, id: string, reason: string): Promise<Outcome<Organization>> {
+    return this.decideVerification(actor, id, 'decline', { certificateNo: null, statusReason: reason });
+  }
+
+  /**
+   * A bureau loads its province's (or city's) qualified list: rows are added or updated, never removed, so loading
+   * the same list again changes nothing. A row is refused, with its line, when its credit code is invalid, was
+   * registered outside the bureau's region, or lacks a certificate. Enterprises already waiting for verification
+   * whose codes the list names become active.
+   */
+  importQualified(actor: Actor, regionCode: string, rows: QualifiedRow[]): Promise<QualifiedImport> {
+    assertBureauOf(actor, regionCode, `the qualified list of ${regionCode}`);
+    const now = clock.iso();
+    const { accepted, rejected } = checkQualifiedRows(rows, regionCode);
+    return this.uow.run(async () => {
+      const changed = await this.organizations.upsertQualified(
+        accepted.map((r) => ({ ...r, regionCode: regionOfRegistration(registrationRegionOf(r.creditCode)).regionCode, importedAt: now, importedBy: actor.userId })),
+      );
+      const certificates = new Map(accepted.map((r) => [r.creditCode, r.certificateNo]));
+      const waiting = await this.organizations.pendingAmong([...certificates.keys()]);
+      for (const org of waiting) {
+        const changes = { status: 'active' as const, statusReason: null, certificateNo: certificates.get(org.creditCode)!, verifiedAt: now, verifiedBy: null, updatedAt: now };
+        if (await this.organizations.decideVerification(org.id, 'pending_verification', changes)) {
+          this.uow.record(verificationEntry(org, 'enterprise.verified', { certificateNo: changes.certificateNo, by: 'qualified_list' }));
+        }
+      }
+      this.uow.record({
+        action: 'qualified_list.imported',
+        entityType: 'qualified_list',
+        entityId: regionCode,
+        regionCode,
+        summary: { rows: rows.length, imported: accepted.length, changed, rejected: rejected.length, verified: waiting.length },
+      });
+      return { imported: accepted.length, rejected };
+    });
+  }
+
   /** Public: providers in public notice now, and those admitted in the last 30 days (at most `limit` of each). */
   async publicNotices(limit: number): Promise<{ inNotice: PublicProvider[]; admitted: PublicProvider[] }> {
     const now = clock.iso();
@@ -182,6 +233,28 @@ export class OrganizationsService {
     return withNoticeEnded(org, clock.iso());
   }
 
+  private decideVerification(
+    actor: Actor,
+    id: string,
+    event: 'verify' | 'decline',
+    fields: { certificateNo: string | null; statusReason: string | null },
+  ): Promise<Outcome<Organization>> {
+    return this.uow.run(async () => {
+      const org = await this.organizations.lock(id);
+      if (!org || org.type !== 'enterprise') throw notFound('enterprise');
+      assertBureauOf(actor, org.regionCode, `enterprises of ${org.regionCode}`);
+      const to = organizationTransition(org.status, event);
+      if (!to) return refused('INVALID_STATE', `the enterprise is ${org.status}; only an enterprise waiting for verification can be ${event === 'verify' ? 'verified' : 'declined'}`);
+      const now = clock.iso();
+      const changes = { status: to, ...fields, verifiedAt: event === 'verify' ? now : null, verifiedBy: event === 'verify' ? actor.userId : null, updatedAt: now };
+      if (!(await this.organizations.decideVerification(id, org.status, changes))) return refused('INVALID_STATE', 'the enterprise changed concurrently');
+      this.uow.record(
+        verificationEntry(org, event === 'verify' ? 'enterprise.verified' : 'enterprise.declined', event === 'verify' ? { certificateNo: fields.certificateNo } : { reason: fields.statusReason }),
+      );
+      return ok({ ...org, ...changes });
+    });
+  }
+
   /** The provider's row as stored, locked; the caller's bureau must cover its province. */
   private async lockProvider(actor: Actor, id: string): Promise<Organization> {
     const org = await this.organizations.lock(id);
@@ -190,3 +263,41 @@ export class OrganizationsService {
     return org;
   }
 }
+
+export interface QualifiedRow {
+  creditCode: string;
+  certificateNo: string;
+}
+
+export interface QualifiedImport {
+  imported: number;
+  rejected: { line: number; reason: string }[];
+}
+
+/** The rows a bureau of `regionCode` may load, and the others with why (line 1 is the first row). */
+export function checkQualifiedRows(rows: QualifiedRow[], regionCode: string): { accepted: QualifiedRow[]; rejected: QualifiedImport['rejected'] } {
+  const accepted: QualifiedRow[] = [];
+  const rejected: QualifiedImport['rejected'] = [];
+  rows.forEach((row, i) => {
+    const line = i + 1;
+    const creditCode = String(row.creditCode ?? '').trim();
+    const certificateNo = String(row.certificateNo ?? '').trim();
+    const problem = creditCodeProblem(creditCode);
+    if (problem) rejected.push({ line, reason: `creditCode ${problem}` });
+    else if (!bureauCovers(regionCode, regionOfRegistration(registrationRegionOf(creditCode)).regionCode)) {
+      rejected.push({ line, reason: `creditCode ${creditCode} was registered outside ${regionCode}` });
+    } else if (!certificateNo || certificateNo.length > 64 || hasBidiControls(certificateNo)) {
+      rejected.push({ line, reason: 'certificateNo must be 1–64 characters' });
+    } else accepted.push({ creditCode, certificateNo });
+  });
+  return { accepted, rejected };
+}
+
+const verificationEntry = (org: Organization, action: string, summary: Record<string, unknown>) => ({
+  action,
+  entityType: 'organization',
+  entityId: org.id,
+  regionCode: org.regionCode,
+  organizationId: org.id,
+  summary: { name: org.name, creditCode: org.creditCode, ...summary },
+});

@@ -1,5 +1,8 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { IdPipe } from '../common/http/id.pipe';
+import { unwrap } from '../common/use-case';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Refuses } from '../common/http/answers';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
@@ -38,8 +41,19 @@ export class PoliciesController {
   @Post()
   @Authenticated('bureau')
   @ApiCreatedResponse({ type: PolicyView })
+  @Refuses(PoliciesService.publishRefusals)
   async publish(@CurrentActor() actor: Actor, @Body() body: CreatePolicyInput) {
-    return PolicyView.of(await this.policies.publish(actor, body));
+    return PolicyView.of(unwrap(await this.policies.publish(actor, body)));
+  }
+
+  @Post(':id/withdraw')
+  @HttpCode(200)
+  @Authenticated('bureau')
+  @ApiOperation({ summary: 'Withdraw a version before it takes effect: it never comes into force' })
+  @ApiOkResponse({ type: PolicyView })
+  @Refuses(PoliciesService.withdrawRefusals)
+  async withdraw(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string) {
+    return PolicyView.of(unwrap(await this.policies.withdraw(actor, id)));
   }
 
   @Get()

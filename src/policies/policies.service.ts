@@ -2,20 +2,27 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { notFound } from '../common/errors/domain-error';
+import { invalidInput, notFound } from '../common/errors/domain-error';
+import { ok, Outcome, refused } from '../common/use-case';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { CreatePolicyInput } from './policy.dto';
 import { Policy } from './policy.entity';
 import { PolicyRepository } from './policy.repository';
-import { comparePolicies, PolicyComparison, policyInForce } from './policy.rules';
+import { comparePolicies, PolicyComparison, policyInForce, termsProblems, termsWithDefaults } from './policy.rules';
 
 const PUBLISH_ATTEMPTS = 5;
 
 @Injectable()
 export class PoliciesService {
-  /** Versions never change once published, so every node may keep the ones it has read (a cache, never a source of truth). */
+  static readonly publishRefusals = ['POLICY_BACKDATED'] as const;
+  static readonly withdrawRefusals = ['INVALID_STATE'] as const;
+
+  /**
+   * Terms never change once published, so every node may keep the versions it has read (a cache of terms, never a
+   * source of truth: whether a version is in force is always read from the database).
+   */
   private readonly versionsById = new Map<string, Policy>();
 
   constructor(
@@ -23,9 +30,18 @@ export class PoliciesService {
     private readonly policies: PolicyRepository,
   ) {}
 
-  /** Publishes a new immutable version; the version number counts up per region. */
-  async publish(actor: Actor, input: CreatePolicyInput): Promise<Policy> {
+  /**
+   * Publishes a new immutable version; the version number counts up per region. It takes effect today or later: a
+   * version dated in the past would change what was in force when earlier vouchers and decisions were made.
+   */
+  async publish(actor: Actor, input: CreatePolicyInput): Promise<Outcome<Policy>> {
     assertBureauOf(actor, input.regionCode, `the policy of ${input.regionCode}`);
+    const terms = input.toTerms();
+    const problems = termsProblems(terms);
+    if (problems.length > 0) throw invalidInput(problems.join('; '));
+    if (input.effectiveFrom < clock.today()) {
+      return refused('POLICY_BACKDATED', `effectiveFrom ${input.effectiveFrom} is in the past: a new version takes effect today (${clock.today()}) or later`);
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.uow.run(async () => {
@@ -34,9 +50,11 @@ export class PoliciesService {
             regionCode: input.regionCode,
             version: (await this.policies.latestVersion(input.regionCode)) + 1,
             effectiveFrom: input.effectiveFrom,
-            terms: input.toTerms(),
+            terms,
             createdBy: actor.userId,
             createdAt: clock.iso(),
+            status: 'published',
+            withdrawnAt: null,
           };
           await this.policies.insert(policy);
           this.uow.record({
@@ -46,7 +64,7 @@ export class PoliciesService {
             regionCode: policy.regionCode,
             summary: { version: policy.version, effectiveFrom: policy.effectiveFrom },
           });
-          return policy;
+          return ok(policy);
         });
       } catch (e) {
         // Two bureaus publishing at once took the same number: the unique key let one win; take the next one.
@@ -55,13 +73,38 @@ export class PoliciesService {
     }
   }
 
-  versions(regionCode: string): Promise<Policy[]> {
-    return this.policies.versions(regionCode);
+  /** A version that has not taken effect yet is withdrawn by a bureau of its region: it never comes into force. */
+  withdraw(actor: Actor, id: string): Promise<Outcome<Policy>> {
+    return this.uow.run(async () => {
+      const policy = await this.policies.lock(id);
+      if (!policy) throw notFound('policy');
+      assertBureauOf(actor, policy.regionCode, `the policy of ${policy.regionCode}`);
+      const at = clock.iso();
+      if (!(await this.policies.withdraw(id, at, clock.today()))) {
+        return refused(
+          'INVALID_STATE',
+          policy.status === 'withdrawn' ? 'this version was withdrawn already' : `this version took effect on ${policy.effectiveFrom}: publish a new one instead`,
+        );
+      }
+      this.uow.record({
+        action: 'policy.withdrawn',
+        entityType: 'policy',
+        entityId: id,
+        regionCode: policy.regionCode,
+        summary: { version: policy.version, effectiveFrom: policy.effectiveFrom },
+      });
+      return ok(withDefaults({ ...policy, status: 'withdrawn' as const, withdrawnAt: at }));
+    });
   }
 
-  /** The version in force on a date: latest effectiveFrom ≤ date, the higher version on a tie. */
+  async versions(regionCode: string): Promise<Policy[]> {
+    return (await this.policies.versions(regionCode)).map(withDefaults);
+  }
+
+  /** The version in force on a date: latest effectiveFrom ≤ date, the higher version on a tie; withdrawn ones never. */
   async inForce(regionCode: string, date: string): Promise<Policy | undefined> {
-    return policyInForce(await this.policies.effectiveBy(regionCode, date), date);
+    const policy = policyInForce(await this.policies.effectiveBy(regionCode, date), date);
+    return policy && withDefaults(policy);
   }
 
   /** The regions' policies in force on a date, side by side field by field. */
@@ -73,9 +116,12 @@ export class PoliciesService {
   async load(id: string): Promise<Policy> {
     const cached = this.versionsById.get(id);
     if (cached) return cached;
-    const policy = await this.policies.get(id);
-    if (!policy) throw notFound('policy');
+    const stored = await this.policies.get(id);
+    if (!stored) throw notFound('policy');
+    const policy = withDefaults(stored);
     this.versionsById.set(id, policy);
     return policy;
   }
 }
+
+const withDefaults = (p: Policy): Policy => ({ ...p, terms: termsWithDefaults(p.terms) });

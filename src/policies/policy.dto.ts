@@ -18,7 +18,7 @@ import { IsCalendarDate, IsFen } from '../common/http/validators';
 import { PROVINCE_CODES, REGION_CODES } from '../regions/regions.data';
 import { Policy } from './policy.entity';
 import { policyFields } from './policy.rules';
-import { REDEMPTION_MODES, SERVICE_CATEGORIES, PolicyTerms } from './policy.types';
+import { DEFAULT_CONFIRM_DAYS, REDEMPTION_MODES, SERVICE_CATEGORIES, PolicyTerms } from './policy.types';
 
 export class CategoryRatio {
   @ApiProperty({ enum: SERVICE_CATEGORIES }) @IsIn(SERVICE_CATEGORIES) category: (typeof SERVICE_CATEGORIES)[number];
@@ -74,6 +74,16 @@ export class CreatePolicyInput {
   redemptionModes: (typeof REDEMPTION_MODES)[number][];
   @ApiProperty({ enum: ['monthly', 'quarterly'] }) @IsIn(['monthly', 'quarterly']) settlementCycle: 'monthly' | 'quarterly';
   @ApiProperty({ example: true }) @IsBoolean() relatedPartyBan: boolean;
+  @ApiPropertyOptional({ default: DEFAULT_CONFIRM_DAYS, minimum: 1, maximum: 60, description: 'days to confirm or dispute a captured service; silence confirms' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  confirmDays?: number;
+  @ApiPropertyOptional({ default: 0, description: 'approvals at or above this amount (fen) take two different bureau users; 0 turns it off' })
+  @IsOptional()
+  @IsFen(0)
+  dualControlFen?: number;
 
   toTerms(): PolicyTerms {
     return {
@@ -91,6 +101,8 @@ export class CreatePolicyInput {
       redemptionModes: this.redemptionModes,
       settlementCycle: this.settlementCycle,
       relatedPartyBan: this.relatedPartyBan,
+      confirmDays: this.confirmDays ?? DEFAULT_CONFIRM_DAYS,
+      dualControlFen: this.dualControlFen ?? 0,
     };
   }
 }
@@ -99,6 +111,8 @@ export class PolicyView extends CreatePolicyInput {
   @ApiProperty() id: string;
   @ApiProperty({ description: 'counts up per region' }) version: number;
   @ApiProperty() createdAt: string;
+  @ApiProperty({ enum: ['published', 'withdrawn'] }) status: string;
+  @ApiPropertyOptional() withdrawnAt?: string;
 
   static of(p: Policy) {
     return policyFields(p);

@@ -14,4 +14,7 @@ export class Policy {
   @JsonColumn() terms: PolicyTerms;
   @RefColumn() createdBy: string;
   @InstantColumn() createdAt: string;
+  /** A version withdrawn before it took effect is never in force. */
+  @StrColumn(16, { default: "'published'" }) status: 'published' | 'withdrawn';
+  @InstantColumn({ nullable: true }) withdrawnAt: string | null;
 }

@@ -24,8 +24,20 @@ export class PolicyRepository {
     return this.db.select(Policy, 'p', sql`WHERE p.region_code = ${regionCode} ORDER BY p.version`);
   }
 
-  /** The versions that took effect on or before `date`; the rule `policyInForce` picks the one in force. */
+  /** The published versions that took effect on or before `date`; the rule `policyInForce` picks the one in force. */
   effectiveBy(regionCode: string, date: string): Promise<Policy[]> {
-    return this.db.select(Policy, 'p', sql`WHERE p.region_code = ${regionCode} AND p.effective_from <= ${date}`);
+    return this.db.select(Policy, 'p', sql`WHERE p.region_code = ${regionCode} AND p.effective_from <= ${date} AND p.status = 'published'`);
+  }
+
+  lock(id: string): Promise<Policy | null> {
+    return this.db.lock(Policy, { id });
+  }
+
+  /** published → withdrawn, while it has not taken effect. */
+  async withdraw(id: string, at: string, today: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE policy SET status = 'withdrawn', withdrawn_at = ${at} WHERE id = ${id} AND status = 'published' AND effective_from > ${today}`,
+    );
+    return changed === 1;
   }
 }

@@ -1,5 +1,5 @@
 import type { Policy } from './policy.entity';
-import { PolicyTerms, SettlementCycle } from './policy.types';
+import { DEFAULT_CONFIRM_DAYS, PolicyTerms, SettlementCycle } from './policy.types';
 
 /** The version in force on a date: the latest effectiveFrom ≤ date, the higher version on a tie. */
 export function policyInForce<T extends { version: number; effectiveFrom: string }>(versions: T[], date: string): T | undefined {
@@ -57,7 +57,9 @@ export const COMPARED_FIELDS = [
   'relatedPartyBan',
 ] as const;
 
-export type PolicyFields = Pick<Policy, 'id' | 'version' | 'regionCode' | 'effectiveFrom' | 'createdAt'> & PolicyTerms;
+export type PolicyFields = Pick<Policy, 'id' | 'version' | 'regionCode' | 'effectiveFrom' | 'createdAt' | 'status'> &
+  Partial<Pick<Policy, 'withdrawnAt'>> &
+  PolicyTerms;
 
 export interface PolicyComparison {
   date: string;
@@ -72,9 +74,29 @@ export const policyFields = (p: Policy): PolicyFields => ({
   version: p.version,
   regionCode: p.regionCode,
   effectiveFrom: p.effectiveFrom,
-  ...p.terms,
+  ...termsWithDefaults(p.terms),
   createdAt: p.createdAt,
+  status: p.status,
+  ...(p.withdrawnAt ? { withdrawnAt: p.withdrawnAt } : {}),
 });
+
+/** Terms published before confirmDays and dualControlFen existed read as the defaults. */
+export const termsWithDefaults = (terms: PolicyTerms): PolicyTerms => ({
+  ...terms,
+  confirmDays: terms.confirmDays ?? DEFAULT_CONFIRM_DAYS,
+  dualControlFen: terms.dualControlFen ?? 0,
+});
+
+/** Fields whose values contradict each other (400 naming them), or none. */
+export function termsProblems(t: PolicyTerms): string[] {
+  const problems: string[] = [];
+  if (t.autoApproveMaxFen > t.maxVoucherFen) problems.push('autoApproveMaxFen must not exceed maxVoucherFen');
+  if (t.perRedemptionCapFen !== null && t.perRedemptionCapFen > t.maxVoucherFen) problems.push('perRedemptionCapFen must not exceed maxVoucherFen');
+  if (t.teamAnnualCapFen !== null && t.teamAnnualCapFen > t.enterpriseAnnualCapFen) {
+    problems.push('teamAnnualCapFen must not exceed enterpriseAnnualCapFen');
+  }
+  return problems;
+}
 
 /** The regions' policies in force side by side, field by field, each field marked when every region agrees. */
 export function comparePolicies(date: string, inForce: readonly (readonly [string, Policy | undefined])[]): PolicyComparison {

@@ -22,4 +22,10 @@ export interface PolicyTerms {
   redemptionModes: RedemptionMode[];
   settlementCycle: SettlementCycle;
   relatedPartyBan: boolean;
+  /** Days the enterprise has to confirm or dispute a captured service; silence confirms. */
+  confirmDays: number;
+  /** Approvals of applications and claims at or above this take two different bureau users (0: off). */
+  dualControlFen: number;
 }
+
+export const DEFAULT_CONFIRM_DAYS = 7;

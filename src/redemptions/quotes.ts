@@ -10,6 +10,7 @@ import { FacilityRepository } from '../facilities/facility.repository';
 import { Organization } from '../organizations/organization.entity';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { withNoticeEnded } from '../organizations/organization.time-rules';
+import { PartyRelationRepository } from '../oversight/party-relation.repository';
 import { SanctionRepository } from '../oversight/sanction.repository';
 import { PoliciesService } from '../policies/policies.service';
 import { Policy } from '../policies/policy.entity';
@@ -17,7 +18,7 @@ import { RedemptionMode } from '../policies/policy.types';
 import { Voucher } from '../vouchers/voucher.entity';
 import { VoucherRepository } from '../vouchers/voucher.repository';
 import { ComparisonPage, CompareQuery, FacilityQuoteView, QuoteQuery, QuoteView } from './redemption.dto';
-import { Evaluation, evaluateRedemption, Party } from './redemption.rules';
+import { Evaluation, evaluateRedemption, Party, partyGroup } from './redemption.rules';
 
 /** Only the enterprise holding a voucher may price or spend it; to anyone else it does not exist. */
 export function ownVoucher(actor: Actor, voucher: Voucher | null | undefined): Voucher {
@@ -80,7 +81,14 @@ export class Quotes {
     private readonly sanctions: SanctionRepository,
     private readonly organizations: OrganizationsService,
     private readonly policies: PoliciesService,
+    private readonly relations: PartyRelationRepository,
   ) {}
+
+  /** The enterprise with the codes bureaus recorded as related to it or its controller added to those it declared. */
+  private async withRecordedRelations(enterprise: Organization): Promise<Organization> {
+    const recorded = await this.relations.relatedTo(partyGroup(party(enterprise)));
+    return recorded.length === 0 ? enterprise : { ...enterprise, relatedCreditCodes: [...enterprise.relatedCreditCodes, ...recorded] };
+  }
 
   /** Evaluates one order of `quantity` at the facility on the voucher (in the hold's unit of work, or as a plain read for a quote). */
   async evaluate(
@@ -96,7 +104,8 @@ export class Quotes {
     assertFeeInRange(facility.unitPriceFen, quantity, 'quantity');
     const now = clock.iso();
     const policy = await this.policies.load(voucher.policyId);
-    const sides = { voucher, enterprise: withNoticeEnded(parties.enterprise, now), enterpriseSanctioned, policy };
+    const enterprise = await this.withRecordedRelations(withNoticeEnded(parties.enterprise, now));
+    const sides = { voucher, enterprise, enterpriseSanctioned, policy };
     return ok({
       evaluation: evaluate(sides, facility, withNoticeEnded(parties.provider, now), providerSanctioned, quantity, mode),
       policy,
@@ -118,7 +127,7 @@ export class Quotes {
     const voucher = ownVoucher(actor, await this.vouchers.get(q.voucherId));
     const now = clock.iso();
     const found = await this.facilities.activeInCategory(q.category, Math.floor(MAX_FEN / q.quantity), now);
-    const enterprise = await this.organizations.load(voucher.enterpriseId);
+    const enterprise = await this.withRecordedRelations(await this.organizations.load(voucher.enterpriseId));
     const sanctioned = await this.sanctions.inForceAmong(
       [enterprise.creditCode, ...found.map((f) => f.provider.creditCode)],
       clock.today(),

@@ -1,18 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { clock } from '../common/clock';
 import { RULE_CODES } from '../common/errors/domain-error';
 import { PageQuery } from '../common/http/paging';
 import { FacilityView } from '../facilities/facility.dto';
 import { REDEMPTION_MODES, RedemptionMode, SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { Evaluation } from './redemption.rules';
-import { Redemption, RedemptionStatus } from './redemption.entity';
-import { effectiveRedemptionStatus } from './redemption.time-rules';
+import { Redemption, RedemptionStatus, UsageStatus } from './redemption.entity';
+import { effectiveRedemptionStatus, effectiveUsage } from './redemption.time-rules';
+import { NoBidiControls } from '../common/http/text';
+import type { Names } from '../organizations/names.repository';
 
 /** A million units of an hour, sample or item: beyond any real order, and it keeps fee arithmetic exact. */
 export const MAX_QUANTITY = 1_000_000;
 export const REDEMPTION_STATUSES: RedemptionStatus[] = ['held', 'captured', 'cancelled', 'expired'];
+export const USAGE_STATUSES: UsageStatus[] = ['pending', 'confirmed', 'disputed'];
 
 export class HoldInput {
   @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
@@ -102,47 +105,103 @@ export class ComparisonPage {
   @ApiProperty() total: number;
 }
 
+export class DisputeInput {
+  @ApiProperty({ example: '实际只使用了 1 小时', maxLength: 500, description: 'what the enterprise says went wrong' })
+  @IsString()
+  @Length(1, 500)
+  @NoBidiControls()
+  reason: string;
+}
+
+export class ResolveInput {
+  @ApiProperty({
+    example: 1,
+    minimum: 0,
+    maximum: MAX_QUANTITY,
+    description: 'the usage the bureau found, never above what was captured; 0 cancels the capture and returns the subsidy',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_QUANTITY)
+  actualQuantity: number;
+}
+
+export class RatingInput {
+  @ApiProperty({ minimum: 1, maximum: 5, example: 5 }) @IsInt() @Min(1) @Max(5) score: number;
+  @ApiPropertyOptional({ maxLength: 500 }) @IsOptional() @IsString() @Length(1, 500) @NoBidiControls() comment?: string;
+}
+
+export class RatingView {
+  @ApiProperty() redemptionId: string;
+  @ApiProperty() facilityId: string;
+  @ApiProperty({ minimum: 1, maximum: 5 }) score: number;
+  @ApiPropertyOptional() comment?: string;
+  @ApiProperty() createdAt: string;
+}
+
 export class RedemptionView {
   @ApiProperty() id: string;
   @ApiProperty({ enum: REDEMPTION_STATUSES }) status: RedemptionStatus;
   @ApiProperty() voucherId: string;
   @ApiProperty() facilityId: string;
+  @ApiPropertyOptional({ description: 'in lists' }) facilityName?: string;
   @ApiProperty() providerId: string;
+  @ApiPropertyOptional({ description: 'in lists' }) providerName?: string;
   @ApiProperty() enterpriseId: string;
+  @ApiPropertyOptional({ description: 'in lists' }) enterpriseName?: string;
   @ApiProperty({ description: 'who claims the subsidy: the provider in 通兑, the enterprise in 通用' }) payeeId: string;
   @ApiProperty() issuingRegionCode: string;
   @ApiProperty() providerProvinceCode: string;
   @ApiProperty() crossProvince: boolean;
   @ApiProperty({ enum: REDEMPTION_MODES }) mode: RedemptionMode;
-  @ApiProperty({ description: 'units ordered' }) quantity: number;
+  @ApiProperty({ description: 'units held' }) quantity: number;
   @ApiProperty() unitPriceFen: number;
-  @ApiProperty({ description: 'the fee of the order; after capture, of the actual usage' }) feeFen: number;
+  @ApiProperty({ description: 'the fee of the units held' }) feeFen: number;
   @ApiProperty() ratioBp: number;
-  @ApiProperty({ description: 'the held subsidy; after capture, what was captured' }) subsidyFen: number;
-  @ApiProperty({ description: 'fee − subsidy: what the enterprise pays' }) selfPayFen: number;
+  @ApiProperty({ description: 'the subsidy held' }) subsidyFen: number;
+  @ApiProperty({ description: 'fee − subsidy of the hold: what the enterprise would pay' }) selfPayFen: number;
   @ApiProperty({ nullable: true }) perRedemptionCapFen: number | null;
   @ApiProperty() policyId: string;
   @ApiProperty() expiresAt: string;
-  @ApiPropertyOptional({ description: 'units actually used (after capture)' }) actualQuantity?: number;
+  @ApiPropertyOptional({ description: 'units the provider recorded as used (≤ quantity), after capture; lowered by a dispute resolution' })
+  capturedQuantity?: number;
+  @ApiPropertyOptional({ deprecated: true, description: 'v1 name of capturedQuantity' }) actualQuantity?: number;
   @ApiPropertyOptional() capturedFeeFen?: number;
-  @ApiPropertyOptional() capturedSubsidyFen?: number;
+  @ApiPropertyOptional({ description: 'the subsidy spent: what is claimed' }) capturedSubsidyFen?: number;
   @ApiPropertyOptional() capturedAt?: string;
+  @ApiPropertyOptional({
+    enum: USAGE_STATUSES,
+    description: 'after capture: pending until the enterprise confirms or disputes; silence confirms at usageDueAt',
+  })
+  usage?: UsageStatus;
+  @ApiPropertyOptional({ description: 'the end of the enterprise’s confirmation window' }) usageDueAt?: string;
+  @ApiPropertyOptional() usageDecidedAt?: string;
+  @ApiPropertyOptional() disputeReason?: string;
   @ApiPropertyOptional({ description: 'when it was captured, cancelled or expired' }) closedAt?: string;
   @ApiPropertyOptional() claimId?: string;
   @ApiProperty() createdAt: string;
 
-  static of(r: Redemption): RedemptionView {
+  static of(r: Redemption, names?: Names): RedemptionView {
+    const now = clock.iso();
     const optional = {
-      actualQuantity: r.actualQuantity,
+      facilityName: names?.get(r.facilityId),
+      providerName: names?.get(r.providerId),
+      enterpriseName: names?.get(r.enterpriseId),
+      capturedQuantity: r.capturedQuantity,
+      actualQuantity: r.capturedQuantity,
       capturedFeeFen: r.capturedFeeFen,
       capturedSubsidyFen: r.capturedSubsidyFen,
       capturedAt: r.capturedAt,
+      usage: effectiveUsage(r, now),
+      usageDueAt: r.usageDueAt,
+      usageDecidedAt: r.usageDecidedAt ?? (effectiveUsage(r, now) !== r.usage ? r.usageDueAt : null),
+      disputeReason: r.disputeReason,
       closedAt: r.closedAt,
       claimId: r.claimId,
     };
     return {
       id: r.id,
-      status: effectiveRedemptionStatus(r, clock.iso()),
+      status: effectiveRedemptionStatus(r, now),
       voucherId: r.voucherId,
       facilityId: r.facilityId,
       providerId: r.providerId,

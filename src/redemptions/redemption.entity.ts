@@ -8,6 +8,7 @@ import { FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../co
 import type { RedemptionMode } from '../policies/policy.types';
 
 export type RedemptionStatus = 'held' | 'captured' | 'cancelled' | 'expired';
+export type UsageStatus = 'pending' | 'confirmed' | 'disputed';
 
 @Entity('redemption')
 @Check(
@@ -21,6 +22,7 @@ export type RedemptionStatus = 'held' | 'captured' | 'cancelled' | 'expired';
 @Index(['status', 'expiresAt'])
 @Index(['claimId'])
 @Index(['payeeId', 'status'])
+@Index(['usage', 'usageDueAt'])
 export class Redemption {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() @ForeignKey(() => Voucher, { name: 'fk_redemption_voucher' }) voucherId: string;
@@ -42,7 +44,8 @@ export class Redemption {
   @FenColumn() subsidyFen: number;
   @FenColumn() selfPayFen: number;
   @FenColumn({ nullable: true }) perRedemptionCapFen: number | null;
-  @IntColumn({ nullable: true }) actualQuantity: number | null;
+  /** Units the provider recorded as used (≤ quantity); fee and subsidy keep what was held. */
+  @IntColumn({ nullable: true }) capturedQuantity: number | null;
   @FenColumn({ nullable: true }) capturedFeeFen: number | null;
   @FenColumn({ nullable: true }) capturedSubsidyFen: number | null;
   @FenColumn({ nullable: true }) approvedFen: number | null;
@@ -54,4 +57,9 @@ export class Redemption {
   @InstantColumn({ nullable: true }) closedAt: string | null;
   @InstantColumn() createdAt: string;
   @InstantColumn() updatedAt: string;
+  /** After capture: the enterprise confirms the usage (or disputes it) before anyone claims; silence confirms at usageDueAt. */
+  @StrColumn(16, { nullable: true, name: 'usage_status' }) usage: UsageStatus | null; // USAGE is a reserved word in MySQL
+  @InstantColumn({ nullable: true }) usageDueAt: string | null;
+  @InstantColumn({ nullable: true }) usageDecidedAt: string | null;
+  @StrColumn(500, { nullable: true }) disputeReason: string | null;
 }

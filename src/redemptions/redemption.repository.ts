@@ -5,13 +5,14 @@ import { Database } from '../common/persistence/database';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, Sql, sql } from '../common/persistence/sql';
 import { Redemption, RedemptionStatus } from './redemption.entity';
-import { holdExpired } from './redemption.time-rules';
+import { holdExpired, usageConfirmedBySilence } from './redemption.time-rules';
 
-/** How a hold closes: its new status and what capture recorded. */
+/** How a hold closes: its new status and what capture recorded (the held quantity, fee and subsidy stay as they were). */
 export type Closing = Pick<Redemption, 'status' | 'closedAt' | 'updatedAt'> &
-  Partial<
-    Pick<Redemption, 'actualQuantity' | 'feeFen' | 'subsidyFen' | 'selfPayFen' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'capturedAt'>
-  >;
+  Partial<Pick<Redemption, 'capturedQuantity' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'capturedAt' | 'usage' | 'usageDueAt'>>;
+
+/** What a bureau's resolution of a disputed capture records. */
+export type Resolution = Pick<Redemption, 'status' | 'capturedQuantity' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'usageDecidedAt' | 'updatedAt'>;
 
 @Injectable()
 export class RedemptionRepository {
@@ -41,14 +42,51 @@ export class RedemptionRepository {
    */
   async close(id: string, c: Closing): Promise<boolean> {
     const sets: Sql[] = [sql`status = ${c.status}`, sql`closed_at = ${c.closedAt}`, sql`updated_at = ${c.updatedAt}`];
-    if (c.actualQuantity !== undefined) sets.push(sql`actual_quantity = ${c.actualQuantity}`);
-    if (c.feeFen !== undefined) sets.push(sql`fee_fen = ${c.feeFen}`);
-    if (c.subsidyFen !== undefined) sets.push(sql`subsidy_fen = ${c.subsidyFen}`);
-    if (c.selfPayFen !== undefined) sets.push(sql`self_pay_fen = ${c.selfPayFen}`);
+    if (c.capturedQuantity !== undefined) sets.push(sql`captured_quantity = ${c.capturedQuantity}`);
     if (c.capturedFeeFen !== undefined) sets.push(sql`captured_fee_fen = ${c.capturedFeeFen}`);
     if (c.capturedSubsidyFen !== undefined) sets.push(sql`captured_subsidy_fen = ${c.capturedSubsidyFen}`);
     if (c.capturedAt !== undefined) sets.push(sql`captured_at = ${c.capturedAt}`);
+    if (c.usage !== undefined) sets.push(sql`usage_status = ${c.usage}`);
+    if (c.usageDueAt !== undefined) sets.push(sql`usage_due_at = ${c.usageDueAt}`);
     return (await this.db.execute(sql`UPDATE redemption SET ${join(sets, ', ')} WHERE id = ${id} AND status = 'held'`)) === 1;
+  }
+
+  /** The enterprise confirms or disputes pending usage; false when it was answered (or confirmed by silence) first. */
+  async decideUsage(id: string, to: 'confirmed' | 'disputed', at: string, reason: string | null): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE redemption SET usage_status = ${to}, usage_decided_at = ${at}, dispute_reason = ${reason}, updated_at = ${at}
+          WHERE id = ${id} AND usage_status = 'pending' AND usage_due_at > ${at}`,
+    );
+    return changed === 1;
+  }
+
+  /** A bureau settles a dispute: the capture as it stands after the resolution, usage confirmed. */
+  async resolve(id: string, r: Resolution): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE redemption SET status = ${r.status}, captured_quantity = ${r.capturedQuantity}, captured_fee_fen = ${r.capturedFeeFen},
+          captured_subsidy_fen = ${r.capturedSubsidyFen}, usage_status = 'confirmed', usage_decided_at = ${r.usageDecidedAt}, updated_at = ${r.updatedAt}
+          WHERE id = ${id} AND usage_status = 'disputed' AND claim_id IS NULL`,
+    );
+    return changed === 1;
+  }
+
+  /** Pending usage past its window at `now`, for the sweep that confirms it by silence. */
+  async silentlyConfirmed(now: string, limit: number): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(sql`SELECT r.id FROM redemption r WHERE ${usageConfirmedBySilence.sql('r', now)} LIMIT ${limit}`);
+    return rows.map((r) => r.id);
+  }
+
+  async confirmBySilence(id: string, now: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE redemption SET usage_status = 'confirmed', usage_decided_at = usage_due_at, updated_at = ${now}
+          WHERE id = ${id} AND ${usageConfirmedBySilence.sql('redemption', now)}`,
+    );
+    return changed === 1;
+  }
+
+  /** The voucher's holds still held, for its revocation. */
+  heldOf(voucherId: string): Promise<Redemption[]> {
+    return this.db.select(Redemption, 'r', sql`WHERE r.voucher_id = ${voucherId} AND r.status = 'held' ORDER BY r.id`);
   }
 
   /** Holds past their expiry at `now`, oldest first, for the sweep. */

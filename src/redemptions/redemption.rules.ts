@@ -51,14 +51,16 @@ const provinceLabel = (code: string) => {
   return PROVINCE_NAMES[province] ? `${PROVINCE_NAMES[province]} (${province})` : province;
 };
 
+/** An organization and its controller: related parties are found between these groups, not single codes. */
+export const partyGroup = (p: Party): string[] => (p.controllerCreditCode ? [p.creditCode, p.controllerCreditCode] : [p.creditCode]);
+
+/**
+ * Related from either side: one group controls or shares a controller with the other, or either side's related codes
+ * (declared, or recorded by a bureau) name the other or its controller.
+ */
 export function areRelated(a: Party, b: Party): boolean {
-  return (
-    a.relatedCreditCodes.includes(b.creditCode) ||
-    b.relatedCreditCodes.includes(a.creditCode) ||
-    (a.controllerCreditCode !== null && a.controllerCreditCode === b.controllerCreditCode) ||
-    a.controllerCreditCode === b.creditCode ||
-    b.controllerCreditCode === a.creditCode
-  );
+  const [ga, gb] = [partyGroup(a), partyGroup(b)];
+  return ga.some((c) => gb.includes(c)) || a.relatedCreditCodes.some((c) => gb.includes(c)) || b.relatedCreditCodes.some((c) => ga.includes(c));
 }
 
 /** floor(feeFen × ratioBp / 10000) in BigInt, so rounding always favours the budget and never drifts. */

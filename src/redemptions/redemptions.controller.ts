@@ -8,17 +8,22 @@ import { Quotes } from './quotes';
 import { unwrap } from '../common/use-case';
 import { CancelHold, CaptureHold } from './use-cases/close-hold';
 import { PlaceHold } from './use-cases/place-hold';
+import { ConfirmUsage, DisputeUsage, RateService, ResolveDispute } from './use-cases/usage';
 import { RedemptionsQueries } from './redemptions.queries';
 import {
   CaptureInput,
   ComparisonPage,
   CompareQuery,
+  DisputeInput,
   HoldInput,
   QuoteQuery,
   QuoteView,
+  RatingInput,
+  RatingView,
   RedemptionPage,
   RedemptionQuery,
   RedemptionView,
+  ResolveInput,
 } from './redemption.dto';
 
 @ApiTags('redemptions')
@@ -28,6 +33,10 @@ export class RedemptionsController {
     private readonly placeHold: PlaceHold,
     private readonly captureHold: CaptureHold,
     private readonly cancelHold: CancelHold,
+    private readonly confirmUsage: ConfirmUsage,
+    private readonly disputeUsage: DisputeUsage,
+    private readonly resolveDispute: ResolveDispute,
+    private readonly rateService: RateService,
     private readonly queries: RedemptionsQueries,
   ) {}
 
@@ -47,8 +56,8 @@ export class RedemptionsController {
   })
   @ApiOkResponse({ type: RedemptionPage })
   async list(@CurrentActor() actor: Actor, @Query() q: RedemptionQuery): Promise<RedemptionPage> {
-    const page = await this.queries.list(actor, q);
-    return { items: page.items.map(RedemptionView.of), total: page.total };
+    const { items, total, names } = await this.queries.list(actor, q);
+    return { items: items.map((r) => RedemptionView.of(r, names)), total };
   }
 
   @Get(':id')
@@ -77,6 +86,48 @@ export class RedemptionsController {
   @Refuses(CancelHold)
   async cancel(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.cancelHold.execute({ actor, redemptionId: id })));
+  }
+
+  @Post(':id/confirm')
+  @HttpCode(200)
+  @Authenticated('enterprise')
+  @ApiOperation({ summary: 'The enterprise confirms the captured usage (确认服务): from then on it can be claimed' })
+  @ApiOkResponse({ type: RedemptionView })
+  @Refuses(ConfirmUsage)
+  async confirm(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
+    return RedemptionView.of(unwrap(await this.confirmUsage.execute({ actor, redemptionId: id })));
+  }
+
+  @Post(':id/dispute')
+  @HttpCode(200)
+  @Authenticated('enterprise')
+  @ApiOperation({ summary: 'The enterprise disputes the captured usage within the policy’s confirmDays; the issuing bureau resolves it' })
+  @ApiOkResponse({ type: RedemptionView })
+  @Refuses(DisputeUsage)
+  async dispute(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: DisputeInput): Promise<RedemptionView> {
+    return RedemptionView.of(unwrap(await this.disputeUsage.execute({ actor, redemptionId: id, reason: body.reason })));
+  }
+
+  @Post(':id/resolve')
+  @HttpCode(200)
+  @Authenticated('bureau')
+  @ApiOperation({
+    summary: 'The issuing bureau resolves a dispute at the usage it found (≤ captured); 0 annuls the capture and returns the subsidy',
+  })
+  @ApiOkResponse({ type: RedemptionView })
+  @Refuses(ResolveDispute)
+  async resolve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ResolveInput): Promise<RedemptionView> {
+    return RedemptionView.of(unwrap(await this.resolveDispute.execute({ actor, redemptionId: id, actualQuantity: body.actualQuantity })));
+  }
+
+  @Post(':id/rating')
+  @Authenticated('enterprise')
+  @ApiOperation({ summary: 'The enterprise rates a service whose usage is confirmed, once (1–5, with an optional comment)' })
+  @ApiCreatedResponse({ type: RatingView })
+  @Refuses(RateService)
+  async rate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RatingInput): Promise<RatingView> {
+    const rating = unwrap(await this.rateService.execute({ actor, redemptionId: id, ...body }));
+    return { redemptionId: rating.redemptionId, facilityId: rating.facilityId, score: rating.score, ...(rating.comment ? { comment: rating.comment } : {}), createdAt: rating.createdAt };
   }
 }
 

@@ -7,14 +7,28 @@ import { ComparisonController, FacilityQuotesController, RedemptionsController }
 import { RedemptionsQueries } from './redemptions.queries';
 import { CancelHold, CaptureHold, HoldClosing } from './use-cases/close-hold';
 import { ExpireHolds } from './use-cases/expire-holds';
-import { HoldRelease } from './use-cases/hold-release';
 import { PlaceHold } from './use-cases/place-hold';
+import { ConfirmUsage, ConfirmUsageBySilence, DisputeUsage, RateService, ResolveDispute, UsageRecord } from './use-cases/usage';
 
 /** Quotes, holds, capture, cancellation and expiry of redemptions (Lifecycle 3 of DOMAIN.md). */
 @Module({
   imports: [OrganizationsModule, PoliciesModule, VouchersModule],
   controllers: [RedemptionsController, FacilityQuotesController, ComparisonController],
-  providers: [Quotes, HoldRelease, HoldClosing, PlaceHold, CaptureHold, CancelHold, ExpireHolds, RedemptionsQueries],
-  exports: [Quotes, PlaceHold, HoldClosing, HoldRelease],
+  providers: [
+    Quotes,
+    HoldClosing,
+    PlaceHold,
+    CaptureHold,
+    CancelHold,
+    ExpireHolds,
+    UsageRecord,
+    ConfirmUsage,
+    DisputeUsage,
+    ResolveDispute,
+    RateService,
+    ConfirmUsageBySilence,
+    RedemptionsQueries,
+  ],
+  exports: [Quotes, PlaceHold, HoldClosing, UsageRecord],
 })
 export class RedemptionsModule {}

@@ -12,11 +12,13 @@ export class SettlementViews {
     private readonly claims: ClaimRepository,
   ) {}
 
-  async of(s: Settlement): Promise<SettlementView> {
-    const lines = await this.settlements.lines(s.id);
+  /** The batch; for a payee only its own line, and the total is that line's (other payees' amounts are theirs). */
+  async of(s: Settlement, payeeId?: string): Promise<SettlementView> {
+    const lines = await this.settlements.lines(s.id, payeeId);
     const claimIds = await this.claims.idsInBatch(s.id);
     return {
       ...SettlementSummary.of(s),
+      ...(payeeId ? { totalFen: lines.reduce((sum, l) => sum + l.amountFen, 0) } : {}),
       lines: lines.map((l) => ({
         payeeId: l.payeeId,
         payeeName: l.payeeName,

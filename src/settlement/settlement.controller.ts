@@ -5,15 +5,15 @@ import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { DocumentsService } from '../documents/documents.service';
-import { CreateSettlementInput, PaySettlementInput, SettlementPage, SettlementQuery, SettlementView } from './settlement.dto';
+import { CreateSettlementInput, PaySettlementInput, SettlementPage, SettlementQuery, SettlementView, StatementQuery } from './settlement.dto';
 import { unwrap } from '../common/use-case';
 import { SettlementQueries } from './settlement.queries';
 import { CreateSettlement } from './use-cases/create-settlement';
 import { PaySettlement } from './use-cases/pay-settlement';
 
 /**
- * Batches belong to the bureau of their region (and its province) and are read by the platform.
- * Payees do not read batches, which list every payee's amount: a claim shows its settlementId instead.
+ * Batches belong to the bureau of their region (and its province) and are read by the platform. A payee reads the
+ * batches with a line for it, and only that line: the other payees' amounts are theirs.
  */
 @ApiTags('settlement')
 @Controller('settlements')
@@ -37,15 +37,15 @@ export class SettlementController {
   }
 
   @Get()
-  @Authenticated('bureau', 'platform')
-  @ApiOkResponse({ type: SettlementPage })
+  @Authenticated()
+  @ApiOkResponse({ type: SettlementPage, description: 'a payee’s items carry its own line (lines) and its amount as totalFen' })
   list(@CurrentActor() actor: Actor, @Query() q: SettlementQuery): Promise<SettlementPage> {
     return this.queries.list(actor, q);
   }
 
   @Get(':id')
-  @Authenticated('bureau', 'platform')
-  @ApiOkResponse({ type: SettlementView })
+  @Authenticated()
+  @ApiOkResponse({ type: SettlementView, description: 'for a payee only its own line, and totalFen is that line’s amount' })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SettlementView> {
     return this.queries.get(actor, id);
   }
@@ -60,12 +60,14 @@ export class SettlementController {
   }
 
   @Get(':id/statement')
-  @Authenticated('bureau', 'platform')
+  @Authenticated()
   @ApiProduces('application/pdf')
-  @ApiOkResponse({ description: 'the statement as a PDF: per-payee lines, totals in figures and in words, payment reference' })
+  @ApiOkResponse({
+    description: 'the statement as a PDF: per-payee lines, totals in figures and in words, payment reference; one payee’s with payeeId (a payee: its own)',
+  })
   @Header('Content-Type', 'application/pdf')
-  async statement(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
-    const pdf = await this.documents.renderSettlementStatement(await this.queries.statement(actor, id));
+  async statement(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: StatementQuery): Promise<StreamableFile> {
+    const pdf = await this.documents.renderSettlementStatement(await this.queries.statement(actor, id, q.payeeId));
     return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="settlement-${id}.pdf"` });
   }
 

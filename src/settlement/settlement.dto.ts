@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { IsCalendarDate } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
@@ -29,6 +29,10 @@ export class PaySettlementInput {
 export class SettlementQuery extends PageQuery {
   @ApiPropertyOptional({ example: '340100' }) @IsOptional() @IsRegionCode('regionCode') regionCode?: string;
   @ApiPropertyOptional({ enum: SETTLEMENT_STATUSES }) @IsOptional() @IsIn(SETTLEMENT_STATUSES) status?: SettlementStatus;
+}
+
+export class StatementQuery {
+  @ApiPropertyOptional({ description: 'one payee’s line only; a payee always gets its own' }) @IsOptional() @IsUUID() payeeId?: string;
 }
 
 export class SettlementLineView {
@@ -73,6 +77,10 @@ export class SettlementView extends SettlementSummary {
 }
 
 export class SettlementPage {
-  @ApiProperty({ type: [SettlementSummary], description: 'without lines: GET /api/settlements/:id has them' }) items: SettlementSummary[];
+  @ApiProperty({
+    type: [SettlementSummary],
+    description: 'without lines (GET /api/settlements/:id has them); a payee’s items carry its own line',
+  })
+  items: (SettlementSummary | SettlementView)[];
   @ApiProperty() total: number;
 }

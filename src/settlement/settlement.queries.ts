@@ -11,7 +11,10 @@ import { Settlement } from './settlement.entity';
 import { SettlementRepository } from './settlement.repository';
 import { SettlementViews } from './settlement-views';
 
-/** Reading batches: bureaus their region's (a province also its cities'), the platform all. */
+/**
+ * Reading batches: bureaus their region's (a province also its cities'), the platform all, a payee the batches with a
+ * line for it and only that line.
+ */
 @Injectable()
 export class SettlementQueries {
   constructor(
@@ -21,18 +24,26 @@ export class SettlementQueries {
   ) {}
 
   async get(actor: Actor, id: string): Promise<SettlementView> {
-    return this.views.of(await this.readable(actor, id));
+    const payee = payeeOf(actor);
+    return this.views.of(await this.readable(actor, id, payee), payee);
   }
 
-  async list(actor: Actor, q: SettlementQuery): Promise<Page<SettlementSummary>> {
-    const page = await this.settlements.list(listScope(actor, false), q);
-    return { items: page.items.map(SettlementSummary.of), total: page.total };
+  /** Summaries; a payee's carry its own line (and its amount as the total). */
+  async list(actor: Actor, q: SettlementQuery): Promise<Page<SettlementSummary | SettlementView>> {
+    const page = await this.settlements.list(listScope(actor), q);
+    const payee = payeeOf(actor);
+    const items = payee ? await Promise.all(page.items.map((s) => this.views.of(s, payee))) : page.items.map(SettlementSummary.of);
+    return { items, total: page.total };
   }
 
-  /** What the statement PDF and the treasury CSV print. */
-  async statement(actor: Actor, id: string): Promise<StatementData> {
-    const s = await this.readable(actor, id);
-    const lines = await this.settlements.statementLines(id);
+  /** What the statement PDF and the treasury CSV print: every line, or one payee's (a payee's own, always). */
+  async statement(actor: Actor, id: string, payeeId?: string): Promise<StatementData> {
+    const own = payeeOf(actor);
+    if (own && payeeId && payeeId !== own) throw notFound('settlement line');
+    const payee = own ?? payeeId;
+    const s = await this.readable(actor, id, payee);
+    const lines = await this.settlements.statementLines(id, payee);
+    if (lines.length === 0) throw notFound('settlement line');
     const claimIds = await this.claims.idsInBatch(id);
     return {
       settlementId: s.id,
@@ -42,7 +53,7 @@ export class SettlementQueries {
       paymentRef: s.paymentRef,
       createdAt: s.createdAt,
       paidAt: s.paidAt,
-      totalFen: s.totalFen,
+      totalFen: payee ? lines.reduce((sum, l) => sum + l.amountFen, 0) : s.totalFen,
       lines: lines.map((l) => ({
         payeeName: l.payeeName,
         payeeCreditCode: l.payeeCreditCode,
@@ -53,10 +64,16 @@ export class SettlementQueries {
     };
   }
 
-  /** Out-of-scope batches do not exist for the caller. */
-  private async readable(actor: Actor, id: string): Promise<Settlement> {
+  /** Out-of-scope batches do not exist for the caller; for a payee, those without a line for it. */
+  private async readable(actor: Actor, id: string, payeeId: string | undefined): Promise<Settlement> {
     const settlement = await this.settlements.get(id);
-    if (!settlement || !canRead(actor, { regionCodes: [settlement.regionCode] })) throw notFound('settlement');
+    const visible =
+      settlement && (payeeOf(actor) ? (await this.settlements.lines(id, payeeId)).length > 0 : canRead(actor, { regionCodes: [settlement.regionCode] }));
+    if (!visible) throw notFound('settlement');
     return settlement;
   }
 }
+
+/** The payee organization a provider or enterprise reads as; undefined for bureaus and the platform. */
+const payeeOf = (actor: Actor): string | undefined =>
+  actor.role === 'provider' || actor.role === 'enterprise' ? (actor.organizationId ?? '-') : undefined;

@@ -33,28 +33,35 @@ export class SettlementRepository {
     return true;
   }
 
-  /** A batch's lines, by payee province, name and id. */
-  lines(settlementId: string): Promise<SettlementLine[]> {
+  /** A batch's lines (only `payeeId`'s, when given), by payee province, name and id. */
+  lines(settlementId: string, payeeId?: string): Promise<SettlementLine[]> {
     return this.db.select(
       SettlementLine,
       'l',
-      sql`WHERE l.settlement_id = ${settlementId} ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
+      sql`WHERE l.settlement_id = ${settlementId}${payeeId ? sql` AND l.payee_id = ${payeeId}` : empty}
+          ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
     );
   }
 
-  /** A batch's lines with each payee's credit code, for its statement. */
-  async statementLines(settlementId: string): Promise<(SettlementLine & { payeeCreditCode: string })[]> {
+  /** A batch's lines (only `payeeId`'s, when given) with each payee's credit code, for its statement. */
+  async statementLines(settlementId: string, payeeId?: string): Promise<(SettlementLine & { payeeCreditCode: string })[]> {
     const rows = await this.db.rows(
       sql`SELECT ${this.db.columns(SettlementLine, 'l')}, o.credit_code AS payee_credit_code FROM settlement_line l JOIN organization o ON o.id = l.payee_id
-          WHERE l.settlement_id = ${settlementId} ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
+          WHERE l.settlement_id = ${settlementId}${payeeId ? sql` AND l.payee_id = ${payeeId}` : empty}
+          ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
     );
     return rows.map((row) => ({ ...this.db.hydrate(SettlementLine, row, 'l'), payeeCreditCode: row.payee_credit_code as string }));
   }
 
+  /** Batches in the scope; an organization's scope is the batches with a line for it. */
   async list(scope: ListScope, q: { regionCode?: string; status?: string; limit: number; offset: number }): Promise<Page<Settlement>> {
     const where = sql`WHERE 1 = 1${q.regionCode ? sql` AND s.region_code = ${q.regionCode}` : empty}${
       q.status ? sql` AND s.status = ${q.status}` : empty
-    }${scopeCondition(scope, { region: 's.region_code', orgs: [] })}`;
+    }${
+      'organizationId' in scope
+        ? sql` AND EXISTS (SELECT 1 FROM settlement_line l WHERE l.settlement_id = s.id AND l.payee_id = ${scope.organizationId})`
+        : scopeCondition(scope, { region: 's.region_code', orgs: [] })
+    }`;
     const items = await this.db.select(
       Settlement,
       's',

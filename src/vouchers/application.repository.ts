@@ -26,11 +26,15 @@ export class ApplicationRepository {
   async decide(
     id: string,
     from: ApplicationStatus,
-    d: Pick<VoucherApplication, 'status' | 'approvedFen' | 'voucherId' | 'policyId' | 'reason' | 'reviewedBy' | 'decidedAt'>,
+    d: Pick<
+      VoucherApplication,
+      'status' | 'approvedFen' | 'voucherId' | 'policyId' | 'reason' | 'reviewedBy' | 'decidedAt' | 'firstApprovedBy' | 'firstApprovedFen'
+    >,
   ): Promise<boolean> {
     const changed = await this.db.execute(
       sql`UPDATE voucher_application SET status = ${d.status}, approved_fen = ${d.approvedFen}, voucher_id = ${d.voucherId},
-          policy_id = ${d.policyId}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy}, decided_at = ${d.decidedAt}
+          policy_id = ${d.policyId}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy}, decided_at = ${d.decidedAt},
+          first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}
           WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;

@@ -1,10 +1,14 @@
 import type { ApplicationStatus } from './voucher.entity';
 
-export type ApplicationEvent = 'approve' | 'reject';
+export type ApplicationEvent = 'approve' | 'approve_first' | 'approve_second' | 'reject';
 
-/** An application waiting for review is approved or rejected, once. Status × event → status. */
+/**
+ * An application waiting for review is approved or rejected, once. Above the policy's dualControlFen a first approval
+ * only marks it, and a second bureau user completes it. Status × event → status.
+ */
 export const APPLICATION_TRANSITIONS: Record<ApplicationStatus, Partial<Record<ApplicationEvent, ApplicationStatus>>> = {
-  pending_review: { approve: 'approved', reject: 'rejected' },
+  pending_review: { approve: 'approved', approve_first: 'awaiting_second_approval', reject: 'rejected' },
+  awaiting_second_approval: { approve_second: 'approved', reject: 'rejected' },
   approved: {},
   rejected: {},
 };

@@ -28,9 +28,9 @@ export class VoucherQuery extends PageQuery {
 }
 
 export class ApplicationQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ['approved', 'pending_review', 'rejected'] })
+  @ApiPropertyOptional({ enum: ['approved', 'pending_review', 'awaiting_second_approval', 'rejected'] })
   @IsOptional()
-  @IsIn(['approved', 'pending_review', 'rejected'])
+  @IsIn(['approved', 'pending_review', 'awaiting_second_approval', 'rejected'])
   status?: string;
 }
 
@@ -40,6 +40,7 @@ export class VoucherView {
   @ApiProperty() verificationCode: string;
   @ApiProperty() issuingRegionCode: string;
   @ApiProperty() enterpriseId: string;
+  @ApiPropertyOptional({ description: 'in lists' }) enterpriseName?: string;
   @ApiProperty() policyId: string;
   @ApiProperty() budgetYear: number;
   @ApiProperty() faceValueFen: number;
@@ -53,7 +54,7 @@ export class VoucherView {
   @ApiPropertyOptional() statusReason?: string;
   @ApiProperty() createdAt: string;
 
-  static of(v: Voucher): VoucherView {
+  static of(v: Voucher, enterpriseName?: string): VoucherView {
     const {
       id,
       serial,
@@ -77,6 +78,7 @@ export class VoucherView {
       verificationCode,
       issuingRegionCode,
       enterpriseId,
+      ...(enterpriseName !== undefined ? { enterpriseName } : {}),
       policyId,
       budgetYear,
       faceValueFen,
@@ -95,8 +97,9 @@ export class VoucherView {
 
 export class ApplicationView {
   @ApiProperty() id: string;
-  @ApiProperty({ enum: ['approved', 'pending_review', 'rejected'] }) status: string;
+  @ApiProperty({ enum: ['approved', 'pending_review', 'awaiting_second_approval', 'rejected'] }) status: string;
   @ApiProperty() enterpriseId: string;
+  @ApiPropertyOptional({ description: 'in lists' }) enterpriseName?: string;
   @ApiProperty({ nullable: true }) issuingRegionCode: string | null;
   @ApiProperty() amountFen: number;
   @ApiPropertyOptional() approvedFen?: number;
@@ -106,12 +109,14 @@ export class ApplicationView {
   @ApiPropertyOptional({ type: VoucherView }) voucher?: VoucherView;
   @ApiProperty() createdAt: string;
   @ApiPropertyOptional() decidedAt?: string;
+  @ApiPropertyOptional({ description: 'maker-checker: the amount the first of two approvals approved' }) firstApprovedFen?: number;
 
-  static of(a: VoucherApplication, voucher?: Voucher | null): ApplicationView {
+  static of(a: VoucherApplication, voucher?: Voucher | null, enterpriseName?: string): ApplicationView {
     return {
       id: a.id,
       status: a.status,
       enterpriseId: a.enterpriseId,
+      ...(enterpriseName !== undefined ? { enterpriseName } : {}),
       issuingRegionCode: a.issuingRegionCode,
       amountFen: a.amountFen,
       ...(a.approvedFen !== null ? { approvedFen: a.approvedFen } : {}),
@@ -121,6 +126,7 @@ export class ApplicationView {
       ...(voucher ? { voucher: VoucherView.of(voucher) } : {}),
       createdAt: a.createdAt,
       ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
+      ...(a.firstApprovedFen !== null ? { firstApprovedFen: a.firstApprovedFen } : {}),
     };
   }
 }

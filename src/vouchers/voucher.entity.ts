@@ -4,7 +4,7 @@ import { Policy } from '../policies/policy.entity';
 import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export type VoucherStatus = 'active' | 'exhausted' | 'expired' | 'revoked';
-export type ApplicationStatus = 'approved' | 'pending_review' | 'rejected';
+export type ApplicationStatus = 'approved' | 'pending_review' | 'awaiting_second_approval' | 'rejected';
 
 @Entity('voucher_application')
 @Check('chk_voucher_application_amounts', 'amount_fen > 0 AND (approved_fen IS NULL OR (approved_fen > 0 AND approved_fen <= amount_fen))')
@@ -26,6 +26,9 @@ export class VoucherApplication {
   @RefColumn({ nullable: true }) reviewedBy: string | null;
   @InstantColumn() createdAt: string;
   @InstantColumn({ nullable: true }) decidedAt: string | null;
+  /** Maker-checker: the first of two approvals above the policy's dualControlFen, and the amount it approved. */
+  @RefColumn({ nullable: true }) firstApprovedBy: string | null;
+  @FenColumn({ nullable: true }) firstApprovedFen: number | null;
 }
 
 /** Face value = available + held + spent + released, always; balances change only in LedgerService. */

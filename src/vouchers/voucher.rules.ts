@@ -15,6 +15,8 @@ export const capSubject = (terms: PolicyTerms, enterprise: { id: string; control
 
 export interface ApplicationFacts {
   amountFen: number;
+  /** Verified by its home bureau (or named by its province's qualified list). */
+  verified: boolean;
   sanctioned: boolean;
   regionCode: string;
   terms: PolicyTerms | undefined;
@@ -25,8 +27,9 @@ export interface ApplicationFacts {
   budgetAvailableFen: number | null;
 }
 
-/** The first rule an application breaks, in DOMAIN.md's order of checks (a sanction before anything else), or null. */
+/** The first rule an application breaks, in DOMAIN.md's order of checks (verification and sanctions first), or null. */
 export function applicationRefusal(f: ApplicationFacts): Refusal | null {
+  if (!f.verified) return { code: 'ENTERPRISE_NOT_VERIFIED', message: 'the enterprise has not been verified by its home bureau yet' };
   if (f.sanctioned) return { code: 'SANCTIONED', message: 'the enterprise is under a credit sanction' };
   if (!f.terms) return { code: 'POLICY_NOT_FOUND', message: `no voucher policy of ${f.regionCode} or its province is in force today` };
   if (f.amountFen > f.terms.maxVoucherFen) {
@@ -47,3 +50,13 @@ export function applicationRefusal(f: ApplicationFacts): Refusal | null {
   }
   return null;
 }
+
+/**
+ * Approved at once only while the year's running total of what the region granted this enterprise (or controller
+ * group), this application included, stays within the threshold: splitting an application cannot avoid review.
+ */
+export const approvesAtOnce = (terms: PolicyTerms, grantedFen: number, amountFen: number): boolean =>
+  grantedFen + amountFen <= terms.autoApproveMaxFen;
+
+/** Whether an approval of `amountFen` takes two different bureau users (maker-checker, 双人复核). */
+export const needsSecondApproval = (terms: PolicyTerms, amountFen: number): boolean => terms.dualControlFen > 0 && amountFen >= terms.dualControlFen;

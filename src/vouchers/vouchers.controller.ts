@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import type { Response } from 'express';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -44,8 +45,8 @@ export class ApplicationsController {
   @Get()
   @Authenticated('enterprise', 'bureau', 'platform')
   async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery) {
-    const page = await this.queries.listApplications(actor, q);
-    return { items: page.items.map((a) => ApplicationView.of(a)), total: page.total };
+    const { items, total, names } = await this.queries.listApplications(actor, q);
+    return { items: items.map((a) => ApplicationView.of(a, null, names.get(a.enterpriseId))), total };
   }
 
   @Get(':id')
@@ -59,12 +60,19 @@ export class ApplicationsController {
   @Post(':id/approve')
   @HttpCode(200)
   @Authenticated('bureau')
-  @ApiOkResponse({ type: ApplicationView })
+  @ApiOkResponse({ type: ApplicationView, description: 'approved: the voucher is issued' })
+  @ApiAcceptedResponse({ type: ApplicationView, description: 'at or above the policy’s dualControlFen: awaiting_second_approval, which another bureau user completes' })
   @Refuses(DecideApplication)
-  async approve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ApproveInput): Promise<ApplicationView> {
+  async approve(
+    @CurrentActor() actor: Actor,
+    @Param('id', IdPipe) id: string,
+    @Body() body: ApproveInput,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ApplicationView> {
     const { application, voucher } = unwrap(
       await this.decideApplication.execute({ actor, applicationId: id, decision: 'approve', amountFen: body.amountFen }),
     );
+    if (application.status === 'awaiting_second_approval') res.status(202);
     return ApplicationView.of(application, voucher);
   }
 
@@ -92,8 +100,8 @@ export class VouchersController {
   @Get()
   @Authenticated('enterprise', 'bureau', 'platform')
   async list(@CurrentActor() actor: Actor, @Query() q: VoucherQuery) {
-    const page = await this.queries.listVouchers(actor, q);
-    return { items: page.items.map(VoucherView.of), total: page.total };
+    const { items, total, names } = await this.queries.listVouchers(actor, q);
+    return { items: items.map((v) => VoucherView.of(v, names.get(v.enterpriseId))), total };
   }
 
   /** Public: what the QR code on a certificate opens. Reveals no private data. */

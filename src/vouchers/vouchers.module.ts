@@ -7,6 +7,7 @@ import { ApplyForVoucher } from './use-cases/apply-for-voucher';
 import { VoucherClosing } from './use-cases/close-voucher';
 import { DecideApplication } from './use-cases/decide-application';
 import { ExpireVouchers } from './use-cases/expire-vouchers';
+import { HoldRelease } from './use-cases/hold-release';
 import { RevokeVoucher } from './use-cases/revoke-voucher';
 import { VoucherIssuer } from './use-cases/voucher-issuer';
 import { ApplicationsController, VouchersController } from './vouchers.controller';
@@ -20,12 +21,13 @@ import { VouchersQueries } from './vouchers.queries';
     ApplicationChecks,
     VoucherIssuer,
     VoucherClosing,
+    HoldRelease,
     ApplyForVoucher,
     DecideApplication,
     RevokeVoucher,
     ExpireVouchers,
     VouchersQueries,
   ],
-  exports: [ApplyForVoucher, DecideApplication, VoucherClosing, VouchersQueries],
+  exports: [ApplyForVoucher, DecideApplication, VoucherClosing, HoldRelease, VouchersQueries],
 })
 export class VouchersModule {}

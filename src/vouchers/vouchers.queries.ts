@@ -9,6 +9,7 @@ import { DocumentsService } from '../documents/documents.service';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { PoliciesService } from '../policies/policies.service';
 import { bureauName, regionName } from '../regions/regions.data';
+import { Names, NamesRepository } from '../organizations/names.repository';
 import { ApplicationRepository } from './application.repository';
 import { maskHolderName } from './holder-name';
 import { VerificationView } from './voucher.dto';
@@ -28,12 +29,14 @@ export class VouchersQueries {
     private readonly organizations: OrganizationsService,
     private readonly policies: PoliciesService,
     private readonly documents: DocumentsService,
+    private readonly names: NamesRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  /** Enterprises see their own, bureaus their region's; providers have no vouchers to list. */
-  listVouchers(actor: Actor, q: { status?: string; limit: number; offset: number }): Promise<Page<Voucher>> {
-    return this.vouchers.list(listScope(actor), q);
+  /** Enterprises see their own, bureaus their region's; providers have no vouchers to list. With the enterprises' names. */
+  async listVouchers(actor: Actor, q: { status?: string; limit: number; offset: number }): Promise<Page<Voucher> & { names: Names }> {
+    const page = await this.vouchers.list(listScope(actor), q);
+    return { ...page, names: await this.names.of(page.items.map((v) => v.enterpriseId)) };
   }
 
   async voucher(actor: Actor, id: string): Promise<Voucher> {
@@ -48,8 +51,12 @@ export class VouchersQueries {
     return voucher;
   }
 
-  listApplications(actor: Actor, q: { status?: string; limit: number; offset: number }): Promise<Page<VoucherApplication>> {
-    return this.applications.list(listScope(actor), q);
+  async listApplications(
+    actor: Actor,
+    q: { status?: string; limit: number; offset: number },
+  ): Promise<Page<VoucherApplication> & { names: Names }> {
+    const page = await this.applications.list(listScope(actor), q);
+    return { ...page, names: await this.names.of(page.items.map((a) => a.enterpriseId)) };
   }
 
   async application(actor: Actor, id: string): Promise<{ application: VoucherApplication; voucher: Voucher | null }> {

@@ -428,7 +428,11 @@ describe('service foundation', () => {
         subsidyFen: 5_000_000_000_000,
         selfPayFen: 5_000_000_000_000,
         perRedemptionCapFen: null,
-        actualQuantity: null,
+        capturedQuantity: null,
+        usage: null,
+        usageDueAt: null,
+        usageDecidedAt: null,
+        disputeReason: null,
         capturedFeeFen: null,
         capturedSubsidyFen: null,
         approvedFen: 0,
@@ -456,6 +460,9 @@ describe('service foundation', () => {
         statusReason: null,
         createdAt: now,
         updatedAt: now,
+        certificateNo: null,
+        verifiedAt: null,
+        verifiedBy: null,
       };
       const rollback = new Error('roll back');
       const outcome = await t

@@ -104,8 +104,17 @@ export class TestApp {
     return auth(await this.token(username));
   }
 
-  async registerEnterprise(region: string, organization: Record<string, unknown> = {}): Promise<OrgSession> {
-    return this.register('enterprise', region, organization);
+  /** An enterprise in `region`, verified by its bureau unless `verify` is false (then it waits for verification). */
+  async registerEnterprise(region: string, organization: Record<string, unknown> = {}, verify = true): Promise<OrgSession> {
+    const e = await this.register('enterprise', region, organization);
+    if (verify) {
+      await this.http
+        .post(`/api/organizations/${e.organizationId}/verify`)
+        .set(auth(await this.token(bureauFor(region))))
+        .send({ certificateNo: `TEST-${e.creditCode}` })
+        .expect(200);
+    }
+    return e;
   }
 
   /** A provider in `region`, admitted at once by its province's bureau unless `admit` is false. */

@@ -18,6 +18,8 @@ const ANHUI_TERMS: PolicyTerms = {
   voucherValidityDays: 365,
   holdExpiryDays: 14,
   autoApproveMaxFen: 5_000_000,
+  confirmDays: 7,
+  dualControlFen: 0,
   redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
   settlementCycle: 'quarterly',
   relatedPartyBan: true,
@@ -281,6 +283,34 @@ describe('provinceOf and areRelated', () => {
     const a = { creditCode: 'A', controllerCreditCode: null, relatedCreditCodes: [] };
     const b = { creditCode: 'B', controllerCreditCode: null, relatedCreditCodes: [] };
     expect(areRelated(a, b)).toBe(false);
+  });
+
+  const party = (creditCode: string, controllerCreditCode: string | null = null, relatedCreditCodes: string[] = []) => ({
+    creditCode,
+    controllerCreditCode,
+    relatedCreditCodes,
+  });
+
+  it('counts the provider’s declarations as much as the enterprise’s', () => {
+    expect(areRelated(party('E'), party('P', null, ['E']))).toBe(true);
+    expect(areRelated(party('E', null, ['P']), party('P'))).toBe(true);
+  });
+
+  it('a shared controller, or one controlling the other, makes them related', () => {
+    expect(areRelated(party('E', 'C'), party('P', 'C'))).toBe(true);
+    expect(areRelated(party('E', 'P'), party('P'))).toBe(true);
+    expect(areRelated(party('E'), party('P', 'E'))).toBe(true);
+  });
+
+  it('a related code naming the other side’s controller makes them related (a relation a bureau recorded arrives this way)', () => {
+    expect(areRelated(party('E', null, ['C']), party('P', 'C'))).toBe(true);
+    expect(areRelated(party('E', 'C'), party('P', null, ['C']))).toBe(true);
+  });
+
+  it('is symmetric', () => {
+    const code = fc.constantFrom('A', 'B', 'C', 'D');
+    const arb = fc.record({ creditCode: code, controllerCreditCode: fc.option(code, { nil: null }), relatedCreditCodes: fc.array(code, { maxLength: 2 }) });
+    fc.assert(fc.property(arb, arb, (a, b) => expect(areRelated(a, b)).toBe(areRelated(b, a))));
   });
 });
 

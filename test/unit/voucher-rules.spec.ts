@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import type { PolicyTerms } from '../../src/policies/policy.types';
-import { annualCapFor, ApplicationFacts, applicationRefusal, capSubject, formatSerial } from '../../src/vouchers/voucher.rules';
+import {
+  annualCapFor,
+  ApplicationFacts,
+  applicationRefusal,
+  approvesAtOnce,
+  capSubject,
+  formatSerial,
+  needsSecondApproval,
+} from '../../src/vouchers/voucher.rules';
 
 const terms = (overrides: Partial<PolicyTerms> = {}): PolicyTerms => ({
   categories: [{ category: 'testing', ratioBp: 5000 }],
@@ -17,6 +25,8 @@ const terms = (overrides: Partial<PolicyTerms> = {}): PolicyTerms => ({
   redemptionModes: ['provider_redeemed'],
   settlementCycle: 'quarterly',
   relatedPartyBan: true,
+  confirmDays: 7,
+  dualControlFen: 0,
   ...overrides,
 });
 
@@ -78,6 +88,7 @@ describe('capSubject', () => {
 describe('applicationRefusal', () => {
   const fine: ApplicationFacts = {
     amountFen: 8_000_000,
+    verified: true,
     sanctioned: false,
     regionCode: '340100',
     terms: terms(),
@@ -105,6 +116,11 @@ describe('applicationRefusal', () => {
     expect(code({ amountFen: 30_000_000, budgetAvailableFen: 30_000_000 })).toBeNull();
     expect(code({ grantedFen: 42_000_000 })).toBeNull();
     expect(code({ kind: 'startup_team', grantedFen: 2_000_000 })).toBeNull();
+  });
+
+  it('refuses an enterprise its bureau has not verified before any other rule', () => {
+    expect(code({ verified: false })).toBe('ENTERPRISE_NOT_VERIFIED');
+    expect(code({ verified: false, sanctioned: true, terms: undefined })).toBe('ENTERPRISE_NOT_VERIFIED');
   });
 
   it('reports the first broken rule: sanction, policy, voucher cap, annual cap, budget', () => {
@@ -135,5 +151,37 @@ describe('applicationRefusal', () => {
         },
       ),
     );
+  });
+});
+
+describe('approvesAtOnce', () => {
+  it('approves at once only while the running total of the year stays within the threshold', () => {
+    const t = terms({ autoApproveMaxFen: 5_000_000 });
+    expect(approvesAtOnce(t, 0, 3_000_000)).toBe(true);
+    expect(approvesAtOnce(t, 3_000_000, 3_000_000)).toBe(false); // a second ¥30k after a ¥30k one goes to review
+    expect(approvesAtOnce(t, 2_000_000, 3_000_000)).toBe(true); // exactly at the threshold
+  });
+
+  it('never lets split applications approve at once more than the threshold in total', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 6_000_000 }), { maxLength: 30 }), (amounts) => {
+        const t = terms({ autoApproveMaxFen: 5_000_000 });
+        let granted = 0;
+        let atOnce = 0;
+        for (const amount of amounts) {
+          if (approvesAtOnce(t, granted, amount)) atOnce += amount;
+          granted += amount; // reviewed ones are granted too, and count from then on
+        }
+        expect(atOnce).toBeLessThanOrEqual(5_000_000);
+      }),
+    );
+  });
+});
+
+describe('needsSecondApproval', () => {
+  it('is off at dualControlFen 0 and takes two users at or above it', () => {
+    expect(needsSecondApproval(terms({ dualControlFen: 0 }), 30_000_000)).toBe(false);
+    expect(needsSecondApproval(terms({ dualControlFen: 10_000_000 }), 9_999_999)).toBe(false);
+    expect(needsSecondApproval(terms({ dualControlFen: 10_000_000 }), 10_000_000)).toBe(true);
   });
 });

@@ -2,11 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { invalidInput, notFound } from '../../common/errors/domain-error';
+import { DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
 import { LedgerService } from '../../ledger/ledger.service';
+import { OrganizationRepository } from '../../organizations/organization.repository';
+import { organizationActive } from '../../organizations/organization.time-rules';
+import { SanctionRepository } from '../../oversight/sanction.repository';
+import { PoliciesService } from '../../policies/policies.service';
+import { Redemption } from '../../redemptions/redemption.entity';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
+import { needsSecondApproval } from '../../vouchers/voucher.rules';
 import { Voucher } from '../../vouchers/voucher.entity';
 import { Claim } from '../claim.entity';
 import { ClaimRepository } from '../claim.repository';
@@ -18,19 +24,32 @@ export type DecideClaimCommand = { actor: Actor; claimId: string } & (
 );
 
 /**
- * The issuing bureau approves a claim, possibly for less than claimed, or rejects it. Approval spreads the amount
- * over the redemptions in order; what a redemption does not get leaves its voucher's spent balance for the budget,
- * and the approved amount becomes a payable of the region to the claimant. Rejection moves no money; its
- * redemptions become claimable again.
+ * The issuing bureau approves a claim, possibly for less than claimed, or rejects it. The payee is screened again at
+ * approval: a sanction or suspension since submission holds the claim back. Maker-checker (双人复核): at or above the
+ * policy's dualControlFen the first approval only marks the claim, and a second, different bureau user completes it.
+ * Approval spreads the amount over the redemptions in order; what a redemption does not get leaves its voucher's
+ * spent balance for the budget, and the approved amount becomes a payable of the region to the claimant. Rejection
+ * moves no money; its redemptions become claimable again and its invoice may be claimed again.
  */
 @Injectable()
 export class DecideClaim {
-  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'FORBIDDEN', 'INVALID_STATE'] as const;
+  static readonly refusals = [
+    'VALIDATION_FAILED',
+    'NOT_FOUND',
+    'FORBIDDEN',
+    'DUAL_CONTROL_REQUIRED',
+    'INVALID_STATE',
+    'SANCTIONED',
+    'PROVIDER_NOT_ACTIVE',
+  ] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly claims: ClaimRepository,
     private readonly redemptions: RedemptionRepository,
+    private readonly organizations: OrganizationRepository,
+    private readonly sanctions: SanctionRepository,
+    private readonly policies: PoliciesService,
     private readonly ledger: LedgerService,
   ) {}
 
@@ -39,19 +58,45 @@ export class DecideClaim {
       const claim = await this.claims.lock(cmd.claimId);
       if (!claim) throw notFound('claim');
       assertBureauOf(cmd.actor, claim.issuingRegionCode, 'claims of this region');
-      if (!claimTransition(claim.status, cmd.decision)) return refused('INVALID_STATE', `the claim is already ${claim.status}`);
-      return cmd.decision === 'approve' ? this.approve(cmd.actor, claim, cmd.approvedFen) : this.reject(cmd.actor, claim, cmd.reason);
+      if (cmd.decision === 'reject') {
+        if (!claimTransition(claim.status, 'reject')) return refused('INVALID_STATE', `the claim is already ${claim.status}`);
+        return this.reject(cmd.actor, claim, cmd.reason);
+      }
+      if (!claimTransition(claim.status, claim.status === 'awaiting_second_approval' ? 'approve_second' : 'approve')) {
+        return refused('INVALID_STATE', `the claim is already ${claim.status}`);
+      }
+      return this.approve(cmd.actor, claim, cmd.approvedFen);
     });
   }
 
-  private async approve(actor: Actor, claim: Claim, approvedFen = claim.claimedFen): Promise<Outcome<Claim>> {
+  private async approve(actor: Actor, claim: Claim, requestedFen: number | undefined): Promise<Outcome<Claim>> {
+    const second = claim.status === 'awaiting_second_approval';
+    if (second && claim.firstApprovedBy === actor.userId) {
+      throw new DomainError('DUAL_CONTROL_REQUIRED', 'a second approval must come from another bureau user than the first');
+    }
+    if (second && requestedFen !== undefined && requestedFen !== claim.firstApprovedFen) {
+      throw invalidInput(`approvedFen: the second approval confirms the first one's ${claim.firstApprovedFen} fen`);
+    }
+    const approvedFen = second ? claim.firstApprovedFen! : (requestedFen ?? claim.claimedFen);
     if (approvedFen > claim.claimedFen) throw invalidInput(`approvedFen: may not exceed the ${claim.claimedFen} fen claimed`);
-    const now = clock.iso();
-    const decision = { status: 'approved' as const, approvedFen, reason: null, reviewedBy: actor.userId, decidedAt: now };
-    if (!(await this.claims.decide(claim.id, 'submitted', decision))) return refused('INVALID_STATE', 'the claim was decided concurrently');
-
+    const screening = await this.screen(claim);
+    if (screening) return screening;
     const order = new Map(claim.redemptionIds.map((rid, i) => [rid, i]));
     const redemptions = (await this.redemptions.byClaim(claim.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    if (!second && needsSecondApproval(await this.terms(claim, redemptions), approvedFen)) return this.markFirstApproval(actor, claim, approvedFen);
+
+    const now = clock.iso();
+    const decision = {
+      status: 'approved' as const,
+      approvedFen,
+      reason: null,
+      reviewedBy: actor.userId,
+      decidedAt: now,
+      firstApprovedBy: claim.firstApprovedBy,
+      firstApprovedFen: claim.firstApprovedFen,
+    };
+    if (!(await this.claims.decide(claim.id, claim.status, decision))) return refused('INVALID_STATE', 'the claim was decided concurrently');
+
     const shares = allocateApproval(
       approvedFen,
       redemptions.map((r) => r.capturedSubsidyFen!),
@@ -75,15 +120,69 @@ export class DecideClaim {
       entityId: claim.id,
       regionCode: claim.issuingRegionCode,
       organizationId: claim.claimantId,
-      summary: { claimedFen: claim.claimedFen, approvedFen, returnedToBudgetFen: claim.claimedFen - approvedFen },
+      summary: {
+        claimedFen: claim.claimedFen,
+        approvedFen,
+        returnedToBudgetFen: claim.claimedFen - approvedFen,
+        ...(second ? { firstApprovedBy: claim.firstApprovedBy } : {}),
+      },
     });
-    return ok({ ...claim, ...decision });
+    return ok({ ...claim, ...decision, invoiceKey: claim.invoiceKey });
+  }
+
+  /** The payee must still be clear: not suspended, no sanction in force. */
+  private async screen(claim: Claim): Promise<Outcome<never> | null> {
+    const payee = (await this.organizations.get(claim.claimantId))!;
+    if ((await this.sanctions.inForceAmong([payee.creditCode], clock.today())).size > 0) {
+      return refused('SANCTIONED', `the payee ${payee.creditCode} is under a credit sanction; its claims wait until it is clear`);
+    }
+    if (!organizationActive.holds(payee, clock.iso())) {
+      return refused('PROVIDER_NOT_ACTIVE', `the payee is ${payee.status}; its claims wait until it is active again`);
+    }
+    return null;
+  }
+
+  /** The terms that set dual control: the region's policy in force today, else the one the first redemption was priced under. */
+  private async terms(claim: Claim, redemptions: Redemption[]) {
+    const policy = (await this.policies.inForce(claim.issuingRegionCode, clock.today())) ?? (await this.policies.load(redemptions[0].policyId));
+    return policy.terms;
+  }
+
+  /** The first of two approvals: recorded, no money moves yet. */
+  private async markFirstApproval(actor: Actor, claim: Claim, approvedFen: number): Promise<Outcome<Claim>> {
+    const marked = {
+      status: 'awaiting_second_approval' as const,
+      approvedFen: null,
+      reason: null,
+      reviewedBy: null,
+      decidedAt: null,
+      firstApprovedBy: actor.userId,
+      firstApprovedFen: approvedFen,
+    };
+    if (!(await this.claims.decide(claim.id, 'submitted', marked))) return refused('INVALID_STATE', 'the claim was decided concurrently');
+    this.uow.record({
+      action: 'claim.first_approval',
+      entityType: 'claim',
+      entityId: claim.id,
+      regionCode: claim.issuingRegionCode,
+      organizationId: claim.claimantId,
+      summary: { approvedFen },
+    });
+    return ok({ ...claim, ...marked });
   }
 
   private async reject(actor: Actor, claim: Claim, reason: string): Promise<Outcome<Claim>> {
     const now = clock.iso();
-    const decision = { status: 'rejected' as const, approvedFen: null, reason, reviewedBy: actor.userId, decidedAt: now };
-    if (!(await this.claims.decide(claim.id, 'submitted', decision))) return refused('INVALID_STATE', 'the claim was decided concurrently');
+    const decision = {
+      status: 'rejected' as const,
+      approvedFen: null,
+      reason,
+      reviewedBy: actor.userId,
+      decidedAt: now,
+      firstApprovedBy: claim.firstApprovedBy,
+      firstApprovedFen: claim.firstApprovedFen,
+    };
+    if (!(await this.claims.decide(claim.id, claim.status, decision))) return refused('INVALID_STATE', 'the claim was decided concurrently');
     await this.redemptions.unmarkClaimed(claim.id, now);
     this.uow.record({
       action: 'claim.rejected',
@@ -93,6 +192,6 @@ export class DecideClaim {
       organizationId: claim.claimantId,
       summary: { claimedFen: claim.claimedFen, reason },
     });
-    return ok({ ...claim, ...decision });
+    return ok({ ...claim, ...decision, invoiceKey: null });
   }
 }

@@ -9,8 +9,10 @@ import { OrganizationRepository } from '../../organizations/organization.reposit
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
+import { UsageRecord } from '../../redemptions/use-cases/usage';
 import { Claim, ClaimEvidence } from '../claim.entity';
 import { ClaimRepository } from '../claim.repository';
+import { invoiceKey } from '../claim.rules';
 
 export interface SubmitClaimCommand {
   actor: Actor;
@@ -19,14 +21,26 @@ export interface SubmitClaimCommand {
 }
 
 /**
- * The payee claims captured redemptions from their issuing bureau. No money moves at submission. The redemptions are
+ * The payee claims captured redemptions whose usage the enterprise confirmed (or let be confirmed by silence) from
+ * their issuing bureau, on an invoice it has not claimed before. No money moves at submission. The redemptions are
  * locked before they are checked, so of two claims racing for one the second sees it claimed; the guarded update
  * that marks them is the last line of defence (a Galera node that missed the other's lock fails certification and
- * the unit runs again).
+ * the unit runs again). The unique key on (claimant, invoice) decides between two claims racing on one invoice.
  */
 @Injectable()
 export class SubmitClaim {
-  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'FORBIDDEN', 'INVALID_STATE', 'DUPLICATE', 'SANCTIONED'] as const;
+  static readonly refusals = [
+    'VALIDATION_FAILED',
+    'NOT_FOUND',
+    'FORBIDDEN',
+    'INVALID_STATE',
+    'DUPLICATE',
+    'SANCTIONED',
+    'USAGE_NOT_CONFIRMED',
+    'USAGE_DISPUTED',
+    'NOTHING_TO_CLAIM',
+    'DUPLICATE_INVOICE',
+  ] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -34,16 +48,20 @@ export class SubmitClaim {
     private readonly redemptions: RedemptionRepository,
     private readonly organizations: OrganizationRepository,
     private readonly sanctions: SanctionRepository,
+    private readonly usage: UsageRecord,
   ) {}
 
   execute(cmd: SubmitClaimCommand): Promise<Outcome<Claim>> {
     return this.uow.run(async () => {
       const payeeId = cmd.actor.organizationId!;
       const found = new Map((await this.redemptions.lockMany(cmd.redemptionIds)).map((r) => [r.id, r]));
-      const redemptions = cmd.redemptionIds.map((id) => this.claimableBy(payeeId, id, found.get(id)));
+      const redemptions: (Redemption | Outcome<never>)[] = [];
+      for (const id of cmd.redemptionIds) redemptions.push(await this.claimableBy(payeeId, id, found.get(id)));
       const unclaimable = redemptions.find((r): r is Exclude<typeof r, Redemption> => !('id' in r));
       if (unclaimable) return unclaimable;
       const claimed = redemptions as Redemption[];
+      const claimedFen = claimed.reduce((sum, r) => sum + r.capturedSubsidyFen!, 0);
+      if (claimedFen === 0) return refused('NOTHING_TO_CLAIM', 'the captured subsidy of these redemptions is 0 fen; there is nothing to claim');
       const regions = [...new Set(claimed.map((r) => r.issuingRegionCode))];
       if (regions.length > 1)
         throw invalidInput(`redemptionIds: a claim goes to one issuing region, these come from ${regions.join(', ')}`);
@@ -51,12 +69,15 @@ export class SubmitClaim {
       if ((await this.sanctions.inForceAmong([claimant.creditCode], clock.today())).size > 0) {
         return refused('SANCTIONED', `the claimant ${claimant.creditCode} is under a credit sanction and cannot claim subsidies`);
       }
+      const key = invoiceKey(cmd.evidence.invoiceNo);
+      const earlier = await this.claims.invoiceClaimed(payeeId, key);
+      if (earlier) return duplicateInvoice(cmd.evidence.invoiceNo, earlier);
       const now = clock.iso();
       const claim: Claim = {
         id: newId(),
         claimantId: payeeId,
         issuingRegionCode: regions[0],
-        claimedFen: claimed.reduce((sum, r) => sum + r.capturedSubsidyFen!, 0),
+        claimedFen,
         approvedFen: null,
         status: 'submitted',
         evidence: { ...cmd.evidence },
@@ -66,8 +87,11 @@ export class SubmitClaim {
         reviewedBy: null,
         createdAt: now,
         decidedAt: null,
+        invoiceKey: key,
+        firstApprovedBy: null,
+        firstApprovedFen: null,
       };
-      await this.claims.insert(claim);
+      if (!(await this.claims.insert(claim))) return duplicateInvoice(cmd.evidence.invoiceNo, 'submitted concurrently');
       if ((await this.redemptions.markClaimed(cmd.redemptionIds, claim.id, payeeId, now)) !== cmd.redemptionIds.length) {
         throw new DomainError('DUPLICATE', 'a redemption of this claim was claimed concurrently');
       }
@@ -89,10 +113,12 @@ export class SubmitClaim {
   }
 
   /**
-   * A requested redemption, captured, unclaimed and payable to the caller. One the caller is no party to does not
-   * exist for it (404); one it is party to but not the payee of is 403; the rest are refusals.
+   * A requested redemption, captured, unclaimed, its usage confirmed and payable to the caller. One the caller is no
+   * party to does not exist for it (404); one it is party to but not the payee of is 403; the rest are refusals.
+   * Usage whose window closed is confirmed by silence in passing.
    */
-  private claimableBy(payeeId: string, id: string, r: Redemption | undefined): Redemption | Outcome<never> {
+  private async claimableBy(payeeId: string, id: string, found: Redemption | undefined): Promise<Redemption | Outcome<never>> {
+    const r = found && (await this.usage.settleSilence(found));
     if (!r || ![r.payeeId, r.enterpriseId, r.providerId].includes(payeeId)) throw notFound(`redemption ${id}`);
     if (r.payeeId !== payeeId) {
       throw forbidden(
@@ -102,6 +128,13 @@ export class SubmitClaim {
     if (r.status !== 'captured')
       return refused('INVALID_STATE', `redemption ${id} is ${r.status}; only captured redemptions can be claimed`);
     if (r.claimId) return refused('DUPLICATE', `redemption ${id} is already in claim ${r.claimId}`);
+    if (r.usage === 'disputed') return refused('USAGE_DISPUTED', `the enterprise disputed the usage of redemption ${id}; its issuing bureau resolves it first`);
+    if (r.usage !== 'confirmed') {
+      return refused('USAGE_NOT_CONFIRMED', `the enterprise has not confirmed the usage of redemption ${id}; silence confirms it at ${r.usageDueAt}`);
+    }
     return r;
   }
 }
+
+const duplicateInvoice = (invoiceNo: string, earlier: string) =>
+  refused('DUPLICATE_INVOICE', `invoice ${invoiceNo} is already on another claim of this claimant (${earlier}) that was not rejected`);

@@ -36,3 +36,19 @@ export function jsonBody(limit: string) {
       res.status(body.statusCode).json(body);
     });
 }
+
+/** Text bodies sent as text/csv (a province's qualified list, a lab's facilities): larger than JSON bodies may be. */
+export const CSV_BODY_LIMIT = '10mb';
+
+export function csvBody() {
+  const parse = express.text({ type: ['text/csv', 'application/csv'], limit: CSV_BODY_LIMIT });
+  return (req: Request, res: Response, next: NextFunction) =>
+    parse(req, res, (err?: { type?: string }) => {
+      if (!err) return next();
+      const tooLarge = err.type === 'entity.too.large';
+      const body = tooLarge
+        ? { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: `body: larger than ${CSV_BODY_LIMIT}` }
+        : toErrorBody(new DomainError('VALIDATION_FAILED', `body: ${err.type ?? 'unreadable'}`));
+      res.status(body.statusCode).json(body);
+    });
+}

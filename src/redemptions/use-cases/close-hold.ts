@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { clock } from '../../common/clock';
+import { clock, isoPlusDays } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
 import { notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
+import { PoliciesService } from '../../policies/policies.service';
+import { HoldRelease } from '../../vouchers/use-cases/hold-release';
+import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Redemption } from '../redemption.entity';
 import { Closing, RedemptionRepository } from '../redemption.repository';
 import { captureSubsidy } from '../redemption.rules';
 import { redemptionTransition } from '../redemption.states';
 import { holdExpired } from '../redemption.time-rules';
 import { assertFeeInRange } from '../quotes';
-import { HoldRelease } from './hold-release';
 
 export interface CaptureHoldCommand {
   actor: Actor;
@@ -23,7 +25,7 @@ export interface CancelHoldCommand {
   redemptionId: string;
 }
 
-const audit = (r: Redemption, action: string, summary: Record<string, unknown>) => ({
+export const redemptionEntry = (r: Redemption, action: string, summary: Record<string, unknown>) => ({
   action,
   entityType: 'redemption',
   entityId: r.id,
@@ -33,8 +35,9 @@ const audit = (r: Redemption, action: string, summary: Record<string, unknown>) 
 });
 
 /**
- * Closing a hold — capture, cancellation, expiry — each one unit of work in which the redemption leaves `held` by a
- * guarded update first and only then does money move, so of two racing closings of one hold exactly one wins. A
+ * Closing a hold — capture, cancellation, expiry, or its voucher's revocation — each inside one unit of work in which
+ * the voucher is locked first (the order every unit takes: voucher, then its redemptions), the redemption leaves
+ * `held` by a guarded update, and only then does money move; of two racing closings of one hold exactly one wins. A
  * capture or cancellation that finds the hold past its expiry expires it in passing (that change commits) and is
  * refused.
  */
@@ -43,14 +46,16 @@ export class HoldClosing {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly redemptions: RedemptionRepository,
+    private readonly vouchers: VoucherRepository,
     private readonly release: HoldRelease,
   ) {}
 
-  /** A held redemption the actor is a party to (as one of `parties`); another organization's is 404. */
+  /** A redemption the actor is a party to (as one of `parties`), with its voucher locked; another organization's is 404. */
   async partyTo(actor: Actor, id: string, parties: ('enterpriseId' | 'providerId')[]): Promise<Redemption> {
-    const r = await this.redemptions.get(id);
-    if (!r || !actor.organizationId || !parties.some((p) => r[p] === actor.organizationId)) throw notFound('redemption');
-    return r;
+    const found = await this.redemptions.get(id);
+    if (!found || !actor.organizationId || !parties.some((p) => found[p] === actor.organizationId)) throw notFound('redemption');
+    await this.vouchers.lock(found.voucherId);
+    return (await this.redemptions.get(id))!;
   }
 
   /** Refuses a closing the hold's status does not allow; expires a hold found past its expiry. */
@@ -59,8 +64,7 @@ export class HoldClosing {
       await this.expire(r);
       return refused('INVALID_STATE', `the hold expired at ${r.expiresAt}; its subsidy went back to the voucher`);
     }
-    if (!redemptionTransition(r.status, event))
-      return refused('INVALID_STATE', `the redemption is ${r.status}; only a held redemption can be closed`);
+    if (!redemptionTransition(r.status, event)) return refused('INVALID_STATE', `the redemption is ${r.status}; only a held redemption can be closed`);
     return null;
   }
 
@@ -69,26 +73,31 @@ export class HoldClosing {
     return this.redemptions.close(r.id, changes);
   }
 
-  /** Expires one hold past its expiry; false when it is not (or no longer) one. */
+  /** Expires one hold past its expiry (its voucher locked by the caller); false when it is not (or no longer) one. */
   async expire(r: Redemption): Promise<boolean> {
     if (!holdExpired.holds(r, clock.iso())) return false;
     const now = clock.iso();
     if (!(await this.redemptions.close(r.id, { status: 'expired', closedAt: now, updatedAt: now }))) return false;
     await this.release.release(r, 'redemption.expired');
-    this.uow.record(audit(r, 'redemption.expired', { releasedFen: r.subsidyFen, expiresAt: r.expiresAt }));
+    this.uow.record(redemptionEntry(r, 'redemption.expired', { releasedFen: r.subsidyFen, expiresAt: r.expiresAt }));
     return true;
   }
 }
 
-/** The facility's provider records actual usage: the subsidy is recomputed, never above the hold, and the rest released. */
+/**
+ * The facility's provider records actual usage, never more than was held: the subsidy is recomputed on it, the rest
+ * released. The held quantity, fee and subsidy stay on the record beside what was captured, and the enterprise then
+ * has the policy's confirmDays to confirm or dispute the usage.
+ */
 @Injectable()
 export class CaptureHold {
-  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE'] as const;
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'CAPTURE_EXCEEDS_HOLD'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly holds: HoldClosing,
     private readonly release: HoldRelease,
+    private readonly policies: PoliciesService,
   ) {}
 
   execute(cmd: CaptureHoldCommand): Promise<Outcome<Redemption>> {
@@ -96,6 +105,9 @@ export class CaptureHold {
       const r = await this.holds.partyTo(cmd.actor, cmd.redemptionId, ['providerId']);
       const refusal = await this.holds.refusal(r, 'capture');
       if (refusal) return refusal;
+      if (cmd.actualQuantity > r.quantity) {
+        return refused('CAPTURE_EXCEEDS_HOLD', `actualQuantity ${cmd.actualQuantity} exceeds the ${r.quantity} units held; the enterprise agreed to no more`);
+      }
       assertFeeInRange(r.unitPriceFen, cmd.actualQuantity, 'actualQuantity');
       const c = captureSubsidy({
         unitPriceFen: r.unitPriceFen,
@@ -105,22 +117,22 @@ export class CaptureHold {
         perRedemptionCapFen: r.perRedemptionCapFen,
       });
       const now = clock.iso();
+      const { terms } = await this.policies.load(r.policyId);
       const changes: Closing = {
         status: 'captured',
-        actualQuantity: cmd.actualQuantity,
-        feeFen: c.feeFen,
-        subsidyFen: c.subsidyFen,
-        selfPayFen: c.selfPayFen,
+        capturedQuantity: cmd.actualQuantity,
         capturedFeeFen: c.feeFen,
         capturedSubsidyFen: c.subsidyFen,
         capturedAt: now,
         closedAt: now,
         updatedAt: now,
+        usage: 'pending',
+        usageDueAt: isoPlusDays(now, terms.confirmDays),
       };
       if (!(await this.holds.close(r, changes))) return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be captured');
       await this.release.capture(r, c.subsidyFen);
       this.uow.record(
-        audit(r, 'redemption.captured', {
+        redemptionEntry(r, 'redemption.captured', {
           actualQuantity: cmd.actualQuantity,
           feeFen: c.feeFen,
           heldFen: r.subsidyFen,
@@ -151,10 +163,9 @@ export class CancelHold {
       if (refusal) return refusal;
       const now = clock.iso();
       const changes: Closing = { status: 'cancelled', closedAt: now, updatedAt: now };
-      if (!(await this.holds.close(r, changes)))
-        return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be cancelled');
+      if (!(await this.holds.close(r, changes))) return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be cancelled');
       await this.release.release(r, 'redemption.cancel');
-      this.uow.record(audit(r, 'redemption.cancelled', { releasedFen: r.subsidyFen, by: cmd.actor.role }));
+      this.uow.record(redemptionEntry(r, 'redemption.cancelled', { releasedFen: r.subsidyFen, by: cmd.actor.role }));
       return ok({ ...r, ...changes });
     });
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { Sweeps } from '../../common/sweeps';
+import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { RedemptionRepository } from '../redemption.repository';
 import { HoldClosing } from './close-hold';
 
@@ -14,6 +15,7 @@ export class ExpireHolds {
     private readonly uow: UnitOfWork,
     private readonly redemptions: RedemptionRepository,
     private readonly holds: HoldClosing,
+    private readonly vouchers: VoucherRepository,
     sweeps: Sweeps,
   ) {
     sweeps.register('hold-expiry', () => this.execute());
@@ -23,8 +25,10 @@ export class ExpireHolds {
     let expired = 0;
     for (const id of await this.redemptions.expiredHolds(clock.iso(), SWEEP_BATCH)) {
       const done = await this.uow.run(async () => {
-        const r = await this.redemptions.get(id);
-        return r ? this.holds.expire(r) : false;
+        const found = await this.redemptions.get(id);
+        if (!found) return false;
+        await this.vouchers.lock(found.voucherId); // voucher before redemption, as every unit locks them
+        return this.holds.expire((await this.redemptions.get(id))!);
       });
       if (done) expired++;
     }

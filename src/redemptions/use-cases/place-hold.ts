@@ -74,7 +74,7 @@ export class PlaceHold {
         subsidyFen: e.subsidyFen,
         selfPayFen: e.selfPayFen,
         perRedemptionCapFen: policy.terms.perRedemptionCapFen,
-        actualQuantity: null,
+        capturedQuantity: null,
         capturedFeeFen: null,
         capturedSubsidyFen: null,
         approvedFen: null,
@@ -86,6 +86,10 @@ export class PlaceHold {
         closedAt: null,
         createdAt: now,
         updatedAt: now,
+        usage: null,
+        usageDueAt: null,
+        usageDecidedAt: null,
+        disputeReason: null,
       };
       await this.redemptions.insert(redemption);
       await this.ledger.hold(voucher.id, e.subsidyFen, redemption.id);

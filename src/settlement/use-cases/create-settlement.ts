@@ -21,13 +21,14 @@ export interface CreateSettlementCommand {
 }
 
 /**
- * Takes every approved claim of the region that is in no batch (approved by periodEnd, when given) into a new batch
- * with one line per payee. Everything scales with the number of payees, not of claims: the database marks and sums
- * the claims, so a batch of 100,000 claims is a handful of statements.
+ * Takes every approved claim of the region that is in no batch (approved by periodEnd, when given, which may not lie
+ * in the future) into a new batch with one line per payee. A payee that is suspended or sanctioned today is screened
+ * out: its claims wait for a later batch. Everything scales with the number of payees, not of claims: the database
+ * marks and sums the claims, so a batch of 100,000 claims is a handful of statements.
  */
 @Injectable()
 export class CreateSettlement {
-  static readonly refusals = ['FORBIDDEN', 'INVALID_STATE', 'POLICY_NOT_FOUND'] as const;
+  static readonly refusals = ['FORBIDDEN', 'INVALID_STATE', 'POLICY_NOT_FOUND', 'PERIOD_NOT_ENDED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -41,17 +42,21 @@ export class CreateSettlement {
     const { actor, regionCode, periodEnd } = cmd;
     assertBureauOf(actor, regionCode, 'settlement of this region');
     return this.uow.run(async () => {
+      const [now, today] = [clock.iso(), clock.today()];
+      if (periodEnd && periodEnd > today) return refused('PERIOD_NOT_ENDED', `periodEnd ${periodEnd} is after today (${today}); settle a period once it has ended`);
       const id = newId();
       // Instants are ISO UTC strings: everything decided on periodEnd sorts before the next day.
-      const marked = await this.claims.markSettled(regionCode, id, periodEnd ? addDays(periodEnd, 1) : undefined);
+      const marked = await this.claims.markSettled(regionCode, id, periodEnd ? addDays(periodEnd, 1) : undefined, now, today);
       if (marked === 0) {
+        const held = await this.claims.heldBack(regionCode, now, today);
         return refused(
           'INVALID_STATE',
-          `nothing to settle: region ${regionCode} has no approved claim outside a batch${periodEnd ? ` approved by ${periodEnd}` : ''}`,
+          `nothing to settle: region ${regionCode} has no approved claim outside a batch${periodEnd ? ` approved by ${periodEnd}` : ''}` +
+            (held.claims > 0 ? ` (${held.claims} claims of ${held.fen} fen wait while their payees are suspended or sanctioned)` : ''),
         );
       }
-      const day = periodEnd ?? clock.today();
-      const policy = (await this.policies.inForce(regionCode, day)) ?? (await this.policies.inForce(regionCode, clock.today()));
+      const day = periodEnd ?? today;
+      const policy = (await this.policies.inForce(regionCode, day)) ?? (await this.policies.inForce(regionCode, today));
       // Thrown, not answered: the claims just marked must roll back with it.
       if (!policy) throw new DomainError('POLICY_NOT_FOUND', `region ${regionCode} has no policy in force to name a settlement period`);
       const issuingProvinceCode = provinceOfRegion(regionCode);
@@ -78,7 +83,7 @@ export class CreateSettlement {
         totalFen,
         paymentRef: null,
         createdBy: actor.userId,
-        createdAt: clock.iso(),
+        createdAt: now,
         paidAt: null,
       };
       await this.settlements.insert(settlement, lines);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { notFound } from '../../common/errors/domain-error';
+import { DomainError, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
 import { LedgerService } from '../../ledger/ledger.service';
@@ -17,10 +17,13 @@ export interface PaySettlementCommand {
   paymentRef: string;
 }
 
-/** open → paid once: records the payment reference and moves each payee's payable to paid in the ledger. */
+/**
+ * open → paid once: records the payment reference and moves each payee's payable to paid in the ledger. Dual
+ * control: whoever created the batch cannot pay it.
+ */
 @Injectable()
 export class PaySettlement {
-  static readonly refusals = ['NOT_FOUND', 'FORBIDDEN', 'INVALID_STATE'] as const;
+  static readonly refusals = ['NOT_FOUND', 'FORBIDDEN', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -34,6 +37,9 @@ export class PaySettlement {
       const settlement = await this.settlements.lock(cmd.settlementId);
       if (!settlement) throw notFound('settlement');
       assertBureauOf(cmd.actor, settlement.regionCode, 'settlements of this region');
+      if (settlement.createdBy === cmd.actor.userId) {
+        throw new DomainError('DUAL_CONTROL_REQUIRED', 'the user who created a settlement batch cannot pay it; another bureau user must');
+      }
       if (!settlementTransition(settlement.status, 'pay')) {
         return refused('INVALID_STATE', `the settlement was already paid (${settlement.paymentRef}) at ${settlement.paidAt}`);
       }

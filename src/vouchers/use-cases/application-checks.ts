@@ -21,13 +21,19 @@ export class ApplicationChecks {
     private readonly sanctions: SanctionRepository,
   ) {}
 
-  async refusal(enterprise: Organization, regionCode: string, policy: Policy | undefined, amountFen: number): Promise<Refusal | null> {
+  async check(
+    enterprise: Organization,
+    regionCode: string,
+    policy: Policy | undefined,
+    amountFen: number,
+  ): Promise<{ refusal: Refusal | null; grantedFen: number }> {
     const year = clock.year();
     const sanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], clock.today())).size > 0;
     const grantedFen = policy ? await this.grants.lockOrCreate(regionCode, year, capSubject(policy.terms, enterprise)) : 0;
     const budget = policy ? await this.budgets.lock(regionCode, year) : null;
-    return applicationRefusal({
+    const refusal = applicationRefusal({
       amountFen,
+      verified: enterprise.status === 'active',
       sanctioned,
       regionCode,
       terms: policy?.terms,
@@ -35,5 +41,6 @@ export class ApplicationChecks {
       grantedFen,
       budgetAvailableFen: budget?.availableFen ?? null,
     });
+    return { refusal, grantedFen };
   }
 }

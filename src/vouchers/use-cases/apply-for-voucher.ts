@@ -11,6 +11,7 @@ import { PoliciesService } from '../../policies/policies.service';
 import { Policy } from '../../policies/policy.entity';
 import { ApplicationRepository } from '../application.repository';
 import { Voucher, VoucherApplication } from '../voucher.entity';
+import { approvesAtOnce } from '../voucher.rules';
 import { ApplicationChecks } from './application-checks';
 import { VoucherIssuer } from './voucher-issuer';
 
@@ -41,8 +42,8 @@ export class ApplyForVoucher {
     return this.uow.run(async () => {
       const enterprise = await this.organizations.load(cmd.actor.organizationId!);
       const { regionCode, policy } = await this.issuingRegion(enterprise);
-      const refusal = await this.checks.refusal(enterprise, regionCode, policy, cmd.amountFen);
-      const approveAtOnce = !refusal && cmd.amountFen <= policy!.terms.autoApproveMaxFen;
+      const { refusal, grantedFen } = await this.checks.check(enterprise, regionCode, policy, cmd.amountFen);
+      const approveAtOnce = !refusal && approvesAtOnce(policy!.terms, grantedFen, cmd.amountFen);
       const application = this.draft(enterprise, regionCode, policy, cmd, refusal, approveAtOnce);
       await this.applications.insert(application);
       const voucher = approveAtOnce ? await this.issuer.issue(application, enterprise, policy!, cmd.amountFen) : null;
@@ -103,6 +104,8 @@ export class ApplyForVoucher {
       reviewedBy: null,
       createdAt: now,
       decidedAt: refusal || approveAtOnce ? now : null, // rejected by a rule or approved at once: decided now
+      firstApprovedBy: null,
+      firstApprovedFen: null,
     };
   }
 }

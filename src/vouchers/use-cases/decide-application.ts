@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { invalidInput, notFound } from '../../common/errors/domain-error';
+import { DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
@@ -11,23 +11,31 @@ import { PoliciesService } from '../../policies/policies.service';
 import { ApplicationRepository } from '../application.repository';
 import { applicationTransition } from '../application.states';
 import { Voucher, VoucherApplication } from '../voucher.entity';
+import { needsSecondApproval } from '../voucher.rules';
 import { ApplicationChecks } from './application-checks';
 import { VoucherIssuer } from './voucher-issuer';
 
 export type DecideApplicationCommand = { actor: Actor; applicationId: string } & (
-  { decision: 'approve'; amountFen?: number } | { decision: 'reject'; reason: string }
+  | { decision: 'approve'; amountFen?: number }
+  | { decision: 'reject'; reason: string }
 );
 
 type Decided = { application: VoucherApplication; voucher: Voucher | null };
 
-/** A reviewer of the issuing region approves a pending application (possibly for less; the rules are checked again now) or rejects it. */
+/**
+ * A reviewer of the issuing region approves a pending application (possibly for less; the rules are checked again
+ * now) or rejects it. Maker-checker (双人复核): at or above the policy's dualControlFen the first approval only marks
+ * the application, and a second, different bureau user completes it.
+ */
 @Injectable()
 export class DecideApplication {
   static readonly refusals = [
     'NOT_FOUND',
     'FORBIDDEN',
+    'DUAL_CONTROL_REQUIRED',
     'VALIDATION_FAILED',
     'INVALID_STATE',
+    'ENTERPRISE_NOT_VERIFIED',
     'POLICY_NOT_FOUND',
     'SANCTIONED',
     'VOUCHER_CAP_EXCEEDED',
@@ -49,21 +57,31 @@ export class DecideApplication {
       const application = await this.applications.lock(cmd.applicationId);
       if (!application) throw notFound('application');
       assertBureauOf(cmd.actor, application.issuingRegionCode ?? '-', 'this application');
-      const to = applicationTransition(application.status, cmd.decision);
-      if (!to) return refused('INVALID_STATE', `the application is ${application.status}`);
-      return cmd.decision === 'approve'
-        ? this.approve(cmd.actor, application, cmd.amountFen)
-        : this.reject(cmd.actor, application, cmd.reason);
+      if (cmd.decision === 'reject') return this.reject(cmd.actor, application, cmd.reason);
+      if (!applicationTransition(application.status, application.status === 'awaiting_second_approval' ? 'approve_second' : 'approve')) {
+        return refused('INVALID_STATE', `the application is ${application.status}`);
+      }
+      return this.approve(cmd.actor, application, cmd.amountFen);
     });
   }
 
-  private async approve(actor: Actor, application: VoucherApplication, amountFen = application.amountFen): Promise<Outcome<Decided>> {
+  private async approve(actor: Actor, application: VoucherApplication, requestedFen: number | undefined): Promise<Outcome<Decided>> {
+    const second = application.status === 'awaiting_second_approval';
+    if (second && application.firstApprovedBy === actor.userId) {
+      throw new DomainError('DUAL_CONTROL_REQUIRED', 'a second approval must come from another bureau user than the first');
+    }
+    if (second && requestedFen !== undefined && requestedFen !== application.firstApprovedFen) {
+      throw invalidInput(`amountFen: the second approval confirms the first one's ${application.firstApprovedFen} fen`);
+    }
+    const amountFen = second ? application.firstApprovedFen! : (requestedFen ?? application.amountFen);
     if (amountFen > application.amountFen) throw invalidInput(`amountFen may not exceed the ${application.amountFen} fen requested`);
     const regionCode = application.issuingRegionCode!;
     const enterprise = await this.organizations.load(application.enterpriseId);
     const policy = await this.policies.inForce(regionCode, clock.today());
-    const refusal = await this.checks.refusal(enterprise, regionCode, policy, amountFen);
+    const { refusal } = await this.checks.check(enterprise, regionCode, policy, amountFen);
     if (refusal) return refused(refusal.code, refusal.message);
+    if (!second && needsSecondApproval(policy!.terms, amountFen)) return this.markFirstApproval(actor, application, amountFen);
+
     const decision = {
       status: 'approved' as const,
       approvedFen: amountFen,
@@ -72,23 +90,47 @@ export class DecideApplication {
       reason: null,
       reviewedBy: actor.userId,
       decidedAt: clock.iso(),
+      firstApprovedBy: application.firstApprovedBy,
+      firstApprovedFen: application.firstApprovedFen,
     };
-    if (!(await this.applications.decide(application.id, 'pending_review', decision)))
+    if (!(await this.applications.decide(application.id, application.status, decision))) {
       return refused('INVALID_STATE', 'the application was decided concurrently');
+    }
     const decided = { ...application, ...decision };
     const voucher = await this.issuer.issue(decided, enterprise, policy!, amountFen);
-    this.uow.record({
-      action: 'application.approved',
-      entityType: 'voucher_application',
-      entityId: application.id,
-      regionCode,
-      organizationId: enterprise.id,
-      summary: { approvedFen: amountFen, voucherId: voucher.id, automatic: false },
-    });
+    this.uow.record(
+      entry(application, 'application.approved', {
+        approvedFen: amountFen,
+        voucherId: voucher.id,
+        automatic: false,
+        ...(second ? { firstApprovedBy: application.firstApprovedBy } : {}),
+      }),
+    );
     return ok({ application: decided, voucher });
   }
 
+  /** The first of two approvals: recorded, no voucher yet. */
+  private async markFirstApproval(actor: Actor, application: VoucherApplication, amountFen: number): Promise<Outcome<Decided>> {
+    const marked = {
+      status: 'awaiting_second_approval' as const,
+      approvedFen: null,
+      voucherId: null,
+      policyId: application.policyId,
+      reason: null,
+      reviewedBy: null,
+      decidedAt: null,
+      firstApprovedBy: actor.userId,
+      firstApprovedFen: amountFen,
+    };
+    if (!(await this.applications.decide(application.id, 'pending_review', marked))) {
+      return refused('INVALID_STATE', 'the application was decided concurrently');
+    }
+    this.uow.record(entry(application, 'application.first_approval', { amountFen }));
+    return ok({ application: { ...application, ...marked }, voucher: null });
+  }
+
   private async reject(actor: Actor, application: VoucherApplication, reason: string): Promise<Outcome<Decided>> {
+    if (!applicationTransition(application.status, 'reject')) return refused('INVALID_STATE', `the application is ${application.status}`);
     const decision = {
       status: 'rejected' as const,
       approvedFen: null,
@@ -97,17 +139,22 @@ export class DecideApplication {
       reason,
       reviewedBy: actor.userId,
       decidedAt: clock.iso(),
+      firstApprovedBy: application.firstApprovedBy,
+      firstApprovedFen: application.firstApprovedFen,
     };
-    if (!(await this.applications.decide(application.id, 'pending_review', decision)))
+    if (!(await this.applications.decide(application.id, application.status, decision))) {
       return refused('INVALID_STATE', 'the application was decided concurrently');
-    this.uow.record({
-      action: 'application.rejected',
-      entityType: 'voucher_application',
-      entityId: application.id,
-      regionCode: application.issuingRegionCode,
-      organizationId: application.enterpriseId,
-      summary: { reason },
-    });
+    }
+    this.uow.record(entry(application, 'application.rejected', { reason }));
     return ok({ application: { ...application, ...decision }, voucher: null });
   }
 }
+
+const entry = (a: VoucherApplication, action: string, summary: Record<string, unknown>) => ({
+  action,
+  entityType: 'voucher_application',
+  entityId: a.id,
+  regionCode: a.issuingRegionCode,
+  organizationId: a.enterpriseId,
+  summary,
+});

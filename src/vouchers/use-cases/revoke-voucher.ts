@@ -7,7 +7,10 @@ import { ok, Outcome, refused } from '../../common/use-case';
 import { Voucher } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
 import { voucherTransition } from '../voucher.states';
+import { clock } from '../../common/clock';
+import { RedemptionRepository } from '../../redemptions/redemption.repository';
 import { VoucherClosing } from './close-voucher';
+import { HoldRelease } from './hold-release';
 
 export interface RevokeVoucherCommand {
   actor: Actor;
@@ -15,7 +18,10 @@ export interface RevokeVoucherCommand {
   reason: string;
 }
 
-/** Revocation by the issuing bureau: the unused balance goes back to the budget. */
+/**
+ * Revocation by the issuing bureau, often on suspected fraud: its open holds are cancelled and everything unused goes
+ * back to the budget, so nothing held on it can still be captured and claimed.
+ */
 @Injectable()
 export class RevokeVoucher {
   static readonly refusals = ['NOT_FOUND', 'FORBIDDEN', 'INVALID_STATE'] as const;
@@ -24,6 +30,8 @@ export class RevokeVoucher {
     private readonly uow: UnitOfWork,
     private readonly vouchers: VoucherRepository,
     private readonly closing: VoucherClosing,
+    private readonly redemptions: RedemptionRepository,
+    private readonly release: HoldRelease,
   ) {}
 
   execute(cmd: RevokeVoucherCommand): Promise<Outcome<Voucher>> {
@@ -32,7 +40,23 @@ export class RevokeVoucher {
       if (!voucher) throw notFound('voucher');
       assertBureauOf(cmd.actor, voucher.issuingRegionCode, `vouchers of ${voucher.issuingRegionCode}`);
       if (!voucherTransition(voucher.status, 'revoke')) return refused('INVALID_STATE', `the voucher is already ${voucher.status}`);
-      return ok(await this.closing.close(voucher, 'revoked', cmd.reason));
+      const revoked = await this.closing.close(voucher, 'revoked', cmd.reason);
+      let released = 0;
+      for (const r of await this.redemptions.heldOf(voucher.id)) {
+        const now = clock.iso();
+        if (!(await this.redemptions.close(r.id, { status: 'cancelled', closedAt: now, updatedAt: now }))) continue;
+        await this.release.release(r, 'redemption.cancel');
+        released += r.subsidyFen;
+        this.uow.record({
+          action: 'redemption.cancelled',
+          entityType: 'redemption',
+          entityId: r.id,
+          regionCode: r.issuingRegionCode,
+          organizationId: r.enterpriseId,
+          summary: { releasedFen: r.subsidyFen, by: 'bureau', reason: 'voucher revoked' },
+        });
+      }
+      return ok({ ...revoked, heldFen: revoked.heldFen - released, releasedFen: revoked.releasedFen + released });
     });
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { LedgerService } from '../../ledger/ledger.service';
-import { VoucherClosing } from '../../vouchers/use-cases/close-voucher';
-import { Voucher } from '../../vouchers/voucher.entity';
-import { VoucherRepository } from '../../vouchers/voucher.repository';
-import { Redemption } from '../redemption.entity';
+import { VoucherClosing } from './close-voucher';
+import { Voucher } from '../voucher.entity';
+import { VoucherRepository } from '../voucher.repository';
+import { Redemption } from '../../redemptions/redemption.entity';
 
 const closed = (v: Voucher) => v.status === 'expired' || v.status === 'revoked';
 
@@ -26,6 +26,14 @@ export class HoldRelease {
     const voucher = (await this.vouchers.lock(r.voucherId))!;
     if (closed(voucher)) await this.closing.giveBackGrant(voucher, r.subsidyFen - capturedFen);
     await this.ledger.capture(voucher, r.subsidyFen, capturedFen, r.id);
+    await this.vouchers.refreshExhausted(voucher.id);
+  }
+
+  /** A disputed capture lowered by the bureau: `x` of what was spent goes back (to the voucher, or the budget if it closed). */
+  async uncapture(r: Redemption, x: number): Promise<void> {
+    const voucher = (await this.vouchers.lock(r.voucherId))!;
+    if (closed(voucher)) await this.closing.giveBackGrant(voucher, x);
+    await this.ledger.uncapture(voucher, x, r.id);
     await this.vouchers.refreshExhausted(voucher.id);
   }
 

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { isUniqueViolation } from '../common/persistence/db-errors';
+import { empty, join, sql } from '../common/persistence/sql';
+import { PartyRelation } from './party-relation.entity';
+
+@Injectable()
+export class PartyRelationRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Records the pair once; false when it is recorded already (the unique pair decides between two bureaus at once). */
+  async insert(relation: PartyRelation): Promise<boolean> {
+    try {
+      await this.db.insert(PartyRelation, [relation]);
+      return true;
+    } catch (e) {
+      if (isUniqueViolation(e)) return false;
+      throw e;
+    }
+  }
+
+  async between(codeA: string, codeB: string): Promise<PartyRelation | undefined> {
+    return (await this.db.select(PartyRelation, 'r', sql`WHERE r.code_a = ${codeA} AND r.code_b = ${codeB}`))[0];
+  }
+
+  /** Every credit code a recorded relation ties to one of `codes`. */
+  async relatedTo(codes: string[]): Promise<string[]> {
+    if (codes.length === 0) return [];
+    const rows = await this.db.rows<{ code: string }>(
+      sql`SELECT code_b AS code FROM party_relation WHERE code_a IN (${join(codes)})
+          UNION SELECT code_a AS code FROM party_relation WHERE code_b IN (${join(codes)})`,
+    );
+    return rows.map((r) => r.code);
+  }
+
+  async list(q: { creditCode?: string; limit: number; offset: number }): Promise<Page<PartyRelation>> {
+    const where = q.creditCode ? sql`WHERE r.code_a = ${q.creditCode} OR r.code_b = ${q.creditCode}` : empty;
+    const items = await this.db.select(PartyRelation, 'r', sql`${where} ORDER BY r.created_at DESC, r.id LIMIT ${q.limit} OFFSET ${q.offset}`);
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM party_relation r ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
+  }
+}

@@ -1,0 +1,217 @@
+import { Injectable } from '@nestjs/common';
+import { assertBureauOf } from '../../common/auth/scope';
+import { clock } from '../../common/clock';
+import { Actor } from '../../common/context/request-context';
+import { invalidInput, notFound } from '../../common/errors/domain-error';
+import { UnitOfWork } from '../../common/persistence/unit-of-work';
+import { Sweeps } from '../../common/sweeps';
+import { ok, Outcome, refused } from '../../common/use-case';
+import { FacilityRating } from '../../facilities/facility.entity';
+import { FacilityRepository } from '../../facilities/facility.repository';
+import { HoldRelease } from '../../vouchers/use-cases/hold-release';
+import { VoucherRepository } from '../../vouchers/voucher.repository';
+import { Redemption } from '../redemption.entity';
+import { RedemptionRepository, Resolution } from '../redemption.repository';
+import { captureSubsidy } from '../redemption.rules';
+import { redemptionTransition, usageTransition } from '../redemption.states';
+import { usageConfirmedBySilence } from '../redemption.time-rules';
+import { redemptionEntry } from './close-hold';
+
+const SWEEP_BATCH = 200;
+
+/**
+ * The usage of a captured redemption, read for a decision on it, with silence applied first: pending usage whose
+ * window closed is confirmed in passing (that change commits with the unit), exactly as the sweep would.
+ */
+@Injectable()
+export class UsageRecord {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly redemptions: RedemptionRepository,
+  ) {}
+
+  async settleSilence(r: Redemption): Promise<Redemption> {
+    const now = clock.iso();
+    if (!usageConfirmedBySilence.holds(r, now) || !(await this.redemptions.confirmBySilence(r.id, now))) return r;
+    this.uow.record(redemptionEntry(r, 'redemption.usage_confirmed', { by: 'silence', dueAt: r.usageDueAt }));
+    return { ...r, usage: 'confirmed', usageDecidedAt: r.usageDueAt, updatedAt: now };
+  }
+
+  /** The caller's captured redemption as its enterprise, with silence applied; another's is 404. */
+  async ofEnterprise(actor: Actor, id: string): Promise<Redemption> {
+    const r = (await this.redemptions.lockMany([id]))[0];
+    if (!r || r.enterpriseId !== actor.organizationId) throw notFound('redemption');
+    return this.settleSilence(r);
+  }
+}
+
+const notCaptured = (r: Redemption) =>
+  refused('INVALID_STATE', `the redemption is ${r.status}; only a captured redemption’s usage can be confirmed or disputed`);
+
+/** The enterprise confirms the usage the provider captured: from then on it can be claimed. */
+@Injectable()
+export class ConfirmUsage {
+  static readonly refusals = ['NOT_FOUND', 'INVALID_STATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly redemptions: RedemptionRepository,
+    private readonly usage: UsageRecord,
+  ) {}
+
+  execute(cmd: { actor: Actor; redemptionId: string }): Promise<Outcome<Redemption>> {
+    return this.uow.run(async () => {
+      const r = await this.usage.ofEnterprise(cmd.actor, cmd.redemptionId);
+      if (!usageTransition(r.usage, 'confirm')) return r.usage ? refused('INVALID_STATE', `the usage is already ${r.usage}`) : notCaptured(r);
+      const now = clock.iso();
+      if (!(await this.redemptions.decideUsage(r.id, 'confirmed', now, null))) return refused('INVALID_STATE', 'the usage was decided concurrently');
+      this.uow.record(redemptionEntry(r, 'redemption.usage_confirmed', { by: 'enterprise', capturedQuantity: r.capturedQuantity }));
+      return ok({ ...r, usage: 'confirmed' as const, usageDecidedAt: now, updatedAt: now });
+    });
+  }
+}
+
+/** The enterprise disputes the usage within its window: nobody can claim it until the issuing bureau resolves it. */
+@Injectable()
+export class DisputeUsage {
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly redemptions: RedemptionRepository,
+    private readonly usage: UsageRecord,
+  ) {}
+
+  execute(cmd: { actor: Actor; redemptionId: string; reason: string }): Promise<Outcome<Redemption>> {
+    return this.uow.run(async () => {
+      const r = await this.usage.ofEnterprise(cmd.actor, cmd.redemptionId);
+      if (!usageTransition(r.usage, 'dispute')) {
+        if (!r.usage) return notCaptured(r);
+        const silent = r.usageDecidedAt === r.usageDueAt && r.usage === 'confirmed';
+        return refused('INVALID_STATE', silent ? `the window to dispute closed at ${r.usageDueAt}` : `the usage is already ${r.usage}`);
+      }
+      const now = clock.iso();
+      const reason = cmd.reason.trim();
+      if (!(await this.redemptions.decideUsage(r.id, 'disputed', now, reason))) return refused('INVALID_STATE', 'the usage was decided concurrently');
+      this.uow.record(redemptionEntry(r, 'redemption.usage_disputed', { reason, capturedQuantity: r.capturedQuantity }));
+      return ok({ ...r, usage: 'disputed' as const, usageDecidedAt: now, disputeReason: reason, updatedAt: now });
+    });
+  }
+}
+
+/**
+ * The issuing bureau settles a dispute at the usage it found, never more than was captured: the subsidy is
+ * recomputed on it and the difference goes back (to the voucher, or the budget when the voucher closed); zero
+ * annuls the capture. The usage is then confirmed and can be claimed.
+ */
+@Injectable()
+export class ResolveDispute {
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'FORBIDDEN', 'INVALID_STATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly redemptions: RedemptionRepository,
+    private readonly vouchers: VoucherRepository,
+    private readonly release: HoldRelease,
+  ) {}
+
+  execute(cmd: { actor: Actor; redemptionId: string; actualQuantity: number }): Promise<Outcome<Redemption>> {
+    return this.uow.run(async () => {
+      const found = await this.redemptions.get(cmd.redemptionId);
+      if (!found) throw notFound('redemption');
+      assertBureauOf(cmd.actor, found.issuingRegionCode, 'this redemption');
+      await this.vouchers.lock(found.voucherId); // voucher before redemption, as every unit locks them
+      const r = (await this.redemptions.lockMany([found.id]))[0];
+      if (!usageTransition(r.usage, 'resolve')) return refused('INVALID_STATE', `the usage is ${r.usage ?? 'not captured'}; only a disputed usage can be resolved`);
+      if (cmd.actualQuantity > r.capturedQuantity!) {
+        throw invalidInput(`actualQuantity: a resolution may not exceed the ${r.capturedQuantity} units captured`);
+      }
+      const c = captureSubsidy({
+        unitPriceFen: r.unitPriceFen,
+        actualQuantity: cmd.actualQuantity,
+        ratioBp: r.ratioBp,
+        heldSubsidyFen: r.capturedSubsidyFen!,
+        perRedemptionCapFen: r.perRedemptionCapFen,
+      });
+      const now = clock.iso();
+      const resolution: Resolution = {
+        status: cmd.actualQuantity === 0 ? redemptionTransition(r.status, 'annul')! : r.status,
+        capturedQuantity: cmd.actualQuantity,
+        capturedFeeFen: c.feeFen,
+        capturedSubsidyFen: c.subsidyFen,
+        usageDecidedAt: now,
+        updatedAt: now,
+      };
+      if (!(await this.redemptions.resolve(r.id, resolution))) return refused('INVALID_STATE', 'the dispute was resolved concurrently');
+      await this.release.uncapture(r, c.releasedFen);
+      this.uow.record(
+        redemptionEntry(r, 'redemption.dispute_resolved', {
+          by: cmd.actor.userId,
+          capturedQuantity: r.capturedQuantity,
+          actualQuantity: cmd.actualQuantity,
+          capturedFen: c.subsidyFen,
+          returnedFen: c.releasedFen,
+        }),
+      );
+      return ok({ ...r, ...resolution, usage: 'confirmed' as const });
+    });
+  }
+}
+
+/** The enterprise rates a service whose usage it confirmed, once; the facility's average counts it. */
+@Injectable()
+export class RateService {
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'DUPLICATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly facilities: FacilityRepository,
+    private readonly usage: UsageRecord,
+  ) {}
+
+  execute(cmd: { actor: Actor; redemptionId: string; score: number; comment?: string }): Promise<Outcome<FacilityRating>> {
+    return this.uow.run(async () => {
+      const r = await this.usage.ofEnterprise(cmd.actor, cmd.redemptionId);
+      if (r.status !== 'captured' || r.usage !== 'confirmed') {
+        return refused('INVALID_STATE', 'a service can be rated once its usage is confirmed');
+      }
+      if (await this.facilities.rated(r.id)) return refused('DUPLICATE', 'this redemption was rated already');
+      const rating: FacilityRating = {
+        redemptionId: r.id,
+        facilityId: r.facilityId,
+        enterpriseId: r.enterpriseId,
+        score: cmd.score,
+        comment: cmd.comment?.trim() || null,
+        createdAt: clock.iso(),
+      };
+      await this.facilities.rate(rating);
+      this.uow.record(redemptionEntry(r, 'facility.rated', { facilityId: r.facilityId, score: rating.score }));
+      return ok(rating);
+    });
+  }
+}
+
+/** Pending usage whose window closed: confirmed by silence (a sweep any node may run; claims also do it in passing). */
+@Injectable()
+export class ConfirmUsageBySilence {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly redemptions: RedemptionRepository,
+    private readonly usage: UsageRecord,
+    sweeps: Sweeps,
+  ) {
+    sweeps.register('usage-confirmation', () => this.execute());
+  }
+
+  async execute(): Promise<number> {
+    let confirmed = 0;
+    for (const id of await this.redemptions.silentlyConfirmed(clock.iso(), SWEEP_BATCH)) {
+      const done = await this.uow.run(async () => {
+        const r = await this.redemptions.get(id);
+        return r ? (await this.usage.settleSilence(r)) !== r : false;
+      });
+      if (done) confirmed++;
+    }
+    return confirmed;
+  }
+}
