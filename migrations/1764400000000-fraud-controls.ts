@@ -32,7 +32,15 @@ export class FraudControls1764400000000 implements MigrationInterface {
     await queryRunner.createTable(
       new Table({
         name: 'party_relation',
-        columns: [id(), str('code_a', 18), str('code_b', 18), str('reason', 500), ref('recorded_by'), region('recorded_region_code'), instant('created_at')],
+        columns: [
+          id(),
+          str('code_a', 18),
+          str('code_b', 18),
+          str('reason', 500),
+          ref('recorded_by'),
+          region('recorded_region_code'),
+          instant('created_at'),
+        ],
         indices: [idx(['code_a', 'code_b'], true), idx(['code_b'])],
       }),
       true,
@@ -41,7 +49,10 @@ export class FraudControls1764400000000 implements MigrationInterface {
       new TableColumn({ ...str('status', 16), default: "'published'" }),
       new TableColumn(instant('withdrawn_at', true)),
     ]);
-    await queryRunner.addColumns('voucher_application', [new TableColumn(ref('first_approved_by', true)), new TableColumn(fen('first_approved_fen', true))]);
+    await queryRunner.addColumns('voucher_application', [
+      new TableColumn(ref('first_approved_by', true)),
+      new TableColumn(fen('first_approved_fen', true)),
+    ]);
     await queryRunner.renameColumn('redemption', 'actual_quantity', 'captured_quantity');
     await queryRunner.addColumns('redemption', [
       new TableColumn(str('usage_status', 16, true)),
@@ -57,7 +68,14 @@ export class FraudControls1764400000000 implements MigrationInterface {
     await queryRunner.createTable(
       new Table({
         name: 'facility_rating',
-        columns: [{ ...ref('redemption_id'), isPrimary: true }, ref('facility_id'), ref('enterprise_id'), int('score'), str('comment', 500, true), instant('created_at')],
+        columns: [
+          { ...ref('redemption_id'), isPrimary: true },
+          ref('facility_id'),
+          ref('enterprise_id'),
+          int('score'),
+          str('comment', 500, true),
+          instant('created_at'),
+        ],
         indices: [idx(['facility_id', 'created_at'])],
         checks: [{ name: 'chk_facility_rating_score', expression: 'score BETWEEN 1 AND 5' }],
       }),

@@ -30,7 +30,8 @@ export class ClaimRepository {
 
   /** The claimant's standing (not rejected) claim on this invoice, if any. */
   async invoiceClaimed(claimantId: string, invoiceKey: string): Promise<string | undefined> {
-    return (await this.db.row<{ id: string }>(sql`SELECT id FROM claim WHERE claimant_id = ${claimantId} AND invoice_key = ${invoiceKey}`))?.id;
+    return (await this.db.row<{ id: string }>(sql`SELECT id FROM claim WHERE claimant_id = ${claimantId} AND invoice_key = ${invoiceKey}`))
+      ?.id;
   }
 
   async get(id: string): Promise<Claim | undefined> {

@@ -5,7 +5,8 @@ import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { unwrap } from '../common/use-case';
-import { CreateFacilityInput, FacilityPage, FacilityQuery, FacilityView, UpdateFacilityInput } from './facility.dto';
+import { CreateFacilityInput, FacilityPage, FacilityQuery, FacilityView, RatingPage, UpdateFacilityInput } from './facility.dto';
+import { PageQuery } from '../common/http/paging';
 import { FacilitiesService } from './facilities.service';
 
 @ApiTags('facilities')
@@ -36,6 +37,14 @@ export class FacilitiesController {
   @ApiOkResponse({ type: FacilityView })
   get(@Param('id', IdPipe) id: string): Promise<FacilityView> {
     return this.facilities.get(id);
+  }
+
+  @Get(':id/ratings')
+  @Public()
+  @ApiOperation({ summary: 'Ratings enterprises gave after confirmed usage, newest first' })
+  @ApiOkResponse({ type: RatingPage })
+  ratings(@Param('id', IdPipe) id: string, @Query() q: PageQuery): Promise<RatingPage> {
+    return this.facilities.ratings(id, q);
   }
 
   @Patch(':id')

@@ -8,7 +8,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../common/use-case';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
-import { CreateFacilityInput, FacilityQuery, FacilityView, UpdateFacilityInput } from './facility.dto';
+import { CreateFacilityInput, FacilityQuery, FacilityView, RatingView, UpdateFacilityInput } from './facility.dto';
 import { Facility } from './facility.entity';
 import { FacilityRepository } from './facility.repository';
 
@@ -114,6 +114,13 @@ export class FacilitiesService {
     const facility = await this.facilities.get(id);
     if (!facility) throw notFound('facility');
     return FacilityView.of(facility, await this.providerName(facility.providerId));
+  }
+
+  /** Public: what enterprises said of a facility after confirmed usage, newest first (who rated is not shown). */
+  async ratings(id: string, page: { limit: number; offset: number }): Promise<Page<RatingView>> {
+    if (!(await this.facilities.get(id))) throw notFound('facility');
+    const found = await this.facilities.ratings(id, page);
+    return { items: found.items.map(RatingView.of), total: found.total };
   }
 
   /** Public search: active facilities of providers that are active now, cheapest first. */

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
-import { Facility, FACILITY_UNITS, FacilityUnit } from './facility.entity';
+import { Facility, FacilityRating, FACILITY_UNITS, FacilityUnit } from './facility.entity';
 import { NoBidiControls } from '../common/http/text';
 
 /** ¥100 million per unit: far above any instrument hour, and fee = price × quantity stays exact in a double. */
@@ -93,7 +93,12 @@ export class FacilityView {
   @ApiProperty({ example: 80000, description: 'integer fen per unit' }) unitPriceFen: number;
   @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ enum: ['active', 'retired'] }) status: 'active' | 'retired';
-  @ApiProperty({ nullable: true, type: Number, example: 4.5, description: 'the average of enterprises’ ratings (1–5), to one decimal; null before the first' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    example: 4.5,
+    description: 'the average of enterprises’ ratings (1–5), to one decimal; null before the first',
+  })
   ratingAvg: number | null;
   @ApiProperty({ example: 12 }) ratingCount: number;
   @ApiProperty() createdAt: string;
@@ -124,5 +129,20 @@ export class FacilityView {
 
 export class FacilityPage {
   @ApiProperty({ type: [FacilityView] }) items: FacilityView[];
+  @ApiProperty() total: number;
+}
+
+export class RatingView {
+  @ApiProperty({ minimum: 1, maximum: 5 }) score: number;
+  @ApiPropertyOptional() comment?: string;
+  @ApiProperty() createdAt: string;
+
+  static of(r: FacilityRating): RatingView {
+    return { score: r.score, ...(r.comment ? { comment: r.comment } : {}), createdAt: r.createdAt };
+  }
+}
+
+export class RatingPage {
+  @ApiProperty({ type: [RatingView] }) items: RatingView[];
   @ApiProperty() total: number;
 }

@@ -150,10 +150,18 @@ export class LedgerService {
   async uncapture(voucher: Voucher, x: number, redemptionId: string): Promise<number> {
     if (x === 0) return 0;
     const closed = voucher.status === 'expired' || voucher.status === 'revoked';
-    guard(await this.vouchers.unspend(voucher.id, x, closed ? 'released' : 'available'), 'INVALID_STATE', 'the voucher spent less than the correction');
+    guard(
+      await this.vouchers.unspend(voucher.id, x, closed ? 'released' : 'available'),
+      'INVALID_STATE',
+      'the voucher spent less than the correction',
+    );
     if (closed) await this.returnToBudget(voucher, x);
     const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucher.id);
-    await this.record([{ debit: account.voucherSpent(voucher.id), credit, amountFen: x }], { kind: 'redemption.resolve', refType: 'redemption', refId: redemptionId });
+    await this.record([{ debit: account.voucherSpent(voucher.id), credit, amountFen: x }], {
+      kind: 'redemption.resolve',
+      refType: 'redemption',
+      refId: redemptionId,
+    });
     return closed ? x : 0;
   }
 

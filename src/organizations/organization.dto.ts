@@ -5,6 +5,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -61,7 +62,10 @@ export class AdmitProviderInput {
 }
 
 export class VerifyEnterpriseInput {
-  @ApiProperty({ example: '202634010400123', description: '科技型中小企业 入库编号, 高新技术企业 证书编号, or the incubator record of a team' })
+  @ApiProperty({
+    example: '202634010400123',
+    description: '科技型中小企业 入库编号, 高新技术企业 证书编号, or the incubator record of a team',
+  })
   @IsString()
   @Length(1, 64)
   @NoBidiControls()
@@ -81,6 +85,7 @@ export class QualifiedListInput {
   @ApiProperty({ type: [QualifiedRowInput], description: 'or the same rows as text/csv: creditCode,certificateNo' })
   @IsArray()
   @ArrayMaxSize(100_000)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => QualifiedRowInput)
   rows: QualifiedRowInput[];

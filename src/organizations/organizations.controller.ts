@@ -82,7 +82,11 @@ export class OrganizationsController {
   })
   @ApiOkResponse({ type: OrganizationView })
   @Refuses(OrganizationsService.verifyRefusals)
-  async verify(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: VerifyEnterpriseInput): Promise<OrganizationView> {
+  async verify(
+    @CurrentActor() actor: Actor,
+    @Param('id', IdPipe) id: string,
+    @Body() body: VerifyEnterpriseInput,
+  ): Promise<OrganizationView> {
     return OrganizationView.of(unwrap(await this.organizations.verify(actor, id, body.certificateNo)));
   }
 
@@ -92,7 +96,11 @@ export class OrganizationsController {
   @ApiOperation({ summary: 'Decline an enterprise’s verification, with a reason (pending_verification → declined)' })
   @ApiOkResponse({ type: OrganizationView })
   @Refuses(OrganizationsService.verifyRefusals)
-  async decline(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: DeclineEnterpriseInput): Promise<OrganizationView> {
+  async decline(
+    @CurrentActor() actor: Actor,
+    @Param('id', IdPipe) id: string,
+    @Body() body: DeclineEnterpriseInput,
+  ): Promise<OrganizationView> {
     return OrganizationView.of(unwrap(await this.organizations.decline(actor, id, body.reason)));
   }
 
@@ -108,9 +116,16 @@ export class OrganizationsController {
   @ApiConsumes('application/json', 'text/csv')
   @ApiBody({ type: QualifiedListInput })
   @ApiOkResponse({ type: QualifiedImportView })
-  async importQualified(@CurrentActor() actor: Actor, @Param('regionCode') regionCode: string, @Req() req: Request): Promise<QualifiedImportView> {
+  async importQualified(
+    @CurrentActor() actor: Actor,
+    @Param('regionCode') regionCode: string,
+    @Req() req: Request,
+  ): Promise<QualifiedImportView> {
     if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
-    const rows = typeof req.body === 'string' ? (csvRecords(req.body, ['creditCode', 'certificateNo']) as unknown as QualifiedRow[]) : await qualifiedRows(req.body);
+    const rows =
+      typeof req.body === 'string'
+        ? (csvRecords(req.body, ['creditCode', 'certificateNo']) as unknown as QualifiedRow[])
+        : await qualifiedRows(req.body);
     return this.organizations.importQualified(actor, regionCode, rows);
   }
 }

@@ -192,12 +192,24 @@ export class OrganizationsService {
     const { accepted, rejected } = checkQualifiedRows(rows, regionCode);
     return this.uow.run(async () => {
       const changed = await this.organizations.upsertQualified(
-        accepted.map((r) => ({ ...r, regionCode: regionOfRegistration(registrationRegionOf(r.creditCode)).regionCode, importedAt: now, importedBy: actor.userId })),
+        accepted.map((r) => ({
+          ...r,
+          regionCode: regionOfRegistration(registrationRegionOf(r.creditCode)).regionCode,
+          importedAt: now,
+          importedBy: actor.userId,
+        })),
       );
       const certificates = new Map(accepted.map((r) => [r.creditCode, r.certificateNo]));
       const waiting = await this.organizations.pendingAmong([...certificates.keys()]);
       for (const org of waiting) {
-        const changes = { status: 'active' as const, statusReason: null, certificateNo: certificates.get(org.creditCode)!, verifiedAt: now, verifiedBy: null, updatedAt: now };
+        const changes = {
+          status: 'active' as const,
+          statusReason: null,
+          certificateNo: certificates.get(org.creditCode)!,
+          verifiedAt: now,
+          verifiedBy: null,
+          updatedAt: now,
+        };
         if (await this.organizations.decideVerification(org.id, 'pending_verification', changes)) {
           this.uow.record(verificationEntry(org, 'enterprise.verified', { certificateNo: changes.certificateNo, by: 'qualified_list' }));
         }
@@ -244,12 +256,27 @@ export class OrganizationsService {
       if (!org || org.type !== 'enterprise') throw notFound('enterprise');
       assertBureauOf(actor, org.regionCode, `enterprises of ${org.regionCode}`);
       const to = organizationTransition(org.status, event);
-      if (!to) return refused('INVALID_STATE', `the enterprise is ${org.status}; only an enterprise waiting for verification can be ${event === 'verify' ? 'verified' : 'declined'}`);
+      if (!to)
+        return refused(
+          'INVALID_STATE',
+          `the enterprise is ${org.status}; only an enterprise waiting for verification can be ${event === 'verify' ? 'verified' : 'declined'}`,
+        );
       const now = clock.iso();
-      const changes = { status: to, ...fields, verifiedAt: event === 'verify' ? now : null, verifiedBy: event === 'verify' ? actor.userId : null, updatedAt: now };
-      if (!(await this.organizations.decideVerification(id, org.status, changes))) return refused('INVALID_STATE', 'the enterprise changed concurrently');
+      const changes = {
+        status: to,
+        ...fields,
+        verifiedAt: event === 'verify' ? now : null,
+        verifiedBy: event === 'verify' ? actor.userId : null,
+        updatedAt: now,
+      };
+      if (!(await this.organizations.decideVerification(id, org.status, changes)))
+        return refused('INVALID_STATE', 'the enterprise changed concurrently');
       this.uow.record(
-        verificationEntry(org, event === 'verify' ? 'enterprise.verified' : 'enterprise.declined', event === 'verify' ? { certificateNo: fields.certificateNo } : { reason: fields.statusReason }),
+        verificationEntry(
+          org,
+          event === 'verify' ? 'enterprise.verified' : 'enterprise.declined',
+          event === 'verify' ? { certificateNo: fields.certificateNo } : { reason: fields.statusReason },
+        ),
       );
       return ok({ ...org, ...changes });
     });
@@ -275,7 +302,10 @@ export interface QualifiedImport {
 }
 
 /** The rows a bureau of `regionCode` may load, and the others with why (line 1 is the first row). */
-export function checkQualifiedRows(rows: QualifiedRow[], regionCode: string): { accepted: QualifiedRow[]; rejected: QualifiedImport['rejected'] } {
+export function checkQualifiedRows(
+  rows: QualifiedRow[],
+  regionCode: string,
+): { accepted: QualifiedRow[]; rejected: QualifiedImport['rejected'] } {
   const accepted: QualifiedRow[] = [];
   const rejected: QualifiedImport['rejected'] = [];
   rows.forEach((row, i) => {

@@ -40,7 +40,10 @@ export class PoliciesService {
     const problems = termsProblems(terms);
     if (problems.length > 0) throw invalidInput(problems.join('; '));
     if (input.effectiveFrom < clock.today()) {
-      return refused('POLICY_BACKDATED', `effectiveFrom ${input.effectiveFrom} is in the past: a new version takes effect today (${clock.today()}) or later`);
+      return refused(
+        'POLICY_BACKDATED',
+        `effectiveFrom ${input.effectiveFrom} is in the past: a new version takes effect today (${clock.today()}) or later`,
+      );
     }
     for (let attempt = 1; ; attempt++) {
       try {
@@ -83,7 +86,9 @@ export class PoliciesService {
       if (!(await this.policies.withdraw(id, at, clock.today()))) {
         return refused(
           'INVALID_STATE',
-          policy.status === 'withdrawn' ? 'this version was withdrawn already' : `this version took effect on ${policy.effectiveFrom}: publish a new one instead`,
+          policy.status === 'withdrawn'
+            ? 'this version was withdrawn already'
+            : `this version took effect on ${policy.effectiveFrom}: publish a new one instead`,
         );
       }
       this.uow.record({

@@ -74,13 +74,21 @@ export class CreatePolicyInput {
   redemptionModes: (typeof REDEMPTION_MODES)[number][];
   @ApiProperty({ enum: ['monthly', 'quarterly'] }) @IsIn(['monthly', 'quarterly']) settlementCycle: 'monthly' | 'quarterly';
   @ApiProperty({ example: true }) @IsBoolean() relatedPartyBan: boolean;
-  @ApiPropertyOptional({ default: DEFAULT_CONFIRM_DAYS, minimum: 1, maximum: 60, description: 'days to confirm or dispute a captured service; silence confirms' })
+  @ApiPropertyOptional({
+    default: DEFAULT_CONFIRM_DAYS,
+    minimum: 1,
+    maximum: 60,
+    description: 'days to confirm or dispute a captured service; silence confirms',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(60)
   confirmDays?: number;
-  @ApiPropertyOptional({ default: 0, description: 'approvals at or above this amount (fen) take two different bureau users; 0 turns it off' })
+  @ApiPropertyOptional({
+    default: 0,
+    description: 'approvals at or above this amount (fen) take two different bureau users; 0 turns it off',
+  })
   @IsOptional()
   @IsFen(0)
   dualControlFen?: number;

@@ -15,6 +15,6 @@ export class Policy {
   @RefColumn() createdBy: string;
   @InstantColumn() createdAt: string;
   /** A version withdrawn before it took effect is never in force. */
-  @StrColumn(16, { default: "'published'" }) status: 'published' | 'withdrawn';
+  @StrColumn(16, { default: 'published' }) status: 'published' | 'withdrawn';
   @InstantColumn({ nullable: true }) withdrawnAt: string | null;
 }

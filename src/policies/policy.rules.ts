@@ -91,7 +91,8 @@ export const termsWithDefaults = (terms: PolicyTerms): PolicyTerms => ({
 export function termsProblems(t: PolicyTerms): string[] {
   const problems: string[] = [];
   if (t.autoApproveMaxFen > t.maxVoucherFen) problems.push('autoApproveMaxFen must not exceed maxVoucherFen');
-  if (t.perRedemptionCapFen !== null && t.perRedemptionCapFen > t.maxVoucherFen) problems.push('perRedemptionCapFen must not exceed maxVoucherFen');
+  if (t.perRedemptionCapFen !== null && t.perRedemptionCapFen > t.maxVoucherFen)
+    problems.push('perRedemptionCapFen must not exceed maxVoucherFen');
   if (t.teamAnnualCapFen !== null && t.teamAnnualCapFen > t.enterpriseAnnualCapFen) {
     problems.push('teamAnnualCapFen must not exceed enterpriseAnnualCapFen');
   }

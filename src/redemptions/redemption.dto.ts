@@ -131,7 +131,7 @@ export class RatingInput {
   @ApiPropertyOptional({ maxLength: 500 }) @IsOptional() @IsString() @Length(1, 500) @NoBidiControls() comment?: string;
 }
 
-export class RatingView {
+export class RedemptionRatingView {
   @ApiProperty() redemptionId: string;
   @ApiProperty() facilityId: string;
   @ApiProperty({ minimum: 1, maximum: 5 }) score: number;

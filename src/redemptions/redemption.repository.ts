@@ -12,7 +12,10 @@ export type Closing = Pick<Redemption, 'status' | 'closedAt' | 'updatedAt'> &
   Partial<Pick<Redemption, 'capturedQuantity' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'capturedAt' | 'usage' | 'usageDueAt'>>;
 
 /** What a bureau's resolution of a disputed capture records. */
-export type Resolution = Pick<Redemption, 'status' | 'capturedQuantity' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'usageDecidedAt' | 'updatedAt'>;
+export type Resolution = Pick<
+  Redemption,
+  'status' | 'capturedQuantity' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'usageDecidedAt' | 'updatedAt'
+>;
 
 @Injectable()
 export class RedemptionRepository {
@@ -72,7 +75,9 @@ export class RedemptionRepository {
 
   /** Pending usage past its window at `now`, for the sweep that confirms it by silence. */
   async silentlyConfirmed(now: string, limit: number): Promise<string[]> {
-    const rows = await this.db.rows<{ id: string }>(sql`SELECT r.id FROM redemption r WHERE ${usageConfirmedBySilence.sql('r', now)} LIMIT ${limit}`);
+    const rows = await this.db.rows<{ id: string }>(
+      sql`SELECT r.id FROM redemption r WHERE ${usageConfirmedBySilence.sql('r', now)} LIMIT ${limit}`,
+    );
     return rows.map((r) => r.id);
   }
 

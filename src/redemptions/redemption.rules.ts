@@ -60,7 +60,9 @@ export const partyGroup = (p: Party): string[] => (p.controllerCreditCode ? [p.c
  */
 export function areRelated(a: Party, b: Party): boolean {
   const [ga, gb] = [partyGroup(a), partyGroup(b)];
-  return ga.some((c) => gb.includes(c)) || a.relatedCreditCodes.some((c) => gb.includes(c)) || b.relatedCreditCodes.some((c) => ga.includes(c));
+  return (
+    ga.some((c) => gb.includes(c)) || a.relatedCreditCodes.some((c) => gb.includes(c)) || b.relatedCreditCodes.some((c) => ga.includes(c))
+  );
 }
 
 /** floor(feeFen × ratioBp / 10000) in BigInt, so rounding always favours the budget and never drifts. */

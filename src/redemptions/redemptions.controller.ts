@@ -19,7 +19,7 @@ import {
   QuoteQuery,
   QuoteView,
   RatingInput,
-  RatingView,
+  RedemptionRatingView,
   RedemptionPage,
   RedemptionQuery,
   RedemptionView,
@@ -123,11 +123,17 @@ export class RedemptionsController {
   @Post(':id/rating')
   @Authenticated('enterprise')
   @ApiOperation({ summary: 'The enterprise rates a service whose usage is confirmed, once (1–5, with an optional comment)' })
-  @ApiCreatedResponse({ type: RatingView })
+  @ApiCreatedResponse({ type: RedemptionRatingView })
   @Refuses(RateService)
-  async rate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RatingInput): Promise<RatingView> {
+  async rate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RatingInput): Promise<RedemptionRatingView> {
     const rating = unwrap(await this.rateService.execute({ actor, redemptionId: id, ...body }));
-    return { redemptionId: rating.redemptionId, facilityId: rating.facilityId, score: rating.score, ...(rating.comment ? { comment: rating.comment } : {}), createdAt: rating.createdAt };
+    return {
+      redemptionId: rating.redemptionId,
+      facilityId: rating.facilityId,
+      score: rating.score,
+      ...(rating.comment ? { comment: rating.comment } : {}),
+      createdAt: rating.createdAt,
+    };
   }
 }
 

@@ -110,7 +110,7 @@ export class SeedService {
       const bureau = BUREAU_OF_PROVINCE[p.regionCode.slice(0, 2)];
       if ((await this.policyRows.versions(p.regionCode)).length === 0) {
         await this.as(bureau, (actor) =>
-          this.policies.publish(actor, plainToInstance(CreatePolicyInput, { ...p, effectiveFrom: `${year}-01-01` })),
+          this.policies.publish(actor, plainToInstance(CreatePolicyInput, { ...p, effectiveFrom: clock.today() })).then(unwrap),
         );
       }
     }
@@ -144,11 +144,17 @@ export class SeedService {
             await this.as(o.username, async (actor) =>
               unwrap(await this.facilities.create(actor, plainToInstance(CreateFacilityInput, f))),
             );
-        } else if (o.username === 'hefei-micronano') {
-          // One voucher ready to spend: the Hefei SME's, auto-approved under Hefei's policy.
-          await this.as(o.username, async (actor) =>
-            unwrap(await this.applyForVoucher.execute({ actor, amountFen: 4_000_000, purpose: '透射电镜表征新型电池正极材料' })),
+        } else {
+          // Demo enterprises are verified by their home province, as if on its list of 科技型中小企业.
+          await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], async (actor) =>
+            unwrap(await this.organizations.verify(actor, organization.id, `DEMO-${creditCode.slice(8, 17)}`)),
           );
+          if (o.username === 'hefei-micronano') {
+            // One voucher ready to spend: the Hefei SME's, auto-approved under Hefei's policy.
+            await this.as(o.username, async (actor) =>
+              unwrap(await this.applyForVoucher.execute({ actor, amountFen: 4_000_000, purpose: '透射电镜表征新型电池正极材料' })),
+            );
+          }
         }
       }
     }

@@ -5,7 +5,14 @@ import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { DocumentsService } from '../documents/documents.service';
-import { CreateSettlementInput, PaySettlementInput, SettlementPage, SettlementQuery, SettlementView, StatementQuery } from './settlement.dto';
+import {
+  CreateSettlementInput,
+  PaySettlementInput,
+  SettlementPage,
+  SettlementQuery,
+  SettlementView,
+  StatementQuery,
+} from './settlement.dto';
 import { unwrap } from '../common/use-case';
 import { SettlementQueries } from './settlement.queries';
 import { CreateSettlement } from './use-cases/create-settlement';
@@ -63,7 +70,8 @@ export class SettlementController {
   @Authenticated()
   @ApiProduces('application/pdf')
   @ApiOkResponse({
-    description: 'the statement as a PDF: per-payee lines, totals in figures and in words, payment reference; one payee’s with payeeId (a payee: its own)',
+    description:
+      'the statement as a PDF: per-payee lines, totals in figures and in words, payment reference; one payee’s with payeeId (a payee: its own)',
   })
   @Header('Content-Type', 'application/pdf')
   async statement(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: StatementQuery): Promise<StreamableFile> {

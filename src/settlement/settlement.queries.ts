@@ -68,7 +68,8 @@ export class SettlementQueries {
   private async readable(actor: Actor, id: string, payeeId: string | undefined): Promise<Settlement> {
     const settlement = await this.settlements.get(id);
     const visible =
-      settlement && (payeeOf(actor) ? (await this.settlements.lines(id, payeeId)).length > 0 : canRead(actor, { regionCodes: [settlement.regionCode] }));
+      settlement &&
+      (payeeOf(actor) ? (await this.settlements.lines(id, payeeId)).length > 0 : canRead(actor, { regionCodes: [settlement.regionCode] }));
     if (!visible) throw notFound('settlement');
     return settlement;
   }

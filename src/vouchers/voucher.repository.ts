@@ -117,7 +117,9 @@ export class VoucherRepository {
   /** spent → released (back to the budget: a claim approved for less) or → available (a capture lowered after a dispute). */
   unspend(id: string, x: number, to: 'available' | 'released'): Promise<boolean> {
     const target = to === 'available' ? sql`available_fen = available_fen + ${x}` : sql`released_fen = released_fen + ${x}`;
-    return this.changed(sql`UPDATE voucher SET spent_fen = spent_fen - ${x}, ${target}, updated_at = ${clock.iso()} WHERE id = ${id} AND spent_fen >= ${x}`);
+    return this.changed(
+      sql`UPDATE voucher SET spent_fen = spent_fen - ${x}, ${target}, updated_at = ${clock.iso()} WHERE id = ${id} AND spent_fen >= ${x}`,
+    );
   }
 
   // ---- Reads for the ledger check and statistics. ----

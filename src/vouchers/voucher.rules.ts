@@ -59,4 +59,5 @@ export const approvesAtOnce = (terms: PolicyTerms, grantedFen: number, amountFen
   grantedFen + amountFen <= terms.autoApproveMaxFen;
 
 /** Whether an approval of `amountFen` takes two different bureau users (maker-checker, 双人复核). */
-export const needsSecondApproval = (terms: PolicyTerms, amountFen: number): boolean => terms.dualControlFen > 0 && amountFen >= terms.dualControlFen;
+export const needsSecondApproval = (terms: PolicyTerms, amountFen: number): boolean =>
+  terms.dualControlFen > 0 && amountFen >= terms.dualControlFen;

@@ -61,7 +61,10 @@ export class ApplicationsController {
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ApplicationView, description: 'approved: the voucher is issued' })
-  @ApiAcceptedResponse({ type: ApplicationView, description: 'at or above the policy’s dualControlFen: awaiting_second_approval, which another bureau user completes' })
+  @ApiAcceptedResponse({
+    type: ApplicationView,
+    description: 'at or above the policy’s dualControlFen: awaiting_second_approval, which another bureau user completes',
+  })
   @Refuses(DecideApplication)
   async approve(
     @CurrentActor() actor: Actor,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { policyBody } from '../support/fixtures';
+import { freshEvidence, policyBody } from '../support/fixtures';
 import { OpenApiDoc, operations, routeKey } from '../support/openapi';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
 import { totp } from '../support/totp';
@@ -53,16 +53,22 @@ const MATRIX: Row[] = [
   r('GET /api/facilities',                            'ok  ok   ok   ok   ok   ok   ok   ok', { query: () => 'provinceCode=340000&category=testing' }),
   // an extra route: one facility, public like the search that lists it
   r('GET /api/facilities/{id}',                       'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.facilityId }),
+  r('GET /api/facilities/{id}/ratings',               'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.facilityId }),
   r('GET /api/vouchers/verify/{code}',                'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.voucher.verificationCode }),
 
   // organizations; the list (an extra route) shows an organization itself, a bureau its region's
   r('GET /api/organizations',                         '401 ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/organizations/{id}',                    '401 ok   404  404  404  ok   404  ok', { id: (w) => w.enterprise.organizationId }),
+  // verification: the enterprise's home bureau (or its province) verifies or declines; another province's is 403
+  r('POST /api/organizations/{id}/verify',            '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingEnterprise(), fresh: true, body: () => ({ certificateNo: '202634010400012345' }) }),
+  r('POST /api/organizations/{id}/decline',           '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingEnterprise(), fresh: true, body: reason }),
+  r('PUT /api/qualified-enterprises/{regionCode}',    '401 403  403  403  403  ok   403  403', { body: () => ({ rows: [{ creditCode: creditCodeIn('340100'), certificateNo: '202634010400054321' }] }) }),
   r('POST /api/providers/{id}/admit',                 '401 403  403  403  403  ok   403  403', { id: (w) => w.appliedProvider(), fresh: true, body: () => ({ noticeDays: 0 }) }),
   r('POST /api/providers/{id}/suspend',               '401 403  403  403  403  ok   403  403', { id: (w) => w.activeProvider(), fresh: true, body: reason }),
 
   // policies and budgets: published figures, readable by anyone signed in (API.md names no reader)
   r('POST /api/policies',                             '401 403  403  403  403  ok   403  403', { body: () => policyBody('340000') }),
+  r('POST /api/policies/{id}/withdraw',               '401 403  403  403  403  ok   403  403', { id: (w) => w.futurePolicy(), fresh: true }),
   r('GET /api/policies',                              '401 ok   ok   ok   ok   ok   ok   ok', { query: () => 'regionCode=340000' }),
   r('GET /api/policies/current',                      '401 ok   ok   ok   ok   ok   ok   ok', { query: () => 'regionCode=340000' }),
   r('GET /api/policies/compare',                      '401 ok   ok   ok   ok   ok   ok   ok', { query: () => 'regionCodes=340000,310000' }),
@@ -95,20 +101,27 @@ const MATRIX: Row[] = [
   r('GET /api/redemptions/{id}',                      '401 ok   404  ok   404  ok   404  ok', { id: (w) => w.heldId }),
   r('POST /api/redemptions/{id}/capture',             '401 403  403  ok   404  403  403  403', { id: (w) => w.hold(), fresh: true, body: () => ({ actualQuantity: 1 }) }),
   r('POST /api/redemptions/{id}/cancel',              '401 ok   404  ok   404  403  403  403', { id: (w) => w.hold(), fresh: true }),
+  // usage: the enterprise confirms, disputes and rates; the issuing bureau resolves a dispute
+  r('POST /api/redemptions/{id}/confirm',             '401 ok   404  403  403  403  403  403', { id: (w) => w.capturedPending(), fresh: true }),
+  r('POST /api/redemptions/{id}/dispute',             '401 ok   404  403  403  403  403  403', { id: (w) => w.capturedPending(), fresh: true, body: reason }),
+  r('POST /api/redemptions/{id}/resolve',             '401 403  403  403  403  ok   403  403', { id: (w) => w.disputed(), fresh: true, body: () => ({ actualQuantity: 0 }) }),
+  r('POST /api/redemptions/{id}/rating',              '401 ok   404  403  403  403  403  403', { id: (w) => w.captured(), fresh: true, body: () => ({ score: 5, comment: '数据质量高' }) }),
 
   // claims: the payee (here the provider) claims; the enterprise, a party but not the payee, is refused
   // 403, a stranger 404; a claim is the claimant's record, so the enterprise does not read it
-  r('POST /api/claims',                               '401 403  404  ok   404  403  403  403', { id: (w) => w.captured(), fresh: true, body: (_, id) => ({ redemptionIds: [id], evidence: { contractNo: 'HT-1', invoiceNo: 'FP-1' } }) }),
+  r('POST /api/claims',                               '401 403  404  ok   404  403  403  403', { id: (w) => w.captured(), fresh: true, body: (_, id) => ({ redemptionIds: [id], evidence: freshEvidence() }) }),
   r('GET /api/claims',                                '401 ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/claims/{id}',                           '401 404  404  ok   404  ok   404  ok', { id: (w) => w.claimId }),
   r('POST /api/claims/{id}/approve',                  '401 403  403  403  403  ok   403  403', { id: (w) => w.claim(), fresh: true, body: () => ({}) }),
   r('POST /api/claims/{id}/reject',                   '401 403  403  403  403  ok   403  403', { id: (w) => w.claim(), fresh: true, body: reason }),
 
-  // settlement batches list every payee's amount: bureaus and the platform only (API.md names no reader)
+  // settlement batches: the bureaus and the platform; a payee reads the batches with a line for it (here the provider),
+  // and only its line; the treasury file is the bureau's. The batch was created by the second Anhui reviewer, so
+  // bureau-ah may pay it (its creator may not: dual control)
   r('POST /api/settlements',                          '401 403  403  403  403  ok   403  403', { id: (w) => w.approvedClaim(), fresh: true, body: () => ({ regionCode: '340000' }) }),
-  r('GET /api/settlements',                           '401 403  403  403  403  ok   ok   ok'),
-  r('GET /api/settlements/{id}',                      '401 403  403  403  403  ok   404  ok', { id: (w) => w.settlementId }),
-  r('GET /api/settlements/{id}/statement',            '401 403  403  403  403  ok   404  ok', { id: (w) => w.settlementId }),
+  r('GET /api/settlements',                           '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('GET /api/settlements/{id}',                      '401 404  404  ok   404  ok   404  ok', { id: (w) => w.settlementId }),
+  r('GET /api/settlements/{id}/statement',            '401 404  404  ok   404  ok   404  ok', { id: (w) => w.settlementId }),
   r('GET /api/settlements/{id}/lines.csv',            '401 403  403  403  403  ok   404  ok', { id: (w) => w.settlementId }),
   r('POST /api/settlements/{id}/pay',                 '401 403  403  403  403  ok   403  403', { id: (w) => w.settlement(), fresh: true, body: () => ({ paymentRef: 'TREASURY-1' }) }),
   r('GET /api/clearing',                              '401 403  403  403  403  403  403  ok', { query: (w) => `from=${w.year}-01-01&to=${w.year}-12-31` }),
@@ -116,6 +129,9 @@ const MATRIX: Row[] = [
   // oversight: any bureau records a sanction (it binds every province); only the recording bureau lifts it
   r('POST /api/sanctions',                            '401 403  403  403  403  ok   ok   403', { body: newCreditCode }),
   r('GET /api/sanctions',                             '401 ok   ok   ok   ok   ok   ok   ok'),
+  // relations a bureau found: any bureau records one (binding everywhere), bureaus and the platform read them
+  r('POST /api/relations',                            '401 403  403  403  403  ok   ok   403', { body: () => ({ creditCodeA: creditCodeIn('340100'), creditCodeB: creditCodeIn('310000'), reason: '法定代表人为同一人' }) }),
+  r('GET /api/relations',                             '401 403  403  403  403  ok   ok   ok'),
   r('POST /api/sanctions/{id}/lift',                  '401 403  403  403  403  ok   403  403', { id: (w) => w.sanction(), fresh: true }),
   // API.md names the platform and bureaus; the oversight module also shows an organization the
   // entries about itself (scoped, tested in oversight.e2e-spec.ts): kept

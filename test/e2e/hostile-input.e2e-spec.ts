@@ -132,6 +132,7 @@ describe('hostile input sweep', () => {
     const segments = op.path.split('/');
     const known: Record<string, string | (() => Promise<string>)> = {
       'budgets/regionCode': '340000',
+      'qualified-enterprises/regionCode': '340000',
       'regions/code': '340000',
       'verify/code': w.voucher.verificationCode,
       'organizations/id': w.enterprise.organizationId,

@@ -148,17 +148,21 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       expect(await hefeiBudget()).toEqual(issued);
 
       const captured = await capture(shLab, held.body.id, 1).expect(200);
+      // the record keeps what was held beside what was captured; the enterprise has confirmDays to confirm the usage
       expect(captured.body).toMatchObject({
         status: 'captured',
         quantity: 2,
+        feeFen: 160_000,
+        subsidyFen: 80_000,
+        selfPayFen: 80_000,
+        capturedQuantity: 1,
         actualQuantity: 1,
-        feeFen: 80_000,
-        subsidyFen: 40_000,
-        selfPayFen: 40_000,
         capturedFeeFen: 80_000,
         capturedSubsidyFen: 40_000,
         capturedAt: expect.any(String),
+        usage: 'pending',
       });
+      expect(Date.parse(captured.body.usageDueAt) - Date.parse(captured.body.capturedAt)).toBe(7 * DAY_MS);
       expect(await balances(e, v.id)).toEqual({ availableFen: 960_000, heldFen: 0, spentFen: 40_000 });
       expect(await hefeiBudget()).toEqual(issued);
       expect((await t.http.get(`/api/redemptions/${held.body.id}`).set(auth(e.token)).expect(200)).body).toEqual(captured.body);
@@ -442,32 +446,37 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       const h = await quotedHold(e, shTem, v.id, 2);
       expect((await capture(shLab, h.id, 0).expect(200)).body).toMatchObject({
         status: 'captured',
-        actualQuantity: 0,
-        subsidyFen: 0,
-        feeFen: 0,
+        capturedQuantity: 0,
+        capturedSubsidyFen: 0,
+        capturedFeeFen: 0,
+        subsidyFen: 80_000,
       });
       expect(await balances(e, v.id)).toEqual({ availableFen: 1_000_000, heldFen: 0, spentFen: 0 });
     });
 
-    it('using more than ordered never captures more than the hold', async () => {
+    it('a provider cannot capture more than the enterprise agreed to: 1,000 hours on a 1-hour hold is refused', async () => {
       const { e, v } = await hefeiVoucher(1_000_000);
       const h = await quotedHold(e, shTem, v.id, 1);
-      expect((await capture(shLab, h.id, 3).expect(200)).body).toMatchObject({ feeFen: 240_000, subsidyFen: 40_000, selfPayFen: 200_000 });
-      expect(await balances(e, v.id)).toEqual({ availableFen: 960_000, heldFen: 0, spentFen: 40_000 });
+      const res = await capture(shLab, h.id, 1000).expect(422);
+      expect(res.body).toMatchObject({ code: 'CAPTURE_EXCEEDS_HOLD', message: expect.stringContaining('1000') });
+      expect(await balances(e, v.id)).toEqual({ availableFen: 960_000, heldFen: 40_000, spentFen: 0 });
+      expect((await capture(shLab, h.id, 1).expect(200)).body).toMatchObject({ capturedQuantity: 1, capturedSubsidyFen: 40_000 });
     });
 
-    it('a hold placed before revocation may still be captured; what it releases goes back to the budget', async () => {
+    it('revoking a voucher cancels its open holds: nothing is left for the provider to capture, all of it goes back to the budget', async () => {
       const { e, v } = await hefeiVoucher(1_000_000);
       const h = await quotedHold(e, shTem, v.id, 2);
       const before = await hefeiBudget();
-      await t.http.post(`/api/vouchers/${v.id}/revoke`).set(auth(bureauAh)).send({ reason: '违规' }).expect(200);
-      await capture(shLab, h.id, 1).expect(200);
-      expect(await balances(e, v.id)).toEqual({ availableFen: 0, heldFen: 0, spentFen: 40_000 });
+      await t.http.post(`/api/vouchers/${v.id}/revoke`).set(auth(bureauAh)).send({ reason: '涉嫌骗补' }).expect(200);
+      expect((await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body.status).toBe('cancelled');
+      expect((await capture(shLab, h.id, 1).expect(409)).body.code).toBe('INVALID_STATE');
+      expect(await balances(e, v.id)).toEqual({ availableFen: 0, heldFen: 0, spentFen: 0 });
       expect(await hefeiBudget()).toEqual({
         totalFen: before.totalFen,
-        availableFen: before.availableFen + 960_000,
-        committedFen: before.committedFen - 960_000,
+        availableFen: before.availableFen + 1_000_000,
+        committedFen: before.committedFen - 1_000_000,
       });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
     });
   });
 

@@ -1,14 +1,14 @@
 import { clock } from '../../src/common/clock';
-import { bureauFor } from './accounts';
+import { bureauFor, secondReviewerFor } from './accounts';
 import { auth, TestApp } from './test-app';
 
-export { bureauFor };
+export { bureauFor, secondReviewerFor };
 
 /** A policy in the spirit of DOMAIN.md's reference figures; override any field. */
 export function policyBody(regionCode: string, overrides: Record<string, unknown> = {}) {
   return {
     regionCode,
-    effectiveFrom: '2020-01-01',
+    effectiveFrom: clock.today(),
     categories: [
       { category: 'testing', ratioBp: 5000 },
       { category: 'r_and_d', ratioBp: 5000 },
@@ -46,4 +46,32 @@ export async function issueVoucher(t: TestApp, enterpriseToken: string, amountFe
   const res = await t.http.post('/api/voucher-applications').set(auth(enterpriseToken)).send({ amountFen, purpose: 'test' }).expect(201);
   if (res.body.status !== 'approved') throw new Error(`application not approved: ${JSON.stringify(res.body)}`);
   return res.body.voucher;
+}
+
+/**
+ * The provider records `actualQuantity` units used and the enterprise confirms the usage (确认服务), so the
+ * redemption can be claimed. Returns the captured redemption.
+ */
+export async function captureConfirmed(
+  t: TestApp,
+  providerToken: string,
+  enterpriseToken: string,
+  redemptionId: string,
+  actualQuantity: number,
+) {
+  await t.http.post(`/api/redemptions/${redemptionId}/capture`).set(auth(providerToken)).send({ actualQuantity }).expect(200);
+  return (await t.http.post(`/api/redemptions/${redemptionId}/confirm`).set(auth(enterpriseToken)).expect(200)).body;
+}
+
+let invoices = 0;
+/** Claim evidence with an invoice number no other claim of this run used (an invoice is claimed once). */
+export const freshEvidence = (contractNo = 'HT-2026-0137') => ({ contractNo, invoiceNo: `FP-${process.pid}-${++invoices}` });
+
+/** Pays an open settlement as the region's second reviewer: who created a batch cannot pay it. */
+export async function paySettlement(t: TestApp, regionCode: string, settlementId: string, paymentRef = 'TREASURY-2026-0001') {
+  return t.http
+    .post(`/api/settlements/${settlementId}/pay`)
+    .set(auth(await t.token(secondReviewerFor(regionCode))))
+    .send({ paymentRef })
+    .expect(200);
 }

@@ -1,8 +1,6 @@
 import { clock } from '../../src/common/clock';
-import { issueVoucher, openRegion } from './fixtures';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, policyBody } from './fixtures';
 import { auth, creditCodeIn, OrgSession, TestApp } from './test-app';
-
-const EVIDENCE = { contractNo: 'HT-2026-0137', invoiceNo: '34002613702' };
 
 /**
  * A small Anhui world for the sweep and the authorization matrix: a Hefei enterprise with a voucher
@@ -62,15 +60,30 @@ export class World {
     return (await this.t.http.post('/api/redemptions').set(auth(this.enterprise.token)).send(body).expect(201)).body.id;
   }
 
-  async captured(): Promise<string> {
+  /** A captured hold whose usage the enterprise has not answered yet. */
+  async capturedPending(): Promise<string> {
     const id = await this.hold();
     await this.t.http.post(`/api/redemptions/${id}/capture`).set(auth(this.provider.token)).send({ actualQuantity: 1 }).expect(200);
     return id;
   }
 
+  /** A captured hold whose usage the enterprise confirmed: claimable. */
+  async captured(): Promise<string> {
+    const id = await this.hold();
+    await captureConfirmed(this.t, this.provider.token, this.enterprise.token, id, 1);
+    return id;
+  }
+
+  /** A captured hold whose usage the enterprise disputed. */
+  async disputed(): Promise<string> {
+    const id = await this.capturedPending();
+    await this.t.http.post(`/api/redemptions/${id}/dispute`).set(auth(this.enterprise.token)).send({ reason: '只用了半小时' }).expect(200);
+    return id;
+  }
+
   /** A claim the provider submitted for a fresh captured redemption. */
   async claim(): Promise<string> {
-    const body = { redemptionIds: [await this.captured()], evidence: EVIDENCE };
+    const body = { redemptionIds: [await this.captured()], evidence: freshEvidence() };
     return (await this.t.http.post('/api/claims').set(auth(this.provider.token)).send(body).expect(201)).body.id;
   }
 
@@ -84,13 +97,13 @@ export class World {
     return id;
   }
 
-  /** An open settlement of Anhui holding a fresh approved claim. */
+  /** An open settlement of Anhui holding a fresh approved claim, created by the second reviewer (so bureau-ah may pay it). */
   async settlement(): Promise<string> {
     await this.approvedClaim();
     return (
       await this.t.http
         .post('/api/settlements')
-        .set(auth(await this.bureau()))
+        .set(auth(await this.t.token('bureau-ah-2')))
         .send({ regionCode: '340000' })
         .expect(201)
     ).body.id;
@@ -107,8 +120,10 @@ export class World {
     return res.body.id;
   }
 
+  /** A small voucher of a fresh enterprise (the world's enterprise has used up its auto-approval for the year). */
   async smallVoucher(): Promise<string> {
-    return (await issueVoucher(this.t, this.enterprise.token, 100_000)).id;
+    const e = await this.t.registerEnterprise('340100');
+    return (await issueVoucher(this.t, e.token, 100_000)).id;
   }
 
   /** A sanction the Anhui bureau recorded against an unregistered organization. */
@@ -117,6 +132,23 @@ export class World {
     return (
       await this.t.http
         .post('/api/sanctions')
+        .set(auth(await this.bureau()))
+        .send(body)
+        .expect(201)
+    ).body.id;
+  }
+
+  /** A Hefei enterprise registered and not verified yet. */
+  async pendingEnterprise(): Promise<string> {
+    return (await this.t.registerEnterprise('340100', {}, false)).organizationId;
+  }
+
+  /** A version of Anhui's policy that takes effect in a year: it can still be withdrawn. */
+  async futurePolicy(): Promise<string> {
+    const body = policyBody('340000', { effectiveFrom: `${this.year + 1}-01-01` });
+    return (
+      await this.t.http
+        .post('/api/policies')
         .set(auth(await this.bureau()))
         .send(body)
         .expect(201)

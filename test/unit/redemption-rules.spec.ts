@@ -309,7 +309,11 @@ describe('provinceOf and areRelated', () => {
 
   it('is symmetric', () => {
     const code = fc.constantFrom('A', 'B', 'C', 'D');
-    const arb = fc.record({ creditCode: code, controllerCreditCode: fc.option(code, { nil: null }), relatedCreditCodes: fc.array(code, { maxLength: 2 }) });
+    const arb = fc.record({
+      creditCode: code,
+      controllerCreditCode: fc.option(code, { nil: null }),
+      relatedCreditCodes: fc.array(code, { maxLength: 2 }),
+    });
     fc.assert(fc.property(arb, arb, (a, b) => expect(areRelated(a, b)).toBe(areRelated(b, a))));
   });
 });

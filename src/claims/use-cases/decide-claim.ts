@@ -83,7 +83,8 @@ export class DecideClaim {
     if (screening) return screening;
     const order = new Map(claim.redemptionIds.map((rid, i) => [rid, i]));
     const redemptions = (await this.redemptions.byClaim(claim.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    if (!second && needsSecondApproval(await this.terms(claim, redemptions), approvedFen)) return this.markFirstApproval(actor, claim, approvedFen);
+    if (!second && needsSecondApproval(await this.terms(claim, redemptions), approvedFen))
+      return this.markFirstApproval(actor, claim, approvedFen);
 
     const now = clock.iso();
     const decision = {
@@ -95,7 +96,8 @@ export class DecideClaim {
       firstApprovedBy: claim.firstApprovedBy,
       firstApprovedFen: claim.firstApprovedFen,
     };
-    if (!(await this.claims.decide(claim.id, claim.status, decision))) return refused('INVALID_STATE', 'the claim was decided concurrently');
+    if (!(await this.claims.decide(claim.id, claim.status, decision)))
+      return refused('INVALID_STATE', 'the claim was decided concurrently');
 
     const shares = allocateApproval(
       approvedFen,
@@ -144,7 +146,8 @@ export class DecideClaim {
 
   /** The terms that set dual control: the region's policy in force today, else the one the first redemption was priced under. */
   private async terms(claim: Claim, redemptions: Redemption[]) {
-    const policy = (await this.policies.inForce(claim.issuingRegionCode, clock.today())) ?? (await this.policies.load(redemptions[0].policyId));
+    const policy =
+      (await this.policies.inForce(claim.issuingRegionCode, clock.today())) ?? (await this.policies.load(redemptions[0].policyId));
     return policy.terms;
   }
 
@@ -182,7 +185,8 @@ export class DecideClaim {
       firstApprovedBy: claim.firstApprovedBy,
       firstApprovedFen: claim.firstApprovedFen,
     };
-    if (!(await this.claims.decide(claim.id, claim.status, decision))) return refused('INVALID_STATE', 'the claim was decided concurrently');
+    if (!(await this.claims.decide(claim.id, claim.status, decision)))
+      return refused('INVALID_STATE', 'the claim was decided concurrently');
     await this.redemptions.unmarkClaimed(claim.id, now);
     this.uow.record({
       action: 'claim.rejected',

@@ -61,7 +61,8 @@ export class SubmitClaim {
       if (unclaimable) return unclaimable;
       const claimed = redemptions as Redemption[];
       const claimedFen = claimed.reduce((sum, r) => sum + r.capturedSubsidyFen!, 0);
-      if (claimedFen === 0) return refused('NOTHING_TO_CLAIM', 'the captured subsidy of these redemptions is 0 fen; there is nothing to claim');
+      if (claimedFen === 0)
+        return refused('NOTHING_TO_CLAIM', 'the captured subsidy of these redemptions is 0 fen; there is nothing to claim');
       const regions = [...new Set(claimed.map((r) => r.issuingRegionCode))];
       if (regions.length > 1)
         throw invalidInput(`redemptionIds: a claim goes to one issuing region, these come from ${regions.join(', ')}`);
@@ -128,9 +129,13 @@ export class SubmitClaim {
     if (r.status !== 'captured')
       return refused('INVALID_STATE', `redemption ${id} is ${r.status}; only captured redemptions can be claimed`);
     if (r.claimId) return refused('DUPLICATE', `redemption ${id} is already in claim ${r.claimId}`);
-    if (r.usage === 'disputed') return refused('USAGE_DISPUTED', `the enterprise disputed the usage of redemption ${id}; its issuing bureau resolves it first`);
+    if (r.usage === 'disputed')
+      return refused('USAGE_DISPUTED', `the enterprise disputed the usage of redemption ${id}; its issuing bureau resolves it first`);
     if (r.usage !== 'confirmed') {
-      return refused('USAGE_NOT_CONFIRMED', `the enterprise has not confirmed the usage of redemption ${id}; silence confirms it at ${r.usageDueAt}`);
+      return refused(
+        'USAGE_NOT_CONFIRMED',
+        `the enterprise has not confirmed the usage of redemption ${id}; silence confirms it at ${r.usageDueAt}`,
+      );
     }
     return r;
   }

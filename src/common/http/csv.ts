@@ -8,7 +8,13 @@ import { invalidInput } from '../errors/domain-error';
 export function csvRecords(text: string, required: string[]): Record<string, string>[] {
   let records: Record<string, string>[];
   try {
-    records = parse(text, { bom: true, columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, trim: true, relax_column_count: true });
+    records = parse(text, {
+      bom: true,
+      columns: (header: string[]) => header.map((h) => h.trim()),
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: true,
+    });
   } catch (e) {
     throw invalidInput(`body: not a CSV file (${(e as Error).message})`);
   }

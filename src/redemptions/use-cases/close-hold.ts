@@ -64,7 +64,8 @@ export class HoldClosing {
       await this.expire(r);
       return refused('INVALID_STATE', `the hold expired at ${r.expiresAt}; its subsidy went back to the voucher`);
     }
-    if (!redemptionTransition(r.status, event)) return refused('INVALID_STATE', `the redemption is ${r.status}; only a held redemption can be closed`);
+    if (!redemptionTransition(r.status, event))
+      return refused('INVALID_STATE', `the redemption is ${r.status}; only a held redemption can be closed`);
     return null;
   }
 
@@ -106,7 +107,10 @@ export class CaptureHold {
       const refusal = await this.holds.refusal(r, 'capture');
       if (refusal) return refusal;
       if (cmd.actualQuantity > r.quantity) {
-        return refused('CAPTURE_EXCEEDS_HOLD', `actualQuantity ${cmd.actualQuantity} exceeds the ${r.quantity} units held; the enterprise agreed to no more`);
+        return refused(
+          'CAPTURE_EXCEEDS_HOLD',
+          `actualQuantity ${cmd.actualQuantity} exceeds the ${r.quantity} units held; the enterprise agreed to no more`,
+        );
       }
       assertFeeInRange(r.unitPriceFen, cmd.actualQuantity, 'actualQuantity');
       const c = captureSubsidy({
@@ -163,7 +167,8 @@ export class CancelHold {
       if (refusal) return refusal;
       const now = clock.iso();
       const changes: Closing = { status: 'cancelled', closedAt: now, updatedAt: now };
-      if (!(await this.holds.close(r, changes))) return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be cancelled');
+      if (!(await this.holds.close(r, changes)))
+        return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be cancelled');
       await this.release.release(r, 'redemption.cancel');
       this.uow.record(redemptionEntry(r, 'redemption.cancelled', { releasedFen: r.subsidyFen, by: cmd.actor.role }));
       return ok({ ...r, ...changes });

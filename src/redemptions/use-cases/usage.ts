@@ -62,9 +62,11 @@ export class ConfirmUsage {
   execute(cmd: { actor: Actor; redemptionId: string }): Promise<Outcome<Redemption>> {
     return this.uow.run(async () => {
       const r = await this.usage.ofEnterprise(cmd.actor, cmd.redemptionId);
-      if (!usageTransition(r.usage, 'confirm')) return r.usage ? refused('INVALID_STATE', `the usage is already ${r.usage}`) : notCaptured(r);
+      if (!usageTransition(r.usage, 'confirm'))
+        return r.usage ? refused('INVALID_STATE', `the usage is already ${r.usage}`) : notCaptured(r);
       const now = clock.iso();
-      if (!(await this.redemptions.decideUsage(r.id, 'confirmed', now, null))) return refused('INVALID_STATE', 'the usage was decided concurrently');
+      if (!(await this.redemptions.decideUsage(r.id, 'confirmed', now, null)))
+        return refused('INVALID_STATE', 'the usage was decided concurrently');
       this.uow.record(redemptionEntry(r, 'redemption.usage_confirmed', { by: 'enterprise', capturedQuantity: r.capturedQuantity }));
       return ok({ ...r, usage: 'confirmed' as const, usageDecidedAt: now, updatedAt: now });
     });
@@ -92,7 +94,8 @@ export class DisputeUsage {
       }
       const now = clock.iso();
       const reason = cmd.reason.trim();
-      if (!(await this.redemptions.decideUsage(r.id, 'disputed', now, reason))) return refused('INVALID_STATE', 'the usage was decided concurrently');
+      if (!(await this.redemptions.decideUsage(r.id, 'disputed', now, reason)))
+        return refused('INVALID_STATE', 'the usage was decided concurrently');
       this.uow.record(redemptionEntry(r, 'redemption.usage_disputed', { reason, capturedQuantity: r.capturedQuantity }));
       return ok({ ...r, usage: 'disputed' as const, usageDecidedAt: now, disputeReason: reason, updatedAt: now });
     });
@@ -122,7 +125,8 @@ export class ResolveDispute {
       assertBureauOf(cmd.actor, found.issuingRegionCode, 'this redemption');
       await this.vouchers.lock(found.voucherId); // voucher before redemption, as every unit locks them
       const r = (await this.redemptions.lockMany([found.id]))[0];
-      if (!usageTransition(r.usage, 'resolve')) return refused('INVALID_STATE', `the usage is ${r.usage ?? 'not captured'}; only a disputed usage can be resolved`);
+      if (!usageTransition(r.usage, 'resolve'))
+        return refused('INVALID_STATE', `the usage is ${r.usage ?? 'not captured'}; only a disputed usage can be resolved`);
       if (cmd.actualQuantity > r.capturedQuantity!) {
         throw invalidInput(`actualQuantity: a resolution may not exceed the ${r.capturedQuantity} units captured`);
       }

@@ -43,7 +43,8 @@ export class CreateSettlement {
     assertBureauOf(actor, regionCode, 'settlement of this region');
     return this.uow.run(async () => {
       const [now, today] = [clock.iso(), clock.today()];
-      if (periodEnd && periodEnd > today) return refused('PERIOD_NOT_ENDED', `periodEnd ${periodEnd} is after today (${today}); settle a period once it has ended`);
+      if (periodEnd && periodEnd > today)
+        return refused('PERIOD_NOT_ENDED', `periodEnd ${periodEnd} is after today (${today}); settle a period once it has ended`);
       const id = newId();
       // Instants are ISO UTC strings: everything decided on periodEnd sorts before the next day.
       const marked = await this.claims.markSettled(regionCode, id, periodEnd ? addDays(periodEnd, 1) : undefined, now, today);

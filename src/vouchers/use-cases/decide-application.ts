@@ -16,8 +16,7 @@ import { ApplicationChecks } from './application-checks';
 import { VoucherIssuer } from './voucher-issuer';
 
 export type DecideApplicationCommand = { actor: Actor; applicationId: string } & (
-  | { decision: 'approve'; amountFen?: number }
-  | { decision: 'reject'; reason: string }
+  { decision: 'approve'; amountFen?: number } | { decision: 'reject'; reason: string }
 );
 
 type Decided = { application: VoucherApplication; voucher: Voucher | null };
