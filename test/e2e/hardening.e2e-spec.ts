@@ -27,14 +27,12 @@ describe('hardening', () => {
 
   it('refuses bidirectional control characters in names and text that reach certificates, statements and CSV', async () => {
     const register = (name: string) =>
-      t.http
-        .post('/api/auth/register')
-        .send({
-          username: `bidi-${Math.random().toString(36).slice(2, 9)}`,
-          password: PASSWORD,
-          role: 'enterprise',
-          organization: { name, creditCode: creditCodeIn('310104') },
-        });
+      t.http.post('/api/auth/register').send({
+        username: `bidi-${Math.random().toString(36).slice(2, 9)}`,
+        password: PASSWORD,
+        role: 'enterprise',
+        organization: { name, creditCode: creditCodeIn('310104') },
+      });
     for (const control of ['\u202E', '\u202A', '\u2066', '\u2069']) {
       const res = await register(`合肥${control}科技有限公司`).expect(400);
       expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('organization.name') });
