@@ -2,6 +2,13 @@ import { InitialSchema1764000000000 } from './1764000000000-initial-schema';
 import { AuditPending1764100000000 } from './1764100000000-audit-pending';
 import { MoneyConstraints1764200000000 } from './1764200000000-money-constraints';
 import { Accounts1764300000000 } from './1764300000000-accounts';
+import { AuditCheckpoints1764400000000 } from './1764400000000-audit-checkpoints';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
-export const MIGRATIONS = [InitialSchema1764000000000, AuditPending1764100000000, MoneyConstraints1764200000000, Accounts1764300000000];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  AuditPending1764100000000,
+  MoneyConstraints1764200000000,
+  Accounts1764300000000,
+  AuditCheckpoints1764400000000,
+];

@@ -1,4 +1,4 @@
-import { AuditEntry, AuditHead, AuditPending } from '../audit/audit-entry.entity';
+import { AuditCheckpoint, AuditEntry, AuditHead, AuditPending } from '../audit/audit-entry.entity';
 import { Session } from '../auth/session.entity';
 import { Throttle } from '../auth/throttle.entity';
 import { User } from '../auth/user.entity';
@@ -18,6 +18,7 @@ export const ENTITIES = [
   AuditEntry,
   AuditPending,
   AuditHead,
+  AuditCheckpoint,
   User,
   Session,
   Throttle,
