@@ -3,6 +3,7 @@ import { AuditPending1764100000000 } from './1764100000000-audit-pending';
 import { MoneyConstraints1764200000000 } from './1764200000000-money-constraints';
 import { Accounts1764300000000 } from './1764300000000-accounts';
 import { FraudControls1764400000000 } from './1764400000000-fraud-controls';
+import { AuditCheckpoints1764500000000 } from './1764500000000-audit-checkpoints';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   MoneyConstraints1764200000000,
   Accounts1764300000000,
   FraudControls1764400000000,
+  AuditCheckpoints1764500000000,
 ];

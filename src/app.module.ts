@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
-import { appConfig, AppConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES } from './config/configuration';
+import { appConfig, AppConfig, auditConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES } from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
 import { RepositoriesModule } from './database/repositories.module';
@@ -51,7 +51,7 @@ const API_MODULES = [
       isGlobal: true,
       envFilePath: ENV_FILES,
       validate: validateEnvironment,
-      load: [appConfig, databaseConfig, authConfig],
+      load: [appConfig, databaseConfig, authConfig, auditConfig],
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { AppConfig, appConfig, loadEnvFiles } from './config/configuration';
-import { validateEnvironment } from './config/env.validation';
+import { Environment, validateEnvironment } from './config/env.validation';
+import { unsetSigningKey } from './config/signing-key';
 
 // The Nest application is required only where it runs, so a supervising primary stays small.
 const loadApp = () => ({
@@ -47,11 +48,17 @@ async function setUp(): Promise<void> {
 /**
  * API_WORKERS > 1 on MySQL/MariaDB: the nodes are stateless, so one machine runs several behind one port
  * (node:cluster). A first worker migrates and seeds, so the others never race at it; every worker gets
- * the same token secret; a worker that dies is replaced, and SIGTERM is passed on for a graceful stop.
+ * the same token secret and audit signing key; a worker that dies is replaced, and SIGTERM is passed on for a
+ * graceful stop.
  */
-async function supervise(workers: number, port: number): Promise<void> {
+async function supervise(workers: number, env: Environment): Promise<void> {
   const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
   process.env.JWT_SECRET ||= randomBytes(32).toString('hex');
+  if (!process.env.AUDIT_SIGNING_KEY) {
+    const { pem, warning } = unsetSigningKey(env);
+    if (warning) log.warn(warning);
+    process.env.AUDIT_SIGNING_KEY = pem;
+  }
   const setupCode = await new Promise<number | null>((resolve) => cluster.fork({ API_SETUP_ONLY: '1' }).once('exit', resolve));
   if (setupCode !== 0) throw new Error(`setting up the database failed (exit code ${setupCode})`);
 
@@ -69,16 +76,17 @@ async function supervise(workers: number, port: number): Promise<void> {
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     });
   }
-  log.info({ workers, pid: process.pid }, `API on http://localhost:${port}/api with ${workers} workers`);
+  log.info({ workers, pid: process.pid }, `API on http://localhost:${env.PORT}/api with ${workers} workers`);
 }
 
-function main(): Promise<void> {
+// async: a configuration error thrown while validating becomes a rejection, printed below as its message alone.
+async function main(): Promise<void> {
   if (!cluster.isPrimary) return process.env.API_SETUP_ONLY ? setUp() : serve();
   loadEnvFiles();
   const env = validateEnvironment(process.env);
   const workers = env.API_WORKERS === 0 ? availableParallelism() : env.API_WORKERS;
   // SQLite has one writer and serialises transactions in-process: it runs as one node.
-  return workers > 1 && env.DB_TYPE !== 'sqlite' ? supervise(workers, env.PORT) : serve();
+  return workers > 1 && env.DB_TYPE !== 'sqlite' ? supervise(workers, env) : serve();
 }
 
 main().catch((e) => {

@@ -1,14 +1,32 @@
 import { createHash } from 'node:crypto';
-import type { AuditEntry } from './audit-entry.entity';
+import type { AuditEntry, AuditPending } from './audit-entry.entity';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** The chain's hash algorithms (AUDIT_HASH); both digests are 32 bytes, 64 hex characters. */
+export const HASH_ALGS = ['sha256', 'sm3'] as const;
+export type HashAlg = (typeof HASH_ALGS)[number];
+
 type Hashed = Pick<
   AuditEntry,
-  'seq' | 'prevHash' | 'at' | 'actorId' | 'actorRole' | 'action' | 'entityType' | 'entityId' | 'regionCode' | 'organizationId' | 'summary'
+  | 'seq'
+  | 'prevHash'
+  | 'hashAlg'
+  | 'at'
+  | 'actorId'
+  | 'actorRole'
+  | 'action'
+  | 'entityType'
+  | 'entityId'
+  | 'regionCode'
+  | 'organizationId'
+  | 'summary'
 >;
 
-/** The hash covers every field and the previous hash, so editing or removing any entry breaks the chain. */
+/**
+ * The hash covers every field and the previous hash, so editing or removing any entry breaks the chain. Each entry is
+ * hashed with its own algorithm, so a chain keeps verifying after AUDIT_HASH changes.
+ */
 export function entryHash(e: Hashed): string {
   const fields = [
     e.seq,
@@ -23,7 +41,7 @@ export function entryHash(e: Hashed): string {
     e.organizationId,
     e.summary,
   ];
-  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+  return createHash(e.hashAlg).update(JSON.stringify(fields)).digest('hex');
 }
 
 /** Where verification of a run of entries stopped: every entry up to `seq` links to the one before it. */
@@ -32,11 +50,22 @@ export interface ChainPosition {
   hash: string;
 }
 
+/** Pending entries chained onto `head`, in the given order, hashed with `hashAlg`. */
+export function chainEntries(head: ChainPosition, pending: AuditPending[], hashAlg: HashAlg): AuditEntry[] {
+  let { seq, hash } = head;
+  return pending.map(({ id: _id, ...p }) => {
+    const entry: AuditEntry = { ...p, seq: ++seq, prevHash: hash, hashAlg, hash: '' };
+    entry.hash = hash = entryHash(entry);
+    return entry;
+  });
+}
+
 /** Follows the chain over consecutive entries from `from`; returns the position reached and the first entry that breaks it, if any. */
 export function followChain(from: ChainPosition, entries: (Hashed & { hash: string })[]): { reached: ChainPosition; broken?: number } {
   let { seq, hash } = from;
   for (const e of entries) {
-    if (e.seq !== seq + 1 || e.prevHash !== hash || e.hash !== entryHash(e)) return { reached: { seq, hash }, broken: e.seq };
+    const intact = e.seq === seq + 1 && e.prevHash === hash && HASH_ALGS.includes(e.hashAlg) && e.hash === entryHash(e);
+    if (!intact) return { reached: { seq, hash }, broken: e.seq };
     seq = e.seq;
     hash = e.hash;
   }

@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { fenTransformer } from '../common/persistence/transformers';
 import { InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
+import type { HashAlg } from './audit-chain';
 
 /** What an audit entry says, waiting to be chained or chained. */
 abstract class AuditRecord {
@@ -25,6 +26,8 @@ export class AuditEntry extends AuditRecord {
   seq: number;
   @StrColumn(64) prevHash: string;
   @StrColumn(64) hash: string;
+  /** The algorithm this entry was hashed with (AUDIT_HASH when it was sealed); rows from before SM3 are sha256. */
+  @StrColumn(8, { default: 'sha256' }) hashAlg: HashAlg;
 }
 
 /** An entry written in its business transaction, waiting for the sealer to chain it into `audit_entry`. */
@@ -38,4 +41,22 @@ export class AuditHead {
   @PrimaryColumn({ type: 'integer' }) id: number;
   @Column({ type: 'bigint', transformer: fenTransformer }) seq: number;
   @StrColumn(64) hash: string;
+}
+
+/**
+ * The chain head at `seq` signed with the audit key (Ed25519), so a chain recomputed by someone who can write to the
+ * database but lacks the key no longer matches. No foreign key to `audit_entry`: a checkpoint is evidence about the
+ * entries, and one whose entry is gone must stay to say so.
+ */
+@Entity('audit_checkpoint')
+export class AuditCheckpoint {
+  @PrimaryColumn({ type: 'bigint', transformer: fenTransformer })
+  seq: number;
+  @StrColumn(64) hash: string;
+  @StrColumn(8) hashAlg: HashAlg;
+  @InstantColumn() signedAt: string;
+  /** base64 of the Ed25519 signature over `yrd-audit-checkpoint:${seq}:${hash}`. */
+  @StrColumn(88) signature: string;
+  /** The first 16 hex characters of SHA-256 over the public key's SPKI DER. */
+  @StrColumn(16) keyId: string;
 }

@@ -1,9 +1,13 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { clock } from '../common/clock';
 import { requestContext } from '../common/context/request-context';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
-import { appConfig, AppConfig } from '../config/configuration';
+import { appConfig, AppConfig, auditConfig, AuditConfig } from '../config/configuration';
+import { chainEntries } from './audit-chain';
+import { dueByTime, seqsToSign } from './audit-checkpoint';
 import { AuditRepository } from './audit.repository';
+import { AuditSigner } from './audit-signer';
 
 const BATCH = 1_000;
 
@@ -11,21 +15,28 @@ const BATCH = 1_000;
  * Chains pending audit entries into the hash chain: soon after a commit that wrote some (batching the entries of
  * many transactions into one seal), before every read of the log, in the sweep and at shutdown. Pending entries
  * live in the database, so any node's sealer seals any node's entries; the timer here only makes it prompt.
+ *
+ * It also signs checkpoints of the chain, always under the head's row lock: in the seal that chains the 1,000th
+ * entry since the last checkpoint, in a seal or sweep when the last checkpoint is 10 minutes old and the head has
+ * moved, and at start-up when that is due (the first start after the upgrade signs the chain as it stands).
  */
 @Injectable()
-export class AuditSealer implements BeforeApplicationShutdown {
+export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditSealer.name);
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly audit: AuditRepository,
+    private readonly signer: AuditSigner,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    @Inject(auditConfig.KEY) private readonly auditSettings: AuditConfig,
     sweeps: Sweeps,
   ) {
     uow.onFlush((state) => audit.insertPending(state.audit, requestContext.getStore()?.actor));
     uow.onCommitted((state) => state.audit.length > 0 && this.soon());
     sweeps.register('audit-seal', () => this.sealAll());
+    sweeps.register('audit-checkpoint', () => this.checkpointIfDue());
   }
 
   /** Seals everything pending now; returns how many entries. */
@@ -34,15 +45,52 @@ export class AuditSealer implements BeforeApplicationShutdown {
     if (!(await this.audit.anyPending())) return 0;
     let sealed = 0;
     for (;;) {
-      const n = await this.uow.run(() => this.audit.sealBatch(BATCH));
+      const n = await this.uow.run(() => this.sealBatch(BATCH));
       sealed += n;
       if (n < BATCH) return sealed;
     }
   }
 
+  /** Signs the head when the last checkpoint is 10 minutes old and the head has moved since; returns 1 if it did. */
+  async checkpointIfDue(): Promise<number> {
+    // Usually not due: decided on plain reads first, then again under the head's lock.
+    if (!dueByTime(await this.audit.lastCheckpoint(), (await this.audit.head()).seq, clock.iso())) return 0;
+    return this.uow.run(async () => {
+      const head = await this.audit.lockHead();
+      if (!dueByTime(await this.audit.lastCheckpoint(), head.seq, clock.iso())) return 0;
+      const entry = await this.audit.entryAt(head.seq);
+      if (!entry) throw new Error(`the audit head names entry ${head.seq}, which does not exist`);
+      await this.audit.insertCheckpoints([this.signer.sign(entry)]);
+      return 1;
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.checkpointIfDue().catch((e) => this.logger.warn(`signing an audit checkpoint: ${(e as Error).message} (the sweep retries)`));
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.timer);
     await this.sealAll().catch((e) => this.logger.warn(`sealing at shutdown: ${(e as Error).message} (the next sweep seals the rest)`));
+  }
+
+  /** Chains up to `limit` pending entries onto the head and signs the checkpoints they make due; returns how many it chained. */
+  private async sealBatch(limit: number): Promise<number> {
+    const head = await this.audit.lockHead();
+    const pending = await this.audit.pendingBatch(limit);
+    if (pending.length === 0) return 0;
+    const entries = chainEntries(head, pending, this.auditSettings.hashAlg);
+    await this.audit.append(
+      entries,
+      pending.map((p) => p.id),
+    );
+    const seqs = seqsToSign(
+      await this.audit.lastCheckpoint(),
+      entries.map((e) => e.seq),
+      clock.iso(),
+    );
+    if (seqs.length > 0) await this.audit.insertCheckpoints(entries.filter((e) => seqs.includes(e.seq)).map((e) => this.signer.sign(e)));
+    return entries.length;
   }
 
   private soon(): void {

@@ -1,9 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
+import { PageQuery } from '../common/http/paging';
 import { AuditLog } from './audit-log';
-import { AuditEntryView, AuditPage, AuditQuery, ChainVerification } from './audit.dto';
+import { AuditEntryView, AuditPage, AuditPublicKey, AuditQuery, ChainVerification, CheckpointPage, CheckpointView } from './audit.dto';
 
 @ApiTags('oversight')
 @Controller('audit')
@@ -20,8 +21,26 @@ export class AuditController {
 
   @Get('verify')
   @Authenticated('platform')
+  @ApiOperation({ summary: 'Recompute the hash chain and check every signed checkpoint' })
   @ApiOkResponse({ type: ChainVerification })
   verify(): Promise<ChainVerification> {
     return this.auditLog.verify();
+  }
+
+  @Get('checkpoints')
+  @Authenticated('platform', 'bureau')
+  @ApiOperation({ summary: 'The chain head signed with Ed25519 at least every 1,000 entries and every 10 minutes, newest first' })
+  @ApiOkResponse({ type: CheckpointPage })
+  async checkpoints(@Query() q: PageQuery): Promise<CheckpointPage> {
+    const page = await this.auditLog.checkpoints(q);
+    return { items: page.items.map(CheckpointView.of), total: page.total };
+  }
+
+  @Get('public-key')
+  @Public()
+  @ApiOperation({ summary: 'The Ed25519 public key that verifies the checkpoints' })
+  @ApiOkResponse({ type: AuditPublicKey })
+  publicKey(): AuditPublicKey {
+    return this.auditLog.publicKey();
   }
 }

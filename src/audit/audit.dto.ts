@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { AuditEntry } from './audit-entry.entity';
+import { HASH_ALGS } from './audit-chain';
+import { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
 import { PageQuery } from '../common/http/paging';
 
 export class AuditQuery extends PageQuery {
@@ -28,11 +29,12 @@ export class AuditEntryView {
   @ApiProperty({ nullable: true, example: '340100' }) regionCode: string | null;
   @ApiProperty({ nullable: true }) organizationId: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) summary: unknown;
-  @ApiProperty({ description: 'sha256 over the fields and prevHash' }) hash: string;
+  @ApiProperty({ description: 'hashAlg over the fields and prevHash' }) hash: string;
   @ApiProperty() prevHash: string;
+  @ApiProperty({ enum: HASH_ALGS, description: 'the hash algorithm of this entry (AUDIT_HASH when it was chained)' }) hashAlg: string;
 
   static of(e: AuditEntry): AuditEntryView {
-    const { seq, at, actorId, actorRole, action, entityType, entityId, regionCode, organizationId, summary, hash, prevHash } = e;
+    const { seq, at, actorId, actorRole, action, entityType, entityId, regionCode, organizationId, summary, hash, prevHash, hashAlg } = e;
     return {
       seq,
       at,
@@ -46,6 +48,7 @@ export class AuditEntryView {
       summary: parseSummary(summary),
       hash,
       prevHash,
+      hashAlg,
     };
   }
 }
@@ -57,6 +60,44 @@ export class AuditPage {
 
 export class ChainVerification {
   @ApiProperty() valid: boolean;
-  @ApiProperty({ description: 'entries verified intact (all of them when valid)' }) entries: number;
-  @ApiPropertyOptional({ description: 'seq of the first entry that breaks the chain', example: '1042' }) firstBrokenId?: string;
+  @ApiProperty({
+    description: 'entries verified intact (all of them when valid); when a checkpoint fails, those up to the last checkpoint that held',
+  })
+  entries: number;
+  @ApiPropertyOptional({
+    description: 'seq of the first entry that breaks the chain or that no valid checkpoint vouches for',
+    example: '1042',
+  })
+  firstBrokenId?: string;
+  @ApiPropertyOptional({
+    description: 'why the chain is not valid',
+    example: 'checkpoint 2000 signed the sha256 hash 9f…, but entry 2000 has the sha256 hash 4c…',
+  })
+  reason?: string;
+}
+
+export class CheckpointView {
+  @ApiProperty({ example: 2000, description: 'the entry whose hash is signed: the chain head when it was signed' }) seq: number;
+  @ApiProperty() hash: string;
+  @ApiProperty({ enum: HASH_ALGS }) hashAlg: string;
+  @ApiProperty() signedAt: string;
+  @ApiProperty({ description: 'base64 of the Ed25519 signature over the UTF-8 bytes of `yrd-audit-checkpoint:${seq}:${hash}`' })
+  signature: string;
+  @ApiProperty({ example: '3f1c0a9b7d2e4f60', description: 'first 16 hex characters of SHA-256 over the signing key’s SPKI DER' })
+  keyId: string;
+
+  static of({ seq, hash, hashAlg, signedAt, signature, keyId }: AuditCheckpoint): CheckpointView {
+    return { seq, hash, hashAlg, signedAt, signature, keyId };
+  }
+}
+
+export class CheckpointPage {
+  @ApiProperty({ type: [CheckpointView] }) items: CheckpointView[];
+  @ApiProperty() total: number;
+}
+
+export class AuditPublicKey {
+  @ApiProperty({ example: '3f1c0a9b7d2e4f60' }) keyId: string;
+  @ApiProperty({ description: 'the Ed25519 public key, SPKI PEM', example: '-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n' })
+  publicKeyPem: string;
 }

@@ -7,10 +7,9 @@ import { newId } from '../common/ids';
 import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
-import { entryHash } from './audit-chain';
-import { AuditEntry, AuditHead, AuditPending } from './audit-entry.entity';
+import { AuditCheckpoint, AuditEntry, AuditHead, AuditPending } from './audit-entry.entity';
 
-/** The audit log's tables: entries waiting to be chained, the chain, and its head. */
+/** The audit log's tables: entries waiting to be chained, the chain, its head, and the signed checkpoints. */
 @Injectable()
 export class AuditRepository {
   constructor(private readonly db: Database) {}
@@ -44,33 +43,59 @@ export class AuditRepository {
   }
 
   /**
-   * Chains up to `limit` committed pending entries onto the single hash chain and returns how many. The head row is
-   * locked (MariaDB) or the transaction is already exclusive (SQLite), so sealers on any number of API nodes queue
-   * up: no forks, no gaps, no entry sealed twice.
+   * The chain head, locked for the rest of the unit of work (MariaDB) or in a transaction that is already exclusive
+   * (SQLite): sealers and signers on any number of API nodes queue up here, so the chain has no forks, no gaps, no
+   * entry sealed twice, and no two checkpoints of conflicting heads.
    */
-  async sealBatch(limit: number): Promise<number> {
-    const head = (await this.db.lock(AuditHead, { id: 1 }))!;
-    const pending = await this.db.select(AuditPending, 'p', sql`ORDER BY p.id LIMIT ${limit}`);
-    if (pending.length === 0) return 0;
-    let { seq, hash } = head;
-    const entries = pending.map(({ id: _id, ...p }) => {
-      const entry: AuditEntry = { ...p, seq: ++seq, prevHash: hash, hash: '' };
-      entry.hash = hash = entryHash(entry);
-      return entry;
-    });
+  async lockHead(): Promise<AuditHead> {
+    return (await this.db.lock(AuditHead, { id: 1 }))!;
+  }
+
+  /** Up to `limit` committed pending entries, oldest first. */
+  pendingBatch(limit: number): Promise<AuditPending[]> {
+    return this.db.select(AuditPending, 'p', sql`ORDER BY p.id LIMIT ${limit}`);
+  }
+
+  /** Appends chained entries in place of the pending ones they came from, and moves the head to the last. */
+  async append(entries: AuditEntry[], pendingIds: string[]): Promise<void> {
+    const head = entries.at(-1);
+    if (!head) return;
     await this.db.insert(AuditEntry, entries);
-    await this.db.execute(sql`DELETE FROM audit_pending WHERE id IN (${join(pending.map((p) => p.id))})`);
-    await this.db.execute(sql`UPDATE audit_head SET seq = ${seq}, hash = ${hash} WHERE id = 1`);
-    return entries.length;
+    await this.db.execute(sql`DELETE FROM audit_pending WHERE id IN (${join(pendingIds)})`);
+    await this.db.execute(sql`UPDATE audit_head SET seq = ${head.seq}, hash = ${head.hash} WHERE id = 1`);
   }
 
   async head(): Promise<AuditHead> {
     return (await this.db.select(AuditHead, 'h', sql`WHERE h.id = 1`))[0];
   }
 
+  async entryAt(seq: number): Promise<AuditEntry | undefined> {
+    return (await this.db.select(AuditEntry, 'a', sql`WHERE a.seq = ${seq}`))[0];
+  }
+
   /** Entries after `seq`, in order, at most `limit`. */
   entriesAfter(seq: number, limit: number): Promise<AuditEntry[]> {
     return this.db.select(AuditEntry, 'a', sql`WHERE a.seq > ${seq} ORDER BY a.seq LIMIT ${limit}`);
+  }
+
+  async insertCheckpoints(checkpoints: AuditCheckpoint[]): Promise<void> {
+    await this.db.insert(AuditCheckpoint, checkpoints);
+  }
+
+  async lastCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return (await this.db.select(AuditCheckpoint, 'c', sql`ORDER BY c.seq DESC LIMIT 1`))[0];
+  }
+
+  /** Checkpoints of seqs in (`after`, `upTo`], in order. */
+  checkpointsBetween(after: number, upTo: number): Promise<AuditCheckpoint[]> {
+    return this.db.select(AuditCheckpoint, 'c', sql`WHERE c.seq > ${after} AND c.seq <= ${upTo} ORDER BY c.seq`);
+  }
+
+  /** Newest first. */
+  async checkpoints(q: { limit: number; offset: number }): Promise<Page<AuditCheckpoint>> {
+    const items = await this.db.select(AuditCheckpoint, 'c', sql`ORDER BY c.seq DESC LIMIT ${q.limit} OFFSET ${q.offset}`);
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM audit_checkpoint`);
+    return { items, total: Number(counted?.n ?? 0) };
   }
 
   /** Newest first, within the scope, optionally for one entity type or entity. */

@@ -5,6 +5,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigType, registerAs } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
 import { validateEnvironment } from './env.validation';
+import { parseSigningKey, unsetSigningKey } from './signing-key';
 
 const env = () => validateEnvironment(process.env);
 
@@ -68,9 +69,21 @@ export const authConfig = registerAs('auth', () => {
   };
 });
 
+export const auditConfig = registerAs('audit', () => {
+  const e = env();
+  let pem = e.AUDIT_SIGNING_KEY;
+  if (!pem) {
+    const unset = unsetSigningKey(e);
+    if (unset.warning) new Logger('Config').warn(unset.warning);
+    pem = unset.pem;
+  }
+  return { signingKey: parseSigningKey(pem), hashAlg: e.AUDIT_HASH };
+});
+
 export type AppConfig = ConfigType<typeof appConfig>;
 export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type AuthConfig = ConfigType<typeof authConfig>;
+export type AuditConfig = ConfigType<typeof auditConfig>;
 
 /** Where settings come from, in precedence order after the process environment. */
 export const ENV_FILES = ['.env', 'config/default.env'].map((f) => join(projectRoot, f));

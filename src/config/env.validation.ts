@@ -1,5 +1,8 @@
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { getHashes } from 'node:crypto';
+import { HASH_ALGS, HashAlg } from '../audit/audit-chain';
+import { parseSigningKey } from './signing-key';
 
 export const DB_TYPES = ['sqlite', 'mariadb', 'mysql'] as const;
 
@@ -49,6 +52,10 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Type(() => Number) @IsInt() @Min(0) SWEEP_INTERVAL_SEC = 60;
   @Type(() => Number) @IsInt() @Min(0) @Max(60000) AUDIT_SEAL_DELAY_MS = 100;
+  /** Signs audit checkpoints: an Ed25519 private key, PKCS#8 PEM. Required in production. */
+  @IsOptional() @IsString() AUDIT_SIGNING_KEY?: string;
+  /** The hash algorithm of newly chained audit entries. */
+  @IsIn(HASH_ALGS) AUDIT_HASH: HashAlg = 'sha256';
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
@@ -62,6 +69,13 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   if (env.MFA_ENCRYPTION_KEY && Buffer.from(env.MFA_ENCRYPTION_KEY, 'base64').length !== 32) {
     throw new Error('Invalid configuration: MFA_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
+  }
+  if (env.NODE_ENV === 'production' && !env.AUDIT_SIGNING_KEY) {
+    throw new Error('Invalid configuration: AUDIT_SIGNING_KEY is required when NODE_ENV=production (openssl genpkey -algorithm ed25519)');
+  }
+  if (env.AUDIT_SIGNING_KEY) parseSigningKey(env.AUDIT_SIGNING_KEY);
+  if (env.AUDIT_HASH === 'sm3' && !getHashes().includes('sm3')) {
+    throw new Error('Invalid configuration: AUDIT_HASH=sm3 but the OpenSSL of this Node.js has no SM3');
   }
   if (errors.length > 0) {
     const detail = errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join(', ')}`);

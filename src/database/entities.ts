@@ -1,4 +1,4 @@
-import { AuditEntry, AuditHead, AuditPending } from '../audit/audit-entry.entity';
+import { AuditCheckpoint, AuditEntry, AuditHead, AuditPending } from '../audit/audit-entry.entity';
 import { Session } from '../auth/session.entity';
 import { Throttle } from '../auth/throttle.entity';
 import { User } from '../auth/user.entity';
@@ -19,6 +19,7 @@ export const ENTITIES = [
   AuditEntry,
   AuditPending,
   AuditHead,
+  AuditCheckpoint,
   User,
   Session,
   Throttle,

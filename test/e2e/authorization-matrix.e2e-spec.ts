@@ -137,6 +137,9 @@ const MATRIX: Row[] = [
   // entries about itself (scoped, tested in oversight.e2e-spec.ts): kept
   r('GET /api/audit',                                 '401 ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/audit/verify',                          '401 403  403  403  403  403  403  ok'),
+  // API.md: the platform and bureaus read the signed checkpoints; the key that verifies them is public
+  r('GET /api/audit/checkpoints',                     '401 403  403  403  403  ok   ok   ok'),
+  r('GET /api/audit/public-key',                      'ok  ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/ledger/check',                          '401 403  403  403  403  403  403  ok'),
   // statistics are for bureaus and the platform; another province's figures are refused (not a record)
   r('GET /api/stats/regions/{code}',                  '401 403  403  403  403  ok   403  ok', { id: () => '340000' }),

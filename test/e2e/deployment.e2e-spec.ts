@@ -5,7 +5,10 @@ import { projectRoot } from '../../src/common/paths';
 import { buildService, until } from '../support/service-process';
 import { createTestDatabase, DEMO_PASSWORD, isMaria } from '../support/test-app';
 
-/** `node dist/src/main.js` as deployed, with API_WORKERS=2 and no JWT_SECRET (the primary makes one for all workers). */
+/**
+ * `node dist/src/main.js` as deployed, with API_WORKERS=2 and no JWT_SECRET or AUDIT_SIGNING_KEY (the primary makes
+ * them for all workers).
+ */
 describe('the service as deployed', () => {
   let dropDatabase: () => Promise<void>;
   let service: ChildProcess;
@@ -19,6 +22,7 @@ describe('the service as deployed', () => {
     baseUrl = `http://127.0.0.1:${port}`;
     const env: NodeJS.ProcessEnv = { ...process.env, API_WORKERS: '2', PORT: String(port), SEED_DEMO: 'always', LOG_LEVEL: 'warn' };
     delete env.JWT_SECRET;
+    delete env.AUDIT_SIGNING_KEY;
     service = spawn(process.execPath, [join(projectRoot, 'dist', 'src', 'main.js')], { cwd: projectRoot, env, stdio: 'ignore' });
     exited = new Promise((resolve) => service.once('exit', (code, signal) => resolve({ code, signal })));
     await until('the health endpoint', () =>
@@ -53,7 +57,7 @@ describe('the service as deployed', () => {
 
   it(
     isMaria()
-      ? 'serves with two worker processes that honour one token secret'
+      ? 'serves with two worker processes that honour one token secret and sign with one audit key'
       : 'serves as one process on SQLite, whatever API_WORKERS says',
     async () => {
       const workers = await until('the workers', () => {
@@ -62,6 +66,13 @@ describe('the service as deployed', () => {
       });
       expect(workers).toHaveLength(isMaria() ? 2 : 0);
       expect(await statusesWith(await login())).toEqual(Array(20).fill(200));
+      // Every worker signs audit checkpoints with the one key the primary made.
+      const keyIds = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          fetch(`${baseUrl}/api/audit/public-key`).then(async (r) => ((await r.json()) as { keyId: string }).keyId),
+        ),
+      );
+      expect(new Set(keyIds).size).toBe(1);
     },
   );
 

@@ -272,7 +272,12 @@ describe('oversight', () => {
       const original = await t.dataSource.getRepository(AuditEntry).findOneByOrFail({ seq });
       await t.dataSource.query('UPDATE audit_entry SET summary = ? WHERE seq = ?', ['{"edited":true}', seq]);
       try {
-        expect(await verify()).toEqual({ valid: false, entries: seq - 1, firstBrokenId: String(seq) });
+        expect(await verify()).toEqual({
+          valid: false,
+          entries: seq - 1,
+          firstBrokenId: String(seq),
+          reason: `entry ${seq} does not match its hash or does not follow entry ${seq - 1}`,
+        });
       } finally {
         await t.dataSource.query('UPDATE audit_entry SET summary = ? WHERE seq = ?', [original.summary, seq]);
       }
@@ -284,7 +289,12 @@ describe('oversight', () => {
       const last = await t.dataSource.getRepository(AuditEntry).findOneByOrFail({ seq: entries });
       await t.dataSource.getRepository(AuditEntry).delete({ seq: entries });
       try {
-        expect(await verify()).toEqual({ valid: false, entries: entries - 1, firstBrokenId: String(entries) });
+        expect(await verify()).toEqual({
+          valid: false,
+          entries: entries - 1,
+          firstBrokenId: String(entries),
+          reason: `the head names entry ${entries}, but the chain ends at entry ${entries - 1}`,
+        });
       } finally {
         await t.dataSource.getRepository(AuditEntry).insert(last);
       }

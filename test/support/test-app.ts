@@ -51,6 +51,8 @@ export class TestApp {
   app!: INestApplication;
   private dropDatabase?: () => Promise<void>;
   private restoreEnv: Record<string, string | undefined> = {};
+  /** Where this app's database is: another TestApp started meanwhile names its own in the environment. */
+  private databaseEnv: Record<string, string> = {};
   private tokens = new Map<string, string>();
 
   /** `env` overrides the test settings for this app (read when its module is created). */
@@ -62,13 +64,26 @@ export class TestApp {
 
   private async boot(env: Record<string, string>) {
     this.dropDatabase = await createTestDatabase();
-    this.restoreEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
+    this.databaseEnv = isMaria() ? { DB_NAME: process.env.DB_NAME! } : { DB_PATH: process.env.DB_PATH! };
+    await this.open(env);
+  }
+
+  /** A Nest app on this suite's database, with `env` over the current settings (read when its module is created). */
+  private async open(env: Record<string, string>) {
+    for (const k of Object.keys(env)) if (!(k in this.restoreEnv)) this.restoreEnv[k] = process.env[k];
+    Object.assign(process.env, this.databaseEnv, env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     this.app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
     configureApp(this.app);
     await this.app.init();
     await this.app.get(SeedService).seedStaff();
+  }
+
+  /** Stops the app and starts it again on the same database with `env` added to its settings, as an operator's restart. */
+  async restart(env: Record<string, string> = {}): Promise<void> {
+    await this.app.close();
+    this.tokens.clear(); // the new app may sign tokens with another secret
+    await this.open(env);
   }
 
   get http(): TestAgent {

@@ -49,7 +49,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   handleRequest<T>(err: unknown, user: T): T {
     // A token that does not verify comes as no user; an error is the session check failing (the database out of
     // reach), answered as what it is (503), not as a bad token.
-    if (err) throw err;
+    if (err) throw err as Error;
     if (!user) throw new DomainError('UNAUTHENTICATED', 'a valid bearer token of a live session is required');
     return user;
   }
