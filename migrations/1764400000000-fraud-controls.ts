@@ -10,6 +10,8 @@ export class FraudControls1764400000000 implements MigrationInterface {
   name = 'FraudControls1764400000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    // Room for the new statuses: pending_verification (organizations), awaiting_second_approval (applications, claims).
+    for (const table of WIDER_STATUS) await statusLength(queryRunner, table, 32);
     await queryRunner.addColumns('organization', [
       new TableColumn(str('certificate_no', 64, true)),
       new TableColumn(instant('verified_at', true)),
@@ -106,5 +108,26 @@ export class FraudControls1764400000000 implements MigrationInterface {
     await queryRunner.dropTable('party_relation', true);
     await queryRunner.dropTable('qualified_enterprise', true);
     for (const c of ['verified_by', 'verified_at', 'certificate_no']) await queryRunner.dropColumn('organization', c);
+    for (const [table, length] of [
+      ['organization', 16],
+      ['claim', 16],
+      ['voucher_application', 20],
+    ] as const) {
+      await statusLength(queryRunner, table, length);
+    }
+  }
+}
+
+const WIDER_STATUS = ['organization', 'claim', 'voucher_application'];
+
+/**
+ * MariaDB widens the column in place, keeping its indexes; SQLite does not enforce lengths, but TypeORM's copy of the
+ * table (changeColumn) records the new one, so the schema matches the entities on both.
+ */
+async function statusLength(queryRunner: QueryRunner, table: string, length: number): Promise<void> {
+  if (queryRunner.connection.options.type === 'better-sqlite3') {
+    await queryRunner.changeColumn(table, 'status', new TableColumn(str('status', length)));
+  } else {
+    await queryRunner.query(`ALTER TABLE \`${table}\` MODIFY \`status\` varchar(${length}) NOT NULL`);
   }
 }

@@ -75,6 +75,49 @@ export async function dbInvariants(ds: DataSource, limit = 10): Promise<Violatio
       add('a claim is for the captured subsidy of its redemptions', `${c.id}: ${c.claimed_fen} vs ${claimedSum.get(String(c.id)) ?? 0}`);
   }
 
+  // Trust II: usage confirmed before any claim, captures within their holds, two people above dual control, ratings counted.
+  for (const r of await q(
+    `SELECT r.id, r.usage_status, r.claim_id FROM redemption r JOIN claim c ON c.id = r.claim_id
+     WHERE c.status <> 'rejected' AND (r.usage_status IS NULL OR r.usage_status <> 'confirmed')`,
+  )) {
+    add('no claim on unconfirmed usage', JSON.stringify(r));
+  }
+  for (const r of await q(
+    `SELECT id, quantity, captured_quantity, subsidy_fen, captured_subsidy_fen FROM redemption
+     WHERE captured_quantity > quantity OR captured_subsidy_fen > subsidy_fen`,
+  )) {
+    add('no capture above its hold', JSON.stringify(r));
+  }
+  const termsOf = new Map<string, { dualControlFen?: number }>();
+  const regionTerms = new Map<string, { dualControlFen?: number }>();
+  for (const p of await q(`SELECT id, region_code, terms FROM policy ORDER BY version`)) {
+    const terms = typeof p.terms === 'string' ? JSON.parse(p.terms) : p.terms;
+    termsOf.set(String(p.id), terms);
+    regionTerms.set(String(p.region_code), terms);
+  }
+  const twoPeople = (what: string, row: Row, threshold: number | undefined) => {
+    if (!threshold || n(row.approved_fen) < threshold || row.reviewed_by === null) return;
+    if (row.first_approved_by === null || row.first_approved_by === row.reviewed_by)
+      add(`${what} at or above dualControlFen is approved by two different bureau users`, JSON.stringify(row));
+  };
+  for (const a of await q(
+    `SELECT id, policy_id, approved_fen, first_approved_by, reviewed_by FROM voucher_application WHERE status = 'approved' AND reviewed_by IS NOT NULL`,
+  )) {
+    twoPeople('an application', a, termsOf.get(String(a.policy_id))?.dualControlFen);
+  }
+  for (const c of await q(
+    `SELECT id, issuing_region_code, approved_fen, first_approved_by, reviewed_by FROM claim WHERE status = 'approved'`,
+  )) {
+    twoPeople('a claim', c, regionTerms.get(String(c.issuing_region_code))?.dualControlFen);
+  }
+  for (const f of await q(
+    `SELECT f.id, f.rating_count, f.rating_sum, COUNT(r.redemption_id) AS n, SUM(r.score) AS s
+     FROM facility f LEFT JOIN facility_rating r ON r.facility_id = f.id GROUP BY f.id, f.rating_count, f.rating_sum`,
+  )) {
+    if (n(f.rating_count) !== n(f.n) || n(f.rating_sum) !== n(f.s))
+      add("a facility's rating count and sum are its ratings'", JSON.stringify(f));
+  }
+
   const lineSums = new Map(
     (
       await q(

@@ -1,8 +1,8 @@
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
-import { bureauFor, DEMO_PASSWORD, PASSWORD, STAFF } from '../../test/support/accounts';
+import { bureauFor, DEMO_PASSWORD, PASSWORD, SECOND_REVIEWERS, STAFF } from '../../test/support/accounts';
 import { HttpClient, Reply } from '../../test/support/http-client';
 import { Rng } from './prng';
-export type Staff = (typeof STAFF)[number];
+export type Staff = (typeof STAFF)[number] | (typeof SECOND_REVIEWERS)[number];
 
 export interface Org {
   key: string;
@@ -29,6 +29,8 @@ export interface RegionPlan {
   small: boolean;
   autoApproveMaxFen: number;
   maxVoucherFen: number;
+  /** Approvals at or above it take two bureau users (0: off). */
+  dualControlFen: number;
 }
 
 export interface World {
@@ -40,6 +42,8 @@ export interface World {
   facilities: Facility[];
   /** Providers the simulation may suspend (their facilities then refuse with PROVIDER_NOT_ACTIVE). */
   suspendable: Org[];
+  /** Enterprises registered but not verified yet: their applications are refused ENTERPRISE_NOT_VERIFIED until a bureau verifies them. */
+  unverified: Org[];
 }
 
 const ALL_PROVINCES = ['310000', '320000', '330000', '340000'];
@@ -47,11 +51,13 @@ const ALL_PROVINCES = ['310000', '320000', '330000', '340000'];
 /**
  * Policies differ the way real schemes do: Zhejiang does not accept Jiangsu labs and Jiangsu not Zhejiang's,
  * categories differ, Jiangsu only allows 通兑, Zhejiang allows related parties; Suzhou and Hefei (cities that
- * issue their own vouchers) have small budgets. `scale` grows caps and provincial budgets with the run length.
+ * issue their own vouchers) have small budgets; Shanghai and Anhui take two reviewers above a threshold (Anhui's low
+ * enough for claims to reach it). `scale` grows caps and provincial budgets with the run length.
  */
 function policies(scale: number) {
   const base = {
-    effectiveFrom: '2020-01-01',
+    effectiveFrom: new Date().toISOString().slice(0, 10),
+    dualControlFen: 0,
     localBonusBp: 0,
     enterpriseAnnualCapFen: 30_000_000 * scale,
     teamAnnualCapFen: 10_000_000 * scale,
@@ -73,6 +79,7 @@ function policies(scale: number) {
         ...base,
         regionCode: '310000',
         perRedemptionCapFen: 300_000,
+        dualControlFen: 10_000_000,
         acceptedProvinceCodes: ALL_PROVINCES,
         categories: cat([
           ['testing', 5000],
@@ -137,6 +144,7 @@ function policies(scale: number) {
         ...base,
         regionCode: '340000',
         perRedemptionCapFen: 200_000,
+        dualControlFen: 300_000,
         acceptedProvinceCodes: ALL_PROVINCES,
         categories: cat([
           ['testing', 5000],
@@ -196,11 +204,15 @@ export async function login(http: HttpClient, username: string, password: string
     .accessToken as string;
 }
 
-/** Bearer tokens of the seeded staff users, with the service's DEMO_PASSWORD. */
+/** Bearer tokens of the seeded staff users (second reviewers included), with the service's DEMO_PASSWORD. */
 export async function loginStaff(http: HttpClient): Promise<Record<Staff, string>> {
   const password = process.env.DEMO_PASSWORD ?? DEMO_PASSWORD;
-  return Object.fromEntries(await Promise.all(STAFF.map(async (s) => [s, await login(http, s, password)]))) as Record<Staff, string>;
+  const users = [...STAFF, ...SECOND_REVIEWERS];
+  return Object.fromEntries(await Promise.all(users.map(async (s) => [s, await login(http, s, password)]))) as Record<Staff, string>;
 }
+
+/** Enterprises left unverified when the world is built: a verification operation of the run verifies them. */
+const UNVERIFIED = ['E7', 'E13'];
 
 /** Builds the world through the HTTP API only; the same seed gives the same organizations, codes and facilities. */
 export async function buildWorld(http: HttpClient, seed: number, ops: number): Promise<World> {
@@ -272,6 +284,12 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
       };
     }),
   );
+  const enterprises = orgs.filter((o) => o.role === 'enterprise');
+  for (const e of enterprises.filter((x) => !UNVERIFIED.includes(x.key))) {
+    const token = staff[bureauFor(e.provinceCode) as Staff];
+    const body = { certificateNo: `SIM-${e.creditCode.slice(8, 17)}` };
+    expectStatus(`verify ${e.key}`, await http.request('POST', `/api/organizations/${e.id}/verify`, { token, body }), 200);
+  }
   const providers = orgs.filter((o) => o.role === 'provider');
   for (const p of providers) {
     const token = staff[bureauFor(p.provinceCode) as Staff];
@@ -305,8 +323,10 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
       small: p.small,
       autoApproveMaxFen: p.policy.autoApproveMaxFen,
       maxVoucherFen: p.policy.maxVoucherFen,
+      dualControlFen: p.policy.dualControlFen,
     })),
-    enterprises: orgs.filter((o) => o.role === 'enterprise'),
+    enterprises,
+    unverified: enterprises.filter((e) => UNVERIFIED.includes(e.key)),
     providers,
     facilities,
     suspendable: providers.filter((p) => p.key === 'P8'),

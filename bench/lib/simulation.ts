@@ -78,12 +78,18 @@ const WEIGHTS = {
   quote: 5,
   hold: 22,
   capture: 12,
+  overCapture: 1,
+  confirmUsage: 9,
+  disputeUsage: 1.5,
+  resolveDispute: 1.2,
+  rate: 1.5,
   cancel: 4,
   raceCaptureCancel: 3,
   replay: 4,
   concurrentDuplicate: 2,
   claim: 7,
   doubleClaim: 3,
+  duplicateInvoice: 1.5,
   approveClaim: 6,
   rejectClaim: 1,
   settle: 2,
@@ -93,6 +99,7 @@ const WEIGHTS = {
   liftSanction: 1,
   revoke: 0.6,
   suspend: 0.1,
+  verify: 0.3,
   read: 4,
   invalid: 4,
 };
@@ -103,7 +110,10 @@ interface VoucherRef {
   owner: Org;
   issuingRegionCode: string;
   verificationCode: string;
+  faceValueFen: number;
   revoked: boolean;
+  /** A revocation of it is in flight in the current batch. */
+  revoking?: boolean;
 }
 interface ApplicationRef {
   id: string;
@@ -113,6 +123,9 @@ interface ApplicationRef {
   /** Still worth deciding, as far as the simulation knows. */
   open: boolean;
   decided: boolean;
+  /** The staff user whose first approval (202) it awaits a second one after, under dual control, and its amount. */
+  firstApprover?: Staff;
+  firstFen?: number;
 }
 interface HoldRef {
   id: string;
@@ -124,6 +137,14 @@ interface HoldRef {
   subsidyFen: number;
   state: 'held' | 'captured' | 'cancelled';
   claimId: string | null;
+  /** Units captured; after a capture the enterprise confirms or disputes them. */
+  capturedQuantity?: number;
+  usage?: 'pending' | 'confirmed' | 'disputed';
+  /** A confirmation of it is in flight in the current batch. */
+  confirming?: boolean;
+  rated?: boolean;
+  /** The operation that closed it (capture or cancel), or -1 for its voucher's revocation. */
+  closedBy?: number;
 }
 interface ClaimRef {
   id: string;
@@ -133,17 +154,24 @@ interface ClaimRef {
   holds: HoldRef[];
   state: 'submitted' | 'approved' | 'rejected';
   settled: boolean;
+  invoiceNo: string;
+  firstApprover?: Staff;
+  /** A rejection of it is in flight in the current batch. */
+  rejecting?: boolean;
 }
 interface SettlementRef {
   id: string;
   regionCode: string;
   paid: boolean;
+  createdBy: Staff;
 }
 interface SanctionRef {
   id: string;
   creditCode: string;
   bureau: Staff;
   lifted: boolean;
+  /** A lifting of it is in flight in the current batch. */
+  lifting?: boolean;
 }
 interface KeyedRequest {
   label: string;
@@ -213,6 +241,9 @@ class Simulation {
   private readonly sanctions: SanctionRef[] = [];
   private readonly keyed: KeyedRequest[] = [];
   private readonly suspended = new Set<string>();
+  /** Enterprises verified by their bureau; `verifying` those whose verification is in flight in the current batch. */
+  private readonly verified = new Set<string>();
+  private readonly verifying = new Set<string>();
   private readonly histogram: Record<string, Record<string, number>> = {};
   private readonly failures: Failure[] = [];
   private readonly opCounts: Record<string, number> = {};
@@ -234,6 +265,7 @@ class Simulation {
     const started = performance.now();
     this.documented = await documentedAnswers(this.http);
     this.world = await buildWorld(this.http, seed, ops);
+    for (const e of this.world.enterprises) if (!this.world.unverified.includes(e)) this.verified.add(e.id);
     const worldMs = performance.now() - started;
     log(
       `world ready in ${(worldMs / 1000).toFixed(1)} s: ${this.world.enterprises.length} enterprises, ${this.world.providers.length} providers, ${this.world.facilities.length} facilities`,
@@ -357,6 +389,27 @@ class Simulation {
   private bureauTokenFor(region: string): string {
     return this.staff(bureauFor(region) as Staff);
   }
+  /** The region's bureau or its second reviewer, at random: the two halves of maker-checker. */
+  private reviewerFor(op: Op, region: string): Staff {
+    const first = bureauFor(region) as Staff;
+    return op.rng.chance(0.5) ? first : (`${first}-2` as Staff);
+  }
+  private otherReviewer(user: Staff): Staff {
+    return (user.endsWith('-2') ? user.slice(0, -2) : `${user}-2`) as Staff;
+  }
+  private regionPlan(regionCode: string) {
+    return this.world.regions.find((r) => r.regionCode === regionCode)!;
+  }
+  /** Credit codes under a sanction the simulation knows to be in force, not being lifted in this batch. */
+  private sanctionedCodes(): Set<string> {
+    return new Set(this.sanctions.filter((x) => !x.lifted && !x.lifting).map((x) => x.creditCode));
+  }
+  /** Organizations a payment or approval must not reach: sanctioned (known, not being lifted) or suspended. */
+  private blockedPayees(): Set<string> {
+    const codes = this.sanctionedCodes();
+    const orgs = [...this.world.enterprises, ...this.world.providers];
+    return new Set(orgs.filter((o) => codes.has(o.creditCode) || this.suspended.has(o.id)).map((o) => o.id));
+  }
   /** A bureau of another province: out of scope for `region`. */
   private otherBureau(op: Op, region: string): string {
     const others = (['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'] as Staff[]).filter((b) => b !== bureauFor(region));
@@ -395,6 +448,7 @@ class Simulation {
             ? rng.int(region.maxVoucherFen + 1, region.maxVoucherFen * 2)
             : rng.pick([0, -100, 1.5, '5000', null]);
     const valid = typeof amount === 'number' && Number.isInteger(amount) && amount >= 1;
+    const wasVerified = this.verified.has(e.id);
     const reply = await this.post(
       op,
       'POST /api/voucher-applications',
@@ -406,10 +460,27 @@ class Simulation {
     if (reply.status !== 201) return;
     const a = reply.body;
     const amountFen = amount as number;
-    if (a.status === 'approved' && amountFen > region.autoApproveMaxFen)
-      this.fail(op.index, 'only small applications are approved at once', JSON.stringify(a));
-    if (a.status === 'pending_review' && amountFen <= region.autoApproveMaxFen)
-      this.fail(op.index, 'small applications are decided at once', JSON.stringify(a));
+    if (!wasVerified && !this.verifying.has(e.id) && !(a.status === 'rejected' && a.reasonCode === 'ENTERPRISE_NOT_VERIFIED'))
+      this.fail(
+        op.index,
+        'twenty unverified enterprises get nothing: an unverified enterprise’s application is rejected',
+        JSON.stringify(a),
+      );
+    if (wasVerified && a.reasonCode === 'ENTERPRISE_NOT_VERIFIED')
+      this.fail(op.index, 'a verified enterprise is not refused as unverified', JSON.stringify(a));
+    if (a.status === 'approved') {
+      // Approved at once only within the year's running total: what the region granted the enterprise in vouchers
+      // still standing (known before this batch, no revocation in flight) counts against the threshold.
+      const standing = this.vouchers
+        .filter((v) => v.owner === e && v.issuingRegionCode === region.regionCode && !v.revoked && !v.revoking)
+        .reduce((sum, v) => sum + v.faceValueFen, 0);
+      if (standing + amountFen > region.autoApproveMaxFen)
+        this.fail(
+          op.index,
+          'splitting cannot avoid review: approval at once only while the running total stays within the threshold',
+          `${JSON.stringify(a)} with ${standing} fen granted before`,
+        );
+    }
     if (amountFen > region.maxVoucherFen && a.status !== 'rejected')
       this.fail(op.index, 'an application above the per-voucher cap is rejected', JSON.stringify(a));
     if (a.issuingRegionCode !== region.regionCode)
@@ -419,15 +490,7 @@ class Simulation {
       this.checkVoucherView(op, a.voucher, 'issued voucher');
       if (a.voucher.faceValueFen !== amountFen)
         this.fail(op.index, 'an auto-approved voucher has the amount applied for', JSON.stringify(a));
-      op.after(() =>
-        this.vouchers.push({
-          id: a.voucher.id,
-          owner: e,
-          issuingRegionCode: a.issuingRegionCode,
-          verificationCode: a.voucher.verificationCode,
-          revoked: false,
-        }),
-      );
+      op.after(() => this.vouchers.push(this.voucherRef(a.voucher, e, a.issuingRegionCode)));
     }
     if (a.status === 'pending_review')
       op.after(() =>
@@ -435,14 +498,32 @@ class Simulation {
       );
   }
 
+  private voucherRef(v: Record<string, unknown>, owner: Org, issuingRegionCode: string): VoucherRef {
+    return {
+      id: v.id as string,
+      owner,
+      issuingRegionCode,
+      verificationCode: v.verificationCode as string,
+      faceValueFen: v.faceValueFen as number,
+      revoked: false,
+    };
+  }
+
+  /**
+   * A reviewer (the region's bureau or its second reviewer) approves, sometimes for less. At or above the policy's
+   * dualControlFen the first approval answers 202 and the other reviewer completes it; the same one again is 403.
+   */
   private async approveApplication(op: Op): Promise<void> {
     const { rng } = op;
     const app = rng.pick(this.applications.filter((a) => a.open));
     if (!app) return this.invalid(op);
     const outsider = rng.chance(0.05);
-    const token = outsider ? this.otherBureau(op, app.issuingRegionCode) : this.bureauTokenFor(app.issuingRegionCode);
-    const lower = rng.chance(0.3) ? rng.int(1, app.amountFen) : undefined;
-    const above = !lower && rng.chance(0.03);
+    const first = app.firstApprover;
+    // Mostly the other reviewer once one approved; sometimes the same one, who must be refused.
+    const user = first && rng.chance(0.85) ? this.otherReviewer(first) : (first ?? this.reviewerFor(op, app.issuingRegionCode));
+    const token = outsider ? this.otherBureau(op, app.issuingRegionCode) : this.staff(user);
+    const lower = !first && rng.chance(0.3) ? rng.int(1, app.amountFen) : undefined;
+    const above = !lower && !first && rng.chance(0.03);
     const body = above ? { amountFen: app.amountFen + 1 } : lower ? { amountFen: lower } : {};
     const reply = await this.post(
       op,
@@ -450,25 +531,33 @@ class Simulation {
       `/api/voucher-applications/${app.id}/approve`,
       token,
       body,
-      outsider ? [403, 404] : above ? [400, 409] : [200, 409, 422],
+      outsider ? [403, 404] : above ? [400, 409] : [200, 202, 400, 403, 409, 422],
     );
-    if (reply.status === 200) {
+    const dual = this.regionPlan(app.issuingRegionCode).dualControlFen;
+    if (reply.status === 202) {
+      const fen = reply.body.firstApprovedFen as number;
+      if (!dual || fen < dual) this.fail(op.index, 'only approvals at or above dualControlFen wait for a second user', reply.text);
+      op.after(() => {
+        app.firstApprover = user;
+        app.firstFen = fen;
+      });
+    } else if (reply.status === 200) {
       const v = reply.body.voucher;
       this.checkVoucherView(op, v, 'approved voucher');
-      if (v.faceValueFen !== (lower ?? app.amountFen))
+      const expected = lower ?? (first ? app.firstFen : undefined);
+      if (v.faceValueFen > app.amountFen || (expected !== undefined && v.faceValueFen !== expected))
         this.fail(op.index, 'an approved voucher has the approved amount', JSON.stringify(reply.body));
+      if (first === user) this.fail(op.index, 'the second approval comes from another user than the first', reply.text);
       op.after(() => {
         if (app.decided) this.fail(op.index, 'an application is decided once', `application ${app.id} decided twice`);
         app.open = false;
         app.decided = true;
-        this.vouchers.push({
-          id: v.id,
-          owner: app.owner,
-          issuingRegionCode: app.issuingRegionCode,
-          verificationCode: v.verificationCode,
-          revoked: false,
-        });
+        this.vouchers.push(this.voucherRef(v, app.owner, app.issuingRegionCode));
       });
+    } else if (reply.status === 403 && !outsider) {
+      if (reply.body?.code !== 'DUAL_CONTROL_REQUIRED')
+        this.fail(op.index, 'a reviewer of the region is refused only by dual control', reply.text);
+      this.note('second approval by the same user refused');
     } else if (reply.status === 409) op.after(() => (app.open = false));
     else if (reply.status === 422) this.note(`approval refused ${reply.body.code}`);
   }
@@ -480,7 +569,7 @@ class Simulation {
       op,
       'POST /api/voucher-applications/:id/reject',
       `/api/voucher-applications/${app.id}/reject`,
-      this.bureauTokenFor(app.issuingRegionCode),
+      this.staff(this.reviewerFor(op, app.issuingRegionCode)),
       { reason: '材料不全' },
       [200, 409],
     );
@@ -494,9 +583,12 @@ class Simulation {
     }
   }
 
+  /** A revocation for suspected fraud: the voucher's open holds are cancelled with it, nothing is left to capture. */
   private async revoke(op: Op): Promise<void> {
-    const v = op.rng.pick(this.vouchers.filter((x) => !x.revoked));
+    const v = op.rng.pick(this.vouchers.filter((x) => !x.revoked && !x.revoking));
     if (!v) return this.invalid(op);
+    v.revoking = true;
+    const open = this.holds.filter((h) => h.voucher === v && h.state === 'held');
     const reply = await this.post(
       op,
       'POST /api/vouchers/:id/revoke',
@@ -505,11 +597,47 @@ class Simulation {
       { reason: '模拟撤销' },
       [200, 409],
     );
+    const cancelled: HoldRef[] = [];
     if (reply.status === 200) {
       this.checkVoucherView(op, reply.body, 'revoked voucher');
-      if (reply.body.availableFen !== 0) this.fail(op.index, 'revocation releases the whole available balance', JSON.stringify(reply.body));
-      op.after(() => (v.revoked = true));
+      if (reply.body.availableFen !== 0 || reply.body.heldFen !== 0)
+        this.fail(op.index, 'revocation releases the available balance and cancels every open hold', JSON.stringify(reply.body));
+      for (const h of open) {
+        const now = await this.call(op, 'GET /api/redemptions/:id', 'GET', `/api/redemptions/${h.id}`, { token: v.owner.token }, [200]);
+        if (now.body?.status === 'held') this.fail(op.index, 'a revoked voucher keeps no open hold', now.text.slice(0, 300));
+        if (now.body?.status === 'cancelled') cancelled.push(h);
+      }
     }
+    op.after(() => {
+      v.revoking = false;
+      if (reply.status !== 200) return;
+      v.revoked = true;
+      for (const h of cancelled) {
+        if (h.state !== 'held') continue; // a cancellation of this batch closed it first
+        h.state = 'cancelled';
+        h.closedBy = -1;
+      }
+    });
+  }
+
+  /** A bureau verifies an enterprise registered unverified (its certificate number as the proof). */
+  private async verify(op: Op): Promise<void> {
+    const e = op.rng.pick(this.world.unverified.filter((x) => !this.verified.has(x.id) && !this.verifying.has(x.id)));
+    if (!e) return this.read(op);
+    this.verifying.add(e.id);
+    const reply = await this.post(
+      op,
+      'POST /api/organizations/:id/verify',
+      `/api/organizations/${e.id}/verify`,
+      this.bureauTokenFor(e.provinceCode),
+      { certificateNo: `SIM-${e.creditCode.slice(8, 17)}` },
+      [200, 409],
+    );
+    if (reply.status === 200 && reply.body.status !== 'active') this.fail(op.index, 'a verified enterprise is active', reply.text);
+    op.after(() => {
+      this.verifying.delete(e.id);
+      if (reply.status === 200) this.verified.add(e.id);
+    });
   }
 
   // ---------------------------------------------------------------- redemptions
@@ -637,6 +765,7 @@ class Simulation {
     return op.rng.pick(this.holds.filter((h) => h.state === 'held'));
   }
 
+  /** Mostly what was held, sometimes less, now and then one unit more than the enterprise agreed to (refused). */
   private captureBody(op: Op, h: HoldRef) {
     return { actualQuantity: op.rng.chance(0.7) ? h.quantity : op.rng.int(0, h.quantity + 1) };
   }
@@ -652,21 +781,55 @@ class Simulation {
       `/api/redemptions/${h.id}/capture`,
       (stranger ?? h.facility.provider).token,
       body,
-      stranger ? [404] : [200, 409, 422],
+      stranger ? [404] : body.actualQuantity > h.quantity ? [409, 422] : [200, 409],
     );
     if (reply.status === 200) this.captured(op, h, reply, body.actualQuantity);
+    if (reply.status === 422 && reply.body?.code !== 'CAPTURE_EXCEEDS_HOLD')
+      this.fail(op.index, 'a capture above the hold is 422 CAPTURE_EXCEEDS_HOLD', reply.text);
+  }
+
+  /** A provider captures a thousand times what was held: refused, the hold stays as it was. */
+  private async overCapture(op: Op): Promise<void> {
+    const h = this.heldOne(op);
+    if (!h) return this.invalid(op);
+    const reply = await this.post(
+      op,
+      'POST /api/redemptions/:id/capture',
+      `/api/redemptions/${h.id}/capture`,
+      h.facility.provider.token,
+      { actualQuantity: h.quantity * 1000 },
+      [409, 422],
+    );
+    if (reply.status === 422 && reply.body?.code !== 'CAPTURE_EXCEEDS_HOLD')
+      this.fail(op.index, 'a capture above the hold is 422 CAPTURE_EXCEEDS_HOLD', reply.text);
   }
 
   private captured(op: Op, h: HoldRef, reply: Reply, actualQuantity: number): void {
     const r = reply.body;
     const fee = h.facility.unitPriceFen * actualQuantity;
-    if (r.status !== 'captured' || r.capturedFeeFen !== fee || r.capturedSubsidyFen > h.subsidyFen || r.capturedSubsidyFen < 0) {
-      this.fail(op.index, 'a capture is on the actual fee and never above the hold', `${JSON.stringify(r)} (held ${h.subsidyFen})`);
+    if (
+      r.status !== 'captured' ||
+      actualQuantity > h.quantity ||
+      r.capturedQuantity !== actualQuantity ||
+      r.capturedFeeFen !== fee ||
+      r.capturedSubsidyFen > h.subsidyFen ||
+      r.capturedSubsidyFen < 0 ||
+      r.subsidyFen !== h.subsidyFen ||
+      r.usage !== 'pending'
+    ) {
+      this.fail(
+        op.index,
+        'no capture above its hold: captured on the actual fee, the held subsidy kept beside it, usage pending',
+        `${JSON.stringify(r)} (held ${h.quantity} units, ${h.subsidyFen} fen)`,
+      );
     }
     op.after(() => {
       if (h.state !== 'held') this.fail(op.index, 'a hold is closed once', `redemption ${h.id} captured after it was ${h.state}`);
       h.state = 'captured';
+      h.closedBy = op.index;
       h.subsidyFen = r.capturedSubsidyFen;
+      h.capturedQuantity = actualQuantity;
+      h.usage = 'pending';
     });
   }
 
@@ -680,9 +843,124 @@ class Simulation {
 
   private cancelled(op: Op, h: HoldRef): void {
     op.after(() => {
-      if (h.state !== 'held') this.fail(op.index, 'a hold is closed once', `redemption ${h.id} cancelled after it was ${h.state}`);
+      // A revocation of this batch may have recorded the cancellation first (its reading cannot tell who closed it).
+      if (h.state !== 'held' && h.closedBy !== -1)
+        this.fail(op.index, 'a hold is closed once', `redemption ${h.id} cancelled after it was ${h.state}`);
       h.state = 'cancelled';
+      h.closedBy = op.index;
     });
+  }
+
+  // ---------------------------------------------------------------- usage: confirmation, disputes, ratings
+
+  private capturedWith(op: Op, usage: HoldRef['usage']): HoldRef | undefined {
+    return op.rng.pick(this.holds.filter((h) => h.state === 'captured' && h.usage === usage && !h.confirming));
+  }
+
+  /** The enterprise confirms the usage the provider captured; now and then the provider or a stranger tries (refused). */
+  private async confirmUsage(op: Op): Promise<void> {
+    const h = this.capturedWith(op, 'pending');
+    if (!h) return this.read(op);
+    h.confirming = true;
+    const r = op.rng.float();
+    const [token, expect] =
+      r < 0.04
+        ? [h.facility.provider.token, [403]]
+        : r < 0.07
+          ? [this.strangerOf(op, h).token, [404]]
+          : [h.voucher.owner.token, [200, 409]];
+    const reply = await this.post(op, 'POST /api/redemptions/:id/confirm', `/api/redemptions/${h.id}/confirm`, token, {}, expect);
+    if (reply.status === 200 && reply.body.usage !== 'confirmed') this.fail(op.index, 'a confirmed usage reads confirmed', reply.text);
+    op.after(() => {
+      h.confirming = false;
+      if (reply.status === 200) {
+        if (h.usage !== 'pending') this.fail(op.index, 'usage is answered once', `redemption ${h.id} confirmed after ${h.usage}`);
+        h.usage = 'confirmed';
+      }
+    });
+  }
+
+  private strangerOf(op: Op, h: HoldRef): Org {
+    return op.rng.pick(this.world.enterprises.filter((e) => e !== h.voucher.owner))!;
+  }
+
+  private async disputeUsage(op: Op): Promise<void> {
+    const h = this.capturedWith(op, 'pending');
+    if (!h) return this.read(op);
+    h.confirming = true;
+    const reply = await this.post(
+      op,
+      'POST /api/redemptions/:id/dispute',
+      `/api/redemptions/${h.id}/dispute`,
+      h.voucher.owner.token,
+      { reason: `实际用量不符 #${op.index}` },
+      [200, 409],
+    );
+    if (reply.status === 200 && reply.body.usage !== 'disputed') this.fail(op.index, 'a disputed usage reads disputed', reply.text);
+    op.after(() => {
+      h.confirming = false;
+      if (reply.status === 200) {
+        if (h.usage !== 'pending') this.fail(op.index, 'usage is answered once', `redemption ${h.id} disputed after ${h.usage}`);
+        h.usage = 'disputed';
+      }
+    });
+  }
+
+  /** The issuing bureau settles a dispute at the usage it found (≤ captured; 0 annuls the capture). */
+  private async resolveDispute(op: Op): Promise<void> {
+    const h = this.capturedWith(op, 'disputed');
+    if (!h) return this.read(op);
+    h.confirming = true;
+    const captured = h.capturedQuantity ?? 0;
+    const tooMuch = op.rng.chance(0.05);
+    const actualQuantity = tooMuch ? captured + 1 : op.rng.int(0, captured);
+    const reply = await this.post(
+      op,
+      'POST /api/redemptions/:id/resolve',
+      `/api/redemptions/${h.id}/resolve`,
+      this.bureauTokenFor(h.issuingRegionCode),
+      { actualQuantity },
+      tooMuch ? [400] : [200, 409],
+    );
+    if (reply.status === 200) {
+      const r = reply.body;
+      if (
+        r.usage !== 'confirmed' ||
+        r.capturedQuantity !== actualQuantity ||
+        r.capturedSubsidyFen > h.subsidyFen ||
+        (actualQuantity === 0) !== (r.status === 'cancelled')
+      ) {
+        this.fail(
+          op.index,
+          'a resolution lowers the capture to what was found and confirms it; zero annuls it',
+          `${reply.text} (captured ${h.subsidyFen})`,
+        );
+      }
+    }
+    op.after(() => {
+      h.confirming = false;
+      if (reply.status !== 200) return;
+      h.usage = 'confirmed';
+      h.subsidyFen = reply.body.capturedSubsidyFen;
+      h.capturedQuantity = actualQuantity;
+      if (actualQuantity === 0) h.state = 'cancelled';
+    });
+  }
+
+  /** The enterprise rates a confirmed service, once. */
+  private async rate(op: Op): Promise<void> {
+    const h = op.rng.pick(this.holds.filter((x) => x.state === 'captured' && x.usage === 'confirmed' && !x.rated));
+    if (!h) return this.read(op);
+    h.rated = true;
+    const reply = await this.post(
+      op,
+      'POST /api/redemptions/:id/rating',
+      `/api/redemptions/${h.id}/rating`,
+      h.voucher.owner.token,
+      { score: op.rng.int(1, 5), ...(op.rng.chance(0.5) ? { comment: `评价 #${op.index}` } : {}) },
+      [201, 409],
+    );
+    if (reply.status === 409) this.note(`rating refused ${reply.body?.code}`);
   }
 
   /** Capture and cancel of the same hold at the same moment: exactly one may win. */
@@ -774,21 +1052,25 @@ class Simulation {
 
   // ---------------------------------------------------------------- claims and settlement
 
-  /** Captured, unclaimed redemptions of one payee and one issuing region. */
+  /**
+   * Captured, unclaimed redemptions of one payee and one issuing region whose usage is confirmed; one time in ten any
+   * captured ones, so claims on unconfirmed or disputed usage are tried (and refused).
+   */
   private claimable(op: Op): HoldRef[] {
-    const open = this.holds.filter((h) => h.state === 'captured' && h.claimId === null);
+    const anyUsage = op.rng.chance(0.1);
+    const open = this.holds.filter((h) => h.state === 'captured' && h.claimId === null && (anyUsage || h.usage === 'confirmed'));
     const first = op.rng.pick(open);
     if (!first) return [];
     const group = open.filter((h) => h.payee === first.payee && h.issuingRegionCode === first.issuingRegionCode);
     return group.slice(0, op.rng.int(1, 5));
   }
 
-  private claimBody(op: Op, holds: HoldRef[]) {
+  private claimBody(op: Op, holds: HoldRef[], invoiceNo = `INV-${op.index}`) {
     return {
       redemptionIds: holds.map((h) => h.id),
       evidence: {
         contractNo: `HT-${op.index}`,
-        invoiceNo: `INV-${op.index}`,
+        invoiceNo,
         ...(op.rng.chance(0.5) ? { paymentProofRef: `PAY-${op.index}` } : {}),
       },
     };
@@ -797,16 +1079,20 @@ class Simulation {
   private async claim(op: Op): Promise<void> {
     const holds = this.claimable(op);
     if (holds.length === 0) return this.invalid(op);
-    const reply = await this.post(op, 'POST /api/claims', '/api/claims', holds[0].payee.token, this.claimBody(op, holds), [201, 409, 422]);
-    if (reply.status === 201) this.claimed(op, holds, reply);
+    const body = this.claimBody(op, holds);
+    const reply = await this.post(op, 'POST /api/claims', '/api/claims', holds[0].payee.token, body, [201, 409, 422]);
+    if (reply.status === 201) this.claimed(op, holds, reply, body.evidence.invoiceNo);
     else this.note(`claim refused ${reply.body?.code}`);
   }
 
-  private claimed(op: Op, holds: HoldRef[], reply: Reply): void {
+  private claimed(op: Op, holds: HoldRef[], reply: Reply, invoiceNo: string): void {
     const c = reply.body;
     const expected = holds.reduce((s, h) => s + h.subsidyFen, 0);
-    if (c.claimedFen !== expected)
-      this.fail(op.index, 'a claim is for the captured subsidy of its redemptions', `${JSON.stringify(c)} expected ${expected}`);
+    if (c.claimedFen !== expected || c.claimedFen === 0)
+      this.fail(op.index, 'a claim is for the captured subsidy of its redemptions, never 0', `${JSON.stringify(c)} expected ${expected}`);
+    const unconfirmed = holds.filter((h) => h.usage !== 'confirmed' && !h.confirming);
+    if (unconfirmed.length > 0)
+      this.fail(op.index, 'no claim on unconfirmed usage', `${c.id} took ${unconfirmed.map((h) => `${h.id} (${h.usage})`).join(', ')}`);
     op.after(() => {
       for (const h of holds) {
         if (h.claimId !== null)
@@ -821,6 +1107,7 @@ class Simulation {
         holds,
         state: 'submitted',
         settled: false,
+        invoiceNo,
       });
     });
   }
@@ -834,84 +1121,151 @@ class Simulation {
     const replies = await Promise.all([send(), send()]);
     const won = replies.filter((r) => r.status === 201);
     if (won.length > 1) this.fail(op.index, 'a redemption is claimed once, also concurrently', `${won[0].text} / ${won[1].text}`);
-    if (won.length > 0) this.claimed(op, holds, won[0]);
+    if (won.length > 0) this.claimed(op, holds, won[0], body.evidence.invoiceNo);
   }
 
+  /** An invoice of a standing claim, written another way, on fresh redemptions of the same payee: 422 DUPLICATE_INVOICE. */
+  private async duplicateInvoice(op: Op): Promise<void> {
+    const standing = op.rng.pick(this.claims.filter((c) => c.state !== 'rejected' && !c.rejecting));
+    const holds = standing
+      ? this.holds.filter(
+          (h) =>
+            h.state === 'captured' &&
+            h.claimId === null &&
+            h.usage === 'confirmed' &&
+            h.payee === standing.claimant &&
+            h.issuingRegionCode === standing.issuingRegionCode,
+        )
+      : [];
+    if (!standing || holds.length === 0) return this.claim(op);
+    const variant = op.rng.pick([standing.invoiceNo, standing.invoiceNo.toLowerCase(), standing.invoiceNo.replace('-', ' - ')])!;
+    const reply = await this.post(
+      op,
+      'POST /api/claims',
+      '/api/claims',
+      standing.claimant.token,
+      this.claimBody(op, holds.slice(0, 2), variant),
+      [409, 422],
+    );
+    if (reply.status === 422 && !['DUPLICATE_INVOICE', 'SANCTIONED', 'NOTHING_TO_CLAIM'].includes(reply.body?.code))
+      this.fail(op.index, 'an invoice already claimed is 422 DUPLICATE_INVOICE', reply.text);
+    this.note(`duplicate invoice ${reply.status} ${reply.body?.code}`);
+  }
+
+  /**
+   * A reviewer approves a claim, sometimes for less; at or above dualControlFen the other reviewer completes it. The
+   * payee is screened again: a sanctioned or suspended one is refused (422).
+   */
   private async approveClaim(op: Op): Promise<void> {
     const { rng } = op;
     const c = rng.pick(this.claims.filter((x) => x.state === 'submitted'));
     if (!c) return this.invalid(op);
     const outsider = rng.chance(0.05);
-    const lower = rng.chance(0.25) && c.claimedFen > 0 ? rng.int(1, c.claimedFen) : undefined;
-    const above = !lower && rng.chance(0.03);
+    const first = c.firstApprover;
+    const user = first && rng.chance(0.85) ? this.otherReviewer(first) : (first ?? this.reviewerFor(op, c.issuingRegionCode));
+    const lower = !first && rng.chance(0.25) && c.claimedFen > 0 ? rng.int(1, c.claimedFen) : undefined;
+    const above = !lower && !first && rng.chance(0.03);
     const body = above ? { approvedFen: c.claimedFen + 1 } : lower ? { approvedFen: lower } : {};
-    const token = outsider ? this.otherBureau(op, c.issuingRegionCode) : this.bureauTokenFor(c.issuingRegionCode);
+    const token = outsider ? this.otherBureau(op, c.issuingRegionCode) : this.staff(user);
+    const blocked = this.blockedPayees().has(c.claimant.id);
     const reply = await this.post(
       op,
       'POST /api/claims/:id/approve',
       `/api/claims/${c.id}/approve`,
       token,
       body,
-      outsider ? [403, 404] : above ? [400, 409] : [200, 409],
+      outsider ? [403, 404] : above ? [400, 409, 422] : [200, 202, 400, 403, 409, 422],
     );
-    if (reply.status === 200) {
-      if (reply.body.approvedFen !== (lower ?? c.claimedFen))
+    const dual = this.regionPlan(c.issuingRegionCode).dualControlFen;
+    if (reply.status === 200 || reply.status === 202) {
+      if (blocked) this.fail(op.index, 'no approval for a sanctioned or suspended payee', `${reply.text} (claimant ${c.claimant.key})`);
+    }
+    if (reply.status === 202) {
+      if (!dual || reply.body.firstApprovedFen < dual)
+        this.fail(op.index, 'only approvals at or above dualControlFen wait for a second user', reply.text);
+      op.after(() => (c.firstApprover = user));
+    } else if (reply.status === 200) {
+      if (reply.body.approvedFen > c.claimedFen || (lower !== undefined && reply.body.approvedFen !== lower))
         this.fail(op.index, 'a claim is approved for the amount decided', JSON.stringify(reply.body));
+      if (first === user) this.fail(op.index, 'the second approval comes from another user than the first', reply.text);
       op.after(() => {
         if (c.state !== 'submitted') this.fail(op.index, 'a claim is decided once', `claim ${c.id} approved after ${c.state}`);
         c.state = 'approved';
       });
-    }
+    } else if (reply.status === 403 && !outsider && reply.body?.code !== 'DUAL_CONTROL_REQUIRED') {
+      this.fail(op.index, 'a reviewer of the region is refused only by dual control', reply.text);
+    } else if (reply.status === 422) this.note(`claim approval refused ${reply.body?.code}`);
   }
 
   private async rejectClaim(op: Op): Promise<void> {
     const c = op.rng.pick(this.claims.filter((x) => x.state === 'submitted'));
     if (!c) return this.invalid(op);
+    c.rejecting = true;
     const reply = await this.post(
       op,
       'POST /api/claims/:id/reject',
       `/api/claims/${c.id}/reject`,
-      this.bureauTokenFor(c.issuingRegionCode),
+      this.staff(this.reviewerFor(op, c.issuingRegionCode)),
       { reason: '发票金额与合同不符' },
       [200, 409],
     );
-    if (reply.status === 200) {
-      op.after(() => {
-        if (c.state !== 'submitted') this.fail(op.index, 'a claim is decided once', `claim ${c.id} rejected after ${c.state}`);
-        c.state = 'rejected';
-        for (const h of c.holds) if (h.claimId === c.id) h.claimId = null;
-      });
-    }
+    op.after(() => {
+      c.rejecting = false;
+      if (reply.status !== 200) return;
+      if (c.state !== 'submitted') this.fail(op.index, 'a claim is decided once', `claim ${c.id} rejected after ${c.state}`);
+      c.state = 'rejected';
+      for (const h of c.holds) if (h.claimId === c.id) h.claimId = null;
+    });
   }
 
-  /** A settlement run for a region with approved claims; sometimes two at once (each claim lands in at most one). */
+  /**
+   * A settlement run for a region with approved claims by one of its reviewers; sometimes two at once (each claim lands
+   * in at most one), sometimes for a period not ended yet (422). Sanctioned or suspended payees stay out.
+   */
   private async settle(op: Op): Promise<void> {
     const { rng } = op;
     const regions = [...new Set(this.claims.filter((c) => c.state === 'approved' && !c.settled).map((c) => c.issuingRegionCode))];
     const region = rng.pick(regions) ?? rng.pick(this.world.regions)!.regionCode;
-    const token = this.bureauTokenFor(region);
+    const creator = this.reviewerFor(op, region);
+    const token = this.staff(creator);
+    if (rng.chance(0.05)) {
+      const periodEnd = `${this.world.year + 1}-12-31`;
+      const r = await this.post(op, 'POST /api/settlements', '/api/settlements', token, { regionCode: region, periodEnd }, [422]);
+      if (r.body?.code !== 'PERIOD_NOT_ENDED') this.fail(op.index, 'a period not ended yet is 422 PERIOD_NOT_ENDED', r.text);
+      return;
+    }
+    const blocked = this.blockedPayees();
     const send = () => this.post(op, 'POST /api/settlements', '/api/settlements', token, { regionCode: region }, [201, 409]);
     const replies = rng.chance(0.3) ? await Promise.all([send(), send()]) : [await send()];
     const created = replies.filter((r) => r.status === 201);
     for (const r of created) {
       const s = r.body;
-      const sum = (s.lines ?? []).reduce((acc: number, l: { amountFen: number }) => acc + l.amountFen, 0);
+      const lines: { payeeId: string; amountFen: number }[] = s.lines ?? [];
+      const sum = lines.reduce((acc, l) => acc + l.amountFen, 0);
       if (s.status !== 'open' || sum !== s.totalFen)
         this.fail(op.index, 'a settlement total is the sum of its lines', JSON.stringify(s).slice(0, 500));
+      const screened = lines.filter((l) => blocked.has(l.payeeId));
+      if (screened.length > 0)
+        this.fail(op.index, 'no batch takes the claims of a sanctioned or suspended payee', JSON.stringify(screened));
     }
     if (replies.length === 2) this.note(`settlement pair ${replies[0].status}/${replies[1].status}`);
     op.after(() => {
-      for (const r of created) this.settlements.push({ id: r.body.id, regionCode: region, paid: false });
+      for (const r of created) this.settlements.push({ id: r.body.id, regionCode: region, paid: false, createdBy: creator });
       if (created.length > 0) for (const c of this.claims) if (c.issuingRegionCode === region && c.state === 'approved') c.settled = true;
     });
   }
 
-  /** Paying an open settlement; sometimes twice at once (exactly one may succeed). */
+  /**
+   * Paying an open settlement as the reviewer who did not create it (the creator is refused 403); sometimes twice at
+   * once (exactly one may succeed). A payee sanctioned or suspended since is held back, never paid.
+   */
   private async pay(op: Op): Promise<void> {
     const { rng } = op;
     const s = rng.pick(this.settlements.filter((x) => !x.paid));
     if (!s) return this.invalid(op);
-    const token = this.bureauTokenFor(s.regionCode);
+    const creator = rng.chance(0.1);
+    const token = this.staff(creator ? s.createdBy : this.otherReviewer(s.createdBy));
+    const blocked = this.blockedPayees();
     const send = () =>
       this.post(
         op,
@@ -919,11 +1273,17 @@ class Simulation {
         `/api/settlements/${s.id}/pay`,
         token,
         { paymentRef: `TREASURY-${op.index}` },
-        [200, 409],
+        creator ? [403] : [200, 409, 422],
       );
     const replies = rng.chance(0.3) ? await Promise.all([send(), send()]) : [await send()];
+    if (creator && replies.some((r) => r.body?.code !== 'DUAL_CONTROL_REQUIRED'))
+      this.fail(op.index, 'whoever created a batch cannot pay it: 403 DUAL_CONTROL_REQUIRED', replies.map((r) => r.text).join(' / '));
     const paid = replies.filter((r) => r.status === 200);
     if (paid.length > 1) this.fail(op.index, 'a settlement is paid once', `settlement ${s.id} paid twice`);
+    for (const r of paid) {
+      const reached = (r.body.lines ?? []).filter((l: { payeeId: string }) => blocked.has(l.payeeId));
+      if (reached.length > 0) this.fail(op.index, 'no payment to a sanctioned payee', JSON.stringify(reached));
+    }
     if (paid.length > 0) {
       op.after(() => {
         if (s.paid) this.fail(op.index, 'a settlement is paid once', `settlement ${s.id} paid again`);
@@ -978,9 +1338,10 @@ class Simulation {
   }
 
   private async liftSanction(op: Op): Promise<void> {
-    const s = op.rng.pick(this.sanctions.filter((x) => !x.lifted));
+    const s = op.rng.pick(this.sanctions.filter((x) => !x.lifted && !x.lifting));
     if (!s) return this.read(op);
     const outsider = op.rng.chance(0.1);
+    if (!outsider) s.lifting = true;
     const token = outsider ? this.otherBureau(op, this.regionOfBureau(s.bureau)) : this.staff(s.bureau);
     const reply = await this.post(
       op,
@@ -990,11 +1351,15 @@ class Simulation {
       {},
       outsider ? [403, 404] : [200, 409],
     );
-    if (reply.status === 200) op.after(() => (s.lifted = true));
+    op.after(() => {
+      s.lifting = false;
+      if (reply.status === 200) s.lifted = true;
+    });
   }
 
   private regionOfBureau(b: Staff): string {
-    return { 'bureau-sh': '310000', 'bureau-js': '320000', 'bureau-zj': '330000', 'bureau-ah': '340000', platform: '310000' }[b];
+    const regions: Record<string, string> = { 'bureau-sh': '310000', 'bureau-js': '320000', 'bureau-zj': '330000', 'bureau-ah': '340000' };
+    return regions[b.replace(/-2$/, '')] ?? '310000';
   }
 
   /** Suspends a provider once; its facilities then refuse holds (PROVIDER_NOT_ACTIVE). */

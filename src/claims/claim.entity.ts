@@ -24,7 +24,7 @@ export class Claim {
   @StrColumn(6) issuingRegionCode: string;
   @FenColumn() claimedFen: number;
   @FenColumn({ nullable: true }) approvedFen: number | null;
-  @StrColumn(16) status: ClaimStatus;
+  @StrColumn(32) status: ClaimStatus;
   @JsonColumn() evidence: ClaimEvidence;
   @JsonColumn() redemptionIds: string[];
   @StrColumn(500, { nullable: true }) reason: string | null;

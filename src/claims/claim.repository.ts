@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../common/persistence/db-errors';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { sanctionInForce } from '../oversight/sanction.time-rules';
 import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, sql } from '../common/persistence/sql';
+import { empty, join, sql } from '../common/persistence/sql';
 import { Claim, ClaimStatus } from './claim.entity';
 
 @Injectable()
@@ -84,6 +84,23 @@ export class ClaimRepository {
             decidedBefore ? sql` AND decided_at < ${decidedBefore}` : empty
           } AND claimant_id IN (SELECT o.id FROM organization o WHERE ${organizationActive.sql('o', now)}
             AND NOT EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)}))`,
+    );
+  }
+
+  /** Of the batch's payees, those suspended or under a sanction in force on `today`: held back at payment. */
+  async heldBackPayees(settlementId: string, now: string, today: string): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      sql`SELECT DISTINCT o.id FROM claim c JOIN organization o ON o.id = c.claimant_id WHERE c.settlement_id = ${settlementId}
+          AND (NOT ${organizationActive.sql('o', now)} OR EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)}))`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Takes the payees' claims out of the batch again: they wait, approved, for a later one. */
+  unmarkSettled(settlementId: string, payeeIds: string[]): Promise<number> {
+    if (payeeIds.length === 0) return Promise.resolve(0);
+    return this.db.execute(
+      sql`UPDATE claim SET settlement_id = NULL WHERE settlement_id = ${settlementId} AND claimant_id IN (${join(payeeIds)})`,
     );
   }
 

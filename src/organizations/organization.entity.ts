@@ -23,7 +23,7 @@ export class Organization {
   @StrColumn(16, { nullable: true }) kind: EnterpriseKind | null;
   @StrColumn(6) regionCode: string;
   @StrColumn(6) provinceCode: string;
-  @StrColumn(16) status: OrganizationStatus;
+  @StrColumn(32) status: OrganizationStatus;
   @StrColumn(18, { nullable: true }) controllerCreditCode: string | null;
   @JsonColumn() relatedCreditCodes: string[];
   @InstantColumn({ nullable: true }) noticeEndsAt: string | null;

@@ -3,7 +3,7 @@ import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, sql } from '../common/persistence/sql';
+import { empty, join, sql } from '../common/persistence/sql';
 import { Settlement, SettlementLine } from './settlement.entity';
 
 @Injectable()
@@ -31,6 +31,18 @@ export class SettlementRepository {
     if (changed !== 1) return false;
     await this.db.execute(sql`UPDATE settlement_line SET paid_at = ${paidAt} WHERE settlement_id = ${id}`);
     return true;
+  }
+
+  /** Drops the payees' lines from an open batch and lowers its total by what they carried; returns that amount. */
+  async dropLines(settlementId: string, payeeIds: string[]): Promise<number> {
+    if (payeeIds.length === 0) return 0;
+    const row = await this.db.row<{ fen: unknown }>(
+      sql`SELECT SUM(amount_fen) AS fen FROM settlement_line WHERE settlement_id = ${settlementId} AND payee_id IN (${join(payeeIds)})`,
+    );
+    const fen = Number(row?.fen ?? 0);
+    await this.db.execute(sql`DELETE FROM settlement_line WHERE settlement_id = ${settlementId} AND payee_id IN (${join(payeeIds)})`);
+    await this.db.execute(sql`UPDATE settlement SET total_fen = total_fen - ${fen} WHERE id = ${settlementId} AND status = 'open'`);
+    return fen;
   }
 
   /** A batch's lines (only `payeeId`'s, when given), by payee province, name and id. */

@@ -19,7 +19,7 @@ export class VoucherApplication {
   @FenColumn() amountFen: number;
   @FenColumn({ nullable: true }) approvedFen: number | null;
   @StrColumn(500) purpose: string;
-  @StrColumn(20) status: ApplicationStatus;
+  @StrColumn(32) status: ApplicationStatus;
   @StrColumn(40, { nullable: true }) reasonCode: string | null;
   @StrColumn(500, { nullable: true }) reason: string | null;
   @RefColumn({ nullable: true }) voucherId: string | null;

@@ -8,3 +8,5 @@ export const bureauFor = (region: string): string => BUREAU_OF_PROVINCE[region.s
 /** The province bureau's second reviewer (seeded, not an admin): the other half of maker-checker (双人复核). */
 export const secondReviewerFor = (region: string): string => `${bureauFor(region)}-2`;
 export const STAFF = ['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah', 'platform'] as const;
+/** The seeded second reviewer of each province, for maker-checker. */
+export const SECOND_REVIEWERS = ['bureau-sh-2', 'bureau-js-2', 'bureau-zj-2', 'bureau-ah-2'] as const;

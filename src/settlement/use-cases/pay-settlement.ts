@@ -5,6 +5,7 @@ import { Actor } from '../../common/context/request-context';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
+import { ClaimRepository } from '../../claims/claim.repository';
 import { LedgerService } from '../../ledger/ledger.service';
 import { SettlementView } from '../settlement.dto';
 import { SettlementRepository } from '../settlement.repository';
@@ -19,15 +20,17 @@ export interface PaySettlementCommand {
 
 /**
  * open → paid once: records the payment reference and moves each payee's payable to paid in the ledger. Dual
- * control: whoever created the batch cannot pay it.
+ * control: whoever created the batch cannot pay it. A payee suspended or sanctioned since the batch was made is
+ * screened out at payment: its line leaves the batch and its claims wait, approved and payable, for a later one.
  */
 @Injectable()
 export class PaySettlement {
-  static readonly refusals = ['NOT_FOUND', 'FORBIDDEN', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE'] as const;
+  static readonly refusals = ['NOT_FOUND', 'FORBIDDEN', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE', 'SANCTIONED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly settlements: SettlementRepository,
+    private readonly claims: ClaimRepository,
     private readonly ledger: LedgerService,
     private readonly views: SettlementViews,
   ) {}
@@ -44,16 +47,26 @@ export class PaySettlement {
         return refused('INVALID_STATE', `the settlement was already paid (${settlement.paymentRef}) at ${settlement.paidAt}`);
       }
       const paidAt = clock.iso();
+      const heldBack = await this.claims.heldBackPayees(settlement.id, paidAt, clock.today());
+      if (heldBack.length > 0 && heldBack.length === (await this.settlements.lines(settlement.id)).length) {
+        return refused(
+          'SANCTIONED',
+          'every payee of this batch is suspended or under a credit sanction; nothing can be paid until one is clear',
+        );
+      }
+      const heldBackFen = await this.settlements.dropLines(settlement.id, heldBack);
+      await this.claims.unmarkSettled(settlement.id, heldBack);
       if (!(await this.settlements.markPaid(settlement.id, cmd.paymentRef, paidAt)))
         return refused('INVALID_STATE', 'the settlement was paid concurrently');
-      const view = await this.views.of({ ...settlement, status: 'paid', paymentRef: cmd.paymentRef, paidAt });
+      const totalFen = settlement.totalFen - heldBackFen;
+      const view = await this.views.of({ ...settlement, totalFen, status: 'paid', paymentRef: cmd.paymentRef, paidAt });
       await this.ledger.payOut(settlement.regionCode, view.lines, settlement.id);
       this.uow.record({
         action: 'settlement.paid',
         entityType: 'settlement',
         entityId: settlement.id,
         regionCode: settlement.regionCode,
-        summary: { paymentRef: cmd.paymentRef, totalFen: settlement.totalFen, payees: view.lines.length },
+        summary: { paymentRef: cmd.paymentRef, totalFen, payees: view.lines.length, ...(heldBack.length ? { heldBack, heldBackFen } : {}) },
       });
       return ok(view);
     });
