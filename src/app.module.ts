@@ -10,6 +10,7 @@ import { CommonModule } from './common/common.module';
 import { appConfig, AppConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES } from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
+import { migratedDataSource } from './database/migrator';
 import { RepositoriesModule } from './database/repositories.module';
 import { HealthController } from './health/health.controller';
 import { HealthRepository } from './health/health.repository';
@@ -47,7 +48,9 @@ import { OversightModule } from './oversight/oversight.module';
     }),
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
-      useFactory: (db: DatabaseConfig) => ({ ...dataSourceOptions(db), migrationsRun: true }),
+      useFactory: (db: DatabaseConfig) => dataSourceOptions(db),
+      // Migrated under the migration lease before anything uses it: nodes starting together migrate once.
+      dataSourceFactory: (options) => migratedDataSource(options!),
     }),
     ScheduleModule.forRoot(),
     RepositoriesModule,
