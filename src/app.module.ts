@@ -11,6 +11,7 @@ import { CommonModule } from './common/common.module';
 import { appConfig, AppConfig, auditConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES } from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
+import { migratedDataSource } from './database/migrator';
 import { RepositoriesModule } from './database/repositories.module';
 import { HealthModule } from './health/health.module';
 import { LedgerModule } from './ledger/ledger.module';
@@ -66,7 +67,9 @@ const API_MODULES = [
     }),
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
-      useFactory: (db: DatabaseConfig) => ({ ...dataSourceOptions(db), migrationsRun: true }),
+      useFactory: (db: DatabaseConfig) => dataSourceOptions(db),
+      // Migrated under the migration lease before anything uses it: nodes starting together migrate once.
+      dataSourceFactory: (options) => migratedDataSource(options!),
     }),
     ScheduleModule.forRoot(),
     RepositoriesModule,

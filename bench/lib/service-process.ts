@@ -6,7 +6,7 @@ import { AppModule } from '../../src/app.module';
 import { projectRoot } from '../../src/common/paths';
 import { SeedService } from '../../src/seed/seed.service';
 import { createDatabase } from '../../test/support/app-under-test';
-import { childPids, freePort, readProc } from '../../test/support/processes';
+import { childPids, freePort, readProc, stopProcess, waitUntilServing } from '../../test/support/processes';
 
 const TICK_MS = 10; // /proc times are in clock ticks of 1/100 s on Linux
 const PAGE_BYTES = 4096;
@@ -68,42 +68,13 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
         return { largest: Math.max(...each), total: each.reduce((a, b) => a + b, 0) };
       },
       close: async () => {
-        await stop(primary);
+        await stopProcess(primary);
         await drop();
       },
     };
   } catch (e) {
-    if (child) await stop(child);
+    if (child) await stopProcess(child);
     await drop();
     throw e;
   }
-}
-
-/** Until /api/health answers (with workers, the first one listening; the world's preparation and the warm-up give the others time). */
-async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  let exited: number | null = null;
-  child.once('exit', (code) => (exited = code ?? -1));
-  while (
-    !(await fetch(`${baseUrl}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (exited !== null) throw new Error(`the service exited with ${exited} before serving`);
-    if (Date.now() > deadline) throw new Error('the service did not answer /api/health within 60 s');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DbKind, RunningApp, startApp } from '../../test/support/app-under-test';
+import type { DataSource } from 'typeorm';
+import { DbKind, startApp } from '../../test/support/app-under-test';
 import { HttpClient, Reply, RequestOptions } from '../../test/support/http-client';
 import { dbInvariants } from './invariants';
 import { Rng } from './prng';
@@ -214,14 +215,29 @@ export function planHash(seed: number, ops: number): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** Where a simulation runs: the API nodes its requests are spread over, and their database (for the invariants). */
+export interface SimulationTarget {
+  baseUrls: string[];
+  dataSource: DataSource;
+  dbName: string;
+}
+
 /** Boots the service on a fresh database, runs the simulation against it over HTTP, and tears everything down. */
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationReport> {
   const running = await startApp({ db: opts.db, prefix: `vsim_${opts.seed}`, keep: opts.keep });
   try {
-    return await new Simulation(running, opts).run();
+    return await simulate({ baseUrls: [running.baseUrl], dataSource: running.dataSource, dbName: running.dbName }, opts);
   } finally {
     await running.close();
   }
+}
+
+/**
+ * Runs the simulation against service nodes already running on one database (a cluster test's API nodes); each
+ * request goes to the next node in turn. The seed alone still decides the plan: which node serves a request does not.
+ */
+export function simulate(target: SimulationTarget, opts: SimulationOptions): Promise<SimulationReport> {
+  return new Simulation(target, opts).run();
 }
 
 /**
@@ -253,10 +269,10 @@ class Simulation {
   private requests = 0;
 
   constructor(
-    private readonly running: RunningApp,
+    private readonly target: SimulationTarget,
     private readonly opts: SimulationOptions,
   ) {
-    this.http = new HttpClient(running.baseUrl);
+    this.http = new HttpClient(target.baseUrls);
   }
 
   async run(): Promise<SimulationReport> {
@@ -291,7 +307,7 @@ class Simulation {
     return {
       seed,
       db: this.opts.db,
-      dbName: this.running.dbName,
+      dbName: this.target.dbName,
       ops: done,
       requests: this.requests,
       worldMs,
@@ -1530,7 +1546,7 @@ class Simulation {
     if (check.status === 200 && (!check.body.balanced || check.body.violations.length > 0)) {
       this.fail(lastOp, 'the ledger check is clean', check.body.violations.slice(0, 10).join('\n'));
     }
-    for (const v of await dbInvariants(this.running.dataSource)) this.fail(lastOp, v.invariant, v.detail);
+    for (const v of await dbInvariants(this.target.dataSource)) this.fail(lastOp, v.invariant, v.detail);
   }
 
   private async finalChecks(ops: number): Promise<void> {

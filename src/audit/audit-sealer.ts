@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { requestContext } from '../common/context/request-context';
+import { isRetryable } from '../common/persistence/db-errors';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { appConfig, AppConfig, auditConfig, AuditConfig } from '../config/configuration';
@@ -40,12 +41,16 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /** Seals everything pending now; returns how many entries. */
-  async sealAll(): Promise<number> {
+  sealAll(): Promise<number> {
+    return this.seal((batch) => this.uow.run(batch));
+  }
+
+  private async seal(run: (batch: () => Promise<number>) => Promise<number>): Promise<number> {
     // Usually nothing is pending when the log is read: then no transaction and no head-row lock.
     if (!(await this.audit.anyPending())) return 0;
     let sealed = 0;
     for (;;) {
-      const n = await this.uow.run(() => this.sealBatch(BATCH));
+      const n = await run(() => this.sealBatch(BATCH));
       sealed += n;
       if (n < BATCH) return sealed;
     }
@@ -93,15 +98,23 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
     return entries.length;
   }
 
-  private soon(): void {
+  /**
+   * A seal shortly after a commit. One attempt per batch: on several nodes (Galera) their sealers conflict on the
+   * chain head, and the loser's entries are usually in the winner's batch already, so it tries again a little later
+   * (at a random moment, so the two do not meet again) instead of fighting with retries.
+   */
+  private soon(delayMs = this.config.auditSealDelayMs): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       // Outside the request that scheduled it: its transaction is over.
       requestContext
-        .exit(() => this.sealAll())
-        .catch((e) => this.logger.warn(`sealing audit entries: ${(e as Error).message} (retried by the next seal)`));
-    }, this.config.auditSealDelayMs);
+        .exit(() => this.seal((batch) => this.uow.attempt(batch)))
+        .catch((e: Error) => {
+          if (isRetryable(e)) this.soon(Math.max(this.config.auditSealDelayMs, 20) * (1 + Math.random()));
+          else this.logger.warn(`sealing audit entries: ${e.message} (retried by the next seal)`);
+        });
+    }, delayMs);
     this.timer.unref();
   }
 }

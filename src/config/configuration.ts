@@ -41,6 +41,8 @@ export const databaseConfig = registerAs('database', () => {
     password: e.DB_PASSWORD,
     name: e.DB_NAME,
     poolSize: e.DB_POOL_SIZE,
+    causalReads: e.DB_CAUSAL_READS,
+    serialBlockSize: e.SERIAL_BLOCK_SIZE,
   };
 });
 

@@ -21,6 +21,10 @@ export class Environment {
   @IsString() DB_PASSWORD = '';
   @IsString() DB_NAME = 'vouchers';
   @Type(() => Number) @IsInt() @Min(1) @Max(500) DB_POOL_SIZE = 20;
+  /** wsrep_sync_wait on every connection (Galera read-your-writes): auto = when the server runs wsrep. */
+  @IsIn(['auto', 'on', 'off']) DB_CAUSAL_READS: 'auto' | 'on' | 'off' = 'auto';
+  /** Voucher serial numbers each process reserves at once (MySQL family; SQLite takes them one by one). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(10000) SERIAL_BLOCK_SIZE = 50;
   @IsOptional() @IsString() @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' }) JWT_SECRET?: string;
   /** Access-token lifetime: short (≤ 15 min, GB/T 22239 session timeout); sessions live on through refresh tokens. */
   @Type(() => Number) @IsInt() @Min(60) @Max(900) JWT_TTL = 900;

@@ -5,6 +5,7 @@ import { AppModule } from '../app.module';
 import { databaseConfig, loadEnvFiles } from '../config/configuration';
 import { SeedService } from '../seed/seed.service';
 import { dataSourceOptions } from './data-source-options';
+import { runMigrations, withMigrationLock } from './migrator';
 
 /** `npm run migration:run | migration:revert | seed`. */
 async function main(command: string | undefined) {
@@ -12,10 +13,10 @@ async function main(command: string | undefined) {
   if (command === 'migrate' || command === 'revert') {
     const dataSource = await new DataSource(dataSourceOptions(databaseConfig())).initialize();
     if (command === 'migrate') {
-      const ran = await dataSource.runMigrations({ transaction: 'each' });
+      const ran = await runMigrations(dataSource);
       console.log(ran.length ? `ran ${ran.map((m) => m.name).join(', ')}` : 'no pending migrations');
     } else {
-      await dataSource.undoLastMigration({ transaction: 'each' });
+      await withMigrationLock(dataSource, () => dataSource.undoLastMigration({ transaction: 'each' }));
       console.log('reverted the last migration');
     }
     await dataSource.destroy();

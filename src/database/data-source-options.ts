@@ -45,26 +45,36 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     supportBigNumbers: true,
     bigNumberStrings: false,
     poolSize: db.poolSize,
-    driver: readCommittedMysql2,
+    driver: sessionSettingsMysql2(db.causalReads),
     // mysql2 would capture a stack trace on every query (6.5% of a hold's CPU); our errors never show one.
     trace: false,
   };
 }
 
 /**
- * mysql2 whose pool puts every new connection at READ COMMITTED before its first use (the setting is
- * queued on the connection, so it runs first). TransactionService relies on it; setting the level per
- * transaction would cost a round trip each time.
+ * mysql2 whose pool prepares every new connection before its first use (the settings are queued on the connection,
+ * so they run first; setting them per transaction would cost a round trip each time):
+ * - READ COMMITTED, which the unit of work relies on;
+ * - causal reads on Galera (wsrep_sync_wait = 1): a read waits until this node has applied every write the cluster
+ *   committed before it, so a hold created through one node is found through another at once. `auto` sets it where
+ *   the server runs wsrep; a server without wsrep variables (MySQL, TiDB) refuses the statement, which then only
+ *   says there is nothing to set.
+ * A connection that cannot take a setting it needs is not used without it: it is dropped.
  */
-const readCommittedMysql2 = Object.create(mysql2, {
-  createPool: {
-    value: (options: mysql2.PoolOptions) => {
-      const pool = mysql2.createPool(options);
-      pool.on('connection', (connection) =>
-        // A connection that cannot take the setting is not used at another level: it is dropped.
-        connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => error && connection.destroy()),
-      );
-      return pool;
+function sessionSettingsMysql2(causalReads: DatabaseConfig['causalReads']) {
+  const prepare = (connection: mysql2.PoolConnection) => {
+    const dropOnError = (error: mysql2.QueryError | null) => error && connection.destroy();
+    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', dropOnError);
+    if (causalReads === 'on') connection.query('SET SESSION wsrep_sync_wait = 1', dropOnError);
+    if (causalReads === 'auto') connection.query('SET SESSION wsrep_sync_wait = IF(@@wsrep_on, 1, 0)', () => undefined);
+  };
+  return Object.create(mysql2, {
+    createPool: {
+      value: (options: mysql2.PoolOptions) => {
+        const pool = mysql2.createPool(options);
+        pool.on('connection', prepare);
+        return pool;
+      },
     },
-  },
-});
+  });
+}

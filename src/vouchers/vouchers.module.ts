@@ -12,6 +12,7 @@ import { RevokeVoucher } from './use-cases/revoke-voucher';
 import { VoucherIssuer } from './use-cases/voucher-issuer';
 import { ApplicationsController, VouchersController } from './vouchers.controller';
 import { VouchersQueries } from './vouchers.queries';
+import { SerialNumbers } from './serial-numbers';
 
 /** Applications, issuance, revocation and expiry of vouchers; reading, verifying and certificates. */
 @Module({
@@ -19,6 +20,7 @@ import { VouchersQueries } from './vouchers.queries';
   controllers: [ApplicationsController, VouchersController],
   providers: [
     ApplicationChecks,
+    SerialNumbers,
     VoucherIssuer,
     VoucherClosing,
     HoldRelease,

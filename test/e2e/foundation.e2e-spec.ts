@@ -19,9 +19,14 @@ describe('service foundation', () => {
   afterAll(() => t.close());
 
   describe('health, docs, regions', () => {
-    it('reports the database up', async () => {
+    it('reports the database up, and how many units of work this process ran, retried and gave up on', async () => {
       const res = await t.http.get('/api/health').expect(200);
-      expect(res.body).toEqual({ status: 'ok', database: { type: expect.any(String), status: 'up' } });
+      expect(res.body).toEqual({
+        status: 'ok',
+        database: { type: expect.any(String), status: 'up' },
+        unitsOfWork: { units: expect.any(Number), retries: expect.any(Number), busy: expect.any(Number), mostAttempts: expect.any(Number) },
+      });
+      expect(res.body.unitsOfWork.units).toBeGreaterThan(0); // seeding the staff ran some
     });
 
     it('serves the OpenAPI document describing the contract', async () => {

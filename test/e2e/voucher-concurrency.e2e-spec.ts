@@ -133,8 +133,31 @@ describeRaces('concurrent applications and approvals', () => {
     serials.push(results.find((r) => r.status === 200)!.body.voucher.serial);
   });
 
+  it('200 auto-approvable applications at once from 40 enterprises of one city: all approved, none 5xx, the budget exact', async () => {
+    await openRegion(t, '340100', { budgetFen: 200 * 100_000, policy: { autoApproveMaxFen: 1_000_000 } });
+    const applicants = await enterprises(t, '340100', 40);
+
+    const results = await applyAll(
+      Array.from({ length: 200 }, (_, i) => applicants[i % 40].token),
+      100_000,
+    );
+
+    expect(results.filter((r) => r.status >= 500).map((r) => `${r.status} ${JSON.stringify(r.body)}`)).toEqual([]);
+    expect(results.map((r) => r.status)).toEqual(Array(200).fill(201));
+    const bodies = results.map((r) => r.body);
+    expect(count(bodies, 'approved')).toBe(200);
+    expect(await budgetOf('340100')).toEqual({
+      regionCode: '340100',
+      year,
+      totalFen: 20_000_000,
+      availableFen: 0,
+      committedFen: 20_000_000,
+    });
+    serials.push(...bodies.map((b) => b.voucher.serial));
+  });
+
   it('gave every voucher issued under contention its own well-formed serial', () => {
-    expect(serials).toHaveLength(10 + 5 + 3 + 1);
+    expect(serials).toHaveLength(10 + 5 + 3 + 1 + 200);
     expect(new Set(serials).size).toBe(serials.length);
     for (const s of serials) expect(s).toMatch(new RegExp(`^(JS|ZJ|SH|AH)-${year}-\\d{6}$`));
   });

@@ -13,9 +13,17 @@ export interface RequestOptions {
   key?: string;
 }
 
-/** Plain HTTP over global fetch (keep-alive): the simulation talks to the service as any client would. */
+/**
+ * Plain HTTP over global fetch (keep-alive): the simulation talks to the service as any client would. Given several
+ * API nodes, it sends each request to the next one in turn, as a round-robin load balancer would.
+ */
 export class HttpClient {
-  constructor(readonly baseUrl: string) {}
+  private readonly baseUrls: string[];
+  private turn = 0;
+
+  constructor(baseUrl: string | string[]) {
+    this.baseUrls = typeof baseUrl === 'string' ? [baseUrl] : baseUrl;
+  }
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
     const headers: Record<string, string> = {};
@@ -25,7 +33,8 @@ export class HttpClient {
     if (opts.raw !== undefined) payload = opts.raw;
     else if (opts.body !== undefined) payload = JSON.stringify(opts.body);
     if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(this.baseUrl + path, { method, headers, body: payload });
+    const baseUrl = this.baseUrls[this.turn++ % this.baseUrls.length];
+    const res = await fetch(baseUrl + path, { method, headers, body: payload });
     const text = await res.text();
     let body: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('json')) {

@@ -21,6 +21,32 @@ export type Flusher = (state: UnitState) => Promise<void>;
 const current = () => currentTransaction.getStore() as UnitState | undefined;
 
 /**
+ * Thrown by work that needs a step done in a transaction of its own before it can go on (reserving a block of serial
+ * numbers): the unit rolls back, `step` runs outside it, and the unit starts again. Doing the step in place would need
+ * a second pool connection while this unit holds one, and a full pool of units waiting for it would never move.
+ */
+export class PrepareFirst extends Error {
+  constructor(readonly step: () => Promise<void>) {
+    super('the unit of work needs a step of its own first');
+  }
+}
+
+/** Counts since the process started, for /api/health and the cluster test's figures. */
+export interface UnitOfWorkStats {
+  /** Units run (a unit joined by a nested `run` counts once). */
+  units: number;
+  /** Attempts run again after a deadlock, certification conflict, lock timeout or TiDB write conflict. */
+  retries: number;
+  /** Units that ran out of attempts and answered 503 SERVICE_BUSY. */
+  busy: number;
+  /** The most attempts a unit has needed to commit: how close the busiest ones came to the budget. */
+  mostAttempts: number;
+}
+
+/** A unit reruns at most this many times for PrepareFirst; each step gives it something to use, so one is usual. */
+const MAX_PREPARATIONS = 5;
+
+/**
  * The one way to run work that writes: a database transaction in which the work's rows, its audit entries and its
  * domain events (and, for a request with an Idempotency-Key, the stored response) commit together or not at all.
  *
@@ -38,6 +64,7 @@ export class UnitOfWork {
   private readonly flushers: Flusher[] = [];
   private readonly committedListeners: ((state: UnitState) => void)[] = [];
   retryPolicy: RetryPolicy = DEFAULT_RETRY;
+  private readonly counts: UnitOfWorkStats = { units: 0, retries: 0, busy: 0, mostAttempts: 0 };
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -48,21 +75,49 @@ export class UnitOfWork {
     return current() !== undefined;
   }
 
+  get stats(): UnitOfWorkStats {
+    return { ...this.counts };
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (current()) return work();
+    this.counts.units++;
     const started = Date.now();
+    let preparations = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(work);
+        const result = await this.once(work);
+        this.counts.mostAttempts = Math.max(this.counts.mostAttempts, attempt);
+        return result;
       } catch (e) {
-        if (!isRetryable(e)) throw e;
-        if (!mayRetry(this.retryPolicy, attempt, Date.now() - started)) {
-          this.logger.warn(`unit of work gave up after ${attempt} attempts: ${(e as Error).message}`);
-          throw new DomainError('SERVICE_BUSY', 'the service is busy with conflicting requests; retry shortly', { retryAfterSec: 1 });
+        if (e instanceof PrepareFirst) {
+          if (preparations++ === MAX_PREPARATIONS) throw this.busy(`still not prepared after ${MAX_PREPARATIONS} steps`);
+          await e.step();
+          attempt--; // not a lost race: no backoff, and the attempts stay for conflicts
+          continue;
         }
+        if (!isRetryable(e)) throw e;
+        if (!mayRetry(this.retryPolicy, attempt, Date.now() - started)) throw this.busy(`${attempt} attempts: ${(e as Error).message}`);
+        this.counts.retries++;
         await sleep(backoffMs(this.retryPolicy, attempt, Math.random()));
       }
     }
+  }
+
+  /**
+   * One attempt, no retry: a lost race reaches the caller as the database's error (isRetryable). For background work
+   * that another node's success makes unnecessary, such as sealing the audit log, where retrying would only fight it.
+   */
+  async attempt<T>(work: () => Promise<T>): Promise<T> {
+    if (current()) return work();
+    this.counts.units++;
+    return this.once(work);
+  }
+
+  private busy(why: string): DomainError {
+    this.counts.busy++;
+    this.logger.warn(`unit of work gave up after ${why}`);
+    return new DomainError('SERVICE_BUSY', 'the service is busy with conflicting requests; retry shortly', { retryAfterSec: 1 });
   }
 
   /** Records an audit entry of the current unit of work, written with it. */

@@ -12,6 +12,7 @@ import { provinceOfRegion, SERIAL_PREFIX } from '../../regions/regions.data';
 import { AnnualGrantRepository } from '../annual-grant.repository';
 import { Voucher, VoucherApplication } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
+import { SerialNumbers } from '../serial-numbers';
 import { annualCapFor, capSubject, formatSerial } from '../voucher.rules';
 
 /**
@@ -26,6 +27,7 @@ export class VoucherIssuer {
     private readonly uow: UnitOfWork,
     private readonly vouchers: VoucherRepository,
     private readonly grants: AnnualGrantRepository,
+    private readonly serials: SerialNumbers,
     private readonly ledger: LedgerService,
   ) {}
 
@@ -42,7 +44,7 @@ export class VoucherIssuer {
     const now = clock.iso();
     const voucher: Voucher = {
       id: application.voucherId ?? newId(),
-      serial: formatSerial(prefix, year, await this.vouchers.nextSerial(prefix, year)),
+      serial: formatSerial(prefix, year, await this.serials.next(prefix, year)),
       verificationCode: randomBytes(16).toString('base64url'), // 128 random bits: unguessable
       issuingRegionCode: policy.regionCode,
       budgetYear: year,

@@ -1,0 +1,92 @@
+import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
+import { RedemptionRepository } from '../../src/redemptions/redemption.repository';
+import { issueVoucher, openRegion } from '../support/fixtures';
+import { auth, OrgSession, TestApp } from '../support/test-app';
+
+/** What MariaDB (and Galera, for a certification conflict) answers a transaction it chose to abort. */
+const deadlock = () => Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213 });
+
+/**
+ * A unit of work that loses its race runs again as a whole; when its attempts run out the client gets 503 SERVICE_BUSY
+ * with Retry-After, and nothing of the request was written, so the same Idempotency-Key then runs it once. The lost
+ * races are injected at the redemption insert (the step after the voucher's row lock), where a real one surfaces: the
+ * real ones need several database nodes or a second client holding locks, which test/cluster provides.
+ */
+describe('units of work that lose races', () => {
+  let t: TestApp;
+  let uow: UnitOfWork;
+  let e: OrgSession;
+  let voucherId: string;
+  let facilityId: string;
+  let insert: jest.SpiedFunction<RedemptionRepository['insert']>;
+  let realInsert: RedemptionRepository['insert'];
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    uow = t.get(UnitOfWork);
+    await openRegion(t, '340100');
+    const lab = await t.registerProvider('310115');
+    facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+        .expect(201)
+    ).body.id;
+    e = await t.registerEnterprise('340100');
+    voucherId = (await issueVoucher(t, e.token, 1_000_000)).id;
+    const redemptions = t.get(RedemptionRepository);
+    realInsert = redemptions.insert.bind(redemptions);
+    insert = jest.spyOn(redemptions, 'insert');
+  });
+  afterAll(async () => {
+    insert.mockRestore();
+    await t.close();
+  });
+  beforeEach(() => insert.mockReset().mockImplementation(realInsert));
+
+  const hold = (key?: string) => {
+    const req = t.http.post('/api/redemptions').set(auth(e.token));
+    return (key ? req.set('Idempotency-Key', key) : req).send({ voucherId, facilityId, quantity: 1 });
+  };
+  const voucher = async () => (await t.http.get(`/api/vouchers/${voucherId}`).set(auth(e.token)).expect(200)).body;
+
+  it('runs a unit that lost two races a third time, and answers as if nothing had happened', async () => {
+    const before = { stats: uow.stats, voucher: await voucher() };
+    insert.mockRejectedValueOnce(deadlock()).mockRejectedValueOnce(deadlock());
+
+    const res = await hold();
+
+    expect(res.status).toBe(201);
+    expect(insert).toHaveBeenCalledTimes(3);
+    expect(uow.stats.retries - before.stats.retries).toBe(2);
+    expect(await voucher()).toMatchObject({ availableFen: before.voucher.availableFen - 40_000, heldFen: before.voucher.heldFen + 40_000 });
+  });
+
+  it('answers 503 SERVICE_BUSY with Retry-After when the attempts run out; the same Idempotency-Key then holds once', async () => {
+    const policy = uow.retryPolicy;
+    const before = { stats: uow.stats, voucher: await voucher() };
+    uow.retryPolicy = { ...policy, maxAttempts: 3 };
+    try {
+      insert.mockRejectedValue(deadlock());
+      const busy = await hold('hold-under-contention');
+      expect(busy.status).toBe(503);
+      expect(busy.headers['retry-after']).toBe('1');
+      expect(busy.body).toEqual({ statusCode: 503, code: 'SERVICE_BUSY', message: expect.any(String) });
+      expect(insert).toHaveBeenCalledTimes(3);
+      expect(uow.stats.busy - before.stats.busy).toBe(1);
+      expect(await voucher()).toEqual(before.voucher); // nothing of it was written, the key's claim neither
+    } finally {
+      uow.retryPolicy = policy;
+    }
+
+    insert.mockImplementation(realInsert);
+    const retried = await hold('hold-under-contention');
+    expect(retried.status).toBe(201);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    const replayed = await hold('hold-under-contention');
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.body).toEqual(retried.body);
+    expect(await voucher()).toMatchObject({ availableFen: before.voucher.availableFen - 40_000, heldFen: before.voucher.heldFen + 40_000 });
+  });
+});
