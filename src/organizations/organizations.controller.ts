@@ -110,7 +110,7 @@ export class OrganizationsController {
     summary: 'Load a province’s (or city’s) list of qualified enterprises: those listed are active at registration',
     description:
       'text/csv with the header `creditCode,certificateNo` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. ' +
-      'Rows are added or updated, never removed; a bad row is reported with its line and the rest load. Enterprises already ' +
+      'Rows are added or updated, never removed; a bad row is reported with its line (in a CSV the header is line 1) and the rest load. Enterprises already ' +
       'waiting for verification whose codes are listed become active.',
   })
   @ApiConsumes('application/json', 'text/csv')
@@ -122,11 +122,12 @@ export class OrganizationsController {
     @Req() req: Request,
   ): Promise<QualifiedImportView> {
     if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
-    const rows =
-      typeof req.body === 'string'
-        ? (csvRecords(req.body, ['creditCode', 'certificateNo']) as unknown as QualifiedRow[])
-        : await qualifiedRows(req.body);
-    return this.organizations.importQualified(actor, regionCode, rows);
+    // A CSV row is named by its line in the file, as a spreadsheet shows it (the header is line 1); a JSON row by its place.
+    if (typeof req.body === 'string') {
+      const rows = csvRecords(req.body, ['creditCode', 'certificateNo']) as unknown as QualifiedRow[];
+      return this.organizations.importQualified(actor, regionCode, rows, 2);
+    }
+    return this.organizations.importQualified(actor, regionCode, await qualifiedRows(req.body));
   }
 }
 

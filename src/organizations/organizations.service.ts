@@ -186,10 +186,10 @@ export class OrganizationsService {
    * registered outside the bureau's region, or lacks a certificate. Enterprises already waiting for verification
    * whose codes the list names become active.
    */
-  importQualified(actor: Actor, regionCode: string, rows: QualifiedRow[]): Promise<QualifiedImport> {
+  importQualified(actor: Actor, regionCode: string, rows: QualifiedRow[], firstLine = 1): Promise<QualifiedImport> {
     assertBureauOf(actor, regionCode, `the qualified list of ${regionCode}`);
     const now = clock.iso();
-    const { accepted, rejected } = checkQualifiedRows(rows, regionCode);
+    const { accepted, rejected } = checkQualifiedRows(rows, regionCode, firstLine);
     return this.uow.run(async () => {
       const changed = await this.organizations.upsertQualified(
         accepted.map((r) => ({
@@ -301,15 +301,16 @@ export interface QualifiedImport {
   rejected: { line: number; reason: string }[];
 }
 
-/** The rows a bureau of `regionCode` may load, and the others with why (line 1 is the first row). */
+/** The rows a bureau of `regionCode` may load, and the others with why, numbered from `firstLine`. */
 export function checkQualifiedRows(
   rows: QualifiedRow[],
   regionCode: string,
+  firstLine = 1,
 ): { accepted: QualifiedRow[]; rejected: QualifiedImport['rejected'] } {
   const accepted: QualifiedRow[] = [];
   const rejected: QualifiedImport['rejected'] = [];
   rows.forEach((row, i) => {
-    const line = i + 1;
+    const line = i + firstLine;
     const creditCode = String(row.creditCode ?? '').trim();
     const certificateNo = String(row.certificateNo ?? '').trim();
     const problem = creditCodeProblem(creditCode);

@@ -1,0 +1,637 @@
+import { clock } from '../../src/common/clock';
+import { Sweeps } from '../../src/common/sweeps';
+import { captureConfirmed, freshEvidence, openRegion, paySettlement, policyBody } from '../support/fixtures';
+import { describeRaces } from '../support/races';
+import { auth, creditCodeIn, OrgSession, PASSWORD, TestApp } from '../support/test-app';
+
+/**
+ * Issue 14, Trust II: each way the v1 service paid whoever asked, tried again the way an outsider tried it, and now
+ * refused. The insider who rewrites the audit chain in the database is in audit-integrity.e2e-spec.ts.
+ *
+ * The world: Shanghai's policy approves at once up to ¥50,000 (the threshold of the reproduction); Jiangsu's caps by
+ * actual controller; Anhui (the province issues) takes two reviewers from ¥100,000 and gives enterprises 7 days to
+ * confirm usage. A Shanghai lab lists a TEM at ¥800 an hour (testing: 50%, so ¥400 of subsidy an hour).
+ */
+const DAY_MS = 86_400_000;
+const TEM = { name: '透射电子显微镜 (TEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 };
+
+describe('fraud controls on public money', () => {
+  let t: TestApp;
+  let shLab: OrgSession;
+  let otherLab: OrgSession;
+  let tem: string;
+  let bureauAh: string;
+  let bureauSh: string;
+  const year = clock.year();
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, '310000', { budgetFen: 1_000_000_000, policy: { autoApproveMaxFen: 5_000_000, maxVoucherFen: 20_000_000 } });
+    await openRegion(t, '320000', { budgetFen: 1_000_000_000, policy: { autoApproveMaxFen: 5_000_000, capByController: true } });
+    await openRegion(t, '340000', { budgetFen: 1_000_000_000, policy: { dualControlFen: 10_000_000 } });
+    shLab = await t.registerProvider('310000', { name: '上海微观表征公共服务平台' });
+    otherLab = await t.registerProvider('310000', { name: '上海材料测试中心' });
+    tem = (await t.http.post('/api/facilities').set(auth(shLab.token)).send(TEM).expect(201)).body.id;
+    bureauAh = await t.token('bureau-ah');
+    bureauSh = await t.token('bureau-sh');
+  });
+  afterAll(() => t.close());
+
+  const apply = async (e: OrgSession, amountFen: number) =>
+    (await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen, purpose: '透射电镜表征' }).expect(201)).body;
+  const budget = async (regionCode: string) =>
+    (
+      await t.http
+        .get(`/api/budgets/${regionCode}/${year}`)
+        .set(auth(await t.token('platform')))
+        .expect(200)
+    ).body;
+  const voucherOf = async (e: OrgSession, id: string) => (await t.http.get(`/api/vouchers/${id}`).set(auth(e.token)).expect(200)).body;
+  /** A Hefei enterprise with an Anhui voucher of `amountFen`, approved at once. */
+  const hefeiVoucher = async (amountFen = 1_000_000) => {
+    const e = await t.registerEnterprise('340100');
+    const a = await apply(e, amountFen);
+    expect(a.status).toBe('approved');
+    return { e, v: a.voucher };
+  };
+  const hold = async (e: OrgSession, voucherId: string, quantity: number, facilityId = tem) =>
+    (await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId, quantity }).expect(201)).body;
+  const capture = (id: string, actualQuantity: number, lab = shLab) =>
+    t.http.post(`/api/redemptions/${id}/capture`).set(auth(lab.token)).send({ actualQuantity });
+  const claim = (lab: OrgSession, redemptionIds: string[], evidence = freshEvidence()) =>
+    t.http.post('/api/claims').set(auth(lab.token)).send({ redemptionIds, evidence });
+
+  describe('who may receive a voucher', () => {
+    it('twenty unverified enterprises with made-up, checksum-valid credit codes get nothing', async () => {
+      const before = await budget('310000');
+      const newcomers = await Promise.all(Array.from({ length: 20 }, () => t.registerEnterprise('310000', {}, false)));
+      const answers = await Promise.all(newcomers.map((e) => apply(e, 5_000_000)));
+      for (const a of answers) {
+        expect(a).toMatchObject({ status: 'rejected', reasonCode: 'ENTERPRISE_NOT_VERIFIED' });
+        expect(a.voucher).toBeUndefined();
+      }
+      expect(await budget('310000')).toEqual(before);
+      expect((await t.http.get('/api/vouchers').set(auth(newcomers[0].token)).expect(200)).body.total).toBe(0);
+    });
+
+    it('an enterprise its home bureau verified, on its certificate, may apply; another province’s bureau may not verify it', async () => {
+      const e = await t.registerEnterprise('310000', {}, false);
+      const me = await t.http.get('/api/auth/me').set(auth(e.token)).expect(200);
+      expect(me.body.organization.status).toBe('pending_verification');
+      const js = await t.token('bureau-js');
+      const outsider = await t.http.post(`/api/organizations/${e.organizationId}/verify`).set(auth(js)).send({ certificateNo: 'X' });
+      expect(outsider.status).toBe(403);
+      const verified = await t.http
+        .post(`/api/organizations/${e.organizationId}/verify`)
+        .set(auth(bureauSh))
+        .send({ certificateNo: '202631010400012345' })
+        .expect(200);
+      expect(verified.body).toMatchObject({ status: 'active', certificateNo: '202631010400012345', verifiedAt: expect.any(String) });
+      expect((await apply(e, 3_000_000)).status).toBe('approved');
+      const again = await t.http.post(`/api/organizations/${e.organizationId}/verify`).set(auth(bureauSh)).send({ certificateNo: 'Y' });
+      expect(again.status).toBe(409);
+    });
+
+    it('a declined enterprise stays refused, and may be verified later on a valid certificate', async () => {
+      const e = await t.registerEnterprise('310000', {}, false);
+      const declined = await t.http
+        .post(`/api/organizations/${e.organizationId}/decline`)
+        .set(auth(bureauSh))
+        .send({ reason: '入库编号与企业不符' })
+        .expect(200);
+      expect(declined.body).toMatchObject({ status: 'declined', statusReason: '入库编号与企业不符' });
+      expect(await apply(e, 1_000_000)).toMatchObject({ status: 'rejected', reasonCode: 'ENTERPRISE_NOT_VERIFIED' });
+      await t.http
+        .post(`/api/organizations/${e.organizationId}/verify`)
+        .set(auth(bureauSh))
+        .send({ certificateNo: 'GR202631000123' })
+        .expect(200);
+      expect((await apply(e, 1_000_000)).status).toBe('approved');
+    });
+
+    it('a Beijing or Guangdong credit code does not register at all', async () => {
+      for (const region of ['110000', '440300']) {
+        const creditCode = creditCodeIn(region);
+        const res = await t.http
+          .post('/api/auth/register')
+          .send({ username: `outside-${region}`, password: PASSWORD, role: 'enterprise', organization: { name: '外省企业', creditCode } })
+          .expect(400);
+        expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('organization.creditCode') });
+      }
+    });
+
+    it('a province’s qualified list (CSV) makes the enterprises it names active at registration; bad rows are named by line', async () => {
+      const [listed, waiting] = [creditCodeIn('310000'), creditCodeIn('310000')];
+      const pending = await t.registerEnterprise('310000', { creditCode: waiting }, false);
+      const broken = `${listed.slice(0, 17)}${listed[17] === '0' ? '1' : '0'}`; // a wrong check character
+      const csv = `\uFEFFcreditCode,certificateNo\r\n${listed},202631010400000001\r\n${broken},202631010400000002\r\n${creditCodeIn('320500')},202632050000000003\r\n${waiting},202631010400000004\r\n${creditCodeIn('310000')},\r\n`;
+      const put = () => t.http.put('/api/qualified-enterprises/310000').set(auth(bureauSh)).set('Content-Type', 'text/csv').send(csv);
+      const res = await put().expect(200);
+      expect(res.body.imported).toBe(2);
+      expect(res.body.rejected.map((r: { line: number }) => r.line)).toEqual([3, 4, 6]); // the header is line 1
+      expect(res.body.rejected[1].reason).toContain('outside 310000');
+      // Loading the same list again changes nothing.
+      expect((await put().expect(200)).body).toEqual(res.body);
+
+      // The enterprise that was waiting became active with the import; the listed one registers active.
+      expect((await t.http.get('/api/auth/me').set(auth(pending.token)).expect(200)).body.organization).toMatchObject({
+        status: 'active',
+        certificateNo: '202631010400000004',
+      });
+      const newcomer = await t.registerEnterprise('310000', { creditCode: listed }, false);
+      const me = (await t.http.get('/api/auth/me').set(auth(newcomer.token)).expect(200)).body.organization;
+      expect(me).toMatchObject({ status: 'active', certificateNo: '202631010400000001' });
+      expect((await apply(newcomer, 2_000_000)).status).toBe('approved');
+    });
+
+    it('the qualified list takes JSON rows too, and only from the bureau of the region', async () => {
+      const code = creditCodeIn('320500');
+      const body = { rows: [{ creditCode: code, certificateNo: 'GR202332000456' }] };
+      await t.http.put('/api/qualified-enterprises/320000').set(auth(bureauSh)).send(body).expect(403);
+      const res = await t.http
+        .put('/api/qualified-enterprises/320000')
+        .set(auth(await t.token('bureau-js')))
+        .send(body)
+        .expect(200);
+      expect(res.body).toEqual({ imported: 1, rejected: [] });
+    });
+  });
+
+  describe('auto-approval on the running total of the year', () => {
+    it('a second ¥30k application after a ¥30k one goes to review when the threshold is ¥50k', async () => {
+      const e = await t.registerEnterprise('310000');
+      expect((await apply(e, 3_000_000)).status).toBe('approved');
+      const second = await apply(e, 3_000_000);
+      expect(second).toMatchObject({ status: 'pending_review' });
+      expect(second.voucher).toBeUndefined();
+    });
+
+    it('eleven ¥50k applications from one new enterprise: the first is approved at once, the other ten wait for a reviewer', async () => {
+      const e = await t.registerEnterprise('310000');
+      const before = await budget('310000');
+      const answers = [];
+      for (let i = 0; i < 11; i++) answers.push(await apply(e, 5_000_000));
+      expect(answers.map((a) => a.status)).toEqual(['approved', ...Array(10).fill('pending_review')]);
+      expect((await budget('310000')).committedFen - before.committedFen).toBe(5_000_000);
+    });
+
+    it('with capByController, the group’s running total counts: a sister company’s application goes to review', async () => {
+      const controllerCreditCode = creditCodeIn('320000');
+      const a = await t.registerEnterprise('320500', { controllerCreditCode });
+      const b = await t.registerEnterprise('320500', { controllerCreditCode });
+      expect((await apply(a, 3_000_000)).status).toBe('approved');
+      expect((await apply(b, 3_000_000)).status).toBe('pending_review');
+      const unrelated = await t.registerEnterprise('320500');
+      expect((await apply(unrelated, 3_000_000)).status).toBe('approved');
+    });
+  });
+
+  describe('maker-checker on approvals', () => {
+    it('an Anhui application of ¥100,000 or more takes two bureau users: 202, then the other completes it', async () => {
+      const e = await t.registerEnterprise('340100');
+      const a = await apply(e, 12_000_000);
+      expect(a.status).toBe('pending_review');
+      const before = await budget('340000');
+      const first = await t.http
+        .post(`/api/voucher-applications/${a.id}/approve`)
+        .set(auth(bureauAh))
+        .send({ amountFen: 11_000_000 })
+        .expect(202);
+      expect(first.body).toMatchObject({ status: 'awaiting_second_approval', firstApprovedFen: 11_000_000 });
+      expect(first.body.voucher).toBeUndefined();
+      expect(await budget('340000')).toEqual(before);
+
+      const same = await t.http.post(`/api/voucher-applications/${a.id}/approve`).set(auth(bureauAh)).send({}).expect(403);
+      expect(same.body.code).toBe('DUAL_CONTROL_REQUIRED');
+      const second = await t.token('bureau-ah-2');
+      await t.http.post(`/api/voucher-applications/${a.id}/approve`).set(auth(second)).send({ amountFen: 12_000_000 }).expect(400);
+      const done = await t.http.post(`/api/voucher-applications/${a.id}/approve`).set(auth(second)).send({}).expect(200);
+      expect(done.body).toMatchObject({ status: 'approved', approvedFen: 11_000_000, voucher: { faceValueFen: 11_000_000 } });
+      expect((await budget('340000')).committedFen - before.committedFen).toBe(11_000_000);
+    });
+
+    it('below the threshold one reviewer approves, as before', async () => {
+      const e = await t.registerEnterprise('340100');
+      const a = await apply(e, 11_000_000);
+      await t.http.post(`/api/voucher-applications/${a.id}/approve`).set(auth(bureauAh)).send({ amountFen: 9_999_999 }).expect(200);
+    });
+  });
+
+  describe('capture and the enterprise’s confirmation of the service', () => {
+    it('a provider cannot capture 1,000 hours on a 1-hour hold: the enterprise owes nothing it did not agree to', async () => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, 1);
+      const res = await capture(h.id, 1000).expect(422);
+      expect(res.body.code).toBe('CAPTURE_EXCEEDS_HOLD');
+      expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 960_000, heldFen: 40_000, spentFen: 0 });
+      const r = (await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body;
+      expect(r).toMatchObject({ status: 'held', quantity: 1, feeFen: 80_000, selfPayFen: 40_000 });
+    });
+
+    it('nobody claims usage the enterprise has not confirmed; once it confirms, the lab claims it', async () => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, 2);
+      const captured = (await capture(h.id, 2).expect(200)).body;
+      expect(captured).toMatchObject({ usage: 'pending', capturedSubsidyFen: 80_000 });
+      expect((await claim(shLab, [h.id]).expect(422)).body.code).toBe('USAGE_NOT_CONFIRMED');
+      // Only the enterprise answers: the lab is refused, another enterprise does not see it.
+      await t.http.post(`/api/redemptions/${h.id}/confirm`).set(auth(shLab.token)).expect(403);
+      const stranger = await t.registerEnterprise('340100');
+      await t.http.post(`/api/redemptions/${h.id}/confirm`).set(auth(stranger.token)).expect(404);
+      const confirmed = await t.http.post(`/api/redemptions/${h.id}/confirm`).set(auth(e.token)).expect(200);
+      expect(confirmed.body).toMatchObject({ usage: 'confirmed', usageDecidedAt: expect.any(String) });
+      await t.http.post(`/api/redemptions/${h.id}/dispute`).set(auth(e.token)).send({ reason: '晚了' }).expect(409);
+      expect((await claim(shLab, [h.id]).expect(201)).body.claimedFen).toBe(80_000);
+    });
+
+    it('a disputed usage is claimed only after the issuing bureau resolves it, at the usage it found', async () => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, 2);
+      await capture(h.id, 2).expect(200);
+      const disputed = await t.http
+        .post(`/api/redemptions/${h.id}/dispute`)
+        .set(auth(e.token))
+        .send({ reason: '实际只用了 1 小时' })
+        .expect(200);
+      expect(disputed.body).toMatchObject({ usage: 'disputed', disputeReason: '实际只用了 1 小时' });
+      expect((await claim(shLab, [h.id]).expect(422)).body.code).toBe('USAGE_DISPUTED');
+
+      await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(shLab.token)).send({ actualQuantity: 1 }).expect(403);
+      await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauSh)).send({ actualQuantity: 1 }).expect(403);
+      await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauAh)).send({ actualQuantity: 3 }).expect(400);
+      const resolved = await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauAh)).send({ actualQuantity: 1 }).expect(200);
+      expect(resolved.body).toMatchObject({
+        status: 'captured',
+        usage: 'confirmed',
+        quantity: 2,
+        subsidyFen: 80_000,
+        capturedQuantity: 1,
+        capturedFeeFen: 80_000,
+        capturedSubsidyFen: 40_000,
+      });
+      expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 960_000, heldFen: 0, spentFen: 40_000 });
+      await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauAh)).send({ actualQuantity: 1 }).expect(409);
+      expect((await claim(shLab, [h.id]).expect(201)).body.claimedFen).toBe(40_000);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('a dispute resolved at zero annuls the capture: the whole subsidy goes back to the voucher, nothing to claim', async () => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, 2);
+      await capture(h.id, 2).expect(200);
+      await t.http.post(`/api/redemptions/${h.id}/dispute`).set(auth(e.token)).send({ reason: '服务未实际提供' }).expect(200);
+      const resolved = await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauAh)).send({ actualQuantity: 0 }).expect(200);
+      expect(resolved.body).toMatchObject({ status: 'cancelled', usage: 'confirmed', capturedSubsidyFen: 0 });
+      expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 1_000_000, heldFen: 0, spentFen: 0 });
+      expect((await claim(shLab, [h.id]).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('silence confirms when confirmDays pass: the sweep, or a claim or a late answer in passing; disputes close', async () => {
+      const { e, v } = await hefeiVoucher();
+      const [a, b, c] = [await hold(e, v.id, 1), await hold(e, v.id, 1), await hold(e, v.id, 1)];
+      const captured = (await capture(a.id, 1).expect(200)).body;
+      await capture(b.id, 1).expect(200);
+      await capture(c.id, 1).expect(200);
+      expect(Date.parse(captured.usageDueAt) - Date.parse(captured.capturedAt)).toBe(7 * DAY_MS);
+      clock.travel(7 * DAY_MS + 1000);
+      try {
+        // Read before any sweep: it already reads confirmed.
+        expect((await t.http.get(`/api/redemptions/${c.id}`).set(auth(e.token)).expect(200)).body.usage).toBe('confirmed');
+        expect((await t.get(Sweeps).runAll())['usage-confirmation']).toBeGreaterThanOrEqual(1);
+        const cNow = (await t.http.get(`/api/redemptions/${c.id}`).set(auth(e.token)).expect(200)).body;
+        expect(cNow).toMatchObject({ usage: 'confirmed', usageDecidedAt: cNow.usageDueAt });
+        expect((await t.get(Sweeps).runAll())['usage-confirmation']).toBe(0);
+        // The others were confirmed by the sweep too; a late dispute is refused, and the lab claims them all.
+        const late = await t.http.post(`/api/redemptions/${b.id}/dispute`).set(auth(e.token)).send({ reason: '太晚了' }).expect(409);
+        expect(late.body.message).toContain('closed');
+        expect((await claim(shLab, [a.id, b.id, c.id]).expect(201)).body.claimedFen).toBe(120_000);
+      } finally {
+        clock.reset();
+      }
+    });
+
+    it('a claim confirms silent usage in passing, before the sweep gets to it', async () => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, 1);
+      await capture(h.id, 1).expect(200);
+      clock.travel(7 * DAY_MS + 1000);
+      try {
+        expect((await claim(shLab, [h.id]).expect(201)).body.claimedFen).toBe(40_000);
+        const now = (await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body;
+        expect(now).toMatchObject({ usage: 'confirmed', usageDecidedAt: now.usageDueAt });
+      } finally {
+        clock.reset();
+      }
+    });
+
+    it('the enterprise rates a confirmed service once; the facility shows the average and the count', async () => {
+      const { e, v } = await hefeiVoucher();
+      const [a, b] = [await hold(e, v.id, 1), await hold(e, v.id, 1)];
+      await capture(a.id, 1).expect(200);
+      await t.http.post(`/api/redemptions/${a.id}/rating`).set(auth(e.token)).send({ score: 5 }).expect(409);
+      await t.http.post(`/api/redemptions/${a.id}/confirm`).set(auth(e.token)).expect(200);
+      await captureConfirmed(t, shLab.token, e.token, b.id, 1);
+      const before = (await t.http.get(`/api/facilities/${tem}`).expect(200)).body;
+      await t.http.post(`/api/redemptions/${a.id}/rating`).set(auth(e.token)).send({ score: 5, comment: '数据质量高' }).expect(201);
+      await t.http.post(`/api/redemptions/${b.id}/rating`).set(auth(e.token)).send({ score: 4 }).expect(201);
+      expect((await t.http.post(`/api/redemptions/${a.id}/rating`).set(auth(e.token)).send({ score: 1 }).expect(409)).body.code).toBe(
+        'DUPLICATE',
+      );
+      const after = (await t.http.get(`/api/facilities/${tem}`).expect(200)).body;
+      expect(after.ratingCount).toBe(before.ratingCount + 2);
+      const ratings = (await t.http.get(`/api/facilities/${tem}/ratings`).expect(200)).body;
+      const sum = ratings.items.reduce((s: number, r: { score: number }) => s + r.score, 0);
+      expect(ratings.total).toBe(after.ratingCount);
+      expect(after.ratingAvg).toBe(Math.round((sum * 10) / after.ratingCount) / 10);
+    });
+  });
+
+  describe('claims and settlement', () => {
+    /** A captured, confirmed redemption of `hours` TEM hours on a fresh Hefei voucher, payable to `lab`. */
+    const confirmedUsage = async (hours = 1, lab = shLab, facility = tem) => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, hours, facility);
+      await captureConfirmed(t, lab.token, e.token, h.id, hours);
+      return h.id as string;
+    };
+
+    it('a ¥0 claim is refused: a capture of 0 hours has nothing to claim', async () => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, 1);
+      await captureConfirmed(t, shLab.token, e.token, h.id, 0);
+      expect((await claim(shLab, [h.id]).expect(422)).body.code).toBe('NOTHING_TO_CLAIM');
+    });
+
+    it('the same invoice number is accepted on one claim only, however it is written, until that claim is rejected', async () => {
+      const [a, b] = [await confirmedUsage(), await confirmedUsage()];
+      const first = await claim(shLab, [a], { contractNo: 'HT-1', invoiceNo: '3100-2613 702' }).expect(201);
+      for (const invoiceNo of ['31002613702', '３１００２６１３７０２']) {
+        const res = await claim(shLab, [b], { contractNo: 'HT-2', invoiceNo }).expect(422);
+        expect(res.body).toMatchObject({ code: 'DUPLICATE_INVOICE', message: expect.stringContaining(first.body.id) });
+      }
+      await t.http.post(`/api/claims/${first.body.id}/reject`).set(auth(bureauAh)).send({ reason: '发票金额与合同不符' }).expect(200);
+      await claim(shLab, [b], { contractNo: 'HT-2', invoiceNo: '31002613702' }).expect(201);
+      // Another claimant's invoice numbers are its own.
+      const other = await confirmedUsage(
+        1,
+        otherLab,
+        (await t.http.post('/api/facilities').set(auth(otherLab.token)).send(TEM).expect(201)).body.id,
+      );
+      await claim(otherLab, [other], { contractNo: 'HT-3', invoiceNo: '31002613702' }).expect(201);
+    });
+
+    it('a sanctioned lab’s pending claim is neither approved nor settled nor paid until the sanction is lifted', async () => {
+      const lab = await t.registerProvider('310000');
+      const facility = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
+      const first = (await claim(lab, [await confirmedUsage(1, lab, facility)]).expect(201)).body;
+      const zj = await t.token('bureau-zj');
+      const sanction = (
+        await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: lab.creditCode, reason: '伪造检测报告' }).expect(201)
+      ).body;
+
+      expect((await t.http.post(`/api/claims/${first.id}/approve`).set(auth(bureauAh)).send({}).expect(422)).body.code).toBe('SANCTIONED');
+      await t.http.post(`/api/sanctions/${sanction.id}/lift`).set(auth(zj)).send({}).expect(200);
+      await t.http.post(`/api/claims/${first.id}/approve`).set(auth(bureauAh)).send({}).expect(200);
+
+      // Sanctioned again before the batch: its approved claim stays out of it.
+      const again = (await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: lab.creditCode, reason: '再次违规' }).expect(201))
+        .body;
+      const clean = (await claim(shLab, [await confirmedUsage()]).expect(201)).body;
+      await t.http.post(`/api/claims/${clean.id}/approve`).set(auth(bureauAh)).send({}).expect(200);
+      const batch = (await t.http.post('/api/settlements').set(auth(bureauAh)).send({ regionCode: '340000' }).expect(201)).body;
+      expect(batch.lines.map((l: { payeeId: string }) => l.payeeId)).not.toContain(lab.organizationId);
+      expect((await t.http.get(`/api/claims/${first.id}`).set(auth(bureauAh)).expect(200)).body.settlementId).toBeUndefined();
+      await paySettlement(t, '340000', batch.id);
+
+      // Cleared: the next batch takes it.
+      await t.http.post(`/api/sanctions/${again.id}/lift`).set(auth(zj)).send({}).expect(200);
+      const later = (await t.http.post('/api/settlements').set(auth(bureauAh)).send({ regionCode: '340000' }).expect(201)).body;
+      expect(later.lines).toEqual([expect.objectContaining({ payeeId: lab.organizationId, amountFen: 40_000, claimIds: [first.id] })]);
+
+      // Sanctioned between the batch and the payment: its line is held back at payment, its claim waits, approved.
+      const third = (await claim(lab, [await confirmedUsage(1, lab, facility)]).expect(201)).body;
+      await t.http.post(`/api/claims/${third.id}/approve`).set(auth(bureauAh)).send({}).expect(200);
+      const cleanTwo = (await claim(shLab, [await confirmedUsage()]).expect(201)).body;
+      await t.http.post(`/api/claims/${cleanTwo.id}/approve`).set(auth(bureauAh)).send({}).expect(200);
+      await paySettlement(t, '340000', later.id);
+      const mixed = (await t.http.post('/api/settlements').set(auth(bureauAh)).send({ regionCode: '340000' }).expect(201)).body;
+      expect(mixed.lines).toHaveLength(2);
+      await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: lab.creditCode, reason: '第三次' }).expect(201);
+      const paid = (await paySettlement(t, '340000', mixed.id)).body;
+      expect(paid).toMatchObject({ status: 'paid', totalFen: 40_000 });
+      expect(paid.lines.map((l: { payeeId: string }) => l.payeeId)).toEqual([shLab.organizationId]);
+      expect((await t.http.get(`/api/claims/${third.id}`).set(auth(bureauAh)).expect(200)).body).toMatchObject({ status: 'approved' });
+      expect((await t.http.get(`/api/claims/${third.id}`).set(auth(bureauAh)).expect(200)).body.settlementId).toBeUndefined();
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('a voucher revoked for suspected fraud leaves its hold nothing to capture and nothing to claim', async () => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, 2);
+      const before = await budget('340000');
+      const revoked = await t.http.post(`/api/vouchers/${v.id}/revoke`).set(auth(bureauAh)).send({ reason: '涉嫌骗补' }).expect(200);
+      expect(revoked.body).toMatchObject({ status: 'revoked', availableFen: 0, heldFen: 0, spentFen: 0, releasedFen: 1_000_000 });
+      expect((await capture(h.id, 2).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await claim(shLab, [h.id]).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await budget('340000')).availableFen - before.availableFen).toBe(1_000_000);
+    });
+
+    it('a settlement for a future quarter is refused; the batch’s creator cannot pay it', async () => {
+      const c = (await claim(shLab, [await confirmedUsage()]).expect(201)).body;
+      await t.http.post(`/api/claims/${c.id}/approve`).set(auth(bureauAh)).send({}).expect(200);
+      const future = await t.http
+        .post('/api/settlements')
+        .set(auth(bureauAh))
+        .send({ regionCode: '340000', periodEnd: `${year + 1}-03-31` });
+      expect(future.status).toBe(422);
+      expect(future.body.code).toBe('PERIOD_NOT_ENDED');
+      const batch = (await t.http.post('/api/settlements').set(auth(bureauAh)).send({ regionCode: '340000' }).expect(201)).body;
+      const own = await t.http.post(`/api/settlements/${batch.id}/pay`).set(auth(bureauAh)).send({ paymentRef: 'TREASURY-1' }).expect(403);
+      expect(own.body.code).toBe('DUAL_CONTROL_REQUIRED');
+      await paySettlement(t, '340000', batch.id);
+    });
+  });
+
+  describe('policies', () => {
+    it('a policy dated 2000-01-01 cannot change what was in force in the past', async () => {
+      const inForce = (date: string) => t.http.get(`/api/policies/current?regionCode=330000&date=${date}`).set(auth(bureauSh));
+      await openRegion(t, '330000');
+      await inForce('2000-06-01').expect(404);
+      const res = await t.http
+        .post('/api/policies')
+        .set(auth(await t.token('bureau-zj')))
+        .send(policyBody('330000', { effectiveFrom: '2000-01-01' }))
+        .expect(422);
+      expect(res.body).toMatchObject({ code: 'POLICY_BACKDATED', message: expect.stringContaining('2000-01-01') });
+      await inForce('2000-06-01').expect(404);
+    });
+  });
+
+  describe('related parties, from both sides and as bureaus found them', () => {
+    const quote = async (e: OrgSession, voucherId: string, facility: string) =>
+      (await t.http.get(`/api/facilities/${facility}/quote?voucherId=${voucherId}&quantity=1`).set(auth(e.token)).expect(200)).body;
+
+    it('a provider declaring the enterprise related counts as much as the enterprise declaring it', async () => {
+      const { e, v } = await hefeiVoucher();
+      const lab = await t.registerProvider('310000', { relatedCreditCodes: [e.creditCode] });
+      const facility = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
+      expect((await quote(e, v.id, facility)).refusal?.code).toBe('RELATED_PARTY');
+    });
+
+    it('a relation a bureau records binds everywhere, though neither party declared it', async () => {
+      const { e, v } = await hefeiVoucher();
+      const lab = await t.registerProvider('310000');
+      const facility = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
+      expect((await quote(e, v.id, facility)).refusal).toBeUndefined();
+      const js = await t.token('bureau-js');
+      const recorded = await t.http
+        .post('/api/relations')
+        .set(auth(js))
+        .send({ creditCodeA: lab.creditCode, creditCodeB: e.creditCode, reason: '法定代表人为同一人' })
+        .expect(201);
+      expect(recorded.body).toMatchObject({ creditCodeA: [lab.creditCode, e.creditCode].sort()[0], recordedRegionCode: '320000' });
+      expect((await quote(e, v.id, facility)).refusal?.code).toBe('RELATED_PARTY');
+      const held = await t.http
+        .post('/api/redemptions')
+        .set(auth(e.token))
+        .send({ voucherId: v.id, facilityId: facility, quantity: 1 })
+        .expect(422);
+      expect(held.body.code).toBe('RELATED_PARTY');
+
+      const twice = await t.http
+        .post('/api/relations')
+        .set(auth(bureauAh))
+        .send({ creditCodeA: e.creditCode, creditCodeB: lab.creditCode, reason: '同上' });
+      expect(twice.status).toBe(409);
+      await t.http
+        .post('/api/relations')
+        .set(auth(bureauAh))
+        .send({ creditCodeA: e.creditCode, creditCodeB: e.creditCode, reason: 'x' })
+        .expect(400);
+      const listed = (await t.http.get(`/api/relations?creditCode=${e.creditCode}`).set(auth(bureauAh)).expect(200)).body;
+      expect(listed).toMatchObject({ total: 1, items: [{ id: recorded.body.id, reason: '法定代表人为同一人' }] });
+    });
+
+    it('a relation recorded against the provider’s actual controller reaches the provider', async () => {
+      const { e, v } = await hefeiVoucher();
+      const controller = creditCodeIn('310000');
+      const lab = await t.registerProvider('310000', { controllerCreditCode: controller });
+      const facility = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
+      await t.http
+        .post('/api/relations')
+        .set(auth(bureauAh))
+        .send({ creditCodeA: e.creditCode, creditCodeB: controller, reason: '实际控制人持股' })
+        .expect(201);
+      expect((await quote(e, v.id, facility)).refusal?.code).toBe('RELATED_PARTY');
+    });
+  });
+
+  describe('lists carry names beside ids', () => {
+    it('applications and vouchers the enterprise’s name, redemptions the three parties’, claims the claimant’s', async () => {
+      const { e, v } = await hefeiVoucher();
+      const h = await hold(e, v.id, 1);
+      await captureConfirmed(t, shLab.token, e.token, h.id, 1);
+      const c = (await claim(shLab, [h.id]).expect(201)).body;
+      const me = (await t.http.get('/api/auth/me').set(auth(e.token)).expect(200)).body.organization;
+      const first = async (path: string, token: string) => (await t.http.get(path).set(auth(token)).expect(200)).body.items[0];
+      expect(await first('/api/voucher-applications', e.token)).toMatchObject({ enterpriseName: me.name });
+      expect(await first('/api/vouchers', e.token)).toMatchObject({ id: v.id, enterpriseName: me.name });
+      expect(await first('/api/redemptions', e.token)).toMatchObject({
+        id: h.id,
+        enterpriseName: me.name,
+        providerName: '上海微观表征公共服务平台',
+        facilityName: TEM.name,
+      });
+      const listed = (await t.http.get('/api/claims').set(auth(bureauAh)).expect(200)).body.items.find(
+        (x: { id: string }) => x.id === c.id,
+      );
+      expect(listed).toMatchObject({ claimantName: '上海微观表征公共服务平台' });
+    });
+  });
+});
+
+describeRaces('fraud controls under concurrent requests', () => {
+  let t: TestApp;
+  let lab: OrgSession;
+  let tem: string;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, '310000', { budgetFen: 1_000_000_000, policy: { autoApproveMaxFen: 5_000_000 } });
+    await openRegion(t, '340000', { budgetFen: 1_000_000_000 });
+    lab = await t.registerProvider('310000');
+    tem = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
+  });
+  afterAll(() => t.close());
+
+  const capturedOf = async (n: number) => {
+    const e = await t.registerEnterprise('340100');
+    const v = (
+      await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 5_000_000, purpose: '并发' }).expect(201)
+    ).body.voucher;
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = (
+        await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: tem, quantity: 1 }).expect(201)
+      ).body;
+      await t.http.post(`/api/redemptions/${h.id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 }).expect(200);
+      ids.push(h.id);
+    }
+    return { e, ids };
+  };
+
+  it('ten ¥30k applications at once from one enterprise, threshold ¥50k: one is approved at once, nine wait for review', async () => {
+    const e = await t.registerEnterprise('310000');
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 3_000_000, purpose: '拆分申请' }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(201));
+    expect(answers.filter((a) => a.body.status === 'approved')).toHaveLength(1);
+    expect(answers.filter((a) => a.body.status === 'pending_review')).toHaveLength(9);
+  });
+
+  it('two claims on one invoice at once, ten times over: one is accepted each time, the other is DUPLICATE_INVOICE', async () => {
+    const { e, ids } = await capturedOf(20);
+    await Promise.all(ids.map((id) => t.http.post(`/api/redemptions/${id}/confirm`).set(auth(e.token)).expect(200)));
+    for (let i = 0; i < 10; i++) {
+      const evidence = { contractNo: `HT-R${i}`, invoiceNo: `FP-RACE-${i}` };
+      const pair = await Promise.all(
+        [ids[2 * i], ids[2 * i + 1]].map((id) =>
+          t.http
+            .post('/api/claims')
+            .set(auth(lab.token))
+            .send({ redemptionIds: [id], evidence }),
+        ),
+      );
+      expect(pair.map((r) => r.status).sort()).toEqual([201, 422]);
+      expect(pair.find((r) => r.status === 422)!.body.code).toBe('DUPLICATE_INVOICE');
+    }
+  });
+
+  it('confirm and dispute of one usage at once: exactly one answer holds', async () => {
+    const { e, ids } = await capturedOf(15);
+    for (const id of ids) {
+      const [confirm, dispute] = await Promise.all([
+        t.http.post(`/api/redemptions/${id}/confirm`).set(auth(e.token)),
+        t.http.post(`/api/redemptions/${id}/dispute`).set(auth(e.token)).send({ reason: '并发' }),
+      ]);
+      expect([confirm.status, dispute.status].sort()).toEqual([200, 409]);
+      const usage = (await t.http.get(`/api/redemptions/${id}`).set(auth(e.token)).expect(200)).body.usage;
+      expect(usage).toBe(confirm.status === 200 ? 'confirmed' : 'disputed');
+    }
+  });
+
+  it('ten ratings of one service at once: one counts', async () => {
+    const { e, ids } = await capturedOf(1);
+    await t.http.post(`/api/redemptions/${ids[0]}/confirm`).set(auth(e.token)).expect(200);
+    const before = (await t.http.get(`/api/facilities/${tem}`).expect(200)).body.ratingCount;
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => t.http.post(`/api/redemptions/${ids[0]}/rating`).set(auth(e.token)).send({ score: 5 })),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(9);
+    expect((await t.http.get(`/api/facilities/${tem}`).expect(200)).body.ratingCount).toBe(before + 1);
+  });
+});
