@@ -547,7 +547,7 @@ class Simulation {
       `/api/voucher-applications/${app.id}/approve`,
       token,
       body,
-      outsider ? [403, 404] : above ? [400, 409] : [200, 202, 400, 403, 409, 422],
+      outsider ? [403, 404] : above ? [400, 403, 409] : [200, 202, 400, 403, 409, 422],
     );
     const dual = this.regionPlan(app.issuingRegionCode).dualControlFen;
     if (reply.status === 202) {
@@ -1074,7 +1074,10 @@ class Simulation {
    */
   private claimable(op: Op): HoldRef[] {
     const anyUsage = op.rng.chance(0.1);
-    const open = this.holds.filter((h) => h.state === 'captured' && h.claimId === null && (anyUsage || h.usage === 'confirmed'));
+    // Captures of nothing stay unclaimable (NOTHING_TO_CLAIM) for good: tried only now and then, so they do not pile up.
+    const open = this.holds.filter(
+      (h) => h.state === 'captured' && h.claimId === null && (anyUsage || (h.usage === 'confirmed' && h.subsidyFen > 0)),
+    );
     const first = op.rng.pick(open);
     if (!first) return [];
     const group = open.filter((h) => h.payee === first.payee && h.issuingRegionCode === first.issuingRegionCode);
@@ -1183,18 +1186,18 @@ class Simulation {
     const above = !lower && !first && rng.chance(0.03);
     const body = above ? { approvedFen: c.claimedFen + 1 } : lower ? { approvedFen: lower } : {};
     const token = outsider ? this.otherBureau(op, c.issuingRegionCode) : this.staff(user);
-    const blocked = this.blockedPayees().has(c.claimant.id);
     const reply = await this.post(
       op,
       'POST /api/claims/:id/approve',
       `/api/claims/${c.id}/approve`,
       token,
       body,
-      outsider ? [403, 404] : above ? [400, 409, 422] : [200, 202, 400, 403, 409, 422],
+      outsider ? [403, 404] : above ? [400, 403, 409, 422] : [200, 202, 400, 403, 409, 422],
     );
     const dual = this.regionPlan(c.issuingRegionCode).dualControlFen;
-    if (reply.status === 200 || reply.status === 202) {
-      if (blocked) this.fail(op.index, 'no approval for a sanctioned or suspended payee', `${reply.text} (claimant ${c.claimant.key})`);
+    // Read after the answer: by then every operation of the batch has marked what it is about to change.
+    if ((reply.status === 200 || reply.status === 202) && this.blockedPayees().has(c.claimant.id)) {
+      this.fail(op.index, 'no approval for a sanctioned or suspended payee', `${reply.text} (claimant ${c.claimant.key})`);
     }
     if (reply.status === 202) {
       if (!dual || reply.body.firstApprovedFen < dual)
@@ -1250,10 +1253,10 @@ class Simulation {
       if (r.body?.code !== 'PERIOD_NOT_ENDED') this.fail(op.index, 'a period not ended yet is 422 PERIOD_NOT_ENDED', r.text);
       return;
     }
-    const blocked = this.blockedPayees();
     const send = () => this.post(op, 'POST /api/settlements', '/api/settlements', token, { regionCode: region }, [201, 409]);
     const replies = rng.chance(0.3) ? await Promise.all([send(), send()]) : [await send()];
     const created = replies.filter((r) => r.status === 201);
+    const blocked = this.blockedPayees(); // after the answers: every operation of the batch has marked its changes
     for (const r of created) {
       const s = r.body;
       const lines: { payeeId: string; amountFen: number }[] = s.lines ?? [];
@@ -1281,7 +1284,6 @@ class Simulation {
     if (!s) return this.invalid(op);
     const creator = rng.chance(0.1);
     const token = this.staff(creator ? s.createdBy : this.otherReviewer(s.createdBy));
-    const blocked = this.blockedPayees();
     const send = () =>
       this.post(
         op,
@@ -1295,6 +1297,7 @@ class Simulation {
     if (creator && replies.some((r) => r.body?.code !== 'DUAL_CONTROL_REQUIRED'))
       this.fail(op.index, 'whoever created a batch cannot pay it: 403 DUAL_CONTROL_REQUIRED', replies.map((r) => r.text).join(' / '));
     const paid = replies.filter((r) => r.status === 200);
+    const blocked = this.blockedPayees(); // after the answers: every operation of the batch has marked its changes
     if (paid.length > 1) this.fail(op.index, 'a settlement is paid once', `settlement ${s.id} paid twice`);
     for (const r of paid) {
       const reached = (r.body.lines ?? []).filter((l: { payeeId: string }) => blocked.has(l.payeeId));
