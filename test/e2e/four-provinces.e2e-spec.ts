@@ -1,17 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { clock } from '../../src/common/clock';
-import { openRegion, issueVoucher, bureauFor } from '../support/fixtures';
+import { openRegion, issueVoucher, bureauFor, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 const [SH, JS, ZJ, AH] = ['310000', '320000', '330000', '340000'];
 const HEFEI = '340100';
 
 /**
- * Vouchers of all four provinces used across the region and at home, in both modes, claimed, decided,
- * settled, paid and cleared. Every figure below is worked out by hand in the comments.
+ * Vouchers of all four provinces used across the region and at home, in both modes, confirmed (one disputed and
+ * resolved), claimed, decided (one by two reviewers), settled, paid and cleared. Every figure below is worked out by
+ * hand in the comments.
  *
  * Policies: 50% for testing and r_and_d, 40% for design; Anhui (issued by Hefei) adds a 10% local bonus.
- * Shanghai settles monthly, the others quarterly.
+ * Shanghai settles monthly, the others quarterly. Jiangsu takes two reviewers for approvals of ¥3,000 or more.
  */
 describe('four provinces: claims, settlement and clearing', () => {
   let t: TestApp;
@@ -23,7 +24,7 @@ describe('four provinces: claims, settlement and clearing', () => {
   beforeAll(async () => {
     t = await TestApp.start();
     await openRegion(t, HEFEI, { policy: { localBonusBp: 1000 } });
-    await openRegion(t, JS);
+    await openRegion(t, JS, { policy: { dualControlFen: 300_000 } });
     await openRegion(t, ZJ);
     await openRegion(t, SH, { policy: { settlementCycle: 'monthly' } });
 
@@ -52,8 +53,11 @@ describe('four provinces: claims, settlement and clearing', () => {
   });
   afterAll(() => t.close());
 
-  /** Holds `quantity` at a lab and captures `actual` (default: all of it); returns the captured redemption. */
-  async function redeem(e: keyof typeof ent, l: keyof typeof lab, quantity: number, mode: string, actual = quantity) {
+  /**
+   * Holds `quantity` at a lab, which captures `actual` (default: all of it), and the enterprise confirms the usage
+   * (unless `confirm` is false); returns the captured redemption.
+   */
+  async function redeem(e: keyof typeof ent, l: keyof typeof lab, quantity: number, mode: string, actual = quantity, confirm = true) {
     const held = await t.http
       .post('/api/redemptions')
       .set(auth(ent[e].token))
@@ -64,7 +68,12 @@ describe('four provinces: claims, settlement and clearing', () => {
       .set(auth(lab[l].token))
       .send({ actualQuantity: actual })
       .expect(200);
-    return captured.body as { id: string; subsidyFen: number; issuingRegionCode: string };
+    expect(captured.body.usage).toBe('pending');
+    if (confirm) {
+      const confirmed = await t.http.post(`/api/redemptions/${held.body.id}/confirm`).set(auth(ent[e].token)).expect(200);
+      expect(confirmed.body.usage).toBe('confirmed');
+    }
+    return captured.body as { id: string; subsidyFen: number; capturedSubsidyFen: number; issuingRegionCode: string };
   }
   const claim = async (payee: OrgSession, redemptionIds: string[], no: string) =>
     (
@@ -77,45 +86,58 @@ describe('four provinces: claims, settlement and clearing', () => {
         })
         .expect(201)
     ).body;
-  const approve = async (region: string, claimId: string, approvedFen?: number) =>
+  const approve = async (region: string, claimId: string, approvedFen?: number, reviewer = bureauFor(region), status = 200) =>
     (
       await t.http
         .post(`/api/claims/${claimId}/approve`)
-        .set(auth(await t.token(bureauFor(region))))
+        .set(auth(await t.token(reviewer)))
         .send(approvedFen === undefined ? {} : { approvedFen })
-        .expect(200)
+        .expect(status)
     ).body;
   /** Lines keyed by payee, so the assertions do not depend on how each database collates Chinese names. */
   const linesByPayee = (lines: { payeeId: string }[]) => Object.fromEntries(lines.map((l) => [l.payeeId, l]));
 
   it('runs the whole cycle and clears it to three transfers', async () => {
     // --- Redemptions (fee = price × quantity; subsidy = floor(fee × ratio)) ---
-    // R1 AH@SH lab, 10 h held, 8 h used, provider_redeemed: 8 × 100,000 = 800,000 × 50% = 400,000
+    // R1 AH@SH lab, 10 h held (1,000,000 × 50% = 500,000), 8 h used, provider_redeemed: 8 × 100,000 = 800,000 × 50%
+    // = 400,000 captured; the held figures stay on the record beside it
     const r1 = await redeem('AH', 'SH', 10, 'provider_redeemed', 8);
-    expect(r1).toMatchObject({ subsidyFen: 400_000, issuingRegionCode: HEFEI });
+    expect(r1).toMatchObject({ subsidyFen: 500_000, capturedSubsidyFen: 400_000, issuingRegionCode: HEFEI });
     // R2 AH@AH lab, 3 items, provider_redeemed, at home: 750,000 × (40% + 10% bonus) = 375,000
     const r2 = await redeem('AH', 'AH', 3, 'provider_redeemed');
-    expect(r2.subsidyFen).toBe(375_000);
+    expect(r2.capturedSubsidyFen).toBe(375_000);
     // R3 AH@JS lab, 5 samples, enterprise_reimbursed: 150,000 × 50% = 75,000, paid to the enterprise
     const r3 = await redeem('AH', 'JS', 5, 'enterprise_reimbursed');
-    expect(r3.subsidyFen).toBe(75_000);
+    expect(r3.capturedSubsidyFen).toBe(75_000);
     // R4 JS@SH lab, 6 h: 600,000 × 50% = 300,000; R11 JS@SH lab, 2 h: 200,000 × 50% = 100,000
     const r4 = await redeem('JS', 'SH', 6, 'provider_redeemed');
     const r11 = await redeem('JS', 'SH', 2, 'provider_redeemed');
-    expect([r4.subsidyFen, r11.subsidyFen]).toEqual([300_000, 100_000]);
+    expect([r4.capturedSubsidyFen, r11.capturedSubsidyFen]).toEqual([300_000, 100_000]);
     // R5 JS@ZJ lab, 5 h r_and_d: 400,000 × 50% = 200,000
     const r5 = await redeem('JS', 'ZJ', 5, 'provider_redeemed');
-    expect(r5.subsidyFen).toBe(200_000);
-    // R6 ZJ@AH lab, 4 items design: 1,000,000 × 40% = 400,000; R7 ZJ@JS lab, 10 samples: 300,000 × 50% = 150,000
+    expect(r5.capturedSubsidyFen).toBe(200_000);
+    // R6 ZJ@AH lab, 4 items design: 1,000,000 × 40% = 400,000; R7 ZJ@JS lab, 10 samples captured: 300,000 × 50% =
+    // 150,000, but the Hangzhou enterprise disputes it (8 samples were tested) and Zhejiang's bureau resolves it at 8:
+    // 240,000 × 50% = 120,000, the other 30,000 back on the Zhejiang voucher
     const r6 = await redeem('ZJ', 'AH', 4, 'provider_redeemed');
-    const r7 = await redeem('ZJ', 'JS', 10, 'provider_redeemed');
-    expect([r6.subsidyFen, r7.subsidyFen]).toEqual([400_000, 150_000]);
+    const r7 = await redeem('ZJ', 'JS', 10, 'provider_redeemed', 10, false);
+    expect([r6.capturedSubsidyFen, r7.capturedSubsidyFen]).toEqual([400_000, 150_000]);
+    await t.http.post(`/api/redemptions/${r7.id}/dispute`).set(auth(ent.ZJ.token)).send({ reason: '实际检测 8 个样品' }).expect(200);
+    const resolved = await t.http
+      .post(`/api/redemptions/${r7.id}/resolve`)
+      .set(auth(await t.token('bureau-zj')))
+      .send({ actualQuantity: 8 })
+      .expect(200);
+    expect(resolved.body).toMatchObject({ usage: 'confirmed', capturedQuantity: 8, capturedFeeFen: 240_000, capturedSubsidyFen: 120_000 });
+    // The Zhejiang voucher: 5,000,000 − 400,000 (R6) − 120,000 (R7) = 4,480,000 available
+    const zjVoucher = (await t.http.get(`/api/vouchers/${ent.ZJ.voucherId}`).set(auth(ent.ZJ.token)).expect(200)).body;
+    expect(zjVoucher).toMatchObject({ availableFen: 4_480_000, heldFen: 0, spentFen: 520_000 });
     // R8 SH@AH lab, 2 items: 500,000 × 40% = 200,000; R9 SH@SH lab, 3 h at home: 300,000 × 50% = 150,000;
     // R10 SH@ZJ lab, 2 h enterprise_reimbursed: 160,000 × 50% = 80,000
     const r8 = await redeem('SH', 'AH', 2, 'provider_redeemed');
     const r9 = await redeem('SH', 'SH', 3, 'provider_redeemed');
     const r10 = await redeem('SH', 'ZJ', 2, 'enterprise_reimbursed');
-    expect([r8.subsidyFen, r9.subsidyFen, r10.subsidyFen]).toEqual([200_000, 150_000, 80_000]);
+    expect([r8.capturedSubsidyFen, r9.capturedSubsidyFen, r10.capturedSubsidyFen]).toEqual([200_000, 150_000, 80_000]);
 
     // --- Claims by the payees, decided by the issuing bureaus ---
     const c1 = await claim(lab.SH, [r1.id], 'AH-1');
@@ -146,7 +168,24 @@ describe('four provinces: claims, settlement and clearing', () => {
         .set(auth(await t.token('bureau-js')))
         .expect(200)
     ).body;
-    expect(await approve(JS, c4.id, 350_000)).toMatchObject({ status: 'approved', claimedFen: 400_000, approvedFen: 350_000 });
+    // 350,000 is above Jiangsu's dual-control threshold of 300,000: the first reviewer's approval only marks it, the
+    // second reviewer completes it; nothing moves in between.
+    expect(await approve(JS, c4.id, 350_000, bureauFor(JS), 202)).toMatchObject({
+      status: 'awaiting_second_approval',
+      firstApprovedFen: 350_000,
+    });
+    const jsBudgetBetween = (
+      await t.http
+        .get(`/api/budgets/${JS}/${clock.year()}`)
+        .set(auth(await t.token('bureau-js')))
+        .expect(200)
+    ).body;
+    expect(jsBudgetBetween).toEqual(jsBudgetBefore);
+    expect(await approve(JS, c4.id, undefined, secondReviewerFor(JS))).toMatchObject({
+      status: 'approved',
+      claimedFen: 400_000,
+      approvedFen: 350_000,
+    });
     const jsBudgetAfter = (
       await t.http
         .get(`/api/budgets/${JS}/${clock.year()}`)
@@ -235,8 +274,8 @@ describe('four provinces: claims, settlement and clearing', () => {
         claimIds: [c5b.id],
       }),
     });
-    // Zhejiang: AH lab 400,000 + JS lab 150,000 = 550,000
-    expect(zj).toMatchObject({ regionCode: ZJ, periodLabel: quarter, totalFen: 550_000 });
+    // Zhejiang: AH lab 400,000 + JS lab 120,000 (R7 as resolved) = 520,000
+    expect(zj).toMatchObject({ regionCode: ZJ, periodLabel: quarter, totalFen: 520_000 });
     expect(linesByPayee(zj.lines)).toEqual({
       [lab.AH.organizationId]: expect.objectContaining({
         payeeProvinceCode: AH,
@@ -247,7 +286,7 @@ describe('four provinces: claims, settlement and clearing', () => {
       [lab.JS.organizationId]: expect.objectContaining({
         payeeProvinceCode: JS,
         issuingProvinceCode: ZJ,
-        amountFen: 150_000,
+        amountFen: 120_000,
         claimIds: [c7.id],
       }),
     });
@@ -283,7 +322,7 @@ describe('four provinces: claims, settlement and clearing', () => {
     const empty = await t.http.get(`/api/clearing?from=${today}&to=${today}`).set(auth(platform)).expect(200);
     expect(empty.body).toEqual({ from: today, to: today, gross: [], net: [], transfers: [] });
 
-    // --- Payment ---
+    // --- Payment, by the second reviewer of each province: whoever created a batch cannot pay it ---
     for (const [s, ref] of [
       [ah, 'AH-TREASURY-001'],
       [js, 'JS-TREASURY-001'],
@@ -292,7 +331,7 @@ describe('four provinces: claims, settlement and clearing', () => {
     ] as const) {
       const paid = await t.http
         .post(`/api/settlements/${s.id}/pay`)
-        .set(auth(await t.token(bureauFor(s.regionCode))))
+        .set(auth(await t.token(secondReviewerFor(s.regionCode))))
         .send({ paymentRef: ref })
         .expect(200);
       expect(paid.body).toMatchObject({ status: 'paid', paymentRef: ref, totalFen: s.totalFen, paidAt: expect.any(String) });
@@ -305,29 +344,29 @@ describe('four provinces: claims, settlement and clearing', () => {
       from: today,
       to: today,
       // issuer → payee province, summed: SH→AH 200,000 (C8); JS→SH 350,000 (C4); JS→ZJ 200,000 (C5b);
-      // ZJ→JS 150,000 (C7); ZJ→AH 400,000 (C6); AH→SH 400,000 (C1)
+      // ZJ→JS 120,000 (C7, as resolved); ZJ→AH 400,000 (C6); AH→SH 400,000 (C1)
       gross: [
         { fromProvinceCode: SH, toProvinceCode: AH, amountFen: 200_000 },
         { fromProvinceCode: JS, toProvinceCode: SH, amountFen: 350_000 },
         { fromProvinceCode: JS, toProvinceCode: ZJ, amountFen: 200_000 },
-        { fromProvinceCode: ZJ, toProvinceCode: JS, amountFen: 150_000 },
+        { fromProvinceCode: ZJ, toProvinceCode: JS, amountFen: 120_000 },
         { fromProvinceCode: ZJ, toProvinceCode: AH, amountFen: 400_000 },
         { fromProvinceCode: AH, toProvinceCode: SH, amountFen: 400_000 },
       ],
-      // received − paid: SH 750,000 − 200,000 = +550,000; JS 150,000 − 550,000 = −400,000;
-      // ZJ 200,000 − 550,000 = −350,000; AH 600,000 − 400,000 = +200,000; the sum is 0.
+      // received − paid: SH 750,000 − 200,000 = +550,000; JS 120,000 − 550,000 = −430,000;
+      // ZJ 200,000 − 520,000 = −320,000; AH 600,000 − 400,000 = +200,000; the sum is 0.
       net: [
         { provinceCode: SH, netFen: 550_000 },
-        { provinceCode: JS, netFen: -400_000 },
-        { provinceCode: ZJ, netFen: -350_000 },
+        { provinceCode: JS, netFen: -430_000 },
+        { provinceCode: ZJ, netFen: -320_000 },
         { provinceCode: AH, netFen: 200_000 },
       ],
-      // Largest debtor to largest creditor: JS pays SH 400,000 (SH still owed 150,000); then ZJ pays
-      // AH 200,000 and SH 150,000. Three transfers for four provinces: n − 1.
+      // Largest debtor to largest creditor: JS pays SH 430,000 (SH still owed 120,000); then ZJ pays
+      // AH 200,000 and SH 120,000. Three transfers for four provinces: n − 1.
       transfers: [
-        { fromProvinceCode: JS, toProvinceCode: SH, amountFen: 400_000 },
+        { fromProvinceCode: JS, toProvinceCode: SH, amountFen: 430_000 },
         { fromProvinceCode: ZJ, toProvinceCode: AH, amountFen: 200_000 },
-        { fromProvinceCode: ZJ, toProvinceCode: SH, amountFen: 150_000 },
+        { fromProvinceCode: ZJ, toProvinceCode: SH, amountFen: 120_000 },
       ],
     });
     // A window that ends before today's payments clears nothing.
