@@ -1,7 +1,10 @@
 import { In } from 'typeorm';
+import { clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
+import { Sweeps } from '../../src/common/sweeps';
+import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { Redemption } from '../../src/redemptions/redemption.entity';
-import { issueVoucher, openRegion } from '../support/fixtures';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 const HEFEI = '340100';
@@ -12,6 +15,8 @@ const EVIDENCE = {
   paymentProofRef: 'BANK-20260412-8841',
   reportRef: 'RPT-TEM-2026-0412',
 };
+/** The full evidence on an invoice no other claim used: a claimant claims an invoice once. */
+const evidence = () => ({ ...EVIDENCE, invoiceNo: freshEvidence().invoiceNo });
 
 describe('claims', () => {
   let t: TestApp;
@@ -39,18 +44,32 @@ describe('claims', () => {
   });
   afterAll(() => t.close());
 
-  /** A TEM hour held by an enterprise at the Shanghai lab (80,000 × 50% = 40,000 subsidy per hour), captured unless told. */
-  async function redemption(enterprise = hefeiEnterprise, hours = 1, mode = 'provider_redeemed', capture = true) {
+  /**
+   * TEM hours held by an enterprise at the Shanghai lab (80,000 × 50% = 40,000 subsidy per hour), captured and their
+   * usage confirmed by the enterprise, unless it is to stay `held` or only `captured`.
+   */
+  async function redemption(
+    enterprise = hefeiEnterprise,
+    hours = 1,
+    mode = 'provider_redeemed',
+    stage: 'held' | 'captured' | 'confirmed' = 'confirmed',
+    used = hours,
+  ): Promise<{ id: string; usageDueAt?: string }> {
     const held = await t.http
       .post('/api/redemptions')
       .set(auth(enterprise.token))
       .send({ voucherId: enterprise.voucherId, facilityId: shLab.facilityId, quantity: hours, mode })
       .expect(201);
-    if (!capture) return held.body as { id: string };
-    return (
-      await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(shLab.token)).send({ actualQuantity: hours }).expect(200)
-    ).body as { id: string };
+    if (stage === 'held') return held.body;
+    const captured = await t.http
+      .post(`/api/redemptions/${held.body.id}/capture`)
+      .set(auth(shLab.token))
+      .send({ actualQuantity: used })
+      .expect(200);
+    if (stage === 'captured') return captured.body;
+    return (await t.http.post(`/api/redemptions/${held.body.id}/confirm`).set(auth(enterprise.token)).expect(200)).body;
   }
+  const claimTransfers = (claimId: string) => t.dataSource.getRepository(LedgerTransfer).findBy({ refType: 'claim', refId: claimId });
   const submit = (who: OrgSession, body: Record<string, unknown>) => t.http.post('/api/claims').set(auth(who.token)).send(body);
 
   describe('submitting', () => {
@@ -106,19 +125,21 @@ describe('claims', () => {
       }
     });
 
-    it('refuses a held redemption (409 INVALID_STATE) and accepts it once captured', async () => {
-      const held = await redemption(hefeiEnterprise, 1, 'provider_redeemed', false);
-      const res = await submit(shLab, { redemptionIds: [held.id], evidence: EVIDENCE }).expect(409);
+    it('refuses a held redemption (409 INVALID_STATE) and accepts it once captured and its usage confirmed', async () => {
+      const held = await redemption(hefeiEnterprise, 1, 'provider_redeemed', 'held');
+      const res = await submit(shLab, { redemptionIds: [held.id], evidence: evidence() }).expect(409);
       expect(res.body.code).toBe('INVALID_STATE');
       expect(res.body.message).toContain('held');
       await t.http.post(`/api/redemptions/${held.id}/capture`).set(auth(shLab.token)).send({ actualQuantity: 1 }).expect(200);
-      await submit(shLab, { redemptionIds: [held.id], evidence: EVIDENCE }).expect(201);
+      expect((await submit(shLab, { redemptionIds: [held.id], evidence: evidence() }).expect(422)).body.code).toBe('USAGE_NOT_CONFIRMED');
+      await t.http.post(`/api/redemptions/${held.id}/confirm`).set(auth(hefeiEnterprise.token)).expect(200);
+      await submit(shLab, { redemptionIds: [held.id], evidence: evidence() }).expect(201);
     });
 
     it('refuses a cancelled redemption: 409 INVALID_STATE', async () => {
-      const held = await redemption(hefeiEnterprise, 1, 'provider_redeemed', false);
+      const held = await redemption(hefeiEnterprise, 1, 'provider_redeemed', 'held');
       await t.http.post(`/api/redemptions/${held.id}/cancel`).set(auth(hefeiEnterprise.token)).expect(200);
-      expect((await submit(shLab, { redemptionIds: [held.id], evidence: EVIDENCE }).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await submit(shLab, { redemptionIds: [held.id], evidence: evidence() }).expect(409)).body.code).toBe('INVALID_STATE');
     });
 
     it('hides another organization’s redemption (404) and tells a party that is not the payee it may not claim (403)', async () => {
@@ -130,22 +151,22 @@ describe('claims', () => {
       // 通用: the enterprise paid the full fee and is the payee; the lab is not.
       const reimbursed = await redemption(hefeiEnterprise, 1, 'enterprise_reimbursed');
       expect((await submit(shLab, { redemptionIds: [reimbursed.id], evidence: EVIDENCE }).expect(403)).body.code).toBe('FORBIDDEN');
-      const own = await submit(hefeiEnterprise, { redemptionIds: [reimbursed.id], evidence: EVIDENCE }).expect(201);
+      const own = await submit(hefeiEnterprise, { redemptionIds: [reimbursed.id], evidence: evidence() }).expect(201);
       expect(own.body).toMatchObject({ claimantId: hefeiEnterprise.organizationId, claimedFen: 40_000 });
     });
 
     it('claims a redemption once: the second claim is 409 DUPLICATE and changes nothing', async () => {
       const [a, b] = [await redemption(), await redemption()];
-      const first = await submit(shLab, { redemptionIds: [a.id], evidence: EVIDENCE }).expect(201);
-      const again = await submit(shLab, { redemptionIds: [b.id, a.id], evidence: EVIDENCE }).expect(409);
+      const first = await submit(shLab, { redemptionIds: [a.id], evidence: evidence() }).expect(201);
+      const again = await submit(shLab, { redemptionIds: [b.id, a.id], evidence: evidence() }).expect(409);
       expect(again.body).toMatchObject({ code: 'DUPLICATE', message: expect.stringContaining(first.body.id) });
       // b was not taken by the refused claim: it is still claimable.
-      await submit(shLab, { redemptionIds: [b.id], evidence: EVIDENCE }).expect(201);
+      await submit(shLab, { redemptionIds: [b.id], evidence: evidence() }).expect(201);
     });
 
     it('keeps a claim to one issuing region: 400 VALIDATION_FAILED', async () => {
       const [hefei, shanghai] = [await redemption(hefeiEnterprise), await redemption(shEnterprise)];
-      const res = await submit(shLab, { redemptionIds: [hefei.id, shanghai.id], evidence: EVIDENCE }).expect(400);
+      const res = await submit(shLab, { redemptionIds: [hefei.id, shanghai.id], evidence: evidence() }).expect(400);
       expect(res.body.message).toMatch(/redemptionIds: .*one issuing region/);
     });
 
@@ -161,7 +182,7 @@ describe('claims', () => {
         .set(auth(hefeiEnterprise.token))
         .send({ voucherId: hefeiEnterprise.voucherId, facilityId: facility.body.id, quantity: 2 })
         .expect(201);
-      await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(lab.token)).send({ actualQuantity: 2 }).expect(200);
+      await captureConfirmed(t, lab.token, hefeiEnterprise.token, held.body.id, 2);
       await t.http
         .post('/api/sanctions')
         .set(await t.as('bureau-ah'))
@@ -187,7 +208,7 @@ describe('claims', () => {
 
     it('replays a repeated Idempotency-Key without claiming twice', async () => {
       const r = await redemption();
-      const body = { redemptionIds: [r.id], evidence: EVIDENCE };
+      const body = { redemptionIds: [r.id], evidence: evidence() };
       const first = await t.http.post('/api/claims').set(auth(shLab.token)).set('Idempotency-Key', `claim-${r.id}`).send(body).expect(201);
       const replay = await t.http.post('/api/claims').set(auth(shLab.token)).set('Idempotency-Key', `claim-${r.id}`).send(body).expect(201);
       expect(replay.body).toEqual(first.body);
@@ -195,7 +216,7 @@ describe('claims', () => {
         .post('/api/claims')
         .set(auth(shLab.token))
         .set('Idempotency-Key', `claim-${r.id}`)
-        .send({ ...body, evidence: { ...EVIDENCE, invoiceNo: 'other' } })
+        .send({ ...body, evidence: evidence() })
         .expect(409);
     });
   });
@@ -203,10 +224,11 @@ describe('claims', () => {
   describe('deciding', () => {
     const newClaim = async (hours = 1, enterprise = hefeiEnterprise) => {
       const r = await redemption(enterprise, hours);
-      return (await submit(shLab, { redemptionIds: [r.id], evidence: EVIDENCE }).expect(201)).body as {
+      return (await submit(shLab, { redemptionIds: [r.id], evidence: evidence() }).expect(201)).body as {
         id: string;
         claimedFen: number;
         redemptionIds: string[];
+        evidence: typeof EVIDENCE;
       };
     };
 
@@ -302,7 +324,7 @@ describe('claims', () => {
         await redemption(hefeiEnterprise, 1),
         await redemption(hefeiEnterprise, 3),
       ];
-      const c = (await submit(shLab, { redemptionIds: [two.id, one.id, three.id], evidence: EVIDENCE }).expect(201)).body;
+      const c = (await submit(shLab, { redemptionIds: [two.id, one.id, three.id], evidence: evidence() }).expect(201)).body;
       expect(c.claimedFen).toBe(240_000);
       // 100,000 approved: the 2-hour redemption keeps its 80,000, the 1-hour one gets the last 20,000, the 3-hour one nothing.
       await t.http
@@ -332,7 +354,7 @@ describe('claims', () => {
       }
     });
 
-    it('rejects with a reason; the redemptions can be claimed again and the claim cannot be approved', async () => {
+    it('rejects with a reason; the redemptions can be claimed again, on the same invoice, and the claim cannot be approved', async () => {
       const c = await newClaim();
       await t.http
         .post(`/api/claims/${c.id}/reject`)
@@ -355,10 +377,407 @@ describe('claims', () => {
         .set(await t.as('bureau-ah'))
         .send({})
         .expect(409);
-      const again = await submit(shLab, { redemptionIds: c.redemptionIds, evidence: { ...EVIDENCE, invoiceNo: '31002613999' } }).expect(
-        201,
+      const again = await submit(shLab, { redemptionIds: c.redemptionIds, evidence: c.evidence }).expect(201);
+      expect(again.body).toMatchObject({ status: 'submitted', claimedFen: 40_000, evidence: c.evidence });
+      expect(await claimTransfers(c.id)).toEqual([]);
+    });
+  });
+
+  describe('usage the enterprise confirms before anyone claims', () => {
+    it('refuses a claim on captured usage the enterprise has not confirmed: 422 USAGE_NOT_CONFIRMED, naming when silence confirms it', async () => {
+      const r = await redemption(hefeiEnterprise, 2, 'provider_redeemed', 'captured');
+      const confirmed = await redemption();
+      const res = await submit(shLab, { redemptionIds: [confirmed.id, r.id], evidence: evidence() }).expect(422);
+      expect(res.body).toEqual({
+        statusCode: 422,
+        code: 'USAGE_NOT_CONFIRMED',
+        message: `the enterprise has not confirmed the usage of redemption ${r.id}; silence confirms it at ${r.usageDueAt}`,
+      });
+      // Nothing was taken: both redemptions are unclaimed and the confirmed one can be claimed alone.
+      for (const id of [r.id, confirmed.id]) {
+        expect((await t.http.get(`/api/redemptions/${id}`).set(auth(shLab.token)).expect(200)).body).not.toHaveProperty('claimId');
+      }
+      expect((await submit(shLab, { redemptionIds: [confirmed.id], evidence: evidence() }).expect(201)).body.claimedFen).toBe(40_000);
+    });
+
+    it('refuses a claim on disputed usage (422 USAGE_DISPUTED) until the issuing bureau resolves it', async () => {
+      const r = await redemption(hefeiEnterprise, 3, 'provider_redeemed', 'captured');
+      const disputed = await t.http
+        .post(`/api/redemptions/${r.id}/dispute`)
+        .set(auth(hefeiEnterprise.token))
+        .send({ reason: '实际只使用了 2 小时' })
+        .expect(200);
+      expect(disputed.body).toMatchObject({ usage: 'disputed', capturedQuantity: 3, capturedSubsidyFen: 120_000 });
+      const res = await submit(shLab, { redemptionIds: [r.id], evidence: evidence() }).expect(422);
+      expect(res.body).toEqual({
+        statusCode: 422,
+        code: 'USAGE_DISPUTED',
+        message: `the enterprise disputed the usage of redemption ${r.id}; its issuing bureau resolves it first`,
+      });
+      // Hefei's bureau finds 2 hours were used: 80,000 stays spent, 40,000 goes back to the voucher.
+      const voucherBefore = (await t.http.get(`/api/vouchers/${hefeiEnterprise.voucherId}`).set(auth(hefeiEnterprise.token)).expect(200))
+        .body;
+      const resolved = await t.http
+        .post(`/api/redemptions/${r.id}/resolve`)
+        .set(await t.as('bureau-ah'))
+        .send({ actualQuantity: 2 })
+        .expect(200);
+      expect(resolved.body).toMatchObject({ usage: 'confirmed', capturedQuantity: 2, capturedFeeFen: 160_000, capturedSubsidyFen: 80_000 });
+      const voucherAfter = (await t.http.get(`/api/vouchers/${hefeiEnterprise.voucherId}`).set(auth(hefeiEnterprise.token)).expect(200))
+        .body;
+      expect(voucherAfter.availableFen - voucherBefore.availableFen).toBe(40_000);
+      expect(voucherBefore.spentFen - voucherAfter.spentFen).toBe(40_000);
+      const claim = await submit(shLab, { redemptionIds: [r.id], evidence: evidence() }).expect(201);
+      expect(claim.body.claimedFen).toBe(80_000);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('takes silence as confirmation at claim time once the window closed, before any sweep ran', async () => {
+      const r = await redemption(hefeiEnterprise, 1, 'provider_redeemed', 'captured');
+      const dueMs = Date.parse(r.usageDueAt!) - clock.now().getTime();
+      expect(Math.round(dueMs / DAY_MS)).toBe(7); // the policy's default confirmDays
+      try {
+        clock.travel(dueMs - 60_000);
+        expect((await submit(shLab, { redemptionIds: [r.id], evidence: evidence() }).expect(422)).body.code).toBe('USAGE_NOT_CONFIRMED');
+        clock.travel(120_000);
+        const stored = await t.dataSource.getRepository(Redemption).findOneByOrFail({ id: r.id });
+        expect(stored.usage).toBe('pending'); // no sweep has written it
+        const claim = await submit(shLab, { redemptionIds: [r.id], evidence: evidence() }).expect(201);
+        expect(claim.body).toMatchObject({ status: 'submitted', claimedFen: 40_000 });
+      } finally {
+        clock.reset();
+      }
+      const confirmed = await t.dataSource.getRepository(Redemption).findOneByOrFail({ id: r.id });
+      expect(confirmed).toMatchObject({ usage: 'confirmed', usageDecidedAt: r.usageDueAt });
+      const audit = await t.http
+        .get(`/api/audit?entityType=redemption&entityId=${r.id}`)
+        .set(await t.as('platform'))
+        .expect(200);
+      expect(audit.body.items).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ action: 'redemption.usage_confirmed', summary: { by: 'silence', dueAt: r.usageDueAt } }),
+        ]),
       );
-      expect(again.body).toMatchObject({ status: 'submitted', claimedFen: 40_000 });
+    });
+
+    it('lets the usage-confirmation sweep confirm silent usage too', async () => {
+      const r = await redemption(hefeiEnterprise, 1, 'provider_redeemed', 'captured');
+      try {
+        clock.travel(7 * DAY_MS + 1000);
+        const changed = await t.get(Sweeps).runAll();
+        expect(changed['usage-confirmation']).toBeGreaterThanOrEqual(1);
+      } finally {
+        clock.reset();
+      }
+      expect(await t.dataSource.getRepository(Redemption).findOneByOrFail({ id: r.id })).toMatchObject({
+        usage: 'confirmed',
+        usageDecidedAt: r.usageDueAt,
+      });
+      await submit(shLab, { redemptionIds: [r.id], evidence: evidence() }).expect(201);
+    });
+
+    it('has nothing to claim on a capture of 0 units: 422 NOTHING_TO_CLAIM', async () => {
+      const none = await redemption(hefeiEnterprise, 2, 'provider_redeemed', 'confirmed', 0);
+      const read = await t.http.get(`/api/redemptions/${none.id}`).set(auth(shLab.token)).expect(200);
+      expect(read.body).toMatchObject({ status: 'captured', quantity: 2, subsidyFen: 80_000, capturedQuantity: 0, capturedSubsidyFen: 0 });
+      const res = await submit(shLab, { redemptionIds: [none.id], evidence: evidence() }).expect(422);
+      expect(res.body).toEqual({
+        statusCode: 422,
+        code: 'NOTHING_TO_CLAIM',
+        message: 'the captured subsidy of these redemptions is 0 fen; there is nothing to claim',
+      });
+      expect((await t.http.get(`/api/redemptions/${none.id}`).set(auth(shLab.token)).expect(200)).body).not.toHaveProperty('claimId');
+    });
+  });
+
+  describe('one claim per invoice', () => {
+    // An invoice number of this run alone, and the ways a clerk might type it again.
+    const digits = `31${String(Date.now()).slice(-9)}`;
+    const fullWidth = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0));
+    const spaced = `${digits.slice(0, 4)}-${digits.slice(4, 8)} ${digits.slice(8)}`;
+    const withInvoice = (invoiceNo: string) => ({ contractNo: 'HT-2026-0188', invoiceNo });
+
+    it('refuses an invoice already on another standing claim of the claimant, however it is written: 422 DUPLICATE_INVOICE', async () => {
+      const first = (await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(digits) }).expect(201)).body;
+      for (const invoiceNo of [
+        digits,
+        spaced,
+        fullWidth(digits),
+        ` ${digits.slice(0, 6)}—${digits.slice(6)} `,
+        `${digits.slice(0, 5)}\t${digits.slice(5)}`,
+      ]) {
+        const r = await redemption();
+        const res = await submit(shLab, { redemptionIds: [r.id], evidence: withInvoice(invoiceNo) }).expect(422);
+        expect(res.body).toEqual({
+          statusCode: 422,
+          code: 'DUPLICATE_INVOICE',
+          message: `invoice ${invoiceNo} is already on another claim of this claimant (${first.id}) that was not rejected`,
+        });
+        expect((await t.http.get(`/api/redemptions/${r.id}`).set(auth(shLab.token)).expect(200)).body).not.toHaveProperty('claimId');
+      }
+      // Letters are folded to upper case as well.
+      const lettered = `fp-${digits}`;
+      await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(lettered) }).expect(201);
+      expect(
+        (await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(`ＦＰ${digits}`) }).expect(422)).body.code,
+      ).toBe('DUPLICATE_INVOICE');
+    });
+
+    it('lets another claimant use the same invoice number', async () => {
+      const reimbursed = await redemption(hefeiEnterprise, 1, 'enterprise_reimbursed');
+      const res = await submit(hefeiEnterprise, { redemptionIds: [reimbursed.id], evidence: withInvoice(spaced) }).expect(201);
+      expect(res.body).toMatchObject({ claimantId: hefeiEnterprise.organizationId, evidence: { invoiceNo: spaced } });
+    });
+
+    it('frees the invoice when its claim is rejected, and holds it again once a new claim on it stands, approved or not', async () => {
+      const invoiceNo = `33${String(Date.now()).slice(-9)}`;
+      const first = (await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(invoiceNo) }).expect(201)).body;
+      await t.http
+        .post(`/api/claims/${first.id}/reject`)
+        .set(await t.as('bureau-ah'))
+        .send({ reason: '发票与合同不符' })
+        .expect(200);
+      const second = (
+        await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(fullWidth(invoiceNo)) }).expect(201)
+      ).body;
+      await t.http
+        .post(`/api/claims/${second.id}/approve`)
+        .set(await t.as('bureau-ah'))
+        .send({})
+        .expect(200);
+      const third = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(invoiceNo) }).expect(422);
+      expect(third.body).toMatchObject({ code: 'DUPLICATE_INVOICE', message: expect.stringContaining(second.id) });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+  });
+
+  describe('screening the payee again at approval', () => {
+    /** A new Shanghai lab with a claim of one 10,000-fen sample (5,000 subsidy) from the Hefei voucher. */
+    async function labWithClaim() {
+      const lab = await t.registerProvider('310000');
+      const facility = await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '元素分析', category: 'testing', unit: 'sample', unitPriceFen: 10_000 })
+        .expect(201);
+      const held = await t.http
+        .post('/api/redemptions')
+        .set(auth(hefeiEnterprise.token))
+        .send({ voucherId: hefeiEnterprise.voucherId, facilityId: facility.body.id, quantity: 1 })
+        .expect(201);
+      await captureConfirmed(t, lab.token, hefeiEnterprise.token, held.body.id, 1);
+      const claim = (await submit(lab, { redemptionIds: [held.body.id], evidence: evidence() }).expect(201)).body as { id: string };
+      return { lab, claim };
+    }
+    const approve = async (claimId: string, user = 'bureau-ah') =>
+      t.http
+        .post(`/api/claims/${claimId}/approve`)
+        .set(await t.as(user))
+        .send({});
+
+    it('holds back a payee sanctioned after it claimed: 422 SANCTIONED, and approves once the sanction is lifted', async () => {
+      const { lab, claim } = await labWithClaim();
+      const sanction = (
+        await t.http
+          .post('/api/sanctions')
+          .set(await t.as('bureau-sh'))
+          .send({ creditCode: lab.creditCode, reason: '虚报机时' })
+          .expect(201)
+      ).body;
+      const res = await approve(claim.id);
+      expect(res.status).toBe(422);
+      expect(res.body).toEqual({
+        statusCode: 422,
+        code: 'SANCTIONED',
+        message: `the payee ${lab.creditCode} is under a credit sanction; its claims wait until it is clear`,
+      });
+      expect((await t.http.get(`/api/claims/${claim.id}`).set(auth(lab.token)).expect(200)).body.status).toBe('submitted');
+      expect(await claimTransfers(claim.id)).toEqual([]);
+      await t.http
+        .post(`/api/sanctions/${sanction.id}/lift`)
+        .set(await t.as('bureau-sh'))
+        .send({})
+        .expect(200);
+      expect((await approve(claim.id)).body).toMatchObject({ status: 'approved', approvedFen: 5_000 });
+      expect((await claimTransfers(claim.id)).map((m) => m.amountFen)).toEqual([5_000]);
+    });
+
+    it('holds back a suspended provider: 422 PROVIDER_NOT_ACTIVE, and approves once it is readmitted', async () => {
+      const { lab, claim } = await labWithClaim();
+      const sh = await t.as('bureau-sh');
+      await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(sh).send({ reason: '虚假使用记录' }).expect(200);
+      const res = await approve(claim.id);
+      expect(res.status).toBe(422);
+      expect(res.body).toEqual({
+        statusCode: 422,
+        code: 'PROVIDER_NOT_ACTIVE',
+        message: 'the payee is suspended; its claims wait until it is active again',
+      });
+      expect(await claimTransfers(claim.id)).toEqual([]);
+      // The claim waits, submitted, until the provider is readmitted.
+      await t.http.post(`/api/providers/${lab.organizationId}/admit`).set(sh).send({ noticeDays: 0 }).expect(200);
+      expect((await approve(claim.id)).body).toMatchObject({ status: 'approved', approvedFen: 5_000 });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('still lets the bureau reject a held-back claim', async () => {
+      const { lab, claim } = await labWithClaim();
+      await t.http
+        .post('/api/sanctions')
+        .set(await t.as('bureau-ah'))
+        .send({ creditCode: lab.creditCode, reason: '伪造检测报告' })
+        .expect(201);
+      expect((await approve(claim.id)).status).toBe(422);
+      const rejected = await t.http
+        .post(`/api/claims/${claim.id}/reject`)
+        .set(await t.as('bureau-ah'))
+        .send({ reason: '失信主体' })
+        .expect(200);
+      expect(rejected.body).toMatchObject({ status: 'rejected', reason: '失信主体' });
+    });
+  });
+
+  describe('two bureau users for large claims (maker-checker)', () => {
+    const WUHU = '340200';
+    let wuhuEnterprise: OrgSession & { voucherId: string };
+    const budget = async () =>
+      (
+        await t.http
+          .get(`/api/budgets/${WUHU}/${clock.year()}`)
+          .set(await t.as('bureau-ah'))
+          .expect(200)
+      ).body as { availableFen: number; committedFen: number };
+    /** A claim of the Shanghai lab for `hours` TEM hours on the Wuhu voucher (40,000 subsidy each). */
+    const wuhuClaim = async (hours: number) => {
+      const r = await redemption(wuhuEnterprise, hours);
+      return (await submit(shLab, { redemptionIds: [r.id], evidence: evidence() }).expect(201)).body as {
+        id: string;
+        claimedFen: number;
+        redemptionIds: string[];
+      };
+    };
+    const approve = async (claimId: string, user: string, body: Record<string, unknown> = {}) =>
+      t.http
+        .post(`/api/claims/${claimId}/approve`)
+        .set(await t.as(user))
+        .send(body);
+
+    beforeAll(async () => {
+      // Wuhu approves claims of ¥1,000 (100,000 fen) or more with two people.
+      await openRegion(t, WUHU, { policy: { dualControlFen: 100_000 } });
+      const e = await t.registerEnterprise(WUHU, { name: '芜湖新能源汽车零部件有限公司' });
+      wuhuEnterprise = { ...e, voucherId: (await issueVoucher(t, e.token, 2_000_000)).id };
+      expect(secondReviewerFor(WUHU)).toBe('bureau-ah-2');
+    });
+
+    it('marks the first approval (202 awaiting_second_approval, no money moves) and completes it with a second user', async () => {
+      const c = await wuhuClaim(3); // 120,000
+      const b0 = await budget();
+      const first = await approve(c.id, 'bureau-ah');
+      expect(first.status).toBe(202);
+      expect(first.body).toMatchObject({ id: c.id, status: 'awaiting_second_approval', claimedFen: 120_000, firstApprovedFen: 120_000 });
+      expect(first.body).not.toHaveProperty('approvedFen');
+      expect(first.body).not.toHaveProperty('decidedAt');
+      expect(await claimTransfers(c.id)).toEqual([]);
+
+      const same = await approve(c.id, 'bureau-ah');
+      expect(same.status).toBe(403);
+      expect(same.body).toEqual({
+        statusCode: 403,
+        code: 'DUAL_CONTROL_REQUIRED',
+        message: 'a second approval must come from another bureau user than the first',
+      });
+      expect((await approve(c.id, 'bureau-sh-2')).status).toBe(403); // another province's second reviewer: out of scope
+      expect(await claimTransfers(c.id)).toEqual([]);
+      expect((await t.http.get(`/api/claims/${c.id}`).set(auth(shLab.token)).expect(200)).body.status).toBe('awaiting_second_approval');
+
+      const second = await approve(c.id, 'bureau-ah-2');
+      expect(second.status).toBe(200);
+      expect(second.body).toMatchObject({
+        status: 'approved',
+        claimedFen: 120_000,
+        approvedFen: 120_000,
+        firstApprovedFen: 120_000,
+        decidedAt: expect.any(String),
+      });
+      const moved = await claimTransfers(c.id);
+      expect(moved.map((m) => [m.kind, m.amountFen])).toEqual([['claim.approval', 120_000]]);
+      expect(moved[0].creditAccount).toBe(`payable:${WUHU}:${shLab.organizationId}`);
+      expect(await budget()).toEqual(b0); // all of it approved: nothing back to the budget
+      expect((await approve(c.id, 'bureau-ah')).status).toBe(409);
+      const audit = await t.http
+        .get(`/api/audit?entityType=claim&entityId=${c.id}`)
+        .set(await t.as('platform'))
+        .expect(200);
+      expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
+        'claim.approved',
+        'claim.first_approval',
+        'claim.submitted',
+      ]);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('has the second approval confirm the first one’s amount: a different amount is 400, the same one approves', async () => {
+      const c = await wuhuClaim(3); // 120,000 claimed, 110,000 approved
+      const b0 = await budget();
+      expect((await approve(c.id, 'bureau-ah', { approvedFen: 110_000 })).body).toMatchObject({
+        status: 'awaiting_second_approval',
+        firstApprovedFen: 110_000,
+      });
+      const other = await approve(c.id, 'bureau-ah-2', { approvedFen: 120_000 });
+      expect(other.status).toBe(400);
+      expect(other.body).toEqual({
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        message: "approvedFen: the second approval confirms the first one's 110000 fen",
+      });
+      expect(await claimTransfers(c.id)).toEqual([]);
+      const second = await approve(c.id, 'bureau-ah-2', { approvedFen: 110_000 });
+      expect(second.status).toBe(200);
+      expect(second.body).toMatchObject({ status: 'approved', approvedFen: 110_000 });
+      const moved = await claimTransfers(c.id);
+      expect(moved.map((m) => [m.kind, m.amountFen]).sort()).toEqual([
+        ['claim.approval', 110_000],
+        ['claim.reduction', 10_000],
+      ]);
+      const b1 = await budget();
+      expect(b1.availableFen - b0.availableFen).toBe(10_000);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('needs one user below the threshold and two from it on, judged on the amount approved', async () => {
+      const small = await wuhuClaim(2); // 80,000
+      expect((await approve(small.id, 'bureau-ah')).status).toBe(200);
+      const under = await wuhuClaim(3);
+      const once = await approve(under.id, 'bureau-ah', { approvedFen: 99_999 });
+      expect(once.status).toBe(200);
+      expect(once.body).toMatchObject({ status: 'approved', approvedFen: 99_999 });
+      const at = await wuhuClaim(3);
+      const marked = await approve(at.id, 'bureau-ah', { approvedFen: 100_000 });
+      expect(marked.status).toBe(202);
+      expect(marked.body).toMatchObject({ status: 'awaiting_second_approval', firstApprovedFen: 100_000 });
+      // The second reviewer may make the first approval too; then another user completes it.
+      const byTwo = await wuhuClaim(3);
+      expect((await approve(byTwo.id, 'bureau-ah-2')).status).toBe(202);
+      expect((await approve(byTwo.id, 'bureau-ah-2')).status).toBe(403);
+      expect((await approve(byTwo.id, 'bureau-ah')).body).toMatchObject({ status: 'approved', approvedFen: 120_000 });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('lets a claim awaiting its second approval be rejected, moving no money and freeing its redemptions', async () => {
+      const c = await wuhuClaim(3);
+      expect((await approve(c.id, 'bureau-ah')).status).toBe(202);
+      const rejected = await t.http
+        .post(`/api/claims/${c.id}/reject`)
+        .set(await t.as('bureau-ah-2'))
+        .send({ reason: '机时记录与预约不符' })
+        .expect(200);
+      expect(rejected.body).toMatchObject({ status: 'rejected', reason: '机时记录与预约不符', firstApprovedFen: 120_000 });
+      expect(rejected.body).not.toHaveProperty('approvedFen');
+      expect(await claimTransfers(c.id)).toEqual([]);
+      expect((await approve(c.id, 'bureau-ah-2')).status).toBe(409);
+      const again = await submit(shLab, { redemptionIds: c.redemptionIds, evidence: evidence() }).expect(201);
+      expect(again.body).toMatchObject({ status: 'submitted', claimedFen: 120_000 });
     });
   });
 
@@ -366,11 +785,11 @@ describe('claims', () => {
     let claimId: string;
     let shClaimId: string;
     beforeAll(async () => {
-      // A Shanghai-issued claim first, so the region filters have something to find and claimId stays the newest.
+      // A Shanghai-issued claim first, so the region filters have something to find and claimId is the newer of the two.
       const shRedemption = await redemption(shEnterprise);
-      shClaimId = (await submit(shLab, { redemptionIds: [shRedemption.id], evidence: EVIDENCE }).expect(201)).body.id;
+      shClaimId = (await submit(shLab, { redemptionIds: [shRedemption.id], evidence: evidence() }).expect(201)).body.id;
       const r = await redemption();
-      claimId = (await submit(shLab, { redemptionIds: [r.id], evidence: EVIDENCE }).expect(201)).body.id;
+      claimId = (await submit(shLab, { redemptionIds: [r.id], evidence: evidence() }).expect(201)).body.id;
     });
 
     it('shows a claim to its claimant, the bureaus over its region and the platform', async () => {
@@ -396,9 +815,15 @@ describe('claims', () => {
 
     it('lists within scope, newest first, filtered by status and region', async () => {
       const own = await t.http.get('/api/claims?limit=500').set(auth(shLab.token)).expect(200);
-      expect(own.body.items[0].id).toBe(claimId);
+      // Newest first (claims made while the clock travelled ahead sort before these two).
+      const ids = own.body.items.map((c: { id: string }) => c.id);
+      expect(ids).toEqual(expect.arrayContaining([claimId, shClaimId]));
+      expect(ids.indexOf(claimId)).toBeLessThan(ids.indexOf(shClaimId));
+      const created = own.body.items.map((c: { createdAt: string }) => c.createdAt);
+      expect([...created].sort().reverse()).toEqual(created);
       expect(own.body.items.every((c: { claimantId: string }) => c.claimantId === shLab.organizationId)).toBe(true);
       expect(own.body.total).toBe(own.body.items.length);
+      expect(own.body.items.every((c: { claimantName: string }) => c.claimantName === '上海微观表征公共服务平台')).toBe(true);
       expect((await t.http.get('/api/claims').set(auth(otherLab.token)).expect(200)).body).toEqual({ items: [], total: 0 });
       const ah = await t.http
         .get('/api/claims?limit=500')

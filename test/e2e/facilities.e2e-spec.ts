@@ -4,6 +4,7 @@ import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { FacilityRepository } from '../../src/facilities/facility.repository';
+import { issueVoucher, openRegion } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 interface FacilityBody {
@@ -61,6 +62,8 @@ describe('facilities', () => {
         unitPriceFen: 80000,
         description: 'JEOL JEM-F200 场发射透射电镜，含制样',
         status: 'active',
+        ratingAvg: null,
+        ratingCount: 0,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -358,6 +361,136 @@ describe('facilities', () => {
         Array.from({ length: 6 }, () => t.http.post(`/api/facilities/${f.id}/retire`).set(auth(shLab.token))),
       );
       expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    });
+  });
+
+  describe('ratings after confirmed usage', () => {
+    let enterprise: OrgSession & { voucherId: string };
+    let sem: FacilityBody;
+    beforeAll(async () => {
+      await openRegion(t, '340100');
+      const e = await t.registerEnterprise('340100', { name: '合肥量子芯科技有限公司' });
+      enterprise = { ...e, voucherId: (await issueVoucher(t, e.token, 1_000_000)).id };
+      sem = await listed(shLab, { name: `场发射扫描电镜 SEM ${marker()}`, unitPriceFen: 20_000 });
+    });
+
+    /** One SEM hour held on the Hefei voucher; captured by the lab unless told, and confirmed by the enterprise if asked. */
+    async function used(opts: { capture?: boolean; confirm?: boolean } = {}): Promise<string> {
+      const held = await t.http
+        .post('/api/redemptions')
+        .set(auth(enterprise.token))
+        .send({ voucherId: enterprise.voucherId, facilityId: sem.id, quantity: 1 })
+        .expect(201);
+      if (opts.capture === false) return held.body.id;
+      await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(shLab.token)).send({ actualQuantity: 1 }).expect(200);
+      if (opts.confirm) await t.http.post(`/api/redemptions/${held.body.id}/confirm`).set(auth(enterprise.token)).expect(200);
+      return held.body.id;
+    }
+    const rate = (redemptionId: string, body: Record<string, unknown>, session: OrgSession = enterprise) =>
+      t.http.post(`/api/redemptions/${redemptionId}/rating`).set(auth(session.token)).send(body);
+    const facility = async () => (await t.http.get(`/api/facilities/${sem.id}`).expect(200)).body as FacilityBody & Record<string, unknown>;
+
+    it('shows no average and a count of 0 before the first rating, and an empty public list', async () => {
+      expect(await facility()).toMatchObject({ ratingAvg: null, ratingCount: 0 });
+      expect((await t.http.get(`/api/facilities/${sem.id}/ratings`).expect(200)).body).toEqual({ items: [], total: 0 });
+    });
+
+    it('refuses a rating before the usage is confirmed: 409 INVALID_STATE, held or captured alike', async () => {
+      for (const id of [await used({ capture: false }), await used()]) {
+        const res = await rate(id, { score: 5 }).expect(409);
+        expect(res.body).toEqual({ statusCode: 409, code: 'INVALID_STATE', message: 'a service can be rated once its usage is confirmed' });
+      }
+      expect(await facility()).toMatchObject({ ratingAvg: null, ratingCount: 0 });
+    });
+
+    it('takes one rating per confirmed service and averages them to one decimal; a second rating is 409 DUPLICATE', async () => {
+      const first = await used({ confirm: true });
+      const res = await rate(first, { score: 5, comment: '  制样快，数据清晰  ' }).expect(201);
+      expect(res.body).toEqual({
+        redemptionId: first,
+        facilityId: sem.id,
+        score: 5,
+        comment: '制样快，数据清晰',
+        createdAt: expect.any(String),
+      });
+      expect(await facility()).toMatchObject({ ratingAvg: 5, ratingCount: 1 });
+      const again = await rate(first, { score: 1 }).expect(409);
+      expect(again.body).toMatchObject({ code: 'DUPLICATE', message: 'this redemption was rated already' });
+      expect(await facility()).toMatchObject({ ratingAvg: 5, ratingCount: 1 });
+
+      // 5 + 4 + 4 = 13 over 3 = 4.33… → 4.3; with a 2: 15 over 4 = 3.75 → 3.8
+      for (const score of [4, 4]) await rate(await used({ confirm: true }), { score }).expect(201);
+      expect(await facility()).toMatchObject({ ratingAvg: 4.3, ratingCount: 3 });
+      await rate(await used({ confirm: true }), { score: 2, comment: '预约等了两周' }).expect(201);
+      expect(await facility()).toMatchObject({ ratingAvg: 3.8, ratingCount: 4 });
+      const search = await t.http.get(`/api/facilities?q=${encodeURIComponent(sem.name)}`).expect(200);
+      expect(search.body.items).toEqual([expect.objectContaining({ id: sem.id, ratingAvg: 3.8, ratingCount: 4 })]);
+    });
+
+    it('lists the ratings publicly, newest first, without saying who rated', async () => {
+      const [a, b] = [await used({ confirm: true }), await used({ confirm: true })];
+      try {
+        clock.travel(60_000);
+        await rate(a, { score: 3 }).expect(201);
+        clock.travel(60_000);
+        await rate(b, { score: 4, comment: '报告专业' }).expect(201);
+      } finally {
+        clock.reset();
+      }
+      const res = await t.http.get(`/api/facilities/${sem.id}/ratings`).expect(200);
+      expect(res.body.total).toBe(6);
+      expect(res.body.items.slice(0, 2)).toEqual([
+        { score: 4, comment: '报告专业', createdAt: expect.any(String) },
+        { score: 3, createdAt: expect.any(String) },
+      ]);
+      const times = res.body.items.map((r: { createdAt: string }) => r.createdAt);
+      expect([...times].sort().reverse()).toEqual(times);
+      expect(res.body.items.map((r: { score: number }) => r.score).sort()).toEqual([2, 3, 4, 4, 4, 5]);
+      const page = await t.http.get(`/api/facilities/${sem.id}/ratings?limit=2&offset=1`).expect(200);
+      expect(page.body).toEqual({ items: res.body.items.slice(1, 3), total: 6 });
+      expect(await facility()).toMatchObject({ ratingAvg: 3.7, ratingCount: 6 }); // 22 over 6 = 3.67 → 3.7
+      expect((await t.http.get(`/api/facilities/${newId()}/ratings`).expect(404)).body.code).toBe('NOT_FOUND');
+    });
+
+    it('lets only the enterprise that used the service rate it, with a score from 1 to 5', async () => {
+      const id = await used({ confirm: true });
+      const stranger = await t.registerEnterprise('340100');
+      expect((await rate(id, { score: 5 }, stranger).expect(404)).body.code).toBe('NOT_FOUND');
+      expect((await rate(id, { score: 5 }, shLab).expect(403)).body.code).toBe('FORBIDDEN');
+      await t.http.post(`/api/redemptions/${id}/rating`).send({ score: 5 }).expect(401);
+      const malformed: [Record<string, unknown>, string][] = [
+        [{ score: 0 }, 'score'],
+        [{ score: 6 }, 'score'],
+        [{ score: 4.5 }, 'score'],
+        [{ score: '5' }, 'score'],
+        [{}, 'score'],
+        [{ score: 5, comment: '' }, 'comment'],
+        [{ score: 5, comment: 'x'.repeat(501) }, 'comment'],
+        [{ score: 5, enterpriseId: stranger.organizationId }, 'enterpriseId'],
+      ];
+      for (const [body, field] of malformed) {
+        const res = await rate(id, body).expect(400);
+        expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(field) });
+      }
+      expect(await facility()).toMatchObject({ ratingCount: 6 });
+    });
+
+    it('counts silence as confirmation once the window closed, and refuses a disputed service', async () => {
+      const silent = await used();
+      const disputed = await used();
+      await t.http
+        .post(`/api/redemptions/${disputed}/dispute`)
+        .set(auth(enterprise.token))
+        .send({ reason: '实际只用了半小时' })
+        .expect(200);
+      clock.travel(7 * DAY_MS + 1000); // past the policy's default confirmDays
+      try {
+        await rate(silent, { score: 5 }).expect(201);
+        expect((await rate(disputed, { score: 1 }).expect(409)).body.code).toBe('INVALID_STATE');
+      } finally {
+        clock.reset();
+      }
+      expect(await facility()).toMatchObject({ ratingAvg: 3.9, ratingCount: 7 }); // 27 over 7 = 3.857 → 3.9
     });
   });
 

@@ -89,7 +89,7 @@ describe('service foundation', () => {
   });
 
   describe('registration', () => {
-    it('registers a Hefei enterprise: active, its region the city of its credit code', async () => {
+    it('registers a Hefei enterprise waiting for its bureau’s verification, its region the city of its credit code', async () => {
       const creditCode = creditCodeIn('340104');
       const res = await t.http
         .post('/api/auth/register')
@@ -108,8 +108,14 @@ describe('service foundation', () => {
         kind: 'startup_team',
         regionCode: '340100',
         provinceCode: '340000',
-        status: 'active',
+        status: 'pending_verification',
       });
+      const verified = await t.http
+        .post(`/api/organizations/${res.body.organization.id}/verify`)
+        .set(auth(await t.token('bureau-ah')))
+        .send({ certificateNo: 'GR202634001234' })
+        .expect(200);
+      expect(verified.body).toMatchObject({ id: res.body.organization.id, regionCode: '340100', status: 'active' });
     });
 
     it('registers a Shanghai provider as applied, region the province', async () => {

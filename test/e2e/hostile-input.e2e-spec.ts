@@ -343,5 +343,5 @@ describe('hostile input sweep', () => {
     expect(failures).toEqual([]);
     expect(({} as { isAdmin?: unknown }).isAdmin).toBeUndefined();
     expect(sent.size).toBe(operations(doc).length);
-  });
+  }, 600_000); // thousands of requests: a loaded machine takes minutes, which is no failure
 });

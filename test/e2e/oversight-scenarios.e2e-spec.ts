@@ -1,5 +1,5 @@
 import { clock } from '../../src/common/clock';
-import { issueVoucher, openRegion } from '../support/fixtures';
+import { captureConfirmed, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
 const HOUR = 3_600_000;
@@ -44,7 +44,7 @@ describe('oversight across provinces', () => {
       const e = await t.registerEnterprise('340200');
       const voucher = await issueVoucher(t, e.token, 500_000);
       const used = (await hold(e, voucher.id, tem, 1, 'enterprise_reimbursed').expect(201)).body;
-      await capture(shLab, used.id, 1);
+      await captureConfirmed(t, shLab.token, e.token, used.id, 1);
 
       const sanction = (
         await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: e.creditCode, reason: '伪造发票骗取创新券补贴' }).expect(201)
@@ -144,13 +144,13 @@ describe('oversight across provinces', () => {
       // e1: 2 TEM hours held (80,000), 1 used → 40,000 captured; 3 XRD samples held (15,000), left held;
       //     1 more TEM hour captured (40,000), never claimed.
       const r1 = (await hold(e1, v1.id, tem, 2).expect(201)).body;
-      await capture(shLab, r1.id, 1);
+      await captureConfirmed(t, shLab.token, e1.token, r1.id, 1);
       await hold(e1, v1.id, xrd, 3).expect(201);
       const r3 = (await hold(e1, v1.id, tem, 1).expect(201)).body;
       await capture(shLab, r3.id, 1);
       // e2: 1 TEM hour, 40,000 captured.
       const r2 = (await hold(e2, v2.id, tem, 1).expect(201)).body;
-      await capture(shLab, r2.id, 1);
+      await captureConfirmed(t, shLab.token, e2.token, r2.id, 1);
 
       // The lab claims r1 and r2 (80,000); Wuhu approves 70,000: r1 keeps 40,000, r2 30,000, 10,000 back to the budget.
       const claim = (
@@ -165,7 +165,8 @@ describe('oversight across provinces', () => {
       const settlement = (await t.http.post('/api/settlements').set(auth(ah)).send({ regionCode: '340200' }).expect(201)).body;
       expect(settlement.totalFen).toBe(70_000);
       clock.travel(48 * HOUR); // paid two days after capture
-      await t.http.post(`/api/settlements/${settlement.id}/pay`).set(auth(ah)).send({ paymentRef: 'GK-2026-000123' }).expect(200);
+      // Paid by the second reviewer: whoever ran the batch cannot pay it.
+      await paySettlement(t, '340200', settlement.id, 'GK-2026-000123');
 
       // committed 1,500,000 − 10,000 returned = 1,490,000 = voucher available 1,365,000 (e1 905,000 + e2 460,000)
       //   + held 15,000 + captured unpaid 40,000 (r3) + paid 70,000.

@@ -1,4 +1,5 @@
-import { clock } from '../../src/common/clock';
+import { clock, DAY_MS } from '../../src/common/clock';
+import { addDays } from '../../src/policies/policy.rules';
 import { issueVoucher, openRegion, policyBody } from '../support/fixtures';
 import { auth, TestApp } from '../support/test-app';
 
@@ -34,7 +35,7 @@ describe('policies and budgets', () => {
         id: expect.any(String),
         version: 1,
         regionCode: '310000',
-        effectiveFrom: '2020-01-01',
+        effectiveFrom: clock.today(),
         categories: [
           { category: 'testing', ratioBp: 5000 },
           { category: 'r_and_d', ratioBp: 5000 },
@@ -53,6 +54,9 @@ describe('policies and budgets', () => {
         redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
         settlementCycle: 'quarterly',
         relatedPartyBan: true,
+        confirmDays: 7,
+        dualControlFen: 0,
+        status: 'published',
         createdAt: expect.any(String),
       });
     });
@@ -66,7 +70,65 @@ describe('policies and budgets', () => {
         .set(await t.as('bureau-js'))
         .send(body)
         .expect(201);
-      expect(res.body).toMatchObject({ localBonusBp: 0, teamAnnualCapFen: null, perRedemptionCapFen: null, capByController: false });
+      expect(res.body).toMatchObject({
+        localBonusBp: 0,
+        teamAnnualCapFen: null,
+        perRedemptionCapFen: null,
+        capByController: false,
+        confirmDays: 7,
+        dualControlFen: 0,
+      });
+    });
+
+    it('takes a confirmation window and a dual-control threshold, and shows them in the version in force', async () => {
+      const policy = await published('bureau-js', '320300', { confirmDays: 14, dualControlFen: 5_000_000 });
+      expect(policy).toMatchObject({ confirmDays: 14, dualControlFen: 5_000_000 });
+      const current = await t.http
+        .get('/api/policies/current?regionCode=320300')
+        .set(await t.as('bureau-js'))
+        .expect(200);
+      expect(current.body).toMatchObject({ id: policy.id, confirmDays: 14, dualControlFen: 5_000_000, status: 'published' });
+    });
+
+    it('refuses a version dated before today: 422 POLICY_BACKDATED, and stores nothing', async () => {
+      const yesterday = addDays(clock.today(), -1);
+      for (const effectiveFrom of [yesterday, '2020-01-01']) {
+        const res = await publish('bureau-ah', '340000', { effectiveFrom });
+        expect(res.status).toBe(422);
+        expect(res.body).toEqual({
+          statusCode: 422,
+          code: 'POLICY_BACKDATED',
+          message: `effectiveFrom ${effectiveFrom} is in the past: a new version takes effect today (${clock.today()}) or later`,
+        });
+      }
+    });
+
+    it('accepts the consistency limits themselves: every threshold equal to the cap it sits under', async () => {
+      const policy = await published('bureau-js', '320600', {
+        maxVoucherFen: 8_000_000,
+        autoApproveMaxFen: 8_000_000,
+        perRedemptionCapFen: 8_000_000,
+        enterpriseAnnualCapFen: 20_000_000,
+        teamAnnualCapFen: 20_000_000,
+      });
+      expect(policy).toMatchObject({ maxVoucherFen: 8_000_000, autoApproveMaxFen: 8_000_000, perRedemptionCapFen: 8_000_000 });
+    });
+
+    const inconsistent: [string, Record<string, unknown>, string[]][] = [
+      ['an auto-approval threshold above the voucher cap', { autoApproveMaxFen: 30_000_001 }, ['autoApproveMaxFen', 'maxVoucherFen']],
+      ['a redemption cap above the voucher cap', { perRedemptionCapFen: 30_000_001 }, ['perRedemptionCapFen', 'maxVoucherFen']],
+      ['a team cap above the enterprise cap', { teamAnnualCapFen: 50_000_001 }, ['teamAnnualCapFen', 'enterpriseAnnualCapFen']],
+      [
+        'a voucher cap lowered under the thresholds that sit under it',
+        { maxVoucherFen: 1_000_000, perRedemptionCapFen: 2_000_000 },
+        ['autoApproveMaxFen must not exceed maxVoucherFen', 'perRedemptionCapFen must not exceed maxVoucherFen'],
+      ],
+    ];
+    it.each(inconsistent)('refuses %s with 400 naming both fields', async (_, overrides, fields) => {
+      const res = await publish('bureau-ah', '340000', overrides);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      for (const field of fields) expect(res.body.message).toContain(field);
     });
 
     it('accepts the extreme ratios 1 and 10000 basis points', async () => {
@@ -121,6 +183,9 @@ describe('policies and budgets', () => {
       ['an amount as a string', { maxVoucherFen: '30000000' }, 'maxVoucherFen'],
       ['a negative auto-approval threshold', { autoApproveMaxFen: -100 }, 'autoApproveMaxFen'],
       ['a local bonus above 100%', { localBonusBp: 10001 }, 'localBonusBp'],
+      ['a confirmation window of 0 days', { confirmDays: 0 }, 'confirmDays'],
+      ['a confirmation window above 60 days', { confirmDays: 61 }, 'confirmDays'],
+      ['a negative dual-control threshold', { dualControlFen: -1 }, 'dualControlFen'],
       ['zero validity days', { voucherValidityDays: 0 }, 'voucherValidityDays'],
       ['an unknown redemption mode', { redemptionModes: ['cash'] }, 'redemptionModes'],
       ['an unknown settlement cycle', { settlementCycle: 'weekly' }, 'settlementCycle'],
@@ -183,13 +248,15 @@ describe('policies and budgets', () => {
   });
 
   describe('versions and the version in force', () => {
-    // Wuxi: v1 from 2025-01-01, v2 and v3 both from 2025-07-01, v4 from 2026-01-01, then v5 published late but effective 2025-03-01.
-    const schedule = ['2025-01-01', '2025-07-01', '2025-07-01', '2026-01-01', '2025-03-01'];
+    // A version takes effect today or later, so the schedule lies ahead: the year after next (Y).
+    // Wuxi: v1 from Y-01-01, v2 and v3 both from Y-07-01, v4 from Y+1-01-01, then v5 published late but effective Y-03-01.
+    const y = year + 2;
+    const schedule = [`${y}-01-01`, `${y}-07-01`, `${y}-07-01`, `${y + 1}-01-01`, `${y}-03-01`];
     const current = async (date: string) => t.http.get(`/api/policies/current?regionCode=320200&date=${date}`).set(await t.as('bureau-sh'));
 
     beforeAll(async () => {
       for (const [i, effectiveFrom] of schedule.entries()) {
-        await published('bureau-js', '320200', { effectiveFrom, maxVoucherFen: (i + 1) * 1_000_000 });
+        await published('bureau-js', '320200', { effectiveFrom, maxVoucherFen: (i + 1) * 1_000_000, autoApproveMaxFen: 1_000_000 });
       }
     });
 
@@ -204,13 +271,13 @@ describe('policies and budgets', () => {
     });
 
     it.each([
-      ['2025-03-15', 5, 'the latest effectiveFrom on or before the date, though published last'],
-      ['2025-01-01', 1, 'the first version on its first day'],
-      ['2025-02-28', 1, 'the first version before the second takes effect'],
-      ['2025-07-01', 3, 'the higher version when two take effect the same day'],
-      ['2025-12-31', 3, 'the tie winner until the next version'],
-      ['2026-01-01', 4, 'the newest version from its first day'],
-      ['2030-06-30', 4, 'the newest version long after'],
+      [`${y}-03-15`, 5, 'the latest effectiveFrom on or before the date, though published last'],
+      [`${y}-01-01`, 1, 'the first version on its first day'],
+      [`${y}-02-28`, 1, 'the first version before the second takes effect'],
+      [`${y}-07-01`, 3, 'the higher version when two take effect the same day'],
+      [`${y}-12-31`, 3, 'the tie winner until the next version'],
+      [`${y + 1}-01-01`, 4, 'the newest version from its first day'],
+      [`${y + 5}-06-30`, 4, 'the newest version long after'],
     ])('on %s is version %i: %s', async (date, version) => {
       const res = await current(date);
       expect(res.status).toBe(200);
@@ -218,17 +285,23 @@ describe('policies and budgets', () => {
     });
 
     it('finds none before the first version takes effect (404)', async () => {
-      const res = await current('2024-12-31');
-      expect(res.status).toBe(404);
-      expect(res.body.code).toBe('NOT_FOUND');
+      for (const date of [`${y - 1}-12-31`, clock.today()]) {
+        const res = await current(date);
+        expect(res.status).toBe(404);
+        expect(res.body.code).toBe('NOT_FOUND');
+      }
     });
 
     it('defaults the date to today', async () => {
-      const res = await t.http
-        .get('/api/policies/current?regionCode=320200')
-        .set(await t.as('bureau-js'))
-        .expect(200);
-      expect(res.body.version).toBe(clock.today() >= '2026-01-01' ? 4 : 3);
+      const js = await t.as('bureau-js');
+      const today = () => t.http.get('/api/policies/current?regionCode=320200').set(js);
+      expect((await today()).status).toBe(404);
+      clock.travel(Date.parse(`${y}-08-15T04:00:00Z`) - clock.now().getTime());
+      try {
+        expect((await today()).body).toMatchObject({ version: 3, effectiveFrom: `${y}-07-01` });
+      } finally {
+        clock.reset();
+      }
     });
 
     it.each([
@@ -244,6 +317,101 @@ describe('policies and budgets', () => {
         .set(await t.as('bureau-js'))
         .expect(400);
       expect(res.body.message).toContain(field);
+    });
+  });
+
+  describe('withdrawing a version before it takes effect', () => {
+    // Shaoxing: v1 in force from today, v2 due in 10 days (withdrawn), v3 due in 20 days (kept).
+    const region = '330600';
+    const inTen = addDays(clock.today(), 10);
+    const inTwenty = addDays(clock.today(), 20);
+    let v1: { id: string }, v2: { id: string }, v3: { id: string };
+    const withdraw = async (id: string, user = 'bureau-zj') =>
+      t.http
+        .post(`/api/policies/${id}/withdraw`)
+        .set(await t.as(user))
+        .send();
+    const inForceOn = async (date: string) =>
+      (
+        await t.http
+          .get(`/api/policies/current?regionCode=${region}&date=${date}`)
+          .set(await t.as('bureau-zj'))
+          .expect(200)
+      ).body as { version: number; id: string };
+
+    beforeAll(async () => {
+      v1 = await published('bureau-zj', region, { maxVoucherFen: 20_000_000 });
+      v2 = await published('bureau-zj', region, { effectiveFrom: inTen, maxVoucherFen: 25_000_000 });
+      v3 = await published('bureau-zj', region, { effectiveFrom: inTwenty, maxVoucherFen: 28_000_000 });
+    });
+
+    it('withdraws a version not yet in force: it never comes into force, the versions around it do', async () => {
+      expect((await inForceOn(inTen)).version).toBe(2);
+      const res = await withdraw(v2.id);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        id: v2.id,
+        version: 2,
+        effectiveFrom: inTen,
+        maxVoucherFen: 25_000_000,
+        status: 'withdrawn',
+        withdrawnAt: expect.any(String),
+      });
+      expect(await inForceOn(inTen)).toMatchObject({ id: v1.id, version: 1 });
+      expect(await inForceOn(addDays(inTwenty, -1))).toMatchObject({ version: 1 });
+      expect(await inForceOn(inTwenty)).toMatchObject({ id: v3.id, version: 3 });
+      clock.travel(11 * DAY_MS);
+      try {
+        expect(
+          (
+            await t.http
+              .get(`/api/policies/current?regionCode=${region}`)
+              .set(await t.as('bureau-zj'))
+              .expect(200)
+          ).body,
+        ).toMatchObject({ version: 1, maxVoucherFen: 20_000_000 });
+      } finally {
+        clock.reset();
+      }
+      const versions = await t.http
+        .get(`/api/policies?regionCode=${region}`)
+        .set(await t.as('bureau-zj'))
+        .expect(200);
+      expect(versions.body.items.map((p: { version: number; status: string }) => [p.version, p.status])).toEqual([
+        [1, 'published'],
+        [2, 'withdrawn'],
+        [3, 'published'],
+      ]);
+      // The withdrawn version keeps its number: the next one is 4.
+      expect((await published('bureau-zj', region, { effectiveFrom: addDays(inTwenty, 10) })).version).toBe(4);
+      const audit = await t.http
+        .get(`/api/audit?entityType=policy&entityId=${v2.id}`)
+        .set(await t.as('platform'))
+        .expect(200);
+      expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['policy.withdrawn', 'policy.published']);
+    });
+
+    it('refuses to withdraw it twice, or a version in force: 409 INVALID_STATE', async () => {
+      expect((await withdraw(v2.id)).body).toEqual({
+        statusCode: 409,
+        code: 'INVALID_STATE',
+        message: 'this version was withdrawn already',
+      });
+      expect((await withdraw(v1.id)).body).toEqual({
+        statusCode: 409,
+        code: 'INVALID_STATE',
+        message: `this version took effect on ${clock.today()}: publish a new one instead`,
+      });
+      expect(await inForceOn(clock.today())).toMatchObject({ id: v1.id, version: 1 });
+    });
+
+    it('lets only a bureau of the region withdraw: another province’s bureau, payees and the platform 403; unknown 404', async () => {
+      for (const user of ['bureau-sh', 'bureau-ah', 'platform']) expect((await withdraw(v3.id, user)).status).toBe(403);
+      const enterprise = await t.registerEnterprise(region);
+      await t.http.post(`/api/policies/${v3.id}/withdraw`).set(auth(enterprise.token)).expect(403);
+      await t.http.post(`/api/policies/${v3.id}/withdraw`).expect(401);
+      expect((await withdraw('00000000-0000-4000-8000-000000000000')).status).toBe(404);
+      expect(await inForceOn(inTwenty)).toMatchObject({ id: v3.id, status: 'published' });
     });
   });
 

@@ -61,7 +61,11 @@ describeRaces('redemptions under concurrency', () => {
         t.http.post(`/api/vouchers/${v.id}/revoke`).set(auth(ah)).send({ reason: '核查不实' }),
         t.http.post(`/api/redemptions/${h.id}/cancel`).set(auth(e.token)).send({}),
       ]);
-      expect([revoke.status, cancel.status]).toEqual([200, 200]);
+      // Revocation cancels the voucher's open holds itself: the enterprise's cancel either came first or finds it done.
+      expect(revoke.status).toBe(200);
+      expect([200, 409]).toContain(cancel.status);
+      if (cancel.status === 409) expect(cancel.body.code).toBe('INVALID_STATE');
+      expect((await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body.status).toBe('cancelled');
       expect(await voucherOf(e, v.id)).toMatchObject({
         status: 'revoked',
         availableFen: 0,
@@ -73,9 +77,12 @@ describeRaces('redemptions under concurrency', () => {
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
-  it('a hold released after its voucher was revoked gives the annual cap back', async () => {
-    // Wuhu caps an enterprise at 500,000 fen a year; a fully held 500,000 voucher is revoked, then its hold cancelled.
-    await openRegion(t, '340200', { budgetFen: 10_000_000, policy: { enterpriseAnnualCapFen: 500_000 } });
+  it('a hold cancelled by its voucher’s revocation gives the annual cap back', async () => {
+    // Wuhu caps an enterprise at 500,000 fen a year; a fully held 500,000 voucher is revoked, which cancels its hold.
+    await openRegion(t, '340200', {
+      budgetFen: 10_000_000,
+      policy: { enterpriseAnnualCapFen: 500_000, teamAnnualCapFen: 500_000, autoApproveMaxFen: 500_000 },
+    });
     const e = await t.registerEnterprise('340200');
     const unit = (
       await t.http
@@ -94,12 +101,14 @@ describeRaces('redemptions under concurrency', () => {
       .send({ amountFen: 100_000, purpose: 'more' })
       .expect(201);
     expect(refused.body.reasonCode).toBe('ANNUAL_CAP_EXCEEDED');
-    await t.http
+    const revoked = await t.http
       .post(`/api/vouchers/${v.id}/revoke`)
       .set(await t.as('bureau-ah'))
       .send({ reason: '核查不实' })
       .expect(200);
-    await t.http.post(`/api/redemptions/${h.id}/cancel`).set(auth(e.token)).send({}).expect(200);
+    expect(revoked.body).toMatchObject({ status: 'revoked', heldFen: 0, releasedFen: 500_000 });
+    expect((await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body.status).toBe('cancelled');
+    expect((await t.http.post(`/api/redemptions/${h.id}/cancel`).set(auth(e.token)).send({}).expect(409)).body.code).toBe('INVALID_STATE');
     const again = await t.http
       .post('/api/voucher-applications')
       .set(auth(e.token))
@@ -128,6 +137,44 @@ describeRaces('redemptions under concurrency', () => {
     const spentFen = captured * FULL_SUBSIDY;
     expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 10 * FULL_SUBSIDY - spentFen, heldFen: 0, spentFen });
     expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
+  it('a confirmation racing a dispute of one captured usage: exactly one decides it, ten times over', async () => {
+    const e = await t.registerEnterprise(HEFEI);
+    const v = await issueVoucher(t, e.token, 10 * FULL_SUBSIDY);
+    for (let round = 0; round < 10; round++) {
+      const h = (await hold(e, v.id).expect(201)).body;
+      await t.http.post(`/api/redemptions/${h.id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 }).expect(200);
+      const [confirm, dispute] = await Promise.all([
+        t.http.post(`/api/redemptions/${h.id}/confirm`).set(auth(e.token)).send({}),
+        t.http.post(`/api/redemptions/${h.id}/dispute`).set(auth(e.token)).send({ reason: '机时有误' }),
+      ]);
+      expect([confirm.status, dispute.status].sort()).toEqual([200, 409]);
+      expect((confirm.status === 409 ? confirm : dispute).body.code).toBe('INVALID_STATE');
+      const usage = (await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body.usage;
+      expect(usage).toBe(confirm.status === 200 ? 'confirmed' : 'disputed');
+    }
+  });
+
+  it('eight ratings of one confirmed service at once count once', async () => {
+    const e = await t.registerEnterprise(HEFEI);
+    const v = await issueVoucher(t, e.token, FULL_SUBSIDY);
+    const h = (await hold(e, v.id).expect(201)).body;
+    await t.http.post(`/api/redemptions/${h.id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 }).expect(200);
+    await t.http.post(`/api/redemptions/${h.id}/confirm`).set(auth(e.token)).expect(200);
+    const before = (await t.http.get(`/api/facilities/${temId}`).expect(200)).body.ratingCount as number;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        t.http
+          .post(`/api/redemptions/${h.id}/rating`)
+          .set(auth(e.token))
+          .send({ score: 1 + (i % 5) }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    expect(results.filter((r) => r.status === 409).every((r) => r.body.code === 'DUPLICATE')).toBe(true);
+    expect((await t.http.get(`/api/facilities/${temId}`).expect(200)).body.ratingCount).toBe(before + 1);
+    expect((await t.http.get(`/api/facilities/${temId}/ratings`).expect(200)).body.total).toBe(before + 1);
   });
 
   it('10 concurrent replays of one hold under the same Idempotency-Key hold once', async () => {

@@ -1,9 +1,9 @@
-import { issueVoucher, openRegion } from '../support/fixtures';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 import { describeRaces } from '../support/races';
 
 const HEFEI = '340100';
-const EVIDENCE = { contractNo: 'HT-C', invoiceNo: 'FP-C' };
+const WUHU = '340200';
 
 interface Batch {
   id: string;
@@ -38,27 +38,29 @@ describeRaces('claims and settlement under concurrency', () => {
     }
     const e = await t.registerEnterprise(HEFEI);
     enterprise = { ...e, voucherId: (await issueVoucher(t, e.token, 10_000_000)).id };
-    bureau = { ah: await t.token('bureau-ah'), platform: await t.token('platform') };
+    bureau = { ah: await t.token('bureau-ah'), ah2: await t.token(secondReviewerFor(HEFEI)), platform: await t.token('platform') };
   });
   afterAll(() => t.close());
 
-  async function captured(lab: (typeof labs)[number], hours = 1): Promise<string> {
+  /** A redemption of `hours` at the lab, captured and its usage confirmed: ready to be claimed. */
+  async function captured(lab: (typeof labs)[number], hours = 1, who = enterprise): Promise<string> {
     const held = await t.http
       .post('/api/redemptions')
-      .set(auth(enterprise.token))
-      .send({ voucherId: enterprise.voucherId, facilityId: lab.facilityId, quantity: hours })
+      .set(auth(who.token))
+      .send({ voucherId: who.voucherId, facilityId: lab.facilityId, quantity: hours })
       .expect(201);
-    await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(lab.token)).send({ actualQuantity: hours }).expect(200);
+    await captureConfirmed(t, lab.token, who.token, held.body.id, hours);
     return held.body.id;
   }
-  const claim = (lab: OrgSession, redemptionIds: string[]) =>
-    t.http.post('/api/claims').set(auth(lab.token)).send({ redemptionIds, evidence: EVIDENCE });
+  const claim = (lab: OrgSession, redemptionIds: string[], evidence: { contractNo: string; invoiceNo: string } = freshEvidence()) =>
+    t.http.post('/api/claims').set(auth(lab.token)).send({ redemptionIds, evidence });
   const statuses = (responses: { status: number }[]) => responses.map((r) => r.status).sort();
 
   it('lets exactly one of eight simultaneous claims for a redemption through; the rest are 409 DUPLICATE', async () => {
     for (let round = 0; round < 5; round++) {
       const id = await captured(labs[0]);
-      const responses = await Promise.all(Array.from({ length: 8 }, () => claim(labs[0], [id])));
+      const evidence = freshEvidence(); // one clerk pressing submit eight times: the same invoice each time
+      const responses = await Promise.all(Array.from({ length: 8 }, () => claim(labs[0], [id], evidence)));
       expect(statuses(responses)).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
       expect(responses.filter((r) => r.status === 409).every((r) => r.body.code === 'DUPLICATE')).toBe(true);
       const winner = responses.find((r) => r.status === 201)!.body;
@@ -77,6 +79,21 @@ describeRaces('claims and settlement under concurrency', () => {
     const loser = [a, b, c].find((id) => !winner.redemptionIds.includes(id))!;
     // The redemption only the losers asked for was not kept by their rolled-back claims.
     await claim(labs[1], [loser]).expect(201);
+  });
+
+  it('lets one of eight claims on one invoice through, each on its own redemption; the rest are 422 DUPLICATE_INVOICE', async () => {
+    const ids = await Promise.all(Array.from({ length: 8 }, () => captured(labs[3])));
+    const evidence = freshEvidence();
+    const responses = await Promise.all(ids.map((id) => claim(labs[3], [id], evidence)));
+    expect(statuses(responses)).toEqual([201, 422, 422, 422, 422, 422, 422, 422]);
+    expect(responses.filter((r) => r.status === 422).every((r) => r.body.code === 'DUPLICATE_INVOICE')).toBe(true);
+    const winner = responses.find((r) => r.status === 201)!.body as { id: string; redemptionIds: string[] };
+    // The losers' redemptions were not kept by their refused claims: each can be claimed on its own invoice.
+    for (const id of ids.filter((r) => !winner.redemptionIds.includes(r))) await claim(labs[3], [id]).expect(201);
+    const onInvoice = (await t.http.get('/api/claims?limit=500').set(auth(labs[3].token)).expect(200)).body.items.filter(
+      (c: { evidence: { invoiceNo: string } }) => c.evidence.invoiceNo === evidence.invoiceNo,
+    );
+    expect(onInvoice.map((c: { id: string }) => c.id)).toEqual([winner.id]);
   });
 
   it('decides a claim once when the bureau clicks approve and reject at the same time', async () => {
@@ -138,16 +155,54 @@ describeRaces('claims and settlement under concurrency', () => {
     const batchOf = new Map(batches.flatMap((b) => b.lines.flatMap((l) => l.claimIds.map((id) => [id, b.id] as const))));
     expect(claims.every((c) => c.settlementId === batchOf.get(c.id))).toBe(true);
 
-    // Paying a batch five times at once pays it once.
+    // Paying a batch five times at once pays it once; its creator's own attempts among them are refused outright.
     const paid = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
+      Array.from({ length: 7 }, (_, i) =>
         t.http
           .post(`/api/settlements/${batches[0].id}/pay`)
-          .set(auth(bureau.ah))
+          .set(auth(i < 5 ? bureau.ah2 : bureau.ah))
           .send({ paymentRef: `GK-${i}` }),
       ),
     );
-    expect(statuses(paid)).toEqual([200, 409, 409, 409, 409]);
+    expect(statuses(paid)).toEqual([200, 403, 403, 409, 409, 409, 409]);
+    expect(paid.filter((r) => r.status === 403).every((r) => r.body.code === 'DUAL_CONTROL_REQUIRED')).toBe(true);
     expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
+  describe('maker-checker', () => {
+    let wuhu: OrgSession & { voucherId: string };
+    beforeAll(async () => {
+      await openRegion(t, WUHU, { policy: { dualControlFen: 100_000 } });
+      const e = await t.registerEnterprise(WUHU);
+      wuhu = { ...e, voucherId: (await issueVoucher(t, e.token, 5_000_000)).id };
+    });
+    /** A claim of the Shanghai lab for `hours` TEM hours on the Wuhu voucher (40,000 each); Wuhu needs two approvers from 100,000. */
+    const wuhuClaim = async (hours: number) => (await claim(labs[0], [await captured(labs[0], hours, wuhu)]).expect(201)).body;
+    const approve = (id: string, token: string) => t.http.post(`/api/claims/${id}/approve`).set(auth(token)).send({});
+
+    it('never lets one user’s double-click complete a claim that needs two: one 202, the rest 403', async () => {
+      for (let round = 0; round < 4; round++) {
+        const c = await wuhuClaim(3); // 120,000
+        const responses = await Promise.all(Array.from({ length: 6 }, () => approve(c.id, bureau.ah)));
+        expect(statuses(responses)).toEqual([202, 403, 403, 403, 403, 403]);
+        expect(responses.filter((r) => r.status === 403).every((r) => r.body.code === 'DUAL_CONTROL_REQUIRED')).toBe(true);
+        expect((await t.http.get(`/api/claims/${c.id}`).set(auth(bureau.ah)).expect(200)).body.status).toBe('awaiting_second_approval');
+      }
+    });
+
+    it('completes a claim once when second approvals and rejections race; money moves only for the approval', async () => {
+      const c = await wuhuClaim(3);
+      expect((await approve(c.id, bureau.ah)).status).toBe(202);
+      const responses = await Promise.all([
+        ...Array.from({ length: 3 }, () => approve(c.id, bureau.ah2)),
+        ...Array.from({ length: 3 }, () => t.http.post(`/api/claims/${c.id}/reject`).set(auth(bureau.ah2)).send({ reason: '复核不通过' })),
+      ]);
+      expect(statuses(responses)).toEqual([200, 409, 409, 409, 409, 409]);
+      const final = (await t.http.get(`/api/claims/${c.id}`).set(auth(bureau.ah)).expect(200)).body;
+      const winner = responses.find((r) => r.status === 200)!.body;
+      expect(final.status).toBe(winner.status);
+      if (final.status === 'approved') expect(final.approvedFen).toBe(120_000);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
   });
 });

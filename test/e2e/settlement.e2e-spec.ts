@@ -1,13 +1,25 @@
+import type { Response } from 'superagent';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
-import { issueVoucher, openRegion } from '../support/fixtures';
+import { addDays } from '../../src/policies/policy.rules';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
+
+// pdf-parse 1.x (pdf.js underneath) ships no type declarations.
+const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ text: string }>;
+
+/** Collects a binary response body (superagent leaves unknown types unparsed). */
+const binary = (res: Response, done: (err: Error | null, body: Buffer) => void) => {
+  const stream = res as unknown as NodeJS.ReadableStream; // in Node, superagent hands the parser the raw response stream
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+};
 
 const HEFEI = '340100';
 const WUHU = '340200';
 const SH = '310000';
-const EVIDENCE = { contractNo: 'HT-2026-0001', invoiceNo: 'FP-0001' };
 
 const quarterOf = (day: string) => `${day.slice(0, 4)}-Q${Math.ceil(Number(day.slice(5, 7)) / 3)}`;
 
@@ -21,15 +33,6 @@ describe('settlement', () => {
     t = await TestApp.start();
     await openRegion(t, HEFEI);
     await openRegion(t, SH, { policy: { settlementCycle: 'monthly' } });
-    const listed = async (region: string, name: string, unitPriceFen: number) => {
-      const lab = await t.registerProvider(region, { name });
-      const f = await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: '检测机时', category: 'testing', unit: 'hour', unitPriceFen })
-        .expect(201);
-      return { ...lab, facilityId: f.body.id as string };
-    };
     shLab = await listed('310000', '上海微观表征公共服务平台', 80_000);
     zjLab = await listed('330100', '浙江大学分析测试中心', 50_000);
     const e = await t.registerEnterprise(HEFEI, { name: '合肥量子芯科技有限公司' });
@@ -37,23 +40,39 @@ describe('settlement', () => {
   });
   afterAll(() => t.close());
 
-  /** An approved claim of the lab for `hours` used on the Hefei voucher (50% of the lab's hourly price each). */
-  async function approvedClaim(lab: typeof shLab, hours: number, approvedFen?: number) {
+  /** A lab of `region` listing one testing hour at `unitPriceFen`. */
+  async function listed(region: string, name: string, unitPriceFen: number) {
+    const lab = await t.registerProvider(region, { name });
+    const f = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '检测机时', category: 'testing', unit: 'hour', unitPriceFen })
+      .expect(201);
+    return { ...lab, facilityId: f.body.id as string };
+  }
+  /** A submitted claim of the lab for `hours` used on the Hefei voucher, the usage confirmed by the enterprise. */
+  async function submittedClaim(lab: typeof shLab, hours: number) {
     const held = await t.http
       .post('/api/redemptions')
       .set(auth(hefeiEnterprise.token))
       .send({ voucherId: hefeiEnterprise.voucherId, facilityId: lab.facilityId, quantity: hours })
       .expect(201);
-    await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(lab.token)).send({ actualQuantity: hours }).expect(200);
-    const c = await t.http
-      .post('/api/claims')
-      .set(auth(lab.token))
-      .send({ redemptionIds: [held.body.id], evidence: EVIDENCE })
-      .expect(201);
+    await captureConfirmed(t, lab.token, hefeiEnterprise.token, held.body.id, hours);
+    return (
+      await t.http
+        .post('/api/claims')
+        .set(auth(lab.token))
+        .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
+        .expect(201)
+    ).body as { id: string; claimedFen: number };
+  }
+  /** An approved claim of the lab for `hours` used on the Hefei voucher (50% of the lab's hourly price each). */
+  async function approvedClaim(lab: typeof shLab, hours: number, approvedFen?: number) {
+    const c = await submittedClaim(lab, hours);
     const body = approvedFen === undefined ? {} : { approvedFen };
     return (
       await t.http
-        .post(`/api/claims/${c.body.id}/approve`)
+        .post(`/api/claims/${c.id}/approve`)
         .set(await t.as('bureau-ah'))
         .send(body)
         .expect(200)
@@ -117,32 +136,8 @@ describe('settlement', () => {
       const a = await approvedClaim(shLab, 2);
       const b = await approvedClaim(shLab, 1, 30_000);
       const c = await approvedClaim(zjLab, 3);
-      const held = await t.http
-        .post('/api/redemptions')
-        .set(auth(hefeiEnterprise.token))
-        .send({ voucherId: hefeiEnterprise.voucherId, facilityId: shLab.facilityId, quantity: 1 })
-        .expect(201);
-      await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(shLab.token)).send({ actualQuantity: 1 }).expect(200);
-      const pending = (
-        await t.http
-          .post('/api/claims')
-          .set(auth(shLab.token))
-          .send({ redemptionIds: [held.body.id], evidence: EVIDENCE })
-          .expect(201)
-      ).body;
-      const refused = await t.http
-        .post('/api/redemptions')
-        .set(auth(hefeiEnterprise.token))
-        .send({ voucherId: hefeiEnterprise.voucherId, facilityId: zjLab.facilityId, quantity: 1 })
-        .expect(201);
-      await t.http.post(`/api/redemptions/${refused.body.id}/capture`).set(auth(zjLab.token)).send({ actualQuantity: 1 }).expect(200);
-      const rejected = (
-        await t.http
-          .post('/api/claims')
-          .set(auth(zjLab.token))
-          .send({ redemptionIds: [refused.body.id], evidence: EVIDENCE })
-          .expect(201)
-      ).body;
+      const pending = await submittedClaim(shLab, 1);
+      const rejected = await submittedClaim(zjLab, 1);
       await t.http
         .post(`/api/claims/${rejected.id}/reject`)
         .set(await t.as('bureau-ah'))
@@ -255,12 +250,28 @@ describe('settlement', () => {
         .expect(404);
     });
 
-    it('pays once: the lines are stamped, the ledger moves the payables to paid, a second payment is 409', async () => {
+    it('is not paid by the user who created it: 403 DUAL_CONTROL_REQUIRED, and nothing moves', async () => {
       const res = await t.http
         .post(`/api/settlements/${batch.id}/pay`)
         .set(await t.as('bureau-ah'))
-        .send({ paymentRef: 'AH-GK-2026-0042' })
+        .send({ paymentRef: 'AH-GK-2026-0041' })
+        .expect(403);
+      expect(res.body).toEqual({
+        statusCode: 403,
+        code: 'DUAL_CONTROL_REQUIRED',
+        message: 'the user who created a settlement batch cannot pay it; another bureau user must',
+      });
+      expect(await t.dataSource.getRepository(LedgerTransfer).findBy({ refType: 'settlement', refId: batch.id })).toEqual([]);
+      const read = await t.http
+        .get(`/api/settlements/${batch.id}`)
+        .set(await t.as('bureau-ah'))
         .expect(200);
+      expect(read.body).toMatchObject({ status: 'open', totalFen: 170_000 });
+      expect(read.body).not.toHaveProperty('paymentRef');
+    });
+
+    it('pays once, by another bureau user: the lines are stamped, the ledger moves the payables to paid, a second payment is 409', async () => {
+      const res = await paySettlement(t, HEFEI, batch.id, 'AH-GK-2026-0042');
       expect(res.body).toMatchObject({ status: 'paid', paymentRef: 'AH-GK-2026-0042', totalFen: 170_000, paidAt: expect.any(String) });
       expect(res.body.lines.map((l: { paidAt: string }) => l.paidAt)).toEqual([res.body.paidAt, res.body.paidAt]);
       const moved = await t.dataSource.getRepository(LedgerTransfer).findBy({ refType: 'settlement', refId: batch.id });
@@ -268,10 +279,10 @@ describe('settlement', () => {
       expect(moved.every((m) => m.debitAccount.startsWith(`payable:${HEFEI}:`) && m.creditAccount.startsWith(`paid:${HEFEI}:`))).toBe(true);
       const again = await t.http
         .post(`/api/settlements/${batch.id}/pay`)
-        .set(await t.as('bureau-ah'))
+        .set(await t.as('bureau-ah-2'))
         .send({ paymentRef: 'AH-GK-2026-0043' })
         .expect(409);
-      expect(again.body.message).toContain('AH-GK-2026-0042');
+      expect(again.body).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('AH-GK-2026-0042') });
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
   });
@@ -294,7 +305,9 @@ describe('settlement', () => {
           .get(`/api/settlements/${batchId}`)
           .set(await t.as(user))
           .expect(404);
-      await t.http.get(`/api/settlements/${batchId}`).set(auth(shLab.token)).expect(403);
+      // A payee sees a batch only through its own line: the Zhejiang lab has none in this one.
+      await t.http.get(`/api/settlements/${batchId}`).set(auth(zjLab.token)).expect(404);
+      await t.http.get(`/api/settlements/${batchId}`).set(auth(hefeiEnterprise.token)).expect(404);
       await t.http.get(`/api/settlements/${batchId}`).expect(401);
       await t.http
         .get(`/api/settlements/${newId()}`)
@@ -333,7 +346,6 @@ describe('settlement', () => {
             .expect(200)
         ).body,
       ).toEqual({ items: [], total: 0 });
-      await t.http.get('/api/settlements').set(auth(shLab.token)).expect(403);
       for (const q of ['status=closed', 'regionCode=12', 'limit=501'])
         await t.http
           .get(`/api/settlements?${q}`)
@@ -367,8 +379,10 @@ describe('settlement', () => {
           .get(`/api/settlements/${batchId}/${path}`)
           .set(await t.as('bureau-sh'))
           .expect(404);
-        await t.http.get(`/api/settlements/${batchId}/${path}`).set(auth(shLab.token)).expect(403);
       }
+      // The treasury's file is the bureaus' and the platform's; a payee reads its own statement instead.
+      expect((await t.http.get(`/api/settlements/${batchId}/lines.csv`).set(auth(shLab.token)).expect(403)).body.code).toBe('FORBIDDEN');
+      await t.http.get(`/api/settlements/${batchId}/statement`).set(auth(zjLab.token)).expect(404);
     });
   });
 
@@ -403,26 +417,48 @@ describe('settlement', () => {
   });
 
   describe('periods', () => {
+    it('refuses a period that has not ended: 422 PERIOD_NOT_ENDED, before looking for claims', async () => {
+      const tomorrow = addDays(clock.today(), 1);
+      for (const regionCode of [HEFEI, WUHU]) {
+        const res = await settle('bureau-ah', { regionCode, periodEnd: tomorrow }, 422);
+        expect(res.body).toEqual({
+          statusCode: 422,
+          code: 'PERIOD_NOT_ENDED',
+          message: `periodEnd ${tomorrow} is after today (${clock.today()}); settle a period once it has ended`,
+        });
+      }
+      // Today's period may be settled (here there is nothing to settle yet).
+      expect((await settle('bureau-ah', { regionCode: HEFEI, periodEnd: clock.today() }, 409)).body.code).toBe('INVALID_STATE');
+    });
+
     it('takes only the claims approved by periodEnd, and names the batch after that period', async () => {
       const early = await approvedClaim(shLab, 1);
       const day = clock.today();
       clock.travel(100 * DAY_MS);
-      const late = await approvedClaim(shLab, 2);
-      const first = await settle('bureau-ah', { regionCode: HEFEI, periodEnd: day }, 201);
-      expect(first.body).toMatchObject({
-        periodLabel: quarterOf(day),
-        periodEnd: day,
-        totalFen: 40_000,
-        lines: [expect.objectContaining({ claimIds: [early.id] })],
-      });
-      await settle('bureau-ah', { regionCode: HEFEI, periodEnd: day }, 409);
-      const second = await settle('bureau-ah', { regionCode: HEFEI }, 201);
-      expect(second.body).toMatchObject({
-        periodLabel: quarterOf(clock.today()),
-        totalFen: 80_000,
-        lines: [expect.objectContaining({ claimIds: [late.id] })],
-      });
-      expect(second.body).not.toHaveProperty('periodEnd');
+      try {
+        const late = await approvedClaim(shLab, 2);
+        const first = await settle('bureau-ah', { regionCode: HEFEI, periodEnd: day }, 201);
+        expect(first.body).toMatchObject({
+          periodLabel: quarterOf(day),
+          periodEnd: day,
+          totalFen: 40_000,
+          lines: [expect.objectContaining({ claimIds: [early.id] })],
+        });
+        await settle('bureau-ah', { regionCode: HEFEI, periodEnd: day }, 409);
+        // Tomorrow, as seen 100 days on, has still not ended.
+        expect((await settle('bureau-ah', { regionCode: HEFEI, periodEnd: addDays(clock.today(), 1) }, 422)).body.code).toBe(
+          'PERIOD_NOT_ENDED',
+        );
+        const second = await settle('bureau-ah', { regionCode: HEFEI }, 201);
+        expect(second.body).toMatchObject({
+          periodLabel: quarterOf(clock.today()),
+          totalFen: 80_000,
+          lines: [expect.objectContaining({ claimIds: [late.id] })],
+        });
+        expect(second.body).not.toHaveProperty('periodEnd');
+      } finally {
+        clock.reset();
+      }
     });
   });
 
@@ -479,6 +515,243 @@ describe('settlement', () => {
           { fromProvinceCode: '340000', toProvinceCode: '330000', amountFen: 50_000 },
         ],
       });
+    });
+  });
+
+  describe('what payees see', () => {
+    // A batch of two payees: the Shanghai lab's 2 hours (80,000) and the Zhejiang lab's 1 hour (25,000).
+    let batch: { id: string; totalFen: number };
+    const statement = (id: string, token: string, query = '') =>
+      t.http.get(`/api/settlements/${id}/statement${query}`).set(auth(token)).buffer(true).parse(binary);
+    const statementText = async (res: { body: unknown }) => (await pdfParse(res.body as Buffer)).text.replace(/\s+/g, '');
+    beforeAll(async () => {
+      await approvedClaim(shLab, 2);
+      await approvedClaim(zjLab, 1);
+      batch = (await settle('bureau-ah', { regionCode: HEFEI }, 201)).body;
+      expect(batch.totalFen).toBe(105_000);
+    });
+
+    it('shows a payee the batch with its own line only, and its line’s amount as the total', async () => {
+      for (const [lab, amountFen] of [
+        [shLab, 80_000],
+        [zjLab, 25_000],
+      ] as const) {
+        const res = await t.http.get(`/api/settlements/${batch.id}`).set(auth(lab.token)).expect(200);
+        expect(res.body).toMatchObject({ id: batch.id, regionCode: HEFEI, status: 'open', totalFen: amountFen });
+        expect(res.body.lines).toEqual([
+          expect.objectContaining({ payeeId: lab.organizationId, amountFen, claimIds: [expect.any(String)] }),
+        ]);
+      }
+      // The bureau still sees both lines and the whole total.
+      const bureau = await t.http
+        .get(`/api/settlements/${batch.id}`)
+        .set(await t.as('bureau-ah'))
+        .expect(200);
+      expect(bureau.body).toMatchObject({ totalFen: 105_000, lines: [expect.anything(), expect.anything()] });
+      // A payee with no line in the batch does not see it.
+      for (const token of [hefeiEnterprise.token, (await listed('320500', '苏州纳米所测试分析平台', 30_000)).token]) {
+        expect((await t.http.get(`/api/settlements/${batch.id}`).set(auth(token)).expect(404)).body.code).toBe('NOT_FOUND');
+      }
+    });
+
+    it('lists for a payee only the batches with a line for it, each carrying only that line', async () => {
+      const mine = await t.http.get('/api/settlements?limit=100').set(auth(zjLab.token)).expect(200);
+      const items = mine.body.items as { id: string; totalFen: number; lines: { payeeId: string; amountFen: number }[] }[];
+      expect(items.map((b) => b.id)).toContain(batch.id);
+      expect(mine.body.total).toBe(items.length);
+      for (const b of items) {
+        expect(b.lines).toEqual([expect.objectContaining({ payeeId: zjLab.organizationId })]);
+        expect(b.totalFen).toBe(b.lines[0].amountFen);
+      }
+      expect(items.find((b) => b.id === batch.id)!.totalFen).toBe(25_000);
+      // Every batch of the bureau with a Zhejiang line, and no other.
+      const all = (
+        await t.http
+          .get('/api/settlements?limit=100')
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body.items as { id: string }[];
+      const withZj: string[] = [];
+      for (const b of all) {
+        const full = await t.http
+          .get(`/api/settlements/${b.id}`)
+          .set(await t.as('platform'))
+          .expect(200);
+        if (full.body.lines.some((l: { payeeId: string }) => l.payeeId === zjLab.organizationId)) withZj.push(b.id);
+      }
+      expect(items.map((b) => b.id).sort()).toEqual(withZj.sort());
+      expect((await t.http.get('/api/settlements').set(auth(hefeiEnterprise.token)).expect(200)).body).toEqual({ items: [], total: 0 });
+    });
+
+    it('gives a payee the statement of its own line, and nobody else’s', async () => {
+      const own = await statement(batch.id, shLab.token).expect(200);
+      expect(own.headers['content-type']).toBe('application/pdf');
+      const text = await statementText(own);
+      expect(text).toContain(shLab.creditCode);
+      expect(text).toContain('800.00');
+      expect(text).not.toContain(zjLab.creditCode);
+      expect((await statement(batch.id, shLab.token, `?payeeId=${shLab.organizationId}`).expect(200)).headers['content-type']).toBe(
+        'application/pdf',
+      );
+      const other = await statement(batch.id, shLab.token, `?payeeId=${zjLab.organizationId}`).expect(404);
+      expect(JSON.parse((other.body as Buffer).toString())).toMatchObject({ code: 'NOT_FOUND' });
+      await statement(batch.id, hefeiEnterprise.token).expect(404);
+      expect((await t.http.get(`/api/settlements/${batch.id}/lines.csv`).set(auth(zjLab.token)).expect(403)).body.code).toBe('FORBIDDEN');
+    });
+
+    it('lets the bureau print one payee’s statement with payeeId', async () => {
+      const ah = await t.token('bureau-ah');
+      const zj = await statementText(await statement(batch.id, ah, `?payeeId=${zjLab.organizationId}`).expect(200));
+      expect(zj).toContain(zjLab.creditCode);
+      expect(zj).toContain('250.00');
+      expect(zj).not.toContain(shLab.creditCode);
+      const whole = await statementText(await statement(batch.id, ah).expect(200));
+      expect(whole).toContain(zjLab.creditCode);
+      expect(whole).toContain(shLab.creditCode);
+      expect(whole).toContain('1,050.00');
+      await statement(batch.id, ah, `?payeeId=${hefeiEnterprise.organizationId}`).expect(404);
+      await statement(batch.id, await t.token('bureau-sh'), `?payeeId=${zjLab.organizationId}`).expect(404);
+      await statement(batch.id, ah, '?payeeId=not-an-id').expect(400);
+    });
+
+    it('shows the payee its line paid once the batch is paid', async () => {
+      const paid = (await paySettlement(t, HEFEI, batch.id, 'AH-GK-2026-0101')).body;
+      const res = await t.http.get(`/api/settlements/${batch.id}`).set(auth(zjLab.token)).expect(200);
+      expect(res.body).toMatchObject({
+        status: 'paid',
+        paymentRef: 'AH-GK-2026-0101',
+        totalFen: 25_000,
+        lines: [expect.objectContaining({ payeeId: zjLab.organizationId, amountFen: 25_000, paidAt: paid.paidAt })],
+      });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+  });
+
+  describe('payees held back while sanctioned or suspended', () => {
+    const bureau = () => t.token('bureau-ah');
+    const claimOf = async (lab: OrgSession, id: string) =>
+      (await t.http.get(`/api/claims/${id}`).set(auth(lab.token)).expect(200)).body as { status: string; settlementId?: string };
+    const sanction = async (lab: OrgSession) =>
+      (
+        await t.http
+          .post('/api/sanctions')
+          .set(auth(await bureau()))
+          .send({ creditCode: lab.creditCode, reason: '虚报机时' })
+          .expect(201)
+      ).body as { id: string };
+    const lift = async (sanctionId: string) =>
+      t.http
+        .post(`/api/sanctions/${sanctionId}/lift`)
+        .set(auth(await bureau()))
+        .send({})
+        .expect(200);
+    const suspend = async (lab: OrgSession) =>
+      t.http
+        .post(`/api/providers/${lab.organizationId}/suspend`)
+        .set(await t.as('bureau-js'))
+        .send({ reason: '虚假使用记录' })
+        .expect(200);
+    const readmit = async (lab: OrgSession) =>
+      t.http
+        .post(`/api/providers/${lab.organizationId}/admit`)
+        .set(await t.as('bureau-js'))
+        .send({ noticeDays: 0 })
+        .expect(200);
+
+    it('leaves a sanctioned payee’s approved claims out of a batch, and settles them once the sanction is lifted', async () => {
+      const lab = await listed('320100', '南京某检测公司', 30_000); // 15,000 an hour
+      const held = await approvedClaim(lab, 2); // 30,000
+      const other = await approvedClaim(zjLab, 1); // 25,000
+      const s = await sanction(lab);
+      const batch = await settle('bureau-ah', { regionCode: HEFEI }, 201);
+      expect(batch.body).toMatchObject({
+        totalFen: 25_000,
+        lines: [expect.objectContaining({ payeeId: zjLab.organizationId, claimIds: [other.id] })],
+      });
+      expect(await claimOf(lab, held.id)).toEqual(expect.not.objectContaining({ settlementId: expect.anything() }));
+      const nothing = await settle('bureau-ah', { regionCode: HEFEI }, 409);
+      expect(nothing.body.message).toContain('(1 claims of 30000 fen wait while their payees are suspended or sanctioned)');
+      await lift(s.id);
+      const later = await settle('bureau-ah', { regionCode: HEFEI }, 201);
+      expect(later.body).toMatchObject({
+        totalFen: 30_000,
+        lines: [expect.objectContaining({ payeeId: lab.organizationId, amountFen: 30_000, claimIds: [held.id] })],
+      });
+      await paySettlement(t, HEFEI, batch.body.id);
+      await paySettlement(t, HEFEI, later.body.id);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('leaves a suspended provider’s approved claims out until it is readmitted', async () => {
+      const lab = await listed('320100', '南京另一检测公司', 30_000);
+      const held = await approvedClaim(lab, 1); // 15,000
+      await suspend(lab);
+      const nothing = await settle('bureau-ah', { regionCode: HEFEI }, 409);
+      expect(nothing.body.message).toContain('(1 claims of 15000 fen wait while their payees are suspended or sanctioned)');
+      await readmit(lab);
+      const batch = await settle('bureau-ah', { regionCode: HEFEI }, 201);
+      expect(batch.body).toMatchObject({
+        totalFen: 15_000,
+        lines: [expect.objectContaining({ payeeId: lab.organizationId, claimIds: [held.id] })],
+      });
+      await paySettlement(t, HEFEI, batch.body.id);
+    });
+
+    it('drops at payment the line of a payee sanctioned since the batch was made; its claims wait, approved, for a later batch', async () => {
+      const lab = await listed('320100', '南京第三检测公司', 30_000);
+      const held = await approvedClaim(lab, 2); // 30,000
+      const other = await approvedClaim(zjLab, 2); // 50,000
+      const batch = (await settle('bureau-ah', { regionCode: HEFEI }, 201)).body as { id: string; totalFen: number };
+      expect(batch.totalFen).toBe(80_000);
+      const s = await sanction(lab);
+      const paid = (await paySettlement(t, HEFEI, batch.id, 'AH-GK-2026-0202')).body;
+      expect(paid).toMatchObject({
+        status: 'paid',
+        totalFen: 50_000,
+        lines: [expect.objectContaining({ payeeId: zjLab.organizationId, amountFen: 50_000, claimIds: [other.id] })],
+      });
+      const moved = await t.dataSource.getRepository(LedgerTransfer).findBy({ refType: 'settlement', refId: batch.id });
+      expect(moved.map((m) => [m.creditAccount, m.amountFen])).toEqual([[`paid:${HEFEI}:${zjLab.organizationId}`, 50_000]]);
+      expect(await claimOf(lab, held.id)).toEqual(expect.objectContaining({ status: 'approved' }));
+      expect(await claimOf(lab, held.id)).not.toHaveProperty('settlementId');
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+
+      await lift(s.id);
+      const later = (await settle('bureau-ah', { regionCode: HEFEI }, 201)).body;
+      expect(later).toMatchObject({
+        totalFen: 30_000,
+        lines: [expect.objectContaining({ payeeId: lab.organizationId, claimIds: [held.id] })],
+      });
+      await paySettlement(t, HEFEI, later.id);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('pays nothing while every payee of the batch is held back: 422 PROVIDER_NOT_ACTIVE, then pays once one is clear', async () => {
+      const lab = await listed('320100', '南京第四检测公司', 30_000);
+      await approvedClaim(lab, 1); // 15,000
+      const batch = (await settle('bureau-ah', { regionCode: HEFEI }, 201)).body as { id: string };
+      await suspend(lab);
+      const res = await t.http
+        .post(`/api/settlements/${batch.id}/pay`)
+        .set(await t.as('bureau-ah-2'))
+        .send({ paymentRef: 'AH-GK-2026-0303' })
+        .expect(422);
+      expect(res.body).toEqual({
+        statusCode: 422,
+        code: 'PROVIDER_NOT_ACTIVE',
+        message: 'every payee of this batch is suspended; nothing can be paid until one is active again',
+      });
+      expect(
+        (
+          await t.http
+            .get(`/api/settlements/${batch.id}`)
+            .set(await t.as('bureau-ah'))
+            .expect(200)
+        ).body,
+      ).toMatchObject({ status: 'open', totalFen: 15_000 });
+      await readmit(lab);
+      expect((await paySettlement(t, HEFEI, batch.id, 'AH-GK-2026-0304')).body).toMatchObject({ status: 'paid', totalFen: 15_000 });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
     });
   });
 });

@@ -70,7 +70,11 @@ describeRaces('concurrent applications and approvals', () => {
   });
 
   it('one enterprise sending 20 applications at once against an annual cap with room for 5: exactly 5 approved', async () => {
-    await openRegion(t, '330000', { budgetFen: 100_000_000, policy: { enterpriseAnnualCapFen: 5_000_000, autoApproveMaxFen: 1_000_000 } });
+    // Auto-approval counts the year's running total, so it reaches as far as the cap: the cap alone decides.
+    await openRegion(t, '330000', {
+      budgetFen: 100_000_000,
+      policy: { enterpriseAnnualCapFen: 5_000_000, teamAnnualCapFen: 5_000_000, autoApproveMaxFen: 5_000_000 },
+    });
     const [e] = await enterprises(t, '339900', 1);
 
     const results = await applyAll(Array(20).fill(e.token), 1_000_000);

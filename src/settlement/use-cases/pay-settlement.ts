@@ -25,7 +25,14 @@ export interface PaySettlementCommand {
  */
 @Injectable()
 export class PaySettlement {
-  static readonly refusals = ['NOT_FOUND', 'FORBIDDEN', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE', 'SANCTIONED'] as const;
+  static readonly refusals = [
+    'NOT_FOUND',
+    'FORBIDDEN',
+    'DUAL_CONTROL_REQUIRED',
+    'INVALID_STATE',
+    'SANCTIONED',
+    'PROVIDER_NOT_ACTIVE',
+  ] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -47,17 +54,22 @@ export class PaySettlement {
         return refused('INVALID_STATE', `the settlement was already paid (${settlement.paymentRef}) at ${settlement.paidAt}`);
       }
       const paidAt = clock.iso();
-      const heldBack = await this.claims.heldBackPayees(settlement.id, paidAt, clock.today());
-      if (heldBack.length > 0 && heldBack.length === (await this.settlements.lines(settlement.id)).length) {
-        return refused(
-          'SANCTIONED',
-          'every payee of this batch is suspended or under a credit sanction; nothing can be paid until one is clear',
-        );
+      const screened = await this.claims.heldBackPayees(settlement.id, paidAt, clock.today());
+      if (screened.length > 0 && screened.length === (await this.settlements.lines(settlement.id)).length) {
+        return screened.some((p) => p.sanctioned)
+          ? refused(
+              'SANCTIONED',
+              'every payee of this batch is suspended or under a credit sanction; nothing can be paid until one is clear',
+            )
+          : refused('PROVIDER_NOT_ACTIVE', 'every payee of this batch is suspended; nothing can be paid until one is active again');
       }
+      const heldBack = screened.map((p) => p.id);
       const heldBackFen = await this.settlements.dropLines(settlement.id, heldBack);
       await this.claims.unmarkSettled(settlement.id, heldBack);
-      if (!(await this.settlements.markPaid(settlement.id, cmd.paymentRef, paidAt)))
-        return refused('INVALID_STATE', 'the settlement was paid concurrently');
+      // Under the batch's row lock nobody else pays it; should that ever fail, throwing undoes the lines dropped above.
+      if (!(await this.settlements.markPaid(settlement.id, cmd.paymentRef, paidAt))) {
+        throw new DomainError('INVALID_STATE', 'the settlement was paid concurrently');
+      }
       const totalFen = settlement.totalFen - heldBackFen;
       const view = await this.views.of({ ...settlement, totalFen, status: 'paid', paymentRef: cmd.paymentRef, paidAt });
       await this.ledger.payOut(settlement.regionCode, view.lines, settlement.id);
