@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AuditEntry, AuditPending } from './audit-entry.entity';
+import { AuditEntry, AuditPending, HASH_ALGS, HashAlg } from './audit-entry.entity';
 
 export const GENESIS_HASH = '0'.repeat(64);
-
-/** The chain's hash algorithms (AUDIT_HASH); both digests are 32 bytes, 64 hex characters. */
-export const HASH_ALGS = ['sha256', 'sm3'] as const;
-export type HashAlg = (typeof HASH_ALGS)[number];
 
 type Hashed = Pick<
   AuditEntry,

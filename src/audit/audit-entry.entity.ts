@@ -1,7 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { fenTransformer } from '../common/persistence/transformers';
 import { InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
-import type { HashAlg } from './audit-chain';
+
+/** The chain's hash algorithms (AUDIT_HASH), recorded with each entry; both digests are 32 bytes, 64 hex characters. */
+export const HASH_ALGS = ['sha256', 'sm3'] as const;
+export type HashAlg = (typeof HASH_ALGS)[number];
 
 /** What an audit entry says, waiting to be chained or chained. */
 abstract class AuditRecord {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { HASH_ALGS } from './audit-chain';
+import { HASH_ALGS } from './audit-entry.entity';
 import { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
 import { PageQuery } from '../common/http/paging';
 

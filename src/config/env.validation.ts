@@ -1,7 +1,7 @@
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 import { getHashes } from 'node:crypto';
-import { HASH_ALGS, HashAlg } from '../audit/audit-chain';
+import { HASH_ALGS, HashAlg } from '../audit/audit-entry.entity';
 import { parseSigningKey } from './signing-key';
 
 export const DB_TYPES = ['sqlite', 'mariadb', 'mysql'] as const;

@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { chainEntries, entryHash, followChain, GENESIS_HASH, HashAlg } from '../../src/audit/audit-chain';
+import { chainEntries, entryHash, followChain, GENESIS_HASH } from '../../src/audit/audit-chain';
+import type { HashAlg } from '../../src/audit/audit-entry.entity';
 import { checkpointMessage, checkpointProblem, dueByTime, keyIdOf, seqsToSign, signCheckpoint } from '../../src/audit/audit-checkpoint';
 import type { AuditCheckpoint, AuditPending } from '../../src/audit/audit-entry.entity';
 
