@@ -64,6 +64,8 @@ describe('public pages in a browser, at phone size', () => {
     await call('POST', '/api/policies', policyBody('340000'), ah);
     await call('PUT', `/api/budgets/340000/${clock.year()}`, { totalFen: 1_000_000_000 }, ah);
     const enterprise = await register('enterprise', '340100', HOLDER);
+    // A new enterprise waits for its bureau's verification before it may apply.
+    await call('POST', `/api/organizations/${enterprise.id}/verify`, { certificateNo: '2026340100000123' }, ah);
     const apply = async (amountFen: number) =>
       (await call('POST', '/api/voucher-applications', { amountFen, purpose: '透射电镜表征' }, enterprise.token)).voucher;
     active = (await apply(5_000_000)).verificationCode;

@@ -3,7 +3,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as mysql from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { simulate } from '../../bench/lib/simulation';
@@ -12,7 +12,7 @@ import { MIGRATIONS } from '../../migrations';
 import { AppModule } from '../../src/app.module';
 import { projectRoot } from '../../src/common/paths';
 import { SeedService } from '../../src/seed/seed.service';
-import { DEMO_PASSWORD, PASSWORD } from '../support/accounts';
+import { bureauFor, DEMO_PASSWORD, PASSWORD } from '../support/accounts';
 import { policyBody } from '../support/fixtures';
 import { HttpClient, Reply, RequestOptions } from '../support/http-client';
 import { creditCodeIn } from '../support/test-app';
@@ -112,6 +112,13 @@ describe('scale-out: two API nodes on two nodes of a 3-node Galera cluster', () 
       organization: { name: `${role} ${username}`, creditCode: creditCodeIn(region, role === 'provider' ? '12' : '91') },
     };
     const reg = expectStatus(`register ${username}`, await http.request('POST', '/api/auth/register', { body }), 201);
+    if (role === 'enterprise') {
+      // A new enterprise may apply only once its bureau has verified it; through the other node, read-your-writes included.
+      const token = staff[bureauFor(region) as Staff];
+      const verify = { token, body: { certificateNo: `CLUSTER-${username}` } };
+      const other = http === a ? b : a;
+      expectStatus(`verify ${username}`, await other.request('POST', `/api/organizations/${reg.body.organization.id}/verify`, verify), 200);
+    }
     return { id: reg.body.organization.id as string, token: await login(http, username, PASSWORD) };
   };
   const openRegion = async (regionCode: string, budgetFen: number, policy: Record<string, unknown> = {}) => {
@@ -146,7 +153,12 @@ describe('scale-out: two API nodes on two nodes of a 3-node Galera cluster', () 
       ],
       {
         NODE_ENV: 'production',
-        JWT_SECRET: randomBytes(32).toString('hex'), // one secret for both nodes
+        // One set of secrets for both nodes, as a deployment shares them.
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        // Staff sign in with a password alone here: two-factor is tested in the sessions suite, not under load.
+        MFA_REQUIRED: 'false',
         DB_TYPE: 'mariadb',
         DB_NAME: DATABASE,
         DB_USER: 'root',
