@@ -144,6 +144,8 @@ describe('scale-out: two API nodes on two nodes of a 3-node Galera cluster', () 
     await admin.query(`CREATE DATABASE ${DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     await admin.end();
 
+    // The audit key of the deployment: the API nodes and this process (a third instance) sign checkpoints with it.
+    const auditKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     // Both API nodes start at once on the empty database: one migrates, the other waits for it (the migration lease).
     started = Date.now();
     nodes = await startApiNodes(
@@ -156,9 +158,12 @@ describe('scale-out: two API nodes on two nodes of a 3-node Galera cluster', () 
         // One set of secrets for both nodes, as a deployment shares them.
         JWT_SECRET: randomBytes(32).toString('hex'),
         MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        AUDIT_SIGNING_KEY: auditKey,
         // Staff sign in with a password alone here: two-factor is tested in the sessions suite, not under load.
         MFA_REQUIRED: 'false',
+        // Every client of this test is one loopback address: the per-address limits would stop the set-up, not an attacker.
+        REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+        LOGIN_FAILURES_PER_IP_PER_MIN: '1000000',
         DB_TYPE: 'mariadb',
         DB_NAME: DATABASE,
         DB_USER: 'root',
@@ -183,6 +188,7 @@ describe('scale-out: two API nodes on two nodes of a 3-node Galera cluster', () 
       SEED_DEMO: 'never',
       LOG_LEVEL: 'silent',
       SWEEP_INTERVAL_SEC: '0',
+      AUDIT_SIGNING_KEY: auditKey,
     });
     context = await NestFactory.createApplicationContext(AppModule, { logger: false });
     await context.get(SeedService).seedStaff();
