@@ -125,8 +125,9 @@ async function main(): Promise<number> {
       );
     }
     const [, settlementPaySec] = await seconds(async () => {
+      // Dual control: the bureau's second reviewer pays the batch its first one created.
       const paid = await http.request('POST', `/api/settlements/${settlement.body.id}/pay`, {
-        token: world.staff['bureau-zj'],
+        token: world.staff['bureau-zj-2'],
         body: { paymentRef: 'BENCH-PAY' },
       });
       if (paid.status !== 200) throw new Error(`paying the settlement: ${paid.status} ${paid.text.slice(0, 300)}`);

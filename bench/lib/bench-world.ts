@@ -1,5 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import { newId } from '../../src/common/ids';
+import { clock } from '../../src/common/clock';
 import { account } from '../../src/ledger/accounts';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
 import { HttpClient } from '../../test/support/http-client';
@@ -35,7 +36,7 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
 
   const policy = (regionCode: string) => ({
     regionCode,
-    effectiveFrom: '2020-01-01',
+    effectiveFrom: clock.today(), // a new policy takes effect today at the earliest
     categories: CATEGORIES.map((category) => ({ category, ratioBp: 5000 })),
     acceptedProvinceCodes: PROVINCES,
     localBonusBp: 0,
@@ -75,6 +76,10 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
       }),
       201,
     );
+    if (role === 'enterprise') {
+      const verify = { token: staff[bureauFor(region) as Staff], body: { certificateNo: `BENCH-${creditCode}` } };
+      expectStatus(`verify ${username}`, await http.request('POST', `/api/organizations/${r.body.organization.id}/verify`, verify), 200);
+    }
     return {
       id: r.body.organization.id as string,
       token: await login(http, username, PASSWORD),

@@ -37,6 +37,9 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
     PORT: String(port),
     LOG_LEVEL: 'warn',
     JWT_SECRET: randomBytes(32).toString('hex'),
+    MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // The load generator is one loopback address registering a whole world: the per-address limit is not under test.
+    REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
   };
   if (opts.poolSize) env.DB_POOL_SIZE = String(opts.poolSize);
   let child: ChildProcess | undefined;
