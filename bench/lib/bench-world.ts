@@ -256,6 +256,7 @@ export async function prepareApprovedClaims(
       SUBSIDY_FEN,
       SUBSIDY_FEN,
       'captured',
+      'confirmed', // the enterprise confirmed the service: only confirmed usage is claimed
       world.settlementPolicyId,
       now,
       cid,
@@ -279,6 +280,25 @@ export async function prepareApprovedClaims(
     ]);
     payables.push([newId(), account.payments('330000'), account.payable('330000', p.id), SUBSIDY_FEN, 'claim.approval', 'claim', cid, now]);
   }
+  // Claims first: a redemption's claim_id is a foreign key.
+  await insertChunks(
+    conn,
+    'claim',
+    [
+      'id',
+      'claimant_id',
+      'issuing_region_code',
+      'claimed_fen',
+      'approved_fen',
+      'status',
+      'evidence',
+      'redemption_ids',
+      'reviewed_by',
+      'created_at',
+      'decided_at',
+    ],
+    claims,
+  );
   await insertChunks(
     conn,
     'redemption',
@@ -300,11 +320,12 @@ export async function prepareApprovedClaims(
       'ratio_bp',
       'subsidy_fen',
       'self_pay_fen',
-      'actual_quantity',
+      'captured_quantity',
       'captured_fee_fen',
       'captured_subsidy_fen',
       'approved_fen',
       'status',
+      'usage_status',
       'policy_id',
       'expires_at',
       'claim_id',
@@ -314,24 +335,6 @@ export async function prepareApprovedClaims(
       'updated_at',
     ],
     redemptions,
-  );
-  await insertChunks(
-    conn,
-    'claim',
-    [
-      'id',
-      'claimant_id',
-      'issuing_region_code',
-      'claimed_fen',
-      'approved_fen',
-      'status',
-      'evidence',
-      'redemption_ids',
-      'reviewed_by',
-      'created_at',
-      'decided_at',
-    ],
-    claims,
   );
   const transfer = ['id', 'debit_account', 'credit_account', 'amount_fen', 'kind', 'ref_type', 'ref_id', 'created_at'];
   await insertChunks(conn, 'ledger_transfer', transfer, payables);
@@ -355,6 +358,11 @@ export async function preparePaidLines(conn: Connection, world: BenchWorld, coun
   const rng = new Rng(11);
   const now = new Date().toISOString();
   const [[creator]] = (await conn.query("SELECT id FROM app_user WHERE username = 'platform'")) as unknown as [{ id: string }[]];
+  // Payees are real providers of each province: a settlement line's payee is a foreign key.
+  const [providers] = (await conn.query("SELECT id, province_code AS province FROM organization WHERE type = 'provider'")) as unknown as [
+    { id: string; province: string }[],
+  ];
+  const payeesOf = new Map(PROVINCES.map((p) => [p, providers.filter((o) => o.province === p).map((o) => o.id)]));
   const settlements = Array.from({ length: 1_000 }, (_, i) => ({
     id: newId(),
     region: PROVINCES[i % 4],
@@ -365,7 +373,9 @@ export async function preparePaidLines(conn: Connection, world: BenchWorld, coun
     const s = settlements[i % settlements.length];
     const amount = rng.int(1_000, 500_000);
     const day = `${world.year}-${String(rng.int(1, 12)).padStart(2, '0')}-${String(rng.int(1, 28)).padStart(2, '0')}T08:00:00.000Z`;
-    s.lines.push([newId(), s.id, newId(), `清算收款方 ${i % 997}`, PROVINCES[rng.int(0, 3)], s.region, amount, day]);
+    const province = PROVINCES[rng.int(0, 3)];
+    const payees = payeesOf.get(province)!;
+    s.lines.push([newId(), s.id, payees[i % payees.length], `清算收款方 ${i % 997}`, province, s.region, amount, day]);
     s.total += amount;
   }
   await conn.beginTransaction();
