@@ -145,6 +145,26 @@ export class VoucherRepository {
     };
   }
 
+  /** A region's vouchers of a budget year by stored status: how many, their face value, how many were used, what went back. */
+  async yearByStatusInRegion(
+    regionCode: string,
+    year: number,
+  ): Promise<{ status: VoucherStatus; count: number; faceValueFen: number; usedCount: number; spentFen: number; releasedFen: number }[]> {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT v.status AS status, COUNT(*) AS n, SUM(v.face_value_fen) AS face, SUM(CASE WHEN v.spent_fen > 0 THEN 1 ELSE 0 END) AS used,
+          SUM(v.spent_fen) AS spent, SUM(v.released_fen) AS released
+          FROM voucher v WHERE v.budget_year = ${year} AND ${inRegion('v.issuing_region_code', regionCode)} GROUP BY v.status`,
+    );
+    return rows.map((r) => ({
+      status: r.status as VoucherStatus,
+      count: Number(r.n ?? 0),
+      faceValueFen: Number(r.face ?? 0),
+      usedCount: Number(r.used ?? 0),
+      spentFen: Number(r.spent ?? 0),
+      releasedFen: Number(r.released ?? 0),
+    }));
+  }
+
   /**
    * Reserves the next `count` serial numbers of a prefix and year and returns the last of them. One upsert takes the
    * counter row's exclusive lock directly (insert ignore then update would take a shared lock first and deadlock with
