@@ -151,7 +151,7 @@ class AnnualReportLayout {
   private budget(): void {
     const { doc, d, c } = this;
     const b = d.budget;
-    this.heading('一、预算及其构成', 'Budget and its split', 150);
+    this.heading('一、预算及其构成', 'Budget and its split', 200);
     const parts: [string, string, number][] = [
       ['已支付', 'paid', b.paidFen],
       ['已核销待支付', 'captured, not yet paid', b.capturedFen],
@@ -159,39 +159,50 @@ class AnnualReportLayout {
       ['券面未用余额', 'voucher balances', b.voucherAvailableFen],
       ['预算可用余额', 'budget available', b.availableFen],
     ];
-    // One stacked bar: the whole budget, split in the order money moves through it.
-    const barH = 22;
-    doc.save().lineWidth(0.6).strokeColor(c.rule).rect(this.x, this.y, this.width, barH).stroke().restore();
-    let bx = this.x;
-    for (const [i, [, , fen]] of parts.entries()) {
-      if (b.budgetFen <= 0 || fen <= 0) continue;
-      const w = (fen / b.budgetFen) * this.width;
-      doc.save().rect(bx, this.y, w, barH).fill(c.split[i]).restore();
-      bx += w;
-    }
-    this.y += barH + 10;
+    // Two stacked bars: the whole budget, split in the order money moves through it, and the committed part alone
+    // (at a budget's scale the first years' spending is a sliver; the second bar shows its shape).
+    this.stackedBar('全部预算', parts, b.budgetFen);
+    this.stackedBar('其中已承诺', parts.slice(0, 4), b.committedFen);
+    this.y += 4;
 
-    const cols = [this.width * 0.46, this.width * 0.32, this.width * 0.22];
-    this.tableRow(['项目', '金额（元）', '占预算'], cols, { bold: true, size: 8.5, color: c.text }, ['left', 'right', 'right'], c.panel);
+    const cols = [this.width * 0.4, this.width * 0.26, this.width * 0.17, this.width * 0.17];
+    const align: ('left' | 'right')[] = ['left', 'right', 'right', 'right'];
+    this.tableRow(['项目', '金额（元）', '占预算', '占已承诺'], cols, { bold: true, size: 8.5, color: c.text }, align, c.panel);
     for (const [i, [zh, en, fen]] of parts.entries()) {
-      const y0 = this.y;
-      doc.save().rect(this.x + 4, y0 + 4, 9, 9).fill(c.split[i]).restore();
-      this.tableRow([`      ${zh}  ${en}`, yuan(fen), percent(fen, b.budgetFen)], cols, { size: 8.5, color: c.text }, [
-        'left',
-        'right',
-        'right',
-      ]);
+      doc.save().rect(this.x + 4, this.y + 4, 9, 9).fill(c.split[i]).restore();
+      const ofCommitted = i < 4 ? percent(fen, b.committedFen) : '';
+      this.tableRow([`      ${zh}  ${en}`, yuan(fen), percent(fen, b.budgetFen), ofCommitted], cols, { size: 8.5, color: c.text }, align);
     }
-    this.tableRow(['年度预算总额（= 可用 + 已承诺）', yuan(b.budgetFen), percent(b.budgetFen, b.budgetFen)], cols, {
-      bold: true,
-      size: 8.5,
-      color: c.text,
-    }, ['left', 'right', 'right'], c.panel);
+    this.tableRow(
+      ['年度预算总额（= 可用 + 已承诺）', yuan(b.budgetFen), percent(b.budgetFen, b.budgetFen), ''],
+      cols,
+      { bold: true, size: 8.5, color: c.text },
+      align,
+      c.panel,
+    );
     this.y += 4;
     this.note(
       `已承诺 ${formatYuan(b.committedFen)} = 券面未用余额 + 预占中 + 已核销待支付 + 已支付；与统计接口 /api/stats/regions/${d.regionCode} 及账本一致（单位：分，取整）。`,
     );
     this.y += SECTION_GAP - 4;
+  }
+
+  /** A labelled bar of `whole`, split into the parts' colours (by their index in the budget split). */
+  private stackedBar(label: string, parts: [string, string, number][], whole: number): void {
+    const { doc, c } = this;
+    const labelW = 62;
+    const barH = 16;
+    const w = this.width - labelW;
+    line(doc, label, this.x, this.y + 3, { size: 8, color: c.muted });
+    doc.save().lineWidth(0.6).strokeColor(c.rule).rect(this.x + labelW, this.y, w, barH).stroke().restore();
+    let bx = this.x + labelW;
+    for (const [i, [, , fen]] of parts.entries()) {
+      if (whole <= 0 || fen <= 0) continue;
+      const pw = (fen / whole) * w;
+      doc.save().rect(bx, this.y, pw, barH).fill(c.split[i]).restore();
+      bx += pw;
+    }
+    this.y += barH + 6;
   }
 
   /** One table row of cells with the given widths; returns nothing, moves the cursor. */
@@ -268,7 +279,7 @@ class AnnualReportLayout {
     const plotX = x + axisW;
     const plotW = w - axisW;
     const max = Math.max(0, ...flows.map((f) => f.capturedFen));
-    const tk = ticks(max);
+    const tk = ticks(max + Math.ceil(max / 6)); // headroom for the labels above the tallest bar
     const scale = (base - top) / tk[tk.length - 1];
     for (const v of tk) {
       const ty = base - v * scale;
