@@ -111,7 +111,10 @@ export class ClaimRepository {
    * Claims on a region's vouchers submitted in a calendar year (UTC instants), per status: how many, what was claimed and
    * what was approved, so the report shows what review cut or refused.
    */
-  async decisionsInRegion(regionCode: string, year: number): Promise<{ status: ClaimStatus; count: number; claimedFen: number; approvedFen: number }[]> {
+  async decisionsInRegion(
+    regionCode: string,
+    year: number,
+  ): Promise<{ status: ClaimStatus; count: number; claimedFen: number; approvedFen: number }[]> {
     const rows = await this.db.rows<Record<string, unknown>>(
       sql`SELECT c.status AS status, COUNT(*) AS n, SUM(c.claimed_fen) AS claimed, SUM(c.approved_fen) AS approved FROM claim c
           WHERE c.created_at >= ${`${year}-01-01`} AND c.created_at < ${`${year + 1}-01-01`} AND ${inRegion('c.issuing_region_code', regionCode)}

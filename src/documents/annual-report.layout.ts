@@ -92,7 +92,11 @@ class AnnualReportLayout {
   private heading(zh: string, en: string, keep: number): void {
     this.ensureSpace(30 + keep);
     const { doc, c } = this;
-    doc.save().rect(this.x, this.y + 2, 4, 16).fill(c.primary).restore();
+    doc
+      .save()
+      .rect(this.x, this.y + 2, 4, 16)
+      .fill(c.primary)
+      .restore();
     line(doc, zh, this.x + 12, this.y, { bold: true, size: 13, color: c.text });
     style(doc, { bold: true, size: 13, color: c.text });
     const w = doc.widthOfString(zh);
@@ -117,7 +121,7 @@ class AnnualReportLayout {
     const scope = d.regionCode === d.provinceCode ? '含下辖各市' : '本市';
     line(
       doc,
-      `统计口径：${d.year} 年度预算及其发放的创新券（${scope}）　生成时间：${beijingTime(d.generatedAt)}（北京时间）`,
+      `统计口径：${d.year} 年度预算及其发放的创新券（${scope}）  ·  生成时间：${beijingTime(d.generatedAt)}（北京时间）`,
       this.x,
       this.y + 4,
       { size: 8, color: c.muted },
@@ -169,7 +173,11 @@ class AnnualReportLayout {
     const align: ('left' | 'right')[] = ['left', 'right', 'right', 'right'];
     this.tableRow(['项目', '金额（元）', '占预算', '占已承诺'], cols, { bold: true, size: 8.5, color: c.text }, align, c.panel);
     for (const [i, [zh, en, fen]] of parts.entries()) {
-      doc.save().rect(this.x + 4, this.y + 4, 9, 9).fill(c.split[i]).restore();
+      doc
+        .save()
+        .rect(this.x + 4, this.y + 4, 9, 9)
+        .fill(c.split[i])
+        .restore();
       const ofCommitted = i < 4 ? percent(fen, b.committedFen) : '';
       this.tableRow([`      ${zh}  ${en}`, yuan(fen), percent(fen, b.budgetFen), ofCommitted], cols, { size: 8.5, color: c.text }, align);
     }
@@ -194,7 +202,13 @@ class AnnualReportLayout {
     const barH = 16;
     const w = this.width - labelW;
     line(doc, label, this.x, this.y + 3, { size: 8, color: c.muted });
-    doc.save().lineWidth(0.6).strokeColor(c.rule).rect(this.x + labelW, this.y, w, barH).stroke().restore();
+    doc
+      .save()
+      .lineWidth(0.6)
+      .strokeColor(c.rule)
+      .rect(this.x + labelW, this.y, w, barH)
+      .stroke()
+      .restore();
     let bx = this.x + labelW;
     for (const [i, [, , fen]] of parts.entries()) {
       if (whole <= 0 || fen <= 0) continue;
@@ -283,18 +297,34 @@ class AnnualReportLayout {
     const scale = (base - top) / tk[tk.length - 1];
     for (const v of tk) {
       const ty = base - v * scale;
-      doc.save().lineWidth(0.4).strokeColor(c.grid).moveTo(plotX, ty).lineTo(plotX + plotW, ty).stroke().restore();
+      doc
+        .save()
+        .lineWidth(0.4)
+        .strokeColor(c.grid)
+        .moveTo(plotX, ty)
+        .lineTo(plotX + plotW, ty)
+        .stroke()
+        .restore();
       line(doc, yuanTick(v), x, ty - 4, { size: 6.5, color: c.muted }, { width: axisW - 6, align: 'right' });
     }
     doc.save().lineWidth(0.8).strokeColor(c.text);
-    doc.moveTo(plotX, top - 4).lineTo(plotX, base).lineTo(plotX + plotW, base).stroke();
+    doc
+      .moveTo(plotX, top - 4)
+      .lineTo(plotX, base)
+      .lineTo(plotX + plotW, base)
+      .stroke();
     doc.restore();
     const slot = plotW / flows.length;
     const barW = Math.min(40, slot * 0.55);
     for (const [i, f] of flows.entries()) {
       const cx = plotX + slot * i + slot / 2;
       const bh = f.capturedFen * scale;
-      if (bh > 0) doc.save().rect(cx - barW / 2, base - bh, barW, bh).fill(f.crossProvince ? c.cross : c.home).restore();
+      if (bh > 0)
+        doc
+          .save()
+          .rect(cx - barW / 2, base - bh, barW, bh)
+          .fill(f.crossProvince ? c.cross : c.home)
+          .restore();
       line(doc, f.provinceName, cx - slot / 2, base + 5, { size: 8, color: c.text }, { width: slot, align: 'center' });
       line(doc, yuan(f.capturedFen), cx - slot / 2, base - bh - 20, { size: 6.5, color: c.text }, { width: slot, align: 'center' });
       line(doc, `${f.count} 笔`, cx - slot / 2, base - bh - 11, { size: 6.5, color: c.muted }, { width: slot, align: 'center' });
@@ -314,7 +344,13 @@ class AnnualReportLayout {
     }
     const cols = [this.width * 0.07, this.width * 0.43, this.width * 0.26, this.width * 0.24];
     const align: ('left' | 'right' | 'center')[] = ['center', 'left', 'left', 'right'];
-    this.tableRow(['排名', '设施 · 服务机构', '使用次数', '核销补贴（元）'], cols, { bold: true, size: 8.5, color: c.text }, align, c.panel);
+    this.tableRow(
+      ['排名', '设施 · 服务机构', '使用次数', '核销补贴（元）'],
+      cols,
+      { bold: true, size: 8.5, color: c.text },
+      align,
+      c.panel,
+    );
     const maxUses = Math.max(...d.topFacilities.map((f) => f.uses));
     for (const f of d.topFacilities) {
       this.ensureSpace(rowH);
@@ -327,7 +363,11 @@ class AnnualReportLayout {
       // The count as a bar, scaled to the most used facility.
       const barMax = cols[2] - 60;
       const bw = Math.max(2, (f.uses / maxUses) * barMax);
-      doc.save().rect(cx + 4, this.y + 8, bw, 10).fill(c.accent).restore();
+      doc
+        .save()
+        .rect(cx + 4, this.y + 8, bw, 10)
+        .fill(c.accent)
+        .restore();
       line(doc, `${f.uses} 次 · ${f.quantity} ${UNIT[f.unit] ?? f.unit}`, cx + 8 + bw, this.y + 8, { size: 7.5, color: c.text });
       cx += cols[2];
       block(doc, yuan(f.subsidyFen), cx + 4, this.y + 8, cols[3] - 8, { size: 8.5, color: c.text }, 1, { align: 'right' });
@@ -368,7 +408,12 @@ class AnnualReportLayout {
     for (const b of p.buckets) {
       line(doc, b.label, this.x, this.y + 2, { size: 8.5, color: c.text });
       const bw = (b.count / max) * barMax;
-      if (b.count > 0) doc.save().rect(this.x + labelW, this.y, bw, 13).fill(c.split[0]).restore();
+      if (b.count > 0)
+        doc
+          .save()
+          .rect(this.x + labelW, this.y, bw, 13)
+          .fill(c.split[0])
+          .restore();
       line(doc, `${b.count} 笔`, this.x + labelW + bw + 6, this.y + 2, { size: 8, color: c.muted });
       this.y += 18;
     }
@@ -456,10 +501,17 @@ class AnnualReportLayout {
         .restore();
       const values = { page: p - start + 1, pages: count };
       line(doc, `${d.bureauName} · ${d.regionName} ${d.year} ${t.title.zh}`, this.x, y, { size: 7, color: c.muted });
-      line(doc, `${fill(t.footer.zh, values)} · ${fill(t.footer.en, values)}`, this.x, y, { size: 7, color: c.muted }, {
-        width: this.width,
-        align: 'right',
-      });
+      line(
+        doc,
+        `${fill(t.footer.zh, values)} · ${fill(t.footer.en, values)}`,
+        this.x,
+        y,
+        { size: 7, color: c.muted },
+        {
+          width: this.width,
+          align: 'right',
+        },
+      );
       doc.page.margins.bottom = margins;
     }
   }

@@ -32,7 +32,10 @@ export class ReportsController {
     content: {
       'application/pdf': { schema: { type: 'string', format: 'binary' } },
       'text/csv': {
-        schema: { type: 'string', example: 'section,key,label,count,amountFen,amountYuan,value\r\nbudget,budgetFen,年度预算总额,,100000000,1000000.00,\r\n' },
+        schema: {
+          type: 'string',
+          example: 'section,key,label,count,amountFen,amountYuan,value\r\nbudget,budgetFen,年度预算总额,,100000000,1000000.00,\r\n',
+        },
       },
     },
   })

@@ -13,7 +13,8 @@ const OUT = join(projectRoot, 'test-output', 'annual-report');
 
 /** The CSV as rows keyed `section.key`. */
 type CsvRow = { section: string; key: string; label: string; count: string; amountFen: string; amountYuan: string; value: string };
-const byKey = (csv: string) => Object.fromEntries((parse(csv, { columns: true, bom: true }) as CsvRow[]).map((r) => [`${r.section}.${r.key}`, r]));
+const byKey = (csv: string) =>
+  Object.fromEntries(parse<CsvRow>(csv, { columns: true, bom: true }).map((r) => [`${r.section}.${r.key}`, r]));
 
 /** The PDF's text as poppler's pdftotext reads it (layout kept, so a table row stays on one line). */
 function pdfText(pdf: Buffer, name: string): string {
@@ -71,9 +72,24 @@ describe('annual report per region', () => {
       const session = await t.registerProvider(region, { name });
       return { ...session, facilityId: (await t.http.post('/api/facilities').set(auth(session.token)).send(facility).expect(201)).body.id };
     };
-    labSh = await lab(SH, '上海微系统所分析测试中心', { name: '场发射透射电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 100_000 });
-    labJs = await lab('320500', '苏州纳米所测试分析平台', { name: 'X射线光电子能谱检测', category: 'testing', unit: 'sample', unitPriceFen: 30_000 });
-    labAh = await lab(HEFEI, '合肥大科学装置设计服务中心', { name: '精密结构设计', category: 'design', unit: 'item', unitPriceFen: 250_000 });
+    labSh = await lab(SH, '上海微系统所分析测试中心', {
+      name: '场发射透射电镜机时',
+      category: 'testing',
+      unit: 'hour',
+      unitPriceFen: 100_000,
+    });
+    labJs = await lab('320500', '苏州纳米所测试分析平台', {
+      name: 'X射线光电子能谱检测',
+      category: 'testing',
+      unit: 'sample',
+      unitPriceFen: 30_000,
+    });
+    labAh = await lab(HEFEI, '合肥大科学装置设计服务中心', {
+      name: '精密结构设计',
+      category: 'design',
+      unit: 'item',
+      unitPriceFen: 250_000,
+    });
     const enterprise = async (region: string, name: string, amountFen: number) => {
       const session = await t.registerEnterprise(region, { name });
       return { ...session, voucherId: (await issueVoucher(t, session.token, amountFen)).id };
@@ -94,7 +110,8 @@ describe('annual report per region', () => {
         .expect(201)
     ).body.id as string;
   const claim = async (payee: OrgSession, redemptionIds: string[]) =>
-    (await t.http.post('/api/claims').set(auth(payee.token)).send({ redemptionIds, evidence: freshEvidence() }).expect(201)).body.id as string;
+    (await t.http.post('/api/claims').set(auth(payee.token)).send({ redemptionIds, evidence: freshEvidence() }).expect(201)).body
+      .id as string;
   const approve = async (claimId: string, body: object = {}) =>
     t.http
       .post(`/api/claims/${claimId}/approve`)
@@ -241,7 +258,14 @@ describe('annual report per region', () => {
     ]);
 
     // The most used facilities: the Shanghai TEM (R1 8 h + R3 3 h), the Hefei design (2 items), the Suzhou XPS (6).
-    expect([1, 2, 3].map((i) => [csv[`top_facilities.${i}`].label, count(`top_facilities.${i}`), csv[`top_facilities.${i}`].value, fen(`top_facilities.${i}`)])).toEqual([
+    expect(
+      [1, 2, 3].map((i) => [
+        csv[`top_facilities.${i}`].label,
+        count(`top_facilities.${i}`),
+        csv[`top_facilities.${i}`].value,
+        fen(`top_facilities.${i}`),
+      ]),
+    ).toEqual([
       ['场发射透射电镜机时（上海微系统所分析测试中心，上海市）', 2, '11', 550_000],
       ['精密结构设计（合肥大科学装置设计服务中心，安徽省）', 1, '2', 250_000],
       ['X射线光电子能谱检测（苏州纳米所测试分析平台，江苏省）', 1, '6', 90_000],
@@ -281,21 +305,34 @@ describe('annual report per region', () => {
     expect(f('voucherAvailableFen') + f('heldFen') + f('capturedFen') + f('paidFen')).toBe(f('committedFen'));
     expect(f('availableFen') + f('committedFen')).toBe(f('budgetFen'));
 
-    const flows = (await t.http.get(`/api/stats/flows?year=${year}`).set(await t.as('platform')).expect(200)).body.flows as {
+    const flows = (
+      await t.http
+        .get(`/api/stats/flows?year=${year}`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body.flows as {
       fromProvinceCode: string;
       toProvinceCode: string;
       count: number;
       capturedFen: number;
     }[];
     for (const flow of flows.filter((x) => x.fromProvinceCode === AH)) {
-      expect([flow.count, flow.capturedFen]).toEqual([Number(csv[`flows_out.${flow.toProvinceCode}`].count), Number(csv[`flows_out.${flow.toProvinceCode}`].amountFen)]);
+      expect([flow.count, flow.capturedFen]).toEqual([
+        Number(csv[`flows_out.${flow.toProvinceCode}`].count),
+        Number(csv[`flows_out.${flow.toProvinceCode}`].amountFen),
+      ]);
     }
     for (const flow of flows.filter((x) => x.toProvinceCode === AH)) {
       expect(flow.capturedFen).toBe(Number(csv[`flows_in.${flow.fromProvinceCode}`].amountFen));
     }
 
     // The ledger: what the budget lost is what the vouchers hold; every balance re-derived from the transfers.
-    const ledger = (await t.http.get('/api/ledger/check').set(await t.as('platform')).expect(200)).body;
+    const ledger = (
+      await t.http
+        .get('/api/ledger/check')
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body;
     expect(ledger).toMatchObject({ balanced: true, violations: [] });
     const budget = (await t.http.get(`/api/budgets/${HEFEI}/${year}`).set(auth(bureau)).expect(200)).body;
     expect([budget.totalFen, budget.availableFen, budget.committedFen]).toEqual([f('budgetFen'), f('availableFen'), f('committedFen')]);
@@ -344,7 +381,13 @@ describe('annual report per region', () => {
     expect(text).toMatch(/第 1 页 \/ 共 \d 页/);
 
     // The pages as images, for a person to look at (test-output/annual-report/*.png).
-    execFileSync('pdftoppm', ['-png', '-r', '80', join(OUT, `annual-report-${AH}-${isMaria() ? 'mariadb' : 'sqlite'}.pdf`), join(OUT, 'page')]);
+    execFileSync('pdftoppm', [
+      '-png',
+      '-r',
+      '80',
+      join(OUT, `annual-report-${AH}-${isMaria() ? 'mariadb' : 'sqlite'}.pdf`),
+      join(OUT, 'page'),
+    ]);
     expect(readdirSync(OUT).filter((f) => f.endsWith('.png')).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -355,7 +398,9 @@ describe('annual report per region', () => {
         expect((await report(token, q).expect(403)).body.code).toBe('FORBIDDEN');
       }
       // Another province's bureau is refused the CSV too, and a city outside its province.
-      expect((await report(await t.token('bureau-js'), `regionCode=${HEFEI}&year=${year}&format=csv`).expect(403)).body.code).toBe('FORBIDDEN');
+      expect((await report(await t.token('bureau-js'), `regionCode=${HEFEI}&year=${year}&format=csv`).expect(403)).body.code).toBe(
+        'FORBIDDEN',
+      );
       expect((await t.http.get(`/api/reports/annual?${q}`).expect(401)).body.code).toBe('UNAUTHENTICATED');
       // Jiangsu's bureau reads its own.
       await report(await t.token(bureauFor(JS)), `regionCode=${JS}&year=${year}&format=csv`).expect(200);
