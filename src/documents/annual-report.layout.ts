@@ -314,6 +314,9 @@ class AnnualReportLayout {
       .lineTo(plotX + plotW, base)
       .stroke();
     doc.restore();
+    if (max === 0) {
+      line(doc, '本年度暂无数据', plotX, (top + base) / 2 - 5, { size: 9, color: c.muted }, { width: plotW, align: 'center' });
+    }
     const slot = plotW / flows.length;
     const barW = Math.min(40, slot * 0.55);
     for (const [i, f] of flows.entries()) {

@@ -423,7 +423,9 @@ describe('annual report per region', () => {
       const csv = await csvOf(await t.token('platform'), '330000');
       expect([csv['budget.budgetFen'].amountFen, csv['vouchers.issued'].count, csv['top_facilities.1']]).toEqual(['0', '0', undefined]);
       const pdf = await pdfOf(await t.token('platform'), '330000');
-      expect(pdfText(pdf, 'annual-report-330000-empty')).toContain('本年度暂无核销记录');
+      const text = pdfText(pdf, 'annual-report-330000-empty');
+      expect(text).toContain('本年度暂无核销记录');
+      expect(text).toContain('本年度暂无数据');
     });
 
     it('documents the route: summary, description, PDF and CSV answers, its error codes', async () => {
