@@ -4,11 +4,11 @@ import { PROVINCE_CODES, regionName } from '../regions/regions.data';
 
 const DAY_HOURS = 24;
 
-/** How long payment took after capture, in the buckets a bureau reads against its settlement cycle. */
+/** How long payment took after capture, in the spans a bureau reads against its settlement cycle; upper bounds inclusive. */
 export const PAYMENT_BUCKETS: { label: string; maxHours: number }[] = [
   { label: '7天以内', maxHours: 7 * DAY_HOURS },
-  { label: '8–30天', maxHours: 30 * DAY_HOURS },
-  { label: '31–90天', maxHours: 90 * DAY_HOURS },
+  { label: '7–30天', maxHours: 30 * DAY_HOURS },
+  { label: '30–90天', maxHours: 90 * DAY_HOURS },
   { label: '90天以上', maxHours: Infinity },
 ];
 
