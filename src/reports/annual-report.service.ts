@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { BudgetRepository } from '../budgets/budget.repository';
 import { ClaimRepository } from '../claims/claim.repository';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
 import { forbidden } from '../common/errors/domain-error';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
 import type { AnnualReportData } from '../documents/annual-report.data';
 import { SanctionRepository } from '../oversight/sanction.repository';
 import { sanctionInForce } from '../oversight/sanction.time-rules';
@@ -26,8 +26,8 @@ const TOP_FACILITIES = 10;
 @Injectable()
 export class AnnualReportService {
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly stats: StatsService,
-    private readonly budgets: BudgetRepository,
     private readonly vouchers: VoucherRepository,
     private readonly redemptions: RedemptionRepository,
     private readonly claims: ClaimRepository,
@@ -39,6 +39,12 @@ export class AnnualReportService {
     if (actor.role === 'bureau') assertBureauOf(actor, regionCode, `the annual report of ${regionCode}`);
     else if (actor.role !== 'platform') throw forbidden('annual reports are for bureaus and the platform');
 
+    // One read-only unit: the figures come from one snapshot (REPEATABLE READ on MariaDB/MySQL, the transaction queue
+    // on SQLite), so they add up even while vouchers are being spent.
+    return this.uow.run(() => this.figures(actor, regionCode, year));
+  }
+
+  private async figures(actor: Actor, regionCode: string, year: number): Promise<AnnualReportData> {
     const province = provinceOfRegion(regionCode);
     const stats = await this.stats.region(actor, regionCode, year);
     const byStatus = await this.vouchers.yearByStatusInRegion(regionCode, year);
