@@ -47,7 +47,7 @@ export class AnnualReportService {
   private async figures(actor: Actor, regionCode: string, year: number): Promise<AnnualReportData> {
     const province = provinceOfRegion(regionCode);
     const stats = await this.stats.region(actor, regionCode, year);
-    const byStatus = await this.vouchers.yearByStatusInRegion(regionCode, year);
+    const byStatus = await this.vouchers.yearByStatusInRegion(regionCode, year, clock.today());
     const outflows = foldFlows(await this.numericFlows({ regionCode }, year));
     const inflows =
       regionCode === province ? foldFlows(await this.numericFlows({ all: true }, year)).filter((f) => f.toProvinceCode === province) : null;

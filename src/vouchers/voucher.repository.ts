@@ -145,18 +145,23 @@ export class VoucherRepository {
     };
   }
 
-  /** A region's vouchers of a budget year by stored status: how many, their face value, how many were used, what went back. */
+  /**
+   * A region's vouchers of a budget year by the status a reader sees on `today` (past its last day an open voucher counts
+   * as expired before the sweep closes it): how many, their face value, how many were used, what went back.
+   */
   async yearByStatusInRegion(
     regionCode: string,
     year: number,
+    today: string,
   ): Promise<{ status: VoucherStatus; count: number; faceValueFen: number; usedCount: number; spentFen: number; releasedFen: number }[]> {
+    const status = sql`CASE WHEN ${voucherPastValidity.sql('v', today)} THEN 'expired' ELSE v.status END`;
     const rows = await this.db.rows<Record<string, unknown>>(
-      sql`SELECT v.status AS status, COUNT(*) AS n, SUM(v.face_value_fen) AS face, SUM(CASE WHEN v.spent_fen > 0 THEN 1 ELSE 0 END) AS used,
+      sql`SELECT ${status} AS shown, COUNT(*) AS n, SUM(v.face_value_fen) AS face, SUM(CASE WHEN v.spent_fen > 0 THEN 1 ELSE 0 END) AS used,
           SUM(v.spent_fen) AS spent, SUM(v.released_fen) AS released
-          FROM voucher v WHERE v.budget_year = ${year} AND ${inRegion('v.issuing_region_code', regionCode)} GROUP BY v.status`,
+          FROM voucher v WHERE v.budget_year = ${year} AND ${inRegion('v.issuing_region_code', regionCode)} GROUP BY shown`,
     );
     return rows.map((r) => ({
-      status: r.status as VoucherStatus,
+      status: r.shown as VoucherStatus,
       count: Number(r.n ?? 0),
       faceValueFen: Number(r.face ?? 0),
       usedCount: Number(r.used ?? 0),

@@ -67,7 +67,8 @@ describe('annual report per region', () => {
     rmSync(OUT, { recursive: true, force: true });
     t = await TestApp.start();
     await openRegion(t, HEFEI, { policy: { localBonusBp: 1000 } });
-    await openRegion(t, SH);
+    // Shanghai's vouchers are valid 10 days: past them by the year's report, its one voucher counts as expired.
+    await openRegion(t, SH, { policy: { voucherValidityDays: 10 } });
     const lab = async (region: string, name: string, facility: object) => {
       const session = await t.registerProvider(region, { name });
       return { ...session, facilityId: (await t.http.post('/api/facilities').set(auth(session.token)).send(facility).expect(201)).body.id };
@@ -347,6 +348,8 @@ describe('annual report per region', () => {
     // Shanghai's own report holds only its voucher: 100,000 spent at the Hefei lab, all of it cross-province.
     const shanghai = await csvOf(await t.token('platform'), SH);
     expect([Number(shanghai['vouchers.issued'].count), Number(shanghai['flows_out.340000'].amountFen)]).toEqual([1, 100_000]);
+    // Its one voucher passed its last day while the clock moved 22 days: expired, whether or not the sweep closed it yet.
+    expect([Number(shanghai['vouchers.active'].count), Number(shanghai['vouchers.expired'].count)]).toEqual([0, 1]);
     expect(Number(shanghai['sanctions.recorded'].count)).toBe(1);
   });
 
