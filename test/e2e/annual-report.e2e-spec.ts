@@ -343,6 +343,10 @@ describe('annual report per region', () => {
     const city = await csvOf(await t.token('bureau-ah'), HEFEI);
     expect(Number(city['budget.committedFen'].amountFen)).toBe(6_950_000);
     expect(Object.keys(city).some((k) => k.startsWith('flows_in.'))).toBe(false);
+    const cityText = pdfText(await pdfOf(await t.token('bureau-ah'), HEFEI), `annual-report-${HEFEI}`);
+    expect(cityText).toContain('合肥市 ' + year + ' 年度');
+    expect(cityText).toContain('合肥市创新券在各省的使用（流出）');
+    expect(cityText).not.toContain('（流入）');
     const platform = await csvOf(await t.token('platform'), AH);
     expect(Number(platform['budget.paidFen'].amountFen)).toBe(690_000);
     // Shanghai's own report holds only its voucher: 100,000 spent at the Hefei lab, all of it cross-province.
