@@ -27,6 +27,7 @@ import { ClaimsModule } from './claims/claims.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { OversightModule } from './oversight/oversight.module';
 import { PagesModule } from './pages/pages.module';
+import { ReportsModule } from './reports/reports.module';
 
 /** The modules whose controllers make up the JSON API, served under /api. */
 const API_MODULES = [
@@ -44,6 +45,7 @@ const API_MODULES = [
   ClaimsModule,
   SettlementModule,
   OversightModule,
+  ReportsModule,
 ];
 
 @Module({

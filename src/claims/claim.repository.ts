@@ -5,7 +5,7 @@ import { Database } from '../common/persistence/database';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { sanctionInForce } from '../oversight/sanction.time-rules';
-import { scopeCondition } from '../common/persistence/scope.sql';
+import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
 import { Claim, ClaimStatus } from './claim.entity';
 
@@ -105,6 +105,27 @@ export class ClaimRepository {
     return this.db.execute(
       sql`UPDATE claim SET settlement_id = NULL WHERE settlement_id = ${settlementId} AND claimant_id IN (${join(payeeIds)})`,
     );
+  }
+
+  /**
+   * Claims on a region's vouchers submitted in a calendar year (UTC instants), per status: how many, what was claimed and
+   * what was approved, so the report shows what review cut or refused.
+   */
+  async decisionsInRegion(
+    regionCode: string,
+    year: number,
+  ): Promise<{ status: ClaimStatus; count: number; claimedFen: number; approvedFen: number }[]> {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT c.status AS status, COUNT(*) AS n, SUM(c.claimed_fen) AS claimed, SUM(c.approved_fen) AS approved FROM claim c
+          WHERE c.created_at >= ${`${year}-01-01`} AND c.created_at < ${`${year + 1}-01-01`} AND ${inRegion('c.issuing_region_code', regionCode)}
+          GROUP BY c.status`,
+    );
+    return rows.map((r) => ({
+      status: r.status as ClaimStatus,
+      count: Number(r.n ?? 0),
+      claimedFen: Number(r.claimed ?? 0),
+      approvedFen: Number(r.approved ?? 0),
+    }));
   }
 
   /** Approved claims of the region in no batch whose payee is held back (suspended or sanctioned): how many and how much. */

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DocumentsService } from './documents.service';
 
-/** PDF certificates and settlement statements, and the treasury CSV: pure rendering, no database. */
+/** PDF certificates, settlement statements and annual reports, and their CSVs: pure rendering, no database. */
 @Module({
   providers: [DocumentsService],
   exports: [DocumentsService],

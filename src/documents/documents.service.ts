@@ -1,4 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { annualReportCsv } from './annual-report.csv';
+import type { AnnualReportData } from './annual-report.data';
+import { renderAnnualReport } from './annual-report.layout';
 import { renderCertificate } from './certificate.layout';
 import type { CertificateData, StatementData } from './document-data';
 import { statementLinesCsv } from './statement.csv';
@@ -6,6 +9,7 @@ import { renderStatement } from './statement.layout';
 
 // Callers take the data types from the service they hand them to.
 export type { CertificateData, StatementData, StatementLine } from './document-data';
+export type { AnnualReportData } from './annual-report.data';
 
 /** The renderers behind one injectable service; each is a plain function of its data, in the file named for it. */
 @Injectable()
@@ -20,5 +24,13 @@ export class DocumentsService {
 
   settlementLinesCsv(d: StatementData): string {
     return statementLinesCsv(d);
+  }
+
+  renderAnnualReport(d: AnnualReportData): Promise<Buffer> {
+    return renderAnnualReport(d);
+  }
+
+  annualReportCsv(d: AnnualReportData): string {
+    return annualReportCsv(d);
   }
 }

@@ -64,6 +64,14 @@ export interface StatementTemplate {
   csv: { columns: { key: CsvColumn; header: string }[] };
 }
 
+export interface AnnualReportTemplate {
+  page: PageTemplate;
+  /** `split`: the budget split's five parts, paid → captured → held → voucher balances → budget available. */
+  colors: Palette & { grid: string; home: string; cross: string; split: string[] };
+  title: Bilingual;
+  footer: Bilingual;
+}
+
 // Read once per process: a restyled template takes effect on restart.
 const templates = new Map<string, unknown>();
 function template<T>(name: string): T {
@@ -75,3 +83,4 @@ function template<T>(name: string): T {
 
 export const certificateTemplate = (): CertificateTemplate => template('voucher-certificate');
 export const statementTemplate = (): StatementTemplate => template('settlement-statement');
+export const annualReportTemplate = (): AnnualReportTemplate => template('annual-report');

@@ -10,6 +10,6 @@ import { StatsService } from './stats.service';
 @Module({
   controllers: [SanctionsController, RelationsController, StatsController],
   providers: [SanctionsService, RelationsService, StatsService],
-  exports: [SanctionsService],
+  exports: [SanctionsService, StatsService],
 })
 export class OversightModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
+import { inRegion } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
 import { Sanction } from './sanction.entity';
 import { sanctionInForce } from './sanction.time-rules';
@@ -36,6 +37,22 @@ export class SanctionRepository {
     );
     const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM sanction s ${where}`);
     return { items, total: Number(counted?.n ?? 0) };
+  }
+
+  /**
+   * Sanctions of a calendar year (UTC instants) that concern a region: recorded by its bureau, or against an organization
+   * registered there (characters 3–8 of the credit code), oldest first.
+   */
+  recordedInRegion(regionCode: string, year: number): Promise<Sanction[]> {
+    // Registration codes name districts: a city's are its first four digits, a province's its first two.
+    const registeredIn = `${regionCode.slice(0, regionCode.endsWith('0000') ? 2 : 4)}%`;
+    return this.db.select(
+      Sanction,
+      's',
+      sql`WHERE s.created_at >= ${`${year}-01-01`} AND s.created_at < ${`${year + 1}-01-01`}
+          AND (${inRegion('s.recorded_region_code', regionCode)} OR SUBSTR(s.credit_code, 3, 6) LIKE ${registeredIn})
+          ORDER BY s.created_at, s.id`,
+    );
   }
 
   /** The codes among `creditCodes` under a sanction in force on `today`. */

@@ -158,6 +158,62 @@ export class RedemptionRepository {
     );
   }
 
+  /**
+   * The facilities a region's vouchers of a budget year were used at most: captured redemptions per facility (ties: the
+   * larger captured subsidy, then the id), with what they captured.
+   */
+  topFacilitiesInRegion(
+    regionCode: string,
+    year: number,
+    limit: number,
+  ): Promise<
+    {
+      facilityId: string;
+      facilityName: string;
+      unit: string;
+      providerName: string;
+      providerProvinceCode: string;
+      uses: unknown;
+      quantity: unknown;
+      feeFen: unknown;
+      subsidyFen: unknown;
+    }[]
+  > {
+    return this.db.rows(
+      sql`SELECT f.id AS "facilityId", f.name AS "facilityName", f.unit AS unit, o.name AS "providerName",
+          r.provider_province_code AS "providerProvinceCode", COUNT(*) AS uses, SUM(r.captured_quantity) AS quantity,
+          SUM(r.captured_fee_fen) AS "feeFen", SUM(r.captured_subsidy_fen) AS "subsidyFen"
+          FROM redemption r JOIN facility f ON f.id = r.facility_id JOIN organization o ON o.id = r.provider_id
+          WHERE r.status = 'captured' AND r.budget_year = ${year} AND ${inRegion('r.issuing_region_code', regionCode)}
+          GROUP BY f.id, f.name, f.unit, o.name, r.provider_province_code
+          ORDER BY COUNT(*) DESC, SUM(r.captured_subsidy_fen) DESC, f.id LIMIT ${limit}`,
+    );
+  }
+
+  /**
+   * Usage disputes on a region's redemptions of a budget year: raised, still open, resolved (the capture kept, perhaps
+   * lowered) and annulled (resolved at zero), with the subsidy the resolutions kept.
+   */
+  async disputesInRegion(
+    regionCode: string,
+    year: number,
+  ): Promise<{ raised: number; open: number; resolved: number; annulled: number; resolvedSubsidyFen: number }> {
+    const r = await this.db.row<Record<string, unknown>>(
+      sql`SELECT COUNT(*) AS raised, SUM(CASE WHEN r.usage_status = 'disputed' THEN 1 ELSE 0 END) AS open,
+          SUM(CASE WHEN r.usage_status = 'confirmed' AND r.status = 'captured' THEN 1 ELSE 0 END) AS resolved,
+          SUM(CASE WHEN r.status = 'cancelled' THEN 1 ELSE 0 END) AS annulled,
+          SUM(CASE WHEN r.usage_status = 'confirmed' AND r.status = 'captured' THEN r.captured_subsidy_fen ELSE 0 END) AS kept
+          FROM redemption r WHERE r.dispute_reason IS NOT NULL AND r.budget_year = ${year} AND ${inRegion('r.issuing_region_code', regionCode)}`,
+    );
+    return {
+      raised: Number(r?.raised ?? 0),
+      open: Number(r?.open ?? 0),
+      resolved: Number(r?.resolved ?? 0),
+      annulled: Number(r?.annulled ?? 0),
+      resolvedSubsidyFen: Number(r?.kept ?? 0),
+    };
+  }
+
   /** Redemptions of a region's budget year paid out in a settlement: what was approved, when captured and when paid. */
   paidInRegion(regionCode: string, year: number): Promise<{ approvedFen: unknown; capturedAt: string; paidAt: string }[]> {
     return this.db.rows(

@@ -146,6 +146,31 @@ export class VoucherRepository {
   }
 
   /**
+   * A region's vouchers of a budget year by the status a reader sees on `today` (past its last day an open voucher counts
+   * as expired before the sweep closes it): how many, their face value, how many were used, what went back.
+   */
+  async yearByStatusInRegion(
+    regionCode: string,
+    year: number,
+    today: string,
+  ): Promise<{ status: VoucherStatus; count: number; faceValueFen: number; usedCount: number; spentFen: number; releasedFen: number }[]> {
+    const status = sql`CASE WHEN ${voucherPastValidity.sql('v', today)} THEN 'expired' ELSE v.status END`;
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT ${status} AS shown, COUNT(*) AS n, SUM(v.face_value_fen) AS face, SUM(CASE WHEN v.spent_fen > 0 THEN 1 ELSE 0 END) AS used,
+          SUM(v.spent_fen) AS spent, SUM(v.released_fen) AS released
+          FROM voucher v WHERE v.budget_year = ${year} AND ${inRegion('v.issuing_region_code', regionCode)} GROUP BY shown`,
+    );
+    return rows.map((r) => ({
+      status: r.shown as VoucherStatus,
+      count: Number(r.n ?? 0),
+      faceValueFen: Number(r.face ?? 0),
+      usedCount: Number(r.used ?? 0),
+      spentFen: Number(r.spent ?? 0),
+      releasedFen: Number(r.released ?? 0),
+    }));
+  }
+
+  /**
    * Reserves the next `count` serial numbers of a prefix and year and returns the last of them. One upsert takes the
    * counter row's exclusive lock directly (insert ignore then update would take a shared lock first and deadlock with
    * a concurrent issuer), so two reservations never overlap, on any node.

@@ -144,6 +144,8 @@ const MATRIX: Row[] = [
   // statistics are for bureaus and the platform; another province's figures are refused (not a record)
   r('GET /api/stats/regions/{code}',                  '401 403  403  403  403  ok   403  ok', { id: () => '340000' }),
   r('GET /api/stats/flows',                           '401 403  403  403  403  ok   ok   ok'),
+  // the annual report: the bureau of the region (or its province) and the platform; another province's bureau is refused
+  r('GET /api/reports/annual',                        '401 403  403  403  403  ok   403  ok', { query: (w) => `regionCode=340000&year=${w.year}` }),
 
   // accounts: everyone signed in reads itself; each organization and bureau has an admin (its first user, the seeded
   // bureau users), who manages its own group: another group's user is 404 to it

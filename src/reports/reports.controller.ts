@@ -1,0 +1,54 @@
+import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import type { Actor } from '../common/context/request-context';
+import { DocumentsService } from '../documents/documents.service';
+import { AnnualReportQuery } from './annual-report.dto';
+import { AnnualReportService } from './annual-report.service';
+
+@ApiTags('oversight')
+@Controller('reports')
+export class ReportsController {
+  constructor(
+    private readonly reports: AnnualReportService,
+    private readonly documents: DocumentsService,
+  ) {}
+
+  @Get('annual')
+  @Authenticated('bureau', 'platform')
+  @ApiOperation({
+    summary: 'A region’s annual report (年度报告) as a Chinese PDF with charts, or the same figures as CSV',
+    description:
+      'Who may call it: the bureau of the region or of its province, and the platform for any region; enterprises, ' +
+      'providers and other bureaus are refused 403. It changes nothing and moves no money. The figures: the budget and ' +
+      'its split (available, voucher balances, held, captured, paid — as GET /api/stats/regions/{code}), vouchers ' +
+      'issued and used, cross-province flows of captured subsidies (as GET /api/stats/flows), the ten most used ' +
+      'facilities, time from capture to payment, claims refused or cut, usage disputes and credit sanctions. A ' +
+      'province’s report includes its cities. Money in integer fen in the CSV; yuan in the PDF.',
+  })
+  @ApiProduces('application/pdf', 'text/csv')
+  @ApiOkResponse({
+    description: 'format=pdf (default): the report as application/pdf; format=csv: text/csv, UTF-8 with BOM, CRLF',
+    content: {
+      'application/pdf': { schema: { type: 'string', format: 'binary' } },
+      'text/csv': {
+        schema: {
+          type: 'string',
+          example: 'section,key,label,count,amountFen,amountYuan,value\r\nbudget,budgetFen,年度预算总额,,100000000,1000000.00,\r\n',
+        },
+      },
+    },
+  })
+  async annual(@CurrentActor() actor: Actor, @Query() q: AnnualReportQuery): Promise<StreamableFile> {
+    const data = await this.reports.build(actor, q.regionCode, q.year);
+    const name = `annual-report-${q.regionCode}-${q.year}`;
+    if (q.format === 'csv') {
+      return new StreamableFile(Buffer.from(this.documents.annualReportCsv(data), 'utf8'), {
+        type: 'text/csv; charset=utf-8',
+        disposition: `attachment; filename="${name}.csv"`,
+      });
+    }
+    const pdf = await this.documents.renderAnnualReport(data);
+    return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="${name}.pdf"` });
+  }
+}
