@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/common/paths';
+import { SeedService } from '../../src/seed/seed.service';
+import { RunningApp, startApp } from '../support/app-under-test';
+import { isMaria } from '../support/test-app';
+
+/** The shell block under README.md's "A short tour with curl", as a reader would paste it. */
+function tourFromReadme(): string {
+  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  const section = readme.split(/^## A short tour with curl$/m)[1]?.split(/^## /m)[0];
+  const block = section && /^```sh\n([\s\S]*?)^```$/m.exec(section)?.[1];
+  if (!block) throw new Error('README.md has no "## A short tour with curl" section with a ```sh block');
+  return block;
+}
+
+/** Runs `script` with bash, stopping at the first failed command, and names that command on failure. */
+function runBash(
+  script: string,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    // The service answers in this very process, so the shell runs asynchronously (a blocking exec would starve it).
+    const child = spawn('bash', ['-eo', 'pipefail', '-c', `trap 'echo "tour step failed: $BASH_COMMAND" >&2' ERR\n${script}`], {
+      cwd,
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the README tour runs as written, against a started service with the demo world', () => {
+  let service: RunningApp;
+  let work: string;
+  const tour = tourFromReadme();
+
+  beforeAll(async () => {
+    service = await startApp({ db: isMaria() ? 'mariadb' : 'sqlite', prefix: isMaria() ? 'vt_tour' : 'vouchers-tour' });
+    await service.app.get(SeedService).seed();
+    work = mkdtempSync(join(tmpdir(), 'readme-tour-'));
+  });
+  afterAll(async () => {
+    await service?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('follows the real flow to the end: verification, confirmed usage, approval, dual-control payment, clearing, audit', () => {
+    for (const step of [
+      '/confirm',
+      '/claims/$CLAIM/approve',
+      'Bearer $AH2',
+      '/settlements/$SETTLEMENT/pay',
+      '/clearing?',
+      '/ledger/check',
+      '/audit/verify',
+    ]) {
+      expect(tour).toContain(step);
+    }
+    expect(tour.trim().split('\n').pop()).toContain('/audit/');
+  });
+
+  it('every command succeeds, twice in a row, and the documents and answers are what the text says', async () => {
+    for (const run of [1, 2]) {
+      const result = await runBash(tour, work, { BASE: service.baseUrl });
+      if (result.code !== 0)
+        throw new Error(`tour run ${run} failed (exit ${result.code}):\n${result.stderr}\n${result.stdout.slice(-2000)}`);
+      expect(result.stderr).toBe('');
+      const answers = result.stdout.split('\n').filter((line) => line.startsWith('{'));
+      const clearing = answers.map((line) => JSON.parse(line)).find((a) => 'transfers' in a && 'net' in a);
+      // Anhui's Hefei voucher paid a Shanghai lab: Anhui owes Shanghai the hour's subsidy (run 2 adds a second hour).
+      expect(clearing.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 40_000 * run }]);
+      expect(readFileSync(join(work, 'statement.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+      expect(readFileSync(join(work, 'voucher.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+      expect(readFileSync(join(work, 'verify.html'), 'utf8')).toContain(`AH-${new Date().getUTCFullYear()}-`);
+    }
+  });
+});
