@@ -40,4 +40,7 @@ export class SettlementLine {
   @StrColumn(6) issuingProvinceCode: string;
   @FenColumn() amountFen: number;
   @InstantColumn({ nullable: true }) paidAt: string | null;
+  /** The payee's bank when the batch was prepared: what the treasury pays into, whatever the profile says later. */
+  @StrColumn(100, { nullable: true }) payeeBankName: string | null;
+  @StrColumn(34, { nullable: true }) payeeBankAccount: string | null;
 }

@@ -1,3 +1,5 @@
+import { getMetadataStorage } from 'class-validator';
+import { AppModule } from '../../src/app.module';
 import { ERROR_STATUS } from '../../src/common/errors/domain-error';
 import { CATALOGUES, LANGUAGES } from '../../src/common/i18n/messages';
 import { policyBody } from '../support/fixtures';
@@ -25,6 +27,26 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
       expect(keysOf(CATALOGUES.zh).sort()).toEqual(keysOf(CATALOGUES.en).sort());
       for (const lng of LANGUAGES) for (const key of keysOf(CATALOGUES[lng])) expect(key).not.toBe('');
     });
+  });
+
+  it('every validation constraint a DTO of the service uses has a message in both catalogues', () => {
+    expect(AppModule).toBeDefined(); // loading the app module registers every DTO's constraints
+    const storage = getMetadataStorage() as unknown as {
+      validationMetadatas: Map<unknown, { type: string; constraintCls: new () => unknown }[]>;
+      getTargetValidatorConstraints(cls: new () => unknown): { name: string }[];
+    };
+    const used = new Set<string>();
+    for (const list of storage.validationMetadatas.values()) {
+      for (const m of list) {
+        if (m.type === 'customValidation') used.add(storage.getTargetValidatorConstraints(m.constraintCls)[0].name);
+        else if (m.type !== 'conditionalValidation') used.add(m.type);
+      }
+    }
+    expect(used.size).toBeGreaterThan(15);
+    for (const name of used) {
+      expect([name, (CATALOGUES.en.validation as Record<string, string>)[name]]).toEqual([name, expect.stringContaining('{{field}}')]);
+      expect([name, (CATALOGUES.zh.validation as Record<string, string>)[name]]).toEqual([name, expect.stringMatching(HAN)]);
+    }
   });
 
   describe('answers', () => {

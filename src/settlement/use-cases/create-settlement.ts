@@ -70,6 +70,8 @@ export class CreateSettlement {
         issuingProvinceCode,
         amountFen: t.amountFen,
         paidAt: null,
+        payeeBankName: t.payeeBankName,
+        payeeBankAccount: t.payeeBankAccount,
       }));
       const totalFen = lines.reduce((sum, l) => sum + l.amountFen, 0);
       if (!Number.isSafeInteger(totalFen)) {
