@@ -25,7 +25,8 @@ export class SettlementQueries {
 
   async get(actor: Actor, id: string): Promise<SettlementView> {
     const payee = payeeOf(actor);
-    return this.views.of(await this.readable(actor, id, payee), payee);
+    // readable() let a bureau through only for its region's batches: a bureau reading one is its paying bureau.
+    return this.views.of(await this.readable(actor, id, payee), payee, actor.role === 'bureau');
   }
 
   /** Summaries; a payee's carry its own line (and its amount as the total). */

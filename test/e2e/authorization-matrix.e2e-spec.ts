@@ -59,6 +59,8 @@ const MATRIX: Row[] = [
   // organizations; the list (an extra route) shows an organization itself, a bureau its region's
   r('GET /api/organizations',                         '401 ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/organizations/{id}',                    '401 ok   404  404  404  ok   404  ok', { id: (w) => w.enterprise.organizationId }),
+  // the profile: the organization's own admin; another organization's is 404, staff 403 (they read it, never write it)
+  r('PATCH /api/organizations/{id}',                  '401 ok   404  404  404  403  403  403', { id: (w) => w.enterprise.organizationId, body: () => ({ contactPerson: '王敏' }) }),
   // verification: the enterprise's home bureau (or its province) verifies or declines; another province's is 403
   r('POST /api/organizations/{id}/verify',            '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingEnterprise(), fresh: true, body: () => ({ certificateNo: '202634010400012345' }) }),
   r('POST /api/organizations/{id}/decline',           '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingEnterprise(), fresh: true, body: reason }),

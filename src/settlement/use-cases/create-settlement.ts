@@ -97,7 +97,7 @@ export class CreateSettlement {
         regionCode,
         summary: { periodLabel: settlement.periodLabel, periodEnd: settlement.periodEnd, totalFen, payees: lines.length, claims: marked },
       });
-      return ok(await this.views.of(settlement));
+      return ok(await this.views.of(settlement, undefined, true));
     });
   }
 }
