@@ -30,8 +30,9 @@ export class SettlementViews {
         issuingProvinceCode: l.issuingProvinceCode,
         amountFen: l.amountFen,
         claimIds: claimIds.get(l.payeeId) ?? [],
-        payeeBankName: l.payeeBankName ?? null,
-        payeeBankAccount: paying ? (l.payeeBankAccount ?? null) : maskBankAccount(l.payeeBankAccount),
+        // Present once the payee has put its bank on file (PATCH /api/organizations/:id) before the batch was prepared.
+        ...(l.payeeBankName ? { payeeBankName: l.payeeBankName } : {}),
+        ...(l.payeeBankAccount ? { payeeBankAccount: paying ? l.payeeBankAccount : maskBankAccount(l.payeeBankAccount)! } : {}),
         ...(l.paidAt ? { paidAt: l.paidAt } : {}),
       })),
     };

@@ -42,13 +42,13 @@ export class SettlementLineView {
   @ApiProperty({ example: '340000', description: 'province of the batch’s issuing region: who pays' }) issuingProvinceCode: string;
   @ApiProperty() amountFen: number;
   @ApiProperty({ type: [String] }) claimIds: string[];
-  @ApiProperty({ nullable: true, description: 'the payee’s bank when the batch was prepared' }) payeeBankName: string | null;
-  @ApiProperty({
-    nullable: true,
+  @ApiPropertyOptional({ description: 'the payee’s bank when the batch was prepared (absent when none was on file)' })
+  payeeBankName?: string;
+  @ApiPropertyOptional({
     example: '130201080920005432',
     description: 'the account paid into, as when the batch was prepared: in full for the paying bureau, else masked (**** **** 5432)',
   })
-  payeeBankAccount: string | null;
+  payeeBankAccount?: string;
   @ApiPropertyOptional() paidAt?: string;
 }
 
