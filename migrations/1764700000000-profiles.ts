@@ -5,7 +5,7 @@ import { date, fen, id, idx, instant, int, ref, region, str } from './columns';
  * Organization profiles: contact person, phone, e-mail and address, and for payees the bank they are paid into. A
  * settlement line keeps the bank details its payee had when the batch was prepared: a later change of account does
  * not redirect a batch already prepared (the classic fraud), and the statement shows what the treasury pays.
- * Clearing runs: a clearing recorded by the platform under an immutable id, with one entry per figure.
+ * Settlement batches get a readable number. Clearing runs: a clearing recorded by the platform under an immutable id, with one entry per figure.
  */
 export class Profiles1764700000000 implements MigrationInterface {
   name = 'Profiles1764700000000';
@@ -20,6 +20,9 @@ export class Profiles1764700000000 implements MigrationInterface {
       new TableColumn(str('bank_account', 34, true)),
       new TableColumn(instant('profile_updated_at', true)),
     ]);
+    // A batch's readable number (340100-2026-0007) for statements; batches prepared before it have none.
+    await queryRunner.addColumn('settlement', new TableColumn(str('batch_no', 32, true)));
+    await queryRunner.createIndex('settlement', idx(['batch_no'], true));
     await queryRunner.addColumns('settlement_line', [
       new TableColumn(str('payee_bank_name', 100, true)),
       new TableColumn(str('payee_bank_account', 34, true)),
@@ -74,6 +77,10 @@ export class Profiles1764700000000 implements MigrationInterface {
     await queryRunner.dropTable('clearing_run_entry', true);
     await queryRunner.dropTable('clearing_run', true);
     for (const c of ['payee_bank_account', 'payee_bank_name']) await queryRunner.dropColumn('settlement_line', c);
+    const settlement = await queryRunner.getTable('settlement');
+    const batchIndex = settlement!.indices.find((i) => i.columnNames.join() === 'batch_no');
+    if (batchIndex) await queryRunner.dropIndex('settlement', batchIndex);
+    await queryRunner.dropColumn('settlement', 'batch_no');
     for (const c of ['profile_updated_at', 'bank_account', 'bank_name', 'address', 'contact_email', 'contact_phone', 'contact_person']) {
       await queryRunner.dropColumn('organization', c);
     }

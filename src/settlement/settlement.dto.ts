@@ -54,6 +54,8 @@ export class SettlementLineView {
 
 export class SettlementSummary {
   @ApiProperty() id: string;
+  @ApiPropertyOptional({ example: '340100-2026-0007', description: 'the readable batch number statements print (region, year, count)' })
+  batchNo?: string;
   @ApiProperty() regionCode: string;
   @ApiProperty({ example: '2026-Q1', description: 'the period of the region’s settlement cycle (monthly or quarterly)' })
   periodLabel: string;
@@ -67,6 +69,7 @@ export class SettlementSummary {
   static of(s: Settlement): SettlementSummary {
     return {
       id: s.id,
+      ...(s.batchNo ? { batchNo: s.batchNo } : {}),
       regionCode: s.regionCode,
       periodLabel: s.periodLabel,
       ...(s.periodEnd ? { periodEnd: s.periodEnd } : {}),

@@ -9,6 +9,7 @@ export type SettlementStatus = (typeof SETTLEMENT_STATUSES)[number];
 @Entity('settlement')
 @Check('chk_settlement_total', 'total_fen >= 0')
 @Index(['regionCode', 'status'])
+@Index(['batchNo'], { unique: true })
 export class Settlement {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(6) regionCode: string;
@@ -20,6 +21,8 @@ export class Settlement {
   @RefColumn() createdBy: string;
   @InstantColumn() createdAt: string;
   @InstantColumn({ nullable: true }) paidAt: string | null;
+  /** The readable number statements print: issuing region, year, and the region's count of batches that year. */
+  @StrColumn(32, { nullable: true }) batchNo: string | null;
 }
 
 /**
