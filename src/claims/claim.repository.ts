@@ -148,6 +148,16 @@ export class ClaimRepository {
     }));
   }
 
+  /** A batch's claims (only `payeeId`'s, when given), for the statement's schedule: by payee, then as approved. */
+  inBatch(settlementId: string, payeeId?: string): Promise<Claim[]> {
+    return this.db.select(
+      Claim,
+      'c',
+      sql`WHERE c.settlement_id = ${settlementId}${payeeId ? sql` AND c.claimant_id = ${payeeId}` : empty}
+          ORDER BY c.claimant_id, c.decided_at, c.id`,
+    );
+  }
+
   /** A batch's claims by payee, in id order. */
   async idsInBatch(settlementId: string): Promise<Map<string, string[]>> {
     const rows = await this.db.rows<{ id: string; payee: string }>(

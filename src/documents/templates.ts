@@ -41,7 +41,9 @@ export interface CertificateTemplate {
   notes: { zh: string[]; en: string };
 }
 
-type StatementColumn = 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeProvinceName' | 'claimCount' | 'amount';
+type StatementColumn = 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeBank' | 'payeeProvinceName' | 'claimCount' | 'amount';
+export type ClaimColumn = 'index' | 'payeeName' | 'contractNo' | 'invoiceNo' | 'decidedAt' | 'redemptions' | 'amount';
+export type TableColumn<K extends string> = Bilingual & { key: K; width: number; align?: 'left' | 'center' | 'right' };
 export type StatementMeta = 'settlementId' | 'regionName' | 'periodLabel' | 'status' | 'paymentRef' | 'createdAt' | 'paidAt';
 export type CsvColumn =
   'settlementId' | 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeProvinceName' | 'claimCount' | 'amountFen' | 'amountYuan';
@@ -54,10 +56,13 @@ export interface StatementTemplate {
   statusLabels: Record<StatementData['status'], Bilingual>;
   table: {
     fontSize: number;
-    columns: (Bilingual & { key: StatementColumn; width: number; align?: 'left' | 'center' | 'right' })[];
+    columns: TableColumn<StatementColumn>[];
     pageSubtotal: Bilingual;
     total: Bilingual;
+    /** What the bank cell says when the payee had no bank on file. */
+    noBank: Bilingual;
   };
+  claimsTable: { title: Bilingual; fontSize: number; columns: TableColumn<ClaimColumn>[] };
   totals: Bilingual & { capitalZh: string; capitalEn: string; payeesZh: string; payeesEn: string };
   signatures: (Bilingual & { seal?: boolean })[];
   footer: Bilingual;

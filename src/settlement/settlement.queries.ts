@@ -46,8 +46,11 @@ export class SettlementQueries {
     const lines = await this.settlements.statementLines(id, payee);
     if (lines.length === 0) throw notFound('settlement line');
     const claimIds = await this.claims.idsInBatch(id);
+    const names = new Map(lines.map((l) => [l.payeeId, l.payeeName]));
+    const claims = await this.claims.inBatch(id, payee);
     return {
       settlementId: s.id,
+      batchNo: s.batchNo,
       regionName: bureauName(s.regionCode),
       periodLabel: s.periodLabel,
       status: s.status,
@@ -61,6 +64,16 @@ export class SettlementQueries {
         payeeProvinceName: regionName(l.payeeProvinceCode),
         amountFen: l.amountFen,
         claimCount: claimIds.get(l.payeeId)?.length ?? 0,
+        bankName: l.payeeBankName,
+        bankAccount: l.payeeBankAccount,
+      })),
+      claims: claims.map((c) => ({
+        payeeName: names.get(c.claimantId) ?? c.claimantId,
+        contractNo: c.evidence.contractNo,
+        invoiceNo: c.evidence.invoiceNo,
+        decidedAt: c.decidedAt,
+        redemptions: c.redemptionIds.length,
+        amountFen: c.approvedFen ?? 0,
       })),
     };
   }
