@@ -13,6 +13,8 @@ export interface CertificateData {
   policyRegionCode: string;
   verifyUrl: string;
   issuedAt: string;
+  /** Set when the voucher was revoked: the certificate is then stamped 已作废 (void) across its face. */
+  revoked?: { at: string; reason: string | null };
 }
 
 export interface StatementLine {

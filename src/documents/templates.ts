@@ -39,6 +39,8 @@ export interface CertificateTemplate {
   policyFormat: string;
   verify: Bilingual & { qrSize: number; issuerZh: string; issuerEn: string };
   notes: { zh: string[]; en: string };
+  /** The stamp across a revoked voucher's certificate. */
+  void: Bilingual & { color: string; noteZh: string; noteEn: string; reasonZh: string };
 }
 
 type StatementColumn = 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeBank' | 'payeeProvinceName' | 'claimCount' | 'amount';
