@@ -79,9 +79,9 @@ class CertificateLayout {
       { width: w, align: 'center' },
     );
     doc.restore();
-    // The same in plain words under the serial's band, unrotated, for anyone reading (or searching) the text.
+    // The same in plain words along the top, inside the border and unrotated, for anyone reading (or searching) the text.
     const note = [fill(v.noteZh, { at }), revoked.reason ? fill(v.reasonZh, { reason: revoked.reason }) : ''].filter(Boolean).join('；');
-    block(doc, note, this.x, H - this.t.page.margin - 4, this.width, { bold: true, size: 10, color: v.color }, 2, { align: 'center' });
+    line(doc, note, this.x, this.t.border.innerInset + 9, { bold: true, size: 10, color: v.color }, { width: this.width, align: 'center' });
   }
 
   private get c(): Palette {
