@@ -7,14 +7,16 @@ import { SeedService } from '../../src/seed/seed.service';
 import { RunningApp, startApp } from '../support/app-under-test';
 import { isMaria } from '../support/test-app';
 
-/** The shell block under README.md's "A short tour with curl", as a reader would paste it. */
-function tourFromReadme(): string {
+/** The ```sh blocks of a README.md section, as a reader would paste them. */
+function shellBlocks(heading: string): string[] {
   const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-  const section = readme.split(/^## A short tour with curl$/m)[1]?.split(/^## /m)[0];
-  const block = section && /^```sh\n([\s\S]*?)^```$/m.exec(section)?.[1];
-  if (!block) throw new Error('README.md has no "## A short tour with curl" section with a ```sh block');
-  return block;
+  const section = readme.split(new RegExp(`^## ${heading}$`, 'm'))[1]?.split(/^## /m)[0] ?? '';
+  const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  if (blocks.length === 0) throw new Error(`README.md has no "## ${heading}" section with a \`\`\`sh block`);
+  return blocks;
 }
+
+const tourFromReadme = (): string => shellBlocks('A short tour with curl')[0];
 
 /** Runs `script` with bash, stopping at the first failed command, and names that command on failure. */
 function runBash(
@@ -81,5 +83,30 @@ describe('the README tour runs as written, against a started service with the de
       expect(readFileSync(join(work, 'voucher.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
       expect(readFileSync(join(work, 'verify.html'), 'utf8')).toContain(`AH-${new Date().getUTCFullYear()}-`);
     }
+  });
+
+  // After the tour's two runs above: the section's examples use the tour's variables.
+  it('the examples of "Languages, profiles and clearing runs" run after the tour and answer what the text says', async () => {
+    const result = await runBash([tour, ...shellBlocks('Languages, profiles and clearing runs')].join('\n'), work, {
+      BASE: service.baseUrl,
+    });
+    if (result.code !== 0)
+      throw new Error(`section examples failed (exit ${result.code}):\n${result.stderr}\n${result.stdout.slice(-2000)}`);
+    expect(result.stdout).toContain('{"statusCode":404,"code":"NOT_FOUND","message":"未找到创新券"}');
+    expect(result.stdout).toContain(
+      '{"statusCode":400,"code":"VALIDATION_FAILED","message":"colour：不是可接受的字段；amountFen：必须是整数"}',
+    );
+    const position = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{"id"'))
+      .map((line) => JSON.parse(line))
+      .find((a) => 'pays' in a);
+    expect(position).toMatchObject({
+      provinceCode: '340000',
+      netFen: expect.any(Number),
+      pays: [expect.objectContaining({ toProvinceCode: '310000' })],
+    });
+    expect(position.netFen).toBeLessThan(0);
+    expect(result.stdout).toMatch(/\r?\n?.*,transfer,340000,310000,,\d+,/);
   });
 });
