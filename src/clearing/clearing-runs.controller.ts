@@ -50,6 +50,23 @@ export class ClearingRunsController {
     return this.runs.get(actor, id);
   }
 
+  @Get(':id/report.pdf')
+  @Authenticated('platform')
+  @ApiOperation({
+    summary: 'A clearing run as a PDF for the treasuries (the platform)',
+    description:
+      'The run’s identity and CSV SHA-256, then gross flows, net positions and transfers by province name, the transfers total in figures and in words.',
+  })
+  @ApiProduces('application/pdf')
+  @ApiOkResponse({ description: 'the PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } })
+  @Header('Content-Type', 'application/pdf')
+  async pdf(@Param('id', IdPipe) id: string): Promise<StreamableFile> {
+    return new StreamableFile(await this.runs.pdf(id), {
+      type: 'application/pdf',
+      disposition: `inline; filename="clearing-run-${id}.pdf"`,
+    });
+  }
+
   @Get(':id/entries.csv')
   @Authenticated('platform')
   @ApiOperation({

@@ -6,6 +6,8 @@ import { DomainError, invalidInput, notFound } from '../common/errors/domain-err
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { DocumentsService } from '../documents/documents.service';
+import { regionName } from '../regions/regions.data';
 import { clearingRunCsv, sha256Hex } from './clearing-run.csv';
 import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
 import { ClearingRunRepository } from './clearing-run.repository';
@@ -26,6 +28,7 @@ export class ClearingRunsService {
     private readonly uow: UnitOfWork,
     private readonly runs: ClearingRunRepository,
     private readonly clearing: ClearingService,
+    private readonly documents: DocumentsService,
   ) {}
 
   record(actor: Actor, from: string, to: string): Promise<ClearingRunView> {
@@ -74,6 +77,30 @@ export class ClearingRunsService {
     const run = await this.runs.get(id);
     if (!run) throw notFound('clearing run');
     return clearingRunCsv(run, await this.runs.entries(id));
+  }
+
+  /** The run as a PDF for the treasuries: the same stored figures, by province name. */
+  async pdf(id: string): Promise<Buffer> {
+    const run = fullView(...(await this.stored(id)));
+    const name = (code: string) => `${regionName(code)}（${code}）`;
+    return this.documents.renderClearingRun({
+      id: run.id,
+      from: run.from,
+      to: run.to,
+      createdAt: run.createdAt,
+      grossTotalFen: run.grossTotalFen,
+      transferTotalFen: run.transferTotalFen,
+      csvSha256: run.csvSha256,
+      gross: run.gross.map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
+      net: run.net.map((n) => ({ province: name(n.provinceCode), netFen: n.netFen })),
+      transfers: run.transfers.map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
+    });
+  }
+
+  private async stored(id: string): Promise<[ClearingRun, ClearingRunEntry[]]> {
+    const run = await this.runs.get(id);
+    if (!run) throw notFound('clearing run');
+    return [run, await this.runs.entries(id)];
   }
 
   /** The platform reads the whole run; a bureau its province's position (every bureau has a province). */

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { renderCertificate } from './certificate.layout';
+import { ClearingRunData, renderClearingRun } from './clearing-run.layout';
 import type { CertificateData, StatementData } from './document-data';
 import { statementLinesCsv } from './statement.csv';
 import { renderStatement } from './statement.layout';
 
 // Callers take the data types from the service they hand them to.
 export type { CertificateData, StatementData, StatementLine } from './document-data';
+export type { ClearingRunData } from './clearing-run.layout';
 
 /** The renderers behind one injectable service; each is a plain function of its data, in the file named for it. */
 @Injectable()
@@ -20,5 +22,9 @@ export class DocumentsService {
 
   settlementLinesCsv(d: StatementData): string {
     return statementLinesCsv(d);
+  }
+
+  renderClearingRun(d: ClearingRunData): Promise<Buffer> {
+    return renderClearingRun(d);
   }
 }

@@ -1,8 +1,29 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Response } from 'superagent';
 import { clock } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
 import { bureauFor, captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
+
+// pdf-parse 1.x (pdf.js underneath) ships no type declarations.
+const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ text: string }>;
+
+/** Collects a binary response body (superagent leaves unknown types unparsed). */
+const binary = (res: Response, done: (err: Error | null, body: Buffer) => void) => {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+};
+
+/** With DOCS_OUT set, the PDF is also written there, to be looked at (pdftoppm -png). */
+function keep(name: string, pdf: Buffer) {
+  if (!process.env.DOCS_OUT) return;
+  mkdirSync(process.env.DOCS_OUT, { recursive: true });
+  writeFileSync(join(process.env.DOCS_OUT, name), pdf);
+}
 
 const HEFEI = '340100';
 const SHANGHAI = '310000';
@@ -91,6 +112,28 @@ describe('clearing runs', () => {
     const csvAgain = await t.http.get(`/api/clearing-runs/${first.body.id}/entries.csv`).set(auth(platform)).expect(200);
     expect(csvAgain.text).toBe(csv.text);
 
+    const pdf = await t.http
+      .get(`/api/clearing-runs/${first.body.id}/report.pdf`)
+      .set(auth(platform))
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    keep('clearing-run.pdf', pdf.body as Buffer);
+    const printed = (await pdfParse(pdf.body as Buffer)).text.replace(/\s+/g, '');
+    for (const figure of [
+      first.body.id,
+      first.body.csvSha256,
+      '安徽省（340000）',
+      '上海市（310000）',
+      '¥250.00',
+      '¥550.00',
+      '-¥250.00',
+      '贰佰伍拾元整',
+    ]) {
+      expect(printed).toContain(figure);
+    }
+
     const list = await t.http.get('/api/clearing-runs').set(auth(platform)).expect(200);
     expect(list.body.total).toBe(2);
     expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([second.body.id, first.body.id]);
@@ -170,10 +213,12 @@ describe('clearing runs', () => {
       await t.http.get('/api/clearing-runs').set(auth(token)).expect(403);
       await t.http.get(`/api/clearing-runs/${run}`).set(auth(token)).expect(403);
     }
-    await t.http
-      .get(`/api/clearing-runs/${run}/entries.csv`)
-      .set(auth(await t.token('bureau-ah')))
-      .expect(403);
+    for (const path of ['entries.csv', 'report.pdf']) {
+      await t.http
+        .get(`/api/clearing-runs/${run}/${path}`)
+        .set(auth(await t.token('bureau-ah')))
+        .expect(403);
+    }
     await t.http.post('/api/clearing-runs').send({ from: today, to: today }).expect(401);
     await t.http.get('/api/clearing-runs').expect(401);
     const missing = await t.http.get('/api/clearing-runs/00000000-0000-4000-8000-000000000000').set(auth(platform)).expect(404);
