@@ -44,7 +44,11 @@ export class ClearingRunsController {
 
   @Get(':id')
   @Authenticated('platform', 'bureau')
-  @ApiOperation({ summary: 'One clearing run: whole for the platform, its province’s position for a bureau' })
+  @ApiOperation({
+    summary: 'One clearing run: whole for the platform, its province’s position for a bureau',
+    description:
+      'Read-only; the platform gets ClearingRunView, a bureau ProvincePositionView (net, gross paid and received, its transfers).',
+  })
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ClearingRunView) }, { $ref: getSchemaPath(ProvincePositionView) }] } })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClearingRunView | ProvincePositionView> {
     return this.runs.get(actor, id);
