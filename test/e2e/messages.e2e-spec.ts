@@ -2,7 +2,7 @@ import { getMetadataStorage } from 'class-validator';
 import { AppModule } from '../../src/app.module';
 import { ERROR_STATUS } from '../../src/common/errors/domain-error';
 import { CATALOGUES, LANGUAGES } from '../../src/common/i18n/messages';
-import { policyBody } from '../support/fixtures';
+import { issueVoucher, openRegion, policyBody } from '../support/fixtures';
 import { auth, TestApp } from '../support/test-app';
 
 const HAN = /[\u4e00-\u9fff]/;
@@ -133,6 +133,39 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
       expect(malformed.body).toMatchObject({ code: 'VALIDATION_FAILED', message: '请求参数有误（body: malformed JSON）' });
       const route = await t.http.get('/api/no-such-route').set('Accept-Language', 'zh-CN').expect(404);
       expect(route.body).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^未找到该记录/) });
+    });
+
+    it('a quote’s refusal (a 200 answer) is in the caller’s language too, its code unchanged', async () => {
+      await openRegion(t, '340100');
+      const e = await t.registerEnterprise('340104');
+      const lab = await t.registerProvider('310115');
+      const facility = await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 50_000 })
+        .expect(201);
+      const voucher = await issueVoucher(t, e.token, 1_000_000);
+      await t.http
+        .patch(`/api/organizations/${e.organizationId}`)
+        .set(auth(e.token))
+        .send({ relatedCreditCodes: [lab.creditCode] })
+        .expect(200);
+      const quote = (language?: string) => {
+        const req = t.http.get(`/api/facilities/${facility.body.id}/quote?voucherId=${voucher.id}&quantity=1`).set(auth(e.token));
+        return (language ? req.set('Accept-Language', language) : req).expect(200);
+      };
+      const zh = (await quote('zh-CN')).body.refusal;
+      expect(zh).toEqual({ code: 'RELATED_PARTY', message: expect.stringMatching(/^用券企业与服务机构存在关联关系（.+）$/) });
+      const en = (await quote()).body.refusal;
+      expect(en.code).toBe('RELATED_PARTY');
+      expect(en.message).not.toMatch(HAN);
+      const compared = await t.http
+        .get(`/api/quotes?voucherId=${voucher.id}&category=testing&quantity=1`)
+        .set(auth(e.token))
+        .set('Accept-Language', 'zh-CN')
+        .expect(200);
+      const refused = compared.body.items.find((i: { quote: { refusal?: unknown } }) => i.quote.refusal);
+      expect(refused.quote.refusal.message).toMatch(HAN);
     });
 
     it('negotiates by q-values: English when English is preferred or no Chinese is acceptable', async () => {

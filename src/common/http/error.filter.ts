@@ -27,7 +27,7 @@ const UNAVAILABLE_RETRY_SEC = 5;
  * The message in `lng`: English is the service's own detailed text; another language uses what the error can say in
  * it, else the code's catalogue sentence with the English detail in brackets (numbers and names stay readable).
  */
-function inLanguage(lng: Language, code: string, english: string, localized?: (lng: Language) => string): string {
+export function inLanguage(lng: Language, code: string, english: string, localized?: (lng: Language) => string): string {
   if (lng === 'en') return english;
   if (localized) return localized(lng);
   const summary = translate(lng, `errors.${code}`);

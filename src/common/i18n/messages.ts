@@ -1,3 +1,4 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { createInstance, TOptions } from 'i18next';
 import type { Request } from 'express';
 import en from '../../i18n/en/messages.json';
@@ -36,3 +37,8 @@ export function translate(lng: Language, key: string, params: TOptions = {}): st
 export function hasMessage(lng: Language, key: string): boolean {
   return i18n.exists(key, { lng, fallbackLng: false });
 }
+
+/** The caller's language as a route parameter, for answers that carry a message outside an error (a quote's refusal). */
+export const CallerLanguage = createParamDecorator((_: unknown, ctx: ExecutionContext): Language =>
+  languageOf(ctx.switchToHttp().getRequest<Request>()),
+);
