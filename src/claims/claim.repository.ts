@@ -139,24 +139,44 @@ export class ClaimRepository {
   }
 
   /** A batch's total per payee, summed by the database, with the payee's name, credit code and province. */
-  async batchTotals(
-    settlementId: string,
-  ): Promise<
-    { payeeId: string; payeeName: string; payeeCreditCode: string; payeeProvinceCode: string; amountFen: number; claims: number }[]
+  async batchTotals(settlementId: string): Promise<
+    {
+      payeeId: string;
+      payeeName: string;
+      payeeCreditCode: string;
+      payeeProvinceCode: string;
+      payeeBankName: string | null;
+      payeeBankAccount: string | null;
+      amountFen: number;
+      claims: number;
+    }[]
   > {
     const rows = await this.db.rows<Record<string, unknown>>(
-      sql`SELECT c.claimant_id AS payee, o.name, o.credit_code AS code, o.province_code AS province, SUM(c.approved_fen) AS fen, COUNT(*) AS n
+      sql`SELECT c.claimant_id AS payee, o.name, o.credit_code AS code, o.province_code AS province, o.bank_name AS bank, o.bank_account AS account,
+          SUM(c.approved_fen) AS fen, COUNT(*) AS n
           FROM claim c JOIN organization o ON o.id = c.claimant_id WHERE c.settlement_id = ${settlementId}
-          GROUP BY c.claimant_id, o.name, o.credit_code, o.province_code`,
+          GROUP BY c.claimant_id, o.name, o.credit_code, o.province_code, o.bank_name, o.bank_account`,
     );
     return rows.map((r) => ({
       payeeId: r.payee as string,
       payeeName: r.name as string,
       payeeCreditCode: r.code as string,
       payeeProvinceCode: r.province as string,
+      payeeBankName: (r.bank as string | null) ?? null,
+      payeeBankAccount: (r.account as string | null) ?? null,
       amountFen: Number(r.fen),
       claims: Number(r.n),
     }));
+  }
+
+  /** A batch's claims (only `payeeId`'s, when given), for the statement's schedule: by payee, then as approved. */
+  inBatch(settlementId: string, payeeId?: string): Promise<Claim[]> {
+    return this.db.select(
+      Claim,
+      'c',
+      sql`WHERE c.settlement_id = ${settlementId}${payeeId ? sql` AND c.claimant_id = ${payeeId}` : empty}
+          ORDER BY c.claimant_id, c.decided_at, c.id`,
+    );
   }
 
   /** A batch's claims by payee, in id order. */

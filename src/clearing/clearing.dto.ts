@@ -25,3 +25,44 @@ export class ClearingView {
   @ApiProperty({ type: [NetPositionView] }) net: NetPositionView[];
   @ApiProperty({ type: [FlowView], description: 'at most n−1 transfers that settle every net position' }) transfers: FlowView[];
 }
+
+export class CreateClearingRunInput {
+  @ApiProperty({ example: '2026-04-01', description: 'first day (UTC) of payments taken in' }) @IsCalendarDate() from: string;
+  @ApiProperty({ example: '2026-06-30', description: 'last day (UTC) of payments taken in, inclusive; today at the latest' })
+  @IsCalendarDate()
+  to: string;
+}
+
+export class ClearingRunView extends ClearingView {
+  @ApiProperty({ description: 'the run’s immutable id' }) id: string;
+  @ApiProperty({ description: 'Σ gross flows' }) grossTotalFen: number;
+  @ApiProperty({ description: 'Σ transfers: what moves between treasuries after netting' }) transferTotalFen: number;
+  @ApiProperty({ description: 'SHA-256 (hex) of the run’s CSV (GET /api/clearing-runs/{id}/entries.csv), fixed when it was recorded' })
+  csvSha256: string;
+  @ApiProperty() createdBy: string;
+  @ApiProperty() createdAt: string;
+}
+
+/** What a bureau reads of a run: its own province's side of it. */
+export class ProvincePositionView {
+  @ApiProperty({ description: 'the run’s id' }) id: string;
+  @ApiProperty() from: string;
+  @ApiProperty() to: string;
+  @ApiProperty() createdAt: string;
+  @ApiProperty({ example: '340000' }) provinceCode: string;
+  @ApiProperty({ description: 'received − paid in the period; 0 when the province took no part' }) netFen: number;
+  @ApiProperty({ description: 'gross: what its vouchers paid to labs of other provinces' }) grossPaidFen: number;
+  @ApiProperty({ description: 'gross: what its labs were paid by other provinces’ vouchers' }) grossReceivedFen: number;
+  @ApiProperty({ type: [FlowView], description: 'the transfers it makes' }) pays: FlowView[];
+  @ApiProperty({ type: [FlowView], description: 'the transfers it receives' }) receives: FlowView[];
+}
+
+export class ClearingRunPage {
+  @ApiProperty({
+    type: 'array',
+    items: { oneOf: [{ $ref: '#/components/schemas/ClearingRunView' }, { $ref: '#/components/schemas/ProvincePositionView' }] },
+    description: 'the platform reads whole runs, a bureau its province’s position in each',
+  })
+  items: (ClearingRunView | ProvincePositionView)[];
+  @ApiProperty() total: number;
+}

@@ -4,6 +4,7 @@ import { Throttle } from '../auth/throttle.entity';
 import { User } from '../auth/user.entity';
 import { Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
+import { ClearingRun, ClearingRunEntry } from '../clearing/clearing-run.entity';
 import { IdempotencyRecord } from '../common/idempotency/idempotency-record.entity';
 import { Facility, FacilityRating } from '../facilities/facility.entity';
 import { LedgerTransfer } from '../ledger/ledger-transfer.entity';
@@ -41,4 +42,6 @@ export const ENTITIES = [
   QualifiedEnterprise,
   PartyRelation,
   FacilityRating,
+  ClearingRun,
+  ClearingRunEntry,
 ];

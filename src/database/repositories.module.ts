@@ -17,6 +17,7 @@ import { SanctionRepository } from '../oversight/sanction.repository';
 import { PolicyRepository } from '../policies/policy.repository';
 import { RedemptionRepository } from '../redemptions/redemption.repository';
 import { SettlementRepository } from '../settlement/settlement.repository';
+import { ClearingRunRepository } from '../clearing/clearing-run.repository';
 import { AnnualGrantRepository } from '../vouchers/annual-grant.repository';
 import { ApplicationRepository } from '../vouchers/application.repository';
 import { VoucherRepository } from '../vouchers/voucher.repository';
@@ -41,6 +42,7 @@ const REPOSITORIES = [
   AnnualGrantRepository,
   ApplicationRepository,
   VoucherRepository,
+  ClearingRunRepository,
 ];
 
 /**

@@ -39,6 +39,49 @@ class CertificateLayout {
     this.doc.page.margins.bottom = 0;
     this.border();
     for (const section of this.t.sections) this[section]();
+    if (this.d.revoked) this.voidStamp(this.d.revoked);
+  }
+
+  /** A revoked voucher's certificate says so across its face, so a printed copy cannot pass for a valid one. */
+  private voidStamp(revoked: NonNullable<CertificateData['revoked']>): void {
+    const { doc } = this;
+    const v = this.t.void;
+    const { width: W, height: H } = doc.page;
+    const at = beijingTime(revoked.at).slice(0, 10);
+    const [cx, cy] = [W / 2, H * 0.42];
+    const [w, h] = [W * 0.62, 150];
+    doc.save();
+    doc.rotate(-18, { origin: [cx, cy] });
+    doc.opacity(0.88);
+    doc
+      .lineWidth(5)
+      .strokeColor(v.color)
+      .roundedRect(cx - w / 2, cy - h / 2, w, h, 10)
+      .stroke();
+    doc
+      .lineWidth(1.5)
+      .roundedRect(cx - w / 2 + 8, cy - h / 2 + 8, w - 16, h - 16, 6)
+      .stroke();
+    line(
+      doc,
+      v.zh,
+      cx - w / 2,
+      cy - h / 2 + 18,
+      { bold: true, size: 64, color: v.color },
+      { width: w, align: 'center', characterSpacing: 12 },
+    );
+    line(
+      doc,
+      `${v.en} · ${fill(v.noteEn, { at })}`,
+      cx - w / 2,
+      cy + h / 2 - 40,
+      { bold: true, size: 11, color: v.color },
+      { width: w, align: 'center' },
+    );
+    doc.restore();
+    // The same in plain words along the top, inside the border and unrotated, for anyone reading (or searching) the text.
+    const note = [fill(v.noteZh, { at }), revoked.reason ? fill(v.reasonZh, { reason: revoked.reason }) : ''].filter(Boolean).join('；');
+    line(doc, note, this.x, this.t.border.innerInset + 9, { bold: true, size: 10, color: v.color }, { width: this.width, align: 'center' });
   }
 
   private get c(): Palette {

@@ -13,6 +13,8 @@ export interface CertificateData {
   policyRegionCode: string;
   verifyUrl: string;
   issuedAt: string;
+  /** Set when the voucher was revoked: the certificate is then stamped 已作废 (void) across its face. */
+  revoked?: { at: string; reason: string | null };
 }
 
 export interface StatementLine {
@@ -21,10 +23,25 @@ export interface StatementLine {
   payeeProvinceName: string;
   amountFen: number;
   claimCount: number;
+  /** The bank the payee is paid into, as when the batch was prepared; in full, as the treasury needs it. */
+  bankName?: string | null;
+  bankAccount?: string | null;
+}
+
+/** One approved claim of the batch, for the statement's per-claim schedule. */
+export interface StatementClaim {
+  payeeName: string;
+  contractNo: string;
+  invoiceNo: string;
+  decidedAt: string | null;
+  redemptions: number;
+  amountFen: number;
 }
 
 export interface StatementData {
   settlementId: string;
+  /** The readable number printed in place of the id (batches prepared before numbering print their id). */
+  batchNo?: string | null;
   regionName: string;
   periodLabel: string;
   status: 'open' | 'paid';
@@ -33,6 +50,8 @@ export interface StatementData {
   paidAt: string | null;
   totalFen: number;
   lines: StatementLine[];
+  /** Every claim behind the lines, when the statement shows the per-claim schedule. */
+  claims?: StatementClaim[];
 }
 
 /** Refuses a statement whose lines do not add up to its total, rather than print or pay from it. */
@@ -40,5 +59,9 @@ export function assertStatementTotal(d: StatementData): void {
   const sum = d.lines.reduce((s, l) => s + l.amountFen, 0);
   if (!Number.isSafeInteger(sum) || sum !== d.totalFen) {
     throw new Error(`settlement ${d.settlementId}: lines add up to ${sum} fen, total says ${d.totalFen}`);
+  }
+  const claimed = d.claims?.reduce((s, c) => s + c.amountFen, 0);
+  if (claimed !== undefined && claimed !== d.totalFen) {
+    throw new Error(`settlement ${d.settlementId}: claims add up to ${claimed} fen, total says ${d.totalFen}`);
   }
 }

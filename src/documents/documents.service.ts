@@ -3,6 +3,7 @@ import { annualReportCsv } from './annual-report.csv';
 import type { AnnualReportData } from './annual-report.data';
 import { renderAnnualReport } from './annual-report.layout';
 import { renderCertificate } from './certificate.layout';
+import { ClearingRunData, renderClearingRun } from './clearing-run.layout';
 import type { CertificateData, StatementData } from './document-data';
 import { statementLinesCsv } from './statement.csv';
 import { renderStatement } from './statement.layout';
@@ -10,6 +11,7 @@ import { renderStatement } from './statement.layout';
 // Callers take the data types from the service they hand them to.
 export type { CertificateData, StatementData, StatementLine } from './document-data';
 export type { AnnualReportData } from './annual-report.data';
+export type { ClearingRunData } from './clearing-run.layout';
 
 /** The renderers behind one injectable service; each is a plain function of its data, in the file named for it. */
 @Injectable()
@@ -32,5 +34,9 @@ export class DocumentsService {
 
   annualReportCsv(d: AnnualReportData): string {
     return annualReportCsv(d);
+  }
+
+  renderClearingRun(d: ClearingRunData): Promise<Buffer> {
+    return renderClearingRun(d);
   }
 }

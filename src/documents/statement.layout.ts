@@ -1,14 +1,42 @@
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
-import { assertStatementTotal, StatementData, StatementLine } from './document-data';
+import { assertStatementTotal, StatementClaim, StatementData, StatementLine } from './document-data';
 import { beijingTime, block, Doc, fill, line, renderPdf, style, Style } from './drawing';
-import { Bilingual, StatementMeta, statementTemplate, StatementTemplate } from './templates';
+import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemplate, TableColumn } from './templates';
 
-/** A4 pages: header, one table row per payee (paginated, subtotal per page), total and sign-off boxes. */
+/**
+ * A4 pages: header, one table row per payee with the bank it is paid into (paginated, subtotal per page), total and
+ * sign-off boxes, then the schedule of every claim behind the lines.
+ */
 export async function renderStatement(d: StatementData): Promise<Buffer> {
   assertStatementTotal(d);
   const t = statementTemplate();
-  const info = { Title: `${t.title.zh} ${d.settlementId}`, Author: d.regionName, Subject: `${t.title.en} ${d.periodLabel}` };
+  const info = { Title: `${t.title.zh} ${d.batchNo ?? d.settlementId}`, Author: d.regionName, Subject: `${t.title.en} ${d.periodLabel}` };
   return renderPdf(t.page, info, (doc) => new StatementLayout(doc, t, d).draw());
+}
+
+/** The bank a line is paid into: its name above the account number, in full (a statement is what the treasury pays from). */
+const bankCell = (l: StatementLine, none: Bilingual): string =>
+  l.bankAccount ? `${l.bankName ?? ''}\n${l.bankAccount}` : `${none.zh} ${none.en}`;
+
+function claimValues(columns: TableColumn<ClaimColumn>[], i: number, c: StatementClaim): string[] {
+  return columns.map((col) => {
+    switch (col.key) {
+      case 'index':
+        return String(i + 1);
+      case 'payeeName':
+        return c.payeeName;
+      case 'contractNo':
+        return c.contractNo;
+      case 'invoiceNo':
+        return c.invoiceNo;
+      case 'decidedAt':
+        return c.decidedAt ? beijingTime(c.decidedAt) : '—';
+      case 'redemptions':
+        return String(c.redemptions);
+      case 'amount':
+        return tableAmount(c.amountFen);
+    }
+  });
 }
 
 /** Table amounts sit under a 金额（元） header, so they drop the currency sign. */
@@ -68,7 +96,70 @@ class StatementLayout {
     this.ensureSpace(TOTALS_HEIGHT + 20 + SIGNATURES_HEIGHT);
     this.totals();
     this.signatures();
+    if (this.d.claims?.length) this.claimSchedule(this.d.claims);
     this.footers();
+  }
+
+  /** Every claim behind the lines: who, on which contract and invoice, approved when, for how much. */
+  private claimSchedule(claims: StatementClaim[]): void {
+    const { doc, c } = this;
+    const ct = this.t.claimsTable;
+    const sum = ct.columns.reduce((s, col) => s + col.width, 0);
+    const widths = ct.columns.map((col) => (col.width * this.width) / sum);
+    const size = ct.fontSize;
+    const rowH = size * 2.2;
+    const cells = (values: string[], y: number, s: Style) => {
+      let cx = this.x;
+      for (const [i, col] of ct.columns.entries()) {
+        block(doc, values[i], cx + 4, y, widths[i] - 8, s, 1, { align: col.align ?? 'left' });
+        cx += widths[i];
+      }
+    };
+    const header = () => {
+      const h = size * 3.4;
+      doc.save().rect(this.x, this.y, this.width, h).fill(c.panel).restore();
+      cells(
+        ct.columns.map((col) => col.zh),
+        this.y + 4,
+        { bold: true, size, color: c.text },
+      );
+      cells(
+        ct.columns.map((col) => col.en),
+        this.y + 4 + size * 1.5,
+        { size: size - 1.5, color: c.muted },
+      );
+      this.y += h;
+    };
+    this.newPage(false);
+    this.y += line(doc, `${ct.title.zh}  ${ct.title.en}`, this.x, this.y, { bold: true, size: 12, color: c.text }) + 8;
+    header();
+    for (const [i, claim] of claims.entries()) {
+      if (this.y + rowH > this.bottom) {
+        this.newPage(false);
+        header();
+      }
+      if (i % 2 === 1) doc.save().rect(this.x, this.y, this.width, rowH).fill(c.zebra).restore();
+      cells(claimValues(ct.columns, i, claim), this.y + (rowH - size * 1.3) / 2, { size, color: c.text });
+      this.y += rowH;
+    }
+    doc
+      .save()
+      .lineWidth(1)
+      .strokeColor(c.text)
+      .moveTo(this.x, this.y)
+      .lineTo(this.x + this.width, this.y)
+      .stroke()
+      .restore();
+    const total = claims.reduce((s, cl) => s + cl.amountFen, 0);
+    this.y += 4;
+    line(
+      doc,
+      `${this.t.table.total.zh}  ${this.t.table.total.en}  ${tableAmount(total)}`,
+      this.x,
+      this.y,
+      { bold: true, size, color: c.text },
+      { width: this.width, align: 'right' },
+    );
   }
 
   private newPage(withTableHeader: boolean): void {
@@ -78,7 +169,7 @@ class StatementLayout {
     line(this.doc, `${d.regionName} · ${t.title.zh}（续）`, this.x, this.y, { bold: true, size: 10, color: c.primary });
     line(
       this.doc,
-      `${d.settlementId} · ${d.periodLabel}`,
+      `${d.batchNo ?? d.settlementId} · ${d.periodLabel}`,
       this.x,
       this.y + 1,
       { size: 8.5, color: c.muted },
@@ -136,7 +227,7 @@ class StatementLayout {
     const { d, t } = this;
     switch (key) {
       case 'settlementId':
-        return d.settlementId;
+        return d.batchNo ?? d.settlementId;
       case 'regionName':
         return d.regionName;
       case 'periodLabel':
@@ -201,6 +292,8 @@ class StatementLayout {
           return l.payeeCreditCode;
         case 'payeeProvinceName':
           return l.payeeProvinceName;
+        case 'payeeBank':
+          return bankCell(l, this.t.table.noBank);
         case 'claimCount':
           return String(l.claimCount);
         case 'amount':
@@ -214,8 +307,8 @@ class StatementLayout {
     const lh = this.doc.currentLineHeight(true);
     let lines = 1;
     for (const [i, col] of this.t.table.columns.entries()) {
-      if (col.key !== 'payeeName' && col.key !== 'payeeProvinceName') continue;
-      const text = col.key === 'payeeName' ? l.payeeName : l.payeeProvinceName;
+      if (col.key !== 'payeeName' && col.key !== 'payeeProvinceName' && col.key !== 'payeeBank') continue;
+      const text = col.key === 'payeeName' ? l.payeeName : col.key === 'payeeBank' ? bankCell(l, this.t.table.noBank) : l.payeeProvinceName;
       lines = Math.max(lines, Math.min(3, Math.round(this.doc.heightOfString(text, { width: this.widths[i] - 8 }) / lh)));
     }
     return lines * lh + 6;
@@ -345,7 +438,7 @@ class StatementLayout {
         .stroke()
         .restore();
       const values = { page: p - start + 1, pages: count };
-      line(doc, `${d.regionName} · ${t.title.zh} · ${d.settlementId}`, this.x, y, { size: 7, color: c.muted });
+      line(doc, `${d.regionName} · ${t.title.zh} · ${d.batchNo ?? d.settlementId}`, this.x, y, { size: 7, color: c.muted });
       line(
         doc,
         `${fill(t.footer.zh, values)} · ${fill(t.footer.en, values)}`,

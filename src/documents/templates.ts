@@ -39,9 +39,13 @@ export interface CertificateTemplate {
   policyFormat: string;
   verify: Bilingual & { qrSize: number; issuerZh: string; issuerEn: string };
   notes: { zh: string[]; en: string };
+  /** The stamp across a revoked voucher's certificate. */
+  void: Bilingual & { color: string; noteZh: string; noteEn: string; reasonZh: string };
 }
 
-type StatementColumn = 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeProvinceName' | 'claimCount' | 'amount';
+type StatementColumn = 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeBank' | 'payeeProvinceName' | 'claimCount' | 'amount';
+export type ClaimColumn = 'index' | 'payeeName' | 'contractNo' | 'invoiceNo' | 'decidedAt' | 'redemptions' | 'amount';
+export type TableColumn<K extends string> = Bilingual & { key: K; width: number; align?: 'left' | 'center' | 'right' };
 export type StatementMeta = 'settlementId' | 'regionName' | 'periodLabel' | 'status' | 'paymentRef' | 'createdAt' | 'paidAt';
 export type CsvColumn =
   'settlementId' | 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeProvinceName' | 'claimCount' | 'amountFen' | 'amountYuan';
@@ -54,10 +58,13 @@ export interface StatementTemplate {
   statusLabels: Record<StatementData['status'], Bilingual>;
   table: {
     fontSize: number;
-    columns: (Bilingual & { key: StatementColumn; width: number; align?: 'left' | 'center' | 'right' })[];
+    columns: TableColumn<StatementColumn>[];
     pageSubtotal: Bilingual;
     total: Bilingual;
+    /** What the bank cell says when the payee had no bank on file. */
+    noBank: Bilingual;
   };
+  claimsTable: { title: Bilingual; fontSize: number; columns: TableColumn<ClaimColumn>[] };
   totals: Bilingual & { capitalZh: string; capitalEn: string; payeesZh: string; payeesEn: string };
   signatures: (Bilingual & { seal?: boolean })[];
   footer: Bilingual;

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsEmail,
   IsIn,
   IsInt,
   IsObject,
@@ -18,6 +19,7 @@ import {
 import { creditCodeProblem } from './credit-code';
 import { ENTERPRISE_KINDS, Organization, ORGANIZATION_STATUSES } from './organization.entity';
 import { NoBidiControls } from '../common/http/text';
+import { IsBankAccount, IsPhone, maskBankAccount } from './profile.rules';
 
 /** Validates a unified social credit code and names the exact problem. */
 export function IsCreditCode(options?: ValidationOptions) {
@@ -116,6 +118,19 @@ export class OrganizationView {
   @ApiProperty({ nullable: true }) statusReason: string | null;
   @ApiProperty({ nullable: true, description: 'the qualification an enterprise was verified on' }) certificateNo: string | null;
   @ApiProperty({ nullable: true }) verifiedAt: string | null;
+  @ApiProperty({ nullable: true, example: '王敏' }) contactPerson: string | null;
+  @ApiProperty({ nullable: true, example: '0551-65123456' }) contactPhone: string | null;
+  @ApiProperty({ nullable: true, example: 'finance@micronano.example.cn' }) contactEmail: string | null;
+  @ApiProperty({ nullable: true, example: '安徽省合肥市蜀山区望江西路 800 号' }) address: string | null;
+  @ApiProperty({ nullable: true, example: '中国工商银行合肥科技支行' }) bankName: string | null;
+  @ApiProperty({
+    nullable: true,
+    example: '**** **** 4321',
+    description: 'masked to all but the last four digits; in full only on settlement lines and statements, to the paying bureau',
+  })
+  bankAccount: string | null;
+  @ApiProperty({ nullable: true, description: 'when its admin last changed the profile (the audit log has each change)' })
+  profileUpdatedAt: string | null;
 
   static of(o: Organization): OrganizationView {
     const {
@@ -149,6 +164,52 @@ export class OrganizationView {
       statusReason,
       certificateNo,
       verifiedAt,
+      contactPerson: o.contactPerson ?? null,
+      contactPhone: o.contactPhone ?? null,
+      contactEmail: o.contactEmail ?? null,
+      address: o.address ?? null,
+      bankName: o.bankName ?? null,
+      bankAccount: maskBankAccount(o.bankAccount),
+      profileUpdatedAt: o.profileUpdatedAt ?? null,
     };
   }
+}
+
+/** What an organization's admin may change of its profile; every field optional, at least one present. */
+export class UpdateProfileInput {
+  @ApiPropertyOptional({ example: '王敏' }) @IsOptional() @IsString() @Length(1, 100) @NoBidiControls() contactPerson?: string;
+  @ApiPropertyOptional({ example: '0551-65123456', description: 'a mainland mobile (13800138000) or a landline with area code' })
+  @IsOptional()
+  @IsPhone()
+  contactPhone?: string;
+  @ApiPropertyOptional({ example: 'finance@micronano.example.cn' }) @IsOptional() @IsEmail() @Length(3, 254) contactEmail?: string;
+  @ApiPropertyOptional({ example: '安徽省合肥市蜀山区望江西路 800 号' })
+  @IsOptional()
+  @IsString()
+  @Length(2, 300)
+  @NoBidiControls()
+  address?: string;
+  @ApiPropertyOptional({ example: '中国工商银行合肥科技支行', description: 'payees: the bank (branch) settlements are paid into' })
+  @IsOptional()
+  @IsString()
+  @Length(2, 100)
+  @NoBidiControls()
+  bankName?: string;
+  @ApiPropertyOptional({
+    example: '1302 0108 0920 0054 321',
+    description: 'payees: 8–30 digits, spaces between groups allowed; needs bankName',
+  })
+  @IsOptional()
+  @IsBankAccount()
+  bankAccount?: string;
+  @ApiPropertyOptional({ description: "actual controller's credit code; audited, and used for caps aggregated by controller" })
+  @IsOptional()
+  @IsCreditCode()
+  controllerCreditCode?: string;
+  @ApiPropertyOptional({ type: [String], description: 'credit codes of shareholders, parent, subsidiaries: replaces the list; audited' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsCreditCode({ each: true })
+  relatedCreditCodes?: string[];
 }

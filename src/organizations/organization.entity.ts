@@ -35,6 +35,15 @@ export class Organization {
   @InstantColumn({ nullable: true }) verifiedAt: string | null;
   /** The bureau user who verified it, or null when its province's qualified list named it. */
   @RefColumn({ nullable: true }) verifiedBy: string | null;
+  // The profile its admin keeps (PATCH /api/organizations/:id).
+  @StrColumn(100, { nullable: true }) contactPerson: string | null;
+  @StrColumn(32, { nullable: true }) contactPhone: string | null;
+  @StrColumn(254, { nullable: true }) contactEmail: string | null;
+  @StrColumn(300, { nullable: true }) address: string | null;
+  /** Where a payee is paid: the bank (branch) and the account number, digits only. */
+  @StrColumn(100, { nullable: true }) bankName: string | null;
+  @StrColumn(34, { nullable: true }) bankAccount: string | null;
+  @InstantColumn({ nullable: true }) profileUpdatedAt: string | null;
 }
 
 /** A province's list of qualified enterprises: one listed registers as active, verified by the list. */

@@ -3,9 +3,35 @@ import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, sql } from '../common/persistence/sql';
+import { empty, join, raw, sql } from '../common/persistence/sql';
 import { Organization, OrganizationStatus, OrganizationType, QualifiedEnterprise } from './organization.entity';
 import { admittedRecently, inPublicNotice } from './organization.time-rules';
+
+/** What an admin may change of its organization, as stored. */
+export type ProfileChanges = Partial<
+  Pick<
+    Organization,
+    | 'contactPerson'
+    | 'contactPhone'
+    | 'contactEmail'
+    | 'address'
+    | 'bankName'
+    | 'bankAccount'
+    | 'controllerCreditCode'
+    | 'relatedCreditCodes'
+  >
+>;
+
+const PROFILE_COLUMNS: Record<keyof ProfileChanges, string> = {
+  contactPerson: 'contact_person',
+  contactPhone: 'contact_phone',
+  contactEmail: 'contact_email',
+  address: 'address',
+  bankName: 'bank_name',
+  bankAccount: 'bank_account',
+  controllerCreditCode: 'controller_credit_code',
+  relatedCreditCodes: 'related_credit_codes',
+};
 
 @Injectable()
 export class OrganizationRepository {
@@ -73,6 +99,17 @@ export class OrganizationRepository {
           verified_at = ${d.verifiedAt}, verified_by = ${d.verifiedBy}, updated_at = ${d.updatedAt} WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;
+  }
+
+  /** Writes the profile fields given (the caller has the row locked). */
+  async updateProfile(id: string, changes: ProfileChanges, now: string): Promise<void> {
+    const sets = Object.entries(changes).map(([field, value]) => {
+      const stored = field === 'relatedCreditCodes' ? JSON.stringify(value) : value;
+      return sql`${raw(PROFILE_COLUMNS[field as keyof ProfileChanges])} = ${stored}`;
+    });
+    await this.db.execute(
+      sql`UPDATE organization SET ${join([...sets, sql`profile_updated_at = ${now}`, sql`updated_at = ${now}`], ', ')} WHERE id = ${id}`,
+    );
   }
 
   // ---- A province's qualified list. ----

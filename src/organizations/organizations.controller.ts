@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { notFound } from '../common/errors/domain-error';
@@ -19,6 +19,7 @@ import {
   QualifiedImportView,
   QualifiedListInput,
   SuspendProviderInput,
+  UpdateProfileInput,
   VerifyEnterpriseInput,
 } from './organization.dto';
 import { ORGANIZATION_STATUSES } from './organization.entity';
@@ -49,6 +50,26 @@ export class OrganizationsController {
   @ApiOkResponse({ type: OrganizationView })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.get(actor, id));
+  }
+
+  @Patch('organizations/:id')
+  @Authenticated('enterprise', 'provider')
+  @ApiOperation({
+    summary: 'Change your organization’s profile: contact, address, bank account, controller and related parties (its admin)',
+    description:
+      'An admin of the organization only (another organization’s id is 404, a user who is not an admin 403). Fields left out stay as ' +
+      'they are; relatedCreditCodes replaces the list. A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere ' +
+      'but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. ' +
+      'Every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads. No money moves.',
+  })
+  @ApiOkResponse({ type: OrganizationView, description: 'the organization as changed (bank account masked)' })
+  @Refuses(OrganizationsService.profileRefusals)
+  async updateProfile(
+    @CurrentActor() actor: Actor,
+    @Param('id', IdPipe) id: string,
+    @Body() body: UpdateProfileInput,
+  ): Promise<OrganizationView> {
+    return OrganizationView.of(await this.organizations.updateProfile(actor, id, body));
   }
 
   @Post('providers/:id/admit')

@@ -3,7 +3,7 @@ import { assertBureauOf, bureauCovers, canRead, listScope } from '../common/auth
 import { hasBidiControls } from '../common/http/text';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { DomainError, notFound } from '../common/errors/domain-error';
+import { DomainError, forbidden, invalidInput, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -11,13 +11,25 @@ import { Sweeps } from '../common/sweeps';
 import { ok, Outcome, refused } from '../common/use-case';
 import { regionOfRegistration } from '../regions/regions.data';
 import { creditCodeProblem, registrationRegionOf } from './credit-code';
-import { OrganizationInput } from './organization.dto';
+import { OrganizationInput, UpdateProfileInput } from './organization.dto';
 import { Organization, OrganizationType } from './organization.entity';
-import { OrganizationRepository } from './organization.repository';
+import { OrganizationRepository, ProfileChanges } from './organization.repository';
+import { maskBankAccount, normalizeBankAccount } from './profile.rules';
 import { organizationTransition } from './organization.states';
 import { admittedAt, withNoticeEnded } from './organization.time-rules';
 
 const DEFAULT_NOTICE_DAYS = 7;
+
+/** A new organization's profile: its admin fills it in (PATCH /api/organizations/:id). */
+const EMPTY_PROFILE = {
+  contactPerson: null,
+  contactPhone: null,
+  contactEmail: null,
+  address: null,
+  bankName: null,
+  bankAccount: null,
+  profileUpdatedAt: null,
+};
 
 /** What the public notices page may show of a provider: its name, its region and the date that matters. */
 export interface PublicProvider {
@@ -33,6 +45,8 @@ export class OrganizationsService {
   static readonly admitRefusals = ['INVALID_STATE'] as const;
   static readonly suspendRefusals = ['INVALID_STATE'] as const;
   static readonly verifyRefusals = ['INVALID_STATE'] as const;
+  /** A bureau or platform caller, or a user who is not an admin: 403; another organization: 404; a bad field: 400. */
+  static readonly profileRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -69,6 +83,7 @@ export class OrganizationsService {
       certificateNo: listed?.certificateNo ?? null,
       verifiedAt: listed ? now : null,
       verifiedBy: null,
+      ...EMPTY_PROFILE,
     };
     await this.organizations.insert(org);
     this.uow.record({
@@ -222,6 +237,57 @@ export class OrganizationsService {
         summary: { rows: rows.length, imported: accepted.length, changed, rejected: rejected.length, verified: waiting.length },
       });
       return { imported: accepted.length, rejected };
+    });
+  }
+
+  /**
+   * Its admin changes the organization's profile: contact, address, the bank a payee is paid into, its controller and
+   * related parties. Each change is audited with what it was and what it became (a bank account masked), so the
+   * bureau sees who changed what; settlement batches already prepared keep the account they were prepared with.
+   */
+  updateProfile(actor: Actor, id: string, input: UpdateProfileInput): Promise<Organization> {
+    if (actor.organizationId !== id) throw notFound('organization');
+    if (!actor.admin) throw forbidden('only an admin of this organization changes its profile');
+    const wanted: ProfileChanges = {
+      ...input,
+      ...(input.bankAccount !== undefined ? { bankAccount: normalizeBankAccount(input.bankAccount) } : {}),
+      ...(input.relatedCreditCodes !== undefined ? { relatedCreditCodes: [...new Set(input.relatedCreditCodes)] } : {}),
+    };
+    if (Object.keys(wanted).length === 0) throw invalidInput('body: name at least one field of the profile to change');
+    return this.uow.run(async () => {
+      const org = await this.organizations.lock(id);
+      if (!org) throw notFound('organization');
+      if (wanted.bankAccount && !(wanted.bankName ?? org.bankName)) throw invalidInput('bankName: is required with bankAccount');
+      if (wanted.controllerCreditCode === org.creditCode) throw invalidInput('controllerCreditCode: must not be the organization’s own');
+      if (wanted.relatedCreditCodes?.includes(org.creditCode))
+        throw invalidInput('relatedCreditCodes: must not contain the organization’s own');
+      const changes = Object.fromEntries(
+        Object.entries(wanted).filter(
+          ([field, value]) => JSON.stringify(value) !== JSON.stringify(org[field as keyof Organization] ?? null),
+        ),
+      ) as ProfileChanges;
+      if (Object.keys(changes).length === 0) return org;
+      const now = clock.iso();
+      await this.organizations.updateProfile(id, changes, now);
+      const shown = (field: string, value: unknown) =>
+        field === 'bankAccount' ? maskBankAccount(value as string | null) : (value ?? null);
+      this.uow.record({
+        action: 'organization.profile_updated',
+        entityType: 'organization',
+        entityId: id,
+        regionCode: org.regionCode,
+        organizationId: id,
+        summary: {
+          name: org.name,
+          changes: Object.fromEntries(
+            Object.entries(changes).map(([field, to]) => [
+              field,
+              { from: shown(field, org[field as keyof Organization]), to: shown(field, to) },
+            ]),
+          ),
+        },
+      });
+      return { ...org, ...changes, profileUpdatedAt: now, updatedAt: now };
     });
   }
 

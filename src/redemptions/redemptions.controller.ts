@@ -4,6 +4,8 @@ import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
+import { inLanguage } from '../common/http/error.filter';
+import { CallerLanguage, Language } from '../common/i18n/messages';
 import { Quotes } from './quotes';
 import { unwrap } from '../common/use-case';
 import { CancelHold, CaptureHold } from './use-cases/close-hold';
@@ -147,8 +149,13 @@ export class FacilityQuotesController {
   @ApiOperation({ summary: 'What a hold of this quantity on the voucher would be: the same evaluation as POST /api/redemptions' })
   @ApiOkResponse({ type: QuoteView, description: 'with `refusal` when a rule forbids it; a hold would then be refused 422 with that code' })
   @Refuses(Quotes)
-  quote(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: QuoteQuery): Promise<QuoteView> {
-    return this.quotes.quote(actor, id, q);
+  async quote(
+    @CurrentActor() actor: Actor,
+    @Param('id', IdPipe) id: string,
+    @Query() q: QuoteQuery,
+    @CallerLanguage() lng: Language,
+  ): Promise<QuoteView> {
+    return refusalIn(lng, await this.quotes.quote(actor, id, q));
   }
 }
 
@@ -165,7 +172,14 @@ export class ComparisonController {
     description: 'Facilities whose fee for this quantity would exceed 10^13 fen are left out.',
   })
   @ApiOkResponse({ type: ComparisonPage })
-  compare(@CurrentActor() actor: Actor, @Query() q: CompareQuery): Promise<ComparisonPage> {
-    return this.quotes.compare(actor, q);
+  async compare(@CurrentActor() actor: Actor, @Query() q: CompareQuery, @CallerLanguage() lng: Language): Promise<ComparisonPage> {
+    const page = await this.quotes.compare(actor, q);
+    return { ...page, items: page.items.map((item) => ({ ...item, quote: refusalIn(lng, item.quote) })) };
   }
+}
+
+/** A quote's refusal in the caller's language, like the 422 the hold would answer (its code unchanged). */
+function refusalIn(lng: Language, quote: QuoteView): QuoteView {
+  if (!quote.refusal) return quote;
+  return { ...quote, refusal: { code: quote.refusal.code, message: inLanguage(lng, quote.refusal.code, quote.refusal.message) } };
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClaimRepository } from '../claims/claim.repository';
+import { maskBankAccount } from '../organizations/profile.rules';
 import { SettlementSummary, SettlementView } from './settlement.dto';
 import { Settlement } from './settlement.entity';
 import { SettlementRepository } from './settlement.repository';
@@ -12,8 +13,11 @@ export class SettlementViews {
     private readonly claims: ClaimRepository,
   ) {}
 
-  /** The batch; for a payee only its own line, and the total is that line's (other payees' amounts are theirs). */
-  async of(s: Settlement, payeeId?: string): Promise<SettlementView> {
+  /**
+   * The batch; for a payee only its own line, and the total is that line's (other payees' amounts are theirs). The
+   * payees' bank accounts are in full for the paying bureau (`paying`), masked for anyone else.
+   */
+  async of(s: Settlement, payeeId?: string, paying = false): Promise<SettlementView> {
     const lines = await this.settlements.lines(s.id, payeeId);
     const claimIds = await this.claims.idsInBatch(s.id);
     return {
@@ -26,6 +30,9 @@ export class SettlementViews {
         issuingProvinceCode: l.issuingProvinceCode,
         amountFen: l.amountFen,
         claimIds: claimIds.get(l.payeeId) ?? [],
+        // Present once the payee has put its bank on file (PATCH /api/organizations/:id) before the batch was prepared.
+        ...(l.payeeBankName ? { payeeBankName: l.payeeBankName } : {}),
+        ...(l.payeeBankAccount ? { payeeBankAccount: paying ? l.payeeBankAccount : maskBankAccount(l.payeeBankAccount)! } : {}),
         ...(l.paidAt ? { paidAt: l.paidAt } : {}),
       })),
     };

@@ -42,11 +42,20 @@ export class SettlementLineView {
   @ApiProperty({ example: '340000', description: 'province of the batch’s issuing region: who pays' }) issuingProvinceCode: string;
   @ApiProperty() amountFen: number;
   @ApiProperty({ type: [String] }) claimIds: string[];
+  @ApiPropertyOptional({ description: 'the payee’s bank when the batch was prepared (absent when none was on file)' })
+  payeeBankName?: string;
+  @ApiPropertyOptional({
+    example: '130201080920005432',
+    description: 'the account paid into, as when the batch was prepared: in full for the paying bureau, else masked (**** **** 5432)',
+  })
+  payeeBankAccount?: string;
   @ApiPropertyOptional() paidAt?: string;
 }
 
 export class SettlementSummary {
   @ApiProperty() id: string;
+  @ApiPropertyOptional({ example: '340100-2026-0007', description: 'the readable batch number statements print (region, year, count)' })
+  batchNo?: string;
   @ApiProperty() regionCode: string;
   @ApiProperty({ example: '2026-Q1', description: 'the period of the region’s settlement cycle (monthly or quarterly)' })
   periodLabel: string;
@@ -60,6 +69,7 @@ export class SettlementSummary {
   static of(s: Settlement): SettlementSummary {
     return {
       id: s.id,
+      ...(s.batchNo ? { batchNo: s.batchNo } : {}),
       regionCode: s.regionCode,
       periodLabel: s.periodLabel,
       ...(s.periodEnd ? { periodEnd: s.periodEnd } : {}),

@@ -9,6 +9,7 @@ export type SettlementStatus = (typeof SETTLEMENT_STATUSES)[number];
 @Entity('settlement')
 @Check('chk_settlement_total', 'total_fen >= 0')
 @Index(['regionCode', 'status'])
+@Index(['batchNo'], { unique: true })
 export class Settlement {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(6) regionCode: string;
@@ -20,6 +21,8 @@ export class Settlement {
   @RefColumn() createdBy: string;
   @InstantColumn() createdAt: string;
   @InstantColumn({ nullable: true }) paidAt: string | null;
+  /** The readable number statements print: issuing region, year, and the region's count of batches that year. */
+  @StrColumn(32, { nullable: true }) batchNo: string | null;
 }
 
 /**
@@ -40,4 +43,7 @@ export class SettlementLine {
   @StrColumn(6) issuingProvinceCode: string;
   @FenColumn() amountFen: number;
   @InstantColumn({ nullable: true }) paidAt: string | null;
+  /** The payee's bank when the batch was prepared: what the treasury pays into, whatever the profile says later. */
+  @StrColumn(100, { nullable: true }) payeeBankName: string | null;
+  @StrColumn(34, { nullable: true }) payeeBankAccount: string | null;
 }

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ClearingRunsController } from '../clearing/clearing-runs.controller';
+import { ClearingRunsService } from '../clearing/clearing-runs.service';
 import { ClearingController } from '../clearing/clearing.controller';
 import { ClearingService } from '../clearing/clearing.service';
 import { DocumentsModule } from '../documents/documents.module';
@@ -9,10 +11,10 @@ import { SettlementViews } from './settlement-views';
 import { CreateSettlement } from './use-cases/create-settlement';
 import { PaySettlement } from './use-cases/pay-settlement';
 
-/** Settlement batches, their statements, and the cross-province clearing over paid lines. */
+/** Settlement batches, their statements, and the cross-province clearing over paid lines (and its recorded runs). */
 @Module({
   imports: [PoliciesModule, DocumentsModule],
-  controllers: [SettlementController, ClearingController],
-  providers: [SettlementViews, CreateSettlement, PaySettlement, SettlementQueries, ClearingService],
+  controllers: [SettlementController, ClearingController, ClearingRunsController],
+  providers: [SettlementViews, CreateSettlement, PaySettlement, SettlementQueries, ClearingService, ClearingRunsService],
 })
 export class SettlementModule {}

@@ -25,7 +25,8 @@ export class SettlementQueries {
 
   async get(actor: Actor, id: string): Promise<SettlementView> {
     const payee = payeeOf(actor);
-    return this.views.of(await this.readable(actor, id, payee), payee);
+    // readable() let a bureau through only for its region's batches: a bureau reading one is its paying bureau.
+    return this.views.of(await this.readable(actor, id, payee), payee, actor.role === 'bureau');
   }
 
   /** Summaries; a payee's carry its own line (and its amount as the total). */
@@ -45,8 +46,11 @@ export class SettlementQueries {
     const lines = await this.settlements.statementLines(id, payee);
     if (lines.length === 0) throw notFound('settlement line');
     const claimIds = await this.claims.idsInBatch(id);
+    const names = new Map(lines.map((l) => [l.payeeId, l.payeeName]));
+    const claims = await this.claims.inBatch(id, payee);
     return {
       settlementId: s.id,
+      batchNo: s.batchNo,
       regionName: bureauName(s.regionCode),
       periodLabel: s.periodLabel,
       status: s.status,
@@ -60,6 +64,16 @@ export class SettlementQueries {
         payeeProvinceName: regionName(l.payeeProvinceCode),
         amountFen: l.amountFen,
         claimCount: claimIds.get(l.payeeId)?.length ?? 0,
+        bankName: l.payeeBankName,
+        bankAccount: l.payeeBankAccount,
+      })),
+      claims: claims.map((c) => ({
+        payeeName: names.get(c.claimantId) ?? c.claimantId,
+        contractNo: c.evidence.contractNo,
+        invoiceNo: c.evidence.invoiceNo,
+        decidedAt: c.decidedAt,
+        redemptions: c.redemptionIds.length,
+        amountFen: c.approvedFen ?? 0,
       })),
     };
   }

@@ -15,6 +15,29 @@ export class SettlementRepository {
     await this.db.insert(SettlementLine, lines);
   }
 
+  /**
+   * The next batch number of a region and year (340100-2026-0007), from the same counter table as voucher serials,
+   * in the caller's transaction: gapless, and one upsert takes the row's lock so two batches never share a number.
+   */
+  async nextBatchNo(regionCode: string, year: number): Promise<string> {
+    const prefix = `S${regionCode}`;
+    let n: number;
+    if (this.db.dialect === 'sqlite') {
+      const row = await this.db.row<{ last_value: number }>(
+        sql`INSERT INTO serial_counter (prefix, year, last_value) VALUES (${prefix}, ${year}, 1)
+            ON CONFLICT (prefix, year) DO UPDATE SET last_value = last_value + 1 RETURNING last_value`,
+      );
+      n = Number(row!.last_value);
+    } else {
+      await this.db.execute(
+        sql`INSERT INTO serial_counter (prefix, year, last_value) VALUES (${prefix}, ${year}, LAST_INSERT_ID(1))
+            ON DUPLICATE KEY UPDATE last_value = LAST_INSERT_ID(last_value + 1)`,
+      );
+      n = Number((await this.db.row<{ n: unknown }>(sql`SELECT LAST_INSERT_ID() AS n`))!.n);
+    }
+    return `${regionCode}-${year}-${String(n).padStart(4, '0')}`;
+  }
+
   async get(id: string): Promise<Settlement | undefined> {
     return (await this.db.select(Settlement, 's', sql`WHERE s.id = ${id}`))[0];
   }

@@ -121,6 +121,7 @@ export class VouchersQueries {
       policyRegionCode: policy.regionCode,
       verifyUrl: `${this.config.publicBaseUrl}/verify/${voucher.verificationCode}`,
       issuedAt: voucher.createdAt,
+      ...(voucher.status === 'revoked' ? { revoked: { at: voucher.updatedAt, reason: voucher.statusReason } } : {}),
     });
     return { serial: voucher.serial, pdf };
   }

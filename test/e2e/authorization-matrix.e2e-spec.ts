@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { clock } from '../../src/common/clock';
 import { freshEvidence, policyBody } from '../support/fixtures';
 import { OpenApiDoc, operations, routeKey } from '../support/openapi';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
@@ -36,6 +37,15 @@ interface Row {
 
 const r = (route: string, expect: string, opts: Omit<Row, 'route' | 'expect'> = {}): Row => ({ route, expect, ...opts });
 const reason = () => ({ reason: '材料不实' });
+/** A clearing run of this year so far, recorded by the platform. */
+const clearingRun = async (w: World): Promise<string> =>
+  (
+    await w.t.http
+      .post('/api/clearing-runs')
+      .set(auth(await w.t.token('platform')))
+      .send({ from: `${clock.year()}-01-01`, to: clock.today() })
+      .expect(201)
+  ).body.id;
 const newCreditCode = () => ({ creditCode: creditCodeIn('320500'), reason: '伪造检测报告' });
 const registration = () => {
   const username = `matrix-${randomBytes(5).toString('hex')}`;
@@ -59,6 +69,8 @@ const MATRIX: Row[] = [
   // organizations; the list (an extra route) shows an organization itself, a bureau its region's
   r('GET /api/organizations',                         '401 ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/organizations/{id}',                    '401 ok   404  404  404  ok   404  ok', { id: (w) => w.enterprise.organizationId }),
+  // the profile: the organization's own admin; another organization's is 404, staff 403 (they read it, never write it)
+  r('PATCH /api/organizations/{id}',                  '401 ok   404  404  404  403  403  403', { id: (w) => w.enterprise.organizationId, body: () => ({ contactPerson: '王敏' }) }),
   // verification: the enterprise's home bureau (or its province) verifies or declines; another province's is 403
   r('POST /api/organizations/{id}/verify',            '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingEnterprise(), fresh: true, body: () => ({ certificateNo: '202634010400012345' }) }),
   r('POST /api/organizations/{id}/decline',           '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingEnterprise(), fresh: true, body: reason }),
@@ -125,6 +137,12 @@ const MATRIX: Row[] = [
   r('GET /api/settlements/{id}/lines.csv',            '401 403  403  403  403  ok   404  ok', { id: (w) => w.settlementId }),
   r('POST /api/settlements/{id}/pay',                 '401 403  403  403  403  ok   403  403', { id: (w) => w.settlement(), fresh: true, body: () => ({ paymentRef: 'TREASURY-1' }) }),
   r('GET /api/clearing',                              '401 403  403  403  403  403  403  ok', { query: (w) => `from=${w.year}-01-01&to=${w.year}-12-31` }),
+  // recorded clearing runs: the platform records and reads them whole; every bureau reads its province's position in each
+  r('POST /api/clearing-runs',                        '401 403  403  403  403  403  403  ok', { body: () => ({ from: `${clock.year()}-01-01`, to: clock.today() }) }),
+  r('GET /api/clearing-runs',                         '401 403  403  403  403  ok   ok   ok'),
+  r('GET /api/clearing-runs/{id}',                    '401 403  403  403  403  ok   ok   ok', { id: clearingRun }),
+  r('GET /api/clearing-runs/{id}/entries.csv',        '401 403  403  403  403  403  403  ok', { id: clearingRun }),
+  r('GET /api/clearing-runs/{id}/report.pdf',         '401 403  403  403  403  403  403  ok', { id: clearingRun }),
 
   // oversight: any bureau records a sanction (it binds every province); only the recording bureau lifts it
   r('POST /api/sanctions',                            '401 403  403  403  403  ok   ok   403', { body: newCreditCode }),

@@ -474,6 +474,13 @@ describe('service foundation', () => {
         certificateNo: null,
         verifiedAt: null,
         verifiedBy: null,
+        contactPerson: '王敏',
+        contactPhone: '0551-65123456',
+        contactEmail: null,
+        address: '合肥市蜀山区望江西路 800 号',
+        bankName: '中国工商银行合肥科技支行',
+        bankAccount: '130201080920005432',
+        profileUpdatedAt: now,
       };
       const rollback = new Error('roll back');
       const outcome = await t

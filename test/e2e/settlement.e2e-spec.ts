@@ -147,6 +147,7 @@ describe('settlement', () => {
       const res = await settle('bureau-ah', { regionCode: HEFEI }, 201);
       expect(res.body).toEqual({
         id: expect.any(String),
+        batchNo: `${HEFEI}-${clock.year()}-0001`,
         regionCode: HEFEI,
         periodLabel: quarterOf(clock.today()),
         status: 'open',
@@ -327,6 +328,7 @@ describe('settlement', () => {
       expect(ah.body.total).toBe(5);
       expect(ah.body.items[0]).toEqual({
         id: batchId,
+        batchNo: expect.stringMatching(new RegExp(`^${HEFEI}-${clock.year()}-\\d{4}$`)),
         regionCode: HEFEI,
         periodLabel: quarterOf(clock.today()),
         status: 'open',

@@ -4,7 +4,18 @@ import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import { authConfig, AuthConfig } from '../../config/configuration';
 import { Actor, requestContext, Role } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
+import { Language, translate } from '../i18n/messages';
 import { ENROLMENT_KEY, PUBLIC_KEY, ROLES_KEY } from './decorators';
+
+/** Which roles may call the route, and the caller's own, in the caller's language. */
+function rolesRefusal(roles: Role[], role: Role): DomainError {
+  const say = (lng: Language) =>
+    translate(lng, 'forbiddenRoles', {
+      roles: roles.map((r) => translate(lng, `roles.${r}`)).join(translate(lng, 'or')),
+      role: translate(lng, `roles.${role}`),
+    });
+  return new DomainError('FORBIDDEN', say('en'), { localized: say });
+}
 
 /**
  * Global guard: every route needs a valid token of a live session unless marked @Public(); a route's
@@ -35,9 +46,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     context.switchToHttp().getResponse().setHeader('Cache-Control', 'no-store');
     const actor: Actor = req.user;
     const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
-    if (roles.length > 0 && !roles.includes(actor.role)) {
-      throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
-    }
+    if (roles.length > 0 && !roles.includes(actor.role)) throw rolesRefusal(roles, actor.role);
     const staff = actor.role === 'bureau' || actor.role === 'platform';
     if (this.config.mfaRequired && staff && !actor.mfaEnabled && !this.reflector.getAllAndOverride<boolean>(ENROLMENT_KEY, targets)) {
       throw new DomainError('FORBIDDEN', 'enrol two-factor first: POST /api/auth/mfa/setup, then POST /api/auth/mfa/enable');

@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import { Language, translate } from '../i18n/messages';
 
 /** Business-rule refusals of API.md, all answered 422. */
 export const RULE_CODES = [
@@ -65,6 +66,11 @@ export class DomainError extends Error {
        * changes and its idempotent response instead of rolling back.
        */
       committed?: boolean;
+      /**
+       * The message in the caller's language, when the error knows more than its code (the field, the record, the
+       * roles); without it a non-English answer is the code's catalogue sentence followed by `message` as detail.
+       */
+      localized?: (lng: Language) => string;
     } = {},
   ) {
     super(message);
@@ -74,7 +80,31 @@ export class DomainError extends Error {
   }
 }
 
-export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
+/** Records named in the catalogues' `records`; any other `what` keeps its English words as detail. */
+const RECORD_NAMES = new Set([
+  'voucher',
+  'redemption',
+  'facility',
+  'settlement',
+  'settlement line',
+  'policy',
+  'organization',
+  'claim',
+  'application',
+  'user',
+  'sanction',
+  'record',
+  'provider',
+  'enterprise',
+  'clearing run',
+]);
+
+export const notFound = (what: string) =>
+  new DomainError(
+    'NOT_FOUND',
+    `${what} not found`,
+    RECORD_NAMES.has(what) ? { localized: (lng) => translate(lng, 'notFound', { what: translate(lng, `records.${what}`) }) } : {},
+  );
 export const forbidden = (why: string) => new DomainError('FORBIDDEN', why);
 export const invalidInput = (why: string) => new DomainError('VALIDATION_FAILED', why);
 

@@ -1,5 +1,6 @@
 import express, { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../errors/domain-error';
+import { languageOf } from '../i18n/messages';
 import { toErrorBody } from './error.filter';
 
 /** Far deeper than any DTO; class-transformer recurses per level and overflows the stack near 2,000. */
@@ -25,14 +26,15 @@ export function jsonBody(limit: string) {
       const tooDeep = err ? undefined : nestedTooDeep(req.body, MAX_DEPTH);
       if (!err && !tooDeep) return next();
       if (err?.type === 'entity.too.large') {
-        return void res.status(413).json({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: `body: larger than ${limit}` });
+        const body = toErrorBody(new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limit}`), undefined, languageOf(req));
+        return void res.status(body.statusCode).json(body);
       }
       const message = tooDeep
         ? `${tooDeep}: nested more than ${MAX_DEPTH} levels deep`
         : err?.type === 'entity.parse.failed'
           ? 'body: malformed JSON'
           : `body: ${err?.type ?? 'unreadable'}`;
-      const body = toErrorBody(new DomainError('VALIDATION_FAILED', message));
+      const body = toErrorBody(new DomainError('VALIDATION_FAILED', message), undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });
 }
@@ -45,10 +47,11 @@ export function csvBody() {
   return (req: Request, res: Response, next: NextFunction) =>
     parse(req, res, (err?: { type?: string }) => {
       if (!err) return next();
-      const tooLarge = err.type === 'entity.too.large';
-      const body = tooLarge
-        ? { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: `body: larger than ${CSV_BODY_LIMIT}` }
-        : toErrorBody(new DomainError('VALIDATION_FAILED', `body: ${err.type ?? 'unreadable'}`));
+      const error =
+        err.type === 'entity.too.large'
+          ? new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${CSV_BODY_LIMIT}`)
+          : new DomainError('VALIDATION_FAILED', `body: ${err.type ?? 'unreadable'}`);
+      const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });
 }

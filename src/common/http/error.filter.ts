@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailable, isUniqueViolation } from '../persistence/db-errors';
 import { DomainError } from '../errors/domain-error';
+import { Language, languageOf, translate } from '../i18n/messages';
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'VALIDATION_FAILED',
@@ -22,8 +23,26 @@ export interface ErrorBody {
 /** How long a client should wait before retrying when the database is out of reach. */
 const UNAVAILABLE_RETRY_SEC = 5;
 
-/** Every failure as `{statusCode, code, message}` (and its Retry-After, if any); never a stack trace. */
-export function toErrorBody(exception: unknown, logger?: Logger): ErrorBody & { retryAfterSec?: number } {
+/**
+ * The message in `lng`: English is the service's own detailed text; another language uses what the error can say in
+ * it, else the code's catalogue sentence with the English detail in brackets (numbers and names stay readable).
+ */
+export function inLanguage(lng: Language, code: string, english: string, localized?: (lng: Language) => string): string {
+  if (lng === 'en') return english;
+  if (localized) return localized(lng);
+  const summary = translate(lng, `errors.${code}`);
+  const generic = translate('en', `errors.${code}`);
+  return english && english.toLowerCase() !== generic.toLowerCase() ? translate(lng, 'detail', { summary, detail: english }) : summary;
+}
+
+/** Every failure as `{statusCode, code, message}` (and its Retry-After, if any) in `lng`; never a stack trace. */
+export function toErrorBody(exception: unknown, logger?: Logger, lng: Language = 'en'): ErrorBody & { retryAfterSec?: number } {
+  const body = englishBody(exception, logger);
+  const localized = exception instanceof DomainError ? exception.options.localized : undefined;
+  return { ...body, message: inLanguage(lng, body.code, body.message, localized) };
+}
+
+function englishBody(exception: unknown, logger?: Logger): ErrorBody & { retryAfterSec?: number } {
   if (exception instanceof DomainError) {
     const body = { statusCode: exception.status, code: exception.code, message: exception.message };
     return exception.options.retryAfterSec ? { ...body, retryAfterSec: exception.options.retryAfterSec } : body;
@@ -56,7 +75,8 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ErrorFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { retryAfterSec, ...body } = toErrorBody(exception, this.logger);
+    const req = host.switchToHttp().getRequest<Request>();
+    const { retryAfterSec, ...body } = toErrorBody(exception, this.logger, languageOf(req));
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
     if (retryAfterSec) res.setHeader('Retry-After', String(retryAfterSec));

@@ -1,15 +1,58 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError } from '../errors/domain-error';
+import { hasMessage, Language, translate } from '../i18n/messages';
 
-/** `organization.creditCode: must be ...` — every failing field named with its path. */
-function describe(errors: ValidationError[], parent = ''): string[] {
+/** One failed constraint of one field: its path, the constraint's name and class-validator's English text. */
+interface Violation {
+  field: string;
+  constraint: string;
+  english: string;
+}
+
+function violations(errors: ValidationError[], parent = ''): Violation[] {
   return errors.flatMap((e) => {
-    const path = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((m) =>
-      m.startsWith(e.property) ? `${parent ? parent + '.' : ''}${m}` : `${path}: ${m}`,
-    );
-    return [...own, ...describe(e.children ?? [], path)];
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.entries(e.constraints ?? {}).map(([constraint, english]) => ({ field, constraint, english }));
+    return [...own, ...violations(e.children ?? [], field)];
   });
+}
+
+/** `organization.creditCode: must be ...` — every failing field named with its path (the English text, as before). */
+function inEnglish(v: Violation): string {
+  const property = v.field.split('.').pop()!;
+  const parent = v.field.slice(0, v.field.length - property.length);
+  return v.english.startsWith(property) ? `${parent}${v.english}` : `${v.field}: ${v.english}`;
+}
+
+/** The constraint's argument (a bound, a list of values), read from class-validator's English default text. */
+function argumentOf(v: Violation): string | undefined {
+  const text = v.english;
+  switch (v.constraint) {
+    case 'isIn':
+      return /following values: (.+)$/.exec(text)?.[1];
+    case 'isLength': {
+      const longer = /longer than or equal to (\d+)/.exec(text)?.[1];
+      const shorter = /shorter than or equal to (\d+)/.exec(text)?.[1];
+      return longer ? `≥ ${longer}` : shorter ? `≤ ${shorter}` : undefined;
+    }
+    case 'min':
+    case 'max':
+    case 'minLength':
+    case 'maxLength':
+    case 'arrayMinSize':
+    case 'arrayMaxSize':
+      return /(-?\d+)/.exec(text.slice(text.indexOf(' ')))?.[1];
+    default:
+      return undefined;
+  }
+}
+
+function localize(v: Violation, lng: Language): string {
+  const key = `validation.${v.constraint}`;
+  const arg = argumentOf(v);
+  const needsArg = translate('en', key).includes('{{arg}}');
+  if (!hasMessage(lng, key) || (needsArg && arg === undefined)) return translate(lng, 'validation.default', { field: v.field });
+  return translate(lng, key, { field: v.field, arg });
 }
 
 /** Whitelisted, unknown fields rejected, plain JSON turned into typed DTOs; no implicit coercion of bodies. */
@@ -18,5 +61,11 @@ export const validationPipe = new ValidationPipe({
   forbidNonWhitelisted: true,
   transform: true,
   stopAtFirstError: false,
-  exceptionFactory: (errors) => new DomainError('VALIDATION_FAILED', describe(errors).join('; ') || 'invalid input'),
+  exceptionFactory: (errors) => {
+    const found = violations(errors);
+    return new DomainError('VALIDATION_FAILED', found.map(inEnglish).join('; ') || 'invalid input', {
+      localized: (lng) =>
+        found.map((v) => localize(v, lng)).join(translate(lng, 'validation.separator')) || translate(lng, 'errors.VALIDATION_FAILED'),
+    });
+  },
 });

@@ -70,6 +70,8 @@ export class CreateSettlement {
         issuingProvinceCode,
         amountFen: t.amountFen,
         paidAt: null,
+        payeeBankName: t.payeeBankName,
+        payeeBankAccount: t.payeeBankAccount,
       }));
       const totalFen = lines.reduce((sum, l) => sum + l.amountFen, 0);
       if (!Number.isSafeInteger(totalFen)) {
@@ -86,6 +88,7 @@ export class CreateSettlement {
         createdBy: actor.userId,
         createdAt: now,
         paidAt: null,
+        batchNo: await this.settlements.nextBatchNo(regionCode, Number(today.slice(0, 4))),
       };
       await this.settlements.insert(settlement, lines);
       this.uow.record({
@@ -93,9 +96,16 @@ export class CreateSettlement {
         entityType: 'settlement',
         entityId: id,
         regionCode,
-        summary: { periodLabel: settlement.periodLabel, periodEnd: settlement.periodEnd, totalFen, payees: lines.length, claims: marked },
+        summary: {
+          batchNo: settlement.batchNo,
+          periodLabel: settlement.periodLabel,
+          periodEnd: settlement.periodEnd,
+          totalFen,
+          payees: lines.length,
+          claims: marked,
+        },
       });
-      return ok(await this.views.of(settlement));
+      return ok(await this.views.of(settlement, undefined, true));
     });
   }
 }

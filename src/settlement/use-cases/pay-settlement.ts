@@ -71,7 +71,7 @@ export class PaySettlement {
         throw new DomainError('INVALID_STATE', 'the settlement was paid concurrently');
       }
       const totalFen = settlement.totalFen - heldBackFen;
-      const view = await this.views.of({ ...settlement, totalFen, status: 'paid', paymentRef: cmd.paymentRef, paidAt });
+      const view = await this.views.of({ ...settlement, totalFen, status: 'paid', paymentRef: cmd.paymentRef, paidAt }, undefined, true);
       await this.ledger.payOut(settlement.regionCode, view.lines, settlement.id);
       this.uow.record({
         action: 'settlement.paid',

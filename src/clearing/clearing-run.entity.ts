@@ -1,0 +1,42 @@
+import { Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
+
+/**
+ * A clearing computed and recorded by the platform: the period it took in, what it found, and the SHA-256 of its CSV.
+ * Written once and never changed (the repository has no update or delete): a later payment in the same period makes
+ * a later run, not a different one.
+ */
+@Entity('clearing_run')
+@Index(['createdAt'])
+export class ClearingRun {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @DateColumn() fromDate: string;
+  @DateColumn() toDate: string;
+  /** Σ gross flows: what crossed provincial borders in the period. */
+  @FenColumn() grossTotalFen: number;
+  /** Σ transfers: what actually moves between treasuries after netting. */
+  @FenColumn() transferTotalFen: number;
+  @StrColumn(64) csvSha256: string;
+  @RefColumn() createdBy: string;
+  @InstantColumn() createdAt: string;
+}
+
+export const CLEARING_ENTRY_KINDS = ['gross', 'net', 'transfer'] as const;
+export type ClearingEntryKind = (typeof CLEARING_ENTRY_KINDS)[number];
+
+/**
+ * One figure of a run, in the order the clearing gave it: a gross flow or a transfer (from → to), or a net position
+ * (provinceCode, negative when the province pays).
+ */
+@Entity('clearing_run_entry')
+@Index(['runId', 'seq'], { unique: true })
+export class ClearingRunEntry {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @RefColumn() @ForeignKey(() => ClearingRun, { name: 'fk_clearing_run_entry_run' }) runId: string;
+  @IntColumn() seq: number;
+  @StrColumn(8) kind: ClearingEntryKind;
+  @StrColumn(6, { nullable: true }) fromProvinceCode: string | null;
+  @StrColumn(6, { nullable: true }) toProvinceCode: string | null;
+  @StrColumn(6, { nullable: true }) provinceCode: string | null;
+  @FenColumn() amountFen: number;
+}

@@ -1,0 +1,90 @@
+import { Body, Controller, Get, Header, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import type { Actor } from '../common/context/request-context';
+import { Refuses } from '../common/http/answers';
+import { IdPipe } from '../common/http/id.pipe';
+import { PageQuery } from '../common/http/paging';
+import { ClearingRunPage, ClearingRunView, CreateClearingRunInput, ProvincePositionView } from './clearing.dto';
+import { ClearingRunsService } from './clearing-runs.service';
+
+@ApiTags('clearing')
+@ApiExtraModels(ClearingRunView, ProvincePositionView)
+@Controller('clearing-runs')
+export class ClearingRunsController {
+  constructor(private readonly runs: ClearingRunsService) {}
+
+  @Post()
+  @Authenticated('platform')
+  @ApiOperation({
+    summary: 'Record a clearing run over the settlement lines paid in [from, to] (the platform)',
+    description:
+      'Computes the clearing as GET /api/clearing does and records it under an id that never changes: gross flows, net positions, ' +
+      'transfers, their totals and the SHA-256 of its CSV. A later payment in the same period makes a later run, never a change to ' +
+      'this one. `to` may not lie after today (422 PERIOD_NOT_ENDED). No money moves in the service: the run says what the ' +
+      'provinces’ treasuries owe one another. Honours Idempotency-Key.',
+  })
+  @ApiCreatedResponse({ type: ClearingRunView })
+  @Refuses(ClearingRunsService.recordRefusals)
+  record(@CurrentActor() actor: Actor, @Body() body: CreateClearingRunInput): Promise<ClearingRunView> {
+    return this.runs.record(actor, body.from, body.to);
+  }
+
+  @Get()
+  @Authenticated('platform', 'bureau')
+  @ApiOperation({
+    summary: 'Recorded clearing runs, newest first: whole for the platform, its province’s position for a bureau',
+    description:
+      'A bureau reads, in every run, what its province paid and received gross, its net position and the transfers it makes or receives.',
+  })
+  @ApiOkResponse({ type: ClearingRunPage })
+  list(@CurrentActor() actor: Actor, @Query() q: PageQuery): Promise<ClearingRunPage> {
+    return this.runs.list(actor, q);
+  }
+
+  @Get(':id')
+  @Authenticated('platform', 'bureau')
+  @ApiOperation({
+    summary: 'One clearing run: whole for the platform, its province’s position for a bureau',
+    description:
+      'Read-only; the platform gets ClearingRunView, a bureau ProvincePositionView (net, gross paid and received, its transfers).',
+  })
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ClearingRunView) }, { $ref: getSchemaPath(ProvincePositionView) }] } })
+  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClearingRunView | ProvincePositionView> {
+    return this.runs.get(actor, id);
+  }
+
+  @Get(':id/report.pdf')
+  @Authenticated('platform')
+  @ApiOperation({
+    summary: 'A clearing run as a PDF for the treasuries (the platform)',
+    description:
+      'The run’s identity and CSV SHA-256, then gross flows, net positions and transfers by province name, the transfers total in figures and in words.',
+  })
+  @ApiProduces('application/pdf')
+  @ApiOkResponse({ description: 'the PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } })
+  @Header('Content-Type', 'application/pdf')
+  async pdf(@Param('id', IdPipe) id: string): Promise<StreamableFile> {
+    return new StreamableFile(await this.runs.pdf(id), {
+      type: 'application/pdf',
+      disposition: `inline; filename="clearing-run-${id}.pdf"`,
+    });
+  }
+
+  @Get(':id/entries.csv')
+  @Authenticated('platform')
+  @ApiOperation({
+    summary: 'A clearing run’s figures as CSV for the treasuries (the platform)',
+    description:
+      'One row per gross flow, net position and transfer; UTF-8 with BOM, CRLF, amounts in fen and yuan. Its SHA-256 is the run’s csvSha256.',
+  })
+  @ApiProduces('text/csv')
+  @ApiOkResponse({ description: 'the CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
+  @Header('Content-Type', 'text/csv; charset=utf-8')
+  async csv(@Param('id', IdPipe) id: string): Promise<StreamableFile> {
+    return new StreamableFile(Buffer.from(await this.runs.csv(id), 'utf8'), {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename="clearing-run-${id}.csv"`,
+    });
+  }
+}

@@ -1,0 +1,173 @@
+import { Injectable } from '@nestjs/common';
+import { provinceOfRegion } from '../common/auth/scope';
+import { clock } from '../common/clock';
+import { Actor } from '../common/context/request-context';
+import { DomainError, invalidInput, notFound } from '../common/errors/domain-error';
+import { Page } from '../common/http/paging';
+import { newId } from '../common/ids';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { DocumentsService } from '../documents/documents.service';
+import { regionName } from '../regions/regions.data';
+import { clearingRunCsv, sha256Hex } from './clearing-run.csv';
+import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
+import { ClearingRunRepository } from './clearing-run.repository';
+import { ClearingRunView, ProvincePositionView } from './clearing.dto';
+import { ClearingService } from './clearing.service';
+import type { Clearing, Flow } from './netting';
+
+/**
+ * Clearing runs: the platform records a clearing of a period (gross flows, net positions, transfers) under an id that
+ * never changes, with its CSV's SHA-256; bureaus read their province's position in each run. No money moves: the
+ * run says what the treasuries owe one another, and they pay outside the service.
+ */
+@Injectable()
+export class ClearingRunsService {
+  static readonly recordRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'PERIOD_NOT_ENDED'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly runs: ClearingRunRepository,
+    private readonly clearing: ClearingService,
+    private readonly documents: DocumentsService,
+  ) {}
+
+  record(actor: Actor, from: string, to: string): Promise<ClearingRunView> {
+    if (from > to) throw invalidInput(`from: must not be after to (${from} > ${to})`);
+    const today = clock.today();
+    if (to > today)
+      throw new DomainError('PERIOD_NOT_ENDED', `to ${to} is after today (${today}); record a period once its days have passed`);
+    return this.uow.run(async () => {
+      const result = await this.clearing.clear(from, to);
+      const run: Omit<ClearingRun, 'csvSha256'> = {
+        id: newId(),
+        fromDate: from,
+        toDate: to,
+        grossTotalFen: sum(result.gross),
+        transferTotalFen: sum(result.transfers),
+        createdBy: actor.userId,
+        createdAt: clock.iso(),
+      };
+      const entries = entriesOf(run.id, result);
+      const recorded: ClearingRun = { ...run, csvSha256: sha256Hex(clearingRunCsv(run, entries)) };
+      await this.runs.insert(recorded, entries);
+      this.uow.record({
+        action: 'clearing_run.recorded',
+        entityType: 'clearing_run',
+        entityId: run.id,
+        summary: { from, to, grossTotalFen: run.grossTotalFen, transferTotalFen: run.transferTotalFen, csvSha256: recorded.csvSha256 },
+      });
+      return fullView(recorded, entries);
+    });
+  }
+
+  async list(actor: Actor, q: { limit: number; offset: number }): Promise<Page<ClearingRunView | ProvincePositionView>> {
+    const page = await this.runs.list(q);
+    const items = await Promise.all(page.items.map(async (run) => this.viewFor(actor, run, await this.runs.entries(run.id))));
+    return { items, total: page.total };
+  }
+
+  async get(actor: Actor, id: string): Promise<ClearingRunView | ProvincePositionView> {
+    const run = await this.runs.get(id);
+    if (!run) throw notFound('clearing run');
+    return this.viewFor(actor, run, await this.runs.entries(id));
+  }
+
+  /** The run's CSV, the same bytes it was recorded with (its SHA-256 is the run's csvSha256). */
+  async csv(id: string): Promise<string> {
+    const run = await this.runs.get(id);
+    if (!run) throw notFound('clearing run');
+    return clearingRunCsv(run, await this.runs.entries(id));
+  }
+
+  /** The run as a PDF for the treasuries: the same stored figures, by province name. */
+  async pdf(id: string): Promise<Buffer> {
+    const run = fullView(...(await this.stored(id)));
+    const name = (code: string) => `${regionName(code)}（${code}）`;
+    return this.documents.renderClearingRun({
+      id: run.id,
+      from: run.from,
+      to: run.to,
+      createdAt: run.createdAt,
+      grossTotalFen: run.grossTotalFen,
+      transferTotalFen: run.transferTotalFen,
+      csvSha256: run.csvSha256,
+      gross: run.gross.map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
+      net: run.net.map((n) => ({ province: name(n.provinceCode), netFen: n.netFen })),
+      transfers: run.transfers.map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
+    });
+  }
+
+  private async stored(id: string): Promise<[ClearingRun, ClearingRunEntry[]]> {
+    const run = await this.runs.get(id);
+    if (!run) throw notFound('clearing run');
+    return [run, await this.runs.entries(id)];
+  }
+
+  /** The platform reads the whole run; a bureau its province's position (every bureau has a province). */
+  private viewFor(actor: Actor, run: ClearingRun, entries: ClearingRunEntry[]): ClearingRunView | ProvincePositionView {
+    if (actor.role === 'platform') return fullView(run, entries);
+    return positionView(run, entries, provinceOfRegion(actor.regionCode ?? ''));
+  }
+}
+
+const sum = (flows: Flow[]): number => flows.reduce((s, f) => s + f.amountFen, 0);
+
+function entriesOf(runId: string, c: Clearing): ClearingRunEntry[] {
+  const flow = (kind: 'gross' | 'transfer') => (f: Flow) => ({
+    kind,
+    fromProvinceCode: f.fromProvinceCode,
+    toProvinceCode: f.toProvinceCode,
+    provinceCode: null,
+    amountFen: f.amountFen,
+  });
+  const rows = [
+    ...c.gross.map(flow('gross')),
+    ...c.net.map((n) => ({
+      kind: 'net' as const,
+      fromProvinceCode: null,
+      toProvinceCode: null,
+      provinceCode: n.provinceCode,
+      amountFen: n.netFen,
+    })),
+    ...c.transfers.map(flow('transfer')),
+  ];
+  return rows.map((r, seq) => ({ id: newId(), runId, seq, ...r }));
+}
+
+const flowsOf = (entries: ClearingRunEntry[], kind: 'gross' | 'transfer'): Flow[] =>
+  entries
+    .filter((e) => e.kind === kind)
+    .map((e) => ({ fromProvinceCode: e.fromProvinceCode!, toProvinceCode: e.toProvinceCode!, amountFen: e.amountFen }));
+
+function fullView(run: ClearingRun, entries: ClearingRunEntry[]): ClearingRunView {
+  return {
+    id: run.id,
+    from: run.fromDate,
+    to: run.toDate,
+    gross: flowsOf(entries, 'gross'),
+    net: entries.filter((e) => e.kind === 'net').map((e) => ({ provinceCode: e.provinceCode!, netFen: e.amountFen })),
+    transfers: flowsOf(entries, 'transfer'),
+    grossTotalFen: run.grossTotalFen,
+    transferTotalFen: run.transferTotalFen,
+    csvSha256: run.csvSha256,
+    createdBy: run.createdBy,
+    createdAt: run.createdAt,
+  };
+}
+
+function positionView(run: ClearingRun, entries: ClearingRunEntry[], provinceCode: string): ProvincePositionView {
+  const gross = flowsOf(entries, 'gross');
+  const transfers = flowsOf(entries, 'transfer');
+  return {
+    id: run.id,
+    from: run.fromDate,
+    to: run.toDate,
+    createdAt: run.createdAt,
+    provinceCode,
+    netFen: entries.find((e) => e.kind === 'net' && e.provinceCode === provinceCode)?.amountFen ?? 0,
+    grossPaidFen: sum(gross.filter((f) => f.fromProvinceCode === provinceCode)),
+    grossReceivedFen: sum(gross.filter((f) => f.toProvinceCode === provinceCode)),
+    pays: transfers.filter((f) => f.fromProvinceCode === provinceCode),
+    receives: transfers.filter((f) => f.toProvinceCode === provinceCode),
+  };
+}

@@ -1,0 +1,138 @@
+import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
+import { beijingTime, block, Doc, line, renderPdf } from './drawing';
+
+/** A recorded clearing run as the platform prints it for the four treasuries: figures by province name. */
+export interface ClearingRunData {
+  id: string;
+  from: string;
+  to: string;
+  createdAt: string;
+  grossTotalFen: number;
+  transferTotalFen: number;
+  csvSha256: string;
+  gross: { from: string; to: string; amountFen: number }[];
+  net: { province: string; netFen: number }[];
+  transfers: { from: string; to: string; amountFen: number }[];
+}
+
+const PAGE = { size: 'A4', layout: 'portrait' as const, margin: 48 };
+const COLORS = {
+  primary: '#A3201D',
+  text: '#1F2328',
+  muted: '#6B6F76',
+  panel: '#FBF6EC',
+  rule: '#E3D6BC',
+  pays: '#B45309',
+  receives: '#15803D',
+};
+
+/** One A4 page (more only for an unusual number of flows): the run's identity, then gross flows, net positions, transfers. */
+export function renderClearingRun(d: ClearingRunData): Promise<Buffer> {
+  const info = { Title: `跨省清算单 ${d.id}`, Author: '长三角科技创新券 通用通兑', Subject: `Clearing run ${d.from} – ${d.to}` };
+  return renderPdf(PAGE, info, (doc) => draw(doc, d));
+}
+
+function draw(doc: Doc, d: ClearingRunData): void {
+  const x = PAGE.margin;
+  const width = doc.page.width - 2 * PAGE.margin;
+  const bottom = doc.page.height - PAGE.margin;
+  let y = PAGE.margin;
+  const ensure = (h: number) => {
+    if (y + h <= bottom) return;
+    doc.addPage();
+    y = PAGE.margin;
+  };
+
+  doc.save().rect(x, y, width, 3).fill(COLORS.primary).restore();
+  y += 14;
+  y += line(doc, '长三角科技创新券 · 通用通兑', x, y, { bold: true, size: 12, color: COLORS.primary });
+  y += line(doc, '跨省清算单', x, y, { bold: true, size: 22, color: COLORS.text }, { characterSpacing: 2 }) - 2;
+  y += line(doc, 'Cross-province Clearing Run', x, y, { size: 10, color: COLORS.muted }) + 10;
+
+  const meta: [string, string][] = [
+    ['清算编号 Run ID', d.id],
+    ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，UTC）`],
+    ['生成时间 Recorded', `${beijingTime(d.createdAt)}（北京时间）`],
+    ['CSV SHA-256', d.csvSha256],
+  ];
+  const metaH = meta.length * 26 + 10;
+  doc.save().lineWidth(0.6).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, metaH).fillAndStroke().restore();
+  for (const [i, [label, value]] of meta.entries()) {
+    line(doc, label, x + 10, y + 6 + i * 26, { size: 7.5, color: COLORS.muted });
+    block(doc, value, x + 10, y + 17 + i * 26, width - 20, { bold: true, size: 9.5, color: COLORS.text }, 1);
+  }
+  y += metaH + 18;
+
+  const table = (title: string, header: string[], widths: number[], rows: string[][], colors: (string | undefined)[] = []) => {
+    ensure(60);
+    y += line(doc, title, x, y, { bold: true, size: 12, color: COLORS.text }) + 4;
+    const sum = widths.reduce((s, w) => s + w, 0);
+    const ws = widths.map((w) => (w * width) / sum);
+    const cells = (values: string[], rowY: number, bold: boolean, color?: string) => {
+      let cx = x;
+      for (const [i, v] of values.entries()) {
+        const align = i === values.length - 1 ? 'right' : 'left';
+        block(doc, v, cx + 6, rowY, ws[i] - 12, { bold, size: 9.5, color: color ?? COLORS.text }, 1, { align });
+        cx += ws[i];
+      }
+    };
+    doc.save().rect(x, y, width, 20).fill(COLORS.panel).restore();
+    cells(header, y + 5, true);
+    y += 20;
+    if (rows.length === 0) {
+      y += line(doc, '本期无跨省支付 · No cross-province payments in the period', x + 6, y + 5, { size: 9, color: COLORS.muted }) + 8;
+    }
+    for (const [i, r] of rows.entries()) {
+      ensure(20);
+      cells(r, y + 5, false, colors[i]);
+      doc
+        .save()
+        .lineWidth(0.3)
+        .strokeColor(COLORS.rule)
+        .moveTo(x, y + 20)
+        .lineTo(x + width, y + 20)
+        .stroke()
+        .restore();
+      y += 20;
+    }
+    y += 16;
+  };
+
+  const amount = (fen: number) => formatYuan(fen);
+  table(
+    '一、跨省应付（总额） Gross flows',
+    ['付款省份（发券地） Pays', '收款省份（服务机构所在地） Receives', '金额 Amount'],
+    [3, 4, 2],
+    d.gross.map((g) => [g.from, g.to, amount(g.amountFen)]),
+  );
+  table(
+    '二、净头寸 Net positions',
+    ['省份 Province', '方向 Side', '净额 Net'],
+    [3, 4, 2],
+    d.net.map((n) => [n.province, n.netFen < 0 ? '应付 pays' : '应收 receives', amount(n.netFen)]),
+    d.net.map((n) => (n.netFen < 0 ? COLORS.pays : COLORS.receives)),
+  );
+  table(
+    '三、划转指令 Transfers',
+    ['付款省份 From', '收款省份 To', '金额 Amount'],
+    [3, 4, 2],
+    d.transfers.map((t) => [t.from, t.to, amount(t.amountFen)]),
+  );
+
+  ensure(70);
+  doc.save().lineWidth(0.8).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, 62).fillAndStroke().restore();
+  doc.save().rect(x, y, 4, 62).fill(COLORS.primary).restore();
+  line(doc, '划转合计 Transfers total', x + 16, y + 10, { size: 8, color: COLORS.muted });
+  line(doc, amount(d.transferTotalFen), x + 16, y + 24, { bold: true, size: 18, color: COLORS.primary });
+  line(doc, `跨省总额 Gross ${amount(d.grossTotalFen)}`, x + 16, y + 47, { size: 7.5, color: COLORS.muted });
+  line(doc, '人民币（大写） In words', x + width / 2, y + 10, { size: 8, color: COLORS.muted });
+  block(
+    doc,
+    toChineseCapitalAmount(d.transferTotalFen),
+    x + width / 2,
+    y + 24,
+    width / 2 - 16,
+    { bold: true, size: 12, color: COLORS.text },
+    2,
+  );
+}

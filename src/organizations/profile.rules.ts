@@ -1,0 +1,35 @@
+import { ValidateBy, ValidationOptions } from 'class-validator';
+
+/** A mainland mobile (11 digits from 13–19) or a landline with its area code (010-12345678, 0551-6512345-801). */
+const PHONE = /^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$/;
+/** A bank account number as printed: 8 to 30 digits (corporate accounts run 12–25), spaces allowed between groups. */
+const BANK_ACCOUNT = /^\d(?: ?\d){7,29}$/;
+
+export const isPhone = (value: unknown): boolean => typeof value === 'string' && PHONE.test(value);
+export const isBankAccount = (value: unknown): boolean => typeof value === 'string' && BANK_ACCOUNT.test(value);
+/** Stored without the spaces a person types between groups. */
+export const normalizeBankAccount = (account: string): string => account.replace(/ /g, '');
+
+/** All but the last four digits hidden: what anyone but the paying bureau and a statement sees. */
+export function maskBankAccount(account: string | null | undefined): string | null {
+  if (!account) return null;
+  return `**** **** ${account.slice(-4)}`;
+}
+
+export const IsPhone = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isPhone',
+      validator: { validate: isPhone, defaultMessage: (a) => `${a?.property} must be a mobile or landline phone number` },
+    },
+    options,
+  );
+
+export const IsBankAccount = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isBankAccount',
+      validator: { validate: isBankAccount, defaultMessage: (a) => `${a?.property} must be a bank account number of 8 to 30 digits` },
+    },
+    options,
+  );

@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Response } from 'superagent';
+import { clock } from '../../src/common/clock';
+import { addDays } from '../../src/policies/policy.rules';
+import { bureauFor, captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { auth, OrgSession, TestApp } from '../support/test-app';
+
+// pdf-parse 1.x (pdf.js underneath) ships no type declarations.
+const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ text: string }>;
+
+/** Collects a binary response body (superagent leaves unknown types unparsed). */
+const binary = (res: Response, done: (err: Error | null, body: Buffer) => void) => {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+};
+
+/** With DOCS_OUT set, the PDF is also written there, to be looked at (pdftoppm -png). */
+function keep(name: string, pdf: Buffer) {
+  if (!process.env.DOCS_OUT) return;
+  mkdirSync(process.env.DOCS_OUT, { recursive: true });
+  writeFileSync(join(process.env.DOCS_OUT, name), pdf);
+}
+
+const HEFEI = '340100';
+const SHANGHAI = '310000';
+
+/** Recorded clearing runs (issue 19, item 6): the platform records, every bureau reads its province's side. */
+describe('clearing runs', () => {
+  let t: TestApp;
+  let platform: string;
+  const today = clock.today();
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, HEFEI);
+    await openRegion(t, SHANGHAI);
+    platform = await t.token('platform');
+  });
+  afterAll(() => t.close());
+
+  /** An enterprise of `home` uses `hours` at a lab of `labRegion`; the issuing bureau approves, settles and pays the claim. */
+  async function paidUse(home: string, issuing: string, labRegion: string, unitPriceFen: number) {
+    const e: OrgSession = await t.registerEnterprise(home);
+    const lab = await t.registerProvider(labRegion);
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '场发射扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen })
+      .expect(201);
+    const voucher = await issueVoucher(t, e.token, 1_000_000);
+    const hold = await t.http
+      .post('/api/redemptions')
+      .set(auth(e.token))
+      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
+      .expect(201);
+    await captureConfirmed(t, lab.token, e.token, hold.body.id, 1);
+    const claim = await t.http
+      .post('/api/claims')
+      .set(auth(lab.token))
+      .send({ redemptionIds: [hold.body.id], evidence: freshEvidence() })
+      .expect(201);
+    const bureau = await t.token(bureauFor(issuing));
+    await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    const batch = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: issuing }).expect(201);
+    await paySettlement(t, issuing, batch.body.id);
+  }
+
+  const record = (token: string, body: object) => t.http.post('/api/clearing-runs').set(auth(token)).send(body);
+
+  it('records gross, net and transfers under an immutable id; later payments make a later run, never a changed one', async () => {
+    await paidUse('340104', HEFEI, '310115', 80_000); // Anhui pays a Shanghai lab 40,000 fen
+    await paidUse('310115', SHANGHAI, '340104', 30_000); // Shanghai pays a Hefei lab 15,000 fen
+    const first = await record(platform, { from: today, to: today }).set('Idempotency-Key', 'run-1').expect(201);
+    expect(first.body).toEqual({
+      id: expect.any(String),
+      from: today,
+      to: today,
+      gross: [
+        { fromProvinceCode: '310000', toProvinceCode: '340000', amountFen: 15_000 },
+        { fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 40_000 },
+      ],
+      net: [
+        { provinceCode: '310000', netFen: 25_000 },
+        { provinceCode: '340000', netFen: -25_000 },
+      ],
+      transfers: [{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 25_000 }],
+      grossTotalFen: 55_000,
+      transferTotalFen: 25_000,
+      csvSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      createdBy: expect.any(String),
+      createdAt: expect.any(String),
+    });
+    // The same key and body replay the run; nothing new is recorded.
+    expect((await record(platform, { from: today, to: today }).set('Idempotency-Key', 'run-1').expect(201)).body.id).toBe(first.body.id);
+
+    const csv = await t.http.get(`/api/clearing-runs/${first.body.id}/entries.csv`).set(auth(platform)).expect(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(createHash('sha256').update(csv.text, 'utf8').digest('hex')).toBe(first.body.csvSha256);
+    expect(csv.text).toContain(`${first.body.id},${today},${today},transfer,340000,310000,,25000,250.00\r\n`);
+    expect(csv.text).toContain(`${first.body.id},${today},${today},net,,,340000,-25000,-250.00\r\n`);
+
+    await paidUse('340104', HEFEI, '310115', 20_000); // another 10,000 fen after the run
+    const second = await record(platform, { from: today, to: today }).expect(201);
+    expect(second.body.id).not.toBe(first.body.id);
+    expect(second.body.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 35_000 }]);
+    const again = await t.http.get(`/api/clearing-runs/${first.body.id}`).set(auth(platform)).expect(200);
+    expect(again.body).toEqual(first.body);
+    const csvAgain = await t.http.get(`/api/clearing-runs/${first.body.id}/entries.csv`).set(auth(platform)).expect(200);
+    expect(csvAgain.text).toBe(csv.text);
+
+    const pdf = await t.http
+      .get(`/api/clearing-runs/${first.body.id}/report.pdf`)
+      .set(auth(platform))
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    keep('clearing-run.pdf', pdf.body as Buffer);
+    const printed = (await pdfParse(pdf.body as Buffer)).text.replace(/\s+/g, '');
+    for (const figure of [
+      first.body.id,
+      first.body.csvSha256,
+      '安徽省（340000）',
+      '上海市（310000）',
+      '¥250.00',
+      '¥550.00',
+      '-¥250.00',
+      '贰佰伍拾元整',
+    ]) {
+      expect(printed).toContain(figure);
+    }
+
+    const list = await t.http.get('/api/clearing-runs').set(auth(platform)).expect(200);
+    expect(list.body.total).toBe(2);
+    expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([second.body.id, first.body.id]);
+    const audit = await t.http.get(`/api/audit?entityType=clearing_run&entityId=${first.body.id}`).set(auth(platform)).expect(200);
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({ action: 'clearing_run.recorded', summary: expect.objectContaining({ csvSha256: first.body.csvSha256 }) }),
+    ]);
+
+    // Each bureau reads its province's position in every run; one that took no part reads zero.
+    const position = async (bureau: string, id: string) =>
+      (
+        await t.http
+          .get(`/api/clearing-runs/${id}`)
+          .set(auth(await t.token(bureau)))
+          .expect(200)
+      ).body;
+    expect(await position('bureau-ah', first.body.id)).toEqual({
+      id: first.body.id,
+      from: today,
+      to: today,
+      createdAt: first.body.createdAt,
+      provinceCode: '340000',
+      netFen: -25_000,
+      grossPaidFen: 40_000,
+      grossReceivedFen: 15_000,
+      pays: [{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 25_000 }],
+      receives: [],
+    });
+    expect(await position('bureau-sh', first.body.id)).toMatchObject({
+      provinceCode: '310000',
+      netFen: 25_000,
+      grossPaidFen: 15_000,
+      grossReceivedFen: 40_000,
+      pays: [],
+      receives: [{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 25_000 }],
+    });
+    expect(await position('bureau-js', second.body.id)).toMatchObject({ provinceCode: '320000', netFen: 0, pays: [], receives: [] });
+    const ahList = await t.http
+      .get('/api/clearing-runs')
+      .set(auth(await t.token('bureau-ah')))
+      .expect(200);
+    expect(ahList.body.items.map((r: { netFen: number }) => r.netFen)).toEqual([-35_000, -25_000]);
+    expect(JSON.stringify(ahList.body)).not.toContain('csvSha256');
+    await t.ledgerCheck();
+  });
+
+  it('a period with no cross-province payment is recorded with no figures', async () => {
+    const res = await record(platform, { from: '2020-01-01', to: '2020-12-31' }).expect(201);
+    expect(res.body).toMatchObject({ gross: [], net: [], transfers: [], grossTotalFen: 0, transferTotalFen: 0 });
+  });
+
+  it.each([
+    [{ from: today }, 'to'],
+    [{ from: '2026-02-30', to: today }, 'from'],
+    [{ from: today, to: today, regionCode: '340000' }, 'regionCode'],
+    [{ from: addDays(today, 1), to: today }, 'from'],
+  ])('refuses %j: 400 naming %s', async (body, field) => {
+    const res = await record(platform, body).expect(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(field) });
+  });
+
+  it('refuses a period that has not ended: 422 PERIOD_NOT_ENDED, in Chinese for zh-CN', async () => {
+    const res = await record(platform, { from: today, to: addDays(today, 1) })
+      .set('Accept-Language', 'zh-CN')
+      .expect(422);
+    expect(res.body).toMatchObject({ code: 'PERIOD_NOT_ENDED', message: expect.stringMatching(/^结算周期尚未结束/) });
+  });
+
+  it('only the platform records and downloads; organizations read nothing; an unknown run is 404', async () => {
+    const e = await t.registerEnterprise('340104');
+    const lab = await t.registerProvider('310115');
+    const run = (await record(platform, { from: today, to: today }).expect(201)).body.id;
+    for (const token of [e.token, lab.token, await t.token('bureau-ah'), await t.token('bureau-sh')]) {
+      expect((await record(token, { from: today, to: today }).expect(403)).body.code).toBe('FORBIDDEN');
+    }
+    for (const token of [e.token, lab.token]) {
+      await t.http.get('/api/clearing-runs').set(auth(token)).expect(403);
+      await t.http.get(`/api/clearing-runs/${run}`).set(auth(token)).expect(403);
+    }
+    for (const path of ['entries.csv', 'report.pdf']) {
+      await t.http
+        .get(`/api/clearing-runs/${run}/${path}`)
+        .set(auth(await t.token('bureau-ah')))
+        .expect(403);
+    }
+    await t.http.post('/api/clearing-runs').send({ from: today, to: today }).expect(401);
+    await t.http.get('/api/clearing-runs').expect(401);
+    const missing = await t.http.get('/api/clearing-runs/00000000-0000-4000-8000-000000000000').set(auth(platform)).expect(404);
+    expect(missing.body.code).toBe('NOT_FOUND');
+    await t.http
+      .get('/api/clearing-runs/00000000-0000-4000-8000-000000000000')
+      .set(auth(await t.token('bureau-ah')))
+      .expect(404);
+  });
+});

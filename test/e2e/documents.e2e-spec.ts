@@ -1,0 +1,127 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Response } from 'superagent';
+import { clock } from '../../src/common/clock';
+import { captureConfirmed, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { auth, TestApp } from '../support/test-app';
+
+// pdf-parse 1.x (pdf.js underneath) ships no type declarations.
+const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ text: string; numpages: number }>;
+
+/** Collects a binary response body (superagent leaves unknown types unparsed). */
+const binary = (res: Response, done: (err: Error | null, body: Buffer) => void) => {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+};
+
+/** pdf.js may break a line differently from how it was drawn: compare without whitespace. */
+const textOf = async (pdf: Buffer) => (await pdfParse(pdf)).text.replace(/\s+/g, '');
+
+/** With DOCS_OUT set, the PDFs are also written there, to be looked at (pdftoppm -png). */
+function keep(name: string, pdf: Buffer) {
+  if (!process.env.DOCS_OUT) return;
+  mkdirSync(process.env.DOCS_OUT, { recursive: true });
+  writeFileSync(join(process.env.DOCS_OUT, name), pdf);
+}
+
+const HEFEI = '340100';
+const ACCOUNT = '130201080920005432';
+
+/** Statements and certificates (issue 19, item 8): batch number, per-claim schedule, the payee's bank, 已作废. */
+describe('statements and certificates', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, HEFEI);
+  });
+  afterAll(() => t.close());
+
+  it('a statement prints the batch number, each payee’s bank and account, and the claims behind every line', async () => {
+    const e = await t.registerEnterprise('340104');
+    const lab = await t.registerProvider('310115', { name: '上海微观表征公共服务平台' });
+    const bare = await t.registerProvider('320506', { name: '苏州纳米所测试分析平台' });
+    await t.http
+      .patch(`/api/organizations/${lab.organizationId}`)
+      .set(auth(lab.token))
+      .send({ bankName: '招商银行上海张江支行', bankAccount: ACCOUNT })
+      .expect(200);
+    const voucher = await issueVoucher(t, e.token, 2_000_000);
+    const bureau = await t.token('bureau-ah');
+    const invoices: string[] = [];
+    for (const [provider, unitPriceFen] of [
+      [lab, 80_000],
+      [lab, 60_000],
+      [bare, 50_000],
+    ] as const) {
+      const facility = await t.http
+        .post('/api/facilities')
+        .set(auth(provider.token))
+        .send({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen })
+        .expect(201);
+      const hold = await t.http
+        .post('/api/redemptions')
+        .set(auth(e.token))
+        .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
+        .expect(201);
+      await captureConfirmed(t, provider.token, e.token, hold.body.id, 1);
+      const invoiceNo = `3100261370${invoices.length}`;
+      invoices.push(invoiceNo);
+      const claim = await t.http
+        .post('/api/claims')
+        .set(auth(provider.token))
+        .send({ redemptionIds: [hold.body.id], evidence: { contractNo: `HT-2026-01${invoices.length}`, invoiceNo } })
+        .expect(201);
+      await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    }
+    const batch = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: HEFEI }).expect(201);
+    expect(batch.body.batchNo).toBe(`${HEFEI}-${clock.year()}-0001`);
+    await paySettlement(t, HEFEI, batch.body.id);
+
+    const statement = (token: string, query = '') =>
+      t.http.get(`/api/settlements/${batch.body.id}/statement${query}`).set(auth(token)).buffer(true).parse(binary).expect(200);
+    const whole = (await statement(bureau)).body as Buffer;
+    keep('statement.pdf', whole);
+    const text = await textOf(whole);
+    expect(text).toContain(`${HEFEI}-${clock.year()}-0001`);
+    expect(text).not.toContain(batch.body.id);
+    expect(text).toContain('结算批次号');
+    expect(text).toContain(`招商银行上海张江支行${ACCOUNT}`);
+    expect(text).toContain('未登记'); // the Suzhou lab has no bank on file
+    expect(text).toContain('附表：申报明细');
+    for (const invoice of invoices) expect(text).toContain(invoice);
+    expect(text).toContain('HT-2026-011');
+    expect(text).toContain('700.00'); // the Shanghai lab's two claims: 400 + 300 yuan
+    expect(text).toContain('950.00'); // the batch: 400 + 300 + 250 yuan
+
+    // The payee's own statement: its line, its account, its claims only.
+    const own = await textOf((await statement(lab.token)).body as Buffer);
+    expect(own).toContain(ACCOUNT);
+    expect(own).toContain(invoices[0]);
+    expect(own).not.toContain(invoices[2]);
+    expect(own).not.toContain(bare.creditCode);
+  });
+
+  it('a revoked voucher’s certificate says 已作废 across its face, with when and why', async () => {
+    const e = await t.registerEnterprise('340104');
+    const voucher = await issueVoucher(t, e.token, 500_000);
+    const certificate = () =>
+      t.http.get(`/api/vouchers/${voucher.id}/certificate`).set(auth(e.token)).buffer(true).parse(binary).expect(200);
+    const valid = await textOf((await certificate()).body as Buffer);
+    expect(valid).not.toContain('已作废');
+    await t.http
+      .post(`/api/vouchers/${voucher.id}/revoke`)
+      .set(auth(await t.token('bureau-ah')))
+      .send({ reason: '虚假申报材料' })
+      .expect(200);
+    const pdf = (await certificate()).body as Buffer;
+    keep('certificate-revoked.pdf', pdf);
+    const revoked = await textOf(pdf);
+    expect(revoked).toContain('已作废');
+    expect(revoked).toContain('VOID');
+    expect(revoked).toMatch(/本券已于\d{4}-\d{2}-\d{2}撤销作废/); // the day in Beijing time
+    expect(revoked).toContain('撤销原因：虚假申报材料');
+    expect((await pdfParse(pdf)).numpages).toBe(1);
+  });
+});

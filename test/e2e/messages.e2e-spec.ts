@@ -1,0 +1,180 @@
+import { getMetadataStorage } from 'class-validator';
+import { AppModule } from '../../src/app.module';
+import { ERROR_STATUS } from '../../src/common/errors/domain-error';
+import { CATALOGUES, LANGUAGES } from '../../src/common/i18n/messages';
+import { issueVoucher, openRegion, policyBody } from '../support/fixtures';
+import { auth, TestApp } from '../support/test-app';
+
+const HAN = /[\u4e00-\u9fff]/;
+/** Every code the service answers: those declared with their status, and the last-resort 500. */
+const DECLARED_CODES = [...Object.keys(ERROR_STATUS), 'INTERNAL_ERROR'];
+
+/** The dotted keys of a catalogue, so both languages can be compared key for key. */
+const keysOf = (o: object, prefix = ''): string[] =>
+  Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && v !== null ? keysOf(v as object, `${prefix}${k}.`) : [`${prefix}${k}`]));
+
+describe('messages in the caller’s language (Accept-Language: zh* → Chinese, anything else → English)', () => {
+  describe('catalogues', () => {
+    it.each(DECLARED_CODES)('%s has a message in both catalogues, the Chinese one in Chinese', (code) => {
+      const en = CATALOGUES.en.errors as Record<string, string>;
+      const zh = CATALOGUES.zh.errors as Record<string, string>;
+      expect(en[code]).toMatch(/\w{3}/);
+      expect(zh[code]).toMatch(HAN);
+    });
+
+    it('holds no message for a code the service does not declare, and both catalogues hold the same keys', () => {
+      expect(Object.keys(CATALOGUES.en.errors).sort()).toEqual([...DECLARED_CODES].sort());
+      expect(keysOf(CATALOGUES.zh).sort()).toEqual(keysOf(CATALOGUES.en).sort());
+      for (const lng of LANGUAGES) for (const key of keysOf(CATALOGUES[lng])) expect(key).not.toBe('');
+    });
+  });
+
+  it('every validation constraint a DTO of the service uses has a message in both catalogues', () => {
+    expect(AppModule).toBeDefined(); // loading the app module registers every DTO's constraints
+    const storage = getMetadataStorage() as unknown as {
+      validationMetadatas: Map<unknown, { type: string; constraintCls: new () => unknown }[]>;
+      getTargetValidatorConstraints(cls: new () => unknown): { name: string }[];
+    };
+    const used = new Set<string>();
+    for (const list of storage.validationMetadatas.values()) {
+      for (const m of list) {
+        if (m.type === 'customValidation') used.add(storage.getTargetValidatorConstraints(m.constraintCls)[0].name);
+        else if (m.type !== 'conditionalValidation') used.add(m.type);
+      }
+    }
+    expect(used.size).toBeGreaterThan(15);
+    for (const name of used) {
+      expect([name, (CATALOGUES.en.validation as Record<string, string>)[name]]).toEqual([name, expect.stringContaining('{{field}}')]);
+      expect([name, (CATALOGUES.zh.validation as Record<string, string>)[name]]).toEqual([name, expect.stringMatching(HAN)]);
+    }
+  });
+
+  describe('answers', () => {
+    let t: TestApp;
+    beforeAll(async () => (t = await TestApp.start()));
+    afterAll(() => t.close());
+
+    it('a refusal for a missing record answers in Chinese to zh-CN, with the same code and status', async () => {
+      const e = await t.registerEnterprise('310104');
+      const missing = '/api/vouchers/00000000-0000-4000-8000-000000000000';
+      const zh = await t.http.get(missing).set(auth(e.token)).set('Accept-Language', 'zh-CN').expect(404);
+      expect(zh.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: '未找到创新券' });
+      const en = await t.http.get(missing).set(auth(e.token)).expect(404);
+      expect(en.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'voucher not found' });
+    });
+
+    it('a role refusal says which roles may call the route, in either language', async () => {
+      const e = await t.registerEnterprise('310104');
+      const call = () => t.http.post('/api/settlements').set(auth(e.token)).send({ regionCode: '310000' });
+      const en = await call().expect(403);
+      expect(en.body).toMatchObject({ code: 'FORBIDDEN', message: 'only bureau may call this route (you are signed in as enterprise)' });
+      const zh = await call().set('Accept-Language', 'zh-CN,zh;q=0.9,en;q=0.8').expect(403);
+      expect(zh.body).toMatchObject({ code: 'FORBIDDEN', message: '仅科技主管部门可调用此接口（当前角色：用券企业）' });
+      const clearing = await t.http
+        .get('/api/clearing?from=2026-01-01&to=2026-12-31')
+        .set(auth(e.token))
+        .set('Accept-Language', 'zh')
+        .expect(403);
+      expect(clearing.body.message).toContain('长三角平台');
+    });
+
+    it('a validation 400 names every field and what is wrong with it, in Chinese', async () => {
+      const e = await t.registerEnterprise('310104');
+      const res = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(e.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ amountFen: 12.5, purpose: 'SEM', colour: 'blue' })
+        .expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toContain('amountFen：必须是整数');
+      expect(res.body.message).toContain('colour：不是可接受的字段');
+      const english = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(e.token))
+        .send({ amountFen: 12.5, purpose: 'SEM' })
+        .expect(400);
+      expect(english.body.message).toContain('amountFen must be an integer number');
+    });
+
+    it('bounds and lists of a constraint survive translation', async () => {
+      const bureau = await t.token('bureau-zj');
+      const res = await t.http
+        .post('/api/policies')
+        .set(auth(bureau))
+        .set('Accept-Language', 'zh-CN')
+        .send(policyBody('330000', { settlementCycle: 'yearly', voucherValidityDays: 0 }))
+        .expect(400);
+      expect(res.body.message).toContain('settlementCycle：必须是以下取值之一：monthly, quarterly');
+      expect(res.body.message).toMatch(/voucherValidityDays：不能小于 1/);
+      expect(res.body.message).not.toMatch(/must|should/);
+    });
+
+    it('a business-rule 422 gives the rule in Chinese with the figures of the English detail', async () => {
+      const res = await t.http
+        .post('/api/policies')
+        .set(auth(await t.token('bureau-zj')))
+        .set('Accept-Language', 'zh-CN')
+        .send(policyBody('330000', { effectiveFrom: '2000-01-01' }))
+        .expect(422);
+      expect(res.body.code).toBe('POLICY_BACKDATED');
+      expect(res.body.message).toMatch(/^政策生效日期不能早于今天（.*2000-01-01.*）$/);
+    });
+
+    it('401, malformed JSON and unknown routes answer in Chinese too', async () => {
+      const unauthenticated = await t.http.get('/api/vouchers').set('Accept-Language', 'zh-CN').expect(401);
+      expect(unauthenticated.body).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringMatching(HAN) });
+      const malformed = await t.http
+        .post('/api/auth/login')
+        .set('Accept-Language', 'zh-CN')
+        .set('Content-Type', 'application/json')
+        .send('{"username":')
+        .expect(400);
+      expect(malformed.body).toMatchObject({ code: 'VALIDATION_FAILED', message: '请求参数有误（body: malformed JSON）' });
+      const route = await t.http.get('/api/no-such-route').set('Accept-Language', 'zh-CN').expect(404);
+      expect(route.body).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^未找到该记录/) });
+    });
+
+    it('a quote’s refusal (a 200 answer) is in the caller’s language too, its code unchanged', async () => {
+      await openRegion(t, '340100');
+      const e = await t.registerEnterprise('340104');
+      const lab = await t.registerProvider('310115');
+      const facility = await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 50_000 })
+        .expect(201);
+      const voucher = await issueVoucher(t, e.token, 1_000_000);
+      await t.http
+        .patch(`/api/organizations/${e.organizationId}`)
+        .set(auth(e.token))
+        .send({ relatedCreditCodes: [lab.creditCode] })
+        .expect(200);
+      const quote = (language?: string) => {
+        const req = t.http.get(`/api/facilities/${facility.body.id}/quote?voucherId=${voucher.id}&quantity=1`).set(auth(e.token));
+        return (language ? req.set('Accept-Language', language) : req).expect(200);
+      };
+      const zh = (await quote('zh-CN')).body.refusal;
+      expect(zh).toEqual({ code: 'RELATED_PARTY', message: expect.stringMatching(/^用券企业与服务机构存在关联关系（.+）$/) });
+      const en = (await quote()).body.refusal;
+      expect(en.code).toBe('RELATED_PARTY');
+      expect(en.message).not.toMatch(HAN);
+      const compared = await t.http
+        .get(`/api/quotes?voucherId=${voucher.id}&category=testing&quantity=1`)
+        .set(auth(e.token))
+        .set('Accept-Language', 'zh-CN')
+        .expect(200);
+      const refused = compared.body.items.find((i: { quote: { refusal?: unknown } }) => i.quote.refusal);
+      expect(refused.quote.refusal.message).toMatch(HAN);
+    });
+
+    it('negotiates by q-values: English when English is preferred or no Chinese is acceptable', async () => {
+      const ask = (language: string) => t.http.get('/api/vouchers').set('Accept-Language', language).expect(401);
+      expect((await ask('en-US,zh;q=0.5')).body.message).not.toMatch(HAN);
+      expect((await ask('fr-FR')).body.message).not.toMatch(HAN);
+      expect((await ask('zh-TW')).body.message).toMatch(HAN);
+      expect((await ask('fr;q=0.9,zh-Hans;q=0.8')).body.message).toMatch(HAN);
+      expect((await t.http.get('/api/vouchers').expect(401)).body.message).toBe('a valid bearer token of a live session is required');
+    });
+  });
+});

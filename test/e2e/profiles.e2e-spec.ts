@@ -1,0 +1,182 @@
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion } from '../support/fixtures';
+import { auth, creditCodeIn, OrgSession, PASSWORD, TestApp } from '../support/test-app';
+
+const HEFEI = '340100';
+const ACCOUNT = '130201080920005432';
+const MASKED = '**** **** 5432';
+
+/** Organization profiles (issue 19, item 5): the admin keeps contact and bank details; the bureau sees every change. */
+describe('organization profiles', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, HEFEI);
+  });
+  afterAll(() => t.close());
+
+  const patch = (who: OrgSession | string, id: string, body: object) =>
+    t.http
+      .patch(`/api/organizations/${id}`)
+      .set(auth(typeof who === 'string' ? who : who.token))
+      .send(body);
+
+  it('its admin fills in the contact and the bank; the account is shown masked, the change audited for the bureau', async () => {
+    const e = await t.registerEnterprise('340104');
+    const res = await patch(e, e.organizationId, {
+      contactPerson: '王敏',
+      contactPhone: '0551-65123456',
+      contactEmail: 'finance@micronano.example.cn',
+      address: '安徽省合肥市蜀山区望江西路 800 号',
+      bankName: '中国工商银行合肥科技支行',
+      bankAccount: '1302 0108 0920 0054 32',
+    }).expect(200);
+    expect(res.body).toMatchObject({
+      id: e.organizationId,
+      contactPerson: '王敏',
+      contactPhone: '0551-65123456',
+      contactEmail: 'finance@micronano.example.cn',
+      address: '安徽省合肥市蜀山区望江西路 800 号',
+      bankName: '中国工商银行合肥科技支行',
+      bankAccount: MASKED,
+      profileUpdatedAt: expect.any(String),
+    });
+    const bureau = await t.token('bureau-ah');
+    for (const reader of [e.token, bureau, await t.token('platform')]) {
+      const read = await t.http.get(`/api/organizations/${e.organizationId}`).set(auth(reader)).expect(200);
+      expect(read.body).toMatchObject({ contactPerson: '王敏', bankAccount: MASKED });
+      expect(JSON.stringify(read.body)).not.toContain(ACCOUNT);
+    }
+    const parent = creditCodeIn('310115');
+    await patch(e, e.organizationId, { contactPhone: '13800138000', relatedCreditCodes: [parent] }).expect(200);
+    const audit = await t.http.get(`/api/audit?entityType=organization&entityId=${e.organizationId}`).set(auth(bureau)).expect(200);
+    const changes = audit.body.items.filter((a: { action: string }) => a.action === 'organization.profile_updated');
+    expect(changes).toHaveLength(2);
+    const summaries = JSON.stringify(changes.map((a: { summary: unknown }) => a.summary));
+    expect(summaries).toContain('"contactPhone":{"from":"0551-65123456","to":"13800138000"}');
+    expect(summaries).toContain(`"relatedCreditCodes":{"from":[],"to":["${parent}"]}`);
+    expect(summaries).toContain(`"bankAccount":{"from":null,"to":"${MASKED}"}`);
+    expect(summaries).not.toContain(ACCOUNT);
+  });
+
+  it('the same values again change nothing and write no audit entry', async () => {
+    const e = await t.registerEnterprise('340104');
+    await patch(e, e.organizationId, { contactPerson: '李雷' }).expect(200);
+    await patch(e, e.organizationId, { contactPerson: '李雷' }).expect(200);
+    const audit = await t.http
+      .get(`/api/audit?entityType=organization&entityId=${e.organizationId}`)
+      .set(auth(await t.token('bureau-ah')))
+      .expect(200);
+    expect(audit.body.items.filter((a: { action: string }) => a.action === 'organization.profile_updated')).toHaveLength(1);
+  });
+
+  it.each([
+    [{ contactPhone: '12345' }, 'contactPhone'],
+    [{ contactEmail: 'not-an-address' }, 'contactEmail'],
+    [{ bankAccount: '6222-ABCD-0001' }, 'bankAccount'],
+    [{ bankAccount: '1234567' }, 'bankAccount'],
+    [{ bankAccount: ACCOUNT }, 'bankName'],
+    [{ bankName: 'X' }, 'bankName'],
+    [{ contactPerson: '' }, 'contactPerson'],
+    [{ address: '合肥\u202E市' }, 'address'],
+    [{ controllerCreditCode: '91340100MA2T8XQ21X' }, 'controllerCreditCode'],
+    [{ relatedCreditCodes: 'x' }, 'relatedCreditCodes'],
+    [{ name: '改名' }, 'name'],
+    [{ status: 'active' }, 'status'],
+    [{}, 'body'],
+  ])('refuses %j: 400 naming %s', async (body, field) => {
+    const e = await t.registerEnterprise('340104');
+    const res = await patch(e, e.organizationId, body).expect(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(field) });
+  });
+
+  it('refuses the organization’s own credit code as its controller or related party, and answers in Chinese', async () => {
+    const e = await t.registerEnterprise('340104');
+    const own = await patch(e, e.organizationId, { controllerCreditCode: e.creditCode }).expect(400);
+    expect(own.body.message).toContain('controllerCreditCode');
+    await patch(e, e.organizationId, { relatedCreditCodes: [e.creditCode] }).expect(400);
+    const zh = await patch(e, e.organizationId, { contactPhone: '12345', contactEmail: 'x' }).set('Accept-Language', 'zh-CN').expect(400);
+    expect(zh.body.message).toContain('contactPhone：必须是电话号码');
+    expect(zh.body.message).toContain('contactEmail：必须是电子邮箱地址');
+  });
+
+  it('only its admin: another organization 404, a user who is not an admin 403, staff 403, anonymous 401', async () => {
+    const e = await t.registerEnterprise('340104');
+    const other = await t.registerEnterprise('340104');
+    const lab = await t.registerProvider('310115');
+    const body = { contactPerson: '张三' };
+    for (const intruder of [other, lab]) {
+      expect((await patch(intruder, e.organizationId, body).expect(404)).body.code).toBe('NOT_FOUND');
+    }
+    for (const staff of ['bureau-ah', 'bureau-sh', 'platform']) {
+      expect((await patch(await t.token(staff), e.organizationId, body).expect(403)).body.code).toBe('FORBIDDEN');
+    }
+    await t.http
+      .post('/api/users')
+      .set(auth(e.token))
+      .send({ username: `clerk-${e.creditCode}`, password: PASSWORD })
+      .expect(201);
+    const clerk = await t.token(`clerk-${e.creditCode}`, PASSWORD);
+    const refused = await patch(clerk, e.organizationId, body).expect(403);
+    expect(refused.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('admin') });
+    await t.http.patch(`/api/organizations/${e.organizationId}`).send(body).expect(401);
+    expect((await t.http.get(`/api/organizations/${e.organizationId}`).set(auth(e.token)).expect(200)).body.contactPerson).toBeNull();
+  });
+
+  it('a related party declared in the profile blocks redemptions at once', async () => {
+    const e = await t.registerEnterprise('340104');
+    const lab = await t.registerProvider('310115');
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 50_000 })
+      .expect(201);
+    const voucher = await issueVoucher(t, e.token, 1_000_000);
+    const quote = () =>
+      t.http.get(`/api/facilities/${facility.body.id}/quote?voucherId=${voucher.id}&quantity=1`).set(auth(e.token)).expect(200);
+    expect((await quote()).body.refusal).toBeUndefined();
+    await patch(e, e.organizationId, { relatedCreditCodes: [lab.creditCode] }).expect(200);
+    expect((await quote()).body.refusal).toMatchObject({ code: 'RELATED_PARTY' });
+  });
+
+  it('the paying bureau sees the payee’s account in full on the batch, which keeps it when the payee changes it later', async () => {
+    const e = await t.registerEnterprise('340104');
+    const lab = await t.registerProvider('310115');
+    await patch(lab, lab.organizationId, { bankName: '招商银行上海张江支行', bankAccount: ACCOUNT }).expect(200);
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '透射电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+      .expect(201);
+    const voucher = await issueVoucher(t, e.token, 1_000_000);
+    const hold = await t.http
+      .post('/api/redemptions')
+      .set(auth(e.token))
+      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
+      .expect(201);
+    await captureConfirmed(t, lab.token, e.token, hold.body.id, 1);
+    const claim = await t.http
+      .post('/api/claims')
+      .set(auth(lab.token))
+      .send({ redemptionIds: [hold.body.id], evidence: freshEvidence() })
+      .expect(201);
+    const bureau = await t.token('bureau-ah');
+    await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    const batch = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: HEFEI }).expect(201);
+    const line = batch.body.lines.find((l: { payeeId: string }) => l.payeeId === lab.organizationId);
+    expect(line).toMatchObject({ payeeBankName: '招商银行上海张江支行', payeeBankAccount: ACCOUNT });
+
+    await patch(lab, lab.organizationId, { bankAccount: '6214830000009999' }).expect(200);
+    const read = (token: string) => t.http.get(`/api/settlements/${batch.body.id}`).set(auth(token)).expect(200);
+    const asBureau = (await read(bureau)).body.lines.find((l: { payeeId: string }) => l.payeeId === lab.organizationId);
+    expect(asBureau.payeeBankAccount).toBe(ACCOUNT);
+    expect((await read(lab.token)).body.lines[0].payeeBankAccount).toBe(MASKED);
+    const platformLine = (await read(await t.token('platform'))).body.lines.find(
+      (l: { payeeId: string }) => l.payeeId === lab.organizationId,
+    );
+    expect(platformLine.payeeBankAccount).toBe(MASKED);
+    expect((await t.http.get(`/api/organizations/${lab.organizationId}`).set(auth(lab.token)).expect(200)).body.bankAccount).toBe(
+      '**** **** 9999',
+    );
+    await t.ledgerCheck();
+  });
+});
