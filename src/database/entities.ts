@@ -2,6 +2,7 @@ import { AuditCheckpoint, AuditEntry, AuditHead, AuditPending } from '../audit/a
 import { Session } from '../auth/session.entity';
 import { Throttle } from '../auth/throttle.entity';
 import { User } from '../auth/user.entity';
+import { Booking, BookingHour, CalendarFeed, FacilityCalendar, FacilityQualification } from '../bookings/booking.entity';
 import { Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
 import { IdempotencyRecord } from '../common/idempotency/idempotency-record.entity';
@@ -41,4 +42,9 @@ export const ENTITIES = [
   QualifiedEnterprise,
   PartyRelation,
   FacilityRating,
+  FacilityCalendar,
+  Booking,
+  BookingHour,
+  FacilityQualification,
+  CalendarFeed,
 ];
