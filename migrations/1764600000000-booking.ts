@@ -62,6 +62,7 @@ export class Booking1764600000000 implements MigrationInterface {
           fen('fee_fen'),
           int('free_cancellation_hours'),
           int('late_cancellation_fee_bp'),
+          instant('expires_at'),
           fen('late_fee_fen', true),
           int('actual_hours', true),
           str('closed_by', 16, true),

@@ -68,6 +68,8 @@ export class Booking {
   @FenColumn() feeFen: number;
   @IntColumn() freeCancellationHours: number;
   @IntColumn() lateCancellationFeeBp: number;
+  /** Its hold's expiry (end + the policy's holdExpiryDays): not completed by then, it expires with the hold. */
+  @InstantColumn() expiresAt: string;
   @FenColumn({ nullable: true }) lateFeeFen: number | null;
   @IntColumn({ nullable: true }) actualHours: number | null;
   /** Who closed it: enterprise or provider (cancellation, usage), or system (expiry, revocation). */
