@@ -12,5 +12,6 @@ import { CancelBooking, RecordBookingUsage } from './use-cases/close-booking';
   imports: [RedemptionsModule],
   controllers: [FacilityCalendarsController, BookingsController, CalendarFeedsController],
   providers: [CalendarsService, BookingsQueries, CalendarFeeds, BookSlot, CancelBooking, RecordBookingUsage],
+  exports: [CalendarsService, BookSlot],
 })
 export class BookingsModule {}
