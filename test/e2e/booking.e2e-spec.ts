@@ -410,15 +410,17 @@ describe('instrument booking', () => {
     const enterpriseFeed = await feedPath(e.token);
     const res = await t.http.get(enterpriseFeed).expect(200);
     expect(res.headers['content-type']).toMatch(/text\/calendar/);
-    const events = Object.values(ical.sync.parseICS(res.text)).filter((c) => c?.type === 'VEVENT') as ical.VEvent[];
+    const events = Object.values(ical.sync.parseICS(res.text)).filter((c): c is ical.VEvent => c?.type === 'VEVENT');
     expect(events).toHaveLength(1);
     expect(events[0].uid).toBe(`${booked.id}@booking`);
     expect(events[0].start.getTime()).toBe(Date.parse(booked.start));
     expect(events[0].end!.getTime()).toBe(Date.parse(booked.end));
 
     const labFeed = await feedPath(lab.token);
-    const labEvents = Object.values(ical.sync.parseICS((await t.http.get(labFeed).expect(200)).text)).filter((c) => c?.type === 'VEVENT');
-    expect(labEvents.map((c) => (c as ical.VEvent).uid)).toContain(`${booked.id}@booking`);
+    const labEvents = Object.values(ical.sync.parseICS((await t.http.get(labFeed).expect(200)).text)).filter(
+      (c): c is ical.VEvent => c?.type === 'VEVENT',
+    );
+    expect(labEvents.map((c) => c.uid)).toContain(`${booked.id}@booking`);
 
     // A new URL replaces the old one; unknown tokens are 404; bureaus have no feed.
     const replaced = await feedPath(e.token);
