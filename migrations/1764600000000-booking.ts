@@ -110,16 +110,6 @@ export class Booking1764600000000 implements MigrationInterface {
         name: 'booking_hour',
         columns: [{ ...ref('facility_id'), isPrimary: true }, { ...instant('hour_start'), isPrimary: true }, ref('booking_id')],
         indices: [idx(['booking_id'])],
-        foreignKeys: [
-          {
-            name: 'fk_booking_hour_booking',
-            columnNames: ['booking_id'],
-            referencedTableName: 'booking',
-            referencedColumnNames: ['id'],
-            onDelete: 'NO ACTION',
-            onUpdate: 'NO ACTION',
-          },
-        ],
       }),
       true,
     );

@@ -85,7 +85,8 @@ export class Booking {
 export class BookingHour {
   @PrimaryColumn({ type: 'varchar', length: 36 }) facilityId: string;
   @PrimaryColumn({ type: 'varchar', length: 24 }) hourStart: string;
-  @RefColumn() @ForeignKey(() => Booking, { name: 'fk_booking_hour_booking' }) bookingId: string;
+  /** No foreign key: the hours are claimed first in the booking's unit, before the booking row exists. */
+  @RefColumn() bookingId: string;
 }
 
 /** An enterprise the provider trained to operate a facility that requires it. */

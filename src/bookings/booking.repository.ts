@@ -55,6 +55,11 @@ export class BookingRepository {
     );
   }
 
+  /** Gives back hours claimed by a booking that was then refused, in the same unit. */
+  async releaseHours(bookingId: string): Promise<void> {
+    await this.db.execute(sql`DELETE FROM booking_hour WHERE booking_id = ${bookingId}`);
+  }
+
   async get(id: string): Promise<Booking | undefined> {
     return (await this.db.select(Booking, 'b', sql`WHERE b.id = ${id}`))[0];
   }

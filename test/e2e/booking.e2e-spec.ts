@@ -382,6 +382,34 @@ describe('instrument booking', () => {
       .send({ ...body, end: at(11, 13) })
       .expect(409);
     expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: 2 * HOUR_SUBSIDY });
+    // A refusal is an answer too: SLOT_TAKEN under a key replays as SLOT_TAKEN, even once the slot is free again.
+    const other = await enterpriseWithVoucher();
+    const keyed = () =>
+      t.http
+        .post('/api/bookings')
+        .set(auth(other.e.token))
+        .set('Idempotency-Key', 'book-tem-2')
+        .send({ ...body, voucherId: other.v.id });
+    const taken = await keyed();
+    expect([taken.status, taken.body.code]).toEqual([409, 'SLOT_TAKEN']);
+    await t.http.post(`/api/bookings/${first.body.id}/cancel`).set(auth(e.token)).expect(200);
+    const replayed = await keyed();
+    expect([replayed.status, replayed.body]).toEqual([409, taken.body]);
+    expect(await voucherOf(other.e, other.v.id)).toMatchObject({ heldFen: 0 });
+  });
+
+  it('a booking refused by its hold gives its hours back: the slot stays free', async () => {
+    const { e } = await enterpriseWithVoucher();
+    const poor = await enterpriseWithVoucher(HOUR_SUBSIDY - 1);
+    await t.http
+      .post('/api/sanctions')
+      .set(await t.as('bureau-ah'))
+      .send({ creditCode: poor.e.creditCode, reason: '伪造检测报告' })
+      .expect(201);
+    const refused = await book(poor.e, poor.v.id, at(13, 10), at(13, 11)).expect(422);
+    expect(refused.body.code).toBe('SANCTIONED');
+    const { v } = { v: await issueVoucher(t, e.token, VOUCHER) };
+    await book(e, v.id, at(13, 10), at(13, 11)).expect(201);
   });
 
   it('the comparison across provinces shows the first free slot of an hourly facility with a calendar', async () => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
+import { invalidInput, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { isUniqueViolation } from '../../common/persistence/db-errors';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
@@ -43,10 +43,10 @@ export const bookingEntry = (b: Booking, action: string, summary: Record<string,
 });
 
 /**
- * An enterprise books whole hours of an hourly facility. The calendar's rules are checked, then the hold for the hours
- * is placed by the very use case behind POST /api/redemptions (one pricing: quote = hold = booking), then one row per
- * hour is inserted under the (facility, hour) primary key in the same unit: if any of those hours is held by another
- * live booking the insert fails and everything, hold included, rolls back as 409 SLOT_TAKEN.
+ * An enterprise books whole hours of an hourly facility. The calendar's rules are checked, one row per hour is inserted
+ * under the (facility, hour) primary key (if another live booking holds any of those hours the insert fails: 409
+ * SLOT_TAKEN), then the hold for the hours is placed by the very use case behind POST /api/redemptions (one pricing:
+ * quote = hold = booking), all in one unit of work.
  */
 @Injectable()
 export class BookSlot {
@@ -77,6 +77,16 @@ export class BookSlot {
       if (calendar.requiresQualification && !(await this.bookings.qualified(facility.id, cmd.actor.organizationId ?? '-'))) {
         return refused('NOT_QUALIFIED', 'this facility is operated only by users its provider has qualified');
       }
+      // The hours first: one row each under the (facility, hour) primary key. A live booking holding any of them makes
+      // the insert fail — the database decides, whatever runs concurrently — and the refusal is the committed answer
+      // (replayed under its Idempotency-Key) of a unit that wrote nothing else.
+      const bookingId = newId();
+      try {
+        await this.bookings.insertHours(facility.id, bookingId, hourStarts(startMs, endMs).map(stored));
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        return refused('SLOT_TAKEN', `another booking holds part of ${shown(stored(startMs))}–${shown(stored(endMs))}`);
+      }
       const held = await this.placeHold.execute({
         actor: cmd.actor,
         voucherId: cmd.voucherId,
@@ -85,11 +95,15 @@ export class BookSlot {
         mode: cmd.mode,
         holdFrom: stored(endMs),
       });
-      if (!held.ok) return held;
+      if (!held.ok) {
+        // A refused hold is a committed answer too: the hours claimed above go back in the same unit.
+        await this.bookings.releaseHours(bookingId);
+        return held;
+      }
       const r = held.value;
       const now = clock.iso();
       const booking: Booking = {
-        id: newId(),
+        id: bookingId,
         facilityId: facility.id,
         providerId: facility.providerId,
         enterpriseId: r.enterpriseId,
@@ -112,13 +126,6 @@ export class BookSlot {
         updatedAt: now,
       };
       await this.bookings.insert(booking);
-      try {
-        await this.bookings.insertHours(facility.id, booking.id, hourStarts(startMs, endMs).map(stored));
-      } catch (e) {
-        if (!isUniqueViolation(e)) throw e;
-        // Thrown, not returned: the hold and the booking placed above roll back with the unit.
-        throw new DomainError('SLOT_TAKEN', `another booking holds part of ${shown(booking.startAt)}–${shown(booking.endAt)}`);
-      }
       this.uow.record(
         bookingEntry(booking, 'booking.booked', {
           facilityId: facility.id,
