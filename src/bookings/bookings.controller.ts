@@ -111,6 +111,7 @@ export class BookingsController {
   @Authenticated()
   @ApiOperation({
     summary: 'Bookings of the caller’s organization (as enterprise or provider), of a bureau’s issuing region, or all for the platform',
+    description: 'Optionally of one facility, and overlapping the days from `from` to `to` (Asia/Shanghai); earliest first.',
   })
   @ApiOkResponse({ type: BookingPage })
   list(@CurrentActor() actor: Actor, @Query() q: BookingQuery): Promise<BookingPage> {
@@ -119,7 +120,10 @@ export class BookingsController {
 
   @Get(':id')
   @Authenticated()
-  @ApiOperation({ summary: 'One booking; one whose hold expired reads as expired' })
+  @ApiOperation({
+    summary: 'One booking; one whose hold expired reads as expired',
+    description: 'To its enterprise and provider, the bureau of its issuing region and the platform; 404 to anyone else.',
+  })
   @ApiOkResponse({ type: BookingView })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<BookingView> {
     return this.queries.get(actor, id);
