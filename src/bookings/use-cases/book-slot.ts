@@ -10,6 +10,8 @@ import { FacilityRepository } from '../../facilities/facility.repository';
 import { RedemptionMode } from '../../policies/policy.types';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { PlaceHold } from '../../redemptions/use-cases/place-hold';
+import { ownVoucher } from '../../redemptions/quotes';
+import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Booking } from '../booking.entity';
 import { BookingRepository } from '../booking.repository';
 import { calendarRefusal, hourStarts, HOUR_MS, onTheHour, parseInstant, shown, stored } from '../booking.rules';
@@ -57,6 +59,7 @@ export class BookSlot {
     private readonly facilities: FacilityRepository,
     private readonly bookings: BookingRepository,
     private readonly placeHold: PlaceHold,
+    private readonly vouchers: VoucherRepository,
   ) {}
 
   execute(cmd: BookSlotCommand): Promise<Outcome<{ booking: Booking; redemption: Redemption }>> {
@@ -80,6 +83,7 @@ export class BookSlot {
       // The hours first: one row each under the (facility, hour) primary key. A live booking holding any of them makes
       // the insert fail — the database decides, whatever runs concurrently — and the refusal is the committed answer
       // (replayed under its Idempotency-Key) of a unit that wrote nothing else.
+      ownVoucher(cmd.actor, await this.vouchers.get(cmd.voucherId)); // another's voucher is 404 before any slot is looked at
       const bookingId = newId();
       try {
         await this.bookings.insertHours(facility.id, bookingId, hourStarts(startMs, endMs).map(stored));
