@@ -37,7 +37,7 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
 
   const policy = (regionCode: string) => ({
     regionCode,
-    effectiveFrom: '2020-01-01',
+    effectiveFrom: new Date().toISOString().slice(0, 10), // a new version takes effect today or later (POLICY_BACKDATED)
     categories: CATEGORIES.map((category) => ({ category, ratioBp: 5000 })),
     acceptedProvinceCodes: PROVINCES,
     localBonusBp: 0,
@@ -77,6 +77,16 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
       }),
       201,
     );
+    // Enterprises get vouchers once their home bureau verified them (Trust II).
+    if (role === 'enterprise')
+      expectStatus(
+        `verify ${username}`,
+        await http.request('POST', `/api/organizations/${r.body.organization.id}/verify`, {
+          token: staff[bureauFor(region) as Staff],
+          body: { certificateNo: `BENCH-${creditCode.slice(8, 17)}` },
+        }),
+        200,
+      );
     return {
       id: r.body.organization.id as string,
       token: await login(http, username, PASSWORD),
