@@ -81,12 +81,22 @@ export const lateFeeFen = (feeFen: number, lateCancellationFeeBp: number): numbe
 
 export interface Slot {
   startMs: number;
+  /** ISO 8601 with the zone's offset, like `shown`. */
+  start: string;
+  end: string;
   free: boolean;
+}
+
+/** `ms` written with a known offset of `offsetMinutes` (e.g. +08:00): the text `shown` gives, without a time-zone lookup. */
+function withOffset(ms: number, offsetMinutes: number, offsetText: string): string {
+  return `${new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, 19)}${offsetText}`;
 }
 
 /**
  * The one-hour slots inside opening hours and outside closures from the first day to the last (Shanghai dates,
- * inclusive); free when nobody holds it and the notice and advance rules would let it be booked at `nowMs`.
+ * inclusive); free when nobody holds it and the notice and advance rules would let it be booked at `nowMs`. The zone
+ * is consulted once per day (its offset at midnight); Asia/Shanghai keeps one offset all day, every day, so the hours
+ * of a day are its midnight plus whole hours. A month of a busy instrument is 744 slots: this is its hot path.
  */
 export function slots(terms: BookingTerms, fromDate: string, toDate: string, taken: Set<number>, nowMs: number): Slot[] {
   const out: Slot[] = [];
@@ -94,13 +104,21 @@ export function slots(terms: BookingTerms, fromDate: string, toDate: string, tak
   const last = DateTime.fromISO(toDate, { zone: ZONE }).startOf('day');
   const earliest = nowMs + terms.minNoticeHours * HOUR_MS;
   const latest = nowMs + terms.maxAdvanceDays * 24 * HOUR_MS;
+  const closures = terms.closures.map((c) => [Date.parse(c.from), Date.parse(c.to)] as const);
   for (let day = first; day <= last; day = day.plus({ days: 1 })) {
+    const midnight = day.toMillis();
+    const offsetText = day.toFormat('ZZ');
     const ranges = terms.openingHours.filter((o) => o.weekday === day.weekday).sort((a, b) => hourOf(a.from) - hourOf(b.from));
     for (const o of ranges) {
       for (let h = hourOf(o.from); h < hourOf(o.to); h++) {
-        const startMs = day.set({ hour: h }).toMillis();
-        if (hourClosed(terms.closures, startMs)) continue;
-        out.push({ startMs, free: !taken.has(startMs) && startMs >= earliest && startMs <= latest });
+        const startMs = midnight + h * HOUR_MS;
+        if (closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to)) continue;
+        out.push({
+          startMs,
+          start: withOffset(startMs, day.offset, offsetText),
+          end: withOffset(startMs + HOUR_MS, day.offset, offsetText),
+          free: !taken.has(startMs) && startMs >= earliest && startMs <= latest,
+        });
       }
     }
   }

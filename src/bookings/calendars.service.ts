@@ -11,7 +11,7 @@ import { OrganizationRepository } from '../organizations/organization.repository
 import { AvailabilityQuery, AvailabilityView, CalendarInput, CalendarView, QualificationView } from './booking.dto';
 import { FacilityCalendar } from './booking.entity';
 import { BookingRepository } from './booking.repository';
-import { daysBetween, hourOf, HOUR_MS, MAX_RANGE_DAYS, parseInstant, shown, slots, stored, ZONE } from './booking.rules';
+import { daysBetween, hourOf, MAX_RANGE_DAYS, parseInstant, slots, stored, ZONE } from './booking.rules';
 import { DateTime } from 'luxon';
 
 /** The provider's own facility, with its row locked; another's is 404. */
@@ -91,11 +91,7 @@ export class CalendarsService {
     const to = DateTime.fromISO(q.to, { zone: ZONE }).plus({ days: 1 }).toMillis();
     const taken = new Set((await this.bookings.takenHours(facilityId, stored(from), stored(to))).map((h) => Date.parse(h)));
     return {
-      slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()).map((s) => ({
-        start: shown(stored(s.startMs)),
-        end: shown(stored(s.startMs + HOUR_MS)),
-        free: s.free,
-      })),
+      slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()).map(({ start, end, free }) => ({ start, end, free })),
     };
   }
 

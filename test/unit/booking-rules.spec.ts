@@ -91,6 +91,22 @@ describe('booking rules', () => {
     expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10, 63), at(11, 63), NOW)?.code).toBe('BOOKING_NOTICE');
   });
 
+  it('a slot is written with the offset Luxon gives for its instant, start and end', () => {
+    const month = slots(
+      { ...WEEKDAYS_9_TO_18, openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' })) },
+      '2026-12-01',
+      '2026-12-31',
+      new Set(),
+      NOW,
+    );
+    expect(month).toHaveLength(31 * 24);
+    for (const s of month) {
+      expect(s.start).toBe(shown(stored(s.startMs)));
+      expect(s.end).toBe(shown(stored(s.startMs + HOUR_MS)));
+    }
+    expect(month[0].start).toBe('2026-12-01T00:00:00+08:00');
+  });
+
   it('slots are the open hours of each day, free unless taken or out of the notice window; the first free slot is the earliest free one', () => {
     const week = slots(WEEKDAYS_9_TO_18, '2026-12-07', '2026-12-13', new Set([MONDAY + 10 * HOUR_MS]), NOW);
     expect(week).toHaveLength(5 * 9);
