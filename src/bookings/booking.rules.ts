@@ -105,9 +105,24 @@ export function slots(terms: BookingTerms, fromDate: string, toDate: string, tak
   const earliest = nowMs + terms.minNoticeHours * HOUR_MS;
   const latest = nowMs + terms.maxAdvanceDays * 24 * HOUR_MS;
   const closures = terms.closures.map((c) => [Date.parse(c.from), Date.parse(c.to)] as const);
-  for (let day = first; day <= last; day = day.plus({ days: 1 })) {
-    const midnight = day.toMillis();
-    const offsetText = day.toFormat('ZZ');
+  const firstOffsetText = first.toFormat('ZZ');
+  const days = Math.round((last.toMillis() - first.toMillis()) / (24 * HOUR_MS));
+  // Real zones change offset months apart, so a range of at most a month whose two ends share an offset has one
+  // offset throughout (Asia/Shanghai always has): each midnight is the first plus whole days. Otherwise Luxon finds
+  // every day's midnight. Either way the offset comes from the zone database, through Luxon.
+  const oneOffset = first.zone.offset(last.toMillis() + 24 * HOUR_MS) === first.offset;
+  for (let i = 0; i <= days; i++) {
+    let midnight = first.toMillis() + i * 24 * HOUR_MS;
+    let day = { offset: first.offset, weekday: ((first.weekday - 1 + i) % 7) + 1 };
+    if (!oneOffset) {
+      const exact = first.plus({ days: i });
+      midnight = exact.toMillis();
+      day = { offset: exact.offset, weekday: exact.weekday };
+    }
+    const offsetText = day.offset === first.offset ? firstOffsetText : DateTime.fromMillis(midnight, { zone: ZONE }).toFormat('ZZ');
+    const date = new Date(midnight + day.offset * 60_000).toISOString().slice(0, 10);
+    const at = (h: number) =>
+      h < 24 ? `${date}T${String(h).padStart(2, '0')}:00:00${offsetText}` : withOffset(midnight + h * HOUR_MS, day.offset, offsetText);
     const ranges = terms.openingHours.filter((o) => o.weekday === day.weekday).sort((a, b) => hourOf(a.from) - hourOf(b.from));
     for (const o of ranges) {
       for (let h = hourOf(o.from); h < hourOf(o.to); h++) {
@@ -115,8 +130,8 @@ export function slots(terms: BookingTerms, fromDate: string, toDate: string, tak
         if (closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to)) continue;
         out.push({
           startMs,
-          start: withOffset(startMs, day.offset, offsetText),
-          end: withOffset(startMs + HOUR_MS, day.offset, offsetText),
+          start: at(h),
+          end: at(h + 1),
           free: !taken.has(startMs) && startMs >= earliest && startMs <= latest,
         });
       }
@@ -127,7 +142,9 @@ export function slots(terms: BookingTerms, fromDate: string, toDate: string, tak
 
 /** Days from one Shanghai date to another (0 for the same day); NaN for an invalid date. */
 export const daysBetween = (fromDate: string, toDate: string): number =>
-  DateTime.fromISO(toDate, { zone: ZONE }).diff(DateTime.fromISO(fromDate, { zone: ZONE }), 'days').days;
+  Math.round(
+    (DateTime.fromISO(toDate, { zone: ZONE }).toMillis() - DateTime.fromISO(fromDate, { zone: ZONE }).toMillis()) / (24 * HOUR_MS),
+  );
 
 /** Today's date in Shanghai at `nowMs`. */
 export const shanghaiDate = (nowMs: number): string => DateTime.fromMillis(nowMs, { zone: ZONE }).toISODate()!;
