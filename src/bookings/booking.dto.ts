@@ -24,6 +24,7 @@ import { REDEMPTION_MODES, RedemptionMode } from '../policies/policy.types';
 import { RedemptionView } from '../redemptions/redemption.dto';
 import type { Booking, BookingStatus, FacilityCalendar } from './booking.entity';
 import { shown } from './booking.rules';
+import { effectiveBookingStatus } from './booking.time-rules';
 
 const WHOLE_HOUR = /^([01]\d|2[0-4]):00$/;
 const INSTANT_TEXT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
@@ -194,7 +195,7 @@ export class BookingView {
     const optional = { lateFeeFen: b.lateFeeFen, actualHours: b.actualHours, closedBy: b.closedBy, closedAt: b.closedAt, redemption };
     return {
       id: b.id,
-      status: b.status === 'booked' && b.expiresAt <= now ? 'expired' : b.status,
+      status: effectiveBookingStatus(b, now),
       facilityId: b.facilityId,
       enterpriseId: b.enterpriseId,
       providerId: b.providerId,

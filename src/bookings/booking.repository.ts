@@ -3,18 +3,12 @@ import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, raw, sql } from '../common/persistence/sql';
+import { empty, join, sql } from '../common/persistence/sql';
 import { Booking, BookingHour, BookingStatus, CalendarFeed, FacilityCalendar, FacilityQualification } from './booking.entity';
 
 /** How a live booking ends. */
 export type BookingClosing = Pick<Booking, 'status' | 'closedBy' | 'closedAt' | 'updatedAt'> &
   Partial<Pick<Booking, 'lateFeeFen' | 'actualHours'>>;
-
-/** A booking the reader sees as expired once its hold expired, before the sweep writes it. */
-export const bookingExpired = {
-  holds: (b: Pick<Booking, 'status' | 'expiresAt'>, now: string) => b.status === 'booked' && b.expiresAt <= now,
-  sql: (alias: string, now: string) => sql`(${raw(alias)}.status = 'booked' AND ${raw(alias)}.expires_at <= ${now})`,
-};
 
 @Injectable()
 export class BookingRepository {
