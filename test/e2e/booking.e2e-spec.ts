@@ -516,6 +516,31 @@ describeRaces('instrument booking under concurrency', () => {
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
+  it('a cancellation racing the usage of one booking: exactly one wins, and the hold is closed once', async () => {
+    for (let round = 0; round < 6; round++) {
+      const e = await t.registerEnterprise(HEFEI);
+      const v = await issueVoucher(t, e.token, VOUCHER);
+      const booked = (
+        await t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId: temId, voucherId: v.id, start: at(7 + round, 10), end: at(7 + round, 12) })
+          .expect(201)
+      ).body;
+      clock.travel(Date.parse(booked.start) - clock.now().getTime() + 60_000);
+      const [cancel, usage] = await Promise.all([
+        t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)),
+        t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 1 }),
+      ]);
+      clock.reset();
+      expect([cancel.status, usage.status].sort()).toEqual([200, 409]);
+      const voucher = (await t.http.get(`/api/vouchers/${v.id}`).set(auth(e.token)).expect(200)).body;
+      if (cancel.status === 200) expect(voucher).toMatchObject({ availableFen: VOUCHER, heldFen: 0, spentFen: 0 });
+      else expect(voucher).toMatchObject({ heldFen: 0, spentFen: HOUR_SUBSIDY, availableFen: VOUCHER - HOUR_SUBSIDY });
+    }
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
   it('overlapping ranges racing (10–12, 11–13, 9–11, 10–11 …): the live bookings never share an hour', async () => {
     const ranges = [
       [10, 12],
