@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { prepareBenchWorld } from './lib/bench-world';
+import { prepareBenchWorld, prepareBookings } from './lib/bench-world';
 import { projectRoot } from '../src/common/paths';
 import { measureCeiling } from './lib/ceiling';
 import { HttpClient } from '../test/support/http-client';
@@ -109,6 +109,32 @@ async function main(): Promise<number> {
       `search: ${search.requestsPerSec.toFixed(0)}/s, p50 ${search.p50Ms} ms, p99 ${search.p99Ms} ms, non-2xx ${search.non2xx}; service CPU ${cpuMsPerSearch.toFixed(2)} ms per search`,
     );
 
+    // Instrument booking: a month view of a facility with 500 bookings, then bookings at full load, half of them on
+    // that busy facility and half spread over the other 199.
+    const [booked, bookedSec] = await seconds(() => prepareBookings(http, world, 500));
+    log(`calendars on ${world.facilities.length} facilities and 500 bookings of the busy one in ${bookedSec.toFixed(1)} s`);
+    const day = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10); // Shanghai date
+    const monthPath = (offsetDays: number) =>
+      `/api/facilities/${booked.busyId}/availability?from=${day(Date.now() + offsetDays * 86_400_000)}&to=${day(Date.now() + (offsetDays + 30) * 86_400_000)}`;
+    const availability = await runLoad({ url: running.baseUrl, connections, durationSec, paths: [0, 1, 2, 3].map(monthPath) });
+    log(
+      `availability (31 days, 500 bookings): ${availability.requestsPerSec.toFixed(0)}/s, p50 ${availability.p50Ms} ms, p99 ${availability.p99Ms} ms, non-2xx ${availability.non2xx}`,
+    );
+    const bookingLoad = await runLoad({
+      url: running.baseUrl,
+      connections,
+      durationSec,
+      bookings: {
+        holds: world.holds.map((h) => ({ token: h.token, voucherId: h.voucherId })),
+        busyId: booked.busyId,
+        otherIds: world.facilities.slice(1).map((f) => f.id),
+        fromMs: booked.freeFromMs,
+      },
+    });
+    log(
+      `bookings (${connections} connections, half on one facility): ${bookingLoad.requestsPerSec.toFixed(0)}/s, p50 ${bookingLoad.p50Ms} ms, p99 ${bookingLoad.p99Ms} ms, non-2xx ${bookingLoad.non2xx} ${JSON.stringify(bookingLoad.statusCodes)}`,
+    );
+
     // A quick run is for trying a change: it stops here and records nothing.
     if (values.quick) return 0;
 
@@ -173,6 +199,11 @@ async function main(): Promise<number> {
       holdsCpuMsPerRequest: Number(cpuMsPerHold.toFixed(3)),
       searchCpuMsPerRequest: Number(cpuMsPerSearch.toFixed(3)),
       searchP50Ms: search.p50Ms,
+      availabilityP99Ms: availability.p99Ms,
+      availabilityPerSec: Math.round(availability.requestsPerSec),
+      bookingsPerSec: Math.round(bookingLoad.requestsPerSec),
+      bookingsP99Ms: bookingLoad.p99Ms,
+      bookingsNon2xx: bookingLoad.non2xx + bookingLoad.errors,
       searchP99Ms: search.p99Ms,
       searchNon2xx: search.non2xx + search.errors,
       settlementPaySec: Number(settlementPaySec.toFixed(3)),

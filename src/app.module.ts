@@ -23,6 +23,7 @@ import { BudgetsModule } from './budgets/budgets.module';
 import { VouchersModule } from './vouchers/vouchers.module';
 import { FacilitiesModule } from './facilities/facilities.module';
 import { RedemptionsModule } from './redemptions/redemptions.module';
+import { BookingsModule } from './bookings/bookings.module';
 import { ClaimsModule } from './claims/claims.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { OversightModule } from './oversight/oversight.module';
@@ -42,6 +43,7 @@ const API_MODULES = [
   VouchersModule,
   FacilitiesModule,
   RedemptionsModule,
+  BookingsModule,
   ClaimsModule,
   SettlementModule,
   OversightModule,

@@ -23,6 +23,8 @@ export interface BenchWorld {
   /** Zhejiang vouchers that prepared redemptions draw on. */
   settlementVouchers: { id: string; enterpriseId: string }[];
   settlementPolicyId: string;
+  /** Every facility with its provider's token (for calendars and booking). */
+  facilities: { id: string; providerToken: string }[];
 }
 
 /**
@@ -97,7 +99,7 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
       }),
       200,
     );
-  const facilities: { id: string; category: string; provinceCode: string }[] = [];
+  const facilities: { id: string; category: string; provinceCode: string; providerToken: string }[] = [];
   for (const p of providers) {
     for (let i = 0; i < 25; i++) {
       const category = CATEGORIES[i % CATEGORIES.length];
@@ -115,7 +117,7 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
         }),
         201,
       );
-      facilities.push({ id: r.body.id, category, provinceCode: p.provinceCode });
+      facilities.push({ id: r.body.id, category, provinceCode: p.provinceCode, providerToken: p.token });
     }
   }
 
@@ -144,7 +146,15 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
     settlementVouchers.push({ id: a.body.voucher.id, enterpriseId: e.id });
   }
   const searchPaths = PROVINCES.flatMap((p) => CATEGORIES.map((c) => `/api/facilities?provinceCode=${p}&category=${c}`));
-  return { year, staff, holds, searchPaths, settlementVouchers, settlementPolicyId };
+  return {
+    year,
+    staff,
+    holds,
+    searchPaths,
+    settlementVouchers,
+    settlementPolicyId,
+    facilities: facilities.map((f) => ({ id: f.id, providerToken: f.providerToken })),
+  };
 }
 
 async function insertChunks(conn: Connection, table: string, columns: string[], rows: unknown[][], chunk = 2_000): Promise<void> {
@@ -401,4 +411,42 @@ export async function removeSettlements(conn: Connection, ids: string[]): Promis
     await conn.query('DELETE FROM settlement_line WHERE settlement_id IN (?)', [chunk]);
     await conn.query('DELETE FROM settlement WHERE id IN (?)', [chunk]);
   }
+}
+
+/** The bench's calendars: around the clock, no notice, a year ahead. */
+export const BENCH_CALENDAR = {
+  openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' })),
+  minNoticeHours: 0,
+  maxAdvanceDays: 366,
+  freeCancellationHours: 24,
+  lateCancellationFeeBp: 5000,
+  requiresQualification: false,
+};
+const HOUR_MS = 3_600_000;
+
+/**
+ * Calendars on every facility, and `count` one-hour bookings of the busy one (the first) in its next hours, through
+ * the API with the holds' vouchers; returns the first hour free after them, from which the load books on.
+ */
+export async function prepareBookings(http: HttpClient, world: BenchWorld, count: number): Promise<{ busyId: string; freeFromMs: number }> {
+  for (const f of world.facilities)
+    expectStatus(
+      'calendar',
+      await http.request('PUT', `/api/facilities/${f.id}/calendar`, { token: f.providerToken, body: BENCH_CALENDAR }),
+      200,
+    );
+  const busyId = world.facilities[0].id;
+  const firstHour = (Math.floor(Date.now() / HOUR_MS) + 2) * HOUR_MS;
+  for (let i = 0; i < count; i++) {
+    const h = world.holds[i % world.holds.length];
+    const start = firstHour + i * HOUR_MS;
+    const body = {
+      facilityId: busyId,
+      voucherId: h.voucherId,
+      start: new Date(start).toISOString(),
+      end: new Date(start + HOUR_MS).toISOString(),
+    };
+    expectStatus('booking', await http.request('POST', '/api/bookings', { token: h.token, body }), 201);
+  }
+  return { busyId, freeFromMs: firstHour + count * HOUR_MS };
 }

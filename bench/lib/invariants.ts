@@ -140,5 +140,41 @@ export async function dbInvariants(ds: DataSource, limit = 10): Promise<Violatio
       );
     if (s.status === 'paid' && lines.unpaid > 0) add('every line of a paid settlement is paid', `${s.id}: ${lines.unpaid} unpaid lines`);
   }
+
+  // Instrument booking (issue 15).
+  for (const pair of await q(
+    `SELECT a.id AS a, b.id AS b, a.facility_id FROM booking a JOIN booking b
+     ON b.facility_id = a.facility_id AND a.id < b.id AND a.start_at < b.end_at AND b.start_at < a.end_at
+     WHERE a.status = 'booked' AND b.status = 'booked'`,
+  )) {
+    add('no two live bookings of a facility overlap', JSON.stringify(pair));
+  }
+  for (const b of await q(
+    `SELECT b.id, b.hours, b.voucher_id, r.voucher_id AS r_voucher, r.status AS r_status, r.quantity,
+       (SELECT COUNT(*) FROM booking_hour h WHERE h.booking_id = b.id) AS hour_rows
+     FROM booking b LEFT JOIN redemption r ON r.id = b.redemption_id WHERE b.status = 'booked'`,
+  )) {
+    if (b.r_status !== 'held' || n(b.quantity) !== n(b.hours) || b.r_voucher !== b.voucher_id || n(b.hour_rows) !== n(b.hours))
+      add('every live booking has exactly its hold (held, its hours, its voucher) and one row per hour', JSON.stringify(b));
+  }
+  for (const h of await q(
+    `SELECT h.booking_id, b.status, b.actual_hours FROM booking_hour h JOIN booking b ON b.id = h.booking_id
+     WHERE NOT (b.status = 'booked' OR (b.status = 'completed' AND b.actual_hours > 0))`,
+  )) {
+    add('only live or used bookings keep their hours', JSON.stringify(h));
+  }
+  for (const b of await q(
+    `SELECT b.id, b.status, b.late_fee_fen, r.status AS r_status, r.captured_subsidy_fen FROM booking b JOIN redemption r ON r.id = b.redemption_id
+     WHERE b.late_fee_fen > 0 AND (r.status <> 'cancelled' OR r.captured_subsidy_fen IS NOT NULL)`,
+  )) {
+    add('a late fee never touches a voucher: its hold was released whole', JSON.stringify(b));
+  }
+  for (const b of await q(
+    `SELECT b.id, b.status, r.status AS r_status FROM booking b JOIN redemption r ON r.id = b.redemption_id
+     WHERE (b.status = 'cancelled' AND r.status <> 'cancelled') OR (b.status = 'expired' AND r.status <> 'expired')
+        OR (b.status = 'completed' AND r.status NOT IN ('captured', 'cancelled'))`,
+  )) {
+    add('a closed booking closed its hold the same way', JSON.stringify(b));
+  }
   return out;
 }

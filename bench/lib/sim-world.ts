@@ -18,6 +18,7 @@ export interface Facility {
   id: string;
   provider: Org;
   provinceCode: string;
+  unit: string;
   category: string;
   unitPriceFen: number;
 }
@@ -309,6 +310,7 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
         id: r.body.id,
         provider: p,
         provinceCode: r.body.provinceCode,
+        unit: body.unit,
         category: body.category,
         unitPriceFen: body.unitPriceFen,
       });

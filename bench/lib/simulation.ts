@@ -103,6 +103,10 @@ const WEIGHTS = {
   verify: 0.3,
   read: 4,
   invalid: 4,
+  book: 8,
+  cancelBooking: 3,
+  bookingUsage: 2,
+  raceBooking: 1,
 };
 type OpKind = keyof typeof WEIGHTS;
 
@@ -174,6 +178,29 @@ interface SanctionRef {
   /** A lifting of it is in flight in the current batch. */
   lifting?: boolean;
 }
+interface BookingRef {
+  id: string;
+  facility: Facility;
+  voucher: VoucherRef;
+  owner: Org;
+  startMs: number;
+  hours: number;
+  feeFen: number;
+  state: 'booked' | 'closed';
+  /** A cancellation or usage of it is in flight in the current batch. */
+  closing?: boolean;
+}
+/** The simulation's calendars: around the clock, no notice, 24 hours free cancellation, a 50% late fee. */
+const SIM_CALENDAR = {
+  openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' })),
+  minNoticeHours: 0,
+  maxAdvanceDays: 30,
+  freeCancellationHours: 24,
+  lateCancellationFeeBp: 5000,
+  requiresQualification: false,
+};
+const HOUR_MS = 3_600_000;
+
 interface KeyedRequest {
   label: string;
   method: string;
@@ -256,6 +283,8 @@ class Simulation {
   private readonly settlements: SettlementRef[] = [];
   private readonly sanctions: SanctionRef[] = [];
   private readonly keyed: KeyedRequest[] = [];
+  private readonly bookings: BookingRef[] = [];
+  private calendarFacilities: Facility[] = [];
   private readonly suspended = new Set<string>();
   /** Enterprises verified by their bureau; `verifying` those whose verification is in flight in the current batch. */
   private readonly verified = new Set<string>();
@@ -282,6 +311,11 @@ class Simulation {
     this.documented = await documentedAnswers(this.http);
     this.world = await buildWorld(this.http, seed, ops);
     for (const e of this.world.enterprises) if (!this.world.unverified.includes(e)) this.verified.add(e.id);
+    this.calendarFacilities = this.world.facilities.filter((f) => f.unit === 'hour');
+    for (const f of this.calendarFacilities) {
+      const reply = await this.http.request('PUT', `/api/facilities/${f.id}/calendar`, { token: f.provider.token, body: SIM_CALENDAR });
+      if (reply.status !== 200) throw new Error(`calendar of ${f.id}: ${reply.status} ${reply.text}`);
+    }
     const worldMs = performance.now() - started;
     log(
       `world ready in ${(worldMs / 1000).toFixed(1)} s: ${this.world.enterprises.length} enterprises, ${this.world.providers.length} providers, ${this.world.facilities.length} facilities`,
@@ -1397,6 +1431,144 @@ class Simulation {
   }
 
   // ---------------------------------------------------------------- reads and hostile requests
+
+  // ---------------------------------------------------------------- instrument booking
+
+  /** A booking request of whole hours of an hourly facility: often the next hour (so some start during the run), else within ~8 days. */
+  private bookingRequest(op: Op, facility?: Facility, startMs?: number) {
+    const { rng } = op;
+    const voucher = rng.pick(this.vouchers.filter((v) => !v.revoked && !v.revoking));
+    const e = voucher && !rng.chance(0.04) ? voucher.owner : rng.pick(this.world.enterprises)!;
+    const f = facility ?? rng.pick(this.calendarFacilities);
+    const nextHour = Math.ceil(Date.now() / HOUR_MS) * HOUR_MS;
+    const start = startMs ?? nextHour + (rng.chance(0.2) ? 0 : rng.int(1, 200)) * HOUR_MS;
+    const hours = rng.int(1, 3);
+    const body = {
+      facilityId: f?.id ?? rng.uuid(),
+      voucherId: voucher?.id ?? rng.uuid(),
+      start: new Date(start).toISOString(),
+      end: new Date(start + hours * HOUR_MS).toISOString(),
+    };
+    const mine = voucher !== undefined && voucher.owner === e;
+    return { e, voucher, facility: f, body, start, hours, expect: f && mine ? [201, 409, 422] : [404] };
+  }
+
+  private recordBooking(op: Op, reply: Reply, voucher: VoucherRef, facility: Facility, e: Org, start: number, hours: number): void {
+    const b = reply.body;
+    const fee = facility.unitPriceFen * hours;
+    const r = b.redemption;
+    if (
+      b.status !== 'booked' ||
+      b.hours !== hours ||
+      b.feeFen !== fee ||
+      r?.quantity !== hours ||
+      r?.feeFen !== fee ||
+      r?.status !== 'held'
+    ) {
+      this.fail(
+        op.index,
+        'a booking holds its hours: quantity = hours, fee = price × hours, one code path with the hold',
+        JSON.stringify(b),
+      );
+    }
+    if (Date.parse(b.start) !== start || Date.parse(b.end) !== start + hours * HOUR_MS)
+      this.fail(op.index, 'a booking is for the hours asked', JSON.stringify(b));
+    op.after(() => this.bookings.push({ id: b.id, facility, voucher, owner: e, startMs: start, hours, feeFen: fee, state: 'booked' }));
+  }
+
+  private async book(op: Op): Promise<void> {
+    const { e, voucher, facility, body, start, hours, expect } = this.bookingRequest(op);
+    const reply = await this.post(op, 'POST /api/bookings', '/api/bookings', e.token, body, expect);
+    if (reply.status === 409 || reply.status === 422) this.note(`booking refused ${reply.body.code}`);
+    if (reply.status === 201) this.recordBooking(op, reply, voucher!, facility!, e, start, hours);
+  }
+
+  /** Several enterprises book one slot at once: at most one wins, the others are told SLOT_TAKEN (or their voucher's refusal). */
+  private async raceBooking(op: Op): Promise<void> {
+    const facility = op.rng.pick(this.calendarFacilities);
+    if (!facility) return;
+    const start = (Math.ceil(Date.now() / HOUR_MS) + op.rng.int(1, 200)) * HOUR_MS;
+    const requests = Array.from({ length: op.rng.int(3, 6) }, () => this.bookingRequest(op, facility, start));
+    const replies = await Promise.all(
+      requests.map((q) => this.post(op, 'POST /api/bookings', '/api/bookings', q.e.token, q.body, q.expect, 0)),
+    );
+    const won = replies.filter((r) => r.status === 201).length;
+    if (won > 1) this.fail(op.index, 'of concurrent bookings of one slot at most one wins', replies.map((r) => r.status).join(','));
+    replies.forEach((reply, i) => {
+      if (reply.status === 201) this.recordBooking(op, reply, requests[i].voucher!, facility, requests[i].e, start, requests[i].hours);
+      else if (reply.status === 409) this.note(`booking race ${reply.body.code}`);
+    });
+  }
+
+  private pickBooking(op: Op): BookingRef | undefined {
+    const b = op.rng.pick(this.bookings.filter((x) => x.state === 'booked' && !x.closing));
+    if (b) b.closing = true;
+    return b;
+  }
+
+  /** The enterprise (early or late) or the provider calls a booking off: the hold is released whole, a late fee recorded outside the voucher. */
+  private async cancelBooking(op: Op): Promise<void> {
+    const b = this.pickBooking(op);
+    if (!b) return;
+    const byEnterprise = op.rng.chance(0.7);
+    const token = byEnterprise ? b.owner.token : b.facility.provider.token;
+    const before = Date.now();
+    const reply = await this.post(op, 'POST /api/bookings/:id/cancel', `/api/bookings/${b.id}/cancel`, token, {}, [200, 409]);
+    const after = Date.now();
+    op.after(() => {
+      b.closing = false;
+      if (reply.status === 200 || b.voucher.revoked) b.state = 'closed';
+    });
+    if (reply.status !== 200) return;
+    const r = reply.body;
+    if (r.status !== 'cancelled' || r.redemption?.status !== 'cancelled')
+      this.fail(op.index, 'a cancelled booking releases its hold', JSON.stringify(r));
+    const lateBefore = before > b.startMs - SIM_CALENDAR.freeCancellationHours * HOUR_MS;
+    const lateAfter = after > b.startMs - SIM_CALENDAR.freeCancellationHours * HOUR_MS;
+    if (!byEnterprise && r.lateFeeFen !== undefined)
+      this.fail(op.index, 'a provider’s cancellation costs the enterprise nothing', JSON.stringify(r));
+    if (byEnterprise && lateBefore === lateAfter) {
+      const fee = lateBefore ? ratioOf(b.feeFen, SIM_CALENDAR.lateCancellationFeeBp) : 0;
+      if (r.lateFeeFen !== fee)
+        this.fail(op.index, 'a late cancellation owes floor(fee × bp / 10000), an early one nothing', JSON.stringify(r));
+      this.note(lateBefore ? 'late cancellation' : 'early cancellation');
+    }
+  }
+
+  /** The provider records usage (0 = no-show); a booking that has not started yet is refused. */
+  private async bookingUsage(op: Op): Promise<void> {
+    const b = this.pickBooking(op);
+    if (!b) return;
+    const actualHours = op.rng.int(0, b.hours);
+    const started = Date.now() >= b.startMs;
+    const reply = await this.post(
+      op,
+      'POST /api/bookings/:id/usage',
+      `/api/bookings/${b.id}/usage`,
+      b.facility.provider.token,
+      { actualHours },
+      Date.now() >= b.startMs - 5_000 ? [200, 409] : [409],
+    );
+    op.after(() => {
+      b.closing = false;
+      if (reply.status === 200 || b.voucher.revoked) b.state = 'closed';
+    });
+    if (reply.status === 409) this.note(started ? 'usage refused INVALID_STATE' : 'usage before the start refused');
+    if (reply.status !== 200) return;
+    if (!started && Date.now() < b.startMs)
+      this.fail(op.index, 'usage is recorded only once the booking has started', JSON.stringify(reply.body));
+    const r = reply.body;
+    const hold = r.redemption;
+    if (actualHours === 0) {
+      this.note('no-show');
+      if (hold?.status !== 'cancelled' || r.lateFeeFen !== ratioOf(b.feeFen, SIM_CALENDAR.lateCancellationFeeBp))
+        this.fail(op.index, 'a no-show releases the hold and owes the late fee', JSON.stringify(r));
+    } else {
+      this.note('booking used');
+      if (hold?.status !== 'captured' || hold.capturedQuantity !== actualHours || hold.capturedSubsidyFen > hold.subsidyFen)
+        this.fail(op.index, 'usage captures the hours used, within the hold', JSON.stringify(r));
+    }
+  }
 
   private async read(op: Op): Promise<void> {
     const { rng } = op;

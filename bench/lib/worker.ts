@@ -14,6 +14,11 @@ export interface LoadSpec {
   paths?: string[];
   /** POST /api/redemptions with these in turn: each request a valid hold of one unit. */
   holds?: { token: string; voucherId: string; facilityId: string }[];
+  /**
+   * POST /api/bookings of one hour each, half of them on the busy facility, the rest spread over the others; each
+   * facility's hours are taken in turn from `fromMs` on, so every request is for a free slot.
+   */
+  bookings?: { holds: { token: string; voucherId: string }[]; busyId: string; otherIds: string[]; fromMs: number };
 }
 
 export interface LoadResult {
@@ -62,21 +67,51 @@ async function perform(t: Task): Promise<unknown> {
 
 async function generate(spec: LoadSpec): Promise<LoadResult> {
   let next = 0;
-  const request = spec.holds
+  const hour = 3_600_000;
+  const nextHour = new Map<string, number>();
+  const booking = spec.bookings
     ? {
         method: 'POST',
-        path: '/api/redemptions',
+        path: '/api/bookings',
         setupRequest: () => {
-          const h = spec.holds![next++ % spec.holds!.length];
+          const b = spec.bookings!;
+          const n = next++;
+          const h = b.holds[n % b.holds.length];
+          const facilityId = n % 2 === 0 ? b.busyId : b.otherIds[(n >> 1) % b.otherIds.length];
+          const k = nextHour.get(facilityId) ?? 0;
+          nextHour.set(facilityId, k + 1);
+          const start = b.fromMs + k * hour;
           return {
             method: 'POST',
-            path: '/api/redemptions',
+            path: '/api/bookings',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token}` },
-            body: JSON.stringify({ voucherId: h.voucherId, facilityId: h.facilityId, quantity: 1 }),
+            body: JSON.stringify({
+              facilityId,
+              voucherId: h.voucherId,
+              start: new Date(start).toISOString(),
+              end: new Date(start + hour).toISOString(),
+            }),
           };
         },
       }
-    : { method: 'GET', setupRequest: () => ({ method: 'GET', path: spec.paths![next++ % spec.paths!.length], headers: {} }) };
+    : undefined;
+  const request = booking
+    ? booking
+    : spec.holds
+      ? {
+          method: 'POST',
+          path: '/api/redemptions',
+          setupRequest: () => {
+            const h = spec.holds![next++ % spec.holds!.length];
+            return {
+              method: 'POST',
+              path: '/api/redemptions',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token}` },
+              body: JSON.stringify({ voucherId: h.voucherId, facilityId: h.facilityId, quantity: 1 }),
+            };
+          },
+        }
+      : { method: 'GET', setupRequest: () => ({ method: 'GET', path: spec.paths![next++ % spec.paths!.length], headers: {} }) };
   const r = await autocannon({
     url: spec.url,
     connections: spec.connections,

@@ -2,6 +2,7 @@ import { AuditCheckpoint, AuditEntry, AuditHead, AuditPending } from '../audit/a
 import { Session } from '../auth/session.entity';
 import { Throttle } from '../auth/throttle.entity';
 import { User } from '../auth/user.entity';
+import { Booking, BookingHour, CalendarFeed, FacilityCalendar, FacilityQualification } from '../bookings/booking.entity';
 import { Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
 import { ClearingRun, ClearingRunEntry } from '../clearing/clearing-run.entity';
@@ -44,4 +45,9 @@ export const ENTITIES = [
   FacilityRating,
   ClearingRun,
   ClearingRunEntry,
+  FacilityCalendar,
+  Booking,
+  BookingHour,
+  FacilityQualification,
+  CalendarFeed,
 ];

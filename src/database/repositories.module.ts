@@ -3,6 +3,7 @@ import { AuditRepository } from '../audit/audit.repository';
 import { SessionRepository } from '../auth/session.repository';
 import { ThrottleRepository } from '../auth/throttle.repository';
 import { UserRepository } from '../auth/user.repository';
+import { BookingRepository } from '../bookings/booking.repository';
 import { BudgetRepository } from '../budgets/budget.repository';
 import { ClaimRepository } from '../claims/claim.repository';
 import { IdempotencyRepository } from '../common/idempotency/idempotency.repository';
@@ -28,6 +29,7 @@ const REPOSITORIES = [
   SessionRepository,
   ThrottleRepository,
   BudgetRepository,
+  BookingRepository,
   ClaimRepository,
   IdempotencyRepository,
   FacilityRepository,

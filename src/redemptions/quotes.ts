@@ -4,6 +4,8 @@ import { Actor } from '../common/context/request-context';
 import { DomainError, notFound } from '../common/errors/domain-error';
 import { MAX_FEN } from '../common/http/validators';
 import { ok, Outcome, refused, unwrap } from '../common/use-case';
+import { BookingRepository } from '../bookings/booking.repository';
+import { firstFreeSlot, HOUR_MS, MAX_RANGE_DAYS, shown, stored } from '../bookings/booking.rules';
 import { FacilityView } from '../facilities/facility.dto';
 import { Facility } from '../facilities/facility.entity';
 import { FacilityRepository } from '../facilities/facility.repository';
@@ -82,7 +84,23 @@ export class Quotes {
     private readonly organizations: OrganizationsService,
     private readonly policies: PoliciesService,
     private readonly relations: PartyRelationRepository,
+    private readonly bookings: BookingRepository,
   ) {}
+
+  /** For hourly facilities with a calendar: the first slot free within a month, shown with its offset. */
+  private async firstFreeSlots(facilities: Facility[]): Promise<Map<string, string>> {
+    const nowMs = clock.now().getTime();
+    const until = stored(nowMs + (MAX_RANGE_DAYS + 1) * 24 * HOUR_MS);
+    const found = new Map<string, string>();
+    for (const calendar of await this.bookings.calendars(facilities.filter((f) => f.unit === 'hour').map((f) => f.id))) {
+      const taken = new Set(
+        (await this.bookings.takenHours(calendar.facilityId, stored(nowMs - HOUR_MS), until)).map((h) => Date.parse(h)),
+      );
+      const slot = firstFreeSlot(calendar, taken, nowMs);
+      if (slot !== undefined) found.set(calendar.facilityId, shown(stored(slot)));
+    }
+    return found;
+  }
 
   /** The enterprise with the codes bureaus recorded as related to it or its controller added to those it declared. */
   private async withRecordedRelations(enterprise: Organization): Promise<Organization> {
@@ -138,8 +156,10 @@ export class Quotes {
       enterpriseSanctioned: sanctioned.has(enterprise.creditCode),
       policy: await this.policies.load(voucher.policyId),
     };
+    const free = await this.firstFreeSlots(found.map((f) => f.facility));
     const quoted: FacilityQuoteView[] = found.map(({ facility, provider }) => ({
       facility: FacilityView.of(facility, provider.name),
+      ...(free.has(facility.id) ? { firstFreeSlot: free.get(facility.id) } : {}),
       quote: QuoteView.of(
         evaluate(sides, facility, withNoticeEnded(provider, now), sanctioned.has(provider.creditCode), q.quantity, q.mode),
       ),

@@ -97,6 +97,11 @@ export class QuoteView {
 
 export class FacilityQuoteView {
   @ApiProperty({ type: FacilityView }) facility: FacilityView;
+  @ApiPropertyOptional({
+    example: '2026-12-01T14:00:00+08:00',
+    description: 'hourly facilities with a booking calendar: the first one-hour slot free within 31 days',
+  })
+  firstFreeSlot?: string;
   @ApiProperty({ type: QuoteView }) quote: QuoteView;
 }
 

@@ -29,6 +29,6 @@ import { ConfirmUsage, ConfirmUsageBySilence, DisputeUsage, RateService, Resolve
     ConfirmUsageBySilence,
     RedemptionsQueries,
   ],
-  exports: [Quotes, PlaceHold, HoldClosing, UsageRecord],
+  exports: [Quotes, PlaceHold, HoldClosing, UsageRecord, CaptureHold, CancelHold],
 })
 export class RedemptionsModule {}

@@ -47,13 +47,42 @@ export const DEMO_BUDGETS: [string, number][] = [
   ['340200', 5_000_000 * YUAN],
 ];
 
+export interface DemoCalendar {
+  openingHours: { weekday: number; from: string; to: string }[];
+  minNoticeHours: number;
+  maxAdvanceDays: number;
+  freeCancellationHours: number;
+  lateCancellationFeeBp: number;
+  requiresQualification: boolean;
+}
+
+const everyDay = (from: string, to: string) => [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from, to }));
+const weekdays = (from: string, to: string) => [1, 2, 3, 4, 5].map((weekday) => ({ weekday, from, to }));
+const terms = { minNoticeHours: 24, maxAdvanceDays: 60, freeCancellationHours: 24, lateCancellationFeeBp: 5000 };
+
+/** The demo bookings: the Suzhou SME's instrument sessions in Shanghai, `days` after today at `hour` (Shanghai), for `hours`. */
+export const DEMO_BOOKING_ENTERPRISE = { username: 'suzhou-qichen', voucherFen: 2_000_000, purpose: '电镜表征抗体纳米颗粒' };
+export const DEMO_BOOKINGS = [
+  { facility: '透射电子显微镜 (TEM) JEM-F200 机时', days: 3, hour: 10, hours: 2 },
+  { facility: '透射电子显微镜 (TEM) JEM-F200 机时', days: 7, hour: 14, hours: 3 },
+  { facility: '扫描电子显微镜 (SEM) 机时', days: 4, hour: 9, hours: 1 },
+];
+
 interface DemoOrg {
   username: string;
   name: string;
   region: string;
   body: string;
   kind?: 'tech_sme' | 'high_tech' | 'startup_team';
-  facilities?: { name: string; category: ServiceCategory; unit: 'hour' | 'sample' | 'item'; unitPriceFen: number; description: string }[];
+  facilities?: {
+    name: string;
+    category: ServiceCategory;
+    unit: 'hour' | 'sample' | 'item';
+    unitPriceFen: number;
+    description: string;
+    /** Hourly instruments booked on the lab's calendar (Asia/Shanghai). */
+    calendar?: DemoCalendar;
+  }[];
 }
 
 export const DEMO_ENTERPRISES: DemoOrg[] = [
@@ -76,6 +105,7 @@ export const DEMO_PROVIDERS: DemoOrg[] = [
         unit: 'hour',
         unitPriceFen: 800 * YUAN,
         description: '场发射透射电镜，原子级分辨率成像与能谱分析',
+        calendar: { openingHours: everyDay('09:00', '21:00'), ...terms, requiresQualification: false },
       },
       {
         name: '扫描电子显微镜 (SEM) 机时',
@@ -83,6 +113,7 @@ export const DEMO_PROVIDERS: DemoOrg[] = [
         unit: 'hour',
         unitPriceFen: 400 * YUAN,
         description: '形貌观察与元素面分布',
+        calendar: { openingHours: everyDay('08:00', '20:00'), ...terms, freeCancellationHours: 12, requiresQualification: false },
       },
     ],
   },
@@ -122,6 +153,8 @@ export const DEMO_PROVIDERS: DemoOrg[] = [
         unit: 'hour',
         unitPriceFen: 600 * YUAN,
         description: '液体核磁，结构解析',
+        // Self-operated after training: only users the centre qualified may book it.
+        calendar: { openingHours: weekdays('08:00', '18:00'), ...terms, lateCancellationFeeBp: 3000, requiresQualification: true },
       },
       { name: '稳态强磁场实验装置 机时', category: 'r_and_d', unit: 'hour', unitPriceFen: 5_000 * YUAN, description: '极端条件物性测量' },
     ],

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { BookingsModule } from '../bookings/bookings.module';
 import { BudgetsModule } from '../budgets/budgets.module';
 import { FacilitiesModule } from '../facilities/facilities.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
@@ -8,7 +9,7 @@ import { VouchersModule } from '../vouchers/vouchers.module';
 import { SeedService } from './seed.service';
 
 @Module({
-  imports: [AuthModule, OrganizationsModule, PoliciesModule, BudgetsModule, FacilitiesModule, VouchersModule],
+  imports: [BookingsModule, AuthModule, OrganizationsModule, PoliciesModule, BudgetsModule, FacilitiesModule, VouchersModule],
   providers: [SeedService],
   exports: [SeedService],
 })

@@ -19,7 +19,15 @@ import { PoliciesService } from '../policies/policies.service';
 import { PolicyRepository } from '../policies/policy.repository';
 import { CreatePolicyInput } from '../policies/policy.dto';
 import { ApplyForVoucher } from '../vouchers/use-cases/apply-for-voucher';
-import { DEMO_BUDGETS, DEMO_ENTERPRISES, DEMO_POLICIES, DEMO_PROVIDERS } from './demo-world';
+import { DEMO_BOOKING_ENTERPRISE, DEMO_BOOKINGS, DEMO_BUDGETS, DEMO_ENTERPRISES, DEMO_POLICIES, DEMO_PROVIDERS } from './demo-world';
+import { DateTime } from 'luxon';
+import { BookingRepository } from '../bookings/booking.repository';
+import { CalendarInput } from '../bookings/booking.dto';
+import { CalendarsService } from '../bookings/calendars.service';
+import { BookSlot } from '../bookings/use-cases/book-slot';
+import { ZONE } from '../bookings/booking.rules';
+import { FacilityRepository } from '../facilities/facility.repository';
+import { VoucherRepository } from '../vouchers/voucher.repository';
 
 /** The four provincial bureaus and the coordination office, as API.md names them. */
 export const STAFF: { username: string; role: 'bureau' | 'platform'; regionCode: string | null; admin: boolean }[] = [
@@ -58,6 +66,11 @@ export class SeedService {
     private readonly budgets: BudgetsService,
     private readonly facilities: FacilitiesService,
     private readonly applyForVoucher: ApplyForVoucher,
+    private readonly calendars: CalendarsService,
+    private readonly bookSlot: BookSlot,
+    private readonly bookingRows: BookingRepository,
+    private readonly facilityRows: FacilityRepository,
+    private readonly voucherRows: VoucherRepository,
     @Inject(appConfig.KEY) private readonly app: AppConfig,
     @Inject(databaseConfig.KEY) private readonly db: DatabaseConfig,
   ) {}
@@ -76,9 +89,41 @@ export class SeedService {
     await this.seedStaff();
     await this.seedPoliciesAndBudgets();
     await this.seedOrganizations();
+    await this.seedBookings();
     this.logger.log(
       `demo world ready: bureau-sh/js/zj/ah, platform, ${DEMO_ENTERPRISES.length} enterprises, ${DEMO_PROVIDERS.length} providers (password from DEMO_PASSWORD)`,
     );
+  }
+
+  /** A few bookings of the demo instruments by the Suzhou SME on a voucher of its own, once: only when it has none. */
+  private async seedBookings(): Promise<void> {
+    const { username, voucherFen, purpose } = DEMO_BOOKING_ENTERPRISE;
+    const enterprise = (await this.users.byUsername(username))?.organizationId;
+    if (!enterprise) return;
+    if ((await this.bookingRows.list({ organizationId: enterprise }, { limit: 1, offset: 0 })).total > 0) return;
+    const scope = { organizationId: enterprise };
+    let voucher = (await this.voucherRows.list(scope, { status: 'active', limit: 1, offset: 0 })).items[0];
+    if (!voucher) {
+      await this.as(username, async (actor) => unwrap(await this.applyForVoucher.execute({ actor, amountFen: voucherFen, purpose })));
+      voucher = (await this.voucherRows.list(scope, { status: 'active', limit: 1, offset: 0 })).items[0];
+    }
+    const facilities = await this.facilityRows.search({ limit: 500, offset: 0 }, clock.iso());
+    for (const b of DEMO_BOOKINGS) {
+      const facility = facilities.items.find((f) => f.facility.name === b.facility)?.facility;
+      if (!facility || !voucher) continue;
+      const start = DateTime.fromMillis(clock.now().getTime(), { zone: ZONE }).startOf('day').plus({ days: b.days, hours: b.hour });
+      await this.as(username, async (actor) =>
+        unwrap(
+          await this.bookSlot.execute({
+            actor,
+            facilityId: facility.id,
+            voucherId: voucher.id,
+            start: start.toISO()!,
+            end: start.plus({ hours: b.hours }).toISO()!,
+          }),
+        ),
+      );
+    }
   }
 
   async seedStaff(): Promise<void> {
@@ -140,10 +185,12 @@ export class SeedService {
           await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], async (actor) =>
             unwrap(await this.organizations.admit(actor, organization.id, 0)),
           );
-          for (const f of o.facilities ?? [])
-            await this.as(o.username, async (actor) =>
-              unwrap(await this.facilities.create(actor, plainToInstance(CreateFacilityInput, f))),
-            );
+          for (const { calendar, ...f } of o.facilities ?? [])
+            await this.as(o.username, async (actor) => {
+              const created = unwrap(await this.facilities.create(actor, plainToInstance(CreateFacilityInput, f)));
+              if (calendar)
+                unwrap(await this.calendars.set(actor, created.id, plainToInstance(CalendarInput, { ...calendar, closures: [] })));
+            });
         } else {
           // Demo enterprises are verified by their home province, as if on its list of 科技型中小企业.
           await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], async (actor) =>

@@ -96,6 +96,21 @@ const MATRIX: Row[] = [
   r('GET /api/facilities/{id}/quote',                 '401 ok   404  403  403  403  403  403', { id: (w) => w.facilityId, query: (w) => `voucherId=${w.voucher.id}&quantity=1` }),
   r('GET /api/quotes',                                '401 ok   404  403  403  403  403  403', { query: (w) => `category=testing&voucherId=${w.voucher.id}` }),
 
+  // booking: a facility's calendar and availability are public, its provider sets the calendar and qualifies users;
+  // the enterprise books, either party cancels, the provider records usage; the issuing bureau reads bookings
+  r('PUT /api/facilities/{id}/calendar',              '401 403  403  ok   404  403  403  403', { id: (w) => w.calendarFacilityId, body: () => World.calendar() }),
+  r('GET /api/facilities/{id}/calendar',              'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.calendarFacilityId }),
+  r('GET /api/facilities/{id}/availability',          'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.calendarFacilityId, query: (w) => `from=${w.year}-12-01&to=${w.year}-12-31` }),
+  r('POST /api/facilities/{id}/qualified',            '401 403  403  ok   404  403  403  403', { id: (w) => w.calendarFacilityId, body: (w) => ({ enterpriseId: w.otherEnterprise.organizationId }) }),
+  r('POST /api/bookings',                             '401 ok   404  403  403  403  403  403', { body: (w) => w.nextBooking() }),
+  r('GET /api/bookings',                              '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('GET /api/bookings/{id}',                         '401 ok   404  ok   404  ok   404  ok', { id: (w) => w.bookingId }),
+  r('POST /api/bookings/{id}/cancel',                 '401 ok   404  ok   404  403  403  403', { id: (w) => w.booking(), fresh: true }),
+  r('POST /api/bookings/{id}/usage',                  '401 403  403  ok   404  403  403  403', { id: (w) => w.startedBooking(), fresh: true, body: () => ({ actualHours: 1 }) }),
+  // the feed's secret file name is its credential; anyone may make one for its organization except staff, who have none
+  r('POST /api/calendar/feed',                        '401 ok   ok   ok   ok   403  403  403'),
+  r('GET /api/calendar/{feed}',                       'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.feedFile() }),
+
   // applications and vouchers: providers hold none, so the lists are 403 to them and a voucher is 404
   r('POST /api/voucher-applications',                 '401 ok   ok   403  403  403  403  403', { body: () => ({ amountFen: 100_000, purpose: '检测费' }) }),
   r('GET /api/voucher-applications',                  '401 ok   ok   403  403  ok   ok   ok'),
@@ -250,7 +265,7 @@ describe('authorization matrix', () => {
       const path = template
         .replace('{regionCode}', '340000')
         .replace('{year}', String(w.year))
-        .replace(/\{(id|code)\}/, id ?? '');
+        .replace(/\{(id|code|feed)\}/, id ?? '');
       let req = t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch'](path + (row.query ? `?${row.query(w)}` : ''));
       if (token) req = req.set(auth(token));
       const body = row.bodyFor && own ? await row.bodyFor({ password: own.password, token: own.accessToken }) : row.body?.(w, id);

@@ -30,6 +30,37 @@ describe('demo world', () => {
     ]);
   });
 
+  it('gives the TEM and two other hourly instruments booking calendars, and the Suzhou SME booked sessions on them', async () => {
+    const all = (await t.http.get('/api/facilities').query({ limit: 500 }).expect(200)).body.items as {
+      id: string;
+      name: string;
+      unit: string;
+    }[];
+    const withCalendar = [];
+    for (const f of all.filter((x) => x.unit === 'hour')) {
+      if ((await t.http.get(`/api/facilities/${f.id}/calendar`)).status === 200) withCalendar.push(f.name);
+    }
+    expect(withCalendar).toHaveLength(3);
+    expect(withCalendar).toEqual(
+      expect.arrayContaining([expect.stringContaining('TEM'), expect.stringContaining('SEM'), expect.stringContaining('NMR')]),
+    );
+    const bookings = (
+      await t.http
+        .get('/api/bookings')
+        .set(auth(await t.token('suzhou-qichen')))
+        .expect(200)
+    ).body;
+    expect(bookings.total).toBe(3);
+    expect(bookings.items.every((b: { status: string }) => b.status === 'booked')).toBe(true);
+    const lab = (
+      await t.http
+        .get('/api/bookings')
+        .set(auth(await t.token('sh-microscopy')))
+        .expect(200)
+    ).body;
+    expect(lab.total).toBe(3);
+  });
+
   it('is idempotent: seeding again adds nothing', async () => {
     const count = async () =>
       (

@@ -5,6 +5,7 @@ import type { TimeRule } from '../../src/common/time/time-rule';
 import { admittedRecently, inPublicNotice, organizationActive } from '../../src/organizations/organization.time-rules';
 import { sanctionInForce } from '../../src/oversight/sanction.time-rules';
 import { holdExpired } from '../../src/redemptions/redemption.time-rules';
+import { bookingExpired } from '../../src/bookings/booking.time-rules';
 import { voucherPastValidity } from '../../src/vouchers/voucher.time-rules';
 import { TestApp } from '../support/test-app';
 
@@ -95,6 +96,14 @@ describe('time rules: the TypeScript predicate and its SQL agree', () => {
       holdExpired,
       { status: 'status', expiresAt: 'expires_at' },
       fc.record({ status: fc.constantFrom('held', 'captured', 'cancelled', 'expired'), expiresAt: fc.constantFrom(...instants) }),
+      instants,
+    ));
+
+  it('booking expired: still booked, and its hold past its expiry', () =>
+    agree(
+      bookingExpired,
+      { status: 'status', expiresAt: 'expires_at' },
+      fc.record({ status: fc.constantFrom('booked', 'cancelled', 'completed', 'expired'), expiresAt: fc.constantFrom(...instants) }),
       instants,
     ));
 

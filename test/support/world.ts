@@ -22,6 +22,10 @@ export class World {
   claimId!: string;
   sanctionId!: string;
   settlementId!: string;
+  /** A TEM with a booking calendar open around the clock, no notice; a booking of it. */
+  calendarFacilityId!: string;
+  bookingId!: string;
+  private slots = 0;
 
   private constructor(readonly t: TestApp) {}
 
@@ -42,6 +46,9 @@ export class World {
     w.claimId = await w.claim();
     w.sanctionId = await w.sanction();
     w.settlementId = await w.settlement();
+    w.calendarFacilityId = await w.facility();
+    await t.http.put(`/api/facilities/${w.calendarFacilityId}/calendar`).set(auth(w.provider.token)).send(World.calendar()).expect(200);
+    w.bookingId = await w.booking();
     return w;
   }
 
@@ -52,6 +59,49 @@ export class World {
   async facility(): Promise<string> {
     const body = { name: '透射电子显微镜 (TEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 };
     return (await this.t.http.post('/api/facilities').set(auth(this.provider.token)).send(body).expect(201)).body.id;
+  }
+
+  /** Every day around the clock, no notice, a year ahead. */
+  static calendar() {
+    return {
+      openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' })),
+      minNoticeHours: 0,
+      maxAdvanceDays: 366,
+      freeCancellationHours: 24,
+      lateCancellationFeeBp: 5000,
+      requiresQualification: false,
+    };
+  }
+
+  /** A booking request for the next hour nobody asked for yet (an hour later each call). */
+  nextBooking() {
+    const hour = 3_600_000;
+    const start = (Math.floor(clock.now().getTime() / hour) + 2 + this.slots++) * hour;
+    return {
+      facilityId: this.calendarFacilityId,
+      voucherId: this.voucher.id,
+      start: new Date(start).toISOString(),
+      end: new Date(start + hour).toISOString(),
+    };
+  }
+
+  /** The secret file name of a new feed of the enterprise (replacing its last one). */
+  async feedFile(): Promise<string> {
+    const feed = await this.t.http.post('/api/calendar/feed').set(auth(this.enterprise.token)).send({}).expect(201);
+    return new URL(feed.body.url).pathname.split('/').pop()!;
+  }
+
+  /** A fresh one-hour booking of the calendar TEM. */
+  async booking(): Promise<string> {
+    return (await this.t.http.post('/api/bookings').set(auth(this.enterprise.token)).send(this.nextBooking()).expect(201)).body.id;
+  }
+
+  /** A fresh booking that has started: business time moves on past its start. */
+  async startedBooking(): Promise<string> {
+    const id = await this.booking();
+    const { body } = await this.t.http.get(`/api/bookings/${id}`).set(auth(this.enterprise.token)).expect(200);
+    clock.travel(Date.parse(body.start) - clock.now().getTime() + 60_000);
+    return id;
   }
 
   /** A hold of one TEM hour: 40,000 fen of subsidy. */

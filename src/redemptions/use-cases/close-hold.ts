@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { clock, isoPlusDays } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
 import { notFound } from '../../common/errors/domain-error';
+import { BookingRepository } from '../../bookings/booking.repository';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
 import { PoliciesService } from '../../policies/policies.service';
@@ -18,11 +19,14 @@ export interface CaptureHoldCommand {
   actor: Actor;
   redemptionId: string;
   actualQuantity: number;
+  /** Set by the booking use cases: the hold is closed together with its booking. */
+  viaBooking?: boolean;
 }
 
 export interface CancelHoldCommand {
   actor: Actor;
   redemptionId: string;
+  viaBooking?: boolean;
 }
 
 export const redemptionEntry = (r: Redemption, action: string, summary: Record<string, unknown>) => ({
@@ -48,6 +52,7 @@ export class HoldClosing {
     private readonly redemptions: RedemptionRepository,
     private readonly vouchers: VoucherRepository,
     private readonly release: HoldRelease,
+    private readonly bookings: BookingRepository,
   ) {}
 
   /** A redemption the actor is a party to (as one of `parties`), with its voucher locked; another organization's is 404. */
@@ -58,8 +63,15 @@ export class HoldClosing {
     return (await this.redemptions.get(id))!;
   }
 
-  /** Refuses a closing the hold's status does not allow; expires a hold found past its expiry. */
-  async refusal(r: Redemption, event: 'capture' | 'cancel'): Promise<Outcome<never, 'INVALID_STATE'> | null> {
+  /**
+   * Refuses a closing the hold's status does not allow; expires a hold found past its expiry. A booking's hold is
+   * captured or cancelled only through its booking (`viaBooking`), so a live booking always has its hold.
+   */
+  async refusal(r: Redemption, event: 'capture' | 'cancel', viaBooking = false): Promise<Outcome<never, 'INVALID_STATE'> | null> {
+    if (!viaBooking && r.status === 'held') {
+      const booking = await this.bookings.byRedemption(r.id);
+      if (booking) return refused('INVALID_STATE', `this hold belongs to booking ${booking.id}; cancel it or record its usage there`);
+    }
     if (holdExpired.holds(r, clock.iso())) {
       await this.expire(r);
       return refused('INVALID_STATE', `the hold expired at ${r.expiresAt}; its subsidy went back to the voucher`);
@@ -81,6 +93,15 @@ export class HoldClosing {
     if (!(await this.redemptions.close(r.id, { status: 'expired', closedAt: now, updatedAt: now }))) return false;
     await this.release.release(r, 'redemption.expired');
     this.uow.record(redemptionEntry(r, 'redemption.expired', { releasedFen: r.subsidyFen, expiresAt: r.expiresAt }));
+    // A booking not completed by its end plus the hold expiry expires with its hold, and its hours are freed.
+    const booking = await this.bookings.closeWithHold(r.id, 'expired', now);
+    if (booking) {
+      this.uow.record({
+        ...redemptionEntry(r, 'booking.expired', { redemptionId: r.id, expiresAt: r.expiresAt }),
+        entityType: 'booking',
+        entityId: booking,
+      });
+    }
     return true;
   }
 }
@@ -104,7 +125,7 @@ export class CaptureHold {
   execute(cmd: CaptureHoldCommand): Promise<Outcome<Redemption>> {
     return this.uow.run(async () => {
       const r = await this.holds.partyTo(cmd.actor, cmd.redemptionId, ['providerId']);
-      const refusal = await this.holds.refusal(r, 'capture');
+      const refusal = await this.holds.refusal(r, 'capture', cmd.viaBooking);
       if (refusal) return refusal;
       if (cmd.actualQuantity > r.quantity) {
         return refused(
@@ -163,7 +184,7 @@ export class CancelHold {
   execute(cmd: CancelHoldCommand): Promise<Outcome<Redemption>> {
     return this.uow.run(async () => {
       const r = await this.holds.partyTo(cmd.actor, cmd.redemptionId, ['enterpriseId', 'providerId']);
-      const refusal = await this.holds.refusal(r, 'cancel');
+      const refusal = await this.holds.refusal(r, 'cancel', cmd.viaBooking);
       if (refusal) return refusal;
       const now = clock.iso();
       const changes: Closing = { status: 'cancelled', closedAt: now, updatedAt: now };

@@ -18,6 +18,8 @@ export interface PlaceHoldCommand {
   facilityId: string;
   quantity: number;
   mode?: RedemptionMode;
+  /** When the policy's hold expiry starts to run: now, or a booking's end (its hold lasts until end + holdExpiryDays). */
+  holdFrom?: string;
 }
 
 /** An enterprise orders a quantity at a facility: the subsidy its voucher's pinned policy grants is held on the voucher. */
@@ -80,7 +82,7 @@ export class PlaceHold {
         approvedFen: null,
         status: 'held',
         policyId: policy.id,
-        expiresAt: isoPlusDays(now, policy.terms.holdExpiryDays),
+        expiresAt: isoPlusDays(cmd.holdFrom ?? now, policy.terms.holdExpiryDays),
         claimId: null,
         capturedAt: null,
         closedAt: null,

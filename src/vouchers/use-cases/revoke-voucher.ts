@@ -1,3 +1,4 @@
+import { BookingRepository } from '../../bookings/booking.repository';
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { Actor } from '../../common/context/request-context';
@@ -32,6 +33,7 @@ export class RevokeVoucher {
     private readonly closing: VoucherClosing,
     private readonly redemptions: RedemptionRepository,
     private readonly release: HoldRelease,
+    private readonly bookings: BookingRepository,
   ) {}
 
   execute(cmd: RevokeVoucherCommand): Promise<Outcome<Voucher>> {
@@ -55,6 +57,18 @@ export class RevokeVoucher {
           organizationId: r.enterpriseId,
           summary: { releasedFen: r.subsidyFen, by: 'bureau', reason: 'voucher revoked' },
         });
+        // A booking on the voucher is called off with its hold: no late fee, the enterprise did not cancel.
+        const booking = await this.bookings.closeWithHold(r.id, 'cancelled', now);
+        if (booking) {
+          this.uow.record({
+            action: 'booking.cancelled',
+            entityType: 'booking',
+            entityId: booking,
+            regionCode: r.issuingRegionCode,
+            organizationId: r.enterpriseId,
+            summary: { redemptionId: r.id, by: 'bureau', reason: 'voucher revoked' },
+          });
+        }
       }
       return ok({ ...revoked, heldFen: revoked.heldFen - released, releasedFen: revoked.releasedFen + released });
     });

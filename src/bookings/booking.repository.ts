@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import type { ListScope } from '../common/auth/scope';
+import { Page } from '../common/http/paging';
+import { Database } from '../common/persistence/database';
+import { scopeCondition } from '../common/persistence/scope.sql';
+import { empty, join, sql } from '../common/persistence/sql';
+import { Booking, BookingHour, BookingStatus, CalendarFeed, FacilityCalendar, FacilityQualification } from './booking.entity';
+
+/** How a live booking ends. */
+export type BookingClosing = Pick<Booking, 'status' | 'closedBy' | 'closedAt' | 'updatedAt'> &
+  Partial<Pick<Booking, 'lateFeeFen' | 'actualHours'>>;
+
+@Injectable()
+export class BookingRepository {
+  constructor(private readonly db: Database) {}
+
+  // ---- Calendars ----
+
+  async calendar(facilityId: string): Promise<FacilityCalendar | undefined> {
+    return (await this.db.select(FacilityCalendar, 'c', sql`WHERE c.facility_id = ${facilityId}`))[0];
+  }
+
+  /** Replaces the facility's calendar (the caller holds the facility's row lock, so two replacements queue). */
+  async saveCalendar(calendar: FacilityCalendar): Promise<void> {
+    await this.db.execute(sql`DELETE FROM facility_calendar WHERE facility_id = ${calendar.facilityId}`);
+    await this.db.insert(FacilityCalendar, [calendar]);
+  }
+
+  /** Calendars of the given facilities. */
+  async calendars(facilityIds: string[]): Promise<FacilityCalendar[]> {
+    if (facilityIds.length === 0) return [];
+    return this.db.select(FacilityCalendar, 'c', sql`WHERE c.facility_id IN (${join(facilityIds)})`);
+  }
+
+  // ---- Bookings and their hours ----
+
+  insert(booking: Booking): Promise<void> {
+    return this.db.insert(Booking, [booking]);
+  }
+
+  /**
+   * One row per booked hour under the (facility, hour) primary key: a concurrent booking of any of these hours fails
+   * here with a unique violation (on MariaDB after waiting for the other transaction), whatever the interleaving.
+   */
+  insertHours(facilityId: string, bookingId: string, hourStarts: string[]): Promise<void> {
+    return this.db.insert(
+      BookingHour,
+      hourStarts.map((hourStart) => ({ facilityId, hourStart, bookingId })),
+    );
+  }
+
+  /** Gives back hours claimed by a booking that was then refused, in the same unit. */
+  async releaseHours(bookingId: string): Promise<void> {
+    await this.db.execute(sql`DELETE FROM booking_hour WHERE booking_id = ${bookingId}`);
+  }
+
+  async get(id: string): Promise<Booking | undefined> {
+    return (await this.db.select(Booking, 'b', sql`WHERE b.id = ${id}`))[0];
+  }
+
+  async byRedemption(redemptionId: string): Promise<Booking | undefined> {
+    return (await this.db.select(Booking, 'b', sql`WHERE b.redemption_id = ${redemptionId}`))[0];
+  }
+
+  /** booked → closed by one guarded update, its hours freed unless it was used; false when it was no longer booked. */
+  async close(id: string, c: BookingClosing, freeHours: boolean): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE booking SET status = ${c.status}, closed_by = ${c.closedBy}, closed_at = ${c.closedAt}, updated_at = ${c.updatedAt},
+          late_fee_fen = ${c.lateFeeFen ?? null}, actual_hours = ${c.actualHours ?? null} WHERE id = ${id} AND status = 'booked'`,
+    );
+    if (changed !== 1) return false;
+    if (freeHours) await this.db.execute(sql`DELETE FROM booking_hour WHERE booking_id = ${id}`);
+    return true;
+  }
+
+  /**
+   * The booking of a hold that expired or was cancelled by its voucher's revocation ends with it, in the same unit,
+   * and frees its hours; the booking's id when there was a live one.
+   */
+  async closeWithHold(redemptionId: string, status: BookingStatus, at: string): Promise<string | null> {
+    const booking = await this.byRedemption(redemptionId);
+    if (!booking) return null;
+    return (await this.close(booking.id, { status, closedBy: 'system', closedAt: at, updatedAt: at }, true)) ? booking.id : null;
+  }
+
+  /** Hours of the facility held by live bookings in [from, to). */
+  async takenHours(facilityId: string, from: string, to: string): Promise<string[]> {
+    const rows = await this.db.rows<{ hour_start: string }>(
+      sql`SELECT h.hour_start FROM booking_hour h WHERE h.facility_id = ${facilityId} AND h.hour_start >= ${from} AND h.hour_start < ${to}`,
+    );
+    return rows.map((r) => r.hour_start);
+  }
+
+  async list(
+    scope: ListScope,
+    q: { facilityId?: string; from?: string; to?: string; limit: number; offset: number },
+  ): Promise<Page<Booking>> {
+    const where = sql`WHERE 1 = 1${q.facilityId ? sql` AND b.facility_id = ${q.facilityId}` : empty}${
+      q.from ? sql` AND b.end_at > ${q.from}` : empty
+    }${q.to ? sql` AND b.start_at < ${q.to}` : empty}${scopeCondition(scope, {
+      region: 'b.issuing_region_code',
+      orgs: ['b.enterprise_id', 'b.provider_id'],
+    })}`;
+    const items = await this.db.select(Booking, 'b', sql`${where} ORDER BY b.start_at, b.id LIMIT ${q.limit} OFFSET ${q.offset}`);
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM booking b ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
+  }
+
+  /** An organization's bookings (as enterprise or as provider) from `from` on, for its calendar feed. */
+  forFeed(organizationId: string, from: string, limit: number): Promise<Booking[]> {
+    return this.db.select(
+      Booking,
+      'b',
+      sql`WHERE (b.enterprise_id = ${organizationId} OR b.provider_id = ${organizationId}) AND b.end_at >= ${from} ORDER BY b.start_at LIMIT ${limit}`,
+    );
+  }
+
+  // ---- Qualifications ----
+
+  /** Records a qualification; the primary key refuses a second one (a unique violation the caller answers). */
+  qualify(q: FacilityQualification): Promise<void> {
+    return this.db.insert(FacilityQualification, [q]);
+  }
+
+  async qualified(facilityId: string, enterpriseId: string): Promise<boolean> {
+    const row = await this.db.row(
+      sql`SELECT 1 AS one FROM facility_qualification WHERE facility_id = ${facilityId} AND enterprise_id = ${enterpriseId}`,
+    );
+    return row !== undefined;
+  }
+
+  // ---- Calendar feeds ----
+
+  /** Makes or replaces the user's feed token (its hash). */
+  async saveFeed(feed: CalendarFeed): Promise<void> {
+    await this.db.execute(sql`DELETE FROM calendar_feed WHERE user_id = ${feed.userId}`);
+    await this.db.insert(CalendarFeed, [feed]);
+  }
+
+  async feedByToken(tokenHash: string): Promise<CalendarFeed | undefined> {
+    return (await this.db.select(CalendarFeed, 'f', sql`WHERE f.token_hash = ${tokenHash}`))[0];
+  }
+}

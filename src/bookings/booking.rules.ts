@@ -1,0 +1,157 @@
+import { DateTime } from 'luxon';
+import type { Closure, OpeningHours } from './booking.entity';
+
+/** Every calendar is kept in the lab's wall-clock time. */
+export const ZONE = 'Asia/Shanghai';
+export const HOUR_MS = 3_600_000;
+/** A month view: the longest availability range. */
+export const MAX_RANGE_DAYS = 31;
+
+/** The terms a booking is checked against. */
+export interface BookingTerms {
+  openingHours: OpeningHours[];
+  closures: Closure[];
+  minNoticeHours: number;
+  maxAdvanceDays: number;
+}
+
+/** An instant as stored: ISO 8601 UTC with milliseconds, which sorts as text. */
+export const stored = (ms: number): string => new Date(ms).toISOString();
+
+/** An instant as shown: ISO 8601 with the Shanghai offset (2026-12-01T14:00:00+08:00). */
+export const shown = (iso: string): string => DateTime.fromISO(iso, { zone: 'utc' }).setZone(ZONE).toISO({ suppressMilliseconds: true })!;
+
+/** An instant from input: ISO 8601, with an offset or else read as Shanghai time; undefined when it is not one. */
+export function parseInstant(text: string): number | undefined {
+  const t = DateTime.fromISO(text, { zone: ZONE });
+  return t.isValid ? t.toMillis() : undefined;
+}
+
+/** Hours are whole in Shanghai exactly when they are whole in UTC (+08:00 has no minutes). */
+export const onTheHour = (ms: number): boolean => ms % HOUR_MS === 0;
+
+/** The start of every hour in [start, end). */
+export function hourStarts(startMs: number, endMs: number): number[] {
+  const hours: number[] = [];
+  for (let t = startMs; t < endMs; t += HOUR_MS) hours.push(t);
+  return hours;
+}
+
+/** "09:00" → 9; "24:00" → 24. */
+export const hourOf = (hhmm: string): number => Number(hhmm.slice(0, 2));
+
+/** Whether the hour starting at `ms` lies inside the opening hours of its Shanghai weekday. */
+export function hourOpen(openingHours: OpeningHours[], ms: number): boolean {
+  const local = DateTime.fromMillis(ms, { zone: ZONE });
+  return openingHours.some((o) => o.weekday === local.weekday && hourOf(o.from) <= local.hour && local.hour < hourOf(o.to));
+}
+
+/** Whether the hour starting at `ms` overlaps a closure. */
+export function hourClosed(closures: Closure[], ms: number): boolean {
+  return closures.some((c) => Date.parse(c.from) < ms + HOUR_MS && ms < Date.parse(c.to));
+}
+
+export type BookingRefusal = { code: 'OUTSIDE_OPENING_HOURS' | 'BOOKING_NOTICE'; message: string };
+
+/** Why the calendar refuses [start, end) asked at `nowMs`, or null. */
+export function calendarRefusal(terms: BookingTerms, startMs: number, endMs: number, nowMs: number): BookingRefusal | null {
+  for (const h of hourStarts(startMs, endMs)) {
+    if (!hourOpen(terms.openingHours, h)) {
+      return { code: 'OUTSIDE_OPENING_HOURS', message: `the facility is not open at ${shown(stored(h))}` };
+    }
+    const closure = terms.closures.find((c) => hourClosed([c], h));
+    if (closure) return { code: 'OUTSIDE_OPENING_HOURS', message: `the facility is closed at ${shown(stored(h))}: ${closure.reason}` };
+  }
+  if (startMs < nowMs + terms.minNoticeHours * HOUR_MS) {
+    return { code: 'BOOKING_NOTICE', message: `bookings need ${terms.minNoticeHours} hours’ notice` };
+  }
+  if (startMs > nowMs + terms.maxAdvanceDays * 24 * HOUR_MS) {
+    return { code: 'BOOKING_NOTICE', message: `bookings open at most ${terms.maxAdvanceDays} days ahead` };
+  }
+  return null;
+}
+
+/** Whether a cancellation by the enterprise at `nowMs` comes later than `freeCancellationHours` before the start. */
+export const lateCancellation = (startMs: number, nowMs: number, freeCancellationHours: number): boolean =>
+  nowMs > startMs - freeCancellationHours * HOUR_MS;
+
+/** floor(fee × bp / 10000), exact for every fee up to 10^13 fen. */
+export const lateFeeFen = (feeFen: number, lateCancellationFeeBp: number): number =>
+  Number((BigInt(feeFen) * BigInt(lateCancellationFeeBp)) / 10_000n);
+
+export interface Slot {
+  startMs: number;
+  /** ISO 8601 with the zone's offset, like `shown`. */
+  start: string;
+  end: string;
+  free: boolean;
+}
+
+/** `ms` written with a known offset of `offsetMinutes` (e.g. +08:00): the text `shown` gives, without a time-zone lookup. */
+function withOffset(ms: number, offsetMinutes: number, offsetText: string): string {
+  return `${new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, 19)}${offsetText}`;
+}
+
+/**
+ * The one-hour slots inside opening hours and outside closures from the first day to the last (Shanghai dates,
+ * inclusive); free when nobody holds it and the notice and advance rules would let it be booked at `nowMs`. The zone
+ * is consulted once per day (its offset at midnight); Asia/Shanghai keeps one offset all day, every day, so the hours
+ * of a day are its midnight plus whole hours. A month of a busy instrument is 744 slots: this is its hot path.
+ */
+export function slots(terms: BookingTerms, fromDate: string, toDate: string, taken: Set<number>, nowMs: number): Slot[] {
+  const out: Slot[] = [];
+  const first = DateTime.fromISO(fromDate, { zone: ZONE }).startOf('day');
+  const last = DateTime.fromISO(toDate, { zone: ZONE }).startOf('day');
+  const earliest = nowMs + terms.minNoticeHours * HOUR_MS;
+  const latest = nowMs + terms.maxAdvanceDays * 24 * HOUR_MS;
+  const closures = terms.closures.map((c) => [Date.parse(c.from), Date.parse(c.to)] as const);
+  const firstOffsetText = first.toFormat('ZZ');
+  const days = Math.round((last.toMillis() - first.toMillis()) / (24 * HOUR_MS));
+  // Real zones change offset months apart, so a range of at most a month whose two ends share an offset has one
+  // offset throughout (Asia/Shanghai always has): each midnight is the first plus whole days. Otherwise Luxon finds
+  // every day's midnight. Either way the offset comes from the zone database, through Luxon.
+  const oneOffset = first.zone.offset(last.toMillis() + 24 * HOUR_MS) === first.offset;
+  for (let i = 0; i <= days; i++) {
+    let midnight = first.toMillis() + i * 24 * HOUR_MS;
+    let day = { offset: first.offset, weekday: ((first.weekday - 1 + i) % 7) + 1 };
+    if (!oneOffset) {
+      const exact = first.plus({ days: i });
+      midnight = exact.toMillis();
+      day = { offset: exact.offset, weekday: exact.weekday };
+    }
+    const offsetText = day.offset === first.offset ? firstOffsetText : DateTime.fromMillis(midnight, { zone: ZONE }).toFormat('ZZ');
+    const date = new Date(midnight + day.offset * 60_000).toISOString().slice(0, 10);
+    const at = (h: number) =>
+      h < 24 ? `${date}T${String(h).padStart(2, '0')}:00:00${offsetText}` : withOffset(midnight + h * HOUR_MS, day.offset, offsetText);
+    const ranges = terms.openingHours.filter((o) => o.weekday === day.weekday).sort((a, b) => hourOf(a.from) - hourOf(b.from));
+    for (const o of ranges) {
+      for (let h = hourOf(o.from); h < hourOf(o.to); h++) {
+        const startMs = midnight + h * HOUR_MS;
+        if (closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to)) continue;
+        out.push({
+          startMs,
+          start: at(h),
+          end: at(h + 1),
+          free: !taken.has(startMs) && startMs >= earliest && startMs <= latest,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Days from one Shanghai date to another (0 for the same day); NaN for an invalid date. */
+export const daysBetween = (fromDate: string, toDate: string): number =>
+  Math.round(
+    (DateTime.fromISO(toDate, { zone: ZONE }).toMillis() - DateTime.fromISO(fromDate, { zone: ZONE }).toMillis()) / (24 * HOUR_MS),
+  );
+
+/** Today's date in Shanghai at `nowMs`. */
+export const shanghaiDate = (nowMs: number): string => DateTime.fromMillis(nowMs, { zone: ZONE }).toISODate()!;
+
+/** The first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter); undefined if none. */
+export function firstFreeSlot(terms: BookingTerms, taken: Set<number>, nowMs: number): number | undefined {
+  const today = shanghaiDate(nowMs);
+  const last = shanghaiDate(nowMs + Math.min(terms.maxAdvanceDays, MAX_RANGE_DAYS - 1) * 24 * HOUR_MS);
+  return slots(terms, today, last, taken, nowMs).find((s) => s.free)?.startMs;
+}

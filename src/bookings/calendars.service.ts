@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { clock } from '../common/clock';
+import { Actor } from '../common/context/request-context';
+import { DomainError, invalidInput, notFound } from '../common/errors/domain-error';
+import { isUniqueViolation } from '../common/persistence/db-errors';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../common/use-case';
+import { Facility } from '../facilities/facility.entity';
+import { FacilityRepository } from '../facilities/facility.repository';
+import { OrganizationRepository } from '../organizations/organization.repository';
+import { AvailabilityQuery, AvailabilityView, CalendarInput, CalendarView, QualificationView } from './booking.dto';
+import { FacilityCalendar } from './booking.entity';
+import { BookingRepository } from './booking.repository';
+import { daysBetween, hourOf, MAX_RANGE_DAYS, parseInstant, slots, stored, ZONE } from './booking.rules';
+import { DateTime } from 'luxon';
+
+/** The provider's own facility, with its row locked; another's is 404. */
+async function ownFacility(facilities: FacilityRepository, actor: Actor, id: string): Promise<Facility> {
+  const facility = await facilities.lock(id);
+  if (!facility || facility.providerId !== actor.organizationId) throw notFound('facility');
+  return facility;
+}
+
+/** Facility calendars (provider-managed, public to read), availability, and the enterprises qualified on a facility. */
+@Injectable()
+export class CalendarsService {
+  static readonly setRefusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE'] as const;
+  static readonly qualifyRefusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'DUPLICATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly facilities: FacilityRepository,
+    private readonly bookings: BookingRepository,
+    private readonly organizations: OrganizationRepository,
+  ) {}
+
+  set(actor: Actor, facilityId: string, input: CalendarInput): Promise<Outcome<CalendarView>> {
+    input.openingHours.forEach((o, i) => {
+      if (hourOf(o.from) >= hourOf(o.to)) throw invalidInput(`openingHours[${i}].to: must be after from`);
+    });
+    const closures = (input.closures ?? []).map((c, i) => {
+      const from = parseInstant(c.from);
+      const to = parseInstant(c.to);
+      if (from === undefined) throw invalidInput(`closures[${i}].from: not an ISO 8601 date or instant`);
+      if (to === undefined) throw invalidInput(`closures[${i}].to: not an ISO 8601 date or instant`);
+      if (to <= from) throw invalidInput(`closures[${i}].to: must be after from`);
+      return { from: stored(from), to: stored(to), reason: c.reason.trim() };
+    });
+    return this.uow.run(async () => {
+      const facility = await ownFacility(this.facilities, actor, facilityId);
+      if (facility.unit !== 'hour')
+        return refused('INVALID_STATE', `the facility is sold by the ${facility.unit}; only hourly facilities have calendars`);
+      const calendar: FacilityCalendar = {
+        facilityId: facility.id,
+        openingHours: input.openingHours.map((o) => ({ weekday: o.weekday, from: o.from, to: o.to })),
+        closures,
+        minNoticeHours: input.minNoticeHours,
+        maxAdvanceDays: input.maxAdvanceDays,
+        freeCancellationHours: input.freeCancellationHours,
+        lateCancellationFeeBp: input.lateCancellationFeeBp,
+        requiresQualification: input.requiresQualification,
+        updatedAt: clock.iso(),
+      };
+      await this.bookings.saveCalendar(calendar);
+      this.uow.record({
+        action: 'facility.calendar_set',
+        entityType: 'facility',
+        entityId: facility.id,
+        regionCode: facility.regionCode,
+        organizationId: facility.providerId,
+        summary: { ...calendar, closures: closures.length, openingHours: calendar.openingHours.length },
+      });
+      return ok(CalendarView.of(calendar));
+    });
+  }
+
+  async get(facilityId: string): Promise<CalendarView> {
+    const calendar = await this.bookings.calendar(facilityId);
+    if (!calendar) throw notFound('calendar');
+    return CalendarView.of(calendar);
+  }
+
+  /** Free and taken one-hour slots of up to 31 days: one read of the calendar, one of the booked hours. */
+  async availability(facilityId: string, q: AvailabilityQuery): Promise<AvailabilityView> {
+    const days = daysBetween(q.from, q.to);
+    if (days < 0) throw invalidInput('to: must not be before from');
+    if (days >= MAX_RANGE_DAYS) throw invalidInput(`to: a range covers at most ${MAX_RANGE_DAYS} days`);
+    const calendar = await this.bookings.calendar(facilityId);
+    if (!calendar) throw notFound('calendar');
+    const from = DateTime.fromISO(q.from, { zone: ZONE }).toMillis();
+    const to = DateTime.fromISO(q.to, { zone: ZONE }).plus({ days: 1 }).toMillis();
+    const taken = new Set((await this.bookings.takenHours(facilityId, stored(from), stored(to))).map((h) => Date.parse(h)));
+    return {
+      slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()).map(({ start, end, free }) => ({ start, end, free })),
+    };
+  }
+
+  qualify(actor: Actor, facilityId: string, enterpriseId: string): Promise<Outcome<QualificationView>> {
+    return this.uow.run(async () => {
+      const facility = await ownFacility(this.facilities, actor, facilityId);
+      const enterprise = await this.organizations.get(enterpriseId);
+      if (!enterprise || enterprise.type !== 'enterprise') throw notFound('enterprise');
+      const q = { facilityId: facility.id, enterpriseId, recordedBy: actor.userId, createdAt: clock.iso() };
+      try {
+        await this.bookings.qualify(q);
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        throw new DomainError('DUPLICATE', 'the enterprise is already qualified on this facility');
+      }
+      this.uow.record({
+        action: 'facility.qualified',
+        entityType: 'facility',
+        entityId: facility.id,
+        regionCode: facility.regionCode,
+        organizationId: enterpriseId,
+        summary: { enterpriseId, by: actor.userId },
+      });
+      return ok({ facilityId: q.facilityId, enterpriseId, createdAt: q.createdAt });
+    });
+  }
+}

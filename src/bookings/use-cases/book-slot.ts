@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { clock } from '../../common/clock';
+import { Actor } from '../../common/context/request-context';
+import { invalidInput, notFound } from '../../common/errors/domain-error';
+import { newId } from '../../common/ids';
+import { isUniqueViolation } from '../../common/persistence/db-errors';
+import { UnitOfWork } from '../../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../../common/use-case';
+import { FacilityRepository } from '../../facilities/facility.repository';
+import { RedemptionMode } from '../../policies/policy.types';
+import { Redemption } from '../../redemptions/redemption.entity';
+import { PlaceHold } from '../../redemptions/use-cases/place-hold';
+import { ownVoucher } from '../../redemptions/quotes';
+import { VoucherRepository } from '../../vouchers/voucher.repository';
+import { Booking } from '../booking.entity';
+import { BookingRepository } from '../booking.repository';
+import { calendarRefusal, hourStarts, HOUR_MS, onTheHour, parseInstant, shown, stored } from '../booking.rules';
+
+export interface BookSlotCommand {
+  actor: Actor;
+  facilityId: string;
+  voucherId: string;
+  start: string;
+  end: string;
+  mode?: RedemptionMode;
+}
+
+/** A month of hours: the longest booking taken at once. */
+export const MAX_BOOKING_HOURS = 744;
+
+function instantOf(field: 'start' | 'end', text: string): number {
+  const ms = parseInstant(text);
+  if (ms === undefined) throw invalidInput(`${field}: not an ISO 8601 instant`);
+  if (!onTheHour(ms)) throw invalidInput(`${field}: bookings start and end on the hour`);
+  return ms;
+}
+
+export const bookingEntry = (b: Booking, action: string, summary: Record<string, unknown>, regionCode = b.issuingRegionCode) => ({
+  action,
+  entityType: 'booking',
+  entityId: b.id,
+  regionCode,
+  organizationId: b.enterpriseId,
+  summary,
+});
+
+/**
+ * An enterprise books whole hours of an hourly facility. The calendar's rules are checked, one row per hour is inserted
+ * under the (facility, hour) primary key (if another live booking holds any of those hours the insert fails: 409
+ * SLOT_TAKEN), then the hold for the hours is placed by the very use case behind POST /api/redemptions (one pricing:
+ * quote = hold = booking), all in one unit of work.
+ */
+@Injectable()
+export class BookSlot {
+  static readonly refusals = [...PlaceHold.refusals, 'SLOT_TAKEN', 'OUTSIDE_OPENING_HOURS', 'BOOKING_NOTICE', 'NOT_QUALIFIED'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly facilities: FacilityRepository,
+    private readonly bookings: BookingRepository,
+    private readonly placeHold: PlaceHold,
+    private readonly vouchers: VoucherRepository,
+  ) {}
+
+  execute(cmd: BookSlotCommand): Promise<Outcome<{ booking: Booking; redemption: Redemption }>> {
+    const startMs = instantOf('start', cmd.start);
+    const endMs = instantOf('end', cmd.end);
+    if (endMs <= startMs) throw invalidInput('end: must be after start');
+    const hours = (endMs - startMs) / HOUR_MS;
+    if (hours > MAX_BOOKING_HOURS) throw invalidInput(`end: a booking spans at most ${MAX_BOOKING_HOURS} hours`);
+    return this.uow.run(async () => {
+      const facility = await this.facilities.get(cmd.facilityId);
+      if (!facility) throw notFound('facility');
+      if (facility.unit !== 'hour')
+        return refused('INVALID_STATE', `the facility is sold by the ${facility.unit}; only hourly facilities are booked`);
+      const calendar = await this.bookings.calendar(facility.id);
+      if (!calendar) return refused('INVALID_STATE', 'the facility has no booking calendar; order hours with POST /api/redemptions');
+      const refusal = calendarRefusal(calendar, startMs, endMs, clock.now().getTime());
+      if (refusal) return refused(refusal.code, refusal.message);
+      if (calendar.requiresQualification && !(await this.bookings.qualified(facility.id, cmd.actor.organizationId ?? '-'))) {
+        return refused('NOT_QUALIFIED', 'this facility is operated only by users its provider has qualified');
+      }
+      // The hours first: one row each under the (facility, hour) primary key. A live booking holding any of them makes
+      // the insert fail — the database decides, whatever runs concurrently — and the refusal is the committed answer
+      // (replayed under its Idempotency-Key) of a unit that wrote nothing else.
+      ownVoucher(cmd.actor, await this.vouchers.get(cmd.voucherId)); // another's voucher is 404 before any slot is looked at
+      const bookingId = newId();
+      try {
+        await this.bookings.insertHours(facility.id, bookingId, hourStarts(startMs, endMs).map(stored));
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        return refused('SLOT_TAKEN', `another booking holds part of ${shown(stored(startMs))}–${shown(stored(endMs))}`);
+      }
+      const held = await this.placeHold.execute({
+        actor: cmd.actor,
+        voucherId: cmd.voucherId,
+        facilityId: facility.id,
+        quantity: hours,
+        mode: cmd.mode,
+        holdFrom: stored(endMs),
+      });
+      if (!held.ok) {
+        // A refused hold is a committed answer too: the hours claimed above go back in the same unit.
+        await this.bookings.releaseHours(bookingId);
+        return held;
+      }
+      const r = held.value;
+      const now = clock.iso();
+      const booking: Booking = {
+        id: bookingId,
+        facilityId: facility.id,
+        providerId: facility.providerId,
+        enterpriseId: r.enterpriseId,
+        voucherId: r.voucherId,
+        redemptionId: r.id,
+        issuingRegionCode: r.issuingRegionCode,
+        startAt: stored(startMs),
+        endAt: stored(endMs),
+        hours,
+        status: 'booked',
+        feeFen: r.feeFen,
+        freeCancellationHours: calendar.freeCancellationHours,
+        lateCancellationFeeBp: calendar.lateCancellationFeeBp,
+        expiresAt: r.expiresAt,
+        lateFeeFen: null,
+        actualHours: null,
+        closedBy: null,
+        closedAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.bookings.insert(booking);
+      this.uow.record(
+        bookingEntry(booking, 'booking.booked', {
+          facilityId: facility.id,
+          redemptionId: r.id,
+          start: booking.startAt,
+          end: booking.endAt,
+          hours,
+          feeFen: r.feeFen,
+          subsidyFen: r.subsidyFen,
+        }),
+      );
+      return ok({ booking, redemption: r });
+    });
+  }
+}

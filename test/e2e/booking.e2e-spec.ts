@@ -1,0 +1,571 @@
+import { DateTime } from 'luxon';
+import ical from 'node-ical';
+import { clock, DAY_MS } from '../../src/common/clock';
+import { Sweeps } from '../../src/common/sweeps';
+import { issueVoucher, openRegion } from '../support/fixtures';
+import { describeRaces } from '../support/races';
+import { auth, OrgSession, TestApp } from '../support/test-app';
+
+const HEFEI = '340100';
+const PUDONG = '310115';
+/** ¥800 a TEM hour; a Hefei voucher pays 50% of it in Shanghai: 40,000 fen an hour. */
+const TEM_PRICE = 80_000;
+const HOUR_SUBSIDY = 40_000;
+const VOUCHER = 1_000_000;
+
+const EVERY_DAY = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '08:00', to: '22:00' }));
+const calendarBody = (overrides: Record<string, unknown> = {}) => ({
+  openingHours: EVERY_DAY,
+  closures: [],
+  minNoticeHours: 24,
+  maxAdvanceDays: 60,
+  freeCancellationHours: 24,
+  lateCancellationFeeBp: 5000,
+  requiresQualification: false,
+  ...overrides,
+});
+
+/** `hour`:00 Shanghai time on the day `days` after today (Shanghai), with its +08:00 offset. */
+const at = (days: number, hour: number) =>
+  DateTime.fromMillis(clock.now().getTime(), { zone: 'Asia/Shanghai' })
+    .startOf('day')
+    .plus({ days, hours: hour })
+    .toISO({ suppressMilliseconds: true })!;
+
+describe('instrument booking', () => {
+  let t: TestApp;
+  let lab: OrgSession;
+  let otherLab: OrgSession;
+  let temId: string;
+
+  const facility = async (provider: OrgSession, body: Record<string, unknown> = {}) =>
+    (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(provider.token))
+        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE, ...body })
+        .expect(201)
+    ).body.id as string;
+  const setCalendar = (facilityId: string, body = calendarBody(), token = lab.token) =>
+    t.http.put(`/api/facilities/${facilityId}/calendar`).set(auth(token)).send(body);
+  const enterpriseWithVoucher = async (amount = VOUCHER) => {
+    const e = await t.registerEnterprise(HEFEI);
+    return { e, v: await issueVoucher(t, e.token, amount) };
+  };
+  const book = (e: OrgSession, voucherId: string, start: string, end: string, facilityId = temId) =>
+    t.http.post('/api/bookings').set(auth(e.token)).send({ facilityId, voucherId, start, end });
+  const voucherOf = async (e: OrgSession, id: string) => (await t.http.get(`/api/vouchers/${id}`).set(auth(e.token)).expect(200)).body;
+  const hourRows = async (bookingId: string) =>
+    Number((await t.dataSource.query('SELECT COUNT(*) AS n FROM booking_hour WHERE booking_id = ?', [bookingId]))[0].n);
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, HEFEI);
+    lab = await t.registerProvider(PUDONG);
+    otherLab = await t.registerProvider(PUDONG);
+    temId = await facility(lab);
+    await setCalendar(temId).expect(200);
+  });
+  afterEach(() => clock.reset());
+  afterAll(() => t.close());
+
+  it('a calendar is public to read, in Shanghai time, and only its provider sets it', async () => {
+    const res = await t.http.get(`/api/facilities/${temId}/calendar`).expect(200);
+    expect(res.body).toMatchObject({ facilityId: temId, minNoticeHours: 24, lateCancellationFeeBp: 5000, requiresQualification: false });
+    expect(res.body.openingHours).toHaveLength(7);
+    expect((await setCalendar(temId, calendarBody(), otherLab.token).expect(404)).body.code).toBe('NOT_FOUND');
+    const { e } = await enterpriseWithVoucher();
+    expect((await setCalendar(temId, calendarBody(), e.token).expect(403)).body.code).toBe('FORBIDDEN');
+    await t.http.put(`/api/facilities/${temId}/calendar`).send(calendarBody()).expect(401);
+  });
+
+  it('refuses a malformed calendar with a 400 naming the field', async () => {
+    const bad = await setCalendar(temId, calendarBody({ openingHours: [{ weekday: 8, from: '09:30', to: '18:00' }] })).expect(400);
+    expect(bad.body.message).toMatch(/weekday/);
+    expect(bad.body.message).toMatch(/from/);
+    const backwards = await setCalendar(temId, calendarBody({ openingHours: [{ weekday: 1, from: '18:00', to: '09:00' }] })).expect(400);
+    expect(backwards.body.message).toMatch(/openingHours\[0\]\.to/);
+    const fee = await setCalendar(temId, calendarBody({ lateCancellationFeeBp: 10_001 })).expect(400);
+    expect(fee.body.message).toMatch(/lateCancellationFeeBp/);
+    const sampled = await facility(lab, { unit: 'sample', name: 'XRD 测试' });
+    expect((await setCalendar(sampled).expect(409)).body.code).toBe('INVALID_STATE');
+  });
+
+  it('a booking of 10–12 holds exactly what the quote said, and the capture of both hours agrees to the fen', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const quote = (
+      await t.http.get(`/api/facilities/${temId}/quote`).query({ voucherId: v.id, quantity: 2 }).set(auth(e.token)).expect(200)
+    ).body;
+    expect(quote).toMatchObject({ feeFen: 2 * TEM_PRICE, subsidyFen: 2 * HOUR_SUBSIDY, selfPayFen: 2 * TEM_PRICE - 2 * HOUR_SUBSIDY });
+
+    const booked = (await book(e, v.id, at(3, 10), at(3, 12)).expect(201)).body;
+    expect(booked).toMatchObject({ status: 'booked', facilityId: temId, start: at(3, 10), end: at(3, 12), hours: 2, feeFen: quote.feeFen });
+    expect(booked.start).toMatch(/\+08:00$/);
+    expect(booked.redemption).toMatchObject({
+      status: 'held',
+      quantity: 2,
+      feeFen: quote.feeFen,
+      ratioBp: quote.ratioBp,
+      subsidyFen: quote.subsidyFen,
+      selfPayFen: quote.selfPayFen,
+    });
+    // The hold lasts until the booking's end plus the policy's 30 days of hold expiry.
+    expect(booked.redemption.expiresAt).toBe(new Date(Date.parse(booked.end) + 30 * DAY_MS).toISOString());
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - quote.subsidyFen, heldFen: quote.subsidyFen });
+
+    clock.travel(3 * DAY_MS);
+    const used = (await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(200)).body;
+    expect(used).toMatchObject({ status: 'completed', actualHours: 2 });
+    expect(used.redemption).toMatchObject({ status: 'captured', capturedQuantity: 2, capturedSubsidyFen: quote.subsidyFen });
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - quote.subsidyFen, heldFen: 0, spentFen: quote.subsidyFen });
+  });
+
+  it('10–12 and 11–13 conflict (409 SLOT_TAKEN, nothing held for the loser); 10–12 and 12–14 do not', async () => {
+    const a = await enterpriseWithVoucher();
+    const b = await enterpriseWithVoucher();
+    await book(a.e, a.v.id, at(4, 10), at(4, 12)).expect(201);
+    const clash = await book(b.e, b.v.id, at(4, 11), at(4, 13)).expect(409);
+    expect(clash.body.code).toBe('SLOT_TAKEN');
+    expect(await voucherOf(b.e, b.v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0 });
+    expect((await book(b.e, b.v.id, at(4, 9), at(4, 11)).expect(409)).body.code).toBe('SLOT_TAKEN');
+    const adjacent = await book(b.e, b.v.id, at(4, 12), at(4, 14)).expect(201);
+    expect(adjacent.body.hours).toBe(2);
+    const slots = (
+      await t.http
+        .get(`/api/facilities/${temId}/availability`)
+        .query({ from: at(4, 0).slice(0, 10), to: at(4, 0).slice(0, 10) })
+        .expect(200)
+    ).body.slots as { start: string; free: boolean }[];
+    expect(slots).toHaveLength(14);
+    expect(slots.filter((s) => !s.free).map((s) => s.start)).toEqual([at(4, 10), at(4, 11), at(4, 12), at(4, 13)]);
+  });
+
+  it('refuses hours outside opening hours, in a closure, too soon, too far ahead, or not whole', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const weekdays = await facility(lab, { name: '共聚焦显微镜' });
+    const closureDay = at(6, 0).slice(0, 10);
+    await setCalendar(
+      weekdays,
+      calendarBody({
+        openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '09:00', to: '18:00' })),
+        closures: [{ from: `${closureDay}T00:00:00+08:00`, to: `${closureDay}T12:00:00+08:00`, reason: '年度维护' }],
+      }),
+    ).expect(200);
+    const refusal = async (start: string, end: string) => {
+      const res = await book(e, v.id, start, end, weekdays);
+      return { status: res.status, code: res.body.code };
+    };
+    expect(await refusal(at(5, 8), at(5, 10))).toEqual({ status: 422, code: 'OUTSIDE_OPENING_HOURS' });
+    expect(await refusal(at(5, 17), at(5, 19))).toEqual({ status: 422, code: 'OUTSIDE_OPENING_HOURS' });
+    expect(await refusal(at(6, 11), at(6, 13))).toEqual({ status: 422, code: 'OUTSIDE_OPENING_HOURS' });
+    expect(await refusal(at(0, 0).replace('T00:', 'T23:'), at(1, 10))).toMatchObject({ status: 422 });
+    // beyond 60 days is too far ahead (too soon: the next test, on a facility open around the clock)
+    expect(await refusal(at(61, 10), at(61, 11))).toEqual({ status: 422, code: 'BOOKING_NOTICE' });
+    expect(await refusal(at(6, 13), at(6, 14))).toEqual({ status: 201, code: undefined });
+    // whole hours only, and the field is named
+    const half = await book(e, v.id, at(7, 10).replace(':00:00', ':30:00'), at(7, 12), weekdays).expect(400);
+    expect(half.body.message).toMatch(/^start/);
+    expect((await book(e, v.id, at(7, 12), at(7, 10), weekdays).expect(400)).body.message).toMatch(/^end/);
+    expect((await book(e, v.id, 'next tuesday', at(7, 10), weekdays).expect(400)).body.message).toMatch(/^start/);
+    expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: HOUR_SUBSIDY });
+  });
+
+  it('refuses a too-soon booking with BOOKING_NOTICE inside opening hours', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const allDay = await facility(lab, { name: '全天开放的质谱仪' });
+    await setCalendar(allDay, calendarBody({ openingHours: EVERY_DAY.map((o) => ({ ...o, from: '00:00', to: '24:00' })) })).expect(200);
+    const soon = DateTime.fromMillis(clock.now().getTime(), { zone: 'Asia/Shanghai' }).startOf('hour').plus({ hours: 2 });
+    const res = await book(e, v.id, soon.toISO()!, soon.plus({ hours: 1 }).toISO()!, allDay).expect(422);
+    expect(res.body.code).toBe('BOOKING_NOTICE');
+  });
+
+  it('a facility requiring qualification takes bookings only from enterprises its provider qualified', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const selfOperated = await facility(lab, { name: '聚焦离子束 (FIB) 自主上机' });
+    await setCalendar(selfOperated, calendarBody({ requiresQualification: true })).expect(200);
+    expect((await book(e, v.id, at(5, 10), at(5, 11), selfOperated).expect(422)).body.code).toBe('NOT_QUALIFIED');
+    await t.http
+      .post(`/api/facilities/${selfOperated}/qualified`)
+      .set(auth(otherLab.token))
+      .send({ enterpriseId: e.organizationId })
+      .expect(404);
+    await t.http.post(`/api/facilities/${selfOperated}/qualified`).set(auth(e.token)).send({ enterpriseId: e.organizationId }).expect(403);
+    await t.http
+      .post(`/api/facilities/${selfOperated}/qualified`)
+      .set(auth(lab.token))
+      .send({ enterpriseId: e.organizationId })
+      .expect(201);
+    const again = await t.http
+      .post(`/api/facilities/${selfOperated}/qualified`)
+      .set(auth(lab.token))
+      .send({ enterpriseId: e.organizationId });
+    expect([again.status, again.body.code]).toEqual([409, 'DUPLICATE']);
+    await book(e, v.id, at(5, 10), at(5, 11), selfOperated).expect(201);
+  });
+
+  it('late-fee arithmetic: free before the window, floor(fee × bp / 10000) inside it, none when the provider cancels; the voucher gets all back', async () => {
+    const odd = await facility(lab, { name: 'NMR 机时', unitPriceFen: 33_333 });
+    await setCalendar(odd, calendarBody({ lateCancellationFeeBp: 5000, freeCancellationHours: 48 })).expect(200);
+    const { e, v } = await enterpriseWithVoucher();
+    const early = (await book(e, v.id, at(10, 9), at(10, 12), odd).expect(201)).body;
+    const late = (await book(e, v.id, at(10, 13), at(10, 16), odd).expect(201)).body;
+    const byLab = (await book(e, v.id, at(10, 16), at(10, 19), odd).expect(201)).body;
+    expect(late.feeFen).toBe(99_999);
+
+    const freeCancel = (await t.http.post(`/api/bookings/${early.id}/cancel`).set(auth(e.token)).expect(200)).body;
+    expect(freeCancel).toMatchObject({ status: 'cancelled', lateFeeFen: 0, closedBy: 'enterprise' });
+    expect(freeCancel.redemption.status).toBe('cancelled');
+
+    clock.travel(9 * DAY_MS); // one day before: inside the 48-hour window
+    const lateCancel = (await t.http.post(`/api/bookings/${late.id}/cancel`).set(auth(e.token)).expect(200)).body;
+    expect(lateCancel).toMatchObject({ status: 'cancelled', lateFeeFen: 49_999 }); // floor(99,999 × 5000 / 10000)
+    const labCancel = (await t.http.post(`/api/bookings/${byLab.id}/cancel`).set(auth(lab.token)).expect(200)).body;
+    expect(labCancel).toMatchObject({ status: 'cancelled', closedBy: 'provider' });
+    expect(labCancel.lateFeeFen).toBeUndefined();
+
+    // The late fee never touches the voucher: everything held came back.
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0, spentFen: 0 });
+    expect(await hourRows(late.id)).toBe(0);
+    const again = await t.http.post(`/api/bookings/${late.id}/cancel`).set(auth(e.token)).expect(409);
+    expect(again.body.code).toBe('INVALID_STATE');
+  });
+
+  it('usage below the booking captures the hours used and releases the rest; more than booked is refused', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, at(3, 14), at(3, 17)).expect(201)).body;
+    await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(409); // not started yet
+    clock.travel(3 * DAY_MS + 18 * 3_600_000);
+    const over = await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 4 }).expect(422);
+    expect(over.body.code).toBe('CAPTURE_EXCEEDS_HOLD');
+    await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(e.token)).send({ actualHours: 2 }).expect(403);
+    await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(otherLab.token)).send({ actualHours: 2 }).expect(404);
+    const used = (await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(200)).body;
+    expect(used).toMatchObject({ status: 'completed', actualHours: 2, hours: 3 });
+    expect(used.redemption).toMatchObject({ status: 'captured', quantity: 3, capturedQuantity: 2, capturedSubsidyFen: 2 * HOUR_SUBSIDY });
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - 2 * HOUR_SUBSIDY, heldFen: 0, spentFen: 2 * HOUR_SUBSIDY });
+  });
+
+  it('a no-show (0 hours) releases the hold, frees the hours and records the late fee outside the voucher', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, at(3, 18), at(3, 20)).expect(201)).body;
+    clock.travel(4 * DAY_MS);
+    const noShow = (await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 0 }).expect(200)).body;
+    expect(noShow).toMatchObject({ status: 'completed', actualHours: 0, lateFeeFen: Math.floor((2 * TEM_PRICE * 5000) / 10000) });
+    expect(noShow.redemption.status).toBe('cancelled');
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0, spentFen: 0 });
+    expect(await hourRows(booked.id)).toBe(0);
+  });
+
+  it('a booking not completed by its end plus the hold expiry expires with its hold, in the sweep, and frees its hours', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, at(3, 20), at(3, 21)).expect(201)).body;
+    // Its hold lasts until its end plus the policy's 30 days: an hour before that it is still booked, an hour after expired.
+    clock.travel(Date.parse(booked.end) + 30 * DAY_MS - 3_600_000 - clock.now().getTime());
+    expect((await t.http.get(`/api/bookings/${booked.id}`).set(auth(e.token)).expect(200)).body.status).toBe('booked');
+    clock.travel(2 * 3_600_000);
+    expect((await t.http.get(`/api/bookings/${booked.id}`).set(auth(e.token)).expect(200)).body.status).toBe('expired');
+    expect((await t.get(Sweeps).runAll())['hold-expiry']).toBeGreaterThanOrEqual(1);
+    const row = (await t.dataSource.query('SELECT status, closed_by FROM booking WHERE id = ?', [booked.id]))[0];
+    expect(row).toEqual({ status: 'expired', closed_by: 'system' });
+    expect((await t.http.get(`/api/redemptions/${booked.redemption.id}`).set(auth(e.token)).expect(200)).body.status).toBe('expired');
+    expect(await hourRows(booked.id)).toBe(0);
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0 });
+    expect(
+      (await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 1 }).expect(409)).body.code,
+    ).toBe('INVALID_STATE');
+  });
+
+  it('a booking’s hold is closed only through the booking: the redemption routes refuse it', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, at(8, 10), at(8, 11)).expect(201)).body;
+    const cancel = await t.http.post(`/api/redemptions/${booked.redemption.id}/cancel`).set(auth(e.token)).expect(409);
+    expect(cancel.body.message).toMatch(/booking/);
+    await t.http.post(`/api/redemptions/${booked.redemption.id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 }).expect(409);
+    expect((await t.http.get(`/api/bookings/${booked.id}`).set(auth(e.token)).expect(200)).body.status).toBe('booked');
+  });
+
+  it('a revoked voucher cancels its bookings with their holds, without a late fee', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, at(8, 12), at(8, 13)).expect(201)).body;
+    await t.http
+      .post(`/api/vouchers/${v.id}/revoke`)
+      .set(await t.as('bureau-ah'))
+      .send({ reason: '核查不实' })
+      .expect(200);
+    const after = (await t.http.get(`/api/bookings/${booked.id}`).set(auth(e.token)).expect(200)).body;
+    expect(after).toMatchObject({ status: 'cancelled', closedBy: 'system' });
+    expect(after.lateFeeFen).toBeUndefined();
+    expect(await hourRows(booked.id)).toBe(0);
+  });
+
+  it('who may book, cancel, read and list: role and scope', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const other = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, at(9, 10), at(9, 11)).expect(201)).body;
+    await t.http
+      .post('/api/bookings')
+      .send({ facilityId: temId, voucherId: v.id, start: at(9, 12), end: at(9, 13) })
+      .expect(401);
+    await t.http
+      .post('/api/bookings')
+      .set(auth(lab.token))
+      .send({ facilityId: temId, voucherId: v.id, start: at(9, 12), end: at(9, 13) })
+      .expect(403);
+    await t.http
+      .post('/api/bookings')
+      .set(await t.as('bureau-ah'))
+      .send({ facilityId: temId, voucherId: v.id, start: at(9, 12), end: at(9, 13) })
+      .expect(403);
+    // another enterprise's voucher does not exist for the caller
+    await book(other.e, v.id, at(9, 12), at(9, 13)).expect(404);
+    await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(other.e.token)).expect(404);
+    await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(otherLab.token)).expect(404);
+    await t.http
+      .post(`/api/bookings/${booked.id}/cancel`)
+      .set(await t.as('bureau-ah'))
+      .expect(403);
+    await t.http.get(`/api/bookings/${booked.id}`).set(auth(other.e.token)).expect(404);
+    await t.http.get(`/api/bookings/${booked.id}`).set(auth(lab.token)).expect(200);
+    await t.http
+      .get(`/api/bookings/${booked.id}`)
+      .set(await t.as('bureau-ah'))
+      .expect(200);
+    await t.http
+      .get(`/api/bookings/${booked.id}`)
+      .set(await t.as('bureau-js'))
+      .expect(404);
+    await t.http
+      .get(`/api/bookings/${booked.id}`)
+      .set(await t.as('platform'))
+      .expect(200);
+    const mine = (await t.http.get('/api/bookings').query({ facilityId: temId }).set(auth(e.token)).expect(200)).body;
+    expect(mine.items.map((b: { id: string }) => b.id)).toEqual([booked.id]);
+    expect((await t.http.get('/api/bookings').set(auth(other.e.token)).expect(200)).body.total).toBe(0);
+    const labs = (
+      await t.http
+        .get('/api/bookings')
+        .query({ from: at(9, 0).slice(0, 10), to: at(9, 0).slice(0, 10) })
+        .set(auth(lab.token))
+        .expect(200)
+    ).body;
+    expect(labs.items.map((b: { id: string }) => b.id)).toContain(booked.id);
+    expect((await t.http.get('/api/bookings').set(auth(otherLab.token)).expect(200)).body.total).toBe(0);
+  });
+
+  it('availability covers at most 31 days, public, and a facility without a calendar is 404', async () => {
+    const from = at(1, 0).slice(0, 10);
+    const month = await t.http
+      .get(`/api/facilities/${temId}/availability`)
+      .query({ from, to: at(31, 0).slice(0, 10) })
+      .expect(200);
+    expect(month.body.slots).toHaveLength(31 * 14);
+    const tooLong = await t.http
+      .get(`/api/facilities/${temId}/availability`)
+      .query({ from, to: at(32, 0).slice(0, 10) })
+      .expect(400);
+    expect(tooLong.body.message).toMatch(/^to/);
+    expect((await t.http.get(`/api/facilities/${temId}/availability`).query({ from, to: 'soon' }).expect(400)).body.message).toMatch(/to/);
+    const bare = await facility(lab, { name: '没有日历的电镜' });
+    await t.http.get(`/api/facilities/${bare}/availability`).query({ from, to: from }).expect(404);
+  });
+
+  it('an Idempotency-Key replays the booking instead of booking twice', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const body = { facilityId: temId, voucherId: v.id, start: at(11, 10), end: at(11, 12) };
+    const first = await t.http.post('/api/bookings').set(auth(e.token)).set('Idempotency-Key', 'book-tem-1').send(body).expect(201);
+    const second = await t.http.post('/api/bookings').set(auth(e.token)).set('Idempotency-Key', 'book-tem-1').send(body).expect(201);
+    expect(second.body).toEqual(first.body);
+    await t.http
+      .post('/api/bookings')
+      .set(auth(e.token))
+      .set('Idempotency-Key', 'book-tem-1')
+      .send({ ...body, end: at(11, 13) })
+      .expect(409);
+    expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: 2 * HOUR_SUBSIDY });
+    // A refusal is an answer too: SLOT_TAKEN under a key replays as SLOT_TAKEN, even once the slot is free again.
+    const other = await enterpriseWithVoucher();
+    const keyed = () =>
+      t.http
+        .post('/api/bookings')
+        .set(auth(other.e.token))
+        .set('Idempotency-Key', 'book-tem-2')
+        .send({ ...body, voucherId: other.v.id });
+    const taken = await keyed();
+    expect([taken.status, taken.body.code]).toEqual([409, 'SLOT_TAKEN']);
+    await t.http.post(`/api/bookings/${first.body.id}/cancel`).set(auth(e.token)).expect(200);
+    const replayed = await keyed();
+    expect([replayed.status, replayed.body]).toEqual([409, taken.body]);
+    expect(await voucherOf(other.e, other.v.id)).toMatchObject({ heldFen: 0 });
+  });
+
+  it('a booking refused by its hold gives its hours back: the slot stays free', async () => {
+    const { e } = await enterpriseWithVoucher();
+    const poor = await enterpriseWithVoucher(HOUR_SUBSIDY - 1);
+    await t.http
+      .post('/api/sanctions')
+      .set(await t.as('bureau-ah'))
+      .send({ creditCode: poor.e.creditCode, reason: '伪造检测报告' })
+      .expect(201);
+    const refused = await book(poor.e, poor.v.id, at(13, 10), at(13, 11)).expect(422);
+    expect(refused.body.code).toBe('SANCTIONED');
+    const { v } = { v: await issueVoucher(t, e.token, VOUCHER) };
+    await book(e, v.id, at(13, 10), at(13, 11)).expect(201);
+  });
+
+  it('the comparison across provinces shows the first free slot of an hourly facility with a calendar', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const items = (await t.http.get('/api/quotes').query({ category: 'testing', voucherId: v.id }).set(auth(e.token)).expect(200)).body
+      .items as {
+      facility: { id: string };
+      firstFreeSlot?: string;
+    }[];
+    const tem = items.find((i) => i.facility.id === temId)!;
+    expect(tem.firstFreeSlot).toMatch(/\+08:00$/);
+    // 24 hours' notice: the first free slot is at least a day away, on the hour, inside 08:00–22:00
+    const slot = DateTime.fromISO(tem.firstFreeSlot!, { setZone: true });
+    expect(slot.toMillis()).toBeGreaterThanOrEqual(clock.now().getTime() + DAY_MS);
+    expect(slot.hour).toBeGreaterThanOrEqual(8);
+    expect(slot.minute).toBe(0);
+    const bare = items.find((i) => i.facility.id !== temId && i.firstFreeSlot === undefined);
+    expect(bare).toBeDefined();
+  });
+
+  it('the iCalendar feed is secret, parses, and lists the enterprise’s and the lab’s bookings', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, at(12, 15), at(12, 17)).expect(201)).body;
+    const feedPath = async (token: string) =>
+      new URL((await t.http.post('/api/calendar/feed').set(auth(token)).expect(201)).body.url).pathname;
+    const enterpriseFeed = await feedPath(e.token);
+    const res = await t.http.get(enterpriseFeed).expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/calendar/);
+    const events = Object.values(ical.sync.parseICS(res.text)).filter((c): c is ical.VEvent => c?.type === 'VEVENT');
+    expect(events).toHaveLength(1);
+    expect(events[0].uid).toBe(`${booked.id}@booking`);
+    expect(events[0].start.getTime()).toBe(Date.parse(booked.start));
+    expect(events[0].end!.getTime()).toBe(Date.parse(booked.end));
+
+    const labFeed = await feedPath(lab.token);
+    const labEvents = Object.values(ical.sync.parseICS((await t.http.get(labFeed).expect(200)).text)).filter(
+      (c): c is ical.VEvent => c?.type === 'VEVENT',
+    );
+    expect(labEvents.map((c) => c.uid)).toContain(`${booked.id}@booking`);
+
+    // A new URL replaces the old one; unknown tokens are 404; bureaus have no feed.
+    const replaced = await feedPath(e.token);
+    expect(replaced).not.toBe(enterpriseFeed);
+    await t.http.get(enterpriseFeed).expect(404);
+    await t.http.get('/api/calendar/not-a-token.ics').expect(404);
+    await t.http
+      .post('/api/calendar/feed')
+      .set(await t.as('bureau-ah'))
+      .expect(403);
+    await t.http.post('/api/calendar/feed').expect(401);
+  });
+
+  it('leaves the ledger balanced', async () => {
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+});
+
+describeRaces('instrument booking under concurrency', () => {
+  let t: TestApp;
+  let lab: OrgSession;
+  let temId: string;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, HEFEI);
+    lab = await t.registerProvider(PUDONG);
+    temId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE })
+        .expect(201)
+    ).body.id;
+    await t.http.put(`/api/facilities/${temId}/calendar`).set(auth(lab.token)).send(calendarBody()).expect(200);
+  });
+  afterAll(() => t.close());
+
+  it('30 enterprises booking one slot at once: exactly one 201, 29 × 409 SLOT_TAKEN, and only the winner holds anything', async () => {
+    const parties = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const e = await t.registerEnterprise(HEFEI);
+        return { e, v: await issueVoucher(t, e.token, VOUCHER) };
+      }),
+    );
+    const results = await Promise.all(
+      parties.map(({ e, v }) =>
+        t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId: temId, voucherId: v.id, start: at(5, 10), end: at(5, 12) }),
+      ),
+    );
+    expect(results.filter((r) => r.status >= 500)).toEqual([]);
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    const losers = results.filter((r) => r.status !== 201);
+    expect(losers).toHaveLength(29);
+    for (const r of losers) expect({ status: r.status, code: r.body.code }).toEqual({ status: 409, code: 'SLOT_TAKEN' });
+    const held = await Promise.all(
+      parties.map(async ({ e, v }) => (await t.http.get(`/api/vouchers/${v.id}`).set(auth(e.token)).expect(200)).body.heldFen),
+    );
+    expect(held.sort((a, b) => b - a)).toEqual([2 * HOUR_SUBSIDY, ...Array(29).fill(0)]);
+    const hours = await t.dataSource.query('SELECT COUNT(*) AS n FROM booking_hour WHERE facility_id = ?', [temId]);
+    expect(Number(hours[0].n)).toBe(2);
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
+  it('a cancellation racing the usage of one booking: exactly one wins, and the hold is closed once', async () => {
+    for (let round = 0; round < 6; round++) {
+      const e = await t.registerEnterprise(HEFEI);
+      const v = await issueVoucher(t, e.token, VOUCHER);
+      const booked = (
+        await t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId: temId, voucherId: v.id, start: at(7 + round, 10), end: at(7 + round, 12) })
+          .expect(201)
+      ).body;
+      clock.travel(Date.parse(booked.start) - clock.now().getTime() + 60_000);
+      const [cancel, usage] = await Promise.all([
+        t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)),
+        t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 1 }),
+      ]);
+      clock.reset();
+      expect([cancel.status, usage.status].sort()).toEqual([200, 409]);
+      const voucher = (await t.http.get(`/api/vouchers/${v.id}`).set(auth(e.token)).expect(200)).body;
+      if (cancel.status === 200) expect(voucher).toMatchObject({ availableFen: VOUCHER, heldFen: 0, spentFen: 0 });
+      else expect(voucher).toMatchObject({ heldFen: 0, spentFen: HOUR_SUBSIDY, availableFen: VOUCHER - HOUR_SUBSIDY });
+    }
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
+  it('overlapping ranges racing (10–12, 11–13, 9–11, 10–11 …): the live bookings never share an hour', async () => {
+    const ranges = [
+      [10, 12],
+      [11, 13],
+      [9, 11],
+      [10, 11],
+      [12, 14],
+      [13, 15],
+      [8, 10],
+      [14, 16],
+    ];
+    const results = await Promise.all(
+      ranges.map(async ([from, to]) => {
+        const e = await t.registerEnterprise(HEFEI);
+        const v = await issueVoucher(t, e.token, VOUCHER);
+        return t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId: temId, voucherId: v.id, start: at(6, from), end: at(6, to) });
+      }),
+    );
+    expect(results.filter((r) => r.status !== 201 && r.status !== 409)).toEqual([]);
+    const won = results.filter((r) => r.status === 201).map((r) => [Date.parse(r.body.start), Date.parse(r.body.end)]);
+    for (let i = 0; i < won.length; i++)
+      for (let j = i + 1; j < won.length; j++) expect(won[i][1] <= won[j][0] || won[j][1] <= won[i][0]).toBe(true);
+    expect(won.length).toBeGreaterThanOrEqual(3);
+  });
+});

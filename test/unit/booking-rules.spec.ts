@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
+import {
+  BookingTerms,
+  calendarRefusal,
+  firstFreeSlot,
+  HOUR_MS,
+  hourStarts,
+  lateCancellation,
+  lateFeeFen,
+  onTheHour,
+  parseInstant,
+  shown,
+  slots,
+  stored,
+  ZONE,
+} from '../../src/bookings/booking.rules';
+
+const WEEKDAYS_9_TO_18: BookingTerms = {
+  openingHours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, from: '09:00', to: '18:00' })),
+  closures: [],
+  minNoticeHours: 24,
+  maxAdvanceDays: 60,
+};
+const shanghai = (iso: string) => DateTime.fromISO(iso, { zone: ZONE }).toMillis();
+/** Monday 2026-12-07, 00:00 Shanghai. */
+const MONDAY = shanghai('2026-12-07T00:00');
+const NOW = shanghai('2026-12-01T12:00');
+
+describe('booking rules', () => {
+  it('the late fee is floor(fee × bp / 10000), exact up to 10^13 fen, never above the fee', () => {
+    expect(lateFeeFen(99_999, 5000)).toBe(49_999);
+    expect(lateFeeFen(160_000, 5000)).toBe(80_000);
+    expect(lateFeeFen(10_000_000_000_000, 9999)).toBe(9_999_000_000_000);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000_000_000 }), fc.integer({ min: 0, max: 10_000 }), (fee, bp) => {
+        const late = lateFeeFen(fee, bp);
+        expect(Number.isSafeInteger(late)).toBe(true);
+        expect(BigInt(late) * 10_000n <= BigInt(fee) * BigInt(bp)).toBe(true);
+        expect((BigInt(late) + 1n) * 10_000n > BigInt(fee) * BigInt(bp)).toBe(true);
+        expect(late).toBeLessThanOrEqual(fee);
+      }),
+    );
+  });
+
+  it('a cancellation is late exactly when it comes after start − freeCancellationHours', () => {
+    const start = MONDAY + 10 * HOUR_MS;
+    expect(lateCancellation(start, start - 24 * HOUR_MS, 24)).toBe(false);
+    expect(lateCancellation(start, start - 24 * HOUR_MS + 1, 24)).toBe(true);
+    expect(lateCancellation(start, start + HOUR_MS, 0)).toBe(true);
+  });
+
+  it('a range of whole hours is as many hour rows as hours, each on the hour; two ranges share a row exactly when they overlap', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 1, max: 24 }),
+        (a, aLen, b, bLen) => {
+          const rowsA = hourStarts(MONDAY + a * HOUR_MS, MONDAY + (a + aLen) * HOUR_MS);
+          const rowsB = new Set(hourStarts(MONDAY + b * HOUR_MS, MONDAY + (b + bLen) * HOUR_MS));
+          expect(rowsA).toHaveLength(aLen);
+          expect(rowsA.every(onTheHour)).toBe(true);
+          const overlap = a < b + bLen && b < a + aLen;
+          expect(rowsA.some((h) => rowsB.has(h))).toBe(overlap);
+        },
+      ),
+    );
+  });
+
+  it('instants read with an offset or as Shanghai time, and are shown with +08:00', () => {
+    expect(parseInstant('2026-12-07T10:00:00+08:00')).toBe(MONDAY + 10 * HOUR_MS);
+    expect(parseInstant('2026-12-07T10:00')).toBe(MONDAY + 10 * HOUR_MS);
+    expect(parseInstant('2026-12-07T02:00:00Z')).toBe(MONDAY + 10 * HOUR_MS);
+    expect(parseInstant('tomorrow')).toBeUndefined();
+    expect(shown(stored(MONDAY + 10 * HOUR_MS))).toBe('2026-12-07T10:00:00+08:00');
+  });
+
+  it('the calendar refuses hours outside opening hours or in a closure, too soon or too far ahead', () => {
+    const at = (hour: number, days = 0) => MONDAY + (days * 24 + hour) * HOUR_MS;
+    expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10), at(12), NOW)).toBeNull();
+    expect(calendarRefusal(WEEKDAYS_9_TO_18, at(8), at(10), NOW)?.code).toBe('OUTSIDE_OPENING_HOURS');
+    expect(calendarRefusal(WEEKDAYS_9_TO_18, at(17), at(19), NOW)?.code).toBe('OUTSIDE_OPENING_HOURS');
+    expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10, 5), at(11, 5), NOW)?.code).toBe('OUTSIDE_OPENING_HOURS'); // Saturday
+    const closed = { ...WEEKDAYS_9_TO_18, closures: [{ from: stored(at(12)), to: stored(at(13)), reason: '维护' }] };
+    expect(calendarRefusal(closed, at(11), at(12), NOW)).toBeNull();
+    expect(calendarRefusal(closed, at(11), at(13), NOW)?.code).toBe('OUTSIDE_OPENING_HOURS');
+    expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10), at(11), at(10) - 23 * HOUR_MS)?.code).toBe('BOOKING_NOTICE');
+    expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10), at(11), at(10) - 24 * HOUR_MS)).toBeNull();
+    expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10, 63), at(11, 63), NOW)?.code).toBe('BOOKING_NOTICE');
+  });
+
+  it('a slot is written with the offset Luxon gives for its instant, start and end', () => {
+    const month = slots(
+      { ...WEEKDAYS_9_TO_18, openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' })) },
+      '2026-12-01',
+      '2026-12-31',
+      new Set(),
+      NOW,
+    );
+    expect(month).toHaveLength(31 * 24);
+    for (const s of month) {
+      expect(s.start).toBe(shown(stored(s.startMs)));
+      expect(s.end).toBe(shown(stored(s.startMs + HOUR_MS)));
+    }
+    expect(month[0].start).toBe('2026-12-01T00:00:00+08:00');
+  });
+
+  it('slots are the open hours of each day, free unless taken or out of the notice window; the first free slot is the earliest free one', () => {
+    const week = slots(WEEKDAYS_9_TO_18, '2026-12-07', '2026-12-13', new Set([MONDAY + 10 * HOUR_MS]), NOW);
+    expect(week).toHaveLength(5 * 9);
+    expect(week.filter((s) => !s.free).map((s) => s.startMs)).toEqual([MONDAY + 10 * HOUR_MS]);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 9 * 20 }), { maxLength: 60 }), (takenIdx) => {
+        const all = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', new Set(), NOW).filter((s) => s.free);
+        const taken = new Set(takenIdx.filter((i) => i < all.length).map((i) => all[i].startMs));
+        const first = firstFreeSlot(WEEKDAYS_9_TO_18, taken, NOW);
+        expect(first).toBe(all.find((s) => !taken.has(s.startMs))?.startMs);
+        if (first !== undefined) expect(first).toBeGreaterThanOrEqual(NOW + 24 * HOUR_MS);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
