@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
-import { appConfig, AppConfig, auditConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES } from './config/configuration';
+import { appConfig, AppConfig, auditConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES, webhooksConfig } from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
 import { migratedDataSource } from './database/migrator';
@@ -27,6 +27,9 @@ import { ClaimsModule } from './claims/claims.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { OversightModule } from './oversight/oversight.module';
 import { PagesModule } from './pages/pages.module';
+import { EventsModule } from './events/events.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 
 /** The modules whose controllers make up the JSON API, served under /api. */
 const API_MODULES = [
@@ -44,6 +47,9 @@ const API_MODULES = [
   ClaimsModule,
   SettlementModule,
   OversightModule,
+  EventsModule,
+  WebhooksModule,
+  ApiKeysModule,
 ];
 
 @Module({
@@ -52,7 +58,7 @@ const API_MODULES = [
       isGlobal: true,
       envFilePath: ENV_FILES,
       validate: validateEnvironment,
-      load: [appConfig, databaseConfig, authConfig, auditConfig],
+      load: [appConfig, databaseConfig, authConfig, auditConfig, webhooksConfig],
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],

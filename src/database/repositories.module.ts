@@ -8,6 +8,8 @@ import { ClaimRepository } from '../claims/claim.repository';
 import { IdempotencyRepository } from '../common/idempotency/idempotency.repository';
 import { Database } from '../common/persistence/database';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { EventRepository } from '../events/event.repository';
 import { FacilityRepository } from '../facilities/facility.repository';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { NamesRepository } from '../organizations/names.repository';
@@ -20,6 +22,7 @@ import { SettlementRepository } from '../settlement/settlement.repository';
 import { AnnualGrantRepository } from '../vouchers/annual-grant.repository';
 import { ApplicationRepository } from '../vouchers/application.repository';
 import { VoucherRepository } from '../vouchers/voucher.repository';
+import { WebhookRepository } from '../webhooks/webhook.repository';
 
 const REPOSITORIES = [
   AuditRepository,
@@ -41,6 +44,9 @@ const REPOSITORIES = [
   AnnualGrantRepository,
   ApplicationRepository,
   VoucherRepository,
+  EventRepository,
+  WebhookRepository,
+  ApiKeyRepository,
 ];
 
 /**

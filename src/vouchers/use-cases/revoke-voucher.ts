@@ -53,6 +53,7 @@ export class RevokeVoucher {
           entityId: r.id,
           regionCode: r.issuingRegionCode,
           organizationId: r.enterpriseId,
+          counterpartyId: r.providerId,
           summary: { releasedFen: r.subsidyFen, by: 'bureau', reason: 'voucher revoked' },
         });
       }
