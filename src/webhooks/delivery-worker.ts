@@ -10,7 +10,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { webhooksConfig, WebhooksConfig } from '../config/configuration';
 import { EventOutbox } from '../events/event-outbox';
-import { EventRepository } from '../events/event.repository';
+import { DomainEvent, EventRepository } from '../events/event.repository';
 import { nextAttemptAt, RETRY_RULE, RetryRule } from './webhook-backoff';
 import { signatureHeader } from './webhook-signature';
 import { CheckedTarget, checkTarget, TargetRefused } from './webhook-target';
@@ -117,19 +117,29 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     const event = await this.events.byId(delivery.eventId);
     const started = Date.now();
     let result: AttemptResult;
-    if (!subscription || !event) result = { statusCode: null, error: 'the subscription was deleted' };
-    else {
-      const body = JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data });
-      const t = Math.floor(Date.now() / 1000);
-      const headers = {
-        'content-type': 'application/json',
-        'user-agent': 'yrd-vouchers-webhooks/1',
-        'yrd-event-id': event.id,
-        'yrd-signature': signatureHeader(this.secrets.decrypt(subscription.secret), body, t),
-      };
-      result = await this.post(subscription.url, body, headers);
+    try {
+      result =
+        subscription && event
+          ? await this.send(subscription.url, subscription.secret, event)
+          : { statusCode: null, error: 'the subscription was deleted' };
+    } catch (e) {
+      // Whatever went wrong here (a secret that no longer decrypts under MFA_ENCRYPTION_KEY), the attempt is recorded as
+      // failed and retried, rather than left leased until the lease runs out.
+      result = { statusCode: null, error: (e as Error).message };
     }
     await this.finish(delivery, owner, started, result);
+  }
+
+  private async send(url: string, encryptedSecret: string, event: DomainEvent): Promise<AttemptResult> {
+    const body = JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data });
+    const t = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'yrd-vouchers-webhooks/1',
+      'yrd-event-id': event.id,
+      'yrd-signature': signatureHeader(this.secrets.decrypt(encryptedSecret), body, t),
+    };
+    return this.post(url, body, headers);
   }
 
   private async finish(delivery: WebhookDelivery, owner: string, started: number, result: AttemptResult): Promise<void> {
@@ -170,14 +180,22 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
     // Connect to the address just checked, not to what a second lookup might answer.
     const lookup: LookupFunction = (_host, options, callback) => {
-      if (options.all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: target.address, family: target.family }]);
+      if (options.all)
+        (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [
+          { address: target.address, family: target.family },
+        ]);
       else callback(null, target.address, target.family);
     };
     const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<AttemptResult>((resolve) => {
       const req = send(
         target.url,
-        { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup, timeout: this.config.timeoutMs },
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          lookup,
+          timeout: this.config.timeoutMs,
+        },
         (res) => {
           res.resume(); // the answer's body is not kept
           res.on('end', () => resolve({ statusCode: res.statusCode ?? null, error: null }));
