@@ -69,9 +69,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     await this.running?.catch(() => 0);
   }
 
-  /** Starts a round now, or right after the one running. */
+  /** Starts a round now, or right after the one running. With WEBHOOK_POLL_MS=0 this node delivers only in the sweep. */
   nudge(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.config.pollMs === 0) return;
     if (this.running) {
       this.again = true;
       return;

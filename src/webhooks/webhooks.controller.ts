@@ -5,7 +5,15 @@ import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
 import { unwrap } from '../common/use-case';
-import { CreatedWebhookView, CreateWebhookInput, DeliveryPage, DeliveryQuery, DeliveryView, WebhookList, WebhookView } from './webhooks.dto';
+import {
+  CreatedWebhookView,
+  CreateWebhookInput,
+  DeliveryPage,
+  DeliveryQuery,
+  DeliveryView,
+  WebhookList,
+  WebhookView,
+} from './webhooks.dto';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('events')
@@ -40,7 +48,10 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @Authenticated()
-  @ApiOperation({ summary: 'End a subscription', description: 'Its pending deliveries are no longer attempted. Another group’s subscription is 404.' })
+  @ApiOperation({
+    summary: 'End a subscription',
+    description: 'Its pending deliveries are no longer attempted. Another group’s subscription is 404.',
+  })
   @ApiNoContentResponse({ description: 'ended' })
   async remove(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<void> {
     await this.webhooks.unsubscribe(actor, id);

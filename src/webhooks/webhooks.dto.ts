@@ -5,12 +5,18 @@ import { CONTRACT_EVENT_TYPES } from '../events/event-types';
 import type { WebhookAttempt, WebhookDelivery, WebhookSubscription } from './webhook.repository';
 
 export class CreateWebhookInput {
-  @ApiProperty({ example: 'https://cxq.example.gov.cn/hooks/yrd', description: 'http(s); private, loopback and link-local targets are refused' })
+  @ApiProperty({
+    example: 'https://cxq.example.gov.cn/hooks/yrd',
+    description: 'http(s); private, loopback and link-local targets are refused',
+  })
   @IsString()
   @MaxLength(2048)
   url: string;
 
-  @ApiProperty({ example: ['voucher.issued', 'redemption.captured'], description: `event types (${CONTRACT_EVENT_TYPES.join(', ')}, …) or "*"` })
+  @ApiProperty({
+    example: ['voucher.issued', 'redemption.captured'],
+    description: `event types (${CONTRACT_EVENT_TYPES.join(', ')}, …) or "*"`,
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)

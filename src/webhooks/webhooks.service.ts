@@ -140,6 +140,7 @@ export class WebhooksService {
 
   /** Subscriptions send the organization's data elsewhere: managed by its admins (or a writing API key of it). */
   private assertManager(actor: Actor): void {
-    if (!actor.admin && !(actor.apiKey && !actor.apiKey.readOnly)) throw forbidden('webhooks are managed by an admin of the organization or bureau');
+    if (!actor.admin && !(actor.apiKey && !actor.apiKey.readOnly))
+      throw forbidden('webhooks are managed by an admin of the organization or bureau');
   }
 }

@@ -1,5 +1,6 @@
 import { issueVoucher, openRegion } from '../support/fixtures';
-import { until } from '../support/service-process';
+import { describeOnServer } from '../support/races';
+import { buildService, ServiceNode, startServiceNode, until } from '../support/service-process';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { verifySignature } from '../../src/webhooks/webhook-signature';
@@ -173,4 +174,123 @@ describe('signed webhooks', () => {
     expect(refused.log[0]).toMatchObject({ statusCode: null, error: expect.stringContaining('127.0.0.1') });
     expect(receiver.received.slice(received).some((r) => r.body.data.voucherId === voucher.id)).toBe(false);
   });
+});
+
+describeOnServer('webhooks delivered by two API processes', 'SQLite serves one process at a time', () => {
+  let t: TestApp;
+  let receiver: WebhookReceiver;
+  let nodes: ServiceNode[];
+  const shared = { ...FAST, JWT_SECRET: 'webhooks-two-nodes-'.padEnd(48, 'x'), SWEEP_INTERVAL_SEC: '0' };
+
+  beforeAll(async () => {
+    buildService();
+    // The test process only prepares the database and its records; it delivers nothing (WEBHOOK_POLL_MS=0, no sweeps).
+    t = await TestApp.start({ ...shared, WEBHOOK_POLL_MS: '0' });
+    receiver = await WebhookReceiver.start();
+    await openRegion(t, '340000');
+    nodes = await Promise.all([startServiceNode(shared), startServiceNode(shared)]);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const n of nodes ?? []) if (n.process.exitCode === null) n.process.kill('SIGKILL');
+    await receiver?.close();
+    await t?.close();
+  });
+
+  const call = (node: ServiceNode, token: string, method: string, path: string, body?: object) =>
+    fetch(`${node.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  const deliveriesOf = async (token: string, id: string) =>
+    (await t.http.get(`/api/webhooks/${id}/deliveries?limit=500`).set(auth(token)).expect(200)).body as {
+      total: number;
+      items: { eventId: string; status: string; attempts: number; log: { attempt: number; statusCode: number | null }[] }[];
+    };
+
+  it('delivers each event exactly once per attempt although both nodes claim from one table', async () => {
+    const enterprises = await Promise.all(Array.from({ length: 4 }, () => t.registerEnterprise('340100')));
+    const subs = await Promise.all(
+      enterprises.map(
+        async (e) =>
+          (
+            await t.http
+              .post('/api/webhooks')
+              .set(auth(e.token))
+              .send({ url: receiver.url, events: ['*'] })
+              .expect(201)
+          ).body,
+      ),
+    );
+    // 20 applications at once, half through each node: 60 events (submitted, issued, decided)
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call(nodes[i % 2], enterprises[i % 4].token, 'POST', '/api/voucher-applications', { amountFen: 10_000, purpose: '检测' }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
+    const all = await until(
+      'every delivery',
+      async () => {
+        const pages = await Promise.all(subs.map((s, i) => deliveriesOf(enterprises[i].token, s.id)));
+        const items = pages.flatMap((p) => p.items);
+        return items.length === 60 && items.every((d) => d.status === 'delivered') ? items : undefined;
+      },
+      60_000,
+    );
+    for (const d of all) {
+      expect(d.attempts).toBe(1);
+      expect(d.log).toHaveLength(1);
+      expect(receiver.of(d.eventId)).toHaveLength(1);
+    }
+    expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(60);
+    expect(receiver.received).toHaveLength(60);
+  }, 90_000);
+
+  it('hands a delivery leased by a node that died to the other node once its lease expires', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = (
+      await t.http
+        .post('/api/webhooks')
+        .set(auth(e.token))
+        .send({ url: receiver.url, events: ['voucher.issued'] })
+        .expect(201)
+    ).body;
+    let victim: ServiceNode | undefined;
+    receiver.answer = (r, nth) => {
+      if (r.body.data.organizationId !== e.organizationId || nth > 1) return 200;
+      // The first attempt hangs; the node making it dies (its lease names it: host:pid:claim).
+      void t.dataSource
+        .query('SELECT lease_owner FROM webhook_delivery WHERE event_id = ?', [r.eventId])
+        .then(([row]: { lease_owner: string }[]) => {
+          const pid = Number(row.lease_owner.split(':')[1]);
+          victim = nodes.find((n) => n.process.pid === pid);
+          victim!.process.kill('SIGKILL');
+        });
+      return 'hang';
+    };
+    await call(nodes[0], e.token, 'POST', '/api/voucher-applications', { amountFen: 10_000, purpose: '检测' });
+    const delivered = await until(
+      'the other node’s delivery',
+      async () => {
+        const items = (await deliveriesOf(e.token, sub.id)).items;
+        return items.length === 1 && items[0].status === 'delivered' ? items[0] : undefined;
+      },
+      30_000,
+    );
+    expect(victim).toBeDefined();
+    expect(await victim!.exited).toMatchObject({ signal: 'SIGKILL' });
+    // The dead node's attempt counted (its claim committed) but never finished: the survivor's is attempt 2, the one logged.
+    expect(delivered.attempts).toBe(2);
+    expect(delivered.log.map((a) => [a.attempt, a.statusCode])).toEqual([[2, 200]]);
+    const survivor = nodes.find((n) => n !== victim)!;
+    const [row] = await t.dataSource.query(
+      'SELECT node FROM webhook_attempt WHERE delivery_id = (SELECT id FROM webhook_delivery WHERE subscription_id = ?)',
+      [sub.id],
+    );
+    expect(Number(String(row.node).split(':')[1])).toBe(survivor.process.pid);
+    // At least once: the receiver saw the event twice, and tells the copies apart by Yrd-Event-Id.
+    expect(receiver.of(delivered.eventId)).toHaveLength(2);
+  }, 60_000);
 });
