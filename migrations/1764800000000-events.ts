@@ -33,7 +33,13 @@ export class Events1764800000000 implements MigrationInterface {
       true,
     );
     await queryRunner.createTable(
-      new Table({ name: 'event_head', columns: [{ name: 'id', type: 'integer', isPrimary: true }, { name: 'seq', type: 'bigint' }] }),
+      new Table({
+        name: 'event_head',
+        columns: [
+          { name: 'id', type: 'integer', isPrimary: true },
+          { name: 'seq', type: 'bigint' },
+        ],
+      }),
       true,
     );
     await queryRunner.query('INSERT INTO event_head (id, seq) VALUES (1, 0)');
@@ -77,8 +83,18 @@ export class Events1764800000000 implements MigrationInterface {
         ],
         indices: [idx(['subscription_id', 'event_id'], true), idx(['status', 'next_attempt_at']), idx(['subscription_id', 'event_seq'])],
         foreignKeys: [
-          new TableForeignKey({ name: 'fk_delivery_subscription', columnNames: ['subscription_id'], referencedTableName: 'webhook_subscription', referencedColumnNames: ['id'] }),
-          new TableForeignKey({ name: 'fk_delivery_event', columnNames: ['event_id'], referencedTableName: 'domain_event', referencedColumnNames: ['id'] }),
+          new TableForeignKey({
+            name: 'fk_delivery_subscription',
+            columnNames: ['subscription_id'],
+            referencedTableName: 'webhook_subscription',
+            referencedColumnNames: ['id'],
+          }),
+          new TableForeignKey({
+            name: 'fk_delivery_event',
+            columnNames: ['event_id'],
+            referencedTableName: 'domain_event',
+            referencedColumnNames: ['id'],
+          }),
         ],
       }),
       true,
@@ -99,7 +115,12 @@ export class Events1764800000000 implements MigrationInterface {
         ],
         indices: [idx(['delivery_id']), idx(['subscription_id', 'started_at'])],
         foreignKeys: [
-          new TableForeignKey({ name: 'fk_attempt_delivery', columnNames: ['delivery_id'], referencedTableName: 'webhook_delivery', referencedColumnNames: ['id'] }),
+          new TableForeignKey({
+            name: 'fk_attempt_delivery',
+            columnNames: ['delivery_id'],
+            referencedTableName: 'webhook_delivery',
+            referencedColumnNames: ['id'],
+          }),
         ],
       }),
       true,

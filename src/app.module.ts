@@ -8,7 +8,16 @@ import { randomUUID } from 'node:crypto';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
-import { appConfig, AppConfig, auditConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES, webhooksConfig } from './config/configuration';
+import {
+  appConfig,
+  AppConfig,
+  auditConfig,
+  authConfig,
+  databaseConfig,
+  DatabaseConfig,
+  ENV_FILES,
+  webhooksConfig,
+} from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
 import { migratedDataSource } from './database/migrator';

@@ -4,7 +4,10 @@ import type { ApiKey } from './api-key.repository';
 
 export class CreateApiKeyInput {
   @ApiProperty({ example: '浙江科技大脑', description: 'what the key is for' }) @IsString() @Length(1, 100) name: string;
-  @ApiPropertyOptional({ default: false, description: 'true: GET only; any other method is 403' }) @IsOptional() @IsBoolean() readOnly?: boolean;
+  @ApiPropertyOptional({ default: false, description: 'true: GET only; any other method is 403' })
+  @IsOptional()
+  @IsBoolean()
+  readOnly?: boolean;
 }
 
 export class ApiKeyView {
@@ -17,14 +20,23 @@ export class ApiKeyView {
   @ApiProperty({ nullable: true, type: String }) revokedAt: string | null;
 
   static of(k: ApiKey): ApiKeyView {
-    return { id: k.id, name: k.name, prefix: k.prefix, readOnly: k.readOnly, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt };
+    return {
+      id: k.id,
+      name: k.name,
+      prefix: k.prefix,
+      readOnly: k.readOnly,
+      createdAt: k.createdAt,
+      lastUsedAt: k.lastUsedAt,
+      revokedAt: k.revokedAt,
+    };
   }
 }
 
 export class CreatedApiKeyView {
   @ApiProperty() id: string;
   @ApiProperty() name: string;
-  @ApiProperty({ description: 'the key, shown only in this answer: send it as `Authorization: Bearer <key>`', example: 'yrdk_…' }) key: string;
+  @ApiProperty({ description: 'the key, shown only in this answer: send it as `Authorization: Bearer <key>`', example: 'yrdk_…' })
+  key: string;
   @ApiProperty() readOnly: boolean;
 }
 

@@ -63,7 +63,8 @@ export class ApiKeysService {
     await this.uow.run(async () => {
       const k = await this.keys.byId(id);
       const mine = ownerOf(actor);
-      if (!k || k.role !== mine.role || k.organizationId !== mine.organizationId || k.regionCode !== mine.regionCode) throw notFound('API key');
+      if (!k || k.role !== mine.role || k.organizationId !== mine.organizationId || k.regionCode !== mine.regionCode)
+        throw notFound('API key');
       if (!(await this.keys.revoke(k.id, clock.iso()))) throw notFound('API key');
       this.uow.record(entry(k, 'api_key.revoked', { name: k.name, prefix: k.prefix }));
     });

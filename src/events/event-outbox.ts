@@ -92,6 +92,8 @@ export class EventOutbox implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.timer);
-    await this.sequenceAll().catch((e) => this.logger.warn(`numbering events at shutdown: ${(e as Error).message} (another node numbers them)`));
+    await this.sequenceAll().catch((e) =>
+      this.logger.warn(`numbering events at shutdown: ${(e as Error).message} (another node numbers them)`),
+    );
   }
 }

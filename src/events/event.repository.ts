@@ -86,9 +86,7 @@ export class EventRepository {
   }
 
   async bySeqRange(fromExclusive: number, toInclusive: number): Promise<DomainEvent[]> {
-    const rows = await this.db.rows(
-      sql`SELECT * FROM domain_event WHERE seq > ${fromExclusive} AND seq <= ${toInclusive} ORDER BY seq`,
-    );
+    const rows = await this.db.rows(sql`SELECT * FROM domain_event WHERE seq > ${fromExclusive} AND seq <= ${toInclusive} ORDER BY seq`);
     return rows.map(toEvent);
   }
 

@@ -19,7 +19,11 @@ export class EventView {
   @ApiProperty({ example: 'redemption.held', description: `one of ${CONTRACT_EVENT_TYPES.join(', ')}, or another state change's type` })
   type: string;
   @ApiProperty({ example: '2026-11-30T08:00:00.000Z' }) occurredAt: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'the record changed (`<entity>Id`), its region and parties, and what changed' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'the record changed (`<entity>Id`), its region and parties, and what changed',
+  })
   data: Record<string, unknown>;
 
   static of(e: DomainEvent): EventView {

@@ -20,11 +20,18 @@ describe('API keys for provincial systems', () => {
   it('is made by an admin and shown once, acts with the bureau’s scope, notes lastUsedAt, and is 401 at once when revoked', async () => {
     const bureau = await t.token('bureau-ah');
     const made = await create(bureau, { name: '安徽省科技创新券平台' }).expect(201);
-    expect(made.body).toEqual({ id: expect.any(String), name: '安徽省科技创新券平台', key: expect.stringMatching(/^yrdk_[A-Za-z0-9_-]{40}$/), readOnly: false });
+    expect(made.body).toEqual({
+      id: expect.any(String),
+      name: '安徽省科技创新券平台',
+      key: expect.stringMatching(/^yrdk_[A-Za-z0-9_-]{40}$/),
+      readOnly: false,
+    });
     const key = made.body.key as string;
     // shown once: the list names the key by its prefix only, and nothing stored is the key
     const listed = await t.http.get('/api/api-keys').set(auth(bureau)).expect(200);
-    expect(listed.body.items).toEqual([expect.objectContaining({ id: made.body.id, prefix: key.slice(0, 12), lastUsedAt: null, revokedAt: null })]);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ id: made.body.id, prefix: key.slice(0, 12), lastUsedAt: null, revokedAt: null }),
+    ]);
     expect(JSON.stringify(listed.body)).not.toContain(key);
     const [stored] = await t.dataSource.query('SELECT * FROM api_key WHERE id = ?', [made.body.id]);
     expect(JSON.stringify(stored)).not.toContain(key);
@@ -38,7 +45,11 @@ describe('API keys for provincial systems', () => {
     expect((await t.http.get('/api/stats/regions/320000').set(auth(key))).status).toBe(403);
     expect((await t.http.get('/api/stats/regions/340000').set(auth(key))).status).toBe(200);
     // it writes as the bureau too (not read-only), and the audit log names the key as the actor
-    const sanction = await t.http.post('/api/sanctions').set(auth(key)).send({ creditCode: otherEnterprise.creditCode, reason: '伪造检测报告' }).expect(201);
+    const sanction = await t.http
+      .post('/api/sanctions')
+      .set(auth(key))
+      .send({ creditCode: otherEnterprise.creditCode, reason: '伪造检测报告' })
+      .expect(201);
     const audit = await t.http.get(`/api/audit?entityId=${sanction.body.id}`).set(auth(bureau)).expect(200);
     expect(audit.body.items[0]).toMatchObject({ action: 'sanction.recorded', actorId: made.body.id, actorRole: 'bureau' });
 

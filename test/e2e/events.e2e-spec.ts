@@ -18,7 +18,10 @@ async function readAll(t: TestApp, token: string, limit = 50, after = ''): Promi
   const events: FeedEvent[] = [];
   let cursor = after;
   for (;;) {
-    const res = await t.http.get(`/api/events?limit=${limit}${cursor ? `&after=${cursor}` : ''}`).set(auth(token)).expect(200);
+    const res = await t.http
+      .get(`/api/events?limit=${limit}${cursor ? `&after=${cursor}` : ''}`)
+      .set(auth(token))
+      .expect(200);
     events.push(...res.body.items);
     expect(typeof res.body.nextCursor).toBe('string');
     if (res.body.items.length === 0) {
@@ -62,8 +65,13 @@ describe('domain events: the transactional outbox and the feed', () => {
     ).body.id;
     const voucher = await issueVoucher(t, enterprise.token, 2_000_000);
     const hold = async () =>
-      (await t.http.post('/api/redemptions').set(auth(enterprise.token)).send({ voucherId: voucher.id, facilityId, quantity: 2 }).expect(201))
-        .body.id as string;
+      (
+        await t.http
+          .post('/api/redemptions')
+          .set(auth(enterprise.token))
+          .send({ voucherId: voucher.id, facilityId, quantity: 2 })
+          .expect(201)
+      ).body.id as string;
     const cancelled = await hold();
     await t.http.post(`/api/redemptions/${cancelled}/cancel`).set(auth(enterprise.token)).expect(200);
     const captured = await hold();
@@ -152,12 +160,14 @@ describe('domain events: the transactional outbox and the feed', () => {
     const theirs = (await readAll(t, otherEnterprise.token)).events;
     const providers = (await readAll(t, provider.token)).events;
     expect(all.length).toBeGreaterThan(ah.length);
-    expect(ah.every((e) => String(e.data.regionCode ?? '').startsWith('34'))).toBe(true);
-    expect(js.every((e) => String(e.data.regionCode ?? '').startsWith('32'))).toBe(true);
+    expect(ah.every((e) => ((e.data.regionCode as string | undefined) ?? '').startsWith('34'))).toBe(true);
+    expect(js.every((e) => ((e.data.regionCode as string | undefined) ?? '').startsWith('32'))).toBe(true);
     expect(js.some((e) => e.type === 'voucher.issued' && e.data.organizationId === jsEnterprise.organizationId)).toBe(true);
     expect(ah.some((e) => e.data.organizationId === jsEnterprise.organizationId)).toBe(false);
     expect(mine.length).toBeGreaterThan(0);
-    expect(mine.every((e) => e.data.organizationId === enterprise.organizationId || e.data.counterpartyId === enterprise.organizationId)).toBe(true);
+    expect(
+      mine.every((e) => e.data.organizationId === enterprise.organizationId || e.data.counterpartyId === enterprise.organizationId),
+    ).toBe(true);
     expect(theirs.some((e) => e.data.organizationId === enterprise.organizationId)).toBe(false);
     // The provider reads the redemptions at its facilities although the enterprise is their organization.
     expect(providers.filter((e) => e.type === 'redemption.captured')).toHaveLength(1);
@@ -190,13 +200,20 @@ describe('domain events: the transactional outbox and the feed', () => {
         if (slow && state.audit.some((d) => d.entityId === 'late-commit-000000000000000000000000'.slice(0, 36))) await sleep(1500);
       });
       const late = uow.run(async () =>
-        uow.record({ action: 'sanction.lifted', entityType: 'sanction', entityId: 'late-commit-000000000000000000000000'.slice(0, 36), summary: {} }),
+        uow.record({
+          action: 'sanction.lifted',
+          entityType: 'sanction',
+          entityId: 'late-commit-000000000000000000000000'.slice(0, 36),
+          summary: {},
+        }),
       );
       await sleep(200);
       // Meanwhile: 30 writes over 10 enterprises, and a reader paging through the feed all along.
       const enterprises = await Promise.all(Array.from({ length: 10 }, () => t.registerEnterprise('340100')));
       const writes = Promise.all(
-        enterprises.flatMap((e) => [1, 2, 3].map(() => t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 10_000, purpose: '检测' }))),
+        enterprises.flatMap((e) =>
+          [1, 2, 3].map(() => t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 10_000, purpose: '检测' })),
+        ),
       );
       const seen: FeedEvent[] = [];
       let cursor = start;

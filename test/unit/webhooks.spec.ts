@@ -107,7 +107,13 @@ describe('webhook targets: the SSRF guard', () => {
   );
 
   it('refuses private literals, localhost, other schemes and credentials; allows them all with allowPrivate but the scheme', async () => {
-    for (const url of ['http://127.0.0.1:8080/x', 'http://[::1]/x', 'http://169.254.169.254/latest/meta-data', 'http://localhost/x', 'http://10.0.0.5/']) {
+    for (const url of [
+      'http://127.0.0.1:8080/x',
+      'http://[::1]/x',
+      'http://169.254.169.254/latest/meta-data',
+      'http://localhost/x',
+      'http://10.0.0.5/',
+    ]) {
       await expect(checkTarget(url, false)).rejects.toBeInstanceOf(TargetRefused);
       await expect(checkTarget(url, true)).resolves.toMatchObject({ url: new URL(url) });
     }

@@ -71,9 +71,11 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     context.switchToHttp().getResponse().setHeader('Cache-Control', 'no-store');
     if (!READS.has(req.method) && actor.apiKey?.readOnly) throw new DomainError('FORBIDDEN', 'this API key is read-only');
     if (!isPublic) {
-      if (ACCOUNT_PATHS.test(req.path)) throw new DomainError('FORBIDDEN', 'an API key has no account of its own: sign in as a person for this');
+      if (ACCOUNT_PATHS.test(req.path))
+        throw new DomainError('FORBIDDEN', 'an API key has no account of its own: sign in as a person for this');
       const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
-      if (roles.length > 0 && !roles.includes(actor.role)) throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
+      if (roles.length > 0 && !roles.includes(actor.role))
+        throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
     }
     this.remember(actor);
     return true;
