@@ -202,6 +202,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
           res.on('error', (e) => resolve({ statusCode: res.statusCode ?? null, error: e.message }));
         },
       );
+      // The whole exchange, not only each silence, is bounded: a receiver trickling bytes is cut off too.
+      const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+      req.on('close', () => clearTimeout(deadline));
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.config.timeoutMs} ms`)));
       req.on('error', (e) => resolve({ statusCode: null, error: e.message }));
       req.end(body);

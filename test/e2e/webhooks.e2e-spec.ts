@@ -1,7 +1,7 @@
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { describeOnServer } from '../support/races';
 import { buildService, ServiceNode, startServiceNode, until } from '../support/service-process';
-import { auth, OrgSession, TestApp } from '../support/test-app';
+import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { verifySignature } from '../../src/webhooks/webhook-signature';
 
@@ -125,6 +125,24 @@ describe('signed webhooks', () => {
     expect((await t.http.get('/api/webhooks').set(auth(otherEnterprise.token)).expect(200)).body.items).toEqual([]);
   });
 
+  it('retries a delivery the receiver does not answer within the timeout', async () => {
+    const sub = await subscribe(otherEnterprise.token, ['voucher.issued']);
+    receiver.answer = (r, nth) => (r.body.data.organizationId === otherEnterprise.organizationId && nth === 1 ? 'hang' : 200);
+    await issueVoucher(t, otherEnterprise.token, 20_000);
+    const d = await until(
+      'the delivery after the timeout',
+      async () => {
+        const [item] = await deliveries(otherEnterprise.token, sub.id);
+        return item?.status === 'delivered' ? item : undefined;
+      },
+      20_000,
+    );
+    expect(d.attempts).toBe(2);
+    expect(d.log[0]).toMatchObject({ attempt: 1, statusCode: null, error: 'no answer within 2000 ms' });
+    expect(d.log[1]).toMatchObject({ attempt: 2, statusCode: 200 });
+    await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(otherEnterprise.token)).expect(204);
+  });
+
   it('refuses bad subscriptions with 400 naming the field', async () => {
     const cases: [object, string][] = [
       [{ url: receiver.url, events: ['voucher.exploded'] }, 'events'],
@@ -145,7 +163,7 @@ describe('signed webhooks', () => {
   it('refuses private, loopback and link-local targets without WEBHOOK_ALLOW_PRIVATE, and checks again at delivery time', async () => {
     const sub = (await t.http.get('/api/webhooks').set(auth(enterprise.token)).expect(200)).body.items[0];
     await t.restart({ ...FAST, WEBHOOK_ALLOW_PRIVATE: 'false' });
-    const token = (await t.login(enterprise.username, (await import('../support/test-app')).PASSWORD)).accessToken;
+    const token = (await t.login(enterprise.username, PASSWORD)).accessToken;
     for (const url of [
       'http://127.0.0.1:9/x',
       'http://localhost/x',
