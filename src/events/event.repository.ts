@@ -45,16 +45,17 @@ const toEvent = (r: Row): DomainEvent => ({
 export class EventRepository {
   constructor(private readonly db: Database) {}
 
-  /** Writes events unnumbered, in the caller's unit of work. */
+  /** Writes events unnumbered, in the caller's unit of work: one statement for the unit's events. */
   async insert(events: (EventDraft & { id: string; occurredAt: string })[]): Promise<void> {
     if (events.length === 0) return;
-    for (const e of events) {
-      await this.db.execute(
-        sql`INSERT INTO domain_event (id, seq, type, occurred_at, entity_type, entity_id, region_code, organization_id, counterparty_id, data)
-            VALUES (${e.id}, NULL, ${e.type}, ${e.occurredAt}, ${e.entityType}, ${e.entityId}, ${e.regionCode}, ${e.organizationId},
-                    ${e.counterpartyId}, ${JSON.stringify(e.data)})`,
-      );
-    }
+    const rows = events.map(
+      (e) =>
+        sql`(${e.id}, NULL, ${e.type}, ${e.occurredAt}, ${e.entityType}, ${e.entityId}, ${e.regionCode}, ${e.organizationId}, ${e.counterpartyId}, ${JSON.stringify(e.data)})`,
+    );
+    await this.db.execute(
+      sql`INSERT INTO domain_event (id, seq, type, occurred_at, entity_type, entity_id, region_code, organization_id, counterparty_id, data)
+          VALUES ${join(rows)}`,
+    );
   }
 
   async anyUnsequenced(): Promise<boolean> {
