@@ -3,7 +3,8 @@ import { bool, id, idx, instant, int, ref, region, str, text } from './columns';
 
 /**
  * Interoperability (issue 17): the transactional outbox of domain events, webhook subscriptions with their deliveries
- * (leased by any node) and delivery attempts, and API keys for provincial systems.
+ * (leased by any node) and delivery attempts, API keys for provincial systems, and people's notifications (in the app,
+ * and by mail through a leased outbox of their own).
  *
  * `domain_event.seq` is the feed's cursor. It is not the insert order: events are written with `seq` NULL in their
  * business transaction and numbered afterwards, in commit order, by a sequencer holding `event_head`'s row lock
@@ -146,10 +147,44 @@ export class Events1764800000000 implements MigrationInterface {
       }),
       true,
     );
+    await queryRunner.createTable(
+      new Table({
+        name: 'notification',
+        columns: [
+          id(),
+          ref('user_id'),
+          str('kind', 32),
+          str('dedupe_key', 150),
+          str('title', 200),
+          text('body'),
+          str('entity_type', 32),
+          ref('entity_id'),
+          instant('created_at'),
+          instant('read_at', true),
+          str('email_to', 200, true),
+          str('email_status', 16),
+          { ...int('email_attempts'), default: 0 },
+          instant('email_next_at', true),
+          str('email_lease_owner', 100, true),
+          instant('email_lease_until', true),
+          str('email_error', 500, true),
+        ],
+        indices: [idx(['dedupe_key'], true), idx(['user_id', 'created_at']), idx(['email_status', 'email_next_at'])],
+      }),
+      true,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['api_key', 'webhook_attempt', 'webhook_delivery', 'webhook_subscription', 'event_head', 'domain_event']) {
+    for (const table of [
+      'notification',
+      'api_key',
+      'webhook_attempt',
+      'webhook_delivery',
+      'webhook_subscription',
+      'event_head',
+      'domain_event',
+    ]) {
       await queryRunner.dropTable(table, true);
     }
   }

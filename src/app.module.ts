@@ -16,6 +16,7 @@ import {
   databaseConfig,
   DatabaseConfig,
   ENV_FILES,
+  mailConfig,
   webhooksConfig,
 } from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
@@ -39,6 +40,7 @@ import { PagesModule } from './pages/pages.module';
 import { EventsModule } from './events/events.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { NotificationsModule } from './notifications/notifications.module';
 
 /** The modules whose controllers make up the JSON API, served under /api. */
 const API_MODULES = [
@@ -59,6 +61,7 @@ const API_MODULES = [
   EventsModule,
   WebhooksModule,
   ApiKeysModule,
+  NotificationsModule,
 ];
 
 @Module({
@@ -67,7 +70,7 @@ const API_MODULES = [
       isGlobal: true,
       envFilePath: ENV_FILES,
       validate: validateEnvironment,
-      load: [appConfig, databaseConfig, authConfig, auditConfig, webhooksConfig],
+      load: [appConfig, databaseConfig, authConfig, auditConfig, webhooksConfig, mailConfig],
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],

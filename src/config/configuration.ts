@@ -93,7 +93,13 @@ export const webhooksConfig = registerAs('webhooks', () => {
   };
 });
 
+export const mailConfig = registerAs('mail', () => {
+  const e = env();
+  return { smtpUrl: e.SMTP_URL || null, from: e.MAIL_FROM, pollMs: e.MAIL_POLL_MS };
+});
+
 export type AppConfig = ConfigType<typeof appConfig>;
+export type MailConfig = ConfigType<typeof mailConfig>;
 export type WebhooksConfig = ConfigType<typeof webhooksConfig>;
 export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type AuthConfig = ConfigType<typeof authConfig>;

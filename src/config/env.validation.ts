@@ -69,6 +69,11 @@ export class Environment {
   /** A delivery attempt's timeout, and how long a node's lease on a delivery lasts (more than the timeout). */
   @Type(() => Number) @IsInt() @Min(100) @Max(60000) WEBHOOK_TIMEOUT_MS = 10000;
   @Type(() => Number) @IsInt() @Min(200) @Max(600000) WEBHOOK_LEASE_MS = 30000;
+  /** Mail for notifications (smtp://user:pass@host:587, smtps://…); unset: notifications stay in the app. */
+  @IsOptional() @IsString() SMTP_URL?: string;
+  @IsString() MAIL_FROM = '长三角科技创新券 <noreply@vouchers.invalid>';
+  /** How often each node looks for notification mails to send; 0 = only in the sweep. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600000) MAIL_POLL_MS = 5000;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

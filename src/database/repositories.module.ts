@@ -13,6 +13,7 @@ import { EventRepository } from '../events/event.repository';
 import { FacilityRepository } from '../facilities/facility.repository';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { NamesRepository } from '../organizations/names.repository';
+import { NotificationRepository } from '../notifications/notification.repository';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { PartyRelationRepository } from '../oversight/party-relation.repository';
 import { SanctionRepository } from '../oversight/sanction.repository';
@@ -47,6 +48,7 @@ const REPOSITORIES = [
   EventRepository,
   WebhookRepository,
   ApiKeyRepository,
+  NotificationRepository,
 ];
 
 /**
