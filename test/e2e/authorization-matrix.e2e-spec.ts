@@ -154,6 +154,9 @@ const MATRIX: Row[] = [
   r('DELETE /api/webhooks/{id}',                      '401 ok   404  404  404  404  404  404', { id: webhookOf, fresh: true }),
   r('GET /api/webhooks/{id}/deliveries',              '401 ok   404  404  404  404  404  404', { id: webhookOf }),
   r('POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver', '401 ok 404 404 404 404 404 404', { id: deliveryOf }),
+  // notifications: each user its own; another user's is 404
+  r('GET /api/notifications',                         '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('POST /api/notifications/{id}/read',              '401 ok   404  404  404  404  404  404', { id: notificationOf }),
   r('POST /api/api-keys',                             '401 ok   ok   ok   ok   ok   ok   ok', { body: () => ({ name: '省级平台', readOnly: true }) }),
   r('GET /api/api-keys',                              '401 ok   ok   ok   ok   ok   ok   ok'),
   r('DELETE /api/api-keys/{id}',                      '401 ok   404  404  404  404  404  404', { id: apiKeyOf, fresh: true }),
@@ -185,6 +188,12 @@ async function deliveryOf(w: World): Promise<string> {
   await w.t.http.get('/api/events').set(auth(w.enterprise.token)).expect(200);
   const deliveries = await w.t.http.get(`/api/webhooks/${id}/deliveries`).set(auth(w.enterprise.token)).expect(200);
   return `${id}|${deliveries.body.items[0].id}`;
+}
+
+/** A notification of the enterprise's user (its application was decided when the world was built). */
+async function notificationOf(w: World): Promise<string> {
+  await w.t.http.get('/api/events').set(auth(w.enterprise.token)).expect(200); // numbers the events, which notify
+  return (await w.t.http.get('/api/notifications').set(auth(w.enterprise.token)).expect(200)).body.items[0].id;
 }
 
 /** An API key of the enterprise. */
