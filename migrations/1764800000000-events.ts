@@ -1,10 +1,10 @@
-import { MigrationInterface, QueryRunner, Table, TableForeignKey } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table, TableColumn, TableForeignKey, TableIndex } from 'typeorm';
 import { bool, id, idx, instant, int, ref, region, str, text } from './columns';
 
 /**
  * Interoperability (issue 17): the transactional outbox of domain events, webhook subscriptions with their deliveries
  * (leased by any node) and delivery attempts, API keys for provincial systems, and people's notifications (in the app,
- * and by mail through a leased outbox of their own).
+ * and by mail through a leased outbox of their own), and the providers' own references of facilities (bulk import).
  *
  * `domain_event.seq` is the feed's cursor. It is not the insert order: events are written with `seq` NULL in their
  * business transaction and numbered afterwards, in commit order, by a sequencer holding `event_head`'s row lock
@@ -173,9 +173,16 @@ export class Events1764800000000 implements MigrationInterface {
       }),
       true,
     );
+    await queryRunner.addColumn('facility', new TableColumn(str('external_ref', 100, true)));
+    await queryRunner.createIndex(
+      'facility',
+      new TableIndex({ name: 'uq_facility_external_ref', columnNames: ['provider_id', 'external_ref'], isUnique: true }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropIndex('facility', 'uq_facility_external_ref');
+    await queryRunner.dropColumn('facility', 'external_ref');
     for (const table of [
       'notification',
       'api_key',
