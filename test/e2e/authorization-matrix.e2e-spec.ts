@@ -78,6 +78,8 @@ const MATRIX: Row[] = [
   // facilities: a provider manages its own; the other provider's are 404 to it
   r('POST /api/facilities',                           '401 403  403  ok   ok   403  403  403', { body: () => ({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 50_000 }) }),
   r('PATCH /api/facilities/{id}',                     '401 403  403  ok   404  403  403  403', { id: (w) => w.facilityId, body: () => ({ description: '含制样' }) }),
+  // bulk import: a provider's own facilities (each cell a fresh reference)
+  r('POST /api/facilities/import',                    '401 403  403  ok   ok   403  403  403', { body: () => ({ rows: [{ externalRef: `M-${randomBytes(4).toString('hex')}`, name: '离心机', category: 'testing', unit: 'hour', unitPriceFen: 5_000 }] }) }),
   r('POST /api/facilities/{id}/retire',               '401 403  403  ok   404  403  403  403', { id: (w) => w.facility(), fresh: true }),
 
   // quotes: the voucher's enterprise only; another enterprise's voucher is 404 to it
