@@ -169,7 +169,12 @@ export class Events1764800000000 implements MigrationInterface {
           instant('email_lease_until', true),
           str('email_error', 500, true),
         ],
-        indices: [idx(['dedupe_key'], true), idx(['user_id', 'created_at']), idx(['email_status', 'email_next_at'])],
+        indices: [
+          idx(['dedupe_key'], true),
+          idx(['user_id', 'created_at']),
+          idx(['email_status', 'email_next_at']),
+          idx(['entity_id', 'kind']),
+        ],
       }),
       true,
     );

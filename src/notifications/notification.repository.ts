@@ -109,14 +109,15 @@ export class NotificationRepository {
     return row ? { totalFen: Number(row.total_fen), availableFen: Number(row.available_fen) } : null;
   }
 
-  /** Active vouchers whose last valid day is within [from, to]. */
+  /** Active vouchers whose last valid day is within [from, to], not yet announced (so a sweep on a quiet day writes nothing). */
   async vouchersExpiring(
     from: string,
     to: string,
   ): Promise<{ id: string; serial: string; enterpriseId: string; validUntil: string; availableFen: number }[]> {
     const rows = await this.db.rows(
-      sql`SELECT id, serial, enterprise_id, valid_until, available_fen FROM voucher
-          WHERE status = 'active' AND valid_until >= ${from} AND valid_until <= ${to}`,
+      sql`SELECT v.id, v.serial, v.enterprise_id, v.valid_until, v.available_fen FROM voucher v
+          WHERE v.status = 'active' AND v.valid_until >= ${from} AND v.valid_until <= ${to}
+            AND NOT EXISTS (SELECT 1 FROM notification n WHERE n.entity_id = v.id AND n.kind = 'voucher_expiring')`,
     );
     return rows.map((r) => ({
       id: r.id as string,
@@ -127,7 +128,7 @@ export class NotificationRepository {
     }));
   }
 
-  /** Holds still held whose expiry falls within (from, to]. */
+  /** Holds still held whose expiry falls within (from, to], not yet announced. */
   async holdsExpiring(
     from: string,
     to: string,
@@ -135,7 +136,8 @@ export class NotificationRepository {
     const rows = await this.db.rows(
       sql`SELECT r.id, r.enterprise_id, r.subsidy_fen, r.expires_at, f.name AS facility_name FROM redemption r
           JOIN facility f ON f.id = r.facility_id
-          WHERE r.status = 'held' AND r.expires_at > ${from} AND r.expires_at <= ${to}`,
+          WHERE r.status = 'held' AND r.expires_at > ${from} AND r.expires_at <= ${to}
+            AND NOT EXISTS (SELECT 1 FROM notification n WHERE n.entity_id = r.id AND n.kind = 'hold_expiring')`,
     );
     return rows.map((r) => ({
       id: r.id as string,
