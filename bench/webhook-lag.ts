@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       .body.accessToken;
     const policy = {
       regionCode: '310000',
-      effectiveFrom: '2020-01-01',
+      effectiveFrom: new Date().toISOString().slice(0, 10),
       categories: [{ category: 'testing', ratioBp: 5000 }],
       acceptedProvinceCodes: ['310000'],
       localBonusBp: 0,
@@ -45,7 +45,8 @@ async function main(): Promise<void> {
       settlementCycle: 'quarterly',
       relatedPartyBan: false,
     };
-    await http.request('POST', '/api/policies', { token: bureau, body: policy });
+    const published = await http.request('POST', '/api/policies', { token: bureau, body: policy });
+    if (published.status !== 201) throw new Error(`policy: ${published.status} ${published.text}`);
     await http.request('PUT', `/api/budgets/310000/${new Date().getUTCFullYear()}`, { token: bureau, body: { totalFen: 100_000_000_000 } });
     const enterprises: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -94,6 +95,9 @@ async function main(): Promise<void> {
           events: lags.length,
           expected: applications * 3,
           lagMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: lags.at(-1) },
+          types: receiver.received
+            .slice(before)
+            .reduce<Record<string, number>>((n, r) => ({ ...n, [r.body.type]: (n[r.body.type] ?? 0) + 1 }), {}),
         },
         null,
         2,

@@ -10,18 +10,27 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { webhooksConfig, WebhooksConfig } from '../config/configuration';
 import { EventOutbox } from '../events/event-outbox';
-import { DomainEvent, EventRepository } from '../events/event.repository';
 import { nextAttemptAt, RETRY_RULE, RetryRule } from './webhook-backoff';
 import { signatureHeader } from './webhook-signature';
 import { CheckedTarget, checkTarget, TargetRefused } from './webhook-target';
-import { WebhookDelivery, WebhookRepository } from './webhook.repository';
+import { DeliveryToSend, WebhookDelivery, WebhookRepository } from './webhook.repository';
 
-const BATCH = 20;
+const BATCH = 50;
+const MAX_IN_FLIGHT = 200;
 const NODE = `${hostname()}:${process.pid}`;
 
 interface AttemptResult {
   statusCode: number | null;
   error: string | null;
+}
+
+/** One attempt made, to be recorded. */
+interface Outcome {
+  delivery: WebhookDelivery;
+  owner: string;
+  started: number;
+  ended: number;
+  result: AttemptResult;
 }
 
 /**
@@ -41,11 +50,15 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private running: Promise<number> | null = null;
   private again = false;
   private stopped = false;
+  /** Attempts under way on this node: a slow receiver holds only its own, never the others'. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Attempts made and not yet recorded: recorded together, one transaction for all that finished meanwhile. */
+  private finished: Outcome[] = [];
+  private recording: Promise<void> | null = null;
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly webhooks: WebhookRepository,
-    private readonly events: EventRepository,
     private readonly secrets: MfaSecrets,
     private readonly scheduler: SchedulerRegistry,
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
@@ -67,6 +80,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.running?.catch(() => 0);
+    await Promise.all(this.inFlight);
+    await this.recording;
   }
 
   /** Starts a round now, or right after the one running. With WEBHOOK_POLL_MS=0 this node delivers only in the sweep. */
@@ -90,48 +105,79 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       });
   }
 
-  /** Claims and attempts due deliveries until none is left; returns how many attempts this node made. */
+  /**
+   * Claims due deliveries until none is left or MAX_IN_FLIGHT attempts are under way, and starts their attempts;
+   * returns how many it claimed. Each attempt is recorded when it ends, with whatever else ended meanwhile.
+   */
   async deliverDue(): Promise<number> {
     let made = 0;
-    while (!this.stopped) {
+    while (!this.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
       const now = new Date();
-      const candidates = await this.webhooks.due(now.toISOString(), BATCH);
+      const candidates = await this.webhooks.due(now.toISOString(), Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size));
       if (candidates.length === 0) break;
-      const claimed: { id: string; owner: string }[] = [];
-      for (const id of candidates) {
-        const owner = `${NODE}:${newId()}`;
-        const leaseUntil = new Date(now.getTime() + this.config.leaseMs).toISOString();
-        if (await this.uow.run(() => this.webhooks.claim(id, owner, now.toISOString(), leaseUntil))) claimed.push({ id, owner });
-      }
+      const leaseUntil = new Date(now.getTime() + this.config.leaseMs).toISOString();
+      // One transaction claims the batch; each claim is still its own guarded UPDATE, won or lost row by row.
+      const claimed = await this.uow.run(async () => {
+        const won: { id: string; owner: string }[] = [];
+        for (const id of candidates) {
+          const owner = `${NODE}:${newId()}`;
+          if (await this.webhooks.claim(id, owner, now.toISOString(), leaseUntil)) won.push({ id, owner });
+        }
+        return won;
+      });
       if (claimed.length === 0) break; // other nodes took them
-      await Promise.all(claimed.map((c) => this.attempt(c.id, c.owner)));
+      const owners = new Map(claimed.map((c) => [c.id, c.owner]));
+      for (const b of await this.webhooks.toSend(claimed)) {
+        const attempt: Promise<void> = this.attempt(b, owners.get(b.delivery.id)!)
+          .then((outcome) => this.record(outcome))
+          .finally(() => {
+            this.inFlight.delete(attempt);
+            if (this.inFlight.size === MAX_IN_FLIGHT - 1) this.nudge(); // room again
+          });
+        this.inFlight.add(attempt);
+      }
       made += claimed.length;
     }
     return made;
   }
 
-  private async attempt(id: string, owner: string): Promise<void> {
-    const delivery = await this.webhooks.delivery(id);
-    if (!delivery || delivery.leaseOwner !== owner) return;
-    const subscription = await this.webhooks.subscription(delivery.subscriptionId);
-    const event = await this.events.byId(delivery.eventId);
+  /** Queues an attempt's outcome and records the queue in one transaction, again while more arrive. */
+  private record(outcome: Outcome): void {
+    this.finished.push(outcome);
+    if (this.recording) return;
+    this.recording = (async () => {
+      while (this.finished.length > 0) {
+        const batch = this.finished;
+        this.finished = [];
+        // A batch that cannot be recorded leaves its leases to expire: those deliveries are attempted again (at least once).
+        await this.finishAll(batch).catch((e) => this.logger.warn(`recording ${batch.length} webhook attempts: ${(e as Error).message}`));
+      }
+    })().finally(() => (this.recording = null));
+  }
+
+  private async attempt(b: DeliveryToSend, owner: string): Promise<Outcome> {
     const started = Date.now();
     let result: AttemptResult;
     try {
       result =
-        subscription && event
-          ? await this.send(subscription.url, subscription.secret, event)
+        b.url !== null && b.secret !== null
+          ? await this.send(b.url, b.secret, b.event)
           : { statusCode: null, error: 'the subscription was deleted' };
     } catch (e) {
       // Whatever went wrong here (a secret that no longer decrypts under MFA_ENCRYPTION_KEY), the attempt is recorded as
       // failed and retried, rather than left leased until the lease runs out.
       result = { statusCode: null, error: (e as Error).message };
     }
-    await this.finish(delivery, owner, started, result);
+    return { delivery: b.delivery, owner, started, ended: Date.now(), result };
   }
 
-  private async send(url: string, encryptedSecret: string, event: DomainEvent): Promise<AttemptResult> {
-    const body = JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, data: event.data });
+  /** The event's data is sent as stored (JSON text), so the body is exactly what was written in the outbox. */
+  private async send(
+    url: string,
+    encryptedSecret: string,
+    event: { id: string; type: string; occurredAt: string; data: string },
+  ): Promise<AttemptResult> {
+    const body = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"occurredAt":${JSON.stringify(event.occurredAt)},"data":${event.data}}`;
     const t = Math.floor(Date.now() / 1000);
     const headers = {
       'content-type': 'application/json',
@@ -142,30 +188,33 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     return this.post(url, body, headers);
   }
 
-  private async finish(delivery: WebhookDelivery, owner: string, started: number, result: AttemptResult): Promise<void> {
-    const now = Date.now();
-    const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    const next = delivered ? now : nextAttemptAt(this.rule, Date.parse(delivery.createdAt), now, delivery.attempts, Math.random());
+  /** The outcomes of a batch of attempts, in one transaction: each attempt logged, each delivery finished under its lease. */
+  private async finishAll(outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await this.uow.run(async () => {
-      await this.webhooks.insertAttempt({
-        id: newId(),
-        deliveryId: delivery.id,
-        subscriptionId: delivery.subscriptionId,
-        attempt: delivery.attempts,
-        startedAt: new Date(started).toISOString(),
-        statusCode: result.statusCode,
-        error: result.error?.slice(0, 500) ?? null,
-        durationMs: now - started,
-        node: NODE.slice(0, 100),
-      });
-      const finished = await this.webhooks.finish(delivery.id, owner, {
-        status: delivered ? 'delivered' : next === null ? 'failed' : 'pending',
-        nextAttemptAt: new Date(next ?? now).toISOString(),
-        statusCode: result.statusCode,
-        error: delivered ? null : (result.error ?? `HTTP ${result.statusCode}`).slice(0, 500),
-        deliveredAt: delivered ? new Date(now).toISOString() : null,
-      });
-      if (!finished) this.logger.warn(`delivery ${delivery.id}: the lease ran out during the attempt; another node retries it`);
+      for (const { delivery, owner, started, ended, result } of outcomes) {
+        const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+        const next = delivered ? ended : nextAttemptAt(this.rule, Date.parse(delivery.createdAt), ended, delivery.attempts, Math.random());
+        await this.webhooks.insertAttempt({
+          id: newId(),
+          deliveryId: delivery.id,
+          subscriptionId: delivery.subscriptionId,
+          attempt: delivery.attempts,
+          startedAt: new Date(started).toISOString(),
+          statusCode: result.statusCode,
+          error: result.error?.slice(0, 500) ?? null,
+          durationMs: ended - started,
+          node: NODE.slice(0, 100),
+        });
+        const finished = await this.webhooks.finish(delivery.id, owner, {
+          status: delivered ? 'delivered' : next === null ? 'failed' : 'pending',
+          nextAttemptAt: new Date(next ?? ended).toISOString(),
+          statusCode: result.statusCode,
+          error: delivered ? null : (result.error ?? `HTTP ${result.statusCode}`).slice(0, 500),
+          deliveredAt: delivered ? new Date(ended).toISOString() : null,
+        });
+        if (!finished) this.logger.warn(`delivery ${delivery.id}: the lease ran out during the attempt; another node retries it`);
+      }
     });
   }
 

@@ -51,6 +51,14 @@ export interface WebhookAttempt {
   node: string;
 }
 
+/** A claimed delivery with what sending it needs; `data` is the event's JSON text as the outbox stored it. */
+export interface DeliveryToSend {
+  delivery: WebhookDelivery;
+  url: string | null;
+  secret: string | null;
+  event: { id: string; type: string; occurredAt: string; data: string };
+}
+
 const toSubscription = (r: Row): WebhookSubscription => ({
   id: r.id as string,
   ownerRole: r.owner_role as string,
@@ -166,6 +174,29 @@ export class WebhookRepository {
               AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})`,
       )) === 1
     );
+  }
+
+  /**
+   * What a batch of claimed deliveries needs to be sent, in one query: each delivery still leased by its claim, with its
+   * subscription's URL and encrypted secret and its event (deliveries of deleted subscriptions come without a URL).
+   */
+  async toSend(claims: { id: string; owner: string }[]): Promise<DeliveryToSend[]> {
+    if (claims.length === 0) return [];
+    const rows = await this.db.rows(
+      sql`SELECT d.*, e.type AS event_type, s.url AS s_url, s.secret AS s_secret, s.deleted_at AS s_deleted_at,
+            e.id AS e_id, e.type AS e_type, e.occurred_at AS e_occurred_at, e.data AS e_data
+          FROM webhook_delivery d JOIN domain_event e ON e.id = d.event_id JOIN webhook_subscription s ON s.id = d.subscription_id
+          WHERE d.id IN (${join(claims.map((c) => c.id))})`,
+    );
+    const owners = new Map(claims.map((c) => [c.id, c.owner]));
+    return rows
+      .filter((r) => r.lease_owner === owners.get(r.id as string))
+      .map((r) => ({
+        delivery: toDelivery(r),
+        url: r.s_deleted_at ? null : (r.s_url as string),
+        secret: r.s_deleted_at ? null : (r.s_secret as string),
+        event: { id: r.e_id as string, type: r.e_type as string, occurredAt: r.e_occurred_at as string, data: r.e_data as string },
+      }));
   }
 
   async delivery(id: string): Promise<WebhookDelivery | null> {
