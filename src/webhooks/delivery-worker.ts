@@ -145,14 +145,18 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private record(outcome: Outcome): void {
     this.finished.push(outcome);
     if (this.recording) return;
-    this.recording = (async () => {
-      while (this.finished.length > 0) {
-        const batch = this.finished;
-        this.finished = [];
-        // A batch that cannot be recorded leaves its leases to expire: those deliveries are attempted again (at least once).
-        await this.finishAll(batch).catch((e) => this.logger.warn(`recording ${batch.length} webhook attempts: ${(e as Error).message}`));
-      }
-    })().finally(() => (this.recording = null));
+    this.recording = this.recordQueued();
+  }
+
+  private async recordQueued(): Promise<void> {
+    while (this.finished.length > 0) {
+      const batch = this.finished;
+      this.finished = [];
+      // A batch that cannot be recorded leaves its leases to expire: those deliveries are attempted again (at least once).
+      await this.finishAll(batch).catch((e) => this.logger.warn(`recording ${batch.length} webhook attempts: ${(e as Error).message}`));
+    }
+    // Cleared in the same step as the last look at the queue: an outcome queued after it starts a new round.
+    this.recording = null;
   }
 
   private async attempt(b: DeliveryToSend, owner: string): Promise<Outcome> {

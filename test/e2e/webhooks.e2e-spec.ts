@@ -224,7 +224,13 @@ describeOnServer('webhooks delivered by two API processes', 'SQLite serves one p
   const deliveriesOf = async (token: string, id: string) =>
     (await t.http.get(`/api/webhooks/${id}/deliveries?limit=500`).set(auth(token)).expect(200)).body as {
       total: number;
-      items: { eventId: string; status: string; attempts: number; log: { attempt: number; statusCode: number | null }[] }[];
+      items: {
+        eventId: string;
+        eventType: string;
+        status: string;
+        attempts: number;
+        log: { attempt: number; statusCode: number | null }[];
+      }[];
     };
 
   it('delivers each event exactly once per attempt although both nodes claim from one table', async () => {
@@ -253,7 +259,9 @@ describeOnServer('webhooks delivered by two API processes', 'SQLite serves one p
       async () => {
         const pages = await Promise.all(subs.map((s, i) => deliveriesOf(enterprises[i].token, s.id)));
         const items = pages.flatMap((p) => p.items);
-        return items.length === 60 && items.every((d) => d.status === 'delivered') ? items : undefined;
+        // 60 from the applications; an enterprise's own verification may come too, when it was numbered after the subscription
+        const applications = items.filter((d) => /^(application\.|voucher\.issued)/.test(d.eventType));
+        return applications.length === 60 && items.every((d) => d.status === 'delivered') ? items : undefined;
       },
       60_000,
     );
@@ -262,8 +270,8 @@ describeOnServer('webhooks delivered by two API processes', 'SQLite serves one p
       expect(d.log).toHaveLength(1);
       expect(receiver.of(d.eventId)).toHaveLength(1);
     }
-    expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(60);
-    expect(receiver.received).toHaveLength(60);
+    expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(all.length);
+    expect(receiver.received).toHaveLength(all.length);
   }, 90_000);
 
   it('hands a delivery leased by a node that died to the other node once its lease expires', async () => {
