@@ -31,6 +31,8 @@ export class EventOutbox implements BeforeApplicationShutdown {
   private readonly sequencedInTx: ((events: DomainEvent[]) => Promise<void>)[] = [];
   private readonly sequencedListeners: ((count: number) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private sequencing = false;
+  private again = false;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -72,20 +74,36 @@ export class EventOutbox implements BeforeApplicationShutdown {
   private async sequenceBatch(): Promise<number> {
     const head = await this.events.lockHead();
     const ids = await this.events.unsequenced(BATCH);
-    let seq = head;
-    for (const id of ids) if (await this.events.number(id, seq + 1)) seq++;
-    if (seq === head) return 0;
+    if (ids.length === 0) return 0;
+    const numbered = await this.events.number(ids, head);
+    // Under the head's lock nobody else numbers: anything else is a broken invariant, and the unit rolls back.
+    if (numbered !== ids.length) throw new Error(`numbered ${numbered} of ${ids.length} events under the head's lock`);
+    const seq = head + numbered;
     await this.events.moveHead(head, seq);
-    const numbered = await this.events.bySeqRange(head, seq);
-    for (const work of this.sequencedInTx) await work(numbered);
+    const events = await this.events.bySeqRange(head, seq);
+    for (const work of this.sequencedInTx) await work(events);
     return seq - head;
   }
 
+  /** Numbers soon after a commit: one run at a time on this node, and one more if commits came during it. */
   private soon(): void {
     if (this.timer) return;
+    if (this.sequencing) {
+      this.again = true;
+      return;
+    }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sequenceAll().catch((e) => this.logger.warn(`numbering events: ${(e as Error).message} (the sweep retries)`));
+      this.sequencing = true;
+      this.sequenceAll()
+        .catch((e) => this.logger.warn(`numbering events: ${(e as Error).message} (the sweep retries)`))
+        .finally(() => {
+          this.sequencing = false;
+          if (this.again) {
+            this.again = false;
+            this.soon();
+          }
+        });
     }, SEQUENCE_DELAY_MS);
     this.timer.unref();
   }

@@ -75,9 +75,17 @@ export class EventRepository {
     return rows.map((r) => r.id as string);
   }
 
-  /** Numbers one event; false when another sequencer already did. */
-  async number(id: string, seq: number): Promise<boolean> {
-    return (await this.db.execute(sql`UPDATE domain_event SET seq = ${seq} WHERE id = ${id} AND seq IS NULL`)) === 1;
+  /**
+   * Numbers events `from + 1`, `from + 2`, … in the order given, in one statement (a CASE over their ids); returns how
+   * many it numbered, which is all of them under the head's lock.
+   */
+  async number(ids: string[], from: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    const cases = join(
+      ids.map((id, i) => sql`WHEN ${id} THEN ${from + i + 1}`),
+      ' ',
+    );
+    return this.db.execute(sql`UPDATE domain_event SET seq = CASE id ${cases} END WHERE id IN (${join(ids)}) AND seq IS NULL`);
   }
 
   async moveHead(from: number, to: number): Promise<void> {

@@ -57,23 +57,25 @@ export class NotificationRepository {
   constructor(private readonly db: Database) {}
 
   /** Inserts the notifications not made before (by dedupe key); the others are left as they are. */
-  async insertNew(rows: (Notification & { emailNextAt: string | null })[]): Promise<void> {
-    if (rows.length === 0) return;
-    const values = join(
-      rows.map(
-        (n) =>
-          sql`(${n.id}, ${n.userId}, ${n.kind}, ${n.dedupeKey}, ${n.title}, ${n.body}, ${n.entityType}, ${n.entityId}, ${n.createdAt}, NULL,
-               ${n.emailTo}, ${n.emailStatus}, 0, ${n.emailNextAt}, NULL, NULL, NULL)`,
-      ),
-    );
-    const head = sql`INSERT INTO notification (id, user_id, kind, dedupe_key, title, body, entity_type, entity_id, created_at, read_at,
-      email_to, email_status, email_attempts, email_next_at, email_lease_owner, email_lease_until, email_error) VALUES ${values}`;
-    // No INSERT IGNORE on MariaDB: it would take shared locks (STACK.md); a no-op update of the duplicate does not.
-    await this.db.execute(
-      this.db.dialect === 'sqlite'
-        ? sql`${head} ON CONFLICT (dedupe_key) DO NOTHING`
-        : sql`${head} ON DUPLICATE KEY UPDATE dedupe_key = dedupe_key`,
-    );
+  async insertNew(all: (Notification & { emailNextAt: string | null })[]): Promise<void> {
+    // 500 rows a statement: within both databases' limits on bound parameters
+    for (let i = 0; i < all.length; i += 500) {
+      const values = join(
+        all.slice(i, i + 500).map(
+          (n) =>
+            sql`(${n.id}, ${n.userId}, ${n.kind}, ${n.dedupeKey}, ${n.title}, ${n.body}, ${n.entityType}, ${n.entityId}, ${n.createdAt}, NULL,
+                 ${n.emailTo}, ${n.emailStatus}, 0, ${n.emailNextAt}, NULL, NULL, NULL)`,
+        ),
+      );
+      const head = sql`INSERT INTO notification (id, user_id, kind, dedupe_key, title, body, entity_type, entity_id, created_at, read_at,
+        email_to, email_status, email_attempts, email_next_at, email_lease_owner, email_lease_until, email_error) VALUES ${values}`;
+      // No INSERT IGNORE on MariaDB: it would take shared locks (STACK.md); a no-op update of the duplicate does not.
+      await this.db.execute(
+        this.db.dialect === 'sqlite'
+          ? sql`${head} ON CONFLICT (dedupe_key) DO NOTHING`
+          : sql`${head} ON DUPLICATE KEY UPDATE dedupe_key = dedupe_key`,
+      );
+    }
   }
 
   /** The active users of an organization, with its name. */

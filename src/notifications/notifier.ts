@@ -11,6 +11,9 @@ import { regionName } from '../regions/regions.data';
 import { NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
 
+/** The event types that may notify someone; the others cost no query. */
+const NOTIFYING = new Set(['application.decided', 'claim.decided', 'settlement.paid', 'voucher.issued']);
+
 /** Notice of a budget comes when what is available falls below this share of the total (basis points). */
 const BUDGET_LOW_BP = 1000;
 
@@ -46,10 +49,9 @@ export class Notifier {
   }
 
   private async fromEvents(events: DomainEvent[]): Promise<void> {
-    for (const e of events) {
-      const notices = await this.noticesOf(e);
-      for (const n of notices) await this.notify(n);
-    }
+    const notices: Notice[] = [];
+    for (const e of events) if (NOTIFYING.has(e.type)) notices.push(...(await this.noticesOf(e)));
+    await this.notify(...notices);
   }
 
   private async noticesOf(e: DomainEvent): Promise<Notice[]> {
@@ -171,30 +173,32 @@ export class Notifier {
     return made;
   }
 
-  private async notify(n: Notice): Promise<number> {
+  private async notify(...notices: Notice[]): Promise<number> {
     const createdAt = clock.iso();
     const mail = this.config.smtpUrl !== null;
-    const rows = n.recipients.map((r): Notification & { emailNextAt: string | null } => {
-      const { title, body } = render(n.kind, n.vars(r));
-      const emailed = mail && r.email !== null;
-      return {
-        id: newId(),
-        userId: r.userId,
-        kind: n.kind,
-        dedupeKey: `${n.kind}:${n.entityId}:${r.userId}`,
-        title,
-        body,
-        entityType: n.entityType,
-        entityId: n.entityId,
-        createdAt,
-        readAt: null,
-        emailTo: emailed ? r.email : null,
-        emailStatus: emailed ? 'pending' : 'none',
-        emailAttempts: 0,
-        emailError: null,
-        emailNextAt: emailed ? new Date().toISOString() : null,
-      };
-    });
+    const rows = notices.flatMap((n) =>
+      n.recipients.map((r): Notification & { emailNextAt: string | null } => {
+        const { title, body } = render(n.kind, n.vars(r));
+        const emailed = mail && r.email !== null;
+        return {
+          id: newId(),
+          userId: r.userId,
+          kind: n.kind,
+          dedupeKey: `${n.kind}:${n.entityId}:${r.userId}`,
+          title,
+          body,
+          entityType: n.entityType,
+          entityId: n.entityId,
+          createdAt,
+          readAt: null,
+          emailTo: emailed ? r.email : null,
+          emailStatus: emailed ? 'pending' : 'none',
+          emailAttempts: 0,
+          emailError: null,
+          emailNextAt: emailed ? new Date().toISOString() : null,
+        };
+      }),
+    );
     await this.notifications.insertNew(rows);
     return rows.length;
   }
