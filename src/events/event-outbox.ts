@@ -31,8 +31,6 @@ export class EventOutbox implements BeforeApplicationShutdown {
   private readonly sequencedInTx: ((events: DomainEvent[]) => Promise<void>)[] = [];
   private readonly sequencedListeners: ((count: number) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private sequencing = false;
-  private again = false;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -85,25 +83,11 @@ export class EventOutbox implements BeforeApplicationShutdown {
     return seq - head;
   }
 
-  /** Numbers soon after a commit: one run at a time on this node, and one more if commits came during it. */
   private soon(): void {
     if (this.timer) return;
-    if (this.sequencing) {
-      this.again = true;
-      return;
-    }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sequencing = true;
-      this.sequenceAll()
-        .catch((e) => this.logger.warn(`numbering events: ${(e as Error).message} (the sweep retries)`))
-        .finally(() => {
-          this.sequencing = false;
-          if (this.again) {
-            this.again = false;
-            this.soon();
-          }
-        });
+      this.sequenceAll().catch((e) => this.logger.warn(`numbering events: ${(e as Error).message} (the sweep retries)`));
     }, SEQUENCE_DELAY_MS);
     this.timer.unref();
   }
