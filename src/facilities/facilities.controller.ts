@@ -10,7 +10,7 @@ import { CreateFacilityInput, FacilityPage, FacilityQuery, FacilityView, RatingP
 import { PageQuery } from '../common/http/paging';
 import { FacilitiesService } from './facilities.service';
 import { csvRecords } from '../common/http/csv';
-import { invalidInput } from '../common/errors/domain-error';
+import { validationPipe } from '../common/http/validation';
 import { csvRow, FacilityImport } from './facility-import';
 import { FacilityImportView, ImportFacilitiesInput, ImportQuery } from './facility-import.dto';
 
@@ -29,8 +29,9 @@ export class FacilitiesController {
     summary: 'Import the caller’s facilities in bulk (CSV or JSON), idempotent by externalRef',
     description:
       'text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), ' +
-      'or JSON `{rows:[…]}`. A row whose externalRef the provider imported before updates that facility; a bad row is reported with ' +
-      'its line (in a CSV the header is line 1) and the others load. `dryRun=true` reports the same and changes nothing.',
+      'or JSON `{rows:[…]}`. A row whose externalRef the provider imported before updates that facility. In a CSV file a bad row is ' +
+      'reported with its line (the header is line 1) and the others load; a JSON body is validated whole (400 naming the field). ' +
+      '`dryRun=true` reports the same and changes nothing.',
   })
   @ApiConsumes('application/json', 'text/csv')
   @ApiBody({ type: ImportFacilitiesInput })
@@ -42,13 +43,14 @@ export class FacilitiesController {
       const rows = csvRecords(req.body, ['externalRef', 'name', 'category', 'unit', 'unitPriceFen']).map(csvRow);
       return unwrap(await this.importer.run(actor, rows, dryRun, 2));
     }
-    const body = req.body as { rows?: unknown } | undefined;
-    const extra = Object.keys(body ?? {}).filter((k) => k !== 'rows');
-    if (extra.length > 0) throw invalidInput(`${extra.join(', ')}: not a field of an import (give rows)`);
-    if (!Array.isArray(body?.rows) || body.rows.some((r) => r === null || typeof r !== 'object' || Array.isArray(r))) {
-      throw invalidInput('rows: must be an array of facility objects');
-    }
-    return unwrap(await this.importer.run(actor, body.rows as Record<string, unknown>[], dryRun));
+    const input = (await validationPipe.transform(req.body, { type: 'body', metatype: ImportFacilitiesInput })) as ImportFacilitiesInput;
+    return unwrap(
+      await this.importer.run(
+        actor,
+        input.rows.map((r) => ({ ...r })),
+        dryRun,
+      ),
+    );
   }
 
   @Post()

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { CreateFacilityInput } from './facility.dto';
 
 /** The most rows one import takes (a lab with 300 instruments sends one file). */
@@ -13,9 +14,15 @@ export class ImportFacilityRow extends CreateFacilityInput {
   externalRef: string;
 }
 
-/** Documents the JSON form; its rows are validated one by one, so that a bad row is reported and the others load. */
+/** The JSON form, validated whole like any body (400 naming `rows.3.unitPriceFen`); a CSV file is checked row by row. */
 export class ImportFacilitiesInput {
-  @ApiProperty({ type: [ImportFacilityRow], maxItems: MAX_IMPORT_ROWS }) rows: Record<string, unknown>[];
+  @ApiProperty({ type: [ImportFacilityRow], maxItems: MAX_IMPORT_ROWS, description: 'or the same rows as text/csv' })
+  @IsArray()
+  @ArrayMaxSize(MAX_IMPORT_ROWS)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => ImportFacilityRow)
+  rows: ImportFacilityRow[];
 }
 
 export class ImportQuery {
