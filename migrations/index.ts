@@ -6,6 +6,7 @@ import { FraudControls1764400000000 } from './1764400000000-fraud-controls';
 import { AuditCheckpoints1764500000000 } from './1764500000000-audit-checkpoints';
 import { Booking1764600000000 } from './1764600000000-booking';
 import { Profiles1764700000000 } from './1764700000000-profiles';
+import { Events1764800000000 } from './1764800000000-events';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AuditCheckpoints1764500000000,
   Booking1764600000000,
   Profiles1764700000000,
+  Events1764800000000,
 ];

@@ -8,7 +8,17 @@ import { randomUUID } from 'node:crypto';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
-import { appConfig, AppConfig, auditConfig, authConfig, databaseConfig, DatabaseConfig, ENV_FILES } from './config/configuration';
+import {
+  appConfig,
+  AppConfig,
+  auditConfig,
+  authConfig,
+  databaseConfig,
+  DatabaseConfig,
+  ENV_FILES,
+  mailConfig,
+  webhooksConfig,
+} from './config/configuration';
 import { validateEnvironment } from './config/env.validation';
 import { dataSourceOptions } from './database/data-source-options';
 import { migratedDataSource } from './database/migrator';
@@ -29,6 +39,10 @@ import { SettlementModule } from './settlement/settlement.module';
 import { OversightModule } from './oversight/oversight.module';
 import { PagesModule } from './pages/pages.module';
 import { ReportsModule } from './reports/reports.module';
+import { EventsModule } from './events/events.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { NotificationsModule } from './notifications/notifications.module';
 
 /** The modules whose controllers make up the JSON API, served under /api. */
 const API_MODULES = [
@@ -48,6 +62,10 @@ const API_MODULES = [
   SettlementModule,
   OversightModule,
   ReportsModule,
+  EventsModule,
+  WebhooksModule,
+  ApiKeysModule,
+  NotificationsModule,
 ];
 
 @Module({
@@ -56,7 +74,7 @@ const API_MODULES = [
       isGlobal: true,
       envFilePath: ENV_FILES,
       validate: validateEnvironment,
-      load: [appConfig, databaseConfig, authConfig, auditConfig],
+      load: [appConfig, databaseConfig, authConfig, auditConfig, webhooksConfig, mailConfig],
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],

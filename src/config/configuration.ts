@@ -82,7 +82,25 @@ export const auditConfig = registerAs('audit', () => {
   return { signingKey: parseSigningKey(pem), hashAlg: e.AUDIT_HASH };
 });
 
+export const webhooksConfig = registerAs('webhooks', () => {
+  const e = env();
+  return {
+    allowPrivate: (e.WEBHOOK_ALLOW_PRIVATE ?? (e.NODE_ENV === 'development' ? 'true' : 'false')) === 'true',
+    pollMs: e.WEBHOOK_POLL_MS,
+    retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    leaseMs: e.WEBHOOK_LEASE_MS,
+  };
+});
+
+export const mailConfig = registerAs('mail', () => {
+  const e = env();
+  return { smtpUrl: e.SMTP_URL || null, from: e.MAIL_FROM, pollMs: e.MAIL_POLL_MS };
+});
+
 export type AppConfig = ConfigType<typeof appConfig>;
+export type MailConfig = ConfigType<typeof mailConfig>;
+export type WebhooksConfig = ConfigType<typeof webhooksConfig>;
 export type DatabaseConfig = ConfigType<typeof databaseConfig>;
 export type AuthConfig = ConfigType<typeof authConfig>;
 export type AuditConfig = ConfigType<typeof auditConfig>;

@@ -60,6 +60,20 @@ export class Environment {
   @IsOptional() @IsString() AUDIT_SIGNING_KEY?: string;
   /** The hash algorithm of newly chained audit entries. */
   @IsIn(HASH_ALGS) AUDIT_HASH: HashAlg = 'sha256';
+  /** Webhooks may target private, loopback and link-local addresses (default: only in development). */
+  @IsOptional() @IsIn(['true', 'false']) WEBHOOK_ALLOW_PRIVATE?: 'true' | 'false';
+  /** How often each node looks for due webhook deliveries; 0 = only when told (tests). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600000) WEBHOOK_POLL_MS = 1000;
+  /** The first retry's delay; later ones double up to 6 h. */
+  @Type(() => Number) @IsInt() @Min(10) @Max(600000) WEBHOOK_RETRY_BASE_MS = 30000;
+  /** A delivery attempt's timeout, and how long a node's lease on a delivery lasts (more than the timeout). */
+  @Type(() => Number) @IsInt() @Min(100) @Max(60000) WEBHOOK_TIMEOUT_MS = 10000;
+  @Type(() => Number) @IsInt() @Min(200) @Max(600000) WEBHOOK_LEASE_MS = 30000;
+  /** Mail for notifications (smtp://user:pass@host:587, smtps://…); unset: notifications stay in the app. */
+  @IsOptional() @IsString() SMTP_URL?: string;
+  @IsString() MAIL_FROM = '长三角科技创新券 <noreply@vouchers.invalid>';
+  /** How often each node looks for notification mails to send; 0 = only in the sweep. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(600000) MAIL_POLL_MS = 5000;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
@@ -80,6 +94,9 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (env.AUDIT_SIGNING_KEY) parseSigningKey(env.AUDIT_SIGNING_KEY);
   if (env.AUDIT_HASH === 'sm3' && !getHashes().includes('sm3')) {
     throw new Error('Invalid configuration: AUDIT_HASH=sm3 but the OpenSSL of this Node.js has no SM3');
+  }
+  if (env.WEBHOOK_LEASE_MS <= env.WEBHOOK_TIMEOUT_MS) {
+    throw new Error('Invalid configuration: WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS (a lease outlives its attempt)');
   }
   if (errors.length > 0) {
     const detail = errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join(', ')}`);

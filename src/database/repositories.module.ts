@@ -9,9 +9,12 @@ import { ClaimRepository } from '../claims/claim.repository';
 import { IdempotencyRepository } from '../common/idempotency/idempotency.repository';
 import { Database } from '../common/persistence/database';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { EventRepository } from '../events/event.repository';
 import { FacilityRepository } from '../facilities/facility.repository';
 import { LedgerRepository } from '../ledger/ledger.repository';
 import { NamesRepository } from '../organizations/names.repository';
+import { NotificationRepository } from '../notifications/notification.repository';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { PartyRelationRepository } from '../oversight/party-relation.repository';
 import { SanctionRepository } from '../oversight/sanction.repository';
@@ -22,6 +25,7 @@ import { ClearingRunRepository } from '../clearing/clearing-run.repository';
 import { AnnualGrantRepository } from '../vouchers/annual-grant.repository';
 import { ApplicationRepository } from '../vouchers/application.repository';
 import { VoucherRepository } from '../vouchers/voucher.repository';
+import { WebhookRepository } from '../webhooks/webhook.repository';
 
 const REPOSITORIES = [
   AuditRepository,
@@ -45,6 +49,10 @@ const REPOSITORIES = [
   ApplicationRepository,
   VoucherRepository,
   ClearingRunRepository,
+  EventRepository,
+  WebhookRepository,
+  ApiKeyRepository,
+  NotificationRepository,
 ];
 
 /**

@@ -50,6 +50,7 @@ export class FacilitiesService {
         updatedAt: now,
         ratingCount: 0,
         ratingSum: 0,
+        externalRef: null,
       };
       await this.facilities.insert(facility);
       this.uow.record({

@@ -9,6 +9,7 @@ export type FacilityUnit = (typeof FACILITY_UNITS)[number];
 @Check('chk_facility_price', 'unit_price_fen >= 0')
 @Index(['provinceCode', 'category'])
 @Index(['providerId'])
+@Index('uq_facility_external_ref', ['providerId', 'externalRef'], { unique: true })
 export class Facility {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() @ForeignKey(() => Organization, { name: 'fk_facility_provider' }) providerId: string;
@@ -25,6 +26,8 @@ export class Facility {
   /** Ratings of confirmed services: their count and sum (the average is sum / count). */
   @IntColumn({ default: 0 }) ratingCount: number;
   @IntColumn({ default: 0 }) ratingSum: number;
+  /** The provider's own reference (its booking or asset system's id), which makes bulk imports idempotent. */
+  @StrColumn(100, { nullable: true }) externalRef: string | null;
 }
 
 /** An enterprise's rating of a service it confirmed, once per redemption. */

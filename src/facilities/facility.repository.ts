@@ -31,6 +31,27 @@ export class FacilityRepository {
     return (await this.db.select(Facility, 'f', sql`WHERE f.id = ${id}`))[0];
   }
 
+  /** A provider's facilities with these references of its own. */
+  async byExternalRefs(providerId: string, refs: string[]): Promise<Facility[]> {
+    if (refs.length === 0) return [];
+    return this.db.select(Facility, 'f', sql`WHERE f.provider_id = ${providerId} AND f.external_ref IN (${join(refs)})`);
+  }
+
+  /** What an import changes of an active facility found by its reference (the unit holds its provider's row lock). */
+  async replaceImported(
+    id: string,
+    row: Pick<Facility, 'name' | 'category' | 'unit' | 'unitPriceFen' | 'description'>,
+    updatedAt: string,
+  ): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE facility SET name = ${row.name}, category = ${row.category}, unit = ${row.unit}, unit_price_fen = ${row.unitPriceFen},
+              description = ${row.description}, updated_at = ${updatedAt}
+            WHERE id = ${id} AND status = 'active'`,
+      )) === 1
+    );
+  }
+
   lock(id: string): Promise<Facility | null> {
     return this.db.lock(Facility, { id });
   }

@@ -90,6 +90,8 @@ const MATRIX: Row[] = [
   // facilities: a provider manages its own; the other provider's are 404 to it
   r('POST /api/facilities',                           '401 403  403  ok   ok   403  403  403', { body: () => ({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 50_000 }) }),
   r('PATCH /api/facilities/{id}',                     '401 403  403  ok   404  403  403  403', { id: (w) => w.facilityId, body: () => ({ description: '含制样' }) }),
+  // bulk import: a provider's own facilities (each cell a fresh reference)
+  r('POST /api/facilities/import',                    '401 403  403  ok   ok   403  403  403', { body: () => ({ rows: [{ externalRef: `M-${randomBytes(4).toString('hex')}`, name: '离心机', category: 'testing', unit: 'hour', unitPriceFen: 5_000 }] }) }),
   r('POST /api/facilities/{id}/retire',               '401 403  403  ok   404  403  403  403', { id: (w) => w.facility(), fresh: true }),
 
   // quotes: the voucher's enterprise only; another enterprise's voucher is 404 to it
@@ -180,6 +182,22 @@ const MATRIX: Row[] = [
   // the annual report: the bureau of the region (or its province) and the platform; another province's bureau is refused
   r('GET /api/reports/annual',                        '401 403  403  403  403  ok   403  ok', { query: (w) => `regionCode=340000&year=${w.year}` }),
 
+  // domain events: everyone signed in reads the feed, scoped like the records (events.e2e-spec.ts)
+  r('GET /api/events',                                '401 ok   ok   ok   ok   ok   ok   ok'),
+  // webhooks and API keys belong to an organization or bureau, managed by its admins (every actor here is one); another
+  // group's subscription or key is 404
+  r('POST /api/webhooks',                             '401 ok   ok   ok   ok   ok   ok   ok', { body: () => ({ url: 'https://192.0.2.1/hooks', events: ['*'] }) }),
+  r('GET /api/webhooks',                              '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('DELETE /api/webhooks/{id}',                      '401 ok   404  404  404  404  404  404', { id: webhookOf, fresh: true }),
+  r('GET /api/webhooks/{id}/deliveries',              '401 ok   404  404  404  404  404  404', { id: webhookOf }),
+  r('POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver', '401 ok 404 404 404 404 404 404', { id: deliveryOf }),
+  // notifications: each user its own; another user's is 404
+  r('GET /api/notifications',                         '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('POST /api/notifications/{id}/read',              '401 ok   404  404  404  404  404  404', { id: notificationOf }),
+  r('POST /api/api-keys',                             '401 ok   ok   ok   ok   ok   ok   ok', { body: () => ({ name: '省级平台', readOnly: true }) }),
+  r('GET /api/api-keys',                              '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('DELETE /api/api-keys/{id}',                      '401 ok   404  404  404  404  404  404', { id: apiKeyOf, fresh: true }),
+
   // accounts: everyone signed in reads itself; each organization and bureau has an admin (its first user, the seeded
   // bureau users), who manages its own group: another group's user is 404 to it
   r('GET /api/auth/me',                               '401 ok   ok   ok   ok   ok   ok   ok'),
@@ -193,6 +211,32 @@ const MATRIX: Row[] = [
   r('POST /api/auth/mfa/setup',                       '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true }),
   r('POST /api/auth/mfa/enable',                      '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: enrolment }),
 ];
+
+/** A webhook subscription of the enterprise. */
+async function webhookOf(w: World): Promise<string> {
+  const body = { url: 'https://192.0.2.1/hooks', events: ['redemption.held'] };
+  return (await w.t.http.post('/api/webhooks').set(auth(w.enterprise.token)).send(body).expect(201)).body.id;
+}
+
+/** `subscription|delivery`: a delivery of a fresh enterprise subscription (a hold made after it, the feed read to number it). */
+async function deliveryOf(w: World): Promise<string> {
+  const id = await webhookOf(w);
+  await w.hold();
+  await w.t.http.get('/api/events').set(auth(w.enterprise.token)).expect(200);
+  const deliveries = await w.t.http.get(`/api/webhooks/${id}/deliveries`).set(auth(w.enterprise.token)).expect(200);
+  return `${id}|${deliveries.body.items[0].id}`;
+}
+
+/** A notification of the enterprise's user (its application was decided when the world was built). */
+async function notificationOf(w: World): Promise<string> {
+  await w.t.http.get('/api/events').set(auth(w.enterprise.token)).expect(200); // numbers the events, which notify
+  return (await w.t.http.get('/api/notifications').set(auth(w.enterprise.token)).expect(200)).body.items[0].id;
+}
+
+/** An API key of the enterprise. */
+async function apiKeyOf(w: World): Promise<string> {
+  return (await w.t.http.post('/api/api-keys').set(auth(w.enterprise.token)).send({ name: 'ERP' }).expect(201)).body.id;
+}
 
 /** A first code for a fresh two-factor secret of the cell's user. */
 async function enrolment(cell: { token: string }, t = current.t): Promise<object> {
@@ -223,7 +267,8 @@ describe('authorization matrix', () => {
   const tokens = {} as Record<Actor, string | undefined>;
 
   beforeAll(async () => {
-    t = await TestApp.start();
+    // No webhook deliveries in the background: a redelivery cell would find its delivery being attempted (409).
+    t = await TestApp.start({ WEBHOOK_POLL_MS: '0' });
     current.t = t;
     w = await World.build(t);
     Object.assign(tokens, {
@@ -265,8 +310,9 @@ describe('authorization matrix', () => {
       const path = template
         .replace('{regionCode}', '340000')
         .replace('{year}', String(w.year))
-        .replace(/\{(id|code|feed)\}/, id ?? '');
-      let req = t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch'](path + (row.query ? `?${row.query(w)}` : ''));
+        .replace(/\{(id|code|feed)\}/, id?.split('|')[0] ?? '')
+        .replace('{deliveryId}', id?.split('|')[1] ?? '');
+      let req = t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](path + (row.query ? `?${row.query(w)}` : ''));
       if (token) req = req.set(auth(token));
       const body = row.bodyFor && own ? await row.bodyFor({ password: own.password, token: own.accessToken }) : row.body?.(w, id);
       const refresh = own && row.route === 'POST /api/auth/refresh' ? { refreshToken: own.refreshToken } : undefined;

@@ -1,6 +1,7 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
+import { API_KEY_PREFIX, ApiKeysService } from '../../api-keys/api-keys.service';
 import { authConfig, AuthConfig } from '../../config/configuration';
 import { Actor, requestContext, Role } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
@@ -16,10 +17,14 @@ function rolesRefusal(roles: Role[], role: Role): DomainError {
     });
   return new DomainError('FORBIDDEN', say('en'), { localized: say });
 }
+/** Routes about a person's own account, which a machine credential has none of. */
+const ACCOUNT_PATHS = /^\/api\/(auth|users|api-keys)(\/|$)/;
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Global guard: every route needs a valid token of a live session unless marked @Public(); a route's
- * @Authenticated(roles) narrows the roles. With MFA_REQUIRED, bureau and platform users without two-factor reach
+ * Global guard: every route needs a valid token of a live session, or a live API key (`Bearer yrdk_…`), unless marked
+ * @Public(); a route's @Authenticated(roles) narrows the roles. An API key acts with its organization's or bureau's
+ * role and scope, is refused the account routes, and a read-only one every method but GET. With MFA_REQUIRED, bureau and platform users without two-factor reach
  * only the routes that enrol it. The caller becomes the request context's actor (audit, idempotency scope).
  */
 @Injectable()
@@ -27,6 +32,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
+    private readonly apiKeys: ApiKeysService,
   ) {
     super();
   }
@@ -35,6 +41,8 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     const targets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets);
     const req = context.switchToHttp().getRequest();
+    const bearer = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer?.startsWith(API_KEY_PREFIX)) return this.byApiKey(context, req, bearer, isPublic, targets);
     if (isPublic) {
       // A public route still knows its caller when a valid token is offered.
       if (req.headers.authorization) await (super.canActivate(context) as Promise<boolean>).catch(() => false);
@@ -50,6 +58,32 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     const staff = actor.role === 'bureau' || actor.role === 'platform';
     if (this.config.mfaRequired && staff && !actor.mfaEnabled && !this.reflector.getAllAndOverride<boolean>(ENROLMENT_KEY, targets)) {
       throw new DomainError('FORBIDDEN', 'enrol two-factor first: POST /api/auth/mfa/setup, then POST /api/auth/mfa/enable');
+    }
+    this.remember(actor);
+    return true;
+  }
+
+  private async byApiKey(
+    context: ExecutionContext,
+    req: { method: string; path: string; user?: Actor },
+    key: string,
+    isPublic: boolean,
+    targets: ReturnType<ExecutionContext['getHandler']>[],
+  ): Promise<boolean> {
+    const actor = await this.apiKeys.authenticate(key);
+    if (!actor) {
+      if (isPublic) return true;
+      throw new DomainError('UNAUTHENTICATED', 'the API key is unknown or revoked');
+    }
+    req.user = actor;
+    context.switchToHttp().getResponse().setHeader('Cache-Control', 'no-store');
+    if (!READS.has(req.method) && actor.apiKey?.readOnly) throw new DomainError('FORBIDDEN', 'this API key is read-only');
+    if (!isPublic) {
+      if (ACCOUNT_PATHS.test(req.path))
+        throw new DomainError('FORBIDDEN', 'an API key has no account of its own: sign in as a person for this');
+      const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
+      if (roles.length > 0 && !roles.includes(actor.role))
+        throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
     }
     this.remember(actor);
     return true;

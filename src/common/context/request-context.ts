@@ -15,6 +15,8 @@ export interface Actor {
   /** Manages the users of its organization or bureau region. */
   admin: boolean;
   mfaEnabled: boolean;
+  /** Set when the caller is an API key (machine client) rather than a person's session. */
+  apiKey?: { id: string; readOnly: boolean };
 }
 
 export interface AuditDraft {
@@ -23,6 +25,8 @@ export interface AuditDraft {
   entityId: string;
   regionCode?: string | null;
   organizationId?: string | null;
+  /** The other organization party to the change (a redemption's provider), which sees its domain event too. */
+  counterpartyId?: string | null;
   summary: Record<string, unknown>;
 }
 

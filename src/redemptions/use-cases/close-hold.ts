@@ -35,6 +35,7 @@ export const redemptionEntry = (r: Redemption, action: string, summary: Record<s
   entityId: r.id,
   regionCode: r.issuingRegionCode,
   organizationId: r.enterpriseId,
+  counterpartyId: r.providerId,
   summary,
 });
 

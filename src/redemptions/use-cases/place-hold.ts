@@ -101,6 +101,7 @@ export class PlaceHold {
         entityId: redemption.id,
         regionCode: redemption.issuingRegionCode,
         organizationId: redemption.enterpriseId,
+        counterpartyId: redemption.providerId,
         summary: {
           serial: voucher.serial,
           facilityId: facility.id,

@@ -55,6 +55,7 @@ export class RevokeVoucher {
           entityId: r.id,
           regionCode: r.issuingRegionCode,
           organizationId: r.enterpriseId,
+          counterpartyId: r.providerId,
           summary: { releasedFen: r.subsidyFen, by: 'bureau', reason: 'voucher revoked' },
         });
         // A booking on the voucher is called off with its hold: no late fee, the enterprise did not cancel.

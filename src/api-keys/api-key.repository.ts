@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { Database, Row } from '../common/persistence/database';
+import { sql } from '../common/persistence/sql';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** SHA-256 of the key: the key has 240 random bits, so a fast hash suffices (as for GitHub's tokens). */
+  keyHash: string;
+  /** The key's first characters, to tell keys apart in lists. */
+  prefix: string;
+  role: string;
+  organizationId: string | null;
+  regionCode: string | null;
+  readOnly: boolean;
+  createdBy: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+const toKey = (r: Row): ApiKey => ({
+  id: r.id as string,
+  name: r.name as string,
+  keyHash: r.key_hash as string,
+  prefix: r.prefix as string,
+  role: r.role as string,
+  organizationId: (r.organization_id as string | null) ?? null,
+  regionCode: (r.region_code as string | null) ?? null,
+  readOnly: Number(r.read_only) === 1 || r.read_only === true,
+  createdBy: r.created_by as string,
+  createdAt: r.created_at as string,
+  lastUsedAt: (r.last_used_at as string | null) ?? null,
+  revokedAt: (r.revoked_at as string | null) ?? null,
+});
+
+/** API keys of provincial systems and labs. */
+@Injectable()
+export class ApiKeyRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(k: ApiKey): Promise<void> {
+    await this.db.execute(
+      sql`INSERT INTO api_key (id, name, key_hash, prefix, role, organization_id, region_code, read_only, created_by, created_at,
+            last_used_at, revoked_at)
+          VALUES (${k.id}, ${k.name}, ${k.keyHash}, ${k.prefix}, ${k.role}, ${k.organizationId}, ${k.regionCode}, ${k.readOnly},
+                  ${k.createdBy}, ${k.createdAt}, NULL, NULL)`,
+    );
+  }
+
+  /** The key with this hash, revoked or not (one indexed lookup on every request made with a key). */
+  async byHash(keyHash: string): Promise<ApiKey | null> {
+    const row = await this.db.row(sql`SELECT * FROM api_key WHERE key_hash = ${keyHash}`);
+    return row ? toKey(row) : null;
+  }
+
+  async byId(id: string): Promise<ApiKey | null> {
+    const row = await this.db.row(sql`SELECT * FROM api_key WHERE id = ${id}`);
+    return row ? toKey(row) : null;
+  }
+
+  /** The keys of one organization or bureau region (role and scope alike), newest first. */
+  async ownedBy(owner: { role: string; organizationId: string | null; regionCode: string | null }): Promise<ApiKey[]> {
+    const rows = await this.db.rows(
+      sql`SELECT * FROM api_key WHERE role = ${owner.role} AND COALESCE(organization_id, '') = ${owner.organizationId ?? ''}
+          AND COALESCE(region_code, '') = ${owner.regionCode ?? ''} ORDER BY created_at DESC, id`,
+    );
+    return rows.map(toKey);
+  }
+
+  /** Revokes a live key; false when it was already revoked. */
+  async revoke(id: string, at: string): Promise<boolean> {
+    return (await this.db.execute(sql`UPDATE api_key SET revoked_at = ${at} WHERE id = ${id} AND revoked_at IS NULL`)) === 1;
+  }
+
+  /** Notes a use, at most once a minute per key, so that busy machine clients do not write on every request. */
+  async touch(id: string, at: string, notSince: string): Promise<void> {
+    await this.db.execute(
+      sql`UPDATE api_key SET last_used_at = ${at} WHERE id = ${id} AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ${notSince})`,
+    );
+  }
+}

@@ -1,0 +1,109 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { clock, securityClock } from '../common/clock';
+import { Actor, Role } from '../common/context/request-context';
+import { forbidden, notFound } from '../common/errors/domain-error';
+import { newId } from '../common/ids';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ApiKey, ApiKeyRepository } from './api-key.repository';
+
+export const API_KEY_PREFIX = 'yrdk_';
+const TOUCH_EVERY_MS = 60_000;
+
+const hashOf = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
+const ownerOf = (actor: Actor) => ({
+  role: actor.role,
+  organizationId: actor.role === 'enterprise' || actor.role === 'provider' ? actor.organizationId : null,
+  regionCode: actor.role === 'bureau' ? actor.regionCode : null,
+});
+
+/**
+ * API keys for provincial systems and labs: made by an admin, shown once, stored as a hash, acting as the admin's
+ * organization or bureau (its role and scope, never its admin rights), optionally read-only, revoked at once on every
+ * node (each request looks its key up), with lastUsedAt and audit entries.
+ */
+@Injectable()
+export class ApiKeysService {
+  private readonly logger = new Logger(ApiKeysService.name);
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly keys: ApiKeyRepository,
+  ) {}
+
+  async create(actor: Actor, name: string, readOnly: boolean): Promise<{ apiKey: ApiKey; key: string }> {
+    this.assertAdmin(actor);
+    const key = `${API_KEY_PREFIX}${randomBytes(30).toString('base64url')}`;
+    const apiKey: ApiKey = {
+      id: newId(),
+      name,
+      keyHash: hashOf(key),
+      prefix: key.slice(0, 12),
+      ...ownerOf(actor),
+      readOnly,
+      createdBy: actor.userId,
+      createdAt: clock.iso(),
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await this.uow.run(async () => {
+      await this.keys.insert(apiKey);
+      this.uow.record(entry(apiKey, 'api_key.created', { name, readOnly, prefix: apiKey.prefix }));
+    });
+    return { apiKey, key };
+  }
+
+  list(actor: Actor): Promise<ApiKey[]> {
+    this.assertAdmin(actor);
+    return this.keys.ownedBy(ownerOf(actor));
+  }
+
+  async revoke(actor: Actor, id: string): Promise<void> {
+    this.assertAdmin(actor);
+    await this.uow.run(async () => {
+      const k = await this.keys.byId(id);
+      const mine = ownerOf(actor);
+      if (!k || k.role !== mine.role || k.organizationId !== mine.organizationId || k.regionCode !== mine.regionCode)
+        throw notFound('API key');
+      if (!(await this.keys.revoke(k.id, clock.iso()))) throw notFound('API key');
+      this.uow.record(entry(k, 'api_key.revoked', { name: k.name, prefix: k.prefix }));
+    });
+  }
+
+  /** The actor a presented key acts as, or null when it is unknown or revoked. */
+  async authenticate(key: string): Promise<Actor | null> {
+    const k = await this.keys.byHash(hashOf(key));
+    if (!k || k.revokedAt) return null;
+    const now = securityClock.now().getTime();
+    if (!k.lastUsedAt || Date.parse(k.lastUsedAt) < now - TOUCH_EVERY_MS) {
+      const at = new Date(now).toISOString();
+      await this.uow
+        .run(() => this.keys.touch(k.id, at, new Date(now - TOUCH_EVERY_MS).toISOString()))
+        .catch((e) => this.logger.warn(`lastUsedAt of API key ${k.prefix}: ${(e as Error).message}`));
+    }
+    return {
+      userId: k.id,
+      username: `api-key:${k.prefix}`,
+      role: k.role as Role,
+      organizationId: k.organizationId,
+      regionCode: k.regionCode,
+      sessionId: k.id,
+      admin: false,
+      mfaEnabled: true, // a machine credential: two-factor belongs to the people who made it
+      apiKey: { id: k.id, readOnly: k.readOnly },
+    };
+  }
+
+  private assertAdmin(actor: Actor): void {
+    if (!actor.admin || actor.apiKey) throw forbidden('API keys are managed by an admin of the organization or bureau, signed in');
+  }
+}
+
+const entry = (k: ApiKey, action: string, summary: Record<string, unknown>) => ({
+  action,
+  entityType: 'api_key',
+  entityId: k.id,
+  regionCode: k.regionCode,
+  organizationId: k.organizationId,
+  summary,
+});

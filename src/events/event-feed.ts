@@ -1,0 +1,23 @@
+import { Injectable } from '@nestjs/common';
+import { listScope } from '../common/auth/scope';
+import type { Actor } from '../common/context/request-context';
+import { decodeCursor, encodeCursor } from './event-cursor';
+import { EventOutbox } from './event-outbox';
+import { DomainEvent, EventRepository } from './event.repository';
+
+/** The event feed: numbered events after a cursor, scoped like the records. */
+@Injectable()
+export class EventFeed {
+  constructor(
+    private readonly outbox: EventOutbox,
+    private readonly events: EventRepository,
+  ) {}
+
+  async page(actor: Actor, after: string | undefined, limit: number): Promise<{ items: DomainEvent[]; nextCursor: string }> {
+    const from = decodeCursor(after);
+    // Number what has committed so far, so that a caller reads the events of its own writes at once.
+    await this.outbox.sequenceAll();
+    const items = await this.events.feed(listScope(actor), from, limit);
+    return { items, nextCursor: encodeCursor(items.at(-1)?.seq ?? from) };
+  }
+}

@@ -1,0 +1,38 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { DomainEvent } from './event.repository';
+import { CONTRACT_EVENT_TYPES } from './event-types';
+
+export class EventFeedQuery {
+  @ApiPropertyOptional({ description: 'the nextCursor of the previous page; absent or empty: from the first event' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  after?: string;
+
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 500 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit = 100;
+}
+
+export class EventView {
+  @ApiProperty({ description: 'the event id (also the webhook header Yrd-Event-Id)' }) id: string;
+  @ApiProperty({ example: 'redemption.held', description: `one of ${CONTRACT_EVENT_TYPES.join(', ')}, or another state change's type` })
+  type: string;
+  @ApiProperty({ example: '2026-11-30T08:00:00.000Z' }) occurredAt: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'the record changed (`<entity>Id`), its region and parties, and what changed',
+  })
+  data: Record<string, unknown>;
+
+  static of(e: DomainEvent): EventView {
+    return { id: e.id, type: e.type, occurredAt: e.occurredAt, data: e.data };
+  }
+}
+
+export class EventPage {
+  @ApiProperty({ type: [EventView] }) items: EventView[];
+  @ApiProperty({ description: 'pass as `after` for the next page: after the last item, or the same cursor when the page is empty' })
+  nextCursor: string;
+}

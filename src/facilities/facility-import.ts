@@ -1,0 +1,158 @@
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate, ValidationError } from 'class-validator';
+import { clock } from '../common/clock';
+import { Actor } from '../common/context/request-context';
+import { invalidInput } from '../common/errors/domain-error';
+import { newId } from '../common/ids';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../common/use-case';
+import { OrganizationRepository } from '../organizations/organization.repository';
+import { OrganizationsService } from '../organizations/organizations.service';
+import { Facility } from './facility.entity';
+import { FacilityImportView, ImportedRowView, ImportFacilityRow, MAX_IMPORT_ROWS } from './facility-import.dto';
+import { FacilityRepository } from './facility.repository';
+
+const reasonsOf = (errors: ValidationError[]): string =>
+  errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`))).join('; ');
+
+/** A CSV cell is text: a price written as digits is a number, anything else stays text for the validator to name. */
+export function csvRow(record: Record<string, string>): Record<string, unknown> {
+  const row: Record<string, unknown> = { ...record };
+  if (typeof record.unitPriceFen === 'string' && /^\d{1,15}$/.test(record.unitPriceFen)) row.unitPriceFen = Number(record.unitPriceFen);
+  if (record.description === '') delete row.description;
+  return row;
+}
+
+/**
+ * Bulk import of a provider's facilities (a lab with 300 instruments): each row validated like POST /api/facilities,
+ * a bad row reported with its line while the others load, idempotent by the provider's own `externalRef` (importing
+ * again updates that facility, never duplicates it), and a dry run that reports what would happen and writes nothing.
+ * The unit takes the provider's row lock first, so two imports of one provider run one after the other; the unique key
+ * (provider, externalRef) stands behind it.
+ */
+@Injectable()
+export class FacilityImport {
+  static readonly refusals = ['PROVIDER_NOT_ACTIVE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly facilities: FacilityRepository,
+    private readonly organizations: OrganizationRepository,
+    private readonly organizationsService: OrganizationsService,
+  ) {}
+
+  async run(actor: Actor, rows: Record<string, unknown>[], dryRun: boolean, firstLine = 1): Promise<Outcome<FacilityImportView>> {
+    if (rows.length > MAX_IMPORT_ROWS) throw invalidInput(`rows: at most ${MAX_IMPORT_ROWS} per import (got ${rows.length})`);
+    const rejected: { line: number; reason: string }[] = [];
+    const accepted: { line: number; row: ImportFacilityRow }[] = [];
+    const seen = new Map<string, number>();
+    for (const [i, raw] of rows.entries()) {
+      const line = firstLine + i;
+      const row = plainToInstance(ImportFacilityRow, raw);
+      const errors = await validate(row, { whitelist: true, forbidNonWhitelisted: true });
+      if (errors.length > 0) {
+        rejected.push({ line, reason: reasonsOf(errors) });
+        continue;
+      }
+      const earlier = seen.get(row.externalRef);
+      if (earlier !== undefined) {
+        rejected.push({ line, reason: `externalRef: ${row.externalRef} is already on line ${earlier}` });
+        continue;
+      }
+      seen.set(row.externalRef, line);
+      accepted.push({ line, row });
+    }
+    return this.uow.run(async () => {
+      // the lock first, then the provider as it stands now (a notice that has ended makes it active)
+      const locked = await this.organizations.lock(actor.organizationId ?? '-');
+      const provider = locked ? await this.organizationsService.load(locked.id) : null;
+      if (!provider || provider.type !== 'provider' || provider.status !== 'active') {
+        return refused('PROVIDER_NOT_ACTIVE', `provider is ${provider?.status ?? 'unknown'}; only active providers may list facilities`);
+      }
+      const existing = new Map(
+        (
+          await this.facilities.byExternalRefs(
+            provider.id,
+            accepted.map((a) => a.row.externalRef),
+          )
+        ).map((f) => [f.externalRef!, f]),
+      );
+      const now = clock.iso();
+      const done: ImportedRowView[] = [];
+      for (const { line, row } of accepted) {
+        const fields = {
+          name: row.name.trim(),
+          category: row.category,
+          unit: row.unit,
+          unitPriceFen: row.unitPriceFen,
+          description: row.description?.trim() ? row.description.trim() : null,
+        };
+        const found = existing.get(row.externalRef);
+        if (found && found.status !== 'active') {
+          rejected.push({ line, reason: `externalRef: ${row.externalRef} names a retired facility, which cannot change` });
+          continue;
+        }
+        if (found) {
+          const changed = (Object.keys(fields) as (keyof typeof fields)[]).filter((k) => found[k] !== fields[k]);
+          if (changed.length === 0) {
+            done.push({ line, externalRef: row.externalRef, action: 'unchanged', facilityId: found.id });
+            continue;
+          }
+          if (!dryRun) {
+            await this.facilities.replaceImported(found.id, fields, now);
+            this.uow.record({
+              action: 'facility.updated',
+              entityType: 'facility',
+              entityId: found.id,
+              regionCode: found.regionCode,
+              organizationId: found.providerId,
+              summary: {
+                before: Object.fromEntries(changed.map((k) => [k, found[k]])),
+                after: Object.fromEntries(changed.map((k) => [k, fields[k]])),
+                by: 'import',
+              },
+            });
+          }
+          done.push({ line, externalRef: row.externalRef, action: 'updated', facilityId: found.id });
+          continue;
+        }
+        const facility: Facility = {
+          id: newId(),
+          providerId: provider.id,
+          ...fields,
+          provinceCode: provider.provinceCode,
+          regionCode: provider.regionCode,
+          status: 'active',
+          createdAt: now,
+          updatedAt: now,
+          ratingCount: 0,
+          ratingSum: 0,
+          externalRef: row.externalRef,
+        };
+        if (!dryRun) {
+          await this.facilities.insert(facility);
+          this.uow.record({
+            action: 'facility.created',
+            entityType: 'facility',
+            entityId: facility.id,
+            regionCode: facility.regionCode,
+            organizationId: facility.providerId,
+            summary: {
+              name: facility.name,
+              category: facility.category,
+              unit: facility.unit,
+              unitPriceFen: facility.unitPriceFen,
+              externalRef: row.externalRef,
+              by: 'import',
+            },
+          });
+        }
+        done.push({ line, externalRef: row.externalRef, action: 'created', facilityId: dryRun ? null : facility.id });
+      }
+      const count = (action: string) => done.filter((d) => d.action === action).length;
+      rejected.sort((a, b) => a.line - b.line);
+      return ok({ dryRun, created: count('created'), updated: count('updated'), unchanged: count('unchanged'), rows: done, rejected });
+    });
+  }
+}

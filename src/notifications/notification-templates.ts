@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../common/paths';
+
+export const NOTIFICATION_KINDS = [
+  'application_decided',
+  'claim_decided',
+  'settlement_paid',
+  'voucher_expiring',
+  'hold_expiring',
+  'budget_low',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+interface Template {
+  subject: string;
+  text: string;
+}
+
+const cache = new Map<NotificationKind, Template>();
+
+/** `templates/notifications/<kind>.json`: a Chinese subject and text with `{{name}}` placeholders, read once. */
+function template(kind: NotificationKind): Template {
+  let t = cache.get(kind);
+  if (!t) {
+    t = JSON.parse(readFileSync(join(projectRoot, 'templates', 'notifications', `${kind}.json`), 'utf8')) as Template;
+    cache.set(kind, t);
+  }
+  return t;
+}
+
+const fill = (text: string, vars: Record<string, string>) => text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => vars[name] ?? '');
+
+/** The title and body of a notification (also the mail's subject and text). */
+export function render(kind: NotificationKind, vars: Record<string, string>): { title: string; body: string } {
+  const t = template(kind);
+  return { title: fill(t.subject, vars), body: fill(t.text, vars) };
+}

@@ -1,0 +1,202 @@
+import { Injectable } from '@nestjs/common';
+import { Database, Row } from '../common/persistence/database';
+import { empty, join, sql } from '../common/persistence/sql';
+
+export type EmailStatus = 'none' | 'pending' | 'sent' | 'failed';
+
+export interface Notification {
+  id: string;
+  userId: string;
+  kind: string;
+  /** One notification per kind, record and user: sweeps and a renumbered event never notify twice. */
+  dedupeKey: string;
+  title: string;
+  body: string;
+  entityType: string;
+  entityId: string;
+  createdAt: string;
+  readAt: string | null;
+  emailTo: string | null;
+  emailStatus: EmailStatus;
+  emailAttempts: number;
+  emailError: string | null;
+}
+
+export interface Recipient {
+  userId: string;
+  email: string | null;
+  organizationName: string | null;
+}
+
+const toNotification = (r: Row): Notification => ({
+  id: r.id as string,
+  userId: r.user_id as string,
+  kind: r.kind as string,
+  dedupeKey: r.dedupe_key as string,
+  title: r.title as string,
+  body: r.body as string,
+  entityType: r.entity_type as string,
+  entityId: r.entity_id as string,
+  createdAt: r.created_at as string,
+  readAt: (r.read_at as string | null) ?? null,
+  emailTo: (r.email_to as string | null) ?? null,
+  emailStatus: r.email_status as EmailStatus,
+  emailAttempts: Number(r.email_attempts),
+  emailError: (r.email_error as string | null) ?? null,
+});
+
+const toRecipient = (r: Row): Recipient => ({
+  userId: r.id as string,
+  email: (r.email as string | null) || null,
+  organizationName: (r.org_name as string | null) ?? null,
+});
+
+/** People's notifications, the mail outbox in the same rows, and the reads that find whom to notify. */
+@Injectable()
+export class NotificationRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Inserts the notifications not made before (by dedupe key); the others are left as they are. */
+  async insertNew(all: (Notification & { emailNextAt: string | null })[]): Promise<void> {
+    // 500 rows a statement: within both databases' limits on bound parameters
+    for (let i = 0; i < all.length; i += 500) {
+      const values = join(
+        all.slice(i, i + 500).map(
+          (n) =>
+            sql`(${n.id}, ${n.userId}, ${n.kind}, ${n.dedupeKey}, ${n.title}, ${n.body}, ${n.entityType}, ${n.entityId}, ${n.createdAt}, NULL,
+                 ${n.emailTo}, ${n.emailStatus}, 0, ${n.emailNextAt}, NULL, NULL, NULL)`,
+        ),
+      );
+      const head = sql`INSERT INTO notification (id, user_id, kind, dedupe_key, title, body, entity_type, entity_id, created_at, read_at,
+        email_to, email_status, email_attempts, email_next_at, email_lease_owner, email_lease_until, email_error) VALUES ${values}`;
+      // No INSERT IGNORE on MariaDB: it would take shared locks (STACK.md); a no-op update of the duplicate does not.
+      await this.db.execute(
+        this.db.dialect === 'sqlite'
+          ? sql`${head} ON CONFLICT (dedupe_key) DO NOTHING`
+          : sql`${head} ON DUPLICATE KEY UPDATE dedupe_key = dedupe_key`,
+      );
+    }
+  }
+
+  /** The active users of an organization, with its name. */
+  async usersOfOrganization(organizationId: string): Promise<Recipient[]> {
+    const rows = await this.db.rows(
+      sql`SELECT u.id, u.email, o.name AS org_name FROM app_user u JOIN organization o ON o.id = u.organization_id
+          WHERE u.organization_id = ${organizationId} AND u.disabled_at IS NULL`,
+    );
+    return rows.map(toRecipient);
+  }
+
+  /** The active bureau users who act on a region: its own bureau's and its province's. */
+  async bureauUsersOf(regionCode: string): Promise<Recipient[]> {
+    const province = `${regionCode.slice(0, 2)}0000`;
+    const rows = await this.db.rows(
+      sql`SELECT u.id, u.email, NULL AS org_name FROM app_user u
+          WHERE u.role = 'bureau' AND u.disabled_at IS NULL AND u.region_code IN (${join([...new Set([regionCode, province])])})`,
+    );
+    return rows.map(toRecipient);
+  }
+
+  /** The payees of a settlement batch and what each was paid. */
+  async settlementPayees(settlementId: string): Promise<{ payeeId: string; amountFen: number }[]> {
+    const rows = await this.db.rows(
+      sql`SELECT payee_id, SUM(amount_fen) AS amount FROM settlement_line WHERE settlement_id = ${settlementId} AND paid_at IS NOT NULL
+          GROUP BY payee_id`,
+    );
+    return rows.map((r) => ({ payeeId: r.payee_id as string, amountFen: Number(r.amount) }));
+  }
+
+  async budget(regionCode: string, year: number): Promise<{ totalFen: number; availableFen: number } | null> {
+    const row = await this.db.row(sql`SELECT total_fen, available_fen FROM budget WHERE region_code = ${regionCode} AND year = ${year}`);
+    return row ? { totalFen: Number(row.total_fen), availableFen: Number(row.available_fen) } : null;
+  }
+
+  /** Active vouchers whose last valid day is within [from, to], not yet announced (so a sweep on a quiet day writes nothing). */
+  async vouchersExpiring(
+    from: string,
+    to: string,
+  ): Promise<{ id: string; serial: string; enterpriseId: string; validUntil: string; availableFen: number }[]> {
+    const rows = await this.db.rows(
+      sql`SELECT v.id, v.serial, v.enterprise_id, v.valid_until, v.available_fen FROM voucher v
+          WHERE v.status = 'active' AND v.valid_until >= ${from} AND v.valid_until <= ${to}
+            AND NOT EXISTS (SELECT 1 FROM notification n WHERE n.entity_id = v.id AND n.kind = 'voucher_expiring')`,
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      serial: r.serial as string,
+      enterpriseId: r.enterprise_id as string,
+      validUntil: r.valid_until as string,
+      availableFen: Number(r.available_fen),
+    }));
+  }
+
+  /** Holds still held whose expiry falls within (from, to], not yet announced. */
+  async holdsExpiring(
+    from: string,
+    to: string,
+  ): Promise<{ id: string; enterpriseId: string; facilityName: string; subsidyFen: number; expiresAt: string }[]> {
+    const rows = await this.db.rows(
+      sql`SELECT r.id, r.enterprise_id, r.subsidy_fen, r.expires_at, f.name AS facility_name FROM redemption r
+          JOIN facility f ON f.id = r.facility_id
+          WHERE r.status = 'held' AND r.expires_at > ${from} AND r.expires_at <= ${to}
+            AND NOT EXISTS (SELECT 1 FROM notification n WHERE n.entity_id = r.id AND n.kind = 'hold_expiring')`,
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      enterpriseId: r.enterprise_id as string,
+      facilityName: r.facility_name as string,
+      subsidyFen: Number(r.subsidy_fen),
+      expiresAt: r.expires_at as string,
+    }));
+  }
+
+  async list(userId: string, unreadOnly: boolean, limit: number, offset: number): Promise<{ items: Notification[]; total: number }> {
+    const unread = unreadOnly ? sql` AND read_at IS NULL` : empty;
+    const rows = await this.db.rows(
+      sql`SELECT * FROM notification WHERE user_id = ${userId}${unread} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
+    );
+    const total = await this.db.row(sql`SELECT COUNT(*) AS n FROM notification WHERE user_id = ${userId}${unread}`);
+    return { items: rows.map(toNotification), total: Number(total?.n ?? 0) };
+  }
+
+  async byId(id: string): Promise<Notification | null> {
+    const row = await this.db.row(sql`SELECT * FROM notification WHERE id = ${id}`);
+    return row ? toNotification(row) : null;
+  }
+
+  /** Marks one of the user's notifications read (the first time only). */
+  async markRead(id: string, userId: string, at: string): Promise<void> {
+    await this.db.execute(sql`UPDATE notification SET read_at = ${at} WHERE id = ${id} AND user_id = ${userId} AND read_at IS NULL`);
+  }
+
+  /** Mails due now and not leased by a live node. */
+  async dueMails(now: string, limit: number): Promise<string[]> {
+    const rows = await this.db.rows(
+      sql`SELECT id FROM notification WHERE email_status = 'pending' AND email_next_at <= ${now}
+          AND (email_lease_until IS NULL OR email_lease_until <= ${now}) ORDER BY email_next_at LIMIT ${limit}`,
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  /** Claims a due mail for one attempt (guarded: one node wins), counting it. */
+  async claimMail(id: string, owner: string, now: string, until: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE notification SET email_lease_owner = ${owner}, email_lease_until = ${until}, email_attempts = email_attempts + 1
+            WHERE id = ${id} AND email_status = 'pending' AND email_next_at <= ${now}
+              AND (email_lease_until IS NULL OR email_lease_until <= ${now})`,
+      )) === 1
+    );
+  }
+
+  /** Records a mail attempt's outcome while the lease is still the caller's. */
+  async finishMail(id: string, owner: string, status: EmailStatus, nextAt: string | null, error: string | null): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE notification SET email_status = ${status}, email_next_at = ${nextAt}, email_error = ${error}, email_lease_owner = NULL,
+              email_lease_until = NULL
+            WHERE id = ${id} AND email_lease_owner = ${owner}`,
+      )) === 1
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional } from 'class-validator';
+import { PageQuery } from '../common/http/paging';
+import { NOTIFICATION_KINDS } from './notification-templates';
+import type { Notification } from './notification.repository';
+
+export class NotificationQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'only those not read yet' })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  unread?: boolean;
+}
+
+export class NotificationView {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: NOTIFICATION_KINDS }) kind: string;
+  @ApiProperty({ example: '【长三角科技创新券】您的创新券申请获批准' }) title: string;
+  @ApiProperty() body: string;
+  @ApiProperty({ example: 'voucher_application' }) entityType: string;
+  @ApiProperty() entityId: string;
+  @ApiProperty() createdAt: string;
+  @ApiProperty({ nullable: true, type: String }) readAt: string | null;
+  @ApiProperty({ enum: ['none', 'pending', 'sent', 'failed'], description: 'none: no e-mail address, or no SMTP_URL' }) emailStatus: string;
+
+  static of(n: Notification): NotificationView {
+    const { id, kind, title, body, entityType, entityId, createdAt, readAt, emailStatus } = n;
+    return { id, kind, title, body, entityType, entityId, createdAt, readAt, emailStatus };
+  }
+}
+
+export class NotificationPage {
+  @ApiProperty({ type: [NotificationView] }) items: NotificationView[];
+  @ApiProperty() total: number;
+}

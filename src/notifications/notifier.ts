@@ -1,0 +1,205 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { clock, DAY_MS, isoPlusDays } from '../common/clock';
+import { newId } from '../common/ids';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { Sweeps } from '../common/sweeps';
+import { mailConfig, MailConfig } from '../config/configuration';
+import { formatYuan } from '../documents/chinese-amount';
+import { EventOutbox } from '../events/event-outbox';
+import { DomainEvent } from '../events/event.repository';
+import { regionName } from '../regions/regions.data';
+import { NotificationKind, render } from './notification-templates';
+import { Notification, NotificationRepository, Recipient } from './notification.repository';
+
+/** The event types that may notify someone; the others cost no query. */
+const NOTIFYING = new Set(['application.decided', 'claim.decided', 'settlement.paid', 'voucher.issued']);
+
+/** Notice of a budget comes when what is available falls below this share of the total (basis points). */
+const BUDGET_LOW_BP = 1000;
+
+interface Notice {
+  kind: NotificationKind;
+  recipients: Recipient[];
+  entityType: string;
+  entityId: string;
+  vars: (r: Recipient) => Record<string, string>;
+}
+
+const yuan = (fen: unknown) => (typeof fen === 'number' && Number.isSafeInteger(fen) ? formatYuan(fen) : '');
+const decisionText = (d: unknown) => (d === 'approved' ? '获批准' : '被驳回');
+
+/**
+ * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,
+ * settlement paid, a budget falling below 10%), in the numbering transaction, and from a sweep (a voucher expiring
+ * within 30 days, a hold expiring within a day). One notification per kind, record and user (a unique key), however
+ * often a sweep runs and on however many nodes. A user with an e-mail address also gets it by mail when SMTP_URL is
+ * set: the row is the mail's outbox, sent by the mail worker.
+ */
+@Injectable()
+export class Notifier {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly notifications: NotificationRepository,
+    @Inject(mailConfig.KEY) private readonly config: MailConfig,
+    outbox: EventOutbox,
+    sweeps: Sweeps,
+  ) {
+    outbox.onSequenced((events) => this.fromEvents(events));
+    sweeps.register('notifications-expiring', () => this.expiring());
+  }
+
+  private async fromEvents(events: DomainEvent[]): Promise<void> {
+    const notices: Notice[] = [];
+    for (const e of events) if (NOTIFYING.has(e.type)) notices.push(...(await this.noticesOf(e)));
+    await this.notify(...notices);
+  }
+
+  private async noticesOf(e: DomainEvent): Promise<Notice[]> {
+    const d = e.data;
+    const date = e.occurredAt.slice(0, 10);
+    if (e.type === 'application.decided' && e.organizationId) {
+      const detail =
+        d.decision === 'approved' ? `批准金额 ${yuan(d.approvedFen)}。` : `驳回理由：${typeof d.reason === 'string' ? d.reason : '—'}。`;
+      return [
+        this.toOrganization('application_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
+          decision: decisionText(d.decision),
+          detail,
+          date,
+        }),
+      ];
+    }
+    if (e.type === 'claim.decided' && e.organizationId) {
+      const detail =
+        d.decision === 'approved'
+          ? `申请金额 ${yuan(d.claimedFen)}，核定金额 ${yuan(d.approvedFen)}。`
+          : `驳回理由：${typeof d.reason === 'string' ? d.reason : '—'}。`;
+      return [
+        this.toOrganization('claim_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
+          decision: decisionText(d.decision),
+          detail,
+          date,
+        }),
+      ];
+    }
+    if (e.type === 'settlement.paid') {
+      const notices: Notice[] = [];
+      for (const p of await this.notifications.settlementPayees(e.entityId)) {
+        notices.push(
+          this.toOrganization('settlement_paid', e, await this.notifications.usersOfOrganization(p.payeeId), {
+            amount: formatYuan(p.amountFen),
+            paymentRef: typeof d.paymentRef === 'string' ? d.paymentRef : '',
+            region: regionName(e.regionCode ?? ''),
+          }),
+        );
+      }
+      return notices;
+    }
+    if (e.type === 'voucher.issued' && e.regionCode) {
+      const year = Number(date.slice(0, 4));
+      const budget = await this.notifications.budget(e.regionCode, year);
+      // integer comparison: available / total < 10%
+      if (!budget || budget.totalFen === 0 || budget.availableFen * 10_000 >= budget.totalFen * BUDGET_LOW_BP) return [];
+      const region = e.regionCode;
+      return [
+        {
+          kind: 'budget_low',
+          recipients: await this.notifications.bureauUsersOf(region),
+          entityType: 'budget',
+          entityId: `${region}-${year}`,
+          vars: () => ({
+            region: regionName(region),
+            year: String(year),
+            total: formatYuan(budget.totalFen),
+            available: formatYuan(budget.availableFen),
+          }),
+        },
+      ];
+    }
+    return [];
+  }
+
+  private toOrganization(kind: NotificationKind, e: DomainEvent, recipients: Recipient[], vars: Record<string, string>): Notice {
+    return {
+      kind,
+      recipients,
+      entityType: e.entityType,
+      entityId: e.entityId,
+      vars: (r) => ({ organization: r.organizationName ?? '', ...vars }),
+    };
+  }
+
+  /** Vouchers expiring within 30 days and holds expiring within a day; returns how many notifications it made. */
+  async expiring(): Promise<number> {
+    const today = clock.today();
+    const now = clock.iso();
+    const vouchers = await this.notifications.vouchersExpiring(today, isoPlusDays(`${today}T00:00:00.000Z`, 30).slice(0, 10));
+    const holds = await this.notifications.holdsExpiring(now, new Date(Date.parse(now) + DAY_MS).toISOString());
+    if (vouchers.length === 0 && holds.length === 0) return 0;
+    let made = 0;
+    for (const v of vouchers) {
+      const recipients = await this.notifications.usersOfOrganization(v.enterpriseId);
+      made += await this.uow.run(() =>
+        this.notify({
+          kind: 'voucher_expiring',
+          recipients,
+          entityType: 'voucher',
+          entityId: v.id,
+          vars: (r) => ({
+            organization: r.organizationName ?? '',
+            serial: v.serial,
+            validUntil: v.validUntil,
+            available: formatYuan(v.availableFen),
+          }),
+        }),
+      );
+    }
+    for (const h of holds) {
+      const recipients = await this.notifications.usersOfOrganization(h.enterpriseId);
+      made += await this.uow.run(() =>
+        this.notify({
+          kind: 'hold_expiring',
+          recipients,
+          entityType: 'redemption',
+          entityId: h.id,
+          vars: (r) => ({
+            organization: r.organizationName ?? '',
+            facility: h.facilityName,
+            amount: formatYuan(h.subsidyFen),
+            expiresAt: new Date(Date.parse(h.expiresAt) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ') + '（北京时间）',
+          }),
+        }),
+      );
+    }
+    return made;
+  }
+
+  private async notify(...notices: Notice[]): Promise<number> {
+    const createdAt = clock.iso();
+    const mail = this.config.smtpUrl !== null;
+    const rows = notices.flatMap((n) =>
+      n.recipients.map((r): Notification & { emailNextAt: string | null } => {
+        const { title, body } = render(n.kind, n.vars(r));
+        const emailed = mail && r.email !== null;
+        return {
+          id: newId(),
+          userId: r.userId,
+          kind: n.kind,
+          dedupeKey: `${n.kind}:${n.entityId}:${r.userId}`,
+          title,
+          body,
+          entityType: n.entityType,
+          entityId: n.entityId,
+          createdAt,
+          readAt: null,
+          emailTo: emailed ? r.email : null,
+          emailStatus: emailed ? 'pending' : 'none',
+          emailAttempts: 0,
+          emailError: null,
+          emailNextAt: emailed ? new Date().toISOString() : null,
+        };
+      }),
+    );
+    await this.notifications.insertNew(rows);
+    return rows.length;
+  }
+}

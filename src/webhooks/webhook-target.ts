@@ -1,0 +1,82 @@
+import { BlockList, isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
+
+/**
+ * The SSRF guard: a webhook may not make this service call into its own network. Loopback, private (RFC 1918, unique
+ * local), link-local (cloud metadata at 169.254.169.254), carrier-grade NAT, unspecified, multicast and reserved
+ * addresses are refused unless WEBHOOK_ALLOW_PRIVATE=true. The host is resolved and every address checked when the
+ * subscription is made and again at each delivery, and the delivery connects to the address that was checked, so a
+ * name that later resolves elsewhere (DNS rebinding) reaches nothing private.
+ */
+const blocked = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  blocked.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+] as const) {
+  blocked.addSubnet(net, prefix, 'ipv6');
+}
+
+/** Whether an IP address is one a webhook may not reach without WEBHOOK_ALLOW_PRIVATE. */
+export function isPrivateAddress(ip: string): boolean {
+  const family = isIP(ip);
+  if (family === 4) return blocked.check(ip, 'ipv4');
+  if (family !== 6) return true;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return blocked.check(mapped[1], 'ipv4');
+  return blocked.check(ip, 'ipv6');
+}
+
+export class TargetRefused extends Error {}
+
+export interface CheckedTarget {
+  url: URL;
+  address: string;
+  family: 4 | 6;
+}
+
+/** The URL parsed and its host resolved; throws TargetRefused with the reason when it may not be called. */
+export async function checkTarget(raw: string, allowPrivate: boolean): Promise<CheckedTarget> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TargetRefused('is not an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TargetRefused('must be http or https');
+  if (url.username || url.password) throw new TargetRefused('must not carry credentials');
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  let addresses: { address: string; family: number }[];
+  if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
+  else {
+    try {
+      addresses = await lookup(host, { all: true, verbatim: true });
+    } catch {
+      throw new TargetRefused(`host ${host} does not resolve`);
+    }
+  }
+  if (addresses.length === 0) throw new TargetRefused(`host ${host} does not resolve`);
+  if (!allowPrivate) {
+    const inside = addresses.find((a) => isPrivateAddress(a.address));
+    if (inside) throw new TargetRefused(`resolves to ${inside.address}, a private, loopback or link-local address`);
+  }
+  return { url, address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };
+}

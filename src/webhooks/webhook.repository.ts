@@ -1,0 +1,268 @@
+import { Injectable } from '@nestjs/common';
+import { Database, Row } from '../common/persistence/database';
+import { join, sql } from '../common/persistence/sql';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** Whose subscription it is: an organization, a bureau's region, or the platform (neither). */
+export interface SubscriptionOwner {
+  ownerRole: string;
+  organizationId: string | null;
+  regionCode: string | null;
+}
+
+export interface WebhookSubscription extends SubscriptionOwner {
+  id: string;
+  url: string;
+  events: string[];
+  /** Encrypted at rest (AES-256-GCM under MFA_ENCRYPTION_KEY). */
+  secret: string;
+  createdBy: string;
+  createdAt: string;
+  deletedAt: string | null;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  subscriptionId: string;
+  eventId: string;
+  eventSeq: number;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+export interface WebhookAttempt {
+  id: string;
+  deliveryId: string;
+  subscriptionId: string;
+  attempt: number;
+  startedAt: string;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  node: string;
+}
+
+/** A claimed delivery with what sending it needs; `data` is the event's JSON text as the outbox stored it. */
+export interface DeliveryToSend {
+  delivery: WebhookDelivery;
+  url: string | null;
+  secret: string | null;
+  event: { id: string; type: string; occurredAt: string; data: string };
+}
+
+const toSubscription = (r: Row): WebhookSubscription => ({
+  id: r.id as string,
+  ownerRole: r.owner_role as string,
+  organizationId: (r.organization_id as string | null) ?? null,
+  regionCode: (r.region_code as string | null) ?? null,
+  url: r.url as string,
+  events: JSON.parse(r.events as string) as string[],
+  secret: r.secret as string,
+  createdBy: r.created_by as string,
+  createdAt: r.created_at as string,
+  deletedAt: (r.deleted_at as string | null) ?? null,
+});
+
+const toDelivery = (r: Row): WebhookDelivery => ({
+  id: r.id as string,
+  subscriptionId: r.subscription_id as string,
+  eventId: r.event_id as string,
+  eventSeq: Number(r.event_seq),
+  eventType: r.event_type as string,
+  status: r.status as DeliveryStatus,
+  attempts: Number(r.attempts),
+  nextAttemptAt: r.next_attempt_at as string,
+  leaseOwner: (r.lease_owner as string | null) ?? null,
+  leaseExpiresAt: (r.lease_expires_at as string | null) ?? null,
+  lastStatusCode: r.last_status_code === null || r.last_status_code === undefined ? null : Number(r.last_status_code),
+  lastError: (r.last_error as string | null) ?? null,
+  deliveredAt: (r.delivered_at as string | null) ?? null,
+  createdAt: r.created_at as string,
+});
+
+const toAttempt = (r: Row): WebhookAttempt => ({
+  id: r.id as string,
+  deliveryId: r.delivery_id as string,
+  subscriptionId: r.subscription_id as string,
+  attempt: Number(r.attempt),
+  startedAt: r.started_at as string,
+  statusCode: r.status_code === null || r.status_code === undefined ? null : Number(r.status_code),
+  error: (r.error as string | null) ?? null,
+  durationMs: Number(r.duration_ms),
+  node: r.node as string,
+});
+
+const DELIVERY_COLUMNS = sql`d.*, e.type AS event_type`;
+
+/** Webhook subscriptions, their deliveries (leased by any node through guarded updates) and the attempts log. */
+@Injectable()
+export class WebhookRepository {
+  constructor(private readonly db: Database) {}
+
+  async insertSubscription(s: WebhookSubscription): Promise<void> {
+    await this.db.execute(
+      sql`INSERT INTO webhook_subscription (id, owner_role, organization_id, region_code, url, events, secret, created_by, created_at, deleted_at)
+          VALUES (${s.id}, ${s.ownerRole}, ${s.organizationId}, ${s.regionCode}, ${s.url}, ${JSON.stringify(s.events)}, ${s.secret},
+                  ${s.createdBy}, ${s.createdAt}, NULL)`,
+    );
+  }
+
+  /** The live subscriptions of one owner (same role, and same organization or bureau region). */
+  async subscriptionsOf(owner: SubscriptionOwner): Promise<WebhookSubscription[]> {
+    const rows = await this.db.rows(
+      sql`SELECT * FROM webhook_subscription WHERE deleted_at IS NULL AND owner_role = ${owner.ownerRole}
+          AND COALESCE(organization_id, '') = ${owner.organizationId ?? ''} AND COALESCE(region_code, '') = ${owner.regionCode ?? ''}
+          ORDER BY created_at, id`,
+    );
+    return rows.map(toSubscription);
+  }
+
+  async subscription(id: string): Promise<WebhookSubscription | null> {
+    const row = await this.db.row(sql`SELECT * FROM webhook_subscription WHERE id = ${id} AND deleted_at IS NULL`);
+    return row ? toSubscription(row) : null;
+  }
+
+  async allLive(): Promise<WebhookSubscription[]> {
+    return (await this.db.rows(sql`SELECT * FROM webhook_subscription WHERE deleted_at IS NULL`)).map(toSubscription);
+  }
+
+  /** Ends a subscription; false when it had already ended. Its pending deliveries are no longer attempted. */
+  async deleteSubscription(id: string, at: string): Promise<boolean> {
+    return (await this.db.execute(sql`UPDATE webhook_subscription SET deleted_at = ${at} WHERE id = ${id} AND deleted_at IS NULL`)) === 1;
+  }
+
+  /** One delivery per event and subscription (the unique key makes a second fan-out of the same event impossible), in one statement. */
+  async insertDeliveries(rows: { id: string; subscriptionId: string; eventId: string; eventSeq: number; at: string }[]): Promise<void> {
+    // 500 rows a statement: within both databases' limits on bound parameters
+    for (let i = 0; i < rows.length; i += 500) {
+      const values = rows
+        .slice(i, i + 500)
+        .map(
+          (d) =>
+            sql`(${d.id}, ${d.subscriptionId}, ${d.eventId}, ${d.eventSeq}, 'pending', 0, ${d.at}, NULL, NULL, NULL, NULL, NULL, ${d.at})`,
+        );
+      await this.db.execute(
+        sql`INSERT INTO webhook_delivery (id, subscription_id, event_id, event_seq, status, attempts, next_attempt_at, lease_owner,
+              lease_expires_at, last_status_code, last_error, delivered_at, created_at)
+            VALUES ${join(values)}`,
+      );
+    }
+  }
+
+  /** Pending deliveries due now and not leased by a live node, of live subscriptions: candidates to claim. */
+  async due(now: string, limit: number): Promise<string[]> {
+    const rows = await this.db.rows(
+      sql`SELECT d.id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
+          WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now})
+            AND s.deleted_at IS NULL
+          ORDER BY d.next_attempt_at, d.event_seq LIMIT ${limit}`,
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  /**
+   * Claims a due delivery for one attempt: a guarded single-statement update that only one node can win, counting the
+   * attempt. A lease that expired (its node died or hung) may be taken over.
+   */
+  async claim(id: string, owner: string, now: string, leaseUntil: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE webhook_delivery SET lease_owner = ${owner}, lease_expires_at = ${leaseUntil}, attempts = attempts + 1
+            WHERE id = ${id} AND status = 'pending' AND next_attempt_at <= ${now}
+              AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})`,
+      )) === 1
+    );
+  }
+
+  /**
+   * What a batch of claimed deliveries needs to be sent, in one query: each delivery still leased by its claim, with its
+   * subscription's URL and encrypted secret and its event (deliveries of deleted subscriptions come without a URL).
+   */
+  async toSend(claims: { id: string; owner: string }[]): Promise<DeliveryToSend[]> {
+    if (claims.length === 0) return [];
+    const rows = await this.db.rows(
+      sql`SELECT d.*, e.type AS event_type, s.url AS s_url, s.secret AS s_secret, s.deleted_at AS s_deleted_at,
+            e.id AS e_id, e.type AS e_type, e.occurred_at AS e_occurred_at, e.data AS e_data
+          FROM webhook_delivery d JOIN domain_event e ON e.id = d.event_id JOIN webhook_subscription s ON s.id = d.subscription_id
+          WHERE d.id IN (${join(claims.map((c) => c.id))})`,
+    );
+    const owners = new Map(claims.map((c) => [c.id, c.owner]));
+    return rows
+      .filter((r) => r.lease_owner === owners.get(r.id as string))
+      .map((r) => ({
+        delivery: toDelivery(r),
+        url: r.s_deleted_at ? null : (r.s_url as string),
+        secret: r.s_deleted_at ? null : (r.s_secret as string),
+        event: { id: r.e_id as string, type: r.e_type as string, occurredAt: r.e_occurred_at as string, data: r.e_data as string },
+      }));
+  }
+
+  async delivery(id: string): Promise<WebhookDelivery | null> {
+    const row = await this.db.row(
+      sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery d JOIN domain_event e ON e.id = d.event_id WHERE d.id = ${id}`,
+    );
+    return row ? toDelivery(row) : null;
+  }
+
+  /** Records an attempt's outcome, only while the lease is still the caller's; false when another node took it over. */
+  async finish(
+    id: string,
+    owner: string,
+    outcome: { status: DeliveryStatus; nextAttemptAt: string; statusCode: number | null; error: string | null; deliveredAt: string | null },
+  ): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE webhook_delivery SET status = ${outcome.status}, next_attempt_at = ${outcome.nextAttemptAt}, lease_owner = NULL,
+              lease_expires_at = NULL, last_status_code = ${outcome.statusCode}, last_error = ${outcome.error},
+              delivered_at = ${outcome.deliveredAt}
+            WHERE id = ${id} AND lease_owner = ${owner}`,
+      )) === 1
+    );
+  }
+
+  async insertAttempt(a: WebhookAttempt): Promise<void> {
+    await this.db.execute(
+      sql`INSERT INTO webhook_attempt (id, delivery_id, subscription_id, attempt, started_at, status_code, error, duration_ms, node)
+          VALUES (${a.id}, ${a.deliveryId}, ${a.subscriptionId}, ${a.attempt}, ${a.startedAt}, ${a.statusCode}, ${a.error},
+                  ${a.durationMs}, ${a.node})`,
+    );
+  }
+
+  /** Puts a delivery back in line now (manual redelivery); false while a node holds a live lease on it. */
+  async requeue(id: string, subscriptionId: string, now: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE webhook_delivery SET status = 'pending', next_attempt_at = ${now}
+            WHERE id = ${id} AND subscription_id = ${subscriptionId} AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})`,
+      )) === 1
+    );
+  }
+
+  /** A subscription's deliveries, newest event first. */
+  async deliveries(subscriptionId: string, limit: number, offset: number): Promise<{ items: WebhookDelivery[]; total: number }> {
+    const rows = await this.db.rows(
+      sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery d JOIN domain_event e ON e.id = d.event_id
+          WHERE d.subscription_id = ${subscriptionId} ORDER BY d.event_seq DESC LIMIT ${limit} OFFSET ${offset}`,
+    );
+    const total = await this.db.row(sql`SELECT COUNT(*) AS n FROM webhook_delivery WHERE subscription_id = ${subscriptionId}`);
+    return { items: rows.map(toDelivery), total: Number(total?.n ?? 0) };
+  }
+
+  /** The attempts log of some deliveries, oldest first. */
+  async attemptsOf(deliveryIds: string[]): Promise<WebhookAttempt[]> {
+    if (deliveryIds.length === 0) return [];
+    const rows = await this.db.rows(
+      sql`SELECT * FROM webhook_attempt WHERE delivery_id IN (${join(deliveryIds)}) ORDER BY started_at, attempt`,
+    );
+    return rows.map(toAttempt);
+  }
+}

@@ -1,0 +1,95 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, MaxLength } from 'class-validator';
+import { PageQuery } from '../common/http/paging';
+import { CONTRACT_EVENT_TYPES } from '../events/event-types';
+import type { WebhookAttempt, WebhookDelivery, WebhookSubscription } from './webhook.repository';
+
+export class CreateWebhookInput {
+  @ApiProperty({
+    example: 'https://cxq.example.gov.cn/hooks/yrd',
+    description: 'http(s); private, loopback and link-local targets are refused',
+  })
+  @IsString()
+  @MaxLength(2048)
+  url: string;
+
+  @ApiProperty({
+    example: ['voucher.issued', 'redemption.captured'],
+    description: `event types (${CONTRACT_EVENT_TYPES.join(', ')}, …) or "*"`,
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @MaxLength(48, { each: true })
+  events: string[];
+}
+
+export class WebhookView {
+  @ApiProperty() id: string;
+  @ApiProperty() url: string;
+  @ApiProperty({ type: [String] }) events: string[];
+  @ApiProperty() createdAt: string;
+
+  static of(s: WebhookSubscription): WebhookView {
+    return { id: s.id, url: s.url, events: s.events, createdAt: s.createdAt };
+  }
+}
+
+export class CreatedWebhookView extends WebhookView {
+  @ApiProperty({ description: 'the signing secret, shown only in this answer' }) secret: string;
+}
+
+export class WebhookList {
+  @ApiProperty({ type: [WebhookView] }) items: WebhookView[];
+  @ApiProperty() total: number;
+}
+
+export class AttemptView {
+  @ApiProperty() attempt: number;
+  @ApiProperty() startedAt: string;
+  @ApiProperty({ nullable: true, type: Number }) statusCode: number | null;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty() durationMs: number;
+
+  static of(a: WebhookAttempt): AttemptView {
+    return { attempt: a.attempt, startedAt: a.startedAt, statusCode: a.statusCode, error: a.error, durationMs: a.durationMs };
+  }
+}
+
+export class DeliveryView {
+  @ApiProperty() id: string;
+  @ApiProperty() eventId: string;
+  @ApiProperty({ example: 'voucher.issued' }) eventType: string;
+  @ApiProperty({ enum: ['pending', 'delivered', 'failed'], description: 'failed: retried for 24 h without a 2xx' }) status: string;
+  @ApiProperty() attempts: number;
+  @ApiProperty({ description: 'when it is tried next (pending)' }) nextAttemptAt: string;
+  @ApiProperty({ nullable: true, type: Number }) lastStatusCode: number | null;
+  @ApiProperty({ nullable: true, type: String }) lastError: string | null;
+  @ApiProperty({ nullable: true, type: String }) deliveredAt: string | null;
+  @ApiProperty() createdAt: string;
+  @ApiProperty({ type: [AttemptView], description: 'every attempt, oldest first' }) log: AttemptView[];
+
+  static of(d: WebhookDelivery & { log?: WebhookAttempt[] }): DeliveryView {
+    return {
+      id: d.id,
+      eventId: d.eventId,
+      eventType: d.eventType,
+      status: d.status,
+      attempts: d.attempts,
+      nextAttemptAt: d.nextAttemptAt,
+      lastStatusCode: d.lastStatusCode,
+      lastError: d.lastError,
+      deliveredAt: d.deliveredAt,
+      createdAt: d.createdAt,
+      log: (d.log ?? []).map(AttemptView.of),
+    };
+  }
+}
+
+export class DeliveryPage {
+  @ApiProperty({ type: [DeliveryView] }) items: DeliveryView[];
+  @ApiProperty() total: number;
+}
+
+export class DeliveryQuery extends PageQuery {}

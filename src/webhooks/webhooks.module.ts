@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { MfaSecrets } from '../auth/mfa-secrets';
+import { DeliveryWorker } from './delivery-worker';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
+
+/** Signed webhooks: subscriptions, fan-out from the outbox, and the delivery worker every node runs. */
+@Module({
+  controllers: [WebhooksController],
+  providers: [WebhooksService, DeliveryWorker, MfaSecrets],
+})
+export class WebhooksModule {}

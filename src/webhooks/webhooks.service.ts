@@ -1,0 +1,146 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { MfaSecrets } from '../auth/mfa-secrets';
+import { clock } from '../common/clock';
+import type { Actor } from '../common/context/request-context';
+import { forbidden, invalidInput, notFound } from '../common/errors/domain-error';
+import { newId } from '../common/ids';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { ok, Outcome, refused } from '../common/use-case';
+import { webhooksConfig, WebhooksConfig } from '../config/configuration';
+import { EventOutbox } from '../events/event-outbox';
+import { DomainEvent } from '../events/event.repository';
+import { EVENT_TYPES } from '../events/event-types';
+import { checkTarget, TargetRefused } from './webhook-target';
+import { WebhookAttempt, WebhookDelivery, WebhookRepository, WebhookSubscription } from './webhook.repository';
+import { ownerOf, receives, sameOwner } from './webhook.rules';
+
+/** Subscriptions of organizations and bureaus, their fan-out from the outbox, and manual redelivery. */
+@Injectable()
+export class WebhooksService {
+  static readonly redeliverRefusals = ['INVALID_STATE'] as const;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly webhooks: WebhookRepository,
+    private readonly secrets: MfaSecrets,
+    @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
+    outbox: EventOutbox,
+  ) {
+    outbox.onSequenced((events) => this.fanOut(events));
+  }
+
+  /** Creates a subscription; the signing secret is answered once and kept encrypted. */
+  async subscribe(actor: Actor, url: string, events: string[]): Promise<{ subscription: WebhookSubscription; secret: string }> {
+    this.assertManager(actor);
+    const unknown = events.filter((e) => e !== '*' && !EVENT_TYPES.includes(e));
+    if (unknown.length > 0) throw invalidInput(`events: unknown event types ${unknown.join(', ')} (see GET /docs: EventView.type)`);
+    try {
+      await checkTarget(url, this.config.allowPrivate);
+    } catch (e) {
+      if (e instanceof TargetRefused) throw invalidInput(`url: ${e.message}`);
+      throw e;
+    }
+    const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+    const subscription: WebhookSubscription = {
+      id: newId(),
+      ...ownerOf(actor),
+      url,
+      events: [...new Set(events)],
+      secret: this.secrets.encrypt(secret),
+      createdBy: actor.userId,
+      createdAt: clock.iso(),
+      deletedAt: null,
+    };
+    await this.uow.run(async () => {
+      await this.webhooks.insertSubscription(subscription);
+      this.uow.record({
+        action: 'webhook.subscribed',
+        entityType: 'webhook_subscription',
+        entityId: subscription.id,
+        regionCode: subscription.regionCode,
+        organizationId: subscription.organizationId,
+        summary: { url, events: subscription.events },
+      });
+    });
+    return { subscription, secret };
+  }
+
+  list(actor: Actor): Promise<WebhookSubscription[]> {
+    return this.webhooks.subscriptionsOf(ownerOf(actor));
+  }
+
+  async unsubscribe(actor: Actor, id: string): Promise<void> {
+    this.assertManager(actor);
+    await this.uow.run(async () => {
+      const s = await this.own(actor, id);
+      if (!(await this.webhooks.deleteSubscription(s.id, clock.iso()))) throw notFound('webhook');
+      this.uow.record({
+        action: 'webhook.deleted',
+        entityType: 'webhook_subscription',
+        entityId: s.id,
+        regionCode: s.regionCode,
+        organizationId: s.organizationId,
+        summary: { url: s.url },
+      });
+    });
+  }
+
+  async deliveries(
+    actor: Actor,
+    id: string,
+    limit: number,
+    offset: number,
+  ): Promise<{ items: (WebhookDelivery & { log: WebhookAttempt[] })[]; total: number }> {
+    const s = await this.own(actor, id);
+    const page = await this.webhooks.deliveries(s.id, limit, offset);
+    const log = await this.webhooks.attemptsOf(page.items.map((d) => d.id));
+    return { items: page.items.map((d) => ({ ...d, log: log.filter((a) => a.deliveryId === d.id) })), total: page.total };
+  }
+
+  /** Puts a delivery back in line at once, whatever its state, unless a node is attempting it right now. */
+  redeliver(actor: Actor, id: string, deliveryId: string): Promise<Outcome<WebhookDelivery>> {
+    this.assertManager(actor);
+    return this.uow.run(async () => {
+      const s = await this.own(actor, id);
+      const delivery = await this.webhooks.delivery(deliveryId);
+      if (!delivery || delivery.subscriptionId !== s.id) throw notFound('delivery');
+      if (!(await this.webhooks.requeue(delivery.id, s.id, new Date().toISOString()))) {
+        return refused('INVALID_STATE', 'a node is attempting this delivery right now; try again when it is done');
+      }
+      this.uow.record({
+        action: 'webhook.redelivery_requested',
+        entityType: 'webhook_subscription',
+        entityId: s.id,
+        regionCode: s.regionCode,
+        organizationId: s.organizationId,
+        summary: { deliveryId: delivery.id, eventId: delivery.eventId },
+      });
+      return ok((await this.webhooks.delivery(delivery.id))!);
+    });
+  }
+
+  /** In the numbering transaction: one delivery per newly numbered event and subscription that receives it. */
+  private async fanOut(events: DomainEvent[]): Promise<void> {
+    const subscriptions = await this.webhooks.allLive();
+    if (subscriptions.length === 0) return;
+    const at = new Date().toISOString();
+    const rows = events.flatMap((e) =>
+      subscriptions.filter((s) => receives(s, e)).map((s) => ({ id: newId(), subscriptionId: s.id, eventId: e.id, eventSeq: e.seq, at })),
+    );
+    await this.webhooks.insertDeliveries(rows);
+  }
+
+  /** A subscription of the caller's organization or bureau; any other is 404 to it. */
+  private async own(actor: Actor, id: string): Promise<WebhookSubscription> {
+    const s = await this.webhooks.subscription(id);
+    if (!s || !sameOwner(s, ownerOf(actor))) throw notFound('webhook');
+    return s;
+  }
+
+  /** Subscriptions send the organization's data elsewhere: managed by its admins (or a writing API key of it). */
+  private assertManager(actor: Actor): void {
+    if (!actor.admin && !(actor.apiKey && !actor.apiKey.readOnly))
+      throw forbidden('webhooks are managed by an admin of the organization or bureau');
+  }
+}

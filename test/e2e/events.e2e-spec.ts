@@ -1,0 +1,242 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
+import { decodeCursor, encodeCursor } from '../../src/events/event-cursor';
+import { EventOutbox } from '../../src/events/event-outbox';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { describeOnServer } from '../support/races';
+import { auth, OrgSession, TestApp } from '../support/test-app';
+
+interface FeedEvent {
+  id: string;
+  type: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+/** Every event the token may read, paged through with the cursor `limit` at a time. */
+async function readAll(t: TestApp, token: string, limit = 50, after = ''): Promise<{ events: FeedEvent[]; cursor: string }> {
+  const events: FeedEvent[] = [];
+  let cursor = after;
+  for (;;) {
+    const res = await t.http
+      .get(`/api/events?limit=${limit}${cursor ? `&after=${cursor}` : ''}`)
+      .set(auth(token))
+      .expect(200);
+    events.push(...res.body.items);
+    expect(typeof res.body.nextCursor).toBe('string');
+    if (res.body.items.length === 0) {
+      expect(res.body.nextCursor).toBe(cursor || encodeCursor(0));
+      return { events, cursor: res.body.nextCursor };
+    }
+    cursor = res.body.nextCursor;
+  }
+}
+
+describe('domain events: the transactional outbox and the feed', () => {
+  let t: TestApp;
+  let enterprise: OrgSession;
+  let otherEnterprise: OrgSession;
+  let provider: OrgSession;
+  let jsEnterprise: OrgSession;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, '340000');
+    await openRegion(t, '320000');
+    [enterprise, otherEnterprise, provider, jsEnterprise] = await Promise.all([
+      t.registerEnterprise('340100'),
+      t.registerEnterprise('340100'),
+      t.registerProvider('340100'),
+      t.registerEnterprise('320500'),
+    ]);
+  });
+
+  afterAll(() => t?.close());
+
+  it('writes one event per state change through a voucher’s whole life, in order, with the contract’s types', async () => {
+    const bureau = await t.token('bureau-ah');
+    const start = (await readAll(t, bureau)).cursor;
+    const facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(provider.token))
+        .send({ name: 'X 射线衍射仪机时', category: 'testing', unit: 'hour', unitPriceFen: 60_000 })
+        .expect(201)
+    ).body.id;
+    const voucher = await issueVoucher(t, enterprise.token, 2_000_000);
+    const hold = async () =>
+      (
+        await t.http
+          .post('/api/redemptions')
+          .set(auth(enterprise.token))
+          .send({ voucherId: voucher.id, facilityId, quantity: 2 })
+          .expect(201)
+      ).body.id as string;
+    const cancelled = await hold();
+    await t.http.post(`/api/redemptions/${cancelled}/cancel`).set(auth(enterprise.token)).expect(200);
+    const captured = await hold();
+    await captureConfirmed(t, provider.token, enterprise.token, captured, 2);
+    const claim = await t.http
+      .post('/api/claims')
+      .set(auth(provider.token))
+      .send({ redemptionIds: [captured], evidence: freshEvidence() })
+      .expect(201);
+    await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    const settlement = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: '340000' }).expect(201);
+    await paySettlement(t, '340000', settlement.body.id);
+
+    const { events } = await readAll(t, bureau, 3, start);
+    const types = events.map((e) => e.type);
+    expect(types).toEqual([
+      'facility.created',
+      // an auto-approved application: one transaction, its events in the order its changes were made
+      'voucher.issued',
+      'application.submitted',
+      'application.decided',
+      'redemption.held',
+      'redemption.cancelled',
+      'redemption.held',
+      'redemption.captured',
+      'redemption.usage_confirmed',
+      'claim.submitted',
+      'claim.decided',
+      'settlement.created',
+      'settlement.paid',
+    ]);
+    const decided = events.find((e) => e.type === 'application.decided')!;
+    expect(decided.data).toMatchObject({ decision: 'approved', organizationId: enterprise.organizationId, regionCode: '340000' });
+    const capturedEvent = events.find((e) => e.type === 'redemption.captured')!;
+    expect(capturedEvent.data).toMatchObject({ redemptionId: captured, counterpartyId: provider.organizationId });
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    for (const e of events) expect(Date.parse(e.occurredAt)).not.toBeNaN();
+  });
+
+  it('writes the event in the change’s transaction: a change that rolls back leaves none, a refused request none', async () => {
+    const platform = await t.token('platform');
+    const before = (await readAll(t, platform)).cursor;
+    const uow = t.get(UnitOfWork);
+    const draft = { action: 'sanction.recorded', entityType: 'sanction', entityId: '00000000-0000-7000-8000-000000000001', summary: {} };
+    await expect(
+      uow.run(async () => {
+        uow.record(draft);
+        throw new Error('the change fails after its audit entry');
+      }),
+    ).rejects.toThrow('the change fails');
+    // A hold on a revoked voucher is refused: no state change, no event.
+    const voucher = await issueVoucher(t, otherEnterprise.token, 10_000);
+    await t.http
+      .post(`/api/vouchers/${voucher.id}/revoke`)
+      .set(auth(await t.token('bureau-ah')))
+      .send({ reason: '材料不实' })
+      .expect(200);
+    const facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(provider.token))
+        .send({ name: '质谱仪机时', category: 'testing', unit: 'hour', unitPriceFen: 10_000_000 })
+        .expect(201)
+    ).body.id;
+    const afterSetup = (await readAll(t, platform, 50, before)).cursor;
+    const refused = await t.http
+      .post('/api/redemptions')
+      .set(auth(otherEnterprise.token))
+      .send({ voucherId: voucher.id, facilityId, quantity: 5 });
+    expect(refused.status).toBe(422);
+    expect(refused.body.code).toBe('VOUCHER_NOT_ACTIVE');
+    expect((await readAll(t, platform, 50, afterSetup)).events).toEqual([]);
+    // The same draft committed is one event.
+    await uow.run(async () => uow.record(draft));
+    const { events } = await readAll(t, platform, 50, afterSetup);
+    expect(events.map((e) => e.type)).toEqual(['sanction.recorded']);
+    expect((await readAll(t, platform, 50, before)).events.filter((e) => e.data.sanctionId === draft.entityId)).toHaveLength(1);
+  });
+
+  it('scopes the feed like the records: an organization its own, a bureau its region, the platform all', async () => {
+    await issueVoucher(t, jsEnterprise.token, 500_000);
+    const all = (await readAll(t, await t.token('platform'))).events;
+    const ah = (await readAll(t, await t.token('bureau-ah'))).events;
+    const js = (await readAll(t, await t.token('bureau-js'))).events;
+    const mine = (await readAll(t, enterprise.token)).events;
+    const theirs = (await readAll(t, otherEnterprise.token)).events;
+    const providers = (await readAll(t, provider.token)).events;
+    expect(all.length).toBeGreaterThan(ah.length);
+    expect(ah.every((e) => ((e.data.regionCode as string | undefined) ?? '').startsWith('34'))).toBe(true);
+    expect(js.every((e) => ((e.data.regionCode as string | undefined) ?? '').startsWith('32'))).toBe(true);
+    expect(js.some((e) => e.type === 'voucher.issued' && e.data.organizationId === jsEnterprise.organizationId)).toBe(true);
+    expect(ah.some((e) => e.data.organizationId === jsEnterprise.organizationId)).toBe(false);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(
+      mine.every((e) => e.data.organizationId === enterprise.organizationId || e.data.counterpartyId === enterprise.organizationId),
+    ).toBe(true);
+    expect(theirs.some((e) => e.data.organizationId === enterprise.organizationId)).toBe(false);
+    // The provider reads the redemptions at its facilities although the enterprise is their organization.
+    expect(providers.filter((e) => e.type === 'redemption.captured')).toHaveLength(1);
+    // Platform paging with a small page finds the same events as one big page.
+    expect((await readAll(t, await t.token('platform'), 7)).events.map((e) => e.id)).toEqual(all.map((e) => e.id));
+  });
+
+  it('answers 400 naming `after` for a cursor it did not hand out, and 401 without a token', async () => {
+    const bureau = await t.token('bureau-ah');
+    for (const bad of ['abc', encodeCursor(1).slice(0, -1) + '!', Buffer.from('e1:-4').toString('base64url'), 'x'.repeat(80)]) {
+      const res = await t.http.get(`/api/events?after=${encodeURIComponent(bad)}`).set(auth(bureau));
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toContain('after');
+    }
+    expect((await t.http.get('/api/events?limit=0').set(auth(bureau))).status).toBe(400);
+    expect((await t.http.get('/api/events')).status).toBe(401);
+    expect(decodeCursor(encodeCursor(42))).toBe(42);
+  });
+
+  describeOnServer('paging under concurrent writes', 'on SQLite transactions take turns, so no commit can come late', () => {
+    it('hands out an event committed late after those committed before it: no gap, no repeat, while others write', async () => {
+      const platform = await t.token('platform');
+      const start = (await readAll(t, platform)).cursor;
+      const uow = t.get(UnitOfWork);
+      const outbox = t.get(EventOutbox);
+      // A transaction that has written its event and then waits before committing, as a slow commit on a busy server.
+      let slow = true;
+      uow.onFlush(async (state) => {
+        if (slow && state.audit.some((d) => d.entityId === 'late-commit-000000000000000000000000'.slice(0, 36))) await sleep(1500);
+      });
+      const late = uow.run(async () =>
+        uow.record({
+          action: 'sanction.lifted',
+          entityType: 'sanction',
+          entityId: 'late-commit-000000000000000000000000'.slice(0, 36),
+          summary: {},
+        }),
+      );
+      await sleep(200);
+      // Meanwhile: 30 writes over 10 enterprises, and a reader paging through the feed all along.
+      const enterprises = await Promise.all(Array.from({ length: 10 }, () => t.registerEnterprise('340100')));
+      const writes = Promise.all(
+        enterprises.flatMap((e) =>
+          [1, 2, 3].map(() => t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 10_000, purpose: '检测' })),
+        ),
+      );
+      const seen: FeedEvent[] = [];
+      let cursor = start;
+      let writing = true;
+      void writes.finally(() => (writing = false));
+      while (writing || seen.length === 0) {
+        const res = await t.http.get(`/api/events?limit=5&after=${cursor}`).set(auth(platform)).expect(200);
+        seen.push(...res.body.items);
+        cursor = res.body.nextCursor;
+        await sleep(10);
+      }
+      await late;
+      slow = false;
+      for (const res of await writes) expect(res.status).toBe(201);
+      await outbox.sequenceAll();
+      seen.push(...(await readAll(t, platform, 5, cursor)).events);
+      const ids = seen.map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      const everything = (await readAll(t, platform, 500, start)).events.map((e) => e.id);
+      expect(ids).toEqual(everything);
+      expect(seen.filter((e) => e.type === 'sanction.lifted')).toHaveLength(1);
+      // 10 registrations, 10 verifications, and 30 applications each submitted, issued and decided
+      expect(seen.filter((e) => e.type === 'voucher.issued')).toHaveLength(30);
+    });
+  });
+});

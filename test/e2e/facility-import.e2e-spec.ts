@@ -1,0 +1,117 @@
+import { auth, OrgSession, TestApp } from '../support/test-app';
+
+const HEADER = 'externalRef,name,category,unit,unitPriceFen,description';
+
+describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => {
+  let t: TestApp;
+  let provider: OrgSession;
+  let otherProvider: OrgSession;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    [provider, otherProvider] = await Promise.all([t.registerProvider('320500'), t.registerProvider('320500')]);
+  });
+
+  afterAll(() => t?.close());
+
+  const csvImport = (token: string, csv: string, dryRun = false) =>
+    t.http
+      .post(`/api/facilities/import${dryRun ? '?dryRun=true' : ''}`)
+      .set(auth(token))
+      .set('content-type', 'text/csv')
+      .send(csv);
+  const mine = async (providerId: string) =>
+    (await t.http.get('/api/facilities?provinceCode=320000&limit=500').expect(200)).body.items.filter(
+      (f: { providerId: string }) => f.providerId === providerId,
+    ) as { id: string; name: string; unitPriceFen: number; description: string | null }[];
+
+  // UTF-8 with a BOM, as Excel saves it; a quoted name with a comma and doubled quotes; a bad price; a repeated reference
+  const file = [
+    `\uFEFF${HEADER}`,
+    'SEM-01,扫描电子显微镜 (SEM) 机时,testing,hour,40000,含能谱分析',
+    '"XRD-01","X 射线衍射仪, ""高分辨"" 机时",testing,hour,30000,',
+    'NMR-01,核磁共振波谱仪,testing,sample,abc,',
+    'SEM-01,重复的参考号,testing,hour,1,',
+    'ICP-01,电感耦合等离子体质谱,testing,sample,25000,"多元素, 痕量"',
+  ].join('\r\n');
+
+  it('dry run: reports each row and each refusal with its line, and changes nothing', async () => {
+    const res = await csvImport(provider.token, file, true).expect(200);
+    expect(res.body).toMatchObject({ dryRun: true, created: 3, updated: 0, unchanged: 0 });
+    expect(res.body.rows.map((r: { line: number; action: string; facilityId: null }) => [r.line, r.action, r.facilityId])).toEqual([
+      [2, 'created', null],
+      [3, 'created', null],
+      [6, 'created', null],
+    ]);
+    expect(res.body.rejected).toEqual([
+      { line: 4, reason: expect.stringContaining('unitPriceFen') },
+      { line: 5, reason: 'externalRef: SEM-01 is already on line 2' },
+    ]);
+    expect(await mine(provider.organizationId)).toEqual([]);
+  });
+
+  it('imports, and a second import of the same file changes nothing; a changed row updates its facility, never duplicates it', async () => {
+    const first = await csvImport(provider.token, file).expect(200);
+    expect(first.body).toMatchObject({ dryRun: false, created: 3, updated: 0, unchanged: 0 });
+    const listed = await mine(provider.organizationId);
+    expect(listed.map((f) => f.name).sort()).toEqual(
+      ['X 射线衍射仪, "高分辨" 机时', '扫描电子显微镜 (SEM) 机时', '电感耦合等离子体质谱'].sort(),
+    );
+    expect(listed.find((f) => f.name.startsWith('电感'))!.description).toBe('多元素, 痕量');
+
+    const again = await csvImport(provider.token, file).expect(200);
+    expect(again.body).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
+    expect(again.body.rows.map((r: { facilityId: string }) => r.facilityId).sort()).toEqual(
+      first.body.rows.map((r: { facilityId: string }) => r.facilityId).sort(),
+    );
+
+    const changed = await t.http
+      .post('/api/facilities/import')
+      .set(auth(provider.token))
+      .send({
+        rows: [{ externalRef: 'SEM-01', name: '扫描电子显微镜 (SEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 45000 }],
+      })
+      .expect(200);
+    expect(changed.body).toMatchObject({ created: 0, updated: 1, unchanged: 0 });
+    const after = await mine(provider.organizationId);
+    expect(after).toHaveLength(3);
+    expect(after.find((f) => f.name.startsWith('扫描'))).toMatchObject({ unitPriceFen: 45000, description: null });
+    // the same reference at another provider is that provider's own facility
+    const theirs = await t.http
+      .post('/api/facilities/import')
+      .set(auth(otherProvider.token))
+      .send({ rows: [{ externalRef: 'SEM-01', name: '场发射扫描电镜', category: 'testing', unit: 'hour', unitPriceFen: 50000 }] })
+      .expect(200);
+    expect(theirs.body.created).toBe(1);
+    expect(await mine(provider.organizationId)).toHaveLength(3);
+  });
+
+  it('takes a lab’s 300 instruments in one file', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => `INST-${String(i).padStart(3, '0')},仪器 ${i} 机时,testing,hour,${10_000 + i},`);
+    const res = await csvImport(otherProvider.token, [HEADER, ...rows].join('\n')).expect(200);
+    expect(res.body).toMatchObject({ created: 300, rejected: [] });
+    expect(await mine(otherProvider.organizationId)).toHaveLength(301);
+  });
+
+  it('refuses what is not an import: 400 naming the field, 403 for anyone but a provider', async () => {
+    const cases: [string, object | string, string][] = [
+      ['application/json', { rows: 'x' }, 'rows'],
+      ['application/json', { rows: [], extra: 1 }, 'extra'],
+      ['text/csv', 'name,category\nx,testing', 'externalRef'],
+    ];
+    for (const [type, body, field] of cases) {
+      const res = await t.http.post('/api/facilities/import').set(auth(provider.token)).set('content-type', type).send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain(field);
+    }
+    expect((await t.http.post('/api/facilities/import?dryRun=maybe').set(auth(provider.token)).send({ rows: [] })).status).toBe(400);
+    expect(
+      (
+        await t.http
+          .post('/api/facilities/import')
+          .set(await t.as('bureau-js'))
+          .send({ rows: [] })
+      ).status,
+    ).toBe(403);
+  });
+});

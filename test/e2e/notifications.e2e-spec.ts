@@ -1,0 +1,136 @@
+import { clock, DAY_MS } from '../../src/common/clock';
+import { Notifier } from '../../src/notifications/notifier';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { until } from '../support/service-process';
+import { SmtpSink } from '../support/smtp-sink';
+import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
+
+interface NotificationView {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  readAt: string | null;
+  emailStatus: string;
+}
+
+describe('notifications: in the app, and by mail through SMTP', () => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+  let enterprise: OrgSession;
+  let provider: OrgSession;
+  let enterpriseStaff: string;
+  let providerStaff: string;
+  let facilityId: string;
+
+  beforeAll(async () => {
+    smtp = await SmtpSink.start();
+    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '100' });
+    await openRegion(t, '340000', { budgetFen: 1_000_000 });
+    [enterprise, provider] = await Promise.all([t.registerEnterprise('340100'), t.registerProvider('340100')]);
+    // each organization's admin adds a colleague with an e-mail address
+    const colleague = async (admin: OrgSession, email: string) => {
+      const username = `${admin.username}-staff`;
+      await t.http.post('/api/users').set(auth(admin.token)).send({ username, password: PASSWORD, email }).expect(201);
+      return (await t.login(username, PASSWORD)).accessToken;
+    };
+    enterpriseStaff = await colleague(enterprise, 'finance@sme.example.cn');
+    providerStaff = await colleague(provider, 'billing@lab.example.cn');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  const list = async (token: string, query = '') =>
+    (await t.http.get(`/api/notifications${query}`).set(auth(token)).expect(200)).body.items as NotificationView[];
+  const mailTo = (address: string, subject: string) =>
+    until(`a mail to ${address}: ${subject}`, () => smtp.mails.find((m) => m.to.includes(address) && m.subject.includes(subject)), 20_000);
+
+  it('tells the enterprise its application was decided, by mail with a Chinese subject, and the bureau its budget is below 10%', async () => {
+    await issueVoucher(t, enterprise.token, 950_000);
+    const mail = await mailTo('finance@sme.example.cn', '申请');
+    expect(mail.subject).toBe('【长三角科技创新券】您的创新券申请获批准');
+    expect(mail.text).toContain('批准金额 ¥9,500.00');
+    expect(mail.text).toContain(`enterprise ${enterprise.username}`);
+    // the admin has no e-mail address: in the app only
+    const [mine] = await list(enterprise.token);
+    expect(mine).toMatchObject({ kind: 'application_decided', title: mail.subject, emailStatus: 'none', readAt: null });
+    expect((await list(enterpriseStaff))[0]).toMatchObject({ kind: 'application_decided', emailStatus: 'sent' });
+    // 50,000 of 1,000,000 fen left: below 10%
+    const bureau = await until('the budget notice', async () =>
+      (await list(await t.token('bureau-ah'))).find((n) => n.kind === 'budget_low'),
+    );
+    expect(bureau.title).toBe('【长三角科技创新券】安徽省 ' + clock.year() + ' 年度预算余额不足 10%');
+    expect(bureau.body).toContain('当前可用 ¥500.00');
+  });
+
+  it('tells the provider its claim was decided and its settlement paid', async () => {
+    const voucher = (await t.http.get('/api/vouchers').set(auth(enterprise.token)).expect(200)).body.items[0];
+    facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(provider.token))
+        .send({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 20_000 })
+        .expect(201)
+    ).body.id;
+    const hold = await t.http
+      .post('/api/redemptions')
+      .set(auth(enterprise.token))
+      .send({ voucherId: voucher.id, facilityId, quantity: 2 })
+      .expect(201);
+    await captureConfirmed(t, provider.token, enterprise.token, hold.body.id, 2);
+    const claim = await t.http
+      .post('/api/claims')
+      .set(auth(provider.token))
+      .send({ redemptionIds: [hold.body.id], evidence: freshEvidence() })
+      .expect(201);
+    const bureau = await t.token('bureau-ah');
+    await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    const decided = await mailTo('billing@lab.example.cn', '兑付申请');
+    expect(decided.subject).toBe('【长三角科技创新券】您的兑付申请获批准');
+    expect(decided.text).toContain('核定金额 ¥200.00');
+    const settlement = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: '340000' }).expect(201);
+    await paySettlement(t, '340000', settlement.body.id, 'TREASURY-2026-0042');
+    const paid = await mailTo('billing@lab.example.cn', '结算款');
+    expect(paid.subject).toBe('【长三角科技创新券】结算款已支付：¥200.00');
+    expect(paid.text).toContain('TREASURY-2026-0042');
+    expect((await list(provider.token)).map((n) => n.kind).sort()).toEqual(['claim_decided', 'settlement_paid']);
+  });
+
+  it('warns of a hold expiring within a day and a voucher expiring within 30 days, once however often the sweep runs', async () => {
+    const voucher = (await t.http.get('/api/vouchers').set(auth(enterprise.token)).expect(200)).body.items[0];
+    await t.http.post('/api/redemptions').set(auth(enterprise.token)).send({ voucherId: voucher.id, facilityId, quantity: 1 }).expect(201);
+    const notifier = t.get(Notifier);
+    expect(await notifier.expiring()).toBe(0);
+    clock.travel(29.5 * DAY_MS); // the hold expires 30 days after it was placed
+    await notifier.expiring();
+    const hold = await mailTo('finance@sme.example.cn', '冻结额度');
+    expect(hold.subject).toBe('【长三角科技创新券】服务预约的冻结额度将于明天到期');
+    expect(hold.text).toContain('扫描电镜机时');
+    clock.travel(310 * DAY_MS); // the voucher is valid for 365 days
+    await notifier.expiring();
+    const expiring = await mailTo('finance@sme.example.cn', voucher.serial);
+    expect(expiring.subject).toBe(`【长三角科技创新券】创新券 ${voucher.serial} 将于 ${voucher.validUntil} 到期`);
+    await notifier.expiring();
+    await notifier.expiring();
+    const kinds = (await list(enterpriseStaff)).map((n) => n.kind);
+    expect(kinds.filter((k) => k === 'voucher_expiring')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'hold_expiring')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 500));
+    const toStaff = smtp.mails.filter((m) => m.to.includes('finance@sme.example.cn'));
+    expect(toStaff.filter((m) => m.subject.includes(voucher.serial))).toHaveLength(1);
+    expect(toStaff.filter((m) => m.subject.includes('冻结额度'))).toHaveLength(1);
+  });
+
+  it('marks a notification read for its user only; another user’s is 404', async () => {
+    const [first] = await list(enterpriseStaff);
+    const read = await t.http.post(`/api/notifications/${first.id}/read`).set(auth(enterpriseStaff)).expect(200);
+    expect(read.body.readAt).not.toBeNull();
+    expect((await list(enterpriseStaff, '?unread=true')).map((n) => n.id)).not.toContain(first.id);
+    expect((await t.http.post(`/api/notifications/${first.id}/read`).set(auth(enterprise.token))).status).toBe(404);
+    expect((await t.http.post(`/api/notifications/${first.id}/read`).set(auth(providerStaff))).status).toBe(404);
+    expect((await t.http.get('/api/notifications?unread=maybe').set(auth(enterpriseStaff))).status).toBe(400);
+  });
+});

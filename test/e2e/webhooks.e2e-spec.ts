@@ -1,0 +1,322 @@
+import { issueVoucher, openRegion } from '../support/fixtures';
+import { describeOnServer } from '../support/races';
+import { buildService, ServiceNode, startServiceNode, until } from '../support/service-process';
+import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
+import { WebhookReceiver } from '../support/webhook-receiver';
+import { verifySignature } from '../../src/webhooks/webhook-signature';
+
+/** Fast retries for the tests: the first after 300 ms, then 600 ms, … (30 s, 60 s, … in production). */
+const FAST = {
+  // one key for the secrets across the restart below, as every node of a deployment shares one
+  MFA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  WEBHOOK_POLL_MS: '100',
+  WEBHOOK_RETRY_BASE_MS: '300',
+  WEBHOOK_TIMEOUT_MS: '2000',
+  WEBHOOK_LEASE_MS: '4000',
+};
+
+describe('signed webhooks', () => {
+  let t: TestApp;
+  let receiver: WebhookReceiver;
+  let enterprise: OrgSession;
+  let otherEnterprise: OrgSession;
+
+  beforeAll(async () => {
+    t = await TestApp.start(FAST);
+    receiver = await WebhookReceiver.start();
+    await openRegion(t, '340000');
+    [enterprise, otherEnterprise] = await Promise.all([t.registerEnterprise('340100'), t.registerEnterprise('340100')]);
+  });
+
+  afterAll(async () => {
+    await receiver?.close();
+    await t?.close();
+  });
+
+  const subscribe = async (token: string, events: string[], url = receiver.url) =>
+    (await t.http.post('/api/webhooks').set(auth(token)).send({ url, events }).expect(201)).body as {
+      id: string;
+      url: string;
+      events: string[];
+      secret: string;
+    };
+  const deliveries = async (token: string, id: string) =>
+    (await t.http.get(`/api/webhooks/${id}/deliveries`).set(auth(token)).expect(200)).body.items as {
+      id: string;
+      eventId: string;
+      eventType: string;
+      status: string;
+      attempts: number;
+      log: { attempt: number; statusCode: number | null; error: string | null }[];
+    }[];
+
+  it('signs each delivery as the contract says; a 500 is retried and the retry delivered; the log shows both attempts', async () => {
+    const sub = await subscribe(enterprise.token, ['voucher.issued', 'application.decided']);
+    expect(sub.secret).toMatch(/^whsec_/);
+    expect(sub.events).toEqual(['voucher.issued', 'application.decided']);
+    const listed = await t.http.get('/api/webhooks').set(auth(enterprise.token)).expect(200);
+    expect(listed.body.items).toEqual([{ id: sub.id, url: receiver.url, events: sub.events, createdAt: expect.any(String) }]);
+
+    receiver.answer = (r, nth) => (r.body.type === 'voucher.issued' && nth === 1 ? 500 : 200);
+    const voucher = await issueVoucher(t, enterprise.token, 300_000);
+    const issued = await until(
+      'the retried delivery',
+      () => {
+        const got = receiver.received.filter((r) => r.body.type === 'voucher.issued' && r.body.data.voucherId === voucher.id);
+        return got.length === 2 ? got : undefined;
+      },
+      20_000,
+    );
+    for (const r of issued) {
+      expect(verifySignature(sub.secret, r.rawBody, r.signature, Math.floor(Date.now() / 1000))).toBe(true);
+      expect(r.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      expect(r.eventId).toBe(r.body.id);
+      expect(Object.keys(r.body).sort()).toEqual(['data', 'id', 'occurredAt', 'type']);
+    }
+    expect(issued[0].body).toEqual(issued[1].body);
+    // the first retry came after the 300 ms base, well within the 60 s API.md allows in production
+    expect(issued[1].at - issued[0].at).toBeGreaterThanOrEqual(250);
+    await until('the decision’s delivery', () => receiver.received.find((r) => r.body.type === 'application.decided'));
+
+    const log = await until('the delivery log', async () => {
+      const items = await deliveries(enterprise.token, sub.id);
+      const d = items.find((i) => i.eventType === 'voucher.issued');
+      return d?.status === 'delivered' ? items : undefined;
+    });
+    const d = log.find((i) => i.eventType === 'voucher.issued')!;
+    expect(d).toMatchObject({ status: 'delivered', attempts: 2, eventId: issued[0].eventId });
+    expect(d.log.map((a) => [a.attempt, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    // only the types subscribed to
+    expect(log.map((i) => i.eventType).sort()).toEqual(['application.decided', 'voucher.issued']);
+    // another enterprise's subscription hears nothing of this voucher, a bureau's of its region does
+    const other = await subscribe(otherEnterprise.token, ['*']);
+    const bureau = await subscribe(await t.token('bureau-ah'), ['voucher.issued']);
+    const second = await issueVoucher(t, enterprise.token, 100_000);
+    await until('the bureau’s delivery', async () =>
+      (await deliveries(await t.token('bureau-ah'), bureau.id)).find((i) => i.status === 'delivered') ? true : undefined,
+    );
+    expect(receiver.received.some((r) => r.body.data.voucherId === second.id)).toBe(true);
+    expect(await deliveries(otherEnterprise.token, other.id)).toEqual([]);
+    await t.http.delete(`/api/webhooks/${other.id}`).set(auth(otherEnterprise.token)).expect(204);
+    await t.http
+      .delete(`/api/webhooks/${bureau.id}`)
+      .set(auth(await t.token('bureau-ah')))
+      .expect(204);
+  });
+
+  it('redelivers on request, and keeps another group’s subscription out of reach (404)', async () => {
+    const sub = (await t.http.get('/api/webhooks').set(auth(enterprise.token)).expect(200)).body.items[0];
+    const [first] = await deliveries(enterprise.token, sub.id);
+    const before = receiver.of(first.eventId).length;
+    const again = await t.http.post(`/api/webhooks/${sub.id}/deliveries/${first.id}/redeliver`).set(auth(enterprise.token)).expect(200);
+    expect(again.body).toMatchObject({ id: first.id, status: 'pending' });
+    await until('the redelivery', () => (receiver.of(first.eventId).length === before + 1 ? true : undefined));
+    for (const path of [`/api/webhooks/${sub.id}/deliveries`]) {
+      expect((await t.http.get(path).set(auth(otherEnterprise.token))).status).toBe(404);
+    }
+    expect((await t.http.post(`/api/webhooks/${sub.id}/deliveries/${first.id}/redeliver`).set(auth(otherEnterprise.token))).status).toBe(
+      404,
+    );
+    expect((await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(otherEnterprise.token))).status).toBe(404);
+    expect((await t.http.get('/api/webhooks').set(auth(otherEnterprise.token)).expect(200)).body.items).toEqual([]);
+  });
+
+  it('retries a delivery the receiver does not answer within the timeout', async () => {
+    const sub = await subscribe(otherEnterprise.token, ['voucher.issued']);
+    receiver.answer = (r, nth) => (r.body.data.organizationId === otherEnterprise.organizationId && nth === 1 ? 'hang' : 200);
+    await issueVoucher(t, otherEnterprise.token, 20_000);
+    const d = await until(
+      'the delivery after the timeout',
+      async () => {
+        const [item] = await deliveries(otherEnterprise.token, sub.id);
+        return item?.status === 'delivered' ? item : undefined;
+      },
+      20_000,
+    );
+    expect(d.attempts).toBe(2);
+    expect(d.log[0]).toMatchObject({ attempt: 1, statusCode: null, error: 'no answer within 2000 ms' });
+    expect(d.log[1]).toMatchObject({ attempt: 2, statusCode: 200 });
+    await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(otherEnterprise.token)).expect(204);
+  });
+
+  it('refuses bad subscriptions with 400 naming the field', async () => {
+    const cases: [object, string][] = [
+      [{ url: receiver.url, events: ['voucher.exploded'] }, 'events'],
+      [{ url: receiver.url, events: [] }, 'events'],
+      [{ url: 'ftp://example.org/x', events: ['*'] }, 'url'],
+      [{ url: 'not a url', events: ['*'] }, 'url'],
+      [{ events: ['*'] }, 'url'],
+      [{ url: receiver.url, events: ['*'], extra: 1 }, 'extra'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await t.http.post('/api/webhooks').set(auth(enterprise.token)).send(body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toContain(field);
+    }
+  });
+
+  it('refuses private, loopback and link-local targets without WEBHOOK_ALLOW_PRIVATE, and checks again at delivery time', async () => {
+    const sub = (await t.http.get('/api/webhooks').set(auth(enterprise.token)).expect(200)).body.items[0];
+    await t.restart({ ...FAST, WEBHOOK_ALLOW_PRIVATE: 'false' });
+    const token = (await t.login(enterprise.username, PASSWORD)).accessToken;
+    for (const url of [
+      'http://127.0.0.1:9/x',
+      'http://localhost/x',
+      'http://10.0.0.8/x',
+      'http://192.168.1.20/x',
+      'http://169.254.169.254/latest',
+      'http://[::1]/x',
+      'http://[fd00::1]/x',
+    ]) {
+      const res = await t.http
+        .post('/api/webhooks')
+        .set(auth(token))
+        .send({ url, events: ['*'] });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/^url: /);
+    }
+    // The subscription made while private targets were allowed now reaches nothing.
+    const received = receiver.received.length;
+    const voucher = await issueVoucher(t, token, 50_000);
+    const refused = await until('the refused attempt', async () => {
+      const items = await deliveries(token, sub.id);
+      const d = items.find((i) => i.eventType === 'voucher.issued' && i.attempts > 0 && i.log.length > 0 && i.eventId !== undefined);
+      return d && d.log.some((a) => a.error?.includes('refused')) ? d : undefined;
+    });
+    expect(refused.status).toBe('pending');
+    expect(refused.log[0]).toMatchObject({ statusCode: null, error: expect.stringContaining('127.0.0.1') });
+    expect(receiver.received.slice(received).some((r) => r.body.data.voucherId === voucher.id)).toBe(false);
+  });
+});
+
+describeOnServer('webhooks delivered by two API processes', 'SQLite serves one process at a time', () => {
+  let t: TestApp;
+  let receiver: WebhookReceiver;
+  let nodes: ServiceNode[];
+  const shared = { ...FAST, JWT_SECRET: 'webhooks-two-nodes-'.padEnd(48, 'x'), SWEEP_INTERVAL_SEC: '0' };
+
+  beforeAll(async () => {
+    buildService();
+    // The test process only prepares the database and its records; it delivers nothing (WEBHOOK_POLL_MS=0, no sweeps).
+    t = await TestApp.start({ ...shared, WEBHOOK_POLL_MS: '0' });
+    receiver = await WebhookReceiver.start();
+    await openRegion(t, '340000');
+    nodes = await Promise.all([startServiceNode(shared), startServiceNode(shared)]);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const n of nodes ?? []) if (n.process.exitCode === null) n.process.kill('SIGKILL');
+    await receiver?.close();
+    await t?.close();
+  });
+
+  const call = (node: ServiceNode, token: string, method: string, path: string, body?: object) =>
+    fetch(`${node.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  const deliveriesOf = async (token: string, id: string) =>
+    (await t.http.get(`/api/webhooks/${id}/deliveries?limit=500`).set(auth(token)).expect(200)).body as {
+      total: number;
+      items: {
+        eventId: string;
+        eventType: string;
+        status: string;
+        attempts: number;
+        log: { attempt: number; statusCode: number | null }[];
+      }[];
+    };
+
+  it('delivers each event exactly once per attempt although both nodes claim from one table', async () => {
+    const enterprises = await Promise.all(Array.from({ length: 4 }, () => t.registerEnterprise('340100')));
+    const subs = await Promise.all(
+      enterprises.map(
+        async (e) =>
+          (
+            await t.http
+              .post('/api/webhooks')
+              .set(auth(e.token))
+              .send({ url: receiver.url, events: ['*'] })
+              .expect(201)
+          ).body,
+      ),
+    );
+    // 20 applications at once, half through each node: 60 events (submitted, issued, decided)
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call(nodes[i % 2], enterprises[i % 4].token, 'POST', '/api/voucher-applications', { amountFen: 10_000, purpose: '检测' }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
+    const all = await until(
+      'every delivery',
+      async () => {
+        const pages = await Promise.all(subs.map((s, i) => deliveriesOf(enterprises[i].token, s.id)));
+        const items = pages.flatMap((p) => p.items);
+        // 60 from the applications; an enterprise's own verification may come too, when it was numbered after the subscription
+        const applications = items.filter((d) => /^(application\.|voucher\.issued)/.test(d.eventType));
+        return applications.length === 60 && items.every((d) => d.status === 'delivered') ? items : undefined;
+      },
+      60_000,
+    );
+    for (const d of all) {
+      expect(d.attempts).toBe(1);
+      expect(d.log).toHaveLength(1);
+      expect(receiver.of(d.eventId)).toHaveLength(1);
+    }
+    expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(all.length);
+    expect(receiver.received).toHaveLength(all.length);
+  }, 90_000);
+
+  it('hands a delivery leased by a node that died to the other node once its lease expires', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = (
+      await t.http
+        .post('/api/webhooks')
+        .set(auth(e.token))
+        .send({ url: receiver.url, events: ['voucher.issued'] })
+        .expect(201)
+    ).body;
+    let victim: ServiceNode | undefined;
+    receiver.answer = (r, nth) => {
+      if (r.body.data.organizationId !== e.organizationId || nth > 1) return 200;
+      // The first attempt hangs; the node making it dies (its lease names it: host:pid:claim).
+      void t.dataSource
+        .query('SELECT lease_owner FROM webhook_delivery WHERE event_id = ?', [r.eventId])
+        .then(([row]: { lease_owner: string }[]) => {
+          const pid = Number(row.lease_owner.split(':')[1]);
+          victim = nodes.find((n) => n.process.pid === pid);
+          victim!.process.kill('SIGKILL');
+        });
+      return 'hang';
+    };
+    await call(nodes[0], e.token, 'POST', '/api/voucher-applications', { amountFen: 10_000, purpose: '检测' });
+    const delivered = await until(
+      'the other node’s delivery',
+      async () => {
+        const items = (await deliveriesOf(e.token, sub.id)).items;
+        return items.length === 1 && items[0].status === 'delivered' ? items[0] : undefined;
+      },
+      30_000,
+    );
+    expect(victim).toBeDefined();
+    expect(await victim!.exited).toMatchObject({ signal: 'SIGKILL' });
+    // The dead node's attempt counted (its claim committed) but never finished: the survivor's is attempt 2, the one logged.
+    expect(delivered.attempts).toBe(2);
+    expect(delivered.log.map((a) => [a.attempt, a.statusCode])).toEqual([[2, 200]]);
+    const survivor = nodes.find((n) => n !== victim)!;
+    const [row] = await t.dataSource.query(
+      'SELECT node FROM webhook_attempt WHERE delivery_id = (SELECT id FROM webhook_delivery WHERE subscription_id = ?)',
+      [sub.id],
+    );
+    expect(Number(String(row.node).split(':')[1])).toBe(survivor.process.pid);
+    // At least once: the receiver saw the event twice, and tells the copies apart by Yrd-Event-Id.
+    expect(receiver.of(delivered.eventId)).toHaveLength(2);
+  }, 60_000);
+});
