@@ -17,8 +17,8 @@ const SUBSIDY_FEN = 5_000;
 export interface BenchWorld {
   year: number;
   staff: Record<Staff, string>;
-  /** Valid hold targets: an enterprise's token with one of its vouchers and a covered facility. */
-  holds: { token: string; voucherId: string; facilityId: string }[];
+  /** Valid hold targets: an enterprise's token (and user, to log in again) with one of its vouchers and a covered facility. */
+  holds: { token: string; username: string; voucherId: string; facilityId: string }[];
   searchPaths: string[];
   /** Zhejiang vouchers that prepared redemptions draw on. */
   settlementVouchers: { id: string; enterpriseId: string }[];
@@ -82,6 +82,7 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
     }
     return {
       id: r.body.organization.id as string,
+      username,
       token: await login(http, username, PASSWORD),
       provinceCode: r.body.organization.provinceCode as string,
     };
@@ -130,7 +131,12 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
         201,
       );
       if (a.body.status !== 'approved') throw new Error(`bench set-up: voucher not approved: ${a.text}`);
-      holds.push({ token: e.token, voucherId: a.body.voucher.id, facilityId: testing[holds.length % testing.length].id });
+      holds.push({
+        token: e.token,
+        username: e.username,
+        voucherId: a.body.voucher.id,
+        facilityId: testing[holds.length % testing.length].id,
+      });
     }
   }
   const zhejiang = await Promise.all(Array.from({ length: 10 }, (_, n) => register('enterprise', '330100', n)));
@@ -300,7 +306,7 @@ export async function prepareApprovedClaims(
       'ratio_bp',
       'subsidy_fen',
       'self_pay_fen',
-      'actual_quantity',
+      'captured_quantity',
       'captured_fee_fen',
       'captured_subsidy_fen',
       'approved_fen',
