@@ -11,7 +11,8 @@ import { Rng } from './prng';
 
 /** A year of the region's data (issue 18), and the fractions of it the benchmark can write. */
 export const YEAR = { facilities: 50_000, enterprises: 100_000, vouchers: 300_000, redemptions: 2_000_000, claims: 200_000 };
-export const VOLUMES = { tenth: 0.1, half: 0.5, year: 1 } as const;
+/** `hundredth` is a smoke size for trying the generator; the issue's growth is read at tenth, half and year. */
+export const VOLUMES = { hundredth: 0.01, tenth: 0.1, half: 0.5, year: 1 } as const;
 export type VolumeName = keyof typeof VOLUMES;
 export type VolumeSizes = typeof YEAR;
 
@@ -179,6 +180,7 @@ interface Facility {
   providerId: string;
   providerName: string;
   province: string;
+  unit: 'hour' | 'sample' | 'item';
   unitPriceFen: number;
 }
 
@@ -335,6 +337,7 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     'updated_at',
   ];
   const facilitiesByProvince = new Map<string, Facility[]>(PROVINCES.map((p) => [p, []]));
+  const facilitiesByProvider = new Map<string, Facility[]>();
   const providerCount = Math.max(4, Math.round(sizes.facilities / 10));
   const providers: { id: string; name: string; province: string; region: string }[] = [];
   for (let i = 0; i < providerCount; i++) {
@@ -391,8 +394,16 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     const brand = rng.pick(kind.brands)!;
     const priceFen = rng.int(kind.yuan[0], kind.yuan[1]) * YUAN;
     const at = instantOf(year - 1, rng.int(0, 360), rng.int(0, 1439));
-    const f: Facility = { id: newId(), providerId: p.id, providerName: p.name, province: p.province, unitPriceFen: priceFen };
+    const f: Facility = {
+      id: newId(),
+      providerId: p.id,
+      providerName: p.name,
+      province: p.province,
+      unit: kind.unit,
+      unitPriceFen: priceFen,
+    };
     facilitiesByProvince.get(p.province)!.push(f);
+    facilitiesByProvider.set(p.id, [...(facilitiesByProvider.get(p.id) ?? []), f]);
     const features = [rng.pick(FEATURES), rng.pick(FEATURES)].filter((x, k, all) => all.indexOf(x) === k).join('，');
     facilityRows.push([
       f.id,
@@ -657,7 +668,7 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     /** One captured redemption of voucher `v` at facility `f`; returns its id and subsidy, or nothing when the voucher is used up. */
     const redeem = (v: Voucher, f: Facility, claimId?: string) => {
       if (v.available === 0) return undefined;
-      let quantity = rng.int(1, 8);
+      let quantity = f.unit === 'item' ? 1 : rng.int(1, 8);
       let fee = f.unitPriceFen * quantity;
       while (quantity > 1 && Math.floor((fee * RATIO_BP) / 10_000) > v.available) fee = f.unitPriceFen * --quantity;
       const subsidy = Math.min(Math.floor((fee * RATIO_BP) / 10_000), v.available);
@@ -750,7 +761,7 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       const pool = byProvince.get(issuing)!;
       if (pool.length === 0) continue;
       const anchor = providerFacility(otherProvince(issuing));
-      const sameProvider = facilitiesByProvince.get(anchor.province)!.filter((f) => f.providerId === anchor.providerId);
+      const sameProvider = facilitiesByProvider.get(anchor.providerId)!;
       const claimId = newId();
       const size = Math.min(rng.int(5, 11), chunkRedemptions - made);
       const ids: string[] = [];
