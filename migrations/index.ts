@@ -4,6 +4,7 @@ import { MoneyConstraints1764200000000 } from './1764200000000-money-constraints
 import { Accounts1764300000000 } from './1764300000000-accounts';
 import { FraudControls1764400000000 } from './1764400000000-fraud-controls';
 import { AuditCheckpoints1764500000000 } from './1764500000000-audit-checkpoints';
+import { VolumeIndexes1764900000000 } from './1764900000000-volume-indexes';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Accounts1764300000000,
   FraudControls1764400000000,
   AuditCheckpoints1764500000000,
+  VolumeIndexes1764900000000,
 ];
