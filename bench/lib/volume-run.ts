@@ -48,6 +48,8 @@ export async function runAtVolume(
   const volume = {
     ...at,
     holdsRatioToEmpty: Number((at.holdsPerSec / empty.holdsPerSec).toFixed(3)),
+    // The empty database of the same run: `volume.empty` is the latest run's, whichever volume it wrote.
+    emptyInSameRun: empty,
     sizes: volumeSizes(name),
     rows,
     generatedRows: written,
