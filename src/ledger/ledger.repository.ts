@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../common/persistence/database';
-import { join, raw, Sql, sql } from '../common/persistence/sql';
+import { raw, Sql, sql } from '../common/persistence/sql';
 import { LedgerTransfer } from './ledger-transfer.entity';
 
 /** The immutable transfers. Rows are only ever inserted. */
@@ -20,10 +20,15 @@ export class LedgerRepository {
     return this.sums((column) => sql`${raw(column)} NOT LIKE 'voucher:%'`);
   }
 
-  /** Balances of the given accounts (those with no transfer are left out). */
-  async balancesOf(accounts: string[]): Promise<Map<string, bigint>> {
-    if (accounts.length === 0) return new Map();
-    return this.sums((column) => sql`${raw(column)} IN (${join(accounts)})`);
+  /**
+   * Balances of the vouchers' accounts from `voucher:<first>:available` to `voucher:<last>:spent`: for a page of
+   * vouchers in id order, their three accounts each (and any other voucher account between them), read as one range of
+   * the covering account indexes. Account codes order as the ids do: same prefix, ids of one length, and the suffixes
+   * available < held < spent.
+   */
+  async voucherBalancesBetween(firstVoucherId: string, lastVoucherId: string): Promise<Map<string, bigint>> {
+    const [from, to] = [`voucher:${firstVoucherId}:available`, `voucher:${lastVoucherId}:spent`];
+    return this.sums((column) => sql`${raw(column)} >= ${from} AND ${raw(column)} <= ${to}`);
   }
 
   private async sums(where: (column: string) => Sql): Promise<Map<string, bigint>> {
