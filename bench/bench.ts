@@ -8,6 +8,8 @@ import { measureCeiling } from './lib/ceiling';
 import { HttpClient } from '../test/support/http-client';
 import { ServiceProcess, spawnService } from './lib/service-process';
 import { inChild, runLoad } from './lib/worker';
+import { VOLUMES, VolumeName } from './lib/volume';
+import { runAtVolume } from './lib/volume-run';
 
 /** The issue's targets on a 2-core machine. */
 const TARGETS = {
@@ -57,8 +59,11 @@ async function main(): Promise<number> {
       pool: { type: 'string' },
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
+      volume: { type: 'string' },
     },
   });
+  if (values.volume !== undefined && !(values.volume in VOLUMES))
+    throw new Error(`--volume takes one of ${Object.keys(VOLUMES).join(', ')}`);
   const durationSec = Number(values.duration);
   const connections = Number(values.connections);
   const workers = Number(values.workers);
@@ -83,6 +88,16 @@ async function main(): Promise<number> {
     log(
       `world ready in ${worldSec.toFixed(1)} s: ${world.holds.length} vouchers for holds, ${world.searchPaths.length} search queries over 200 facilities`,
     );
+    // --volume: the same measures on this nearly empty database and after a year's data (or a part of it) is written into it.
+    if (values.volume) {
+      return await runAtVolume(values.volume as VolumeName, running, http, world, {
+        connections,
+        durationSec,
+        workers,
+        loadBefore,
+        log,
+      });
+    }
 
     const ceiling = await measureCeiling(
       running.dbName,

@@ -7,6 +7,7 @@ import { AuditCheckpoints1764500000000 } from './1764500000000-audit-checkpoints
 import { Booking1764600000000 } from './1764600000000-booking';
 import { Profiles1764700000000 } from './1764700000000-profiles';
 import { Events1764800000000 } from './1764800000000-events';
+import { VolumeIndexes1764900000000 } from './1764900000000-volume-indexes';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Booking1764600000000,
   Profiles1764700000000,
   Events1764800000000,
+  VolumeIndexes1764900000000,
 ];

@@ -17,8 +17,8 @@ const SUBSIDY_FEN = 5_000;
 export interface BenchWorld {
   year: number;
   staff: Record<Staff, string>;
-  /** Valid hold targets: an enterprise's token with one of its vouchers and a covered facility. */
-  holds: { token: string; voucherId: string; facilityId: string }[];
+  /** Valid hold targets: an enterprise's token (and user, to log in again) with one of its vouchers and a covered facility. */
+  holds: { token: string; username: string; voucherId: string; facilityId: string }[];
   searchPaths: string[];
   /** Zhejiang vouchers that prepared redemptions draw on. */
   settlementVouchers: { id: string; enterpriseId: string }[];
@@ -84,6 +84,7 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
     }
     return {
       id: r.body.organization.id as string,
+      username,
       token: await login(http, username, PASSWORD),
       provinceCode: r.body.organization.provinceCode as string,
     };
@@ -132,7 +133,12 @@ export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: n
         201,
       );
       if (a.body.status !== 'approved') throw new Error(`bench set-up: voucher not approved: ${a.text}`);
-      holds.push({ token: e.token, voucherId: a.body.voucher.id, facilityId: testing[holds.length % testing.length].id });
+      holds.push({
+        token: e.token,
+        username: e.username,
+        voucherId: a.body.voucher.id,
+        facilityId: testing[holds.length % testing.length].id,
+      });
     }
   }
   const zhejiang = await Promise.all(Array.from({ length: 10 }, (_, n) => register('enterprise', '330100', n)));

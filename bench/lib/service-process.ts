@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { projectRoot } from '../../src/common/paths';
@@ -14,6 +14,8 @@ const PAGE_BYTES = 4096;
 export interface ServiceProcess {
   baseUrl: string;
   dbName: string;
+  /** The audit signing key every process of the service signs checkpoints with (PKCS#8 PEM). */
+  signingKeyPem: string;
   /** The primary and its workers. */
   pids(): number[];
   /** CPU milliseconds the service's processes have used so far. */
@@ -31,6 +33,8 @@ export interface ServiceProcess {
 export async function spawnService(opts: { workers: number; poolSize?: number; nodeArgs?: string[] }): Promise<ServiceProcess> {
   const { dbName, drop } = await createDatabase('mariadb', 'vbench');
   const port = await freePort();
+  // One audit key for the whole service, as a deployment sets it: without it each test-mode process makes its own.
+  const signingKeyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     API_WORKERS: String(opts.workers),
@@ -38,6 +42,7 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
     LOG_LEVEL: 'warn',
     JWT_SECRET: randomBytes(32).toString('hex'),
     MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    AUDIT_SIGNING_KEY: signingKeyPem,
     // The load generator is one loopback address registering a whole world: the per-address limit is not under test.
     REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
   };
@@ -60,6 +65,7 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
     return {
       baseUrl,
       dbName,
+      signingKeyPem,
       pids,
       cpuMs: () =>
         pids().reduce((sum, pid) => {

@@ -4,6 +4,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { mariaConnection } from '../../test/support/app-under-test';
 import { BenchWorld, prepareApprovedClaims, preparePaidLines, removeSettlements } from './bench-world';
+import { generateVolume, VolumeInput } from './volume';
 
 /** One autocannon run, described as data so it can cross into the child process that generates the load. */
 export interface LoadSpec {
@@ -12,6 +13,8 @@ export interface LoadSpec {
   durationSec: number;
   /** GET these paths in turn. */
   paths?: string[];
+  /** GET these paths in turn, each with its caller's token. */
+  authorizedPaths?: { path: string; token: string }[];
   /** POST /api/redemptions with these in turn: each request a valid hold of one unit. */
   holds?: { token: string; voucherId: string; facilityId: string }[];
   /**
@@ -38,7 +41,8 @@ export type Task =
   | { task: 'load'; spec: LoadSpec }
   | { task: 'claims'; database: string; world: BenchWorld; count: number }
   | { task: 'lines'; database: string; world: BenchWorld; count: number }
-  | { task: 'remove'; database: string; settlementIds: string[] };
+  | { task: 'remove'; database: string; settlementIds: string[] }
+  | { task: 'volume'; database: string; input: VolumeInput };
 
 export function inChild<T>(task: Task): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -59,6 +63,7 @@ async function perform(t: Task): Promise<unknown> {
   try {
     if (t.task === 'claims') return await prepareApprovedClaims(conn, t.world, t.count);
     if (t.task === 'lines') return await preparePaidLines(conn, t.world, t.count);
+    if (t.task === 'volume') return await generateVolume(conn, t.input, (line) => console.log(`[volume] ${line}`));
     return await removeSettlements(conn, t.settlementIds);
   } finally {
     await conn.end();
@@ -111,7 +116,15 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
             };
           },
         }
-      : { method: 'GET', setupRequest: () => ({ method: 'GET', path: spec.paths![next++ % spec.paths!.length], headers: {} }) };
+      : spec.authorizedPaths
+        ? {
+            method: 'GET',
+            setupRequest: () => {
+              const p = spec.authorizedPaths![next++ % spec.authorizedPaths!.length];
+              return { method: 'GET', path: p.path, headers: { authorization: `Bearer ${p.token}` } };
+            },
+          }
+        : { method: 'GET', setupRequest: () => ({ method: 'GET', path: spec.paths![next++ % spec.paths!.length], headers: {} }) };
   const r = await autocannon({
     url: spec.url,
     connections: spec.connections,

@@ -4,8 +4,9 @@ import { FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/persis
 /** An immutable, balanced movement: amountFen leaves debitAccount and enters creditAccount. */
 @Entity('ledger_transfer')
 @Check('chk_ledger_transfer_amount', 'amount_fen > 0 AND debit_account <> credit_account')
-@Index(['debitAccount'])
-@Index(['creditAccount'])
+// The amount in the account indexes: the ledger check's sums per account read the index alone (issue 18).
+@Index(['debitAccount', 'amountFen'])
+@Index(['creditAccount', 'amountFen'])
 @Index(['refType', 'refId'])
 export class LedgerTransfer {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;

@@ -23,6 +23,8 @@ export type UsageStatus = 'pending' | 'confirmed' | 'disputed';
 @Index(['claimId'])
 @Index(['payeeId', 'status'])
 @Index(['usage', 'usageDueAt'])
+// Covers the flows for a year (issuer × provider province over captured redemptions): read without the rows (issue 18).
+@Index(['budgetYear', 'status', 'issuingRegionCode', 'providerProvinceCode', 'capturedSubsidyFen'])
 export class Redemption {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() @ForeignKey(() => Voucher, { name: 'fk_redemption_voucher' }) voucherId: string;

@@ -124,8 +124,9 @@ export class VoucherRepository {
 
   // ---- Reads for the ledger check and statistics. ----
 
-  all(): Promise<Voucher[]> {
-    return this.db.select(Voucher, 'v', sql`ORDER BY v.id`);
+  /** Up to `limit` vouchers after `afterId` in id order: the ledger check reads them a page at a time. */
+  pageAfter(afterId: string, limit: number): Promise<Voucher[]> {
+    return this.db.select(Voucher, 'v', sql`WHERE v.id > ${afterId} ORDER BY v.id LIMIT ${limit}`);
   }
 
   /** Count and balance sums of a region's vouchers of a budget year (a province's include its cities'). */

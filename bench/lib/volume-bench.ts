@@ -1,0 +1,206 @@
+import { createConnection } from 'mysql2/promise';
+import { mariaConnection } from '../../test/support/app-under-test';
+import { HttpClient } from '../../test/support/http-client';
+import { PASSWORD } from '../../test/support/accounts';
+import type { BenchWorld } from './bench-world';
+import type { ServiceProcess } from './service-process';
+import { login, loginStaff } from './sim-world';
+import { SEARCH_TERMS, VolumeCounts, VolumeName } from './volume';
+import { inChild, runLoad } from './worker';
+
+const PROVINCES = ['310000', '320000', '330000', '340000'];
+const CATEGORIES = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing'];
+
+/** What a bureau feels at one volume: the figures issue 18 asks for, measured through the service's HTTP API. */
+export interface PhaseFigures {
+  holdsPerSec: number;
+  holdsP99Ms: number;
+  holdsNon2xx: number;
+  searchPerSec: number;
+  searchP99Ms: number;
+  searchNon2xx: number;
+  quotesPerSec: number;
+  quotesP99Ms: number;
+  quotesNon2xx: number;
+  /** The slowest province's statistics (median of 3 requests each), and each province's. */
+  statsProvinceMs: number;
+  statsProvinceMsEach: Record<string, number>;
+  flowsYearMs: number;
+  ledgerCheckSec: number;
+  ledgerTransfers: number;
+  auditVerifySec: number;
+  auditEntries: number;
+  auditVerifyPerSec: number;
+  peakRssMb: number;
+  peakRssTotalMb: number;
+}
+
+/** Facility search with all three filters: a Chinese substring, a category and a province. */
+export const volumeSearchPaths = (): string[] =>
+  SEARCH_TERMS.flatMap((q) =>
+    PROVINCES.flatMap((p) => CATEGORIES.map((c) => `/api/facilities?q=${encodeURIComponent(q)}&category=${c}&provinceCode=${p}`)),
+  );
+
+async function ms<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const result = await work();
+  return [result, performance.now() - t];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Tokens last 15 minutes at most: a run at volume logs everyone in again before measuring. */
+export async function freshTokens(http: HttpClient, world: BenchWorld): Promise<void> {
+  world.staff = await loginStaff(http);
+  const tokens = new Map<string, string>();
+  for (const h of world.holds) {
+    if (!tokens.has(h.username)) tokens.set(h.username, await login(http, h.username, PASSWORD));
+    h.token = tokens.get(h.username)!;
+  }
+}
+
+export async function measurePhase(
+  label: string,
+  running: ServiceProcess,
+  http: HttpClient,
+  world: BenchWorld,
+  opts: { connections: number; durationSec: number },
+  log: (line: string) => void,
+): Promise<PhaseFigures> {
+  const peak = { largest: 0, total: 0 };
+  const sample = () => {
+    const now = running.rssMb();
+    peak.largest = Math.max(peak.largest, now.largest);
+    peak.total = Math.max(peak.total, now.total);
+  };
+  const timer = setInterval(sample, 100);
+  try {
+    const { connections, durationSec } = opts;
+    await runLoad({ url: running.baseUrl, connections, durationSec: 3, holds: world.holds });
+    const holds = await runLoad({ url: running.baseUrl, connections, durationSec, holds: world.holds });
+    log(`${label} holds: ${holds.requestsPerSec.toFixed(0)}/s, p50 ${holds.p50Ms} ms, p99 ${holds.p99Ms} ms, non-2xx ${holds.non2xx}`);
+    const search = await runLoad({ url: running.baseUrl, connections, durationSec, paths: volumeSearchPaths() });
+    log(`${label} search (q, category, province): ${search.requestsPerSec.toFixed(0)}/s, p50 ${search.p50Ms} ms, p99 ${search.p99Ms} ms`);
+    const vouchers = [...new Map(world.holds.map((h) => [h.username, h])).values()];
+    const quotePaths = vouchers.flatMap((h) =>
+      CATEGORIES.map((c) => ({ path: `/api/quotes?category=${c}&voucherId=${h.voucherId}&quantity=1&limit=20`, token: h.token })),
+    );
+    const quotes = await runLoad({ url: running.baseUrl, connections, durationSec: Math.min(durationSec, 8), authorizedPaths: quotePaths });
+    log(`${label} quotes across provinces: ${quotes.requestsPerSec.toFixed(0)}/s, p50 ${quotes.p50Ms} ms, p99 ${quotes.p99Ms} ms`);
+
+    const platform = { token: world.staff.platform };
+    const statsEach: Record<string, number> = {};
+    for (const p of PROVINCES) {
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const [r, t] = await ms(() => http.request('GET', `/api/stats/regions/${p}?year=${world.year}`, platform));
+        if (r.status !== 200) throw new Error(`stats of ${p}: ${r.status} ${r.text.slice(0, 200)}`);
+        times.push(t);
+      }
+      statsEach[p] = Math.round(median(times));
+    }
+    const flowTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [r, t] = await ms(() => http.request('GET', `/api/stats/flows?year=${world.year}`, platform));
+      if (r.status !== 200) throw new Error(`flows: ${r.status} ${r.text.slice(0, 200)}`);
+      flowTimes.push(t);
+    }
+    log(`${label} stats per province ${JSON.stringify(statsEach)} ms, flows for the year ${Math.round(median(flowTimes))} ms`);
+
+    const [check, checkMs] = await ms(() => http.request('GET', '/api/ledger/check', platform));
+    if (check.status !== 200 || !check.body.balanced) {
+      throw new Error(`ledger check (${label}): ${check.status} ${JSON.stringify(check.body).slice(0, 600)}`);
+    }
+    log(`${label} ledger check: balanced over ${check.body.transfers} transfers in ${(checkMs / 1000).toFixed(2)} s`);
+    const [verify, verifyMs] = await ms(() => http.request('GET', '/api/audit/verify', platform));
+    if (verify.status !== 200 || !verify.body.valid) {
+      throw new Error(`audit verification (${label}): ${verify.status} ${JSON.stringify(verify.body).slice(0, 600)}`);
+    }
+    log(`${label} audit verification: ${verify.body.entries} entries valid in ${(verifyMs / 1000).toFixed(2)} s`);
+    sample();
+    return {
+      holdsPerSec: Math.round(holds.requestsPerSec),
+      holdsP99Ms: holds.p99Ms,
+      holdsNon2xx: holds.non2xx + holds.errors,
+      searchPerSec: Math.round(search.requestsPerSec),
+      searchP99Ms: search.p99Ms,
+      searchNon2xx: search.non2xx + search.errors,
+      quotesPerSec: Math.round(quotes.requestsPerSec),
+      quotesP99Ms: quotes.p99Ms,
+      quotesNon2xx: quotes.non2xx + quotes.errors,
+      statsProvinceMs: Math.max(...Object.values(statsEach)),
+      statsProvinceMsEach: statsEach,
+      flowsYearMs: Math.round(median(flowTimes)),
+      ledgerCheckSec: Number((checkMs / 1000).toFixed(3)),
+      ledgerTransfers: Number(check.body.transfers),
+      auditVerifySec: Number((verifyMs / 1000).toFixed(3)),
+      auditEntries: Number(verify.body.entries),
+      auditVerifyPerSec: Math.round(Number(verify.body.entries) / (verifyMs / 1000)),
+      peakRssMb: Math.round(peak.largest),
+      peakRssTotalMb: Math.round(peak.total),
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Writes the year's data into the running service's database (in a child process); returns the rows written. */
+export const writeVolume = (running: ServiceProcess, year: number, name: VolumeName) =>
+  inChild<VolumeCounts>({ task: 'volume', database: running.dbName, input: { year, name, signingKeyPem: running.signingKeyPem } });
+
+/** Rows per table now. */
+export async function tableRows(database: string): Promise<Record<string, number>> {
+  const conn = await createConnection({ ...mariaConnection(), database });
+  try {
+    const tables = [
+      'organization',
+      'facility',
+      'voucher',
+      'redemption',
+      'claim',
+      'settlement',
+      'settlement_line',
+      'ledger_transfer',
+      'audit_entry',
+    ];
+    const counts: Record<string, number> = {};
+    for (const t of tables) {
+      const [[r]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${t}`)) as unknown as [{ n: number }[]];
+      counts[t] = Number(r.n);
+    }
+    return counts;
+  } finally {
+    await conn.end();
+  }
+}
+
+/** The plans of the measured queries that read the big tables, as the service sends them (MariaDB EXPLAIN). */
+export async function explainMeasured(database: string, year: number): Promise<Record<string, unknown[]>> {
+  const conn = await createConnection({ ...mariaConnection(), database });
+  const now = new Date().toISOString();
+  const queries: Record<string, string> = {
+    search: `SELECT f.id, o.name, COUNT(*) OVER () AS total FROM facility f JOIN organization o ON o.id = f.provider_id
+      WHERE f.status = 'active' AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))
+      AND f.province_code = '320000' AND f.category = 'testing'
+      AND (LOWER(f.name) LIKE LOWER('%色谱%') ESCAPE '!' OR LOWER(f.description) LIKE LOWER('%色谱%') ESCAPE '!')
+      ORDER BY f.unit_price_fen, f.id LIMIT 20`,
+    quotes: `SELECT f.id, o.id FROM facility f JOIN organization o ON o.id = f.provider_id WHERE f.status = 'active' AND f.category = 'testing'
+      AND f.unit_price_fen <= 10000000000000 AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))`,
+    statsVouchers: `SELECT COUNT(*), SUM(v.available_fen), SUM(v.held_fen), SUM(v.spent_fen) FROM voucher v WHERE v.budget_year = ${year} AND v.issuing_region_code LIKE '32%'`,
+    statsPaid: `SELECT r.approved_fen, r.captured_at, s.paid_at FROM redemption r JOIN claim c ON c.id = r.claim_id
+      JOIN settlement s ON s.id = c.settlement_id AND s.status = 'paid' WHERE r.budget_year = ${year} AND r.issuing_region_code LIKE '32%'`,
+    flows: `SELECT r.issuing_region_code, r.provider_province_code, COUNT(*), SUM(r.captured_subsidy_fen) FROM redemption r
+      WHERE r.status = 'captured' AND r.budget_year = ${year} GROUP BY r.issuing_region_code, r.provider_province_code`,
+    ledgerCredits: `SELECT t.credit_account, SUM(t.amount_fen) FROM ledger_transfer t GROUP BY t.credit_account`,
+  };
+  try {
+    const plans: Record<string, unknown[]> = {};
+    for (const [name, q] of Object.entries(queries)) {
+      const [rows] = (await conn.query(`EXPLAIN ${q}`)) as unknown as [Record<string, unknown>[]];
+      plans[name] = rows.map((r) => ({ table: r.table, type: r.type, key: r.key, rows: r.rows, Extra: r.Extra }));
+    }
+    return plans;
+  } finally {
+    await conn.end();
+  }
+}
