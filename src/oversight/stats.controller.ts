@@ -10,6 +10,7 @@ import type { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
 import { isKnownRegion } from '../regions/regions.data';
 import { StatsService } from './stats.service';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 class StatsQuery {
   @ApiPropertyOptional({ description: 'budget year; default this year' })
@@ -36,6 +37,7 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   @Get('regions/:code')
+  @Explained({ summary: 'A region’s statistics (统计监测) for a budget year, as JSON or CSV', who: 'The bureau of the region (or its province) and the platform; other roles are 403.', changes: READ_ONLY, money: NO_MONEY, details: 'Budget split into available / committed (voucher available + held + captured + paid); vouchers issued and used; time from capture to payment. `format=csv` answers text/csv (UTF-8 with BOM).' })
   @Authenticated('bureau', 'platform')
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({
@@ -60,6 +62,7 @@ export class StatsController {
   }
 
   @Get('flows')
+  @Explained({ summary: 'Cross-province flows of captured subsidies for a year, as JSON or CSV', who: 'Bureaus and the platform; other roles are 403.', changes: READ_ONLY, money: NO_MONEY, details: 'Captured subsidies by issuing province × provider province (count and fen). `format=csv` answers text/csv (UTF-8 with BOM).' })
   @Authenticated('bureau', 'platform')
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ description: 'captured subsidies by issuer province × provider province (count and fen)' })

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { IdPipe } from '../common/http/id.pipe';
 import { unwrap } from '../common/use-case';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
@@ -13,6 +13,7 @@ import { IsCalendarDate } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { PoliciesService } from './policies.service';
 import { CreatePolicyInput, PolicyView } from './policy.dto';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 class RegionQuery {
   @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;
@@ -39,6 +40,7 @@ export class PoliciesController {
   constructor(private readonly policies: PoliciesService) {}
 
   @Post()
+  @Explained({ summary: 'Publish a new version of a region’s voucher policy (政策)', who: 'A bureau user of the region (or its province).', changes: 'Adds a policy version that comes into force on its effectiveFrom (never backdated); earlier versions stay as they were; audited.', money: NO_MONEY })
   @Authenticated('bureau')
   @ApiCreatedResponse({ type: PolicyView })
   @Refuses(PoliciesService.publishRefusals)
@@ -47,9 +49,9 @@ export class PoliciesController {
   }
 
   @Post(':id/withdraw')
+  @Explained({ summary: 'Withdraw a policy version before it takes effect', who: 'A bureau user of the policy’s region (or its province).', changes: 'The version is withdrawn and never comes into force; audited.', money: NO_MONEY })
   @HttpCode(200)
   @Authenticated('bureau')
-  @ApiOperation({ summary: 'Withdraw a version before it takes effect: it never comes into force' })
   @ApiOkResponse({ type: PolicyView })
   @Refuses(PoliciesService.withdrawRefusals)
   async withdraw(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string) {
@@ -57,6 +59,7 @@ export class PoliciesController {
   }
 
   @Get()
+  @Explained({ summary: 'Every policy version of a region, newest first', who: 'Any signed-in user.', changes: READ_ONLY, money: NO_MONEY })
   @Authenticated()
   async versions(@Query() q: RegionQuery) {
     const items = (await this.policies.versions(q.regionCode)).map(PolicyView.of);
@@ -64,6 +67,7 @@ export class PoliciesController {
   }
 
   @Get('current')
+  @Explained({ summary: 'The policy of a region in force on a date (default today)', who: 'Any signed-in user.', changes: READ_ONLY, money: NO_MONEY, details: '404 when none is in force on that date.' })
   @Authenticated()
   @ApiOkResponse({ type: PolicyView })
   async current(@Query() q: CurrentQuery) {
@@ -74,6 +78,7 @@ export class PoliciesController {
 
   /** The regions' policies in force side by side, field by field: the bureaus' tool for keeping them consistent. */
   @Get('compare')
+  @Explained({ summary: 'Regions’ policies in force side by side, field by field', who: 'Any signed-in user: the bureaus’ tool for keeping their policies consistent.', changes: READ_ONLY, money: NO_MONEY })
   @Authenticated()
   compare(@Query() q: CompareQuery) {
     return this.policies.compare(q.regionCodes, q.date ?? clock.today());

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiExtension, ApiResponse } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode } from '../errors/domain-error';
 
@@ -8,6 +8,9 @@ export type RefusalSource = { readonly refusals: readonly ErrorCode[] } | readon
 
 /** The OpenAPI extension that lists the error codes a response can carry; the simulation reads it too. */
 export const CODES_EXTENSION = 'x-error-codes';
+
+/** The use cases whose declared refusals a route documents. */
+export const USE_CASES_EXTENSION = 'x-use-cases';
 
 /** The error body, a component of the document (added by documentCommonAnswers). */
 const ERROR_SCHEMA = { $ref: '#/components/schemas/ErrorBody' };
@@ -37,7 +40,12 @@ function errorResponse(status: number, codes: ErrorCode[]) {
 export function Refuses(...sources: RefusalSource[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codesOf(sources)) byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
-  return applyDecorators(...[...byStatus].map(([status, codes]) => ApiResponse({ status, ...errorResponse(status, codes) })));
+  // Which use cases the route answers for, so the completeness test can check their declared lists all reach it.
+  const useCases = sources.filter((s): s is { name: string; refusals: readonly ErrorCode[] } => typeof s === 'function').map((s) => s.name);
+  return applyDecorators(
+    ...[...byStatus].map(([status, codes]) => ApiResponse({ status, ...errorResponse(status, codes) })),
+    ...(useCases.length ? [ApiExtension(USE_CASES_EXTENSION, useCases)] : []),
+  );
 }
 
 type Operation = {

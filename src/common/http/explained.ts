@@ -1,0 +1,45 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+
+/** What an operation's documentation must say: the summary, who may call it, what it changes and what money moves. */
+export interface Explanation {
+  summary: string;
+  /** The roles and the scope within them; who else is refused, and how. */
+  who: string;
+  /** The records and states it changes, or that it changes nothing. */
+  changes: string;
+  /** The ledger movement it makes (创新券 balances, budgets, payables), or that none moves. */
+  money: string;
+  /** Anything else a caller needs: formats, limits, timing. */
+  details?: string;
+}
+
+export const READ_ONLY = 'Nothing: it only reads.';
+export const NO_MONEY = 'None.';
+
+/** The labels the description is written under; the OpenAPI completeness test looks for them. */
+export const EXPLANATION_LABELS = ['Who may call it:', 'What it changes:', 'Money:'] as const;
+
+/** ApiOperation with a description in three parts a reader can rely on, the same way on every route. */
+export const Explained = (e: Explanation) =>
+  ApiOperation({
+    summary: e.summary,
+    description: [
+      `**${EXPLANATION_LABELS[0]}** ${e.who}`,
+      `**${EXPLANATION_LABELS[1]}** ${e.changes}`,
+      `**${EXPLANATION_LABELS[2]}** ${e.money}`,
+      ...(e.details ? [e.details] : []),
+    ].join('\n\n'),
+  });
+
+const BINARY = { type: 'string', format: 'binary' } as const;
+
+/** A success that is a file, not JSON: a PDF, a CSV or an iCalendar feed, with its content type and schema. */
+export const ApiFileResponse = (description: string, ...types: ('application/pdf' | 'text/csv' | 'text/calendar')[]) =>
+  applyDecorators(
+    ApiResponse({
+      status: 200,
+      description,
+      content: Object.fromEntries(types.map((t) => [t, { schema: t === 'application/pdf' ? BINARY : { type: 'string' } }])),
+    }),
+  );
