@@ -5,7 +5,7 @@ import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { ApiKeyList, ApiKeyView, CreateApiKeyInput, CreatedApiKeyView } from './api-keys.dto';
 import { ApiKeysService } from './api-keys.service';
-import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
+import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('accounts')
 @Controller('api-keys')
@@ -13,7 +13,15 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
-  @Explained({ summary: 'Create an API key for a provincial system or lab', who: 'An admin of an organization or bureau. The key acts with its group’s role and scope, never with admin rights.', changes: 'Stores a new key as a hash for the caller’s organization or bureau; audited.', money: NO_MONEY, details: 'The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`.' })
+  @Explained({
+    summary: 'Create an API key for a provincial system or lab',
+    who: 'An admin of an organization or bureau. The key acts with its group’s role and scope, never with admin rights.',
+    changes: 'Stores a new key as a hash for the caller’s organization or bureau; audited.',
+    money: NO_MONEY,
+    details:
+      'The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`.',
+  })
+  @ApiBodyExample(CreateApiKeyInput, { name: '浙江科技大脑', readOnly: true })
   @Authenticated()
   @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'the key, shown only here' })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateApiKeyInput): Promise<CreatedApiKeyView> {
@@ -22,7 +30,13 @@ export class ApiKeysController {
   }
 
   @Get()
-  @Explained({ summary: 'The API keys of the caller’s organization or bureau', who: 'An admin of the organization or bureau.', changes: READ_ONLY, money: NO_MONEY, details: 'Names, prefixes and readOnly; the keys themselves are never shown again.' })
+  @Explained({
+    summary: 'The API keys of the caller’s organization or bureau',
+    who: 'An admin of the organization or bureau.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Names, prefixes and readOnly; the keys themselves are never shown again.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: ApiKeyList })
   async list(@CurrentActor() actor: Actor): Promise<ApiKeyList> {
@@ -31,7 +45,12 @@ export class ApiKeysController {
   }
 
   @Delete(':id')
-  @Explained({ summary: 'Revoke an API key', who: 'An admin of the organization or bureau that owns the key; another group’s key is 404.', changes: 'Revokes the key at once, on every node: the next request with it is 401; audited.', money: NO_MONEY })
+  @Explained({
+    summary: 'Revoke an API key',
+    who: 'An admin of the organization or bureau that owns the key; another group’s key is 404.',
+    changes: 'Revokes the key at once, on every node: the next request with it is 401; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(204)
   @Authenticated()
   @ApiNoContentResponse({ description: 'revoked' })

@@ -7,7 +7,7 @@ import { IdPipe } from '../common/http/id.pipe';
 import { unwrap } from '../common/use-case';
 import { CreateUserInput, StaffUserView } from './auth.dto';
 import { UsersService } from './users.service';
-import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
+import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('auth')
 @Controller('users')
@@ -15,7 +15,12 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @Explained({ summary: 'The users of the caller’s organization, of its bureau region, or the platform’s', who: 'An admin of an organization or bureau, or the platform.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'The users of the caller’s organization, of its bureau region, or the platform’s',
+    who: 'An admin of an organization or bureau, or the platform.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: [StaffUserView] })
   async list(@CurrentActor() actor: Actor) {
@@ -24,7 +29,18 @@ export class UsersController {
   }
 
   @Post()
-  @Explained({ summary: 'Create a user with the admin’s own role, organization and region', who: 'An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.', changes: 'Creates the user; audited.', money: NO_MONEY })
+  @Explained({
+    summary: 'Create a user with the admin’s own role, organization and region',
+    who: 'An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.',
+    changes: 'Creates the user; audited.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(CreateUserInput, {
+    username: 'bureau-ah-reviewer',
+    password: 'Jade-Orchid-47-Lotus',
+    admin: false,
+    email: 'reviewer@kjt.ah.gov.cn',
+  })
   @Authenticated()
   @ApiCreatedResponse({ type: StaffUserView })
   @Refuses(UsersService.createRefusals)
@@ -33,7 +49,12 @@ export class UsersController {
   }
 
   @Post(':id/disable')
-  @Explained({ summary: 'Disable a user of the admin’s organization or bureau', who: 'An admin of the same organization or bureau; a user outside the admin’s group is 404.', changes: 'Disables the user: its sessions and tokens are refused at once on every node; audited.', money: NO_MONEY })
+  @Explained({
+    summary: 'Disable a user of the admin’s organization or bureau',
+    who: 'An admin of the same organization or bureau; a user outside the admin’s group is 404.',
+    changes: 'Disables the user: its sessions and tokens are refused at once on every node; audited.',
+    money: NO_MONEY,
+  })
   @Authenticated()
   @HttpCode(200)
   @ApiOkResponse({ type: StaffUserView })

@@ -27,7 +27,7 @@ import { CalendarsService } from './calendars.service';
 import { BookSlot } from './use-cases/book-slot';
 import { BookingResult, CancelBooking, RecordBookingUsage } from './use-cases/close-booking';
 import { clock } from '../common/clock';
-import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
+import { ApiBodyExample, ApiFileResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 const view = ({ booking, redemption }: BookingResult) => BookingView.of(booking, clock.iso(), RedemptionView.of(redemption));
 
@@ -37,7 +37,26 @@ export class FacilityCalendarsController {
   constructor(private readonly calendars: CalendarsService) {}
 
   @Put(':id/calendar')
-  @Explained({ summary: 'Set the booking calendar of one of your hourly facilities', who: 'A provider user, for its own facilities; another provider’s facility is 404.', changes: 'Replaces the facility’s calendar; bookings keep the cancellation terms they were made under.', money: NO_MONEY, details: 'Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee and whether users must be qualified.' })
+  @Explained({
+    summary: 'Set the booking calendar of one of your hourly facilities',
+    who: 'A provider user, for its own facilities; another provider’s facility is 404.',
+    changes: 'Replaces the facility’s calendar; bookings keep the cancellation terms they were made under.',
+    money: NO_MONEY,
+    details:
+      'Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee and whether users must be qualified.',
+  })
+  @ApiBodyExample(CalendarInput, {
+    openingHours: [
+      { weekday: 1, from: '09:00', to: '18:00' },
+      { weekday: 3, from: '09:00', to: '18:00' },
+    ],
+    closures: [{ from: '2026-12-24T00:00:00+08:00', to: '2026-12-26T00:00:00+08:00', reason: '年度维护' }],
+    minNoticeHours: 24,
+    maxAdvanceDays: 60,
+    freeCancellationHours: 24,
+    lateCancellationFeeBp: 5000,
+    requiresQualification: false,
+  })
   @Authenticated('provider')
   @ApiOkResponse({ type: CalendarView })
   @Refuses(CalendarsService.setRefusals)
@@ -46,7 +65,13 @@ export class FacilityCalendarsController {
   }
 
   @Get(':id/calendar')
-  @Explained({ summary: 'The booking calendar of a facility', who: 'Anyone, without a token.', changes: READ_ONLY, money: NO_MONEY, details: '404 when the facility has no calendar.' })
+  @Explained({
+    summary: 'The booking calendar of a facility',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: '404 when the facility has no calendar.',
+  })
   @Public()
   @ApiOkResponse({ type: CalendarView })
   calendar(@Param('id', IdPipe) id: string): Promise<CalendarView> {
@@ -54,7 +79,13 @@ export class FacilityCalendarsController {
   }
 
   @Get(':id/availability')
-  @Explained({ summary: 'One-hour slots of a facility from one day to another (at most 31 days)', who: 'Anyone, without a token.', changes: READ_ONLY, money: NO_MONEY, details: 'Slots inside opening hours and outside closures, instants with the +08:00 offset; `free` when bookable now.' })
+  @Explained({
+    summary: 'One-hour slots of a facility from one day to another (at most 31 days)',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Slots inside opening hours and outside closures, instants with the +08:00 offset; `free` when bookable now.',
+  })
   @Public()
   @ApiOkResponse({ type: AvailabilityView })
   availability(@Param('id', IdPipe) id: string, @Query() q: AvailabilityQuery): Promise<AvailabilityView> {
@@ -62,7 +93,13 @@ export class FacilityCalendarsController {
   }
 
   @Post(':id/qualified')
-  @Explained({ summary: 'Record an enterprise as qualified (trained) to operate one of your facilities', who: 'A provider user, for its own facilities.', changes: 'Records the qualification: a facility whose calendar requires it accepts bookings only from qualified enterprises.', money: NO_MONEY })
+  @Explained({
+    summary: 'Record an enterprise as qualified (trained) to operate one of your facilities',
+    who: 'A provider user, for its own facilities.',
+    changes: 'Records the qualification: a facility whose calendar requires it accepts bookings only from qualified enterprises.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(QualificationInput, { enterpriseId: 'c41f8a27-5d9e-4b30-a6c1-0e8f2d7b9a54' })
   @Authenticated('provider')
   @ApiCreatedResponse({ type: QualificationView })
   @Refuses(CalendarsService.qualifyRefusals)
@@ -86,7 +123,20 @@ export class BookingsController {
   ) {}
 
   @Post()
-  @Explained({ summary: 'Book whole hours of a facility: places the redemption hold for those hours', who: 'An enterprise user, on a voucher (创新券) of its own.', changes: 'Creates the booking, its hour rows and its redemption (a hold), as POST /api/redemptions with quantity = hours.', money: 'The subsidy for the hours moves on the voucher from available to held.', details: 'An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins.' })
+  @Explained({
+    summary: 'Book whole hours of a facility: places the redemption hold for those hours',
+    who: 'An enterprise user, on a voucher (创新券) of its own.',
+    changes: 'Creates the booking, its hour rows and its redemption (a hold), as POST /api/redemptions with quantity = hours.',
+    money: 'The subsidy for the hours moves on the voucher from available to held.',
+    details: 'An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins.',
+  })
+  @ApiBodyExample(BookingInput, {
+    facilityId: '7b2e9d40-1c3a-4f6b-8e25-94d0c7a1b3e2',
+    voucherId: '3f6c1a52-8e4b-4c1e-9a57-2b0d6f1e8a11',
+    start: '2026-12-01T10:00:00+08:00',
+    end: '2026-12-01T12:00:00+08:00',
+    mode: 'provider_redeemed',
+  })
   @Authenticated('enterprise')
   @ApiCreatedResponse({ type: BookingView })
   @Refuses(BookSlot)
@@ -95,7 +145,13 @@ export class BookingsController {
   }
 
   @Get()
-  @Explained({ summary: 'Bookings of the caller’s organization, of a bureau’s issuing region, or all', who: 'Any signed-in user: an enterprise or provider its own, a bureau those of its issuing region, the platform all.', changes: READ_ONLY, money: NO_MONEY, details: 'Optionally of one facility, and overlapping the days from `from` to `to` (Asia/Shanghai); earliest first.' })
+  @Explained({
+    summary: 'Bookings of the caller’s organization, of a bureau’s issuing region, or all',
+    who: 'Any signed-in user: an enterprise or provider its own, a bureau those of its issuing region, the platform all.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Optionally of one facility, and overlapping the days from `from` to `to` (Asia/Shanghai); earliest first.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: BookingPage })
   list(@CurrentActor() actor: Actor, @Query() q: BookingQuery): Promise<BookingPage> {
@@ -103,7 +159,12 @@ export class BookingsController {
   }
 
   @Get(':id')
-  @Explained({ summary: 'One booking; one whose hold expired reads as expired', who: 'Its enterprise and provider, the bureau of its issuing region and the platform; anyone else gets 404.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'One booking; one whose hold expired reads as expired',
+    who: 'Its enterprise and provider, the bureau of its issuing region and the platform; anyone else gets 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: BookingView })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<BookingView> {
@@ -111,7 +172,13 @@ export class BookingsController {
   }
 
   @Post(':id/cancel')
-  @Explained({ summary: 'Call off a booking: the hold is released, the hours freed', who: 'The booking’s enterprise or provider.', changes: 'Cancels the booking and its hold and frees its hours; records a late fee when the enterprise cancels late.', money: 'The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher.' })
+  @Explained({
+    summary: 'Call off a booking: the hold is released, the hours freed',
+    who: 'The booking’s enterprise or provider.',
+    changes: 'Cancels the booking and its hold and frees its hours; records a late fee when the enterprise cancels late.',
+    money:
+      'The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher.',
+  })
   @HttpCode(200)
   @Authenticated('enterprise', 'provider')
   @ApiOkResponse({ type: BookingView })
@@ -121,7 +188,14 @@ export class BookingsController {
   }
 
   @Post(':id/usage')
-  @Explained({ summary: 'Record the hours used (≤ booked): the hold is captured on them; 0 is a no-show', who: 'The provider of the booked facility.', changes: 'Records usage on the booking and captures its redemption; a no-show releases the hold, frees the hours and records the late fee.', money: 'The subsidy of the hours used moves from held to spent (captured); the rest of the hold goes back to the voucher (or the budget).' })
+  @Explained({
+    summary: 'Record the hours used (≤ booked): the hold is captured on them; 0 is a no-show',
+    who: 'The provider of the booked facility.',
+    changes:
+      'Records usage on the booking and captures its redemption; a no-show releases the hold, frees the hours and records the late fee.',
+    money:
+      'The subsidy of the hours used moves from held to spent (captured); the rest of the hold goes back to the voucher (or the budget).',
+  })
   @HttpCode(200)
   @Authenticated('provider')
   @ApiOkResponse({ type: BookingView })
@@ -137,7 +211,13 @@ export class CalendarFeedsController {
   constructor(private readonly feeds: CalendarFeeds) {}
 
   @Post('feed')
-  @Explained({ summary: 'Make (or replace) your secret iCalendar feed URL', who: 'An enterprise or provider user.', changes: 'Stores a new feed token for the caller’s organization; a new URL revokes the old one.', money: NO_MONEY, details: 'An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities.' })
+  @Explained({
+    summary: 'Make (or replace) your secret iCalendar feed URL',
+    who: 'An enterprise or provider user.',
+    changes: 'Stores a new feed token for the caller’s organization; a new URL revokes the old one.',
+    money: NO_MONEY,
+    details: 'An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities.',
+  })
   @Authenticated('enterprise', 'provider')
   @ApiCreatedResponse({ type: FeedView })
   async make(@CurrentActor() actor: Actor, @Req() req: Request): Promise<FeedView> {
@@ -145,10 +225,15 @@ export class CalendarFeedsController {
   }
 
   @Get(':feed')
-  @Explained({ summary: 'An iCalendar feed (RFC 5545) by its secret file name (<token>.ics)', who: 'Anyone holding the secret URL: the token is the credential; an unknown token is 404.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'An iCalendar feed (RFC 5545) by its secret file name (<token>.ics)',
+    who: 'Anyone holding the secret URL: the token is the credential; an unknown token is 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Public()
   @ApiProduces('text/calendar')
-  @ApiOkResponse({ description: 'text/calendar (RFC 5545)' })
+  @ApiFileResponse('the bookings as iCalendar events (RFC 5545)', 'text/calendar')
   @Header('Content-Type', 'text/calendar; charset=utf-8')
   async feed(@Param('feed') feed: string): Promise<StreamableFile> {
     return new StreamableFile(Buffer.from(await this.feeds.render(feed), 'utf8'), { type: 'text/calendar; charset=utf-8' });

@@ -27,7 +27,7 @@ import {
   RedemptionView,
   ResolveInput,
 } from './redemption.dto';
-import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
+import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('redemptions')
 @Controller('redemptions')
@@ -44,7 +44,18 @@ export class RedemptionsController {
   ) {}
 
   @Post()
-  @Explained({ summary: 'Order a quantity at a facility (通用通兑): places a hold of the subsidy on the voucher', who: 'An enterprise user, on a voucher (创新券) of its own.', changes: 'Creates a redemption in status held, expiring after the policy’s hold period.', money: 'The subsidy (the issuing policy’s share of the fee, within its caps) moves on the voucher from available to held.' })
+  @Explained({
+    summary: 'Order a quantity at a facility (通用通兑): places a hold of the subsidy on the voucher',
+    who: 'An enterprise user, on a voucher (创新券) of its own.',
+    changes: 'Creates a redemption in status held, expiring after the policy’s hold period.',
+    money: 'The subsidy (the issuing policy’s share of the fee, within its caps) moves on the voucher from available to held.',
+  })
+  @ApiBodyExample(HoldInput, {
+    voucherId: '3f6c1a52-8e4b-4c1e-9a57-2b0d6f1e8a11',
+    facilityId: '7b2e9d40-1c3a-4f6b-8e25-94d0c7a1b3e2',
+    quantity: 2,
+    mode: 'provider_redeemed',
+  })
   @Authenticated('enterprise')
   @ApiCreatedResponse({ type: RedemptionView })
   @Refuses(PlaceHold)
@@ -53,7 +64,12 @@ export class RedemptionsController {
   }
 
   @Get()
-  @Explained({ summary: 'Redemptions within the caller’s scope', who: 'Any signed-in user: an enterprise or provider its own, a bureau those of its issuing region, the platform all.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'Redemptions within the caller’s scope',
+    who: 'Any signed-in user: an enterprise or provider its own, a bureau those of its issuing region, the platform all.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: RedemptionPage })
   async list(@CurrentActor() actor: Actor, @Query() q: RedemptionQuery): Promise<RedemptionPage> {
@@ -62,7 +78,12 @@ export class RedemptionsController {
   }
 
   @Get(':id')
-  @Explained({ summary: 'One redemption; a hold past expiresAt reads as expired', who: 'Its enterprise and provider, the bureau of its issuing region and the platform; anyone else gets 404.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'One redemption; a hold past expiresAt reads as expired',
+    who: 'Its enterprise and provider, the bureau of its issuing region and the platform; anyone else gets 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: RedemptionView })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
@@ -70,7 +91,13 @@ export class RedemptionsController {
   }
 
   @Post(':id/capture')
-  @Explained({ summary: 'Record actual usage: the subsidy is captured on the actual fee', who: 'The provider of the redemption’s facility.', changes: 'held → captured, with the actual quantity and fee.', money: 'The subsidy recomputed on the actual fee (never above the hold) moves from held to spent; the rest goes back to the voucher, or to the issuing budget if the voucher has closed meanwhile.' })
+  @Explained({
+    summary: 'Record actual usage: the subsidy is captured on the actual fee',
+    who: 'The provider of the redemption’s facility.',
+    changes: 'held → captured, with the actual quantity and fee.',
+    money:
+      'The subsidy recomputed on the actual fee (never above the hold) moves from held to spent; the rest goes back to the voucher, or to the issuing budget if the voucher has closed meanwhile.',
+  })
   @HttpCode(200)
   @Authenticated('provider')
   @ApiOkResponse({ type: RedemptionView })
@@ -80,7 +107,12 @@ export class RedemptionsController {
   }
 
   @Post(':id/cancel')
-  @Explained({ summary: 'Call off a hold', who: 'The redemption’s enterprise or provider.', changes: 'held → cancelled.', money: 'The whole held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile).' })
+  @Explained({
+    summary: 'Call off a hold',
+    who: 'The redemption’s enterprise or provider.',
+    changes: 'held → cancelled.',
+    money: 'The whole held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile).',
+  })
   @HttpCode(200)
   @Authenticated('enterprise', 'provider')
   @ApiOkResponse({ type: RedemptionView })
@@ -90,7 +122,12 @@ export class RedemptionsController {
   }
 
   @Post(':id/confirm')
-  @Explained({ summary: 'The enterprise confirms the captured usage (确认服务)', who: 'The redemption’s enterprise.', changes: 'captured → confirmed: from then on it can be claimed.', money: NO_MONEY })
+  @Explained({
+    summary: 'The enterprise confirms the captured usage (确认服务)',
+    who: 'The redemption’s enterprise.',
+    changes: 'captured → confirmed: from then on it can be claimed.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('enterprise')
   @ApiOkResponse({ type: RedemptionView })
@@ -100,7 +137,12 @@ export class RedemptionsController {
   }
 
   @Post(':id/dispute')
-  @Explained({ summary: 'Dispute the captured usage, with a reason', who: 'The redemption’s enterprise, within the policy’s confirmDays.', changes: 'captured → disputed; the issuing bureau resolves it. A disputed redemption cannot be claimed.', money: NO_MONEY })
+  @Explained({
+    summary: 'Dispute the captured usage, with a reason',
+    who: 'The redemption’s enterprise, within the policy’s confirmDays.',
+    changes: 'captured → disputed; the issuing bureau resolves it. A disputed redemption cannot be claimed.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('enterprise')
   @ApiOkResponse({ type: RedemptionView })
@@ -110,7 +152,13 @@ export class RedemptionsController {
   }
 
   @Post(':id/resolve')
-  @Explained({ summary: 'Resolve a usage dispute at the usage found (≤ captured)', who: 'A bureau user of the redemption’s issuing region.', changes: 'disputed → confirmed at the usage found, or annulled at 0; audited.', money: 'What the lower usage no longer pays leaves spent for the voucher (or the issuing budget if the voucher has closed); 0 returns the whole subsidy.' })
+  @Explained({
+    summary: 'Resolve a usage dispute at the usage found (≤ captured)',
+    who: 'A bureau user of the redemption’s issuing region.',
+    changes: 'disputed → confirmed at the usage found, or annulled at 0; audited.',
+    money:
+      'What the lower usage no longer pays leaves spent for the voucher (or the issuing budget if the voucher has closed); 0 returns the whole subsidy.',
+  })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: RedemptionView })
@@ -120,7 +168,13 @@ export class RedemptionsController {
   }
 
   @Post(':id/rating')
-  @Explained({ summary: 'Rate a service whose usage is confirmed, once (1–5, with an optional comment)', who: 'The redemption’s enterprise.', changes: 'Records the rating, shown on the facility.', money: NO_MONEY })
+  @Explained({
+    summary: 'Rate a service whose usage is confirmed, once (1–5, with an optional comment)',
+    who: 'The redemption’s enterprise.',
+    changes: 'Records the rating, shown on the facility.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(RatingInput, { score: 5, comment: '制样细致，报告当天出具' })
   @Authenticated('enterprise')
   @ApiCreatedResponse({ type: RedemptionRatingView })
   @Refuses(RateService)
@@ -142,7 +196,14 @@ export class FacilityQuotesController {
   constructor(private readonly quotes: Quotes) {}
 
   @Get(':id/quote')
-  @Explained({ summary: 'What a hold of this quantity on the voucher would be', who: 'An enterprise user, for a voucher of its own.', changes: 'Nothing: the same evaluation as POST /api/redemptions, without placing a hold.', money: NO_MONEY, details: 'The fee, the subsidy and what the enterprise pays itself; with `refusal` when a rule forbids it, in which case a hold would be refused 422 with that code.' })
+  @Explained({
+    summary: 'What a hold of this quantity on the voucher would be',
+    who: 'An enterprise user, for a voucher of its own.',
+    changes: 'Nothing: the same evaluation as POST /api/redemptions, without placing a hold.',
+    money: NO_MONEY,
+    details:
+      'The fee, the subsidy and what the enterprise pays itself; with `refusal` when a rule forbids it, in which case a hold would be refused 422 with that code.',
+  })
   @Authenticated('enterprise')
   @ApiOkResponse({ type: QuoteView, description: 'with `refusal` when a rule forbids it; a hold would then be refused 422 with that code' })
   @Refuses(Quotes)
@@ -162,7 +223,14 @@ export class ComparisonController {
   constructor(private readonly quotes: Quotes) {}
 
   @Get()
-  @Explained({ summary: 'Compare one service category across provinces with the voucher’s quote', who: 'An enterprise user, for a voucher of its own.', changes: READ_ONLY, money: NO_MONEY, details: 'Every active facility with the voucher’s quote, cheapest self-pay first, refused ones last. Facilities whose fee for this quantity would exceed 10^13 fen are left out.' })
+  @Explained({
+    summary: 'Compare one service category across provinces with the voucher’s quote',
+    who: 'An enterprise user, for a voucher of its own.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Every active facility with the voucher’s quote, cheapest self-pay first, refused ones last. Facilities whose fee for this quantity would exceed 10^13 fen are left out.',
+  })
   @Authenticated('enterprise')
   @ApiOkResponse({ type: ComparisonPage })
   async compare(@CurrentActor() actor: Actor, @Query() q: CompareQuery, @CallerLanguage() lng: Language): Promise<ComparisonPage> {

@@ -1,5 +1,5 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { applyDecorators, Type } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 
 /** What an operation's documentation must say: the summary, who may call it, what it changes and what money moves. */
 export interface Explanation {
@@ -43,3 +43,30 @@ export const ApiFileResponse = (description: string, ...types: ('application/pdf
       content: Object.fromEntries(types.map((t) => [t, { schema: t === 'application/pdf' ? BINARY : { type: 'string' } }])),
     }),
   );
+
+/** The request body with an example a reader can paste; the schema stays the DTO's, so validation and the sweep read it. */
+export const ApiBodyExample = (type: Type<unknown>, value: object, summary = 'a typical request') =>
+  ApiBody({ type, examples: { typical: { summary, value } } });
+
+/** A page of `item`s: `{items, total}`, as every list of this API answers. */
+export const ApiPageResponse = (item: Type<unknown>, description: string) =>
+  applyDecorators(
+    ApiExtraModels(item),
+    ApiResponse({
+      status: 200,
+      description,
+      schema: {
+        type: 'object',
+        required: ['items', 'total'],
+        properties: { items: { type: 'array', items: { $ref: getSchemaPath(item) } }, total: { type: 'integer', example: 1 } },
+      },
+    }),
+  );
+
+/** A success answered as JSON by default and as CSV (UTF-8 with BOM) with `format=csv`. */
+export const ApiJsonOrCsvResponse = (description: string, schema: Record<string, unknown>) =>
+  ApiResponse({
+    status: 200,
+    description,
+    content: { 'application/json': { schema }, 'text/csv': { schema: { type: 'string', description: 'the same figures, one row each' } } },
+  });
