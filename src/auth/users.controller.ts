@@ -17,7 +17,7 @@ export class UsersController {
   @Get()
   @Explained({
     summary: 'The users of the caller’s organization, of its bureau region, or the platform’s',
-    who: 'An admin of an organization or bureau, or the platform.',
+    who: 'An admin of an organization, a bureau or the platform; a user who is not an admin is 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
   })

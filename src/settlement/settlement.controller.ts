@@ -81,8 +81,9 @@ export class SettlementController {
   @Post(':id/pay')
   @Explained({
     summary: 'Record a settlement batch as paid by the treasury (拨付)',
-    who: 'A bureau user of the batch’s region; at or above the policy’s dualControlFen a second, different bureau user completes it.',
-    changes: 'open → paid once, with the payment reference; the payees are notified; audited.',
+    who: 'A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).',
+    changes:
+      'open → paid once, with the payment reference; a payee suspended or sanctioned since the batch was made leaves it, its claims waiting for a later batch; the payees are notified; audited.',
     money: 'Each payee’s payable moves to paid in the ledger.',
   })
   @HttpCode(200)

@@ -23,7 +23,14 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
-  @Explained({ summary: 'Subscribe a URL to domain events', who: 'An admin of an organization or bureau, or a writing API key.', changes: 'Stores the subscription and its signing secret; matching events are delivered from now on.', money: NO_MONEY, details: 'Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here.' })
+  @Explained({
+    summary: 'Subscribe a URL to domain events',
+    who: 'An admin of an organization or bureau, or a writing API key of it; others are 403.',
+    changes: 'Stores the subscription and its signing secret; matching events are delivered from now on.',
+    money: NO_MONEY,
+    details:
+      'Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here.',
+  })
   @Authenticated()
   @ApiCreatedResponse({ type: CreatedWebhookView, description: 'the subscription and its signing secret (shown once)' })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateWebhookInput): Promise<CreatedWebhookView> {
@@ -32,7 +39,13 @@ export class WebhooksController {
   }
 
   @Get()
-  @Explained({ summary: 'The webhook subscriptions of the caller’s organization or bureau', who: 'Any user or API key of the organization or bureau.', changes: READ_ONLY, money: NO_MONEY, details: 'Secrets are never shown again.' })
+  @Explained({
+    summary: 'The webhook subscriptions of the caller’s organization or bureau',
+    who: 'Any user or API key of the organization or bureau.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Secrets are never shown again.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: WebhookList })
   async list(@CurrentActor() actor: Actor): Promise<WebhookList> {
@@ -41,7 +54,12 @@ export class WebhooksController {
   }
 
   @Delete(':id')
-  @Explained({ summary: 'End a webhook subscription', who: 'A user or writing API key of the organization or bureau; another group’s subscription is 404.', changes: 'Ends the subscription; its pending deliveries are no longer attempted.', money: NO_MONEY })
+  @Explained({
+    summary: 'End a webhook subscription',
+    who: 'An admin of the organization or bureau, or a writing API key of it (others 403); another group’s subscription is 404.',
+    changes: 'Ends the subscription; its pending deliveries are no longer attempted.',
+    money: NO_MONEY,
+  })
   @HttpCode(204)
   @Authenticated()
   @ApiNoContentResponse({ description: 'ended' })
@@ -50,7 +68,13 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
-  @Explained({ summary: 'The delivery log of a webhook subscription', who: 'A user or API key of the subscribing organization or bureau; another group’s subscription is 404.', changes: READ_ONLY, money: NO_MONEY, details: 'Newest event first, each with every attempt made.' })
+  @Explained({
+    summary: 'The delivery log of a webhook subscription',
+    who: 'A user or API key of the subscribing organization or bureau; another group’s subscription is 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Newest event first, each with every attempt made.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: DeliveryPage })
   async deliveries(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: DeliveryQuery): Promise<DeliveryPage> {
@@ -59,7 +83,12 @@ export class WebhooksController {
   }
 
   @Post(':id/deliveries/:deliveryId/redeliver')
-  @Explained({ summary: 'Deliver an event again now', who: 'A user or writing API key of the subscribing organization or bureau.', changes: 'Puts the delivery (delivered, pending or failed) back in line for an immediate attempt.', money: NO_MONEY })
+  @Explained({
+    summary: 'Deliver an event again now',
+    who: 'An admin of the subscribing organization or bureau, or a writing API key of it (others 403).',
+    changes: 'Puts the delivery (delivered, pending or failed) back in line for an immediate attempt.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated()
   @ApiOkResponse({ type: DeliveryView, description: 'the delivery, back in line' })
