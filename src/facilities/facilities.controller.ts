@@ -32,18 +32,22 @@ export class FacilitiesController {
     details:
       'text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load; a JSON body is validated whole (400 naming the field).',
   })
-  @ApiBodyExample(ImportFacilitiesInput, {
-    rows: [
-      {
-        externalRef: 'SEM-02',
-        name: '透射电子显微镜 (TEM) 机时',
-        category: 'testing',
-        unit: 'hour',
-        unitPriceFen: 80000,
-        description: 'JEOL JEM-F200 场发射透射电镜，含制样',
-      },
-    ],
-  })
+  @ApiBodyExample(
+    ImportFacilitiesInput,
+    {
+      rows: [
+        {
+          externalRef: 'SEM-02',
+          name: '透射电子显微镜 (TEM) 机时',
+          category: 'testing',
+          unit: 'hour',
+          unitPriceFen: 80000,
+          description: 'JEOL JEM-F200 场发射透射电镜，含制样',
+        },
+      ],
+    },
+    'externalRef,name,category,unit,unitPriceFen,description\r\nSEM-02,透射电子显微镜 (TEM) 机时,testing,hour,80000,JEOL JEM-F200 场发射透射电镜，含制样\r\n',
+  )
   @HttpCode(200)
   @Authenticated('provider')
   @ApiConsumes('application/json', 'text/csv')

@@ -182,7 +182,11 @@ export class OrganizationsController {
     details:
       'text/csv with the header `creditCode,certificateNo` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. A bad row is reported with its line (in a CSV the header is line 1) and the rest load.',
   })
-  @ApiBodyExample(QualifiedListInput, { rows: [{ creditCode: '91340100MA2T8XQ21W', certificateNo: '202634010400123' }] })
+  @ApiBodyExample(
+    QualifiedListInput,
+    { rows: [{ creditCode: '91340100MA2T8XQ21W', certificateNo: '202634010400123' }] },
+    'creditCode,certificateNo\r\n91340100MA2T8XQ21W,202634010400123\r\n',
+  )
   @Authenticated('bureau')
   @ApiConsumes('application/json', 'text/csv')
   @ApiOkResponse({ type: QualifiedImportView })

@@ -194,4 +194,16 @@ describe('the OpenAPI document answers', () => {
     }
     expect(wrong).toEqual([]);
   });
+
+  it('a body that may be CSV is documented as text, with an example file', () => {
+    const csvRoutes = each().filter(({ op }) => op.requestBody?.content?.['text/csv']);
+    const wrong = csvRoutes
+      .filter(({ op }) => {
+        const media = op.requestBody!.content!['text/csv'];
+        return media.schema?.type !== 'string' || typeof media.example !== 'string' || !media.example.includes('\r\n');
+      })
+      .map(({ key }) => key);
+    expect(csvRoutes.length).toBeGreaterThan(0);
+    expect(wrong).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiExtension, ApiResponse } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode } from '../errors/domain-error';
+import { CSV_EXAMPLE_EXTENSION } from './explained';
 
 /** Where a route's refusals come from: a use case (its declared `refusals`) or a list of codes. */
 export type RefusalSource = { readonly refusals: readonly ErrorCode[] } | readonly ErrorCode[];
@@ -50,10 +51,32 @@ export function Refuses(...sources: RefusalSource[]) {
 
 type Operation = {
   parameters?: { in: string; name: string }[];
-  requestBody?: unknown;
+  requestBody?: { content?: Record<string, unknown> };
   security?: unknown[];
   responses: Record<string, Record<string, unknown>>;
+  [CSV_EXAMPLE_EXTENSION]?: string;
 };
+
+const SUCCESS_TEXT: Record<string, string> = { '200': 'OK', '201': 'created', '202': 'accepted', '204': 'done, no body' };
+
+/** A success response says what it holds: its schema's name where it has no words of its own. */
+function describeSuccess(status: string, response: Record<string, unknown>): void {
+  if (!/^2\d\d$/.test(status) || response.description) return;
+  const content = response.content as Record<string, { schema?: { $ref?: string } }> | undefined;
+  const ref = Object.values(content ?? {})[0]?.schema?.$ref?.replace('#/components/schemas/', '');
+  response.description = ref ? `${SUCCESS_TEXT[status] ?? 'OK'}: ${ref}` : (SUCCESS_TEXT[status] ?? 'OK');
+}
+
+/** A route that takes text/csv as well as JSON: its CSV body is text, with an example of the file. */
+function documentCsvBody(op: Operation): void {
+  const csv = op[CSV_EXAMPLE_EXTENSION];
+  delete op[CSV_EXAMPLE_EXTENSION];
+  if (!csv || !op.requestBody?.content?.['text/csv']) return;
+  op.requestBody.content['text/csv'] = {
+    schema: { type: 'string', description: 'UTF-8 (a BOM and Excel quoting accepted), header first' },
+    example: csv,
+  };
+}
 
 /**
  * Adds the answers every route of a kind can give, so each operation documents all of them: 400 for any input,
@@ -64,6 +87,8 @@ export function documentCommonAnswers(document: OpenAPIObject): void {
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ErrorBody: ERROR_BODY } };
   for (const [path, byMethod] of Object.entries(document.paths)) {
     for (const [method, op] of Object.entries(byMethod as Record<string, Operation>)) {
+      for (const [status, response] of Object.entries(op.responses)) describeSuccess(status, response);
+      documentCsvBody(op);
       const add = (status: number, ...codes: ErrorCode[]) => {
         const existing = op.responses[status];
         const known = (existing?.[CODES_EXTENSION] as ErrorCode[] | undefined) ?? [];

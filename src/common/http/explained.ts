@@ -1,5 +1,5 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiBody, ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiExtension, ApiExtraModels, ApiOperation, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 
 /** What an operation's documentation must say: the summary, who may call it, what it changes and what money moves. */
 export interface Explanation {
@@ -45,8 +45,14 @@ export const ApiFileResponse = (description: string, ...types: ('application/pdf
   );
 
 /** The request body with an example a reader can paste; the schema stays the DTO's, so validation and the sweep read it. */
-export const ApiBodyExample = (type: Type<unknown>, value: object, summary = 'a typical request') =>
-  ApiBody({ type, examples: { typical: { summary, value } } });
+export const ApiBodyExample = (type: Type<unknown>, value: object, csv?: string) =>
+  applyDecorators(
+    ApiBody({ type, examples: { typical: { summary: 'a typical request', value } } }),
+    // A route that also takes text/csv shows that body as the file it is (documentCommonAnswers moves it in place).
+    ...(csv ? [ApiExtension(CSV_EXAMPLE_EXTENSION, csv)] : []),
+  );
+
+export const CSV_EXAMPLE_EXTENSION = 'x-csv-example';
 
 /** A page of `item`s: `{items, total}`, as every list of this API answers. */
 export const ApiPageResponse = (item: Type<unknown>, description: string) =>
