@@ -13,7 +13,13 @@ export class AuditController {
   constructor(private readonly auditLog: AuditLog) {}
 
   @Get()
-  @Explained({ summary: 'The audit log (审计日志), newest first, within the caller’s scope', who: 'Any signed-in user: an organization reads the entries about itself, a bureau those of its region and the cities below it, the platform all.', changes: READ_ONLY, money: NO_MONEY, details: 'Filter by action, entity and time; each entry carries its hash and its place in the chain once sealed.' })
+  @Explained({
+    summary: 'The audit log (审计日志), newest first, within the caller’s scope',
+    who: 'Any signed-in user: an organization reads the entries about itself, a bureau those of its region and the cities below it, the platform all.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Filter by action, entity and time; each entry carries its hash and its place in the chain once sealed.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: AuditPage, description: 'newest first, within the caller’s scope' })
   async list(@CurrentActor() actor: Actor, @Query() q: AuditQuery): Promise<AuditPage> {
@@ -22,7 +28,13 @@ export class AuditController {
   }
 
   @Get('verify')
-  @Explained({ summary: 'Recompute the audit hash chain and check every signed checkpoint', who: 'The platform only; other roles are 403.', changes: READ_ONLY, money: NO_MONEY, details: 'Reports the first broken link or bad signature, if any: the proof that no entry was changed or removed.' })
+  @Explained({
+    summary: 'Recompute the audit hash chain and check every signed checkpoint',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Reports the first broken link or bad signature, if any: the proof that no entry was changed or removed.',
+  })
   @Authenticated('platform')
   @ApiOkResponse({ type: ChainVerification })
   verify(): Promise<ChainVerification> {
@@ -30,7 +42,14 @@ export class AuditController {
   }
 
   @Get('checkpoints')
-  @Explained({ summary: 'Signed checkpoints of the audit chain head, newest first', who: 'The platform and bureaus; other roles are 403.', changes: READ_ONLY, money: NO_MONEY, details: 'The chain head is signed with Ed25519 at least every 1,000 entries and every 10 minutes; verify with GET /api/audit/public-key.' })
+  @Explained({
+    summary: 'Signed checkpoints of the audit chain head, newest first',
+    who: 'The platform and bureaus; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'The chain head is signed with Ed25519 at least every 1,000 entries and every 10 minutes; verify with GET /api/audit/public-key.',
+  })
   @Authenticated('platform', 'bureau')
   @ApiOkResponse({ type: CheckpointPage })
   async checkpoints(@Query() q: PageQuery): Promise<CheckpointPage> {
@@ -39,7 +58,12 @@ export class AuditController {
   }
 
   @Get('public-key')
-  @Explained({ summary: 'The Ed25519 public key that verifies the audit checkpoints', who: 'Anyone, without a token.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'The Ed25519 public key that verifies the audit checkpoints',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Public()
   @ApiOkResponse({ type: AuditPublicKey })
   publicKey(): AuditPublicKey {

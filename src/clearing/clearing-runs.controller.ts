@@ -16,7 +16,14 @@ export class ClearingRunsController {
   constructor(private readonly runs: ClearingRunsService) {}
 
   @Post()
-  @Explained({ summary: 'Record a clearing run (清算) over the settlement lines paid in [from, to]', who: 'The platform only; other roles are 403.', changes: 'Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. A later payment in the same period makes a later run, never a change to this one.', money: 'None in the service: the run says what the provinces’ treasuries owe one another.', details: '`to` may not lie after today (422 PERIOD_NOT_ENDED).' })
+  @Explained({
+    summary: 'Record a clearing run (清算) over the settlement lines paid in [from, to]',
+    who: 'The platform only; other roles are 403.',
+    changes:
+      'Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. A later payment in the same period makes a later run, never a change to this one.',
+    money: 'None in the service: the run says what the provinces’ treasuries owe one another.',
+    details: '`to` may not lie after today (422 PERIOD_NOT_ENDED).',
+  })
   @Authenticated('platform')
   @ApiCreatedResponse({ type: ClearingRunView })
   @Refuses(ClearingRunsService.recordRefusals)
@@ -25,7 +32,13 @@ export class ClearingRunsController {
   }
 
   @Get()
-  @Explained({ summary: 'Recorded clearing runs, newest first', who: 'The platform (whole runs) and bureaus (their province’s position in each run); other roles are 403.', changes: READ_ONLY, money: NO_MONEY, details: 'A bureau reads what its province paid and received gross, its net position and the transfers it makes or receives.' })
+  @Explained({
+    summary: 'Recorded clearing runs, newest first',
+    who: 'The platform (whole runs) and bureaus (their province’s position in each run); other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'A bureau reads what its province paid and received gross, its net position and the transfers it makes or receives.',
+  })
   @Authenticated('platform', 'bureau')
   @ApiOkResponse({ type: ClearingRunPage })
   list(@CurrentActor() actor: Actor, @Query() q: PageQuery): Promise<ClearingRunPage> {
@@ -33,7 +46,12 @@ export class ClearingRunsController {
   }
 
   @Get(':id')
-  @Explained({ summary: 'One clearing run: whole for the platform, its province’s position for a bureau', who: 'The platform (ClearingRunView) and bureaus (ProvincePositionView); other roles are 403.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'One clearing run: whole for the platform, its province’s position for a bureau',
+    who: 'The platform (ClearingRunView) and bureaus (ProvincePositionView); other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated('platform', 'bureau')
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ClearingRunView) }, { $ref: getSchemaPath(ProvincePositionView) }] } })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClearingRunView | ProvincePositionView> {
@@ -41,7 +59,14 @@ export class ClearingRunsController {
   }
 
   @Get(':id/report.pdf')
-  @Explained({ summary: 'A clearing run as a PDF for the treasuries', who: 'The platform only; other roles are 403.', changes: READ_ONLY, money: NO_MONEY, details: 'The run’s identity and CSV SHA-256, then gross flows, net positions and transfers by province name, the transfers total in figures and in words.' })
+  @Explained({
+    summary: 'A clearing run as a PDF for the treasuries',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'The run’s identity and CSV SHA-256, then gross flows, net positions and transfers by province name, the transfers total in figures and in words.',
+  })
   @Authenticated('platform')
   @ApiProduces('application/pdf')
   @ApiOkResponse({ description: 'the PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } })
@@ -54,7 +79,14 @@ export class ClearingRunsController {
   }
 
   @Get(':id/entries.csv')
-  @Explained({ summary: 'A clearing run’s figures as CSV for the treasuries', who: 'The platform only; other roles are 403.', changes: READ_ONLY, money: NO_MONEY, details: 'One row per gross flow, net position and transfer; UTF-8 with BOM, CRLF, amounts in fen and yuan. Its SHA-256 is the run’s csvSha256.' })
+  @Explained({
+    summary: 'A clearing run’s figures as CSV for the treasuries',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'One row per gross flow, net position and transfer; UTF-8 with BOM, CRLF, amounts in fen and yuan. Its SHA-256 is the run’s csvSha256.',
+  })
   @Authenticated('platform')
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'the CSV', content: { 'text/csv': { schema: { type: 'string' } } } })

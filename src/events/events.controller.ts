@@ -12,7 +12,13 @@ export class EventsController {
   constructor(private readonly feed: EventFeed) {}
 
   @Get()
-  @Explained({ summary: 'The domain event feed, oldest first, after an opaque cursor', who: 'Any signed-in user or API key: an organization the events it is a party to, a bureau those of its region and the cities below it, the platform all.', changes: READ_ONLY, money: NO_MONEY, details: 'Paging by nextCursor neither skips nor repeats an event, also while others write: events are numbered in commit order.' })
+  @Explained({
+    summary: 'The domain event feed, oldest first, after an opaque cursor',
+    who: 'Any signed-in user or API key: an organization the events it is a party to, a bureau those of its region and the cities below it, the platform all.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Paging by nextCursor neither skips nor repeats an event, also while others write: events are numbered in commit order.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: EventPage, description: 'a page of events and the cursor of the next page' })
   async list(@CurrentActor() actor: Actor, @Query() q: EventFeedQuery): Promise<EventPage> {

@@ -17,7 +17,12 @@ export class LedgerController {
   constructor(private readonly checker: LedgerCheckService) {}
 
   @Get('check')
-  @Explained({ summary: 'Re-derive every balance from the ledger’s transfers and compare (对账)', who: 'The platform only; other roles are 403.', changes: READ_ONLY, money: 'None: it reads every account and transfer and reports any violation.' })
+  @Explained({
+    summary: 'Re-derive every balance from the ledger’s transfers and compare (对账)',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: 'None: it reads every account and transfer and reports any violation.',
+  })
   @Authenticated('platform')
   @ApiOkResponse({ type: LedgerCheckView })
   check(): Promise<LedgerCheckView> {

@@ -13,7 +13,14 @@ export class NotificationsController {
   constructor(private readonly notifications: NotificationsService) {}
 
   @Get()
-  @Explained({ summary: 'The caller’s notifications, newest first', who: 'Any signed-in user, for itself.', changes: READ_ONLY, money: NO_MONEY, details: 'Application decided, claim decided, settlement paid, voucher expiring within 30 days, hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.' })
+  @Explained({
+    summary: 'The caller’s notifications, newest first',
+    who: 'Any signed-in user, for itself.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Application decided, claim decided, settlement paid, voucher expiring within 30 days, hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: NotificationPage })
   async list(@CurrentActor() actor: Actor, @Query() q: NotificationQuery): Promise<NotificationPage> {
@@ -22,7 +29,12 @@ export class NotificationsController {
   }
 
   @Post(':id/read')
-  @Explained({ summary: 'Mark one of the caller’s notifications read', who: 'The notification’s user; another user’s notification is 404.', changes: 'Marks it read.', money: NO_MONEY })
+  @Explained({
+    summary: 'Mark one of the caller’s notifications read',
+    who: 'The notification’s user; another user’s notification is 404.',
+    changes: 'Marks it read.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated()
   @ApiOkResponse({ type: NotificationView })

@@ -14,7 +14,13 @@ export class RelationsController {
   constructor(private readonly relations: RelationsService) {}
 
   @Post()
-  @Explained({ summary: 'Record a relation a bureau found between two credit codes', who: 'A bureau user.', changes: 'Records the relation: the two are related parties everywhere from now on, so a hold between them is refused RELATED_PARTY; audited.', money: NO_MONEY })
+  @Explained({
+    summary: 'Record a relation a bureau found between two credit codes',
+    who: 'A bureau user.',
+    changes:
+      'Records the relation: the two are related parties everywhere from now on, so a hold between them is refused RELATED_PARTY; audited.',
+    money: NO_MONEY,
+  })
   @Authenticated('bureau')
   @ApiCreatedResponse({ type: RelationView })
   @Refuses(RelationsService)
@@ -23,7 +29,13 @@ export class RelationsController {
   }
 
   @Get()
-  @Explained({ summary: 'Recorded relations between credit codes, newest first', who: 'Bureaus and the platform; other roles are 403.', changes: READ_ONLY, money: NO_MONEY, details: 'Of one credit code with `creditCode`.' })
+  @Explained({
+    summary: 'Recorded relations between credit codes, newest first',
+    who: 'Bureaus and the platform; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Of one credit code with `creditCode`.',
+  })
   @Authenticated('bureau', 'platform')
   @ApiOkResponse({ type: RelationPage })
   async list(@Query() q: RelationQuery): Promise<RelationPage> {

@@ -15,7 +15,12 @@ class RegionView {
 @Controller('regions')
 export class RegionsController {
   @Get()
-  @Explained({ summary: 'The regions of the Yangtze River Delta (长三角): provinces and cities with their codes', who: 'Anyone, without a token.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'The regions of the Yangtze River Delta (长三角): provinces and cities with their codes',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Public()
   @ApiOkResponse({ type: [RegionView] })
   list(): RegionView[] {

@@ -16,7 +16,14 @@ export class ReportsController {
   ) {}
 
   @Get('annual')
-  @Explained({ summary: 'A region’s annual report (年度报告) as a Chinese PDF with charts, or the same figures as CSV', who: 'The bureau of the region or of its province, and the platform for any region; enterprises, providers and other bureaus are refused 403.', changes: READ_ONLY, money: NO_MONEY, details: 'The budget and its split, vouchers issued and used, cross-province flows, the ten most used facilities, time from capture to payment, claims refused or cut, usage disputes and credit sanctions. A province’s report includes its cities. Money in integer fen in the CSV; yuan in the PDF.' })
+  @Explained({
+    summary: 'A region’s annual report (年度报告) as a Chinese PDF with charts, or the same figures as CSV',
+    who: 'The bureau of the region or of its province, and the platform for any region; enterprises, providers and other bureaus are refused 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'The budget and its split, vouchers issued and used, cross-province flows, the ten most used facilities, time from capture to payment, claims refused or cut, usage disputes and credit sanctions. A province’s report includes its cities. Money in integer fen in the CSV; yuan in the PDF.',
+  })
   @Authenticated('bureau', 'platform')
   @ApiProduces('application/pdf', 'text/csv')
   @ApiOkResponse({
