@@ -56,8 +56,8 @@ export class OrganizationsController {
 
   @Get('organizations/:id')
   @Explained({
-    summary: 'One organization (bank account masked except to the paying bureau)',
-    who: 'The organization itself, the bureau of its region (or province), a bureau reviewing its claims, and the platform; anyone else gets 404.',
+    summary: 'One organization, its profile with the bank account masked',
+    who: 'The organization itself, the bureau of its region (or province) and the platform; anyone else gets 404.',
     changes: READ_ONLY,
     money: NO_MONEY,
   })
@@ -101,7 +101,7 @@ export class OrganizationsController {
   @Post('providers/:id/admit')
   @Explained({
     summary: 'Admit a provider (服务机构入库): it enters public notice (公示)',
-    who: 'A bureau user of the provider’s region (or its province).',
+    who: 'A bureau user of the provider’s province; other bureaus are 403.',
     changes:
       'Enters public notice (公示) for `noticeDays` (default 7; 0 activates at once), after which it is active and may list facilities and take holds; audited.',
     money: NO_MONEY,
@@ -118,7 +118,7 @@ export class OrganizationsController {
   @Post('providers/:id/suspend')
   @Explained({
     summary: 'Suspend a provider, with a reason',
-    who: 'A bureau user of the provider’s region (or its province).',
+    who: 'A bureau user of the provider’s province; other bureaus are 403.',
     changes: 'active → suspended: its facilities take no new holds or bookings; audited.',
     money: NO_MONEY,
   })
