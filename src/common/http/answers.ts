@@ -81,7 +81,8 @@ function documentCsvBody(op: Operation): void {
 /**
  * Adds the answers every route of a kind can give, so each operation documents all of them: 400 for any input,
  * 401 and 403 behind a token, 404 for a record in the path, 409 for a reused Idempotency-Key on a POST, 413 for a
- * body over the limit, 503 when contention outlasts the retries or the database is out of reach.
+ * body over the limit, 503 when contention outlasts the retries or the database is out of reach. Also names what each
+ * success holds where it says nothing, and shows a CSV body as the text file it is (ApiBodyExample with a CSV example).
  */
 export function documentCommonAnswers(document: OpenAPIObject): void {
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ErrorBody: ERROR_BODY } };
