@@ -125,7 +125,7 @@ export class RedemptionsController {
   @Explained({
     summary: 'The enterprise confirms the captured usage (确认服务)',
     who: 'The redemption’s enterprise.',
-    changes: 'captured → confirmed: from then on it can be claimed.',
+    changes: 'Its usage pending → confirmed: from then on it can be claimed (silence confirms it too when the window closes).',
     money: NO_MONEY,
   })
   @HttpCode(200)
@@ -140,7 +140,7 @@ export class RedemptionsController {
   @Explained({
     summary: 'Dispute the captured usage, with a reason',
     who: 'The redemption’s enterprise, within the policy’s confirmDays.',
-    changes: 'captured → disputed; the issuing bureau resolves it. A disputed redemption cannot be claimed.',
+    changes: 'Its usage pending → disputed; the issuing bureau resolves it. Only confirmed usage can be claimed.',
     money: NO_MONEY,
   })
   @HttpCode(200)
@@ -155,7 +155,7 @@ export class RedemptionsController {
   @Explained({
     summary: 'Resolve a usage dispute at the usage found (≤ captured)',
     who: 'A bureau user of the redemption’s issuing region.',
-    changes: 'disputed → confirmed at the usage found, or annulled at 0; audited.',
+    changes: 'Its usage disputed → confirmed at the usage found; at 0 the capture is annulled (captured → cancelled); audited.',
     money:
       'What the lower usage no longer pays leaves spent for the voucher (or the issuing budget if the voucher has closed); 0 returns the whole subsidy.',
   })
