@@ -198,8 +198,9 @@ export class VouchersController {
   @Explained({
     summary: 'Revoke a voucher (作废), with a reason',
     who: 'A bureau user of the voucher’s issuing region.',
-    changes: 'active → revoked: it takes no new holds; holds already placed may still be captured or cancelled; audited.',
-    money: 'Its available balance goes back to the issuing region’s budget.',
+    changes:
+      'active → revoked, often on suspected fraud: its open holds are cancelled, so nothing held on it can still be captured and claimed; audited.',
+    money: 'Everything unused — its available balance and what its open holds held — goes back to the issuing region’s budget.',
   })
   @HttpCode(200)
   @Authenticated('bureau')
