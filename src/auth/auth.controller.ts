@@ -147,7 +147,7 @@ export class AuthController {
   @Post('register')
   @Explained({
     summary: 'Register an enterprise or provider and its first user (its admin)',
-    who: 'Anyone, without a token.',
+    who: 'Anyone, without a token; registrations are limited per client address (RATE_LIMITED).',
     changes:
       'Creates the organization and its admin user. An enterprise on its region’s list of qualified enterprises is active at once, otherwise pending_verification; a provider enters public notice (公示) only when a bureau admits it.',
     money: NO_MONEY,
