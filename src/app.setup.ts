@@ -19,22 +19,44 @@ export function configureApp(app: INestApplication): INestApplication {
   app.use(csvBody());
   app.useGlobalPipes(validationPipe);
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Yangtze River Delta innovation vouchers')
-      .setDescription(
-        '科技创新券 通用通兑: policies, budgets, vouchers, cross-province redemption, claims, settlement and clearing. Money in integer fen, ratios in basis points.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const builder = new DocumentBuilder()
+    .setTitle('Yangtze River Delta innovation vouchers')
+    .setDescription(
+      '科技创新券 通用通兑: policies, budgets, vouchers, cross-province redemption, claims, settlement and clearing. Money in integer fen, ratios in basis points.',
+    )
+    .setVersion('1')
+    .addBearerAuth();
+  for (const [name, description] of TAGS) builder.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, builder.build());
   documentIdempotencyKeys(document);
   documentCommonAnswers(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }
+
+/**
+ * One tag per capability, in the order a user meets them: find the regions, register and sign in, get verified or
+ * admitted, read the policy and the budget, apply for a voucher, find a facility, redeem and book, claim, settle,
+ * clear, oversee; then the machine side (events and webhooks) and the service's health.
+ */
+const TAGS: [string, string][] = [
+  ['regions', 'The provinces and cities of the Yangtze River Delta (长三角) and their codes; public.'],
+  ['auth', 'Registration, login, sessions, two-factor and the users of an organization or bureau.'],
+  ['accounts', 'API keys for provincial systems and labs, and each user’s notifications.'],
+  ['organizations', 'Enterprises and providers: verification, admission and public notice (公示), suspension, profiles and bank accounts.'],
+  ['policies', 'Each region’s versioned voucher policy (政策): in force on a date, compared across regions.'],
+  ['budgets', 'Each region’s yearly budget (预算) that vouchers are funded from.'],
+  ['vouchers', 'Applications, issuance, verification, certificates and revocation of innovation vouchers (创新券).'],
+  ['facilities', 'The catalogue of instruments and services (仪器设施) and their prices; public to search.'],
+  ['redemptions', 'Quotes, holds, capture, cancellation, confirmation, disputes and ratings: where a voucher is spent (通用通兑).'],
+  ['bookings', 'Facility calendars, availability, bookings that carry their holds, qualifications and iCalendar feeds.'],
+  ['claims', 'Claims for payment (兑付申请) by payees, and their review by the issuing bureau.'],
+  ['settlement', 'Settlement batches (结算) of approved claims, paid by the treasury; statements and treasury CSV.'],
+  ['clearing', 'Cross-province clearing (清算): gross flows, net positions and transfers, computed and recorded.'],
+  ['oversight', 'The audit log, the ledger check, statistics, annual reports, related parties and credit sanctions.'],
+  ['events', 'The domain event feed and signed webhooks for machine clients.'],
+  ['health', 'Liveness and database reachability, for load balancers and monitoring.'],
+];
 
 /** Express's trust-proxy setting: true, a number of hops, or a list of addresses and subnets. */
 const trustProxy = (value: string): boolean | number | string => (value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value);

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { ApiKeyList, ApiKeyView, CreateApiKeyInput, CreatedApiKeyView } from './api-keys.dto';
 import { ApiKeysService } from './api-keys.service';
+import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('accounts')
 @Controller('api-keys')
@@ -12,13 +13,16 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
-  @Authenticated()
-  @ApiOperation({
+  @Explained({
     summary: 'Create an API key for a provincial system or lab',
-    description:
-      'An admin of the organization or bureau, signed in. The key (prefix yrdk_) is shown once and stored as a hash; ' +
-      '`Authorization: Bearer <key>` then acts as that organization or bureau, GET only when readOnly.',
+    who: 'An admin of an organization or bureau. The key acts with its group’s role and scope, never with admin rights.',
+    changes: 'Stores a new key as a hash for the caller’s organization or bureau; audited.',
+    money: NO_MONEY,
+    details:
+      'The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`.',
   })
+  @ApiBodyExample(CreateApiKeyInput, { name: '浙江科技大脑', readOnly: true })
+  @Authenticated()
   @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'the key, shown only here' })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateApiKeyInput): Promise<CreatedApiKeyView> {
     const { apiKey, key } = await this.keys.create(actor, body.name, body.readOnly ?? false);
@@ -26,8 +30,14 @@ export class ApiKeysController {
   }
 
   @Get()
+  @Explained({
+    summary: 'The API keys of the caller’s organization or bureau',
+    who: 'An admin of the organization or bureau.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Names, prefixes and readOnly; the keys themselves are never shown again.',
+  })
   @Authenticated()
-  @ApiOperation({ summary: 'The API keys of the caller’s organization or bureau', description: 'An admin; keys are never shown again.' })
   @ApiOkResponse({ type: ApiKeyList })
   async list(@CurrentActor() actor: Actor): Promise<ApiKeyList> {
     const items = await this.keys.list(actor);
@@ -35,9 +45,14 @@ export class ApiKeysController {
   }
 
   @Delete(':id')
+  @Explained({
+    summary: 'Revoke an API key',
+    who: 'An admin of the organization or bureau that owns the key; another group’s key is 404.',
+    changes: 'Revokes the key at once, on every node: the next request with it is 401; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(204)
   @Authenticated()
-  @ApiOperation({ summary: 'Revoke an API key', description: 'At once, on every node: the next request with it is 401.' })
   @ApiNoContentResponse({ description: 'revoked' })
   async revoke(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<void> {
     await this.keys.revoke(actor, id);

@@ -1,10 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { PageQuery } from '../common/http/paging';
 import { AuditLog } from './audit-log';
 import { AuditEntryView, AuditPage, AuditPublicKey, AuditQuery, ChainVerification, CheckpointPage, CheckpointView } from './audit.dto';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('oversight')
 @Controller('audit')
@@ -12,6 +13,13 @@ export class AuditController {
   constructor(private readonly auditLog: AuditLog) {}
 
   @Get()
+  @Explained({
+    summary: 'The audit log (审计日志), newest first, within the caller’s scope',
+    who: 'Any signed-in user: an organization reads the entries about itself, a bureau those of its region and the cities below it, the platform all.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Filter by action, entity and time; each entry carries its hash and its place in the chain once sealed.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: AuditPage, description: 'newest first, within the caller’s scope' })
   async list(@CurrentActor() actor: Actor, @Query() q: AuditQuery): Promise<AuditPage> {
@@ -20,16 +28,29 @@ export class AuditController {
   }
 
   @Get('verify')
+  @Explained({
+    summary: 'Recompute the audit hash chain and check every signed checkpoint',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Reports the first broken link or bad signature, if any: the proof that no entry was changed or removed.',
+  })
   @Authenticated('platform')
-  @ApiOperation({ summary: 'Recompute the hash chain and check every signed checkpoint' })
   @ApiOkResponse({ type: ChainVerification })
   verify(): Promise<ChainVerification> {
     return this.auditLog.verify();
   }
 
   @Get('checkpoints')
+  @Explained({
+    summary: 'Signed checkpoints of the audit chain head, newest first',
+    who: 'The platform and bureaus; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'The chain head is signed with Ed25519 at least every 1,000 entries and every 10 minutes; verify with GET /api/audit/public-key.',
+  })
   @Authenticated('platform', 'bureau')
-  @ApiOperation({ summary: 'The chain head signed with Ed25519 at least every 1,000 entries and every 10 minutes, newest first' })
   @ApiOkResponse({ type: CheckpointPage })
   async checkpoints(@Query() q: PageQuery): Promise<CheckpointPage> {
     const page = await this.auditLog.checkpoints(q);
@@ -37,8 +58,13 @@ export class AuditController {
   }
 
   @Get('public-key')
+  @Explained({
+    summary: 'The Ed25519 public key that verifies the audit checkpoints',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Public()
-  @ApiOperation({ summary: 'The Ed25519 public key that verifies the checkpoints' })
   @ApiOkResponse({ type: AuditPublicKey })
   publicKey(): AuditPublicKey {
     return this.auditLog.publicKey();

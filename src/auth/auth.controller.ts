@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AllowsMfaEnrolment, Authenticated, ClientInfo, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
@@ -19,6 +19,7 @@ import {
 } from './auth.dto';
 import { AuthService, Client } from './auth.service';
 import { MfaService } from './mfa.service';
+import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -29,10 +30,17 @@ export class AuthController {
   ) {}
 
   @Post('login')
+  @Explained({
+    summary: 'Log in: a short access token and a refresh token of a new session',
+    who: 'Anyone with a username and password (and a TOTP `otp` once two-factor is enabled).',
+    changes:
+      'Opens a session; counts a failure toward the username’s lockout and the address’s limit; every login, failure and lockout is audited.',
+    money: NO_MONEY,
+    details: 'The access token lasts at most 15 minutes; refresh it with POST /api/auth/refresh.',
+  })
   @Public()
   @IgnoresIdempotencyKey()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Log in: a short access token and a refresh token of a new session' })
   @ApiOkResponse({ type: LoginView })
   @Refuses(AuthService.loginRefusals)
   async login(@Body() body: LoginInput, @ClientInfo() client: Client): Promise<LoginView> {
@@ -40,10 +48,16 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @Explained({
+    summary: 'Exchange a refresh token for a new token pair',
+    who: 'Anyone holding the session’s current refresh token.',
+    changes: 'Rotates the session’s refresh token; presenting a spent one ends the whole session (OAuth 2.0 Security BCP).',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(RefreshInput, { refreshToken: '<the refreshToken of the last login or refresh>' })
   @Public()
   @IgnoresIdempotencyKey()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Exchange a refresh token for a new pair; a refresh token used twice ends its session' })
   @ApiOkResponse({ type: SessionTokens })
   @Refuses(AuthService.refreshRefusals)
   async refresh(@Body() body: RefreshInput, @ClientInfo() client: Client): Promise<SessionTokens> {
@@ -51,21 +65,33 @@ export class AuthController {
   }
 
   @Post('logout')
+  @Explained({
+    summary: 'End the caller’s session',
+    who: 'Any signed-in user (also one still to enrol two-factor).',
+    changes: 'Ends the session: its access and refresh tokens are refused from now on, on every node; audited.',
+    money: NO_MONEY,
+  })
   @Authenticated()
   @AllowsMfaEnrolment()
   @HttpCode(204)
-  @ApiOperation({ summary: 'End the caller’s session: its tokens are refused from now on, on every node' })
   @ApiNoContentResponse()
   async logout(@CurrentActor() actor: Actor): Promise<void> {
     await this.auth.logout(actor);
   }
 
   @Post('password')
+  @Explained({
+    summary: 'Change the caller’s password',
+    who: 'Any signed-in user, giving the current password.',
+    changes:
+      'Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password) and ends the user’s other sessions; audited.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(ChangePasswordInput, { currentPassword: 'Old-passw0rd-2025', newPassword: 'Jade-Orchid-47-Lotus' })
   @Authenticated()
   @AllowsMfaEnrolment()
   @IgnoresIdempotencyKey()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Change the caller’s password; the user’s other sessions end' })
   @ApiNoContentResponse()
   @Refuses(AuthService.passwordRefusals)
   async password(@CurrentActor() actor: Actor, @Body() body: ChangePasswordInput, @ClientInfo() client: Client): Promise<void> {
@@ -73,19 +99,29 @@ export class AuthController {
   }
 
   @Get('me')
+  @Explained({
+    summary: 'The caller, its role and its organization or region',
+    who: 'Any signed-in user (also one still to enrol two-factor).',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @AllowsMfaEnrolment()
-  @ApiOperation({ summary: 'The caller and its organization' })
   @ApiOkResponse({ type: MeView })
   me(@CurrentActor() actor: Actor): Promise<MeView> {
     return this.auth.me(actor);
   }
 
   @Post('mfa/setup')
+  @Explained({
+    summary: 'Start two-factor enrolment: a TOTP secret for an authenticator app',
+    who: 'Any signed-in user who has not enabled two-factor yet.',
+    changes: 'Stores a new TOTP secret, encrypted at rest (AES-256-GCM); two-factor is not on until POST /api/auth/mfa/enable.',
+    money: NO_MONEY,
+  })
   @Authenticated()
   @AllowsMfaEnrolment()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Start two-factor enrolment: a TOTP secret for an authenticator app (enabled by the first code)' })
   @ApiOkResponse({ type: MfaSetupView })
   @Refuses(MfaService.setupRefusals)
   async mfaSetup(@CurrentActor() actor: Actor): Promise<MfaSetupView> {
@@ -93,10 +129,15 @@ export class AuthController {
   }
 
   @Post('mfa/enable')
+  @Explained({
+    summary: 'Enable two-factor with a first correct code',
+    who: 'A signed-in user who started enrolment.',
+    changes: 'Turns two-factor on: from then on login needs `otp`; audited.',
+    money: NO_MONEY,
+  })
   @Authenticated()
   @AllowsMfaEnrolment()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Enable two-factor with a first correct code; from then on login needs `otp`' })
   @ApiNoContentResponse()
   @Refuses(MfaService.enableRefusals)
   async mfaEnable(@CurrentActor() actor: Actor, @Body() body: OtpInput): Promise<void> {
@@ -104,9 +145,21 @@ export class AuthController {
   }
 
   @Post('register')
+  @Explained({
+    summary: 'Register an enterprise or provider and its first user (its admin)',
+    who: 'Anyone, without a token; registrations are limited per client address (RATE_LIMITED).',
+    changes:
+      'Creates the organization and its admin user. An enterprise on its region’s list of qualified enterprises is active at once, otherwise pending_verification; a provider enters public notice (公示) only when a bureau admits it.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(RegisterInput, {
+    username: 'hefei-micronano',
+    password: 'Jade-Orchid-47-Lotus',
+    role: 'enterprise',
+    organization: { name: '合肥微纳新材料科技有限公司', creditCode: '91340100MA2T8XQ21W', kind: 'tech_sme' },
+  })
   @Public()
   @IgnoresIdempotencyKey()
-  @ApiOperation({ summary: 'Register an enterprise or provider and its first user (its admin)' })
   @ApiCreatedResponse({ type: RegistrationView })
   @Refuses(AuthService.registerRefusals)
   async register(@Body() body: RegisterInput, @ClientInfo() client: Client): Promise<RegistrationView> {

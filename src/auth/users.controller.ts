@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
@@ -7,6 +7,7 @@ import { IdPipe } from '../common/http/id.pipe';
 import { unwrap } from '../common/use-case';
 import { CreateUserInput, StaffUserView } from './auth.dto';
 import { UsersService } from './users.service';
+import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('auth')
 @Controller('users')
@@ -14,8 +15,13 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
+  @Explained({
+    summary: 'The users of the caller’s organization, of its bureau region, or the platform’s',
+    who: 'An admin of an organization, a bureau or the platform; a user who is not an admin is 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
-  @ApiOperation({ summary: 'The users of the admin’s organization, or of its bureau region, or the platform’s' })
   @ApiOkResponse({ type: [StaffUserView] })
   async list(@CurrentActor() actor: Actor) {
     const items = await this.users.list(actor);
@@ -23,8 +29,19 @@ export class UsersController {
   }
 
   @Post()
+  @Explained({
+    summary: 'Create a user with the admin’s own role, organization and region',
+    who: 'An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.',
+    changes: 'Creates the user; audited.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(CreateUserInput, {
+    username: 'bureau-ah-reviewer',
+    password: 'Jade-Orchid-47-Lotus',
+    admin: false,
+    email: 'reviewer@kjt.ah.gov.cn',
+  })
   @Authenticated()
-  @ApiOperation({ summary: 'Create a user with the admin’s own role, organization and region' })
   @ApiCreatedResponse({ type: StaffUserView })
   @Refuses(UsersService.createRefusals)
   async create(@CurrentActor() actor: Actor, @Body() body: CreateUserInput): Promise<StaffUserView> {
@@ -32,9 +49,14 @@ export class UsersController {
   }
 
   @Post(':id/disable')
+  @Explained({
+    summary: 'Disable a user of the admin’s organization or bureau',
+    who: 'An admin of the same organization or bureau; a user outside the admin’s group is 404.',
+    changes: 'Disables the user: its sessions and tokens are refused at once on every node; audited.',
+    money: NO_MONEY,
+  })
   @Authenticated()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Disable a user of the admin’s group: its sessions end at once' })
   @ApiOkResponse({ type: StaffUserView })
   @Refuses(UsersService.disableRefusals)
   async disable(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StaffUserView> {

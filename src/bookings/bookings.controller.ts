@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Put, Query, Req, StreamableFile } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -27,6 +27,7 @@ import { CalendarsService } from './calendars.service';
 import { BookSlot } from './use-cases/book-slot';
 import { BookingResult, CancelBooking, RecordBookingUsage } from './use-cases/close-booking';
 import { clock } from '../common/clock';
+import { ApiBodyExample, ApiFileResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 const view = ({ booking, redemption }: BookingResult) => BookingView.of(booking, clock.iso(), RedemptionView.of(redemption));
 
@@ -36,12 +37,27 @@ export class FacilityCalendarsController {
   constructor(private readonly calendars: CalendarsService) {}
 
   @Put(':id/calendar')
-  @Authenticated('provider')
-  @ApiOperation({
+  @Explained({
     summary: 'Set the booking calendar of one of your hourly facilities',
-    description:
-      'Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee and whether users must be qualified. Replaces the previous calendar; bookings keep the cancellation terms they were made under.',
+    who: 'A provider user, for its own facilities; another provider’s facility is 404.',
+    changes: 'Replaces the facility’s calendar; bookings keep the cancellation terms they were made under.',
+    money: NO_MONEY,
+    details:
+      'Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee and whether users must be qualified.',
   })
+  @ApiBodyExample(CalendarInput, {
+    openingHours: [
+      { weekday: 1, from: '09:00', to: '18:00' },
+      { weekday: 3, from: '09:00', to: '18:00' },
+    ],
+    closures: [{ from: '2026-12-24T00:00:00+08:00', to: '2026-12-26T00:00:00+08:00', reason: '年度维护' }],
+    minNoticeHours: 24,
+    maxAdvanceDays: 60,
+    freeCancellationHours: 24,
+    lateCancellationFeeBp: 5000,
+    requiresQualification: false,
+  })
+  @Authenticated('provider')
   @ApiOkResponse({ type: CalendarView })
   @Refuses(CalendarsService.setRefusals)
   async set(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: CalendarInput): Promise<CalendarView> {
@@ -49,30 +65,42 @@ export class FacilityCalendarsController {
   }
 
   @Get(':id/calendar')
+  @Explained({
+    summary: 'The booking calendar of a facility',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: '404 when the facility has no calendar.',
+  })
   @Public()
-  @ApiOperation({ summary: 'The booking calendar of a facility', description: 'Public; 404 when the facility has none.' })
   @ApiOkResponse({ type: CalendarView })
   calendar(@Param('id', IdPipe) id: string): Promise<CalendarView> {
     return this.calendars.get(id);
   }
 
   @Get(':id/availability')
-  @Public()
-  @ApiOperation({
+  @Explained({
     summary: 'One-hour slots of a facility from one day to another (at most 31 days)',
-    description: 'Slots inside opening hours and outside closures, instants with the +08:00 offset; free when bookable now.',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Slots inside opening hours and outside closures, instants with the +08:00 offset; `free` when bookable now.',
   })
+  @Public()
   @ApiOkResponse({ type: AvailabilityView })
   availability(@Param('id', IdPipe) id: string, @Query() q: AvailabilityQuery): Promise<AvailabilityView> {
     return this.calendars.availability(id, q);
   }
 
   @Post(':id/qualified')
-  @Authenticated('provider')
-  @ApiOperation({
+  @Explained({
     summary: 'Record an enterprise as qualified (trained) to operate one of your facilities',
-    description: 'A facility whose calendar requires qualification accepts bookings only from qualified enterprises.',
+    who: 'A provider user, for its own facilities.',
+    changes: 'Records the qualification: a facility whose calendar requires it accepts bookings only from qualified enterprises.',
+    money: NO_MONEY,
   })
+  @ApiBodyExample(QualificationInput, { enterpriseId: 'c41f8a27-5d9e-4b30-a6c1-0e8f2d7b9a54' })
+  @Authenticated('provider')
   @ApiCreatedResponse({ type: QualificationView })
   @Refuses(CalendarsService.qualifyRefusals)
   async qualify(
@@ -95,12 +123,21 @@ export class BookingsController {
   ) {}
 
   @Post()
-  @Authenticated('enterprise')
-  @ApiOperation({
+  @Explained({
     summary: 'Book whole hours of a facility: places the redemption hold for those hours',
-    description:
-      'Priced and refused exactly as POST /api/redemptions with quantity = hours (the same use case). An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins.',
+    who: 'An enterprise user, on a voucher (创新券) of its own.',
+    changes: 'Creates the booking, its hour rows and its redemption (a hold), as POST /api/redemptions with quantity = hours.',
+    money: 'The subsidy for the hours moves on the voucher from available to held.',
+    details: 'An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins.',
   })
+  @ApiBodyExample(BookingInput, {
+    facilityId: '7b2e9d40-1c3a-4f6b-8e25-94d0c7a1b3e2',
+    voucherId: '3f6c1a52-8e4b-4c1e-9a57-2b0d6f1e8a11',
+    start: '2026-12-01T10:00:00+08:00',
+    end: '2026-12-01T12:00:00+08:00',
+    mode: 'provider_redeemed',
+  })
+  @Authenticated('enterprise')
   @ApiCreatedResponse({ type: BookingView })
   @Refuses(BookSlot)
   async book(@CurrentActor() actor: Actor, @Body() body: BookingInput): Promise<BookingView> {
@@ -108,35 +145,42 @@ export class BookingsController {
   }
 
   @Get()
-  @Authenticated()
-  @ApiOperation({
-    summary: 'Bookings of the caller’s organization (as enterprise or provider), of a bureau’s issuing region, or all for the platform',
-    description: 'Optionally of one facility, and overlapping the days from `from` to `to` (Asia/Shanghai); earliest first.',
+  @Explained({
+    summary: 'Bookings of the caller’s organization, of a bureau’s issuing region, or all',
+    who: 'Any signed-in user: an enterprise or provider its own, a bureau those of its issuing region, the platform all.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Optionally of one facility, and overlapping the days from `from` to `to` (Asia/Shanghai); earliest first.',
   })
+  @Authenticated()
   @ApiOkResponse({ type: BookingPage })
   list(@CurrentActor() actor: Actor, @Query() q: BookingQuery): Promise<BookingPage> {
     return this.queries.list(actor, q);
   }
 
   @Get(':id')
-  @Authenticated()
-  @ApiOperation({
+  @Explained({
     summary: 'One booking; one whose hold expired reads as expired',
-    description: 'To its enterprise and provider, the bureau of its issuing region and the platform; 404 to anyone else.',
+    who: 'Its enterprise and provider, the bureau of its issuing region and the platform; anyone else gets 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
   })
+  @Authenticated()
   @ApiOkResponse({ type: BookingView })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<BookingView> {
     return this.queries.get(actor, id);
   }
 
   @Post(':id/cancel')
+  @Explained({
+    summary: 'Call off a booking: the hold is released, the hours freed',
+    who: 'The booking’s enterprise or provider.',
+    changes: 'Cancels the booking and its hold and frees its hours; records a late fee when the enterprise cancels late.',
+    money:
+      'The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher.',
+  })
   @HttpCode(200)
   @Authenticated('enterprise', 'provider')
-  @ApiOperation({
-    summary: 'Call off a booking (the enterprise or the provider): the hold is released, the hours freed',
-    description:
-      'The enterprise cancelling later than freeCancellationHours before the start owes lateFeeFen = floor(feeFen × lateCancellationFeeBp / 10000) to the provider, outside the voucher.',
-  })
   @ApiOkResponse({ type: BookingView })
   @Refuses(CancelBooking)
   async cancel(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<BookingView> {
@@ -144,12 +188,16 @@ export class BookingsController {
   }
 
   @Post(':id/usage')
+  @Explained({
+    summary: 'Record the hours used (≤ booked): the hold is captured on them; 0 is a no-show',
+    who: 'The provider of the booked facility.',
+    changes:
+      'Records usage on the booking and captures its redemption; a no-show releases the hold, frees the hours and records the late fee.',
+    money:
+      'The subsidy of the hours used moves from held to spent (captured); the rest of the hold goes back to the voucher (or the budget).',
+  })
   @HttpCode(200)
   @Authenticated('provider')
-  @ApiOperation({
-    summary: 'Record the hours used (≤ booked): the hold is captured on them; 0 is a no-show',
-    description: 'A no-show releases the hold, frees the hours and records the late fee, owed outside the voucher.',
-  })
   @ApiOkResponse({ type: BookingView })
   @Refuses(RecordBookingUsage)
   async usage(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: UsageInput): Promise<BookingView> {
@@ -163,24 +211,29 @@ export class CalendarFeedsController {
   constructor(private readonly feeds: CalendarFeeds) {}
 
   @Post('feed')
-  @Authenticated('enterprise', 'provider')
-  @ApiOperation({
+  @Explained({
     summary: 'Make (or replace) your secret iCalendar feed URL',
-    description: 'An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities. A new URL revokes the old one.',
+    who: 'An enterprise or provider user.',
+    changes: 'Stores a new feed token for the caller’s organization; a new URL revokes the old one.',
+    money: NO_MONEY,
+    details: 'An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities.',
   })
+  @Authenticated('enterprise', 'provider')
   @ApiCreatedResponse({ type: FeedView })
   async make(@CurrentActor() actor: Actor, @Req() req: Request): Promise<FeedView> {
     return { url: `${req.protocol}://${req.get('host') ?? 'localhost'}${await this.feeds.make(actor)}` };
   }
 
   @Get(':feed')
+  @Explained({
+    summary: 'An iCalendar feed (RFC 5545) by its secret file name (<token>.ics)',
+    who: 'Anyone holding the secret URL: the token is the credential; an unknown token is 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Public()
   @ApiProduces('text/calendar')
-  @ApiOperation({
-    summary: 'An iCalendar feed by its secret file name (<token>.ics)',
-    description: 'The token is the credential; unknown is 404.',
-  })
-  @ApiOkResponse({ description: 'text/calendar (RFC 5545)' })
+  @ApiFileResponse('the bookings as iCalendar events (RFC 5545)', 'text/calendar')
   @Header('Content-Type', 'text/calendar; charset=utf-8')
   async feed(@Param('feed') feed: string): Promise<StreamableFile> {
     return new StreamableFile(Buffer.from(await this.feeds.render(feed), 'utf8'), { type: 'text/calendar; charset=utf-8' });

@@ -8,6 +8,7 @@ import { unwrap } from '../common/use-case';
 import { IsFen } from '../common/http/validators';
 import { Budget } from './budget.entity';
 import { BudgetsService } from './budgets.service';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 class SetBudgetInput {
   @ApiProperty({ example: 2_000_000_000, description: 'the year’s total in fen' }) @IsFen(0) totalFen: number;
@@ -33,6 +34,13 @@ export class BudgetsController {
   constructor(private readonly budgets: BudgetsService) {}
 
   @Put(':regionCode/:year')
+  @Explained({
+    summary: 'Set a region’s yearly budget (预算) total',
+    who: 'The bureau of the region (or of its province); other roles are 403, another region’s bureau 403.',
+    changes: 'Creates or changes the year’s budget; audited. A total below what is already committed to vouchers is refused.',
+    money:
+      'The difference between the old and the new total moves between the region’s appropriation and its available budget in the ledger.',
+  })
   @Authenticated('bureau')
   @ApiOkResponse({ type: BudgetView })
   @Refuses(BudgetsService.setBudgetRefusals)
@@ -47,6 +55,12 @@ export class BudgetsController {
 
   /** Budgets are public figures: any signed-in user may read them. */
   @Get(':regionCode/:year')
+  @Explained({
+    summary: 'A region’s yearly budget: total, available and committed',
+    who: 'Any signed-in user: budgets are public figures.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: BudgetView })
   async get(@Param('regionCode') regionCode: string, @Param('year', year) y: number) {

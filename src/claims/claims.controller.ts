@@ -10,6 +10,7 @@ import { unwrap } from '../common/use-case';
 import { ClaimsQueries } from './claims.queries';
 import { DecideClaim } from './use-cases/decide-claim';
 import { SubmitClaim } from './use-cases/submit-claim';
+import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('claims')
 @Controller('claims')
@@ -21,6 +22,21 @@ export class ClaimsController {
   ) {}
 
   @Post()
+  @Explained({
+    summary: 'Claim payment (申请兑付) for confirmed redemptions',
+    who: 'The payee of the redemptions: the provider, or the enterprise where the policy pays the enterprise.',
+    changes: 'Creates a submitted claim over the redemptions; they cannot be claimed again while it stands.',
+    money: 'None until the issuing bureau approves.',
+  })
+  @ApiBodyExample(SubmitClaimInput, {
+    redemptionIds: ['7b2e9d40-1c3a-4f6b-8e25-94d0c7a1b3e2'],
+    evidence: {
+      contractNo: 'HT-2026-0137',
+      invoiceNo: '31002613702',
+      paymentProofRef: 'BANK-20260412-8841',
+      reportRef: 'RPT-TEM-2026-0412',
+    },
+  })
   @Authenticated('provider', 'enterprise')
   @ApiCreatedResponse({ type: ClaimView, description: 'submitted; no money moves until the issuing bureau approves' })
   @Refuses(SubmitClaim)
@@ -29,6 +45,12 @@ export class ClaimsController {
   }
 
   @Get()
+  @Explained({
+    summary: 'Claims, newest first, within the caller’s scope',
+    who: 'Any signed-in user: a claimant its own, a bureau those of its issuing region, the platform all.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: ClaimPage, description: 'newest first: the claimant its own, a bureau its region’s, the platform all' })
   async list(@CurrentActor() actor: Actor, @Query() q: ClaimQuery): Promise<ClaimPage> {
@@ -37,6 +59,12 @@ export class ClaimsController {
   }
 
   @Get(':id')
+  @Explained({
+    summary: 'One claim',
+    who: 'The claimant, the bureau of the issuing region and the platform; anyone else gets 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: ClaimView })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClaimView> {
@@ -44,6 +72,14 @@ export class ClaimsController {
   }
 
   @Post(':id/approve')
+  @Explained({
+    summary: 'Approve a claim in full or in part (审核)',
+    who: 'A bureau user of the claim’s issuing region; at or above the policy’s dualControlFen a second, different bureau user completes it.',
+    changes: 'submitted → approved (or awaiting_second_approval, answered 202); audited.',
+    money:
+      'The approved amount becomes a payable of the issuing region to the payee; what is not approved leaves the vouchers’ spent balance for the issuing budget.',
+  })
+  @ApiBodyExample(ApproveClaimInput, { approvedFen: 160000 })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'approved; what is not approved goes back to the issuing budget' })
@@ -64,6 +100,12 @@ export class ClaimsController {
   }
 
   @Post(':id/reject')
+  @Explained({
+    summary: 'Reject a claim, with a reason',
+    who: 'A bureau user of the claim’s issuing region.',
+    changes: 'submitted → rejected; its redemptions can be claimed again; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'rejected; its redemptions can be claimed again' })

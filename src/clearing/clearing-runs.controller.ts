@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
@@ -7,6 +7,7 @@ import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
 import { ClearingRunPage, ClearingRunView, CreateClearingRunInput, ProvincePositionView } from './clearing.dto';
 import { ClearingRunsService } from './clearing-runs.service';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('clearing')
 @ApiExtraModels(ClearingRunView, ProvincePositionView)
@@ -15,15 +16,15 @@ export class ClearingRunsController {
   constructor(private readonly runs: ClearingRunsService) {}
 
   @Post()
-  @Authenticated('platform')
-  @ApiOperation({
-    summary: 'Record a clearing run over the settlement lines paid in [from, to] (the platform)',
-    description:
-      'Computes the clearing as GET /api/clearing does and records it under an id that never changes: gross flows, net positions, ' +
-      'transfers, their totals and the SHA-256 of its CSV. A later payment in the same period makes a later run, never a change to ' +
-      'this one. `to` may not lie after today (422 PERIOD_NOT_ENDED). No money moves in the service: the run says what the ' +
-      'provinces’ treasuries owe one another. Honours Idempotency-Key.',
+  @Explained({
+    summary: 'Record a clearing run (清算) over the settlement lines paid in [from, to]',
+    who: 'The platform only; other roles are 403.',
+    changes:
+      'Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. A later payment in the same period makes a later run, never a change to this one.',
+    money: 'None in the service: the run says what the provinces’ treasuries owe one another.',
+    details: '`to` may not lie after today (422 PERIOD_NOT_ENDED).',
   })
+  @Authenticated('platform')
   @ApiCreatedResponse({ type: ClearingRunView })
   @Refuses(ClearingRunsService.recordRefusals)
   record(@CurrentActor() actor: Actor, @Body() body: CreateClearingRunInput): Promise<ClearingRunView> {
@@ -31,36 +32,42 @@ export class ClearingRunsController {
   }
 
   @Get()
-  @Authenticated('platform', 'bureau')
-  @ApiOperation({
-    summary: 'Recorded clearing runs, newest first: whole for the platform, its province’s position for a bureau',
-    description:
-      'A bureau reads, in every run, what its province paid and received gross, its net position and the transfers it makes or receives.',
+  @Explained({
+    summary: 'Recorded clearing runs, newest first',
+    who: 'The platform (whole runs) and bureaus (their province’s position in each run); other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'A bureau reads what its province paid and received gross, its net position and the transfers it makes or receives.',
   })
+  @Authenticated('platform', 'bureau')
   @ApiOkResponse({ type: ClearingRunPage })
   list(@CurrentActor() actor: Actor, @Query() q: PageQuery): Promise<ClearingRunPage> {
     return this.runs.list(actor, q);
   }
 
   @Get(':id')
-  @Authenticated('platform', 'bureau')
-  @ApiOperation({
+  @Explained({
     summary: 'One clearing run: whole for the platform, its province’s position for a bureau',
-    description:
-      'Read-only; the platform gets ClearingRunView, a bureau ProvincePositionView (net, gross paid and received, its transfers).',
+    who: 'The platform (ClearingRunView) and bureaus (ProvincePositionView); other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
   })
+  @Authenticated('platform', 'bureau')
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ClearingRunView) }, { $ref: getSchemaPath(ProvincePositionView) }] } })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClearingRunView | ProvincePositionView> {
     return this.runs.get(actor, id);
   }
 
   @Get(':id/report.pdf')
-  @Authenticated('platform')
-  @ApiOperation({
-    summary: 'A clearing run as a PDF for the treasuries (the platform)',
-    description:
+  @Explained({
+    summary: 'A clearing run as a PDF for the treasuries',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
       'The run’s identity and CSV SHA-256, then gross flows, net positions and transfers by province name, the transfers total in figures and in words.',
   })
+  @Authenticated('platform')
   @ApiProduces('application/pdf')
   @ApiOkResponse({ description: 'the PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } })
   @Header('Content-Type', 'application/pdf')
@@ -72,12 +79,15 @@ export class ClearingRunsController {
   }
 
   @Get(':id/entries.csv')
-  @Authenticated('platform')
-  @ApiOperation({
-    summary: 'A clearing run’s figures as CSV for the treasuries (the platform)',
-    description:
+  @Explained({
+    summary: 'A clearing run’s figures as CSV for the treasuries',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
       'One row per gross flow, net position and transfer; UTF-8 with BOM, CRLF, amounts in fen and yuan. Its SHA-256 is the run’s csvSha256.',
   })
+  @Authenticated('platform')
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'the CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
   @Header('Content-Type', 'text/csv; charset=utf-8')

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -13,6 +13,7 @@ import { csvRecords } from '../common/http/csv';
 import { validationPipe } from '../common/http/validation';
 import { csvRow, FacilityImport } from './facility-import';
 import { FacilityImportView, ImportFacilitiesInput, ImportQuery } from './facility-import.dto';
+import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('facilities')
 @Controller('facilities')
@@ -23,20 +24,35 @@ export class FacilitiesController {
   ) {}
 
   @Post('import')
+  @Explained({
+    summary: 'Import the caller’s facilities in bulk (CSV or JSON), idempotent by externalRef',
+    who: 'An active provider, for its own facilities.',
+    changes: 'Creates or updates one facility per row (by externalRef); with `dryRun=true` changes nothing and reports the same.',
+    money: NO_MONEY,
+    details:
+      'text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load; a JSON body is validated whole (400 naming the field).',
+  })
+  @ApiBodyExample(
+    ImportFacilitiesInput,
+    {
+      rows: [
+        {
+          externalRef: 'SEM-02',
+          name: '透射电子显微镜 (TEM) 机时',
+          category: 'testing',
+          unit: 'hour',
+          unitPriceFen: 80000,
+          description: 'JEOL JEM-F200 场发射透射电镜，含制样',
+        },
+      ],
+    },
+    'externalRef,name,category,unit,unitPriceFen,description\r\nSEM-02,透射电子显微镜 (TEM) 机时,testing,hour,80000,JEOL JEM-F200 场发射透射电镜，含制样\r\n',
+  )
   @HttpCode(200)
   @Authenticated('provider')
-  @ApiOperation({
-    summary: 'Import the caller’s facilities in bulk (CSV or JSON), idempotent by externalRef',
-    description:
-      'text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), ' +
-      'or JSON `{rows:[…]}`. A row whose externalRef the provider imported before updates that facility. In a CSV file a bad row is ' +
-      'reported with its line (the header is line 1) and the others load; a JSON body is validated whole (400 naming the field). ' +
-      '`dryRun=true` reports the same and changes nothing.',
-  })
   @ApiConsumes('application/json', 'text/csv')
-  @ApiBody({ type: ImportFacilitiesInput })
   @ApiOkResponse({ type: FacilityImportView, description: 'what each row did (or would do), and the rows refused' })
-  @Refuses(FacilityImport.refusals)
+  @Refuses(FacilityImport)
   async import(@CurrentActor() actor: Actor, @Query() q: ImportQuery, @Req() req: Request): Promise<FacilityImportView> {
     const dryRun = q.dryRun === 'true';
     if (typeof req.body === 'string') {
@@ -54,8 +70,13 @@ export class FacilitiesController {
   }
 
   @Post()
+  @Explained({
+    summary: 'List a facility or service (仪器设施) with its unit price',
+    who: 'An active provider user; a provider still in public notice or suspended is refused.',
+    changes: 'Creates an active facility of the caller’s organization.',
+    money: NO_MONEY,
+  })
   @Authenticated('provider')
-  @ApiOperation({ summary: 'List a facility or service with its unit price (active providers only)' })
   @ApiCreatedResponse({ type: FacilityView })
   @Refuses(FacilitiesService.createRefusals)
   async create(@CurrentActor() actor: Actor, @Body() body: CreateFacilityInput): Promise<FacilityView> {
@@ -63,32 +84,53 @@ export class FacilitiesController {
   }
 
   @Get()
+  @Explained({
+    summary: 'Search active facilities of active providers, cheapest first',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'By category, province and text; paged.',
+  })
   @Public()
-  @ApiOperation({ summary: 'Search active facilities of active providers, cheapest first' })
   @ApiOkResponse({ type: FacilityPage })
   search(@Query() query: FacilityQuery): Promise<FacilityPage> {
     return this.facilities.search(query);
   }
 
   @Get(':id')
+  @Explained({ summary: 'One facility, in any status', who: 'Anyone, without a token.', changes: READ_ONLY, money: NO_MONEY })
   @Public()
-  @ApiOperation({ summary: 'One facility, in any status' })
   @ApiOkResponse({ type: FacilityView })
   get(@Param('id', IdPipe) id: string): Promise<FacilityView> {
     return this.facilities.get(id);
   }
 
   @Get(':id/ratings')
+  @Explained({
+    summary: 'Ratings enterprises gave a facility after confirmed usage, newest first',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Public()
-  @ApiOperation({ summary: 'Ratings enterprises gave after confirmed usage, newest first' })
   @ApiOkResponse({ type: RatingPage })
   ratings(@Param('id', IdPipe) id: string, @Query() q: PageQuery): Promise<RatingPage> {
     return this.facilities.ratings(id, q);
   }
 
   @Patch(':id')
+  @Explained({
+    summary: 'Change the name, unit price or description of one of your facilities',
+    who: 'The provider that owns the facility; another provider’s facility is 404.',
+    changes: 'Changes the facility’s listing; audited.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(UpdateFacilityInput, {
+    name: '透射电子显微镜 (TEM) 机时',
+    unitPriceFen: 85000,
+    description: 'JEOL JEM-F200，含制样与能谱',
+  })
   @Authenticated('provider')
-  @ApiOperation({ summary: 'Change the name, unit price or description of one of your facilities' })
   @ApiOkResponse({ type: FacilityView })
   @Refuses(FacilitiesService.changeRefusals)
   async update(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: UpdateFacilityInput): Promise<FacilityView> {
@@ -96,9 +138,14 @@ export class FacilitiesController {
   }
 
   @Post(':id/retire')
+  @Explained({
+    summary: 'Take one of your facilities off the market for good',
+    who: 'The provider that owns the facility.',
+    changes: 'active → retired: it leaves search and takes no new holds or bookings.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('provider')
-  @ApiOperation({ summary: 'Take one of your facilities off the market for good' })
   @ApiOkResponse({ type: FacilityView })
   @Refuses(FacilitiesService.changeRefusals)
   async retire(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<FacilityView> {

@@ -4,6 +4,7 @@ import { Public } from '../common/auth/decorators';
 import { DomainError } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { HealthRepository } from './health.repository';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('health')
 @Controller('health')
@@ -15,6 +16,14 @@ export class HealthController {
 
   /** Also this process's unit-of-work counts since it started: how often lost races were run again, and gave up (503). */
   @Get()
+  @Explained({
+    summary: 'Liveness and database reachability, with this process’s unit-of-work counts',
+    who: 'Anyone, without a token (load balancers, monitoring).',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Also how often lost races were run again and gave up (503) since the process started. 503 DATABASE_UNAVAILABLE when the database does not answer.',
+  })
   @Public()
   @ApiOkResponse({
     schema: {

@@ -1,10 +1,11 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { NotificationPage, NotificationQuery, NotificationView } from './notifications.dto';
 import { NotificationsService } from './notifications.service';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('accounts')
 @Controller('notifications')
@@ -12,13 +13,15 @@ export class NotificationsController {
   constructor(private readonly notifications: NotificationsService) {}
 
   @Get()
-  @Authenticated()
-  @ApiOperation({
+  @Explained({
     summary: 'The caller’s notifications, newest first',
-    description:
-      'Application decided, claim decided, settlement paid, voucher expiring within 30 days, hold expiring within a day, budget below ' +
-      '10%. Users with an e-mail address also get them by mail when SMTP_URL is set.',
+    who: 'Any signed-in user, for itself.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Application decided, claim decided, settlement paid, voucher expiring within 30 days, hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.',
   })
+  @Authenticated()
   @ApiOkResponse({ type: NotificationPage })
   async list(@CurrentActor() actor: Actor, @Query() q: NotificationQuery): Promise<NotificationPage> {
     const page = await this.notifications.list(actor, q.unread ?? false, q.limit, q.offset);
@@ -26,9 +29,14 @@ export class NotificationsController {
   }
 
   @Post(':id/read')
+  @Explained({
+    summary: 'Mark one of the caller’s notifications read',
+    who: 'The notification’s user; another user’s notification is 404.',
+    changes: 'Marks it read.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated()
-  @ApiOperation({ summary: 'Mark one of the caller’s notifications read', description: 'Another user’s notification is 404.' })
   @ApiOkResponse({ type: NotificationView })
   async read(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<NotificationView> {
     return NotificationView.of(await this.notifications.markRead(actor, id));

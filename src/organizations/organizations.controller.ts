@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { notFound } from '../common/errors/domain-error';
 import { csvRecords } from '../common/http/csv';
 import { validationPipe } from '../common/http/validation';
@@ -24,6 +24,7 @@ import {
 } from './organization.dto';
 import { ORGANIZATION_STATUSES } from './organization.entity';
 import { OrganizationsService, QualifiedRow } from './organizations.service';
+import { ApiBodyExample, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 class OrganizationQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['enterprise', 'provider'] }) @IsOptional() @IsIn(['enterprise', 'provider']) type?:
@@ -40,12 +41,26 @@ export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Get('organizations')
+  @Explained({
+    summary: 'Organizations (enterprises and providers) within the caller’s scope',
+    who: 'Any signed-in user: an organization sees itself, a bureau the organizations of its region and the cities below it, the platform all.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Filter by type and status; paged.',
+  })
+  @ApiPageResponse(OrganizationView, 'organizations in the caller’s scope')
   @Authenticated()
   list(@CurrentActor() actor: Actor, @Query() q: OrganizationQuery) {
     return this.organizations.list(actor, q).then((p) => ({ items: p.items.map(OrganizationView.of), total: p.total }));
   }
 
   @Get('organizations/:id')
+  @Explained({
+    summary: 'One organization, its profile with the bank account masked',
+    who: 'The organization itself, the bureau of its region (or province) and the platform; anyone else gets 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: OrganizationView })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<OrganizationView> {
@@ -53,15 +68,26 @@ export class OrganizationsController {
   }
 
   @Patch('organizations/:id')
-  @Authenticated('enterprise', 'provider')
-  @ApiOperation({
-    summary: 'Change your organization’s profile: contact, address, bank account, controller and related parties (its admin)',
-    description:
-      'An admin of the organization only (another organization’s id is 404, a user who is not an admin 403). Fields left out stay as ' +
-      'they are; relatedCreditCodes replaces the list. A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere ' +
-      'but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. ' +
-      'Every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads. No money moves.',
+  @Explained({
+    summary: 'Change your organization’s profile: contact, address, bank account, controller and related parties',
+    who: 'An admin of the organization only: another organization’s id is 404, a user who is not an admin 403.',
+    changes:
+      'Changes the fields given (relatedCreditCodes replaces the list); every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads.',
+    money: NO_MONEY,
+    details:
+      'A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with.',
   })
+  @ApiBodyExample(UpdateProfileInput, {
+    contactPerson: '王敏',
+    contactPhone: '0551-65123456',
+    contactEmail: 'finance@micronano.example.cn',
+    address: '安徽省合肥市蜀山区望江西路 800 号',
+    bankName: '中国工商银行合肥科技支行',
+    bankAccount: '1302 0108 0920 0054 321',
+    controllerCreditCode: '91340100MA2T8XQ30C',
+    relatedCreditCodes: ['91320500MA1N7K5L2P'],
+  })
+  @Authenticated('enterprise', 'provider')
   @ApiOkResponse({ type: OrganizationView, description: 'the organization as changed (bank account masked)' })
   @Refuses(OrganizationsService.profileRefusals)
   async updateProfile(
@@ -73,6 +99,14 @@ export class OrganizationsController {
   }
 
   @Post('providers/:id/admit')
+  @Explained({
+    summary: 'Admit a provider (服务机构入库): it enters public notice (公示)',
+    who: 'A bureau user of the provider’s province; other bureaus are 403.',
+    changes:
+      'Enters public notice (公示) for `noticeDays` (default 7; 0 activates at once), after which it is active and may list facilities and take holds; audited.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(AdmitProviderInput, { noticeDays: 7 })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: OrganizationView })
@@ -82,6 +116,12 @@ export class OrganizationsController {
   }
 
   @Post('providers/:id/suspend')
+  @Explained({
+    summary: 'Suspend a provider, with a reason',
+    who: 'A bureau user of the provider’s province; other bureaus are 403.',
+    changes: 'active → suspended: its facilities take no new holds or bookings; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: OrganizationView })
@@ -95,12 +135,14 @@ export class OrganizationsController {
   }
 
   @Post('organizations/:id/verify')
+  @Explained({
+    summary: 'Verify an enterprise on the certificate of its qualification',
+    who: 'A bureau user of the enterprise’s region (or its province).',
+    changes: 'pending_verification (or declined) → active; until then its applications are rejected ENTERPRISE_NOT_VERIFIED; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('bureau')
-  @ApiOperation({
-    summary: 'Verify an enterprise on the certificate of its qualification (the bureau of its region or province)',
-    description: 'pending_verification (or declined) → active. Until then its applications are rejected ENTERPRISE_NOT_VERIFIED.',
-  })
   @ApiOkResponse({ type: OrganizationView })
   @Refuses(OrganizationsService.verifyRefusals)
   async verify(
@@ -112,9 +154,14 @@ export class OrganizationsController {
   }
 
   @Post('organizations/:id/decline')
+  @Explained({
+    summary: 'Decline an enterprise’s verification, with a reason',
+    who: 'A bureau user of the enterprise’s region (or its province).',
+    changes: 'pending_verification → declined; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('bureau')
-  @ApiOperation({ summary: 'Decline an enterprise’s verification, with a reason (pending_verification → declined)' })
   @ApiOkResponse({ type: OrganizationView })
   @Refuses(OrganizationsService.verifyRefusals)
   async decline(
@@ -126,16 +173,22 @@ export class OrganizationsController {
   }
 
   @Put('qualified-enterprises/:regionCode')
-  @Authenticated('bureau')
-  @ApiOperation({
-    summary: 'Load a province’s (or city’s) list of qualified enterprises: those listed are active at registration',
-    description:
-      'text/csv with the header `creditCode,certificateNo` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. ' +
-      'Rows are added or updated, never removed; a bad row is reported with its line (in a CSV the header is line 1) and the rest load. Enterprises already ' +
-      'waiting for verification whose codes are listed become active.',
+  @Explained({
+    summary: 'Load a region’s list of qualified enterprises (科技型中小企业名单)',
+    who: 'A bureau user of the region (or its province).',
+    changes:
+      'Adds or updates rows, never removes; listed enterprises register active, and those already waiting for verification whose codes are listed become active.',
+    money: NO_MONEY,
+    details:
+      'text/csv with the header `creditCode,certificateNo` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. A bad row is reported with its line (in a CSV the header is line 1) and the rest load.',
   })
+  @ApiBodyExample(
+    QualifiedListInput,
+    { rows: [{ creditCode: '91340100MA2T8XQ21W', certificateNo: '202634010400123' }] },
+    'creditCode,certificateNo\r\n91340100MA2T8XQ21W,202634010400123\r\n',
+  )
+  @Authenticated('bureau')
   @ApiConsumes('application/json', 'text/csv')
-  @ApiBody({ type: QualifiedListInput })
   @ApiOkResponse({ type: QualifiedImportView })
   async importQualified(
     @CurrentActor() actor: Actor,

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { unwrap } from '../common/use-case';
 import { RecordRelationInput, RelationPage, RelationQuery, RelationView } from './relation.dto';
 import { RelationsService } from './relations.service';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('oversight')
 @Controller('relations')
@@ -13,8 +14,14 @@ export class RelationsController {
   constructor(private readonly relations: RelationsService) {}
 
   @Post()
+  @Explained({
+    summary: 'Record a relation a bureau found between two credit codes',
+    who: 'A bureau user.',
+    changes:
+      'Records the relation: the two are related parties everywhere from now on, so a hold between them is refused RELATED_PARTY; audited.',
+    money: NO_MONEY,
+  })
   @Authenticated('bureau')
-  @ApiOperation({ summary: 'Record a relation a bureau found between two credit codes: they are related parties everywhere from now on' })
   @ApiCreatedResponse({ type: RelationView })
   @Refuses(RelationsService)
   async record(@CurrentActor() actor: Actor, @Body() body: RecordRelationInput): Promise<RelationView> {
@@ -22,8 +29,14 @@ export class RelationsController {
   }
 
   @Get()
+  @Explained({
+    summary: 'Recorded relations between credit codes, newest first',
+    who: 'Bureaus and the platform; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Of one credit code with `creditCode`.',
+  })
   @Authenticated('bureau', 'platform')
-  @ApiOperation({ summary: 'Recorded relations, newest first; of one credit code with creditCode' })
   @ApiOkResponse({ type: RelationPage })
   async list(@Query() q: RelationQuery): Promise<RelationPage> {
     const page = await this.relations.list(q);

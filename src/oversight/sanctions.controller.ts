@@ -7,6 +7,7 @@ import { IdPipe } from '../common/http/id.pipe';
 import { RecordSanctionInput, SanctionPage, SanctionQuery, SanctionView } from './sanction.dto';
 import { unwrap } from '../common/use-case';
 import { SanctionsService } from './sanctions.service';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('oversight')
 @Controller('sanctions')
@@ -14,6 +15,13 @@ export class SanctionsController {
   constructor(private readonly sanctions: SanctionsService) {}
 
   @Post()
+  @Explained({
+    summary: 'Record a credit sanction (失信惩戒) against an organization',
+    who: 'A bureau user; the sanction binds in every province. Lifting belongs to the recording bureau.',
+    changes:
+      'Records the sanction against a credit code (registered or not): while it is in force the organization’s voucher applications and claims are refused SANCTIONED and payments to it wait; audited.',
+    money: NO_MONEY,
+  })
   @Authenticated('bureau')
   @ApiCreatedResponse({ type: SanctionView })
   async record(@CurrentActor() actor: Actor, @Body() body: RecordSanctionInput): Promise<SanctionView> {
@@ -21,6 +29,13 @@ export class SanctionsController {
   }
 
   @Get()
+  @Explained({
+    summary: 'The shared credit-sanction list',
+    who: 'Any signed-in user.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Filter by organization and by whether in force; paged.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: SanctionPage })
   async list(@CurrentActor() actor: Actor, @Query() q: SanctionQuery): Promise<SanctionPage> {
@@ -29,6 +44,12 @@ export class SanctionsController {
   }
 
   @Post(':id/lift')
+  @Explained({
+    summary: 'Lift a sanction before it ends',
+    who: 'A bureau user of the recording region (or its province).',
+    changes: 'in force → lifted; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: SanctionView })

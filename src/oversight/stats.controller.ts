@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { stringify } from 'csv-stringify/sync';
@@ -10,6 +10,7 @@ import type { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
 import { isKnownRegion } from '../regions/regions.data';
 import { StatsService } from './stats.service';
+import { ApiJsonOrCsvResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 class StatsQuery {
   @ApiPropertyOptional({ description: 'budget year; default this year' })
@@ -36,11 +37,36 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   @Get('regions/:code')
+  @Explained({
+    summary: 'A region’s statistics (统计监测) for a budget year, as JSON or CSV',
+    who: 'The bureau of the region (or its province) and the platform; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Budget split into available / committed (voucher available + held + captured + paid); vouchers issued and used; time from capture to payment. `format=csv` answers text/csv (UTF-8 with BOM).',
+  })
   @Authenticated('bureau', 'platform')
   @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({
-    description: 'budget split into available / committed (voucher available + held + captured + paid); time from capture to payment',
-  })
+  @ApiJsonOrCsvResponse(
+    'budget split into available / committed (voucher available + held + captured + paid); time from capture to payment',
+    {
+      type: 'object',
+      properties: Object.fromEntries([
+        ['regionCode', { type: 'string', example: '340000' }],
+        ['year', { type: 'integer', example: 2026 }],
+        ...['budgetFen', 'availableFen', 'committedFen', 'voucherAvailableFen', 'heldFen', 'capturedFen', 'paidFen', 'vouchers'].map(
+          (k) => [k, { type: 'integer' }],
+        ),
+        [
+          'captureToPaymentHours',
+          {
+            type: 'object',
+            properties: { count: { type: 'integer' }, median: { type: 'number', nullable: true }, p90: { type: 'number', nullable: true } },
+          },
+        ],
+      ]),
+    },
+  )
   async region(
     @CurrentActor() actor: Actor,
     @Param('code') code: string,
@@ -60,9 +86,33 @@ export class StatsController {
   }
 
   @Get('flows')
+  @Explained({
+    summary: 'Cross-province flows of captured subsidies for a year, as JSON or CSV',
+    who: 'Bureaus and the platform; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Captured subsidies by issuing province × provider province (count and fen). `format=csv` answers text/csv (UTF-8 with BOM).',
+  })
   @Authenticated('bureau', 'platform')
   @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ description: 'captured subsidies by issuer province × provider province (count and fen)' })
+  @ApiJsonOrCsvResponse('captured subsidies by issuer province × provider province (count and fen)', {
+    type: 'object',
+    properties: {
+      year: { type: 'integer', example: 2026 },
+      flows: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            fromProvinceCode: { type: 'string', example: '340000' },
+            toProvinceCode: { type: 'string', example: '310000' },
+            count: { type: 'integer' },
+            capturedFen: { type: 'integer' },
+          },
+        },
+      },
+    },
+  })
   async flows(@CurrentActor() actor: Actor, @Query() q: StatsQuery, @Res({ passthrough: true }) res: Response) {
     const f = await this.stats.flows(actor, q.year ?? clock.year());
     return send(res, q.format, f, f.flows as unknown as Record<string, unknown>[], `flows-${f.year}`);

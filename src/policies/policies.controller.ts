@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { IdPipe } from '../common/http/id.pipe';
 import { unwrap } from '../common/use-case';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
@@ -13,6 +13,7 @@ import { IsCalendarDate } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { PoliciesService } from './policies.service';
 import { CreatePolicyInput, PolicyView } from './policy.dto';
+import { ApiBodyExample, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 class RegionQuery {
   @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;
@@ -39,6 +40,35 @@ export class PoliciesController {
   constructor(private readonly policies: PoliciesService) {}
 
   @Post()
+  @Explained({
+    summary: 'Publish a new version of a region’s voucher policy (政策)',
+    who: 'A bureau user of the region (or its province).',
+    changes:
+      'Adds a policy version that comes into force on its effectiveFrom (never backdated); earlier versions stay as they were; audited.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(CreatePolicyInput, {
+    regionCode: '310000',
+    effectiveFrom: '2026-01-01',
+    categories: [
+      { category: 'testing', ratioBp: 5000 },
+      { category: 'r_and_d', ratioBp: 3000 },
+    ],
+    acceptedProvinceCodes: ['310000', '320000', '330000', '340000'],
+    localBonusBp: 1000,
+    enterpriseAnnualCapFen: 50000000,
+    maxVoucherFen: 30000000,
+    perRedemptionCapFen: 5000000,
+    capByController: true,
+    voucherValidityDays: 365,
+    holdExpiryDays: 30,
+    autoApproveMaxFen: 5000000,
+    redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
+    settlementCycle: 'monthly',
+    relatedPartyBan: true,
+    confirmDays: 7,
+    dualControlFen: 20000000,
+  })
   @Authenticated('bureau')
   @ApiCreatedResponse({ type: PolicyView })
   @Refuses(PoliciesService.publishRefusals)
@@ -47,9 +77,14 @@ export class PoliciesController {
   }
 
   @Post(':id/withdraw')
+  @Explained({
+    summary: 'Withdraw a policy version before it takes effect',
+    who: 'A bureau user of the policy’s region (or its province).',
+    changes: 'The version is withdrawn and never comes into force; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('bureau')
-  @ApiOperation({ summary: 'Withdraw a version before it takes effect: it never comes into force' })
   @ApiOkResponse({ type: PolicyView })
   @Refuses(PoliciesService.withdrawRefusals)
   async withdraw(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string) {
@@ -57,6 +92,8 @@ export class PoliciesController {
   }
 
   @Get()
+  @Explained({ summary: 'Every policy version of a region, newest first', who: 'Any signed-in user.', changes: READ_ONLY, money: NO_MONEY })
+  @ApiPageResponse(PolicyView, 'every version of the region, newest first')
   @Authenticated()
   async versions(@Query() q: RegionQuery) {
     const items = (await this.policies.versions(q.regionCode)).map(PolicyView.of);
@@ -64,6 +101,13 @@ export class PoliciesController {
   }
 
   @Get('current')
+  @Explained({
+    summary: 'The policy of a region in force on a date (default today)',
+    who: 'Any signed-in user.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: '404 when none is in force on that date.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: PolicyView })
   async current(@Query() q: CurrentQuery) {
@@ -74,6 +118,31 @@ export class PoliciesController {
 
   /** The regions' policies in force side by side, field by field: the bureaus' tool for keeping them consistent. */
   @Get('compare')
+  @Explained({
+    summary: 'Regions’ policies in force side by side, field by field',
+    who: 'Any signed-in user: the bureaus’ tool for keeping their policies consistent.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
+  @ApiOkResponse({
+    description:
+      'the policies in force on `date` by region (null where none is), and each compared field with its values and whether they agree',
+    schema: {
+      type: 'object',
+      properties: {
+        date: { type: 'string', example: '2026-06-01' },
+        regionCodes: { type: 'array', items: { type: 'string' }, example: ['310000', '340000'] },
+        policies: { type: 'object', additionalProperties: { allOf: [{ $ref: getSchemaPath(PolicyView) }], nullable: true } },
+        fields: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { field: { type: 'string', example: 'maxVoucherFen' }, values: { type: 'object' }, same: { type: 'boolean' } },
+          },
+        },
+      },
+    },
+  })
   @Authenticated()
   compare(@Query() q: CompareQuery) {
     return this.policies.compare(q.regionCodes, q.date ?? clock.today());

@@ -1,10 +1,11 @@
 import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { DocumentsService } from '../documents/documents.service';
 import { AnnualReportQuery } from './annual-report.dto';
 import { AnnualReportService } from './annual-report.service';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('oversight')
 @Controller('reports')
@@ -15,17 +16,15 @@ export class ReportsController {
   ) {}
 
   @Get('annual')
-  @Authenticated('bureau', 'platform')
-  @ApiOperation({
+  @Explained({
     summary: 'A region’s annual report (年度报告) as a Chinese PDF with charts, or the same figures as CSV',
-    description:
-      'Who may call it: the bureau of the region or of its province, and the platform for any region; enterprises, ' +
-      'providers and other bureaus are refused 403. It changes nothing and moves no money. The figures: the budget and ' +
-      'its split (available, voucher balances, held, captured, paid — as GET /api/stats/regions/{code}), vouchers ' +
-      'issued and used, cross-province flows of captured subsidies (as GET /api/stats/flows), the ten most used ' +
-      'facilities, time from capture to payment, claims refused or cut, usage disputes and credit sanctions. A ' +
-      'province’s report includes its cities. Money in integer fen in the CSV; yuan in the PDF.',
+    who: 'The bureau of the region or of its province, and the platform for any region; enterprises, providers and other bureaus are refused 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'The budget and its split, vouchers issued and used, cross-province flows, the ten most used facilities, time from capture to payment, claims refused or cut, usage disputes and credit sanctions. A province’s report includes its cities. Money in integer fen in the CSV; yuan in the PDF.',
   })
+  @Authenticated('bureau', 'platform')
   @ApiProduces('application/pdf', 'text/csv')
   @ApiOkResponse({
     description: 'format=pdf (default): the report as application/pdf; format=csv: text/csv, UTF-8 with BOM, CRLF',

@@ -17,6 +17,7 @@ import { unwrap } from '../common/use-case';
 import { SettlementQueries } from './settlement.queries';
 import { CreateSettlement } from './use-cases/create-settlement';
 import { PaySettlement } from './use-cases/pay-settlement';
+import { ApiFileResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 /**
  * Batches belong to the bureau of their region (and its province) and are read by the platform. A payee reads the
@@ -33,6 +34,13 @@ export class SettlementController {
   ) {}
 
   @Post()
+  @Explained({
+    summary: 'Prepare a settlement batch (结算批次) of the region’s approved claims',
+    who: 'A bureau user of the region.',
+    changes:
+      'Creates an open batch of every approved claim of the region not yet in one, one line per payee, with the payee’s bank account as it is now; audited.',
+    money: 'None yet: the payables stay payable until the batch is paid.',
+  })
   @Authenticated('bureau')
   @ApiCreatedResponse({
     type: SettlementView,
@@ -44,6 +52,13 @@ export class SettlementController {
   }
 
   @Get()
+  @Explained({
+    summary: 'Settlement batches within the caller’s scope',
+    who: 'Any signed-in user: the bureau its region’s (and its province’s), the platform all, a payee the batches with a line for it.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'A payee’s items carry only its own line and its amount as totalFen.',
+  })
   @Authenticated()
   @ApiOkResponse({ type: SettlementPage, description: 'a payee’s items carry its own line (lines) and its amount as totalFen' })
   list(@CurrentActor() actor: Actor, @Query() q: SettlementQuery): Promise<SettlementPage> {
@@ -51,6 +66,12 @@ export class SettlementController {
   }
 
   @Get(':id')
+  @Explained({
+    summary: 'One settlement batch with its lines',
+    who: 'The bureau of its region (or province), the platform, and a payee with a line in it (only its own line); anyone else gets 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: SettlementView, description: 'for a payee only its own line, and totalFen is that line’s amount' })
   get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SettlementView> {
@@ -58,6 +79,13 @@ export class SettlementController {
   }
 
   @Post(':id/pay')
+  @Explained({
+    summary: 'Record a settlement batch as paid by the treasury (拨付)',
+    who: 'A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).',
+    changes:
+      'open → paid once, with the payment reference; a payee suspended or sanctioned since the batch was made leaves it, its claims waiting for a later batch; the payees are notified; audited.',
+    money: 'Each payee’s payable moves to paid in the ledger.',
+  })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: SettlementView, description: 'paid: the payables move to paid in the ledger' })
@@ -67,12 +95,19 @@ export class SettlementController {
   }
 
   @Get(':id/statement')
+  @Explained({
+    summary: 'A settlement batch’s statement (结算单) as a PDF',
+    who: 'The bureau of its region (or province), the platform, and a payee (its own statement only).',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Per-payee lines, totals in figures and in words, payment reference; one payee’s with `payeeId`.',
+  })
   @Authenticated()
   @ApiProduces('application/pdf')
-  @ApiOkResponse({
-    description:
-      'the statement as a PDF: per-payee lines, totals in figures and in words, payment reference; one payee’s with payeeId (a payee: its own)',
-  })
+  @ApiFileResponse(
+    'the statement as a PDF: per-payee lines, totals in figures and in words, payment reference; one payee’s with payeeId (a payee: its own)',
+    'application/pdf',
+  )
   @Header('Content-Type', 'application/pdf')
   async statement(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: StatementQuery): Promise<StreamableFile> {
     const pdf = await this.documents.renderSettlementStatement(await this.queries.statement(actor, id, q.payeeId));
@@ -80,9 +115,16 @@ export class SettlementController {
   }
 
   @Get(':id/lines.csv')
+  @Explained({
+    summary: 'A settlement batch’s lines as CSV for the treasury',
+    who: 'Bureaus of the batch’s region (or province) and the platform; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'UTF-8 with BOM, CRLF, amounts in fen and yuan, with the payees’ bank accounts.',
+  })
   @Authenticated('bureau', 'platform')
   @ApiProduces('text/csv')
-  @ApiOkResponse({ description: 'the lines for the treasury: UTF-8 with BOM, CRLF, amounts in fen and yuan' })
+  @ApiFileResponse('the lines for the treasury: UTF-8 with BOM, CRLF, amounts in fen and yuan', 'text/csv')
   @Header('Content-Type', 'text/csv; charset=utf-8')
   async linesCsv(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
     const csv = this.documents.settlementLinesCsv(await this.queries.statement(actor, id));

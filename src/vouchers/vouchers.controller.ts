@@ -20,6 +20,7 @@ import {
   VoucherView,
 } from './voucher.dto';
 import { VouchersQueries } from './vouchers.queries';
+import { ApiBodyExample, ApiFileResponse, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 @ApiTags('vouchers')
 @Controller('voucher-applications')
@@ -31,6 +32,13 @@ export class ApplicationsController {
   ) {}
 
   @Post()
+  @Explained({
+    summary: 'Apply for an innovation voucher (申领创新券)',
+    who: 'An enterprise user of a verified enterprise.',
+    changes:
+      'Creates an application, decided at once by the policy in force: approved (the voucher is issued), pending_review, or rejected with the reasonCode of the broken rule.',
+    money: 'When approved at once: the face value moves from the issuing region’s available budget to the new voucher.',
+  })
   @Authenticated('enterprise')
   @ApiCreatedResponse({
     type: ApplicationView,
@@ -43,6 +51,13 @@ export class ApplicationsController {
   }
 
   @Get()
+  @Explained({
+    summary: 'Voucher applications within the caller’s scope',
+    who: 'Enterprises (their own), bureaus (their region’s) and the platform (all); providers are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
+  @ApiPageResponse(ApplicationView, 'applications in the caller’s scope, newest first')
   @Authenticated('enterprise', 'bureau', 'platform')
   async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery) {
     const { items, total, names } = await this.queries.listApplications(actor, q);
@@ -50,6 +65,12 @@ export class ApplicationsController {
   }
 
   @Get(':id')
+  @Explained({
+    summary: 'One voucher application, with its voucher once issued',
+    who: 'Its enterprise, the bureau of its issuing region and the platform; anyone else gets 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: ApplicationView })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ApplicationView> {
@@ -58,6 +79,14 @@ export class ApplicationsController {
   }
 
   @Post(':id/approve')
+  @Explained({
+    summary: 'Approve a voucher application (审批), possibly at a lower amount',
+    who: 'A bureau user of the application’s issuing region; at or above the policy’s dualControlFen a second, different bureau user completes it.',
+    changes:
+      'pending_review → approved and the voucher issued with its serial number (or awaiting_second_approval, answered 202); audited.',
+    money: 'On issue the face value moves from the region’s available budget to the voucher.',
+  })
+  @ApiBodyExample(ApproveInput, { amountFen: 20000000 })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ApplicationView, description: 'approved: the voucher is issued' })
@@ -80,6 +109,12 @@ export class ApplicationsController {
   }
 
   @Post(':id/reject')
+  @Explained({
+    summary: 'Reject a voucher application, with a reason',
+    who: 'A bureau user of the application’s issuing region.',
+    changes: 'pending_review → rejected; audited.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ApplicationView })
@@ -101,6 +136,13 @@ export class VouchersController {
   ) {}
 
   @Get()
+  @Explained({
+    summary: 'Vouchers (创新券) within the caller’s scope',
+    who: 'Enterprises (their own), bureaus (their issuing region’s) and the platform (all); providers are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
+  @ApiPageResponse(VoucherView, 'vouchers in the caller’s scope, newest first')
   @Authenticated('enterprise', 'bureau', 'platform')
   async list(@CurrentActor() actor: Actor, @Query() q: VoucherQuery) {
     const { items, total, names } = await this.queries.listVouchers(actor, q);
@@ -109,6 +151,13 @@ export class VouchersController {
 
   /** Public: what the QR code on a certificate opens. Reveals no private data. */
   @Get('verify/:code')
+  @Explained({
+    summary: 'Verify a voucher by the code printed on its certificate',
+    who: 'Anyone, without a token: what the QR code checks. Reveals no private data.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Its serial number, status and validity; an unknown code is 404.',
+  })
   @Public()
   @ApiOkResponse({ type: VerificationView })
   verify(@Param('code') code: string): Promise<VerificationView> {
@@ -116,6 +165,12 @@ export class VouchersController {
   }
 
   @Get(':id')
+  @Explained({
+    summary: 'One voucher with its balances',
+    who: 'Its enterprise, the bureau of its issuing region and the platform; providers and anyone else get 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+  })
   @Authenticated()
   @ApiOkResponse({ type: VoucherView })
   async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<VoucherView> {
@@ -123,6 +178,14 @@ export class VouchersController {
   }
 
   @Get(':id/certificate')
+  @Explained({
+    summary: 'A voucher’s certificate (创新券凭证) as a PDF with its QR code',
+    who: 'Its enterprise, the bureau of its issuing region and the platform; anyone else gets 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'The QR code opens the public verification page; a revoked voucher’s certificate says 已作废.',
+  })
+  @ApiFileResponse('the certificate, with its serial number, face value, validity and QR code', 'application/pdf')
   @Authenticated()
   @ApiProduces('application/pdf')
   @Header('Content-Type', 'application/pdf')
@@ -132,6 +195,13 @@ export class VouchersController {
   }
 
   @Post(':id/revoke')
+  @Explained({
+    summary: 'Revoke a voucher (作废), with a reason',
+    who: 'A bureau user of the voucher’s issuing region.',
+    changes:
+      'active → revoked, often on suspected fraud: its open holds are cancelled, so nothing held on it can still be captured and claimed; audited.',
+    money: 'Everything unused — its available balance and what its open holds held — goes back to the issuing region’s budget.',
+  })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: VoucherView })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
@@ -15,6 +15,7 @@ import {
   WebhookView,
 } from './webhooks.dto';
 import { WebhooksService } from './webhooks.service';
+import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('events')
 @Controller('webhooks')
@@ -22,14 +23,15 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
-  @Authenticated()
-  @ApiOperation({
+  @Explained({
     summary: 'Subscribe a URL to domain events',
-    description:
-      'For the caller’s organization or bureau (an admin, or a writing API key). Each delivery POSTs {id, type, occurredAt, data} ' +
-      'with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer ' +
-      'in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here.',
+    who: 'An admin of an organization or bureau, or a writing API key of it; others are 403.',
+    changes: 'Stores the subscription and its signing secret; matching events are delivered from now on.',
+    money: NO_MONEY,
+    details:
+      'Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here.',
   })
+  @Authenticated()
   @ApiCreatedResponse({ type: CreatedWebhookView, description: 'the subscription and its signing secret (shown once)' })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateWebhookInput): Promise<CreatedWebhookView> {
     const { subscription, secret } = await this.webhooks.subscribe(actor, body.url, body.events);
@@ -37,8 +39,14 @@ export class WebhooksController {
   }
 
   @Get()
+  @Explained({
+    summary: 'The webhook subscriptions of the caller’s organization or bureau',
+    who: 'Any user or API key of the organization or bureau.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Secrets are never shown again.',
+  })
   @Authenticated()
-  @ApiOperation({ summary: 'The subscriptions of the caller’s organization or bureau', description: 'Secrets are never shown again.' })
   @ApiOkResponse({ type: WebhookList })
   async list(@CurrentActor() actor: Actor): Promise<WebhookList> {
     const items = await this.webhooks.list(actor);
@@ -46,20 +54,28 @@ export class WebhooksController {
   }
 
   @Delete(':id')
+  @Explained({
+    summary: 'End a webhook subscription',
+    who: 'An admin of the organization or bureau, or a writing API key of it (others 403); another group’s subscription is 404.',
+    changes: 'Ends the subscription; its pending deliveries are no longer attempted.',
+    money: NO_MONEY,
+  })
   @HttpCode(204)
   @Authenticated()
-  @ApiOperation({
-    summary: 'End a subscription',
-    description: 'Its pending deliveries are no longer attempted. Another group’s subscription is 404.',
-  })
   @ApiNoContentResponse({ description: 'ended' })
   async remove(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<void> {
     await this.webhooks.unsubscribe(actor, id);
   }
 
   @Get(':id/deliveries')
+  @Explained({
+    summary: 'The delivery log of a webhook subscription',
+    who: 'A user or API key of the subscribing organization or bureau; another group’s subscription is 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details: 'Newest event first, each with every attempt made.',
+  })
   @Authenticated()
-  @ApiOperation({ summary: 'The delivery log of a subscription', description: 'Newest event first, each with every attempt made.' })
   @ApiOkResponse({ type: DeliveryPage })
   async deliveries(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: DeliveryQuery): Promise<DeliveryPage> {
     const page = await this.webhooks.deliveries(actor, id, q.limit, q.offset);
@@ -67,9 +83,14 @@ export class WebhooksController {
   }
 
   @Post(':id/deliveries/:deliveryId/redeliver')
+  @Explained({
+    summary: 'Deliver an event again now',
+    who: 'An admin of the subscribing organization or bureau, or a writing API key of it (others 403).',
+    changes: 'Puts the delivery (delivered, pending or failed) back in line for an immediate attempt.',
+    money: NO_MONEY,
+  })
   @HttpCode(200)
   @Authenticated()
-  @ApiOperation({ summary: 'Deliver an event again now', description: 'Any delivery of the subscription, delivered, pending or failed.' })
   @ApiOkResponse({ type: DeliveryView, description: 'the delivery, back in line' })
   @Refuses(WebhooksService.redeliverRefusals)
   async redeliver(

@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Actor, Role } from '../context/request-context';
 
@@ -11,7 +11,8 @@ export const ENROLMENT_KEY = 'auth:mfa-enrolment';
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 /** A valid token whose role is one of `roles`; scope is then checked by the service against the record. */
-export const Authenticated = (...roles: Role[]) => applyDecorators(SetMetadata(ROLES_KEY, roles), ApiBearerAuth());
+export const Authenticated = (...roles: Role[]) =>
+  applyDecorators(SetMetadata(ROLES_KEY, roles), ApiBearerAuth(), ...(roles.length ? [ApiExtension('x-roles', roles)] : []));
 
 /** Open to staff who have not enrolled two-factor yet although MFA_REQUIRED asks them to (enrolment, logout, me). */
 export const AllowsMfaEnrolment = () => SetMetadata(ENROLMENT_KEY, true);
