@@ -19,6 +19,13 @@ export function configureApp(app: INestApplication): INestApplication {
   app.use(csvBody());
   app.useGlobalPipes(validationPipe);
   app.enableShutdownHooks();
+  const document = openApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The OpenAPI document the service serves at /docs-json, and that `npm run client` generates the typed client from. */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -32,8 +39,7 @@ export function configureApp(app: INestApplication): INestApplication {
   );
   documentIdempotencyKeys(document);
   documentCommonAnswers(document);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
+  return document;
 }
 
 /** Express's trust-proxy setting: true, a number of hops, or a list of addresses and subnets. */
