@@ -1630,7 +1630,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Object: Record<string, never>;
         AuditEntryView: {
             /** @example 42 */
             seq: number;
@@ -3082,8 +3081,8 @@ export interface operations {
     AuditController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 entityType?: string;
                 entityId?: string;
             };
@@ -3189,8 +3188,8 @@ export interface operations {
     AuditController_checkpoints: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -3349,8 +3348,8 @@ export interface operations {
     OrganizationsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 type?: "enterprise" | "provider";
                 status?: "pending_verification" | "declined" | "active" | "applied" | "public_notice" | "suspended";
             };
@@ -5243,8 +5242,8 @@ export interface operations {
     ApplicationsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 status?: "approved" | "pending_review" | "awaiting_second_approval" | "rejected";
             };
             header?: never;
@@ -5666,8 +5665,8 @@ export interface operations {
     VouchersController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 status?: "active" | "exhausted" | "expired" | "revoked";
             };
             header?: never;
@@ -6086,8 +6085,8 @@ export interface operations {
     FacilitiesController_search: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 /** @description province of the facility (a province code, NNxxxx with xxxx = 0000) */
                 provinceCode?: string;
                 category?: "testing" | "r_and_d" | "design" | "tech_transfer" | "consulting" | "instrument_sharing";
@@ -6356,8 +6355,8 @@ export interface operations {
     FacilitiesController_ratings: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path: {
@@ -6485,8 +6484,8 @@ export interface operations {
     RedemptionsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 /** @description expired includes holds past expiresAt not yet swept */
                 status?: "held" | "captured" | "cancelled" | "expired";
             };
@@ -7319,12 +7318,12 @@ export interface operations {
     ComparisonController_compare: {
         parameters: {
             query: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 category: "testing" | "r_and_d" | "design" | "tech_transfer" | "consulting" | "instrument_sharing";
                 /** @description a voucher of the calling enterprise */
                 voucherId: string;
-                quantity?: components["schemas"]["Object"];
+                quantity?: number;
                 mode?: "provider_redeemed" | "enterprise_reimbursed";
             };
             header?: never;
@@ -7662,8 +7661,8 @@ export interface operations {
     BookingsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 facilityId?: string;
                 /** @description bookings ending after this day starts (Asia/Shanghai) */
                 from?: string;
@@ -8172,8 +8171,8 @@ export interface operations {
     ClaimsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 status?: "submitted" | "awaiting_second_approval" | "approved" | "rejected";
                 issuingRegionCode?: string;
             };
@@ -8609,8 +8608,8 @@ export interface operations {
     SettlementController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 regionCode?: string;
                 status?: "open" | "paid";
             };
@@ -9122,8 +9121,8 @@ export interface operations {
     ClearingRunsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -9469,8 +9468,8 @@ export interface operations {
     SanctionsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 creditCode?: string;
                 status?: "active" | "lifted";
             };
@@ -9687,8 +9686,8 @@ export interface operations {
     RelationsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 /** @description relations of this credit code */
                 creditCode?: string;
             };
@@ -10020,7 +10019,7 @@ export interface operations {
             query?: {
                 /** @description the nextCursor of the previous page; absent or empty: from the first event */
                 after?: string;
-                limit?: components["schemas"]["Object"];
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -10270,8 +10269,8 @@ export interface operations {
     WebhooksController_deliveries: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path: {
@@ -10611,8 +10610,8 @@ export interface operations {
     NotificationsController_list: {
         parameters: {
             query?: {
-                limit?: components["schemas"]["Object"];
-                offset?: components["schemas"]["Object"];
+                limit?: number;
+                offset?: number;
                 /** @description only those not read yet */
                 unread?: boolean;
             };
