@@ -2168,7 +2168,8 @@ export interface components {
             serial: string;
             issuingRegionCode: string;
             issuingBureau: string;
-            status: string;
+            /** @enum {string} */
+            status: "active" | "exhausted" | "expired" | "revoked";
             faceValueFen: number;
             validUntil: string;
         };

@@ -136,7 +136,7 @@ export class VerificationView {
   @ApiProperty() serial: string;
   @ApiProperty() issuingRegionCode: string;
   @ApiProperty() issuingBureau: string;
-  @ApiProperty() status: VoucherStatus;
+  @ApiProperty({ enum: ['active', 'exhausted', 'expired', 'revoked'] }) status: VoucherStatus;
   @ApiProperty() faceValueFen: number;
   @ApiProperty() validUntil: string;
 }
