@@ -1796,7 +1796,7 @@ export interface components {
              * @description public notice period in days; 0 activates at once
              * @default 7
              */
-            noticeDays: number;
+            noticeDays?: number;
         };
         SuspendProviderInput: {
             /** @example falsified usage records */
@@ -1955,7 +1955,7 @@ export interface components {
              * @description may manage this organization’s or bureau’s users
              * @default false
              */
-            admin: boolean;
+            admin?: boolean;
             /** @example reviewer@kjt.ah.gov.cn */
             email?: string;
         };
@@ -1981,7 +1981,7 @@ export interface components {
              */
             acceptedProvinceCodes: string[];
             /** @default 0 */
-            localBonusBp: number;
+            localBonusBp?: number;
             /** @example 50000000 */
             enterpriseAnnualCapFen: number;
             /**
@@ -1997,7 +1997,7 @@ export interface components {
              * @description enterprises sharing an actual controller share one annual cap
              * @default false
              */
-            capByController: boolean;
+            capByController?: boolean;
             /** @example 365 */
             voucherValidityDays: number;
             /** @example 30 */
@@ -2016,12 +2016,12 @@ export interface components {
              * @description days to confirm or dispute a captured service; silence confirms
              * @default 7
              */
-            confirmDays: number;
+            confirmDays?: number;
             /**
              * @description approvals at or above this amount (fen) take two different bureau users; 0 turns it off
              * @default 0
              */
-            dualControlFen: number;
+            dualControlFen?: number;
         };
         PolicyView: {
             /** @example 310000 */
@@ -2039,7 +2039,7 @@ export interface components {
              */
             acceptedProvinceCodes: string[];
             /** @default 0 */
-            localBonusBp: number;
+            localBonusBp?: number;
             /** @example 50000000 */
             enterpriseAnnualCapFen: number;
             /**
@@ -2055,7 +2055,7 @@ export interface components {
              * @description enterprises sharing an actual controller share one annual cap
              * @default false
              */
-            capByController: boolean;
+            capByController?: boolean;
             /** @example 365 */
             voucherValidityDays: number;
             /** @example 30 */
@@ -2074,12 +2074,12 @@ export interface components {
              * @description days to confirm or dispute a captured service; silence confirms
              * @default 7
              */
-            confirmDays: number;
+            confirmDays?: number;
             /**
              * @description approvals at or above this amount (fen) take two different bureau users; 0 turns it off
              * @default 0
              */
-            dualControlFen: number;
+            dualControlFen?: number;
             id: string;
             /** @description counts up per region */
             version: number;
@@ -2155,6 +2155,10 @@ export interface components {
             /** @description maker-checker: the amount the first of two approvals approved */
             firstApprovedFen?: number;
         };
+        ApplicationList: {
+            items: components["schemas"]["ApplicationView"][];
+            total: number;
+        };
         ApproveInput: {
             /** @description approve a lower amount than requested */
             amountFen?: number;
@@ -2162,6 +2166,10 @@ export interface components {
         ReasonInput: {
             /** @example 申请材料不完整 */
             reason: string;
+        };
+        VoucherList: {
+            items: components["schemas"]["VoucherView"][];
+            total: number;
         };
         VerificationView: {
             valid: boolean;
@@ -2983,7 +2991,7 @@ export interface components {
              * @description true: GET only; any other method is 403
              * @default false
              */
-            readOnly: boolean;
+            readOnly?: boolean;
         };
         CreatedApiKeyView: {
             id: string;
@@ -5257,7 +5265,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApplicationList"];
+                };
             };
             /** @description VALIDATION_FAILED */
             400: {
@@ -5680,7 +5690,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["VoucherList"];
+                };
             };
             /** @description VALIDATION_FAILED */
             400: {

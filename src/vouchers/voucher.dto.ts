@@ -131,6 +131,16 @@ export class ApplicationView {
   }
 }
 
+export class VoucherList {
+  @ApiProperty({ type: [VoucherView] }) items: VoucherView[];
+  @ApiProperty() total: number;
+}
+
+export class ApplicationList {
+  @ApiProperty({ type: [ApplicationView] }) items: ApplicationView[];
+  @ApiProperty() total: number;
+}
+
 export class VerificationView {
   @ApiProperty() valid: boolean;
   @ApiProperty() serial: string;

@@ -10,6 +10,8 @@ import { ApplyForVoucher } from './use-cases/apply-for-voucher';
 import { DecideApplication } from './use-cases/decide-application';
 import { RevokeVoucher } from './use-cases/revoke-voucher';
 import {
+  ApplicationList,
+  VoucherList,
   ApplicationQuery,
   ApplicationView,
   ApplyInput,
@@ -44,7 +46,8 @@ export class ApplicationsController {
 
   @Get()
   @Authenticated('enterprise', 'bureau', 'platform')
-  async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery) {
+  @ApiOkResponse({ type: ApplicationList })
+  async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery): Promise<ApplicationList> {
     const { items, total, names } = await this.queries.listApplications(actor, q);
     return { items: items.map((a) => ApplicationView.of(a, null, names.get(a.enterpriseId))), total };
   }
@@ -102,7 +105,8 @@ export class VouchersController {
 
   @Get()
   @Authenticated('enterprise', 'bureau', 'platform')
-  async list(@CurrentActor() actor: Actor, @Query() q: VoucherQuery) {
+  @ApiOkResponse({ type: VoucherList })
+  async list(@CurrentActor() actor: Actor, @Query() q: VoucherQuery): Promise<VoucherList> {
     const { items, total, names } = await this.queries.listVouchers(actor, q);
     return { items: items.map((v) => VoucherView.of(v, names.get(v.enterpriseId))), total };
   }

@@ -41,8 +41,9 @@ export async function buildOpenApiDocument(): Promise<object> {
 /** The client's generated files, by name: the document and its types. */
 export async function generateClient(document: object): Promise<Record<'openapi.json' | 'schema.d.ts', string>> {
   const json = JSON.stringify(document, null, 2) + '\n';
-  // openapi-typescript gets its own copy: it resolves the document in place.
-  const types = astToString(await openapiTS(JSON.parse(json), { silent: true }));
+  // openapi-typescript gets its own copy: it resolves the document in place. defaultNonNullable off: a request field
+  // with a default (readOnly, admin) stays optional.
+  const types = astToString(await openapiTS(JSON.parse(json), { silent: true, defaultNonNullable: false }));
   return { 'openapi.json': json, 'schema.d.ts': HEADER + types };
 }
 
