@@ -4,9 +4,9 @@
  * /docs-json, through `npm run client`.
  */
 import createClient, { type Client } from 'openapi-fetch';
-import type { paths } from './schema';
+import type { paths } from './schema.js';
 
-export type { components, operations, paths } from './schema';
+export type { components, operations, paths } from './schema.js';
 
 export type VoucherClient = Client<paths>;
 
