@@ -19,22 +19,32 @@ const HEADER = `/**
 
 /**
  * The OpenAPI document exactly as /docs-json serves it, made without an HTTP server: the application is built on an
- * SQLite database in memory, with settings that leave nothing on disk, and closed again.
+ * SQLite database in memory, with settings that leave nothing on disk, and closed again. The caller's environment is
+ * restored afterwards (a test may go on to start the service on its own database).
  */
 export async function buildOpenApiDocument(): Promise<object> {
-  Object.assign(process.env, {
+  const settings: Record<string, string> = {
     NODE_ENV: 'test',
     DB_TYPE: 'sqlite',
     DB_PATH: ':memory:',
     SEED_DEMO: 'never',
     LOG_LEVEL: 'silent',
     SWEEP_INTERVAL_SEC: '0',
-  });
-  const app = await NestFactory.create(AppModule, { bodyParser: false, logger: false });
+  };
+  const before = Object.fromEntries(Object.keys(settings).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, settings);
   try {
-    return openApiDocument(app);
+    const app = await NestFactory.create(AppModule, { bodyParser: false, logger: false });
+    try {
+      return openApiDocument(app);
+    } finally {
+      await app.close();
+    }
   } finally {
-    await app.close();
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
