@@ -19,6 +19,13 @@ export function configureApp(app: INestApplication): INestApplication {
   app.use(csvBody());
   app.useGlobalPipes(validationPipe);
   app.enableShutdownHooks();
+  const document = openApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The OpenAPI document the service serves at /docs-json, and that `npm run client` generates the typed client from. */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
   const builder = new DocumentBuilder()
     .setTitle('Yangtze River Delta innovation vouchers')
     .setDescription(
@@ -30,8 +37,7 @@ export function configureApp(app: INestApplication): INestApplication {
   const document = SwaggerModule.createDocument(app, builder.build());
   documentIdempotencyKeys(document);
   documentCommonAnswers(document);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
+  return document;
 }
 
 /**

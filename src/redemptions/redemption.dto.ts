@@ -53,7 +53,7 @@ export class QuoteQuery {
 export class CompareQuery extends PageQuery {
   @ApiProperty({ enum: SERVICE_CATEGORIES, example: 'testing' }) @IsIn(SERVICE_CATEGORIES) category: ServiceCategory;
   @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
-  @ApiPropertyOptional({ example: 1, minimum: 1, maximum: MAX_QUANTITY, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', example: 1, minimum: 1, maximum: MAX_QUANTITY, default: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

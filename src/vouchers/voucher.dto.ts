@@ -131,12 +131,22 @@ export class ApplicationView {
   }
 }
 
+export class VoucherList {
+  @ApiProperty({ type: [VoucherView] }) items: VoucherView[];
+  @ApiProperty() total: number;
+}
+
+export class ApplicationList {
+  @ApiProperty({ type: [ApplicationView] }) items: ApplicationView[];
+  @ApiProperty() total: number;
+}
+
 export class VerificationView {
   @ApiProperty() valid: boolean;
   @ApiProperty() serial: string;
   @ApiProperty() issuingRegionCode: string;
   @ApiProperty() issuingBureau: string;
-  @ApiProperty() status: VoucherStatus;
+  @ApiProperty({ enum: ['active', 'exhausted', 'expired', 'revoked'] }) status: VoucherStatus;
   @ApiProperty() faceValueFen: number;
   @ApiProperty() validUntil: string;
 }

@@ -10,6 +10,8 @@ import { ApplyForVoucher } from './use-cases/apply-for-voucher';
 import { DecideApplication } from './use-cases/decide-application';
 import { RevokeVoucher } from './use-cases/revoke-voucher';
 import {
+  ApplicationList,
+  VoucherList,
   ApplicationQuery,
   ApplicationView,
   ApplyInput,
@@ -59,7 +61,8 @@ export class ApplicationsController {
   })
   @ApiPageResponse(ApplicationView, 'applications in the caller’s scope, newest first')
   @Authenticated('enterprise', 'bureau', 'platform')
-  async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery) {
+  @ApiOkResponse({ type: ApplicationList })
+  async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery): Promise<ApplicationList> {
     const { items, total, names } = await this.queries.listApplications(actor, q);
     return { items: items.map((a) => ApplicationView.of(a, null, names.get(a.enterpriseId))), total };
   }
@@ -144,7 +147,8 @@ export class VouchersController {
   })
   @ApiPageResponse(VoucherView, 'vouchers in the caller’s scope, newest first')
   @Authenticated('enterprise', 'bureau', 'platform')
-  async list(@CurrentActor() actor: Actor, @Query() q: VoucherQuery) {
+  @ApiOkResponse({ type: VoucherList })
+  async list(@CurrentActor() actor: Actor, @Query() q: VoucherQuery): Promise<VoucherList> {
     const { items, total, names } = await this.queries.listVouchers(actor, q);
     return { items: items.map((v) => VoucherView.of(v, names.get(v.enterpriseId))), total };
   }

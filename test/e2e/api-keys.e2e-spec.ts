@@ -15,102 +15,116 @@ describe('API keys for provincial systems', () => {
 
   afterAll(() => t?.close());
 
-  const create = (token: string, body: object) => t.http.post('/api/api-keys').set(auth(token)).send(body);
+  /** A key made through the typed client, as a provincial platform's admin would. */
+  const create = async (token: string, body: { name: string; readOnly?: boolean }) =>
+    (await t.client(token)).POST('/api/api-keys', { body });
 
   it('is made by an admin and shown once, acts with the bureau’s scope, notes lastUsedAt, and is 401 at once when revoked', async () => {
-    const bureau = await t.token('bureau-ah');
-    const made = await create(bureau, { name: '安徽省科技创新券平台' }).expect(201);
-    expect(made.body).toEqual({
+    const bureau = await t.client(await t.token('bureau-ah'));
+    const made = await create(await t.token('bureau-ah'), { name: '安徽省科技创新券平台' });
+    expect(made.response.status).toBe(201);
+    expect(made.data).toEqual({
       id: expect.any(String),
       name: '安徽省科技创新券平台',
       key: expect.stringMatching(/^yrdk_[A-Za-z0-9_-]{40}$/),
       readOnly: false,
     });
-    const key = made.body.key as string;
+    const { id, key } = made.data!;
+    const byKey = await t.client(key);
     // shown once: the list names the key by its prefix only, and nothing stored is the key
-    const listed = await t.http.get('/api/api-keys').set(auth(bureau)).expect(200);
-    expect(listed.body.items).toEqual([
-      expect.objectContaining({ id: made.body.id, prefix: key.slice(0, 12), lastUsedAt: null, revokedAt: null }),
-    ]);
-    expect(JSON.stringify(listed.body)).not.toContain(key);
-    const [stored] = await t.dataSource.query('SELECT * FROM api_key WHERE id = ?', [made.body.id]);
+    const listed = await bureau.GET('/api/api-keys');
+    expect(listed.response.status).toBe(200);
+    expect(listed.data!.items).toEqual([expect.objectContaining({ id, prefix: key.slice(0, 12), lastUsedAt: null, revokedAt: null })]);
+    expect(JSON.stringify(listed.data)).not.toContain(key);
+    const [stored] = await t.dataSource.query('SELECT * FROM api_key WHERE id = ?', [id]);
     expect(JSON.stringify(stored)).not.toContain(key);
 
     // the bureau's scope: its region's records, another province's refused
     await issueVoucher(t, enterprise.token, 100_000);
-    const apps = await t.http.get('/api/voucher-applications').set(auth(key)).expect(200);
-    expect(apps.body.items.length).toBeGreaterThan(0);
-    const events = await t.http.get('/api/events').set(auth(key)).expect(200);
-    expect(events.body.items.every((e: { data: { regionCode?: string } }) => (e.data.regionCode ?? '34').startsWith('34'))).toBe(true);
-    expect((await t.http.get('/api/stats/regions/320000').set(auth(key))).status).toBe(403);
-    expect((await t.http.get('/api/stats/regions/340000').set(auth(key))).status).toBe(200);
+    const apps = await byKey.GET('/api/voucher-applications');
+    expect(apps.response.status).toBe(200);
+    expect(apps.data!.items.length).toBeGreaterThan(0);
+    const events = await byKey.GET('/api/events');
+    expect(events.response.status).toBe(200);
+    expect(events.data!.items.every((e) => ((e.data.regionCode as string | undefined) ?? '34').startsWith('34'))).toBe(true);
+    expect((await byKey.GET('/api/stats/regions/{code}', { params: { path: { code: '320000' } } })).response.status).toBe(403);
+    expect((await byKey.GET('/api/stats/regions/{code}', { params: { path: { code: '340000' } } })).response.status).toBe(200);
     // it writes as the bureau too (not read-only), and the audit log names the key as the actor
-    const sanction = await t.http
-      .post('/api/sanctions')
-      .set(auth(key))
-      .send({ creditCode: otherEnterprise.creditCode, reason: '伪造检测报告' })
-      .expect(201);
-    const audit = await t.http.get(`/api/audit?entityId=${sanction.body.id}`).set(auth(bureau)).expect(200);
-    expect(audit.body.items[0]).toMatchObject({ action: 'sanction.recorded', actorId: made.body.id, actorRole: 'bureau' });
+    const sanction = await byKey.POST('/api/sanctions', { body: { creditCode: otherEnterprise.creditCode, reason: '伪造检测报告' } });
+    expect(sanction.response.status).toBe(201);
+    const audit = await bureau.GET('/api/audit', { params: { query: { entityId: sanction.data!.id } } });
+    expect(audit.response.status).toBe(200);
+    expect(audit.data!.items[0]).toMatchObject({ action: 'sanction.recorded', actorId: id, actorRole: 'bureau' });
 
-    const used = await t.http.get('/api/api-keys').set(auth(bureau)).expect(200);
-    expect(Date.parse(used.body.items[0].lastUsedAt)).toBeGreaterThan(Date.now() - 60_000);
+    const used = await bureau.GET('/api/api-keys');
+    expect(Date.parse(used.data!.items[0].lastUsedAt!)).toBeGreaterThan(Date.now() - 60_000);
 
     // a machine credential has no account: account routes are refused
-    expect((await t.http.get('/api/auth/me').set(auth(key))).status).toBe(403);
-    expect((await create(key, { name: 'x' })).status).toBe(403);
+    expect((await byKey.GET('/api/auth/me')).response.status).toBe(403);
+    expect((await create(key, { name: 'x' })).response.status).toBe(403);
 
-    await t.http.delete(`/api/api-keys/${made.body.id}`).set(auth(bureau)).expect(204);
-    const after = await t.http.get('/api/voucher-applications').set(auth(key));
-    expect(after.status).toBe(401);
-    expect(after.body.code).toBe('UNAUTHENTICATED');
-    expect((await t.http.delete(`/api/api-keys/${made.body.id}`).set(auth(bureau))).status).toBe(404);
-    const entries = await t.http.get(`/api/audit?entityId=${made.body.id}`).set(auth(bureau)).expect(200);
-    expect(entries.body.items.map((e: { action: string }) => e.action).sort()).toEqual(['api_key.created', 'api_key.revoked']);
+    expect((await bureau.DELETE('/api/api-keys/{id}', { params: { path: { id } } })).response.status).toBe(204);
+    const after = await byKey.GET('/api/voucher-applications');
+    expect(after.response.status).toBe(401);
+    expect(after.error?.code).toBe('UNAUTHENTICATED');
+    expect((await bureau.DELETE('/api/api-keys/{id}', { params: { path: { id } } })).response.status).toBe(404);
+    const entries = await bureau.GET('/api/audit', { params: { query: { entityId: id } } });
+    expect(entries.response.status).toBe(200);
+    expect(entries.data!.items.map((e) => e.action).sort()).toEqual(['api_key.created', 'api_key.revoked']);
   });
 
   it('read-only: reads, and is 403 on every write', async () => {
-    const made = await create(enterprise.token, { name: '实验室预约系统', readOnly: true }).expect(201);
-    expect(made.body.readOnly).toBe(true);
-    const key = made.body.key as string;
-    const vouchers = await t.http.get('/api/vouchers').set(auth(key)).expect(200);
-    expect(vouchers.body.items.length).toBeGreaterThan(0);
-    for (const [method, path, body] of [
-      ['post', '/api/voucher-applications', { amountFen: 10_000, purpose: '检测' }],
-      ['post', '/api/webhooks', { url: 'https://8.8.8.8/hook', events: ['*'] }],
-      ['delete', `/api/api-keys/${made.body.id}`, undefined],
-    ] as const) {
-      const res = await t.http[method](path).set(auth(key)).send(body);
-      expect(res.status).toBe(403);
-      expect(res.body.code).toBe('FORBIDDEN');
+    const made = await create(enterprise.token, { name: '实验室预约系统', readOnly: true });
+    expect(made.response.status).toBe(201);
+    expect(made.data!.readOnly).toBe(true);
+    const readOnly = await t.client(made.data!.key);
+    const vouchers = await readOnly.GET('/api/vouchers');
+    expect(vouchers.response.status).toBe(200);
+    expect(vouchers.data!.items.length).toBeGreaterThan(0);
+    for (const write of [
+      () => readOnly.POST('/api/voucher-applications', { body: { amountFen: 10_000, purpose: '检测' } }),
+      () => readOnly.POST('/api/webhooks', { body: { url: 'https://8.8.8.8/hook', events: ['*'] } }),
+      () => readOnly.DELETE('/api/api-keys/{id}', { params: { path: { id: made.data!.id } } }),
+    ]) {
+      const { response, error } = await write();
+      expect(response.status).toBe(403);
+      expect(error?.code).toBe('FORBIDDEN');
     }
   });
 
   it('acts as its organization only: another organization’s records stay 404, and only an admin makes keys', async () => {
-    const key = (await create(otherEnterprise.token, { name: '企业 ERP' }).expect(201)).body.key;
-    const mine = await t.http.get('/api/vouchers').set(auth(enterprise.token)).expect(200);
-    expect((await t.http.get(`/api/vouchers/${mine.body.items[0].id}`).set(auth(key))).status).toBe(404);
-    expect((await t.http.get('/api/vouchers').set(auth(key)).expect(200)).body.items).toEqual([]);
+    const made = await create(otherEnterprise.token, { name: '企业 ERP' });
+    expect(made.response.status).toBe(201);
+    const theirKey = await t.client(made.data!.key);
+    const mine = await (await t.client(enterprise.token)).GET('/api/vouchers');
+    expect(mine.response.status).toBe(200);
+    expect((await theirKey.GET('/api/vouchers/{id}', { params: { path: { id: mine.data!.items[0].id } } })).response.status).toBe(404);
+    const theirVouchers = await theirKey.GET('/api/vouchers');
+    expect(theirVouchers.response.status).toBe(200);
+    expect(theirVouchers.data!.items).toEqual([]);
     // a staff member who is not the organization's admin may not make keys
     const staff = `staff-${Date.now()}`;
-    await t.http.post('/api/users').set(auth(enterprise.token)).send({ username: staff, password: PASSWORD }).expect(201);
+    const added = await (await t.client(enterprise.token)).POST('/api/users', { body: { username: staff, password: PASSWORD } });
+    expect(added.response.status).toBe(201);
     const staffToken = (await t.login(staff, PASSWORD)).accessToken;
-    expect((await create(staffToken, { name: 'x' })).status).toBe(403);
-    expect((await t.http.get('/api/api-keys').set(auth(staffToken))).status).toBe(403);
+    expect((await create(staffToken, { name: 'x' })).response.status).toBe(403);
+    expect((await (await t.client(staffToken)).GET('/api/api-keys')).response.status).toBe(403);
     // another organization's key is not this admin's to revoke
-    const theirs = (await t.http.get('/api/api-keys').set(auth(otherEnterprise.token)).expect(200)).body.items[0];
-    expect((await t.http.delete(`/api/api-keys/${theirs.id}`).set(auth(enterprise.token))).status).toBe(404);
+    const theirs = (await (await t.client(otherEnterprise.token)).GET('/api/api-keys')).data!.items[0];
+    const revoke = await (await t.client(enterprise.token)).DELETE('/api/api-keys/{id}', { params: { path: { id: theirs.id } } });
+    expect(revoke.response.status).toBe(404);
   });
 
   it('refuses unknown keys (401) and bad input (400 naming the field)', async () => {
-    expect((await t.http.get('/api/vouchers').set(auth('yrdk_' + 'A'.repeat(40)))).status).toBe(401);
+    expect((await (await t.client('yrdk_' + 'A'.repeat(40))).GET('/api/vouchers')).response.status).toBe(401);
+    // Bodies the typed client would refuse to compile: sent as raw JSON.
     for (const [body, field] of [
       [{}, 'name'],
       [{ name: '' }, 'name'],
       [{ name: 'x', readOnly: 'yes' }, 'readOnly'],
       [{ name: 'x', role: 'platform' }, 'role'],
     ] as const) {
-      const res = await create(enterprise.token, body);
+      const res = await t.http.post('/api/api-keys').set(auth(enterprise.token)).send(body);
       expect(res.status).toBe(400);
       expect(res.body.message).toContain(field);
     }

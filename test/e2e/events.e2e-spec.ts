@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { components } from '../../client';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { decodeCursor, encodeCursor } from '../../src/events/event-cursor';
 import { EventOutbox } from '../../src/events/event-outbox';
@@ -6,29 +7,23 @@ import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlemen
 import { describeOnServer } from '../support/races';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
-interface FeedEvent {
-  id: string;
-  type: string;
-  occurredAt: string;
-  data: Record<string, unknown>;
-}
+type FeedEvent = components['schemas']['EventView'];
 
-/** Every event the token may read, paged through with the cursor `limit` at a time. */
+/** Every event the token may read, paged through with the cursor `limit` at a time, by the typed client over HTTP. */
 async function readAll(t: TestApp, token: string, limit = 50, after = ''): Promise<{ events: FeedEvent[]; cursor: string }> {
+  const api = await t.client(token);
   const events: FeedEvent[] = [];
   let cursor = after;
   for (;;) {
-    const res = await t.http
-      .get(`/api/events?limit=${limit}${cursor ? `&after=${cursor}` : ''}`)
-      .set(auth(token))
-      .expect(200);
-    events.push(...res.body.items);
-    expect(typeof res.body.nextCursor).toBe('string');
-    if (res.body.items.length === 0) {
-      expect(res.body.nextCursor).toBe(cursor || encodeCursor(0));
-      return { events, cursor: res.body.nextCursor };
+    const { data, response } = await api.GET('/api/events', { params: { query: { limit, ...(cursor ? { after: cursor } : {}) } } });
+    expect(response.status).toBe(200);
+    events.push(...data!.items);
+    expect(typeof data!.nextCursor).toBe('string');
+    if (data!.items.length === 0) {
+      expect(data!.nextCursor).toBe(cursor || encodeCursor(0));
+      return { events, cursor: data!.nextCursor };
     }
-    cursor = res.body.nextCursor;
+    cursor = data!.nextCursor;
   }
 }
 
@@ -176,15 +171,15 @@ describe('domain events: the transactional outbox and the feed', () => {
   });
 
   it('answers 400 naming `after` for a cursor it did not hand out, and 401 without a token', async () => {
-    const bureau = await t.token('bureau-ah');
+    const bureau = await t.client(await t.token('bureau-ah'));
     for (const bad of ['abc', encodeCursor(1).slice(0, -1) + '!', Buffer.from('e1:-4').toString('base64url'), 'x'.repeat(80)]) {
-      const res = await t.http.get(`/api/events?after=${encodeURIComponent(bad)}`).set(auth(bureau));
-      expect(res.status).toBe(400);
-      expect(res.body.code).toBe('VALIDATION_FAILED');
-      expect(res.body.message).toContain('after');
+      const { response, error } = await bureau.GET('/api/events', { params: { query: { after: bad } } });
+      expect(response.status).toBe(400);
+      expect(error?.code).toBe('VALIDATION_FAILED');
+      expect(error?.message).toContain('after');
     }
-    expect((await t.http.get('/api/events?limit=0').set(auth(bureau))).status).toBe(400);
-    expect((await t.http.get('/api/events')).status).toBe(401);
+    expect((await bureau.GET('/api/events', { params: { query: { limit: 0 } } })).response.status).toBe(400);
+    expect((await (await t.client()).GET('/api/events')).response.status).toBe(401);
     expect(decodeCursor(encodeCursor(42))).toBe(42);
   });
 
@@ -219,10 +214,12 @@ describe('domain events: the transactional outbox and the feed', () => {
       let cursor = start;
       let writing = true;
       void writes.finally(() => (writing = false));
+      const feed = await t.client(platform);
       while (writing || seen.length === 0) {
-        const res = await t.http.get(`/api/events?limit=5&after=${cursor}`).set(auth(platform)).expect(200);
-        seen.push(...res.body.items);
-        cursor = res.body.nextCursor;
+        const { data, response } = await feed.GET('/api/events', { params: { query: { limit: 5, after: cursor } } });
+        expect(response.status).toBe(200);
+        seen.push(...data!.items);
+        cursor = data!.nextCursor;
         await sleep(10);
       }
       await late;

@@ -1,3 +1,4 @@
+import type { components } from '../../client';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 const HEADER = 'externalRef,name,category,unit,unitPriceFen,description';
@@ -20,10 +21,16 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
       .set(auth(token))
       .set('content-type', 'text/csv')
       .send(csv);
-  const mine = async (providerId: string) =>
-    (await t.http.get('/api/facilities?provinceCode=320000&limit=500').expect(200)).body.items.filter(
-      (f: { providerId: string }) => f.providerId === providerId,
-    ) as { id: string; name: string; unitPriceFen: number; description: string | null }[];
+  /** A JSON import through the typed client (a CSV file goes as raw text/csv above). */
+  const jsonImport = async (token: string, body: components['schemas']['ImportFacilitiesInput']) =>
+    (await t.client(token)).POST('/api/facilities/import', { body });
+  const mine = async (providerId: string) => {
+    const { data, response } = await (
+      await t.client()
+    ).GET('/api/facilities', { params: { query: { provinceCode: '320000', limit: 500 } } });
+    expect(response.status).toBe(200);
+    return data!.items.filter((f) => f.providerId === providerId);
+  };
 
   // UTF-8 with a BOM, as Excel saves it; a quoted name with a comma and doubled quotes; a bad price; a repeated reference
   const file = [
@@ -65,24 +72,20 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
       first.body.rows.map((r: { facilityId: string }) => r.facilityId).sort(),
     );
 
-    const changed = await t.http
-      .post('/api/facilities/import')
-      .set(auth(provider.token))
-      .send({
-        rows: [{ externalRef: 'SEM-01', name: '扫描电子显微镜 (SEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 45000 }],
-      })
-      .expect(200);
-    expect(changed.body).toMatchObject({ created: 0, updated: 1, unchanged: 0 });
+    const changed = await jsonImport(provider.token, {
+      rows: [{ externalRef: 'SEM-01', name: '扫描电子显微镜 (SEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 45000 }],
+    });
+    expect(changed.response.status).toBe(200);
+    expect(changed.data).toMatchObject({ created: 0, updated: 1, unchanged: 0 });
     const after = await mine(provider.organizationId);
     expect(after).toHaveLength(3);
     expect(after.find((f) => f.name.startsWith('扫描'))).toMatchObject({ unitPriceFen: 45000, description: null });
     // the same reference at another provider is that provider's own facility
-    const theirs = await t.http
-      .post('/api/facilities/import')
-      .set(auth(otherProvider.token))
-      .send({ rows: [{ externalRef: 'SEM-01', name: '场发射扫描电镜', category: 'testing', unit: 'hour', unitPriceFen: 50000 }] })
-      .expect(200);
-    expect(theirs.body.created).toBe(1);
+    const theirs = await jsonImport(otherProvider.token, {
+      rows: [{ externalRef: 'SEM-01', name: '场发射扫描电镜', category: 'testing', unit: 'hour', unitPriceFen: 50000 }],
+    });
+    expect(theirs.response.status).toBe(200);
+    expect(theirs.data!.created).toBe(1);
     expect(await mine(provider.organizationId)).toHaveLength(3);
   });
 

@@ -5,15 +5,6 @@ import { until } from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
 import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
-interface NotificationView {
-  id: string;
-  kind: string;
-  title: string;
-  body: string;
-  readAt: string | null;
-  emailStatus: string;
-}
-
 describe('notifications: in the app, and by mail through SMTP', () => {
   let t: TestApp;
   let smtp: SmtpSink;
@@ -43,8 +34,14 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     await smtp?.close();
   });
 
-  const list = async (token: string, query = '') =>
-    (await t.http.get(`/api/notifications${query}`).set(auth(token)).expect(200)).body.items as NotificationView[];
+  /** The user's notifications, newest first, through the typed client. */
+  const list = async (token: string, query: { unread?: boolean } = {}) => {
+    const { data, response } = await (await t.client(token)).GET('/api/notifications', { params: { query } });
+    expect(response.status).toBe(200);
+    return data!.items;
+  };
+  const markRead = async (token: string, id: string) =>
+    (await t.client(token)).POST('/api/notifications/{id}/read', { params: { path: { id } } });
   const mailTo = (address: string, subject: string) =>
     until(`a mail to ${address}: ${subject}`, () => smtp.mails.find((m) => m.to.includes(address) && m.subject.includes(subject)), 20_000);
 
@@ -126,11 +123,13 @@ describe('notifications: in the app, and by mail through SMTP', () => {
 
   it('marks a notification read for its user only; another user’s is 404', async () => {
     const [first] = await list(enterpriseStaff);
-    const read = await t.http.post(`/api/notifications/${first.id}/read`).set(auth(enterpriseStaff)).expect(200);
-    expect(read.body.readAt).not.toBeNull();
-    expect((await list(enterpriseStaff, '?unread=true')).map((n) => n.id)).not.toContain(first.id);
-    expect((await t.http.post(`/api/notifications/${first.id}/read`).set(auth(enterprise.token))).status).toBe(404);
-    expect((await t.http.post(`/api/notifications/${first.id}/read`).set(auth(providerStaff))).status).toBe(404);
+    const read = await markRead(enterpriseStaff, first.id);
+    expect(read.response.status).toBe(200);
+    expect(read.data!.readAt).not.toBeNull();
+    expect((await list(enterpriseStaff, { unread: true })).map((n) => n.id)).not.toContain(first.id);
+    expect((await markRead(enterprise.token, first.id)).response.status).toBe(404);
+    expect((await markRead(providerStaff, first.id)).response.status).toBe(404);
+    // not a boolean: a value the typed client would not send
     expect((await t.http.get('/api/notifications?unread=maybe').set(auth(enterpriseStaff))).status).toBe(400);
   });
 });

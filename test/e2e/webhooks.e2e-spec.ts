@@ -34,22 +34,17 @@ describe('signed webhooks', () => {
     await t?.close();
   });
 
-  const subscribe = async (token: string, events: string[], url = receiver.url) =>
-    (await t.http.post('/api/webhooks').set(auth(token)).send({ url, events }).expect(201)).body as {
-      id: string;
-      url: string;
-      events: string[];
-      secret: string;
-    };
-  const deliveries = async (token: string, id: string) =>
-    (await t.http.get(`/api/webhooks/${id}/deliveries`).set(auth(token)).expect(200)).body.items as {
-      id: string;
-      eventId: string;
-      eventType: string;
-      status: string;
-      attempts: number;
-      log: { attempt: number; statusCode: number | null; error: string | null }[];
-    }[];
+  /** A subscription made and its delivery log read through the typed client, as a provincial platform would. */
+  const subscribe = async (token: string, events: string[], url = receiver.url) => {
+    const { data, response } = await (await t.client(token)).POST('/api/webhooks', { body: { url, events } });
+    expect(response.status).toBe(201);
+    return data!;
+  };
+  const deliveries = async (token: string, id: string) => {
+    const { data, response } = await (await t.client(token)).GET('/api/webhooks/{id}/deliveries', { params: { path: { id } } });
+    expect(response.status).toBe(200);
+    return data!.items;
+  };
 
   it('signs each delivery as the contract says; a 500 is retried and the retry delivered; the log shows both attempts', async () => {
     const sub = await subscribe(enterprise.token, ['voucher.issued', 'application.decided']);
@@ -109,20 +104,22 @@ describe('signed webhooks', () => {
   });
 
   it('redelivers on request, and keeps another group’s subscription out of reach (404)', async () => {
-    const sub = (await t.http.get('/api/webhooks').set(auth(enterprise.token)).expect(200)).body.items[0];
+    const mine = await t.client(enterprise.token);
+    const theirs = await t.client(otherEnterprise.token);
+    const sub = (await mine.GET('/api/webhooks')).data!.items[0];
     const [first] = await deliveries(enterprise.token, sub.id);
     const before = receiver.of(first.eventId).length;
-    const again = await t.http.post(`/api/webhooks/${sub.id}/deliveries/${first.id}/redeliver`).set(auth(enterprise.token)).expect(200);
-    expect(again.body).toMatchObject({ id: first.id, status: 'pending' });
+    const redeliver = { params: { path: { id: sub.id, deliveryId: first.id } } };
+    const again = await mine.POST('/api/webhooks/{id}/deliveries/{deliveryId}/redeliver', redeliver);
+    expect(again.response.status).toBe(200);
+    expect(again.data).toMatchObject({ id: first.id, status: 'pending' });
     await until('the redelivery', () => (receiver.of(first.eventId).length === before + 1 ? true : undefined));
-    for (const path of [`/api/webhooks/${sub.id}/deliveries`]) {
-      expect((await t.http.get(path).set(auth(otherEnterprise.token))).status).toBe(404);
-    }
-    expect((await t.http.post(`/api/webhooks/${sub.id}/deliveries/${first.id}/redeliver`).set(auth(otherEnterprise.token))).status).toBe(
-      404,
-    );
-    expect((await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(otherEnterprise.token))).status).toBe(404);
-    expect((await t.http.get('/api/webhooks').set(auth(otherEnterprise.token)).expect(200)).body.items).toEqual([]);
+    expect((await theirs.GET('/api/webhooks/{id}/deliveries', { params: { path: { id: sub.id } } })).response.status).toBe(404);
+    expect((await theirs.POST('/api/webhooks/{id}/deliveries/{deliveryId}/redeliver', redeliver)).response.status).toBe(404);
+    expect((await theirs.DELETE('/api/webhooks/{id}', { params: { path: { id: sub.id } } })).response.status).toBe(404);
+    const theirList = await theirs.GET('/api/webhooks');
+    expect(theirList.response.status).toBe(200);
+    expect(theirList.data!.items).toEqual([]);
   });
 
   it('retries a delivery the receiver does not answer within the timeout', async () => {

@@ -1,11 +1,13 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 import { bureauFor, DEMO_PASSWORD, PASSWORD } from './accounts';
 import { createDatabase } from './app-under-test';
+import { createVoucherClient, VoucherClient } from '../../client';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { clock, securityClock } from '../../src/common/clock';
@@ -54,6 +56,8 @@ export class TestApp {
   /** Where this app's database is: another TestApp started meanwhile names its own in the environment. */
   private databaseEnv: Record<string, string> = {};
   private tokens = new Map<string, string>();
+  /** Where the app listens once a typed client asked for it. */
+  private baseUrl?: Promise<string>;
 
   /** `env` overrides the test settings for this app (read when its module is created). */
   static async start(env: Record<string, string> = {}): Promise<TestApp> {
@@ -83,11 +87,24 @@ export class TestApp {
   async restart(env: Record<string, string> = {}): Promise<void> {
     await this.app.close();
     this.tokens.clear(); // the new app may sign tokens with another secret
+    this.baseUrl = undefined;
     await this.open(env);
   }
 
   get http(): TestAgent {
     return request(this.app.getHttpServer());
+  }
+
+  /**
+   * The published typed client (client/), as a provincial platform uses it, over real HTTP: from the first call the app
+   * also listens on a free loopback port. `token` is an API key or a person's access token; none for anonymous calls.
+   */
+  async client(token?: string): Promise<VoucherClient> {
+    this.baseUrl ??= this.app.listen(0, '127.0.0.1').then(() => {
+      const { port } = this.app.getHttpServer().address() as AddressInfo;
+      return `http://127.0.0.1:${port}`;
+    });
+    return createVoucherClient(await this.baseUrl, { token });
   }
 
   get dataSource(): DataSource {
