@@ -149,9 +149,20 @@ export const daysBetween = (fromDate: string, toDate: string): number =>
 /** Today's date in Shanghai at `nowMs`. */
 export const shanghaiDate = (nowMs: number): string => DateTime.fromMillis(nowMs, { zone: ZONE }).toISODate()!;
 
-/** The first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter); undefined if none. */
-export function firstFreeSlot(terms: BookingTerms, taken: Set<number>, nowMs: number): number | undefined {
-  const today = shanghaiDate(nowMs);
-  const last = shanghaiDate(nowMs + Math.min(terms.maxAdvanceDays, MAX_RANGE_DAYS - 1) * 24 * HOUR_MS);
-  return slots(terms, today, last, taken, nowMs).find((s) => s.free)?.startMs;
+/** The last day a slot may be looked for from `nowMs`: 31 days on, or the calendar's advance if shorter. */
+export const lastBookableDate = (terms: BookingTerms, nowMs: number): string =>
+  shanghaiDate(nowMs + Math.min(terms.maxAdvanceDays, MAX_RANGE_DAYS - 1) * 24 * HOUR_MS);
+
+/** The first `count` free slots from `nowMs` on, up to the last bookable date. */
+export function nextFreeSlots(terms: BookingTerms, taken: Set<number>, nowMs: number, count: number): Slot[] {
+  const out: Slot[] = [];
+  for (const s of slots(terms, shanghaiDate(nowMs), lastBookableDate(terms, nowMs), taken, nowMs)) {
+    if (out.length === count) break;
+    if (s.free) out.push(s);
+  }
+  return out;
 }
+
+/** The first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter); undefined if none. */
+export const firstFreeSlot = (terms: BookingTerms, taken: Set<number>, nowMs: number): number | undefined =>
+  nextFreeSlots(terms, taken, nowMs, 1)[0]?.startMs;
