@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Closure, OpeningHours } from './booking.entity';
+import { counted } from '../common/i18n/plural';
 
 /** Every calendar is kept in the lab's wall-clock time. */
 export const ZONE = 'Asia/Shanghai';
@@ -63,10 +64,10 @@ export function calendarRefusal(terms: BookingTerms, startMs: number, endMs: num
     if (closure) return { code: 'OUTSIDE_OPENING_HOURS', message: `the facility is closed at ${shown(stored(h))}: ${closure.reason}` };
   }
   if (startMs < nowMs + terms.minNoticeHours * HOUR_MS) {
-    return { code: 'BOOKING_NOTICE', message: `bookings need ${terms.minNoticeHours} hours’ notice` };
+    return { code: 'BOOKING_NOTICE', message: `bookings need ${counted(terms.minNoticeHours, 'hour’s', 'hours’')} notice` };
   }
   if (startMs > nowMs + terms.maxAdvanceDays * 24 * HOUR_MS) {
-    return { code: 'BOOKING_NOTICE', message: `bookings open at most ${terms.maxAdvanceDays} days ahead` };
+    return { code: 'BOOKING_NOTICE', message: `bookings open at most ${counted(terms.maxAdvanceDays, 'day')} ahead` };
   }
   return null;
 }

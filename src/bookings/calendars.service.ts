@@ -13,6 +13,7 @@ import { FacilityCalendar } from './booking.entity';
 import { BookingRepository } from './booking.repository';
 import { daysBetween, HOUR_MS, hourOf, MAX_RANGE_DAYS, nextFreeSlots, parseInstant, slots, stored, ZONE } from './booking.rules';
 import { DateTime } from 'luxon';
+import { counted } from '../common/i18n/plural';
 
 /** The provider's own facility, with its row locked; another's is 404. */
 async function ownFacility(facilities: FacilityRepository, actor: Actor, id: string): Promise<Facility> {
@@ -84,7 +85,7 @@ export class CalendarsService {
   async availability(facilityId: string, q: AvailabilityQuery): Promise<AvailabilityView> {
     const days = daysBetween(q.from, q.to);
     if (days < 0) throw invalidInput('to: must not be before from');
-    if (days >= MAX_RANGE_DAYS) throw invalidInput(`to: a range covers at most ${MAX_RANGE_DAYS} days`);
+    if (days >= MAX_RANGE_DAYS) throw invalidInput(`to: a range covers at most ${counted(MAX_RANGE_DAYS, 'day')}`);
     const calendar = await this.bookings.calendar(facilityId);
     if (!calendar) throw notFound('calendar');
     const from = DateTime.fromISO(q.from, { zone: ZONE }).toMillis();

@@ -24,7 +24,13 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
 
     it('holds no message for a code the service does not declare, and both catalogues hold the same keys', () => {
       expect(Object.keys(CATALOGUES.en.errors).sort()).toEqual([...DECLARED_CODES].sort());
-      expect(keysOf(CATALOGUES.zh).sort()).toEqual(keysOf(CATALOGUES.en).sort());
+      // English adds i18next's `_one` forms for a count of 1; Chinese has a single form
+      const englishOnly = (key: string) => key.endsWith('_one');
+      expect(keysOf(CATALOGUES.zh).sort()).toEqual(
+        keysOf(CATALOGUES.en)
+          .filter((k) => !englishOnly(k))
+          .sort(),
+      );
       for (const lng of LANGUAGES) for (const key of keysOf(CATALOGUES[lng])) expect(key).not.toBe('');
     });
   });

@@ -52,7 +52,9 @@ function localize(v: Violation, lng: Language): string {
   const arg = argumentOf(v);
   const needsArg = translate('en', key).includes('{{arg}}');
   if (!hasMessage(lng, key) || (needsArg && arg === undefined)) return translate(lng, 'validation.default', { field: v.field });
-  return translate(lng, key, { field: v.field, arg });
+  // a number also picks the English catalogue's `_one` form (1 character, 1 element); Chinese has one form
+  const count = arg !== undefined && /^-?\d+$/.test(arg) ? Number(arg) : undefined;
+  return translate(lng, key, { field: v.field, arg, ...(count === undefined ? {} : { count }) });
 }
 
 /** Whitelisted, unknown fields rejected, plain JSON turned into typed DTOs; no implicit coercion of bodies. */
