@@ -8,8 +8,8 @@ import zh from '../../i18n/zh/messages.json';
 export const LANGUAGES = ['en', 'zh'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-/** One catalogue per language, each a JSON file under src/i18n/<lang>/messages.json (English adds `_one` plural forms). */
-export const CATALOGUES: { en: typeof en; zh: typeof zh } = { en, zh };
+/** One catalogue per language, each a JSON file under src/i18n/<lang>/messages.json. */
+export const CATALOGUES: Record<Language, typeof en> = { en, zh };
 
 const i18n = createInstance();
 // Resources are in memory, so initialisation is synchronous: messages are ready before the first request.
