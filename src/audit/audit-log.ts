@@ -9,6 +9,7 @@ import { AuditRepository } from './audit.repository';
 import { AuditQuery, ChainVerification } from './audit.dto';
 import { AuditSealer } from './audit-sealer';
 import { AuditSigner } from './audit-signer';
+import { counted } from '../common/i18n/plural';
 
 const VERIFY_PAGE = 5_000;
 
@@ -74,7 +75,7 @@ export class AuditLog {
     }
     if (head.seq - signed >= CHECKPOINT_EVERY_ENTRIES || (head.seq > 0 && signed === 0)) {
       return untrusted(
-        `no checkpoint signs the chain after entry ${signed}, though one is signed at least every ${CHECKPOINT_EVERY_ENTRIES} entries`,
+        `no checkpoint signs the chain after entry ${signed}, though one is signed at least every ${counted(CHECKPOINT_EVERY_ENTRIES, 'entry', 'entries')}`,
       );
     }
     return { valid: true, entries: position.seq };

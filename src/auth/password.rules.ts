@@ -1,5 +1,6 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
+import { counted } from '../common/i18n/plural';
 
 export const MIN_PASSWORD_LENGTH = 10;
 /** zxcvbn's scale 0–4: 3 is "safely unguessable" against offline attacks on a slow hash. */
@@ -23,7 +24,7 @@ const CLASSES: [RegExp, string][] = [
  * username, not a common password). The common-password check is zxcvbn's, not a hand-made list.
  */
 export function passwordProblem(password: string, username: string): string | null {
-  if (password.length < MIN_PASSWORD_LENGTH) return `password must be at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (password.length < MIN_PASSWORD_LENGTH) return `password must be at least ${counted(MIN_PASSWORD_LENGTH, 'character')}`;
   const present = CLASSES.filter(([pattern]) => pattern.test(password)).length;
   if (present < 3) return `password must mix at least 3 of: ${CLASSES.map(([, name]) => name).join(', ')}`;
   if (username.length >= 3 && password.toLowerCase().includes(username.toLowerCase())) return 'password must not contain the username';

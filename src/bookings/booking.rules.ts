@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Closure, OpeningHours } from './booking.entity';
+import { counted } from '../common/i18n/plural';
 
 /** Every calendar is kept in the lab's wall-clock time. */
 export const ZONE = 'Asia/Shanghai';
@@ -63,10 +64,10 @@ export function calendarRefusal(terms: BookingTerms, startMs: number, endMs: num
     if (closure) return { code: 'OUTSIDE_OPENING_HOURS', message: `the facility is closed at ${shown(stored(h))}: ${closure.reason}` };
   }
   if (startMs < nowMs + terms.minNoticeHours * HOUR_MS) {
-    return { code: 'BOOKING_NOTICE', message: `bookings need ${terms.minNoticeHours} hours’ notice` };
+    return { code: 'BOOKING_NOTICE', message: `bookings need ${counted(terms.minNoticeHours, 'hour’s', 'hours’')} notice` };
   }
   if (startMs > nowMs + terms.maxAdvanceDays * 24 * HOUR_MS) {
-    return { code: 'BOOKING_NOTICE', message: `bookings open at most ${terms.maxAdvanceDays} days ahead` };
+    return { code: 'BOOKING_NOTICE', message: `bookings open at most ${counted(terms.maxAdvanceDays, 'day')} ahead` };
   }
   return null;
 }
@@ -149,9 +150,20 @@ export const daysBetween = (fromDate: string, toDate: string): number =>
 /** Today's date in Shanghai at `nowMs`. */
 export const shanghaiDate = (nowMs: number): string => DateTime.fromMillis(nowMs, { zone: ZONE }).toISODate()!;
 
-/** The first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter); undefined if none. */
-export function firstFreeSlot(terms: BookingTerms, taken: Set<number>, nowMs: number): number | undefined {
-  const today = shanghaiDate(nowMs);
-  const last = shanghaiDate(nowMs + Math.min(terms.maxAdvanceDays, MAX_RANGE_DAYS - 1) * 24 * HOUR_MS);
-  return slots(terms, today, last, taken, nowMs).find((s) => s.free)?.startMs;
+/** The last day a slot may be looked for from `nowMs`: 31 days on, or the calendar's advance if shorter. */
+export const lastBookableDate = (terms: BookingTerms, nowMs: number): string =>
+  shanghaiDate(nowMs + Math.min(terms.maxAdvanceDays, MAX_RANGE_DAYS - 1) * 24 * HOUR_MS);
+
+/** The first `count` free slots from `nowMs` on, up to the last bookable date. */
+export function nextFreeSlots(terms: BookingTerms, taken: Set<number>, nowMs: number, count: number): Slot[] {
+  const out: Slot[] = [];
+  for (const s of slots(terms, shanghaiDate(nowMs), lastBookableDate(terms, nowMs), taken, nowMs)) {
+    if (out.length === count) break;
+    if (s.free) out.push(s);
+  }
+  return out;
 }
+
+/** The first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter); undefined if none. */
+export const firstFreeSlot = (terms: BookingTerms, taken: Set<number>, nowMs: number): number | undefined =>
+  nextFreeSlots(terms, taken, nowMs, 1)[0]?.startMs;

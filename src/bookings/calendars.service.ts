@@ -8,11 +8,12 @@ import { ok, Outcome, refused } from '../common/use-case';
 import { Facility } from '../facilities/facility.entity';
 import { FacilityRepository } from '../facilities/facility.repository';
 import { OrganizationRepository } from '../organizations/organization.repository';
-import { AvailabilityQuery, AvailabilityView, CalendarInput, CalendarView, QualificationView } from './booking.dto';
+import { AvailabilityQuery, AvailabilityView, CalendarInput, CalendarView, QualificationView, SlotView } from './booking.dto';
 import { FacilityCalendar } from './booking.entity';
 import { BookingRepository } from './booking.repository';
-import { daysBetween, hourOf, MAX_RANGE_DAYS, parseInstant, slots, stored, ZONE } from './booking.rules';
+import { daysBetween, HOUR_MS, hourOf, MAX_RANGE_DAYS, nextFreeSlots, parseInstant, slots, stored, ZONE } from './booking.rules';
 import { DateTime } from 'luxon';
+import { counted } from '../common/i18n/plural';
 
 /** The provider's own facility, with its row locked; another's is 404. */
 async function ownFacility(facilities: FacilityRepository, actor: Actor, id: string): Promise<Facility> {
@@ -84,7 +85,7 @@ export class CalendarsService {
   async availability(facilityId: string, q: AvailabilityQuery): Promise<AvailabilityView> {
     const days = daysBetween(q.from, q.to);
     if (days < 0) throw invalidInput('to: must not be before from');
-    if (days >= MAX_RANGE_DAYS) throw invalidInput(`to: a range covers at most ${MAX_RANGE_DAYS} days`);
+    if (days >= MAX_RANGE_DAYS) throw invalidInput(`to: a range covers at most ${counted(MAX_RANGE_DAYS, 'day')}`);
     const calendar = await this.bookings.calendar(facilityId);
     if (!calendar) throw notFound('calendar');
     const from = DateTime.fromISO(q.from, { zone: ZONE }).toMillis();
@@ -92,6 +93,19 @@ export class CalendarsService {
     const taken = new Set((await this.bookings.takenHours(facilityId, stored(from), stored(to))).map((h) => Date.parse(h)));
     return {
       slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()).map(({ start, end, free }) => ({ start, end, free })),
+    };
+  }
+
+  /** The calendar and its next `count` free slots, for the public facility page; null for a facility without a calendar. */
+  async nextFree(facilityId: string, count: number): Promise<{ calendar: CalendarView; free: SlotView[] } | null> {
+    const calendar = await this.bookings.calendar(facilityId);
+    if (!calendar) return null;
+    const nowMs = clock.now().getTime();
+    const until = stored(nowMs + (MAX_RANGE_DAYS + 1) * 24 * HOUR_MS);
+    const taken = new Set((await this.bookings.takenHours(facilityId, stored(nowMs - HOUR_MS), until)).map((h) => Date.parse(h)));
+    return {
+      calendar: CalendarView.of(calendar),
+      free: nextFreeSlots(calendar, taken, nowMs, count).map(({ start, end, free }) => ({ start, end, free })),
     };
   }
 

@@ -18,6 +18,12 @@ export async function renderCertificate(d: CertificateData): Promise<Buffer> {
   return renderPdf(t.page, info, (doc) => new CertificateLayout(doc, t, d, qr).draw());
 }
 
+/** 2027-01-05 → 2027年1月5日, as a seal's date is written. */
+const formatChineseDate = (date: string): string => {
+  const [y, m, d] = date.split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+};
+
 class CertificateLayout {
   private readonly x: number;
   private readonly width: number;
@@ -268,26 +274,45 @@ class CertificateLayout {
     doc.restore();
     doc.image(this.qr, this.x, top, { width: v.qrSize, height: v.qrSize });
 
-    const issuerWidth = 170;
+    const sealWidth = t.seal.width;
     const textX = this.x + v.qrSize + 14;
-    const textWidth = this.width - v.qrSize - 14 - issuerWidth - 16;
+    const textWidth = this.width - v.qrSize - 14 - sealWidth - 16;
     let y = top + 4;
     y += block(doc, v.zh, textX, y, textWidth, { size: 9.5, color: c.text }, 3) + 3;
     y += block(doc, v.en, textX, y, textWidth, { size: 7.5, color: c.muted }, 3) + 6;
     block(doc, d.verifyUrl, textX, y, textWidth, { size: 7, color: c.muted }, 3, { link: d.verifyUrl });
 
-    const issuerX = this.x + this.width - issuerWidth;
-    let iy = top + v.qrSize - 62;
-    doc.save().lineWidth(0.6).strokeColor(c.accent);
-    doc
-      .moveTo(issuerX, iy - 8)
-      .lineTo(issuerX + issuerWidth, iy - 8)
-      .stroke();
-    doc.restore();
-    iy += line(doc, `${v.issuerZh}  ${v.issuerEn}`, issuerX, iy, { size: 8, color: c.muted }, { width: issuerWidth, align: 'right' });
-    iy += block(doc, d.issuingBureauName, issuerX, iy, issuerWidth, { bold: true, size: 12, color: c.primary }, 2, { align: 'right' });
-    line(doc, beijingTime(d.issuedAt).slice(0, 10), issuerX, iy + 2, { size: 9, color: c.text }, { width: issuerWidth, align: 'right' });
-    this.y = top + v.qrSize + 18;
+    this.seal(this.x + this.width - sealWidth, top);
+    this.y = top + Math.max(v.qrSize, t.seal.height) + 14;
+  }
+
+  /**
+   * Where the bureau stamps a printed certificate: a dashed box with a dashed circle for the seal, the bureau's name and
+   * the date of issue under it, as a stamp is set over them.
+   */
+  private seal(left: number, top: number): void {
+    const { doc, d, c } = this;
+    const s = this.t.seal;
+    doc.save().lineWidth(0.8).strokeColor(c.primary).dash(3, { space: 2 });
+    doc.roundedRect(left, top, s.width, s.height, 4).stroke();
+    doc.lineWidth(0.6).strokeColor(c.accent).dash(2, { space: 2 });
+    const cy = top + 30 + s.circleRadius;
+    doc.circle(left + s.width / 2, cy, s.circleRadius).stroke();
+    doc.undash().restore();
+    let y = top + 6;
+    y += line(doc, s.zh, left, y, { bold: true, size: 9, color: c.primary }, { width: s.width, align: 'center' });
+    line(doc, s.en, left, y - 1, { size: 6.5, color: c.muted }, { width: s.width, align: 'center' });
+    const inner = s.width - 16;
+    y = cy + s.circleRadius + 4;
+    y += block(doc, d.issuingBureauName, left + 8, y, inner, { bold: true, size: 10, color: c.text }, 1, { align: 'right' });
+    line(
+      doc,
+      formatChineseDate(beijingTime(d.issuedAt).slice(0, 10)),
+      left + 8,
+      y + 1,
+      { size: 9, color: c.text },
+      { width: inner, align: 'right' },
+    );
   }
 
   private notes(): void {

@@ -37,7 +37,9 @@ export interface CertificateTemplate {
   fields: (Bilingual & { key: CertificateField })[];
   validityJoin: string;
   policyFormat: string;
-  verify: Bilingual & { qrSize: number; issuerZh: string; issuerEn: string };
+  verify: Bilingual & { qrSize: number };
+  /** The box the issuing bureau stamps, bottom right: its label, the bureau's name and the date of issue. */
+  seal: Bilingual & { width: number; height: number; circleRadius: number };
   notes: { zh: string[]; en: string };
   /** The stamp across a revoked voucher's certificate. */
   void: Bilingual & { color: string; noteZh: string; noteEn: string; reasonZh: string };

@@ -5,6 +5,7 @@ import { SettlementRepository } from '../settlement/settlement.repository';
 import { VoucherRepository } from '../vouchers/voucher.repository';
 import { account, mayGoNegative } from './accounts';
 import { LedgerRepository } from './ledger.repository';
+import { counted } from '../common/i18n/plural';
 
 /** Vouchers per page of the check; their accounts are one range of the account indexes. */
 const VOUCHER_PAGE = 1_000;
@@ -45,7 +46,7 @@ export class LedgerCheckService {
     };
 
     const { transfers, nonPositive } = await this.ledger.counts();
-    if (nonPositive > 0) violations.push(`${nonPositive} transfers with a non-positive amount`);
+    if (nonPositive > 0) violations.push(`${counted(nonPositive, 'transfer')} with a non-positive amount`);
     let sum = await this.ledger.voucherAccountsTotal();
     for (const [code, b] of balances) {
       sum += b;

@@ -46,3 +46,13 @@ export const formatInstantDate = (iso: string): string => dateFormat.format(new 
 
 /** An ISO instant in Beijing time: 2026-12-08T06:30:00Z → 2026年12月8日 14:30. */
 export const formatInstant = (iso: string): string => dateTimeFormat.format(new Date(iso));
+
+/** ISO weekdays, 1 = Monday … 7 = Sunday. */
+export const WEEKDAY_ZH = ['', '周一', '周二', '周三', '周四', '周五', '周六', '周日'] as const;
+
+/** A one-hour slot as its +08:00 text gives it: 2026-12-01T09:00:00+08:00 → 12月1日 周二 09:00–10:00. */
+export const formatSlot = (start: string, end: string): string => {
+  const [, m, d] = start.slice(0, 10).split('-').map(Number);
+  const weekday = new Date(`${start.slice(0, 10)}T00:00:00Z`).getUTCDay() || 7;
+  return `${m}月${d}日 ${WEEKDAY_ZH[weekday]} ${start.slice(11, 16)}–${end.slice(11, 16)}`;
+};

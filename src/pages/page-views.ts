@@ -5,7 +5,8 @@ import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { bureauName, PROVINCE_CODES, provinceOfRegion, regionName } from '../regions/regions.data';
 import type { VerificationView } from '../vouchers/voucher.dto';
 import type { VoucherStatus } from '../vouchers/voucher.entity';
-import { CATEGORY_ZH, formatDate, formatInstant, formatInstantDate, UNIT_ZH, VOUCHER_STATUS_ZH } from './labels';
+import type { CalendarView, SlotView } from '../bookings/booking.dto';
+import { CATEGORY_ZH, formatDate, formatInstant, formatInstantDate, formatSlot, UNIT_ZH, VOUCHER_STATUS_ZH, WEEKDAY_ZH } from './labels';
 
 /**
  * What each template receives: display strings only, computed here, so the templates hold no logic beyond loops and
@@ -63,6 +64,10 @@ export interface CataloguePage extends Layout {
 
 export interface FacilityPage extends Layout {
   facility: FacilityItem & { unit: string; description: string | null };
+  /** "4.5 分（2 条评价）"; null before the first rating. */
+  rating: string | null;
+  /** Only for a facility with a calendar. */
+  schedule: { openingHours: { weekday: string; hours: string }[]; nextFree: string[] } | null;
 }
 
 export interface ErrorPage extends Layout {
@@ -161,6 +166,21 @@ export function cataloguePage(filter: CatalogueFilter, result: { items: Facility
   };
 }
 
-export function facilityPage(f: FacilityView): FacilityPage {
-  return { title: f.name, facility: { ...facilityItem(f), unit: UNIT_ZH[f.unit], description: f.description } };
+/** Opening hours by weekday, Monday first, a day's periods in order: 周一 09:00–12:00、13:00–18:00. */
+const openingHours = (calendar: CalendarView) =>
+  [1, 2, 3, 4, 5, 6, 7].flatMap((weekday) => {
+    const periods = calendar.openingHours.filter((o) => o.weekday === weekday).sort((a, b) => a.from.localeCompare(b.from));
+    return periods.length ? [{ weekday: WEEKDAY_ZH[weekday], hours: periods.map((o) => `${o.from}–${o.to}`).join('、') }] : [];
+  });
+
+export function facilityPage(f: FacilityView, schedule: { calendar: CalendarView; free: SlotView[] } | null): FacilityPage {
+  return {
+    title: f.name,
+    facility: { ...facilityItem(f), unit: UNIT_ZH[f.unit], description: f.description },
+    rating: f.ratingAvg === null ? null : `${f.ratingAvg.toFixed(1)} 分（${f.ratingCount} 条评价）`,
+    schedule: schedule && {
+      openingHours: openingHours(schedule.calendar),
+      nextFree: schedule.free.map((s) => formatSlot(s.start, s.end)),
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { applyDecorators, Controller, Get, Header, Param, Query, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { CalendarsService } from '../bookings/calendars.service';
 import { Public } from '../common/auth/decorators';
 import { clock } from '../common/clock';
 import { IdPipe } from '../common/http/id.pipe';
@@ -15,6 +16,8 @@ import { cataloguePage, facilityPage, noticesPage, verifyPage } from './page-vie
 const CATALOGUE_PAGE_SIZE = 20;
 /** A notice list longer than this is a sign of something else; the page stays readable on a phone. */
 const NOTICES_SHOWN = 100;
+/** Free slots shown on a facility's page: enough to pick from, short enough for a phone. */
+const FREE_SLOTS_SHOWN = 5;
 
 /**
  * A public HTML page. A verification answers the voucher's state now (revoked means revoked at once): caches must ask
@@ -37,6 +40,7 @@ export class PagesController {
     private readonly vouchers: VouchersQueries,
     private readonly organizations: OrganizationsService,
     private readonly facilities: FacilitiesService,
+    private readonly calendars: CalendarsService,
     private readonly pages: PageRenderer,
   ) {}
 
@@ -66,6 +70,8 @@ export class PagesController {
   @Get('facilities/:id')
   @PublicPage('public, max-age=60')
   async facility(@Param('id', IdPipe) id: string): Promise<string> {
-    return this.pages.render('facility', facilityPage(await this.facilities.get(id)));
+    const facility = await this.facilities.get(id);
+    const schedule = facility.unit === 'hour' ? await this.calendars.nextFree(id, FREE_SLOTS_SHOWN) : null;
+    return this.pages.render('facility', facilityPage(facility, schedule));
   }
 }

@@ -28,6 +28,7 @@ import { BookSlot } from '../bookings/use-cases/book-slot';
 import { ZONE } from '../bookings/booking.rules';
 import { FacilityRepository } from '../facilities/facility.repository';
 import { VoucherRepository } from '../vouchers/voucher.repository';
+import { counted } from '../common/i18n/plural';
 
 /** The four provincial bureaus and the coordination office, as API.md names them. */
 export const STAFF: { username: string; role: 'bureau' | 'platform'; regionCode: string | null; admin: boolean }[] = [
@@ -91,7 +92,7 @@ export class SeedService {
     await this.seedOrganizations();
     await this.seedBookings();
     this.logger.log(
-      `demo world ready: bureau-sh/js/zj/ah, platform, ${DEMO_ENTERPRISES.length} enterprises, ${DEMO_PROVIDERS.length} providers (password from DEMO_PASSWORD)`,
+      `demo world ready: bureau-sh/js/zj/ah, platform, ${counted(DEMO_ENTERPRISES.length, 'enterprise')}, ${counted(DEMO_PROVIDERS.length, 'provider')} (password from DEMO_PASSWORD)`,
     );
   }
 

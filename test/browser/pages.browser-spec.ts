@@ -78,13 +78,32 @@ describe('public pages in a browser, at phone size', () => {
     const sh = await provider('310000', '上海微观表征公共服务平台', 'bureau-sh', 0);
     const zj = await provider('330100', '浙江大学分析测试中心', 'bureau-zj', 0);
     const facility = (p: { token: string }, body: object) => call('POST', '/api/facilities', body, p.token);
-    await facility(sh, {
+    const tem = await facility(sh, {
       name: '透射电子显微镜 (TEM) 机时',
       category: 'testing',
       unit: 'hour',
       unitPriceFen: 80_000,
       description: 'JEOL JEM-F200 场发射透射电镜，点分辨率 0.19 nm，含常规制样与能谱分析。',
     });
+    // open on weekdays and Saturday mornings, bookable from now on
+    const weekdays = [1, 2, 3, 4, 5].flatMap((weekday) => [
+      { weekday, from: '09:00', to: '12:00' },
+      { weekday, from: '13:00', to: '18:00' },
+    ]);
+    await call(
+      'PUT',
+      `/api/facilities/${tem.id}/calendar`,
+      {
+        openingHours: [...weekdays, { weekday: 6, from: '09:00', to: '12:00' }],
+        closures: [],
+        minNoticeHours: 0,
+        maxAdvanceDays: 30,
+        freeCancellationHours: 24,
+        lateCancellationFeeBp: 0,
+        requiresQualification: false,
+      },
+      sh.token,
+    );
     await facility(sh, { name: '扫描电子显微镜 (SEM) 机时', category: 'instrument_sharing', unit: 'hour', unitPriceFen: 45_000 });
     // a name with no place to break: it must wrap, not push the page sideways
     await facility(sh, {
@@ -218,13 +237,19 @@ describe('public pages in a browser, at phone size', () => {
     });
   });
 
-  it('shows a facility’s details', async () => {
+  it('shows a facility’s details, its rating (none yet), opening hours and next free slots', async () => {
     const { items } = await call('GET', '/api/facilities?q=TEM');
     await visit(`/facilities/${items[0].id}`, 'facility', async (page) => {
       expect(await page.locator('h1').innerText()).toBe('透射电子显微镜 (TEM) 机时');
       expect(await field(page, '类别').innerText()).toBe('检验检测');
       expect(await field(page, '单价').innerText()).toBe('¥800.00 / 小时');
       expect(await field(page, '服务机构').innerText()).toBe('上海微观表征公共服务平台');
+      expect(await field(page, '用户评价').innerText()).toBe('暂无评价');
+      expect(await field(page, '周一').innerText()).toBe('09:00–12:00、13:00–18:00');
+      expect(await field(page, '周六').innerText()).toBe('09:00–12:00');
+      const slots = await page.locator('h2:has-text("近期可预约时段") + ul.list li').allInnerTexts();
+      expect(slots).toHaveLength(5);
+      for (const slot of slots) expect(slot).toMatch(/^\d+月\d+日 周[一二三四五六] \d\d:00–\d\d:00$/);
     });
   });
 });

@@ -177,6 +177,20 @@ describe('instrument booking', () => {
     const soon = DateTime.fromMillis(clock.now().getTime(), { zone: 'Asia/Shanghai' }).startOf('hour').plus({ hours: 2 });
     const res = await book(e, v.id, soon.toISO()!, soon.plus({ hours: 1 }).toISO()!, allDay).expect(422);
     expect(res.body.code).toBe('BOOKING_NOTICE');
+    expect(res.body.message).toContain('bookings need 24 hours’ notice');
+  });
+
+  it('says “1 hour’s notice”, in the singular, when a provider asks for one hour', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const allDay = await facility(lab, { name: '全天开放的拉曼光谱仪' });
+    await setCalendar(
+      allDay,
+      calendarBody({ minNoticeHours: 1, openingHours: EVERY_DAY.map((o) => ({ ...o, from: '00:00', to: '24:00' })) }),
+    ).expect(200);
+    // the next hour starts less than an hour from now (unless now is exactly on the hour, to the millisecond)
+    const next = DateTime.fromMillis(clock.now().getTime(), { zone: 'Asia/Shanghai' }).startOf('hour').plus({ hours: 1 });
+    const res = await book(e, v.id, next.toISO()!, next.plus({ hours: 1 }).toISO()!, allDay).expect(422);
+    expect(res.body).toMatchObject({ code: 'BOOKING_NOTICE', message: expect.stringContaining('bookings need 1 hour’s notice') });
   });
 
   it('a facility requiring qualification takes bookings only from enterprises its provider qualified', async () => {

@@ -1,4 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Response } from 'superagent';
 import { clock } from '../../src/common/clock';
@@ -24,6 +26,13 @@ function keep(name: string, pdf: Buffer) {
   if (!process.env.DOCS_OUT) return;
   mkdirSync(process.env.DOCS_OUT, { recursive: true });
   writeFileSync(join(process.env.DOCS_OUT, name), pdf);
+}
+
+/** What poppler's pdftotext reads, as a person copying from the PDF would get it. */
+function pdftotext(pdf: Buffer): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'certificate-')), 'certificate.pdf');
+  writeFileSync(file, pdf);
+  return execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
 }
 
 const HEFEI = '340100';
@@ -103,13 +112,19 @@ describe('statements and certificates', () => {
     expect(own).not.toContain(bare.creditCode);
   });
 
-  it('a revoked voucher’s certificate says 已作废 across its face, with when and why', async () => {
+  it('a certificate has a seal area with the bureau and the date; a revoked one says 已作废 across its face, with when and why', async () => {
     const e = await t.registerEnterprise('340104');
     const voucher = await issueVoucher(t, e.token, 500_000);
     const certificate = () =>
       t.http.get(`/api/vouchers/${voucher.id}/certificate`).set(auth(e.token)).buffer(true).parse(binary).expect(200);
-    const valid = await textOf((await certificate()).body as Buffer);
+    const validPdf = (await certificate()).body as Buffer;
+    keep('certificate.pdf', validPdf);
+    const valid = await textOf(validPdf);
     expect(valid).not.toContain('已作废');
+    // the seal area, bottom right: its label, the bureau's name and the day of issue
+    const sealed = pdftotext(validPdf);
+    expect(sealed).toContain('（发券机构盖章）');
+    expect(sealed).toMatch(/（发券机构盖章）[\s\S]*合肥市科学技术局\s+\d{4}年\d{1,2}月\d{1,2}日/);
     await t.http
       .post(`/api/vouchers/${voucher.id}/revoke`)
       .set(auth(await t.token('bureau-ah')))
@@ -122,6 +137,7 @@ describe('statements and certificates', () => {
     expect(revoked).toContain('VOID');
     expect(revoked).toMatch(/本券已于\d{4}-\d{2}-\d{2}撤销作废/); // the day in Beijing time
     expect(revoked).toContain('撤销原因：虚假申报材料');
+    expect(pdftotext(pdf)).toContain('（发券机构盖章）');
     expect((await pdfParse(pdf)).numpages).toBe(1);
   });
 });

@@ -97,6 +97,16 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
       expect(english.body.message).toContain('amountFen must be an integer number');
     });
 
+    it('an English bound of one reads in the singular: at least 1 element', async () => {
+      const res = await t.http
+        .post('/api/policies')
+        .set(auth(await t.token('bureau-zj')))
+        .send(policyBody('330000', { categories: [] }))
+        .expect(400);
+      expect(res.body.message).toContain('categories must contain at least 1 element');
+      expect(res.body.message).not.toContain('1 elements');
+    });
+
     it('bounds and lists of a constraint survive translation', async () => {
       const bureau = await t.token('bureau-zj');
       const res = await t.http

@@ -156,9 +156,11 @@ describe('public pages: verification, notices, the facility catalogue', () => {
   describe('GET /facilities and /facilities/:id', () => {
     let tem: string;
     let hidden: string;
+    let sh: OrgSession;
 
     beforeAll(async () => {
-      const [sh, zj] = await Promise.all([
+      let zj: OrgSession;
+      [sh, zj] = await Promise.all([
         t.registerProvider('310115', { name: '上海电镜测试中心' }),
         t.registerProvider('330100', { name: '浙江大学分析测试中心' }),
       ]);
@@ -247,6 +249,55 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         'JEOLJEM-F200场发射透射电镜，含制样',
       ])
         expect(page).toContain(part);
+    });
+
+    it('shows 暂无评价 and no opening hours for a facility without ratings or calendar', async () => {
+      const page = text((await t.http.get(`/facilities/${tem}`).expect(200)).text);
+      expect(page).toContain('用户评价暂无评价');
+      expect(page).not.toContain('开放时间');
+      expect(page).not.toContain('近期可预约时段');
+    });
+
+    it('shows the rating, the opening hours per weekday and the next five free one-hour slots', async () => {
+      const weekdays = [1, 2, 3, 4, 5].flatMap((weekday) => [
+        { weekday, from: '13:00', to: '18:00' },
+        { weekday, from: '09:00', to: '12:00' },
+      ]);
+      await t.http
+        .put(`/api/facilities/${tem}/calendar`)
+        .set(auth(sh.token))
+        .send({
+          openingHours: [...weekdays, { weekday: 6, from: '09:00', to: '12:00' }],
+          closures: [],
+          minNoticeHours: 0,
+          maxAdvanceDays: 30,
+          freeCancellationHours: 24,
+          lateCancellationFeeBp: 0,
+          requiresQualification: false,
+        })
+        .expect(200);
+      // Ratings come only from confirmed services (facilities.e2e-spec.ts); here the page only needs the counts.
+      await t.dataSource.query('UPDATE facility SET rating_count = 2, rating_sum = 9 WHERE id = ?', [tem]);
+      const res = await t.http.get(`/facilities/${tem}`).expect(200);
+      const page = text(res.text);
+      expect(page).toContain('用户评价4.5分（2条评价）');
+      expect(page).toContain('开放时间周一09:00–12:00、13:00–18:00周二09:00–12:00、13:00–18:00');
+      expect(page).toContain('周五09:00–12:00、13:00–18:00周六09:00–12:00近期可预约时段');
+      expect(page).not.toContain('周日');
+      const shown = [...res.text.matchAll(/<li>(\d+)月(\d+)日 周[一二三四五六] (\d\d:00)–(\d\d:00)<\/li>/g)].map(
+        ([, m, d, from, to]) => `${m}-${d} ${from}-${to}`,
+      );
+      // the first five slots the availability API calls free
+      const day = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+      const now = clock.now().getTime();
+      const { slots } = (await t.http.get(`/api/facilities/${tem}/availability?from=${day(now)}&to=${day(now + 7 * DAY_MS)}`).expect(200))
+        .body;
+      const free = (slots as { start: string; end: string; free: boolean }[])
+        .filter((x) => x.free)
+        .slice(0, 5)
+        .map((x) => `${Number(x.start.slice(5, 7))}-${Number(x.start.slice(8, 10))} ${x.start.slice(11, 16)}-${x.end.slice(11, 16)}`);
+      expect(free).toHaveLength(5);
+      expect(shown).toEqual(free);
     });
 
     it('answers an unknown or malformed facility with a 404 page', async () => {

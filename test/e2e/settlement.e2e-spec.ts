@@ -672,7 +672,7 @@ describe('settlement', () => {
       });
       expect(await claimOf(lab, held.id)).toEqual(expect.not.objectContaining({ settlementId: expect.anything() }));
       const nothing = await settle('bureau-ah', { regionCode: HEFEI }, 409);
-      expect(nothing.body.message).toContain('(1 claims of 30000 fen wait while their payees are suspended or sanctioned)');
+      expect(nothing.body.message).toContain('(1 claim of 30000 fen waits while its payee is suspended or sanctioned)');
       await lift(s.id);
       const later = await settle('bureau-ah', { regionCode: HEFEI }, 201);
       expect(later.body).toMatchObject({
@@ -689,7 +689,7 @@ describe('settlement', () => {
       const held = await approvedClaim(lab, 1); // 15,000
       await suspend(lab);
       const nothing = await settle('bureau-ah', { regionCode: HEFEI }, 409);
-      expect(nothing.body.message).toContain('(1 claims of 15000 fen wait while their payees are suspended or sanctioned)');
+      expect(nothing.body.message).toContain('(1 claim of 15000 fen waits while its payee is suspended or sanctioned)');
       await readmit(lab);
       const batch = await settle('bureau-ah', { regionCode: HEFEI }, 201);
       expect(batch.body).toMatchObject({

@@ -15,6 +15,7 @@ import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Booking } from '../booking.entity';
 import { BookingRepository } from '../booking.repository';
 import { calendarRefusal, hourStarts, HOUR_MS, onTheHour, parseInstant, shown, stored } from '../booking.rules';
+import { counted } from '../../common/i18n/plural';
 
 export interface BookSlotCommand {
   actor: Actor;
@@ -67,7 +68,7 @@ export class BookSlot {
     const endMs = instantOf('end', cmd.end);
     if (endMs <= startMs) throw invalidInput('end: must be after start');
     const hours = (endMs - startMs) / HOUR_MS;
-    if (hours > MAX_BOOKING_HOURS) throw invalidInput(`end: a booking spans at most ${MAX_BOOKING_HOURS} hours`);
+    if (hours > MAX_BOOKING_HOURS) throw invalidInput(`end: a booking spans at most ${counted(MAX_BOOKING_HOURS, 'hour')}`);
     return this.uow.run(async () => {
       const facility = await this.facilities.get(cmd.facilityId);
       if (!facility) throw notFound('facility');

@@ -10,6 +10,7 @@ import { Booking } from '../booking.entity';
 import { BookingClosing, BookingRepository } from '../booking.repository';
 import { lateCancellation, lateFeeFen } from '../booking.rules';
 import { bookingEntry } from './book-slot';
+import { counted } from '../../common/i18n/plural';
 
 export interface BookingResult {
   booking: Booking;
@@ -93,7 +94,7 @@ export class RecordBookingUsage {
       if (b.status !== 'booked') return refused('INVALID_STATE', `the booking is ${b.status}`);
       if (clock.iso() < b.startAt) return refused('INVALID_STATE', `usage is recorded once the booking has started (${b.startAt})`);
       if (cmd.actualHours > b.hours) {
-        return refused('CAPTURE_EXCEEDS_HOLD', `actualHours ${cmd.actualHours} exceeds the ${b.hours} hours booked`);
+        return refused('CAPTURE_EXCEEDS_HOLD', `actualHours ${cmd.actualHours} exceeds the ${counted(b.hours, 'hour')} booked`);
       }
       const noShow = cmd.actualHours === 0;
       const closed = noShow

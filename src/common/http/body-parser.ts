@@ -2,6 +2,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { DomainError } from '../errors/domain-error';
 import { languageOf } from '../i18n/messages';
 import { toErrorBody } from './error.filter';
+import { counted } from '../i18n/plural';
 
 /** Far deeper than any DTO; class-transformer recurses per level and overflows the stack near 2,000. */
 const MAX_DEPTH = 32;
@@ -30,7 +31,7 @@ export function jsonBody(limit: string) {
         return void res.status(body.statusCode).json(body);
       }
       const message = tooDeep
-        ? `${tooDeep}: nested more than ${MAX_DEPTH} levels deep`
+        ? `${tooDeep}: nested more than ${counted(MAX_DEPTH, 'level')} deep`
         : err?.type === 'entity.parse.failed'
           ? 'body: malformed JSON'
           : `body: ${err?.type ?? 'unreadable'}`;

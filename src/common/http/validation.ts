@@ -1,6 +1,7 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError } from '../errors/domain-error';
 import { hasMessage, Language, translate } from '../i18n/messages';
+import { counted } from '../i18n/plural';
 
 /** One failed constraint of one field: its path, the constraint's name and class-validator's English text. */
 interface Violation {
@@ -17,11 +18,18 @@ function violations(errors: ValidationError[], parent = ''): Violation[] {
   });
 }
 
+/** class-validator's bounds end in a count it always writes in the plural: "at least 1 elements". */
+const BOUND_COUNT = /\b(\d+) (element|character)s$/;
+const COUNTED_CONSTRAINTS = new Set(['isLength', 'minLength', 'maxLength', 'arrayMinSize', 'arrayMaxSize']);
+
 /** `organization.creditCode: must be ...` — every failing field named with its path (the English text, as before). */
 function inEnglish(v: Violation): string {
   const property = v.field.split('.').pop()!;
   const parent = v.field.slice(0, v.field.length - property.length);
-  return v.english.startsWith(property) ? `${parent}${v.english}` : `${v.field}: ${v.english}`;
+  const english = COUNTED_CONSTRAINTS.has(v.constraint)
+    ? v.english.replace(BOUND_COUNT, (_, n: string, noun: string) => counted(Number(n), noun))
+    : v.english;
+  return english.startsWith(property) ? `${parent}${english}` : `${v.field}: ${english}`;
 }
 
 /** The constraint's argument (a bound, a list of values), read from class-validator's English default text. */

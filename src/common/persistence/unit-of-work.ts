@@ -7,6 +7,7 @@ import { DomainError } from '../errors/domain-error';
 import { currentTransaction, Database } from './database';
 import { isRetryable } from './db-errors';
 import { backoffMs, DEFAULT_RETRY, mayRetry, RetryPolicy } from './retry';
+import { counted } from '../i18n/plural';
 
 /** What one unit of work writes besides its own rows, flushed just before it commits. */
 export interface UnitState {
@@ -91,13 +92,14 @@ export class UnitOfWork {
         return result;
       } catch (e) {
         if (e instanceof PrepareFirst) {
-          if (preparations++ === MAX_PREPARATIONS) throw this.busy(`still not prepared after ${MAX_PREPARATIONS} steps`);
+          if (preparations++ === MAX_PREPARATIONS) throw this.busy(`still not prepared after ${counted(MAX_PREPARATIONS, 'step')}`);
           await e.step();
           attempt--; // not a lost race: no backoff, and the attempts stay for conflicts
           continue;
         }
         if (!isRetryable(e)) throw e;
-        if (!mayRetry(this.retryPolicy, attempt, Date.now() - started)) throw this.busy(`${attempt} attempts: ${(e as Error).message}`);
+        if (!mayRetry(this.retryPolicy, attempt, Date.now() - started))
+          throw this.busy(`${counted(attempt, 'attempt')}: ${(e as Error).message}`);
         this.counts.retries++;
         await sleep(backoffMs(this.retryPolicy, attempt, Math.random()));
       }

@@ -13,6 +13,7 @@ import { SettlementView } from '../settlement.dto';
 import { Settlement, SettlementLine } from '../settlement.entity';
 import { SettlementRepository } from '../settlement.repository';
 import { SettlementViews } from '../settlement-views';
+import { counted } from '../../common/i18n/plural';
 
 export interface CreateSettlementCommand {
   actor: Actor;
@@ -53,7 +54,9 @@ export class CreateSettlement {
         return refused(
           'INVALID_STATE',
           `nothing to settle: region ${regionCode} has no approved claim outside a batch${periodEnd ? ` approved by ${periodEnd}` : ''}` +
-            (held.claims > 0 ? ` (${held.claims} claims of ${held.fen} fen wait while their payees are suspended or sanctioned)` : ''),
+            (held.claims > 0
+              ? ` (${counted(held.claims, 'claim')} of ${held.fen} fen ${held.claims === 1 ? 'waits while its payee is' : 'wait while their payees are'} suspended or sanctioned)`
+              : ''),
         );
       }
       const day = periodEnd ?? today;
