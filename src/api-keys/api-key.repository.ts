@@ -27,7 +27,7 @@ const toKey = (r: Row): ApiKey => ({
   role: r.role as string,
   organizationId: (r.organization_id as string | null) ?? null,
   regionCode: (r.region_code as string | null) ?? null,
-  readOnly: Number(r.read_only) === 1 || r.read_only === true,
+  readOnly: Number(r.read_only) === 1,
   createdBy: r.created_by as string,
   createdAt: r.created_at as string,
   lastUsedAt: (r.last_used_at as string | null) ?? null,

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../common/hash';
 import { clock, securityClock } from '../common/clock';
 import { Actor, Role } from '../common/context/request-context';
 import { forbidden, notFound } from '../common/errors/domain-error';
@@ -10,7 +11,6 @@ import { ApiKey, ApiKeyRepository } from './api-key.repository';
 export const API_KEY_PREFIX = 'yrdk_';
 const TOUCH_EVERY_MS = 60_000;
 
-const hashOf = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex');
 const ownerOf = (actor: Actor) => ({
   role: actor.role,
   organizationId: actor.role === 'enterprise' || actor.role === 'provider' ? actor.organizationId : null,
@@ -37,7 +37,7 @@ export class ApiKeysService {
     const apiKey: ApiKey = {
       id: newId(),
       name,
-      keyHash: hashOf(key),
+      keyHash: sha256(key),
       prefix: key.slice(0, 12),
       ...ownerOf(actor),
       readOnly,
@@ -72,7 +72,7 @@ export class ApiKeysService {
 
   /** The actor a presented key acts as, or null when it is unknown or revoked. */
   async authenticate(key: string): Promise<Actor | null> {
-    const k = await this.keys.byHash(hashOf(key));
+    const k = await this.keys.byHash(sha256(key));
     if (!k || k.revokedAt) return null;
     const now = securityClock.now().getTime();
     if (!k.lastUsedAt || Date.parse(k.lastUsedAt) < now - TOUCH_EVERY_MS) {

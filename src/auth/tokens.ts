@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../common/hash';
 import { authConfig, AuthConfig } from '../config/configuration';
 import type { User } from './user.entity';
 
@@ -15,8 +16,6 @@ export interface AccessTokenClaims {
 }
 
 const REFRESH_PREFIX = 'yrdr_';
-
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A refresh token names its session and carries a secret; only the secret's hash is stored. */
 export const refreshToken = (sessionId: string) => {

@@ -4,6 +4,8 @@ import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
+import { DAY_MS } from '../common/clock';
+import { HOUR_MS, MAX_RANGE_DAYS, stored } from './booking.rules';
 import { Booking, BookingHour, BookingStatus, CalendarFeed, FacilityCalendar, FacilityQualification } from './booking.entity';
 
 /** How a live booking ends. */
@@ -84,11 +86,18 @@ export class BookingRepository {
   }
 
   /** Hours of the facility held by live bookings in [from, to). */
-  async takenHours(facilityId: string, from: string, to: string): Promise<string[]> {
+  /** The facility's booked hours starting in [fromMs, toMs), as instants in ms. */
+  async takenHours(facilityId: string, fromMs: number, toMs: number): Promise<Set<number>> {
     const rows = await this.db.rows<{ hour_start: string }>(
-      sql`SELECT h.hour_start FROM booking_hour h WHERE h.facility_id = ${facilityId} AND h.hour_start >= ${from} AND h.hour_start < ${to}`,
+      sql`SELECT h.hour_start FROM booking_hour h WHERE h.facility_id = ${facilityId} AND h.hour_start >= ${stored(fromMs)}
+          AND h.hour_start < ${stored(toMs)}`,
     );
-    return rows.map((r) => r.hour_start);
+    return new Set(rows.map((r) => Date.parse(r.hour_start)));
+  }
+
+  /** The hours taken from an hour ago to the end of the bookable month: what the next free slots are counted against. */
+  takenAround(facilityId: string, nowMs: number): Promise<Set<number>> {
+    return this.takenHours(facilityId, nowMs - HOUR_MS, nowMs + (MAX_RANGE_DAYS + 1) * DAY_MS);
   }
 
   async list(

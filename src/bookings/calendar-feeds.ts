@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import ical, { ICalEventStatus } from 'ical-generator';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../common/hash';
 import { UserRepository } from '../auth/user.repository';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
@@ -13,8 +14,6 @@ const FEED_SUFFIX = '.ics';
 /** Bookings from 90 days back on, at most this many: what a calendar app shows. */
 const FEED_LIMIT = 2000;
 const FEED_HISTORY_DAYS = 90;
-
-const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
  * Secret iCalendar feeds: one per user, listing the bookings of its organization (as enterprise, or of its facilities
@@ -33,7 +32,7 @@ export class CalendarFeeds {
   async make(actor: Actor): Promise<string> {
     const token = randomBytes(24).toString('base64url');
     await this.uow.run(async () => {
-      await this.bookings.saveFeed({ userId: actor.userId, tokenHash: hashOf(token), createdAt: clock.iso() });
+      await this.bookings.saveFeed({ userId: actor.userId, tokenHash: sha256(token), createdAt: clock.iso() });
       this.uow.record({
         action: 'calendar.feed_made',
         entityType: 'user',
@@ -49,7 +48,7 @@ export class CalendarFeeds {
   /** The feed behind a secret file name; an unknown token, or a user since disabled, is 404. */
   async render(file: string): Promise<string> {
     if (!file.endsWith(FEED_SUFFIX)) throw notFound('calendar feed');
-    const feed = await this.bookings.feedByToken(hashOf(file.slice(0, -FEED_SUFFIX.length)));
+    const feed = await this.bookings.feedByToken(sha256(file.slice(0, -FEED_SUFFIX.length)));
     const user = feed ? await this.users.get(feed.userId) : undefined;
     if (!user || user.disabledAt || !user.organizationId) throw notFound('calendar feed');
     const bookings = await this.bookings.forFeed(user.organizationId, isoPlusDays(clock.iso(), -FEED_HISTORY_DAYS), FEED_LIMIT);

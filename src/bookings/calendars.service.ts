@@ -5,22 +5,14 @@ import { DomainError, invalidInput, notFound } from '../common/errors/domain-err
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../common/use-case';
-import { Facility } from '../facilities/facility.entity';
 import { FacilityRepository } from '../facilities/facility.repository';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { AvailabilityQuery, AvailabilityView, CalendarInput, CalendarView, QualificationView, SlotView } from './booking.dto';
 import { FacilityCalendar } from './booking.entity';
 import { BookingRepository } from './booking.repository';
-import { daysBetween, HOUR_MS, hourOf, MAX_RANGE_DAYS, nextFreeSlots, parseInstant, slots, stored, ZONE } from './booking.rules';
+import { daysBetween, hourOf, MAX_RANGE_DAYS, nextFreeSlots, parseInstant, slots, stored, ZONE } from './booking.rules';
 import { DateTime } from 'luxon';
 import { counted } from '../common/i18n/plural';
-
-/** The provider's own facility, with its row locked; another's is 404. */
-async function ownFacility(facilities: FacilityRepository, actor: Actor, id: string): Promise<Facility> {
-  const facility = await facilities.lock(id);
-  if (!facility || facility.providerId !== actor.organizationId) throw notFound('facility');
-  return facility;
-}
 
 /** Facility calendars (provider-managed, public to read), availability, and the enterprises qualified on a facility. */
 @Injectable()
@@ -48,7 +40,8 @@ export class CalendarsService {
       return { from: stored(from), to: stored(to), reason: c.reason.trim() };
     });
     return this.uow.run(async () => {
-      const facility = await ownFacility(this.facilities, actor, facilityId);
+      const facility = await this.facilities.lockOwnedBy(actor.organizationId, facilityId);
+      if (!facility) throw notFound('facility');
       if (facility.unit !== 'hour')
         return refused('INVALID_STATE', `the facility is sold by the ${facility.unit}; only hourly facilities have calendars`);
       const calendar: FacilityCalendar = {
@@ -90,7 +83,7 @@ export class CalendarsService {
     if (!calendar) throw notFound('calendar');
     const from = DateTime.fromISO(q.from, { zone: ZONE }).toMillis();
     const to = DateTime.fromISO(q.to, { zone: ZONE }).plus({ days: 1 }).toMillis();
-    const taken = new Set((await this.bookings.takenHours(facilityId, stored(from), stored(to))).map((h) => Date.parse(h)));
+    const taken = await this.bookings.takenHours(facilityId, from, to);
     return {
       slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()).map(({ start, end, free }) => ({ start, end, free })),
     };
@@ -101,8 +94,7 @@ export class CalendarsService {
     const calendar = await this.bookings.calendar(facilityId);
     if (!calendar) return null;
     const nowMs = clock.now().getTime();
-    const until = stored(nowMs + (MAX_RANGE_DAYS + 1) * 24 * HOUR_MS);
-    const taken = new Set((await this.bookings.takenHours(facilityId, stored(nowMs - HOUR_MS), until)).map((h) => Date.parse(h)));
+    const taken = await this.bookings.takenAround(facilityId, nowMs);
     return {
       calendar: CalendarView.of(calendar),
       free: nextFreeSlots(calendar, taken, nowMs, count).map(({ start, end, free }) => ({ start, end, free })),
@@ -111,7 +103,8 @@ export class CalendarsService {
 
   qualify(actor: Actor, facilityId: string, enterpriseId: string): Promise<Outcome<QualificationView>> {
     return this.uow.run(async () => {
-      const facility = await ownFacility(this.facilities, actor, facilityId);
+      const facility = await this.facilities.lockOwnedBy(actor.organizationId, facilityId);
+      if (!facility) throw notFound('facility');
       const enterprise = await this.organizations.get(enterpriseId);
       if (!enterprise || enterprise.type !== 'enterprise') throw notFound('enterprise');
       const q = { facilityId: facility.id, enterpriseId, recordedBy: actor.userId, createdAt: clock.iso() };

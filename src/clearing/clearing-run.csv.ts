@@ -1,5 +1,4 @@
 import { stringify } from 'csv-stringify/sync';
-import { createHash } from 'node:crypto';
 import { fenToYuanDecimal } from '../documents/chinese-amount';
 import type { ClearingRunEntry } from './clearing-run.entity';
 
@@ -23,5 +22,3 @@ export function clearingRunCsv(run: { id: string; fromDate: string; toDate: stri
   }));
   return stringify(records, { bom: true, header: true, columns: COLUMNS, record_delimiter: 'windows' });
 }
-
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');

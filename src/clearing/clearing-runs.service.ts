@@ -8,7 +8,8 @@ import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { DocumentsService } from '../documents/documents.service';
 import { regionName } from '../regions/regions.data';
-import { clearingRunCsv, sha256Hex } from './clearing-run.csv';
+import { sha256 } from '../common/hash';
+import { clearingRunCsv } from './clearing-run.csv';
 import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
 import { ClearingRunRepository } from './clearing-run.repository';
 import { ClearingRunView, ProvincePositionView } from './clearing.dto';
@@ -48,7 +49,7 @@ export class ClearingRunsService {
         createdAt: clock.iso(),
       };
       const entries = entriesOf(run.id, result);
-      const recorded: ClearingRun = { ...run, csvSha256: sha256Hex(clearingRunCsv(run, entries)) };
+      const recorded: ClearingRun = { ...run, csvSha256: sha256(clearingRunCsv(run, entries)) };
       await this.runs.insert(recorded, entries);
       this.uow.record({
         action: 'clearing_run.recorded',

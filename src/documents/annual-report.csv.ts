@@ -1,9 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { AnnualReportData } from './annual-report.data';
 import { fenToYuanDecimal } from './chinese-amount';
-
-/** A cell starting with = + - @ would run as a formula in Excel: quote it as text. */
-const csvText = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+import { csvText } from './statement.csv';
 
 type Row = { section: string; key: string; label: string; count?: number; amountFen?: number; value?: string | number };
 

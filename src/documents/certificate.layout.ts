@@ -1,7 +1,7 @@
 import { toBuffer as qrPng } from 'qrcode';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import type { CertificateData } from './document-data';
-import { beijingTime, block, Doc, fill, line, renderPdf, style, Style } from './drawing';
+import { beijingTime, block, Doc, fill, formatDate, line, renderPdf, style, Style } from './drawing';
 import { CertificateField, certificateTemplate, CertificateTemplate, Palette } from './templates';
 
 /** One A4 page: the voucher as the holder prints it, with a QR code to the public verify endpoint. */
@@ -17,12 +17,6 @@ export async function renderCertificate(d: CertificateData): Promise<Buffer> {
   const info = { Title: `${t.title.zh} ${d.serial}`, Author: d.issuingBureauName, Subject: `${t.title.en} ${d.serial}` };
   return renderPdf(t.page, info, (doc) => new CertificateLayout(doc, t, d, qr).draw());
 }
-
-/** 2027-01-05 → 2027年1月5日, as a seal's date is written. */
-const formatChineseDate = (date: string): string => {
-  const [y, m, d] = date.split('-').map(Number);
-  return `${y}年${m}月${d}日`;
-};
 
 class CertificateLayout {
   private readonly x: number;
@@ -307,7 +301,7 @@ class CertificateLayout {
     y += block(doc, d.issuingBureauName, left + 8, y, inner, { bold: true, size: 10, color: c.text }, 1, { align: 'right' });
     line(
       doc,
-      formatChineseDate(beijingTime(d.issuedAt).slice(0, 10)),
+      formatDate(beijingTime(d.issuedAt).slice(0, 10)),
       left + 8,
       y + 1,
       { size: 9, color: c.text },

@@ -87,6 +87,12 @@ export function block(
 export const fill = (format: string, values: Record<string, string | number>): string =>
   format.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? ''));
 
+/** 2027-07-14 → 2027年7月14日 (a calendar date: no time zone applies), on pages and certificates alike. */
+export const formatDate = (date: string): string => {
+  const [y, m, d] = date.split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+};
+
 /** Timestamps print in Beijing time (UTC+8, no daylight saving); plain dates print as given. */
 export function beijingTime(value: string): string {
   if (!value.includes('T')) return value;

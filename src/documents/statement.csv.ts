@@ -4,7 +4,7 @@ import { assertStatementTotal, StatementData } from './document-data';
 import { CsvColumn, statementTemplate } from './templates';
 
 /** A cell starting with = + - @ would run as a formula in Excel: quote it as text. */
-const csvText = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+export const csvText = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
 /** The statement's lines for the treasury: UTF-8 with BOM (Excel), CRLF, amounts in fen and in yuan. */
 export function statementLinesCsv(d: StatementData): string {

@@ -31,6 +31,8 @@ export class EventOutbox implements BeforeApplicationShutdown {
   private readonly sequencedInTx: ((events: DomainEvent[]) => Promise<void>)[] = [];
   private readonly sequencedListeners: ((count: number) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Units whose flush wrote events: only their commits give the sequencer something to number. */
+  private readonly wroteEvents = new WeakSet<object>();
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -42,8 +44,9 @@ export class EventOutbox implements BeforeApplicationShutdown {
       if (drafts.length === 0) return;
       const occurredAt = clock.iso();
       await events.insert(drafts.map((d) => ({ ...d, id: newId(), occurredAt })));
+      this.wroteEvents.add(state);
     });
-    uow.onCommitted((state) => state.audit.length > 0 && this.soon());
+    uow.onCommitted((state) => this.wroteEvents.has(state) && this.soon());
     sweeps.register('event-sequence', () => this.sequenceAll());
   }
 

@@ -22,7 +22,7 @@ export const CONTRACT_EVENT_TYPES = [
 ] as const;
 
 /** Further state changes that are published under their audit action's name. */
-export const OTHER_EVENT_TYPES = [
+const OTHER_EVENT_TYPES = [
   'application.submitted',
   'application.first_approval',
   'claim.first_approval',

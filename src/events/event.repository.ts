@@ -99,18 +99,9 @@ export class EventRepository {
     return rows.map(toEvent);
   }
 
-  async byId(id: string): Promise<DomainEvent | null> {
-    const row = await this.db.row(sql`SELECT * FROM domain_event WHERE id = ${id} AND seq IS NOT NULL`);
-    return row ? toEvent(row) : null;
-  }
-
   /** Numbered events after `afterSeq` that the scope sees, oldest first. */
-  async feed(scope: ListScope, afterSeq: number, limit: number, types: string[] = []): Promise<DomainEvent[]> {
-    const rows = await this.db.rows(
-      sql`SELECT * FROM domain_event WHERE seq > ${afterSeq}${scopeOf(scope)}${
-        types.length > 0 ? sql` AND type IN (${join(types)})` : empty
-      } ORDER BY seq LIMIT ${limit}`,
-    );
+  async feed(scope: ListScope, afterSeq: number, limit: number): Promise<DomainEvent[]> {
+    const rows = await this.db.rows(sql`SELECT * FROM domain_event WHERE seq > ${afterSeq}${scopeOf(scope)} ORDER BY seq LIMIT ${limit}`);
     return rows.map(toEvent);
   }
 }

@@ -74,7 +74,8 @@ export class FacilitiesService {
     if (Object.keys(changes).length === 0)
       throw new DomainError('VALIDATION_FAILED', 'nothing to change: give name, unitPriceFen or description');
     return this.uow.run(async () => {
-      const facility = await this.lockOwn(actor, id);
+      const facility = await this.facilities.lockOwnedBy(ownOrganization(actor), id);
+      if (!facility) throw notFound('facility');
       if (facility.status !== 'active') return refused('INVALID_STATE', `facility is ${facility.status}; it can no longer be changed`);
       const before = Object.fromEntries(Object.keys(changes).map((k) => [k, facility[k as keyof Facility]]));
       const updated: Facility = { ...facility, ...changes, updatedAt: clock.iso() };
@@ -94,7 +95,8 @@ export class FacilitiesService {
   /** Takes a facility off the market for good; holds already placed on it are not affected. */
   retire(actor: Actor, id: string): Promise<Outcome<FacilityView>> {
     return this.uow.run(async () => {
-      const facility = await this.lockOwn(actor, id);
+      const facility = await this.facilities.lockOwnedBy(ownOrganization(actor), id);
+      if (!facility) throw notFound('facility');
       if (facility.status !== 'active') return refused('INVALID_STATE', `facility is already ${facility.status}`);
       const updatedAt = clock.iso();
       await this.facilities.update(id, { status: 'retired' }, updatedAt);
@@ -128,13 +130,6 @@ export class FacilitiesService {
   async search(filter: FacilityQuery): Promise<Page<FacilityView>> {
     const page = await this.facilities.search(filter, clock.iso());
     return { items: page.items.map((i) => FacilityView.of(i.facility, i.providerName)), total: page.total };
-  }
-
-  /** Another provider's facility is answered like a missing one. */
-  private async lockOwn(actor: Actor, id: string): Promise<Facility> {
-    const facility = await this.facilities.lock(id);
-    if (!facility || facility.providerId !== ownOrganization(actor)) throw notFound('facility');
-    return facility;
   }
 
   private async providerName(providerId: string): Promise<string> {

@@ -56,6 +56,12 @@ export class FacilityRepository {
     return this.db.lock(Facility, { id });
   }
 
+  /** The provider's own facility, locked for the rest of the unit of work; null for another provider's, as for none. */
+  async lockOwnedBy(providerId: string | null, id: string): Promise<Facility | null> {
+    const facility = await this.lock(id);
+    return facility?.providerId === providerId ? facility : null;
+  }
+
   async update(
     id: string,
     changes: Partial<Pick<Facility, 'name' | 'unitPriceFen' | 'description' | 'status'>>,

@@ -35,11 +35,7 @@ const dateTimeFormat = new Intl.DateTimeFormat('zh-CN', {
   hourCycle: 'h23',
 });
 
-/** 2027-07-14 → 2027年7月14日 (a calendar date: no time zone applies). */
-export const formatDate = (date: string): string => {
-  const [y, m, d] = date.split('-').map(Number);
-  return `${y}年${m}月${d}日`;
-};
+export { formatDate } from '../documents/drawing';
 
 /** An ISO instant as a Beijing date: 2026-12-31T20:00:00Z → 2027年1月1日. */
 export const formatInstantDate = (iso: string): string => dateFormat.format(new Date(iso));

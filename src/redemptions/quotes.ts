@@ -5,7 +5,7 @@ import { DomainError, notFound } from '../common/errors/domain-error';
 import { MAX_FEN } from '../common/http/validators';
 import { ok, Outcome, refused, unwrap } from '../common/use-case';
 import { BookingRepository } from '../bookings/booking.repository';
-import { firstFreeSlot, HOUR_MS, MAX_RANGE_DAYS, shown, stored } from '../bookings/booking.rules';
+import { firstFreeSlot, shown, stored } from '../bookings/booking.rules';
 import { FacilityView } from '../facilities/facility.dto';
 import { Facility } from '../facilities/facility.entity';
 import { FacilityRepository } from '../facilities/facility.repository';
@@ -90,13 +90,9 @@ export class Quotes {
   /** For hourly facilities with a calendar: the first slot free within a month, shown with its offset. */
   private async firstFreeSlots(facilities: Facility[]): Promise<Map<string, string>> {
     const nowMs = clock.now().getTime();
-    const until = stored(nowMs + (MAX_RANGE_DAYS + 1) * 24 * HOUR_MS);
     const found = new Map<string, string>();
     for (const calendar of await this.bookings.calendars(facilities.filter((f) => f.unit === 'hour').map((f) => f.id))) {
-      const taken = new Set(
-        (await this.bookings.takenHours(calendar.facilityId, stored(nowMs - HOUR_MS), until)).map((h) => Date.parse(h)),
-      );
-      const slot = firstFreeSlot(calendar, taken, nowMs);
+      const slot = firstFreeSlot(calendar, await this.bookings.takenAround(calendar.facilityId, nowMs), nowMs);
       if (slot !== undefined) found.set(calendar.facilityId, shown(stored(slot)));
     }
     return found;
@@ -156,10 +152,8 @@ export class Quotes {
       enterpriseSanctioned: sanctioned.has(enterprise.creditCode),
       policy: await this.policies.load(voucher.policyId),
     };
-    const free = await this.firstFreeSlots(found.map((f) => f.facility));
     const quoted: FacilityQuoteView[] = found.map(({ facility, provider }) => ({
       facility: FacilityView.of(facility, provider.name),
-      ...(free.has(facility.id) ? { firstFreeSlot: free.get(facility.id) } : {}),
       quote: QuoteView.of(
         evaluate(sides, facility, withNoticeEnded(provider, now), sanctioned.has(provider.creditCode), q.quantity, q.mode),
       ),
@@ -171,6 +165,13 @@ export class Quotes {
         a.quote.feeFen - b.quote.feeFen ||
         a.facility.id.localeCompare(b.facility.id),
     );
-    return { items: quoted.slice(q.offset, q.offset + q.limit), total: quoted.length };
+    // Free slots only for the page shown: each costs a read of the facility's booked hours.
+    const page = quoted.slice(q.offset, q.offset + q.limit);
+    const byId = new Map(found.map((f) => [f.facility.id, f.facility]));
+    const free = await this.firstFreeSlots(page.map((i) => byId.get(i.facility.id)!));
+    const items = page.map((i) =>
+      free.has(i.facility.id) ? { facility: i.facility, firstFreeSlot: free.get(i.facility.id), quote: i.quote } : i,
+    );
+    return { items, total: quoted.length };
   }
 }

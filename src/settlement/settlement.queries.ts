@@ -45,7 +45,6 @@ export class SettlementQueries {
     const s = await this.readable(actor, id, payee);
     const lines = await this.settlements.statementLines(id, payee);
     if (lines.length === 0) throw notFound('settlement line');
-    const claimIds = await this.claims.idsInBatch(id);
     const names = new Map(lines.map((l) => [l.payeeId, l.payeeName]));
     const claims = await this.claims.inBatch(id, payee);
     return {
@@ -63,7 +62,7 @@ export class SettlementQueries {
         payeeCreditCode: l.payeeCreditCode,
         payeeProvinceName: regionName(l.payeeProvinceCode),
         amountFen: l.amountFen,
-        claimCount: claimIds.get(l.payeeId)?.length ?? 0,
+        claimCount: claims.filter((c) => c.claimantId === l.payeeId).length,
         bankName: l.payeeBankName,
         bankAccount: l.payeeBankAccount,
       })),

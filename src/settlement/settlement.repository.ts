@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
+import { reserveCounter } from '../common/persistence/serial-counter';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
 import { Settlement, SettlementLine } from './settlement.entity';
@@ -20,21 +21,7 @@ export class SettlementRepository {
    * in the caller's transaction: gapless, and one upsert takes the row's lock so two batches never share a number.
    */
   async nextBatchNo(regionCode: string, year: number): Promise<string> {
-    const prefix = `S${regionCode}`;
-    let n: number;
-    if (this.db.dialect === 'sqlite') {
-      const row = await this.db.row<{ last_value: number }>(
-        sql`INSERT INTO serial_counter (prefix, year, last_value) VALUES (${prefix}, ${year}, 1)
-            ON CONFLICT (prefix, year) DO UPDATE SET last_value = last_value + 1 RETURNING last_value`,
-      );
-      n = Number(row!.last_value);
-    } else {
-      await this.db.execute(
-        sql`INSERT INTO serial_counter (prefix, year, last_value) VALUES (${prefix}, ${year}, LAST_INSERT_ID(1))
-            ON DUPLICATE KEY UPDATE last_value = LAST_INSERT_ID(last_value + 1)`,
-      );
-      n = Number((await this.db.row<{ n: unknown }>(sql`SELECT LAST_INSERT_ID() AS n`))!.n);
-    }
+    const n = await reserveCounter(this.db, `S${regionCode}`, year, 1);
     return `${regionCode}-${year}-${String(n).padStart(4, '0')}`;
   }
 

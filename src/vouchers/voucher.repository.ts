@@ -3,6 +3,7 @@ import type { ListScope } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
+import { reserveCounter } from '../common/persistence/serial-counter';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, Sql, sql } from '../common/persistence/sql';
 import { Voucher, VoucherStatus } from './voucher.entity';
@@ -172,24 +173,10 @@ export class VoucherRepository {
   }
 
   /**
-   * Reserves the next `count` serial numbers of a prefix and year and returns the last of them. One upsert takes the
-   * counter row's exclusive lock directly (insert ignore then update would take a shared lock first and deadlock with
-   * a concurrent issuer), so two reservations never overlap, on any node.
+   * Reserves the next `count` serial numbers of a prefix and year and returns the last of them (see reserveCounter).
    */
-  async reserveSerials(prefix: string, year: number, count: number): Promise<number> {
-    if (this.db.dialect === 'sqlite') {
-      const row = await this.db.row<{ last_value: number }>(
-        sql`INSERT INTO serial_counter (prefix, year, last_value) VALUES (${prefix}, ${year}, ${count})
-            ON CONFLICT (prefix, year) DO UPDATE SET last_value = last_value + ${count} RETURNING last_value`,
-      );
-      return Number(row!.last_value);
-    }
-    // LAST_INSERT_ID(expr) hands the new value back on this connection, inserted or updated (MySQL, MariaDB, TiDB).
-    await this.db.execute(
-      sql`INSERT INTO serial_counter (prefix, year, last_value) VALUES (${prefix}, ${year}, LAST_INSERT_ID(${count}))
-          ON DUPLICATE KEY UPDATE last_value = LAST_INSERT_ID(last_value + ${count})`,
-    );
-    return Number((await this.db.row<{ n: unknown }>(sql`SELECT LAST_INSERT_ID() AS n`))!.n);
+  reserveSerials(prefix: string, year: number, count: number): Promise<number> {
+    return reserveCounter(this.db, prefix, year, count);
   }
 
   private async changed(q: Sql): Promise<boolean> {
