@@ -78,7 +78,9 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
       },
       close: async () => {
         await stopProcess(primary);
-        await drop();
+        // BENCH_KEEP_DATABASE=1 leaves a generated volume behind, to EXPLAIN and time queries against it afterwards.
+        if (process.env.BENCH_KEEP_DATABASE === '1') console.log(`[bench] database ${dbName} kept`);
+        else await drop();
       },
     };
   } catch (e) {
