@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,8 +8,10 @@ import { measureCeiling } from './lib/ceiling';
 import { HttpClient } from '../test/support/http-client';
 import { ServiceProcess, spawnService } from './lib/service-process';
 import { inChild, runLoad } from './lib/worker';
+import { createConnection } from 'mysql2/promise';
+import { mariaConnection } from '../test/support/app-under-test';
 import { VOLUMES, VolumeName } from './lib/volume';
-import { runAtVolume } from './lib/volume-run';
+import { keptVolumeFile, measureKeptVolume, runAtVolume } from './lib/volume-run';
 
 /** The issue's targets on a 2-core machine. */
 const TARGETS = {
@@ -49,7 +51,10 @@ async function seconds<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, (performance.now() - t) / 1000];
 }
 
-/** `npm run bench -- [--workers N] [--duration 12] [--connections 32] [--pool N] [--profile] [--quick]` */
+/**
+ * `npm run bench -- [--workers N] [--duration 12] [--connections 32] [--pool N] [--profile] [--quick]
+ *   [--volume hundredth|tenth|half|year [--reuse-database DB]] [--buffer-pool-mb N]`
+ */
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -60,6 +65,9 @@ async function main(): Promise<number> {
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       volume: { type: 'string' },
+      // The InnoDB buffer pool for the run (SET GLOBAL, put back afterwards): a deployment sizes it to its data.
+      'buffer-pool-mb': { type: 'string' },
+      'reuse-database': { type: 'string' },
     },
   });
   if (values.volume !== undefined && !(values.volume in VOLUMES))
@@ -69,11 +77,15 @@ async function main(): Promise<number> {
   const workers = Number(values.workers);
   const profileDir = join(projectRoot, 'bench', 'results', 'profiles');
   const loadBefore = loadavg();
+  const restoreBufferPool = values['buffer-pool-mb'] ? await setBufferPool(Number(values['buffer-pool-mb'])) : async () => {};
   // --profile: each service process writes a V8 CPU profile when it stops (open it in Chrome DevTools).
+  const reuse = values['reuse-database'];
+  if (reuse && !values.volume) throw new Error('--reuse-database measures a kept volume: give its --volume too');
   const running = await spawnService({
     workers,
     poolSize: values.pool ? Number(values.pool) : undefined,
     nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    reuse: reuse ? { dbName: reuse, signingKeyPem: keptVolume(reuse).signingKeyPem } : undefined,
   });
   const rss = rssSampler(running);
   const log = (line: string) => {
@@ -84,6 +96,7 @@ async function main(): Promise<number> {
   };
   try {
     const http = new HttpClient(running.baseUrl);
+    if (reuse) return await measureKeptVolume(reuse, running, http, { connections, durationSec, workers, loadBefore, log });
     const [world, worldSec] = await seconds(() => prepareBenchWorld(http, { enterprises: 32, vouchersEach: 4 }));
     log(
       `world ready in ${worldSec.toFixed(1)} s: ${world.holds.length} vouchers for holds, ${world.searchPaths.length} search queries over 200 facilities`,
@@ -247,6 +260,25 @@ async function main(): Promise<number> {
   } finally {
     rss.stop();
     await running.close();
+    await restoreBufferPool();
+  }
+}
+
+const keptVolume = (dbName: string) => JSON.parse(readFileSync(keptVolumeFile(dbName), 'utf8')) as { signingKeyPem: string };
+
+/** Sets the server's InnoDB buffer pool to `mb` (it resizes online); returns how to put the previous size back. */
+async function setBufferPool(mb: number): Promise<() => Promise<void>> {
+  const conn = await createConnection(mariaConnection());
+  try {
+    const [[{ size }]] = (await conn.query('SELECT @@innodb_buffer_pool_size AS size')) as unknown as [{ size: string }[]];
+    await conn.query('SET GLOBAL innodb_buffer_pool_size = ?', [mb * 2 ** 20]);
+    console.log(`[bench] InnoDB buffer pool ${Number(size) / 2 ** 20} MB → ${mb} MB for this run`);
+    return async () => {
+      const back = await createConnection(mariaConnection());
+      await back.query('SET GLOBAL innodb_buffer_pool_size = ?', [size]).finally(() => back.end());
+    };
+  } finally {
+    await conn.end();
   }
 }
 

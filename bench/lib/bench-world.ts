@@ -177,9 +177,11 @@ export async function prepareApprovedClaims(
   conn: Connection,
   world: BenchWorld,
   count: number,
+  /** Another seed gives other payees (their credit codes are unique), for a second batch in the same database. */
+  seed = 7,
 ): Promise<{ payees: number; totalFen: number }> {
   const now = new Date().toISOString();
-  const rng = new Rng(7);
+  const rng = new Rng(seed);
   const [[reviewer]] = (await conn.query("SELECT id FROM app_user WHERE username = 'bureau-zj'")) as unknown as [{ id: string }[]];
   const payees = Array.from({ length: 200 }, (_, i) => {
     const province = PROVINCES[i % 4];

@@ -30,11 +30,18 @@ export interface ServiceProcess {
  * `npm run bench`), started on a fresh database whose schema and staff users are made beforehand in this process.
  * Its CPU and memory are read from /proc for the whole process tree.
  */
-export async function spawnService(opts: { workers: number; poolSize?: number; nodeArgs?: string[] }): Promise<ServiceProcess> {
-  const { dbName, drop } = await createDatabase('mariadb', 'vbench');
+export async function spawnService(opts: {
+  workers: number;
+  poolSize?: number;
+  nodeArgs?: string[];
+  /** A database kept by an earlier run (BENCH_KEEP_DATABASE=1) and its audit key: migrated, served, kept again. */
+  reuse?: { dbName: string; signingKeyPem: string };
+}): Promise<ServiceProcess> {
+  const { dbName, drop } = opts.reuse ? await reuseDatabase(opts.reuse.dbName) : await createDatabase('mariadb', 'vbench');
   const port = await freePort();
   // One audit key for the whole service, as a deployment sets it: without it each test-mode process makes its own.
-  const signingKeyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const signingKeyPem =
+    opts.reuse?.signingKeyPem ?? (generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     API_WORKERS: String(opts.workers),
@@ -51,7 +58,7 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
   try {
     Object.assign(process.env, env);
     const setup = await NestFactory.createApplicationContext(AppModule, { logger: false });
-    await setup.get(SeedService).seedStaff();
+    if (!opts.reuse) await setup.get(SeedService).seedStaff();
     await setup.close();
 
     child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--max-old-space-size=256', join(projectRoot, 'dist', 'src', 'main.js')], {
@@ -79,7 +86,7 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
       close: async () => {
         await stopProcess(primary);
         // BENCH_KEEP_DATABASE=1 leaves a generated volume behind, to EXPLAIN and time queries against it afterwards.
-        if (process.env.BENCH_KEEP_DATABASE === '1') console.log(`[bench] database ${dbName} kept`);
+        if (process.env.BENCH_KEEP_DATABASE === '1' || opts.reuse) console.log(`[bench] database ${dbName} kept`);
         else await drop();
       },
     };
@@ -88,4 +95,12 @@ export async function spawnService(opts: { workers: number; poolSize?: number; n
     await drop();
     throw e;
   }
+}
+
+/** The environment `createDatabase` sets, pointed at an existing database; dropping it is refused. */
+async function reuseDatabase(dbName: string): Promise<{ dbName: string; drop: () => Promise<void> }> {
+  const { drop } = await createDatabase('mariadb', 'vbench_unused');
+  await drop();
+  process.env.DB_NAME = dbName;
+  return { dbName, drop: async () => {} };
 }

@@ -19,9 +19,16 @@ export interface PhaseFigures {
   searchPerSec: number;
   searchP99Ms: number;
   searchNon2xx: number;
+  /** Search as one user feels it: one request at a time, no queue in front of it. */
+  searchP99MsOneClient: number;
   quotesPerSec: number;
   quotesP99Ms: number;
   quotesNon2xx: number;
+  /** A month (31 days) of the busy facility's calendar, 500 future bookings on it. */
+  availabilityPerSec: number;
+  availabilityP99Ms: number;
+  availabilityNon2xx: number;
+  availabilityP99MsOneClient: number;
   /** The slowest province's statistics (median of 3 requests each), and each province's. */
   statsProvinceMs: number;
   statsProvinceMsEach: Record<string, number>;
@@ -64,7 +71,7 @@ export async function measurePhase(
   running: ServiceProcess,
   http: HttpClient,
   world: BenchWorld,
-  opts: { connections: number; durationSec: number },
+  opts: { connections: number; durationSec: number; availabilityPaths: string[] },
   log: (line: string) => void,
 ): Promise<PhaseFigures> {
   const peak = { largest: 0, total: 0 };
@@ -81,12 +88,29 @@ export async function measurePhase(
     log(`${label} holds: ${holds.requestsPerSec.toFixed(0)}/s, p50 ${holds.p50Ms} ms, p99 ${holds.p99Ms} ms, non-2xx ${holds.non2xx}`);
     const search = await runLoad({ url: running.baseUrl, connections, durationSec, paths: volumeSearchPaths() });
     log(`${label} search (q, category, province): ${search.requestsPerSec.toFixed(0)}/s, p50 ${search.p50Ms} ms, p99 ${search.p99Ms} ms`);
+    const searchAlone = await runLoad({
+      url: running.baseUrl,
+      connections: 1,
+      durationSec: Math.min(durationSec, 6),
+      paths: volumeSearchPaths(),
+    });
+    log(`${label} search one client at a time: p50 ${searchAlone.p50Ms} ms, p99 ${searchAlone.p99Ms} ms`);
     const vouchers = [...new Map(world.holds.map((h) => [h.username, h])).values()];
     const quotePaths = vouchers.flatMap((h) =>
       CATEGORIES.map((c) => ({ path: `/api/quotes?category=${c}&voucherId=${h.voucherId}&quantity=1&limit=20`, token: h.token })),
     );
     const quotes = await runLoad({ url: running.baseUrl, connections, durationSec: Math.min(durationSec, 8), authorizedPaths: quotePaths });
     log(`${label} quotes across provinces: ${quotes.requestsPerSec.toFixed(0)}/s, p50 ${quotes.p50Ms} ms, p99 ${quotes.p99Ms} ms`);
+    const availability = await runLoad({ url: running.baseUrl, connections, durationSec, paths: opts.availabilityPaths });
+    const availabilityAlone = await runLoad({
+      url: running.baseUrl,
+      connections: 1,
+      durationSec: Math.min(durationSec, 6),
+      paths: opts.availabilityPaths,
+    });
+    log(
+      `${label} availability (31 days): ${availability.requestsPerSec.toFixed(0)}/s, p50 ${availability.p50Ms} ms, p99 ${availability.p99Ms} ms; one client at a time p99 ${availabilityAlone.p99Ms} ms`,
+    );
 
     const platform = { token: world.staff.platform };
     const statsEach: Record<string, number> = {};
@@ -124,10 +148,15 @@ export async function measurePhase(
       holdsNon2xx: holds.non2xx + holds.errors,
       searchPerSec: Math.round(search.requestsPerSec),
       searchP99Ms: search.p99Ms,
-      searchNon2xx: search.non2xx + search.errors,
+      searchNon2xx: search.non2xx + search.errors + searchAlone.non2xx + searchAlone.errors,
+      searchP99MsOneClient: searchAlone.p99Ms,
       quotesPerSec: Math.round(quotes.requestsPerSec),
       quotesP99Ms: quotes.p99Ms,
       quotesNon2xx: quotes.non2xx + quotes.errors,
+      availabilityPerSec: Math.round(availability.requestsPerSec),
+      availabilityP99Ms: availability.p99Ms,
+      availabilityNon2xx: availability.non2xx + availability.errors + availabilityAlone.non2xx + availabilityAlone.errors,
+      availabilityP99MsOneClient: availabilityAlone.p99Ms,
       statsProvinceMs: Math.max(...Object.values(statsEach)),
       statsProvinceMsEach: statsEach,
       flowsYearMs: Math.round(median(flowTimes)),
@@ -162,6 +191,8 @@ export async function tableRows(database: string): Promise<Record<string, number
       'settlement_line',
       'ledger_transfer',
       'audit_entry',
+      'booking',
+      'booking_hour',
     ];
     const counts: Record<string, number> = {};
     for (const t of tables) {
@@ -203,4 +234,72 @@ export async function explainMeasured(database: string, year: number): Promise<R
   } finally {
     await conn.end();
   }
+}
+
+export interface SettlementFigures {
+  settlementClaims: number;
+  settlement100kSec: number;
+  settlementPaySec: number;
+  clearingQuarterSec: number;
+  clearingQuarterLines: number;
+}
+
+/**
+ * Settlement of 100,000 claims prepared for Zhejiang (with whatever approved claims of Zhejiang the volume left
+ * unsettled: its current quarter), paid by the second reviewer; then clearing of the year's fourth quarter (the
+ * payments of the third quarter's batches and of this one).
+ * `seed` gives each phase payees of its own.
+ */
+export async function measureSettlementAndClearing(
+  label: string,
+  running: ServiceProcess,
+  http: HttpClient,
+  world: BenchWorld,
+  seed: number,
+  log: (line: string) => void,
+): Promise<SettlementFigures> {
+  await inChild({ task: 'claims', database: running.dbName, world, count: 100_000, seed });
+  const conn = await createConnection({ ...mariaConnection(), database: running.dbName });
+  const [[due]] = (await conn
+    .query(
+      `SELECT COUNT(*) AS n, SUM(approved_fen) AS fen FROM claim WHERE issuing_region_code = '330000' AND status = 'approved' AND settlement_id IS NULL`,
+    )
+    .finally(() => conn.end())) as unknown as [{ n: number; fen: string }[]];
+  const [settlement, settleMs] = await ms(() =>
+    http.request('POST', '/api/settlements', { token: world.staff['bureau-zj'], body: { regionCode: '330000' } }),
+  );
+  if (settlement.status !== 201 || settlement.body.totalFen !== Number(due.fen)) {
+    throw new Error(`settlement (${label}): ${settlement.status} ${JSON.stringify(settlement.body).slice(0, 300)}; due ${due.fen} fen`);
+  }
+  const [paid, payMs] = await ms(() =>
+    http.request('POST', `/api/settlements/${settlement.body.id}/pay`, {
+      token: world.staff['bureau-zj-2'],
+      body: { paymentRef: `BENCH-${label}` },
+    }),
+  );
+  if (paid.status !== 200) throw new Error(`paying the settlement (${label}): ${paid.status} ${paid.text.slice(0, 300)}`);
+  log(
+    `${label} settlement of ${due.n} claims: ${(settleMs / 1000).toFixed(2)} s, paying its ${settlement.body.lines.length} lines ${(payMs / 1000).toFixed(2)} s`,
+  );
+
+  const [clearing, clearingMs] = await ms(() =>
+    http.request('GET', `/api/clearing?from=${world.year}-10-01&to=${world.year}-12-31`, { token: world.staff.platform }),
+  );
+  if (clearing.status !== 200) throw new Error(`clearing (${label}): ${clearing.status} ${clearing.text.slice(0, 300)}`);
+  const counter = await createConnection({ ...mariaConnection(), database: running.dbName });
+  const [[paidLines]] = (await counter
+    .query(`SELECT COUNT(*) AS n FROM settlement_line WHERE paid_at >= ? AND paid_at < ?`, [
+      `${world.year}-10-01`,
+      `${world.year + 1}-01-01`,
+    ])
+    .finally(() => counter.end())) as unknown as [{ n: number }[]];
+  const lines = Number(paidLines.n);
+  log(`${label} clearing of the fourth quarter: ${(clearingMs / 1000).toFixed(2)} s (${lines} paid lines in it)`);
+  return {
+    settlementClaims: Number(due.n),
+    settlement100kSec: Number((settleMs / 1000).toFixed(3)),
+    settlementPaySec: Number((payMs / 1000).toFixed(3)),
+    clearingQuarterSec: Number((clearingMs / 1000).toFixed(3)),
+    clearingQuarterLines: lines,
+  };
 }

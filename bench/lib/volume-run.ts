@@ -1,17 +1,32 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
 import { projectRoot } from '../../src/common/paths';
+import { mariaConnection } from '../../test/support/app-under-test';
 import { HttpClient } from '../../test/support/http-client';
-import type { BenchWorld } from './bench-world';
+import { BenchWorld, prepareBookings } from './bench-world';
 import type { ServiceProcess } from './service-process';
-import { volumeSizes, VolumeName } from './volume';
-import { explainMeasured, freshTokens, measurePhase, PhaseFigures, tableRows, writeVolume } from './volume-bench';
+import { VolumeCounts, volumeSizes, VolumeName } from './volume';
+import {
+  explainMeasured,
+  freshTokens,
+  measurePhase,
+  measureSettlementAndClearing,
+  PhaseFigures,
+  SettlementFigures,
+  tableRows,
+  writeVolume,
+} from './volume-bench';
 
 /** Issue 18's targets at the `year` volume (2 cores shared with MariaDB and the load generator). */
-const TARGETS: Partial<Record<keyof PhaseFigures | 'holdsRatioToEmpty', [string, number]>> = {
+const TARGETS: Partial<Record<keyof PhaseFigures | keyof SettlementFigures | 'holdsRatioToEmpty', [string, number]>> = {
   holdsRatioToEmpty: ['≥', 0.8],
   searchP99Ms: ['≤', 50],
+  searchP99MsOneClient: ['≤', 50],
+  availabilityP99Ms: ['≤', 50],
+  availabilityP99MsOneClient: ['≤', 50],
+  settlement100kSec: ['≤', 10],
   statsProvinceMs: ['≤', 300],
   flowsYearMs: ['≤', 1000],
   ledgerCheckSec: ['≤', 30],
@@ -24,32 +39,99 @@ const TARGETS: Partial<Record<keyof PhaseFigures | 'holdsRatioToEmpty', [string,
  * database (bulk, in a child process), logs everyone in again, measures again, asserts that the ledger check and the
  * audit verification pass at both, prints both side by side and records them under `volume` in the day's results.
  */
+type VolumeOpts = { connections: number; durationSec: number; workers: number; loadBefore: number[]; log: (line: string) => void };
+
+/** What a kept volume database needs to be measured again by a later run (`--reuse-database`). */
+export interface KeptVolume {
+  name: VolumeName;
+  world: BenchWorld;
+  signingKeyPem: string;
+  availabilityPaths: string[];
+  empty: PhaseFigures & SettlementFigures;
+  emptyRows: Record<string, number>;
+  written: VolumeCounts;
+  generateSec: number;
+  generatedAt: string;
+}
+
+export const keptVolumeFile = (dbName: string) => join(tmpdir(), `vbench-${dbName}.json`);
+
+/**
+ * `npm run bench -- --volume tenth|half|year`: measures the nearly empty database, writes the volume into the same
+ * database (bulk, in a child process), logs everyone in again, measures again, asserts that the ledger check and the
+ * audit verification pass at both, prints both side by side and records them under `volume` in the day's results.
+ * With BENCH_KEEP_DATABASE=1 the database and what measuring it again needs are kept (see `measureKeptVolume`).
+ */
 export async function runAtVolume(
   name: VolumeName,
   running: ServiceProcess,
   http: HttpClient,
   world: BenchWorld,
-  opts: { connections: number; durationSec: number; workers: number; loadBefore: number[]; log: (line: string) => void },
+  opts: VolumeOpts,
 ): Promise<number> {
   const { log } = opts;
-  const empty = await measurePhase('empty', running, http, world, opts, log);
+  // The busy facility of the ordinary benchmark: calendars everywhere, 500 one-hour bookings in its next hours.
+  const booked = await prepareBookings(http, world, 500);
+  const shanghaiDate = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+  const availabilityPaths = [0, 1, 2, 3].map(
+    (d) =>
+      `/api/facilities/${booked.busyId}/availability?from=${shanghaiDate(Date.now() + d * 86_400_000)}&to=${shanghaiDate(Date.now() + (d + 30) * 86_400_000)}`,
+  );
+  const empty = {
+    ...(await measurePhase('empty', running, http, world, { ...opts, availabilityPaths }, log)),
+    ...(await measureSettlementAndClearing('empty', running, http, world, 7, log)),
+  };
   const emptyRows = await tableRows(running.dbName);
 
   const started = performance.now();
   const written = await writeVolume(running, world.year, name);
-  const generateSec = (performance.now() - started) / 1000;
-  log(`${name}: wrote ${JSON.stringify(written)} in ${generateSec.toFixed(1)} s`);
+  const generateSec = Number(((performance.now() - started) / 1000).toFixed(1));
+  log(`${name}: wrote ${JSON.stringify(written)} in ${generateSec} s`);
+  const kept: KeptVolume = {
+    name,
+    world,
+    signingKeyPem: running.signingKeyPem,
+    availabilityPaths,
+    empty,
+    emptyRows,
+    written,
+    generateSec,
+    generatedAt: new Date().toISOString(),
+  };
+  if (process.env.BENCH_KEEP_DATABASE === '1') writeFileSync(keptVolumeFile(running.dbName), JSON.stringify(kept));
+  return measureVolume(kept, running, http, opts, 8);
+}
+
+/**
+ * `npm run bench -- --volume NAME --reuse-database DB`: measures a volume kept by an earlier run again, with this
+ * checkout's code (its migrations run first, so their backfills run at volume too). The empty figures beside it are
+ * the earlier run's, and say when they were measured.
+ */
+export async function measureKeptVolume(dbName: string, running: ServiceProcess, http: HttpClient, opts: VolumeOpts): Promise<number> {
+  const kept = JSON.parse(readFileSync(keptVolumeFile(dbName), 'utf8')) as KeptVolume;
+  // Each run settles a batch of its own: its payees are drawn from a seed of its own.
+  return measureVolume(kept, running, http, opts, 9 + (Math.floor(Date.now() / 1000) % 1000));
+}
+
+async function measureVolume(kept: KeptVolume, running: ServiceProcess, http: HttpClient, opts: VolumeOpts, seed: number): Promise<number> {
+  const { name, world, empty, emptyRows, written, generateSec } = kept;
+  const { log } = opts;
   const plans = await explainMeasured(running.dbName, world.year);
   for (const [query, plan] of Object.entries(plans)) log(`EXPLAIN ${query}: ${JSON.stringify(plan)}`);
 
   await freshTokens(http, world);
-  const at = await measurePhase(name, running, http, world, opts, log);
+  const at = {
+    ...(await measurePhase(name, running, http, world, { ...opts, availabilityPaths: kept.availabilityPaths }, log)),
+    ...(await measureSettlementAndClearing(name, running, http, world, seed, log)),
+  };
   const rows = await tableRows(running.dbName);
   const volume = {
     ...at,
     holdsRatioToEmpty: Number((at.holdsPerSec / empty.holdsPerSec).toFixed(3)),
     // The empty database of the same run: `volume.empty` is the latest run's, whichever volume it wrote.
+    // The empty database of the run that generated this volume (the same run unless it was measured again later).
     emptyInSameRun: empty,
+    emptyMeasuredWithGenerationAt: kept.generatedAt,
     sizes: volumeSizes(name),
     rows,
     generatedRows: written,
@@ -74,6 +156,7 @@ export async function runAtVolume(
       connections: opts.connections,
       durationSec: opts.durationSec,
       databaseSocket: process.env.DB_SOCKET || null,
+      innodbBufferPoolMb: await bufferPoolMb(),
       cpus: availableParallelism(),
       loadAverageBefore: opts.loadBefore.map((x) => Number(x.toFixed(2))),
       loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
@@ -83,14 +166,14 @@ export async function runAtVolume(
   writeFileSync(file, `${JSON.stringify(day, null, 2)}\n`);
   log(`written ${file}`);
   printTable(name, empty, volume, emptyRows, rows);
-  const non2xx = [empty, at].reduce((n, f) => n + f.holdsNon2xx + f.searchNon2xx + f.quotesNon2xx, 0);
+  const non2xx = [empty, at].reduce((n, f) => n + f.holdsNon2xx + f.searchNon2xx + f.quotesNon2xx + f.availabilityNon2xx, 0);
   return non2xx === 0 ? 0 : 1;
 }
 
 function printTable(
   name: string,
-  empty: PhaseFigures,
-  at: PhaseFigures & { holdsRatioToEmpty: number },
+  empty: PhaseFigures & SettlementFigures,
+  at: PhaseFigures & SettlementFigures & { holdsRatioToEmpty: number },
   emptyRows: Record<string, number>,
   rows: Record<string, number>,
 ): void {
@@ -107,6 +190,31 @@ function printTable(
       `${empty.searchP99Ms} (${empty.searchPerSec})`,
       `${at.searchP99Ms} (${at.searchPerSec})`,
       'searchP99Ms',
+    ],
+    ['search, one client at a time: p99 ms', String(empty.searchP99MsOneClient), String(at.searchP99MsOneClient), 'searchP99MsOneClient'],
+    [
+      'availability, 31 days: p99 ms (req/s)',
+      `${empty.availabilityP99Ms} (${empty.availabilityPerSec})`,
+      `${at.availabilityP99Ms} (${at.availabilityPerSec})`,
+      'availabilityP99Ms',
+    ],
+    [
+      'availability, one client at a time: p99 ms',
+      String(empty.availabilityP99MsOneClient),
+      String(at.availabilityP99MsOneClient),
+      'availabilityP99MsOneClient',
+    ],
+    [
+      'settlement, s (claims)',
+      `${empty.settlement100kSec} (${empty.settlementClaims})`,
+      `${at.settlement100kSec} (${at.settlementClaims})`,
+      'settlement100kSec',
+    ],
+    [
+      'clearing of a quarter, s (paid lines)',
+      `${empty.clearingQuarterSec} (${empty.clearingQuarterLines})`,
+      `${at.clearingQuarterSec} (${at.clearingQuarterLines})`,
+      '',
     ],
     [
       'quotes across provinces: p99 ms (req/s)',
@@ -142,4 +250,12 @@ function printTable(
       .map((t) => `${t} ${emptyRows[t]} → ${rows[t]}`)
       .join(', ')}`,
   );
+}
+
+async function bufferPoolMb(): Promise<number> {
+  const conn = await createConnection(mariaConnection());
+  const [[{ size }]] = (await conn.query('SELECT @@innodb_buffer_pool_size AS size').finally(() => conn.end())) as unknown as [
+    { size: string }[],
+  ];
+  return Number(size) / 2 ** 20;
 }

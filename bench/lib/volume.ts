@@ -137,6 +137,8 @@ const FACE_YUAN = { 20000: 3, 50000: 4, 100000: 2, 200000: 1 } as const;
 const YUAN = 100;
 const RATIO_BP = 5000; // the benchmark world's policies: 50% in every category, no local bonus, no per-redemption cap
 const CHUNK_VOUCHERS = 2_000;
+/** The share of a province's unclaimed redemptions that go to its busiest instruments (as bookings). */
+const BUSY_SHARE = 0.15;
 const INSERT_ROWS = 2_000;
 
 export interface VolumeInput {
@@ -431,8 +433,32 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     }
   }
   await w.insert('facility', facilityColumns, facilityRows);
+  // The busiest instruments: the first hourly 1% of each province's, with a calendar (08:00–20:00 Shanghai, every
+  // day) and a share of the province's redemptions booked on them as completed bookings.
+  const busy = new Set<string>();
+  for (const list of facilitiesByProvince.values()) {
+    const hourly = list.filter((f) => f.unit === 'hour');
+    for (const f of hourly.slice(0, Math.max(1, Math.round(hourly.length / 100)))) busy.add(f.id);
+  }
+  const busyByProvince = new Map(PROVINCES.map((p) => [p, facilitiesByProvince.get(p)!.filter((f) => busy.has(f.id))]));
+  const openingHours = JSON.stringify([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '08:00', to: '20:00' })));
+  await w.insert(
+    'facility_calendar',
+    [
+      'facility_id',
+      'opening_hours',
+      'closures',
+      'min_notice_hours',
+      'max_advance_days',
+      'free_cancellation_hours',
+      'late_cancellation_fee_bp',
+      'requires_qualification',
+      'updated_at',
+    ],
+    [...busy].map((id) => [id, openingHours, '[]', 0, 90, 24, 5000, false, now]),
+  );
   await sealPending();
-  log(`${providers.length} providers, ${sizes.facilities} facilities`);
+  log(`${providers.length} providers, ${sizes.facilities} facilities, ${busy.size} of them busy with bookings`);
 
   // ---- Verified enterprises. ----
   const enterprises: { id: string; province: string; region: string }[] = [];
@@ -596,6 +622,45 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     'decided_at',
   ];
 
+  const bookingColumns = [
+    'id',
+    'facility_id',
+    'provider_id',
+    'enterprise_id',
+    'voucher_id',
+    'redemption_id',
+    'issuing_region_code',
+    'start_at',
+    'end_at',
+    'hours',
+    'status',
+    'fee_fen',
+    'free_cancellation_hours',
+    'late_cancellation_fee_bp',
+    'expires_at',
+    'late_fee_fen',
+    'actual_hours',
+    'closed_by',
+    'closed_at',
+    'created_at',
+    'updated_at',
+  ];
+  /** Booked hours of the busy facilities, as `facility|ms`: a slot is booked once, as the (facility, hour) key demands. */
+  const taken = new Set<string>();
+  /** `hours` free consecutive opening hours on one of the few days after `day`, or nothing when the tries all collide. */
+  const freeSlot = (facilityId: string, day: number, hours: number): { startMs: number; day: number } | undefined => {
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const d = day + 1 + rng.int(0, 3);
+      // 08:00 Shanghai is 00:00 UTC: the slot starts at a whole hour between 08:00 and 20:00 − hours.
+      const startMs = Date.UTC(year, 0, 1 + d, rng.int(0, 12 - hours));
+      const hourKeys = Array.from({ length: hours }, (_, k) => `${facilityId}|${startMs + k * 3_600_000}`);
+      if (hourKeys.some((k) => taken.has(k))) continue;
+      for (const k of hourKeys) taken.add(k);
+      return { startMs, day: d };
+    }
+    return undefined;
+  };
+
   let redemptionsLeft = sizes.redemptions;
   let claimsLeft = sizes.claims;
   let claimNo = 0;
@@ -665,6 +730,8 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
 
     const redemptions: unknown[][] = [];
     const claims: unknown[][] = [];
+    const bookings: unknown[][] = [];
+    const bookingHours: unknown[][] = [];
     /** One captured redemption of voucher `v` at facility `f`; returns its id and subsidy, or nothing when the voucher is used up. */
     const redeem = (v: Voucher, f: Facility, claimId?: string) => {
       if (v.available === 0) return undefined;
@@ -677,9 +744,50 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       v.spent += subsidy;
       const day = rng.int(v.day, Math.max(v.day, today - 35));
       const held = instantOf(year, day, rng.int(480, 1080));
-      const capturedDay = Math.min(day + rng.int(0, 5), today - 30);
-      const captured = instantOf(year, capturedDay, rng.int(480, 1080));
+      let capturedDay = Math.min(day + rng.int(0, 5), today - 30);
+      let captured = instantOf(year, capturedDay, rng.int(480, 1080));
       const id = newId();
+      // On a busy instrument the hold was a booking: completed, its hours kept, captured half an hour after its end.
+      const slot = busy.has(f.id) ? freeSlot(f.id, day, quantity) : undefined;
+      if (slot) {
+        const bookingId = newId();
+        const start = new Date(slot.startMs).toISOString();
+        const endMs = slot.startMs + quantity * 3_600_000;
+        capturedDay = slot.day;
+        captured = new Date(endMs + 1_800_000).toISOString();
+        const expires = instantOf(year, day + 30, 0);
+        bookings.push([
+          bookingId,
+          f.id,
+          f.providerId,
+          v.enterpriseId,
+          v.id,
+          id,
+          v.province,
+          start,
+          new Date(endMs).toISOString(),
+          quantity,
+          'completed',
+          fee,
+          24,
+          5000,
+          expires,
+          null,
+          quantity,
+          'provider',
+          captured,
+          held,
+          captured,
+        ]);
+        for (let k = 0; k < quantity; k++) bookingHours.push([f.id, new Date(slot.startMs + k * 3_600_000).toISOString(), bookingId]);
+        const entry = { facilityId: f.id, redemptionId: id, start, end: new Date(endMs).toISOString(), hours: quantity, feeFen: fee };
+        audit(held, { id: null, role: 'enterprise' }, 'booking.booked', 'booking', bookingId, v.province, v.enterpriseId, entry);
+        audit(captured, { id: null, role: 'provider' }, 'booking.used', 'booking', bookingId, v.province, v.enterpriseId, {
+          actualHours: quantity,
+          hours: quantity,
+          lateFeeFen: null,
+        });
+      }
       const provider = payeeOf.get(f.providerId)!;
       redemptions.push([
         id,
@@ -749,6 +857,8 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       return { id, subsidy, capturedDay };
     };
     const providerFacility = (province: string) => {
+      const busyHere = busyByProvince.get(province)!;
+      if (busyHere.length > 0 && rng.chance(BUSY_SHARE)) return busyHere[rng.int(0, busyHere.length - 1)];
       const list = facilitiesByProvince.get(province)!;
       return list[rng.int(0, list.length - 1)];
     };
@@ -856,6 +966,8 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     await w.insert('claim', claimColumns, claims);
     await w.insert('redemption', redemptionColumns, redemptions);
     await w.insert('ledger_transfer', transferColumns, transfers);
+    await w.insert('booking', bookingColumns, bookings);
+    await w.insert('booking_hour', ['facility_id', 'hour_start', 'booking_id'], bookingHours);
     await sealPending();
     if ((first / CHUNK_VOUCHERS) % 10 === 0)
       log(`vouchers ${first + n}/${sizes.vouchers}, redemptions ${w.counts.redemption ?? 0}, claims ${w.counts.claim ?? 0}`);

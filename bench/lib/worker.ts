@@ -39,7 +39,7 @@ export interface LoadResult {
 /** Work the benchmark hands to a child process, so that neither the load generator nor the bulk preparation shares the service's event loop or counts in its memory. */
 export type Task =
   | { task: 'load'; spec: LoadSpec }
-  | { task: 'claims'; database: string; world: BenchWorld; count: number }
+  | { task: 'claims'; database: string; world: BenchWorld; count: number; seed?: number }
   | { task: 'lines'; database: string; world: BenchWorld; count: number }
   | { task: 'remove'; database: string; settlementIds: string[] }
   | { task: 'volume'; database: string; input: VolumeInput };
@@ -61,7 +61,7 @@ async function perform(t: Task): Promise<unknown> {
   if (t.task === 'load') return generate(t.spec);
   const conn = await createConnection({ ...mariaConnection(), database: t.database });
   try {
-    if (t.task === 'claims') return await prepareApprovedClaims(conn, t.world, t.count);
+    if (t.task === 'claims') return await prepareApprovedClaims(conn, t.world, t.count, t.seed);
     if (t.task === 'lines') return await preparePaidLines(conn, t.world, t.count);
     if (t.task === 'volume') return await generateVolume(conn, t.input, (line) => console.log(`[volume] ${line}`));
     return await removeSettlements(conn, t.settlementIds);
