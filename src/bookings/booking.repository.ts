@@ -85,7 +85,6 @@ export class BookingRepository {
     return (await this.close(booking.id, { status, closedBy: 'system', closedAt: at, updatedAt: at }, true)) ? booking.id : null;
   }
 
-  /** Hours of the facility held by live bookings in [from, to). */
   /** The facility's booked hours starting in [fromMs, toMs), as instants in ms. */
   async takenHours(facilityId: string, fromMs: number, toMs: number): Promise<Set<number>> {
     const rows = await this.db.rows<{ hour_start: string }>(
