@@ -13,6 +13,8 @@ import { counted } from '../common/i18n/plural';
 
 // Small enough that a page dies young (5,000 rows were promoted and cost major collections), large enough to amortise the round trip.
 const VERIFY_PAGE = 1_000;
+// Two reads in flight: the database serves the next pages while this process hashes one.
+const READ_AHEAD = 2;
 
 /** Reads and verifies the hash-chained audit log and its signed checkpoints; pending entries are sealed first, so readers see every committed one. */
 @Injectable()
@@ -110,22 +112,25 @@ export class AuditLog {
   }
 
   /**
-   * The chain's links in (`after`, `upTo`], page by page; the next page is read while the caller hashes this one, so
-   * the database and the hashing overlap. Memory holds two pages, whatever the log's size.
+   * The chain's links in (`after`, `upTo`], page by page: pages are ranges of seqs, so the next ones are read while the
+   * caller hashes this one and the database and the hashing overlap. A missing entry shows as a gap that followChain
+   * reports. Memory holds the pages in flight, whatever the log's size.
    */
   private async *links(after: number, upTo: number): AsyncGenerator<ChainLink[]> {
-    const read = (from: number) => (from < upTo ? this.audit.linksAfter(from, Math.min(VERIFY_PAGE, upTo - from)) : undefined);
-    let next = read(after);
-    try {
-      while (next) {
-        const page = await next;
-        if (page.length === 0) return;
-        next = read(page[page.length - 1].seq);
-        yield page;
+    const inFlight: Promise<ChainLink[]>[] = [];
+    let from = after;
+    const readAhead = () => {
+      while (inFlight.length < READ_AHEAD && from < upTo) {
+        const to = Math.min(from + VERIFY_PAGE, upTo);
+        inFlight.push(this.audit.linksBetween(from, to));
+        from = to;
       }
+    };
+    try {
+      for (readAhead(); inFlight.length > 0; readAhead()) yield await inFlight.shift()!;
     } finally {
-      // A caller that stopped at a broken link leaves a read in flight: let it finish, and fail nowhere.
-      await next?.catch(() => undefined);
+      // A caller that stopped at a broken link leaves reads in flight: let them finish, and fail nowhere.
+      await Promise.all(inFlight.map((read) => read.catch(() => undefined)));
     }
   }
 

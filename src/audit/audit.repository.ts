@@ -83,9 +83,9 @@ export class AuditRepository {
     return (await this.db.select(AuditEntry, 'a', sql`WHERE a.seq = ${seq}`))[0];
   }
 
-  /** The chain's links after `seq`, in order, at most `limit` (BIGINT seq comes back a number: supportBigNumbers). */
-  linksAfter(seq: number, limit: number): Promise<ChainLink[]> {
-    return this.db.rows<ChainLink>(sql`SELECT ${LINK} FROM audit_entry WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}`);
+  /** The chain's links of seqs in (`after`, `upTo`], in order (BIGINT seq comes back a number: supportBigNumbers). */
+  linksBetween(after: number, upTo: number): Promise<ChainLink[]> {
+    return this.db.rows<ChainLink>(sql`SELECT ${LINK} FROM audit_entry WHERE seq > ${after} AND seq <= ${upTo} ORDER BY seq`);
   }
 
   async linkAt(seq: number): Promise<ChainLink | undefined> {

@@ -275,6 +275,21 @@ describe('audit checkpoints', () => {
     await audit.expectValid();
   });
 
+  it('reports an entry deleted from the middle of the chain at its seq, whichever page it falls in', async () => {
+    const head = await audit.head();
+    const entries = t.dataSource.getRepository(AuditEntry);
+    for (const seq of [1_000, 1_001, head.seq - 3]) {
+      const removed = await entries.findOneByOrFail({ seq });
+      await entries.delete({ seq });
+      try {
+        expect(await audit.verify()).toMatchObject({ valid: false, entries: seq - 1, firstBrokenId: String(seq + 1) });
+      } finally {
+        await entries.insert(removed);
+      }
+    }
+    await audit.expectValid();
+  });
+
   it('verifies from the newest checkpoint: its signature, then the entries after it; a rewritten entry or a bad signature is reported', async () => {
     await audit.write(5); // within 10 minutes of the last checkpoint and fewer than 1,000: not signed yet
     const cp = await audit.newestCheckpoint();
