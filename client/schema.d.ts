@@ -64,14 +64,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Recompute the audit hash chain and check every signed checkpoint
+         * Recompute the audit hash chain and check the signed checkpoints: all of it, or from the newest checkpoint
          * @description **Who may call it:** The platform only; other roles are 403.
          *
          *     **What it changes:** Nothing: it only reads.
          *
          *     **Money:** None.
          *
-         *     Reports the first broken link or bad signature, if any: the proof that no entry was changed or removed.
+         *     Reports the first broken link or bad signature, if any: the proof that no entry was changed or removed. By default from the first entry, so its time grows with the log; with `from=checkpoint`, only the newest checkpoint’s Ed25519 signature and the entries from it to the head, in well under a second at any size, answering also which checkpoint it started from.
          */
         get: operations["AuditController_verify"];
         put?: never;
@@ -2439,6 +2439,14 @@ export interface components {
             items: components["schemas"]["AuditEntryView"][];
             total: number;
         };
+        VerifiedFrom: {
+            /** @example 5000000 */
+            seq: number;
+            hash: string;
+            signedAt: string;
+            /** @example 3f1c0a9b7d2e4f60 */
+            keyId: string;
+        };
         ChainVerification: {
             valid: boolean;
             /** @description entries verified intact (all of them when valid); when a checkpoint fails, those up to the last checkpoint that held */
@@ -2453,6 +2461,8 @@ export interface components {
              * @example checkpoint 2000 signed the sha256 hash 9f…, but entry 2000 has the sha256 hash 4c…
              */
             reason?: string;
+            /** @description with `from=checkpoint`: the newest signed checkpoint, whose signature vouches for the entries up to it */
+            fromCheckpoint?: components["schemas"]["VerifiedFrom"];
         };
         CheckpointView: {
             /**
@@ -3921,7 +3931,10 @@ export interface operations {
     };
     AuditController_verify: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `genesis`: recompute the whole chain and check every checkpoint. `checkpoint`: check the newest checkpoint’s signature, then recompute the chain from its entry to the head (at most about 1,000 entries, whatever the log’s size). */
+                from?: "genesis" | "checkpoint";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3935,6 +3948,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChainVerification"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description UNAUTHENTICATED */

@@ -4,10 +4,10 @@ import { RouterModule } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
+import { requestLogParams } from './common/http/request-log';
 import {
   appConfig,
   AppConfig,
@@ -78,14 +78,7 @@ const API_MODULES = [
     }),
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
-      useFactory: (app: AppConfig) => ({
-        pinoHttp: {
-          level: app.logLevel,
-          genReqId: (req) => (req.headers['x-request-id'] as string) ?? randomUUID(),
-          redact: ['req.headers.authorization', 'req.headers.cookie'],
-          customProps: (req) => ({ user: (req as { user?: { username?: string } }).user?.username }),
-        },
-      }),
+      useFactory: (app: AppConfig) => requestLogParams(app.logLevel),
     }),
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],

@@ -1,6 +1,7 @@
-import { createPool } from 'mysql2/promise';
+import { createPool, Pool } from 'mysql2/promise';
 import { newId } from '../../src/common/ids';
 import { account } from '../../src/ledger/accounts';
+import { provinceOf } from '../../src/redemptions/redemption.rules';
 import { mariaConnection } from '../../test/support/app-under-test';
 
 /**
@@ -57,4 +58,198 @@ export async function measureCeiling(
   const seconds = (performance.now() - started) / 1000;
   await pool.end();
   return { perSec: commits / seconds, commits };
+}
+
+/** A hold target as the benchmark holds it: the enterprise's token (its session), a voucher and a covered facility. */
+export interface HoldTarget {
+  token: string;
+  voucherId: string;
+  facilityId: string;
+}
+
+/** What one replayed hold needs to know about its voucher, facility and caller, read once before the clock starts. */
+interface Replay {
+  sessionId: string;
+  userId: string;
+  voucherId: string;
+  serial: string;
+  enterpriseId: string;
+  enterpriseCreditCode: string;
+  regionCode: string;
+  budgetYear: number;
+  policyId: string;
+  facilityId: string;
+  providerId: string;
+  providerProvinceCode: string;
+}
+
+/** The session id an access token names (its `sid` claim). */
+const sessionOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).sid;
+
+/**
+ * The fair ceiling (issue 18): raw mysql2 running the statements one `POST /api/redemptions` sends, the same number,
+ * kinds and row locks, in one READ COMMITTED transaction, at the same concurrency. Read from MariaDB's general log for
+ * one hold without an Idempotency-Key:
+ *   outside the transaction: the session check (session ⨝ app_user by id);
+ *   inside it: START TRANSACTION; the voucher row FOR UPDATE; the facility with its provider, the enterprise and their
+ *   sanctions; the enterprise's related parties; INSERT redemption; the guarded UPDATE voucher; INSERT ledger_transfer;
+ *   INSERT domain_event (the outbox); INSERT audit_pending; COMMIT.
+ * The sealer and the outbox sequencer run after commits, in batches over many holds, and are not replayed. Each
+ * replayed hold holds 1 fen (a redemption of fee 2 at 50 %) with its transfer, event and audit entry, so the ledger
+ * stays balanced and the rows are what the service would have written.
+ */
+export async function measureFairCeiling(
+  database: string,
+  holds: HoldTarget[],
+  concurrency: number,
+  durationSec: number,
+): Promise<{ perSec: number; commits: number; statementsPerHold: number }> {
+  const pool = createPool({ ...mariaConnection(), database, connectionLimit: concurrency });
+  pool.on('connection', (c) => void c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
+  const replays = await replaysOf(pool, holds);
+  let commits = 0;
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + durationSec * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      await replayHold(pool, replays[next++ % replays.length]);
+      commits++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  await pool.end();
+  return { perSec: commits / seconds, commits, statementsPerHold: STATEMENTS_PER_HOLD };
+}
+
+/** The session check, then START TRANSACTION, eight statements and COMMIT. */
+const STATEMENTS_PER_HOLD = 11;
+
+async function replaysOf(pool: Pool, holds: HoldTarget[]): Promise<Replay[]> {
+  const replays: Replay[] = [];
+  for (const h of holds) {
+    const sessionId = sessionOf(h.token);
+    const [[row]] = (await pool.query(
+      `SELECT s.user_id, v.serial, v.enterprise_id, e.credit_code, v.issuing_region_code, v.budget_year, v.policy_id,
+         f.provider_id, f.province_code
+       FROM voucher v JOIN organization e ON e.id = v.enterprise_id JOIN facility f ON f.id = ? JOIN session s ON s.id = ?
+       WHERE v.id = ?`,
+      [h.facilityId, sessionId, h.voucherId],
+    )) as unknown as [Record<string, string | number>[]];
+    if (!row) throw new Error(`fair ceiling: no voucher ${h.voucherId}, facility ${h.facilityId} or session ${sessionId}`);
+    replays.push({
+      sessionId,
+      userId: String(row.user_id),
+      voucherId: h.voucherId,
+      serial: String(row.serial),
+      enterpriseId: String(row.enterprise_id),
+      enterpriseCreditCode: String(row.credit_code),
+      regionCode: String(row.issuing_region_code),
+      budgetYear: Number(row.budget_year),
+      policyId: String(row.policy_id),
+      facilityId: h.facilityId,
+      providerId: String(row.provider_id),
+      providerProvinceCode: provinceOf(String(row.province_code)),
+    });
+  }
+  return replays;
+}
+
+async function replayHold(pool: Pool, r: Replay): Promise<void> {
+  const now = new Date().toISOString();
+  const today = now.slice(0, 10);
+  const [[session]] = (await pool.query(
+    `SELECT s.revoked_at, s.expires_at, u.id AS user_id, u.username, u.role, u.organization_id, u.region_code, u.admin, u.disabled_at,
+       u.mfa_enabled_at FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.id = ?`,
+    [r.sessionId],
+  )) as unknown as [{ user_id: string }[]];
+  if (!session) throw new Error(`fair ceiling: session ${r.sessionId} is gone`);
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    await conn.query('SELECT * FROM voucher t WHERE t.id = ? FOR UPDATE', [r.voucherId]);
+    await conn.query(
+      `SELECT f.*, p.*, e.*,
+         EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = p.credit_code AND (s.status = 'active' AND (s.until IS NULL OR s.until >= ?))) AS provider_sanctioned,
+         EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = e.credit_code AND (s.status = 'active' AND (s.until IS NULL OR s.until >= ?))) AS enterprise_sanctioned
+       FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ? WHERE f.id = ?`,
+      [today, today, r.enterpriseId, r.facilityId],
+    );
+    await conn.query(
+      'SELECT code_b AS code FROM party_relation WHERE code_a IN (?) UNION SELECT code_a AS code FROM party_relation WHERE code_b IN (?)',
+      [r.enterpriseCreditCode, r.enterpriseCreditCode],
+    );
+    const redemptionId = newId();
+    const crossProvince = r.providerProvinceCode !== provinceOf(r.regionCode);
+    await conn.query(
+      `INSERT INTO redemption (id, voucher_id, facility_id, provider_id, enterprise_id, payee_id, issuing_region_code, budget_year,
+         provider_province_code, cross_province, mode, quantity, unit_price_fen, fee_fen, ratio_bp, subsidy_fen, self_pay_fen,
+         per_redemption_cap_fen, captured_quantity, captured_fee_fen, captured_subsidy_fen, approved_fen, status, policy_id, expires_at,
+         claim_id, captured_at, closed_at, created_at, updated_at, usage_status, usage_due_at, usage_decided_at, dispute_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'provider_redeemed', 1, 2, 2, 5000, 1, 1, NULL, NULL, NULL, NULL, NULL, 'held', ?, ?,
+         NULL, NULL, NULL, ?, ?, NULL, NULL, NULL, NULL)`,
+      [
+        redemptionId,
+        r.voucherId,
+        r.facilityId,
+        r.providerId,
+        r.enterpriseId,
+        r.providerId,
+        r.regionCode,
+        r.budgetYear,
+        r.providerProvinceCode,
+        crossProvince,
+        r.policyId,
+        new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        now,
+        now,
+      ],
+    );
+    const [held] = (await conn.query(
+      `UPDATE voucher SET available_fen = available_fen - 1, held_fen = held_fen + 1, updated_at = ?
+       WHERE id = ? AND status = 'active' AND available_fen >= 1`,
+      [now, r.voucherId],
+    )) as unknown as [{ affectedRows: number }];
+    if (held.affectedRows !== 1) throw new Error(`fair ceiling: voucher ${r.voucherId} ran dry`);
+    await conn.query(
+      'INSERT INTO ledger_transfer (id, debit_account, credit_account, amount_fen, kind, ref_type, ref_id, created_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)',
+      [
+        newId(),
+        account.voucherAvailable(r.voucherId),
+        account.voucherHeld(r.voucherId),
+        'redemption.hold',
+        'redemption',
+        redemptionId,
+        now,
+      ],
+    );
+    const summary = {
+      serial: r.serial,
+      facilityId: r.facilityId,
+      mode: 'provider_redeemed',
+      quantity: 1,
+      feeFen: 2,
+      ratioBp: 5000,
+      subsidyFen: 1,
+      crossProvince,
+    };
+    const subject = { redemptionId, regionCode: r.regionCode, organizationId: r.enterpriseId, counterpartyId: r.providerId };
+    await conn.query(
+      `INSERT INTO domain_event (id, seq, type, occurred_at, entity_type, entity_id, region_code, organization_id, counterparty_id, data)
+       VALUES (?, NULL, 'redemption.held', ?, 'redemption', ?, ?, ?, ?, ?)`,
+      [newId(), now, redemptionId, r.regionCode, r.enterpriseId, r.providerId, JSON.stringify({ ...subject, ...summary })],
+    );
+    await conn.query(
+      `INSERT INTO audit_pending (at, actor_id, actor_role, action, entity_type, entity_id, region_code, organization_id, summary, id)
+       VALUES (?, ?, 'enterprise', 'redemption.held', 'redemption', ?, ?, ?, ?, ?)`,
+      [now, r.userId, redemptionId, r.regionCode, r.enterpriseId, JSON.stringify(summary), newId()],
+    );
+    await conn.commit();
+  } catch (e) {
+    await conn.rollback();
+    throw e;
+  } finally {
+    conn.release();
+  }
 }

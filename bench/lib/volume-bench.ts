@@ -38,6 +38,8 @@ export interface PhaseFigures {
   auditVerifySec: number;
   auditEntries: number;
   auditVerifyPerSec: number;
+  /** Verification from the newest signed checkpoint (issue 18: ≤ 2 s at a year's volume). */
+  auditVerifyFromCheckpointSec: number;
   peakRssMb: number;
   peakRssTotalMb: number;
 }
@@ -141,6 +143,15 @@ export async function measurePhase(
       throw new Error(`audit verification (${label}): ${verify.status} ${JSON.stringify(verify.body).slice(0, 600)}`);
     }
     log(`${label} audit verification: ${verify.body.entries} entries valid in ${(verifyMs / 1000).toFixed(2)} s`);
+    const [fromCheckpoint, fromCheckpointMs] = await ms(() => http.request('GET', '/api/audit/verify?from=checkpoint', platform));
+    if (fromCheckpoint.status !== 200 || !fromCheckpoint.body.valid) {
+      throw new Error(
+        `audit verification from the checkpoint (${label}): ${fromCheckpoint.status} ${JSON.stringify(fromCheckpoint.body).slice(0, 600)}`,
+      );
+    }
+    log(
+      `${label} audit verification from checkpoint ${fromCheckpoint.body.fromCheckpoint.seq}: valid in ${(fromCheckpointMs / 1000).toFixed(3)} s`,
+    );
     sample();
     return {
       holdsPerSec: Math.round(holds.requestsPerSec),
@@ -165,6 +176,7 @@ export async function measurePhase(
       auditVerifySec: Number((verifyMs / 1000).toFixed(3)),
       auditEntries: Number(verify.body.entries),
       auditVerifyPerSec: Math.round(Number(verify.body.entries) / (verifyMs / 1000)),
+      auditVerifyFromCheckpointSec: Number((fromCheckpointMs / 1000).toFixed(3)),
       peakRssMb: Math.round(peak.largest),
       peakRssTotalMb: Math.round(peak.total),
     };

@@ -31,6 +31,7 @@ const TARGETS: Partial<Record<keyof PhaseFigures | keyof SettlementFigures | 'ho
   flowsYearMs: ['≤', 1000],
   ledgerCheckSec: ['≤', 30],
   auditVerifyPerSec: ['≥', 100_000],
+  auditVerifyFromCheckpointSec: ['≤', 2],
   peakRssMb: ['≤', 300],
 };
 
@@ -232,6 +233,12 @@ function printTable(
     ],
     ['audit verification, s (entries)', `${empty.auditVerifySec} (${empty.auditEntries})`, `${at.auditVerifySec} (${at.auditEntries})`, ''],
     ['audit verification, entries/s', String(empty.auditVerifyPerSec), String(at.auditVerifyPerSec), 'auditVerifyPerSec'],
+    [
+      'audit verification from the last checkpoint, s',
+      String(empty.auditVerifyFromCheckpointSec),
+      String(at.auditVerifyFromCheckpointSec),
+      'auditVerifyFromCheckpointSec',
+    ],
     [
       'peak RSS, largest process, MB (all)',
       `${empty.peakRssMb} (${empty.peakRssTotalMb})`,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { AuditEntry, AuditPending, HASH_ALGS, HashAlg } from './audit-entry.entity';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -21,7 +21,8 @@ type Hashed = Pick<
 
 /**
  * The hash covers every field and the previous hash, so editing or removing any entry breaks the chain. Each entry is
- * hashed with its own algorithm, so a chain keeps verifying after AUDIT_HASH changes.
+ * hashed with its own algorithm, so a chain keeps verifying after AUDIT_HASH changes. One-shot `crypto.hash`: verification
+ * hashes millions of entries, and a Hash object per entry cost a fifth of its time.
  */
 export function entryHash(e: Hashed): string {
   const fields = [
@@ -37,8 +38,11 @@ export function entryHash(e: Hashed): string {
     e.organizationId,
     e.summary,
   ];
-  return createHash(e.hashAlg).update(JSON.stringify(fields)).digest('hex');
+  return digest(e.hashAlg, JSON.stringify(fields), 'hex');
 }
+
+/** An entry as the chain needs it: the hashed fields and the hash. */
+export type ChainLink = Hashed & Pick<AuditEntry, 'hash'>;
 
 /** Where verification of a run of entries stopped: every entry up to `seq` links to the one before it. */
 export interface ChainPosition {
@@ -57,7 +61,7 @@ export function chainEntries(head: ChainPosition, pending: AuditPending[], hashA
 }
 
 /** Follows the chain over consecutive entries from `from`; returns the position reached and the first entry that breaks it, if any. */
-export function followChain(from: ChainPosition, entries: (Hashed & { hash: string })[]): { reached: ChainPosition; broken?: number } {
+export function followChain(from: ChainPosition, entries: ChainLink[]): { reached: ChainPosition; broken?: number } {
   let { seq, hash } = from;
   for (const e of entries) {
     const intact = e.seq === seq + 1 && e.prevHash === hash && HASH_ALGS.includes(e.hashAlg) && e.hash === entryHash(e);

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { HASH_ALGS } from './audit-entry.entity';
 import { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
 import { PageQuery } from '../common/http/paging';
@@ -58,6 +58,27 @@ export class AuditPage {
   @ApiProperty() total: number;
 }
 
+export class VerifyQuery {
+  @ApiPropertyOptional({
+    enum: ['genesis', 'checkpoint'],
+    default: 'genesis',
+    example: 'checkpoint',
+    description:
+      '`genesis`: recompute the whole chain and check every checkpoint. `checkpoint`: check the newest checkpoint’s signature, then recompute the chain from its entry to the head (at most about 1,000 entries, whatever the log’s size).',
+  })
+  @IsOptional()
+  @IsIn(['genesis', 'checkpoint'])
+  from?: 'genesis' | 'checkpoint';
+}
+
+/** The checkpoint a verification started from. */
+export class VerifiedFrom {
+  @ApiProperty({ example: 5_000_000 }) seq: number;
+  @ApiProperty() hash: string;
+  @ApiProperty() signedAt: string;
+  @ApiProperty({ example: '3f1c0a9b7d2e4f60' }) keyId: string;
+}
+
 export class ChainVerification {
   @ApiProperty() valid: boolean;
   @ApiProperty({
@@ -74,6 +95,11 @@ export class ChainVerification {
     example: 'checkpoint 2000 signed the sha256 hash 9f…, but entry 2000 has the sha256 hash 4c…',
   })
   reason?: string;
+  @ApiPropertyOptional({
+    type: VerifiedFrom,
+    description: 'with `from=checkpoint`: the newest signed checkpoint, whose signature vouches for the entries up to it',
+  })
+  fromCheckpoint?: VerifiedFrom;
 }
 
 export class CheckpointView {

@@ -32,6 +32,13 @@ function auditOf(t: TestApp) {
           .set(await t.as('platform'))
           .expect(200)
       ).body,
+    verifyFromCheckpoint: async () =>
+      (
+        await t.http
+          .get('/api/audit/verify?from=checkpoint')
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body,
     /** Every checkpoint, oldest first. */
     checkpoints: async (): Promise<CheckpointBody[]> =>
       (
@@ -266,6 +273,86 @@ describe('audit checkpoints', () => {
       await setSignature(cp.seq, cp.signature, cp.keyId);
     }
     await audit.expectValid();
+  });
+
+  it('reports an entry deleted from the middle of the chain at its seq, whichever page it falls in', async () => {
+    const head = await audit.head();
+    const entries = t.dataSource.getRepository(AuditEntry);
+    for (const seq of [1_000, 1_001, head.seq - 3]) {
+      const removed = await entries.findOneByOrFail({ seq });
+      await entries.delete({ seq });
+      try {
+        expect(await audit.verify()).toMatchObject({ valid: false, entries: seq - 1, firstBrokenId: String(seq + 1) });
+      } finally {
+        await entries.insert(removed);
+      }
+    }
+    await audit.expectValid();
+  });
+
+  it('verifies from the newest checkpoint: its signature, then the entries after it; a rewritten entry or a bad signature is reported', async () => {
+    await audit.write(5); // within 10 minutes of the last checkpoint and fewer than 1,000: not signed yet
+    const cp = await audit.newestCheckpoint();
+    const head = await audit.head();
+    expect(head.seq).toBeGreaterThan(cp.seq);
+    const fromCheckpoint = { seq: cp.seq, hash: cp.hash, signedAt: cp.signedAt, keyId: cp.keyId };
+    // Verifying seals the caller's own login first, so the head is read again after.
+    const valid = await audit.verifyFromCheckpoint();
+    expect(valid).toEqual({ valid: true, entries: (await audit.head()).seq, fromCheckpoint });
+
+    const edited = cp.seq + 2;
+    const [original] = await t.dataSource.query('SELECT summary FROM audit_entry WHERE seq = ?', [edited]);
+    await t.dataSource.query('UPDATE audit_entry SET summary = ? WHERE seq = ?', [JSON.stringify({ rewritten: true }), edited]);
+    try {
+      expect(await audit.verifyFromCheckpoint()).toEqual({
+        valid: false,
+        entries: edited - 1,
+        firstBrokenId: String(edited),
+        reason: `entry ${edited} does not match its hash or does not follow entry ${edited - 1}`,
+        fromCheckpoint,
+      });
+    } finally {
+      await t.dataSource.query('UPDATE audit_entry SET summary = ? WHERE seq = ?', [original.summary, edited]);
+    }
+
+    const { keyId } = await audit.publicKey();
+    const forged = sign(null, Buffer.from(`yrd-audit-checkpoint:${cp.seq}:${cp.hash}`, 'utf8'), generateKeyPairSync('ed25519').privateKey);
+    await setSignature(cp.seq, forged.toString('base64'), keyId);
+    try {
+      expect(await audit.verifyFromCheckpoint()).toEqual({
+        valid: false,
+        entries: 0,
+        firstBrokenId: '1',
+        reason: `the signature of checkpoint ${cp.seq} does not verify under the audit key ${keyId}`,
+        fromCheckpoint,
+      });
+    } finally {
+      await setSignature(cp.seq, cp.signature, cp.keyId);
+    }
+    expect((await audit.verifyFromCheckpoint()).valid).toBe(true);
+    await audit.expectValid();
+  });
+
+  it('recomputes the checkpoint’s own entry when verifying from it: an edit that keeps the signed hash is caught', async () => {
+    const cp = await audit.newestCheckpoint();
+    const [original] = await t.dataSource.query('SELECT action FROM audit_entry WHERE seq = ?', [cp.seq]);
+    await t.dataSource.query('UPDATE audit_entry SET action = ? WHERE seq = ?', ['test.rewritten', cp.seq]);
+    try {
+      expect(await audit.verifyFromCheckpoint()).toMatchObject({
+        valid: false,
+        entries: cp.seq - 1,
+        firstBrokenId: String(cp.seq),
+        fromCheckpoint: { seq: cp.seq },
+      });
+    } finally {
+      await t.dataSource.query('UPDATE audit_entry SET action = ? WHERE seq = ?', [original.action, cp.seq]);
+    }
+    await t.http
+      .get('/api/audit/verify?from=yesterday')
+      .set(await t.as('platform'))
+      .expect(400);
+    const enterprise = await t.registerEnterprise('310000');
+    await t.http.get('/api/audit/verify?from=checkpoint').set(auth(enterprise.token)).expect(403);
   });
 
   it('catches entries cut from the end together with the head, by the checkpoint past the new head', async () => {

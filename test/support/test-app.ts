@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
@@ -59,9 +59,16 @@ export class TestApp {
   /** Where the app listens once a typed client asked for it. */
   private baseUrl?: Promise<string>;
 
-  /** `env` overrides the test settings for this app (read when its module is created). */
-  static async start(env: Record<string, string> = {}): Promise<TestApp> {
+  /** Replaces providers of the app's module before it is compiled (a test's own log destination, say). */
+  private override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+
+  /** `env` overrides the test settings for this app (read when its module is created); `override` replaces providers. */
+  static async start(
+    env: Record<string, string> = {},
+    override?: (builder: TestingModuleBuilder) => TestingModuleBuilder,
+  ): Promise<TestApp> {
     const t = new TestApp();
+    t.override = override;
     await t.boot(env);
     return t;
   }
@@ -76,7 +83,8 @@ export class TestApp {
   private async open(env: Record<string, string>) {
     for (const k of Object.keys(env)) if (!(k in this.restoreEnv)) this.restoreEnv[k] = process.env[k];
     Object.assign(process.env, this.databaseEnv, env);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const builder = Test.createTestingModule({ imports: [AppModule] });
+    const moduleRef = await (this.override ? this.override(builder) : builder).compile();
     this.app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
     configureApp(this.app);
     await this.app.init();
