@@ -3,6 +3,7 @@ import { Database } from '../../src/common/persistence/database';
 import { sql } from '../../src/common/persistence/sql';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { account } from '../../src/ledger/accounts';
+import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
 import { VoucherRepository } from '../../src/vouchers/voucher.repository';
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { TestApp } from '../support/test-app';
@@ -38,6 +39,50 @@ describe('ledger check', () => {
       `voucher ${serial2} spent: 0 ≠ 5`,
     ]);
     await direct(sql`DELETE FROM ledger_transfer WHERE id = ${stray}`);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+  });
+
+  it('reads every voucher account once: accounts of no voucher, before the first and after the last, are reported', async () => {
+    const before = await t.ledgerCheck();
+    expect(before.violations).toEqual([]);
+    const strays = [
+      ['00000000-0000-7000-8000-000000000000', 3],
+      ['ffffffff-ffff-7fff-bfff-ffffffffffff', 4],
+    ] as const;
+    for (const [voucherId, fen] of strays) {
+      await direct(sql`INSERT INTO ledger_transfer (id, debit_account, credit_account, amount_fen, kind, ref_type, ref_id, created_at)
+        VALUES (${newId()}, ${account.voucherAvailable(voucherId)}, ${account.voucherHeld(voucherId)}, ${fen}, 'test', 'test', ${newId()},
+        '2026-01-01T00:00:00.000Z')`);
+    }
+    const check = await t.ledgerCheck();
+    // The same whatever the page boundaries: one voucher a page, two, and all at once.
+    const sorted = (c: typeof check) => ({ ...c, violations: [...c.violations].sort() });
+    for (const pageSize of [1, 2]) expect(sorted(await t.get(LedgerCheckService).check(pageSize))).toEqual(sorted(check));
+    expect(check.transfers).toBe(before.transfers + 2);
+    expect(check.accounts).toBe(before.accounts + 4);
+    expect([...check.violations].sort()).toEqual(
+      [
+        `account ${account.voucherAvailable(strays[0][0])} is negative: -3`,
+        `account ${account.voucherAvailable(strays[0][0])} belongs to no voucher: -3`,
+        `account ${account.voucherHeld(strays[0][0])} belongs to no voucher: 3`,
+        `account ${account.voucherAvailable(strays[1][0])} is negative: -4`,
+        `account ${account.voucherAvailable(strays[1][0])} belongs to no voucher: -4`,
+        `account ${account.voucherHeld(strays[1][0])} belongs to no voucher: 4`,
+      ].sort(),
+    );
+    await direct(sql`DELETE FROM ledger_transfer WHERE kind = 'test'`);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+  });
+
+  it('reads every transfer, also those between accounts of no known kind on either side of the vouchers', async () => {
+    const before = await t.ledgerCheck();
+    await direct(sql`INSERT INTO ledger_transfer (id, debit_account, credit_account, amount_fen, kind, ref_type, ref_id, created_at)
+      VALUES (${newId()}, 'zzz:elsewhere', 'aaa:nowhere', 9, 'test', 'test', ${newId()}, '2026-01-01T00:00:00.000Z')`);
+    const check = await t.ledgerCheck();
+    expect(check.transfers).toBe(before.transfers + 1);
+    expect(check.accounts).toBe(before.accounts + 2);
+    expect(check.violations).toEqual(['account zzz:elsewhere is negative: -9']);
+    await direct(sql`DELETE FROM ledger_transfer WHERE kind = 'test'`);
     expect((await t.ledgerCheck()).balanced).toBe(true);
   });
 });
