@@ -57,12 +57,15 @@ async function main() {
     AND f.province_code = '320000' AND f.category = 'testing'
     AND (LOWER(f.name) LIKE LOWER('%色谱%') ESCAPE '!' OR LOWER(f.description) LIKE LOWER('%色谱%') ESCAPE '!')
     ORDER BY f.unit_price_fen, f.id LIMIT 20 OFFSET 0`;
+  const browseBefore = searchBefore.replace(/AND \(LOWER\(f\.name\)[^\n]*\n/, '');
   const quotesBefore = `SELECT f.*, o.* FROM facility f JOIN organization o ON o.id = f.provider_id
     WHERE f.status = 'active' AND f.category = 'testing' AND f.unit_price_fen <= 10000000000000
     AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= ?))`;
   console.log(`# before (${source})`);
   await explain(before, 'search', searchBefore, [now]);
   console.log(`  ${await timed(() => before.query(searchBefore, [now]))}`);
+  await explain(before, 'search without q (province and category)', browseBefore, [now]);
+  console.log(`  ${await timed(() => before.query(browseBefore, [now]))}`);
   await explain(before, 'quotes (every active facility of the category, priced in JavaScript)', quotesBefore, [now]);
   console.log(
     `  ${await timed(() => before.query(quotesBefore, [now]))}, ${((await before.query(quotesBefore, [now]))[0] as unknown[]).length} rows`,
@@ -101,6 +104,11 @@ async function main() {
   const found = await search();
   await explain(after, 'search', last.query, last.parameters);
   console.log(`  ${await timed(search)}; total ${found.total}`);
+
+  const browse = () => repo.search({ category: 'testing', provinceCode: '320000', limit: 20, offset: 0 }, now);
+  await browse();
+  await explain(after, 'search without q (province and category)', last.query, last.parameters);
+  console.log(`  ${await timed(browse)}`);
 
   // A voucher as the bench's quotes use it: active, of a policy covering the category.
   const db = new Database(ds);
