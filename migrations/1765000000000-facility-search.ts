@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
 import { gramsOf } from '../src/facilities/facility-grams';
-import { fen, idx, ref } from './columns';
+import { fen, idx, ref, region, str } from './columns';
 
 const BY_PROVINCE = ['province_code', 'category'];
 // Search by province and category, and the comparison by category, walk these in (unit price, id) order: no sort.
@@ -12,7 +12,7 @@ const named = (indices: TableIndex[], columns: string[]) => indices.find((i) => 
 
 /**
  * Facility search at a year's volume (issue 18): the Han character pairs of every facility's name and description
- * (facility-grams.ts), filled from the facilities already there, and indexes that serve search and comparison in
+ * (facility-grams.ts) keyed with its category and province, filled from the facilities already there, and indexes that serve search and comparison in
  * price order.
  */
 export class FacilitySearch1765000000000 implements MigrationInterface {
@@ -24,6 +24,8 @@ export class FacilitySearch1765000000000 implements MigrationInterface {
         name: 'facility_gram',
         columns: [
           { ...fen('gram'), isPrimary: true },
+          { ...str('category', 32), isPrimary: true },
+          { ...region('province_code'), isPrimary: true },
           { ...ref('facility_id'), isPrimary: true },
         ],
         indices: [idx(['facility_id'])],
@@ -32,16 +34,17 @@ export class FacilitySearch1765000000000 implements MigrationInterface {
     // A deployment upgrades with its facilities in place: index them in batches, keyset by id.
     let after = '';
     for (;;) {
-      const rows: { id: string; name: string; description: string | null }[] = await queryRunner.query(
-        'SELECT id, name, description FROM facility WHERE id > ? ORDER BY id LIMIT ?',
-        [after, BATCH],
-      );
+      const rows: { id: string; name: string; description: string | null; category: string; province_code: string }[] =
+        await queryRunner.query('SELECT id, name, description, category, province_code FROM facility WHERE id > ? ORDER BY id LIMIT ?', [
+          after,
+          BATCH,
+        ]);
       if (rows.length === 0) break;
-      const pairs = rows.flatMap((r) => gramsOf(r.name, r.description).map((gram) => [gram, r.id] as const));
-      for (let i = 0; i < pairs.length; i += BATCH) {
-        const chunk = pairs.slice(i, i + BATCH);
+      const grams = rows.flatMap((r) => gramsOf(r.name, r.description).map((gram) => [gram, r.category, r.province_code, r.id]));
+      for (let i = 0; i < grams.length; i += BATCH) {
+        const chunk = grams.slice(i, i + BATCH);
         await queryRunner.query(
-          `INSERT INTO facility_gram (gram, facility_id) VALUES ${chunk.map(() => '(?, ?)').join(', ')}`,
+          `INSERT INTO facility_gram (gram, category, province_code, facility_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
           chunk.flat(),
         );
       }

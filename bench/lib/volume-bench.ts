@@ -182,7 +182,8 @@ export async function explainMeasured(database: string, year: number): Promise<R
   const queries: Record<string, string> = {
     // As FacilityRepository.search sends it for q = '色谱': one join per Han pair of q (facility-grams.ts).
     search: `SELECT f.id, o.name, COUNT(*) OVER () AS total FROM facility f
-      JOIN facility_gram g0 ON g0.gram = ${searchGrams('色谱')![0]} AND g0.facility_id = f.id JOIN organization o ON o.id = f.provider_id
+      JOIN facility_gram g0 ON g0.gram = ${searchGrams('色谱')![0]} AND g0.facility_id = f.id AND g0.category = 'testing' AND g0.province_code = '320000'
+      JOIN organization o ON o.id = f.provider_id
       WHERE f.status = 'active' AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))
       AND f.province_code = '320000' AND f.category = 'testing'
       AND (LOWER(f.name) LIKE LOWER('%色谱%') ESCAPE '!' OR LOWER(f.description) LIKE LOWER('%色谱%') ESCAPE '!')

@@ -409,7 +409,7 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     facilitiesByProvider.set(p.id, [...(facilitiesByProvider.get(p.id) ?? []), f]);
     const features = [rng.pick(FEATURES), rng.pick(FEATURES)].filter((x, k, all) => all.indexOf(x) === k).join('，');
     const [name, description] = [`${kind.name}（${brand}）`, `${p.name}${kind.name}，型号 ${brand}；${features}。`];
-    for (const gram of gramsOf(name, description)) gramRows.push([gram, f.id]);
+    for (const gram of gramsOf(name, description)) gramRows.push([gram, kind.category, p.province, f.id]);
     facilityRows.push([f.id, p.id, name, kind.category, kind.unit, priceFen, description, p.province, p.region, 'active', 0, 0, at, at]);
     audit(at, { id: null, role: 'provider' }, 'facility.created', 'facility', f.id, p.region, p.id, {
       name: `${kind.name}（${brand}）`,
@@ -417,12 +417,12 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     });
     if (facilityRows.length === 10_000) {
       await w.insert('facility', facilityColumns, facilityRows);
-      await w.insert('facility_gram', ['gram', 'facility_id'], gramRows);
+      await w.insert('facility_gram', ['gram', 'category', 'province_code', 'facility_id'], gramRows);
       [facilityRows, gramRows] = [[], []];
     }
   }
   await w.insert('facility', facilityColumns, facilityRows);
-  await w.insert('facility_gram', ['gram', 'facility_id'], gramRows);
+  await w.insert('facility_gram', ['gram', 'category', 'province_code', 'facility_id'], gramRows);
   await sealPending();
   log(`${providers.length} providers, ${sizes.facilities} facilities`);
 

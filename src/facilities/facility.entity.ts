@@ -45,10 +45,16 @@ export class FacilityRating {
   @InstantColumn() createdAt: string;
 }
 
-/** A pair of adjacent Han characters in a facility's name or description (facility-grams.ts): the search's index. */
+/**
+ * A pair of adjacent Han characters in a facility's name or description (facility-grams.ts): the search's index. The
+ * facility's category and province are copied into the key, so a search filtered by them finds its candidates in the
+ * index alone instead of reading every facility holding a common pair ('色谱': one facility in six at volume).
+ */
 @Entity('facility_gram')
 @Index(['facilityId'])
 export class FacilityGram {
   @PrimaryColumn({ type: 'bigint', transformer: fenTransformer }) gram: number;
+  @PrimaryColumn({ type: 'varchar', length: 32 }) category: string;
+  @PrimaryColumn({ type: 'varchar', length: 6 }) provinceCode: string;
   @PrimaryColumn({ type: 'varchar', length: 36 }) facilityId: string;
 }

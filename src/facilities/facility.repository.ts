@@ -42,23 +42,18 @@ export class FacilityRepository {
   /** Every write of a name or description goes through here or reindex, in the writer's unit of work. */
   async insert(facility: Facility): Promise<void> {
     await this.db.insert(Facility, [facility]);
-    await this.db.insert(
-      FacilityGram,
-      gramsOf(facility.name, facility.description).map((gram) => ({ gram, facilityId: facility.id })),
-    );
+    await this.db.insert(FacilityGram, this.gramsOf(facility));
   }
 
-  /** Replaces the facility's search grams with those of its name and description as they are now. */
+  private gramsOf(f: Facility): FacilityGram[] {
+    return gramsOf(f.name, f.description).map((gram) => ({ gram, category: f.category, provinceCode: f.provinceCode, facilityId: f.id }));
+  }
+
+  /** Replaces the facility's search grams with those of its name and description (and category) as they are now. */
   private async reindex(id: string): Promise<void> {
-    const row = await this.db.row<{ name: string; description: string | null }>(
-      sql`SELECT name, description FROM facility WHERE id = ${id}`,
-    );
     await this.db.execute(sql`DELETE FROM facility_gram WHERE facility_id = ${id}`);
-    if (row)
-      await this.db.insert(
-        FacilityGram,
-        gramsOf(row.name, row.description).map((gram) => ({ gram, facilityId: id })),
-      );
+    const facility = await this.get(id);
+    if (facility) await this.db.insert(FacilityGram, this.gramsOf(facility));
   }
 
   async get(id: string): Promise<Facility | undefined> {
@@ -242,11 +237,16 @@ export class FacilityRepository {
     // Each of q's Han pairs joined by its key: the database starts from the rarest (its index statistics say which)
     // and reads only facilities holding every pair; without pairs (one character, or not all Han) it scans as before.
     const grams = q.q ? searchGrams(q.q.toLowerCase()) : undefined;
+    // The filters go into each join too: the candidates are then found in the gram index alone. The key columns
+    // equal the facility's own (category and province copied), which also lets a join driven from f use the key.
     const withGrams = grams
       ? join(
-          grams.map(
-            (gram, i) => sql` JOIN facility_gram ${raw(`g${i}`)} ON ${raw(`g${i}`)}.gram = ${gram} AND ${raw(`g${i}`)}.facility_id = f.id`,
-          ),
+          grams.map((gram, i) => {
+            const g = raw(`g${i}`);
+            return sql` JOIN facility_gram ${g} ON ${g}.gram = ${gram} AND ${g}.facility_id = f.id AND ${g}.category = ${
+              q.category ?? raw('f.category')
+            } AND ${g}.province_code = ${q.provinceCode ?? raw('f.province_code')}`;
+          }),
           '',
         )
       : empty;

@@ -97,7 +97,7 @@ describe('facility search index', () => {
     await expectIndexed(f.id);
   });
 
-  it('follows an import: created rows are found, an updated row by its new words only', async () => {
+  it('follows an import: created rows are found, an updated row by its new words and category only', async () => {
     const [first, second, description] = [hanWord(), hanWord(), hanWord()];
     const ref = `GC-${randomInt(1e9)}`;
     const csv = [
@@ -113,10 +113,13 @@ describe('facility search index', () => {
     const updated = await t.http
       .post('/api/facilities/import')
       .set(auth(lab.token))
-      .send({ rows: [{ externalRef: ref, name: `色谱 ${second}`, category: 'testing', unit: 'sample', unitPriceFen: 25000 }] })
+      .send({ rows: [{ externalRef: ref, name: `色谱 ${second}`, category: 'design', unit: 'sample', unitPriceFen: 25000 }] })
       .expect(200);
     expect(updated.body).toMatchObject({ updated: 1 });
     expect(await found(second)).toEqual([id]);
+    // the category moved too: the index follows it
+    expect(await found(second, '&category=design&provinceCode=320000')).toEqual([id]);
+    expect(await found(second, '&category=testing')).toEqual([]);
     expect(await found(first)).toEqual([]);
     expect(await found(description)).toEqual([]);
     await expectIndexed(id);
