@@ -79,9 +79,10 @@ async function main() {
   }
   await before.end();
 
-  let last: { query: string; parameters: unknown[] } = { query: '', parameters: [] };
+  // Every statement of the last call measured, to EXPLAIN each as the service sent it.
+  let sent: { query: string; parameters: unknown[] }[] = [];
   const capture: Logger = {
-    logQuery: (query, parameters) => void (last = { query, parameters: (parameters as unknown[] | undefined) ?? [] }),
+    logQuery: (query, parameters) => void sent.push({ query, parameters: (parameters as unknown[] | undefined) ?? [] }),
     logQueryError: () => undefined,
     logQuerySlow: () => undefined,
     logSchemaBuild: () => undefined,
@@ -101,13 +102,16 @@ async function main() {
   const repo = new FacilityRepository(new Database(ds));
 
   const search = () => repo.search({ q: '色谱', category: 'testing', provinceCode: '320000', limit: 20, offset: 0 }, now);
+  sent = [];
   const found = await search();
-  await explain(after, 'search', last.query, last.parameters);
+  for (const [i, q] of sent.entries()) await explain(after, `search, statement ${i + 1}`, q.query, q.parameters);
   console.log(`  ${await timed(search)}; total ${found.total}`);
 
   const browse = () => repo.search({ category: 'testing', provinceCode: '320000', limit: 20, offset: 0 }, now);
+  sent = [];
   await browse();
-  await explain(after, 'search without q (province and category)', last.query, last.parameters);
+  for (const [i, q] of sent.entries())
+    await explain(after, `search without q (province and category), statement ${i + 1}`, q.query, q.parameters);
   console.log(`  ${await timed(browse)}`);
 
   // A voucher as the bench's quotes use it: active, of a policy covering the category.
@@ -131,17 +135,19 @@ async function main() {
     relatedTo: policy.terms.relatedPartyBan ? { group, codes: [...group, ...enterprise.relatedCreditCodes] } : null,
   };
   for (const run of runs.keys()) {
+    sent = [];
     await repo.priceableInRun(scope, priceable, run, 20);
     await explain(
       after,
       `quotes: run ${run} (${runs[run].provincePrefixes.join(',')}, ${runs[run].ratioBp} bp), first 20`,
-      last.query,
-      last.parameters,
+      sent[0].query,
+      sent[0].parameters,
     );
     console.log(`  ${await timed(() => repo.priceableInRun(scope, priceable, run, 20))}`);
   }
+  sent = [];
   await repo.countInCategory(scope);
-  await explain(after, 'quotes: total', last.query, last.parameters);
+  await explain(after, 'quotes: total', sent[0].query, sent[0].parameters);
   console.log(`  ${await timed(() => repo.countInCategory(scope))}`);
   const all = async () => {
     for (const run of runs.keys()) await repo.priceableInRun(scope, priceable, run, 20);
