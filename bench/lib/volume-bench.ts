@@ -5,6 +5,7 @@ import { PASSWORD } from '../../test/support/accounts';
 import type { BenchWorld } from './bench-world';
 import type { ServiceProcess } from './service-process';
 import { login, loginStaff } from './sim-world';
+import { searchGrams } from '../../src/facilities/facility-grams';
 import { SEARCH_TERMS, VolumeCounts, VolumeName } from './volume';
 import { inChild, runLoad } from './worker';
 
@@ -222,13 +223,21 @@ export async function explainMeasured(database: string, year: number): Promise<R
   const conn = await createConnection({ ...mariaConnection(), database });
   const now = new Date().toISOString();
   const queries: Record<string, string> = {
-    search: `SELECT f.id, o.name, COUNT(*) OVER () AS total FROM facility f JOIN organization o ON o.id = f.provider_id
+    // As FacilityRepository.search sends it for q = '色谱': one join per Han pair of q (facility-grams.ts).
+    search: `SELECT f.id, o.name, COUNT(*) OVER () AS total FROM facility f
+      JOIN facility_gram g0 ON g0.gram = ${searchGrams('色谱')![0]} AND g0.facility_id = f.id AND g0.category = 'testing' AND g0.province_code = '320000'
+      JOIN organization o ON o.id = f.provider_id
       WHERE f.status = 'active' AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))
       AND f.province_code = '320000' AND f.category = 'testing'
       AND (LOWER(f.name) LIKE LOWER('%色谱%') ESCAPE '!' OR LOWER(f.description) LIKE LOWER('%色谱%') ESCAPE '!')
       ORDER BY f.unit_price_fen, f.id LIMIT 20`,
-    quotes: `SELECT f.id, o.id FROM facility f JOIN organization o ON o.id = f.provider_id WHERE f.status = 'active' AND f.category = 'testing'
-      AND f.unit_price_fen <= 10000000000000 AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))`,
+    // As the comparison reads one run (FacilityRepository.priceableInRun): the cheapest 20 of Jiangsu in index order.
+    quotes: `SELECT f.id, o.id FROM facility f JOIN organization o ON o.id = f.provider_id
+      WHERE f.category = 'testing' AND f.status = 'active' AND f.unit_price_fen <= 10000000000000
+      AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))
+      AND ((SUBSTR(f.province_code, 1, 2) IN ('32') AND f.unit_price_fen >= 1)
+        AND NOT (EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND s.status = 'active' AND (s.until IS NULL OR s.until >= '${now.slice(0, 10)}'))))
+      ORDER BY f.unit_price_fen, f.id LIMIT 20`,
     statsVouchers: `SELECT COUNT(*), SUM(v.available_fen), SUM(v.held_fen), SUM(v.spent_fen) FROM voucher v WHERE v.budget_year = ${year} AND v.issuing_region_code LIKE '32%'`,
     statsPaid: `SELECT r.approved_fen, r.captured_at, s.paid_at FROM redemption r JOIN claim c ON c.id = r.claim_id
       JOIN settlement s ON s.id = c.settlement_id AND s.status = 'paid' WHERE r.budget_year = ${year} AND r.issuing_region_code LIKE '32%'`,

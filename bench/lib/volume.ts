@@ -5,6 +5,7 @@ import { keyIdOf, seqsToSign, signCheckpoint } from '../../src/audit/audit-check
 import type { AuditPending } from '../../src/audit/audit-entry.entity';
 import { newId } from '../../src/common/ids';
 import { account } from '../../src/ledger/accounts';
+import { gramsOf } from '../../src/facilities/facility-grams';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
 import { REGIONS, SERIAL_PREFIX } from '../../src/regions/regions.data';
 import { Rng } from './prng';
@@ -390,6 +391,8 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     'updated_at',
   ];
   let facilityRows: unknown[][] = [];
+  // The search index the service keeps beside every facility it writes (facility-grams.ts).
+  let gramRows: unknown[][] = [];
   for (let i = 0; i < sizes.facilities; i++) {
     const p = providers[i % providers.length];
     const kind = rng.pick(INSTRUMENTS)!;
@@ -407,32 +410,21 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     facilitiesByProvince.get(p.province)!.push(f);
     facilitiesByProvider.set(p.id, [...(facilitiesByProvider.get(p.id) ?? []), f]);
     const features = [rng.pick(FEATURES), rng.pick(FEATURES)].filter((x, k, all) => all.indexOf(x) === k).join('，');
-    facilityRows.push([
-      f.id,
-      p.id,
-      `${kind.name}（${brand}）`,
-      kind.category,
-      kind.unit,
-      priceFen,
-      `${p.name}${kind.name}，型号 ${brand}；${features}。`,
-      p.province,
-      p.region,
-      'active',
-      0,
-      0,
-      at,
-      at,
-    ]);
+    const [name, description] = [`${kind.name}（${brand}）`, `${p.name}${kind.name}，型号 ${brand}；${features}。`];
+    for (const gram of gramsOf(name, description)) gramRows.push([gram, kind.category, p.province, f.id]);
+    facilityRows.push([f.id, p.id, name, kind.category, kind.unit, priceFen, description, p.province, p.region, 'active', 0, 0, at, at]);
     audit(at, { id: null, role: 'provider' }, 'facility.created', 'facility', f.id, p.region, p.id, {
       name: `${kind.name}（${brand}）`,
       unitPriceFen: priceFen,
     });
     if (facilityRows.length === 10_000) {
       await w.insert('facility', facilityColumns, facilityRows);
-      facilityRows = [];
+      await w.insert('facility_gram', ['gram', 'category', 'province_code', 'facility_id'], gramRows);
+      [facilityRows, gramRows] = [[], []];
     }
   }
   await w.insert('facility', facilityColumns, facilityRows);
+  await w.insert('facility_gram', ['gram', 'category', 'province_code', 'facility_id'], gramRows);
   // The busiest instruments: the first hourly 1% of each province's, with a calendar (08:00–20:00 Shanghai, every
   // day) and a share of the province's redemptions booked on them as completed bookings.
   const busy = new Set<string>();

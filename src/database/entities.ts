@@ -7,7 +7,7 @@ import { Budget } from '../budgets/budget.entity';
 import { Claim } from '../claims/claim.entity';
 import { ClearingRun, ClearingRunEntry } from '../clearing/clearing-run.entity';
 import { IdempotencyRecord } from '../common/idempotency/idempotency-record.entity';
-import { Facility, FacilityRating } from '../facilities/facility.entity';
+import { Facility, FacilityGram, FacilityRating } from '../facilities/facility.entity';
 import { LedgerTransfer } from '../ledger/ledger-transfer.entity';
 import { Organization, QualifiedEnterprise } from '../organizations/organization.entity';
 import { PartyRelation } from '../oversight/party-relation.entity';
@@ -43,6 +43,7 @@ export const ENTITIES = [
   QualifiedEnterprise,
   PartyRelation,
   FacilityRating,
+  FacilityGram,
   ClearingRun,
   ClearingRunEntry,
   FacilityCalendar,

@@ -19,8 +19,8 @@ import { Policy } from '../policies/policy.entity';
 import { RedemptionMode } from '../policies/policy.types';
 import { Voucher } from '../vouchers/voucher.entity';
 import { VoucherRepository } from '../vouchers/voucher.repository';
-import { ComparisonPage, CompareQuery, FacilityQuoteView, QuoteQuery, QuoteView } from './redemption.dto';
-import { Evaluation, evaluateRedemption, Party, partyGroup } from './redemption.rules';
+import { ComparisonPage, CompareQuery, QuoteQuery, QuoteView } from './redemption.dto';
+import { byWhatTheEnterprisePays, comparisonRuns, Evaluation, evaluateRedemption, Party, partyGroup } from './redemption.rules';
 
 /** Only the enterprise holding a voucher may price or spend it; to anyone else it does not exist. */
 export function ownVoucher(actor: Actor, voucher: Voucher | null | undefined): Voucher {
@@ -136,42 +136,72 @@ export class Quotes {
    * The active facilities of one category in every province, each with the voucher's quote, ranked by what the
    * enterprise would pay after subsidy; refused ones last. Facilities whose fee for this quantity would exceed 10^13
    * fen cannot be ordered in that quantity and are left out.
+   *
+   * Only the page is loaded and priced (see comparisonRuns): the cheapest offset + limit of each run, merged by the
+   * same ranking, then, when the page reaches past the priceable ones, the refused ones in (unit price, id) order.
    */
   async compare(actor: Actor, q: CompareQuery): Promise<ComparisonPage> {
     const voucher = ownVoucher(actor, await this.vouchers.get(q.voucherId));
     const now = clock.iso();
-    const found = await this.facilities.activeInCategory(q.category, Math.floor(MAX_FEN / q.quantity), now);
+    const today = clock.today();
     const enterprise = await this.withRecordedRelations(await this.organizations.load(voucher.enterpriseId));
-    const sanctioned = await this.sanctions.inForceAmong(
-      [enterprise.creditCode, ...found.map((f) => f.provider.creditCode)],
-      clock.today(),
-    );
-    const sides = {
+    const policy = await this.policies.load(voucher.policyId);
+    const enterpriseSanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], today)).has(enterprise.creditCode);
+    const runs = comparisonRuns({
+      terms: policy.terms,
+      today,
       voucher,
-      enterprise,
-      enterpriseSanctioned: sanctioned.has(enterprise.creditCode),
-      policy: await this.policies.load(voucher.policyId),
+      enterpriseSanctioned,
+      category: q.category,
+      quantity: q.quantity,
+      mode: q.mode,
+    });
+    const group = partyGroup(party(enterprise));
+    const priceable = {
+      runs,
+      today,
+      relatedTo: policy.terms.relatedPartyBan ? { group, codes: [...group, ...enterprise.relatedCreditCodes] } : null,
     };
-    const quoted: FacilityQuoteView[] = found.map(({ facility, provider }) => ({
-      facility: FacilityView.of(facility, provider.name),
-      quote: QuoteView.of(
-        evaluate(sides, facility, withNoticeEnded(provider, now), sanctioned.has(provider.creditCode), q.quantity, q.mode),
-      ),
-    }));
-    quoted.sort(
-      (a, b) =>
-        Number(!!a.quote.refusal) - Number(!!b.quote.refusal) ||
-        a.quote.selfPayFen - b.quote.selfPayFen ||
-        a.quote.feeFen - b.quote.feeFen ||
-        a.facility.id.localeCompare(b.facility.id),
+    const scope = { category: q.category, maxPriceFen: Math.floor(MAX_FEN / q.quantity), now };
+    const end = q.offset + q.limit;
+
+    const priced: Found[] = [];
+    let allPriceableRead = true;
+    for (const run of runs.keys()) {
+      const rows = await this.facilities.priceableInRun(scope, priceable, run, end);
+      priced.push(...rows);
+      if (rows.length === end) allPriceableRead = false;
+    }
+    // Once every priceable facility is read and the page reaches past them, the refused ones follow in their order.
+    const refusedFrom = Math.max(q.offset, priced.length);
+    const refused =
+      allPriceableRead && refusedFrom < end
+        ? await this.facilities.refusedInCategory(scope, priceable, { offset: refusedFrom - priced.length, limit: end - refusedFrom })
+        : [];
+
+    const sanctioned = await this.sanctions.inForceAmong(
+      [...priced, ...refused].map((f) => f.provider.creditCode),
+      today,
     );
+    const sides = { voucher, enterprise, enterpriseSanctioned, policy };
+    const ranked = (rows: Found[]) =>
+      rows
+        .map(({ facility, provider }) => ({
+          id: facility.id,
+          facility,
+          provider,
+          evaluation: evaluate(sides, facility, withNoticeEnded(provider, now), sanctioned.has(provider.creditCode), q.quantity, q.mode),
+        }))
+        .sort(byWhatTheEnterprisePays);
+    const page = [...ranked(priced).slice(q.offset, end), ...ranked(refused)];
     // Free slots only for the page shown: each costs a read of the facility's booked hours.
-    const page = quoted.slice(q.offset, q.offset + q.limit);
-    const byId = new Map(found.map((f) => [f.facility.id, f.facility]));
-    const free = await this.firstFreeSlots(page.map((i) => byId.get(i.facility.id)!));
-    const items = page.map((i) =>
-      free.has(i.facility.id) ? { facility: i.facility, firstFreeSlot: free.get(i.facility.id), quote: i.quote } : i,
-    );
-    return { items, total: quoted.length };
+    const free = await this.firstFreeSlots(page.map((i) => i.facility));
+    const items = page.map(({ facility, provider, evaluation }) => {
+      const item = { facility: FacilityView.of(facility, provider.name), quote: QuoteView.of(evaluation) };
+      return free.has(facility.id) ? { facility: item.facility, firstFreeSlot: free.get(facility.id), quote: item.quote } : item;
+    });
+    return { items, total: await this.facilities.countInCategory(scope) };
   }
 }
+
+type Found = { facility: Facility; provider: Organization };

@@ -78,6 +78,13 @@ function lowered(amountFen: number, ...limitsFen: (number | null)[]): number {
   return limitsFen.reduce<number>((min, limit) => (limit === null ? min : Math.min(min, limit)), amountFen);
 }
 
+// A policy listing no modes still yields a mode to report; the mode check then refuses it.
+const modeOf = (terms: PolicyTerms, mode?: RedemptionMode): RedemptionMode =>
+  mode ?? (terms.redemptionModes.includes('provider_redeemed') ? 'provider_redeemed' : terms.redemptionModes[0]) ?? 'provider_redeemed';
+
+const ratioWithBonus = (terms: PolicyTerms, categoryRatioBp: number, crossProvince: boolean): number =>
+  Math.min(categoryRatioBp + (crossProvince ? 0 : terms.localBonusBp), FULL_BP);
+
 /**
  * Prices a redemption under the voucher's pinned policy and returns the first rule that forbids it.
  * A refused evaluation carries no subsidy (subsidyFen 0, selfPayFen = feeFen), so nothing can be held from it.
@@ -87,13 +94,9 @@ export function evaluateRedemption(input: EvaluationInput): Evaluation {
   const feeFen = feeOf(facility.unitPriceFen, input.quantity);
   const facilityProvince = provinceOf(facility.provinceCode);
   const crossProvince = facilityProvince !== provinceOf(voucher.issuingRegionCode);
-  // A policy listing no modes still yields a mode to report; the mode check below then refuses it.
-  const mode =
-    input.mode ??
-    (terms.redemptionModes.includes('provider_redeemed') ? 'provider_redeemed' : terms.redemptionModes[0]) ??
-    'provider_redeemed';
+  const mode = modeOf(terms, input.mode);
   const category = terms.categories.find((c) => c.category === facility.category);
-  const ratioBp = category ? Math.min(category.ratioBp + (crossProvince ? 0 : terms.localBonusBp), FULL_BP) : 0;
+  const ratioBp = category ? ratioWithBonus(terms, category.ratioBp, crossProvince) : 0;
   const subsidyFen = lowered(ratioOf(feeFen, ratioBp), terms.perRedemptionCapFen, voucher.availableFen);
 
   const refuse = (code: RuleCode, message: string): Evaluation => ({
@@ -155,6 +158,74 @@ export function evaluateRedemption(input: EvaluationInput): Evaluation {
     );
   }
   return { mode, feeFen, ratioBp, subsidyFen, selfPayFen: feeFen - subsidyFen, crossProvince };
+}
+
+/** Facilities of one province set priced at one ratio: those at `minUnitPriceFen` or more get a subsidy. */
+export interface ComparisonRun {
+  /** The first two digits of the provinces (what provinceOf keeps). */
+  provincePrefixes: string[];
+  ratioBp: number;
+  minUnitPriceFen: number;
+}
+
+/**
+ * Where a comparison across provinces finds the facilities of `category` that evaluateRedemption would price without a
+ * refusal, as runs a query can walk cheapest first; none when the voucher itself refuses every facility. What is left
+ * for the query to exclude is per provider: a sanction in force, and a related party where the policy bans those (the
+ * provider is active: the comparison lists no other).
+ *
+ * Why runs: under one voucher the ratio depends only on whether the facility is in the issuing province, and with one
+ * ratio selfPayFen = fee − min(floor(fee × ratio), cap, available) never decreases as the fee grows (a fen more of fee
+ * adds at most a fen of subsidy). So within a run the ranking (selfPayFen, feeFen, id) is the order (unit price, id),
+ * and the first n of the ranking are among the first n of each run: a merge of sorted streams, not a price of all.
+ */
+export function comparisonRuns(input: {
+  terms: PolicyTerms;
+  today: string;
+  voucher: EvaluationInput['voucher'];
+  enterpriseSanctioned: boolean;
+  category: string;
+  quantity: number;
+  mode?: RedemptionMode;
+}): ComparisonRun[] {
+  const { terms, voucher } = input;
+  const category = terms.categories.find((c) => c.category === input.category);
+  if (
+    voucher.status !== 'active' ||
+    input.today > voucher.validUntil ||
+    input.enterpriseSanctioned ||
+    !terms.redemptionModes.includes(modeOf(terms, input.mode)) ||
+    !category ||
+    voucher.availableFen <= 0 ||
+    (terms.perRedemptionCapFen !== null && terms.perRedemptionCapFen <= 0)
+  ) {
+    return [];
+  }
+  const prefix = (code: string) => provinceOf(code).slice(0, 2);
+  const home = prefix(voucher.issuingRegionCode);
+  const accepted = [...new Set(terms.acceptedProvinceCodes.map(prefix))];
+  const runs = [
+    { provincePrefixes: accepted.filter((p) => p === home), ratioBp: ratioWithBonus(terms, category.ratioBp, false) },
+    { provincePrefixes: accepted.filter((p) => p !== home), ratioBp: ratioWithBonus(terms, category.ratioBp, true) },
+  ];
+  // floor(fee × ratio / 10000) ≥ 1 exactly when unit price × quantity × ratio ≥ 10000 (integers, no rounding).
+  const step = (ratioBp: number) => input.quantity * ratioBp;
+  return runs
+    .filter((r) => r.provincePrefixes.length > 0 && r.ratioBp > 0)
+    .map((r) => ({ ...r, minUnitPriceFen: Math.floor((FULL_BP + step(r.ratioBp) - 1) / step(r.ratioBp)) }));
+}
+
+/** The comparison's ranking: what the enterprise would pay after subsidy, then the fee, then the id; refused ones last. */
+export function byWhatTheEnterprisePays(
+  a: { id: string; evaluation: Pick<Evaluation, 'refusal' | 'selfPayFen' | 'feeFen'> },
+  b: { id: string; evaluation: Pick<Evaluation, 'refusal' | 'selfPayFen' | 'feeFen'> },
+): number {
+  return (
+    Number(!!a.evaluation.refusal) - Number(!!b.evaluation.refusal) ||
+    a.evaluation.selfPayFen - b.evaluation.selfPayFen ||
+    a.evaluation.feeFen - b.evaluation.feeFen ||
+    a.id.localeCompare(b.id)
+  );
 }
 
 /** Recomputes the subsidy on the actual usage; it never exceeds the hold, and the rest of the hold is released. */

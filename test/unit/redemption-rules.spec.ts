@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { PolicyTerms } from '../../src/policies/policy.types';
-import { areRelated, captureSubsidy, evaluateRedemption, EvaluationInput, provinceOf } from '../../src/redemptions/redemption.rules';
+import {
+  areRelated,
+  byWhatTheEnterprisePays,
+  captureSubsidy,
+  ComparisonRun,
+  comparisonRuns,
+  evaluateRedemption,
+  EvaluationInput,
+  provinceOf,
+} from '../../src/redemptions/redemption.rules';
 
 const ANHUI_TERMS: PolicyTerms = {
   categories: [
@@ -454,5 +463,98 @@ describe('subsidy arithmetic properties', () => {
         expect(c).toEqual({ feeFen: e.feeFen, subsidyFen: e.subsidyFen, selfPayFen: e.selfPayFen, releasedFen: 0 });
       }),
     );
+  });
+});
+
+describe('a comparison across provinces reads runs in price order (comparisonRuns)', () => {
+  const province = fc.constantFrom('310000', '320000', '330000', '340000');
+  const category = fc.constantFrom('instrument_sharing', 'testing', 'design');
+  const arbitrary = fc
+    .record({
+      categories: fc.uniqueArray(fc.record({ category, ratioBp: fc.integer({ min: 0, max: 10_000 }) }), {
+        selector: (c) => c.category,
+        maxLength: 3,
+      }),
+      acceptedProvinceCodes: fc.uniqueArray(province, { maxLength: 4 }),
+      localBonusBp: fc.integer({ min: 0, max: 10_000 }),
+      perRedemptionCapFen: fc.option(fc.integer({ min: 0, max: 200 }), { nil: null }),
+      redemptionModes: fc.subarray(['provider_redeemed', 'enterprise_reimbursed'] as const),
+      mode: fc.option(fc.constantFrom('provider_redeemed', 'enterprise_reimbursed' as const), { nil: undefined }),
+      status: fc.constantFrom('active', 'active', 'active', 'exhausted' as const),
+      availableFen: fc.integer({ min: 0, max: 300 }),
+      validUntil: fc.constantFrom('2026-06-14', '2026-06-15', '2026-12-31'),
+      issuingRegionCode: fc.constantFrom('340100', '320500', '310000'),
+      enterpriseSanctioned: fc.boolean(),
+      facilityCategory: category,
+      facilityProvince: province,
+      unitPriceFen: fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 10_000_000 })),
+      quantity: fc.integer({ min: 1, max: 5 }),
+    })
+    .map((a) => {
+      const input = anhuiVoucherAtShanghaiTem({
+        terms: {
+          ...ANHUI_TERMS,
+          categories: a.categories,
+          acceptedProvinceCodes: a.acceptedProvinceCodes,
+          localBonusBp: a.localBonusBp,
+          perRedemptionCapFen: a.perRedemptionCapFen,
+          redemptionModes: [...a.redemptionModes],
+        },
+        voucher: { status: a.status, availableFen: a.availableFen, validUntil: a.validUntil, issuingRegionCode: a.issuingRegionCode },
+        facility: { category: a.facilityCategory, unitPriceFen: a.unitPriceFen, provinceCode: a.facilityProvince },
+        enterprise: { ...base.enterprise, sanctioned: a.enterpriseSanctioned },
+        quantity: a.quantity,
+        mode: a.mode,
+      });
+      const runs = comparisonRuns({ ...input, enterpriseSanctioned: a.enterpriseSanctioned, category: a.facilityCategory });
+      return { input, runs };
+    });
+  const runOf = (runs: ComparisonRun[], facility: EvaluationInput['facility']) =>
+    runs.find((r) => r.provincePrefixes.includes(facility.provinceCode.slice(0, 2)) && facility.unitPriceFen >= r.minUnitPriceFen);
+
+  it('a facility lies in a run exactly when its quote is not refused, at that run’s ratio (active, unrelated, unsanctioned provider)', () => {
+    fc.assert(
+      fc.property(arbitrary, ({ input, runs }) => {
+        const evaluation = evaluateRedemption(input);
+        const run = runOf(runs, input.facility);
+        expect(evaluation.refusal === undefined).toBe(run !== undefined);
+        if (run) expect(evaluation.ratioBp).toBe(run.ratioBp);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('runs do not overlap, so no facility is read twice', () => {
+    fc.assert(
+      fc.property(arbitrary, ({ runs }) => {
+        const prefixes = runs.flatMap((r) => r.provincePrefixes);
+        expect(new Set(prefixes).size).toBe(prefixes.length);
+      }),
+    );
+  });
+
+  it('within a run a dearer facility never ranks before a cheaper one: (unit price, id) is the ranking', () => {
+    fc.assert(
+      fc.property(arbitrary, fc.integer({ min: 0, max: 1_000_000 }), ({ input }, more) => {
+        const cheaper = { id: 'b', evaluation: evaluateRedemption(input) };
+        const dearer = {
+          id: 'a',
+          evaluation: evaluateRedemption({ ...input, facility: { ...input.facility, unitPriceFen: input.facility.unitPriceFen + more } }),
+        };
+        if (cheaper.evaluation.refusal || dearer.evaluation.refusal) return;
+        const order = byWhatTheEnterprisePays(cheaper, dearer);
+        expect(more === 0 ? order > 0 : order < 0).toBe(true); // equal prices: the id decides
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('refused quotes rank by unit price too: a refusal pays the whole fee', () => {
+    const refused = (unitPriceFen: number, id: string) => ({
+      id,
+      evaluation: evaluateRedemption({ ...withTerms({ acceptedProvinceCodes: [] }), facility: { ...base.facility, unitPriceFen } }),
+    });
+    expect(byWhatTheEnterprisePays(refused(100, 'z'), refused(101, 'a'))).toBeLessThan(0);
+    expect(byWhatTheEnterprisePays(refused(100, 'a'), refused(100, 'b'))).toBeLessThan(0);
   });
 });
