@@ -8,6 +8,7 @@ import { Booking1764600000000 } from './1764600000000-booking';
 import { Profiles1764700000000 } from './1764700000000-profiles';
 import { Events1764800000000 } from './1764800000000-events';
 import { VolumeIndexes1764900000000 } from './1764900000000-volume-indexes';
+import { StatsSummaries1765100000000 } from './1765100000000-stats-summaries';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Profiles1764700000000,
   Events1764800000000,
   VolumeIndexes1764900000000,
+  StatsSummaries1765100000000,
 ];

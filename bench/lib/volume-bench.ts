@@ -187,8 +187,8 @@ export async function explainMeasured(database: string, year: number): Promise<R
     quotes: `SELECT f.id, o.id FROM facility f JOIN organization o ON o.id = f.provider_id WHERE f.status = 'active' AND f.category = 'testing'
       AND f.unit_price_fen <= 10000000000000 AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))`,
     statsVouchers: `SELECT COUNT(*), SUM(v.available_fen), SUM(v.held_fen), SUM(v.spent_fen) FROM voucher v WHERE v.budget_year = ${year} AND v.issuing_region_code LIKE '32%'`,
-    statsPaid: `SELECT r.approved_fen, r.captured_at, s.paid_at FROM redemption r JOIN claim c ON c.id = r.claim_id
-      JOIN settlement s ON s.id = c.settlement_id AND s.status = 'paid' WHERE r.budget_year = ${year} AND r.issuing_region_code LIKE '32%'`,
+    statsPaid: `SELECT p.hours_tenths, p.span, SUM(p.redemptions), SUM(p.approved_fen) FROM paid_summary p
+      WHERE p.budget_year = ${year} AND p.region_code LIKE '32%' GROUP BY p.hours_tenths, p.span`,
     flows: `SELECT r.issuing_region_code, r.provider_province_code, COUNT(*), SUM(r.captured_subsidy_fen) FROM redemption r
       WHERE r.status = 'captured' AND r.budget_year = ${year} GROUP BY r.issuing_region_code, r.provider_province_code`,
     ledgerCredits: `SELECT t.credit_account, SUM(t.amount_fen) FROM ledger_transfer t GROUP BY t.credit_account`,

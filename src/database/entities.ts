@@ -14,7 +14,7 @@ import { PartyRelation } from '../oversight/party-relation.entity';
 import { Sanction } from '../oversight/sanction.entity';
 import { Policy } from '../policies/policy.entity';
 import { Redemption } from '../redemptions/redemption.entity';
-import { Settlement, SettlementLine } from '../settlement/settlement.entity';
+import { PaidSummary, Settlement, SettlementLine } from '../settlement/settlement.entity';
 import { AnnualGrant, SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
 
 export const ENTITIES = [
@@ -37,6 +37,7 @@ export const ENTITIES = [
   Claim,
   Settlement,
   SettlementLine,
+  PaidSummary,
   LedgerTransfer,
   IdempotencyRecord,
   Sanction,

@@ -214,12 +214,19 @@ export class RedemptionRepository {
     };
   }
 
-  /** Redemptions of a region's budget year paid out in a settlement: what was approved, when captured and when paid. */
-  paidInRegion(regionCode: string, year: number): Promise<{ approvedFen: unknown; capturedAt: string; paidAt: string }[]> {
-    return this.db.rows(
-      sql`SELECT r.approved_fen AS "approvedFen", r.captured_at AS "capturedAt", s.paid_at AS "paidAt" FROM redemption r
-          JOIN claim c ON c.id = r.claim_id JOIN settlement s ON s.id = c.settlement_id AND s.status = 'paid'
-          WHERE r.budget_year = ${year} AND ${inRegion('r.issuing_region_code', regionCode)}`,
+  /** The redemptions a settlement batch pays (through its claims): whose budget, when captured, what was approved. */
+  async paidBy(
+    settlementId: string,
+  ): Promise<{ issuingRegionCode: string; budgetYear: number; capturedAt: string; approvedFen: number }[]> {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT r.issuing_region_code AS region, r.budget_year AS year, r.captured_at AS captured, r.approved_fen AS fen
+          FROM claim c JOIN redemption r ON r.claim_id = c.id WHERE c.settlement_id = ${settlementId}`,
     );
+    return rows.map((r) => ({
+      issuingRegionCode: r.region as string,
+      budgetYear: Number(r.year),
+      capturedAt: r.captured as string,
+      approvedFen: Number(r.fen ?? 0),
+    }));
   }
 }
