@@ -57,9 +57,20 @@ export async function backfillPaidSummary(query: Query, dialect: 'sqlite' | 'mys
   }
 }
 
+/** Rebuilds captured_flow from the captured redemptions (all in shard 0): exact while no capture runs meanwhile. */
+export async function rebuildCapturedFlows(query: Query): Promise<void> {
+  await query('DELETE FROM captured_flow');
+  await query(
+    `INSERT INTO captured_flow (budget_year, issuing_region_code, provider_province_code, shard, redemptions, captured_fen)
+     SELECT budget_year, issuing_region_code, provider_province_code, 0, COUNT(*), SUM(COALESCE(captured_subsidy_fen, 0)) FROM redemption
+     WHERE status = 'captured' GROUP BY budget_year, issuing_region_code, provider_province_code`,
+  );
+}
+
 /**
- * Statistics at a year's volume (issue 18): the paid summary the payments keep (filled here from the batches already
- * paid, so an upgraded deployment shows the same figures), and a covering index for a region's voucher balance sums.
+ * Statistics at a year's volume (issue 18): the paid summary the payments keep and the captured flows the captures keep
+ * (both filled here from the data already there, so an upgraded deployment shows the same figures), and a covering
+ * index for a region's voucher balance sums.
  */
 export class StatsSummaries1765100000000 implements MigrationInterface {
   name = 'StatsSummaries1765100000000';
@@ -79,14 +90,29 @@ export class StatsSummaries1765100000000 implements MigrationInterface {
         checks: [{ name: 'chk_paid_summary_amounts', expression: 'redemptions > 0 AND approved_fen >= 0' }],
       }),
     );
+    await queryRunner.createTable(
+      new Table({
+        name: 'captured_flow',
+        columns: [
+          { ...int('budget_year'), isPrimary: true },
+          { ...region('issuing_region_code'), isPrimary: true },
+          { ...region('provider_province_code'), isPrimary: true },
+          { ...int('shard'), isPrimary: true },
+          int('redemptions'),
+          fen('captured_fen'),
+        ],
+      }),
+    );
     await queryRunner.createIndex('voucher', idx(VOUCHER_TOTALS));
     const dialect = queryRunner.connection.options.type === 'better-sqlite3' ? 'sqlite' : 'mysql';
     await backfillPaidSummary((q, p) => queryRunner.query(q, p), dialect);
+    await rebuildCapturedFlows((q, p) => queryRunner.query(q, p));
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     const index = (await queryRunner.getTable('voucher'))!.indices.find((i) => i.columnNames.join() === VOUCHER_TOTALS.join());
     if (index) await queryRunner.dropIndex('voucher', index);
+    await queryRunner.dropTable('captured_flow');
     await queryRunner.dropTable('paid_summary');
   }
 }

@@ -1,4 +1,4 @@
-import { backfillPaidSummary } from '../../migrations/1765100000000-stats-summaries';
+import { backfillPaidSummary, rebuildCapturedFlows } from '../../migrations/1765100000000-stats-summaries';
 import type { Connection } from 'mysql2/promise';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { chainEntries } from '../../src/audit/audit-chain';
@@ -940,6 +940,7 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     'mysql',
     settlementRows.map((r) => r[0] as string),
   );
+  await rebuildCapturedFlows(async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0]);
   await sealPending();
   log(`settlements ${settlementRows.length} with ${lineRows.length} lines`);
   return w.counts;

@@ -13,7 +13,7 @@ import { Organization, QualifiedEnterprise } from '../organizations/organization
 import { PartyRelation } from '../oversight/party-relation.entity';
 import { Sanction } from '../oversight/sanction.entity';
 import { Policy } from '../policies/policy.entity';
-import { Redemption } from '../redemptions/redemption.entity';
+import { CapturedFlow, Redemption } from '../redemptions/redemption.entity';
 import { PaidSummary, Settlement, SettlementLine } from '../settlement/settlement.entity';
 import { AnnualGrant, SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
 
@@ -34,6 +34,7 @@ export const ENTITIES = [
   Voucher,
   Facility,
   Redemption,
+  CapturedFlow,
   Claim,
   Settlement,
   SettlementLine,

@@ -23,8 +23,8 @@ export interface LedgerCheck {
 /**
  * Verifies every money invariant from the transfers up: transfers balance, nothing negative that may not be, row
  * balances equal ledger balances, budget total = available + committed, face value = available + held + spent +
- * released, closed vouchers keep nothing available, payables equal approved claims, and the statistics' paid summary
- * equals the redemptions of paid batches.
+ * released, closed vouchers keep nothing available, payables equal approved claims, and the statistics' summaries
+ * (paid, captured flows) equal the redemptions they sum.
  */
 @Injectable()
 export class LedgerCheckService {
@@ -113,6 +113,10 @@ export class LedgerCheckService {
     }
 
     await this.checkPaidSummary(expect);
+    for (const m of await this.redemptions.capturedFlowMismatches()) {
+      expect(`captured flow ${m.key} redemptions`, BigInt(m.summary[0]), BigInt(m.redemptions[0]));
+      expect(`captured flow ${m.key} captured`, BigInt(m.summary[1]), BigInt(m.redemptions[1]));
+    }
     return { balanced: violations.length === 0, accounts, transfers, violations };
   }
 

@@ -17,6 +17,9 @@ export type Resolution = Pick<
   'status' | 'capturedQuantity' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'usageDecidedAt' | 'updatedAt'
 >;
 
+/** Rows per flow in captured_flow: concurrent captures of one province pick one of these at random. */
+const CAPTURED_FLOW_SHARDS = 16;
+
 @Injectable()
 export class RedemptionRepository {
   constructor(private readonly db: Database) {}
@@ -144,18 +147,58 @@ export class RedemptionRepository {
 
   // ---- Statistics. ----
 
-  /** Captured subsidies of a budget year, per issuing region and provider province, within the scope. */
+  /**
+   * Adds a change of captured subsidies (a capture, a dispute's resolution) to one random shard of its flow row, in the
+   * caller's transaction: one upsert takes the row's lock directly (STACK.md).
+   */
+  async addCapturedFlow(
+    r: Pick<Redemption, 'budgetYear' | 'issuingRegionCode' | 'providerProvinceCode'>,
+    redemptions: number,
+    fen: number,
+  ) {
+    const shard = Math.floor(Math.random() * CAPTURED_FLOW_SHARDS);
+    const insert = sql`INSERT INTO captured_flow (budget_year, issuing_region_code, provider_province_code, shard, redemptions, captured_fen)
+        VALUES (${r.budgetYear}, ${r.issuingRegionCode}, ${r.providerProvinceCode}, ${shard}, ${redemptions}, ${fen})`;
+    await this.db.execute(
+      this.db.dialect === 'sqlite'
+        ? sql`${insert} ON CONFLICT (budget_year, issuing_region_code, provider_province_code, shard) DO UPDATE SET
+              redemptions = redemptions + excluded.redemptions, captured_fen = captured_fen + excluded.captured_fen`
+        : sql`${insert} ON DUPLICATE KEY UPDATE redemptions = redemptions + VALUES(redemptions), captured_fen = captured_fen + VALUES(captured_fen)`,
+    );
+  }
+
+  /** Captured subsidies of a budget year, per issuing region and provider province, within the scope (the shards summed). */
   capturedFlows(
     scope: ListScope,
     year: number,
   ): Promise<{ issuingRegionCode: string; providerProvinceCode: string; count: unknown; capturedFen: unknown }[]> {
     return this.db.rows(
-      sql`SELECT r.issuing_region_code AS "issuingRegionCode", r.provider_province_code AS "providerProvinceCode", COUNT(*) AS count,
-          SUM(r.captured_subsidy_fen) AS "capturedFen" FROM redemption r WHERE r.status = 'captured' AND r.budget_year = ${year}${scopeCondition(
+      sql`SELECT f.issuing_region_code AS "issuingRegionCode", f.provider_province_code AS "providerProvinceCode",
+          SUM(f.redemptions) AS count, SUM(f.captured_fen) AS "capturedFen" FROM captured_flow f WHERE f.budget_year = ${year}${scopeCondition(
             scope,
-            { region: 'r.issuing_region_code', orgs: [] },
-          )} GROUP BY r.issuing_region_code, r.provider_province_code`,
+            { region: 'f.issuing_region_code', orgs: [] },
+          )} GROUP BY f.issuing_region_code, f.provider_province_code HAVING SUM(f.redemptions) > 0`,
     );
+  }
+
+  /** captured_flow against the captured redemptions, per budget year, issuing region and provider province (ledger check). */
+  async capturedFlowMismatches(): Promise<{ key: string; summary: [number, number]; redemptions: [number, number] }[]> {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT budget_year AS y, issuing_region_code AS reg, provider_province_code AS prov, SUM(n) AS n, SUM(fen) AS fen,
+          SUM(dn) AS dn, SUM(dfen) AS dfen FROM (
+            SELECT budget_year, issuing_region_code, provider_province_code, redemptions AS n, captured_fen AS fen, 0 AS dn, 0 AS dfen
+            FROM captured_flow
+            UNION ALL
+            SELECT budget_year, issuing_region_code, provider_province_code, 0, 0, 1, COALESCE(captured_subsidy_fen, 0)
+            FROM redemption WHERE status = 'captured'
+          ) x GROUP BY budget_year, issuing_region_code, provider_province_code
+          HAVING SUM(n) <> SUM(dn) OR SUM(fen) <> SUM(dfen) ORDER BY budget_year, issuing_region_code, provider_province_code`,
+    );
+    return rows.map((r) => ({
+      key: `${String(r.reg)}/${Number(r.y)}→${String(r.prov)}`,
+      summary: [Number(r.n), Number(r.fen)],
+      redemptions: [Number(r.dn), Number(r.dfen)],
+    }));
   }
 
   /**

@@ -110,4 +110,26 @@ describe('ledger check', () => {
       ).body,
     ).toEqual(stats);
   });
+
+  it('finds a captured flow summary that does not match the captured redemptions', async () => {
+    const check = await t.ledgerCheck();
+    expect(check.violations).toEqual([]);
+    // The earlier test captured a Hefei redemption at a Shanghai lab: its flow is one of the shards' sums.
+    const [flow] = await t
+      .get(Database)
+      .rows<{ budget_year: unknown; shard: unknown }>(
+        sql`SELECT budget_year, shard FROM captured_flow WHERE issuing_region_code = '340100' AND provider_province_code = '310000' LIMIT 1`,
+      );
+    const key = `340100/${Number(flow.budget_year)}→310000`;
+    const tamper = (n: number, fen: number) =>
+      direct(sql`UPDATE captured_flow SET redemptions = redemptions + ${n}, captured_fen = captured_fen + ${fen}
+        WHERE issuing_region_code = '340100' AND provider_province_code = '310000' AND shard = ${Number(flow.shard)}`);
+
+    await tamper(0, 5);
+    expect((await t.ledgerCheck()).violations).toEqual([`captured flow ${key} captured: 80005 ≠ 80000`]);
+    await tamper(1, -5);
+    expect((await t.ledgerCheck()).violations).toEqual([`captured flow ${key} redemptions: 2 ≠ 1`]);
+    await tamper(-1, 0);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+  });
 });
