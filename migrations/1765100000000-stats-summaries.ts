@@ -21,15 +21,17 @@ export async function backfillPaidSummary(query: Query, dialect: 'sqlite' | 'mys
     const rows = new Map<string, PaidSummaryRow>();
     for (const b of batches.filter((x) => x.region_code === regionCode)) {
       const paid = await query(
-        `SELECT r.issuing_region_code, r.budget_year, r.captured_at, r.approved_fen FROM claim c JOIN redemption r ON r.claim_id = c.id
-         WHERE c.settlement_id = ?`,
+        `SELECT r.issuing_region_code, r.budget_year, r.captured_at, COUNT(*) AS n, SUM(COALESCE(r.approved_fen, 0)) AS fen
+         FROM claim c JOIN redemption r ON r.claim_id = c.id WHERE c.settlement_id = ?
+         GROUP BY r.issuing_region_code, r.budget_year, r.captured_at`,
         [b.id],
       );
       const redemptions = paid.map((r) => ({
         issuingRegionCode: r.issuing_region_code as string,
         budgetYear: Number(r.budget_year),
         capturedAt: r.captured_at as string,
-        approvedFen: Number(r.approved_fen ?? 0),
+        count: Number(r.n),
+        approvedFen: Number(r.fen),
       }));
       for (const row of summarisePaid(redemptions, b.paid_at as string)) {
         const key = `${row.budgetYear}/${row.regionCode}/${row.hoursTenths}/${row.span}`;

@@ -82,9 +82,12 @@ export interface PaidSummaryRow {
   approvedFen: number;
 }
 
-/** The summary rows that redemptions paid at `paidAt` add, ordered by key (one lock order for every payment). */
+/**
+ * The summary rows that redemptions paid at `paidAt` add, ordered by key (one lock order for every payment). Redemptions
+ * of one region, year and capture instant may come as one group (`count` of them, approvedFen their sum).
+ */
 export function summarisePaid(
-  redemptions: { issuingRegionCode: string; budgetYear: number; capturedAt: string; approvedFen: number }[],
+  redemptions: { issuingRegionCode: string; budgetYear: number; capturedAt: string; count: number; approvedFen: number }[],
   paidAt: string,
 ): PaidSummaryRow[] {
   const rows = new Map<string, PaidSummaryRow>();
@@ -100,7 +103,7 @@ export function summarisePaid(
     };
     const key = paidSummaryKey(row);
     const into = rows.get(key) ?? row;
-    into.redemptions += 1;
+    into.redemptions += r.count;
     into.approvedFen += r.approvedFen;
     rows.set(key, into);
   }

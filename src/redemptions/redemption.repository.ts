@@ -257,19 +257,24 @@ export class RedemptionRepository {
     };
   }
 
-  /** The redemptions a settlement batch pays (through its claims): whose budget, when captured, what was approved. */
+  /**
+   * The redemptions a settlement batch pays (through its claims): whose budget, when captured, what was approved; grouped
+   * by capture instant, which is all the paid summary needs of them.
+   */
   async paidBy(
     settlementId: string,
-  ): Promise<{ issuingRegionCode: string; budgetYear: number; capturedAt: string; approvedFen: number }[]> {
+  ): Promise<{ issuingRegionCode: string; budgetYear: number; capturedAt: string; count: number; approvedFen: number }[]> {
     const rows = await this.db.rows<Record<string, unknown>>(
-      sql`SELECT r.issuing_region_code AS region, r.budget_year AS year, r.captured_at AS captured, r.approved_fen AS fen
-          FROM claim c JOIN redemption r ON r.claim_id = c.id WHERE c.settlement_id = ${settlementId}`,
+      sql`SELECT r.issuing_region_code AS region, r.budget_year AS year, r.captured_at AS captured, COUNT(*) AS n,
+          SUM(COALESCE(r.approved_fen, 0)) AS fen FROM claim c JOIN redemption r ON r.claim_id = c.id WHERE c.settlement_id = ${settlementId}
+          GROUP BY r.issuing_region_code, r.budget_year, r.captured_at`,
     );
     return rows.map((r) => ({
       issuingRegionCode: r.region as string,
       budgetYear: Number(r.year),
       capturedAt: r.captured as string,
-      approvedFen: Number(r.fen ?? 0),
+      count: Number(r.n),
+      approvedFen: Number(r.fen),
     }));
   }
 }

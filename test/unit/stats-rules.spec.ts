@@ -61,6 +61,7 @@ describe('paid figures from the summary (tenths of an hour) show what the exact 
             issuingRegionCode: '340100',
             budgetYear: 2026,
             capturedAt: instant(paidMs - r.delayMs),
+            count: 1,
             approvedFen: r.approvedFen,
           }));
           for (const r of redemptions) {
