@@ -181,24 +181,20 @@ export class RedemptionRepository {
     );
   }
 
-  /** captured_flow against the captured redemptions, per budget year, issuing region and provider province (ledger check). */
-  async capturedFlowMismatches(): Promise<{ key: string; summary: [number, number]; redemptions: [number, number] }[]> {
+  /**
+   * Captured redemptions and subsidies per budget year, issuing region and provider province, from the redemptions
+   * (`from: 'redemptions'`) or from captured_flow's shards: the ledger check compares the two.
+   */
+  async capturedTotals(from: 'redemptions' | 'summary'): Promise<Map<string, [redemptions: number, fen: number]>> {
     const rows = await this.db.rows<Record<string, unknown>>(
-      sql`SELECT budget_year AS y, issuing_region_code AS reg, provider_province_code AS prov, SUM(n) AS n, SUM(fen) AS fen,
-          SUM(dn) AS dn, SUM(dfen) AS dfen FROM (
-            SELECT budget_year, issuing_region_code, provider_province_code, redemptions AS n, captured_fen AS fen, 0 AS dn, 0 AS dfen
-            FROM captured_flow
-            UNION ALL
-            SELECT budget_year, issuing_region_code, provider_province_code, 0, 0, 1, COALESCE(captured_subsidy_fen, 0)
-            FROM redemption WHERE status = 'captured'
-          ) x GROUP BY budget_year, issuing_region_code, provider_province_code
-          HAVING SUM(n) <> SUM(dn) OR SUM(fen) <> SUM(dfen) ORDER BY budget_year, issuing_region_code, provider_province_code`,
+      from === 'redemptions'
+        ? sql`SELECT r.budget_year AS y, r.issuing_region_code AS reg, r.provider_province_code AS prov, COUNT(*) AS n,
+              SUM(COALESCE(r.captured_subsidy_fen, 0)) AS fen FROM redemption r WHERE r.status = 'captured'
+              GROUP BY r.budget_year, r.issuing_region_code, r.provider_province_code`
+        : sql`SELECT f.budget_year AS y, f.issuing_region_code AS reg, f.provider_province_code AS prov, SUM(f.redemptions) AS n,
+              SUM(f.captured_fen) AS fen FROM captured_flow f GROUP BY f.budget_year, f.issuing_region_code, f.provider_province_code`,
     );
-    return rows.map((r) => ({
-      key: `${String(r.reg)}/${Number(r.y)}→${String(r.prov)}`,
-      summary: [Number(r.n), Number(r.fen)],
-      redemptions: [Number(r.dn), Number(r.dfen)],
-    }));
+    return new Map(rows.map((r) => [`${String(r.reg)}/${Number(r.y)}→${String(r.prov)}`, [Number(r.n), Number(r.fen)]]));
   }
 
   /**
