@@ -88,7 +88,8 @@ export class LedgerCheckService {
       }
     }
 
-    for (const b of await this.budgets.all()) {
+    const budgets = await this.budgets.all();
+    for (const b of budgets) {
       const name = `budget ${b.regionCode}/${b.year}`;
       expect(`${name} total = available + committed`, BigInt(b.totalFen), BigInt(b.availableFen) + BigInt(b.committedFen));
       expect(`${name} available`, BigInt(b.availableFen), bal(account.budget(b.regionCode, b.year)));
@@ -113,11 +114,19 @@ export class LedgerCheckService {
     }
 
     await this.checkPaidSummary(expect);
-    const [flows, captured] = [await this.redemptions.capturedTotals('summary'), await this.redemptions.capturedTotals('redemptions')];
-    for (const key of [...new Set([...flows.keys(), ...captured.keys()])].sort()) {
-      const [[n, fen], [dn, dfen]] = [flows.get(key) ?? [0, 0], captured.get(key) ?? [0, 0]];
-      expect(`captured flow ${key} redemptions`, BigInt(n), BigInt(dn));
-      expect(`captured flow ${key} captured`, BigInt(fen), BigInt(dfen));
+    // Year by year, so the redemptions are read through the flows' covering index (a scan of all of them took 2.4 s at
+    // a tenth, one year's index range 0.19 s); every redemption's year has a budget.
+    const years = new Set([...budgets.map((b) => b.year), ...(await this.redemptions.capturedFlowYears())]);
+    for (const year of [...years].sort()) {
+      const [flows, captured] = [
+        await this.redemptions.capturedTotals('summary', year),
+        await this.redemptions.capturedTotals('redemptions', year),
+      ];
+      for (const key of [...new Set([...flows.keys(), ...captured.keys()])].sort()) {
+        const [[n, fen], [dn, dfen]] = [flows.get(key) ?? [0, 0], captured.get(key) ?? [0, 0]];
+        expect(`captured flow ${key} redemptions`, BigInt(n), BigInt(dn));
+        expect(`captured flow ${key} captured`, BigInt(fen), BigInt(dfen));
+      }
     }
     return { balanced: violations.length === 0, accounts, transfers, violations };
   }

@@ -182,19 +182,23 @@ export class RedemptionRepository {
   }
 
   /**
-   * Captured redemptions and subsidies per budget year, issuing region and provider province, from the redemptions
-   * (`from: 'redemptions'`) or from captured_flow's shards: the ledger check compares the two.
+   * Captured redemptions and subsidies of a budget year per issuing region and provider province, from the redemptions
+   * (`from: 'redemptions'`, the flows' covering index) or from captured_flow's shards: the ledger check compares the two.
    */
-  async capturedTotals(from: 'redemptions' | 'summary'): Promise<Map<string, [redemptions: number, fen: number]>> {
+  async capturedTotals(from: 'redemptions' | 'summary', year: number): Promise<Map<string, [redemptions: number, fen: number]>> {
     const rows = await this.db.rows<Record<string, unknown>>(
       from === 'redemptions'
-        ? sql`SELECT r.budget_year AS y, r.issuing_region_code AS reg, r.provider_province_code AS prov, COUNT(*) AS n,
-              SUM(COALESCE(r.captured_subsidy_fen, 0)) AS fen FROM redemption r WHERE r.status = 'captured'
-              GROUP BY r.budget_year, r.issuing_region_code, r.provider_province_code`
-        : sql`SELECT f.budget_year AS y, f.issuing_region_code AS reg, f.provider_province_code AS prov, SUM(f.redemptions) AS n,
-              SUM(f.captured_fen) AS fen FROM captured_flow f GROUP BY f.budget_year, f.issuing_region_code, f.provider_province_code`,
+        ? sql`SELECT r.issuing_region_code AS reg, r.provider_province_code AS prov, COUNT(*) AS n, SUM(r.captured_subsidy_fen) AS fen
+              FROM redemption r WHERE r.budget_year = ${year} AND r.status = 'captured' GROUP BY r.issuing_region_code, r.provider_province_code`
+        : sql`SELECT f.issuing_region_code AS reg, f.provider_province_code AS prov, SUM(f.redemptions) AS n, SUM(f.captured_fen) AS fen
+              FROM captured_flow f WHERE f.budget_year = ${year} GROUP BY f.issuing_region_code, f.provider_province_code`,
     );
-    return new Map(rows.map((r) => [`${String(r.reg)}/${Number(r.y)}→${String(r.prov)}`, [Number(r.n), Number(r.fen)]]));
+    return new Map(rows.map((r) => [`${String(r.reg)}/${year}→${String(r.prov)}`, [Number(r.n), Number(r.fen ?? 0)]]));
+  }
+
+  /** The budget years captured_flow has rows for. */
+  async capturedFlowYears(): Promise<number[]> {
+    return (await this.db.rows<{ y: unknown }>(sql`SELECT DISTINCT f.budget_year AS y FROM captured_flow f`)).map((r) => Number(r.y));
   }
 
   /**
