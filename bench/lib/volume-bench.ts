@@ -189,8 +189,8 @@ export async function explainMeasured(database: string, year: number): Promise<R
     statsVouchers: `SELECT COUNT(*), SUM(v.available_fen), SUM(v.held_fen), SUM(v.spent_fen) FROM voucher v WHERE v.budget_year = ${year} AND v.issuing_region_code LIKE '32%'`,
     statsPaid: `SELECT p.hours_tenths, p.span, SUM(p.redemptions), SUM(p.approved_fen) FROM paid_summary p
       WHERE p.budget_year = ${year} AND p.region_code LIKE '32%' GROUP BY p.hours_tenths, p.span`,
-    flows: `SELECT r.issuing_region_code, r.provider_province_code, COUNT(*), SUM(r.captured_subsidy_fen) FROM redemption r
-      WHERE r.status = 'captured' AND r.budget_year = ${year} GROUP BY r.issuing_region_code, r.provider_province_code`,
+    flows: `SELECT f.issuing_region_code, f.provider_province_code, SUM(f.redemptions), SUM(f.captured_fen) FROM captured_flow f
+      WHERE f.budget_year = ${year} GROUP BY f.issuing_region_code, f.provider_province_code HAVING SUM(f.redemptions) > 0`,
     ledgerCredits: `SELECT t.credit_account, SUM(t.amount_fen) FROM ledger_transfer t GROUP BY t.credit_account`,
   };
   try {
