@@ -9,6 +9,7 @@ import { Profiles1764700000000 } from './1764700000000-profiles';
 import { Events1764800000000 } from './1764800000000-events';
 import { VolumeIndexes1764900000000 } from './1764900000000-volume-indexes';
 import { FacilitySearch1765000000000 } from './1765000000000-facility-search';
+import { StatsSummaries1765100000000 } from './1765100000000-stats-summaries';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Events1764800000000,
   VolumeIndexes1764900000000,
   FacilitySearch1765000000000,
+  StatsSummaries1765100000000,
 ];

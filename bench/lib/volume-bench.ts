@@ -239,10 +239,10 @@ export async function explainMeasured(database: string, year: number): Promise<R
         AND NOT (EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND s.status = 'active' AND (s.until IS NULL OR s.until >= '${now.slice(0, 10)}'))))
       ORDER BY f.unit_price_fen, f.id LIMIT 20`,
     statsVouchers: `SELECT COUNT(*), SUM(v.available_fen), SUM(v.held_fen), SUM(v.spent_fen) FROM voucher v WHERE v.budget_year = ${year} AND v.issuing_region_code LIKE '32%'`,
-    statsPaid: `SELECT r.approved_fen, r.captured_at, s.paid_at FROM redemption r JOIN claim c ON c.id = r.claim_id
-      JOIN settlement s ON s.id = c.settlement_id AND s.status = 'paid' WHERE r.budget_year = ${year} AND r.issuing_region_code LIKE '32%'`,
-    flows: `SELECT r.issuing_region_code, r.provider_province_code, COUNT(*), SUM(r.captured_subsidy_fen) FROM redemption r
-      WHERE r.status = 'captured' AND r.budget_year = ${year} GROUP BY r.issuing_region_code, r.provider_province_code`,
+    statsPaid: `SELECT p.hours_tenths, p.span, SUM(p.redemptions), SUM(p.approved_fen) FROM paid_summary p
+      WHERE p.budget_year = ${year} AND p.region_code LIKE '32%' GROUP BY p.hours_tenths, p.span`,
+    flows: `SELECT f.issuing_region_code, f.provider_province_code, SUM(f.redemptions), SUM(f.captured_fen) FROM captured_flow f
+      WHERE f.budget_year = ${year} GROUP BY f.issuing_region_code, f.provider_province_code HAVING SUM(f.redemptions) > 0`,
     ledgerCredits: `SELECT t.credit_account, SUM(t.amount_fen) FROM ledger_transfer t GROUP BY t.credit_account`,
   };
   try {

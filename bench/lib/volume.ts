@@ -1,3 +1,4 @@
+import { backfillPaidSummary, rebuildCapturedFlows } from '../../migrations/1765100000000-stats-summaries';
 import type { Connection } from 'mysql2/promise';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { chainEntries } from '../../src/audit/audit-chain';
@@ -1037,6 +1038,13 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     lineRows,
   );
   await w.insert('ledger_transfer', transferColumns, payouts);
+  // The statistics' paid summary, as the payments would have kept it (the same rule as the migration's backfill).
+  await backfillPaidSummary(
+    async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0],
+    'mysql',
+    settlementRows.map((r) => r[0] as string),
+  );
+  await rebuildCapturedFlows(async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0]);
   await sealPending();
   log(`settlements ${settlementRows.length} with ${lineRows.length} lines`);
   return w.counts;

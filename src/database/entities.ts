@@ -13,8 +13,8 @@ import { Organization, QualifiedEnterprise } from '../organizations/organization
 import { PartyRelation } from '../oversight/party-relation.entity';
 import { Sanction } from '../oversight/sanction.entity';
 import { Policy } from '../policies/policy.entity';
-import { Redemption } from '../redemptions/redemption.entity';
-import { Settlement, SettlementLine } from '../settlement/settlement.entity';
+import { CapturedFlow, Redemption } from '../redemptions/redemption.entity';
+import { PaidSummary, Settlement, SettlementLine } from '../settlement/settlement.entity';
 import { AnnualGrant, SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
 
 export const ENTITIES = [
@@ -34,9 +34,11 @@ export const ENTITIES = [
   Voucher,
   Facility,
   Redemption,
+  CapturedFlow,
   Claim,
   Settlement,
   SettlementLine,
+  PaidSummary,
   LedgerTransfer,
   IdempotencyRecord,
   Sanction,

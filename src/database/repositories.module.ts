@@ -20,6 +20,7 @@ import { PartyRelationRepository } from '../oversight/party-relation.repository'
 import { SanctionRepository } from '../oversight/sanction.repository';
 import { PolicyRepository } from '../policies/policy.repository';
 import { RedemptionRepository } from '../redemptions/redemption.repository';
+import { PaidSummaryRepository } from '../settlement/paid-summary.repository';
 import { SettlementRepository } from '../settlement/settlement.repository';
 import { ClearingRunRepository } from '../clearing/clearing-run.repository';
 import { AnnualGrantRepository } from '../vouchers/annual-grant.repository';
@@ -44,6 +45,7 @@ const REPOSITORIES = [
   PartyRelationRepository,
   PolicyRepository,
   RedemptionRepository,
+  PaidSummaryRepository,
   SettlementRepository,
   AnnualGrantRepository,
   ApplicationRepository,

@@ -1,12 +1,45 @@
 import { provinceOfRegion } from '../regions/regions.data';
+import { paymentSpan } from '../reports/annual-report.rules';
+
+/** The 1-based nearest rank of percentile p (0..100) among n values. */
+const nearestRank = (n: number, p: number) => Math.max(1, Math.ceil((p / 100) * n));
 
 /** Nearest-rank percentile (p in 0..100) of values; null when there are none. */
 export function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1];
+  return sorted[nearestRank(sorted.length, p) - 1];
 }
+
+/**
+ * The same nearest-rank percentile over a histogram (values with their counts, any order): the value at which the
+ * running count reaches the rank. Equal to percentile() over the expanded values.
+ */
+export function histogramPercentile(buckets: { value: number; count: number }[], p: number): number | null {
+  const sorted = buckets.filter((b) => b.count > 0).sort((a, b) => a.value - b.value);
+  const rank = nearestRank(
+    sorted.reduce((n, b) => n + b.count, 0),
+    p,
+  );
+  let seen = 0;
+  for (const b of sorted) {
+    seen += b.count;
+    if (seen >= rank) return b.value;
+  }
+  return null;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Hours from capture to payment of a paid redemption. */
+export const captureToPaymentHours = (capturedAt: string, paidAt: string) => (Date.parse(paidAt) - Date.parse(capturedAt)) / HOUR_MS;
+
+/**
+ * Hours as the statistics show them, in whole tenths: round(h × 10). Rounding is monotonic, so the percentile of the
+ * rounded values is the rounded percentile of the exact ones, and a histogram of tenths shows exactly what the exact
+ * hours would (stats.rules.spec proves it over random inputs).
+ */
+export const hoursInTenths = (hours: number) => Math.round(hours * 10);
 
 export interface FlowRow {
   issuingRegionCode: string;
@@ -37,3 +70,47 @@ export function foldFlows(rows: FlowRow[]): ProvinceFlow[] {
     (a, b) => a.fromProvinceCode.localeCompare(b.fromProvinceCode) || a.toProvinceCode.localeCompare(b.toProvinceCode),
   );
 }
+
+/** One row of paid_summary: paid redemptions of an issuing region's budget year with the same capture→payment time. */
+export interface PaidSummaryRow {
+  regionCode: string;
+  budgetYear: number;
+  hoursTenths: number;
+  /** The annual report's payment span (PAYMENT_BUCKETS): a tenth can straddle a span's bound, so it is kept apart. */
+  span: number;
+  redemptions: number;
+  approvedFen: number;
+}
+
+/**
+ * The summary rows that redemptions paid at `paidAt` add, ordered by key (one lock order for every payment). Redemptions
+ * of one region, year and capture instant may come as one group (`count` of them, approvedFen their sum).
+ */
+export function summarisePaid(
+  redemptions: { issuingRegionCode: string; budgetYear: number; capturedAt: string; count: number; approvedFen: number }[],
+  paidAt: string,
+): PaidSummaryRow[] {
+  const rows = new Map<string, PaidSummaryRow>();
+  for (const r of redemptions) {
+    const hours = captureToPaymentHours(r.capturedAt, paidAt);
+    const row: PaidSummaryRow = {
+      regionCode: r.issuingRegionCode,
+      budgetYear: r.budgetYear,
+      hoursTenths: hoursInTenths(hours),
+      span: paymentSpan(hours),
+      redemptions: 0,
+      approvedFen: 0,
+    };
+    const key = paidSummaryKey(row);
+    const into = rows.get(key) ?? row;
+    into.redemptions += r.count;
+    into.approvedFen += r.approvedFen;
+    rows.set(key, into);
+  }
+  return [...rows.values()].sort(
+    (a, b) => a.budgetYear - b.budgetYear || a.regionCode.localeCompare(b.regionCode) || a.hoursTenths - b.hoursTenths || a.span - b.span,
+  );
+}
+
+export const paidSummaryKey = (r: Pick<PaidSummaryRow, 'regionCode' | 'budgetYear' | 'hoursTenths' | 'span'>) =>
+  `${r.budgetYear}/${r.regionCode}/${r.hoursTenths}/${r.span}`;

@@ -17,6 +17,9 @@ export type Resolution = Pick<
   'status' | 'capturedQuantity' | 'capturedFeeFen' | 'capturedSubsidyFen' | 'usageDecidedAt' | 'updatedAt'
 >;
 
+/** Rows per flow in captured_flow: concurrent captures of one province pick one of these at random. */
+const CAPTURED_FLOW_SHARDS = 16;
+
 @Injectable()
 export class RedemptionRepository {
   constructor(private readonly db: Database) {}
@@ -144,18 +147,58 @@ export class RedemptionRepository {
 
   // ---- Statistics. ----
 
-  /** Captured subsidies of a budget year, per issuing region and provider province, within the scope. */
+  /**
+   * Adds a change of captured subsidies (a capture, a dispute's resolution) to one random shard of its flow row, in the
+   * caller's transaction: one upsert takes the row's lock directly (STACK.md).
+   */
+  async addCapturedFlow(
+    r: Pick<Redemption, 'budgetYear' | 'issuingRegionCode' | 'providerProvinceCode'>,
+    redemptions: number,
+    fen: number,
+  ) {
+    const shard = Math.floor(Math.random() * CAPTURED_FLOW_SHARDS);
+    const insert = sql`INSERT INTO captured_flow (budget_year, issuing_region_code, provider_province_code, shard, redemptions, captured_fen)
+        VALUES (${r.budgetYear}, ${r.issuingRegionCode}, ${r.providerProvinceCode}, ${shard}, ${redemptions}, ${fen})`;
+    await this.db.execute(
+      this.db.dialect === 'sqlite'
+        ? sql`${insert} ON CONFLICT (budget_year, issuing_region_code, provider_province_code, shard) DO UPDATE SET
+              redemptions = redemptions + excluded.redemptions, captured_fen = captured_fen + excluded.captured_fen`
+        : sql`${insert} ON DUPLICATE KEY UPDATE redemptions = redemptions + VALUES(redemptions), captured_fen = captured_fen + VALUES(captured_fen)`,
+    );
+  }
+
+  /** Captured subsidies of a budget year, per issuing region and provider province, within the scope (the shards summed). */
   capturedFlows(
     scope: ListScope,
     year: number,
   ): Promise<{ issuingRegionCode: string; providerProvinceCode: string; count: unknown; capturedFen: unknown }[]> {
     return this.db.rows(
-      sql`SELECT r.issuing_region_code AS "issuingRegionCode", r.provider_province_code AS "providerProvinceCode", COUNT(*) AS count,
-          SUM(r.captured_subsidy_fen) AS "capturedFen" FROM redemption r WHERE r.status = 'captured' AND r.budget_year = ${year}${scopeCondition(
+      sql`SELECT f.issuing_region_code AS "issuingRegionCode", f.provider_province_code AS "providerProvinceCode",
+          SUM(f.redemptions) AS count, SUM(f.captured_fen) AS "capturedFen" FROM captured_flow f WHERE f.budget_year = ${year}${scopeCondition(
             scope,
-            { region: 'r.issuing_region_code', orgs: [] },
-          )} GROUP BY r.issuing_region_code, r.provider_province_code`,
+            { region: 'f.issuing_region_code', orgs: [] },
+          )} GROUP BY f.issuing_region_code, f.provider_province_code HAVING SUM(f.redemptions) > 0`,
     );
+  }
+
+  /**
+   * Captured redemptions and subsidies of a budget year per issuing region and provider province, from the redemptions
+   * (`from: 'redemptions'`, the flows' covering index) or from captured_flow's shards: the ledger check compares the two.
+   */
+  async capturedTotals(from: 'redemptions' | 'summary', year: number): Promise<Map<string, [redemptions: number, fen: number]>> {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      from === 'redemptions'
+        ? sql`SELECT r.issuing_region_code AS reg, r.provider_province_code AS prov, COUNT(*) AS n, SUM(r.captured_subsidy_fen) AS fen
+              FROM redemption r WHERE r.budget_year = ${year} AND r.status = 'captured' GROUP BY r.issuing_region_code, r.provider_province_code`
+        : sql`SELECT f.issuing_region_code AS reg, f.provider_province_code AS prov, SUM(f.redemptions) AS n, SUM(f.captured_fen) AS fen
+              FROM captured_flow f WHERE f.budget_year = ${year} GROUP BY f.issuing_region_code, f.provider_province_code`,
+    );
+    return new Map(rows.map((r) => [`${String(r.reg)}/${year}→${String(r.prov)}`, [Number(r.n), Number(r.fen ?? 0)]]));
+  }
+
+  /** The budget years captured_flow has rows for. */
+  async capturedFlowYears(): Promise<number[]> {
+    return (await this.db.rows<{ y: unknown }>(sql`SELECT DISTINCT f.budget_year AS y FROM captured_flow f`)).map((r) => Number(r.y));
   }
 
   /**
@@ -214,12 +257,24 @@ export class RedemptionRepository {
     };
   }
 
-  /** Redemptions of a region's budget year paid out in a settlement: what was approved, when captured and when paid. */
-  paidInRegion(regionCode: string, year: number): Promise<{ approvedFen: unknown; capturedAt: string; paidAt: string }[]> {
-    return this.db.rows(
-      sql`SELECT r.approved_fen AS "approvedFen", r.captured_at AS "capturedAt", s.paid_at AS "paidAt" FROM redemption r
-          JOIN claim c ON c.id = r.claim_id JOIN settlement s ON s.id = c.settlement_id AND s.status = 'paid'
-          WHERE r.budget_year = ${year} AND ${inRegion('r.issuing_region_code', regionCode)}`,
+  /**
+   * The redemptions a settlement batch pays (through its claims): whose budget, when captured, what was approved; grouped
+   * by capture instant, which is all the paid summary needs of them.
+   */
+  async paidBy(
+    settlementId: string,
+  ): Promise<{ issuingRegionCode: string; budgetYear: number; capturedAt: string; count: number; approvedFen: number }[]> {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT r.issuing_region_code AS region, r.budget_year AS year, r.captured_at AS captured, COUNT(*) AS n,
+          SUM(COALESCE(r.approved_fen, 0)) AS fen FROM claim c JOIN redemption r ON r.claim_id = c.id WHERE c.settlement_id = ${settlementId}
+          GROUP BY r.issuing_region_code, r.budget_year, r.captured_at`,
     );
+    return rows.map((r) => ({
+      issuingRegionCode: r.region as string,
+      budgetYear: Number(r.year),
+      capturedAt: r.captured as string,
+      count: Number(r.n),
+      approvedFen: Number(r.fen),
+    }));
   }
 }

@@ -12,10 +12,18 @@ export const PAYMENT_BUCKETS: { label: string; maxHours: number }[] = [
   { label: '90天以上', maxHours: Infinity },
 ];
 
+/** The index of the PAYMENT_BUCKETS span a duration (hours) falls in. */
+export const paymentSpan = (hours: number): number => PAYMENT_BUCKETS.findIndex((b) => hours <= b.maxHours);
+
 /** Counts durations (hours) into PAYMENT_BUCKETS. */
 export function bucketHours(hours: number[]): { label: string; count: number }[] {
+  return bucketSpans(hours.map((h) => ({ span: paymentSpan(h), count: 1 })));
+}
+
+/** Adds counts already placed in spans (paymentSpan) into PAYMENT_BUCKETS. */
+export function bucketSpans(rows: { span: number; count: number }[]): { label: string; count: number }[] {
   const counts = PAYMENT_BUCKETS.map((b) => ({ label: b.label, count: 0 }));
-  for (const h of hours) counts[PAYMENT_BUCKETS.findIndex((b) => h <= b.maxHours)].count += 1;
+  for (const r of rows) counts[r.span].count += r.count;
   return counts;
 }
 

@@ -12,10 +12,10 @@ import { StatsService } from '../oversight/stats.service';
 import { foldFlows } from '../oversight/stats.rules';
 import { RedemptionRepository } from '../redemptions/redemption.repository';
 import { bureauName, provinceOfRegion, regionName } from '../regions/regions.data';
+import { PaidSummaryRepository } from '../settlement/paid-summary.repository';
 import { VoucherRepository } from '../vouchers/voucher.repository';
-import { bucketHours, flowFigures } from './annual-report.rules';
+import { bucketSpans, flowFigures } from './annual-report.rules';
 
-const HOUR_MS = 3_600_000;
 const TOP_FACILITIES = 10;
 
 /**
@@ -32,6 +32,7 @@ export class AnnualReportService {
     private readonly redemptions: RedemptionRepository,
     private readonly claims: ClaimRepository,
     private readonly sanctions: SanctionRepository,
+    private readonly paidSummary: PaidSummaryRepository,
   ) {}
 
   async build(actor: Actor, regionCode: string, year: number): Promise<AnnualReportData> {
@@ -51,7 +52,7 @@ export class AnnualReportService {
     const outflows = foldFlows(await this.numericFlows({ regionCode }, year));
     const inflows =
       regionCode === province ? foldFlows(await this.numericFlows({ all: true }, year)).filter((f) => f.toProvinceCode === province) : null;
-    const paid = await this.redemptions.paidInRegion(regionCode, year);
+    const paid = await this.paidSummary.inRegion(regionCode, year);
     const facilities = await this.redemptions.topFacilitiesInRegion(regionCode, year, TOP_FACILITIES);
     const claims = await this.claims.decisionsInRegion(regionCode, year);
     const disputes = await this.redemptions.disputesInRegion(regionCode, year);
@@ -102,7 +103,7 @@ export class AnnualReportService {
         count: stats.captureToPaymentHours.count,
         medianHours: stats.captureToPaymentHours.median,
         p90Hours: stats.captureToPaymentHours.p90,
-        buckets: bucketHours(paid.map((r) => (Date.parse(r.paidAt) - Date.parse(r.capturedAt)) / HOUR_MS)),
+        buckets: bucketSpans(paid.map((r) => ({ span: r.span, count: r.redemptions }))),
       },
       claims: {
         submitted: sum(claims, (c) => c.count),

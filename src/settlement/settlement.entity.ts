@@ -1,6 +1,6 @@
 import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { Organization } from '../organizations/organization.entity';
-import { DateColumn, FenColumn, InstantColumn, RefColumn, StrColumn } from '../common/persistence/columns';
+import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export const SETTLEMENT_STATUSES = ['open', 'paid'] as const;
 export type SettlementStatus = (typeof SETTLEMENT_STATUSES)[number];
@@ -46,4 +46,21 @@ export class SettlementLine {
   /** The payee's bank when the batch was prepared: what the treasury pays into, whatever the profile says later. */
   @StrColumn(100, { nullable: true }) payeeBankName: string | null;
   @StrColumn(34, { nullable: true }) payeeBankAccount: string | null;
+}
+
+/**
+ * What settlements paid, summed per issuing region, budget year and capture→payment time in tenths of an hour (and the
+ * annual report's span of that time): the statistics read it instead of every paid redemption (issue 18). Written in the
+ * payment's transaction, checked by the ledger check against the redemptions of paid batches. Its size is bounded by
+ * regions × years × distinct tenths, not by the number of redemptions.
+ */
+@Entity('paid_summary')
+@Check('chk_paid_summary_amounts', 'redemptions > 0 AND approved_fen >= 0')
+export class PaidSummary {
+  @PrimaryColumn({ type: 'integer' }) budgetYear: number;
+  @PrimaryColumn({ type: 'varchar', length: 6 }) regionCode: string;
+  @PrimaryColumn({ type: 'integer' }) hoursTenths: number;
+  @PrimaryColumn({ type: 'integer' }) span: number;
+  @IntColumn() redemptions: number;
+  @FenColumn() approvedFen: number;
 }

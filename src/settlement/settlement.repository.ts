@@ -111,4 +111,13 @@ export class SettlementRepository {
     );
     return new Map(rows.map((r) => [r.region, BigInt(String((r.fen as string | number | null) ?? 0))]));
   }
+
+  /** Paid batches: all of them, or one issuing region's, with when they were paid (the ledger check and the backfill). */
+  async paid(regionCode?: string): Promise<{ id: string; regionCode: string; paidAt: string }[]> {
+    return this.db.rows(
+      sql`SELECT s.id AS id, s.region_code AS "regionCode", s.paid_at AS "paidAt" FROM settlement s WHERE s.status = 'paid'${
+        regionCode === undefined ? empty : sql` AND s.region_code = ${regionCode}`
+      } ORDER BY s.id`,
+    );
+  }
 }

@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { backfillPaidSummary } from '../../migrations/1765100000000-stats-summaries';
 import { newId } from '../../src/common/ids';
 import { Database } from '../../src/common/persistence/database';
 import { sql } from '../../src/common/persistence/sql';
@@ -5,8 +7,8 @@ import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { account } from '../../src/ledger/accounts';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
 import { VoucherRepository } from '../../src/vouchers/voucher.repository';
-import { issueVoucher, openRegion } from '../support/fixtures';
-import { TestApp } from '../support/test-app';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { auth, TestApp } from '../support/test-app';
 
 /** The ledger check reads vouchers and their accounts a page at a time (issue 18): it still finds what does not add up. */
 describe('ledger check', () => {
@@ -83,6 +85,96 @@ describe('ledger check', () => {
     expect(check.accounts).toBe(before.accounts + 2);
     expect(check.violations).toEqual(['account zzz:elsewhere is negative: -9']);
     await direct(sql`DELETE FROM ledger_transfer WHERE kind = 'test'`);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+  });
+
+  it('finds a paid summary row that does not match the redemptions its batch paid', async () => {
+    const HEFEI = '340100';
+    await openRegion(t, HEFEI);
+    const lab = await t.registerProvider('310000', { name: '上海测试平台' });
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '检测机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+      .expect(201);
+    const e = await t.registerEnterprise(HEFEI);
+    const voucher = await issueVoucher(t, e.token, 1_000_000);
+    const held = await t.http
+      .post('/api/redemptions')
+      .set(auth(e.token))
+      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 2 })
+      .expect(201);
+    await captureConfirmed(t, lab.token, e.token, held.body.id, 2);
+    const claim = await t.http
+      .post('/api/claims')
+      .set(auth(lab.token))
+      .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
+      .expect(201);
+    await t.http
+      .post(`/api/claims/${claim.body.id}/approve`)
+      .set(await t.as('bureau-ah'))
+      .send({})
+      .expect(200);
+    const batch = await t.http
+      .post('/api/settlements')
+      .set(await t.as('bureau-ah'))
+      .send({ regionCode: HEFEI })
+      .expect(201);
+    await paySettlement(t, HEFEI, batch.body.id);
+
+    // The payment wrote its summary row in its own transaction: the check finds it equal to the paid redemption.
+    const [row] = await t
+      .get(Database)
+      .rows<{ hours_tenths: unknown; span: unknown }>(sql`SELECT hours_tenths, span FROM paid_summary WHERE region_code = ${HEFEI}`);
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+    const name = `paid summary ${HEFEI}/${voucher.budgetYear} at ${Number(row.hours_tenths) / 10} h (span ${Number(row.span)})`;
+
+    await direct(sql`UPDATE paid_summary SET redemptions = redemptions + 1, approved_fen = approved_fen - 1 WHERE region_code = ${HEFEI}`);
+    expect((await t.ledgerCheck()).violations).toEqual([`${name} redemptions: 2 ≠ 1`, `${name} approved: 79999 ≠ 80000`]);
+    await direct(sql`UPDATE paid_summary SET redemptions = redemptions - 1, approved_fen = approved_fen + 1 WHERE region_code = ${HEFEI}`);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+
+    // An upgraded deployment starts with an empty summary beside paid batches: the migration's backfill fills it the same.
+    const stats = (
+      await t.http
+        .get(`/api/stats/regions/${HEFEI}?year=${voucher.budgetYear}`)
+        .set(await t.as('bureau-ah'))
+        .expect(200)
+    ).body;
+    await direct(sql`DELETE FROM paid_summary`);
+    expect((await t.ledgerCheck()).violations).toEqual([`${name} redemptions: 0 ≠ 1`, `${name} approved: 0 ≠ 80000`]);
+    const db = t.get(Database);
+    await backfillPaidSummary((q, p) => t.get(DataSource).query(q, p), db.dialect);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+    expect(
+      (
+        await t.http
+          .get(`/api/stats/regions/${HEFEI}?year=${voucher.budgetYear}`)
+          .set(await t.as('bureau-ah'))
+          .expect(200)
+      ).body,
+    ).toEqual(stats);
+  });
+
+  it('finds a captured flow summary that does not match the captured redemptions', async () => {
+    const check = await t.ledgerCheck();
+    expect(check.violations).toEqual([]);
+    // The earlier test captured a Hefei redemption at a Shanghai lab: its flow is one of the shards' sums.
+    const [flow] = await t
+      .get(Database)
+      .rows<{ budget_year: unknown; shard: unknown }>(
+        sql`SELECT budget_year, shard FROM captured_flow WHERE issuing_region_code = '340100' AND provider_province_code = '310000' LIMIT 1`,
+      );
+    const key = `340100/${Number(flow.budget_year)}→310000`;
+    const tamper = (n: number, fen: number) =>
+      direct(sql`UPDATE captured_flow SET redemptions = redemptions + ${n}, captured_fen = captured_fen + ${fen}
+        WHERE issuing_region_code = '340100' AND provider_province_code = '310000' AND shard = ${Number(flow.shard)}`);
+
+    await tamper(0, 5);
+    expect((await t.ledgerCheck()).violations).toEqual([`captured flow ${key} captured: 80005 ≠ 80000`]);
+    await tamper(1, -5);
+    expect((await t.ledgerCheck()).violations).toEqual([`captured flow ${key} redemptions: 2 ≠ 1`]);
+    await tamper(-1, 0);
     expect((await t.ledgerCheck()).balanced).toBe(true);
   });
 });

@@ -1,4 +1,6 @@
-import { foldFlows, percentile } from '../../src/oversight/stats.rules';
+import fc from 'fast-check';
+import { bucketHours, bucketSpans } from '../../src/reports/annual-report.rules';
+import { foldFlows, histogramPercentile, PaidSummaryRow, paidSummaryKey, percentile, summarisePaid } from '../../src/oversight/stats.rules';
 
 describe('percentile (nearest rank)', () => {
   it('gives the median and p90 of payment delays', () => {
@@ -27,5 +29,75 @@ describe('flows by province', () => {
       { fromProvinceCode: '340000', toProvinceCode: '310000', count: 3, capturedFen: 100_000 },
       { fromProvinceCode: '340000', toProvinceCode: '340000', count: 1, capturedFen: 5_000 },
     ]);
+  });
+});
+
+describe('paid figures from the summary (tenths of an hour) show what the exact hours show', () => {
+  const DAY = 86_400_000;
+  const instant = (ms: number) => new Date(ms).toISOString();
+  // Captures across a year, paid up to 200 days later, to the millisecond; bounds of tenths and spans drawn on purpose.
+  const delay = fc.oneof(
+    fc.integer({ min: 0, max: 200 * DAY }),
+    fc.integer({ min: 0, max: 5_000 }).map((t) => t * 360_000 + 180_000 + (t % 3) - 1),
+    fc.constantFrom(168, 720, 2160).chain((h) => fc.integer({ min: -200_000, max: 200_000 }).map((d) => h * 3_600_000 + d)),
+  );
+  const paidRedemption = fc.record({
+    capturedMs: fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 11, 31) }),
+    delayMs: delay,
+    approvedFen: fc.integer({ min: 0, max: 50_000_000 }),
+  });
+
+  it('median, p90, count, sum and the report spans equal the exact computation over random payments', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(paidRedemption, { minLength: 0, maxLength: 40 }), { minLength: 0, maxLength: 4 }), (batches) => {
+        // Several batches paid at different instants, each adding to the same summary rows.
+        const summary = new Map<string, PaidSummaryRow>();
+        const exactHours: number[] = [];
+        let exactFen = 0;
+        for (const batch of batches) {
+          const paidMs = Math.max(0, ...batch.map((r) => r.capturedMs + r.delayMs));
+          const paidAt = instant(paidMs);
+          const redemptions = batch.map((r) => ({
+            issuingRegionCode: '340100',
+            budgetYear: 2026,
+            capturedAt: instant(paidMs - r.delayMs),
+            count: 1,
+            approvedFen: r.approvedFen,
+          }));
+          for (const r of redemptions) {
+            exactHours.push((Date.parse(paidAt) - Date.parse(r.capturedAt)) / 3_600_000);
+            exactFen += r.approvedFen;
+          }
+          for (const row of summarisePaid(redemptions, paidAt)) {
+            const into = summary.get(paidSummaryKey(row));
+            if (into) {
+              into.redemptions += row.redemptions;
+              into.approvedFen += row.approvedFen;
+            } else summary.set(paidSummaryKey(row), { ...row });
+          }
+        }
+        const rows = [...summary.values()];
+        const tenths = rows.map((r) => ({ value: r.hoursTenths, count: r.redemptions }));
+        // What the statistics showed before the summary: the exact percentile, rounded to 0.1 h.
+        const round = (h: number | null) => (h === null ? null : Math.round(h * 10) / 10);
+        const shown = (t: number | null) => (t === null ? null : t / 10);
+        for (const p of [50, 90]) expect(shown(histogramPercentile(tenths, p))).toBe(round(percentile(exactHours, p)));
+        expect(rows.reduce((n, r) => n + r.redemptions, 0)).toBe(exactHours.length);
+        expect(rows.reduce((n, r) => n + r.approvedFen, 0)).toBe(exactFen);
+        expect(bucketSpans(rows.map((r) => ({ span: r.span, count: r.redemptions })))).toEqual(bucketHours(exactHours));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('histogramPercentile is percentile over the expanded values', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 60 }), fc.integer({ min: 0, max: 100 }), (values, p) => {
+        const counts = new Map<number, number>();
+        for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+        const buckets = [...counts].map(([value, count]) => ({ value, count }));
+        expect(histogramPercentile(buckets, p)).toBe(percentile(values, p));
+      }),
+    );
   });
 });

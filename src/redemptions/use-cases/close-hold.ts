@@ -82,9 +82,11 @@ export class HoldClosing {
     return null;
   }
 
-  /** Closes the hold with `changes`; false when a concurrent closing won. */
-  close(r: Redemption, changes: Closing): Promise<boolean> {
-    return this.redemptions.close(r.id, changes);
+  /** Closes the hold with `changes`; false when a concurrent closing won. A capture adds to the flows' summary. */
+  async close(r: Redemption, changes: Closing): Promise<boolean> {
+    if (!(await this.redemptions.close(r.id, changes))) return false;
+    if (changes.status === 'captured') await this.redemptions.addCapturedFlow(r, 1, changes.capturedSubsidyFen!);
+    return true;
   }
 
   /** Expires one hold past its expiry (its voucher locked by the caller); false when it is not (or no longer) one. */

@@ -147,6 +147,10 @@ export class ResolveDispute {
         updatedAt: now,
       };
       if (!(await this.redemptions.resolve(r.id, resolution))) return refused('INVALID_STATE', 'the dispute was resolved concurrently');
+      // The flows' summary follows the capture: lowered, or gone when the resolution annuls it.
+      const kept = resolution.status === 'captured';
+      const [lessRedemptions, lessFen] = [kept ? 0 : 1, r.capturedSubsidyFen! - (kept ? c.subsidyFen : 0)];
+      if (lessRedemptions !== 0 || lessFen !== 0) await this.redemptions.addCapturedFlow(r, -lessRedemptions, -lessFen);
       await this.release.uncapture(r, c.releasedFen);
       this.uow.record(
         redemptionEntry(r, 'redemption.dispute_resolved', {

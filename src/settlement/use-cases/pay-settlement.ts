@@ -7,6 +7,9 @@ import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
 import { ClaimRepository } from '../../claims/claim.repository';
 import { LedgerService } from '../../ledger/ledger.service';
+import { summarisePaid } from '../../oversight/stats.rules';
+import { RedemptionRepository } from '../../redemptions/redemption.repository';
+import { PaidSummaryRepository } from '../paid-summary.repository';
 import { SettlementView } from '../settlement.dto';
 import { SettlementRepository } from '../settlement.repository';
 import { settlementTransition } from '../settlement.states';
@@ -40,6 +43,8 @@ export class PaySettlement {
     private readonly claims: ClaimRepository,
     private readonly ledger: LedgerService,
     private readonly views: SettlementViews,
+    private readonly redemptions: RedemptionRepository,
+    private readonly paidSummary: PaidSummaryRepository,
   ) {}
 
   execute(cmd: PaySettlementCommand): Promise<Outcome<SettlementView>> {
@@ -70,6 +75,8 @@ export class PaySettlement {
       if (!(await this.settlements.markPaid(settlement.id, cmd.paymentRef, paidAt))) {
         throw new DomainError('INVALID_STATE', 'the settlement was paid concurrently');
       }
+      // The statistics' paid figures move with the money, in this transaction (issue 18).
+      await this.paidSummary.add(summarisePaid(await this.redemptions.paidBy(settlement.id), paidAt));
       const totalFen = settlement.totalFen - heldBackFen;
       const view = await this.views.of({ ...settlement, totalFen, status: 'paid', paymentRef: cmd.paymentRef, paidAt }, undefined, true);
       await this.ledger.payOut(settlement.regionCode, view.lines, settlement.id);
