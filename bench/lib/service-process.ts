@@ -57,7 +57,10 @@ export async function spawnService(opts: {
   let child: ChildProcess | undefined;
   try {
     Object.assign(process.env, env);
+    const started = performance.now();
     const setup = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    // On a kept volume this is where the newer migrations (and their backfills) run.
+    if (opts.reuse) console.log(`[bench] ${dbName} migrated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     if (!opts.reuse) await setup.get(SeedService).seedStaff();
     await setup.close();
 
