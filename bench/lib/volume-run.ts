@@ -5,7 +5,9 @@ import { createConnection } from 'mysql2/promise';
 import { projectRoot } from '../../src/common/paths';
 import { mariaConnection } from '../../test/support/app-under-test';
 import { HttpClient } from '../../test/support/http-client';
+import { PASSWORD } from '../../test/support/accounts';
 import { BenchWorld, prepareBookings } from './bench-world';
+import { login } from './sim-world';
 import type { ServiceProcess } from './service-process';
 import { VolumeCounts, volumeSizes, VolumeName } from './volume';
 import {
@@ -110,6 +112,16 @@ export async function runAtVolume(
  */
 export async function measureKeptVolume(dbName: string, running: ServiceProcess, http: HttpClient, opts: VolumeOpts): Promise<number> {
   const kept = JSON.parse(readFileSync(keptVolumeFile(dbName), 'utf8')) as KeptVolume;
+  // The settlement measured by each run spends its vouchers: the Zhejiang enterprises take new ones for this run.
+  kept.world.settlementVouchers = await Promise.all(
+    kept.world.settlementVouchers.map(async ({ enterpriseId }, n) => {
+      const token = await login(http, `bench-enterprise-330100-${n}`, PASSWORD);
+      const a = await http.request('POST', '/api/voucher-applications', { token, body: { amountFen: 100_000_000, purpose: '基准结算' } });
+      if (a.status !== 201 || a.body.voucher?.enterpriseId !== enterpriseId)
+        throw new Error(`settlement voucher: ${a.status} ${a.text.slice(0, 200)}`);
+      return { id: a.body.voucher.id as string, enterpriseId };
+    }),
+  );
   // Each run settles a batch of its own: its payees are drawn from a seed of its own.
   return measureVolume(kept, running, http, opts, 9 + (Math.floor(Date.now() / 1000) % 1000));
 }

@@ -61,7 +61,7 @@ export class LedgerRepository {
     // Both sides at once: on MariaDB two pool connections, two of the database's threads.
     const [credits, debits] = await Promise.all([
       this.db.rows<{ account: string; fen: unknown; n: unknown; bad: unknown }>(
-      sql`SELECT t.credit_account AS account, SUM(t.amount_fen) AS fen, COUNT(*) AS n, SUM(CASE WHEN t.amount_fen <= 0 THEN 1 ELSE 0 END) AS bad
+        sql`SELECT t.credit_account AS account, SUM(t.amount_fen) AS fen, COUNT(*) AS n, SUM(CASE WHEN t.amount_fen <= 0 THEN 1 ELSE 0 END) AS bad
           FROM ledger_transfer t WHERE ${where('credit_account')} GROUP BY t.credit_account`,
       ),
       this.db.rows<{ account: string; fen: unknown }>(
