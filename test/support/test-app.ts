@@ -10,6 +10,7 @@ import { createDatabase } from './app-under-test';
 import { createVoucherClient, VoucherClient } from '../../client';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { createTestingApp, whenReady } from '../../src/common/http/adapter';
 import { clock, securityClock } from '../../src/common/clock';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
@@ -77,9 +78,11 @@ export class TestApp {
     for (const k of Object.keys(env)) if (!(k in this.restoreEnv)) this.restoreEnv[k] = process.env[k];
     Object.assign(process.env, this.databaseEnv, env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    this.app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+    // HTTP_ADAPTER=fastify runs the suites on Fastify, as main.ts serves with it.
+    this.app = createTestingApp(moduleRef, { logger: false });
     configureApp(this.app);
     await this.app.init();
+    await whenReady(this.app);
     await this.app.get(SeedService).seedStaff();
   }
 

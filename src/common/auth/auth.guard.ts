@@ -5,6 +5,7 @@ import { API_KEY_PREFIX, ApiKeysService } from '../../api-keys/api-keys.service'
 import { authConfig, AuthConfig } from '../../config/configuration';
 import { Actor, requestContext, Role } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
+import { HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
 import { Language, translate } from '../i18n/messages';
 import { ENROLMENT_KEY, PUBLIC_KEY, ROLES_KEY } from './decorators';
 
@@ -51,7 +52,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     }
     await super.canActivate(context);
     // What a signed-in caller reads (its records, its documents) is never kept by a browser or a proxy.
-    context.switchToHttp().getResponse().setHeader('Cache-Control', 'no-store');
+    context.switchToHttp().getResponse<HttpReply>().header('Cache-Control', 'no-store');
     const actor: Actor = req.user;
     const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
     if (roles.length > 0 && !roles.includes(actor.role)) throw rolesRefusal(roles, actor.role);
@@ -65,7 +66,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
 
   private async byApiKey(
     context: ExecutionContext,
-    req: { method: string; path: string; user?: Actor },
+    req: HttpRequest & { user?: Actor },
     key: string,
     isPublic: boolean,
     targets: ReturnType<ExecutionContext['getHandler']>[],
@@ -76,10 +77,10 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       throw new DomainError('UNAUTHENTICATED', 'the API key is unknown or revoked');
     }
     req.user = actor;
-    context.switchToHttp().getResponse().setHeader('Cache-Control', 'no-store');
+    context.switchToHttp().getResponse<HttpReply>().header('Cache-Control', 'no-store');
     if (!READS.has(req.method) && actor.apiKey?.readOnly) throw new DomainError('FORBIDDEN', 'this API key is read-only');
     if (!isPublic) {
-      if (ACCOUNT_PATHS.test(req.path))
+      if (ACCOUNT_PATHS.test(pathOf(req)))
         throw new DomainError('FORBIDDEN', 'an API key has no account of its own: sign in as a person for this');
       const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
       if (roles.length > 0 && !roles.includes(actor.role))
