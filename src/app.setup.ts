@@ -5,6 +5,7 @@ import { requestContext } from './common/context/request-context';
 import { documentCommonAnswers } from './common/http/answers';
 import { trustProxy } from './common/http/adapter';
 import { csvBody, jsonBody, registerFastifyBodyParsers } from './common/http/body-parser';
+import { registerFastifyEtags } from './common/http/fastify-etag';
 import { validationPipe } from './common/http/validation';
 import { AppConfig, appConfig } from './config/configuration';
 
@@ -18,6 +19,7 @@ export function configureApp(app: INestApplication): INestApplication {
   if (app.getHttpAdapter().getType() === 'fastify') {
     // Fastify took TRUST_PROXY when it was created (createNestApp) and parses bodies itself, before middleware runs.
     registerFastifyBodyParsers(app, config.bodyLimit);
+    registerFastifyEtags(app);
   } else {
     if (config.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', trustProxy(config.trustProxy));
     app.use(jsonBody(config.bodyLimit));

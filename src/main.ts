@@ -29,7 +29,9 @@ async function serve(): Promise<void> {
   // Fastify listens on localhost alone unless given an address; Express on every one: Fastify is told to do the same.
   if (app.getHttpAdapter().getType() === 'fastify') await app.listen(config.port, '0.0.0.0');
   else await app.listen(config.port);
-  app.get(Logger).log(`API on http://localhost:${config.port}/api — docs at /docs, public pages at /facilities`);
+  app
+    .get(Logger)
+    .log(`API on http://localhost:${config.port}/api (${app.getHttpAdapter().getType()}) — docs at /docs, public pages at /facilities`);
   // A worker whose primary died would keep the port half-served with nobody to replace it: it stops too, and the
   // service manager (deploy/voucher.service, Restart=always) starts the whole tree again.
   if (cluster.isWorker) {

@@ -67,6 +67,18 @@ describe(`the HTTP adapter (${httpAdapterName()})`, () => {
     expect((await t.http.get('/api/vouchers').set(auth(e.token)).expect(200)).headers['cache-control']).toBe('no-store');
   });
 
+  it('tags bodies with a weak ETag and answers a repeat GET that names it with an empty 304, API and pages alike', async () => {
+    for (const path of ['/api/regions', '/facilities']) {
+      const first = await t.http.get(path).expect(200);
+      expect(first.headers.etag).toMatch(/^W\/"[0-9a-f]+-/);
+      const again = await t.http.get(path).set('If-None-Match', first.headers.etag);
+      expect(again.status).toBe(304);
+      expect(again.text ?? '').toBe('');
+      // a client that asks for a fresh copy gets one
+      await t.http.get(path).set('If-None-Match', first.headers.etag).set('Cache-Control', 'no-cache').expect(200);
+    }
+  });
+
   it('negotiates the language from the header alone, as Express’s acceptsLanguages did', () => {
     const lng = (header?: string) => languageOf({ headers: header === undefined ? {} : { 'accept-language': header } });
     expect(lng()).toBe('en');
