@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { httpAdapterName } from '../../src/common/http/adapter';
 import { languageOf } from '../../src/common/i18n/messages';
 import { bureauFor } from '../support/accounts';
@@ -6,7 +7,7 @@ import { auth, creditCodeIn, TestApp } from '../support/test-app';
 /**
  * What differs between the two HTTP adapters (HTTP_ADAPTER=express|fastify, docs/adr/0011-http-adapter.md) and must not
  * show: body parsing and its refusals, headers set by the service and by helmet, and the request context. Run it under
- * both: `HTTP_ADAPTER=fastify npx jest --runInBand test/e2e/http-adapter.e2e-spec.ts`.
+ * both: the default (Fastify) and `HTTP_ADAPTER=express npx jest --runInBand test/e2e/http-adapter.e2e-spec.ts`.
  */
 describe(`the HTTP adapter (${httpAdapterName()})`, () => {
   let t: TestApp;
@@ -38,6 +39,34 @@ describe(`the HTTP adapter (${httpAdapterName()})`, () => {
       code: 'VALIDATION_FAILED',
       message: expect.stringContaining('nested more than 32 levels deep'),
     });
+  });
+
+  it('refuses what Express’s parsers refused (an unknown charset, a body that does not inflate) and inflates gzip', async () => {
+    const login = JSON.stringify({ username: 'nobody-here', password: 'wrong-password-1' });
+    const charset = await t.http.post('/api/auth/login').set('Content-Type', 'application/json; charset=klingon').send(login);
+    expect(charset.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'body: charset.unsupported' });
+    const notGzip = await t.http
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .send(login);
+    expect(notGzip.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    const gzipped = await t.http
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .serialize((b: Buffer) => b as unknown as string) // sent as it is: supertest would write a Buffer out as JSON
+      .send(gzipSync(login));
+    expect(gzipped.body).toMatchObject({ statusCode: 401, code: 'UNAUTHENTICATED' }); // read, then refused on its merits
+  });
+
+  it('answers a path it cannot decode, and a 5,000-character id, in the API’s shape', async () => {
+    for (const path of ['/api/organizations/%E4%B8', `/api/organizations/${'x'.repeat(5_000)}`]) {
+      const res = await t.http.get(path).set(await t.as(bureauFor('310000')));
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(Object.keys(res.body).sort()).toEqual(['code', 'message', 'statusCode']);
+    }
   });
 
   it('treats a body of a type it does not parse as no body (a validation 400), not as 415', async () => {

@@ -2,14 +2,22 @@ import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 
 type IEntryNestModule = Parameters<typeof NestFactory.create>[0];
+import type { FastifyServerOptions } from 'fastify';
 import type { TestingModule } from '@nestjs/testing';
+import { DomainError } from '../errors/domain-error';
+import { languageOf } from '../i18n/messages';
+import { toErrorBody } from './error.filter';
+import type { HttpReply } from './http-neutral';
 
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
 export type HttpAdapterName = (typeof HTTP_ADAPTERS)[number];
 
-/** HTTP_ADAPTER from the environment (default express); read before the module exists, so not through ConfigModule. */
+/**
+ * HTTP_ADAPTER from the environment, Fastify unless it says express: Fastify cut the service's CPU per hold and per
+ * search (docs/adr/0011-http-adapter.md). Read before the module exists, so not through ConfigModule.
+ */
 export function httpAdapterName(env: NodeJS.ProcessEnv = process.env): HttpAdapterName {
-  const name = env.HTTP_ADAPTER || 'express';
+  const name = env.HTTP_ADAPTER || 'fastify';
   if (!(HTTP_ADAPTERS as readonly string[]).includes(name))
     throw new Error(`HTTP_ADAPTER must be one of ${HTTP_ADAPTERS.join(', ')}: got ${name}`);
   return name as HttpAdapterName;
@@ -21,8 +29,9 @@ export const trustProxy = (value: string): boolean | number | string =>
 
 /**
  * The Fastify adapter as this service needs it: Fastify's trust-proxy is a constructor option (Express's is a setting
- * made later), and path parameters may be as long as Express lets them be, so a long id is a 400 or 404 from the
- * route, not Fastify's bare 404. Required lazily: an Express deployment never loads Fastify.
+ * made later); path parameters as long as Express lets them be (Node caps a URL at its 16 KiB header limit), where
+ * Fastify's default of 100 characters answers a bare 414; and a URL the router cannot decode answered in the API's
+ * error shape, not Fastify's. Required lazily: an Express deployment never loads Fastify.
  */
 function fastifyAdapter() {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
@@ -30,7 +39,18 @@ function fastifyAdapter() {
   const proxy = process.env.TRUST_PROXY;
   // Fastify takes a hop count too, though its types name only true, addresses and a function.
   const trust = proxy ? { trustProxy: trustProxy(proxy) as string | boolean } : {};
-  return new FastifyAdapter({ routerOptions: { maxParamLength: 2048 }, ...trust });
+  const options = {
+    routerOptions: { maxParamLength: 16_384 },
+    frameworkErrors: (_error, req, reply) => {
+      const body = toErrorBody(new DomainError('VALIDATION_FAILED', 'path: not a valid URL'), undefined, languageOf(req));
+      // Fastify's reply types are generic over route schemas this handler has none of: the neutral reply says enough.
+      const res = reply as unknown as HttpReply;
+      res.status(body.statusCode);
+      res.type('application/json');
+      res.send(body);
+    },
+  } satisfies FastifyServerOptions;
+  return new FastifyAdapter({ ...options, ...trust });
 }
 
 // Bodies are parsed by configureApp (body-parser.ts) with the API's error shapes, under either adapter.
