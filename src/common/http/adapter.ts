@@ -1,13 +1,13 @@
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-
-type IEntryNestModule = Parameters<typeof NestFactory.create>[0];
-import type { FastifyServerOptions } from 'fastify';
 import type { TestingModule } from '@nestjs/testing';
+import type { FastifyServerOptions } from 'fastify';
 import { DomainError } from '../errors/domain-error';
 import { languageOf } from '../i18n/messages';
 import { toErrorBody } from './error.filter';
 import type { HttpReply } from './http-neutral';
+
+type IEntryNestModule = Parameters<typeof NestFactory.create>[0];
 
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
 export type HttpAdapterName = (typeof HTTP_ADAPTERS)[number];
