@@ -3,7 +3,9 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { requestContext } from './common/context/request-context';
 import { documentCommonAnswers } from './common/http/answers';
-import { csvBody, jsonBody } from './common/http/body-parser';
+import { trustProxy } from './common/http/adapter';
+import { csvBody, jsonBody, registerFastifyBodyParsers } from './common/http/body-parser';
+import { registerFastifyEtags } from './common/http/fastify-etag';
 import { validationPipe } from './common/http/validation';
 import { AppConfig, appConfig } from './config/configuration';
 
@@ -14,9 +16,15 @@ export function configureApp(app: INestApplication): INestApplication {
   app.use(helmet({ contentSecurityPolicy: false }));
   // CORS stays off unless CORS_ORIGINS names the browser origins allowed to call the API.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false });
-  if (config.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', trustProxy(config.trustProxy));
-  app.use(jsonBody(config.bodyLimit));
-  app.use(csvBody());
+  if (app.getHttpAdapter().getType() === 'fastify') {
+    // Fastify took TRUST_PROXY when it was created (createNestApp) and parses bodies itself, before middleware runs.
+    registerFastifyBodyParsers(app, config.bodyLimit);
+    registerFastifyEtags(app);
+  } else {
+    if (config.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', trustProxy(config.trustProxy));
+    app.use(jsonBody(config.bodyLimit));
+    app.use(csvBody());
+  }
   app.useGlobalPipes(validationPipe);
   app.enableShutdownHooks();
   const document = openApiDocument(app);
@@ -63,9 +71,6 @@ const TAGS: [string, string][] = [
   ['events', 'The domain event feed and signed webhooks for machine clients.'],
   ['health', 'Liveness and database reachability, for load balancers and monitoring.'],
 ];
-
-/** Express's trust-proxy setting: true, a number of hops, or a list of addresses and subnets. */
-const trustProxy = (value: string): boolean | number | string => (value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value);
 
 /** Every POST honours Idempotency-Key (IdempotencyInterceptor): say so once for all of them. */
 function documentIdempotencyKeys(document: OpenAPIObject): void {

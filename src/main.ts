@@ -16,16 +16,22 @@ const loadApp = () => ({
 
 /** One API node: migrations, first-start seeding, then HTTP until SIGTERM. */
 async function serve(): Promise<void> {
-  const { NestFactory, AppModule, SeedService } = loadApp();
+  const { AppModule, SeedService } = loadApp();
   const { Logger } = require('nestjs-pino') as typeof import('nestjs-pino');
   const { configureApp } = require('./app.setup') as typeof import('./app.setup');
-  const app = await NestFactory.create(AppModule, { bodyParser: false, bufferLogs: true });
+  const { createNestApp } = require('./common/http/adapter') as typeof import('./common/http/adapter');
+  // HTTP_ADAPTER=fastify (default) or express: docs/adr/0012-http-adapter.md.
+  const app = await createNestApp(AppModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   configureApp(app);
   await app.get(SeedService).seedOnFirstStart();
   const config = app.get<AppConfig>(appConfig.KEY);
-  await app.listen(config.port);
-  app.get(Logger).log(`API on http://localhost:${config.port}/api — docs at /docs, public pages at /facilities`);
+  // Fastify listens on localhost alone unless given an address; Express on every one: Fastify is told to do the same.
+  if (app.getHttpAdapter().getType() === 'fastify') await app.listen(config.port, '0.0.0.0');
+  else await app.listen(config.port);
+  app
+    .get(Logger)
+    .log(`API on http://localhost:${config.port}/api (${app.getHttpAdapter().getType()}) — docs at /docs, public pages at /facilities`);
   // A worker whose primary died would keep the port half-served with nobody to replace it: it stops too, and the
   // service manager (deploy/voucher.service, Restart=always) starts the whole tree again.
   if (cluster.isWorker) {

@@ -1,6 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Put, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
@@ -28,6 +27,7 @@ import { BookSlot } from './use-cases/book-slot';
 import { BookingResult, CancelBooking, RecordBookingUsage } from './use-cases/close-booking';
 import { clock } from '../common/clock';
 import { ApiBodyExample, ApiFileResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
+import { headerOf, HttpRequest } from '../common/http/http-neutral';
 
 const view = ({ booking, redemption }: BookingResult) => BookingView.of(booking, clock.iso(), RedemptionView.of(redemption));
 
@@ -220,8 +220,8 @@ export class CalendarFeedsController {
   })
   @Authenticated('enterprise', 'provider')
   @ApiCreatedResponse({ type: FeedView })
-  async make(@CurrentActor() actor: Actor, @Req() req: Request): Promise<FeedView> {
-    return { url: `${req.protocol}://${req.get('host') ?? 'localhost'}${await this.feeds.make(actor)}` };
+  async make(@CurrentActor() actor: Actor, @Req() req: HttpRequest): Promise<FeedView> {
+    return { url: `${req.protocol ?? 'http'}://${headerOf(req, 'host') ?? 'localhost'}${await this.feeds.make(actor)}` };
   }
 
   @Get(':feed')

@@ -1,6 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -11,6 +10,7 @@ import { ClaimsQueries } from './claims.queries';
 import { DecideClaim } from './use-cases/decide-claim';
 import { SubmitClaim } from './use-cases/submit-claim';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
+import { HttpReply } from '../common/http/http-neutral';
 
 @ApiTags('claims')
 @Controller('claims')
@@ -92,7 +92,7 @@ export class ClaimsController {
     @CurrentActor() actor: Actor,
     @Param('id', IdPipe) id: string,
     @Body() body: ApproveClaimInput,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<ClaimView> {
     const claim = unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'approve', approvedFen: body.approvedFen }));
     if (claim.status === 'awaiting_second_approval') res.status(202);

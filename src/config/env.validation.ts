@@ -12,6 +12,8 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3000;
   /** API processes on this machine (MySQL/MariaDB only); 0 = one per CPU. */
   @Type(() => Number) @IsInt() @Min(0) @Max(64) API_WORKERS = 1;
+  /** The HTTP server under Nest (read by main.ts before the module exists; checked here for its message). */
+  @IsIn(['express', 'fastify']) HTTP_ADAPTER: 'express' | 'fastify' = 'fastify';
   @IsIn(DB_TYPES) DB_TYPE: (typeof DB_TYPES)[number] = 'sqlite';
   @IsString() DB_PATH = './data/voucher.db';
   @IsString() DB_HOST = '127.0.0.1';

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
 import { ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
@@ -14,6 +13,7 @@ import { validationPipe } from '../common/http/validation';
 import { csvRow, FacilityImport } from './facility-import';
 import { FacilityImportView, ImportFacilitiesInput, ImportQuery } from './facility-import.dto';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
+import { HttpRequest } from '../common/http/http-neutral';
 
 @ApiTags('facilities')
 @Controller('facilities')
@@ -53,7 +53,7 @@ export class FacilitiesController {
   @ApiConsumes('application/json', 'text/csv')
   @ApiOkResponse({ type: FacilityImportView, description: 'what each row did (or would do), and the rows refused' })
   @Refuses(FacilityImport)
-  async import(@CurrentActor() actor: Actor, @Query() q: ImportQuery, @Req() req: Request): Promise<FacilityImportView> {
+  async import(@CurrentActor() actor: Actor, @Query() q: ImportQuery, @Req() req: HttpRequest): Promise<FacilityImportView> {
     const dryRun = q.dryRun === 'true';
     if (typeof req.body === 'string') {
       const rows = csvRecords(req.body, ['externalRef', 'name', 'category', 'unit', 'unitPriceFen']).map(csvRow);

@@ -1,5 +1,4 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
 import { ApiConsumes, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { notFound } from '../common/errors/domain-error';
 import { csvRecords } from '../common/http/csv';
@@ -25,6 +24,7 @@ import {
 import { ORGANIZATION_STATUSES } from './organization.entity';
 import { OrganizationsService, QualifiedRow } from './organizations.service';
 import { ApiBodyExample, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
+import { HttpRequest } from '../common/http/http-neutral';
 
 class OrganizationQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['enterprise', 'provider'] }) @IsOptional() @IsIn(['enterprise', 'provider']) type?:
@@ -193,7 +193,7 @@ export class OrganizationsController {
   async importQualified(
     @CurrentActor() actor: Actor,
     @Param('regionCode') regionCode: string,
-    @Req() req: Request,
+    @Req() req: HttpRequest,
   ): Promise<QualifiedImportView> {
     if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
     // A CSV row is named by its line in the file, as a spreadsheet shows it (the header is line 1); a JSON row by its place.

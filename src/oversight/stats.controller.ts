@@ -3,7 +3,6 @@ import { ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { stringify } from 'csv-stringify/sync';
-import type { Response } from 'express';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
@@ -11,6 +10,7 @@ import { notFound } from '../common/errors/domain-error';
 import { isKnownRegion } from '../regions/regions.data';
 import { StatsService } from './stats.service';
 import { ApiJsonOrCsvResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
+import { HttpReply } from '../common/http/http-neutral';
 
 class StatsQuery {
   @ApiPropertyOptional({ description: 'budget year; default this year' })
@@ -24,10 +24,10 @@ class StatsQuery {
 }
 
 /** JSON, or the same figures as CSV (UTF-8 with a BOM so spreadsheets read it). */
-function send(res: Response, format: string | undefined, body: object, rows: Record<string, unknown>[], name: string) {
+function send(res: HttpReply, format: string | undefined, body: object, rows: Record<string, unknown>[], name: string) {
   if (format !== 'csv') return body;
-  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="${name}.csv"`);
+  res.header('Content-Type', 'text/csv; charset=utf-8');
+  res.header('Content-Disposition', `attachment; filename="${name}.csv"`);
   return '\ufeff' + stringify(rows, { header: true });
 }
 
@@ -71,7 +71,7 @@ export class StatsController {
     @CurrentActor() actor: Actor,
     @Param('code') code: string,
     @Query() q: StatsQuery,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ) {
     if (!isKnownRegion(code)) throw notFound(`region ${code}`);
     const s = await this.stats.region(actor, code, q.year ?? clock.year());
@@ -113,7 +113,7 @@ export class StatsController {
       },
     },
   })
-  async flows(@CurrentActor() actor: Actor, @Query() q: StatsQuery, @Res({ passthrough: true }) res: Response) {
+  async flows(@CurrentActor() actor: Actor, @Query() q: StatsQuery, @Res({ passthrough: true }) res: HttpReply) {
     const f = await this.stats.flows(actor, q.year ?? clock.year());
     return send(res, q.format, f, f.flows as unknown as Record<string, unknown>[], `flows-${f.year}`);
   }

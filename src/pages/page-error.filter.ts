@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { toErrorBody } from '../common/http/error.filter';
+import { HttpReply, HttpRequest, pathOf, replySent } from '../common/http/http-neutral';
 import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
 import type { ErrorPage } from './page-views';
 
@@ -27,14 +27,16 @@ export class PageErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const { statusCode, retryAfterSec } = toErrorBody(exception, this.logger);
-    const req = host.switchToHttp().getRequest<Request>();
-    const res = host.switchToHttp().getResponse<Response>();
-    if (res.headersSent) return;
-    const page = statusCode === 404 ? (NOT_FOUND[req.path.split('/')[1]] ?? NOT_FOUND_PAGE) : statusCode < 500 ? BAD_REQUEST : UNAVAILABLE;
-    if (retryAfterSec) res.setHeader('Retry-After', String(retryAfterSec));
-    res
-      .status(statusCode)
-      .set({ 'Content-Type': HTML, 'Cache-Control': 'no-store', 'Content-Security-Policy': PAGE_CSP })
-      .send(this.pages.render('error', page));
+    const req = host.switchToHttp().getRequest<HttpRequest>();
+    const res = host.switchToHttp().getResponse<HttpReply>();
+    if (replySent(res)) return;
+    const page =
+      statusCode === 404 ? (NOT_FOUND[pathOf(req).split('/')[1]] ?? NOT_FOUND_PAGE) : statusCode < 500 ? BAD_REQUEST : UNAVAILABLE;
+    if (retryAfterSec) res.header('Retry-After', String(retryAfterSec));
+    res.status(statusCode);
+    res.header('Content-Type', HTML);
+    res.header('Cache-Control', 'no-store');
+    res.header('Content-Security-Policy', PAGE_CSP);
+    res.send(this.pages.render('error', page));
   }
 }

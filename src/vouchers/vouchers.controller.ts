@@ -1,5 +1,4 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import type { Response } from 'express';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
@@ -23,6 +22,7 @@ import {
 } from './voucher.dto';
 import { VouchersQueries } from './vouchers.queries';
 import { ApiBodyExample, ApiFileResponse, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
+import { HttpReply } from '../common/http/http-neutral';
 
 @ApiTags('vouchers')
 @Controller('voucher-applications')
@@ -102,7 +102,7 @@ export class ApplicationsController {
     @CurrentActor() actor: Actor,
     @Param('id', IdPipe) id: string,
     @Body() body: ApproveInput,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<ApplicationView> {
     const { application, voucher } = unwrap(
       await this.decideApplication.execute({ actor, applicationId: id, decision: 'approve', amountFen: body.amountFen }),

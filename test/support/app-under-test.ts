@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { createConnection } from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { createNestApp } from '../../src/common/http/adapter';
 import { SeedService } from '../../src/seed/seed.service';
 import { DEMO_PASSWORD } from './accounts';
 
@@ -78,7 +78,8 @@ export async function startApp(opts: { db: DbKind; prefix: string; keep?: boolea
   if (opts.poolSize) process.env.DB_POOL_SIZE = String(opts.poolSize);
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(AppModule, { bodyParser: false, logger: false });
+    // HTTP_ADAPTER=fastify runs the suites on Fastify, as main.ts serves with it.
+    app = await createNestApp(AppModule, { logger: false });
     configureApp(app);
     await app.listen(0, '127.0.0.1');
     await app.get(SeedService).seedStaff();

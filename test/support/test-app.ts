@@ -10,6 +10,7 @@ import { createDatabase } from './app-under-test';
 import { createVoucherClient, VoucherClient } from '../../client';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { createTestingApp, whenReady } from '../../src/common/http/adapter';
 import { clock, securityClock } from '../../src/common/clock';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
@@ -85,9 +86,11 @@ export class TestApp {
     Object.assign(process.env, this.databaseEnv, env);
     const builder = Test.createTestingModule({ imports: [AppModule] });
     const moduleRef = await (this.override ? this.override(builder) : builder).compile();
-    this.app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+    // HTTP_ADAPTER=fastify runs the suites on Fastify, as main.ts serves with it.
+    this.app = createTestingApp(moduleRef, { logger: false });
     configureApp(this.app);
     await this.app.init();
+    await whenReady(this.app);
     await this.app.get(SeedService).seedStaff();
   }
 

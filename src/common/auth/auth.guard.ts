@@ -5,6 +5,7 @@ import { API_KEY_PREFIX, ApiKeysService } from '../../api-keys/api-keys.service'
 import { authConfig, AuthConfig } from '../../config/configuration';
 import { Actor, requestContext, Role } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
+import { HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
 import { Language, translate } from '../i18n/messages';
 import { ENROLMENT_KEY, PUBLIC_KEY, ROLES_KEY } from './decorators';
 
@@ -46,12 +47,12 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     if (isPublic) {
       // A public route still knows its caller when a valid token is offered.
       if (req.headers.authorization) await (super.canActivate(context) as Promise<boolean>).catch(() => false);
-      this.remember(req.user);
+      this.remember(req, req.user);
       return true;
     }
     await super.canActivate(context);
     // What a signed-in caller reads (its records, its documents) is never kept by a browser or a proxy.
-    context.switchToHttp().getResponse().setHeader('Cache-Control', 'no-store');
+    context.switchToHttp().getResponse<HttpReply>().header('Cache-Control', 'no-store');
     const actor: Actor = req.user;
     const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
     if (roles.length > 0 && !roles.includes(actor.role)) throw rolesRefusal(roles, actor.role);
@@ -59,13 +60,13 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     if (this.config.mfaRequired && staff && !actor.mfaEnabled && !this.reflector.getAllAndOverride<boolean>(ENROLMENT_KEY, targets)) {
       throw new DomainError('FORBIDDEN', 'enrol two-factor first: POST /api/auth/mfa/setup, then POST /api/auth/mfa/enable');
     }
-    this.remember(actor);
+    this.remember(req, actor);
     return true;
   }
 
   private async byApiKey(
     context: ExecutionContext,
-    req: { method: string; path: string; user?: Actor },
+    req: HttpRequest & { user?: Actor },
     key: string,
     isPublic: boolean,
     targets: ReturnType<ExecutionContext['getHandler']>[],
@@ -76,16 +77,16 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       throw new DomainError('UNAUTHENTICATED', 'the API key is unknown or revoked');
     }
     req.user = actor;
-    context.switchToHttp().getResponse().setHeader('Cache-Control', 'no-store');
+    context.switchToHttp().getResponse<HttpReply>().header('Cache-Control', 'no-store');
     if (!READS.has(req.method) && actor.apiKey?.readOnly) throw new DomainError('FORBIDDEN', 'this API key is read-only');
     if (!isPublic) {
-      if (ACCOUNT_PATHS.test(req.path))
+      if (ACCOUNT_PATHS.test(pathOf(req)))
         throw new DomainError('FORBIDDEN', 'an API key has no account of its own: sign in as a person for this');
       const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
       if (roles.length > 0 && !roles.includes(actor.role))
         throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
     }
-    this.remember(actor);
+    this.remember(req, actor);
     return true;
   }
 
@@ -97,8 +98,11 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     return user;
   }
 
-  private remember(actor: Actor | undefined) {
+  private remember(req: object, actor: Actor | undefined) {
     const store = requestContext.getStore();
     if (store && actor) store.actor = actor;
+    // The access log (pino-http) sees Node's own request: under Fastify that is `raw`, not the request the guard has.
+    const raw = (req as { raw?: { user?: Actor } }).raw;
+    if (raw && actor) raw.user = actor;
   }
 }

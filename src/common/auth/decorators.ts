@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
-import type { Request } from 'express';
 import { Actor, Role } from '../context/request-context';
+import { headerOf, HttpRequest } from '../http/http-neutral';
 
 export const PUBLIC_KEY = 'auth:public';
 export const ROLES_KEY = 'auth:roles';
@@ -19,8 +19,8 @@ export const AllowsMfaEnrolment = () => SetMetadata(ENROLMENT_KEY, true);
 
 export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => ctx.switchToHttp().getRequest().user);
 
-/** The client's address (as Express's trust-proxy setting sees it) and user agent, for throttling and the audit log. */
+/** The client's address (as the adapter's trust-proxy setting sees it) and user agent, for throttling and the audit log. */
 export const ClientInfo = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
-  const req = ctx.switchToHttp().getRequest<Request>();
-  return { ip: req.ip ?? req.socket.remoteAddress ?? 'unknown', userAgent: req.header('user-agent') ?? null };
+  const req = ctx.switchToHttp().getRequest<HttpRequest>();
+  return { ip: req.ip ?? req.socket?.remoteAddress ?? 'unknown', userAgent: headerOf(req, 'user-agent') ?? null };
 });

@@ -1,4 +1,9 @@
+import type { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Readable, Transform } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { DomainError } from '../errors/domain-error';
 import { languageOf } from '../i18n/messages';
 import { toErrorBody } from './error.filter';
@@ -19,7 +24,7 @@ function nestedTooDeep(value: unknown, max: number): string | undefined {
   return undefined;
 }
 
-/** JSON bodies up to a limit; a parse failure is a 400 in the API's error shape, not Express's HTML page. */
+/** JSON bodies up to a limit; a parse failure is a 400 in the API's error shape, not Express's HTML page (Express). */
 export function jsonBody(limit: string) {
   const parse = express.json({ limit, strict: true });
   return (req: Request, res: Response, next: NextFunction) =>
@@ -43,6 +48,7 @@ export function jsonBody(limit: string) {
 /** Text bodies sent as text/csv (a province's qualified list, a lab's facilities): larger than JSON bodies may be. */
 export const CSV_BODY_LIMIT = '10mb';
 
+/** CSV bodies as text (Express). */
 export function csvBody() {
   const parse = express.text({ type: ['text/csv', 'application/csv'], limit: CSV_BODY_LIMIT });
   return (req: Request, res: Response, next: NextFunction) =>
@@ -55,4 +61,122 @@ export function csvBody() {
       const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });
+}
+
+/** `100kb`, `10mb`, `512`: a size as Express's body parsers read it, in bytes. */
+export function sizeInBytes(limit: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(limit.trim());
+  if (!m) throw new Error(`not a size: ${limit}`);
+  return Math.floor(Number(m[1]) * 1024 ** ['b', 'kb', 'mb', 'gb'].indexOf((m[2] ?? 'b').toLowerCase()));
+}
+
+type Done = (err: Error | null, body?: unknown) => void;
+interface FastifyLike {
+  removeAllContentTypeParsers(): void;
+  addContentTypeParser(type: string | string[], parser: (req: unknown, payload: IncomingMessage, done: Done) => void): void;
+}
+
+const INFLATE: Record<string, () => Transform> = { gzip: createGunzip, deflate: createInflate, br: createBrotliDecompress };
+
+/** The body as Express's body parsers see it: inflated per Content-Encoding, refused as they refuse (`body: <type>`). */
+function contentStream(payload: IncomingMessage): Readable | DomainError {
+  const encoding = (payload.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding === 'identity') return payload;
+  const inflate = INFLATE[encoding];
+  return inflate ? payload.pipe(inflate()) : new DomainError('VALIDATION_FAILED', 'body: encoding.unsupported');
+}
+
+/** The charset a Content-Type names, lower-cased; utf-8 when it names none. */
+function charsetOf(payload: IncomingMessage): string {
+  return /;\s*charset=("?)([^";\s]+)\1/i.exec(payload.headers['content-type'] ?? '')?.[2].toLowerCase() ?? 'utf-8';
+}
+
+/**
+ * Reads a body up to `limit` bytes (after inflating) itself rather than through Fastify's `bodyLimit`: Fastify's own
+ * refusal would reach the error filter as an unknown error (a 500), where this one is the API's PAYLOAD_TOO_LARGE.
+ */
+function readUpTo(
+  payload: IncomingMessage,
+  limit: number,
+  limitText: string,
+  charset: string,
+  done: (err: DomainError | null, text?: string) => void,
+): void {
+  const tooLarge = () => new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limitText}`);
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset); // GBK and GB18030 CSV files too, as Express's text parser read them
+  } catch {
+    payload.resume();
+    return done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
+  }
+  const stream = contentStream(payload);
+  if (stream instanceof DomainError) {
+    payload.resume();
+    return done(stream);
+  }
+  if (stream === payload && Number(payload.headers['content-length']) > limit) {
+    payload.resume(); // drained, so the connection can answer
+    return done(tooLarge());
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (err: DomainError | null, text?: string) => {
+    if (finished) return;
+    finished = true;
+    done(err, text);
+  };
+  stream.on('data', (chunk: Buffer) => {
+    if (finished) return;
+    size += chunk.length;
+    if (size > limit) return finish(tooLarge());
+    chunks.push(chunk);
+  });
+  // A body that does not inflate, or a connection that breaks: Express's parsers answered these as unreadable.
+  stream.on('error', () => finish(new DomainError('VALIDATION_FAILED', 'body: unreadable')));
+  stream.on('end', () => finish(null, decoder.decode(Buffer.concat(chunks))));
+}
+
+/**
+ * The same bodies under Fastify, with the same limits and the same refusals as jsonBody and csvBody: JSON (UTF-8 only,
+ * as Express's parser) up to BODY_LIMIT and no deeper than MAX_DEPTH, CSV as text, and any other type read and left
+ * unparsed (Express's parsers skip a type they do not handle; Fastify would answer 415).
+ */
+export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: string): void {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyLike;
+  fastify.removeAllContentTypeParsers();
+  const jsonBytes = sizeInBytes(jsonLimit);
+  fastify.addContentTypeParser('application/json', (_req, payload, done) => {
+    const charset = charsetOf(payload);
+    if (!charset.startsWith('utf-')) {
+      payload.resume();
+      return done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
+    }
+    readUpTo(payload, jsonBytes, jsonLimit, charset, (err, text) => {
+      if (err) return done(err);
+      if (text === '') return done(null, {}); // as Express's json parser answers an empty body
+      let body: unknown;
+      try {
+        body = JSON.parse(text!);
+      } catch {
+        return done(new DomainError('VALIDATION_FAILED', 'body: malformed JSON'));
+      }
+      // Express's parser is strict: only objects and arrays.
+      if (body === null || typeof body !== 'object') return done(new DomainError('VALIDATION_FAILED', 'body: malformed JSON'));
+      const tooDeep = nestedTooDeep(body, MAX_DEPTH);
+      if (tooDeep) return done(new DomainError('VALIDATION_FAILED', `${tooDeep}: nested more than ${counted(MAX_DEPTH, 'level')} deep`));
+      done(null, body);
+    });
+  });
+  const csvBytes = sizeInBytes(CSV_BODY_LIMIT);
+  fastify.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) =>
+    readUpTo(payload, csvBytes, CSV_BODY_LIMIT, charsetOf(payload), done),
+  );
+  // Read to its end unparsed, so the connection can answer; nothing is kept.
+  fastify.addContentTypeParser('*', (_req, payload, done) => {
+    payload.on('data', () => undefined);
+    payload.on('error', () => done(null, undefined));
+    payload.on('end', () => done(null, undefined));
+  });
 }

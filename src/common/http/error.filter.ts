@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { HttpReply, HttpRequest, replySent } from './http-neutral';
 import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailable, isUniqueViolation } from '../persistence/db-errors';
 import { DomainError } from '../errors/domain-error';
@@ -75,12 +75,14 @@ export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ErrorFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const req = host.switchToHttp().getRequest<Request>();
+    const req = host.switchToHttp().getRequest<HttpRequest>();
     const { retryAfterSec, ...body } = toErrorBody(exception, this.logger, languageOf(req));
-    const res = host.switchToHttp().getResponse<Response>();
-    if (res.headersSent) return;
-    if (retryAfterSec) res.setHeader('Retry-After', String(retryAfterSec));
+    const res = host.switchToHttp().getResponse<HttpReply>();
+    if (replySent(res)) return;
+    if (retryAfterSec) res.header('Retry-After', String(retryAfterSec));
     // a route may have set its own Content-Type (PDF, CSV) before failing; the error is JSON all the same
-    res.status(body.statusCode).type('application/json').json(body);
+    res.status(body.statusCode);
+    res.type('application/json');
+    res.send(body);
   }
 }

@@ -1,6 +1,5 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { from, lastValueFrom, Observable } from 'rxjs';
@@ -10,6 +9,7 @@ import { clock } from '../clock';
 import { requestContext } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
+import { headerOf, HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
 import { newId } from '../ids';
 import { UnitOfWork } from '../persistence/unit-of-work';
 import { IdempotencyRecord } from './idempotency-record.entity';
@@ -42,17 +42,17 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
-    const key = req.header('idempotency-key');
+    const req = http.getRequest<HttpRequest>();
+    const key = headerOf(req, 'idempotency-key');
     if (req.method !== 'POST' || key === undefined) return next.handle();
     if (this.reflector.getAllAndOverride<boolean>(IGNORES_KEY, [context.getHandler(), context.getClass()])) return next.handle();
-    return from(this.handle(req, http.getResponse<Response>(), key, next));
+    return from(this.handle(req, http.getResponse<HttpReply>(), key, next));
   }
 
-  private async handle(req: Request, res: Response, key: string, next: CallHandler): Promise<unknown> {
+  private async handle(req: HttpRequest, res: HttpReply, key: string, next: CallHandler): Promise<unknown> {
     if (!KEY_PATTERN.test(key)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–128 printable ASCII characters');
     const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
-    const route = `${req.method} ${req.originalUrl.split('?')[0]}`.slice(0, 200);
+    const route = `${req.method} ${pathOf(req)}`.slice(0, 200);
     // Keyed with the server's secret: a stored hash reveals nothing of the body, even to whoever reads the table.
     const requestHash = createHmac('sha256', this.config.jwtSecret)
       .update(`${route}\n${canonicalJson(req.body)}`)
@@ -83,14 +83,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 
-  private replay(record: IdempotencyRecord, claim: IdempotencyClaim, res: Response): unknown {
+  private replay(record: IdempotencyRecord, claim: IdempotencyClaim, res: HttpReply): unknown {
     if (record.responseStatus === null) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
     }
     if (record.requestHash !== claim.requestHash) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request');
     }
-    res.setHeader('Idempotent-Replayed', 'true');
+    res.header('Idempotent-Replayed', 'true');
     const body: unknown = JSON.parse(record.responseBody ?? 'null');
     // A stored refusal is answered as the refusal it was (the filter renders it with its status).
     if (record.responseStatus >= 400) {

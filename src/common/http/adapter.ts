@@ -1,0 +1,74 @@
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { TestingModule } from '@nestjs/testing';
+import type { FastifyServerOptions } from 'fastify';
+import { DomainError } from '../errors/domain-error';
+import { languageOf } from '../i18n/messages';
+import { toErrorBody } from './error.filter';
+import type { HttpReply } from './http-neutral';
+
+type IEntryNestModule = Parameters<typeof NestFactory.create>[0];
+
+export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
+export type HttpAdapterName = (typeof HTTP_ADAPTERS)[number];
+
+/**
+ * HTTP_ADAPTER from the environment, Fastify unless it says express: Fastify cut the service's CPU per hold and per
+ * search (docs/adr/0012-http-adapter.md). Read before the module exists, so not through ConfigModule.
+ */
+export function httpAdapterName(env: NodeJS.ProcessEnv = process.env): HttpAdapterName {
+  const name = env.HTTP_ADAPTER || 'fastify';
+  if (!(HTTP_ADAPTERS as readonly string[]).includes(name))
+    throw new Error(`HTTP_ADAPTER must be one of ${HTTP_ADAPTERS.join(', ')}: got ${name}`);
+  return name as HttpAdapterName;
+}
+
+/** Express's trust-proxy setting, also understood by Fastify: true, a number of hops, or a list of addresses and subnets. */
+export const trustProxy = (value: string): boolean | number | string =>
+  value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value;
+
+/**
+ * The Fastify adapter as this service needs it: Fastify's trust-proxy is a constructor option (Express's is a setting
+ * made later); path parameters as long as Express lets them be (Node caps a URL at its 16 KiB header limit), where
+ * Fastify's default of 100 characters answers a bare 414; and a URL the router cannot decode answered in the API's
+ * error shape, not Fastify's. Required lazily: an Express deployment never loads Fastify.
+ */
+function fastifyAdapter() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
+  const { FastifyAdapter } = require('@nestjs/platform-fastify') as typeof import('@nestjs/platform-fastify');
+  const proxy = process.env.TRUST_PROXY;
+  // Fastify takes a hop count too, though its types name only true, addresses and a function.
+  const trust = proxy ? { trustProxy: trustProxy(proxy) as string | boolean } : {};
+  const options = {
+    routerOptions: { maxParamLength: 16_384 },
+    frameworkErrors: (_error, req, reply) => {
+      const body = toErrorBody(new DomainError('VALIDATION_FAILED', 'path: not a valid URL'), undefined, languageOf(req));
+      // Fastify's reply types are generic over route schemas this handler has none of: the neutral reply says enough.
+      const res = reply as unknown as HttpReply;
+      res.status(body.statusCode);
+      res.type('application/json');
+      res.send(body);
+    },
+  } satisfies FastifyServerOptions;
+  return new FastifyAdapter({ ...options, ...trust });
+}
+
+// Bodies are parsed by configureApp (body-parser.ts) with the API's error shapes, under either adapter.
+const OPTIONS: NestApplicationOptions = { bodyParser: false };
+
+/** The Nest application on the adapter HTTP_ADAPTER names. */
+export function createNestApp(module: IEntryNestModule, options: NestApplicationOptions = {}): Promise<INestApplication> {
+  const opts = { ...OPTIONS, ...options };
+  return httpAdapterName() === 'fastify' ? NestFactory.create(module, fastifyAdapter(), opts) : NestFactory.create(module, opts);
+}
+
+/** The same for a compiled testing module. */
+export function createTestingApp(moduleRef: TestingModule, options: NestApplicationOptions = {}): INestApplication {
+  const opts = { ...OPTIONS, ...options };
+  return httpAdapterName() === 'fastify' ? moduleRef.createNestApplication(fastifyAdapter(), opts) : moduleRef.createNestApplication(opts);
+}
+
+/** Fastify routes are ready only after `ready()`; supertest on the bare server needs them (Express needs nothing). */
+export async function whenReady(app: INestApplication): Promise<void> {
+  if (app.getHttpAdapter().getType() === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+}
