@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -265,7 +265,9 @@ async function main(): Promise<number> {
       const dir = join(projectRoot, 'bench', 'results');
       mkdirSync(dir, { recursive: true });
       const file = join(dir, `${results.at.slice(0, 10)}.json`);
-      writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+      // The day's volume run, if any, stays beside the ordinary figures.
+      const volume = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { volume?: unknown }).volume : undefined;
+      writeFileSync(file, `${JSON.stringify(volume ? { ...results, volume } : results, null, 2)}\n`);
       log(`written ${file}`);
     }
     return results.holdsNon2xx === 0 && results.searchNon2xx === 0 ? 0 : 1;
