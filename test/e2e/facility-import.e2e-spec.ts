@@ -1,3 +1,4 @@
+import iconv from 'iconv-lite';
 import type { components } from '../../client';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
@@ -55,6 +56,17 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
       { line: 5, reason: 'externalRef: SEM-01 is already on line 2' },
     ]);
     expect(await mine(provider.organizationId)).toEqual([]);
+  });
+
+  it('reads a file saved in GBK (charset=gbk), as spreadsheets in China often save CSV, as the same rows', async () => {
+    const utf8 = await csvImport(provider.token, file, true).expect(200);
+    const gbk = await t.http
+      .post('/api/facilities/import?dryRun=true')
+      .set(auth(provider.token))
+      .set('content-type', 'text/csv; charset=gbk')
+      .send(iconv.encode(file.slice(1), 'gbk'))
+      .expect(200);
+    expect(gbk.body).toEqual(utf8.body);
   });
 
   it('imports, and a second import of the same file changes nothing; a changed row updates its facility, never duplicates it', async () => {

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
-import { TextDecoder } from 'node:util';
+import getRawBody from 'raw-body';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { DomainError } from '../errors/domain-error';
 import { languageOf } from '../i18n/messages';
@@ -63,13 +63,6 @@ export function csvBody() {
     });
 }
 
-/** `100kb`, `10mb`, `512`: a size as Express's body parsers read it, in bytes. */
-export function sizeInBytes(limit: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(limit.trim());
-  if (!m) throw new Error(`not a size: ${limit}`);
-  return Math.floor(Number(m[1]) * 1024 ** ['b', 'kb', 'mb', 'gb'].indexOf((m[2] ?? 'b').toLowerCase()));
-}
-
 type Done = (err: Error | null, body?: unknown) => void;
 interface FastifyLike {
   removeAllContentTypeParsers(): void;
@@ -92,50 +85,28 @@ function charsetOf(payload: IncomingMessage): string {
 }
 
 /**
- * Reads a body up to `limit` bytes (after inflating) itself rather than through Fastify's `bodyLimit`: Fastify's own
- * refusal would reach the error filter as an unknown error (a 500), where this one is the API's PAYLOAD_TOO_LARGE.
+ * Reads a body up to `limit` bytes (after inflating) with raw-body, as Express's parsers do, rather than through
+ * Fastify's `bodyLimit`: Fastify's own refusal would reach the error filter as an unknown error (a 500), where this one
+ * is the API's PAYLOAD_TOO_LARGE. raw-body decodes the charset with iconv-lite (GBK and GB18030 CSV files too).
  */
-function readUpTo(
-  payload: IncomingMessage,
-  limit: number,
-  limitText: string,
-  charset: string,
-  done: (err: DomainError | null, text?: string) => void,
-): void {
-  const tooLarge = () => new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limitText}`);
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(charset); // GBK and GB18030 CSV files too, as Express's text parser read them
-  } catch {
-    payload.resume();
-    return done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
-  }
+function readUpTo(payload: IncomingMessage, limit: string, charset: string, done: (err: DomainError | null, text?: string) => void): void {
   const stream = contentStream(payload);
   if (stream instanceof DomainError) {
-    payload.resume();
+    payload.resume(); // drained, so the connection can answer
     return done(stream);
   }
-  if (stream === payload && Number(payload.headers['content-length']) > limit) {
-    payload.resume(); // drained, so the connection can answer
-    return done(tooLarge());
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  const finish = (err: DomainError | null, text?: string) => {
-    if (finished) return;
-    finished = true;
-    done(err, text);
-  };
-  stream.on('data', (chunk: Buffer) => {
-    if (finished) return;
-    size += chunk.length;
-    if (size > limit) return finish(tooLarge());
-    chunks.push(chunk);
-  });
-  // A body that does not inflate, or a connection that breaks: Express's parsers answered these as unreadable.
-  stream.on('error', () => finish(new DomainError('VALIDATION_FAILED', 'body: unreadable')));
-  stream.on('end', () => finish(null, decoder.decode(Buffer.concat(chunks))));
+  // The declared length only when nothing inflates it: raw-body then refuses an oversized body before reading it.
+  const length = stream === payload ? payload.headers['content-length'] : undefined;
+  getRawBody(stream, { limit, length, encoding: charset }).then(
+    (text) => done(null, text),
+    (e: { type?: string }) => {
+      payload.resume();
+      if (e.type === 'entity.too.large') done(new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limit}`));
+      else if (e.type === 'encoding.unsupported') done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
+      // A body that does not inflate, or a connection that breaks: Express's parsers answered these as unreadable.
+      else done(new DomainError('VALIDATION_FAILED', 'body: unreadable'));
+    },
+  );
 }
 
 /**
@@ -146,14 +117,13 @@ function readUpTo(
 export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: string): void {
   const fastify = app.getHttpAdapter().getInstance() as FastifyLike;
   fastify.removeAllContentTypeParsers();
-  const jsonBytes = sizeInBytes(jsonLimit);
   fastify.addContentTypeParser('application/json', (_req, payload, done) => {
     const charset = charsetOf(payload);
     if (!charset.startsWith('utf-')) {
       payload.resume();
       return done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
     }
-    readUpTo(payload, jsonBytes, jsonLimit, charset, (err, text) => {
+    readUpTo(payload, jsonLimit, charset, (err, text) => {
       if (err) return done(err);
       if (text === '') return done(null, {}); // as Express's json parser answers an empty body
       let body: unknown;
@@ -169,9 +139,8 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
       done(null, body);
     });
   });
-  const csvBytes = sizeInBytes(CSV_BODY_LIMIT);
   fastify.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) =>
-    readUpTo(payload, csvBytes, CSV_BODY_LIMIT, charsetOf(payload), done),
+    readUpTo(payload, CSV_BODY_LIMIT, charsetOf(payload), done),
   );
   // Read to its end unparsed, so the connection can answer; nothing is kept.
   fastify.addContentTypeParser('*', (_req, payload, done) => {
