@@ -6,13 +6,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chainEntries } from '../src/audit/audit-chain';
-import { keyIdOf, seqsToSign, signCheckpoint } from '../src/audit/audit-checkpoint';
+import { keyIdOf } from '../src/audit/audit-checkpoint';
 import type { AuditPending } from '../src/audit/audit-entry.entity';
 import { AuditLog } from '../src/audit/audit-log';
 import { newId } from '../src/common/ids';
 import { AppModule } from '../src/app.module';
 import { createDatabase, mariaConnection } from '../test/support/app-under-test';
+import { sealAuditBatch } from './lib/audit-seal';
 
 const BATCH = 5_000;
 const INSERT_ROWS = 1_000;
@@ -117,53 +117,10 @@ async function fill(database: string, count: number, signingKeyPem: string): Pro
           crossProvince: i % 3 === 0,
         }),
       }));
-      await conn.beginTransaction();
-      const [[head]] = (await conn.query('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE')) as unknown as [
-        { seq: string; hash: string }[],
-      ];
-      const [[last]] = (await conn.query(
-        'SELECT seq, signed_at AS signedAt FROM audit_checkpoint ORDER BY seq DESC LIMIT 1',
-      )) as unknown as [{ seq: string; signedAt: string }[]];
-      const entries = chainEntries({ seq: Number(head.seq), hash: head.hash }, pending, 'sha256');
-      const signedAt = new Date().toISOString();
-      const mark = last ? { seq: Number(last.seq), signedAt: last.signedAt } : undefined;
-      const seqs = new Set(
-        seqsToSign(
-          mark,
-          entries.map((e) => e.seq),
-          signedAt,
-        ),
-      );
-      const rows = entries.map((e) => [
-        e.seq,
-        e.prevHash,
-        e.hash,
-        e.hashAlg,
-        e.at,
-        e.actorId,
-        e.actorRole,
-        e.action,
-        e.entityType,
-        e.entityId,
-        e.regionCode,
-        e.organizationId,
-        e.summary,
-      ]);
-      for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        await conn.query(
-          'INSERT INTO audit_entry (seq, prev_hash, hash, hash_alg, at, actor_id, actor_role, action, entity_type, entity_id, region_code, organization_id, summary) VALUES ?',
-          [rows.slice(i, i + INSERT_ROWS)],
-        );
-      }
-      const checkpoints = entries
-        .filter((e) => seqs.has(e.seq))
-        .map((e) => [e.seq, e.hash, e.hashAlg, signedAt, signCheckpoint(privateKey, e.seq, e.hash), keyId]);
-      if (checkpoints.length > 0) {
-        await conn.query('INSERT INTO audit_checkpoint (seq, hash, hash_alg, signed_at, signature, key_id) VALUES ?', [checkpoints]);
-      }
-      const tail = entries[entries.length - 1];
-      await conn.query('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [tail.seq, tail.hash]);
-      await conn.commit();
+      await sealAuditBatch(conn, pending, { privateKey, keyId }, async (table, columns, rows) => {
+        for (let i = 0; i < rows.length; i += INSERT_ROWS)
+          await conn.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ?`, [rows.slice(i, i + INSERT_ROWS)]);
+      });
       written += n;
     }
   } finally {

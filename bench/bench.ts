@@ -11,7 +11,7 @@ import { inChild, runLoad } from './lib/worker';
 import { createConnection } from 'mysql2/promise';
 import { mariaConnection } from '../test/support/app-under-test';
 import { VOLUMES, VolumeName } from './lib/volume';
-import { keptVolumeFile, measureKeptVolume, runAtVolume } from './lib/volume-run';
+import { bufferPoolMb, measureKeptVolume, readKeptVolume, runAtVolume } from './lib/volume-run';
 
 /** The issue's targets on a 2-core machine. */
 const TARGETS = {
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
     workers,
     poolSize: values.pool ? Number(values.pool) : undefined,
     nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-    reuse: reuse ? { dbName: reuse, signingKeyPem: keptVolume(reuse).signingKeyPem } : undefined,
+    reuse: reuse ? { dbName: reuse, signingKeyPem: readKeptVolume(reuse).signingKeyPem } : undefined,
   });
   const rss = rssSampler(running);
   const log = (line: string) => {
@@ -278,22 +278,16 @@ async function main(): Promise<number> {
   }
 }
 
-const keptVolume = (dbName: string) => JSON.parse(readFileSync(keptVolumeFile(dbName), 'utf8')) as { signingKeyPem: string };
-
 /** Sets the server's InnoDB buffer pool to `mb` (it resizes online); returns how to put the previous size back. */
 async function setBufferPool(mb: number): Promise<() => Promise<void>> {
-  const conn = await createConnection(mariaConnection());
-  try {
-    const [[{ size }]] = (await conn.query('SELECT @@innodb_buffer_pool_size AS size')) as unknown as [{ size: string }[]];
-    await conn.query('SET GLOBAL innodb_buffer_pool_size = ?', [mb * 2 ** 20]);
-    console.log(`[bench] InnoDB buffer pool ${Number(size) / 2 ** 20} MB → ${mb} MB for this run`);
-    return async () => {
-      const back = await createConnection(mariaConnection());
-      await back.query('SET GLOBAL innodb_buffer_pool_size = ?', [size]).finally(() => back.end());
-    };
-  } finally {
-    await conn.end();
-  }
+  const set = async (to: number) => {
+    const conn = await createConnection(mariaConnection());
+    await conn.query('SET GLOBAL innodb_buffer_pool_size = ?', [to * 2 ** 20]).finally(() => conn.end());
+  };
+  const before = await bufferPoolMb();
+  await set(mb);
+  console.log(`[bench] InnoDB buffer pool ${before} MB → ${mb} MB for this run`);
+  return () => set(before);
 }
 
 function print(r: Record<string, unknown>): void {

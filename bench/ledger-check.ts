@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AppModule } from '../src/app.module';
 import { LedgerCheckService } from '../src/ledger/ledger-check.service';
-import { KeptVolume, keptVolumeFile } from './lib/volume-run';
+import { readKeptVolume } from './lib/volume-run';
 
 /**
  * `npm run build && node --max-old-space-size=256 dist/bench/ledger-check.js --database NAME [--runs 2]`
@@ -18,7 +17,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, { NODE_ENV: 'test', SEED_DEMO: 'never', LOG_LEVEL: 'silent', SWEEP_INTERVAL_SEC: '0', DB_TYPE: 'mariadb' });
   process.env.DB_NAME = values.database;
   // The volume's own audit key: a process with a key of its own would sign a checkpoint the verification then refuses.
-  process.env.AUDIT_SIGNING_KEY = (JSON.parse(readFileSync(keptVolumeFile(values.database), 'utf8')) as KeptVolume).signingKeyPem;
+  process.env.AUDIT_SIGNING_KEY = readKeptVolume(values.database).signingKeyPem;
   const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
   try {
     for (let run = 1; run <= Number(values.runs); run++) {

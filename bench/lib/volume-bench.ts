@@ -278,38 +278,33 @@ export async function measureSettlementAndClearing(
   seed: number,
   log: (line: string) => void,
 ): Promise<SettlementFigures> {
+  /** A batch of Zhejiang's open claims, paid by the second reviewer (dual control): the answer and both times. */
+  const settleAndPay = async (paymentRef: string) => {
+    const [settlement, settleMs] = await ms(() =>
+      http.request('POST', '/api/settlements', { token: world.staff['bureau-zj'], body: { regionCode: '330000' } }),
+    );
+    if (settlement.status !== 201) return { settlement, settleMs, payMs: 0 };
+    const [paid, payMs] = await ms(() =>
+      http.request('POST', `/api/settlements/${settlement.body.id}/pay`, { token: world.staff['bureau-zj-2'], body: { paymentRef } }),
+    );
+    if (paid.status !== 200) throw new Error(`paying ${paymentRef}: ${paid.status} ${paid.text.slice(0, 300)}`);
+    return { settlement, settleMs, payMs };
+  };
   // What the volume left unsettled in Zhejiang (its current quarter) is settled and paid first, unmeasured: the
   // measured batch is the 100,000 claims alone.
-  const leftover = await http.request('POST', '/api/settlements', { token: world.staff['bureau-zj'], body: { regionCode: '330000' } });
-  if (leftover.status === 201) {
-    const paid = await http.request('POST', `/api/settlements/${leftover.body.id}/pay`, {
-      token: world.staff['bureau-zj-2'],
-      body: { paymentRef: `BENCH-${label}-BEFORE` },
-    });
-    if (paid.status !== 200) throw new Error(`paying the leftover batch (${label}): ${paid.status} ${paid.text.slice(0, 300)}`);
+  const leftover = (await settleAndPay(`BENCH-${label}-BEFORE`)).settlement;
+  if (leftover.status === 201)
     log(`${label} settled and paid the volume's ${leftover.body.lines.length} open lines first (${leftover.body.totalFen} fen)`);
-  } else if (leftover.status !== 409)
-    throw new Error(`settling the leftover (${label}): ${leftover.status} ${leftover.text.slice(0, 300)}`);
+  else if (leftover.status !== 409) throw new Error(`settling the leftover (${label}): ${leftover.status} ${leftover.text.slice(0, 300)}`);
   await inChild({ task: 'claims', database: running.dbName, world, count: 100_000, seed });
-  const conn = await createConnection({ ...mariaConnection(), database: running.dbName });
-  const [[due]] = (await conn
-    .query(
-      `SELECT COUNT(*) AS n, SUM(approved_fen) AS fen FROM claim WHERE issuing_region_code = '330000' AND status = 'approved' AND settlement_id IS NULL`,
-    )
-    .finally(() => conn.end())) as unknown as [{ n: number; fen: string }[]];
-  const [settlement, settleMs] = await ms(() =>
-    http.request('POST', '/api/settlements', { token: world.staff['bureau-zj'], body: { regionCode: '330000' } }),
+  const due = await firstRow<{ n: number; fen: string }>(
+    running.dbName,
+    `SELECT COUNT(*) AS n, SUM(approved_fen) AS fen FROM claim WHERE issuing_region_code = '330000' AND status = 'approved' AND settlement_id IS NULL`,
   );
+  const { settlement, settleMs, payMs } = await settleAndPay(`BENCH-${label}`);
   if (settlement.status !== 201 || settlement.body.totalFen !== Number(due.fen)) {
     throw new Error(`settlement (${label}): ${settlement.status} ${JSON.stringify(settlement.body).slice(0, 300)}; due ${due.fen} fen`);
   }
-  const [paid, payMs] = await ms(() =>
-    http.request('POST', `/api/settlements/${settlement.body.id}/pay`, {
-      token: world.staff['bureau-zj-2'],
-      body: { paymentRef: `BENCH-${label}` },
-    }),
-  );
-  if (paid.status !== 200) throw new Error(`paying the settlement (${label}): ${paid.status} ${paid.text.slice(0, 300)}`);
   log(
     `${label} settlement of ${due.n} claims: ${(settleMs / 1000).toFixed(2)} s, paying its ${settlement.body.lines.length} lines ${(payMs / 1000).toFixed(2)} s`,
   );
@@ -318,13 +313,11 @@ export async function measureSettlementAndClearing(
     http.request('GET', `/api/clearing?from=${world.year}-10-01&to=${world.year}-12-31`, { token: world.staff.platform }),
   );
   if (clearing.status !== 200) throw new Error(`clearing (${label}): ${clearing.status} ${clearing.text.slice(0, 300)}`);
-  const counter = await createConnection({ ...mariaConnection(), database: running.dbName });
-  const [[paidLines]] = (await counter
-    .query(`SELECT COUNT(*) AS n FROM settlement_line WHERE paid_at >= ? AND paid_at < ?`, [
-      `${world.year}-10-01`,
-      `${world.year + 1}-01-01`,
-    ])
-    .finally(() => counter.end())) as unknown as [{ n: number }[]];
+  const paidLines = await firstRow<{ n: number }>(
+    running.dbName,
+    `SELECT COUNT(*) AS n FROM settlement_line WHERE paid_at >= ? AND paid_at < ?`,
+    [`${world.year}-10-01`, `${world.year + 1}-01-01`],
+  );
   const lines = Number(paidLines.n);
   log(`${label} clearing of the fourth quarter: ${(clearingMs / 1000).toFixed(2)} s (${lines} paid lines in it)`);
   return {
@@ -334,4 +327,11 @@ export async function measureSettlementAndClearing(
     clearingQuarterSec: Number((clearingMs / 1000).toFixed(3)),
     clearingQuarterLines: lines,
   };
+}
+
+/** The first row of one query on the benchmark's database, on a connection of its own. */
+async function firstRow<T>(database: string, query: string, params: unknown[] = []): Promise<T> {
+  const conn = await createConnection({ ...mariaConnection(), database });
+  const [rows] = (await conn.query(query, params).finally(() => conn.end())) as unknown as [T[]];
+  return rows[0];
 }

@@ -57,7 +57,8 @@ export interface KeptVolume {
   generatedAt: string;
 }
 
-export const keptVolumeFile = (dbName: string) => join(tmpdir(), `vbench-${dbName}.json`);
+const keptVolumeFile = (dbName: string) => join(tmpdir(), `vbench-${dbName}.json`);
+export const readKeptVolume = (dbName: string) => JSON.parse(readFileSync(keptVolumeFile(dbName), 'utf8')) as KeptVolume;
 
 /**
  * `npm run bench -- --volume tenth|half|year`: measures the nearly empty database, writes the volume into the same
@@ -111,7 +112,7 @@ export async function runAtVolume(
  * the earlier run's, and say when they were measured.
  */
 export async function measureKeptVolume(dbName: string, running: ServiceProcess, http: HttpClient, opts: VolumeOpts): Promise<number> {
-  const kept = JSON.parse(readFileSync(keptVolumeFile(dbName), 'utf8')) as KeptVolume;
+  const kept = readKeptVolume(dbName);
   // The settlement measured by each run spends its vouchers: the Zhejiang enterprises take new ones for this run.
   kept.world.settlementVouchers = await Promise.all(
     kept.world.settlementVouchers.map(async ({ enterpriseId }, n) => {
@@ -271,7 +272,8 @@ function printTable(
   );
 }
 
-async function bufferPoolMb(): Promise<number> {
+/** The server's InnoDB buffer pool now, in MB. */
+export async function bufferPoolMb(): Promise<number> {
   const conn = await createConnection(mariaConnection());
   const [[{ size }]] = (await conn.query('SELECT @@innodb_buffer_pool_size AS size').finally(() => conn.end())) as unknown as [
     { size: string }[],

@@ -1,14 +1,14 @@
 import { backfillPaidSummary, rebuildCapturedFlows } from '../../migrations/1765100000000-stats-summaries';
 import type { Connection } from 'mysql2/promise';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { chainEntries } from '../../src/audit/audit-chain';
-import { keyIdOf, seqsToSign, signCheckpoint } from '../../src/audit/audit-checkpoint';
+import { keyIdOf } from '../../src/audit/audit-checkpoint';
 import type { AuditPending } from '../../src/audit/audit-entry.entity';
 import { newId } from '../../src/common/ids';
 import { account } from '../../src/ledger/accounts';
 import { gramsOf } from '../../src/facilities/facility-grams';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
 import { REGIONS, SERIAL_PREFIX } from '../../src/regions/regions.data';
+import { sealAuditBatch } from './audit-seal';
 import { Rng } from './prng';
 
 /** A year of the region's data (issue 18), and the fractions of it the benchmark can write. */
@@ -258,66 +258,7 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       summary: JSON.stringify(summary),
     });
   const sealPending = async () => {
-    if (pending.length === 0) return;
-    await conn.beginTransaction();
-    const [[head]] = (await conn.query('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE')) as unknown as [
-      { seq: string; hash: string }[],
-    ];
-    const [[last]] = (await conn.query('SELECT seq, signed_at AS signedAt FROM audit_checkpoint ORDER BY seq DESC LIMIT 1')) as unknown as [
-      { seq: string; signedAt: string }[],
-    ];
-    const entries = chainEntries({ seq: Number(head.seq), hash: head.hash }, pending, 'sha256');
-    const signAt = new Date().toISOString();
-    const seqs = new Set(
-      seqsToSign(
-        last ? { seq: Number(last.seq), signedAt: last.signedAt } : undefined,
-        entries.map((e) => e.seq),
-        signAt,
-      ),
-    );
-    await w.insert(
-      'audit_entry',
-      [
-        'seq',
-        'prev_hash',
-        'hash',
-        'hash_alg',
-        'at',
-        'actor_id',
-        'actor_role',
-        'action',
-        'entity_type',
-        'entity_id',
-        'region_code',
-        'organization_id',
-        'summary',
-      ],
-      entries.map((e) => [
-        e.seq,
-        e.prevHash,
-        e.hash,
-        e.hashAlg,
-        e.at,
-        e.actorId,
-        e.actorRole,
-        e.action,
-        e.entityType,
-        e.entityId,
-        e.regionCode,
-        e.organizationId,
-        e.summary,
-      ]),
-    );
-    await w.insert(
-      'audit_checkpoint',
-      ['seq', 'hash', 'hash_alg', 'signed_at', 'signature', 'key_id'],
-      entries
-        .filter((e) => seqs.has(e.seq))
-        .map((e) => [e.seq, e.hash, e.hashAlg, signAt, signCheckpoint(privateKey, e.seq, e.hash), keyId]),
-    );
-    const tail = entries[entries.length - 1];
-    await conn.query('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [tail.seq, tail.hash]);
-    await conn.commit();
+    await sealAuditBatch(conn, pending, { privateKey, keyId }, (table, columns, rows) => w.insert(table, columns, rows));
     pending = [];
   };
   const system = { id: null, role: 'system' };
