@@ -1,6 +1,6 @@
 import type { AnnualReportData, ProvinceFlowFigure } from './annual-report.data';
 import { formatYuan } from './chinese-amount';
-import { beijingTime, block, Doc, fill, line, renderPdf, style, Style } from './drawing';
+import { beijingTime, block, Doc, line, renderPdf, style, Style, writeFooters } from './drawing';
 import { annualReportTemplate, AnnualReportTemplate } from './templates';
 
 // Charts are drawn with pdfkit's own vector operations (rectangles, lines, text) rather than Vega-Lite → SVG →
@@ -485,37 +485,14 @@ class AnnualReportLayout {
     }
   }
 
-  /** Page numbers need the page count, so they are written last over the buffered pages. */
   private footers(): void {
     const { doc, t, d, c } = this;
-    const { start, count } = doc.bufferedPageRange();
-    for (let p = start; p < start + count; p++) {
-      doc.switchToPage(p);
-      const margins = doc.page.margins.bottom;
-      doc.page.margins.bottom = 0; // writing inside the bottom margin must not start a new page
-      const y = doc.page.height - t.page.margin - 6;
-      doc
-        .save()
-        .lineWidth(0.5)
-        .strokeColor(c.rule)
-        .moveTo(this.x, y - 4)
-        .lineTo(this.x + this.width, y - 4)
-        .stroke()
-        .restore();
-      const values = { page: p - start + 1, pages: count };
-      line(doc, `${d.bureauName} · ${d.regionName} ${d.year} ${t.title.zh}`, this.x, y, { size: 7, color: c.muted });
-      line(
-        doc,
-        `${fill(t.footer.zh, values)} · ${fill(t.footer.en, values)}`,
-        this.x,
-        y,
-        { size: 7, color: c.muted },
-        {
-          width: this.width,
-          align: 'right',
-        },
-      );
-      doc.page.margins.bottom = margins;
-    }
+    writeFooters(
+      doc,
+      { x: this.x, width: this.width, margin: t.page.margin },
+      c,
+      `${d.bureauName} · ${d.regionName} ${d.year} ${t.title.zh}`,
+      t.footer,
+    );
   }
 }

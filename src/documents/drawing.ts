@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
-import type { PageTemplate } from './templates';
+import type { Bilingual, PageTemplate, Palette } from './templates';
 
 // What both layouts draw with. Fonts: Noto Sans SC (OFL), read once; pdfkit embeds only the glyphs a document uses.
 
@@ -99,4 +99,43 @@ export function beijingTime(value: string): string {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) return value;
   return new Date(ms + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/**
+ * Page numbers need the page count, so footers are written last over the buffered pages: a rule, `left` on the left
+ * and the page number of the count (both languages, from `footer`) on the right, inside the bottom margin.
+ */
+export function writeFooters(
+  doc: Doc,
+  area: { x: number; width: number; margin: number },
+  c: Palette,
+  left: string,
+  footer: Bilingual,
+): void {
+  const { start, count } = doc.bufferedPageRange();
+  for (let p = start; p < start + count; p++) {
+    doc.switchToPage(p);
+    const margins = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0; // writing inside the bottom margin must not start a new page
+    const y = doc.page.height - area.margin - 6;
+    doc
+      .save()
+      .lineWidth(0.5)
+      .strokeColor(c.rule)
+      .moveTo(area.x, y - 4)
+      .lineTo(area.x + area.width, y - 4)
+      .stroke()
+      .restore();
+    const values = { page: p - start + 1, pages: count };
+    line(doc, left, area.x, y, { size: 7, color: c.muted });
+    line(
+      doc,
+      `${fill(footer.zh, values)} · ${fill(footer.en, values)}`,
+      area.x,
+      y,
+      { size: 7, color: c.muted },
+      { width: area.width, align: 'right' },
+    );
+    doc.page.margins.bottom = margins;
+  }
 }

@@ -1,6 +1,6 @@
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import { assertStatementTotal, StatementClaim, StatementData, StatementLine } from './document-data';
-import { beijingTime, block, Doc, fill, line, renderPdf, style, Style } from './drawing';
+import { beijingTime, block, Doc, fill, line, renderPdf, style, Style, writeFooters } from './drawing';
 import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemplate, TableColumn } from './templates';
 
 /**
@@ -420,37 +420,14 @@ class StatementLayout {
     this.y += h;
   }
 
-  /** Page numbers need the page count, so they are written last over the buffered pages. */
   private footers(): void {
     const { doc, t, d, c } = this;
-    const { start, count } = doc.bufferedPageRange();
-    for (let p = start; p < start + count; p++) {
-      doc.switchToPage(p);
-      const margins = doc.page.margins.bottom;
-      doc.page.margins.bottom = 0; // writing inside the bottom margin must not start a new page
-      const y = doc.page.height - this.t.page.margin - 6;
-      doc
-        .save()
-        .lineWidth(0.5)
-        .strokeColor(c.rule)
-        .moveTo(this.x, y - 4)
-        .lineTo(this.x + this.width, y - 4)
-        .stroke()
-        .restore();
-      const values = { page: p - start + 1, pages: count };
-      line(doc, `${d.regionName} · ${t.title.zh} · ${d.batchNo ?? d.settlementId}`, this.x, y, { size: 7, color: c.muted });
-      line(
-        doc,
-        `${fill(t.footer.zh, values)} · ${fill(t.footer.en, values)}`,
-        this.x,
-        y,
-        { size: 7, color: c.muted },
-        {
-          width: this.width,
-          align: 'right',
-        },
-      );
-      doc.page.margins.bottom = margins;
-    }
+    writeFooters(
+      doc,
+      { x: this.x, width: this.width, margin: t.page.margin },
+      c,
+      `${d.regionName} · ${t.title.zh} · ${d.batchNo ?? d.settlementId}`,
+      t.footer,
+    );
   }
 }

@@ -55,10 +55,14 @@ export class LedgerCheckService {
 
     let { transfers, nonPositive } = beside;
     let sum = 0n;
-    for (const [code, b] of balances) {
-      sum += b;
-      negative(code, b);
-    }
+    /** Every balance counts into the zero-sum check and may not be negative unless it is a source. */
+    const tally = (of: Map<string, bigint>) => {
+      for (const [code, b] of of) {
+        sum += b;
+        negative(code, b);
+      }
+    };
+    tally(balances);
 
     let accounts = balances.size;
     const committedByBudget = new Map<string, bigint>();
@@ -71,10 +75,7 @@ export class LedgerCheckService {
       transfers += own.transfers;
       nonPositive += own.nonPositive;
       accounts += own.balances.size;
-      for (const [code, b] of own.balances) {
-        sum += b;
-        negative(code, b);
-      }
+      tally(own.balances);
       const mine = new Set<string>();
       const vbal = (code: string) => {
         mine.add(code);
