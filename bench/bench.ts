@@ -44,6 +44,23 @@ async function cpuMs<T>(service: ServiceProcess, work: () => Promise<T>): Promis
   return [result, service.cpuMs() - before];
 }
 
+/** Statements MariaDB received while `work` ran (its `Questions` counter): round trips per request, besides CPU. */
+async function statements<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const conn = await createConnection(mariaConnection());
+  const questions = async () => {
+    const [[row]] = (await conn.query("SHOW GLOBAL STATUS LIKE 'Questions'")) as unknown as [{ Value: string }[]];
+    return Number(row.Value);
+  };
+  try {
+    const before = await questions();
+    const result = await work();
+    // The counter's own query is one statement.
+    return [result, (await questions()) - before - 1];
+  } finally {
+    await conn.end();
+  }
+}
+
 /** Wall-clock seconds `work` took. */
 async function seconds<T>(work: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
@@ -52,7 +69,7 @@ async function seconds<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 /**
- * `npm run bench -- [--workers N] [--duration 12] [--connections 32] [--pool N] [--profile] [--quick]
+ * `npm run bench -- [--workers N] [--duration 12] [--connections 32] [--pool N] [--profile] [--quick] [--holds-only]
  *   [--volume hundredth|tenth|half|year [--reuse-database DB]] [--buffer-pool-mb N]`
  */
 async function main(): Promise<number> {
@@ -64,6 +81,8 @@ async function main(): Promise<number> {
       pool: { type: 'string' },
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
+      // --holds-only: the ceilings and the holds, nothing else; for trying a change to the hold's cost (with --profile).
+      'holds-only': { type: 'boolean', default: false },
       volume: { type: 'string' },
       // The InnoDB buffer pool for the run (SET GLOBAL, put back afterwards): a deployment sizes it to its data.
       'buffer-pool-mb': { type: 'string' },
@@ -130,14 +149,18 @@ async function main(): Promise<number> {
     if (sealed.status !== 200) throw new Error(`sealing after the fair ceiling: ${sealed.status} ${sealed.text.slice(0, 200)}`);
 
     await runLoad({ url: running.baseUrl, connections, durationSec: 3, holds: world.holds });
-    const [holds, holdsCpuMs] = await cpuMs(running, () => runLoad({ url: running.baseUrl, connections, durationSec, holds: world.holds }));
+    const [[holds, holdsCpuMs], holdsStatements] = await statements(() =>
+      cpuMs(running, () => runLoad({ url: running.baseUrl, connections, durationSec, holds: world.holds })),
+    );
     const cpuMsPerHold = holdsCpuMs / (holds.ok + holds.non2xx);
+    const statementsPerHold = holdsStatements / (holds.ok + holds.non2xx);
     log(
-      `holds: ${holds.requestsPerSec.toFixed(0)}/s, p50 ${holds.p50Ms} ms, p99 ${holds.p99Ms} ms, non-2xx ${holds.non2xx}, errors ${holds.errors} ${JSON.stringify(holds.statusCodes)}; service CPU ${cpuMsPerHold.toFixed(2)} ms per hold`,
+      `holds: ${holds.requestsPerSec.toFixed(0)}/s, p50 ${holds.p50Ms} ms, p99 ${holds.p99Ms} ms, non-2xx ${holds.non2xx}, errors ${holds.errors} ${JSON.stringify(holds.statusCodes)}; service CPU ${cpuMsPerHold.toFixed(2)} ms and ${statementsPerHold.toFixed(1)} statements per hold`,
     );
     log(
       `holds / ceiling ${(holds.requestsPerSec / ceiling.perSec).toFixed(3)}, holds / fair ceiling ${(holds.requestsPerSec / fairCeiling.perSec).toFixed(3)}`,
     );
+    if (values['holds-only']) return 0;
 
     const [search, searchCpuMs] = await cpuMs(running, () =>
       runLoad({ url: running.baseUrl, connections, durationSec, paths: world.searchPaths }),
@@ -154,9 +177,12 @@ async function main(): Promise<number> {
     const day = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10); // Shanghai date
     const monthPath = (offsetDays: number) =>
       `/api/facilities/${booked.busyId}/availability?from=${day(Date.now() + offsetDays * 86_400_000)}&to=${day(Date.now() + (offsetDays + 30) * 86_400_000)}`;
-    const availability = await runLoad({ url: running.baseUrl, connections, durationSec, paths: [0, 1, 2, 3].map(monthPath) });
+    const [availability, availabilityCpuMs] = await cpuMs(running, () =>
+      runLoad({ url: running.baseUrl, connections, durationSec, paths: [0, 1, 2, 3].map(monthPath) }),
+    );
+    const cpuMsPerAvailability = availabilityCpuMs / (availability.ok + availability.non2xx);
     log(
-      `availability (31 days, 500 bookings): ${availability.requestsPerSec.toFixed(0)}/s, p50 ${availability.p50Ms} ms, p99 ${availability.p99Ms} ms, non-2xx ${availability.non2xx}`,
+      `availability (31 days, 500 bookings): ${availability.requestsPerSec.toFixed(0)}/s, p50 ${availability.p50Ms} ms, p99 ${availability.p99Ms} ms, non-2xx ${availability.non2xx}; service CPU ${cpuMsPerAvailability.toFixed(2)} ms per request`,
     );
     const bookingLoad = await runLoad({
       url: running.baseUrl,
@@ -237,10 +263,12 @@ async function main(): Promise<number> {
       holdsP50Ms: holds.p50Ms,
       holdsNon2xx: holds.non2xx + holds.errors,
       holdsCpuMsPerRequest: Number(cpuMsPerHold.toFixed(3)),
+      holdsStatementsPerRequest: Number(statementsPerHold.toFixed(2)),
       searchCpuMsPerRequest: Number(cpuMsPerSearch.toFixed(3)),
       searchP50Ms: search.p50Ms,
       availabilityP99Ms: availability.p99Ms,
       availabilityPerSec: Math.round(availability.requestsPerSec),
+      availabilityCpuMsPerRequest: Number(cpuMsPerAvailability.toFixed(3)),
       bookingsPerSec: Math.round(bookingLoad.requestsPerSec),
       bookingsP99Ms: bookingLoad.p99Ms,
       bookingsNon2xx: bookingLoad.non2xx + bookingLoad.errors,

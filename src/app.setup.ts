@@ -1,11 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
 import { requestContext } from './common/context/request-context';
 import { documentCommonAnswers } from './common/http/answers';
 import { trustProxy } from './common/http/adapter';
 import { csvBody, jsonBody, registerFastifyBodyParsers } from './common/http/body-parser';
 import { registerFastifyEtags } from './common/http/fastify-etag';
+import { securityHeaders } from './common/http/security-headers';
 import { validationPipe } from './common/http/validation';
 import { AppConfig, appConfig } from './config/configuration';
 
@@ -13,7 +13,7 @@ import { AppConfig, appConfig } from './config/configuration';
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get<AppConfig>(appConfig.KEY);
   app.use((_req: unknown, _res: unknown, next: () => void) => requestContext.run({}, next));
-  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(securityHeaders({ contentSecurityPolicy: false }));
   // CORS stays off unless CORS_ORIGINS names the browser origins allowed to call the API.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false });
   if (app.getHttpAdapter().getType() === 'fastify') {

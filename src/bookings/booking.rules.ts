@@ -1,9 +1,10 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import type { Closure, OpeningHours } from './booking.entity';
 import { counted } from '../common/i18n/plural';
+import { RememberedZone } from './lab-zone';
 
 /** Every calendar is kept in the lab's wall-clock time. */
-export const ZONE = 'Asia/Shanghai';
+export const ZONE = new RememberedZone(IANAZone.create('Asia/Shanghai'));
 export const HOUR_MS = 3_600_000;
 /** A month view: the longest availability range. */
 export const MAX_RANGE_DAYS = 31;

@@ -21,6 +21,7 @@ export const appConfig = registerAs('app', () => {
     seedDemo: e.SEED_DEMO,
     sweepIntervalSec: e.SWEEP_INTERVAL_SEC,
     auditSealDelayMs: e.AUDIT_SEAL_DELAY_MS,
+    eventSequenceDelayMs: e.EVENT_SEQUENCE_DELAY_MS,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: (e.CORS_ORIGINS ?? '')
       .split(',')

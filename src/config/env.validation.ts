@@ -58,6 +58,8 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Type(() => Number) @IsInt() @Min(0) SWEEP_INTERVAL_SEC = 60;
   @Type(() => Number) @IsInt() @Min(0) @Max(60000) AUDIT_SEAL_DELAY_MS = 100;
+  /** How soon after a commit its domain events are numbered (the feed numbers before it reads, so only webhooks wait). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(60000) EVENT_SEQUENCE_DELAY_MS = 100;
   /** Signs audit checkpoints: an Ed25519 private key, PKCS#8 PEM. Required in production. */
   @IsOptional() @IsString() AUDIT_SIGNING_KEY?: string;
   /** The hash algorithm of newly chained audit entries. */

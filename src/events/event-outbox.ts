@@ -1,14 +1,13 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
+import { appConfig, AppConfig } from '../config/configuration';
 import { DomainEvent, EventRepository } from './event.repository';
 import { EventDraft, eventOf } from './event-types';
 
 const BATCH = 500;
-/** How long the sequencer waits after a commit, so that the events of many transactions are numbered in one go. */
-const SEQUENCE_DELAY_MS = 20;
 
 /**
  * The transactional outbox. Every unit of work's audit drafts become its domain events, written by a flusher of the
@@ -38,6 +37,7 @@ export class EventOutbox implements BeforeApplicationShutdown {
     private readonly uow: UnitOfWork,
     private readonly events: EventRepository,
     sweeps: Sweeps,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     uow.onFlush(async (state) => {
       const drafts = state.audit.map(eventOf).filter((e): e is EventDraft => e !== null);
@@ -60,9 +60,13 @@ export class EventOutbox implements BeforeApplicationShutdown {
     this.sequencedListeners.push(listener);
   }
 
-  /** Numbers every committed event still unnumbered; returns how many. */
-  async sequenceAll(): Promise<number> {
-    if (!(await this.events.anyUnsequenced())) return 0;
+  /**
+   * Numbers every committed event still unnumbered; returns how many. `probe`: look with a plain read first whether
+   * there is any (the sweep and the feed), rather than open a transaction for nothing; after a commit that wrote
+   * events there is.
+   */
+  async sequenceAll(probe = true): Promise<number> {
+    if (probe && !(await this.events.anyUnsequenced())) return 0;
     let numbered = 0;
     for (;;) {
       const n = await this.uow.run(() => this.sequenceBatch());
@@ -86,12 +90,13 @@ export class EventOutbox implements BeforeApplicationShutdown {
     return seq - head;
   }
 
+  /** A numbering shortly after a commit, late enough that the events of many transactions are numbered in one go. */
   private soon(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sequenceAll().catch((e) => this.logger.warn(`numbering events: ${(e as Error).message} (the sweep retries)`));
-    }, SEQUENCE_DELAY_MS);
+      this.sequenceAll(false).catch((e) => this.logger.warn(`numbering events: ${(e as Error).message} (the sweep retries)`));
+    }, this.config.eventSequenceDelayMs);
     this.timer.unref();
   }
 

@@ -92,6 +92,24 @@ describe(`the HTTP adapter (${httpAdapterName()})`, () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+    // helmet runs once at start (securityHeaders); every answer, API and pages, carries all it set
+    for (const path of ['/api/no-such-route', '/api/regions', '/facilities']) {
+      const { headers } = await t.http.get(path);
+      expect(headers).toMatchObject({
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-frame-options': 'SAMEORIGIN',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+        'origin-agent-cluster': '?1',
+        'x-dns-prefetch-control': 'off',
+        'x-download-options': 'noopen',
+        'x-permitted-cross-domain-policies': 'none',
+        'x-xss-protection': '0',
+      });
+      expect(headers['x-powered-by']).toBeUndefined();
+    }
     const e = await t.registerEnterprise('310104');
     expect((await t.http.get('/api/vouchers').set(auth(e.token)).expect(200)).headers['cache-control']).toBe('no-store');
   });
