@@ -142,7 +142,6 @@ async function measureVolume(kept: KeptVolume, running: ServiceProcess, http: Ht
   const volume = {
     ...at,
     holdsRatioToEmpty: Number((at.holdsPerSec / empty.holdsPerSec).toFixed(3)),
-    // The empty database of the same run: `volume.empty` is the latest run's, whichever volume it wrote.
     // The empty database of the run that generated this volume (the same run unless it was measured again later).
     emptyInSameRun: empty,
     emptyMeasuredWithGenerationAt: kept.generatedAt,
@@ -160,23 +159,20 @@ async function measureVolume(kept: KeptVolume, running: ServiceProcess, http: Ht
   // A day's file may already hold the day's ordinary run: the volume figures go beside it.
   const day = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : { database: 'mariadb' };
   const previous = (day.volume ?? {}) as Record<string, unknown>;
-  day.volume = {
-    ...previous,
-    empty: { ...empty, rows: emptyRows },
-    [name]: volume,
-    run: {
-      at: stamp,
-      workers: opts.workers,
-      connections: opts.connections,
-      durationSec: opts.durationSec,
-      databaseSocket: process.env.DB_SOCKET || null,
-      innodbBufferPoolMb: await bufferPoolMb(),
-      cpus: availableParallelism(),
-      loadAverageBefore: opts.loadBefore.map((x) => Number(x.toFixed(2))),
-      loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
-      node: process.version,
-    },
+  const run = {
+    at: stamp,
+    workers: opts.workers,
+    connections: opts.connections,
+    durationSec: opts.durationSec,
+    databaseSocket: process.env.DB_SOCKET || null,
+    innodbBufferPoolMb: await bufferPoolMb(),
+    cpus: availableParallelism(),
+    loadAverageBefore: opts.loadBefore.map((x) => Number(x.toFixed(2))),
+    loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
+    node: process.version,
   };
+  // `empty` and `run` are the day's latest volume run's; each volume keeps its own run beside its figures.
+  day.volume = { ...previous, empty: { ...empty, rows: emptyRows }, [name]: { ...volume, run }, run };
   writeFileSync(file, `${JSON.stringify(day, null, 2)}\n`);
   log(`written ${file}`);
   printTable(name, empty, volume, emptyRows, rows);
