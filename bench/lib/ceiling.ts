@@ -1,4 +1,4 @@
-import { createPool, Pool } from 'mysql2/promise';
+import { createPool, Pool, PoolConnection } from 'mysql2/promise';
 import { newId } from '../../src/common/ids';
 import { account } from '../../src/ledger/accounts';
 import { provinceOf } from '../../src/redemptions/redemption.rules';
@@ -15,18 +15,11 @@ export async function measureCeiling(
   concurrency: number,
   durationSec: number,
 ): Promise<{ perSec: number; commits: number }> {
-  const pool = createPool({ ...mariaConnection(), database, connectionLimit: concurrency });
-  pool.on('connection', (c) => void c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
-  let commits = 0;
-  let next = 0;
-  const started = performance.now();
-  const deadline = started + durationSec * 1000;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const voucherId = voucherIds[next++ % voucherIds.length];
-      const conn = await pool.getConnection();
-      try {
-        await conn.beginTransaction();
+  const pool = readCommittedPool(database, concurrency);
+  try {
+    return await backToBack(concurrency, durationSec, (i) => {
+      const voucherId = voucherIds[i % voucherIds.length];
+      return inTransaction(pool, async (conn) => {
         const [res] = (await conn.execute(
           'UPDATE voucher SET available_fen = available_fen - 1, held_fen = held_fen + 1 WHERE id = ? AND available_fen >= 1',
           [voucherId],
@@ -44,20 +37,38 @@ export async function measureCeiling(
             new Date().toISOString(),
           ],
         );
-        await conn.commit();
-        commits++;
-      } catch (e) {
-        await conn.rollback();
-        throw e;
-      } finally {
-        conn.release();
-      }
+      });
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+/** A pool whose connections run READ COMMITTED, as the service's do. */
+function readCommittedPool(database: string, connections: number): Pool {
+  const pool = createPool({ ...mariaConnection(), database, connectionLimit: connections });
+  pool.on('connection', (c) => void c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
+  return pool;
+}
+
+/** `concurrency` clients running `once` (the i-th transaction overall) back to back for `durationSec`. */
+async function backToBack(
+  concurrency: number,
+  durationSec: number,
+  once: (i: number) => Promise<void>,
+): Promise<{ perSec: number; commits: number }> {
+  let commits = 0;
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + durationSec * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      await once(next++);
+      commits++;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  await pool.end();
-  return { perSec: commits / seconds, commits };
+  return { perSec: commits / ((performance.now() - started) / 1000), commits };
 }
 
 /** A hold target as the benchmark holds it: the enterprise's token (its session), a voucher and a covered facility. */
@@ -104,23 +115,14 @@ export async function measureFairCeiling(
   concurrency: number,
   durationSec: number,
 ): Promise<{ perSec: number; commits: number; statementsPerHold: number }> {
-  const pool = createPool({ ...mariaConnection(), database, connectionLimit: concurrency });
-  pool.on('connection', (c) => void c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
-  const replays = await replaysOf(pool, holds);
-  let commits = 0;
-  let next = 0;
-  const started = performance.now();
-  const deadline = started + durationSec * 1000;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      await replayHold(pool, replays[next++ % replays.length]);
-      commits++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  await pool.end();
-  return { perSec: commits / seconds, commits, statementsPerHold: STATEMENTS_PER_HOLD };
+  const pool = readCommittedPool(database, concurrency);
+  try {
+    const replays = await replaysOf(pool, holds);
+    const measured = await backToBack(concurrency, durationSec, (i) => replayHold(pool, replays[i % replays.length]));
+    return { ...measured, statementsPerHold: STATEMENTS_PER_HOLD };
+  } finally {
+    await pool.end();
+  }
 }
 
 /** The session check, then START TRANSACTION, eight statements and COMMIT. */
@@ -165,9 +167,7 @@ async function replayHold(pool: Pool, r: Replay): Promise<void> {
     [r.sessionId],
   )) as unknown as [{ user_id: string }[]];
   if (!session) throw new Error(`fair ceiling: session ${r.sessionId} is gone`);
-  const conn = await pool.getConnection();
-  try {
-    await conn.beginTransaction();
+  await inTransaction(pool, async (conn) => {
     await conn.query('SELECT * FROM voucher t WHERE t.id = ? FOR UPDATE', [r.voucherId]);
     await conn.query(
       `SELECT f.*, p.*, e.*,
@@ -245,6 +245,15 @@ async function replayHold(pool: Pool, r: Replay): Promise<void> {
        VALUES (?, ?, 'enterprise', 'redemption.held', 'redemption', ?, ?, ?, ?, ?)`,
       [now, r.userId, redemptionId, r.regionCode, r.enterpriseId, JSON.stringify(summary), newId()],
     );
+  });
+}
+
+/** `work` in one transaction on a connection of the pool: committed, or rolled back when it throws. */
+async function inTransaction(pool: Pool, work: (conn: PoolConnection) => Promise<void>): Promise<void> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    await work(conn);
     await conn.commit();
   } catch (e) {
     await conn.rollback();

@@ -44,7 +44,8 @@ export class RememberedZone extends Zone {
     return this.zone.formatOffset(ts, format);
   }
   override equals(other: Zone): boolean {
-    return this.zone.equals(other) || (other instanceof RememberedZone && other.name === this.name);
+    // An IANA zone equals any zone of type 'iana' and the same name: this one, the plain one, another remembered one.
+    return this.zone.equals(other);
   }
 
   override offset(ts: number): number {
