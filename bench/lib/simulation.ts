@@ -1134,13 +1134,13 @@ class Simulation {
     if (holds.length === 0) return this.invalid(op);
     const body = this.claimBody(op, holds);
     const reply = await this.post(op, 'POST /api/claims', '/api/claims', holds[0].payee.token, body, [201, 409, 422]);
-    if (reply.status === 201) this.claimed(op, holds, reply, body.evidence.invoiceNo);
+    if (reply.status === 201) await this.claimed(op, holds, reply, body.evidence.invoiceNo);
     else this.note(`claim refused ${reply.body?.code}`);
   }
 
-  private claimed(op: Op, holds: HoldRef[], reply: Reply, invoiceNo: string): void {
+  private async claimed(op: Op, holds: HoldRef[], reply: Reply, invoiceNo: string): Promise<void> {
     const c = reply.body;
-    const expected = holds.reduce((s, h) => s + h.subsidyFen, 0);
+    const expected = (await Promise.all(holds.map((h) => this.capturedSubsidy(op, h)))).reduce((s, fen) => s + fen, 0);
     if (c.claimedFen !== expected || c.claimedFen === 0)
       this.fail(op.index, 'a claim is for the captured subsidy of its redemptions, never 0', `${JSON.stringify(c)} expected ${expected}`);
     const unconfirmed = holds.filter((h) => h.usage !== 'confirmed' && !h.confirming);
@@ -1165,6 +1165,17 @@ class Simulation {
     });
   }
 
+  /**
+   * The captured subsidy a claim took for a redemption. A usage answer in flight in this batch may be a resolution that
+   * lowered the capture before the claim read it (the claim then saw it confirmed): that one is read back from the service.
+   */
+  private async capturedSubsidy(op: Op, h: HoldRef): Promise<number> {
+    if (!h.confirming) return h.subsidyFen;
+    const path = `/api/redemptions/${h.id}`;
+    const reply = await this.call(op, 'GET /api/redemptions/:id', 'GET', path, { token: h.voucher.owner.token }, [200]);
+    return reply.status === 200 ? reply.body.capturedSubsidyFen : h.subsidyFen;
+  }
+
   /** The same redemptions in two claims at once: at most one is accepted. */
   private async doubleClaim(op: Op): Promise<void> {
     const holds = this.claimable(op);
@@ -1174,7 +1185,7 @@ class Simulation {
     const replies = await Promise.all([send(), send()]);
     const won = replies.filter((r) => r.status === 201);
     if (won.length > 1) this.fail(op.index, 'a redemption is claimed once, also concurrently', `${won[0].text} / ${won[1].text}`);
-    if (won.length > 0) this.claimed(op, holds, won[0], body.evidence.invoiceNo);
+    if (won.length > 0) await this.claimed(op, holds, won[0], body.evidence.invoiceNo);
   }
 
   /** An invoice of a standing claim, written another way, on fresh redemptions of the same payee: 422 DUPLICATE_INVOICE. */

@@ -106,6 +106,34 @@ describeRaces('claims and settlement under concurrency', () => {
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
+  it('claims a disputed capture only once resolved, and then for the resolved subsidy, when claims race the resolution', async () => {
+    for (let round = 0; round < 6; round++) {
+      const held = await t.http
+        .post('/api/redemptions')
+        .set(auth(enterprise.token))
+        .send({ voucherId: enterprise.voucherId, facilityId: labs[2].facilityId, quantity: 3 })
+        .expect(201);
+      const id = held.body.id as string;
+      await t.http.post(`/api/redemptions/${id}/capture`).set(auth(labs[2].token)).send({ actualQuantity: 3 }).expect(200);
+      await t.http.post(`/api/redemptions/${id}/dispute`).set(auth(enterprise.token)).send({ reason: '只用了 2 小时' }).expect(200);
+      // The lab presses submit while the bureau lowers the capture to 2 of 3 hours; one invoice, as one clerk would.
+      const evidence = freshEvidence();
+      const [resolved, ...claims] = await Promise.all([
+        t.http.post(`/api/redemptions/${id}/resolve`).set(auth(bureau.ah)).send({ actualQuantity: 2 }),
+        ...Array.from({ length: 4 }, () => claim(labs[2], [id], evidence)),
+      ]);
+      expect(resolved.status).toBe(200);
+      const refused = claims.filter((c) => c.status !== 201).map((c) => `${c.status} ${c.body.code}`);
+      expect(refused.every((r) => ['422 USAGE_DISPUTED', '409 DUPLICATE'].includes(r))).toBe(true);
+      const won = claims.filter((c) => c.status === 201);
+      expect(won.length).toBeLessThanOrEqual(1);
+      const standing = won[0] ?? (await claim(labs[2], [id], evidence).expect(201));
+      expect(standing.body.claimedFen).toBe(resolved.body.capturedSubsidyFen);
+      expect(resolved.body.capturedSubsidyFen).toBe((held.body.subsidyFen * 2) / 3);
+    }
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
   it('never puts a claim in two batches when runs race each other and new approvals', async () => {
     // 24 approved claims across four payees, and 8 submitted ones approved while the runs race.
     // The claim approved by the previous test is unsettled too.
