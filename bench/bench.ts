@@ -70,6 +70,7 @@ async function seconds<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 /**
  * `npm run bench -- [--workers N] [--duration 12] [--connections 32] [--pool N] [--profile] [--quick] [--holds-only]
+ *   [--request-logs]
  *   [--volume hundredth|tenth|half|year [--reuse-database DB]] [--buffer-pool-mb N]`
  */
 async function main(): Promise<number> {
@@ -83,6 +84,8 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       // --holds-only: the ceilings and the holds, nothing else; for trying a change to the hold's cost (with --profile).
       'holds-only': { type: 'boolean', default: false },
+      // --request-logs: the service at LOG_LEVEL=info, as deployed, its request lines written to a file (else warn).
+      'request-logs': { type: 'boolean', default: false },
       volume: { type: 'string' },
       // The InnoDB buffer pool for the run (SET GLOBAL, put back afterwards): a deployment sizes it to its data.
       'buffer-pool-mb': { type: 'string' },
@@ -104,6 +107,7 @@ async function main(): Promise<number> {
     workers,
     poolSize: values.pool ? Number(values.pool) : undefined,
     nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    requestLogs: values['request-logs'],
     reuse: reuse ? { dbName: reuse, signingKeyPem: readKeptVolume(reuse).signingKeyPem } : undefined,
   });
   const rss = rssSampler(running);
@@ -160,6 +164,7 @@ async function main(): Promise<number> {
     log(
       `holds / ceiling ${(holds.requestsPerSec / ceiling.perSec).toFixed(3)}, holds / fair ceiling ${(holds.requestsPerSec / fairCeiling.perSec).toFixed(3)}`,
     );
+    if (running.requestLog) log(`request logs on: ${running.requestLog.lines()} request lines so far in ${running.requestLog.file}`);
     if (values['holds-only']) return 0;
 
     const [search, searchCpuMs] = await cpuMs(running, () =>
@@ -277,6 +282,7 @@ async function main(): Promise<number> {
       settlementPaySec: Number(settlementPaySec.toFixed(3)),
       connections,
       durationSec,
+      requestLogs: values['request-logs'],
       servicePoolSize: Number(process.env.DB_POOL_SIZE ?? 20),
       databaseSocket: process.env.DB_SOCKET || null,
       cpus: availableParallelism(),

@@ -1,6 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { projectRoot } from '../../src/common/paths';
@@ -22,6 +24,8 @@ export interface ServiceProcess {
   cpuMs(): number;
   /** Resident memory now, in MB: the largest process and all of them together. */
   rssMb(): { largest: number; total: number };
+  /** With request logs on: the file the service's stdout goes to, and how many request lines it holds so far. */
+  requestLog?: { file: string; lines(): number };
   close(): Promise<void>;
 }
 
@@ -34,6 +38,11 @@ export async function spawnService(opts: {
   workers: number;
   poolSize?: number;
   nodeArgs?: string[];
+  /**
+   * LOG_LEVEL=info, as deployed: one line per request (method, path, status, time, ids) written to a file, as a
+   * service manager's journal would take them. Off, the service runs at warn and writes no request lines.
+   */
+  requestLogs?: boolean;
   /** A database kept by an earlier run (BENCH_KEEP_DATABASE=1) and its audit key: migrated, served, kept again. */
   reuse?: { dbName: string; signingKeyPem: string };
 }): Promise<ServiceProcess> {
@@ -46,7 +55,7 @@ export async function spawnService(opts: {
     ...process.env,
     API_WORKERS: String(opts.workers),
     PORT: String(port),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: opts.requestLogs ? 'info' : 'warn',
     JWT_SECRET: randomBytes(32).toString('hex'),
     MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     AUDIT_SIGNING_KEY: signingKeyPem,
@@ -64,10 +73,13 @@ export async function spawnService(opts: {
     if (!opts.reuse) await setup.get(SeedService).seedStaff();
     await setup.close();
 
+    const logFile = join(tmpdir(), `${dbName}-service.log`);
+    const stdout = opts.requestLogs ? openSync(logFile, 'w') : 'inherit';
     child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--max-old-space-size=256', join(projectRoot, 'dist', 'src', 'main.js')], {
       env,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', stdout, 'inherit'],
     });
+    if (typeof stdout === 'number') closeSync(stdout); // the child holds its own copy
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitUntilServing(baseUrl, child);
     const primary = child;
@@ -82,12 +94,16 @@ export async function spawnService(opts: {
           const fields = (readProc(pid, 'stat') ?? '').split(') ')[1]?.split(' ') ?? [];
           return sum + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * TICK_MS; // utime, stime
         }, 0),
+      ...(opts.requestLogs
+        ? { requestLog: { file: logFile, lines: () => readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"res"')).length } }
+        : {}),
       rssMb: () => {
         const each = pids().map((pid) => (Number((readProc(pid, 'statm') ?? '0 0').split(' ')[1]) * PAGE_BYTES) / 2 ** 20);
         return { largest: Math.max(...each), total: each.reduce((a, b) => a + b, 0) };
       },
       close: async () => {
         await stopProcess(primary);
+        if (opts.requestLogs) rmSync(logFile, { force: true });
         // BENCH_KEEP_DATABASE=1 leaves a generated volume behind, to EXPLAIN and time queries against it afterwards.
         if (process.env.BENCH_KEEP_DATABASE === '1' || opts.reuse) console.log(`[bench] database ${dbName} kept`);
         else await drop();
