@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareBenchWorld, prepareBookings } from './lib/bench-world';
 import { projectRoot } from '../src/common/paths';
 import { measureCeiling, measureFairCeiling } from './lib/ceiling';
 import { HttpClient } from '../test/support/http-client';
-import { ServiceProcess, spawnService } from './lib/service-process';
-import { inChild, runLoad } from './lib/worker';
+import { processCpuMs, ServiceProcess, spawnService } from './lib/service-process';
+import { cpuMsSince, inChild, runLoad } from './lib/worker';
 import { createConnection } from 'mysql2/promise';
 import { mariaConnection } from '../test/support/app-under-test';
 import { VOLUMES, VolumeName } from './lib/volume';
@@ -44,6 +44,25 @@ async function cpuMs<T>(service: ServiceProcess, work: () => Promise<T>): Promis
   return [result, service.cpuMs() - before];
 }
 
+/**
+ * MariaDB's own CPU milliseconds so far, read from /proc when it runs on this machine (its pid file readable), else
+ * undefined: with the service's and the load generator's, where a hold's share of the two cores goes.
+ */
+async function databaseCpuMeter(): Promise<(() => number) | undefined> {
+  const conn = await createConnection(mariaConnection());
+  try {
+    const [[row]] = (await conn.query('SELECT @@pid_file AS pidFile, @@datadir AS datadir')) as unknown as [
+      { pidFile: string; datadir: string }[],
+    ];
+    const pid = Number(readFileSync(isAbsolute(row.pidFile) ? row.pidFile : join(row.datadir, row.pidFile), 'utf8').trim());
+    return existsSync(`/proc/${pid}/stat`) ? () => processCpuMs([pid]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await conn.end();
+  }
+}
+
 /** Statements MariaDB received while `work` ran (its `Questions` counter): round trips per request, besides CPU. */
 async function statements<T>(work: () => Promise<T>): Promise<[T, number]> {
   const conn = await createConnection(mariaConnection());
@@ -59,6 +78,20 @@ async function statements<T>(work: () => Promise<T>): Promise<[T, number]> {
   } finally {
     await conn.end();
   }
+}
+
+/** CPU milliseconds each meter counted while `work` ran. */
+async function cpuOf<T, K extends string>(meters: Record<K, () => number>, work: () => Promise<T>): Promise<[T, Record<K, number>]> {
+  const names = Object.keys(meters) as K[];
+  const before = names.map((name) => meters[name]());
+  const result = await work();
+  return [result, Object.fromEntries(names.map((name, i) => [name, meters[name]() - before[i]])) as Record<K, number>];
+}
+
+/** CPU milliseconds per request, to two decimals (null where a meter could not be read). */
+function perRequest<K extends string>(cpu: Record<K, number>, requests: number): Record<K, number | null> {
+  const round = (ms: number) => (Number.isFinite(ms) ? Number((ms / requests).toFixed(2)) : null);
+  return Object.fromEntries(Object.entries<number>(cpu).map(([name, ms]) => [name, round(ms)])) as Record<K, number | null>;
 }
 
 /** Wall-clock seconds `work` took. */
@@ -144,22 +177,29 @@ async function main(): Promise<number> {
     log(
       `ceiling (raw mysql2, ${connections} connections, guarded update + transfer insert per transaction): ${ceiling.perSec.toFixed(0)}/s`,
     );
-    const fairCeiling = await measureFairCeiling(running.dbName, world.holds, connections, Math.min(durationSec, 10));
+    const databaseCpuMs = (await databaseCpuMeter()) ?? (() => NaN);
+    const [fairCeiling, fairCeilingCpu] = await cpuOf({ database: databaseCpuMs, client: () => cpuMsSince() }, () =>
+      measureFairCeiling(running.dbName, world.holds, connections, Math.min(durationSec, 10)),
+    );
+    const fairCeilingCpuMsPerHold = perRequest(fairCeilingCpu, fairCeiling.commits);
     log(
-      `fair ceiling (raw mysql2, ${connections} connections, a hold's own ${fairCeiling.statementsPerHold} statements with its row locks, one READ COMMITTED transaction): ${fairCeiling.perSec.toFixed(0)}/s`,
+      `fair ceiling (raw mysql2, ${connections} connections, a hold's own ${fairCeiling.statementsPerHold} statements with its row locks, one READ COMMITTED transaction): ${fairCeiling.perSec.toFixed(0)}/s; CPU per hold: MariaDB ${fairCeilingCpuMsPerHold.database} ms, its client ${fairCeilingCpuMsPerHold.client} ms`,
     );
     // The replayed holds left audit entries pending: sealed now (listing the log seals first), not during the measured holds.
     const sealed = await http.request('GET', '/api/audit?limit=1', { token: world.staff.platform });
     if (sealed.status !== 200) throw new Error(`sealing after the fair ceiling: ${sealed.status} ${sealed.text.slice(0, 200)}`);
 
     await runLoad({ url: running.baseUrl, connections, durationSec: 3, holds: world.holds });
-    const [[holds, holdsCpuMs], holdsStatements] = await statements(() =>
-      cpuMs(running, () => runLoad({ url: running.baseUrl, connections, durationSec, holds: world.holds })),
+    const [[holds, holdsCpu], holdsStatements] = await statements(() =>
+      cpuOf({ service: () => running.cpuMs(), database: databaseCpuMs }, () =>
+        runLoad({ url: running.baseUrl, connections, durationSec, holds: world.holds }),
+      ),
     );
-    const cpuMsPerHold = holdsCpuMs / (holds.ok + holds.non2xx);
+    const holdsCpuMsPerRequest = perRequest({ ...holdsCpu, loadGenerator: holds.cpuMs }, holds.ok + holds.non2xx);
+    const cpuMsPerHold = holdsCpu.service / (holds.ok + holds.non2xx);
     const statementsPerHold = holdsStatements / (holds.ok + holds.non2xx);
     log(
-      `holds: ${holds.requestsPerSec.toFixed(0)}/s, p50 ${holds.p50Ms} ms, p99 ${holds.p99Ms} ms, non-2xx ${holds.non2xx}, errors ${holds.errors} ${JSON.stringify(holds.statusCodes)}; service CPU ${cpuMsPerHold.toFixed(2)} ms and ${statementsPerHold.toFixed(1)} statements per hold`,
+      `holds: ${holds.requestsPerSec.toFixed(0)}/s, p50 ${holds.p50Ms} ms, p99 ${holds.p99Ms} ms, non-2xx ${holds.non2xx}, errors ${holds.errors} ${JSON.stringify(holds.statusCodes)}; service CPU ${cpuMsPerHold.toFixed(2)} ms and ${statementsPerHold.toFixed(1)} statements per hold; MariaDB ${holdsCpuMsPerRequest.database} ms, load generator ${holdsCpuMsPerRequest.loadGenerator} ms of CPU per hold`,
     );
     log(
       `holds / ceiling ${(holds.requestsPerSec / ceiling.perSec).toFixed(3)}, holds / fair ceiling ${(holds.requestsPerSec / fairCeiling.perSec).toFixed(3)}`,
@@ -268,6 +308,9 @@ async function main(): Promise<number> {
       holdsP50Ms: holds.p50Ms,
       holdsNon2xx: holds.non2xx + holds.errors,
       holdsCpuMsPerRequest: Number(cpuMsPerHold.toFixed(3)),
+      // Where a hold's share of the cores goes (MariaDB's null when it runs elsewhere), beside the fair ceiling's.
+      holdsCpuMsPerRequestByProcess: holdsCpuMsPerRequest,
+      fairCeilingCpuMsPerHold,
       holdsStatementsPerRequest: Number(statementsPerHold.toFixed(2)),
       searchCpuMsPerRequest: Number(cpuMsPerSearch.toFixed(3)),
       searchP50Ms: search.p50Ms,

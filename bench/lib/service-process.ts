@@ -29,6 +29,14 @@ export interface ServiceProcess {
   close(): Promise<void>;
 }
 
+/** User and system CPU milliseconds the processes have used so far (from /proc; 0 for one that is gone). */
+export function processCpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => {
+    const fields = (readProc(pid, 'stat') ?? '').split(') ')[1]?.split(' ') ?? [];
+    return sum + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * TICK_MS; // utime, stime
+  }, 0);
+}
+
 /**
  * The service as it is deployed: `node dist/src/main.js` with API_WORKERS processes on MariaDB (built first by
  * `npm run bench`), started on a fresh database whose schema and staff users are made beforehand in this process.
@@ -89,13 +97,17 @@ export async function spawnService(opts: {
       dbName,
       signingKeyPem,
       pids,
-      cpuMs: () =>
-        pids().reduce((sum, pid) => {
-          const fields = (readProc(pid, 'stat') ?? '').split(') ')[1]?.split(' ') ?? [];
-          return sum + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * TICK_MS; // utime, stime
-        }, 0),
+      cpuMs: () => processCpuMs(pids()),
       ...(opts.requestLogs
-        ? { requestLog: { file: logFile, lines: () => readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"res"')).length } }
+        ? {
+            requestLog: {
+              file: logFile,
+              lines: () =>
+                readFileSync(logFile, 'utf8')
+                  .split('\n')
+                  .filter((l) => l.includes('"res"')).length,
+            },
+          }
         : {}),
       rssMb: () => {
         const each = pids().map((pid) => (Number((readProc(pid, 'statm') ?? '0 0').split(' ')[1]) * PAGE_BYTES) / 2 ** 20);

@@ -34,6 +34,8 @@ export interface LoadResult {
   timeouts: number;
   durationSec: number;
   statusCodes: Record<string, number>;
+  /** CPU milliseconds the load generator itself used: it shares the machine's cores with the service and MariaDB. */
+  cpuMs: number;
 }
 
 /** Work the benchmark hands to a child process, so that neither the load generator nor the bulk preparation shares the service's event loop or counts in its memory. */
@@ -68,6 +70,12 @@ async function perform(t: Task): Promise<unknown> {
   } finally {
     await conn.end();
   }
+}
+
+/** User and system CPU milliseconds of this process (all its threads) since `before`, or since it started. */
+export function cpuMsSince(before?: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
 }
 
 async function generate(spec: LoadSpec): Promise<LoadResult> {
@@ -125,6 +133,7 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
             },
           }
         : { method: 'GET', setupRequest: () => ({ method: 'GET', path: spec.paths![next++ % spec.paths!.length], headers: {} }) };
+  const cpuBefore = process.cpuUsage();
   const r = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -143,6 +152,7 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
     timeouts: r.timeouts,
     durationSec: r.duration,
     statusCodes,
+    cpuMs: cpuMsSince(cpuBefore),
   };
 }
 
