@@ -39,9 +39,8 @@ function rssSampler(service: ServiceProcess) {
 
 /** CPU milliseconds the service's processes spent on `work`: per request, what bounds throughput on this machine. */
 async function cpuMs<T>(service: ServiceProcess, work: () => Promise<T>): Promise<[T, number]> {
-  const before = service.cpuMs();
-  const result = await work();
-  return [result, service.cpuMs() - before];
+  const [result, cpu] = await cpuOf({ service: () => service.cpuMs() }, work);
+  return [result, cpu.service];
 }
 
 /**

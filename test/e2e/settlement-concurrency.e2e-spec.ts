@@ -42,13 +42,16 @@ describeRaces('claims and settlement under concurrency', () => {
   });
   afterAll(() => t.close());
 
-  /** A redemption of `hours` at the lab, captured and its usage confirmed: ready to be claimed. */
-  async function captured(lab: (typeof labs)[number], hours = 1, who = enterprise): Promise<string> {
-    const held = await t.http
+  /** A hold of `hours` at the lab. */
+  const hold = (lab: (typeof labs)[number], hours: number, who = enterprise) =>
+    t.http
       .post('/api/redemptions')
       .set(auth(who.token))
       .send({ voucherId: who.voucherId, facilityId: lab.facilityId, quantity: hours })
       .expect(201);
+  /** A redemption of `hours` at the lab, captured and its usage confirmed: ready to be claimed. */
+  async function captured(lab: (typeof labs)[number], hours = 1, who = enterprise): Promise<string> {
+    const held = await hold(lab, hours, who);
     await captureConfirmed(t, lab.token, who.token, held.body.id, hours);
     return held.body.id;
   }
@@ -108,11 +111,7 @@ describeRaces('claims and settlement under concurrency', () => {
 
   it('claims a disputed capture only once resolved, and then for the resolved subsidy, when claims race the resolution', async () => {
     for (let round = 0; round < 6; round++) {
-      const held = await t.http
-        .post('/api/redemptions')
-        .set(auth(enterprise.token))
-        .send({ voucherId: enterprise.voucherId, facilityId: labs[2].facilityId, quantity: 3 })
-        .expect(201);
+      const held = await hold(labs[2], 3);
       const id = held.body.id as string;
       await t.http.post(`/api/redemptions/${id}/capture`).set(auth(labs[2].token)).send({ actualQuantity: 3 }).expect(200);
       await t.http.post(`/api/redemptions/${id}/dispute`).set(auth(enterprise.token)).send({ reason: '只用了 2 小时' }).expect(200);
