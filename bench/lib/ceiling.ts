@@ -85,7 +85,6 @@ interface Replay {
   voucherId: string;
   serial: string;
   enterpriseId: string;
-  enterpriseCreditCode: string;
   regionCode: string;
   budgetYear: number;
   policyId: string;
@@ -102,8 +101,8 @@ const sessionOf = (token: string): string => JSON.parse(Buffer.from(token.split(
  * kinds and row locks, in one READ COMMITTED transaction, at the same concurrency. Read from MariaDB's general log for
  * one hold without an Idempotency-Key:
  *   outside the transaction: the session check (session ⨝ app_user by id);
- *   inside it: START TRANSACTION; the voucher row FOR UPDATE; the facility with its provider, the enterprise and their
- *   sanctions; the enterprise's related parties; INSERT redemption; the guarded UPDATE voucher; INSERT ledger_transfer;
+ *   inside it: START TRANSACTION; the voucher row FOR UPDATE; the facility with its provider, the enterprise, their
+ *   sanctions and the enterprise's recorded related parties; INSERT redemption; the guarded UPDATE voucher; INSERT ledger_transfer;
  *   INSERT domain_event (the outbox); INSERT audit_pending; COMMIT.
  * The sealer and the outbox sequencer run after commits, in batches over many holds, and are not replayed. Each
  * replayed hold holds 1 fen (a redemption of fee 2 at 50 %) with its transfer, event and audit entry, so the ledger
@@ -125,17 +124,17 @@ export async function measureFairCeiling(
   }
 }
 
-/** The session check, then START TRANSACTION, eight statements and COMMIT. */
-const STATEMENTS_PER_HOLD = 11;
+/** The session check, then START TRANSACTION, seven statements and COMMIT. */
+const STATEMENTS_PER_HOLD = 10;
 
 async function replaysOf(pool: Pool, holds: HoldTarget[]): Promise<Replay[]> {
   const replays: Replay[] = [];
   for (const h of holds) {
     const sessionId = sessionOf(h.token);
     const [[row]] = (await pool.query(
-      `SELECT s.user_id, v.serial, v.enterprise_id, e.credit_code, v.issuing_region_code, v.budget_year, v.policy_id,
+      `SELECT s.user_id, v.serial, v.enterprise_id, v.issuing_region_code, v.budget_year, v.policy_id,
          f.provider_id, f.province_code
-       FROM voucher v JOIN organization e ON e.id = v.enterprise_id JOIN facility f ON f.id = ? JOIN session s ON s.id = ?
+       FROM voucher v JOIN facility f ON f.id = ? JOIN session s ON s.id = ?
        WHERE v.id = ?`,
       [h.facilityId, sessionId, h.voucherId],
     )) as unknown as [Record<string, string | number>[]];
@@ -146,7 +145,6 @@ async function replaysOf(pool: Pool, holds: HoldTarget[]): Promise<Replay[]> {
       voucherId: h.voucherId,
       serial: String(row.serial),
       enterpriseId: String(row.enterprise_id),
-      enterpriseCreditCode: String(row.credit_code),
       regionCode: String(row.issuing_region_code),
       budgetYear: Number(row.budget_year),
       policyId: String(row.policy_id),
@@ -172,13 +170,11 @@ async function replayHold(pool: Pool, r: Replay): Promise<void> {
     await conn.query(
       `SELECT f.*, p.*, e.*,
          EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = p.credit_code AND (s.status = 'active' AND (s.until IS NULL OR s.until >= ?))) AS provider_sanctioned,
-         EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = e.credit_code AND (s.status = 'active' AND (s.until IS NULL OR s.until >= ?))) AS enterprise_sanctioned
+         EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = e.credit_code AND (s.status = 'active' AND (s.until IS NULL OR s.until >= ?))) AS enterprise_sanctioned,
+         (SELECT GROUP_CONCAT(r.code_b) FROM party_relation r WHERE r.code_a IN (e.credit_code, e.controller_credit_code)) AS e_related_b,
+         (SELECT GROUP_CONCAT(r.code_a) FROM party_relation r WHERE r.code_b IN (e.credit_code, e.controller_credit_code)) AS e_related_a
        FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ? WHERE f.id = ?`,
       [today, today, r.enterpriseId, r.facilityId],
-    );
-    await conn.query(
-      'SELECT code_b AS code FROM party_relation WHERE code_a IN (?) UNION SELECT code_a AS code FROM party_relation WHERE code_b IN (?)',
-      [r.enterpriseCreditCode, r.enterpriseCreditCode],
     );
     const redemptionId = newId();
     const crossProvince = r.providerProvinceCode !== provinceOf(r.regionCode);

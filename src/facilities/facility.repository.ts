@@ -4,6 +4,7 @@ import { Database, Row } from '../common/persistence/database';
 import { empty, join, raw, sql, Sql } from '../common/persistence/sql';
 import { Organization } from '../organizations/organization.entity';
 import { organizationActive } from '../organizations/organization.time-rules';
+import { recordedCodes, recordedRelationColumns } from '../oversight/party-relation.repository';
 import { sanctionInForce } from '../oversight/sanction.time-rules';
 import { Facility, FacilityGram, FacilityRating } from './facility.entity';
 import { gramsOf, searchGrams } from './facility-grams';
@@ -33,6 +34,8 @@ export interface FacilityParties {
   enterprise: Organization;
   providerSanctioned: boolean;
   enterpriseSanctioned: boolean;
+  /** The codes bureaus recorded as related to the enterprise or its controller. */
+  enterpriseRecordedRelations: string[];
 }
 
 @Injectable()
@@ -107,14 +110,15 @@ export class FacilityRepository {
   }
 
   /**
-   * The facility, its provider, the ordering enterprise and whether a sanction in force on `today` binds either, in
-   * one query: every hold reads them, and each statement is a round trip.
+   * The facility, its provider, the ordering enterprise, whether a sanction in force on `today` binds either, and the
+   * enterprise's recorded relations, in one query: every hold reads them, and each statement is a round trip.
    */
   async withParties(facilityId: string, enterpriseId: string, today: string): Promise<FacilityParties | undefined> {
     const row = await this.db.row(
       sql`SELECT ${this.db.columns(Facility, 'f')}, ${this.db.columns(Organization, 'p')}, ${this.db.columns(Organization, 'e')},
         EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = p.credit_code AND ${sanctionInForce.sql('s', today)}) AS provider_sanctioned,
-        EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = e.credit_code AND ${sanctionInForce.sql('s', today)}) AS enterprise_sanctioned
+        EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = e.credit_code AND ${sanctionInForce.sql('s', today)}) AS enterprise_sanctioned,
+        ${recordedRelationColumns('e')}
         FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ${enterpriseId} WHERE f.id = ${facilityId}`,
     );
     if (!row) return undefined;
@@ -124,6 +128,7 @@ export class FacilityRepository {
       enterprise: this.db.hydrate(Organization, row, 'e'),
       providerSanctioned: Number(row.provider_sanctioned) === 1,
       enterpriseSanctioned: Number(row.enterprise_sanctioned) === 1,
+      enterpriseRecordedRelations: recordedCodes(row, 'e'),
     };
   }
 

@@ -2,8 +2,25 @@ import { Injectable } from '@nestjs/common';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { isUniqueViolation } from '../common/persistence/db-errors';
-import { empty, join, sql } from '../common/persistence/sql';
+import { empty, join, raw, Sql, sql } from '../common/persistence/sql';
 import { PartyRelation } from './party-relation.entity';
+
+/**
+ * Two columns for a select list that already reads the organization `alias`: the codes recorded as related to it or
+ * its controller, from either side of a pair, each side a comma-separated list (credit codes hold no comma) or null.
+ * `recordedCodes` reads them back. Lets one statement read an organization and its recorded relations (a hold's).
+ */
+export function recordedRelationColumns(alias: string): Sql {
+  const group = raw(`${alias}.credit_code, ${alias}.controller_credit_code`);
+  return sql`(SELECT GROUP_CONCAT(r.code_b) FROM party_relation r WHERE r.code_a IN (${group})) AS ${raw(`${alias}_related_b`)},
+    (SELECT GROUP_CONCAT(r.code_a) FROM party_relation r WHERE r.code_b IN (${group})) AS ${raw(`${alias}_related_a`)}`;
+}
+
+/** The codes of a row selected with `recordedRelationColumns(alias)`, each once. */
+export function recordedCodes(row: Record<string, unknown>, alias: string): string[] {
+  const lists = [row[`${alias}_related_b`], row[`${alias}_related_a`]].filter((l): l is string => typeof l === 'string' && l !== '');
+  return [...new Set(lists.flatMap((l) => l.split(',')))];
+}
 
 @Injectable()
 export class PartyRelationRepository {

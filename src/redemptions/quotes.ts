@@ -41,6 +41,9 @@ const party = (o: Organization): Party => ({
   relatedCreditCodes: o.relatedCreditCodes,
 });
 
+const withRecorded = (enterprise: Organization, recorded: string[]): Organization =>
+  recorded.length === 0 ? enterprise : { ...enterprise, relatedCreditCodes: [...enterprise.relatedCreditCodes, ...recorded] };
+
 interface Sides {
   voucher: Voucher;
   enterprise: Organization;
@@ -100,8 +103,7 @@ export class Quotes {
 
   /** The enterprise with the codes bureaus recorded as related to it or its controller added to those it declared. */
   private async withRecordedRelations(enterprise: Organization): Promise<Organization> {
-    const recorded = await this.relations.relatedTo(partyGroup(party(enterprise)));
-    return recorded.length === 0 ? enterprise : { ...enterprise, relatedCreditCodes: [...enterprise.relatedCreditCodes, ...recorded] };
+    return withRecorded(enterprise, await this.relations.relatedTo(partyGroup(party(enterprise))));
   }
 
   /** Evaluates one order of `quantity` at the facility on the voucher (in the hold's unit of work, or as a plain read for a quote). */
@@ -118,7 +120,7 @@ export class Quotes {
     assertFeeInRange(facility.unitPriceFen, quantity, 'quantity');
     const now = clock.iso();
     const policy = await this.policies.load(voucher.policyId);
-    const enterprise = await this.withRecordedRelations(withNoticeEnded(parties.enterprise, now));
+    const enterprise = withRecorded(withNoticeEnded(parties.enterprise, now), parties.enterpriseRecordedRelations);
     const sides = { voucher, enterprise, enterpriseSanctioned, policy };
     return ok({
       evaluation: evaluate(sides, facility, withNoticeEnded(parties.provider, now), providerSanctioned, quantity, mode),

@@ -525,6 +525,28 @@ describe('fraud controls on public money', () => {
         .expect(201);
       expect((await quote(e, v.id, facility)).refusal?.code).toBe('RELATED_PARTY');
     });
+
+    it('relations recorded against the enterprise’s controller refuse the hold from either side of the stored pair', async () => {
+      const controller = creditCodeIn('310000', '12');
+      const e = await t.registerEnterprise('340100', { controllerCreditCode: controller });
+      const v = (await apply(e, 1_000_000)).voucher;
+      // A pair is stored in code order: one lab's code below the controller's and one above put it on both sides.
+      const codes = [creditCodeIn('310000', '12'), creditCodeIn('310000', '12')];
+      while (!codes.some((c) => c < controller) || !codes.some((c) => c > controller)) codes.push(creditCodeIn('310000', '12'));
+      const labs = [codes.find((c) => c < controller), codes.find((c) => c > controller), undefined];
+      const js = await t.token('bureau-js');
+      for (const [i, creditCode] of labs.entries()) {
+        const lab = await t.registerProvider('310000', creditCode ? { creditCode } : {});
+        const facility = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
+        if (creditCode) {
+          const pair = { creditCodeA: lab.creditCode, creditCodeB: controller, reason: '同一实际控制人' };
+          await t.http.post('/api/relations').set(auth(js)).send(pair).expect(201);
+        }
+        const held = await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: facility, quantity: 1 });
+        // The third lab is related to nobody: it takes the order.
+        expect([held.status, held.body.code]).toEqual(i < 2 ? [422, 'RELATED_PARTY'] : [201, undefined]);
+      }
+    });
   });
 
   describe('lists carry names beside ids', () => {
