@@ -233,6 +233,17 @@ describe('facilities', () => {
       expect(await searchIds(`q=${encodeURIComponent('球差校正')}&limit=500`)).toEqual([zjTem.id]);
     });
 
+    it('finds two Han characters only together in one field, not split between the name and the description', async () => {
+      // Two characters are one pair, which is the whole match (no LIKE confirms it): the pair must not span fields.
+      const split = await listed(shLab, { name: `样品制备龘`, description: '靐测试' });
+      const inName = await listed(shLab, { name: `龘靐分析仪`, description: null });
+      const inDescription = await listed(shLab, { name: '分析仪', description: '配套龘靐软件' });
+      const ids = await searchIds(`q=${encodeURIComponent('龘靐')}&limit=500`);
+      expect(ids.sort()).toEqual([inName.id, inDescription.id].sort());
+      expect(ids).not.toContain(split.id);
+      expect(await searchIds(`q=${encodeURIComponent('龘靐')}&provinceCode=330000`)).toEqual([]);
+    });
+
     it('ignores case', async () => {
       expect(await searchIds(`q=${word.toUpperCase()}&provinceCode=310000`)).toEqual([shXrd.id, shTem.id]);
       expect(await searchIds(`q=xrd%20${word}`)).toEqual([shXrd.id]);
