@@ -102,8 +102,8 @@ const sessionOf = (token: string): string => JSON.parse(Buffer.from(token.split(
  * one hold without an Idempotency-Key:
  *   outside the transaction: the session check (session ⨝ app_user by id);
  *   inside it: START TRANSACTION; the voucher row FOR UPDATE; the facility with its provider, the enterprise, their
- *   sanctions and the enterprise's recorded related parties; INSERT redemption; the guarded UPDATE voucher; INSERT ledger_transfer;
- *   INSERT domain_event (the outbox); INSERT audit_pending; COMMIT.
+ *   sanctions and the enterprise's recorded related parties; INSERT redemption; the guarded UPDATE voucher;
+ *   INSERT ledger_transfer; INSERT domain_event (the outbox); INSERT audit_pending; COMMIT.
  * The sealer and the outbox sequencer run after commits, in batches over many holds, and are not replayed. Each
  * replayed hold holds 1 fen (a redemption of fee 2 at 50 %) with its transfer, event and audit entry, so the ledger
  * stays balanced and the rows are what the service would have written.

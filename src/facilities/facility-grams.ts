@@ -2,7 +2,8 @@
  * The index behind the Chinese substring search: every pair of adjacent Han characters in a facility's name and
  * description, as one integer (first code point × 2^21 + second). A facility whose name or description contains q
  * contains each of q's pairs, so the facilities holding all of them are a superset of the matches, which the LIKE
- * then confirms; for a q of two characters (one pair, never spanning the name and the description) they are the matches. An integer, not a CHAR(2): no collation can fold two different grams into one key (MariaDB's
+ * then confirms; for a q of two characters (one pair, never spanning the name and the description) they are the
+ * matches. An integer, not a CHAR(2): no collation can fold two different grams into one key (MariaDB's
  * utf8mb4_unicode_ci gives every character above U+FFFF the same weight).
  *
  * Only Han: the databases fold Latin letters in LIKE (case on both, accents too on MariaDB) in ways a table of exact
