@@ -17,6 +17,7 @@ export async function measureCeiling(
 ): Promise<{ perSec: number; commits: number }> {
   const pool = readCommittedPool(database, concurrency);
   try {
+    await openAll(pool, concurrency);
     return await backToBack(concurrency, durationSec, (i) => {
       const voucherId = voucherIds[i % voucherIds.length];
       return inTransaction(pool, async (conn) => {
@@ -49,6 +50,12 @@ function readCommittedPool(database: string, connections: number): Pool {
   const pool = createPool({ ...mariaConnection(), database, connectionLimit: connections });
   pool.on('connection', (c) => void c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
   return pool;
+}
+
+/** Opens every connection of the pool before the clock starts: a short measure would count the connecting. */
+async function openAll(pool: Pool, connections: number): Promise<void> {
+  const opened = await Promise.all(Array.from({ length: connections }, () => pool.getConnection()));
+  for (const c of opened) c.release();
 }
 
 /** `concurrency` clients running `once` (the i-th transaction overall) back to back for `durationSec`. */
@@ -117,6 +124,7 @@ export async function measureFairCeiling(
   const pool = readCommittedPool(database, concurrency);
   try {
     const replays = await replaysOf(pool, holds);
+    await openAll(pool, concurrency);
     const measured = await backToBack(concurrency, durationSec, (i) => replayHold(pool, replays[i % replays.length]));
     return { ...measured, statementsPerHold: STATEMENTS_PER_HOLD };
   } finally {
