@@ -11,6 +11,7 @@ import { cpuMsSince, inChild, runLoad } from './lib/worker';
 import { createConnection } from 'mysql2/promise';
 import { mariaConnection } from '../test/support/app-under-test';
 import { VOLUMES, VolumeName } from './lib/volume';
+import { median } from './lib/volume-bench';
 import { bufferPoolMb, measureKeptVolume, readKeptVolume, runAtVolume } from './lib/volume-run';
 
 /** The issue's targets on a 2-core machine. */
@@ -222,7 +223,7 @@ async function main(): Promise<number> {
         throw new Error(`holds in round ${round + 1}: ${JSON.stringify(held.statusCodes)}, ${held.errors} errors`);
       roundRatios.push(Number((held.requestsPerSec / fair.perSec).toFixed(3)));
     }
-    const roundsMedian = roundRatios.length > 0 ? [...roundRatios].sort((a, b) => a - b)[Math.floor(roundRatios.length / 2)] : null;
+    const roundsMedian = roundRatios.length > 0 ? median(roundRatios) : null;
     if (roundRatios.length > 0) {
       log(
         `holds / fair ceiling in ${roundRatios.length} alternating rounds of ${ROUND_SEC} s: ${roundRatios.join(', ')}; median ${roundsMedian}`,

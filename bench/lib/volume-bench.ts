@@ -57,7 +57,8 @@ async function ms<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, performance.now() - t];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle value (the upper one of an even count). */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Tokens last 15 minutes at most: a run at volume logs everyone in again before measuring. */
 export async function freshTokens(http: HttpClient, world: BenchWorld): Promise<void> {
