@@ -100,8 +100,17 @@ function withOffset(ms: number, offsetMinutes: number, offsetText: string): stri
  * is consulted once per day (its offset at midnight); Asia/Shanghai keeps one offset all day, every day, so the hours
  * of a day are its midnight plus whole hours. A month of a busy instrument is 744 slots: this is its hot path.
  */
-export function slots(terms: BookingTerms, fromDate: string, toDate: string, taken: Set<number>, nowMs: number): Slot[] {
+export function slots(
+  terms: BookingTerms,
+  fromDate: string,
+  toDate: string,
+  taken: Set<number>,
+  nowMs: number,
+  /** Stop after this many free slots: whoever wants the first free one need not write out the month. */
+  freeWanted = Infinity,
+): Slot[] {
   const out: Slot[] = [];
+  let free = 0;
   const first = DateTime.fromISO(fromDate, { zone: ZONE }).startOf('day');
   const last = DateTime.fromISO(toDate, { zone: ZONE }).startOf('day');
   const earliest = nowMs + terms.minNoticeHours * HOUR_MS;
@@ -130,12 +139,9 @@ export function slots(terms: BookingTerms, fromDate: string, toDate: string, tak
       for (let h = hourOf(o.from); h < hourOf(o.to); h++) {
         const startMs = midnight + h * HOUR_MS;
         if (closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to)) continue;
-        out.push({
-          startMs,
-          start: at(h),
-          end: at(h + 1),
-          free: !taken.has(startMs) && startMs >= earliest && startMs <= latest,
-        });
+        const slot = { startMs, start: at(h), end: at(h + 1), free: !taken.has(startMs) && startMs >= earliest && startMs <= latest };
+        out.push(slot);
+        if (slot.free && ++free === freeWanted) return out;
       }
     }
   }
@@ -157,12 +163,8 @@ export const lastBookableDate = (terms: BookingTerms, nowMs: number): string =>
 
 /** The first `count` free slots from `nowMs` on, up to the last bookable date. */
 export function nextFreeSlots(terms: BookingTerms, taken: Set<number>, nowMs: number, count: number): Slot[] {
-  const out: Slot[] = [];
-  for (const s of slots(terms, shanghaiDate(nowMs), lastBookableDate(terms, nowMs), taken, nowMs)) {
-    if (out.length === count) break;
-    if (s.free) out.push(s);
-  }
-  return out;
+  if (count <= 0) return [];
+  return slots(terms, shanghaiDate(nowMs), lastBookableDate(terms, nowMs), taken, nowMs, count).filter((s) => s.free);
 }
 
 /** The first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter); undefined if none. */

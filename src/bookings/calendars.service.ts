@@ -94,7 +94,7 @@ export class CalendarsService {
     const calendar = await this.bookings.calendar(facilityId);
     if (!calendar) return null;
     const nowMs = clock.now().getTime();
-    const taken = await this.bookings.takenAround(facilityId, nowMs);
+    const taken = (await this.bookings.takenAround([facilityId], nowMs)).get(facilityId)!;
     return {
       calendar: CalendarView.of(calendar),
       free: nextFreeSlots(calendar, taken, nowMs, count).map(({ start, end, free }) => ({ start, end, free })),

@@ -94,8 +94,13 @@ export class Quotes {
   private async firstFreeSlots(facilities: Facility[]): Promise<Map<string, string>> {
     const nowMs = clock.now().getTime();
     const found = new Map<string, string>();
-    for (const calendar of await this.bookings.calendars(facilities.filter((f) => f.unit === 'hour').map((f) => f.id))) {
-      const slot = firstFreeSlot(calendar, await this.bookings.takenAround(calendar.facilityId, nowMs), nowMs);
+    const calendars = await this.bookings.calendars(facilities.filter((f) => f.unit === 'hour').map((f) => f.id));
+    const taken = await this.bookings.takenAround(
+      calendars.map((c) => c.facilityId),
+      nowMs,
+    );
+    for (const calendar of calendars) {
+      const slot = firstFreeSlot(calendar, taken.get(calendar.facilityId)!, nowMs);
       if (slot !== undefined) found.set(calendar.facilityId, shown(stored(slot)));
     }
     return found;

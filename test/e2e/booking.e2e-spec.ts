@@ -444,6 +444,30 @@ describe('instrument booking', () => {
     expect(bare).toBeDefined();
   });
 
+  it('each facility of the comparison shows the first slot free on its own calendar, read for the whole page at once', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    // The cheapest of the category, so both are on the first page.
+    const cheap = { name: '扫描电镜 机时', unitPriceFen: 200 };
+    const mine = await facility(lab, cheap);
+    const theirs = await facility(otherLab, cheap);
+    await setCalendar(mine).expect(200);
+    await setCalendar(theirs, calendarBody(), otherLab.token).expect(200);
+    const firstFree = async () => {
+      const items = (await t.http.get('/api/quotes').query({ category: 'testing', voucherId: v.id }).set(auth(e.token)).expect(200)).body
+        .items as { facility: { id: string }; firstFreeSlot?: string }[];
+      const of = (id: string) => items.find((i) => i.facility.id === id)!.firstFreeSlot!;
+      return { mine: of(mine), theirs: of(theirs) };
+    };
+    const before = await firstFree();
+    expect(before.mine).toBe(before.theirs);
+    const next = DateTime.fromISO(before.mine, { setZone: true }).plus({ hours: 1 }).toISO({ suppressMilliseconds: true })!;
+    await book(e, v.id, before.mine, next, mine).expect(201);
+    const after = await firstFree();
+    expect(after.theirs).toBe(before.theirs);
+    expect(Date.parse(after.mine)).toBeGreaterThan(Date.parse(before.mine));
+    if (DateTime.fromISO(before.mine, { setZone: true }).hour < 21) expect(after.mine).toBe(next);
+  });
+
   it('the iCalendar feed is secret, parses, and lists the enterprise’s and the lab’s bookings', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const booked = (await book(e, v.id, at(12, 15), at(12, 17)).expect(201)).body;

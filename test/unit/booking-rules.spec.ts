@@ -8,6 +8,7 @@ import {
   hourStarts,
   lateCancellation,
   lateFeeFen,
+  nextFreeSlots,
   onTheHour,
   parseInstant,
   shown,
@@ -120,6 +121,30 @@ describe('booking rules', () => {
         if (first !== undefined) expect(first).toBeGreaterThanOrEqual(NOW + 24 * HOUR_MS);
       }),
       { numRuns: 50 },
+    );
+  });
+
+  it('a search for the first free slots stops there and finds what the whole month lists first', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 9 * 22 }), { maxLength: 120 }),
+        fc.integer({ min: 0, max: 12 }),
+        (takenIdx, count) => {
+          const month = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', new Set(), NOW);
+          const taken = new Set(takenIdx.filter((i) => i < month.length).map((i) => month[i].startMs));
+          const all = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', taken, NOW);
+          const stopped = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', taken, NOW, Math.max(1, count));
+          expect(stopped).toEqual(all.slice(0, stopped.length));
+          const wanted = all.filter((s) => s.free).slice(0, Math.max(1, count));
+          expect(stopped.filter((s) => s.free)).toEqual(wanted);
+          if (wanted.length === Math.max(1, count)) expect(stopped[stopped.length - 1]).toEqual(wanted[wanted.length - 1]);
+          // From NOW on, within the calendar's bookable month: what the facility page and the comparison show.
+          const next = nextFreeSlots(WEEKDAYS_9_TO_18, taken, NOW, count);
+          expect(next).toHaveLength(Math.min(count, all.filter((s) => s.free).length));
+          expect(next).toEqual(all.filter((s) => s.free).slice(0, count));
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });
