@@ -42,6 +42,14 @@ export class Rng {
     for (const [k, w] of entries) if ((r -= w) < 0) return k;
     return entries[entries.length - 1][0];
   }
+  /** `items` in a random order (Fisher–Yates, in place). */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [items[i], items[j]] = [items[j], items[i]];
+    }
+    return items;
+  }
   /** `n` characters of `charset`. */
   chars(charset: string, n: number): string {
     return Array.from({ length: n }, () => charset[Math.floor(this.next() * charset.length)]).join('');

@@ -1,12 +1,13 @@
 import autocannon from 'autocannon';
 import { createConnection } from 'mysql2/promise';
 import { fork } from 'node:child_process';
+import { Agent, get } from 'node:http';
 import { join } from 'node:path';
 import { mariaConnection } from '../../test/support/app-under-test';
 import { BenchWorld, prepareApprovedClaims, preparePaidLines, removeSettlements } from './bench-world';
 import { generateVolume, VolumeInput } from './volume';
 
-/** One autocannon run, described as data so it can cross into the child process that generates the load. */
+/** One load run (autocannon's, or `paced`), described as data so it can cross into the child process that generates the load. */
 export interface LoadSpec {
   url: string;
   connections: number;
@@ -22,6 +23,11 @@ export interface LoadSpec {
    * facility's hours are taken in turn from `fromMs` on, so every request is for a free slot.
    */
   bookings?: { holds: { token: string; voucherId: string }[]; busyId: string; otherIds: string[]; fromMs: number };
+  /**
+   * GET `paths` or `authorizedPaths` at this steady rate instead of as fast as `connections` allow (see `paced`);
+   * `connections` is then ignored.
+   */
+  ratePerSec?: number;
 }
 
 export interface LoadResult {
@@ -60,7 +66,7 @@ export function inChild<T>(task: Task): Promise<T> {
 export const runLoad = (spec: LoadSpec) => inChild<LoadResult>({ task: 'load', spec });
 
 async function perform(t: Task): Promise<unknown> {
-  if (t.task === 'load') return generate(t.spec);
+  if (t.task === 'load') return t.spec.ratePerSec ? paced(t.spec, t.spec.ratePerSec) : generate(t.spec);
   const conn = await createConnection({ ...mariaConnection(), database: t.database });
   try {
     if (t.task === 'claims') return await prepareApprovedClaims(conn, t.world, t.count, t.seed);
@@ -151,6 +157,70 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
     errors: r.errors,
     timeouts: r.timeouts,
     durationSec: r.duration,
+    statusCodes,
+    cpuMs: cpuMsSince(cpuBefore),
+  };
+}
+
+/**
+ * GET `spec.paths` (or `authorizedPaths`) in turn, one request every 1/rate s on its schedule whatever the earlier ones are doing (an open
+ * loop: a user does not wait for another's answer), each latency counted from the moment it was due, so that time
+ * spent queued in front of the service counts too. Written here because autocannon's `overallRate` sends each
+ * connection's quota back to back at the top of every second: a burst each second, not a rate.
+ */
+async function paced(spec: LoadSpec, ratePerSec: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let errors = 0;
+  let timeouts = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const total = Math.round(ratePerSec * spec.durationSec);
+  const targets = spec.paths?.map((path) => ({ path, token: undefined })) ?? spec.authorizedPaths!;
+  const one = ({ path, token }: { path: string; token?: string }, dueAt: number) =>
+    new Promise<void>((done) => {
+      const headers = token ? { authorization: `Bearer ${token}` } : {};
+      const req = get(`${spec.url}${path}`, { agent, headers, timeout: 30_000 }, (res) => {
+        res.resume();
+        res.once('end', () => {
+          latencies.push(performance.now() - dueAt);
+          statusCodes[res.statusCode!] = (statusCodes[res.statusCode!] ?? 0) + 1;
+          done();
+        });
+      });
+      req.once('timeout', () => {
+        timeouts++;
+        req.destroy();
+      });
+      req.once('error', () => {
+        errors++; // a timeout counts here too, as autocannon counts it
+        done();
+      });
+    });
+  const inFlight: Promise<void>[] = [];
+  for (let sent = 0; sent < total;) {
+    const now = performance.now();
+    for (; sent < total && started + (sent * 1000) / ratePerSec <= now; sent++) {
+      inFlight.push(one(targets[sent % targets.length], started + (sent * 1000) / ratePerSec));
+    }
+    await new Promise((wake) => setTimeout(wake, Math.max(0, started + (sent * 1000) / ratePerSec - performance.now())));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const durationSec = (performance.now() - started) / 1000;
+  const sorted = latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
+  const ok = Object.entries(statusCodes).reduce((n, [code, count]) => (code.startsWith('2') ? n + count : n), 0);
+  return {
+    requestsPerSec: ok / durationSec,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    ok,
+    non2xx: latencies.length - ok,
+    errors,
+    timeouts,
+    durationSec,
     statusCodes,
     cpuMs: cpuMsSince(cpuBefore),
   };
