@@ -7,7 +7,7 @@ import { mariaConnection } from '../../test/support/app-under-test';
 import { BenchWorld, prepareApprovedClaims, preparePaidLines, removeSettlements } from './bench-world';
 import { generateVolume, VolumeInput } from './volume';
 
-/** One load run (autocannon's, or `paced`), described as data so it can cross into the child process that generates the load. */
+/** One load run (autocannon's, or `paced`), described as data to cross into the child process that generates it. */
 export interface LoadSpec {
   url: string;
   connections: number;
@@ -163,9 +163,9 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /**
- * GET `spec.paths` (or `authorizedPaths`) in turn, one request every 1/rate s on its schedule whatever the earlier ones are doing (an open
- * loop: a user does not wait for another's answer), each latency counted from the moment it was due, so that time
- * spent queued in front of the service counts too. Written here because autocannon's `overallRate` sends each
+ * GET `spec.paths` (or `authorizedPaths`) in turn, one request every 1/rate s on its schedule whatever the earlier ones
+ * are doing (an open loop: a user does not wait for another's answer), each latency counted from the moment it was
+ * due, so that time spent queued in front of the service counts too. Written here because autocannon's `overallRate` sends each
  * connection's quota back to back at the top of every second: a burst each second, not a rate.
  */
 async function paced(spec: LoadSpec, ratePerSec: number): Promise<LoadResult> {

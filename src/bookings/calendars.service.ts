@@ -83,7 +83,7 @@ export class CalendarsService {
     if (!calendar) throw notFound('calendar');
     const from = DateTime.fromISO(q.from, { zone: ZONE }).toMillis();
     const to = DateTime.fromISO(q.to, { zone: ZONE }).plus({ days: 1 }).toMillis();
-    const taken = await this.bookings.takenHours(facilityId, from, to);
+    const taken = (await this.bookings.takenHours([facilityId], from, to)).get(facilityId)!;
     return {
       slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()).map(({ start, end, free }) => ({ start, end, free })),
     };
