@@ -3,6 +3,7 @@ import { createConnection } from 'mysql2/promise';
 import { fork } from 'node:child_process';
 import { Agent, get } from 'node:http';
 import { join } from 'node:path';
+import { percentile } from '../../src/oversight/stats.rules';
 import { mariaConnection } from '../../test/support/app-under-test';
 import { BenchWorld, prepareApprovedClaims, preparePaidLines, removeSettlements } from './bench-world';
 import { generateVolume, VolumeInput } from './volume';
@@ -165,8 +166,8 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
 /**
  * GET `spec.paths` (or `authorizedPaths`) in turn, one request every 1/rate s on its schedule whatever the earlier ones
  * are doing (an open loop: a user does not wait for another's answer), each latency counted from the moment it was
- * due, so that time spent queued in front of the service counts too. Written here because autocannon's `overallRate` sends each
- * connection's quota back to back at the top of every second: a burst each second, not a rate.
+ * due, so that time spent queued in front of the service counts too. Written here because autocannon's `overallRate`
+ * sends each connection's quota back to back at the top of every second: a burst each second, not a rate.
  */
 async function paced(spec: LoadSpec, ratePerSec: number): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
@@ -198,24 +199,22 @@ async function paced(spec: LoadSpec, ratePerSec: number): Promise<LoadResult> {
         done();
       });
     });
+  const dueAt = (n: number) => started + (n * 1000) / ratePerSec;
   const inFlight: Promise<void>[] = [];
   for (let sent = 0; sent < total;) {
-    const now = performance.now();
-    for (; sent < total && started + (sent * 1000) / ratePerSec <= now; sent++) {
-      inFlight.push(one(targets[sent % targets.length], started + (sent * 1000) / ratePerSec));
-    }
-    await new Promise((wake) => setTimeout(wake, Math.max(0, started + (sent * 1000) / ratePerSec - performance.now())));
+    for (const now = performance.now(); sent < total && dueAt(sent) <= now; sent++)
+      inFlight.push(one(targets[sent % targets.length], dueAt(sent)));
+    await new Promise((wake) => setTimeout(wake, Math.max(0, dueAt(sent) - performance.now())));
   }
   await Promise.all(inFlight);
   agent.destroy();
   const durationSec = (performance.now() - started) / 1000;
-  const sorted = latencies.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
+  const at = (p: number) => Math.round(percentile(latencies, p) ?? NaN);
   const ok = Object.entries(statusCodes).reduce((n, [code, count]) => (code.startsWith('2') ? n + count : n), 0);
   return {
     requestsPerSec: ok / durationSec,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
+    p50Ms: at(50),
+    p99Ms: at(99),
     ok,
     non2xx: latencies.length - ok,
     errors,

@@ -133,11 +133,12 @@ describe('booking rules', () => {
           const month = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', new Set(), NOW);
           const taken = new Set(takenIdx.filter((i) => i < month.length).map((i) => month[i].startMs));
           const all = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', taken, NOW);
-          const stopped = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', taken, NOW, Math.max(1, count));
+          const freeWanted = Math.max(1, count);
+          const stopped = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', taken, NOW, freeWanted);
           expect(stopped).toEqual(all.slice(0, stopped.length));
-          const wanted = all.filter((s) => s.free).slice(0, Math.max(1, count));
+          const wanted = all.filter((s) => s.free).slice(0, freeWanted);
           expect(stopped.filter((s) => s.free)).toEqual(wanted);
-          if (wanted.length === Math.max(1, count)) expect(stopped[stopped.length - 1]).toEqual(wanted[wanted.length - 1]);
+          if (wanted.length === freeWanted) expect(stopped[stopped.length - 1]).toEqual(wanted[wanted.length - 1]);
           // From NOW on, within the calendar's bookable month: what the facility page and the comparison show.
           const next = nextFreeSlots(WEEKDAYS_9_TO_18, taken, NOW, count);
           expect(next).toHaveLength(Math.min(count, all.filter((s) => s.free).length));
