@@ -282,7 +282,7 @@ export class FacilityRepository {
           : sql` AND (LOWER(f.name) LIKE LOWER(${pattern}) ESCAPE '!' OR LOWER(f.description) LIKE LOWER(${pattern}) ESCAPE '!')`,
       );
       // The page is chosen on ids and prices alone, then only its rows are read whole: sorting every candidate's whole
-      // row (a TEXT description among them) in a temporary table took half as long again (README, 2026-12-01).
+      // row (a TEXT description among them) in a temporary table took half as long again (docs/performance.md, 2026-12-01).
       rows = await this.db.rows(
         sql`SELECT ${columns}, page.total FROM (SELECT f.id, COUNT(*) OVER () AS total ${matching} ${page}) page
             JOIN facility f ON f.id = page.id JOIN organization o ON o.id = f.provider_id ORDER BY f.unit_price_fen, f.id`,
