@@ -354,7 +354,7 @@ async function main(): Promise<number> {
       connections,
       durationSec,
       requestLogs: values['request-logs'],
-      servicePoolSize: Number(process.env.DB_POOL_SIZE ?? 20),
+      servicePoolSize: running.dbPoolSize,
       databaseSocket: process.env.DB_SOCKET || null,
       cpus: availableParallelism(),
       loadAverageBefore: loadBefore.map((x) => Number(x.toFixed(2))),

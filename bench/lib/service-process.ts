@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { projectRoot } from '../../src/common/paths';
+import { Environment } from '../../src/config/env.validation';
 import { SeedService } from '../../src/seed/seed.service';
 import { createDatabase } from '../../test/support/app-under-test';
 import { childPids, freePort, readProc, stopProcess, waitUntilServing } from '../../test/support/processes';
@@ -18,6 +19,8 @@ export interface ServiceProcess {
   dbName: string;
   /** The audit signing key every process of the service signs checkpoints with (PKCS#8 PEM). */
   signingKeyPem: string;
+  /** Database connections per service process (DB_POOL_SIZE, or the service's default). */
+  dbPoolSize: number;
   /** The primary and its workers. */
   pids(): number[];
   /** CPU milliseconds the service's processes have used so far. */
@@ -96,6 +99,7 @@ export async function spawnService(opts: {
       baseUrl,
       dbName,
       signingKeyPem,
+      dbPoolSize: Number(env.DB_POOL_SIZE ?? new Environment().DB_POOL_SIZE),
       pids,
       cpuMs: () => processCpuMs(pids()),
       ...(opts.requestLogs

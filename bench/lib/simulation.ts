@@ -15,6 +15,8 @@ export interface SimulationOptions {
   db: DbKind;
   /** Keep the database afterwards (to inspect a failure). */
   keep?: boolean;
+  /** Connections in the service's database pool (DB_POOL_SIZE); the configured default when absent. */
+  poolSize?: number;
   /** Progress lines; silent when absent. */
   log?: (line: string) => void;
 }
@@ -251,7 +253,7 @@ export interface SimulationTarget {
 
 /** Boots the service on a fresh database, runs the simulation against it over HTTP, and tears everything down. */
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationReport> {
-  const running = await startApp({ db: opts.db, prefix: `vsim_${opts.seed}`, keep: opts.keep });
+  const running = await startApp({ db: opts.db, prefix: `vsim_${opts.seed}`, keep: opts.keep, poolSize: opts.poolSize });
   try {
     return await simulate({ baseUrls: [running.baseUrl], dataSource: running.dataSource, dbName: running.dbName }, opts);
   } finally {

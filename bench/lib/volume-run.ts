@@ -172,6 +172,7 @@ async function measureVolume(kept: KeptVolume, running: ServiceProcess, http: Ht
     loadAverageBefore: opts.loadBefore.map((x) => Number(x.toFixed(2))),
     loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
     node: process.version,
+    servicePoolSize: running.dbPoolSize,
   };
   // `empty` and `run` are the day's latest volume run's; each volume keeps its own run beside its figures.
   day.volume = { ...previous, empty: { ...empty, rows: emptyRows }, [name]: { ...volume, run }, run };
