@@ -13,6 +13,7 @@ import { newId } from '../src/common/ids';
 import { AppModule } from '../src/app.module';
 import { createDatabase, mariaConnection } from '../test/support/app-under-test';
 import { sealAuditBatch } from './lib/audit-seal';
+import { runMain } from './lib/cli';
 
 const BATCH = 5_000;
 const INSERT_ROWS = 1_000;
@@ -128,10 +129,4 @@ async function fill(database: string, count: number, signingKeyPem: string): Pro
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(1);
-  },
-);
+runMain(main);

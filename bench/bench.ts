@@ -13,6 +13,7 @@ import { mariaConnection } from '../test/support/app-under-test';
 import { VOLUMES, VolumeName } from './lib/volume';
 import { median } from './lib/volume-bench';
 import { bufferPoolMb, measureKeptVolume, readKeptVolume, runAtVolume } from './lib/volume-run';
+import { runMain } from './lib/cli';
 
 /** The issue's targets on a 2-core machine. */
 const TARGETS = {
@@ -410,10 +411,4 @@ function print(r: Record<string, unknown>): void {
   console.log(`load average before ${JSON.stringify(r.loadAverageBefore)}, after ${JSON.stringify(r.loadAverageAfter)} on ${r.cpus} cores`);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(2);
-  },
-);
+runMain(main, 2);

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { AppModule } from '../src/app.module';
 import { LedgerCheckService } from '../src/ledger/ledger-check.service';
 import { readKeptVolume } from './lib/volume-run';
+import { runMain } from './lib/cli';
 
 /**
  * `npm run build && node --max-old-space-size=256 dist/bench/ledger-check.js --database NAME [--runs 2]`
@@ -35,10 +36,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(1);
-  },
-);
+runMain(main);

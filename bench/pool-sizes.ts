@@ -5,6 +5,7 @@ import { spawnService } from './lib/service-process';
 import { freshTokens, volumeSearchPaths } from './lib/volume-bench';
 import { readKeptVolume } from './lib/volume-run';
 import { runLoad } from './lib/worker';
+import { runMain } from './lib/cli';
 
 /**
  * `npm run build && DB_SOCKET=/run/mysqld/mysqld.sock node dist/bench/pool-sizes.js --database NAME --pools 20,4
@@ -55,10 +56,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(1);
-  },
-);
+runMain(main);

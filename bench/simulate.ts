@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runSimulation, SimulationReport } from './lib/simulation';
+import { runMain } from './lib/cli';
 
 /** `npm run simulate -- --seed 3 --ops 2000 [--db mariadb|sqlite] [--keep]` */
 async function main(): Promise<number> {
@@ -63,10 +64,4 @@ function print(r: SimulationReport, kept: boolean): void {
     );
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(2);
-  },
-);
+runMain(main, 2);

@@ -6,6 +6,7 @@ import { HttpClient } from '../test/support/http-client';
 import { PASSWORD } from '../test/support/accounts';
 import { WebhookReceiver } from '../test/support/webhook-receiver';
 import { creditCodeIn } from './lib/webhook-lag-codes';
+import { runMain } from './lib/cli';
 
 /**
  * Webhook delivery lag: events at a steady rate (auto-approved applications, three events each), one subscription
@@ -121,10 +122,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { projectRoot } from '../../src/common/paths';
-import { Environment } from '../../src/config/env.validation';
+import { databaseConfig, DatabaseConfig } from '../../src/config/configuration';
 import { SeedService } from '../../src/seed/seed.service';
 import { createDatabase } from '../../test/support/app-under-test';
 import { childPids, freePort, readProc, stopProcess, waitUntilServing } from '../../test/support/processes';
@@ -82,6 +82,8 @@ export async function spawnService(opts: {
     // On a kept volume this is where the newer migrations (and their backfills) run.
     if (opts.reuse) console.log(`[bench] ${dbName} migrated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     if (!opts.reuse) await setup.get(SeedService).seedStaff();
+    // The pool the service's processes open, as their configuration reads the same environment.
+    const dbPoolSize = setup.get<DatabaseConfig>(databaseConfig.KEY).poolSize;
     await setup.close();
 
     const logFile = join(tmpdir(), `${dbName}-service.log`);
@@ -99,7 +101,7 @@ export async function spawnService(opts: {
       baseUrl,
       dbName,
       signingKeyPem,
-      dbPoolSize: Number(env.DB_POOL_SIZE ?? new Environment().DB_POOL_SIZE),
+      dbPoolSize,
       pids,
       cpuMs: () => processCpuMs(pids()),
       ...(opts.requestLogs
