@@ -6,9 +6,9 @@ import { projectRoot } from '../../src/common/paths';
 import { mariaConnection } from '../../test/support/app-under-test';
 import { HttpClient } from '../../test/support/http-client';
 import { PASSWORD } from '../../test/support/accounts';
-import { BenchWorld, prepareBookings } from './bench-world';
+import { BenchWorld, prepareBenchWorld, prepareBookings } from './bench-world';
 import { login } from './sim-world';
-import type { ServiceProcess } from './service-process';
+import { ServiceProcess, spawnService } from './service-process';
 import { VolumeCounts, volumeSizes, VolumeName } from './volume';
 import {
   explainMeasured,
@@ -18,12 +18,16 @@ import {
   PhaseFigures,
   SettlementFigures,
   tableRows,
+  median,
   writeVolume,
+  awaitWriteBack,
+  WriteBack,
 } from './volume-bench';
+import { runLoad } from './worker';
 
 /** Issue 18's targets at the `year` volume (2 cores shared with MariaDB and the load generator). */
-const TARGETS: Partial<Record<keyof PhaseFigures | keyof SettlementFigures | 'holdsRatioToEmpty', [string, number]>> = {
-  holdsRatioToEmpty: ['≥', 0.8],
+const TARGETS: Partial<Record<keyof PhaseFigures | keyof SettlementFigures | 'holdsRatioToEmptyRoundsMedian', [string, number]>> = {
+  holdsRatioToEmptyRoundsMedian: ['≥', 0.8],
   searchP99Ms: ['≤', 50],
   searchP99MsOneClient: ['≤', 50],
   searchP99MsHalfLoad: ['≤', 50],
@@ -56,6 +60,8 @@ export interface KeptVolume {
   emptyRows: Record<string, number>;
   written: VolumeCounts;
   generateSec: number;
+  /** Absent in volumes kept by builds before 2026-12-01 15:00, which did not wait for it. */
+  writeBack?: WriteBack;
   generatedAt: string;
 }
 
@@ -93,6 +99,8 @@ export async function runAtVolume(
   const written = await writeVolume(running, world.year, name);
   const generateSec = Number(((performance.now() - started) / 1000).toFixed(1));
   log(`${name}: wrote ${JSON.stringify(written)} in ${generateSec} s`);
+  const writeBack = await awaitWriteBack();
+  log(`${name}: ${writeBack.dirtyPagesBefore} dirty pages written back in ${writeBack.waitedSec} s (${writeBack.dirtyPagesAfter} left)`);
   const kept: KeptVolume = {
     name,
     world,
@@ -102,6 +110,7 @@ export async function runAtVolume(
     emptyRows,
     written,
     generateSec,
+    writeBack,
     generatedAt: new Date().toISOString(),
   };
   if (process.env.BENCH_KEEP_DATABASE === '1') writeFileSync(keptVolumeFile(running.dbName), JSON.stringify(kept));
@@ -141,9 +150,15 @@ async function measureVolume(kept: KeptVolume, running: ServiceProcess, http: Ht
     ...(await measureSettlementAndClearing(name, running, http, world, seed, log)),
   };
   const rows = await tableRows(running.dbName);
+  const rounds = await holdsAgainstEmpty(running, world, opts);
+  log(
+    `${name} holds / empty holds in ${rounds.length} alternating rounds of ${ROUND_SEC} s: ${rounds.join(', ')}; median ${median(rounds)}`,
+  );
   const volume = {
     ...at,
     holdsRatioToEmpty: Number((at.holdsPerSec / empty.holdsPerSec).toFixed(3)),
+    holdsRatioToEmptyRounds: rounds,
+    holdsRatioToEmptyRoundsMedian: median(rounds),
     // The empty database of the run that generated this volume (the same run unless it was measured again later).
     emptyInSameRun: empty,
     emptyMeasuredWithGenerationAt: kept.generatedAt,
@@ -151,6 +166,7 @@ async function measureVolume(kept: KeptVolume, running: ServiceProcess, http: Ht
     rows,
     generatedRows: written,
     generateSec: Number(generateSec.toFixed(1)),
+    writeBack: kept.writeBack ?? null,
     plans,
   };
 
@@ -183,10 +199,56 @@ async function measureVolume(kept: KeptVolume, running: ServiceProcess, http: Ht
   return non2xx === 0 ? 0 : 1;
 }
 
+const ROUND_SEC = 4;
+
+/**
+ * Holds at this volume against holds on an empty database, in alternating rounds of a few seconds. The empty phase's
+ * figure was measured a quarter of an hour earlier, and this machine's speed drifts more than the volume costs: on
+ * 2026-12-01 the two phase figures gave 0.67 and 1.07 for the same year generated twice, and 0.65 at `hundredth`.
+ * The empty database is a second service of the same build and pool on a world of its own, started for this and
+ * removed after. Even so a round varies by a fifth (two identical fresh services: 0.76–1.13), hence eight of them.
+ */
+async function holdsAgainstEmpty(running: ServiceProcess, world: BenchWorld, opts: VolumeOpts, rounds = 8): Promise<number[]> {
+  const twin = await spawnService({ workers: opts.workers, poolSize: running.dbPoolSize });
+  try {
+    const emptyWorld = await prepareBenchWorld(new HttpClient(twin.baseUrl), { enterprises: 32, vouchersEach: 4 });
+    const holds = async (url: string, targets: BenchWorld['holds'], durationSec: number) => {
+      const r = await runLoad({ url, connections: opts.connections, durationSec, holds: targets });
+      if (r.non2xx + r.errors > 0)
+        throw new Error(`holds against the empty database: ${JSON.stringify(r.statusCodes)}, ${r.errors} errors`);
+      return r.requestsPerSec;
+    };
+    await holds(twin.baseUrl, emptyWorld.holds, 3); // the twin's first seconds, as each phase has
+    // Each round's holds leave the sealer and the outbox work for a moment after: a pause lets it finish, and the
+    // order turns each round, so neither side always starts behind the other's.
+    const round = async (url: string, targets: BenchWorld['holds']) => {
+      const perSec = await holds(url, targets, ROUND_SEC);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return perSec;
+    };
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      let empty: number, atVolume: number;
+      if (r % 2 === 0) {
+        empty = await round(twin.baseUrl, emptyWorld.holds);
+        atVolume = await round(running.baseUrl, world.holds);
+      } else {
+        atVolume = await round(running.baseUrl, world.holds);
+        empty = await round(twin.baseUrl, emptyWorld.holds);
+      }
+      ratios.push(Number((atVolume / empty).toFixed(3)));
+    }
+    return ratios;
+  } finally {
+    await twin.close();
+  }
+}
+
 function printTable(
   name: string,
   empty: PhaseFigures & SettlementFigures,
-  at: PhaseFigures & SettlementFigures & { holdsRatioToEmpty: number },
+  at: PhaseFigures &
+    SettlementFigures & { holdsRatioToEmpty: number; holdsRatioToEmptyRounds: number[]; holdsRatioToEmptyRoundsMedian: number },
   emptyRows: Record<string, number>,
   rows: Record<string, number>,
 ): void {
@@ -197,7 +259,13 @@ function printTable(
       `${at.holdsPerSec} (${at.holdsP99Ms})`,
       'holdsRatioToEmpty',
     ],
-    ['holds, ratio to empty', '1', String(at.holdsRatioToEmpty), 'holdsRatioToEmpty'],
+    ['holds, ratio to empty (the two figures above)', '1', String(at.holdsRatioToEmpty), ''],
+    [
+      `holds, ratio to empty in alternating rounds ${JSON.stringify(at.holdsRatioToEmptyRounds)}: median`,
+      '1',
+      String(at.holdsRatioToEmptyRoundsMedian),
+      'holdsRatioToEmptyRoundsMedian',
+    ],
     [
       'search with q, category, province: p99 ms (req/s)',
       `${empty.searchP99Ms} (${empty.searchPerSec})`,
