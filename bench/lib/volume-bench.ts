@@ -1,4 +1,5 @@
 import { createConnection } from 'mysql2/promise';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mariaConnection } from '../../test/support/app-under-test';
 import { HttpClient } from '../../test/support/http-client';
 import { PASSWORD } from '../../test/support/accounts';
@@ -269,7 +270,7 @@ export async function awaitWriteBack(maxSec = 300): Promise<WriteBack> {
       let dirty = dirtyPagesBefore;
       // A few hundred pages stay dirty on an idle server (its own statistics, the purge): that is written back.
       while (dirty > 1000 && waitedSec() < maxSec) {
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
         dirty = await dirtyPages();
       }
       return { waitedSec: waitedSec(), dirtyPagesBefore, dirtyPagesAfter: dirty };
