@@ -42,6 +42,7 @@ export const databaseConfig = registerAs('database', () => {
     password: e.DB_PASSWORD,
     name: e.DB_NAME,
     poolSize: e.DB_POOL_SIZE,
+    lockWaitSec: e.DB_LOCK_WAIT_SEC,
     causalReads: e.DB_CAUSAL_READS,
     serialBlockSize: e.SERIAL_BLOCK_SIZE,
   };

@@ -33,6 +33,12 @@ export class Environment {
   @Min(2, { message: 'DB_POOL_SIZE must be at least 2: the migration lease holds one connection while migrations run on another' })
   @Max(500)
   DB_POOL_SIZE = 4;
+  /**
+   * innodb_lock_wait_timeout on every connection: the longest one statement waits for a row lock before its unit of
+   * work runs again. The server's 50 s is longer than the whole retry budget (15 s); on Galera a wait the applier
+   * failed to break stalled a node that long (docs/adr/0007-scaling-out.md).
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3600) DB_LOCK_WAIT_SEC = 5;
   /** wsrep_sync_wait on every connection (Galera read-your-writes): auto = when the server runs wsrep. */
   @IsIn(['auto', 'on', 'off']) DB_CAUSAL_READS: 'auto' | 'on' | 'off' = 'auto';
   /** Voucher serial numbers each process reserves at once (MySQL family; SQLite takes them one by one). */

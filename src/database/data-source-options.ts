@@ -45,7 +45,7 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     supportBigNumbers: true,
     bigNumberStrings: false,
     poolSize: db.poolSize,
-    driver: sessionSettingsMysql2(db.causalReads),
+    driver: sessionSettingsMysql2(db),
     // mysql2 would capture a stack trace on every query (6.5% of a hold's CPU); our errors never show one.
     trace: false,
   };
@@ -55,16 +55,18 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
  * mysql2 whose pool prepares every new connection before its first use (the settings are queued on the connection,
  * so they run first; setting them per transaction would cost a round trip each time):
  * - READ COMMITTED, which the unit of work relies on;
+ * - a row-lock wait of at most DB_LOCK_WAIT_SEC (5 s), well inside the unit of work's retry budget;
  * - causal reads on Galera (wsrep_sync_wait = 1): a read waits until this node has applied every write the cluster
  *   committed before it, so a hold created through one node is found through another at once. `auto` sets it where
  *   the server runs wsrep; a server without wsrep variables (MySQL, TiDB) refuses the statement, which then only
  *   says there is nothing to set.
  * A connection that cannot take a setting it needs is not used without it: it is dropped.
  */
-function sessionSettingsMysql2(causalReads: DatabaseConfig['causalReads']) {
+function sessionSettingsMysql2({ causalReads, lockWaitSec }: Pick<DatabaseConfig, 'causalReads' | 'lockWaitSec'>) {
   const prepare = (connection: mysql2.PoolConnection) => {
     const dropOnError = (error: mysql2.QueryError | null) => error && connection.destroy();
     connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', dropOnError);
+    connection.query(`SET SESSION innodb_lock_wait_timeout = ${lockWaitSec}`, dropOnError);
     if (causalReads === 'on') connection.query('SET SESSION wsrep_sync_wait = 1', dropOnError);
     if (causalReads === 'auto') connection.query('SET SESSION wsrep_sync_wait = IF(@@wsrep_on, 1, 0)', () => undefined);
   };

@@ -27,6 +27,8 @@ export interface GaleraNode {
 export interface GaleraCluster {
   nodes: GaleraNode[];
   dir: string;
+  /** The last lines of each node's error log, for a failing test to show what the servers saw. */
+  logTails(lines?: number): string;
   stop(): Promise<void>;
 }
 export interface GaleraOptions {
@@ -316,5 +318,6 @@ export async function startGalera(opts: GaleraOptions = {}): Promise<GaleraClust
   }
 
   const nodes = NODES.map((x) => ({ host: HOST, port: x.port, pid: Number(readFileSync(join(dir, `node${x.n}`, 'mysqld.pid'), 'utf8')) }));
-  return { nodes, dir, stop };
+  const logTails = (lines = 40) => NODES.map((x) => `node ${x.n}'s error log ends:\n${tail(join(dir, `node${x.n}`), lines)}`).join('\n');
+  return { nodes, dir, logTails, stop };
 }

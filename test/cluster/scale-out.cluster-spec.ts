@@ -211,6 +211,8 @@ describe('scale-out: two API nodes on two nodes of a 3-node Galera cluster', () 
       }
     }
     for (const n of nodes) if (n.output.length) log(`node ${n.name} wrote:\n${n.output.join('\n')}`);
+    // A 5xx anywhere: what the database nodes saw at the time (a stalled applier, a flow-control pause, a BF abort)
+    if (figures.some((f) => f.status5xx > 0) && cluster) log(cluster.logTails());
     await context?.close();
     await Promise.all(nodes.map((n) => n.stop()));
     const started = Date.now();

@@ -386,8 +386,10 @@ describe('service foundation', () => {
   });
 
   describe('transactions', () => {
-    // MariaDB: each pooled connection is put at READ COMMITTED when it opens. SQLite: one connection, one transaction at a time.
-    it(isMaria() ? 'run at READ COMMITTED on every pooled connection' : 'run one at a time on the single connection', async () => {
+    // MariaDB: each pooled connection is put at READ COMMITTED, with row-lock waits of DB_LOCK_WAIT_SEC (5 s), when it
+    // opens. SQLite: one connection, one transaction at a time.
+    const pooled = 'run at READ COMMITTED and wait at most 5 s for a row lock on every pooled connection';
+    it(isMaria() ? pooled : 'run one at a time on the single connection', async () => {
       const running: number[] = [];
       let overlapped = false;
       const db = t.get(Database);
@@ -397,7 +399,9 @@ describe('service foundation', () => {
             running.push(i);
             overlapped ||= running.length > 1;
             const level = isMaria()
-              ? (await db.rows<{ level: string }>(sql`SELECT @@tx_isolation AS level`))[0].level
+              ? (
+                  await db.rows<{ level: string; wait: number }>(sql`SELECT @@tx_isolation AS level, @@innodb_lock_wait_timeout AS wait`)
+                ).map((r) => `${r.level}, ${Number(r.wait)} s`)[0]
               : (await db.rows<{ read_uncommitted: number }>(sql`PRAGMA read_uncommitted`))[0].read_uncommitted;
             await new Promise((r) => setTimeout(r, 5));
             running.splice(running.indexOf(i), 1);
@@ -405,7 +409,7 @@ describe('service foundation', () => {
           }),
         ),
       );
-      expect(levels).toEqual(Array(8).fill(isMaria() ? 'READ-COMMITTED' : 0));
+      expect(levels).toEqual(Array(8).fill(isMaria() ? 'READ-COMMITTED, 5 s' : 0));
       expect(overlapped).toBe(isMaria());
     });
 

@@ -107,6 +107,9 @@ export const notFound = (what: string) =>
   );
 export const forbidden = (why: string) => new DomainError('FORBIDDEN', why);
 export const invalidInput = (why: string) => new DomainError('VALIDATION_FAILED', why);
+/** Lost to concurrent work more often than it may retry: the client comes back in a second. */
+export const serviceBusy = () =>
+  new DomainError('SERVICE_BUSY', 'the service is busy with conflicting requests; retry shortly', { retryAfterSec: 1 });
 
 /** A refusal computed by a pure rule: data, not an exception, so quotes can show it. */
 export interface Refusal {

@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpReply, HttpRequest, replySent } from './http-neutral';
 import { QueryFailedError } from 'typeorm';
-import { isDatabaseUnavailable, isUniqueViolation } from '../persistence/db-errors';
-import { DomainError } from '../errors/domain-error';
+import { isDatabaseUnavailable, isRetryable, isUniqueViolation } from '../persistence/db-errors';
+import { DomainError, serviceBusy } from '../errors/domain-error';
 import { Language, languageOf, translate } from '../i18n/messages';
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -65,6 +65,12 @@ function englishBody(exception: unknown, logger?: Logger): ErrorBody & { retryAf
       message: 'the database cannot be reached; retry shortly',
       retryAfterSec: UNAVAILABLE_RETRY_SEC,
     };
+  }
+  if (isRetryable(exception)) {
+    // A statement outside any unit of work (the session check, a read) that waited out a lock or a Galera causal read
+    // (wsrep_sync_wait gives up with 1205 while its node's applier lags): the same answer as a unit out of attempts.
+    logger?.warn(`busy outside a unit of work: ${(exception as Error).message}`);
+    return englishBody(serviceBusy());
   }
   logger?.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, code: 'INTERNAL_ERROR', message: 'internal error' };

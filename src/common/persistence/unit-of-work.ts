@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditDraft } from '../context/request-context';
-import { DomainError } from '../errors/domain-error';
+import { DomainError, serviceBusy } from '../errors/domain-error';
 import { currentTransaction, Database } from './database';
 import { isRetryable } from './db-errors';
 import { backoffMs, DEFAULT_RETRY, mayRetry, RetryPolicy } from './retry';
@@ -119,7 +119,7 @@ export class UnitOfWork {
   private busy(why: string): DomainError {
     this.counts.busy++;
     this.logger.warn(`unit of work gave up after ${why}`);
-    return new DomainError('SERVICE_BUSY', 'the service is busy with conflicting requests; retry shortly', { retryAfterSec: 1 });
+    return serviceBusy();
   }
 
   /** Records an audit entry of the current unit of work, written with it. */
