@@ -1,10 +1,10 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { requestContext } from './common/context/request-context';
 import { documentCommonAnswers } from './common/http/answers';
 import { trustProxy } from './common/http/adapter';
 import { csvBody, jsonBody, registerFastifyBodyParsers } from './common/http/body-parser';
 import { registerFastifyEtags } from './common/http/fastify-etag';
+import { requestLog } from './common/http/request-log';
 import { securityHeaders } from './common/http/security-headers';
 import { validationPipe } from './common/http/validation';
 import { AppConfig, appConfig } from './config/configuration';
@@ -12,7 +12,7 @@ import { AppConfig, appConfig } from './config/configuration';
 /** Everything main.ts and the tests share: the app exactly as it serves. */
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get<AppConfig>(appConfig.KEY);
-  app.use((_req: unknown, _res: unknown, next: () => void) => requestContext.run({}, next));
+  app.use(requestLog());
   app.use(securityHeaders({ contentSecurityPolicy: false }));
   // CORS stays off unless CORS_ORIGINS names the browser origins allowed to call the API.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false });

@@ -47,7 +47,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     if (isPublic) {
       // A public route still knows its caller when a valid token is offered.
       if (req.headers.authorization) await (super.canActivate(context) as Promise<boolean>).catch(() => false);
-      this.remember(req, req.user);
+      this.remember(req.user);
       return true;
     }
     await super.canActivate(context);
@@ -60,7 +60,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     if (this.config.mfaRequired && staff && !actor.mfaEnabled && !this.reflector.getAllAndOverride<boolean>(ENROLMENT_KEY, targets)) {
       throw new DomainError('FORBIDDEN', 'enrol two-factor first: POST /api/auth/mfa/setup, then POST /api/auth/mfa/enable');
     }
-    this.remember(req, actor);
+    this.remember(actor);
     return true;
   }
 
@@ -86,7 +86,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
       if (roles.length > 0 && !roles.includes(actor.role))
         throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
     }
-    this.remember(req, actor);
+    this.remember(actor);
     return true;
   }
 
@@ -98,11 +98,9 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     return user;
   }
 
-  private remember(req: object, actor: Actor | undefined) {
+  /** The caller, for audit entries, idempotency scope and the request's log line. */
+  private remember(actor: Actor | undefined) {
     const store = requestContext.getStore();
     if (store && actor) store.actor = actor;
-    // The access log (pino-http) sees Node's own request: under Fastify that is `raw`, not the request the guard has.
-    const raw = (req as { raw?: { user?: Actor } }).raw;
-    if (raw && actor) raw.user = actor;
   }
 }

@@ -30,8 +30,12 @@ export interface AuditDraft {
   summary: Record<string, unknown>;
 }
 
-/** Per-request state carried through async calls: who is calling (for audit entries and idempotency scope). */
+/**
+ * Per-request state carried through async calls: the request (for every log line written while serving it) and who
+ * is calling (for audit entries and idempotency scope).
+ */
 export interface ContextStore {
+  request?: { id: string; method: string; path: string };
   actor?: Actor;
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { TestingModule } from '@nestjs/testing';
@@ -42,10 +41,6 @@ function fastifyAdapter() {
   const trust = proxy ? { trustProxy: trustProxy(proxy) as string | boolean } : {};
   const options = {
     routerOptions: { maxParamLength: 16_384 },
-    // Fastify numbers requests itself ('req-1', …) and the access log takes that id: the caller's X-Request-Id, else a
-    // UUID, as under Express (request-log.ts).
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
     frameworkErrors: (_error, req, reply) => {
       const body = toErrorBody(new DomainError('VALIDATION_FAILED', 'path: not a valid URL'), undefined, languageOf(req));
       // Fastify's reply types are generic over route schemas this handler has none of: the neutral reply says enough.
