@@ -35,8 +35,8 @@ export class Environment {
   DB_POOL_SIZE = 4;
   /**
    * innodb_lock_wait_timeout on every connection: the longest one statement waits for a row lock before its unit of
-   * work runs again. The server's 50 s is longer than the whole retry budget (15 s); on Galera a wait the applier
-   * failed to break stalled a node that long (docs/adr/0007-scaling-out.md).
+   * work runs again. The server's 50 s is longer than the whole retry budget (15 s); on Galera a node once stalled
+   * that long, most likely behind a wait its applier failed to break (docs/adr/0007-scaling-out.md).
    */
   @Type(() => Number) @IsInt() @Min(1) @Max(3600) DB_LOCK_WAIT_SEC = 5;
   /** wsrep_sync_wait on every connection (Galera read-your-writes): auto = when the server runs wsrep. */
