@@ -37,7 +37,7 @@ export const requestLogParams = (level: string, destination?: DestinationStream)
  * AsyncLocalStorage beside ours: 16 µs of CPU a request against 3 µs here (docs/performance.md, 2026-12-01). This is
  * one listener, the one context the service already needed, and one line.
  */
-export function requestLog(logger: () => Logger = () => PinoLogger.root) {
+export function requestLog(logger: () => Logger | undefined = () => PinoLogger.root) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const started = performance.now();
     const given = req.headers['x-request-id'];
@@ -46,6 +46,8 @@ export function requestLog(logger: () => Logger = () => PinoLogger.root) {
     const query = url.indexOf('?');
     const store: ContextStore = { request: { id, method: req.method ?? '', path: query < 0 ? url : url.slice(0, query) } };
     res.once('close', () => {
+      const log = logger(); // nestjs-pino sets its root logger when the application is built; a listener must not throw
+      if (!log) return;
       const line = {
         req: store.request,
         res: { statusCode: res.statusCode },
@@ -53,9 +55,9 @@ export function requestLog(logger: () => Logger = () => PinoLogger.root) {
         userId: store.actor?.userId,
       };
       // a client that hung up before the answer was written is an ordinary access-log line (nginx's 499); a 5xx an error
-      if (!res.writableFinished) logger().info(line, 'request aborted');
-      else if (res.statusCode >= 500) logger().error(line, 'request failed');
-      else logger().info(line, 'request completed');
+      if (!res.writableFinished) log.info(line, 'request aborted');
+      else if (res.statusCode >= 500) log.error(line, 'request failed');
+      else log.info(line, 'request completed');
     });
     requestContext.run(store, next);
   };
