@@ -1,6 +1,9 @@
+import { Connection, createConnection } from 'mysql2/promise';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { RedemptionRepository } from '../../src/redemptions/redemption.repository';
+import { mariaConnection } from '../support/app-under-test';
 import { issueVoucher, openRegion } from '../support/fixtures';
+import { describeOnServer } from '../support/races';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 /** What MariaDB (and Galera, for a certification conflict) answers a transaction it chose to abort. */
@@ -10,7 +13,7 @@ const deadlock = () => Object.assign(new Error('Deadlock found when trying to ge
  * A unit of work that loses its race runs again as a whole; when its attempts run out the client gets 503 SERVICE_BUSY
  * with Retry-After, and nothing of the request was written, so the same Idempotency-Key then runs it once. The lost
  * races are injected at the redemption insert (the step after the voucher's row lock), where a real one surfaces: the
- * real ones need several database nodes or a second client holding locks, which test/cluster provides.
+ * real ones need several database nodes (test/cluster) or a second client holding locks (below).
  */
 describe('units of work that lose races', () => {
   let t: TestApp;
@@ -88,5 +91,75 @@ describe('units of work that lose races', () => {
     expect(replayed.headers['idempotent-replayed']).toBe('true');
     expect(replayed.body).toEqual(retried.body);
     expect(await voucher()).toMatchObject({ availableFen: before.voucher.availableFen - 40_000, heldFen: before.voucher.heldFen + 40_000 });
+  });
+});
+
+/**
+ * The real thing: a second client holds the voucher's row lock, as another node's transaction or a stuck one would.
+ * A statement waits DB_LOCK_WAIT_SEC for it (1 s here), then its unit runs again; a lock held past the retry budget
+ * ends in 503 SERVICE_BUSY with Retry-After, with nothing written.
+ */
+describeOnServer('a row lock held by another client', 'SQLite has no row locks to wait for', () => {
+  let t: TestApp;
+  let uow: UnitOfWork;
+  let e: OrgSession;
+  let voucherId: string;
+  let facilityId: string;
+  let other: Connection;
+
+  beforeAll(async () => {
+    t = await TestApp.start({ DB_LOCK_WAIT_SEC: '1' });
+    uow = t.get(UnitOfWork);
+    await openRegion(t, '340100');
+    const lab = await t.registerProvider('310115');
+    const facility = { name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 };
+    facilityId = (await t.http.post('/api/facilities').set(auth(lab.token)).send(facility).expect(201)).body.id;
+    e = await t.registerEnterprise('340100');
+    voucherId = (await issueVoucher(t, e.token, 1_000_000)).id;
+    other = await createConnection({ ...mariaConnection(), database: process.env.DB_NAME });
+  });
+  afterAll(async () => {
+    await other.end();
+    await t.close();
+  });
+
+  const lockVoucher = async () => {
+    await other.query('START TRANSACTION');
+    await other.query('SELECT id FROM voucher WHERE id = ? FOR UPDATE', [voucherId]);
+  };
+  const hold = () => t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId, quantity: 1 });
+  const voucher = async () => (await t.http.get(`/api/vouchers/${voucherId}`).set(auth(e.token)).expect(200)).body;
+
+  it('waits a second at a time and holds once the other client lets go', async () => {
+    const before = { stats: uow.stats, voucher: await voucher() };
+    await lockVoucher();
+    const started = Date.now();
+    const pending = hold().then((res) => res); // sent now, waiting on the lock
+    await new Promise((r) => setTimeout(r, 2_500));
+    await other.query('COMMIT');
+    const res = await pending;
+
+    expect(res.status).toBe(201);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+    expect(uow.stats.retries - before.stats.retries).toBeGreaterThanOrEqual(1); // each wait ended after 1 s, not 50
+    expect(await voucher()).toMatchObject({ heldFen: before.voucher.heldFen + 40_000 });
+  });
+
+  it('answers 503 SERVICE_BUSY with Retry-After when the lock outlasts the retry budget, and writes nothing', async () => {
+    const policy = uow.retryPolicy;
+    const before = { stats: uow.stats, voucher: await voucher() };
+    uow.retryPolicy = { ...policy, budgetMs: 1_500 };
+    await lockVoucher();
+    try {
+      const res = await hold();
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.body).toMatchObject({ statusCode: 503, code: 'SERVICE_BUSY' });
+      expect(uow.stats.busy - before.stats.busy).toBe(1);
+    } finally {
+      await other.query('COMMIT');
+      uow.retryPolicy = policy;
+    }
+    expect(await voucher()).toEqual(before.voucher);
   });
 });
