@@ -9,6 +9,31 @@ import { auth, OrgSession, TestApp } from '../support/test-app';
 /** What MariaDB (and Galera, for a certification conflict) answers a transaction it chose to abort. */
 const deadlock = () => Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213 });
 
+/** An enterprise's voucher of ¥10,000 in Hefei and a TEM hour at ¥800 in Shanghai: each hold takes 40,000 fen. */
+interface OneVoucher {
+  voucherId: string;
+  hold(key?: string): ReturnType<TestApp['http']['post']>;
+  /** The voucher as its holder reads it. */
+  voucher(): Promise<{ availableFen: number; heldFen: number }>;
+}
+
+async function oneVoucher(t: TestApp): Promise<OneVoucher> {
+  await openRegion(t, '340100');
+  const lab = await t.registerProvider('310115');
+  const facility = { name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 };
+  const facilityId = (await t.http.post('/api/facilities').set(auth(lab.token)).send(facility).expect(201)).body.id;
+  const e: OrgSession = await t.registerEnterprise('340100');
+  const voucherId = (await issueVoucher(t, e.token, 1_000_000)).id;
+  return {
+    voucherId,
+    hold: (key) => {
+      const req = t.http.post('/api/redemptions').set(auth(e.token));
+      return (key ? req.set('Idempotency-Key', key) : req).send({ voucherId, facilityId, quantity: 1 });
+    },
+    voucher: async () => (await t.http.get(`/api/vouchers/${voucherId}`).set(auth(e.token)).expect(200)).body,
+  };
+}
+
 /**
  * A unit of work that loses its race runs again as a whole; when its attempts run out the client gets 503 SERVICE_BUSY
  * with Retry-After, and nothing of the request was written, so the same Idempotency-Key then runs it once. The lost
@@ -18,26 +43,14 @@ const deadlock = () => Object.assign(new Error('Deadlock found when trying to ge
 describe('units of work that lose races', () => {
   let t: TestApp;
   let uow: UnitOfWork;
-  let e: OrgSession;
-  let voucherId: string;
-  let facilityId: string;
+  let v: OneVoucher;
   let insert: jest.SpiedFunction<RedemptionRepository['insert']>;
   let realInsert: RedemptionRepository['insert'];
 
   beforeAll(async () => {
     t = await TestApp.start();
     uow = t.get(UnitOfWork);
-    await openRegion(t, '340100');
-    const lab = await t.registerProvider('310115');
-    facilityId = (
-      await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
-        .expect(201)
-    ).body.id;
-    e = await t.registerEnterprise('340100');
-    voucherId = (await issueVoucher(t, e.token, 1_000_000)).id;
+    v = await oneVoucher(t);
     const redemptions = t.get(RedemptionRepository);
     realInsert = redemptions.insert.bind(redemptions);
     insert = jest.spyOn(redemptions, 'insert');
@@ -48,11 +61,8 @@ describe('units of work that lose races', () => {
   });
   beforeEach(() => insert.mockReset().mockImplementation(realInsert));
 
-  const hold = (key?: string) => {
-    const req = t.http.post('/api/redemptions').set(auth(e.token));
-    return (key ? req.set('Idempotency-Key', key) : req).send({ voucherId, facilityId, quantity: 1 });
-  };
-  const voucher = async () => (await t.http.get(`/api/vouchers/${voucherId}`).set(auth(e.token)).expect(200)).body;
+  const hold = (key?: string) => v.hold(key);
+  const voucher = () => v.voucher();
 
   it('runs a unit that lost two races a third time, and answers as if nothing had happened', async () => {
     const before = { stats: uow.stats, voucher: await voucher() };
@@ -102,20 +112,13 @@ describe('units of work that lose races', () => {
 describeOnServer('a row lock held by another client', 'SQLite has no row locks to wait for', () => {
   let t: TestApp;
   let uow: UnitOfWork;
-  let e: OrgSession;
-  let voucherId: string;
-  let facilityId: string;
+  let v: OneVoucher;
   let other: Connection;
 
   beforeAll(async () => {
     t = await TestApp.start({ DB_LOCK_WAIT_SEC: '1' });
     uow = t.get(UnitOfWork);
-    await openRegion(t, '340100');
-    const lab = await t.registerProvider('310115');
-    const facility = { name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 };
-    facilityId = (await t.http.post('/api/facilities').set(auth(lab.token)).send(facility).expect(201)).body.id;
-    e = await t.registerEnterprise('340100');
-    voucherId = (await issueVoucher(t, e.token, 1_000_000)).id;
+    v = await oneVoucher(t);
     other = await createConnection({ ...mariaConnection(), database: process.env.DB_NAME });
   });
   afterAll(async () => {
@@ -125,10 +128,10 @@ describeOnServer('a row lock held by another client', 'SQLite has no row locks t
 
   const lockVoucher = async () => {
     await other.query('START TRANSACTION');
-    await other.query('SELECT id FROM voucher WHERE id = ? FOR UPDATE', [voucherId]);
+    await other.query('SELECT id FROM voucher WHERE id = ? FOR UPDATE', [v.voucherId]);
   };
-  const hold = () => t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId, quantity: 1 });
-  const voucher = async () => (await t.http.get(`/api/vouchers/${voucherId}`).set(auth(e.token)).expect(200)).body;
+  const hold = () => v.hold();
+  const voucher = () => v.voucher();
 
   it('waits a second at a time and holds once the other client lets go', async () => {
     const before = { stats: uow.stats, voucher: await voucher() };

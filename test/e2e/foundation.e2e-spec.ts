@@ -399,9 +399,8 @@ describe('service foundation', () => {
             running.push(i);
             overlapped ||= running.length > 1;
             const level = isMaria()
-              ? (
-                  await db.rows<{ level: string; wait: number }>(sql`SELECT @@tx_isolation AS level, @@innodb_lock_wait_timeout AS wait`)
-                ).map((r) => `${r.level}, ${Number(r.wait)} s`)[0]
+              ? (await db.rows<{ level: string }>(sql`SELECT CONCAT(@@tx_isolation, ', ', @@innodb_lock_wait_timeout, ' s') AS level`))[0]
+                  .level
               : (await db.rows<{ read_uncommitted: number }>(sql`PRAGMA read_uncommitted`))[0].read_uncommitted;
             await new Promise((r) => setTimeout(r, 5));
             running.splice(running.indexOf(i), 1);
