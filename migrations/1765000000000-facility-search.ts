@@ -11,6 +11,31 @@ const BATCH = 500;
 const named = (indices: TableIndex[], columns: string[]) => indices.find((i) => i.columnNames.join() === columns.join());
 
 /**
+ * Writes the search pairs of every facility already there (facility-grams.ts), in batches keyset by id: a deployment
+ * upgrades with its facilities in place.
+ */
+export async function indexFacilities(queryRunner: QueryRunner): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows: { id: string; name: string; description: string | null; category: string; province_code: string }[] =
+      await queryRunner.query('SELECT id, name, description, category, province_code FROM facility WHERE id > ? ORDER BY id LIMIT ?', [
+        after,
+        BATCH,
+      ]);
+    if (rows.length === 0) break;
+    const grams = rows.flatMap((r) => gramsOf(r.name, r.description).map((gram) => [gram, r.category, r.province_code, r.id]));
+    for (let i = 0; i < grams.length; i += BATCH) {
+      const chunk = grams.slice(i, i + BATCH);
+      await queryRunner.query(
+        `INSERT INTO facility_gram (gram, category, province_code, facility_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        chunk.flat(),
+      );
+    }
+    after = rows[rows.length - 1].id;
+  }
+}
+
+/**
  * Facility search at a year's volume (issue 18): the Han character pairs of every facility's name and description
  * (facility-grams.ts) keyed with its category and province, filled from the facilities already there, and indexes that serve search and comparison in
  * price order.
@@ -31,25 +56,7 @@ export class FacilitySearch1765000000000 implements MigrationInterface {
         indices: [idx(['facility_id'])],
       }),
     );
-    // A deployment upgrades with its facilities in place: index them in batches, keyset by id.
-    let after = '';
-    for (;;) {
-      const rows: { id: string; name: string; description: string | null; category: string; province_code: string }[] =
-        await queryRunner.query('SELECT id, name, description, category, province_code FROM facility WHERE id > ? ORDER BY id LIMIT ?', [
-          after,
-          BATCH,
-        ]);
-      if (rows.length === 0) break;
-      const grams = rows.flatMap((r) => gramsOf(r.name, r.description).map((gram) => [gram, r.category, r.province_code, r.id]));
-      for (let i = 0; i < grams.length; i += BATCH) {
-        const chunk = grams.slice(i, i + BATCH);
-        await queryRunner.query(
-          `INSERT INTO facility_gram (gram, category, province_code, facility_id) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
-          chunk.flat(),
-        );
-      }
-      after = rows[rows.length - 1].id;
-    }
+    await indexFacilities(queryRunner);
 
     await queryRunner.createIndex('facility', idx(BY_PROVINCE_PRICED));
     await queryRunner.createIndex('facility', idx(BY_CATEGORY_PRICED));

@@ -10,6 +10,7 @@ import { Events1764800000000 } from './1764800000000-events';
 import { VolumeIndexes1764900000000 } from './1764900000000-volume-indexes';
 import { FacilitySearch1765000000000 } from './1765000000000-facility-search';
 import { StatsSummaries1765100000000 } from './1765100000000-stats-summaries';
+import { FacilitySearchFolds1765200000000 } from './1765200000000-facility-search-folds';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   VolumeIndexes1764900000000,
   FacilitySearch1765000000000,
   StatsSummaries1765100000000,
+  FacilitySearchFolds1765200000000,
 ];

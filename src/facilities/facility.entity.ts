@@ -46,9 +46,10 @@ export class FacilityRating {
 }
 
 /**
- * A pair of adjacent Han characters in a facility's name or description (facility-grams.ts): the search's index. The
- * facility's category and province are copied into the key, so a search filtered by them finds its candidates in the
- * index alone instead of reading every facility holding a common pair ('色谱': one facility in six at volume).
+ * A pair of adjacent Han characters, Latin letters or digits in a facility's name or description, folded as the
+ * database compares them (facility-grams.ts): the search's index. The facility's category and province are copied
+ * into the key, so a search filtered by them finds its candidates in the index alone instead of reading every facility
+ * holding a common pair ('色谱': one facility in six at volume).
  */
 @Entity('facility_gram')
 @Index(['facilityId'])

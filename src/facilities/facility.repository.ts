@@ -7,7 +7,7 @@ import { organizationActive } from '../organizations/organization.time-rules';
 import { recordedCodes, recordedRelationColumns } from '../oversight/party-relation.repository';
 import { sanctionInForce } from '../oversight/sanction.time-rules';
 import { Facility, FacilityGram, FacilityRating } from './facility.entity';
-import { gramsOf, searchGrams } from './facility-grams';
+import { exactGram, gramsOf, searchGrams } from './facility-grams';
 
 /** `!` escapes LIKE wildcards: a backslash means different things in SQLite and MariaDB string literals. */
 const likePattern = (text: string) => `%${text.replace(/[!%_]/g, '!$&')}%`;
@@ -245,9 +245,9 @@ export class FacilityRepository {
     now: string,
   ): Promise<Page<{ facility: Facility; providerName: string }>> {
     const pattern = q.q ? likePattern(q.q) : undefined;
-    // Each of q's Han pairs joined by its key: the database starts from the rarest (its index statistics say which)
-    // and reads only facilities holding every pair; without pairs (one character, or not all Han) it scans as before.
-    const grams = q.q ? searchGrams(q.q.toLowerCase()) : undefined;
+    // Each of q's pairs joined by its key: the database starts from the rarest (its index statistics say which) and
+    // reads only facilities holding every pair; without a pair (one character, say) it scans as before.
+    const grams = q.q ? searchGrams(q.q) : undefined;
     // The filters go into each join too: the candidates are then found in the gram index alone. The key columns
     // equal the facility's own (category and province copied), which also lets a join driven from f use the key.
     const withGrams = grams
@@ -275,7 +275,7 @@ export class FacilityRepository {
       // confirm it, so the window count gives the total with the page; only a page past the end needs a count of its own.
       // Two Han characters are one pair, kept per field: the facilities holding it are exactly those whose name or
       // description contains q, so there is nothing to confirm.
-      const exact = grams !== undefined && [...q.q!].length === 2;
+      const exact = grams !== undefined && exactGram(q.q!);
       const matching = from(
         exact
           ? empty

@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { collationFolds } from '../../bench/collation-folds';
+import { COLLATION_CLASSES } from '../../src/facilities/collation-folds';
 import { gramsOf } from '../../src/facilities/facility-grams';
-import { auth, OrgSession, TestApp } from '../support/test-app';
+import { auth, isMaria, OrgSession, TestApp } from '../support/test-app';
 
 /** Four random Han characters (CJK Unified Ideographs): a word no other facility in the shared database holds. */
 const hanWord = () => String.fromCodePoint(...Array.from({ length: 4 }, () => randomInt(0x4e00, 0x9fa6)));
@@ -67,11 +69,38 @@ describe('facility search index', () => {
     expect(await found(`${a}${b}${c}`)).toEqual([]);
   });
 
-  it('searches one character and mixed text by scanning, as before', async () => {
+  it('searches one character by scanning, and Han with Latin text by the pairs of both', async () => {
     const word = hanWord();
     const f = await listed({ name: `${word} HPLC-MS` });
     expect(await found(word[2])).toContain(f.id);
     expect(await found(`${word} hplc`)).toEqual([f.id]);
+    expect(await found(`${word} hplx`)).toEqual([]);
+  });
+
+  it('finds Latin letters and digits through the index, folded as the database compares them', async () => {
+    const [model, wide] = [String(randomInt(1e8, 1e9)), String(randomInt(1e8, 1e9))];
+    const toWide = (text: string) => [...text].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('');
+    const f = await listed({ name: `X射线衍射仪 XRD-${model}`, description: `CNAS 认可；型号 ${toWide(`XRD-${wide}`)}，Café-${wide}` });
+    expect(await found(`xrd-${model}`)).toEqual([f.id]);
+    expect(await found(model.slice(2, 7))).toEqual([f.id]);
+    expect(await found(`${model}x`)).toEqual([]);
+    expect(await found(`射线衍射仪 xrd-${model}`)).toEqual([f.id]);
+    // MariaDB's LIKE compares full-width letters and accents as their plain forms; SQLite's folds only ASCII case.
+    expect(await found(`xrd-${wide}`)).toEqual(isMaria() ? [f.id] : []);
+    expect(await found(`cafe-${wide}`)).toEqual(isMaria() ? [f.id] : []);
+    expect(await found(`Café-${wide}`)).toEqual([f.id]);
+    expect(await found(toWide(wide))).toEqual([f.id]);
+    await expectIndexed(f.id);
+  });
+
+  (isMaria() ? it : it.skip)('folds with the classes the database itself compares equal (collation-folds.ts is current)', async () => {
+    const runner = t.get(DataSource).createQueryRunner();
+    try {
+      await runner.connect();
+      expect(await collationFolds((sql, parameters) => runner.query(sql, parameters))).toEqual(COLLATION_CLASSES);
+    } finally {
+      await runner.release();
+    }
   });
 
   it('follows a change of name and description: the new words are found, the old ones no longer', async () => {
