@@ -17,9 +17,7 @@ const LATIN_OR_DIGIT = /^[a-z0-9]$/;
 const indexed = (char: string) => LATIN_OR_DIGIT.test(char) || HAN.test(char);
 /** The class's own form: its small Latin letter or digit, else its unified ideograph (not a radical or compatibility form). */
 const representative = (chars: string[]): string =>
-  chars.find((c) => LATIN_OR_DIGIT.test(c)) ??
-  chars.find((c) => HAN.test(c) && c.normalize('NFKD') === c) ??
-  chars.filter((c) => HAN.test(c)).sort()[0];
+  chars.find((c) => LATIN_OR_DIGIT.test(c)) ?? chars.find((c) => /\p{Unified_Ideograph}/u.test(c)) ?? chars.find((c) => HAN.test(c))!;
 
 /**
  * Every character of the Basic Multilingual Plane the collation puts in one class with an indexed character, grouped as

@@ -22,6 +22,12 @@ describe('the character pairs behind facility search', () => {
     expect(gramsOf('①②')).toEqual(gramsOf('12'));
   });
 
+  it('leaves Latin letters, digits and unified ideographs as they are: only their other forms fold to them', () => {
+    for (const group of COLLATION_CLASSES)
+      for (const c of [...group].filter((m) => /^[a-z0-9]$|\p{Unified_Ideograph}/u.test(m))) expect(gramsOf(c + c)).toEqual([pair(c, c)]);
+    expect(gramsOf('测试中心')).toEqual([pair('测', '试'), pair('试', '中'), pair('中', '心')]); // 心 shares its class with two radicals
+  });
+
   it('keeps characters beyond U+FFFF apart (one key per pair, where the collation would fold them)', () => {
     expect(gramsOf('𠀀𠀁', '𠀀𠀂')).toEqual([pair('𠀀', '𠀁'), pair('𠀀', '𠀂')]);
     expect(new Set([pair('𠀀', '𠀁'), pair('𠀁', '𠀀')]).size).toBe(2);
