@@ -8,9 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-
-/** Runs one statement with `?` parameters and gives its rows. */
-export type Query = (sql: string, parameters?: unknown[]) => Promise<Record<string, unknown>[]>;
+import type { Query } from '../migrations/1765100000000-stats-summaries';
 
 const HAN = /^\p{Script=Han}$/u;
 const LATIN_OR_DIGIT = /^[a-z0-9]$/;
@@ -24,7 +22,8 @@ const representative = (chars: string[]): string =>
  * `representative + members` (members other than the representative itself), classes in their weights' order. Above
  * the BMP the collation gives every character one weight: those stay apart in the index (facility-grams.ts).
  */
-export async function collationFolds(query: Query, table = 'collation_chars'): Promise<string[]> {
+export async function collationFolds(query: Query): Promise<string[]> {
+  const table = 'collation_chars';
   await query(`DROP TEMPORARY TABLE IF EXISTS ${table}`);
   await query(`CREATE TEMPORARY TABLE ${table} (cp INT PRIMARY KEY, ch VARCHAR(1) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci)`);
   const all: [number, string][] = [];

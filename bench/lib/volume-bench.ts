@@ -11,8 +11,9 @@ import { Rng } from './prng';
 import { SEARCH_TERMS, VolumeCounts, VolumeName } from './volume';
 import { inChild, LoadResult, LoadSpec, runLoad } from './worker';
 
-const PROVINCES = ['310000', '320000', '330000', '340000'];
-const CATEGORIES = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing'];
+/** The provinces and categories the volume's searches, quotes and statistics go through. */
+export const PROVINCES = ['310000', '320000', '330000', '340000'];
+export const CATEGORIES = ['testing', 'r_and_d', 'design', 'tech_transfer', 'consulting', 'instrument_sharing'];
 
 /** What a bureau feels at one volume: the figures issue 18 asks for, measured through the service's HTTP API. */
 export interface PhaseFigures {
