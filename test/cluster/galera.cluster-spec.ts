@@ -47,6 +47,13 @@ describe('3-node Galera cluster on loopback', () => {
     expect(await available(2)).toEqual([100]);
   });
 
+  it('gives every node a short global row-lock wait, which the appliers of replicated writes use', async () => {
+    for (const node of [0, 1, 2]) {
+      const [rows] = await (await connect(node)).query<mysql.RowDataPacket[]>('SELECT @@GLOBAL.innodb_lock_wait_timeout AS seconds');
+      expect(Number(rows[0].seconds)).toBe(5);
+    }
+  });
+
   it('fails one of two conflicting transactions on different nodes with 1213', async () => {
     const [a, b] = [await connect(0), await connect(1)];
     // Both update the same row, each on its own node, where no lock of the other is visible yet.

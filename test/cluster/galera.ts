@@ -178,6 +178,11 @@ wsrep_provider_options="gmcast.listen_addr=tcp://${HOST}:${g};ist.recv_addr=${HO
 wsrep_sst_method=rsync
 wsrep_sst_receive_address=${HOST}:${g + 2}
 wsrep_slave_threads=1
+# How long a replicated write (the applier) waits for a local transaction's row lock before it tries again to abort
+# it. The abort can miss (CI, 2026-12-01: "BF lock wait long" for an INSERT INTO redemption whose foreign-key check
+# waited on a hold's voucher lock); the applier then stalled the node for the server's default 50 s, longer than a
+# unit of work's retry budget, and units on both API nodes answered 503. A deployment sets the same (README).
+innodb_lock_wait_timeout=5
 `;
 }
 
