@@ -9,13 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { Query } from '../migrations/1765100000000-stats-summaries';
+import { indexable, LATIN_OR_DIGIT } from '../src/facilities/facility-grams';
 
-const HAN = /^\p{Script=Han}$/u;
-const LATIN_OR_DIGIT = /^[a-z0-9]$/;
-const indexed = (char: string) => LATIN_OR_DIGIT.test(char) || HAN.test(char);
 /** The class's own form: its small Latin letter or digit, else its unified ideograph (not a radical or compatibility form). */
 const representative = (chars: string[]): string =>
-  chars.find((c) => LATIN_OR_DIGIT.test(c)) ?? chars.find((c) => /\p{Unified_Ideograph}/u.test(c)) ?? chars.find((c) => HAN.test(c))!;
+  chars.find((c) => LATIN_OR_DIGIT.test(c)) ?? chars.find((c) => /\p{Unified_Ideograph}/u.test(c)) ?? chars.find(indexable)!;
 
 /**
  * Every character of the Basic Multilingual Plane the collation puts in one class with an indexed character, grouped as
@@ -39,7 +37,7 @@ export async function collationFolds(query: Query): Promise<string[]> {
         .split(',')
         .map((cp) => String.fromCodePoint(Number(cp))),
     )
-    .filter((chars) => chars.some(indexed))
+    .filter((chars) => chars.some(indexable))
     .map((chars) => {
       const rep = representative(chars);
       return rep + chars.filter((c) => c !== rep).join('');

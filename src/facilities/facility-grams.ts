@@ -15,7 +15,9 @@
 import { COLLATION_CLASSES } from './collation-folds';
 
 const HAN = /^\p{Script=Han}$/u;
-const LATIN_OR_DIGIT = /^[a-z0-9]$/;
+export const LATIN_OR_DIGIT = /^[a-z0-9]$/;
+/** A character the index holds as it is: a small Latin letter, a digit or a Han character. */
+export const indexable = (char: string) => LATIN_OR_DIGIT.test(char) || HAN.test(char);
 const FOLDS = new Map(COLLATION_CLASSES.flatMap((group) => [...group].slice(1).map((c) => [c, group[0]] as const)));
 
 const CODE_POINT_SPACE = 2 ** 21; // above U+10FFFF
@@ -23,7 +25,7 @@ const CODE_POINT_SPACE = 2 ** 21; // above U+10FFFF
 /** One character as the index holds it, or '' for a character that breaks a run. */
 function folded(char: string): string {
   const fold = FOLDS.get(char) ?? char;
-  return LATIN_OR_DIGIT.test(fold) || HAN.test(fold) ? fold : '';
+  return indexable(fold) ? fold : '';
 }
 
 export function gramsOf(...texts: (string | null | undefined)[]): number[] {

@@ -130,14 +130,11 @@ describeOnServer('a row lock held by another client', 'SQLite has no row locks t
     await other.query('START TRANSACTION');
     await other.query('SELECT id FROM voucher WHERE id = ? FOR UPDATE', [v.voucherId]);
   };
-  const hold = () => v.hold();
-  const voucher = () => v.voucher();
-
   it('waits a second at a time and holds once the other client lets go', async () => {
-    const before = { stats: uow.stats, voucher: await voucher() };
+    const before = { stats: uow.stats, voucher: await v.voucher() };
     await lockVoucher();
     const started = Date.now();
-    const pending = hold().then((res) => res); // sent now, waiting on the lock
+    const pending = v.hold().then((res) => res); // sent now, waiting on the lock
     await new Promise((r) => setTimeout(r, 2_500));
     await other.query('COMMIT');
     const res = await pending;
@@ -145,16 +142,16 @@ describeOnServer('a row lock held by another client', 'SQLite has no row locks t
     expect(res.status).toBe(201);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
     expect(uow.stats.retries - before.stats.retries).toBeGreaterThanOrEqual(1); // each wait ended after 1 s, not 50
-    expect(await voucher()).toMatchObject({ heldFen: before.voucher.heldFen + 40_000 });
+    expect(await v.voucher()).toMatchObject({ heldFen: before.voucher.heldFen + 40_000 });
   });
 
   it('answers 503 SERVICE_BUSY with Retry-After when the lock outlasts the retry budget, and writes nothing', async () => {
     const policy = uow.retryPolicy;
-    const before = { stats: uow.stats, voucher: await voucher() };
+    const before = { stats: uow.stats, voucher: await v.voucher() };
     uow.retryPolicy = { ...policy, budgetMs: 1_500 };
     await lockVoucher();
     try {
-      const res = await hold();
+      const res = await v.hold();
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('1');
       expect(res.body).toMatchObject({ statusCode: 503, code: 'SERVICE_BUSY' });
@@ -163,6 +160,6 @@ describeOnServer('a row lock held by another client', 'SQLite has no row locks t
       await other.query('COMMIT');
       uow.retryPolicy = policy;
     }
-    expect(await voucher()).toEqual(before.voucher);
+    expect(await v.voucher()).toEqual(before.voucher);
   });
 });
