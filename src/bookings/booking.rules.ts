@@ -94,6 +94,10 @@ function withOffset(ms: number, offsetMinutes: number, offsetText: string): stri
   return `${new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, 19)}${offsetText}`;
 }
 
+/** What follows the date in each whole hour of a day written with `offsetText`: T00:00:00+08:00 … T23:00:00+08:00. */
+const hourTexts = (offsetText: string): string[] =>
+  Array.from({ length: 24 }, (_, h) => `T${String(h).padStart(2, '0')}:00:00${offsetText}`);
+
 /**
  * The one-hour slots inside opening hours and outside closures from the first day to the last (Shanghai dates,
  * inclusive); free when nobody holds it and the notice and advance rules would let it be booked at `nowMs`. The zone
@@ -117,6 +121,7 @@ export function slots(
   const latest = nowMs + terms.maxAdvanceDays * 24 * HOUR_MS;
   const closures = terms.closures.map((c) => [Date.parse(c.from), Date.parse(c.to)] as const);
   const firstOffsetText = first.toFormat('ZZ');
+  const firstHours = hourTexts(firstOffsetText);
   const days = Math.round((last.toMillis() - first.toMillis()) / (24 * HOUR_MS));
   // Real zones change offset months apart, so a range of at most a month whose two ends share an offset has one
   // offset throughout (Asia/Shanghai always has): each midnight is the first plus whole days. Otherwise Luxon finds
@@ -131,15 +136,19 @@ export function slots(
       day = { offset: exact.offset, weekday: exact.weekday };
     }
     const offsetText = day.offset === first.offset ? firstOffsetText : DateTime.fromMillis(midnight, { zone: ZONE }).toFormat('ZZ');
+    const hours = offsetText === firstOffsetText ? firstHours : hourTexts(offsetText);
     const date = new Date(midnight + day.offset * 60_000).toISOString().slice(0, 10);
-    const at = (h: number) =>
-      h < 24 ? `${date}T${String(h).padStart(2, '0')}:00:00${offsetText}` : withOffset(midnight + h * HOUR_MS, day.offset, offsetText);
+    const at = (h: number) => (h < 24 ? date + hours[h] : withOffset(midnight + h * HOUR_MS, day.offset, offsetText));
     const ranges = terms.openingHours.filter((o) => o.weekday === day.weekday).sort((a, b) => hourOf(a.from) - hourOf(b.from));
     for (const o of ranges) {
-      for (let h = hourOf(o.from); h < hourOf(o.to); h++) {
+      // An hour's end is the next hour's start: one string for both.
+      for (let h = hourOf(o.from), until = hourOf(o.to), start = at(h); h < until; h++) {
         const startMs = midnight + h * HOUR_MS;
-        if (closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to)) continue;
-        const slot = { startMs, start: at(h), end: at(h + 1), free: !taken.has(startMs) && startMs >= earliest && startMs <= latest };
+        const end = at(h + 1);
+        const closed = closures.length > 0 && closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to);
+        const slot = { startMs, start, end, free: !taken.has(startMs) && startMs >= earliest && startMs <= latest };
+        start = end;
+        if (closed) continue;
         out.push(slot);
         if (slot.free && ++free === freeWanted) return out;
       }

@@ -108,6 +108,31 @@ describe('booking rules', () => {
     expect(month[0].start).toBe('2026-12-01T00:00:00+08:00');
   });
 
+  it('a closure removes exactly the slots it overlaps; the others keep their own start and end', () => {
+    const open = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', new Set(), NOW);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 31 * 24 * 60 }), fc.integer({ min: 1, max: 3 * 24 * 60 })), { maxLength: 4 }),
+        (spans) => {
+          const start = shanghai('2026-12-01T00:00');
+          const closures = spans.map(([fromMin, minutes]) => ({
+            from: stored(start + fromMin * 60_000),
+            to: stored(start + (fromMin + minutes) * 60_000),
+            reason: '维护',
+          }));
+          const closedAt = (ms: number) => closures.some((c) => Date.parse(c.from) < ms + HOUR_MS && ms < Date.parse(c.to));
+          const month = slots({ ...WEEKDAYS_9_TO_18, closures }, '2026-12-01', '2026-12-31', new Set(), NOW);
+          expect(month).toEqual(open.filter((s) => !closedAt(s.startMs)));
+          for (const s of month) {
+            expect(s.start).toBe(shown(stored(s.startMs)));
+            expect(s.end).toBe(shown(stored(s.startMs + HOUR_MS)));
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('slots are the open hours of each day, free unless taken or out of the notice window; the first free slot is the earliest free one', () => {
     const week = slots(WEEKDAYS_9_TO_18, '2026-12-07', '2026-12-13', new Set([MONDAY + 10 * HOUR_MS]), NOW);
     expect(week).toHaveLength(5 * 9);
