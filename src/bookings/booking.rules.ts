@@ -145,12 +145,12 @@ export function slots(
       for (let h = hourOf(o.from), until = hourOf(o.to), start = at(h); h < until; h++) {
         const startMs = midnight + h * HOUR_MS;
         const end = at(h + 1);
-        const closed = closures.length > 0 && closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to);
-        const slot = { startMs, start, end, free: !taken.has(startMs) && startMs >= earliest && startMs <= latest };
+        if (closures.length === 0 || !closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to)) {
+          const slot = { startMs, start, end, free: !taken.has(startMs) && startMs >= earliest && startMs <= latest };
+          out.push(slot);
+          if (slot.free && ++free === freeWanted) return out;
+        }
         start = end;
-        if (closed) continue;
-        out.push(slot);
-        if (slot.free && ++free === freeWanted) return out;
       }
     }
   }
