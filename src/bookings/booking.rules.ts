@@ -48,9 +48,12 @@ export function hourOpen(openingHours: OpeningHours[], ms: number): boolean {
   return openingHours.some((o) => o.weekday === local.weekday && hourOf(o.from) <= local.hour && local.hour < hourOf(o.to));
 }
 
+/** Whether [fromMs, toMs) overlaps the hour starting at `ms`. */
+const overlapsHour = (fromMs: number, toMs: number, ms: number): boolean => fromMs < ms + HOUR_MS && ms < toMs;
+
 /** Whether the hour starting at `ms` overlaps a closure. */
 export function hourClosed(closures: Closure[], ms: number): boolean {
-  return closures.some((c) => Date.parse(c.from) < ms + HOUR_MS && ms < Date.parse(c.to));
+  return closures.some((c) => overlapsHour(Date.parse(c.from), Date.parse(c.to), ms));
 }
 
 export type BookingRefusal = { code: 'OUTSIDE_OPENING_HOURS' | 'BOOKING_NOTICE'; message: string };
@@ -145,7 +148,7 @@ export function slots(
       for (let h = hourOf(o.from), until = hourOf(o.to), start = at(h); h < until; h++) {
         const startMs = midnight + h * HOUR_MS;
         const end = at(h + 1);
-        if (closures.length === 0 || !closures.some(([from, to]) => from < startMs + HOUR_MS && startMs < to)) {
+        if (!closures.some(([from, to]) => overlapsHour(from, to, startMs))) {
           const slot = { startMs, start, end, free: !taken.has(startMs) && startMs >= earliest && startMs <= latest };
           out.push(slot);
           if (slot.free && ++free === freeWanted) return out;
