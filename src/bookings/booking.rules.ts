@@ -51,6 +51,12 @@ export function hourOpen(openingHours: OpeningHours[], ms: number): boolean {
 /** Whether [fromMs, toMs) overlaps the hour starting at `ms`. */
 const overlapsHour = (fromMs: number, toMs: number, ms: number): boolean => fromMs < ms + HOUR_MS && ms < toMs;
 
+/** Whether the hour starting at `ms` overlaps one of the spans: a loop, not a closure made for every slot. */
+function overlapsAny(spans: (readonly [number, number])[], ms: number): boolean {
+  for (const span of spans) if (overlapsHour(span[0], span[1], ms)) return true;
+  return false;
+}
+
 /** Whether the hour starting at `ms` overlaps a closure. */
 export function hourClosed(closures: Closure[], ms: number): boolean {
   return closures.some((c) => overlapsHour(Date.parse(c.from), Date.parse(c.to), ms));
@@ -84,8 +90,8 @@ export const lateCancellation = (startMs: number, nowMs: number, freeCancellatio
 export const lateFeeFen = (feeFen: number, lateCancellationFeeBp: number): number =>
   Number((BigInt(feeFen) * BigInt(lateCancellationFeeBp)) / 10_000n);
 
+/** A slot as the API shows it: made in that shape, since a month view is 744 of them and a copy is garbage. */
 export interface Slot {
-  startMs: number;
   /** ISO 8601 with the zone's offset, like `shown`. */
   start: string;
   end: string;
@@ -148,8 +154,8 @@ export function slots(
       for (let h = hourOf(o.from), until = hourOf(o.to), start = at(h); h < until; h++) {
         const startMs = midnight + h * HOUR_MS;
         const end = at(h + 1);
-        if (!closures.some(([from, to]) => overlapsHour(from, to, startMs))) {
-          const slot = { startMs, start, end, free: !taken.has(startMs) && startMs >= earliest && startMs <= latest };
+        if (!overlapsAny(closures, startMs)) {
+          const slot = { start, end, free: !taken.has(startMs) && startMs >= earliest && startMs <= latest };
           out.push(slot);
           if (slot.free && ++free === freeWanted) return out;
         }
@@ -179,6 +185,6 @@ export function nextFreeSlots(terms: BookingTerms, taken: Set<number>, nowMs: nu
   return slots(terms, shanghaiDate(nowMs), lastBookableDate(terms, nowMs), taken, nowMs, count).filter((s) => s.free);
 }
 
-/** The first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter); undefined if none. */
-export const firstFreeSlot = (terms: BookingTerms, taken: Set<number>, nowMs: number): number | undefined =>
-  nextFreeSlots(terms, taken, nowMs, 1)[0]?.startMs;
+/** The start of the first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter), as shown; undefined if none. */
+export const firstFreeSlot = (terms: BookingTerms, taken: Set<number>, nowMs: number): string | undefined =>
+  nextFreeSlots(terms, taken, nowMs, 1)[0]?.start;

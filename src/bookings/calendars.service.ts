@@ -85,7 +85,7 @@ export class CalendarsService {
     const to = DateTime.fromISO(q.to, { zone: ZONE }).plus({ days: 1 }).toMillis();
     const taken = (await this.bookings.takenHours([facilityId], from, to)).get(facilityId)!;
     return {
-      slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()).map(({ start, end, free }) => ({ start, end, free })),
+      slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()),
     };
   }
 
@@ -97,7 +97,7 @@ export class CalendarsService {
     const taken = (await this.bookings.takenAround([facilityId], nowMs)).get(facilityId)!;
     return {
       calendar: CalendarView.of(calendar),
-      free: nextFreeSlots(calendar, taken, nowMs, count).map(({ start, end, free }) => ({ start, end, free })),
+      free: nextFreeSlots(calendar, taken, nowMs, count),
     };
   }
 

@@ -5,7 +5,7 @@ import { DomainError, notFound } from '../common/errors/domain-error';
 import { MAX_FEN } from '../common/http/validators';
 import { ok, Outcome, refused, unwrap } from '../common/use-case';
 import { BookingRepository } from '../bookings/booking.repository';
-import { firstFreeSlot, shown, stored } from '../bookings/booking.rules';
+import { firstFreeSlot } from '../bookings/booking.rules';
 import { FacilityView } from '../facilities/facility.dto';
 import { Facility } from '../facilities/facility.entity';
 import { FacilityRepository } from '../facilities/facility.repository';
@@ -101,7 +101,7 @@ export class Quotes {
     );
     for (const calendar of calendars) {
       const slot = firstFreeSlot(calendar, taken.get(calendar.facilityId)!, nowMs);
-      if (slot !== undefined) found.set(calendar.facilityId, shown(stored(slot)));
+      if (slot !== undefined) found.set(calendar.facilityId, slot);
     }
     return found;
   }

@@ -101,9 +101,10 @@ describe('booking rules', () => {
       NOW,
     );
     expect(month).toHaveLength(31 * 24);
+    month.forEach((s, i) => expect(Date.parse(s.start)).toBe(shanghai('2026-12-01T00:00') + i * HOUR_MS));
     for (const s of month) {
-      expect(s.start).toBe(shown(stored(s.startMs)));
-      expect(s.end).toBe(shown(stored(s.startMs + HOUR_MS)));
+      expect(s.start).toBe(shown(stored(Date.parse(s.start))));
+      expect(s.end).toBe(shown(stored(Date.parse(s.start) + HOUR_MS)));
     }
     expect(month[0].start).toBe('2026-12-01T00:00:00+08:00');
   });
@@ -122,10 +123,10 @@ describe('booking rules', () => {
           }));
           const closedAt = (ms: number) => closures.some((c) => Date.parse(c.from) < ms + HOUR_MS && ms < Date.parse(c.to));
           const month = slots({ ...WEEKDAYS_9_TO_18, closures }, '2026-12-01', '2026-12-31', new Set(), NOW);
-          expect(month).toEqual(open.filter((s) => !closedAt(s.startMs)));
+          expect(month).toEqual(open.filter((s) => !closedAt(Date.parse(s.start))));
           for (const s of month) {
-            expect(s.start).toBe(shown(stored(s.startMs)));
-            expect(s.end).toBe(shown(stored(s.startMs + HOUR_MS)));
+            expect(s.start).toBe(shown(stored(Date.parse(s.start))));
+            expect(s.end).toBe(shown(stored(Date.parse(s.start) + HOUR_MS)));
           }
         },
       ),
@@ -136,14 +137,14 @@ describe('booking rules', () => {
   it('slots are the open hours of each day, free unless taken or out of the notice window; the first free slot is the earliest free one', () => {
     const week = slots(WEEKDAYS_9_TO_18, '2026-12-07', '2026-12-13', new Set([MONDAY + 10 * HOUR_MS]), NOW);
     expect(week).toHaveLength(5 * 9);
-    expect(week.filter((s) => !s.free).map((s) => s.startMs)).toEqual([MONDAY + 10 * HOUR_MS]);
+    expect(week.filter((s) => !s.free).map((s) => Date.parse(s.start))).toEqual([MONDAY + 10 * HOUR_MS]);
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 9 * 20 }), { maxLength: 60 }), (takenIdx) => {
         const all = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', new Set(), NOW).filter((s) => s.free);
-        const taken = new Set(takenIdx.filter((i) => i < all.length).map((i) => all[i].startMs));
+        const taken = new Set(takenIdx.filter((i) => i < all.length).map((i) => Date.parse(all[i].start)));
         const first = firstFreeSlot(WEEKDAYS_9_TO_18, taken, NOW);
-        expect(first).toBe(all.find((s) => !taken.has(s.startMs))?.startMs);
-        if (first !== undefined) expect(first).toBeGreaterThanOrEqual(NOW + 24 * HOUR_MS);
+        expect(first).toBe(all.find((s) => !taken.has(Date.parse(s.start)))?.start);
+        if (first !== undefined) expect(Date.parse(first)).toBeGreaterThanOrEqual(NOW + 24 * HOUR_MS);
       }),
       { numRuns: 50 },
     );
@@ -156,7 +157,7 @@ describe('booking rules', () => {
         fc.integer({ min: 0, max: 12 }),
         (takenIdx, count) => {
           const month = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', new Set(), NOW);
-          const taken = new Set(takenIdx.filter((i) => i < month.length).map((i) => month[i].startMs));
+          const taken = new Set(takenIdx.filter((i) => i < month.length).map((i) => Date.parse(month[i].start)));
           const all = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', taken, NOW);
           const freeWanted = Math.max(1, count);
           const stopped = slots(WEEKDAYS_9_TO_18, '2026-12-01', '2026-12-31', taken, NOW, freeWanted);
