@@ -8,10 +8,10 @@ import { mariaConnection } from '../../test/support/app-under-test';
 import { BenchWorld, prepareApprovedClaims, preparePaidLines, removeSettlements } from './bench-world';
 import { generateVolume, VolumeInput } from './volume';
 
-/** One load run (autocannon's, or `paced`), described as data to cross into the child process that generates it. */
 /** Seconds a paced load runs at its rate before its latencies count (see `paced`). */
 const PACED_WARMUP_SEC = 2;
 
+/** One load run (autocannon's, or `paced`), described as data to cross into the child process that generates it. */
 export interface LoadSpec {
   url: string;
   connections: number;
