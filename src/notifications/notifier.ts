@@ -14,6 +14,9 @@ import { Notification, NotificationRepository, Recipient } from './notification.
 /** The event types that may notify someone; the others cost no query. */
 const NOTIFYING = new Set(['application.decided', 'claim.decided', 'settlement.paid', 'voucher.issued']);
 
+/** Expiry notices written in one transaction by the sweep. */
+const NOTICES_PER_TRANSACTION = 200;
+
 /** Notice of a budget comes when what is available falls below this share of the total (basis points). */
 const BUDGET_LOW_BP = 1000;
 
@@ -82,17 +85,15 @@ export class Notifier {
       ];
     }
     if (e.type === 'settlement.paid') {
-      const notices: Notice[] = [];
-      for (const p of await this.notifications.settlementPayees(e.entityId)) {
-        notices.push(
-          this.toOrganization('settlement_paid', e, await this.notifications.usersOfOrganization(p.payeeId), {
-            amount: formatYuan(p.amountFen),
-            paymentRef: typeof d.paymentRef === 'string' ? d.paymentRef : '',
-            region: regionName(e.regionCode ?? ''),
-          }),
-        );
-      }
-      return notices;
+      const payees = await this.notifications.settlementPayees(e.entityId);
+      const users = await this.notifications.usersOfOrganizations(payees.map((p) => p.payeeId));
+      return payees.map((p) =>
+        this.toOrganization('settlement_paid', e, users.get(p.payeeId) ?? [], {
+          amount: formatYuan(p.amountFen),
+          paymentRef: typeof d.paymentRef === 'string' ? d.paymentRef : '',
+          region: regionName(e.regionCode ?? ''),
+        }),
+      );
     }
     if (e.type === 'voucher.issued' && e.regionCode) {
       const year = Number(date.slice(0, 4));
@@ -128,20 +129,23 @@ export class Notifier {
     };
   }
 
-  /** Vouchers expiring within 30 days and holds expiring within a day; returns how many notifications it made. */
+  /**
+   * Vouchers expiring within 30 days and holds expiring within a day; returns how many notifications it made. A round
+   * of vouchers issued on one day comes due on one day: their users are read in one query and their notices written a
+   * few hundred a transaction, not one transaction each.
+   */
   async expiring(): Promise<number> {
     const today = clock.today();
     const now = clock.iso();
     const vouchers = await this.notifications.vouchersExpiring(today, isoPlusDays(`${today}T00:00:00.000Z`, 30).slice(0, 10));
     const holds = await this.notifications.holdsExpiring(now, new Date(Date.parse(now) + DAY_MS).toISOString());
     if (vouchers.length === 0 && holds.length === 0) return 0;
-    let made = 0;
-    for (const v of vouchers) {
-      const recipients = await this.notifications.usersOfOrganization(v.enterpriseId);
-      made += await this.uow.run(() =>
-        this.notify({
+    const users = await this.notifications.usersOfOrganizations([...new Set([...vouchers, ...holds].map((x) => x.enterpriseId))]);
+    const notices: Notice[] = [
+      ...vouchers.map(
+        (v): Notice => ({
           kind: 'voucher_expiring',
-          recipients,
+          recipients: users.get(v.enterpriseId) ?? [],
           entityType: 'voucher',
           entityId: v.id,
           vars: (r) => ({
@@ -151,14 +155,11 @@ export class Notifier {
             available: formatYuan(v.availableFen),
           }),
         }),
-      );
-    }
-    for (const h of holds) {
-      const recipients = await this.notifications.usersOfOrganization(h.enterpriseId);
-      made += await this.uow.run(() =>
-        this.notify({
+      ),
+      ...holds.map(
+        (h): Notice => ({
           kind: 'hold_expiring',
-          recipients,
+          recipients: users.get(h.enterpriseId) ?? [],
           entityType: 'redemption',
           entityId: h.id,
           vars: (r) => ({
@@ -168,7 +169,11 @@ export class Notifier {
             expiresAt: new Date(Date.parse(h.expiresAt) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ') + '（北京时间）',
           }),
         }),
-      );
+      ),
+    ].filter((n) => n.recipients.length > 0);
+    let made = 0;
+    for (let i = 0; i < notices.length; i += NOTICES_PER_TRANSACTION) {
+      made += await this.uow.run(() => this.notify(...notices.slice(i, i + NOTICES_PER_TRANSACTION)));
     }
     return made;
   }

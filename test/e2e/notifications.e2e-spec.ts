@@ -133,3 +133,57 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     expect((await t.http.get('/api/notifications?unread=maybe').set(auth(enterpriseStaff))).status).toBe(400);
   });
 });
+
+describe('notifications: the expiry sweep over a round of vouchers coming due together', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    clock.reset();
+    t = await TestApp.start();
+    await openRegion(t, '320000');
+  });
+
+  afterAll(async () => {
+    clock.reset();
+    await t?.close();
+  });
+
+  it('tells every active user of each enterprise once however often it runs, and not a disabled one', async () => {
+    const enterprises = await Promise.all([1, 2, 3].map(() => t.registerEnterprise('320100')));
+    const serials = await Promise.all(enterprises.map(async (e) => (await issueVoucher(t, e.token, 10_000)).serial as string));
+    // the first enterprise's admin adds a colleague; the second's adds one and disables them
+    const addColleague = async (admin: OrgSession) =>
+      (
+        await t.http
+          .post('/api/users')
+          .set(auth(admin.token))
+          .send({ username: `${admin.username}-staff`, password: PASSWORD })
+          .expect(201)
+      ).body.id as string;
+    await addColleague(enterprises[0]);
+    const colleague = (await t.login(`${enterprises[0].username}-staff`, PASSWORD)).accessToken;
+    const disabled = await addColleague(enterprises[1]);
+    await t.http.post(`/api/users/${disabled}/disable`).set(auth(enterprises[1].token)).expect(200);
+    const notifier = t.get(Notifier);
+    expect(await notifier.expiring()).toBe(0);
+    clock.travel(340 * DAY_MS); // the vouchers are valid for 365 days
+    expect(await notifier.expiring()).toBe(4); // three admins and the active colleague
+    expect(await notifier.expiring()).toBe(0);
+    const expiring = async (token: string) =>
+      (await t.http.get('/api/notifications').set(auth(token)).expect(200)).body.items.filter(
+        (n: { kind: string }) => n.kind === 'voucher_expiring',
+      );
+    for (const [token, serial] of [
+      [enterprises[0].token, serials[0]],
+      [colleague, serials[0]],
+      [enterprises[1].token, serials[1]],
+      [enterprises[2].token, serials[2]],
+    ]) {
+      const [notice, ...more] = await expiring(token);
+      expect(more).toHaveLength(0);
+      expect(notice.title).toContain(serial);
+    }
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM notification WHERE user_id = ?', [disabled]);
+    expect(Number(n)).toBe(0);
+  });
+});
