@@ -74,6 +74,8 @@ export async function spawnService(opts: {
     REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
   };
   if (opts.poolSize) env.DB_POOL_SIZE = String(opts.poolSize);
+  // Its sweeps run as deployed, at the service's default interval in every worker (a test database turns them off).
+  delete env.SWEEP_INTERVAL_SEC;
   let child: ChildProcess | undefined;
   try {
     Object.assign(process.env, env);

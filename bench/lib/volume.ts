@@ -1,6 +1,6 @@
 import { backfillPaidSummary, rebuildCapturedFlows } from '../../migrations/1765100000000-stats-summaries';
 import type { Connection } from 'mysql2/promise';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { keyIdOf } from '../../src/audit/audit-checkpoint';
 import type { AuditPending } from '../../src/audit/audit-entry.entity';
 import { newId } from '../../src/common/ids';
@@ -8,6 +8,7 @@ import { account } from '../../src/ledger/accounts';
 import { gramsOf } from '../../src/facilities/facility-grams';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
 import { REGIONS, SERIAL_PREFIX } from '../../src/regions/regions.data';
+import { Credentials } from '../../src/auth/credentials';
 import { sealAuditBatch } from './audit-seal';
 import { Rng } from './prng';
 
@@ -291,6 +292,17 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     const cityName = REGIONS.find((r) => r.code === region)!.name.replace(/[市省]$/, '');
     providers.push({ id: newId(), name: `${cityName}${rng.pick(ENTERPRISE_WORDS)}${rng.pick(HOSTS)}${i}`, province, region });
   }
+  // Each organization has the admin user its registration made (so that whatever tells an organization something
+  // has someone to tell). Nobody logs in as them: one hash of a password nobody keeps serves them all.
+  const userColumns = ['id', 'username', 'password_hash', 'role', 'organization_id', 'region_code', 'admin', 'created_at'];
+  const passwordHash = await new Credentials().hash(randomBytes(18).toString('base64'));
+  let userRows: unknown[][] = [];
+  const adminOf = (role: 'provider' | 'enterprise', i: number, organizationId: string, at: string) => {
+    const id = newId();
+    const username = `volume-${role}-${i}`;
+    audit(at, system, 'user.created', 'user', id, null, organizationId, { username, role, admin: true });
+    return [id, username, passwordHash, role, organizationId, null, true, at];
+  };
   const providerRows: unknown[][] = [];
   for (const [i, p] of providers.entries()) {
     const at = instantOf(year - 1, rng.int(0, 360), rng.int(0, 1439));
@@ -311,11 +323,14 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       at,
       at,
     ]);
+    userRows.push(adminOf('provider', i, p.id, at));
     audit(at, { id: bureaus.get(p.province)!, role: 'bureau' }, 'provider.admitted', 'organization', p.id, p.region, p.id, {
       noticeDays: 0,
     });
   }
   await w.insert('organization', orgColumns, providerRows);
+  await w.insert('app_user', userColumns, userRows);
+  userRows = [];
   const facilityColumns = [
     'id',
     'provider_id',
@@ -424,13 +439,16 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     ]);
     enterprises.push({ id, province, region });
     audit(at, system, 'organization.registered', 'organization', id, region, id, { role: 'enterprise', name });
+    userRows.push(adminOf('enterprise', i, id, at));
     if (enterpriseRows.length === 10_000) {
       await w.insert('organization', orgColumns, enterpriseRows);
-      enterpriseRows = [];
+      await w.insert('app_user', userColumns, userRows);
+      [enterpriseRows, userRows] = [[], []];
       await sealPending();
     }
   }
   await w.insert('organization', orgColumns, enterpriseRows);
+  await w.insert('app_user', userColumns, userRows);
   await sealPending();
   log(`${sizes.enterprises} enterprises`);
 
