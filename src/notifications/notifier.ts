@@ -142,34 +142,30 @@ export class Notifier {
     if (vouchers.length === 0 && holds.length === 0) return 0;
     const users = await this.notifications.usersOfOrganizations([...new Set([...vouchers, ...holds].map((x) => x.enterpriseId))]);
     const notices: Notice[] = [
-      ...vouchers.map(
-        (v): Notice => ({
-          kind: 'voucher_expiring',
-          recipients: users.get(v.enterpriseId) ?? [],
-          entityType: 'voucher',
-          entityId: v.id,
-          vars: (r) => ({
-            organization: r.organizationName ?? '',
-            serial: v.serial,
-            validUntil: v.validUntil,
-            available: formatYuan(v.availableFen),
-          }),
+      ...vouchers.map((v): Notice => ({
+        kind: 'voucher_expiring',
+        recipients: users.get(v.enterpriseId) ?? [],
+        entityType: 'voucher',
+        entityId: v.id,
+        vars: (r) => ({
+          organization: r.organizationName ?? '',
+          serial: v.serial,
+          validUntil: v.validUntil,
+          available: formatYuan(v.availableFen),
         }),
-      ),
-      ...holds.map(
-        (h): Notice => ({
-          kind: 'hold_expiring',
-          recipients: users.get(h.enterpriseId) ?? [],
-          entityType: 'redemption',
-          entityId: h.id,
-          vars: (r) => ({
-            organization: r.organizationName ?? '',
-            facility: h.facilityName,
-            amount: formatYuan(h.subsidyFen),
-            expiresAt: new Date(Date.parse(h.expiresAt) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ') + '（北京时间）',
-          }),
+      })),
+      ...holds.map((h): Notice => ({
+        kind: 'hold_expiring',
+        recipients: users.get(h.enterpriseId) ?? [],
+        entityType: 'redemption',
+        entityId: h.id,
+        vars: (r) => ({
+          organization: r.organizationName ?? '',
+          facility: h.facilityName,
+          amount: formatYuan(h.subsidyFen),
+          expiresAt: new Date(Date.parse(h.expiresAt) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ') + '（北京时间）',
         }),
-      ),
+      })),
     ].filter((n) => n.recipients.length > 0);
     let made = 0;
     for (let i = 0; i < notices.length; i += NOTICES_PER_TRANSACTION) {
