@@ -94,7 +94,8 @@ export class NotificationRepository {
       );
       for (const r of rows) {
         const organizationId = r.organization_id as string;
-        users.set(organizationId, [...(users.get(organizationId) ?? []), toRecipient(r)]);
+        if (!users.has(organizationId)) users.set(organizationId, []);
+        users.get(organizationId)!.push(toRecipient(r));
       }
     }
     return users;

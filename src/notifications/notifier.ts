@@ -119,12 +119,18 @@ export class Notifier {
     return [];
   }
 
-  private toOrganization(kind: NotificationKind, e: DomainEvent, recipients: Recipient[], vars: Record<string, string>): Notice {
+  /** A notice about a record to the users of an organization, each addressed by the organization's name. */
+  private toOrganization(
+    kind: NotificationKind,
+    about: Pick<DomainEvent, 'entityType' | 'entityId'>,
+    recipients: Recipient[],
+    vars: Record<string, string>,
+  ): Notice {
     return {
       kind,
       recipients,
-      entityType: e.entityType,
-      entityId: e.entityId,
+      entityType: about.entityType,
+      entityId: about.entityId,
       vars: (r) => ({ organization: r.organizationName ?? '', ...vars }),
     };
   }
@@ -139,33 +145,22 @@ export class Notifier {
     const now = clock.iso();
     const vouchers = await this.notifications.vouchersExpiring(today, isoPlusDays(`${today}T00:00:00.000Z`, 30).slice(0, 10));
     const holds = await this.notifications.holdsExpiring(now, new Date(Date.parse(now) + DAY_MS).toISOString());
-    if (vouchers.length === 0 && holds.length === 0) return 0;
     const users = await this.notifications.usersOfOrganizations([...new Set([...vouchers, ...holds].map((x) => x.enterpriseId))]);
     const notices: Notice[] = [
-      ...vouchers.map((v): Notice => ({
-        kind: 'voucher_expiring',
-        recipients: users.get(v.enterpriseId) ?? [],
-        entityType: 'voucher',
-        entityId: v.id,
-        vars: (r) => ({
-          organization: r.organizationName ?? '',
+      ...vouchers.map((v) =>
+        this.toOrganization('voucher_expiring', { entityType: 'voucher', entityId: v.id }, users.get(v.enterpriseId) ?? [], {
           serial: v.serial,
           validUntil: v.validUntil,
           available: formatYuan(v.availableFen),
         }),
-      })),
-      ...holds.map((h): Notice => ({
-        kind: 'hold_expiring',
-        recipients: users.get(h.enterpriseId) ?? [],
-        entityType: 'redemption',
-        entityId: h.id,
-        vars: (r) => ({
-          organization: r.organizationName ?? '',
+      ),
+      ...holds.map((h) =>
+        this.toOrganization('hold_expiring', { entityType: 'redemption', entityId: h.id }, users.get(h.enterpriseId) ?? [], {
           facility: h.facilityName,
           amount: formatYuan(h.subsidyFen),
           expiresAt: new Date(Date.parse(h.expiresAt) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ') + '（北京时间）',
         }),
-      })),
+      ),
     ].filter((n) => n.recipients.length > 0);
     let made = 0;
     for (let i = 0; i < notices.length; i += NOTICES_PER_TRANSACTION) {
