@@ -11,6 +11,7 @@ import { VolumeIndexes1764900000000 } from './1764900000000-volume-indexes';
 import { FacilitySearch1765000000000 } from './1765000000000-facility-search';
 import { StatsSummaries1765100000000 } from './1765100000000-stats-summaries';
 import { FacilitySearchFolds1765200000000 } from './1765200000000-facility-search-folds';
+import { ClaimBatchInPlace1765300000000 } from './1765300000000-claim-batch-in-place';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   FacilitySearch1765000000000,
   StatsSummaries1765100000000,
   FacilitySearchFolds1765200000000,
+  ClaimBatchInPlace1765300000000,
 ];

@@ -1,6 +1,6 @@
 import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { Organization } from '../organizations/organization.entity';
-import { FenColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/persistence/columns';
+import { FenColumn, InPlaceRefColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 export const CLAIM_STATUSES = ['submitted', 'awaiting_second_approval', 'approved', 'rejected'] as const;
 export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
@@ -28,8 +28,12 @@ export class Claim {
   @JsonColumn() evidence: ClaimEvidence;
   @JsonColumn() redemptionIds: string[];
   @StrColumn(500, { nullable: true }) reason: string | null;
-  /** No foreign key: a batch marks its claims before its own row is written complete (CreateSettlement). */
-  @RefColumn({ nullable: true }) settlementId: string | null;
+  /**
+   * No foreign key: a batch marks its claims before its own row is written complete (CreateSettlement). On MariaDB an
+   * ASCII CHAR in a REDUNDANT row, so that marking a batch writes in place (migration ClaimBatchInPlace); joined to a
+   * utf8mb4 column its index would not be used, so it is compared with values.
+   */
+  @InPlaceRefColumn({ nullable: true }) settlementId: string | null;
   @RefColumn({ nullable: true }) reviewedBy: string | null;
   @InstantColumn() createdAt: string;
   @InstantColumn({ nullable: true }) decidedAt: string | null;
