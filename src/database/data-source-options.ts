@@ -2,6 +2,7 @@ import * as mysql2 from 'mysql2';
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { fitInPlaceRefs } from '../common/persistence/columns';
 import { SnakeNamingStrategy } from '../common/persistence/naming.strategy';
 import { projectRoot } from '../common/paths';
 import type { DatabaseConfig } from '../config/configuration';
@@ -16,6 +17,7 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     synchronize: false,
     migrationsTransactionMode: 'each' as const,
   };
+  fitInPlaceRefs(db.type === 'sqlite' ? 'sqlite' : 'mysql');
   if (db.type === 'sqlite') {
     return {
       ...common,
