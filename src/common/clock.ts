@@ -31,3 +31,11 @@ export const securityClock = makeClock();
 
 export const DAY_MS = 86_400_000;
 export const isoPlusDays = (iso: string, days: number): string => new Date(Date.parse(iso) + days * DAY_MS).toISOString();
+
+/** Timestamps print in Beijing time (UTC+8, no daylight saving), to the minute; plain dates print as given. */
+export function beijingTime(value: string): string {
+  if (!value.includes('T')) return value;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) return value;
+  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
+}

@@ -17,7 +17,7 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     synchronize: false,
     migrationsTransactionMode: 'each' as const,
   };
-  fitInPlaceRefs(db.type === 'sqlite' ? 'sqlite' : 'mysql');
+  fitInPlaceRefs(db.type);
   if (db.type === 'sqlite') {
     return {
       ...common,

@@ -1,6 +1,7 @@
+import { beijingTime } from '../common/clock';
 import type { AnnualReportData, ProvinceFlowFigure } from './annual-report.data';
 import { formatYuan } from './chinese-amount';
-import { beijingTime, block, Doc, line, renderPdf, style, Style, writeFooters } from './drawing';
+import { block, Doc, line, renderPdf, style, Style, writeFooters } from './drawing';
 import { annualReportTemplate, AnnualReportTemplate } from './templates';
 
 // Charts are drawn with pdfkit's own vector operations (rectangles, lines, text) rather than Vega-Lite → SVG →

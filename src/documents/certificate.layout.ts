@@ -1,7 +1,8 @@
+import { beijingTime } from '../common/clock';
 import { toBuffer as qrPng } from 'qrcode';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import type { CertificateData } from './document-data';
-import { beijingTime, block, Doc, fill, formatDate, line, renderPdf, style, Style } from './drawing';
+import { block, Doc, fill, formatDate, line, renderPdf, style, Style } from './drawing';
 import { CertificateField, certificateTemplate, CertificateTemplate, Palette } from './templates';
 
 /** One A4 page: the voucher as the holder prints it, with a QR code to the public verify endpoint. */

@@ -1,5 +1,6 @@
+import { beijingTime } from '../common/clock';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
-import { beijingTime, block, Doc, line, renderPdf } from './drawing';
+import { block, Doc, line, renderPdf } from './drawing';
 
 /** A recorded clearing run as the platform prints it for the four treasuries: figures by province name. */
 export interface ClearingRunData {

@@ -93,14 +93,6 @@ export const formatDate = (date: string): string => {
   return `${y}年${m}月${d}日`;
 };
 
-/** Timestamps print in Beijing time (UTC+8, no daylight saving); plain dates print as given. */
-export function beijingTime(value: string): string {
-  if (!value.includes('T')) return value;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) return value;
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
-}
-
 /**
  * Page numbers need the page count, so footers are written last over the buffered pages: a rule, `left` on the left
  * and the page number of the count (both languages, from `footer`) on the right, inside the bottom margin.

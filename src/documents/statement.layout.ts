@@ -1,6 +1,7 @@
+import { beijingTime } from '../common/clock';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import { assertStatementTotal, StatementClaim, StatementData, StatementLine } from './document-data';
-import { beijingTime, block, Doc, fill, line, renderPdf, style, Style, writeFooters } from './drawing';
+import { block, Doc, fill, line, renderPdf, style, Style, writeFooters } from './drawing';
 import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemplate, TableColumn } from './templates';
 
 /**

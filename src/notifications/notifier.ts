@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { clock, DAY_MS, isoPlusDays } from '../common/clock';
+import { beijingTime, clock, DAY_MS, isoPlusDays } from '../common/clock';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
@@ -158,7 +158,7 @@ export class Notifier {
         this.toOrganization('hold_expiring', { entityType: 'redemption', entityId: h.id }, users.get(h.enterpriseId) ?? [], {
           facility: h.facilityName,
           amount: formatYuan(h.subsidyFen),
-          expiresAt: new Date(Date.parse(h.expiresAt) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ') + '（北京时间）',
+          expiresAt: `${beijingTime(h.expiresAt)}（北京时间）`,
         }),
       ),
     ].filter((n) => n.recipients.length > 0);

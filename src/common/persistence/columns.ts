@@ -26,6 +26,6 @@ export const InPlaceRefColumn = (options: ColumnOptions = {}) => {
 };
 
 /** Gives every in-place reference its type on this database, before a data source builds its metadata. */
-export function fitInPlaceRefs(dialect: 'sqlite' | 'mysql'): void {
-  for (const column of inPlaceRefs) column.type = dialect === 'sqlite' ? 'varchar' : 'char';
+export function fitInPlaceRefs(databaseType: string): void {
+  for (const column of inPlaceRefs) column.type = databaseType === 'sqlite' ? 'varchar' : 'char';
 }
