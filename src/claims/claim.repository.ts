@@ -87,18 +87,6 @@ export class ClaimRepository {
     );
   }
 
-  /** Of the batch's payees, those suspended or under a sanction in force on `today`, and why: held back at payment. */
-  async heldBackPayees(settlementId: string, now: string, today: string): Promise<{ id: string; sanctioned: boolean }[]> {
-    const rows = await this.db.rows<{ id: string; sanctioned: unknown }>(
-      sql`SELECT o.id, MAX(CASE WHEN EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)})
-            THEN 1 ELSE 0 END) AS sanctioned
-          FROM claim c JOIN organization o ON o.id = c.claimant_id WHERE c.settlement_id = ${settlementId}
-          AND (NOT ${organizationActive.sql('o', now)} OR EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)}))
-          GROUP BY o.id`,
-    );
-    return rows.map((r) => ({ id: r.id, sanctioned: Number(r.sanctioned) === 1 }));
-  }
-
   /** Takes the payees' claims out of the batch again: they wait, approved, for a later one. */
   unmarkSettled(settlementId: string, payeeIds: string[]): Promise<number> {
     if (payeeIds.length === 0) return Promise.resolve(0);

@@ -5,6 +5,8 @@ import { Database } from '../common/persistence/database';
 import { reserveCounter } from '../common/persistence/serial-counter';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
+import { organizationActive } from '../organizations/organization.time-rules';
+import { sanctionInForce } from '../oversight/sanction.time-rules';
 import { Settlement, SettlementLine } from './settlement.entity';
 
 @Injectable()
@@ -41,6 +43,20 @@ export class SettlementRepository {
     if (changed !== 1) return false;
     await this.db.execute(sql`UPDATE settlement_line SET paid_at = ${paidAt} WHERE settlement_id = ${id}`);
     return true;
+  }
+
+  /**
+   * Of the batch's payees, those suspended or under a sanction in force on `today`, and why: held back at payment.
+   * Read from the batch's lines (one per payee), not its claims: a batch of 100,000 claims has a few hundred lines.
+   */
+  async heldBackPayees(settlementId: string, now: string, today: string): Promise<{ id: string; sanctioned: boolean }[]> {
+    const sanctioned = sql`EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)})`;
+    const rows = await this.db.rows<{ id: string; sanctioned: unknown }>(
+      sql`SELECT o.id, CASE WHEN ${sanctioned} THEN 1 ELSE 0 END AS sanctioned
+          FROM settlement_line l JOIN organization o ON o.id = l.payee_id WHERE l.settlement_id = ${settlementId}
+          AND (NOT ${organizationActive.sql('o', now)} OR ${sanctioned})`,
+    );
+    return rows.map((r) => ({ id: r.id, sanctioned: Number(r.sanctioned) === 1 }));
   }
 
   /** Drops the payees' lines from an open batch and lowers its total by what they carried; returns that amount. */

@@ -59,7 +59,7 @@ export class PaySettlement {
         return refused('INVALID_STATE', `the settlement was already paid (${settlement.paymentRef}) at ${settlement.paidAt}`);
       }
       const paidAt = clock.iso();
-      const screened = await this.claims.heldBackPayees(settlement.id, paidAt, clock.today());
+      const screened = await this.settlements.heldBackPayees(settlement.id, paidAt, clock.today());
       if (screened.length > 0 && screened.length === (await this.settlements.lines(settlement.id)).length) {
         return screened.some((p) => p.sanctioned)
           ? refused(
