@@ -4,7 +4,8 @@ import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareBenchWorld, prepareBookings } from './lib/bench-world';
 import { projectRoot } from '../src/common/paths';
-import { measureCeiling, measureFairCeiling } from './lib/ceiling';
+import { HoldTarget, measureCeiling, measureFairCeiling } from './lib/ceiling';
+import { startHttpFloor } from './lib/http-floor';
 import { HttpClient } from '../test/support/http-client';
 import { processCpuMs, ServiceProcess, spawnService } from './lib/service-process';
 import { cpuMsSince, inChild, runLoad } from './lib/worker';
@@ -121,6 +122,8 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       // --holds-only: the ceilings and the holds, nothing else; for trying a change to the hold's cost (with --profile).
       'holds-only': { type: 'boolean', default: false },
+      // --http-floor: with --holds-only, the fair ceiling's hold behind a bare HTTP server too (bench/lib/http-floor.ts).
+      'http-floor': { type: 'boolean', default: false },
       // --request-logs: the service at LOG_LEVEL=info, as deployed, its request lines written to a file (else warn).
       'request-logs': { type: 'boolean', default: false },
       // --rounds: alternating rounds of the fair ceiling and the holds after the main measures (0: none).
@@ -142,10 +145,11 @@ async function main(): Promise<number> {
   // --profile: each service process writes a V8 CPU profile when it stops (open it in Chrome DevTools).
   const reuse = values['reuse-database'];
   if (reuse && !values.volume) throw new Error('--reuse-database measures a kept volume: give its --volume too');
+  const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const running = await spawnService({
     workers,
     poolSize: values.pool ? Number(values.pool) : undefined,
-    nodeArgs: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    nodeArgs,
     requestLogs: values['request-logs'],
     reuse: reuse ? { dbName: reuse, signingKeyPem: readKeptVolume(reuse).signingKeyPem } : undefined,
   });
@@ -231,6 +235,15 @@ async function main(): Promise<number> {
       );
     }
     if (running.requestLog) log(`request logs on: ${running.requestLog.lines()} request lines so far in ${running.requestLog.file}`);
+    if (values['http-floor'])
+      await measureHttpFloor(running, world.holds, {
+        connections,
+        durationSec,
+        rounds: Number(values.rounds),
+        nodeArgs,
+        sealReplayed,
+        log,
+      });
     if (values['holds-only']) return 0;
 
     const [search, searchCpuMs] = await cpuMs(running, () =>
@@ -412,3 +425,65 @@ function print(r: Record<string, unknown>): void {
 }
 
 runMain(main, 2);
+
+/**
+ * The fair ceiling's hold behind a bare HTTP server (bench/lib/http-floor.ts) in as many processes and with as large
+ * a pool as the service's: its rate and CPU per hold, then rounds of the fair ceiling, the service's holds and the
+ * floor's, each ratio to the fair ceiling of its round.
+ */
+async function measureHttpFloor(
+  running: ServiceProcess,
+  holds: HoldTarget[],
+  o: {
+    connections: number;
+    durationSec: number;
+    rounds: number;
+    nodeArgs: string[];
+    sealReplayed: () => Promise<void>;
+    log: (line: string) => void;
+  },
+): Promise<void> {
+  const { connections, durationSec, rounds, sealReplayed, log } = o;
+  const floor = await startHttpFloor(
+    {
+      database: running.dbName,
+      workers: running.pids().length - 1,
+      poolSize: running.dbPoolSize,
+      jwtSecret: process.env.JWT_SECRET!,
+      holds,
+    },
+    o.nodeArgs,
+  );
+  try {
+    const databaseCpuMs = (await databaseCpuMeter()) ?? (() => NaN);
+    await runLoad({ url: floor.baseUrl, connections, durationSec: 3, holds });
+    await sealReplayed();
+    const [held, cpu] = await cpuOf({ floor: () => floor.cpuMs(), database: databaseCpuMs }, () =>
+      runLoad({ url: floor.baseUrl, connections, durationSec, holds }),
+    );
+    const perHold = perRequest({ ...cpu, loadGenerator: held.cpuMs }, held.ok + held.non2xx);
+    await sealReplayed();
+    log(
+      `HTTP floor: ${held.requestsPerSec.toFixed(0)}/s, p50 ${held.p50Ms} ms, p99 ${held.p99Ms} ms ${JSON.stringify(held.statusCodes)}; CPU per hold: its processes ${perHold.floor} ms, MariaDB ${perHold.database} ms, load generator ${perHold.loadGenerator} ms`,
+    );
+    const service: number[] = [];
+    const bare: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const fair = await measureFairCeiling(running.dbName, holds, connections, ROUND_SEC);
+      await sealReplayed();
+      const ofService = await runLoad({ url: running.baseUrl, connections, durationSec: ROUND_SEC, holds });
+      const ofFloor = await runLoad({ url: floor.baseUrl, connections, durationSec: ROUND_SEC, holds });
+      await sealReplayed();
+      if (ofService.non2xx + ofService.errors + ofFloor.non2xx + ofFloor.errors > 0)
+        throw new Error(`HTTP floor round ${round + 1}: ${JSON.stringify(ofService.statusCodes)} ${JSON.stringify(ofFloor.statusCodes)}`);
+      service.push(Number((ofService.requestsPerSec / fair.perSec).toFixed(3)));
+      bare.push(Number((ofFloor.requestsPerSec / fair.perSec).toFixed(3)));
+    }
+    if (rounds === 0) return;
+    log(
+      `in ${rounds} rounds of the fair ceiling, the holds and the floor: holds / fair ceiling ${service.join(', ')} (median ${median(service)}); floor / fair ceiling ${bare.join(', ')} (median ${median(bare)})`,
+    );
+  } finally {
+    await floor.close();
+  }
+}

@@ -46,7 +46,7 @@ export async function measureCeiling(
 }
 
 /** A pool whose connections run READ COMMITTED, as the service's do. */
-function readCommittedPool(database: string, connections: number): Pool {
+export function readCommittedPool(database: string, connections: number): Pool {
   const pool = createPool({ ...mariaConnection(), database, connectionLimit: connections });
   pool.on('connection', (c) => void c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'));
   return pool;
@@ -62,7 +62,7 @@ async function openAll(pool: Pool, connections: number): Promise<void> {
 async function backToBack(
   concurrency: number,
   durationSec: number,
-  once: (i: number) => Promise<void>,
+  once: (i: number) => Promise<unknown>,
 ): Promise<{ perSec: number; commits: number }> {
   let commits = 0;
   let next = 0;
@@ -86,7 +86,7 @@ export interface HoldTarget {
 }
 
 /** What one replayed hold needs to know about its voucher, facility and caller, read once before the clock starts. */
-interface Replay {
+export interface Replay {
   sessionId: string;
   userId: string;
   voucherId: string;
@@ -135,7 +135,7 @@ export async function measureFairCeiling(
 /** The session check, then START TRANSACTION, seven statements and COMMIT. */
 const STATEMENTS_PER_HOLD = 10;
 
-async function replaysOf(pool: Pool, holds: HoldTarget[]): Promise<Replay[]> {
+export async function replaysOf(pool: Pool, holds: HoldTarget[]): Promise<Replay[]> {
   const replays: Replay[] = [];
   for (const h of holds) {
     const sessionId = sessionOf(h.token);
@@ -164,7 +164,7 @@ async function replaysOf(pool: Pool, holds: HoldTarget[]): Promise<Replay[]> {
   return replays;
 }
 
-async function replayHold(pool: Pool, r: Replay): Promise<void> {
+export async function replayHold(pool: Pool, r: Replay): Promise<string> {
   const now = new Date().toISOString();
   const today = now.slice(0, 10);
   const [[session]] = (await pool.query(
@@ -173,6 +173,7 @@ async function replayHold(pool: Pool, r: Replay): Promise<void> {
     [r.sessionId],
   )) as unknown as [{ user_id: string }[]];
   if (!session) throw new Error(`fair ceiling: session ${r.sessionId} is gone`);
+  const redemptionId = newId();
   await inTransaction(pool, async (conn) => {
     await conn.query('SELECT * FROM voucher t WHERE t.id = ? FOR UPDATE', [r.voucherId]);
     await conn.query(
@@ -184,7 +185,6 @@ async function replayHold(pool: Pool, r: Replay): Promise<void> {
        FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ? WHERE f.id = ?`,
       [today, today, r.enterpriseId, r.facilityId],
     );
-    const redemptionId = newId();
     const crossProvince = r.providerProvinceCode !== provinceOf(r.regionCode);
     await conn.query(
       `INSERT INTO redemption (id, voucher_id, facility_id, provider_id, enterprise_id, payee_id, issuing_region_code, budget_year,
@@ -250,6 +250,7 @@ async function replayHold(pool: Pool, r: Replay): Promise<void> {
       [now, r.userId, redemptionId, r.regionCode, r.enterpriseId, JSON.stringify(summary), newId()],
     );
   });
+  return redemptionId;
 }
 
 /** `work` in one transaction on a connection of the pool: committed, or rolled back when it throws. */
