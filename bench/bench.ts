@@ -122,7 +122,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       // --holds-only: the ceilings and the holds, nothing else; for trying a change to the hold's cost (with --profile).
       'holds-only': { type: 'boolean', default: false },
-      // --http-floor: with --holds-only, the fair ceiling's hold behind a bare HTTP server too (bench/lib/http-floor.ts).
+      // --http-floor: after the holds' rounds, the fair ceiling's hold behind a bare HTTP server too (bench/lib/http-floor.ts).
       'http-floor': { type: 'boolean', default: false },
       // --request-logs: the service at LOG_LEVEL=info, as deployed, its request lines written to a file (else warn).
       'request-logs': { type: 'boolean', default: false },
@@ -424,8 +424,6 @@ function print(r: Record<string, unknown>): void {
   console.log(`load average before ${JSON.stringify(r.loadAverageBefore)}, after ${JSON.stringify(r.loadAverageAfter)} on ${r.cpus} cores`);
 }
 
-runMain(main, 2);
-
 /**
  * The fair ceiling's hold behind a bare HTTP server (bench/lib/http-floor.ts) in as many processes and with as large
  * a pool as the service's: its rate and CPU per hold, then rounds of the fair ceiling, the service's holds and the
@@ -479,11 +477,13 @@ async function measureHttpFloor(
       service.push(Number((ofService.requestsPerSec / fair.perSec).toFixed(3)));
       bare.push(Number((ofFloor.requestsPerSec / fair.perSec).toFixed(3)));
     }
-    if (rounds === 0) return;
-    log(
-      `in ${rounds} rounds of the fair ceiling, the holds and the floor: holds / fair ceiling ${service.join(', ')} (median ${median(service)}); floor / fair ceiling ${bare.join(', ')} (median ${median(bare)})`,
-    );
+    if (rounds > 0)
+      log(
+        `in ${rounds} rounds of the fair ceiling, the holds and the floor: holds / fair ceiling ${service.join(', ')} (median ${median(service)}); floor / fair ceiling ${bare.join(', ')} (median ${median(bare)})`,
+      );
   } finally {
     await floor.close();
   }
 }
+
+runMain(main, 2);

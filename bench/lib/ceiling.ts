@@ -164,6 +164,7 @@ export async function replaysOf(pool: Pool, holds: HoldTarget[]): Promise<Replay
   return replays;
 }
 
+/** One hold replayed: the session check, then the hold's transaction; returns the new redemption's id. */
 export async function replayHold(pool: Pool, r: Replay): Promise<string> {
   const now = new Date().toISOString();
   const today = now.slice(0, 10);
