@@ -4,7 +4,7 @@ import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { organizationActive } from '../organizations/organization.time-rules';
-import { sanctionInForce } from '../oversight/sanction.time-rules';
+import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
 import { Claim, ClaimStatus } from './claim.entity';
@@ -83,7 +83,7 @@ export class ClaimRepository {
           WHERE issuing_region_code = ${regionCode} AND status = 'approved' AND settlement_id IS NULL${
             decidedBefore ? sql` AND decided_at < ${decidedBefore}` : empty
           } AND claimant_id IN (SELECT o.id FROM organization o WHERE ${organizationActive.sql('o', now)}
-            AND NOT EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)}))`,
+            AND NOT ${sanctionedSql('o', today)})`,
     );
   }
 
@@ -121,7 +121,7 @@ export class ClaimRepository {
     const row = await this.db.row<{ n: unknown; fen: unknown }>(
       sql`SELECT COUNT(*) AS n, SUM(c.approved_fen) AS fen FROM claim c JOIN organization o ON o.id = c.claimant_id
           WHERE c.issuing_region_code = ${regionCode} AND c.status = 'approved' AND c.settlement_id IS NULL
-          AND (NOT ${organizationActive.sql('o', now)} OR EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)}))`,
+          AND ${heldBackSql('o', now, today)}`,
     );
     return { claims: Number(row?.n ?? 0), fen: Number(row?.fen ?? 0) };
   }

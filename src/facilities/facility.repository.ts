@@ -5,7 +5,7 @@ import { empty, join, raw, sql, Sql } from '../common/persistence/sql';
 import { Organization } from '../organizations/organization.entity';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { recordedCodes, recordedRelationColumns } from '../oversight/party-relation.repository';
-import { sanctionInForce } from '../oversight/sanction.time-rules';
+import { sanctionedSql } from '../oversight/sanction.time-rules';
 import { Facility, FacilityGram, FacilityRating } from './facility.entity';
 import { exactGram, gramsOf, searchGrams } from './facility-grams';
 
@@ -116,8 +116,8 @@ export class FacilityRepository {
   async withParties(facilityId: string, enterpriseId: string, today: string): Promise<FacilityParties | undefined> {
     const row = await this.db.row(
       sql`SELECT ${this.db.columns(Facility, 'f')}, ${this.db.columns(Organization, 'p')}, ${this.db.columns(Organization, 'e')},
-        EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = p.credit_code AND ${sanctionInForce.sql('s', today)}) AS provider_sanctioned,
-        EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = e.credit_code AND ${sanctionInForce.sql('s', today)}) AS enterprise_sanctioned,
+        ${sanctionedSql('p', today)} AS provider_sanctioned,
+        ${sanctionedSql('e', today)} AS enterprise_sanctioned,
         ${recordedRelationColumns('e')}
         FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ${enterpriseId} WHERE f.id = ${facilityId}`,
     );
@@ -170,7 +170,7 @@ export class FacilityRepository {
       p.runs.map((r) => sql`(SUBSTR(f.province_code, 1, 2) IN (${join(r.provincePrefixes)}) AND f.unit_price_fen >= ${r.minUnitPriceFen})`),
       ' OR ',
     );
-    const sanctioned = sql`EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', p.today)})`;
+    const sanctioned = sanctionedSql('o', p.today);
     // areRelated in SQL: the provider or its controller among the enterprise's group and related codes, or the
     // provider's declared codes (a JSON array of strings) naming the enterprise's group. No term can be NULL.
     const related = p.relatedTo

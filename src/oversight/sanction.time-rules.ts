@@ -1,5 +1,6 @@
 import { raw, sql } from '../common/persistence/sql';
 import type { TimeRule } from '../common/time/time-rule';
+import { organizationActive } from '../organizations/organization.time-rules';
 import type { Sanction } from './sanction.entity';
 
 /** A sanction binds on the date `at`: not lifted, and `until` (inclusive) not yet passed. */
@@ -7,3 +8,11 @@ export const sanctionInForce: TimeRule<Pick<Sanction, 'status' | 'until'>> = {
   holds: (s, today) => s.status === 'active' && (s.until === null || s.until >= today),
   sql: (alias, today) => sql`(${raw(alias)}.status = 'active' AND (${raw(alias)}.until IS NULL OR ${raw(alias)}.until >= ${today}))`,
 };
+
+/** Whether a sanction in force on `today` binds the organization aliased `org` (through its credit code). */
+export const sanctionedSql = (org: string, today: string) =>
+  sql`EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = ${raw(org)}.credit_code AND ${sanctionInForce.sql('s', today)})`;
+
+/** Whether the payee aliased `org` is held back from settlement: suspended (not active at `now`) or sanctioned on `today`. */
+export const heldBackSql = (org: string, now: string, today: string) =>
+  sql`(NOT ${organizationActive.sql(org, now)} OR ${sanctionedSql(org, today)})`;

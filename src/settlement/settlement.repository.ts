@@ -5,8 +5,7 @@ import { Database } from '../common/persistence/database';
 import { reserveCounter } from '../common/persistence/serial-counter';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
-import { organizationActive } from '../organizations/organization.time-rules';
-import { sanctionInForce } from '../oversight/sanction.time-rules';
+import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { Settlement, SettlementLine } from './settlement.entity';
 
 @Injectable()
@@ -50,11 +49,10 @@ export class SettlementRepository {
    * Read from the batch's lines (one per payee), not its claims: a batch of 100,000 claims has a few hundred lines.
    */
   async heldBackPayees(settlementId: string, now: string, today: string): Promise<{ id: string; sanctioned: boolean }[]> {
-    const sanctioned = sql`EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND ${sanctionInForce.sql('s', today)})`;
     const rows = await this.db.rows<{ id: string; sanctioned: unknown }>(
-      sql`SELECT o.id, CASE WHEN ${sanctioned} THEN 1 ELSE 0 END AS sanctioned
+      sql`SELECT o.id, CASE WHEN ${sanctionedSql('o', today)} THEN 1 ELSE 0 END AS sanctioned
           FROM settlement_line l JOIN organization o ON o.id = l.payee_id WHERE l.settlement_id = ${settlementId}
-          AND (NOT ${organizationActive.sql('o', now)} OR ${sanctioned})`,
+          AND ${heldBackSql('o', now, today)}`,
     );
     return rows.map((r) => ({ id: r.id, sanctioned: Number(r.sanctioned) === 1 }));
   }
