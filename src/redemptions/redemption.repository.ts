@@ -265,9 +265,9 @@ export class RedemptionRepository {
     settlementId: string,
   ): Promise<{ issuingRegionCode: string; budgetYear: number; capturedAt: string; count: number; approvedFen: number }[]> {
     const rows = await this.db.rows<Record<string, unknown>>(
-      sql`SELECT r.issuing_region_code AS region, r.budget_year AS year, r.captured_at AS captured, COUNT(*) AS n,
-          SUM(COALESCE(r.approved_fen, 0)) AS fen FROM claim c JOIN redemption r ON r.claim_id = c.id WHERE c.settlement_id = ${settlementId}
-          GROUP BY r.issuing_region_code, r.budget_year, r.captured_at`,
+      sql`SELECT ${this.db.asciiKey('r.issuing_region_code')} AS region, r.budget_year AS year, ${this.db.asciiKey('r.captured_at')} AS captured,
+          COUNT(*) AS n, SUM(COALESCE(r.approved_fen, 0)) AS fen FROM claim c JOIN redemption r ON r.claim_id = c.id
+          WHERE c.settlement_id = ${settlementId} GROUP BY region, r.budget_year, captured`,
     );
     return rows.map((r) => ({
       issuingRegionCode: r.region as string,

@@ -9,6 +9,20 @@ import { empty, Sql, sql } from '../common/persistence/sql';
 import { Voucher, VoucherStatus } from './voucher.entity';
 import { voucherPastValidity } from './voucher.time-rules';
 
+/** A voucher's balances as its row keeps them, beside what the ledger check groups them by. */
+export interface VoucherBalances {
+  id: string;
+  serial: string;
+  status: VoucherStatus;
+  issuingRegionCode: string;
+  budgetYear: number;
+  faceValueFen: bigint;
+  availableFen: bigint;
+  heldFen: bigint;
+  spentFen: bigint;
+  releasedFen: bigint;
+}
+
 /**
  * Vouchers and their serial numbers. The balance columns (available, held, spent, released) change only through the
  * ledger (LedgerService): each move is one guarded UPDATE that answers whether its guard held, so no balance goes
@@ -125,9 +139,29 @@ export class VoucherRepository {
 
   // ---- Reads for the ledger check and statistics. ----
 
-  /** Up to `limit` vouchers after `afterId` in id order: the ledger check reads them a page at a time. */
-  pageAfter(afterId: string, limit: number): Promise<Voucher[]> {
-    return this.db.select(Voucher, 'v', sql`WHERE v.id > ${afterId} ORDER BY v.id LIMIT ${limit}`);
+  /**
+   * Up to `limit` vouchers after `afterId` in id order, with only what the ledger check compares (it reads them a page
+   * at a time): hydrating whole vouchers was 1.4 s of the check's 16 at a year.
+   */
+  async balancesAfter(afterId: string, limit: number): Promise<VoucherBalances[]> {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT v.id, v.serial, v.status, v.issuing_region_code AS region, v.budget_year AS year, v.face_value_fen AS face,
+          v.available_fen AS available, v.held_fen AS held, v.spent_fen AS spent, v.released_fen AS released
+          FROM voucher v WHERE v.id > ${afterId} ORDER BY v.id LIMIT ${limit}`,
+    );
+    const fen = (value: unknown) => BigInt(String(value));
+    return rows.map((r) => ({
+      id: r.id as string,
+      serial: r.serial as string,
+      status: r.status as VoucherStatus,
+      issuingRegionCode: r.region as string,
+      budgetYear: Number(r.year),
+      faceValueFen: fen(r.face),
+      availableFen: fen(r.available),
+      heldFen: fen(r.held),
+      spentFen: fen(r.spent),
+      releasedFen: fen(r.released),
+    }));
   }
 
   /** Count and balance sums of a region's vouchers of a budget year (a province's include its cities'). */
