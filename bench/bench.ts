@@ -7,7 +7,7 @@ import { projectRoot } from '../src/common/paths';
 import { HoldTarget, measureCeiling, measureFairCeiling } from './lib/ceiling';
 import { startHttpFloor } from './lib/http-floor';
 import { HttpClient } from '../test/support/http-client';
-import { processCpuMs, ServiceProcess, spawnService } from './lib/service-process';
+import { processCpuMs, rssSampler, ServiceProcess, spawnService } from './lib/service-process';
 import { cpuMsSince, inChild, runLoad } from './lib/worker';
 import { createConnection } from 'mysql2/promise';
 import { mariaConnection } from '../test/support/app-under-test';
@@ -31,18 +31,6 @@ const TARGETS = {
 const ROUND_SEC = 3;
 
 /** Peak resident memory of the service's processes, sampled every 100 ms: of the largest one, and of all together. */
-function rssSampler(service: ServiceProcess) {
-  const peak = { largest: 0, total: 0 };
-  const sample = () => {
-    const now = service.rssMb();
-    peak.largest = Math.max(peak.largest, now.largest);
-    peak.total = Math.max(peak.total, now.total);
-  };
-  sample();
-  const timer = setInterval(sample, 100);
-  return { peak, stop: () => clearInterval(timer) };
-}
-
 /** CPU milliseconds the service's processes spent on `work`: per request, what bounds throughput on this machine. */
 async function cpuMs<T>(service: ServiceProcess, work: () => Promise<T>): Promise<[T, number]> {
   const [result, cpu] = await cpuOf({ service: () => service.cpuMs() }, work);
@@ -155,6 +143,7 @@ async function main(): Promise<number> {
   });
   const rss = rssSampler(running);
   const log = (line: string) => {
+    rss.logged(line);
     const now = running.rssMb();
     console.log(
       `[bench] ${line} (service rss ${Math.round(now.total)} MB in ${running.pids().length} processes, largest ${Math.round(now.largest)} MB)`,

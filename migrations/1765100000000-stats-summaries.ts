@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
-import { PaidSummaryRow, summarisePaid } from '../src/oversight/stats.rules';
+import { addPaid, PaidSummaryRow } from '../src/oversight/stats.rules';
 import { fen, idx, int, region } from './columns';
 
 const VOUCHER_TOTALS = ['budget_year', 'issuing_region_code', 'available_fen', 'held_fen', 'spent_fen'];
@@ -9,7 +9,7 @@ const INSERT_ROWS = 500;
 export type Query = (sql: string, parameters?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /**
- * Fills paid_summary from the paid batches already in the database, with the payment's own rule (summarisePaid), one
+ * Fills paid_summary from the paid batches already in the database, with the payment's own rule (addPaid), one
  * issuing region at a time so that memory holds one region's rows. Adds to rows already there: `only` names the batches
  * to add when others are summarised already (the benchmark's bulk-written year).
  */
@@ -26,21 +26,14 @@ export async function backfillPaidSummary(query: Query, dialect: 'sqlite' | 'mys
          GROUP BY r.issuing_region_code, r.budget_year, r.captured_at`,
         [b.id],
       );
-      const redemptions = paid.map((r) => ({
+      const groups = paid.map((r) => ({
         issuingRegionCode: r.issuing_region_code as string,
         budgetYear: Number(r.budget_year),
         capturedAt: r.captured_at as string,
         count: Number(r.n),
         approvedFen: Number(r.fen),
       }));
-      for (const row of summarisePaid(redemptions, b.paid_at as string)) {
-        const key = `${row.budgetYear}/${row.regionCode}/${row.hoursTenths}/${row.span}`;
-        const into = rows.get(key);
-        if (into) {
-          into.redemptions += row.redemptions;
-          into.approvedFen += row.approvedFen;
-        } else rows.set(key, row);
-      }
+      addPaid(rows, groups, b.paid_at as string);
     }
     const all = [...rows.values()];
     for (let i = 0; i < all.length; i += INSERT_ROWS) {

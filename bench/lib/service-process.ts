@@ -14,6 +14,30 @@ import { childPids, freePort, readProc, stopProcess, waitUntilServing } from '..
 const TICK_MS = 10; // /proc times are in clock ticks of 1/100 s on Linux
 const PAGE_BYTES = 4096;
 
+/**
+ * The peak RSS of the service's processes, sampled every 100 ms: the largest process's and all of them together, and
+ * the last step `logged` before the largest peaked (the step running then is the one logged next).
+ */
+export function rssSampler(service: Pick<ServiceProcess, 'rssMb'>) {
+  const peak = { largest: 0, total: 0, after: '' };
+  let last = '(start)';
+  const sample = () => {
+    const now = service.rssMb();
+    if (now.largest > peak.largest) Object.assign(peak, { largest: now.largest, after: last });
+    peak.total = Math.max(peak.total, now.total);
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return {
+    peak,
+    logged: (line: string) => {
+      sample();
+      last = line;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 export interface ServiceProcess {
   baseUrl: string;
   dbName: string;

@@ -4,7 +4,7 @@ import { mariaConnection } from '../../test/support/app-under-test';
 import { HttpClient } from '../../test/support/http-client';
 import { PASSWORD } from '../../test/support/accounts';
 import type { BenchWorld } from './bench-world';
-import type { ServiceProcess } from './service-process';
+import { rssSampler, type ServiceProcess } from './service-process';
 import { login, loginStaff } from './sim-world';
 import { searchGrams } from '../../src/facilities/facility-grams';
 import { Rng } from './prng';
@@ -53,6 +53,8 @@ export interface PhaseFigures {
   auditVerifyFromCheckpointSec: number;
   peakRssMb: number;
   peakRssTotalMb: number;
+  /** The last step logged before the largest process peaked: the peak came in the step logged after it. */
+  peakRssAfter: string;
 }
 
 /**
@@ -113,15 +115,13 @@ export async function measurePhase(
   http: HttpClient,
   world: BenchWorld,
   opts: { connections: number; durationSec: number; availabilityPaths: string[] },
-  log: (line: string) => void,
+  logLine: (line: string) => void,
 ): Promise<PhaseFigures> {
-  const peak = { largest: 0, total: 0 };
-  const sample = () => {
-    const now = running.rssMb();
-    peak.largest = Math.max(peak.largest, now.largest);
-    peak.total = Math.max(peak.total, now.total);
+  const rss = rssSampler(running);
+  const log = (line: string) => {
+    rss.logged(line);
+    logLine(line);
   };
-  const timer = setInterval(sample, 100);
   try {
     const { connections, durationSec } = opts;
     await runLoad({ url: running.baseUrl, connections, durationSec: 3, holds: world.holds });
@@ -197,7 +197,7 @@ export async function measurePhase(
     log(
       `${label} audit verification from checkpoint ${fromCheckpoint.body.fromCheckpoint.seq}: valid in ${(fromCheckpointMs / 1000).toFixed(3)} s`,
     );
-    sample();
+    logLine(`${label} peak RSS ${Math.round(rss.peak.largest)} MB in the largest process, in the step after "${rss.peak.after}"`);
     return {
       holdsPerSec: Math.round(holds.requestsPerSec),
       holdsP99Ms: holds.p99Ms,
@@ -234,11 +234,12 @@ export async function measurePhase(
       auditEntries: Number(verify.body.entries),
       auditVerifyPerSec: Math.round(Number(verify.body.entries) / (verifyMs / 1000)),
       auditVerifyFromCheckpointSec: Number((fromCheckpointMs / 1000).toFixed(3)),
-      peakRssMb: Math.round(peak.largest),
-      peakRssTotalMb: Math.round(peak.total),
+      peakRssMb: Math.round(rss.peak.largest),
+      peakRssTotalMb: Math.round(rss.peak.total),
+      peakRssAfter: rss.peak.after,
     };
   } finally {
-    clearInterval(timer);
+    rss.stop();
   }
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BudgetRepository } from '../budgets/budget.repository';
 import { ClaimRepository } from '../claims/claim.repository';
-import { PaidSummaryRow, paidSummaryKey, summarisePaid } from '../oversight/stats.rules';
+import { addPaid, PaidSummaryRow, paidSummaryKey } from '../oversight/stats.rules';
 import { RedemptionRepository } from '../redemptions/redemption.repository';
 import { PaidSummaryRepository } from '../settlement/paid-summary.repository';
 import { SettlementRepository } from '../settlement/settlement.repository';
@@ -38,8 +38,8 @@ export class LedgerCheckService {
     private readonly paidSummary: PaidSummaryRepository,
   ) {}
 
-  /** `pageSize`: vouchers per page (tests make pages small to cross their boundaries). */
-  async check(pageSize = VOUCHER_PAGE): Promise<LedgerCheck> {
+  /** `pageSize`: vouchers per page; `claimsPerPage`: a paid batch's claims per page (tests make pages small to cross their boundaries). */
+  async check(pageSize = VOUCHER_PAGE, claimsPerPage?: number): Promise<LedgerCheck> {
     const violations: string[] = [];
     // The vouchers' accounts (three per voucher) are read with their vouchers, a page at a time, so that memory stays
     // bounded at any volume: a year's 300,000 vouchers do not fit in the service's heap at once (issue 18).
@@ -128,7 +128,7 @@ export class LedgerCheckService {
       expect(`region ${region} paid = paid settlement lines`, paid, paidByRegion.get(region) ?? 0n);
     }
 
-    await this.checkPaidSummary(expect);
+    await this.checkPaidSummary(expect, claimsPerPage);
     // Year by year, so the redemptions are read through the flows' covering index (a scan of all of them took 2.4 s at
     // a tenth, one year's index range 0.19 s); every redemption's year has a budget.
     const years = new Set([...budgets.map((b) => b.year), ...(await this.redemptions.capturedFlowYears())]);
@@ -150,20 +150,17 @@ export class LedgerCheckService {
    * paid_summary = the redemptions of paid batches, recomputed with the payment's own rule, one issuing region at a time
    * (memory: one region's rows; a batch pays one region's claims).
    */
-  private async checkPaidSummary(expect: (what: string, actual: bigint, expected: bigint) => void): Promise<void> {
+  private async checkPaidSummary(
+    expect: (what: string, actual: bigint, expected: bigint) => void,
+    claimsPerPage: number | undefined,
+  ): Promise<void> {
     const batches = new Map<string, { id: string; paidAt: string }[]>();
     for (const s of await this.settlements.paid()) batches.set(s.regionCode, [...(batches.get(s.regionCode) ?? []), s]);
     const regions = [...new Set([...batches.keys(), ...(await this.paidSummary.regions())])].sort();
     for (const region of regions) {
       const expected = new Map<string, PaidSummaryRow>();
       for (const batch of batches.get(region) ?? []) {
-        for (const row of summarisePaid(await this.redemptions.paidBy(batch.id), batch.paidAt)) {
-          const into = expected.get(paidSummaryKey(row));
-          if (into) {
-            into.redemptions += row.redemptions;
-            into.approvedFen += row.approvedFen;
-          } else expected.set(paidSummaryKey(row), row);
-        }
+        await this.redemptions.paidBy(batch.id, (groups) => addPaid(expected, groups, batch.paidAt), claimsPerPage);
       }
       const actual = new Map((await this.paidSummary.ofRegion(region)).map((r) => [paidSummaryKey(r), r]));
       for (const key of [...new Set([...expected.keys(), ...actual.keys()])].sort()) {

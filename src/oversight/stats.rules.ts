@@ -82,35 +82,43 @@ export interface PaidSummaryRow {
   approvedFen: number;
 }
 
+/** Redemptions of one region, budget year and capture instant: `count` of them, approvedFen their sum. */
+export interface PaidGroup {
+  issuingRegionCode: string;
+  budgetYear: number;
+  capturedAt: string;
+  count: number;
+  approvedFen: number;
+}
+
 /**
- * The summary rows that redemptions paid at `paidAt` add, ordered by key (one lock order for every payment). Redemptions
- * of one region, year and capture instant may come as one group (`count` of them, approvedFen their sum).
+ * Adds what redemptions paid at `paidAt` add to the summary rows `into` (by paidSummaryKey), so that a batch read a page
+ * at a time, or several batches, sum into one set of rows.
  */
-export function summarisePaid(
-  redemptions: { issuingRegionCode: string; budgetYear: number; capturedAt: string; count: number; approvedFen: number }[],
-  paidAt: string,
-): PaidSummaryRow[] {
-  const rows = new Map<string, PaidSummaryRow>();
-  for (const r of redemptions) {
-    const hours = captureToPaymentHours(r.capturedAt, paidAt);
+export function addPaid(into: Map<string, PaidSummaryRow>, groups: PaidGroup[], paidAt: string): void {
+  for (const g of groups) {
+    const hours = captureToPaymentHours(g.capturedAt, paidAt);
     const row: PaidSummaryRow = {
-      regionCode: r.issuingRegionCode,
-      budgetYear: r.budgetYear,
+      regionCode: g.issuingRegionCode,
+      budgetYear: g.budgetYear,
       hoursTenths: hoursInTenths(hours),
       span: paymentSpan(hours),
       redemptions: 0,
       approvedFen: 0,
     };
     const key = paidSummaryKey(row);
-    const into = rows.get(key) ?? row;
-    into.redemptions += r.count;
-    into.approvedFen += r.approvedFen;
-    rows.set(key, into);
+    const sum = into.get(key) ?? row;
+    sum.redemptions += g.count;
+    sum.approvedFen += g.approvedFen;
+    into.set(key, sum);
   }
-  return [...rows.values()].sort(
+}
+
+/** Summary rows ordered by key: one lock order for every payment. */
+export const inKeyOrder = (rows: Iterable<PaidSummaryRow>): PaidSummaryRow[] =>
+  [...rows].sort(
     (a, b) => a.budgetYear - b.budgetYear || a.regionCode.localeCompare(b.regionCode) || a.hoursTenths - b.hoursTenths || a.span - b.span,
   );
-}
 
 export const paidSummaryKey = (r: Pick<PaidSummaryRow, 'regionCode' | 'budgetYear' | 'hoursTenths' | 'span'>) =>
   `${r.budgetYear}/${r.regionCode}/${r.hoursTenths}/${r.span}`;

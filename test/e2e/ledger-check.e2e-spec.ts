@@ -59,7 +59,7 @@ describe('ledger check', () => {
     const check = await t.ledgerCheck();
     // The same whatever the page boundaries: one voucher a page, two, and all at once.
     const sorted = (c: typeof check) => ({ ...c, violations: [...c.violations].sort() });
-    for (const pageSize of [1, 2]) expect(sorted(await t.get(LedgerCheckService).check(pageSize))).toEqual(sorted(check));
+    for (const pageSize of [1, 2]) expect(sorted(await t.get(LedgerCheckService).check(pageSize, pageSize))).toEqual(sorted(check));
     expect(check.transfers).toBe(before.transfers + 2);
     expect(check.accounts).toBe(before.accounts + 4);
     expect([...check.violations].sort()).toEqual(
@@ -154,6 +154,68 @@ describe('ledger check', () => {
           .expect(200)
       ).body,
     ).toEqual(stats);
+  });
+
+  it('sums a paid batch the same whatever its claims per page, in the payment and in the check', async () => {
+    const NINGBO = '330200';
+    await openRegion(t, NINGBO);
+    const lab = await t.registerProvider('320000', { name: '苏州分析测试平台' });
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '质谱机时', category: 'testing', unit: 'hour', unitPriceFen: 30_000 })
+      .expect(201);
+    const e = await t.registerEnterprise(NINGBO);
+    const voucher = await issueVoucher(t, e.token, 1_000_000);
+    // Three claims of 2, 1 and 3 redemptions, each captured at its own instant.
+    for (const redemptions of [2, 1, 3]) {
+      const ids: string[] = [];
+      for (let i = 0; i < redemptions; i++) {
+        const held = await t.http
+          .post('/api/redemptions')
+          .set(auth(e.token))
+          .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
+          .expect(201);
+        await captureConfirmed(t, lab.token, e.token, held.body.id, 1);
+        ids.push(held.body.id);
+      }
+      const claim = await t.http
+        .post('/api/claims')
+        .set(auth(lab.token))
+        .send({ redemptionIds: ids, evidence: freshEvidence() })
+        .expect(201);
+      await t.http
+        .post(`/api/claims/${claim.body.id}/approve`)
+        .set(await t.as('bureau-zj'))
+        .send({})
+        .expect(200);
+    }
+    const batch = await t.http
+      .post('/api/settlements')
+      .set(await t.as('bureau-zj'))
+      .send({ regionCode: NINGBO })
+      .expect(201);
+    await paySettlement(t, NINGBO, batch.body.id);
+
+    const [paid] = await t
+      .get(Database)
+      .rows<{ n: unknown; fen: unknown }>(
+        sql`SELECT SUM(redemptions) AS n, SUM(approved_fen) AS fen FROM paid_summary WHERE region_code = ${NINGBO}`,
+      );
+    expect([Number(paid.n), Number(paid.fen)]).toEqual([6, 6 * 15_000]);
+    const checker = t.get(LedgerCheckService);
+    for (const claimsPerPage of [1, 2, 3, undefined]) expect((await checker.check(undefined, claimsPerPage)).violations).toEqual([]);
+    // One redemption too many in a summary row is found whatever the pages.
+    const [row] = await t
+      .get(Database)
+      .rows<{ hours_tenths: unknown; span: unknown }>(sql`SELECT hours_tenths, span FROM paid_summary WHERE region_code = ${NINGBO}`);
+    const inRow = sql`region_code = ${NINGBO} AND hours_tenths = ${Number(row.hours_tenths)} AND span = ${Number(row.span)}`;
+    await direct(sql`UPDATE paid_summary SET redemptions = redemptions + 1 WHERE ${inRow}`);
+    const found = (await t.ledgerCheck()).violations;
+    expect(found).toHaveLength(1);
+    for (const claimsPerPage of [1, 2, 3]) expect((await checker.check(undefined, claimsPerPage)).violations).toEqual(found);
+    await direct(sql`UPDATE paid_summary SET redemptions = redemptions - 1 WHERE ${inRow}`);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
   });
 
   it('finds a captured flow summary that does not match the captured redemptions', async () => {

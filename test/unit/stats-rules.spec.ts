@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { bucketHours, bucketSpans } from '../../src/reports/annual-report.rules';
-import { foldFlows, histogramPercentile, PaidSummaryRow, paidSummaryKey, percentile, summarisePaid } from '../../src/oversight/stats.rules';
+import { addPaid, foldFlows, histogramPercentile, inKeyOrder, PaidSummaryRow, percentile } from '../../src/oversight/stats.rules';
 
 describe('percentile (nearest rank)', () => {
   it('gives the median and p90 of payment delays', () => {
@@ -68,13 +68,7 @@ describe('paid figures from the summary (tenths of an hour) show what the exact 
             exactHours.push((Date.parse(paidAt) - Date.parse(r.capturedAt)) / 3_600_000);
             exactFen += r.approvedFen;
           }
-          for (const row of summarisePaid(redemptions, paidAt)) {
-            const into = summary.get(paidSummaryKey(row));
-            if (into) {
-              into.redemptions += row.redemptions;
-              into.approvedFen += row.approvedFen;
-            } else summary.set(paidSummaryKey(row), { ...row });
-          }
+          addPaid(summary, redemptions, paidAt);
         }
         const rows = [...summary.values()];
         const tenths = rows.map((r) => ({ value: r.hoursTenths, count: r.redemptions }));
@@ -87,6 +81,26 @@ describe('paid figures from the summary (tenths of an hour) show what the exact 
         expect(bucketSpans(rows.map((r) => ({ span: r.span, count: r.redemptions })))).toEqual(bucketHours(exactHours));
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it('sums a batch read a page at a time into the rows it makes read at once', () => {
+    fc.assert(
+      fc.property(fc.array(paidRedemption, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), (batch, perPage) => {
+        const paidMs = Math.max(0, ...batch.map((r) => r.capturedMs + r.delayMs));
+        const groups = batch.map((r, i) => ({
+          issuingRegionCode: i % 3 === 0 ? '320500' : '340100',
+          budgetYear: 2025 + (i % 2),
+          capturedAt: instant(paidMs - r.delayMs),
+          count: 1 + (i % 4),
+          approvedFen: r.approvedFen,
+        }));
+        const [whole, paged] = [new Map<string, PaidSummaryRow>(), new Map<string, PaidSummaryRow>()];
+        addPaid(whole, groups, instant(paidMs));
+        for (let i = 0; i < groups.length; i += perPage) addPaid(paged, groups.slice(i, i + perPage), instant(paidMs));
+        expect(inKeyOrder(paged.values())).toEqual(inKeyOrder(whole.values()));
+        expect(inKeyOrder(whole.values()).reduce((n, r) => n + r.redemptions, 0)).toBe(groups.reduce((n, g) => n + g.count, 0));
+      }),
     );
   });
 

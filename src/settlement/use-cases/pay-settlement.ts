@@ -7,7 +7,7 @@ import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
 import { ClaimRepository } from '../../claims/claim.repository';
 import { LedgerService } from '../../ledger/ledger.service';
-import { summarisePaid } from '../../oversight/stats.rules';
+import { addPaid, inKeyOrder, PaidSummaryRow } from '../../oversight/stats.rules';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
 import { PaidSummaryRepository } from '../paid-summary.repository';
 import { SettlementView } from '../settlement.dto';
@@ -76,7 +76,9 @@ export class PaySettlement {
         throw new DomainError('INVALID_STATE', 'the settlement was paid concurrently');
       }
       // The statistics' paid figures move with the money, in this transaction (issue 18).
-      await this.paidSummary.add(summarisePaid(await this.redemptions.paidBy(settlement.id), paidAt));
+      const paid = new Map<string, PaidSummaryRow>();
+      await this.redemptions.paidBy(settlement.id, (groups) => addPaid(paid, groups, paidAt));
+      await this.paidSummary.add(inKeyOrder(paid.values()));
       const totalFen = settlement.totalFen - heldBackFen;
       const view = await this.views.of({ ...settlement, totalFen, status: 'paid', paymentRef: cmd.paymentRef, paidAt }, undefined, true);
       await this.ledger.payOut(settlement.regionCode, view.lines, settlement.id);
