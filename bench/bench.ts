@@ -30,7 +30,6 @@ const TARGETS = {
 /** Seconds of each alternating round of the fair ceiling and the holds. */
 const ROUND_SEC = 3;
 
-/** Peak resident memory of the service's processes, sampled every 100 ms: of the largest one, and of all together. */
 /** CPU milliseconds the service's processes spent on `work`: per request, what bounds throughput on this machine. */
 async function cpuMs<T>(service: ServiceProcess, work: () => Promise<T>): Promise<[T, number]> {
   const [result, cpu] = await cpuOf({ service: () => service.cpuMs() }, work);

@@ -8,7 +8,7 @@ import { Redemption, RedemptionStatus } from './redemption.entity';
 import { holdExpired, usageConfirmedBySilence } from './redemption.time-rules';
 import type { PaidGroup } from '../oversight/stats.rules';
 
-/** Claims of a paid batch read at a time for its summary (5–11 redemptions each at a year): about 2 MB of groups. */
+/** Claims of a paid batch read at a time for its summary: at most 22,000 groups at a year (5–11 redemptions a claim). */
 const PAID_CLAIMS_PER_PAGE = 2_000;
 
 /** How a hold closes: its new status and what capture recorded (the held quantity, fee and subsidy stay as they were). */
