@@ -150,10 +150,7 @@ export class LedgerCheckService {
    * paid_summary = the redemptions of paid batches, recomputed with the payment's own rule, one issuing region at a time
    * (memory: one region's rows; a batch pays one region's claims).
    */
-  private async checkPaidSummary(
-    expect: (what: string, actual: bigint, expected: bigint) => void,
-    claimsPerPage: number | undefined,
-  ): Promise<void> {
+  private async checkPaidSummary(expect: (what: string, actual: bigint, expected: bigint) => void, claimsPerPage?: number): Promise<void> {
     const batches = new Map<string, { id: string; paidAt: string }[]>();
     for (const s of await this.settlements.paid()) batches.set(s.regionCode, [...(batches.get(s.regionCode) ?? []), s]);
     const regions = [...new Set([...batches.keys(), ...(await this.paidSummary.regions())])].sort();

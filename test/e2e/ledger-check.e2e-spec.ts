@@ -8,6 +8,7 @@ import { account } from '../../src/ledger/accounts';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
 import { VoucherRepository } from '../../src/vouchers/voucher.repository';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { bureauFor } from '../support/accounts';
 import { auth, TestApp } from '../support/test-app';
 
 /** The ledger check reads vouchers and their accounts a page at a time (issue 18): it still finds what does not add up. */
@@ -17,6 +18,47 @@ describe('ledger check', () => {
   afterAll(() => t.close());
 
   const direct = (q: ReturnType<typeof sql>) => t.get(UnitOfWork).run(() => t.get(Database).execute(q));
+
+  /**
+   * A region's enterprise spends one voucher at a lab of `labProvince`: one approved claim per entry of `claims` (its
+   * redemptions, each of `quantity` units captured at its own instant), settled in one batch and paid. Returns the voucher.
+   */
+  async function paidBatch(
+    regionCode: string,
+    opts: { labProvince: string; labName: string; facility: string; unitPriceFen: number; quantity: number; claims: number[] },
+  ) {
+    const bureau = await t.as(bureauFor(regionCode));
+    await openRegion(t, regionCode);
+    const lab = await t.registerProvider(opts.labProvince, { name: opts.labName });
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: opts.facility, category: 'testing', unit: 'hour', unitPriceFen: opts.unitPriceFen })
+      .expect(201);
+    const e = await t.registerEnterprise(regionCode);
+    const voucher = await issueVoucher(t, e.token, 1_000_000);
+    for (const redemptions of opts.claims) {
+      const ids: string[] = [];
+      for (let i = 0; i < redemptions; i++) {
+        const held = await t.http
+          .post('/api/redemptions')
+          .set(auth(e.token))
+          .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: opts.quantity })
+          .expect(201);
+        await captureConfirmed(t, lab.token, e.token, held.body.id, opts.quantity);
+        ids.push(held.body.id);
+      }
+      const claim = await t.http
+        .post('/api/claims')
+        .set(auth(lab.token))
+        .send({ redemptionIds: ids, evidence: freshEvidence() })
+        .expect(201);
+      await t.http.post(`/api/claims/${claim.body.id}/approve`).set(bureau).send({}).expect(200);
+    }
+    const batch = await t.http.post('/api/settlements').set(bureau).send({ regionCode }).expect(201);
+    await paySettlement(t, regionCode, batch.body.id);
+    return voucher;
+  }
 
   it('finds a voucher row moved without its transfer, a transfer without its row change, and a negative voucher account', async () => {
     await openRegion(t, '330000', { budgetFen: 3_000_000 });
@@ -90,37 +132,14 @@ describe('ledger check', () => {
 
   it('finds a paid summary row that does not match the redemptions its batch paid', async () => {
     const HEFEI = '340100';
-    await openRegion(t, HEFEI);
-    const lab = await t.registerProvider('310000', { name: '上海测试平台' });
-    const facility = await t.http
-      .post('/api/facilities')
-      .set(auth(lab.token))
-      .send({ name: '检测机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
-      .expect(201);
-    const e = await t.registerEnterprise(HEFEI);
-    const voucher = await issueVoucher(t, e.token, 1_000_000);
-    const held = await t.http
-      .post('/api/redemptions')
-      .set(auth(e.token))
-      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 2 })
-      .expect(201);
-    await captureConfirmed(t, lab.token, e.token, held.body.id, 2);
-    const claim = await t.http
-      .post('/api/claims')
-      .set(auth(lab.token))
-      .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
-      .expect(201);
-    await t.http
-      .post(`/api/claims/${claim.body.id}/approve`)
-      .set(await t.as('bureau-ah'))
-      .send({})
-      .expect(200);
-    const batch = await t.http
-      .post('/api/settlements')
-      .set(await t.as('bureau-ah'))
-      .send({ regionCode: HEFEI })
-      .expect(201);
-    await paySettlement(t, HEFEI, batch.body.id);
+    const voucher = await paidBatch(HEFEI, {
+      labProvince: '310000',
+      labName: '上海测试平台',
+      facility: '检测机时',
+      unitPriceFen: 80_000,
+      quantity: 2,
+      claims: [1],
+    });
 
     // The payment wrote its summary row in its own transaction: the check finds it equal to the paid redemption.
     const [row] = await t
@@ -158,44 +177,15 @@ describe('ledger check', () => {
 
   it('sums a paid batch the same whatever its claims per page, in the payment and in the check', async () => {
     const NINGBO = '330200';
-    await openRegion(t, NINGBO);
-    const lab = await t.registerProvider('320000', { name: '苏州分析测试平台' });
-    const facility = await t.http
-      .post('/api/facilities')
-      .set(auth(lab.token))
-      .send({ name: '质谱机时', category: 'testing', unit: 'hour', unitPriceFen: 30_000 })
-      .expect(201);
-    const e = await t.registerEnterprise(NINGBO);
-    const voucher = await issueVoucher(t, e.token, 1_000_000);
     // Three claims of 2, 1 and 3 redemptions, each captured at its own instant.
-    for (const redemptions of [2, 1, 3]) {
-      const ids: string[] = [];
-      for (let i = 0; i < redemptions; i++) {
-        const held = await t.http
-          .post('/api/redemptions')
-          .set(auth(e.token))
-          .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
-          .expect(201);
-        await captureConfirmed(t, lab.token, e.token, held.body.id, 1);
-        ids.push(held.body.id);
-      }
-      const claim = await t.http
-        .post('/api/claims')
-        .set(auth(lab.token))
-        .send({ redemptionIds: ids, evidence: freshEvidence() })
-        .expect(201);
-      await t.http
-        .post(`/api/claims/${claim.body.id}/approve`)
-        .set(await t.as('bureau-zj'))
-        .send({})
-        .expect(200);
-    }
-    const batch = await t.http
-      .post('/api/settlements')
-      .set(await t.as('bureau-zj'))
-      .send({ regionCode: NINGBO })
-      .expect(201);
-    await paySettlement(t, NINGBO, batch.body.id);
+    await paidBatch(NINGBO, {
+      labProvince: '320000',
+      labName: '苏州分析测试平台',
+      facility: '质谱机时',
+      unitPriceFen: 30_000,
+      quantity: 1,
+      claims: [2, 1, 3],
+    });
 
     const [paid] = await t
       .get(Database)
