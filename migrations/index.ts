@@ -12,6 +12,7 @@ import { FacilitySearch1765000000000 } from './1765000000000-facility-search';
 import { StatsSummaries1765100000000 } from './1765100000000-stats-summaries';
 import { FacilitySearchFolds1765200000000 } from './1765200000000-facility-search-folds';
 import { ClaimBatchInPlace1765300000000 } from './1765300000000-claim-batch-in-place';
+import { GrantsPerEnterprise1765400000000 } from './1765400000000-grants-per-enterprise';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   StatsSummaries1765100000000,
   FacilitySearchFolds1765200000000,
   ClaimBatchInPlace1765300000000,
+  GrantsPerEnterprise1765400000000,
 ];

@@ -248,16 +248,21 @@ export class OrganizationsService {
   updateProfile(actor: Actor, id: string, input: UpdateProfileInput): Promise<Organization> {
     if (actor.organizationId !== id) throw notFound('organization');
     if (!actor.admin) throw forbidden('only an admin of this organization changes its profile');
-    const wanted: ProfileChanges = {
-      ...input,
-      ...(input.bankAccount !== undefined ? { bankAccount: normalizeBankAccount(input.bankAccount) } : {}),
-      ...(input.relatedCreditCodes !== undefined ? { relatedCreditCodes: [...new Set(input.relatedCreditCodes)] } : {}),
+    // Only the fields the body names: a DTO instance holds the others as undefined (class fields), never a change.
+    const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as {
+      [F in keyof UpdateProfileInput]-?: UpdateProfileInput[F] | null;
     };
+    const wanted = {
+      ...given,
+      ...(given.bankAccount ? { bankAccount: normalizeBankAccount(given.bankAccount) } : {}),
+      ...('relatedCreditCodes' in given ? { relatedCreditCodes: [...new Set(given.relatedCreditCodes ?? [])] } : {}), // null clears
+    } as ProfileChanges;
     if (Object.keys(wanted).length === 0) throw invalidInput('body: name at least one field of the profile to change');
     return this.uow.run(async () => {
       const org = await this.organizations.lock(id);
       if (!org) throw notFound('organization');
-      if (wanted.bankAccount && !(wanted.bankName ?? org.bankName)) throw invalidInput('bankName: is required with bankAccount');
+      const after = { ...org, ...wanted };
+      if (after.bankAccount && !after.bankName) throw invalidInput('bankName: is required with bankAccount');
       if (wanted.controllerCreditCode === org.creditCode) throw invalidInput('controllerCreditCode: must not be the organization’s own');
       if (wanted.relatedCreditCodes?.includes(org.creditCode))
         throw invalidInput('relatedCreditCodes: must not contain the organization’s own');

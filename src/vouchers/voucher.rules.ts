@@ -9,9 +9,19 @@ export const formatSerial = (prefix: string, year: number, n: number) => `${pref
 export const annualCapFor = (terms: PolicyTerms, kind: EnterpriseKind | null): number =>
   kind === 'startup_team' && terms.teamAnnualCapFen !== null ? terms.teamAnnualCapFen : terms.enterpriseAnnualCapFen;
 
-/** Whose annual cap an application counts against: the enterprise, or its actual controller's group. */
-export const capSubject = (terms: PolicyTerms, enterprise: { id: string; controllerCreditCode: string | null }): string =>
-  terms.capByController && enterprise.controllerCreditCode ? `ctl:${enterprise.controllerCreditCode}` : `ent:${enterprise.id}`;
+/**
+ * Whose annual caps an application counts against: always the enterprise itself, and also its actual controller's
+ * group when the policy aggregates by controller. Counting the enterprise too means naming another controller (its
+ * admin may change the profile) starts no fresh total: what it was granted this year stays counted against it.
+ */
+export const capSubjects = (terms: PolicyTerms, enterprise: { id: string; controllerCreditCode: string | null }): string[] =>
+  terms.capByController && enterprise.controllerCreditCode
+    ? [`ent:${enterprise.id}`, `ctl:${enterprise.controllerCreditCode}`]
+    : [`ent:${enterprise.id}`];
+
+/** The subjects a voucher's grant was counted against: its enterprise, and the controller group it records if any. */
+export const grantSubjectsOf = (voucher: { enterpriseId: string; capSubject: string }): string[] =>
+  voucher.capSubject === `ent:${voucher.enterpriseId}` ? [voucher.capSubject] : [`ent:${voucher.enterpriseId}`, voucher.capSubject];
 
 export interface ApplicationFacts {
   amountFen: number;
@@ -21,7 +31,7 @@ export interface ApplicationFacts {
   regionCode: string;
   terms: PolicyTerms | undefined;
   kind: EnterpriseKind | null;
-  /** Granted this year in the region, net of what expiry and revocation gave back. */
+  /** Granted this year in the region, net of what expiry and revocation gave back: the largest of the cap subjects' totals. */
   grantedFen: number;
   /** null when the region has no budget for the year. */
   budgetAvailableFen: number | null;

@@ -89,6 +89,30 @@ describe('organization profiles', () => {
     expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(field) });
   });
 
+  it('changes only the fields given: what the body leaves out keeps its value; null clears a field', async () => {
+    const e = await t.registerEnterprise('340104');
+    const controller = creditCodeIn('340100');
+    const parent = creditCodeIn('310115');
+    await patch(e, e.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: ACCOUNT }).expect(200);
+    await patch(e, e.organizationId, { controllerCreditCode: controller }).expect(200);
+    await patch(e, e.organizationId, { relatedCreditCodes: [parent] }).expect(200);
+    const res = await patch(e, e.organizationId, { contactPerson: '韩梅梅' }).expect(200);
+    expect(res.body).toMatchObject({
+      contactPerson: '韩梅梅',
+      bankName: '中国工商银行合肥科技支行',
+      bankAccount: MASKED,
+      controllerCreditCode: controller,
+      relatedCreditCodes: [parent],
+    });
+    const cleared = await patch(e, e.organizationId, { controllerCreditCode: null, relatedCreditCodes: null }).expect(200);
+    expect(cleared.body).toMatchObject({ contactPerson: '韩梅梅', controllerCreditCode: null, relatedCreditCodes: [], bankAccount: MASKED });
+    const read = await t.http.get(`/api/organizations/${e.organizationId}`).set(auth(e.token)).expect(200);
+    expect(read.body).toMatchObject({ contactPerson: '韩梅梅', controllerCreditCode: null, relatedCreditCodes: [], bankAccount: MASKED });
+    // Clearing the bank name of a payee that keeps its account would leave an account no bank pays into.
+    const orphan = await patch(e, e.organizationId, { bankName: null }).expect(400);
+    expect(orphan.body.message).toContain('bankName');
+  });
+
   it('refuses the organization’s own credit code as its controller or related party, and answers in Chinese', async () => {
     const e = await t.registerEnterprise('340104');
     const own = await patch(e, e.organizationId, { controllerCreditCode: e.creditCode }).expect(400);

@@ -1,5 +1,10 @@
 import type { Response } from 'superagent';
+import { DataSource } from 'typeorm';
+import { GrantsPerEnterprise1765400000000 } from '../../migrations/1765400000000-grants-per-enterprise';
 import { clock, DAY_MS } from '../../src/common/clock';
+import { Database } from '../../src/common/persistence/database';
+import { sql } from '../../src/common/persistence/sql';
+import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { addDays } from '../../src/policies/policy.rules';
 import { AnnualGrantRepository } from '../../src/vouchers/annual-grant.repository';
 import { ExpireVouchers } from '../../src/vouchers/use-cases/expire-vouchers';
@@ -386,6 +391,60 @@ describe('voucher applications and vouchers', () => {
       expectRejected(await apply(a, 1), 'ANNUAL_CAP_EXCEEDED');
       const unrelated = await t.registerEnterprise('310000', { controllerCreditCode: creditCodeIn('310000') });
       expect((await apply(unrelated, 30_000_000)).status).toBe('approved');
+    });
+
+    it('ANNUAL_CAP_EXCEEDED: naming another actual controller starts no fresh total; a revocation frees both', async () => {
+      const nameController = (e: OrgSession, controllerCreditCode: string) =>
+        t.http.patch(`/api/organizations/${e.organizationId}`).set(auth(e.token)).send({ controllerCreditCode }).expect(200);
+      const [x, y, z] = [creditCodeIn('310000'), creditCodeIn('310000'), creditCodeIn('310000')];
+      const e = await t.registerEnterprise('310000', { controllerCreditCode: x });
+      const first = await apply(e, 30_000_000);
+      expect(first.status).toBe('approved');
+      await nameController(e, y);
+      expect((await apply(e, 1)).status).toBe('pending_review'); // its own running total is past auto-approval
+      expect((await granted(e, 20_000_000)).status).toBe('approved');
+      await nameController(e, z);
+      expectRejected(await apply(e, 1), 'ANNUAL_CAP_EXCEEDED');
+      // Y's group counts the 20,000,000 granted while e named it.
+      const sibling = await t.registerEnterprise('310000', { controllerCreditCode: y });
+      expect((await apply(sibling, 10_000_000)).status).toBe('approved');
+      expect((await apply(sibling, 1)).status).toBe('pending_review');
+      // Revoking the first voucher gives its grant back to e and to X's group, the one it was counted against.
+      await revoke('bureau-sh', first.voucher.id).then((r) => expect(r.status).toBe(200));
+      const cousin = await t.registerEnterprise('310000', { controllerCreditCode: x });
+      expect((await apply(cousin, 30_000_000)).status).toBe('approved');
+      expect((await granted(e, 30_000_000)).status).toBe('approved');
+      expectRejected(await apply(e, 1), 'ANNUAL_CAP_EXCEEDED');
+    });
+
+    it('vouchers issued under a controller group before grants counted per enterprise are counted for it by a migration', async () => {
+      const e = await t.registerEnterprise('310000', { controllerCreditCode: creditCodeIn('310000') });
+      const first = await granted(e, 30_000_000);
+      const second = await granted(e, 12_000_000);
+      await revoke('bureau-sh', second.voucher.id).then((r) => expect(r.status).toBe(200));
+      const grants = t.get(AnnualGrantRepository);
+      expect(await grants.granted('310000', year, `ent:${e.organizationId}`)).toBe(30_000_000);
+      // As the former code left it: the group's row alone counted the grants.
+      const db = t.get(Database);
+      await t
+        .get(UnitOfWork)
+        .run(() => db.execute(sql`UPDATE annual_grant SET granted_fen = 0 WHERE subject = ${`ent:${e.organizationId}`}`));
+      const runner = t.get(DataSource).createQueryRunner();
+      await new GrantsPerEnterprise1765400000000().up(runner).finally(() => runner.release());
+      expect(await grants.granted('310000', year, `ent:${e.organizationId}`)).toBe(30_000_000);
+      await revoke('bureau-sh', first.voucher.id).then((r) => expect(r.status).toBe(200));
+      expect(await grants.granted('310000', year, `ent:${e.organizationId}`)).toBe(0);
+    });
+
+    it('ANNUAL_CAP_EXCEEDED: a startup team that names another controller keeps the team cap it used', async () => {
+      const team = await t.registerEnterprise('310000', { kind: 'startup_team', controllerCreditCode: creditCodeIn('310000') });
+      expect((await apply(team, 10_000_000)).status).toBe('approved');
+      await t.http
+        .patch(`/api/organizations/${team.organizationId}`)
+        .set(auth(team.token))
+        .send({ controllerCreditCode: creditCodeIn('310000') })
+        .expect(200);
+      expectRejected(await apply(team, 1), 'ANNUAL_CAP_EXCEEDED');
     });
 
     it('ANNUAL_CAP_EXCEEDED counts grants net of revocations: a revoked voucher frees its amount again', async () => {

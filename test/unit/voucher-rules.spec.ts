@@ -5,7 +5,8 @@ import {
   ApplicationFacts,
   applicationRefusal,
   approvesAtOnce,
-  capSubject,
+  capSubjects,
+  grantSubjectsOf,
   formatSerial,
   needsSecondApproval,
 } from '../../src/vouchers/voucher.rules';
@@ -66,22 +67,44 @@ describe('annualCapFor', () => {
   });
 });
 
-describe('capSubject', () => {
+describe('capSubjects', () => {
   const enterprise = { id: 'e-1', controllerCreditCode: '91310000MA1FL4T01X' };
 
   it('counts against the enterprise itself by default', () => {
-    expect(capSubject(terms(), enterprise)).toBe('ent:e-1');
+    expect(capSubjects(terms(), enterprise)).toEqual(['ent:e-1']);
   });
 
-  it('counts against the actual controller when the policy aggregates by controller', () => {
-    expect(capSubject(terms({ capByController: true }), enterprise)).toBe('ctl:91310000MA1FL4T01X');
-    expect(capSubject(terms({ capByController: true }), { id: 'e-2', controllerCreditCode: '91310000MA1FL4T01X' })).toBe(
+  it('counts against the enterprise and its actual controller when the policy aggregates by controller', () => {
+    expect(capSubjects(terms({ capByController: true }), enterprise)).toEqual(['ent:e-1', 'ctl:91310000MA1FL4T01X']);
+    expect(capSubjects(terms({ capByController: true }), { id: 'e-2', controllerCreditCode: '91310000MA1FL4T01X' })).toEqual([
+      'ent:e-2',
       'ctl:91310000MA1FL4T01X',
-    );
+    ]);
   });
 
-  it('counts against the enterprise when it names no controller, even under capByController', () => {
-    expect(capSubject(terms({ capByController: true }), { id: 'e-3', controllerCreditCode: null })).toBe('ent:e-3');
+  it('counts against the enterprise alone when it names no controller, even under capByController', () => {
+    expect(capSubjects(terms({ capByController: true }), { id: 'e-3', controllerCreditCode: null })).toEqual(['ent:e-3']);
+  });
+});
+
+describe('grantSubjectsOf', () => {
+  it('gives back to the enterprise, and to the controller group the voucher recorded', () => {
+    expect(grantSubjectsOf({ enterpriseId: 'e-1', capSubject: 'ent:e-1' })).toEqual(['ent:e-1']);
+    expect(grantSubjectsOf({ enterpriseId: 'e-1', capSubject: 'ctl:91310000MA1FL4T01X' })).toEqual(['ent:e-1', 'ctl:91310000MA1FL4T01X']);
+  });
+
+  it('gives back to the subjects an issue counted against, in the order they were locked', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.option(fc.constantFrom('91310000MA1FL4T01X', '91340100MA2T8XQ30C'), { nil: null }),
+        (byController, ctl) => {
+          const enterprise = { id: 'e-9', controllerCreditCode: ctl };
+          const subjects = capSubjects(terms({ capByController: byController }), enterprise);
+          expect(grantSubjectsOf({ enterpriseId: 'e-9', capSubject: subjects[subjects.length - 1] })).toEqual(subjects);
+        },
+      ),
+    );
   });
 });
 

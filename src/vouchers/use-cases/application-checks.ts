@@ -6,11 +6,11 @@ import { Organization } from '../../organizations/organization.entity';
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { Policy } from '../../policies/policy.entity';
 import { AnnualGrantRepository } from '../annual-grant.repository';
-import { applicationRefusal, capSubject } from '../voucher.rules';
+import { applicationRefusal, capSubjects } from '../voucher.rules';
 
 /**
  * The rules an application must pass, checked on locked rows inside the caller's unit of work: the enterprise's
- * annual-grant row, then the budget row (always in this order, everywhere, so issuers never deadlock). Whatever
+ * annual-grant row, its controller group's when the policy aggregates by controller, then the budget row (always in this order, everywhere, so issuers never deadlock). Whatever
  * this finds still holds when the voucher is issued in the same unit: no race can turn a pass into a refusal later.
  */
 @Injectable()
@@ -29,7 +29,10 @@ export class ApplicationChecks {
   ): Promise<{ refusal: Refusal | null; grantedFen: number }> {
     const year = clock.year();
     const sanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], clock.today())).size > 0;
-    const grantedFen = policy ? await this.grants.lockOrCreate(regionCode, year, capSubject(policy.terms, enterprise)) : 0;
+    let grantedFen = 0; // the largest total: each subject must stay within the caps
+    for (const subject of policy ? capSubjects(policy.terms, enterprise) : []) {
+      grantedFen = Math.max(grantedFen, await this.grants.lockOrCreate(regionCode, year, subject));
+    }
     const budget = policy ? await this.budgets.lock(regionCode, year) : null;
     const refusal = applicationRefusal({
       amountFen,

@@ -5,6 +5,7 @@ import { LedgerService } from '../../ledger/ledger.service';
 import { AnnualGrantRepository } from '../annual-grant.repository';
 import { Voucher } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
+import { grantSubjectsOf } from '../voucher.rules';
 
 /**
  * Closes a locked, open voucher (expiry or revocation) inside the caller's unit of work: its unused balance goes back
@@ -40,10 +41,15 @@ export class VoucherClosing {
    * What a closed voucher gives back to the budget is no longer granted. Called before the budget moves, so every
    * unit takes the grant row before the budget row (the order issuers use too).
    */
-  async giveBackGrant(voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear' | 'capSubject'>, x: number): Promise<void> {
+  async giveBackGrant(
+    voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear' | 'enterpriseId' | 'capSubject'>,
+    x: number,
+  ): Promise<void> {
     if (x === 0) return;
-    if (!(await this.grants.giveBack(voucher.issuingRegionCode, voucher.budgetYear, voucher.capSubject, x))) {
-      throw new DomainError('INVALID_STATE', `the annual grant of ${voucher.capSubject} is below the ${x} fen given back`);
+    for (const subject of grantSubjectsOf(voucher)) {
+      if (!(await this.grants.giveBack(voucher.issuingRegionCode, voucher.budgetYear, subject, x))) {
+        throw new DomainError('INVALID_STATE', `the annual grant of ${subject} is below the ${x} fen given back`);
+      }
     }
   }
 }

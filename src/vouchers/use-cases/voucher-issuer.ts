@@ -13,7 +13,7 @@ import { AnnualGrantRepository } from '../annual-grant.repository';
 import { Voucher, VoucherApplication } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
 import { SerialNumbers } from '../serial-numbers';
-import { annualCapFor, capSubject, formatSerial } from '../voucher.rules';
+import { annualCapFor, capSubjects, formatSerial } from '../voucher.rules';
 
 /**
  * Issues the voucher of an approved application, inside the caller's unit of work, after the caller has locked the
@@ -33,10 +33,12 @@ export class VoucherIssuer {
 
   async issue(application: VoucherApplication, enterprise: Organization, policy: Policy, amountFen: number): Promise<Voucher> {
     const year = clock.year();
-    const subject = capSubject(policy.terms, enterprise);
+    const subjects = capSubjects(policy.terms, enterprise);
     const capFen = annualCapFor(policy.terms, enterprise.kind);
-    if (!(await this.grants.add(policy.regionCode, year, subject, amountFen, capFen))) {
-      throw new DomainError('ANNUAL_CAP_EXCEEDED', `granting ${amountFen} fen would exceed the annual cap of ${capFen} fen`);
+    for (const subject of subjects) {
+      if (!(await this.grants.add(policy.regionCode, year, subject, amountFen, capFen))) {
+        throw new DomainError('ANNUAL_CAP_EXCEEDED', `granting ${amountFen} fen would exceed the annual cap of ${capFen} fen`);
+      }
     }
     const province = provinceOfRegion(policy.regionCode);
     const prefix = SERIAL_PREFIX[province] ?? province.slice(0, 2);
@@ -51,7 +53,7 @@ export class VoucherIssuer {
       enterpriseId: enterprise.id,
       applicationId: application.id,
       policyId: policy.id,
-      capSubject: subject,
+      capSubject: subjects[subjects.length - 1], // the controller group's when aggregated (grantSubjectsOf)
       faceValueFen: 0,
       availableFen: 0,
       heldFen: 0,
