@@ -11,6 +11,7 @@ import {
   IsString,
   IsUUID,
   Length,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
@@ -18,10 +19,22 @@ import { IsFen } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Claim, CLAIM_STATUSES } from './claim.entity';
 import { NoBidiControls } from '../common/http/text';
+import { invoiceKey } from './claim.rules';
 import type { Names } from '../organizations/names.repository';
 
 /** One claim covers at most this many redemptions: its id list is stored in a TEXT column (64 KiB on MariaDB). */
 export const MAX_REDEMPTIONS_PER_CLAIM = 500;
+
+/** An invoice number must keep something after folding (invoiceKey): "  - " names no invoice. */
+const IsInvoiceNo = () =>
+  ValidateBy({
+    name: 'isInvoiceNo',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || invoiceKey(value) !== '',
+      defaultMessage: (a) =>
+        `${a?.property} must contain letters or digits of an invoice number, not only spaces, dashes or invisible characters`,
+    },
+  });
 
 export class EvidenceInput {
   @ApiProperty({ example: 'HT-2026-0137', description: 'service contract number' })
@@ -29,7 +42,12 @@ export class EvidenceInput {
   @Length(1, 64)
   @NoBidiControls()
   contractNo: string;
-  @ApiProperty({ example: '31002613702', description: 'invoice number' }) @IsString() @Length(1, 64) @NoBidiControls() invoiceNo: string;
+  @ApiProperty({ example: '31002613702', description: 'invoice number; spaces, dashes and full-width forms do not make another invoice' })
+  @IsString()
+  @Length(1, 64)
+  @NoBidiControls()
+  @IsInvoiceNo()
+  invoiceNo: string;
   @ApiPropertyOptional({ example: 'BANK-20260412-8841', description: 'proof that the self-paid share was received' })
   @IsOptional()
   @IsString()

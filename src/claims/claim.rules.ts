@@ -13,11 +13,13 @@ export function allocateApproval(approvedFen: number, capturedFen: number[]): nu
 
 /**
  * The form of an invoice number under which no claimant may claim it twice: full-width characters folded (NFKC),
- * spaces and dashes dropped, letters upper-cased, so "3100-2613 702" and "３１００２６１３７０２" are one invoice.
+ * spaces, dashes (any dash punctuation, and the minus sign) and invisible format characters (zero-width spaces and
+ * joiners, the soft hyphen) dropped, letters upper-cased, so "3100-2613 702", "３１００２６１３７０２" and
+ * "3100\u200b2613702" are one invoice.
  */
 export const invoiceKey = (invoiceNo: string): string =>
   invoiceNo
     .normalize('NFKC')
-    .replace(/[\s\-‐‑‒–—―]/g, '')
+    .replace(/[\p{White_Space}\p{Pd}\p{Cf}\u2212]/gu, '')
     .toUpperCase()
     .slice(0, 64);

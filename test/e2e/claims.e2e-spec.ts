@@ -505,6 +505,9 @@ describe('claims', () => {
         fullWidth(digits),
         ` ${digits.slice(0, 6)}—${digits.slice(6)} `,
         `${digits.slice(0, 5)}\t${digits.slice(5)}`,
+        `${digits.slice(0, 4)}\u200b${digits.slice(4)}`, // zero-width space
+        `${digits.slice(0, 4)}\u00ad${digits.slice(4, 8)}\u2060${digits.slice(8)}`, // soft hyphen, word joiner
+        `${digits.slice(0, 4)}\u2212${digits.slice(4)}`, // minus sign
       ]) {
         const r = await redemption();
         const res = await submit(shLab, { redemptionIds: [r.id], evidence: withInvoice(invoiceNo) }).expect(422);
@@ -521,6 +524,17 @@ describe('claims', () => {
       expect(
         (await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(`ＦＰ${digits}`) }).expect(422)).body.code,
       ).toBe('DUPLICATE_INVOICE');
+    });
+
+    it('refuses an invoice number of only spaces, dashes or invisible characters: 400 naming invoiceNo, in Chinese too', async () => {
+      for (const invoiceNo of ['  - \u3000', '\u200b\u00ad', '—']) {
+        const res = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(invoiceNo) }).expect(400);
+        expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('evidence.invoiceNo') });
+      }
+      const zh = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(' - ') })
+        .set('Accept-Language', 'zh-CN')
+        .expect(400);
+      expect(zh.body.message).toContain('evidence.invoiceNo：必须包含发票号码的字母或数字');
     });
 
     it('lets another claimant use the same invoice number', async () => {

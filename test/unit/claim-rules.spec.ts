@@ -31,4 +31,39 @@ describe('invoiceKey', () => {
   it('keeps different invoice numbers apart', () => {
     expect(invoiceKey('31002613702')).not.toBe(invoiceKey('31002613703'));
   });
+
+  it('drops invisible format characters and every dash or minus, which a second claim could slip in', () => {
+    const key = invoiceKey('31002613702');
+    for (const hidden of [
+      '\u200b',
+      '\u200c',
+      '\u200d',
+      '\u2060',
+      '\ufeff',
+      '\u00ad',
+      '\u2212',
+      '\u2e3a',
+      '\u301c',
+      '\ufe63',
+      '\uff0d',
+      '\u3000',
+    ])
+      expect(invoiceKey(`3100${hidden}2613702`)).toBe(key);
+  });
+
+  it('a number with invisible characters, dashes and spaces inserted anywhere is the same invoice (property)', () => {
+    const noise = fc.constantFrom(' ', '-', '\u2010', '\u2014', '\u2212', '\u200b', '\u2060', '\u00ad', '\u3000', '\ufeff');
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9A-Z]{1,20}$/), fc.array(fc.tuple(fc.nat(), noise), { maxLength: 8 }), (number, inserts) => {
+        const chars = [...number];
+        for (const [at, ch] of inserts) chars.splice(at % (chars.length + 1), 0, ch);
+        expect(invoiceKey(chars.join(''))).toBe(number);
+      }),
+    );
+  });
+
+  it('leaves nothing of a number made only of spaces, dashes and invisible characters (refused at the door)', () => {
+    expect(invoiceKey('  - \u3000')).toBe('');
+    expect(invoiceKey('\u200b\u00ad\u2212')).toBe('');
+  });
 });

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError } from '../errors/domain-error';
 import { hasMessage, Language, translate } from '../i18n/messages';
 import { counted } from '../i18n/plural';
@@ -63,8 +63,40 @@ function localize(v: Violation, lng: Language): string {
   return translate(lng, key, { field: v.field, arg });
 }
 
+/** With the u flag a surrogate pair reads as one code point, so only a lone surrogate is a Cs code point. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The path of the first string (or key) in `value` that is not well-formed Unicode: a lone surrogate, which JSON's
+ * `\ud800` escapes can carry. No text of ours can hold one, and validators that encode text (IsEmail) throw on it.
+ */
+export function illFormedText(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path || 'body' : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (LONE_SURROGATE.test(key)) return path || 'body';
+    const found = illFormedText(inner, at);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** Refuses ill-formed text anywhere in the input before the DTO's validators read it. */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const field = illFormedText(value);
+    if (field) {
+      throw new DomainError('VALIDATION_FAILED', `${field}: must be well-formed Unicode text (no lone surrogate)`, {
+        localized: (lng) => translate(lng, 'validation.wellFormed', { field }),
+      });
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Whitelisted, unknown fields rejected, plain JSON turned into typed DTOs; no implicit coercion of bodies. */
-export const validationPipe = new ValidationPipe({
+export const validationPipe = new RequestValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
