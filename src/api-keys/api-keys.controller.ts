@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import { Authenticated, CurrentActor, PersonalAccount } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { ApiKeyList, ApiKeyView, CreateApiKeyInput, CreatedApiKeyView } from './api-keys.dto';
@@ -8,6 +8,7 @@ import { ApiKeysService } from './api-keys.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('accounts')
+@PersonalAccount()
 @Controller('api-keys')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AllowsMfaEnrolment, Authenticated, ClientInfo, CurrentActor, Public } from '../common/auth/decorators';
+import { AllowsMfaEnrolment, Authenticated, ClientInfo, CurrentActor, PersonalAccount, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
@@ -22,6 +22,7 @@ import { MfaService } from './mfa.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('auth')
+@PersonalAccount()
 @Controller('auth')
 export class AuthController {
   constructor(

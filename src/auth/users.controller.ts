@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentActor } from '../common/auth/decorators';
+import { Authenticated, CurrentActor, PersonalAccount } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
@@ -10,6 +10,7 @@ import { UsersService } from './users.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('auth')
+@PersonalAccount()
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}

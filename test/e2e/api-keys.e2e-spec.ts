@@ -62,6 +62,17 @@ describe('API keys for provincial systems', () => {
     // a machine credential has no account: account routes are refused
     expect((await byKey.GET('/api/auth/me')).response.status).toBe(403);
     expect((await create(key, { name: 'x' })).response.status).toBe(403);
+    // ... however the path is spelled: the router decodes it, so the guard reads the route, not the URL
+    for (const [method, path] of [
+      ['get', '/api/%61uth/me'],
+      ['post', '/api/%61uth/logout'],
+      ['post', '/api/auth/%70assword'],
+      ['get', '/api/%75sers'],
+      ['get', '/api/api-%6Beys'],
+    ] as const) {
+      const res = await t.http[method](path).set(auth(key)).send({});
+      expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+    }
 
     expect((await bureau.DELETE('/api/api-keys/{id}', { params: { path: { id } } })).response.status).toBe(204);
     const after = await byKey.GET('/api/voucher-applications');

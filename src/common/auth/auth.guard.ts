@@ -5,9 +5,9 @@ import { API_KEY_PREFIX, ApiKeysService } from '../../api-keys/api-keys.service'
 import { authConfig, AuthConfig } from '../../config/configuration';
 import { Actor, requestContext, Role } from '../context/request-context';
 import { DomainError } from '../errors/domain-error';
-import { HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
+import { HttpReply, HttpRequest } from '../http/http-neutral';
 import { Language, translate } from '../i18n/messages';
-import { ENROLMENT_KEY, PUBLIC_KEY, ROLES_KEY } from './decorators';
+import { ACCOUNT_KEY, ENROLMENT_KEY, PUBLIC_KEY, ROLES_KEY } from './decorators';
 
 /** Which roles may call the route, and the caller's own, in the caller's language. */
 function rolesRefusal(roles: Role[], role: Role): DomainError {
@@ -18,14 +18,12 @@ function rolesRefusal(roles: Role[], role: Role): DomainError {
     });
   return new DomainError('FORBIDDEN', say('en'), { localized: say });
 }
-/** Routes about a person's own account, which a machine credential has none of. */
-const ACCOUNT_PATHS = /^\/api\/(auth|users|api-keys)(\/|$)/;
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Global guard: every route needs a valid token of a live session, or a live API key (`Bearer yrdk_…`), unless marked
  * @Public(); a route's @Authenticated(roles) narrows the roles. An API key acts with its organization's or bureau's
- * role and scope, is refused the account routes, and a read-only one every method but GET. With MFA_REQUIRED, bureau and platform users without two-factor reach
+ * role and scope, is refused the @PersonalAccount() routes, and a read-only one every method but GET. With MFA_REQUIRED, bureau and platform users without two-factor reach
  * only the routes that enrol it. The caller becomes the request context's actor (audit, idempotency scope).
  */
 @Injectable()
@@ -80,7 +78,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     context.switchToHttp().getResponse<HttpReply>().header('Cache-Control', 'no-store');
     if (!READS.has(req.method) && actor.apiKey?.readOnly) throw new DomainError('FORBIDDEN', 'this API key is read-only');
     if (!isPublic) {
-      if (ACCOUNT_PATHS.test(pathOf(req)))
+      if (this.reflector.getAllAndOverride<boolean>(ACCOUNT_KEY, targets))
         throw new DomainError('FORBIDDEN', 'an API key has no account of its own: sign in as a person for this');
       const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
       if (roles.length > 0 && !roles.includes(actor.role))

@@ -6,6 +6,7 @@ import { headerOf, HttpRequest } from '../http/http-neutral';
 export const PUBLIC_KEY = 'auth:public';
 export const ROLES_KEY = 'auth:roles';
 export const ENROLMENT_KEY = 'auth:mfa-enrolment';
+export const ACCOUNT_KEY = 'auth:account';
 
 /** No token needed (login, registration, health, regions, facility search, voucher verification). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
@@ -16,6 +17,12 @@ export const Authenticated = (...roles: Role[]) =>
 
 /** Open to staff who have not enrolled two-factor yet although MFA_REQUIRED asks them to (enrolment, logout, me). */
 export const AllowsMfaEnrolment = () => SetMetadata(ENROLMENT_KEY, true);
+
+/**
+ * Routes about a person's own account (sign-in, users, API keys), which a machine credential has none of. Marked on the
+ * route rather than matched on the path, so that no spelling of the URL (`/api/%61uth/me`) gets an API key past it.
+ */
+export const PersonalAccount = () => SetMetadata(ACCOUNT_KEY, true);
 
 export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => ctx.switchToHttp().getRequest().user);
 
