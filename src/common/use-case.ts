@@ -1,4 +1,5 @@
 import { DomainError, ErrorCode } from './errors/domain-error';
+import type { Language } from './i18n/messages';
 
 /**
  * What a use case answers: its result, or one of the refusals it declares. A refusal is a result, not an exception:
@@ -13,6 +14,8 @@ export interface Refused<C extends ErrorCode = ErrorCode> {
   message: string;
   /** Sent as Retry-After (429, 503). */
   retryAfterSec?: number;
+  /** The message in the caller's language, where the refusal has its own words (see DomainError's options). */
+  localized?: (lng: Language) => string;
 }
 
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
@@ -25,12 +28,19 @@ export const refused = <C extends ErrorCode>(code: C, message: string, retryAfte
 });
 
 /** A refusal answered as a result: the error's code, message and Retry-After. */
-export const refusedBy = (e: DomainError): Refused => refused(e.code, e.message, e.options.retryAfterSec);
+export const refusedBy = (e: DomainError): Refused => ({
+  ...refused(e.code, e.message, e.options.retryAfterSec),
+  ...(e.options.localized ? { localized: e.options.localized } : {}),
+});
 
 /** At the HTTP edge: the value, or the refusal as the error the filter renders (marked as the answer of committed work). */
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;
-  throw new DomainError(outcome.code, outcome.message, { committed: true, retryAfterSec: outcome.retryAfterSec });
+  throw new DomainError(outcome.code, outcome.message, {
+    committed: true,
+    retryAfterSec: outcome.retryAfterSec,
+    localized: outcome.localized,
+  });
 }
 
 /** The refusals a use case can answer with, read by the OpenAPI document and the simulation's table of documented answers. */

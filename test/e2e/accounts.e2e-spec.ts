@@ -20,7 +20,9 @@ describe('accounts', () => {
   describe('login-failure handling', () => {
     it('locks a username for 15 minutes at its 5th failure within 15 minutes, even for the right password; then lets it in', async () => {
       const e = await t.registerEnterprise('340100');
-      for (let i = 1; i <= 4; i++) expect((await login({ username: e.username, password: `Wrong-${i}-Password!` })).status).toBe(401);
+      for (let i = 1; i <= 3; i++) expect((await login({ username: e.username, password: `Wrong-${i}-Password!` })).status).toBe(401);
+      const zh = await login({ username: e.username, password: 'Wrong-4-Password!' }).set('Accept-Language', 'zh-CN');
+      expect(zh.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: '用户名或密码错误' });
       securityClock.travel(10 * MINUTE);
       expect((await login({ username: e.username, password: 'Wrong-5-Password!' })).status).toBe(401);
       const locked = await login({ username: e.username, password: PASSWORD });

@@ -101,9 +101,14 @@ describe('sessions', () => {
     const p = await t.registerProvider('320500');
     const [current, other] = [await t.login(p.username, PASSWORD), await t.login(p.username, PASSWORD)];
     const change = (body: object) => t.http.post('/api/auth/password').set(auth(current.accessToken)).send(body);
-    expect((await change({ currentPassword: 'Wrong-Password-1', newPassword: 'Brand-New-Pass-2027' }).expect(401)).body.code).toBe(
-      'UNAUTHENTICATED',
-    );
+    expect((await change({ currentPassword: 'Wrong-Password-1', newPassword: 'Brand-New-Pass-2027' }).expect(401)).body).toEqual({
+      statusCode: 401,
+      code: 'UNAUTHENTICATED',
+      message: 'currentPassword is wrong',
+    });
+    // said as a wrong password, not as "sign in first", in Chinese too
+    const zh = await change({ currentPassword: 'Wrong-Password-2', newPassword: 'Brand-New-Pass-2027' }).set('Accept-Language', 'zh-CN');
+    expect(zh.body.message).toBe('当前密码（currentPassword）不正确');
     for (const weak of ['short1A!', 'alllowercaseletters', 'Password123!', `${p.username}-X9!`]) {
       const res = await change({ currentPassword: PASSWORD, newPassword: weak }).expect(400);
       expect(res.body).toMatchObject({ code: 'WEAK_PASSWORD', message: expect.stringContaining('newPassword') });
