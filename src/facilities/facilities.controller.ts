@@ -10,6 +10,7 @@ import { PageQuery } from '../common/http/paging';
 import { FacilitiesService } from './facilities.service';
 import { csvRecords } from '../common/http/csv';
 import { validationPipe } from '../common/http/validation';
+import { CallerLanguage, Language } from '../common/i18n/messages';
 import { csvRow, FacilityImport } from './facility-import';
 import { FacilityImportView, ImportFacilitiesInput, ImportQuery } from './facility-import.dto';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
@@ -53,11 +54,16 @@ export class FacilitiesController {
   @ApiConsumes('application/json', 'text/csv')
   @ApiOkResponse({ type: FacilityImportView, description: 'what each row did (or would do), and the rows refused' })
   @Refuses(FacilityImport)
-  async import(@CurrentActor() actor: Actor, @Query() q: ImportQuery, @Req() req: HttpRequest): Promise<FacilityImportView> {
+  async import(
+    @CurrentActor() actor: Actor,
+    @Query() q: ImportQuery,
+    @Req() req: HttpRequest,
+    @CallerLanguage() lng: Language,
+  ): Promise<FacilityImportView> {
     const dryRun = q.dryRun === 'true';
     if (typeof req.body === 'string') {
       const rows = csvRecords(req.body, ['externalRef', 'name', 'category', 'unit', 'unitPriceFen']).map(csvRow);
-      return unwrap(await this.importer.run(actor, rows, dryRun, 2));
+      return unwrap(await this.importer.run(actor, rows, dryRun, 2, lng));
     }
     const input = (await validationPipe.transform(req.body, { type: 'body', metatype: ImportFacilitiesInput })) as ImportFacilitiesInput;
     return unwrap(
@@ -65,6 +71,8 @@ export class FacilitiesController {
         actor,
         input.rows.map((r) => ({ ...r })),
         dryRun,
+        1,
+        lng,
       ),
     );
   }

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validate, ValidationError } from 'class-validator';
+import { validate } from 'class-validator';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { invalidInput } from '../common/errors/domain-error';
+import { describeViolations } from '../common/http/validation';
+import { Language, translate } from '../common/i18n/messages';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../common/use-case';
@@ -12,9 +14,6 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import { Facility } from './facility.entity';
 import { FacilityImportView, ImportedRowView, ImportFacilityRow, MAX_IMPORT_ROWS } from './facility-import.dto';
 import { FacilityRepository } from './facility.repository';
-
-const reasonsOf = (errors: ValidationError[]): string =>
-  errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`))).join('; ');
 
 /** A CSV cell is text: a price written as digits is a number, anything else stays text for the validator to name. */
 export function csvRow(record: Record<string, string>): Record<string, unknown> {
@@ -42,7 +41,14 @@ export class FacilityImport {
     private readonly organizationsService: OrganizationsService,
   ) {}
 
-  async run(actor: Actor, rows: Record<string, unknown>[], dryRun: boolean, firstLine = 1): Promise<Outcome<FacilityImportView>> {
+  /** `lng`: the caller's language, which the rejected rows' reasons are written in. */
+  async run(
+    actor: Actor,
+    rows: Record<string, unknown>[],
+    dryRun: boolean,
+    firstLine = 1,
+    lng: Language = 'en',
+  ): Promise<Outcome<FacilityImportView>> {
     if (rows.length > MAX_IMPORT_ROWS) throw invalidInput(`rows: at most ${MAX_IMPORT_ROWS} per import (got ${rows.length})`);
     const rejected: { line: number; reason: string }[] = [];
     const accepted: { line: number; row: ImportFacilityRow }[] = [];
@@ -52,12 +58,12 @@ export class FacilityImport {
       const row = plainToInstance(ImportFacilityRow, raw);
       const errors = await validate(row, { whitelist: true, forbidNonWhitelisted: true });
       if (errors.length > 0) {
-        rejected.push({ line, reason: reasonsOf(errors) });
+        rejected.push({ line, reason: describeViolations(errors, lng) });
         continue;
       }
       const earlier = seen.get(row.externalRef);
       if (earlier !== undefined) {
-        rejected.push({ line, reason: `externalRef: ${row.externalRef} is already on line ${earlier}` });
+        rejected.push({ line, reason: translate(lng, 'imports.duplicateRef', { ref: row.externalRef, line: earlier }) });
         continue;
       }
       seen.set(row.externalRef, line);
@@ -90,7 +96,7 @@ export class FacilityImport {
         };
         const found = existing.get(row.externalRef);
         if (found && found.status !== 'active') {
-          rejected.push({ line, reason: `externalRef: ${row.externalRef} names a retired facility, which cannot change` });
+          rejected.push({ line, reason: translate(lng, 'imports.retiredRef', { ref: row.externalRef }) });
           continue;
         }
         if (found) {

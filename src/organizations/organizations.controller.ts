@@ -3,6 +3,7 @@ import { ApiConsumes, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestj
 import { notFound } from '../common/errors/domain-error';
 import { csvRecords } from '../common/http/csv';
 import { validationPipe } from '../common/http/validation';
+import { CallerLanguage, Language } from '../common/i18n/messages';
 import { isKnownRegion } from '../regions/regions.data';
 import { Refuses } from '../common/http/answers';
 import { IsIn, IsOptional } from 'class-validator';
@@ -194,14 +195,15 @@ export class OrganizationsController {
     @CurrentActor() actor: Actor,
     @Param('regionCode') regionCode: string,
     @Req() req: HttpRequest,
+    @CallerLanguage() lng: Language,
   ): Promise<QualifiedImportView> {
     if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
     // A CSV row is named by its line in the file, as a spreadsheet shows it (the header is line 1); a JSON row by its place.
     if (typeof req.body === 'string') {
       const rows = csvRecords(req.body, ['creditCode', 'certificateNo']) as unknown as QualifiedRow[];
-      return this.organizations.importQualified(actor, regionCode, rows, 2);
+      return this.organizations.importQualified(actor, regionCode, rows, 2, lng);
     }
-    return this.organizations.importQualified(actor, regionCode, await qualifiedRows(req.body));
+    return this.organizations.importQualified(actor, regionCode, await qualifiedRows(req.body), 1, lng);
   }
 }
 

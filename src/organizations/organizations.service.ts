@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf, bureauCovers, canRead, listScope } from '../common/auth/scope';
 import { hasBidiControls } from '../common/http/text';
+import { Language, translate } from '../common/i18n/messages';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { DomainError, forbidden, invalidInput, notFound } from '../common/errors/domain-error';
@@ -201,10 +202,10 @@ export class OrganizationsService {
    * registered outside the bureau's region, or lacks a certificate. Enterprises already waiting for verification
    * whose codes the list names become active.
    */
-  importQualified(actor: Actor, regionCode: string, rows: QualifiedRow[], firstLine = 1): Promise<QualifiedImport> {
+  importQualified(actor: Actor, regionCode: string, rows: QualifiedRow[], firstLine = 1, lng: Language = 'en'): Promise<QualifiedImport> {
     assertBureauOf(actor, regionCode, `the qualified list of ${regionCode}`);
     const now = clock.iso();
-    const { accepted, rejected } = checkQualifiedRows(rows, regionCode, firstLine);
+    const { accepted, rejected } = checkQualifiedRows(rows, regionCode, firstLine, lng);
     return this.uow.run(async () => {
       const changed = await this.organizations.upsertQualified(
         accepted.map((r) => ({
@@ -372,11 +373,12 @@ export interface QualifiedImport {
   rejected: { line: number; reason: string }[];
 }
 
-/** The rows a bureau of `regionCode` may load, and the others with why, numbered from `firstLine`. */
+/** The rows a bureau of `regionCode` may load, and the others with why (in `lng`), numbered from `firstLine`. */
 export function checkQualifiedRows(
   rows: QualifiedRow[],
   regionCode: string,
   firstLine = 1,
+  lng: Language = 'en',
 ): { accepted: QualifiedRow[]; rejected: QualifiedImport['rejected'] } {
   const accepted: QualifiedRow[] = [];
   const rejected: QualifiedImport['rejected'] = [];
@@ -385,11 +387,11 @@ export function checkQualifiedRows(
     const creditCode = String(row.creditCode ?? '').trim();
     const certificateNo = String(row.certificateNo ?? '').trim();
     const problem = creditCodeProblem(creditCode);
-    if (problem) rejected.push({ line, reason: `creditCode ${problem}` });
+    if (problem) rejected.push({ line, reason: translate(lng, 'imports.creditCode', { problem }) });
     else if (!bureauCovers(regionCode, regionOfRegistration(registrationRegionOf(creditCode)).regionCode)) {
-      rejected.push({ line, reason: `creditCode ${creditCode} was registered outside ${regionCode}` });
+      rejected.push({ line, reason: translate(lng, 'imports.outsideRegion', { code: creditCode, region: regionCode }) });
     } else if (!certificateNo || certificateNo.length > 64 || hasBidiControls(certificateNo)) {
-      rejected.push({ line, reason: 'certificateNo must be 1–64 characters' });
+      rejected.push({ line, reason: translate(lng, 'imports.certificateNo') });
     } else accepted.push({ creditCode, certificateNo });
   });
   return { accepted, rejected };

@@ -58,6 +58,31 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     expect(await mine(provider.organizationId)).toEqual([]);
   });
 
+  it('says why a row was refused in the caller’s language', async () => {
+    const res = await csvImport(provider.token, file, true).set('Accept-Language', 'zh-CN').expect(200);
+    expect(res.body.rejected).toEqual([
+      { line: 4, reason: expect.stringMatching(/^unitPriceFen：/) },
+      { line: 5, reason: 'externalRef：SEM-01 已在第 2 行出现' },
+    ]);
+    expect(res.body.rejected[0].reason).not.toMatch(/must|should/);
+  });
+
+  it('a file with no header line is 400 naming the columns; a header alone imports nothing', async () => {
+    for (const empty of ['', '\uFEFF', '\r\n\r\n']) {
+      const res = await csvImport(provider.token, empty, true).expect(400);
+      expect(res.body).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining('externalRef,name,category,unit,unitPriceFen'),
+      });
+    }
+    const zh = await csvImport(provider.token, '\uFEFF', true).set('Accept-Language', 'zh-CN').expect(400);
+    expect(zh.body.message).toContain('CSV 文件为空');
+    const one = await csvImport(provider.token, 'a', true).expect(400);
+    expect(one.body.message).toContain('missing externalRef, name, category, unit, unitPriceFen');
+    const headerOnly = await csvImport(provider.token, `\uFEFF${HEADER}\r\n`, true).expect(200);
+    expect(headerOnly.body).toMatchObject({ created: 0, updated: 0, unchanged: 0, rows: [], rejected: [] });
+  });
+
   it('reads a file saved in GBK (charset=gbk), as spreadsheets in China often save CSV, as the same rows', async () => {
     const utf8 = await csvImport(provider.token, file, true).expect(200);
     const gbk = await t.http

@@ -130,8 +130,14 @@ describe('fraud controls on public money', () => {
       expect(res.body.imported).toBe(2);
       expect(res.body.rejected.map((r: { line: number }) => r.line)).toEqual([3, 4, 6]); // the header is line 1
       expect(res.body.rejected[1].reason).toContain('outside 310000');
-      // Loading the same list again changes nothing.
+      // Loading the same list again changes nothing; a bureau reading Chinese reads why in Chinese.
       expect((await put().expect(200)).body).toEqual(res.body);
+      const zh = await put().set('Accept-Language', 'zh-CN').expect(200);
+      expect(zh.body.rejected).toEqual([
+        { line: 3, reason: 'creditCode：必须是有效的统一社会信用代码（18 位，校验码符合 GB 32100）' },
+        { line: 4, reason: expect.stringMatching(/^creditCode：\w{18} 的登记地不在 310000 辖区内$/) },
+        { line: 6, reason: 'certificateNo：必须是 1 到 64 个字符' },
+      ]);
 
       // The enterprise that was waiting became active with the import; the listed one registers active.
       expect((await t.http.get('/api/auth/me').set(auth(pending.token)).expect(200)).body.organization).toMatchObject({

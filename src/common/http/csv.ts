@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
-import { invalidInput } from '../errors/domain-error';
+import { DomainError, invalidInput } from '../errors/domain-error';
+import { translate } from '../i18n/messages';
 
 /**
  * Rows of a CSV upload as records keyed by its header line (UTF-8, with or without a BOM, Excel-style quoting) —
@@ -7,10 +8,11 @@ import { invalidInput } from '../errors/domain-error';
  */
 export function csvRecords(text: string, required: string[]): Record<string, string>[] {
   let records: Record<string, string>[];
+  let header: string[] | null = null; // the first line, even in a file with no rows under it
   try {
     records = parse(text, {
       bom: true,
-      columns: (header: string[]) => header.map((h) => h.trim()),
+      columns: (first: string[]) => (header = first.map((h) => h.trim())),
       skip_empty_lines: true,
       trim: true,
       relax_column_count: true,
@@ -18,8 +20,13 @@ export function csvRecords(text: string, required: string[]): Record<string, str
   } catch (e) {
     throw invalidInput(`body: not a CSV file (${(e as Error).message})`);
   }
-  const header = records.length > 0 ? Object.keys(records[0]) : [];
-  const missing = required.filter((c) => records.length > 0 && !header.includes(c));
+  if (header === null) {
+    const columns = required.join(',');
+    throw new DomainError('VALIDATION_FAILED', translate('en', 'imports.emptyCsv', { columns }), {
+      localized: (lng) => translate(lng, 'imports.emptyCsv', { columns }),
+    });
+  }
+  const missing = required.filter((c) => !header!.includes(c));
   if (missing.length > 0) throw invalidInput(`body: the CSV header must name ${required.join(', ')} (missing ${missing.join(', ')})`);
   return records;
 }

@@ -66,6 +66,14 @@ function localize(v: Violation, lng: Language): string {
 /** With the u flag a surrogate pair reads as one code point, so only a lone surrogate is a Cs code point. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** Why a value failed its validators, in `lng`: for what a request is answered with per row (an import's rejected rows). */
+export const describeViolations = (errors: ValidationError[], lng: Language): string =>
+  lng === 'en'
+    ? violations(errors).map(inEnglish).join('; ')
+    : violations(errors)
+        .map((v) => localize(v, lng))
+        .join(translate(lng, 'validation.separator'));
+
 /**
  * The path of the first string (or key) in `value` that is not well-formed Unicode: a lone surrogate, which JSON's
  * `\ud800` escapes can carry. No text of ours can hold one, and validators that encode text (IsEmail) throw on it.
