@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Put, Query, Req, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Put, Query, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -27,7 +27,7 @@ import { BookSlot } from './use-cases/book-slot';
 import { BookingResult, CancelBooking, RecordBookingUsage } from './use-cases/close-booking';
 import { clock } from '../common/clock';
 import { ApiBodyExample, ApiFileResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
-import { headerOf, HttpRequest } from '../common/http/http-neutral';
+import { appConfig, AppConfig } from '../config/configuration';
 
 const view = ({ booking, redemption }: BookingResult) => BookingView.of(booking, clock.iso(), RedemptionView.of(redemption));
 
@@ -208,7 +208,10 @@ export class BookingsController {
 @ApiTags('bookings')
 @Controller('calendar')
 export class CalendarFeedsController {
-  constructor(private readonly feeds: CalendarFeeds) {}
+  constructor(
+    private readonly feeds: CalendarFeeds,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
 
   @Post('feed')
   @Explained({
@@ -220,8 +223,9 @@ export class CalendarFeedsController {
   })
   @Authenticated('enterprise', 'provider')
   @ApiCreatedResponse({ type: FeedView })
-  async make(@CurrentActor() actor: Actor, @Req() req: HttpRequest): Promise<FeedView> {
-    return { url: `${req.protocol ?? 'http'}://${headerOf(req, 'host') ?? 'localhost'}${await this.feeds.make(actor)}` };
+  async make(@CurrentActor() actor: Actor): Promise<FeedView> {
+    // The service's public address, not the request's Host header, which the caller (or a proxy) sets.
+    return { url: `${this.config.publicBaseUrl}${await this.feeds.make(actor)}` };
   }
 
   @Get(':feed')

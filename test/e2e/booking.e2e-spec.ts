@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import ical from 'node-ical';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { Sweeps } from '../../src/common/sweeps';
+import { appConfig } from '../../src/config/configuration';
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { auth, OrgSession, TestApp } from '../support/test-app';
@@ -481,6 +482,11 @@ describe('instrument booking', () => {
     expect(events[0].uid).toBe(`${booked.id}@booking`);
     expect(events[0].start.getTime()).toBe(Date.parse(booked.start));
     expect(events[0].end!.getTime()).toBe(Date.parse(booked.end));
+
+    // The URL is the service's public address, whatever Host the request named.
+    const forged = await t.http.post('/api/calendar/feed').set(auth(e.token)).set('Host', 'evil.example').expect(201);
+    expect(forged.body.url.startsWith(`${appConfig().publicBaseUrl}/api/calendar/`)).toBe(true);
+    expect(forged.body.url).not.toContain('evil.example');
 
     const labFeed = await feedPath(lab.token);
     const labEvents = Object.values(ical.sync.parseICS((await t.http.get(labFeed).expect(200)).text)).filter(
