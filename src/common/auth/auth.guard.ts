@@ -23,8 +23,8 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Global guard: every route needs a valid token of a live session, or a live API key (`Bearer yrdk_…`), unless marked
  * @Public(); a route's @Authenticated(roles) narrows the roles. An API key acts with its organization's or bureau's
- * role and scope, is refused the @PersonalAccount() routes, and a read-only one every method but GET. With MFA_REQUIRED, bureau and platform users without two-factor reach
- * only the routes that enrol it. The caller becomes the request context's actor (audit, idempotency scope).
+ * role and scope, is refused the @PersonalAccount() routes, and a read-only one every method but GET. With
+ * MFA_REQUIRED, bureau and platform users without two-factor reach only the routes that enrol it. The caller becomes the request context's actor (audit, idempotency scope).
  */
 @Injectable()
 export class AuthGuard extends PassportAuthGuard('jwt') {
