@@ -71,7 +71,7 @@ export class OrganizationsController {
   @Patch('organizations/:id')
   @Explained({
     summary: 'Change your organization’s profile: contact, address, bank account, controller and related parties',
-    who: 'An admin of the organization only: another organization’s id is 404, a user who is not an admin 403.',
+    who: 'An admin of the organization: another organization’s id is 404, a user who is not an admin 403. A declared controller is changed, and a declared related party removed, only by the bureau of the organization’s region (or province), which changes nothing else (403); another bureau gets 404.',
     changes:
       'Changes the fields given (relatedCreditCodes replaces the list); every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads.',
     money: NO_MONEY,
@@ -88,7 +88,7 @@ export class OrganizationsController {
     controllerCreditCode: '91340100MA2T8XQ30C',
     relatedCreditCodes: ['91320500MA1N7K5L2P'],
   })
-  @Authenticated('enterprise', 'provider')
+  @Authenticated('enterprise', 'provider', 'bureau')
   @ApiOkResponse({ type: OrganizationView, description: 'the organization as changed (bank account masked)' })
   @Refuses(OrganizationsService.profileRefusals)
   async updateProfile(

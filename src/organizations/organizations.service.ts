@@ -15,7 +15,7 @@ import { creditCodeProblem, registrationRegionOf } from './credit-code';
 import { OrganizationInput, UpdateProfileInput } from './organization.dto';
 import { Organization, OrganizationType } from './organization.entity';
 import { OrganizationRepository, ProfileChanges } from './organization.repository';
-import { maskBankAccount, normalizeBankAccount } from './profile.rules';
+import { loosenedRelations, maskBankAccount, normalizeBankAccount, RELATION_FIELDS } from './profile.rules';
 import { organizationTransition } from './organization.states';
 import { admittedAt, withNoticeEnded } from './organization.time-rules';
 
@@ -41,6 +41,10 @@ export interface PublicProvider {
 }
 
 /** Organizations: registration, providers' admission and suspension, and reading them within scope. */
+/** A refusal with its own words in each language. */
+const said = (code: 'FORBIDDEN', key: string, params: Record<string, string> = {}) =>
+  new DomainError(code, translate('en', key, params), { localized: (lng) => translate(lng, key, params) });
+
 @Injectable()
 export class OrganizationsService {
   static readonly admitRefusals = ['INVALID_STATE'] as const;
@@ -243,12 +247,14 @@ export class OrganizationsService {
 
   /**
    * Its admin changes the organization's profile: contact, address, the bank a payee is paid into, its controller and
-   * related parties. Each change is audited with what it was and what it became (a bank account masked), so the
+   * related parties (declaring more; loosening a declared relation takes the bureau of its region, which changes
+   * nothing else). Each change is audited with what it was and what it became (a bank account masked), so the
    * bureau sees who changed what; settlement batches already prepared keep the account they were prepared with.
    */
   updateProfile(actor: Actor, id: string, input: UpdateProfileInput): Promise<Organization> {
-    if (actor.organizationId !== id) throw notFound('organization');
-    if (!actor.admin) throw forbidden('only an admin of this organization changes its profile');
+    const bureau = actor.role === 'bureau';
+    if (!bureau && actor.organizationId !== id) throw notFound('organization');
+    if (!bureau && !actor.admin) throw forbidden('only an admin of this organization changes its profile');
     // Only the fields the body names: a DTO instance holds the others as undefined (class fields), never a change.
     const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as {
       [F in keyof UpdateProfileInput]-?: UpdateProfileInput[F] | null;
@@ -259,9 +265,12 @@ export class OrganizationsService {
       ...('relatedCreditCodes' in given ? { relatedCreditCodes: [...new Set(given.relatedCreditCodes ?? [])] } : {}), // null clears
     } as ProfileChanges;
     if (Object.keys(wanted).length === 0) throw invalidInput('body: name at least one field of the profile to change');
+    if (bureau && Object.keys(wanted).some((f) => !(RELATION_FIELDS as readonly string[]).includes(f))) {
+      throw said('FORBIDDEN', 'profile.bureauRelationsOnly');
+    }
     return this.uow.run(async () => {
       const org = await this.organizations.lock(id);
-      if (!org) throw notFound('organization');
+      if (!org || (bureau && !bureauCovers(actor.regionCode, org.regionCode))) throw notFound('organization');
       const after = { ...org, ...wanted };
       if (after.bankAccount && !after.bankName) throw invalidInput('bankName: is required with bankAccount');
       if (wanted.controllerCreditCode === org.creditCode) throw invalidInput('controllerCreditCode: must not be the organization’s own');
@@ -273,6 +282,9 @@ export class OrganizationsService {
         ),
       ) as ProfileChanges;
       if (Object.keys(changes).length === 0) return org;
+      const loosened = bureau ? [] : loosenedRelations(org, changes);
+      if (loosened.length > 0)
+        throw said('FORBIDDEN', 'profile.relationsByBureau', { fields: loosened.join(', '), region: org.regionCode });
       const now = clock.iso();
       await this.organizations.updateProfile(id, changes, now);
       const shown = (field: string, value: unknown) =>

@@ -10,6 +10,30 @@ export const isBankAccount = (value: unknown): boolean => typeof value === 'stri
 /** Stored without the spaces a person types between groups. */
 export const normalizeBankAccount = (account: string): string => account.replace(/ /g, '');
 
+/** The declared relations: what the related-party check and the caps aggregated by controller read. */
+export const RELATION_FIELDS = ['controllerCreditCode', 'relatedCreditCodes'] as const;
+
+/**
+ * The relation fields a change loosens: a declared controller changed or cleared, a declared related party left out.
+ * Declaring more only narrows what an organization may do; loosening could let it trade with a party it declared
+ * related (or start a fresh total under another controller), so only the bureau of its region does that.
+ */
+export function loosenedRelations(
+  declared: { controllerCreditCode: string | null; relatedCreditCodes: string[] },
+  changes: { controllerCreditCode?: string | null; relatedCreditCodes?: string[] },
+): (typeof RELATION_FIELDS)[number][] {
+  const loosened: (typeof RELATION_FIELDS)[number][] = [];
+  if (
+    changes.controllerCreditCode !== undefined &&
+    declared.controllerCreditCode !== null &&
+    changes.controllerCreditCode !== declared.controllerCreditCode
+  )
+    loosened.push('controllerCreditCode');
+  if (changes.relatedCreditCodes !== undefined && declared.relatedCreditCodes.some((c) => !changes.relatedCreditCodes!.includes(c)))
+    loosened.push('relatedCreditCodes');
+  return loosened;
+}
+
 /** All but the last four digits hidden: what anyone but the paying bureau and a statement sees. */
 export function maskBankAccount(account: string | null | undefined): string | null {
   if (!account) return null;

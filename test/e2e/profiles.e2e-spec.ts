@@ -104,13 +104,52 @@ describe('organization profiles', () => {
       controllerCreditCode: controller,
       relatedCreditCodes: [parent],
     });
-    const cleared = await patch(e, e.organizationId, { controllerCreditCode: null, relatedCreditCodes: null }).expect(200);
-    expect(cleared.body).toMatchObject({ contactPerson: '韩梅梅', controllerCreditCode: null, relatedCreditCodes: [], bankAccount: MASKED });
+    const cleared = await patch(await t.token('bureau-ah'), e.organizationId, {
+      controllerCreditCode: null,
+      relatedCreditCodes: null,
+    }).expect(200);
+    expect(cleared.body).toMatchObject({
+      contactPerson: '韩梅梅',
+      controllerCreditCode: null,
+      relatedCreditCodes: [],
+      bankAccount: MASKED,
+    });
     const read = await t.http.get(`/api/organizations/${e.organizationId}`).set(auth(e.token)).expect(200);
     expect(read.body).toMatchObject({ contactPerson: '韩梅梅', controllerCreditCode: null, relatedCreditCodes: [], bankAccount: MASKED });
     // Clearing the bank name of a payee that keeps its account would leave an account no bank pays into.
     const orphan = await patch(e, e.organizationId, { bankName: null }).expect(400);
     expect(orphan.body.message).toContain('bankName');
+  });
+
+  it('declares more freely; a declared controller changed or a related party removed only by the bureau of its region', async () => {
+    const e = await t.registerEnterprise('340104');
+    const [x, y, parent, sister] = [creditCodeIn('340100'), creditCodeIn('340100'), creditCodeIn('310115'), creditCodeIn('320500')];
+    await patch(e, e.organizationId, { controllerCreditCode: x, relatedCreditCodes: [parent] }).expect(200);
+    await patch(e, e.organizationId, { relatedCreditCodes: [parent, sister] }).expect(200);
+    for (const loosening of [
+      { controllerCreditCode: y },
+      { controllerCreditCode: null },
+      { relatedCreditCodes: [sister] },
+      { relatedCreditCodes: [] },
+    ]) {
+      const res = await patch(e, e.organizationId, loosening).expect(403);
+      expect(res.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining(Object.keys(loosening)[0]) });
+    }
+    const zh = await patch(e, e.organizationId, { relatedCreditCodes: [] }).set('Accept-Language', 'zh-CN').expect(403);
+    expect(zh.body.message).toBe(
+      'relatedCreditCodes：已申报的实际控制人变更、已申报关联方的删除，须由 340100 科技主管部门办理，因为关联交易审查和年度上限依据这些信息（新增申报可自行提交）',
+    );
+    // The bureau of the region (here the province's) does it, and only that; another province's bureau is 404.
+    const bureau = await t.token('bureau-ah');
+    await patch(bureau, e.organizationId, { contactPerson: '王敏' }).expect(403);
+    await patch(await t.token('bureau-sh'), e.organizationId, { relatedCreditCodes: [sister] }).expect(404);
+    const res = await patch(bureau, e.organizationId, { controllerCreditCode: y, relatedCreditCodes: [sister] }).expect(200);
+    expect(res.body).toMatchObject({ controllerCreditCode: y, relatedCreditCodes: [sister] });
+    const audit = await t.http.get(`/api/audit?entityType=organization&entityId=${e.organizationId}`).set(auth(bureau)).expect(200);
+    const byBureau = audit.body.items.find(
+      (a: { action: string; actorRole: string }) => a.action === 'organization.profile_updated' && a.actorRole === 'bureau',
+    );
+    expect(JSON.stringify(byBureau.summary)).toContain(`"relatedCreditCodes":{"from":["${parent}","${sister}"],"to":["${sister}"]}`);
   });
 
   it('refuses the organization’s own credit code as its controller or related party, and answers in Chinese', async () => {
