@@ -229,7 +229,7 @@ export interface paths {
         head?: never;
         /**
          * Change your organization’s profile: contact, address, bank account, controller and related parties
-         * @description **Who may call it:** An admin of the organization only: another organization’s id is 404, a user who is not an admin 403.
+         * @description **Who may call it:** An admin of the organization: another organization’s id is 404, a user who is not an admin 403. A declared controller is changed, and a declared related party removed, only by the bureau of the organization’s region (or province), which changes nothing else (403); another bureau gets 404.
          *
          *     **What it changes:** Changes the fields given (relatedCreditCodes replaces the list); every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads.
          *
@@ -3384,7 +3384,7 @@ export interface components {
              */
             contractNo: string;
             /**
-             * @description invoice number
+             * @description invoice number; spaces, dashes and full-width forms do not make another invoice
              * @example 31002613702
              */
             invoiceNo: string;
