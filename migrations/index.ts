@@ -13,6 +13,7 @@ import { StatsSummaries1765100000000 } from './1765100000000-stats-summaries';
 import { FacilitySearchFolds1765200000000 } from './1765200000000-facility-search-folds';
 import { ClaimBatchInPlace1765300000000 } from './1765300000000-claim-batch-in-place';
 import { GrantsPerEnterprise1765400000000 } from './1765400000000-grants-per-enterprise';
+import { InvoiceKeysRefolded1765500000000 } from './1765500000000-invoice-keys-refolded';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   FacilitySearchFolds1765200000000,
   ClaimBatchInPlace1765300000000,
   GrantsPerEnterprise1765400000000,
+  InvoiceKeysRefolded1765500000000,
 ];

@@ -19,20 +19,20 @@ import { IsFen } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Claim, CLAIM_STATUSES } from './claim.entity';
 import { NoBidiControls } from '../common/http/text';
-import { invoiceKey } from './claim.rules';
+import { invoiceKey, isInvoiceKey } from './claim.rules';
 import type { Names } from '../organizations/names.repository';
 
 /** One claim covers at most this many redemptions: its id list is stored in a TEXT column (64 KiB on MariaDB). */
 export const MAX_REDEMPTIONS_PER_CLAIM = 500;
 
-/** An invoice number must keep something after folding (invoiceKey): "  - " names no invoice. */
+/** An invoice number is letters A–Z and digits once folded (invoiceKey): "  - " or "Ѕ１" names no invoice. */
 const IsInvoiceNo = () =>
   ValidateBy({
     name: 'isInvoiceNo',
     validator: {
-      validate: (value: unknown) => typeof value !== 'string' || invoiceKey(value) !== '',
+      validate: (value: unknown) => typeof value !== 'string' || isInvoiceKey(invoiceKey(value)),
       defaultMessage: (a) =>
-        `${a?.property} must contain letters or digits of an invoice number, not only spaces, dashes or invisible characters`,
+        `${a?.property} must be the letters A–Z and digits of an invoice number (spaces and dashes between are ignored)`,
     },
   });
 

@@ -11,15 +11,35 @@ export function allocateApproval(approvedFen: number, capturedFen: number[]): nu
   });
 }
 
+/** What no invoice number is told apart by: anything but letters and digits, and what Unicode says to ignore. */
+const NOT_INVOICE_TEXT = /[^\p{L}\p{N}]|\p{Default_Ignorable_Code_Point}/u;
+const DECIMAL_DIGIT = /\p{Nd}/u;
+/** Letters a clerk (or a forger) puts for the digits they look like. */
+const LOOKS_LIKE_DIGIT: Record<string, string> = { O: '0', o: '0', I: '1', l: '1' };
+
 /**
- * The form of an invoice number under which no claimant may claim it twice: full-width characters folded (NFKC),
- * spaces, dashes (any dash punctuation, and the minus sign) and invisible format characters (zero-width spaces and
- * joiners, the soft hyphen) dropped, letters upper-cased, so "3100-2613 702", "３１００２６１３７０２" and
- * "3100\u200b2613702" are one invoice.
+ * A decimal digit of any script as its ASCII digit (Arabic-Indic ٣ → 3). Unicode encodes each script's digits as
+ * contiguous runs of 0–9 (a stability guarantee), so the digit's value is its place in its run; no library does this.
+ */
+function asciiDigit(ch: string): string | undefined {
+  if (!DECIMAL_DIGIT.test(ch)) return undefined;
+  let start = ch.codePointAt(0)!;
+  while (DECIMAL_DIGIT.test(String.fromCodePoint(start - 1))) start--;
+  return String((ch.codePointAt(0)! - start) % 10);
+}
+
+/**
+ * The form of an invoice number under which no claimant may claim it twice: full-width and compatibility forms
+ * folded (NFKC), every separator, mark and invisible character dropped, any script's digits and the letters O, I and
+ * l read as the digits they look like, upper-cased: "3100-2613 702", "３１００２６１３７０２", "3100\u200b2613702" and
+ * "31OO2613702" are one invoice. A key with any letter outside A–Z is not an invoice number (IsInvoiceNo refuses it).
  */
 export const invoiceKey = (invoiceNo: string): string =>
-  invoiceNo
-    .normalize('NFKC')
-    .replace(/[\p{White_Space}\p{Pd}\p{Cf}\u2212]/gu, '')
-    .toUpperCase()
-    .slice(0, 64);
+  [...invoiceNo.normalize('NFKC')]
+    .filter((ch) => !NOT_INVOICE_TEXT.test(ch))
+    .map((ch) => asciiDigit(ch) ?? LOOKS_LIKE_DIGIT[ch] ?? ch.toUpperCase())
+    .slice(0, 64) // code points: a key never ends in half a character
+    .join('');
+
+/** Whether an invoice number's key is made of A–Z and 0–9 only, and has any. */
+export const isInvoiceKey = (key: string): boolean => /^[0-9A-Z]{1,64}$/.test(key);

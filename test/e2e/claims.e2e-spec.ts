@@ -1,4 +1,5 @@
 import { In } from 'typeorm';
+import { InvoiceKeysRefolded1765500000000 } from '../../migrations/1765500000000-invoice-keys-refolded';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { Sweeps } from '../../src/common/sweeps';
@@ -508,6 +509,11 @@ describe('claims', () => {
         `${digits.slice(0, 4)}\u200b${digits.slice(4)}`, // zero-width space
         `${digits.slice(0, 4)}\u00ad${digits.slice(4, 8)}\u2060${digits.slice(8)}`, // soft hyphen, word joiner
         `${digits.slice(0, 4)}\u2212${digits.slice(4)}`, // minus sign
+        `${digits}\ufe0f`, // variation selector
+        `${digits.slice(0, 4)}\u3164${digits.slice(4)}`, // Hangul filler
+        `${digits.slice(0, 4)}_${digits.slice(4, 8)}.${digits.slice(8)}`,
+        digits.replace(/0/g, 'O'),
+        digits.replace(/[0-9]/g, (d) => String.fromCharCode(0x0660 + Number(d))), // Arabic-Indic digits
       ]) {
         const r = await redemption();
         const res = await submit(shLab, { redemptionIds: [r.id], evidence: withInvoice(invoiceNo) }).expect(422);
@@ -526,15 +532,39 @@ describe('claims', () => {
       ).toBe('DUPLICATE_INVOICE');
     });
 
-    it('refuses an invoice number of only spaces, dashes or invisible characters: 400 naming invoiceNo, in Chinese too', async () => {
-      for (const invoiceNo of ['  - \u3000', '\u200b\u00ad', '—']) {
+    it('refuses an invoice number of only separators or invisible characters, or with a letter outside A–Z: 400 naming invoiceNo', async () => {
+      for (const invoiceNo of ['  - \u3000', '\u200b\u00ad', '—', '\ufe0f', '\u3164', '\u0000', `31\u041e${digits}`, `发票${digits}`]) {
         const res = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(invoiceNo) }).expect(400);
         expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('evidence.invoiceNo') });
       }
       const zh = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(' - ') })
         .set('Accept-Language', 'zh-CN')
         .expect(400);
-      expect(zh.body.message).toContain('evidence.invoiceNo：必须包含发票号码的字母或数字');
+      expect(zh.body.message).toContain('evidence.invoiceNo：必须由发票号码的字母 A–Z 和数字组成');
+    });
+
+    it('a migration folds the keys of standing claims again; one that now names another claim’s invoice keeps its own', async () => {
+      const other = `320${String(Date.now()).slice(-8)}`; // with a 0 to letter
+      const lettered = (n: string) => n.replace(/0/g, 'O');
+      const claimed = async (invoiceNo: string) =>
+        (await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(invoiceNo) }).expect(201)).body.id as string;
+      // As the former folding left them: an O kept as a letter, so "32O…" and "320…" were two invoices.
+      const asBefore = (id: string, invoiceNo: string) =>
+        t.dataSource.query('UPDATE claim SET evidence = ?, invoice_key = ? WHERE id = ?', [
+          JSON.stringify(withInvoice(invoiceNo)),
+          invoiceNo,
+          id,
+        ]);
+      const keyOf = async (id: string) =>
+        (await t.dataSource.query<{ invoice_key: string }[]>('SELECT invoice_key FROM claim WHERE id = ?', [id]))[0].invoice_key;
+      const [plain, clashing, refolded] = [await claimed(other), await claimed(`${other}7`), await claimed(`${other}6`)];
+      await asBefore(clashing, lettered(other));
+      await asBefore(refolded, lettered(`${other}6`));
+      const runner = t.dataSource.createQueryRunner();
+      await new InvoiceKeysRefolded1765500000000().up(runner).finally(() => runner.release());
+      expect([await keyOf(plain), await keyOf(clashing), await keyOf(refolded)]).toEqual([other, lettered(other), `${other}6`]);
+      const again = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(`${other}6`) }).expect(422);
+      expect(again.body).toMatchObject({ code: 'DUPLICATE_INVOICE', message: expect.stringContaining(refolded) });
     });
 
     it('lets another claimant use the same invoice number', async () => {
