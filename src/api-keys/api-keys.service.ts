@@ -90,7 +90,7 @@ export class ApiKeysService {
       sessionId: k.id,
       admin: false,
       mfaEnabled: true, // a machine credential: two-factor belongs to the people who made it
-      apiKey: { id: k.id, readOnly: k.readOnly },
+      apiKey: { id: k.id, readOnly: k.readOnly, createdBy: k.createdBy },
     };
   }
 

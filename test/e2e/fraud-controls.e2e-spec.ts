@@ -216,6 +216,24 @@ describe('fraud controls on public money', () => {
       expect((await budget('340000')).committedFen - before.committedFen).toBe(11_000_000);
     });
 
+    it('an API key is the person who made it: neither the first approver’s key nor two keys of one person make two users', async () => {
+      const keyOf = async (token: string) =>
+        (await t.http.post('/api/api-keys').set(auth(token)).send({ name: '省级平台对接' }).expect(201)).body.key as string;
+      const [key, secondKey] = [await keyOf(bureauAh), await keyOf(bureauAh)];
+      const approve = (token: string, id: string) => t.http.post(`/api/voucher-applications/${id}/approve`).set(auth(token)).send({});
+      const e = await t.registerEnterprise('340100');
+      const a = await apply(e, 12_000_000);
+      await approve(bureauAh, a.id).expect(202);
+      expect((await approve(key, a.id).expect(403)).body.code).toBe('DUAL_CONTROL_REQUIRED');
+      const b = await apply(e, 12_000_000);
+      await approve(key, b.id).expect(202);
+      expect((await approve(secondKey, b.id).expect(403)).body.code).toBe('DUAL_CONTROL_REQUIRED');
+      expect((await approve(bureauAh, b.id).expect(403)).body.code).toBe('DUAL_CONTROL_REQUIRED');
+      const other = await t.token('bureau-ah-2');
+      expect((await approve(other, b.id).expect(200)).body).toMatchObject({ status: 'approved', approvedFen: 12_000_000 });
+      expect((await approve(other, a.id).expect(200)).body.status).toBe('approved');
+    });
+
     it('below the threshold one reviewer approves, as before', async () => {
       const e = await t.registerEnterprise('340100');
       const a = await apply(e, 11_000_000);
@@ -455,6 +473,10 @@ describe('fraud controls on public money', () => {
       const batch = (await t.http.post('/api/settlements').set(auth(bureauAh)).send({ regionCode: '340000' }).expect(201)).body;
       const own = await t.http.post(`/api/settlements/${batch.id}/pay`).set(auth(bureauAh)).send({ paymentRef: 'TREASURY-1' }).expect(403);
       expect(own.body.code).toBe('DUAL_CONTROL_REQUIRED');
+      // nor can an API key its creator made
+      const key = (await t.http.post('/api/api-keys').set(auth(bureauAh)).send({ name: '国库支付对接' }).expect(201)).body.key as string;
+      const byKey = await t.http.post(`/api/settlements/${batch.id}/pay`).set(auth(key)).send({ paymentRef: 'TREASURY-1' }).expect(403);
+      expect(byKey.body.code).toBe('DUAL_CONTROL_REQUIRED');
       await paySettlement(t, '340000', batch.id);
     });
   });

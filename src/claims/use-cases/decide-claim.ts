@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
-import { Actor } from '../../common/context/request-context';
+import { Actor, personOf } from '../../common/context/request-context';
 import { DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
@@ -71,7 +71,7 @@ export class DecideClaim {
 
   private async approve(actor: Actor, claim: Claim, requestedFen: number | undefined): Promise<Outcome<Claim>> {
     const second = claim.status === 'awaiting_second_approval';
-    if (second && claim.firstApprovedBy === actor.userId) {
+    if (second && claim.firstApprovedBy === personOf(actor)) {
       throw new DomainError('DUAL_CONTROL_REQUIRED', 'a second approval must come from another bureau user than the first');
     }
     if (second && requestedFen !== undefined && requestedFen !== claim.firstApprovedFen) {
@@ -159,7 +159,7 @@ export class DecideClaim {
       reason: null,
       reviewedBy: null,
       decidedAt: null,
-      firstApprovedBy: actor.userId,
+      firstApprovedBy: personOf(actor),
       firstApprovedFen: approvedFen,
     };
     if (!(await this.claims.decide(claim.id, 'submitted', marked))) return refused('INVALID_STATE', 'the claim was decided concurrently');

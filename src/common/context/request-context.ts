@@ -15,9 +15,15 @@ export interface Actor {
   /** Manages the users of its organization or bureau region. */
   admin: boolean;
   mfaEnabled: boolean;
-  /** Set when the caller is an API key (machine client) rather than a person's session. */
-  apiKey?: { id: string; readOnly: boolean };
+  /** Set when the caller is an API key (machine client) rather than a person's session; `createdBy` made it. */
+  apiKey?: { id: string; readOnly: boolean; createdBy: string };
 }
+
+/**
+ * The person accountable for what the actor does: a user, or whoever made the API key it calls with. Maker-checker
+ * (双人复核) compares persons, so that a key cannot be the second pair of eyes of the user who made it.
+ */
+export const personOf = (actor: Actor): string => actor.apiKey?.createdBy ?? actor.userId;
 
 export interface AuditDraft {
   action: string;

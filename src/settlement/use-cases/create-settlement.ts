@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ClaimRepository } from '../../claims/claim.repository';
 import { assertBureauOf, provinceOfRegion } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
-import { Actor } from '../../common/context/request-context';
+import { Actor, personOf } from '../../common/context/request-context';
 import { DomainError } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
@@ -88,7 +88,7 @@ export class CreateSettlement {
         status: 'open',
         totalFen,
         paymentRef: null,
-        createdBy: actor.userId,
+        createdBy: personOf(actor),
         createdAt: now,
         paidAt: null,
         batchNo: await this.settlements.nextBatchNo(regionCode, Number(today.slice(0, 4))),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
-import { Actor } from '../../common/context/request-context';
+import { Actor, personOf } from '../../common/context/request-context';
 import { DomainError, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
@@ -52,7 +52,7 @@ export class PaySettlement {
       const settlement = await this.settlements.lock(cmd.settlementId);
       if (!settlement) throw notFound('settlement');
       assertBureauOf(cmd.actor, settlement.regionCode, 'settlements of this region');
-      if (settlement.createdBy === cmd.actor.userId) {
+      if (settlement.createdBy === personOf(cmd.actor)) {
         throw new DomainError('DUAL_CONTROL_REQUIRED', 'the user who created a settlement batch cannot pay it; another bureau user must');
       }
       if (!settlementTransition(settlement.status, 'pay')) {

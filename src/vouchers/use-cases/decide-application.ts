@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
-import { Actor } from '../../common/context/request-context';
+import { Actor, personOf } from '../../common/context/request-context';
 import { DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
@@ -66,7 +66,7 @@ export class DecideApplication {
 
   private async approve(actor: Actor, application: VoucherApplication, requestedFen: number | undefined): Promise<Outcome<Decided>> {
     const second = application.status === 'awaiting_second_approval';
-    if (second && application.firstApprovedBy === actor.userId) {
+    if (second && application.firstApprovedBy === personOf(actor)) {
       throw new DomainError('DUAL_CONTROL_REQUIRED', 'a second approval must come from another bureau user than the first');
     }
     if (second && requestedFen !== undefined && requestedFen !== application.firstApprovedFen) {
@@ -118,7 +118,7 @@ export class DecideApplication {
       reason: null,
       reviewedBy: null,
       decidedAt: null,
-      firstApprovedBy: actor.userId,
+      firstApprovedBy: personOf(actor),
       firstApprovedFen: amountFen,
     };
     if (!(await this.applications.decide(application.id, 'pending_review', marked))) {
