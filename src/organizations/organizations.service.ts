@@ -66,6 +66,10 @@ export class OrganizationsService {
    * waits for its home bureau's verification, unless its province's qualified list names it.
    */
   async create(type: OrganizationType, input: OrganizationInput): Promise<Organization> {
+    if (input.controllerCreditCode === input.creditCode)
+      throw invalidInput('organization.controllerCreditCode: must not be the organization’s own');
+    if (input.relatedCreditCodes?.includes(input.creditCode))
+      throw invalidInput('organization.relatedCreditCodes: must not contain the organization’s own');
     if (await this.organizations.byCreditCode(input.creditCode)) {
       throw new DomainError('DUPLICATE', `an organization with credit code ${input.creditCode} is already registered`);
     }

@@ -10,18 +10,32 @@ export const annualCapFor = (terms: PolicyTerms, kind: EnterpriseKind | null): n
   kind === 'startup_team' && terms.teamAnnualCapFen !== null ? terms.teamAnnualCapFen : terms.enterpriseAnnualCapFen;
 
 /**
- * Whose annual caps an application counts against: always the enterprise itself, and also its actual controller's
- * group when the policy aggregates by controller. Counting the enterprise too means naming another controller (its
- * admin may change the profile) starts no fresh total: what it was granted this year stays counted against it.
+ * Whose annual caps an application counts against: always the enterprise itself; when the policy aggregates by
+ * controller, also the group its credit code heads and the group of the controller it names, in one order everywhere
+ * (so that two issuers never take the group rows crosswise). A controller that applies itself is thus counted in the
+ * group it heads, and naming another controller (its admin may declare one) starts no fresh total for the enterprise.
  */
-export const capSubjects = (terms: PolicyTerms, enterprise: { id: string; controllerCreditCode: string | null }): string[] =>
-  terms.capByController && enterprise.controllerCreditCode
-    ? [`ent:${enterprise.id}`, `ctl:${enterprise.controllerCreditCode}`]
-    : [`ent:${enterprise.id}`];
+export function capSubjects(
+  terms: Pick<PolicyTerms, 'capByController'>,
+  enterprise: { id: string; creditCode: string; controllerCreditCode: string | null },
+): string[] {
+  const own = `ent:${enterprise.id}`;
+  if (!terms.capByController) return [own];
+  const groups = new Set([
+    `ctl:${enterprise.creditCode}`,
+    ...(enterprise.controllerCreditCode ? [`ctl:${enterprise.controllerCreditCode}`] : []),
+  ]);
+  return [own, ...[...groups].sort()];
+}
 
-/** The subjects a voucher's grant was counted against: its enterprise, and the controller group it records if any. */
-export const grantSubjectsOf = (voucher: { enterpriseId: string; capSubject: string }): string[] =>
-  voucher.capSubject === `ent:${voucher.enterpriseId}` ? [voucher.capSubject] : [`ent:${voucher.enterpriseId}`, voucher.capSubject];
+/** What a voucher records as its cap subjects: the groups', space-separated, or the enterprise's alone. */
+export const recordedCapSubject = (subjects: string[]): string => (subjects.length > 1 ? subjects.slice(1).join(' ') : subjects[0]);
+
+/** The subjects a voucher's grant was counted against, in the order they are locked (capSubjects). */
+export const grantSubjectsOf = (voucher: { enterpriseId: string; capSubject: string }): string[] => {
+  const own = `ent:${voucher.enterpriseId}`;
+  return [own, ...voucher.capSubject.split(' ').filter((s) => s !== own)];
+};
 
 export interface ApplicationFacts {
   amountFen: number;

@@ -118,6 +118,22 @@ describe('service foundation', () => {
       expect(verified.body).toMatchObject({ id: res.body.organization.id, regionCode: '340100', status: 'active' });
     });
 
+    it('refuses the organization’s own credit code as its controller or related party at registration too', async () => {
+      const creditCode = creditCodeIn('340104');
+      const register = (organization: object) =>
+        t.http
+          .post('/api/auth/register')
+          .send({
+            username: `own-${creditCode.slice(-6)}`,
+            password: PASSWORD,
+            role: 'enterprise',
+            organization: { name: '自我关联公司', creditCode, ...organization },
+          })
+          .expect(400);
+      expect((await register({ controllerCreditCode: creditCode })).body.message).toContain('organization.controllerCreditCode');
+      expect((await register({ relatedCreditCodes: [creditCode] })).body.message).toContain('organization.relatedCreditCodes');
+    });
+
     it('registers a Shanghai provider as applied, region the province', async () => {
       const res = await t.http
         .post('/api/auth/register')

@@ -1,6 +1,6 @@
 import type { Response } from 'superagent';
 import { DataSource } from 'typeorm';
-import { GrantsPerEnterprise1765400000000 } from '../../migrations/1765400000000-grants-per-enterprise';
+import { countAgainstEverySubject } from '../../migrations/1765400000000-grants-per-enterprise';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { Database } from '../../src/common/persistence/database';
 import { sql } from '../../src/common/persistence/sql';
@@ -423,23 +423,38 @@ describe('voucher applications and vouchers', () => {
       expectRejected(await apply(e, 1), 'ANNUAL_CAP_EXCEEDED');
     });
 
-    it('vouchers issued under a controller group before grants counted per enterprise are counted for it by a migration', async () => {
-      const e = await t.registerEnterprise('310000', { controllerCreditCode: creditCodeIn('310000') });
+    it('vouchers that counted against one subject before are counted against all of theirs by a migration', async () => {
+      const controller = creditCodeIn('310000');
+      const e = await t.registerEnterprise('310000', { controllerCreditCode: controller });
       const first = await granted(e, 30_000_000);
       const second = await granted(e, 12_000_000);
       await revoke('bureau-sh', second.voucher.id).then((r) => expect(r.status).toBe(200));
       const grants = t.get(AnnualGrantRepository);
-      expect(await grants.granted('310000', year, `ent:${e.organizationId}`)).toBe(30_000_000);
-      // As the former code left it: the group's row alone counted the grants.
+      const subjects = [`ent:${e.organizationId}`, `ctl:${e.creditCode}`, `ctl:${controller}`];
+      const totals = () => Promise.all(subjects.map((s) => grants.granted('310000', year, s)));
+      expect(await totals()).toEqual([30_000_000, 30_000_000, 30_000_000]);
+      // As the former code left them: each voucher recorded its controller's group, the only row that counted it.
       const db = t.get(Database);
-      await t
-        .get(UnitOfWork)
-        .run(() => db.execute(sql`UPDATE annual_grant SET granted_fen = 0 WHERE subject = ${`ent:${e.organizationId}`}`));
+      await t.get(UnitOfWork).run(async () => {
+        await db.execute(sql`UPDATE annual_grant SET granted_fen = 0 WHERE subject IN (${subjects[0]}, ${subjects[1]})`);
+        await db.execute(sql`UPDATE voucher SET cap_subject = ${subjects[2]} WHERE enterprise_id = ${e.organizationId}`);
+      });
       const runner = t.get(DataSource).createQueryRunner();
-      await new GrantsPerEnterprise1765400000000().up(runner).finally(() => runner.release());
-      expect(await grants.granted('310000', year, `ent:${e.organizationId}`)).toBe(30_000_000);
+      await countAgainstEverySubject(runner, e.organizationId).finally(() => runner.release());
+      expect(await totals()).toEqual([30_000_000, 30_000_000, 30_000_000]);
       await revoke('bureau-sh', first.voucher.id).then((r) => expect(r.status).toBe(200));
-      expect(await grants.granted('310000', year, `ent:${e.organizationId}`)).toBe(0);
+      expect(await totals()).toEqual([0, 0, 0]);
+    });
+
+    it('ANNUAL_CAP_EXCEEDED: a controller that applies itself is counted in the group it heads', async () => {
+      const head = await t.registerEnterprise('310000');
+      expect((await apply(head, 30_000_000)).status).toBe('approved');
+      expect((await granted(head, 15_000_000)).status).toBe('approved');
+      const held = await t.registerEnterprise('310000', { controllerCreditCode: head.creditCode });
+      expect((await apply(held, 1)).status).toBe('pending_review'); // the group's total is past auto-approval
+      expectRejected(await apply(held, 5_000_001), 'ANNUAL_CAP_EXCEEDED');
+      expect((await granted(held, 5_000_000)).status).toBe('approved');
+      expectRejected(await apply(head, 1), 'ANNUAL_CAP_EXCEEDED');
     });
 
     it('ANNUAL_CAP_EXCEEDED: a startup team under another controller keeps the team cap it used', async () => {

@@ -13,7 +13,7 @@ import { AnnualGrantRepository } from '../annual-grant.repository';
 import { Voucher, VoucherApplication } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
 import { SerialNumbers } from '../serial-numbers';
-import { annualCapFor, capSubjects, formatSerial } from '../voucher.rules';
+import { annualCapFor, capSubjects, formatSerial, recordedCapSubject } from '../voucher.rules';
 
 /**
  * Issues the voucher of an approved application, inside the caller's unit of work, after the caller has locked the
@@ -53,7 +53,7 @@ export class VoucherIssuer {
       enterpriseId: enterprise.id,
       applicationId: application.id,
       policyId: policy.id,
-      capSubject: subjects[subjects.length - 1], // the controller group's when aggregated (grantSubjectsOf)
+      capSubject: recordedCapSubject(subjects),
       faceValueFen: 0,
       availableFen: 0,
       heldFen: 0,
