@@ -79,6 +79,8 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     expect(zh.body.message).toContain('CSV 文件为空');
     const one = await csvImport(provider.token, 'a', true).expect(400);
     expect(one.body.message).toContain('missing externalRef, name, category, unit, unitPriceFen');
+    const oneZh = await csvImport(provider.token, 'a', true).set('Accept-Language', 'zh-CN').expect(400);
+    expect(oneZh.body.message).toContain('CSV 首行须列出 externalRef, name, category, unit, unitPriceFen（缺少');
     const headerOnly = await csvImport(provider.token, `\uFEFF${HEADER}\r\n`, true).expect(200);
     expect(headerOnly.body).toMatchObject({ created: 0, updated: 0, unchanged: 0, rows: [], rejected: [] });
   });

@@ -26,7 +26,12 @@ export function csvRecords(text: string, required: string[]): Record<string, str
       localized: (lng) => translate(lng, 'imports.emptyCsv', { columns }),
     });
   }
-  const missing = required.filter((c) => !header!.includes(c));
-  if (missing.length > 0) throw invalidInput(`body: the CSV header must name ${required.join(', ')} (missing ${missing.join(', ')})`);
+  const missing = required.filter((c) => !header!.includes(c)).join(', ');
+  if (missing) {
+    const params = { columns: required.join(', '), missing };
+    throw new DomainError('VALIDATION_FAILED', translate('en', 'imports.missingColumns', params), {
+      localized: (lng) => translate(lng, 'imports.missingColumns', params),
+    });
+  }
   return records;
 }
