@@ -14,8 +14,8 @@ export function allocateApproval(approvedFen: number, capturedFen: number[]): nu
 /** What no invoice number is told apart by: anything but letters and digits, and what Unicode says to ignore. */
 const NOT_INVOICE_TEXT = /[^\p{L}\p{N}]|\p{Default_Ignorable_Code_Point}/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
-/** Letters a clerk (or a forger) puts for the digits they look like. */
-const LOOKS_LIKE_DIGIT: Record<string, string> = { O: '0', o: '0', I: '1', l: '1' };
+/** Letters, upper-cased, that a clerk (or a forger) puts for the digits they look like: O for 0, I and l for 1. */
+const LOOKS_LIKE_DIGIT: Record<string, string> = { O: '0', I: '1', L: '1' };
 
 /**
  * A decimal digit of any script as its ASCII digit (Arabic-Indic ٣ → 3). Unicode encodes each script's digits as
@@ -30,14 +30,15 @@ function asciiDigit(ch: string): string | undefined {
 
 /**
  * The form of an invoice number under which no claimant may claim it twice: full-width and compatibility forms
- * folded (NFKC), every separator, mark and invisible character dropped, any script's digits and the letters O, I and
- * l read as the digits they look like, upper-cased: "3100-2613 702", "３１００２６１３７０２", "3100\u200b2613702" and
+ * folded and accents taken apart (NFKD), every separator, mark and invisible character dropped, upper-cased, any script's digits and the
+ * letters O, I and L read as the digits they look like: "3100-2613 702", "３１００２６１３７０２", "3100\u200b2613702" and
  * "31OO2613702" are one invoice. A key with any letter outside A–Z is not an invoice number (IsInvoiceNo refuses it).
  */
 export const invoiceKey = (invoiceNo: string): string =>
-  [...invoiceNo.normalize('NFKC')]
+  [...invoiceNo.normalize('NFKD')]
     .filter((ch) => !NOT_INVOICE_TEXT.test(ch))
-    .map((ch) => asciiDigit(ch) ?? LOOKS_LIKE_DIGIT[ch] ?? ch.toUpperCase())
+    .map((ch) => asciiDigit(ch) ?? ch.toUpperCase())
+    .map((ch) => LOOKS_LIKE_DIGIT[ch] ?? ch)
     .slice(0, 64) // code points: a key never ends in half a character
     .join('');
 

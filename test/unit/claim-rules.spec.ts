@@ -53,6 +53,16 @@ describe('invoiceKey', () => {
     expect(invoiceKey('3lOo26I3702')).toBe(key);
   });
 
+  it('folds case before reading letters as digits: one number in upper and lower case is one invoice (property)', () => {
+    expect(invoiceKey('inv-2274')).toBe(invoiceKey('INV-2274'));
+    expect(invoiceKey('fp-o1')).toBe(invoiceKey('FP-O1'));
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9A-Za-z -]{1,30}$/), (number) => {
+        expect(invoiceKey(number.toLowerCase())).toBe(invoiceKey(number.toUpperCase()));
+      }),
+    );
+  });
+
   it('keeps a letter outside A–Z in the key, so that such a number is refused rather than told apart', () => {
     expect(isInvoiceKey(invoiceKey('31\u041e02613702'))).toBe(false); // Cyrillic О
     expect(isInvoiceKey(invoiceKey('发票31002613702'))).toBe(false);
@@ -63,6 +73,37 @@ describe('invoiceKey', () => {
   it('cuts a long key between characters, never inside one', () => {
     expect(invoiceKey(`${'A'.repeat(63)}\u{20000}`)).toBe(`${'A'.repeat(63)}\u{20000}`);
     expect(invoiceKey(`${'A'.repeat(64)}\u{20000}`)).toBe('A'.repeat(64));
+  });
+
+  it('a number with separators and invisible characters inserted anywhere is the same invoice (property)', () => {
+    const noise = fc.constantFrom(
+      ' ',
+      '-',
+      '_',
+      '.',
+      '\u2010',
+      '\u2014',
+      '\u2212',
+      '\u200b',
+      '\u2060',
+      '\u00ad',
+      '\u3000',
+      '\ufeff',
+      '\ufe0f',
+      '\u3164',
+      '\u0301',
+    );
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[0-9A-HJKMNP-Z]{1,20}$/), // keys have no O, I or L: they read as 0 and 1
+        fc.array(fc.tuple(fc.nat(), noise), { maxLength: 8 }),
+        (number, inserts) => {
+          const chars = [...number];
+          for (const [at, ch] of inserts) chars.splice(at % (chars.length + 1), 0, ch);
+          expect(invoiceKey(chars.join(''))).toBe(number);
+        },
+      ),
+    );
   });
 
   it('leaves nothing of a number made only of spaces, dashes and invisible characters (refused at the door)', () => {
