@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { securityClock } from '../common/clock';
 import { Actor, AuditDraft } from '../common/context/request-context';
-import { DomainError } from '../common/errors/domain-error';
+import { catalogued, DomainError } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
-import { translate } from '../common/i18n/messages';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused, refusedBy } from '../common/use-case';
 import { authConfig, AuthConfig } from '../config/configuration';
@@ -35,10 +34,6 @@ export const userView = (
   ...(u.email ? { email: u.email } : {}),
   mfaEnabled: u.mfaEnabledAt !== null,
 });
-
-/** A password that does not match, said as such (not "sign in first") in the caller's language. */
-const wrong = (key: 'wrongCredentials' | 'wrongCurrentPassword') =>
-  new DomainError('UNAUTHENTICATED', translate('en', key), { localized: (lng) => translate(lng, key) });
 
 /** Where a request comes from, for throttling and the audit log. */
 export interface Client {
@@ -89,7 +84,8 @@ export class AuthService {
     const user = await this.users.byUsername(username);
     const passwordOk = await this.credentials.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabledAt) {
-      return this.failLogin(username, client, wrong('wrongCredentials'), user);
+      // said as a wrong password, not as the code's "sign in first"
+      return this.failLogin(username, client, catalogued('UNAUTHENTICATED', 'wrongCredentials'), user);
     }
     if (user.mfaEnabledAt) {
       if (!otp) return refused('MFA_REQUIRED', 'this account uses two-factor: give the current code as otp');
@@ -155,7 +151,7 @@ export class AuthService {
     const locked = await this.throttle.refusal(user.username, client.ip);
     if (locked) return refusedBy(locked);
     if (!(await this.credentials.verify(user.passwordHash, currentPassword))) {
-      return this.failLogin(user.username, client, wrong('wrongCurrentPassword'), user);
+      return this.failLogin(user.username, client, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
     }
     const passwordHash = await this.credentials.hash(newPassword);
     return this.uow.run(async () => {

@@ -4,7 +4,7 @@ import { hasBidiControls } from '../common/http/text';
 import { Language, translate } from '../common/i18n/messages';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { DomainError, forbidden, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, DomainError, forbidden, invalidInput, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -41,10 +41,6 @@ export interface PublicProvider {
 }
 
 /** Organizations: registration, providers' admission and suspension, and reading them within scope. */
-/** A refusal with its own words in each language. */
-const said = (code: 'FORBIDDEN', key: string, params: Record<string, string> = {}) =>
-  new DomainError(code, translate('en', key, params), { localized: (lng) => translate(lng, key, params) });
-
 @Injectable()
 export class OrganizationsService {
   static readonly admitRefusals = ['INVALID_STATE'] as const;
@@ -270,7 +266,7 @@ export class OrganizationsService {
     } as ProfileChanges;
     if (Object.keys(wanted).length === 0) throw invalidInput('body: name at least one field of the profile to change');
     if (bureau && Object.keys(wanted).some((f) => !(RELATION_FIELDS as readonly string[]).includes(f))) {
-      throw said('FORBIDDEN', 'profile.bureauRelationsOnly');
+      throw catalogued('FORBIDDEN', 'profile.bureauRelationsOnly');
     }
     return this.uow.run(async () => {
       const org = await this.organizations.lock(id);
@@ -288,7 +284,7 @@ export class OrganizationsService {
       if (Object.keys(changes).length === 0) return org;
       const loosened = bureau ? [] : loosenedRelations(org, changes);
       if (loosened.length > 0)
-        throw said('FORBIDDEN', 'profile.relationsByBureau', { fields: loosened.join(', '), region: org.regionCode });
+        throw catalogued('FORBIDDEN', 'profile.relationsByBureau', { fields: loosened.join(', '), region: org.regionCode });
       const now = clock.iso();
       await this.organizations.updateProfile(id, changes, now);
       const shown = (field: string, value: unknown) =>

@@ -107,6 +107,9 @@ export const notFound = (what: string) =>
   );
 export const forbidden = (why: string) => new DomainError('FORBIDDEN', why);
 export const invalidInput = (why: string) => new DomainError('VALIDATION_FAILED', why);
+/** An error whose message is a catalogue entry: English as its message, and the caller's language when answered. */
+export const catalogued = (code: ErrorCode, key: string, params: Record<string, string | number> = {}) =>
+  new DomainError(code, translate('en', key, params), { localized: (lng) => translate(lng, key, params) });
 /** Lost to concurrent work more often than it may retry: the client comes back in a second. */
 export const serviceBusy = () =>
   new DomainError('SERVICE_BUSY', 'the service is busy with conflicting requests; retry shortly', { retryAfterSec: 1 });

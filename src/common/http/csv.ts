@@ -1,6 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { DomainError, invalidInput } from '../errors/domain-error';
-import { translate } from '../i18n/messages';
+import { catalogued, invalidInput } from '../errors/domain-error';
 
 /**
  * Rows of a CSV upload as records keyed by its header line (UTF-8, with or without a BOM, Excel-style quoting) —
@@ -20,18 +19,8 @@ export function csvRecords(text: string, required: string[]): Record<string, str
   } catch (e) {
     throw invalidInput(`body: not a CSV file (${(e as Error).message})`);
   }
-  if (header === null) {
-    const columns = required.join(',');
-    throw new DomainError('VALIDATION_FAILED', translate('en', 'imports.emptyCsv', { columns }), {
-      localized: (lng) => translate(lng, 'imports.emptyCsv', { columns }),
-    });
-  }
+  if (header === null) throw catalogued('VALIDATION_FAILED', 'imports.emptyCsv', { columns: required.join(',') });
   const missing = required.filter((c) => !header!.includes(c)).join(', ');
-  if (missing) {
-    const params = { columns: required.join(', '), missing };
-    throw new DomainError('VALIDATION_FAILED', translate('en', 'imports.missingColumns', params), {
-      localized: (lng) => translate(lng, 'imports.missingColumns', params),
-    });
-  }
+  if (missing) throw catalogued('VALIDATION_FAILED', 'imports.missingColumns', { columns: required.join(', '), missing });
   return records;
 }

@@ -1,5 +1,5 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
-import { DomainError } from '../errors/domain-error';
+import { catalogued, DomainError } from '../errors/domain-error';
 import { hasMessage, Language, translate } from '../i18n/messages';
 import { counted } from '../i18n/plural';
 
@@ -94,11 +94,7 @@ export function illFormedText(value: unknown, path = ''): string | null {
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const field = illFormedText(value);
-    if (field) {
-      throw new DomainError('VALIDATION_FAILED', `${field}: must be well-formed Unicode text (no lone surrogate)`, {
-        localized: (lng) => translate(lng, 'validation.wellFormed', { field }),
-      });
-    }
+    if (field) throw catalogued('VALIDATION_FAILED', 'validation.wellFormed', { field });
     return super.transform(value, metadata);
   }
 }

@@ -9,9 +9,10 @@ import { AnnualGrantRepository } from '../annual-grant.repository';
 import { applicationRefusal, capSubjects } from '../voucher.rules';
 
 /**
- * The rules an application must pass, checked on locked rows inside the caller's unit of work: the enterprise's
- * annual-grant row, its controller group's when the policy aggregates by controller, then the budget row (always in this order, everywhere, so issuers never deadlock). Whatever
- * this finds still holds when the voucher is issued in the same unit: no race can turn a pass into a refusal later.
+ * The rules an application must pass, checked on locked rows inside the caller's unit of work: the annual-grant rows
+ * of the enterprise and, when the policy aggregates by controller, of its groups (capSubjects), then the budget row
+ * (always in this order, everywhere, so issuers never deadlock). Whatever this finds still holds when the voucher is
+ * issued in the same unit: no race can turn a pass into a refusal later.
  */
 @Injectable()
 export class ApplicationChecks {
