@@ -6,7 +6,7 @@ const PAGE = 5_000;
 
 /**
  * Invoice numbers are folded more strictly (invoiceKey: every separator, mark and invisible character dropped, any
- * script's digits and O, I, l read as digits), so the keys of standing claims are folded again: a claim made before
+ * script's digits and O, I, L read as digits), so the keys of standing claims are folded again: a claim made before
  * must stop the same invoice written another way now. Two standing claims that turn out to name one invoice keep
  * their keys as they were (the unique key would refuse the second), and are named in the log for the bureau.
  */

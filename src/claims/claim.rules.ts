@@ -29,8 +29,8 @@ function asciiDigit(ch: string): string | undefined {
 }
 
 /**
- * The form of an invoice number under which no claimant may claim it twice: full-width and compatibility forms
- * folded and accents taken apart (NFKD), every separator, mark and invisible character dropped, upper-cased, any script's digits and the
+ * The form of an invoice number under which no claimant may claim it twice: compatibility forms folded and accents
+ * taken apart (NFKD), every separator, mark and invisible character dropped, upper-cased, any script's digits and the
  * letters O, I and L read as the digits they look like: "3100-2613 702", "３１００２６１３７０２", "3100\u200b2613702" and
  * "31OO2613702" are one invoice. A key with any letter outside A–Z is not an invoice number (IsInvoiceNo refuses it).
  */

@@ -82,9 +82,8 @@ export function illFormedText(value: unknown, path = ''): string | null {
   if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path || 'body' : null;
   if (value === null || typeof value !== 'object') return null;
   for (const [key, inner] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
     if (LONE_SURROGATE.test(key)) return path || 'body';
-    const found = illFormedText(inner, at);
+    const found = illFormedText(inner, path ? `${path}.${key}` : key);
     if (found) return found;
   }
   return null;
