@@ -14,6 +14,7 @@ import { FacilitySearchFolds1765200000000 } from './1765200000000-facility-searc
 import { ClaimBatchInPlace1765300000000 } from './1765300000000-claim-batch-in-place';
 import { GrantsPerEnterprise1765400000000 } from './1765400000000-grants-per-enterprise';
 import { InvoiceKeysRefolded1765500000000 } from './1765500000000-invoice-keys-refolded';
+import { LinesClearedOnce1765600000000 } from './1765600000000-lines-cleared-once';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   ClaimBatchInPlace1765300000000,
   GrantsPerEnterprise1765400000000,
   InvoiceKeysRefolded1765500000000,
+  LinesClearedOnce1765600000000,
 ];

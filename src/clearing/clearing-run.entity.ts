@@ -3,8 +3,9 @@ import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn }
 
 /**
  * A clearing computed and recorded by the platform: the period it took in, what it found, and the SHA-256 of its CSV.
- * Written once and never changed (the repository has no update or delete): a later payment in the same period makes
- * a later run, not a different one.
+ * Written once and never changed (the repository has no update or delete). It clears the lines paid in its period
+ * that no earlier run took in (settlement_line.clearing_run_id), so a later payment in the same period makes a later
+ * run, not a different one, and no line is owed twice.
  */
 @Entity('clearing_run')
 @Index(['createdAt'])

@@ -19,7 +19,8 @@ import type { Clearing, Flow } from './netting';
 /**
  * Clearing runs: the platform records a clearing of a period (gross flows, net positions, transfers) under an id that
  * never changes, with its CSV's SHA-256; bureaus read their province's position in each run. No money moves: the
- * run says what the treasuries owe one another, and they pay outside the service.
+ * run says what the treasuries owe one another, and they pay outside the service. Each paid line is taken in by one
+ * run only, so the runs' transfers add up to what is owed however their periods overlap.
  */
 @Injectable()
 export class ClearingRunsService {
@@ -38,9 +39,10 @@ export class ClearingRunsService {
     if (to > today)
       throw new DomainError('PERIOD_NOT_ENDED', `to ${to} is after today (${today}); record a period once its days have passed`);
     return this.uow.run(async () => {
-      const result = await this.clearing.clear(from, to);
+      const id = newId();
+      const result = await this.clearing.clearForRun(id, from, to);
       const run: Omit<ClearingRun, 'csvSha256'> = {
-        id: newId(),
+        id,
         fromDate: from,
         toDate: to,
         grossTotalFen: sum(result.gross),

@@ -17,4 +17,14 @@ export class ClearingService {
     if (from > to) throw invalidInput(`from: must not be after to (${from} > ${to})`);
     return clear(await this.settlements.crossProvinceFlows(from, addDays(to, 1)));
   }
+
+  /**
+   * Takes into run `runId` the lines paid from `from` to `to` that no earlier run took in, and clears them: a run
+   * recorded again for the same or an overlapping period holds only what was paid since, so what the treasuries
+   * transfer for all runs together is owed once.
+   */
+  async clearForRun(runId: string, from: string, to: string): Promise<Clearing> {
+    await this.settlements.claimForClearing(runId, from, addDays(to, 1));
+    return clear(await this.settlements.flowsOfRun(runId));
+  }
 }

@@ -34,6 +34,7 @@ export class Settlement {
 @Check('chk_settlement_line_amount', 'amount_fen >= 0')
 @Index(['settlementId'])
 @Index(['paidAt'])
+@Index(['clearingRunId'])
 export class SettlementLine {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() @ForeignKey(() => Settlement, { name: 'fk_settlement_line_settlement' }) settlementId: string;
@@ -46,6 +47,11 @@ export class SettlementLine {
   /** The payee's bank when the batch was prepared: what the treasury pays into, whatever the profile says later. */
   @StrColumn(100, { nullable: true }) payeeBankName: string | null;
   @StrColumn(34, { nullable: true }) payeeBankAccount: string | null;
+  /**
+   * The clearing run that took this line in, once paid: a line is cleared by one run only. Not a foreign key, since
+   * the run is written after its lines are claimed (its totals are theirs).
+   */
+  @RefColumn({ nullable: true }) clearingRunId: string | null;
 }
 
 /**

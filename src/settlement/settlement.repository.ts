@@ -117,6 +117,26 @@ export class SettlementRepository {
     return rows.map((r) => ({ fromProvinceCode: r.f, toProvinceCode: r.t, amountFen: Number(r.fen) }));
   }
 
+  /**
+   * Gives `runId` the lines paid from `from` up to `end` (exclusive) across provinces that no run has taken in yet: of
+   * two runs of overlapping periods, the guarded update lets each line go to one.
+   */
+  claimForClearing(runId: string, from: string, end: string): Promise<number> {
+    return this.db.execute(
+      sql`UPDATE settlement_line SET clearing_run_id = ${runId}
+          WHERE clearing_run_id IS NULL AND paid_at >= ${from} AND paid_at < ${end} AND issuing_province_code <> payee_province_code`,
+    );
+  }
+
+  /** What the lines a clearing run took in add up to per province pair. */
+  async flowsOfRun(runId: string): Promise<{ fromProvinceCode: string; toProvinceCode: string; amountFen: number }[]> {
+    const rows = await this.db.rows<{ f: string; t: string; fen: unknown }>(
+      sql`SELECT l.issuing_province_code AS f, l.payee_province_code AS t, SUM(l.amount_fen) AS fen FROM settlement_line l
+          WHERE l.clearing_run_id = ${runId} GROUP BY l.issuing_province_code, l.payee_province_code`,
+    );
+    return rows.map((r) => ({ fromProvinceCode: r.f, toProvinceCode: r.t, amountFen: Number(r.fen) }));
+  }
+
   /** What paid settlement lines add up to per issuing region, for the ledger check. */
   async paidByRegion(): Promise<Map<string, bigint>> {
     const rows = await this.db.rows<{ region: string; fen: unknown }>(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Response } from 'superagent';
+import { LinesClearedOnce1765600000000 } from '../../migrations/1765600000000-lines-cleared-once';
 import { clock } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
 import { bureauFor, captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
@@ -71,7 +72,7 @@ describe('clearing runs', () => {
 
   const record = (token: string, body: object) => t.http.post('/api/clearing-runs').set(auth(token)).send(body);
 
-  it('records gross, net and transfers under an immutable id; later payments make a later run, never a changed one', async () => {
+  it('records gross, net and transfers under an immutable id; later payments make a later run of only them, never a changed one', async () => {
     await paidUse('340104', HEFEI, '310115', 80_000); // Anhui pays a Shanghai lab 40,000 fen
     await paidUse('310115', SHANGHAI, '340104', 30_000); // Shanghai pays a Hefei lab 15,000 fen
     const first = await record(platform, { from: today, to: today }).set('Idempotency-Key', 'run-1').expect(201);
@@ -106,7 +107,9 @@ describe('clearing runs', () => {
     await paidUse('340104', HEFEI, '310115', 20_000); // another 10,000 fen after the run
     const second = await record(platform, { from: today, to: today }).expect(201);
     expect(second.body.id).not.toBe(first.body.id);
-    expect(second.body.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 35_000 }]);
+    // Only what was paid since: the first run's lines are not owed again.
+    expect(second.body.gross).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 10_000 }]);
+    expect(second.body.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 10_000 }]);
     const again = await t.http.get(`/api/clearing-runs/${first.body.id}`).set(auth(platform)).expect(200);
     expect(again.body).toEqual(first.body);
     const csvAgain = await t.http.get(`/api/clearing-runs/${first.body.id}/entries.csv`).set(auth(platform)).expect(200);
@@ -175,9 +178,56 @@ describe('clearing runs', () => {
       .get('/api/clearing-runs')
       .set(auth(await t.token('bureau-ah')))
       .expect(200);
-    expect(ahList.body.items.map((r: { netFen: number }) => r.netFen)).toEqual([-35_000, -25_000]);
+    expect(ahList.body.items.map((r: { netFen: number }) => r.netFen)).toEqual([-10_000, -25_000]);
     expect(JSON.stringify(ahList.body)).not.toContain('csvSha256');
     await t.ledgerCheck();
+  });
+
+  it('a run of an overlapping period takes in only lines no run took in: recorded again, a year owes nothing more', async () => {
+    await paidUse('340104', HEFEI, '310115', 6_000); // 3,000 fen Anhui → Shanghai
+    const day = await record(platform, { from: today, to: today }).expect(201);
+    expect(day.body.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 3_000 }]);
+    const year = await record(platform, { from: `${today.slice(0, 4)}-01-01`, to: today }).expect(201);
+    expect(year.body).toMatchObject({ gross: [], transfers: [], grossTotalFen: 0, transferTotalFen: 0 });
+    // What is computed on request still shows the whole period.
+    const computed = await t.http.get(`/api/clearing?from=${today}&to=${today}`).set(auth(platform)).expect(200);
+    expect(computed.body.gross.length).toBeGreaterThan(0);
+  });
+
+  it('the migration gives runs recorded before it the lines they took in', async () => {
+    await paidUse('340104', HEFEI, '310115', 10_000); // 5,000 fen
+    const run = (await record(platform, { from: today, to: today }).expect(201)).body;
+    expect(run.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 5_000 }]);
+    const taken = () =>
+      t.dataSource.query<{ id: string; run: string | null }[]>('SELECT id, clearing_run_id AS run FROM settlement_line ORDER BY id');
+    const before = await taken();
+    const runner = t.dataSource.createQueryRunner();
+    try {
+      await new LinesClearedOnce1765600000000().down(runner); // as before it: no line knows its run
+      await new LinesClearedOnce1765600000000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    // The runs so far were recorded one after another, so each took in what was paid before it and no earlier run had.
+    expect(await taken()).toEqual(before);
+    expect(before.filter((l) => l.run === run.id)).toHaveLength(1);
+    expect((await record(platform, { from: today, to: today }).expect(201)).body.transfers).toEqual([]);
+  });
+
+  it('of runs recorded at once, each paid line goes to one: together they transfer what is owed once', async () => {
+    await paidUse('340104', HEFEI, '310115', 4_000); // 2,000 fen
+    await paidUse('310115', SHANGHAI, '340104', 2_000); // 1,000 fen the other way
+    const runs = await Promise.all(Array.from({ length: 8 }, () => record(platform, { from: today, to: today })));
+    expect(runs.map((r) => r.status)).toEqual(Array(8).fill(201));
+    const gross = (pair: string) =>
+      runs
+        .flatMap((r) => r.body.gross as { fromProvinceCode: string; toProvinceCode: string; amountFen: number }[])
+        .filter((f) => `${f.fromProvinceCode}>${f.toProvinceCode}` === pair)
+        .reduce((sum, f) => sum + f.amountFen, 0);
+    expect([gross('340000>310000'), gross('310000>340000')]).toEqual([2_000, 1_000]);
+    const ids = new Set(runs.map((r) => r.body.id as string));
+    const lines = await t.dataSource.query<{ run: string | null }[]>('SELECT clearing_run_id AS run FROM settlement_line');
+    expect(lines.filter((l) => l.run !== null && ids.has(l.run))).toHaveLength(2);
   });
 
   it('a period with no cross-province payment is recorded with no figures', async () => {
@@ -190,9 +240,20 @@ describe('clearing runs', () => {
     [{ from: '2026-02-30', to: today }, 'from'],
     [{ from: today, to: today, regionCode: '340000' }, 'regionCode'],
     [{ from: addDays(today, 1), to: today }, 'from'],
+    [{ from: '1999-12-31', to: today }, 'from'],
   ])('refuses %j: 400 naming %s', async (body, field) => {
     const res = await record(platform, body).expect(400);
     expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(field) });
+  });
+
+  it('computes no clearing past the year 2100, whose next day would no longer sort as a date: 400 naming to', async () => {
+    const res = await t.http
+      .get(`/api/clearing?from=${today}&to=9999-12-31`)
+      .set(auth(platform))
+      .set('Accept-Language', 'zh-CN')
+      .expect(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('to：必须是 2000–2100 年间的真实日期') });
+    await t.http.get(`/api/clearing?from=${today}&to=2100-12-31`).set(auth(platform)).expect(200);
   });
 
   it('refuses a period that has not ended: 422 PERIOD_NOT_ENDED, in Chinese for zh-CN', async () => {

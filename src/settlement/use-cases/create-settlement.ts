@@ -75,6 +75,7 @@ export class CreateSettlement {
         paidAt: null,
         payeeBankName: t.payeeBankName,
         payeeBankAccount: t.payeeBankAccount,
+        clearingRunId: null,
       }));
       const totalFen = lines.reduce((sum, l) => sum + l.amountFen, 0);
       if (!Number.isSafeInteger(totalFen)) {
