@@ -260,6 +260,20 @@ describe('instrument booking', () => {
     expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - 2 * HOUR_SUBSIDY, heldFen: 0, spentFen: 2 * HOUR_SUBSIDY });
   });
 
+  it('once its time has begun the enterprise cannot cancel it (409, nothing changes); the lab records the hours used', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, at(2, 15), at(2, 17)).expect(201)).body;
+    for (const moment of [Date.parse(booked.start), Date.parse(booked.end) + 3_600_000]) {
+      clock.travel(moment - clock.now().getTime());
+      const refused = await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)).set('Accept-Language', 'zh-CN').expect(409);
+      expect(refused.body.code).toBe('INVALID_STATE');
+      expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - 2 * HOUR_SUBSIDY, heldFen: 2 * HOUR_SUBSIDY });
+    }
+    const used = (await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(200)).body;
+    expect(used).toMatchObject({ status: 'completed', actualHours: 2 });
+    clock.reset();
+  });
+
   it('a no-show (0 hours) releases the hold, frees the hours and records the late fee outside the voucher', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const booked = (await book(e, v.id, at(3, 18), at(3, 20)).expect(201)).body;
@@ -560,7 +574,7 @@ describeRaces('instrument booking under concurrency', () => {
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
-  it('a cancellation racing the usage of one booking: exactly one wins, and the hold is closed once', async () => {
+  it('a cancellation racing the usage of one booking: exactly one wins, and the hold is closed once (the lab may still cancel once it started)', async () => {
     for (let round = 0; round < 6; round++) {
       const e = await t.registerEnterprise(HEFEI);
       const v = await issueVoucher(t, e.token, VOUCHER);
@@ -573,7 +587,7 @@ describeRaces('instrument booking under concurrency', () => {
       ).body;
       clock.travel(Date.parse(booked.start) - clock.now().getTime() + 60_000);
       const [cancel, usage] = await Promise.all([
-        t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)),
+        t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(lab.token)),
         t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 1 }),
       ]);
       clock.reset();

@@ -47,6 +47,11 @@ export class CancelBooking {
   execute(cmd: { actor: Actor; bookingId: string }): Promise<Outcome<BookingResult>> {
     return this.uow.run(async () => {
       const b = await partyTo(this.bookings, cmd.actor, cmd.bookingId, ['enterpriseId', 'providerId']);
+      // Once its time has begun the enterprise cannot take the booking back: the lab records what was used (0 for a
+      // no-show). The lab may still cancel, giving up its own fee (an instrument that broke down).
+      if (cmd.actor.role === 'enterprise' && b.status === 'booked' && clock.iso() >= b.startAt) {
+        return refused('INVALID_STATE', `the booking started at ${b.startAt}; its lab records the hours used`);
+      }
       // The hold first (its voucher locked, its status guarded): an expired one expires the booking with it.
       const cancelled = await this.cancelHold.execute({ actor: cmd.actor, redemptionId: b.redemptionId, viaBooking: true });
       if (!cancelled.ok) {
