@@ -77,6 +77,28 @@ describe('oversight across provinces', () => {
         .expect(201);
     });
 
+    it('a hold placed before the sanction is not captured while it is in force: 422, nothing spent; lifted, it is', async () => {
+      const e = await t.registerEnterprise('340200');
+      const voucher = await issueVoucher(t, e.token, 500_000);
+      const held = (await hold(e, voucher.id, tem, 2).expect(201)).body;
+      const sanction = (
+        await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: e.creditCode, reason: '虚报机时' }).expect(201)
+      ).body;
+      const refused = await t.http
+        .post(`/api/redemptions/${held.id}/capture`)
+        .set(auth(shLab.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ actualQuantity: 2 })
+        .expect(422);
+      expect(refused.body.code).toBe('SANCTIONED');
+      const after = (await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body;
+      expect(after).toMatchObject({ heldFen: held.subsidyFen, spentFen: 0 });
+      expect((await t.http.get(`/api/redemptions/${held.id}`).set(auth(shLab.token)).expect(200)).body.status).toBe('held');
+      await t.http.post(`/api/sanctions/${sanction.id}/lift`).set(auth(zj)).send({}).expect(200);
+      expect((await capture(shLab, held.id, 2)).body).toMatchObject({ status: 'captured', capturedSubsidyFen: held.subsidyFen });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
     it('blocks an organization that registers after its sanction, and a provider under sanction', async () => {
       const creditCode = creditCodeIn('340100');
       await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode, reason: '科研失信' }).expect(201);

@@ -84,7 +84,7 @@ export class CancelBooking {
  */
 @Injectable()
 export class RecordBookingUsage {
-  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'CAPTURE_EXCEEDS_HOLD'] as const;
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'CAPTURE_EXCEEDS_HOLD', 'SANCTIONED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,

@@ -5,6 +5,8 @@ import { notFound } from '../../common/errors/domain-error';
 import { BookingRepository } from '../../bookings/booking.repository';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
+import { OrganizationsService } from '../../organizations/organizations.service';
+import { SanctionRepository } from '../../oversight/sanction.repository';
 import { PoliciesService } from '../../policies/policies.service';
 import { HoldRelease } from '../../vouchers/use-cases/hold-release';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
@@ -116,13 +118,15 @@ export class HoldClosing {
  */
 @Injectable()
 export class CaptureHold {
-  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'CAPTURE_EXCEEDS_HOLD'] as const;
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'CAPTURE_EXCEEDS_HOLD', 'SANCTIONED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly holds: HoldClosing,
     private readonly release: HoldRelease,
     private readonly policies: PoliciesService,
+    private readonly organizations: OrganizationsService,
+    private readonly sanctions: SanctionRepository,
   ) {}
 
   execute(cmd: CaptureHoldCommand): Promise<Outcome<Redemption>> {
@@ -130,6 +134,15 @@ export class CaptureHold {
       const r = await this.holds.partyTo(cmd.actor, cmd.redemptionId, ['providerId']);
       const refusal = await this.holds.refusal(r, 'capture', cmd.viaBooking);
       if (refusal) return refusal;
+      // A sanction blocks the enterprise's subsidies from the day it is recorded: a hold placed before it is not spent
+      // on a service rendered after. The hold stays for the lab to cancel, or expires.
+      const { creditCode } = await this.organizations.load(r.enterpriseId);
+      if ((await this.sanctions.inForceAmong([creditCode], clock.today())).has(creditCode)) {
+        return refused(
+          'SANCTIONED',
+          `the enterprise ${creditCode} is under a credit sanction since the hold was placed; it cannot be captured`,
+        );
+      }
       if (cmd.actualQuantity > r.quantity) {
         return refused(
           'CAPTURE_EXCEEDS_HOLD',
