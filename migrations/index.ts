@@ -15,6 +15,7 @@ import { ClaimBatchInPlace1765300000000 } from './1765300000000-claim-batch-in-p
 import { GrantsPerEnterprise1765400000000 } from './1765400000000-grants-per-enterprise';
 import { InvoiceKeysRefolded1765500000000 } from './1765500000000-invoice-keys-refolded';
 import { LinesClearedOnce1765600000000 } from './1765600000000-lines-cleared-once';
+import { StaffActivation1765700000000 } from './1765700000000-staff-activation';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   GrantsPerEnterprise1765400000000,
   InvoiceKeysRefolded1765500000000,
   LinesClearedOnce1765600000000,
+  StaffActivation1765700000000,
 ];

@@ -294,14 +294,14 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
   }
   // Each organization has the admin user its registration made (so that whatever tells an organization something
   // has someone to tell). Nobody logs in as them: one hash of a password nobody keeps serves them all.
-  const userColumns = ['id', 'username', 'password_hash', 'role', 'organization_id', 'region_code', 'admin', 'created_at'];
+  const userColumns = ['id', 'username', 'password_hash', 'role', 'organization_id', 'region_code', 'admin', 'created_at', 'activated_at'];
   const passwordHash = await new Credentials().hash(randomBytes(18).toString('base64'));
   let userRows: unknown[][] = [];
   const adminOf = (role: 'provider' | 'enterprise', i: number, organizationId: string, at: string) => {
     const id = newId();
     const username = `volume-${role}-${i}`;
     audit(at, system, 'user.created', 'user', id, null, organizationId, { username, role, admin: true });
-    return [id, username, passwordHash, role, organizationId, null, true, at];
+    return [id, username, passwordHash, role, organizationId, null, true, at, at];
   };
   const providerRows: unknown[][] = [];
   for (const [i, p] of providers.entries()) {

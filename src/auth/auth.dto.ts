@@ -75,6 +75,8 @@ export class UserView {
 export class StaffUserView extends UserView {
   @ApiPropertyOptional({ description: 'set once the user is disabled' }) disabledAt?: string;
   @ApiProperty() createdAt: string;
+  @ApiProperty({ description: 'a bureau account an admin made waits for a second person to activate it; it cannot log in until then' })
+  awaitsActivation: boolean;
 }
 
 export class SessionTokens {

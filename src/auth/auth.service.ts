@@ -56,7 +56,7 @@ export function assertStrongPassword(password: string, username: string, field =
  */
 @Injectable()
 export class AuthService {
-  static readonly loginRefusals = ['UNAUTHENTICATED', 'MFA_REQUIRED', 'MFA_INVALID', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
+  static readonly loginRefusals = ['UNAUTHENTICATED', 'FORBIDDEN', 'MFA_REQUIRED', 'MFA_INVALID', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly refreshRefusals = ['UNAUTHENTICATED'] as const;
   static readonly passwordRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED'] as const;
   static readonly registerRefusals = ['DUPLICATE', 'WEAK_PASSWORD', 'RATE_LIMITED'] as const;
@@ -87,6 +87,8 @@ export class AuthService {
       // said as a wrong password, not as the code's "sign in first"
       return this.failLogin(username, client, catalogued('UNAUTHENTICATED', 'wrongCredentials'), user);
     }
+    // Said only to whoever knows the password; not a failure toward the lockout.
+    if (!user.activatedAt) return refusedBy(catalogued('FORBIDDEN', 'accountAwaitsActivation'));
     if (user.mfaEnabledAt) {
       if (!otp) return refused('MFA_REQUIRED', 'this account uses two-factor: give the current code as otp');
       const step = this.mfa.verify(this.mfa.decrypt(user.mfaSecret!), otp);
@@ -202,19 +204,28 @@ export class AuthService {
 
   /** A user inside the caller's unit of work (registration, staff administration, the seed). */
   async createUser(
-    fields: Pick<User, 'username' | 'passwordHash' | 'role' | 'organizationId' | 'regionCode' | 'admin'> & { email?: string | null },
+    fields: Pick<User, 'username' | 'passwordHash' | 'role' | 'organizationId' | 'regionCode' | 'admin'> & {
+      email?: string | null;
+      /** The admin making it, and whether it waits for a second person's activation. */
+      createdBy?: string;
+      awaitsActivation?: boolean;
+    },
   ): Promise<User> {
     if (await this.users.byUsername(fields.username)) throw new DomainError('DUPLICATE', `username ${fields.username} is taken`);
+    const { awaitsActivation, createdBy, ...given } = fields;
+    const createdAt = securityClock.iso();
     const user: User = {
       id: newId(),
-      createdAt: securityClock.iso(),
+      createdAt,
       email: null,
       disabledAt: null,
       mfaSecret: null,
       mfaEnabledAt: null,
       mfaLastStep: null,
       passwordChangedAt: null,
-      ...fields,
+      createdBy: createdBy ?? null,
+      activatedAt: awaitsActivation ? null : createdAt,
+      ...given,
     };
     await this.users.insert(user);
     this.uow.record({
@@ -223,7 +234,7 @@ export class AuthService {
       entityId: user.id,
       regionCode: user.regionCode,
       organizationId: user.organizationId,
-      summary: { username: user.username, role: user.role, admin: user.admin },
+      summary: { username: user.username, role: user.role, admin: user.admin, ...(awaitsActivation ? { awaitsActivation } : {}) },
     });
     return user;
   }

@@ -24,4 +24,11 @@ export class User {
   /** The last TOTP time step accepted: a code is never accepted twice. */
   @IntColumn({ nullable: true }) mfaLastStep: number | null;
   @InstantColumn({ nullable: true }) passwordChangedAt: string | null;
+  /** The admin who made the account; null for one made at registration or by the seed. */
+  @RefColumn({ nullable: true }) createdBy: string | null;
+  /**
+   * Null while a bureau account made by a bureau admin waits for a second person to activate it (it cannot log in):
+   * one admin alone cannot make the second person of maker-checker.
+   */
+  @InstantColumn({ nullable: true }) activatedAt: string | null;
 }

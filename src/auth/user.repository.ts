@@ -44,6 +44,14 @@ export class UserRepository {
     await this.db.execute(sql`UPDATE app_user SET password_hash = ${passwordHash}, password_changed_at = ${at} WHERE id = ${id}`);
   }
 
+  async activate(id: string, at: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE app_user SET activated_at = ${at} WHERE id = ${id} AND activated_at IS NULL AND disabled_at IS NULL`,
+      )) === 1
+    );
+  }
+
   async disable(id: string, at: string): Promise<boolean> {
     return (await this.db.execute(sql`UPDATE app_user SET disabled_at = ${at} WHERE id = ${id} AND disabled_at IS NULL`)) === 1;
   }

@@ -33,7 +33,8 @@ export class UsersController {
   @Explained({
     summary: 'Create a user with the admin’s own role, organization and region',
     who: 'An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.',
-    changes: 'Creates the user; audited.',
+    changes:
+      'Creates the user; audited. A bureau user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker; until then its login is 403.',
     money: NO_MONEY,
   })
   @ApiBodyExample(CreateUserInput, {
@@ -47,6 +48,21 @@ export class UsersController {
   @Refuses(UsersService.createRefusals)
   async create(@CurrentActor() actor: Actor, @Body() body: CreateUserInput): Promise<StaffUserView> {
     return unwrap(await this.users.create(actor, body));
+  }
+
+  @Post(':id/activate')
+  @Explained({
+    summary: 'Activate a bureau user another admin made (the second person of its making)',
+    who: 'A platform admin, or another admin of the same bureau; the admin who made it is 403; a user outside the caller’s reach is 404.',
+    changes: 'The user can log in from now on; audited (user.activated).',
+    money: NO_MONEY,
+  })
+  @Authenticated('platform', 'bureau')
+  @HttpCode(200)
+  @ApiOkResponse({ type: StaffUserView })
+  @Refuses(UsersService.activateRefusals)
+  async activate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StaffUserView> {
+    return unwrap(await this.users.activate(actor, id));
   }
 
   @Post(':id/disable')

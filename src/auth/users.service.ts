@@ -15,6 +15,7 @@ const staffView = (u: User): StaffUserView => ({
   ...userView(u),
   ...(u.disabledAt ? { disabledAt: u.disabledAt } : {}),
   createdAt: u.createdAt,
+  awaitsActivation: !u.activatedAt,
 });
 
 /** The group an admin manages: its organization's users, its bureau region's, or the platform's. */
@@ -35,6 +36,7 @@ const inGroup = (user: User, group: UserGroup) =>
 export class UsersService {
   static readonly createRefusals = ['FORBIDDEN', 'DUPLICATE', 'WEAK_PASSWORD'] as const;
   static readonly disableRefusals = ['FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE'] as const;
+  static readonly activateRefusals = ['FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -63,8 +65,40 @@ export class UsersService {
         regionCode: actor.regionCode,
         admin: input.admin ?? false,
         email: input.email ?? null,
+        createdBy: actor.userId,
+        // Bureau staff approve and pay in pairs: a second person vouches for every account one admin makes.
+        awaitsActivation: actor.role === 'bureau',
       });
       return ok(staffView(user));
+    });
+  }
+
+  /**
+   * A second person activates a bureau account an admin made: a platform admin, or another admin of the same bureau,
+   * never its maker. Audited.
+   */
+  activate(actor: Actor, id: string): Promise<Outcome<StaffUserView>> {
+    if (!actor.admin || (actor.role !== 'platform' && actor.role !== 'bureau')) {
+      throw forbidden('a platform admin, or another admin of the bureau, activates a bureau account');
+    }
+    return this.uow.run(async () => {
+      const user = await this.users.lock(id);
+      const sameBureau = actor.role === 'bureau' && user?.role === 'bureau' && user.regionCode === actor.regionCode;
+      if (!user || (actor.role === 'bureau' && !sameBureau)) throw notFound('user');
+      if (user.activatedAt) return refused('INVALID_STATE', `the user is active since ${user.activatedAt}`);
+      if (user.disabledAt) return refused('INVALID_STATE', `the user was disabled at ${user.disabledAt}`);
+      if (user.createdBy === actor.userId) throw forbidden('the admin who made an account does not activate it: a second person does');
+      const now = securityClock.iso();
+      if (!(await this.users.activate(id, now))) return refused('INVALID_STATE', 'the user was activated meanwhile');
+      this.uow.record({
+        action: 'user.activated',
+        entityType: 'user',
+        entityId: id,
+        regionCode: user.regionCode,
+        organizationId: user.organizationId,
+        summary: { username: user.username, createdBy: user.createdBy },
+      });
+      return ok(staffView({ ...user, activatedAt: now }));
     });
   }
 

@@ -173,6 +173,53 @@ describe('accounts', () => {
       ).toBe(403);
     });
 
+    it('a bureau account one admin makes waits for a second person: no login until the platform (or another admin) activates it', async () => {
+      const admin = await t.as('bureau-ah');
+      const puppet = { username: 'ah-second-pair', password: 'Second-Pair-Anhui-2026' };
+      const made = (
+        await t.http
+          .post('/api/users')
+          .set(admin)
+          .send({ ...puppet, admin: true })
+          .expect(201)
+      ).body;
+      expect(made).toMatchObject({ role: 'bureau', regionCode: '340000', awaitsActivation: true });
+      // Its maker alone cannot make it the second person of maker-checker: no session, and no activation by the maker.
+      const waiting = await login(puppet, '198.51.100.61').set('Accept-Language', 'zh-CN').expect(403);
+      expect(waiting.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('激活') });
+      expect((await t.http.post(`/api/users/${made.id}/activate`).set(admin).expect(403)).body.code).toBe('FORBIDDEN');
+      await t.http
+        .post(`/api/users/${made.id}/activate`)
+        .set(await t.as('bureau-sh'))
+        .expect(404);
+      await t.http
+        .post(`/api/users/${made.id}/activate`)
+        .set(await t.as('bureau-ah-2'))
+        .expect(403); // not an admin
+      const activated = (
+        await t.http
+          .post(`/api/users/${made.id}/activate`)
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body;
+      expect(activated).toMatchObject({ id: made.id, awaitsActivation: false });
+      await t.http
+        .post(`/api/users/${made.id}/activate`)
+        .set(await t.as('platform'))
+        .expect(409);
+      expect((await login(puppet, '198.51.100.61').expect(200)).body.accessToken).toEqual(expect.any(String));
+      const audit = await t.http
+        .get(`/api/audit?entityType=user&entityId=${made.id}`)
+        .set(await t.as('platform'))
+        .expect(200);
+      expect(audit.body.items.map((e: { action: string }) => e.action).sort()).toEqual(['auth.login', 'user.activated', 'user.created']);
+      // Organizations' accounts need no second person: their staff do not approve or pay public money.
+      const lab = await t.registerProvider('330100');
+      const clerk = (await t.http.post('/api/users').set(auth(lab.token)).send({ username: 'zj-clerk-2', password: PASSWORD }).expect(201))
+        .body;
+      expect(clerk.awaitsActivation).toBe(false);
+    });
+
     it('refuses weak passwords, taken usernames, and an admin disabling itself', async () => {
       const admin = await t.as('bureau-zj');
       for (const password of ['aaaaaaaaaa', 'Short1!', 'bureau-zj-new-Pass1', 'Password123!']) {

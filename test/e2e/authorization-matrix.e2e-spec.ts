@@ -205,6 +205,8 @@ const MATRIX: Row[] = [
   r('GET /api/users',                                 '401 ok   ok   ok   ok   ok   ok   ok'),
   r('POST /api/users',                                '401 ok   ok   ok   ok   ok   ok   ok', { body: () => ({ username: `staff-${randomBytes(5).toString('hex')}`, password: PASSWORD }) }),
   r('POST /api/users/{id}/disable',                   '401 404  404  404  404  ok   404  404', { id: (w) => w.bureauUser(), fresh: true }),
+  // a bureau user made by the bureau's admin: a second person activates it, never its maker
+  r('POST /api/users/{id}/activate',                  '401 403  403  403  403  403  404  ok', { id: (w) => w.bureauUser(), fresh: true }),
   r('POST /api/auth/logout',                          '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true }),
   r('POST /api/auth/password',                        '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => ({ currentPassword: c.password, newPassword: c.password }) }),
   // last: once enabled, two-factor is asked at every login

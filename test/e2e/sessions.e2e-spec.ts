@@ -125,6 +125,10 @@ describe('sessions', () => {
     const staff = (
       await t.http.post('/api/users').set(admin).send({ username: 'sh-reviewer-1', password: 'Review-Shanghai-2026' }).expect(201)
     ).body;
+    await t.http
+      .post(`/api/users/${staff.id}/activate`)
+      .set(await t.as('platform'))
+      .expect(200);
     const session = await t.login('sh-reviewer-1', 'Review-Shanghai-2026');
     expect(await onBoth(session.accessToken)).toEqual([200, 200]);
     await t.http.post(`/api/users/${staff.id}/disable`).set(admin).expect(200);

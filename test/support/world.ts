@@ -209,7 +209,7 @@ export class World {
     return (await this.t.registerProvider('340100', {}, false)).organizationId;
   }
 
-  /** A non-admin bureau user of Anhui, created by its admin. */
+  /** A non-admin bureau user of Anhui, created by its admin: it waits for a second person's activation. */
   async bureauUser(): Promise<string> {
     const body = { username: `ah-staff-${Math.random().toString(36).slice(2, 10)}`, password: 'Review-Anhui-2026' };
     return (
