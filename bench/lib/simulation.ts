@@ -284,6 +284,8 @@ class Simulation {
   private readonly claims: ClaimRef[] = [];
   private readonly settlements: SettlementRef[] = [];
   private readonly sanctions: SanctionRef[] = [];
+  /** Credit codes a sanction is being recorded against in the current batch. */
+  private readonly sanctioning = new Set<string>();
   private readonly keyed: KeyedRequest[] = [];
   private readonly bookings: BookingRef[] = [];
   private calendarFacilities: Facility[] = [];
@@ -455,6 +457,23 @@ class Simulation {
   /** Credit codes under a sanction the simulation knows to be in force, not being lifted in this batch. */
   private sanctionedCodes(): Set<string> {
     return new Set(this.sanctions.filter((x) => !x.lifted && !x.lifting).map((x) => x.creditCode));
+  }
+  /** Whether a sanction may be in force against `creditCode` now: known and not lifted, or being recorded. */
+  private mayBeSanctioned(creditCode: string): boolean {
+    return this.sanctioning.has(creditCode) || this.sanctions.some((x) => x.creditCode === creditCode && !x.lifted);
+  }
+  /** A capture's documented answers: never 200 above the hold; 422 above it, or while the enterprise may be sanctioned. */
+  private captureStatuses(aboveHold: boolean, enterprise: Org): number[] {
+    return [...(aboveHold ? [] : [200]), 409, ...(aboveHold || this.mayBeSanctioned(enterprise.creditCode) ? [422] : [])];
+  }
+  /** A capture of an enterprise's hold is refused 422 SANCTIONED only while a sanction may be in force against it. */
+  private checkCaptureRefusal(op: Op, reply: Reply, enterprise: Org): void {
+    if (reply.status !== 422) return;
+    if (reply.body?.code === 'SANCTIONED') {
+      if (!this.mayBeSanctioned(enterprise.creditCode))
+        this.fail(op.index, 'a capture is refused SANCTIONED only for a sanctioned enterprise', reply.text);
+    } else if (reply.body?.code !== 'CAPTURE_EXCEEDS_HOLD')
+      this.fail(op.index, 'a capture above the hold is 422 CAPTURE_EXCEEDS_HOLD', reply.text);
   }
   /** Organizations a payment or approval must not reach: sanctioned (known, not being lifted) or suspended. */
   private blockedPayees(): Set<string> {
@@ -833,11 +852,10 @@ class Simulation {
       `/api/redemptions/${h.id}/capture`,
       (stranger ?? h.facility.provider).token,
       body,
-      stranger ? [404] : body.actualQuantity > h.quantity ? [409, 422] : [200, 409],
+      stranger ? [404] : this.captureStatuses(body.actualQuantity > h.quantity, h.voucher.owner),
     );
     if (reply.status === 200) this.captured(op, h, reply, body.actualQuantity);
-    if (reply.status === 422 && reply.body?.code !== 'CAPTURE_EXCEEDS_HOLD')
-      this.fail(op.index, 'a capture above the hold is 422 CAPTURE_EXCEEDS_HOLD', reply.text);
+    this.checkCaptureRefusal(op, reply, h.voucher.owner);
   }
 
   /** A provider captures a thousand times what was held: refused, the hold stays as it was. */
@@ -852,8 +870,7 @@ class Simulation {
       { actualQuantity: h.quantity * 1000 },
       [409, 422],
     );
-    if (reply.status === 422 && reply.body?.code !== 'CAPTURE_EXCEEDS_HOLD')
-      this.fail(op.index, 'a capture above the hold is 422 CAPTURE_EXCEEDS_HOLD', reply.text);
+    this.checkCaptureRefusal(op, reply, h.voucher.owner);
   }
 
   private captured(op: Op, h: HoldRef, reply: Reply, actualQuantity: number): void {
@@ -1391,6 +1408,8 @@ class Simulation {
     if (this.sanctions.filter((s) => !s.lifted).length >= 3) return this.liftSanction(op);
     const target = rng.pick([...this.world.enterprises, ...this.world.providers])!;
     const bureau = rng.pick(['bureau-sh', 'bureau-js', 'bureau-zj', 'bureau-ah'] as Staff[])!;
+    this.sanctioning.add(target.creditCode);
+    op.after(() => this.sanctioning.delete(target.creditCode));
     const reply = await this.post(
       op,
       'POST /api/sanctions',
@@ -1560,8 +1579,9 @@ class Simulation {
       `/api/bookings/${b.id}/usage`,
       b.facility.provider.token,
       { actualHours },
-      Date.now() >= b.startMs - 5_000 ? [200, 409] : [409],
+      Date.now() >= b.startMs - 5_000 ? (actualHours > 0 ? this.captureStatuses(false, b.owner) : [200, 409]) : [409],
     );
+    this.checkCaptureRefusal(op, reply, b.owner);
     op.after(() => {
       b.closing = false;
       if (reply.status === 200 || b.voucher.revoked) b.state = 'closed';
