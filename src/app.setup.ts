@@ -1,19 +1,23 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { documentCommonAnswers } from './common/http/answers';
-import { trustProxy } from './common/http/adapter';
+import { answerUndecodableUrls, trustProxy } from './common/http/adapter';
 import { csvBody, jsonBody, registerFastifyBodyParsers } from './common/http/body-parser';
 import { registerFastifyEtags } from './common/http/fastify-etag';
 import { requestLog } from './common/http/request-log';
 import { securityHeaders } from './common/http/security-headers';
 import { validationPipe } from './common/http/validation';
 import { AppConfig, appConfig } from './config/configuration';
+import { undecodablePage } from './pages/page-error.filter';
+import { PageRenderer } from './pages/page-renderer';
 
 /** Everything main.ts and the tests share: the app exactly as it serves. */
 export function configureApp(app: INestApplication): INestApplication {
   const config = app.get<AppConfig>(appConfig.KEY);
   app.use(requestLog());
   app.use(securityHeaders({ contentSecurityPolicy: false }));
+  // a public page's link whose percent-encoding is broken still reads as a page (src/pages), not as the API's JSON
+  answerUndecodableUrls(app, undecodablePage(app.get(PageRenderer)));
   // CORS stays off unless CORS_ORIGINS names the browser origins allowed to call the API.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false });
   if (app.getHttpAdapter().getType() === 'fastify') {

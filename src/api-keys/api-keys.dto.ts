@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { OneLine } from '../common/http/text';
 import type { ApiKey } from './api-key.repository';
 
 export class CreateApiKeyInput {
-  @ApiProperty({ example: '浙江科技大脑', description: 'what the key is for' }) @IsString() @Length(1, 100) name: string;
+  @ApiProperty({ example: '浙江科技大脑', description: 'what the key is for' }) @IsString() @Length(1, 100) @OneLine() name: string;
   @ApiPropertyOptional({ default: false, description: 'true: GET only; any other method is 403' })
   @IsOptional()
   @IsBoolean()

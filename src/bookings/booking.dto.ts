@@ -19,7 +19,7 @@ import {
 } from 'class-validator';
 import { IsCalendarDate } from '../common/http/validators';
 import { PageQuery } from '../common/http/paging';
-import { NoBidiControls } from '../common/http/text';
+import { OneLine } from '../common/http/text';
 import { REDEMPTION_MODES, RedemptionMode } from '../policies/policy.types';
 import { RedemptionView } from '../redemptions/redemption.dto';
 import type { Booking, BookingStatus, FacilityCalendar } from './booking.entity';
@@ -51,7 +51,7 @@ export class ClosureInput {
   @ApiProperty({ example: '2026-12-26T00:00:00+08:00', description: 'exclusive' })
   @Matches(INSTANT_TEXT, { message: '$property must be an ISO 8601 date or instant' })
   to: string;
-  @ApiProperty({ example: '年度维护', maxLength: 200 }) @IsString() @Length(1, 200) @NoBidiControls() reason: string;
+  @ApiProperty({ example: '年度维护', maxLength: 200 }) @IsString() @Length(1, 200) @OneLine() reason: string;
 }
 
 export class CalendarInput {

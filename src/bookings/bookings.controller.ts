@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Put, Query, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
+import { Authenticated, CurrentActor, PersonalAccount, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
+import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { unwrap } from '../common/use-case';
 import { RedemptionView } from '../redemptions/redemption.dto';
 import {
@@ -216,12 +217,15 @@ export class CalendarFeedsController {
   @Post('feed')
   @Explained({
     summary: 'Make (or replace) your secret iCalendar feed URL',
-    who: 'An enterprise or provider user.',
+    who: 'An enterprise or provider user, signed in as a person: the feed is the user’s own, so an API key is 403.',
     changes: 'Stores a new feed token for the caller’s organization; a new URL revokes the old one.',
     money: NO_MONEY,
-    details: 'An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities.',
+    details:
+      'An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities. An Idempotency-Key is ignored: the URL is the credential, never stored to be replayed; a retry makes a new URL.',
   })
   @Authenticated('enterprise', 'provider')
+  @PersonalAccount()
+  @IgnoresIdempotencyKey()
   @ApiCreatedResponse({ type: FeedView })
   async make(@CurrentActor() actor: Actor): Promise<FeedView> {
     // The service's public address, not the request's Host header, which the caller (or a proxy) sets.
@@ -239,6 +243,8 @@ export class CalendarFeedsController {
   @ApiProduces('text/calendar')
   @ApiFileResponse('the bookings as iCalendar events (RFC 5545)', 'text/calendar')
   @Header('Content-Type', 'text/calendar; charset=utf-8')
+  // a bookings list behind a secret, like any authenticated document: never kept by a browser or a proxy
+  @Header('Cache-Control', 'no-store')
   async feed(@Param('feed') feed: string): Promise<StreamableFile> {
     return new StreamableFile(Buffer.from(await this.feeds.render(feed), 'utf8'), { type: 'text/calendar; charset=utf-8' });
   }

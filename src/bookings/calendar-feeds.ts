@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import ical, { ICalEventStatus } from 'ical-generator';
+import ical, { escape, ICalEventStatus } from 'ical-generator';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { UserRepository } from '../auth/user.repository';
@@ -53,7 +53,11 @@ export class CalendarFeeds {
     if (!user || user.disabledAt || !user.organizationId) throw notFound('calendar feed');
     const bookings = await this.bookings.forFeed(user.organizationId, isoPlusDays(clock.iso(), -FEED_HISTORY_DAYS), FEED_LIMIT);
     const names = await this.names.of([user.organizationId, ...bookings.flatMap((b) => [b.facilityId, b.enterpriseId])]);
-    const calendar = ical({ name: `${names.get(user.organizationId) ?? ''} 仪器预约`.trim(), prodId: '//yrd-vouchers//booking//ZH' });
+    // ical-generator escapes the events' text but writes the calendar's name (NAME, X-WR-CALNAME) as given: escaped
+    // here as RFC 5545 TEXT with its own escape(), or a name holding CRLF (stored before they were refused) would write
+    // lines of its own, and `,` `;` `\` would make the property invalid.
+    const name = escape(`${names.get(user.organizationId) ?? ''} 仪器预约`.trim(), false);
+    const calendar = ical({ name, prodId: '//yrd-vouchers//booking//ZH' });
     for (const b of bookings) {
       if (b.status === 'cancelled' || b.status === 'expired') continue;
       const facility = names.get(b.facilityId) ?? b.facilityId;

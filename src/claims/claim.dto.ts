@@ -18,7 +18,7 @@ import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Claim, CLAIM_STATUSES } from './claim.entity';
-import { NoBidiControls } from '../common/http/text';
+import { OneLine } from '../common/http/text';
 import { invoiceKey, isInvoiceKey } from './claim.rules';
 import type { Names } from '../organizations/names.repository';
 
@@ -40,23 +40,25 @@ export class EvidenceInput {
   @ApiProperty({ example: 'HT-2026-0137', description: 'service contract number' })
   @IsString()
   @Length(1, 64)
-  @NoBidiControls()
+  @OneLine()
   contractNo: string;
   @ApiProperty({ example: '31002613702', description: 'invoice number; spaces, dashes and full-width forms do not make another invoice' })
   @IsString()
   @Length(1, 64)
-  @NoBidiControls()
+  @OneLine()
   @IsInvoiceNo()
   invoiceNo: string;
   @ApiPropertyOptional({ example: 'BANK-20260412-8841', description: 'proof that the self-paid share was received' })
   @IsOptional()
   @IsString()
   @Length(1, 64)
+  @OneLine()
   paymentProofRef?: string;
   @ApiPropertyOptional({ example: 'RPT-TEM-2026-0412', description: 'service report reference' })
   @IsOptional()
   @IsString()
   @Length(1, 64)
+  @OneLine()
   reportRef?: string;
 }
 

@@ -62,8 +62,17 @@ export class FacilitiesController {
   ): Promise<FacilityImportView> {
     const dryRun = q.dryRun === 'true';
     if (typeof req.body === 'string') {
-      const rows = csvRecords(req.body, ['externalRef', 'name', 'category', 'unit', 'unitPriceFen']).map(csvRow);
-      return unwrap(await this.importer.run(actor, rows, dryRun, 2, lng));
+      const records = csvRecords(req.body, ['externalRef', 'name', 'category', 'unit', 'unitPriceFen']);
+      const lines = records.map((r) => r.line);
+      return unwrap(
+        await this.importer.run(
+          actor,
+          records.map((r) => csvRow(r.cells)),
+          dryRun,
+          lines,
+          lng,
+        ),
+      );
     }
     const input = (await validationPipe.transform(req.body, { type: 'body', metatype: ImportFacilitiesInput })) as ImportFacilitiesInput;
     return unwrap(
@@ -71,7 +80,7 @@ export class FacilitiesController {
         actor,
         input.rows.map((r) => ({ ...r })),
         dryRun,
-        1,
+        undefined,
         lng,
       ),
     );

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { OneLine } from '../common/http/text';
 import { CreateFacilityInput } from './facility.dto';
 
 /** The most rows one import takes (a lab with 300 instruments sends one file). */
@@ -11,6 +12,7 @@ export class ImportFacilityRow extends CreateFacilityInput {
   @IsString()
   @Length(1, 100)
   @Matches(/^\S(.*\S)?$/, { message: 'externalRef must not be blank or start or end with spaces' })
+  @OneLine()
   externalRef: string;
 }
 

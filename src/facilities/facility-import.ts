@@ -3,8 +3,8 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { invalidInput } from '../common/errors/domain-error';
-import { describeViolations } from '../common/http/validation';
+import { catalogued } from '../common/errors/domain-error';
+import { describeViolations, illFormedText } from '../common/http/validation';
 import { Language, translate } from '../common/i18n/messages';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -41,20 +41,30 @@ export class FacilityImport {
     private readonly organizationsService: OrganizationsService,
   ) {}
 
-  /** `lng`: the caller's language, which the rejected rows' reasons are written in. */
+  /**
+   * `lines`: the line of each row, in a CSV file where it starts (the header is line 1), by default its place from 1
+   * (JSON); `lng`: the caller's language, which the rejected rows' reasons are written in.
+   */
   async run(
     actor: Actor,
     rows: Record<string, unknown>[],
     dryRun: boolean,
-    firstLine = 1,
+    lines = rows.map((_, i) => i + 1),
     lng: Language = 'en',
   ): Promise<Outcome<FacilityImportView>> {
-    if (rows.length > MAX_IMPORT_ROWS) throw invalidInput(`rows: at most ${MAX_IMPORT_ROWS} per import (got ${rows.length})`);
+    if (rows.length > MAX_IMPORT_ROWS)
+      throw catalogued('VALIDATION_FAILED', 'imports.tooManyRows', { max: MAX_IMPORT_ROWS, rows: rows.length });
     const rejected: { line: number; reason: string }[] = [];
     const accepted: { line: number; row: ImportFacilityRow }[] = [];
     const seen = new Map<string, number>();
     for (const [i, raw] of rows.entries()) {
-      const line = firstLine + i;
+      const line = lines[i];
+      // a CSV file reaches no request pipe: its cells are held to what any text of a request is held to here
+      const illFormed = illFormedText(raw);
+      if (illFormed) {
+        rejected.push({ line, reason: translate(lng, 'validation.wellFormed', { field: illFormed }) });
+        continue;
+      }
       const row = plainToInstance(ImportFacilityRow, raw);
       const errors = await validate(row, { whitelist: true, forbidNonWhitelisted: true });
       if (errors.length > 0) {

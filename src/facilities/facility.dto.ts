@@ -3,19 +3,17 @@ import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min
 import { PageQuery } from '../common/http/paging';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { Facility, FacilityRating, FACILITY_UNITS, FacilityUnit } from './facility.entity';
-import { NoBidiControls } from '../common/http/text';
+import { HasVisibleText, NoBidiControls, OneLine } from '../common/http/text';
 
 /** ¥100 million per unit: far above any instrument hour, and fee = price × quantity stays exact in a double. */
 export const MAX_UNIT_PRICE_FEN = 10_000_000_000;
-
-const NOT_BLANK = /\S/;
 
 export class CreateFacilityInput {
   @ApiProperty({ example: '透射电子显微镜 (TEM) 机时', minLength: 1, maxLength: 200 })
   @IsString()
   @Length(1, 200)
-  @Matches(NOT_BLANK, { message: '$property must not be blank' })
-  @NoBidiControls()
+  @OneLine()
+  @HasVisibleText(1)
   name: string;
 
   @ApiProperty({ enum: SERVICE_CATEGORIES, example: 'testing' }) @IsIn(SERVICE_CATEGORIES) category: ServiceCategory;
@@ -47,8 +45,8 @@ export class UpdateFacilityInput {
   @ValidateIf((_, v) => v !== undefined)
   @IsString()
   @Length(1, 200)
-  @Matches(NOT_BLANK, { message: '$property must not be blank' })
-  @NoBidiControls()
+  @OneLine()
+  @HasVisibleText(1)
   name?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_UNIT_PRICE_FEN, description: 'integer fen' })

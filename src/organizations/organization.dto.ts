@@ -18,7 +18,7 @@ import {
 } from 'class-validator';
 import { creditCodeProblem } from './credit-code';
 import { ENTERPRISE_KINDS, Organization, ORGANIZATION_STATUSES } from './organization.entity';
-import { NoBidiControls } from '../common/http/text';
+import { HasVisibleText, OneLine } from '../common/http/text';
 import { IsBankAccount, IsPhone, maskBankAccount } from './profile.rules';
 
 /** Validates a unified social credit code and names the exact problem. */
@@ -37,7 +37,7 @@ export function IsCreditCode(options?: ValidationOptions) {
 }
 
 export class OrganizationInput {
-  @ApiProperty({ example: '合肥微纳新材料科技有限公司' }) @IsString() @Length(2, 200) @NoBidiControls() name: string;
+  @ApiProperty({ example: '合肥微纳新材料科技有限公司' }) @IsString() @Length(2, 200) @OneLine() @HasVisibleText(2) name: string;
   @ApiProperty({ example: '91340100MA2T8XQ21W', description: '18-character unified social credit code (GB 32100)' })
   @IsCreditCode()
   creditCode: string;
@@ -70,7 +70,7 @@ export class VerifyEnterpriseInput {
   })
   @IsString()
   @Length(1, 64)
-  @NoBidiControls()
+  @OneLine()
   certificateNo: string;
 }
 
@@ -83,10 +83,13 @@ export class QualifiedRowInput {
   @ApiProperty({ example: '202634010400123' }) @IsString() @Length(0, 200) certificateNo: string;
 }
 
+/** The most rows one load of a qualified list takes, as JSON or as CSV: a province's whole list. */
+export const MAX_QUALIFIED_ROWS = 100_000;
+
 export class QualifiedListInput {
   @ApiProperty({ type: [QualifiedRowInput], description: 'or the same rows as text/csv: creditCode,certificateNo' })
   @IsArray()
-  @ArrayMaxSize(100_000)
+  @ArrayMaxSize(MAX_QUALIFIED_ROWS)
   @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => QualifiedRowInput)
@@ -177,7 +180,7 @@ export class OrganizationView {
 
 /** What an organization's admin may change of its profile; every field optional, at least one present. */
 export class UpdateProfileInput {
-  @ApiPropertyOptional({ example: '王敏' }) @IsOptional() @IsString() @Length(1, 100) @NoBidiControls() contactPerson?: string;
+  @ApiPropertyOptional({ example: '王敏' }) @IsOptional() @IsString() @Length(1, 100) @OneLine() contactPerson?: string;
   @ApiPropertyOptional({ example: '0551-65123456', description: 'a mainland mobile (13800138000) or a landline with area code' })
   @IsOptional()
   @IsPhone()
@@ -187,13 +190,13 @@ export class UpdateProfileInput {
   @IsOptional()
   @IsString()
   @Length(2, 300)
-  @NoBidiControls()
+  @OneLine()
   address?: string;
   @ApiPropertyOptional({ example: '中国工商银行合肥科技支行', description: 'payees: the bank (branch) settlements are paid into' })
   @IsOptional()
   @IsString()
   @Length(2, 100)
-  @NoBidiControls()
+  @OneLine()
   bankName?: string;
   @ApiPropertyOptional({
     example: '1302 0108 0920 0054 321',

@@ -22,6 +22,18 @@ export type ProfileChanges = Partial<
   >
 >;
 
+/**
+ * Credit codes one statement binds: a qualified list has up to 100,000, and SQLite refuses more than 32,766 bound
+ * values in a statement ("too many SQL variables"), MariaDB more than 65,535.
+ */
+const CODES_PER_STATEMENT = 1000;
+/** Rows of the qualified list one INSERT writes: five values each. */
+const QUALIFIED_ROWS_PER_INSERT = 500;
+
+/** `list` in slices of `size`. */
+const chunks = <T>(list: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+
 const PROFILE_COLUMNS: Record<keyof ProfileChanges, string> = {
   contactPerson: 'contact_person',
   contactPhone: 'contact_phone',
@@ -118,32 +130,47 @@ export class OrganizationRepository {
     return (await this.db.select(QualifiedEnterprise, 'q', sql`WHERE q.credit_code = ${creditCode}`))[0];
   }
 
-  /** Adds or updates rows of the list (a row is never removed by a later import); returns how many were new or changed. */
+  /**
+   * Adds or updates rows of the list (a row is never removed by a later import); returns how many were new or changed.
+   * A code given twice keeps its last row, as rows written one by one would. Read and written a slice at a time: a
+   * province's list of 100,000 rows is 100 reads and the changed rows' inserts, not two statements a row.
+   */
   async upsertQualified(rows: QualifiedEnterprise[]): Promise<number> {
-    let changed = 0;
-    for (const r of rows) {
-      const existing = await this.qualified(r.creditCode);
-      if (existing?.certificateNo === r.certificateNo && existing.regionCode === r.regionCode) continue;
+    const latest = [...new Map(rows.map((r) => [r.creditCode, r])).values()];
+    const stored = new Map<string, QualifiedEnterprise>();
+    const codes = latest.map((r) => r.creditCode);
+    for (const slice of chunks(codes, CODES_PER_STATEMENT)) {
+      const found = await this.db.select(QualifiedEnterprise, 'q', sql`WHERE q.credit_code IN (${join(slice)})`);
+      for (const q of found) stored.set(q.creditCode, q);
+    }
+    const changed = latest.filter((r) => {
+      const existing = stored.get(r.creditCode);
+      return existing?.certificateNo !== r.certificateNo || existing.regionCode !== r.regionCode;
+    });
+    for (const batch of chunks(changed, QUALIFIED_ROWS_PER_INSERT)) {
+      const values = join(batch.map((r) => sql`(${r.creditCode}, ${r.regionCode}, ${r.certificateNo}, ${r.importedAt}, ${r.importedBy})`));
       await this.db.execute(
         this.db.dialect === 'sqlite'
-          ? sql`INSERT INTO qualified_enterprise (credit_code, region_code, certificate_no, imported_at, imported_by)
-                VALUES (${r.creditCode}, ${r.regionCode}, ${r.certificateNo}, ${r.importedAt}, ${r.importedBy})
+          ? sql`INSERT INTO qualified_enterprise (credit_code, region_code, certificate_no, imported_at, imported_by) VALUES ${values}
                 ON CONFLICT (credit_code) DO UPDATE SET region_code = excluded.region_code, certificate_no = excluded.certificate_no,
                 imported_at = excluded.imported_at, imported_by = excluded.imported_by`
-          : sql`INSERT INTO qualified_enterprise (credit_code, region_code, certificate_no, imported_at, imported_by)
-                VALUES (${r.creditCode}, ${r.regionCode}, ${r.certificateNo}, ${r.importedAt}, ${r.importedBy})
+          : sql`INSERT INTO qualified_enterprise (credit_code, region_code, certificate_no, imported_at, imported_by) VALUES ${values}
                 ON DUPLICATE KEY UPDATE region_code = VALUES(region_code), certificate_no = VALUES(certificate_no),
                 imported_at = VALUES(imported_at), imported_by = VALUES(imported_by)`,
       );
-      changed++;
     }
-    return changed;
+    return changed.length;
   }
 
   /** Registered enterprises still waiting for verification whose credit codes the list now names. */
-  pendingAmong(creditCodes: string[]): Promise<Organization[]> {
-    if (creditCodes.length === 0) return Promise.resolve([]);
-    return this.db.select(Organization, 'o', sql`WHERE o.status = 'pending_verification' AND o.credit_code IN (${join(creditCodes)})`);
+  async pendingAmong(creditCodes: string[]): Promise<Organization[]> {
+    const pending: Organization[] = [];
+    for (const codes of chunks(creditCodes, CODES_PER_STATEMENT)) {
+      pending.push(
+        ...(await this.db.select(Organization, 'o', sql`WHERE o.status = 'pending_verification' AND o.credit_code IN (${join(codes)})`)),
+      );
+    }
+    return pending;
   }
 
   /** Providers whose public notice ended by `now`. */

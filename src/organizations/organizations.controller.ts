@@ -200,10 +200,17 @@ export class OrganizationsController {
     if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
     // A CSV row is named by its line in the file, as a spreadsheet shows it (the header is line 1); a JSON row by its place.
     if (typeof req.body === 'string') {
-      const rows = csvRecords(req.body, ['creditCode', 'certificateNo']) as unknown as QualifiedRow[];
-      return this.organizations.importQualified(actor, regionCode, rows, 2, lng);
+      const records = csvRecords(req.body, ['creditCode', 'certificateNo']);
+      const rows = records.map((r) => r.cells as unknown as QualifiedRow);
+      return this.organizations.importQualified(
+        actor,
+        regionCode,
+        rows,
+        records.map((r) => r.line),
+        lng,
+      );
     }
-    return this.organizations.importQualified(actor, regionCode, await qualifiedRows(req.body), 1, lng);
+    return this.organizations.importQualified(actor, regionCode, await qualifiedRows(req.body), undefined, lng);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
-import { NoBidiControls } from '../common/http/text';
+import { OneLine } from '../common/http/text';
 import { IsCreditCode } from '../organizations/organization.dto';
 import { PartyRelation } from './party-relation.entity';
 
@@ -11,7 +11,7 @@ export class RecordRelationInput {
   @ApiProperty({ example: '法定代表人为同一人', minLength: 1, maxLength: 500, description: 'what the bureau found' })
   @IsString()
   @Length(1, 500)
-  @NoBidiControls()
+  @OneLine()
   reason: string;
 }
 

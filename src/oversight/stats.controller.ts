@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { stringify } from 'csv-stringify/sync';
+import { QueryInt } from '../common/http/validators';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
@@ -15,7 +15,7 @@ import { HttpReply } from '../common/http/http-neutral';
 class StatsQuery {
   @ApiPropertyOptional({ description: 'budget year; default this year' })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInt()
   @IsInt()
   @Min(2000)
   @Max(2100)

@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import type { UndecodableUrlPage } from '../common/http/adapter';
 import { toErrorBody } from '../common/http/error.filter';
 import { HttpReply, HttpRequest, pathOf, replySent } from '../common/http/http-neutral';
 import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
@@ -17,6 +18,20 @@ const NOT_FOUND: Record<string, ErrorPage> = {
 const NOT_FOUND_PAGE: ErrorPage = { title: '未找到', heading: '页面不存在', message: '链接可能有误。' };
 const BAD_REQUEST: ErrorPage = { title: '请求有误', heading: '请求有误', message: '查询条件无法识别，请重新选择后再试。' };
 const UNAVAILABLE: ErrorPage = { title: '暂时无法访问', heading: '暂时无法访问', message: '服务暂时不可用，请稍后再试。' };
+/** Every error page's headers: never kept, and nothing loads but the page itself. */
+const ERROR_PAGE_HEADERS = { 'Content-Type': HTML, 'Cache-Control': 'no-store', 'Content-Security-Policy': PAGE_CSP };
+
+/**
+ * A record's page whose URL does not decode (`/verify/%E0%A4%A`: a QR code's link cut short or mistyped) names no
+ * record: the person who opened it reads the page of one not found, as for an unknown code, not the API's JSON 400.
+ */
+export const undecodablePage =
+  (pages: PageRenderer): UndecodableUrlPage =>
+  (path) => {
+    const [, first, record] = path.split('/');
+    if (!record || !Object.hasOwn(NOT_FOUND, first)) return undefined;
+    return { statusCode: 404, headers: ERROR_PAGE_HEADERS, body: pages.render('error', NOT_FOUND[first]) };
+  };
 
 /** Failures of the public pages as HTML pages, with the status the API would give (404, 400, 503, 500). */
 @Catch()
@@ -34,9 +49,7 @@ export class PageErrorFilter implements ExceptionFilter {
       statusCode === 404 ? (NOT_FOUND[pathOf(req).split('/')[1]] ?? NOT_FOUND_PAGE) : statusCode < 500 ? BAD_REQUEST : UNAVAILABLE;
     if (retryAfterSec) res.header('Retry-After', String(retryAfterSec));
     res.status(statusCode);
-    res.header('Content-Type', HTML);
-    res.header('Cache-Control', 'no-store');
-    res.header('Content-Security-Policy', PAGE_CSP);
+    for (const [name, value] of Object.entries(ERROR_PAGE_HEADERS)) res.header(name, value);
     res.send(this.pages.render('error', page));
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { QueryInt } from '../common/http/validators';
 import { clock } from '../common/clock';
 import { RULE_CODES } from '../common/errors/domain-error';
 import { PageQuery } from '../common/http/paging';
@@ -9,7 +9,7 @@ import { REDEMPTION_MODES, RedemptionMode, SERVICE_CATEGORIES, ServiceCategory }
 import { Evaluation } from './redemption.rules';
 import { Redemption, RedemptionStatus, UsageStatus } from './redemption.entity';
 import { effectiveRedemptionStatus, effectiveUsage } from './redemption.time-rules';
-import { NoBidiControls } from '../common/http/text';
+import { NoBidiControls, OneLine } from '../common/http/text';
 import type { Names } from '../organizations/names.repository';
 
 /** A million units of an hour, sample or item: beyond any real order, and it keeps fee arithmetic exact. */
@@ -46,7 +46,7 @@ export class CaptureInput {
 
 export class QuoteQuery {
   @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
-  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY }) @Type(() => Number) @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity: number;
+  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY }) @QueryInt() @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity: number;
   @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOptional() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
 }
 
@@ -55,7 +55,7 @@ export class CompareQuery extends PageQuery {
   @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
   @ApiPropertyOptional({ type: 'integer', example: 1, minimum: 1, maximum: MAX_QUANTITY, default: 1 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInt()
   @IsInt()
   @Min(1)
   @Max(MAX_QUANTITY)
@@ -114,7 +114,7 @@ export class DisputeInput {
   @ApiProperty({ example: '实际只使用了 1 小时', maxLength: 500, description: 'what the enterprise says went wrong' })
   @IsString()
   @Length(1, 500)
-  @NoBidiControls()
+  @OneLine()
   reason: string;
 }
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { QueryInt } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 
 export class AnnualReportQuery {
@@ -9,7 +9,7 @@ export class AnnualReportQuery {
   regionCode: string;
 
   @ApiProperty({ example: 2026, description: 'the budget year the figures belong to' })
-  @Type(() => Number)
+  @QueryInt()
   @IsInt({ message: 'year must be a whole year such as 2026' })
   @Min(2000, { message: 'year must be 2000 or later' })
   @Max(2100, { message: 'year must be 2100 or earlier' })

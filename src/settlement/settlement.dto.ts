@@ -4,7 +4,7 @@ import { PageQuery } from '../common/http/paging';
 import { IsCalendarDate } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Settlement, SETTLEMENT_STATUSES, SettlementStatus } from './settlement.entity';
-import { NoBidiControls } from '../common/http/text';
+import { OneLine } from '../common/http/text';
 
 const IsRegionCode = (field: string) => IsIn(REGION_CODES, { message: `${field} must be a province or city of the region list` });
 
@@ -22,7 +22,7 @@ export class PaySettlementInput {
   @ApiProperty({ example: 'TREASURY-2026-04-0117', description: 'the treasury payment reference' })
   @IsString()
   @Length(1, 100)
-  @NoBidiControls()
+  @OneLine()
   paymentRef: string;
 }
 

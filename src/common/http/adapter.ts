@@ -2,6 +2,7 @@ import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { TestingModule } from '@nestjs/testing';
 import type { FastifyServerOptions } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError } from '../errors/domain-error';
 import { languageOf } from '../i18n/messages';
 import { toErrorBody } from './error.filter';
@@ -27,11 +28,46 @@ export function httpAdapterName(env: NodeJS.ProcessEnv = process.env): HttpAdapt
 export const trustProxy = (value: string): boolean | number | string =>
   value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value;
 
+/** A page of its own for a URL whose percent-encoding does not decode, or undefined for the API's 400. */
+export type UndecodableUrlPage = (path: string) => { statusCode: number; headers: Record<string, string>; body: string } | undefined;
+
+/** Where answerUndecodableUrls leaves the page on the Fastify instance, for frameworkErrors to find. */
+const UNDECODABLE_URL_PAGE = 'undecodableUrlPage';
+
+const decodes = (path: string): boolean => {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Lets `page` answer the URLs it claims among those whose percent-encoding does not decode (`/verify/%E0%A4%A`), which
+ * otherwise get the API's 400. Fastify's router reports them to frameworkErrors before any hook or middleware runs, so
+ * the page is kept on the Fastify instance for it; Express routes them and fails on the route's parameter, so a
+ * middleware ahead of the routes answers first.
+ */
+export function answerUndecodableUrls(app: INestApplication, page: UndecodableUrlPage): void {
+  if (app.getHttpAdapter().getType() === 'fastify') {
+    (app.getHttpAdapter().getInstance() as { decorate(name: string, value: unknown): void }).decorate(UNDECODABLE_URL_PAGE, page);
+    return;
+  }
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const path = (req.url ?? '').split('?')[0];
+    const answer = decodes(path) ? undefined : page(path);
+    if (!answer) return next();
+    res.writeHead(answer.statusCode, answer.headers).end(answer.body);
+  });
+}
+
 /**
  * The Fastify adapter as this service needs it: Fastify's trust-proxy is a constructor option (Express's is a setting
  * made later); path parameters as long as Express lets them be (Node caps a URL at its 16 KiB header limit), where
  * Fastify's default of 100 characters answers a bare 414; and a URL the router cannot decode answered in the API's
- * error shape, not Fastify's. Required lazily: an Express deployment never loads Fastify.
+ * error shape, not Fastify's (or with a page that claims it, answerUndecodableUrls). Required lazily: an Express
+ * deployment never loads Fastify.
  */
 function fastifyAdapter() {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose (see above)
@@ -41,10 +77,17 @@ function fastifyAdapter() {
   const trust = proxy ? { trustProxy: trustProxy(proxy) as string | boolean } : {};
   const options = {
     routerOptions: { maxParamLength: 16_384 },
-    frameworkErrors: (_error, req, reply) => {
-      const body = toErrorBody(new DomainError('VALIDATION_FAILED', 'path: not a valid URL'), undefined, languageOf(req));
+    frameworkErrors: (error, req, reply) => {
       // Fastify's reply types are generic over route schemas this handler has none of: the neutral reply says enough.
       const res = reply as unknown as HttpReply;
+      const pages = (req.server as unknown as Record<string, UndecodableUrlPage | undefined>)[UNDECODABLE_URL_PAGE];
+      const page = error.code === 'FST_ERR_BAD_URL' ? pages?.(req.url.split('?')[0]) : undefined;
+      if (page) {
+        res.status(page.statusCode);
+        for (const [name, value] of Object.entries(page.headers)) res.header(name, value);
+        return void res.send(page.body);
+      }
+      const body = toErrorBody(new DomainError('VALIDATION_FAILED', 'path: not a valid URL'), undefined, languageOf(req));
       res.status(body.statusCode);
       res.type('application/json');
       res.send(body);

@@ -1,10 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import getRawBody from 'raw-body';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { DomainError } from '../errors/domain-error';
+import { catalogued, DomainError } from '../errors/domain-error';
 import { languageOf } from '../i18n/messages';
 import { toErrorBody } from './error.filter';
 import { counted } from '../i18n/plural';
@@ -24,15 +25,34 @@ function nestedTooDeep(value: unknown, max: number): string | undefined {
   return undefined;
 }
 
+const isUtf8Charset = (charset: string | undefined) => /^utf-?8$/i.test(charset ?? 'utf-8');
+
+/**
+ * Invalid UTF-8 would be decoded into U+FFFD and stored as garbage (a GBK file from Excel sent without its charset):
+ * refused instead. body-parser's `verify` sees the bytes before they are decoded; throwing makes `entity.verify.failed`.
+ */
+function utf8Only(_req: unknown, _res: unknown, bytes: Buffer, charset: string): void {
+  if (isUtf8Charset(charset) && !isUtf8(bytes)) throw new Error('not UTF-8');
+}
+
+/** A JSON body that is not UTF-8: it can be nothing else (RFC 8259). */
+const jsonNotUtf8 = () => catalogued('VALIDATION_FAILED', 'validation.notUtf8');
+/** A CSV file that is not UTF-8 and does not say what it is: saved as UTF-8, or sent with its charset (charset=gbk). */
+const csvNotUtf8 = () => catalogued('VALIDATION_FAILED', 'imports.notUtf8');
+
 /** JSON bodies up to a limit; a parse failure is a 400 in the API's error shape, not Express's HTML page (Express). */
 export function jsonBody(limit: string) {
-  const parse = express.json({ limit, strict: true });
+  const parse = express.json({ limit, strict: true, verify: utf8Only });
   return (req: Request, res: Response, next: NextFunction) =>
     parse(req, res, (err?: { type?: string; status?: number }) => {
       const tooDeep = err ? undefined : nestedTooDeep(req.body, MAX_DEPTH);
       if (!err && !tooDeep) return next();
       if (err?.type === 'entity.too.large') {
         const body = toErrorBody(new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limit}`), undefined, languageOf(req));
+        return void res.status(body.statusCode).json(body);
+      }
+      if (err?.type === 'entity.verify.failed') {
+        const body = toErrorBody(jsonNotUtf8(), undefined, languageOf(req));
         return void res.status(body.statusCode).json(body);
       }
       const message = tooDeep
@@ -50,14 +70,16 @@ export const CSV_BODY_LIMIT = '10mb';
 
 /** CSV bodies as text (Express). */
 export function csvBody() {
-  const parse = express.text({ type: ['text/csv', 'application/csv'], limit: CSV_BODY_LIMIT });
+  const parse = express.text({ type: ['text/csv', 'application/csv'], limit: CSV_BODY_LIMIT, verify: utf8Only });
   return (req: Request, res: Response, next: NextFunction) =>
     parse(req, res, (err?: { type?: string }) => {
       if (!err) return next();
       const error =
         err.type === 'entity.too.large'
           ? new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${CSV_BODY_LIMIT}`)
-          : new DomainError('VALIDATION_FAILED', `body: ${err.type ?? 'unreadable'}`);
+          : err.type === 'entity.verify.failed'
+            ? csvNotUtf8()
+            : new DomainError('VALIDATION_FAILED', `body: ${err.type ?? 'unreadable'}`);
       const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });
@@ -87,9 +109,16 @@ function charsetOf(payload: IncomingMessage): string {
 /**
  * Reads a body up to `limit` bytes (after inflating) with raw-body, as Express's parsers do, rather than through
  * Fastify's `bodyLimit`: Fastify's own refusal would reach the error filter as an unknown error (a 500), where this one
- * is the API's PAYLOAD_TOO_LARGE. raw-body decodes the charset with iconv-lite (GBK and GB18030 CSV files too).
+ * is the API's PAYLOAD_TOO_LARGE. raw-body decodes other charsets with iconv-lite (GBK and GB18030 CSV files too);
+ * UTF-8 is decoded strictly, and bytes that are not UTF-8 are `notUtf8`.
  */
-function readUpTo(payload: IncomingMessage, limit: string, charset: string, done: (err: DomainError | null, text?: string) => void): void {
+function readUpTo(
+  payload: IncomingMessage,
+  limit: string,
+  charset: string,
+  notUtf8: () => DomainError,
+  done: (err: DomainError | null, text?: string) => void,
+): void {
   const stream = contentStream(payload);
   if (stream instanceof DomainError) {
     payload.resume(); // drained, so the connection can answer
@@ -97,8 +126,18 @@ function readUpTo(payload: IncomingMessage, limit: string, charset: string, done
   }
   // The declared length only when nothing inflates it: raw-body then refuses an oversized body before reading it.
   const length = stream === payload ? payload.headers['content-length'] : undefined;
-  getRawBody(stream, { limit, length, encoding: charset }).then(
-    (text) => done(null, text),
+  const utf8 = isUtf8Charset(charset);
+  getRawBody(stream, { limit, length, encoding: utf8 ? null : charset }).then(
+    (body: string | Buffer) => {
+      if (typeof body === 'string') return done(null, body);
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(body); // drops a BOM, as iconv-lite did
+      } catch {
+        return done(notUtf8());
+      }
+      done(null, text);
+    },
     (e: { type?: string }) => {
       payload.resume();
       if (e.type === 'entity.too.large') done(new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limit}`));
@@ -123,7 +162,7 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
       payload.resume();
       return done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
     }
-    readUpTo(payload, jsonLimit, charset, (err, text) => {
+    readUpTo(payload, jsonLimit, charset, jsonNotUtf8, (err, text) => {
       if (err) return done(err);
       if (text === '') return done(null, {}); // as Express's json parser answers an empty body
       let body: unknown;
@@ -140,7 +179,7 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
     });
   });
   fastify.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) =>
-    readUpTo(payload, CSV_BODY_LIMIT, charsetOf(payload), done),
+    readUpTo(payload, CSV_BODY_LIMIT, charsetOf(payload), csvNotUtf8, done),
   );
   // Read to its end unparsed, so the connection can answer; nothing is kept.
   fastify.addContentTypeParser('*', (_req, payload, done) => {

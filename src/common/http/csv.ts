@@ -1,26 +1,49 @@
 import { parse } from 'csv-parse/sync';
 import { catalogued, invalidInput } from '../errors/domain-error';
 
+/** A row of a CSV upload: its cells by the header's names, and the line of the file it starts on (the header is line 1). */
+export interface CsvRecord {
+  line: number;
+  cells: Record<string, string>;
+}
+
 /**
  * Rows of a CSV upload as records keyed by its header line (UTF-8, with or without a BOM, Excel-style quoting) —
  * csv-parse, not hand-written splitting. A file that does not parse is a 400 naming the line.
+ *
+ * Each row is named by the physical line it starts on, as an editor shows it, past blank lines and cells that hold
+ * line breaks. csv-parse tells the line a record ends on (`info.lines`) but counts a CRLF inside quotes as two lines,
+ * so CRLF is read as LF first (inside a cell too); the start is then the first line after the previous record that is
+ * not blank, as csv-parse skips only blank lines between records.
  */
-export function csvRecords(text: string, required: string[]): Record<string, string>[] {
-  let records: Record<string, string>[];
-  let header: string[] | null = null; // the first line, even in a file with no rows under it
+export function csvRecords(text: string, required: string[]): CsvRecord[] {
+  const unix = text.replace(/\r\n/g, '\n');
+  let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, {
+    // csv-parse's types do not follow `info: true`, which wraps each record with what it knows of it
+    parsed = parse(unix, {
       bom: true,
-      columns: (first: string[]) => (header = first.map((h) => h.trim())),
+      info: true,
       skip_empty_lines: true,
       trim: true,
       relax_column_count: true,
-    });
+    }) as unknown as typeof parsed;
   } catch (e) {
     throw invalidInput(`body: not a CSV file (${(e as Error).message})`);
   }
-  if (header === null) throw catalogued('VALIDATION_FAILED', 'imports.emptyCsv', { columns: required.join(',') });
-  const missing = required.filter((c) => !header!.includes(c)).join(', ');
+  if (parsed.length === 0) throw catalogued('VALIDATION_FAILED', 'imports.emptyCsv', { columns: required.join(',') });
+  const [first, ...rows] = parsed;
+  const header = first.record.map((h) => h.trim()); // the first line, even in a file with no rows under it
+  const missing = required.filter((c) => !header.includes(c)).join(', ');
   if (missing) throw catalogued('VALIDATION_FAILED', 'imports.missingColumns', { columns: required.join(', '), missing });
-  return records;
+  const lines = unix.split(/[\r\n]/);
+  let previousEnd = first.info.lines;
+  return rows.map(({ record, info }) => {
+    let line = previousEnd + 1;
+    while (line < info.lines && lines[line - 1].trim() === '') line++;
+    previousEnd = info.lines;
+    // a short row leaves its last columns out, as csv-parse's own column mapping did; cells past the header are dropped
+    const cells = Object.fromEntries(header.flatMap((name, i) => (i < record.length ? [[name, record[i]]] : [])));
+    return { line, cells };
+  });
 }

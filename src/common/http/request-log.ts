@@ -8,6 +8,12 @@ import { ContextStore, requestContext } from '../context/request-context';
 /** A caller's X-Request-Id longer than this is replaced: it only has to tell one request from another. */
 const MAX_REQUEST_ID = 128;
 
+/** A calendar feed's path holds its secret token (`/api/calendar/<token>.ics`); `feed` is the route that makes one. */
+const FEED_PATH = /^(\/api\/calendar\/)(?!feed\/?$)[^/]+?(\.ics)?(?=\/?$)/;
+
+/** The path as logged: a feed's token is a credential, so a placeholder stands for it. */
+export const loggedPath = (path: string): string => path.replace(FEED_PATH, '$1<token>$2');
+
 /** The application logger's options: every line logged while a request is served names it (`req: {id, method, path}`). */
 export const loggerOptions = (level: string) => ({
   level,
@@ -31,7 +37,7 @@ export const requestLogParams = (level: string, destination?: DestinationStream)
 /**
  * The request context of each request, and one line when it ends with what an operator needs — method, path, status,
  * response time, request id and the caller's user id — and nothing a caller may have sent as a secret: no headers
- * (Authorization, cookies, API keys), no body, no query string.
+ * (Authorization, cookies, API keys), no body, no query string, no calendar feed's token.
  *
  * By hand rather than pino-http's middleware, which made a child logger per request and ran nestjs-pino's own
  * AsyncLocalStorage beside ours: 16 µs of CPU a request against 3 µs here (docs/performance.md, 2026-12-01). This is
@@ -44,7 +50,7 @@ export function requestLog(logger: () => Logger | undefined = () => PinoLogger.r
     const id = typeof given === 'string' && given.length > 0 && given.length <= MAX_REQUEST_ID ? given : randomUUID();
     const url = req.url ?? '';
     const query = url.indexOf('?');
-    const store: ContextStore = { request: { id, method: req.method ?? '', path: query < 0 ? url : url.slice(0, query) } };
+    const store: ContextStore = { request: { id, method: req.method ?? '', path: loggedPath(query < 0 ? url : url.slice(0, query)) } };
     res.once('close', () => {
       const log = logger(); // nestjs-pino sets its root logger when the application is built; a listener must not throw
       if (!log) return;

@@ -1,4 +1,5 @@
 import { ValidateBy, ValidationOptions } from 'class-validator';
+import { counted } from '../i18n/plural';
 
 /**
  * Unicode's bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069) make text display
@@ -16,6 +17,55 @@ export const NoBidiControls = (options?: ValidationOptions) =>
       validator: {
         validate: (value: unknown) => typeof value !== 'string' || !hasBidiControls(value),
         defaultMessage: (a) => `${a?.property} must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069)`,
+      },
+    },
+    options,
+  );
+
+/**
+ * C0 controls but TAB, LF and CR, DEL, and C1 controls (U+0080–U+009F): no text of ours holds them, and raw in an
+ * iCalendar feed, a PDF, a CSV or a page they end a line (NEL, VT, FF), ring, or drive a terminal (ESC). Refused in any
+ * string of a request (illFormedText) and in every CSV cell.
+ */
+// eslint-disable-next-line no-control-regex -- the control characters are what it finds
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+export const hasControlCharacters = (text: string): boolean => CONTROL_CHARACTERS.test(text);
+
+/** What ends a line or jumps to a tab stop: in a name, a number or a reference they split a CSV row, a PDF line or a page's table. */
+const LINE_BREAKS = /[\t\n\r\u2028\u2029]/;
+
+/** One line of plain text: no line break or tab, no control character, no bidirectional control. */
+export const isOneLine = (text: string): boolean => !LINE_BREAKS.test(text) && !hasControlCharacters(text) && !hasBidiControls(text);
+
+/** For names, numbers and references (an organization's name, an invoice number, a payment reference): one line of text. */
+export const OneLine = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'oneLine',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || isOneLine(value),
+        defaultMessage: (a) => `${a?.property} must be one line of text: no line break, tab, control or bidirectional control character`,
+      },
+    },
+    options,
+  );
+
+/** Characters that show nothing: white space, and those Unicode says to ignore when they cannot be shown (U+200B, U+00AD, U+FEFF…). */
+const INVISIBLE = /[\p{White_Space}\p{Default_Ignorable_Code_Point}]/u;
+
+/** How many characters of `text` can be seen (code points, not UTF-16 units). */
+export const visibleCount = (text: string): number => [...text].filter((c) => !INVISIBLE.test(c)).length;
+
+/** At least `min` visible characters: a name of blanks or zero-width spaces passes a length check and names nothing. */
+export const HasVisibleText = (min: number, options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'hasVisibleText',
+      constraints: [min],
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || visibleCount(value) >= min,
+        defaultMessage: (a) => `${a?.property} must contain at least ${counted(min, 'visible character')}`,
       },
     },
     options,

@@ -2,6 +2,7 @@ import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/commo
 import { catalogued, DomainError } from '../errors/domain-error';
 import { hasMessage, Language, translate } from '../i18n/messages';
 import { counted } from '../i18n/plural';
+import { hasControlCharacters } from './text';
 
 /** One failed constraint of one field: its path, the constraint's name and class-validator's English text. */
 interface Violation {
@@ -49,6 +50,7 @@ function argumentOf(v: Violation): string | undefined {
     case 'maxLength':
     case 'arrayMinSize':
     case 'arrayMaxSize':
+    case 'hasVisibleText':
       return /(-?\d+)/.exec(text.slice(text.indexOf(' ')))?.[1];
     default:
       return undefined;
@@ -74,26 +76,51 @@ export const describeViolations = (errors: ValidationError[], lng: Language): st
         .map((v) => localize(v, lng))
         .join(translate(lng, 'validation.separator'));
 
+const illFormed = (text: string) => LONE_SURROGATE.test(text) || hasControlCharacters(text);
+
 /**
- * The path of the first string (or key) in `value` that is not well-formed Unicode: a lone surrogate, which JSON's
- * `\ud800` escapes can carry. No text of ours can hold one, and validators that encode text (IsEmail) throw on it.
+ * The path of the first string (or key) in `value` that is not well-formed text: a lone surrogate, which JSON's
+ * `\ud800` escapes can carry, or a control character other than TAB, LF and CR (text.ts). No text of ours can hold
+ * one, and validators that encode text (IsEmail) throw on a lone surrogate.
  */
 export function illFormedText(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path || 'body' : null;
+  if (typeof value === 'string') return illFormed(value) ? path || 'body' : null;
   if (value === null || typeof value !== 'object') return null;
   for (const [key, inner] of Object.entries(value)) {
-    if (LONE_SURROGATE.test(key)) return path || 'body';
+    if (illFormed(key)) return path || 'body';
     const found = illFormedText(inner, path ? `${path}.${key}` : key);
     if (found) return found;
   }
   return null;
 }
 
-/** Refuses ill-formed text anywhere in the input before the DTO's validators read it. */
+/** Keys class-transformer drops without a word (they would reach prototypes), so forbidNonWhitelisted never sees them. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor']);
+
+/** The path (`organization.__proto__`) of the first key in `value` that class-transformer would drop silently. */
+export function prototypeKey(value: unknown, path = ''): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const here = path ? `${path}.${key}` : key;
+    if (PROTOTYPE_KEYS.has(key)) return here;
+    const found = prototypeKey(inner, here);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * Refuses ill-formed text anywhere in a body or a query before the DTO's validators read it, and a prototype's key as
+ * any unknown field. Not the route's own arguments (the caller, its User-Agent) nor path segments, which routes check.
+ */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const field = illFormedText(value);
-    if (field) throw catalogued('VALIDATION_FAILED', 'validation.wellFormed', { field });
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const field = illFormedText(value);
+      if (field) throw catalogued('VALIDATION_FAILED', 'validation.wellFormed', { field });
+      const key = prototypeKey(value);
+      if (key) throw catalogued('VALIDATION_FAILED', 'validation.whitelistValidation', { field: key });
+    }
     return super.transform(value, metadata);
   }
 }

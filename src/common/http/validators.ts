@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { IsInt, Max, Min, ValidateBy } from 'class-validator';
 import { addDays } from '../../policies/policy.rules';
 
@@ -12,10 +13,20 @@ export const IsFen = (min = 0) => applyDecorators(IsInt(), Min(min), Max(MAX_FEN
  * longer sort as strings.
  */
 export const isRealDate = (s: unknown): s is string =>
-  typeof s === 'string' &&
-  /^(20\d\d|2100)-\d{2}-\d{2}$/.test(s) &&
-  !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) &&
-  addDays(s, 0) === s;
+  typeof s === 'string' && /^(20\d\d|2100)-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && addDays(s, 0) === s;
+
+/** A query's integer as written by people and programs: decimal digits, with a minus sign at most. */
+const DECIMAL_INTEGER = /^-?\d+$/;
+
+/** The number a query's text names when it is written in decimal digits, else the text itself. */
+export const decimalInteger = (value: unknown): unknown =>
+  typeof value === 'string' && DECIMAL_INTEGER.test(value) ? Number(value) : value;
+
+/**
+ * An integer query parameter: only decimal digits become a number, so IsInt refuses the rest (400). Number() would read
+ * `0x10` as 16, `1e3` as 1000, ` 7 ` as 7 and `` as 0, none of which a caller meant as that count.
+ */
+export const QueryInt = () => Transform(({ value }) => decimalInteger(value));
 
 export const IsCalendarDate = () =>
   ValidateBy({
