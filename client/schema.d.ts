@@ -500,6 +500,8 @@ export interface paths {
          *     **What it changes:** Stores a new TOTP secret, encrypted at rest (AES-256-GCM); two-factor is not on until POST /api/auth/mfa/enable.
          *
          *     **Money:** None.
+         *
+         *     An Idempotency-Key is ignored: the answer holds the secret, which is never stored to be replayed; a retry makes a new secret.
          */
         post: operations["AuthController_mfaSetup"];
         delete?: never;
@@ -577,11 +579,35 @@ export interface paths {
          * Create a user with the admin’s own role, organization and region
          * @description **Who may call it:** An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.
          *
-         *     **What it changes:** Creates the user; audited.
+         *     **What it changes:** Creates the user; audited. A bureau user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker; until then its login is 403.
          *
          *     **Money:** None.
          */
         post: operations["UsersController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate a bureau user another admin made (the second person of its making)
+         * @description **Who may call it:** A platform admin, or another admin of the same bureau; the admin who made it is 403; a user outside the caller’s reach is 404.
+         *
+         *     **What it changes:** The user can log in from now on; audited (user.activated).
+         *
+         *     **Money:** None.
+         */
+        post: operations["UsersController_activate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1527,7 +1553,7 @@ export interface paths {
         put?: never;
         /**
          * Call off a booking: the hold is released, the hours freed
-         * @description **Who may call it:** The booking’s enterprise or provider.
+         * @description **Who may call it:** The booking’s enterprise, until its start (then 409 INVALID_STATE: the provider records the hours used), or its provider.
          *
          *     **What it changes:** Cancels the booking and its hold and frees its hours; records a late fee when the enterprise cancels late.
          *
@@ -1575,13 +1601,13 @@ export interface paths {
         put?: never;
         /**
          * Make (or replace) your secret iCalendar feed URL
-         * @description **Who may call it:** An enterprise or provider user.
+         * @description **Who may call it:** An enterprise or provider user, signed in as a person: the feed is the user’s own, so an API key is 403.
          *
          *     **What it changes:** Stores a new feed token for the caller’s organization; a new URL revokes the old one.
          *
          *     **Money:** None.
          *
-         *     An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities.
+         *     An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities. An Idempotency-Key is ignored: the URL is the credential, never stored to be replayed; a retry makes a new URL.
          */
         post: operations["CalendarFeedsController_make"];
         delete?: never;
@@ -1899,7 +1925,7 @@ export interface paths {
          * Record a clearing run (清算) over the settlement lines paid in [from, to]
          * @description **Who may call it:** The platform only; other roles are 403.
          *
-         *     **What it changes:** Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. A later payment in the same period makes a later run, never a change to this one.
+         *     **What it changes:** Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. Each paid settlement line is taken in by one run only: a run of the same or an overlapping period holds only the lines paid since the earlier runs, never a change to them, so the transfers of all runs together are what is owed once.
          *
          *     **Money:** None in the service: the run says what the provinces’ treasuries owe one another.
          *
@@ -2011,7 +2037,7 @@ export interface paths {
          * Record a credit sanction (失信惩戒) against an organization
          * @description **Who may call it:** A bureau user; the sanction binds in every province. Lifting belongs to the recording bureau.
          *
-         *     **What it changes:** Records the sanction against a credit code (registered or not): while it is in force the organization’s voucher applications and claims are refused SANCTIONED and payments to it wait; audited.
+         *     **What it changes:** Records the sanction against a credit code (registered or not): while it is in force the organization’s voucher applications, holds and claims are refused SANCTIONED, an enterprise’s holds placed before it are not captured (SANCTIONED), and payments to it wait; audited.
          *
          *     **Money:** None.
          */
@@ -2167,13 +2193,13 @@ export interface paths {
         };
         /**
          * The domain event feed, oldest first, after an opaque cursor
-         * @description **Who may call it:** Any signed-in user or API key: an organization the events it is a party to, a bureau those of its region and the cities below it, the platform all.
+         * @description **Who may call it:** Any signed-in user or API key: an organization the events it is a party to (a settlement’s payee its own line), a bureau those of its region and the cities below it and the shared credit list (sanctions, related parties) wherever recorded, the platform all.
          *
          *     **What it changes:** Nothing: it only reads.
          *
          *     **Money:** None.
          *
-         *     Paging by nextCursor neither skips nor repeats an event, also while others write: events are numbered in commit order.
+         *     Paging by nextCursor neither skips nor repeats an event, also while others write: events are numbered in commit order. An empty page answers the cursor it was given; a cursor the feed did not hand out is 400.
          */
         get: operations["EventsController_list"];
         put?: never;
@@ -2211,7 +2237,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here.
+         *     Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most 10 live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). An Idempotency-Key is ignored: the answer holds the secret, which is never stored to be replayed; a retry makes another subscription (or 409 DUPLICATE for the same URL).
          */
         post: operations["WebhooksController_create"];
         delete?: never;
@@ -2321,7 +2347,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`.
+         *     The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. An Idempotency-Key is ignored: the answer holds the key, which is never stored to be replayed; a retry makes another key.
          */
         post: operations["ApiKeysController_create"];
         delete?: never;
@@ -2734,6 +2760,8 @@ export interface components {
             /** @description set once the user is disabled */
             disabledAt?: string;
             createdAt: string;
+            /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
+            awaitsActivation: boolean;
         };
         CreateUserInput: {
             /** @example bureau-ah-reviewer */
@@ -4860,6 +4888,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
@@ -5482,6 +5519,85 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    UsersController_activate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: StaffUserView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffUserView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7690,7 +7806,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description CAPTURE_EXCEEDS_HOLD */
+            /** @description CAPTURE_EXCEEDS_HOLD, SANCTIONED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8963,7 +9079,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description CAPTURE_EXCEEDS_HOLD */
+            /** @description CAPTURE_EXCEEDS_HOLD, SANCTIONED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11144,7 +11260,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description IDEMPOTENCY_CONFLICT */
+            /** @description DUPLICATE, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11155,6 +11271,15 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description LIMIT_REACHED */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,9 @@ import { GrantsPerEnterprise1765400000000 } from './1765400000000-grants-per-ent
 import { InvoiceKeysRefolded1765500000000 } from './1765500000000-invoice-keys-refolded';
 import { LinesClearedOnce1765600000000 } from './1765600000000-lines-cleared-once';
 import { StaffActivation1765700000000 } from './1765700000000-staff-activation';
+import { EventsAsPublished1765810000000 } from './1765810000000-events-as-published';
+import { SecretsNotReplayed1765820000000 } from './1765820000000-secrets-not-replayed';
+import { WebhookLiveKeys1765830000000 } from './1765830000000-webhook-live-keys';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -37,4 +40,7 @@ export const MIGRATIONS = [
   InvoiceKeysRefolded1765500000000,
   LinesClearedOnce1765600000000,
   StaffActivation1765700000000,
+  EventsAsPublished1765810000000,
+  SecretsNotReplayed1765820000000,
+  WebhookLiveKeys1765830000000,
 ];

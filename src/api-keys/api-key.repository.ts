@@ -17,6 +17,8 @@ export interface ApiKey {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** When the person who made the key was disabled (read with the key when it authenticates). */
+  creatorDisabledAt?: string | null;
 }
 
 const toKey = (r: Row): ApiKey => ({
@@ -48,10 +50,15 @@ export class ApiKeyRepository {
     );
   }
 
-  /** The key with this hash, revoked or not (one indexed lookup on every request made with a key). */
+  /**
+   * The key with this hash, revoked or not, with whether its maker is disabled (one indexed lookup and a primary-key
+   * join on every request made with a key). A key whose maker is gone has nobody accountable for it: none.
+   */
   async byHash(keyHash: string): Promise<ApiKey | null> {
-    const row = await this.db.row(sql`SELECT * FROM api_key WHERE key_hash = ${keyHash}`);
-    return row ? toKey(row) : null;
+    const row = await this.db.row(
+      sql`SELECT k.*, u.disabled_at AS creator_disabled_at FROM api_key k JOIN app_user u ON u.id = k.created_by WHERE k.key_hash = ${keyHash}`,
+    );
+    return row ? { ...toKey(row), creatorDisabledAt: (row.creator_disabled_at as string | null) ?? null } : null;
   }
 
   async byId(id: string): Promise<ApiKey | null> {

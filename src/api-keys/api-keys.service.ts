@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { clock, securityClock } from '../common/clock';
 import { Actor, Role } from '../common/context/request-context';
-import { forbidden, notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ApiKey, ApiKeyRepository } from './api-key.repository';
@@ -20,7 +20,9 @@ const ownerOf = (actor: Actor) => ({
 /**
  * API keys for provincial systems and labs: made by an admin, shown once, stored as a hash, acting as the admin's
  * organization or bureau (its role and scope, never its admin rights), optionally read-only, revoked at once on every
- * node (each request looks its key up), with lastUsedAt and audit entries.
+ * node (each request looks its key up), with lastUsedAt and audit entries. A key answers for the person who made it
+ * (personOf): while that person is disabled, the key is refused like a revoked one, on every node at once, as the
+ * same lookup reads it. Were the person enabled again, the keys would work again; revoke them to end them for good.
  */
 @Injectable()
 export class ApiKeysService {
@@ -70,10 +72,10 @@ export class ApiKeysService {
     });
   }
 
-  /** The actor a presented key acts as, or null when it is unknown or revoked. */
+  /** The actor a presented key acts as, or null when it is unknown or revoked, or its maker is disabled. */
   async authenticate(key: string): Promise<Actor | null> {
     const k = await this.keys.byHash(sha256(key));
-    if (!k || k.revokedAt) return null;
+    if (!k || k.revokedAt || k.creatorDisabledAt) return null;
     const now = securityClock.now().getTime();
     if (!k.lastUsedAt || Date.parse(k.lastUsedAt) < now - TOUCH_EVERY_MS) {
       const at = new Date(now).toISOString();
@@ -95,7 +97,7 @@ export class ApiKeysService {
   }
 
   private assertAdmin(actor: Actor): void {
-    if (!actor.admin || actor.apiKey) throw forbidden('API keys are managed by an admin of the organization or bureau, signed in');
+    if (!actor.admin || actor.apiKey) throw catalogued('FORBIDDEN', 'apiKeys.managers');
   }
 }
 

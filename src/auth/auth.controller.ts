@@ -119,9 +119,12 @@ export class AuthController {
     who: 'Any signed-in user who has not enabled two-factor yet.',
     changes: 'Stores a new TOTP secret, encrypted at rest (AES-256-GCM); two-factor is not on until POST /api/auth/mfa/enable.',
     money: NO_MONEY,
+    details:
+      'An Idempotency-Key is ignored: the answer holds the secret, which is never stored to be replayed; a retry makes a new secret.',
   })
   @Authenticated()
   @AllowsMfaEnrolment()
+  @IgnoresIdempotencyKey()
   @HttpCode(200)
   @ApiOkResponse({ type: MfaSetupView })
   @Refuses(MfaService.setupRefusals)

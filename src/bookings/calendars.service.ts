@@ -120,7 +120,7 @@ export class CalendarsService {
         entityId: facility.id,
         regionCode: facility.regionCode,
         organizationId: enterpriseId,
-        summary: { enterpriseId, by: actor.userId },
+        summary: { enterpriseId, recordedBy: actor.userId },
       });
       return ok({ facilityId: q.facilityId, enterpriseId, createdAt: q.createdAt });
     });

@@ -5,7 +5,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { appConfig, AppConfig } from '../config/configuration';
 import { DomainEvent, EventRepository } from './event.repository';
-import { EventDraft, eventOf } from './event-types';
+import { eventsOf } from './event-types';
 
 const BATCH = 500;
 
@@ -40,7 +40,7 @@ export class EventOutbox implements BeforeApplicationShutdown {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {
     uow.onFlush(async (state) => {
-      const drafts = state.audit.map(eventOf).filter((e): e is EventDraft => e !== null);
+      const drafts = state.audit.flatMap(eventsOf);
       if (drafts.length === 0) return;
       const occurredAt = clock.iso();
       await events.insert(drafts.map((d) => ({ ...d, id: newId(), occurredAt })));

@@ -21,19 +21,30 @@ export const CONTRACT_EVENT_TYPES = [
   'provider.admitted',
 ] as const;
 
-/** Further state changes that are published under their audit action's name. */
+/**
+ * Further state changes that are published under their audit action's name. Every type the service emits is in one
+ * of the two lists, so that a subscription can name it (test/unit/event-types.spec.ts reads every audit action the
+ * source records and checks it).
+ */
 const OTHER_EVENT_TYPES = [
   'application.submitted',
   'application.first_approval',
   'claim.first_approval',
+  'booking.used',
+  'booking.no_show',
+  'booking.expired',
   'budget.set',
+  'clearing_run.recorded',
   'enterprise.verified',
   'enterprise.declined',
   'facility.created',
   'facility.updated',
   'facility.retired',
   'facility.rated',
+  'facility.calendar_set',
+  'facility.qualified',
   'organization.registered',
+  'organization.profile_updated',
   'policy.published',
   'policy.withdrawn',
   'provider.activated',
@@ -55,6 +66,9 @@ const DECISIONS: Record<string, { type: string; decision: string }> = {
   'claim.rejected': { type: 'claim.decided', decision: 'rejected' },
 };
 
+/** The type an audit action is published under: its own name, or the contract's name of a decision. */
+export const eventTypeOf = (action: string): string => DECISIONS[action]?.type ?? action;
+
 /** A domain event as the outbox stores it, before the sequencer numbers it. */
 export interface EventDraft {
   type: string;
@@ -66,35 +80,65 @@ export interface EventDraft {
   data: Record<string, unknown>;
 }
 
-/** Audited actions that are no domain events: security records and the machine clients' own configuration. */
-const NOT_EVENTS = ['auth.', 'user.', 'webhook.', 'api_key.'];
+/**
+ * Audited actions that are no domain events: security records and the machine clients' and people's own configuration
+ * (webhooks, API keys, calendar feeds).
+ */
+export const NOT_EVENTS = ['auth.', 'user.', 'webhook.', 'api_key.', 'calendar.'];
 
 /**
- * The domain event of an audited state change, or null for what is not a domain event (logins, sessions, user
- * accounts, webhooks and API keys are security and configuration records, not business facts a provincial system
- * follows). Every business state change is
- * audited in its transaction, so deriving the event from the audit draft gives every state change its event without
- * each use case having to remember it.
+ * Types every bureau reads and receives wherever they were recorded (besides the organization concerned, and the
+ * platform, which reads everything): the credit sanctions and the related parties a bureau found bind in every province.
  */
-export function eventOf(draft: AuditDraft): EventDraft | null {
-  if (NOT_EVENTS.some((prefix) => draft.action.startsWith(prefix)) || draft.entityType === 'user') return null;
+export const EVERY_BUREAU_TYPES: readonly string[] = ['sanction.recorded', 'sanction.lifted', 'relation.recorded'];
+
+/**
+ * Summary fields naming a person (a bureau's first approver, a provider's user): the audit log keeps them for
+ * accountability; an event carries them to no one, least of all to the enterprise or claimant concerned.
+ */
+const PERSONAL_FIELDS = ['firstApprovedBy', 'recordedBy'];
+
+/**
+ * The domain events of an audited state change, none for what is not a domain event (logins, sessions, user
+ * accounts, webhooks and API keys are security and configuration records, not business facts a provincial system
+ * follows). Every business state change is audited in its transaction, so deriving the events from the audit draft
+ * gives every state change its events without each use case having to remember them.
+ *
+ * One event goes to the draft's region and parties with its summary; the draft's `recipients` (a settlement's payees)
+ * each get an event of their own, with their own data only and no region, so that a bureau reads the change once.
+ */
+export function eventsOf(draft: AuditDraft): EventDraft[] {
+  if (NOT_EVENTS.some((prefix) => draft.action.startsWith(prefix)) || draft.entityType === 'user') return [];
   const decided = DECISIONS[draft.action];
-  return {
-    type: decided?.type ?? draft.action,
-    entityType: draft.entityType,
-    entityId: draft.entityId,
-    regionCode: draft.regionCode ?? null,
-    organizationId: draft.organizationId ?? null,
-    counterpartyId: draft.counterpartyId ?? null,
-    data: {
+  const event = (
+    regionCode: string | null,
+    organizationId: string | null,
+    counterpartyId: string | null,
+    summary: Record<string, unknown>,
+  ): EventDraft => {
+    const data: Record<string, unknown> = {
       [`${draft.entityType}Id`]: draft.entityId,
       ...(decided ? { decision: decided.decision } : {}),
-      ...(draft.regionCode ? { regionCode: draft.regionCode } : {}),
-      ...(draft.organizationId ? { organizationId: draft.organizationId } : {}),
-      ...(draft.counterpartyId ? { counterpartyId: draft.counterpartyId } : {}),
-      ...draft.summary,
-    },
+      ...(regionCode ? { regionCode } : {}),
+      ...(organizationId ? { organizationId } : {}),
+      ...(counterpartyId ? { counterpartyId } : {}),
+      ...summary,
+    };
+    for (const field of PERSONAL_FIELDS) delete data[field];
+    return {
+      type: eventTypeOf(draft.action),
+      entityType: draft.entityType,
+      entityId: draft.entityId,
+      regionCode,
+      organizationId,
+      counterpartyId,
+      data,
+    };
   };
+  return [
+    event(draft.regionCode ?? null, draft.organizationId ?? null, draft.counterpartyId ?? null, draft.summary),
+    ...(draft.recipients ?? []).map((r) => event(null, r.organizationId, null, r.summary)),
+  ];
 }
 
 /** Whether a subscription's list of types takes an event of `type`. */

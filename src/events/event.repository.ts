@@ -3,7 +3,7 @@ import type { ListScope } from '../common/auth/scope';
 import { Database, Row } from '../common/persistence/database';
 import { inRegion } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
-import { EventDraft } from './event-types';
+import { EventDraft, EVERY_BUREAU_TYPES } from './event-types';
 
 /** A domain event as the feed and the webhooks carry it. */
 export interface DomainEvent {
@@ -106,9 +106,12 @@ export class EventRepository {
   }
 }
 
-/** An organization sees the events it is a party to, a bureau its region's (a province's cities included), the platform all. */
+/**
+ * An organization sees the events it is a party to, a bureau its region's (a province's cities included) and those
+ * every bureau reads (the shared credit list), the platform all.
+ */
 function scopeOf(scope: ListScope) {
   if ('all' in scope) return empty;
-  if ('regionCode' in scope) return sql` AND ${inRegion('region_code', scope.regionCode)}`;
+  if ('regionCode' in scope) return sql` AND (${inRegion('region_code', scope.regionCode)} OR type IN (${join([...EVERY_BUREAU_TYPES])}))`;
   return sql` AND (organization_id = ${scope.organizationId} OR counterparty_id = ${scope.organizationId})`;
 }

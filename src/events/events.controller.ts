@@ -14,10 +14,11 @@ export class EventsController {
   @Get()
   @Explained({
     summary: 'The domain event feed, oldest first, after an opaque cursor',
-    who: 'Any signed-in user or API key: an organization the events it is a party to, a bureau those of its region and the cities below it, the platform all.',
+    who: 'Any signed-in user or API key: an organization the events it is a party to (a settlement’s payee its own line), a bureau those of its region and the cities below it and the shared credit list (sanctions, related parties) wherever recorded, the platform all.',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: 'Paging by nextCursor neither skips nor repeats an event, also while others write: events are numbered in commit order.',
+    details:
+      'Paging by nextCursor neither skips nor repeats an event, also while others write: events are numbered in commit order. An empty page answers the cursor it was given; a cursor the feed did not hand out is 400.',
   })
   @Authenticated()
   @ApiOkResponse({ type: EventPage, description: 'a page of events and the cursor of the next page' })

@@ -84,7 +84,8 @@ export class Notifier {
         }),
       ];
     }
-    if (e.type === 'settlement.paid') {
+    // The batch's event notifies each payee of its line; the payees' own copies of it add nothing.
+    if (e.type === 'settlement.paid' && !e.organizationId) {
       const payees = await this.notifications.settlementPayees(e.entityId);
       const users = await this.notifications.usersOfOrganizations(payees.map((p) => p.payeeId));
       return payees.map((p) =>

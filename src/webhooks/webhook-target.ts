@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
+import { translate } from '../common/i18n/messages';
 
 /**
  * The SSRF guard: a webhook may not make this service call into its own network. Loopback, private (RFC 1918, unique
@@ -45,7 +46,21 @@ export function isPrivateAddress(ip: string): boolean {
   return blocked.check(ip, 'ipv6');
 }
 
-export class TargetRefused extends Error {}
+/** Why a target may not be called: a catalogue entry (`webhooks.target.<reason>`), its English text as the message. */
+export class TargetRefused extends Error {
+  constructor(
+    readonly reason: 'notAbsolute' | 'scheme' | 'credentials' | 'text' | 'port' | 'unresolved' | 'private',
+    readonly params: Record<string, string> = {},
+  ) {
+    super(translate('en', `webhooks.target.${reason}`, params));
+  }
+}
+
+/**
+ * White space and control or format characters: the URL parser would trim or drop some of them silently, and what
+ * was stored would not be what is called.
+ */
+const UNSEEN = /[\s\p{Cc}\p{Cf}]/u;
 
 export interface CheckedTarget {
   url: URL;
@@ -55,14 +70,16 @@ export interface CheckedTarget {
 
 /** The URL parsed and its host resolved; throws TargetRefused with the reason when it may not be called. */
 export async function checkTarget(raw: string, allowPrivate: boolean): Promise<CheckedTarget> {
+  if (UNSEEN.test(raw)) throw new TargetRefused('text');
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new TargetRefused('is not an absolute URL');
+    throw new TargetRefused('notAbsolute');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TargetRefused('must be http or https');
-  if (url.username || url.password) throw new TargetRefused('must not carry credentials');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TargetRefused('scheme');
+  if (url.username || url.password) throw new TargetRefused('credentials');
+  if (url.port === '0') throw new TargetRefused('port', { port: url.port });
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   let addresses: { address: string; family: number }[];
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
@@ -70,13 +87,13 @@ export async function checkTarget(raw: string, allowPrivate: boolean): Promise<C
     try {
       addresses = await lookup(host, { all: true, verbatim: true });
     } catch {
-      throw new TargetRefused(`host ${host} does not resolve`);
+      throw new TargetRefused('unresolved', { host });
     }
   }
-  if (addresses.length === 0) throw new TargetRefused(`host ${host} does not resolve`);
+  if (addresses.length === 0) throw new TargetRefused('unresolved', { host });
   if (!allowPrivate) {
     const inside = addresses.find((a) => isPrivateAddress(a.address));
-    if (inside) throw new TargetRefused(`resolves to ${inside.address}, a private, loopback or link-local address`);
+    if (inside) throw new TargetRefused('private', { address: inside.address });
   }
   return { url, address: addresses[0].address, family: addresses[0].family === 6 ? 6 : 4 };
 }

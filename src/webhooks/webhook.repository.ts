@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Row } from '../common/persistence/database';
+import { isUniqueViolation } from '../common/persistence/db-errors';
 import { join, sql } from '../common/persistence/sql';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -20,6 +21,8 @@ export interface WebhookSubscription extends SubscriptionOwner {
   createdBy: string;
   createdAt: string;
   deletedAt: string | null;
+  /** Its place among the owner's live subscriptions (1 to MAX_WEBHOOKS_PER_OWNER); null once deleted. */
+  slot: number | null;
 }
 
 export interface WebhookDelivery {
@@ -70,6 +73,7 @@ const toSubscription = (r: Row): WebhookSubscription => ({
   createdBy: r.created_by as string,
   createdAt: r.created_at as string,
   deletedAt: (r.deleted_at as string | null) ?? null,
+  slot: r.live_slot ? Number((r.live_slot as string).split('#').pop()) : null,
 });
 
 const toDelivery = (r: Row): WebhookDelivery => ({
@@ -108,12 +112,23 @@ const DELIVERY_COLUMNS = sql`d.*, e.type AS event_type`;
 export class WebhookRepository {
   constructor(private readonly db: Database) {}
 
-  async insertSubscription(s: WebhookSubscription): Promise<void> {
-    await this.db.execute(
-      sql`INSERT INTO webhook_subscription (id, owner_role, organization_id, region_code, url, events, secret, created_by, created_at, deleted_at)
-          VALUES (${s.id}, ${s.ownerRole}, ${s.organizationId}, ${s.regionCode}, ${s.url}, ${JSON.stringify(s.events)}, ${s.secret},
-                  ${s.createdBy}, ${s.createdAt}, NULL)`,
-    );
+  /**
+   * Inserts a live subscription under its unique keys (the owner's URL, the owner's slot); false when a subscription
+   * committed meanwhile holds either, and nothing was written.
+   */
+  async insertSubscription(s: WebhookSubscription, keys: { url: string; slot: string }): Promise<boolean> {
+    try {
+      await this.db.execute(
+        sql`INSERT INTO webhook_subscription (id, owner_role, organization_id, region_code, url, events, secret, created_by, created_at,
+              deleted_at, live_url_key, live_slot)
+            VALUES (${s.id}, ${s.ownerRole}, ${s.organizationId}, ${s.regionCode}, ${s.url}, ${JSON.stringify(s.events)}, ${s.secret},
+                    ${s.createdBy}, ${s.createdAt}, NULL, ${keys.url}, ${keys.slot})`,
+      );
+      return true;
+    } catch (e) {
+      if (isUniqueViolation(e)) return false;
+      throw e;
+    }
   }
 
   /** The live subscriptions of one owner (same role, and same organization or bureau region). */
@@ -135,9 +150,16 @@ export class WebhookRepository {
     return (await this.db.rows(sql`SELECT * FROM webhook_subscription WHERE deleted_at IS NULL`)).map(toSubscription);
   }
 
-  /** Ends a subscription; false when it had already ended. Its pending deliveries are no longer attempted. */
+  /**
+   * Ends a subscription and frees its URL and slot; false when it had already ended. Its pending deliveries are no
+   * longer attempted.
+   */
   async deleteSubscription(id: string, at: string): Promise<boolean> {
-    return (await this.db.execute(sql`UPDATE webhook_subscription SET deleted_at = ${at} WHERE id = ${id} AND deleted_at IS NULL`)) === 1;
+    return (
+      (await this.db.execute(
+        sql`UPDATE webhook_subscription SET deleted_at = ${at}, live_url_key = NULL, live_slot = NULL WHERE id = ${id} AND deleted_at IS NULL`,
+      )) === 1
+    );
   }
 
   /** One delivery per event and subscription (the unique key makes a second fan-out of the same event impossible), in one statement. */

@@ -1,6 +1,7 @@
 import { bureauCovers } from '../common/auth/scope';
+import { sha256 } from '../common/hash';
 import type { Actor } from '../common/context/request-context';
-import { subscribes } from '../events/event-types';
+import { EVERY_BUREAU_TYPES, subscribes } from '../events/event-types';
 import type { DomainEvent } from '../events/event.repository';
 import type { SubscriptionOwner, WebhookSubscription } from './webhook.repository';
 
@@ -14,10 +15,33 @@ export function ownerOf(actor: Actor): SubscriptionOwner {
 export const sameOwner = (a: SubscriptionOwner, b: SubscriptionOwner): boolean =>
   a.ownerRole === b.ownerRole && (a.organizationId ?? '') === (b.organizationId ?? '') && (a.regionCode ?? '') === (b.regionCode ?? '');
 
+/** Live subscriptions one organization, bureau or the platform may keep: each delivers every event it names. */
+export const MAX_WEBHOOKS_PER_OWNER = 10;
+
+/** One text per owner, for the unique keys of live subscriptions. */
+export const ownerKey = (o: SubscriptionOwner): string => `${o.ownerRole}:${o.organizationId ?? o.regionCode ?? ''}`;
+
+/**
+ * The unique keys of a live subscription: its owner's URL (as the URL parser writes it, so `HTTPS://Example.org:443/x`
+ * is `https://example.org/x`) and its slot, 1 to MAX_WEBHOOKS_PER_OWNER. Of two subscriptions made at once for the
+ * same URL or in the same slot, the database takes one.
+ */
+export const liveUrlKey = (o: SubscriptionOwner, url: string): string => sha256(`${ownerKey(o)}\n${new URL(url).href}`);
+export const liveSlotKey = (o: SubscriptionOwner, slot: number): string => `${ownerKey(o)}#${slot}`;
+
+/** Whether two subscription URLs call the same target. */
+export const sameUrl = (a: string, b: string): boolean => new URL(a).href === new URL(b).href;
+
+/** The lowest slot no live subscription of the owner holds, or null when all are taken. */
+export function freeSlot(taken: readonly (number | null)[]): number | null {
+  for (let slot = 1; slot <= MAX_WEBHOOKS_PER_OWNER; slot++) if (!taken.includes(slot)) return slot;
+  return null;
+}
+
 /** A subscription receives the events its owner reads in the feed, of the types it names. */
 export function receives(s: WebhookSubscription, e: DomainEvent): boolean {
   if (!subscribes(s.events, e.type)) return false;
   if (s.ownerRole === 'platform') return true;
-  if (s.ownerRole === 'bureau') return bureauCovers(s.regionCode, e.regionCode);
+  if (s.ownerRole === 'bureau') return bureauCovers(s.regionCode, e.regionCode) || EVERY_BUREAU_TYPES.includes(e.type);
   return !!s.organizationId && (e.organizationId === s.organizationId || e.counterpartyId === s.organizationId);
 }

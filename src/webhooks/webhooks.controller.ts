@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
+import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
 import { unwrap } from '../common/use-case';
@@ -14,6 +15,7 @@ import {
   WebhookList,
   WebhookView,
 } from './webhooks.dto';
+import { MAX_WEBHOOKS_PER_OWNER } from './webhook.rules';
 import { WebhooksService } from './webhooks.service';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
@@ -28,11 +30,12 @@ export class WebhooksController {
     who: 'An admin of an organization or bureau, or a writing API key of it; others are 403.',
     changes: 'Stores the subscription and its signing secret; matching events are delivered from now on.',
     money: NO_MONEY,
-    details:
-      'Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here.',
+    details: `Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most ${MAX_WEBHOOKS_PER_OWNER} live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). An Idempotency-Key is ignored: the answer holds the secret, which is never stored to be replayed; a retry makes another subscription (or 409 DUPLICATE for the same URL).`,
   })
   @Authenticated()
+  @IgnoresIdempotencyKey()
   @ApiCreatedResponse({ type: CreatedWebhookView, description: 'the subscription and its signing secret (shown once)' })
+  @Refuses(WebhooksService.subscribeRefusals)
   async create(@CurrentActor() actor: Actor, @Body() body: CreateWebhookInput): Promise<CreatedWebhookView> {
     const { subscription, secret } = await this.webhooks.subscribe(actor, body.url, body.events);
     return { ...WebhookView.of(subscription), secret };

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { MfaSecrets } from '../auth/mfa-secrets';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
-import { forbidden, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, DomainError, notFound, serviceBusy } from '../common/errors/domain-error';
+import { translate } from '../common/i18n/messages';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../common/use-case';
@@ -13,11 +14,12 @@ import { DomainEvent } from '../events/event.repository';
 import { EVENT_TYPES } from '../events/event-types';
 import { checkTarget, TargetRefused } from './webhook-target';
 import { WebhookAttempt, WebhookDelivery, WebhookRepository, WebhookSubscription } from './webhook.repository';
-import { ownerOf, receives, sameOwner } from './webhook.rules';
+import { freeSlot, liveSlotKey, liveUrlKey, MAX_WEBHOOKS_PER_OWNER, ownerOf, receives, sameOwner, sameUrl } from './webhook.rules';
 
 /** Subscriptions of organizations and bureaus, their fan-out from the outbox, and manual redelivery. */
 @Injectable()
 export class WebhooksService {
+  static readonly subscribeRefusals = ['DUPLICATE', 'LIMIT_REACHED'] as const;
   static readonly redeliverRefusals = ['INVALID_STATE'] as const;
 
   constructor(
@@ -30,30 +32,45 @@ export class WebhooksService {
     outbox.onSequenced((events) => this.fanOut(events));
   }
 
-  /** Creates a subscription; the signing secret is answered once and kept encrypted. */
+  /**
+   * Creates a subscription; the signing secret is answered once and kept encrypted. An owner keeps at most
+   * MAX_WEBHOOKS_PER_OWNER live subscriptions (422 LIMIT_REACHED) and one per URL (409 DUPLICATE).
+   */
   async subscribe(actor: Actor, url: string, events: string[]): Promise<{ subscription: WebhookSubscription; secret: string }> {
     this.assertManager(actor);
     const unknown = events.filter((e) => e !== '*' && !EVENT_TYPES.includes(e));
-    if (unknown.length > 0) throw invalidInput(`events: unknown event types ${unknown.join(', ')} (see GET /docs: EventView.type)`);
+    if (unknown.length > 0) throw catalogued('VALIDATION_FAILED', 'webhooks.unknownEvents', { types: unknown.join(', ') });
     try {
       await checkTarget(url, this.config.allowPrivate);
     } catch (e) {
-      if (e instanceof TargetRefused) throw invalidInput(`url: ${e.message}`);
+      if (e instanceof TargetRefused) throw urlRefusal(e);
       throw e;
     }
+    const owner = ownerOf(actor);
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
     const subscription: WebhookSubscription = {
       id: newId(),
-      ...ownerOf(actor),
+      ...owner,
       url,
       events: [...new Set(events)],
       secret: this.secrets.encrypt(secret),
       createdBy: actor.userId,
       createdAt: clock.iso(),
       deletedAt: null,
+      slot: null,
     };
     await this.uow.run(async () => {
-      await this.webhooks.insertSubscription(subscription);
+      // The unique keys decide between an owner's concurrent subscriptions: one that lost reads the winner and looks again.
+      for (let attempt = 0; ; attempt++) {
+        const live = await this.webhooks.subscriptionsOf(owner);
+        const same = live.find((s) => sameUrl(s.url, url));
+        if (same) throw catalogued('DUPLICATE', 'webhooks.duplicate', { id: same.id });
+        const slot = live.length < MAX_WEBHOOKS_PER_OWNER ? freeSlot(live.map((s) => s.slot)) : null;
+        if (slot === null) throw catalogued('LIMIT_REACHED', 'webhooks.limit', { max: MAX_WEBHOOKS_PER_OWNER });
+        subscription.slot = slot;
+        if (await this.webhooks.insertSubscription(subscription, { url: liveUrlKey(owner, url), slot: liveSlotKey(owner, slot) })) break;
+        if (attempt === MAX_WEBHOOKS_PER_OWNER) throw serviceBusy();
+      }
       this.uow.record({
         action: 'webhook.subscribed',
         entityType: 'webhook_subscription',
@@ -140,7 +157,12 @@ export class WebhooksService {
 
   /** Subscriptions send the organization's data elsewhere: managed by its admins (or a writing API key of it). */
   private assertManager(actor: Actor): void {
-    if (!actor.admin && !(actor.apiKey && !actor.apiKey.readOnly))
-      throw forbidden('webhooks are managed by an admin of the organization or bureau');
+    if (!actor.admin && !(actor.apiKey && !actor.apiKey.readOnly)) throw catalogued('FORBIDDEN', 'webhooks.managers');
   }
 }
+
+/** 400 naming `url`, with the reason in the caller's language. */
+const urlRefusal = (e: TargetRefused) =>
+  new DomainError('VALIDATION_FAILED', translate('en', 'webhooks.url', { reason: e.message }), {
+    localized: (lng) => translate(lng, 'webhooks.url', { reason: translate(lng, `webhooks.target.${e.reason}`, e.params) }),
+  });

@@ -140,4 +140,61 @@ describe('API keys for provincial systems', () => {
       expect(res.body.message).toContain(field);
     }
   });
+
+  it('is refused (401) at once, on the next request, while the admin who made it is disabled; another admin’s key goes on', async () => {
+    const lab = await t.registerProvider('340100');
+    const colleague = `admin-${Date.now()}`;
+    const added = await t.http
+      .post('/api/users')
+      .set(auth(lab.token))
+      .send({ username: colleague, password: PASSWORD, admin: true })
+      .expect(201);
+    const theirs = await create((await t.login(colleague, PASSWORD)).accessToken, { name: '实验室 LIMS' });
+    const mine = await create(lab.token, { name: '实验室门户' });
+    const events = (key: string) => t.http.get('/api/events').set(auth(key));
+    await events(theirs.data!.key).expect(200);
+    await t.http.post(`/api/users/${added.body.id}/disable`).set(auth(lab.token)).expect(200);
+    const refused = await events(theirs.data!.key).expect(401);
+    expect(refused.body).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'the API key is unknown or revoked, or the person who made it is disabled',
+    });
+    expect((await events(theirs.data!.key).set('Accept-Language', 'zh-CN').expect(401)).body.message).toBe(
+      'API 密钥不存在或已撤销，或其创建人已被停用',
+    );
+    await events(mine.data!.key).expect(200);
+  });
+
+  it('is 403 on the personal-account routes, the calendar feed among them, which a person’s token may use', async () => {
+    const key = (await create(enterprise.token, { name: '企业日历同步' })).data!.key;
+    const feed = await t.http.post('/api/calendar/feed').set(auth(key)).expect(403);
+    expect(feed.body).toMatchObject({ code: 'FORBIDDEN', message: 'an API key has no account of its own: sign in as a person for this' });
+    await t.http.post('/api/auth/password').set(auth(key)).send({ currentPassword: PASSWORD, newPassword: PASSWORD }).expect(403);
+    await t.http.post('/api/calendar/feed').set(auth(enterprise.token)).expect(201);
+  });
+
+  it('answers its refusals in the caller’s language', async () => {
+    const zh = { 'Accept-Language': 'zh-CN' };
+    const readOnly = (await create(enterprise.token, { name: '只读', readOnly: true })).data!.key;
+    const write = await t.http.post('/api/voucher-applications').set(auth(readOnly)).set(zh).send({ amountFen: 10_000, purpose: '检测' });
+    expect([write.status, write.body.message]).toEqual([403, '该 API 密钥为只读密钥']);
+    const unknown = await t.http
+      .get('/api/vouchers')
+      .set(auth('yrdk_' + 'B'.repeat(40)))
+      .set(zh);
+    expect([unknown.status, unknown.body.message]).toEqual([401, 'API 密钥不存在或已撤销，或其创建人已被停用']);
+    const missing = await t.http.delete('/api/api-keys/00000000-0000-4000-8000-000000000000').set(auth(enterprise.token)).set(zh);
+    expect([missing.status, missing.body.message]).toEqual([404, '未找到API 密钥']);
+    const writing = (await create(enterprise.token, { name: '写入' })).data!.key;
+    const personal = await t.http.post('/api/calendar/feed').set(auth(writing)).set(zh);
+    expect([personal.status, personal.body.message]).toEqual([403, 'API 密钥没有个人账号：请以个人身份登录后操作']);
+    const staff = `staff-zh-${Date.now()}`;
+    await t.http.post('/api/users').set(auth(enterprise.token)).send({ username: staff, password: PASSWORD }).expect(201);
+    const notAdmin = await t.http
+      .post('/api/api-keys')
+      .set(auth((await t.login(staff, PASSWORD)).accessToken))
+      .set(zh)
+      .send({ name: 'x' });
+    expect([notAdmin.status, notAdmin.body.message]).toEqual([403, 'API 密钥须由本机构或本局的管理员登录后管理']);
+  });
 });

@@ -214,9 +214,9 @@ const MATRIX: Row[] = [
   r('POST /api/auth/mfa/enable',                      '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: enrolment }),
 ];
 
-/** A webhook subscription of the enterprise. */
+/** A webhook subscription of the enterprise, each to a URL of its own (an owner has one subscription per URL). */
 async function webhookOf(w: World): Promise<string> {
-  const body = { url: 'https://192.0.2.1/hooks', events: ['redemption.held'] };
+  const body = { url: `https://192.0.2.1/hooks/${randomBytes(5).toString('hex')}`, events: ['redemption.held'] };
   return (await w.t.http.post('/api/webhooks').set(auth(w.enterprise.token)).send(body).expect(201)).body.id;
 }
 

@@ -3,9 +3,10 @@ import type { components } from '../../client';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { decodeCursor, encodeCursor } from '../../src/events/event-cursor';
 import { EventOutbox } from '../../src/events/event-outbox';
+import { EVERY_BUREAU_TYPES } from '../../src/events/event-types';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { describeOnServer } from '../support/races';
-import { auth, OrgSession, TestApp } from '../support/test-app';
+import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
 type FeedEvent = components['schemas']['EventView'];
 
@@ -155,8 +156,10 @@ describe('domain events: the transactional outbox and the feed', () => {
     const theirs = (await readAll(t, otherEnterprise.token)).events;
     const providers = (await readAll(t, provider.token)).events;
     expect(all.length).toBeGreaterThan(ah.length);
-    expect(ah.every((e) => ((e.data.regionCode as string | undefined) ?? '').startsWith('34'))).toBe(true);
-    expect(js.every((e) => ((e.data.regionCode as string | undefined) ?? '').startsWith('32'))).toBe(true);
+    // Beside the credit list, which every bureau reads wherever it was recorded.
+    const regional = (events: FeedEvent[]) => events.filter((e) => !EVERY_BUREAU_TYPES.includes(e.type));
+    expect(regional(ah).every((e) => ((e.data.regionCode as string | undefined) ?? '').startsWith('34'))).toBe(true);
+    expect(regional(js).every((e) => ((e.data.regionCode as string | undefined) ?? '').startsWith('32'))).toBe(true);
     expect(js.some((e) => e.type === 'voucher.issued' && e.data.organizationId === jsEnterprise.organizationId)).toBe(true);
     expect(ah.some((e) => e.data.organizationId === jsEnterprise.organizationId)).toBe(false);
     expect(mine.length).toBeGreaterThan(0);
@@ -181,6 +184,161 @@ describe('domain events: the transactional outbox and the feed', () => {
     expect((await bureau.GET('/api/events', { params: { query: { limit: 0 } } })).response.status).toBe(400);
     expect((await (await t.client()).GET('/api/events')).response.status).toBe(401);
     expect(decodeCursor(encodeCursor(42))).toBe(42);
+  });
+
+  it('answers an empty page with the very cursor it was asked with, and refuses a number beyond 2^53 or another spelling', async () => {
+    const bureau = await t.token('bureau-ah');
+    const spelled = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+    const farthest = spelled(`e1:${Number.MAX_SAFE_INTEGER}`);
+    const empty = await t.http.get('/api/events').query({ after: farthest }).set(auth(bureau)).expect(200);
+    expect(empty.body).toEqual({ items: [], nextCursor: farthest });
+    // 9999999999999999 would come back as 10000000000000000, a cursor the feed then refused; "ZTE6NR" is "e1:5" in other spare bits.
+    for (const bad of [spelled('e1:9999999999999999'), spelled('e1:9007199254740992'), encodeCursor(5).slice(0, -1) + 'R']) {
+      const res = await t.http.get('/api/events').query({ after: bad }).set(auth(bureau)).expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toMatch(/^after: /);
+    }
+    const zh = await t.http.get('/api/events').query({ after: 'abc' }).set(auth(bureau)).set('Accept-Language', 'zh-CN').expect(400);
+    expect(zh.body.message).toMatch(/^after：不是本事件流给出的游标/);
+  });
+
+  it('sends each payee its own line of a settlement batch (created and paid), never another payee’s; the bureau reads the batch once', async () => {
+    const bureau = await t.token('bureau-ah');
+    const start = (await readAll(t, bureau)).cursor;
+    const [labA, labB, buyer] = await Promise.all([
+      t.registerProvider('340100'),
+      t.registerProvider('340100'),
+      t.registerEnterprise('340100'),
+    ]);
+    const voucher = await issueVoucher(t, buyer.token, 2_000_000);
+    const claimed = async (lab: OrgSession, hours: number) => {
+      const facilityId = (
+        await t.http
+          .post('/api/facilities')
+          .set(auth(lab.token))
+          .send({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 30_000 })
+          .expect(201)
+      ).body.id;
+      const held = await t.http
+        .post('/api/redemptions')
+        .set(auth(buyer.token))
+        .send({ voucherId: voucher.id, facilityId, quantity: hours })
+        .expect(201);
+      await captureConfirmed(t, lab.token, buyer.token, held.body.id, hours);
+      const claim = await t.http
+        .post('/api/claims')
+        .set(auth(lab.token))
+        .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
+        .expect(201);
+      await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    };
+    await claimed(labA, 1);
+    await claimed(labB, 3);
+    const batch = (await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: '340000' }).expect(201)).body;
+    await paySettlement(t, '340000', batch.id, 'TREASURY-2026-0042');
+    const lineOf = (lab: OrgSession) => batch.lines.find((l: { payeeId: string }) => l.payeeId === lab.organizationId).amountFen;
+    expect(lineOf(labA)).not.toBe(lineOf(labB));
+
+    for (const [lab, other] of [
+      [labA, labB],
+      [labB, labA],
+    ]) {
+      const mine = (await readAll(t, lab.token)).events.filter((e) => e.data.settlementId === batch.id);
+      expect(mine.map((e) => e.type)).toEqual(['settlement.created', 'settlement.paid']);
+      expect(mine[0].data).toEqual({
+        settlementId: batch.id,
+        organizationId: lab.organizationId,
+        batchNo: batch.batchNo,
+        periodLabel: batch.periodLabel,
+        periodEnd: null,
+        amountFen: lineOf(lab),
+      });
+      expect(mine[1].data).toEqual({
+        settlementId: batch.id,
+        organizationId: lab.organizationId,
+        batchNo: batch.batchNo,
+        paymentRef: 'TREASURY-2026-0042',
+        amountFen: lineOf(lab),
+      });
+      expect(JSON.stringify(mine)).not.toContain(other.organizationId);
+    }
+    const bureaus = (await readAll(t, bureau, 50, start)).events.filter((e) => e.data.settlementId === batch.id);
+    expect(bureaus.map((e) => e.type)).toEqual(['settlement.created', 'settlement.paid']);
+    expect(bureaus.map((e) => e.data.totalFen)).toEqual([batch.totalFen, batch.totalFen]);
+  });
+
+  it('sends a sanction (and a related party) recorded by one province to every bureau, the platform and the sanctioned organization', async () => {
+    const [js, ah, zj, platform] = await Promise.all(['bureau-js', 'bureau-ah', 'bureau-zj', 'platform'].map((u) => t.token(u)));
+    const starts = await Promise.all([ah, zj, platform].map(async (token) => (await readAll(t, token)).cursor));
+    const sanctioned = await t.registerEnterprise('340100');
+    const sanction = (
+      await t.http.post('/api/sanctions').set(auth(js)).send({ creditCode: sanctioned.creditCode, reason: '伪造检测报告' }).expect(201)
+    ).body;
+    await t.http.post(`/api/sanctions/${sanction.id}/lift`).set(auth(js)).expect(200);
+    const relation = (
+      await t.http
+        .post('/api/relations')
+        .set(auth(js))
+        .send({ creditCodeA: sanctioned.creditCode, creditCodeB: creditCodeIn('340100'), reason: '法定代表人为同一人' })
+        .expect(201)
+    ).body;
+    for (const [i, token] of [ah, zj, platform].entries()) {
+      const events = (await readAll(t, token, 50, starts[i])).events;
+      expect(events.filter((e) => e.data.sanctionId === sanction.id).map((e) => e.type)).toEqual(['sanction.recorded', 'sanction.lifted']);
+      expect(events.filter((e) => e.data.party_relationId === relation.id).map((e) => e.type)).toEqual(['relation.recorded']);
+    }
+    const own = (await readAll(t, sanctioned.token)).events.filter((e) => e.data.sanctionId === sanction.id);
+    expect(own.map((e) => e.type)).toEqual(['sanction.recorded', 'sanction.lifted']);
+    expect((await readAll(t, otherEnterprise.token)).events.some((e) => e.data.sanctionId === sanction.id)).toBe(false);
+  });
+
+  it('never names the bureau’s first approver (maker-checker) in the decisions the enterprise and the lab receive; the audit log does', async () => {
+    await openRegion(t, '330000', { policy: { dualControlFen: 1_000, autoApproveMaxFen: 0 } });
+    const [zj, zj2] = await Promise.all([t.token('bureau-zj'), t.token('bureau-zj-2')]);
+    const [buyer, lab] = await Promise.all([t.registerEnterprise('330100'), t.registerProvider('330100')]);
+    const application = (
+      await t.http.post('/api/voucher-applications').set(auth(buyer.token)).send({ amountFen: 500_000, purpose: '检测' }).expect(201)
+    ).body;
+    await t.http.post(`/api/voucher-applications/${application.id}/approve`).set(auth(zj)).send({}).expect(202);
+    const voucher = (await t.http.post(`/api/voucher-applications/${application.id}/approve`).set(auth(zj2)).send({}).expect(200)).body
+      .voucher;
+    const facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '拉曼光谱仪机时', category: 'testing', unit: 'hour', unitPriceFen: 20_000 })
+        .expect(201)
+    ).body.id;
+    const held = await t.http
+      .post('/api/redemptions')
+      .set(auth(buyer.token))
+      .send({ voucherId: voucher.id, facilityId, quantity: 2 })
+      .expect(201);
+    await captureConfirmed(t, lab.token, buyer.token, held.body.id, 2);
+    const claim = (
+      await t.http
+        .post('/api/claims')
+        .set(auth(lab.token))
+        .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
+        .expect(201)
+    ).body;
+    await t.http.post(`/api/claims/${claim.id}/approve`).set(auth(zj)).send({}).expect(202);
+    await t.http.post(`/api/claims/${claim.id}/approve`).set(auth(zj2)).send({}).expect(200);
+
+    const decided = (events: FeedEvent[]) => events.filter((e) => e.type === 'application.decided' || e.type === 'claim.decided');
+    for (const token of [buyer.token, lab.token, zj]) {
+      const events = decided((await readAll(t, token)).events).filter(
+        (e) => e.data.voucher_applicationId === application.id || e.data.claimId === claim.id,
+      );
+      expect(events.length).toBeGreaterThan(0);
+      for (const e of events) expect(e.data).not.toHaveProperty('firstApprovedBy');
+    }
+    const audit: { summary: string }[] = await t.dataSource.query(
+      `SELECT summary FROM audit_entry WHERE action = 'claim.approved' AND entity_id = ?
+       UNION ALL SELECT summary FROM audit_pending WHERE action = 'claim.approved' AND entity_id = ?`,
+      [claim.id, claim.id],
+    );
+    expect(audit.map((a) => JSON.parse(a.summary).firstApprovedBy)).toEqual([expect.any(String)]);
   });
 
   describeOnServer('paging under concurrent writes', 'on SQLite transactions take turns, so no commit can come late', () => {

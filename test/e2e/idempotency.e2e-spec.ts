@@ -123,6 +123,27 @@ describe('idempotency keys', () => {
     expect(await stored('secret-1')).toEqual([]);
   });
 
+  it('never stores an answer holding a secret shown once (API key, webhook secret, calendar feed URL, TOTP secret): a repeat runs again', async () => {
+    const e = await t.registerEnterprise('320100');
+    const once = (path: string, body: object = {}) => t.http.post(path).set(auth(e.token)).set('Idempotency-Key', 'secret-2').send(body);
+    const keys = [await once('/api/api-keys', { name: '企业 ERP' }), await once('/api/api-keys', { name: '企业 ERP' })];
+    expect(keys.map((r) => [r.status, r.headers['idempotent-replayed']])).toEqual([
+      [201, undefined],
+      [201, undefined],
+    ]);
+    expect(keys[0].body.key).not.toBe(keys[1].body.key);
+    const hook = { url: 'https://203.0.113.10/hooks/yrd', events: ['booking.used'] };
+    const webhook = await once('/api/webhooks', hook).expect(201);
+    // not the secret again: the same URL a second time is a duplicate
+    expect((await once('/api/webhooks', hook).expect(409)).body.code).toBe('DUPLICATE');
+    const feeds = [await once('/api/calendar/feed').expect(201), await once('/api/calendar/feed').expect(201)];
+    expect(feeds[0].body.url).not.toBe(feeds[1].body.url);
+    const totp = [await once('/api/auth/mfa/setup').expect(200), await once('/api/auth/mfa/setup').expect(200)];
+    expect(totp[0].body.secret).not.toBe(totp[1].body.secret);
+    expect(await stored('secret-2')).toEqual([]);
+    await t.http.delete(`/api/webhooks/${webhook.body.id}`).set(auth(e.token)).expect(204);
+  });
+
   it('takes over a claim left unfinished for more than 60 s; a younger one is still in progress', async () => {
     const me = (
       await t.http

@@ -1,11 +1,17 @@
 import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { EventsAsPublished1765810000000 } from '../../migrations/1765810000000-events-as-published';
+import { SecretsNotReplayed1765820000000 } from '../../migrations/1765820000000-secrets-not-replayed';
+import { WebhookLiveKeys1765830000000 } from '../../migrations/1765830000000-webhook-live-keys';
 import { AppModule } from '../../src/app.module';
 import { databaseConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { createTestDatabase, isMaria } from '../support/test-app';
+import { newId } from '../../src/common/ids';
+import { EventOutbox } from '../../src/events/event-outbox';
+import { issueVoucher, openRegion } from '../support/fixtures';
+import { auth, createTestDatabase, isMaria, TestApp } from '../support/test-app';
 
 /** The one migration set runs, reverts fully and runs again, leaving no drift against the entities. */
 describe('migrations', () => {
@@ -85,5 +91,127 @@ describe('migrations on nodes that start together', () => {
       await Promise.all(nodes.map((n) => n.close()));
       await dropDatabase();
     }
+  });
+});
+
+/** Migrations that change stored rows, run again over rows written the way the service wrote them before. */
+describe('migrations of stored events, idempotent answers and webhooks', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, '340000');
+  });
+  afterAll(() => t?.close());
+
+  const run = async (work: (runner: QueryRunner) => Promise<void>) => {
+    const runner = t.dataSource.createQueryRunner();
+    try {
+      await work(runner);
+    } finally {
+      await runner.release();
+    }
+  };
+
+  it('publishes a stored booking.booked as booking.created to both parties, and drops people’s ids from stored events', async () => {
+    const [lab, booker] = await Promise.all([t.registerProvider('340100'), t.registerEnterprise('340100')]);
+    const facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+        .expect(201)
+    ).body.id;
+    const openingHours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '08:00', to: '22:00' }));
+    const terms = { closures: [], minNoticeHours: 24, maxAdvanceDays: 60, freeCancellationHours: 24, lateCancellationFeeBp: 0 };
+    await t.http
+      .put(`/api/facilities/${facilityId}/calendar`)
+      .set(auth(lab.token))
+      .send({ openingHours, ...terms, requiresQualification: false })
+      .expect(200);
+    const voucher = await issueVoucher(t, booker.token, 1_000_000);
+    const day = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 3, 2));
+    const booking = (
+      await t.http
+        .post('/api/bookings')
+        .set(auth(booker.token))
+        .send({ facilityId, voucherId: voucher.id, start: day.toISOString(), end: new Date(day.getTime() + 3_600_000).toISOString() })
+        .expect(201)
+    ).body;
+    await t.get(EventOutbox).sequenceAll();
+    // as the service stored it before
+    await t.dataSource.query(
+      `UPDATE domain_event SET type = 'booking.booked', counterparty_id = NULL WHERE entity_id = ? AND type = 'booking.created'`,
+      [booking.id],
+    );
+    const decided = { claimId: 'c-legacy', decision: 'approved', approvedFen: 100, firstApprovedBy: 'u-bureau' };
+    await t.dataSource.query(
+      `INSERT INTO domain_event (id, seq, type, occurred_at, entity_type, entity_id, region_code, organization_id, counterparty_id, data)
+       VALUES (?, NULL, 'claim.decided', ?, 'claim', 'c-legacy', '340000', ?, NULL, ?)`,
+      [newId(), new Date().toISOString(), lab.organizationId, JSON.stringify(decided)],
+    );
+    await run((runner) => new EventsAsPublished1765810000000().up(runner));
+    const [event] = await t.dataSource.query(
+      `SELECT type, counterparty_id FROM domain_event WHERE entity_id = ? AND entity_type = 'booking'`,
+      [booking.id],
+    );
+    expect(event).toEqual({ type: 'booking.created', counterparty_id: lab.organizationId });
+    const [legacy] = await t.dataSource.query(`SELECT data FROM domain_event WHERE entity_id = 'c-legacy'`);
+    expect(JSON.parse(legacy.data)).toEqual({ claimId: 'c-legacy', decision: 'approved', approvedFen: 100 });
+  });
+
+  it('deletes the stored answers that hold a secret, and keeps the others', async () => {
+    const bodies = {
+      key: { id: 'k', name: 'x', key: 'yrdk_secret', readOnly: false },
+      webhook: { id: 'w', url: 'https://8.8.8.8/x', events: ['*'], createdAt: '2026-11-30T00:00:00.000Z', secret: 'whsec_secret' },
+      feed: { url: 'http://localhost:3000/api/calendar/token.ics' },
+      totp: { secret: 'JBSWY3DPEHPK3PXP', otpauthUrl: 'otpauth://totp/x?secret=JBSWY3DPEHPK3PXP' },
+      sanction: { id: 's', creditCode: '91340100MA2T8XQ21W', status: 'active' },
+    };
+    for (const [key, body] of Object.entries(bodies)) {
+      await t.dataSource.query(
+        `INSERT INTO idempotency_record (id, caller_id, idem_key, route, request_hash, response_status, response_body, created_at)
+         VALUES (?, 'caller', ?, 'POST /api/x', 'h', 201, ?, ?)`,
+        [newId(), `legacy-${key}`, JSON.stringify(body), new Date().toISOString()],
+      );
+    }
+    await run((runner) => new SecretsNotReplayed1765820000000().up(runner));
+    const left = await t.dataSource.query(`SELECT idem_key FROM idempotency_record WHERE idem_key LIKE 'legacy-%'`);
+    expect(left.map((r: { idem_key: string }) => r.idem_key)).toEqual(['legacy-sanction']);
+  });
+
+  it('gives live webhooks their keys oldest first: beyond the cap or for a URL taken, none, and they still count', async () => {
+    const owner = await t.registerEnterprise('340100');
+    await run((runner) => new WebhookLiveKeys1765830000000().down(runner));
+    const insert = (n: number, url: string, deletedAt: string | null = null) =>
+      t.dataSource.query(
+        `INSERT INTO webhook_subscription (id, owner_role, organization_id, region_code, url, events, secret, created_by, created_at, deleted_at)
+         VALUES (?, 'enterprise', ?, NULL, ?, '["voucher.expired"]', 'x', 'u', ?, ?)`,
+        [
+          `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+          owner.organizationId,
+          url,
+          `2026-11-30T00:00:${String(n).padStart(2, '0')}.000Z`,
+          deletedAt,
+        ],
+      );
+    await insert(0, 'https://8.8.8.8/gone', '2026-11-30T01:00:00.000Z');
+    for (let n = 1; n <= 11; n++) await insert(n, `https://8.8.8.8/hook?n=${n}`);
+    await insert(12, 'HTTPS://8.8.8.8/hook?n=1');
+    await run((runner) => new WebhookLiveKeys1765830000000().up(runner));
+    const rows: { id: string; live_url_key: string | null; live_slot: string | null }[] = await t.dataSource.query(
+      `SELECT id, live_url_key, live_slot FROM webhook_subscription WHERE organization_id = ? ORDER BY created_at`,
+      [owner.organizationId],
+    );
+    expect(rows.map((r) => [Number(r.id.slice(-2)), r.live_slot?.split('#')[1] ?? null, r.live_url_key !== null])).toEqual([
+      [0, null, false],
+      ...Array.from({ length: 10 }, (_, i) => [i + 1, String(i + 1), true]),
+      [11, null, true],
+      [12, null, false],
+    ]);
+    const refused = await t.http
+      .post('/api/webhooks')
+      .set(auth(owner.token))
+      .send({ url: 'https://8.8.8.8/new', events: ['*'] });
+    expect([refused.status, refused.body.code]).toEqual([422, 'LIMIT_REACHED']);
   });
 });

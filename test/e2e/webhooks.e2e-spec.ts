@@ -1,3 +1,5 @@
+import { DateTime } from 'luxon';
+import { clock } from '../../src/common/clock';
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { describeOnServer } from '../support/races';
 import { buildService, ServiceNode, startServiceNode, until } from '../support/service-process';
@@ -155,6 +157,173 @@ describe('signed webhooks', () => {
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.message).toContain(field);
     }
+  });
+
+  it('refuses URLs with spaces, control characters or port 0 (400 naming url), and answers in the caller’s language', async () => {
+    for (const url of [
+      ` ${receiver.url}`,
+      `${receiver.url} `,
+      `${receiver.url}\u0000`,
+      `${receiver.url}\n`,
+      receiver.url.replace('/hooks', '/ho\toks'),
+      `${receiver.url}\u200b`,
+      'http://127.0.0.1:0/hooks/yrd',
+    ]) {
+      const res = await t.http
+        .post('/api/webhooks')
+        .set(auth(enterprise.token))
+        .send({ url, events: ['*'] });
+      expect([url, res.status, res.body.code]).toEqual([url, 400, 'VALIDATION_FAILED']);
+      expect(res.body.message).toMatch(/^url: /);
+    }
+    const zh = { 'Accept-Language': 'zh-CN' };
+    const spaced = await t.http
+      .post('/api/webhooks')
+      .set(auth(enterprise.token))
+      .set(zh)
+      .send({ url: ` ${receiver.url}`, events: ['*'] });
+    expect(spaced.body.message).toBe('url：不得包含空格或控制字符');
+    const ftp = await t.http
+      .post('/api/webhooks')
+      .set(auth(enterprise.token))
+      .set(zh)
+      .send({ url: 'ftp://example.org/x', events: ['*'] });
+    expect(ftp.body.message).toBe('url：必须使用 http 或 https');
+    const types = await t.http
+      .post('/api/webhooks')
+      .set(auth(enterprise.token))
+      .set(zh)
+      .send({ url: receiver.url, events: ['voucher.exploded'] });
+    expect(types.body.message).toBe('events：未知的事件类型 voucher.exploded（见 GET /docs：EventView.type）');
+    const staff = `staff-${Date.now()}`;
+    await t.http.post('/api/users').set(auth(enterprise.token)).send({ username: staff, password: PASSWORD }).expect(201);
+    const notAdmin = await t.http
+      .post('/api/webhooks')
+      .set(auth((await t.login(staff, PASSWORD)).accessToken))
+      .set(zh)
+      .send({ url: receiver.url, events: ['*'] });
+    expect([notAdmin.status, notAdmin.body.message]).toEqual([403, 'Webhook 订阅须由本机构或本局的管理员管理']);
+    const missing = await t.http.get('/api/webhooks/00000000-0000-4000-8000-000000000000/deliveries').set(auth(enterprise.token)).set(zh);
+    expect([missing.status, missing.body.message]).toEqual([404, '未找到Webhook 订阅']);
+  });
+
+  it('takes a subscription to every type the service emits by its name', async () => {
+    const owner = await t.registerEnterprise('340100');
+    const events = [
+      'booking.created',
+      'booking.cancelled',
+      'booking.used',
+      'booking.no_show',
+      'booking.expired',
+      'organization.profile_updated',
+      'facility.calendar_set',
+      'facility.qualified',
+      'clearing_run.recorded',
+    ];
+    const sub = await subscribe(owner.token, events);
+    expect(sub.events).toEqual(events);
+    await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(owner.token)).expect(204);
+  });
+
+  it('keeps at most 10 live webhooks per owner (422 LIMIT_REACHED) and one per URL (409 DUPLICATE), also when requests race', async () => {
+    const owner = await t.registerEnterprise('340100');
+    const post = (url: string, lng = 'en') =>
+      t.http
+        .post('/api/webhooks')
+        .set(auth(owner.token))
+        .set('Accept-Language', lng)
+        .send({ url, events: ['voucher.expired'] });
+    const made = await Promise.all(Array.from({ length: 13 }, (_, i) => post(`${receiver.url}?n=${i}`)));
+    expect(made.filter((r) => r.status === 201)).toHaveLength(10);
+    const over = made.filter((r) => r.status !== 201);
+    expect(over.map((r) => [r.status, r.body.code])).toEqual(Array(3).fill([422, 'LIMIT_REACHED']));
+    expect(over[0].body.message).toBe(
+      'an organization or bureau keeps at most 10 live webhooks; delete one first (DELETE /api/webhooks/:id)',
+    );
+    expect((await post(`${receiver.url}?n=99`, 'zh-CN')).body.message).toMatch(/^每个机构或主管部门最多保有 10 个有效的 Webhook 订阅/);
+    expect((await t.http.get('/api/webhooks').set(auth(owner.token)).expect(200)).body.total).toBe(10);
+    // the same URL, however it is spelled, is a duplicate before it is one too many
+    const first = made.find((r) => r.status === 201)!.body;
+    const again = await post(first.url.replace('http://', 'HTTP://'));
+    expect([again.status, again.body.code]).toEqual([409, 'DUPLICATE']);
+    expect(again.body.message).toContain(first.id);
+    // deleting one frees its place
+    await t.http.delete(`/api/webhooks/${first.id}`).set(auth(owner.token)).expect(204);
+    await post(first.url).expect(201);
+    await post(`${receiver.url}?n=100`).expect(422);
+
+    const racer = await t.registerEnterprise('340100');
+    const same = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        t.http
+          .post('/api/webhooks')
+          .set(auth(racer.token))
+          .send({ url: receiver.url, events: ['*'] }),
+      ),
+    );
+    expect(same.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    expect(same.filter((r) => r.status === 409).every((r) => r.body.code === 'DUPLICATE')).toBe(true);
+    for (const who of [owner, racer]) {
+      for (const w of (await t.http.get('/api/webhooks').set(auth(who.token)).expect(200)).body.items)
+        await t.http.delete(`/api/webhooks/${w.id}`).set(auth(who.token)).expect(204);
+    }
+  });
+
+  it('delivers a booking to its lab (and its enterprise) as booking.created and booking.cancelled, the types API.md names', async () => {
+    const [lab, booker] = await Promise.all([t.registerProvider('340100'), t.registerEnterprise('340100')]);
+    const facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+        .expect(201)
+    ).body.id;
+    const openingHours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '08:00', to: '22:00' }));
+    await t.http
+      .put(`/api/facilities/${facilityId}/calendar`)
+      .set(auth(lab.token))
+      .send({
+        openingHours,
+        closures: [],
+        minNoticeHours: 24,
+        maxAdvanceDays: 60,
+        freeCancellationHours: 24,
+        lateCancellationFeeBp: 5000,
+        requiresQualification: false,
+      })
+      .expect(200);
+    const labHook = await subscribe(lab.token, ['booking.created', 'booking.cancelled']);
+    const bookerHook = await subscribe(booker.token, ['booking.created']);
+    const voucher = await issueVoucher(t, booker.token, 1_000_000);
+    const day = DateTime.fromMillis(clock.now().getTime(), { zone: 'Asia/Shanghai' }).startOf('day').plus({ days: 3 });
+    const booking = (
+      await t.http
+        .post('/api/bookings')
+        .set(auth(booker.token))
+        .send({ facilityId, voucherId: voucher.id, start: day.plus({ hours: 10 }).toISO(), end: day.plus({ hours: 12 }).toISO() })
+        .expect(201)
+    ).body;
+    await t.http.post(`/api/bookings/${booking.id}/cancel`).set(auth(booker.token)).expect(200);
+
+    const delivered = async (sub: { id: string }, token: string, count: number) =>
+      until('the booking’s deliveries', async () => {
+        const items = (await deliveries(token, sub.id)).filter((d) => d.status === 'delivered');
+        return items.length === count ? items.map((d) => d.eventType).sort() : undefined;
+      });
+    expect(await delivered(labHook, lab.token, 2)).toEqual(['booking.cancelled', 'booking.created']);
+    expect(await delivered(bookerHook, booker.token, 1)).toEqual(['booking.created']);
+    const bodies = receiver.received.filter((r) => r.body.data.bookingId === booking.id);
+    expect(bodies.find((r) => r.body.type === 'booking.created')!.body.data).toMatchObject({
+      organizationId: booker.organizationId,
+      counterpartyId: lab.organizationId,
+      facilityId,
+    });
+    const feed = (await t.http.get('/api/events').query({ limit: 500 }).set(auth(lab.token)).expect(200)).body.items;
+    expect(
+      feed.filter((e: { data: { bookingId?: string } }) => e.data.bookingId === booking.id).map((e: { type: string }) => e.type),
+    ).toEqual(['booking.created', 'booking.cancelled']);
+    await t.http.delete(`/api/webhooks/${labHook.id}`).set(auth(lab.token)).expect(204);
+    await t.http.delete(`/api/webhooks/${bookerHook.id}`).set(auth(booker.token)).expect(204);
   });
 
   it('refuses private, loopback and link-local targets without WEBHOOK_ALLOW_PRIVATE, and checks again at delivery time', async () => {

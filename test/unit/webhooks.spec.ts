@@ -2,7 +2,10 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { nextAttemptAt, RETRY_RULE, retryDelayMs } from '../../src/webhooks/webhook-backoff';
 import { signatureHeader, verifySignature } from '../../src/webhooks/webhook-signature';
+import type { DomainEvent } from '../../src/events/event.repository';
 import { checkTarget, isPrivateAddress, TargetRefused } from '../../src/webhooks/webhook-target';
+import type { WebhookSubscription } from '../../src/webhooks/webhook.repository';
+import { freeSlot, liveUrlKey, MAX_WEBHOOKS_PER_OWNER, receives } from '../../src/webhooks/webhook.rules';
 
 describe('webhook signature (Yrd-Signature: t=…,v1=…)', () => {
   const secret = 'whsec_test';
@@ -119,7 +122,86 @@ describe('webhook targets: the SSRF guard', () => {
     }
     await expect(checkTarget('ftp://8.8.8.8/x', true)).rejects.toThrow('http or https');
     await expect(checkTarget('https://user:pw@8.8.8.8/x', true)).rejects.toThrow('credentials');
-    await expect(checkTarget('not a url', true)).rejects.toThrow('absolute URL');
+    await expect(checkTarget('not-a-url', true)).rejects.toThrow('absolute URL');
     await expect(checkTarget('https://8.8.8.8/hook', false)).resolves.toMatchObject({ address: '8.8.8.8', family: 4 });
+  });
+
+  it('refuses what the URL parser would tidy silently (spaces, control and format characters) and port 0', async () => {
+    for (const url of [
+      ' https://8.8.8.8/x',
+      'https://8.8.8.8/x ',
+      'https://8.8.8.8/a b',
+      'https://8.8.8.8/x\u0000',
+      'https://8.8.8.8/\tx',
+      'https://8.8.8.8/x\u200b',
+    ])
+      await expect(checkTarget(url, true)).rejects.toThrow('must not contain spaces or control characters');
+    await expect(checkTarget('https://8.8.8.8:0/x', true)).rejects.toMatchObject({ reason: 'port', message: 'port 0 cannot be called' });
+    await expect(checkTarget('https://8.8.8.8:8443/x', true)).resolves.toMatchObject({ address: '8.8.8.8' });
+  });
+});
+
+describe('webhook rules', () => {
+  const event = (e: Partial<DomainEvent>): DomainEvent => ({
+    id: 'e',
+    seq: 1,
+    type: 'voucher.issued',
+    occurredAt: '2026-11-30T08:00:00.000Z',
+    entityType: 'voucher',
+    entityId: 'v',
+    regionCode: null,
+    organizationId: null,
+    counterpartyId: null,
+    data: {},
+    ...e,
+  });
+  const subscription = (s: Partial<WebhookSubscription>): WebhookSubscription => ({
+    id: 's',
+    ownerRole: 'bureau',
+    organizationId: null,
+    regionCode: '340000',
+    url: 'https://8.8.8.8/x',
+    events: ['*'],
+    secret: '',
+    createdBy: 'u',
+    createdAt: '2026-11-30T08:00:00.000Z',
+    deletedAt: null,
+    slot: 1,
+    ...s,
+  });
+
+  it('a bureau receives its region’s events and the shared credit list recorded anywhere; an organization its own', () => {
+    const ah = subscription({});
+    expect(receives(ah, event({ regionCode: '340100' }))).toBe(true);
+    expect(receives(ah, event({ regionCode: '320500' }))).toBe(false);
+    for (const type of ['sanction.recorded', 'sanction.lifted', 'relation.recorded'])
+      expect([type, receives(ah, event({ type, regionCode: '320000' }))]).toEqual([type, true]);
+    const lab = subscription({ ownerRole: 'provider', organizationId: 'lab-a', regionCode: null });
+    // a payee's own copy of a settlement event reaches it; the batch's (no organization) does not
+    expect(receives(lab, event({ type: 'settlement.paid', organizationId: 'lab-a' }))).toBe(true);
+    expect(receives(lab, event({ type: 'settlement.paid', regionCode: '340000' }))).toBe(false);
+    expect(receives(lab, event({ type: 'booking.created', organizationId: 'e-1', counterpartyId: 'lab-a' }))).toBe(true);
+  });
+
+  it('gives the lowest free slot up to the cap, and none beyond it (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: MAX_WEBHOOKS_PER_OWNER })), (taken) => {
+        const slot = freeSlot(taken);
+        if (taken.length === MAX_WEBHOOKS_PER_OWNER) expect(slot).toBeNull();
+        else {
+          expect(taken).not.toContain(slot);
+          for (let lower = 1; lower < slot!; lower++) expect(taken).toContain(lower);
+        }
+      }),
+    );
+  });
+
+  it('knows a URL however its scheme and host are cased, and tells owners apart', () => {
+    const lab = { ownerRole: 'provider', organizationId: 'lab-a', regionCode: null };
+    expect(liveUrlKey(lab, 'HTTPS://Example.org:443/hook')).toBe(liveUrlKey(lab, 'https://example.org/hook'));
+    expect(liveUrlKey(lab, 'https://example.org/hook')).not.toBe(liveUrlKey(lab, 'https://example.org/Hook'));
+    expect(liveUrlKey(lab, 'https://example.org/hook')).not.toBe(
+      liveUrlKey({ ...lab, organizationId: 'lab-b' }, 'https://example.org/hook'),
+    );
   });
 });

@@ -42,6 +42,8 @@ export const bookingEntry = (b: Booking, action: string, summary: Record<string,
   entityId: b.id,
   regionCode,
   organizationId: b.enterpriseId,
+  // The facility's provider is party to its bookings: it reads their events and receives them by webhook.
+  counterpartyId: b.providerId,
   summary,
 });
 
@@ -132,7 +134,7 @@ export class BookSlot {
       };
       await this.bookings.insert(booking);
       this.uow.record(
-        bookingEntry(booking, 'booking.booked', {
+        bookingEntry(booking, 'booking.created', {
           facilityId: facility.id,
           redemptionId: r.id,
           start: booking.startAt,

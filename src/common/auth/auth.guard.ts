@@ -4,7 +4,7 @@ import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import { API_KEY_PREFIX, ApiKeysService } from '../../api-keys/api-keys.service';
 import { authConfig, AuthConfig } from '../../config/configuration';
 import { Actor, requestContext, Role } from '../context/request-context';
-import { DomainError } from '../errors/domain-error';
+import { catalogued, DomainError } from '../errors/domain-error';
 import { HttpReply, HttpRequest } from '../http/http-neutral';
 import { Language, translate } from '../i18n/messages';
 import { ACCOUNT_KEY, ENROLMENT_KEY, PUBLIC_KEY, ROLES_KEY } from './decorators';
@@ -72,17 +72,15 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     const actor = await this.apiKeys.authenticate(key);
     if (!actor) {
       if (isPublic) return true;
-      throw new DomainError('UNAUTHENTICATED', 'the API key is unknown or revoked');
+      throw catalogued('UNAUTHENTICATED', 'apiKeys.unknown');
     }
     req.user = actor;
     context.switchToHttp().getResponse<HttpReply>().header('Cache-Control', 'no-store');
-    if (!READS.has(req.method) && actor.apiKey?.readOnly) throw new DomainError('FORBIDDEN', 'this API key is read-only');
+    if (!READS.has(req.method) && actor.apiKey?.readOnly) throw catalogued('FORBIDDEN', 'apiKeys.readOnly');
     if (!isPublic) {
-      if (this.reflector.getAllAndOverride<boolean>(ACCOUNT_KEY, targets))
-        throw new DomainError('FORBIDDEN', 'an API key has no account of its own: sign in as a person for this');
+      if (this.reflector.getAllAndOverride<boolean>(ACCOUNT_KEY, targets)) throw catalogued('FORBIDDEN', 'apiKeys.personalAccount');
       const roles = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, targets) ?? [];
-      if (roles.length > 0 && !roles.includes(actor.role))
-        throw new DomainError('FORBIDDEN', `this action needs the role ${roles.join(' or ')}`);
+      if (roles.length > 0 && !roles.includes(actor.role)) throw rolesRefusal(roles, actor.role);
     }
     this.remember(actor);
     return true;

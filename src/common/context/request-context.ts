@@ -34,6 +34,11 @@ export interface AuditDraft {
   /** The other organization party to the change (a redemption's provider), which sees its domain event too. */
   counterpartyId?: string | null;
   summary: Record<string, unknown>;
+  /**
+   * Organizations that each receive the change's domain event with data of their own in place of `summary` (a
+   * settlement's payees, each with only its own line); the audit entry keeps `summary` alone.
+   */
+  recipients?: { organizationId: string; summary: Record<string, unknown> }[];
 }
 
 /**

@@ -46,6 +46,8 @@ export const ERROR_STATUS = {
   SLOT_TAKEN: HttpStatus.CONFLICT,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   ...(Object.fromEntries(RULE_CODES.map((c) => [c, HttpStatus.UNPROCESSABLE_ENTITY])) as Record<RuleCode, HttpStatus>),
+  /** A cap on how many of something one organization or bureau keeps (webhooks): a rule of the service, not of API.md. */
+  LIMIT_REACHED: HttpStatus.UNPROCESSABLE_ENTITY,
   LOGIN_LOCKED: HttpStatus.TOO_MANY_REQUESTS,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   SERVICE_BUSY: HttpStatus.SERVICE_UNAVAILABLE,
@@ -97,6 +99,9 @@ const RECORD_NAMES = new Set([
   'provider',
   'enterprise',
   'clearing run',
+  'API key',
+  'webhook',
+  'delivery',
 ]);
 
 export const notFound = (what: string) =>

@@ -108,6 +108,16 @@ export class CreateSettlement {
           payees: lines.length,
           claims: marked,
         },
+        // Each payee learns of its own line, never of the others' amounts.
+        recipients: lines.map((l) => ({
+          organizationId: l.payeeId,
+          summary: {
+            batchNo: settlement.batchNo,
+            periodLabel: settlement.periodLabel,
+            periodEnd: settlement.periodEnd,
+            amountFen: l.amountFen,
+          },
+        })),
       });
       return ok(await this.views.of(settlement, undefined, true));
     });

@@ -88,6 +88,11 @@ export class PaySettlement {
         entityId: settlement.id,
         regionCode: settlement.regionCode,
         summary: { paymentRef: cmd.paymentRef, totalFen, payees: view.lines.length, ...(heldBack.length ? { heldBack, heldBackFen } : {}) },
+        // Each payee paid learns of its own line, never of the others' amounts (one held back is not paid).
+        recipients: view.lines.map((l) => ({
+          organizationId: l.payeeId,
+          summary: { batchNo: settlement.batchNo, paymentRef: cmd.paymentRef, amountFen: l.amountFen },
+        })),
       });
       return ok(view);
     });

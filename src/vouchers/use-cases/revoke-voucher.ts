@@ -67,6 +67,7 @@ export class RevokeVoucher {
             entityId: booking,
             regionCode: r.issuingRegionCode,
             organizationId: r.enterpriseId,
+            counterpartyId: r.providerId,
             summary: { redemptionId: r.id, by: 'bureau', reason: 'voucher revoked' },
           });
         }
