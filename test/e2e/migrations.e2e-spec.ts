@@ -10,7 +10,7 @@ import { databaseConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { newId } from '../../src/common/ids';
 import { EventOutbox } from '../../src/events/event-outbox';
-import { issueVoucher, openRegion } from '../support/fixtures';
+import { bookableFacility, issueVoucher, openRegion } from '../support/fixtures';
 import { auth, createTestDatabase, isMaria, TestApp } from '../support/test-app';
 
 /** The one migration set runs, reverts fully and runs again, leaving no drift against the entities. */
@@ -114,20 +114,7 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
 
   it('publishes a stored booking.booked as booking.created to both parties, and drops people’s ids from stored events', async () => {
     const [lab, booker] = await Promise.all([t.registerProvider('340100'), t.registerEnterprise('340100')]);
-    const facilityId = (
-      await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
-        .expect(201)
-    ).body.id;
-    const openingHours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '08:00', to: '22:00' }));
-    const terms = { closures: [], minNoticeHours: 24, maxAdvanceDays: 60, freeCancellationHours: 24, lateCancellationFeeBp: 0 };
-    await t.http
-      .put(`/api/facilities/${facilityId}/calendar`)
-      .set(auth(lab.token))
-      .send({ openingHours, ...terms, requiresQualification: false })
-      .expect(200);
+    const facilityId = await bookableFacility(t, lab.token);
     const voucher = await issueVoucher(t, booker.token, 1_000_000);
     const day = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 3, 2));
     const booking = (

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { clock } from '../../src/common/clock';
-import { issueVoucher, openRegion } from '../support/fixtures';
+import { bookableFacility, issueVoucher, openRegion } from '../support/fixtures';
 import { describeOnServer } from '../support/races';
 import { buildService, ServiceNode, startServiceNode, until } from '../support/service-process';
 import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
@@ -271,27 +271,7 @@ describe('signed webhooks', () => {
 
   it('delivers a booking to its lab (and its enterprise) as booking.created and booking.cancelled, the types API.md names', async () => {
     const [lab, booker] = await Promise.all([t.registerProvider('340100'), t.registerEnterprise('340100')]);
-    const facilityId = (
-      await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
-        .expect(201)
-    ).body.id;
-    const openingHours = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '08:00', to: '22:00' }));
-    await t.http
-      .put(`/api/facilities/${facilityId}/calendar`)
-      .set(auth(lab.token))
-      .send({
-        openingHours,
-        closures: [],
-        minNoticeHours: 24,
-        maxAdvanceDays: 60,
-        freeCancellationHours: 24,
-        lateCancellationFeeBp: 5000,
-        requiresQualification: false,
-      })
-      .expect(200);
+    const facilityId = await bookableFacility(t, lab.token, 5000);
     const labHook = await subscribe(lab.token, ['booking.created', 'booking.cancelled']);
     const bookerHook = await subscribe(booker.token, ['booking.created']);
     const voucher = await issueVoucher(t, booker.token, 1_000_000);

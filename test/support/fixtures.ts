@@ -75,3 +75,28 @@ export async function paySettlement(t: TestApp, regionCode: string, settlementId
     .send({ paymentRef })
     .expect(200);
 }
+
+/** An hourly TEM of the lab, bookable every day 08:00–22:00 with a day's notice; its id. */
+export async function bookableFacility(t: TestApp, labToken: string, lateCancellationFeeBp = 0): Promise<string> {
+  const facilityId = (
+    await t.http
+      .post('/api/facilities')
+      .set(auth(labToken))
+      .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+      .expect(201)
+  ).body.id as string;
+  await t.http
+    .put(`/api/facilities/${facilityId}/calendar`)
+    .set(auth(labToken))
+    .send({
+      openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '08:00', to: '22:00' })),
+      closures: [],
+      minNoticeHours: 24,
+      maxAdvanceDays: 60,
+      freeCancellationHours: 24,
+      lateCancellationFeeBp,
+      requiresQualification: false,
+    })
+    .expect(200);
+  return facilityId;
+}
