@@ -6,6 +6,7 @@ const PAGE = 5_000;
 const PERSONAL: { types: string[]; field: string }[] = [
   { types: ['application.decided', 'claim.decided'], field: 'firstApprovedBy' },
   { types: ['facility.qualified'], field: 'by' },
+  { types: ['redemption.dispute_resolved'], field: 'by' },
 ];
 
 /**

@@ -96,7 +96,7 @@ export const EVERY_BUREAU_TYPES: readonly string[] = ['sanction.recorded', 'sanc
  * Summary fields naming a person (a bureau's first approver, a provider's user): the audit log keeps them for
  * accountability; an event carries them to no one, least of all to the enterprise or claimant concerned.
  */
-const PERSONAL_FIELDS = ['firstApprovedBy', 'recordedBy'];
+const PERSONAL_FIELDS = ['firstApprovedBy', 'recordedBy', 'resolvedBy'];
 
 /**
  * The domain events of an audited state change, none for what is not a domain event (logins, sessions, user

@@ -295,6 +295,15 @@ describe('fraud controls on public money', () => {
       });
       expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 960_000, heldFen: 0, spentFen: 40_000 });
       await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauAh)).send({ actualQuantity: 1 }).expect(409);
+      // The parties' event says what was found, not which bureau user found it (the audit log keeps that).
+      const resolver = (await t.http.get('/api/auth/me').set(auth(bureauAh)).expect(200)).body.user.id as string;
+      const seen = (await t.http.get('/api/events?limit=500').set(auth(e.token)).expect(200)).body.items as {
+        type: string;
+        data: object;
+      }[];
+      const resolution = seen.filter((x) => x.type === 'redemption.dispute_resolved');
+      expect(resolution).toHaveLength(1);
+      expect(JSON.stringify(resolution[0].data)).not.toContain(resolver);
       expect((await claim(shLab, [h.id]).expect(201)).body.claimedFen).toBe(40_000);
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });

@@ -154,7 +154,7 @@ export class ResolveDispute {
       await this.release.uncapture(r, c.releasedFen);
       this.uow.record(
         redemptionEntry(r, 'redemption.dispute_resolved', {
-          by: cmd.actor.userId,
+          resolvedBy: cmd.actor.userId,
           capturedQuantity: r.capturedQuantity,
           actualQuantity: cmd.actualQuantity,
           capturedFen: c.subsidyFen,
