@@ -1,13 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { OneLine } from '../common/http/text';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
 const USERNAME_MESSAGE = 'username must be 3–64 letters, digits, dots, underscores or hyphens';
 
 export class LoginInput {
-  @ApiProperty({ example: 'bureau-ah' }) @IsString() @Length(1, 64) username: string;
+  // one line: a failed login's audit entry keeps the username as given
+  @ApiProperty({ example: 'bureau-ah' }) @IsString() @Length(1, 64) @OneLine() username: string;
   @ApiProperty({ example: 'demo-pass-2026' }) @IsString() @Length(1, 200) password: string;
   @ApiPropertyOptional({ example: '492039', description: 'the current two-factor code, for accounts that use two-factor' })
   @IsOptional()

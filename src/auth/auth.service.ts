@@ -251,7 +251,7 @@ export class AuthService {
       revokedAt: null,
       revokedReason: null,
       clientIp: client.ip.slice(0, 64),
-      userAgent: client.userAgent?.slice(0, 200) ?? null,
+      userAgent: client.userAgent,
     };
     const refresh = refreshToken(session.id);
     await this.sessions.insert({ ...session, refreshHash: refresh.hash });

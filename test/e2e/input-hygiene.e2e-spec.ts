@@ -140,10 +140,10 @@ describe('input hygiene', () => {
     it('refuses line breaks and tabs in one-line fields, and keeps them in text that has lines', async () => {
       for (const name of ['合肥\n科技有限公司', '合肥\r科技有限公司', '合肥\t科技有限公司', '合肥\u2028科技有限公司', '合肥\u2029科技']) {
         const res = await register({ name }).expect(400);
-        expect(res.body.message).toContain('organization.name must be one line of text');
+        expect(res.body.message).toContain('organization.name must be one line of visible text');
       }
       const zh = await register({ name: '合肥\n科技有限公司' }, 'zh-CN').expect(400);
-      expect(zh.body.message).toContain('organization.name：必须是单行文本');
+      expect(zh.body.message).toContain('organization.name：必须是含可见字符的单行文本');
       const facility = (body: Record<string, unknown>) =>
         t.http
           .post('/api/facilities')
@@ -185,7 +185,18 @@ describe('input hygiene', () => {
 
   describe('names of nothing visible', () => {
     it('an organization name needs two visible characters: blanks and zero-width characters do not count', async () => {
-      for (const name of ['  ', '\u3000\u3000', '\u200b\u200b', '\u200b\u00ad\ufeff', ' A\u200b ', '\u2060\u2063\u2064']) {
+      for (const name of [
+        '  ',
+        '\u3000\u3000',
+        '\u200b\u200b',
+        '\u200b\u00ad\ufeff',
+        ' A\u200b ',
+        '\u2060\u2063\u2064',
+        '\u2800\u2800',
+        '\u0301\u0301',
+        '\ue000\ue000',
+        '\uffff\ufffe',
+      ]) {
         const res = await register({ name }).expect(400);
         expect(res.body.message).toContain('organization.name');
       }
@@ -195,8 +206,17 @@ describe('input hygiene', () => {
       expect(ok.body.organization.name).toBe('微纳');
     });
 
+    it('a bank, a contact, an API key’s name: one line that shows something', async () => {
+      for (const body of [{ bankName: '\u3000\u3000' }, { contactPerson: '\u200e\u200f' }]) {
+        const res = await t.http.patch(`/api/organizations/${lab.organizationId}`).set(auth(lab.token)).send(body).expect(400);
+        expect(res.body.message).toContain(Object.keys(body)[0]);
+      }
+      const key = await t.http.post('/api/api-keys').set(auth(lab.token)).send({ name: '\u200b\u200b' }).expect(400);
+      expect(key.body.message).toContain('name');
+    });
+
     it('a facility name needs one visible character', async () => {
-      for (const name of ['\u200b', '\u200b\u200d', '\ufeff']) {
+      for (const name of ['\u200b', '\u200b\u200d', '\ufeff', '\u2800']) {
         const res = await t.http
           .post('/api/facilities')
           .set(auth(lab.token))

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
 import { requestLogParams } from '../../src/common/http/request-log';
 import { auth, TestApp } from '../support/test-app';
@@ -57,5 +58,41 @@ describe('request logs', () => {
     });
     expect(line.userId).toBeUndefined();
     expect(JSON.stringify(line)).not.toContain('not-the-password-123');
+  });
+
+  it('keeps a caller’s request id only as printable ASCII, and stores a login’s User-Agent with its controls replaced', async () => {
+    lines.length = 0;
+    const { port } = new URL(await t.url());
+    // Raw bytes: HTTP clients refuse or re-encode a header with control bytes, and a server reads them as Latin-1.
+    const body = JSON.stringify({ username: 'platform', password: 'demo-pass-2026' });
+    const request = Buffer.concat([
+      Buffer.from(
+        `POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n`,
+      ),
+      Buffer.from([...Buffer.from('X-Request-Id: rid'), 0x9b, ...Buffer.from('2J\r\n')]),
+      Buffer.from([...Buffer.from('User-Agent: evil'), 0x9b, ...Buffer.from('31m'), 0x85, ...Buffer.from('NEL\r\n')]),
+      Buffer.from(`Connection: close\r\n\r\n${body}`),
+    ]);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(request));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.on('error', reject);
+    });
+    const status = Number(answer.split(' ')[1]);
+    expect(status).toBe(200);
+    const line = await lineWhere((l) => l.req?.path === '/api/auth/login');
+    expect(line.req!.id).toMatch(/^[0-9a-f-]{36}$/);
+    const sessions: { user_agent: string }[] = await t.dataSource.query('SELECT user_agent FROM session ORDER BY created_at DESC LIMIT 1');
+    expect(sessions[0].user_agent).toBe('evil\uFFFD31m\uFFFDNEL');
+  });
+
+  it('refuses a username that is not one line (a failed login’s audit entry keeps it as given)', async () => {
+    const res = await t.http
+      .post('/api/auth/login')
+      .send({ username: 'bureau-ah\u202e\r\n2026-12-03 platform auth.login ok', password: 'x' })
+      .expect(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('username') });
   });
 });

@@ -111,11 +111,16 @@ export class TestApp {
    * also listens on a free loopback port. `token` is an API key or a person's access token; none for anonymous calls.
    */
   async client(token?: string): Promise<VoucherClient> {
+    return createVoucherClient(await this.url(), { token });
+  }
+
+  /** The app's address on a free loopback port, for calls supertest cannot make (it listens from the first call). */
+  url(): Promise<string> {
     this.baseUrl ??= this.app.listen(0, '127.0.0.1').then(() => {
       const { port } = this.app.getHttpServer().address() as AddressInfo;
       return `http://127.0.0.1:${port}`;
     });
-    return createVoucherClient(await this.baseUrl, { token });
+    return this.baseUrl;
   }
 
   get dataSource(): DataSource {

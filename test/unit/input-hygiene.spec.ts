@@ -9,7 +9,7 @@ const isControl = (cp: number) => (cp < 0x20 && cp !== 0x09 && cp !== 0x0a && cp
 /** Text as people write it: any graphemes but the control characters and line breaks (Chinese, emoji, punctuation). */
 const plainText = fc
   .string({ unit: 'grapheme', maxLength: 30 })
-  .filter((s) => ![...s].some((c) => isControl(c.codePointAt(0)!) || /[\t\n\r\u2028\u2029\u202A-\u202E\u2066-\u2069]/.test(c)));
+  .filter((s) => ![...s].some((c) => isControl(c.codePointAt(0)!) || /[\t\n\r\u2028\u2029\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/.test(c)));
 
 describe('control characters', () => {
   it('are the C0 controls but TAB, LF and CR, DEL, and the C1 controls: every code point of the BMP checked', () => {
@@ -39,10 +39,16 @@ describe('one-line text', () => {
     const breaking = fc.constantFrom('\n', '\r', '\r\n', '\t', '\u2028', '\u2029', '\u000b', '\u0085', '\u0000', '\u202e', '\u2066');
     fc.assert(
       fc.property(plainText, plainText, breaking, (before, after, c) => {
-        expect(isOneLine(before + after)).toBe(true);
-        expect(isOneLine(before + c + after)).toBe(false);
+        expect(isOneLine(`${before}编号${after}`)).toBe(true);
+        expect(isOneLine(`${before}编号${c}${after}`)).toBe(false);
       }),
     );
+  });
+
+  it('shows something, and holds no directional mark (LRM, RLM, ALM)', () => {
+    for (const text of ['\u2800\u2800', '\u0301', '\u3000\u3000', '\u200e\u200f', 'A\u200e', '\u061c1'])
+      expect(isOneLine(text)).toBe(false);
+    expect(isOneLine('中国工商银行 合肥分行')).toBe(true);
   });
 });
 
@@ -53,6 +59,9 @@ describe('visible characters', () => {
     expect(visibleCount('  \t\n\u3000')).toBe(0);
     expect(visibleCount('\u200b\u200c\u200d\u2060\ufeff\u00ad\u034f\u180e')).toBe(0);
     expect(visibleCount(' A\u200b ')).toBe(1);
+    // combining marks alone, the braille blank, private use, unassigned code points and noncharacters show nothing
+    expect(visibleCount('\u0301\u0301\u2800\u2800\ue000\u0378\uffff\ufffe')).toBe(0);
+    expect(visibleCount('e\u0301')).toBe(1);
   });
 
   it('does not change when invisible characters are added anywhere (property)', () => {
@@ -132,5 +141,9 @@ describe('the request log', () => {
     expect(loggedPath('/api/calendar/3q2-7wAbC_x')).toBe('/api/calendar/<token>');
     expect(loggedPath('/api/calendar/feed')).toBe('/api/calendar/feed');
     expect(loggedPath('/api/facilities/3f1c/calendar')).toBe('/api/facilities/3f1c/calendar');
+    // mangled paths, which the router refuses, still hide what could be a token
+    expect(loggedPath('/api//calendar/3q2-7wAbC_x.ics')).toBe('/api//calendar/<token>.ics');
+    expect(loggedPath('/api/calendar/3q2-7wAbC_x.ics/x')).toBe('/api/calendar/<token>');
+    expect(loggedPath('/api/calendar/./3q2-7wAbC_x.ics')).toBe('/api/calendar/<token>.ics');
   });
 });

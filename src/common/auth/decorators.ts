@@ -2,6 +2,7 @@ import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } 
 import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
 import { Actor, Role } from '../context/request-context';
 import { headerOf, HttpRequest } from '../http/http-neutral';
+import { printable } from '../http/text';
 
 export const PUBLIC_KEY = 'auth:public';
 export const ROLES_KEY = 'auth:roles';
@@ -29,5 +30,6 @@ export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionCont
 /** The client's address (as the adapter's trust-proxy setting sees it) and user agent, for throttling and the audit log. */
 export const ClientInfo = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
   const req = ctx.switchToHttp().getRequest<HttpRequest>();
-  return { ip: req.ip ?? req.socket?.remoteAddress ?? 'unknown', userAgent: headerOf(req, 'user-agent') ?? null };
+  const userAgent = headerOf(req, 'user-agent');
+  return { ip: req.ip ?? req.socket?.remoteAddress ?? 'unknown', userAgent: userAgent === undefined ? null : printable(userAgent, 200) };
 });

@@ -5,11 +5,17 @@ import type { DestinationStream, Logger } from 'pino';
 import { PinoLogger, type Params } from 'nestjs-pino';
 import { ContextStore, requestContext } from '../context/request-context';
 
-/** A caller's X-Request-Id longer than this is replaced: it only has to tell one request from another. */
-const MAX_REQUEST_ID = 128;
+/**
+ * A caller's X-Request-Id is kept when it is 1–128 printable ASCII characters, else replaced: it only has to tell one
+ * request from another, and control bytes would reach the operators' terminals through the log.
+ */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
-/** A calendar feed's path holds its secret token (`/api/calendar/<token>.ics`); `feed` is the route that makes one. */
-const FEED_PATH = /^(\/api\/calendar\/)(?!feed\/?$)[^/]+?(\.ics)?(?=\/?$)/;
+/**
+ * A calendar feed's path holds its secret token (`/api/calendar/<token>.ics`); `feed` is the route that makes one.
+ * Whatever follows `/calendar/` is replaced, so a mangled path (`/api//calendar/…`, `…/<token>.ics/x`) hides it too.
+ */
+const FEED_PATH = /(\/calendar\/)(?!feed\/?$).*?(\.ics)?$/i;
 
 /** The path as logged: a feed's token is a credential, so a placeholder stands for it. */
 export const loggedPath = (path: string): string => path.replace(FEED_PATH, '$1<token>$2');
@@ -47,7 +53,7 @@ export function requestLog(logger: () => Logger | undefined = () => PinoLogger.r
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const started = performance.now();
     const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && given.length > 0 && given.length <= MAX_REQUEST_ID ? given : randomUUID();
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const url = req.url ?? '';
     const query = url.indexOf('?');
     const store: ContextStore = { request: { id, method: req.method ?? '', path: loggedPath(query < 0 ? url : url.slice(0, query)) } };

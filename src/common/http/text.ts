@@ -35,8 +35,18 @@ export const hasControlCharacters = (text: string): boolean => CONTROL_CHARACTER
 /** What ends a line or jumps to a tab stop: in a name, a number or a reference they split a CSV row, a PDF line or a page's table. */
 const LINE_BREAKS = /[\t\n\r\u2028\u2029]/;
 
-/** One line of plain text: no line break or tab, no control character, no bidirectional control. */
-export const isOneLine = (text: string): boolean => !LINE_BREAKS.test(text) && !hasControlCharacters(text) && !hasBidiControls(text);
+/** The implicit directional marks (LRM, RLM, ALM): no name, number or reference of ours needs one to read right. */
+const DIRECTIONAL_MARKS = /[\u200E\u200F\u061C]/;
+
+/**
+ * One line of plain text that shows something: no line break or tab, no control character, no bidirectional control
+ * or mark, and at least one visible character.
+ */
+export const isOneLine = (text: string): boolean => !disturbsLine(text) && visibleCount(text) > 0;
+
+/** A line break or tab, a control character, or a bidirectional control or mark: what a line of text must not hold. */
+const disturbsLine = (text: string): boolean =>
+  LINE_BREAKS.test(text) || hasControlCharacters(text) || hasBidiControls(text) || DIRECTIONAL_MARKS.test(text);
 
 /** For names, numbers and references (an organization's name, an invoice number, a payment reference): one line of text. */
 export const OneLine = (options?: ValidationOptions) =>
@@ -45,14 +55,18 @@ export const OneLine = (options?: ValidationOptions) =>
       name: 'oneLine',
       validator: {
         validate: (value: unknown) => typeof value !== 'string' || isOneLine(value),
-        defaultMessage: (a) => `${a?.property} must be one line of text: no line break, tab, control or bidirectional control character`,
+        defaultMessage: (a) => `${a?.property} must be one line of visible text: no line break, tab, control or bidirectional character`,
       },
     },
     options,
   );
 
-/** Characters that show nothing: white space, and those Unicode says to ignore when they cannot be shown (U+200B, U+00AD, U+FEFF…). */
-const INVISIBLE = /[\p{White_Space}\p{Default_Ignorable_Code_Point}]/u;
+/**
+ * What shows nothing on its own: white space, what Unicode says to ignore when it cannot be shown (U+200B, U+00AD,
+ * U+FEFF…), combining marks (they show on a character), the braille blank, and code points with no agreed glyph
+ * (private use, unassigned, noncharacters).
+ */
+const INVISIBLE = /[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{M}\u2800\p{Co}\p{Cn}]/u;
 
 /** How many characters of `text` can be seen (code points, not UTF-16 units). */
 export const visibleCount = (text: string): number => [...text].filter((c) => !INVISIBLE.test(c)).length;
@@ -70,3 +84,14 @@ export const HasVisibleText = (min: number, options?: ValidationOptions) =>
     },
     options,
   );
+
+/**
+ * Text a client sent outside the body (its User-Agent) as it may be stored and shown: every control, line break and
+ * bidirectional control becomes U+FFFD, and it is cut at `max` code points. Refusing it would refuse a login over a
+ * header the person cannot see.
+ */
+export const printable = (text: string, max: number): string =>
+  [...text]
+    .slice(0, max)
+    .map((c) => (disturbsLine(c) ? '\uFFFD' : c))
+    .join('');
