@@ -113,6 +113,26 @@ describe('input hygiene', () => {
       await qualifiedCsv(iconv.encode(`creditCode,certificateNo\n${creditCodeIn('310000')},高新技术\n`, 'gbk')).expect(400);
     });
 
+    it('refuses a file with bytes its declared charset does not have, or in a charset it does not know (utf-7)', async () => {
+      const broken = Buffer.concat([gbk, Buffer.from([0x81, 0x20]), Buffer.from(',testing,hour,100\n')]);
+      const res = await facilityCsv(broken, 'text/csv; charset=gbk').set('Accept-Language', 'zh-CN').expect(400);
+      expect(res.body.message).toContain('不属于 gbk 编码的字节');
+      await facilityCsv(
+        Buffer.from('externalRef,name,category,unit,unitPriceFen\nU7,+U1lUjA-,testing,hour,100\n'),
+        'text/csv; charset=utf-7',
+      ).expect(400);
+    });
+
+    it('refuses a JSON body declared in another charset than UTF-8', async () => {
+      const body = Buffer.from('{"username":"platform","password":"x"}', 'utf16le');
+      await t.http
+        .post('/api/auth/login')
+        .set('Content-Type', 'application/json; charset=utf-16le')
+        .serialize((b: Buffer) => b as unknown as string)
+        .send(body as unknown as object)
+        .expect(400);
+    });
+
     it('refuses a JSON body with bytes that are not UTF-8', async () => {
       const body = Buffer.concat([Buffer.from('{"username":"'), Buffer.from([0xc4, 0xe3]), Buffer.from('","password":"x"}')]);
       const res = await t.http

@@ -28,21 +28,38 @@ function nestedTooDeep(value: unknown, max: number): string | undefined {
 const isUtf8Charset = (charset: string | undefined) => /^utf-?8$/i.test(charset ?? 'utf-8');
 
 /**
- * Invalid UTF-8 would be decoded into U+FFFD and stored as garbage (a GBK file from Excel sent without its charset):
- * refused instead. body-parser's `verify` sees the bytes before they are decoded; throwing makes `entity.verify.failed`.
+ * The text of a body's bytes in `charset`, or null when they are not that charset, or it is none the Encoding Standard
+ * knows (utf-7). Decoded strictly: a lenient decoder turns bad bytes into U+FFFD, and a GBK file from Excel sent
+ * without its charset was stored as garbage. The standard's labels cover what Chinese Excel saves (gbk, gb18030,
+ * gb2312) and UTF-16.
  */
-function utf8Only(_req: unknown, _res: unknown, bytes: Buffer, charset: string): void {
-  if (isUtf8Charset(charset) && !isUtf8(bytes)) throw new Error('not UTF-8');
+function strictText(bytes: Buffer, charset: string): string | null {
+  try {
+    return new TextDecoder(charset, { fatal: true }).decode(bytes); // drops a BOM, as iconv-lite did
+  } catch {
+    return null;
+  }
+}
+
+/** body-parser's `verify` sees the bytes before they are decoded; throwing makes `entity.verify.failed`. */
+function jsonUtf8Only(_req: unknown, _res: unknown, bytes: Buffer, charset: string): void {
+  if (!isUtf8Charset(charset) || !isUtf8(bytes)) throw new Error('not UTF-8');
+}
+function csvStrictly(_req: unknown, _res: unknown, bytes: Buffer, charset: string): void {
+  if (strictText(bytes, charset ?? 'utf-8') === null) throw new Error(`not ${charset}`);
 }
 
 /** A JSON body that is not UTF-8: it can be nothing else (RFC 8259). */
 const jsonNotUtf8 = () => catalogued('VALIDATION_FAILED', 'validation.notUtf8');
-/** A CSV file that is not UTF-8 and does not say what it is: saved as UTF-8, or sent with its charset (charset=gbk). */
-const csvNotUtf8 = () => catalogued('VALIDATION_FAILED', 'imports.notUtf8');
+/** A CSV file that is not what it says: saved as UTF-8, or sent with the charset it was saved in (charset=gbk). */
+const csvNotUtf8 = (charset: string) =>
+  isUtf8Charset(charset)
+    ? catalogued('VALIDATION_FAILED', 'imports.notUtf8')
+    : catalogued('VALIDATION_FAILED', 'imports.notCharset', { charset });
 
 /** JSON bodies up to a limit; a parse failure is a 400 in the API's error shape, not Express's HTML page (Express). */
 export function jsonBody(limit: string) {
-  const parse = express.json({ limit, strict: true, verify: utf8Only });
+  const parse = express.json({ limit, strict: true, verify: jsonUtf8Only });
   return (req: Request, res: Response, next: NextFunction) =>
     parse(req, res, (err?: { type?: string; status?: number }) => {
       const tooDeep = err ? undefined : nestedTooDeep(req.body, MAX_DEPTH);
@@ -70,7 +87,7 @@ export const CSV_BODY_LIMIT = '10mb';
 
 /** CSV bodies as text (Express). */
 export function csvBody() {
-  const parse = express.text({ type: ['text/csv', 'application/csv'], limit: CSV_BODY_LIMIT, verify: utf8Only });
+  const parse = express.text({ type: ['text/csv', 'application/csv'], limit: CSV_BODY_LIMIT, verify: csvStrictly });
   return (req: Request, res: Response, next: NextFunction) =>
     parse(req, res, (err?: { type?: string }) => {
       if (!err) return next();
@@ -78,7 +95,7 @@ export function csvBody() {
         err.type === 'entity.too.large'
           ? new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${CSV_BODY_LIMIT}`)
           : err.type === 'entity.verify.failed'
-            ? csvNotUtf8()
+            ? csvNotUtf8(charsetOf(req))
             : new DomainError('VALIDATION_FAILED', `body: ${err.type ?? 'unreadable'}`);
       const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
@@ -109,14 +126,14 @@ function charsetOf(payload: IncomingMessage): string {
 /**
  * Reads a body up to `limit` bytes (after inflating) with raw-body, as Express's parsers do, rather than through
  * Fastify's `bodyLimit`: Fastify's own refusal would reach the error filter as an unknown error (a 500), where this one
- * is the API's PAYLOAD_TOO_LARGE. raw-body decodes other charsets with iconv-lite (GBK and GB18030 CSV files too);
- * UTF-8 is decoded strictly, and bytes that are not UTF-8 are `notUtf8`.
+ * is the API's PAYLOAD_TOO_LARGE. The bytes are decoded strictly in their charset (strictText); bytes that are not
+ * are `notUtf8`.
  */
 function readUpTo(
   payload: IncomingMessage,
   limit: string,
   charset: string,
-  notUtf8: () => DomainError,
+  notUtf8: (charset: string) => DomainError,
   done: (err: DomainError | null, text?: string) => void,
 ): void {
   const stream = contentStream(payload);
@@ -126,22 +143,14 @@ function readUpTo(
   }
   // The declared length only when nothing inflates it: raw-body then refuses an oversized body before reading it.
   const length = stream === payload ? payload.headers['content-length'] : undefined;
-  const utf8 = isUtf8Charset(charset);
-  getRawBody(stream, { limit, length, encoding: utf8 ? null : charset }).then(
-    (body: string | Buffer) => {
-      if (typeof body === 'string') return done(null, body);
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(body); // drops a BOM, as iconv-lite did
-      } catch {
-        return done(notUtf8());
-      }
-      done(null, text);
+  getRawBody(stream, { limit, length }).then(
+    (body: Buffer) => {
+      const text = strictText(body, charset);
+      done(text === null ? notUtf8(charset) : null, text ?? undefined);
     },
     (e: { type?: string }) => {
       payload.resume();
       if (e.type === 'entity.too.large') done(new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limit}`));
-      else if (e.type === 'encoding.unsupported') done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
       // A body that does not inflate, or a connection that breaks: Express's parsers answered these as unreadable.
       else done(new DomainError('VALIDATION_FAILED', 'body: unreadable'));
     },
@@ -158,7 +167,7 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', (_req, payload, done) => {
     const charset = charsetOf(payload);
-    if (!charset.startsWith('utf-')) {
+    if (!isUtf8Charset(charset)) {
       payload.resume();
       return done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
     }
