@@ -26,11 +26,28 @@ export const ownerKey = (o: SubscriptionOwner): string => `${o.ownerRole}:${o.or
  * is `https://example.org/x`) and its slot, 1 to MAX_WEBHOOKS_PER_OWNER. Of two subscriptions made at once for the
  * same URL or in the same slot, the database takes one.
  */
-export const liveUrlKey = (o: SubscriptionOwner, url: string): string => sha256(`${ownerKey(o)}\n${new URL(url).href}`);
+export const liveUrlKey = (o: SubscriptionOwner, url: string): string => sha256(`${ownerKey(o)}\n${targetOf(url)}`);
 export const liveSlotKey = (o: SubscriptionOwner, slot: number): string => `${ownerKey(o)}#${slot}`;
 
+/**
+ * What a URL calls, written one way: the WHATWG parser's form (case, default port, dot segments) without the fragment,
+ * which is never sent, or an empty query, with the characters RFC 3986 leaves unreserved decoded and other escapes in
+ * capitals (`/%61` is `/a`).
+ */
+export function targetOf(url: string): string {
+  const u = new URL(url);
+  u.hash = '';
+  if (u.search === '?') u.search = '';
+  const escapes = (part: string) =>
+    part.replace(/%([0-9a-f]{2})/gi, (escape, hex: string) => {
+      const c = String.fromCharCode(parseInt(hex, 16));
+      return /[A-Za-z0-9\-._~]/.test(c) ? c : escape.toUpperCase();
+    });
+  return `${u.protocol}//${u.host}${escapes(u.pathname)}${escapes(u.search)}`;
+}
+
 /** Whether two subscription URLs call the same target. */
-export const sameUrl = (a: string, b: string): boolean => new URL(a).href === new URL(b).href;
+export const sameUrl = (a: string, b: string): boolean => targetOf(a) === targetOf(b);
 
 /** The lowest slot no live subscription of the owner holds, or null when all are taken. */
 export function freeSlot(taken: readonly (number | null)[]): number | null {

@@ -5,7 +5,7 @@ import { signatureHeader, verifySignature } from '../../src/webhooks/webhook-sig
 import type { DomainEvent } from '../../src/events/event.repository';
 import { checkTarget, isPrivateAddress, TargetRefused } from '../../src/webhooks/webhook-target';
 import type { WebhookSubscription } from '../../src/webhooks/webhook.repository';
-import { freeSlot, liveUrlKey, MAX_WEBHOOKS_PER_OWNER, receives } from '../../src/webhooks/webhook.rules';
+import { freeSlot, liveUrlKey, MAX_WEBHOOKS_PER_OWNER, receives, targetOf } from '../../src/webhooks/webhook.rules';
 
 describe('webhook signature (Yrd-Signature: t=…,v1=…)', () => {
   const secret = 'whsec_test';
@@ -202,6 +202,21 @@ describe('webhook rules', () => {
     expect(liveUrlKey(lab, 'https://example.org/hook')).not.toBe(liveUrlKey(lab, 'https://example.org/Hook'));
     expect(liveUrlKey(lab, 'https://example.org/hook')).not.toBe(
       liveUrlKey({ ...lab, organizationId: 'lab-b' }, 'https://example.org/hook'),
+    );
+  });
+
+  it('knows a URL without the fragment it never sends, an empty query, or unreserved characters escaped', () => {
+    for (const same of ['https://example.org/a#1', 'https://example.org/a?', 'https://example.org/%61', 'https://example.org/b/../a'])
+      expect(targetOf(same)).toBe('https://example.org/a');
+    expect(targetOf('https://example.org/a%2fb?x=%7e%2f')).toBe('https://example.org/a%2Fb?x=~%2F');
+    expect(targetOf('https://example.org/a?x=1')).not.toBe(targetOf('https://example.org/a?x=2'));
+  });
+
+  it('writes a URL one way: written again, it is the same (property)', () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), (url) => {
+        expect(targetOf(targetOf(url))).toBe(targetOf(url));
+      }),
     );
   });
 });
