@@ -560,8 +560,10 @@ describe('policies and budgets', () => {
       const ah = await t.as('bureau-ah');
       expect((await t.http.put(budget('350000')).set(ah).send({ totalFen: 1 }).expect(404)).body.code).toBe('NOT_FOUND');
       await t.http.get(budget('350000')).set(ah).expect(404);
-      for (const y of ['20x6', '1999', '2101', '2026.5']) {
+      // ParseIntPipe read 0x7EA, 2026.0, 02026 and ' 2026' as 2026, and a PUT changed that year's budget
+      for (const y of ['20x6', '1999', '2101', '2026.5', '0x7EA', '2026.0', '02026', '%202026']) {
         expect((await t.http.put(budget('340000', y)).set(ah).send({ totalFen: 1 }).expect(400)).body.message).toContain('year');
+        expect((await t.http.get(budget('340000', y)).set(ah).expect(400)).body.message).toContain('year');
       }
       for (const totalFen of [-1, 1.5, '100', 1e20, null]) {
         expect((await t.http.put(budget('340000')).set(ah).send({ totalFen }).expect(400)).body.message).toContain('totalFen');

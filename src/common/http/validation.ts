@@ -115,6 +115,11 @@ export function prototypeKey(value: unknown, path = ''): string | null {
  */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // A number in the path is decimal digits with no leading zero: the pipe would read `0x7EA`, `2026.0`, `02026` and
+    // ` 2026` as 2026 (`+value`).
+    if (metadata.type === 'param' && metadata.metatype === Number && !(typeof value === 'string' && /^(0|[1-9]\d{0,14})$/.test(value))) {
+      throw catalogued('VALIDATION_FAILED', 'validation.pathNumber', { field: metadata.data ?? 'path' });
+    }
     if (metadata.type === 'body' || metadata.type === 'query') {
       const field = illFormedText(value);
       if (field) throw catalogued('VALIDATION_FAILED', 'validation.wellFormed', { field });
