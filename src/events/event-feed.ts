@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { listScope } from '../common/auth/scope';
+import { catalogued } from '../common/errors/domain-error';
 import type { Actor } from '../common/context/request-context';
 import { decodeCursor, encodeCursor } from './event-cursor';
 import { EventOutbox } from './event-outbox';
@@ -17,6 +18,8 @@ export class EventFeed {
     const from = decodeCursor(after);
     // Number what has committed so far, so that a caller reads the events of its own writes at once.
     await this.outbox.sequenceAll();
+    // Beyond the last number handed out is no cursor of this feed: reading on from it would skip every event up to it.
+    if (from > (await this.events.head())) throw catalogued('VALIDATION_FAILED', 'events.badCursor');
     const items = await this.events.feed(listScope(actor), from, limit);
     return { items, nextCursor: encodeCursor(items.at(-1)?.seq ?? from) };
   }

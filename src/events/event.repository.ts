@@ -62,6 +62,11 @@ export class EventRepository {
     return (await this.db.row(sql`SELECT 1 AS one FROM domain_event WHERE seq IS NULL LIMIT 1`)) !== undefined;
   }
 
+  /** The last number handed out, as it stands. */
+  async head(): Promise<number> {
+    return Number((await this.db.row(sql`SELECT seq FROM event_head WHERE id = 1`))?.seq ?? 0);
+  }
+
   /** The last number handed out, locked for the rest of the unit of work: sequencers on every node queue here. */
   async lockHead(): Promise<number> {
     const row = await this.db.row(sql`SELECT seq FROM event_head WHERE id = 1${this.db.forUpdate}`);
