@@ -213,7 +213,8 @@ describe('domain events: the transactional outbox and the feed', () => {
   it('sends each payee its own line of a settlement batch (created and paid), never another payee’s; the bureau reads the batch once', async () => {
     const bureau = await t.token('bureau-ah');
     const start = (await readAll(t, bureau)).cursor;
-    const [labA, labB, buyer] = await Promise.all([
+    const [labA, labB, labC, buyer] = await Promise.all([
+      t.registerProvider('340100'),
       t.registerProvider('340100'),
       t.registerProvider('340100'),
       t.registerEnterprise('340100'),
@@ -242,7 +243,10 @@ describe('domain events: the transactional outbox and the feed', () => {
     };
     await claimed(labA, 1);
     await claimed(labB, 3);
+    await claimed(labC, 2);
     const batch = (await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: '340000' }).expect(201)).body;
+    // Sanctioned after the batch was made: its line is held back at payment, and it hears so.
+    await t.http.post('/api/sanctions').set(auth(bureau)).send({ creditCode: labC.creditCode, reason: '虚报机时' }).expect(201);
     await paySettlement(t, '340000', batch.id, 'TREASURY-2026-0042');
     const lineOf = (lab: OrgSession) => batch.lines.find((l: { payeeId: string }) => l.payeeId === lab.organizationId).amountFen;
     expect(lineOf(labA)).not.toBe(lineOf(labB));
@@ -269,10 +273,20 @@ describe('domain events: the transactional outbox and the feed', () => {
         amountFen: lineOf(lab),
       });
       expect(JSON.stringify(mine)).not.toContain(other.organizationId);
+      expect(JSON.stringify(mine)).not.toContain(labC.organizationId);
     }
+    const heldBack = (await readAll(t, labC.token)).events.filter((e) => e.data.settlementId === batch.id);
+    expect(heldBack.map((e) => e.type)).toEqual(['settlement.created', 'settlement.paid']);
+    expect(heldBack[1].data).toEqual({
+      settlementId: batch.id,
+      organizationId: labC.organizationId,
+      batchNo: batch.batchNo,
+      heldBack: true,
+      amountFen: lineOf(labC),
+    });
     const bureaus = (await readAll(t, bureau, 50, start)).events.filter((e) => e.data.settlementId === batch.id);
     expect(bureaus.map((e) => e.type)).toEqual(['settlement.created', 'settlement.paid']);
-    expect(bureaus.map((e) => e.data.totalFen)).toEqual([batch.totalFen, batch.totalFen]);
+    expect(bureaus.map((e) => e.data.totalFen)).toEqual([batch.totalFen, batch.totalFen - lineOf(labC)]);
   });
 
   it('sends a sanction (and a related party) recorded by one province to every bureau, the platform and the sanctioned organization', async () => {

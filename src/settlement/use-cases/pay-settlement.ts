@@ -60,7 +60,8 @@ export class PaySettlement {
       }
       const paidAt = clock.iso();
       const screened = await this.settlements.heldBackPayees(settlement.id, paidAt, clock.today());
-      if (screened.length > 0 && screened.length === (await this.settlements.lines(settlement.id)).length) {
+      const lines = screened.length > 0 ? await this.settlements.lines(settlement.id) : [];
+      if (screened.length > 0 && screened.length === lines.length) {
         return screened.some((p) => p.sanctioned)
           ? refused(
               'SANCTIONED',
@@ -88,11 +89,17 @@ export class PaySettlement {
         entityId: settlement.id,
         regionCode: settlement.regionCode,
         summary: { paymentRef: cmd.paymentRef, totalFen, payees: view.lines.length, ...(heldBack.length ? { heldBack, heldBackFen } : {}) },
-        // Each payee paid learns of its own line, never of the others' amounts (one held back is not paid).
-        recipients: view.lines.map((l) => ({
-          organizationId: l.payeeId,
-          summary: { batchNo: settlement.batchNo, paymentRef: cmd.paymentRef, amountFen: l.amountFen },
-        })),
+        // Each payee learns of its own line, never of the others' amounts: paid, or held back (its claims wait for a
+        // later batch once it is clear).
+        recipients: [
+          ...view.lines.map((l) => ({
+            organizationId: l.payeeId,
+            summary: { batchNo: settlement.batchNo, paymentRef: cmd.paymentRef, amountFen: l.amountFen },
+          })),
+          ...lines
+            .filter((l) => heldBack.includes(l.payeeId))
+            .map((l) => ({ organizationId: l.payeeId, summary: { batchNo: settlement.batchNo, heldBack: true, amountFen: l.amountFen } })),
+        ],
       });
       return ok(view);
     });
