@@ -471,12 +471,12 @@ class Simulation {
   }
   /**
    * A capture is refused 422 CAPTURE_EXCEEDS_HOLD only above the hold, and 422 SANCTIONED only while a sanction may be
-   * in force against the enterprise. Judged once answered: a sanction the server applied was being recorded by then.
+   * in force against the enterprise or the lab. Judged once answered: a sanction the server applied was being recorded by then.
    */
-  private checkCaptureRefusal(op: Op, reply: Reply, aboveHold: boolean, enterprise: Org): void {
+  private checkCaptureRefusal(op: Op, reply: Reply, aboveHold: boolean, parties: Org[]): void {
     if (reply.status !== 422) return;
     const code = reply.body?.code;
-    if (code === 'SANCTIONED' && this.mayBeSanctioned(enterprise.creditCode)) return;
+    if (code === 'SANCTIONED' && parties.some((p) => this.mayBeSanctioned(p.creditCode))) return;
     if (code === 'CAPTURE_EXCEEDS_HOLD' && aboveHold) return;
     this.fail(
       op.index,
@@ -864,7 +864,7 @@ class Simulation {
       stranger ? [404] : this.captureStatuses(body.actualQuantity > h.quantity),
     );
     if (reply.status === 200) this.captured(op, h, reply, body.actualQuantity);
-    this.checkCaptureRefusal(op, reply, body.actualQuantity > h.quantity, h.voucher.owner);
+    this.checkCaptureRefusal(op, reply, body.actualQuantity > h.quantity, [h.voucher.owner, h.facility.provider]);
   }
 
   /** A provider captures a thousand times what was held: refused, the hold stays as it was. */
@@ -879,7 +879,7 @@ class Simulation {
       { actualQuantity: h.quantity * 1000 },
       [409, 422],
     );
-    this.checkCaptureRefusal(op, reply, true, h.voucher.owner);
+    this.checkCaptureRefusal(op, reply, true, [h.voucher.owner, h.facility.provider]);
   }
 
   private captured(op: Op, h: HoldRef, reply: Reply, actualQuantity: number): void {
@@ -1590,7 +1590,7 @@ class Simulation {
       { actualHours },
       Date.now() >= b.startMs - 5_000 ? (actualHours > 0 ? this.captureStatuses(false) : [200, 409]) : [409],
     );
-    this.checkCaptureRefusal(op, reply, false, b.owner);
+    this.checkCaptureRefusal(op, reply, false, [b.owner, b.facility.provider]);
     op.after(() => {
       b.closing = false;
       if (reply.status === 200 || b.voucher.revoked) b.state = 'closed';

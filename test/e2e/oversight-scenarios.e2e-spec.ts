@@ -99,6 +99,28 @@ describe('oversight across provinces', () => {
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
 
+    it('nor a hold at a lab sanctioned since, in either mode (the enterprise would be reimbursed for it)', async () => {
+      const e = await t.registerEnterprise('340200');
+      const voucher = await issueVoucher(t, e.token, 500_000);
+      const lab = await t.registerProvider('310000');
+      const facility = (
+        await t.http
+          .post('/api/facilities')
+          .set(auth(lab.token))
+          .send({ name: '质谱仪机时', category: 'testing', unit: 'hour', unitPriceFen: 20_000 })
+          .expect(201)
+      ).body.id;
+      const held = [
+        (await hold(e, voucher.id, facility, 1).expect(201)).body,
+        (await hold(e, voucher.id, facility, 1, 'enterprise_reimbursed').expect(201)).body,
+      ];
+      await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: lab.creditCode, reason: '虚开发票' }).expect(201);
+      for (const h of held) {
+        const refused = await t.http.post(`/api/redemptions/${h.id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 }).expect(422);
+        expect(refused.body).toMatchObject({ code: 'SANCTIONED', message: expect.stringContaining('provider') });
+      }
+    });
+
     it('blocks an organization that registers after its sanction, and a provider under sanction', async () => {
       const creditCode = creditCodeIn('340100');
       await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode, reason: '科研失信' }).expect(201);

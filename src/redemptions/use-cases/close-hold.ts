@@ -134,13 +134,19 @@ export class CaptureHold {
       const r = await this.holds.partyTo(cmd.actor, cmd.redemptionId, ['providerId']);
       const refusal = await this.holds.refusal(r, 'capture', cmd.viaBooking);
       if (refusal) return refusal;
-      // A sanction blocks the enterprise's subsidies from the day it is recorded: a hold placed before it is not spent
-      // on a service rendered after. The hold stays for the lab to cancel, or expires.
-      const { creditCode } = await this.organizations.load(r.enterpriseId);
-      if ((await this.sanctions.inForceAmong([creditCode], clock.today())).has(creditCode)) {
+      // A sanction blocks subsidies from the day it is recorded, on either side, as it blocks a new hold: a hold placed
+      // before it is not spent on a service rendered after. The hold stays for the lab to cancel, or expires.
+      const enterprise = await this.organizations.load(r.enterpriseId);
+      const provider = await this.organizations.load(r.providerId);
+      const sanctioned = await this.sanctions.inForceAmong([enterprise.creditCode, provider.creditCode], clock.today());
+      const parties = [
+        ...(sanctioned.has(enterprise.creditCode) ? [`the enterprise ${enterprise.creditCode}`] : []),
+        ...(sanctioned.has(provider.creditCode) ? [`the provider ${provider.creditCode}`] : []),
+      ];
+      if (parties.length > 0) {
         return refused(
           'SANCTIONED',
-          `the enterprise ${creditCode} is under a credit sanction since the hold was placed; it cannot be captured`,
+          `${parties.join(' and ')} came under a credit sanction since the hold was placed; it cannot be captured`,
         );
       }
       if (cmd.actualQuantity > r.quantity) {
