@@ -436,6 +436,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set the first password of an activated bureau account with its setup code
+         * @description **Who may call it:** The account’s holder, with the one-time code its activator handed over (no session: the account could not log in yet).
+         *
+         *     **What it changes:** Stores the holder’s password (≥ 10 characters, 3 of 4 classes, not the username, not a common password) and spends the code; the account logs in from now on. A wrong, spent or expired code counts toward the username’s lockout like a wrong password; audited.
+         *
+         *     **Money:** None.
+         */
+        post: operations["AuthController_setup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/password": {
         parameters: {
             query?: never;
@@ -603,7 +627,7 @@ export interface paths {
          * Activate a bureau user another admin made (the second person of its making)
          * @description **Who may call it:** A platform admin, or another admin of the same bureau; the admin who made it is 403; a user outside the caller’s reach is 404.
          *
-         *     **What it changes:** The user can log in from now on; audited (user.activated).
+         *     **What it changes:** Activates the user and answers a one-time setupCode (valid 72 hours) for the activator to hand its holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose never logs in. Called again before the holder did, it issues a new code (the old one stops working). Audited (user.activated, user.setup_code_renewed).
          *
          *     **Money:** None.
          */
@@ -2037,7 +2061,7 @@ export interface paths {
          * Record a credit sanction (失信惩戒) against an organization
          * @description **Who may call it:** A bureau user; the sanction binds in every province. Lifting belongs to the recording bureau.
          *
-         *     **What it changes:** Records the sanction against a credit code (registered or not): while it is in force the organization’s voucher applications, holds and claims are refused SANCTIONED, an enterprise’s holds placed before it are not captured (SANCTIONED), and payments to it wait; audited.
+         *     **What it changes:** Records the sanction against a credit code (registered or not): while it is in force the organization’s voucher applications, holds and claims are refused SANCTIONED, holds placed before it, as enterprise or as lab, are not captured (SANCTIONED), and payments to it wait; audited.
          *
          *     **Money:** None.
          */
@@ -2693,6 +2717,14 @@ export interface components {
             /** @description seconds the access token is valid (at most 900) */
             expiresIn: number;
         };
+        SetupInput: {
+            /** @example ah-reviewer-3 */
+            username: string;
+            /** @description the one-time code the account’s activator handed over */
+            setupCode: string;
+            /** @description ≥ 10 characters, 3 of lower, upper, digit, symbol; not the username; not a common password */
+            newPassword: string;
+        };
         ChangePasswordInput: {
             currentPassword: string;
             /** @description ≥ 10 characters, 3 of lower, upper, digit, symbol; not the username; not a common password */
@@ -2762,6 +2794,8 @@ export interface components {
             createdAt: string;
             /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
             awaitsActivation: boolean;
+            /** @description activated, and waiting for its holder to set a password with the setup code */
+            awaitsSetup?: boolean;
         };
         CreateUserInput: {
             /** @example bureau-ah-reviewer */
@@ -2774,6 +2808,28 @@ export interface components {
             admin?: boolean;
             /** @example reviewer@kjt.ah.gov.cn */
             email?: string;
+        };
+        ActivatedUserView: {
+            id: string;
+            username: string;
+            /** @enum {string} */
+            role: "enterprise" | "provider" | "bureau" | "platform";
+            organizationId?: string;
+            regionCode?: string;
+            /** @description manages the users of its organization or bureau */
+            admin: boolean;
+            email?: string;
+            mfaEnabled: boolean;
+            /** @description set once the user is disabled */
+            disabledAt?: string;
+            createdAt: string;
+            /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
+            awaitsActivation: boolean;
+            /** @description activated, and waiting for its holder to set a password with the setup code */
+            awaitsSetup?: boolean;
+            /** @description shown once, to the activator alone: hand it to the account’s holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose no longer logs in */
+            setupCode: string;
+            setupCodeExpiresAt: string;
         };
         CategoryRatio: {
             /** @enum {string} */
@@ -5064,6 +5120,85 @@ export interface operations {
             };
         };
     };
+    AuthController_setup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetupInput"];
+            };
+        };
+        responses: {
+            /** @description done, no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description WEAK_PASSWORD, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description LOGIN_LOCKED, RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     AuthController_password: {
         parameters: {
             query?: never;
@@ -5551,13 +5686,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK: StaffUserView */
+            /** @description OK: ActivatedUserView */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StaffUserView"];
+                    "application/json": components["schemas"]["ActivatedUserView"];
                 };
             };
             /** @description VALIDATION_FAILED */

@@ -19,6 +19,7 @@ import { StaffActivation1765700000000 } from './1765700000000-staff-activation';
 import { EventsAsPublished1765810000000 } from './1765810000000-events-as-published';
 import { SecretsNotReplayed1765820000000 } from './1765820000000-secrets-not-replayed';
 import { WebhookLiveKeys1765830000000 } from './1765830000000-webhook-live-keys';
+import { StaffSetupCodes1765840000000 } from './1765840000000-staff-setup-codes';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   EventsAsPublished1765810000000,
   SecretsNotReplayed1765820000000,
   WebhookLiveKeys1765830000000,
+  StaffSetupCodes1765840000000,
 ];

@@ -16,6 +16,7 @@ import {
   RegisterInput,
   RegistrationView,
   SessionTokens,
+  SetupInput,
 } from './auth.dto';
 import { AuthService, Client } from './auth.service';
 import { MfaService } from './mfa.service';
@@ -78,6 +79,24 @@ export class AuthController {
   @ApiNoContentResponse()
   async logout(@CurrentActor() actor: Actor): Promise<void> {
     await this.auth.logout(actor);
+  }
+
+  @Post('setup')
+  @Explained({
+    summary: 'Set the first password of an activated bureau account with its setup code',
+    who: 'The account’s holder, with the one-time code its activator handed over (no session: the account could not log in yet).',
+    changes:
+      'Stores the holder’s password (≥ 10 characters, 3 of 4 classes, not the username, not a common password) and spends the code; the account logs in from now on. A wrong, spent or expired code counts toward the username’s lockout like a wrong password; audited.',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(SetupInput, { username: 'ah-reviewer-3', setupCode: 'Qm9vay1wYXNzLTI3', newPassword: 'Jade-Orchid-47-Lotus' })
+  @Public()
+  @IgnoresIdempotencyKey()
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  @Refuses(AuthService.setupRefusals)
+  async setup(@Body() body: SetupInput, @ClientInfo() client: Client): Promise<void> {
+    unwrap(await this.auth.setUp(body.username, body.setupCode, body.newPassword, client));
   }
 
   @Post('password')

@@ -79,6 +79,26 @@ export class StaffUserView extends UserView {
   @ApiProperty() createdAt: string;
   @ApiProperty({ description: 'a bureau account an admin made waits for a second person to activate it; it cannot log in until then' })
   awaitsActivation: boolean;
+  @ApiPropertyOptional({ description: 'activated, and waiting for its holder to set a password with the setup code' })
+  awaitsSetup?: true;
+}
+
+export class ActivatedUserView extends StaffUserView {
+  @ApiProperty({
+    description:
+      'shown once, to the activator alone: hand it to the account’s holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose no longer logs in',
+  })
+  setupCode: string;
+  @ApiProperty() setupCodeExpiresAt: string;
+}
+
+export class SetupInput {
+  @ApiProperty({ example: 'ah-reviewer-3' }) @IsString() @Length(1, 64) @OneLine() username: string;
+  @ApiProperty({ description: 'the one-time code the account’s activator handed over' }) @IsString() @Length(1, 64) setupCode: string;
+  @ApiProperty({ minLength: 10, description: '≥ 10 characters, 3 of lower, upper, digit, symbol; not the username; not a common password' })
+  @IsString()
+  @Length(1, 200)
+  newPassword: string;
 }
 
 export class SessionTokens {

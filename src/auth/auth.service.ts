@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { securityClock } from '../common/clock';
 import { Actor, AuditDraft } from '../common/context/request-context';
 import { catalogued, DomainError } from '../common/errors/domain-error';
+import { sha256 } from '../common/hash';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused, refusedBy } from '../common/use-case';
@@ -59,6 +60,7 @@ export class AuthService {
   static readonly loginRefusals = ['UNAUTHENTICATED', 'FORBIDDEN', 'MFA_REQUIRED', 'MFA_INVALID', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly refreshRefusals = ['UNAUTHENTICATED'] as const;
   static readonly passwordRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED'] as const;
+  static readonly setupRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly registerRefusals = ['DUPLICATE', 'WEAK_PASSWORD', 'RATE_LIMITED'] as const;
 
   constructor(
@@ -89,6 +91,8 @@ export class AuthService {
     }
     // Said only to whoever knows the password; not a failure toward the lockout.
     if (!user.activatedAt) return refusedBy(catalogued('FORBIDDEN', 'accountAwaitsActivation'));
+    // The password its maker chose opens nothing: the holder sets one with the activator's setup code.
+    if (user.setupCodeHash) return refusedBy(catalogued('FORBIDDEN', 'accountAwaitsSetup'));
     if (user.mfaEnabledAt) {
       if (!otp) return refused('MFA_REQUIRED', 'this account uses two-factor: give the current code as otp');
       const step = this.mfa.verify(this.mfa.decrypt(user.mfaSecret!), otp);
@@ -165,6 +169,29 @@ export class AuthService {
     });
   }
 
+  /**
+   * The holder of an activated bureau account sets its first password of their own with the one-time setup code the
+   * activator handed them. A wrong or spent code counts toward the username's lockout like a wrong password.
+   */
+  async setUp(username: string, setupCode: string, newPassword: string, client: Client): Promise<Outcome<void>> {
+    assertStrongPassword(newPassword, username, 'newPassword');
+    const early = await this.throttle.refusal(username, client.ip);
+    if (early) return this.refuseLogin(username, client, early, await this.users.byUsername(username));
+    const user = await this.users.byUsername(username);
+    const now = securityClock.iso();
+    if (!user?.setupCodeHash || user.disabledAt || now >= user.setupCodeExpiresAt! || sha256(setupCode) !== user.setupCodeHash) {
+      return this.failLogin(username, client, catalogued('UNAUTHENTICATED', 'wrongSetupCode'), user);
+    }
+    const passwordHash = await this.credentials.hash(newPassword);
+    return this.uow.run(async () => {
+      if (!(await this.users.completeSetup(user.id, user.setupCodeHash!, passwordHash, now))) {
+        return refusedBy(catalogued('UNAUTHENTICATED', 'wrongSetupCode')); // used meanwhile
+      }
+      this.record(user, 'auth.setup_completed', { username, clientIp: client.ip, userAgent: client.userAgent });
+      return ok(undefined);
+    });
+  }
+
   async me(actor: Actor): Promise<{ user: UserView; organization?: OrganizationView }> {
     const user = (await this.users.get(actor.userId))!;
     const organization = user.organizationId ? await this.organizations.load(user.organizationId) : undefined;
@@ -225,6 +252,8 @@ export class AuthService {
       passwordChangedAt: null,
       createdBy: createdBy ?? null,
       activatedAt: awaitsActivation ? null : createdAt,
+      setupCodeHash: null,
+      setupCodeExpiresAt: null,
       ...given,
     };
     await this.users.insert(user);

@@ -31,4 +31,11 @@ export class User {
    * one admin alone cannot make the second person of maker-checker.
    */
   @InstantColumn({ nullable: true }) activatedAt: string | null;
+  /**
+   * Set at activation: the SHA-256 of the one-time code the activator hands the account's holder, who sets a password
+   * of their own with it (POST /api/auth/setup). The maker chose the first password; until the code is used the
+   * account does not log in.
+   */
+  @StrColumn(64, { nullable: true }) setupCodeHash: string | null;
+  @InstantColumn({ nullable: true }) setupCodeExpiresAt: string | null;
 }

@@ -44,10 +44,22 @@ export class UserRepository {
     await this.db.execute(sql`UPDATE app_user SET password_hash = ${passwordHash}, password_changed_at = ${at} WHERE id = ${id}`);
   }
 
-  async activate(id: string, at: string): Promise<boolean> {
+  /** Activates the account (or renews its setup code) with a new one-time setup code's hash. */
+  async activate(id: string, at: string, setupCodeHash: string, expiresAt: string): Promise<boolean> {
     return (
       (await this.db.execute(
-        sql`UPDATE app_user SET activated_at = ${at} WHERE id = ${id} AND activated_at IS NULL AND disabled_at IS NULL`,
+        sql`UPDATE app_user SET activated_at = COALESCE(activated_at, ${at}), setup_code_hash = ${setupCodeHash}, setup_code_expires_at = ${expiresAt}
+            WHERE id = ${id} AND disabled_at IS NULL AND (activated_at IS NULL OR setup_code_hash IS NOT NULL)`,
+      )) === 1
+    );
+  }
+
+  /** The holder's own password, once, with the setup code it was given: the code is spent. */
+  async completeSetup(id: string, setupCodeHash: string, passwordHash: string, at: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE app_user SET password_hash = ${passwordHash}, password_changed_at = ${at}, setup_code_hash = NULL, setup_code_expires_at = NULL
+            WHERE id = ${id} AND setup_code_hash = ${setupCodeHash}`,
       )) === 1
     );
   }

@@ -4,8 +4,9 @@ import { Authenticated, CurrentActor, PersonalAccount } from '../common/auth/dec
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
+import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { unwrap } from '../common/use-case';
-import { CreateUserInput, StaffUserView } from './auth.dto';
+import { ActivatedUserView, CreateUserInput, StaffUserView } from './auth.dto';
 import { UsersService } from './users.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
@@ -54,14 +55,16 @@ export class UsersController {
   @Explained({
     summary: 'Activate a bureau user another admin made (the second person of its making)',
     who: 'A platform admin, or another admin of the same bureau; the admin who made it is 403; a user outside the caller’s reach is 404.',
-    changes: 'The user can log in from now on; audited (user.activated).',
+    changes:
+      'Activates the user and answers a one-time setupCode (valid 72 hours) for the activator to hand its holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose never logs in. Called again before the holder did, it issues a new code (the old one stops working). Audited (user.activated, user.setup_code_renewed).',
     money: NO_MONEY,
   })
   @Authenticated('platform', 'bureau')
+  @IgnoresIdempotencyKey()
   @HttpCode(200)
-  @ApiOkResponse({ type: StaffUserView })
+  @ApiOkResponse({ type: ActivatedUserView })
   @Refuses(UsersService.activateRefusals)
-  async activate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StaffUserView> {
+  async activate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ActivatedUserView> {
     return unwrap(await this.users.activate(actor, id));
   }
 

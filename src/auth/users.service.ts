@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../common/hash';
 import { securityClock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { forbidden, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../common/use-case';
-import { CreateUserInput, StaffUserView } from './auth.dto';
+import { ActivatedUserView, CreateUserInput, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
 import { SessionRepository } from './session.repository';
@@ -16,6 +18,7 @@ const staffView = (u: User): StaffUserView => ({
   ...(u.disabledAt ? { disabledAt: u.disabledAt } : {}),
   createdAt: u.createdAt,
   awaitsActivation: !u.activatedAt,
+  ...(u.activatedAt && u.setupCodeHash ? { awaitsSetup: true as const } : {}),
 });
 
 /** The group an admin manages: its organization's users, its bureau region's, or the platform's. */
@@ -30,6 +33,9 @@ const inGroup = (user: User, group: UserGroup) =>
   'organizationId' in group
     ? user.organizationId === group.organizationId
     : user.role === group.role && (group.role === 'platform' || user.regionCode === (group as { regionCode: string }).regionCode);
+
+/** How long an activation's setup code opens the account to its holder: three days to hand it over. */
+const SETUP_CODE_TTL_MS = 72 * 3_600_000;
 
 /** Staff accounts: an organization's or bureau's admin lists, creates and disables its users. */
 @Injectable()
@@ -77,7 +83,7 @@ export class UsersService {
    * A second person activates a bureau account an admin made: a platform admin, or another admin of the same bureau,
    * never its maker. Audited.
    */
-  activate(actor: Actor, id: string): Promise<Outcome<StaffUserView>> {
+  activate(actor: Actor, id: string): Promise<Outcome<ActivatedUserView>> {
     if (!actor.admin || (actor.role !== 'platform' && actor.role !== 'bureau')) {
       throw forbidden('a platform admin, or another admin of the bureau, activates a bureau account');
     }
@@ -85,20 +91,25 @@ export class UsersService {
       const user = await this.users.lock(id);
       const sameBureau = actor.role === 'bureau' && user?.role === 'bureau' && user.regionCode === actor.regionCode;
       if (!user || (actor.role === 'bureau' && !sameBureau)) throw notFound('user');
-      if (user.activatedAt) return refused('INVALID_STATE', `the user is active since ${user.activatedAt}`);
+      if (user.activatedAt && !user.setupCodeHash) return refused('INVALID_STATE', `the user is active since ${user.activatedAt}`);
       if (user.disabledAt) return refused('INVALID_STATE', `the user was disabled at ${user.disabledAt}`);
       if (user.createdBy === actor.userId) throw forbidden('the admin who made an account does not activate it: a second person does');
       const now = securityClock.iso();
-      if (!(await this.users.activate(id, now))) return refused('INVALID_STATE', 'the user was activated meanwhile');
+      const setupCode = randomBytes(15).toString('base64url');
+      const setupCodeExpiresAt = new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
+      if (!(await this.users.activate(id, now, sha256(setupCode), setupCodeExpiresAt))) {
+        return refused('INVALID_STATE', 'the user was activated meanwhile');
+      }
       this.uow.record({
-        action: 'user.activated',
+        action: user.activatedAt ? 'user.setup_code_renewed' : 'user.activated',
         entityType: 'user',
         entityId: id,
         regionCode: user.regionCode,
         organizationId: user.organizationId,
-        summary: { username: user.username, createdBy: user.createdBy },
+        summary: { username: user.username, createdBy: user.createdBy, setupCodeExpiresAt },
       });
-      return ok(staffView({ ...user, activatedAt: now }));
+      const activated = { ...user, activatedAt: user.activatedAt ?? now, setupCodeHash: sha256(setupCode) };
+      return ok({ ...staffView(activated), setupCode, setupCodeExpiresAt });
     });
   }
 

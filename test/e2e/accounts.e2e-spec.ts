@@ -202,17 +202,41 @@ describe('accounts', () => {
           .set(await t.as('platform'))
           .expect(200)
       ).body;
-      expect(activated).toMatchObject({ id: made.id, awaitsActivation: false });
+      expect(activated).toMatchObject({ id: made.id, awaitsActivation: false, awaitsSetup: true, setupCode: expect.any(String) });
+      // The password its maker chose opens nothing: the holder sets one with the code the activator hands over.
+      const maker = await login(puppet, '198.51.100.61').set('Accept-Language', 'zh-CN').expect(403);
+      expect(maker.body.message).toContain('设置码');
+      const setup = (setupCode: string, newPassword = 'Holder-Own-Pass-2026') =>
+        t.http.post('/api/auth/setup').set('X-Forwarded-For', '198.51.100.62').send({ username: puppet.username, setupCode, newPassword });
+      expect((await setup('not-the-code').expect(401)).body.code).toBe('UNAUTHENTICATED');
+      expect((await setup(activated.setupCode, 'weakpass').expect(400)).body.code).toBe('WEAK_PASSWORD');
+      // Asked again before its holder set a password, the activator gets a new code; the old one stops working.
+      const renewed = (
+        await t.http
+          .post(`/api/users/${made.id}/activate`)
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body;
+      expect(renewed.setupCode).not.toBe(activated.setupCode);
+      await setup(activated.setupCode).expect(401);
+      await setup(renewed.setupCode).expect(204);
+      await setup(renewed.setupCode).expect(401); // spent
       await t.http
         .post(`/api/users/${made.id}/activate`)
         .set(await t.as('platform'))
         .expect(409);
-      expect((await login(puppet, '198.51.100.61').expect(200)).body.accessToken).toEqual(expect.any(String));
+      await login(puppet, '198.51.100.61').expect(401);
+      expect((await login({ ...puppet, password: 'Holder-Own-Pass-2026' }, '198.51.100.61').expect(200)).body.accessToken).toEqual(
+        expect.any(String),
+      );
       const audit = await t.http
         .get(`/api/audit?entityType=user&entityId=${made.id}`)
         .set(await t.as('platform'))
         .expect(200);
-      expect(audit.body.items.map((e: { action: string }) => e.action).sort()).toEqual(['auth.login', 'user.activated', 'user.created']);
+      expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(
+        expect.arrayContaining(['user.created', 'user.activated', 'user.setup_code_renewed', 'auth.setup_completed', 'auth.login']),
+      );
+      expect(JSON.stringify(audit.body)).not.toContain(renewed.setupCode);
       // Organizations' accounts need no second person: their staff do not approve or pay public money.
       const lab = await t.registerProvider('330100');
       const clerk = (await t.http.post('/api/users').set(auth(lab.token)).send({ username: 'zj-clerk-2', password: PASSWORD }).expect(201))

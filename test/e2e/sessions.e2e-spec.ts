@@ -125,15 +125,18 @@ describe('sessions', () => {
     const staff = (
       await t.http.post('/api/users').set(admin).send({ username: 'sh-reviewer-1', password: 'Review-Shanghai-2026' }).expect(201)
     ).body;
-    await t.http
-      .post(`/api/users/${staff.id}/activate`)
-      .set(await t.as('platform'))
-      .expect(200);
-    const session = await t.login('sh-reviewer-1', 'Review-Shanghai-2026');
+    const { setupCode } = (
+      await t.http
+        .post(`/api/users/${staff.id}/activate`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body;
+    await t.http.post('/api/auth/setup').send({ username: 'sh-reviewer-1', setupCode, newPassword: 'Reviewer-Own-Pass-2026' }).expect(204);
+    const session = await t.login('sh-reviewer-1', 'Reviewer-Own-Pass-2026');
     expect(await onBoth(session.accessToken)).toEqual([200, 200]);
     await t.http.post(`/api/users/${staff.id}/disable`).set(admin).expect(200);
     expect(await onBoth(session.accessToken)).toEqual([401, 401]);
-    await t.http.post('/api/auth/login').send({ username: 'sh-reviewer-1', password: 'Review-Shanghai-2026' }).expect(401);
+    await t.http.post('/api/auth/login').send({ username: 'sh-reviewer-1', password: 'Reviewer-Own-Pass-2026' }).expect(401);
   });
 
   it('ends a session idle past SESSION_IDLE_SEC, and any session at SESSION_MAX_SEC, however often it is refreshed', async () => {

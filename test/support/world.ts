@@ -221,6 +221,16 @@ export class World {
     ).body.id;
   }
 
+  /** A bureau user made by Anhui's admin and activated by the platform: `username|setupCode` for its holder. */
+  async setupCode(): Promise<string> {
+    const id = await this.bureauUser();
+    const activated = await this.t.http
+      .post(`/api/users/${id}/activate`)
+      .set(auth(await this.t.token('platform')))
+      .expect(200);
+    return `${activated.body.username}|${activated.body.setupCode}`;
+  }
+
   async activeProvider(): Promise<string> {
     return (await this.t.registerProvider('340100')).organizationId;
   }

@@ -9,7 +9,9 @@ const isControl = (cp: number) => (cp < 0x20 && cp !== 0x09 && cp !== 0x0a && cp
 /** Text as people write it: any graphemes but the control characters and line breaks (Chinese, emoji, punctuation). */
 const plainText = fc
   .string({ unit: 'grapheme', maxLength: 30 })
-  .filter((s) => ![...s].some((c) => isControl(c.codePointAt(0)!) || /[\t\n\r\u2028\u2029\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/.test(c)));
+  .filter(
+    (s) => ![...s].some((c) => isControl(c.codePointAt(0)!) || /[\t\n\r\u2028\u2029\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/.test(c)),
+  );
 
 describe('control characters', () => {
   it('are the C0 controls but TAB, LF and CR, DEL, and the C1 controls: every code point of the BMP checked', () => {
