@@ -13,11 +13,11 @@ import {
   Length,
   Matches,
   Max,
-  MaxLength,
   Min,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { IsCalendarDate } from '../common/http/validators';
+import { IsCalendarDate, isRealDate } from '../common/http/validators';
 import { PageQuery } from '../common/http/paging';
 import { OneLine } from '../common/http/text';
 import { REDEMPTION_MODES, RedemptionMode } from '../policies/policy.types';
@@ -27,7 +27,19 @@ import { shown } from './booking.rules';
 import { effectiveBookingStatus } from './booking.time-rules';
 
 const WHOLE_HOUR = /^([01]\d|2[0-4]):00$/;
-const INSTANT_TEXT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+/**
+ * A date or instant as ISO 8601 writes it, in the years 2000–2100, with an offset the world uses (at most ±14:00):
+ * Luxon read `+99:99` as a shift of four days, and `0000-01-01` as a closure from year 0.
+ */
+const INSTANT_TEXT = /^(20\d\d|2100)-\d{2}-\d{2}(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(Z|[+-](0\d|1[0-4]):[0-5]\d)?)?$/;
+const IsInstantText = () =>
+  ValidateBy({
+    name: 'isInstantText',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && INSTANT_TEXT.test(value) && isRealDate(value.slice(0, 10)),
+      defaultMessage: (a) => `${a?.property} must be an ISO 8601 date or instant in 2000–2100, with an offset of at most ±14:00`,
+    },
+  });
 export const BOOKING_STATUSES: BookingStatus[] = ['booked', 'cancelled', 'completed', 'expired'];
 
 export class OpeningHoursInput {
@@ -46,10 +58,10 @@ export class OpeningHoursInput {
 
 export class ClosureInput {
   @ApiProperty({ example: '2026-12-24T00:00:00+08:00', description: 'ISO 8601; without an offset, Asia/Shanghai' })
-  @Matches(INSTANT_TEXT, { message: '$property must be an ISO 8601 date or instant' })
+  @IsInstantText()
   from: string;
   @ApiProperty({ example: '2026-12-26T00:00:00+08:00', description: 'exclusive' })
-  @Matches(INSTANT_TEXT, { message: '$property must be an ISO 8601 date or instant' })
+  @IsInstantText()
   to: string;
   @ApiProperty({ example: '年度维护', maxLength: 200 }) @IsString() @Length(1, 200) @OneLine() reason: string;
 }
@@ -127,11 +139,11 @@ export class BookingInput {
   @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
   @ApiProperty({ example: '2026-12-01T10:00:00+08:00', description: 'on the hour; ISO 8601, without an offset Asia/Shanghai' })
   @IsString()
-  @MaxLength(40)
+  @IsInstantText()
   start: string;
   @ApiProperty({ example: '2026-12-01T12:00:00+08:00', description: 'on the hour, after start' })
   @IsString()
-  @MaxLength(40)
+  @IsInstantText()
   end: string;
   @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOptional() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
 }

@@ -88,6 +88,17 @@ describe('instrument booking', () => {
     expect(backwards.body.message).toMatch(/openingHours\[0\]\.to/);
     const fee = await setCalendar(temId, calendarBody({ lateCancellationFeeBp: 10_001 })).expect(400);
     expect(fee.body.message).toMatch(/lateCancellationFeeBp/);
+    // Luxon read +99:99 as a shift of four days, and a closure could run from year 0 to 9999
+    for (const closure of [
+      { from: '0000-01-01', to: '9999-12-31' },
+      { from: '2026-12-10T00:00:00+99:99', to: '2026-12-11' },
+      { from: '2026-02-30', to: '2026-03-02' },
+    ]) {
+      const res = await setCalendar(temId, calendarBody({ closures: [{ ...closure, reason: '维护' }] }))
+        .set('Accept-Language', 'zh-CN')
+        .expect(400);
+      expect(res.body.message).toMatch(/closures\.0\.(from|to)：必须是 2000–2100 年间的 ISO 8601 日期或时刻/);
+    }
     const sampled = await facility(lab, { unit: 'sample', name: 'XRD 测试' });
     expect((await setCalendar(sampled).expect(409)).body.code).toBe('INVALID_STATE');
   });
@@ -168,6 +179,8 @@ describe('instrument booking', () => {
     expect(half.body.message).toMatch(/^start/);
     expect((await book(e, v.id, at(7, 12), at(7, 10), weekdays).expect(400)).body.message).toMatch(/^end/);
     expect((await book(e, v.id, 'next tuesday', at(7, 10), weekdays).expect(400)).body.message).toMatch(/^start/);
+    // an offset no place uses is no instant (it was refused as too soon, BOOKING_NOTICE)
+    expect((await book(e, v.id, at(7, 10).replace('+08:00', '+99:00'), at(7, 12), weekdays).expect(400)).body.message).toMatch(/^start/);
     expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: HOUR_SUBSIDY });
   });
 
