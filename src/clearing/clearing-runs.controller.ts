@@ -20,7 +20,7 @@ export class ClearingRunsController {
     summary: 'Record a clearing run (清算) over the settlement lines paid in [from, to]',
     who: 'The platform only; other roles are 403.',
     changes:
-      'Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. Each paid settlement line is taken in by one run only: a run of the same or an overlapping period holds only the lines paid since the earlier runs, never a change to them, so the transfers of all runs together are what is owed once.',
+      'Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. Each paid settlement line is taken in by one run only: a run of the same or an overlapping period holds only the lines paid since the earlier runs, never a change to them, so the transfers of all runs together are what is owed once. A line paid before `from` that no run took in (paid on a period’s last day after its run) is taken in too.',
     money: 'None in the service: the run says what the provinces’ treasuries owe one another.',
     details: '`to` may not lie after today (422 PERIOD_NOT_ENDED).',
   })

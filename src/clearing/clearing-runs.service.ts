@@ -40,7 +40,7 @@ export class ClearingRunsService {
       throw new DomainError('PERIOD_NOT_ENDED', `to ${to} is after today (${today}); record a period once its days have passed`);
     return this.uow.run(async () => {
       const id = newId();
-      const result = await this.clearing.clearForRun(id, from, to);
+      const result = await this.clearing.clearForRun(id, to);
       const run: Omit<ClearingRun, 'csvSha256'> = {
         id,
         fromDate: from,

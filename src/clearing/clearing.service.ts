@@ -19,12 +19,13 @@ export class ClearingService {
   }
 
   /**
-   * Takes into run `runId` the lines paid from `from` to `to` that no earlier run took in, and clears them: a run
-   * recorded again for the same or an overlapping period holds only what was paid since, so what the treasuries
-   * transfer for all runs together is owed once.
+   * Takes into run `runId` the lines paid up to `to` that no earlier run took in, and clears them: a run recorded again
+   * for the same or an overlapping period holds only what was paid since, so what the treasuries transfer for all runs
+   * together is owed once. A line paid before the period that no run took in (paid on the last day of a period after
+   * its run was recorded) is taken in too, so none is left behind.
    */
-  async clearForRun(runId: string, from: string, to: string): Promise<Clearing> {
-    await this.settlements.claimForClearing(runId, from, addDays(to, 1));
+  async clearForRun(runId: string, to: string): Promise<Clearing> {
+    await this.settlements.claimForClearing(runId, addDays(to, 1));
     return clear(await this.settlements.flowsOfRun(runId));
   }
 }

@@ -118,13 +118,13 @@ export class SettlementRepository {
   }
 
   /**
-   * Gives `runId` the lines paid from `from` up to `end` (exclusive) across provinces that no run has taken in yet: of
-   * two runs of overlapping periods, the guarded update lets each line go to one.
+   * Gives `runId` the lines paid across provinces before `end` (exclusive) that no run has taken in yet: of two runs of
+   * overlapping periods, the guarded update lets each line go to one.
    */
-  claimForClearing(runId: string, from: string, end: string): Promise<number> {
+  claimForClearing(runId: string, end: string): Promise<number> {
     return this.db.execute(
       sql`UPDATE settlement_line SET clearing_run_id = ${runId}
-          WHERE clearing_run_id IS NULL AND paid_at >= ${from} AND paid_at < ${end} AND issuing_province_code <> payee_province_code`,
+          WHERE clearing_run_id IS NULL AND paid_at < ${end} AND issuing_province_code <> payee_province_code`,
     );
   }
 

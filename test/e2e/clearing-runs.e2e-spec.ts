@@ -214,6 +214,17 @@ describe('clearing runs', () => {
     expect((await record(platform, { from: today, to: today }).expect(201)).body.transfers).toEqual([]);
   });
 
+  it('a line paid before the period that no run took in goes into the next run, so none is left behind', async () => {
+    await record(platform, { from: today, to: today }).expect(201); // whatever is waiting
+    await paidUse('340104', HEFEI, '310115', 8_000); // 4,000 fen, paid on a day whose run was recorded before it
+    await t.dataSource.query('UPDATE settlement_line SET paid_at = ? WHERE clearing_run_id IS NULL AND paid_at >= ?', [
+      `${addDays(today, -1)}T23:00:00.000Z`,
+      today,
+    ]);
+    const next = await record(platform, { from: today, to: today }).expect(201);
+    expect(next.body.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 4_000 }]);
+  });
+
   it('of runs recorded at once, each paid line goes to one: together they transfer what is owed once', async () => {
     await paidUse('340104', HEFEI, '310115', 4_000); // 2,000 fen
     await paidUse('310115', SHANGHAI, '340104', 2_000); // 1,000 fen the other way
