@@ -212,7 +212,7 @@ export class AuthService {
     return this.uow.run(async () => {
       const limited = await this.throttle.registration(client.ip);
       if (limited) return refusedBy(limited);
-      if (await this.users.byUsername(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
+      if (await this.users.usernameTaken(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
       if (await this.organizationRows.byCreditCode(input.organization.creditCode)) {
         return refused('DUPLICATE', `an organization with credit code ${input.organization.creditCode} is already registered`);
       }
@@ -238,7 +238,7 @@ export class AuthService {
       awaitsActivation?: boolean;
     },
   ): Promise<User> {
-    if (await this.users.byUsername(fields.username)) throw new DomainError('DUPLICATE', `username ${fields.username} is taken`);
+    if (await this.users.usernameTaken(fields.username)) throw new DomainError('DUPLICATE', `username ${fields.username} is taken`);
     const { awaitsActivation, createdBy, ...given } = fields;
     const createdAt = securityClock.iso();
     const user: User = {

@@ -22,6 +22,14 @@ export class UserRepository {
     return (await this.db.select(User, 'u', sql`WHERE u.username = ${username}`))[0];
   }
 
+  /**
+   * Whether a username is taken, whatever its case: `Bureau-AH-2` beside `bureau-ah-2` would mislead whoever activates
+   * or reads the audit log (MariaDB's collation already compares so; SQLite's does not).
+   */
+  async usernameTaken(username: string): Promise<boolean> {
+    return (await this.db.row(sql`SELECT 1 AS one FROM app_user WHERE LOWER(username) = ${username.toLowerCase()}`)) !== undefined;
+  }
+
   lock(id: string): Promise<User | null> {
     return this.db.lock(User, { id });
   }

@@ -62,7 +62,7 @@ export class UsersService {
     assertStrongPassword(input.password, input.username);
     const passwordHash = await this.credentials.hash(input.password);
     return this.uow.run(async () => {
-      if (await this.users.byUsername(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
+      if (await this.users.usernameTaken(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
       const user = await this.auth.createUser({
         username: input.username,
         passwordHash,

@@ -253,6 +253,8 @@ describe('accounts', () => {
       expect(
         (await t.http.post('/api/users').set(admin).send({ username: 'bureau-sh', password: 'Strong-Pass-2026!' }).expect(409)).body.code,
       ).toBe('DUPLICATE');
+      // another case is the same name to whoever reads it, on every database
+      await t.http.post('/api/users').set(admin).send({ username: 'Bureau-SH-2', password: 'Strong-Pass-2026!' }).expect(409);
       const self = (await t.http.get('/api/auth/me').set(admin).expect(200)).body.user.id;
       expect((await t.http.post(`/api/users/${self}/disable`).set(admin).expect(409)).body.code).toBe('INVALID_STATE');
     });
