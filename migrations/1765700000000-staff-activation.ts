@@ -16,6 +16,8 @@ export class StaffActivation1765700000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const c of ['activated_at', 'created_by']) await queryRunner.dropColumn('app_user', c);
+    // Plain DROP COLUMN (SQLite 3.35+ and MariaDB): TypeORM's SQLite dropColumn rebuilds the table, which the foreign
+    // keys of sessions and API keys refuse while users exist.
+    for (const c of ['activated_at', 'created_by']) await queryRunner.query(`ALTER TABLE app_user DROP COLUMN ${c}`);
   }
 }

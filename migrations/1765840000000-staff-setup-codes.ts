@@ -18,6 +18,8 @@ export class StaffSetupCodes1765840000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const c of ['setup_code_expires_at', 'setup_code_hash']) await queryRunner.dropColumn('app_user', c);
+    // Plain DROP COLUMN (SQLite 3.35+ and MariaDB): TypeORM's SQLite dropColumn rebuilds the table, which the foreign
+    // keys of sessions and API keys refuse while users exist.
+    for (const c of ['setup_code_expires_at', 'setup_code_hash']) await queryRunner.query(`ALTER TABLE app_user DROP COLUMN ${c}`);
   }
 }
