@@ -96,8 +96,9 @@ export class UsersService {
       if (user.createdBy === actor.userId) throw forbidden('the admin who made an account does not activate it: a second person does');
       const now = securityClock.iso();
       const setupCode = randomBytes(15).toString('base64url');
+      const setupCodeHash = sha256(setupCode);
       const setupCodeExpiresAt = new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
-      if (!(await this.users.activate(id, now, sha256(setupCode), setupCodeExpiresAt))) {
+      if (!(await this.users.activate(id, now, setupCodeHash, setupCodeExpiresAt))) {
         return refused('INVALID_STATE', 'the user was activated meanwhile');
       }
       this.uow.record({
@@ -108,8 +109,7 @@ export class UsersService {
         organizationId: user.organizationId,
         summary: { username: user.username, createdBy: user.createdBy, setupCodeExpiresAt },
       });
-      const activated = { ...user, activatedAt: user.activatedAt ?? now, setupCodeHash: sha256(setupCode) };
-      return ok({ ...staffView(activated), setupCode, setupCodeExpiresAt });
+      return ok({ ...staffView({ ...user, activatedAt: user.activatedAt ?? now, setupCodeHash }), setupCode, setupCodeExpiresAt });
     });
   }
 

@@ -18,9 +18,10 @@ export class EventFeed {
     const from = decodeCursor(after);
     // Number what has committed so far, so that a caller reads the events of its own writes at once.
     await this.outbox.sequenceAll();
-    // Beyond the last number handed out is no cursor of this feed: reading on from it would skip every event up to it.
-    if (from > (await this.events.head())) throw catalogued('VALIDATION_FAILED', 'events.badCursor');
     const items = await this.events.feed(listScope(actor), from, limit);
+    // Beyond the last number handed out is no cursor of this feed: reading on from it would skip every event up to it.
+    // Only an empty page can follow such a cursor, so only then is the head read.
+    if (items.length === 0 && from > (await this.events.head())) throw catalogued('VALIDATION_FAILED', 'events.badCursor');
     return { items, nextCursor: encodeCursor(items.at(-1)?.seq ?? from) };
   }
 }

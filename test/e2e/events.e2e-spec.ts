@@ -4,7 +4,7 @@ import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { decodeCursor, encodeCursor } from '../../src/events/event-cursor';
 import { EventOutbox } from '../../src/events/event-outbox';
 import { EVERY_BUREAU_TYPES } from '../../src/events/event-types';
-import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
 import { describeOnServer } from '../support/races';
 import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
@@ -221,25 +221,8 @@ describe('domain events: the transactional outbox and the feed', () => {
     ]);
     const voucher = await issueVoucher(t, buyer.token, 2_000_000);
     const claimed = async (lab: OrgSession, hours: number) => {
-      const facilityId = (
-        await t.http
-          .post('/api/facilities')
-          .set(auth(lab.token))
-          .send({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 30_000 })
-          .expect(201)
-      ).body.id;
-      const held = await t.http
-        .post('/api/redemptions')
-        .set(auth(buyer.token))
-        .send({ voucherId: voucher.id, facilityId, quantity: hours })
-        .expect(201);
-      await captureConfirmed(t, lab.token, buyer.token, held.body.id, hours);
-      const claim = await t.http
-        .post('/api/claims')
-        .set(auth(lab.token))
-        .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
-        .expect(201);
-      await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+      const claimId = await submittedClaim(t, lab.token, buyer.token, voucher.id, { name: '扫描电镜机时', unitPriceFen: 30_000, hours });
+      await t.http.post(`/api/claims/${claimId}/approve`).set(auth(bureau)).send({}).expect(200);
     };
     await claimed(labA, 1);
     await claimed(labB, 3);
@@ -324,33 +307,14 @@ describe('domain events: the transactional outbox and the feed', () => {
     await t.http.post(`/api/voucher-applications/${application.id}/approve`).set(auth(zj)).send({}).expect(202);
     const voucher = (await t.http.post(`/api/voucher-applications/${application.id}/approve`).set(auth(zj2)).send({}).expect(200)).body
       .voucher;
-    const facilityId = (
-      await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: '拉曼光谱仪机时', category: 'testing', unit: 'hour', unitPriceFen: 20_000 })
-        .expect(201)
-    ).body.id;
-    const held = await t.http
-      .post('/api/redemptions')
-      .set(auth(buyer.token))
-      .send({ voucherId: voucher.id, facilityId, quantity: 2 })
-      .expect(201);
-    await captureConfirmed(t, lab.token, buyer.token, held.body.id, 2);
-    const claim = (
-      await t.http
-        .post('/api/claims')
-        .set(auth(lab.token))
-        .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
-        .expect(201)
-    ).body;
-    await t.http.post(`/api/claims/${claim.id}/approve`).set(auth(zj)).send({}).expect(202);
-    await t.http.post(`/api/claims/${claim.id}/approve`).set(auth(zj2)).send({}).expect(200);
+    const claimId = await submittedClaim(t, lab.token, buyer.token, voucher.id, { name: '拉曼光谱仪机时', unitPriceFen: 20_000, hours: 2 });
+    await t.http.post(`/api/claims/${claimId}/approve`).set(auth(zj)).send({}).expect(202);
+    await t.http.post(`/api/claims/${claimId}/approve`).set(auth(zj2)).send({}).expect(200);
 
     const decided = (events: FeedEvent[]) => events.filter((e) => e.type === 'application.decided' || e.type === 'claim.decided');
     for (const token of [buyer.token, lab.token, zj]) {
       const events = decided((await readAll(t, token)).events).filter(
-        (e) => e.data.voucher_applicationId === application.id || e.data.claimId === claim.id,
+        (e) => e.data.voucher_applicationId === application.id || e.data.claimId === claimId,
       );
       expect(events.length).toBeGreaterThan(0);
       for (const e of events) expect(e.data).not.toHaveProperty('firstApprovedBy');
@@ -358,7 +322,7 @@ describe('domain events: the transactional outbox and the feed', () => {
     const audit: { summary: string }[] = await t.dataSource.query(
       `SELECT summary FROM audit_entry WHERE action = 'claim.approved' AND entity_id = ?
        UNION ALL SELECT summary FROM audit_pending WHERE action = 'claim.approved' AND entity_id = ?`,
-      [claim.id, claim.id],
+      [claimId, claimId],
     );
     expect(audit.map((a) => JSON.parse(a.summary).firstApprovedBy)).toEqual([expect.any(String)]);
   });

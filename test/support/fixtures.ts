@@ -63,6 +63,35 @@ export async function captureConfirmed(
   return (await t.http.post(`/api/redemptions/${redemptionId}/confirm`).set(auth(enterpriseToken)).expect(200)).body;
 }
 
+/** The lab lists an hourly facility, the enterprise holds `hours` of it on the voucher, uses and confirms them, and the lab claims them; the claim's id. */
+export async function submittedClaim(
+  t: TestApp,
+  labToken: string,
+  enterpriseToken: string,
+  voucherId: string,
+  facility: { name: string; unitPriceFen: number; hours: number },
+): Promise<string> {
+  const facilityId = (
+    await t.http
+      .post('/api/facilities')
+      .set(auth(labToken))
+      .send({ name: facility.name, category: 'testing', unit: 'hour', unitPriceFen: facility.unitPriceFen })
+      .expect(201)
+  ).body.id;
+  const held = await t.http
+    .post('/api/redemptions')
+    .set(auth(enterpriseToken))
+    .send({ voucherId, facilityId, quantity: facility.hours })
+    .expect(201);
+  await captureConfirmed(t, labToken, enterpriseToken, held.body.id, facility.hours);
+  const claim = await t.http
+    .post('/api/claims')
+    .set(auth(labToken))
+    .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
+    .expect(201);
+  return claim.body.id as string;
+}
+
 let invoices = 0;
 /** Claim evidence with an invoice number no other claim of this run used (an invoice is claimed once). */
 export const freshEvidence = (contractNo = 'HT-2026-0137') => ({ contractNo, invoiceNo: `FP-${process.pid}-${++invoices}` });
