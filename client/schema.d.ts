@@ -614,6 +614,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/awaiting-activation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bureau accounts waiting for the caller as their second person
+         * @description **Who may call it:** A platform admin (every region’s) or a bureau admin (its own region’s, other than those it made); anyone else is 403.
+         *
+         *     **What it changes:** Nothing: it only reads.
+         *
+         *     **Money:** None.
+         *
+         *     The bureau accounts an admin made that wait to be activated, or, activated, for their holder to set a password with the setup code (activate again for a new code), oldest first, with the maker’s username.
+         */
+        get: operations["UsersController_awaitingActivation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{id}/activate": {
         parameters: {
             query?: never;
@@ -2808,6 +2834,29 @@ export interface components {
             admin?: boolean;
             /** @example reviewer@kjt.ah.gov.cn */
             email?: string;
+        };
+        AwaitingUserView: {
+            id: string;
+            username: string;
+            /** @enum {string} */
+            role: "enterprise" | "provider" | "bureau" | "platform";
+            organizationId?: string;
+            regionCode?: string;
+            /** @description manages the users of its organization or bureau */
+            admin: boolean;
+            email?: string;
+            mfaEnabled: boolean;
+            /** @description set once the user is disabled */
+            disabledAt?: string;
+            createdAt: string;
+            /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
+            awaitsActivation: boolean;
+            /** @description activated, and waiting for its holder to set a password with the setup code */
+            awaitsSetup?: boolean;
+            /** @description the username of the admin who made the account: the activator checks with them before activating */
+            madeBy: string;
+            /** @description activated and waiting for its holder: when the setup code handed over stops working (activate again for a new one) */
+            setupCodeExpiresAt?: string;
         };
         ActivatedUserView: {
             id: string;
@@ -5654,6 +5703,53 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    UsersController_awaitingActivation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AwaitingUserView"][];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -83,6 +83,15 @@ export class StaffUserView extends UserView {
   awaitsSetup?: true;
 }
 
+export class AwaitingUserView extends StaffUserView {
+  @ApiProperty({ description: 'the username of the admin who made the account: the activator checks with them before activating' })
+  madeBy: string;
+  @ApiPropertyOptional({
+    description: 'activated and waiting for its holder: when the setup code handed over stops working (activate again for a new one)',
+  })
+  setupCodeExpiresAt?: string;
+}
+
 export class ActivatedUserView extends StaffUserView {
   @ApiProperty({
     description:

@@ -48,6 +48,20 @@ export class UserRepository {
     return this.db.select(User, 'u', sql`WHERE ${where} ORDER BY u.created_at, u.id`);
   }
 
+  /**
+   * Bureau accounts an admin made that still wait for a second person: to activate them, or (activated) for their holder
+   * to set a password with the setup code. Oldest first; one region's, or every region's.
+   */
+  awaitingSecondPerson(regionCode: string | null): Promise<User[]> {
+    return this.db.select(
+      User,
+      'u',
+      sql`WHERE u.role = 'bureau' AND u.created_by IS NOT NULL AND u.disabled_at IS NULL
+            AND (u.activated_at IS NULL OR u.setup_code_hash IS NOT NULL)${regionCode ? sql` AND u.region_code = ${regionCode}` : sql``}
+          ORDER BY u.created_at, u.id`,
+    );
+  }
+
   async setPassword(id: string, passwordHash: string, at: string): Promise<void> {
     await this.db.execute(sql`UPDATE app_user SET password_hash = ${passwordHash}, password_changed_at = ${at} WHERE id = ${id}`);
   }

@@ -6,7 +6,7 @@ import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
 import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { unwrap } from '../common/use-case';
-import { ActivatedUserView, CreateUserInput, StaffUserView } from './auth.dto';
+import { ActivatedUserView, AwaitingUserView, CreateUserInput, StaffUserView } from './auth.dto';
 import { UsersService } from './users.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
@@ -49,6 +49,22 @@ export class UsersController {
   @Refuses(UsersService.createRefusals)
   async create(@CurrentActor() actor: Actor, @Body() body: CreateUserInput): Promise<StaffUserView> {
     return unwrap(await this.users.create(actor, body));
+  }
+
+  @Get('awaiting-activation')
+  @Explained({
+    summary: 'Bureau accounts waiting for the caller as their second person',
+    who: 'A platform admin (every region’s) or a bureau admin (its own region’s, other than those it made); anyone else is 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'The bureau accounts an admin made that wait to be activated, or, activated, for their holder to set a password with the setup code (activate again for a new code), oldest first, with the maker’s username.',
+  })
+  @Authenticated('platform', 'bureau')
+  @ApiOkResponse({ type: [AwaitingUserView] })
+  async awaitingActivation(@CurrentActor() actor: Actor) {
+    const items = await this.users.awaitingActivation(actor);
+    return { items, total: items.length };
   }
 
   @Post(':id/activate')

@@ -6,7 +6,7 @@ import { Actor } from '../common/context/request-context';
 import { forbidden, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../common/use-case';
-import { ActivatedUserView, CreateUserInput, StaffUserView } from './auth.dto';
+import { ActivatedUserView, AwaitingUserView, CreateUserInput, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
 import { SessionRepository } from './session.repository';
@@ -33,6 +33,8 @@ const inGroup = (user: User, group: UserGroup) =>
   'organizationId' in group
     ? user.organizationId === group.organizationId
     : user.role === group.role && (group.role === 'platform' || user.regionCode === (group as { regionCode: string }).regionCode);
+
+const ACTIVATORS = 'a platform admin, or another admin of the bureau, activates a bureau account';
 
 /** How long an activation's setup code opens the account to its holder: three days to hand it over. */
 const SETUP_CODE_TTL_MS = 72 * 3_600_000;
@@ -80,12 +82,30 @@ export class UsersService {
   }
 
   /**
+   * The bureau accounts waiting for the caller as their second person (to activate them, or to renew a setup code their
+   * holder has not used): a platform admin sees every region's, a bureau admin those of its own region another admin made.
+   */
+  async awaitingActivation(actor: Actor): Promise<AwaitingUserView[]> {
+    if (!actor.admin || (actor.role !== 'platform' && actor.role !== 'bureau')) throw forbidden(ACTIVATORS);
+    const waiting = (await this.users.awaitingSecondPerson(actor.role === 'bureau' ? actor.regionCode : null)).filter(
+      (u) => u.createdBy !== actor.userId,
+    );
+    const makers = new Map<string, string>();
+    for (const id of new Set(waiting.map((u) => u.createdBy!))) makers.set(id, (await this.users.get(id))?.username ?? id);
+    return waiting.map((u) => ({
+      ...staffView(u),
+      madeBy: makers.get(u.createdBy!)!,
+      ...(u.activatedAt && u.setupCodeExpiresAt ? { setupCodeExpiresAt: u.setupCodeExpiresAt } : {}),
+    }));
+  }
+
+  /**
    * A second person activates a bureau account an admin made: a platform admin, or another admin of the same bureau,
    * never its maker. Audited.
    */
   activate(actor: Actor, id: string): Promise<Outcome<ActivatedUserView>> {
     if (!actor.admin || (actor.role !== 'platform' && actor.role !== 'bureau')) {
-      throw forbidden('a platform admin, or another admin of the bureau, activates a bureau account');
+      throw forbidden(ACTIVATORS);
     }
     return this.uow.run(async () => {
       const user = await this.users.lock(id);

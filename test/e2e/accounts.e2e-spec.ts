@@ -188,6 +188,41 @@ describe('accounts', () => {
       const waiting = await login(puppet, '198.51.100.61').set('Accept-Language', 'zh-CN').expect(403);
       expect(waiting.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('激活') });
       expect((await t.http.post(`/api/users/${made.id}/activate`).set(admin).expect(403)).body.code).toBe('FORBIDDEN');
+      // The platform finds it among the accounts waiting for a second person, with its maker; its maker does not, nor
+      // another province's bureau; a user who is not an admin, or an enterprise, is refused.
+      const awaiting = async (who: string) =>
+        (
+          await t.http
+            .get('/api/users/awaiting-activation')
+            .set(await t.as(who))
+            .expect(200)
+        ).body.items.map((u: { id: string }) => u.id);
+      const waitingForPlatform = (
+        await t.http
+          .get('/api/users/awaiting-activation')
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body;
+      expect(waitingForPlatform.items).toContainEqual(
+        expect.objectContaining({
+          id: made.id,
+          username: puppet.username,
+          regionCode: '340000',
+          madeBy: 'bureau-ah',
+          awaitsActivation: true,
+        }),
+      );
+      expect(waitingForPlatform.total).toBe(waitingForPlatform.items.length);
+      expect(await awaiting('bureau-ah')).not.toContain(made.id);
+      expect(await awaiting('bureau-sh')).not.toContain(made.id);
+      await t.http
+        .get('/api/users/awaiting-activation')
+        .set(await t.as('bureau-ah-2'))
+        .expect(403);
+      await t.http
+        .get('/api/users/awaiting-activation')
+        .set(auth((await t.registerProvider('310100')).token))
+        .expect(403);
       await t.http
         .post(`/api/users/${made.id}/activate`)
         .set(await t.as('bureau-sh'))
@@ -203,6 +238,15 @@ describe('accounts', () => {
           .expect(200)
       ).body;
       expect(activated).toMatchObject({ id: made.id, awaitsActivation: false, awaitsSetup: true, setupCode: expect.any(String) });
+      // Until its holder uses the code, it stays on the list, with when the code stops working; the code is not shown.
+      const stillWaiting = (
+        await t.http
+          .get('/api/users/awaiting-activation')
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body.items.find((u: { id: string }) => u.id === made.id);
+      expect(stillWaiting).toMatchObject({ awaitsActivation: false, awaitsSetup: true, setupCodeExpiresAt: activated.setupCodeExpiresAt });
+      expect(stillWaiting.setupCode).toBeUndefined();
       // The password its maker chose opens nothing: the holder sets one with the code the activator hands over.
       const maker = await login(puppet, '198.51.100.61').set('Accept-Language', 'zh-CN').expect(403);
       expect(maker.body.message).toContain('设置码');
@@ -221,14 +265,21 @@ describe('accounts', () => {
       await setup(activated.setupCode).expect(401);
       await setup(renewed.setupCode).expect(204);
       await setup(renewed.setupCode).expect(401); // spent
+      expect(await awaiting('platform')).not.toContain(made.id);
       await t.http
         .post(`/api/users/${made.id}/activate`)
         .set(await t.as('platform'))
         .expect(409);
       await login(puppet, '198.51.100.61').expect(401);
-      expect((await login({ ...puppet, password: 'Holder-Own-Pass-2026' }, '198.51.100.61').expect(200)).body.accessToken).toEqual(
-        expect.any(String),
-      );
+      const holder = (await login({ ...puppet, password: 'Holder-Own-Pass-2026' }, '198.51.100.61').expect(200)).body.accessToken;
+      expect(holder).toEqual(expect.any(String));
+      // Now a second admin of the bureau, it makes an account that the first admin finds waiting for it.
+      const third = (
+        await t.http.post('/api/users').set(auth(holder)).send({ username: 'ah-third', password: 'Third-Person-Anhui-2026' }).expect(201)
+      ).body;
+      const forFirstAdmin = (await t.http.get('/api/users/awaiting-activation').set(admin).expect(200)).body.items;
+      expect(forFirstAdmin).toContainEqual(expect.objectContaining({ id: third.id, madeBy: puppet.username, awaitsActivation: true }));
+      expect(forFirstAdmin.filter((u: { madeBy: string }) => u.madeBy === 'bureau-ah')).toEqual([]);
       const audit = await t.http
         .get(`/api/audit?entityType=user&entityId=${made.id}`)
         .set(await t.as('platform'))

@@ -208,6 +208,7 @@ const MATRIX: Row[] = [
   // its holder sets the first password with the activator's setup code: no session needed
   r('POST /api/auth/setup',                           'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.setupCode(), fresh: true, body: (_, id) => ({ username: id!.split('|')[0], setupCode: id!.split('|')[1], newPassword: 'Holder-Own-Pass-2026' }) }),
   // a bureau user made by the bureau's admin: a second person activates it, never its maker
+  r('GET /api/users/awaiting-activation',             '401 403  403  403  403  ok   ok   ok'),
   r('POST /api/users/{id}/activate',                  '401 403  403  403  403  403  404  ok', { id: (w) => w.bureauUser(), fresh: true }),
   r('POST /api/auth/logout',                          '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true }),
   r('POST /api/auth/password',                        '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => ({ currentPassword: c.password, newPassword: c.password }) }),
