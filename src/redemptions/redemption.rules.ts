@@ -65,6 +65,47 @@ export function areRelated(a: Party, b: Party): boolean {
   );
 }
 
+export interface CaptureScreenInput {
+  today: string; // YYYY-MM-DD
+  /** The voucher's last valid day; null for a booking's hold, whose hours were checked against it when booked. */
+  validUntil: string | null;
+  relatedPartyBan: boolean;
+  enterprise: Party & { sanctioned: boolean };
+  provider: Party & { status: string; sanctioned: boolean };
+}
+
+/**
+ * What must still hold when the provider records usage on a hold placed earlier: a subsidy is spent on a service
+ * rendered now, so the parties are screened as a new hold would screen them (a sanction, a suspension, a relation a
+ * bureau recorded since), and a hold outside a booking is not captured after its voucher's last valid day.
+ */
+export function captureRefusal(input: CaptureScreenInput): Refusal | null {
+  const { enterprise, provider } = input;
+  if (enterprise.sanctioned || provider.sanctioned) {
+    const parties = [
+      ...(enterprise.sanctioned ? [`the enterprise ${enterprise.creditCode}`] : []),
+      ...(provider.sanctioned ? [`the provider ${provider.creditCode}`] : []),
+    ];
+    return {
+      code: 'SANCTIONED',
+      message: `${parties.join(' and ')} came under a credit sanction since the hold was placed; it cannot be captured`,
+    };
+  }
+  if (provider.status !== 'active') {
+    return { code: 'PROVIDER_NOT_ACTIVE', message: `the provider is ${provider.status} since the hold was placed; it cannot capture it` };
+  }
+  if (input.relatedPartyBan && areRelated(enterprise, provider)) {
+    return {
+      code: 'RELATED_PARTY',
+      message: `the enterprise ${enterprise.creditCode} and the provider ${provider.creditCode} were found related since the hold was placed, and the voucher's policy bans related-party redemptions`,
+    };
+  }
+  if (input.validUntil !== null && input.today > input.validUntil) {
+    return { code: 'VOUCHER_EXPIRED', message: `the voucher's last valid day was ${input.validUntil}; usage after it is not subsidised` };
+  }
+  return null;
+}
+
 /** floor(feeFen × ratioBp / 10000) in BigInt, so rounding always favours the budget and never drifts. */
 function ratioOf(feeFen: number, ratioBp: number): number {
   return Number((BigInt(feeFen) * BigInt(ratioBp)) / BigInt(FULL_BP));

@@ -184,6 +184,21 @@ describe('instrument booking', () => {
     expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: HOUR_SUBSIDY });
   });
 
+  it('books no hour after the voucher’s last valid day (Shanghai time), nor its hold is then captured late', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    // Ten days before the last valid day: its evening is bookable, the next morning is not.
+    clock.travel(DateTime.fromISO(v.validUntil, { zone: 'Asia/Shanghai' }).minus({ days: 10 }).toMillis() - clock.now().getTime());
+    const late = await book(e, v.id, at(10, 19), at(10, 22)).expect(201);
+    const beyond = await book(e, v.id, at(11, 10), at(11, 12)).set('Accept-Language', 'zh-CN').expect(422);
+    expect(beyond.body).toMatchObject({ code: 'VOUCHER_EXPIRED', message: expect.stringContaining(v.validUntil) });
+    expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: 3 * HOUR_SUBSIDY });
+    // The session on the last day is recorded the morning after: the hours were within the voucher's validity.
+    clock.travel(11 * DAY_MS);
+    const used = await t.http.post(`/api/bookings/${late.body.id}/usage`).set(auth(lab.token)).send({ actualHours: 3 }).expect(200);
+    expect(used.body).toMatchObject({ status: 'completed', redemption: { status: 'captured', capturedSubsidyFen: 3 * HOUR_SUBSIDY } });
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
   it('refuses a too-soon booking with BOOKING_NOTICE inside opening hours', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const allDay = await facility(lab, { name: '全天开放的质谱仪' });

@@ -252,6 +252,46 @@ describe('fraud controls on public money', () => {
       expect(r).toMatchObject({ status: 'held', quantity: 1, feeFen: 80_000, selfPayFen: 40_000 });
     });
 
+    it('what a bureau finds after the hold binds its capture: a relation, a suspension; the hold stays for the lab to cancel', async () => {
+      const lab = await t.registerProvider('310000');
+      const facility = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
+      const { e, v } = await hefeiVoucher();
+      const related = await hold(e, v.id, 2, facility);
+      const suspended = await hold(e, v.id, 1, facility);
+      await t.http
+        .post('/api/relations')
+        .set(auth(await t.token('bureau-js')))
+        .send({ creditCodeA: lab.creditCode, creditCodeB: e.creditCode, reason: '实际控制人为同一人' })
+        .expect(201);
+      const refused = await capture(related.id, 2, lab).set('Accept-Language', 'zh-CN').expect(422);
+      expect(refused.body).toMatchObject({ code: 'RELATED_PARTY', message: expect.stringContaining('关联') });
+      expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: 120_000, spentFen: 0 });
+      await t.http.post(`/api/redemptions/${related.id}/cancel`).set(auth(lab.token)).send({}).expect(200);
+
+      // A suspension binds too, as it refuses a new hold.
+      await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(auth(bureauSh)).send({ reason: '虚假使用记录' }).expect(200);
+      expect((await capture(suspended.id, 1, lab).expect(422)).body.code).toBe('PROVIDER_NOT_ACTIVE');
+      expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 960_000, heldFen: 40_000, spentFen: 0 });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('a hold outside a booking is not captured after its voucher’s last valid day', async () => {
+      const { e, v } = await hefeiVoucher();
+      const validUntilMs = Date.parse(`${v.validUntil}T00:00:00Z`);
+      const h = await hold(e, v.id, 1);
+      try {
+        // The day after the last valid one, with the hold still live (held for 30 days from the last day's morning).
+        clock.travel(validUntilMs - clock.now().getTime());
+        const late = await hold(e, v.id, 1);
+        clock.travel(DAY_MS);
+        expect((await capture(late.id, 1).expect(422)).body.code).toBe('VOUCHER_EXPIRED');
+        expect((await capture(h.id, 1).expect(409)).body.code).toBe('INVALID_STATE'); // the first expired long ago
+      } finally {
+        clock.reset();
+      }
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
     it('nobody claims usage the enterprise has not confirmed; once it confirms, the lab claims it', async () => {
       const { e, v } = await hefeiVoucher();
       const h = await hold(e, v.id, 2);

@@ -882,6 +882,24 @@ describe('voucher applications and vouchers', () => {
       expect((await revoke('bureau-js', voucher.id)).status).toBe(409);
     });
 
+    it('a voucher past its last day is not revoked before the sweep: revocation expires it in passing and says so', async () => {
+      const e = await t.registerEnterprise('320300');
+      const { voucher } = await apply(e, 2_000_000);
+      const before = await budgetOf('320300');
+      clock.travel(30 * DAY_MS);
+      const refused = await revoke('bureau-js', voucher.id);
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toContain(voucher.validUntil);
+      expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(e.token)).expect(200)).body).toMatchObject({
+        status: 'expired',
+        availableFen: 0,
+        releasedFen: 2_000_000,
+      });
+      expect((await budgetOf('320300')).availableFen - before.availableFen).toBe(2_000_000);
+      expect(await t.get(ExpireVouchers).execute()).toBe(0);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
     it('never expires a voucher on its last day', async () => {
       const { voucher } = await apply(await t.registerEnterprise('320300'), 1_000_000);
       clock.travel(29 * DAY_MS);

@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import {
   BookingTerms,
   calendarRefusal,
+  endsAfterDay,
   firstFreeSlot,
   HOUR_MS,
   hourStarts,
@@ -172,6 +173,28 @@ describe('booking rules', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+
+  it('endsAfterDay: hours up to midnight in Shanghai are within the day, one more is not', () => {
+    const shanghai = (iso: string) => DateTime.fromISO(iso, { zone: 'Asia/Shanghai' }).toMillis();
+    expect(endsAfterDay(shanghai('2026-12-31T22:00'), '2026-12-31')).toBe(false);
+    expect(endsAfterDay(shanghai('2027-01-01T00:00'), '2026-12-31')).toBe(false);
+    expect(endsAfterDay(shanghai('2027-01-01T01:00'), '2026-12-31')).toBe(true);
+    // 16:00 UTC is midnight in Shanghai: the UTC date would say otherwise
+    expect(endsAfterDay(Date.parse('2026-12-31T17:00:00Z'), '2026-12-31')).toBe(true);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 24 * 400 }), (hours) => {
+        const endMs = shanghai('2026-01-01T00:00') + hours * HOUR_MS;
+        const lastDay = DateTime.fromMillis(endMs - 1, { zone: 'Asia/Shanghai' }).toISODate()!;
+        const midnight = DateTime.fromMillis(endMs - 1, { zone: 'Asia/Shanghai' })
+          .plus({ days: 1 })
+          .startOf('day')
+          .toMillis();
+        expect(endsAfterDay(endMs, lastDay)).toBe(false);
+        expect(endsAfterDay(midnight, lastDay)).toBe(false);
+        expect(endsAfterDay(midnight + HOUR_MS, lastDay)).toBe(true);
+      }),
     );
   });
 });

@@ -3,6 +3,8 @@ import { PolicyTerms } from '../../src/policies/policy.types';
 import {
   areRelated,
   byWhatTheEnterprisePays,
+  captureRefusal,
+  CaptureScreenInput,
   captureSubsidy,
   ComparisonRun,
   comparisonRuns,
@@ -556,5 +558,60 @@ describe('a comparison across provinces reads runs in price order (comparisonRun
     });
     expect(byWhatTheEnterprisePays(refused(100, 'z'), refused(101, 'a'))).toBeLessThan(0);
     expect(byWhatTheEnterprisePays(refused(100, 'a'), refused(100, 'b'))).toBeLessThan(0);
+  });
+});
+
+describe('screening a capture', () => {
+  const clear: CaptureScreenInput = {
+    today: '2026-12-03',
+    validUntil: '2026-12-31',
+    relatedPartyBan: true,
+    enterprise: { creditCode: 'E', controllerCreditCode: null, relatedCreditCodes: [], sanctioned: false },
+    provider: { creditCode: 'P', controllerCreditCode: null, relatedCreditCodes: [], status: 'active', sanctioned: false },
+  };
+
+  it('lets a clear capture through, on the voucher’s last valid day too', () => {
+    expect(captureRefusal(clear)).toBeNull();
+    expect(captureRefusal({ ...clear, today: '2026-12-31' })).toBeNull();
+  });
+
+  it('refuses what changed since the hold: a sanction, a suspension, a relation the policy bans, the voucher’s validity', () => {
+    expect(captureRefusal({ ...clear, provider: { ...clear.provider, sanctioned: true } })?.code).toBe('SANCTIONED');
+    expect(captureRefusal({ ...clear, provider: { ...clear.provider, status: 'suspended' } })?.code).toBe('PROVIDER_NOT_ACTIVE');
+    const related = { ...clear, enterprise: { ...clear.enterprise, relatedCreditCodes: ['P'] } };
+    expect(captureRefusal(related)?.code).toBe('RELATED_PARTY');
+    expect(captureRefusal({ ...related, relatedPartyBan: false })).toBeNull();
+    expect(captureRefusal({ ...clear, today: '2027-01-01' })?.code).toBe('VOUCHER_EXPIRED');
+    // a booking's hours were checked against the validity when booked
+    expect(captureRefusal({ ...clear, today: '2027-01-01', validUntil: null })).toBeNull();
+  });
+
+  it('refuses exactly when one of the screens fails, whatever the combination', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom('active', 'suspended'),
+        fc.boolean(),
+        fc.boolean(),
+        fc.option(fc.constantFrom('2026-12-02', '2026-12-03', '2026-12-04'), { nil: null }),
+        (enterpriseSanctioned, providerSanctioned, status, related, ban, validUntil) => {
+          const input: CaptureScreenInput = {
+            ...clear,
+            validUntil,
+            relatedPartyBan: ban,
+            enterprise: { ...clear.enterprise, relatedCreditCodes: related ? ['P'] : [], sanctioned: enterpriseSanctioned },
+            provider: { ...clear.provider, status, sanctioned: providerSanctioned },
+          };
+          const fails =
+            enterpriseSanctioned ||
+            providerSanctioned ||
+            status !== 'active' ||
+            (related && ban) ||
+            (validUntil !== null && validUntil < clear.today);
+          expect(captureRefusal(input) !== null).toBe(fails);
+        },
+      ),
+    );
   });
 });

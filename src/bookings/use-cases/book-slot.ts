@@ -14,7 +14,7 @@ import { ownVoucher } from '../../redemptions/quotes';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Booking } from '../booking.entity';
 import { BookingRepository } from '../booking.repository';
-import { calendarRefusal, hourStarts, HOUR_MS, onTheHour, parseInstant, shown, stored } from '../booking.rules';
+import { calendarRefusal, endsAfterDay, hourStarts, HOUR_MS, onTheHour, parseInstant, shown, stored } from '../booking.rules';
 import { counted } from '../../common/i18n/plural';
 
 export interface BookSlotCommand {
@@ -86,7 +86,10 @@ export class BookSlot {
       // The hours first: one row each under the (facility, hour) primary key. A live booking holding any of them makes
       // the insert fail — the database decides, whatever runs concurrently — and the refusal is the committed answer
       // (replayed under its Idempotency-Key) of a unit that wrote nothing else.
-      ownVoucher(cmd.actor, await this.vouchers.get(cmd.voucherId)); // another's voucher is 404 before any slot is looked at
+      const voucher = ownVoucher(cmd.actor, await this.vouchers.get(cmd.voucherId)); // another's voucher is 404 before any slot is looked at
+      if (endsAfterDay(endMs, voucher.validUntil)) {
+        return refused('VOUCHER_EXPIRED', `the booking ends after ${voucher.validUntil}, the voucher's last valid day`);
+      }
       const bookingId = newId();
       try {
         await this.bookings.insertHours(facility.id, bookingId, hourStarts(startMs, endMs).map(stored));

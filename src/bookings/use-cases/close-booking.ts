@@ -84,7 +84,15 @@ export class CancelBooking {
  */
 @Injectable()
 export class RecordBookingUsage {
-  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'CAPTURE_EXCEEDS_HOLD', 'SANCTIONED'] as const;
+  static readonly refusals = [
+    'VALIDATION_FAILED',
+    'NOT_FOUND',
+    'INVALID_STATE',
+    'CAPTURE_EXCEEDS_HOLD',
+    'SANCTIONED',
+    'PROVIDER_NOT_ACTIVE',
+    'RELATED_PARTY',
+  ] as const;
 
   constructor(
     private readonly uow: UnitOfWork,

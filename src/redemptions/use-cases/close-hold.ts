@@ -1,18 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { clock, isoPlusDays } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { notFound } from '../../common/errors/domain-error';
+import { notFound, Refusal } from '../../common/errors/domain-error';
 import { BookingRepository } from '../../bookings/booking.repository';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused } from '../../common/use-case';
 import { OrganizationsService } from '../../organizations/organizations.service';
+import { withNoticeEnded } from '../../organizations/organization.time-rules';
+import { PartyRelationRepository } from '../../oversight/party-relation.repository';
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { PoliciesService } from '../../policies/policies.service';
 import { HoldRelease } from '../../vouchers/use-cases/hold-release';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Redemption } from '../redemption.entity';
 import { Closing, RedemptionRepository } from '../redemption.repository';
-import { captureSubsidy } from '../redemption.rules';
+import { captureRefusal, captureSubsidy, partyGroup } from '../redemption.rules';
 import { redemptionTransition } from '../redemption.states';
 import { holdExpired } from '../redemption.time-rules';
 import { assertFeeInRange } from '../quotes';
@@ -118,7 +120,16 @@ export class HoldClosing {
  */
 @Injectable()
 export class CaptureHold {
-  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'CAPTURE_EXCEEDS_HOLD', 'SANCTIONED'] as const;
+  static readonly refusals = [
+    'VALIDATION_FAILED',
+    'NOT_FOUND',
+    'INVALID_STATE',
+    'CAPTURE_EXCEEDS_HOLD',
+    'SANCTIONED',
+    'PROVIDER_NOT_ACTIVE',
+    'RELATED_PARTY',
+    'VOUCHER_EXPIRED',
+  ] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -127,6 +138,8 @@ export class CaptureHold {
     private readonly policies: PoliciesService,
     private readonly organizations: OrganizationsService,
     private readonly sanctions: SanctionRepository,
+    private readonly relations: PartyRelationRepository,
+    private readonly vouchers: VoucherRepository,
   ) {}
 
   execute(cmd: CaptureHoldCommand): Promise<Outcome<Redemption>> {
@@ -134,21 +147,8 @@ export class CaptureHold {
       const r = await this.holds.partyTo(cmd.actor, cmd.redemptionId, ['providerId']);
       const refusal = await this.holds.refusal(r, 'capture', cmd.viaBooking);
       if (refusal) return refusal;
-      // A sanction blocks subsidies from the day it is recorded, on either side, as it blocks a new hold: a hold placed
-      // before it is not spent on a service rendered after. The hold stays for the lab to cancel, or expires.
-      const enterprise = await this.organizations.load(r.enterpriseId);
-      const provider = await this.organizations.load(r.providerId);
-      const sanctioned = await this.sanctions.inForceAmong([enterprise.creditCode, provider.creditCode], clock.today());
-      const parties = [
-        ...(sanctioned.has(enterprise.creditCode) ? [`the enterprise ${enterprise.creditCode}`] : []),
-        ...(sanctioned.has(provider.creditCode) ? [`the provider ${provider.creditCode}`] : []),
-      ];
-      if (parties.length > 0) {
-        return refused(
-          'SANCTIONED',
-          `${parties.join(' and ')} came under a credit sanction since the hold was placed; it cannot be captured`,
-        );
-      }
+      const screened = await this.screen(r, cmd.viaBooking === true);
+      if (screened) return refused(screened.code, screened.message);
       if (cmd.actualQuantity > r.quantity) {
         return refused(
           'CAPTURE_EXCEEDS_HOLD',
@@ -188,6 +188,31 @@ export class CaptureHold {
         }),
       );
       return ok({ ...r, ...changes });
+    });
+  }
+
+  /**
+   * The parties and the voucher as they are now (see captureRefusal). A refused capture leaves the hold for the lab to
+   * cancel, or to expire.
+   */
+  private async screen(r: Redemption, viaBooking: boolean): Promise<Refusal | null> {
+    const today = clock.today();
+    const enterprise = await this.organizations.load(r.enterpriseId);
+    const provider = withNoticeEnded(await this.organizations.load(r.providerId), clock.iso());
+    const sanctioned = await this.sanctions.inForceAmong([enterprise.creditCode, provider.creditCode], today);
+    const recorded = await this.relations.relatedTo(partyGroup(enterprise));
+    const { terms } = await this.policies.load(r.policyId);
+    const voucher = (await this.vouchers.get(r.voucherId))!;
+    return captureRefusal({
+      today,
+      validUntil: viaBooking ? null : voucher.validUntil,
+      relatedPartyBan: terms.relatedPartyBan,
+      enterprise: {
+        ...enterprise,
+        relatedCreditCodes: [...enterprise.relatedCreditCodes, ...recorded],
+        sanctioned: sanctioned.has(enterprise.creditCode),
+      },
+      provider: { ...provider, sanctioned: sanctioned.has(provider.creditCode) },
     });
   }
 }

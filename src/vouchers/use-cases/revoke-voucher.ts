@@ -8,6 +8,7 @@ import { ok, Outcome, refused } from '../../common/use-case';
 import { Voucher } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
 import { voucherTransition } from '../voucher.states';
+import { voucherPastValidity } from '../voucher.time-rules';
 import { clock } from '../../common/clock';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
 import { VoucherClosing } from './close-voucher';
@@ -42,6 +43,11 @@ export class RevokeVoucher {
       if (!voucher) throw notFound('voucher');
       assertBureauOf(cmd.actor, voucher.issuingRegionCode, `vouchers of ${voucher.issuingRegionCode}`);
       if (!voucherTransition(voucher.status, 'revoke')) return refused('INVALID_STATE', `the voucher is already ${voucher.status}`);
+      // Past its last day it is expired to every reader, sweep or not: expired in passing (that commits), never revoked.
+      if (voucherPastValidity.holds(voucher, clock.today())) {
+        await this.closing.close(voucher, 'expired', null);
+        return refused('INVALID_STATE', `the voucher expired after ${voucher.validUntil}; its unused balance went back to the budget`);
+      }
       const revoked = await this.closing.close(voucher, 'revoked', cmd.reason);
       let released = 0;
       for (const r of await this.redemptions.heldOf(voucher.id)) {
