@@ -77,35 +77,44 @@ export class AuthService {
   ) {}
 
   /**
-   * The password is checked outside any transaction (argon2 takes tens of milliseconds); the outcome — a failure
-   * counted, a lock, or a new session — is then written in one unit of work with its audit entry.
+   * The attempt is admitted first (see LoginThrottle.admit), then the password is checked outside any transaction
+   * (argon2 takes tens of milliseconds); the outcome — a failure counted, a lock, or a new session — is then written in
+   * one unit of work with its audit entry.
    */
   async login(username: string, password: string, otp: string | undefined, client: Client): Promise<Outcome<LoginView>> {
-    const early = await this.throttle.refusal(username, client.ip);
-    if (early) return this.refuseLogin(username, client, early, await this.users.byUsername(username));
+    const admitted = await this.throttle.admit(username, client.ip);
+    if (admitted.refusal) return this.refuseLogin(username, client, admitted.refusal, await this.users.byUsername(username));
+    const { attempt } = admitted;
     const user = await this.users.byUsername(username);
     const passwordOk = await this.credentials.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabledAt) {
       // said as a wrong password, not as the code's "sign in first"
-      return this.failLogin(username, client, catalogued('UNAUTHENTICATED', 'wrongCredentials'), user);
+      return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCredentials'), user);
     }
     // Said only to whoever knows the password; not a failure toward the lockout.
-    if (!user.activatedAt) return refusedBy(catalogued('FORBIDDEN', 'accountAwaitsActivation'));
+    if (!user.activatedAt) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsActivation'));
     // The password its maker chose opens nothing: the holder sets one with the activator's setup code.
-    if (user.setupCodeHash) return refusedBy(catalogued('FORBIDDEN', 'accountAwaitsSetup'));
+    if (user.setupCodeHash) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsSetup'));
     if (user.mfaEnabledAt) {
-      if (!otp) return refused('MFA_REQUIRED', 'this account uses two-factor: give the current code as otp');
+      if (!otp) {
+        return this.settleNeither(
+          username,
+          client,
+          attempt,
+          new DomainError('MFA_REQUIRED', 'this account uses two-factor: give the current code as otp'),
+        );
+      }
       const step = this.mfa.verify(this.mfa.decrypt(user.mfaSecret!), otp);
       if (step === null)
-        return this.failLogin(username, client, new DomainError('MFA_INVALID', 'the two-factor code is wrong or expired'), user);
+        return this.failLogin(username, client, attempt, new DomainError('MFA_INVALID', 'the two-factor code is wrong or expired'), user);
       // A code is accepted once: a replay (or a code older than the last one used) counts as a failure.
       const fresh = await this.uow.run(() => this.users.useMfaStep(user.id, step));
-      if (!fresh) return this.failLogin(username, client, new DomainError('MFA_INVALID', 'this two-factor code was used already'), user);
+      if (!fresh)
+        return this.failLogin(username, client, attempt, new DomainError('MFA_INVALID', 'this two-factor code was used already'), user);
     }
     return this.uow.run(async () => {
-      const locked = await this.throttle.refusal(username, client.ip);
-      if (locked) return refusedBy(locked);
-      await this.throttle.succeeded(username);
+      const { refusal } = await this.throttle.settle(username, client.ip, attempt, 'succeeded');
+      if (refusal) return refusedBy(refusal);
       const view = await this.openSession(user, client);
       this.record(user, 'auth.login', { username, clientIp: client.ip, userAgent: client.userAgent, outcome: 'succeeded' });
       return ok(view);
@@ -154,13 +163,15 @@ export class AuthService {
   async changePassword(actor: Actor, currentPassword: string, newPassword: string, client: Client): Promise<Outcome<void>> {
     assertStrongPassword(newPassword, actor.username, 'newPassword');
     const user = (await this.users.get(actor.userId))!;
-    const locked = await this.throttle.refusal(user.username, client.ip);
-    if (locked) return refusedBy(locked);
+    const admitted = await this.throttle.admit(user.username, client.ip);
+    if (admitted.refusal) return refusedBy(admitted.refusal);
     if (!(await this.credentials.verify(user.passwordHash, currentPassword))) {
-      return this.failLogin(user.username, client, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
+      return this.failLogin(user.username, client, admitted.attempt, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
     }
     const passwordHash = await this.credentials.hash(newPassword);
     return this.uow.run(async () => {
+      const { refusal } = await this.throttle.settle(user.username, client.ip, admitted.attempt, 'succeeded');
+      if (refusal) return refusedBy(refusal);
       const now = securityClock.iso();
       await this.users.setPassword(user.id, passwordHash, now);
       const ended = await this.sessions.revokeAllOf(user.id, now, 'password_changed', actor.sessionId);
@@ -175,15 +186,17 @@ export class AuthService {
    */
   async setUp(username: string, setupCode: string, newPassword: string, client: Client): Promise<Outcome<void>> {
     assertStrongPassword(newPassword, username, 'newPassword');
-    const early = await this.throttle.refusal(username, client.ip);
-    if (early) return this.refuseLogin(username, client, early, await this.users.byUsername(username));
+    const admitted = await this.throttle.admit(username, client.ip);
+    if (admitted.refusal) return this.refuseLogin(username, client, admitted.refusal, await this.users.byUsername(username));
     const user = await this.users.byUsername(username);
     const now = securityClock.iso();
     if (!user?.setupCodeHash || user.disabledAt || now >= user.setupCodeExpiresAt! || sha256(setupCode) !== user.setupCodeHash) {
-      return this.failLogin(username, client, catalogued('UNAUTHENTICATED', 'wrongSetupCode'), user);
+      return this.failLogin(username, client, admitted.attempt, catalogued('UNAUTHENTICATED', 'wrongSetupCode'), user);
     }
     const passwordHash = await this.credentials.hash(newPassword);
     return this.uow.run(async () => {
+      const { refusal } = await this.throttle.settle(username, client.ip, admitted.attempt, 'succeeded');
+      if (refusal) return refusedBy(refusal);
       if (!(await this.users.completeSetup(user.id, user.setupCodeHash!, passwordHash, now))) {
         return refusedBy(catalogued('UNAUTHENTICATED', 'wrongSetupCode')); // used meanwhile
       }
@@ -292,11 +305,25 @@ export class AuthService {
   }
 
   /** Counts a failed login (and audits it, and the lockout it may start) in a unit of work that commits with the refusal. */
-  private failLogin(username: string, client: Client, error: DomainError, user: User | null | undefined): Promise<Outcome<never>> {
+  private failLogin(
+    username: string,
+    client: Client,
+    attempt: string,
+    error: DomainError,
+    user: User | null | undefined,
+  ): Promise<Outcome<never>> {
     return this.uow.run(async () => {
-      const lockedNow = await this.throttle.failed(username, client.ip);
+      const { lockedNow } = await this.throttle.settle(username, client.ip, attempt, 'failed');
       this.record(user ?? null, 'auth.login_failed', { username, clientIp: client.ip, userAgent: client.userAgent, reason: error.code });
       if (lockedNow) this.record(user ?? null, 'auth.locked', { username, clientIp: client.ip, lockSec: this.config.lock.lockSec });
+      return refusedBy(error);
+    });
+  }
+
+  /** An attempt that was neither a success nor a failure (two-factor asked for, the account waiting): it only leaves. */
+  private settleNeither(username: string, client: Client, attempt: string, error: DomainError): Promise<Outcome<never>> {
+    return this.uow.run(async () => {
+      await this.throttle.settle(username, client.ip, attempt, 'neither');
       return refusedBy(error);
     });
   }

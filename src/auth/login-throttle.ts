@@ -5,11 +5,31 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { authConfig, AuthConfig } from '../config/configuration';
 import { ThrottleRepository } from './throttle.repository';
-import { afterFailure, afterHit, secondsUntil, windowUse } from './throttle.rules';
+import { counted } from '../common/i18n/plural';
+import { newId } from '../common/ids';
+import { admitAttempt, afterHit, parseAttempts, secondsUntil, settleAttempt, windowUse, withoutHit } from './throttle.rules';
 
 const userKey = (username: string) => `login-user:${username.toLowerCase()}`;
 const addressKey = (ip: string) => `login-ip:${ip}`;
 const registrationKey = (ip: string) => `register-ip:${ip}`;
+
+/**
+ * A username's refusal: locked after its failures, or too many attempts at once. One wording for both, so that no
+ * answer of a burst says more than another.
+ */
+const tooManyLogins = (retryAfterSec: number) =>
+  new DomainError(
+    'LOGIN_LOCKED',
+    `too many failed logins of this account: try again in ${counted(Math.ceil(retryAfterSec / 60), 'minute')}`,
+    {
+      retryAfterSec,
+    },
+  );
+
+const lockRefusal = (lockedUntil: string | null, now: string): DomainError | null => {
+  const lockedFor = secondsUntil(lockedUntil, now);
+  return lockedFor > 0 ? tooManyLogins(lockedFor) : null;
+};
 
 /**
  * Login-failure handling (GB/T 22239 登录失败处理), counted in the database so every node agrees: a username locks
@@ -30,51 +50,62 @@ export class LoginThrottle {
     );
   }
 
-  /** The refusal a login from `ip` for `username` gets before its password is even checked, if any. */
-  async refusal(username: string, ip: string): Promise<DomainError | null> {
-    const now = securityClock.iso();
-    const address = await this.throttles.get(addressKey(ip));
-    const byAddress = address ? windowUse(address, now, 60) : { hits: 0, resetsInSec: 0 };
-    if (byAddress.hits >= this.config.loginFailuresPerIpPerMin) {
-      return new DomainError('RATE_LIMITED', 'too many failed logins from this address; wait a minute', {
-        retryAfterSec: byAddress.resetsInSec,
-      });
-    }
-    const lockedFor = secondsUntil((await this.throttles.get(userKey(username)))?.lockedUntil ?? null, now);
-    if (lockedFor > 0) {
-      return new DomainError(
-        'LOGIN_LOCKED',
-        `too many failed logins: this account is locked for ${Math.ceil(lockedFor / 60)} more minutes`,
-        {
-          retryAfterSec: lockedFor,
-        },
-      );
-    }
-    return null;
+  /**
+   * Admits a login attempt (a password, a current password or a setup code to check) before anything is checked, or
+   * refuses it: the address used up its minute, the username is locked, or its failures and unanswered attempts reach
+   * the limit. Admitted, it counts until settled, so a burst gets no more checks than the lockout allows. Own unit.
+   */
+  admit(username: string, ip: string): Promise<{ attempt: string; refusal?: never } | { refusal: DomainError; attempt?: never }> {
+    return this.uow.run(async () => {
+      const now = securityClock.iso();
+      // The username's row before the address's, in every unit, so concurrent attempts queue instead of deadlocking.
+      const user = await this.throttles.lockOrCreate(userKey(username), now);
+      const address = await this.throttles.lockOrCreate(addressKey(ip), now);
+      const byAddress = windowUse(address, now, 60);
+      if (byAddress.hits >= this.config.loginFailuresPerIpPerMin) {
+        return {
+          refusal: new DomainError('RATE_LIMITED', 'too many failed logins from this address; wait a minute', {
+            retryAfterSec: byAddress.resetsInSec,
+          }),
+        };
+      }
+      const locked = lockRefusal(user.lockedUntil, now);
+      if (locked) return { refusal: locked };
+      const attempt = newId();
+      const next = admitAttempt(parseAttempts(user.recent), attempt, now, this.config.lock);
+      if (next.refusedForSec !== undefined) return { refusal: tooManyLogins(next.refusedForSec) };
+      await this.throttles.save({ ...user, recent: JSON.stringify(next.admitted), updatedAt: now });
+      await this.throttles.save({ ...address, ...afterHit(address, now, 60), updatedAt: now });
+      return { attempt };
+    });
   }
 
-  /** Counts a failed login in the caller's unit of work; true when it locked the username. */
-  async failed(username: string, ip: string): Promise<boolean> {
+  /**
+   * Settles an admitted attempt in the caller's unit of work. A failure counts toward the lock (true when it started
+   * it); anything else takes the address's hit back, and a success forgets the username's failures. A success answers
+   * the lock that others' failures started meanwhile, if any, as the refusal it must then give.
+   */
+  async settle(
+    username: string,
+    ip: string,
+    attempt: string,
+    outcome: 'failed' | 'succeeded' | 'neither',
+  ): Promise<{ lockedNow: boolean; refusal: DomainError | null }> {
     const now = securityClock.iso();
-    // The username's row before the address's, in every unit, so concurrent failures queue instead of deadlocking.
     const user = await this.throttles.lockOrCreate(userKey(username), now);
-    const next = afterFailure(JSON.parse(user.recent ?? '[]') as string[], now, this.config.lock);
+    const refusal = outcome === 'succeeded' ? lockRefusal(user.lockedUntil, now) : null;
+    const next = settleAttempt(parseAttempts(user.recent), attempt, refusal ? 'neither' : outcome, now, this.config.lock);
     await this.throttles.save({
       ...user,
-      recent: JSON.stringify(next.recent),
+      recent: JSON.stringify(next.attempts),
       lockedUntil: next.lockedUntil ?? user.lockedUntil,
       updatedAt: now,
     });
-    const address = await this.throttles.lockOrCreate(addressKey(ip), now);
-    await this.throttles.save({ ...address, ...afterHit(address, now, 60), updatedAt: now });
-    return next.lockedUntil !== null;
-  }
-
-  /** A successful login forgets the username's earlier failures. */
-  async succeeded(username: string): Promise<void> {
-    const now = securityClock.iso();
-    const user = await this.throttles.lockOrCreate(userKey(username), now);
-    if (user.recent !== null) await this.throttles.save({ ...user, recent: null, updatedAt: now });
+    if (outcome !== 'failed') {
+      const address = await this.throttles.lockOrCreate(addressKey(ip), now);
+      await this.throttles.save({ ...address, ...withoutHit(address, now, 60), updatedAt: now });
+    }
+    return { lockedNow: next.lockedUntil !== null, refusal };
   }
 
   /** Counts a registration from `ip` in the caller's unit of work; the refusal when the address used up its hour. */

@@ -41,3 +41,66 @@ export function windowUse(
   const ends = plusSec(window.windowStart, windowSec);
   return ends > now ? { hits: window.hits, resetsInSec: secondsUntil(ends, now) } : { hits: 0, resetsInSec: 0 };
 }
+
+/**
+ * A username's logins as counted in the database: the failures in the sliding window, and the attempts admitted but
+ * not yet answered. Counting an attempt before its password is checked is what bounds a burst: sixty logins at once
+ * on three nodes get `failures` password checks between them, not sixty, and every other one the same refusal.
+ */
+export interface LoginAttempts {
+  failures: string[];
+  pending: { id: string; at: string }[];
+}
+
+/** How long an admitted attempt counts while unanswered: far longer than a password check; one whose node died then frees. */
+export const PENDING_SEC = 60;
+
+/** The stored form; a plain array is the failures of rows written before attempts were admitted. */
+export function parseAttempts(json: string | null): LoginAttempts {
+  const stored = json ? (JSON.parse(json) as string[] | LoginAttempts) : [];
+  return Array.isArray(stored) ? { failures: stored, pending: [] } : stored;
+}
+
+/**
+ * One more attempt, unless the failures in the window and the attempts still unanswered already reach the limit: then
+ * the seconds until the first of them frees a place.
+ */
+export function admitAttempt(
+  s: LoginAttempts,
+  id: string,
+  now: string,
+  p: LockPolicy,
+): { admitted: LoginAttempts; refusedForSec?: never } | { refusedForSec: number; admitted?: never } {
+  const failures = s.failures.filter((at) => at > plusSec(now, -p.windowSec));
+  const pending = s.pending.filter((a) => plusSec(a.at, PENDING_SEC) > now);
+  if (failures.length + pending.length < p.failures) return { admitted: { failures, pending: [...pending, { id, at: now }] } };
+  const frees = [...pending.map((a) => plusSec(a.at, PENDING_SEC)), ...failures.map((at) => plusSec(at, p.windowSec))].sort()[0];
+  return { refusedForSec: Math.max(1, secondsUntil(frees, now)) };
+}
+
+/**
+ * The attempt answered. A failure joins the window, and at the limit starts the lock (see afterFailure); a success
+ * forgets the failures; an attempt that was neither (two-factor asked for, the account waiting) only leaves.
+ */
+export function settleAttempt(
+  s: LoginAttempts,
+  id: string,
+  outcome: 'failed' | 'succeeded' | 'neither',
+  now: string,
+  p: LockPolicy,
+): { attempts: LoginAttempts; lockedUntil: string | null } {
+  const pending = s.pending.filter((a) => a.id !== id);
+  if (outcome !== 'failed') return { attempts: { failures: outcome === 'succeeded' ? [] : s.failures, pending }, lockedUntil: null };
+  const next = afterFailure(s.failures, now, p);
+  return { attempts: { failures: next.recent, pending }, lockedUntil: next.lockedUntil };
+}
+
+/** The window after one hit is taken back (an attempt counted on admission that was no failure). */
+export function withoutHit(
+  window: { windowStart: string | null; hits: number },
+  now: string,
+  windowSec: number,
+): { windowStart: string | null; hits: number } {
+  const current = window.windowStart !== null && plusSec(window.windowStart, windowSec) > now;
+  return current ? { windowStart: window.windowStart, hits: Math.max(0, window.hits - 1) } : window;
+}

@@ -49,6 +49,31 @@ describe('accounts', () => {
       expect((await login({ username: e.username, password: PASSWORD })).status).toBe(200);
     });
 
+    // Not a database race: the password checks overlap on any database, and the old count came after them.
+    it('a burst of 40 logins at once gets 5 password checks; every other answer is the same refusal, the right password’s too', async () => {
+      const e = await t.registerEnterprise('340100');
+      const right = 27;
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          login({ username: e.username, password: i === right ? PASSWORD : `Wrong-${i}-Password!` }, `198.51.100.${100 + (i % 20)}`),
+        ),
+      );
+      const checked = answers.filter((a) => a.status !== 429);
+      expect(checked.length).toBeLessThanOrEqual(5);
+      for (const [i, a] of answers.entries()) {
+        if (a.status === 429) expect(a.body.code).toBe('LOGIN_LOCKED');
+        else expect(a.status).toBe(i === right ? 200 : 401);
+      }
+      // unless it was among the five checked, the right password learnt nothing: its answer is the others'
+      const refusedOthers = new Set(answers.filter((a, i) => i !== right && a.status === 429).map((a) => a.body.message));
+      if (answers[right].status === 429) expect(refusedOthers).toContain(answers[right].body.message);
+      const byAddress = await Promise.all(
+        Array.from({ length: 45 }, (_, i) => login({ username: `nobody-burst-${i}`, password: 'Wrong-Password-1!' }, '203.0.113.77')),
+      );
+      expect(byAddress.filter((a) => a.status === 401)).toHaveLength(30);
+      expect(byAddress.filter((a) => a.status === 429).map((a) => a.body.code)).toEqual(Array(15).fill('RATE_LIMITED'));
+    });
+
     it('answers 429 RATE_LIMITED to an address after 30 failures in a minute, for any username; other addresses go on', async () => {
       const ip = '203.0.113.9';
       for (let i = 0; i < 30; i++) expect((await login({ username: `nobody-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);

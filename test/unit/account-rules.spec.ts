@@ -1,6 +1,17 @@
 import fc from 'fast-check';
 import { passwordProblem } from '../../src/auth/password.rules';
-import { afterFailure, afterHit, secondsUntil, windowUse } from '../../src/auth/throttle.rules';
+import {
+  admitAttempt,
+  afterFailure,
+  afterHit,
+  LoginAttempts,
+  parseAttempts,
+  PENDING_SEC,
+  secondsUntil,
+  settleAttempt,
+  windowUse,
+  withoutHit,
+} from '../../src/auth/throttle.rules';
 
 const at = (min: number) => new Date(Date.UTC(2026, 10, 30, 8, 0, 0) + min * 60_000).toISOString();
 const POLICY = { failures: 5, windowSec: 900, lockSec: 900 };
@@ -72,5 +83,56 @@ describe('lockout and rate rules', () => {
     expect(afterHit(w, at(2), 60)).toEqual({ windowStart: at(2), hits: 1 });
     expect(secondsUntil(at(1), at(0))).toBe(60);
     expect(secondsUntil(null, at(0))).toBe(0);
+  });
+});
+
+describe('admitting login attempts before their password is checked', () => {
+  const none: LoginAttempts = { failures: [], pending: [] };
+
+  it('admits as many attempts at once as failures lock, then refuses until one is answered or frees', () => {
+    let s = none;
+    for (let i = 0; i < 5; i++) s = admitAttempt(s, `a${i}`, at(0), POLICY).admitted!;
+    const refused = admitAttempt(s, 'a5', at(0), POLICY);
+    expect(refused.refusedForSec).toBe(PENDING_SEC);
+    // answered: four failures and a success leave nothing counted; four failures and a fifth lock
+    let after = s;
+    for (let i = 0; i < 4; i++) after = settleAttempt(after, `a${i}`, 'failed', at(0), POLICY).attempts;
+    expect(settleAttempt(after, 'a4', 'succeeded', at(0), POLICY)).toEqual({ attempts: none, lockedUntil: null });
+    expect(settleAttempt(after, 'a4', 'failed', at(0), POLICY).lockedUntil).toBe(at(15));
+    expect(settleAttempt(after, 'a4', 'neither', at(0), POLICY).attempts).toEqual({ failures: after.failures, pending: [] });
+    // an attempt whose node died frees its place after PENDING_SEC
+    expect(admitAttempt(s, 'a5', at(1.01), POLICY).admitted).toBeDefined();
+  });
+
+  it('reads the plain arrays of failures stored before', () => {
+    expect(parseAttempts(JSON.stringify([at(0)]))).toEqual({ failures: [at(0)], pending: [] });
+    expect(parseAttempts(null)).toEqual(none);
+  });
+
+  it('never admits more unanswered attempts and recent failures together than the limit, however they interleave', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('admit', 'fail', 'succeed', 'neither'), fc.nat(20)), { maxLength: 60 }), (steps) => {
+        let s = none;
+        let n = 0;
+        for (const [step, target] of steps) {
+          if (step === 'admit') {
+            const next = admitAttempt(s, `a${n++}`, at(0), POLICY);
+            if (next.admitted) s = next.admitted;
+          } else if (s.pending.length > 0) {
+            const id = s.pending[target % s.pending.length].id;
+            const settled = settleAttempt(s, id, step === 'fail' ? 'failed' : step === 'succeed' ? 'succeeded' : 'neither', at(0), POLICY);
+            s = settled.attempts;
+          }
+          expect(s.failures.length + s.pending.length).toBeLessThanOrEqual(POLICY.failures);
+        }
+      }),
+    );
+  });
+
+  it('takes back an address hit in its own window only', () => {
+    const w = afterHit(afterHit({ windowStart: null, hits: 0 }, at(0), 60), at(0), 60);
+    expect(withoutHit(w, at(0.5), 60)).toEqual({ windowStart: at(0), hits: 1 });
+    expect(withoutHit(w, at(2), 60)).toEqual(w);
+    expect(withoutHit({ windowStart: at(0), hits: 0 }, at(0.5), 60).hits).toBe(0);
   });
 });
