@@ -43,6 +43,8 @@ export class Events1764800000000 implements MigrationInterface {
       }),
       true,
     );
+    // The next DDL commits this row on MySQL/MariaDB: a run cut off after it and run again finds it (src/database/rerunnable-ddl.ts).
+    await queryRunner.query('DELETE FROM event_head');
     await queryRunner.query('INSERT INTO event_head (id, seq) VALUES (1, 0)');
 
     await queryRunner.createTable(

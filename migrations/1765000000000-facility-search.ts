@@ -56,6 +56,8 @@ export class FacilitySearch1765000000000 implements MigrationInterface {
         indices: [idx(['facility_id'])],
       }),
     );
+    // The index below commits these rows on MySQL/MariaDB: a run cut off after it and run again finds them (src/database/rerunnable-ddl.ts).
+    await queryRunner.query('DELETE FROM facility_gram');
     await indexFacilities(queryRunner);
 
     await queryRunner.createIndex('facility', idx(BY_PROVINCE_PRICED));

@@ -2,9 +2,10 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource, DataSourceOptions, Migration } from 'typeorm';
+import { DataSource, DataSourceOptions, Migration, MigrationExecutor, QueryRunner } from 'typeorm';
 import { isRetryable } from '../common/persistence/db-errors';
 import { MigrationLockRepository } from './migration-lock.repository';
+import { rerunnable } from './rerunnable-ddl';
 
 const LEASE_SEC = 60;
 const RENEW_MS = 15_000;
@@ -62,9 +63,23 @@ function notWhenRetryable(e: unknown): false {
   throw e;
 }
 
-/** Pending migrations, once across every process that starts on the database. */
-export async function runMigrations(dataSource: DataSource): Promise<Migration[]> {
-  const ran = await withMigrationLock(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
+/**
+ * Pending migrations, once across every process that starts on the database. A process that dies while migrating
+ * leaves on MySQL/MariaDB a migration half applied (its DDL committed statement by statement): the next one runs it
+ * again through a runner that leaves out what is done already (rerunnable). `queryRunner`: the connection to migrate
+ * through (a test's, to cut it off), else one from the pool.
+ */
+export async function runMigrations(dataSource: DataSource, queryRunner?: QueryRunner): Promise<Migration[]> {
+  const ran = await withMigrationLock(dataSource, async () => {
+    const runner = queryRunner ?? dataSource.createQueryRunner();
+    try {
+      const executor = new MigrationExecutor(dataSource, rerunnable(runner));
+      executor.transaction = 'each';
+      return await executor.executePendingMigrations();
+    } finally {
+      if (!queryRunner) await runner.release();
+    }
+  });
   if (ran.length) logger.log(`ran ${ran.map((m) => m.name).join(', ')}`);
   return ran;
 }
