@@ -20,6 +20,7 @@ import { EventsAsPublished1765810000000 } from './1765810000000-events-as-publis
 import { SecretsNotReplayed1765820000000 } from './1765820000000-secrets-not-replayed';
 import { WebhookLiveKeys1765830000000 } from './1765830000000-webhook-live-keys';
 import { StaffSetupCodes1765840000000 } from './1765840000000-staff-setup-codes';
+import { FinalClaimRejection1765850000000 } from './1765850000000-final-claim-rejection';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   SecretsNotReplayed1765820000000,
   WebhookLiveKeys1765830000000,
   StaffSetupCodes1765840000000,
+  FinalClaimRejection1765850000000,
 ];

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
   IsIn,
   IsObject,
   IsOptional,
@@ -85,6 +86,18 @@ export class ApproveClaimInput {
 
 export class RejectClaimInput {
   @ApiProperty({ example: '发票金额与合同不符' }) @IsString() @Length(1, 500) reason: string;
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'false (default): the payee may claim the redemptions again with corrected evidence. true: a rejection for good (终局驳回, ' +
+      'e.g. a fake invoice): the redemptions are annulled and can never be claimed again (a later claim with any of them is 409 ' +
+      'INVALID_STATE), and their captured subsidy goes back in the same transaction: to the voucher while it is active or ' +
+      'exhausted (exhausted becomes active), to the issuing budget when it expired or was revoked, no longer counting against ' +
+      'the annual grant.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  final?: boolean;
 }
 
 export class ClaimQuery extends PageQuery {
@@ -114,6 +127,10 @@ export class ClaimView {
   @ApiProperty({ type: [String] }) redemptionIds: string[];
   @ApiProperty({ type: ClaimEvidenceView }) evidence: ClaimEvidenceView;
   @ApiPropertyOptional({ description: 'why it was rejected' }) reason?: string;
+  @ApiPropertyOptional({
+    description: 'on a rejected claim: true when rejected for good (终局驳回), so that its redemptions can never be claimed again',
+  })
+  final?: boolean;
   @ApiPropertyOptional({ description: 'the settlement batch that pays it' }) settlementId?: string;
   @ApiProperty() createdAt: string;
   @ApiPropertyOptional() decidedAt?: string;
@@ -132,6 +149,7 @@ export class ClaimView {
       redemptionIds: c.redemptionIds,
       evidence: c.evidence,
       ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.status === 'rejected' ? { final: c.finalRejection === true } : {}),
       ...(c.settlementId ? { settlementId: c.settlementId } : {}),
       createdAt: c.createdAt,
       ...(c.decidedAt ? { decidedAt: c.decidedAt } : {}),

@@ -1,4 +1,4 @@
-import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { Organization } from '../organizations/organization.entity';
 import { FenColumn, InPlaceRefColumn, InstantColumn, JsonColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
@@ -42,4 +42,10 @@ export class Claim {
   /** Maker-checker: the first of two approvals above the policy's dualControlFen, and the amount it approved. */
   @RefColumn({ nullable: true }) firstApprovedBy: string | null;
   @FenColumn({ nullable: true }) firstApprovedFen: number | null;
+  /**
+   * A rejection for good (终局驳回): its redemptions stay bound to this claim, annulled, their captured subsidy returned,
+   * and can never be claimed again. False for a rejection that lets the payee claim them again, and for claims not
+   * rejected.
+   */
+  @Column({ type: 'boolean', default: false }) finalRejection: boolean;
 }

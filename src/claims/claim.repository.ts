@@ -43,21 +43,35 @@ export class ClaimRepository {
   }
 
   /**
-   * A decision on a claim still in `from`; false when another decision came first. A rejected claim lets go of its
-   * invoice, which may then be claimed again.
+   * A decision on a claim still in `from`, by one guarded statement; false when another decision came first (of a
+   * rejection for good racing an approval, or two of them, exactly one changes the row). A rejected claim lets go of
+   * its invoice, which may then be claimed again.
    */
   async decide(
     id: string,
     from: ClaimStatus,
-    d: Pick<Claim, 'status' | 'approvedFen' | 'reason' | 'reviewedBy' | 'decidedAt' | 'firstApprovedBy' | 'firstApprovedFen'>,
+    d: Pick<Claim, 'status' | 'approvedFen' | 'reason' | 'reviewedBy' | 'decidedAt' | 'firstApprovedBy' | 'firstApprovedFen'> &
+      Partial<Pick<Claim, 'finalRejection'>>,
   ): Promise<boolean> {
     const changed = await this.db.execute(
       sql`UPDATE claim SET status = ${d.status}, approved_fen = ${d.approvedFen}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy},
           decided_at = ${d.decidedAt}, first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}${
-            d.status === 'rejected' ? sql`, invoice_key = NULL` : empty
+            d.status === 'rejected' ? sql`, invoice_key = NULL, final_rejection = ${d.finalRejection ? 1 : 0}` : empty
           } WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;
+  }
+
+  /**
+   * The claim's own write into its redemptions when it is rejected for good: each captured one is annulled (captured →
+   * cancelled, as a dispute resolved at zero annuls a capture) with no captured subsidy left, and stays bound to this
+   * claim, so that no later claim takes it. Guarded on `captured`; returns how many it annulled.
+   */
+  annulRedemptions(claimId: string, updatedAt: string): Promise<number> {
+    return this.db.execute(
+      sql`UPDATE redemption SET status = 'cancelled', captured_subsidy_fen = 0, updated_at = ${updatedAt}
+          WHERE claim_id = ${claimId} AND status = 'captured'`,
+    );
   }
 
   async list(scope: ListScope, q: { status?: string; issuingRegionCode?: string; limit: number; offset: number }): Promise<Page<Claim>> {

@@ -11,6 +11,38 @@ export function allocateApproval(approvedFen: number, capturedFen: number[]): nu
   });
 }
 
+/** A claimed redemption as the give-back rule needs it: which voucher it spent and what it captured. */
+export interface ClaimedShare {
+  id: string;
+  voucherId: string;
+  capturedFen: number;
+}
+
+/**
+ * What each voucher gets back when a claim is decided for `approvedFen` (0 for a rejection for good): the approval is
+ * spread in claim order (allocateApproval) and each redemption gives back what it captured beyond its share, summed per
+ * voucher, in voucher id order (the order the vouchers are locked in). Also each redemption's share where it is below
+ * its capture. What is given back and what is approved add up to what was claimed, fen for fen.
+ */
+export function givenBackByVoucher(
+  approvedFen: number,
+  redemptions: ClaimedShare[],
+): { byVoucher: [voucherId: string, fen: number][]; reducedShares: Map<string, number> } {
+  const shares = allocateApproval(
+    approvedFen,
+    redemptions.map((r) => r.capturedFen),
+  );
+  const byVoucher = new Map<string, number>();
+  const reducedShares = new Map<string, number>();
+  redemptions.forEach((r, i) => {
+    const back = r.capturedFen - shares[i];
+    if (back === 0) return;
+    reducedShares.set(r.id, shares[i]);
+    byVoucher.set(r.voucherId, (byVoucher.get(r.voucherId) ?? 0) + back);
+  });
+  return { byVoucher: [...byVoucher].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), reducedShares };
+}
+
 /** What no invoice number is told apart by: anything but letters and digits, and what Unicode says to ignore. */
 const NOT_INVOICE_TEXT = /[^\p{L}\p{N}]|\p{Default_Ignorable_Code_Point}/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;

@@ -4,7 +4,8 @@ export type ClaimEvent = 'approve' | 'approve_first' | 'approve_second' | 'rejec
 
 /**
  * A submitted claim is approved or rejected, once. At or above the policy's dualControlFen a first approval only
- * marks it, and a second bureau user completes it. Status × event → status.
+ * marks it, and a second bureau user completes it. A rejection may be final (终局驳回, Claim.finalRejection): the same
+ * transition, after which its redemptions can never be claimed again. Status × event → status.
  */
 export const CLAIM_TRANSITIONS: Record<ClaimStatus, Partial<Record<ClaimEvent, ClaimStatus>>> = {
   submitted: { approve: 'approved', approve_first: 'awaiting_second_approval', reject: 'rejected' },

@@ -77,7 +77,7 @@ export class ClaimsController {
     who: 'A bureau user of the claim’s issuing region; at or above the policy’s dualControlFen a second, different bureau user completes it.',
     changes: 'submitted → approved (or awaiting_second_approval, answered 202); audited.',
     money:
-      'The approved amount becomes a payable of the issuing region to the payee; what is not approved leaves the vouchers’ spent balance for the issuing budget.',
+      'The approved amount becomes a payable of the issuing region to the payee; what is not approved leaves the vouchers’ spent balance for the issuing budget and no longer counts against the enterprise’s annual grant.',
   })
   @ApiBodyExample(ApproveClaimInput, { approvedFen: 160000 })
   @HttpCode(200)
@@ -101,16 +101,22 @@ export class ClaimsController {
 
   @Post(':id/reject')
   @Explained({
-    summary: 'Reject a claim, with a reason',
-    who: 'A bureau user of the claim’s issuing region.',
-    changes: 'submitted → rejected; its redemptions can be claimed again; audited.',
-    money: NO_MONEY,
+    summary: 'Reject a claim, with a reason; `final: true` rejects it for good (终局驳回)',
+    who: 'A bureau user of the claim’s issuing region (another region’s bureau, the payee, an enterprise and the platform are 403).',
+    changes:
+      'submitted or awaiting_second_approval → rejected; audited, with a claim.decided event. By default its redemptions can be claimed again with corrected evidence. With `final: true` they are annulled (captured → cancelled) and stay bound to this claim: a later claim with any of them is 409 INVALID_STATE. Of a final rejection racing an approval (or another rejection) exactly one wins; the other is 409.',
+    money:
+      'None by default. With `final: true` each redemption’s captured subsidy goes back in the same transaction, as a dispute resolved at zero: to its voucher while the voucher is active or exhausted (exhausted becomes active again), to the issuing budget when it expired or was revoked (and no longer counts against the enterprise’s annual grant).',
+    details: 'Honours Idempotency-Key like every POST: a retry with the same key and body replays the first answer and moves nothing.',
   })
+  @ApiBodyExample(RejectClaimInput, { reason: '发票经核查为伪造', final: true })
   @HttpCode(200)
   @Authenticated('bureau')
-  @ApiOkResponse({ type: ClaimView, description: 'rejected; its redemptions can be claimed again' })
+  @ApiOkResponse({ type: ClaimView, description: 'rejected; its redemptions can be claimed again, unless rejected for good (final)' })
   @Refuses(DecideClaim)
   async reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RejectClaimInput): Promise<ClaimView> {
-    return ClaimView.of(unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'reject', reason: body.reason })));
+    return ClaimView.of(
+      unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'reject', reason: body.reason, final: body.final ?? false })),
+    );
   }
 }

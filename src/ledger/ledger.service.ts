@@ -144,10 +144,16 @@ export class LedgerService {
   }
 
   /**
-   * A capture lowered after a dispute, on a locked voucher: `x` of what was spent goes back to the voucher, or to the
-   * budget when the voucher has meanwhile expired or been revoked. Returns what went back to the budget.
+   * A capture lowered after a dispute (`redemption.resolve`) or annulled by a claim's final rejection
+   * (`claim.final_rejection`), on a locked voucher: `x` of what was spent goes back to the voucher, or to the budget when
+   * the voucher has meanwhile expired or been revoked. Returns what went back to the budget.
    */
-  async uncapture(voucher: Voucher, x: number, redemptionId: string): Promise<number> {
+  async uncapture(
+    voucher: Voucher,
+    x: number,
+    redemptionId: string,
+    kind: 'redemption.resolve' | 'claim.final_rejection' = 'redemption.resolve',
+  ): Promise<number> {
     if (x === 0) return 0;
     const closed = voucher.status === 'expired' || voucher.status === 'revoked';
     guard(
@@ -158,7 +164,7 @@ export class LedgerService {
     if (closed) await this.returnToBudget(voucher, x);
     const credit = closed ? account.budget(voucher.issuingRegionCode, voucher.budgetYear) : account.voucherAvailable(voucher.id);
     await this.record([{ debit: account.voucherSpent(voucher.id), credit, amountFen: x }], {
-      kind: 'redemption.resolve',
+      kind,
       refType: 'redemption',
       refId: redemptionId,
     });

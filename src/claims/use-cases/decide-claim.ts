@@ -12,15 +12,15 @@ import { SanctionRepository } from '../../oversight/sanction.repository';
 import { PoliciesService } from '../../policies/policies.service';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
+import { HoldRelease } from '../../vouchers/use-cases/hold-release';
 import { needsSecondApproval } from '../../vouchers/voucher.rules';
-import { Voucher } from '../../vouchers/voucher.entity';
 import { Claim } from '../claim.entity';
 import { ClaimRepository } from '../claim.repository';
-import { allocateApproval } from '../claim.rules';
+import { givenBackByVoucher } from '../claim.rules';
 import { claimTransition } from '../claim.states';
 
 export type DecideClaimCommand = { actor: Actor; claimId: string } & (
-  { decision: 'approve'; approvedFen?: number } | { decision: 'reject'; reason: string }
+  { decision: 'approve'; approvedFen?: number } | { decision: 'reject'; reason: string; final?: boolean }
 );
 
 /**
@@ -28,8 +28,13 @@ export type DecideClaimCommand = { actor: Actor; claimId: string } & (
  * approval: a sanction or suspension since submission holds the claim back. Maker-checker (双人复核): at or above the
  * policy's dualControlFen the first approval only marks the claim, and a second, different bureau user completes it.
  * Approval spreads the amount over the redemptions in order; what a redemption does not get leaves its voucher's
- * spent balance for the budget, and the approved amount becomes a payable of the region to the claimant. Rejection
- * moves no money; its redemptions become claimable again and its invoice may be claimed again.
+ * spent balance for the budget and no longer counts against the enterprise's annual grant (as what expiry, revocation
+ * or a dispute's resolution gives back), and the approved amount becomes a payable of the region to the claimant.
+ * Rejection moves no money; its redemptions become claimable again and its invoice may be claimed again. A rejection
+ * for good (`final`, 终局驳回) annuls its redemptions instead, which no claim can take again, and returns their captured
+ * subsidy as a dispute resolved at zero does: to the voucher while it is open (active again if it was exhausted), to
+ * the budget and the annual grant once it expired or was revoked. The claim's row lock and the guarded decision let
+ * exactly one of two racing decisions through; the money moves in the same transaction as the decision.
  */
 @Injectable()
 export class DecideClaim {
@@ -51,6 +56,7 @@ export class DecideClaim {
     private readonly sanctions: SanctionRepository,
     private readonly policies: PoliciesService,
     private readonly ledger: LedgerService,
+    private readonly release: HoldRelease,
   ) {}
 
   execute(cmd: DecideClaimCommand): Promise<Outcome<Claim>> {
@@ -60,7 +66,7 @@ export class DecideClaim {
       assertBureauOf(cmd.actor, claim.issuingRegionCode, 'claims of this region');
       if (cmd.decision === 'reject') {
         if (!claimTransition(claim.status, 'reject')) return refused('INVALID_STATE', `the claim is already ${claim.status}`);
-        return this.reject(cmd.actor, claim, cmd.reason);
+        return this.reject(cmd.actor, claim, cmd.reason, cmd.final === true);
       }
       if (!claimTransition(claim.status, claim.status === 'awaiting_second_approval' ? 'approve_second' : 'approve')) {
         return refused('INVALID_STATE', `the claim is already ${claim.status}`);
@@ -99,22 +105,11 @@ export class DecideClaim {
     if (!(await this.claims.decide(claim.id, claim.status, decision)))
       return refused('INVALID_STATE', 'the claim was decided concurrently');
 
-    const shares = allocateApproval(
-      approvedFen,
-      redemptions.map((r) => r.capturedSubsidyFen!),
-    );
-    // A redemption carries its voucher's issuing region and budget year: no need to read the vouchers.
-    const reduced = new Map<string, number>();
-    const reductions = new Map<string, { voucher: Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>; fen: number }>();
-    for (const [i, r] of redemptions.entries()) {
-      const reduction = r.capturedSubsidyFen! - shares[i];
-      if (reduction === 0) continue;
-      reduced.set(r.id, shares[i]);
-      const voucher = { id: r.voucherId, issuingRegionCode: r.issuingRegionCode, budgetYear: r.budgetYear };
-      reductions.set(r.voucherId, { voucher, fen: (reductions.get(r.voucherId)?.fen ?? 0) + reduction });
-    }
-    await this.redemptions.setApproved(claim.id, reduced, now);
-    for (const { voucher, fen } of reductions.values()) await this.ledger.reduceSpent(voucher, fen, claim.id);
+    const { byVoucher, reducedShares } = givenBackByVoucher(approvedFen, redemptions.map(share));
+    // What the approval cuts goes back to the budget and the annual grant, voucher by voucher in id order (vouchers
+    // before redemptions, the order every unit locks them in).
+    for (const [voucherId, fen] of byVoucher) await this.release.cutByApproval(voucherId, fen, claim.id);
+    await this.redemptions.setApproved(claim.id, reducedShares, now);
     await this.ledger.recordPayable(claim.issuingRegionCode, claim.claimantId, approvedFen, claim.id);
     this.uow.record({
       action: 'claim.approved',
@@ -174,7 +169,7 @@ export class DecideClaim {
     return ok({ ...claim, ...marked });
   }
 
-  private async reject(actor: Actor, claim: Claim, reason: string): Promise<Outcome<Claim>> {
+  private async reject(actor: Actor, claim: Claim, reason: string, final: boolean): Promise<Outcome<Claim>> {
     const now = clock.iso();
     const decision = {
       status: 'rejected' as const,
@@ -184,18 +179,47 @@ export class DecideClaim {
       decidedAt: now,
       firstApprovedBy: claim.firstApprovedBy,
       firstApprovedFen: claim.firstApprovedFen,
+      finalRejection: final,
     };
     if (!(await this.claims.decide(claim.id, claim.status, decision)))
       return refused('INVALID_STATE', 'the claim was decided concurrently');
-    await this.redemptions.unmarkClaimed(claim.id, now);
+    const returned = final ? await this.annul(claim, now) : undefined;
+    if (!final) await this.redemptions.unmarkClaimed(claim.id, now);
     this.uow.record({
       action: 'claim.rejected',
       entityType: 'claim',
       entityId: claim.id,
       regionCode: claim.issuingRegionCode,
       organizationId: claim.claimantId,
-      summary: { claimedFen: claim.claimedFen, reason },
+      summary: { claimedFen: claim.claimedFen, reason, final, ...(returned ? { returnedFen: returned.fen, returned: returned.each } : {}) },
     });
     return ok({ ...claim, ...decision, invoiceKey: null });
   }
+
+  /**
+   * A rejection for good: every redemption of the claim is annulled and stays bound to it, and what it captured goes
+   * back through the ledger movement of a dispute resolved at zero (HoldRelease.uncapture), vouchers locked in id order.
+   * Returns what went back, per redemption.
+   */
+  private async annul(claim: Claim, now: string): Promise<{ fen: number; each: Record<string, number> }> {
+    const redemptions = (await this.redemptions.byClaim(claim.id)).sort((a, b) =>
+      a.voucherId === b.voucherId ? (a.id < b.id ? -1 : 1) : a.voucherId < b.voucherId ? -1 : 1,
+    );
+    const each: Record<string, number> = {};
+    for (const r of redemptions) {
+      const fen = r.capturedSubsidyFen!;
+      each[r.id] = fen;
+      await this.release.uncapture(r, fen, 'claim.final_rejection');
+      // The flows' summary follows the capture, gone as when a dispute's resolution annuls it.
+      await this.redemptions.addCapturedFlow(r, -1, -fen);
+    }
+    // Vouchers first, then the redemptions (the order every unit locks them in); a redemption that is no longer
+    // captured undoes the whole decision.
+    if ((await this.claims.annulRedemptions(claim.id, now)) !== redemptions.length) {
+      throw new DomainError('INVALID_STATE', 'a redemption of this claim is no longer captured');
+    }
+    return { fen: Object.values(each).reduce((sum, fen) => sum + fen, 0), each };
+  }
 }
+
+const share = (r: Redemption) => ({ id: r.id, voucherId: r.voucherId, capturedFen: r.capturedSubsidyFen! });

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { DomainError, forbidden, invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, DomainError, forbidden, invalidInput, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
 import { OrganizationRepository } from '../../organizations/organization.repository';
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { Redemption } from '../../redemptions/redemption.entity';
@@ -91,6 +91,7 @@ export class SubmitClaim {
         invoiceKey: key,
         firstApprovedBy: null,
         firstApprovedFen: null,
+        finalRejection: false,
       };
       if (!(await this.claims.insert(claim))) return duplicateInvoice(cmd.evidence.invoiceNo, 'submitted concurrently');
       if ((await this.redemptions.markClaimed(cmd.redemptionIds, claim.id, payeeId, now)) !== cmd.redemptionIds.length) {
@@ -113,9 +114,17 @@ export class SubmitClaim {
     });
   }
 
+  /** The claim a redemption stays bound to, when the issuing bureau rejected it for good. */
+  private async finallyRejected(claimId: string): Promise<string | undefined> {
+    const claim = await this.claims.get(claimId);
+    return claim?.status === 'rejected' && claim.finalRejection ? claim.id : undefined;
+  }
+
   /**
    * A requested redemption, captured, unclaimed, its usage confirmed and payable to the caller. One the caller is no
-   * party to does not exist for it (404); one it is party to but not the payee of is 403; the rest are refusals.
+   * party to does not exist for it (404); one it is party to but not the payee of is 403; one in a claim the issuing bureau
+   * rejected for good can never be claimed again (409 INVALID_STATE, saying so in the caller's language); the rest are
+   * refusals.
    * Usage whose window closed is confirmed by silence in passing.
    */
   private async claimableBy(payeeId: string, id: string, found: Redemption | undefined): Promise<Redemption | Outcome<never>> {
@@ -126,6 +135,8 @@ export class SubmitClaim {
         `redemption ${id} is paid to its ${r.mode === 'provider_redeemed' ? 'provider' : 'enterprise'}, who alone may claim it`,
       );
     }
+    const finalClaim = r.claimId ? await this.finallyRejected(r.claimId) : undefined;
+    if (finalClaim) return claimedForGood(id, finalClaim);
     if (r.status !== 'captured')
       return refused('INVALID_STATE', `redemption ${id} is ${r.status}; only captured redemptions can be claimed`);
     if (r.claimId) return refused('DUPLICATE', `redemption ${id} is already in claim ${r.claimId}`);
@@ -143,3 +154,7 @@ export class SubmitClaim {
 
 const duplicateInvoice = (invoiceNo: string, earlier: string) =>
   refused('DUPLICATE_INVOICE', `invoice ${invoiceNo} is already on another claim of this claimant (${earlier}) that was not rejected`);
+
+/** A redemption whose claim was rejected for good (终局驳回): the rule, named in the caller's language. */
+const claimedForGood = (redemptionId: string, claimId: string) =>
+  refusedBy(catalogued('INVALID_STATE', 'claims.finallyRejected', { redemptionId, claimId }));

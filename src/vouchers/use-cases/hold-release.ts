@@ -29,12 +29,32 @@ export class HoldRelease {
     await this.vouchers.refreshExhausted(voucher.id);
   }
 
-  /** A disputed capture lowered by the bureau: `x` of what was spent goes back (to the voucher, or the budget if it closed). */
-  async uncapture(r: Redemption, x: number): Promise<void> {
+  /**
+   * A disputed capture lowered by the bureau, or a capture whose claim was rejected for good (`claim.final_rejection`):
+   * `x` of what was spent goes back (to the voucher, which is active again if it was exhausted, or to the budget if it
+   * closed, given back to the annual grant).
+   */
+  async uncapture(
+    r: Pick<Redemption, 'id' | 'voucherId'>,
+    x: number,
+    kind?: 'redemption.resolve' | 'claim.final_rejection',
+  ): Promise<void> {
     const voucher = (await this.vouchers.lock(r.voucherId))!;
     if (closed(voucher)) await this.closing.giveBackGrant(voucher, x);
-    await this.ledger.uncapture(voucher, x, r.id);
+    await this.ledger.uncapture(voucher, x, r.id, kind);
     await this.vouchers.refreshExhausted(voucher.id);
+  }
+
+  /**
+   * A claim approved below what the voucher's redemptions captured: `x` leaves the voucher's spent balance for the
+   * budget (LedgerService.reduceSpent) and, like everything a voucher gives back to the budget, no longer counts against
+   * the annual grant (voucher row locked first, then the grant rows, then the budget row: the order every unit takes).
+   */
+  async cutByApproval(voucherId: string, x: number, claimId: string): Promise<void> {
+    if (x === 0) return;
+    const voucher = (await this.vouchers.lock(voucherId))!;
+    await this.closing.giveBackGrant(voucher, x);
+    await this.ledger.reduceSpent(voucher, x, claimId);
   }
 
   /** The whole hold is released (cancellation or expiry). */
