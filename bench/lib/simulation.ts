@@ -290,6 +290,8 @@ class Simulation {
   private readonly bookings: BookingRef[] = [];
   private calendarFacilities: Facility[] = [];
   private readonly suspended = new Set<string>();
+  /** Providers being suspended in this batch: a capture may find them suspended already. */
+  private readonly suspending = new Set<string>();
   /** Enterprises verified by their bureau; `verifying` those whose verification is in flight in the current batch. */
   private readonly verified = new Set<string>();
   private readonly verifying = new Set<string>();
@@ -470,17 +472,19 @@ class Simulation {
     return [...(aboveHold ? [] : [200]), 409, 422];
   }
   /**
-   * A capture is refused 422 CAPTURE_EXCEEDS_HOLD only above the hold, and 422 SANCTIONED only while a sanction may be
-   * in force against the enterprise or the lab. Judged once answered: a sanction the server applied was being recorded by then.
+   * A capture is refused 422 CAPTURE_EXCEEDS_HOLD only above the hold, 422 SANCTIONED only while a sanction may be in
+   * force against the enterprise or the lab, and 422 PROVIDER_NOT_ACTIVE only once the lab is (being) suspended. Judged
+   * once answered: a sanction or suspension the server applied was being recorded by then.
    */
   private checkCaptureRefusal(op: Op, reply: Reply, aboveHold: boolean, parties: Org[]): void {
     if (reply.status !== 422) return;
     const code = reply.body?.code;
     if (code === 'SANCTIONED' && parties.some((p) => this.mayBeSanctioned(p.creditCode))) return;
+    if (code === 'PROVIDER_NOT_ACTIVE' && parties.some((p) => this.suspended.has(p.id) || this.suspending.has(p.id))) return;
     if (code === 'CAPTURE_EXCEEDS_HOLD' && aboveHold) return;
     this.fail(
       op.index,
-      'a capture is 422 only above the hold (CAPTURE_EXCEEDS_HOLD) or for a sanctioned enterprise (SANCTIONED)',
+      'a capture is 422 only above the hold (CAPTURE_EXCEEDS_HOLD), for a sanctioned party (SANCTIONED) or a suspended lab (PROVIDER_NOT_ACTIVE)',
       reply.text,
     );
   }
@@ -1468,7 +1472,11 @@ class Simulation {
       { reason: '模拟暂停' },
       [200],
     );
-    if (reply.status === 200) op.after(() => this.suspended.add(p.id));
+    this.suspending.add(p.id);
+    op.after(() => {
+      this.suspending.delete(p.id);
+      if (reply.status === 200) this.suspended.add(p.id);
+    });
   }
 
   // ---------------------------------------------------------------- reads and hostile requests
