@@ -7,6 +7,7 @@
  */
 import { createConnection, Connection } from 'mysql2/promise';
 import { DataSource, Logger } from 'typeorm';
+import { beijingDate } from '../src/common/clock';
 import { Database } from '../src/common/persistence/database';
 import { databaseConfig } from '../src/config/configuration';
 import { dataSourceOptions } from '../src/database/data-source-options';
@@ -122,7 +123,7 @@ async function main() {
   const group = partyGroup(enterprise);
   const runs = comparisonRuns({
     terms: policy.terms,
-    today: now.slice(0, 10),
+    today: beijingDate(now),
     voucher,
     enterpriseSanctioned: false,
     category: 'testing',
@@ -131,7 +132,7 @@ async function main() {
   const scope = { category: 'testing', maxPriceFen: MAX_FEN, now };
   const priceable = {
     runs,
-    today: now.slice(0, 10),
+    today: beijingDate(now),
     relatedTo: policy.terms.relatedPartyBan ? { group, codes: [...group, ...enterprise.relatedCreditCodes] } : null,
   };
   for (const run of runs.keys()) {

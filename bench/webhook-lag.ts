@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import { clock } from '../src/common/clock';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApp } from '../test/support/app-under-test';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
       .body.accessToken;
     const policy = {
       regionCode: '310000',
-      effectiveFrom: new Date().toISOString().slice(0, 10),
+      effectiveFrom: clock.today(),
       categories: [{ category: 'testing', ratioBp: 5000 }],
       acceptedProvinceCodes: ['310000'],
       localBonusBp: 0,
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     };
     const published = await http.request('POST', '/api/policies', { token: bureau, body: policy });
     if (published.status !== 201) throw new Error(`policy: ${published.status} ${published.text}`);
-    await http.request('PUT', `/api/budgets/310000/${new Date().getUTCFullYear()}`, { token: bureau, body: { totalFen: 100_000_000_000 } });
+    await http.request('PUT', `/api/budgets/310000/${clock.year()}`, { token: bureau, body: { totalFen: 100_000_000_000 } });
     const enterprises: string[] = [];
     for (let i = 0; i < 20; i++) {
       const username = `lag-${i}-${Date.now()}`;

@@ -34,7 +34,7 @@ export interface BenchWorld {
  */
 export async function prepareBenchWorld(http: HttpClient, opts: { enterprises: number; vouchersEach: number }): Promise<BenchWorld> {
   const rng = new Rng(20260101);
-  const year = new Date().getUTCFullYear();
+  const year = clock.year(); // the service's budget year: Beijing's
   const staff = await loginStaff(http);
 
   const policy = (regionCode: string) => ({

@@ -1,4 +1,5 @@
 import { createPool, Pool, PoolConnection } from 'mysql2/promise';
+import { beijingDate } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { account } from '../../src/ledger/accounts';
 import { provinceOf } from '../../src/redemptions/redemption.rules';
@@ -167,7 +168,7 @@ export async function replaysOf(pool: Pool, holds: HoldTarget[]): Promise<Replay
 /** One hold replayed: the session check, then the hold's transaction; returns the new redemption's id. */
 export async function replayHold(pool: Pool, r: Replay): Promise<string> {
   const now = new Date().toISOString();
-  const today = now.slice(0, 10);
+  const today = beijingDate(now); // the business day, as the service's sanction check reads it
   const [[session]] = (await pool.query(
     `SELECT s.revoked_at, s.expires_at, u.id AS user_id, u.username, u.role, u.organization_id, u.region_code, u.admin, u.disabled_at,
        u.mfa_enabled_at FROM session s JOIN app_user u ON u.id = s.user_id WHERE s.id = ?`,

@@ -1,3 +1,4 @@
+import { clock } from '../../src/common/clock';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
 import { bureauFor, DEMO_PASSWORD, PASSWORD, SECOND_REVIEWERS, STAFF } from '../../test/support/accounts';
 import { HttpClient, Reply } from '../../test/support/http-client';
@@ -57,7 +58,7 @@ const ALL_PROVINCES = ['310000', '320000', '330000', '340000'];
  */
 function policies(scale: number) {
   const base = {
-    effectiveFrom: new Date().toISOString().slice(0, 10),
+    effectiveFrom: clock.today(), // the Beijing day, as the service reads it: a new policy takes effect today at the earliest
     dualControlFen: 0,
     localBonusBp: 0,
     enterpriseAnnualCapFen: 30_000_000 * scale,
@@ -219,7 +220,7 @@ const UNVERIFIED = ['E7', 'E13'];
 export async function buildWorld(http: HttpClient, seed: number, ops: number): Promise<World> {
   const rng = Rng.derive(seed, -1);
   const scale = Math.max(1, Math.ceil(ops / 2000));
-  const year = new Date().getUTCFullYear();
+  const year = clock.year(); // the service's budget year: Beijing's
   const staff = await loginStaff(http);
 
   const plans = policies(scale);

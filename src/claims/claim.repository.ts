@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { beijingDayStart } from '../common/clock';
 import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
@@ -110,7 +111,7 @@ export class ClaimRepository {
   }
 
   /**
-   * Claims on a region's vouchers submitted in a calendar year (UTC instants), per status: how many, what was claimed and
+   * Claims on a region's vouchers submitted in a calendar year (Beijing's), per status: how many, what was claimed and
    * what was approved, so the report shows what review cut or refused.
    */
   async decisionsInRegion(
@@ -119,7 +120,7 @@ export class ClaimRepository {
   ): Promise<{ status: ClaimStatus; count: number; claimedFen: number; approvedFen: number }[]> {
     const rows = await this.db.rows<Record<string, unknown>>(
       sql`SELECT c.status AS status, COUNT(*) AS n, SUM(c.claimed_fen) AS claimed, SUM(c.approved_fen) AS approved FROM claim c
-          WHERE c.created_at >= ${`${year}-01-01`} AND c.created_at < ${`${year + 1}-01-01`} AND ${inRegion('c.issuing_region_code', regionCode)}
+          WHERE c.created_at >= ${beijingDayStart(`${year}-01-01`)} AND c.created_at < ${beijingDayStart(`${year + 1}-01-01`)} AND ${inRegion('c.issuing_region_code', regionCode)}
           GROUP BY c.status`,
     );
     return rows.map((r) => ({

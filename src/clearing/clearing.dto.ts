@@ -2,8 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsCalendarDate } from '../common/http/validators';
 
 export class ClearingQuery {
-  @ApiProperty({ example: '2026-04-01', description: 'first day (UTC) of payments taken in' }) @IsCalendarDate() from: string;
-  @ApiProperty({ example: '2026-06-30', description: 'last day (UTC) of payments taken in, inclusive' }) @IsCalendarDate() to: string;
+  @ApiProperty({ example: '2026-04-01', description: 'first day (Beijing time) of payments taken in' }) @IsCalendarDate() from: string;
+  @ApiProperty({ example: '2026-06-30', description: 'last day (Beijing time) of payments taken in, inclusive' })
+  @IsCalendarDate()
+  to: string;
 }
 
 export class FlowView {
@@ -27,8 +29,8 @@ export class ClearingView {
 }
 
 export class CreateClearingRunInput {
-  @ApiProperty({ example: '2026-04-01', description: 'first day (UTC) of payments taken in' }) @IsCalendarDate() from: string;
-  @ApiProperty({ example: '2026-06-30', description: 'last day (UTC) of payments taken in, inclusive; today at the latest' })
+  @ApiProperty({ example: '2026-04-01', description: 'first day (Beijing time) of payments taken in' }) @IsCalendarDate() from: string;
+  @ApiProperty({ example: '2026-06-30', description: 'last day (Beijing time) of payments taken in, inclusive; today at the latest' })
   @IsCalendarDate()
   to: string;
 }

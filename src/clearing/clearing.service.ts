@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { beijingDayStart } from '../common/clock';
 import { invalidInput } from '../common/errors/domain-error';
 import { addDays } from '../policies/policy.rules';
 import { SettlementRepository } from '../settlement/settlement.repository';
@@ -10,12 +11,13 @@ export class ClearingService {
   constructor(private readonly settlements: SettlementRepository) {}
 
   /**
-   * Lines paid from `from` to `to` inclusive (UTC days, like every date of the service). A line paid within its own
-   * province moves nothing between provinces, so it is left out.
+   * Lines paid from `from` to `to` inclusive (Beijing days, like every date of the service; paid_at is a UTC instant, so
+   * the days become the instants they start at). A line paid within its own province moves nothing between provinces,
+   * so it is left out.
    */
   async clear(from: string, to: string): Promise<Clearing> {
     if (from > to) throw invalidInput(`from: must not be after to (${from} > ${to})`);
-    return clear(await this.settlements.crossProvinceFlows(from, addDays(to, 1)));
+    return clear(await this.settlements.crossProvinceFlows(beijingDayStart(from), beijingDayStart(addDays(to, 1))));
   }
 
   /**
@@ -25,7 +27,7 @@ export class ClearingService {
    * its run was recorded) is taken in too, so none is left behind.
    */
   async clearForRun(runId: string, to: string): Promise<Clearing> {
-    await this.settlements.claimForClearing(runId, addDays(to, 1));
+    await this.settlements.claimForClearing(runId, beijingDayStart(addDays(to, 1)));
     return clear(await this.settlements.flowsOfRun(runId));
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { beijingDayStart } from '../common/clock';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { inRegion } from '../common/persistence/scope.sql';
@@ -40,8 +41,8 @@ export class SanctionRepository {
   }
 
   /**
-   * Sanctions of a calendar year (UTC instants) that concern a region: recorded by its bureau, or against an organization
-   * registered there (characters 3–8 of the credit code), oldest first.
+   * Sanctions recorded in a calendar year (Beijing's, from its first midnight there) that concern a region: recorded by
+   * its bureau, or against an organization registered there (characters 3–8 of the credit code), oldest first.
    */
   recordedInRegion(regionCode: string, year: number): Promise<Sanction[]> {
     // Registration codes name districts: a city's are its first four digits, a province's its first two.
@@ -49,7 +50,7 @@ export class SanctionRepository {
     return this.db.select(
       Sanction,
       's',
-      sql`WHERE s.created_at >= ${`${year}-01-01`} AND s.created_at < ${`${year + 1}-01-01`}
+      sql`WHERE s.created_at >= ${beijingDayStart(`${year}-01-01`)} AND s.created_at < ${beijingDayStart(`${year + 1}-01-01`)}
           AND (${inRegion('s.recorded_region_code', regionCode)} OR SUBSTR(s.credit_code, 3, 6) LIKE ${registeredIn})
           ORDER BY s.created_at, s.id`,
     );

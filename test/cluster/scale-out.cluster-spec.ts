@@ -10,6 +10,7 @@ import { simulate } from '../../bench/lib/simulation';
 import { expectStatus, login, loginStaff, type Staff } from '../../bench/lib/sim-world';
 import { MIGRATIONS } from '../../migrations';
 import { AppModule } from '../../src/app.module';
+import { beijingYear } from '../../src/common/clock';
 import { projectRoot } from '../../src/common/paths';
 import { SeedService } from '../../src/seed/seed.service';
 import { bureauFor, DEMO_PASSWORD, PASSWORD } from '../support/accounts';
@@ -21,7 +22,7 @@ import { startGalera, type GaleraCluster } from './galera';
 
 const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
 const DATABASE = 'vcluster';
-const YEAR = new Date().getUTCFullYear();
+const YEAR = beijingYear(Date.now()); // the service's budget year: Beijing's
 /** Wuhu and Bengbu: cities the simulation's world leaves alone, so (d) runs beside what (a)–(c) left. */
 const WUHU = '340200';
 const BENGBU = '340300';

@@ -299,7 +299,7 @@ describe('claims', () => {
       const budget = async () =>
         (
           await t.http
-            .get(`/api/budgets/${HEFEI}/${new Date().getUTCFullYear()}`)
+            .get(`/api/budgets/${HEFEI}/${clock.year()}`)
             .set(await t.as('bureau-ah'))
             .expect(200)
         ).body;

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Response } from 'superagent';
 import { LinesClearedOnce1765600000000 } from '../../migrations/1765600000000-lines-cleared-once';
-import { clock } from '../../src/common/clock';
+import { beijingDayStart, clock } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
 import { bureauFor, captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
@@ -33,6 +33,9 @@ const SHANGHAI = '310000';
 describe('clearing runs', () => {
   let t: TestApp;
   let platform: string;
+  // Runs recorded before the migration tested below cleared UTC days, which it replays; the service's days are Beijing's
+  // now. Business time stays where the two days agree (00:00–16:00 UTC), so that the replay is exact at any hour.
+  if (clock.now().getUTCHours() >= 16) clock.travel(8 * 3_600_000);
   const today = clock.today();
 
   beforeAll(async () => {
@@ -218,8 +221,8 @@ describe('clearing runs', () => {
     await record(platform, { from: today, to: today }).expect(201); // whatever is waiting
     await paidUse('340104', HEFEI, '310115', 8_000); // 4,000 fen, paid on a day whose run was recorded before it
     await t.dataSource.query('UPDATE settlement_line SET paid_at = ? WHERE clearing_run_id IS NULL AND paid_at >= ?', [
-      `${addDays(today, -1)}T23:00:00.000Z`,
-      today,
+      `${addDays(today, -1)}T15:00:00.000Z`, // 23:00 the day before, in Beijing
+      beijingDayStart(today),
     ]);
     const next = await record(platform, { from: today, to: today }).expect(201);
     expect(next.body.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 4_000 }]);

@@ -1,12 +1,12 @@
 import { AuditEntry, AuditPending } from '../../src/audit/audit-entry.entity';
 import { AuditSealer } from '../../src/audit/audit-sealer';
-import { clock, isoPlusDays } from '../../src/common/clock';
+import { beijingDate, clock, isoPlusDays } from '../../src/common/clock';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { newId } from '../../src/common/ids';
 import { SanctionsService } from '../../src/oversight/sanctions.service';
 import { auth, creditCodeIn, isMaria, OrgSession, TestApp } from '../support/test-app';
 
-const day = (offset: number) => isoPlusDays(clock.iso(), offset).slice(0, 10);
+const day = (offset: number) => beijingDate(isoPlusDays(clock.iso(), offset)); // business days are Beijing's
 
 describe('oversight', () => {
   let t: TestApp;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { beijingYear } from '../../src/common/clock';
 import { projectRoot } from '../../src/common/paths';
 import { SeedService } from '../../src/seed/seed.service';
 import { RunningApp, startApp } from '../support/app-under-test';
@@ -81,7 +82,7 @@ describe('the README tour runs as written, against a started service with the de
       expect(clearing.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 40_000 * run }]);
       expect(readFileSync(join(work, 'statement.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
       expect(readFileSync(join(work, 'voucher.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
-      expect(readFileSync(join(work, 'verify.html'), 'utf8')).toContain(`AH-${new Date().getUTCFullYear()}-`);
+      expect(readFileSync(join(work, 'verify.html'), 'utf8')).toContain(`AH-${beijingYear(Date.now())}-`);
     }
   });
 
@@ -94,7 +95,7 @@ describe('the README tour runs as written, against a started service with the de
       throw new Error(`section examples failed (exit ${result.code}):\n${result.stderr}\n${result.stdout.slice(-2000)}`);
     expect(result.stdout).toContain('{"statusCode":404,"code":"NOT_FOUND","message":"未找到创新券"}');
     expect(result.stdout).toContain(
-      '{"statusCode":400,"code":"VALIDATION_FAILED","message":"colour：不是可接受的字段；amountFen：必须是整数"}',
+      '{"statusCode":400,"code":"VALIDATION_FAILED","message":"colour：不是可接受的字段；amountFen：须为整数（单位：分）"}',
     );
     const position = result.stdout
       .split('\n')

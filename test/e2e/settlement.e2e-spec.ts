@@ -1,5 +1,5 @@
 import type { Response } from 'superagent';
-import { clock, DAY_MS } from '../../src/common/clock';
+import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { addDays } from '../../src/policies/policy.rules';
@@ -490,12 +490,13 @@ describe('settlement', () => {
     });
 
     it('clears the paid Hefei batch: Anhui owes Shanghai 120,000 and Zhejiang 50,000', async () => {
-      const day = (
+      const paidAt: string = (
         await t.http
           .get('/api/settlements?status=paid')
           .set(await t.as('platform'))
           .expect(200)
-      ).body.items[0].paidAt.slice(0, 10);
+      ).body.items[0].paidAt;
+      const day = beijingDate(paidAt); // clearing periods are Beijing days
       const res = await t.http
         .get(`/api/clearing?from=${day}&to=${day}`)
         .set(await t.as('platform'))

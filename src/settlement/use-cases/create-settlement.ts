@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClaimRepository } from '../../claims/claim.repository';
 import { assertBureauOf, provinceOfRegion } from '../../common/auth/scope';
-import { clock } from '../../common/clock';
+import { beijingDayStart, clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
 import { DomainError } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
@@ -47,8 +47,9 @@ export class CreateSettlement {
       if (periodEnd && periodEnd > today)
         return refused('PERIOD_NOT_ENDED', `periodEnd ${periodEnd} is after today (${today}); settle a period once it has ended`);
       const id = newId();
-      // Instants are ISO UTC strings: everything decided on periodEnd sorts before the next day.
-      const marked = await this.claims.markSettled(regionCode, id, periodEnd ? addDays(periodEnd, 1) : undefined, now, today);
+      // periodEnd is a Beijing day: everything decided on it sorts before the instant the next Beijing day starts.
+      const decidedBefore = periodEnd ? beijingDayStart(addDays(periodEnd, 1)) : undefined;
+      const marked = await this.claims.markSettled(regionCode, id, decidedBefore, now, today);
       if (marked === 0) {
         const held = await this.claims.heldBack(regionCode, now, today);
         return refused(

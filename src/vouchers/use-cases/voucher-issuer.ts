@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { clock } from '../../common/clock';
+import { beijingDate, clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
@@ -32,7 +32,10 @@ export class VoucherIssuer {
   ) {}
 
   async issue(application: VoucherApplication, enterprise: Organization, policy: Policy, amountFen: number): Promise<Voucher> {
-    const year = clock.year();
+    // One reading of the clock, so that createdAt, validFrom, the serial's year and the budget year agree at midnight.
+    const now = clock.iso();
+    const today = beijingDate(now);
+    const year = Number(today.slice(0, 4));
     const subjects = capSubjects(policy.terms, enterprise);
     const capFen = annualCapFor(policy.terms, enterprise.kind);
     for (const subject of subjects) {
@@ -42,8 +45,6 @@ export class VoucherIssuer {
     }
     const province = provinceOfRegion(policy.regionCode);
     const prefix = SERIAL_PREFIX[province] ?? province.slice(0, 2);
-    const today = clock.today();
-    const now = clock.iso();
     const voucher: Voucher = {
       id: application.voucherId ?? newId(),
       serial: formatSerial(prefix, year, await this.serials.next(prefix, year)),
