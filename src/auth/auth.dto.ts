@@ -1,11 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
 import { OneLine } from '../common/http/text';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
-const USERNAME_MESSAGE = 'username must be 3–64 letters, digits, dots, underscores or hyphens';
+
+/** Named rules rather than Matches with an English message, so each language's catalogue says what is allowed. */
+const IsUsername = () =>
+  ValidateBy({
+    name: 'isUsername',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && USERNAME.test(value),
+      defaultMessage: (a) => `${a?.property} must be 3–64 letters, digits, dots, underscores or hyphens`,
+    },
+  });
+const IsOtp = () =>
+  ValidateBy({
+    name: 'isOtp',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && /^\d{6}$/.test(value),
+      defaultMessage: (a) => `${a?.property} must be 6 digits`,
+    },
+  });
 
 export class LoginInput {
   // one line: a failed login's audit entry keeps the username as given
@@ -13,7 +30,7 @@ export class LoginInput {
   @ApiProperty({ example: 'demo-pass-2026' }) @IsString() @Length(1, 200) password: string;
   @ApiPropertyOptional({ example: '492039', description: 'the current two-factor code, for accounts that use two-factor' })
   @IsOptional()
-  @Matches(/^\d{6}$/, { message: 'otp must be 6 digits' })
+  @IsOtp()
   otp?: string;
 }
 
@@ -33,13 +50,13 @@ export class ChangePasswordInput {
 }
 
 export class OtpInput {
-  @ApiProperty({ example: '492039' }) @Matches(/^\d{6}$/, { message: 'otp must be 6 digits' }) otp: string;
+  @ApiProperty({ example: '492039' }) @IsOtp() otp: string;
 }
 
 export class RegisterInput {
   @ApiProperty({ example: 'hefei-micronano', description: '3–64 characters: letters, digits, . _ -' })
   @IsString()
-  @Matches(USERNAME, { message: USERNAME_MESSAGE })
+  @IsUsername()
   username: string;
   @ApiProperty({ minLength: 10, maxLength: 200, description: '≥ 10 characters, 3 of lower, upper, digit, symbol; not the username' })
   @IsString()
@@ -54,7 +71,7 @@ export class RegisterInput {
 }
 
 export class CreateUserInput {
-  @ApiProperty({ example: 'bureau-ah-reviewer' }) @IsString() @Matches(USERNAME, { message: USERNAME_MESSAGE }) username: string;
+  @ApiProperty({ example: 'bureau-ah-reviewer' }) @IsString() @IsUsername() username: string;
   @ApiProperty({ minLength: 10, maxLength: 200 }) @IsString() @Length(1, 200) password: string;
   @ApiPropertyOptional({ default: false, description: 'may manage this organization’s or bureau’s users' })
   @IsOptional()

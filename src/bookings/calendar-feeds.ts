@@ -8,12 +8,28 @@ import { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { NamesRepository } from '../organizations/names.repository';
+import { OrganizationRepository } from '../organizations/organization.repository';
+import { provinceOfRegion, regionName } from '../regions/regions.data';
+import { VoucherRepository } from '../vouchers/voucher.repository';
+import type { BookingStatus } from './booking.entity';
 import { BookingRepository } from './booking.repository';
+import { effectiveBookingStatus } from './booking.time-rules';
 
 const FEED_SUFFIX = '.ics';
 /** Bookings from 90 days back on, at most this many: what a calendar app shows. */
 const FEED_LIMIT = 2000;
 const FEED_HISTORY_DAYS = 90;
+/** What a booking's status reads as in the feed (cancelled and expired ones are left out of it). */
+const STATUS_ZH: Record<BookingStatus, string> = { booked: '已预约', completed: '已完成', cancelled: '已取消', expired: '已过期' };
+
+/** Where the lab is: its address when its profile gives one, else its city: 上海电镜测试中心，上海市张江路 100 号. */
+const locationOf = (provider: { name: string; regionCode: string; address: string | null } | undefined, fallback: string): string => {
+  if (!provider) return fallback;
+  if (provider.address) return `${provider.name}，${provider.address}`;
+  const province = provinceOfRegion(provider.regionCode);
+  const place = province === provider.regionCode ? regionName(province) : `${regionName(province)}${regionName(provider.regionCode)}`;
+  return `${provider.name}，${place}`;
+};
 
 /**
  * Secret iCalendar feeds: one per user, listing the bookings of its organization (as enterprise, or of its facilities
@@ -26,6 +42,8 @@ export class CalendarFeeds {
     private readonly bookings: BookingRepository,
     private readonly users: UserRepository,
     private readonly names: NamesRepository,
+    private readonly organizations: OrganizationRepository,
+    private readonly vouchers: VoucherRepository,
   ) {}
 
   /** A new secret path for the actor's feed (`/api/calendar/<token>.ics`). */
@@ -51,25 +69,52 @@ export class CalendarFeeds {
     const feed = await this.bookings.feedByToken(sha256(file.slice(0, -FEED_SUFFIX.length)));
     const user = feed ? await this.users.get(feed.userId) : undefined;
     if (!user || user.disabledAt || !user.organizationId) throw notFound('calendar feed');
-    const bookings = await this.bookings.forFeed(user.organizationId, isoPlusDays(clock.iso(), -FEED_HISTORY_DAYS), FEED_LIMIT);
+    const now = clock.iso();
+    const bookings = (await this.bookings.forFeed(user.organizationId, isoPlusDays(now, -FEED_HISTORY_DAYS), FEED_LIMIT))
+      .map((b) => ({ ...b, status: effectiveBookingStatus(b, now) }))
+      .filter((b) => b.status !== 'cancelled' && b.status !== 'expired');
     const names = await this.names.of([user.organizationId, ...bookings.flatMap((b) => [b.facilityId, b.enterpriseId])]);
+    // An organization's bookings name few labs and, but for a lab's own feed, few vouchers: each read once.
+    const providers = await this.byId([...new Set(bookings.map((b) => b.providerId))], (id) => this.organizations.get(id));
+    const serials = await this.byId([...new Set(bookings.map((b) => b.voucherId))], async (id) => (await this.vouchers.get(id))?.serial);
     // ical-generator escapes the events' text but writes the calendar's name (NAME, X-WR-CALNAME) as given: escaped
     // here as RFC 5545 TEXT with its own escape(), or a name holding CRLF (stored before they were refused) would write
     // lines of its own, and `,` `;` `\` would make the property invalid.
     const name = escape(`${names.get(user.organizationId) ?? ''} 仪器预约`.trim(), false);
     const calendar = ical({ name, prodId: '//yrd-vouchers//booking//ZH' });
     for (const b of bookings) {
-      if (b.status === 'cancelled' || b.status === 'expired') continue;
       const facility = names.get(b.facilityId) ?? b.facilityId;
+      const provider = providers.get(b.providerId);
+      const providerName = provider?.name ?? b.providerId;
+      const enterpriseName = names.get(b.enterpriseId) ?? b.enterpriseId;
+      // The lab's feed names who comes; the enterprise's names the lab.
+      const ownFacility = b.providerId === user.organizationId;
       calendar.createEvent({
         id: `${b.id}@booking`,
         start: new Date(b.startAt),
         end: new Date(b.endAt),
-        summary: b.providerId === user.organizationId ? `${facility} · ${names.get(b.enterpriseId) ?? b.enterpriseId}` : facility,
-        description: `booking ${b.id}: ${b.hours} h, ${b.status}`,
+        summary: `${facility} · ${ownFacility ? enterpriseName : providerName}`,
+        description: [
+          `预约编号 ${b.id}`,
+          `时长 ${b.hours} 小时`,
+          `状态：${STATUS_ZH[b.status]}`,
+          ownFacility ? `用券企业：${enterpriseName}` : `服务机构：${providerName}`,
+          `创新券 ${serials.get(b.voucherId) ?? b.voucherId}`,
+        ].join('；'),
+        location: locationOf(provider, providerName),
         status: ICalEventStatus.CONFIRMED,
       });
     }
     return calendar.toString();
+  }
+
+  /** Each id's value, read once. */
+  private async byId<T>(ids: string[], read: (id: string) => Promise<T | undefined>): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
+    for (const id of ids) {
+      const value = await read(id);
+      if (value !== undefined) found.set(id, value);
+    }
+    return found;
   }
 }

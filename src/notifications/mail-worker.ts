@@ -7,6 +7,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { mailConfig, MailConfig } from '../config/configuration';
 import { EventOutbox } from '../events/event-outbox';
+import { MAIL_FOOTER } from './notification-templates';
 import { NotificationRepository } from './notification.repository';
 
 const BATCH = 20;
@@ -89,7 +90,7 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
     if (!n || !n.emailTo) return;
     let error: string | null = null;
     try {
-      await this.transport!.sendMail({ from: this.config.from, to: n.emailTo, subject: n.title, text: n.body });
+      await this.transport!.sendMail({ from: this.config.from, to: n.emailTo, subject: n.title, text: `${n.body}${MAIL_FOOTER}` });
     } catch (e) {
       error = (e as Error).message.slice(0, 500);
     }

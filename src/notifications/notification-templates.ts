@@ -31,8 +31,11 @@ function template(kind: NotificationKind): Template {
 
 const fill = (text: string, vars: Record<string, string>) => text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => vars[name] ?? '');
 
-/** The title and body of a notification (also the mail's subject and text). */
+/** The title and body of a notification (also the mail's subject and, with MAIL_FOOTER, its text). */
 export function render(kind: NotificationKind, vars: Record<string, string>): { title: string; body: string } {
   const t = template(kind);
   return { title: fill(t.subject, vars), body: fill(t.text, vars) };
 }
+
+/** Closes a mail, and only a mail: a notice read in the app was not e-mailed. */
+export const MAIL_FOOTER = '\n\n（本邮件由系统自动发送，请勿直接回复。）';

@@ -120,6 +120,22 @@ export class NotificationRepository {
     return rows.map((r) => ({ payeeId: r.payee_id as string, amountFen: Number(r.amount) }));
   }
 
+  /** What a decided application's notice tells beyond its event: when it was submitted, for how much, the voucher issued. */
+  async decidedApplication(id: string): Promise<{ submittedAt: string; amountFen: number; serial: string | null } | null> {
+    const row = await this.db.row(
+      sql`SELECT a.created_at, a.amount_fen, v.serial FROM voucher_application a LEFT JOIN voucher v ON v.id = a.voucher_id WHERE a.id = ${id}`,
+    );
+    return row
+      ? { submittedAt: row.created_at as string, amountFen: Number(row.amount_fen), serial: (row.serial as string | null) ?? null }
+      : null;
+  }
+
+  /** When a claim was submitted, for its decision's notice. */
+  async claimSubmittedAt(id: string): Promise<string | null> {
+    const row = await this.db.row(sql`SELECT created_at FROM claim WHERE id = ${id}`);
+    return row ? (row.created_at as string) : null;
+  }
+
   async budget(regionCode: string, year: number): Promise<{ totalFen: number; availableFen: number } | null> {
     const row = await this.db.row(sql`SELECT total_fen, available_fen FROM budget WHERE region_code = ${regionCode} AND year = ${year}`);
     return row ? { totalFen: Number(row.total_fen), availableFen: Number(row.available_fen) } : null;

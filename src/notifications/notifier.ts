@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { beijingTime, clock, DAY_MS, isoPlusDays } from '../common/clock';
+import { beijingDate, beijingTime, clock, DAY_MS, isoPlusDays } from '../common/clock';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { mailConfig, MailConfig } from '../config/configuration';
 import { formatYuan } from '../documents/chinese-amount';
+import { formatDate } from '../documents/drawing';
 import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
-import { regionName } from '../regions/regions.data';
+import { bureauName, regionName } from '../regions/regions.data';
 import { NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
 
@@ -30,6 +31,15 @@ interface Notice {
 
 const yuan = (fen: unknown) => (typeof fen === 'number' && Number.isSafeInteger(fen) ? formatYuan(fen) : '');
 const decisionText = (d: unknown) => (d === 'approved' ? '获批准' : '被驳回');
+/** A reviewer's reason as a sentence: its own full stop kept, one added otherwise (never 。。). */
+const reasonText = (reason: unknown) => {
+  const text = typeof reason === 'string' ? reason.trim() : '';
+  return !text ? '—。' : /[。！？.!?]$/.test(text) ? text : `${text}。`;
+};
+/** A day as people read it, in Beijing: an instant's Beijing date, a business date as it is: 2026年12月3日. */
+const dayText = (value: string) => formatDate(value.includes('T') ? beijingDate(value) : value);
+/** An instant in Beijing time, to the minute: 2026年12月4日 10:00. */
+const timeText = (iso: string) => `${dayText(iso)} ${beijingTime(iso).slice(11)}`;
 
 /**
  * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,
@@ -59,28 +69,36 @@ export class Notifier {
 
   private async noticesOf(e: DomainEvent): Promise<Notice[]> {
     const d = e.data;
-    const date = e.occurredAt.slice(0, 10);
+    const date = beijingDate(e.occurredAt); // the business day (and so the budget year) the event happened on
     if (e.type === 'application.decided' && e.organizationId) {
-      const detail =
-        d.decision === 'approved' ? `批准金额 ${yuan(d.approvedFen)}。` : `驳回理由：${typeof d.reason === 'string' ? d.reason : '—'}。`;
+      // The event says what was decided; when it was asked for, how much, and the voucher's serial are the application's.
+      const application = await this.notifications.decidedApplication(e.entityId);
+      const serial = application?.serial ? `，券号 ${application.serial}` : '';
       return [
         this.toOrganization('application_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
           decision: decisionText(d.decision),
-          detail,
-          date,
+          submittedOn: dayText(application?.submittedAt ?? e.occurredAt),
+          requested: yuan(application?.amountFen),
+          outcome:
+            d.decision === 'approved'
+              ? `已获批准，核定金额 ${yuan(d.approvedFen)}${serial}。`
+              : `已被驳回。驳回理由：${reasonText(d.reason)}`,
         }),
       ];
     }
     if (e.type === 'claim.decided' && e.organizationId) {
-      const detail =
+      const submittedAt = await this.notifications.claimSubmittedAt(e.entityId);
+      // not final: the redemptions may be claimed again
+      const outcome =
         d.decision === 'approved'
-          ? `申请金额 ${yuan(d.claimedFen)}，核定金额 ${yuan(d.approvedFen)}。`
-          : `驳回理由：${typeof d.reason === 'string' ? d.reason : '—'}。`;
+          ? `已获批准，核定金额 ${yuan(d.approvedFen)}。`
+          : `已被驳回。驳回理由：${reasonText(d.reason)}${d.final === false ? '补正后可重新申报。' : ''}`;
       return [
         this.toOrganization('claim_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
           decision: decisionText(d.decision),
-          detail,
-          date,
+          submittedOn: dayText(submittedAt ?? e.occurredAt),
+          claimed: yuan(d.claimedFen),
+          outcome,
         }),
       ];
     }
@@ -92,7 +110,7 @@ export class Notifier {
         this.toOrganization('settlement_paid', e, users.get(p.payeeId) ?? [], {
           amount: formatYuan(p.amountFen),
           paymentRef: typeof d.paymentRef === 'string' ? d.paymentRef : '',
-          region: regionName(e.regionCode ?? ''),
+          bureau: bureauName(e.regionCode ?? ''),
         }),
       );
     }
@@ -151,7 +169,7 @@ export class Notifier {
       ...vouchers.map((v) =>
         this.toOrganization('voucher_expiring', { entityType: 'voucher', entityId: v.id }, users.get(v.enterpriseId) ?? [], {
           serial: v.serial,
-          validUntil: v.validUntil,
+          validUntil: dayText(v.validUntil),
           available: formatYuan(v.availableFen),
         }),
       ),
@@ -159,7 +177,7 @@ export class Notifier {
         this.toOrganization('hold_expiring', { entityType: 'redemption', entityId: h.id }, users.get(h.enterpriseId) ?? [], {
           facility: h.facilityName,
           amount: formatYuan(h.subsidyFen),
-          expiresAt: `${beijingTime(h.expiresAt)}（北京时间）`,
+          expiresAt: timeText(h.expiresAt),
         }),
       ),
     ].filter((n) => n.recipients.length > 0);

@@ -1,7 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { UndecodableUrlPage } from '../common/http/adapter';
-import { toErrorBody } from '../common/http/error.filter';
-import { HttpReply, HttpRequest, pathOf, replySent } from '../common/http/http-neutral';
+import { ErrorFilter, toErrorBody } from '../common/http/error.filter';
+import { headerOf, HttpReply, HttpRequest, pathOf, replySent } from '../common/http/http-neutral';
 import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
 import type { ErrorPage } from './page-views';
 
@@ -11,15 +11,30 @@ const NOT_FOUND: Record<string, ErrorPage> = {
     title: '无效 / 未找到',
     noindex: true,
     heading: '无效 / 未找到',
-    message: '没有找到与此验证码对应的科技创新券。请核对证书上的二维码或链接；如有疑问，请联系发券机构。',
+    // Codes are base64url (vouchers.queries.ts): `a` is not `A`, and `-` and `_` are part of them.
+    message:
+      '没有找到与此核验码对应的科技创新券。核验码区分大小写，请按证书上印的原样输入，包括其中的“-”和“_”，或直接扫描证书上的二维码；如有疑问，请联系发券机构。',
   },
   facilities: { title: '未找到', heading: '未找到该服务', message: '该服务不存在或链接有误。' },
+};
+/** `/verify` without a code: what to do instead. */
+const VERIFY_WITHOUT_CODE: ErrorPage = {
+  title: '未找到',
+  heading: '页面不存在',
+  message: '核验科技创新券，请扫描证书上的二维码，或打开证书上印的核验链接。',
 };
 const NOT_FOUND_PAGE: ErrorPage = { title: '未找到', heading: '页面不存在', message: '链接可能有误。' };
 const BAD_REQUEST: ErrorPage = { title: '请求有误', heading: '请求有误', message: '查询条件无法识别，请重新选择后再试。' };
 const UNAVAILABLE: ErrorPage = { title: '暂时无法访问', heading: '暂时无法访问', message: '服务暂时不可用，请稍后再试。' };
 /** Every error page's headers: never kept, and nothing loads but the page itself. */
 const ERROR_PAGE_HEADERS = { 'Content-Type': HTML, 'Cache-Control': 'no-store', 'Content-Security-Policy': PAGE_CSP };
+
+/** The 404 page of a path: a record's page names what was not found; any other path is a page that does not exist. */
+export function notFoundPage(path: string): ErrorPage {
+  const [, first, record] = path.split('/');
+  if (record && Object.hasOwn(NOT_FOUND, first)) return NOT_FOUND[first];
+  return first === 'verify' ? VERIFY_WITHOUT_CODE : NOT_FOUND_PAGE;
+}
 
 /**
  * A record's page whose URL does not decode (`/verify/%E0%A4%A`: a QR code's link cut short or mistyped) names no
@@ -45,11 +60,45 @@ export class PageErrorFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<HttpRequest>();
     const res = host.switchToHttp().getResponse<HttpReply>();
     if (replySent(res)) return;
-    const page =
-      statusCode === 404 ? (NOT_FOUND[pathOf(req).split('/')[1]] ?? NOT_FOUND_PAGE) : statusCode < 500 ? BAD_REQUEST : UNAVAILABLE;
+    const page = statusCode === 404 ? notFoundPage(pathOf(req)) : statusCode < 500 ? BAD_REQUEST : UNAVAILABLE;
     if (retryAfterSec) res.header('Retry-After', String(retryAfterSec));
     res.status(statusCode);
     for (const [name, value] of Object.entries(ERROR_PAGE_HEADERS)) res.header(name, value);
     res.send(this.pages.render('error', page));
+  }
+}
+
+// Whether the client takes an HTML answer: no Accept at all, or one naming text/html, text/* or */* (not at q=0).
+const acceptsHtml = (req: HttpRequest): boolean => {
+  const accept = headerOf(req, 'accept');
+  if (!accept) return true;
+  return accept.split(',').some((part) => {
+    const [range, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return ['text/html', 'text/*', '*/*'].includes(range.trim()) && !(q && Number(q.slice(2)) === 0);
+  });
+};
+
+/**
+ * A path no route serves (Nest's own 404, `Cannot GET /notice`) outside /api, asked for by a browser: the pages' 404 in
+ * Chinese, not the API's JSON. Under /api, or for a client that takes no HTML, the API's answer as ever. A global
+ * filter registered after the API's ErrorFilter, so Nest tries it first; it catches only Nest's NotFoundException,
+ * which the service itself never throws (its missing records are DomainErrors).
+ */
+@Catch(NotFoundException)
+@Injectable()
+export class UnknownPathFilter implements ExceptionFilter {
+  private readonly api = new ErrorFilter();
+  private readonly page: PageErrorFilter;
+
+  constructor(pages: PageRenderer) {
+    this.page = new PageErrorFilter(pages);
+  }
+
+  catch(exception: NotFoundException, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<HttpRequest>();
+    const path = pathOf(req);
+    const api = path === '/api' || path.startsWith('/api/');
+    (api || !acceptsHtml(req) ? this.api : this.page).catch(exception, host);
   }
 }

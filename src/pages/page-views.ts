@@ -6,7 +6,18 @@ import { bureauName, PROVINCE_CODES, provinceOfRegion, regionName } from '../reg
 import type { VerificationView } from '../vouchers/voucher.dto';
 import type { VoucherStatus } from '../vouchers/voucher.entity';
 import type { CalendarView, SlotView } from '../bookings/booking.dto';
-import { CATEGORY_ZH, formatDate, formatInstant, formatInstantDate, formatSlot, UNIT_ZH, VOUCHER_STATUS_ZH, WEEKDAY_ZH } from './labels';
+import {
+  CATEGORY_ZH,
+  formatClosure,
+  formatDate,
+  formatInstant,
+  formatInstantDate,
+  formatPercent,
+  formatSlot,
+  UNIT_ZH,
+  VOUCHER_STATUS_ZH,
+  WEEKDAY_ZH,
+} from './labels';
 
 /**
  * What each template receives: display strings only, computed here, so the templates hold no logic beyond loops and
@@ -30,6 +41,8 @@ export interface VerifyPage extends Layout {
   faceValueCapital: string;
   validUntil: string;
   checkedAt: string;
+  /** Who issued it and whether it may still be used: 此券由合肥市科学技术局签发，当前有效。 */
+  statement: string;
 }
 
 export interface NoticesPage extends Layout {
@@ -67,7 +80,12 @@ export interface FacilityPage extends Layout {
   /** "4.5 分（2 条评价）"; null before the first rating. */
   rating: string | null;
   /** Only for a facility with a calendar. */
-  schedule: { openingHours: { weekday: string; hours: string }[]; nextFree: string[] } | null;
+  schedule: {
+    openingHours: { weekday: string; hours: string }[];
+    nextFree: string[];
+    /** What an enterprise must know before booking: 上机资格, 预约须知 (notice, advance, late fee), 停机安排. */
+    terms: { qualification: string; booking: string; closures: string[] };
+  } | null;
 }
 
 export interface ErrorPage extends Layout {
@@ -91,7 +109,7 @@ const place = (regionCode: string): string => {
 
 export function verifyPage(v: VerificationView, maskedHolderName: string, now: string): VerifyPage {
   return {
-    title: `科技创新券验证 ${v.serial}`,
+    title: `科技创新券核验 ${v.serial}`,
     noindex: true,
     valid: v.valid,
     status: v.status,
@@ -104,6 +122,9 @@ export function verifyPage(v: VerificationView, maskedHolderName: string, now: s
     faceValueCapital: toChineseCapitalAmount(v.faceValueFen),
     validUntil: formatDate(v.validUntil),
     checkedAt: formatInstant(now),
+    statement: v.valid
+      ? `此券由${v.issuingBureau}签发，当前有效。`
+      : `此券由${v.issuingBureau}签发，当前${VOUCHER_STATUS_ZH[v.status]}，不能再使用。`,
   };
 }
 
@@ -173,7 +194,34 @@ const openingHours = (calendar: CalendarView) =>
     return periods.length ? [{ weekday: WEEKDAY_ZH[weekday], hours: periods.map((o) => `${o.from}–${o.to}`).join('、') }] : [];
   });
 
-export function facilityPage(f: FacilityView, schedule: { calendar: CalendarView; free: SlotView[] } | null): FacilityPage {
+/** Closures still to come (or under way) shown on the page: enough for the months one may book ahead. */
+const CLOSURES_SHOWN = 10;
+
+/**
+ * The booking terms of a calendar in an enterprise's words: whether it may operate the instrument itself, how far ahead
+ * it books, what a late cancellation or a no-show costs (booking.rules.ts: later than the free window before the
+ * start, the fee's share, owed outside the voucher), and the closures not yet over.
+ */
+const bookingTerms = (c: CalendarView, now: string) => {
+  const advance = `${c.minNoticeHours > 0 ? `至少提前 ${c.minNoticeHours} 小时、` : ''}最多提前 ${c.maxAdvanceDays} 天预约`;
+  const when = c.freeCancellationHours > 0 ? `开始前 ${c.freeCancellationHours} 小时内取消或未到场` : '开始后取消或未到场';
+  const late =
+    c.lateCancellationFeeBp > 0
+      ? `${when}，按费用的 ${formatPercent(c.lateCancellationFeeBp)} 收取违约金（由企业自付，不从创新券扣除）`
+      : '取消或未到场不收取违约金';
+  const nowMs = Date.parse(now);
+  return {
+    qualification: c.requiresQualification ? '须经服务机构认定后方可自主上机' : '无需服务机构认定',
+    booking: `${advance}；${late}`,
+    closures: c.closures
+      .filter((x) => Date.parse(x.to) > nowMs)
+      .sort((a, b) => Date.parse(a.from) - Date.parse(b.from))
+      .slice(0, CLOSURES_SHOWN)
+      .map((x) => `${formatClosure(x.from, x.to)} ${x.reason}`),
+  };
+};
+
+export function facilityPage(f: FacilityView, schedule: { calendar: CalendarView; free: SlotView[] } | null, now: string): FacilityPage {
   return {
     title: f.name,
     facility: { ...facilityItem(f), unit: UNIT_ZH[f.unit], description: f.description },
@@ -181,6 +229,7 @@ export function facilityPage(f: FacilityView, schedule: { calendar: CalendarView
     schedule: schedule && {
       openingHours: openingHours(schedule.calendar),
       nextFree: schedule.free.map((s) => formatSlot(s.start, s.end)),
+      terms: bookingTerms(schedule.calendar, now),
     },
   };
 }

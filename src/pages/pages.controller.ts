@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, Get, Header, Param, Query, UseFilters } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Header, Param, Query, Redirect, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { CalendarsService } from '../bookings/calendars.service';
 import { Public } from '../common/auth/decorators';
@@ -44,6 +44,12 @@ export class PagesController {
     private readonly pages: PageRenderer,
   ) {}
 
+  /** The site's address alone opens the catalogue: what most visitors came for. */
+  @Get()
+  @Public()
+  @Redirect('/facilities', 302)
+  home(): void {}
+
   /** What the QR code on a certificate opens. */
   @Get('verify/:verificationCode')
   @PublicPage('no-cache')
@@ -72,6 +78,6 @@ export class PagesController {
   async facility(@Param('id', IdPipe) id: string): Promise<string> {
     const facility = await this.facilities.get(id);
     const schedule = facility.unit === 'hour' ? await this.calendars.nextFree(id, FREE_SLOTS_SHOWN) : null;
-    return this.pages.render('facility', facilityPage(facility, schedule));
+    return this.pages.render('facility', facilityPage(facility, schedule, clock.iso()));
   }
 }

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { BookingsModule } from '../bookings/bookings.module';
 import { FacilitiesModule } from '../facilities/facilities.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { VouchersModule } from '../vouchers/vouchers.module';
+import { UnknownPathFilter } from './page-error.filter';
 import { PageRenderer } from './page-renderer';
 import { PagesController } from './pages.controller';
 
@@ -10,6 +12,7 @@ import { PagesController } from './pages.controller';
 @Module({
   imports: [VouchersModule, OrganizationsModule, FacilitiesModule, BookingsModule],
   controllers: [PagesController],
-  providers: [PageRenderer],
+  // UnknownPathFilter: unknown paths outside /api answer the pages' 404 (after CommonModule's ErrorFilter, so tried first)
+  providers: [PageRenderer, { provide: APP_FILTER, useClass: UnknownPathFilter }],
 })
 export class PagesModule {}

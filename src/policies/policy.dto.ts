@@ -27,7 +27,7 @@ export class CategoryRatio {
 
 export class CreatePolicyInput {
   @ApiProperty({ example: '310000' })
-  @IsIn(REGION_CODES, { message: 'regionCode must be a province or city of the region list' })
+  @IsIn(REGION_CODES)
   regionCode: string;
   @ApiProperty({ example: '2026-01-01' }) @IsCalendarDate() effectiveFrom: string;
   @ApiProperty({ type: [CategoryRatio] })
@@ -44,10 +44,7 @@ export class CreatePolicyInput {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayUnique()
-  @IsIn(PROVINCE_CODES, {
-    each: true,
-    message: 'acceptedProvinceCodes must be province codes of the region (310000, 320000, 330000, 340000)',
-  })
+  @IsIn(PROVINCE_CODES, { each: true })
   acceptedProvinceCodes: string[];
   @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 10000 }) @IsOptional() @IsInt() @Min(0) @Max(10000) localBonusBp?: number;
   @ApiProperty({ example: 50_000_000 }) @IsFen(1) enterpriseAnnualCapFen: number;

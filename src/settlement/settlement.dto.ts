@@ -6,11 +6,12 @@ import { REGION_CODES } from '../regions/regions.data';
 import { Settlement, SETTLEMENT_STATUSES, SettlementStatus } from './settlement.entity';
 import { OneLine } from '../common/http/text';
 
-const IsRegionCode = (field: string) => IsIn(REGION_CODES, { message: `${field} must be a province or city of the region list` });
+// the catalogues say what a code of the region list is (validation.isRegionListCode), in the caller's language
+const IsRegionCode = () => IsIn(REGION_CODES);
 
 export class CreateSettlementInput {
   @ApiProperty({ example: '340100', description: 'the issuing region whose approved claims are settled' })
-  @IsRegionCode('regionCode')
+  @IsRegionCode()
   regionCode: string;
   @ApiPropertyOptional({ example: '2026-03-31', description: 'only claims approved on or before this day (UTC); it also names the period' })
   @IsOptional()
@@ -27,7 +28,7 @@ export class PaySettlementInput {
 }
 
 export class SettlementQuery extends PageQuery {
-  @ApiPropertyOptional({ example: '340100' }) @IsOptional() @IsRegionCode('regionCode') regionCode?: string;
+  @ApiPropertyOptional({ example: '340100' }) @IsOptional() @IsRegionCode() regionCode?: string;
   @ApiPropertyOptional({ enum: SETTLEMENT_STATUSES }) @IsOptional() @IsIn(SETTLEMENT_STATUSES) status?: SettlementStatus;
 }
 

@@ -5,6 +5,8 @@ import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
 import { Voucher, VoucherApplication, VoucherStatus } from './voucher.entity';
 import { effectiveVoucherStatus } from './voucher.time-rules';
+import { applicationReason } from './voucher.rules';
+import type { Language } from '../common/i18n/messages';
 import { NoBidiControls } from '../common/http/text';
 
 export class ApplyInput {
@@ -105,13 +107,16 @@ export class ApplicationView {
   @ApiPropertyOptional() approvedFen?: number;
   @ApiProperty() purpose: string;
   @ApiPropertyOptional({ description: 'the rule that rejected it' }) reasonCode?: string;
-  @ApiPropertyOptional() reason?: string;
+  @ApiPropertyOptional({ description: 'why it was rejected: the bureau’s words, or the broken rule in the caller’s language' })
+  reason?: string;
   @ApiPropertyOptional({ type: VoucherView }) voucher?: VoucherView;
   @ApiProperty() createdAt: string;
   @ApiPropertyOptional() decidedAt?: string;
   @ApiPropertyOptional({ description: 'maker-checker: the amount the first of two approvals approved' }) firstApprovedFen?: number;
 
-  static of(a: VoucherApplication, voucher?: Voucher | null, enterpriseName?: string): ApplicationView {
+  /** `reason` in the caller's language when a rule refused the application (applicationReason); a bureau's as typed. */
+  static of(a: VoucherApplication, lng: Language, voucher?: Voucher | null, enterpriseName?: string): ApplicationView {
+    const reason = applicationReason(a, lng);
     return {
       id: a.id,
       status: a.status,
@@ -122,7 +127,7 @@ export class ApplicationView {
       ...(a.approvedFen !== null ? { approvedFen: a.approvedFen } : {}),
       purpose: a.purpose,
       ...(a.reasonCode ? { reasonCode: a.reasonCode } : {}),
-      ...(a.reason ? { reason: a.reason } : {}),
+      ...(reason ? { reason } : {}),
       ...(voucher ? { voucher: VoucherView.of(voucher) } : {}),
       createdAt: a.createdAt,
       ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),

@@ -45,8 +45,11 @@ export class VoucherRepository {
     return this.db.lock(Voucher, { id });
   }
 
+  /** Codes are base64url, so their case counts: MariaDB's collation would match them without it (the index finds, bytes decide). */
   async byVerificationCode(code: string): Promise<Voucher | undefined> {
-    return (await this.db.select(Voucher, 'v', sql`WHERE v.verification_code = ${code}`))[0];
+    return (
+      await this.db.select(Voucher, 'v', sql`WHERE v.verification_code = ${code} AND ${this.db.asciiKey('v.verification_code')} = ${code}`)
+    )[0];
   }
 
   async list(scope: ListScope, q: { status?: string; limit: number; offset: number }): Promise<Page<Voucher>> {

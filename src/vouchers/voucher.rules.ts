@@ -1,4 +1,7 @@
 import type { Refusal } from '../common/errors/domain-error';
+import { hasMessage, Language, translate } from '../common/i18n/messages';
+import { formatYuan } from '../documents/chinese-amount';
+import { regionName } from '../regions/regions.data';
 import type { EnterpriseKind } from '../organizations/organization.entity';
 import type { PolicyTerms } from '../policies/policy.types';
 
@@ -73,6 +76,41 @@ export function applicationRefusal(f: ApplicationFacts): Refusal | null {
     };
   }
   return null;
+}
+
+/**
+ * The figures of an automatic refusal, read back from the English reason applicationRefusal wrote above: the row keeps
+ * that text (its audit trail) and its code, nothing else. Keep each pattern beside the message it reads.
+ */
+const REFUSAL_FIGURES: Partial<Record<string, RegExp>> = {
+  POLICY_NOT_FOUND: /^no voucher policy of (?<regionCode>\d{6}) or its province is in force today$/,
+  VOUCHER_CAP_EXCEEDED: /^(?<amountFen>\d+) fen exceeds the per-voucher cap of (?<capFen>\d+) fen$/,
+  ANNUAL_CAP_EXCEEDED:
+    /^(?<grantedFen>\d+) fen already granted this year; (?<amountFen>\d+) more would exceed the annual cap of (?<capFen>\d+) fen$/,
+  BUDGET_EXHAUSTED: /^the budget of (?<regionCode>\d{6}) has (?<availableFen>\d+) fen available, less than (?<amountFen>\d+)$/,
+};
+
+/** Yuan as people read them (¥700,000.00) for each `…Fen` figure, and the region's name beside its code. */
+function shownFigures(figures: Record<string, string>): Record<string, string> {
+  const shown: Record<string, string> = { ...figures };
+  for (const [name, value] of Object.entries(figures)) if (name.endsWith('Fen')) shown[name.slice(0, -3)] = formatYuan(Number(value));
+  if (figures.regionCode) shown.region = regionName(figures.regionCode);
+  return shown;
+}
+
+/**
+ * An application's `reason` in `lng`: a rule's refusal (it has a reasonCode) told again from its code and figures; a
+ * bureau's reason as the bureau typed it. A refusal whose text no longer reads as written keeps its code's sentence.
+ */
+export function applicationReason(a: { reasonCode: string | null; reason: string | null }, lng: Language): string | null {
+  if (!a.reasonCode || a.reason === null) return a.reason;
+  const key = `applicationRefusals.${a.reasonCode}`;
+  if (!hasMessage(lng, key)) return a.reason;
+  const pattern = REFUSAL_FIGURES[a.reasonCode];
+  const figures = pattern ? pattern.exec(a.reason)?.groups : {};
+  if (!figures)
+    return lng === 'en' ? a.reason : translate(lng, 'detail', { summary: translate(lng, `errors.${a.reasonCode}`), detail: a.reason });
+  return translate(lng, key, shownFigures(figures));
 }
 
 /**

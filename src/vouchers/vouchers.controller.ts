@@ -4,6 +4,7 @@ import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
+import { CallerLanguage, Language } from '../common/i18n/messages';
 import { unwrap } from '../common/use-case';
 import { ApplyForVoucher } from './use-cases/apply-for-voucher';
 import { DecideApplication } from './use-cases/decide-application';
@@ -47,9 +48,9 @@ export class ApplicationsController {
     description: 'approved, pending_review, or rejected with the reasonCode of the broken rule',
   })
   @Refuses(ApplyForVoucher)
-  async apply(@CurrentActor() actor: Actor, @Body() body: ApplyInput): Promise<ApplicationView> {
+  async apply(@CurrentActor() actor: Actor, @Body() body: ApplyInput, @CallerLanguage() lng: Language): Promise<ApplicationView> {
     const { application, voucher } = unwrap(await this.applyForVoucher.execute({ actor, ...body }));
-    return ApplicationView.of(application, voucher);
+    return ApplicationView.of(application, lng, voucher);
   }
 
   @Get()
@@ -62,9 +63,9 @@ export class ApplicationsController {
   @ApiPageResponse(ApplicationView, 'applications in the caller’s scope, newest first')
   @Authenticated('enterprise', 'bureau', 'platform')
   @ApiOkResponse({ type: ApplicationList })
-  async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery): Promise<ApplicationList> {
+  async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery, @CallerLanguage() lng: Language): Promise<ApplicationList> {
     const { items, total, names } = await this.queries.listApplications(actor, q);
-    return { items: items.map((a) => ApplicationView.of(a, null, names.get(a.enterpriseId))), total };
+    return { items: items.map((a) => ApplicationView.of(a, lng, null, names.get(a.enterpriseId))), total };
   }
 
   @Get(':id')
@@ -76,9 +77,9 @@ export class ApplicationsController {
   })
   @Authenticated()
   @ApiOkResponse({ type: ApplicationView })
-  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ApplicationView> {
+  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @CallerLanguage() lng: Language): Promise<ApplicationView> {
     const { application, voucher } = await this.queries.application(actor, id);
-    return ApplicationView.of(application, voucher);
+    return ApplicationView.of(application, lng, voucher);
   }
 
   @Post(':id/approve')
@@ -103,12 +104,13 @@ export class ApplicationsController {
     @Param('id', IdPipe) id: string,
     @Body() body: ApproveInput,
     @Res({ passthrough: true }) res: HttpReply,
+    @CallerLanguage() lng: Language,
   ): Promise<ApplicationView> {
     const { application, voucher } = unwrap(
       await this.decideApplication.execute({ actor, applicationId: id, decision: 'approve', amountFen: body.amountFen }),
     );
     if (application.status === 'awaiting_second_approval') res.status(202);
-    return ApplicationView.of(application, voucher);
+    return ApplicationView.of(application, lng, voucher);
   }
 
   @Post(':id/reject')
@@ -122,11 +124,16 @@ export class ApplicationsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: ApplicationView })
   @Refuses(DecideApplication)
-  async reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ReasonInput): Promise<ApplicationView> {
+  async reject(
+    @CurrentActor() actor: Actor,
+    @Param('id', IdPipe) id: string,
+    @Body() body: ReasonInput,
+    @CallerLanguage() lng: Language,
+  ): Promise<ApplicationView> {
     const { application } = unwrap(
       await this.decideApplication.execute({ actor, applicationId: id, decision: 'reject', reason: body.reason }),
     );
-    return ApplicationView.of(application);
+    return ApplicationView.of(application, lng);
   }
 }
 

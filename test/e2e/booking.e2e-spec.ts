@@ -524,17 +524,34 @@ describe('instrument booking', () => {
     expect(events[0].uid).toBe(`${booked.id}@booking`);
     expect(events[0].start.getTime()).toBe(Date.parse(booked.start));
     expect(events[0].end!.getTime()).toBe(Date.parse(booked.end));
+    // in Chinese: the enterprise's feed names the lab, its place, the voucher
+    const nameOf = async (o: OrgSession) =>
+      (await t.http.get(`/api/organizations/${o.organizationId}`).set(auth(o.token)).expect(200)).body.name as string;
+    const [labName, enterpriseName] = [await nameOf(lab), await nameOf(e)];
+    expect(events[0].summary).toBe(`TEM 机时 · ${labName}`);
+    expect(events[0].description).toBe(`预约编号 ${booked.id}；时长 2 小时；状态：已预约；服务机构：${labName}；创新券 ${v.serial}`);
+    expect(events[0].location).toBe(`${labName}，上海市`);
 
     // The URL is the service's public address, whatever Host the request named.
     const forged = await t.http.post('/api/calendar/feed').set(auth(e.token)).set('Host', 'evil.example').expect(201);
     expect(forged.body.url.startsWith(`${appConfig().publicBaseUrl}/api/calendar/`)).toBe(true);
     expect(forged.body.url).not.toContain('evil.example');
 
+    // the lab's feed names who comes; with an address in its profile, that is where
+    await t.http
+      .patch(`/api/organizations/${lab.organizationId}`)
+      .set(auth(lab.token))
+      .send({ address: '上海市浦东新区张江路 100 号' })
+      .expect(200);
     const labFeed = await feedPath(lab.token);
     const labEvents = Object.values(ical.sync.parseICS((await t.http.get(labFeed).expect(200)).text)).filter(
       (c): c is ical.VEvent => c?.type === 'VEVENT',
     );
     expect(labEvents.map((c) => c.uid)).toContain(`${booked.id}@booking`);
+    const labEvent = labEvents.find((c) => c.uid === `${booked.id}@booking`)!;
+    expect(labEvent.summary).toBe(`TEM 机时 · ${enterpriseName}`);
+    expect(labEvent.description).toBe(`预约编号 ${booked.id}；时长 2 小时；状态：已预约；用券企业：${enterpriseName}；创新券 ${v.serial}`);
+    expect(labEvent.location).toBe(`${labName}，上海市浦东新区张江路 100 号`);
 
     // A new URL replaces the old one; unknown tokens are 404; bureaus have no feed.
     const replaced = await feedPath(e.token);

@@ -160,10 +160,12 @@ describe('input hygiene', () => {
     it('refuses line breaks and tabs in one-line fields, and keeps them in text that has lines', async () => {
       for (const name of ['合肥\n科技有限公司', '合肥\r科技有限公司', '合肥\t科技有限公司', '合肥\u2028科技有限公司', '合肥\u2029科技']) {
         const res = await register({ name }).expect(400);
-        expect(res.body.message).toContain('organization.name must be one line of visible text');
+        expect(res.body.message).toBe(
+          'organization.name: must be one line of visible text: no line break, tab, control or bidirectional character',
+        );
       }
       const zh = await register({ name: '合肥\n科技有限公司' }, 'zh-CN').expect(400);
-      expect(zh.body.message).toContain('organization.name：必须是含可见字符的单行文本');
+      expect(zh.body.message).toBe('organization.name：必须是含可见字符的单行文本，不得含换行、制表符、控制字符或双向字符');
       const facility = (body: Record<string, unknown>) =>
         t.http
           .post('/api/facilities')

@@ -3,7 +3,7 @@ import { AppModule } from '../../src/app.module';
 import { ERROR_STATUS } from '../../src/common/errors/domain-error';
 import { CATALOGUES, LANGUAGES } from '../../src/common/i18n/messages';
 import { issueVoucher, openRegion, policyBody } from '../support/fixtures';
-import { auth, TestApp } from '../support/test-app';
+import { auth, creditCodeIn, TestApp } from '../support/test-app';
 
 const HAN = /[\u4e00-\u9fff]/;
 /** Every code the service answers: those declared with their status, and the last-resort 500. */
@@ -63,6 +63,19 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
       expect(en.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'voucher not found' });
     });
 
+    it('names the missing calendar feed, booking and notification in Chinese, not 未找到该记录 with English words', async () => {
+      const e = await t.registerEnterprise('310104');
+      const zh = (path: string) => t.http.get(path).set(auth(e.token)).set('Accept-Language', 'zh-CN').expect(404);
+      expect((await zh('/api/calendar/not-a-token.ics')).body.message).toBe('未找到日历订阅');
+      expect((await zh('/api/bookings/00000000-0000-4000-8000-000000000000')).body.message).toBe('未找到预约');
+      const read = await t.http
+        .post('/api/notifications/00000000-0000-4000-8000-000000000000/read')
+        .set(auth(e.token))
+        .set('Accept-Language', 'zh-CN')
+        .expect(404);
+      expect(read.body.message).toBe('未找到通知');
+    });
+
     it('a role refusal says which roles may call the route, in either language', async () => {
       const e = await t.registerEnterprise('310104');
       const call = () => t.http.post('/api/settlements').set(auth(e.token)).send({ regionCode: '310000' });
@@ -87,24 +100,76 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
         .send({ amountFen: 12.5, purpose: 'SEM', colour: 'blue' })
         .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
-      expect(res.body.message).toContain('amountFen：必须是整数');
-      expect(res.body.message).toContain('colour：不是可接受的字段');
+      expect(res.body.message).toBe('colour：不是可接受的字段；amountFen：须为整数（单位：分）');
       const english = await t.http
         .post('/api/voucher-applications')
         .set(auth(e.token))
         .send({ amountFen: 12.5, purpose: 'SEM' })
         .expect(400);
-      expect(english.body.message).toContain('amountFen must be an integer number');
+      expect(english.body.message).toBe('amountFen: must be a whole number of fen (1 yuan = 100 fen)');
     });
 
-    it('an English bound of one reads in the singular: at least 1 element', async () => {
+    it('one message per field: required when missing, else the first rule it breaks, in either language', async () => {
+      const e = await t.registerEnterprise('310104');
+      const said = async (path: string, body: object, lng?: string) => {
+        const req = t.http.post(path).set(auth(e.token));
+        const res = await (lng ? req.set('Accept-Language', lng) : req).send(body).expect(400);
+        expect(res.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: expect.any(String) });
+        return res.body.message as string;
+      };
+      const apply = '/api/voucher-applications';
+      expect(await said('/api/auth/login', { username: 'bureau-ah' }, 'zh-CN')).toBe('password：必填');
+      expect(await said('/api/auth/login', { username: 'bureau-ah' })).toBe('password: is required');
+      expect(await said(apply, { amountFen: '10元', purpose: 'SEM' }, 'zh-CN')).toBe('amountFen：须为整数（单位：分）');
+      expect(await said(apply, { amountFen: 100, purpose: '' }, 'zh-CN')).toBe('purpose：不能为空');
+      expect(await said(apply, { amountFen: 100, purpose: '测'.repeat(501) }, 'zh-CN')).toBe('purpose：最多 500 个字符');
+      expect(await said(apply, { amountFen: 100, purpose: 'x'.repeat(501) })).toBe('purpose: must be at most 500 characters long');
+      expect(await said(apply, { purpose: 'SEM' }, 'zh-CN')).toBe('amountFen：必填');
+      expect(await said('/api/redemptions', { facilityId: e.organizationId, quantity: 1 }, 'zh-CN')).toMatch(/^voucherId：必填/);
+      const register = { password: 'Demo-pass-2026', role: 'enterprise', organization: { name: '', creditCode: creditCodeIn('310000') } };
+      expect(await said('/api/auth/register', { ...register, username: 'a b' }, 'zh-CN')).toBe(
+        'username：须为 3–64 个字母、数字、点、下划线或连字符；organization.name：长度须为 2–200 个字符',
+      );
+      expect(await said('/api/auth/register', { ...register, username: 'a b' })).toBe(
+        'username: must be 3–64 letters, digits, dots, underscores or hyphens; organization.name: must be 2–200 characters long',
+      );
+      for (const limit of ['0', '501', 'abc']) {
+        const res = await t.http
+          .get(`/api/voucher-applications?limit=${limit}`)
+          .set(auth(e.token))
+          .set('Accept-Language', 'zh-CN')
+          .expect(400);
+        expect(res.body.message).toBe('limit：须为 1–500 的整数');
+      }
+      const en = await t.http.get('/api/voucher-applications?limit=0').set(auth(e.token)).expect(400);
+      expect(en.body.message).toBe('limit: must be a whole number from 1 to 500');
+    });
+
+    it('region and province codes are explained rather than listed, in either language', async () => {
+      const bureau = await t.token('bureau-zj');
+      const zh = await t.http
+        .post('/api/settlements')
+        .set(auth(bureau))
+        .set('Accept-Language', 'zh-CN')
+        .send({ regionCode: '999999' })
+        .expect(400);
+      expect(zh.body.message).toBe('regionCode：须为沪苏浙皖的省或城市代码（如 340100）');
+      const en = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: '999999' }).expect(400);
+      expect(en.body.message).toBe(
+        'regionCode: must be the code of a province or city of Shanghai, Jiangsu, Zhejiang or Anhui (such as 340100)',
+      );
+      const policy = policyBody('330000', { acceptedProvinceCodes: ['330100'] });
+      const zhPolicy = await t.http.post('/api/policies').set(auth(bureau)).set('Accept-Language', 'zh-CN').send(policy).expect(400);
+      expect(zhPolicy.body.message).toBe('acceptedProvinceCodes：须为沪苏浙皖的省级代码（310000、320000、330000、340000）');
+    });
+
+    it('an English bound reads as English: an empty list must not be empty, a count is in the singular when it is one', async () => {
       const res = await t.http
         .post('/api/policies')
         .set(auth(await t.token('bureau-zj')))
         .send(policyBody('330000', { categories: [] }))
         .expect(400);
-      expect(res.body.message).toContain('categories must contain at least 1 element');
-      expect(res.body.message).not.toContain('1 elements');
+      expect(res.body.message).toBe('categories: must not be empty');
     });
 
     it('bounds and lists of a constraint survive translation', async () => {
@@ -115,8 +180,8 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
         .set('Accept-Language', 'zh-CN')
         .send(policyBody('330000', { settlementCycle: 'yearly', voucherValidityDays: 0 }))
         .expect(400);
-      expect(res.body.message).toContain('settlementCycle：必须是以下取值之一：monthly, quarterly');
-      expect(res.body.message).toMatch(/voucherValidityDays：不能小于 1/);
+      expect(res.body.message).toContain('settlementCycle：须为以下取值之一：monthly, quarterly');
+      expect(res.body.message).toContain('voucherValidityDays：须为 1–3650 的整数');
       expect(res.body.message).not.toMatch(/must|should/);
     });
 

@@ -1,4 +1,5 @@
-import { clock, DAY_MS } from '../../src/common/clock';
+import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
+import { formatDate } from '../../src/documents/drawing';
 import { Notifier } from '../../src/notifications/notifier';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { until } from '../support/service-process';
@@ -46,14 +47,18 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     until(`a mail to ${address}: ${subject}`, () => smtp.mails.find((m) => m.to.includes(address) && m.subject.includes(subject)), 20_000);
 
   it('tells the enterprise its application was decided, by mail with a Chinese subject, and the bureau its budget is below 10%', async () => {
-    await issueVoucher(t, enterprise.token, 950_000);
+    const { serial } = await issueVoucher(t, enterprise.token, 950_000);
     const mail = await mailTo('finance@sme.example.cn', '申请');
     expect(mail.subject).toBe('【长三角科技创新券】您的创新券申请获批准');
-    expect(mail.text).toContain('批准金额 ¥9,500.00');
+    expect(mail.text).toContain(
+      `您于 ${formatDate(clock.today())} 提交的科技创新券申请（申请金额 ¥9,500.00）已获批准，核定金额 ¥9,500.00，券号 ${serial}。`,
+    );
     expect(mail.text).toContain(`enterprise ${enterprise.username}`);
-    // the admin has no e-mail address: in the app only
+    expect(mail.text.trimEnd().endsWith('（本邮件由系统自动发送，请勿直接回复。）')).toBe(true);
+    // the admin has no e-mail address: in the app only, and nothing there says it was mailed
     const [mine] = await list(enterprise.token);
     expect(mine).toMatchObject({ kind: 'application_decided', title: mail.subject, emailStatus: 'none', readAt: null });
+    expect(mine.body).not.toContain('邮件');
     expect((await list(enterpriseStaff))[0]).toMatchObject({ kind: 'application_decided', emailStatus: 'sent' });
     // 50,000 of 1,000,000 fen left: below 10%
     const bureau = await until('the budget notice', async () =>
@@ -61,6 +66,7 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     );
     expect(bureau.title).toBe('【长三角科技创新券】安徽省 ' + clock.year() + ' 年度预算余额不足 10%');
     expect(bureau.body).toContain('当前可用 ¥500.00');
+    expect(bureau.body).not.toContain('邮件');
   });
 
   it('tells the provider its claim was decided and its settlement paid', async () => {
@@ -85,14 +91,18 @@ describe('notifications: in the app, and by mail through SMTP', () => {
       .expect(201);
     const bureau = await t.token('bureau-ah');
     await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
-    const decided = await mailTo('billing@lab.example.cn', '兑付申请');
-    expect(decided.subject).toBe('【长三角科技创新券】您的兑付申请获批准');
-    expect(decided.text).toContain('核定金额 ¥200.00');
+    const decided = await mailTo('billing@lab.example.cn', '兑付申报');
+    expect(decided.subject).toBe('【长三角科技创新券】您的兑付申报获批准');
+    expect(decided.text).toContain(
+      `您于 ${formatDate(clock.today())} 提交的创新券兑付申报（申报金额 ¥200.00）已获批准，核定金额 ¥200.00。`,
+    );
     const settlement = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: '340000' }).expect(201);
     await paySettlement(t, '340000', settlement.body.id, 'TREASURY-2026-0042');
     const paid = await mailTo('billing@lab.example.cn', '结算款');
     expect(paid.subject).toBe('【长三角科技创新券】结算款已支付：¥200.00');
-    expect(paid.text).toContain('TREASURY-2026-0042');
+    expect(paid.text).toContain('安徽省科学技术厅已支付本期创新券结算款 ¥200.00（支付凭证号 TREASURY-2026-0042）');
+    expect(paid.text).toContain('如有疑问，请联系安徽省科学技术厅');
+    expect(paid.text).not.toContain('主管部门');
     expect((await list(provider.token)).map((n) => n.kind).sort()).toEqual(['claim_decided', 'settlement_paid']);
   });
 
@@ -106,10 +116,12 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     const hold = await mailTo('finance@sme.example.cn', '冻结额度');
     expect(hold.subject).toBe('【长三角科技创新券】服务预约的冻结额度将于明天到期');
     expect(hold.text).toContain('扫描电镜机时');
+    expect(hold.text).toMatch(/将于 \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d（北京时间）到期。到期前未核销的，冻结额度将自动释放。/);
     clock.travel(310 * DAY_MS); // the voucher is valid for 365 days
     await notifier.expiring();
     const expiring = await mailTo('finance@sme.example.cn', voucher.serial);
-    expect(expiring.subject).toBe(`【长三角科技创新券】创新券 ${voucher.serial} 将于 ${voucher.validUntil} 到期`);
+    expect(expiring.subject).toBe(`【长三角科技创新券】创新券 ${voucher.serial} 将于 ${formatDate(voucher.validUntil)} 到期`);
+    expect(expiring.text).not.toMatch(/\d{4}-\d\d-\d\d/);
     await notifier.expiring();
     await notifier.expiring();
     const kinds = (await list(enterpriseStaff)).map((n) => n.kind);
@@ -189,5 +201,56 @@ describe('notifications: the expiry sweep over a round of vouchers coming due to
       disabled,
     ]);
     expect(Number(n)).toBe(0);
+  });
+});
+
+describe('notifications: what a decision tells, in words the applicant uses', () => {
+  let t: TestApp;
+  let enterprise: OrgSession;
+
+  beforeAll(async () => {
+    clock.reset();
+    t = await TestApp.start();
+    await openRegion(t, '320000');
+    enterprise = await t.registerEnterprise('320100');
+  });
+  afterAll(() => t?.close());
+
+  const apply = async (amountFen: number) =>
+    (await t.http.post('/api/voucher-applications').set(auth(enterprise.token)).send({ amountFen, purpose: '透射电镜表征' }).expect(201))
+      .body;
+  const noticeOf = (applicationId: string) =>
+    until(`the notice of ${applicationId}`, async () => {
+      const { items } = (await t.http.get('/api/notifications').set(auth(enterprise.token)).expect(200)).body;
+      return (items as { entityId: string; title: string; body: string }[]).find((n) => n.entityId === applicationId);
+    });
+
+  it('a reviewed approval: the day it was submitted (Beijing), the amount asked for, the amount granted, the serial', async () => {
+    const application = await apply(20_000_000);
+    expect(application.status).toBe('pending_review');
+    const approved = await t.http
+      .post(`/api/voucher-applications/${application.id}/approve`)
+      .set(await t.as('bureau-js'))
+      .send({ amountFen: 15_000_000 })
+      .expect(200);
+    const notice = await noticeOf(application.id);
+    expect(notice.title).toBe('【长三角科技创新券】您的创新券申请获批准');
+    expect(notice.body).toContain(
+      `您于 ${formatDate(beijingDate(application.createdAt))} 提交的科技创新券申请（申请金额 ¥200,000.00）已获批准，核定金额 ¥150,000.00，券号 ${approved.body.voucher.serial}。`,
+    );
+    expect(notice.body).not.toContain('邮件');
+  });
+
+  it('a rejection: the reason once, its own full stop kept', async () => {
+    const application = await apply(20_000_000);
+    await t.http
+      .post(`/api/voucher-applications/${application.id}/reject`)
+      .set(await t.as('bureau-js'))
+      .send({ reason: '研发内容与申报领域不符。' })
+      .expect(200);
+    const notice = await noticeOf(application.id);
+    expect(notice.title).toBe('【长三角科技创新券】您的创新券申请被驳回');
+    expect(notice.body).toContain('（申请金额 ¥200,000.00）已被驳回。驳回理由：研发内容与申报领域不符。\n');
+    expect(notice.body).not.toContain('。。');
   });
 });

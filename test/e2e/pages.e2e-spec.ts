@@ -1,6 +1,7 @@
 import type { Response } from 'superagent';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { appConfig, AppConfig } from '../../src/config/configuration';
+import { formatClosure } from '../../src/pages/labels';
 import { bureauFor, issueVoucher, openRegion } from '../support/fixtures';
 import { OpenApiDoc } from '../support/openapi';
 import { auth, OrgSession, TestApp } from '../support/test-app';
@@ -52,6 +53,16 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.text).toContain('<meta name="robots" content="noindex">');
     });
 
+    it('names the bureau that issued the voucher, and calls the check 核验 (验证 reads as a CAPTCHA)', async () => {
+      const res = await t.http.get(`/verify/${voucher.verificationCode}`).expect(200);
+      const page = text(res.text);
+      expect(page).toContain('此券由安徽省科学技术厅签发，当前有效。');
+      expect(page).not.toContain('平台签发');
+      expect(res.text).toContain(`<title>科技创新券核验 ${voucher.serial} · 长三角科技创新券</title>`);
+      expect(res.text).toContain('<h1>科技创新券核验</h1>');
+      expect(res.text).not.toContain('验证');
+    });
+
     it('shows nothing private: not the full name, the credit code, or any record id', async () => {
       const res = await t.http.get(`/verify/${voucher.verificationCode}`).expect(200);
       for (const secret of [HOLDER, holder.creditCode, holder.organizationId, voucher.id]) expect(res.text).not.toContain(secret);
@@ -66,7 +77,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         .expect(200);
       const page = text((await t.http.get(`/verify/${small.verificationCode}`).expect(200)).text);
       expect(page).toContain('已撤销');
-      expect(page).toContain('不能再使用');
+      expect(page).toContain('此券由安徽省科学技术厅签发，当前已撤销，不能再使用。');
       expect(page).not.toContain('虚报材料'); // the bureau's reason is not public
     });
 
@@ -80,6 +91,21 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.headers['cache-control']).toBe('no-store');
       expect(text(res.text)).toContain('无效/未找到');
       expect(res.text).not.toContain('<script>');
+    });
+
+    it('tells the reader to type the code exactly as printed: case-sensitive, with its - and _', async () => {
+      const page = text((await t.http.get('/verify/AAAAAAAAAAAAAAAAAAAAAA').expect(404)).text);
+      expect(page).toContain('没有找到与此核验码对应的科技创新券');
+      expect(page).toContain('核验码区分大小写，请按证书上印的原样输入，包括其中的“-”和“_”');
+      expect(page).not.toContain('验证码');
+    });
+
+    // Codes are base64url, so case-sensitive, on MariaDB too (its utf8mb4_unicode_ci column alone compares without case).
+    it('takes a code with its letters’ case changed for another code', async () => {
+      const code: string = voucher.verificationCode;
+      const swapped = [...code].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
+      expect(swapped).not.toBe(code); // 128 random bits hold a letter
+      expect(text((await t.http.get(`/verify/${swapped}`).expect(404)).text)).toContain('核验码区分大小写');
     });
 
     it('leaves the JSON verification where it was', async () => {
@@ -300,6 +326,34 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(shown).toEqual(free);
     });
 
+    it('shows the booking conditions: qualification, notice and advance, the late fee outside the voucher, closures to come', async () => {
+      // Shanghai dates `days` from today
+      const day = (days: number) => new Date(clock.now().getTime() + 8 * 3_600_000 + days * DAY_MS).toISOString().slice(0, 10);
+      const upkeep = { from: `${day(10)}T00:00:00+08:00`, to: `${day(13)}T00:00:00+08:00`, reason: '设备年度维护保养' };
+      const training = { from: `${day(20)}T09:00:00+08:00`, to: `${day(20)}T12:00:00+08:00`, reason: '操作培训' };
+      await t.http
+        .put(`/api/facilities/${tem}/calendar`)
+        .set(auth(sh.token))
+        .send({
+          openingHours: [{ weekday: 1, from: '09:00', to: '18:00' }],
+          closures: [training, { from: `${day(-10)}T00:00:00+08:00`, to: `${day(-8)}T00:00:00+08:00`, reason: '上次检修' }, upkeep],
+          minNoticeHours: 24,
+          maxAdvanceDays: 60,
+          freeCancellationHours: 48,
+          lateCancellationFeeBp: 5000,
+          requiresQualification: true,
+        })
+        .expect(200);
+      const page = text((await t.http.get(`/facilities/${tem}`).expect(200)).text);
+      expect(page).toContain('预约条件上机资格须经服务机构认定后方可自主上机');
+      expect(page).toContain(
+        '预约须知至少提前24小时、最多提前60天预约；开始前48小时内取消或未到场，按费用的50%收取违约金（由企业自付，不从创新券扣除）',
+      );
+      const closures = [upkeep, training].map((c) => `${formatClosure(c.from, c.to)}${c.reason}`.replace(/\s+/g, ''));
+      expect(page).toContain(`停机安排${closures.join('')}`);
+      expect(page).not.toContain('上次检修');
+    });
+
     it('answers an unknown or malformed facility with a 404 page', async () => {
       for (const id of ['00000000-0000-4000-8000-000000000000', 'nope']) {
         const res = await t.http.get(`/facilities/${id}`).expect(404);
@@ -314,6 +368,52 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       await t.http.get(`/api/facilities/${tem}`).expect(200);
       const doc = (await t.http.get('/docs-json').expect(200)).body as OpenApiDoc;
       expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/'))).toEqual([]);
+    });
+  });
+
+  describe('paths no page serves', () => {
+    const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+    it('sends the bare address to the catalogue', async () => {
+      const res = await t.http.get('/').set('Accept', BROWSER_ACCEPT).expect(302);
+      expect(res.headers.location).toBe('/facilities');
+    });
+
+    it.each(['/verify', '/verify/', '/notice', '/no/such/page'])(
+      'answers %s in a browser with the Chinese 404 page, not the API’s JSON',
+      async (path) => {
+        const res = await t.http.get(path).set('Accept', BROWSER_ACCEPT).expect(404);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+        const page = text(res.text);
+        expect(page).toContain('页面不存在');
+        expect(page).toContain('浏览服务目录');
+        expect(res.text).not.toContain('Cannot');
+        expect(res.text).not.toContain('未找到该记录');
+      },
+    );
+
+    it('answers /facilities/ with a page: the catalogue (Express ignores the slash) or the 404 page (Fastify does not)', async () => {
+      const res = await t.http.get('/facilities/').set('Accept', BROWSER_ACCEPT);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(text(res.text)).toContain(res.status === 200 ? '服务目录' : '页面不存在');
+      expect([200, 404]).toContain(res.status);
+    });
+
+    it('tells someone at /verify without a code how to verify', async () => {
+      for (const path of ['/verify', '/verify/']) {
+        expect(text((await t.http.get(path).set('Accept', BROWSER_ACCEPT).expect(404)).text)).toContain('请扫描证书上的二维码');
+      }
+    });
+
+    it('keeps JSON under /api whatever the client accepts, and for a client that takes no HTML elsewhere', async () => {
+      const api = await t.http.get('/api/no-such-route').set('Accept', BROWSER_ACCEPT).expect(404);
+      expect(api.headers['content-type']).toMatch(/^application\/json/);
+      expect(api.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+      const json = await t.http.get('/notice').set('Accept', 'application/json').expect(404);
+      expect(json.headers['content-type']).toMatch(/^application\/json/);
+      expect(json.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
     });
   });
 });

@@ -355,6 +355,55 @@ describe('voucher applications and vouchers', () => {
       expect(await budgetOf('340100')).toEqual(before);
     });
 
+    it('tells a rule’s reason in the reader’s language, with the figures in yuan; a bureau’s reason stays as typed', async () => {
+      const zh = { 'Accept-Language': 'zh-CN' };
+      const applyIn = (e: OrgSession, amountFen: number, headers: Record<string, string> = {}) =>
+        t.http.post('/api/voucher-applications').set(auth(e.token)).set(headers).send({ amountFen, purpose: '扫描电镜表征' }).expect(201);
+      const read = async (e: OrgSession, id: string, headers: Record<string, string> = {}) =>
+        (await t.http.get(`/api/voucher-applications/${id}`).set(auth(e.token)).set(headers).expect(200)).body.reason;
+      const listed = async (e: OrgSession, headers: Record<string, string> = {}) =>
+        (await t.http.get('/api/voucher-applications').set(auth(e.token)).set(headers).expect(200)).body.items.map(
+          (a: { reason?: string }) => a.reason,
+        );
+
+      const newcomer = await t.registerEnterprise('340100', {}, false);
+      const unverified = (await applyIn(newcomer, 1_000_000, zh)).body;
+      expect(unverified).toMatchObject({
+        reasonCode: 'ENTERPRISE_NOT_VERIFIED',
+        reason: '企业尚未通过所在地科技主管部门核验，暂不能申请创新券',
+      });
+      expect(await read(newcomer, unverified.id)).toBe(
+        'the enterprise has not been verified by its home bureau yet, so it cannot apply for vouchers',
+      );
+
+      const sanctioned = await t.registerEnterprise('340100');
+      await t.http
+        .post('/api/sanctions')
+        .set(await t.as('bureau-zj'))
+        .send({ creditCode: sanctioned.creditCode, reason: '伪造检测报告' })
+        .expect(201);
+      await applyIn(sanctioned, 1_000_000);
+      expect(await listed(sanctioned, zh)).toEqual(['企业处于科研失信惩戒期内，暂不能申请创新券']);
+
+      const e = await t.registerEnterprise('340100');
+      const over = (await applyIn(e, 30_000_001)).body;
+      expect(over.reason).toBe('the requested ¥300,000.01 exceeds the per-voucher cap of ¥300,000.00');
+      expect(await read(e, over.id, zh)).toBe('申请金额 ¥300,000.01 超过单张创新券上限 ¥300,000.00');
+
+      const jiaxing = await t.registerEnterprise('330402');
+      const none = (await applyIn(jiaxing, 1_000_000, zh)).body;
+      expect(none.reason).toBe('申请时浙江省（330000）及其所在省份均无生效的创新券政策');
+
+      const reviewed = (await applyIn(e, 11_000_000)).body;
+      await t.http
+        .post(`/api/voucher-applications/${reviewed.id}/reject`)
+        .set(await t.as('bureau-ah'))
+        .set(zh)
+        .send({ reason: 'purpose outside the supported fields' })
+        .expect(200);
+      expect(await read(e, reviewed.id, zh)).toBe('purpose outside the supported fields');
+    });
+
     it('VOUCHER_CAP_EXCEEDED: one fen above the per-voucher cap, though the cap itself is allowed', async () => {
       const e = await t.registerEnterprise('340100');
       expectRejected(await apply(e, 30_000_001), 'VOUCHER_CAP_EXCEEDED');

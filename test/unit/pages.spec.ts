@@ -2,8 +2,10 @@ import { DomainError } from '../../src/common/errors/domain-error';
 import { appConfig } from '../../src/config/configuration';
 import type { FacilityView } from '../../src/facilities/facility.dto';
 import { parseCatalogueQuery } from '../../src/pages/catalogue-query';
-import { formatDate, formatInstant, formatInstantDate } from '../../src/pages/labels';
-import { cataloguePage, noticesPage, verifyPage } from '../../src/pages/page-views';
+import { formatClosure, formatDate, formatInstant, formatInstantDate, formatPercent } from '../../src/pages/labels';
+import { notFoundPage } from '../../src/pages/page-error.filter';
+import type { CalendarView } from '../../src/bookings/booking.dto';
+import { cataloguePage, facilityPage, noticesPage, verifyPage } from '../../src/pages/page-views';
 import type { VerificationView } from '../../src/vouchers/voucher.dto';
 
 const verification = (status: VerificationView['status']): VerificationView => ({
@@ -37,6 +39,23 @@ describe('the verification page', () => {
       checkedAt: '2026年7月15日 00:30',
     });
   });
+
+  it('says which bureau issued it and whether it may still be used, and calls the check 核验', () => {
+    const page = (status: VerificationView['status']) =>
+      verifyPage(verification(status), '合肥微纳*******公司', '2026-07-14T02:00:00.000Z');
+    expect(page('active')).toMatchObject({ title: '科技创新券核验 AH-2026-000042', statement: '此券由合肥市科学技术局签发，当前有效。' });
+    expect(page('revoked').statement).toBe('此券由合肥市科学技术局签发，当前已撤销，不能再使用。');
+    expect(page('expired').statement).toBe('此券由合肥市科学技术局签发，当前已过期，不能再使用。');
+  });
+});
+
+describe('the 404 pages', () => {
+  it('names the missing record on a record’s page, and says the page does not exist elsewhere', () => {
+    expect(notFoundPage('/verify/AAAA').message).toContain('核验码区分大小写');
+    expect(notFoundPage('/facilities/x').heading).toBe('未找到该服务');
+    for (const path of ['/', '/verify', '/verify/', '/notice', '/facilities/']) expect(notFoundPage(path).heading).toBe('页面不存在');
+    expect(notFoundPage('/verify').message).toContain('二维码');
+  });
 });
 
 describe('dates for readers in China', () => {
@@ -45,6 +64,69 @@ describe('dates for readers in China', () => {
     expect(formatInstant('2026-12-31T16:00:00.000Z')).toBe('2027年1月1日 00:00');
     expect(formatInstantDate('2026-12-31T15:59:59.999Z')).toBe('2026年12月31日');
     expect(formatInstantDate('2026-12-31T16:00:00.000Z')).toBe('2027年1月1日');
+  });
+});
+
+describe('closures and fees as a reader in China writes them', () => {
+  it.each([
+    ['2026-12-14T00:00:00+08:00', '2026-12-17T00:00:00+08:00', '2026年12月14日—16日'],
+    ['2026-12-14T00:00:00+08:00', '2026-12-15T00:00:00+08:00', '2026年12月14日'],
+    ['2026-11-30T00:00:00+08:00', '2026-12-03T00:00:00+08:00', '2026年11月30日—12月2日'],
+    ['2026-12-30T00:00:00+08:00', '2027-01-03T00:00:00+08:00', '2026年12月30日—2027年1月2日'],
+    ['2026-12-14T09:00:00+08:00', '2026-12-14T12:00:00+08:00', '2026年12月14日 09:00–12:00'],
+    ['2026-12-14T09:00:00+08:00', '2026-12-15T12:00:00+08:00', '2026年12月14日 09:00—15日 12:00'],
+  ])('%s to %s: %s', (from, to, shown) => expect(formatClosure(from, to)).toBe(shown));
+
+  it('writes basis points as a percentage', () => {
+    expect([5000, 1250, 10000, 1].map(formatPercent)).toEqual(['50%', '12.5%', '100%', '0.01%']);
+  });
+});
+
+describe('the facility page’s booking conditions', () => {
+  const calendar = (overrides: Partial<CalendarView> = {}): CalendarView => ({
+    facilityId: 'f1',
+    openingHours: [],
+    closures: [
+      { from: '2026-12-24T00:00:00+08:00', to: '2026-12-26T00:00:00+08:00', reason: '停电检修' },
+      { from: '2026-12-14T00:00:00+08:00', to: '2026-12-17T00:00:00+08:00', reason: '设备年度维护保养' },
+      { from: '2026-11-01T00:00:00+08:00', to: '2026-11-02T00:00:00+08:00', reason: '已过去' },
+    ],
+    minNoticeHours: 24,
+    maxAdvanceDays: 30,
+    freeCancellationHours: 24,
+    lateCancellationFeeBp: 2000,
+    requiresQualification: true,
+    updatedAt: '2026-11-01T00:00:00.000Z',
+    ...overrides,
+  });
+  const facility = {
+    id: 'f1',
+    name: 'TEM',
+    providerName: 'Lab',
+    category: 'testing',
+    unit: 'hour',
+    unitPriceFen: 80_000,
+    regionCode: '310000',
+    ratingAvg: null,
+  };
+  const terms = (c: CalendarView) =>
+    facilityPage(facility as FacilityView, { calendar: c, free: [] }, '2026-12-03T03:00:00.000Z').schedule!.terms;
+
+  it('says who may operate it, how far ahead to book, what a late cancellation costs, and the closures to come in order', () => {
+    expect(terms(calendar())).toEqual({
+      qualification: '须经服务机构认定后方可自主上机',
+      booking: '至少提前 24 小时、最多提前 30 天预约；开始前 24 小时内取消或未到场，按费用的 20% 收取违约金（由企业自付，不从创新券扣除）',
+      closures: ['2026年12月14日—16日 设备年度维护保养', '2026年12月24日—25日 停电检修'],
+    });
+  });
+
+  it('leaves out what does not apply', () => {
+    expect(terms(calendar({ requiresQualification: false, minNoticeHours: 0, lateCancellationFeeBp: 0, closures: [] }))).toEqual({
+      qualification: '无需服务机构认定',
+      booking: '最多提前 30 天预约；取消或未到场不收取违约金',
+      closures: [],
+    });
+    expect(terms(calendar({ freeCancellationHours: 0 })).booking).toContain('开始后取消或未到场，按费用的 20% 收取违约金');
   });
 });
 

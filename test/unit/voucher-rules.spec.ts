@@ -3,6 +3,7 @@ import type { PolicyTerms } from '../../src/policies/policy.types';
 import {
   annualCapFor,
   ApplicationFacts,
+  applicationReason,
   applicationRefusal,
   approvesAtOnce,
   capSubjects,
@@ -210,5 +211,50 @@ describe('needsSecondApproval', () => {
     expect(needsSecondApproval(terms({ dualControlFen: 0 }), 30_000_000)).toBe(false);
     expect(needsSecondApproval(terms({ dualControlFen: 10_000_000 }), 9_999_999)).toBe(false);
     expect(needsSecondApproval(terms({ dualControlFen: 10_000_000 }), 10_000_000)).toBe(true);
+  });
+});
+
+describe('an application’s reason, told in the reader’s language', () => {
+  const facts: ApplicationFacts = {
+    amountFen: 70_000_000,
+    verified: true,
+    sanctioned: false,
+    regionCode: '340100',
+    terms: terms({ maxVoucherFen: 60_000_000, enterpriseAnnualCapFen: 100_000_000 }),
+    kind: null,
+    grantedFen: 0,
+    budgetAvailableFen: 1_000_000_000,
+  };
+  const refused = (f: Partial<ApplicationFacts>) => {
+    const r = applicationRefusal({ ...facts, ...f })!;
+    return { reasonCode: r.code, reason: r.message };
+  };
+
+  it('renders each rule’s refusal from its code and the figures its stored English holds', () => {
+    expect(applicationReason(refused({ verified: false }), 'zh')).toBe('企业尚未通过所在地科技主管部门核验，暂不能申请创新券');
+    expect(applicationReason(refused({ sanctioned: true }), 'zh')).toBe('企业处于科研失信惩戒期内，暂不能申请创新券');
+    expect(applicationReason(refused({}), 'zh')).toBe('申请金额 ¥700,000.00 超过单张创新券上限 ¥600,000.00');
+    expect(applicationReason(refused({}), 'en')).toBe('the requested ¥700,000.00 exceeds the per-voucher cap of ¥600,000.00');
+    expect(applicationReason(refused({ amountFen: 100, grantedFen: 99_999_950 }), 'zh')).toBe(
+      '本年度已获批 ¥999,999.50，再申请 ¥1.00 将超过年度上限 ¥1,000,000.00',
+    );
+    expect(applicationReason(refused({ amountFen: 100, budgetAvailableFen: 50 }), 'zh')).toBe(
+      '合肥市创新券预算可用余额 ¥0.50，不足申请金额 ¥1.00',
+    );
+    expect(applicationReason(refused({ amountFen: 100, budgetAvailableFen: null }), 'en')).toBe(
+      'the voucher budget of 340100 had ¥0.00 available, less than the ¥1.00 requested',
+    );
+    expect(applicationReason(refused({ terms: undefined }), 'zh')).toBe('申请时合肥市（340100）及其所在省份均无生效的创新券政策');
+  });
+
+  it('keeps a bureau’s reason as typed, and a refusal it cannot read with its code’s sentence', () => {
+    expect(applicationReason({ reasonCode: null, reason: 'purpose outside the supported fields' }, 'zh')).toBe(
+      'purpose outside the supported fields',
+    );
+    expect(applicationReason({ reasonCode: null, reason: null }, 'zh')).toBeNull();
+    expect(applicationReason({ reasonCode: 'VOUCHER_CAP_EXCEEDED', reason: 'over the cap' }, 'zh')).toBe(
+      '金额超过单张创新券上限（over the cap）',
+    );
+    expect(applicationReason({ reasonCode: 'VOUCHER_CAP_EXCEEDED', reason: 'over the cap' }, 'en')).toBe('over the cap');
   });
 });

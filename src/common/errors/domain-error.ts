@@ -102,6 +102,12 @@ const RECORD_NAMES = new Set([
   'API key',
   'webhook',
   'delivery',
+  'booking',
+  'calendar',
+  'calendar feed',
+  'notification',
+  'budget',
+  'region',
 ]);
 
 export const notFound = (what: string) =>

@@ -1,21 +1,84 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
+import type { TOptions } from 'i18next';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { hasMessage, Language, translate } from '../i18n/messages';
 import { counted } from '../i18n/plural';
 import { hasControlCharacters } from './text';
 
-/** One failed constraint of one field: its path, the constraint's name and class-validator's English text. */
-interface Violation {
+/** A rule a field is held to, as its decorator declared it: the constraint's arguments, and whether it brings its own text. */
+interface Rule {
+  args: unknown[];
+  custom: boolean;
+}
+
+/**
+ * What one field broke: the constraint that speaks for it (fieldFailures), the English text class-validator gave that
+ * constraint, the value as sent, and every rule the field is held to (a range speaks of both its bounds).
+ */
+interface FieldFailure {
   field: string;
   constraint: string;
   english: string;
+  value: unknown;
+  rules: Map<string, Rule>;
 }
 
-function violations(errors: ValidationError[], parent = ''): Violation[] {
+/** The rules of `property` of the object an error was found in, by the constraint name its errors carry. */
+function rulesOf(target: object | undefined, property: string): Map<string, Rule> {
+  const rules = new Map<string, Rule>();
+  if (!target || typeof target !== 'object') return rules;
+  for (const m of getMetadataStorage().getTargetValidationMetadatas(target.constructor, '', true, false)) {
+    if (m.propertyName !== property) continue;
+    const name = m.type === 'customValidation' ? m.name : m.type;
+    if (name && !rules.has(name)) rules.set(name, { args: m.constraints ?? [], custom: m.message !== undefined });
+  }
+  return rules;
+}
+
+/**
+ * Which failed constraint speaks for a field: what it is (a string, a whole number, an object) before how long or how
+ * large it is, and both before its format; a later message would only contradict or repeat the first.
+ */
+const RANK: Record<string, number> = {
+  whitelistValidation: 0,
+  isDefined: 1,
+  isString: 2,
+  isInt: 2,
+  isNumber: 2,
+  isBoolean: 2,
+  isArray: 2,
+  isObject: 2,
+  nestedValidation: 2,
+  // what an address is says more than its length: "x" is no e-mail address, whatever its length
+  isEmail: 2,
+  isNotEmptyObject: 3,
+  isNotEmpty: 3,
+  isLength: 3,
+  minLength: 3,
+  maxLength: 3,
+  arrayNotEmpty: 3,
+  arrayMinSize: 3,
+  arrayMaxSize: 3,
+  hasVisibleText: 4,
+  min: 5,
+  max: 5,
+};
+const FORMAT_RANK = 6;
+const rank = (constraint: string) => RANK[constraint] ?? FORMAT_RANK;
+
+/** One failure per field that failed, nested fields named by their path (`organization.name`, `categories.0.ratioBp`). */
+function fieldFailures(errors: ValidationError[], parent = ''): FieldFailure[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.entries(e.constraints ?? {}).map(([constraint, english]) => ({ field, constraint, english }));
-    return [...own, ...violations(e.children ?? [], field)];
+    const constraints = Object.entries(e.constraints ?? {});
+    const own: FieldFailure[] = [];
+    if (constraints.length > 0) {
+      // a stable sort: within a rank, the order the decorators were checked in
+      const [constraint, english] = [...constraints].sort(([a], [b]) => rank(a) - rank(b))[0];
+      own.push({ field, constraint, english, value: e.value, rules: rulesOf(e.target, e.property) });
+    }
+    return [...own, ...fieldFailures(e.children ?? [], field)];
   });
 }
 
@@ -23,46 +86,96 @@ function violations(errors: ValidationError[], parent = ''): Violation[] {
 const BOUND_COUNT = /\b(\d+) (element|character)s$/;
 const COUNTED_CONSTRAINTS = new Set(['isLength', 'minLength', 'maxLength', 'arrayMinSize', 'arrayMaxSize']);
 
-/** `organization.creditCode: must be ...` — every failing field named with its path (the English text, as before). */
-function inEnglish(v: Violation): string {
-  const property = v.field.split('.').pop()!;
-  const parent = v.field.slice(0, v.field.length - property.length);
-  const english = COUNTED_CONSTRAINTS.has(v.constraint)
-    ? v.english.replace(BOUND_COUNT, (_, n: string, noun: string) => counted(Number(n), noun))
-    : v.english;
-  return english.startsWith(property) ? `${parent}${english}` : `${v.field}: ${english}`;
+/** `organization.creditCode must be ...`: a decorator's own English text, its field named with its path. */
+function ownEnglish(f: FieldFailure): string {
+  const property = f.field.split('.').pop()!;
+  const parent = f.field.slice(0, f.field.length - property.length);
+  const english = COUNTED_CONSTRAINTS.has(f.constraint)
+    ? f.english.replace(BOUND_COUNT, (_, n: string, noun: string) => counted(Number(n), noun))
+    : f.english;
+  return english.startsWith(property) ? `${parent}${english}` : `${f.field}: ${english}`;
 }
 
-/** The constraint's argument (a bound, a list of values), read from class-validator's English default text. */
-function argumentOf(v: Violation): string | undefined {
-  const text = v.english;
-  switch (v.constraint) {
-    case 'isIn':
-      return /following values: (.+)$/.exec(text)?.[1];
-    case 'isLength': {
-      const longer = /longer than or equal to (\d+)/.exec(text)?.[1];
-      const shorter = /shorter than or equal to (\d+)/.exec(text)?.[1];
-      return longer ? `≥ ${longer}` : shorter ? `≤ ${shorter}` : undefined;
-    }
+const numberArg = (rule: Rule | undefined, i = 0): number | undefined => {
+  const arg = rule?.args[i];
+  return typeof arg === 'number' && Number.isFinite(arg) ? arg : undefined;
+};
+
+/** The fewest characters (code points) of `value`'s text, or of its elements' for a rule on each element. */
+const shortest = (value: unknown): number =>
+  Math.min(...(Array.isArray(value) ? value : [value]).map((v) => (typeof v === 'string' ? [...v].length : Infinity)));
+
+/** A list of six-digit codes is a list of the region's provinces and cities (or of its provinces alone), not words to print. */
+const SIX_DIGITS = /^\d{6}$/;
+const PROVINCE = /^\d{2}0000$/;
+
+/** The catalogue message (`validation.<key>`) and its parameters that say what a field must be. */
+function message(f: FieldFailure, lng: Language): { key: string; params?: TOptions } {
+  const { constraint, rules, value } = f;
+  // Missing, or null where null is not allowed (an optional field is not validated when missing): nothing else to say.
+  if (constraint !== 'whitelistValidation' && (value === undefined || value === null)) return { key: 'required' };
+  const count = (n: number, noun: string) => (lng === 'en' ? counted(n, noun) : String(n));
+  switch (constraint) {
+    case 'isInt':
     case 'min':
-    case 'max':
+    case 'max': {
+      const min = numberArg(rules.get('min'));
+      const max = numberArg(rules.get('max'));
+      // An amount of money is a whole number of fen: "10元" or 12.5 is refused as that, whatever its bounds.
+      const fen = /Fen$/.test(f.field) && rules.has('isInt');
+      if (fen && constraint === 'isInt') return { key: 'fen' };
+      if (rules.has('isInt') && min !== undefined && max !== undefined) return { key: fen ? 'fenRange' : 'intRange', params: { min, max } };
+      if (constraint === 'min' && min !== undefined) return { key: 'min', params: { arg: min } };
+      if (constraint === 'max' && max !== undefined) return { key: 'max', params: { arg: max } };
+      return { key: constraint === 'isInt' ? 'isInt' : 'default' };
+    }
+    case 'isLength':
     case 'minLength':
-    case 'maxLength':
-    case 'arrayMinSize':
-    case 'arrayMaxSize':
-    case 'hasVisibleText':
-      return /(-?\d+)/.exec(text.slice(text.indexOf(' ')))?.[1];
+    case 'maxLength': {
+      const isLength = rules.get('isLength');
+      const min = constraint === 'isLength' ? numberArg(isLength, 0) : numberArg(rules.get('minLength'));
+      const max = constraint === 'isLength' ? numberArg(isLength, 1) : numberArg(rules.get('maxLength'));
+      if (min !== undefined && min > 1 && max !== undefined) return { key: 'isLength', params: { min, max } };
+      const tooShort = constraint === 'minLength' || (constraint === 'isLength' && min !== undefined && shortest(value) < min);
+      if (tooShort && min !== undefined)
+        return min <= 1 ? { key: 'isNotEmpty' } : { key: 'minLength', params: { arg: count(min, 'character') } };
+      if (max !== undefined) return { key: 'maxLength', params: { arg: count(max, 'character') } };
+      return { key: 'default' };
+    }
+    case 'arrayMinSize': {
+      const min = numberArg(rules.get('arrayMinSize'));
+      if (min === undefined) return { key: 'default' };
+      return min <= 1 ? { key: 'arrayNotEmpty' } : { key: 'arrayMinSize', params: { arg: count(min, 'item') } };
+    }
+    case 'arrayMaxSize': {
+      const max = numberArg(rules.get('arrayMaxSize'));
+      return max === undefined ? { key: 'default' } : { key: 'arrayMaxSize', params: { arg: count(max, 'item') } };
+    }
+    case 'hasVisibleText': {
+      const min = numberArg(rules.get('hasVisibleText'));
+      return min === undefined ? { key: 'default' } : { key: 'hasVisibleText', params: { arg: count(min, 'visible character') } };
+    }
+    case 'isIn': {
+      const values = rules.get('isIn')?.args[0];
+      if (!Array.isArray(values) || values.length === 0) return { key: 'default' };
+      if (values.every((v) => typeof v === 'string' && PROVINCE.test(v))) return { key: 'isProvinceCode' };
+      if (values.every((v) => typeof v === 'string' && SIX_DIGITS.test(v))) return { key: 'isRegionListCode' };
+      return { key: 'isIn', params: { arg: values.join(', ') } };
+    }
     default:
-      return undefined;
+      return { key: constraint };
   }
 }
 
-function localize(v: Violation, lng: Language): string {
-  const key = `validation.${v.constraint}`;
-  const arg = argumentOf(v);
-  const needsArg = translate('en', key).includes('{{arg}}');
-  if (!hasMessage(lng, key) || (needsArg && arg === undefined)) return translate(lng, 'validation.default', { field: v.field });
-  return translate(lng, key, { field: v.field, arg });
+/**
+ * What one field must be, in `lng`: "is required" when it is missing, else what its first failed constraint asks. In
+ * English a decorator's own text (`year must be 2000 or later`) is kept: it says more than the catalogue can.
+ */
+function render(f: FieldFailure, lng: Language): string {
+  const { key, params } = message(f, lng);
+  if (lng === 'en' && key !== 'required' && f.rules.get(f.constraint)?.custom) return ownEnglish(f);
+  const catalogued = hasMessage(lng, `validation.${key}`) ? `validation.${key}` : 'validation.default';
+  return translate(lng, catalogued, { ...params, field: f.field });
 }
 
 /** With the u flag a surrogate pair reads as one code point, so only a lone surrogate is a Cs code point. */
@@ -70,11 +183,9 @@ const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Why a value failed its validators, in `lng`: for what a request is answered with per row (an import's rejected rows). */
 export const describeViolations = (errors: ValidationError[], lng: Language): string =>
-  lng === 'en'
-    ? violations(errors).map(inEnglish).join('; ')
-    : violations(errors)
-        .map((v) => localize(v, lng))
-        .join(translate(lng, 'validation.separator'));
+  fieldFailures(errors)
+    .map((f) => render(f, lng))
+    .join(translate(lng, 'validation.separator'));
 
 const illFormed = (text: string) => LONE_SURROGATE.test(text) || hasControlCharacters(text);
 
@@ -135,12 +246,12 @@ export const validationPipe = new RequestValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
+  // Every constraint of a field is checked, so the one that speaks for it can be chosen (fieldFailures); the object an
+  // error was found in names the field's rules, so a range is told whole ("1–500").
   stopAtFirstError: false,
-  exceptionFactory: (errors) => {
-    const found = violations(errors);
-    return new DomainError('VALIDATION_FAILED', found.map(inEnglish).join('; ') || 'invalid input', {
-      localized: (lng) =>
-        found.map((v) => localize(v, lng)).join(translate(lng, 'validation.separator')) || translate(lng, 'errors.VALIDATION_FAILED'),
-    });
-  },
+  validationError: { target: true, value: true },
+  exceptionFactory: (errors) =>
+    new DomainError('VALIDATION_FAILED', describeViolations(errors, 'en') || 'invalid input', {
+      localized: (lng) => describeViolations(errors, lng) || translate(lng, 'errors.VALIDATION_FAILED'),
+    }),
 });
