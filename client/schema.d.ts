@@ -1761,7 +1761,7 @@ export interface paths {
          *
          *     **What it changes:** submitted → approved (or awaiting_second_approval, answered 202); audited.
          *
-         *     **Money:** The approved amount becomes a payable of the issuing region to the payee; what is not approved leaves the vouchers’ spent balance for the issuing budget.
+         *     **Money:** The approved amount becomes a payable of the issuing region to the payee; what is not approved leaves the vouchers’ spent balance for the issuing budget and no longer counts against the enterprise’s annual grant.
          */
         post: operations["ClaimsController_approve"];
         delete?: never;
@@ -1780,12 +1780,14 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reject a claim, with a reason
-         * @description **Who may call it:** A bureau user of the claim’s issuing region.
+         * Reject a claim, with a reason; `final: true` rejects it for good (终局驳回)
+         * @description **Who may call it:** A bureau user of the claim’s issuing region (another region’s bureau, the payee, an enterprise and the platform are 403).
          *
-         *     **What it changes:** submitted → rejected; its redemptions can be claimed again; audited.
+         *     **What it changes:** submitted or awaiting_second_approval → rejected; audited, with a claim.decided event. By default its redemptions can be claimed again with corrected evidence. With `final: true` they are annulled (captured → cancelled) and stay bound to this claim: a later claim with any of them is 409 INVALID_STATE. Of a final rejection racing an approval (or another rejection) exactly one wins; the other is 409.
          *
-         *     **Money:** None.
+         *     **Money:** None by default. With `final: true` each redemption’s captured subsidy goes back in the same transaction, as a dispute resolved at zero: to its voucher while the voucher is active or exhausted (exhausted becomes active again), to the issuing budget when it expired or was revoked (and no longer counts against the enterprise’s annual grant).
+         *
+         *     Honours Idempotency-Key like every POST: a retry with the same key and body replays the first answer and moves nothing.
          */
         post: operations["ClaimsController_reject"];
         delete?: never;
@@ -3069,6 +3071,7 @@ export interface components {
             purpose: string;
             /** @description the rule that rejected it */
             reasonCode?: string;
+            /** @description why it was rejected: the bureau’s words, or the broken rule in the caller’s language */
             reason?: string;
             voucher?: components["schemas"]["VoucherView"];
             createdAt: string;
@@ -3562,6 +3565,8 @@ export interface components {
             evidence: components["schemas"]["ClaimEvidenceView"];
             /** @description why it was rejected */
             reason?: string;
+            /** @description on a rejected claim: true when rejected for good (终局驳回), so that its redemptions can never be claimed again */
+            final?: boolean;
             /** @description the settlement batch that pays it */
             settlementId?: string;
             createdAt: string;
@@ -3578,6 +3583,11 @@ export interface components {
         RejectClaimInput: {
             /** @example 发票金额与合同不符 */
             reason: string;
+            /**
+             * @description false (default): the payee may claim the redemptions again with corrected evidence. true: a rejection for good (终局驳回, e.g. a fake invoice): the redemptions are annulled and can never be claimed again (a later claim with any of them is 409 INVALID_STATE), and their captured subsidy goes back in the same transaction: to the voucher while it is active or exhausted (exhausted becomes active), to the issuing budget when it expired or was revoked, no longer counting against the annual grant.
+             * @default false
+             */
+            final?: boolean;
         };
         CreateSettlementInput: {
             /**
@@ -3737,12 +3747,12 @@ export interface components {
         };
         CreateClearingRunInput: {
             /**
-             * @description first day (UTC) of payments taken in
+             * @description first day (Beijing time) of payments taken in
              * @example 2026-04-01
              */
             from: string;
             /**
-             * @description last day (UTC) of payments taken in, inclusive; today at the latest
+             * @description last day (Beijing time) of payments taken in, inclusive; today at the latest
              * @example 2026-06-30
              */
             to: string;
@@ -8037,7 +8047,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description CAPTURE_EXCEEDS_HOLD, SANCTIONED */
+            /** @description CAPTURE_EXCEEDS_HOLD, SANCTIONED, PROVIDER_NOT_ACTIVE, RELATED_PARTY, VOUCHER_EXPIRED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9310,7 +9320,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description CAPTURE_EXCEEDS_HOLD, SANCTIONED */
+            /** @description CAPTURE_EXCEEDS_HOLD, SANCTIONED, PROVIDER_NOT_ACTIVE, RELATED_PARTY */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9793,7 +9803,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description rejected; its redemptions can be claimed again */
+            /** @description rejected; its redemptions can be claimed again, unless rejected for good (final) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -10335,9 +10345,9 @@ export interface operations {
     ClearingController_clear: {
         parameters: {
             query: {
-                /** @description first day (UTC) of payments taken in */
+                /** @description first day (Beijing time) of payments taken in */
                 from: string;
-                /** @description last day (UTC) of payments taken in, inclusive */
+                /** @description last day (Beijing time) of payments taken in, inclusive */
                 to: string;
             };
             header?: never;
