@@ -84,7 +84,18 @@ export class AuthService {
   async login(username: string, password: string, otp: string | undefined, client: Client): Promise<Outcome<LoginView>> {
     const admitted = await this.throttle.admit(username, client.ip);
     if (admitted.refusal) return this.refuseLogin(username, client, admitted.refusal, await this.users.byUsername(username));
-    const { attempt } = admitted;
+    return this.settledOnError(username, client, admitted.attempt, () =>
+      this.attemptLogin(username, password, otp, client, admitted.attempt),
+    );
+  }
+
+  private async attemptLogin(
+    username: string,
+    password: string,
+    otp: string | undefined,
+    client: Client,
+    attempt: string,
+  ): Promise<Outcome<LoginView>> {
     const user = await this.users.byUsername(username);
     const passwordOk = await this.credentials.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabledAt) {
@@ -318,6 +329,19 @@ export class AuthService {
       if (lockedNow) this.record(user ?? null, 'auth.locked', { username, clientIp: client.ip, lockSec: this.config.lock.lockSec });
       return refusedBy(error);
     });
+  }
+
+  /**
+   * Runs an admitted attempt; one that ends in an error (a two-factor secret encrypted under another key, a database
+   * lost) is settled as neither, rather than holding its place until it frees and locking out the right password.
+   */
+  private async settledOnError<T>(username: string, client: Client, attempt: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      await this.uow.run(() => this.throttle.settle(username, client.ip, attempt, 'neither')).catch(() => undefined);
+      throw e;
+    }
   }
 
   /** An attempt that was neither a success nor a failure (two-factor asked for, the account waiting): it only leaves. */

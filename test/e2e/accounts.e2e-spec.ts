@@ -115,6 +115,26 @@ describe('accounts', () => {
   });
 
   describe('two-factor (TOTP)', () => {
+    it('an attempt that ends in an error holds no place toward the lockout: the right password and code then log in', async () => {
+      const e = await t.registerEnterprise('320100');
+      const token = (await t.login(e.username, PASSWORD)).accessToken;
+      const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(token)).send({}).expect(200)).body;
+      await t.http
+        .post('/api/auth/mfa/enable')
+        .set(auth(token))
+        .send({ otp: totp(secret) })
+        .expect(204);
+      // A node restarted under another MFA_ENCRYPTION_KEY cannot read the stored secret: its logins end in an error.
+      const [{ mfa_secret: stored }] = await t.dataSource.query('SELECT mfa_secret FROM app_user WHERE id = ?', [e.userId]);
+      await t.dataSource.query('UPDATE app_user SET mfa_secret = ? WHERE id = ?', ['not-under-this-key', e.userId]);
+      for (let i = 0; i < 6; i++) {
+        expect((await login({ username: e.username, password: PASSWORD, otp: totp(secret) }, '198.51.100.91')).status).toBe(500);
+      }
+      await t.dataSource.query('UPDATE app_user SET mfa_secret = ? WHERE id = ?', [stored, e.userId]);
+      // the next step's code: the current one was used to enable
+      await login({ username: e.username, password: PASSWORD, otp: totp(secret, 1) }, '198.51.100.91').expect(200);
+    });
+
     it('enrols with a secret and a first code; then login needs the code, refuses a wrong or replayed one', async () => {
       const e = await t.registerEnterprise('320100');
       const token = (await t.login(e.username, PASSWORD)).accessToken;
