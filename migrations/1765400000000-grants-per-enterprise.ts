@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { capSubjects, grantSubjectsOf, recordedCapSubject } from '../src/vouchers/voucher.rules';
+import { grantSubjects, grantSubjectsOf, recordedCapSubject } from '../src/vouchers/voucher.rules';
 
 const PAGE = 5_000;
 
@@ -11,6 +11,7 @@ interface VoucherRow {
   cap_subject: string;
   granted: string | number;
   credit_code: string;
+  controller_credit_code: string | null;
   terms: string | { capByController: boolean };
 }
 
@@ -23,13 +24,17 @@ interface VoucherRow {
  * it counts in are those of the controller it recorded, not of one named since. `enterpriseId` narrows it to one
  * enterprise's vouchers (a test's).
  */
-export async function countAgainstEverySubject(queryRunner: QueryRunner, enterpriseId?: string): Promise<void> {
+export async function countAgainstEverySubject(
+  queryRunner: QueryRunner,
+  enterpriseId?: string,
+  vouchers: 'under capByController' | 'every policy' = 'under capByController',
+): Promise<void> {
   const mariadb = queryRunner.connection.options.type !== 'better-sqlite3';
   const added = new Map<string, number>();
   for (let after = ''; ;) {
     const rows: VoucherRow[] = await queryRunner.query(
       `SELECT v.id, v.issuing_region_code, v.budget_year, v.enterprise_id, v.cap_subject,
-              v.face_value_fen - v.released_fen AS granted, o.credit_code, p.terms
+              v.face_value_fen - v.released_fen AS granted, o.credit_code, o.controller_credit_code, p.terms
        FROM voucher v JOIN organization o ON o.id = v.enterprise_id JOIN policy p ON p.id = v.policy_id
        WHERE v.id > ? ${enterpriseId ? 'AND v.enterprise_id = ?' : ''} ORDER BY v.id LIMIT ?`,
       enterpriseId ? [after, enterpriseId, PAGE] : [after, PAGE],
@@ -38,18 +43,15 @@ export async function countAgainstEverySubject(queryRunner: QueryRunner, enterpr
     after = rows[rows.length - 1].id;
     for (const v of rows) {
       const terms = typeof v.terms === 'string' ? (JSON.parse(v.terms) as { capByController: boolean }) : v.terms;
-      if (!terms.capByController) continue;
+      if (vouchers === 'under capByController' && !terms.capByController) continue;
       // One subject, as the former code recorded; a voucher recorded since records its groups (never one alone then,
       // as the migration runs before the service issues any).
       const before = v.cap_subject.includes(' ')
         ? grantSubjectsOf({ enterpriseId: v.enterprise_id, capSubject: v.cap_subject })
         : [v.cap_subject];
-      const recorded = before.find((s) => s.startsWith('ctl:'))?.slice(4) ?? null;
-      const now = capSubjects(terms, {
-        id: v.enterprise_id,
-        creditCode: v.credit_code,
-        controllerCreditCode: recorded,
-      });
+      // A voucher that recorded the enterprise alone named no controller: the one the organization names now.
+      const recorded = before.find((s) => s.startsWith('ctl:'))?.slice(4) ?? (terms.capByController ? null : v.controller_credit_code);
+      const now = grantSubjects({ id: v.enterprise_id, creditCode: v.credit_code, controllerCreditCode: recorded });
       for (const subject of now.filter((s) => !before.includes(s))) {
         const key = `${v.issuing_region_code}|${v.budget_year}|${subject}`;
         added.set(key, (added.get(key) ?? 0) + Number(v.granted));

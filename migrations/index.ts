@@ -21,6 +21,7 @@ import { SecretsNotReplayed1765820000000 } from './1765820000000-secrets-not-rep
 import { WebhookLiveKeys1765830000000 } from './1765830000000-webhook-live-keys';
 import { StaffSetupCodes1765840000000 } from './1765840000000-staff-setup-codes';
 import { FinalClaimRejection1765850000000 } from './1765850000000-final-claim-rejection';
+import { GrantsToEveryGroup1765860000000 } from './1765860000000-grants-to-every-group';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   WebhookLiveKeys1765830000000,
   StaffSetupCodes1765840000000,
   FinalClaimRejection1765850000000,
+  GrantsToEveryGroup1765860000000,
 ];

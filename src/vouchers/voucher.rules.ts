@@ -13,23 +13,24 @@ export const annualCapFor = (terms: PolicyTerms, kind: EnterpriseKind | null): n
   kind === 'startup_team' && terms.teamAnnualCapFen !== null ? terms.teamAnnualCapFen : terms.enterpriseAnnualCapFen;
 
 /**
- * Whose annual caps an application counts against: always the enterprise itself; when the policy aggregates by
- * controller, also the group its credit code heads and the group of the controller it names, in one order everywhere
- * (so that two issuers never take the group rows crosswise). A controller that applies itself is thus counted in the
- * group it heads, and naming another controller (its admin may declare one) starts no fresh total for the enterprise.
+ * Whose annual grants an application counts toward: the enterprise itself, the group its credit code heads and the
+ * group of the controller it names, in one order everywhere (so that two issuers never take the group rows crosswise).
+ * Every grant counts toward all of them, whatever the policy says: a version that turns capByController on mid-year
+ * then finds the group's whole year (a grant under a version without it had started the group afresh). A controller
+ * that applies itself is counted in the group it heads, and naming another controller (its admin may declare one)
+ * starts no fresh total for the enterprise.
  */
-export function capSubjects(
-  terms: Pick<PolicyTerms, 'capByController'>,
-  enterprise: { id: string; creditCode: string; controllerCreditCode: string | null },
-): string[] {
-  const own = `ent:${enterprise.id}`;
-  if (!terms.capByController) return [own];
+export function grantSubjects(enterprise: { id: string; creditCode: string; controllerCreditCode: string | null }): string[] {
   const groups = new Set([
     `ctl:${enterprise.creditCode}`,
     ...(enterprise.controllerCreditCode ? [`ctl:${enterprise.controllerCreditCode}`] : []),
   ]);
-  return [own, ...[...groups].sort()];
+  return [`ent:${enterprise.id}`, ...[...groups].sort()];
 }
+
+/** The subjects whose totals the caps bind: the enterprise's, and under capByController its groups' too. */
+export const cappedSubjects = (terms: Pick<PolicyTerms, 'capByController'>, subjects: string[]): string[] =>
+  terms.capByController ? subjects : subjects.slice(0, 1);
 
 /** What a voucher records as its cap subjects: the groups', space-separated, or the enterprise's alone. */
 export const recordedCapSubject = (subjects: string[]): string => (subjects.length > 1 ? subjects.slice(1).join(' ') : subjects[0]);

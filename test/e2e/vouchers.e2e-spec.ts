@@ -513,6 +513,48 @@ describe('voucher applications and vouchers', () => {
       expectRejected(await apply(team, 1), 'ANNUAL_CAP_EXCEEDED');
     });
 
+    it('ANNUAL_CAP_EXCEEDED: a group counts the year’s grants made while its policy did not aggregate by controller', async () => {
+      // Wuxi first caps each enterprise alone (¥500,000), then a new version caps each group at the same figure.
+      await openRegion(t, '320200', { budgetFen: 500_000_000 });
+      const controller = creditCodeIn('320000');
+      const [a, b] = [
+        await t.registerEnterprise('320200', { controllerCreditCode: controller }),
+        await t.registerEnterprise('320200', { controllerCreditCode: controller }),
+      ];
+      expect((await granted(a, 30_000_000)).status).toBe('approved');
+      expect((await granted(b, 20_000_000)).status).toBe('approved'); // each alone is within ¥500,000
+      await t.http
+        .post('/api/policies')
+        .set(await t.as('bureau-js'))
+        .send(policyBody('320200', { capByController: true }))
+        .expect(201);
+      // The group has had ¥500,000 this year: nothing more for either, nor for a third company under the controller.
+      expectRejected(await apply(a, 1), 'ANNUAL_CAP_EXCEEDED');
+      const c = await t.registerEnterprise('320200', { controllerCreditCode: controller });
+      expectRejected(await apply(c, 1), 'ANNUAL_CAP_EXCEEDED');
+    });
+
+    it('vouchers issued while the policy did not aggregate by controller are counted toward their groups by a migration', async () => {
+      const controller = creditCodeIn('320000');
+      const e = await t.registerEnterprise('320100', { controllerCreditCode: controller });
+      const voucher = (await granted(e, 8_000_000)).voucher;
+      const grants = t.get(AnnualGrantRepository);
+      const subjects = [`ent:${e.organizationId}`, `ctl:${e.creditCode}`, `ctl:${controller}`];
+      const totals = () => Promise.all(subjects.map((s) => grants.granted('320100', year, s)));
+      expect(await totals()).toEqual([8_000_000, 8_000_000, 8_000_000]);
+      // As the former code left it: counted toward the enterprise alone, which it recorded.
+      const db = t.get(Database);
+      await t.get(UnitOfWork).run(async () => {
+        await db.execute(sql`UPDATE annual_grant SET granted_fen = 0 WHERE subject IN (${subjects[1]}, ${subjects[2]})`);
+        await db.execute(sql`UPDATE voucher SET cap_subject = ${subjects[0]} WHERE enterprise_id = ${e.organizationId}`);
+      });
+      const runner = t.get(DataSource).createQueryRunner();
+      await countAgainstEverySubject(runner, e.organizationId, 'every policy').finally(() => runner.release());
+      expect(await totals()).toEqual([8_000_000, 8_000_000, 8_000_000]);
+      await revoke('bureau-js', voucher.id).then((r) => expect(r.status).toBe(200));
+      expect(await totals()).toEqual([0, 0, 0]);
+    });
+
     it('ANNUAL_CAP_EXCEEDED counts grants net of revocations: a revoked voucher frees its amount again', async () => {
       const e = await t.registerEnterprise('310000');
       await apply(e, 30_000_000);

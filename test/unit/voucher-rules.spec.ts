@@ -6,7 +6,8 @@ import {
   applicationReason,
   applicationRefusal,
   approvesAtOnce,
-  capSubjects,
+  cappedSubjects,
+  grantSubjects,
   grantSubjectsOf,
   recordedCapSubject,
   formatSerial,
@@ -69,29 +70,24 @@ describe('annualCapFor', () => {
   });
 });
 
-describe('capSubjects', () => {
+describe('grantSubjects and cappedSubjects', () => {
   const A = '91310000MA1FL4T01X';
   const B = '91340100MA2T8XQ30C';
   const enterprise = { id: 'e-1', creditCode: B, controllerCreditCode: A };
 
-  it('counts against the enterprise itself by default', () => {
-    expect(capSubjects(terms(), enterprise)).toEqual(['ent:e-1']);
-  });
-
-  it('under capByController, also against the group it heads and its controller’s, in code order', () => {
-    expect(capSubjects(terms({ capByController: true }), enterprise)).toEqual(['ent:e-1', `ctl:${A}`, `ctl:${B}`]);
-    expect(capSubjects(terms({ capByController: true }), { id: 'e-2', creditCode: A, controllerCreditCode: B })).toEqual([
-      'ent:e-2',
-      `ctl:${A}`,
-      `ctl:${B}`,
-    ]);
+  it('counts every grant toward the enterprise, the group it heads and its controller’s, in code order', () => {
+    expect(grantSubjects(enterprise)).toEqual(['ent:e-1', `ctl:${A}`, `ctl:${B}`]);
+    expect(grantSubjects({ id: 'e-2', creditCode: A, controllerCreditCode: B })).toEqual(['ent:e-2', `ctl:${A}`, `ctl:${B}`]);
   });
 
   it('a controller that applies itself is counted in the group it heads', () => {
-    expect(capSubjects(terms({ capByController: true }), { id: 'e-3', creditCode: A, controllerCreditCode: null })).toEqual([
-      'ent:e-3',
-      `ctl:${A}`,
-    ]);
+    expect(grantSubjects({ id: 'e-3', creditCode: A, controllerCreditCode: null })).toEqual(['ent:e-3', `ctl:${A}`]);
+  });
+
+  it('the caps bind the enterprise alone by default, and its groups too under capByController', () => {
+    const subjects = grantSubjects(enterprise);
+    expect(cappedSubjects(terms(), subjects)).toEqual(['ent:e-1']);
+    expect(cappedSubjects(terms({ capByController: true }), subjects)).toEqual(subjects);
   });
 });
 
@@ -104,8 +100,8 @@ describe('grantSubjectsOf', () => {
   it('gives back to the subjects an issue counted against, in the order they were locked (property)', () => {
     const code = fc.constantFrom('91310000MA1FL4T01X', '91340100MA2T8XQ30C', '91320500MA1N7K5L2P');
     fc.assert(
-      fc.property(fc.boolean(), code, fc.option(code, { nil: null }), (byController, creditCode, controllerCreditCode) => {
-        const subjects = capSubjects(terms({ capByController: byController }), { id: 'e-9', creditCode, controllerCreditCode });
+      fc.property(code, fc.option(code, { nil: null }), (creditCode, controllerCreditCode) => {
+        const subjects = grantSubjects({ id: 'e-9', creditCode, controllerCreditCode });
         expect(grantSubjectsOf({ enterpriseId: 'e-9', capSubject: recordedCapSubject(subjects) })).toEqual(subjects);
         expect(recordedCapSubject(subjects).length).toBeLessThanOrEqual(60); // the column
       }),

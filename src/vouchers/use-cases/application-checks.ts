@@ -6,11 +6,11 @@ import { Organization } from '../../organizations/organization.entity';
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { Policy } from '../../policies/policy.entity';
 import { AnnualGrantRepository } from '../annual-grant.repository';
-import { applicationRefusal, capSubjects } from '../voucher.rules';
+import { applicationRefusal, cappedSubjects, grantSubjects } from '../voucher.rules';
 
 /**
  * The rules an application must pass, checked on locked rows inside the caller's unit of work: the annual-grant rows
- * of the enterprise and, when the policy aggregates by controller, of its groups (capSubjects), then the budget row
+ * of the enterprise and its groups (grantSubjects; the groups' bind when the policy aggregates by controller), then the budget row
  * (always in this order, everywhere, so issuers never deadlock). Whatever this finds still holds when the voucher is
  * issued in the same unit: no race can turn a pass into a refusal later.
  */
@@ -30,9 +30,12 @@ export class ApplicationChecks {
   ): Promise<{ refusal: Refusal | null; grantedFen: number }> {
     const year = clock.year();
     const sanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], clock.today())).size > 0;
-    let grantedFen = 0; // the largest total: each subject must stay within the caps
-    for (const subject of policy ? capSubjects(policy.terms, enterprise) : []) {
-      grantedFen = Math.max(grantedFen, await this.grants.lockOrCreate(regionCode, year, subject));
+    let grantedFen = 0; // the largest total of the capped subjects: each must stay within the caps
+    const subjects = grantSubjects(enterprise);
+    const capped = policy ? cappedSubjects(policy.terms, subjects) : [];
+    for (const subject of policy ? subjects : []) {
+      const granted = await this.grants.lockOrCreate(regionCode, year, subject);
+      if (capped.includes(subject)) grantedFen = Math.max(grantedFen, granted);
     }
     const budget = policy ? await this.budgets.lock(regionCode, year) : null;
     const refusal = applicationRefusal({

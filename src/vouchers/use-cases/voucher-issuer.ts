@@ -13,7 +13,7 @@ import { AnnualGrantRepository } from '../annual-grant.repository';
 import { Voucher, VoucherApplication } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
 import { SerialNumbers } from '../serial-numbers';
-import { annualCapFor, capSubjects, formatSerial, recordedCapSubject } from '../voucher.rules';
+import { annualCapFor, cappedSubjects, formatSerial, grantSubjects, recordedCapSubject } from '../voucher.rules';
 
 /**
  * Issues the voucher of an approved application, inside the caller's unit of work, after the caller has locked the
@@ -36,10 +36,14 @@ export class VoucherIssuer {
     const now = clock.iso();
     const today = beijingDate(now);
     const year = Number(today.slice(0, 4));
-    const subjects = capSubjects(policy.terms, enterprise);
+    const subjects = grantSubjects(enterprise);
+    const capped = cappedSubjects(policy.terms, subjects);
     const capFen = annualCapFor(policy.terms, enterprise.kind);
     for (const subject of subjects) {
-      if (!(await this.grants.add(policy.regionCode, year, subject, amountFen, capFen))) {
+      // Counted toward every subject; only the capped ones may refuse it.
+      if (
+        !(await this.grants.add(policy.regionCode, year, subject, amountFen, capped.includes(subject) ? capFen : Number.MAX_SAFE_INTEGER))
+      ) {
         throw new DomainError('ANNUAL_CAP_EXCEEDED', `granting ${amountFen} fen would exceed the annual cap of ${capFen} fen`);
       }
     }
