@@ -165,6 +165,12 @@ interface ClaimRef {
   firstApprover?: Staff;
   /** A rejection of it is in flight in the current batch. */
   rejecting?: boolean;
+  /**
+   * What its approval cut from the subsidy claimed, once answered; while an approval is in flight, possibly all of it.
+   * A cut goes back to the budget and the annual grant: the vouchers' running total falls by it.
+   */
+  cutFen?: number;
+  approving?: boolean;
 }
 interface SettlementRef {
   id: string;
@@ -558,7 +564,11 @@ class Simulation {
       const standing = this.vouchers
         .filter((v) => v.owner === e && v.issuingRegionCode === region.regionCode && !v.revoked && !v.revoking)
         .reduce((sum, v) => sum + v.faceValueFen, 0);
-      if (standing + amountFen > region.autoApproveMaxFen)
+      // Less what approvals cut from claims on its vouchers (at most the whole claim while one is in flight).
+      const cut = this.claims
+        .filter((c) => c.holds.some((h) => h.voucher.owner === e && h.voucher.issuingRegionCode === region.regionCode))
+        .reduce((sum, c) => sum + (c.approving ? c.claimedFen : (c.cutFen ?? 0)), 0);
+      if (standing - cut + amountFen > region.autoApproveMaxFen)
         this.fail(
           op.index,
           'splitting cannot avoid review: approval at once only while the running total stays within the threshold',
@@ -1263,6 +1273,8 @@ class Simulation {
     const above = !lower && !first && rng.chance(0.03);
     const body = above ? { approvedFen: c.claimedFen + 1 } : lower ? { approvedFen: lower } : {};
     const token = outsider ? this.otherBureau(op, c.issuingRegionCode) : this.staff(user);
+    c.approving = true;
+    op.after(() => (c.approving = false));
     const reply = await this.post(
       op,
       'POST /api/claims/:id/approve',
@@ -1287,6 +1299,7 @@ class Simulation {
       op.after(() => {
         if (c.state !== 'submitted') this.fail(op.index, 'a claim is decided once', `claim ${c.id} approved after ${c.state}`);
         c.state = 'approved';
+        c.cutFen = c.claimedFen - reply.body.approvedFen;
       });
     } else if (reply.status === 403 && !outsider && reply.body?.code !== 'DUAL_CONTROL_REQUIRED') {
       this.fail(op.index, 'a reviewer of the region is refused only by dual control', reply.text);
