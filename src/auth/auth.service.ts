@@ -135,24 +135,24 @@ export class AuthService {
   /** A new access token and a new refresh token for the session; a refresh token used twice ends the whole session. */
   async refresh(token: string, client: Client): Promise<Outcome<SessionTokens>> {
     const parsed = parseRefreshToken(token);
-    if (!parsed) return refused('UNAUTHENTICATED', 'the refresh token is not valid');
+    if (!parsed) return refusedBy(catalogued('UNAUTHENTICATED', 'auth.refreshInvalid'));
     return this.uow.run(async () => {
       const session = await this.sessions.lock(parsed.sessionId);
-      if (!session || session.revokedAt) return refused('UNAUTHENTICATED', 'the session has ended: log in again');
+      if (!session || session.revokedAt) return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionEnded'));
       const now = securityClock.iso();
       const user = (await this.users.get(session.userId))!;
       if (session.refreshHash !== parsed.hash) {
         // Reuse of a spent refresh token (OAuth 2.0 Security BCP): someone else may hold it, so the session ends.
         await this.sessions.revoke(session.id, now, 'refresh_reuse');
         this.record(user, 'auth.session_ended', { sessionId: session.id, reason: 'refresh_reuse', clientIp: client.ip });
-        return refused('UNAUTHENTICATED', 'this refresh token was used already: the session has been ended, log in again');
+        return refusedBy(catalogued('UNAUTHENTICATED', 'auth.refreshReused'));
       }
       const idleEnd = plusSec(session.refreshedAt, this.config.sessionIdleSec);
       if (now >= session.expiresAt || now >= idleEnd || user.disabledAt) {
         const reason = user.disabledAt ? 'user_disabled' : now >= session.expiresAt ? 'expired' : 'idle';
         await this.sessions.revoke(session.id, now, reason);
         this.record(user, 'auth.session_ended', { sessionId: session.id, reason, clientIp: client.ip });
-        return refused('UNAUTHENTICATED', 'the session has ended: log in again');
+        return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionEnded'));
       }
       const next = refreshToken(session.id);
       if (!(await this.sessions.rotate(session.id, parsed.hash, next.hash, now)))
@@ -236,9 +236,10 @@ export class AuthService {
     return this.uow.run(async () => {
       const limited = await this.throttle.registration(client.ip);
       if (limited) return refusedBy(limited);
-      if (await this.users.usernameTaken(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
+      if (await this.users.usernameTaken(input.username))
+        return refusedBy(catalogued('DUPLICATE', 'auth.usernameTaken', { username: input.username }));
       if (await this.organizationRows.byCreditCode(input.organization.creditCode)) {
-        return refused('DUPLICATE', `an organization with credit code ${input.organization.creditCode} is already registered`);
+        return refusedBy(catalogued('DUPLICATE', 'auth.creditCodeRegistered', { creditCode: input.organization.creditCode }));
       }
       const organization = await this.organizations.create(input.role, input.organization);
       const user = await this.createUser({
@@ -262,7 +263,7 @@ export class AuthService {
       awaitsActivation?: boolean;
     },
   ): Promise<User> {
-    if (await this.users.usernameTaken(fields.username)) throw new DomainError('DUPLICATE', `username ${fields.username} is taken`);
+    if (await this.users.usernameTaken(fields.username)) throw catalogued('DUPLICATE', 'auth.usernameTaken', { username: fields.username });
     const { awaitsActivation, createdBy, ...given } = fields;
     const createdAt = securityClock.iso();
     const user: User = {

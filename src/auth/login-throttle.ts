@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DAY_MS, securityClock } from '../common/clock';
-import { DomainError } from '../common/errors/domain-error';
+import { catalogued, DomainError } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { authConfig, AuthConfig } from '../config/configuration';
 import { ThrottleRepository } from './throttle.repository';
-import { counted } from '../common/i18n/plural';
 import { newId } from '../common/ids';
 import { admitAttempt, afterHit, parseAttempts, secondsUntil, settleAttempt, windowUse, withoutHit } from './throttle.rules';
 
@@ -18,13 +17,7 @@ const registrationKey = (ip: string) => `register-ip:${ip}`;
  * answer of a burst says more than another.
  */
 const tooManyLogins = (retryAfterSec: number) =>
-  new DomainError(
-    'LOGIN_LOCKED',
-    `too many failed logins of this account: try again in ${counted(Math.ceil(retryAfterSec / 60), 'minute')}`,
-    {
-      retryAfterSec,
-    },
-  );
+  catalogued('LOGIN_LOCKED', 'auth.loginLocked', { minutes: Math.ceil(retryAfterSec / 60) }, { retryAfterSec });
 
 const lockRefusal = (lockedUntil: string | null, now: string): DomainError | null => {
   const lockedFor = secondsUntil(lockedUntil, now);
@@ -64,9 +57,7 @@ export class LoginThrottle {
       const byAddress = windowUse(address, now, 60);
       if (byAddress.hits >= this.config.loginFailuresPerIpPerMin) {
         return {
-          refusal: new DomainError('RATE_LIMITED', 'too many failed logins from this address; wait a minute', {
-            retryAfterSec: byAddress.resetsInSec,
-          }),
+          refusal: catalogued('RATE_LIMITED', 'auth.addressLoginsLimited', {}, { retryAfterSec: byAddress.resetsInSec }),
         };
       }
       const locked = lockRefusal(user.lockedUntil, now);
@@ -114,9 +105,7 @@ export class LoginThrottle {
     const row = await this.throttles.lockOrCreate(registrationKey(ip), now);
     const use = windowUse(row, now, 3600);
     if (use.hits >= this.config.registrationsPerIpPerHour) {
-      return new DomainError('RATE_LIMITED', 'too many registrations from this address; try again later', {
-        retryAfterSec: use.resetsInSec,
-      });
+      return catalogued('RATE_LIMITED', 'auth.registrationsLimited', {}, { retryAfterSec: use.resetsInSec });
     }
     await this.throttles.save({ ...row, ...afterHit(row, now, 3600), updatedAt: now });
     return null;

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { securityClock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { forbidden, notFound } from '../common/errors/domain-error';
+import { catalogued, forbidden, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../common/use-case';
 import { ActivatedUserView, AwaitingUserView, CreateUserInput, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
@@ -64,7 +64,8 @@ export class UsersService {
     assertStrongPassword(input.password, input.username);
     const passwordHash = await this.credentials.hash(input.password);
     return this.uow.run(async () => {
-      if (await this.users.usernameTaken(input.username)) return refused('DUPLICATE', `username ${input.username} is taken`);
+      if (await this.users.usernameTaken(input.username))
+        return refusedBy(catalogued('DUPLICATE', 'auth.usernameTaken', { username: input.username }));
       const user = await this.auth.createUser({
         username: input.username,
         passwordHash,

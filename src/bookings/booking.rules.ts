@@ -1,6 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
 import type { Closure, OpeningHours } from './booking.entity';
-import { counted } from '../common/i18n/plural';
 import { RememberedZone } from './lab-zone';
 
 /** Every calendar is kept in the lab's wall-clock time. */
@@ -62,22 +61,38 @@ export function hourClosed(closures: Closure[], ms: number): boolean {
   return closures.some((c) => overlapsHour(Date.parse(c.from), Date.parse(c.to), ms));
 }
 
-export type BookingRefusal = { code: 'OUTSIDE_OPENING_HOURS' | 'BOOKING_NOTICE'; message: string };
+/** A calendar's refusal as a catalogue entry (`bookings.*`), so it reads in the caller's language. */
+export type BookingRefusal = { code: 'OUTSIDE_OPENING_HOURS' | 'BOOKING_NOTICE'; key: string; params: Record<string, string | number> };
+
+/** The opening hours of the weekday of `ms` in Shanghai, as people read them: "08:00–12:00, 13:00–20:00", or "" if closed. */
+function openingHoursOf(openingHours: OpeningHours[], ms: number): string {
+  const weekday = DateTime.fromMillis(ms, { zone: ZONE }).weekday;
+  return openingHours
+    .filter((o) => o.weekday === weekday)
+    .sort((a, b) => hourOf(a.from) - hourOf(b.from))
+    .map((o) => `${o.from}–${o.to}`)
+    .join(', ');
+}
 
 /** Why the calendar refuses [start, end) asked at `nowMs`, or null. */
 export function calendarRefusal(terms: BookingTerms, startMs: number, endMs: number, nowMs: number): BookingRefusal | null {
   for (const h of hourStarts(startMs, endMs)) {
     if (!hourOpen(terms.openingHours, h)) {
-      return { code: 'OUTSIDE_OPENING_HOURS', message: `the facility is not open at ${shown(stored(h))}` };
+      const open = openingHoursOf(terms.openingHours, h);
+      const at = shown(stored(h));
+      return open
+        ? { code: 'OUTSIDE_OPENING_HOURS', key: 'bookings.notOpen', params: { at, open } }
+        : { code: 'OUTSIDE_OPENING_HOURS', key: 'bookings.closedThatDay', params: { at } };
     }
     const closure = terms.closures.find((c) => hourClosed([c], h));
-    if (closure) return { code: 'OUTSIDE_OPENING_HOURS', message: `the facility is closed at ${shown(stored(h))}: ${closure.reason}` };
+    if (closure)
+      return { code: 'OUTSIDE_OPENING_HOURS', key: 'bookings.closure', params: { at: shown(stored(h)), reason: closure.reason } };
   }
   if (startMs < nowMs + terms.minNoticeHours * HOUR_MS) {
-    return { code: 'BOOKING_NOTICE', message: `bookings need ${counted(terms.minNoticeHours, 'hour’s', 'hours’')} notice` };
+    return { code: 'BOOKING_NOTICE', key: 'bookings.minNotice', params: { hours: terms.minNoticeHours } };
   }
   if (startMs > nowMs + terms.maxAdvanceDays * 24 * HOUR_MS) {
-    return { code: 'BOOKING_NOTICE', message: `bookings open at most ${counted(terms.maxAdvanceDays, 'day')} ahead` };
+    return { code: 'BOOKING_NOTICE', key: 'bookings.maxAdvance', params: { days: terms.maxAdvanceDays } };
   }
   return null;
 }

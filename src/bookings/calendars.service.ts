@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { DomainError, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, DomainError, invalidInput, notFound } from '../common/errors/domain-error';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { FacilityRepository } from '../facilities/facility.repository';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { AvailabilityQuery, AvailabilityView, CalendarInput, CalendarView, QualificationView, SlotView } from './booking.dto';
@@ -42,8 +42,7 @@ export class CalendarsService {
     return this.uow.run(async () => {
       const facility = await this.facilities.lockOwnedBy(actor.organizationId, facilityId);
       if (!facility) throw notFound('facility');
-      if (facility.unit !== 'hour')
-        return refused('INVALID_STATE', `the facility is sold by the ${facility.unit}; only hourly facilities have calendars`);
+      if (facility.unit !== 'hour') return refusedBy(catalogued('INVALID_STATE', 'bookings.noCalendar', { unit: facility.unit }));
       const calendar: FacilityCalendar = {
         facilityId: facility.id,
         openingHours: input.openingHours.map((o) => ({ weekday: o.weekday, from: o.from, to: o.to })),

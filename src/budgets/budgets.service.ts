@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { Actor } from '../common/context/request-context';
-import { invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, invalidInput, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { LedgerService } from '../ledger/ledger.service';
 import { isKnownRegion } from '../regions/regions.data';
 import { Budget } from './budget.entity';
@@ -33,10 +33,9 @@ export class BudgetsService {
       // The total it replaces is read under the row lock, so concurrent changes each audit the true step.
       const budget = await this.budgets.lockOrCreate(regionCode, year);
       if (totalFen < budget.committedFen) {
-        return refused(
-          'BUDGET_BELOW_COMMITTED',
-          `the ${year} budget of ${regionCode} cannot go below the ${budget.committedFen} fen already committed`,
-        );
+        return refusedBy(
+          catalogued('BUDGET_BELOW_COMMITTED', 'budgets.belowCommitted', { year, regionCode, committedFen: budget.committedFen }),
+        ) as Outcome<Budget, 'BUDGET_BELOW_COMMITTED'>;
       }
       await this.ledger.setBudgetTotal(budget, totalFen);
       this.uow.record({

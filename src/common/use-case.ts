@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode } from './errors/domain-error';
+import { catalogued, DomainError, ErrorCode, Refusal } from './errors/domain-error';
 import type { Language } from './i18n/messages';
 
 /**
@@ -32,6 +32,9 @@ export const refusedBy = (e: DomainError): Refused => ({
   ...refused(e.code, e.message, e.options.retryAfterSec),
   ...(e.options.localized ? { localized: e.options.localized } : {}),
 });
+
+/** A pure rule's refusal answered as a result, in the caller's language when it was written from the catalogue. */
+export const refusedFor = (r: Refusal): Refused => (r.key ? refusedBy(catalogued(r.code, r.key, r.params)) : refused(r.code, r.message));
 
 /** At the HTTP edge: the value, or the refusal as the error the filter renders (marked as the answer of committed work). */
 export function unwrap<T>(outcome: Outcome<T>): T {

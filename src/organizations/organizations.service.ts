@@ -4,12 +4,12 @@ import { isOneLine } from '../common/http/text';
 import { Language, translate } from '../common/i18n/messages';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, DomainError, forbidden, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, forbidden, invalidInput, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../common/use-case';
 import { regionOfRegistration } from '../regions/regions.data';
 import { creditCodeProblem, registrationRegionOf } from './credit-code';
 import { MAX_QUALIFIED_ROWS, OrganizationInput, UpdateProfileInput } from './organization.dto';
@@ -67,7 +67,7 @@ export class OrganizationsService {
     if (input.relatedCreditCodes?.includes(input.creditCode))
       throw invalidInput('organization.relatedCreditCodes: must not contain the organization’s own');
     if (await this.organizations.byCreditCode(input.creditCode)) {
-      throw new DomainError('DUPLICATE', `an organization with credit code ${input.creditCode} is already registered`);
+      throw catalogued('DUPLICATE', 'auth.creditCodeRegistered', { creditCode: input.creditCode });
     }
     const now = clock.iso();
     const listed = type === 'enterprise' ? await this.organizations.qualified(input.creditCode) : undefined;
@@ -123,7 +123,7 @@ export class OrganizationsService {
       const stored = await this.lockProvider(actor, id);
       const org = withNoticeEnded(stored, clock.iso());
       const to = organizationTransition(org.status, noticeDays === 0 ? 'admit_at_once' : 'admit');
-      if (!to) return refused('INVALID_STATE', `provider is ${org.status}; only applied or suspended providers can be admitted`);
+      if (!to) return refusedBy(catalogued('INVALID_STATE', 'providers.notAdmissible', { status: org.status }));
       const now = clock.iso();
       const changes = {
         status: to,
@@ -150,7 +150,7 @@ export class OrganizationsService {
       const stored = await this.lockProvider(actor, id);
       const org = withNoticeEnded(stored, clock.iso());
       const to = organizationTransition(org.status, 'suspend');
-      if (!to) return refused('INVALID_STATE', `provider is already ${org.status}`);
+      if (!to) return refusedBy(catalogued('INVALID_STATE', 'providers.notSuspendable', { status: org.status }));
       const changes = { status: to, statusReason: reason, noticeEndsAt: null, updatedAt: clock.iso() };
       if (!(await this.organizations.transition(id, stored.status, changes)))
         return refused('INVALID_STATE', 'the provider changed concurrently');
@@ -349,11 +349,14 @@ export class OrganizationsService {
       if (!org || org.type !== 'enterprise') throw notFound('enterprise');
       assertBureauOf(actor, org.regionCode, `enterprises of ${org.regionCode}`);
       const to = organizationTransition(org.status, event);
-      if (!to)
-        return refused(
-          'INVALID_STATE',
-          `the enterprise is ${org.status}; only an enterprise waiting for verification can be ${event === 'verify' ? 'verified' : 'declined'}`,
-        );
+      if (!to) {
+        if (org.status === 'active' && event === 'verify') return refusedBy(catalogued('INVALID_STATE', 'enterprises.alreadyVerified'));
+        const refusal =
+          event === 'verify'
+            ? catalogued('INVALID_STATE', 'enterprises.verifyNotPending', { status: org.status })
+            : catalogued('INVALID_STATE', 'enterprises.declineNotPending', { status: org.status });
+        return refusedBy(refusal);
+      }
       const now = clock.iso();
       const changes = {
         status: to,

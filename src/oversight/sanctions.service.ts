@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { RecordSanctionInput, SanctionQuery } from './sanction.dto';
 import { Sanction } from './sanction.entity';
@@ -58,7 +58,7 @@ export class SanctionsService {
       assertBureauOf(actor, sanction.recordedRegionCode, 'sanctions it recorded');
       const liftedAt = clock.iso();
       if (!(await this.sanctions.lift(id, liftedAt, actor.userId)))
-        return refused('INVALID_STATE', `sanction was already lifted at ${sanction.liftedAt}`);
+        return refusedBy(catalogued('INVALID_STATE', 'sanctions.alreadyLifted', { liftedAt: sanction.liftedAt ?? '' }));
       this.uow.record({
         action: 'sanction.lifted',
         entityType: 'sanction',

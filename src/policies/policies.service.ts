@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { invalidInput, notFound } from '../common/errors/domain-error';
-import { ok, Outcome, refused } from '../common/use-case';
+import { catalogued, invalidInput, notFound } from '../common/errors/domain-error';
+import { ok, Outcome, refused, refusedBy } from '../common/use-case';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -40,10 +40,7 @@ export class PoliciesService {
     const problems = termsProblems(terms);
     if (problems.length > 0) throw invalidInput(problems.join('; '));
     if (input.effectiveFrom < clock.today()) {
-      return refused(
-        'POLICY_BACKDATED',
-        `effectiveFrom ${input.effectiveFrom} is in the past: a new version takes effect today (${clock.today()}) or later`,
-      );
+      return refusedBy(catalogued('POLICY_BACKDATED', 'policies.backdated', { effectiveFrom: input.effectiveFrom, today: clock.today() }));
     }
     for (let attempt = 1; ; attempt++) {
       try {

@@ -1,4 +1,4 @@
-import { Refusal, RuleCode } from '../common/errors/domain-error';
+import { cataloguedRefusal, Refusal, RuleCode } from '../common/errors/domain-error';
 import { PolicyTerms, RedemptionMode } from '../policies/policy.types';
 import { provinceOfRegion } from '../regions/regions.data';
 
@@ -81,27 +81,15 @@ export interface CaptureScreenInput {
  */
 export function captureRefusal(input: CaptureScreenInput): Refusal | null {
   const { enterprise, provider } = input;
-  if (enterprise.sanctioned || provider.sanctioned) {
-    const parties = [
-      ...(enterprise.sanctioned ? [`the enterprise ${enterprise.creditCode}`] : []),
-      ...(provider.sanctioned ? [`the provider ${provider.creditCode}`] : []),
-    ];
-    return {
-      code: 'SANCTIONED',
-      message: `${parties.join(' and ')} came under a credit sanction since the hold was placed; it cannot be captured`,
-    };
-  }
-  if (provider.status !== 'active') {
-    return { code: 'PROVIDER_NOT_ACTIVE', message: `the provider is ${provider.status} since the hold was placed; it cannot capture it` };
-  }
-  if (input.relatedPartyBan && areRelated(enterprise, provider)) {
-    return {
-      code: 'RELATED_PARTY',
-      message: `the enterprise ${enterprise.creditCode} and the provider ${provider.creditCode} were found related since the hold was placed, and the voucher's policy bans related-party redemptions`,
-    };
-  }
+  const parties = { enterprise: enterprise.creditCode, provider: provider.creditCode };
+  if (enterprise.sanctioned && provider.sanctioned) return cataloguedRefusal('SANCTIONED', 'capture.sanctionedBoth', parties);
+  if (enterprise.sanctioned) return cataloguedRefusal('SANCTIONED', 'capture.sanctionedEnterprise', { enterprise: enterprise.creditCode });
+  if (provider.sanctioned) return cataloguedRefusal('SANCTIONED', 'capture.sanctionedProvider', { provider: provider.creditCode });
+  if (provider.status !== 'active')
+    return cataloguedRefusal('PROVIDER_NOT_ACTIVE', 'capture.providerNotActive', { status: provider.status });
+  if (input.relatedPartyBan && areRelated(enterprise, provider)) return cataloguedRefusal('RELATED_PARTY', 'capture.relatedParty', parties);
   if (input.validUntil !== null && input.today > input.validUntil) {
-    return { code: 'VOUCHER_EXPIRED', message: `the voucher's last valid day was ${input.validUntil}; usage after it is not subsidised` };
+    return cataloguedRefusal('VOUCHER_EXPIRED', 'capture.voucherExpired', { validUntil: input.validUntil });
   }
   return null;
 }

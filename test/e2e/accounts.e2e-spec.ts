@@ -28,6 +28,8 @@ describe('accounts', () => {
       const locked = await login({ username: e.username, password: PASSWORD });
       expect(locked.status).toBe(429);
       expect(locked.body.code).toBe('LOGIN_LOCKED');
+      const lockedZh = await login({ username: e.username, password: PASSWORD }).set('Accept-Language', 'zh-CN');
+      expect(lockedZh.body).toEqual({ statusCode: 429, code: 'LOGIN_LOCKED', message: '登录失败次数过多，请 15 分钟后再试' });
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(14 * 60);
       expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(15 * 60);
       securityClock.travel(14 * MINUTE);
@@ -80,6 +82,8 @@ describe('accounts', () => {
       const limited = await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, ip);
       expect(limited.status).toBe(429);
       expect(limited.body.code).toBe('RATE_LIMITED');
+      const limitedZh = await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, ip).set('Accept-Language', 'zh-CN');
+      expect(limitedZh.body).toEqual({ statusCode: 429, code: 'RATE_LIMITED', message: '该地址登录失败次数过多，请 1 分钟后再试' });
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       expect((await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, '203.0.113.10')).status).toBe(200);
       securityClock.travel(61 * 1000);

@@ -33,6 +33,11 @@ const at = (days: number, hour: number) =>
     .plus({ days, hours: hour })
     .toISO({ suppressMilliseconds: true })!;
 
+/** The day of `iso` in Shanghai as Chinese messages write it: 12月8日. */
+const zhDay = (iso: string) => DateTime.fromISO(iso, { zone: 'Asia/Shanghai' }).toFormat('M月d日');
+/** The date of `iso` in Shanghai as Chinese messages write it: 2026年12月8日. */
+const zhDate = (iso: string) => DateTime.fromISO(iso, { zone: 'Asia/Shanghai' }).toFormat('yyyy年M月d日');
+
 describe('instrument booking', () => {
   let t: TestApp;
   let lab: OrgSession;
@@ -101,6 +106,9 @@ describe('instrument booking', () => {
     }
     const sampled = await facility(lab, { unit: 'sample', name: 'XRD 测试' });
     expect((await setCalendar(sampled).expect(409)).body.code).toBe('INVALID_STATE');
+    expect((await setCalendar(sampled).set('Accept-Language', 'zh-CN').expect(409)).body.message).toBe(
+      '该服务按样计价，只有按机时计价的仪器才设开放日历',
+    );
   });
 
   it('a booking of 10–12 holds exactly what the quote said, and the capture of both hours agrees to the fen', async () => {
@@ -140,6 +148,13 @@ describe('instrument booking', () => {
     expect(clash.body.code).toBe('SLOT_TAKEN');
     expect(await voucherOf(b.e, b.v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0 });
     expect((await book(b.e, b.v.id, at(4, 9), at(4, 11)).expect(409)).body.code).toBe('SLOT_TAKEN');
+    expect(clash.body.message).toBe(`another booking holds part of ${at(4, 11)}–${at(4, 13)}`);
+    const zhClash = await book(b.e, b.v.id, at(4, 11), at(4, 13)).set('Accept-Language', 'zh-CN').expect(409);
+    expect(zhClash.body).toEqual({
+      statusCode: 409,
+      code: 'SLOT_TAKEN',
+      message: `${zhDay(at(4, 11))} 11:00–13:00 已有其他预约，请另选时段`,
+    });
     const adjacent = await book(b.e, b.v.id, at(4, 12), at(4, 14)).expect(201);
     expect(adjacent.body.hours).toBe(2);
     const slots = (
@@ -174,6 +189,20 @@ describe('instrument booking', () => {
     // beyond 60 days is too far ahead (too soon: the next test, on a facility open around the clock)
     expect(await refusal(at(61, 10), at(61, 11))).toEqual({ status: 422, code: 'BOOKING_NOTICE' });
     expect(await refusal(at(6, 13), at(6, 14))).toEqual({ status: 201, code: undefined });
+    // in Chinese: the hour in Beijing time, the day's opening hours, the closure's reason, the advance
+    const zh = async (start: string, end: string, status: number) =>
+      (await book(e, v.id, start, end, weekdays).set('Accept-Language', 'zh-CN').expect(status)).body.message as string;
+    expect(await zh(at(5, 8), at(5, 10), 422)).toBe(`该仪器 ${zhDay(at(5, 8))} 08:00 不开放（当天开放时间 09:00–18:00）`);
+    expect(await zh(at(6, 11), at(6, 13), 422)).toBe(`该仪器 ${zhDay(at(6, 11))} 11:00 因“年度维护”停机`);
+    expect(await zh(at(61, 10), at(61, 11), 422)).toBe('最多可提前 60 天预约');
+    expect(await zh(at(7, 10).replace(':00:00', ':30:00'), at(7, 12), 400)).toBe('start：预约须整点开始、整点结束');
+    expect(await zh(at(7, 12), at(7, 10), 400)).toBe('end：结束时间须晚于开始时间');
+    const sampled = await facility(lab, { unit: 'sample', name: 'XRD 物相分析' });
+    const bySample = await book(e, v.id, at(7, 10), at(7, 12), sampled).set('Accept-Language', 'zh-CN').expect(409);
+    expect(bySample.body).toMatchObject({ code: 'INVALID_STATE', message: '该服务按样计价，无需预约机时，请直接提交用券订单' });
+    expect((await book(e, v.id, at(7, 10), at(7, 12), sampled).expect(409)).body.message).toBe(
+      'the facility is sold by the sample; only hourly facilities are booked',
+    );
     // whole hours only, and the field is named
     const half = await book(e, v.id, at(7, 10).replace(':00:00', ':30:00'), at(7, 12), weekdays).expect(400);
     expect(half.body.message).toMatch(/^start/);
@@ -207,6 +236,10 @@ describe('instrument booking', () => {
     const res = await book(e, v.id, soon.toISO()!, soon.plus({ hours: 1 }).toISO()!, allDay).expect(422);
     expect(res.body.code).toBe('BOOKING_NOTICE');
     expect(res.body.message).toContain('bookings need 24 hours’ notice');
+    const zh = await book(e, v.id, soon.toISO()!, soon.plus({ hours: 1 }).toISO()!, allDay)
+      .set('Accept-Language', 'zh-CN')
+      .expect(422);
+    expect(zh.body).toEqual({ statusCode: 422, code: 'BOOKING_NOTICE', message: '须至少提前 24 小时预约' });
   });
 
   it('says “1 hour’s notice”, in the singular, when a provider asks for one hour', async () => {
@@ -276,10 +309,23 @@ describe('instrument booking', () => {
   it('usage below the booking captures the hours used and releases the rest; more than booked is refused', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const booked = (await book(e, v.id, at(3, 14), at(3, 17)).expect(201)).body;
-    await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(409); // not started yet
+    const early = await t.http
+      .post(`/api/bookings/${booked.id}/usage`)
+      .set(auth(lab.token))
+      .set('Accept-Language', 'zh-CN')
+      .send({ actualHours: 2 })
+      .expect(409); // not started yet
+    expect(early.body).toMatchObject({ code: 'INVALID_STATE', message: `预约开始（${zhDate(at(3, 14))} 14:00）后方可登记实际用量` });
     clock.travel(3 * DAY_MS + 18 * 3_600_000);
     const over = await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 4 }).expect(422);
-    expect(over.body.code).toBe('CAPTURE_EXCEEDS_HOLD');
+    expect(over.body).toMatchObject({ code: 'CAPTURE_EXCEEDS_HOLD', message: 'actualHours 4 exceeds the 3 hours booked' });
+    const overZh = await t.http
+      .post(`/api/bookings/${booked.id}/usage`)
+      .set(auth(lab.token))
+      .set('Accept-Language', 'zh-CN')
+      .send({ actualHours: 4 })
+      .expect(422);
+    expect(overZh.body.message).toBe('实际用量 4 小时超过预约的 3 小时');
     await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(e.token)).send({ actualHours: 2 }).expect(403);
     await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(otherLab.token)).send({ actualHours: 2 }).expect(404);
     const used = (await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(200)).body;

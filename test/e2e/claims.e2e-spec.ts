@@ -161,6 +161,10 @@ describe('claims', () => {
       const first = await submit(shLab, { redemptionIds: [a.id], evidence: evidence() }).expect(201);
       const again = await submit(shLab, { redemptionIds: [b.id, a.id], evidence: evidence() }).expect(409);
       expect(again.body).toMatchObject({ code: 'DUPLICATE', message: expect.stringContaining(first.body.id) });
+      const zh = await submit(shLab, { redemptionIds: [b.id, a.id], evidence: evidence() })
+        .set('Accept-Language', 'zh-CN')
+        .expect(409);
+      expect(zh.body.message).toBe(`该笔服务（核销记录 ${a.id}）已在另一笔申报（${first.body.id}）中，不能重复申报`);
       // b was not taken by the refused claim: it is still claimable.
       await submit(shLab, { redemptionIds: [b.id], evidence: evidence() }).expect(201);
     });
@@ -353,6 +357,13 @@ describe('claims', () => {
           .expect(400);
         expect(res.body.message).toContain('approvedFen');
       }
+      const over = await t.http
+        .post(`/api/claims/${c.id}/approve`)
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send({ approvedFen: 40_001 })
+        .expect(400);
+      expect(over.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'approvedFen：核定金额不能超过申报金额 ¥400.00' });
     });
 
     it('rejects with a reason; the redemptions can be claimed again, on the same invoice, and the claim cannot be approved', async () => {
@@ -415,6 +426,10 @@ describe('claims', () => {
         code: 'USAGE_DISPUTED',
         message: `the enterprise disputed the usage of redemption ${r.id}; its issuing bureau resolves it first`,
       });
+      const zh = await submit(shLab, { redemptionIds: [r.id], evidence: evidence() })
+        .set('Accept-Language', 'zh-CN')
+        .expect(422);
+      expect(zh.body.message).toBe(`用券企业对该笔服务（核销记录 ${r.id}）有异议，须经发券地科技局裁定后方可申报`);
       // Hefei's bureau finds 2 hours were used: 80,000 stays spent, 40,000 goes back to the voucher.
       const voucherBefore = (await t.http.get(`/api/vouchers/${hefeiEnterprise.voucherId}`).set(auth(hefeiEnterprise.token)).expect(200))
         .body;
@@ -523,6 +538,10 @@ describe('claims', () => {
         });
         expect((await t.http.get(`/api/redemptions/${r.id}`).set(auth(shLab.token)).expect(200)).body).not.toHaveProperty('claimId');
       }
+      const zh = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(digits) })
+        .set('Accept-Language', 'zh-CN')
+        .expect(422);
+      expect(zh.body.message).toBe(`发票号 ${digits} 已用于本单位另一笔未被驳回的申报（${first.id}）`);
       // Letters are folded to upper case as well.
       const lettered = `fp-${digits}`;
       await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(lettered) }).expect(201);

@@ -274,7 +274,10 @@ describe('clearing runs', () => {
     const res = await record(platform, { from: today, to: addDays(today, 1) })
       .set('Accept-Language', 'zh-CN')
       .expect(422);
-    expect(res.body).toMatchObject({ code: 'PERIOD_NOT_ENDED', message: expect.stringMatching(/^结算周期尚未结束/) });
+    expect(res.body).toMatchObject({
+      code: 'PERIOD_NOT_ENDED',
+      message: expect.stringMatching(/^清算截止日 \d{4}年\d{1,2}月\d{1,2}日 尚未过去（今天 /),
+    });
   });
 
   it('only the platform records and downloads; organizations read nothing; an unknown run is 404', async () => {

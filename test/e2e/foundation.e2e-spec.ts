@@ -191,6 +191,9 @@ describe('service foundation', () => {
       expect((await t.http.post('/api/auth/register').send(body('suzhou-bio-2')).expect(409)).body.code).toBe('DUPLICATE');
       const sameUser = { ...body('suzhou-bio'), organization: { name: 'x公司', creditCode: creditCodeIn('320500') } };
       expect((await t.http.post('/api/auth/register').send(sameUser).expect(409)).body.code).toBe('DUPLICATE');
+      const zh = (b: object) => t.http.post('/api/auth/register').set('Accept-Language', 'zh-CN').send(b).expect(409);
+      expect((await zh(body('suzhou-bio-2'))).body.message).toBe(`统一社会信用代码 ${creditCode} 已注册，请直接登录或联系本单位管理员`);
+      expect((await zh(sameUser)).body.message).toBe('用户名 suzhou-bio 已被使用，请更换');
     });
 
     it('rejects unknown fields, also nested ones, naming them', async () => {
@@ -339,7 +342,13 @@ describe('service foundation', () => {
       expect((await t.http.post(`/api/providers/${p.organizationId}/admit`).set(zj).send({ noticeDays: 0 }).expect(200)).body.status).toBe(
         'active',
       );
-      await t.http.post(`/api/providers/${p.organizationId}/admit`).set(zj).send({ noticeDays: 0 }).expect(409);
+      const again = await t.http
+        .post(`/api/providers/${p.organizationId}/admit`)
+        .set(zj)
+        .set('Accept-Language', 'zh-CN')
+        .send({ noticeDays: 0 })
+        .expect(409);
+      expect(again.body.message).toBe('该服务机构已在正常服务，只有已申请入库或暂停服务的机构可以准入');
       const s = await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(zj).send({ reason: '虚假使用记录' }).expect(200);
       expect(s.body).toMatchObject({ status: 'suspended', statusReason: '虚假使用记录' });
     });

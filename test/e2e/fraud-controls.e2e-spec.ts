@@ -90,6 +90,13 @@ describe('fraud controls on public money', () => {
       expect((await apply(e, 3_000_000)).status).toBe('approved');
       const again = await t.http.post(`/api/organizations/${e.organizationId}/verify`).set(auth(bureauSh)).send({ certificateNo: 'Y' });
       expect(again.status).toBe(409);
+      const zh = await t.http
+        .post(`/api/organizations/${e.organizationId}/verify`)
+        .set(auth(bureauSh))
+        .set('Accept-Language', 'zh-CN')
+        .send({ certificateNo: 'Y' })
+        .expect(409);
+      expect(zh.body.message).toBe('该企业已通过核验，无需重复核验');
     });
 
     it('a declined enterprise stays refused, and may be verified later on a valid certificate', async () => {
@@ -237,6 +244,13 @@ describe('fraud controls on public money', () => {
     it('below the threshold one reviewer approves, as before', async () => {
       const e = await t.registerEnterprise('340100');
       const a = await apply(e, 11_000_000);
+      const over = await t.http
+        .post(`/api/voucher-applications/${a.id}/approve`)
+        .set(auth(bureauAh))
+        .set('Accept-Language', 'zh-CN')
+        .send({ amountFen: 11_000_001 })
+        .expect(400);
+      expect(over.body.message).toBe('amountFen：核定金额不能超过申请金额 ¥110,000.00');
       await t.http.post(`/api/voucher-applications/${a.id}/approve`).set(auth(bureauAh)).send({ amountFen: 9_999_999 }).expect(200);
     });
   });
@@ -247,6 +261,8 @@ describe('fraud controls on public money', () => {
       const h = await hold(e, v.id, 1);
       const res = await capture(h.id, 1000).expect(422);
       expect(res.body.code).toBe('CAPTURE_EXCEEDS_HOLD');
+      const zh = await capture(h.id, 1000).set('Accept-Language', 'zh-CN').expect(422);
+      expect(zh.body.message).toBe('实际用量 1000 超过冻结的用量 1，用券企业未同意更多用量');
       expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 960_000, heldFen: 40_000, spentFen: 0 });
       const r = (await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body;
       expect(r).toMatchObject({ status: 'held', quantity: 1, feeFen: 80_000, selfPayFen: 40_000 });
@@ -264,13 +280,20 @@ describe('fraud controls on public money', () => {
         .send({ creditCodeA: lab.creditCode, creditCodeB: e.creditCode, reason: '实际控制人为同一人' })
         .expect(201);
       const refused = await capture(related.id, 2, lab).set('Accept-Language', 'zh-CN').expect(422);
-      expect(refused.body).toMatchObject({ code: 'RELATED_PARTY', message: expect.stringContaining('关联') });
+      expect(refused.body).toEqual({
+        statusCode: 422,
+        code: 'RELATED_PARTY',
+        message: `冻结后查明用券企业 ${e.creditCode} 与服务机构 ${lab.creditCode} 存在关联关系，本券政策禁止关联方用券，该笔冻结不能核销`,
+      });
       expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: 120_000, spentFen: 0 });
       await t.http.post(`/api/redemptions/${related.id}/cancel`).set(auth(lab.token)).send({}).expect(200);
 
       // A suspension binds too, as it refuses a new hold.
       await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(auth(bureauSh)).send({ reason: '虚假使用记录' }).expect(200);
       expect((await capture(suspended.id, 1, lab).expect(422)).body.code).toBe('PROVIDER_NOT_ACTIVE');
+      expect((await capture(suspended.id, 1, lab).set('Accept-Language', 'zh-CN').expect(422)).body.message).toBe(
+        '服务机构在冻结后转为“暂停服务”状态，不能核销该笔冻结',
+      );
       expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 960_000, heldFen: 40_000, spentFen: 0 });
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
@@ -285,6 +308,10 @@ describe('fraud controls on public money', () => {
         const late = await hold(e, v.id, 1);
         clock.travel(DAY_MS);
         expect((await capture(late.id, 1).expect(422)).body.code).toBe('VOUCHER_EXPIRED');
+        const [y, m, d] = v.validUntil.split('-').map(Number);
+        expect((await capture(late.id, 1).set('Accept-Language', 'zh-CN').expect(422)).body.message).toBe(
+          `创新券有效期已于 ${y}年${m}月${d}日 届满，此后的用量不予补贴`,
+        );
         expect((await capture(h.id, 1).expect(409)).body.code).toBe('INVALID_STATE'); // the first expired long ago
       } finally {
         clock.reset();
@@ -322,7 +349,13 @@ describe('fraud controls on public money', () => {
 
       await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(shLab.token)).send({ actualQuantity: 1 }).expect(403);
       await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauSh)).send({ actualQuantity: 1 }).expect(403);
-      await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauAh)).send({ actualQuantity: 3 }).expect(400);
+      const over = await t.http
+        .post(`/api/redemptions/${h.id}/resolve`)
+        .set(auth(bureauAh))
+        .set('Accept-Language', 'zh-CN')
+        .send({ actualQuantity: 3 })
+        .expect(400);
+      expect(over.body.message).toBe('actualQuantity：裁定用量不能超过已核销的用量 2');
       const resolved = await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauAh)).send({ actualQuantity: 1 }).expect(200);
       expect(resolved.body).toMatchObject({
         status: 'captured',

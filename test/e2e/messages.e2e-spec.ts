@@ -185,7 +185,7 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
       expect(res.body.message).not.toMatch(/must|should/);
     });
 
-    it('a business-rule 422 gives the rule in Chinese with the figures of the English detail', async () => {
+    it('a business-rule 422 written from the catalogue gives its figures the Chinese way', async () => {
       const res = await t.http
         .post('/api/policies')
         .set(auth(await t.token('bureau-zj')))
@@ -193,7 +193,7 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
         .send(policyBody('330000', { effectiveFrom: '2000-01-01' }))
         .expect(422);
       expect(res.body.code).toBe('POLICY_BACKDATED');
-      expect(res.body.message).toMatch(/^政策生效日期不能早于今天（.*2000-01-01.*）$/);
+      expect(res.body.message).toMatch(/^生效日期 2000年1月1日 早于今天（\d{4}年\d{1,2}月\d{1,2}日），新版本须自今天或以后生效$/);
     });
 
     it('401, malformed JSON and unknown routes answer in Chinese too', async () => {
@@ -205,7 +205,22 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
         .set('Content-Type', 'application/json')
         .send('{"username":')
         .expect(400);
-      expect(malformed.body).toMatchObject({ code: 'VALIDATION_FAILED', message: '请求参数有误（body: malformed JSON）' });
+      expect(malformed.body).toMatchObject({ code: 'VALIDATION_FAILED', message: 'body：请求体不是有效的 JSON' });
+      const tooLarge = await t.http
+        .post('/api/auth/login')
+        .set('Accept-Language', 'zh-CN')
+        .send({ username: 'x'.repeat(200_000), password: 'y' })
+        .expect(413);
+      expect(tooLarge.body).toEqual({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'body：请求内容超过 100 KB 上限' });
+      const e = await t.registerEnterprise('310104');
+      const key = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(e.token))
+        .set('Accept-Language', 'zh-CN')
+        .set('Idempotency-Key', 'x'.repeat(129))
+        .send({ amountFen: 100_000, purpose: 'SEM' })
+        .expect(400);
+      expect(key.body.message).toBe('Idempotency-Key：须为 1–128 个可打印 ASCII 字符');
       const route = await t.http.get('/api/no-such-route').set('Accept-Language', 'zh-CN').expect(404);
       expect(route.body).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^未找到该记录/) });
     });

@@ -113,6 +113,12 @@ describe('oversight', () => {
             .expect(409)
         ).body.code,
       ).toBe('INVALID_STATE');
+      const again = await t.http
+        .post(path)
+        .set(await t.as('bureau-js'))
+        .set('Accept-Language', 'zh-CN')
+        .expect(409);
+      expect(again.body.message).toMatch(/^该惩戒已于 \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 解除$/);
       const liftedList = await t.http
         .get(`/api/sanctions?creditCode=${s.creditCode}&status=lifted`)
         .set(await t.as('platform'))

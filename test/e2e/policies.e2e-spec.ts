@@ -101,6 +101,17 @@ describe('policies and budgets', () => {
           message: `effectiveFrom ${effectiveFrom} is in the past: a new version takes effect today (${clock.today()}) or later`,
         });
       }
+      const zh = await t.http
+        .post('/api/policies')
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send(policyBody('340000', { effectiveFrom: '2020-01-01' }));
+      const [y, m, d] = clock.today().split('-').map(Number);
+      expect(zh.body).toEqual({
+        statusCode: 422,
+        code: 'POLICY_BACKDATED',
+        message: `生效日期 2020年1月1日 早于今天（${y}年${m}月${d}日），新版本须自今天或以后生效`,
+      });
     });
 
     it('accepts the consistency limits themselves: every threshold equal to the cap it sits under', async () => {
@@ -528,6 +539,8 @@ describe('policies and budgets', () => {
 
       const below = await t.http.put(budget('320400')).set(js).send({ totalFen: 7_999_999 }).expect(422);
       expect(below.body).toEqual({ statusCode: 422, code: 'BUDGET_BELOW_COMMITTED', message: expect.stringContaining('8000000') });
+      const zh = await t.http.put(budget('320400')).set(js).set('Accept-Language', 'zh-CN').send({ totalFen: 7_999_999 }).expect(422);
+      expect(zh.body.message).toBe(`常州市 ${clock.today().slice(0, 4)} 年度预算不能低于已下达的 ¥80,000.00`);
       expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({
         totalFen: 20_000_000,
         availableFen: 12_000_000,

@@ -85,6 +85,11 @@ describe('sessions', () => {
   it('refuses malformed refresh tokens', async () => {
     for (const refreshToken of ['yrdr_x', 'not-a-token', `yrdr_${'0'.repeat(36)}.${'a'.repeat(43)}`]) {
       expect((await refresh(refreshToken).expect(401)).body.code).toBe('UNAUTHENTICATED');
+      expect((await refresh(refreshToken).set('Accept-Language', 'zh-CN').expect(401)).body).toEqual({
+        statusCode: 401,
+        code: 'UNAUTHENTICATED',
+        message: '登录已失效，请重新登录',
+      });
     }
   });
 

@@ -262,6 +262,13 @@ describe('settlement', () => {
         code: 'DUAL_CONTROL_REQUIRED',
         message: 'the user who created a settlement batch cannot pay it; another bureau user must',
       });
+      const zh = await t.http
+        .post(`/api/settlements/${batch.id}/pay`)
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send({ paymentRef: 'AH-GK-2026-0041' })
+        .expect(403);
+      expect(zh.body.message).toBe('结算批次的经办人不能同时支付，请由另一名工作人员复核支付（双人复核）');
       expect(await t.dataSource.getRepository(LedgerTransfer).findBy({ refType: 'settlement', refId: batch.id })).toEqual([]);
       const read = await t.http
         .get(`/api/settlements/${batch.id}`)
@@ -284,6 +291,13 @@ describe('settlement', () => {
         .send({ paymentRef: 'AH-GK-2026-0043' })
         .expect(409);
       expect(again.body).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('AH-GK-2026-0042') });
+      const zh = await t.http
+        .post(`/api/settlements/${batch.id}/pay`)
+        .set(await t.as('bureau-ah-2'))
+        .set('Accept-Language', 'zh-CN')
+        .send({ paymentRef: 'AH-GK-2026-0043' })
+        .expect(409);
+      expect(zh.body.message).toMatch(/^该结算批次已于 \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 支付（付款凭证号 AH-GK-2026-0042）$/);
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
   });
@@ -429,6 +443,19 @@ describe('settlement', () => {
           message: `periodEnd ${tomorrow} is after today (${clock.today()}); settle a period once it has ended`,
         });
       }
+      const zhDate = (date: string) =>
+        date
+          .split('-')
+          .map(Number)
+          .join('-')
+          .replace(/^(\d+)-(\d+)-(\d+)$/, '$1年$2月$3日');
+      const zh = await t.http
+        .post('/api/settlements')
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send({ regionCode: HEFEI, periodEnd: tomorrow })
+        .expect(422);
+      expect(zh.body.message).toBe(`结算截止日 ${zhDate(tomorrow)} 尚未到（今天 ${zhDate(clock.today())}），期末过后方可结算`);
       // Today's period may be settled (here there is nothing to settle yet).
       expect((await settle('bureau-ah', { regionCode: HEFEI, periodEnd: clock.today() }, 409)).body.code).toBe('INVALID_STATE');
     });

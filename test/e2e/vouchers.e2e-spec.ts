@@ -242,6 +242,13 @@ describe('voucher applications and vouchers', () => {
       const again = await approve('bureau-ah', app.id);
       expect(again.status).toBe(409);
       expect(again.body.code).toBe('INVALID_STATE');
+      const zh = await t.http
+        .post(`/api/voucher-applications/${app.id}/approve`)
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send({})
+        .expect(409);
+      expect(zh.body.message).toBe('该申请已批准，不能重复审批');
       await t.http
         .post(`/api/voucher-applications/${app.id}/reject`)
         .set(await t.as('bureau-ah'))
@@ -851,6 +858,12 @@ describe('voucher applications and vouchers', () => {
         const again = await revoke('bureau-zj', voucher.id);
         expect(again.status).toBe(409);
         expect(again.body.code).toBe('INVALID_STATE');
+        const zh = await t.http
+          .post(`/api/vouchers/${voucher.id}/revoke`)
+          .set(await t.as('bureau-zj'))
+          .set('Accept-Language', 'zh-CN')
+          .send({ reason: '虚假申报材料' });
+        expect(zh.body).toEqual({ statusCode: 409, code: 'INVALID_STATE', message: '该创新券已撤销' });
         expect(await budgetOf('330200')).toEqual(before);
       });
 

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, invalidInput, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { isUniqueViolation } from '../../common/persistence/db-errors';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
 import { FacilityRepository } from '../../facilities/facility.repository';
 import { RedemptionMode } from '../../policies/policy.types';
 import { Redemption } from '../../redemptions/redemption.entity';
@@ -32,7 +32,7 @@ export const MAX_BOOKING_HOURS = 744;
 function instantOf(field: 'start' | 'end', text: string): number {
   const ms = parseInstant(text);
   if (ms === undefined) throw invalidInput(`${field}: not an ISO 8601 instant`);
-  if (!onTheHour(ms)) throw invalidInput(`${field}: bookings start and end on the hour`);
+  if (!onTheHour(ms)) throw catalogued('VALIDATION_FAILED', 'bookings.onTheHour', { field });
   return ms;
 }
 
@@ -68,18 +68,17 @@ export class BookSlot {
   execute(cmd: BookSlotCommand): Promise<Outcome<{ booking: Booking; redemption: Redemption }>> {
     const startMs = instantOf('start', cmd.start);
     const endMs = instantOf('end', cmd.end);
-    if (endMs <= startMs) throw invalidInput('end: must be after start');
+    if (endMs <= startMs) throw catalogued('VALIDATION_FAILED', 'bookings.endAfterStart');
     const hours = (endMs - startMs) / HOUR_MS;
     if (hours > MAX_BOOKING_HOURS) throw invalidInput(`end: a booking spans at most ${counted(MAX_BOOKING_HOURS, 'hour')}`);
     return this.uow.run(async () => {
       const facility = await this.facilities.get(cmd.facilityId);
       if (!facility) throw notFound('facility');
-      if (facility.unit !== 'hour')
-        return refused('INVALID_STATE', `the facility is sold by the ${facility.unit}; only hourly facilities are booked`);
+      if (facility.unit !== 'hour') return refusedBy(catalogued('INVALID_STATE', 'bookings.notHourly', { unit: facility.unit }));
       const calendar = await this.bookings.calendar(facility.id);
       if (!calendar) return refused('INVALID_STATE', 'the facility has no booking calendar; order hours with POST /api/redemptions');
       const refusal = calendarRefusal(calendar, startMs, endMs, clock.now().getTime());
-      if (refusal) return refused(refusal.code, refusal.message);
+      if (refusal) return refusedBy(catalogued(refusal.code, refusal.key, refusal.params));
       if (calendar.requiresQualification && !(await this.bookings.qualified(facility.id, cmd.actor.organizationId ?? '-'))) {
         return refused('NOT_QUALIFIED', 'this facility is operated only by users its provider has qualified');
       }
@@ -95,7 +94,7 @@ export class BookSlot {
         await this.bookings.insertHours(facility.id, bookingId, hourStarts(startMs, endMs).map(stored));
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
-        return refused('SLOT_TAKEN', `another booking holds part of ${shown(stored(startMs))}–${shown(stored(endMs))}`);
+        return refusedBy(catalogued('SLOT_TAKEN', 'bookings.slotTaken', { start: shown(stored(startMs)), end: shown(stored(endMs)) }));
       }
       const held = await this.placeHold.execute({
         actor: cmd.actor,

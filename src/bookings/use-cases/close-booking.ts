@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { DomainError, notFound } from '../../common/errors/domain-error';
+import { catalogued, DomainError, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { CancelHold, CaptureHold } from '../../redemptions/use-cases/close-hold';
 import { Booking } from '../booking.entity';
 import { BookingClosing, BookingRepository } from '../booking.repository';
-import { lateCancellation, lateFeeFen } from '../booking.rules';
+import { lateCancellation, lateFeeFen, shown } from '../booking.rules';
 import { bookingEntry } from './book-slot';
-import { counted } from '../../common/i18n/plural';
 
 export interface BookingResult {
   booking: Booking;
@@ -105,9 +104,9 @@ export class RecordBookingUsage {
     return this.uow.run(async () => {
       const b = await partyTo(this.bookings, cmd.actor, cmd.bookingId, ['providerId']);
       if (b.status !== 'booked') return refused('INVALID_STATE', `the booking is ${b.status}`);
-      if (clock.iso() < b.startAt) return refused('INVALID_STATE', `usage is recorded once the booking has started (${b.startAt})`);
+      if (clock.iso() < b.startAt) return refusedBy(catalogued('INVALID_STATE', 'bookings.usageBeforeStart', { start: shown(b.startAt) }));
       if (cmd.actualHours > b.hours) {
-        return refused('CAPTURE_EXCEEDS_HOLD', `actualHours ${cmd.actualHours} exceeds the ${counted(b.hours, 'hour')} booked`);
+        return refusedBy(catalogued('CAPTURE_EXCEEDS_HOLD', 'bookings.exceedsBooked', { actual: cmd.actualHours, booked: b.hours }));
       }
       const noShow = cmd.actualHours === 0;
       const closed = noShow

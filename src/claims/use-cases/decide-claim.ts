@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
-import { DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
 import { LedgerService } from '../../ledger/ledger.service';
 import { OrganizationRepository } from '../../organizations/organization.repository';
 import { organizationActive } from '../../organizations/organization.time-rules';
@@ -65,11 +65,12 @@ export class DecideClaim {
       if (!claim) throw notFound('claim');
       assertBureauOf(cmd.actor, claim.issuingRegionCode, 'claims of this region');
       if (cmd.decision === 'reject') {
-        if (!claimTransition(claim.status, 'reject')) return refused('INVALID_STATE', `the claim is already ${claim.status}`);
+        if (!claimTransition(claim.status, 'reject'))
+          return refusedBy(catalogued('INVALID_STATE', 'claims.decided', { status: claim.status }));
         return this.reject(cmd.actor, claim, cmd.reason, cmd.final === true);
       }
       if (!claimTransition(claim.status, claim.status === 'awaiting_second_approval' ? 'approve_second' : 'approve')) {
-        return refused('INVALID_STATE', `the claim is already ${claim.status}`);
+        return refusedBy(catalogued('INVALID_STATE', 'claims.decided', { status: claim.status }));
       }
       return this.approve(cmd.actor, claim, cmd.approvedFen);
     });
@@ -84,7 +85,8 @@ export class DecideClaim {
       throw invalidInput(`approvedFen: the second approval confirms the first one's ${claim.firstApprovedFen} fen`);
     }
     const approvedFen = second ? claim.firstApprovedFen! : (requestedFen ?? claim.claimedFen);
-    if (approvedFen > claim.claimedFen) throw invalidInput(`approvedFen: may not exceed the ${claim.claimedFen} fen claimed`);
+    if (approvedFen > claim.claimedFen)
+      throw catalogued('VALIDATION_FAILED', 'claims.approvedOverClaimed', { claimedFen: claim.claimedFen });
     const screening = await this.screen(claim);
     if (screening) return screening;
     const order = new Map(claim.redemptionIds.map((rid, i) => [rid, i]));

@@ -139,9 +139,8 @@ export class SubmitClaim {
     if (finalClaim) return claimedForGood(id, finalClaim);
     if (r.status !== 'captured')
       return refused('INVALID_STATE', `redemption ${id} is ${r.status}; only captured redemptions can be claimed`);
-    if (r.claimId) return refused('DUPLICATE', `redemption ${id} is already in claim ${r.claimId}`);
-    if (r.usage === 'disputed')
-      return refused('USAGE_DISPUTED', `the enterprise disputed the usage of redemption ${id}; its issuing bureau resolves it first`);
+    if (r.claimId) return refusedBy(catalogued('DUPLICATE', 'claims.duplicate', { redemptionId: id, claimId: r.claimId }));
+    if (r.usage === 'disputed') return refusedBy(catalogued('USAGE_DISPUTED', 'claims.usageDisputed', { redemptionId: id }));
     if (r.usage !== 'confirmed') {
       return refused(
         'USAGE_NOT_CONFIRMED',
@@ -153,7 +152,7 @@ export class SubmitClaim {
 }
 
 const duplicateInvoice = (invoiceNo: string, earlier: string) =>
-  refused('DUPLICATE_INVOICE', `invoice ${invoiceNo} is already on another claim of this claimant (${earlier}) that was not rejected`);
+  refusedBy(catalogued('DUPLICATE_INVOICE', 'claims.duplicateInvoice', { invoiceNo, claimId: earlier }));
 
 /** A redemption whose claim was rejected for good (终局驳回): the rule, named in the caller's language. */
 const claimedForGood = (redemptionId: string, claimId: string) =>

@@ -119,8 +119,12 @@ export const notFound = (what: string) =>
 export const forbidden = (why: string) => new DomainError('FORBIDDEN', why);
 export const invalidInput = (why: string) => new DomainError('VALIDATION_FAILED', why);
 /** An error whose message is a catalogue entry: English as its message, and the caller's language when answered. */
-export const catalogued = (code: ErrorCode, key: string, params: Record<string, string | number> = {}) =>
-  new DomainError(code, translate('en', key, params), { localized: (lng) => translate(lng, key, params) });
+export const catalogued = (
+  code: ErrorCode,
+  key: string,
+  params: Record<string, string | number> = {},
+  options: { retryAfterSec?: number } = {},
+) => new DomainError(code, translate('en', key, params), { ...options, localized: (lng) => translate(lng, key, params) });
 /** Lost to concurrent work more often than it may retry: the client comes back in a second. */
 export const serviceBusy = () =>
   new DomainError('SERVICE_BUSY', 'the service is busy with conflicting requests; retry shortly', { retryAfterSec: 1 });
@@ -128,5 +132,16 @@ export const serviceBusy = () =>
 /** A refusal computed by a pure rule: data, not an exception, so quotes can show it. */
 export interface Refusal {
   code: RuleCode;
+  /** In English; with `key`, the catalogue entry it was written from, so it reads in the caller's language too. */
   message: string;
+  key?: string;
+  params?: Record<string, string | number>;
 }
+
+/** A rule's refusal written from a catalogue entry (English as its message). */
+export const cataloguedRefusal = (code: RuleCode, key: string, params: Record<string, string | number> = {}): Refusal => ({
+  code,
+  message: translate('en', key, params),
+  key,
+  params,
+});

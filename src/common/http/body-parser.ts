@@ -51,6 +51,8 @@ function csvStrictly(_req: unknown, _res: unknown, bytes: Buffer, charset: strin
 
 /** A JSON body that is not UTF-8: it can be nothing else (RFC 8259). */
 const jsonNotUtf8 = () => catalogued('VALIDATION_FAILED', 'validation.notUtf8');
+const tooLarge = (limit: string) => catalogued('PAYLOAD_TOO_LARGE', 'validation.bodyTooLarge', { limit });
+const malformedJson = () => catalogued('VALIDATION_FAILED', 'validation.malformedJson');
 /** A CSV file that is not what it says: saved as UTF-8, or sent with the charset it was saved in (charset=gbk). */
 const csvNotUtf8 = (charset: string) =>
   isUtf8Charset(charset)
@@ -65,19 +67,19 @@ export function jsonBody(limit: string) {
       const tooDeep = err ? undefined : nestedTooDeep(req.body, MAX_DEPTH);
       if (!err && !tooDeep) return next();
       if (err?.type === 'entity.too.large') {
-        const body = toErrorBody(new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limit}`), undefined, languageOf(req));
+        const body = toErrorBody(tooLarge(limit), undefined, languageOf(req));
         return void res.status(body.statusCode).json(body);
       }
       if (err?.type === 'entity.verify.failed') {
         const body = toErrorBody(jsonNotUtf8(), undefined, languageOf(req));
         return void res.status(body.statusCode).json(body);
       }
-      const message = tooDeep
-        ? `${tooDeep}: nested more than ${counted(MAX_DEPTH, 'level')} deep`
+      const error = tooDeep
+        ? new DomainError('VALIDATION_FAILED', `${tooDeep}: nested more than ${counted(MAX_DEPTH, 'level')} deep`)
         : err?.type === 'entity.parse.failed'
-          ? 'body: malformed JSON'
-          : `body: ${err?.type ?? 'unreadable'}`;
-      const body = toErrorBody(new DomainError('VALIDATION_FAILED', message), undefined, languageOf(req));
+          ? malformedJson()
+          : new DomainError('VALIDATION_FAILED', `body: ${err?.type ?? 'unreadable'}`);
+      const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });
 }
@@ -93,7 +95,7 @@ export function csvBody() {
       if (!err) return next();
       const error =
         err.type === 'entity.too.large'
-          ? new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${CSV_BODY_LIMIT}`)
+          ? tooLarge(CSV_BODY_LIMIT)
           : err.type === 'entity.verify.failed'
             ? csvNotUtf8(charsetOf(req))
             : new DomainError('VALIDATION_FAILED', `body: ${err.type ?? 'unreadable'}`);
@@ -150,7 +152,7 @@ function readUpTo(
     },
     (e: { type?: string }) => {
       payload.resume();
-      if (e.type === 'entity.too.large') done(new DomainError('PAYLOAD_TOO_LARGE', `body: larger than ${limit}`));
+      if (e.type === 'entity.too.large') done(tooLarge(limit));
       // A body that does not inflate, or a connection that breaks: Express's parsers answered these as unreadable.
       else done(new DomainError('VALIDATION_FAILED', 'body: unreadable'));
     },
@@ -178,10 +180,10 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
       try {
         body = JSON.parse(text!);
       } catch {
-        return done(new DomainError('VALIDATION_FAILED', 'body: malformed JSON'));
+        return done(malformedJson());
       }
       // Express's parser is strict: only objects and arrays.
-      if (body === null || typeof body !== 'object') return done(new DomainError('VALIDATION_FAILED', 'body: malformed JSON'));
+      if (body === null || typeof body !== 'object') return done(malformedJson());
       const tooDeep = nestedTooDeep(body, MAX_DEPTH);
       if (tooDeep) return done(new DomainError('VALIDATION_FAILED', `${tooDeep}: nested more than ${counted(MAX_DEPTH, 'level')} deep`));
       done(null, body);

@@ -3,6 +3,10 @@ import { createInstance, TOptions } from 'i18next';
 import type { IncomingHttpHeaders } from 'node:http';
 import en from '../../i18n/en/messages.json';
 import zh from '../../i18n/zh/messages.json';
+import { formatYuan } from '../../documents/chinese-amount';
+import { regionName } from '../../regions/regions.data';
+import { beijingTime } from '../clock';
+import { counted } from './plural';
 
 /** The languages messages are written in: Chinese for `Accept-Language: zh*`, English otherwise (API.md v2). */
 export const LANGUAGES = ['en', 'zh'] as const;
@@ -22,6 +26,53 @@ void i18n.init({
   interpolation: { escapeValue: false },
   returnNull: false,
 });
+
+/** "2026-12-08 12:00" in Beijing for an instant; a plain date (2026-12-08) as given. */
+const beijingParts = (value: unknown) => {
+  const [date, time = ''] = beijingTime(String(value)).split(' ');
+  const [y, m, d] = date.split('-').map(Number);
+  return { year: `${y}年`, day: `${m}月${d}日`, time };
+};
+
+/** Appends `time` to `text` when there is one. */
+const withTime = (text: string, time: string) => (time ? `${text} ${time}` : text);
+
+/**
+ * Formats the catalogues' parameters take, so one set of parameters reads in either language: the code passes figures
+ * as the English text shows them (fen, ISO 8601 instants and dates) and the Chinese catalogue writes
+ * `{{amountFen, yuan}}`, `{{start, dateTime}}`. English counts take `{{n, counted(one: hour; other: hours)}}`.
+ */
+const FORMATS: Record<string, (value: unknown, lng: string | undefined, options: Record<string, unknown>) => string> = {
+  /** ¥1,234.56 for 123456 fen. */
+  yuan: (value) => formatYuan(Number(value)),
+  /** 2026年12月8日 12:00 (Beijing time); 2026年12月8日 for a date. */
+  dateTime: (value) => {
+    const p = beijingParts(value);
+    return withTime(p.year + p.day, p.time);
+  },
+  /** 12月8日 12:00, for a day people know the year of (a booking's). */
+  dayTime: (value) => {
+    const p = beijingParts(value);
+    return withTime(p.day, p.time);
+  },
+  /** 14:00 when the instant falls on the day of the parameter named by `from`, else 12月9日 14:00. */
+  until: (value, _lng, options) => {
+    const p = beijingParts(value);
+    const from = beijingParts(options[String(options.from)]);
+    return from.year + from.day === p.year + p.day ? p.time : withTime(p.day, p.time);
+  },
+  /** A term by its catalogue group, in the caller's language: `named(in: units)` reads sample as 样. */
+  named: (value, lng, options) => i18n.t(`${String(options.in)}.${String(value)}`, { lng }),
+  /** A list written with English commas, as Chinese lists it: 08:00–12:00、13:00–20:00. */
+  list: (value) => String(value).split(', ').join('、'),
+  /** A size limit as the body parser writes it, as people read it: 100kb → 100 KB. */
+  size: (value) => String(value).replace(/^(\d+)\s*([kmg]?b)$/i, (_, n: string, unit: string) => `${n} ${unit.toUpperCase()}`),
+  /** A region's name by its code: 340100 → 合肥市. */
+  region: (value) => regionName(String(value)),
+  /** An English count with its noun: `counted(one: hour’s; other: hours’)`. */
+  counted: (value, _lng, options) => counted(Number(value), String(options.one), String(options.other)),
+};
+for (const [name, format] of Object.entries(FORMATS)) i18n.services.formatter?.add(name, format);
 
 /**
  * The caller's language by Accept-Language, negotiated as Express's `acceptsLanguages('en', 'zh')` does (read from the

@@ -7,7 +7,7 @@ import { authConfig, AuthConfig } from '../../config/configuration';
 import { canonicalJson } from '../canonical-json';
 import { clock } from '../clock';
 import { requestContext } from '../context/request-context';
-import { DomainError } from '../errors/domain-error';
+import { catalogued, DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
 import { headerOf, HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
 import { newId } from '../ids';
@@ -50,7 +50,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   private async handle(req: HttpRequest, res: HttpReply, key: string, next: CallHandler): Promise<unknown> {
-    if (!KEY_PATTERN.test(key)) throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1–128 printable ASCII characters');
+    if (!KEY_PATTERN.test(key)) throw catalogued('VALIDATION_FAILED', 'validation.idempotencyKey');
     const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
     const route = `${req.method} ${pathOf(req)}`.slice(0, 200);
     // Keyed with the server's secret: a stored hash reveals nothing of the body, even to whoever reads the table.

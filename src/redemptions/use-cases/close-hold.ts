@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { clock, isoPlusDays } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { notFound, Refusal } from '../../common/errors/domain-error';
+import { catalogued, notFound, Refusal } from '../../common/errors/domain-error';
 import { BookingRepository } from '../../bookings/booking.repository';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refused, refusedBy, refusedFor } from '../../common/use-case';
 import { OrganizationsService } from '../../organizations/organizations.service';
 import { withNoticeEnded } from '../../organizations/organization.time-rules';
 import { PartyRelationRepository } from '../../oversight/party-relation.repository';
@@ -148,12 +148,9 @@ export class CaptureHold {
       const refusal = await this.holds.refusal(r, 'capture', cmd.viaBooking);
       if (refusal) return refusal;
       const screened = await this.screen(r, cmd.viaBooking === true);
-      if (screened) return refused(screened.code, screened.message);
+      if (screened) return refusedFor(screened);
       if (cmd.actualQuantity > r.quantity) {
-        return refused(
-          'CAPTURE_EXCEEDS_HOLD',
-          `actualQuantity ${cmd.actualQuantity} exceeds the ${r.quantity} units held; the enterprise agreed to no more`,
-        );
+        return refusedBy(catalogued('CAPTURE_EXCEEDS_HOLD', 'capture.exceedsHold', { actual: cmd.actualQuantity, held: r.quantity }));
       }
       assertFeeInRange(r.unitPriceFen, cmd.actualQuantity, 'actualQuantity');
       const c = captureSubsidy({

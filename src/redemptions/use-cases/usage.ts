@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { Sweeps } from '../../common/sweeps';
 import { ok, Outcome, refused } from '../../common/use-case';
@@ -128,7 +128,7 @@ export class ResolveDispute {
       if (!usageTransition(r.usage, 'resolve'))
         return refused('INVALID_STATE', `the usage is ${r.usage ?? 'not captured'}; only a disputed usage can be resolved`);
       if (cmd.actualQuantity > r.capturedQuantity!) {
-        throw invalidInput(`actualQuantity: a resolution may not exceed the ${r.capturedQuantity} units captured`);
+        throw catalogued('VALIDATION_FAILED', 'usage.resolutionOverCaptured', { captured: r.capturedQuantity! });
       }
       const c = captureSubsidy({
         unitPriceFen: r.unitPriceFen,

@@ -3,10 +3,10 @@ import { ClaimRepository } from '../../claims/claim.repository';
 import { assertBureauOf, provinceOfRegion } from '../../common/auth/scope';
 import { beijingDayStart, clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
-import { DomainError } from '../../common/errors/domain-error';
+import { catalogued, DomainError } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
 import { PoliciesService } from '../../policies/policies.service';
 import { addDays, settlementPeriod } from '../../policies/policy.rules';
 import { SettlementView } from '../settlement.dto';
@@ -45,7 +45,7 @@ export class CreateSettlement {
     return this.uow.run(async () => {
       const [now, today] = [clock.iso(), clock.today()];
       if (periodEnd && periodEnd > today)
-        return refused('PERIOD_NOT_ENDED', `periodEnd ${periodEnd} is after today (${today}); settle a period once it has ended`);
+        return refusedBy(catalogued('PERIOD_NOT_ENDED', 'settlement.periodNotEnded', { periodEnd, today }));
       const id = newId();
       // periodEnd is a Beijing day: everything decided on it sorts before the instant the next Beijing day starts.
       const decidedBefore = periodEnd ? beijingDayStart(addDays(periodEnd, 1)) : undefined;

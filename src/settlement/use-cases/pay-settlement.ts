@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
-import { DomainError, notFound } from '../../common/errors/domain-error';
+import { catalogued, DomainError, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
 import { ClaimRepository } from '../../claims/claim.repository';
 import { LedgerService } from '../../ledger/ledger.service';
 import { addPaid, inKeyOrder, PaidSummaryRow } from '../../oversight/stats.rules';
@@ -53,10 +53,15 @@ export class PaySettlement {
       if (!settlement) throw notFound('settlement');
       assertBureauOf(cmd.actor, settlement.regionCode, 'settlements of this region');
       if (settlement.createdBy === personOf(cmd.actor)) {
-        throw new DomainError('DUAL_CONTROL_REQUIRED', 'the user who created a settlement batch cannot pay it; another bureau user must');
+        throw catalogued('DUAL_CONTROL_REQUIRED', 'settlement.creatorPays');
       }
       if (!settlementTransition(settlement.status, 'pay')) {
-        return refused('INVALID_STATE', `the settlement was already paid (${settlement.paymentRef}) at ${settlement.paidAt}`);
+        return refusedBy(
+          catalogued('INVALID_STATE', 'settlement.alreadyPaid', {
+            paymentRef: settlement.paymentRef ?? '',
+            paidAt: settlement.paidAt ?? '',
+          }),
+        );
       }
       const paidAt = clock.iso();
       const screened = await this.settlements.heldBackPayees(settlement.id, paidAt, clock.today());

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
-import { DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
 import { OrganizationsService } from '../../organizations/organizations.service';
 import { PoliciesService } from '../../policies/policies.service';
 import { ApplicationRepository } from '../application.repository';
@@ -58,7 +58,7 @@ export class DecideApplication {
       assertBureauOf(cmd.actor, application.issuingRegionCode ?? '-', 'this application');
       if (cmd.decision === 'reject') return this.reject(cmd.actor, application, cmd.reason);
       if (!applicationTransition(application.status, application.status === 'awaiting_second_approval' ? 'approve_second' : 'approve')) {
-        return refused('INVALID_STATE', `the application is ${application.status}`);
+        return refusedBy(catalogued('INVALID_STATE', 'applications.decided', { status: application.status }));
       }
       return this.approve(cmd.actor, application, cmd.amountFen);
     });
@@ -73,7 +73,8 @@ export class DecideApplication {
       throw invalidInput(`amountFen: the second approval confirms the first one's ${application.firstApprovedFen} fen`);
     }
     const amountFen = second ? application.firstApprovedFen! : (requestedFen ?? application.amountFen);
-    if (amountFen > application.amountFen) throw invalidInput(`amountFen may not exceed the ${application.amountFen} fen requested`);
+    if (amountFen > application.amountFen)
+      throw catalogued('VALIDATION_FAILED', 'applications.approvedOverRequested', { requestedFen: application.amountFen });
     const regionCode = application.issuingRegionCode!;
     const enterprise = await this.organizations.load(application.enterpriseId);
     const policy = await this.policies.inForce(regionCode, clock.today());
@@ -129,7 +130,8 @@ export class DecideApplication {
   }
 
   private async reject(actor: Actor, application: VoucherApplication, reason: string): Promise<Outcome<Decided>> {
-    if (!applicationTransition(application.status, 'reject')) return refused('INVALID_STATE', `the application is ${application.status}`);
+    if (!applicationTransition(application.status, 'reject'))
+      return refusedBy(catalogued('INVALID_STATE', 'applications.decided', { status: application.status }));
     const decision = {
       status: 'rejected' as const,
       approvedFen: null,

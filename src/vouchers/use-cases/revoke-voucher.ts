@@ -2,9 +2,9 @@ import { BookingRepository } from '../../bookings/booking.repository';
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { Actor } from '../../common/context/request-context';
-import { notFound } from '../../common/errors/domain-error';
+import { catalogued, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { Voucher } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
 import { voucherTransition } from '../voucher.states';
@@ -42,11 +42,12 @@ export class RevokeVoucher {
       const voucher = await this.vouchers.lock(cmd.voucherId);
       if (!voucher) throw notFound('voucher');
       assertBureauOf(cmd.actor, voucher.issuingRegionCode, `vouchers of ${voucher.issuingRegionCode}`);
-      if (!voucherTransition(voucher.status, 'revoke')) return refused('INVALID_STATE', `the voucher is already ${voucher.status}`);
+      if (!voucherTransition(voucher.status, 'revoke'))
+        return refusedBy(catalogued('INVALID_STATE', 'vouchers.notRevocable', { status: voucher.status }));
       // Past its last day it is expired to every reader, sweep or not: expired in passing (that commits), never revoked.
       if (voucherPastValidity.holds(voucher, clock.today())) {
         await this.closing.close(voucher, 'expired', null);
-        return refused('INVALID_STATE', `the voucher expired after ${voucher.validUntil}; its unused balance went back to the budget`);
+        return refusedBy(catalogued('INVALID_STATE', 'vouchers.expiredNotRevoked', { validUntil: voucher.validUntil }));
       }
       const revoked = await this.closing.close(voucher, 'revoked', cmd.reason);
       let released = 0;
