@@ -11,30 +11,25 @@ interface VoucherRow {
   cap_subject: string;
   granted: string | number;
   credit_code: string;
-  controller_credit_code: string | null;
   terms: string | { capByController: boolean };
 }
 
 /**
  * A grant now counts against the enterprise itself and, under a policy that aggregates by controller, the group its
- * credit code heads as well as its controller's (capSubjects). A voucher issued before counted against one subject:
+ * credit code heads as well as its controller's (grantSubjects). A voucher issued before counted against one subject:
  * the enterprise, or its controller's group. Each such voucher's other subjects get what it still holds granted (face
  * value less what was released: never more than was counted, as a reduced claim releases without freeing the cap, and
  * never less than closing it can still give back), and the voucher records its subjects as issuers now do. The groups
  * it counts in are those of the controller it recorded, not of one named since. `enterpriseId` narrows it to one
  * enterprise's vouchers (a test's).
  */
-export async function countAgainstEverySubject(
-  queryRunner: QueryRunner,
-  enterpriseId?: string,
-  vouchers: 'under capByController' | 'every policy' = 'under capByController',
-): Promise<void> {
+export async function countAgainstEverySubject(queryRunner: QueryRunner, enterpriseId?: string): Promise<void> {
   const mariadb = queryRunner.connection.options.type !== 'better-sqlite3';
   const added = new Map<string, number>();
   for (let after = ''; ;) {
     const rows: VoucherRow[] = await queryRunner.query(
       `SELECT v.id, v.issuing_region_code, v.budget_year, v.enterprise_id, v.cap_subject,
-              v.face_value_fen - v.released_fen AS granted, o.credit_code, o.controller_credit_code, p.terms
+              v.face_value_fen - v.released_fen AS granted, o.credit_code, p.terms
        FROM voucher v JOIN organization o ON o.id = v.enterprise_id JOIN policy p ON p.id = v.policy_id
        WHERE v.id > ? ${enterpriseId ? 'AND v.enterprise_id = ?' : ''} ORDER BY v.id LIMIT ?`,
       enterpriseId ? [after, enterpriseId, PAGE] : [after, PAGE],
@@ -43,14 +38,14 @@ export async function countAgainstEverySubject(
     after = rows[rows.length - 1].id;
     for (const v of rows) {
       const terms = typeof v.terms === 'string' ? (JSON.parse(v.terms) as { capByController: boolean }) : v.terms;
-      if (vouchers === 'under capByController' && !terms.capByController) continue;
+      if (!terms.capByController) continue;
       // One subject, as the former code recorded; a voucher recorded since records its groups (never one alone then,
       // as the migration runs before the service issues any).
       const before = v.cap_subject.includes(' ')
         ? grantSubjectsOf({ enterpriseId: v.enterprise_id, capSubject: v.cap_subject })
         : [v.cap_subject];
-      // A voucher that recorded the enterprise alone named no controller: the one the organization names now.
-      const recorded = before.find((s) => s.startsWith('ctl:'))?.slice(4) ?? (terms.capByController ? null : v.controller_credit_code);
+      const recorded = before.find((s) => s.startsWith('ctl:'))?.slice(4) ?? null;
+      // Under capByController, what it was counted toward then is what every grant counts toward now (grantSubjects).
       const now = grantSubjects({ id: v.enterprise_id, creditCode: v.credit_code, controllerCreditCode: recorded });
       for (const subject of now.filter((s) => !before.includes(s))) {
         const key = `${v.issuing_region_code}|${v.budget_year}|${subject}`;

@@ -35,7 +35,7 @@ export const cappedSubjects = (terms: Pick<PolicyTerms, 'capByController'>, subj
 /** What a voucher records as its cap subjects: the groups', space-separated, or the enterprise's alone. */
 export const recordedCapSubject = (subjects: string[]): string => (subjects.length > 1 ? subjects.slice(1).join(' ') : subjects[0]);
 
-/** The subjects a voucher's grant was counted against, in the order they are locked (capSubjects). */
+/** The subjects a voucher's grant was counted against, in the order they are locked (grantSubjects). */
 export const grantSubjectsOf = (voucher: { enterpriseId: string; capSubject: string }): string[] => {
   const own = `ent:${voucher.enterpriseId}`;
   return [own, ...voucher.capSubject.split(' ').filter((s) => s !== own)];

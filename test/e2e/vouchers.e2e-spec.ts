@@ -1,6 +1,7 @@
 import type { Response } from 'superagent';
 import { DataSource } from 'typeorm';
 import { countAgainstEverySubject } from '../../migrations/1765400000000-grants-per-enterprise';
+import { countTowardGroups } from '../../migrations/1765860000000-grants-to-every-group';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { Database } from '../../src/common/persistence/database';
 import { sql } from '../../src/common/persistence/sql';
@@ -555,9 +556,23 @@ describe('voucher applications and vouchers', () => {
         await db.execute(sql`UPDATE annual_grant SET granted_fen = 0 WHERE subject IN (${subjects[1]}, ${subjects[2]})`);
         await db.execute(sql`UPDATE voucher SET cap_subject = ${subjects[0]} WHERE enterprise_id = ${e.organizationId}`);
       });
+      // Vouchers that record their groups already are left as they are: Shanghai's, of a group head and of a company
+      // with a controller, whichever code sorts first.
+      const head = await t.registerEnterprise('310000');
+      const held = await t.registerEnterprise('310000', { controllerCreditCode: creditCodeIn('310000') });
+      await granted(head, 1_000_000);
+      await granted(held, 1_000_000);
+      const recorded = async () => ({
+        capSubjects: await t.dataSource.query('SELECT id, cap_subject FROM voucher WHERE issuing_region_code = ? ORDER BY id', ['310000']),
+        grants: await t.dataSource.query('SELECT subject, granted_fen FROM annual_grant WHERE region_code = ? ORDER BY subject', [
+          '310000',
+        ]),
+      });
+      const shanghai = await recorded();
       const runner = t.get(DataSource).createQueryRunner();
-      await countAgainstEverySubject(runner, e.organizationId, 'every policy').finally(() => runner.release());
+      await countTowardGroups(runner).finally(() => runner.release());
       expect(await totals()).toEqual([8_000_000, 8_000_000, 8_000_000]);
+      expect(await recorded()).toEqual(shanghai);
       await revoke('bureau-js', voucher.id).then((r) => expect(r.status).toBe(200));
       expect(await totals()).toEqual([0, 0, 0]);
     });
@@ -863,7 +878,7 @@ describe('voucher applications and vouchers', () => {
           .set(await t.as('bureau-zj'))
           .set('Accept-Language', 'zh-CN')
           .send({ reason: '虚假申报材料' });
-        expect(zh.body).toEqual({ statusCode: 409, code: 'INVALID_STATE', message: '该创新券已撤销' });
+        expect(zh.body).toEqual({ statusCode: 409, code: 'INVALID_STATE', message: '该创新券已撤销，不能撤销' });
         expect(await budgetOf('330200')).toEqual(before);
       });
 
