@@ -5326,7 +5326,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description LOGIN_LOCKED */
+            /** @description LOGIN_LOCKED, RATE_LIMITED */
             429: {
                 headers: {
                     [name: string]: unknown;

@@ -59,7 +59,7 @@ export function assertStrongPassword(password: string, username: string, field =
 export class AuthService {
   static readonly loginRefusals = ['UNAUTHENTICATED', 'FORBIDDEN', 'MFA_REQUIRED', 'MFA_INVALID', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly refreshRefusals = ['UNAUTHENTICATED'] as const;
-  static readonly passwordRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED'] as const;
+  static readonly passwordRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly setupRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly registerRefusals = ['DUPLICATE', 'WEAK_PASSWORD', 'RATE_LIMITED'] as const;
 
@@ -176,12 +176,19 @@ export class AuthService {
     const user = (await this.users.get(actor.userId))!;
     const admitted = await this.throttle.admit(user.username, client.ip);
     if (admitted.refusal) return refusedBy(admitted.refusal);
-    if (!(await this.credentials.verify(user.passwordHash, currentPassword))) {
-      return this.failLogin(user.username, client, admitted.attempt, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
-    }
-    const passwordHash = await this.credentials.hash(newPassword);
+    const { attempt } = admitted;
+    return this.settledOnError(user.username, client, attempt, async () => {
+      if (!(await this.credentials.verify(user.passwordHash, currentPassword))) {
+        return this.failLogin(user.username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
+      }
+      const passwordHash = await this.credentials.hash(newPassword);
+      return this.changedPassword(actor, user, passwordHash, client, attempt);
+    });
+  }
+
+  private changedPassword(actor: Actor, user: User, passwordHash: string, client: Client, attempt: string): Promise<Outcome<void>> {
     return this.uow.run(async () => {
-      const { refusal } = await this.throttle.settle(user.username, client.ip, admitted.attempt, 'succeeded');
+      const { refusal } = await this.throttle.settle(user.username, client.ip, attempt, 'succeeded');
       if (refusal) return refusedBy(refusal);
       const now = securityClock.iso();
       await this.users.setPassword(user.id, passwordHash, now);
@@ -199,14 +206,22 @@ export class AuthService {
     assertStrongPassword(newPassword, username, 'newPassword');
     const admitted = await this.throttle.admit(username, client.ip);
     if (admitted.refusal) return this.refuseLogin(username, client, admitted.refusal, await this.users.byUsername(username));
-    const user = await this.users.byUsername(username);
-    const now = securityClock.iso();
-    if (!user?.setupCodeHash || user.disabledAt || now >= user.setupCodeExpiresAt! || sha256(setupCode) !== user.setupCodeHash) {
-      return this.failLogin(username, client, admitted.attempt, catalogued('UNAUTHENTICATED', 'wrongSetupCode'), user);
-    }
-    const passwordHash = await this.credentials.hash(newPassword);
+    const { attempt } = admitted;
+    return this.settledOnError(username, client, attempt, async () => {
+      const user = await this.users.byUsername(username);
+      const now = securityClock.iso();
+      if (!user?.setupCodeHash || user.disabledAt || now >= user.setupCodeExpiresAt! || sha256(setupCode) !== user.setupCodeHash) {
+        return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongSetupCode'), user);
+      }
+      const passwordHash = await this.credentials.hash(newPassword);
+      return this.completedSetup(user, passwordHash, now, client, attempt);
+    });
+  }
+
+  private completedSetup(user: User, passwordHash: string, now: string, client: Client, attempt: string): Promise<Outcome<void>> {
+    const { username } = user;
     return this.uow.run(async () => {
-      const { refusal } = await this.throttle.settle(username, client.ip, admitted.attempt, 'succeeded');
+      const { refusal } = await this.throttle.settle(username, client.ip, attempt, 'succeeded');
       if (refusal) return refusedBy(refusal);
       if (!(await this.users.completeSetup(user.id, user.setupCodeHash!, passwordHash, now))) {
         return refusedBy(catalogued('UNAUTHENTICATED', 'wrongSetupCode')); // used meanwhile

@@ -83,7 +83,7 @@ describe('accounts', () => {
       expect(limited.status).toBe(429);
       expect(limited.body.code).toBe('RATE_LIMITED');
       const limitedZh = await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, ip).set('Accept-Language', 'zh-CN');
-      expect(limitedZh.body).toEqual({ statusCode: 429, code: 'RATE_LIMITED', message: '该地址登录失败次数过多，请 1 分钟后再试' });
+      expect(limitedZh.body).toEqual({ statusCode: 429, code: 'RATE_LIMITED', message: '当前 IP 地址登录尝试过于频繁，请 1 分钟后再试' });
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       expect((await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, '203.0.113.10')).status).toBe(200);
       securityClock.travel(61 * 1000);
