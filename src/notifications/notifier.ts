@@ -32,6 +32,10 @@ interface Notice {
 const yuan = (fen: unknown) => (typeof fen === 'number' && Number.isSafeInteger(fen) ? formatYuan(fen) : '');
 const decisionText = (d: unknown) => (d === 'approved' ? '获批准' : '被驳回');
 /** A reviewer's reason as a sentence: its own full stop kept, one added otherwise (never 。。). */
+/** What a claim's rejection leaves the payee: to claim again once corrected, or nothing, the subsidy gone back. */
+const finalText = (final: unknown): string =>
+  final === true ? '该申报已终局驳回，所涉核销记录不能再次申报，补贴已退回。' : final === false ? '补正后可重新申报。' : '';
+
 const reasonText = (reason: unknown) => {
   const text = typeof reason === 'string' ? reason.trim() : '';
   return !text ? '—。' : /[。！？.!?]$/.test(text) ? text : `${text}。`;
@@ -88,11 +92,10 @@ export class Notifier {
     }
     if (e.type === 'claim.decided' && e.organizationId) {
       const submittedAt = await this.notifications.claimSubmittedAt(e.entityId);
-      // not final: the redemptions may be claimed again
       const outcome =
         d.decision === 'approved'
           ? `已获批准，核定金额 ${yuan(d.approvedFen)}。`
-          : `已被驳回。驳回理由：${reasonText(d.reason)}${d.final === false ? '补正后可重新申报。' : ''}`;
+          : `已被驳回。驳回理由：${reasonText(d.reason)}${finalText(d.final)}`;
       return [
         this.toOrganization('claim_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
           decision: decisionText(d.decision),

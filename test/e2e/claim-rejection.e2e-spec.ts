@@ -4,6 +4,7 @@ import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { AnnualGrantRepository } from '../../src/vouchers/annual-grant.repository';
 import { ExpireVouchers } from '../../src/vouchers/use-cases/expire-vouchers';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion } from '../support/fixtures';
+import { until } from '../support/service-process';
 import { auth, isMaria, OrgSession, TestApp } from '../support/test-app';
 
 const HEFEI = '340100';
@@ -162,12 +163,18 @@ describe('claims rejected for good', () => {
       .expect(409);
     expect(zh.body).toMatchObject({
       code: 'INVALID_STATE',
-      message: expect.stringContaining('已被发券地科技主管部门终局驳回，该核销记录不能再次申报'),
+      message: expect.stringContaining('已被发券地科技局终局驳回，该核销记录不能再次申报'),
     });
     // Nothing was taken: the fresh redemption is claimable on its own, and the annulled one stays with its claim.
     expect(await redemption(fresh)).not.toHaveProperty('claimId');
     await claim([fresh]).expect(201);
     expect(await redemption(redemptionId)).toMatchObject({ status: 'cancelled', claimId });
+    // The lab is told it is final; a rejection that is not says it may claim again once corrected.
+    const notice = await until('the notice of the final rejection', async () => {
+      const { items } = (await t.http.get('/api/notifications').set(auth(lab.token)).expect(200)).body;
+      return (items as { entityId: string; body: string }[]).find((n) => n.entityId === claimId);
+    });
+    expect(notice.body).toContain('驳回理由：发票经核查为伪造。该申报已终局驳回，所涉核销记录不能再次申报，补贴已退回。');
     // A rejection for good is final: nothing else can happen to the claim.
     ok(await reject(claimId, { reason: 'again', final: true }), 409);
     ok(await approve(claimId), 409);

@@ -540,7 +540,7 @@ describe('policies and budgets', () => {
       const below = await t.http.put(budget('320400')).set(js).send({ totalFen: 7_999_999 }).expect(422);
       expect(below.body).toEqual({ statusCode: 422, code: 'BUDGET_BELOW_COMMITTED', message: expect.stringContaining('8000000') });
       const zh = await t.http.put(budget('320400')).set(js).set('Accept-Language', 'zh-CN').send({ totalFen: 7_999_999 }).expect(422);
-      expect(zh.body.message).toBe(`常州市 ${clock.today().slice(0, 4)} 年度预算不能低于已下达的 ¥80,000.00`);
+      expect(zh.body.message).toBe(`常州市 ${clock.today().slice(0, 4)} 年度预算不能低于已承诺（已发券）的 ¥80,000.00`);
       expect((await t.http.get(budget('320400')).set(js).expect(200)).body).toMatchObject({
         totalFen: 20_000_000,
         availableFen: 12_000_000,
