@@ -27,7 +27,7 @@ const lockRefusal = (lockedUntil: string | null, now: string): DomainError | nul
 /**
  * Login-failure handling (GB/T 22239 登录失败处理), counted in the database so every node agrees: a username locks
  * after LOGIN_LOCK_FAILURES failures within LOGIN_LOCK_WINDOW_SEC, for LOGIN_LOCK_SEC, even for the right password; a
- * client address is refused after LOGIN_FAILURES_PER_IP_PER_MIN failures a minute; registrations are limited per
+ * client address is refused after LOGIN_FAILURES_PER_IP_PER_MIN failures and unanswered attempts a minute; registrations are limited per
  * address and hour.
  */
 @Injectable()

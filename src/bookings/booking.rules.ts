@@ -190,9 +190,10 @@ export const daysBetween = (fromDate: string, toDate: string): number =>
 /** Today's date in Shanghai at `nowMs`. */
 export const shanghaiDate = (nowMs: number): string => DateTime.fromMillis(nowMs, { zone: ZONE }).toISODate()!;
 
-/** The last day a slot may be looked for from `nowMs`: 31 days on, or the calendar's advance if shorter. */
 /** Whether hours ending at `endMs` run past `lastDay` (YYYY-MM-DD) in Shanghai: the voucher pays for no hour after it. */
 export const endsAfterDay = (endMs: number, lastDay: string): boolean => shanghaiDate(endMs - 1) > lastDay;
+
+/** The last day a slot may be looked for from `nowMs`: 31 days on, or the calendar's advance if shorter. */
 
 export const lastBookableDate = (terms: BookingTerms, nowMs: number): string =>
   shanghaiDate(nowMs + Math.min(terms.maxAdvanceDays, MAX_RANGE_DAYS - 1) * 24 * HOUR_MS);

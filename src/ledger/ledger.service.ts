@@ -28,6 +28,9 @@ type VoucherKey = Pick<Voucher, 'id' | 'issuingRegionCode' | 'budgetYear'>;
  * first; a guard that still refuses (the balance moved under a missing lock) throws and rolls the unit back, so the
  * guards are a second line of defence that no concurrency can pass.
  */
+/** The ledger kinds a captured subsidy goes back under: a dispute's resolution, or a claim rejected for good. */
+export type UncaptureKind = 'redemption.resolve' | 'claim.final_rejection';
+
 @Injectable()
 export class LedgerService {
   constructor(
@@ -148,12 +151,7 @@ export class LedgerService {
    * (`claim.final_rejection`), on a locked voucher: `x` of what was spent goes back to the voucher, or to the budget when
    * the voucher has meanwhile expired or been revoked. Returns what went back to the budget.
    */
-  async uncapture(
-    voucher: Voucher,
-    x: number,
-    redemptionId: string,
-    kind: 'redemption.resolve' | 'claim.final_rejection' = 'redemption.resolve',
-  ): Promise<number> {
+  async uncapture(voucher: Voucher, x: number, redemptionId: string, kind: UncaptureKind = 'redemption.resolve'): Promise<number> {
     if (x === 0) return 0;
     const closed = voucher.status === 'expired' || voucher.status === 'revoked';
     guard(

@@ -41,7 +41,8 @@ const party = (o: Organization): Party => ({
   relatedCreditCodes: o.relatedCreditCodes,
 });
 
-const withRecorded = (enterprise: Organization, recorded: string[]): Organization =>
+/** The enterprise with the codes bureaus recorded as related to it added to those it declared. */
+export const withRecorded = (enterprise: Organization, recorded: string[]): Organization =>
   recorded.length === 0 ? enterprise : { ...enterprise, relatedCreditCodes: [...enterprise.relatedCreditCodes, ...recorded] };
 
 interface Sides {

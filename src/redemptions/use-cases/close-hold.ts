@@ -17,7 +17,7 @@ import { Closing, RedemptionRepository } from '../redemption.repository';
 import { captureRefusal, captureSubsidy, partyGroup } from '../redemption.rules';
 import { redemptionTransition } from '../redemption.states';
 import { holdExpired } from '../redemption.time-rules';
-import { assertFeeInRange } from '../quotes';
+import { assertFeeInRange, withRecorded } from '../quotes';
 
 export interface CaptureHoldCommand {
   actor: Actor;
@@ -204,11 +204,7 @@ export class CaptureHold {
       today,
       validUntil: viaBooking ? null : voucher.validUntil,
       relatedPartyBan: terms.relatedPartyBan,
-      enterprise: {
-        ...enterprise,
-        relatedCreditCodes: [...enterprise.relatedCreditCodes, ...recorded],
-        sanctioned: sanctioned.has(enterprise.creditCode),
-      },
+      enterprise: { ...withRecorded(enterprise, recorded), sanctioned: sanctioned.has(enterprise.creditCode) },
       provider: { ...provider, sanctioned: sanctioned.has(provider.creditCode) },
     });
   }

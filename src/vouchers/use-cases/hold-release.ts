@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerService } from '../../ledger/ledger.service';
+import { LedgerService, UncaptureKind } from '../../ledger/ledger.service';
 import { VoucherClosing } from './close-voucher';
 import { Voucher } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
@@ -34,11 +34,7 @@ export class HoldRelease {
    * `x` of what was spent goes back (to the voucher, which is active again if it was exhausted, or to the budget if it
    * closed, given back to the annual grant).
    */
-  async uncapture(
-    r: Pick<Redemption, 'id' | 'voucherId'>,
-    x: number,
-    kind?: 'redemption.resolve' | 'claim.final_rejection',
-  ): Promise<void> {
+  async uncapture(r: Pick<Redemption, 'id' | 'voucherId'>, x: number, kind?: UncaptureKind): Promise<void> {
     const voucher = (await this.vouchers.lock(r.voucherId))!;
     if (closed(voucher)) await this.closing.giveBackGrant(voucher, x);
     await this.ledger.uncapture(voucher, x, r.id, kind);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { beijingDate, clock } from '../../common/clock';
+import { beijingDate, beijingYear, clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
@@ -35,7 +35,7 @@ export class VoucherIssuer {
     // One reading of the clock, so that createdAt, validFrom, the serial's year and the budget year agree at midnight.
     const now = clock.iso();
     const today = beijingDate(now);
-    const year = Number(today.slice(0, 4));
+    const year = beijingYear(now);
     const subjects = grantSubjects(enterprise);
     const capped = cappedSubjects(policy.terms, subjects);
     const capFen = annualCapFor(policy.terms, enterprise.kind);
