@@ -104,4 +104,32 @@ describe('the business calendar is Beijing’s (Asia/Shanghai), not UTC’s', ()
       .send(policyBody('340000', { effectiveFrom: '2027-01-01' }));
     expect({ status: today.status, effectiveFrom: today.body.effectiveFrom }).toEqual({ status: 201, effectiveFrom: '2027-01-01' });
   });
+
+  it('an application whose request straddles Beijing’s midnight is checked and issued in one year: one reading of the clock', async () => {
+    const late = await t.registerEnterprise('340100');
+    const before = { 2026: (await budget(2026)).committedFen, 2027: (await budget(2027)).committedFen };
+    // Readings of the clock alternate between 23:59:59.999 on New Year's Eve in Beijing and midnight: a unit that read it
+    // more than once would check one year's policy, cap and budget and issue in the other's.
+    let reads = 0;
+    const now = jest
+      .spyOn(clock, 'now')
+      .mockImplementation(() => new Date(reads++ % 2 === 0 ? '2026-12-31T15:59:59.999Z' : '2026-12-31T16:00:00.000Z'));
+    let res;
+    try {
+      res = await t.http.post('/api/voucher-applications').set(auth(late.token)).send({ amountFen: 500_000, purpose: 'TEM 机时' });
+    } finally {
+      now.mockRestore();
+    }
+    expect({ status: res.status, applicationStatus: res.body.status }).toEqual({ status: 201, applicationStatus: 'approved' });
+    const voucher = res.body.voucher;
+    const year: number = voucher.budgetYear;
+    expect(reads).toBeGreaterThan(1);
+    expect(voucher).toMatchObject({ validFrom: year === 2026 ? '2026-12-31' : '2027-01-01' });
+    expect(voucher.serial).toMatch(new RegExp(`^AH-${year}-`));
+    if (year === 2026) expect(voucher.policyId).toBe(v2026.id);
+    else expect(voucher.policyId).not.toBe(v2026.id);
+    const other = year === 2026 ? 2027 : 2026;
+    expect((await budget(year)).committedFen).toBe(before[year as 2026 | 2027] + 500_000);
+    expect((await budget(other)).committedFen).toBe(before[other]);
+  });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BudgetRepository } from '../../budgets/budget.repository';
-import { clock } from '../../common/clock';
+import { beijingDate, beijingYear } from '../../common/clock';
 import { Refusal } from '../../common/errors/domain-error';
 import { Organization } from '../../organizations/organization.entity';
 import { SanctionRepository } from '../../oversight/sanction.repository';
@@ -12,7 +12,8 @@ import { applicationRefusal, cappedSubjects, grantSubjects } from '../voucher.ru
  * The rules an application must pass, checked on locked rows inside the caller's unit of work: the annual-grant rows
  * of the enterprise and its groups (grantSubjects; the groups' bind when the policy aggregates by controller), then the budget row
  * (always in this order, everywhere, so issuers never deadlock). Whatever this finds still holds when the voucher is
- * issued in the same unit: no race can turn a pass into a refusal later.
+ * issued in the same unit: no race can turn a pass into a refusal later. `now` is the unit's one reading of the clock,
+ * the one the voucher is issued at, so that at Beijing's midnight the checks and the issue see the same year.
  */
 @Injectable()
 export class ApplicationChecks {
@@ -27,9 +28,10 @@ export class ApplicationChecks {
     regionCode: string,
     policy: Policy | undefined,
     amountFen: number,
+    now: string,
   ): Promise<{ refusal: Refusal | null; grantedFen: number }> {
-    const year = clock.year();
-    const sanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], clock.today())).size > 0;
+    const year = beijingYear(now);
+    const sanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], beijingDate(now))).size > 0;
     let grantedFen = 0; // the largest total of the capped subjects: each must stay within the caps
     const subjects = grantSubjects(enterprise);
     const capped = policy ? cappedSubjects(policy.terms, subjects) : [];

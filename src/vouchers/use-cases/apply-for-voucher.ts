@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { clock } from '../../common/clock';
+import { beijingDate, beijingYear, clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
 import { Refusal } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
@@ -40,13 +40,15 @@ export class ApplyForVoucher {
 
   execute(cmd: ApplyForVoucherCommand): Promise<Outcome<{ application: VoucherApplication; voucher: Voucher | null }>> {
     return this.uow.run(async () => {
+      // One reading of the clock for the whole unit: the policy, the year checked, the application's and the voucher's.
+      const now = clock.iso();
       const enterprise = await this.organizations.load(cmd.actor.organizationId!);
-      const { regionCode, policy } = await this.issuingRegion(enterprise);
-      const { refusal, grantedFen } = await this.checks.check(enterprise, regionCode, policy, cmd.amountFen);
+      const { regionCode, policy } = await this.issuingRegion(enterprise, beijingDate(now));
+      const { refusal, grantedFen } = await this.checks.check(enterprise, regionCode, policy, cmd.amountFen, now);
       const approveAtOnce = !refusal && approvesAtOnce(policy!.terms, grantedFen, cmd.amountFen);
-      const application = this.draft(enterprise, regionCode, policy, cmd, refusal, approveAtOnce);
+      const application = this.draft(enterprise, regionCode, policy, cmd, refusal, approveAtOnce, now);
       await this.applications.insert(application);
-      const voucher = approveAtOnce ? await this.issuer.issue(application, enterprise, policy!, cmd.amountFen) : null;
+      const voucher = approveAtOnce ? await this.issuer.issue(application, enterprise, policy!, cmd.amountFen, now) : null;
       this.uow.record({
         action: 'application.submitted',
         entityType: 'voucher_application',
@@ -70,8 +72,7 @@ export class ApplyForVoucher {
   }
 
   /** The home city when it has a policy in force, else the province (API.md). */
-  private async issuingRegion(enterprise: Organization): Promise<{ regionCode: string; policy: Policy | undefined }> {
-    const today = clock.today();
+  private async issuingRegion(enterprise: Organization, today: string): Promise<{ regionCode: string; policy: Policy | undefined }> {
     const cityPolicy =
       enterprise.regionCode !== enterprise.provinceCode ? await this.policies.inForce(enterprise.regionCode, today) : undefined;
     if (cityPolicy) return { regionCode: enterprise.regionCode, policy: cityPolicy };
@@ -85,14 +86,14 @@ export class ApplyForVoucher {
     cmd: ApplyForVoucherCommand,
     refusal: Refusal | null,
     approveAtOnce: boolean,
+    now: string,
   ): VoucherApplication {
-    const now = clock.iso();
     return {
       id: newId(),
       enterpriseId: enterprise.id,
       issuingRegionCode: regionCode,
       policyId: policy?.id ?? null,
-      year: clock.year(),
+      year: beijingYear(now),
       amountFen: cmd.amountFen,
       purpose: cmd.purpose,
       status: refusal ? 'rejected' : approveAtOnce ? 'approved' : 'pending_review',

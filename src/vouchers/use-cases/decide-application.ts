@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
-import { clock } from '../../common/clock';
+import { beijingDate, clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
 import { catalogued, DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
@@ -77,8 +77,10 @@ export class DecideApplication {
       throw catalogued('VALIDATION_FAILED', 'applications.approvedOverRequested', { requestedFen: application.amountFen });
     const regionCode = application.issuingRegionCode!;
     const enterprise = await this.organizations.load(application.enterpriseId);
-    const policy = await this.policies.inForce(regionCode, clock.today());
-    const { refusal } = await this.checks.check(enterprise, regionCode, policy, amountFen);
+    // One reading of the clock: the policy, the year checked and the voucher's agree at Beijing's midnight.
+    const now = clock.iso();
+    const policy = await this.policies.inForce(regionCode, beijingDate(now));
+    const { refusal } = await this.checks.check(enterprise, regionCode, policy, amountFen, now);
     if (refusal) return refused(refusal.code, refusal.message);
     if (!second && needsSecondApproval(policy!.terms, amountFen)) return this.markFirstApproval(actor, application, amountFen);
 
@@ -89,7 +91,7 @@ export class DecideApplication {
       policyId: policy!.id,
       reason: null,
       reviewedBy: actor.userId,
-      decidedAt: clock.iso(),
+      decidedAt: now,
       firstApprovedBy: application.firstApprovedBy,
       firstApprovedFen: application.firstApprovedFen,
     };
@@ -97,7 +99,7 @@ export class DecideApplication {
       return refused('INVALID_STATE', 'the application was decided concurrently');
     }
     const decided = { ...application, ...decision };
-    const voucher = await this.issuer.issue(decided, enterprise, policy!, amountFen);
+    const voucher = await this.issuer.issue(decided, enterprise, policy!, amountFen, now);
     this.uow.record(
       entry(application, 'application.approved', {
         approvedFen: amountFen,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { beijingDate, beijingYear, clock } from '../../common/clock';
+import { beijingDate, beijingYear } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
@@ -31,9 +31,8 @@ export class VoucherIssuer {
     private readonly ledger: LedgerService,
   ) {}
 
-  async issue(application: VoucherApplication, enterprise: Organization, policy: Policy, amountFen: number): Promise<Voucher> {
-    // One reading of the clock, so that createdAt, validFrom, the serial's year and the budget year agree at midnight.
-    const now = clock.iso();
+  /** `now` is the caller's one reading of the clock, the one its checks ran at: createdAt, validFrom, the serial's year and the budget year agree with them at midnight. */
+  async issue(application: VoucherApplication, enterprise: Organization, policy: Policy, amountFen: number, now: string): Promise<Voucher> {
     const today = beijingDate(now);
     const year = beijingYear(now);
     const subjects = grantSubjects(enterprise);
