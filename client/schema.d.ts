@@ -3596,7 +3596,7 @@ export interface components {
              */
             regionCode: string;
             /**
-             * @description only claims approved on or before this day (UTC); it also names the period
+             * @description only claims approved on or before this Beijing day; it also names the period
              * @example 2026-03-31
              */
             periodEnd?: string;
@@ -3631,7 +3631,7 @@ export interface components {
             batchNo?: string;
             regionCode: string;
             /**
-             * @description the period of the region’s settlement cycle (monthly or quarterly)
+             * @description the period of the region’s settlement cycle (monthly or quarterly) that holds periodEnd or, without one, the batch’s last approval
              * @example 2026-Q1
              */
             periodLabel: string;
@@ -3655,7 +3655,7 @@ export interface components {
             batchNo?: string;
             regionCode: string;
             /**
-             * @description the period of the region’s settlement cycle (monthly or quarterly)
+             * @description the period of the region’s settlement cycle (monthly or quarterly) that holds periodEnd or, without one, the batch’s last approval
              * @example 2026-Q1
              */
             periodLabel: string;

@@ -131,6 +131,12 @@ export class ClaimRepository {
     }));
   }
 
+  /** When the batch's last claim was approved: the period a batch made without periodEnd reaches to. */
+  async lastDecidedIn(settlementId: string): Promise<string> {
+    const rows = await this.db.rows<{ at: string }>(sql`SELECT MAX(decided_at) AS at FROM claim WHERE settlement_id = ${settlementId}`);
+    return String(rows[0].at);
+  }
+
   /** Approved claims of the region in no batch whose payee is held back (suspended or sanctioned): how many and how much. */
   async heldBack(regionCode: string, now: string, today: string): Promise<{ claims: number; fen: number }> {
     const row = await this.db.row<{ n: unknown; fen: unknown }>(

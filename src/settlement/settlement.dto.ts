@@ -13,7 +13,10 @@ export class CreateSettlementInput {
   @ApiProperty({ example: '340100', description: 'the issuing region whose approved claims are settled' })
   @IsRegionCode()
   regionCode: string;
-  @ApiPropertyOptional({ example: '2026-03-31', description: 'only claims approved on or before this day (UTC); it also names the period' })
+  @ApiPropertyOptional({
+    example: '2026-03-31',
+    description: 'only claims approved on or before this Beijing day; it also names the period',
+  })
   @IsOptional()
   @IsCalendarDate()
   periodEnd?: string;
@@ -58,7 +61,11 @@ export class SettlementSummary {
   @ApiPropertyOptional({ example: '340100-2026-0007', description: 'the readable batch number statements print (region, year, count)' })
   batchNo?: string;
   @ApiProperty() regionCode: string;
-  @ApiProperty({ example: '2026-Q1', description: 'the period of the region’s settlement cycle (monthly or quarterly)' })
+  @ApiProperty({
+    example: '2026-Q1',
+    description:
+      'the period of the region’s settlement cycle (monthly or quarterly) that holds periodEnd or, without one, the batch’s last approval',
+  })
   periodLabel: string;
   @ApiPropertyOptional() periodEnd?: string;
   @ApiProperty({ enum: SETTLEMENT_STATUSES }) status: SettlementStatus;

@@ -489,6 +489,20 @@ describe('settlement', () => {
         clock.reset();
       }
     });
+
+    it('without periodEnd, names the batch after its last approval’s period: made in a new quarter, it is the old quarter’s', async () => {
+      const claim = await approvedClaim(shLab, 1);
+      const day = clock.today();
+      clock.travel(100 * DAY_MS); // always a later quarter: none is longer than 92 days
+      try {
+        const batch = await settle('bureau-ah', { regionCode: HEFEI }, 201);
+        expect(quarterOf(clock.today())).not.toBe(quarterOf(day));
+        expect(batch.body).toMatchObject({ periodLabel: quarterOf(day), lines: [expect.objectContaining({ claimIds: [claim.id] })] });
+        expect(batch.body).not.toHaveProperty('periodEnd');
+      } finally {
+        clock.reset();
+      }
+    });
   });
 
   describe('clearing', () => {

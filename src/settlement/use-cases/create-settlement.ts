@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClaimRepository } from '../../claims/claim.repository';
 import { assertBureauOf, provinceOfRegion } from '../../common/auth/scope';
-import { beijingDayStart, clock } from '../../common/clock';
+import { beijingDate, beijingDayStart, clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
 import { catalogued, DomainError } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
@@ -60,7 +60,9 @@ export class CreateSettlement {
               : ''),
         );
       }
-      const day = periodEnd ?? today;
+      // The period is periodEnd's or, without one, that of the batch's last approval: a batch made on 1 January of
+      // December's claims is December's (or the fourth quarter's), not January's.
+      const day = periodEnd ?? beijingDate(await this.claims.lastDecidedIn(id));
       const policy = (await this.policies.inForce(regionCode, day)) ?? (await this.policies.inForce(regionCode, today));
       // Thrown, not answered: the claims just marked must roll back with it.
       if (!policy) throw new DomainError('POLICY_NOT_FOUND', `region ${regionCode} has no policy in force to name a settlement period`);
