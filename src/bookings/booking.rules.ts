@@ -1,6 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import type { Closure, OpeningHours } from './booking.entity';
 import { RememberedZone } from './lab-zone';
+import { beijingDate } from '../common/clock';
 
 /** Every calendar is kept in the lab's wall-clock time. */
 export const ZONE = new RememberedZone(IANAZone.create('Asia/Shanghai'));
@@ -187,21 +188,18 @@ export const daysBetween = (fromDate: string, toDate: string): number =>
     (DateTime.fromISO(toDate, { zone: ZONE }).toMillis() - DateTime.fromISO(fromDate, { zone: ZONE }).toMillis()) / (24 * HOUR_MS),
   );
 
-/** Today's date in Shanghai at `nowMs`. */
-export const shanghaiDate = (nowMs: number): string => DateTime.fromMillis(nowMs, { zone: ZONE }).toISODate()!;
-
 /** Whether hours ending at `endMs` run past `lastDay` (YYYY-MM-DD) in Shanghai: the voucher pays for no hour after it. */
-export const endsAfterDay = (endMs: number, lastDay: string): boolean => shanghaiDate(endMs - 1) > lastDay;
+export const endsAfterDay = (endMs: number, lastDay: string): boolean => beijingDate(endMs - 1) > lastDay;
 
 /** The last day a slot may be looked for from `nowMs`: 31 days on, or the calendar's advance if shorter. */
 
 export const lastBookableDate = (terms: BookingTerms, nowMs: number): string =>
-  shanghaiDate(nowMs + Math.min(terms.maxAdvanceDays, MAX_RANGE_DAYS - 1) * 24 * HOUR_MS);
+  beijingDate(nowMs + Math.min(terms.maxAdvanceDays, MAX_RANGE_DAYS - 1) * 24 * HOUR_MS);
 
 /** The first `count` free slots from `nowMs` on, up to the last bookable date. */
 export function nextFreeSlots(terms: BookingTerms, taken: Set<number>, nowMs: number, count: number): Slot[] {
   if (count <= 0) return [];
-  return slots(terms, shanghaiDate(nowMs), lastBookableDate(terms, nowMs), taken, nowMs, count).filter((s) => s.free);
+  return slots(terms, beijingDate(nowMs), lastBookableDate(terms, nowMs), taken, nowMs, count).filter((s) => s.free);
 }
 
 /** The start of the first free slot from `nowMs` on within the next 31 days (or the calendar's advance, if shorter), as shown; undefined if none. */
