@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { beijingDate, beijingTime, clock, DAY_MS, isoPlusDays } from '../common/clock';
+import { beijingDate, clock, DAY_MS, isoPlusDays } from '../common/clock';
+import { zhDateTime } from '../common/i18n/messages';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { mailConfig, MailConfig } from '../config/configuration';
 import { formatYuan } from '../documents/chinese-amount';
-import { formatDate } from '../documents/drawing';
 import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
 import { bureauName, regionName } from '../regions/regions.data';
@@ -31,19 +31,19 @@ interface Notice {
 
 const yuan = (fen: unknown) => (typeof fen === 'number' && Number.isSafeInteger(fen) ? formatYuan(fen) : '');
 const decisionText = (d: unknown) => (d === 'approved' ? '获批准' : '被驳回');
-/** A reviewer's reason as a sentence: its own full stop kept, one added otherwise (never 。。). */
 /** What a claim's rejection leaves the payee: to claim again once corrected, or nothing, the subsidy gone back. */
 const finalText = (final: unknown): string =>
   final === true ? '该申报已终局驳回，所涉核销记录不能再次申报，补贴已退回。' : final === false ? '补正后可重新申报。' : '';
 
+/** A reviewer's reason as a sentence: its own full stop kept, one added otherwise (never 。。). */
 const reasonText = (reason: unknown) => {
   const text = typeof reason === 'string' ? reason.trim() : '';
   return !text ? '—。' : /[。！？.!?]$/.test(text) ? text : `${text}。`;
 };
 /** A day as people read it, in Beijing: an instant's Beijing date, a business date as it is: 2026年12月3日. */
-const dayText = (value: string) => formatDate(value.includes('T') ? beijingDate(value) : value);
+const dayText = (value: string) => zhDateTime(value.includes('T') ? beijingDate(value) : value);
 /** An instant in Beijing time, to the minute: 2026年12月4日 10:00. */
-const timeText = (iso: string) => `${dayText(iso)} ${beijingTime(iso).slice(11)}`;
+const timeText = zhDateTime;
 
 /**
  * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,

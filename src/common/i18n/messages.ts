@@ -37,6 +37,12 @@ const beijingParts = (value: unknown) => {
 /** Appends `time` to `text` when there is one. */
 const withTime = (text: string, time: string) => (time ? `${text} ${time}` : text);
 
+/** 2026年12月8日 12:00 for an instant (Beijing time); 2026年12月8日 for a date. */
+export const zhDateTime = (value: unknown): string => {
+  const p = beijingParts(value);
+  return withTime(p.year + p.day, p.time);
+};
+
 /**
  * Formats the catalogues' parameters take, so one set of parameters reads in either language: the code passes figures
  * as the English text shows them (fen, ISO 8601 instants and dates) and the Chinese catalogue writes
@@ -45,11 +51,7 @@ const withTime = (text: string, time: string) => (time ? `${text} ${time}` : tex
 const FORMATS: Record<string, (value: unknown, lng: string | undefined, options: Record<string, unknown>) => string> = {
   /** ¥1,234.56 for 123456 fen. */
   yuan: (value) => formatYuan(Number(value)),
-  /** 2026年12月8日 12:00 (Beijing time); 2026年12月8日 for a date. */
-  dateTime: (value) => {
-    const p = beijingParts(value);
-    return withTime(p.year + p.day, p.time);
-  },
+  dateTime: zhDateTime,
   /** 12月8日 12:00, for a day people know the year of (a booking's). */
   dayTime: (value) => {
     const p = beijingParts(value);
