@@ -22,6 +22,7 @@ import { WebhookLiveKeys1765830000000 } from './1765830000000-webhook-live-keys'
 import { StaffSetupCodes1765840000000 } from './1765840000000-staff-setup-codes';
 import { FinalClaimRejection1765850000000 } from './1765850000000-final-claim-rejection';
 import { GrantsToEveryGroup1765860000000 } from './1765860000000-grants-to-every-group';
+import { UsernamesFolded1765870000000 } from './1765870000000-usernames-folded';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   StaffSetupCodes1765840000000,
   FinalClaimRejection1765850000000,
   GrantsToEveryGroup1765860000000,
+  UsernamesFolded1765870000000,
 ];

@@ -5,6 +5,8 @@ import { Organization } from '../organizations/organization.entity';
 
 @Entity('app_user')
 @Index(['username'], { unique: true })
+// SQLite only, on LOWER(username), which TypeORM cannot declare: the schema builder leaves it be (migration UsernamesFolded).
+@Index('idx_app_user_username_folded', { synchronize: false })
 export class User {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(64) username: string;

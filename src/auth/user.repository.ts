@@ -24,10 +24,12 @@ export class UserRepository {
 
   /**
    * Whether a username is taken, whatever its case: `Bureau-AH-2` beside `bureau-ah-2` would mislead whoever activates
-   * or reads the audit log (MariaDB's collation already compares so; SQLite's does not).
+   * or reads the audit log. MariaDB's collation compares so, through the unique index; SQLite's does not, and reads
+   * the index on the folded name (migration UsernamesFolded).
    */
   async usernameTaken(username: string): Promise<boolean> {
-    return (await this.db.row(sql`SELECT 1 AS one FROM app_user WHERE LOWER(username) = ${username.toLowerCase()}`)) !== undefined;
+    const where = this.db.dialect === 'sqlite' ? sql`LOWER(username) = ${username.toLowerCase()}` : sql`username = ${username}`;
+    return (await this.db.row(sql`SELECT 1 AS one FROM app_user WHERE ${where}`)) !== undefined;
   }
 
   lock(id: string): Promise<User | null> {

@@ -194,6 +194,17 @@ describe('service foundation', () => {
       const zh = (b: object) => t.http.post('/api/auth/register').set('Accept-Language', 'zh-CN').send(b).expect(409);
       expect((await zh(body('suzhou-bio-2'))).body.message).toBe(`统一社会信用代码 ${creditCode} 已注册，请直接登录或联系本单位管理员`);
       expect((await zh(sameUser)).body.message).toBe('用户名 suzhou-bio 已被使用，请更换');
+      // Whatever its case, on either database.
+      const otherCase = { ...sameUser, username: 'Suzhou-BIO' };
+      expect((await zh(otherCase)).body.message).toBe('用户名 Suzhou-BIO 已被使用，请更换');
+      if (t.dataSource.options.type === 'better-sqlite3') {
+        // SQLite compares bytes: the check folds case, through the index on the folded name rather than a scan.
+        const plan: { detail: string }[] = await t.dataSource.query(
+          'EXPLAIN QUERY PLAN SELECT 1 AS one FROM app_user WHERE LOWER(username) = ?',
+          ['suzhou-bio'],
+        );
+        expect(plan.map((p) => p.detail).join(' ')).toContain('idx_app_user_username_folded');
+      }
     });
 
     it('rejects unknown fields, also nested ones, naming them', async () => {
