@@ -85,6 +85,13 @@ export class BookingRepository {
     return (await this.close(booking.id, { status, closedBy: 'system', closedAt: at, updatedAt: at }, true)) ? booking.id : null;
   }
 
+  /** A dispute over a booking's hours settled at `hours`: the booking reads what the bureau found, not what the lab recorded. */
+  async resolveUsage(redemptionId: string, hours: number, at: string): Promise<void> {
+    await this.db.execute(
+      sql`UPDATE booking SET actual_hours = ${hours}, updated_at = ${at} WHERE redemption_id = ${redemptionId} AND status = 'completed'`,
+    );
+  }
+
   /** Each facility's booked hours starting in [fromMs, toMs), as instants in ms: one read for a page of facilities. */
   async takenHours(facilityIds: string[], fromMs: number, toMs: number): Promise<Map<string, Set<number>>> {
     const taken = new Map(facilityIds.map((id) => [id, new Set<number>()]));

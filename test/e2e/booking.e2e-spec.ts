@@ -334,6 +334,29 @@ describe('instrument booking', () => {
     expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - 2 * HOUR_SUBSIDY, heldFen: 0, spentFen: 2 * HOUR_SUBSIDY });
   });
 
+  it('a dispute over the hours used, settled by the issuing bureau, is what the booking reads: fewer hours, or none', async () => {
+    for (const found of [1, 0]) {
+      const { e, v } = await enterpriseWithVoucher();
+      const booked = (await book(e, v.id, at(20, 9 + 4 * found), at(20, 12 + 4 * found)).expect(201)).body;
+      clock.travel(21 * DAY_MS);
+      try {
+        await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 3 }).expect(200);
+        const rid = booked.redemption.id;
+        await t.http.post(`/api/redemptions/${rid}/dispute`).set(auth(e.token)).send({ reason: '实际未使用 3 小时' }).expect(200);
+        await t.http
+          .post(`/api/redemptions/${rid}/resolve`)
+          .set(await t.as('bureau-ah'))
+          .send({ actualQuantity: found })
+          .expect(200);
+        const read = (await t.http.get(`/api/bookings/${booked.id}`).set(auth(e.token)).expect(200)).body;
+        expect(read).toMatchObject({ status: 'completed', hours: 3, actualHours: found });
+        expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - found * HOUR_SUBSIDY, spentFen: found * HOUR_SUBSIDY });
+      } finally {
+        clock.reset();
+      }
+    }
+  });
+
   it('once its time has begun the enterprise cannot cancel it (409, nothing changes); the lab records the hours used', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const booked = (await book(e, v.id, at(2, 15), at(2, 17)).expect(201)).body;

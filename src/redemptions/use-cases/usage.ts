@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { BookingRepository } from '../../bookings/booking.repository';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
@@ -105,7 +106,7 @@ export class DisputeUsage {
 /**
  * The issuing bureau settles a dispute at the usage it found, never more than was captured: the subsidy is
  * recomputed on it and the difference goes back (to the voucher, or the budget when the voucher closed); zero
- * annuls the capture. The usage is then confirmed and can be claimed.
+ * annuls the capture. The usage is then confirmed and can be claimed; a booking's hours used read what was found.
  */
 @Injectable()
 export class ResolveDispute {
@@ -116,6 +117,7 @@ export class ResolveDispute {
     private readonly redemptions: RedemptionRepository,
     private readonly vouchers: VoucherRepository,
     private readonly release: HoldRelease,
+    private readonly bookings: BookingRepository,
   ) {}
 
   execute(cmd: { actor: Actor; redemptionId: string; actualQuantity: number }): Promise<Outcome<Redemption>> {
@@ -152,6 +154,7 @@ export class ResolveDispute {
       const [lessRedemptions, lessFen] = [kept ? 0 : 1, r.capturedSubsidyFen! - (kept ? c.subsidyFen : 0)];
       if (lessRedemptions !== 0 || lessFen !== 0) await this.redemptions.addCapturedFlow(r, -lessRedemptions, -lessFen);
       await this.release.uncapture(r, c.releasedFen);
+      await this.bookings.resolveUsage(r.id, cmd.actualQuantity, now);
       this.uow.record(
         redemptionEntry(r, 'redemption.dispute_resolved', {
           resolvedBy: cmd.actor.userId,
