@@ -23,6 +23,7 @@ import { StaffSetupCodes1765840000000 } from './1765840000000-staff-setup-codes'
 import { FinalClaimRejection1765850000000 } from './1765850000000-final-claim-rejection';
 import { GrantsToEveryGroup1765860000000 } from './1765860000000-grants-to-every-group';
 import { UsernamesFolded1765870000000 } from './1765870000000-usernames-folded';
+import { LoginRefusalsCounted1765880000000 } from './1765880000000-login-refusals-counted';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -51,4 +52,5 @@ export const MIGRATIONS = [
   FinalClaimRejection1765850000000,
   GrantsToEveryGroup1765860000000,
   UsernamesFolded1765870000000,
+  LoginRefusalsCounted1765880000000,
 ];

@@ -14,7 +14,7 @@ import { OrganizationRepository } from '../organizations/organization.repository
 import { OrganizationsService } from '../organizations/organizations.service';
 import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } from './auth.dto';
 import { Credentials } from './credentials';
-import { LoginThrottle } from './login-throttle';
+import { Admission, LoginThrottle } from './login-throttle';
 import { MfaSecrets } from './mfa-secrets';
 import { passwordProblem } from './password.rules';
 import { Session } from './session.entity';
@@ -22,6 +22,7 @@ import { SessionRepository } from './session.repository';
 import { AccessTokens, parseRefreshToken, refreshToken } from './tokens';
 import { User } from './user.entity';
 import { UserRepository } from './user.repository';
+import { setupCodeUsable } from './user.time-rules';
 
 export const userView = (
   u: Pick<User, 'id' | 'username' | 'role' | 'organizationId' | 'regionCode' | 'admin' | 'email' | 'mfaEnabledAt'>,
@@ -53,7 +54,8 @@ export function assertStrongPassword(password: string, username: string, field =
 /**
  * Identification and authentication (GB/T 22239 level 3): login with lockout and two-factor, sessions in the database
  * that can be ended (short access tokens naming their session, rotating refresh tokens with reuse detection),
- * password change, registration. Every login, failure, lockout and logout is an audit entry.
+ * password change, registration. Every login, failure, lockout and logout is an audit entry; refused attempts are
+ * counted, and audited once a minute per address or username (see admit).
  */
 @Injectable()
 export class AuthService {
@@ -82,8 +84,8 @@ export class AuthService {
    * one unit of work with its audit entry.
    */
   async login(username: string, password: string, otp: string | undefined, client: Client): Promise<Outcome<LoginView>> {
-    const admitted = await this.throttle.admit(username, client.ip);
-    if (admitted.refusal) return this.refuseLogin(username, client, admitted.refusal, await this.users.byUsername(username));
+    const admitted = await this.admit(username, client);
+    if (admitted.refusal) return refusedBy(admitted.refusal);
     return this.settledOnError(username, client, admitted.attempt, () =>
       this.attemptLogin(username, password, otp, client, admitted.attempt),
     );
@@ -174,7 +176,7 @@ export class AuthService {
   async changePassword(actor: Actor, currentPassword: string, newPassword: string, client: Client): Promise<Outcome<void>> {
     assertStrongPassword(newPassword, actor.username, 'newPassword');
     const user = (await this.users.get(actor.userId))!;
-    const admitted = await this.throttle.admit(user.username, client.ip);
+    const admitted = await this.admit(user.username, client);
     if (admitted.refusal) return refusedBy(admitted.refusal);
     const { attempt } = admitted;
     return this.settledOnError(user.username, client, attempt, async () => {
@@ -200,32 +202,35 @@ export class AuthService {
 
   /**
    * The holder of an activated bureau account sets its first password of their own with the one-time setup code the
-   * activator handed them. A wrong or spent code counts toward the username's lockout like a wrong password.
+   * activator handed them. A wrong or spent code counts toward the username's lockout like a wrong password, and so
+   * does a right one that was used (or expired) while the new password was being hashed.
    */
   async setUp(username: string, setupCode: string, newPassword: string, client: Client): Promise<Outcome<void>> {
     assertStrongPassword(newPassword, username, 'newPassword');
-    const admitted = await this.throttle.admit(username, client.ip);
-    if (admitted.refusal) return this.refuseLogin(username, client, admitted.refusal, await this.users.byUsername(username));
+    const admitted = await this.admit(username, client);
+    if (admitted.refusal) return refusedBy(admitted.refusal);
     const { attempt } = admitted;
     return this.settledOnError(username, client, attempt, async () => {
       const user = await this.users.byUsername(username);
-      const now = securityClock.iso();
-      if (!user?.setupCodeHash || user.disabledAt || now >= user.setupCodeExpiresAt! || sha256(setupCode) !== user.setupCodeHash) {
+      if (!user || !setupCodeUsable.holds(user, securityClock.iso()) || sha256(setupCode) !== user.setupCodeHash) {
         return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongSetupCode'), user);
       }
       const passwordHash = await this.credentials.hash(newPassword);
-      return this.completedSetup(user, passwordHash, now, client, attempt);
+      return this.completedSetup(user, passwordHash, client, attempt);
     });
   }
 
-  private completedSetup(user: User, passwordHash: string, now: string, client: Client, attempt: string): Promise<Outcome<void>> {
+  /** Settled only once the setup is done or found spent: a success forgets the username's failures. */
+  private completedSetup(user: User, passwordHash: string, client: Client, attempt: string): Promise<Outcome<void>> {
     const { username } = user;
     return this.uow.run(async () => {
-      const { refusal } = await this.throttle.settle(username, client.ip, attempt, 'succeeded');
-      if (refusal) return refusedBy(refusal);
-      if (!(await this.users.completeSetup(user.id, user.setupCodeHash!, passwordHash, now))) {
-        return refusedBy(catalogued('UNAUTHENTICATED', 'wrongSetupCode')); // used meanwhile
+      // The username's row is held from here, so no lock can start between this check and the settlement below.
+      const locked = await this.throttle.lockedOut(username);
+      if (locked) return this.settleNeither(username, client, attempt, locked);
+      if (!(await this.users.completeSetup(user.id, user.setupCodeHash!, passwordHash, securityClock.iso()))) {
+        return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongSetupCode'), user);
       }
+      await this.throttle.settle(username, client.ip, attempt, 'succeeded');
       this.record(user, 'auth.setup_completed', { username, clientIp: client.ip, userAgent: client.userAgent });
       return ok(undefined);
     });
@@ -368,11 +373,24 @@ export class AuthService {
     });
   }
 
-  /** A login refused before its password was checked (locked, or the address limited): audited, nothing counted. */
-  private refuseLogin(username: string, client: Client, error: DomainError, user: User | undefined): Promise<Outcome<never>> {
+  /**
+   * Admits an attempt or refuses it (see LoginThrottle.admit). A refusal is audited in the same unit as its count, and
+   * only when it is the first of its address's or username's minute: a flood of refused attempts costs the audit chain
+   * an entry a minute, with the count of the minute before, not an entry each.
+   */
+  private admit(username: string, client: Client): Promise<Admission> {
     return this.uow.run(async () => {
-      this.record(user ?? null, 'auth.login_refused', { username, clientIp: client.ip, reason: error.code });
-      return refusedBy(error);
+      const admitted = await this.throttle.admit(username, client.ip);
+      if (admitted.audit) {
+        const user = await this.users.byUsername(username);
+        this.record(user ?? null, 'auth.login_refused', {
+          username,
+          clientIp: client.ip,
+          reason: admitted.refusal.code,
+          ...admitted.audit,
+        });
+      }
+      return admitted;
     });
   }
 

@@ -6,7 +6,22 @@ import { Sweeps } from '../common/sweeps';
 import { authConfig, AuthConfig } from '../config/configuration';
 import { ThrottleRepository } from './throttle.repository';
 import { newId } from '../common/ids';
-import { admitAttempt, afterHit, parseAttempts, secondsUntil, settleAttempt, windowUse, withoutHit } from './throttle.rules';
+import { Throttle } from './throttle.entity';
+import { admitAttempt, afterHit, afterRefusal, parseAttempts, secondsUntil, settleAttempt, windowUse, withoutHit } from './throttle.rules';
+
+/** What the first refused login of a subject's minute writes to the audit log, besides who and from where. */
+export interface RefusalAudit {
+  /** Whose limit refused it: the client address's, or the username's lock. */
+  subject: 'address' | 'username';
+  /** When the subject's minute of refusals began. */
+  window: string;
+  /** The subject's minute of refusals before this one and how many it had (only its first was audited). */
+  previousWindow?: { since: string; refusals: number };
+}
+
+/** An admitted attempt, to settle; or the refusal, with what to audit when it is the first of its minute. */
+export type Admission =
+  { attempt: string; refusal?: never; audit?: never } | { refusal: DomainError; audit: RefusalAudit | null; attempt?: never };
 
 const userKey = (username: string) => `login-user:${username.toLowerCase()}`;
 const addressKey = (ip: string) => `login-ip:${ip}`;
@@ -46,9 +61,11 @@ export class LoginThrottle {
   /**
    * Admits a login attempt (a password, a current password or a setup code to check) before anything is checked, or
    * refuses it: the address used up its minute, the username is locked, or its failures and unanswered attempts reach
-   * the limit. Admitted, it counts until settled, so a burst gets no more checks than the lockout allows. Own unit.
+   * the limit. Admitted, it counts until settled, so a burst gets no more checks than the lockout allows. Refused, it
+   * counts on the row of the subject that refused it (address or username); `audit` is set for the first refusal of
+   * the subject's minute only, decided under the row's lock so that nodes agree. Own unit, unless the caller's.
    */
-  admit(username: string, ip: string): Promise<{ attempt: string; refusal?: never } | { refusal: DomainError; attempt?: never }> {
+  admit(username: string, ip: string): Promise<Admission> {
     return this.uow.run(async () => {
       const now = securityClock.iso();
       // The username's row before the address's, in every unit, so concurrent attempts queue instead of deadlocking.
@@ -56,25 +73,44 @@ export class LoginThrottle {
       const address = await this.throttles.lockOrCreate(addressKey(ip), now);
       const byAddress = windowUse(address, now, 60);
       if (byAddress.hits >= this.config.loginFailuresPerIpPerMin) {
-        return {
-          refusal: catalogued('RATE_LIMITED', 'auth.addressLoginsLimited', {}, { retryAfterSec: byAddress.resetsInSec }),
-        };
+        const limited = catalogued('RATE_LIMITED', 'auth.addressLoginsLimited', {}, { retryAfterSec: byAddress.resetsInSec });
+        return this.refused(address, 'address', limited, now);
       }
       const locked = lockRefusal(user.lockedUntil, now);
-      if (locked) return { refusal: locked };
+      if (locked) return this.refused(user, 'username', locked, now);
       const attempt = newId();
       const next = admitAttempt(parseAttempts(user.recent), attempt, now, this.config.lock);
-      if (next.refusedForSec !== undefined) return { refusal: tooManyLogins(next.refusedForSec) };
+      if (next.refusedForSec !== undefined) return this.refused(user, 'username', tooManyLogins(next.refusedForSec), now);
       await this.throttles.save({ ...user, recent: JSON.stringify(next.admitted), updatedAt: now });
       await this.throttles.save({ ...address, ...afterHit(address, now, 60), updatedAt: now });
       return { attempt };
     });
   }
 
+  private async refused(row: Throttle, subject: RefusalAudit['subject'], refusal: DomainError, now: string): Promise<Admission> {
+    const counted = afterRefusal(row, now, 60);
+    await this.throttles.save({ ...row, ...counted.count, updatedAt: now });
+    if (!counted.first) return { refusal, audit: null };
+    return {
+      refusal,
+      audit: { subject, window: counted.count.refusedSince, ...(counted.previous ? { previousWindow: counted.previous } : {}) },
+    };
+  }
+
+  /**
+   * Locks the username's row for the rest of the caller's unit (first, as every unit takes it) and answers the lock it
+   * is under, if any: for work that must not be done under a lock, and that settles only once its outcome is known.
+   */
+  async lockedOut(username: string): Promise<DomainError | null> {
+    const now = securityClock.iso();
+    return lockRefusal((await this.throttles.lockOrCreate(userKey(username), now)).lockedUntil, now);
+  }
+
   /**
    * Settles an admitted attempt in the caller's unit of work. A failure counts toward the lock (true when it started
-   * it); anything else takes the address's hit back, and a success forgets the username's failures. A success answers
-   * the lock that others' failures started meanwhile, if any, as the refusal it must then give.
+   * it); anything else takes the address's hit back from the minute it was counted in (a later minute's hits are
+   * others'), and a success forgets the username's failures. A success answers the lock that others' failures started
+   * meanwhile, if any, as the refusal it must then give.
    */
   async settle(
     username: string,
@@ -94,7 +130,7 @@ export class LoginThrottle {
     });
     if (outcome !== 'failed') {
       const address = await this.throttles.lockOrCreate(addressKey(ip), now);
-      await this.throttles.save({ ...address, ...withoutHit(address, now, 60), updatedAt: now });
+      await this.throttles.save({ ...address, ...withoutHit(address, next.admittedAt, now, 60), updatedAt: now });
     }
     return { lockedNow: next.lockedUntil !== null, refusal };
   }

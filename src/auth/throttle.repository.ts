@@ -29,7 +29,7 @@ export class ThrottleRepository {
   async save(t: Throttle): Promise<void> {
     await this.db.execute(
       sql`UPDATE throttle SET window_start = ${t.windowStart}, hits = ${t.hits}, recent = ${t.recent}, locked_until = ${t.lockedUntil},
-          updated_at = ${t.updatedAt} WHERE throttle_key = ${t.throttleKey}`,
+          refused_since = ${t.refusedSince}, refusals = ${t.refusals}, updated_at = ${t.updatedAt} WHERE throttle_key = ${t.throttleKey}`,
     );
   }
 

@@ -80,7 +80,8 @@ export function admitAttempt(
 
 /**
  * The attempt answered. A failure joins the window, and at the limit starts the lock (see afterFailure); a success
- * forgets the failures; an attempt that was neither (two-factor asked for, the account waiting) only leaves.
+ * forgets the failures; an attempt that was neither (two-factor asked for, the account waiting) only leaves. Also when
+ * it was admitted (null when it is no longer pending), to take its address hit back from the right window.
  */
 export function settleAttempt(
   s: LoginAttempts,
@@ -88,19 +89,54 @@ export function settleAttempt(
   outcome: 'failed' | 'succeeded' | 'neither',
   now: string,
   p: LockPolicy,
-): { attempts: LoginAttempts; lockedUntil: string | null } {
+): { attempts: LoginAttempts; lockedUntil: string | null; admittedAt: string | null } {
+  const admittedAt = s.pending.find((a) => a.id === id)?.at ?? null;
   const pending = s.pending.filter((a) => a.id !== id);
-  if (outcome !== 'failed') return { attempts: { failures: outcome === 'succeeded' ? [] : s.failures, pending }, lockedUntil: null };
+  if (outcome !== 'failed') {
+    return { attempts: { failures: outcome === 'succeeded' ? [] : s.failures, pending }, lockedUntil: null, admittedAt };
+  }
   const next = afterFailure(s.failures, now, p);
-  return { attempts: { failures: next.recent, pending }, lockedUntil: next.lockedUntil };
+  return { attempts: { failures: next.recent, pending }, lockedUntil: next.lockedUntil, admittedAt };
 }
 
-/** The window after one hit is taken back (an attempt counted on admission that was no failure). */
+/**
+ * The window after the hit of an attempt counted at `countedAt` is taken back (an attempt counted on admission that
+ * was no failure): only from the window it was counted in, while that window is in force. A window started after it
+ * holds only others' hits; with no instant (the attempt no longer pending, so its window has passed) nothing changes.
+ */
 export function withoutHit(
   window: { windowStart: string | null; hits: number },
+  countedAt: string | null,
   now: string,
   windowSec: number,
 ): { windowStart: string | null; hits: number } {
   const current = window.windowStart !== null && plusSec(window.windowStart, windowSec) > now;
-  return current ? { windowStart: window.windowStart, hits: Math.max(0, window.hits - 1) } : window;
+  // windows only move forward, each starting at a hit: one that started by `countedAt` is the one it was counted in
+  const countedHere = countedAt !== null && window.windowStart !== null && window.windowStart <= countedAt;
+  return current && countedHere ? { windowStart: window.windowStart, hits: Math.max(0, window.hits - 1) } : window;
+}
+
+/** A subject's refused attempts, counted in fixed windows: when the window began and how many it has had. */
+export interface RefusalCount {
+  refusedSince: string | null;
+  refusals: number;
+}
+
+/**
+ * One more refusal of a subject (an address, a username). Only the first of each window is audited, so a flood of
+ * refused attempts writes one entry a window, not one each; that entry carries the count of the window before, and the
+ * row keeps the count of the window in force.
+ */
+export function afterRefusal(
+  count: RefusalCount,
+  now: string,
+  windowSec: number,
+): { count: { refusedSince: string; refusals: number }; first: boolean; previous: { since: string; refusals: number } | null } {
+  const next = afterHit({ windowStart: count.refusedSince, hits: count.refusals }, now, windowSec);
+  const first = next.hits === 1;
+  return {
+    count: { refusedSince: next.windowStart, refusals: next.hits },
+    first,
+    previous: first && count.refusedSince !== null && count.refusals > 0 ? { since: count.refusedSince, refusals: count.refusals } : null,
+  };
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '../common/persistence/database';
 import { sql } from '../common/persistence/sql';
 import { User } from './user.entity';
+import { setupCodeUsable } from './user.time-rules';
 
 /** Who a staff list covers: one organization's users, or the bureau users of one region, or the platform's. */
 export type UserGroup = { organizationId: string } | { role: 'bureau'; regionCode: string } | { role: 'platform' };
@@ -78,12 +79,15 @@ export class UserRepository {
     );
   }
 
-  /** The holder's own password, once, with the setup code it was given: the code is spent. */
+  /**
+   * The holder's own password, once, with the setup code it was given: the code is spent. False when the code was
+   * used, renewed or expired meanwhile, or the account disabled.
+   */
   async completeSetup(id: string, setupCodeHash: string, passwordHash: string, at: string): Promise<boolean> {
     return (
       (await this.db.execute(
         sql`UPDATE app_user SET password_hash = ${passwordHash}, password_changed_at = ${at}, setup_code_hash = NULL, setup_code_expires_at = NULL
-            WHERE id = ${id} AND setup_code_hash = ${setupCodeHash}`,
+            WHERE id = ${id} AND setup_code_hash = ${setupCodeHash} AND ${setupCodeUsable.sql('app_user', at)}`,
       )) === 1
     );
   }

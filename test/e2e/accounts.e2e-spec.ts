@@ -1,3 +1,5 @@
+import { AuditSealer } from '../../src/audit/audit-sealer';
+import { Credentials } from '../../src/auth/credentials';
 import { securityClock } from '../../src/common/clock';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
 import { totp } from '../support/totp';
@@ -115,6 +117,90 @@ describe('accounts', () => {
         outcome: 'succeeded',
         clientIp: ip,
       });
+    });
+  });
+
+  describe('refused logins in the audit log', () => {
+    /** The sealed refusal entries (the chain as it is read), with their summaries. */
+    const refusalsWhere = async (match: (summary: Record<string, unknown>) => boolean) => {
+      await t.get(AuditSealer).sealAll();
+      const rows = await t.dataSource.query<{ entity_id: string; summary: string }[]>(
+        'SELECT entity_id, summary FROM audit_entry WHERE action = ? ORDER BY seq',
+        ['auth.login_refused'],
+      );
+      return rows.map((r): Record<string, unknown> => ({ entityId: r.entity_id, ...JSON.parse(r.summary) })).filter(match);
+    };
+    const chainVerifies = async () =>
+      (
+        await t.http
+          .get('/api/audit/verify')
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body.valid;
+    const burst = async (n: number, body: (i: number) => object, ip: (i: number) => string) => {
+      const statuses: number[] = [];
+      // in bursts of 50: at once on the rows, without waiting a request's time 300 times
+      for (let from = 0; from < n; from += 50) {
+        const answers = await Promise.all(Array.from({ length: Math.min(50, n - from) }, (_, k) => login(body(from + k), ip(from + k))));
+        statuses.push(...answers.map((a) => a.status));
+      }
+      return statuses;
+    };
+
+    it('300 logins refused to a rate-limited address write one audit entry that minute, and the next minute’s carries their count', async () => {
+      const ip = '203.0.113.150';
+      for (let i = 0; i < 30; i++) expect((await login({ username: `flood-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
+      const refused = await burst(
+        300,
+        (i) => ({ username: `flood-${i}`, password: 'Wrong-Password-1!' }),
+        () => ip,
+      );
+      expect(refused).toEqual(Array(300).fill(429));
+      const first = await refusalsWhere((s) => s.clientIp === ip);
+      expect(first).toEqual([
+        expect.objectContaining({ reason: 'RATE_LIMITED', subject: 'address', clientIp: ip, window: expect.any(String) }),
+      ]);
+      expect(first[0].previousWindow).toBeUndefined();
+      // the wrong passwords that were checked are each audited, as before
+      const failed = await t.dataSource.query<{ n: number | string }[]>(
+        'SELECT COUNT(*) AS n FROM audit_entry WHERE action = ? AND summary LIKE ?',
+        ['auth.login_failed', `%"clientIp":"${ip}"%`],
+      );
+      expect(Number(failed[0].n)).toBe(30);
+
+      securityClock.travel(61_000);
+      for (let i = 0; i < 30; i++) expect((await login({ username: `flood-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
+      expect(
+        await burst(
+          10,
+          (i) => ({ username: `flood-${i}`, password: 'Wrong-Password-1!' }),
+          () => ip,
+        ),
+      ).toEqual(Array(10).fill(429));
+      const both = await refusalsWhere((s) => s.clientIp === ip);
+      expect(both).toHaveLength(2);
+      expect(both[1]).toMatchObject({ subject: 'address', previousWindow: { since: first[0].window, refusals: 300 } });
+      expect(await chainVerifies()).toBe(true);
+    });
+
+    it('logins refused to a locked username from many addresses write one audit entry a minute; its lockout stays audited', async () => {
+      const e = await t.registerEnterprise('340100');
+      for (let i = 0; i < 5; i++)
+        expect((await login({ username: e.username, password: 'Wrong-Password-1!' }, '198.51.100.140')).status).toBe(401);
+      const refused = await burst(
+        100,
+        () => ({ username: e.username, password: PASSWORD }),
+        (i) => `198.51.100.${150 + (i % 20)}`,
+      );
+      expect(refused).toEqual(Array(100).fill(429));
+      const entries = await refusalsWhere((s) => s.username === e.username);
+      expect(entries).toEqual([expect.objectContaining({ entityId: e.userId, reason: 'LOGIN_LOCKED', subject: 'username' })]);
+      const locked = await t.dataSource.query<{ n: number | string }[]>(
+        'SELECT COUNT(*) AS n FROM audit_entry WHERE action = ? AND entity_id = ?',
+        ['auth.locked', e.userId],
+      );
+      expect(Number(locked[0].n)).toBe(1);
+      expect(await chainVerifies()).toBe(true);
     });
   });
 
@@ -342,6 +428,88 @@ describe('accounts', () => {
       const clerk = (await t.http.post('/api/users').set(auth(lab.token)).send({ username: 'zj-clerk-2', password: PASSWORD }).expect(201))
         .body;
       expect(clerk.awaitsActivation).toBe(false);
+    });
+
+    /** A bureau account of Jiangsu waiting for its holder, and the setup code its activator was handed. */
+    const awaitingSetup = async (username: string) => {
+      const made = (
+        await t.http
+          .post('/api/users')
+          .set(await t.as('bureau-js'))
+          .send({ username, password: 'Maker-Chose-This-2026' })
+          .expect(201)
+      ).body;
+      const { setupCode } = (
+        await t.http
+          .post(`/api/users/${made.id}/activate`)
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body;
+      return { id: made.id as string, setupCode: setupCode as string };
+    };
+    const setupAs = (username: string, setupCode: string, ip: string) =>
+      t.http.post('/api/auth/setup').set('X-Forwarded-For', ip).send({ username, setupCode, newPassword: 'Holder-Own-Pass-2026' });
+
+    /** Holds every new password's hashing until `n` requests are hashing, so that they all found the code unused. */
+    const hashingTogether = (n: number) => {
+      const credentials = t.get(Credentials);
+      const hash = credentials.hash.bind(credentials);
+      let arrived = 0;
+      let release!: () => void;
+      const all = new Promise<void>((resolve) => (release = resolve));
+      return jest.spyOn(credentials, 'hash').mockImplementation(async (password) => {
+        if (++arrived === n) release();
+        await all;
+        return hash(password);
+      });
+    };
+
+    it('two setups with the same code at once: one sets the password, the other counts as a failure, not a success', async () => {
+      const username = 'js-setup-race';
+      const { id, setupCode } = await awaitingSetup(username);
+      const ip = '198.51.100.170';
+      for (let i = 0; i < 3; i++) await setupAs(username, `wrong-code-${i}`, ip).expect(401);
+      const spy = hashingTogether(2);
+      let answers;
+      try {
+        answers = await Promise.all([setupAs(username, setupCode, ip), setupAs(username, setupCode, '198.51.100.171')]);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(answers.map((a) => a.status).sort()).toEqual([204, 401]);
+      expect(answers.find((a) => a.status === 401)!.body.code).toBe('UNAUTHENTICATED');
+      // The success forgot the three wrong codes; the spent one is one failure: four wrong passwords more lock.
+      for (let i = 0; i < 4; i++) await login({ username, password: `Wrong-${i}-Password!` }, ip).expect(401);
+      expect((await login({ username, password: 'Holder-Own-Pass-2026' }, ip).expect(429)).body.code).toBe('LOGIN_LOCKED');
+      const actions = (
+        await t.http
+          .get(`/api/audit?entityType=user&entityId=${id}&limit=100`)
+          .set(await t.as('platform'))
+          .expect(200)
+      ).body.items.map((a: { action: string }) => a.action);
+      expect(actions.filter((a: string) => a === 'auth.setup_completed')).toHaveLength(1);
+      expect(actions.filter((a: string) => a === 'auth.login_failed')).toHaveLength(3 + 1 + 4);
+    });
+
+    it('a setup code that expires while its new password is hashed sets nothing and counts as a failure', async () => {
+      const username = 'js-setup-late';
+      const { setupCode } = await awaitingSetup(username);
+      const ip = '198.51.100.172';
+      const credentials = t.get(Credentials);
+      const hash = credentials.hash.bind(credentials);
+      const spy = jest.spyOn(credentials, 'hash').mockImplementation(async (password) => {
+        securityClock.travel(73 * 3_600_000); // past the code's 72 hours
+        return hash(password);
+      });
+      try {
+        expect((await setupAs(username, setupCode, ip).expect(401)).body.code).toBe('UNAUTHENTICATED');
+      } finally {
+        spy.mockRestore();
+      }
+      await login({ username, password: 'Maker-Chose-This-2026' }, ip).expect(403); // still awaiting its setup
+      for (let i = 0; i < 4; i++) await setupAs(username, `wrong-code-${i}`, ip).expect(401);
+      // with the expired code's, five failures within the window: locked
+      expect((await setupAs(username, setupCode, ip).expect(429)).body.code).toBe('LOGIN_LOCKED');
     });
 
     it('refuses weak passwords, taken usernames, and an admin disabling itself', async () => {

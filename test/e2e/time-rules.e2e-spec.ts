@@ -7,6 +7,7 @@ import { sanctionInForce } from '../../src/oversight/sanction.time-rules';
 import { holdExpired } from '../../src/redemptions/redemption.time-rules';
 import { bookingExpired } from '../../src/bookings/booking.time-rules';
 import { voucherPastValidity } from '../../src/vouchers/voucher.time-rules';
+import { setupCodeUsable } from '../../src/auth/user.time-rules';
 import { TestApp } from '../support/test-app';
 
 /**
@@ -121,5 +122,17 @@ describe('time rules: the TypeScript predicate and its SQL agree', () => {
       { status: 'status', until: 'until' },
       fc.record({ status: fc.constantFrom('active', 'lifted'), until: fc.option(fc.constantFrom(...dates), { nil: null }) }),
       dates,
+    ));
+
+  it('setup code usable: issued, not expired, on an account not disabled', () =>
+    agree(
+      setupCodeUsable,
+      { setupCodeHash: 'setup_code_hash', setupCodeExpiresAt: 'setup_code_expires_at', disabledAt: 'disabled_at' },
+      fc.record({
+        setupCodeHash: fc.option(fc.constant('a'.repeat(64)), { nil: null }),
+        setupCodeExpiresAt: fc.option(fc.constantFrom(...instants), { nil: null }),
+        disabledAt: fc.option(fc.constantFrom(...instants), { nil: null }),
+      }),
+      instants,
     ));
 });

@@ -4,6 +4,7 @@ import {
   admitAttempt,
   afterFailure,
   afterHit,
+  afterRefusal,
   LoginAttempts,
   parseAttempts,
   PENDING_SEC,
@@ -97,7 +98,7 @@ describe('admitting login attempts before their password is checked', () => {
     // answered: four failures and a success leave nothing counted; four failures and a fifth lock
     let after = s;
     for (let i = 0; i < 4; i++) after = settleAttempt(after, `a${i}`, 'failed', at(0), POLICY).attempts;
-    expect(settleAttempt(after, 'a4', 'succeeded', at(0), POLICY)).toEqual({ attempts: none, lockedUntil: null });
+    expect(settleAttempt(after, 'a4', 'succeeded', at(0), POLICY)).toEqual({ attempts: none, lockedUntil: null, admittedAt: at(0) });
     expect(settleAttempt(after, 'a4', 'failed', at(0), POLICY).lockedUntil).toBe(at(15));
     expect(settleAttempt(after, 'a4', 'neither', at(0), POLICY).attempts).toEqual({ failures: after.failures, pending: [] });
     // an attempt whose node died frees its place after PENDING_SEC
@@ -131,8 +132,129 @@ describe('admitting login attempts before their password is checked', () => {
 
   it('takes back an address hit in its own window only', () => {
     const w = afterHit(afterHit({ windowStart: null, hits: 0 }, at(0), 60), at(0), 60);
-    expect(withoutHit(w, at(0.5), 60)).toEqual({ windowStart: at(0), hits: 1 });
-    expect(withoutHit(w, at(2), 60)).toEqual(w);
-    expect(withoutHit({ windowStart: at(0), hits: 0 }, at(0.5), 60).hits).toBe(0);
+    expect(withoutHit(w, at(0), at(0.5), 60)).toEqual({ windowStart: at(0), hits: 1 });
+    expect(withoutHit(w, at(0), at(2), 60)).toEqual(w);
+    expect(withoutHit({ windowStart: at(0), hits: 0 }, at(0), at(0.5), 60).hits).toBe(0);
+  });
+
+  it('an attempt admitted in one minute and answered in the next takes nothing from the next minute’s count', () => {
+    // admitted at 08:00:50 in the minute from 08:00:00; another attempt opens the minute from 08:01:05
+    const first = afterHit(afterHit({ windowStart: null, hits: 0 }, at(0), 60), at(50 / 60), 60);
+    const next = afterHit(first, at(65 / 60), 60);
+    expect(next).toEqual({ windowStart: at(65 / 60), hits: 1 });
+    expect(withoutHit(next, at(50 / 60), at(70 / 60), 60)).toEqual(next);
+    // in its own minute it is taken back; no longer pending (no instant), nothing is
+    expect(withoutHit(first, at(50 / 60), at(55 / 60), 60)).toEqual({ windowStart: at(0), hits: 1 });
+    expect(withoutHit(first, null, at(55 / 60), 60)).toEqual(first);
+  });
+
+  it('settles with the instant its attempt was admitted, and none for an attempt no longer pending', () => {
+    const s = admitAttempt(none, 'a0', at(0.5), POLICY).admitted!;
+    expect(settleAttempt(s, 'a0', 'neither', at(1.2), POLICY).admittedAt).toBe(at(0.5));
+    expect(settleAttempt(s, 'gone', 'neither', at(1.2), POLICY).admittedAt).toBeNull();
+  });
+
+  /** Admissions and answers at rising instants, seconds apart, so that minutes roll over between them. */
+  const addressSteps = fc.array(fc.record({ step: fc.constantFrom('admit', 'fail', 'other'), target: fc.nat(30), afterSec: fc.nat(45) }), {
+    maxLength: 80,
+  });
+
+  it('settling never lowers a minute’s count below the hits that other attempts put there, and never below zero', () => {
+    fc.assert(
+      fc.property(addressSteps, (steps) => {
+        let w: { windowStart: string | null; hits: number } = { windowStart: null, hits: 0 };
+        // each attempt's minute (the window it was counted in), and whether its hit still stands there
+        const attempts: { countedAt: string; minute: string; standing: boolean; open: boolean }[] = [];
+        let sec = 0;
+        for (const { step, target, afterSec } of steps) {
+          sec += afterSec;
+          const now = at(sec / 60);
+          if (step === 'admit') {
+            w = afterHit(w, now, 60);
+            attempts.push({ countedAt: now, minute: w.windowStart!, standing: true, open: true });
+            continue;
+          }
+          const open = attempts.filter((a) => a.open);
+          if (open.length === 0) continue;
+          const a = open[target % open.length];
+          a.open = false;
+          if (step === 'fail') continue; // a failure's hit stays
+          const before = w;
+          w = withoutHit(w, a.countedAt, now, 60);
+          if (w.hits < before.hits) a.standing = false;
+          // only ever from the minute it was counted in
+          if (w.hits < before.hits) expect(a.minute).toBe(before.windowStart);
+          expect(w.hits).toBeGreaterThanOrEqual(0);
+          const standing = attempts.filter((x) => x.minute === w.windowStart && x.standing).length;
+          expect(w.hits).toBe(standing);
+        }
+      }),
+    );
+  });
+
+  it('pending counts never go negative and an attempt leaves them once, however answers and admissions interleave', () => {
+    fc.assert(
+      fc.property(addressSteps, (steps) => {
+        let s = none;
+        let n = 0;
+        let sec = 0;
+        for (const { step, target, afterSec } of steps) {
+          sec += afterSec;
+          const now = at(sec / 60);
+          if (step === 'admit') {
+            const next = admitAttempt(s, `a${n++}`, now, POLICY);
+            if (next.admitted) s = next.admitted;
+            continue;
+          }
+          const id = `a${target % Math.max(1, n)}`; // sometimes one answered already, or never admitted
+          const wasPending = s.pending.some((a) => a.id === id);
+          const settled = settleAttempt(s, id, step === 'fail' ? 'failed' : 'neither', now, POLICY);
+          expect(settled.admittedAt !== null).toBe(wasPending);
+          expect(settled.attempts.pending.length).toBe(s.pending.length - (wasPending ? 1 : 0));
+          s = settled.attempts;
+        }
+      }),
+    );
+  });
+});
+
+describe('refused logins counted, audited once a minute', () => {
+  const none = { refusedSince: null, refusals: 0 };
+
+  it('audits the first refusal of a minute only, and carries the count of the minute before into the next one', () => {
+    let c = afterRefusal(none, at(0), 60);
+    expect(c).toEqual({ count: { refusedSince: at(0), refusals: 1 }, first: true, previous: null });
+    for (let i = 0; i < 299; i++) {
+      c = afterRefusal(c.count, at(0.5), 60);
+      expect(c.first).toBe(false);
+    }
+    expect(c.count).toEqual({ refusedSince: at(0), refusals: 300 });
+    expect(afterRefusal(c.count, at(1), 60)).toEqual({
+      count: { refusedSince: at(1), refusals: 1 },
+      first: true,
+      previous: { since: at(0), refusals: 300 },
+    });
+  });
+
+  it('audits exactly one refusal per minute that has any, and the entries and the row account for every refusal', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(100), { minLength: 1, maxLength: 200 }), (gapsSec) => {
+        let c: { refusedSince: string | null; refusals: number } = none;
+        let sec = 0;
+        let audited = 0;
+        let told = 0; // refusals of earlier minutes, as the entries carry them
+        const minutes = new Set<string>();
+        for (const gap of gapsSec) {
+          sec += gap;
+          const next = afterRefusal(c, at(sec / 60), 60);
+          if (next.first) audited++;
+          told += next.previous?.refusals ?? 0;
+          minutes.add(next.count.refusedSince);
+          c = next.count;
+        }
+        expect(audited).toBe(minutes.size);
+        expect(told + c.refusals).toBe(gapsSec.length);
+      }),
+    );
   });
 });
