@@ -269,3 +269,32 @@ export function captureSubsidy(args: {
   const subsidyFen = lowered(ratioOf(feeFen, args.ratioBp), args.perRedemptionCapFen, args.heldSubsidyFen);
   return { feeFen, subsidyFen, selfPayFen: feeFen - subsidyFen, releasedFen: args.heldSubsidyFen - subsidyFen };
 }
+
+/** A flow of captured subsidies: a budget year's, from an issuing region to a provider's province. */
+export interface FlowKey {
+  budgetYear: number;
+  issuingRegionCode: string;
+  providerProvinceCode: string;
+}
+
+/**
+ * Captures that several redemptions take back at once, summed per flow and in flow order, so that a unit changes each
+ * flow's summary row once and takes the rows in one order (two units taking two of a flow's shards crosswise deadlock).
+ */
+export function flowChanges(captures: (FlowKey & { fen: number })[]): (FlowKey & { redemptions: number; fen: number })[] {
+  const flows = new Map<string, FlowKey & { redemptions: number; fen: number }>();
+  for (const c of captures) {
+    const key = `${c.budgetYear}/${c.issuingRegionCode}/${c.providerProvinceCode}`;
+    const flow = flows.get(key) ?? {
+      budgetYear: c.budgetYear,
+      issuingRegionCode: c.issuingRegionCode,
+      providerProvinceCode: c.providerProvinceCode,
+      redemptions: 0,
+      fen: 0,
+    };
+    flow.redemptions++;
+    flow.fen += c.fen;
+    flows.set(key, flow);
+  }
+  return [...flows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, flow]) => flow);
+}

@@ -4,6 +4,7 @@ import { formatYuan } from '../documents/chinese-amount';
 import { regionName } from '../regions/regions.data';
 import type { EnterpriseKind } from '../organizations/organization.entity';
 import type { PolicyTerms } from '../policies/policy.types';
+import type { Voucher } from './voucher.entity';
 
 /** `AH-2026-000042`: province prefix, year, a sequence of at least six digits. */
 export const formatSerial = (prefix: string, year: number, n: number) => `${prefix}-${year}-${String(n).padStart(6, '0')}`;
@@ -40,6 +41,55 @@ export const grantSubjectsOf = (voucher: { enterpriseId: string; capSubject: str
   const own = `ent:${voucher.enterpriseId}`;
   return [own, ...voucher.capSubject.split(' ').filter((s) => s !== own)];
 };
+
+/** An annual-grant row: what a subject was granted in a region's budget year. */
+export interface GrantRow {
+  regionCode: string;
+  year: number;
+  subject: string;
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The one order annual-grant rows are locked in: by region and year, every enterprise's own row before any group's, then
+ * by subject. An enterprise's rows alone come in grantSubjects' order (as issuers take them), so a unit taking several
+ * enterprises' rows at once (a claim's decision) takes them in an order no single-enterprise unit crosses.
+ */
+export const grantRowOrder = (a: GrantRow, b: GrantRow): number =>
+  byText(a.regionCode, b.regionCode) ||
+  a.year - b.year ||
+  Number(!a.subject.startsWith('ent:')) - Number(!b.subject.startsWith('ent:')) ||
+  byText(a.subject, b.subject);
+
+/** What a voucher's grant rows are found by. */
+export type GrantHolder = Pick<Voucher, 'issuingRegionCode' | 'budgetYear' | 'enterpriseId' | 'capSubject'>;
+
+/**
+ * What vouchers give back to the budget, as it leaves their annual grants: summed per grant row (zeros dropped), in
+ * grantRowOrder, so that each row takes one guarded update and the rows are locked in the order every unit takes.
+ */
+export function grantGiveBacks(back: { voucher: GrantHolder; fen: number }[]): (GrantRow & { fen: number })[] {
+  const rows = new Map<string, GrantRow & { fen: number }>();
+  for (const { voucher, fen } of back) {
+    if (fen === 0) continue;
+    for (const subject of grantSubjectsOf(voucher)) {
+      const key = JSON.stringify([voucher.issuingRegionCode, voucher.budgetYear, subject]);
+      const row = rows.get(key) ?? { regionCode: voucher.issuingRegionCode, year: voucher.budgetYear, subject, fen: 0 };
+      row.fen += fen;
+      rows.set(key, row);
+    }
+  }
+  return [...rows.values()].sort(grantRowOrder);
+}
+
+/** The budgets of the vouchers, each once, by region and year: the order budgets are locked in, after the grant rows. */
+export function budgetsOf(vouchers: Pick<Voucher, 'issuingRegionCode' | 'budgetYear'>[]): { regionCode: string; year: number }[] {
+  const keys = new Map(
+    vouchers.map((v) => [`${v.issuingRegionCode}/${v.budgetYear}`, { regionCode: v.issuingRegionCode, year: v.budgetYear }]),
+  );
+  return [...keys.values()].sort((a, b) => byText(a.regionCode, b.regionCode) || a.year - b.year);
+}
 
 export interface ApplicationFacts {
   amountFen: number;

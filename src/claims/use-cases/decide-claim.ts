@@ -12,6 +12,7 @@ import { SanctionRepository } from '../../oversight/sanction.repository';
 import { PoliciesService } from '../../policies/policies.service';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
+import { flowChanges } from '../../redemptions/redemption.rules';
 import { HoldRelease } from '../../vouchers/use-cases/hold-release';
 import { needsSecondApproval } from '../../vouchers/voucher.rules';
 import { Claim } from '../claim.entity';
@@ -108,9 +109,9 @@ export class DecideClaim {
       return refused('INVALID_STATE', 'the claim was decided concurrently');
 
     const { byVoucher, reducedShares } = givenBackByVoucher(approvedFen, redemptions.map(share));
-    // What the approval cuts goes back to the budget and the annual grant, voucher by voucher in id order (vouchers
-    // before redemptions, the order every unit locks them in).
-    for (const [voucherId, fen] of byVoucher) await this.release.cutByApproval(voucherId, fen, claim.id);
+    // What the approval cuts goes back to the budget and the annual grants: all the claim's vouchers, grant rows and
+    // budget are locked first (HoldRelease.cutByApproval), then the redemptions (the order every unit locks them in).
+    await this.release.cutByApproval(byVoucher, claim.id);
     await this.redemptions.setApproved(claim.id, reducedShares, now);
     await this.ledger.recordPayable(claim.issuingRegionCode, claim.claimantId, approvedFen, claim.id);
     this.uow.record({
@@ -200,27 +201,26 @@ export class DecideClaim {
 
   /**
    * A rejection for good: every redemption of the claim is annulled and stays bound to it, and what it captured goes
-   * back through the ledger movement of a dispute resolved at zero (HoldRelease.uncapture), vouchers locked in id order.
-   * Returns what went back, per redemption.
+   * back through the ledger movement of a dispute resolved at zero (HoldRelease.uncaptureAll, which locks all the
+   * vouchers, grant rows and budgets concerned before it moves any money). Returns what went back, per redemption.
    */
   private async annul(claim: Claim, now: string): Promise<{ fen: number; each: Record<string, number> }> {
     const redemptions = (await this.redemptions.byClaim(claim.id)).sort((a, b) =>
       a.voucherId === b.voucherId ? (a.id < b.id ? -1 : 1) : a.voucherId < b.voucherId ? -1 : 1,
     );
-    const each: Record<string, number> = {};
-    for (const r of redemptions) {
-      const fen = r.capturedSubsidyFen!;
-      each[r.id] = fen;
-      await this.release.uncapture(r, fen, 'claim.final_rejection');
-      // The flows' summary follows the capture, gone as when a dispute's resolution annuls it.
-      await this.redemptions.addCapturedFlow(r, -1, -fen);
+    const back = redemptions.map((r) => ({ redemption: r, fen: r.capturedSubsidyFen! }));
+    await this.release.uncaptureAll(back, 'claim.final_rejection');
+    // The flows' summary follows the captures, gone as when a dispute's resolution annuls one: each flow's row once.
+    for (const flow of flowChanges(redemptions.map((r) => ({ ...r, fen: r.capturedSubsidyFen! })))) {
+      await this.redemptions.addCapturedFlow(flow, -flow.redemptions, -flow.fen);
     }
     // Vouchers first, then the redemptions (the order every unit locks them in); a redemption that is no longer
     // captured undoes the whole decision.
     if ((await this.claims.annulRedemptions(claim.id, now)) !== redemptions.length) {
       throw new DomainError('INVALID_STATE', 'a redemption of this claim is no longer captured');
     }
-    return { fen: Object.values(each).reduce((sum, fen) => sum + fen, 0), each };
+    const each = Object.fromEntries(back.map((b) => [b.redemption.id, b.fen]));
+    return { fen: back.reduce((sum, b) => sum + b.fen, 0), each };
   }
 }
 

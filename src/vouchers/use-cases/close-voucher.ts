@@ -5,7 +5,7 @@ import { LedgerService } from '../../ledger/ledger.service';
 import { AnnualGrantRepository } from '../annual-grant.repository';
 import { Voucher } from '../voucher.entity';
 import { VoucherRepository } from '../voucher.repository';
-import { grantSubjectsOf } from '../voucher.rules';
+import { GrantHolder, grantGiveBacks } from '../voucher.rules';
 
 /**
  * Closes a locked, open voucher (expiry or revocation) inside the caller's unit of work: its unused balance goes back
@@ -41,14 +41,18 @@ export class VoucherClosing {
    * What a closed voucher gives back to the budget is no longer granted. Called before the budget moves, so every
    * unit takes the grant row before the budget row (the order issuers use too).
    */
-  async giveBackGrant(
-    voucher: Pick<Voucher, 'issuingRegionCode' | 'budgetYear' | 'enterpriseId' | 'capSubject'>,
-    x: number,
-  ): Promise<void> {
-    if (x === 0) return;
-    for (const subject of grantSubjectsOf(voucher)) {
-      if (!(await this.grants.giveBack(voucher.issuingRegionCode, voucher.budgetYear, subject, x))) {
-        throw new DomainError('INVALID_STATE', `the annual grant of ${subject} is below the ${x} fen given back`);
+  async giveBackGrant(voucher: GrantHolder, x: number): Promise<void> {
+    await this.giveBackGrants([{ voucher, fen: x }]);
+  }
+
+  /**
+   * giveBackGrant for several vouchers at once (a claim's decision): one guarded update per grant row, the rows taken
+   * in grantRowOrder, so that a unit spanning several enterprises locks them in the order every unit does.
+   */
+  async giveBackGrants(back: { voucher: GrantHolder; fen: number }[]): Promise<void> {
+    for (const row of grantGiveBacks(back)) {
+      if (!(await this.grants.giveBack(row.regionCode, row.year, row.subject, row.fen))) {
+        throw new DomainError('INVALID_STATE', `the annual grant of ${row.subject} is below the ${row.fen} fen given back`);
       }
     }
   }
