@@ -86,11 +86,17 @@ export class HoldClosing {
     return null;
   }
 
-  /** Closes the hold with `changes`; false when a concurrent closing won. A capture adds to the flows' summary. */
-  async close(r: Redemption, changes: Closing): Promise<boolean> {
-    if (!(await this.redemptions.close(r.id, changes))) return false;
-    if (changes.status === 'captured') await this.redemptions.addCapturedFlow(r, 1, changes.capturedSubsidyFen!);
-    return true;
+  /** Closes the hold with `changes`; false when a concurrent closing won. */
+  close(r: Redemption, changes: Closing): Promise<boolean> {
+    return this.redemptions.close(r.id, changes);
+  }
+
+  /**
+   * A capture adds to the flows' summary, after its money moved: a flow row is locked after the grant rows and the
+   * budget, as a claim's final rejection takes them.
+   */
+  async countCapture(r: Redemption, capturedFen: number): Promise<void> {
+    await this.redemptions.addCapturedFlow(r, 1, capturedFen);
   }
 
   /** Expires one hold past its expiry (its voucher locked by the caller); false when it is not (or no longer) one. */
@@ -175,6 +181,7 @@ export class CaptureHold {
       };
       if (!(await this.holds.close(r, changes))) return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be captured');
       await this.release.capture(r, c.subsidyFen);
+      await this.holds.countCapture(r, c.subsidyFen);
       this.uow.record(
         redemptionEntry(r, 'redemption.captured', {
           actualQuantity: cmd.actualQuantity,

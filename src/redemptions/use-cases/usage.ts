@@ -149,11 +149,12 @@ export class ResolveDispute {
         updatedAt: now,
       };
       if (!(await this.redemptions.resolve(r.id, resolution))) return refused('INVALID_STATE', 'the dispute was resolved concurrently');
-      // The flows' summary follows the capture: lowered, or gone when the resolution annuls it.
+      await this.release.uncapture(r, c.releasedFen);
+      // The flows' summary follows the capture: lowered, or gone when the resolution annuls it (after the money, as
+      // every unit locks a flow row after the grant rows and the budget).
       const kept = resolution.status === 'captured';
       const [lessRedemptions, lessFen] = [kept ? 0 : 1, r.capturedSubsidyFen! - (kept ? c.subsidyFen : 0)];
       if (lessRedemptions !== 0 || lessFen !== 0) await this.redemptions.addCapturedFlow(r, -lessRedemptions, -lessFen);
-      await this.release.uncapture(r, c.releasedFen);
       await this.bookings.resolveUsage(r.id, cmd.actualQuantity, now);
       this.uow.record(
         redemptionEntry(r, 'redemption.dispute_resolved', {
