@@ -29,10 +29,12 @@ export class ClaimRepository {
     }
   }
 
-  /** The claimant's standing (not rejected) claim on this invoice, if any. */
-  async invoiceClaimed(claimantId: string, invoiceKey: string): Promise<string | undefined> {
-    return (await this.db.row<{ id: string }>(sql`SELECT id FROM claim WHERE claimant_id = ${claimantId} AND invoice_key = ${invoiceKey}`))
-      ?.id;
+  /** The claimant's claim holding this invoice, if any: one not rejected, or rejected for good. */
+  async invoiceClaimed(claimantId: string, invoiceKey: string): Promise<{ id: string; finalRejection: boolean } | undefined> {
+    const row = await this.db.row<{ id: string; final: unknown }>(
+      sql`SELECT id, final_rejection AS final FROM claim WHERE claimant_id = ${claimantId} AND invoice_key = ${invoiceKey}`,
+    );
+    return row && { id: row.id, finalRejection: Boolean(Number(row.final)) };
   }
 
   async get(id: string): Promise<Claim | undefined> {
@@ -46,7 +48,8 @@ export class ClaimRepository {
   /**
    * A decision on a claim still in `from`, by one guarded statement; false when another decision came first (of a
    * rejection for good racing an approval, or two of them, exactly one changes the row). A rejected claim lets go of
-   * its invoice, which may then be claimed again.
+   * its invoice, which may then be claimed again once corrected; one rejected for good keeps it: an invoice the bureau
+   * found wanting is not claimed again with other services.
    */
   async decide(
     id: string,
@@ -57,7 +60,11 @@ export class ClaimRepository {
     const changed = await this.db.execute(
       sql`UPDATE claim SET status = ${d.status}, approved_fen = ${d.approvedFen}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy},
           decided_at = ${d.decidedAt}, first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}${
-            d.status === 'rejected' ? sql`, invoice_key = NULL, final_rejection = ${d.finalRejection ? 1 : 0}` : empty
+            d.status === 'rejected'
+              ? d.finalRejection
+                ? sql`, final_rejection = 1`
+                : sql`, invoice_key = NULL, final_rejection = 0`
+              : empty
           } WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;

@@ -181,6 +181,58 @@ describe('claims rejected for good', () => {
     await clean();
   });
 
+  it('an invoice rejected for good is not claimed again, with other services either (422 DUPLICATE_INVOICE); one rejected to be corrected is', async () => {
+    const e = await holder();
+    const evidence = freshEvidence();
+    const first = await used(e);
+    const finalClaim = (
+      await t.http
+        .post('/api/claims')
+        .set(auth(lab.token))
+        .send({ redemptionIds: [first], evidence })
+        .expect(201)
+    ).body;
+    ok(await reject(finalClaim.id, { reason: '发票经核查为伪造', final: true }), 200);
+    const other = await used(e);
+    // The same invoice written otherwise (case, spaces) is the same invoice.
+    const again = { ...evidence, invoiceNo: ` ${evidence.invoiceNo.toLowerCase()} ` };
+    const en = await t.http
+      .post('/api/claims')
+      .set(auth(lab.token))
+      .send({ redemptionIds: [other], evidence: again })
+      .expect(422);
+    expect(en.body).toEqual({
+      statusCode: 422,
+      code: 'DUPLICATE_INVOICE',
+      message: `invoice ${again.invoiceNo} was on a claim of this claimant rejected for good (${finalClaim.id}); it cannot be claimed again`,
+    });
+    const zh = await t.http
+      .post('/api/claims')
+      .set(auth(lab.token))
+      .set('Accept-Language', 'zh-CN')
+      .send({ redemptionIds: [other], evidence })
+      .expect(422);
+    expect(zh.body.message).toBe(`发票号 ${evidence.invoiceNo} 所在的本单位申报（${finalClaim.id}）已被终局驳回，不能再用于申报`);
+    expect(await redemption(other)).not.toHaveProperty('claimId');
+
+    // Rejected to be corrected, the invoice is free again.
+    const corrected = freshEvidence();
+    const toCorrect = (
+      await t.http
+        .post('/api/claims')
+        .set(auth(lab.token))
+        .send({ redemptionIds: [other], evidence: corrected })
+        .expect(201)
+    ).body;
+    ok(await reject(toCorrect.id, { reason: '合同编号有误' }), 200);
+    await t.http
+      .post('/api/claims')
+      .set(auth(lab.token))
+      .send({ redemptionIds: [other], evidence: { ...corrected, contractNo: 'HT-2026-0138' } })
+      .expect(201);
+    await clean();
+  });
+
   it('a rejection that is not final (final: false, as by default) moves nothing and lets the payee claim again', async () => {
     const e = await holder();
     const { redemptionId, claimId } = await claimed(e);

@@ -196,7 +196,7 @@ export class DecideClaim {
       organizationId: claim.claimantId,
       summary: { claimedFen: claim.claimedFen, reason, final, ...(returned ? { returnedFen: returned.fen, returned: returned.each } : {}) },
     });
-    return ok({ ...claim, ...decision, invoiceKey: null });
+    return ok({ ...claim, ...decision, invoiceKey: final ? claim.invoiceKey : null });
   }
 
   /**

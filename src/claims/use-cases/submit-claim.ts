@@ -72,7 +72,7 @@ export class SubmitClaim {
       }
       const key = invoiceKey(cmd.evidence.invoiceNo);
       const earlier = await this.claims.invoiceClaimed(payeeId, key);
-      if (earlier) return duplicateInvoice(cmd.evidence.invoiceNo, earlier);
+      if (earlier) return duplicateInvoice(cmd.evidence.invoiceNo, earlier.id, earlier.finalRejection);
       const now = clock.iso();
       const claim: Claim = {
         id: newId(),
@@ -151,8 +151,12 @@ export class SubmitClaim {
   }
 }
 
-const duplicateInvoice = (invoiceNo: string, earlier: string) =>
-  refusedBy(catalogued('DUPLICATE_INVOICE', 'claims.duplicateInvoice', { invoiceNo, claimId: earlier }));
+const duplicateInvoice = (invoiceNo: string, claimId: string, rejectedForGood = false) =>
+  refusedBy(
+    rejectedForGood
+      ? catalogued('DUPLICATE_INVOICE', 'claims.invoiceRejectedForGood', { invoiceNo, claimId })
+      : catalogued('DUPLICATE_INVOICE', 'claims.duplicateInvoice', { invoiceNo, claimId }),
+  );
 
 /** A redemption whose claim was rejected for good (终局驳回): the rule, named in the caller's language. */
 const claimedForGood = (redemptionId: string, claimId: string) =>
