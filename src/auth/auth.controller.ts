@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AllowsMfaEnrolment, Authenticated, ClientInfo, CurrentActor, PersonalAccount, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -40,6 +40,8 @@ export class AuthController {
     money: NO_MONEY,
     details: 'The access token lasts at most 15 minutes; refresh it with POST /api/auth/refresh.',
   })
+  // Answers holding tokens are never kept by a browser or a proxy, as every signed-in answer (also refresh and register).
+  @Header('Cache-Control', 'no-store')
   @Public()
   @IgnoresIdempotencyKey()
   @HttpCode(200)
@@ -57,6 +59,7 @@ export class AuthController {
     money: NO_MONEY,
   })
   @ApiBodyExample(RefreshInput, { refreshToken: '<the refreshToken of the last login or refresh>' })
+  @Header('Cache-Control', 'no-store')
   @Public()
   @IgnoresIdempotencyKey()
   @HttpCode(200)
@@ -181,6 +184,7 @@ export class AuthController {
     role: 'enterprise',
     organization: { name: '合肥微纳新材料科技有限公司', creditCode: '91340100MA2T8XQ21W', kind: 'tech_sme' },
   })
+  @Header('Cache-Control', 'no-store')
   @Public()
   @IgnoresIdempotencyKey()
   @ApiCreatedResponse({ type: RegistrationView })

@@ -101,6 +101,7 @@ describe('service foundation', () => {
         })
         .expect(201);
       expect(res.body.user).toMatchObject({ username: 'hefei-micronano', role: 'enterprise', organizationId: res.body.organization.id });
+      expect(res.headers['cache-control']).toBe('no-store');
       expect(res.body.organization).toMatchObject({
         name: '合肥微纳新材料科技有限公司',
         creditCode,

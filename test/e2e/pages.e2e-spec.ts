@@ -53,6 +53,12 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.text).toContain('<meta name="robots" content="noindex">');
     });
 
+    it('is the same page with a slash after the code (a QR reader or a chat app may add one), as the catalogue and the notices are', async () => {
+      const res = await t.http.get(`/verify/${voucher.verificationCode}/`).expect(200);
+      expect(text(res.text)).toContain(voucher.serial);
+      for (const path of ['/facilities/', '/notices/']) await t.http.get(path).expect(200);
+    });
+
     it('names the bureau that issued the voucher, and calls the check 核验 (验证 reads as a CAPTCHA)', async () => {
       const res = await t.http.get(`/verify/${voucher.verificationCode}`).expect(200);
       const page = text(res.text);

@@ -39,6 +39,7 @@ describe('sessions', () => {
   it('logs in with an access token of at most 15 minutes that carries exp and its session, and a refresh token', async () => {
     const res = await t.http.post('/api/auth/login').send({ username: e.username, password: PASSWORD }).expect(200);
     expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, refreshToken: expect.stringMatching(/^yrdr_/) });
+    expect(res.headers['cache-control']).toBe('no-store'); // tokens are never kept by a browser or a proxy
     const claims = jwt.decode(res.body.accessToken) as { exp: number; iat: number; sid: string; sub: string };
     expect(claims.exp - claims.iat).toBeLessThanOrEqual(900);
     expect(claims.sid).toMatch(/^[0-9a-f-]{36}$/);
@@ -67,6 +68,7 @@ describe('sessions', () => {
     expect(rotated.refreshToken).not.toBe(first.refreshToken);
     expect(await onBoth(rotated.accessToken)).toEqual([200, 200]);
     const again = await refresh(rotated.refreshToken).expect(200);
+    expect(again.headers['cache-control']).toBe('no-store');
     // The first refresh token is spent: presenting it again is reuse, and the session ends with everything it issued.
     expect((await refresh(first.refreshToken).expect(401)).body.code).toBe('UNAUTHENTICATED');
     expect(await onBoth(again.body.accessToken)).toEqual([401, 401]);

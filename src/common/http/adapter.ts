@@ -76,7 +76,8 @@ function fastifyAdapter() {
   // Fastify takes a hop count too, though its types name only true, addresses and a function.
   const trust = proxy ? { trustProxy: trustProxy(proxy) as string | boolean } : {};
   const options = {
-    routerOptions: { maxParamLength: 16_384 },
+    // `/verify/<code>/` (a QR reader or chat app adding a slash) is the same page, as Express routes it.
+    routerOptions: { maxParamLength: 16_384, ignoreTrailingSlash: true },
     frameworkErrors: (error, req, reply) => {
       // Fastify's reply types are generic over route schemas this handler has none of: the neutral reply says enough.
       const res = reply as unknown as HttpReply;
