@@ -24,6 +24,7 @@ import { FinalClaimRejection1765850000000 } from './1765850000000-final-claim-re
 import { GrantsToEveryGroup1765860000000 } from './1765860000000-grants-to-every-group';
 import { UsernamesFolded1765870000000 } from './1765870000000-usernames-folded';
 import { LoginRefusalsCounted1765880000000 } from './1765880000000-login-refusals-counted';
+import { GrantsRecounted1765890000000 } from './1765890000000-grants-recounted';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -53,4 +54,5 @@ export const MIGRATIONS = [
   GrantsToEveryGroup1765860000000,
   UsernamesFolded1765870000000,
   LoginRefusalsCounted1765880000000,
+  GrantsRecounted1765890000000,
 ];

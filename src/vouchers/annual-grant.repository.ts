@@ -8,6 +8,30 @@ import { AnnualGrant } from './voucher.entity';
 export class AnnualGrantRepository {
   constructor(private readonly db: Database) {}
 
+  /**
+   * Every row, handed to `each` a page of at most `limit` at a time, one region's year after another in subject order
+   * (an index range each): the ledger check compares them at a year's volume without holding them all.
+   */
+  async eachPage(
+    limit: number,
+    each: (rows: { regionCode: string; year: number; subject: string; grantedFen: bigint }[]) => void,
+  ): Promise<void> {
+    const years = await this.db.rows<{ region: string; year: unknown }>(
+      sql`SELECT g.region_code AS region, g.year FROM annual_grant g GROUP BY g.region_code, g.year ORDER BY g.region_code, g.year`,
+    );
+    for (const { region, year } of years) {
+      for (let after = ''; ;) {
+        const rows = await this.db.rows<{ subject: string; granted: unknown }>(
+          sql`SELECT g.subject, g.granted_fen AS granted FROM annual_grant g
+              WHERE g.region_code = ${region} AND g.year = ${Number(year)} AND g.subject > ${after} ORDER BY g.subject LIMIT ${limit}`,
+        );
+        each(rows.map((r) => ({ regionCode: region, year: Number(year), subject: r.subject, grantedFen: BigInt(String(r.granted)) })));
+        if (rows.length < limit) break;
+        after = rows[rows.length - 1].subject;
+      }
+    }
+  }
+
   async granted(regionCode: string, year: number, subject: string): Promise<number> {
     const rows = await this.db.select(
       AnnualGrant,

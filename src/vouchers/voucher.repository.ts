@@ -16,6 +16,9 @@ export interface VoucherBalances {
   status: VoucherStatus;
   issuingRegionCode: string;
   budgetYear: number;
+  /** With capSubject, whose annual grants the voucher counts toward (grantSubjectsOf). */
+  enterpriseId: string;
+  capSubject: string;
   faceValueFen: bigint;
   availableFen: bigint;
   heldFen: bigint;
@@ -161,8 +164,9 @@ export class VoucherRepository {
    */
   async balancesAfter(afterId: string, limit: number): Promise<VoucherBalances[]> {
     const rows = await this.db.rows<Record<string, unknown>>(
-      sql`SELECT v.id, v.serial, v.status, v.issuing_region_code AS region, v.budget_year AS year, v.face_value_fen AS face,
-          v.available_fen AS available, v.held_fen AS held, v.spent_fen AS spent, v.released_fen AS released
+      sql`SELECT v.id, v.serial, v.status, v.issuing_region_code AS region, v.budget_year AS year, v.enterprise_id AS enterprise,
+          v.cap_subject AS subjects, v.face_value_fen AS face, v.available_fen AS available, v.held_fen AS held, v.spent_fen AS spent,
+          v.released_fen AS released
           FROM voucher v WHERE v.id > ${afterId} ORDER BY v.id LIMIT ${limit}`,
     );
     const fen = (value: unknown) => BigInt(String(value));
@@ -172,6 +176,8 @@ export class VoucherRepository {
       status: r.status as VoucherStatus,
       issuingRegionCode: r.region as string,
       budgetYear: Number(r.year),
+      enterpriseId: r.enterprise as string,
+      capSubject: r.subjects as string,
       faceValueFen: fen(r.face),
       availableFen: fen(r.available),
       heldFen: fen(r.held),

@@ -89,6 +89,48 @@ export function budgetsOf(vouchers: Pick<Voucher, 'issuingRegionCode' | 'budgetY
     vouchers.map((v) => [`${v.issuingRegionCode}/${v.budgetYear}`, { regionCode: v.issuingRegionCode, year: v.budgetYear }]),
   );
   return [...keys.values()].sort((a, b) => byText(a.regionCode, b.regionCode) || a.year - b.year);
+
+/**
+ * The annual grants the vouchers still count, summed voucher by voucher: each counts its face value less what went back
+ * to the budget (released: by expiry, revocation, an approval below the capture or a subsidy returned once it closed)
+ * toward each of its subjects (grantSubjectsOf), in its issuing region and budget year. What the annual_grant rows hold
+ * (the ledger check compares; a migration recounted them). Kept per region and year, so that a subject's key is itself.
+ */
+export class GrantTally {
+  private readonly byYear = new Map<string, Map<string, bigint>>();
+
+  add(voucher: {
+    issuingRegionCode: string;
+    budgetYear: number;
+    enterpriseId: string;
+    capSubject: string;
+    faceValueFen: bigint;
+    releasedFen: bigint;
+  }): void {
+    const key = `${voucher.issuingRegionCode}|${voucher.budgetYear}`;
+    let subjects = this.byYear.get(key);
+    if (!subjects) this.byYear.set(key, (subjects = new Map()));
+    const counted = voucher.faceValueFen - voucher.releasedFen;
+    for (const subject of grantSubjectsOf(voucher)) subjects.set(subject, (subjects.get(subject) ?? 0n) + counted);
+  }
+
+  /** The subject's total, taken out of the tally (0 when no voucher counts toward it): each row is compared once. */
+  take(regionCode: string, year: number, subject: string): bigint {
+    const subjects = this.byYear.get(`${regionCode}|${year}`);
+    const fen = subjects?.get(subject) ?? 0n;
+    subjects?.delete(subject);
+    return fen;
+  }
+
+  /** The totals not taken, in region, year and subject order: subjects some voucher counts toward that have no row. */
+  rest(): { regionCode: string; year: number; subject: string; fen: bigint }[] {
+    const rest = [...this.byYear].flatMap(([key, subjects]) => {
+      const [regionCode, year] = key.split('|');
+      return [...subjects].map(([subject, fen]) => ({ regionCode, year: Number(year), subject, fen }));
+    });
+    const order = (x: (typeof rest)[number]) => `${x.regionCode}|${x.year}|${x.subject}`;
+    return rest.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  }
 }
 
 export interface ApplicationFacts {

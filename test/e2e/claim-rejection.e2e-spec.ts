@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { recountAnnualGrants } from '../../migrations/1765890000000-grants-recounted';
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
@@ -317,6 +319,59 @@ describe('claims rejected for good', () => {
     await clean();
   });
 
+  it('a migration recounts the annual grants that approvals below the capture kept before, and leaves every other as it is', async () => {
+    const [e, other] = [await holder(HEFEI, 5_000_000), await holder(HEFEI, 2_000_000)];
+    ok(await approve((await claimed(e, 2)).claimId, { approvedFen: 65_000 }), 200); // 15,000 cut
+    ok(await approve((await claimed(other, 1)).claimId, { approvedFen: 30_000 }), 200); // 10,000 cut
+    const rows = async () =>
+      (
+        await t.dataSource.query<{ region_code: string; year: unknown; subject: string; granted_fen: unknown }[]>(
+          'SELECT region_code, year, subject, granted_fen FROM annual_grant',
+        )
+      ).map((g) => `${g.region_code}/${Number(g.year)} ${g.subject}: ${Number(g.granted_fen)}`);
+    const now = (await rows()).sort(byKey);
+    expect(now).toEqual(expect.arrayContaining([`${HEFEI}/${year} ent:${e.organizationId}: ${5_000_000 - 15_000}`]));
+
+    // As the code before 860383d left them: each cut went to the budget but stayed granted, toward every subject. And a
+    // subject no voucher counts toward, above 0; and the other enterprise's own row gone.
+    const run = (q: string, p: unknown[]) => t.dataSource.query(q, p);
+    for (const [who, fen] of [
+      [e, 15_000],
+      [other, 10_000],
+    ] as const) {
+      await run('UPDATE annual_grant SET granted_fen = granted_fen + ? WHERE region_code = ? AND year = ? AND subject IN (?, ?)', [
+        fen,
+        HEFEI,
+        year,
+        `ent:${who.organizationId}`,
+        `ctl:${who.creditCode}`,
+      ]);
+    }
+    await run('INSERT INTO annual_grant (region_code, year, subject, granted_fen) VALUES (?, ?, ?, ?)', [
+      HEFEI,
+      year,
+      'ctl:NO-VOUCHER',
+      12_345,
+    ]);
+    await run('DELETE FROM annual_grant WHERE region_code = ? AND year = ? AND subject = ?', [HEFEI, year, `ent:${other.organizationId}`]);
+    expect(await granted(HEFEI, e)).toBe(5_000_000);
+    expect((await t.ledgerCheck()).violations).toHaveLength(5);
+
+    const recount = async () => {
+      const runner = t.get(DataSource).createQueryRunner();
+      return recountAnnualGrants(runner).finally(() => runner.release());
+    };
+    expect(await recount()).toBe(5);
+    // Set back to what the vouchers count; the subject of no voucher is 0; every other row as it was.
+    expect((await rows()).sort(byKey)).toEqual([...now, `${HEFEI}/${year} ctl:NO-VOUCHER: 0`].sort(byKey));
+    expect(await granted(HEFEI, e)).toBe(5_000_000 - 15_000);
+    expect(await granted(HEFEI, other)).toBe(2_000_000 - 10_000);
+    // Run again (a deployment cut off after it): nothing left to set.
+    expect(await recount()).toBe(0);
+    await run('DELETE FROM annual_grant WHERE subject = ?', ['ctl:NO-VOUCHER']);
+    await clean();
+  });
+
   it('is the issuing bureau’s alone: another province’s bureau, the payee, the enterprise and the platform are refused, and nothing moves', async () => {
     const e = await holder();
     const { redemptionId, claimId } = await claimed(e);
@@ -392,3 +447,6 @@ describe('claims rejected for good', () => {
     });
   });
 });
+
+/** The recount test's rows in one order, whatever the database's collation. */
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,15 +1,18 @@
 import { DataSource } from 'typeorm';
 import { backfillPaidSummary } from '../../migrations/1765100000000-stats-summaries';
+import { clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { Database } from '../../src/common/persistence/database';
 import { sql } from '../../src/common/persistence/sql';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { account } from '../../src/ledger/accounts';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
+import { AnnualGrantRepository } from '../../src/vouchers/annual-grant.repository';
+import { ExpireVouchers } from '../../src/vouchers/use-cases/expire-vouchers';
 import { VoucherRepository } from '../../src/vouchers/voucher.repository';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { bureauFor } from '../support/accounts';
-import { auth, TestApp } from '../support/test-app';
+import { auth, creditCodeIn, TestApp } from '../support/test-app';
 
 /** The ledger check reads vouchers and their accounts a page at a time (issue 18): it still finds what does not add up. */
 describe('ledger check', () => {
@@ -127,6 +130,86 @@ describe('ledger check', () => {
     expect(check.accounts).toBe(before.accounts + 2);
     expect(check.violations).toEqual(['account zzz:elsewhere is negative: -9']);
     await direct(sql`DELETE FROM ledger_transfer WHERE kind = 'test'`);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+  });
+
+  it('holds each annual grant to its vouchers’ face value less released, through issue, a cut approval, expiry and a final rejection', async () => {
+    // Xuzhou's vouchers are valid for 30 days, so that they expire with a claim standing on one of them.
+    const XUZHOU = '320300';
+    const year = clock.year();
+    await openRegion(t, XUZHOU, { budgetFen: 50_000_000, policy: { voucherValidityDays: 30 } });
+    const bureau = await t.as(bureauFor(XUZHOU));
+    const lab = await t.registerProvider('310000', { name: '上海微观表征公共服务平台' });
+    const body = { name: '透射电子显微镜 (TEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 };
+    const facilityId = (await t.http.post('/api/facilities').set(auth(lab.token)).send(body).expect(201)).body.id;
+    const controller = creditCodeIn('320000');
+    const e = await t.registerEnterprise(XUZHOU, { controllerCreditCode: controller });
+    const subjects = [`ent:${e.organizationId}`, `ctl:${e.creditCode}`, `ctl:${controller}`].sort();
+    const grants = () => Promise.all(subjects.map((s) => t.get(AnnualGrantRepository).granted(XUZHOU, year, s)));
+    /** `hours` TEM hours (40,000 fen of subsidy each) used on the voucher and claimed by the lab: the claim's id. */
+    const claimed = async (voucherId: string, hours: number) => {
+      const held = await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId, quantity: hours }).expect(201);
+      await captureConfirmed(t, lab.token, e.token, held.body.id, hours);
+      const claim = await t.http
+        .post('/api/claims')
+        .set(auth(lab.token))
+        .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
+        .expect(201);
+      return claim.body.id as string;
+    };
+
+    const cut = await issueVoucher(t, e.token, 5_000_000);
+    const rejected = await issueVoucher(t, e.token, 3_000_000);
+    expect(await grants()).toEqual([8_000_000, 8_000_000, 8_000_000]);
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+    // Approved below the 80,000 captured: 15,000 go back to the budget and the grant.
+    await t.http
+      .post(`/api/claims/${await claimed(cut.id, 2)}/approve`)
+      .set(bureau)
+      .send({ approvedFen: 65_000 })
+      .expect(200);
+    const standing = await claimed(rejected.id, 1);
+    expect(await grants()).toEqual([8_000_000 - 15_000, 8_000_000 - 15_000, 8_000_000 - 15_000]);
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+    try {
+      clock.travel(30 * DAY_MS);
+      expect(await t.get(ExpireVouchers).execute()).toBeGreaterThanOrEqual(2);
+      // Expired: what was spent still counts (65,000 approved, 40,000 claimed); the final rejection gives the 40,000 back.
+      expect(await grants()).toEqual([105_000, 105_000, 105_000]);
+      await t.http
+        .post(`/api/claims/${standing}/reject`)
+        .set(await t.as(bureauFor(XUZHOU)))
+        .send({ reason: '发票经核查为伪造', final: true })
+        .expect(200);
+    } finally {
+      clock.reset();
+    }
+    expect(await grants()).toEqual([65_000, 65_000, 65_000]);
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+
+    // A counter above its vouchers (as approvals below the capture left them before), one of no voucher, one missing.
+    const name = (subject: string) => `annual grant ${XUZHOU}/${year} ${subject} = its vouchers' face value − released`;
+    const ghost = `ent:${newId()}`;
+    await direct(sql`UPDATE annual_grant SET granted_fen = granted_fen + 15000 WHERE region_code = ${XUZHOU} AND subject = ${subjects[1]}`);
+    await direct(sql`INSERT INTO annual_grant (region_code, year, subject, granted_fen) VALUES (${XUZHOU}, ${year}, ${ghost}, 7)`);
+    await direct(sql`DELETE FROM annual_grant WHERE region_code = ${XUZHOU} AND subject = ${subjects[2]}`);
+    const found = (await t.ledgerCheck()).violations;
+    expect([...found].sort()).toEqual(
+      [`${name(subjects[1])}: 80000 ≠ 65000`, `${name(ghost)}: 7 ≠ 0`, `${name(subjects[2])} (no row): 0 ≠ 65000`].sort(),
+    );
+    // The same whatever the vouchers per page.
+    for (const pageSize of [1, 2])
+      expect(
+        await t
+          .get(LedgerCheckService)
+          .check(pageSize)
+          .then((c) => c.violations),
+      ).toEqual(found);
+    await direct(sql`UPDATE annual_grant SET granted_fen = granted_fen - 15000 WHERE region_code = ${XUZHOU} AND subject = ${subjects[1]}`);
+    await direct(sql`DELETE FROM annual_grant WHERE subject = ${ghost}`);
+    await direct(
+      sql`INSERT INTO annual_grant (region_code, year, subject, granted_fen) VALUES (${XUZHOU}, ${year}, ${subjects[2]}, 65000)`,
+    );
     expect((await t.ledgerCheck()).balanced).toBe(true);
   });
 

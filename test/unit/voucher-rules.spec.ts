@@ -9,6 +9,7 @@ import {
   cappedSubjects,
   grantSubjects,
   grantSubjectsOf,
+  GrantTally,
   recordedCapSubject,
   formatSerial,
   needsSecondApproval,
@@ -104,6 +105,70 @@ describe('grantSubjectsOf', () => {
         const subjects = grantSubjects({ id: 'e-9', creditCode, controllerCreditCode });
         expect(grantSubjectsOf({ enterpriseId: 'e-9', capSubject: recordedCapSubject(subjects) })).toEqual(subjects);
         expect(recordedCapSubject(subjects).length).toBeLessThanOrEqual(60); // the column
+      }),
+    );
+  });
+});
+
+describe('GrantTally: what the annual grants should hold', () => {
+  const voucher = (v: { region?: string; year?: number; enterpriseId: string; capSubject: string; face: number; released: number }) => ({
+    issuingRegionCode: v.region ?? '310000',
+    budgetYear: v.year ?? 2026,
+    enterpriseId: v.enterpriseId,
+    capSubject: v.capSubject,
+    faceValueFen: BigInt(v.face),
+    releasedFen: BigInt(v.released),
+  });
+
+  it('counts each voucher’s face value less released toward the enterprise and every group it recorded, per region and year', () => {
+    const tally = new GrantTally();
+    tally.add(voucher({ enterpriseId: 'e-1', capSubject: 'ctl:A ctl:B', face: 500_000, released: 120_000 }));
+    tally.add(voucher({ enterpriseId: 'e-2', capSubject: 'ctl:B', face: 300_000, released: 0 }));
+    tally.add(voucher({ enterpriseId: 'e-1', capSubject: 'ctl:A ctl:B', face: 100_000, released: 100_000 }));
+    tally.add(voucher({ region: '340100', enterpriseId: 'e-1', capSubject: 'ctl:A ctl:B', face: 70_000, released: 0 }));
+    tally.add(voucher({ year: 2025, enterpriseId: 'e-2', capSubject: 'ent:e-2', face: 9, released: 4 }));
+    expect(tally.take('310000', 2026, 'ent:e-1')).toBe(380_000n);
+    expect(tally.take('310000', 2026, 'ctl:A')).toBe(380_000n);
+    expect(tally.take('310000', 2026, 'ctl:B')).toBe(680_000n);
+    expect(tally.take('310000', 2026, 'ctl:B')).toBe(0n); // taken once
+    expect(tally.take('310000', 2026, 'ent:nobody')).toBe(0n);
+    expect(tally.rest()).toEqual([
+      { regionCode: '310000', year: 2025, subject: 'ent:e-2', fen: 5n },
+      { regionCode: '310000', year: 2026, subject: 'ent:e-2', fen: 300_000n },
+      { regionCode: '340100', year: 2026, subject: 'ctl:A', fen: 70_000n },
+      { regionCode: '340100', year: 2026, subject: 'ctl:B', fen: 70_000n },
+      { regionCode: '340100', year: 2026, subject: 'ent:e-1', fen: 70_000n },
+    ]);
+  });
+
+  it('sums per subject what each voucher counts, whatever the order of the vouchers (property)', () => {
+    const one = fc.record({
+      region: fc.constantFrom('310000', '340100'),
+      year: fc.constantFrom(2025, 2026),
+      enterpriseId: fc.constantFrom('e-1', 'e-2', 'e-3'),
+      capSubject: fc.constantFrom('ctl:A', 'ctl:A ctl:B', 'ctl:B ctl:C', 'ent:e-1'),
+      face: fc.integer({ min: 0, max: 1_000_000 }),
+      releasedShare: fc.double({ min: 0, max: 1, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(one, { maxLength: 30 }), (vouchers) => {
+        const all = vouchers.map((v) => voucher({ ...v, released: Math.floor(v.face * v.releasedShare) }));
+        const [forward, backward] = [new GrantTally(), new GrantTally()];
+        for (const v of all) forward.add(v);
+        for (const v of [...all].reverse()) backward.add(v);
+        const naive = new Map<string, bigint>();
+        for (const v of all) {
+          for (const s of grantSubjectsOf(v)) {
+            const key = `${v.issuingRegionCode}|${v.budgetYear}|${s}`;
+            naive.set(key, (naive.get(key) ?? 0n) + v.faceValueFen - v.releasedFen);
+          }
+        }
+        expect(backward.rest()).toEqual(forward.rest());
+        const rest = forward.rest();
+        expect(new Map(rest.map((g) => [`${g.regionCode}|${g.year}|${g.subject}`, g.fen]))).toEqual(naive);
+        for (const g of rest) expect(g.fen >= 0n).toBe(true);
+        for (const g of rest) expect(forward.take(g.regionCode, g.year, g.subject)).toBe(g.fen);
+        expect(forward.rest()).toEqual([]);
       }),
     );
   });
