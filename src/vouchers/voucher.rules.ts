@@ -89,6 +89,7 @@ export function budgetsOf(vouchers: Pick<Voucher, 'issuingRegionCode' | 'budgetY
     vouchers.map((v) => [`${v.issuingRegionCode}/${v.budgetYear}`, { regionCode: v.issuingRegionCode, year: v.budgetYear }]),
   );
   return [...keys.values()].sort((a, b) => byText(a.regionCode, b.regionCode) || a.year - b.year);
+}
 
 /**
  * The annual grants the vouchers still count, summed voucher by voucher: each counts its face value less what went back
