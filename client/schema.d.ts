@@ -2199,7 +2199,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Captured subsidies by issuing province × provider province (count and fen). `format=csv` answers text/csv (UTF-8 with BOM).
+         *     Captured subsidies by issuing province × provider province (count and fen): a bureau’s region’s vouchers wherever spent and, for a province’s bureau, other provinces’ vouchers spent at its labs; the platform’s, every flow. `format=csv` answers text/csv (UTF-8 with BOM), with its header even when empty.
          */
         get: operations["StatsController_flows"];
         put?: never;

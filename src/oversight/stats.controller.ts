@@ -24,12 +24,15 @@ class StatsQuery {
 }
 
 /** JSON, or the same figures as CSV (UTF-8 with a BOM so spreadsheets read it). */
-function send(res: HttpReply, format: string | undefined, body: object, rows: Record<string, unknown>[], name: string) {
+/** `columns` name the header, which an empty CSV still has. */
+function send(res: HttpReply, format: string | undefined, body: object, rows: Record<string, unknown>[], name: string, columns?: string[]) {
   if (format !== 'csv') return body;
   res.header('Content-Type', 'text/csv; charset=utf-8');
   res.header('Content-Disposition', `attachment; filename="${name}.csv"`);
-  return '\ufeff' + stringify(rows, { header: true });
+  return '\ufeff' + stringify(rows, { header: true, columns });
 }
+
+const FLOW_COLUMNS = ['fromProvinceCode', 'toProvinceCode', 'count', 'capturedFen'];
 
 @ApiTags('oversight')
 @Controller('stats')
@@ -91,7 +94,8 @@ export class StatsController {
     who: 'Bureaus and the platform; other roles are 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: 'Captured subsidies by issuing province × provider province (count and fen). `format=csv` answers text/csv (UTF-8 with BOM).',
+    details:
+      'Captured subsidies by issuing province × provider province (count and fen): a bureau’s region’s vouchers wherever spent and, for a province’s bureau, other provinces’ vouchers spent at its labs; the platform’s, every flow. `format=csv` answers text/csv (UTF-8 with BOM), with its header even when empty.',
   })
   @Authenticated('bureau', 'platform')
   @ApiProduces('application/json', 'text/csv')
@@ -115,6 +119,6 @@ export class StatsController {
   })
   async flows(@CurrentActor() actor: Actor, @Query() q: StatsQuery, @Res({ passthrough: true }) res: HttpReply) {
     const f = await this.stats.flows(actor, q.year ?? clock.year());
-    return send(res, q.format, f, f.flows as unknown as Record<string, unknown>[], `flows-${f.year}`);
+    return send(res, q.format, f, f.flows as unknown as Record<string, unknown>[], `flows-${f.year}`, FLOW_COLUMNS);
   }
 }

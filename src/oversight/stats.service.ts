@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BudgetRepository } from '../budgets/budget.repository';
-import { assertBureauOf, listScope } from '../common/auth/scope';
+import { assertBureauOf, listScope, provinceOfRegion } from '../common/auth/scope';
 import { Actor } from '../common/context/request-context';
 import { forbidden } from '../common/errors/domain-error';
 import { RedemptionRepository } from '../redemptions/redemption.repository';
@@ -69,6 +69,13 @@ export class StatsService {
   async flows(actor: Actor, year: number): Promise<{ year: number; flows: ProvinceFlow[] }> {
     if (actor.role !== 'bureau' && actor.role !== 'platform') throw forbidden('statistics are for bureaus and the platform');
     const rows = await this.redemptions.capturedFlows(listScope(actor, false), year);
+    // A province's bureau also sees what flows in: other provinces' subsidies captured by its labs (as its annual
+    // report shows them). Flows are kept by the provider's province only, so a city's bureau sees what flows out.
+    const province = actor.role === 'bureau' ? provinceOfRegion(actor.regionCode!) : null;
+    if (province === actor.regionCode) {
+      const all = await this.redemptions.capturedFlows({ all: true }, year);
+      rows.push(...all.filter((r) => r.providerProvinceCode === province && provinceOfRegion(r.issuingRegionCode) !== province));
+    }
     return {
       year,
       flows: foldFlows(

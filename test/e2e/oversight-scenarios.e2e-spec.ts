@@ -245,6 +245,21 @@ describe('oversight across provinces', () => {
           { fromProvinceCode: '340000', toProvinceCode: '310000', count: expect.any(Number), capturedFen: expect.any(Number) },
         ]),
       );
+      // Shanghai's bureau sees what flows in to its labs, as the platform counts it; all its flows are in or out of Shanghai.
+      const toShanghai = flows.body.flows.find(
+        (f: { fromProvinceCode: string; toProvinceCode: string }) => f.fromProvinceCode === '340000' && f.toProvinceCode === '310000',
+      );
+      const shFlows = (
+        await t.http
+          .get(`/api/stats/flows?year=${year}`)
+          .set(auth(await t.token('bureau-sh')))
+          .expect(200)
+      ).body.flows;
+      expect(shFlows).toContainEqual(toShanghai);
+      for (const f of shFlows) expect([f.fromProvinceCode, f.toProvinceCode]).toContain('310000');
+      // An empty CSV still has its header.
+      const none = await t.http.get('/api/stats/flows?year=2001&format=csv').set(auth(platform)).expect(200);
+      expect(none.text.replace(/^\ufeff/, '')).toBe('fromProvinceCode,toProvinceCode,count,capturedFen\n');
       const wuhuOnly = await t.http.get(`/api/stats/regions/340200?year=${year}`).set(auth(platform)).expect(200);
       expect(wuhuOnly.body.paidFen).toBe(70_000);
     });
@@ -262,7 +277,12 @@ describe('oversight across provinces', () => {
         .get(`/api/stats/flows?year=${year}`)
         .set(auth(await t.token('bureau-sh')))
         .expect(200);
-      expect(shFlows.body.flows.every((f: { fromProvinceCode: string }) => f.fromProvinceCode === '310000')).toBe(true);
+      // Its own vouchers' flows and, a province's bureau, those in to its labs (as its annual report): none between others.
+      expect(
+        shFlows.body.flows.every((f: { fromProvinceCode: string; toProvinceCode: string }) =>
+          [f.fromProvinceCode, f.toProvinceCode].includes('310000'),
+        ),
+      ).toBe(true);
     });
   });
 });
