@@ -138,7 +138,7 @@ describe('CSV rows', () => {
 });
 
 describe('the request log', () => {
-  it('writes a placeholder for a calendar feed’s token, and every other path as it is', () => {
+  it('writes a placeholder for a calendar feed’s token, and other paths as they are', () => {
     expect(loggedPath('/api/calendar/3q2-7wAbC_x.ics')).toBe('/api/calendar/<token>.ics');
     expect(loggedPath('/api/calendar/3q2-7wAbC_x')).toBe('/api/calendar/<token>');
     expect(loggedPath('/api/calendar/feed')).toBe('/api/calendar/feed');
@@ -147,5 +147,13 @@ describe('the request log', () => {
     expect(loggedPath('/api//calendar/3q2-7wAbC_x.ics')).toBe('/api//calendar/<token>.ics');
     expect(loggedPath('/api/calendar/3q2-7wAbC_x.ics/x')).toBe('/api/calendar/<token>');
     expect(loggedPath('/api/calendar/./3q2-7wAbC_x.ics')).toBe('/api/calendar/<token>.ics');
+  });
+
+  it('writes a placeholder for a voucher’s verification code, on the page and in the API', () => {
+    expect(loggedPath('/verify/Qm9vay1wYXNzLTI3X2FiY2Q')).toBe('/verify/<code>');
+    expect(loggedPath('/verify/Qm9vay1wYXNzLTI3X2FiY2Q/')).toBe('/verify/<code>');
+    expect(loggedPath('/api/vouchers/verify/Qm9vay1wYXNzLTI3X2FiY2Q')).toBe('/api/vouchers/verify/<code>');
+    expect(loggedPath('/verify')).toBe('/verify');
+    expect(loggedPath('/api/vouchers/3f1c')).toBe('/api/vouchers/3f1c');
   });
 });

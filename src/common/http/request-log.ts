@@ -17,8 +17,14 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
  */
 const FEED_PATH = /(\/calendar\/)(?!feed\/?$).*?(\.ics)?$/i;
 
-/** The path as logged: a feed's token is a credential, so a placeholder stands for it. */
-export const loggedPath = (path: string): string => path.replace(FEED_PATH, '$1<token>$2');
+/**
+ * A voucher's verification code (`/verify/<code>`, `/api/vouchers/verify/<code>`) opens its holder's certificate to
+ * whoever has it, as a printed QR code does: it is not written where operators and log shippers read it either.
+ */
+const VERIFY_PATH = /(\/verify\/).+$/i;
+
+/** The path as logged: a feed's token and a verification code are credentials, so a placeholder stands for each. */
+export const loggedPath = (path: string): string => path.replace(FEED_PATH, '$1<token>$2').replace(VERIFY_PATH, '$1<code>');
 
 /** The application logger's options: every line logged while a request is served names it (`req: {id, method, path}`). */
 export const loggerOptions = (level: string) => ({
