@@ -16,6 +16,9 @@ export function statementLinesCsv(d: StatementData): string {
     payeeName: csvText(l.payeeName),
     payeeCreditCode: csvText(l.payeeCreditCode),
     payeeProvinceName: csvText(l.payeeProvinceName),
+    // The account the treasury pays into, as the statement prints it; empty when the payee has not given one.
+    payeeBankName: csvText(l.bankName ?? ''),
+    payeeBankAccount: csvText(l.bankAccount ?? ''),
     claimCount: l.claimCount,
     amountFen: l.amountFen,
     amountYuan: fenToYuanDecimal(l.amountFen),

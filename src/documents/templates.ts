@@ -50,7 +50,16 @@ export type ClaimColumn = 'index' | 'payeeName' | 'contractNo' | 'invoiceNo' | '
 export type TableColumn<K extends string> = Bilingual & { key: K; width: number; align?: 'left' | 'center' | 'right' };
 export type StatementMeta = 'settlementId' | 'regionName' | 'periodLabel' | 'status' | 'paymentRef' | 'createdAt' | 'paidAt';
 export type CsvColumn =
-  'settlementId' | 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeProvinceName' | 'claimCount' | 'amountFen' | 'amountYuan';
+  | 'settlementId'
+  | 'index'
+  | 'payeeName'
+  | 'payeeCreditCode'
+  | 'payeeProvinceName'
+  | 'payeeBankName'
+  | 'payeeBankAccount'
+  | 'claimCount'
+  | 'amountFen'
+  | 'amountYuan';
 
 export interface StatementTemplate {
   page: PageTemplate;

@@ -103,6 +103,20 @@ describe('statements and certificates', () => {
     expect(text).toContain('HT-2026-011');
     expect(text).toContain('700.00'); // the Shanghai lab's two claims: 400 + 300 yuan
     expect(text).toContain('950.00'); // the batch: 400 + 300 + 250 yuan
+    // The treasury’s CSV carries the same accounts, in full; empty when the payee has given none.
+    const csv = await t.http.get(`/api/settlements/${batch.body.id}/lines.csv`).set(auth(bureau)).expect(200);
+    const rows = csv.text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n')
+      .map((r) => r.split(','));
+    expect(rows[0].slice(5, 7)).toEqual(['开户银行', '银行账号']);
+    expect(rows.slice(1).map((r) => [r[2], r[5], r[6]])).toEqual(
+      expect.arrayContaining([
+        ['上海微观表征公共服务平台', '招商银行上海张江支行', ACCOUNT],
+        ['苏州纳米所测试分析平台', '', ''],
+      ]),
+    );
 
     // The payee's own statement: its line, its account, its claims only.
     const own = await textOf((await statement(lab.token)).body as Buffer);
