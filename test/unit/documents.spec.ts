@@ -154,13 +154,13 @@ describe('settlement lines CSV for the treasury', () => {
 
   it('starts with a UTF-8 BOM and a header row, then one CRLF row per payee', () => {
     expect(csv.charCodeAt(0)).toBe(0xfeff);
-    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,笔数,金额（分）,金额（元）');
+    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）');
     expect(rows).toHaveLength(1 + 120 + 1); // the last record ends with CRLF too
     expect(rows[121]).toBe('');
   });
 
   it('gives every amount in fen and in yuan', () => {
-    expect(rows[1]).toBe(`STL-340100-2026Q1,1,${d.lines[0].payeeName},${d.lines[0].payeeCreditCode},安徽省,1,123456,1234.56`);
+    expect(rows[1]).toBe(`STL-340100-2026Q1,1,${d.lines[0].payeeName},${d.lines[0].payeeCreditCode},安徽省,,,1,123456,1234.56`);
     expect(rows[2].endsWith(',5,0.05')).toBe(true);
     expect(rows[120].endsWith(`,${d.lines[119].amountFen},118764.91`)).toBe(true);
   });
