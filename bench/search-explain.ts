@@ -102,13 +102,13 @@ async function main() {
   console.log(`  facility_gram rows: ${((await after.query('SELECT COUNT(*) AS n FROM facility_gram'))[0] as { n: number }[])[0].n}`);
   const repo = new FacilityRepository(new Database(ds));
 
-  const search = () => repo.search({ q: '色谱', category: 'testing', provinceCode: '320000', limit: 20, offset: 0 }, now);
+  const search = () => repo.search({ q: '色谱', category: 'testing', provinceCode: '320000', limit: 20, offset: 0 }, now, beijingDate(now));
   sent = [];
   const found = await search();
   for (const [i, q] of sent.entries()) await explain(after, `search, statement ${i + 1}`, q.query, q.parameters);
   console.log(`  ${await timed(search)}; total ${found.total}`);
 
-  const browse = () => repo.search({ category: 'testing', provinceCode: '320000', limit: 20, offset: 0 }, now);
+  const browse = () => repo.search({ category: 'testing', provinceCode: '320000', limit: 20, offset: 0 }, now, beijingDate(now));
   sent = [];
   await browse();
   for (const [i, q] of sent.entries())
@@ -129,10 +129,9 @@ async function main() {
     category: 'testing',
     quantity: 1,
   });
-  const scope = { category: 'testing', maxPriceFen: MAX_FEN, now };
+  const scope = { category: 'testing', maxPriceFen: MAX_FEN, now, today: beijingDate(now) };
   const priceable = {
     runs,
-    today: beijingDate(now),
     relatedTo: policy.terms.relatedPartyBan ? { group, codes: [...group, ...enterprise.relatedCreditCodes] } : null,
   };
   for (const run of runs.keys()) {

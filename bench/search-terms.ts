@@ -5,6 +5,7 @@
  *   node dist/bench/search-terms.js vbench_…
  */
 import { DataSource } from 'typeorm';
+import { beijingDate } from '../src/common/clock';
 import { Database } from '../src/common/persistence/database';
 import { databaseConfig } from '../src/config/configuration';
 import { dataSourceOptions } from '../src/database/data-source-options';
@@ -32,7 +33,7 @@ async function main() {
         const ms: number[] = [];
         for (let i = 0; i < RUNS; i++) {
           const start = process.hrtime.bigint();
-          const page = await repo.search({ q, category, provinceCode, limit: 20, offset: 0 }, now);
+          const page = await repo.search({ q, category, provinceCode, limit: 20, offset: 0 }, now, beijingDate(now));
           ms.push(Number(process.hrtime.bigint() - start) / 1e6);
           totals = Math.max(totals, page.total);
         }

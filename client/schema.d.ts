@@ -1071,7 +1071,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load; a JSON body is validated whole (400 naming the field).
+         *     text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load, but a row with more cells than the header refuses the file (400 naming the line: most often a comma left unquoted); a JSON body is validated whole (400 naming the field). An import whose new facilities would take the provider past MAX_FACILITIES_PER_PROVIDER live facilities (default 500) is refused whole: 422 LIMIT_REACHED.
          */
         post: operations["FacilitiesController_import"];
         delete?: never;
@@ -1088,7 +1088,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search active facilities of active providers, cheapest first
+         * Search active facilities of active providers under no credit sanction, cheapest first
          * @description **Who may call it:** Anyone, without a token.
          *
          *     **What it changes:** Nothing: it only reads.
@@ -1106,6 +1106,8 @@ export interface paths {
          *     **What it changes:** Creates an active facility of the caller’s organization.
          *
          *     **Money:** None.
+         *
+         *     A provider lists at most MAX_FACILITIES_PER_PROVIDER live (not retired) facilities, 500 by default: 422 LIMIT_REACHED beyond.
          */
         post: operations["FacilitiesController_create"];
         delete?: never;
@@ -1128,6 +1130,8 @@ export interface paths {
          *     **What it changes:** Nothing: it only reads.
          *
          *     **Money:** None.
+         *
+         *     A facility whose provider is suspended or under a credit sanction in force reads `suspended` (bookable false), as search leaves it out.
          */
         get: operations["FacilitiesController_get"];
         put?: never;
@@ -3188,8 +3192,13 @@ export interface components {
              */
             unitPriceFen: number;
             description: string | null;
-            /** @enum {string} */
-            status: "active" | "retired";
+            /**
+             * @description retired: off the market for good; suspended: its provider is suspended or under a credit sanction in force, so it is out of the catalogue and takes no orders or bookings until that ends
+             * @enum {string}
+             */
+            status: "active" | "suspended" | "retired";
+            /** @description whether it takes orders and bookings now: status active */
+            bookable: boolean;
             /**
              * @description the average of enterprises’ ratings (1–5), to one decimal; null before the first
              * @example 4.5
@@ -3399,7 +3408,10 @@ export interface components {
         CalendarInput: {
             openingHours: components["schemas"]["OpeningHoursInput"][];
             closures?: components["schemas"]["ClosureInput"][];
-            /** @example 24 */
+            /**
+             * @description less than maxAdvanceDays × 24, or nothing could be booked
+             * @example 24
+             */
             minNoticeHours: number;
             /** @example 60 */
             maxAdvanceDays: number;
@@ -3429,7 +3441,7 @@ export interface components {
             start: string;
             /** @example 2026-12-01T10:00:00+08:00 */
             end: string;
-            /** @description nobody holds it and the notice and advance rules let it be booked now */
+            /** @description nobody holds it, the notice and advance rules let it be booked now, and the facility takes bookings (not retired, its provider neither suspended nor sanctioned) */
             free: boolean;
         };
         AvailabilityView: {
@@ -7314,7 +7326,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PROVIDER_NOT_ACTIVE */
+            /** @description PROVIDER_NOT_ACTIVE, LIMIT_REACHED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7450,7 +7462,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PROVIDER_NOT_ACTIVE */
+            /** @description PROVIDER_NOT_ACTIVE, LIMIT_REACHED */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -326,6 +326,7 @@ export async function explainMeasured(database: string, year: number): Promise<R
       JOIN facility_gram g0 ON g0.gram = ${searchGrams('色谱')![0]} AND g0.facility_id = f.id AND g0.category = 'testing' AND g0.province_code = '320000'
       JOIN organization o ON o.id = f.provider_id
       WHERE f.status = 'active' AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))
+      AND NOT EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND s.status = 'active' AND (s.until IS NULL OR s.until >= '${now.slice(0, 10)}'))
       AND f.province_code = '320000' AND f.category = 'testing'
       AND (LOWER(f.name) LIKE LOWER('%色谱%') ESCAPE '!' OR LOWER(f.description) LIKE LOWER('%色谱%') ESCAPE '!')
       ORDER BY f.unit_price_fen, f.id LIMIT 20`,
@@ -333,8 +334,8 @@ export async function explainMeasured(database: string, year: number): Promise<R
     quotes: `SELECT f.id, o.id FROM facility f JOIN organization o ON o.id = f.provider_id
       WHERE f.category = 'testing' AND f.status = 'active' AND f.unit_price_fen <= 10000000000000
       AND (o.status = 'active' OR (o.status = 'public_notice' AND o.notice_ends_at <= '${now}'))
-      AND ((SUBSTR(f.province_code, 1, 2) IN ('32') AND f.unit_price_fen >= 1)
-        AND NOT (EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND s.status = 'active' AND (s.until IS NULL OR s.until >= '${now.slice(0, 10)}'))))
+      AND NOT EXISTS (SELECT 1 FROM sanction s WHERE s.credit_code = o.credit_code AND s.status = 'active' AND (s.until IS NULL OR s.until >= '${now.slice(0, 10)}'))
+      AND (SUBSTR(f.province_code, 1, 2) IN ('32') AND f.unit_price_fen >= 1)
       ORDER BY f.unit_price_fen, f.id LIMIT 20`,
     statsVouchers: `SELECT COUNT(*), SUM(v.available_fen), SUM(v.held_fen), SUM(v.spent_fen) FROM voucher v WHERE v.budget_year = ${year} AND v.issuing_region_code LIKE '32%'`,
     statsPaid: `SELECT p.hours_tenths, p.span, SUM(p.redemptions), SUM(p.approved_fen) FROM paid_summary p

@@ -82,7 +82,11 @@ export class CalendarInput {
   @ValidateNested({ each: true })
   @Type(() => ClosureInput)
   closures?: ClosureInput[];
-  @ApiProperty({ example: 24, minimum: 0, maximum: 8760 }) @IsInt() @Min(0) @Max(8760) minNoticeHours: number;
+  @ApiProperty({ example: 24, minimum: 0, maximum: 8760, description: 'less than maxAdvanceDays × 24, or nothing could be booked' })
+  @IsInt()
+  @Min(0)
+  @Max(8760)
+  minNoticeHours: number;
   @ApiProperty({ example: 60, minimum: 1, maximum: 366 }) @IsInt() @Min(1) @Max(366) maxAdvanceDays: number;
   @ApiProperty({ example: 24, minimum: 0, maximum: 8760 }) @IsInt() @Min(0) @Max(8760) freeCancellationHours: number;
   @ApiProperty({ example: 5000, minimum: 0, maximum: 10000, description: 'of the booking’s fee, owed outside the voucher' })
@@ -127,7 +131,11 @@ export class AvailabilityQuery {
 export class SlotView {
   @ApiProperty({ example: '2026-12-01T09:00:00+08:00' }) start: string;
   @ApiProperty({ example: '2026-12-01T10:00:00+08:00' }) end: string;
-  @ApiProperty({ description: 'nobody holds it and the notice and advance rules let it be booked now' }) free: boolean;
+  @ApiProperty({
+    description:
+      'nobody holds it, the notice and advance rules let it be booked now, and the facility takes bookings (not retired, its provider neither suspended nor sanctioned)',
+  })
+  free: boolean;
 }
 
 export class AvailabilityView {

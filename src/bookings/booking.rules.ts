@@ -17,6 +17,14 @@ export interface BookingTerms {
   maxAdvanceDays: number;
 }
 
+/**
+ * Whether the notice and advance terms leave a window to book in: a start must be at least minNoticeHours and at most
+ * maxAdvanceDays ahead, so the notice must be shorter than the advance; by a whole hour at least (both are whole), so
+ * the window always holds a start on the hour.
+ */
+export const leavesBookingWindow = (terms: Pick<BookingTerms, 'minNoticeHours' | 'maxAdvanceDays'>): boolean =>
+  terms.minNoticeHours < terms.maxAdvanceDays * 24;
+
 /** An instant as stored: ISO 8601 UTC with milliseconds, which sorts as text. */
 export const stored = (ms: number): string => new Date(ms).toISOString();
 

@@ -10,7 +10,17 @@ import { OrganizationRepository } from '../organizations/organization.repository
 import { AvailabilityQuery, AvailabilityView, CalendarInput, CalendarView, QualificationView, SlotView } from './booking.dto';
 import { FacilityCalendar } from './booking.entity';
 import { BookingRepository } from './booking.repository';
-import { daysBetween, hourOf, MAX_RANGE_DAYS, nextFreeSlots, parseInstant, slots, stored, ZONE } from './booking.rules';
+import {
+  daysBetween,
+  hourOf,
+  leavesBookingWindow,
+  MAX_RANGE_DAYS,
+  nextFreeSlots,
+  parseInstant,
+  slots,
+  stored,
+  ZONE,
+} from './booking.rules';
 import { DateTime } from 'luxon';
 import { counted } from '../common/i18n/plural';
 
@@ -28,6 +38,14 @@ export class CalendarsService {
   ) {}
 
   set(actor: Actor, facilityId: string, input: CalendarInput): Promise<Outcome<CalendarView>> {
+    if (!leavesBookingWindow(input)) {
+      const { minNoticeHours, maxAdvanceDays } = input;
+      throw catalogued('VALIDATION_FAILED', 'bookings.noticeBeyondAdvance', {
+        minNoticeHours,
+        maxAdvanceDays,
+        advanceHours: maxAdvanceDays * 24,
+      });
+    }
     input.openingHours.forEach((o, i) => {
       if (hourOf(o.from) >= hourOf(o.to)) throw invalidInput(`openingHours[${i}].to: must be after from`);
     });
@@ -80,12 +98,14 @@ export class CalendarsService {
     if (days >= MAX_RANGE_DAYS) throw invalidInput(`to: a range covers at most ${counted(MAX_RANGE_DAYS, 'day')}`);
     const calendar = await this.bookings.calendar(facilityId);
     if (!calendar) throw notFound('calendar');
+    const found = await this.facilities.withStanding(facilityId, clock.iso(), clock.today());
     const from = DateTime.fromISO(q.from, { zone: ZONE }).toMillis();
     const to = DateTime.fromISO(q.to, { zone: ZONE }).plus({ days: 1 }).toMillis();
     const taken = (await this.bookings.takenHours([facilityId], from, to)).get(facilityId)!;
-    return {
-      slots: slots(calendar, q.from, q.to, taken, clock.now().getTime()),
-    };
+    const all = slots(calendar, q.from, q.to, taken, clock.now().getTime());
+    // a retired facility, or one whose provider is suspended or sanctioned, takes no bookings: no slot is free
+    const bookable = found !== undefined && found.facility.status === 'active' && found.standing.listed;
+    return { slots: bookable ? all : all.map((slot) => ({ ...slot, free: false })) };
   }
 
   /** The calendar and its next `count` free slots, for the public facility page; null for a facility without a calendar. */

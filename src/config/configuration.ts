@@ -22,6 +22,7 @@ export const appConfig = registerAs('app', () => {
     sweepIntervalSec: e.SWEEP_INTERVAL_SEC,
     auditSealDelayMs: e.AUDIT_SEAL_DELAY_MS,
     eventSequenceDelayMs: e.EVENT_SEQUENCE_DELAY_MS,
+    maxFacilitiesPerProvider: e.MAX_FACILITIES_PER_PROVIDER,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: (e.CORS_ORIGINS ?? '')
       .split(',')

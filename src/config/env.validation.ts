@@ -62,6 +62,12 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(1) LOGIN_FAILURES_PER_IP_PER_MIN = 30;
   /** Registrations one client address may make in an hour. */
   @Type(() => Number) @IsInt() @Min(1) REGISTRATIONS_PER_IP_PER_HOUR = 20;
+  /**
+   * Live (not retired) facilities one provider may list. 500 is well above a real lab (the largest shared-instrument
+   * centres list a few hundred instruments; a bulk import takes 2,000 rows) and keeps one lab from flooding the public
+   * catalogue: the region listed 28,634 instruments over thousands of labs.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100000) MAX_FACILITIES_PER_PROVIDER = 500;
   /** Behind a reverse proxy: trust its X-Forwarded-For for the client address (Express "trust proxy"). */
   @IsOptional() @IsString() TRUST_PROXY?: string;
   /** Browser origins allowed to call the API (comma-separated); empty: CORS off. */

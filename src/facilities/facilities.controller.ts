@@ -31,7 +31,7 @@ export class FacilitiesController {
     changes: 'Creates or updates one facility per row (by externalRef); with `dryRun=true` changes nothing and reports the same.',
     money: NO_MONEY,
     details:
-      'text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load; a JSON body is validated whole (400 naming the field).',
+      'text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load, but a row with more cells than the header refuses the file (400 naming the line: most often a comma left unquoted); a JSON body is validated whole (400 naming the field). An import whose new facilities would take the provider past MAX_FACILITIES_PER_PROVIDER live facilities (default 500) is refused whole: 422 LIMIT_REACHED.',
   })
   @ApiBodyExample(
     ImportFacilitiesInput,
@@ -91,6 +91,8 @@ export class FacilitiesController {
     summary: 'List a facility or service (仪器设施) with its unit price',
     who: 'An active provider user; a provider still in public notice or suspended is refused.',
     changes: 'Creates an active facility of the caller’s organization.',
+    details:
+      'A provider lists at most MAX_FACILITIES_PER_PROVIDER live (not retired) facilities, 500 by default: 422 LIMIT_REACHED beyond.',
     money: NO_MONEY,
   })
   @Authenticated('provider')
@@ -102,7 +104,7 @@ export class FacilitiesController {
 
   @Get()
   @Explained({
-    summary: 'Search active facilities of active providers, cheapest first',
+    summary: 'Search active facilities of active providers under no credit sanction, cheapest first',
     who: 'Anyone, without a token.',
     changes: READ_ONLY,
     money: NO_MONEY,
@@ -115,7 +117,14 @@ export class FacilitiesController {
   }
 
   @Get(':id')
-  @Explained({ summary: 'One facility, in any status', who: 'Anyone, without a token.', changes: READ_ONLY, money: NO_MONEY })
+  @Explained({
+    summary: 'One facility, in any status',
+    who: 'Anyone, without a token.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'A facility whose provider is suspended or under a credit sanction in force reads `suspended` (bookable false), as search leaves it out.',
+  })
   @Public()
   @ApiOkResponse({ type: FacilityView })
   get(@Param('id', IdPipe) id: string): Promise<FacilityView> {

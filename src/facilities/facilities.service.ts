@@ -1,23 +1,25 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { DomainError, notFound } from '../common/errors/domain-error';
+import { catalogued, DomainError, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../common/use-case';
+import { appConfig, AppConfig } from '../config/configuration';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { CreateFacilityInput, FacilityQuery, FacilityView, RatingView, UpdateFacilityInput } from './facility.dto';
 import { Facility } from './facility.entity';
 import { FacilityRepository } from './facility.repository';
+import { withinFacilityCap } from './facility.rules';
 
 const blankToNull = (text: string | null | undefined): string | null => (text?.trim() ? text.trim() : null);
 
 /** Providers' facilities and services: listing, changing and retiring them; the public catalogue. */
 @Injectable()
 export class FacilitiesService {
-  static readonly createRefusals = ['PROVIDER_NOT_ACTIVE'] as const;
+  static readonly createRefusals = ['PROVIDER_NOT_ACTIVE', 'LIMIT_REACHED'] as const;
   static readonly changeRefusals = ['NOT_FOUND', 'INVALID_STATE'] as const;
 
   constructor(
@@ -25,15 +27,24 @@ export class FacilitiesService {
     private readonly facilities: FacilityRepository,
     private readonly organizations: OrganizationsService,
     private readonly organizationRows: OrganizationRepository,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
-  /** Lists a facility under the caller's provider, which must be active (public notice ended). */
+  /**
+   * Lists a facility under the caller's provider, which must be active (public notice ended) and below the cap on live
+   * facilities. The provider's row lock (as an import takes it) makes count-then-insert one step on every node.
+   */
   create(actor: Actor, input: CreateFacilityInput): Promise<Outcome<FacilityView>> {
     return this.uow.run(async () => {
-      const provider = await this.organizations.load(ownOrganization(actor));
+      const locked = await this.organizationRows.lock(ownOrganization(actor));
+      if (!locked) throw notFound('organization');
+      const provider = await this.organizations.load(locked.id);
       if (provider.type !== 'provider' || provider.status !== 'active') {
         return refused('PROVIDER_NOT_ACTIVE', `provider is ${provider.status}; only active providers may list facilities`);
       }
+      const live = await this.facilities.liveCount(provider.id);
+      const max = this.config.maxFacilitiesPerProvider;
+      if (!withinFacilityCap(live, 1, max)) return refusedBy(catalogued('LIMIT_REACHED', 'facilities.limit', { max, live, adding: 1 }));
       const now = clock.iso();
       const facility: Facility = {
         id: newId(),
@@ -61,7 +72,7 @@ export class FacilitiesService {
         organizationId: facility.providerId,
         summary: { name: facility.name, category: facility.category, unit: facility.unit, unitPriceFen: facility.unitPriceFen },
       });
-      return ok(FacilityView.of(facility, provider.name));
+      return ok(await this.view(facility));
     });
   }
 
@@ -88,7 +99,7 @@ export class FacilitiesService {
         organizationId: facility.providerId,
         summary: { before, after: changes },
       });
-      return ok(FacilityView.of(updated, await this.providerName(facility.providerId)));
+      return ok(await this.view(updated));
     });
   }
 
@@ -108,15 +119,18 @@ export class FacilitiesService {
         organizationId: facility.providerId,
         summary: { name: facility.name },
       });
-      return ok(FacilityView.of({ ...facility, status: 'retired', updatedAt }, await this.providerName(facility.providerId)));
+      return ok(await this.view({ ...facility, status: 'retired', updatedAt }));
     });
   }
 
-  /** Public: one facility in any status (a redemption's history keeps pointing at it after retirement). */
+  /**
+   * Public: one facility in any status (a redemption's history keeps pointing at it after retirement). One whose
+   * provider is suspended or sanctioned reads `suspended`, not bookable, as the catalogue leaves it out.
+   */
   async get(id: string): Promise<FacilityView> {
-    const facility = await this.facilities.get(id);
-    if (!facility) throw notFound('facility');
-    return FacilityView.of(facility, await this.providerName(facility.providerId));
+    const found = await this.facilities.withStanding(id, clock.iso(), clock.today());
+    if (!found) throw notFound('facility');
+    return FacilityView.of(found.facility, found.standing.name, found.standing.listed);
   }
 
   /** Public: what enterprises said of a facility after confirmed usage, newest first (who rated is not shown). */
@@ -126,14 +140,16 @@ export class FacilitiesService {
     return { items: found.items.map(RatingView.of), total: found.total };
   }
 
-  /** Public search: active facilities of providers that are active now, cheapest first. */
+  /** Public search: active facilities of providers that are active now and not sanctioned, cheapest first. */
   async search(filter: FacilityQuery): Promise<Page<FacilityView>> {
-    const page = await this.facilities.search(filter, clock.iso());
+    const page = await this.facilities.search(filter, clock.iso(), clock.today());
     return { items: page.items.map((i) => FacilityView.of(i.facility, i.providerName)), total: page.total };
   }
 
-  private async providerName(providerId: string): Promise<string> {
-    return (await this.organizationRows.names([providerId])).get(providerId) ?? '';
+  /** The facility as its provider's standing shows it now (FacilityView.of). */
+  private async view(facility: Facility): Promise<FacilityView> {
+    const found = await this.facilities.withStanding(facility.id, clock.iso(), clock.today());
+    return FacilityView.of(facility, found?.standing.name ?? '', found?.standing.listed ?? false);
   }
 }
 

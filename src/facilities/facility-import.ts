@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { clock } from '../common/clock';
@@ -8,12 +8,14 @@ import { describeViolations, illFormedText } from '../common/http/validation';
 import { Language, translate } from '../common/i18n/messages';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refused, refusedBy } from '../common/use-case';
+import { appConfig, AppConfig } from '../config/configuration';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { Facility } from './facility.entity';
 import { FacilityImportView, ImportedRowView, ImportFacilityRow, MAX_IMPORT_ROWS } from './facility-import.dto';
 import { FacilityRepository } from './facility.repository';
+import { withinFacilityCap } from './facility.rules';
 
 /** A CSV cell is text: a price written as digits is a number, anything else stays text for the validator to name. */
 export function csvRow(record: Record<string, string>): Record<string, unknown> {
@@ -27,18 +29,20 @@ export function csvRow(record: Record<string, string>): Record<string, unknown> 
  * Bulk import of a provider's facilities (a lab with 300 instruments): each row validated like POST /api/facilities,
  * a bad row reported with its line while the others load, idempotent by the provider's own `externalRef` (importing
  * again updates that facility, never duplicates it), and a dry run that reports what would happen and writes nothing.
- * The unit takes the provider's row lock first, so two imports of one provider run one after the other; the unique key
- * (provider, externalRef) stands behind it.
+ * The unit takes the provider's row lock first, so two imports of one provider run one after the other (and after its
+ * single creates); the unique key (provider, externalRef) stands behind it. An import whose new facilities would take
+ * the provider past MAX_FACILITIES_PER_PROVIDER live ones is refused whole (422 LIMIT_REACHED), dry run or not.
  */
 @Injectable()
 export class FacilityImport {
-  static readonly refusals = ['PROVIDER_NOT_ACTIVE'] as const;
+  static readonly refusals = ['PROVIDER_NOT_ACTIVE', 'LIMIT_REACHED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly facilities: FacilityRepository,
     private readonly organizations: OrganizationRepository,
     private readonly organizationsService: OrganizationsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -94,6 +98,10 @@ export class FacilityImport {
           )
         ).map((f) => [f.externalRef!, f]),
       );
+      const adding = accepted.filter((a) => !existing.has(a.row.externalRef)).length;
+      const live = await this.facilities.liveCount(provider.id);
+      const max = this.config.maxFacilitiesPerProvider;
+      if (!withinFacilityCap(live, adding, max)) return refusedBy(catalogued('LIMIT_REACHED', 'facilities.limit', { max, live, adding }));
       const now = clock.iso();
       const done: ImportedRowView[] = [];
       for (const { line, row } of accepted) {

@@ -90,7 +90,13 @@ export class FacilityView {
   @ApiProperty({ enum: FACILITY_UNITS }) unit: FacilityUnit;
   @ApiProperty({ example: 80000, description: 'integer fen per unit' }) unitPriceFen: number;
   @ApiProperty({ nullable: true, type: String }) description: string | null;
-  @ApiProperty({ enum: ['active', 'retired'] }) status: 'active' | 'retired';
+  @ApiProperty({
+    enum: ['active', 'suspended', 'retired'],
+    description:
+      'retired: off the market for good; suspended: its provider is suspended or under a credit sanction in force, so it is out of the catalogue and takes no orders or bookings until that ends',
+  })
+  status: 'active' | 'suspended' | 'retired';
+  @ApiProperty({ description: 'whether it takes orders and bookings now: status active' }) bookable: boolean;
   @ApiProperty({
     nullable: true,
     type: Number,
@@ -102,8 +108,10 @@ export class FacilityView {
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 
-  static of(f: Facility, providerName: string): FacilityView {
-    const { id, providerId, provinceCode, regionCode, name, category, unit, unitPriceFen, description, status, createdAt, updatedAt } = f;
+  /** `providerListed`: its provider is active and not sanctioned (providerListed); else an active facility reads suspended. */
+  static of(f: Facility, providerName: string, providerListed = true): FacilityView {
+    const { id, providerId, provinceCode, regionCode, name, category, unit, unitPriceFen, description, createdAt, updatedAt } = f;
+    const status = f.status === 'active' && !providerListed ? 'suspended' : f.status;
     const ratingAvg = f.ratingCount > 0 ? Math.round((f.ratingSum * 10) / f.ratingCount) / 10 : null;
     return {
       id,
@@ -117,6 +125,7 @@ export class FacilityView {
       unitPriceFen,
       description,
       status,
+      bookable: status === 'active',
       ratingAvg,
       ratingCount: f.ratingCount,
       createdAt,

@@ -5,7 +5,7 @@ import { empty, join, raw, sql, Sql } from '../common/persistence/sql';
 import { Organization } from '../organizations/organization.entity';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { recordedCodes, recordedRelationColumns } from '../oversight/party-relation.repository';
-import { sanctionedSql } from '../oversight/sanction.time-rules';
+import { providerListed, sanctionedSql, sanctionInForce } from '../oversight/sanction.time-rules';
 import { Facility, FacilityGram, FacilityRating } from './facility.entity';
 import { exactGram, gramsOf, searchGrams } from './facility-grams';
 
@@ -17,14 +17,21 @@ export interface ComparisonScope {
   category: string;
   maxPriceFen: number;
   now: string;
+  /** The Beijing day sanctions are judged on. */
+  today: string;
 }
 
 /** What a comparison prices without refusal beyond its scope (comparisonRuns, and the per-provider rules). */
 export interface Priceable {
   runs: { provincePrefixes: string[]; minUnitPriceFen: number }[];
-  today: string;
   /** Where the policy bans related parties: the enterprise's group (itself and its controller) and those plus its related codes. */
   relatedTo: { group: string[]; codes: string[] } | null;
+}
+
+/** A provider as its facilities' public reads show it: its name, and whether it is listed (providerListed). */
+export interface ProviderStanding {
+  name: string;
+  listed: boolean;
 }
 
 /** A facility with what pricing an order there needs to know about both parties. */
@@ -61,6 +68,28 @@ export class FacilityRepository {
 
   async get(id: string): Promise<Facility | undefined> {
     return (await this.db.select(Facility, 'f', sql`WHERE f.id = ${id}`))[0];
+  }
+
+  /** The facility with its provider's name and whether the provider is listed (providerListed) at `now` and on `today`. */
+  async withStanding(id: string, now: string, today: string): Promise<{ facility: Facility; standing: ProviderStanding } | undefined> {
+    const row = await this.db.row(
+      sql`SELECT ${this.db.columns(Facility, 'f')}, o.name AS provider_name,
+            CASE WHEN ${providerListed.sql('o', now, today)} THEN 1 ELSE 0 END AS provider_listed
+          FROM facility f JOIN organization o ON o.id = f.provider_id WHERE f.id = ${id}`,
+    );
+    if (!row) return undefined;
+    return {
+      facility: this.db.hydrate(Facility, row, 'f'),
+      standing: { name: row.provider_name as string, listed: Number(row.provider_listed) === 1 },
+    };
+  }
+
+  /** The provider's live (not retired) facilities: what the per-provider cap counts (the caller holds the provider's lock). */
+  async liveCount(providerId: string): Promise<number> {
+    const row = await this.db.row<{ n: unknown }>(
+      sql`SELECT COUNT(*) AS n FROM facility WHERE provider_id = ${providerId} AND status = 'active'`,
+    );
+    return Number(row?.n ?? 0);
   }
 
   /** A provider's facilities with these references of its own. */
@@ -156,32 +185,33 @@ export class FacilityRepository {
     return { items, total: Number(total?.n ?? 0) };
   }
 
-  /** Active facilities of one category, priced at most `maxPriceFen`, whose providers are active at `now`. */
+  /** Active facilities of one category, priced at most `maxPriceFen`, whose providers are listed (active, not sanctioned). */
   private inCategory(scope: ComparisonScope): Sql {
     return sql`FROM facility f JOIN organization o ON o.id = f.provider_id
       WHERE f.category = ${scope.category} AND f.status = 'active' AND f.unit_price_fen <= ${scope.maxPriceFen}
-        AND ${organizationActive.sql('o', scope.now)}`;
+        AND ${providerListed.sql('o', scope.now, scope.today)}`;
   }
 
-  /** Whether the facility (f) of provider (o) lies in a run and its provider is neither sanctioned nor related (see comparisonRuns). */
+  /**
+   * Whether the facility (f) of provider (o) lies in a run and its provider is not related (see comparisonRuns); a
+   * sanctioned provider is not listed at all (inCategory).
+   */
   private priceable(p: Priceable): Sql {
     if (p.runs.length === 0) return sql`1 = 0`;
     const inRun = join(
       p.runs.map((r) => sql`(SUBSTR(f.province_code, 1, 2) IN (${join(r.provincePrefixes)}) AND f.unit_price_fen >= ${r.minUnitPriceFen})`),
       ' OR ',
     );
-    const sanctioned = sanctionedSql('o', p.today);
     // areRelated in SQL: the provider or its controller among the enterprise's group and related codes, or the
     // provider's declared codes (a JSON array of strings) naming the enterprise's group. No term can be NULL.
-    const related = p.relatedTo
-      ? sql` OR o.credit_code IN (${join(p.relatedTo.codes)})
-          OR (o.controller_credit_code IS NOT NULL AND o.controller_credit_code IN (${join(p.relatedTo.codes)}))
-          OR ${join(
-            p.relatedTo.group.map((code) => sql`o.related_credit_codes LIKE ${likePattern(JSON.stringify(code))} ESCAPE '!'`),
-            ' OR ',
-          )}`
-      : empty;
-    return sql`((${inRun}) AND NOT (${sanctioned}${related}))`;
+    if (!p.relatedTo) return sql`(${inRun})`;
+    const related = sql`o.credit_code IN (${join(p.relatedTo.codes)})
+      OR (o.controller_credit_code IS NOT NULL AND o.controller_credit_code IN (${join(p.relatedTo.codes)}))
+      OR ${join(
+        p.relatedTo.group.map((code) => sql`o.related_credit_codes LIKE ${likePattern(JSON.stringify(code))} ESCAPE '!'`),
+        ' OR ',
+      )}`;
+    return sql`((${inRun}) AND NOT (${related}))`;
   }
 
   private async comparable(where: Sql): Promise<{ facility: Facility; provider: Organization }[]> {
@@ -190,24 +220,30 @@ export class FacilityRepository {
   }
 
   /**
-   * How many facilities (f) match `facilities` and have a provider active at `now`: counted in a facility index alone,
-   * less those of providers not active, found from the few such providers. A join to every facility's provider
-   * instead costs a row lookup per facility (19 ms for a comparison at a tenth of a year's volume).
+   * How many facilities (f) match `facilities` and have a listed provider (providerListed): counted in a facility index
+   * alone, less those of providers not active, found from the few such providers, and less those of active providers
+   * under a sanction in force, found from the few sanctions (the two sets are disjoint: CASE counts an unknown as not
+   * active, the second takes only those surely active). A join to every facility's provider instead costs a row
+   * lookup per facility (19 ms for a comparison at a tenth of a year's volume).
    */
-  private async countWithActiveProvider(facilities: Sql, now: string): Promise<number> {
+  private async countWithListedProvider(facilities: Sql, now: string, today: string): Promise<number> {
     const row = await this.db.row<{ n: unknown }>(
       sql`SELECT (SELECT COUNT(*) FROM facility f WHERE ${facilities})
         - (SELECT COUNT(*) FROM organization o JOIN facility f ON f.provider_id = o.id
-            WHERE o.status <> 'active' AND (CASE WHEN ${organizationActive.sql('o', now)} THEN 0 ELSE 1 END) = 1 AND ${facilities}) AS n`,
+            WHERE o.status <> 'active' AND (CASE WHEN ${organizationActive.sql('o', now)} THEN 0 ELSE 1 END) = 1 AND ${facilities})
+        - (SELECT COUNT(*) FROM organization o JOIN facility f ON f.provider_id = o.id
+            WHERE o.credit_code IN (SELECT s.credit_code FROM sanction s WHERE ${sanctionInForce.sql('s', today)})
+              AND ${organizationActive.sql('o', now)} AND ${facilities}) AS n`,
     );
     return Number(row?.n ?? 0);
   }
 
   /** How many facilities a comparison ranks, from the (category, status, unit price) index. */
   countInCategory(scope: ComparisonScope): Promise<number> {
-    return this.countWithActiveProvider(
+    return this.countWithListedProvider(
       sql`f.category = ${scope.category} AND f.status = 'active' AND f.unit_price_fen <= ${scope.maxPriceFen}`,
       scope.now,
+      scope.today,
     );
   }
 
@@ -237,12 +273,13 @@ export class FacilityRepository {
   }
 
   /**
-   * Public search: active facilities of providers active at `now`, cheapest first: one provider per facility, so plain
-   * LIMIT/OFFSET pages correctly over the join.
+   * Public search: active facilities of providers listed at `now` and on `today` (active, not sanctioned), cheapest
+   * first: one provider per facility, so plain LIMIT/OFFSET pages correctly over the join.
    */
   async search(
     q: { provinceCode?: string; category?: string; q?: string; limit: number; offset: number },
     now: string,
+    today: string,
   ): Promise<Page<{ facility: Facility; providerName: string }>> {
     const pattern = q.q ? likePattern(q.q) : undefined;
     // Each of q's pairs joined by its key: the database starts from the rarest (its index statistics say which) and
@@ -265,7 +302,7 @@ export class FacilityRepository {
       q.category ? sql` AND f.category = ${q.category}` : empty
     }`;
     const from = (text: Sql) =>
-      sql`FROM facility f${withGrams} JOIN organization o ON o.id = f.provider_id WHERE ${filters} AND ${organizationActive.sql('o', now)}${text}`;
+      sql`FROM facility f${withGrams} JOIN organization o ON o.id = f.provider_id WHERE ${filters} AND ${providerListed.sql('o', now, today)}${text}`;
     const columns = sql`${this.db.columns(Facility, 'f')}, o.name AS provider_name`;
     const page = sql`ORDER BY f.unit_price_fen, f.id LIMIT ${q.limit} OFFSET ${q.offset}`;
     let rows: Row[];
@@ -297,7 +334,7 @@ export class FacilityRepository {
       // Without q the (province, category, status, unit price, id) index is the order: the page reads its own rows,
       // no sort of every match (a window count would read and sort them all), and the count reads the index.
       rows = await this.db.rows(sql`SELECT ${columns} ${from(empty)} ${page}`);
-      total = await this.countWithActiveProvider(filters, now);
+      total = await this.countWithListedProvider(filters, now, today);
     }
     return {
       items: rows.map((row) => ({ facility: this.db.hydrate(Facility, row, 'f'), providerName: row.provider_name as string })),

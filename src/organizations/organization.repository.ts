@@ -5,6 +5,7 @@ import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, raw, sql } from '../common/persistence/sql';
 import { Organization, OrganizationStatus, OrganizationType, QualifiedEnterprise } from './organization.entity';
+import { sanctionedSql } from '../oversight/sanction.time-rules';
 import { admittedRecently, inPublicNotice } from './organization.time-rules';
 
 /** What an admin may change of its organization, as stored. */
@@ -195,12 +196,15 @@ export class OrganizationRepository {
     );
   }
 
-  /** Providers admitted within the last RECENT_ADMISSION_DAYS before `now` and active now, the latest first. */
-  providersAdmittedRecently(now: string, limit: number): Promise<Organization[]> {
+  /**
+   * Providers admitted within the last RECENT_ADMISSION_DAYS before `now`, active now and under no sanction in force on
+   * `today` (the page advertises them as open for business), the latest first.
+   */
+  providersAdmittedRecently(now: string, today: string, limit: number): Promise<Organization[]> {
     return this.db.select(
       Organization,
       'o',
-      sql`WHERE o.type = 'provider' AND ${admittedRecently.sql('o', now)}
+      sql`WHERE o.type = 'provider' AND ${admittedRecently.sql('o', now)} AND NOT ${sanctionedSql('o', today)}
           ORDER BY COALESCE(o.notice_ends_at, o.updated_at) DESC, o.name LIMIT ${limit}`,
     );
   }

@@ -323,7 +323,7 @@ export class OrganizationsService {
     const now = clock.iso();
     const [inNotice, admitted] = await Promise.all([
       this.organizations.providersInNotice(now, limit),
-      this.organizations.providersAdmittedRecently(now, limit),
+      this.organizations.providersAdmittedRecently(now, clock.today(), limit),
     ]);
     return {
       inNotice: inNotice.map((o) => ({ name: o.name, regionCode: o.regionCode, at: o.noticeEndsAt! })),

@@ -1,6 +1,7 @@
 import { raw, sql } from '../common/persistence/sql';
 import type { TimeRule } from '../common/time/time-rule';
 import { organizationActive } from '../organizations/organization.time-rules';
+import type { Organization } from '../organizations/organization.entity';
 import type { Sanction } from './sanction.entity';
 
 /** A sanction binds on the date `at`: not lifted, and `until` (inclusive) not yet passed. */
@@ -16,3 +17,14 @@ export const sanctionedSql = (org: string, today: string) =>
 /** Whether the payee aliased `org` is held back from settlement: suspended (not active at `now`) or sanctioned on `today`. */
 export const heldBackSql = (org: string, now: string, today: string) =>
   sql`(NOT ${organizationActive.sql(org, now)} OR ${sanctionedSql(org, today)})`;
+
+/**
+ * Whether a provider's facilities are offered to the public (catalogue, search, comparisons, notices) and take orders:
+ * active at the instant `now`, and bound by no sanction in force on the Beijing day `today`. The sanction side is a
+ * NOT EXISTS on the (credit_code, status) index: one index probe per provider row, never a scan of the sanction list.
+ */
+export const providerListed = {
+  holds: (o: Pick<Organization, 'status' | 'noticeEndsAt'>, sanctioned: boolean, now: string) =>
+    organizationActive.holds(o, now) && !sanctioned,
+  sql: (org: string, now: string, today: string) => sql`(${organizationActive.sql(org, now)} AND NOT ${sanctionedSql(org, today)})`,
+};

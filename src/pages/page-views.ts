@@ -59,6 +59,8 @@ export interface FacilityItem {
   place: string;
   price: string;
   retired: boolean;
+  /** Its provider is suspended or under a credit sanction: shown only to say it cannot be booked. */
+  suspended: boolean;
 }
 
 export interface CataloguePage extends Layout {
@@ -79,7 +81,7 @@ export interface FacilityPage extends Layout {
   facility: FacilityItem & { unit: string; description: string | null };
   /** "4.5 分（2 条评价）"; null before the first rating. */
   rating: string | null;
-  /** Only for a facility with a calendar. */
+  /** Only for a facility with a calendar that takes bookings (FacilityView.bookable). */
   schedule: {
     openingHours: { weekday: string; hours: string }[];
     nextFree: string[];
@@ -151,6 +153,7 @@ const facilityItem = (f: FacilityView): FacilityItem => ({
   place: place(f.regionCode),
   price: `${formatYuan(f.unitPriceFen)} / ${UNIT_ZH[f.unit]}`,
   retired: f.status === 'retired',
+  suspended: f.status === 'suspended',
 });
 
 export interface CatalogueFilter {

@@ -77,7 +77,8 @@ export class PagesController {
   @PublicPage('public, max-age=60')
   async facility(@Param('id', IdPipe) id: string): Promise<string> {
     const facility = await this.facilities.get(id);
-    const schedule = facility.unit === 'hour' ? await this.calendars.nextFree(id, FREE_SLOTS_SHOWN) : null;
+    // a facility that takes no bookings (retired, or its provider suspended or sanctioned) shows no slots to pick
+    const schedule = facility.unit === 'hour' && facility.bookable ? await this.calendars.nextFree(id, FREE_SLOTS_SHOWN) : null;
     return this.pages.render('facility', facilityPage(facility, schedule, clock.iso()));
   }
 }

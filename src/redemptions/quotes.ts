@@ -167,10 +167,9 @@ export class Quotes {
     const group = partyGroup(party(enterprise));
     const priceable = {
       runs,
-      today,
       relatedTo: policy.terms.relatedPartyBan ? { group, codes: [...group, ...enterprise.relatedCreditCodes] } : null,
     };
-    const scope = { category: q.category, maxPriceFen: Math.floor(MAX_FEN / q.quantity), now };
+    const scope = { category: q.category, maxPriceFen: Math.floor(MAX_FEN / q.quantity), now, today };
     const end = q.offset + q.limit;
 
     const priced: Found[] = [];

@@ -108,7 +108,7 @@ export class SeedService {
       await this.as(username, async (actor) => unwrap(await this.applyForVoucher.execute({ actor, amountFen: voucherFen, purpose })));
       voucher = (await this.voucherRows.list(scope, { status: 'active', limit: 1, offset: 0 })).items[0];
     }
-    const facilities = await this.facilityRows.search({ limit: 500, offset: 0 }, clock.iso());
+    const facilities = await this.facilityRows.search({ limit: 500, offset: 0 }, clock.iso(), clock.today());
     for (const b of DEMO_BOOKINGS) {
       const facility = facilities.items.find((f) => f.facility.name === b.facility)?.facility;
       if (!facility || !voucher) continue;

@@ -62,6 +62,7 @@ describe('facilities', () => {
         unitPriceFen: 80000,
         description: 'JEOL JEM-F200 场发射透射电镜，含制样',
         status: 'active',
+        bookable: true,
         ratingAvg: null,
         ratingCount: 0,
         createdAt: expect.any(String),

@@ -9,6 +9,7 @@ import {
   hourStarts,
   lateCancellation,
   lateFeeFen,
+  leavesBookingWindow,
   nextFreeSlots,
   onTheHour,
   parseInstant,
@@ -194,6 +195,27 @@ describe('booking rules', () => {
         expect(endsAfterDay(endMs, lastDay)).toBe(false);
         expect(endsAfterDay(midnight, lastDay)).toBe(false);
         expect(endsAfterDay(midnight + HOUR_MS, lastDay)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('a calendar leaves a window to book in (leavesBookingWindow)', () => {
+  it('refuses a notice as long as the advance or longer: 720 hours against 7 days, and 168 hours against 7 days', () => {
+    expect(leavesBookingWindow({ minNoticeHours: 720, maxAdvanceDays: 7 })).toBe(false);
+    expect(leavesBookingWindow({ minNoticeHours: 168, maxAdvanceDays: 7 })).toBe(false);
+    expect(leavesBookingWindow({ minNoticeHours: 167, maxAdvanceDays: 7 })).toBe(true);
+    expect(leavesBookingWindow({ minNoticeHours: 0, maxAdvanceDays: 1 })).toBe(true);
+  });
+
+  it('holds exactly when some whole-hour start lies between the notice and the advance, whatever the minute now', () => {
+    fc.assert(
+      fc.property(fc.nat(8760), fc.integer({ min: 1, max: 366 }), fc.nat(59), (minNoticeHours, maxAdvanceDays, minute) => {
+        // the first start on the hour at or after now + notice, against the last allowed start (now + advance)
+        const firstStartMinutes = Math.ceil((minute + minNoticeHours * 60) / 60) * 60 - minute;
+        const reachable = firstStartMinutes <= maxAdvanceDays * 24 * 60;
+        if (leavesBookingWindow({ minNoticeHours, maxAdvanceDays })) expect(reachable).toBe(true);
+        else if (minute > 0) expect(reachable).toBe(false);
       }),
     );
   });

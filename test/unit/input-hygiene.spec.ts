@@ -130,10 +130,14 @@ describe('CSV rows', () => {
   });
 
   it('keep the header as line 1 after a BOM, and leave out the cells a short row does not have', () => {
-    expect(csvRecords('\uFEFFa,b\r\n\r\n1\r\n2,3,4', ['a'])).toEqual([
+    expect(csvRecords('\uFEFFa,b\r\n\r\n1\r\n2,3', ['a'])).toEqual([
       { line: 3, cells: { a: '1' } },
       { line: 4, cells: { a: '2', b: '3' } },
     ]);
+  });
+
+  it('refuse a row with more cells than the header names, by its line', () => {
+    expect(() => csvRecords('\uFEFFa,b\r\n\r\n1\r\n2,3,4', ['a'])).toThrow('line 4: 3 cells, but the header names 2 columns');
   });
 });
 

@@ -9,7 +9,8 @@ export interface CsvRecord {
 
 /**
  * Rows of a CSV upload as records keyed by its header line (UTF-8, with or without a BOM, Excel-style quoting) —
- * csv-parse, not hand-written splitting. A file that does not parse is a 400 naming the line.
+ * csv-parse, not hand-written splitting. A file that does not parse, or a row with more cells than the header, is a 400
+ * naming the line.
  *
  * Each row is named by the physical line it starts on, as an editor shows it, past blank lines and cells that hold
  * line breaks. csv-parse tells the line a record ends on (`info.lines`) but counts a CRLF inside quotes as two lines,
@@ -42,7 +43,10 @@ export function csvRecords(text: string, required: string[]): CsvRecord[] {
     let line = previousEnd + 1;
     while (line < info.lines && lines[line - 1].trim() === '') line++;
     previousEnd = info.lines;
-    // a short row leaves its last columns out, as csv-parse's own column mapping did; cells past the header are dropped
+    // A cell past the header is most often a comma left unquoted, which shifts every cell after it: the file is refused
+    // rather than read with a truncated description. A short row leaves its last columns out for the validator to name.
+    if (record.length > header.length)
+      throw catalogued('VALIDATION_FAILED', 'imports.extraCells', { line, cells: record.length, columns: header.length });
     const cells = Object.fromEntries(header.flatMap((name, i) => (i < record.length ? [[name, record[i]]] : [])));
     return { line, cells };
   });
