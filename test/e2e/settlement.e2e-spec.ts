@@ -387,8 +387,8 @@ describe('settlement', () => {
           .split('\r\n')
           .filter(Boolean),
       ).toEqual([
-        '结算单号,序号,收款单位,统一社会信用代码,所在省市,笔数,金额（分）,金额（元）',
-        `${batchId},1,上海微观表征公共服务平台,${shLab.creditCode},上海市,1,40000,400.00`,
+        '结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）',
+        `${batchId},1,上海微观表征公共服务平台,${shLab.creditCode},上海市,,,1,40000,400.00`,
       ]);
       for (const path of ['statement', 'lines.csv']) {
         await t.http
