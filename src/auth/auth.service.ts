@@ -5,7 +5,7 @@ import { catalogued, DomainError } from '../common/errors/domain-error';
 import { sha256 } from '../common/hash';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { authConfig, AuthConfig } from '../config/configuration';
 import { registrationRegionOf } from '../organizations/credit-code';
 import { OrganizationView } from '../organizations/organization.dto';
@@ -110,20 +110,13 @@ export class AuthService {
     if (user.setupCodeHash) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsSetup'));
     if (user.mfaEnabledAt) {
       if (!otp) {
-        return this.settleNeither(
-          username,
-          client,
-          attempt,
-          new DomainError('MFA_REQUIRED', 'this account uses two-factor: give the current code as otp'),
-        );
+        return this.settleNeither(username, client, attempt, catalogued('MFA_REQUIRED', 'auth.mfaRequired'));
       }
       const step = this.mfa.verify(this.mfa.decrypt(user.mfaSecret!), otp);
-      if (step === null)
-        return this.failLogin(username, client, attempt, new DomainError('MFA_INVALID', 'the two-factor code is wrong or expired'), user);
+      if (step === null) return this.failLogin(username, client, attempt, catalogued('MFA_INVALID', 'auth.mfaInvalid'), user);
       // A code is accepted once: a replay (or a code older than the last one used) counts as a failure.
       const fresh = await this.uow.run(() => this.users.useMfaStep(user.id, step));
-      if (!fresh)
-        return this.failLogin(username, client, attempt, new DomainError('MFA_INVALID', 'this two-factor code was used already'), user);
+      if (!fresh) return this.failLogin(username, client, attempt, catalogued('MFA_INVALID', 'mfa.codeUsed'), user);
     }
     return this.uow.run(async () => {
       const { refusal } = await this.throttle.settle(username, client.ip, attempt, 'succeeded');
@@ -158,7 +151,7 @@ export class AuthService {
       }
       const next = refreshToken(session.id);
       if (!(await this.sessions.rotate(session.id, parsed.hash, next.hash, now)))
-        return refused('UNAUTHENTICATED', 'the session has ended');
+        return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionOver'));
       return ok({ ...(await this.access(user, session.id)), refreshToken: next.token });
     });
   }
@@ -246,10 +239,7 @@ export class AuthService {
   async register(input: RegisterInput, client: Client): Promise<Outcome<RegistrationView>> {
     const province = provinceOfRegion(registrationRegionOf(input.organization.creditCode));
     if (!PROVINCE_CODES.includes(province)) {
-      throw new DomainError(
-        'VALIDATION_FAILED',
-        `organization.creditCode: registered in ${province}, outside Shanghai, Jiangsu, Zhejiang and Anhui, whose schemes this service runs`,
-      );
+      throw catalogued('VALIDATION_FAILED', 'auth.outsideRegion', { province });
     }
     assertStrongPassword(input.password, input.username);
     const passwordHash = await this.credentials.hash(input.password);

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { securityClock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
+import { catalogued } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { MfaSetupView } from './auth.dto';
 import { MfaSecrets } from './mfa-secrets';
 import { UserRepository } from './user.repository';
@@ -23,7 +24,7 @@ export class MfaService {
     return this.uow.run(async () => {
       const setup = this.secrets.generate(actor.username);
       if (!(await this.users.setPendingMfa(actor.userId, this.secrets.encrypt(setup.secret)))) {
-        return refused('INVALID_STATE', 'two-factor is already enabled for this account');
+        return refusedBy(catalogued('INVALID_STATE', 'mfa.alreadyEnabled'));
       }
       this.uow.record(entry(actor, 'auth.mfa_setup'));
       return ok(setup);
@@ -33,10 +34,10 @@ export class MfaService {
   enable(actor: Actor, otp: string): Promise<Outcome<void>> {
     return this.uow.run(async () => {
       const user = (await this.users.lock(actor.userId))!;
-      if (user.mfaEnabledAt) return refused('INVALID_STATE', 'two-factor is already enabled for this account');
-      if (!user.mfaSecret) return refused('INVALID_STATE', 'set two-factor up first: POST /api/auth/mfa/setup');
+      if (user.mfaEnabledAt) return refusedBy(catalogued('INVALID_STATE', 'mfa.alreadyEnabled'));
+      if (!user.mfaSecret) return refusedBy(catalogued('INVALID_STATE', 'mfa.setupFirst'));
       const step = this.secrets.verify(this.secrets.decrypt(user.mfaSecret), otp);
-      if (step === null) return refused('MFA_INVALID', 'the two-factor code is wrong or expired');
+      if (step === null) return refusedBy(catalogued('MFA_INVALID', 'auth.mfaInvalid'));
       await this.users.enableMfa(user.id, securityClock.iso(), step);
       this.uow.record(entry(actor, 'auth.mfa_enabled'));
       return ok(undefined);

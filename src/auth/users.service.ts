@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { securityClock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, forbidden, notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { ActivatedUserView, AwaitingUserView, CreateUserInput, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
@@ -23,7 +23,7 @@ const staffView = (u: User): StaffUserView => ({
 
 /** The group an admin manages: its organization's users, its bureau region's, or the platform's. */
 function groupOf(actor: Actor): UserGroup {
-  if (!actor.admin) throw forbidden('only an admin of this organization or bureau manages its users');
+  if (!actor.admin) throw catalogued('FORBIDDEN', 'users.adminsOnly');
   if (actor.organizationId) return { organizationId: actor.organizationId };
   if (actor.role === 'bureau') return { role: 'bureau', regionCode: actor.regionCode! };
   return { role: 'platform' };
@@ -33,8 +33,6 @@ const inGroup = (user: User, group: UserGroup) =>
   'organizationId' in group
     ? user.organizationId === group.organizationId
     : user.role === group.role && (group.role === 'platform' || user.regionCode === (group as { regionCode: string }).regionCode);
-
-const ACTIVATORS = 'a platform admin, or another admin of the bureau, activates a bureau account';
 
 /** How long an activation's setup code opens the account to its holder: three days to hand it over. */
 const SETUP_CODE_TTL_MS = 72 * 3_600_000;
@@ -87,7 +85,7 @@ export class UsersService {
    * holder has not used): a platform admin sees every region's, a bureau admin those of its own region another admin made.
    */
   async awaitingActivation(actor: Actor): Promise<AwaitingUserView[]> {
-    if (!actor.admin || (actor.role !== 'platform' && actor.role !== 'bureau')) throw forbidden(ACTIVATORS);
+    if (!actor.admin || (actor.role !== 'platform' && actor.role !== 'bureau')) throw catalogued('FORBIDDEN', 'users.activators');
     const waiting = (await this.users.awaitingSecondPerson(actor.role === 'bureau' ? actor.regionCode : null)).filter(
       (u) => u.createdBy !== actor.userId,
     );
@@ -106,21 +104,22 @@ export class UsersService {
    */
   activate(actor: Actor, id: string): Promise<Outcome<ActivatedUserView>> {
     if (!actor.admin || (actor.role !== 'platform' && actor.role !== 'bureau')) {
-      throw forbidden(ACTIVATORS);
+      throw catalogued('FORBIDDEN', 'users.activators');
     }
     return this.uow.run(async () => {
       const user = await this.users.lock(id);
       const sameBureau = actor.role === 'bureau' && user?.role === 'bureau' && user.regionCode === actor.regionCode;
       if (!user || (actor.role === 'bureau' && !sameBureau)) throw notFound('user');
-      if (user.activatedAt && !user.setupCodeHash) return refused('INVALID_STATE', `the user is active since ${user.activatedAt}`);
-      if (user.disabledAt) return refused('INVALID_STATE', `the user was disabled at ${user.disabledAt}`);
-      if (user.createdBy === actor.userId) throw forbidden('the admin who made an account does not activate it: a second person does');
+      if (user.activatedAt && !user.setupCodeHash)
+        return refusedBy(catalogued('INVALID_STATE', 'users.alreadyActive', { activatedAt: user.activatedAt }));
+      if (user.disabledAt) return refusedBy(catalogued('INVALID_STATE', 'users.disabled', { disabledAt: user.disabledAt }));
+      if (user.createdBy === actor.userId) throw catalogued('FORBIDDEN', 'users.creatorActivates');
       const now = securityClock.iso();
       const setupCode = randomBytes(15).toString('base64url');
       const setupCodeHash = sha256(setupCode);
       const setupCodeExpiresAt = new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
       if (!(await this.users.activate(id, now, setupCodeHash, setupCodeExpiresAt))) {
-        return refused('INVALID_STATE', 'the user was activated meanwhile');
+        return refusedBy(catalogued('INVALID_STATE', 'users.activatedMeanwhile'));
       }
       this.uow.record({
         action: user.activatedAt ? 'user.setup_code_renewed' : 'user.activated',
@@ -140,9 +139,15 @@ export class UsersService {
     return this.uow.run(async () => {
       const user = await this.users.lock(id);
       if (!user || !inGroup(user, group)) throw notFound('user');
-      if (user.id === actor.userId) return refused('INVALID_STATE', 'an admin cannot disable itself');
+      if (user.id === actor.userId) return refusedBy(catalogued('INVALID_STATE', 'users.selfDisable'));
       const now = securityClock.iso();
-      if (!(await this.users.disable(id, now))) return refused('INVALID_STATE', `the user was disabled at ${user.disabledAt}`);
+      if (!(await this.users.disable(id, now))) {
+        return refusedBy(
+          user.disabledAt
+            ? catalogued('INVALID_STATE', 'users.disabled', { disabledAt: user.disabledAt })
+            : catalogued('INVALID_STATE', 'users.disabledMeanwhile'),
+        );
+      }
       const ended = await this.sessions.revokeAllOf(id, now, 'user_disabled');
       this.uow.record({
         action: 'user.disabled',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, DomainError, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
@@ -22,7 +22,6 @@ import {
   ZONE,
 } from './booking.rules';
 import { DateTime } from 'luxon';
-import { counted } from '../common/i18n/plural';
 
 /** Facility calendars (provider-managed, public to read), availability, and the enterprises qualified on a facility. */
 @Injectable()
@@ -47,14 +46,15 @@ export class CalendarsService {
       });
     }
     input.openingHours.forEach((o, i) => {
-      if (hourOf(o.from) >= hourOf(o.to)) throw invalidInput(`openingHours[${i}].to: must be after from`);
+      if (hourOf(o.from) >= hourOf(o.to))
+        throw catalogued('VALIDATION_FAILED', 'validation.toAfterFrom', { field: `openingHours[${i}].to` });
     });
     const closures = (input.closures ?? []).map((c, i) => {
       const from = parseInstant(c.from);
       const to = parseInstant(c.to);
-      if (from === undefined) throw invalidInput(`closures[${i}].from: not an ISO 8601 date or instant`);
-      if (to === undefined) throw invalidInput(`closures[${i}].to: not an ISO 8601 date or instant`);
-      if (to <= from) throw invalidInput(`closures[${i}].to: must be after from`);
+      if (from === undefined) throw catalogued('VALIDATION_FAILED', 'validation.notDateOrInstant', { field: `closures[${i}].from` });
+      if (to === undefined) throw catalogued('VALIDATION_FAILED', 'validation.notDateOrInstant', { field: `closures[${i}].to` });
+      if (to <= from) throw catalogued('VALIDATION_FAILED', 'validation.toAfterFrom', { field: `closures[${i}].to` });
       return { from: stored(from), to: stored(to), reason: c.reason.trim() };
     });
     return this.uow.run(async () => {
@@ -94,8 +94,8 @@ export class CalendarsService {
   /** Free and taken one-hour slots of up to 31 days: one read of the calendar, one of the booked hours. */
   async availability(facilityId: string, q: AvailabilityQuery): Promise<AvailabilityView> {
     const days = daysBetween(q.from, q.to);
-    if (days < 0) throw invalidInput('to: must not be before from');
-    if (days >= MAX_RANGE_DAYS) throw invalidInput(`to: a range covers at most ${counted(MAX_RANGE_DAYS, 'day')}`);
+    if (days < 0) throw catalogued('VALIDATION_FAILED', 'validation.toNotBeforeFrom');
+    if (days >= MAX_RANGE_DAYS) throw catalogued('VALIDATION_FAILED', 'bookings.maxRangeDays', { days: MAX_RANGE_DAYS });
     const calendar = await this.bookings.calendar(facilityId);
     if (!calendar) throw notFound('calendar');
     const found = await this.facilities.withStanding(facilityId, clock.iso(), clock.today());
@@ -131,7 +131,7 @@ export class CalendarsService {
         await this.bookings.qualify(q);
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;
-        throw new DomainError('DUPLICATE', 'the enterprise is already qualified on this facility');
+        throw catalogued('DUPLICATE', 'bookings.alreadyQualified');
       }
       this.uow.record({
         action: 'facility.qualified',

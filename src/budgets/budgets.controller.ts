@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
-import { DomainError } from '../common/errors/domain-error';
+import { catalogued } from '../common/errors/domain-error';
 import { unwrap } from '../common/use-case';
 import { IsFen } from '../common/http/validators';
 import { Budget } from './budget.entity';
@@ -26,7 +26,7 @@ class BudgetView {
   }
 }
 
-const year = new ParseIntPipe({ exceptionFactory: () => new DomainError('VALIDATION_FAILED', 'year must be a whole number') });
+const year = new ParseIntPipe({ exceptionFactory: () => catalogued('VALIDATION_FAILED', 'budgets.yearWhole') });
 
 @ApiTags('budgets')
 @Controller('budgets')

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { Actor } from '../common/context/request-context';
-import { catalogued, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { LedgerService } from '../ledger/ledger.service';
@@ -12,7 +12,7 @@ import { BudgetRepository } from './budget.repository';
 /** A budget is named by a region of the list and a year of this century. */
 function checkKey(regionCode: string, year: number): void {
   if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
-  if (year < 2000 || year > 2100) throw invalidInput('year must be between 2000 and 2100');
+  if (year < 2000 || year > 2100) throw catalogued('VALIDATION_FAILED', 'budgets.yearRange');
 }
 
 @Injectable()
@@ -35,7 +35,7 @@ export class BudgetsService {
       if (totalFen < budget.committedFen) {
         return refusedBy(
           catalogued('BUDGET_BELOW_COMMITTED', 'budgets.belowCommitted', { year, regionCode, committedFen: budget.committedFen }),
-        ) as Outcome<Budget, 'BUDGET_BELOW_COMMITTED'>;
+        );
       }
       await this.ledger.setBudgetTotal(budget, totalFen);
       this.uow.record({

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { provinceOfRegion } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -34,7 +34,7 @@ export class ClearingRunsService {
   ) {}
 
   record(actor: Actor, from: string, to: string): Promise<ClearingRunView> {
-    if (from > to) throw invalidInput(`from: must not be after to (${from} > ${to})`);
+    if (from > to) throw catalogued('VALIDATION_FAILED', 'validation.fromAfterTo', { from, to });
     const today = clock.today();
     if (to > today) throw catalogued('PERIOD_NOT_ENDED', 'clearing.periodNotEnded', { to, today });
     return this.uow.run(async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { beijingDayStart } from '../common/clock';
-import { invalidInput } from '../common/errors/domain-error';
+import { catalogued } from '../common/errors/domain-error';
 import { addDays } from '../policies/policy.rules';
 import { SettlementRepository } from '../settlement/settlement.repository';
 import { clear, Clearing } from './netting';
@@ -16,7 +16,7 @@ export class ClearingService {
    * so it is left out.
    */
   async clear(from: string, to: string): Promise<Clearing> {
-    if (from > to) throw invalidInput(`from: must not be after to (${from} > ${to})`);
+    if (from > to) throw catalogued('VALIDATION_FAILED', 'validation.fromAfterTo', { from, to });
     return clear(await this.settlements.crossProvinceFlows(beijingDayStart(from), beijingDayStart(addDays(to, 1))));
   }
 

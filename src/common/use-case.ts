@@ -28,7 +28,7 @@ export const refused = <C extends ErrorCode>(code: C, message: string, retryAfte
 });
 
 /** A refusal answered as a result: the error's code, message and Retry-After. */
-export const refusedBy = (e: DomainError): Refused => ({
+export const refusedBy = <C extends ErrorCode>(e: DomainError & { readonly code: C }): Refused<C> => ({
   ...refused(e.code, e.message, e.options.retryAfterSec),
   ...(e.options.localized ? { localized: e.options.localized } : {}),
 });

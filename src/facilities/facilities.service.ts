@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, DomainError, notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { appConfig, AppConfig } from '../config/configuration';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
@@ -40,7 +40,7 @@ export class FacilitiesService {
       if (!locked) throw notFound('organization');
       const provider = await this.organizations.load(locked.id);
       if (provider.type !== 'provider' || provider.status !== 'active') {
-        return refused('PROVIDER_NOT_ACTIVE', `provider is ${provider.status}; only active providers may list facilities`);
+        return refusedBy(catalogued('PROVIDER_NOT_ACTIVE', 'facilities.providerNotActive', { status: provider.status }));
       }
       const live = await this.facilities.liveCount(provider.id);
       const max = this.config.maxFacilitiesPerProvider;
@@ -82,12 +82,12 @@ export class FacilitiesService {
     if (input.name !== undefined) changes.name = input.name.trim();
     if (input.unitPriceFen !== undefined) changes.unitPriceFen = input.unitPriceFen;
     if (input.description !== undefined) changes.description = blankToNull(input.description);
-    if (Object.keys(changes).length === 0)
-      throw new DomainError('VALIDATION_FAILED', 'nothing to change: give name, unitPriceFen or description');
+    if (Object.keys(changes).length === 0) throw catalogued('VALIDATION_FAILED', 'facilities.nothingToChange');
     return this.uow.run(async () => {
       const facility = await this.facilities.lockOwnedBy(ownOrganization(actor), id);
       if (!facility) throw notFound('facility');
-      if (facility.status !== 'active') return refused('INVALID_STATE', `facility is ${facility.status}; it can no longer be changed`);
+      if (facility.status !== 'active')
+        return refusedBy(catalogued('INVALID_STATE', 'facilities.notChangeable', { status: facility.status }));
       const before = Object.fromEntries(Object.keys(changes).map((k) => [k, facility[k as keyof Facility]]));
       const updated: Facility = { ...facility, ...changes, updatedAt: clock.iso() };
       await this.facilities.update(id, changes, updated.updatedAt);
@@ -108,7 +108,8 @@ export class FacilitiesService {
     return this.uow.run(async () => {
       const facility = await this.facilities.lockOwnedBy(ownOrganization(actor), id);
       if (!facility) throw notFound('facility');
-      if (facility.status !== 'active') return refused('INVALID_STATE', `facility is already ${facility.status}`);
+      if (facility.status !== 'active')
+        return refusedBy(catalogued('INVALID_STATE', 'facilities.alreadyRetired', { status: facility.status }));
       const updatedAt = clock.iso();
       await this.facilities.update(id, { status: 'retired' }, updatedAt);
       this.uow.record({
@@ -154,6 +155,6 @@ export class FacilitiesService {
 }
 
 function ownOrganization(actor: Actor): string {
-  if (!actor.organizationId) throw new DomainError('FORBIDDEN', 'only a provider organization may manage facilities');
+  if (!actor.organizationId) throw catalogued('FORBIDDEN', 'facilities.providersOnly');
   return actor.organizationId;
 }

@@ -8,7 +8,7 @@ import { describeViolations, illFormedText } from '../common/http/validation';
 import { Language, translate } from '../common/i18n/messages';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { appConfig, AppConfig } from '../config/configuration';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
@@ -88,7 +88,7 @@ export class FacilityImport {
       const locked = await this.organizations.lock(actor.organizationId ?? '-');
       const provider = locked ? await this.organizationsService.load(locked.id) : null;
       if (!provider || provider.type !== 'provider' || provider.status !== 'active') {
-        return refused('PROVIDER_NOT_ACTIVE', `provider is ${provider?.status ?? 'unknown'}; only active providers may list facilities`);
+        return refusedBy(catalogued('PROVIDER_NOT_ACTIVE', 'facilities.providerNotActive', { status: provider?.status ?? 'unknown' }));
       }
       const existing = new Map(
         (

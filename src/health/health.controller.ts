@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators';
-import { DomainError } from '../common/errors/domain-error';
+import { catalogued } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { HealthRepository } from './health.repository';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
@@ -35,7 +35,7 @@ export class HealthController {
     },
   })
   async check() {
-    if (!(await this.health.ping())) throw new DomainError('DATABASE_UNAVAILABLE', 'the database does not answer', { retryAfterSec: 5 });
+    if (!(await this.health.ping())) throw catalogued('DATABASE_UNAVAILABLE', 'health.noAnswer', {}, { retryAfterSec: 5 });
     return { status: 'ok', database: { type: this.health.dialect, status: 'up' }, unitsOfWork: this.uow.stats };
   }
 }

@@ -4,12 +4,12 @@ import { isOneLine } from '../common/http/text';
 import { Language, translate } from '../common/i18n/messages';
 import { clock, isoPlusDays } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, forbidden, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
-import { ok, Outcome, refused, refusedBy } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { regionOfRegistration } from '../regions/regions.data';
 import { creditCodeProblem, registrationRegionOf } from './credit-code';
 import { MAX_QUALIFIED_ROWS, OrganizationInput, UpdateProfileInput } from './organization.dto';
@@ -63,9 +63,9 @@ export class OrganizationsService {
    */
   async create(type: OrganizationType, input: OrganizationInput): Promise<Organization> {
     if (input.controllerCreditCode === input.creditCode)
-      throw invalidInput('organization.controllerCreditCode: must not be the organization’s own');
+      throw catalogued('VALIDATION_FAILED', 'organizations.controllerOwn', { field: 'organization.controllerCreditCode' });
     if (input.relatedCreditCodes?.includes(input.creditCode))
-      throw invalidInput('organization.relatedCreditCodes: must not contain the organization’s own');
+      throw catalogued('VALIDATION_FAILED', 'organizations.relatedOwn', { field: 'organization.relatedCreditCodes' });
     if (await this.organizations.byCreditCode(input.creditCode)) {
       throw catalogued('DUPLICATE', 'auth.creditCodeRegistered', { creditCode: input.creditCode });
     }
@@ -132,7 +132,7 @@ export class OrganizationsService {
         updatedAt: now,
       };
       if (!(await this.organizations.transition(id, stored.status, changes)))
-        return refused('INVALID_STATE', 'the provider changed concurrently');
+        return refusedBy(catalogued('INVALID_STATE', 'providers.changedMeanwhile'));
       this.uow.record({
         action: 'provider.admitted',
         entityType: 'organization',
@@ -153,7 +153,7 @@ export class OrganizationsService {
       if (!to) return refusedBy(catalogued('INVALID_STATE', 'providers.notSuspendable', { status: org.status }));
       const changes = { status: to, statusReason: reason, noticeEndsAt: null, updatedAt: clock.iso() };
       if (!(await this.organizations.transition(id, stored.status, changes)))
-        return refused('INVALID_STATE', 'the provider changed concurrently');
+        return refusedBy(catalogued('INVALID_STATE', 'providers.changedMeanwhile'));
       this.uow.record({
         action: 'provider.suspended',
         entityType: 'organization',
@@ -263,7 +263,7 @@ export class OrganizationsService {
   updateProfile(actor: Actor, id: string, input: UpdateProfileInput): Promise<Organization> {
     const bureau = actor.role === 'bureau';
     if (!bureau && actor.organizationId !== id) throw notFound('organization');
-    if (!bureau && !actor.admin) throw forbidden('only an admin of this organization changes its profile');
+    if (!bureau && !actor.admin) throw catalogued('FORBIDDEN', 'organizations.adminsOnly');
     // Only the fields the body names: a DTO instance holds the others as undefined (class fields), never a change.
     const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as {
       [F in keyof UpdateProfileInput]-?: UpdateProfileInput[F] | null;
@@ -273,7 +273,7 @@ export class OrganizationsService {
       ...(given.bankAccount ? { bankAccount: normalizeBankAccount(given.bankAccount) } : {}),
       ...('relatedCreditCodes' in given ? { relatedCreditCodes: [...new Set(given.relatedCreditCodes ?? [])] } : {}), // null clears
     } as ProfileChanges;
-    if (Object.keys(wanted).length === 0) throw invalidInput('body: name at least one field of the profile to change');
+    if (Object.keys(wanted).length === 0) throw catalogued('VALIDATION_FAILED', 'organizations.nothingToChange');
     if (bureau && Object.keys(wanted).some((f) => !(RELATION_FIELDS as readonly string[]).includes(f))) {
       throw catalogued('FORBIDDEN', 'profile.bureauRelationsOnly');
     }
@@ -281,10 +281,11 @@ export class OrganizationsService {
       const org = await this.organizations.lock(id);
       if (!org || (bureau && !bureauCovers(actor.regionCode, org.regionCode))) throw notFound('organization');
       const after = { ...org, ...wanted };
-      if (after.bankAccount && !after.bankName) throw invalidInput('bankName: is required with bankAccount');
-      if (wanted.controllerCreditCode === org.creditCode) throw invalidInput('controllerCreditCode: must not be the organization’s own');
+      if (after.bankAccount && !after.bankName) throw catalogued('VALIDATION_FAILED', 'organizations.bankNameRequired');
+      if (wanted.controllerCreditCode === org.creditCode)
+        throw catalogued('VALIDATION_FAILED', 'organizations.controllerOwn', { field: 'controllerCreditCode' });
       if (wanted.relatedCreditCodes?.includes(org.creditCode))
-        throw invalidInput('relatedCreditCodes: must not contain the organization’s own');
+        throw catalogued('VALIDATION_FAILED', 'organizations.relatedOwn', { field: 'relatedCreditCodes' });
       const changes = Object.fromEntries(
         Object.entries(wanted).filter(
           ([field, value]) => JSON.stringify(value) !== JSON.stringify(org[field as keyof Organization] ?? null),
@@ -366,7 +367,7 @@ export class OrganizationsService {
         updatedAt: now,
       };
       if (!(await this.organizations.decideVerification(id, org.status, changes)))
-        return refused('INVALID_STATE', 'the enterprise changed concurrently');
+        return refusedBy(catalogued('INVALID_STATE', 'enterprises.changedMeanwhile'));
       this.uow.record(
         verificationEntry(
           org,

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { invalidInput } from '../common/errors/domain-error';
+import { catalogued } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { RecordRelationInput, RelationQuery } from './relation.dto';
 import { PartyRelation } from './party-relation.entity';
 import { PartyRelationRepository } from './party-relation.repository';
@@ -25,7 +25,7 @@ export class RelationsService {
   ) {}
 
   record(actor: Actor, input: RecordRelationInput): Promise<Outcome<PartyRelation>> {
-    if (input.creditCodeA === input.creditCodeB) throw invalidInput('creditCodeB: a relation ties two different credit codes');
+    if (input.creditCodeA === input.creditCodeB) throw catalogued('VALIDATION_FAILED', 'relations.sameCode');
     const [codeA, codeB] = [input.creditCodeA, input.creditCodeB].sort();
     return this.uow.run(async () => {
       const relation: PartyRelation = {
@@ -39,7 +39,12 @@ export class RelationsService {
       };
       if (!(await this.relations.insert(relation))) {
         const earlier = await this.relations.between(codeA, codeB);
-        return refused('DUPLICATE', `the relation between ${codeA} and ${codeB} was recorded already${earlier ? ` (${earlier.id})` : ''}`);
+        const codes = { codeA, codeB };
+        return refusedBy(
+          earlier
+            ? catalogued('DUPLICATE', 'relations.recordedAs', { ...codes, id: earlier.id })
+            : catalogued('DUPLICATE', 'relations.recorded', codes),
+        );
       }
       this.uow.record({
         action: 'relation.recorded',

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BudgetRepository } from '../budgets/budget.repository';
 import { assertBureauOf, listScope, provinceOfRegion } from '../common/auth/scope';
 import { Actor } from '../common/context/request-context';
-import { forbidden } from '../common/errors/domain-error';
+import { catalogued } from '../common/errors/domain-error';
 import { RedemptionRepository } from '../redemptions/redemption.repository';
 import { PaidSummaryRepository } from '../settlement/paid-summary.repository';
 import { VoucherRepository } from '../vouchers/voucher.repository';
@@ -37,7 +37,7 @@ export class StatsService {
 
   async region(actor: Actor, regionCode: string, year: number): Promise<RegionStats> {
     if (actor.role === 'bureau') assertBureauOf(actor, regionCode, `statistics of ${regionCode}`);
-    else if (actor.role !== 'platform') throw forbidden('statistics are for bureaus and the platform');
+    else if (actor.role !== 'platform') throw catalogued('FORBIDDEN', 'oversight.statsForStaff');
 
     const budget = await this.budgets.totalsInRegion(regionCode, year);
     const vouchers = await this.vouchers.totalsInRegion(regionCode, year);
@@ -67,7 +67,7 @@ export class StatsService {
 
   /** Captured subsidies of the year's vouchers, issuer province × provider province. */
   async flows(actor: Actor, year: number): Promise<{ year: number; flows: ProvinceFlow[] }> {
-    if (actor.role !== 'bureau' && actor.role !== 'platform') throw forbidden('statistics are for bureaus and the platform');
+    if (actor.role !== 'bureau' && actor.role !== 'platform') throw catalogued('FORBIDDEN', 'oversight.statsForStaff');
     const rows = await this.redemptions.capturedFlows(listScope(actor, false), year);
     // A province's bureau also sees what flows in: other provinces' subsidies captured by its labs (as its annual
     // report shows them). Flows are kept by the provider's province only, so a city's bureau sees what flows out.

@@ -1,3 +1,4 @@
+import { CATALOGUES } from '../common/i18n/messages';
 import { formatDate } from '../documents/drawing';
 import type { FacilityUnit } from '../facilities/facility.entity';
 import type { ServiceCategory } from '../policies/policy.types';
@@ -11,17 +12,11 @@ export const VOUCHER_STATUS_ZH: Record<VoucherStatus, string> = {
   revoked: '已撤销',
 };
 
-export const CATEGORY_ZH: Record<ServiceCategory, string> = {
-  testing: '检验检测',
-  r_and_d: '研发',
-  design: '设计',
-  tech_transfer: '技术转移',
-  consulting: '咨询',
-  instrument_sharing: '大型仪器共享',
-};
+// Categories and units are named once, in the Chinese catalogue, so the pages and the API's answers agree.
+export const CATEGORY_ZH: Record<ServiceCategory, string> = CATALOGUES.zh.categories;
 
 /** Priced per…: 元/小时, 元/样, 元/项. */
-export const UNIT_ZH: Record<FacilityUnit, string> = { hour: '小时', sample: '样', item: '项' };
+export const UNIT_ZH: Record<FacilityUnit, string> = CATALOGUES.zh.units;
 
 // Instants are stored in UTC; readers of these pages are in China.
 const TIME_ZONE = 'Asia/Shanghai';

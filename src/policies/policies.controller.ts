@@ -8,7 +8,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-val
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
-import { DomainError } from '../common/errors/domain-error';
+import { catalogued } from '../common/errors/domain-error';
 import { IsCalendarDate } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { PoliciesService } from './policies.service';
@@ -112,7 +112,7 @@ export class PoliciesController {
   @ApiOkResponse({ type: PolicyView })
   async current(@Query() q: CurrentQuery) {
     const policy = await this.policies.inForce(q.regionCode, q.date ?? clock.today());
-    if (!policy) throw new DomainError('NOT_FOUND', `no policy of ${q.regionCode} is in force on ${q.date ?? clock.today()}`);
+    if (!policy) throw catalogued('NOT_FOUND', 'policies.noneInForce', { regionCode: q.regionCode, date: q.date ?? clock.today() });
     return PolicyView.of(policy);
   }
 

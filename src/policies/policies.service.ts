@@ -3,7 +3,7 @@ import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { catalogued, invalidInput, notFound } from '../common/errors/domain-error';
-import { ok, Outcome, refused, refusedBy } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -81,11 +81,10 @@ export class PoliciesService {
       assertBureauOf(actor, policy.regionCode, `the policy of ${policy.regionCode}`);
       const at = clock.iso();
       if (!(await this.policies.withdraw(id, at, clock.today()))) {
-        return refused(
-          'INVALID_STATE',
+        return refusedBy(
           policy.status === 'withdrawn'
-            ? 'this version was withdrawn already'
-            : `this version took effect on ${policy.effectiveFrom}: publish a new one instead`,
+            ? catalogued('INVALID_STATE', 'policies.withdrawnAlready')
+            : catalogued('INVALID_STATE', 'policies.inEffect', { effectiveFrom: policy.effectiveFrom }),
         );
       }
       this.uow.record({

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { DomainError, notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { MAX_FEN } from '../common/http/validators';
-import { ok, Outcome, refused, unwrap } from '../common/use-case';
+import { ok, Outcome, refusedBy, unwrap } from '../common/use-case';
 import { BookingRepository } from '../bookings/booking.repository';
 import { firstFreeSlot } from '../bookings/booking.rules';
 import { FacilityView } from '../facilities/facility.dto';
@@ -31,7 +31,7 @@ export function ownVoucher(actor: Actor, voucher: Voucher | null | undefined): V
 /** fee = unit price × quantity stays within 10^13 fen, so every amount derived from it is exact. */
 export function assertFeeInRange(unitPriceFen: number, quantity: number, field: string): void {
   if (BigInt(unitPriceFen) * BigInt(quantity) > BigInt(MAX_FEN)) {
-    throw new DomainError('VALIDATION_FAILED', `${field}: ${quantity} × ${unitPriceFen} fen exceeds the largest fee of ${MAX_FEN} fen`);
+    throw catalogued('VALIDATION_FAILED', 'redemptions.feeTooLarge', { field, quantity, unitPriceFen, maxFen: MAX_FEN });
   }
 }
 
@@ -122,7 +122,8 @@ export class Quotes {
     const parties = await this.facilities.withParties(facilityId, voucher.enterpriseId, clock.today());
     if (!parties) throw notFound('facility');
     const { facility, providerSanctioned, enterpriseSanctioned } = parties;
-    if (facility.status !== 'active') return refused('INVALID_STATE', `the facility is ${facility.status}; it takes no new orders`);
+    if (facility.status !== 'active')
+      return refusedBy(catalogued('INVALID_STATE', 'redemptions.facilityNotActive', { status: facility.status }));
     assertFeeInRange(facility.unitPriceFen, quantity, 'quantity');
     const now = clock.iso();
     const policy = await this.policies.load(voucher.policyId);

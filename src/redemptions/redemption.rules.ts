@@ -1,4 +1,4 @@
-import { cataloguedRefusal, Refusal, RuleCode } from '../common/errors/domain-error';
+import { cataloguedRefusal, Refusal } from '../common/errors/domain-error';
 import { PolicyTerms, RedemptionMode } from '../policies/policy.types';
 import { provinceOfRegion } from '../regions/regions.data';
 
@@ -36,20 +36,8 @@ export interface Party {
 
 const FULL_BP = 10000;
 
-const PROVINCE_NAMES: Record<string, string> = {
-  '310000': 'Shanghai',
-  '320000': 'Jiangsu',
-  '330000': 'Zhejiang',
-  '340000': 'Anhui',
-};
-
 /** GB/T 2260: the first two digits name the province (the one helper of src/regions, under its older name here). */
 export const provinceOf = provinceOfRegion;
-
-const provinceLabel = (code: string) => {
-  const province = provinceOf(code);
-  return PROVINCE_NAMES[province] ? `${PROVINCE_NAMES[province]} (${province})` : province;
-};
 
 /** An organization and its controller: related parties are found between these groups, not single codes. */
 export const partyGroup = (p: Party): string[] => (p.controllerCreditCode ? [p.creditCode, p.controllerCreditCode] : [p.creditCode]);
@@ -128,64 +116,39 @@ export function evaluateRedemption(input: EvaluationInput): Evaluation {
   const ratioBp = category ? ratioWithBonus(terms, category.ratioBp, crossProvince) : 0;
   const subsidyFen = lowered(ratioOf(feeFen, ratioBp), terms.perRedemptionCapFen, voucher.availableFen);
 
-  const refuse = (code: RuleCode, message: string): Evaluation => ({
-    mode,
-    feeFen,
-    ratioBp,
-    subsidyFen: 0,
-    selfPayFen: feeFen,
-    crossProvince,
-    refusal: { code, message },
-  });
+  const refuse = (refusal: Refusal): Evaluation => ({ mode, feeFen, ratioBp, subsidyFen: 0, selfPayFen: feeFen, crossProvince, refusal });
 
-  if (voucher.status !== 'active') {
-    return refuse('VOUCHER_NOT_ACTIVE', `The voucher is ${voucher.status}, not active, so it cannot be redeemed.`);
-  }
-  if (input.today > voucher.validUntil) {
-    return refuse('VOUCHER_EXPIRED', `The voucher expired on ${voucher.validUntil}.`);
-  }
-  if (provider.status !== 'active') {
-    return refuse('PROVIDER_NOT_ACTIVE', `The provider is ${provider.status}, not active, so it cannot accept vouchers.`);
-  }
+  if (voucher.status !== 'active')
+    return refuse(cataloguedRefusal('VOUCHER_NOT_ACTIVE', 'redemptions.voucherNotActive', { status: voucher.status }));
+  if (input.today > voucher.validUntil)
+    return refuse(cataloguedRefusal('VOUCHER_EXPIRED', 'redemptions.voucherExpired', { validUntil: voucher.validUntil }));
+  if (provider.status !== 'active')
+    return refuse(cataloguedRefusal('PROVIDER_NOT_ACTIVE', 'redemptions.providerNotActive', { status: provider.status }));
   if (enterprise.sanctioned || provider.sanctioned) {
-    const sanctioned = [
-      ...(enterprise.sanctioned ? [`the enterprise ${enterprise.creditCode}`] : []),
-      ...(provider.sanctioned ? [`the provider ${provider.creditCode}`] : []),
-    ];
-    return refuse(
-      'SANCTIONED',
-      `Redemption is blocked: ${sanctioned.join(' and ')} ${sanctioned.length > 1 ? 'are' : 'is'} under a credit sanction.`,
-    );
+    const parties = { enterprise: enterprise.creditCode, provider: provider.creditCode };
+    if (!provider.sanctioned)
+      return refuse(cataloguedRefusal('SANCTIONED', 'redemptions.sanctionedEnterprise', { enterprise: parties.enterprise }));
+    if (!enterprise.sanctioned)
+      return refuse(cataloguedRefusal('SANCTIONED', 'redemptions.sanctionedProvider', { provider: parties.provider }));
+    return refuse(cataloguedRefusal('SANCTIONED', 'redemptions.sanctionedBoth', parties));
   }
   if (!terms.redemptionModes.includes(mode)) {
-    const allowed = terms.redemptionModes.join(', ') || 'none';
-    return refuse('MODE_NOT_ALLOWED', `Redemption mode ${mode} is not allowed by the voucher's policy (allowed: ${allowed}).`);
+    // lists are passed as the English text shows them; each catalogue names and joins their terms its own way
+    return refuse(cataloguedRefusal('MODE_NOT_ALLOWED', 'redemptions.modeNotAllowed', { mode, allowed: terms.redemptionModes.join(', ') }));
   }
-  if (!category) {
-    return refuse('CATEGORY_NOT_COVERED', `The service category ${facility.category} is not covered by the voucher's policy.`);
-  }
+  if (!category)
+    return refuse(cataloguedRefusal('CATEGORY_NOT_COVERED', 'redemptions.categoryNotCovered', { category: facility.category }));
   if (!terms.acceptedProvinceCodes.some((code) => provinceOf(code) === facilityProvince)) {
-    const accepted = terms.acceptedProvinceCodes.map(provinceLabel).join(', ') || 'none';
-    return refuse(
-      'PROVINCE_NOT_ACCEPTED',
-      `Providers in ${provinceLabel(facilityProvince)} are not accepted by the voucher's policy (accepted: ${accepted}).`,
-    );
+    const accepted = terms.acceptedProvinceCodes.map(provinceOf).join(', ');
+    return refuse(cataloguedRefusal('PROVINCE_NOT_ACCEPTED', 'redemptions.provinceNotAccepted', { province: facilityProvince, accepted }));
   }
   if (terms.relatedPartyBan && areRelated(enterprise, provider)) {
     return refuse(
-      'RELATED_PARTY',
-      `The enterprise ${enterprise.creditCode} and the provider ${provider.creditCode} are related parties, and the voucher's policy bans related-party redemptions.`,
+      cataloguedRefusal('RELATED_PARTY', 'redemptions.relatedParty', { enterprise: enterprise.creditCode, provider: provider.creditCode }),
     );
   }
-  if (voucher.availableFen <= 0) {
-    return refuse('VOUCHER_INSUFFICIENT_BALANCE', 'The voucher has no available balance left.');
-  }
-  if (subsidyFen <= 0) {
-    return refuse(
-      'VOUCHER_INSUFFICIENT_BALANCE',
-      `The subsidy on a fee of ${feeFen} fen at ${ratioBp} bp would be zero fen, so there is nothing to redeem.`,
-    );
-  }
+  if (voucher.availableFen <= 0) return refuse(cataloguedRefusal('VOUCHER_INSUFFICIENT_BALANCE', 'redemptions.noBalance'));
+  if (subsidyFen <= 0) return refuse(cataloguedRefusal('VOUCHER_INSUFFICIENT_BALANCE', 'redemptions.zeroSubsidy', { feeFen, ratioBp }));
   return { mode, feeFen, ratioBp, subsidyFen, selfPayFen: feeFen - subsidyFen, crossProvince };
 }
 

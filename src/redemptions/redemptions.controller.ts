@@ -5,7 +5,8 @@ import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { inLanguage } from '../common/http/error.filter';
-import { CallerLanguage, Language } from '../common/i18n/messages';
+import { CallerLanguage, Language, translate } from '../common/i18n/messages';
+import type { Refusal } from '../common/errors/domain-error';
 import { Quotes } from './quotes';
 import { unwrap } from '../common/use-case';
 import { CancelHold, CaptureHold } from './use-cases/close-hold';
@@ -25,6 +26,7 @@ import {
   RedemptionPage,
   RedemptionQuery,
   RedemptionView,
+  RefusalView,
   ResolveInput,
 } from './redemption.dto';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
@@ -241,6 +243,9 @@ export class ComparisonController {
 
 /** A quote's refusal in the caller's language, like the 422 the hold would answer (its code unchanged). */
 function refusalIn(lng: Language, quote: QuoteView): QuoteView {
-  if (!quote.refusal) return quote;
-  return { ...quote, refusal: { code: quote.refusal.code, message: inLanguage(lng, quote.refusal.code, quote.refusal.message) } };
+  // QuoteView.of keeps the rule's whole refusal: its catalogue entry, if any, says it in the caller's language
+  const refusal: (RefusalView & Pick<Refusal, 'key' | 'params'>) | undefined = quote.refusal;
+  if (!refusal) return quote;
+  const localized = refusal.key ? (l: Language) => translate(l, refusal.key!, refusal.params) : undefined;
+  return { ...quote, refusal: { code: refusal.code, message: inLanguage(lng, refusal.code, refusal.message, localized) } };
 }

@@ -3,7 +3,7 @@ import { ClaimRepository } from '../claims/claim.repository';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
-import { forbidden } from '../common/errors/domain-error';
+import { catalogued } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import type { AnnualReportData } from '../documents/annual-report.data';
 import { SanctionRepository } from '../oversight/sanction.repository';
@@ -38,7 +38,7 @@ export class AnnualReportService {
   async build(actor: Actor, regionCode: string, year: number): Promise<AnnualReportData> {
     // Checked first, so a refused caller learns nothing from how long the figures take.
     if (actor.role === 'bureau') assertBureauOf(actor, regionCode, `the annual report of ${regionCode}`);
-    else if (actor.role !== 'platform') throw forbidden('annual reports are for bureaus and the platform');
+    else if (actor.role !== 'platform') throw catalogued('FORBIDDEN', 'oversight.reportsForStaff');
 
     // One read-only unit: the figures come from one snapshot (REPEATABLE READ on MariaDB/MySQL, the transaction queue
     // on SQLite), so they add up even while vouchers are being spent.

@@ -7,7 +7,7 @@ import { catalogued, DomainError, notFound, serviceBusy } from '../common/errors
 import { translate } from '../common/i18n/messages';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../common/use-case';
+import { ok, Outcome, refusedBy } from '../common/use-case';
 import { webhooksConfig, WebhooksConfig } from '../config/configuration';
 import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
@@ -123,7 +123,7 @@ export class WebhooksService {
       const delivery = await this.webhooks.delivery(deliveryId);
       if (!delivery || delivery.subscriptionId !== s.id) throw notFound('delivery');
       if (!(await this.webhooks.requeue(delivery.id, s.id, new Date().toISOString()))) {
-        return refused('INVALID_STATE', 'a node is attempting this delivery right now; try again when it is done');
+        return refusedBy(catalogued('INVALID_STATE', 'webhooks.deliveryBusy'));
       }
       this.uow.record({
         action: 'webhook.redelivery_requested',

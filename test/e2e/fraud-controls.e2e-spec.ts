@@ -262,7 +262,7 @@ describe('fraud controls on public money', () => {
       const res = await capture(h.id, 1000).expect(422);
       expect(res.body.code).toBe('CAPTURE_EXCEEDS_HOLD');
       const zh = await capture(h.id, 1000).set('Accept-Language', 'zh-CN').expect(422);
-      expect(zh.body.message).toBe('实际用量 1000 超过冻结的用量 1，用券企业未同意更多用量');
+      expect(zh.body.message).toBe('实际用量 1000 小时超过冻结的用量 1 小时，用券企业未同意更多用量');
       expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 960_000, heldFen: 40_000, spentFen: 0 });
       const r = (await t.http.get(`/api/redemptions/${h.id}`).set(auth(e.token)).expect(200)).body;
       expect(r).toMatchObject({ status: 'held', quantity: 1, feeFen: 80_000, selfPayFen: 40_000 });
@@ -355,7 +355,7 @@ describe('fraud controls on public money', () => {
         .set('Accept-Language', 'zh-CN')
         .send({ actualQuantity: 3 })
         .expect(400);
-      expect(over.body.message).toBe('actualQuantity：裁定用量不能超过已核销的用量 2');
+      expect(over.body.message).toBe('actualQuantity：裁定用量不能超过已核销的用量 2 小时');
       const resolved = await t.http.post(`/api/redemptions/${h.id}/resolve`).set(auth(bureauAh)).send({ actualQuantity: 1 }).expect(200);
       expect(resolved.body).toMatchObject({
         status: 'captured',

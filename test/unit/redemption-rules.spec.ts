@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { translate } from '../../src/common/i18n/messages';
 import { PolicyTerms } from '../../src/policies/policy.types';
 import {
   areRelated,
@@ -152,7 +153,11 @@ describe('pricing a redemption', () => {
 });
 
 describe('refusing a redemption', () => {
-  const refusalOf = (input: EvaluationInput) => evaluateRedemption(input).refusal;
+  /** The refusal as a hold answers it in English: its code and message (the catalogue entry it was written from aside). */
+  const refusalOf = (input: EvaluationInput) => {
+    const refusal = evaluateRedemption(input).refusal;
+    return refusal && { code: refusal.code, message: refusal.message };
+  };
 
   it('refuses an exhausted voucher as VOUCHER_NOT_ACTIVE', () => {
     expect(refusalOf(withVoucher({ status: 'exhausted' }))).toEqual({
@@ -242,6 +247,91 @@ describe('refusing a redemption', () => {
   it('refuses a 1-fen service whose subsidy rounds to zero, saying the subsidy would be zero', () => {
     const refusal = refusalOf({ ...withFacility({ unitPriceFen: 1 }), quantity: 1 });
     expect(refusal).toEqual({ code: 'VOUCHER_INSUFFICIENT_BALANCE', message: expect.stringContaining('zero') });
+  });
+
+  /** Each refusal in English, word for word as before the catalogues, and wholly in Chinese with the same figures. */
+  it.each<[string, EvaluationInput, string, string]>([
+    [
+      'a revoked voucher',
+      withVoucher({ status: 'revoked' }),
+      'The voucher is revoked, not active, so it cannot be redeemed.',
+      '该创新券已撤销，不能再用于兑付',
+    ],
+    [
+      'an expired voucher',
+      { ...base, today: '2027-01-01' },
+      'The voucher expired on 2026-12-31.',
+      '该创新券的有效期已于 2026年12月31日 届满，不能再用于兑付',
+    ],
+    [
+      'a suspended provider',
+      anhuiVoucherAtShanghaiTem({ provider: { ...base.provider, status: 'suspended' } }),
+      'The provider is suspended, not active, so it cannot accept vouchers.',
+      '该服务机构已暂停服务，暂不能受理创新券',
+    ],
+    [
+      'a sanctioned enterprise',
+      anhuiVoucherAtShanghaiTem({ enterprise: { ...base.enterprise, sanctioned: true } }),
+      `Redemption is blocked: the enterprise ${HEFEI_SME} is under a credit sanction.`,
+      `用券企业 ${HEFEI_SME} 处于科研失信惩戒期内，不能用券`,
+    ],
+    [
+      'a sanctioned provider',
+      anhuiVoucherAtShanghaiTem({ provider: { ...base.provider, sanctioned: true } }),
+      `Redemption is blocked: the provider ${SHANGHAI_LAB} is under a credit sanction.`,
+      `服务机构 ${SHANGHAI_LAB} 处于科研失信惩戒期内，不能受理创新券`,
+    ],
+    [
+      'both sanctioned',
+      anhuiVoucherAtShanghaiTem({
+        enterprise: { ...base.enterprise, sanctioned: true },
+        provider: { ...base.provider, sanctioned: true },
+      }),
+      `Redemption is blocked: the enterprise ${HEFEI_SME} and the provider ${SHANGHAI_LAB} are under a credit sanction.`,
+      `用券企业 ${HEFEI_SME} 和服务机构 ${SHANGHAI_LAB} 均处于科研失信惩戒期内，不能用券`,
+    ],
+    [
+      '通用 where only 通兑 is allowed',
+      { ...withTerms({ redemptionModes: ['provider_redeemed'] }), mode: 'enterprise_reimbursed' },
+      "Redemption mode enterprise_reimbursed is not allowed by the voucher's policy (allowed: provider_redeemed).",
+      '本券政策不允许以通用方式兑付（允许的方式：通兑）',
+    ],
+    [
+      'a policy allowing no mode',
+      withTerms({ redemptionModes: [] }),
+      "Redemption mode provider_redeemed is not allowed by the voucher's policy (allowed: none).",
+      '本券政策不允许以通兑方式兑付（允许的方式：无）',
+    ],
+    [
+      'an uncovered category',
+      withFacility({ category: 'consulting' }),
+      "The service category consulting is not covered by the voucher's policy.",
+      '本券政策不支持“咨询”类服务',
+    ],
+    [
+      'a province not accepted',
+      withFacility({ provinceCode: '330400' }),
+      "Providers in Zhejiang (330000) are not accepted by the voucher's policy (accepted: Shanghai (310000), Jiangsu (320000), Anhui (340000)).",
+      '本券政策不接受浙江省的服务机构（可用券的省市：上海市、江苏省、安徽省）',
+    ],
+    [
+      'related parties',
+      anhuiVoucherAtShanghaiTem({ enterprise: { ...base.enterprise, relatedCreditCodes: [SHANGHAI_LAB] } }),
+      `The enterprise ${HEFEI_SME} and the provider ${SHANGHAI_LAB} are related parties, and the voucher's policy bans related-party redemptions.`,
+      `用券企业 ${HEFEI_SME} 与服务机构 ${SHANGHAI_LAB} 存在关联关系，本券政策禁止关联方用券`,
+    ],
+    ['an empty voucher', withVoucher({ availableFen: 0 }), 'The voucher has no available balance left.', '该创新券已无可用余额'],
+    [
+      'a subsidy rounding to zero',
+      { ...withFacility({ unitPriceFen: 1 }), quantity: 1 },
+      'The subsidy on a fee of 1 fen at 5000 bp would be zero fen, so there is nothing to redeem.',
+      '费用 ¥0.01 按补贴比例 50% 计算的补贴不足 1 分，没有可兑付的金额',
+    ],
+  ])('says why it refuses %s, in English as before and wholly in Chinese', (_, input, english, chinese) => {
+    const refusal = evaluateRedemption(input).refusal!;
+    expect(refusal.message).toBe(english);
+    expect(translate('en', refusal.key!, refusal.params)).toBe(english);
+    expect(translate('zh', refusal.key!, refusal.params)).toBe(chinese);
   });
 
   it('a refusal still shows the fee and ratio, but holds no subsidy', () => {

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { catalogued, invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { isUniqueViolation } from '../../common/persistence/db-errors';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
+import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { FacilityRepository } from '../../facilities/facility.repository';
 import { RedemptionMode } from '../../policies/policy.types';
 import { Redemption } from '../../redemptions/redemption.entity';
@@ -15,7 +15,6 @@ import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Booking } from '../booking.entity';
 import { BookingRepository } from '../booking.repository';
 import { calendarRefusal, endsAfterDay, hourStarts, HOUR_MS, onTheHour, parseInstant, shown, stored } from '../booking.rules';
-import { counted } from '../../common/i18n/plural';
 
 export interface BookSlotCommand {
   actor: Actor;
@@ -31,7 +30,7 @@ export const MAX_BOOKING_HOURS = 744;
 
 function instantOf(field: 'start' | 'end', text: string): number {
   const ms = parseInstant(text);
-  if (ms === undefined) throw invalidInput(`${field}: not an ISO 8601 instant`);
+  if (ms === undefined) throw catalogued('VALIDATION_FAILED', 'validation.notInstant', { field });
   if (!onTheHour(ms)) throw catalogued('VALIDATION_FAILED', 'bookings.onTheHour', { field });
   return ms;
 }
@@ -70,24 +69,24 @@ export class BookSlot {
     const endMs = instantOf('end', cmd.end);
     if (endMs <= startMs) throw catalogued('VALIDATION_FAILED', 'bookings.endAfterStart');
     const hours = (endMs - startMs) / HOUR_MS;
-    if (hours > MAX_BOOKING_HOURS) throw invalidInput(`end: a booking spans at most ${counted(MAX_BOOKING_HOURS, 'hour')}`);
+    if (hours > MAX_BOOKING_HOURS) throw catalogued('VALIDATION_FAILED', 'bookings.maxHours', { hours: MAX_BOOKING_HOURS });
     return this.uow.run(async () => {
       const facility = await this.facilities.get(cmd.facilityId);
       if (!facility) throw notFound('facility');
       if (facility.unit !== 'hour') return refusedBy(catalogued('INVALID_STATE', 'bookings.notHourly', { unit: facility.unit }));
       const calendar = await this.bookings.calendar(facility.id);
-      if (!calendar) return refused('INVALID_STATE', 'the facility has no booking calendar; order hours with POST /api/redemptions');
+      if (!calendar) return refusedBy(catalogued('INVALID_STATE', 'bookings.calendarMissing'));
       const refusal = calendarRefusal(calendar, startMs, endMs, clock.now().getTime());
       if (refusal) return refusedBy(catalogued(refusal.code, refusal.key, refusal.params));
       if (calendar.requiresQualification && !(await this.bookings.qualified(facility.id, cmd.actor.organizationId ?? '-'))) {
-        return refused('NOT_QUALIFIED', 'this facility is operated only by users its provider has qualified');
+        return refusedBy(catalogued('NOT_QUALIFIED', 'bookings.notQualified'));
       }
       // The hours first: one row each under the (facility, hour) primary key. A live booking holding any of them makes
       // the insert fail — the database decides, whatever runs concurrently — and the refusal is the committed answer
       // (replayed under its Idempotency-Key) of a unit that wrote nothing else.
       const voucher = ownVoucher(cmd.actor, await this.vouchers.get(cmd.voucherId)); // another's voucher is 404 before any slot is looked at
       if (endsAfterDay(endMs, voucher.validUntil)) {
-        return refused('VOUCHER_EXPIRED', `the booking ends after ${voucher.validUntil}, the voucher's last valid day`);
+        return refusedBy(catalogued('VOUCHER_EXPIRED', 'bookings.endsAfterValidity', { validUntil: voucher.validUntil }));
       }
       const bookingId = newId();
       try {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { catalogued, DomainError, notFound } from '../../common/errors/domain-error';
+import { catalogued, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
+import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { CancelHold, CaptureHold } from '../../redemptions/use-cases/close-hold';
 import { Booking } from '../booking.entity';
@@ -25,7 +25,7 @@ async function partyTo(bookings: BookingRepository, actor: Actor, id: string, pa
 
 /** The booking's own close must follow its hold's: a concurrent closer lost at the hold already. */
 async function closeAfterHold(bookings: BookingRepository, b: Booking, c: BookingClosing, freeHours: boolean): Promise<void> {
-  if (!(await bookings.close(b.id, c, freeHours))) throw new DomainError('INVALID_STATE', 'the booking was closed concurrently');
+  if (!(await bookings.close(b.id, c, freeHours))) throw catalogued('INVALID_STATE', 'bookings.closedMeanwhile');
 }
 
 /**
@@ -49,13 +49,15 @@ export class CancelBooking {
       // Once its time has begun the enterprise cannot take the booking back: the lab records what was used (0 for a
       // no-show). The lab may still cancel, giving up its own fee (an instrument that broke down).
       if (cmd.actor.role === 'enterprise' && b.status === 'booked' && clock.iso() >= b.startAt) {
-        return refused('INVALID_STATE', `the booking started at ${b.startAt}; its lab records the hours used`);
+        return refusedBy(catalogued('INVALID_STATE', 'bookings.started', { start: b.startAt }));
       }
       // The hold first (its voucher locked, its status guarded): an expired one expires the booking with it.
       const cancelled = await this.cancelHold.execute({ actor: cmd.actor, redemptionId: b.redemptionId, viaBooking: true });
       if (!cancelled.ok) {
         const current = await this.bookings.get(b.id);
-        return current && current.status !== 'booked' ? refused('INVALID_STATE', `the booking is ${current.status}`) : cancelled;
+        return current && current.status !== 'booked'
+          ? refusedBy(catalogued('INVALID_STATE', 'bookings.notBooked', { status: current.status }))
+          : cancelled;
       }
       const now = clock.iso();
       const byEnterprise = cmd.actor.role === 'enterprise';
@@ -103,7 +105,7 @@ export class RecordBookingUsage {
   execute(cmd: { actor: Actor; bookingId: string; actualHours: number }): Promise<Outcome<BookingResult>> {
     return this.uow.run(async () => {
       const b = await partyTo(this.bookings, cmd.actor, cmd.bookingId, ['providerId']);
-      if (b.status !== 'booked') return refused('INVALID_STATE', `the booking is ${b.status}`);
+      if (b.status !== 'booked') return refusedBy(catalogued('INVALID_STATE', 'bookings.notBooked', { status: b.status }));
       if (clock.iso() < b.startAt) return refusedBy(catalogued('INVALID_STATE', 'bookings.usageBeforeStart', { start: shown(b.startAt) }));
       if (cmd.actualHours > b.hours) {
         return refusedBy(catalogued('CAPTURE_EXCEEDS_HOLD', 'bookings.exceedsBooked', { actual: cmd.actualHours, booked: b.hours }));

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
-import { catalogued, DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
+import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { LedgerService } from '../../ledger/ledger.service';
 import { OrganizationRepository } from '../../organizations/organization.repository';
 import { organizationActive } from '../../organizations/organization.time-rules';
@@ -37,6 +37,9 @@ export type DecideClaimCommand = { actor: Actor; claimId: string } & (
  * the budget and the annual grant once it expired or was revoked. The claim's row lock and the guarded decision let
  * exactly one of two racing decisions through; the money moves in the same transaction as the decision.
  */
+/** Another decision of the claim committed between its read and this one's guarded update. */
+const decidedMeanwhile = () => refusedBy(catalogued('INVALID_STATE', 'claims.decidedMeanwhile'));
+
 @Injectable()
 export class DecideClaim {
   static readonly refusals = [
@@ -80,10 +83,10 @@ export class DecideClaim {
   private async approve(actor: Actor, claim: Claim, requestedFen: number | undefined): Promise<Outcome<Claim>> {
     const second = claim.status === 'awaiting_second_approval';
     if (second && claim.firstApprovedBy === personOf(actor)) {
-      throw new DomainError('DUAL_CONTROL_REQUIRED', 'a second approval must come from another bureau user than the first');
+      throw catalogued('DUAL_CONTROL_REQUIRED', 'approvals.secondApprover');
     }
     if (second && requestedFen !== undefined && requestedFen !== claim.firstApprovedFen) {
-      throw invalidInput(`approvedFen: the second approval confirms the first one's ${claim.firstApprovedFen} fen`);
+      throw catalogued('VALIDATION_FAILED', 'approvals.confirmsFirst', { field: 'approvedFen', firstFen: claim.firstApprovedFen! });
     }
     const approvedFen = second ? claim.firstApprovedFen! : (requestedFen ?? claim.claimedFen);
     if (approvedFen > claim.claimedFen)
@@ -105,8 +108,7 @@ export class DecideClaim {
       firstApprovedBy: claim.firstApprovedBy,
       firstApprovedFen: claim.firstApprovedFen,
     };
-    if (!(await this.claims.decide(claim.id, claim.status, decision)))
-      return refused('INVALID_STATE', 'the claim was decided concurrently');
+    if (!(await this.claims.decide(claim.id, claim.status, decision))) return decidedMeanwhile();
 
     const { byVoucher, reducedShares } = givenBackByVoucher(approvedFen, redemptions.map(share));
     // What the approval cuts goes back to the budget and the annual grants: all the claim's vouchers, grant rows and
@@ -134,10 +136,10 @@ export class DecideClaim {
   private async screen(claim: Claim): Promise<Outcome<never> | null> {
     const payee = (await this.organizations.get(claim.claimantId))!;
     if ((await this.sanctions.inForceAmong([payee.creditCode], clock.today())).size > 0) {
-      return refused('SANCTIONED', `the payee ${payee.creditCode} is under a credit sanction; its claims wait until it is clear`);
+      return refusedBy(catalogued('SANCTIONED', 'claims.payeeSanctioned', { creditCode: payee.creditCode }));
     }
     if (!organizationActive.holds(payee, clock.iso())) {
-      return refused('PROVIDER_NOT_ACTIVE', `the payee is ${payee.status}; its claims wait until it is active again`);
+      return refusedBy(catalogued('PROVIDER_NOT_ACTIVE', 'claims.payeeNotActive', { status: payee.status }));
     }
     return null;
   }
@@ -160,7 +162,7 @@ export class DecideClaim {
       firstApprovedBy: personOf(actor),
       firstApprovedFen: approvedFen,
     };
-    if (!(await this.claims.decide(claim.id, 'submitted', marked))) return refused('INVALID_STATE', 'the claim was decided concurrently');
+    if (!(await this.claims.decide(claim.id, 'submitted', marked))) return decidedMeanwhile();
     this.uow.record({
       action: 'claim.first_approval',
       entityType: 'claim',
@@ -184,8 +186,7 @@ export class DecideClaim {
       firstApprovedFen: claim.firstApprovedFen,
       finalRejection: final,
     };
-    if (!(await this.claims.decide(claim.id, claim.status, decision)))
-      return refused('INVALID_STATE', 'the claim was decided concurrently');
+    if (!(await this.claims.decide(claim.id, claim.status, decision))) return decidedMeanwhile();
     const returned = final ? await this.annul(claim, now) : undefined;
     if (!final) await this.redemptions.unmarkClaimed(claim.id, now);
     this.uow.record({
@@ -217,7 +218,7 @@ export class DecideClaim {
     // Vouchers first, then the redemptions (the order every unit locks them in); a redemption that is no longer
     // captured undoes the whole decision.
     if ((await this.claims.annulRedemptions(claim.id, now)) !== redemptions.length) {
-      throw new DomainError('INVALID_STATE', 'a redemption of this claim is no longer captured');
+      throw catalogued('INVALID_STATE', 'claims.redemptionNoLongerCaptured');
     }
     const each = Object.fromEntries(back.map((b) => [b.redemption.id, b.fen]));
     return { fen: back.reduce((sum, b) => sum + b.fen, 0), each };

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { catalogued, DomainError, forbidden, invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
+import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { OrganizationRepository } from '../../organizations/organization.repository';
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { Redemption } from '../../redemptions/redemption.entity';
@@ -61,14 +61,12 @@ export class SubmitClaim {
       if (unclaimable) return unclaimable;
       const claimed = redemptions as Redemption[];
       const claimedFen = claimed.reduce((sum, r) => sum + r.capturedSubsidyFen!, 0);
-      if (claimedFen === 0)
-        return refused('NOTHING_TO_CLAIM', 'the captured subsidy of these redemptions is 0 fen; there is nothing to claim');
+      if (claimedFen === 0) return refusedBy(catalogued('NOTHING_TO_CLAIM', 'claims.nothingToClaim'));
       const regions = [...new Set(claimed.map((r) => r.issuingRegionCode))];
-      if (regions.length > 1)
-        throw invalidInput(`redemptionIds: a claim goes to one issuing region, these come from ${regions.join(', ')}`);
+      if (regions.length > 1) throw catalogued('VALIDATION_FAILED', 'claims.oneRegion', { regions: regions.join(', ') });
       const claimant = (await this.organizations.get(payeeId))!;
       if ((await this.sanctions.inForceAmong([claimant.creditCode], clock.today())).size > 0) {
-        return refused('SANCTIONED', `the claimant ${claimant.creditCode} is under a credit sanction and cannot claim subsidies`);
+        return refusedBy(catalogued('SANCTIONED', 'claims.claimantSanctioned', { creditCode: claimant.creditCode }));
       }
       const key = invoiceKey(cmd.evidence.invoiceNo);
       const earlier = await this.claims.invoiceClaimed(payeeId, key);
@@ -93,9 +91,10 @@ export class SubmitClaim {
         firstApprovedFen: null,
         finalRejection: false,
       };
-      if (!(await this.claims.insert(claim))) return duplicateInvoice(cmd.evidence.invoiceNo, 'submitted concurrently');
+      if (!(await this.claims.insert(claim)))
+        return refusedBy(catalogued('DUPLICATE_INVOICE', 'claims.duplicateInvoiceMeanwhile', { invoiceNo: cmd.evidence.invoiceNo }));
       if ((await this.redemptions.markClaimed(cmd.redemptionIds, claim.id, payeeId, now)) !== cmd.redemptionIds.length) {
-        throw new DomainError('DUPLICATE', 'a redemption of this claim was claimed concurrently');
+        throw catalogued('DUPLICATE', 'claims.claimedMeanwhile');
       }
       this.uow.record({
         action: 'claim.submitted',
@@ -131,21 +130,18 @@ export class SubmitClaim {
     const r = found && (await this.usage.settleSilence(found));
     if (!r || ![r.payeeId, r.enterpriseId, r.providerId].includes(payeeId)) throw notFound(`redemption ${id}`);
     if (r.payeeId !== payeeId) {
-      throw forbidden(
-        `redemption ${id} is paid to its ${r.mode === 'provider_redeemed' ? 'provider' : 'enterprise'}, who alone may claim it`,
-      );
+      throw r.mode === 'provider_redeemed'
+        ? catalogued('FORBIDDEN', 'claims.payeeProvider', { redemptionId: id })
+        : catalogued('FORBIDDEN', 'claims.payeeEnterprise', { redemptionId: id });
     }
     const finalClaim = r.claimId ? await this.finallyRejected(r.claimId) : undefined;
     if (finalClaim) return claimedForGood(id, finalClaim);
     if (r.status !== 'captured')
-      return refused('INVALID_STATE', `redemption ${id} is ${r.status}; only captured redemptions can be claimed`);
+      return refusedBy(catalogued('INVALID_STATE', 'claims.notCaptured', { redemptionId: id, status: r.status }));
     if (r.claimId) return refusedBy(catalogued('DUPLICATE', 'claims.duplicate', { redemptionId: id, claimId: r.claimId }));
     if (r.usage === 'disputed') return refusedBy(catalogued('USAGE_DISPUTED', 'claims.usageDisputed', { redemptionId: id }));
     if (r.usage !== 'confirmed') {
-      return refused(
-        'USAGE_NOT_CONFIRMED',
-        `the enterprise has not confirmed the usage of redemption ${id}; silence confirms it at ${r.usageDueAt}`,
-      );
+      return refusedBy(catalogued('USAGE_NOT_CONFIRMED', 'claims.usageNotConfirmed', { redemptionId: id, dueAt: r.usageDueAt! }));
     }
     return r;
   }

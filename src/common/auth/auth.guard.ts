@@ -56,7 +56,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     if (roles.length > 0 && !roles.includes(actor.role)) throw rolesRefusal(roles, actor.role);
     const staff = actor.role === 'bureau' || actor.role === 'platform';
     if (this.config.mfaRequired && staff && !actor.mfaEnabled && !this.reflector.getAllAndOverride<boolean>(ENROLMENT_KEY, targets)) {
-      throw new DomainError('FORBIDDEN', 'enrol two-factor first: POST /api/auth/mfa/setup, then POST /api/auth/mfa/enable');
+      throw catalogued('FORBIDDEN', 'mfa.enrolFirst');
     }
     this.remember(actor);
     return true;

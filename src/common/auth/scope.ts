@@ -1,5 +1,5 @@
 import { Actor } from '../context/request-context';
-import { DomainError } from '../errors/domain-error';
+import { catalogued, DomainError } from '../errors/domain-error';
 
 export { provinceOfRegion } from '../../regions/regions.data';
 
@@ -33,6 +33,6 @@ export type ListScope = { all: true } | { regionCode: string } | { organizationI
 export function listScope(actor: Actor, organizationsSee = true): ListScope {
   if (actor.role === 'platform') return { all: true };
   if (actor.role === 'bureau') return { regionCode: actor.regionCode ?? '-' };
-  if (!organizationsSee) throw new DomainError('FORBIDDEN', 'this list is for bureaus and the platform');
+  if (!organizationsSee) throw catalogued('FORBIDDEN', 'oversight.listForStaff');
   return { organizationId: actor.organizationId ?? '-' };
 }

@@ -119,15 +119,17 @@ export const notFound = (what: string) =>
 export const forbidden = (why: string) => new DomainError('FORBIDDEN', why);
 export const invalidInput = (why: string) => new DomainError('VALIDATION_FAILED', why);
 /** An error whose message is a catalogue entry: English as its message, and the caller's language when answered. */
-export const catalogued = (
-  code: ErrorCode,
+export const catalogued = <C extends ErrorCode>(
+  code: C,
   key: string,
   params: Record<string, string | number> = {},
   options: { retryAfterSec?: number } = {},
-) => new DomainError(code, translate('en', key, params), { ...options, localized: (lng) => translate(lng, key, params) });
+) =>
+  new DomainError(code, translate('en', key, params), { ...options, localized: (lng) => translate(lng, key, params) }) as DomainError & {
+    readonly code: C;
+  };
 /** Lost to concurrent work more often than it may retry: the client comes back in a second. */
-export const serviceBusy = () =>
-  new DomainError('SERVICE_BUSY', 'the service is busy with conflicting requests; retry shortly', { retryAfterSec: 1 });
+export const serviceBusy = () => catalogued('SERVICE_BUSY', 'serviceBusy', {}, { retryAfterSec: 1 });
 
 /** A refusal computed by a pure rule: data, not an exception, so quotes can show it. */
 export interface Refusal {

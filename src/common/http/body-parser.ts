@@ -8,7 +8,6 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { languageOf } from '../i18n/messages';
 import { toErrorBody } from './error.filter';
-import { counted } from '../i18n/plural';
 
 /** Far deeper than any DTO; class-transformer recurses per level and overflows the stack near 2,000. */
 const MAX_DEPTH = 32;
@@ -53,6 +52,7 @@ function csvStrictly(_req: unknown, _res: unknown, bytes: Buffer, charset: strin
 const jsonNotUtf8 = () => catalogued('VALIDATION_FAILED', 'validation.notUtf8');
 const tooLarge = (limit: string) => catalogued('PAYLOAD_TOO_LARGE', 'validation.bodyTooLarge', { limit });
 const malformedJson = () => catalogued('VALIDATION_FAILED', 'validation.malformedJson');
+const tooDeepError = (field: string) => catalogued('VALIDATION_FAILED', 'validation.tooDeep', { field, depth: MAX_DEPTH });
 /** A CSV file that is not what it says: saved as UTF-8, or sent with the charset it was saved in (charset=gbk). */
 const csvNotUtf8 = (charset: string) =>
   isUtf8Charset(charset)
@@ -75,7 +75,7 @@ export function jsonBody(limit: string) {
         return void res.status(body.statusCode).json(body);
       }
       const error = tooDeep
-        ? new DomainError('VALIDATION_FAILED', `${tooDeep}: nested more than ${counted(MAX_DEPTH, 'level')} deep`)
+        ? tooDeepError(tooDeep)
         : err?.type === 'entity.parse.failed'
           ? malformedJson()
           : new DomainError('VALIDATION_FAILED', `body: ${err?.type ?? 'unreadable'}`);
@@ -117,7 +117,7 @@ function contentStream(payload: IncomingMessage): Readable | DomainError {
   const encoding = (payload.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding === 'identity') return payload;
   const inflate = INFLATE[encoding];
-  return inflate ? payload.pipe(inflate()) : new DomainError('VALIDATION_FAILED', 'body: encoding.unsupported');
+  return inflate ? payload.pipe(inflate()) : catalogued('VALIDATION_FAILED', 'validation.encodingUnsupported');
 }
 
 /** The charset a Content-Type names, lower-cased; utf-8 when it names none. */
@@ -154,7 +154,7 @@ function readUpTo(
       payload.resume();
       if (e.type === 'entity.too.large') done(tooLarge(limit));
       // A body that does not inflate, or a connection that breaks: Express's parsers answered these as unreadable.
-      else done(new DomainError('VALIDATION_FAILED', 'body: unreadable'));
+      else done(catalogued('VALIDATION_FAILED', 'validation.unreadable'));
     },
   );
 }
@@ -171,7 +171,7 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
     const charset = charsetOf(payload);
     if (!isUtf8Charset(charset)) {
       payload.resume();
-      return done(new DomainError('VALIDATION_FAILED', 'body: charset.unsupported'));
+      return done(catalogued('VALIDATION_FAILED', 'validation.charsetUnsupported'));
     }
     readUpTo(payload, jsonLimit, charset, jsonNotUtf8, (err, text) => {
       if (err) return done(err);
@@ -185,7 +185,7 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
       // Express's parser is strict: only objects and arrays.
       if (body === null || typeof body !== 'object') return done(malformedJson());
       const tooDeep = nestedTooDeep(body, MAX_DEPTH);
-      if (tooDeep) return done(new DomainError('VALIDATION_FAILED', `${tooDeep}: nested more than ${counted(MAX_DEPTH, 'level')} deep`));
+      if (tooDeep) return done(tooDeepError(tooDeep));
       done(null, body);
     });
   });

@@ -34,6 +34,9 @@ const beijingParts = (value: unknown) => {
   return { year: `${y}年`, day: `${m}月${d}日`, time };
 };
 
+/** A term by its catalogue group in `lng`; one the group does not name reads as given. */
+const named = (group: string, term: string, lng: string | undefined) => i18n.t(`${group}.${term}`, { lng, defaultValue: term });
+
 /** Appends `time` to `text` when there is one. */
 const withTime = (text: string, time: string) => (time ? `${text} ${time}` : text);
 
@@ -63,14 +66,29 @@ const FORMATS: Record<string, (value: unknown, lng: string | undefined, options:
     const from = beijingParts(options[String(options.from)]);
     return from.year + from.day === p.year + p.day ? p.time : withTime(p.day, p.time);
   },
-  /** A term by its catalogue group, in the caller's language: `named(in: units)` reads sample as 样. */
-  named: (value, lng, options) => i18n.t(`${String(options.in)}.${String(value)}`, { lng }),
+  /** A term by its catalogue group, in the caller's language: `named(in: units)` reads sample as 样; an unknown one as given. */
+  named: (value, lng, options) => named(String(options.in), String(value), lng),
+  /**
+   * Terms listed with English commas (as the English text shows them), each named by its group and listed the way the
+   * caller's language lists: `namedList(in: redemptionModes)`; an empty list reads as the catalogue's `none`.
+   */
+  namedList: (value, lng, options) => {
+    const terms = String(value).split(', ').filter(Boolean);
+    if (terms.length === 0) return i18n.t('none', { lng });
+    return terms.map((t) => named(String(options.in), t, lng)).join(i18n.t('listSeparator', { lng }));
+  },
+  /** A quantity in the facility's unit, named by the parameter `of`: 5 小时. English messages say "units" themselves. */
+  quantity: (value, lng, options) => `${String(value)} ${named('units', String(options[String(options.of)]), lng)}`,
+  /** A ratio in basis points as a percentage: 5000 → 50%, 1234 → 12.34%. */
+  percent: (value) => `${Number(value) / 100}%`,
   /** A list written with English commas, as Chinese lists it: 08:00–12:00、13:00–20:00. */
   list: (value) => String(value).split(', ').join('、'),
   /** A size limit as the body parser writes it, as people read it: 100kb → 100 KB. */
   size: (value) => String(value).replace(/^(\d+)\s*([kmg]?b)$/i, (_, n: string, unit: string) => `${n} ${unit.toUpperCase()}`),
   /** A region's name by its code: 340100 → 合肥市. */
   region: (value) => regionName(String(value)),
+  /** Regions' codes listed with English commas, by name as Chinese lists them: 340100, 320500 → 合肥市、苏州市. */
+  regions: (value) => String(value).split(', ').map(regionName).join('、'),
   /** An English count with its noun: `counted(one: hour’s; other: hours’)`. */
   counted: (value, _lng, options) => counted(Number(value), String(options.one), String(options.other)),
 };

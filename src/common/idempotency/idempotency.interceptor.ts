@@ -85,10 +85,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   private replay(record: IdempotencyRecord, claim: IdempotencyClaim, res: HttpReply): unknown {
     if (record.responseStatus === null) {
-      throw new DomainError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still in progress');
+      throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.inProgress');
     }
     if (record.requestHash !== claim.requestHash) {
-      throw new DomainError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request');
+      throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.reused');
     }
     res.header('Idempotent-Replayed', 'true');
     const body: unknown = JSON.parse(record.responseBody ?? 'null');
@@ -107,8 +107,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     for (;;) {
       const record = await this.records.find(callerId, key);
       if ((record && record.responseStatus !== null) || Date.now() > deadline) {
-        if (!record)
-          throw new DomainError('SERVICE_BUSY', 'a concurrent request with this Idempotency-Key did not finish', { retryAfterSec: 1 });
+        if (!record) throw catalogued('SERVICE_BUSY', 'idempotency.unfinished', {}, { retryAfterSec: 1 });
         return record;
       }
       await sleep(20);

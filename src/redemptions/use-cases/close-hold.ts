@@ -3,8 +3,9 @@ import { clock, isoPlusDays } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
 import { catalogued, notFound, Refusal } from '../../common/errors/domain-error';
 import { BookingRepository } from '../../bookings/booking.repository';
+import { FacilityRepository } from '../../facilities/facility.repository';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy, refusedFor } from '../../common/use-case';
+import { ok, Outcome, refusedBy, refusedFor } from '../../common/use-case';
 import { OrganizationsService } from '../../organizations/organizations.service';
 import { withNoticeEnded } from '../../organizations/organization.time-rules';
 import { PartyRelationRepository } from '../../oversight/party-relation.repository';
@@ -75,14 +76,13 @@ export class HoldClosing {
   async refusal(r: Redemption, event: 'capture' | 'cancel', viaBooking = false): Promise<Outcome<never, 'INVALID_STATE'> | null> {
     if (!viaBooking && r.status === 'held') {
       const booking = await this.bookings.byRedemption(r.id);
-      if (booking) return refused('INVALID_STATE', `this hold belongs to booking ${booking.id}; cancel it or record its usage there`);
+      if (booking) return refusedBy(catalogued('INVALID_STATE', 'holds.ofBooking', { booking: booking.id }));
     }
     if (holdExpired.holds(r, clock.iso())) {
       await this.expire(r);
-      return refused('INVALID_STATE', `the hold expired at ${r.expiresAt}; its subsidy went back to the voucher`);
+      return refusedBy(catalogued('INVALID_STATE', 'holds.expired', { expiresAt: r.expiresAt }));
     }
-    if (!redemptionTransition(r.status, event))
-      return refused('INVALID_STATE', `the redemption is ${r.status}; only a held redemption can be closed`);
+    if (!redemptionTransition(r.status, event)) return refusedBy(catalogued('INVALID_STATE', 'holds.notHeld', { status: r.status }));
     return null;
   }
 
@@ -146,6 +146,7 @@ export class CaptureHold {
     private readonly sanctions: SanctionRepository,
     private readonly relations: PartyRelationRepository,
     private readonly vouchers: VoucherRepository,
+    private readonly facilities: FacilityRepository,
   ) {}
 
   execute(cmd: CaptureHoldCommand): Promise<Outcome<Redemption>> {
@@ -156,7 +157,8 @@ export class CaptureHold {
       const screened = await this.screen(r, cmd.viaBooking === true);
       if (screened) return refusedFor(screened);
       if (cmd.actualQuantity > r.quantity) {
-        return refusedBy(catalogued('CAPTURE_EXCEEDS_HOLD', 'capture.exceedsHold', { actual: cmd.actualQuantity, held: r.quantity }));
+        const unit = (await this.facilities.get(r.facilityId))!.unit; // the redemption keeps no unit; its facility does
+        return refusedBy(catalogued('CAPTURE_EXCEEDS_HOLD', 'capture.exceedsHold', { actual: cmd.actualQuantity, held: r.quantity, unit }));
       }
       assertFeeInRange(r.unitPriceFen, cmd.actualQuantity, 'actualQuantity');
       const c = captureSubsidy({
@@ -179,7 +181,7 @@ export class CaptureHold {
         usage: 'pending',
         usageDueAt: isoPlusDays(now, terms.confirmDays),
       };
-      if (!(await this.holds.close(r, changes))) return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be captured');
+      if (!(await this.holds.close(r, changes))) return refusedBy(catalogued('INVALID_STATE', 'holds.capturedMeanwhile'));
       await this.release.capture(r, c.subsidyFen);
       await this.holds.countCapture(r, c.subsidyFen);
       this.uow.record(
@@ -235,8 +237,7 @@ export class CancelHold {
       if (refusal) return refusal;
       const now = clock.iso();
       const changes: Closing = { status: 'cancelled', closedAt: now, updatedAt: now };
-      if (!(await this.holds.close(r, changes)))
-        return refused('INVALID_STATE', 'the redemption is no longer held; it cannot be cancelled');
+      if (!(await this.holds.close(r, changes))) return refusedBy(catalogued('INVALID_STATE', 'holds.cancelledMeanwhile'));
       await this.release.release(r, 'redemption.cancel');
       this.uow.record(redemptionEntry(r, 'redemption.cancelled', { releasedFen: r.subsidyFen, by: cmd.actor.role }));
       return ok({ ...r, ...changes });

@@ -3,7 +3,7 @@ import { clock, isoPlusDays } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refusedFor } from '../../common/use-case';
 import { LedgerService } from '../../ledger/ledger.service';
 import { RedemptionMode } from '../../policies/policy.types';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
@@ -55,7 +55,7 @@ export class PlaceHold {
       const evaluated = await this.quotes.evaluate(voucher, cmd.facilityId, cmd.quantity, cmd.mode);
       if (!evaluated.ok) return evaluated;
       const { evaluation: e, policy, facility } = evaluated.value;
-      if (e.refusal) return refused(e.refusal.code, e.refusal.message);
+      if (e.refusal) return refusedFor(e.refusal);
       const now = clock.iso();
       const redemption: Redemption = {
         id: newId(),

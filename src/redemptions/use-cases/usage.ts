@@ -6,7 +6,7 @@ import { Actor } from '../../common/context/request-context';
 import { catalogued, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { Sweeps } from '../../common/sweeps';
-import { ok, Outcome, refused } from '../../common/use-case';
+import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { FacilityRating } from '../../facilities/facility.entity';
 import { FacilityRepository } from '../../facilities/facility.repository';
 import { HoldRelease } from '../../vouchers/use-cases/hold-release';
@@ -46,8 +46,9 @@ export class UsageRecord {
   }
 }
 
-const notCaptured = (r: Redemption) =>
-  refused('INVALID_STATE', `the redemption is ${r.status}; only a captured redemption’s usage can be confirmed or disputed`);
+const notCaptured = (r: Redemption) => refusedBy(catalogued('INVALID_STATE', 'usage.notCaptured', { status: r.status }));
+const alreadyDecided = (usage: string) => refusedBy(catalogued('INVALID_STATE', 'usage.alreadyDecided', { usage }));
+const decidedMeanwhile = () => refusedBy(catalogued('INVALID_STATE', 'usage.decidedMeanwhile'));
 
 /** The enterprise confirms the usage the provider captured: from then on it can be claimed. */
 @Injectable()
@@ -63,11 +64,9 @@ export class ConfirmUsage {
   execute(cmd: { actor: Actor; redemptionId: string }): Promise<Outcome<Redemption>> {
     return this.uow.run(async () => {
       const r = await this.usage.ofEnterprise(cmd.actor, cmd.redemptionId);
-      if (!usageTransition(r.usage, 'confirm'))
-        return r.usage ? refused('INVALID_STATE', `the usage is already ${r.usage}`) : notCaptured(r);
+      if (!usageTransition(r.usage, 'confirm')) return r.usage ? alreadyDecided(r.usage) : notCaptured(r);
       const now = clock.iso();
-      if (!(await this.redemptions.decideUsage(r.id, 'confirmed', now, null)))
-        return refused('INVALID_STATE', 'the usage was decided concurrently');
+      if (!(await this.redemptions.decideUsage(r.id, 'confirmed', now, null))) return decidedMeanwhile();
       this.uow.record(redemptionEntry(r, 'redemption.usage_confirmed', { by: 'enterprise', capturedQuantity: r.capturedQuantity }));
       return ok({ ...r, usage: 'confirmed' as const, usageDecidedAt: now, updatedAt: now });
     });
@@ -91,12 +90,13 @@ export class DisputeUsage {
       if (!usageTransition(r.usage, 'dispute')) {
         if (!r.usage) return notCaptured(r);
         const silent = r.usageDecidedAt === r.usageDueAt && r.usage === 'confirmed';
-        return refused('INVALID_STATE', silent ? `the window to dispute closed at ${r.usageDueAt}` : `the usage is already ${r.usage}`);
+        return silent
+          ? refusedBy(catalogued('INVALID_STATE', 'usage.disputeWindowClosed', { dueAt: r.usageDueAt! }))
+          : alreadyDecided(r.usage);
       }
       const now = clock.iso();
       const reason = cmd.reason.trim();
-      if (!(await this.redemptions.decideUsage(r.id, 'disputed', now, reason)))
-        return refused('INVALID_STATE', 'the usage was decided concurrently');
+      if (!(await this.redemptions.decideUsage(r.id, 'disputed', now, reason))) return decidedMeanwhile();
       this.uow.record(redemptionEntry(r, 'redemption.usage_disputed', { reason, capturedQuantity: r.capturedQuantity }));
       return ok({ ...r, usage: 'disputed' as const, usageDecidedAt: now, disputeReason: reason, updatedAt: now });
     });
@@ -118,6 +118,7 @@ export class ResolveDispute {
     private readonly vouchers: VoucherRepository,
     private readonly release: HoldRelease,
     private readonly bookings: BookingRepository,
+    private readonly facilities: FacilityRepository,
   ) {}
 
   execute(cmd: { actor: Actor; redemptionId: string; actualQuantity: number }): Promise<Outcome<Redemption>> {
@@ -128,9 +129,10 @@ export class ResolveDispute {
       await this.vouchers.lock(found.voucherId); // voucher before redemption, as every unit locks them
       const r = (await this.redemptions.lockMany([found.id]))[0];
       if (!usageTransition(r.usage, 'resolve'))
-        return refused('INVALID_STATE', `the usage is ${r.usage ?? 'not captured'}; only a disputed usage can be resolved`);
+        return refusedBy(catalogued('INVALID_STATE', 'usage.notDisputed', { usage: r.usage ?? 'not captured' }));
       if (cmd.actualQuantity > r.capturedQuantity!) {
-        throw catalogued('VALIDATION_FAILED', 'usage.resolutionOverCaptured', { captured: r.capturedQuantity! });
+        const unit = (await this.facilities.get(r.facilityId))!.unit; // the redemption keeps no unit; its facility does
+        throw catalogued('VALIDATION_FAILED', 'usage.resolutionOverCaptured', { captured: r.capturedQuantity!, unit });
       }
       const c = captureSubsidy({
         unitPriceFen: r.unitPriceFen,
@@ -148,7 +150,7 @@ export class ResolveDispute {
         usageDecidedAt: now,
         updatedAt: now,
       };
-      if (!(await this.redemptions.resolve(r.id, resolution))) return refused('INVALID_STATE', 'the dispute was resolved concurrently');
+      if (!(await this.redemptions.resolve(r.id, resolution))) return refusedBy(catalogued('INVALID_STATE', 'usage.resolvedMeanwhile'));
       await this.release.uncapture(r, c.releasedFen);
       // The flows' summary follows the capture: lowered, or gone when the resolution annuls it (after the money, as
       // every unit locks a flow row after the grant rows and the budget).
@@ -185,9 +187,9 @@ export class RateService {
     return this.uow.run(async () => {
       const r = await this.usage.ofEnterprise(cmd.actor, cmd.redemptionId);
       if (r.status !== 'captured' || r.usage !== 'confirmed') {
-        return refused('INVALID_STATE', 'a service can be rated once its usage is confirmed');
+        return refusedBy(catalogued('INVALID_STATE', 'usage.rateOnceConfirmed'));
       }
-      if (await this.facilities.rated(r.id)) return refused('DUPLICATE', 'this redemption was rated already');
+      if (await this.facilities.rated(r.id)) return refusedBy(catalogued('DUPLICATE', 'usage.ratedAlready'));
       const rating: FacilityRating = {
         redemptionId: r.id,
         facilityId: r.facilityId,

@@ -4,16 +4,16 @@ import { assertBureauOf, provinceOfRegion } from '../../common/auth/scope';
 import { beijingDate, beijingDayStart, clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
 import { catalogued, DomainError } from '../../common/errors/domain-error';
+import { Language, translate } from '../../common/i18n/messages';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
+import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { PoliciesService } from '../../policies/policies.service';
 import { addDays, settlementPeriod } from '../../policies/policy.rules';
 import { SettlementView } from '../settlement.dto';
 import { Settlement, SettlementLine } from '../settlement.entity';
 import { SettlementRepository } from '../settlement.repository';
 import { SettlementViews } from '../settlement-views';
-import { counted } from '../../common/i18n/plural';
 
 export interface CreateSettlementCommand {
   actor: Actor;
@@ -52,20 +52,26 @@ export class CreateSettlement {
       const marked = await this.claims.markSettled(regionCode, id, decidedBefore, now, today);
       if (marked === 0) {
         const held = await this.claims.heldBack(regionCode, now, today);
-        return refused(
-          'INVALID_STATE',
-          `nothing to settle: region ${regionCode} has no approved claim outside a batch${periodEnd ? ` approved by ${periodEnd}` : ''}` +
-            (held.claims > 0
-              ? ` (${counted(held.claims, 'claim')} of ${held.fen} fen ${held.claims === 1 ? 'waits while its payee is' : 'wait while their payees are'} suspended or sanctioned)`
-              : ''),
-        );
+        // the sentence, then what waits behind suspended or sanctioned payees if anything does: each from the catalogue
+        const parts = [
+          periodEnd
+            ? { key: 'settlement.nothingToSettleBy', params: { regionCode, periodEnd } }
+            : { key: 'settlement.nothingToSettle', params: { regionCode } },
+          ...(held.claims === 0
+            ? []
+            : held.claims === 1
+              ? [{ key: 'settlement.heldBackOne', params: { claims: held.claims, fen: held.fen } }]
+              : [{ key: 'settlement.heldBackMany', params: { claims: held.claims, fen: held.fen } }]),
+        ];
+        const say = (lng: Language) => parts.map((p) => translate(lng, p.key, p.params)).join('');
+        return refusedBy(new DomainError('INVALID_STATE', say('en'), { localized: say }));
       }
       // The period is periodEnd's or, without one, that of the batch's last approval: a batch made on 1 January of
       // December's claims is December's (or the fourth quarter's), not January's.
       const day = periodEnd ?? beijingDate(await this.claims.lastDecidedIn(id));
       const policy = (await this.policies.inForce(regionCode, day)) ?? (await this.policies.inForce(regionCode, today));
       // Thrown, not answered: the claims just marked must roll back with it.
-      if (!policy) throw new DomainError('POLICY_NOT_FOUND', `region ${regionCode} has no policy in force to name a settlement period`);
+      if (!policy) throw catalogued('POLICY_NOT_FOUND', 'settlement.noPolicy', { regionCode });
       const issuingProvinceCode = provinceOfRegion(regionCode);
       const lines: SettlementLine[] = (await this.claims.batchTotals(id)).map((t) => ({
         id: newId(),
@@ -82,7 +88,7 @@ export class CreateSettlement {
       }));
       const totalFen = lines.reduce((sum, l) => sum + l.amountFen, 0);
       if (!Number.isSafeInteger(totalFen)) {
-        throw new DomainError('INVALID_STATE', 'the batch total exceeds what one settlement can carry; settle with an earlier periodEnd');
+        throw catalogued('INVALID_STATE', 'settlement.totalTooLarge');
       }
       const settlement: Settlement = {
         id,

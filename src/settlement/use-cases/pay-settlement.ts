@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
-import { catalogued, DomainError, notFound } from '../../common/errors/domain-error';
+import { catalogued, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
+import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { ClaimRepository } from '../../claims/claim.repository';
 import { LedgerService } from '../../ledger/ledger.service';
 import { addPaid, inKeyOrder, PaidSummaryRow } from '../../oversight/stats.rules';
@@ -68,18 +68,15 @@ export class PaySettlement {
       const lines = screened.length > 0 ? await this.settlements.lines(settlement.id) : [];
       if (screened.length > 0 && screened.length === lines.length) {
         return screened.some((p) => p.sanctioned)
-          ? refused(
-              'SANCTIONED',
-              'every payee of this batch is suspended or under a credit sanction; nothing can be paid until one is clear',
-            )
-          : refused('PROVIDER_NOT_ACTIVE', 'every payee of this batch is suspended; nothing can be paid until one is active again');
+          ? refusedBy(catalogued('SANCTIONED', 'settlement.allPayeesHeld'))
+          : refusedBy(catalogued('PROVIDER_NOT_ACTIVE', 'settlement.allPayeesSuspended'));
       }
       const heldBack = screened.map((p) => p.id);
       const heldBackFen = await this.settlements.dropLines(settlement.id, heldBack);
       await this.claims.unmarkSettled(settlement.id, heldBack);
       // Under the batch's row lock nobody else pays it; should that ever fail, throwing undoes the lines dropped above.
       if (!(await this.settlements.markPaid(settlement.id, cmd.paymentRef, paidAt))) {
-        throw new DomainError('INVALID_STATE', 'the settlement was paid concurrently');
+        throw catalogued('INVALID_STATE', 'settlement.paidMeanwhile');
       }
       // The statistics' paid figures move with the money, in this transaction (issue 18).
       const paid = new Map<string, PaidSummaryRow>();

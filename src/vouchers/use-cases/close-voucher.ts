@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../common/errors/domain-error';
+import { catalogued, DomainError } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { LedgerService } from '../../ledger/ledger.service';
 import { AnnualGrantRepository } from '../annual-grant.repository';
@@ -22,7 +22,7 @@ export class VoucherClosing {
 
   async close(voucher: Voucher, status: 'expired' | 'revoked', reason: string | null): Promise<Voucher> {
     if (!(await this.vouchers.close(voucher.id, status, reason)))
-      throw new DomainError('INVALID_STATE', `the voucher is already ${voucher.status}`);
+      throw catalogued('INVALID_STATE', 'vouchers.alreadyClosed', { status: voucher.status });
     const closed: Voucher = { ...voucher, status, statusReason: reason };
     await this.giveBackGrant(closed, voucher.availableFen);
     const released = await this.ledger.releaseVoucher(closed, `voucher.${status}`);

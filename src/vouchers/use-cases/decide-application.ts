@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../../common/auth/scope';
 import { beijingDate, clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
-import { catalogued, DomainError, invalidInput, notFound } from '../../common/errors/domain-error';
+import { catalogued, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
@@ -11,7 +11,7 @@ import { PoliciesService } from '../../policies/policies.service';
 import { ApplicationRepository } from '../application.repository';
 import { applicationTransition } from '../application.states';
 import { Voucher, VoucherApplication } from '../voucher.entity';
-import { needsSecondApproval } from '../voucher.rules';
+import { applicationReason, needsSecondApproval } from '../voucher.rules';
 import { ApplicationChecks } from './application-checks';
 import { VoucherIssuer } from './voucher-issuer';
 
@@ -67,10 +67,10 @@ export class DecideApplication {
   private async approve(actor: Actor, application: VoucherApplication, requestedFen: number | undefined): Promise<Outcome<Decided>> {
     const second = application.status === 'awaiting_second_approval';
     if (second && application.firstApprovedBy === personOf(actor)) {
-      throw new DomainError('DUAL_CONTROL_REQUIRED', 'a second approval must come from another bureau user than the first');
+      throw catalogued('DUAL_CONTROL_REQUIRED', 'approvals.secondApprover');
     }
     if (second && requestedFen !== undefined && requestedFen !== application.firstApprovedFen) {
-      throw invalidInput(`amountFen: the second approval confirms the first one's ${application.firstApprovedFen} fen`);
+      throw catalogued('VALIDATION_FAILED', 'approvals.confirmsFirst', { field: 'amountFen', firstFen: application.firstApprovedFen! });
     }
     const amountFen = second ? application.firstApprovedFen! : (requestedFen ?? application.amountFen);
     if (amountFen > application.amountFen)
@@ -81,7 +81,11 @@ export class DecideApplication {
     const now = clock.iso();
     const policy = await this.policies.inForce(regionCode, beijingDate(now));
     const { refusal } = await this.checks.check(enterprise, regionCode, policy, amountFen, now);
-    if (refusal) return refused(refusal.code, refusal.message);
+    if (refusal) {
+      // told in the caller's language as the application's own reason is: from its code and the figures of its text
+      const reason = { reasonCode: refusal.code, reason: refusal.message };
+      return { ...refused(refusal.code, refusal.message), localized: (lng) => applicationReason(reason, lng)! };
+    }
     if (!second && needsSecondApproval(policy!.terms, amountFen)) return this.markFirstApproval(actor, application, amountFen);
 
     const decision = {
@@ -96,7 +100,7 @@ export class DecideApplication {
       firstApprovedFen: application.firstApprovedFen,
     };
     if (!(await this.applications.decide(application.id, application.status, decision))) {
-      return refused('INVALID_STATE', 'the application was decided concurrently');
+      return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
     }
     const decided = { ...application, ...decision };
     const voucher = await this.issuer.issue(decided, enterprise, policy!, amountFen, now);
@@ -125,7 +129,7 @@ export class DecideApplication {
       firstApprovedFen: amountFen,
     };
     if (!(await this.applications.decide(application.id, 'pending_review', marked))) {
-      return refused('INVALID_STATE', 'the application was decided concurrently');
+      return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
     }
     this.uow.record(entry(application, 'application.first_approval', { amountFen }));
     return ok({ application: { ...application, ...marked }, voucher: null });
@@ -146,7 +150,7 @@ export class DecideApplication {
       firstApprovedFen: application.firstApprovedFen,
     };
     if (!(await this.applications.decide(application.id, application.status, decision))) {
-      return refused('INVALID_STATE', 'the application was decided concurrently');
+      return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
     }
     this.uow.record(entry(application, 'application.rejected', { reason }));
     return ok({ application: { ...application, ...decision }, voucher: null });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { beijingDate, beijingYear } from '../../common/clock';
-import { DomainError } from '../../common/errors/domain-error';
+import { catalogued } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { LedgerService } from '../../ledger/ledger.service';
@@ -43,7 +43,7 @@ export class VoucherIssuer {
       if (
         !(await this.grants.add(policy.regionCode, year, subject, amountFen, capped.includes(subject) ? capFen : Number.MAX_SAFE_INTEGER))
       ) {
-        throw new DomainError('ANNUAL_CAP_EXCEEDED', `granting ${amountFen} fen would exceed the annual cap of ${capFen} fen`);
+        throw catalogued('ANNUAL_CAP_EXCEEDED', 'vouchers.annualCapExceeded', { amountFen, capFen });
       }
     }
     const province = provinceOfRegion(policy.regionCode);
