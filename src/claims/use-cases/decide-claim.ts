@@ -211,14 +211,14 @@ export class DecideClaim {
     );
     const back = redemptions.map((r) => ({ redemption: r, fen: r.capturedSubsidyFen! }));
     await this.release.uncaptureAll(back, 'claim.final_rejection');
+    // Vouchers, grants and budgets first, then the redemptions, then the flow rows (the order every unit locks them
+    // in); a redemption that is no longer captured undoes the whole decision.
+    if ((await this.claims.annulRedemptions(claim.id, now)) !== redemptions.length) {
+      throw catalogued('INVALID_STATE', 'claims.redemptionNoLongerCaptured');
+    }
     // The flows' summary follows the captures, gone as when a dispute's resolution annuls one: each flow's row once.
     for (const flow of flowChanges(redemptions.map((r) => ({ ...r, fen: r.capturedSubsidyFen! })))) {
       await this.redemptions.addCapturedFlow(flow, -flow.redemptions, -flow.fen);
-    }
-    // Vouchers first, then the redemptions (the order every unit locks them in); a redemption that is no longer
-    // captured undoes the whole decision.
-    if ((await this.claims.annulRedemptions(claim.id, now)) !== redemptions.length) {
-      throw catalogued('INVALID_STATE', 'claims.redemptionNoLongerCaptured');
     }
     const each = Object.fromEntries(back.map((b) => [b.redemption.id, b.fen]));
     return { fen: back.reduce((sum, b) => sum + b.fen, 0), each };
