@@ -47,6 +47,14 @@ describe('idempotency keys', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(await sanctionsOf(body.creditCode)).toBe(1);
+    // The same route with a trailing slash (routed the same) is the same request: replayed, not a conflict.
+    const slashed = await t.http
+      .post('/api/sanctions/')
+      .set(await t.as('bureau-ah'))
+      .set('Idempotency-Key', 'same-1')
+      .send(body);
+    expect([slashed.status, slashed.headers['idempotent-replayed']]).toEqual([201, 'true']);
+    expect(await sanctionsOf(body.creditCode)).toBe(1);
   });
 
   it('answers the same key with another body 409 IDEMPOTENCY_CONFLICT', async () => {

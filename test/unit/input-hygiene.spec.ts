@@ -138,6 +138,8 @@ describe('CSV rows', () => {
 
   it('refuse a row with more cells than the header names, by its line', () => {
     expect(() => csvRecords('\uFEFFa,b\r\n\r\n1\r\n2,3,4', ['a'])).toThrow('line 4: 3 cells, but the header names 2 columns');
+    // Empty cells past the header are a spreadsheet's padding, not data.
+    expect(csvRecords('a,b\r\n1,2,,\r\n', ['a'])).toEqual([{ line: 2, cells: { a: '1', b: '2' } }]);
   });
 });
 

@@ -44,8 +44,9 @@ export function csvRecords(text: string, required: string[]): CsvRecord[] {
     while (line < info.lines && lines[line - 1].trim() === '') line++;
     previousEnd = info.lines;
     // A cell past the header is most often a comma left unquoted, which shifts every cell after it: the file is refused
-    // rather than read with a truncated description. A short row leaves its last columns out for the validator to name.
-    if (record.length > header.length)
+    // rather than read with a truncated description; empty ones past it are a spreadsheet's (a stray cell in another
+    // row gives every row one). A short row leaves its last columns out for the validator to name.
+    if (record.slice(header.length).some((cell) => cell.trim() !== ''))
       throw catalogued('VALIDATION_FAILED', 'imports.extraCells', { line, cells: record.length, columns: header.length });
     const cells = Object.fromEntries(header.flatMap((name, i) => (i < record.length ? [[name, record[i]]] : [])));
     return { line, cells };

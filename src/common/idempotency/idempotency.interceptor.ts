@@ -52,7 +52,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async handle(req: HttpRequest, res: HttpReply, key: string, next: CallHandler): Promise<unknown> {
     if (!KEY_PATTERN.test(key)) throw catalogued('VALIDATION_FAILED', 'validation.idempotencyKey');
     const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
-    const route = `${req.method} ${pathOf(req)}`.slice(0, 200);
+    // `/x/` routes as `/x` (ignoreTrailingSlash), so a retry through either is the same request.
+    const route = `${req.method} ${pathOf(req).replace(/(.)\/+$/, '$1')}`.slice(0, 200);
     // Keyed with the server's secret: a stored hash reveals nothing of the body, even to whoever reads the table.
     const requestHash = createHmac('sha256', this.config.jwtSecret)
       .update(`${route}\n${canonicalJson(req.body)}`)
