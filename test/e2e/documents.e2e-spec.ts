@@ -113,7 +113,7 @@ describe('statements and certificates', () => {
     expect(rows[0].slice(5, 7)).toEqual(['开户银行', '银行账号']);
     expect(rows.slice(1).map((r) => [r[2], r[5], r[6]])).toEqual(
       expect.arrayContaining([
-        ['上海微观表征公共服务平台', '招商银行上海张江支行', ACCOUNT],
+        ['上海微观表征公共服务平台', '招商银行上海张江支行', `\t${ACCOUNT}`], // a tab: spreadsheets keep it as text
         ['苏州纳米所测试分析平台', '', ''],
       ]),
     );
