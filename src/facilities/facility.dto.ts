@@ -108,7 +108,7 @@ export class FacilityView {
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 
-  /** `providerListed`: its provider is active and not sanctioned (providerListed); else an active facility reads suspended. */
+  /** `providerListed`: its provider is active and not sanctioned (providerListedSql); else an active facility reads suspended. */
   static of(f: Facility, providerName: string, providerListed = true): FacilityView {
     const { id, providerId, provinceCode, regionCode, name, category, unit, unitPriceFen, description, createdAt, updatedAt } = f;
     const status = f.status === 'active' && !providerListed ? 'suspended' : f.status;

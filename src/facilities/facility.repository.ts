@@ -5,7 +5,7 @@ import { empty, join, raw, sql, Sql } from '../common/persistence/sql';
 import { Organization } from '../organizations/organization.entity';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { recordedCodes, recordedRelationColumns } from '../oversight/party-relation.repository';
-import { providerListed, sanctionedSql, sanctionInForce } from '../oversight/sanction.time-rules';
+import { providerListedSql, sanctionedSql, sanctionInForce } from '../oversight/sanction.time-rules';
 import { Facility, FacilityGram, FacilityRating } from './facility.entity';
 import { exactGram, gramsOf, searchGrams } from './facility-grams';
 
@@ -28,7 +28,7 @@ export interface Priceable {
   relatedTo: { group: string[]; codes: string[] } | null;
 }
 
-/** A provider as its facilities' public reads show it: its name, and whether it is listed (providerListed). */
+/** A provider as its facilities' public reads show it: its name, and whether it is listed (providerListedSql). */
 export interface ProviderStanding {
   name: string;
   listed: boolean;
@@ -70,11 +70,11 @@ export class FacilityRepository {
     return (await this.db.select(Facility, 'f', sql`WHERE f.id = ${id}`))[0];
   }
 
-  /** The facility with its provider's name and whether the provider is listed (providerListed) at `now` and on `today`. */
+  /** The facility with its provider's name and whether the provider is listed (providerListedSql) at `now` and on `today`. */
   async withStanding(id: string, now: string, today: string): Promise<{ facility: Facility; standing: ProviderStanding } | undefined> {
     const row = await this.db.row(
       sql`SELECT ${this.db.columns(Facility, 'f')}, o.name AS provider_name,
-            CASE WHEN ${providerListed.sql('o', now, today)} THEN 1 ELSE 0 END AS provider_listed
+            CASE WHEN ${providerListedSql('o', now, today)} THEN 1 ELSE 0 END AS provider_listed
           FROM facility f JOIN organization o ON o.id = f.provider_id WHERE f.id = ${id}`,
     );
     if (!row) return undefined;
@@ -189,7 +189,7 @@ export class FacilityRepository {
   private inCategory(scope: ComparisonScope): Sql {
     return sql`FROM facility f JOIN organization o ON o.id = f.provider_id
       WHERE f.category = ${scope.category} AND f.status = 'active' AND f.unit_price_fen <= ${scope.maxPriceFen}
-        AND ${providerListed.sql('o', scope.now, scope.today)}`;
+        AND ${providerListedSql('o', scope.now, scope.today)}`;
   }
 
   /**
@@ -220,7 +220,7 @@ export class FacilityRepository {
   }
 
   /**
-   * How many facilities (f) match `facilities` and have a listed provider (providerListed): counted in a facility index
+   * How many facilities (f) match `facilities` and have a listed provider (providerListedSql): counted in a facility index
    * alone, less those of providers not active, found from the few such providers, and less those of active providers
    * under a sanction in force, found from the few sanctions (the two sets are disjoint: CASE counts an unknown as not
    * active, the second takes only those surely active). A join to every facility's provider instead costs a row
@@ -302,7 +302,7 @@ export class FacilityRepository {
       q.category ? sql` AND f.category = ${q.category}` : empty
     }`;
     const from = (text: Sql) =>
-      sql`FROM facility f${withGrams} JOIN organization o ON o.id = f.provider_id WHERE ${filters} AND ${providerListed.sql('o', now, today)}${text}`;
+      sql`FROM facility f${withGrams} JOIN organization o ON o.id = f.provider_id WHERE ${filters} AND ${providerListedSql('o', now, today)}${text}`;
     const columns = sql`${this.db.columns(Facility, 'f')}, o.name AS provider_name`;
     const page = sql`ORDER BY f.unit_price_fen, f.id LIMIT ${q.limit} OFFSET ${q.offset}`;
     let rows: Row[];

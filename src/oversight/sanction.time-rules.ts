@@ -1,7 +1,6 @@
 import { raw, sql } from '../common/persistence/sql';
 import type { TimeRule } from '../common/time/time-rule';
 import { organizationActive } from '../organizations/organization.time-rules';
-import type { Organization } from '../organizations/organization.entity';
 import type { Sanction } from './sanction.entity';
 
 /** A sanction binds on the date `at`: not lifted, and `until` (inclusive) not yet passed. */
@@ -23,8 +22,5 @@ export const heldBackSql = (org: string, now: string, today: string) =>
  * active at the instant `now`, and bound by no sanction in force on the Beijing day `today`. The sanction side is a
  * NOT EXISTS on the (credit_code, status) index: one index probe per provider row, never a scan of the sanction list.
  */
-export const providerListed = {
-  holds: (o: Pick<Organization, 'status' | 'noticeEndsAt'>, sanctioned: boolean, now: string) =>
-    organizationActive.holds(o, now) && !sanctioned,
-  sql: (org: string, now: string, today: string) => sql`(${organizationActive.sql(org, now)} AND NOT ${sanctionedSql(org, today)})`,
-};
+export const providerListedSql = (org: string, now: string, today: string) =>
+  sql`(${organizationActive.sql(org, now)} AND NOT ${sanctionedSql(org, today)})`;
