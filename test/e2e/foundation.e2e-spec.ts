@@ -208,6 +208,21 @@ describe('service foundation', () => {
       }
     });
 
+    it('refuses an organization registered outside the four provinces, naming its province (400)', async () => {
+      const body = {
+        username: 'beijing-lab',
+        password: PASSWORD,
+        role: 'provider',
+        organization: { name: '北京某实验室', creditCode: creditCodeIn('110108') },
+      };
+      const en = await t.http.post('/api/auth/register').send(body).expect(400);
+      expect(en.body.message).toBe(
+        'organization.creditCode: registered in Beijing (110000), outside Shanghai, Jiangsu, Zhejiang and Anhui, whose schemes this service runs',
+      );
+      const zh = await t.http.post('/api/auth/register').set('Accept-Language', 'zh-CN').send(body).expect(400);
+      expect(zh.body.message).toBe('organization.creditCode：登记地 北京市 不在沪苏浙皖，本服务只受理沪苏浙皖的机构');
+    });
+
     it('rejects unknown fields, also nested ones, naming them', async () => {
       const base = {
         username: 'extra-field',
@@ -360,7 +375,7 @@ describe('service foundation', () => {
         .set('Accept-Language', 'zh-CN')
         .send({ noticeDays: 0 })
         .expect(409);
-      expect(again.body.message).toBe('该服务机构已在正常服务，只有已申请入库或暂停服务的机构可以准入');
+      expect(again.body.message).toBe('该服务机构状态正常，只有已申请入库或暂停服务的机构可以准入');
       const s = await t.http.post(`/api/providers/${p.organizationId}/suspend`).set(zj).send({ reason: '虚假使用记录' }).expect(200);
       expect(s.body).toMatchObject({ status: 'suspended', statusReason: '虚假使用记录' });
     });

@@ -122,7 +122,7 @@ describe('refusals of holds, quotes, capture and usage in Chinese', () => {
       expect(await inBoth(capture(h.id, 1), 409)).toEqual({
         code: 'INVALID_STATE',
         en: 'the redemption is captured; only a held redemption can be closed',
-        zh: '该兑付记录已核销，只有冻结中的兑付记录可以核销或取消',
+        zh: '该核销记录已核销，只有冻结中的核销记录可以核销或取消',
       });
     });
 
@@ -175,7 +175,7 @@ describe('refusals of holds, quotes, capture and usage in Chinese', () => {
       expect(await inBoth((l) => hold(e, { voucherId: v.id, facilityId: retired, quantity: 1 }, l), 409)).toEqual({
         code: 'INVALID_STATE',
         en: 'the facility is retired; it takes no new orders',
-        zh: '该仪器或服务已下线，不再接受新订单',
+        zh: '该仪器或服务已下架，不再接受新订单',
       });
     });
   });

@@ -305,7 +305,7 @@ describe('an application’s reason, told in the reader’s language', () => {
     expect(applicationReason(refused({ amountFen: 100, budgetAvailableFen: null }), 'en')).toBe(
       'the voucher budget of 340100 had ¥0.00 available, less than the ¥1.00 requested',
     );
-    expect(applicationReason(refused({ terms: undefined }), 'zh')).toBe('申请时合肥市（340100）及其所在省份均无生效的创新券政策');
+    expect(applicationReason(refused({ terms: undefined }), 'zh')).toBe('合肥市（340100）及其所在省份目前均无生效的创新券政策');
   });
 
   it('keeps a bureau’s reason as typed, and a refusal it cannot read with its code’s sentence', () => {
