@@ -65,7 +65,29 @@ export class LoginThrottle {
    * counts on the row of the subject that refused it (address or username); `audit` is set for the first refusal of
    * the subject's minute only, decided under the row's lock so that nodes agree. Own unit, unless the caller's.
    */
-  admit(username: string, ip: string): Promise<Admission> {
+  async admit(username: string, ip: string): Promise<Admission> {
+    return (await this.refusedByAddress(ip)) ?? this.admitChecked(username, ip);
+  }
+
+  /**
+   * The refusal of an address that used up its minute, with its row alone: no row is made for the username it tries,
+   * so a limited address cycling through new usernames cannot grow the table. Null when the address may try (read
+   * without a lock first: most logins pass here at the cost of one read); admitChecked then decides under the locks.
+   */
+  private refusedByAddress(ip: string): Promise<Admission | null> {
+    return this.uow.run(async () => {
+      const now = securityClock.iso();
+      const seen = await this.throttles.get(addressKey(ip));
+      if (!seen || windowUse(seen, now, 60).hits < this.config.loginFailuresPerIpPerMin) return null;
+      const address = await this.throttles.lockOrCreate(addressKey(ip), now);
+      const byAddress = windowUse(address, now, 60);
+      if (byAddress.hits < this.config.loginFailuresPerIpPerMin) return null;
+      const limited = catalogued('RATE_LIMITED', 'auth.addressLoginsLimited', {}, { retryAfterSec: byAddress.resetsInSec });
+      return this.refused(address, 'address', limited, now);
+    });
+  }
+
+  private admitChecked(username: string, ip: string): Promise<Admission> {
     return this.uow.run(async () => {
       const now = securityClock.iso();
       // The username's row before the address's, in every unit, so concurrent attempts queue instead of deadlocking.

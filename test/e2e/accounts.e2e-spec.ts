@@ -156,6 +156,11 @@ describe('accounts', () => {
         () => ip,
       );
       expect(refused).toEqual(Array(300).fill(429));
+      // The refused address tried 270 usernames more: none of them got a throttle row.
+      const userRows = await t.dataSource.query<{ n: number | string }[]>('SELECT COUNT(*) AS n FROM throttle WHERE throttle_key LIKE ?', [
+        'login-user:flood-%',
+      ]);
+      expect(Number(userRows[0].n)).toBe(30);
       const first = await refusalsWhere((s) => s.clientIp === ip);
       expect(first).toEqual([
         expect.objectContaining({ reason: 'RATE_LIMITED', subject: 'address', clientIp: ip, window: expect.any(String) }),
