@@ -105,12 +105,12 @@ export class AuthService {
       return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCredentials'), user);
     }
     // Said only to whoever knows the password; not a failure toward the lockout.
-    if (!user.activatedAt) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsActivation'));
+    if (!user.activatedAt) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsActivation'), user);
     // The password its maker chose opens nothing: the holder sets one with the activator's setup code.
-    if (user.setupCodeHash) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsSetup'));
+    if (user.setupCodeHash) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsSetup'), user);
     if (user.mfaEnabledAt) {
       if (!otp) {
-        return this.settleNeither(username, client, attempt, catalogued('MFA_REQUIRED', 'auth.mfaRequired'));
+        return this.settleNeither(username, client, attempt, catalogued('MFA_REQUIRED', 'auth.mfaRequired'), user);
       }
       const step = this.mfa.verify(this.mfa.decrypt(user.mfaSecret!), otp);
       if (step === null) return this.failLogin(username, client, attempt, catalogued('MFA_INVALID', 'auth.mfaInvalid'), user);
@@ -219,7 +219,7 @@ export class AuthService {
     return this.uow.run(async () => {
       // The username's row is held from here, so no lock can start between this check and the settlement below.
       const locked = await this.throttle.lockedOut(username);
-      if (locked) return this.settleNeither(username, client, attempt, locked);
+      if (locked) return this.settleNeither(username, client, attempt, locked, user);
       if (!(await this.users.completeSetup(user.id, user.setupCodeHash!, passwordHash, securityClock.iso()))) {
         return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongSetupCode'), user);
       }
@@ -356,9 +356,14 @@ export class AuthService {
   }
 
   /** An attempt that was neither a success nor a failure (two-factor asked for, the account waiting): it only leaves. */
-  private settleNeither(username: string, client: Client, attempt: string, error: DomainError): Promise<Outcome<never>> {
+  /**
+   * The right password that does not let its user in (the code missing, an account still to activate or set up):
+   * neither toward the lockout nor the limit, but audited, so that a stolen password confirmed this way is seen.
+   */
+  private settleNeither(username: string, client: Client, attempt: string, error: DomainError, user: User): Promise<Outcome<never>> {
     return this.uow.run(async () => {
       await this.throttle.settle(username, client.ip, attempt, 'neither');
+      this.record(user, 'auth.login_incomplete', { username, clientIp: client.ip, userAgent: client.userAgent, reason: error.code });
       return refusedBy(error);
     });
   }

@@ -246,6 +246,15 @@ describe('accounts', () => {
       expect((await t.http.post('/api/auth/mfa/setup').set(auth(token)).send({}).expect(409)).body.code).toBe('INVALID_STATE');
 
       expect((await login({ username: e.username, password: PASSWORD }).expect(401)).body.code).toBe('MFA_REQUIRED');
+      // The right password without its code is audited: a stolen password confirmed this way is seen.
+      await t.get(AuditSealer).sealAll();
+      const incomplete = await t.dataSource.query<{ summary: string }[]>(
+        'SELECT summary FROM audit_entry WHERE action = ? AND entity_id = ?',
+        ['auth.login_incomplete', e.userId],
+      );
+      expect(incomplete.map((r) => JSON.parse(r.summary))).toEqual([
+        expect.objectContaining({ username: e.username, reason: 'MFA_REQUIRED' }),
+      ]);
       expect((await login({ username: e.username, password: PASSWORD, otp: '123456' }).expect(401)).body.code).toBe('MFA_INVALID');
       securityClock.travel(31_000);
       const code = totp(setup.secret);
