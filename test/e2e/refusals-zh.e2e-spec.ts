@@ -35,6 +35,10 @@ describe('refusals of holds, quotes, capture and usage in Chinese', () => {
     await list(zjLab, 'sem', {});
   });
   afterAll(() => t.close());
+  let bureauJs: string;
+  beforeAll(async () => {
+    bureauJs = await t.token('bureau-js');
+  });
 
   const hefeiVoucher = async () => {
     const e = await t.registerEnterprise('340104');
@@ -177,6 +181,18 @@ describe('refusals of holds, quotes, capture and usage in Chinese', () => {
         en: 'the facility is retired; it takes no new orders',
         zh: '该仪器或服务已下架，不再接受新订单',
       });
+    });
+  });
+
+  it('another region’s bureau is told which bureau may act, wholly in Chinese; in English as before', async () => {
+    const said = await inBoth((l) => {
+      const req = t.http.put('/api/budgets/340100/2026').set(auth(bureauJs));
+      return (l ? req.set('Accept-Language', l) : req).send({ totalFen: 1 });
+    }, 403);
+    expect(said).toEqual({
+      code: 'FORBIDDEN',
+      en: 'only the bureau of region 340100 or its province may act on the budget of 340100',
+      zh: '只有合肥市的科技主管部门（或其所在省份的科技厅）可以办理此事项',
     });
   });
 });

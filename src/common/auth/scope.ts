@@ -1,5 +1,6 @@
 import { Actor } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
+import { translate } from '../i18n/messages';
 
 export { provinceOfRegion } from '../../regions/regions.data';
 
@@ -12,7 +13,11 @@ export function bureauCovers(bureauRegion: string | null, regionCode: string | n
 
 export function assertBureauOf(actor: Actor, regionCode: string, what = 'this region'): void {
   if (actor.role !== 'bureau' || !bureauCovers(actor.regionCode, regionCode)) {
-    throw new DomainError('FORBIDDEN', `only the bureau of region ${regionCode} or its province may act on ${what}`);
+    // `what` is English detail the callers write; the other languages name the bureau that may act, from the catalogue.
+    const english = `only the bureau of region ${regionCode} or its province may act on ${what}`;
+    throw new DomainError('FORBIDDEN', english, {
+      localized: (lng) => (lng === 'en' ? english : translate(lng, 'scope.bureauOnly', { regionCode })),
+    });
   }
 }
 
