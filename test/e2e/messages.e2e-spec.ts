@@ -222,7 +222,7 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
         .expect(400);
       expect(key.body.message).toBe('Idempotency-Key：须为 1–128 个可打印 ASCII 字符');
       const route = await t.http.get('/api/no-such-route').set('Accept-Language', 'zh-CN').expect(404);
-      expect(route.body).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^未找到该记录/) });
+      expect(route.body).toMatchObject({ code: 'NOT_FOUND', message: '没有这个接口：GET /api/no-such-route' });
     });
 
     it('a quote’s refusal (a 200 answer) is in the caller’s language too, its code unchanged', async () => {

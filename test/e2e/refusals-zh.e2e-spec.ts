@@ -195,4 +195,11 @@ describe('refusals of holds, quotes, capture and usage in Chinese', () => {
       zh: '只有合肥市的科技主管部门（或其所在省份的科技厅）可以办理此事项',
     });
   });
+
+  it('a path no route serves is 404 naming it, in Chinese too', async () => {
+    const en = await t.http.get('/api/nope').expect(404);
+    expect(en.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'Cannot GET /api/nope' });
+    const zh = await t.http.get('/api/nope').set('Accept-Language', 'zh-CN').expect(404);
+    expect(zh.body.message).toBe('没有这个接口：GET /api/nope');
+  });
 });

@@ -38,8 +38,14 @@ export function inLanguage(lng: Language, code: string, english: string, localiz
 /** Every failure as `{statusCode, code, message}` (and its Retry-After, if any) in `lng`; never a stack trace. */
 export function toErrorBody(exception: unknown, logger?: Logger, lng: Language = 'en'): ErrorBody & { retryAfterSec?: number } {
   const body = englishBody(exception, logger);
-  const localized = exception instanceof DomainError ? exception.options.localized : undefined;
+  const localized = exception instanceof DomainError ? exception.options.localized : unknownRoute(body);
   return { ...body, message: inLanguage(lng, body.code, body.message, localized) };
+}
+
+/** The router's 404 for a path no route serves ("Cannot GET /api/nope"), said in the caller's language. */
+function unknownRoute(body: ErrorBody): ((lng: Language) => string) | undefined {
+  const route = body.statusCode === 404 ? /^Cannot ([A-Z]+) (\S+)$/.exec(body.message) : null;
+  return route ? (lng) => translate(lng, 'unknownRoute', { method: route[1], path: route[2] }) : undefined;
 }
 
 function englishBody(exception: unknown, logger?: Logger): ErrorBody & { retryAfterSec?: number } {
