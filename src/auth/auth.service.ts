@@ -16,7 +16,7 @@ import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } f
 import { Credentials } from './credentials';
 import { Admission, LoginThrottle } from './login-throttle';
 import { MfaSecrets } from './mfa-secrets';
-import { passwordProblem } from './password.rules';
+import { MIN_PASSWORD_LENGTH, passwordProblem } from './password.rules';
 import { Session } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { AccessTokens, parseRefreshToken, refreshToken } from './tokens';
@@ -48,7 +48,7 @@ const plusSec = (iso: string, sec: number) => new Date(Date.parse(iso) + sec * 1
 /** A password the rule refuses: 400 WEAK_PASSWORD naming why. */
 export function assertStrongPassword(password: string, username: string, field = 'password'): void {
   const problem = passwordProblem(password, username);
-  if (problem) throw new DomainError('WEAK_PASSWORD', `${field}: ${problem}`);
+  if (problem) throw catalogued('WEAK_PASSWORD', `passwords.${problem}`, { field, min: MIN_PASSWORD_LENGTH });
 }
 
 /**

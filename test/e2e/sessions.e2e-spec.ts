@@ -116,9 +116,21 @@ describe('sessions', () => {
     // said as a wrong password, not as "sign in first", in Chinese too
     const zh = await change({ currentPassword: 'Wrong-Password-2', newPassword: 'Brand-New-Pass-2027' }).set('Accept-Language', 'zh-CN');
     expect(zh.body.message).toBe('当前密码（currentPassword）不正确');
-    for (const weak of ['short1A!', 'alllowercaseletters', 'Password123!', `${p.username}-X9!`]) {
-      const res = await change({ currentPassword: PASSWORD, newPassword: weak }).expect(400);
-      expect(res.body).toMatchObject({ code: 'WEAK_PASSWORD', message: expect.stringContaining('newPassword') });
+    const weak: [string, string, string][] = [
+      ['short1A!', 'newPassword: password must be at least 10 characters', 'newPassword：密码至少需要 10 个字符'],
+      [
+        'alllowercaseletters',
+        'newPassword: password must mix at least 3 of: lower-case letters, upper-case letters, digits, symbols',
+        'newPassword：密码须含小写字母、大写字母、数字、符号中的至少三类',
+      ],
+      ['Password123!', 'newPassword: password is too common or too easy to guess', 'newPassword：密码过于常见或容易被猜到，请换一个'],
+      [`${p.username}-X9!`, 'newPassword: password must not contain the username', 'newPassword：密码不能包含用户名'],
+    ];
+    for (const [newPassword, en, zhMessage] of weak) {
+      const res = await change({ currentPassword: PASSWORD, newPassword }).expect(400);
+      expect(res.body).toEqual({ statusCode: 400, code: 'WEAK_PASSWORD', message: en });
+      const inZh = await change({ currentPassword: PASSWORD, newPassword }).set('Accept-Language', 'zh-CN').expect(400);
+      expect(inZh.body.message).toBe(zhMessage);
     }
     await change({ currentPassword: PASSWORD, newPassword: 'Brand-New-Pass-2027' }).expect(204);
     expect(await onBoth(other.accessToken)).toEqual([401, 401]);

@@ -19,13 +19,13 @@ const POLICY = { failures: 5, windowSec: 900, lockSec: 900 };
 
 describe('password rule', () => {
   it.each([
-    ['shorter than 10 characters', 'Ab1!xyz', 'at least 10'],
-    ['one class only', 'aaaaaaaaaaaa', '3 of'],
-    ['two classes only', 'abcdefghij12', '3 of'],
-    ['the username inside', 'Hefei-Lab-2026!', 'username'],
-    ['a common password', 'Password123!', 'common'],
+    ['shorter than 10 characters', 'Ab1!xyz', 'tooShort'],
+    ['one class only', 'aaaaaaaaaaaa', 'tooFewClasses'],
+    ['two classes only', 'abcdefghij12', 'tooFewClasses'],
+    ['the username inside', 'Hefei-Lab-2026!', 'containsUsername'],
+    ['a common password', 'Password123!', 'tooCommon'],
   ])('refuses %s', (_, password, reason) => {
-    expect(passwordProblem(password, 'hefei-lab')).toContain(reason);
+    expect(passwordProblem(password, 'hefei-lab')).toBe(reason);
   });
 
   it.each(['demo-pass-2026', 'Correct-Horse-2026', 'Tui8#kqLw2', '量子Lab-Pass-2026'])('accepts %s', (password) => {
