@@ -129,8 +129,7 @@ export class GrantTally {
       const [regionCode, year] = key.split('|');
       return [...subjects].map(([subject, fen]) => ({ regionCode, year: Number(year), subject, fen }));
     });
-    const order = (x: (typeof rest)[number]) => `${x.regionCode}|${x.year}|${x.subject}`;
-    return rest.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+    return rest.sort((a, b) => byText(a.regionCode, b.regionCode) || a.year - b.year || byText(a.subject, b.subject));
   }
 }
 

@@ -42,13 +42,13 @@ export class HoldRelease {
 
   /**
    * uncapture for several redemptions at once, on one voucher or several (a claim rejected for good,
-   * `claim.final_rejection`): all the rows are locked before any money moves (lockForBudget), then each capture goes
+   * `claim.final_rejection`): all the rows are locked before any money moves (giveBackGrantsLockBudgets), then each capture goes
    * back, in the order given.
    */
   async uncaptureAll(back: { redemption: Pick<Redemption, 'id' | 'voucherId'>; fen: number }[], kind?: UncaptureKind): Promise<void> {
     const vouchers = await this.vouchers.lockInIdOrder(back.map((b) => b.redemption.voucherId));
     const moves = back.map((b) => ({ ...b, voucher: vouchers.get(b.redemption.voucherId)! }));
-    await this.lockForBudget(moves.filter((m) => closed(m.voucher)));
+    await this.giveBackGrantsLockBudgets(moves.filter((m) => closed(m.voucher)));
     for (const m of moves) await this.ledger.uncapture(m.voucher, m.fen, m.redemption.id, kind);
     for (const id of vouchers.keys()) await this.vouchers.refreshExhausted(id);
   }
@@ -56,13 +56,13 @@ export class HoldRelease {
   /**
    * A claim approved below what its redemptions captured, `fen` given back per voucher: that leaves each voucher's
    * spent balance for the budget (LedgerService.reduceSpent) and, like everything a voucher gives back to the budget,
-   * no longer counts against the annual grant. All the rows are locked before any money moves (lockForBudget).
+   * no longer counts against the annual grant. All the rows are locked before any money moves (giveBackGrantsLockBudgets).
    */
   async cutByApproval(cuts: [voucherId: string, fen: number][], claimId: string): Promise<void> {
     const cut = cuts.filter(([, fen]) => fen > 0);
     const vouchers = await this.vouchers.lockInIdOrder(cut.map(([id]) => id));
     const moves = cut.map(([id, fen]) => ({ voucher: vouchers.get(id)!, fen }));
-    await this.lockForBudget(moves);
+    await this.giveBackGrantsLockBudgets(moves);
     for (const m of moves) await this.ledger.reduceSpent(m.voucher, m.fen, claimId);
   }
 
@@ -81,7 +81,7 @@ export class HoldRelease {
    * several vouchers: taken voucher by voucher as the money moved, it would hold the budget while waiting for the next
    * voucher or grant row, and deadlock with issuances, captures and other claims' decisions.
    */
-  private async lockForBudget(back: { voucher: Voucher; fen: number }[]): Promise<void> {
+  private async giveBackGrantsLockBudgets(back: { voucher: Voucher; fen: number }[]): Promise<void> {
     await this.closing.giveBackGrants(back);
     const touched = back.filter((b) => b.fen > 0).map((b) => b.voucher);
     for (const budget of budgetsOf(touched)) await this.budgets.lock(budget.regionCode, budget.year);
