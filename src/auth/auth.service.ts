@@ -151,7 +151,7 @@ export class AuthService {
       }
       const next = refreshToken(session.id);
       if (!(await this.sessions.rotate(session.id, parsed.hash, next.hash, now)))
-        return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionOver'));
+        return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionEnded'));
       return ok({ ...(await this.access(user, session.id)), refreshToken: next.token });
     });
   }

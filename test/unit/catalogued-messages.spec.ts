@@ -67,7 +67,7 @@ describe('formats of the catalogues’ parameters', () => {
 
   it('names units, statuses and regions in Chinese, and counts English nouns', () => {
     expect(zh('{{u, named(in: units)}}', { u: 'sample' })).toBe('样');
-    expect(zh('{{s, named(in: organizationStatuses)}}', { s: 'suspended' })).toBe('暂停服务');
+    expect(zh('{{s, named(in: organizationStates)}}', { s: 'suspended' })).toBe('已暂停服务');
     expect(zh('{{r, region}}', { r: '340100' })).toBe('合肥市');
     expect(zh('{{l, size}}', { l: '100kb' })).toBe('100 KB');
     expect(translate('en', 'bookings.minNotice', { hours: 1 })).toBe('bookings need 1 hour’s notice');
