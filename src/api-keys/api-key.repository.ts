@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Page } from '../common/http/paging';
 import { Database, Row } from '../common/persistence/database';
 import { sql } from '../common/persistence/sql';
 
@@ -67,12 +68,15 @@ export class ApiKeyRepository {
   }
 
   /** The keys of one organization or bureau region (role and scope alike), newest first. */
-  async ownedBy(owner: { role: string; organizationId: string | null; regionCode: string | null }): Promise<ApiKey[]> {
-    const rows = await this.db.rows(
-      sql`SELECT * FROM api_key WHERE role = ${owner.role} AND COALESCE(organization_id, '') = ${owner.organizationId ?? ''}
-          AND COALESCE(region_code, '') = ${owner.regionCode ?? ''} ORDER BY created_at DESC, id`,
-    );
-    return rows.map(toKey);
+  async ownedBy(
+    owner: { role: string; organizationId: string | null; regionCode: string | null },
+    page: { limit: number; offset: number },
+  ): Promise<Page<ApiKey>> {
+    const where = sql`WHERE role = ${owner.role} AND COALESCE(organization_id, '') = ${owner.organizationId ?? ''}
+          AND COALESCE(region_code, '') = ${owner.regionCode ?? ''}`;
+    const rows = await this.db.rows(sql`SELECT * FROM api_key ${where} ORDER BY created_at DESC, id LIMIT ${page.limit} OFFSET ${page.offset}`);
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM api_key ${where}`);
+    return { items: rows.map(toKey), total: Number(counted?.n ?? 0) };
   }
 
   /** Revokes a live key; false when it was already revoked. */

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor, PersonalAccount } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
+import { PageQuery } from '../common/http/paging';
 import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { ApiKeyList, ApiKeyView, CreateApiKeyInput, CreatedApiKeyView } from './api-keys.dto';
 import { ApiKeysService } from './api-keys.service';
@@ -42,9 +43,9 @@ export class ApiKeysController {
   })
   @Authenticated()
   @ApiOkResponse({ type: ApiKeyList })
-  async list(@CurrentActor() actor: Actor): Promise<ApiKeyList> {
-    const items = await this.keys.list(actor);
-    return { items: items.map(ApiKeyView.of), total: items.length };
+  async list(@CurrentActor() actor: Actor, @Query() q: PageQuery): Promise<ApiKeyList> {
+    const page = await this.keys.list(actor, q);
+    return { items: page.items.map(ApiKeyView.of), total: page.total };
   }
 
   @Delete(':id')

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { clock, securityClock } from '../common/clock';
+import type { Page } from '../common/http/paging';
 import { Actor, Role } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
@@ -55,9 +56,9 @@ export class ApiKeysService {
     return { apiKey, key };
   }
 
-  list(actor: Actor): Promise<ApiKey[]> {
+  list(actor: Actor, page: { limit: number; offset: number }): Promise<Page<ApiKey>> {
     this.assertAdmin(actor);
-    return this.keys.ownedBy(ownerOf(actor));
+    return this.keys.ownedBy(ownerOf(actor), page);
   }
 
   async revoke(actor: Actor, id: string): Promise<void> {

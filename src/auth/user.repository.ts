@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { sql } from '../common/persistence/sql';
 import { User } from './user.entity';
@@ -41,28 +42,29 @@ export class UserRepository {
     return (await this.db.row(sql`SELECT 1 AS one FROM app_user LIMIT 1`)) !== undefined;
   }
 
-  inGroup(group: UserGroup): Promise<User[]> {
+  async inGroup(group: UserGroup, page: { limit: number; offset: number }): Promise<Page<User>> {
     const where =
       'organizationId' in group
-        ? sql`u.organization_id = ${group.organizationId}`
+        ? sql`WHERE u.organization_id = ${group.organizationId}`
         : group.role === 'bureau'
-          ? sql`u.role = 'bureau' AND u.region_code = ${group.regionCode}`
-          : sql`u.role = 'platform'`;
-    return this.db.select(User, 'u', sql`WHERE ${where} ORDER BY u.created_at, u.id`);
+          ? sql`WHERE u.role = 'bureau' AND u.region_code = ${group.regionCode}`
+          : sql`WHERE u.role = 'platform'`;
+    const items = await this.db.select(User, 'u', sql`${where} ORDER BY u.created_at, u.id LIMIT ${page.limit} OFFSET ${page.offset}`);
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM app_user u ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
   }
 
   /**
    * Bureau accounts an admin made that still wait for a second person: to activate them, or (activated) for their holder
-   * to set a password with the setup code. Oldest first; one region's, or every region's.
+   * to set a password with the setup code, other than those the asking admin made. Oldest first; one region's, or every
+   * region's.
    */
-  awaitingSecondPerson(regionCode: string | null): Promise<User[]> {
-    return this.db.select(
-      User,
-      'u',
-      sql`WHERE u.role = 'bureau' AND u.created_by IS NOT NULL AND u.disabled_at IS NULL
-            AND (u.activated_at IS NULL OR u.setup_code_hash IS NOT NULL)${regionCode ? sql` AND u.region_code = ${regionCode}` : sql``}
-          ORDER BY u.created_at, u.id`,
-    );
+  async awaitingSecondPerson(q: { regionCode: string | null; notMadeBy: string; limit: number; offset: number }): Promise<Page<User>> {
+    const where = sql`WHERE u.role = 'bureau' AND u.created_by IS NOT NULL AND u.created_by <> ${q.notMadeBy} AND u.disabled_at IS NULL
+            AND (u.activated_at IS NULL OR u.setup_code_hash IS NOT NULL)${q.regionCode ? sql` AND u.region_code = ${q.regionCode}` : sql``}`;
+    const items = await this.db.select(User, 'u', sql`${where} ORDER BY u.created_at, u.id LIMIT ${q.limit} OFFSET ${q.offset}`);
+    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM app_user u ${where}`);
+    return { items, total: Number(counted?.n ?? 0) };
   }
 
   async setPassword(id: string, passwordHash: string, at: string): Promise<void> {

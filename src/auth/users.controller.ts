@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor, PersonalAccount } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
+import { PageQuery } from '../common/http/paging';
 import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { unwrap } from '../common/use-case';
 import { ActivatedUserView, AwaitingUserView, CreateUserInput, StaffUserView } from './auth.dto';
@@ -25,9 +26,8 @@ export class UsersController {
   })
   @Authenticated()
   @ApiOkResponse({ type: [StaffUserView] })
-  async list(@CurrentActor() actor: Actor) {
-    const items = await this.users.list(actor);
-    return { items, total: items.length };
+  async list(@CurrentActor() actor: Actor, @Query() q: PageQuery) {
+    return this.users.list(actor, q);
   }
 
   @Post()
@@ -62,9 +62,8 @@ export class UsersController {
   })
   @Authenticated('platform', 'bureau')
   @ApiOkResponse({ type: [AwaitingUserView] })
-  async awaitingActivation(@CurrentActor() actor: Actor) {
-    const items = await this.users.awaitingActivation(actor);
-    return { items, total: items.length };
+  async awaitingActivation(@CurrentActor() actor: Actor, @Query() q: PageQuery) {
+    return this.users.awaitingActivation(actor, q);
   }
 
   @Post(':id/activate')

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { securityClock } from '../common/clock';
+import type { Page } from '../common/http/paging';
 import { Actor } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -52,8 +53,9 @@ export class UsersService {
     private readonly auth: AuthService,
   ) {}
 
-  async list(actor: Actor): Promise<StaffUserView[]> {
-    return (await this.users.inGroup(groupOf(actor))).map(staffView);
+  async list(actor: Actor, page: { limit: number; offset: number }): Promise<Page<StaffUserView>> {
+    const users = await this.users.inGroup(groupOf(actor), page);
+    return { items: users.items.map(staffView), total: users.total };
   }
 
   /** A user with the admin's own role, organization and region. */
@@ -84,18 +86,23 @@ export class UsersService {
    * The bureau accounts waiting for the caller as their second person (to activate them, or to renew a setup code their
    * holder has not used): a platform admin sees every region's, a bureau admin those of its own region another admin made.
    */
-  async awaitingActivation(actor: Actor): Promise<AwaitingUserView[]> {
+  async awaitingActivation(actor: Actor, page: { limit: number; offset: number }): Promise<Page<AwaitingUserView>> {
     if (!actor.admin || (actor.role !== 'platform' && actor.role !== 'bureau')) throw catalogued('FORBIDDEN', 'users.activators');
-    const waiting = (await this.users.awaitingSecondPerson(actor.role === 'bureau' ? actor.regionCode : null)).filter(
-      (u) => u.createdBy !== actor.userId,
-    );
+    const waiting = await this.users.awaitingSecondPerson({
+      regionCode: actor.role === 'bureau' ? actor.regionCode : null,
+      notMadeBy: actor.userId,
+      ...page,
+    });
     const makers = new Map<string, string>();
-    for (const id of new Set(waiting.map((u) => u.createdBy!))) makers.set(id, (await this.users.get(id))?.username ?? id);
-    return waiting.map((u) => ({
-      ...staffView(u),
-      madeBy: makers.get(u.createdBy!)!,
-      ...(u.activatedAt && u.setupCodeExpiresAt ? { setupCodeExpiresAt: u.setupCodeExpiresAt } : {}),
-    }));
+    for (const id of new Set(waiting.items.map((u) => u.createdBy!))) makers.set(id, (await this.users.get(id))?.username ?? id);
+    return {
+      items: waiting.items.map((u) => ({
+        ...staffView(u),
+        madeBy: makers.get(u.createdBy!)!,
+        ...(u.activatedAt && u.setupCodeExpiresAt ? { setupCodeExpiresAt: u.setupCodeExpiresAt } : {}),
+      })),
+      total: waiting.total,
+    };
   }
 
   /**

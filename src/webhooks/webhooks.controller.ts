@@ -5,6 +5,7 @@ import type { Actor } from '../common/context/request-context';
 import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
+import { PageQuery } from '../common/http/paging';
 import { unwrap } from '../common/use-case';
 import {
   CreatedWebhookView,
@@ -51,9 +52,9 @@ export class WebhooksController {
   })
   @Authenticated()
   @ApiOkResponse({ type: WebhookList })
-  async list(@CurrentActor() actor: Actor): Promise<WebhookList> {
-    const items = await this.webhooks.list(actor);
-    return { items: items.map(WebhookView.of), total: items.length };
+  async list(@CurrentActor() actor: Actor, @Query() q: PageQuery): Promise<WebhookList> {
+    const page = await this.webhooks.list(actor, q);
+    return { items: page.items.map(WebhookView.of), total: page.total };
   }
 
   @Delete(':id')

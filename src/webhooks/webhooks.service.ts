@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { MfaSecrets } from '../auth/mfa-secrets';
 import { clock } from '../common/clock';
+import type { Page } from '../common/http/paging';
 import type { Actor } from '../common/context/request-context';
 import { catalogued, DomainError, notFound, serviceBusy } from '../common/errors/domain-error';
 import { translate } from '../common/i18n/messages';
@@ -83,8 +84,10 @@ export class WebhooksService {
     return { subscription, secret };
   }
 
-  list(actor: Actor): Promise<WebhookSubscription[]> {
-    return this.webhooks.subscriptionsOf(ownerOf(actor));
+  /** A page of the owner's live subscriptions: at most MAX_WEBHOOKS_PER_OWNER, so the page is cut from all of them. */
+  async list(actor: Actor, page: { limit: number; offset: number }): Promise<Page<WebhookSubscription>> {
+    const all = await this.webhooks.subscriptionsOf(ownerOf(actor));
+    return { items: all.slice(page.offset, page.offset + page.limit), total: all.length };
   }
 
   async unsubscribe(actor: Actor, id: string): Promise<void> {
