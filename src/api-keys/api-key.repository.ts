@@ -74,7 +74,9 @@ export class ApiKeyRepository {
   ): Promise<Page<ApiKey>> {
     const where = sql`WHERE role = ${owner.role} AND COALESCE(organization_id, '') = ${owner.organizationId ?? ''}
           AND COALESCE(region_code, '') = ${owner.regionCode ?? ''}`;
-    const rows = await this.db.rows(sql`SELECT * FROM api_key ${where} ORDER BY created_at DESC, id LIMIT ${page.limit} OFFSET ${page.offset}`);
+    const rows = await this.db.rows(
+      sql`SELECT * FROM api_key ${where} ORDER BY created_at DESC, id LIMIT ${page.limit} OFFSET ${page.offset}`,
+    );
     const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM api_key ${where}`);
     return { items: rows.map(toKey), total: Number(counted?.n ?? 0) };
   }

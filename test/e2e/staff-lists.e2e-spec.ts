@@ -12,7 +12,8 @@ describe('staff lists page with limit and offset', () => {
 
   afterAll(() => t?.close());
 
-  const page = async (path: string, who: Record<string, string>, query = '') => (await t.http.get(`${path}${query}`).set(who).expect(200)).body;
+  const page = async (path: string, who: Record<string, string>, query = '') =>
+    (await t.http.get(`${path}${query}`).set(who).expect(200)).body;
 
   it('users: a page of the organization’s users, in the order they were made, and the whole count', async () => {
     const admin = auth(provider.token);
@@ -23,7 +24,10 @@ describe('staff lists page with limit and offset', () => {
     const names = all.items.map((u: { username: string }) => u.username);
     expect(names.slice(1)).toEqual(['lab-clerk-a', 'lab-clerk-b', 'lab-clerk-c']);
     const second = await page('/api/users', admin, '?limit=2&offset=1');
-    expect(second).toEqual({ total: 4, items: [expect.objectContaining({ username: 'lab-clerk-a' }), expect.objectContaining({ username: 'lab-clerk-b' })] });
+    expect(second).toEqual({
+      total: 4,
+      items: [expect.objectContaining({ username: 'lab-clerk-a' }), expect.objectContaining({ username: 'lab-clerk-b' })],
+    });
     expect(await page('/api/users', admin, '?offset=4')).toEqual({ total: 4, items: [] });
   });
 
@@ -41,7 +45,15 @@ describe('staff lists page with limit and offset', () => {
     const who = auth(provider.token);
     const ids: string[] = [];
     for (const n of [1, 2, 3])
-      ids.push((await t.http.post('/api/webhooks').set(who).send({ url: `http://127.0.0.1:9/hook-${n}`, events: ['*'] }).expect(201)).body.id);
+      ids.push(
+        (
+          await t.http
+            .post('/api/webhooks')
+            .set(who)
+            .send({ url: `http://127.0.0.1:9/hook-${n}`, events: ['*'] })
+            .expect(201)
+        ).body.id,
+      );
     const last = await page('/api/webhooks', who, '?limit=2&offset=2');
     expect(last).toEqual({ total: 3, items: [expect.objectContaining({ id: ids[2], url: 'http://127.0.0.1:9/hook-3' })] });
     expect((await page('/api/webhooks', who, '?limit=2')).items.map((s: { id: string }) => s.id)).toEqual(ids.slice(0, 2));
@@ -51,7 +63,9 @@ describe('staff lists page with limit and offset', () => {
     const maker = await t.as('bureau-sh');
     const made: string[] = [];
     for (const name of ['sh-reviewer-a', 'sh-reviewer-b', 'sh-reviewer-c'])
-      made.push((await t.http.post('/api/users').set(maker).send({ username: name, password: 'Review-Shanghai-2026' }).expect(201)).body.id);
+      made.push(
+        (await t.http.post('/api/users').set(maker).send({ username: name, password: 'Review-Shanghai-2026' }).expect(201)).body.id,
+      );
     // the maker is not their second person: none of them is on its list, nor in its count
     expect(await page('/api/users/awaiting-activation', maker)).toEqual({ total: 0, items: [] });
     const platform = await t.as('platform');
@@ -69,7 +83,10 @@ describe('staff lists page with limit and offset', () => {
       const negative = await t.http.get(`${path}?offset=-1`).set(admin).expect(400);
       expect(JSON.stringify(negative.body)).toContain('offset');
     }
-    const zero = await t.http.get('/api/users/awaiting-activation?limit=0').set(await t.as('platform')).expect(400);
+    const zero = await t.http
+      .get('/api/users/awaiting-activation?limit=0')
+      .set(await t.as('platform'))
+      .expect(400);
     expect(JSON.stringify(zero.body)).toContain('limit');
   });
 });
