@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, validateSync } from 'class-validator';
-import { invalidInput } from '../common/errors/domain-error';
+import { violationsError } from '../common/http/validation';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { PROVINCE_CODES } from '../regions/regions.data';
 
@@ -20,7 +20,7 @@ export class CatalogueQuery {
  */
 export function parseCatalogueQuery(raw: Record<string, unknown>): CatalogueQuery {
   const query = plainToInstance(CatalogueQuery, raw);
-  const errors = validateSync(query, { whitelist: true });
-  if (errors.length > 0) throw invalidInput(`invalid catalogue filters: ${errors.map((e) => e.property).join(', ')}`);
+  const errors = validateSync(query, { whitelist: true, validationError: { target: true, value: true } });
+  if (errors.length > 0) throw violationsError(errors);
   return query;
 }

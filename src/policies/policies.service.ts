@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, invalidInput, notFound } from '../common/errors/domain-error';
+import { catalogued, cataloguedAll, notFound } from '../common/errors/domain-error';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../common/persistence/db-errors';
@@ -38,7 +38,11 @@ export class PoliciesService {
     assertBureauOf(actor, input.regionCode, `the policy of ${input.regionCode}`);
     const terms = input.toTerms();
     const problems = termsProblems(terms);
-    if (problems.length > 0) throw invalidInput(problems.join('; '));
+    if (problems.length > 0)
+      throw cataloguedAll(
+        'VALIDATION_FAILED',
+        problems.map((p) => ({ key: 'validation.notAbove', params: { ...p } })),
+      );
     if (input.effectiveFrom < clock.today()) {
       return refusedBy(catalogued('POLICY_BACKDATED', 'policies.backdated', { effectiveFrom: input.effectiveFrom, today: clock.today() }));
     }

@@ -87,15 +87,20 @@ export const termsWithDefaults = (terms: PolicyTerms): PolicyTerms => ({
   dualControlFen: terms.dualControlFen ?? 0,
 });
 
+/** A threshold above the cap it sits under: `field` must not exceed `limit`. */
+export interface TermsProblem {
+  field: keyof PolicyTerms;
+  limit: keyof PolicyTerms;
+}
+
 /** Fields whose values contradict each other (400 naming them), or none. */
-export function termsProblems(t: PolicyTerms): string[] {
-  const problems: string[] = [];
-  if (t.autoApproveMaxFen > t.maxVoucherFen) problems.push('autoApproveMaxFen must not exceed maxVoucherFen');
+export function termsProblems(t: PolicyTerms): TermsProblem[] {
+  const problems: TermsProblem[] = [];
+  if (t.autoApproveMaxFen > t.maxVoucherFen) problems.push({ field: 'autoApproveMaxFen', limit: 'maxVoucherFen' });
   if (t.perRedemptionCapFen !== null && t.perRedemptionCapFen > t.maxVoucherFen)
-    problems.push('perRedemptionCapFen must not exceed maxVoucherFen');
-  if (t.teamAnnualCapFen !== null && t.teamAnnualCapFen > t.enterpriseAnnualCapFen) {
-    problems.push('teamAnnualCapFen must not exceed enterpriseAnnualCapFen');
-  }
+    problems.push({ field: 'perRedemptionCapFen', limit: 'maxVoucherFen' });
+  if (t.teamAnnualCapFen !== null && t.teamAnnualCapFen > t.enterpriseAnnualCapFen)
+    problems.push({ field: 'teamAnnualCapFen', limit: 'enterpriseAnnualCapFen' });
   return problems;
 }
 

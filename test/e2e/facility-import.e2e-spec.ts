@@ -81,6 +81,16 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     expect(one.body.message).toContain('missing externalRef, name, category, unit, unitPriceFen');
     const oneZh = await csvImport(provider.token, 'a', true).set('Accept-Language', 'zh-CN').expect(400);
     expect(oneZh.body.message).toContain('CSV 首行须列出 externalRef, name, category, unit, unitPriceFen（缺少');
+    // a file the parser cannot read: the line it stopped at, wholly in Chinese; the parser's own words in English
+    const unquoted = `${HEADER}\nref-1,"显微镜"x,testing,hour,100\n`;
+    const badZh = await csvImport(provider.token, unquoted, true).set('Accept-Language', 'zh-CN').expect(400);
+    expect(badZh.body).toEqual({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'body：不是有效的 CSV 文件（第 2 行的引号不成对，或引号后有多余字符）',
+    });
+    const bad = await csvImport(provider.token, unquoted, true).expect(400);
+    expect(bad.body.message).toMatch(/^body: not a CSV file \(Invalid Closing Quote: .* at line 2/);
     const headerOnly = await csvImport(provider.token, `\uFEFF${HEADER}\r\n`, true).expect(200);
     expect(headerOnly.body).toMatchObject({ created: 0, updated: 0, unchanged: 0, rows: [], rejected: [] });
   });

@@ -142,6 +142,19 @@ describe('policies and budgets', () => {
       for (const field of fields) expect(res.body.message).toContain(field);
     });
 
+    it('names each contradiction in Chinese to a Chinese caller, joined as a form’s problems are', async () => {
+      const res = await t.http
+        .post('/api/policies')
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send(policyBody('340000', { maxVoucherFen: 1_000_000, perRedemptionCapFen: 2_000_000 }));
+      expect(res.body).toEqual({
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'autoApproveMaxFen：不能超过 maxVoucherFen；perRedemptionCapFen：不能超过 maxVoucherFen',
+      });
+    });
+
     it('accepts the extreme ratios 1 and 10000 basis points', async () => {
       const res = await publish('bureau-zj', '330100', {
         categories: [

@@ -117,7 +117,6 @@ export const notFound = (what: string) =>
     RECORD_NAMES.has(what) ? { localized: (lng) => translate(lng, 'notFound', { what: translate(lng, `records.${what}`) }) } : {},
   );
 export const forbidden = (why: string) => new DomainError('FORBIDDEN', why);
-export const invalidInput = (why: string) => new DomainError('VALIDATION_FAILED', why);
 /** An error whose message is a catalogue entry: English as its message, and the caller's language when answered. */
 export const catalogued = <C extends ErrorCode>(
   code: C,
@@ -128,6 +127,11 @@ export const catalogued = <C extends ErrorCode>(
   new DomainError(code, translate('en', key, params), { ...options, localized: (lng) => translate(lng, key, params) }) as DomainError & {
     readonly code: C;
   };
+/** Several catalogue entries answered as one error, joined as the language joins a form's problems. */
+export const cataloguedAll = (code: ErrorCode, entries: { key: string; params: Record<string, string | number> }[]) => {
+  const say = (lng: Language) => entries.map((e) => translate(lng, e.key, e.params)).join(translate(lng, 'validation.separator'));
+  return new DomainError(code, say('en'), { localized: say });
+};
 /** Lost to concurrent work more often than it may retry: the client comes back in a second. */
 export const serviceBusy = () => catalogued('SERVICE_BUSY', 'serviceBusy', {}, { retryAfterSec: 1 });
 

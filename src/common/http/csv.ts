@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { catalogued, invalidInput } from '../errors/domain-error';
+import { catalogued } from '../errors/domain-error';
 
 /** A row of a CSV upload: its cells by the header's names, and the line of the file it starts on (the header is line 1). */
 export interface CsvRecord {
@@ -30,7 +30,10 @@ export function csvRecords(text: string, required: string[]): CsvRecord[] {
       relax_column_count: true,
     }) as unknown as typeof parsed;
   } catch (e) {
-    throw invalidInput(`body: not a CSV file (${(e as Error).message})`);
+    // csv-parse's CsvError: a code, the line it stopped at and an English message
+    const { code, lines, message } = e as { code?: string; lines?: number; message: string };
+    const key = code?.includes('QUOTE') ? 'imports.csvQuote' : 'imports.notCsv';
+    throw catalogued('VALIDATION_FAILED', key, { reason: message, line: lines ?? 1 });
   }
   if (parsed.length === 0) throw catalogued('VALIDATION_FAILED', 'imports.emptyCsv', { columns: required.join(',') });
   const [first, ...rows] = parsed;

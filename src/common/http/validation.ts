@@ -241,6 +241,12 @@ class RequestValidationPipe extends ValidationPipe {
   }
 }
 
+/** 400 naming each invalid field and its rule, in the caller's language. */
+export const violationsError = (errors: ValidationError[]) =>
+  new DomainError('VALIDATION_FAILED', describeViolations(errors, 'en') || 'invalid input', {
+    localized: (lng) => describeViolations(errors, lng) || translate(lng, 'errors.VALIDATION_FAILED'),
+  });
+
 /** Whitelisted, unknown fields rejected, plain JSON turned into typed DTOs; no implicit coercion of bodies. */
 export const validationPipe = new RequestValidationPipe({
   whitelist: true,
@@ -250,8 +256,5 @@ export const validationPipe = new RequestValidationPipe({
   // error was found in names the field's rules, so a range is told whole ("1–500").
   stopAtFirstError: false,
   validationError: { target: true, value: true },
-  exceptionFactory: (errors) =>
-    new DomainError('VALIDATION_FAILED', describeViolations(errors, 'en') || 'invalid input', {
-      localized: (lng) => describeViolations(errors, lng) || translate(lng, 'errors.VALIDATION_FAILED'),
-    }),
+  exceptionFactory: (errors) => violationsError(errors),
 });
