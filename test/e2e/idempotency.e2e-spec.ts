@@ -95,6 +95,15 @@ describe('idempotency keys', () => {
     expect(replay.status).toBe(409);
     expect(replay.body).toEqual(refused.body);
     expect(replay.headers['idempotent-replayed']).toBe('true');
+    // in the language of whoever retries: Chinese as the first Chinese answer read, English as before
+    const zh = await lift('lift-3').set(token).set('Accept-Language', 'zh-CN').send({});
+    expect(zh.status).toBe(409);
+    expect(zh.body.message).toMatch(/^[^A-Za-z]*$/);
+    const zhReplay = await lift('lift-3').set(token).set('Accept-Language', 'zh-CN').send({});
+    expect(zhReplay.headers['idempotent-replayed']).toBe('true');
+    expect(zhReplay.body).toEqual(zh.body);
+    const enReplay = await lift('lift-3').set(token).send({});
+    expect(enReplay.body).toEqual(refused.body);
   });
 
   it('does not use up a key on a request refused before it ran: a 400 and a 404, then the corrected request runs', async () => {

@@ -9,6 +9,7 @@ import { clock } from '../clock';
 import { requestContext } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
+import { Language, LANGUAGES } from '../i18n/messages';
 import { headerOf, HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
 import { newId } from '../ids';
 import { UnitOfWork } from '../persistence/unit-of-work';
@@ -74,7 +75,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           await this.records.complete(id, res.statusCode, JSON.stringify(body ?? null));
           return body;
         } catch (e) {
-          if (e instanceof DomainError && e.options.committed) await this.records.complete(id, e.status, JSON.stringify(toErrorBody(e)));
+          if (e instanceof DomainError && e.options.committed) await this.records.complete(id, e.status, JSON.stringify(storedRefusal(e)));
           throw e;
         }
       });
@@ -95,8 +96,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const body: unknown = JSON.parse(record.responseBody ?? 'null');
     // A stored refusal is answered as the refusal it was (the filter renders it with its status).
     if (record.responseStatus >= 400) {
-      const error = body as { code: DomainError['code']; message: string };
-      throw new DomainError(error.code, error.message);
+      const error = body as StoredRefusal;
+      const messages = error.messages;
+      throw new DomainError(error.code, error.message, messages ? { localized: (lng) => messages[lng] ?? error.message } : {});
     }
     res.status(record.responseStatus);
     return body;
@@ -115,3 +117,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 }
+
+/** A refusal as stored with its key: the English body, and its message in each language, so a retry reads as the first answer did. */
+interface StoredRefusal {
+  code: DomainError['code'];
+  message: string;
+  /** Absent from refusals stored before messages were kept in every language. */
+  messages?: Partial<Record<Language, string>>;
+}
+
+const storedRefusal = (e: DomainError) => ({
+  ...toErrorBody(e),
+  messages: Object.fromEntries(LANGUAGES.map((lng) => [lng, toErrorBody(e, undefined, lng).message])),
+});
