@@ -375,7 +375,7 @@ export interface paths {
          * Log in: a short access token and a refresh token of a new session
          * @description **Who may call it:** Anyone with a username and password (and a TOTP `otp` once two-factor is enabled).
          *
-         *     **What it changes:** Opens a session; counts a failure toward the username’s lockout and the address’s limit; every login, failure and lockout is audited, and so is a right password that does not let its user in (the code missing, an account still to activate or set up: auth.login_incomplete). Refused attempts (429) are counted, and audited once a minute per address or username (auth.login_refused, with the count of the minute before).
+         *     **What it changes:** Opens a session; counts a failure toward the username’s lockout and the address’s limit; every login, failure and lockout is audited, and so is a right password that does not let its user in (the code missing, an account still to activate or set up: auth.login_incomplete). Refused attempts (429) are counted, and audited once a minute per address or username (auth.login_refused, with the count of the minute before); a minute with no minute of refusals after it is reported with its count once it ends (auth.login_refusals_counted).
          *
          *     **Money:** None.
          *

@@ -25,6 +25,7 @@ import { GrantsToEveryGroup1765860000000 } from './1765860000000-grants-to-every
 import { UsernamesFolded1765870000000 } from './1765870000000-usernames-folded';
 import { LoginRefusalsCounted1765880000000 } from './1765880000000-login-refusals-counted';
 import { GrantsRecounted1765890000000 } from './1765890000000-grants-recounted';
+import { RefusalMinutesReported1765900000000 } from './1765900000000-refusal-minutes-reported';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   UsernamesFolded1765870000000,
   LoginRefusalsCounted1765880000000,
   GrantsRecounted1765890000000,
+  RefusalMinutesReported1765900000000,
 ];

@@ -5,6 +5,7 @@ import { catalogued, DomainError } from '../common/errors/domain-error';
 import { sha256 } from '../common/hash';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { Sweeps } from '../common/sweeps';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { authConfig, AuthConfig } from '../config/configuration';
 import { registrationRegionOf } from '../organizations/credit-code';
@@ -43,6 +44,9 @@ export interface Client {
   userAgent: string | null;
 }
 
+/** Ended minutes of refused logins reported per sweep: a flood from many addresses is reported over several sweeps. */
+const REFUSAL_MINUTES_PER_SWEEP = 200;
+
 const plusSec = (iso: string, sec: number) => new Date(Date.parse(iso) + sec * 1000).toISOString();
 
 /** A password the rule refuses: 400 WEAK_PASSWORD naming why. */
@@ -76,7 +80,10 @@ export class AuthService {
     private readonly organizations: OrganizationsService,
     private readonly organizationRows: OrganizationRepository,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
-  ) {}
+    sweeps: Sweeps,
+  ) {
+    sweeps.register('login-refusals-reported', () => this.reportRefusalMinutes());
+  }
 
   /**
    * The attempt is admitted first (see LoginThrottle.admit), then the password is checked outside any transaction
@@ -366,6 +373,28 @@ export class AuthService {
       this.record(user, 'auth.login_incomplete', { username, clientIp: client.ip, userAgent: client.userAgent, reason: error.code });
       return refusedBy(error);
     });
+  }
+
+  /**
+   * Reports the minutes of refused logins that ended with refusals no entry counted (see admit): one entry each, with
+   * the count, in the unit that marks it reported, so that of several nodes one reports it. Returns how many.
+   */
+  async reportRefusalMinutes(): Promise<number> {
+    let reported = 0;
+    for (const minute of await this.throttle.endedRefusalMinutes(REFUSAL_MINUTES_PER_SWEEP)) {
+      await this.uow.run(async () => {
+        if (!(await this.throttle.refusalsReported(minute))) return;
+        const user = minute.subject === 'username' ? await this.users.byUsername(minute.who) : undefined;
+        this.record(user ?? null, 'auth.login_refusals_counted', {
+          subject: minute.subject,
+          ...(minute.subject === 'username' ? { username: minute.who } : { clientIp: minute.who }),
+          window: minute.since,
+          refusals: minute.refusals,
+        });
+        reported++;
+      });
+    }
+    return reported;
   }
 
   /**

@@ -23,8 +23,20 @@ export interface RefusalAudit {
 export type Admission =
   { attempt: string; refusal?: never; audit?: never } | { refusal: DomainError; audit: RefusalAudit | null; attempt?: never };
 
-const userKey = (username: string) => `login-user:${username.toLowerCase()}`;
-const addressKey = (ip: string) => `login-ip:${ip}`;
+/** A subject's minute of refusals that ended with refusals its first entry could not count, to report on its own. */
+export interface EndedRefusals {
+  subject: RefusalAudit['subject'];
+  /** The username (folded to lower case) or the client address. */
+  who: string;
+  since: string;
+  refusals: number;
+  row: Throttle;
+}
+
+const USER_PREFIX = 'login-user:';
+const ADDRESS_PREFIX = 'login-ip:';
+const userKey = (username: string) => `${USER_PREFIX}${username.toLowerCase()}`;
+const addressKey = (ip: string) => `${ADDRESS_PREFIX}${ip}`;
 const registrationKey = (ip: string) => `register-ip:${ip}`;
 
 /**
@@ -117,6 +129,26 @@ export class LoginThrottle {
       refusal,
       audit: { subject, window: counted.count.refusedSince, ...(counted.previous ? { previousWindow: counted.previous } : {}) },
     };
+  }
+
+  /**
+   * Minutes of refused logins that have ended with more refusals than their first, which alone was audited; the next
+   * minute's first entry would count them, but an attack that stops has no next minute.
+   */
+  async endedRefusalMinutes(limit: number): Promise<EndedRefusals[]> {
+    const endedBy = new Date(securityClock.now().getTime() - 60_000).toISOString();
+    const rows = await this.uow.run(() => this.throttles.endedRefusalMinutes(endedBy, limit));
+    return rows.flatMap((row): EndedRefusals[] => {
+      const subject = row.throttleKey.startsWith(USER_PREFIX) ? 'username' : row.throttleKey.startsWith(ADDRESS_PREFIX) ? 'address' : null;
+      if (!subject) return [];
+      const who = row.throttleKey.slice((subject === 'username' ? USER_PREFIX : ADDRESS_PREFIX).length);
+      return [{ subject, who, since: row.refusedSince!, refusals: row.refusals, row }];
+    });
+  }
+
+  /** Marks an ended minute reported in the caller's unit; false when another node or a newer refusal reported it. */
+  refusalsReported(minute: EndedRefusals): Promise<boolean> {
+    return this.throttles.refusalsReported(minute.row);
   }
 
   /**

@@ -8,6 +8,8 @@ import { InstantColumn, IntColumn } from '../common/persistence/columns';
  */
 @Entity('throttle')
 @Index(['updatedAt'])
+// the minutes of refusals left to report (refusals > 1) are found without reading every row
+@Index(['refusals', 'refusedSince'])
 export class Throttle {
   @PrimaryColumn({ type: 'varchar', length: 120 }) throttleKey: string;
   @InstantColumn({ nullable: true }) windowStart: string | null;

@@ -33,6 +33,30 @@ export class ThrottleRepository {
     );
   }
 
+  /**
+   * Subjects whose minute of refusals began at or before `endedBy` with more refusals than its first (the audited one),
+   * not yet reported: the first of the next minute would report them, if one came. The oldest first.
+   */
+  endedRefusalMinutes(endedBy: string, limit: number): Promise<Throttle[]> {
+    return this.db.select(
+      Throttle,
+      't',
+      sql`WHERE t.refusals > 1 AND t.refused_since <= ${endedBy} ORDER BY t.refused_since LIMIT ${limit}`,
+    );
+  }
+
+  /**
+   * Marks a minute's count reported; false when it is no longer the count read: another node reported it, or a new
+   * minute of refusals began and its first entry reported it.
+   */
+  async refusalsReported(t: Pick<Throttle, 'throttleKey' | 'refusedSince' | 'refusals'>): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE throttle SET refusals = 0 WHERE throttle_key = ${t.throttleKey} AND refused_since = ${t.refusedSince} AND refusals = ${t.refusals}`,
+      )) === 1
+    );
+  }
+
   /** Rows nobody has touched since `before` (the sweep keeps a day). */
   purge(before: string): Promise<number> {
     return this.db.execute(sql`DELETE FROM throttle WHERE updated_at < ${before}`);

@@ -1,4 +1,5 @@
 import { AuditSealer } from '../../src/audit/audit-sealer';
+import { AuthService } from '../../src/auth/auth.service';
 import { Credentials } from '../../src/auth/credentials';
 import { securityClock } from '../../src/common/clock';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
@@ -205,6 +206,58 @@ describe('accounts', () => {
         ['auth.locked', e.userId],
       );
       expect(Number(locked[0].n)).toBe(1);
+      expect(await chainVerifies()).toBe(true);
+    });
+
+    it('a minute of refusals with no minute after it is reported by the sweep once it ends, once however many nodes sweep', async () => {
+      const counted = async (match: (summary: Record<string, unknown>) => boolean) => {
+        await t.get(AuditSealer).sealAll();
+        const rows = await t.dataSource.query<{ entity_id: string; summary: string }[]>(
+          'SELECT entity_id, summary FROM audit_entry WHERE action = ? ORDER BY seq',
+          ['auth.login_refusals_counted'],
+        );
+        return rows.map((r): Record<string, unknown> => ({ entityId: r.entity_id, ...JSON.parse(r.summary) })).filter(match);
+      };
+      const ip = '203.0.113.170';
+      for (let i = 0; i < 30; i++) expect((await login({ username: `stopped-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
+      expect(
+        await burst(
+          120,
+          (i) => ({ username: `stopped-${i}`, password: 'Wrong-Password-1!' }),
+          () => ip,
+        ),
+      ).toEqual(Array(120).fill(429));
+      const e = await t.registerEnterprise('320100');
+      for (let i = 0; i < 5; i++)
+        expect((await login({ username: e.username, password: 'Wrong-Password-1!' }, '198.51.100.171')).status).toBe(401);
+      const lockedOut = await burst(
+        40,
+        () => ({ username: e.username.toUpperCase(), password: PASSWORD }),
+        (i) => `198.51.100.${180 + (i % 10)}`,
+      );
+      expect(lockedOut).toEqual(Array(40).fill(429));
+
+      // still the minute of the refusals: nothing to report yet
+      const sweep = () => t.get(AuthService).reportRefusalMinutes();
+      await sweep();
+      expect(await counted((s) => s.clientIp === ip || s.username === e.username)).toEqual([]);
+
+      // ended: three nodes sweep at once (a race on MariaDB; SQLite runs the three units one after another), one reports each
+      securityClock.travel(61_000);
+      await Promise.all([sweep(), sweep(), sweep()]);
+      await sweep();
+      expect(await counted((s) => s.clientIp === ip)).toEqual([
+        { entityId: '-', subject: 'address', clientIp: ip, window: expect.any(String), refusals: 120 },
+      ]);
+      expect(await counted((s) => s.username === e.username.toLowerCase())).toEqual([
+        { entityId: e.userId, subject: 'username', username: e.username.toLowerCase(), window: expect.any(String), refusals: 40 },
+      ]);
+      // the next minute's first refusal has nothing left to count
+      for (let i = 0; i < 30; i++) expect((await login({ username: `stopped-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
+      expect((await login({ username: 'stopped-0', password: 'Wrong-Password-1!' }, ip)).status).toBe(429);
+      const refusals = await refusalsWhere((s) => s.clientIp === ip);
+      expect(refusals).toHaveLength(2);
+      expect(refusals[1].previousWindow).toBeUndefined();
       expect(await chainVerifies()).toBe(true);
     });
   });
