@@ -3,9 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { TestingModule } from '@nestjs/testing';
 import type { FastifyServerOptions } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DomainError } from '../errors/domain-error';
 import { languageOf } from '../i18n/messages';
-import { toErrorBody } from './error.filter';
+import { badPath, toErrorBody } from './error.filter';
 import type { HttpReply } from './http-neutral';
 
 type IEntryNestModule = Parameters<typeof NestFactory.create>[0];
@@ -88,7 +87,7 @@ function fastifyAdapter() {
         for (const [name, value] of Object.entries(page.headers)) res.header(name, value);
         return void res.send(page.body);
       }
-      const body = toErrorBody(new DomainError('VALIDATION_FAILED', 'path: not a valid URL'), undefined, languageOf(req));
+      const body = toErrorBody(badPath(), undefined, languageOf(req));
       res.status(body.statusCode);
       res.type('application/json');
       res.send(body);

@@ -52,6 +52,8 @@ function csvStrictly(_req: unknown, _res: unknown, bytes: Buffer, charset: strin
 const jsonNotUtf8 = () => catalogued('VALIDATION_FAILED', 'validation.notUtf8');
 const tooLarge = (limit: string) => catalogued('PAYLOAD_TOO_LARGE', 'validation.bodyTooLarge', { limit });
 const malformedJson = () => catalogued('VALIDATION_FAILED', 'validation.malformedJson');
+/** body-parser's other failures (an aborted request, an unsupported encoding): its type in English, plain words in Chinese. */
+const unreadableBody = (type?: string) => catalogued('VALIDATION_FAILED', 'validation.unreadableBody', { reason: type ?? 'unreadable' });
 const tooDeepError = (field: string) => catalogued('VALIDATION_FAILED', 'validation.tooDeep', { field, depth: MAX_DEPTH });
 /** A CSV file that is not what it says: saved as UTF-8, or sent with the charset it was saved in (charset=gbk). */
 const csvNotUtf8 = (charset: string) =>
@@ -78,7 +80,7 @@ export function jsonBody(limit: string) {
         ? tooDeepError(tooDeep)
         : err?.type === 'entity.parse.failed'
           ? malformedJson()
-          : new DomainError('VALIDATION_FAILED', `body: ${err?.type ?? 'unreadable'}`);
+          : unreadableBody(err?.type);
       const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });
@@ -98,7 +100,7 @@ export function csvBody() {
           ? tooLarge(CSV_BODY_LIMIT)
           : err.type === 'entity.verify.failed'
             ? csvNotUtf8(charsetOf(req))
-            : new DomainError('VALIDATION_FAILED', `body: ${err.type ?? 'unreadable'}`);
+            : unreadableBody(err.type);
       const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { HttpReply, HttpRequest, replySent } from './http-neutral';
 import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailable, isRetryable, isUniqueViolation } from '../persistence/db-errors';
-import { DomainError, serviceBusy } from '../errors/domain-error';
+import { catalogued, DomainError, serviceBusy } from '../errors/domain-error';
 import { Language, languageOf, translate } from '../i18n/messages';
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -36,11 +36,18 @@ export function inLanguage(lng: Language, code: string, english: string, localiz
 }
 
 /** Every failure as `{statusCode, code, message}` (and its Retry-After, if any) in `lng`; never a stack trace. */
-export function toErrorBody(exception: unknown, logger?: Logger, lng: Language = 'en'): ErrorBody & { retryAfterSec?: number } {
+export function toErrorBody(thrown: unknown, logger?: Logger, lng: Language = 'en'): ErrorBody & { retryAfterSec?: number } {
+  const exception = undecodedParam(thrown) ? badPath() : thrown;
   const body = englishBody(exception, logger);
   const localized = exception instanceof DomainError ? exception.options.localized : unknownRoute(body);
   return { ...body, message: inLanguage(lng, body.code, body.message, localized) };
 }
+
+/** A URL whose percent-encoding does not decode, in either adapter's words. */
+export const badPath = () => catalogued('VALIDATION_FAILED', 'validation.badPath');
+
+/** Express's router fails on a path parameter that does not decode with its own 400 ("Failed to decode param '%E0'"). */
+const undecodedParam = (e: unknown) => e instanceof Error && e.message.startsWith('Failed to decode param ');
 
 /** The router's 404 for a path no route serves ("Cannot GET /api/nope"), said in the caller's language. */
 function unknownRoute(body: ErrorBody): ((lng: Language) => string) | undefined {
