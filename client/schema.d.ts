@@ -375,7 +375,7 @@ export interface paths {
          * Log in: a short access token and a refresh token of a new session
          * @description **Who may call it:** Anyone with a username and password (and a TOTP `otp` once two-factor is enabled).
          *
-         *     **What it changes:** Opens a session; counts a failure toward the username’s lockout and the address’s limit; every login, failure and lockout is audited, and so is a right password that does not let its user in (the code missing, an account still to activate or set up: auth.login_incomplete). Refused attempts (429) are counted, and audited once a minute per address or username (auth.login_refused, with the count of the minute before); a minute with no minute of refusals after it is reported with its count once it ends (auth.login_refusals_counted).
+         *     **What it changes:** Opens a session; counts a failure toward the username’s lockout and the address’s limit; every login, failure and lockout is audited, and so is a right password that does not let its user in (the code missing, an account still to activate or set up: auth.login_incomplete). Refused attempts (429) are counted, and audited once a minute per address or username (auth.login_refused, with the count of the minute before); a minute of more than one refusal is reported with its count once it ends, by a sweep (auth.login_refusals_counted), unless the next minute’s first entry counted it already.
          *
          *     **Money:** None.
          *
@@ -2829,6 +2829,10 @@ export interface components {
             /** @description activated, and waiting for its holder to set a password with the setup code */
             awaitsSetup?: boolean;
         };
+        StaffUserList: {
+            items: components["schemas"]["StaffUserView"][];
+            total: number;
+        };
         CreateUserInput: {
             /** @example bureau-ah-reviewer */
             username: string;
@@ -2863,6 +2867,10 @@ export interface components {
             madeBy: string;
             /** @description activated and waiting for its holder: when the setup code handed over stops working (activate again for a new one) */
             setupCodeExpiresAt?: string;
+        };
+        AwaitingUserList: {
+            items: components["schemas"]["AwaitingUserView"][];
+            total: number;
         };
         ActivatedUserView: {
             id: string;
@@ -5627,13 +5635,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description OK: StaffUserList */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["StaffUserView"][];
+                    "application/json": components["schemas"]["StaffUserList"];
                 };
             };
             /** @description VALIDATION_FAILED */
@@ -5767,13 +5775,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description OK: AwaitingUserList */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AwaitingUserView"][];
+                    "application/json": components["schemas"]["AwaitingUserList"];
                 };
             };
             /** @description VALIDATION_FAILED */

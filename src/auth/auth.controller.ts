@@ -36,7 +36,7 @@ export class AuthController {
     summary: 'Log in: a short access token and a refresh token of a new session',
     who: 'Anyone with a username and password (and a TOTP `otp` once two-factor is enabled).',
     changes:
-      'Opens a session; counts a failure toward the username’s lockout and the address’s limit; every login, failure and lockout is audited, and so is a right password that does not let its user in (the code missing, an account still to activate or set up: auth.login_incomplete). Refused attempts (429) are counted, and audited once a minute per address or username (auth.login_refused, with the count of the minute before); a minute with no minute of refusals after it is reported with its count once it ends (auth.login_refusals_counted).',
+      'Opens a session; counts a failure toward the username’s lockout and the address’s limit; every login, failure and lockout is audited, and so is a right password that does not let its user in (the code missing, an account still to activate or set up: auth.login_incomplete). Refused attempts (429) are counted, and audited once a minute per address or username (auth.login_refused, with the count of the minute before); a minute of more than one refusal is reported with its count once it ends, by a sweep (auth.login_refusals_counted), unless the next minute’s first entry counted it already.',
     money: NO_MONEY,
     details: 'The access token lasts at most 15 minutes; refresh it with POST /api/auth/refresh.',
   })

@@ -109,6 +109,16 @@ export class AwaitingUserView extends StaffUserView {
   setupCodeExpiresAt?: string;
 }
 
+export class StaffUserList {
+  @ApiProperty({ type: [StaffUserView] }) items: StaffUserView[];
+  @ApiProperty() total: number;
+}
+
+export class AwaitingUserList {
+  @ApiProperty({ type: [AwaitingUserView] }) items: AwaitingUserView[];
+  @ApiProperty() total: number;
+}
+
 export class ActivatedUserView extends StaffUserView {
   @ApiProperty({
     description:

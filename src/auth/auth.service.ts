@@ -384,6 +384,7 @@ export class AuthService {
     for (const minute of await this.throttle.endedRefusalMinutes(REFUSAL_MINUTES_PER_SWEEP)) {
       await this.uow.run(async () => {
         if (!(await this.throttle.refusalsReported(minute))) return;
+        // the row's key holds the username folded to lower case; byUsername finds it whatever its case
         const user = minute.subject === 'username' ? await this.users.byUsername(minute.who) : undefined;
         this.record(user ?? null, 'auth.login_refusals_counted', {
           subject: minute.subject,

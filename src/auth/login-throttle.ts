@@ -15,7 +15,10 @@ export interface RefusalAudit {
   subject: 'address' | 'username';
   /** When the subject's minute of refusals began. */
   window: string;
-  /** The subject's minute of refusals before this one and how many it had (only its first was audited). */
+  /**
+   * The subject's minute of refusals before this one and how many it had (only its first was audited); absent when the
+   * sweep has reported that minute already (auth.login_refusals_counted), or it had none.
+   */
   previousWindow?: { since: string; refusals: number };
 }
 
@@ -32,6 +35,9 @@ export interface EndedRefusals {
   refusals: number;
   row: Throttle;
 }
+
+/** How far apart the nodes' clocks may be, for a minute of refusals to have ended on all of them. */
+const CLOCK_MARGIN_MS = 5_000;
 
 const USER_PREFIX = 'login-user:';
 const ADDRESS_PREFIX = 'login-ip:';
@@ -136,7 +142,8 @@ export class LoginThrottle {
    * minute's first entry would count them, but an attack that stops has no next minute.
    */
   async endedRefusalMinutes(limit: number): Promise<EndedRefusals[]> {
-    const endedBy = new Date(securityClock.now().getTime() - 60_000).toISOString();
+    // ended by this node's clock and a margin more, so that a node whose clock is behind has closed the minute too
+    const endedBy = new Date(securityClock.now().getTime() - 60_000 - CLOCK_MARGIN_MS).toISOString();
     const rows = await this.uow.run(() => this.throttles.endedRefusalMinutes(endedBy, limit));
     return rows.flatMap((row): EndedRefusals[] => {
       const subject = row.throttleKey.startsWith(USER_PREFIX) ? 'username' : row.throttleKey.startsWith(ADDRESS_PREFIX) ? 'address' : null;

@@ -20,18 +20,22 @@ export class UserRepository {
     return (await this.db.select(User, 'u', sql`WHERE u.id = ${id}`))[0];
   }
 
-  async byUsername(username: string): Promise<User | undefined> {
-    return (await this.db.select(User, 'u', sql`WHERE u.username = ${username}`))[0];
-  }
-
   /**
    * Whether a username is taken, whatever its case: `Bureau-AH-2` beside `bureau-ah-2` would mislead whoever activates
    * or reads the audit log. MariaDB's collation compares so, through the unique index; SQLite's does not, and reads
    * the index on the folded name (migration UsernamesFolded).
    */
   async usernameTaken(username: string): Promise<boolean> {
-    const where = this.db.dialect === 'sqlite' ? sql`LOWER(username) = ${username.toLowerCase()}` : sql`username = ${username}`;
-    return (await this.db.row(sql`SELECT 1 AS one FROM app_user WHERE ${where}`)) !== undefined;
+    return (await this.byUsername(username)) !== undefined;
+  }
+
+  /**
+   * The user of this username whatever its case (unique so: see usernameTaken), as MariaDB compares; on SQLite too, so
+   * that a login, a setup or an audit entry finds the same account on both.
+   */
+  async byUsername(username: string): Promise<User | undefined> {
+    const where = this.db.dialect === 'sqlite' ? sql`LOWER(u.username) = ${username.toLowerCase()}` : sql`u.username = ${username}`;
+    return (await this.db.select(User, 'u', sql`WHERE ${where}`))[0];
   }
 
   lock(id: string): Promise<User | null> {

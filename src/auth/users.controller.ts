@@ -7,7 +7,7 @@ import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
 import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { unwrap } from '../common/use-case';
-import { ActivatedUserView, AwaitingUserView, CreateUserInput, StaffUserView } from './auth.dto';
+import { ActivatedUserView, AwaitingUserList, CreateUserInput, StaffUserList, StaffUserView } from './auth.dto';
 import { UsersService } from './users.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
@@ -25,8 +25,8 @@ export class UsersController {
     money: NO_MONEY,
   })
   @Authenticated()
-  @ApiOkResponse({ type: [StaffUserView] })
-  async list(@CurrentActor() actor: Actor, @Query() q: PageQuery) {
+  @ApiOkResponse({ type: StaffUserList })
+  async list(@CurrentActor() actor: Actor, @Query() q: PageQuery): Promise<StaffUserList> {
     return this.users.list(actor, q);
   }
 
@@ -61,8 +61,8 @@ export class UsersController {
       'The bureau accounts an admin made that wait to be activated, or, activated, for their holder to set a password with the setup code (activate again for a new code), oldest first, with the maker’s username.',
   })
   @Authenticated('platform', 'bureau')
-  @ApiOkResponse({ type: [AwaitingUserView] })
-  async awaitingActivation(@CurrentActor() actor: Actor, @Query() q: PageQuery) {
+  @ApiOkResponse({ type: AwaitingUserList })
+  async awaitingActivation(@CurrentActor() actor: Actor, @Query() q: PageQuery): Promise<AwaitingUserList> {
     return this.users.awaitingActivation(actor, q);
   }
 

@@ -20,7 +20,7 @@ export class CatalogueQuery {
  */
 export function parseCatalogueQuery(raw: Record<string, unknown>): CatalogueQuery {
   const query = plainToInstance(CatalogueQuery, raw);
-  const errors = validateSync(query, { whitelist: true, validationError: { target: true, value: true } });
+  const errors = validateSync(query, { whitelist: true });
   if (errors.length > 0) throw violationsError(errors);
   return query;
 }

@@ -81,16 +81,33 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     expect(one.body.message).toContain('missing externalRef, name, category, unit, unitPriceFen');
     const oneZh = await csvImport(provider.token, 'a', true).set('Accept-Language', 'zh-CN').expect(400);
     expect(oneZh.body.message).toContain('CSV 首行须列出 externalRef, name, category, unit, unitPriceFen（缺少');
-    // a file the parser cannot read: the line it stopped at, wholly in Chinese; the parser's own words in English
-    const unquoted = `${HEADER}\nref-1,"显微镜"x,testing,hour,100\n`;
-    const badZh = await csvImport(provider.token, unquoted, true).set('Accept-Language', 'zh-CN').expect(400);
-    expect(badZh.body).toEqual({
-      statusCode: 400,
-      code: 'VALIDATION_FAILED',
-      message: 'body：不是有效的 CSV 文件（第 2 行的引号不成对，或引号后有多余字符）',
-    });
-    const bad = await csvImport(provider.token, unquoted, true).expect(400);
-    expect(bad.body.message).toMatch(/^body: not a CSV file \(Invalid Closing Quote: .* at line 2/);
+    // a file the parser cannot read: what is wrong and the line it stopped at, in the caller's language
+    const cases: [file: string, en: string, zh: string][] = [
+      [
+        `${HEADER}\nref-1,"显微镜"x,testing,hour,100\n`,
+        'body: not a CSV file: a closing quote on line 2 is followed by other characters',
+        'body：不是有效的 CSV 文件（第 2 行的右引号后有多余字符）',
+      ],
+      [
+        `${HEADER}\nref-1,"显微镜" 2,testing,hour,100\n`,
+        'body: not a CSV file: a closing quote on line 2 is followed by other characters',
+        'body：不是有效的 CSV 文件（第 2 行的右引号后有多余字符）',
+      ],
+      [
+        `${HEADER}\nref-1,"显微镜,testing,hour,100\nref-2,光谱仪,testing,hour,100\n`,
+        'body: not a CSV file: a quote is never closed (the file ends on line 3)',
+        'body：不是有效的 CSV 文件（有引号直到文件末尾第 3 行仍未闭合）',
+      ],
+    ];
+    for (const [bad, en, zh] of cases) {
+      expect((await csvImport(provider.token, bad, true).expect(400)).body).toEqual({
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        message: en,
+      });
+      const inChinese = await csvImport(provider.token, bad, true).set('Accept-Language', 'zh-CN').expect(400);
+      expect(inChinese.body.message).toBe(zh);
+    }
     const headerOnly = await csvImport(provider.token, `\uFEFF${HEADER}\r\n`, true).expect(200);
     expect(headerOnly.body).toMatchObject({ created: 0, updated: 0, unchanged: 0, rows: [], rejected: [] });
   });

@@ -292,7 +292,7 @@ describe('fraud controls on public money', () => {
       await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(auth(bureauSh)).send({ reason: '虚假使用记录' }).expect(200);
       expect((await capture(suspended.id, 1, lab).expect(422)).body.code).toBe('PROVIDER_NOT_ACTIVE');
       expect((await capture(suspended.id, 1, lab).set('Accept-Language', 'zh-CN').expect(422)).body.message).toBe(
-        '服务机构在冻结后已暂停服务，不能核销该笔冻结',
+        '服务机构当前已暂停服务，不能核销该笔冻结',
       );
       expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 960_000, heldFen: 40_000, spentFen: 0 });
       expect((await t.ledgerCheck()).violations).toEqual([]);

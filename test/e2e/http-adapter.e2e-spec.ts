@@ -68,7 +68,10 @@ describe(`the HTTP adapter (${httpAdapterName()})`, () => {
       expect(Object.keys(res.body).sort()).toEqual(['code', 'message', 'statusCode']);
     }
     // the same words under either adapter (Express's router said "Failed to decode param"), in the caller's language
-    const en = await t.http.get('/api/vouchers/%E0%A4%A').set(await t.as(bureauFor('310000'))).expect(400);
+    const en = await t.http
+      .get('/api/vouchers/%E0%A4%A')
+      .set(await t.as(bureauFor('310000')))
+      .expect(400);
     expect(en.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'path: not a valid URL' });
     const zh = await t.http.get('/api/vouchers/%E0%A4%A').set('Accept-Language', 'zh-CN').expect(400);
     expect(zh.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'path：网址中的百分号编码（%）无法解码' });

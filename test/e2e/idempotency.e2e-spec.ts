@@ -104,6 +104,16 @@ describe('idempotency keys', () => {
     expect(zhReplay.body).toEqual(zh.body);
     const enReplay = await lift('lift-3').set(token).send({});
     expect(enReplay.body).toEqual(refused.body);
+    // a refusal stored before its messages were kept in each language reads as it did: in English, or the code's
+    // Chinese summary with the English in brackets
+    const [row] = await t.dataSource.query('SELECT response_body FROM idempotency_record WHERE idem_key = ?', ['lift-3']);
+    const { messages, ...older } = JSON.parse(row.response_body);
+    expect(messages).toEqual({ en: refused.body.message, zh: zh.body.message });
+    await t.dataSource.query('UPDATE idempotency_record SET response_body = ? WHERE idem_key = ?', [JSON.stringify(older), 'lift-3']);
+    expect((await lift('lift-3').set(token).send({})).body).toEqual(refused.body);
+    const olderZh = await lift('lift-3').set(token).set('Accept-Language', 'zh-CN').send({});
+    expect(olderZh.status).toBe(409);
+    expect(olderZh.body.message).toContain(refused.body.message);
   });
 
   it('does not use up a key on a request refused before it ran: a 400 and a 404, then the corrected request runs', async () => {

@@ -69,6 +69,10 @@ describe('formats of the catalogues’ parameters', () => {
     expect(zh('{{u, named(in: units)}}', { u: 'sample' })).toBe('样');
     expect(zh('{{s, named(in: organizationStates)}}', { s: 'suspended' })).toBe('已暂停服务');
     expect(zh('{{r, region}}', { r: '340100' })).toBe('合肥市');
+    expect(translate('zh', 'validation.unreadableBody', { reason: 'request.size.invalid' })).toBe(
+      'body：无法读取请求内容（请求长度与 Content-Length 不符）',
+    );
+    expect(translate('en', 'validation.unreadableBody', { reason: 'request.size.invalid' })).toBe('body: request.size.invalid');
     expect(zh('{{l, size}}', { l: '100kb' })).toBe('100 KB');
     expect(translate('en', 'bookings.minNotice', { hours: 1 })).toBe('bookings need 1 hour’s notice');
     expect(translate('en', 'bookings.minNotice', { hours: 24 })).toBe('bookings need 24 hours’ notice');

@@ -127,9 +127,19 @@ export const catalogued = <C extends ErrorCode>(
   new DomainError(code, translate('en', key, params), { ...options, localized: (lng) => translate(lng, key, params) }) as DomainError & {
     readonly code: C;
   };
-/** Several catalogue entries answered as one error, joined as the language joins a form's problems. */
-export const cataloguedAll = (code: ErrorCode, entries: { key: string; params: Record<string, string | number> }[]) => {
-  const say = (lng: Language) => entries.map((e) => translate(lng, e.key, e.params)).join(translate(lng, 'validation.separator'));
+/** A catalogue key and the parameters of its message. */
+export interface CatalogueEntry {
+  key: string;
+  params: Record<string, string | number>;
+}
+
+/** Several catalogue entries answered as one error, joined as the language joins a form's problems unless told. */
+export const cataloguedAll = (
+  code: ErrorCode,
+  entries: CatalogueEntry[],
+  joiner: (lng: Language) => string = (lng) => translate(lng, 'validation.separator'),
+) => {
+  const say = (lng: Language) => entries.map((e) => translate(lng, e.key, e.params)).join(joiner(lng));
   return new DomainError(code, say('en'), { localized: say });
 };
 /** Lost to concurrent work more often than it may retry: the client comes back in a second. */

@@ -76,11 +76,7 @@ export function jsonBody(limit: string) {
         const body = toErrorBody(jsonNotUtf8(), undefined, languageOf(req));
         return void res.status(body.statusCode).json(body);
       }
-      const error = tooDeep
-        ? tooDeepError(tooDeep)
-        : err?.type === 'entity.parse.failed'
-          ? malformedJson()
-          : unreadableBody(err?.type);
+      const error = tooDeep ? tooDeepError(tooDeep) : err?.type === 'entity.parse.failed' ? malformedJson() : unreadableBody(err?.type);
       const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });

@@ -30,10 +30,13 @@ export function csvRecords(text: string, required: string[]): CsvRecord[] {
       relax_column_count: true,
     }) as unknown as typeof parsed;
   } catch (e) {
-    // csv-parse's CsvError: a code, the line it stopped at and an English message
+    // csv-parse's CsvError: a code, the line it stopped at and an English message (for what no rule below names)
     const { code, lines, message } = e as { code?: string; lines?: number; message: string };
-    const key = code?.includes('QUOTE') ? 'imports.csvQuote' : 'imports.notCsv';
-    throw catalogued('VALIDATION_FAILED', key, { reason: message, line: lines ?? 1 });
+    const line = lines ?? 1;
+    if (code === 'CSV_QUOTE_NOT_CLOSED') throw catalogued('VALIDATION_FAILED', 'imports.csvQuoteNotClosed', { line });
+    if (code === 'CSV_INVALID_CLOSING_QUOTE' || code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE')
+      throw catalogued('VALIDATION_FAILED', 'imports.csvQuote', { line });
+    throw catalogued('VALIDATION_FAILED', 'imports.notCsv', { reason: message });
   }
   if (parsed.length === 0) throw catalogued('VALIDATION_FAILED', 'imports.emptyCsv', { columns: required.join(',') });
   const [first, ...rows] = parsed;

@@ -3,8 +3,7 @@ import { ClaimRepository } from '../../claims/claim.repository';
 import { assertBureauOf, provinceOfRegion } from '../../common/auth/scope';
 import { beijingDate, beijingDayStart, clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
-import { catalogued, DomainError } from '../../common/errors/domain-error';
-import { Language, translate } from '../../common/i18n/messages';
+import { CatalogueEntry, catalogued, cataloguedAll } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../../common/use-case';
@@ -53,7 +52,7 @@ export class CreateSettlement {
       if (marked === 0) {
         const held = await this.claims.heldBack(regionCode, now, today);
         // the sentence, then what waits behind suspended or sanctioned payees if anything does: each from the catalogue
-        const parts = [
+        const parts: CatalogueEntry[] = [
           periodEnd
             ? { key: 'settlement.nothingToSettleBy', params: { regionCode, periodEnd } }
             : { key: 'settlement.nothingToSettle', params: { regionCode } },
@@ -63,8 +62,7 @@ export class CreateSettlement {
               ? [{ key: 'settlement.heldBackOne', params: { claims: held.claims, fen: held.fen } }]
               : [{ key: 'settlement.heldBackMany', params: { claims: held.claims, fen: held.fen } }]),
         ];
-        const say = (lng: Language) => parts.map((p) => translate(lng, p.key, p.params)).join('');
-        return refusedBy(new DomainError('INVALID_STATE', say('en'), { localized: say }));
+        return refusedBy(cataloguedAll('INVALID_STATE', parts, () => ''));
       }
       // The period is periodEnd's or, without one, that of the batch's last approval: a batch made on 1 January of
       // December's claims is December's (or the fourth quarter's), not January's.
