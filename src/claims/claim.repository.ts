@@ -10,6 +10,14 @@ import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
 import { Claim, ClaimStatus } from './claim.entity';
 
+/** A claim holding an invoice number, as a refusal of the same invoice names it. */
+export interface InvoiceHolder {
+  id: string;
+  finalRejection: boolean;
+  createdAt: string;
+  claimedFen: number;
+}
+
 @Injectable()
 export class ClaimRepository {
   constructor(private readonly db: Database) {}
@@ -30,11 +38,13 @@ export class ClaimRepository {
   }
 
   /** The claimant's claim holding this invoice, if any: one not rejected, or rejected for good. */
-  async invoiceClaimed(claimantId: string, invoiceKey: string): Promise<{ id: string; finalRejection: boolean } | undefined> {
-    const row = await this.db.row<{ id: string; final: unknown }>(
-      sql`SELECT id, final_rejection AS final FROM claim WHERE claimant_id = ${claimantId} AND invoice_key = ${invoiceKey}`,
+  async invoiceClaimed(claimantId: string, invoiceKey: string): Promise<InvoiceHolder | undefined> {
+    const row = await this.db.row<{ id: string; final: unknown; created_at: string; claimed_fen: unknown }>(
+      sql`SELECT id, final_rejection AS final, created_at, claimed_fen FROM claim WHERE claimant_id = ${claimantId} AND invoice_key = ${invoiceKey}`,
     );
-    return row && { id: row.id, finalRejection: Boolean(Number(row.final)) };
+    return (
+      row && { id: row.id, finalRejection: Boolean(Number(row.final)), createdAt: row.created_at, claimedFen: Number(row.claimed_fen) }
+    );
   }
 
   async get(id: string): Promise<Claim | undefined> {

@@ -2,6 +2,8 @@ import { DataSource } from 'typeorm';
 import { recountAnnualGrants } from '../../migrations/1765890000000-grants-recounted';
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock, DAY_MS } from '../../src/common/clock';
+import { zhDateTime } from '../../src/common/i18n/messages';
+import { formatYuan } from '../../src/documents/chinese-amount';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { AnnualGrantRepository } from '../../src/vouchers/annual-grant.repository';
 import { ExpireVouchers } from '../../src/vouchers/use-cases/expire-vouchers';
@@ -206,7 +208,7 @@ describe('claims rejected for good', () => {
     expect(en.body).toEqual({
       statusCode: 422,
       code: 'DUPLICATE_INVOICE',
-      message: `invoice ${again.invoiceNo} was on a claim of this claimant rejected for good (${finalClaim.id}); it cannot be claimed again`,
+      message: `invoice ${again.invoiceNo} was on a claim of this claimant rejected for good (${finalClaim.id}, submitted ${finalClaim.createdAt} for ${finalClaim.claimedFen} fen); it cannot be claimed again`,
     });
     const zh = await t.http
       .post('/api/claims')
@@ -214,7 +216,9 @@ describe('claims rejected for good', () => {
       .set('Accept-Language', 'zh-CN')
       .send({ redemptionIds: [other], evidence })
       .expect(422);
-    expect(zh.body.message).toBe(`发票号 ${evidence.invoiceNo} 所在的本单位申报（${finalClaim.id}）已被终局驳回，不能再用于申报`);
+    expect(zh.body.message).toBe(
+      `发票号 ${evidence.invoiceNo} 所在的本单位申报（${zhDateTime(finalClaim.createdAt)} 提交，申报金额 ${formatYuan(finalClaim.claimedFen)}，编号 ${finalClaim.id}）已被终局驳回，不能再用于申报`,
+    );
     expect(await redemption(other)).not.toHaveProperty('claimId');
 
     // Rejected to be corrected, the invoice is free again.

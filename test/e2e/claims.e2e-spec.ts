@@ -1,6 +1,8 @@
 import { In } from 'typeorm';
 import { InvoiceKeysRefolded1765500000000 } from '../../migrations/1765500000000-invoice-keys-refolded';
 import { clock, DAY_MS } from '../../src/common/clock';
+import { zhDateTime } from '../../src/common/i18n/messages';
+import { formatYuan } from '../../src/documents/chinese-amount';
 import { newId } from '../../src/common/ids';
 import { Sweeps } from '../../src/common/sweeps';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
@@ -534,14 +536,17 @@ describe('claims', () => {
         expect(res.body).toEqual({
           statusCode: 422,
           code: 'DUPLICATE_INVOICE',
-          message: `invoice ${invoiceNo} is already on another claim of this claimant (${first.id}) that was not rejected`,
+          message: `invoice ${invoiceNo} is already on another claim of this claimant (${first.id}, submitted ${first.createdAt} for ${first.claimedFen} fen) that was not rejected`,
         });
         expect((await t.http.get(`/api/redemptions/${r.id}`).set(auth(shLab.token)).expect(200)).body).not.toHaveProperty('claimId');
       }
       const zh = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(digits) })
         .set('Accept-Language', 'zh-CN')
         .expect(422);
-      expect(zh.body.message).toBe(`发票号 ${digits} 已用于本单位另一笔未被驳回的申报（${first.id}）`);
+      // named so that the lab knows it: when it was submitted, for how much, and its id
+      expect(zh.body.message).toBe(
+        `发票号 ${digits} 已用于本单位 ${zhDateTime(first.createdAt)} 提交的另一笔未被驳回的申报（申报金额 ${formatYuan(first.claimedFen)}，编号 ${first.id}）`,
+      );
       // Letters are folded to upper case as well.
       const lettered = `fp-${digits}`;
       await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(lettered) }).expect(201);

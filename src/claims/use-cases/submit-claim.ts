@@ -11,7 +11,7 @@ import { Redemption } from '../../redemptions/redemption.entity';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
 import { UsageRecord } from '../../redemptions/use-cases/usage';
 import { Claim, ClaimEvidence } from '../claim.entity';
-import { ClaimRepository } from '../claim.repository';
+import { ClaimRepository, InvoiceHolder } from '../claim.repository';
 import { invoiceKey } from '../claim.rules';
 
 export interface SubmitClaimCommand {
@@ -70,7 +70,7 @@ export class SubmitClaim {
       }
       const key = invoiceKey(cmd.evidence.invoiceNo);
       const earlier = await this.claims.invoiceClaimed(payeeId, key);
-      if (earlier) return duplicateInvoice(cmd.evidence.invoiceNo, earlier.id, earlier.finalRejection);
+      if (earlier) return duplicateInvoice(cmd.evidence.invoiceNo, earlier);
       const now = clock.iso();
       const claim: Claim = {
         id: newId(),
@@ -147,12 +147,15 @@ export class SubmitClaim {
   }
 }
 
-const duplicateInvoice = (invoiceNo: string, claimId: string, rejectedForGood = false) =>
-  refusedBy(
-    rejectedForGood
-      ? catalogued('DUPLICATE_INVOICE', 'claims.invoiceRejectedForGood', { invoiceNo, claimId })
-      : catalogued('DUPLICATE_INVOICE', 'claims.duplicateInvoice', { invoiceNo, claimId }),
+/** The earlier claim named so that its claimant knows it: when it was submitted and for how much, and its id. */
+const duplicateInvoice = (invoiceNo: string, earlier: InvoiceHolder) => {
+  const params = { invoiceNo, claimId: earlier.id, submittedAt: earlier.createdAt, fen: earlier.claimedFen };
+  return refusedBy(
+    earlier.finalRejection
+      ? catalogued('DUPLICATE_INVOICE', 'claims.invoiceRejectedForGood', params)
+      : catalogued('DUPLICATE_INVOICE', 'claims.duplicateInvoice', params),
   );
+};
 
 /** A redemption whose claim was rejected for good (终局驳回): the rule, named in the caller's language. */
 const claimedForGood = (redemptionId: string, claimId: string) =>
