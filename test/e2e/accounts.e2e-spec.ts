@@ -122,15 +122,17 @@ describe('accounts', () => {
   });
 
   describe('refused logins in the audit log', () => {
-    /** The sealed refusal entries (the chain as it is read), with their summaries. */
-    const refusalsWhere = async (match: (summary: Record<string, unknown>) => boolean) => {
+    /** The sealed entries of an action (the chain as it is read), with their summaries. */
+    const entriesWhere = async (action: string, match: (summary: Record<string, unknown>) => boolean) => {
       await t.get(AuditSealer).sealAll();
       const rows = await t.dataSource.query<{ entity_id: string; summary: string }[]>(
         'SELECT entity_id, summary FROM audit_entry WHERE action = ? ORDER BY seq',
-        ['auth.login_refused'],
+        [action],
       );
       return rows.map((r): Record<string, unknown> => ({ entityId: r.entity_id, ...JSON.parse(r.summary) })).filter(match);
     };
+    const refusalsWhere = (match: (summary: Record<string, unknown>) => boolean) => entriesWhere('auth.login_refused', match);
+    const counted = (match: (summary: Record<string, unknown>) => boolean) => entriesWhere('auth.login_refusals_counted', match);
     const chainVerifies = async () =>
       (
         await t.http
@@ -210,14 +212,6 @@ describe('accounts', () => {
     });
 
     it('a minute of refusals with no minute after it is reported by the sweep once it ends, once however many nodes sweep', async () => {
-      const counted = async (match: (summary: Record<string, unknown>) => boolean) => {
-        await t.get(AuditSealer).sealAll();
-        const rows = await t.dataSource.query<{ entity_id: string; summary: string }[]>(
-          'SELECT entity_id, summary FROM audit_entry WHERE action = ? ORDER BY seq',
-          ['auth.login_refusals_counted'],
-        );
-        return rows.map((r): Record<string, unknown> => ({ entityId: r.entity_id, ...JSON.parse(r.summary) })).filter(match);
-      };
       const ip = '203.0.113.170';
       for (let i = 0; i < 30; i++) expect((await login({ username: `stopped-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
       expect(
