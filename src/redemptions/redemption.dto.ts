@@ -173,6 +173,8 @@ export class RedemptionView {
   @ApiPropertyOptional({ deprecated: true, description: 'v1 name of capturedQuantity' }) actualQuantity?: number;
   @ApiPropertyOptional() capturedFeeFen?: number;
   @ApiPropertyOptional({ description: 'the subsidy spent: what is claimed' }) capturedSubsidyFen?: number;
+  @ApiPropertyOptional({ description: 'what the enterprise pays for the units used: capturedFeeFen − capturedSubsidyFen' })
+  capturedSelfPayFen?: number;
   @ApiPropertyOptional() capturedAt?: string;
   @ApiPropertyOptional({
     enum: USAGE_STATUSES,
@@ -196,6 +198,8 @@ export class RedemptionView {
       actualQuantity: r.capturedQuantity,
       capturedFeeFen: r.capturedFeeFen,
       capturedSubsidyFen: r.capturedSubsidyFen,
+      // selfPayFen is the hold's: an enterprise that used 1 of 10,000 units held reads what it pays here
+      capturedSelfPayFen: r.capturedFeeFen !== null && r.capturedSubsidyFen !== null ? r.capturedFeeFen - r.capturedSubsidyFen : null,
       capturedAt: r.capturedAt,
       usage: effectiveUsage(r, now),
       usageDueAt: r.usageDueAt,

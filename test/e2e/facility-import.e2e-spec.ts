@@ -94,6 +94,11 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
         'body：不是有效的 CSV 文件（第 2 行的右引号后有多余字符）',
       ],
       [
+        `${HEADER}\nref-1,显微镜"x",testing,hour,100\n`,
+        'body: not a CSV file: a quote inside a cell on line 2 (a cell with quotes starts and ends with one, and doubles those inside it)',
+        'body：不是有效的 CSV 文件（第 2 行的单元格中间有引号：含引号的单元格须整格用引号括起，格内的引号写成两个）',
+      ],
+      [
         `${HEADER}\nref-1,"显微镜,testing,hour,100\nref-2,光谱仪,testing,hour,100\n`,
         'body: not a CSV file: a quote is never closed (the file ends on line 3)',
         'body：不是有效的 CSV 文件（有引号直到文件末尾第 3 行仍未闭合）',
@@ -108,6 +113,13 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
       const inChinese = await csvImport(provider.token, bad, true).set('Accept-Language', 'zh-CN').expect(400);
       expect(inChinese.body.message).toBe(zh);
     }
+    // a spreadsheet's trailing commas after the header name no column: rows read as they are, a value under one is refused
+    const padded = await csvImport(provider.token, `${HEADER},,\nPAD-1,透射电镜,testing,hour,100,,,\n`, true).expect(200);
+    expect(padded.body).toMatchObject({ created: 1, rejected: [] });
+    const underNoName = await csvImport(provider.token, `${HEADER},,\nPAD-1,透射电镜,testing,hour,100,,x,\n`, true)
+      .set('Accept-Language', 'zh-CN')
+      .expect(400);
+    expect(underNoName.body.message).toBe('第 2 行有 8 个单元格，但首行只列出 6 列；含逗号的内容请加英文双引号');
     const headerOnly = await csvImport(provider.token, `\uFEFF${HEADER}\r\n`, true).expect(200);
     expect(headerOnly.body).toMatchObject({ created: 0, updated: 0, unchanged: 0, rows: [], rejected: [] });
   });

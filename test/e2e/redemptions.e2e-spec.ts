@@ -159,6 +159,7 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
         actualQuantity: 1,
         capturedFeeFen: 80_000,
         capturedSubsidyFen: 40_000,
+        capturedSelfPayFen: 40_000,
         capturedAt: expect.any(String),
         usage: 'pending',
       });

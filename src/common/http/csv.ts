@@ -36,7 +36,9 @@ export function csvRecords(text: string, required: string[]): CsvRecord[] {
     if (code === 'CSV_QUOTE_NOT_CLOSED') throw catalogued('VALIDATION_FAILED', 'imports.csvQuoteNotClosed', { line });
     if (code === 'CSV_INVALID_CLOSING_QUOTE' || code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE')
       throw catalogued('VALIDATION_FAILED', 'imports.csvQuote', { line });
-    throw catalogued('VALIDATION_FAILED', 'imports.notCsv', { reason: message });
+    if (code?.endsWith('INVALID_OPENING_QUOTE')) throw catalogued('VALIDATION_FAILED', 'imports.csvQuoteInCell', { line });
+    // what remains of csv-parse's codes is about its options, not the file; its words are all there is to say
+    throw catalogued('VALIDATION_FAILED', 'imports.notCsv', { line, reason: message });
   }
   if (parsed.length === 0) throw catalogued('VALIDATION_FAILED', 'imports.emptyCsv', { columns: required.join(',') });
   const [first, ...rows] = parsed;
@@ -51,10 +53,11 @@ export function csvRecords(text: string, required: string[]): CsvRecord[] {
     previousEnd = info.lines;
     // A cell past the header is most often a comma left unquoted, which shifts every cell after it: the file is refused
     // rather than read with a truncated description; empty ones past it are a spreadsheet's (a stray cell in another
-    // row gives every row one). A short row leaves its last columns out for the validator to name.
-    if (record.slice(header.length).some((cell) => cell.trim() !== ''))
-      throw catalogued('VALIDATION_FAILED', 'imports.extraCells', { line, cells: record.length, columns: header.length });
-    const cells = Object.fromEntries(header.flatMap((name, i) => (i < record.length ? [[name, record[i]]] : [])));
+    // row gives every row one). A cell under a column the header leaves unnamed (a spreadsheet's trailing commas) counts
+    // as one past it. A short row leaves its last columns out for the validator to name.
+    if (record.some((cell, i) => (i >= header.length || header[i] === '') && cell.trim() !== ''))
+      throw catalogued('VALIDATION_FAILED', 'imports.extraCells', { line, cells: record.length, columns: header.filter(Boolean).length });
+    const cells = Object.fromEntries(header.flatMap((name, i) => (name !== '' && i < record.length ? [[name, record[i]]] : [])));
     return { line, cells };
   });
 }
