@@ -3296,6 +3296,8 @@ export interface components {
             capturedFeeFen?: number;
             /** @description the subsidy spent: what is claimed */
             capturedSubsidyFen?: number;
+            /** @description what the enterprise pays for the units used: capturedFeeFen − capturedSubsidyFen */
+            capturedSelfPayFen?: number;
             capturedAt?: string;
             /**
              * @description after capture: pending until the enterprise confirms or disputes; silence confirms at usageDueAt

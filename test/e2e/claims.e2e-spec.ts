@@ -440,7 +440,13 @@ describe('claims', () => {
         .set(await t.as('bureau-ah'))
         .send({ actualQuantity: 2 })
         .expect(200);
-      expect(resolved.body).toMatchObject({ usage: 'confirmed', capturedQuantity: 2, capturedFeeFen: 160_000, capturedSubsidyFen: 80_000, capturedSelfPayFen: 80_000 });
+      expect(resolved.body).toMatchObject({
+        usage: 'confirmed',
+        capturedQuantity: 2,
+        capturedFeeFen: 160_000,
+        capturedSubsidyFen: 80_000,
+        capturedSelfPayFen: 80_000,
+      });
       const voucherAfter = (await t.http.get(`/api/vouchers/${hefeiEnterprise.voucherId}`).set(auth(hefeiEnterprise.token)).expect(200))
         .body;
       expect(voucherAfter.availableFen - voucherBefore.availableFen).toBe(40_000);
