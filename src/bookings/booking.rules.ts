@@ -97,6 +97,7 @@ export function calendarRefusal(terms: BookingTerms, startMs: number, endMs: num
     if (closure)
       return { code: 'OUTSIDE_OPENING_HOURS', key: 'bookings.closure', params: { at: shown(stored(h)), reason: closure.reason } };
   }
+  if (startMs < nowMs) return { code: 'BOOKING_NOTICE', key: 'bookings.slotPast', params: {} };
   if (startMs < nowMs + terms.minNoticeHours * HOUR_MS) {
     return { code: 'BOOKING_NOTICE', key: 'bookings.minNotice', params: { hours: terms.minNoticeHours } };
   }

@@ -1,3 +1,4 @@
+import { translate } from '../../src/common/i18n/messages';
 import { DateTime } from 'luxon';
 import ical from 'node-ical';
 import { clock, DAY_MS } from '../../src/common/clock';
@@ -480,6 +481,14 @@ describe('instrument booking', () => {
     ).body;
     expect(labs.items.map((b: { id: string }) => b.id)).toContain(booked.id);
     expect((await t.http.get('/api/bookings').set(auth(otherLab.token)).expect(200)).body.total).toBe(0);
+    // a range the wrong way round is 400 naming it, as for availability (it answered an empty list)
+    const reversed = await t.http
+      .get('/api/bookings')
+      .query({ from: '2026-12-12', to: '2026-12-11' })
+      .set(auth(lab.token))
+      .set('Accept-Language', 'zh-CN')
+      .expect(400);
+    expect(reversed.body.message).toBe(translate('zh', 'validation.fromAfterTo', { from: '2026-12-12', to: '2026-12-11' }));
   });
 
   it('availability covers at most 31 days, public, and a facility without a calendar is 404', async () => {

@@ -1,3 +1,4 @@
+import { translate } from '../../src/common/i18n/messages';
 import iconv from 'iconv-lite';
 import type { components } from '../../client';
 import { auth, OrgSession, TestApp } from '../support/test-app';
@@ -113,6 +114,15 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
       const inChinese = await csvImport(provider.token, bad, true).set('Accept-Language', 'zh-CN').expect(400);
       expect(inChinese.body.message).toBe(zh);
     }
+    // a charset no decoder knows is unsupported (it read 文件中有不属于 klingon 编码的字节)
+    const klingon = await t.http
+      .post('/api/facilities/import?dryRun=true')
+      .set(auth(provider.token))
+      .set('Content-Type', 'text/csv; charset=klingon')
+      .set('Accept-Language', 'zh-CN')
+      .send(file)
+      .expect(400);
+    expect(klingon.body.message).toBe(translate('zh', 'validation.charsetUnsupported'));
     // a spreadsheet's trailing commas after the header name no column: rows read as they are, a value under one is refused
     const padded = await csvImport(provider.token, `${HEADER},,\nPAD-1,透射电镜,testing,hour,100,,,\n`, true).expect(200);
     expect(padded.body).toMatchObject({ created: 1, rejected: [] });

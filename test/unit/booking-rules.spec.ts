@@ -91,6 +91,11 @@ describe('booking rules', () => {
     expect(calendarRefusal(closed, at(11), at(13), NOW)?.code).toBe('OUTSIDE_OPENING_HOURS');
     expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10), at(11), at(10) - 23 * HOUR_MS)?.code).toBe('BOOKING_NOTICE');
     expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10), at(11), at(10) - 24 * HOUR_MS)).toBeNull();
+    // with no notice required, a slot already begun is refused as begun, not as "0 hours' notice"
+    const noNotice = { ...WEEKDAYS_9_TO_18, minNoticeHours: 0 };
+    expect(calendarRefusal(noNotice, at(10), at(11), at(10))).toBeNull();
+    expect(calendarRefusal(noNotice, at(10), at(11), at(10) + 1)).toMatchObject({ code: 'BOOKING_NOTICE', key: 'bookings.slotPast' });
+    expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10), at(11), at(10) + HOUR_MS)).toMatchObject({ key: 'bookings.slotPast' });
     expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10, 63), at(11, 63), NOW)?.code).toBe('BOOKING_NOTICE');
   });
 

@@ -52,14 +52,34 @@ function csvStrictly(_req: unknown, _res: unknown, bytes: Buffer, charset: strin
 const jsonNotUtf8 = () => catalogued('VALIDATION_FAILED', 'validation.notUtf8');
 const tooLarge = (limit: string) => catalogued('PAYLOAD_TOO_LARGE', 'validation.bodyTooLarge', { limit });
 const malformedJson = () => catalogued('VALIDATION_FAILED', 'validation.malformedJson');
-/** body-parser's other failures (an aborted request, an unsupported encoding): its type in English, plain words in Chinese. */
-const unreadableBody = (type?: string) => catalogued('VALIDATION_FAILED', 'validation.unreadableBody', { reason: type ?? 'unreadable' });
+/**
+ * body-parser's other failures (an aborted request, an unsupported encoding): its type in English, plain words in
+ * Chinese; an unknown charset in the words Fastify's parsers use for it.
+ */
+const unreadableBody = (type?: string) =>
+  type === 'charset.unsupported'
+    ? catalogued('VALIDATION_FAILED', 'validation.charsetUnsupported')
+    : catalogued('VALIDATION_FAILED', 'validation.unreadableBody', { reason: type ?? 'unreadable' });
 const tooDeepError = (field: string) => catalogued('VALIDATION_FAILED', 'validation.tooDeep', { field, depth: MAX_DEPTH });
-/** A CSV file that is not what it says: saved as UTF-8, or sent with the charset it was saved in (charset=gbk). */
+/**
+ * A CSV file that is not what it says: saved as UTF-8, or sent with the charset it was saved in (charset=gbk); a charset
+ * no decoder knows (charset=klingon) is unsupported, as for JSON.
+ */
 const csvNotUtf8 = (charset: string) =>
   isUtf8Charset(charset)
     ? catalogued('VALIDATION_FAILED', 'imports.notUtf8')
-    : catalogued('VALIDATION_FAILED', 'imports.notCharset', { charset });
+    : knownCharset(charset)
+      ? catalogued('VALIDATION_FAILED', 'imports.notCharset', { charset })
+      : catalogued('VALIDATION_FAILED', 'validation.charsetUnsupported');
+
+const knownCharset = (label: string): boolean => {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** JSON bodies up to a limit; a parse failure is a 400 in the API's error shape, not Express's HTML page (Express). */
 export function jsonBody(limit: string) {
