@@ -50,6 +50,21 @@ export function hourStarts(startMs: number, endMs: number): number[] {
 /** "09:00" → 9; "24:00" → 24. */
 export const hourOf = (hhmm: string): number => Number(hhmm.slice(0, 2));
 
+/**
+ * The first pair of opening-hours entries of one weekday that share an hour ([i, j], j > i), or null: a day's hours
+ * overlapping would list their common slots twice. Ranges that meet (09–12, 12–14) do not overlap.
+ */
+export function overlappingOpeningHours(openingHours: Pick<OpeningHours, 'weekday' | 'from' | 'to'>[]): [number, number] | null {
+  for (let j = 0; j < openingHours.length; j++) {
+    const b = openingHours[j];
+    for (let i = 0; i < j; i++) {
+      const a = openingHours[i];
+      if (a.weekday === b.weekday && hourOf(a.from) < hourOf(b.to) && hourOf(b.from) < hourOf(a.to)) return [i, j];
+    }
+  }
+  return null;
+}
+
 /** Whether the hour starting at `ms` lies inside the opening hours of its Shanghai weekday. */
 export function hourOpen(openingHours: OpeningHours[], ms: number): boolean {
   const local = DateTime.fromMillis(ms, { zone: ZONE });

@@ -16,6 +16,7 @@ import {
   leavesBookingWindow,
   MAX_RANGE_DAYS,
   nextFreeSlots,
+  overlappingOpeningHours,
   parseInstant,
   slots,
   stored,
@@ -49,6 +50,11 @@ export class CalendarsService {
       if (hourOf(o.from) >= hourOf(o.to))
         throw catalogued('VALIDATION_FAILED', 'validation.toAfterFrom', { field: `openingHours[${i}].to` });
     });
+    const overlap = overlappingOpeningHours(input.openingHours);
+    if (overlap) {
+      const [i, j] = overlap;
+      throw catalogued('VALIDATION_FAILED', 'bookings.openingOverlap', { field: `openingHours[${j}]`, other: `openingHours[${i}]` });
+    }
     const closures = (input.closures ?? []).map((c, i) => {
       const from = parseInstant(c.from);
       const to = parseInstant(c.to);

@@ -92,6 +92,22 @@ describe('instrument booking', () => {
     expect(bad.body.message).toMatch(/from/);
     const backwards = await setCalendar(temId, calendarBody({ openingHours: [{ weekday: 1, from: '18:00', to: '09:00' }] })).expect(400);
     expect(backwards.body.message).toMatch(/openingHours\[0\]\.to/);
+    // one day's hours given twice over (availability listed 11:00–12:00 twice); hours that meet are one day's two spans
+    const twice = [
+      { weekday: 1, from: '09:00', to: '12:00' },
+      { weekday: 2, from: '11:00', to: '14:00' },
+      { weekday: 1, from: '11:00', to: '14:00' },
+    ];
+    const overlap = await setCalendar(temId, calendarBody({ openingHours: twice }))
+      .set('Accept-Language', 'zh-CN')
+      .expect(400);
+    expect(overlap.body.message).toBe('openingHours[2]：与 openingHours[0] 同一天的开放时间重叠，请合并为一段');
+    const meeting = [
+      { weekday: 1, from: '09:00', to: '12:00' },
+      { weekday: 1, from: '12:00', to: '14:00' },
+    ];
+    await setCalendar(temId, calendarBody({ openingHours: meeting })).expect(200);
+    await setCalendar(temId, calendarBody()).expect(200);
     const fee = await setCalendar(temId, calendarBody({ lateCancellationFeeBp: 10_001 })).expect(400);
     expect(fee.body.message).toMatch(/lateCancellationFeeBp/);
     // Luxon read +99:99 as a shift of four days, and a closure could run from year 0 to 9999

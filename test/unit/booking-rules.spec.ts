@@ -12,6 +12,7 @@ import {
   leavesBookingWindow,
   nextFreeSlots,
   onTheHour,
+  overlappingOpeningHours,
   parseInstant,
   shown,
   slots,
@@ -223,5 +224,39 @@ describe('a calendar leaves a window to book in (leavesBookingWindow)', () => {
         else if (minute > 0) expect(reachable).toBe(false);
       }),
     );
+  });
+
+  describe('overlappingOpeningHours', () => {
+    const span = fc.record({
+      weekday: fc.integer({ min: 1, max: 7 }),
+      from: fc.integer({ min: 0, max: 23 }),
+      length: fc.integer({ min: 1, max: 24 }),
+    });
+    const hhmm = (h: number) => `${String(h).padStart(2, '0')}:00`;
+
+    it('names a pair exactly when two spans of one weekday share an hour (meeting at an hour is no overlap)', () => {
+      fc.assert(
+        fc.property(fc.array(span, { maxLength: 8 }), (spans) => {
+          const hours = spans.map((s) => ({ weekday: s.weekday, from: hhmm(s.from), to: hhmm(Math.min(24, s.from + s.length)) }));
+          // the model: the hours each span opens, as a set per weekday
+          const opened = hours.map((o) => {
+            const set = new Set<string>();
+            for (let h = Number(o.from.slice(0, 2)); h < Number(o.to.slice(0, 2)); h++) set.add(`${o.weekday}:${h}`);
+            return set;
+          });
+          const shares = opened.some((a, i) => opened.some((b, j) => j > i && [...a].some((h) => b.has(h))));
+          const found = overlappingOpeningHours(hours);
+          expect(found !== null).toBe(shares);
+          if (found) expect([...opened[found[0]]].some((h) => opened[found[1]].has(h))).toBe(true);
+        }),
+      );
+    });
+
+    it('finds 09–12 and 11–14 of a Monday, not 09–12 and 12–14, nor a Tuesday beside a Monday', () => {
+      const monday = { weekday: 1, from: '09:00', to: '12:00' };
+      expect(overlappingOpeningHours([monday, { weekday: 1, from: '11:00', to: '14:00' }])).toEqual([0, 1]);
+      expect(overlappingOpeningHours([monday, { weekday: 1, from: '12:00', to: '14:00' }])).toBeNull();
+      expect(overlappingOpeningHours([monday, { weekday: 2, from: '09:00', to: '12:00' }])).toBeNull();
+    });
   });
 });
