@@ -114,6 +114,11 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
       const inChinese = await csvImport(provider.token, bad, true).set('Accept-Language', 'zh-CN').expect(400);
       expect(inChinese.body.message).toBe(zh);
     }
+    // a column named twice: which one a row means cannot be told (the last one won)
+    const twice = await csvImport(provider.token, `${HEADER},name\nDUP-1,透射电镜,testing,hour,100,,扫描电镜\n`, true)
+      .set('Accept-Language', 'zh-CN')
+      .expect(400);
+    expect(twice.body.message).toBe('body：CSV 首行有两列都叫 name');
     // a charset no decoder knows is unsupported (it read 文件中有不属于 klingon 编码的字节)
     const klingon = await t.http
       .post('/api/facilities/import?dryRun=true')

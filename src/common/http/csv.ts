@@ -43,6 +43,9 @@ export function csvRecords(text: string, required: string[]): CsvRecord[] {
   if (parsed.length === 0) throw catalogued('VALIDATION_FAILED', 'imports.emptyCsv', { columns: required.join(',') });
   const [first, ...rows] = parsed;
   const header = first.record.map((h) => h.trim()); // the first line, even in a file with no rows under it
+  // two columns of one name: which one a row means cannot be told
+  const repeated = header.find((name, i) => name !== '' && header.indexOf(name) !== i);
+  if (repeated) throw catalogued('VALIDATION_FAILED', 'imports.repeatedColumn', { column: repeated });
   const missing = required.filter((c) => !header.includes(c)).join(', ');
   if (missing) throw catalogued('VALIDATION_FAILED', 'imports.missingColumns', { columns: required.join(', '), missing });
   const lines = unix.split(/[\r\n]/);
