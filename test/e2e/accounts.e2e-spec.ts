@@ -149,16 +149,16 @@ describe('accounts', () => {
       }
       return statuses;
     };
+    /** An address's minute used up: 30 wrong passwords (its limit here), then `refused` more, each 429. */
+    const exhaust = async (ip: string, usernames: string, refused: number) => {
+      const wrong = (i: number) => ({ username: `${usernames}-${i}`, password: 'Wrong-Password-1!' });
+      for (let i = 0; i < 30; i++) expect((await login(wrong(i), ip)).status).toBe(401);
+      expect(await burst(refused, wrong, () => ip)).toEqual(Array(refused).fill(429));
+    };
 
     it('300 logins refused to a rate-limited address write one audit entry that minute, and the next minute’s carries their count', async () => {
       const ip = '203.0.113.150';
-      for (let i = 0; i < 30; i++) expect((await login({ username: `flood-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
-      const refused = await burst(
-        300,
-        (i) => ({ username: `flood-${i}`, password: 'Wrong-Password-1!' }),
-        () => ip,
-      );
-      expect(refused).toEqual(Array(300).fill(429));
+      await exhaust(ip, 'flood', 300);
       // The refused address tried 270 usernames more: none of them got a throttle row.
       const userRows = await t.dataSource.query<{ n: number | string }[]>('SELECT COUNT(*) AS n FROM throttle WHERE throttle_key LIKE ?', [
         'login-user:flood-%',
@@ -177,14 +177,7 @@ describe('accounts', () => {
       expect(Number(failed[0].n)).toBe(30);
 
       securityClock.travel(61_000);
-      for (let i = 0; i < 30; i++) expect((await login({ username: `flood-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
-      expect(
-        await burst(
-          10,
-          (i) => ({ username: `flood-${i}`, password: 'Wrong-Password-1!' }),
-          () => ip,
-        ),
-      ).toEqual(Array(10).fill(429));
+      await exhaust(ip, 'flood', 10);
       const both = await refusalsWhere((s) => s.clientIp === ip);
       expect(both).toHaveLength(2);
       expect(both[1]).toMatchObject({ subject: 'address', previousWindow: { since: first[0].window, refusals: 300 } });
@@ -213,14 +206,7 @@ describe('accounts', () => {
 
     it('a minute of refusals with no minute after it is reported by the sweep once it ends, once however many nodes sweep', async () => {
       const ip = '203.0.113.170';
-      for (let i = 0; i < 30; i++) expect((await login({ username: `stopped-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
-      expect(
-        await burst(
-          120,
-          (i) => ({ username: `stopped-${i}`, password: 'Wrong-Password-1!' }),
-          () => ip,
-        ),
-      ).toEqual(Array(120).fill(429));
+      await exhaust(ip, 'stopped', 120);
       // a username in mixed case: found whatever the case it is typed in, on SQLite as on MariaDB
       const e = await t.registerEnterprise('320100');
       const clerk = (
@@ -260,8 +246,7 @@ describe('accounts', () => {
         { entityId: clerk.id, subject: 'username', username: 'stopped-clerk-mixed', window: expect.any(String), refusals: 40 },
       ]);
       // the next minute's first refusal has nothing left to count
-      for (let i = 0; i < 30; i++) expect((await login({ username: `stopped-${i}`, password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
-      expect((await login({ username: 'stopped-0', password: 'Wrong-Password-1!' }, ip)).status).toBe(429);
+      await exhaust(ip, 'stopped', 1);
       const refusals = await refusalsWhere((s) => s.clientIp === ip);
       expect(refusals).toHaveLength(2);
       expect(refusals[1].previousWindow).toBeUndefined();
