@@ -77,8 +77,7 @@ export class ApiKeyRepository {
     const rows = await this.db.rows(
       sql`SELECT * FROM api_key ${where} ORDER BY created_at DESC, id LIMIT ${page.limit} OFFSET ${page.offset}`,
     );
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM api_key ${where}`);
-    return { items: rows.map(toKey), total: Number(counted?.n ?? 0) };
+    return { items: rows.map(toKey), total: await this.db.count(sql`api_key ${where}`) };
   }
 
   /** Revokes a live key; false when it was already revoked. */

@@ -107,9 +107,7 @@ export class AuditRepository {
 
   /** Newest first. */
   async checkpoints(q: { limit: number; offset: number }): Promise<Page<AuditCheckpoint>> {
-    const items = await this.db.select(AuditCheckpoint, 'c', sql`ORDER BY c.seq DESC LIMIT ${q.limit} OFFSET ${q.offset}`);
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM audit_checkpoint`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(AuditCheckpoint, 'c', empty, sql`c.seq DESC`, q);
   }
 
   /** Newest first, within the scope, optionally for one entity type or entity. */
@@ -117,8 +115,6 @@ export class AuditRepository {
     const where = sql`WHERE 1 = 1${q.entityType ? sql` AND a.entity_type = ${q.entityType}` : empty}${
       q.entityId ? sql` AND a.entity_id = ${q.entityId}` : empty
     }${scopeCondition(scope, { region: 'a.region_code', orgs: ['a.organization_id'] })}`;
-    const items = await this.db.select(AuditEntry, 'a', sql`${where} ORDER BY a.seq DESC LIMIT ${q.limit} OFFSET ${q.offset}`);
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM audit_entry a ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(AuditEntry, 'a', where, sql`a.seq DESC`, q);
   }
 }

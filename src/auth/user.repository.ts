@@ -53,9 +53,7 @@ export class UserRepository {
         : group.role === 'bureau'
           ? sql`WHERE u.role = 'bureau' AND u.region_code = ${group.regionCode}`
           : sql`WHERE u.role = 'platform'`;
-    const items = await this.db.select(User, 'u', sql`${where} ORDER BY u.created_at, u.id LIMIT ${page.limit} OFFSET ${page.offset}`);
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM app_user u ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(User, 'u', where, sql`u.created_at, u.id`, page);
   }
 
   /**
@@ -66,9 +64,7 @@ export class UserRepository {
   async awaitingSecondPerson(q: { regionCode: string | null; notMadeBy: string; limit: number; offset: number }): Promise<Page<User>> {
     const where = sql`WHERE u.role = 'bureau' AND u.created_by IS NOT NULL AND u.created_by <> ${q.notMadeBy} AND u.disabled_at IS NULL
             AND (u.activated_at IS NULL OR u.setup_code_hash IS NOT NULL)${q.regionCode ? sql` AND u.region_code = ${q.regionCode}` : sql``}`;
-    const items = await this.db.select(User, 'u', sql`${where} ORDER BY u.created_at, u.id LIMIT ${q.limit} OFFSET ${q.offset}`);
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM app_user u ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(User, 'u', where, sql`u.created_at, u.id`, q);
   }
 
   async setPassword(id: string, passwordHash: string, at: string): Promise<void> {

@@ -119,9 +119,7 @@ export class BookingRepository {
       region: 'b.issuing_region_code',
       orgs: ['b.enterprise_id', 'b.provider_id'],
     })}`;
-    const items = await this.db.select(Booking, 'b', sql`${where} ORDER BY b.start_at, b.id LIMIT ${q.limit} OFFSET ${q.offset}`);
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM booking b ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(Booking, 'b', where, sql`b.start_at, b.id`, q);
   }
 
   /** An organization's bookings (as enterprise or as provider) from `from` on, for its calendar feed. */

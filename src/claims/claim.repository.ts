@@ -96,9 +96,7 @@ export class ClaimRepository {
     const where = sql`WHERE 1 = 1${q.status ? sql` AND c.status = ${q.status}` : empty}${
       q.issuingRegionCode ? sql` AND c.issuing_region_code = ${q.issuingRegionCode}` : empty
     }${scopeCondition(scope, { region: 'c.issuing_region_code', orgs: ['c.claimant_id'] })}`;
-    const items = await this.db.select(Claim, 'c', sql`${where} ORDER BY c.created_at DESC, c.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`);
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM claim c ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(Claim, 'c', where, sql`c.created_at DESC, c.id DESC`, q);
   }
 
   // ---- Settlement's writes into claims: named, with checked results. ----

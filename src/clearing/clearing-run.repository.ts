@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
-import { sql } from '../common/persistence/sql';
+import { empty, sql } from '../common/persistence/sql';
 import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
 
 /** Recorded clearing runs: inserted once with their entries, read back; nothing here changes a run. */
@@ -24,8 +24,6 @@ export class ClearingRunRepository {
 
   /** The newest first. */
   async list(q: { limit: number; offset: number }): Promise<Page<ClearingRun>> {
-    const items = await this.db.select(ClearingRun, 'r', sql`ORDER BY r.created_at DESC, r.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`);
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM clearing_run r`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(ClearingRun, 'r', empty, sql`r.created_at DESC, r.id DESC`, q);
   }
 }

@@ -86,10 +86,7 @@ export class FacilityRepository {
 
   /** The provider's live (not retired) facilities: what the per-provider cap counts (the caller holds the provider's lock). */
   async liveCount(providerId: string): Promise<number> {
-    const row = await this.db.row<{ n: unknown }>(
-      sql`SELECT COUNT(*) AS n FROM facility WHERE provider_id = ${providerId} AND status = 'active'`,
-    );
-    return Number(row?.n ?? 0);
+    return this.db.count(sql`facility WHERE provider_id = ${providerId} AND status = 'active'`);
   }
 
   /** A provider's facilities with these references of its own. */
@@ -176,13 +173,7 @@ export class FacilityRepository {
 
   /** A facility's ratings, newest first. */
   async ratings(facilityId: string, page: { limit: number; offset: number }): Promise<Page<FacilityRating>> {
-    const items = await this.db.select(
-      FacilityRating,
-      'fr',
-      sql`WHERE fr.facility_id = ${facilityId} ORDER BY fr.created_at DESC, fr.redemption_id LIMIT ${page.limit} OFFSET ${page.offset}`,
-    );
-    const total = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM facility_rating WHERE facility_id = ${facilityId}`);
-    return { items, total: Number(total?.n ?? 0) };
+    return this.db.page(FacilityRating, 'fr', sql`WHERE fr.facility_id = ${facilityId}`, sql`fr.created_at DESC, fr.redemption_id`, page);
   }
 
   /** Active facilities of one category, priced at most `maxPriceFen`, whose providers are listed (active, not sanctioned). */

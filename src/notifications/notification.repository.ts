@@ -185,8 +185,7 @@ export class NotificationRepository {
     const rows = await this.db.rows(
       sql`SELECT * FROM notification WHERE user_id = ${userId}${unread} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
     );
-    const total = await this.db.row(sql`SELECT COUNT(*) AS n FROM notification WHERE user_id = ${userId}${unread}`);
-    return { items: rows.map(toNotification), total: Number(total?.n ?? 0) };
+    return { items: rows.map(toNotification), total: await this.db.count(sql`notification WHERE user_id = ${userId}${unread}`) };
   }
 
   async byId(id: string): Promise<Notification | null> {

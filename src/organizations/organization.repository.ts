@@ -83,9 +83,7 @@ export class OrganizationRepository {
       scope,
       { region: 'o.region_code', orgs: ['o.id'] },
     )}`;
-    const items = await this.db.select(Organization, 'o', sql`${where} ORDER BY o.created_at, o.id LIMIT ${q.limit} OFFSET ${q.offset}`);
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM organization o ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(Organization, 'o', where, sql`o.created_at, o.id`, q);
   }
 
   /** Moves the organization from `from` to the changes' status; false when its status moved first. */

@@ -53,12 +53,6 @@ export class PartyRelationRepository {
 
   async list(q: { creditCode?: string; limit: number; offset: number }): Promise<Page<PartyRelation>> {
     const where = q.creditCode ? sql`WHERE r.code_a = ${q.creditCode} OR r.code_b = ${q.creditCode}` : empty;
-    const items = await this.db.select(
-      PartyRelation,
-      'r',
-      sql`${where} ORDER BY r.created_at DESC, r.id LIMIT ${q.limit} OFFSET ${q.offset}`,
-    );
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM party_relation r ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(PartyRelation, 'r', where, sql`r.created_at DESC, r.id`, q);
   }
 }

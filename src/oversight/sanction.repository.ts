@@ -31,13 +31,7 @@ export class SanctionRepository {
     const where = sql`WHERE 1 = 1${q.creditCode !== undefined ? sql` AND s.credit_code = ${q.creditCode}` : empty}${
       q.status ? sql` AND s.status = ${q.status}` : empty
     }`;
-    const items = await this.db.select(
-      Sanction,
-      's',
-      sql`${where} ORDER BY s.created_at DESC, s.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    );
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM sanction s ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(Sanction, 's', where, sql`s.created_at DESC, s.id DESC`, q);
   }
 
   /**

@@ -115,13 +115,7 @@ export class RedemptionRepository {
     else if (q.status === 'expired') status = sql` AND (r.status = 'expired' OR ${holdExpired.sql('r', now)})`;
     else if (q.status) status = sql` AND r.status = ${q.status}`;
     const where = sql`WHERE 1 = 1${status}${scopeCondition(scope, { region: 'r.issuing_region_code', orgs: ['r.enterprise_id', 'r.provider_id'] })}`;
-    const items = await this.db.select(
-      Redemption,
-      'r',
-      sql`${where} ORDER BY r.created_at DESC, r.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    );
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM redemption r ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(Redemption, 'r', where, sql`r.created_at DESC, r.id DESC`, q);
   }
 
   // ---- Claims' writes into redemptions: named, with checked results. ----

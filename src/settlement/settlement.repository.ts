@@ -98,13 +98,7 @@ export class SettlementRepository {
         ? sql` AND EXISTS (SELECT 1 FROM settlement_line l WHERE l.settlement_id = s.id AND l.payee_id = ${scope.organizationId})`
         : scopeCondition(scope, { region: 's.region_code', orgs: [] })
     }`;
-    const items = await this.db.select(
-      Settlement,
-      's',
-      sql`${where} ORDER BY s.created_at DESC, s.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    );
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM settlement s ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(Settlement, 's', where, sql`s.created_at DESC, s.id DESC`, q);
   }
 
   /** Paid lines from `from` (inclusive) to `end` (exclusive) that cross provinces, summed per province pair. */

@@ -45,12 +45,6 @@ export class ApplicationRepository {
       region: 'a.issuing_region_code',
       orgs: ['a.enterprise_id'],
     })}`;
-    const items = await this.db.select(
-      VoucherApplication,
-      'a',
-      sql`${where} ORDER BY a.created_at DESC, a.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    );
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM voucher_application a ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(VoucherApplication, 'a', where, sql`a.created_at DESC, a.id DESC`, q);
   }
 }

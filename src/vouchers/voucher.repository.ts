@@ -76,13 +76,7 @@ export class VoucherRepository {
       status = sql` AND v.status = ${q.status} AND NOT ${voucherPastValidity.sql('v', today)}`;
     else if (q.status) status = sql` AND v.status = ${q.status}`;
     const where = sql`WHERE 1 = 1${status}${scopeCondition(scope, { region: 'v.issuing_region_code', orgs: ['v.enterprise_id'] })}`;
-    const items = await this.db.select(
-      Voucher,
-      'v',
-      sql`${where} ORDER BY v.created_at DESC, v.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-    );
-    const counted = await this.db.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM voucher v ${where}`);
-    return { items, total: Number(counted?.n ?? 0) };
+    return this.db.page(Voucher, 'v', where, sql`v.created_at DESC, v.id DESC`, q);
   }
 
   /** Open vouchers past their last day, for the expiry sweep. */

@@ -275,8 +275,7 @@ export class WebhookRepository {
       sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery d JOIN domain_event e ON e.id = d.event_id
           WHERE d.subscription_id = ${subscriptionId} ORDER BY d.event_seq DESC LIMIT ${limit} OFFSET ${offset}`,
     );
-    const total = await this.db.row(sql`SELECT COUNT(*) AS n FROM webhook_delivery WHERE subscription_id = ${subscriptionId}`);
-    return { items: rows.map(toDelivery), total: Number(total?.n ?? 0) };
+    return { items: rows.map(toDelivery), total: await this.db.count(sql`webhook_delivery WHERE subscription_id = ${subscriptionId}`) };
   }
 
   /** The attempts log of some deliveries, oldest first. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Mutex } from 'async-mutex';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { Page } from '../http/paging';
 import { join, raw, Sql, sql } from './sql';
 
 export type Row = Record<string, unknown>;
@@ -119,9 +120,26 @@ export class Database {
 
   /** `SELECT <every column> FROM <table> alias <rest>`, as entities. */
   async select<E extends ObjectLiteral>(target: EntityTarget<E>, alias: string, rest: Sql): Promise<E[]> {
-    const table = raw(`${this.dataSource.driver.escape(this.meta(target).tableName)} ${alias}`);
-    const rows = await this.rows(sql`SELECT ${this.columns(target, alias)} FROM ${table} ${rest}`);
+    const rows = await this.rows(sql`SELECT ${this.columns(target, alias)} FROM ${this.table(target, alias)} ${rest}`);
     return rows.map((row) => this.hydrate(target, row, alias));
+  }
+
+  /** `SELECT COUNT(*) FROM <from>` as a number (the drivers answer a string or a bigint). */
+  async count(from: Sql): Promise<number> {
+    const row = await this.row<{ n: unknown }>(sql`SELECT COUNT(*) AS n FROM ${from}`);
+    return Number(row?.n ?? 0);
+  }
+
+  /** One page of the entities `where` selects, in `order`, and how many it selects in all: every list's shape. */
+  async page<E extends ObjectLiteral>(
+    target: EntityTarget<E>,
+    alias: string,
+    where: Sql,
+    order: Sql,
+    page: { limit: number; offset: number },
+  ): Promise<Page<E>> {
+    const items = await this.select(target, alias, sql`${where} ORDER BY ${order} LIMIT ${page.limit} OFFSET ${page.offset}`);
+    return { items, total: await this.count(sql`${this.table(target, alias)} ${where}`) };
   }
 
   /** The row matching every given column, locked for the rest of the unit of work (MariaDB/MySQL). */
@@ -143,6 +161,11 @@ export class Database {
       }),
       ' AND ',
     );
+  }
+
+  /** `<table> alias` of an entity. */
+  private table(target: EntityTarget<ObjectLiteral>, alias: string): Sql {
+    return raw(`${this.dataSource.driver.escape(this.meta(target).tableName)} ${alias}`);
   }
 
   private writer(): EntityManager {
