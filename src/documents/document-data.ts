@@ -23,7 +23,10 @@ export interface StatementLine {
   payeeProvinceName: string;
   amountFen: number;
   claimCount: number;
-  /** The bank the payee is paid into, as when the batch was prepared; in full, as the treasury needs it. */
+  /**
+   * The bank the payee is paid into, as when the batch was prepared: the account in full for the paying bureau, which
+   * pays into it, masked (**** **** 5432) for anyone else (the caller decides: payeeAccountFor).
+   */
   bankName?: string | null;
   bankAccount?: string | null;
 }

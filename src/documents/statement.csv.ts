@@ -16,9 +16,9 @@ export function statementLinesCsv(d: StatementData): string {
     payeeName: csvText(l.payeeName),
     payeeCreditCode: csvText(l.payeeCreditCode),
     payeeProvinceName: csvText(l.payeeProvinceName),
-    // The account the treasury pays into, as the statement prints it; empty when the payee has not given one. Its
-    // digits (8–30, spaces allowed: isBankAccount) follow a tab, which spreadsheets take as text: read as a number, an
-    // 18-digit account would lose its last digits.
+    // The account the treasury pays into, as the statement prints it (masked but for the paying bureau); empty when the
+    // payee has not given one. Its digits (8–30, spaces allowed: isBankAccount) follow a tab, which spreadsheets take as
+    // text: read as a number, an 18-digit account would lose its last digits.
     payeeBankName: csvText(l.bankName ?? ''),
     payeeBankAccount: l.bankAccount ? `\t${l.bankAccount}` : '',
     claimCount: l.claimCount,

@@ -15,7 +15,7 @@ export async function renderStatement(d: StatementData): Promise<Buffer> {
   return renderPdf(t.page, info, (doc) => new StatementLayout(doc, t, d).draw());
 }
 
-/** The bank a line is paid into: its name above the account number, in full (a statement is what the treasury pays from). */
+/** The bank a line is paid into: its name above the account, as the reader may see it (in full for the paying bureau). */
 const bankCell = (l: StatementLine, none: Bilingual): string =>
   l.bankAccount ? `${l.bankName ?? ''}\n${l.bankAccount}` : `${none.zh} ${none.en}`;
 

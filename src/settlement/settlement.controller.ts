@@ -100,7 +100,8 @@ export class SettlementController {
     who: 'The bureau of its region (or province), the platform, and a payee (its own statement only).',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: 'Per-payee lines, totals in figures and in words, payment reference; one payee’s with `payeeId`.',
+    details:
+      'Per-payee lines with their banks, totals in figures and in words, payment reference; one payee’s with `payeeId`. The bank accounts are in full for the paying bureau (of the batch’s region or its province) only, masked (**** **** 5432) for anyone else.',
   })
   @Authenticated()
   @ApiProduces('application/pdf')
@@ -120,11 +121,15 @@ export class SettlementController {
     who: 'Bureaus of the batch’s region (or province) and the platform; other roles are 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: 'UTF-8 with BOM, CRLF, amounts in fen and yuan, with the payees’ bank accounts.',
+    details:
+      'UTF-8 with BOM, CRLF, amounts in fen and yuan, with the payees’ banks: the accounts in full for the paying bureau (of the batch’s region or its province) only, masked (**** **** 5432) for the platform.',
   })
   @Authenticated('bureau', 'platform')
   @ApiProduces('text/csv')
-  @ApiFileResponse('the lines for the treasury: UTF-8 with BOM, CRLF, amounts in fen and yuan', 'text/csv')
+  @ApiFileResponse(
+    'the lines for the treasury: UTF-8 with BOM, CRLF, amounts in fen and yuan; bank accounts in full for the paying bureau only, else masked',
+    'text/csv',
+  )
   @Header('Content-Type', 'text/csv; charset=utf-8')
   async linesCsv(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
     const csv = this.documents.settlementLinesCsv(await this.queries.statement(actor, id));

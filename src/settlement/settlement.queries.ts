@@ -10,6 +10,7 @@ import { SettlementQuery, SettlementSummary, SettlementView } from './settlement
 import { Settlement } from './settlement.entity';
 import { SettlementRepository } from './settlement.repository';
 import { SettlementViews } from './settlement-views';
+import { isPayingBureau, payeeAccountFor } from './payee-account';
 
 /**
  * Reading batches: bureaus their region's (a province also its cities'), the platform all, a payee the batches with a
@@ -25,8 +26,8 @@ export class SettlementQueries {
 
   async get(actor: Actor, id: string): Promise<SettlementView> {
     const payee = payeeOf(actor);
-    // readable() let a bureau through only for its region's batches: a bureau reading one is its paying bureau.
-    return this.views.of(await this.readable(actor, id, payee), payee, actor.role === 'bureau');
+    const s = await this.readable(actor, id, payee);
+    return this.views.of(s, payee, isPayingBureau(actor, s.regionCode));
   }
 
   /** Summaries; a payee's carry its own line (and its amount as the total). */
@@ -37,7 +38,10 @@ export class SettlementQueries {
     return { items, total: page.total };
   }
 
-  /** What the statement PDF and the treasury CSV print: every line, or one payee's (a payee's own, always). */
+  /**
+   * What the statement PDF and the treasury CSV print: every line, or one payee's (a payee's own, always); the bank
+   * accounts as the batch shows them (in full for the paying bureau only).
+   */
   async statement(actor: Actor, id: string, payeeId?: string): Promise<StatementData> {
     const own = payeeOf(actor);
     if (own && payeeId && payeeId !== own) throw notFound('settlement line');
@@ -47,6 +51,7 @@ export class SettlementQueries {
     if (lines.length === 0) throw notFound('settlement line');
     const names = new Map(lines.map((l) => [l.payeeId, l.payeeName]));
     const claims = await this.claims.inBatch(id, payee);
+    const paying = isPayingBureau(actor, s.regionCode);
     return {
       settlementId: s.id,
       batchNo: s.batchNo,
@@ -64,7 +69,7 @@ export class SettlementQueries {
         amountFen: l.amountFen,
         claimCount: claims.filter((c) => c.claimantId === l.payeeId).length,
         bankName: l.payeeBankName,
-        bankAccount: l.payeeBankAccount,
+        bankAccount: l.payeeBankAccount ? payeeAccountFor(l.payeeBankAccount, paying) : l.payeeBankAccount,
       })),
       claims: claims.map((c) => ({
         payeeName: names.get(c.claimantId) ?? c.claimantId,

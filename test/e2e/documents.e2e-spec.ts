@@ -118,12 +118,79 @@ describe('statements and certificates', () => {
       ]),
     );
 
-    // The payee's own statement: its line, its account, its claims only.
+    // The payee's own statement: its line, its claims only; its account masked, as in the batch it reads.
     const own = await textOf((await statement(lab.token)).body as Buffer);
-    expect(own).toContain(ACCOUNT);
+    expect(own).toContain('********5432');
+    expect(own).not.toContain(ACCOUNT);
     expect(own).toContain(invoices[0]);
     expect(own).not.toContain(invoices[2]);
     expect(own).not.toContain(bare.creditCode);
+  });
+
+  it('the platform reads the payees’ bank accounts masked in the statement and the treasury CSV, as in the batch; the paying bureau in full', async () => {
+    const full = '6222021001123459012';
+    const e = await t.registerEnterprise('340104');
+    const lab = await t.registerProvider('310115', { name: '上海同步辐射光源测试平台' });
+    await t.http
+      .patch(`/api/organizations/${lab.organizationId}`)
+      .set(auth(lab.token))
+      .send({ bankName: '工商银行上海浦东支行', bankAccount: full })
+      .expect(200);
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '同步辐射线站机时', category: 'testing', unit: 'hour', unitPriceFen: 40_000 })
+      .expect(201);
+    const voucher = await issueVoucher(t, e.token, 1_000_000);
+    const hold = await t.http
+      .post('/api/redemptions')
+      .set(auth(e.token))
+      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
+      .expect(201);
+    await captureConfirmed(t, lab.token, e.token, hold.body.id, 1);
+    const claim = await t.http
+      .post('/api/claims')
+      .set(auth(lab.token))
+      .send({ redemptionIds: [hold.body.id], evidence: { contractNo: 'HT-2026-0901', invoiceNo: '31002613799' } })
+      .expect(201);
+    const bureau = await t.token('bureau-ah');
+    await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    const batch = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: HEFEI }).expect(201);
+    await paySettlement(t, HEFEI, batch.body.id);
+
+    const platform = await t.token('platform');
+    const key = await t.http.post('/api/api-keys').set(auth(platform)).send({ name: '协调办只读', readOnly: true }).expect(201);
+    const masked = '**** **** 9012';
+    /** The account on the lab's line, in the batch, its statement and its CSV, as `token` reads them. */
+    const accounts = async (token: string) => {
+      const view = await t.http.get(`/api/settlements/${batch.body.id}`).set(auth(token)).expect(200);
+      const pdf = await t.http.get(`/api/settlements/${batch.body.id}/statement`).set(auth(token)).buffer(true).parse(binary).expect(200);
+      const csv = await t.http.get(`/api/settlements/${batch.body.id}/lines.csv`).set(auth(token)).expect(200);
+      const row = csv.text
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split('\r\n')
+        .map((r) => r.split(','))
+        .find((r) => r[2] === '上海同步辐射光源测试平台');
+      return {
+        json: view.body.lines.find((l: { payeeId: string }) => l.payeeId === lab.organizationId).payeeBankAccount,
+        pdf: await textOf(pdf.body as Buffer),
+        csv: row?.[6],
+        csvText: csv.text,
+      };
+    };
+    for (const reader of [platform, key.body.key as string]) {
+      const seen = await accounts(reader);
+      expect(seen.json).toBe(masked);
+      expect(seen.csv).toBe(`\t${masked}`);
+      expect(seen.csvText).not.toContain(full);
+      expect(seen.pdf).toContain(`工商银行上海浦东支行${masked.replace(/ /g, '')}`);
+      expect(seen.pdf).not.toContain(full);
+    }
+    const paying = await accounts(bureau);
+    expect(paying.json).toBe(full);
+    expect(paying.csv).toBe(`\t${full}`);
+    expect(paying.pdf).toContain(`工商银行上海浦东支行${full}`);
   });
 
   it('a certificate has a seal area with the bureau and the date; a revoked one says 已作废 across its face, with when and why', async () => {
