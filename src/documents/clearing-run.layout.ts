@@ -52,7 +52,10 @@ function draw(doc: Doc, d: ClearingRunData): void {
 
   const meta: [string, string][] = [
     ['清算编号 Run ID', d.id],
-    ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，UTC）`],
+    // Periods are Beijing days, as every date of the service. A run takes in every line paid up to `to` that no earlier
+    // run took in, some paid before `from` (on a period's last day after its run): the period alone would hide them.
+    ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，北京时间）`],
+    ['纳入范围 Lines taken in', `期间内支付的结算行，及 ${d.from} 前支付、此前未清算的结算行`],
     ['生成时间 Recorded', `${beijingTime(d.createdAt)}（北京时间）`],
     ['CSV SHA-256', d.csvSha256],
   ];

@@ -217,7 +217,7 @@ describe('clearing runs', () => {
     expect((await record(platform, { from: today, to: today }).expect(201)).body.transfers).toEqual([]);
   });
 
-  it('a line paid before the period that no run took in goes into the next run, so none is left behind', async () => {
+  it('a line paid before the period that no run took in goes into the next run, so none is left behind; its PDF says so, in Beijing days', async () => {
     await record(platform, { from: today, to: today }).expect(201); // whatever is waiting
     await paidUse('340104', HEFEI, '310115', 8_000); // 4,000 fen, paid on a day whose run was recorded before it
     await t.dataSource.query('UPDATE settlement_line SET paid_at = ? WHERE clearing_run_id IS NULL AND paid_at >= ?', [
@@ -226,6 +226,19 @@ describe('clearing runs', () => {
     ]);
     const next = await record(platform, { from: today, to: today }).expect(201);
     expect(next.body.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 4_000 }]);
+
+    // The period is of Beijing days, and the run holds more than what was paid in it: the PDF says both.
+    const pdf = await t.http
+      .get(`/api/clearing-runs/${next.body.id}/report.pdf`)
+      .set(auth(platform))
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    const printed = (await pdfParse(pdf.body as Buffer)).text.replace(/\s+/g, '');
+    expect(printed).toContain(`${today}至${today}（按支付日，北京时间）`);
+    expect(printed).not.toContain('UTC');
+    expect(printed).toContain(`期间内支付的结算行，及${today}前支付、此前未清算的结算行`);
+    expect(printed).toContain('¥40.00');
   });
 
   it('of runs recorded at once, each paid line goes to one: together they transfer what is owed once', async () => {
