@@ -45,13 +45,28 @@ export class OrganizationInput {
   @IsOptional()
   @IsIn(ENTERPRISE_KINDS)
   kind?: (typeof ENTERPRISE_KINDS)[number];
-  @ApiPropertyOptional({ description: "actual controller's credit code" }) @IsOptional() @IsCreditCode() controllerCreditCode?: string;
+  @ApiPropertyOptional({
+    description: "actual controller's credit code; an enterprise declaring one waits for its bureau's verification even when listed",
+  })
+  @IsOptional()
+  @IsCreditCode()
+  controllerCreditCode?: string;
   @ApiPropertyOptional({ type: [String], description: 'credit codes of shareholders, parent, subsidiaries' })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
   @IsCreditCode({ each: true })
   relatedCreditCodes?: string[];
+  @ApiPropertyOptional({
+    example: 'GR202634000123',
+    description:
+      "enterprises: the certificate number of its qualification (高新技术企业 证书编号, 科技型中小企业 入库编号). A listed enterprise is active at registration only when it names the number its province's qualified list holds; otherwise it waits for its bureau, which sees the number stated",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  @OneLine()
+  certificateNo?: string;
 }
 
 export class AdmitProviderInput {
@@ -119,7 +134,11 @@ export class OrganizationView {
   @ApiProperty({ type: [String] }) relatedCreditCodes: string[];
   @ApiProperty({ nullable: true }) noticeEndsAt: string | null;
   @ApiProperty({ nullable: true }) statusReason: string | null;
-  @ApiProperty({ nullable: true, description: 'the qualification an enterprise was verified on' }) certificateNo: string | null;
+  @ApiProperty({
+    nullable: true,
+    description: 'the qualification an enterprise was verified on; while it waits for verification, the number it stated',
+  })
+  certificateNo: string | null;
   @ApiProperty({ nullable: true }) verifiedAt: string | null;
   @ApiProperty({ nullable: true, example: '王敏' }) contactPerson: string | null;
   @ApiProperty({ nullable: true, example: '0551-65123456' }) contactPhone: string | null;

@@ -70,8 +70,8 @@ export class OrganizationsController {
 
   @Patch('organizations/:id')
   @Explained({
-    summary: 'Change your organization’s profile: contact, address, bank account, controller and related parties',
-    who: 'An admin of the organization: another organization’s id is 404, a user who is not an admin 403. A declared controller is changed, and a declared related party removed, only by the bureau of the organization’s region (or province), which changes nothing else (403); another bureau gets 404.',
+    summary: 'Change your organization’s profile: contact, address, bank account and related parties (the bureau: the controller too)',
+    who: 'An admin of the organization: another organization’s id is 404, a user who is not an admin 403. The controller is declared or changed, and a declared related party removed, only by the bureau of the organization’s region (or province), which changes nothing else (403: a controller’s group shares its annual cap, so a declaration is the bureau’s to check); another bureau gets 404.',
     changes:
       'Changes the fields given (relatedCreditCodes replaces the list); every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads.',
     money: NO_MONEY,
@@ -85,7 +85,6 @@ export class OrganizationsController {
     address: '安徽省合肥市蜀山区望江西路 800 号',
     bankName: '中国工商银行合肥科技支行',
     bankAccount: '1302 0108 0920 0054 321',
-    controllerCreditCode: '91340100MA2T8XQ30C',
     relatedCreditCodes: ['91320500MA1N7K5L2P'],
   })
   @Authenticated('enterprise', 'provider', 'bureau')

@@ -15,7 +15,7 @@ import { creditCodeProblem, registrationRegionOf } from './credit-code';
 import { MAX_QUALIFIED_ROWS, OrganizationInput, UpdateProfileInput } from './organization.dto';
 import { Organization, OrganizationType } from './organization.entity';
 import { OrganizationRepository, ProfileChanges } from './organization.repository';
-import { loosenedRelations, maskBankAccount, normalizeBankAccount, RELATION_FIELDS } from './profile.rules';
+import { relationsForBureau, maskBankAccount, normalizeBankAccount, RELATION_FIELDS } from './profile.rules';
 import { organizationTransition } from './organization.states';
 import { admittedAt, withNoticeEnded } from './organization.time-rules';
 
@@ -70,7 +70,12 @@ export class OrganizationsService {
       throw catalogued('DUPLICATE', 'auth.creditCodeRegistered', { creditCode: input.creditCode });
     }
     const now = clock.iso();
-    const listed = type === 'enterprise' ? await this.organizations.qualified(input.creditCode) : undefined;
+    const stated =
+      type === 'enterprise'
+        ? { controllerCreditCode: input.controllerCreditCode ?? null, certificateNo: input.certificateNo?.trim() ?? null }
+        : null;
+    const listed = stated ? await this.organizations.qualified(input.creditCode) : undefined;
+    const active = listed !== undefined && stated !== null && activeOnList(listed, stated);
     const org: Organization = {
       id: newId(),
       name: input.name.trim(),
@@ -78,15 +83,15 @@ export class OrganizationsService {
       type,
       kind: type === 'enterprise' ? (input.kind ?? 'tech_sme') : null,
       ...regionOfRegistration(registrationRegionOf(input.creditCode)),
-      status: type === 'provider' ? 'applied' : listed ? 'active' : 'pending_verification',
+      status: type === 'provider' ? 'applied' : active ? 'active' : 'pending_verification',
       controllerCreditCode: input.controllerCreditCode ?? null,
       relatedCreditCodes: [...new Set(input.relatedCreditCodes ?? [])],
       noticeEndsAt: null,
       statusReason: null,
       createdAt: now,
       updatedAt: now,
-      certificateNo: listed?.certificateNo ?? null,
-      verifiedAt: listed ? now : null,
+      certificateNo: active ? listed.certificateNo : (stated?.certificateNo ?? null),
+      verifiedAt: active ? now : null,
       verifiedBy: null,
       ...EMPTY_PROFILE,
     };
@@ -229,7 +234,9 @@ export class OrganizationsService {
         })),
       );
       const certificates = new Map(accepted.map((r) => [r.creditCode, r.certificateNo]));
-      const waiting = await this.organizations.pendingAmong([...certificates.keys()]);
+      const waiting = (await this.organizations.pendingAmong([...certificates.keys()])).filter((o) =>
+        activeOnList({ certificateNo: certificates.get(o.creditCode)! }, o),
+      );
       for (const org of waiting) {
         const changes = {
           status: 'active' as const,
@@ -292,9 +299,9 @@ export class OrganizationsService {
         ),
       ) as ProfileChanges;
       if (Object.keys(changes).length === 0) return org;
-      const loosened = bureau ? [] : loosenedRelations(org, changes);
-      if (loosened.length > 0)
-        throw catalogued('FORBIDDEN', 'profile.relationsByBureau', { fields: loosened.join(', '), region: org.regionCode });
+      const forBureau = bureau ? [] : relationsForBureau(org, changes);
+      if (forBureau.length > 0)
+        throw catalogued('FORBIDDEN', 'profile.relationsByBureau', { fields: forBureau.join(', '), region: org.regionCode });
       const now = clock.iso();
       await this.organizations.updateProfile(id, changes, now);
       const shown = (field: string, value: unknown) =>
@@ -397,6 +404,19 @@ export interface QualifiedImport {
   imported: number;
   rejected: { line: number; reason: string }[];
 }
+
+/**
+ * Whether the qualified list's row makes an enterprise active without its bureau: only when the enterprise named the
+ * listed certificate number (a credit code is public; anyone could register a listed one with a name of their own)
+ * and declared no controller (a controller's group shares its annual cap, which its bureau checks before it counts).
+ */
+export const activeOnList = (
+  listed: { certificateNo: string },
+  stated: { controllerCreditCode: string | null; certificateNo: string | null },
+): boolean =>
+  stated.controllerCreditCode === null &&
+  stated.certificateNo !== null &&
+  stated.certificateNo.trim().toUpperCase() === listed.certificateNo.trim().toUpperCase();
 
 /** The rows a bureau of `regionCode` may load, and the others with why (in `lng`), named by `lines` (by default from 1). */
 export function checkQualifiedRows(

@@ -14,24 +14,22 @@ export const normalizeBankAccount = (account: string): string => account.replace
 export const RELATION_FIELDS = ['controllerCreditCode', 'relatedCreditCodes'] as const;
 
 /**
- * The relation fields a change loosens: a declared controller changed or cleared, a declared related party left out.
- * Declaring more only narrows what an organization may do; loosening could let it trade with a party it declared
- * related (or start a fresh total under another controller), so only the bureau of its region does that.
+ * The relation fields of a change that only the bureau of the organization's region may make: any change of the
+ * controller (declaring one joins its group, whose every enterprise's annual cap then counts this one's grants, so
+ * an enterprise naming a competitor as its controller would spend the competitor's cap), and a declared related
+ * party left out (it could then trade with a party it declared related). Declaring more related parties only
+ * narrows what the organization itself may do, so that stays its admin's.
  */
-export function loosenedRelations(
+export function relationsForBureau(
   declared: { controllerCreditCode: string | null; relatedCreditCodes: string[] },
   changes: { controllerCreditCode?: string | null; relatedCreditCodes?: string[] },
 ): (typeof RELATION_FIELDS)[number][] {
-  const loosened: (typeof RELATION_FIELDS)[number][] = [];
-  if (
-    changes.controllerCreditCode !== undefined &&
-    declared.controllerCreditCode !== null &&
-    changes.controllerCreditCode !== declared.controllerCreditCode
-  )
-    loosened.push('controllerCreditCode');
+  const fields: (typeof RELATION_FIELDS)[number][] = [];
+  if (changes.controllerCreditCode !== undefined && changes.controllerCreditCode !== declared.controllerCreditCode)
+    fields.push('controllerCreditCode');
   if (changes.relatedCreditCodes !== undefined && declared.relatedCreditCodes.some((c) => !changes.relatedCreditCodes!.includes(c)))
-    loosened.push('relatedCreditCodes');
-  return loosened;
+    fields.push('relatedCreditCodes');
+  return fields;
 }
 
 /** All but the last four digits hidden: what anyone but the paying bureau and a statement sees. */

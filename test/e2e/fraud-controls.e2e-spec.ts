@@ -28,7 +28,7 @@ describe('fraud controls on public money', () => {
     t = await TestApp.start();
     await openRegion(t, '310000', { budgetFen: 1_000_000_000, policy: { autoApproveMaxFen: 5_000_000, maxVoucherFen: 20_000_000 } });
     await openRegion(t, '320000', { budgetFen: 1_000_000_000, policy: { autoApproveMaxFen: 5_000_000, capByController: true } });
-    await openRegion(t, '340000', { budgetFen: 1_000_000_000, policy: { dualControlFen: 10_000_000 } });
+    await openRegion(t, '340000', { budgetFen: 1_000_000_000, policy: { dualControlFen: 10_000_000, autoApproveMaxFen: 9_999_999 } });
     shLab = await t.registerProvider('310000', { name: '上海微观表征公共服务平台' });
     otherLab = await t.registerProvider('310000', { name: '上海材料测试中心' });
     tem = (await t.http.post('/api/facilities').set(auth(shLab.token)).send(TEM).expect(201)).body.id;
@@ -128,13 +128,15 @@ describe('fraud controls on public money', () => {
     });
 
     it('a province’s qualified list (CSV) makes the enterprises it names active at registration; bad rows are named by line', async () => {
-      const [listed, waiting] = [creditCodeIn('310000'), creditCodeIn('310000')];
-      const pending = await t.registerEnterprise('310000', { creditCode: waiting }, false);
+      const [listed, waiting, misstated] = [creditCodeIn('310000'), creditCodeIn('310000'), creditCodeIn('310000')];
+      const pending = await t.registerEnterprise('310000', { creditCode: waiting, certificateNo: '202631010400000004' }, false);
+      // A credit code is public: one waiting under a listed code that names another certificate stays waiting.
+      const squatter = await t.registerEnterprise('310000', { creditCode: misstated, certificateNo: '202631010400009999' }, false);
       const broken = `${listed.slice(0, 17)}${listed[17] === '0' ? '1' : '0'}`; // a wrong check character
-      const csv = `\uFEFFcreditCode,certificateNo\r\n${listed},202631010400000001\r\n${broken},202631010400000002\r\n${creditCodeIn('320500')},202632050000000003\r\n${waiting},202631010400000004\r\n${creditCodeIn('310000')},\r\n`;
+      const csv = `\uFEFFcreditCode,certificateNo\r\n${listed},202631010400000001\r\n${broken},202631010400000002\r\n${creditCodeIn('320500')},202632050000000003\r\n${waiting},202631010400000004\r\n${creditCodeIn('310000')},\r\n${misstated},202631010400000005\r\n`;
       const put = () => t.http.put('/api/qualified-enterprises/310000').set(auth(bureauSh)).set('Content-Type', 'text/csv').send(csv);
       const res = await put().expect(200);
-      expect(res.body.imported).toBe(2);
+      expect(res.body.imported).toBe(3);
       expect(res.body.rejected.map((r: { line: number }) => r.line)).toEqual([3, 4, 6]); // the header is line 1
       expect(res.body.rejected[1].reason).toContain('outside 310000');
       // Loading the same list again changes nothing; a bureau reading Chinese reads why in Chinese.
@@ -151,10 +153,39 @@ describe('fraud controls on public money', () => {
         status: 'active',
         certificateNo: '202631010400000004',
       });
-      const newcomer = await t.registerEnterprise('310000', { creditCode: listed }, false);
+      expect((await t.http.get('/api/auth/me').set(auth(squatter.token)).expect(200)).body.organization).toMatchObject({
+        status: 'pending_verification',
+        certificateNo: '202631010400009999',
+      });
+      const newcomer = await t.registerEnterprise('310000', { creditCode: listed, certificateNo: ' 202631010400000001' }, false);
       const me = (await t.http.get('/api/auth/me').set(auth(newcomer.token)).expect(200)).body.organization;
       expect(me).toMatchObject({ status: 'active', certificateNo: '202631010400000001' });
       expect((await apply(newcomer, 2_000_000)).status).toBe('approved');
+    });
+
+    it('a listed code registered without its certificate, or with a controller declared, waits for the bureau', async () => {
+      const [bare, controlled] = [creditCodeIn('310000'), creditCodeIn('310000')];
+      const rows = [
+        { creditCode: bare, certificateNo: 'GR202631000111' },
+        { creditCode: controlled, certificateNo: 'GR202631000222' },
+      ];
+      await t.http.put('/api/qualified-enterprises/310000').set(auth(bureauSh)).send({ rows }).expect(200);
+      const squatter = await t.registerEnterprise('310000', { creditCode: bare }, false);
+      const grouped = await t.registerEnterprise(
+        '310000',
+        { creditCode: controlled, certificateNo: 'GR202631000222', controllerCreditCode: creditCodeIn('310000') },
+        false,
+      );
+      for (const e of [squatter, grouped]) {
+        const org = (await t.http.get('/api/auth/me').set(auth(e.token)).expect(200)).body.organization;
+        expect(org.status).toBe('pending_verification');
+        expect(await apply(e, 100_000)).toMatchObject({ status: 'rejected', reasonCode: 'ENTERPRISE_NOT_VERIFIED' });
+      }
+      // Loading the list again activates neither: the first never named the number, the second names a controller.
+      await t.http.put('/api/qualified-enterprises/310000').set(auth(bureauSh)).send({ rows }).expect(200);
+      for (const e of [squatter, grouped]) {
+        expect((await t.http.get('/api/auth/me').set(auth(e.token)).expect(200)).body.organization.status).toBe('pending_verification');
+      }
     });
 
     it('the qualified list takes JSON rows too, and only from the bureau of the region', async () => {

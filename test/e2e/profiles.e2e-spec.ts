@@ -94,7 +94,7 @@ describe('organization profiles', () => {
     const controller = creditCodeIn('340100');
     const parent = creditCodeIn('310115');
     await patch(e, e.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: ACCOUNT }).expect(200);
-    await patch(e, e.organizationId, { controllerCreditCode: controller }).expect(200);
+    await patch(await t.token('bureau-ah'), e.organizationId, { controllerCreditCode: controller }).expect(200);
     await patch(e, e.organizationId, { relatedCreditCodes: [parent] }).expect(200);
     const res = await patch(e, e.organizationId, { contactPerson: '韩梅梅' }).expect(200);
     expect(res.body).toMatchObject({
@@ -121,11 +121,15 @@ describe('organization profiles', () => {
     expect(orphan.body.message).toContain('bankName');
   });
 
-  it('declares more freely; a declared controller changed or a related party removed only by the bureau of its region', async () => {
+  it('declares related parties freely; a controller declared or changed, or a related party removed, only by the bureau of its region', async () => {
     const e = await t.registerEnterprise('340104');
     const [x, y, parent, sister] = [creditCodeIn('340100'), creditCodeIn('340100'), creditCodeIn('310115'), creditCodeIn('320500')];
-    await patch(e, e.organizationId, { controllerCreditCode: x, relatedCreditCodes: [parent] }).expect(200);
-    await patch(e, e.organizationId, { relatedCreditCodes: [parent, sister] }).expect(200);
+    // Declaring a controller joins its group's annual cap: an enterprise naming a competitor would spend the competitor's.
+    const first = await patch(e, e.organizationId, { controllerCreditCode: x, relatedCreditCodes: [parent] }).expect(403);
+    expect(first.body.message).toContain('controllerCreditCode');
+    await patch(e, e.organizationId, { relatedCreditCodes: [parent] }).expect(200);
+    await patch(await t.token('bureau-ah'), e.organizationId, { controllerCreditCode: x }).expect(200);
+    await patch(e, e.organizationId, { controllerCreditCode: x, relatedCreditCodes: [parent, sister] }).expect(200); // as it stands
     for (const loosening of [
       { controllerCreditCode: y },
       { controllerCreditCode: null },
@@ -137,7 +141,7 @@ describe('organization profiles', () => {
     }
     const zh = await patch(e, e.organizationId, { relatedCreditCodes: [] }).set('Accept-Language', 'zh-CN').expect(403);
     expect(zh.body.message).toBe(
-      'relatedCreditCodes：已申报的实际控制人变更、已申报关联方的删除，须由 340100 科技主管部门办理，因为关联交易审查和年度上限依据这些信息（新增申报可自行提交）',
+      'relatedCreditCodes：实际控制人的申报或变更、已申报关联方的删除，须由 340100 科技主管部门办理，因为关联交易审查和实际控制人名下企业的年度上限依据这些信息（新增关联方可自行申报）',
     );
     // The bureau of the region (here the province's) does it, and only that; another province's bureau is 404.
     const bureau = await t.token('bureau-ah');
