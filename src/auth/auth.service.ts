@@ -190,6 +190,11 @@ export class AuthService {
 
   private changedPassword(actor: Actor, user: User, passwordHash: string, client: Client, attempt: string): Promise<Outcome<void>> {
     return this.uow.run(async () => {
+      // The current password was checked against this hash before the unit began: of two changes at once, the one
+      // that comes second finds another hash and is refused, rather than both told "changed" and the first lost.
+      if ((await this.users.lock(user.id))?.passwordHash !== user.passwordHash) {
+        return this.failLogin(user.username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
+      }
       const { refusal } = await this.throttle.settle(user.username, client.ip, attempt, 'succeeded');
       if (refusal) return refusedBy(refusal);
       const now = securityClock.iso();

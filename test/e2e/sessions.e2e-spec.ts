@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
 import { securityClock } from '../../src/common/clock';
+import { describeRaces } from '../support/races';
 import { buildService, ServiceNode, startServiceNode } from '../support/service-process';
 import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
@@ -176,5 +177,25 @@ describe('sessions', () => {
     } finally {
       securityClock.reset();
     }
+  });
+
+  describeRaces('password changes at once', () => {
+    it('of five changes from five sessions at once one wins; the others are refused, and the winner’s password is the one that signs in', async () => {
+      const p = await t.registerProvider('320500');
+      const sessions = [];
+      for (let i = 0; i < 5; i++) sessions.push(await t.login(p.username, PASSWORD)); // at once they would be the lockout's
+      const wanted = sessions.map((_, i) => `Brand-New-Pass-${2030 + i}`);
+      const answers = await Promise.all(
+        sessions.map((s, i) =>
+          t.http.post('/api/auth/password').set(auth(s.accessToken)).send({ currentPassword: PASSWORD, newPassword: wanted[i] }),
+        ),
+      );
+      const won = answers.map((a, i) => (a.status === 204 ? i : -1)).filter((i) => i >= 0);
+      expect(won).toHaveLength(1);
+      for (const a of answers.filter((a) => a.status !== 204)) expect(a.body.code).toMatch(/^(UNAUTHENTICATED|LOGIN_LOCKED)$/);
+      const signIn = (password: string) => t.http.post('/api/auth/login').send({ username: p.username, password });
+      expect((await signIn(wanted[won[0]])).status).toBe(200);
+      for (const [i, password] of wanted.entries()) if (i !== won[0]) expect((await signIn(password)).status).toBe(401);
+    });
   });
 });
