@@ -147,10 +147,17 @@ export class BookingRepository {
 
   // ---- Calendar feeds ----
 
-  /** Makes or replaces the user's feed token (its hash). */
+  /**
+   * Makes or replaces the user's feed token (its hash) in one statement: a delete then an insert let two requests at
+   * once both find no row and the second insert fail as a duplicate (409 to a user who only asked for a new URL).
+   */
   async saveFeed(feed: CalendarFeed): Promise<void> {
-    await this.db.execute(sql`DELETE FROM calendar_feed WHERE user_id = ${feed.userId}`);
-    await this.db.insert(CalendarFeed, [feed]);
+    const insert = sql`INSERT INTO calendar_feed (user_id, token_hash, created_at) VALUES (${feed.userId}, ${feed.tokenHash}, ${feed.createdAt})`;
+    await this.db.execute(
+      this.db.dialect === 'sqlite'
+        ? sql`${insert} ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at`
+        : sql`${insert} ON DUPLICATE KEY UPDATE token_hash = VALUES(token_hash), created_at = VALUES(created_at)`,
+    );
   }
 
   async feedByToken(tokenHash: string): Promise<CalendarFeed | undefined> {

@@ -769,4 +769,12 @@ describeRaces('instrument booking under concurrency', () => {
       for (let j = i + 1; j < won.length; j++) expect(won[i][1] <= won[j][0] || won[j][1] <= won[i][0]).toBe(true);
     expect(won.length).toBeGreaterThanOrEqual(3);
   });
+
+  it('eight new feed URLs asked at once: every answer 201, and exactly one URL (one of theirs) serves the feed', async () => {
+    const e = await t.registerEnterprise(HEFEI);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => t.http.post('/api/calendar/feed').set(auth(e.token))));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+    const served = await Promise.all(answers.map((a) => t.http.get(new URL(a.body.url).pathname)));
+    expect(served.filter((r) => r.status === 200)).toHaveLength(1);
+  });
 });
