@@ -437,6 +437,14 @@ describe('facilities', () => {
       expect(await facility()).toMatchObject({ ratingAvg: 3.8, ratingCount: 4 });
       const search = await t.http.get(`/api/facilities?q=${encodeURIComponent(sem.name)}`).expect(200);
       expect(search.body.items).toEqual([expect.objectContaining({ id: sem.id, ratingAvg: 3.8, ratingCount: 4 })]);
+      // Public without their author: the lab's events and audit records carry no rating that names the redemption.
+      const ratedIn = async (path: string, session: OrgSession) =>
+        ((await t.http.get(path).set(auth(session.token)).expect(200)).body.items as { type?: string; action?: string }[]).filter(
+          (x) => (x.type ?? x.action) === 'facility.rated',
+        ).length;
+      expect(await ratedIn('/api/events?limit=500', shLab)).toBe(0);
+      expect(await ratedIn('/api/audit?limit=500', shLab)).toBe(0);
+      expect(await ratedIn('/api/events?limit=500', enterprise)).toBe(4);
     });
 
     it('lists the ratings publicly, newest first, without saying who rated', async () => {

@@ -199,7 +199,9 @@ export class RateService {
         createdAt: clock.iso(),
       };
       await this.facilities.rate(rating);
-      this.uow.record(redemptionEntry(r, 'facility.rated', { facilityId: r.facilityId, score: rating.score }));
+      // Not the lab's record or event: ratings are public without their author, and the lab knows its redemptions,
+      // so an event naming the redemption at the rating's instant would tell it who wrote each comment.
+      this.uow.record({ ...redemptionEntry(r, 'facility.rated', { facilityId: r.facilityId, score: rating.score }), counterpartyId: null });
       return ok(rating);
     });
   }
