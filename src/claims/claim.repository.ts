@@ -132,15 +132,17 @@ export class ClaimRepository {
   async decisionsInRegion(
     regionCode: string,
     year: number,
-  ): Promise<{ status: ClaimStatus; count: number; claimedFen: number; approvedFen: number }[]> {
+  ): Promise<{ status: ClaimStatus; count: number; cutCount: number; claimedFen: number; approvedFen: number }[]> {
     const rows = await this.db.rows<Record<string, unknown>>(
-      sql`SELECT c.status AS status, COUNT(*) AS n, SUM(c.claimed_fen) AS claimed, SUM(c.approved_fen) AS approved FROM claim c
+      sql`SELECT c.status AS status, COUNT(*) AS n, SUM(CASE WHEN c.approved_fen < c.claimed_fen THEN 1 ELSE 0 END) AS cut,
+          SUM(c.claimed_fen) AS claimed, SUM(c.approved_fen) AS approved FROM claim c
           WHERE c.created_at >= ${beijingDayStart(`${year}-01-01`)} AND c.created_at < ${beijingDayStart(`${year + 1}-01-01`)} AND ${inRegion('c.issuing_region_code', regionCode)}
           GROUP BY c.status`,
     );
     return rows.map((r) => ({
       status: r.status as ClaimStatus,
       count: Number(r.n ?? 0),
+      cutCount: Number(r.cut ?? 0),
       claimedFen: Number(r.claimed ?? 0),
       approvedFen: Number(r.approved ?? 0),
     }));

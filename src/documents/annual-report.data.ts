@@ -43,9 +43,15 @@ export interface AnnualReportData {
     approved: number;
     rejected: number;
     pending: number;
+    /** Approved below what was claimed. */
+    cut: number;
+    /** claimedFen = approvedFen + cutFen + rejectedFen + pendingFen. */
     claimedFen: number;
     approvedFen: number;
+    /** What review cut from the approved claims: claimed less approved. */
+    cutFen: number;
     rejectedFen: number;
+    pendingFen: number;
   };
   disputes: { raised: number; open: number; resolved: number; annulled: number };
   sanctions: {

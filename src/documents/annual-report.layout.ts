@@ -447,8 +447,9 @@ class AnnualReportLayout {
     const rows: [string, string, string][] = [
       ['补贴申领', String(cl.submitted), yuan(cl.claimedFen)],
       [`其中核准（核准额）`, String(cl.approved), yuan(cl.approvedFen)],
+      ['核准时核减（申领额与核准额之差）', String(cl.cut), yuan(cl.cutFen)],
       ['其中驳回（申领额）', String(cl.rejected), yuan(cl.rejectedFen)],
-      ['其中待审', String(cl.pending), ''],
+      ['其中待审（申领额）', String(cl.pending), yuan(cl.pendingFen)],
       ['用券企业对服务提出异议', String(ds.raised), ''],
       ['异议裁定：保留核销（按裁定用量）', String(ds.resolved), ''],
       ['异议裁定：撤销核销', String(ds.annulled), ''],

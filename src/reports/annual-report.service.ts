@@ -110,9 +110,12 @@ export class AnnualReportService {
         approved: sum(claimsOf('approved'), (c) => c.count),
         rejected: sum(claimsOf('rejected'), (c) => c.count),
         pending: sum(claimsOf('submitted', 'awaiting_second_approval'), (c) => c.count),
+        cut: sum(claimsOf('approved'), (c) => c.cutCount),
         claimedFen: sum(claims, (c) => c.claimedFen),
         approvedFen: sum(claimsOf('approved'), (c) => c.approvedFen),
+        cutFen: sum(claimsOf('approved'), (c) => c.claimedFen - c.approvedFen),
         rejectedFen: sum(claimsOf('rejected'), (c) => c.claimedFen),
+        pendingFen: sum(claimsOf('submitted', 'awaiting_second_approval'), (c) => c.claimedFen),
       },
       disputes: { raised: disputes.raised, open: disputes.open, resolved: disputes.resolved, annulled: disputes.annulled },
       sanctions: {

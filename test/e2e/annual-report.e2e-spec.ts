@@ -279,11 +279,14 @@ describe('annual report per region', () => {
     expect(Number(csv['capture_to_payment.p90Hours'].value)).toBeCloseTo(528, 0);
     expect([1, 2, 3, 4].map((i) => count(`capture_to_payment.bucket${i}`))).toEqual([2, 1, 0, 0]);
 
-    // Claims: 4 for 890,000; 3 approved for 690,000; 1 rejected (150,000); none pending.
+    // Claims: 4 for 890,000; 3 approved for 690,000, one of them cut by 50,000; 1 rejected (150,000); none pending.
+    // The amounts add up: claimed = approved + cut + rejected + pending.
     expect([count('claims.submitted'), fen('claims.submitted')]).toEqual([4, 890_000]);
     expect([count('claims.approved'), fen('claims.approved')]).toEqual([3, 690_000]);
+    expect([count('claims.cut'), fen('claims.cut')]).toEqual([1, 50_000]);
     expect([count('claims.rejected'), fen('claims.rejected')]).toEqual([1, 150_000]);
-    expect(count('claims.pending')).toBe(0);
+    expect([count('claims.pending'), fen('claims.pending')]).toEqual([0, 0]);
+    expect(fen('claims.approved') + fen('claims.cut') + fen('claims.rejected') + fen('claims.pending')).toBe(fen('claims.submitted'));
     // Disputes: one raised and resolved keeping the capture.
     expect(['raised', 'open', 'resolved', 'annulled'].map((k) => count(`disputes.${k}`))).toEqual([1, 0, 1, 0]);
     // Sanctions concerning Anhui: ent3's (in force) and the lifted one on a Hefei firm; not Shanghai's.
@@ -384,6 +387,7 @@ describe('annual report per region', () => {
     expect(text).toMatch(/2\s*次\s*·\s*11\s*机时/);
     expect(text).toMatch(/7天以内\s+2\s*笔/);
     expect(text).toMatch(/其中驳回（申领额）\s+1\s+1,500\.00/);
+    expect(text).toMatch(/核准时核减（申领额与核准额之差）\s+1\s+500\.00/);
     expect(text).toContain(sanctioned);
     expect(text).toMatch(/第 1 页 \/ 共 \d 页/);
 
