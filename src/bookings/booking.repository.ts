@@ -22,6 +22,22 @@ export class BookingRepository {
     return (await this.db.select(FacilityCalendar, 'c', sql`WHERE c.facility_id = ${facilityId}`))[0];
   }
 
+  /**
+   * The calendar a booking is made under, share-locked for the rest of its unit: a new calendar (which replaces the
+   * row) waits for the bookings in flight, and then sees their hours.
+   */
+  async calendarForBooking(facilityId: string): Promise<FacilityCalendar | undefined> {
+    return (await this.db.select(FacilityCalendar, 'c', sql`WHERE c.facility_id = ${facilityId}${this.db.forShare}`))[0];
+  }
+
+  /** The facility's hours of live bookings from `fromMs` on, in time order: what a new calendar must keep open. */
+  bookedHoursFrom(facilityId: string, fromMs: number): Promise<{ bookingId: string; hourStart: string }[]> {
+    return this.db.rows(
+      sql`SELECT h.booking_id AS bookingId, h.hour_start AS hourStart FROM booking_hour h JOIN booking b ON b.id = h.booking_id
+          WHERE h.facility_id = ${facilityId} AND h.hour_start >= ${stored(fromMs)} AND b.status = 'booked' ORDER BY h.hour_start`,
+    );
+  }
+
   /** Replaces the facility's calendar (the caller holds the facility's row lock, so two replacements queue). */
   async saveCalendar(calendar: FacilityCalendar): Promise<void> {
     await this.db.execute(sql`DELETE FROM facility_calendar WHERE facility_id = ${calendar.facilityId}`);

@@ -85,6 +85,10 @@ export function hourClosed(closures: Closure[], ms: number): boolean {
   return closures.some((c) => overlapsHour(Date.parse(c.from), Date.parse(c.to), ms));
 }
 
+/** Whether the hour starting at `ms` is one the calendar opens: inside its opening hours and outside its closures. */
+export const hourBookable = (terms: Pick<BookingTerms, 'openingHours' | 'closures'>, ms: number): boolean =>
+  hourOpen(terms.openingHours, ms) && !hourClosed(terms.closures, ms);
+
 /** A calendar's refusal as a catalogue entry (`bookings.*`), so it reads in the caller's language. */
 export type BookingRefusal = { code: 'OUTSIDE_OPENING_HOURS' | 'BOOKING_NOTICE'; key: string; params: Record<string, string | number> };
 

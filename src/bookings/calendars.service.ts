@@ -12,12 +12,15 @@ import { FacilityCalendar } from './booking.entity';
 import { BookingRepository } from './booking.repository';
 import {
   daysBetween,
+  hourBookable,
   hourOf,
+  HOUR_MS,
   leavesBookingWindow,
   MAX_RANGE_DAYS,
   nextFreeSlots,
   overlappingOpeningHours,
   parseInstant,
+  shown,
   slots,
   stored,
   ZONE,
@@ -78,6 +81,20 @@ export class CalendarsService {
         requiresQualification: input.requiresQualification,
         updatedAt: clock.iso(),
       };
+      // Booked hours (the one begun included) stay open: the lab cancels those bookings first, which tells their
+      // enterprises and gives their holds back; a closure over them left them booked on a shut instrument.
+      const booked = await this.bookings.bookedHoursFrom(facility.id, clock.now().getTime() - HOUR_MS);
+      const shut = booked.filter((h) => !hourBookable(calendar, Date.parse(h.hourStart)));
+      if (shut.length > 0) {
+        const bookings = new Set(shut.map((h) => h.bookingId)).size;
+        return refusedBy(
+          catalogued('INVALID_STATE', 'bookings.calendarShutsBookings', {
+            at: shown(shut[0].hourStart),
+            booking: shut[0].bookingId,
+            bookings,
+          }),
+        );
+      }
       await this.bookings.saveCalendar(calendar);
       this.uow.record({
         action: 'facility.calendar_set',

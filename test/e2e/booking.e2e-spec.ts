@@ -609,6 +609,34 @@ describe('instrument booking', () => {
     if (DateTime.fromISO(before.mine, { setZone: true }).hour < 21) expect(after.mine).toBe(next);
   });
 
+  it('a new calendar that shuts booked hours is 409 naming the first; once those bookings are cancelled it is taken', async () => {
+    const fib = await facility(lab, { name: 'FIB 机时' });
+    await setCalendar(fib).expect(200);
+    const { e, v } = await enterpriseWithVoucher();
+    const first = (await book(e, v.id, at(20, 9), at(20, 11), fib).expect(201)).body;
+    const second = (await book(e, v.id, at(20, 14), at(20, 15), fib).expect(201)).body;
+    const maintenance = { from: at(20, 0), to: at(21, 0), reason: '年度维护' };
+    const refused = await setCalendar(fib, calendarBody({ closures: [maintenance] })).expect(409);
+    expect(refused.body).toEqual({
+      statusCode: 409,
+      code: 'INVALID_STATE',
+      message: `the new calendar shuts ${at(20, 9)}, booked (booking ${first.id}; 2 bookings in all): cancel them first, which tells their enterprises and releases their holds`,
+    });
+    const zh = await setCalendar(fib, calendarBody({ closures: [maintenance] }))
+      .set('Accept-Language', 'zh-CN')
+      .expect(409);
+    expect(zh.body.message).toContain(`（预约编号 ${first.id}，共 2 个预约受影响）：请先取消这些预约`);
+    // Shorter opening hours shut them as well; hours that keep them open are taken.
+    const mornings = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '08:00', to: '12:00' }));
+    expect((await setCalendar(fib, calendarBody({ openingHours: mornings })).expect(409)).body.message).toContain(
+      `shuts ${at(20, 14)}, booked (booking ${second.id}; 1 booking in all)`,
+    );
+    await setCalendar(fib, calendarBody({ closures: [{ ...maintenance, from: at(20, 15) }] })).expect(200);
+    for (const b of [first, second]) await t.http.post(`/api/bookings/${b.id}/cancel`).set(auth(lab.token)).expect(200);
+    await setCalendar(fib, calendarBody({ closures: [maintenance] })).expect(200);
+    expect((await book(e, v.id, at(20, 9), at(20, 10), fib).expect(422)).body.code).toBe('OUTSIDE_OPENING_HOURS');
+  });
+
   it('the iCalendar feed is secret, parses, and lists the enterprise’s and the lab’s bookings', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const booked = (await book(e, v.id, at(12, 15), at(12, 17)).expect(201)).body;
@@ -776,5 +804,29 @@ describeRaces('instrument booking under concurrency', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
     const served = await Promise.all(answers.map((a) => t.http.get(new URL(a.body.url).pathname)));
     expect(served.filter((r) => r.status === 200)).toHaveLength(1);
+  });
+
+  it('a closure set while fourteen bookings of its hours are made: a booking stands only where the closure was refused', async () => {
+    const parties = await Promise.all(
+      Array.from({ length: 14 }, async () => {
+        const e = await t.registerEnterprise(HEFEI);
+        return { e, v: await issueVoucher(t, e.token, VOUCHER) };
+      }),
+    );
+    const closure = calendarBody({ closures: [{ from: at(25, 0), to: at(26, 0), reason: '年度维护' }] });
+    const [calendar, ...booked] = await Promise.all([
+      t.http.put(`/api/facilities/${temId}/calendar`).set(auth(lab.token)).send(closure),
+      ...parties.map(({ e, v }, i) =>
+        t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId: temId, voucherId: v.id, start: at(25, 8 + i), end: at(25, 9 + i) }),
+      ),
+    ]);
+    const standing = booked.filter((b) => b.status === 201);
+    for (const b of booked.filter((b) => b.status !== 201)) expect(b.body.code).toBe('OUTSIDE_OPENING_HOURS');
+    if (calendar.status === 200) expect(standing.map((b) => b.body.start)).toEqual([]);
+    else expect([calendar.status, calendar.body.code, standing.length > 0]).toEqual([409, 'INVALID_STATE', true]);
+    await t.http.put(`/api/facilities/${temId}/calendar`).set(auth(lab.token)).send(calendarBody()).expect(200);
   });
 });

@@ -6,6 +6,7 @@ import {
   endsAfterDay,
   firstFreeSlot,
   HOUR_MS,
+  hourBookable,
   hourStarts,
   lateCancellation,
   lateFeeFen,
@@ -79,6 +80,23 @@ describe('booking rules', () => {
     expect(parseInstant('2026-12-07T02:00:00Z')).toBe(MONDAY + 10 * HOUR_MS);
     expect(parseInstant('tomorrow')).toBeUndefined();
     expect(shown(stored(MONDAY + 10 * HOUR_MS))).toBe('2026-12-07T10:00:00+08:00');
+  });
+
+  it('an hour is bookable under a calendar exactly when the calendar would take a booking of it (property)', () => {
+    const closed = {
+      ...WEEKDAYS_9_TO_18,
+      closures: [{ from: stored(MONDAY + 12 * HOUR_MS), to: stored(MONDAY + 14 * HOUR_MS + 1), reason: '维护' }],
+    };
+    expect(hourBookable(closed, MONDAY + 11 * HOUR_MS)).toBe(true);
+    expect(hourBookable(closed, MONDAY + 14 * HOUR_MS)).toBe(false); // the closure reaches into it
+    expect(hourBookable(closed, MONDAY + 8 * HOUR_MS)).toBe(false);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 14 * 24 - 1 }), fc.constantFrom(WEEKDAYS_9_TO_18, closed), (hour, terms) => {
+        const start = MONDAY + hour * HOUR_MS;
+        const refusal = calendarRefusal(terms, start, start + HOUR_MS, NOW);
+        expect(hourBookable(terms, start)).toBe(refusal?.code !== 'OUTSIDE_OPENING_HOURS');
+      }),
+    );
   });
 
   it('the calendar refuses hours outside opening hours or in a closure, too soon or too far ahead', () => {

@@ -74,7 +74,7 @@ export class BookSlot {
       const facility = await this.facilities.get(cmd.facilityId);
       if (!facility) throw notFound('facility');
       if (facility.unit !== 'hour') return refusedBy(catalogued('INVALID_STATE', 'bookings.notHourly', { unit: facility.unit }));
-      const calendar = await this.bookings.calendar(facility.id);
+      const calendar = await this.bookings.calendarForBooking(facility.id);
       if (!calendar) return refusedBy(catalogued('INVALID_STATE', 'bookings.calendarMissing'));
       const refusal = calendarRefusal(calendar, startMs, endMs, clock.now().getTime());
       if (refusal) return refusedBy(catalogued(refusal.code, refusal.key, refusal.params));

@@ -51,6 +51,11 @@ export class Database {
     return raw(this.dialect === 'sqlite' ? '' : ' FOR UPDATE');
   }
 
+  /** A shared lock on the rows read, where row locks exist: they may not change until the unit ends; others may read them. */
+  get forShare(): Sql {
+    return raw(this.dialect === 'sqlite' ? '' : ' LOCK IN SHARE MODE');
+  }
+
   /**
    * An ASCII text column (a code, an ISO instant) as a GROUP BY key compared byte by byte. MariaDB groups a
    * utf8mb4_unicode_ci column by its collation weights, 4 bytes a character wide in the temporary table: 127,000
