@@ -32,7 +32,11 @@ describe('accounts', () => {
       expect(locked.status).toBe(429);
       expect(locked.body.code).toBe('LOGIN_LOCKED');
       const lockedZh = await login({ username: e.username, password: PASSWORD }).set('Accept-Language', 'zh-CN');
-      expect(lockedZh.body).toEqual({ statusCode: 429, code: 'LOGIN_LOCKED', message: '登录失败次数过多，请 15 分钟后再试' });
+      expect(lockedZh.body).toEqual({
+        statusCode: 429,
+        code: 'LOGIN_LOCKED',
+        message: '该账户登录失败或同时尝试登录的次数过多，请 15 分钟后再试',
+      });
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(14 * 60);
       expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(15 * 60);
       securityClock.travel(14 * MINUTE);
