@@ -32,7 +32,7 @@ export function relationsForBureau(
   return fields;
 }
 
-/** All but the last four digits hidden: what anyone but the paying bureau and a statement sees. */
+/** All but the last four digits hidden: what anyone but the paying bureau sees, on every channel (settlement/payee-account.ts). */
 export function maskBankAccount(account: string | null | undefined): string | null {
   if (!account) return null;
   return `**** **** ${account.slice(-4)}`;
