@@ -78,6 +78,8 @@ export class ClaimsController {
     changes: 'submitted → approved (or awaiting_second_approval, answered 202); audited.',
     money:
       'The approved amount becomes a payable of the issuing region to the payee; what is not approved leaves the vouchers’ spent balance for the issuing budget and no longer counts against the enterprise’s annual grant.',
+    details:
+      'The dualControlFen that applies is the strictest (the lowest above 0; 0 is off) of the region’s policy in force today and the versions pinned on the claim’s vouchers, so a version published later, by one bureau user alone, cannot lower it for a claim already made.',
   })
   @ApiBodyExample(ApproveClaimInput, { approvedFen: 160000 })
   @HttpCode(200)

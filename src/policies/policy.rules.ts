@@ -104,6 +104,14 @@ export function termsProblems(t: PolicyTerms): TermsProblem[] {
   return problems;
 }
 
+/**
+ * The dualControlFen an approval answers to among several versions: the lowest positive one, 0 (off) only when every
+ * version has it off. Taking the strictest means no version published later, by one bureau user alone, can lower
+ * the threshold for an application or a claim already in flight.
+ */
+export const strictestDualControlFen = (versions: readonly Pick<PolicyTerms, 'dualControlFen'>[]): number =>
+  versions.reduce((strictest, { dualControlFen: fen }) => (fen > 0 && (strictest === 0 || fen < strictest) ? fen : strictest), 0);
+
 /** The regions' policies in force side by side, field by field, each field marked when every region agrees. */
 export function comparePolicies(date: string, inForce: readonly (readonly [string, Policy | undefined])[]): PolicyComparison {
   const policies = Object.fromEntries(inForce.map(([code, p]) => [code, p ? policyFields(p) : null]));

@@ -89,6 +89,8 @@ export class ApplicationsController {
     changes:
       'pending_review → approved and the voucher issued with its serial number (or awaiting_second_approval, answered 202); audited.',
     money: 'On issue the face value moves from the region’s available budget to the voucher.',
+    details:
+      'The dualControlFen that applies is the strictest (the lowest above 0; 0 is off) of the region’s policy in force now and the one in force when the application was submitted, so a version published later, by one bureau user alone, cannot lower it for an application already waiting.',
   })
   @ApiBodyExample(ApproveInput, { amountFen: 20000000 })
   @HttpCode(200)

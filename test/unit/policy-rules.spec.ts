@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { addDays, policyInForce, settlementPeriod } from '../../src/policies/policy.rules';
+import { addDays, policyInForce, settlementPeriod, strictestDualControlFen } from '../../src/policies/policy.rules';
+import { PolicyTerms } from '../../src/policies/policy.types';
+import { needsSecondApproval } from '../../src/vouchers/voucher.rules';
 
 describe('the policy version in force', () => {
   const v1 = { version: 1, effectiveFrom: '2025-01-01' };
@@ -114,6 +116,81 @@ describe('calendar properties', () => {
         expect(settlementPeriod(cycle, next).start).toBe(next);
         expect(settlementPeriod(cycle, addDays(period.start, -1)).end).toBe(addDays(period.start, -1));
       }),
+    );
+  });
+});
+
+/** Shanghai's terms of DOMAIN.md: 50 %, ¥500,000 a year, ¥300,000 a voucher, two reviewers from ¥200,000. */
+const SHANGHAI: PolicyTerms = {
+  categories: [
+    { category: 'testing', ratioBp: 5000 },
+    { category: 'design', ratioBp: 4000 },
+  ],
+  acceptedProvinceCodes: ['310000', '320000', '330000', '340000'],
+  localBonusBp: 1000,
+  enterpriseAnnualCapFen: 50_000_000,
+  teamAnnualCapFen: 10_000_000,
+  maxVoucherFen: 30_000_000,
+  perRedemptionCapFen: 5_000_000,
+  capByController: false,
+  voucherValidityDays: 365,
+  holdExpiryDays: 30,
+  autoApproveMaxFen: 5_000_000,
+  redemptionModes: ['provider_redeemed', 'enterprise_reimbursed'],
+  settlementCycle: 'quarterly',
+  relatedPartyBan: true,
+  confirmDays: 7,
+  dualControlFen: 20_000_000,
+};
+
+describe('the dual-control threshold of an approval in flight', () => {
+  const v = (dualControlFen: number) => ({ dualControlFen });
+
+  it('is the lowest threshold that is on', () => {
+    expect(strictestDualControlFen([v(25_000), v(0)])).toBe(25_000);
+    expect(strictestDualControlFen([v(0), v(25_000), v(40_000)])).toBe(25_000);
+    expect(strictestDualControlFen([v(40_000), v(25_000)])).toBe(25_000);
+  });
+
+  it('is off only when every version has it off', () => {
+    expect(strictestDualControlFen([v(0), v(0)])).toBe(0);
+    expect(strictestDualControlFen([])).toBe(0);
+  });
+
+  it('the probe: a version published with dual control off does not let one user approve a 30,021-fen claim made under 25,000', () => {
+    const strictest = { ...SHANGHAI, dualControlFen: strictestDualControlFen([v(0), v(25_000)]) };
+    expect(needsSecondApproval(strictest, 30_021)).toBe(true);
+  });
+
+  const thresholds = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100_000_000 })), { maxLength: 6 });
+
+  it('property: it is one of the thresholds that are on, at most each of them, or 0 when none is', () => {
+    fc.assert(
+      fc.property(thresholds, (fens) => {
+        const strictest = strictestDualControlFen(fens.map(v));
+        const on = fens.filter((f) => f > 0);
+        if (on.length === 0) expect(strictest).toBe(0);
+        else {
+          expect(on).toContain(strictest);
+          for (const f of on) expect(strictest).toBeLessThanOrEqual(f);
+        }
+        expect(strictestDualControlFen([...fens].reverse().map(v))).toBe(strictest);
+      }),
+    );
+  });
+
+  it('property: no version published later turns off a second approval that an approval in flight needed', () => {
+    fc.assert(
+      fc.property(
+        thresholds,
+        fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100_000_000 })),
+        fc.integer({ min: 1, max: 200_000_000 }),
+        (fens, published, amountFen) => {
+          const before = { ...SHANGHAI, dualControlFen: strictestDualControlFen(fens.map(v)) };
+          const after = { ...SHANGHAI, dualControlFen: strictestDualControlFen([...fens, published].map(v)) };
+          if (needsSecondApproval(before, amountFen)) expect(needsSecondApproval(after, amountFen)).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -10,6 +10,8 @@ import { OrganizationRepository } from '../../organizations/organization.reposit
 import { organizationActive } from '../../organizations/organization.time-rules';
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { PoliciesService } from '../../policies/policies.service';
+import { strictestDualControlFen } from '../../policies/policy.rules';
+import type { PolicyTerms } from '../../policies/policy.types';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
 import { flowChanges } from '../../redemptions/redemption.rules';
@@ -27,7 +29,8 @@ export type DecideClaimCommand = { actor: Actor; claimId: string } & (
 /**
  * The issuing bureau approves a claim, possibly for less than claimed, or rejects it. The payee is screened again at
  * approval: a sanction or suspension since submission holds the claim back. Maker-checker (双人复核): at or above the
- * policy's dualControlFen the first approval only marks the claim, and a second, different bureau user completes it.
+ * dualControlFen of the policy in force today or of one pinned on the claim's vouchers, whichever is lower (and on),
+ * the first approval only marks the claim, and a second, different bureau user completes it.
  * Approval spreads the amount over the redemptions in order; what a redemption does not get leaves its voucher's
  * spent balance for the budget and no longer counts against the enterprise's annual grant (as what expiry, revocation
  * or a dispute's resolution gives back), and the approved amount becomes a payable of the region to the claimant.
@@ -95,7 +98,7 @@ export class DecideClaim {
     if (screening) return screening;
     const order = new Map(claim.redemptionIds.map((rid, i) => [rid, i]));
     const redemptions = (await this.redemptions.byClaim(claim.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    if (!second && needsSecondApproval(await this.terms(claim, redemptions), approvedFen))
+    if (!second && needsSecondApproval(await this.dualControlTerms(claim, redemptions), approvedFen))
       return this.markFirstApproval(actor, claim, approvedFen);
 
     const now = clock.iso();
@@ -144,11 +147,17 @@ export class DecideClaim {
     return null;
   }
 
-  /** The terms that set dual control: the region's policy in force today, else the one the first redemption was priced under. */
-  private async terms(claim: Claim, redemptions: Redemption[]) {
-    const policy =
-      (await this.policies.inForce(claim.issuingRegionCode, clock.today())) ?? (await this.policies.load(redemptions[0].policyId));
-    return policy.terms;
+  /**
+   * The terms that set dual control: the strictest dualControlFen (the lowest positive one) of the region's version in
+   * force today and the versions pinned on the claim's vouchers (a redemption is priced under, and carries, its
+   * voucher's policyId). Today's alone would let one bureau user switch dual control off by publishing a version
+   * without it and then approving a claim that needed two.
+   */
+  private async dualControlTerms(claim: Claim, redemptions: Redemption[]): Promise<PolicyTerms> {
+    const today = await this.policies.inForce(claim.issuingRegionCode, clock.today());
+    const versions = today ? [today.terms] : [];
+    for (const id of new Set(redemptions.map((r) => r.policyId))) versions.push((await this.policies.load(id)).terms);
+    return { ...versions[0], dualControlFen: strictestDualControlFen(versions) };
   }
 
   /** The first of two approvals: recorded, no money moves yet. */

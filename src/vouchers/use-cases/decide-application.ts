@@ -8,6 +8,9 @@ import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refused, refusedBy } from '../../common/use-case';
 import { OrganizationsService } from '../../organizations/organizations.service';
 import { PoliciesService } from '../../policies/policies.service';
+import type { Policy } from '../../policies/policy.entity';
+import { strictestDualControlFen } from '../../policies/policy.rules';
+import type { PolicyTerms } from '../../policies/policy.types';
 import { ApplicationRepository } from '../application.repository';
 import { applicationTransition } from '../application.states';
 import { Voucher, VoucherApplication } from '../voucher.entity';
@@ -23,8 +26,9 @@ type Decided = { application: VoucherApplication; voucher: Voucher | null };
 
 /**
  * A reviewer of the issuing region approves a pending application (possibly for less; the rules are checked again
- * now) or rejects it. Maker-checker (双人复核): at or above the policy's dualControlFen the first approval only marks
- * the application, and a second, different bureau user completes it.
+ * now) or rejects it. Maker-checker (双人复核): at or above the dualControlFen of the policy in force now or of the one
+ * in force when it was submitted, whichever is lower (and on), the first approval only marks the application, and a
+ * second, different bureau user completes it.
  */
 @Injectable()
 export class DecideApplication {
@@ -86,7 +90,8 @@ export class DecideApplication {
       const reason = { reasonCode: refusal.code, reason: refusal.message };
       return { ...refused(refusal.code, refusal.message), localized: (lng) => applicationReason(reason, lng)! };
     }
-    if (!second && needsSecondApproval(policy!.terms, amountFen)) return this.markFirstApproval(actor, application, amountFen);
+    if (!second && needsSecondApproval(await this.dualControlTerms(application, policy!), amountFen))
+      return this.markFirstApproval(actor, application, amountFen);
 
     const decision = {
       status: 'approved' as const,
@@ -113,6 +118,17 @@ export class DecideApplication {
       }),
     );
     return ok({ application: decided, voucher });
+  }
+
+  /**
+   * The terms that set dual control: the strictest dualControlFen (the lowest positive one) of the version in force now
+   * and the one in force when the application was submitted (its policyId). Today's alone would let one bureau user
+   * switch dual control off by publishing a version without it and then approving an application that needed two.
+   */
+  private async dualControlTerms(application: VoucherApplication, inForce: Policy): Promise<PolicyTerms> {
+    const versions = [inForce.terms];
+    if (application.policyId) versions.push((await this.policies.load(application.policyId)).terms);
+    return { ...inForce.terms, dualControlFen: strictestDualControlFen(versions) };
   }
 
   /** The first of two approvals: recorded, no voucher yet. */
