@@ -147,6 +147,7 @@ function policies(scale: number) {
         regionCode: '340000',
         perRedemptionCapFen: 200_000,
         dualControlFen: 300_000,
+        autoApproveMaxFen: 250_000, // below dualControlFen: nothing that takes two reviewers is approved at once
         acceptedProvinceCodes: ALL_PROVINCES,
         categories: cat([
           ['testing', 5000],

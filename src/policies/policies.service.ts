@@ -38,11 +38,7 @@ export class PoliciesService {
     assertBureauOf(actor, input.regionCode, `the policy of ${input.regionCode}`);
     const terms = input.toTerms();
     const problems = termsProblems(terms);
-    if (problems.length > 0)
-      throw cataloguedAll(
-        'VALIDATION_FAILED',
-        problems.map((p) => ({ key: 'validation.notAbove', params: { ...p } })),
-      );
+    if (problems.length > 0) throw cataloguedAll('VALIDATION_FAILED', problems);
     if (input.effectiveFrom < clock.today()) {
       return refusedBy(catalogued('POLICY_BACKDATED', 'policies.backdated', { effectiveFrom: input.effectiveFrom, today: clock.today() }));
     }

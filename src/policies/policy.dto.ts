@@ -60,7 +60,11 @@ export class CreatePolicyInput {
   capByController?: boolean;
   @ApiProperty({ example: 365, minimum: 1, maximum: 3650 }) @IsInt() @Min(1) @Max(3650) voucherValidityDays: number;
   @ApiProperty({ example: 30, minimum: 1, maximum: 365 }) @IsInt() @Min(1) @Max(365) holdExpiryDays: number;
-  @ApiProperty({ example: 5_000_000, description: 'applications at or under this amount are approved at once' })
+  @ApiProperty({
+    example: 5_000_000,
+    description:
+      'applications at or under this amount are approved at once; at most maxVoucherFen, and below dualControlFen when that is on',
+  })
   @IsFen(0)
   autoApproveMaxFen: number;
   @ApiProperty({ enum: REDEMPTION_MODES, isArray: true })

@@ -1,3 +1,4 @@
+import type { CatalogueEntry } from '../common/errors/domain-error';
 import type { Policy } from './policy.entity';
 import { DEFAULT_CONFIRM_DAYS, PolicyTerms, SettlementCycle } from './policy.types';
 
@@ -87,20 +88,21 @@ export const termsWithDefaults = (terms: PolicyTerms): PolicyTerms => ({
   dualControlFen: terms.dualControlFen ?? 0,
 });
 
-/** A threshold above the cap it sits under: `field` must not exceed `limit`. */
-export interface TermsProblem {
-  field: keyof PolicyTerms;
-  limit: keyof PolicyTerms;
-}
-
-/** Fields whose values contradict each other (400 naming them), or none. */
-export function termsProblems(t: PolicyTerms): TermsProblem[] {
-  const problems: TermsProblem[] = [];
-  if (t.autoApproveMaxFen > t.maxVoucherFen) problems.push({ field: 'autoApproveMaxFen', limit: 'maxVoucherFen' });
-  if (t.perRedemptionCapFen !== null && t.perRedemptionCapFen > t.maxVoucherFen)
-    problems.push({ field: 'perRedemptionCapFen', limit: 'maxVoucherFen' });
-  if (t.teamAnnualCapFen !== null && t.teamAnnualCapFen > t.enterpriseAnnualCapFen)
-    problems.push({ field: 'teamAnnualCapFen', limit: 'enterpriseAnnualCapFen' });
+/**
+ * Fields whose values contradict each other, each as the catalogue entry that names them (400), or none:
+ * - a threshold above the cap it sits under (auto-approval, one redemption, a team's year);
+ * - auto-approval reaching a positive dualControlFen: an approval at or above dualControlFen takes two bureau users
+ *   (needsSecondApproval), so an automatic one, which takes none, must stay below it.
+ */
+export function termsProblems(t: PolicyTerms): CatalogueEntry[] {
+  const problems: CatalogueEntry[] = [];
+  const notAbove = (field: keyof PolicyTerms, limit: keyof PolicyTerms) =>
+    problems.push({ key: 'validation.notAbove', params: { field, limit } });
+  if (t.autoApproveMaxFen > t.maxVoucherFen) notAbove('autoApproveMaxFen', 'maxVoucherFen');
+  if (t.dualControlFen > 0 && t.autoApproveMaxFen >= t.dualControlFen)
+    problems.push({ key: 'policies.autoApproveFromDualControl', params: { field: 'autoApproveMaxFen', limit: 'dualControlFen' } });
+  if (t.perRedemptionCapFen !== null && t.perRedemptionCapFen > t.maxVoucherFen) notAbove('perRedemptionCapFen', 'maxVoucherFen');
+  if (t.teamAnnualCapFen !== null && t.teamAnnualCapFen > t.enterpriseAnnualCapFen) notAbove('teamAnnualCapFen', 'enterpriseAnnualCapFen');
   return problems;
 }
 

@@ -7,7 +7,7 @@ import { newId } from '../../src/common/ids';
 import { Sweeps } from '../../src/common/sweeps';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { Redemption } from '../../src/redemptions/redemption.entity';
-import { captureConfirmed, freshEvidence, issueVoucher, openRegion, secondReviewerFor } from '../support/fixtures';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, policyBody, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 const HEFEI = '340100';
@@ -748,10 +748,15 @@ describe('claims', () => {
         .send(body);
 
     beforeAll(async () => {
-      // Wuhu approves claims of ¥1,000 (100,000 fen) or more with two people.
-      await openRegion(t, WUHU, { policy: { dualControlFen: 100_000 } });
+      await openRegion(t, WUHU);
       const e = await t.registerEnterprise(WUHU, { name: '芜湖新能源汽车零部件有限公司' });
       wuhuEnterprise = { ...e, voucherId: (await issueVoucher(t, e.token, 2_000_000)).id };
+      // Then Wuhu approves claims of ¥1,000 (100,000 fen) or more with two people, on vouchers issued before too.
+      await t.http
+        .post('/api/policies')
+        .set(await t.as('bureau-ah'))
+        .send(policyBody(WUHU, { dualControlFen: 100_000, autoApproveMaxFen: 0 }))
+        .expect(201);
       expect(secondReviewerFor(WUHU)).toBe('bureau-ah-2');
     });
 

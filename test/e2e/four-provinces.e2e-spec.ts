@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { clock } from '../../src/common/clock';
-import { openRegion, issueVoucher, bureauFor, secondReviewerFor } from '../support/fixtures';
+import { openRegion, issueVoucher, bureauFor, policyBody, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 const [SH, JS, ZJ, AH] = ['310000', '320000', '330000', '340000'];
@@ -24,7 +24,7 @@ describe('four provinces: claims, settlement and clearing', () => {
   beforeAll(async () => {
     t = await TestApp.start();
     await openRegion(t, HEFEI, { policy: { localBonusBp: 1000 } });
-    await openRegion(t, JS, { policy: { dualControlFen: 300_000 } });
+    await openRegion(t, JS);
     await openRegion(t, ZJ);
     await openRegion(t, SH, { policy: { settlementCycle: 'monthly' } });
 
@@ -50,6 +50,12 @@ describe('four provinces: claims, settlement and clearing', () => {
       const voucher = await issueVoucher(t, session.token, 5_000_000);
       ent[key as keyof typeof ent] = { ...session, voucherId: voucher.id };
     }
+    // Then Jiangsu takes two reviewers from ¥3,000, for the vouchers issued before too; nothing is approved at once.
+    await t.http
+      .post('/api/policies')
+      .set(auth(await t.token(bureauFor(JS))))
+      .send(policyBody(JS, { dualControlFen: 300_000, autoApproveMaxFen: 0 }))
+      .expect(201);
   });
   afterAll(() => t.close());
 

@@ -81,7 +81,7 @@ describe('policies and budgets', () => {
     });
 
     it('takes a confirmation window and a dual-control threshold, and shows them in the version in force', async () => {
-      const policy = await published('bureau-js', '320300', { confirmDays: 14, dualControlFen: 5_000_000 });
+      const policy = await published('bureau-js', '320300', { confirmDays: 14, dualControlFen: 5_000_000, autoApproveMaxFen: 1_000_000 });
       expect(policy).toMatchObject({ confirmDays: 14, dualControlFen: 5_000_000 });
       const current = await t.http
         .get('/api/policies/current?regionCode=320300')
@@ -130,6 +130,16 @@ describe('policies and budgets', () => {
       ['a redemption cap above the voucher cap', { perRedemptionCapFen: 30_000_001 }, ['perRedemptionCapFen', 'maxVoucherFen']],
       ['a team cap above the enterprise cap', { teamAnnualCapFen: 50_000_001 }, ['teamAnnualCapFen', 'enterpriseAnnualCapFen']],
       [
+        'an auto-approval threshold at the dual-control threshold (approving at it takes two users)',
+        { dualControlFen: 10_000_000 },
+        ['autoApproveMaxFen must be below dualControlFen'],
+      ],
+      [
+        'an auto-approval threshold above the dual-control threshold',
+        { dualControlFen: 1 },
+        ['autoApproveMaxFen must be below dualControlFen'],
+      ],
+      [
         'a voucher cap lowered under the thresholds that sit under it',
         { maxVoucherFen: 1_000_000, perRedemptionCapFen: 2_000_000 },
         ['autoApproveMaxFen must not exceed maxVoucherFen', 'perRedemptionCapFen must not exceed maxVoucherFen'],
@@ -153,6 +163,25 @@ describe('policies and budgets', () => {
         code: 'VALIDATION_FAILED',
         message: 'autoApproveMaxFen：不能超过 maxVoucherFen；perRedemptionCapFen：不能超过 maxVoucherFen',
       });
+    });
+
+    it('names the dual-control contradiction in Chinese to a Chinese caller', async () => {
+      const res = await t.http
+        .post('/api/policies')
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send(policyBody('340000', { dualControlFen: 10_000_000 }));
+      expect(res.body).toEqual({
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'autoApproveMaxFen：须低于 dualControlFen，因为达到 dualControlFen 的审批须两名工作人员复核，自动审批却无人复核',
+      });
+    });
+
+    it('accepts auto-approval just below dual control, and up to the voucher cap with dual control off', async () => {
+      const policy = await published('bureau-js', '320700', { dualControlFen: 10_000_001 });
+      expect(policy).toMatchObject({ autoApproveMaxFen: 10_000_000, dualControlFen: 10_000_001 });
+      await published('bureau-js', '320700', { dualControlFen: 0, autoApproveMaxFen: 30_000_000 });
     });
 
     it('accepts the extreme ratios 1 and 10000 basis points', async () => {

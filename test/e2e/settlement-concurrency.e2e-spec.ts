@@ -1,4 +1,4 @@
-import { captureConfirmed, freshEvidence, issueVoucher, openRegion, secondReviewerFor } from '../support/fixtures';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, policyBody, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 import { describeRaces } from '../support/races';
 
@@ -199,9 +199,15 @@ describeRaces('claims and settlement under concurrency', () => {
   describe('maker-checker', () => {
     let wuhu: OrgSession & { voucherId: string };
     beforeAll(async () => {
-      await openRegion(t, WUHU, { policy: { dualControlFen: 100_000 } });
+      await openRegion(t, WUHU);
       const e = await t.registerEnterprise(WUHU);
       wuhu = { ...e, voucherId: (await issueVoucher(t, e.token, 5_000_000)).id };
+      // Then two approvers from 100,000, on the voucher issued before too (nothing is approved at once from then on).
+      await t.http
+        .post('/api/policies')
+        .set(auth(bureau.ah))
+        .send(policyBody(WUHU, { dualControlFen: 100_000, autoApproveMaxFen: 0 }))
+        .expect(201);
     });
     /** A claim of the Shanghai lab for `hours` TEM hours on the Wuhu voucher (40,000 each); Wuhu needs two approvers from 100,000. */
     const wuhuClaim = async (hours: number) => (await claim(labs[0], [await captured(labs[0], hours, wuhu)]).expect(201)).body;

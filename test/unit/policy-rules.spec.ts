@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { addDays, policyInForce, settlementPeriod, strictestDualControlFen } from '../../src/policies/policy.rules';
-import { PolicyTerms } from '../../src/policies/policy.types';
-import { needsSecondApproval } from '../../src/vouchers/voucher.rules';
+import { translate } from '../../src/common/i18n/messages';
+import { addDays, policyInForce, settlementPeriod, strictestDualControlFen, termsProblems } from '../../src/policies/policy.rules';
+import { PolicyTerms, SERVICE_CATEGORIES } from '../../src/policies/policy.types';
+import { approvesAtOnce, needsSecondApproval } from '../../src/vouchers/voucher.rules';
 
 describe('the policy version in force', () => {
   const v1 = { version: 1, effectiveFrom: '2025-01-01' };
@@ -142,6 +143,101 @@ const SHANGHAI: PolicyTerms = {
   confirmDays: 7,
   dualControlFen: 20_000_000,
 };
+const terms = (overrides: Partial<PolicyTerms>): PolicyTerms => ({ ...SHANGHAI, ...overrides });
+/** The problems as the caller reads them, in English and in Chinese. */
+const said = (t: PolicyTerms) => (['en', 'zh'] as const).map((lng) => termsProblems(t).map((p) => translate(lng, p.key, p.params)));
+
+describe('terms that contradict each other', () => {
+  it('Shanghai’s terms have none', () => {
+    expect(termsProblems(SHANGHAI)).toEqual([]);
+  });
+
+  it('auto-approval must stay below a dual-control threshold: at it, an approval would take two users and none', () => {
+    expect(said(terms({ autoApproveMaxFen: 20_000_000 }))).toEqual([
+      [
+        'autoApproveMaxFen must be below dualControlFen: an approval at or above dualControlFen takes two bureau users, an automatic one none',
+      ],
+      ['autoApproveMaxFen：须低于 dualControlFen，因为达到 dualControlFen 的审批须两名工作人员复核，自动审批却无人复核'],
+    ]);
+    expect(termsProblems(terms({ autoApproveMaxFen: 25_000_000 }))).toHaveLength(1);
+    expect(termsProblems(terms({ autoApproveMaxFen: 19_999_999 }))).toEqual([]);
+  });
+
+  it('any auto-approval threshold goes with dual control off (0)', () => {
+    expect(termsProblems(terms({ dualControlFen: 0, autoApproveMaxFen: 30_000_000 }))).toEqual([]);
+  });
+
+  it('names every contradiction at once', () => {
+    const problems = termsProblems(terms({ autoApproveMaxFen: 40_000_000, maxVoucherFen: 45_000_000, teamAnnualCapFen: 60_000_000 }));
+    expect(problems.map((p) => `${p.params.field} ${p.key}`)).toEqual([
+      'autoApproveMaxFen policies.autoApproveFromDualControl',
+      'teamAnnualCapFen validation.notAbove',
+    ]);
+  });
+
+  /**
+   * Terms in the ranges publishing accepts field by field (policy.dto.ts): each threshold a share of up to 120 % of the
+   * cap it sits under, so most terms agree and the rest contradict each other by a little or by a lot.
+   */
+  const share = fc.integer({ min: 0, max: 12_000 });
+  const of = (fen: number, bp: number) => Math.floor((fen * bp) / 10_000);
+  const arbitraryTerms = fc
+    .record({
+      ratios: fc
+        .uniqueArray(fc.constantFrom(...SERVICE_CATEGORIES), { minLength: 1, maxLength: 6 })
+        .chain((categories) =>
+          fc.tuple(
+            ...categories.map((category) =>
+              fc.oneof(fc.integer({ min: 1, max: 9000 }), fc.integer({ min: 1, max: 10000 })).map((ratioBp) => ({ category, ratioBp })),
+            ),
+          ),
+        ),
+      localBonusBp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 10000 })),
+      enterpriseAnnualCapFen: fc.integer({ min: 1, max: 100_000_000 }),
+      team: fc.option(share, { nil: null }),
+      max: share,
+      perRedemption: fc.option(share, { nil: null }),
+      auto: share,
+      dual: fc.option(share, { nil: null }),
+    })
+    .map(({ ratios, team, max, perRedemption, auto, dual, ...rest }) => {
+      const maxVoucherFen = Math.max(1, of(rest.enterpriseAnnualCapFen, max));
+      return terms({
+        ...rest,
+        categories: ratios,
+        teamAnnualCapFen: team === null ? null : Math.max(1, of(rest.enterpriseAnnualCapFen, team)),
+        maxVoucherFen,
+        perRedemptionCapFen: perRedemption === null ? null : Math.max(1, of(maxVoucherFen, perRedemption)),
+        autoApproveMaxFen: of(maxVoucherFen, auto),
+        dualControlFen: dual === null ? 0 : of(maxVoucherFen, dual),
+      });
+    });
+
+  it('property: terms with no contradiction approve at once no amount that would take two reviewers', () => {
+    // amounts around the thresholds: a share of up to 120 % of the auto-approval threshold, granted before likewise
+    const around = (t: PolicyTerms) => fc.integer({ min: 0, max: Math.floor(t.autoApproveMaxFen * 1.2) });
+    fc.assert(
+      fc.property(
+        arbitraryTerms.chain((t) => fc.tuple(fc.constant(t), around(t), around(t))),
+        ([t, amount, grantedFen]) => {
+          fc.pre(termsProblems(t).length === 0);
+          const amountFen = Math.max(1, amount);
+          expect(approvesAtOnce(t, grantedFen, amountFen) && needsSecondApproval(t, amountFen)).toBe(false);
+        },
+      ),
+    );
+  });
+
+  it('property: terms are refused for dual control exactly when some amount would be approved at once by nobody while needing two', () => {
+    fc.assert(
+      fc.property(arbitraryTerms, (t) => {
+        // the smallest amount that takes two reviewers is the threshold itself
+        const bothAt = t.dualControlFen > 0 && approvesAtOnce(t, 0, t.dualControlFen) && needsSecondApproval(t, t.dualControlFen);
+        expect(termsProblems(t).some((p) => p.key === 'policies.autoApproveFromDualControl')).toBe(bothAt);
+      }),
+    );
+  });
+});
 
 describe('the dual-control threshold of an approval in flight', () => {
   const v = (dualControlFen: number) => ({ dualControlFen });
