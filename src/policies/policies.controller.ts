@@ -47,7 +47,7 @@ export class PoliciesController {
       'Adds a policy version that comes into force on its effectiveFrom (never backdated); earlier versions stay as they were; audited.',
     money: NO_MONEY,
     details:
-      'Terms that contradict each other are 400 VALIDATION_FAILED naming the fields, every contradiction at once: autoApproveMaxFen, perRedemptionCapFen above maxVoucherFen; teamAnnualCapFen above enterpriseAnnualCapFen; autoApproveMaxFen at or above a dualControlFen above 0 (an approval at or above dualControlFen takes two bureau users, an automatic one none).',
+      'Terms that contradict each other are 400 VALIDATION_FAILED naming the fields, every contradiction at once: autoApproveMaxFen, perRedemptionCapFen above maxVoucherFen; maxVoucherFen, teamAnnualCapFen above enterpriseAnnualCapFen; autoApproveMaxFen at or above a dualControlFen above 0 (an approval at or above dualControlFen takes two bureau users, an automatic one none); a category’s ratioBp plus localBonusBp above 10000.',
   })
   @ApiBodyExample(CreatePolicyInput, {
     regionCode: '310000',

@@ -46,13 +46,23 @@ export class CreatePolicyInput {
   @ArrayUnique()
   @IsIn(PROVINCE_CODES, { each: true })
   acceptedProvinceCodes: string[];
-  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 10000 }) @IsOptional() @IsInt() @Min(0) @Max(10000) localBonusBp?: number;
+  @ApiPropertyOptional({
+    default: 0,
+    minimum: 0,
+    maximum: 10000,
+    description: 'added to a category’s ratioBp for a provider of the issuing province; with every category’s ratioBp at most 10000',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  localBonusBp?: number;
   @ApiProperty({ example: 50_000_000 }) @IsFen(1) enterpriseAnnualCapFen: number;
   @ApiPropertyOptional({ example: 10_000_000, description: 'annual cap for startup teams; defaults to enterpriseAnnualCapFen' })
   @IsOptional()
   @IsFen(1)
   teamAnnualCapFen?: number;
-  @ApiProperty({ example: 30_000_000 }) @IsFen(1) maxVoucherFen: number;
+  @ApiProperty({ example: 30_000_000, description: 'at most enterpriseAnnualCapFen' }) @IsFen(1) maxVoucherFen: number;
   @ApiPropertyOptional({ example: 5_000_000 }) @IsOptional() @IsFen(1) perRedemptionCapFen?: number;
   @ApiPropertyOptional({ default: false, description: 'enterprises sharing an actual controller share one annual cap' })
   @IsOptional()

@@ -88,11 +88,16 @@ export const termsWithDefaults = (terms: PolicyTerms): PolicyTerms => ({
   dualControlFen: terms.dualControlFen ?? 0,
 });
 
+/** The most a ratio with its bonus can be: 10000 bp, the whole fee. */
+const FULL_RATIO_BP = 10000;
+
 /**
  * Fields whose values contradict each other, each as the catalogue entry that names them (400), or none:
- * - a threshold above the cap it sits under (auto-approval, one redemption, a team's year);
+ * - a threshold above the cap it sits under (auto-approval, one redemption, a voucher, a team's year);
  * - auto-approval reaching a positive dualControlFen: an approval at or above dualControlFen takes two bureau users
- *   (needsSecondApproval), so an automatic one, which takes none, must stay below it.
+ *   (needsSecondApproval), so an automatic one, which takes none, must stay below it;
+ * - a category's ratio with the local bonus above the whole fee: ratioBp is the category's plus localBonusBp for a
+ *   provider of the issuing province (API.md), and a subsidy cannot pay more than the fee.
  */
 export function termsProblems(t: PolicyTerms): CatalogueEntry[] {
   const problems: CatalogueEntry[] = [];
@@ -102,7 +107,15 @@ export function termsProblems(t: PolicyTerms): CatalogueEntry[] {
   if (t.dualControlFen > 0 && t.autoApproveMaxFen >= t.dualControlFen)
     problems.push({ key: 'policies.autoApproveFromDualControl', params: { field: 'autoApproveMaxFen', limit: 'dualControlFen' } });
   if (t.perRedemptionCapFen !== null && t.perRedemptionCapFen > t.maxVoucherFen) notAbove('perRedemptionCapFen', 'maxVoucherFen');
+  if (t.maxVoucherFen > t.enterpriseAnnualCapFen) notAbove('maxVoucherFen', 'enterpriseAnnualCapFen');
   if (t.teamAnnualCapFen !== null && t.teamAnnualCapFen > t.enterpriseAnnualCapFen) notAbove('teamAnnualCapFen', 'enterpriseAnnualCapFen');
+  t.categories.forEach(({ ratioBp }, i) => {
+    if (ratioBp + t.localBonusBp > FULL_RATIO_BP)
+      problems.push({
+        key: 'policies.ratioWithBonusAboveFull',
+        params: { field: `categories.${i}.ratioBp`, ratioBp, localBonusBp: t.localBonusBp },
+      });
+  });
   return problems;
 }
 

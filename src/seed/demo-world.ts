@@ -34,7 +34,15 @@ export const DEMO_POLICIES = [
   { ...basePolicy, regionCode: '330000', categories: ratios(5000), settlementCycle: 'monthly' },
   // Anhui: the province subsidises (a fallback for cities without a scheme); Hefei and Wuhu issue their own.
   { ...basePolicy, regionCode: '340000', categories: ratios(4000), maxVoucherFen: 300_000 * YUAN },
-  { ...basePolicy, regionCode: '340100', categories: ratios(5000), localBonusBp: 1000, maxVoucherFen: 600_000 * YUAN },
+  // Hefei's one-off cap of ¥600,000 (the top of Anhui's range) fits its year: a voucher above the annual cap could never be granted.
+  {
+    ...basePolicy,
+    regionCode: '340100',
+    categories: ratios(5000),
+    localBonusBp: 1000,
+    maxVoucherFen: 600_000 * YUAN,
+    enterpriseAnnualCapFen: 600_000 * YUAN,
+  },
   { ...basePolicy, regionCode: '340200', categories: ratios(5000), maxVoucherFen: 300_000 * YUAN, redemptionModes: ['provider_redeemed'] },
 ];
 

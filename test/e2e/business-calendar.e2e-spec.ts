@@ -40,12 +40,16 @@ describe('the business calendar is Beijing’s (Asia/Shanghai), not UTC’s', ()
       effectiveFrom: '2026-12-31',
       enterpriseAnnualCapFen: 1_000_000,
       teamAnnualCapFen: 1_000_000,
+      maxVoucherFen: 1_000_000,
+      autoApproveMaxFen: 1_000_000,
       voucherValidityDays: 365,
     });
     v2027 = await publish({
       effectiveFrom: '2027-01-01',
       enterpriseAnnualCapFen: 1_000_000,
       teamAnnualCapFen: 1_000_000,
+      maxVoucherFen: 1_000_000,
+      autoApproveMaxFen: 1_000_000,
       voucherValidityDays: 180,
     });
     for (const year of [2026, 2027]) {

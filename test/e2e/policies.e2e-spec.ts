@@ -140,6 +140,22 @@ describe('policies and budgets', () => {
         ['autoApproveMaxFen must be below dualControlFen'],
       ],
       [
+        'a voucher cap above the enterprise’s annual cap',
+        { maxVoucherFen: 50_000_001 },
+        ['maxVoucherFen must not exceed enterpriseAnnualCapFen'],
+      ],
+      [
+        'a category’s ratio with the local bonus above the whole fee',
+        {
+          categories: [
+            { category: 'testing', ratioBp: 5000 },
+            { category: 'design', ratioBp: 9001 },
+          ],
+          localBonusBp: 1000,
+        },
+        ['categories.1.ratioBp (9001) plus localBonusBp (1000) must not exceed 10000'],
+      ],
+      [
         'a voucher cap lowered under the thresholds that sit under it',
         { maxVoucherFen: 1_000_000, perRedemptionCapFen: 2_000_000 },
         ['autoApproveMaxFen must not exceed maxVoucherFen', 'perRedemptionCapFen must not exceed maxVoucherFen'],
@@ -165,22 +181,38 @@ describe('policies and budgets', () => {
       });
     });
 
-    it('names the dual-control contradiction in Chinese to a Chinese caller', async () => {
+    it('names the dual-control and whole-fee contradictions in Chinese to a Chinese caller', async () => {
       const res = await t.http
         .post('/api/policies')
         .set(await t.as('bureau-ah'))
         .set('Accept-Language', 'zh-CN')
-        .send(policyBody('340000', { dualControlFen: 10_000_000 }));
+        .send(
+          policyBody('340000', {
+            dualControlFen: 10_000_000,
+            maxVoucherFen: 60_000_000,
+            categories: [{ category: 'testing', ratioBp: 9500 }],
+            localBonusBp: 1000,
+          }),
+        );
       expect(res.body).toEqual({
         statusCode: 400,
         code: 'VALIDATION_FAILED',
-        message: 'autoApproveMaxFen：须低于 dualControlFen，因为达到 dualControlFen 的审批须两名工作人员复核，自动审批却无人复核',
+        message:
+          'autoApproveMaxFen：须低于 dualControlFen，因为达到 dualControlFen 的审批须两名工作人员复核，自动审批却无人复核；' +
+          'maxVoucherFen：不能超过 enterpriseAnnualCapFen；' +
+          'categories.0.ratioBp（9500）加 localBonusBp（1000）不能超过 10000，即全部费用',
       });
     });
 
-    it('accepts auto-approval just below dual control, and up to the voucher cap with dual control off', async () => {
-      const policy = await published('bureau-js', '320700', { dualControlFen: 10_000_001 });
-      expect(policy).toMatchObject({ autoApproveMaxFen: 10_000_000, dualControlFen: 10_000_001 });
+    it('accepts the new limits themselves: auto-approval just below dual control, a voucher of a whole year, a ratio with its bonus of 100 %', async () => {
+      const policy = await published('bureau-js', '320700', {
+        dualControlFen: 10_000_001,
+        maxVoucherFen: 50_000_000,
+        categories: [{ category: 'testing', ratioBp: 9000 }],
+        localBonusBp: 1000,
+      });
+      expect(policy).toMatchObject({ autoApproveMaxFen: 10_000_000, dualControlFen: 10_000_001, maxVoucherFen: 50_000_000 });
+      // with dual control off, auto-approval may reach the voucher cap as before
       await published('bureau-js', '320700', { dualControlFen: 0, autoApproveMaxFen: 30_000_000 });
     });
 

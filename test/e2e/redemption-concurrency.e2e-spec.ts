@@ -81,7 +81,7 @@ describeRaces('redemptions under concurrency', () => {
     // Wuhu caps an enterprise at 500,000 fen a year; a fully held 500,000 voucher is revoked, which cancels its hold.
     await openRegion(t, '340200', {
       budgetFen: 10_000_000,
-      policy: { enterpriseAnnualCapFen: 500_000, teamAnnualCapFen: 500_000, autoApproveMaxFen: 500_000 },
+      policy: { enterpriseAnnualCapFen: 500_000, teamAnnualCapFen: 500_000, maxVoucherFen: 500_000, autoApproveMaxFen: 500_000 },
     });
     const e = await t.registerEnterprise('340200');
     const unit = (

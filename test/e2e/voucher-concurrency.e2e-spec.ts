@@ -73,7 +73,7 @@ describeRaces('concurrent applications and approvals', () => {
     // Auto-approval counts the year's running total, so it reaches as far as the cap: the cap alone decides.
     await openRegion(t, '330000', {
       budgetFen: 100_000_000,
-      policy: { enterpriseAnnualCapFen: 5_000_000, teamAnnualCapFen: 5_000_000, autoApproveMaxFen: 5_000_000 },
+      policy: { enterpriseAnnualCapFen: 5_000_000, teamAnnualCapFen: 5_000_000, maxVoucherFen: 5_000_000, autoApproveMaxFen: 5_000_000 },
     });
     const [e] = await enterprises(t, '339900', 1);
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { translate } from '../../src/common/i18n/messages';
 import { addDays, policyInForce, settlementPeriod, strictestDualControlFen, termsProblems } from '../../src/policies/policy.rules';
 import { PolicyTerms, SERVICE_CATEGORIES } from '../../src/policies/policy.types';
+import { evaluateRedemption } from '../../src/redemptions/redemption.rules';
 import { approvesAtOnce, needsSecondApproval } from '../../src/vouchers/voucher.rules';
 
 describe('the policy version in force', () => {
@@ -167,10 +168,38 @@ describe('terms that contradict each other', () => {
     expect(termsProblems(terms({ dualControlFen: 0, autoApproveMaxFen: 30_000_000 }))).toEqual([]);
   });
 
+  it('a voucher cap above the enterprise’s annual cap is a voucher that can never be granted', () => {
+    expect(said(terms({ maxVoucherFen: 50_000_001 }))).toEqual([
+      ['maxVoucherFen must not exceed enterpriseAnnualCapFen'],
+      ['maxVoucherFen：不能超过 enterpriseAnnualCapFen'],
+    ]);
+    expect(termsProblems(terms({ maxVoucherFen: 50_000_000 }))).toEqual([]);
+  });
+
+  it('a category’s ratio with the local bonus may reach the whole fee, not pass it; each category is named', () => {
+    const categories = [
+      { category: 'testing' as const, ratioBp: 9000 },
+      { category: 'design' as const, ratioBp: 9001 },
+      { category: 'r_and_d' as const, ratioBp: 9500 },
+    ];
+    expect(said(terms({ categories }))).toEqual([
+      [
+        'categories.1.ratioBp (9001) plus localBonusBp (1000) must not exceed 10000, the whole fee',
+        'categories.2.ratioBp (9500) plus localBonusBp (1000) must not exceed 10000, the whole fee',
+      ],
+      [
+        'categories.1.ratioBp（9001）加 localBonusBp（1000）不能超过 10000，即全部费用',
+        'categories.2.ratioBp（9500）加 localBonusBp（1000）不能超过 10000，即全部费用',
+      ],
+    ]);
+    expect(termsProblems(terms({ categories, localBonusBp: 0 }))).toEqual([]);
+  });
+
   it('names every contradiction at once', () => {
-    const problems = termsProblems(terms({ autoApproveMaxFen: 40_000_000, maxVoucherFen: 45_000_000, teamAnnualCapFen: 60_000_000 }));
+    const problems = termsProblems(terms({ autoApproveMaxFen: 40_000_000, maxVoucherFen: 60_000_000, teamAnnualCapFen: 60_000_000 }));
     expect(problems.map((p) => `${p.params.field} ${p.key}`)).toEqual([
       'autoApproveMaxFen policies.autoApproveFromDualControl',
+      'maxVoucherFen validation.notAbove',
       'teamAnnualCapFen validation.notAbove',
     ]);
   });
@@ -234,6 +263,34 @@ describe('terms that contradict each other', () => {
         // the smallest amount that takes two reviewers is the threshold itself
         const bothAt = t.dualControlFen > 0 && approvesAtOnce(t, 0, t.dualControlFen) && needsSecondApproval(t, t.dualControlFen);
         expect(termsProblems(t).some((p) => p.key === 'policies.autoApproveFromDualControl')).toBe(bothAt);
+      }),
+    );
+  });
+
+  it('property: under terms with no contradiction, the biggest voucher fits a year and the local bonus is paid in full', () => {
+    fc.assert(
+      fc.property(arbitraryTerms, (t) => {
+        fc.pre(termsProblems(t).length === 0);
+        expect(t.maxVoucherFen).toBeLessThanOrEqual(t.enterpriseAnnualCapFen);
+        for (const { category, ratioBp } of t.categories) {
+          // a Shanghai voucher at a Shanghai lab: the provider is in the issuing province, so the bonus applies
+          const evaluation = evaluateRedemption({
+            terms: t,
+            today: '2026-06-15',
+            voucher: { status: 'active', availableFen: 100_000_000, validUntil: '2026-12-31', issuingRegionCode: '310000' },
+            facility: { category, unitPriceFen: 10_000, provinceCode: '310000' },
+            provider: {
+              status: 'active',
+              creditCode: '12310000425000001X',
+              controllerCreditCode: null,
+              relatedCreditCodes: [],
+              sanctioned: false,
+            },
+            enterprise: { creditCode: '91310000MA1K000001', controllerCreditCode: null, relatedCreditCodes: [], sanctioned: false },
+            quantity: 1,
+          });
+          expect(evaluation.ratioBp).toBe(ratioBp + t.localBonusBp);
+        }
       }),
     );
   });
