@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { IdPipe } from '../common/http/id.pipe';
+import { PageQuery } from '../common/http/paging';
 import { unwrap } from '../common/use-case';
 import { ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
@@ -16,6 +17,10 @@ import { CreatePolicyInput, PolicyView } from './policy.dto';
 import { ApiBodyExample, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 class RegionQuery {
+  @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;
+}
+
+class VersionsQuery extends PageQuery {
   @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;
 }
 
@@ -97,9 +102,9 @@ export class PoliciesController {
   @Explained({ summary: 'Every policy version of a region, newest first', who: 'Any signed-in user.', changes: READ_ONLY, money: NO_MONEY })
   @ApiPageResponse(PolicyView, 'every version of the region, newest first')
   @Authenticated()
-  async versions(@Query() q: RegionQuery) {
-    const items = (await this.policies.versions(q.regionCode)).map(PolicyView.of);
-    return { items, total: items.length };
+  async versions(@Query() q: VersionsQuery) {
+    const { items, total } = await this.policies.versions(q.regionCode, q);
+    return { items: items.map(PolicyView.of), total };
   }
 
   @Get('current')

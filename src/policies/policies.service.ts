@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, cataloguedAll, notFound } from '../common/errors/domain-error';
+import { catalogued, cataloguedAll, notFound, serviceBusy } from '../common/errors/domain-error';
+import type { Page } from '../common/http/paging';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../common/persistence/db-errors';
@@ -48,7 +49,7 @@ export class PoliciesService {
           const policy: Policy = {
             id: newId(),
             regionCode: input.regionCode,
-            version: (await this.policies.latestVersion(input.regionCode)) + 1,
+            version: await this.policies.nextVersion(input.regionCode),
             effectiveFrom: input.effectiveFrom,
             terms,
             createdBy: actor.userId,
@@ -67,8 +68,10 @@ export class PoliciesService {
           return ok(policy);
         });
       } catch (e) {
-        // Two bureaus publishing at once took the same number: the unique key let one win; take the next one.
-        if (!isUniqueViolation(e) || attempt >= PUBLISH_ATTEMPTS) throw e;
+        // A region's first version published twice at once (no counter row to queue on yet): the unique key let one
+        // win; take the next number, and past the attempts answer as any contention does, 503 with Retry-After.
+        if (!isUniqueViolation(e)) throw e;
+        if (attempt >= PUBLISH_ATTEMPTS) throw serviceBusy();
       }
     }
   }
@@ -98,8 +101,9 @@ export class PoliciesService {
     });
   }
 
-  async versions(regionCode: string): Promise<Policy[]> {
-    return (await this.policies.versions(regionCode)).map(withDefaults);
+  async versions(regionCode: string, page: { limit: number; offset: number }): Promise<Page<Policy>> {
+    const { items, total } = await this.policies.versions(regionCode, page);
+    return { items: items.map(withDefaults), total };
   }
 
   /** The version in force on a date: latest effectiveFrom ≤ date, the higher version on a tie; withdrawn ones never. */

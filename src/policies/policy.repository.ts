@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../common/persistence/database';
+import type { Page } from '../common/http/paging';
+import { reserveCounter } from '../common/persistence/serial-counter';
 import { sql } from '../common/persistence/sql';
 import { Policy } from './policy.entity';
 
@@ -15,13 +17,24 @@ export class PolicyRepository {
     return (await this.db.select(Policy, 'p', sql`WHERE p.id = ${id}`))[0];
   }
 
-  async latestVersion(regionCode: string): Promise<number> {
+  /**
+   * The region's next version number, its publications queued first on the region's row of `serial_counter` (one
+   * upsert takes its exclusive lock, and creates it for a region's first version): of twenty publications at once,
+   * each then reads the number the one before it committed, where a bare MAX + 1 let them clash on the unique key.
+   */
+  async nextVersion(regionCode: string): Promise<number> {
+    await reserveCounter(this.db, `p${regionCode}`, 0, 1); // the prefix column holds 8 characters; serials use AH, SH…
     const r = await this.db.row<{ v: unknown }>(sql`SELECT MAX(p.version) AS v FROM policy p WHERE p.region_code = ${regionCode}`);
-    return Number(r?.v ?? 0);
+    return Number(r?.v ?? 0) + 1;
   }
 
-  versions(regionCode: string): Promise<Policy[]> {
-    return this.db.select(Policy, 'p', sql`WHERE p.region_code = ${regionCode} ORDER BY p.version`);
+  /** A page of the region's versions, newest first. */
+  versions(regionCode: string, page: { limit: number; offset: number }): Promise<Page<Policy>> {
+    return this.db.page(Policy, 'p', sql`WHERE p.region_code = ${regionCode}`, sql`p.version DESC`, page);
+  }
+
+  async anyOf(regionCode: string): Promise<boolean> {
+    return (await this.db.row(sql`SELECT 1 AS one FROM policy WHERE region_code = ${regionCode} LIMIT 1`)) !== undefined;
   }
 
   /** The published versions that took effect on or before `date`; the rule `policyInForce` picks the one in force. */

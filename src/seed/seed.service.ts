@@ -154,7 +154,7 @@ export class SeedService {
     const year = clock.year();
     for (const p of DEMO_POLICIES) {
       const bureau = BUREAU_OF_PROVINCE[p.regionCode.slice(0, 2)];
-      if ((await this.policyRows.versions(p.regionCode)).length === 0) {
+      if (!(await this.policyRows.anyOf(p.regionCode))) {
         await this.as(bureau, (actor) =>
           this.policies.publish(actor, plainToInstance(CreatePolicyInput, { ...p, effectiveFrom: clock.today() })).then(unwrap),
         );

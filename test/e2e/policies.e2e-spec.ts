@@ -1,6 +1,7 @@
 import { clock, DAY_MS } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
 import { issueVoucher, openRegion, policyBody } from '../support/fixtures';
+import { describeRaces } from '../support/races';
 import { auth, TestApp } from '../support/test-app';
 
 describe('policies and budgets', () => {
@@ -292,6 +293,18 @@ describe('policies and budgets', () => {
       expect(res.body).toEqual({ items: [], total: 0 });
     });
 
+    describeRaces('publications at once', () => {
+      it('twenty versions of one region published at once: twenty 201s numbered 1–20 (a region’s first too)', async () => {
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => publish('bureau-zj', '330900', { maxVoucherFen: 10_000_000 + i })),
+        );
+        expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
+        expect(answers.map((a) => a.body.version).sort((a: number, b: number) => a - b)).toEqual(
+          Array.from({ length: 20 }, (_, i) => i + 1),
+        );
+      });
+    });
+
     it('counts versions up per region, each region on its own', async () => {
       const versions: number[] = [];
       for (let i = 0; i < 3; i++) versions.push((await published('bureau-js', '320500')).version);
@@ -345,13 +358,17 @@ describe('policies and budgets', () => {
       }
     });
 
-    it('lists every version of the region, oldest first, to any signed-in user', async () => {
+    it('lists every version of the region, newest first and paged like every list, to any signed-in user', async () => {
       const enterprise = await t.registerEnterprise('310000');
       const res = await t.http.get('/api/policies?regionCode=320200').set(auth(enterprise.token)).expect(200);
       expect(res.body.total).toBe(5);
       expect(res.body.items.map((p: { version: number; effectiveFrom: string }) => [p.version, p.effectiveFrom])).toEqual(
-        schedule.map((d, i) => [i + 1, d]),
+        schedule.map((d, i) => [i + 1, d]).reverse(),
       );
+      const page = await t.http.get('/api/policies?regionCode=320200&limit=2&offset=1').set(auth(enterprise.token)).expect(200);
+      expect([page.body.total, page.body.items.map((p: { version: number }) => p.version)]).toEqual([5, [4, 3]]);
+      const bad = await t.http.get('/api/policies?regionCode=320200&limit=501').set(auth(enterprise.token)).expect(400);
+      expect(bad.body.message).toContain('limit');
       await t.http.get('/api/policies?regionCode=320200').expect(401);
     });
 
@@ -463,9 +480,9 @@ describe('policies and budgets', () => {
         .set(await t.as('bureau-zj'))
         .expect(200);
       expect(versions.body.items.map((p: { version: number; status: string }) => [p.version, p.status])).toEqual([
-        [1, 'published'],
-        [2, 'withdrawn'],
         [3, 'published'],
+        [2, 'withdrawn'],
+        [1, 'published'],
       ]);
       // The withdrawn version keeps its number: the next one is 4.
       expect((await published('bureau-zj', region, { effectiveFrom: addDays(inTwenty, 10) })).version).toBe(4);
