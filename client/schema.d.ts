@@ -228,8 +228,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change your organization’s profile: contact, address, bank account, controller and related parties
-         * @description **Who may call it:** An admin of the organization: another organization’s id is 404, a user who is not an admin 403. A declared controller is changed, and a declared related party removed, only by the bureau of the organization’s region (or province), which changes nothing else (403); another bureau gets 404.
+         * Change your organization’s profile: contact, address, bank account and related parties (the bureau: the controller too)
+         * @description **Who may call it:** An admin of the organization: another organization’s id is 404, a user who is not an admin 403. The controller is declared or changed, and a declared related party removed, only by the bureau of the organization’s region (or province), which changes nothing else (403: a controller’s group shares its annual cap, so a declaration is the bureau’s to check); another bureau gets 404.
          *
          *     **What it changes:** Changes the fields given (relatedCreditCodes replaces the list); every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads.
          *
@@ -712,6 +712,8 @@ export interface paths {
          *     **What it changes:** Adds a policy version that comes into force on its effectiveFrom (never backdated); earlier versions stay as they were; audited.
          *
          *     **Money:** None.
+         *
+         *     Terms that contradict each other are 400 VALIDATION_FAILED naming the fields, every contradiction at once: autoApproveMaxFen, perRedemptionCapFen above maxVoucherFen; maxVoucherFen, teamAnnualCapFen above enterpriseAnnualCapFen; autoApproveMaxFen at or above a dualControlFen above 0 (an approval at or above dualControlFen takes two bureau users, an automatic one none); a category’s ratioBp plus localBonusBp above 10000.
          */
         post: operations["PoliciesController_publish"];
         delete?: never;
@@ -898,6 +900,8 @@ export interface paths {
          *     **What it changes:** pending_review → approved and the voucher issued with its serial number (or awaiting_second_approval, answered 202); audited.
          *
          *     **Money:** On issue the face value moves from the region’s available budget to the voucher.
+         *
+         *     The dualControlFen that applies is the strictest (the lowest above 0; 0 is off) of the region’s policy in force now and the one in force when the application was submitted, so a version published later, by one bureau user alone, cannot lower it for an application already waiting.
          */
         post: operations["ApplicationsController_approve"];
         delete?: never;
@@ -1766,6 +1770,8 @@ export interface paths {
          *     **What it changes:** submitted → approved (or awaiting_second_approval, answered 202); audited.
          *
          *     **Money:** The approved amount becomes a payable of the issuing region to the payee; what is not approved leaves the vouchers’ spent balance for the issuing budget and no longer counts against the enterprise’s annual grant.
+         *
+         *     The dualControlFen that applies is the strictest (the lowest above 0; 0 is off) of the region’s policy in force today and the versions pinned on the claim’s vouchers, so a version published later, by one bureau user alone, cannot lower it for a claim already made.
          */
         post: operations["ClaimsController_approve"];
         delete?: never;
@@ -1897,7 +1903,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Per-payee lines, totals in figures and in words, payment reference; one payee’s with `payeeId`.
+         *     Per-payee lines with their banks, totals in figures and in words, payment reference; one payee’s with `payeeId`. The bank accounts are in full for the paying bureau (of the batch’s region or its province) only, masked (**** **** 5432) for anyone else.
          */
         get: operations["SettlementController_statement"];
         put?: never;
@@ -1923,7 +1929,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     UTF-8 with BOM, CRLF, amounts in fen and yuan, with the payees’ bank accounts.
+         *     UTF-8 with BOM, CRLF, amounts in fen and yuan, with the payees’ banks: the accounts in full for the paying bureau (of the batch’s region or its province) only, masked (**** **** 5432) for the platform.
          */
         get: operations["SettlementController_linesCsv"];
         put?: never;
@@ -2613,7 +2619,7 @@ export interface components {
             relatedCreditCodes: string[];
             noticeEndsAt: Record<string, never> | null;
             statusReason: Record<string, never> | null;
-            /** @description the qualification an enterprise was verified on */
+            /** @description the qualification an enterprise was verified on; while it waits for verification, the number it stated */
             certificateNo: Record<string, never> | null;
             verifiedAt: Record<string, never> | null;
             /** @example 王敏 */
@@ -2789,10 +2795,15 @@ export interface components {
              * @enum {string}
              */
             kind?: "tech_sme" | "high_tech" | "startup_team";
-            /** @description actual controller's credit code */
+            /** @description actual controller's credit code; an enterprise declaring one waits for its bureau's verification even when listed */
             controllerCreditCode?: string;
             /** @description credit codes of shareholders, parent, subsidiaries */
             relatedCreditCodes?: string[];
+            /**
+             * @description enterprises: the certificate number of its qualification (高新技术企业 证书编号, 科技型中小企业 入库编号). A listed enterprise is active at registration only when it names the number its province's qualified list holds; otherwise it waits for its bureau, which sees the number stated
+             * @example GR202634000123
+             */
+            certificateNo?: string;
         };
         RegisterInput: {
             /**
@@ -2915,7 +2926,10 @@ export interface components {
              *     ]
              */
             acceptedProvinceCodes: string[];
-            /** @default 0 */
+            /**
+             * @description added to a category’s ratioBp for a provider of the issuing province; with every category’s ratioBp at most 10000
+             * @default 0
+             */
             localBonusBp?: number;
             /** @example 50000000 */
             enterpriseAnnualCapFen: number;
@@ -2924,7 +2938,10 @@ export interface components {
              * @example 10000000
              */
             teamAnnualCapFen?: number;
-            /** @example 30000000 */
+            /**
+             * @description at most enterpriseAnnualCapFen
+             * @example 30000000
+             */
             maxVoucherFen: number;
             /** @example 5000000 */
             perRedemptionCapFen?: number;
@@ -2938,7 +2955,7 @@ export interface components {
             /** @example 30 */
             holdExpiryDays: number;
             /**
-             * @description applications at or under this amount are approved at once
+             * @description applications at or under this amount are approved at once; at most maxVoucherFen, and below dualControlFen when that is on
              * @example 5000000
              */
             autoApproveMaxFen: number;
@@ -2973,7 +2990,10 @@ export interface components {
              *     ]
              */
             acceptedProvinceCodes: string[];
-            /** @default 0 */
+            /**
+             * @description added to a category’s ratioBp for a provider of the issuing province; with every category’s ratioBp at most 10000
+             * @default 0
+             */
             localBonusBp?: number;
             /** @example 50000000 */
             enterpriseAnnualCapFen: number;
@@ -2982,7 +3002,10 @@ export interface components {
              * @example 10000000
              */
             teamAnnualCapFen?: number;
-            /** @example 30000000 */
+            /**
+             * @description at most enterpriseAnnualCapFen
+             * @example 30000000
+             */
             maxVoucherFen: number;
             /** @example 5000000 */
             perRedemptionCapFen?: number;
@@ -2996,7 +3019,7 @@ export interface components {
             /** @example 30 */
             holdExpiryDays: number;
             /**
-             * @description applications at or under this amount are approved at once
+             * @description applications at or under this amount are approved at once; at most maxVoucherFen, and below dualControlFen when that is on
              * @example 5000000
              */
             autoApproveMaxFen: number;
@@ -5985,6 +6008,8 @@ export interface operations {
     PoliciesController_versions: {
         parameters: {
             query: {
+                limit?: number;
+                offset?: number;
                 regionCode: string;
             };
             header?: never;
@@ -10332,7 +10357,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the lines for the treasury: UTF-8 with BOM, CRLF, amounts in fen and yuan */
+            /** @description the lines for the treasury: UTF-8 with BOM, CRLF, amounts in fen and yuan; bank accounts in full for the paying bureau only, else masked */
             200: {
                 headers: {
                     [name: string]: unknown;
