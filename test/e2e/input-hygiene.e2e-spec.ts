@@ -45,7 +45,7 @@ describe('input hygiene', () => {
 
   describe('a qualified list longer than one SQL statement may bind', () => {
     it('loads 33,000 rows of CSV and activates an enterprise named on the last of them', async () => {
-      const waiting = await t.registerEnterprise('310000', {}, false);
+      const waiting = await t.registerEnterprise('310000', { certificateNo: 'GQ-LAST' }, false);
       const codes = new Set<string>();
       while (codes.size < 32_999) codes.add(creditCodeIn('310000'));
       codes.delete(waiting.creditCode);
