@@ -1475,8 +1475,10 @@ class Simulation {
 
   /** Suspends a provider once; its facilities then refuse holds (PROVIDER_NOT_ACTIVE). */
   private async suspend(op: Op): Promise<void> {
-    const p = op.rng.pick(this.world.suspendable.filter((x) => !this.suspended.has(x.id)));
+    // not one another op of this batch is suspending: the second would rightly find it suspended (409)
+    const p = op.rng.pick(this.world.suspendable.filter((x) => !this.suspended.has(x.id) && !this.suspending.has(x.id)));
     if (!p) return this.read(op);
+    this.suspending.add(p.id);
     const reply = await this.post(
       op,
       'POST /api/providers/:id/suspend',
@@ -1485,7 +1487,6 @@ class Simulation {
       { reason: '模拟暂停' },
       [200],
     );
-    this.suspending.add(p.id);
     op.after(() => {
       this.suspending.delete(p.id);
       if (reply.status === 200) this.suspended.add(p.id);
