@@ -2,7 +2,15 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
 import { unwrap } from '../common/use-case';
-import { ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+  getSchemaPath,
+  IntersectionType,
+} from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
@@ -20,9 +28,7 @@ class RegionQuery {
   @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;
 }
 
-class VersionsQuery extends PageQuery {
-  @ApiProperty({ example: '340100' }) @IsIn(REGION_CODES, { message: 'regionCode must be a region of the list' }) regionCode: string;
-}
+class VersionsQuery extends IntersectionType(PageQuery, RegionQuery) {}
 
 class CurrentQuery extends RegionQuery {
   @ApiPropertyOptional({ description: 'default today' }) @IsOptional() @IsCalendarDate() date?: string;

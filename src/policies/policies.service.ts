@@ -2,18 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, cataloguedAll, notFound, serviceBusy } from '../common/errors/domain-error';
+import { catalogued, cataloguedAll, notFound } from '../common/errors/domain-error';
 import type { Page } from '../common/http/paging';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { newId } from '../common/ids';
-import { isUniqueViolation } from '../common/persistence/db-errors';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { CreatePolicyInput } from './policy.dto';
 import { Policy } from './policy.entity';
 import { PolicyRepository } from './policy.repository';
 import { comparePolicies, PolicyComparison, policyInForce, termsProblems, termsWithDefaults } from './policy.rules';
-
-const PUBLISH_ATTEMPTS = 5;
 
 @Injectable()
 export class PoliciesService {
@@ -43,37 +40,30 @@ export class PoliciesService {
     if (input.effectiveFrom < clock.today()) {
       return refusedBy(catalogued('POLICY_BACKDATED', 'policies.backdated', { effectiveFrom: input.effectiveFrom, today: clock.today() }));
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.uow.run(async () => {
-          const policy: Policy = {
-            id: newId(),
-            regionCode: input.regionCode,
-            version: await this.policies.nextVersion(input.regionCode),
-            effectiveFrom: input.effectiveFrom,
-            terms,
-            createdBy: actor.userId,
-            createdAt: clock.iso(),
-            status: 'published',
-            withdrawnAt: null,
-          };
-          await this.policies.insert(policy);
-          this.uow.record({
-            action: 'policy.published',
-            entityType: 'policy',
-            entityId: policy.id,
-            regionCode: policy.regionCode,
-            summary: { version: policy.version, effectiveFrom: policy.effectiveFrom },
-          });
-          return ok(policy);
-        });
-      } catch (e) {
-        // A region's first version published twice at once (no counter row to queue on yet): the unique key let one
-        // win; take the next number, and past the attempts answer as any contention does, 503 with Retry-After.
-        if (!isUniqueViolation(e)) throw e;
-        if (attempt >= PUBLISH_ATTEMPTS) throw serviceBusy();
-      }
-    }
+    // The region's publications queue on its counter row (nextVersion), so each takes the next number; the unique key
+    // on (region, version) stays the guard.
+    return this.uow.run(async () => {
+      const policy: Policy = {
+        id: newId(),
+        regionCode: input.regionCode,
+        version: await this.policies.nextVersion(input.regionCode),
+        effectiveFrom: input.effectiveFrom,
+        terms,
+        createdBy: actor.userId,
+        createdAt: clock.iso(),
+        status: 'published',
+        withdrawnAt: null,
+      };
+      await this.policies.insert(policy);
+      this.uow.record({
+        action: 'policy.published',
+        entityType: 'policy',
+        entityId: policy.id,
+        regionCode: policy.regionCode,
+        summary: { version: policy.version, effectiveFrom: policy.effectiveFrom },
+      });
+      return ok(policy);
+    });
   }
 
   /** A version that has not taken effect yet is withdrawn by a bureau of its region: it never comes into force. */

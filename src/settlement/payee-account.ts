@@ -11,4 +11,4 @@ export const isPayingBureau = (actor: Actor, regionCode: string): boolean =>
   actor.role === 'bureau' && bureauCovers(actor.regionCode, regionCode);
 
 /** A payee's bank account as the reader may see it: in full for the paying bureau, else masked (**** **** 5432). */
-export const payeeAccountFor = (account: string, paying: boolean): string => (paying ? account : maskBankAccount(account)!);
+export const payeeAccountFor = (account: string | null, paying: boolean): string | null => (paying ? account : maskBankAccount(account));

@@ -32,7 +32,7 @@ export class SettlementViews {
         claimIds: claimIds.get(l.payeeId) ?? [],
         // Present once the payee has put its bank on file (PATCH /api/organizations/:id) before the batch was prepared.
         ...(l.payeeBankName ? { payeeBankName: l.payeeBankName } : {}),
-        ...(l.payeeBankAccount ? { payeeBankAccount: payeeAccountFor(l.payeeBankAccount, paying) } : {}),
+        ...(l.payeeBankAccount ? { payeeBankAccount: payeeAccountFor(l.payeeBankAccount, paying)! } : {}),
         ...(l.paidAt ? { paidAt: l.paidAt } : {}),
       })),
     };

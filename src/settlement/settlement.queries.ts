@@ -69,7 +69,7 @@ export class SettlementQueries {
         amountFen: l.amountFen,
         claimCount: claims.filter((c) => c.claimantId === l.payeeId).length,
         bankName: l.payeeBankName,
-        bankAccount: l.payeeBankAccount ? payeeAccountFor(l.payeeBankAccount, paying) : l.payeeBankAccount,
+        bankAccount: payeeAccountFor(l.payeeBankAccount, paying),
       })),
       claims: claims.map((c) => ({
         payeeName: names.get(c.claimantId) ?? c.claimantId,

@@ -214,5 +214,5 @@ export const approvesAtOnce = (terms: PolicyTerms, grantedFen: number, amountFen
   grantedFen + amountFen <= terms.autoApproveMaxFen;
 
 /** Whether an approval of `amountFen` takes two different bureau users (maker-checker, 双人复核). */
-export const needsSecondApproval = (terms: PolicyTerms, amountFen: number): boolean =>
+export const needsSecondApproval = (terms: Pick<PolicyTerms, 'dualControlFen'>, amountFen: number): boolean =>
   terms.dualControlFen > 0 && amountFen >= terms.dualControlFen;

@@ -11,7 +11,6 @@ import { organizationActive } from '../../organizations/organization.time-rules'
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { PoliciesService } from '../../policies/policies.service';
 import { strictestDualControlFen } from '../../policies/policy.rules';
-import type { PolicyTerms } from '../../policies/policy.types';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
 import { flowChanges } from '../../redemptions/redemption.rules';
@@ -98,7 +97,7 @@ export class DecideClaim {
     if (screening) return screening;
     const order = new Map(claim.redemptionIds.map((rid, i) => [rid, i]));
     const redemptions = (await this.redemptions.byClaim(claim.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    if (!second && needsSecondApproval(await this.dualControlTerms(claim, redemptions), approvedFen))
+    if (!second && needsSecondApproval({ dualControlFen: await this.dualControlFen(claim, redemptions) }, approvedFen))
       return this.markFirstApproval(actor, claim, approvedFen);
 
     const now = clock.iso();
@@ -148,16 +147,16 @@ export class DecideClaim {
   }
 
   /**
-   * The terms that set dual control: the strictest dualControlFen (the lowest positive one) of the region's version in
-   * force today and the versions pinned on the claim's vouchers (a redemption is priced under, and carries, its
-   * voucher's policyId). Today's alone would let one bureau user switch dual control off by publishing a version
-   * without it and then approving a claim that needed two.
+   * The dualControlFen the claim answers to: the strictest (the lowest positive one) of the region's version in force
+   * today and the versions pinned on the claim's vouchers (a redemption is priced under, and carries, its voucher's
+   * policyId). Today's alone would let one bureau user switch dual control off by publishing a version without it and
+   * then approving a claim that needed two.
    */
-  private async dualControlTerms(claim: Claim, redemptions: Redemption[]): Promise<PolicyTerms> {
+  private async dualControlFen(claim: Claim, redemptions: Redemption[]): Promise<number> {
     const today = await this.policies.inForce(claim.issuingRegionCode, clock.today());
     const versions = today ? [today.terms] : [];
     for (const id of new Set(redemptions.map((r) => r.policyId))) versions.push((await this.policies.load(id)).terms);
-    return { ...versions[0], dualControlFen: strictestDualControlFen(versions) };
+    return strictestDualControlFen(versions);
   }
 
   /** The first of two approvals: recorded, no money moves yet. */

@@ -10,7 +10,6 @@ import { OrganizationsService } from '../../organizations/organizations.service'
 import { PoliciesService } from '../../policies/policies.service';
 import type { Policy } from '../../policies/policy.entity';
 import { strictestDualControlFen } from '../../policies/policy.rules';
-import type { PolicyTerms } from '../../policies/policy.types';
 import { ApplicationRepository } from '../application.repository';
 import { applicationTransition } from '../application.states';
 import { Voucher, VoucherApplication } from '../voucher.entity';
@@ -90,7 +89,7 @@ export class DecideApplication {
       const reason = { reasonCode: refusal.code, reason: refusal.message };
       return { ...refused(refusal.code, refusal.message), localized: (lng) => applicationReason(reason, lng)! };
     }
-    if (!second && needsSecondApproval(await this.dualControlTerms(application, policy!), amountFen))
+    if (!second && needsSecondApproval({ dualControlFen: await this.dualControlFen(application, policy!) }, amountFen))
       return this.markFirstApproval(actor, application, amountFen);
 
     const decision = {
@@ -121,14 +120,14 @@ export class DecideApplication {
   }
 
   /**
-   * The terms that set dual control: the strictest dualControlFen (the lowest positive one) of the version in force now
-   * and the one in force when the application was submitted (its policyId). Today's alone would let one bureau user
-   * switch dual control off by publishing a version without it and then approving an application that needed two.
+   * The dualControlFen the application answers to: the strictest (the lowest positive one) of the version in force now
+   * and the one in force when it was submitted (its policyId). Today's alone would let one bureau user switch dual
+   * control off by publishing a version without it and then approving an application that needed two.
    */
-  private async dualControlTerms(application: VoucherApplication, inForce: Policy): Promise<PolicyTerms> {
+  private async dualControlFen(application: VoucherApplication, inForce: Policy): Promise<number> {
     const versions = [inForce.terms];
     if (application.policyId) versions.push((await this.policies.load(application.policyId)).terms);
-    return { ...inForce.terms, dualControlFen: strictestDualControlFen(versions) };
+    return strictestDualControlFen(versions);
   }
 
   /** The first of two approvals: recorded, no voucher yet. */
