@@ -5,7 +5,7 @@ import type { Response } from 'superagent';
 import { LinesClearedOnce1765600000000 } from '../../migrations/1765600000000-lines-cleared-once';
 import { beijingDayStart, clock } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
-import { bureauFor, captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { bureauFor, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
@@ -50,25 +50,10 @@ describe('clearing runs', () => {
   async function paidUse(home: string, issuing: string, labRegion: string, unitPriceFen: number) {
     const e: OrgSession = await t.registerEnterprise(home);
     const lab = await t.registerProvider(labRegion);
-    const facility = await t.http
-      .post('/api/facilities')
-      .set(auth(lab.token))
-      .send({ name: '场发射扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen })
-      .expect(201);
     const voucher = await issueVoucher(t, e.token, 1_000_000);
-    const hold = await t.http
-      .post('/api/redemptions')
-      .set(auth(e.token))
-      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
-      .expect(201);
-    await captureConfirmed(t, lab.token, e.token, hold.body.id, 1);
-    const claim = await t.http
-      .post('/api/claims')
-      .set(auth(lab.token))
-      .send({ redemptionIds: [hold.body.id], evidence: freshEvidence() })
-      .expect(201);
+    const claimId = await submittedClaim(t, lab.token, e.token, voucher.id, { name: '场发射扫描电镜机时', unitPriceFen, hours: 1 });
     const bureau = await t.token(bureauFor(issuing));
-    await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    await t.http.post(`/api/claims/${claimId}/approve`).set(auth(bureau)).send({}).expect(200);
     const batch = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: issuing }).expect(201);
     await paySettlement(t, issuing, batch.body.id);
   }

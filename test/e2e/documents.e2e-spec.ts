@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Response } from 'superagent';
 import { clock } from '../../src/common/clock';
-import { captureConfirmed, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { captureConfirmed, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
 import { auth, TestApp } from '../support/test-app';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
@@ -136,25 +136,10 @@ describe('statements and certificates', () => {
       .set(auth(lab.token))
       .send({ bankName: '工商银行上海浦东支行', bankAccount: full })
       .expect(200);
-    const facility = await t.http
-      .post('/api/facilities')
-      .set(auth(lab.token))
-      .send({ name: '同步辐射线站机时', category: 'testing', unit: 'hour', unitPriceFen: 40_000 })
-      .expect(201);
     const voucher = await issueVoucher(t, e.token, 1_000_000);
-    const hold = await t.http
-      .post('/api/redemptions')
-      .set(auth(e.token))
-      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
-      .expect(201);
-    await captureConfirmed(t, lab.token, e.token, hold.body.id, 1);
-    const claim = await t.http
-      .post('/api/claims')
-      .set(auth(lab.token))
-      .send({ redemptionIds: [hold.body.id], evidence: { contractNo: 'HT-2026-0901', invoiceNo: '31002613799' } })
-      .expect(201);
+    const claimId = await submittedClaim(t, lab.token, e.token, voucher.id, { name: '同步辐射线站机时', unitPriceFen: 40_000, hours: 1 });
     const bureau = await t.token('bureau-ah');
-    await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    await t.http.post(`/api/claims/${claimId}/approve`).set(auth(bureau)).send({}).expect(200);
     const batch = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: HEFEI }).expect(201);
     await paySettlement(t, HEFEI, batch.body.id);
 

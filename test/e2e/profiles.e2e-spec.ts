@@ -1,4 +1,4 @@
-import { captureConfirmed, freshEvidence, issueVoucher, openRegion } from '../support/fixtures';
+import { issueVoucher, openRegion, submittedClaim } from '../support/fixtures';
 import { auth, creditCodeIn, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
 const HEFEI = '340100';
@@ -209,25 +209,10 @@ describe('organization profiles', () => {
     const e = await t.registerEnterprise('340104');
     const lab = await t.registerProvider('310115');
     await patch(lab, lab.organizationId, { bankName: '招商银行上海张江支行', bankAccount: ACCOUNT }).expect(200);
-    const facility = await t.http
-      .post('/api/facilities')
-      .set(auth(lab.token))
-      .send({ name: '透射电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
-      .expect(201);
     const voucher = await issueVoucher(t, e.token, 1_000_000);
-    const hold = await t.http
-      .post('/api/redemptions')
-      .set(auth(e.token))
-      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 1 })
-      .expect(201);
-    await captureConfirmed(t, lab.token, e.token, hold.body.id, 1);
-    const claim = await t.http
-      .post('/api/claims')
-      .set(auth(lab.token))
-      .send({ redemptionIds: [hold.body.id], evidence: freshEvidence() })
-      .expect(201);
+    const claimId = await submittedClaim(t, lab.token, e.token, voucher.id, { name: '透射电镜机时', unitPriceFen: 80_000, hours: 1 });
     const bureau = await t.token('bureau-ah');
-    await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+    await t.http.post(`/api/claims/${claimId}/approve`).set(auth(bureau)).send({}).expect(200);
     const batch = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: HEFEI }).expect(201);
     const line = batch.body.lines.find((l: { payeeId: string }) => l.payeeId === lab.organizationId);
     expect(line).toMatchObject({ payeeBankName: '招商银行上海张江支行', payeeBankAccount: ACCOUNT });
