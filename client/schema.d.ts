@@ -3322,6 +3322,8 @@ export interface components {
             /** @description what the enterprise pays for the units used: capturedFeeFen − capturedSubsidyFen */
             capturedSelfPayFen?: number;
             capturedAt?: string;
+            /** @description after its claim is approved: the subsidy approved for it, below capturedSubsidyFen where the approval was cut */
+            approvedFen?: number;
             /**
              * @description after capture: pending until the enterprise confirms or disputes; silence confirms at usageDueAt
              * @enum {string}
@@ -3904,6 +3906,8 @@ export interface components {
             id: string;
             url: string;
             events: string[];
+            /** @description who made it: a user’s id, or an API key’s id (as GET /api/api-keys lists it) — after a key leaks, its webhooks are told apart */
+            createdBy: string;
             createdAt: string;
             /** @description the signing secret, shown only in this answer */
             secret: string;
@@ -3912,6 +3916,8 @@ export interface components {
             id: string;
             url: string;
             events: string[];
+            /** @description who made it: a user’s id, or an API key’s id (as GET /api/api-keys lists it) — after a key leaks, its webhooks are told apart */
+            createdBy: string;
             createdAt: string;
         };
         WebhookList: {
@@ -3936,8 +3942,8 @@ export interface components {
              */
             status: "pending" | "delivered" | "failed";
             attempts: number;
-            /** @description when it is tried next (pending) */
-            nextAttemptAt: string;
+            /** @description when it is tried next; null once delivered or failed */
+            nextAttemptAt: string | null;
             lastStatusCode: number | null;
             lastError: string | null;
             deliveredAt: string | null;

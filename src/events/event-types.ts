@@ -54,6 +54,8 @@ const OTHER_EVENT_TYPES = [
   'redemption.usage_confirmed',
   'redemption.usage_disputed',
   'redemption.dispute_resolved',
+  'redemption.reduced',
+  'redemption.annulled',
 ] as const;
 
 export const EVENT_TYPES: readonly string[] = [...CONTRACT_EVENT_TYPES, ...OTHER_EVENT_TYPES];
@@ -88,9 +90,10 @@ export const NOT_EVENTS = ['auth.', 'user.', 'webhook.', 'api_key.', 'calendar.'
 
 /**
  * Types every bureau reads and receives wherever they were recorded (besides the organization concerned, and the
- * platform, which reads everything): the credit sanctions and the related parties a bureau found bind in every province.
+ * platform, which reads everything): the credit sanctions and the related parties a bureau found bind in every province,
+ * and a lab's suspension stops every province's claims and payments to it.
  */
-export const EVERY_BUREAU_TYPES: readonly string[] = ['sanction.recorded', 'sanction.lifted', 'relation.recorded'];
+export const EVERY_BUREAU_TYPES: readonly string[] = ['sanction.recorded', 'sanction.lifted', 'relation.recorded', 'provider.suspended'];
 
 /**
  * Summary fields naming a person (a bureau's first approver, a provider's user): the audit log keeps them for
@@ -117,7 +120,7 @@ export function eventsOf(draft: AuditDraft): EventDraft[] {
     summary: Record<string, unknown>,
   ): EventDraft => {
     const data: Record<string, unknown> = {
-      [`${draft.entityType}Id`]: draft.entityId,
+      [idField(draft.entityType)]: draft.entityId,
       ...(decided ? { decision: decided.decision } : {}),
       ...(regionCode ? { regionCode } : {}),
       ...(organizationId ? { organizationId } : {}),
@@ -140,6 +143,9 @@ export function eventsOf(draft: AuditDraft): EventDraft[] {
     ...(draft.recipients ?? []).map((r) => event(null, r.organizationId, null, r.summary)),
   ];
 }
+
+/** The data's field naming an event's record, in the camelCase of every other field: voucher_application → voucherApplicationId. */
+const idField = (entityType: string): string => `${entityType.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())}Id`;
 
 /** Whether a subscription's list of types takes an event of `type`. */
 export const subscribes = (types: readonly string[], type: string): boolean => types.includes('*') || types.includes(type);

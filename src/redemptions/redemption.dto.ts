@@ -177,6 +177,10 @@ export class RedemptionView {
   capturedSelfPayFen?: number;
   @ApiPropertyOptional() capturedAt?: string;
   @ApiPropertyOptional({
+    description: 'after its claim is approved: the subsidy approved for it, below capturedSubsidyFen where the approval was cut',
+  })
+  approvedFen?: number;
+  @ApiPropertyOptional({
     enum: USAGE_STATUSES,
     description: 'after capture: pending until the enterprise confirms or disputes; silence confirms at usageDueAt',
   })
@@ -201,6 +205,7 @@ export class RedemptionView {
       // selfPayFen is the hold's: an enterprise that used 1 of 10,000 units held reads what it pays here
       capturedSelfPayFen: r.capturedFeeFen !== null && r.capturedSubsidyFen !== null ? r.capturedFeeFen - r.capturedSubsidyFen : null,
       capturedAt: r.capturedAt,
+      approvedFen: r.approvedFen,
       usage: effectiveUsage(r, now),
       usageDueAt: r.usageDueAt,
       usageDecidedAt: r.usageDecidedAt ?? (effectiveUsage(r, now) !== r.usage ? r.usageDueAt : null),

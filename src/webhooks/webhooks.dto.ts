@@ -29,10 +29,15 @@ export class WebhookView {
   @ApiProperty() id: string;
   @ApiProperty() url: string;
   @ApiProperty({ type: [String] }) events: string[];
+  @ApiProperty({
+    description:
+      'who made it: a user’s id, or an API key’s id (as GET /api/api-keys lists it) — after a key leaks, its webhooks are told apart',
+  })
+  createdBy: string;
   @ApiProperty() createdAt: string;
 
   static of(s: WebhookSubscription): WebhookView {
-    return { id: s.id, url: s.url, events: s.events, createdAt: s.createdAt };
+    return { id: s.id, url: s.url, events: s.events, createdBy: s.createdBy, createdAt: s.createdAt };
   }
 }
 
@@ -63,7 +68,8 @@ export class DeliveryView {
   @ApiProperty({ example: 'voucher.issued' }) eventType: string;
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'], description: 'failed: retried for 24 h without a 2xx' }) status: string;
   @ApiProperty() attempts: number;
-  @ApiProperty({ description: 'when it is tried next (pending)' }) nextAttemptAt: string;
+  @ApiProperty({ nullable: true, type: String, description: 'when it is tried next; null once delivered or failed' })
+  nextAttemptAt: string | null;
   @ApiProperty({ nullable: true, type: Number }) lastStatusCode: number | null;
   @ApiProperty({ nullable: true, type: String }) lastError: string | null;
   @ApiProperty({ nullable: true, type: String }) deliveredAt: string | null;
@@ -77,7 +83,7 @@ export class DeliveryView {
       eventType: d.eventType,
       status: d.status,
       attempts: d.attempts,
-      nextAttemptAt: d.nextAttemptAt,
+      nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null,
       lastStatusCode: d.lastStatusCode,
       lastError: d.lastError,
       deliveredAt: d.deliveredAt,

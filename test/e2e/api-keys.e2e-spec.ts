@@ -74,6 +74,13 @@ describe('API keys for provincial systems', () => {
       expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
     }
 
+    // a webhook it makes names it as its maker, so that a leaked key's subscriptions can be told apart and deleted
+    const hook = await byKey.POST('/api/webhooks', { body: { url: 'https://8.8.8.8/hook', events: ['provider.admitted'] } });
+    expect(hook.response.status).toBe(201);
+    const hooks = await bureau.GET('/api/webhooks');
+    expect(hooks.data!.items.find((h) => h.id === hook.data!.id)).toMatchObject({ createdBy: id });
+    expect((await bureau.DELETE('/api/webhooks/{id}', { params: { path: { id: hook.data!.id } } })).response.status).toBe(204);
+
     expect((await bureau.DELETE('/api/api-keys/{id}', { params: { path: { id } } })).response.status).toBe(204);
     const after = await byKey.GET('/api/voucher-applications');
     expect(after.response.status).toBe(401);

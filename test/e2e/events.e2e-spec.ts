@@ -86,8 +86,8 @@ describe('domain events: the transactional outbox and the feed', () => {
     expect(types).toEqual([
       'facility.created',
       // an auto-approved application: one transaction, its events in the order its changes were made
-      'voucher.issued',
       'application.submitted',
+      'voucher.issued',
       'application.decided',
       'redemption.held',
       'redemption.cancelled',
@@ -105,6 +105,116 @@ describe('domain events: the transactional outbox and the feed', () => {
     expect(capturedEvent.data).toMatchObject({ redemptionId: captured, counterpartyId: provider.organizationId });
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     for (const e of events) expect(Date.parse(e.occurredAt)).not.toBeNaN();
+  });
+
+  it('tells the enterprise of every movement on its vouchers from its own events: a cut per redemption, an annulment, a dispute at zero, a rule’s refusal', async () => {
+    const bureau = await t.token('bureau-ah');
+    const [buyer, lab] = await Promise.all([t.registerEnterprise('340100'), t.registerProvider('340100')]);
+    const start = (await readAll(t, buyer.token)).cursor;
+    const refused = await t.http
+      .post('/api/voucher-applications')
+      .set(auth(buyer.token))
+      .send({ amountFen: 40_000_000, purpose: '检测' })
+      .expect(201);
+    expect(refused.body.status).toBe('rejected');
+    const [v1, v2] = [await issueVoucher(t, buyer.token, 1_000_000), await issueVoucher(t, buyer.token, 1_000_000)];
+    const facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '场发射扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 30_000 })
+        .expect(201)
+    ).body.id as string;
+    const captured = async (voucherId: string, hours: number) => {
+      const held = await t.http
+        .post('/api/redemptions')
+        .set(auth(buyer.token))
+        .send({ voucherId, facilityId, quantity: hours })
+        .expect(201);
+      await t.http.post(`/api/redemptions/${held.body.id}/capture`).set(auth(lab.token)).send({ actualQuantity: hours }).expect(200);
+      return held.body.id as string;
+    };
+    const claimOf = async (...ids: string[]) => {
+      for (const id of ids) await t.http.post(`/api/redemptions/${id}/confirm`).set(auth(buyer.token)).expect(200);
+      return (await t.http.post('/api/claims').set(auth(lab.token)).send({ redemptionIds: ids, evidence: freshEvidence() }).expect(201))
+        .body;
+    };
+    // A claim over both vouchers (30,000 + 45,000 fen of subsidy) approved at 20,000, spread in order: the cut reaches both.
+    const [r1, r2] = [await captured(v1.id, 2), await captured(v2.id, 3)];
+    const cutClaim = await claimOf(r1, r2);
+    expect(cutClaim.claimedFen).toBe(75_000);
+    await t.http.post(`/api/claims/${cutClaim.id}/approve`).set(auth(bureau)).send({ approvedFen: 20_000 }).expect(200);
+    // A claim rejected for good: its subsidy goes back to the open voucher.
+    const r3 = await captured(v1.id, 1);
+    const rejected = await claimOf(r3);
+    await t.http.post(`/api/claims/${rejected.id}/reject`).set(auth(bureau)).send({ reason: '发票与服务不符', final: true }).expect(200);
+    // A dispute the bureau resolves at zero annuls the capture.
+    const r4 = await captured(v2.id, 2);
+    await t.http.post(`/api/redemptions/${r4}/dispute`).set(auth(buyer.token)).send({ reason: '未提供服务' }).expect(200);
+    await t.http.post(`/api/redemptions/${r4}/resolve`).set(auth(bureau)).send({ actualQuantity: 0 }).expect(200);
+
+    const { events } = await readAll(t, buyer.token, 50, start);
+    const decided = events.filter((e) => e.type === 'application.decided');
+    expect(decided[0].data).toMatchObject({
+      decision: 'rejected',
+      automatic: true,
+      reasonCode: 'VOUCHER_CAP_EXCEEDED',
+      voucherApplicationId: refused.body.id,
+    });
+    expect(decided.slice(1).map((e) => e.data.decision)).toEqual(['approved', 'approved']);
+
+    const reduced = events.filter((e) => e.type === 'redemption.reduced');
+    expect(reduced.map((e) => e.data.redemptionId).sort()).toEqual([r1, r2].sort());
+    expect(reduced.reduce((sum, e) => sum + (e.data.returnedFen as number), 0)).toBe(55_000);
+    for (const e of reduced) {
+      const read = (
+        await t.http
+          .get(`/api/redemptions/${e.data.redemptionId as string}`)
+          .set(auth(buyer.token))
+          .expect(200)
+      ).body;
+      expect(e.data).toMatchObject({
+        claimId: cutClaim.id,
+        voucherId: read.voucherId,
+        approvedFen: read.approvedFen,
+        returnedTo: 'budget',
+      });
+      expect((e.data.capturedFen as number) - (e.data.approvedFen as number)).toBe(e.data.returnedFen);
+    }
+    const annulled = events.filter((e) => e.type === 'redemption.annulled');
+    expect(annulled.map((e) => e.data)).toEqual([
+      expect.objectContaining({
+        redemptionId: r3,
+        voucherId: v1.id,
+        claimId: rejected.id,
+        status: 'cancelled',
+        returnedFen: 15_000,
+        returnedTo: 'voucher',
+      }),
+    ]);
+    const resolved = events.find((e) => e.type === 'redemption.dispute_resolved')!;
+    expect(resolved.data).toMatchObject({
+      redemptionId: r4,
+      voucherId: v2.id,
+      status: 'cancelled',
+      capturedFen: 0,
+      capturedFeeFen: 0,
+      returnedFen: 30_000,
+      returnedTo: 'voucher',
+    });
+
+    // The books the enterprise keeps from its events alone agree with the vouchers' reads, to the fen.
+    const spent = new Map<string, number>();
+    const add = (voucherId: unknown, fen: number) => spent.set(voucherId as string, (spent.get(voucherId as string) ?? 0) + fen);
+    for (const e of events) {
+      if (e.type === 'redemption.captured') add(e.data.voucherId, e.data.capturedFen as number);
+      if (e.type === 'redemption.reduced' || e.type === 'redemption.annulled' || e.type === 'redemption.dispute_resolved')
+        add(e.data.voucherId, -(e.data.returnedFen as number));
+    }
+    for (const v of [v1, v2]) {
+      const read = (await t.http.get(`/api/vouchers/${v.id}`).set(auth(buyer.token)).expect(200)).body;
+      expect(spent.get(v.id)).toBe(read.spentFen);
+    }
   });
 
   it('writes the event in the change’s transaction: a change that rolls back leaves none, a refused request none', async () => {
@@ -272,7 +382,7 @@ describe('domain events: the transactional outbox and the feed', () => {
     expect(bureaus.map((e) => e.data.totalFen)).toEqual([batch.totalFen, batch.totalFen - lineOf(labC)]);
   });
 
-  it('sends a sanction (and a related party) recorded by one province to every bureau, the platform and the sanctioned organization', async () => {
+  it('sends a sanction (and a related party, a lab’s suspension) recorded by one province to every bureau, the platform and the organization', async () => {
     const [js, ah, zj, platform] = await Promise.all(['bureau-js', 'bureau-ah', 'bureau-zj', 'platform'].map((u) => t.token(u)));
     const starts = await Promise.all([ah, zj, platform].map(async (token) => (await readAll(t, token)).cursor));
     const sanctioned = await t.registerEnterprise('340100');
@@ -287,10 +397,16 @@ describe('domain events: the transactional outbox and the feed', () => {
         .send({ creditCodeA: sanctioned.creditCode, creditCodeB: creditCodeIn('340100'), reason: '法定代表人为同一人' })
         .expect(201)
     ).body;
+    const lab = await t.registerProvider('320500');
+    await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(auth(js)).send({ reason: '检测报告造假' }).expect(200);
     for (const [i, token] of [ah, zj, platform].entries()) {
       const events = (await readAll(t, token, 50, starts[i])).events;
       expect(events.filter((e) => e.data.sanctionId === sanction.id).map((e) => e.type)).toEqual(['sanction.recorded', 'sanction.lifted']);
-      expect(events.filter((e) => e.data.party_relationId === relation.id).map((e) => e.type)).toEqual(['relation.recorded']);
+      expect(events.filter((e) => e.data.partyRelationId === relation.id).map((e) => e.type)).toEqual(['relation.recorded']);
+      // the other provinces' bureaus hear of the lab's suspension only; the platform reads all of its life
+      expect(events.filter((e) => e.data.organizationId === lab.organizationId).map((e) => e.type)).toEqual(
+        token === platform ? ['organization.registered', 'provider.admitted', 'provider.suspended'] : ['provider.suspended'],
+      );
     }
     const own = (await readAll(t, sanctioned.token)).events.filter((e) => e.data.sanctionId === sanction.id);
     expect(own.map((e) => e.type)).toEqual(['sanction.recorded', 'sanction.lifted']);
@@ -314,7 +430,7 @@ describe('domain events: the transactional outbox and the feed', () => {
     const decided = (events: FeedEvent[]) => events.filter((e) => e.type === 'application.decided' || e.type === 'claim.decided');
     for (const token of [buyer.token, lab.token, zj]) {
       const events = decided((await readAll(t, token)).events).filter(
-        (e) => e.data.voucher_applicationId === application.id || e.data.claimId === claimId,
+        (e) => e.data.voucherApplicationId === application.id || e.data.claimId === claimId,
       );
       expect(events.length).toBeGreaterThan(0);
       for (const e of events) expect(e.data).not.toHaveProperty('firstApprovedBy');

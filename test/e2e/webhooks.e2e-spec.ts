@@ -53,7 +53,9 @@ describe('signed webhooks', () => {
     expect(sub.secret).toMatch(/^whsec_/);
     expect(sub.events).toEqual(['voucher.issued', 'application.decided']);
     const listed = await t.http.get('/api/webhooks').set(auth(enterprise.token)).expect(200);
-    expect(listed.body.items).toEqual([{ id: sub.id, url: receiver.url, events: sub.events, createdAt: expect.any(String) }]);
+    expect(listed.body.items).toEqual([
+      { id: sub.id, url: receiver.url, events: sub.events, createdBy: enterprise.userId, createdAt: expect.any(String) },
+    ]);
 
     receiver.answer = (r, nth) => (r.body.type === 'voucher.issued' && nth === 1 ? 500 : 200);
     const voucher = await issueVoucher(t, enterprise.token, 300_000);
@@ -82,7 +84,7 @@ describe('signed webhooks', () => {
       return d?.status === 'delivered' ? items : undefined;
     });
     const d = log.find((i) => i.eventType === 'voucher.issued')!;
-    expect(d).toMatchObject({ status: 'delivered', attempts: 2, eventId: issued[0].eventId });
+    expect(d).toMatchObject({ status: 'delivered', attempts: 2, eventId: issued[0].eventId, nextAttemptAt: null });
     expect(d.log.map((a) => [a.attempt, a.statusCode])).toEqual([
       [1, 500],
       [2, 200],

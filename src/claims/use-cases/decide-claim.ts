@@ -12,9 +12,10 @@ import { SanctionRepository } from '../../oversight/sanction.repository';
 import { PoliciesService } from '../../policies/policies.service';
 import { strictestDualControlFen } from '../../policies/policy.rules';
 import { Redemption } from '../../redemptions/redemption.entity';
+import { redemptionEntry } from '../../redemptions/redemption.entry';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
 import { flowChanges } from '../../redemptions/redemption.rules';
-import { HoldRelease } from '../../vouchers/use-cases/hold-release';
+import { HoldRelease, ReturnedTo } from '../../vouchers/use-cases/hold-release';
 import { needsSecondApproval } from '../../vouchers/voucher.rules';
 import { Claim } from '../claim.entity';
 import { ClaimRepository } from '../claim.repository';
@@ -131,6 +132,19 @@ export class DecideClaim {
         ...(second ? { firstApprovedBy: claim.firstApprovedBy } : {}),
       },
     });
+    // Each redemption the cut reached is told apart, to its enterprise too: its voucher's spent balance went down.
+    for (const r of redemptions.filter((x) => reducedShares.has(x.id))) {
+      const approved = reducedShares.get(r.id)!;
+      this.uow.record(
+        redemptionEntry(r, 'redemption.reduced', {
+          claimId: claim.id,
+          capturedFen: r.capturedSubsidyFen,
+          approvedFen: approved,
+          returnedFen: r.capturedSubsidyFen! - approved,
+          returnedTo: 'budget',
+        }),
+      );
+    }
     return ok({ ...claim, ...decision, invoiceKey: claim.invoiceKey });
   }
 
@@ -195,30 +209,47 @@ export class DecideClaim {
       finalRejection: final,
     };
     if (!(await this.claims.decide(claim.id, claim.status, decision))) return decidedMeanwhile();
-    const returned = final ? await this.annul(claim, now) : undefined;
+    const annulled = final ? await this.annul(claim, now) : [];
     if (!final) await this.redemptions.unmarkClaimed(claim.id, now);
+    const returned = final
+      ? {
+          returnedFen: annulled.reduce((sum, a) => sum + a.fen, 0),
+          returned: Object.fromEntries(annulled.map((a) => [a.redemption.id, a.fen])),
+        }
+      : {};
     this.uow.record({
       action: 'claim.rejected',
       entityType: 'claim',
       entityId: claim.id,
       regionCode: claim.issuingRegionCode,
       organizationId: claim.claimantId,
-      summary: { claimedFen: claim.claimedFen, reason, final, ...(returned ? { returnedFen: returned.fen, returned: returned.each } : {}) },
+      summary: { claimedFen: claim.claimedFen, reason, final, ...returned },
     });
+    // Each annulled redemption is an event of its own, to its enterprise too: the subsidy went back to its voucher.
+    for (const a of annulled) {
+      this.uow.record(
+        redemptionEntry(a.redemption, 'redemption.annulled', {
+          claimId: claim.id,
+          status: 'cancelled',
+          returnedFen: a.fen,
+          returnedTo: a.to,
+        }),
+      );
+    }
     return ok({ ...claim, ...decision, invoiceKey: final ? claim.invoiceKey : null });
   }
 
   /**
    * A rejection for good: every redemption of the claim is annulled and stays bound to it, and what it captured goes
    * back through the ledger movement of a dispute resolved at zero (HoldRelease.uncaptureAll, which locks all the
-   * vouchers, grant rows and budgets concerned before it moves any money). Returns what went back, per redemption.
+   * vouchers, grant rows and budgets concerned before it moves any money). Returns what went back, and where, per redemption.
    */
-  private async annul(claim: Claim, now: string): Promise<{ fen: number; each: Record<string, number> }> {
+  private async annul(claim: Claim, now: string): Promise<{ redemption: Redemption; fen: number; to: ReturnedTo }[]> {
     const redemptions = (await this.redemptions.byClaim(claim.id)).sort((a, b) =>
       a.voucherId === b.voucherId ? (a.id < b.id ? -1 : 1) : a.voucherId < b.voucherId ? -1 : 1,
     );
     const back = redemptions.map((r) => ({ redemption: r, fen: r.capturedSubsidyFen! }));
-    await this.release.uncaptureAll(back, 'claim.final_rejection');
+    const to = await this.release.uncaptureAll(back, 'claim.final_rejection');
     // Vouchers, grants and budgets first, then the redemptions, then the flow rows (the order every unit locks them
     // in); a redemption that is no longer captured undoes the whole decision.
     if ((await this.claims.annulRedemptions(claim.id, now)) !== redemptions.length) {
@@ -228,8 +259,7 @@ export class DecideClaim {
     for (const flow of flowChanges(redemptions.map((r) => ({ ...r, fen: r.capturedSubsidyFen! })))) {
       await this.redemptions.addCapturedFlow(flow, -flow.redemptions, -flow.fen);
     }
-    const each = Object.fromEntries(back.map((b) => [b.redemption.id, b.fen]));
-    return { fen: back.reduce((sum, b) => sum + b.fen, 0), each };
+    return back.map((b, i) => ({ ...b, to: to[i] }));
   }
 }
 

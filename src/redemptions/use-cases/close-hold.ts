@@ -19,6 +19,7 @@ import { captureRefusal, captureSubsidy, partyGroup } from '../redemption.rules'
 import { redemptionTransition } from '../redemption.states';
 import { holdExpired } from '../redemption.time-rules';
 import { assertFeeInRange, withRecorded } from '../quotes';
+import { redemptionEntry } from '../redemption.entry';
 
 export interface CaptureHoldCommand {
   actor: Actor;
@@ -33,16 +34,6 @@ export interface CancelHoldCommand {
   redemptionId: string;
   viaBooking?: boolean;
 }
-
-export const redemptionEntry = (r: Redemption, action: string, summary: Record<string, unknown>) => ({
-  action,
-  entityType: 'redemption',
-  entityId: r.id,
-  regionCode: r.issuingRegionCode,
-  organizationId: r.enterpriseId,
-  counterpartyId: r.providerId,
-  summary,
-});
 
 /**
  * Closing a hold — capture, cancellation, expiry, or its voucher's revocation — each inside one unit of work in which
@@ -104,8 +95,8 @@ export class HoldClosing {
     if (!holdExpired.holds(r, clock.iso())) return false;
     const now = clock.iso();
     if (!(await this.redemptions.close(r.id, { status: 'expired', closedAt: now, updatedAt: now }))) return false;
-    await this.release.release(r, 'redemption.expired');
-    this.uow.record(redemptionEntry(r, 'redemption.expired', { releasedFen: r.subsidyFen, expiresAt: r.expiresAt }));
+    const to = await this.release.release(r, 'redemption.expired');
+    this.uow.record(redemptionEntry(r, 'redemption.expired', { releasedFen: r.subsidyFen, returnedTo: to, expiresAt: r.expiresAt }));
     // A booking not completed by its end plus the hold expiry expires with its hold, and its hours are freed.
     const booking = await this.bookings.closeWithHold(r.id, 'expired', now);
     if (booking) {
@@ -182,7 +173,7 @@ export class CaptureHold {
         usageDueAt: isoPlusDays(now, terms.confirmDays),
       };
       if (!(await this.holds.close(r, changes))) return refusedBy(catalogued('INVALID_STATE', 'holds.capturedMeanwhile'));
-      await this.release.capture(r, c.subsidyFen);
+      const to = await this.release.capture(r, c.subsidyFen);
       await this.holds.countCapture(r, c.subsidyFen);
       this.uow.record(
         redemptionEntry(r, 'redemption.captured', {
@@ -191,6 +182,7 @@ export class CaptureHold {
           heldFen: r.subsidyFen,
           capturedFen: c.subsidyFen,
           releasedFen: c.releasedFen,
+          returnedTo: to,
         }),
       );
       return ok({ ...r, ...changes });
@@ -238,8 +230,8 @@ export class CancelHold {
       const now = clock.iso();
       const changes: Closing = { status: 'cancelled', closedAt: now, updatedAt: now };
       if (!(await this.holds.close(r, changes))) return refusedBy(catalogued('INVALID_STATE', 'holds.cancelledMeanwhile'));
-      await this.release.release(r, 'redemption.cancel');
-      this.uow.record(redemptionEntry(r, 'redemption.cancelled', { releasedFen: r.subsidyFen, by: cmd.actor.role }));
+      const to = await this.release.release(r, 'redemption.cancel');
+      this.uow.record(redemptionEntry(r, 'redemption.cancelled', { releasedFen: r.subsidyFen, returnedTo: to, by: cmd.actor.role }));
       return ok({ ...r, ...changes });
     });
   }

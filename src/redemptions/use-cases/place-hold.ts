@@ -8,6 +8,7 @@ import { LedgerService } from '../../ledger/ledger.service';
 import { RedemptionMode } from '../../policies/policy.types';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Redemption } from '../redemption.entity';
+import { redemptionEntry } from '../redemption.entry';
 import { RedemptionRepository } from '../redemption.repository';
 import { provinceOf } from '../redemption.rules';
 import { ownVoucher, Quotes } from '../quotes';
@@ -95,24 +96,22 @@ export class PlaceHold {
       };
       await this.redemptions.insert(redemption);
       await this.ledger.hold(voucher.id, e.subsidyFen, redemption.id);
-      this.uow.record({
-        action: 'redemption.held',
-        entityType: 'redemption',
-        entityId: redemption.id,
-        regionCode: redemption.issuingRegionCode,
-        organizationId: redemption.enterpriseId,
-        counterpartyId: redemption.providerId,
-        summary: {
+      this.uow.record(
+        redemptionEntry(redemption, 'redemption.held', {
           serial: voucher.serial,
           facilityId: facility.id,
           mode: e.mode,
           quantity: cmd.quantity,
+          unitPriceFen: redemption.unitPriceFen,
           feeFen: e.feeFen,
           ratioBp: e.ratioBp,
           subsidyFen: e.subsidyFen,
+          selfPayFen: redemption.selfPayFen,
           crossProvince: e.crossProvince,
-        },
-      });
+          policyId: redemption.policyId,
+          expiresAt: redemption.expiresAt,
+        }),
+      );
       return ok(redemption);
     });
   }

@@ -16,7 +16,7 @@ import { RedemptionRepository, Resolution } from '../redemption.repository';
 import { captureSubsidy } from '../redemption.rules';
 import { redemptionTransition, usageTransition } from '../redemption.states';
 import { usageConfirmedBySilence } from '../redemption.time-rules';
-import { redemptionEntry } from './close-hold';
+import { redemptionEntry } from '../redemption.entry';
 
 const SWEEP_BATCH = 200;
 
@@ -151,7 +151,7 @@ export class ResolveDispute {
         updatedAt: now,
       };
       if (!(await this.redemptions.resolve(r.id, resolution))) return refusedBy(catalogued('INVALID_STATE', 'usage.resolvedMeanwhile'));
-      await this.release.uncapture(r, c.releasedFen);
+      const to = await this.release.uncapture(r, c.releasedFen);
       // The flows' summary follows the capture: lowered, or gone when the resolution annuls it (after the money, as
       // every unit locks a flow row after the grant rows and the budget).
       const kept = resolution.status === 'captured';
@@ -163,8 +163,11 @@ export class ResolveDispute {
           resolvedBy: cmd.actor.userId,
           capturedQuantity: r.capturedQuantity,
           actualQuantity: cmd.actualQuantity,
+          status: resolution.status,
+          capturedFeeFen: c.feeFen,
           capturedFen: c.subsidyFen,
           returnedFen: c.releasedFen,
+          returnedTo: to,
         }),
       );
       return ok({ ...r, ...resolution, usage: 'confirmed' as const });

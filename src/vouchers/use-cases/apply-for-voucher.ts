@@ -48,22 +48,26 @@ export class ApplyForVoucher {
       const approveAtOnce = !refusal && approvesAtOnce(policy!.terms, grantedFen, cmd.amountFen);
       const application = this.draft(enterprise, regionCode, policy, cmd, refusal, approveAtOnce, now);
       await this.applications.insert(application);
-      const voucher = approveAtOnce ? await this.issuer.issue(application, enterprise, policy!, cmd.amountFen, now) : null;
+      const entry = { entityType: 'voucher_application', entityId: application.id, regionCode, organizationId: enterprise.id };
+      // Submitted before anything else of it, so that its events follow the application's life in order.
       this.uow.record({
+        ...entry,
         action: 'application.submitted',
-        entityType: 'voucher_application',
-        entityId: application.id,
-        regionCode,
-        organizationId: enterprise.id,
         summary: { amountFen: cmd.amountFen, status: application.status, reasonCode: application.reasonCode },
       });
+      // A rule's refusal is a decision too, taken by the rules at once: subscribers to application.decided hear of it.
+      if (refusal) {
+        this.uow.record({
+          ...entry,
+          action: 'application.rejected',
+          summary: { reason: application.reason, reasonCode: application.reasonCode, automatic: true },
+        });
+      }
+      const voucher = approveAtOnce ? await this.issuer.issue(application, enterprise, policy!, cmd.amountFen, now) : null;
       if (voucher) {
         this.uow.record({
+          ...entry,
           action: 'application.approved',
-          entityType: 'voucher_application',
-          entityId: application.id,
-          regionCode,
-          organizationId: enterprise.id,
           summary: { approvedFen: cmd.amountFen, voucherId: voucher.id, automatic: true },
         });
       }

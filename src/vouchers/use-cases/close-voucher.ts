@@ -32,7 +32,8 @@ export class VoucherClosing {
       entityId: voucher.id,
       regionCode: voucher.issuingRegionCode,
       organizationId: voucher.enterpriseId,
-      summary: { serial: voucher.serial, releasedFen: released, ...(reason ? { reason } : {}) },
+      // heldFen: what its holds still hold; each goes to the budget as its hold ends (redemption events say so).
+      summary: { serial: voucher.serial, releasedFen: released, heldFen: voucher.heldFen, ...(reason ? { reason } : {}) },
     });
     return { ...closed, availableFen: 0, releasedFen: voucher.releasedFen + released };
   }

@@ -167,7 +167,7 @@ export class DecideApplication {
     if (!(await this.applications.decide(application.id, application.status, decision))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
     }
-    this.uow.record(entry(application, 'application.rejected', { reason }));
+    this.uow.record(entry(application, 'application.rejected', { reason, automatic: false }));
     return ok({ application: { ...application, ...decision }, voucher: null });
   }
 }

@@ -9,6 +9,10 @@ import { Redemption } from '../../redemptions/redemption.entity';
 
 const closed = (v: Voucher) => v.status === 'expired' || v.status === 'revoked';
 
+/** Where a subsidy given back went: to the voucher's available balance while it is open, else to the budget. */
+export type ReturnedTo = 'voucher' | 'budget';
+const returnedTo = (v: Voucher): ReturnedTo => (closed(v) ? 'budget' : 'voucher');
+
 /**
  * The money side of closing a hold, inside the caller's unit of work, after the redemption left `held`: the voucher
  * is locked (so a revocation committing meanwhile cannot strand the money), what a closed voucher sends back to the
@@ -25,32 +29,37 @@ export class HoldRelease {
   ) {}
 
   /** `capturedFen` of the hold is spent; the rest is released. */
-  async capture(r: Redemption, capturedFen: number): Promise<void> {
+  async capture(r: Redemption, capturedFen: number): Promise<ReturnedTo> {
     const voucher = (await this.vouchers.lock(r.voucherId))!;
     if (closed(voucher)) await this.closing.giveBackGrant(voucher, r.subsidyFen - capturedFen);
     await this.ledger.capture(voucher, r.subsidyFen, capturedFen, r.id);
     await this.vouchers.refreshExhausted(voucher.id);
+    return returnedTo(voucher);
   }
 
   /**
    * A disputed capture lowered by the bureau: `x` of what was spent goes back (to the voucher, which is active again if
    * it was exhausted, or to the budget if it closed, given back to the annual grant).
    */
-  async uncapture(r: Pick<Redemption, 'id' | 'voucherId'>, x: number, kind?: UncaptureKind): Promise<void> {
-    await this.uncaptureAll([{ redemption: r, fen: x }], kind);
+  async uncapture(r: Pick<Redemption, 'id' | 'voucherId'>, x: number, kind?: UncaptureKind): Promise<ReturnedTo> {
+    return (await this.uncaptureAll([{ redemption: r, fen: x }], kind))[0];
   }
 
   /**
    * uncapture for several redemptions at once, on one voucher or several (a claim rejected for good,
    * `claim.final_rejection`): all the rows are locked before any money moves (giveBackGrantsLockBudgets), then each capture goes
-   * back, in the order given.
+   * back, in the order given. Returns where each went, in that order.
    */
-  async uncaptureAll(back: { redemption: Pick<Redemption, 'id' | 'voucherId'>; fen: number }[], kind?: UncaptureKind): Promise<void> {
+  async uncaptureAll(
+    back: { redemption: Pick<Redemption, 'id' | 'voucherId'>; fen: number }[],
+    kind?: UncaptureKind,
+  ): Promise<ReturnedTo[]> {
     const vouchers = await this.vouchers.lockInIdOrder(back.map((b) => b.redemption.voucherId));
     const moves = back.map((b) => ({ ...b, voucher: vouchers.get(b.redemption.voucherId)! }));
     await this.giveBackGrantsLockBudgets(moves.filter((m) => closed(m.voucher)));
     for (const m of moves) await this.ledger.uncapture(m.voucher, m.fen, m.redemption.id, kind);
     for (const id of vouchers.keys()) await this.vouchers.refreshExhausted(id);
+    return moves.map((m) => returnedTo(m.voucher));
   }
 
   /**
@@ -67,11 +76,12 @@ export class HoldRelease {
   }
 
   /** The whole hold is released (cancellation or expiry). */
-  async release(r: Redemption, kind: 'redemption.cancel' | 'redemption.expired'): Promise<void> {
+  async release(r: Redemption, kind: 'redemption.cancel' | 'redemption.expired'): Promise<ReturnedTo> {
     const voucher = (await this.vouchers.lock(r.voucherId))!;
     if (closed(voucher)) await this.closing.giveBackGrant(voucher, r.subsidyFen);
     await this.ledger.releaseHold(voucher, r.subsidyFen, r.id, kind);
     await this.vouchers.refreshExhausted(voucher.id);
+    return returnedTo(voucher);
   }
 
   /**

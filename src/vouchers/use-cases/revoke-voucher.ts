@@ -1,5 +1,6 @@
 import { BookingRepository } from '../../bookings/booking.repository';
 import { Injectable } from '@nestjs/common';
+import { redemptionEntry } from '../../redemptions/redemption.entry';
 import { assertBureauOf } from '../../common/auth/scope';
 import { Actor } from '../../common/context/request-context';
 import { catalogued, notFound } from '../../common/errors/domain-error';
@@ -54,17 +55,16 @@ export class RevokeVoucher {
       for (const r of await this.redemptions.heldOf(voucher.id)) {
         const now = clock.iso();
         if (!(await this.redemptions.close(r.id, { status: 'cancelled', closedAt: now, updatedAt: now }))) continue;
-        await this.release.release(r, 'redemption.cancel');
+        const to = await this.release.release(r, 'redemption.cancel');
         released += r.subsidyFen;
-        this.uow.record({
-          action: 'redemption.cancelled',
-          entityType: 'redemption',
-          entityId: r.id,
-          regionCode: r.issuingRegionCode,
-          organizationId: r.enterpriseId,
-          counterpartyId: r.providerId,
-          summary: { releasedFen: r.subsidyFen, by: 'bureau', reason: 'voucher revoked' },
-        });
+        this.uow.record(
+          redemptionEntry(r, 'redemption.cancelled', {
+            releasedFen: r.subsidyFen,
+            returnedTo: to,
+            by: 'bureau',
+            reason: 'voucher revoked',
+          }),
+        );
         // A booking on the voucher is called off with its hold: no late fee, the enterprise did not cancel.
         const booking = await this.bookings.closeWithHold(r.id, 'cancelled', now);
         if (booking) {

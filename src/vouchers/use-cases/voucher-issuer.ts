@@ -78,7 +78,15 @@ export class VoucherIssuer {
       entityId: voucher.id,
       regionCode: voucher.issuingRegionCode,
       organizationId: enterprise.id,
-      summary: { serial: voucher.serial, faceValueFen: amountFen, policyVersion: policy.version },
+      summary: {
+        serial: voucher.serial,
+        applicationId: voucher.applicationId,
+        faceValueFen: amountFen,
+        budgetYear: voucher.budgetYear,
+        validUntil: voucher.validUntil,
+        policyId: policy.id,
+        policyVersion: policy.version,
+      },
     });
     return { ...voucher, faceValueFen: amountFen, availableFen: amountFen };
   }
