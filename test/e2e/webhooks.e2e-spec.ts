@@ -299,7 +299,10 @@ describe('signed webhooks', () => {
       organizationId: booker.organizationId,
       counterpartyId: lab.organizationId,
       facilityId,
+      start: booking.start, // in Shanghai time, as the booking reads
+      end: booking.end,
     });
+    expect(booking.start).toMatch(/\+08:00$/);
     const feed = (await t.http.get('/api/events').query({ limit: 500 }).set(auth(lab.token)).expect(200)).body.items;
     expect(
       feed.filter((e: { data: { bookingId?: string } }) => e.data.bookingId === booking.id).map((e: { type: string }) => e.type),

@@ -138,8 +138,8 @@ export class BookSlot {
         bookingEntry(booking, 'booking.created', {
           facilityId: facility.id,
           redemptionId: r.id,
-          start: booking.startAt,
-          end: booking.endAt,
+          start: shown(booking.startAt), // in Shanghai time, as every read of a booking shows it
+          end: shown(booking.endAt),
           hours,
           feeFen: r.feeFen,
           subsidyFen: r.subsidyFen,
