@@ -9532,6 +9532,8 @@ export interface operations {
                 offset?: number;
                 status?: "submitted" | "awaiting_second_approval" | "approved" | "rejected";
                 issuingRegionCode?: string;
+                /** @description the claims a settlement batch pays (a payee sees its own among them) */
+                settlementId?: string;
             };
             header?: never;
             path?: never;

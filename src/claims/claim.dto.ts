@@ -106,6 +106,10 @@ export class ClaimQuery extends PageQuery {
   @IsOptional()
   @IsIn(REGION_CODES, { message: 'issuingRegionCode must be a province or city of the region list' })
   issuingRegionCode?: string;
+  @ApiPropertyOptional({ description: 'the claims a settlement batch pays (a payee sees its own among them)' })
+  @IsOptional()
+  @IsUUID()
+  settlementId?: string;
 }
 
 export class ClaimEvidenceView {

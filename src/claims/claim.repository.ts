@@ -92,10 +92,16 @@ export class ClaimRepository {
     );
   }
 
-  async list(scope: ListScope, q: { status?: string; issuingRegionCode?: string; limit: number; offset: number }): Promise<Page<Claim>> {
+  async list(
+    scope: ListScope,
+    q: { status?: string; issuingRegionCode?: string; settlementId?: string; limit: number; offset: number },
+  ): Promise<Page<Claim>> {
     const where = sql`WHERE 1 = 1${q.status ? sql` AND c.status = ${q.status}` : empty}${
       q.issuingRegionCode ? sql` AND c.issuing_region_code = ${q.issuingRegionCode}` : empty
-    }${scopeCondition(scope, { region: 'c.issuing_region_code', orgs: ['c.claimant_id'] })}`;
+    }${q.settlementId ? sql` AND c.settlement_id = ${q.settlementId}` : empty}${scopeCondition(scope, {
+      region: 'c.issuing_region_code',
+      orgs: ['c.claimant_id'],
+    })}`;
     return this.db.page(Claim, 'c', where, sql`c.created_at DESC, c.id DESC`, q);
   }
 

@@ -592,6 +592,15 @@ describe('settlement', () => {
         .set(await t.as('bureau-ah'))
         .expect(200);
       expect(bureau.body).toMatchObject({ totalFen: 105_000, lines: [expect.anything(), expect.anything()] });
+      // The batch's claims: the bureau lists both, each payee its own (its line's claimIds), a bad id is 400.
+      const claimsOf = async (caller: Record<string, string>) =>
+        ((await t.http.get(`/api/claims?settlementId=${batch.id}`).set(caller).expect(200)).body.items as { id: string }[]).map(
+          (c) => c.id,
+        );
+      const lines = bureau.body.lines as { payeeId: string; claimIds: string[] }[];
+      expect((await claimsOf(await t.as('bureau-ah'))).sort()).toEqual(lines.flatMap((l) => l.claimIds).sort());
+      expect(await claimsOf(auth(shLab.token))).toEqual(lines.find((l) => l.payeeId === shLab.organizationId)!.claimIds);
+      expect((await t.http.get('/api/claims?settlementId=1').set(auth(shLab.token)).expect(400)).body.message).toContain('settlementId');
       // A payee with no line in the batch does not see it.
       for (const token of [hefeiEnterprise.token, (await listed('320500', '苏州纳米所测试分析平台', 30_000)).token]) {
         expect((await t.http.get(`/api/settlements/${batch.id}`).set(auth(token)).expect(404)).body.code).toBe('NOT_FOUND');
