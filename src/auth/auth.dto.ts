@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
 import { OneLine } from '../common/http/text';
+import { IsMailbox } from '../common/http/validators';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
@@ -77,7 +78,7 @@ export class CreateUserInput {
   @IsOptional()
   @IsBoolean()
   admin?: boolean;
-  @ApiPropertyOptional({ example: 'reviewer@kjt.ah.gov.cn' }) @IsOptional() @IsEmail() @Length(3, 200) email?: string;
+  @ApiPropertyOptional({ example: 'reviewer@kjt.ah.gov.cn' }) @IsOptional() @IsMailbox() @Length(3, 200) email?: string;
 }
 
 export class UserView {

@@ -19,7 +19,7 @@ import { PageQuery } from '../common/http/paging';
 import { IsFen } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Claim, CLAIM_STATUSES } from './claim.entity';
-import { OneLine } from '../common/http/text';
+import { HasVisibleText, NoBidiControls, OneLine } from '../common/http/text';
 import { invoiceKey, isInvoiceKey } from './claim.rules';
 import type { Names } from '../organizations/names.repository';
 
@@ -85,7 +85,7 @@ export class ApproveClaimInput {
 }
 
 export class RejectClaimInput {
-  @ApiProperty({ example: '发票金额与合同不符' }) @IsString() @Length(1, 500) reason: string;
+  @ApiProperty({ example: '发票金额与合同不符' }) @IsString() @Length(1, 500) @NoBidiControls() @HasVisibleText(1) reason: string;
   @ApiPropertyOptional({
     default: false,
     description:

@@ -98,7 +98,13 @@ export const webhooksConfig = registerAs('webhooks', () => {
 
 export const mailConfig = registerAs('mail', () => {
   const e = env();
-  return { smtpUrl: e.SMTP_URL || null, from: e.MAIL_FROM, pollMs: e.MAIL_POLL_MS };
+  return {
+    smtpUrl: e.SMTP_URL || null,
+    from: e.MAIL_FROM,
+    pollMs: e.MAIL_POLL_MS,
+    leaseMs: e.MAIL_LEASE_MS,
+    retryBaseMs: e.MAIL_RETRY_BASE_MS,
+  };
 });
 
 export type AppConfig = ConfigType<typeof appConfig>;

@@ -78,7 +78,7 @@ export class NotificationRepository {
     }
   }
 
-  /** The active users of an organization, with its name. */
+  /** The active users of an organization, with its name (an account still awaiting its second person's activation is none). */
   async usersOfOrganization(organizationId: string): Promise<Recipient[]> {
     return (await this.usersOfOrganizations([organizationId])).get(organizationId) ?? [];
   }
@@ -90,7 +90,8 @@ export class NotificationRepository {
     for (let i = 0; i < organizationIds.length; i += 500) {
       const rows = await this.db.rows(
         sql`SELECT u.id, u.email, u.organization_id, o.name AS org_name FROM app_user u JOIN organization o ON o.id = u.organization_id
-            WHERE u.organization_id IN (${join(organizationIds.slice(i, i + 500))}) AND u.disabled_at IS NULL`,
+            WHERE u.organization_id IN (${join(organizationIds.slice(i, i + 500))}) AND u.disabled_at IS NULL
+              AND u.activated_at IS NOT NULL`,
       );
       for (const r of rows) {
         const organizationId = r.organization_id as string;
@@ -106,7 +107,8 @@ export class NotificationRepository {
     const province = `${regionCode.slice(0, 2)}0000`;
     const rows = await this.db.rows(
       sql`SELECT u.id, u.email, NULL AS org_name FROM app_user u
-          WHERE u.role = 'bureau' AND u.disabled_at IS NULL AND u.region_code IN (${join([...new Set([regionCode, province])])})`,
+          WHERE u.role = 'bureau' AND u.disabled_at IS NULL AND u.activated_at IS NOT NULL
+            AND u.region_code IN (${join([...new Set([regionCode, province])])})`,
     );
     return rows.map(toRecipient);
   }
@@ -196,6 +198,15 @@ export class NotificationRepository {
   /** Marks one of the user's notifications read (the first time only). */
   async markRead(id: string, userId: string, at: string): Promise<void> {
     await this.db.execute(sql`UPDATE notification SET read_at = ${at} WHERE id = ${id} AND user_id = ${userId} AND read_at IS NULL`);
+  }
+
+  /** A claimed mail to send, and whether its user may still receive it (not disabled since the notice). */
+  async mailToSend(id: string): Promise<(Notification & { recipientActive: boolean }) | null> {
+    const row = await this.db.row(
+      sql`SELECT n.*, CASE WHEN u.disabled_at IS NULL THEN 1 ELSE 0 END AS recipient_active
+          FROM notification n JOIN app_user u ON u.id = n.user_id WHERE n.id = ${id}`,
+    );
+    return row ? { ...toNotification(row), recipientActive: Number(row.recipient_active) === 1 } : null;
   }
 
   /** Mails due now and not leased by a live node. */

@@ -9,11 +9,12 @@ import { formatYuan } from '../documents/chinese-amount';
 import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
 import { bureauName, regionName } from '../regions/regions.data';
+import { applicationReason } from '../vouchers/voucher.rules';
 import { NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
 
 /** The event types that may notify someone; the others cost no query. */
-const NOTIFYING = new Set(['application.decided', 'claim.decided', 'settlement.paid', 'voucher.issued']);
+const NOTIFYING = new Set(['application.decided', 'claim.decided', 'settlement.paid', 'voucher.issued', 'budget.set']);
 
 /** Expiry notices written in one transaction by the sweep. */
 const NOTICES_PER_TRANSACTION = 200;
@@ -26,9 +27,12 @@ interface Notice {
   recipients: Recipient[];
   entityType: string;
   entityId: string;
+  /** What makes it the same notice again (the record, unless said otherwise): each user gets one per key. */
+  key?: string;
   vars: (r: Recipient) => Record<string, string>;
 }
 
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const yuan = (fen: unknown) => (typeof fen === 'number' && Number.isSafeInteger(fen) ? formatYuan(fen) : '');
 const decisionText = (d: unknown) => (d === 'approved' ? '获批准' : '被驳回');
 /** What a claim's rejection leaves the payee: to claim again once corrected, or nothing, the subsidy gone back. */
@@ -86,7 +90,8 @@ export class Notifier {
           outcome:
             d.decision === 'approved'
               ? `已获批准，核定金额 ${yuan(d.approvedFen)}${serial}。`
-              : `已被驳回。驳回理由：${reasonText(d.reason)}`,
+              : // a rule's refusal (automatic) is told from its code, in Chinese; a bureau's reason as typed
+                `已被驳回。驳回理由：${reasonText(applicationReason({ reasonCode: str(d.reasonCode), reason: str(d.reason) }, 'zh'))}`,
         }),
       ];
     }
@@ -117,8 +122,10 @@ export class Notifier {
         }),
       );
     }
-    if (e.type === 'voucher.issued' && e.regionCode) {
-      const year = Number(date.slice(0, 4));
+    // A budget is told when what is left falls below 10%: by an issue, or by its total set lower. Each total it is set to
+    // counts anew, so that a budget topped up and run down again is told again.
+    if ((e.type === 'voucher.issued' || e.type === 'budget.set') && e.regionCode) {
+      const year = e.type === 'budget.set' ? Number(d.year) : Number(date.slice(0, 4));
       const budget = await this.notifications.budget(e.regionCode, year);
       // integer comparison: available / total < 10%
       if (!budget || budget.totalFen === 0 || budget.availableFen * 10_000 >= budget.totalFen * BUDGET_LOW_BP) return [];
@@ -129,6 +136,7 @@ export class Notifier {
           recipients: await this.notifications.bureauUsersOf(region),
           entityType: 'budget',
           entityId: `${region}-${year}`,
+          key: `${region}-${year}@${budget.totalFen}`,
           vars: () => ({
             region: regionName(region),
             year: String(year),
@@ -202,7 +210,7 @@ export class Notifier {
           id: newId(),
           userId: r.userId,
           kind: n.kind,
-          dedupeKey: `${n.kind}:${n.entityId}:${r.userId}`,
+          dedupeKey: `${n.kind}:${n.key ?? n.entityId}:${r.userId}`,
           title,
           body,
           entityType: n.entityType,

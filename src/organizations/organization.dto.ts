@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
-  IsEmail,
   IsIn,
   IsInt,
   IsObject,
@@ -18,7 +17,8 @@ import {
 } from 'class-validator';
 import { creditCodeProblem } from './credit-code';
 import { ENTERPRISE_KINDS, Organization, ORGANIZATION_STATUSES } from './organization.entity';
-import { HasVisibleText, OneLine } from '../common/http/text';
+import { HasVisibleText, NoBidiControls, OneLine } from '../common/http/text';
+import { IsMailbox } from '../common/http/validators';
 import { IsBankAccount, IsPhone, maskBankAccount } from './profile.rules';
 
 /** Validates a unified social credit code and names the exact problem. */
@@ -90,7 +90,7 @@ export class VerifyEnterpriseInput {
 }
 
 export class DeclineEnterpriseInput {
-  @ApiProperty({ example: '入库编号与企业不符' }) @IsString() @Length(1, 500) reason: string;
+  @ApiProperty({ example: '入库编号与企业不符' }) @IsString() @Length(1, 500) @NoBidiControls() @HasVisibleText(1) reason: string;
 }
 
 export class QualifiedRowInput {
@@ -118,7 +118,7 @@ export class QualifiedImportView {
 }
 
 export class SuspendProviderInput {
-  @ApiProperty({ example: 'falsified usage records' }) @IsString() @Length(1, 500) reason: string;
+  @ApiProperty({ example: 'falsified usage records' }) @IsString() @Length(1, 500) @NoBidiControls() @HasVisibleText(1) reason: string;
 }
 
 export class OrganizationView {
@@ -204,7 +204,7 @@ export class UpdateProfileInput {
   @IsOptional()
   @IsPhone()
   contactPhone?: string;
-  @ApiPropertyOptional({ example: 'finance@micronano.example.cn' }) @IsOptional() @IsEmail() @Length(3, 254) contactEmail?: string;
+  @ApiPropertyOptional({ example: 'finance@micronano.example.cn' }) @IsOptional() @IsMailbox() @Length(3, 254) contactEmail?: string;
   @ApiPropertyOptional({ example: '安徽省合肥市蜀山区望江西路 800 号' })
   @IsOptional()
   @IsString()

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator';
 import { clock } from '../common/clock';
 import { PageQuery } from '../common/http/paging';
+import { HasVisibleText, NoBidiControls } from '../common/http/text';
 import { IsCalendarDate } from '../common/http/validators';
 import { IsCreditCode } from '../organizations/organization.dto';
 import { Sanction } from './sanction.entity';
@@ -22,7 +23,12 @@ export class RecordSanctionInput {
   @ApiProperty({ example: '91340100MA2T8XQ21W', description: 'credit code of the sanctioned organization; it need not be registered yet' })
   @IsCreditCode()
   creditCode: string;
-  @ApiProperty({ example: '伪造检测报告骗取创新券补贴', minLength: 1, maxLength: 500 }) @IsString() @Length(1, 500) reason: string;
+  @ApiProperty({ example: '伪造检测报告骗取创新券补贴', minLength: 1, maxLength: 500 })
+  @IsString()
+  @Length(1, 500)
+  @NoBidiControls()
+  @HasVisibleText(1)
+  reason: string;
   @ApiPropertyOptional({ example: '2028-12-31', description: 'last day in force (YYYY-MM-DD, today or later); omitted: until lifted' })
   @IsOptional()
   @IsCalendarDate()

@@ -7,7 +7,7 @@ import { Voucher, VoucherApplication, VoucherStatus } from './voucher.entity';
 import { effectiveVoucherStatus } from './voucher.time-rules';
 import { applicationReason } from './voucher.rules';
 import type { Language } from '../common/i18n/messages';
-import { NoBidiControls } from '../common/http/text';
+import { HasVisibleText, NoBidiControls } from '../common/http/text';
 
 export class ApplyInput {
   @ApiProperty({ example: 8_000_000, description: 'requested face value in fen' }) @IsFen(1) amountFen: number;
@@ -19,7 +19,7 @@ export class ApproveInput {
 }
 
 export class ReasonInput {
-  @ApiProperty({ example: '申请材料不完整' }) @IsString() @Length(1, 500) reason: string;
+  @ApiProperty({ example: '申请材料不完整' }) @IsString() @Length(1, 500) @NoBidiControls() @HasVisibleText(1) reason: string;
 }
 
 export class VoucherQuery extends PageQuery {

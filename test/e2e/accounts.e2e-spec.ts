@@ -333,6 +333,14 @@ describe('accounts', () => {
         admin: false,
         email: 'clerk@lab.example.cn',
       });
+      for (const email of ['"boss@other.example.cn"@lab.example.cn', '<boss@other.example.cn>', '职员@lab.example.cn']) {
+        const refused = await t.http
+          .post('/api/users')
+          .set(auth(p.token))
+          .send({ username: 'zj-lab-clerk-2', password: 'Clerk-Hangzhou-2026', email })
+          .expect(400);
+        expect(refused.body.message).toContain('email');
+      }
       const clerk = (await t.login('zj-lab-clerk', 'Clerk-Hangzhou-2026')).accessToken;
       expect((await t.http.get('/api/users').set(auth(clerk)).expect(403)).body.code).toBe('FORBIDDEN');
       expect(

@@ -180,6 +180,24 @@ describe('input hygiene', () => {
       expect(key.body.message).toContain('name');
     });
 
+    it('keeps a reviewer’s reason to lines of visible text: no bidirectional control to reorder what a notice or mail shows', async () => {
+      const sanction = (reason: string, lng = 'en') =>
+        t.http
+          .post('/api/sanctions')
+          .set(auth(bureauSh))
+          .set('Accept-Language', lng)
+          .send({ creditCode: creditCodeIn('310000'), reason });
+      for (const reason of ['发票抬头有误\u202Eabc', '伪造\u2066报告\u2069', ' \u200b ']) {
+        const res = await sanction(reason).expect(400);
+        expect(res.body.message).toContain('reason');
+      }
+      expect((await sanction('发票抬头有误\u202E', 'zh-CN').expect(400)).body.message).toBe(
+        'reason：不得包含双向控制字符（U+202A–U+202E、U+2066–U+2069）',
+      );
+      const lined = await sanction('伪造检测报告\n骗取创新券补贴').expect(201);
+      expect(lined.body.reason).toBe('伪造检测报告\n骗取创新券补贴');
+    });
+
     it('holds CSV cells, which reach no request pipe, to the same rules row by row', async () => {
       const csv = [
         'externalRef,name,category,unit,unitPriceFen,description',

@@ -1,4 +1,6 @@
 import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Sweeps } from '../../src/common/sweeps';
 import { formatDate } from '../../src/documents/drawing';
 import { Notifier } from '../../src/notifications/notifier';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
@@ -114,7 +116,7 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     clock.travel(29.5 * DAY_MS); // the hold expires 30 days after it was placed
     await notifier.expiring();
     const hold = await mailTo('finance@sme.example.cn', '冻结额度');
-    expect(hold.subject).toBe('【长三角科技创新券】服务预约的冻结额度将于明天到期');
+    expect(hold.subject).toBe('【长三角科技创新券】服务预约的冻结额度将于 24 小时内到期');
     expect(hold.text).toContain('扫描电镜机时');
     expect(hold.text).toMatch(/将于 \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d（北京时间）到期。到期前未核销的，冻结额度将自动释放。/);
     clock.travel(310 * DAY_MS); // the voucher is valid for 365 days
@@ -252,5 +254,147 @@ describe('notifications: what a decision tells, in words the applicant uses', ()
     expect(notice.title).toBe('【长三角科技创新券】您的创新券申请被驳回');
     expect(notice.body).toContain('（申请金额 ¥200,000.00）已被驳回。驳回理由：研发内容与申报领域不符。\n');
     expect(notice.body).not.toContain('。。');
+  });
+});
+
+describe('notification mail: a slow, refusing or hanging mail server', () => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+  let release: () => void = () => undefined;
+  let held: Promise<void> = Promise.resolve();
+
+  beforeAll(async () => {
+    clock.reset();
+    smtp = await SmtpSink.start({
+      // nobody@ does not exist; busy@ is refused twice for now; leaver@ until they leave
+      rcpt: (address, nth) =>
+        address.startsWith('nobody@')
+          ? 550
+          : address.startsWith('busy@') && nth <= 2
+            ? 451
+            : address.startsWith('leaver@')
+              ? 451
+              : undefined,
+      beforeAccept: () => held,
+    });
+    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '50', MAIL_RETRY_BASE_MS: '200' });
+    await openRegion(t, '330000', { budgetFen: 100_000 });
+  });
+  afterAll(async () => {
+    release();
+    await t?.close();
+    await smtp?.close();
+  });
+
+  const withColleagues = async (emails: string[]) => {
+    const enterprise = await t.registerEnterprise('330100');
+    const ids: string[] = [];
+    for (const [i, email] of emails.entries()) {
+      const res = await t.http
+        .post('/api/users')
+        .set(auth(enterprise.token))
+        .send({ username: `${enterprise.username}-${i}`, password: PASSWORD, email })
+        .expect(201);
+      ids.push(res.body.id);
+    }
+    return { enterprise, ids };
+  };
+  type MailRow = { id: string; user_id: string; email_status: string; email_attempts: number; email_error: string | null };
+  const rowsOf = (userIds: string[]) =>
+    t.dataSource.query<MailRow[]>(
+      `SELECT id, user_id, email_status, email_attempts, email_error FROM notification WHERE kind = 'application_decided' AND user_id IN (${userIds.map(() => '?').join(', ')})`,
+      userIds,
+    );
+
+  it('holds only its own conversations while the server hangs, never the sweeps; each mail goes once, under its notification’s Message-ID', async () => {
+    held = new Promise((resolve) => (release = resolve));
+    const emails = [1, 2, 3, 4, 5, 6].map((i) => `staff${i}@slow.example.cn`);
+    const { enterprise, ids } = await withColleagues(emails);
+    await issueVoucher(t, enterprise.token, 10_000);
+    // four conversations wait for the server's answer; the sweeps run (and finish) meanwhile
+    await until('four mails waiting on the server', () => (smtp.waiting === 4 ? true : undefined), 20_000);
+    const sweeps = await t.get(Sweeps).runAll();
+    expect(sweeps).toHaveProperty('voucher-expiry');
+    expect(smtp.waiting).toBe(4);
+    expect(smtp.mails.filter((m) => m.to[0].endsWith('@slow.example.cn'))).toHaveLength(0);
+    release();
+    const mails = await until(
+      'all six mails',
+      () => {
+        const got = smtp.mails.filter((m) => m.to[0].endsWith('@slow.example.cn'));
+        return got.length >= 6 ? got : undefined;
+      },
+      20_000,
+    );
+    await t.get(Sweeps).runAll();
+    await sleep(500); // what a second sending would take
+    expect(
+      smtp.mails
+        .filter((m) => m.to[0].endsWith('@slow.example.cn'))
+        .map((m) => m.to[0])
+        .sort(),
+    ).toEqual(emails.sort());
+    const rows = await rowsOf(ids);
+    expect(rows.map((r) => [r.email_status, Number(r.email_attempts)])).toEqual(ids.map(() => ['sent', 1]));
+    expect(mails.map((m) => m.messageId).sort()).toEqual(rows.map((r) => `<${r.id}@vouchers.invalid>`).sort());
+  });
+
+  it('fails a mail the server refuses for good at once, retries one it refuses for now until sent, and sends none to a user disabled meanwhile', async () => {
+    const { enterprise, ids } = await withColleagues([
+      'nobody@refusing.example.cn',
+      'busy@refusing.example.cn',
+      'leaver@refusing.example.cn',
+    ]);
+    await issueVoucher(t, enterprise.token, 10_000);
+    const [nobody, busy, leaver] = ids;
+    const statusOf = async (userId: string) => (await rowsOf([userId]))[0];
+    await until('the refused and the retried mails', async () => {
+      const [a, b, c] = await Promise.all([statusOf(nobody), statusOf(busy), statusOf(leaver)]);
+      return a?.email_status === 'failed' && b?.email_status === 'sent' && Number(c?.email_attempts) >= 1 ? true : undefined;
+    });
+    expect(await statusOf(nobody)).toMatchObject({ email_status: 'failed', email_attempts: 1 });
+    expect((await statusOf(nobody)).email_error).toContain('550');
+    expect(await statusOf(busy)).toMatchObject({ email_status: 'sent', email_attempts: 3 });
+    await t.http.post(`/api/users/${leaver}/disable`).set(auth(enterprise.token)).expect(200);
+    const left = await until('the leaver’s mail given up', async () => {
+      const row = await statusOf(leaver);
+      return row.email_status === 'failed' ? row : undefined;
+    });
+    expect(left.email_error).toContain('disabled');
+    expect(smtp.mails.filter((m) => m.to[0].endsWith('@refusing.example.cn')).map((m) => m.to[0])).toEqual(['busy@refusing.example.cn']);
+  });
+
+  it('tells the bureau’s activated users of a low budget, again for each total it is set to, and never an account awaiting activation', async () => {
+    const zj = await t.token('bureau-zj');
+    const pending = await t.http
+      .post('/api/users')
+      .set(auth(zj))
+      .send({ username: `zj-pending-${Date.now()}`, password: PASSWORD, email: 'pending@kjt.zj.example.cn' })
+      .expect(201);
+    expect(pending.body.awaitsActivation).toBe(true);
+    const enterprise = await t.registerEnterprise('330100');
+    const lowNotices = async () =>
+      (await t.http.get('/api/notifications?limit=100').set(auth(zj)).expect(200)).body.items.filter(
+        (n: { kind: string }) => n.kind === 'budget_low',
+      ) as { body: string }[];
+    const before = (await lowNotices()).length;
+    const budget = async () => (await t.http.get(`/api/budgets/330000/${clock.year()}`).set(auth(zj)).expect(200)).body;
+    // run the budget down below 10% of 100,000: told once
+    const { availableFen } = await budget();
+    await issueVoucher(t, enterprise.token, availableFen - 5_000);
+    await until('the first notice', async () => ((await lowNotices()).length === before + 1 ? true : undefined));
+    // set higher, still below 10% of the new total: a new total, told again by the setting itself
+    const { totalFen } = await budget();
+    await t.http
+      .put(`/api/budgets/330000/${clock.year()}`)
+      .set(auth(zj))
+      .send({ totalFen: totalFen + 4_000 })
+      .expect(200);
+    await until('the second notice', async () => ((await lowNotices()).length === before + 2 ? true : undefined));
+    expect((await lowNotices())[0].body).toContain('¥90.00');
+    const [{ n }] = await t.dataSource.query("SELECT COUNT(*) AS n FROM notification WHERE user_id = ? AND kind = 'budget_low'", [
+      pending.body.id,
+    ]);
+    expect(Number(n)).toBe(0);
   });
 });

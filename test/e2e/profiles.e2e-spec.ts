@@ -72,6 +72,9 @@ describe('organization profiles', () => {
   it.each([
     [{ contactPhone: '12345' }, 'contactPhone'],
     [{ contactEmail: 'not-an-address' }, 'contactEmail'],
+    // valid by the RFC, but a mail library would write another address (or two) into the envelope; and no SMTPUTF8
+    [{ contactEmail: '"victim@other.example.cn,x"@sme.example.cn' }, 'contactEmail'],
+    [{ contactEmail: '财务@例子.中国' }, 'contactEmail'],
     [{ bankAccount: '6222-ABCD-0001' }, 'bankAccount'],
     [{ bankAccount: '1234567' }, 'bankAccount'],
     [{ bankAccount: ACCOUNT }, 'bankName'],

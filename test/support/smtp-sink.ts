@@ -5,6 +5,15 @@ export interface Mail {
   to: string[];
   subject: string;
   text: string;
+  messageId: string;
+}
+
+/** How the sink answers: as a mail server that refuses some recipients, or takes its time. */
+export interface SinkBehaviour {
+  /** A reply code (4xx, 5xx) refusing `address` at its `nth` RCPT TO (from 1), or undefined to take it. */
+  rcpt?: (address: string, nth: number) => number | undefined;
+  /** Awaited before a message's DATA is answered: a slow or hanging server. */
+  beforeAccept?: () => Promise<void>;
 }
 
 /** RFC 2047 encoded words (=?UTF-8?B?…?= and =?UTF-8?Q?…?=) of a header, unfolded and decoded. */
@@ -36,18 +45,31 @@ function decodeBody(headers: string, body: string): string {
 /** A real SMTP server in the test process (the smtp-server package) that keeps every mail it accepts. */
 export class SmtpSink {
   readonly mails: Mail[] = [];
+  /** Messages whose DATA has arrived and is not answered yet. */
+  waiting = 0;
+  private readonly rcpts = new Map<string, number>();
   private server!: SMTPServer;
 
-  static async start(): Promise<SmtpSink> {
+  static async start(behaviour: SinkBehaviour = {}): Promise<SmtpSink> {
     const sink = new SmtpSink();
     sink.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      onRcptTo(address, _session, callback) {
+        const nth = (sink.rcpts.get(address.address) ?? 0) + 1;
+        sink.rcpts.set(address.address, nth);
+        const code = behaviour.rcpt?.(address.address, nth);
+        if (code === undefined) return callback();
+        callback(Object.assign(new Error(code >= 500 ? 'no such mailbox' : 'try again later'), { responseCode: code }));
+      },
       onData(stream, session, callback) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
+        stream.on('end', async () => {
+          sink.waiting++;
+          await behaviour.beforeAccept?.();
+          sink.waiting--;
           const raw = Buffer.concat(chunks).toString('utf8');
           const split = raw.indexOf('\r\n\r\n');
           const headers = raw.slice(0, split);
@@ -56,6 +78,7 @@ export class SmtpSink {
             to: session.envelope.rcptTo.map((r) => r.address),
             subject: decodeHeader(subject.trim()),
             text: decodeBody(headers, raw.slice(split + 4)),
+            messageId: /^message-id:\s*(.*)$/im.exec(headers)?.[1]?.trim() ?? '',
           });
           callback();
         });

@@ -1,11 +1,25 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsInt, Max, Min, ValidateBy } from 'class-validator';
+import { IsInt, isEmail, Max, Min, ValidateBy } from 'class-validator';
 import { addDays } from '../../policies/policy.rules';
 
 /** Whole fen, at most 10^13 (¥100 billion): far inside 2^53 even after a ratio multiplies it. */
 export const MAX_FEN = 10_000_000_000_000;
 export const IsFen = (min = 0) => applyDecorators(IsInt(), Min(min), Max(MAX_FEN));
+
+/** A plain address: a dot-atom local part and an ASCII domain (RFC 5321's atext). */
+const PLAIN_MAILBOX = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+$/;
+
+/**
+ * An e-mail address a mail server takes as written: ASCII (an SMTP server without SMTPUTF8 refuses the rest), with a
+ * plain local part. A quoted one ("a,b"@x.cn) is valid by the RFC and by IsEmail, but the mail library drops its
+ * quotes and writes another address, or two, into the envelope and the To header.
+ */
+export const IsMailbox = () =>
+  ValidateBy({
+    name: 'isEmail', // its message is IsEmail's
+    validator: { validate: (v: unknown) => typeof v === 'string' && PLAIN_MAILBOX.test(v) && isEmail(v, { require_tld: true }) },
+  });
 
 /**
  * True when the string names an existing day written YYYY-MM-DD (2026-02-30 does not; 2026-13-01 is no date at all)
