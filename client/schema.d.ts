@@ -4054,6 +4054,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4115,6 +4117,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4174,6 +4178,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4233,6 +4239,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4262,6 +4270,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4309,6 +4319,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4338,6 +4350,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4403,6 +4417,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4470,6 +4486,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4550,6 +4568,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4642,6 +4662,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4734,6 +4756,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4826,6 +4850,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4918,6 +4944,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5003,6 +5031,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5084,6 +5114,8 @@ export interface operations {
             /** @description LOGIN_LOCKED, RATE_LIMITED */
             429: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5093,6 +5125,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5165,6 +5199,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5222,6 +5258,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5292,6 +5330,8 @@ export interface operations {
             /** @description LOGIN_LOCKED, RATE_LIMITED */
             429: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5301,6 +5341,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5380,6 +5422,8 @@ export interface operations {
             /** @description LOGIN_LOCKED, RATE_LIMITED */
             429: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5389,6 +5433,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5436,6 +5482,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5495,6 +5543,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5574,6 +5624,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5637,6 +5689,8 @@ export interface operations {
             /** @description RATE_LIMITED */
             429: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5646,6 +5700,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5705,6 +5761,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5786,6 +5844,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5845,6 +5905,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5924,6 +5986,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6003,6 +6067,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6067,6 +6133,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6157,6 +6225,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6236,6 +6306,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6296,6 +6368,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6376,6 +6450,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6444,6 +6520,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6534,6 +6612,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6598,6 +6678,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6688,6 +6770,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6755,6 +6839,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6865,6 +6951,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6966,6 +7054,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7030,6 +7120,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7079,6 +7171,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7146,6 +7240,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7213,6 +7309,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7305,6 +7403,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7403,6 +7503,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7449,6 +7551,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7539,6 +7643,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7588,6 +7694,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7677,6 +7785,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7729,6 +7839,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7808,6 +7920,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7869,6 +7983,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7968,6 +8084,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8035,6 +8153,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8136,6 +8256,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8215,6 +8337,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8294,6 +8418,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8386,6 +8512,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8478,6 +8606,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8570,6 +8700,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8651,6 +8783,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8715,6 +8849,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8764,6 +8900,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8853,6 +8991,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8907,6 +9047,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8999,6 +9141,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9063,6 +9207,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9162,6 +9308,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9229,6 +9377,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9308,6 +9458,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9409,6 +9561,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9468,6 +9622,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9517,6 +9673,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9580,6 +9738,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9679,6 +9839,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9746,6 +9908,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9856,6 +10020,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9957,6 +10123,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10018,6 +10186,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10108,6 +10278,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10175,6 +10347,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10276,6 +10450,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10346,6 +10522,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10413,6 +10591,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10474,6 +10654,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10533,6 +10715,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10623,6 +10807,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10690,6 +10876,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10757,6 +10945,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10824,6 +11014,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10885,6 +11077,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10966,6 +11160,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11045,6 +11241,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11106,6 +11304,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11187,6 +11387,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11277,6 +11479,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11349,6 +11553,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11413,6 +11619,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11473,6 +11681,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11532,6 +11742,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11622,6 +11834,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11687,6 +11901,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11757,6 +11973,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11837,6 +12055,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11896,6 +12116,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11977,6 +12199,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12042,6 +12266,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12103,6 +12329,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12182,6 +12410,8 @@ export interface operations {
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

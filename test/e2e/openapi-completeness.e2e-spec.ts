@@ -31,6 +31,7 @@ interface Media {
 interface Response {
   description?: string;
   content?: Record<string, Media>;
+  headers?: Record<string, unknown>;
   'x-error-codes'?: string[];
 }
 interface Op {
@@ -147,6 +148,7 @@ describe('the OpenAPI document answers', () => {
         for (const code of codes)
           if ((ERROR_STATUS as Record<string, number>)[code] !== Number(status)) miss(key, `${code} under its own status (not ${status})`);
         if (!r.content?.['application/json']?.schema) miss(key, 'the error body on every error response');
+        if ((status === '429' || status === '503') && !r.headers?.['Retry-After']) miss(key, `the Retry-After header of its ${status}`);
       }
       for (const useCase of op['x-use-cases'] ?? []) {
         usedCases.add(useCase);

@@ -29,9 +29,19 @@ const codesOf = (sources: RefusalSource[]): ErrorCode[] => [
   ...new Set(sources.flatMap((s) => (Array.isArray(s) ? (s as readonly ErrorCode[]) : (s as { refusals: readonly ErrorCode[] }).refusals))),
 ];
 
+/** What a refusal to be tried again later (429, 503) carries besides its body. */
+const RETRY_AFTER = {
+  'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } },
+};
+
 /** One documented error response per status, naming its codes. */
 function errorResponse(status: number, codes: ErrorCode[]) {
-  return { description: codes.join(', '), content: { 'application/json': { schema: ERROR_SCHEMA } }, [CODES_EXTENSION]: codes };
+  return {
+    description: codes.join(', '),
+    ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
+    content: { 'application/json': { schema: ERROR_SCHEMA } },
+    [CODES_EXTENSION]: codes,
+  };
 }
 
 /**
