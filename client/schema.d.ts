@@ -2299,7 +2299,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most 10 live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). An Idempotency-Key is ignored: the answer holds the secret, which is never stored to be replayed; a retry makes another subscription (or 409 DUPLICATE for the same URL).
+         *     Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most 10 live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). A retry with the same Idempotency-Key answers the same subscription and secret: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only.
          */
         post: operations["WebhooksController_create"];
         delete?: never;
@@ -2409,7 +2409,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. An Idempotency-Key is ignored: the answer holds the key, which is never stored to be replayed; a retry makes another key.
+         *     The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. A retry with the same Idempotency-Key answers the same key: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only.
          */
         post: operations["ApiKeysController_create"];
         delete?: never;

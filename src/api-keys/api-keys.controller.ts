@@ -4,7 +4,7 @@ import { Authenticated, CurrentActor, PersonalAccount } from '../common/auth/dec
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
-import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
+import { SealsReplay } from '../common/idempotency/idempotency.interceptor';
 import { ApiKeyList, ApiKeyView, CreateApiKeyInput, CreatedApiKeyView } from './api-keys.dto';
 import { ApiKeysService } from './api-keys.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
@@ -22,11 +22,11 @@ export class ApiKeysController {
     changes: 'Stores a new key as a hash for the caller’s organization or bureau; audited.',
     money: NO_MONEY,
     details:
-      'The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. An Idempotency-Key is ignored: the answer holds the key, which is never stored to be replayed; a retry makes another key.',
+      'The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. A retry with the same Idempotency-Key answers the same key: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only.',
   })
   @ApiBodyExample(CreateApiKeyInput, { name: '浙江科技大脑', readOnly: true })
   @Authenticated()
-  @IgnoresIdempotencyKey()
+  @SealsReplay()
   @ApiCreatedResponse({ type: CreatedApiKeyView, description: 'the key, shown only here' })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateApiKeyInput): Promise<CreatedApiKeyView> {
     const { apiKey, key } = await this.keys.create(actor, body.name, body.readOnly ?? false);

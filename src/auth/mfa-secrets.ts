@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { generateSecret, generateURI, verifySync } from 'otplib';
 import { securityClock } from '../common/clock';
+import { seal, unseal } from '../common/sealed';
 import { authConfig, AuthConfig } from '../config/configuration';
 
 const ISSUER = '长三角科技创新券';
@@ -27,16 +27,10 @@ export class MfaSecrets {
   }
 
   encrypt(secret: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.config.mfaKey, iv);
-    const data = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-    return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), data.toString('base64')].join('.');
+    return seal(this.config.mfaKey, secret);
   }
 
   decrypt(stored: string): string {
-    const [, iv, tag, data] = stored.split('.');
-    const decipher = createDecipheriv('aes-256-gcm', this.config.mfaKey, Buffer.from(iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
+    return unseal(this.config.mfaKey, stored);
   }
 }

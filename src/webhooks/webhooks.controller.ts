@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
-import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
+import { SealsReplay } from '../common/idempotency/idempotency.interceptor';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
@@ -31,10 +31,10 @@ export class WebhooksController {
     who: 'An admin of an organization or bureau, or a writing API key of it; others are 403.',
     changes: 'Stores the subscription and its signing secret; matching events are delivered from now on.',
     money: NO_MONEY,
-    details: `Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most ${MAX_WEBHOOKS_PER_OWNER} live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). An Idempotency-Key is ignored: the answer holds the secret, which is never stored to be replayed; a retry makes another subscription (or 409 DUPLICATE for the same URL).`,
+    details: `Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most ${MAX_WEBHOOKS_PER_OWNER} live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). A retry with the same Idempotency-Key answers the same subscription and secret: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only.`,
   })
   @Authenticated()
-  @IgnoresIdempotencyKey()
+  @SealsReplay()
   @ApiCreatedResponse({ type: CreatedWebhookView, description: 'the subscription and its signing secret (shown once)' })
   @Refuses(WebhooksService.subscribeRefusals)
   async create(@CurrentActor() actor: Actor, @Body() body: CreateWebhookInput): Promise<CreatedWebhookView> {

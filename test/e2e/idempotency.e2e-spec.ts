@@ -150,25 +150,45 @@ describe('idempotency keys', () => {
     expect(await stored('secret-1')).toEqual([]);
   });
 
-  it('never stores an answer holding a secret shown once (API key, webhook secret, calendar feed URL, TOTP secret): a repeat runs again', async () => {
+  it('replays an API key or a webhook secret from its answer kept sealed, never in clear; a calendar feed URL or a TOTP secret runs again', async () => {
     const e = await t.registerEnterprise('320100');
-    const once = (path: string, body: object = {}) => t.http.post(path).set(auth(e.token)).set('Idempotency-Key', 'secret-2').send(body);
+    const once = (path: string, body: object = {}, key = 'secret-2') =>
+      t.http.post(path).set(auth(e.token)).set('Idempotency-Key', key).send(body);
     const keys = [await once('/api/api-keys', { name: '企业 ERP' }), await once('/api/api-keys', { name: '企业 ERP' })];
     expect(keys.map((r) => [r.status, r.headers['idempotent-replayed']])).toEqual([
       [201, undefined],
-      [201, undefined],
+      [201, 'true'],
     ]);
-    expect(keys[0].body.key).not.toBe(keys[1].body.key);
+    expect(keys[1].body).toEqual(keys[0].body);
+    expect((await t.http.get('/api/api-keys').set(auth(e.token)).expect(200)).body.items).toHaveLength(1);
     const hook = { url: 'https://203.0.113.10/hooks/yrd', events: ['booking.used'] };
-    const webhook = await once('/api/webhooks', hook).expect(201);
-    // not the secret again: the same URL a second time is a duplicate
-    expect((await once('/api/webhooks', hook).expect(409)).body.code).toBe('DUPLICATE');
-    const feeds = [await once('/api/calendar/feed').expect(201), await once('/api/calendar/feed').expect(201)];
+    const webhooks = [await once('/api/webhooks', hook, 'secret-3').expect(201), await once('/api/webhooks', hook, 'secret-3').expect(201)];
+    expect(webhooks[1].headers['idempotent-replayed']).toBe('true');
+    expect(webhooks[1].body).toEqual(webhooks[0].body);
+    expect(webhooks[0].body.secret).toMatch(/^whsec_/);
+    // what the table keeps is sealed: neither the key nor the secret is in it
+    const bodies = await t.dataSource.query<{ response_body: string }[]>(
+      'SELECT response_body FROM idempotency_record WHERE idem_key IN (?, ?)',
+      ['secret-2', 'secret-3'],
+    );
+    expect(bodies).toHaveLength(2);
+    for (const { response_body } of bodies) {
+      expect(response_body.startsWith('sealed:v1.')).toBe(true);
+      expect(response_body).not.toContain(keys[0].body.key);
+      expect(response_body).not.toContain(webhooks[0].body.secret);
+    }
+    const feeds = [
+      await once('/api/calendar/feed', {}, 'secret-4').expect(201),
+      await once('/api/calendar/feed', {}, 'secret-4').expect(201),
+    ];
     expect(feeds[0].body.url).not.toBe(feeds[1].body.url);
-    const totp = [await once('/api/auth/mfa/setup').expect(200), await once('/api/auth/mfa/setup').expect(200)];
+    const totp = [
+      await once('/api/auth/mfa/setup', {}, 'secret-4').expect(200),
+      await once('/api/auth/mfa/setup', {}, 'secret-4').expect(200),
+    ];
     expect(totp[0].body.secret).not.toBe(totp[1].body.secret);
-    expect(await stored('secret-2')).toEqual([]);
-    await t.http.delete(`/api/webhooks/${webhook.body.id}`).set(auth(e.token)).expect(204);
+    expect(await stored('secret-4')).toEqual([]);
+    await t.http.delete(`/api/webhooks/${webhooks[0].body.id}`).set(auth(e.token)).expect(204);
   });
 
   it('takes over a claim left unfinished for more than 60 s; a younger one is still in progress', async () => {

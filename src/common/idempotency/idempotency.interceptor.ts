@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { authConfig, AuthConfig } from '../../config/configuration';
 import { canonicalJson } from '../canonical-json';
+import { seal, unseal } from '../sealed';
 import { clock } from '../clock';
 import { requestContext } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
@@ -24,6 +25,15 @@ export const STALE_CLAIM_MS = 60_000;
 const IGNORES_KEY = 'idempotency:ignored';
 /** Routes that never store a request (login, refresh, registration, passwords: bodies hold secrets). */
 export const IgnoresIdempotencyKey = () => SetMetadata(IGNORES_KEY, true);
+
+const SEALS_KEY = 'idempotency:sealed';
+/**
+ * Routes whose answer holds a secret shown once (an API key, a webhook's signing secret): the answer is stored sealed
+ * (AES-256-GCM under MFA_ENCRYPTION_KEY) for its replay, so a client that lost it retries and reads it, and a copy of
+ * the database alone does not.
+ */
+export const SealsReplay = () => SetMetadata(SEALS_KEY, true);
+const SEALED = 'sealed:';
 
 /**
  * Honours `Idempotency-Key` on every POST. The request runs in one unit of work with its claim on the key and its
@@ -47,10 +57,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = headerOf(req, 'idempotency-key');
     if (req.method !== 'POST' || key === undefined) return next.handle();
     if (this.reflector.getAllAndOverride<boolean>(IGNORES_KEY, [context.getHandler(), context.getClass()])) return next.handle();
-    return from(this.handle(req, http.getResponse<HttpReply>(), key, next));
+    const sealed = this.reflector.getAllAndOverride<boolean>(SEALS_KEY, [context.getHandler(), context.getClass()]) === true;
+    return from(this.handle(req, http.getResponse<HttpReply>(), key, next, sealed));
   }
 
-  private async handle(req: HttpRequest, res: HttpReply, key: string, next: CallHandler): Promise<unknown> {
+  private async handle(req: HttpRequest, res: HttpReply, key: string, next: CallHandler, sealed: boolean): Promise<unknown> {
     if (!KEY_PATTERN.test(key)) throw catalogued('VALIDATION_FAILED', 'validation.idempotencyKey');
     const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
     // `/x/` routes as `/x` (ignoreTrailingSlash), so a retry through either is the same request.
@@ -72,7 +83,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         await this.records.claim(claim, id);
         try {
           const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
-          await this.records.complete(id, res.statusCode, JSON.stringify(body ?? null));
+          const json = JSON.stringify(body ?? null);
+          await this.records.complete(id, res.statusCode, sealed ? `${SEALED}${seal(this.config.mfaKey, json)}` : json);
           return body;
         } catch (e) {
           if (e instanceof DomainError && e.options.committed) await this.records.complete(id, e.status, JSON.stringify(storedRefusal(e)));
@@ -93,7 +105,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.reused');
     }
     res.header('Idempotent-Replayed', 'true');
-    const body: unknown = JSON.parse(record.responseBody ?? 'null');
+    const stored = record.responseBody ?? 'null';
+    const body: unknown = JSON.parse(stored.startsWith(SEALED) ? unseal(this.config.mfaKey, stored.slice(SEALED.length)) : stored);
     // A stored refusal is answered as the refusal it was (the filter renders it with its status).
     if (record.responseStatus >= 400) {
       const error = body as StoredRefusal;
