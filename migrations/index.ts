@@ -26,6 +26,7 @@ import { UsernamesFolded1765870000000 } from './1765870000000-usernames-folded';
 import { LoginRefusalsCounted1765880000000 } from './1765880000000-login-refusals-counted';
 import { GrantsRecounted1765890000000 } from './1765890000000-grants-recounted';
 import { RefusalMinutesReported1765900000000 } from './1765900000000-refusal-minutes-reported';
+import { EventIdFields1766000000000 } from './1766000000000-event-id-fields';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   LoginRefusalsCounted1765880000000,
   GrantsRecounted1765890000000,
   RefusalMinutesReported1765900000000,
+  EventIdFields1766000000000,
 ];

@@ -100,11 +100,8 @@ export class Environment {
   @IsString() MAIL_FROM = '长三角科技创新券 <noreply@vouchers.invalid>';
   /** How often each node looks for notification mails to send; 0 = only in the sweep. */
   @Type(() => Number) @IsInt() @Min(0) @Max(600000) MAIL_POLL_MS = 5000;
-  /**
-   * How long a node's lease on one mail lasts. Each step of the SMTP conversation may wait a twelfth of it, so an
-   * attempt ends (sent or failed) before another node may take the mail over.
-   */
-  @Type(() => Number) @IsInt() @Min(1200) @Max(3600000) MAIL_LEASE_MS = 300000;
+  /** How long a node's lease on one mail lasts; the sending node renews it every third for as long as it sends. */
+  @Type(() => Number) @IsInt() @Min(1200) @Max(3600000) MAIL_LEASE_MS = 60000;
   /** The first retry's delay; later ones double up to an hour, for a day after the notice. */
   @Type(() => Number) @IsInt() @Min(10) @Max(3600000) MAIL_RETRY_BASE_MS = 60000;
 }

@@ -91,9 +91,17 @@ export const NOT_EVENTS = ['auth.', 'user.', 'webhook.', 'api_key.', 'calendar.'
 /**
  * Types every bureau reads and receives wherever they were recorded (besides the organization concerned, and the
  * platform, which reads everything): the credit sanctions and the related parties a bureau found bind in every province,
- * and a lab's suspension stops every province's claims and payments to it.
+ * and a lab serves every province's vouchers, so its admission (again, after a suspension), activation and suspension
+ * start and stop every province's claims and payments to it.
  */
-export const EVERY_BUREAU_TYPES: readonly string[] = ['sanction.recorded', 'sanction.lifted', 'relation.recorded', 'provider.suspended'];
+export const EVERY_BUREAU_TYPES: readonly string[] = [
+  'sanction.recorded',
+  'sanction.lifted',
+  'relation.recorded',
+  'provider.admitted',
+  'provider.activated',
+  'provider.suspended',
+];
 
 /**
  * Summary fields naming a person (a bureau's first approver, a provider's user): the audit log keeps them for

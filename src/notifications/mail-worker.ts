@@ -8,22 +8,26 @@ import { Sweeps } from '../common/sweeps';
 import { mailConfig, MailConfig } from '../config/configuration';
 import { EventOutbox } from '../events/event-outbox';
 import { MAIL_FOOTER } from './notification-templates';
-import { NotificationRepository } from './notification.repository';
+import { EmailStatus, NotificationRepository } from './notification.repository';
 import { mailRetry } from './notification.rules';
 
 /** SMTP conversations under way on one node at once. */
 const MAX_IN_FLIGHT = 4;
 const NODE = `${hostname()}:${process.pid}`;
+/** How long the mail server may take to be reached, to greet, and to answer each command (nodemailer's timeouts). */
+const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000, dnsTimeout: 30_000 };
 
 /**
  * Sends notification mails through SMTP (nodemailer, SMTP_URL), on every node, like the webhook deliveries: each due
- * mail is claimed by a guarded UPDATE that commits first, with a lease (MAIL_LEASE_MS) that outlasts the attempt —
- * every step of the SMTP conversation times out after a twelfth of it — so no other node takes a mail over while it is
- * being sent; the outcome is recorded under that lease. Sends run beside the sweeps, never inside them: a mail server
- * that hangs holds its own few conversations, not the expiry of vouchers and holds.
+ * mail is claimed by a guarded UPDATE that commits first, with a lease (MAIL_LEASE_MS) the sending node renews every
+ * third of it for as long as the conversation lasts (a server may trickle its answers for minutes), so no other node
+ * takes a mail over while it is being sent; a node that dies stops renewing and another node takes the mail after the
+ * lease. The outcome is recorded under that lease. Sends run beside the sweeps, never inside them: a mail server that
+ * hangs holds its own few conversations, not the expiry of vouchers and holds.
  *
- * A refusal that will not change (5xx) fails the mail at once; anything else is retried, doubling from
- * MAIL_RETRY_BASE_MS up to an hour, for a day after the notice (the notification stays in the app in any case). A mail
+ * A refusal of this mail that will not change (mailRetry: an unknown recipient) fails it at once; anything else is
+ * retried, doubling from MAIL_RETRY_BASE_MS up to an hour, for a day after the notice (the notification stays in the app
+ * in any case). A mail
  * to a user disabled meanwhile is not sent. Every attempt carries the notification's own Message-ID, so that a mail a
  * node died after sending, sent again, is recognisably the same mail.
  */
@@ -45,10 +49,7 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
     outbox: EventOutbox,
     sweeps: Sweeps,
   ) {
-    const step = Math.floor(config.leaseMs / 12);
-    this.transport = config.smtpUrl
-      ? createTransport({ url: config.smtpUrl, connectionTimeout: step, greetingTimeout: step, socketTimeout: step, dnsTimeout: step })
-      : null;
+    this.transport = config.smtpUrl ? createTransport({ url: config.smtpUrl, ...SMTP_TIMEOUTS }) : null;
     this.domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(config.from)?.[1] ?? 'vouchers.invalid';
     if (!this.transport) return;
     outbox.afterSequenced(() => this.nudge());
@@ -69,9 +70,14 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
     this.transport?.close();
   }
 
-  /** Starts a round now, or right after the one running. */
+  /** Starts a round now, or right after the one running (the timer's and the outbox's nudges; none with MAIL_POLL_MS=0). */
   nudge(): void {
-    if (this.stopped || this.config.pollMs === 0) return;
+    if (this.config.pollMs !== 0) this.round();
+  }
+
+  /** A round of sending, now or right after the one running. */
+  private round(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -85,7 +91,7 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
         this.running = null;
         if (this.again) {
           this.again = false;
-          this.nudge();
+          this.round();
         }
       });
   }
@@ -98,6 +104,7 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
       const ids = await this.notifications.dueMails(new Date().toISOString(), MAX_IN_FLIGHT - this.inFlight.size);
       let claimed = 0;
       for (const id of ids) {
+        if (this.inFlight.size >= MAX_IN_FLIGHT) break; // a sweep and a timer's round may both be claiming
         // The lease runs from its own claim, so each mail has all of it.
         const now = new Date();
         const owner = `${NODE}:${newId()}`;
@@ -108,7 +115,7 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
           .catch((e) => this.logger.warn(`notification mail ${id}: ${(e as Error).message}`))
           .finally(() => {
             this.inFlight.delete(send);
-            this.nudge(); // room again
+            this.round(); // room again, whether a timer or only the sweep drives this node
           });
         this.inFlight.add(send);
       }
@@ -120,34 +127,46 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
 
   private async send(id: string, owner: string): Promise<void> {
     const n = await this.notifications.mailToSend(id);
-    if (!n?.emailTo) return;
-    if (!n.recipientActive) {
-      await this.uow.run(() => this.notifications.finishMail(id, owner, 'failed', null, 'the user was disabled before it was sent'));
+    const unsendable = !n?.emailTo ? 'no recipient' : !n.recipientActive ? 'the user was disabled before it was sent' : null;
+    if (unsendable) {
+      await this.finish(id, owner, 'failed', null, unsendable);
       return;
     }
-    let failure: { message: string; responseCode?: number } | null = null;
+    let failure: { message: string; responseCode?: number; response?: string; command?: string } | null = null;
+    const renewal = setInterval(() => void this.renew(id, owner), Math.floor(this.config.leaseMs / 3));
     try {
       await this.transport!.sendMail({
         from: this.config.from,
-        to: n.emailTo,
-        subject: n.title,
-        text: `${n.body}${MAIL_FOOTER}`,
-        messageId: `<${n.id}@${this.domain}>`,
+        to: n!.emailTo!,
+        subject: n!.title,
+        text: `${n!.body}${MAIL_FOOTER}`,
+        messageId: `<${n!.id}@${this.domain}>`,
       });
     } catch (e) {
-      failure = e as { message: string; responseCode?: number };
+      failure = e as { message: string; responseCode?: number; response?: string; command?: string };
+    } finally {
+      clearInterval(renewal);
     }
-    const outcome = failure
-      ? mailRetry({ ...n, responseCode: failure.responseCode, now: Date.now(), retryBaseMs: this.config.retryBaseMs })
-      : null;
-    await this.uow.run(() =>
-      this.notifications.finishMail(
-        id,
-        owner,
-        !failure ? 'sent' : outcome!.retryAt ? 'pending' : 'failed',
-        outcome?.retryAt ?? null,
-        failure ? failure.message.slice(0, 500) : null,
-      ),
+    if (failure) this.logger.warn(`notification mail ${id}: ${failure.message}`);
+    const retryAt = failure ? mailRetry({ ...n!, ...failure, now: Date.now(), retryBaseMs: this.config.retryBaseMs }).retryAt : null;
+    await this.finish(
+      id,
+      owner,
+      !failure ? 'sent' : retryAt ? 'pending' : 'failed',
+      retryAt,
+      failure ? failure.message.slice(0, 500) : null,
     );
+  }
+
+  /** Extends the lease while the conversation lasts; a lease lost (a node's clock far ahead took it) is said in the log. */
+  private async renew(id: string, owner: string): Promise<void> {
+    const until = new Date(Date.now() + this.config.leaseMs).toISOString();
+    const renewed = await this.uow.run(() => this.notifications.renewMailLease(id, owner, until)).catch(() => false);
+    if (!renewed) this.logger.warn(`notification mail ${id}: its lease could not be renewed`);
+  }
+
+  private async finish(id: string, owner: string, status: EmailStatus, nextAt: string | null, error: string | null): Promise<void> {
+    if (!(await this.uow.run(() => this.notifications.finishMail(id, owner, status, nextAt, error))))
+      this.logger.warn(`notification mail ${id}: finished (${status}) after its lease passed to another node`);
   }
 }

@@ -203,8 +203,8 @@ export class NotificationRepository {
   /** A claimed mail to send, and whether its user may still receive it (not disabled since the notice). */
   async mailToSend(id: string): Promise<(Notification & { recipientActive: boolean }) | null> {
     const row = await this.db.row(
-      sql`SELECT n.*, CASE WHEN u.disabled_at IS NULL THEN 1 ELSE 0 END AS recipient_active
-          FROM notification n JOIN app_user u ON u.id = n.user_id WHERE n.id = ${id}`,
+      sql`SELECT n.*, CASE WHEN u.id IS NOT NULL AND u.disabled_at IS NULL THEN 1 ELSE 0 END AS recipient_active
+          FROM notification n LEFT JOIN app_user u ON u.id = n.user_id WHERE n.id = ${id}`,
     );
     return row ? { ...toNotification(row), recipientActive: Number(row.recipient_active) === 1 } : null;
   }
@@ -225,6 +225,15 @@ export class NotificationRepository {
         sql`UPDATE notification SET email_lease_owner = ${owner}, email_lease_until = ${until}, email_attempts = email_attempts + 1
             WHERE id = ${id} AND email_status = 'pending' AND email_next_at <= ${now}
               AND (email_lease_until IS NULL OR email_lease_until <= ${now})`,
+      )) === 1
+    );
+  }
+
+  /** Extends the caller's lease on a mail it is sending; false when the lease is no longer its own. */
+  async renewMailLease(id: string, owner: string, until: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE notification SET email_lease_until = ${until} WHERE id = ${id} AND email_lease_owner = ${owner}`,
       )) === 1
     );
   }

@@ -5,22 +5,34 @@ export const MAIL_RETRY_FOR_MS = DAY_MS;
 export const MAIL_RETRY_CAP_MS = 60 * 60_000;
 
 /**
- * When a mail whose attempt failed is tried again, or null: never after the mail server refused it for good (a 5xx
- * reply: the address does not exist, the message is refused), else `retryBaseMs` after its first attempt, doubling up
- * to an hour, while the next attempt still falls within a day of the notice. So a mail server down for an afternoon
- * loses no mail.
+ * The permanent refusals that are about this mail, not about the service's setup: its recipient unknown or not
+ * accepted (550, 551, 553 to RCPT TO), its message refused (552, 554 to DATA) — unless the server says it is a matter
+ * of security or policy (enhanced status 5.7.x: relaying denied, authentication required, a blocked sender).
+ */
+const REFUSED_FOR_GOOD: Record<string, number[]> = { 'RCPT TO': [550, 551, 553], DATA: [552, 554] };
+const POLICY = /^\d{3}[ -]5\.7\./;
+
+/**
+ * When a mail whose attempt failed is tried again, or null: never after the mail server refused this mail for good
+ * (REFUSED_FOR_GOOD), else `retryBaseMs` after its first attempt, doubling up to an hour, while the next attempt still
+ * falls within a day of the notice. Any other failure — no answer, a 4xx, a 5xx to our login (535), the connection
+ * (554), our sender, or a policy refusal (relay denied) — is the service's setup or a passing block, not the mail's:
+ * retried. So a mail server down or misconfigured for an afternoon loses no mail.
  */
 export function mailRetry(a: {
   /** Attempts made, the failed one included. */
   emailAttempts: number;
   /** When the notice was made. */
   createdAt: string;
-  /** The SMTP reply code of the failure, when the server gave one. */
+  /** The SMTP reply of the failure, when the server gave one: its code, its text, and the command it answered (nodemailer's). */
   responseCode?: number;
+  response?: string;
+  command?: string;
   now: number;
   retryBaseMs: number;
 }): { retryAt: string | null } {
-  if (a.responseCode !== undefined && a.responseCode >= 500 && a.responseCode <= 599) return { retryAt: null };
+  const refused = a.responseCode !== undefined && (REFUSED_FOR_GOOD[a.command ?? ''] ?? []).includes(a.responseCode);
+  if (refused && !POLICY.test(a.response ?? '')) return { retryAt: null };
   const delay = Math.min(a.retryBaseMs * 2 ** Math.min(Math.max(a.emailAttempts - 1, 0), 30), MAIL_RETRY_CAP_MS);
   const at = a.now + delay;
   return { retryAt: at <= Date.parse(a.createdAt) + MAIL_RETRY_FOR_MS ? new Date(at).toISOString() : null };

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { beijingDate, clock, DAY_MS, isoPlusDays } from '../common/clock';
 import { zhDateTime } from '../common/i18n/messages';
 import { newId } from '../common/ids';
+import { isMailbox } from '../common/http/validators';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { mailConfig, MailConfig } from '../config/configuration';
@@ -29,6 +30,8 @@ interface Notice {
   entityId: string;
   /** What makes it the same notice again (the record, unless said otherwise): each user gets one per key. */
   key?: string;
+  /** False: in the app only, never by mail. */
+  mail?: boolean;
   vars: (r: Recipient) => Record<string, string>;
 }
 
@@ -82,18 +85,19 @@ export class Notifier {
       // The event says what was decided; when it was asked for, how much, and the voucher's serial are the application's.
       const application = await this.notifications.decidedApplication(e.entityId);
       const serial = application?.serial ? `，券号 ${application.serial}` : '';
-      return [
-        this.toOrganization('application_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
-          decision: decisionText(d.decision),
-          submittedOn: dayText(application?.submittedAt ?? e.occurredAt),
-          requested: yuan(application?.amountFen),
-          outcome:
-            d.decision === 'approved'
-              ? `已获批准，核定金额 ${yuan(d.approvedFen)}${serial}。`
-              : // a rule's refusal (automatic) is told from its code, in Chinese; a bureau's reason as typed
-                `已被驳回。驳回理由：${reasonText(applicationReason({ reasonCode: str(d.reasonCode), reason: str(d.reason) }, 'zh'))}`,
-        }),
-      ];
+      const notice = this.toOrganization('application_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
+        decision: decisionText(d.decision),
+        submittedOn: dayText(application?.submittedAt ?? e.occurredAt),
+        requested: yuan(application?.amountFen),
+        outcome:
+          d.decision === 'approved'
+            ? `已获批准，核定金额 ${yuan(d.approvedFen)}${serial}。`
+            : // a rule's refusal (automatic) is told from its code, in Chinese; a bureau's reason as typed
+              `已被驳回。驳回理由：${reasonText(applicationReason({ reasonCode: str(d.reasonCode), reason: str(d.reason) }, 'zh'))}`,
+      });
+      // A rule's refusal answered the applicant at once; by mail it would let anyone who registers have the service mail
+      // any address it adds as a user, as often as it applies: in the app only.
+      return [{ ...notice, mail: !(d.decision === 'rejected' && d.automatic === true) }];
     }
     if (e.type === 'claim.decided' && e.organizationId) {
       const submittedAt = await this.notifications.claimSubmittedAt(e.entityId);
@@ -125,7 +129,7 @@ export class Notifier {
     // A budget is told when what is left falls below 10%: by an issue, or by its total set lower. Each total it is set to
     // counts anew, so that a budget topped up and run down again is told again.
     if ((e.type === 'voucher.issued' || e.type === 'budget.set') && e.regionCode) {
-      const year = e.type === 'budget.set' ? Number(d.year) : Number(date.slice(0, 4));
+      const year = Number(e.type === 'budget.set' ? d.year : (d.budgetYear ?? date.slice(0, 4)));
       const budget = await this.notifications.budget(e.regionCode, year);
       // integer comparison: available / total < 10%
       if (!budget || budget.totalFen === 0 || budget.availableFen * 10_000 >= budget.totalFen * BUDGET_LOW_BP) return [];
@@ -205,7 +209,8 @@ export class Notifier {
     const rows = notices.flatMap((n) =>
       n.recipients.map((r): Notification & { emailNextAt: string | null } => {
         const { title, body } = render(n.kind, n.vars(r));
-        const emailed = mail && r.email !== null;
+        // an address stored before the plain-address rule, which a mail library would rewrite, gets no mail
+        const emailed = mail && n.mail !== false && isMailbox(r.email);
         return {
           id: newId(),
           userId: r.userId,

@@ -215,6 +215,28 @@ describe('domain events: the transactional outbox and the feed', () => {
       const read = (await t.http.get(`/api/vouchers/${v.id}`).set(auth(buyer.token)).expect(200)).body;
       expect(spent.get(v.id)).toBe(read.spentFen);
     }
+
+    // A voucher revoked with a hold open: its balance and then the hold's subsidy go to the budget, and the events say so.
+    const v3 = await issueVoucher(t, buyer.token, 1_000_000);
+    const held = await t.http
+      .post('/api/redemptions')
+      .set(auth(buyer.token))
+      .send({ voucherId: v3.id, facilityId, quantity: 2 })
+      .expect(201);
+    const before = (await readAll(t, buyer.token)).cursor;
+    await t.http.post(`/api/vouchers/${v3.id}/revoke`).set(auth(bureau)).send({ reason: '企业申请材料造假' }).expect(200);
+    const closing = (await readAll(t, buyer.token, 50, before)).events;
+    expect(closing.find((e) => e.type === 'voucher.revoked')!.data).toMatchObject({
+      voucherId: v3.id,
+      releasedFen: 1_000_000 - held.body.subsidyFen,
+      heldFen: held.body.subsidyFen,
+    });
+    expect(closing.find((e) => e.type === 'redemption.cancelled')!.data).toMatchObject({
+      redemptionId: held.body.id,
+      voucherId: v3.id,
+      releasedFen: held.body.subsidyFen,
+      returnedTo: 'budget',
+    });
   });
 
   it('writes the event in the change’s transaction: a change that rolls back leaves none, a refused request none', async () => {
@@ -399,13 +421,15 @@ describe('domain events: the transactional outbox and the feed', () => {
     ).body;
     const lab = await t.registerProvider('320500');
     await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(auth(js)).send({ reason: '检测报告造假' }).expect(200);
+    await t.http.post(`/api/providers/${lab.organizationId}/admit`).set(auth(js)).send({ noticeDays: 0 }).expect(200);
     for (const [i, token] of [ah, zj, platform].entries()) {
       const events = (await readAll(t, token, 50, starts[i])).events;
       expect(events.filter((e) => e.data.sanctionId === sanction.id).map((e) => e.type)).toEqual(['sanction.recorded', 'sanction.lifted']);
       expect(events.filter((e) => e.data.partyRelationId === relation.id).map((e) => e.type)).toEqual(['relation.recorded']);
-      // the other provinces' bureaus hear of the lab's suspension only; the platform reads all of its life
+      // the other provinces' bureaus hear of the lab's admission, suspension and readmission; the platform reads all of it
+      const admissions = ['provider.admitted', 'provider.suspended', 'provider.admitted'];
       expect(events.filter((e) => e.data.organizationId === lab.organizationId).map((e) => e.type)).toEqual(
-        token === platform ? ['organization.registered', 'provider.admitted', 'provider.suspended'] : ['provider.suspended'],
+        token === platform ? ['organization.registered', ...admissions] : admissions,
       );
     }
     const own = (await readAll(t, sanctioned.token)).events.filter((e) => e.data.sanctionId === sanction.id);

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { clock } from '../../src/common/clock';
+import { seal } from '../../src/common/sealed';
 import { newId } from '../../src/common/ids';
 import { Database } from '../../src/common/persistence/database';
 import { sql } from '../../src/common/persistence/sql';
@@ -177,6 +179,13 @@ describe('idempotency keys', () => {
       expect(response_body).not.toContain(keys[0].body.key);
       expect(response_body).not.toContain(webhooks[0].body.secret);
     }
+    // sealed by a node with another MFA_ENCRYPTION_KEY: not replayable, and said so (409), never a 500
+    await t.dataSource.query('UPDATE idempotency_record SET response_body = ? WHERE idem_key = ?', [
+      `sealed:${seal(randomBytes(32), JSON.stringify(webhooks[0].body))}`,
+      'secret-3',
+    ]);
+    const unreadable = await once('/api/webhooks', hook, 'secret-3').expect(409);
+    expect(unreadable.body).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', message: expect.stringContaining('MFA_ENCRYPTION_KEY') });
     const feeds = [
       await once('/api/calendar/feed', {}, 'secret-4').expect(201),
       await once('/api/calendar/feed', {}, 'secret-4').expect(201),

@@ -5,6 +5,7 @@ import { MIGRATIONS } from '../../migrations';
 import { EventsAsPublished1765810000000 } from '../../migrations/1765810000000-events-as-published';
 import { SecretsNotReplayed1765820000000 } from '../../migrations/1765820000000-secrets-not-replayed';
 import { WebhookLiveKeys1765830000000 } from '../../migrations/1765830000000-webhook-live-keys';
+import { EventIdFields1766000000000 } from '../../migrations/1766000000000-event-id-fields';
 import { AppModule } from '../../src/app.module';
 import { databaseConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -144,6 +145,19 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
     expect(event).toEqual({ type: 'booking.created', counterparty_id: lab.organizationId });
     const [legacy] = await t.dataSource.query(`SELECT data FROM domain_event WHERE entity_id = 'c-legacy'`);
     expect(JSON.parse(legacy.data)).toEqual({ claimId: 'c-legacy', decision: 'approved', approvedFen: 100 });
+  });
+
+  it('renames the snake_case id field of stored events to the camelCase every event carries now, once', async () => {
+    const stored = { voucher_applicationId: 'a-legacy', decision: 'approved', approvedFen: 100 };
+    await t.dataSource.query(
+      `INSERT INTO domain_event (id, seq, type, occurred_at, entity_type, entity_id, region_code, organization_id, counterparty_id, data)
+       VALUES (?, NULL, 'application.decided', ?, 'voucher_application', 'a-legacy', '340000', NULL, NULL, ?)`,
+      [newId(), new Date().toISOString(), JSON.stringify(stored)],
+    );
+    await run((runner) => new EventIdFields1766000000000().up(runner));
+    await run((runner) => new EventIdFields1766000000000().up(runner));
+    const [legacy] = await t.dataSource.query(`SELECT data FROM domain_event WHERE entity_id = 'a-legacy'`);
+    expect(JSON.parse(legacy.data)).toEqual({ voucherApplicationId: 'a-legacy', decision: 'approved', approvedFen: 100 });
   });
 
   it('deletes the stored answers that hold a secret, and keeps the others', async () => {

@@ -255,6 +255,14 @@ describe('notifications: what a decision tells, in words the applicant uses', ()
     expect(notice.body).toContain('（申请金额 ¥200,000.00）已被驳回。驳回理由：研发内容与申报领域不符。\n');
     expect(notice.body).not.toContain('。。');
   });
+
+  it('a rule’s refusal at once: notified too, its reason told in Chinese from the rule', async () => {
+    const application = await apply(40_000_000);
+    expect(application).toMatchObject({ status: 'rejected', reasonCode: 'VOUCHER_CAP_EXCEEDED' });
+    const notice = await noticeOf(application.id);
+    expect(notice.title).toBe('【长三角科技创新券】您的创新券申请被驳回');
+    expect(notice.body).toContain('已被驳回。驳回理由：申请金额 ¥400,000.00 超过单张创新券上限 ¥300,000.00。');
+  });
 });
 
 describe('notification mail: a slow, refusing or hanging mail server', () => {
@@ -277,7 +285,8 @@ describe('notification mail: a slow, refusing or hanging mail server', () => {
               : undefined,
       beforeAccept: () => held,
     });
-    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '50', MAIL_RETRY_BASE_MS: '200' });
+    // a lease of 1.2 s, renewed every 0.4 s while a mail is being sent
+    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '50', MAIL_RETRY_BASE_MS: '200', MAIL_LEASE_MS: '1200' });
     await openRegion(t, '330000', { budgetFen: 100_000 });
   });
   afterAll(async () => {
@@ -339,6 +348,31 @@ describe('notification mail: a slow, refusing or hanging mail server', () => {
     expect(mails.map((m) => m.messageId).sort()).toEqual(rows.map((r) => `<${r.id}@vouchers.invalid>`).sort());
   });
 
+  it('keeps a mail its own while the server takes three lease lengths to answer: sent once, in one attempt', async () => {
+    held = sleep(3_600);
+    const emails = ['a@trickle.example.cn', 'b@trickle.example.cn'];
+    const { enterprise, ids } = await withColleagues(emails);
+    await issueVoucher(t, enterprise.token, 10_000);
+    // the sweeps look for due mails meanwhile, as other nodes would
+    const sweeping = (async () => {
+      for (let i = 0; i < 20; i++) await Promise.all([t.get(Sweeps).runAll(), sleep(200)]);
+    })();
+    await until(
+      'both mails',
+      () => (smtp.mails.filter((m) => m.to[0].endsWith('@trickle.example.cn')).length >= 2 ? true : undefined),
+      20_000,
+    );
+    await sweeping;
+    expect(
+      smtp.mails
+        .filter((m) => m.to[0].endsWith('@trickle.example.cn'))
+        .map((m) => m.to[0])
+        .sort(),
+    ).toEqual(emails);
+    expect((await rowsOf(ids)).map((r) => [r.email_status, Number(r.email_attempts)])).toEqual(ids.map(() => ['sent', 1]));
+    held = Promise.resolve();
+  });
+
   it('fails a mail the server refuses for good at once, retries one it refuses for now until sent, and sends none to a user disabled meanwhile', async () => {
     const { enterprise, ids } = await withColleagues([
       'nobody@refusing.example.cn',
@@ -362,6 +396,25 @@ describe('notification mail: a slow, refusing or hanging mail server', () => {
     });
     expect(left.email_error).toContain('disabled');
     expect(smtp.mails.filter((m) => m.to[0].endsWith('@refusing.example.cn')).map((m) => m.to[0])).toEqual(['busy@refusing.example.cn']);
+  });
+
+  it('tells of a rule’s refusal in the app only: no one can have the service mail the addresses it adds, as often as it applies', async () => {
+    const { enterprise, ids } = await withColleagues(['x@spam-target.example.cn', 'y@spam-target.example.cn']);
+    for (let i = 0; i < 3; i++) {
+      const refused = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(enterprise.token))
+        .send({ amountFen: 40_000_000, purpose: '检测' })
+        .expect(201);
+      expect(refused.body.status).toBe('rejected');
+    }
+    const rows = await until('the notices', async () => {
+      const found = await rowsOf(ids);
+      return found.length === 6 ? found : undefined;
+    });
+    expect(rows.map((r) => r.email_status)).toEqual(Array(6).fill('none'));
+    await t.get(Sweeps).runAll();
+    expect(smtp.mails.filter((m) => m.to[0].endsWith('@spam-target.example.cn'))).toEqual([]);
   });
 
   it('tells the bureau’s activated users of a low budget, again for each total it is set to, and never an account awaiting activation', async () => {

@@ -225,7 +225,8 @@ export class DecideClaim {
       organizationId: claim.claimantId,
       summary: { claimedFen: claim.claimedFen, reason, final, ...returned },
     });
-    // Each annulled redemption is an event of its own, to its enterprise too: the subsidy went back to its voucher.
+    // Each annulled redemption is an event of its own, to its enterprise too: its subsidy went back to its voucher (or, once
+    // the voucher closed, to the budget).
     for (const a of annulled) {
       this.uow.record(
         redemptionEntry(a.redemption, 'redemption.annulled', {

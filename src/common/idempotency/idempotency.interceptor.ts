@@ -105,8 +105,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.reused');
     }
     res.header('Idempotent-Replayed', 'true');
-    const stored = record.responseBody ?? 'null';
-    const body: unknown = JSON.parse(stored.startsWith(SEALED) ? unseal(this.config.mfaKey, stored.slice(SEALED.length)) : stored);
+    const body: unknown = JSON.parse(this.opened(record.responseBody ?? 'null'));
     // A stored refusal is answered as the refusal it was (the filter renders it with its status).
     if (record.responseStatus >= 400) {
       const error = body as StoredRefusal;
@@ -115,6 +114,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     res.status(record.responseStatus);
     return body;
+  }
+
+  /** A stored answer as it was sent: a sealed one opened, which only a node with the same MFA_ENCRYPTION_KEY can. */
+  private opened(stored: string): string {
+    if (!stored.startsWith(SEALED)) return stored;
+    try {
+      return unseal(this.config.mfaKey, stored.slice(SEALED.length));
+    } catch {
+      throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.unreadable');
+    }
   }
 
   /** The winner committed its claim together with its response; on SQLite and MariaDB alike it is there once we see the claim. */

@@ -80,7 +80,7 @@ export class VoucherIssuer {
       organizationId: enterprise.id,
       summary: {
         serial: voucher.serial,
-        applicationId: voucher.applicationId,
+        voucherApplicationId: voucher.applicationId,
         faceValueFen: amountFen,
         budgetYear: voucher.budgetYear,
         validUntil: voucher.validUntil,
