@@ -16,23 +16,22 @@ const RENAMED: [entityType: string, from: string, to: string][] = [
 export class EventIdFields1766000000000 implements MigrationInterface {
   name = 'EventIdFields1766000000000';
 
-  async up(queryRunner: QueryRunner): Promise<void> {
-    for (const [entityType, from, to] of RENAMED) {
-      await queryRunner.query(`UPDATE domain_event SET data = REPLACE(data, ?, ?) WHERE entity_type = ?`, [
-        `"${from}":`,
-        `"${to}":`,
-        entityType,
-      ]);
-    }
+  up(queryRunner: QueryRunner): Promise<void> {
+    return rename(queryRunner, (snake, camel) => [snake, camel]);
   }
 
-  async down(queryRunner: QueryRunner): Promise<void> {
-    for (const [entityType, from, to] of RENAMED) {
-      await queryRunner.query(`UPDATE domain_event SET data = REPLACE(data, ?, ?) WHERE entity_type = ?`, [
-        `"${to}":`,
-        `"${from}":`,
-        entityType,
-      ]);
-    }
+  down(queryRunner: QueryRunner): Promise<void> {
+    return rename(queryRunner, (snake, camel) => [camel, snake]);
+  }
+}
+
+async function rename(queryRunner: QueryRunner, direction: (snake: string, camel: string) => [from: string, to: string]): Promise<void> {
+  for (const [entityType, snake, camel] of RENAMED) {
+    const [from, to] = direction(snake, camel);
+    await queryRunner.query(`UPDATE domain_event SET data = REPLACE(data, ?, ?) WHERE entity_type = ?`, [
+      `"${from}":`,
+      `"${to}":`,
+      entityType,
+    ]);
   }
 }
