@@ -17,6 +17,14 @@ const NODE = `${hostname()}:${process.pid}`;
 /** How long the mail server may take to be reached, to greet, and to answer each command (nodemailer's timeouts). */
 const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000, dnsTimeout: 30_000 };
 
+/** What nodemailer's error says of a failed conversation: the server's reply and the command it answered, when it got one. */
+interface SmtpFailure {
+  message: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+}
+
 /**
  * Sends notification mails through SMTP (nodemailer, SMTP_URL), on every node, like the webhook deliveries: each due
  * mail is claimed by a guarded UPDATE that commits first, with a lease (MAIL_LEASE_MS) the sending node renews every
@@ -26,10 +34,9 @@ const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, sock
  * hangs holds its own few conversations, not the expiry of vouchers and holds.
  *
  * A refusal of this mail that will not change (mailRetry: an unknown recipient) fails it at once; anything else is
- * retried, doubling from MAIL_RETRY_BASE_MS up to an hour, for a day after the notice (the notification stays in the app
- * in any case). A mail
- * to a user disabled meanwhile is not sent. Every attempt carries the notification's own Message-ID, so that a mail a
- * node died after sending, sent again, is recognisably the same mail.
+ * retried, doubling from MAIL_RETRY_BASE_MS up to an hour, for a day after the notice (the notification stays in the
+ * app in any case). A mail to a user disabled meanwhile is not sent. Every attempt carries the notification's own
+ * Message-ID, so that a mail a node died after sending, sent again, is recognisably the same mail.
  */
 @Injectable()
 export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -127,35 +134,30 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
 
   private async send(id: string, owner: string): Promise<void> {
     const n = await this.notifications.mailToSend(id);
-    const unsendable = !n?.emailTo ? 'no recipient' : !n.recipientActive ? 'the user was disabled before it was sent' : null;
-    if (unsendable) {
-      await this.finish(id, owner, 'failed', null, unsendable);
+    if (!n?.emailTo || !n.recipientActive) {
+      await this.finish(id, owner, 'failed', null, n?.emailTo ? 'the user was disabled before it was sent' : 'no recipient');
       return;
     }
-    let failure: { message: string; responseCode?: number; response?: string; command?: string } | null = null;
+    let failure: SmtpFailure | null = null;
     const renewal = setInterval(() => void this.renew(id, owner), Math.floor(this.config.leaseMs / 3));
     try {
       await this.transport!.sendMail({
         from: this.config.from,
-        to: n!.emailTo!,
-        subject: n!.title,
-        text: `${n!.body}${MAIL_FOOTER}`,
-        messageId: `<${n!.id}@${this.domain}>`,
+        to: n.emailTo,
+        subject: n.title,
+        text: `${n.body}${MAIL_FOOTER}`,
+        messageId: `<${n.id}@${this.domain}>`,
       });
     } catch (e) {
-      failure = e as { message: string; responseCode?: number; response?: string; command?: string };
+      failure = e as SmtpFailure;
     } finally {
       clearInterval(renewal);
     }
-    if (failure) this.logger.warn(`notification mail ${id}: ${failure.message}`);
-    const retryAt = failure ? mailRetry({ ...n!, ...failure, now: Date.now(), retryBaseMs: this.config.retryBaseMs }).retryAt : null;
-    await this.finish(
-      id,
-      owner,
-      !failure ? 'sent' : retryAt ? 'pending' : 'failed',
-      retryAt,
-      failure ? failure.message.slice(0, 500) : null,
-    );
+    if (!failure) return this.finish(id, owner, 'sent', null, null);
+    this.logger.warn(`notification mail ${id}: ${failure.message}`);
+    const { responseCode, response, command } = failure;
+    const { retryAt } = mailRetry({ ...n, responseCode, response, command, now: Date.now(), retryBaseMs: this.config.retryBaseMs });
+    await this.finish(id, owner, retryAt ? 'pending' : 'failed', retryAt, failure.message.slice(0, 500));
   }
 
   /** Extends the lease while the conversation lasts; a lease lost (a node's clock far ahead took it) is said in the log. */
