@@ -56,9 +56,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const req = http.getRequest<HttpRequest>();
     const key = headerOf(req, 'idempotency-key');
     if (req.method !== 'POST' || key === undefined) return next.handle();
-    if (this.reflector.getAllAndOverride<boolean>(IGNORES_KEY, [context.getHandler(), context.getClass()])) return next.handle();
-    const sealed = this.reflector.getAllAndOverride<boolean>(SEALS_KEY, [context.getHandler(), context.getClass()]) === true;
-    return from(this.handle(req, http.getResponse<HttpReply>(), key, next, sealed));
+    const marked = (flag: string) => this.reflector.getAllAndOverride<boolean>(flag, [context.getHandler(), context.getClass()]) === true;
+    if (marked(IGNORES_KEY)) return next.handle();
+    return from(this.handle(req, http.getResponse<HttpReply>(), key, next, marked(SEALS_KEY)));
   }
 
   private async handle(req: HttpRequest, res: HttpReply, key: string, next: CallHandler, sealed: boolean): Promise<unknown> {

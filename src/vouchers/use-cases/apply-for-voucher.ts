@@ -13,6 +13,7 @@ import { ApplicationRepository } from '../application.repository';
 import { Voucher, VoucherApplication } from '../voucher.entity';
 import { approvesAtOnce } from '../voucher.rules';
 import { ApplicationChecks } from './application-checks';
+import { applicationEntry } from '../application.entry';
 import { VoucherIssuer } from './voucher-issuer';
 
 export interface ApplyForVoucherCommand {
@@ -48,28 +49,29 @@ export class ApplyForVoucher {
       const approveAtOnce = !refusal && approvesAtOnce(policy!.terms, grantedFen, cmd.amountFen);
       const application = this.draft(enterprise, regionCode, policy, cmd, refusal, approveAtOnce, now);
       await this.applications.insert(application);
-      const entry = { entityType: 'voucher_application', entityId: application.id, regionCode, organizationId: enterprise.id };
       // Submitted before anything else of it, so that its events follow the application's life in order.
-      this.uow.record({
-        ...entry,
-        action: 'application.submitted',
-        summary: { amountFen: cmd.amountFen, status: application.status, reasonCode: application.reasonCode },
-      });
+      this.uow.record(
+        applicationEntry(application, 'application.submitted', {
+          amountFen: cmd.amountFen,
+          status: application.status,
+          reasonCode: application.reasonCode,
+        }),
+      );
       // A rule's refusal is a decision too, taken by the rules at once: subscribers to application.decided hear of it.
       if (refusal) {
-        this.uow.record({
-          ...entry,
-          action: 'application.rejected',
-          summary: { reason: application.reason, reasonCode: application.reasonCode, automatic: true },
-        });
+        this.uow.record(
+          applicationEntry(application, 'application.rejected', {
+            reason: application.reason,
+            reasonCode: application.reasonCode,
+            automatic: true,
+          }),
+        );
       }
       const voucher = approveAtOnce ? await this.issuer.issue(application, enterprise, policy!, cmd.amountFen, now) : null;
       if (voucher) {
-        this.uow.record({
-          ...entry,
-          action: 'application.approved',
-          summary: { approvedFen: cmd.amountFen, voucherId: voucher.id, automatic: true },
-        });
+        this.uow.record(
+          applicationEntry(application, 'application.approved', { approvedFen: cmd.amountFen, voucherId: voucher.id, automatic: true }),
+        );
       }
       return ok({ application, voucher });
     });

@@ -13,6 +13,7 @@ import { strictestDualControlFen } from '../../policies/policy.rules';
 import { ApplicationRepository } from '../application.repository';
 import { applicationTransition } from '../application.states';
 import { Voucher, VoucherApplication } from '../voucher.entity';
+import { applicationEntry } from '../application.entry';
 import { applicationReason, needsSecondApproval } from '../voucher.rules';
 import { ApplicationChecks } from './application-checks';
 import { VoucherIssuer } from './voucher-issuer';
@@ -109,7 +110,7 @@ export class DecideApplication {
     const decided = { ...application, ...decision };
     const voucher = await this.issuer.issue(decided, enterprise, policy!, amountFen, now);
     this.uow.record(
-      entry(application, 'application.approved', {
+      applicationEntry(application, 'application.approved', {
         approvedFen: amountFen,
         voucherId: voucher.id,
         automatic: false,
@@ -146,7 +147,7 @@ export class DecideApplication {
     if (!(await this.applications.decide(application.id, 'pending_review', marked))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
     }
-    this.uow.record(entry(application, 'application.first_approval', { amountFen }));
+    this.uow.record(applicationEntry(application, 'application.first_approval', { amountFen }));
     return ok({ application: { ...application, ...marked }, voucher: null });
   }
 
@@ -167,16 +168,7 @@ export class DecideApplication {
     if (!(await this.applications.decide(application.id, application.status, decision))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
     }
-    this.uow.record(entry(application, 'application.rejected', { reason, automatic: false }));
+    this.uow.record(applicationEntry(application, 'application.rejected', { reason, automatic: false }));
     return ok({ application: { ...application, ...decision }, voucher: null });
   }
 }
-
-const entry = (a: VoucherApplication, action: string, summary: Record<string, unknown>) => ({
-  action,
-  entityType: 'voucher_application',
-  entityId: a.id,
-  regionCode: a.issuingRegionCode,
-  organizationId: a.enterpriseId,
-  summary,
-});
