@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { createTransport, Transporter } from 'nodemailer';
 import { hostname } from 'node:os';
 import { newId } from '../common/ids';
+import { Rounds } from '../common/rounds';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { mailConfig, MailConfig } from '../config/configuration';
@@ -43,9 +44,10 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly logger = new Logger(MailWorker.name);
   private readonly transport: Transporter | null;
   private readonly domain: string;
-  private running: Promise<number> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly rounds = new Rounds(
+    () => this.sendDue(),
+    (e) => this.logger.warn(`notification mails: ${e.message}`),
+  );
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -71,43 +73,21 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    await this.running?.catch(() => 0);
+    await this.rounds.stop();
     await Promise.all(this.inFlight);
     this.transport?.close();
   }
 
   /** Starts a round now, or right after the one running (the timer's and the outbox's nudges; none with MAIL_POLL_MS=0). */
   nudge(): void {
-    if (this.config.pollMs !== 0) this.round();
-  }
-
-  /** A round of sending, now or right after the one running. */
-  private round(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.sendDue()
-      .catch((e) => {
-        this.logger.warn(`notification mails: ${(e as Error).message}`);
-        return 0;
-      })
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.round();
-        }
-      });
+    if (this.config.pollMs !== 0) this.rounds.request();
   }
 
   /** Claims due mails while this node has room for their conversations and starts them; returns how many it claimed. */
   async sendDue(): Promise<number> {
     if (!this.transport) return 0;
     let made = 0;
-    while (!this.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
+    while (!this.rounds.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
       const ids = await this.notifications.dueMails(new Date().toISOString(), MAX_IN_FLIGHT - this.inFlight.size);
       let claimed = 0;
       for (const id of ids) {
@@ -122,7 +102,7 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
           .catch((e) => this.logger.warn(`notification mail ${id}: ${(e as Error).message}`))
           .finally(() => {
             this.inFlight.delete(send);
-            this.round(); // room again, whether a timer or only the sweep drives this node
+            this.rounds.request(); // room again, whether a timer or only the sweep drives this node
           });
         this.inFlight.add(send);
       }

@@ -6,6 +6,7 @@ import type { LookupFunction } from 'node:net';
 import { hostname } from 'node:os';
 import { MfaSecrets } from '../auth/mfa-secrets';
 import { newId } from '../common/ids';
+import { Rounds } from '../common/rounds';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { Sweeps } from '../common/sweeps';
 import { webhooksConfig, WebhooksConfig } from '../config/configuration';
@@ -47,9 +48,10 @@ interface Outcome {
 export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorker.name);
   private readonly rule: RetryRule;
-  private running: Promise<number> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly rounds = new Rounds(
+    () => this.deliverDue(),
+    (e) => this.logger.warn(`webhook deliveries: ${e.message}`),
+  );
   /** Attempts under way on this node: a slow receiver holds only its own, never the others'. */
   private readonly inFlight = new Set<Promise<void>>();
   /** Attempts made and not yet recorded: recorded together, one transaction for all that finished meanwhile. */
@@ -78,31 +80,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    await this.running?.catch(() => 0);
+    await this.rounds.stop();
     await Promise.all(this.inFlight);
     await this.recording;
   }
 
   /** Starts a round now, or right after the one running. With WEBHOOK_POLL_MS=0 this node delivers only in the sweep. */
   nudge(): void {
-    if (this.stopped || this.config.pollMs === 0) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.deliverDue()
-      .catch((e) => {
-        this.logger.warn(`webhook deliveries: ${(e as Error).message}`);
-        return 0;
-      })
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.nudge();
-        }
-      });
+    if (this.config.pollMs !== 0) this.rounds.request();
   }
 
   /**
@@ -111,7 +96,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
    */
   async deliverDue(): Promise<number> {
     let made = 0;
-    while (!this.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
+    while (!this.rounds.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
       const now = new Date();
       const candidates = await this.webhooks.due(now.toISOString(), Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size));
       if (candidates.length === 0) break;
