@@ -547,7 +547,7 @@ export interface paths {
          * Enable two-factor with a first correct code
          * @description **Who may call it:** A signed-in user who started enrolment.
          *
-         *     **What it changes:** Turns two-factor on: from then on login needs `otp`; audited.
+         *     **What it changes:** Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end; audited.
          *
          *     **Money:** None.
          */
@@ -677,7 +677,7 @@ export interface paths {
          * Disable a user of the admin’s organization or bureau
          * @description **Who may call it:** An admin of the same organization or bureau; a user outside the admin’s group is 404.
          *
-         *     **What it changes:** Disables the user: its sessions and tokens are refused at once on every node; audited.
+         *     **What it changes:** Disables the user: its sessions and tokens, and the API keys it made, are refused at once on every node; the webhooks it or its keys made end; audited. Of two admins disabling each other at once, the second is refused (401): a group keeps an admin.
          *
          *     **Money:** None.
          */
@@ -1480,7 +1480,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee and whether users must be qualified.
+         *     Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee, whether users must be qualified, and the most hours one enterprise may have booked and not yet over (maxLiveHoursPerEnterprise, 168 when left out).
          */
         put: operations["FacilityCalendarsController_set"];
         post?: never;
@@ -1567,7 +1567,7 @@ export interface paths {
          *
          *     **Money:** The subsidy for the hours moves on the voucher from available to held.
          *
-         *     An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins.
+         *     An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins. One enterprise’s hours booked on a facility and not yet over stay within its calendar’s maxLiveHoursPerEnterprise (168 by default): 422 LIMIT_REACHED beyond, also when its requests race.
          */
         post: operations["BookingsController_book"];
         delete?: never;
@@ -2432,7 +2432,7 @@ export interface paths {
          * Revoke an API key
          * @description **Who may call it:** An admin of the organization or bureau that owns the key; another group’s key is 404.
          *
-         *     **What it changes:** Revokes the key at once, on every node: the next request with it is 401; audited.
+         *     **What it changes:** Revokes the key at once, on every node: the next request with it is 401, and the webhooks it made end (`webhook.deleted`, cause `api_key.revoked`); audited.
          *
          *     **Money:** None.
          */
@@ -2500,7 +2500,7 @@ export interface components {
             /** @example 42 */
             seq: number;
             at: string;
-            actorId: Record<string, never> | null;
+            actorId: string | null;
             /** @enum {string|null} */
             actorRole: "enterprise" | "provider" | "bureau" | "platform" | null;
             /** @example sanction.recorded */
@@ -2509,8 +2509,8 @@ export interface components {
             entityType: string;
             entityId: string;
             /** @example 340100 */
-            regionCode: Record<string, never> | null;
-            organizationId: Record<string, never> | null;
+            regionCode: string | null;
+            organizationId: string | null;
             summary: {
                 [key: string]: unknown;
             };
@@ -2599,7 +2599,7 @@ export interface components {
             /** @enum {string} */
             level: "province" | "city";
             /** @example 340000 */
-            parentCode: Record<string, never> | null;
+            parentCode: string | null;
         };
         OrganizationView: {
             id: string;
@@ -2615,57 +2615,57 @@ export interface components {
             provinceCode: string;
             /** @enum {string} */
             status: "pending_verification" | "declined" | "active" | "applied" | "public_notice" | "suspended";
-            controllerCreditCode: Record<string, never> | null;
+            controllerCreditCode: string | null;
             relatedCreditCodes: string[];
-            noticeEndsAt: Record<string, never> | null;
-            statusReason: Record<string, never> | null;
+            noticeEndsAt: string | null;
+            statusReason: string | null;
             /** @description the qualification an enterprise was verified on; while it waits for verification, the number it stated */
-            certificateNo: Record<string, never> | null;
-            verifiedAt: Record<string, never> | null;
+            certificateNo: string | null;
+            verifiedAt: string | null;
             /** @example 王敏 */
-            contactPerson: Record<string, never> | null;
+            contactPerson: string | null;
             /** @example 0551-65123456 */
-            contactPhone: Record<string, never> | null;
+            contactPhone: string | null;
             /** @example finance@micronano.example.cn */
-            contactEmail: Record<string, never> | null;
+            contactEmail: string | null;
             /** @example 安徽省合肥市蜀山区望江西路 800 号 */
-            address: Record<string, never> | null;
+            address: string | null;
             /** @example 中国工商银行合肥科技支行 */
-            bankName: Record<string, never> | null;
+            bankName: string | null;
             /**
              * @description masked to all but the last four digits; in full only on settlement lines and statements, to the paying bureau
              * @example **** **** 4321
              */
-            bankAccount: Record<string, never> | null;
+            bankAccount: string | null;
             /** @description when its admin last changed the profile (the audit log has each change) */
-            profileUpdatedAt: Record<string, never> | null;
+            profileUpdatedAt: string | null;
         };
         UpdateProfileInput: {
             /** @example 王敏 */
-            contactPerson?: string;
+            contactPerson?: string | null;
             /**
              * @description a mainland mobile (13800138000) or a landline with area code
              * @example 0551-65123456
              */
-            contactPhone?: string;
+            contactPhone?: string | null;
             /** @example finance@micronano.example.cn */
-            contactEmail?: string;
+            contactEmail?: string | null;
             /** @example 安徽省合肥市蜀山区望江西路 800 号 */
-            address?: string;
+            address?: string | null;
             /**
              * @description payees: the bank (branch) settlements are paid into
              * @example 中国工商银行合肥科技支行
              */
-            bankName?: string;
+            bankName?: string | null;
             /**
              * @description payees: 8–30 digits, spaces between groups allowed; needs bankName
              * @example 1302 0108 0920 0054 321
              */
-            bankAccount?: string;
+            bankAccount?: string | null;
             /** @description actual controller's credit code; audited, and used for caps aggregated by controller */
-            controllerCreditCode?: string;
+            controllerCreditCode?: string | null;
             /** @description credit codes of shareholders, parent, subsidiaries: replaces the list; audited */
-            relatedCreditCodes?: string[];
+            relatedCreditCodes?: string[] | null;
         };
         AdmitProviderInput: {
             /**
@@ -3100,7 +3100,7 @@ export interface components {
             enterpriseId: string;
             /** @description in lists */
             enterpriseName?: string;
-            issuingRegionCode: Record<string, never> | null;
+            issuingRegionCode: string | null;
             amountFen: number;
             approvedFen?: number;
             purpose: string;
@@ -3306,7 +3306,7 @@ export interface components {
             subsidyFen: number;
             /** @description fee − subsidy of the hold: what the enterprise would pay */
             selfPayFen: number;
-            perRedemptionCapFen: Record<string, never> | null;
+            perRedemptionCapFen: number | null;
             policyId: string;
             expiresAt: string;
             /** @description units the provider recorded as used (≤ quantity), after capture; lowered by a dispute resolution */
@@ -3459,6 +3459,12 @@ export interface components {
             lateCancellationFeeBp: number;
             /** @example false */
             requiresQualification: boolean;
+            /**
+             * @description the most hours one enterprise may have booked on the facility and not yet over (422 LIMIT_REACHED beyond)
+             * @default 168
+             * @example 168
+             */
+            maxLiveHoursPerEnterprise?: number;
         };
         CalendarView: {
             facilityId: string;
@@ -3469,6 +3475,7 @@ export interface components {
             freeCancellationHours: number;
             lateCancellationFeeBp: number;
             requiresQualification: boolean;
+            maxLiveHoursPerEnterprise: number;
             updatedAt: string;
         };
         SlotView: {
@@ -3828,7 +3835,7 @@ export interface components {
             creditCode: string;
             reason: string;
             /** @example 2028-12-31 */
-            until: Record<string, never> | null;
+            until: string | null;
             /** @enum {string} */
             status: "active" | "lifted";
             /** @description active and not past its until date on the day of the response */
@@ -3836,7 +3843,7 @@ export interface components {
             /** @example 340000 */
             recordedRegionCode: string;
             createdAt: string;
-            liftedAt: Record<string, never> | null;
+            liftedAt: string | null;
         };
         SanctionPage: {
             items: components["schemas"]["SanctionView"][];
@@ -9296,7 +9303,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE, OUTSIDE_OPENING_HOURS, BOOKING_NOTICE, NOT_QUALIFIED */
+            /** @description VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE, OUTSIDE_OPENING_HOURS, BOOKING_NOTICE, NOT_QUALIFIED, LIMIT_REACHED */
             422: {
                 headers: {
                     [name: string]: unknown;

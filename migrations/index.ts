@@ -27,6 +27,7 @@ import { LoginRefusalsCounted1765880000000 } from './1765880000000-login-refusal
 import { GrantsRecounted1765890000000 } from './1765890000000-grants-recounted';
 import { RefusalMinutesReported1765900000000 } from './1765900000000-refusal-minutes-reported';
 import { EventIdFields1766000000000 } from './1766000000000-event-id-fields';
+import { BookingHoursCapped1766100000000 } from './1766100000000-booking-hours-capped';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -59,4 +60,5 @@ export const MIGRATIONS = [
   GrantsRecounted1765890000000,
   RefusalMinutesReported1765900000000,
   EventIdFields1766000000000,
+  BookingHoursCapped1766100000000,
 ];

@@ -80,6 +80,20 @@ export class ApiKeyRepository {
     return { items: rows.map(toKey), total: await this.db.count(sql`api_key ${where}`) };
   }
 
+  /**
+   * Whether a credential still acts — a person not disabled; a key not revoked, whose maker is not disabled — read
+   * under shared locks: a revocation or a disabling waits for the reader's unit to end, and so ends what it made.
+   */
+  async stillActs(actor: { userId: string; apiKey?: { id: string; createdBy: string } }): Promise<boolean> {
+    const person = await this.db.row(
+      sql`SELECT disabled_at FROM app_user WHERE id = ${actor.apiKey?.createdBy ?? actor.userId}${this.db.forShare}`,
+    );
+    if (!person || person.disabled_at) return false;
+    if (!actor.apiKey) return true;
+    const key = await this.db.row(sql`SELECT revoked_at FROM api_key WHERE id = ${actor.apiKey.id}${this.db.forShare}`);
+    return !!key && !key.revoked_at;
+  }
+
   /** Revokes a live key; false when it was already revoked. */
   async revoke(id: string, at: string): Promise<boolean> {
     return (await this.db.execute(sql`UPDATE api_key SET revoked_at = ${at} WHERE id = ${id} AND revoked_at IS NULL`)) === 1;

@@ -52,7 +52,8 @@ export class ApiKeysController {
   @Explained({
     summary: 'Revoke an API key',
     who: 'An admin of the organization or bureau that owns the key; another group’s key is 404.',
-    changes: 'Revokes the key at once, on every node: the next request with it is 401; audited.',
+    changes:
+      'Revokes the key at once, on every node: the next request with it is 401, and the webhooks it made end (`webhook.deleted`, cause `api_key.revoked`); audited.',
     money: NO_MONEY,
   })
   @HttpCode(204)

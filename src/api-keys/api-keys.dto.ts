@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { IsBoolean, IsString, Length } from 'class-validator';
 import { OneLine } from '../common/http/text';
 import type { ApiKey } from './api-key.repository';
+import { IsOmittable } from '../common/http/validators';
 
 export class CreateApiKeyInput {
   @ApiProperty({ example: '浙江科技大脑', description: 'what the key is for' }) @IsString() @Length(1, 100) @OneLine() name: string;
   @ApiPropertyOptional({ default: false, description: 'true: GET only; any other method is 403' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   readOnly?: boolean;
 }

@@ -7,6 +7,8 @@ import { Actor, Role } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { WebhookRepository } from '../webhooks/webhook.repository';
+import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ApiKey, ApiKeyRepository } from './api-key.repository';
 
 export const API_KEY_PREFIX = 'yrdk_';
@@ -32,6 +34,7 @@ export class ApiKeysService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly keys: ApiKeyRepository,
+    private readonly webhooks: WebhookRepository,
   ) {}
 
   async create(actor: Actor, name: string, readOnly: boolean): Promise<{ apiKey: ApiKey; key: string }> {
@@ -68,8 +71,12 @@ export class ApiKeysService {
       const mine = ownerOf(actor);
       if (!k || k.role !== mine.role || k.organizationId !== mine.organizationId || k.regionCode !== mine.regionCode)
         throw notFound('API key');
-      if (!(await this.keys.revoke(k.id, clock.iso()))) throw notFound('API key');
-      this.uow.record(entry(k, 'api_key.revoked', { name: k.name, prefix: k.prefix }));
+      const now = clock.iso();
+      if (!(await this.keys.revoke(k.id, now))) throw notFound('API key');
+      // What a leaked key subscribed must not go on receiving the owner's events.
+      const ended = await this.webhooks.endMadeBy(k.id, now);
+      this.uow.record(entry(k, 'api_key.revoked', { name: k.name, prefix: k.prefix, webhooksEnded: ended.length }));
+      for (const s of ended) this.uow.record(webhookDeleted(s, 'api_key.revoked'));
     });
   }
 

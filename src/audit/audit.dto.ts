@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsIn, IsString, Length } from 'class-validator';
 import { HASH_ALGS } from './audit-entry.entity';
 import { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
 import { PageQuery } from '../common/http/paging';
+import { IsOmittable } from '../common/http/validators';
 
 export class AuditQuery extends PageQuery {
-  @ApiPropertyOptional({ example: 'sanction' }) @IsOptional() @IsString() @Length(1, 32) entityType?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 36) entityId?: string;
+  @ApiPropertyOptional({ example: 'sanction' }) @IsOmittable() @IsString() @Length(1, 32) entityType?: string;
+  @ApiPropertyOptional() @IsOmittable() @IsString() @Length(1, 36) entityId?: string;
 }
 
 /** The stored summary is JSON text; an edited row may hold anything, and reading it must not fail. */
@@ -21,13 +22,13 @@ const parseSummary = (text: string): unknown => {
 export class AuditEntryView {
   @ApiProperty({ example: 42 }) seq: number;
   @ApiProperty() at: string;
-  @ApiProperty({ nullable: true }) actorId: string | null;
+  @ApiProperty({ type: String, nullable: true }) actorId: string | null;
   @ApiProperty({ nullable: true, enum: ['enterprise', 'provider', 'bureau', 'platform'] }) actorRole: string | null;
   @ApiProperty({ example: 'sanction.recorded' }) action: string;
   @ApiProperty({ example: 'sanction' }) entityType: string;
   @ApiProperty() entityId: string;
-  @ApiProperty({ nullable: true, example: '340100' }) regionCode: string | null;
-  @ApiProperty({ nullable: true }) organizationId: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '340100' }) regionCode: string | null;
+  @ApiProperty({ type: String, nullable: true }) organizationId: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) summary: unknown;
   @ApiProperty({ description: 'hashAlg over the fields and prevHash' }) hash: string;
   @ApiProperty() prevHash: string;
@@ -66,7 +67,7 @@ export class VerifyQuery {
     description:
       '`genesis`: recompute the whole chain and check every checkpoint. `checkpoint`: check the newest checkpoint’s signature, then recompute the chain from its entry to the head (at most about 1,000 entries, whatever the log’s size).',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['genesis', 'checkpoint'])
   from?: 'genesis' | 'checkpoint';
 }

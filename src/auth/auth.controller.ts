@@ -158,7 +158,7 @@ export class AuthController {
   @Explained({
     summary: 'Enable two-factor with a first correct code',
     who: 'A signed-in user who started enrolment.',
-    changes: 'Turns two-factor on: from then on login needs `otp`; audited.',
+    changes: 'Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end; audited.',
     money: NO_MONEY,
   })
   @Authenticated()

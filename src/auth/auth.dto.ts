@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmptyObject, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
 import { OneLine } from '../common/http/text';
-import { IsMailbox } from '../common/http/validators';
+import { IsMailbox, IsOmittable } from '../common/http/validators';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
@@ -30,7 +30,7 @@ export class LoginInput {
   @ApiProperty({ example: 'bureau-ah' }) @IsString() @Length(1, 64) @OneLine() username: string;
   @ApiProperty({ example: 'demo-pass-2026' }) @IsString() @Length(1, 200) password: string;
   @ApiPropertyOptional({ example: '492039', description: 'the current two-factor code, for accounts that use two-factor' })
-  @IsOptional()
+  @IsOmittable()
   @IsOtp()
   otp?: string;
 }
@@ -75,10 +75,10 @@ export class CreateUserInput {
   @ApiProperty({ example: 'bureau-ah-reviewer' }) @IsString() @IsUsername() username: string;
   @ApiProperty({ minLength: 10, maxLength: 200 }) @IsString() @Length(1, 200) password: string;
   @ApiPropertyOptional({ default: false, description: 'may manage this organization’s or bureau’s users' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   admin?: boolean;
-  @ApiPropertyOptional({ example: 'reviewer@kjt.ah.gov.cn' }) @IsOptional() @IsMailbox() @Length(3, 200) email?: string;
+  @ApiPropertyOptional({ example: 'reviewer@kjt.ah.gov.cn' }) @IsOmittable() @IsMailbox() @Length(3, 200) email?: string;
 }
 
 export class UserView {

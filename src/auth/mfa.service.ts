@@ -6,6 +6,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { MfaSetupView } from './auth.dto';
 import { MfaSecrets } from './mfa-secrets';
+import { SessionRepository } from './session.repository';
 import { UserRepository } from './user.repository';
 
 /** Two-factor enrolment: a secret is set up, then enabled by a first correct code. */
@@ -18,6 +19,7 @@ export class MfaService {
     private readonly uow: UnitOfWork,
     private readonly users: UserRepository,
     private readonly secrets: MfaSecrets,
+    private readonly sessions: SessionRepository,
   ) {}
 
   setup(actor: Actor): Promise<Outcome<MfaSetupView>> {
@@ -38,8 +40,12 @@ export class MfaService {
       if (!user.mfaSecret) return refusedBy(catalogued('INVALID_STATE', 'mfa.setupFirst'));
       const step = this.secrets.verify(this.secrets.decrypt(user.mfaSecret), otp);
       if (step === null) return refusedBy(catalogued('MFA_INVALID', 'auth.mfaInvalid'));
-      await this.users.enableMfa(user.id, securityClock.iso(), step);
-      this.uow.record(entry(actor, 'auth.mfa_enabled'));
+      const now = securityClock.iso();
+      await this.users.enableMfa(user.id, now, step);
+      // The user's other sessions began with the password alone: whoever else holds one (a stolen password is why
+      // people enrol) would otherwise keep it, now counted as two-factor. Only the session that gave the code stays.
+      const ended = await this.sessions.revokeAllOf(user.id, now, 'mfa_enabled', actor.sessionId);
+      this.uow.record({ ...entry(actor, 'auth.mfa_enabled'), summary: { username: actor.username, otherSessionsEnded: ended } });
       return ok(undefined);
     });
   }

@@ -87,7 +87,8 @@ export class UsersController {
   @Explained({
     summary: 'Disable a user of the admin’s organization or bureau',
     who: 'An admin of the same organization or bureau; a user outside the admin’s group is 404.',
-    changes: 'Disables the user: its sessions and tokens are refused at once on every node; audited.',
+    changes:
+      'Disables the user: its sessions and tokens, and the API keys it made, are refused at once on every node; the webhooks it or its keys made end; audited. Of two admins disabling each other at once, the second is refused (401): a group keeps an admin.',
     money: NO_MONEY,
   })
   @Authenticated()

@@ -7,6 +7,8 @@ import { Actor } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
+import { WebhookRepository } from '../webhooks/webhook.repository';
+import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ActivatedUserView, AwaitingUserView, CreateUserInput, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
@@ -51,6 +53,7 @@ export class UsersService {
     private readonly sessions: SessionRepository,
     private readonly credentials: Credentials,
     private readonly auth: AuthService,
+    private readonly webhooks: WebhookRepository,
   ) {}
 
   async list(actor: Actor, page: { limit: number; offset: number }): Promise<Page<StaffUserView>> {
@@ -144,9 +147,14 @@ export class UsersService {
   disable(actor: Actor, id: string): Promise<Outcome<StaffUserView>> {
     const group = groupOf(actor);
     return this.uow.run(async () => {
-      const user = await this.users.lock(id);
+      if (id === actor.userId) return refusedBy(catalogued('INVALID_STATE', 'users.selfDisable'));
+      // The admin's own row is locked with the target's, in one order: of two admins disabling each other at once, the
+      // second finds itself disabled and is refused, so the organization keeps an admin.
+      const [first, second] = [id, actor.userId].sort();
+      const locked = [await this.users.lock(first), await this.users.lock(second)];
+      const [user, self] = first === id ? locked : [locked[1], locked[0]];
+      if (!self || self.disabledAt) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       if (!user || !inGroup(user, group)) throw notFound('user');
-      if (user.id === actor.userId) return refusedBy(catalogued('INVALID_STATE', 'users.selfDisable'));
       const now = securityClock.iso();
       if (!(await this.users.disable(id, now))) {
         return refusedBy(
@@ -156,14 +164,17 @@ export class UsersService {
         );
       }
       const ended = await this.sessions.revokeAllOf(id, now, 'user_disabled');
+      // Their webhooks, and their keys', stop with them (the keys are refused while they are disabled).
+      const webhooksEnded = await this.webhooks.endMadeBy(id, now);
       this.uow.record({
         action: 'user.disabled',
         entityType: 'user',
         entityId: id,
         regionCode: user.regionCode,
         organizationId: user.organizationId,
-        summary: { username: user.username, sessionsEnded: ended },
+        summary: { username: user.username, sessionsEnded: ended, webhooksEnded: webhooksEnded.length },
       });
+      for (const s of webhooksEnded) this.uow.record(webhookDeleted(s, 'user.disabled'));
       return ok(staffView({ ...user, disabledAt: now }));
     });
   }

@@ -7,7 +7,6 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   IsUUID,
   Length,
@@ -17,13 +16,13 @@ import {
   ValidateBy,
   ValidateNested,
 } from 'class-validator';
-import { IsCalendarDate, isRealDate } from '../common/http/validators';
+import { IsCalendarDate, isRealDate, IsOmittable } from '../common/http/validators';
 import { PageQuery } from '../common/http/paging';
 import { OneLine } from '../common/http/text';
 import { REDEMPTION_MODES, RedemptionMode } from '../policies/policy.types';
 import { RedemptionView } from '../redemptions/redemption.dto';
 import type { Booking, BookingStatus, FacilityCalendar } from './booking.entity';
-import { shown } from './booking.rules';
+import { DEFAULT_LIVE_HOURS_PER_ENTERPRISE, shown } from './booking.rules';
 import { effectiveBookingStatus } from './booking.time-rules';
 
 const WHOLE_HOUR = /^([01]\d|2[0-4]):00$/;
@@ -75,7 +74,7 @@ export class CalendarInput {
   @Type(() => OpeningHoursInput)
   openingHours: OpeningHoursInput[];
   @ApiPropertyOptional({ type: [ClosureInput] })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(500)
   @IsObject({ each: true, message: 'closures must be objects {from, to, reason}' })
@@ -95,6 +94,18 @@ export class CalendarInput {
   @Max(10000)
   lateCancellationFeeBp: number;
   @ApiProperty({ example: false }) @IsBoolean() requiresQualification: boolean;
+  @ApiPropertyOptional({
+    example: DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
+    minimum: 1,
+    maximum: 8784,
+    default: DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
+    description: 'the most hours one enterprise may have booked on the facility and not yet over (422 LIMIT_REACHED beyond)',
+  })
+  @IsOmittable()
+  @IsInt()
+  @Min(1)
+  @Max(8784)
+  maxLiveHoursPerEnterprise?: number;
 }
 
 export class CalendarView {
@@ -106,6 +117,7 @@ export class CalendarView {
   @ApiProperty() freeCancellationHours: number;
   @ApiProperty() lateCancellationFeeBp: number;
   @ApiProperty() requiresQualification: boolean;
+  @ApiProperty() maxLiveHoursPerEnterprise: number;
   @ApiProperty() updatedAt: string;
 
   static of(c: FacilityCalendar): CalendarView {
@@ -118,6 +130,7 @@ export class CalendarView {
       freeCancellationHours: c.freeCancellationHours,
       lateCancellationFeeBp: c.lateCancellationFeeBp,
       requiresQualification: c.requiresQualification,
+      maxLiveHoursPerEnterprise: c.maxLiveHoursPerEnterprise,
       updatedAt: c.updatedAt,
     };
   }
@@ -153,7 +166,7 @@ export class BookingInput {
   @IsString()
   @IsInstantText()
   end: string;
-  @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOptional() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
+  @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOmittable() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
 }
 
 export class UsageInput {
@@ -175,13 +188,13 @@ export class QualificationView {
 }
 
 export class BookingQuery extends PageQuery {
-  @ApiPropertyOptional() @IsOptional() @IsUUID() facilityId?: string;
+  @ApiPropertyOptional() @IsOmittable() @IsUUID() facilityId?: string;
   @ApiPropertyOptional({ example: '2026-12-01', description: 'bookings ending after this day starts (Asia/Shanghai)' })
-  @IsOptional()
+  @IsOmittable()
   @IsCalendarDate()
   from?: string;
   @ApiPropertyOptional({ example: '2026-12-31', description: 'bookings starting before this day ends (Asia/Shanghai)' })
-  @IsOptional()
+  @IsOmittable()
   @IsCalendarDate()
   to?: string;
 }

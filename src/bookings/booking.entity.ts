@@ -35,6 +35,8 @@ export class FacilityCalendar {
   @IntColumn() freeCancellationHours: number;
   @IntColumn() lateCancellationFeeBp: number;
   @Column({ type: 'boolean' }) requiresQualification: boolean;
+  /** The most hours one enterprise may have booked on the facility and not yet over (DEFAULT_LIVE_HOURS_PER_ENTERPRISE). */
+  @IntColumn({ default: 168 }) maxLiveHoursPerEnterprise: number;
   @InstantColumn() updatedAt: string;
 }
 

@@ -6,6 +6,7 @@ import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
 import { DAY_MS } from '../common/clock';
 import { HOUR_MS, MAX_RANGE_DAYS, stored } from './booking.rules';
+import { bookingExpired } from './booking.time-rules';
 import { Booking, BookingHour, BookingStatus, CalendarFeed, FacilityCalendar, FacilityQualification } from './booking.entity';
 
 /** How a live booking ends. */
@@ -36,6 +37,18 @@ export class BookingRepository {
       sql`SELECT h.booking_id AS bookingId, h.hour_start AS hourStart FROM booking_hour h JOIN booking b ON b.id = h.booking_id
           WHERE h.facility_id = ${facilityId} AND h.hour_start >= ${stored(fromMs)} AND b.status = 'booked' ORDER BY h.hour_start`,
     );
+  }
+
+  /**
+   * The hours the enterprise has booked on the facility and not yet over, read as committed (a locking read: the unit's
+   * snapshot may be older than a booking the caller's lock waited for).
+   */
+  async liveHoursOf(facilityId: string, enterpriseId: string, now: string): Promise<number> {
+    const row = await this.db.row<{ hours: unknown }>(
+      sql`SELECT COALESCE(SUM(b.hours), 0) AS hours FROM booking b
+          WHERE b.enterprise_id = ${enterpriseId} AND b.facility_id = ${facilityId} AND b.status = 'booked' AND b.end_at > ${now}${this.db.forShare}`,
+    );
+    return Number(row?.hours ?? 0);
   }
 
   /** Replaces the facility's calendar (the caller holds the facility's row lock, so two replacements queue). */
@@ -138,12 +151,19 @@ export class BookingRepository {
     return this.db.page(Booking, 'b', where, sql`b.start_at, b.id`, q);
   }
 
-  /** An organization's bookings (as enterprise or as provider) from `from` on, for its calendar feed. */
-  forFeed(organizationId: string, from: string, limit: number): Promise<Booking[]> {
+  /**
+   * An organization's bookings (as enterprise or as provider) its calendar feed shows: live or completed, ending after
+   * `from`. Past the limit the nearest to come are kept first, then the latest gone: cancelled and old ones must not
+   * crowd out next week's.
+   */
+  forFeed(organizationId: string, from: string, now: string, limit: number): Promise<Booking[]> {
+    const upcoming = sql`b.end_at >= ${now}`;
     return this.db.select(
       Booking,
       'b',
-      sql`WHERE (b.enterprise_id = ${organizationId} OR b.provider_id = ${organizationId}) AND b.end_at >= ${from} ORDER BY b.start_at LIMIT ${limit}`,
+      sql`WHERE (b.enterprise_id = ${organizationId} OR b.provider_id = ${organizationId}) AND b.end_at >= ${from}
+          AND b.status IN ('booked', 'completed') AND NOT ${bookingExpired.sql('b', now)}
+          ORDER BY CASE WHEN ${upcoming} THEN 0 ELSE 1 END, CASE WHEN ${upcoming} THEN b.start_at END, b.start_at DESC LIMIT ${limit}`,
     );
   }
 

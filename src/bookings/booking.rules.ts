@@ -90,7 +90,11 @@ export const hourBookable = (terms: Pick<BookingTerms, 'openingHours' | 'closure
   hourOpen(terms.openingHours, ms) && !hourClosed(terms.closures, ms);
 
 /** A calendar's refusal as a catalogue entry (`bookings.*`), so it reads in the caller's language. */
-export type BookingRefusal = { code: 'OUTSIDE_OPENING_HOURS' | 'BOOKING_NOTICE'; key: string; params: Record<string, string | number> };
+export type BookingRefusal = {
+  code: 'OUTSIDE_OPENING_HOURS' | 'BOOKING_NOTICE' | 'LIMIT_REACHED';
+  key: string;
+  params: Record<string, string | number>;
+};
 
 /** The opening hours of the weekday of `ms` in Shanghai, as people read them: "08:00–12:00, 13:00–20:00", or "" if closed. */
 function openingHoursOf(openingHours: OpeningHours[], ms: number): string {
@@ -125,6 +129,17 @@ export function calendarRefusal(terms: BookingTerms, startMs: number, endMs: num
   }
   return null;
 }
+
+/**
+ * One enterprise's hours booked on a facility and not yet over, unless its lab sets another cap: a week of hours. A
+ * voucher of 1 fen holds a booking of any length (the enterprise pays the rest), and cancelling early is free, so
+ * without a cap one enterprise could hold an instrument for months and let others find it taken.
+ */
+export const DEFAULT_LIVE_HOURS_PER_ENTERPRISE = 168;
+
+/** Why `adding` more hours take an enterprise past the facility's cap, given the `live` hours it has booked and not yet over. */
+export const liveHoursRefusal = (live: number, adding: number, cap: number): BookingRefusal | null =>
+  live + adding > cap ? { code: 'LIMIT_REACHED', key: 'bookings.liveHoursCap', params: { live, adding, cap } } : null;
 
 /** Whether a cancellation by the enterprise at `nowMs` comes later than `freeCancellationHours` before the start. */
 export const lateCancellation = (startMs: number, nowMs: number, freeCancellationHours: number): boolean =>

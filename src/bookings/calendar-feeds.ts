@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import ical, { escape, ICalEventStatus } from 'ical-generator';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { UserRepository } from '../auth/user.repository';
 import { clock, isoPlusDays } from '../common/clock';
+import { appConfig, AppConfig } from '../config/configuration';
 import { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -13,11 +14,9 @@ import { provinceOfRegion, regionName } from '../regions/regions.data';
 import { VoucherRepository } from '../vouchers/voucher.repository';
 import type { BookingStatus } from './booking.entity';
 import { BookingRepository } from './booking.repository';
-import { effectiveBookingStatus } from './booking.time-rules';
 
 const FEED_SUFFIX = '.ics';
-/** Bookings from 90 days back on, at most this many: what a calendar app shows. */
-const FEED_LIMIT = 2000;
+/** Bookings from 90 days back on (at most CALENDAR_FEED_MAX_EVENTS): what a calendar app shows. */
 const FEED_HISTORY_DAYS = 90;
 /** What a booking's status reads as in the feed (cancelled and expired ones are left out of it). */
 const STATUS_ZH: Record<BookingStatus, string> = { booked: '已预约', completed: '已完成', cancelled: '已取消', expired: '已过期' };
@@ -38,6 +37,7 @@ const locationOf = (provider: { name: string; regionCode: string; address: strin
 @Injectable()
 export class CalendarFeeds {
   constructor(
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly uow: UnitOfWork,
     private readonly bookings: BookingRepository,
     private readonly users: UserRepository,
@@ -70,9 +70,12 @@ export class CalendarFeeds {
     const user = feed ? await this.users.get(feed.userId) : undefined;
     if (!user || user.disabledAt || !user.organizationId) throw notFound('calendar feed');
     const now = clock.iso();
-    const bookings = (await this.bookings.forFeed(user.organizationId, isoPlusDays(now, -FEED_HISTORY_DAYS), FEED_LIMIT))
-      .map((b) => ({ ...b, status: effectiveBookingStatus(b, now) }))
-      .filter((b) => b.status !== 'cancelled' && b.status !== 'expired');
+    const bookings = await this.bookings.forFeed(
+      user.organizationId,
+      isoPlusDays(now, -FEED_HISTORY_DAYS),
+      now,
+      this.config.calendarFeedMaxEvents,
+    );
     const names = await this.names.of([user.organizationId, ...bookings.flatMap((b) => [b.facilityId, b.enterpriseId])]);
     // An organization's bookings name few labs and, but for a lab's own feed, few vouchers: each read once.
     const providers = await this.byId([...new Set(bookings.map((b) => b.providerId))], (id) => this.organizations.get(id));

@@ -12,6 +12,7 @@ import { FacilityCalendar } from './booking.entity';
 import { BookingRepository } from './booking.repository';
 import {
   daysBetween,
+  DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
   hourBookable,
   hourOf,
   HOUR_MS,
@@ -79,6 +80,7 @@ export class CalendarsService {
         freeCancellationHours: input.freeCancellationHours,
         lateCancellationFeeBp: input.lateCancellationFeeBp,
         requiresQualification: input.requiresQualification,
+        maxLiveHoursPerEnterprise: input.maxLiveHoursPerEnterprise ?? DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
         updatedAt: clock.iso(),
       };
       // Booked hours (the one begun included) stay open: the lab cancels those bookings first, which tells their

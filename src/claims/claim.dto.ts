@@ -8,7 +8,6 @@ import {
   IsBoolean,
   IsIn,
   IsObject,
-  IsOptional,
   IsString,
   IsUUID,
   Length,
@@ -16,7 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
-import { IsFen } from '../common/http/validators';
+import { IsFen, IsOmittable } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Claim, CLAIM_STATUSES } from './claim.entity';
 import { HasVisibleText, NoBidiControls, OneLine } from '../common/http/text';
@@ -50,13 +49,13 @@ export class EvidenceInput {
   @IsInvoiceNo()
   invoiceNo: string;
   @ApiPropertyOptional({ example: 'BANK-20260412-8841', description: 'proof that the self-paid share was received' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   @OneLine()
   paymentProofRef?: string;
   @ApiPropertyOptional({ example: 'RPT-TEM-2026-0412', description: 'service report reference' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   @OneLine()
@@ -79,7 +78,7 @@ export class SubmitClaimInput {
 
 export class ApproveClaimInput {
   @ApiPropertyOptional({ description: 'approve less than claimed (at least 1 fen; to pay nothing, reject); default: the claimed amount' })
-  @IsOptional()
+  @IsOmittable()
   @IsFen(1)
   approvedFen?: number;
 }
@@ -95,19 +94,19 @@ export class RejectClaimInput {
       'exhausted (exhausted becomes active), to the issuing budget when it expired or was revoked, no longer counting against ' +
       'the annual grant.',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   final?: boolean;
 }
 
 export class ClaimQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: CLAIM_STATUSES }) @IsOptional() @IsIn(CLAIM_STATUSES) status?: Claim['status'];
+  @ApiPropertyOptional({ enum: CLAIM_STATUSES }) @IsOmittable() @IsIn(CLAIM_STATUSES) status?: Claim['status'];
   @ApiPropertyOptional({ example: '340100' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(REGION_CODES, { message: 'issuingRegionCode must be a province or city of the region list' })
   issuingRegionCode?: string;
   @ApiPropertyOptional({ description: 'the claims a settlement batch pays (a payee sees its own among them)' })
-  @IsOptional()
+  @IsOmittable()
   @IsUUID()
   settlementId?: string;
 }

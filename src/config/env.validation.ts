@@ -68,6 +68,8 @@ export class Environment {
    * catalogue: the region listed 28,634 instruments over thousands of labs.
    */
   @Type(() => Number) @IsInt() @Min(1) @Max(100000) MAX_FACILITIES_PER_PROVIDER = 500;
+  /** The most bookings one calendar feed lists: the nearest to come first, then the latest of the 90 days gone. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100000) CALENDAR_FEED_MAX_EVENTS = 2000;
   /** Behind a reverse proxy: trust its X-Forwarded-For for the client address (Express "trust proxy"). */
   @IsOptional() @IsString() TRUST_PROXY?: string;
   /** Browser origins allowed to call the API (comma-separated); empty: CORS off. */
@@ -124,6 +126,13 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (env.AUDIT_SIGNING_KEY) parseSigningKey(env.AUDIT_SIGNING_KEY);
   if (env.AUDIT_HASH === 'sm3' && !getHashes().includes('sm3')) {
     throw new Error('Invalid configuration: AUDIT_HASH=sm3 but the OpenSSL of this Node.js has no SM3');
+  }
+  if (env.SESSION_IDLE_SEC < env.JWT_TTL) {
+    // Idleness is judged at refresh: an access token issued at the last refresh must not outlive the idle limit.
+    throw new Error('Invalid configuration: SESSION_IDLE_SEC must be at least JWT_TTL (an access token outlived the idle limit)');
+  }
+  if (env.SESSION_MAX_SEC < env.SESSION_IDLE_SEC) {
+    throw new Error('Invalid configuration: SESSION_MAX_SEC must be at least SESSION_IDLE_SEC');
   }
   if (env.WEBHOOK_LEASE_MS <= env.WEBHOOK_TIMEOUT_MS) {
     throw new Error('Invalid configuration: WEBHOOK_LEASE_MS must be longer than WEBHOOK_TIMEOUT_MS (a lease outlives its attempt)');

@@ -1,18 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { QueryInt } from '../common/http/validators';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { QueryInt, IsOmittable } from '../common/http/validators';
 import { DomainEvent } from './event.repository';
 import { CONTRACT_EVENT_TYPES } from './event-types';
 
 export class EventFeedQuery {
   @ApiPropertyOptional({ description: 'the nextCursor of the previous page; absent or empty: from the first event' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(64)
   after?: string;
 
   @ApiPropertyOptional({ type: 'integer', default: 100, minimum: 1, maximum: 500 })
-  @IsOptional()
+  @IsOmittable()
   @QueryInt()
   @IsInt()
   @Min(1)

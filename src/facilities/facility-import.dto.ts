@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsObject, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { OneLine } from '../common/http/text';
 import { CreateFacilityInput } from './facility.dto';
+import { IsOmittable } from '../common/http/validators';
 
 /** The most rows one import takes (a lab with 300 instruments sends one file). */
 export const MAX_IMPORT_ROWS = 2000;
@@ -29,7 +30,7 @@ export class ImportFacilitiesInput {
 
 export class ImportQuery {
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'true: check every row and report what would happen, change nothing' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^(true|false)$/, { message: 'dryRun must be true or false' })
   dryRun?: string;
 }

@@ -4,6 +4,7 @@ import { PageQuery } from '../common/http/paging';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { Facility, FacilityRating, FACILITY_UNITS, FacilityUnit } from './facility.entity';
 import { HasVisibleText, NoBidiControls, OneLine } from '../common/http/text';
+import { IsOmittable } from '../common/http/validators';
 
 /** ¥100 million per unit: far above any instrument hour, and fee = price × quantity stays exact in a double. */
 export const MAX_UNIT_PRICE_FEN = 10_000_000_000;
@@ -66,14 +67,14 @@ export class UpdateFacilityInput {
 
 export class FacilityQuery extends PageQuery {
   @ApiPropertyOptional({ example: '310000', description: 'province of the facility (a province code, NNxxxx with xxxx = 0000)' })
-  @IsOptional()
+  @IsOmittable()
   @Matches(/^\d{2}0000$/, { message: '$property must be a province code such as 310000' })
   provinceCode?: string;
 
-  @ApiPropertyOptional({ enum: SERVICE_CATEGORIES }) @IsOptional() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
+  @ApiPropertyOptional({ enum: SERVICE_CATEGORIES }) @IsOmittable() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
 
   @ApiPropertyOptional({ example: '电镜', description: 'case-insensitive substring of the name or description' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 100)
   q?: string;

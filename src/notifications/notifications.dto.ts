@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { IsBoolean } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { NOTIFICATION_KINDS } from './notification-templates';
 import type { Notification } from './notification.repository';
+import { IsOmittable } from '../common/http/validators';
 
 export class NotificationQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'only those not read yet' })
-  @IsOptional()
+  @IsOmittable()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   unread?: boolean;

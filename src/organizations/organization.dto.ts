@@ -18,7 +18,7 @@ import {
 import { creditCodeProblem } from './credit-code';
 import { ENTERPRISE_KINDS, Organization, ORGANIZATION_STATUSES } from './organization.entity';
 import { HasVisibleText, NoBidiControls, OneLine } from '../common/http/text';
-import { IsMailbox } from '../common/http/validators';
+import { IsMailbox, IsOmittable } from '../common/http/validators';
 import { IsBankAccount, IsPhone, maskBankAccount } from './profile.rules';
 
 /** Validates a unified social credit code and names the exact problem. */
@@ -42,17 +42,17 @@ export class OrganizationInput {
   @IsCreditCode()
   creditCode: string;
   @ApiPropertyOptional({ enum: ENTERPRISE_KINDS, description: 'enterprises only; default tech_sme' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ENTERPRISE_KINDS)
   kind?: (typeof ENTERPRISE_KINDS)[number];
   @ApiPropertyOptional({
     description: "actual controller's credit code; an enterprise declaring one waits for its bureau's verification even when listed",
   })
-  @IsOptional()
+  @IsOmittable()
   @IsCreditCode()
   controllerCreditCode?: string;
   @ApiPropertyOptional({ type: [String], description: 'credit codes of shareholders, parent, subsidiaries' })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMaxSize(100)
   @IsCreditCode({ each: true })
@@ -62,7 +62,7 @@ export class OrganizationInput {
     description:
       "enterprises: the certificate number of its qualification (高新技术企业 证书编号, 科技型中小企业 入库编号). A listed enterprise is active at registration only when it names the number its province's qualified list holds; otherwise it waits for its bureau, which sees the number stated",
   })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   @OneLine()
@@ -71,7 +71,7 @@ export class OrganizationInput {
 
 export class AdmitProviderInput {
   @ApiPropertyOptional({ description: 'public notice period in days; 0 activates at once', default: 7, minimum: 0, maximum: 60 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(60)
@@ -130,28 +130,30 @@ export class OrganizationView {
   @ApiProperty({ example: '340100' }) regionCode: string;
   @ApiProperty({ example: '340000' }) provinceCode: string;
   @ApiProperty({ enum: ORGANIZATION_STATUSES }) status: string;
-  @ApiProperty({ nullable: true }) controllerCreditCode: string | null;
+  @ApiProperty({ type: String, nullable: true }) controllerCreditCode: string | null;
   @ApiProperty({ type: [String] }) relatedCreditCodes: string[];
-  @ApiProperty({ nullable: true }) noticeEndsAt: string | null;
-  @ApiProperty({ nullable: true }) statusReason: string | null;
+  @ApiProperty({ type: String, nullable: true }) noticeEndsAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) statusReason: string | null;
   @ApiProperty({
+    type: String,
     nullable: true,
     description: 'the qualification an enterprise was verified on; while it waits for verification, the number it stated',
   })
   certificateNo: string | null;
-  @ApiProperty({ nullable: true }) verifiedAt: string | null;
-  @ApiProperty({ nullable: true, example: '王敏' }) contactPerson: string | null;
-  @ApiProperty({ nullable: true, example: '0551-65123456' }) contactPhone: string | null;
-  @ApiProperty({ nullable: true, example: 'finance@micronano.example.cn' }) contactEmail: string | null;
-  @ApiProperty({ nullable: true, example: '安徽省合肥市蜀山区望江西路 800 号' }) address: string | null;
-  @ApiProperty({ nullable: true, example: '中国工商银行合肥科技支行' }) bankName: string | null;
+  @ApiProperty({ type: String, nullable: true }) verifiedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '王敏' }) contactPerson: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '0551-65123456' }) contactPhone: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'finance@micronano.example.cn' }) contactEmail: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '安徽省合肥市蜀山区望江西路 800 号' }) address: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '中国工商银行合肥科技支行' }) bankName: string | null;
   @ApiProperty({
+    type: String,
     nullable: true,
     example: '**** **** 4321',
     description: 'masked to all but the last four digits; in full only on settlement lines and statements, to the paying bureau',
   })
   bankAccount: string | null;
-  @ApiProperty({ nullable: true, description: 'when its admin last changed the profile (the audit log has each change)' })
+  @ApiProperty({ type: String, nullable: true, description: 'when its admin last changed the profile (the audit log has each change)' })
   profileUpdatedAt: string | null;
 
   static of(o: Organization): OrganizationView {
@@ -197,41 +199,70 @@ export class OrganizationView {
   }
 }
 
-/** What an organization's admin may change of its profile; every field optional, at least one present. */
+/** What an organization's admin may change of its profile; every field optional, at least one present; null clears one. */
 export class UpdateProfileInput {
-  @ApiPropertyOptional({ example: '王敏' }) @IsOptional() @IsString() @Length(1, 100) @OneLine() contactPerson?: string;
-  @ApiPropertyOptional({ example: '0551-65123456', description: 'a mainland mobile (13800138000) or a landline with area code' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '王敏' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  @OneLine()
+  contactPerson?: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '0551-65123456',
+    description: 'a mainland mobile (13800138000) or a landline with area code',
+  })
   @IsOptional()
   @IsPhone()
-  contactPhone?: string;
-  @ApiPropertyOptional({ example: 'finance@micronano.example.cn' }) @IsOptional() @IsMailbox() @Length(3, 254) contactEmail?: string;
-  @ApiPropertyOptional({ example: '安徽省合肥市蜀山区望江西路 800 号' })
+  contactPhone?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'finance@micronano.example.cn' })
+  @IsOptional()
+  @IsMailbox()
+  @Length(3, 254)
+  contactEmail?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: '安徽省合肥市蜀山区望江西路 800 号' })
   @IsOptional()
   @IsString()
   @Length(2, 300)
   @OneLine()
-  address?: string;
-  @ApiPropertyOptional({ example: '中国工商银行合肥科技支行', description: 'payees: the bank (branch) settlements are paid into' })
+  address?: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '中国工商银行合肥科技支行',
+    description: 'payees: the bank (branch) settlements are paid into',
+  })
   @IsOptional()
   @IsString()
   @Length(2, 100)
   @OneLine()
-  bankName?: string;
+  bankName?: string | null;
   @ApiPropertyOptional({
+    type: String,
+    nullable: true,
     example: '1302 0108 0920 0054 321',
     description: 'payees: 8–30 digits, spaces between groups allowed; needs bankName',
   })
   @IsOptional()
   @IsBankAccount()
-  bankAccount?: string;
-  @ApiPropertyOptional({ description: "actual controller's credit code; audited, and used for caps aggregated by controller" })
+  bankAccount?: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: "actual controller's credit code; audited, and used for caps aggregated by controller",
+  })
   @IsOptional()
   @IsCreditCode()
-  controllerCreditCode?: string;
-  @ApiPropertyOptional({ type: [String], description: 'credit codes of shareholders, parent, subsidiaries: replaces the list; audited' })
+  controllerCreditCode?: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: [String],
+    description: 'credit codes of shareholders, parent, subsidiaries: replaces the list; audited',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
   @IsCreditCode({ each: true })
-  relatedCreditCodes?: string[];
+  relatedCreditCodes?: string[] | null;
 }

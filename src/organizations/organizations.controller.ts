@@ -6,7 +6,7 @@ import { validationPipe } from '../common/http/validation';
 import { CallerLanguage, Language } from '../common/i18n/messages';
 import { isKnownRegion } from '../regions/regions.data';
 import { Refuses } from '../common/http/answers';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
@@ -26,12 +26,13 @@ import { ORGANIZATION_STATUSES } from './organization.entity';
 import { OrganizationsService, QualifiedRow } from './organizations.service';
 import { ApiBodyExample, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 import { HttpRequest } from '../common/http/http-neutral';
+import { IsOmittable } from '../common/http/validators';
 
 class OrganizationQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ['enterprise', 'provider'] }) @IsOptional() @IsIn(['enterprise', 'provider']) type?:
+  @ApiPropertyOptional({ enum: ['enterprise', 'provider'] }) @IsOmittable() @IsIn(['enterprise', 'provider']) type?:
     'enterprise' | 'provider';
   @ApiPropertyOptional({ enum: ORGANIZATION_STATUSES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ORGANIZATION_STATUSES)
   status?: string;
 }

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { OneLine } from '../common/http/text';
 import { IsCreditCode } from '../organizations/organization.dto';
 import { PartyRelation } from './party-relation.entity';
+import { IsOmittable } from '../common/http/validators';
 
 export class RecordRelationInput {
   @ApiProperty({ example: '91340100MA2T8XQ21W' }) @IsCreditCode() creditCodeA: string;
@@ -16,7 +17,7 @@ export class RecordRelationInput {
 }
 
 export class RelationQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'relations of this credit code' }) @IsOptional() @IsCreditCode() creditCode?: string;
+  @ApiPropertyOptional({ description: 'relations of this credit code' }) @IsOmittable() @IsCreditCode() creditCode?: string;
 }
 
 export class RelationView {

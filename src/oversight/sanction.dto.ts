@@ -1,10 +1,10 @@
 import { sanctionInForce } from './sanction.time-rules';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator';
+import { IsIn, IsString, Length, ValidateBy } from 'class-validator';
 import { clock } from '../common/clock';
 import { PageQuery } from '../common/http/paging';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
-import { IsCalendarDate } from '../common/http/validators';
+import { IsCalendarDate, IsOmittable } from '../common/http/validators';
 import { IsCreditCode } from '../organizations/organization.dto';
 import { Sanction } from './sanction.entity';
 
@@ -30,27 +30,27 @@ export class RecordSanctionInput {
   @HasVisibleText(1)
   reason: string;
   @ApiPropertyOptional({ example: '2028-12-31', description: 'last day in force (YYYY-MM-DD, today or later); omitted: until lifted' })
-  @IsOptional()
+  @IsOmittable()
   @IsCalendarDate()
   @IsNotPast()
   until?: string;
 }
 
 export class SanctionQuery extends PageQuery {
-  @ApiPropertyOptional() @IsOptional() @IsCreditCode() creditCode?: string;
-  @ApiPropertyOptional({ enum: SANCTION_STATUSES }) @IsOptional() @IsIn(SANCTION_STATUSES) status?: (typeof SANCTION_STATUSES)[number];
+  @ApiPropertyOptional() @IsOmittable() @IsCreditCode() creditCode?: string;
+  @ApiPropertyOptional({ enum: SANCTION_STATUSES }) @IsOmittable() @IsIn(SANCTION_STATUSES) status?: (typeof SANCTION_STATUSES)[number];
 }
 
 export class SanctionView {
   @ApiProperty() id: string;
   @ApiProperty() creditCode: string;
   @ApiProperty() reason: string;
-  @ApiProperty({ nullable: true, example: '2028-12-31' }) until: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '2028-12-31' }) until: string | null;
   @ApiProperty({ enum: SANCTION_STATUSES }) status: 'active' | 'lifted';
   @ApiProperty({ description: 'active and not past its until date on the day of the response' }) inForce: boolean;
   @ApiProperty({ example: '340000' }) recordedRegionCode: string;
   @ApiProperty() createdAt: string;
-  @ApiProperty({ nullable: true }) liftedAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) liftedAt: string | null;
 
   static of(s: Sanction): SanctionView {
     const { id, creditCode, reason, until, status, recordedRegionCode, createdAt, liftedAt } = s;

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
 import { stringify } from 'csv-stringify/sync';
-import { QueryInt } from '../common/http/validators';
+import { QueryInt, IsOmittable } from '../common/http/validators';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
@@ -14,13 +14,13 @@ import { HttpReply } from '../common/http/http-neutral';
 
 class StatsQuery {
   @ApiPropertyOptional({ description: 'budget year; default this year' })
-  @IsOptional()
+  @IsOmittable()
   @QueryInt()
   @IsInt()
   @Min(2000)
   @Max(2100)
   year?: number;
-  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' }) @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' }) @IsOmittable() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
 }
 
 /** JSON, or the same figures as CSV (UTF-8 with a BOM so spreadsheets read it). */

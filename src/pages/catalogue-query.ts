@@ -1,16 +1,17 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsString, Length, Max, Min, validateSync } from 'class-validator';
 import { violationsError } from '../common/http/validation';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { PROVINCE_CODES } from '../regions/regions.data';
+import { IsOmittable } from '../common/http/validators';
 
 const blankIsAbsent = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 /** The catalogue page's filters as its form sends them: an empty field means any. */
 export class CatalogueQuery {
-  @Transform(blankIsAbsent) @IsOptional() @IsString() @Length(1, 100) q?: string;
-  @Transform(blankIsAbsent) @IsOptional() @IsIn(PROVINCE_CODES) provinceCode?: string;
-  @Transform(blankIsAbsent) @IsOptional() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
+  @Transform(blankIsAbsent) @IsOmittable() @IsString() @Length(1, 100) q?: string;
+  @Transform(blankIsAbsent) @IsOmittable() @IsIn(PROVINCE_CODES) provinceCode?: string;
+  @Transform(blankIsAbsent) @IsOmittable() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
   @Transform(({ value }) => (value === '' ? 1 : Number(value))) @IsInt() @Min(1) @Max(10_000) page = 1;
 }
 

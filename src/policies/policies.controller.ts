@@ -13,12 +13,12 @@ import {
 } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn } from 'class-validator';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
 import { catalogued } from '../common/errors/domain-error';
-import { IsCalendarDate } from '../common/http/validators';
+import { IsCalendarDate, IsOmittable } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { PoliciesService } from './policies.service';
 import { CreatePolicyInput, PolicyView } from './policy.dto';
@@ -31,7 +31,7 @@ class RegionQuery {
 class VersionsQuery extends IntersectionType(PageQuery, RegionQuery) {}
 
 class CurrentQuery extends RegionQuery {
-  @ApiPropertyOptional({ description: 'default today' }) @IsOptional() @IsCalendarDate() date?: string;
+  @ApiPropertyOptional({ description: 'default today' }) @IsOmittable() @IsCalendarDate() date?: string;
 }
 
 class CompareQuery {
@@ -42,7 +42,7 @@ class CompareQuery {
   @ArrayMaxSize(20)
   @IsIn(REGION_CODES, { each: true, message: 'regionCodes must be regions of the list' })
   regionCodes: string[];
-  @ApiPropertyOptional({ description: 'default today' }) @IsOptional() @IsCalendarDate() date?: string;
+  @ApiPropertyOptional({ description: 'default today' }) @IsOmittable() @IsCalendarDate() date?: string;
 }
 
 @ApiTags('policies')

@@ -9,12 +9,11 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
   Max,
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsCalendarDate, IsFen } from '../common/http/validators';
+import { IsCalendarDate, IsFen, IsOmittable } from '../common/http/validators';
 import { PROVINCE_CODES, REGION_CODES } from '../regions/regions.data';
 import { Policy } from './policy.entity';
 import { policyFields } from './policy.rules';
@@ -52,20 +51,20 @@ export class CreatePolicyInput {
     maximum: 10000,
     description: 'added to a category’s ratioBp for a provider of the issuing province; with every category’s ratioBp at most 10000',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(10000)
   localBonusBp?: number;
   @ApiProperty({ example: 50_000_000 }) @IsFen(1) enterpriseAnnualCapFen: number;
   @ApiPropertyOptional({ example: 10_000_000, description: 'annual cap for startup teams; defaults to enterpriseAnnualCapFen' })
-  @IsOptional()
+  @IsOmittable()
   @IsFen(1)
   teamAnnualCapFen?: number;
   @ApiProperty({ example: 30_000_000, description: 'at most enterpriseAnnualCapFen' }) @IsFen(1) maxVoucherFen: number;
-  @ApiPropertyOptional({ example: 5_000_000 }) @IsOptional() @IsFen(1) perRedemptionCapFen?: number;
+  @ApiPropertyOptional({ example: 5_000_000 }) @IsOmittable() @IsFen(1) perRedemptionCapFen?: number;
   @ApiPropertyOptional({ default: false, description: 'enterprises sharing an actual controller share one annual cap' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   capByController?: boolean;
   @ApiProperty({ example: 365, minimum: 1, maximum: 3650 }) @IsInt() @Min(1) @Max(3650) voucherValidityDays: number;
@@ -91,7 +90,7 @@ export class CreatePolicyInput {
     maximum: 60,
     description: 'days to confirm or dispute a captured service; silence confirms',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(60)
@@ -100,7 +99,7 @@ export class CreatePolicyInput {
     default: 0,
     description: 'approvals at or above this amount (fen) take two different bureau users; 0 turns it off',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsFen(0)
   dualControlFen?: number;
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
-import { QueryInt } from '../common/http/validators';
+import { IsIn, IsInt, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { QueryInt, IsOmittable } from '../common/http/validators';
 import { clock } from '../common/clock';
 import { RULE_CODES } from '../common/errors/domain-error';
 import { PageQuery } from '../common/http/paging';
@@ -26,7 +26,7 @@ export class HoldInput {
   @Max(MAX_QUANTITY)
   quantity: number;
   @ApiPropertyOptional({ enum: REDEMPTION_MODES, description: 'defaults to provider_redeemed (通兑) where the policy allows it' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(REDEMPTION_MODES)
   mode?: RedemptionMode;
 }
@@ -47,25 +47,25 @@ export class CaptureInput {
 export class QuoteQuery {
   @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
   @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY }) @QueryInt() @IsInt() @Min(1) @Max(MAX_QUANTITY) quantity: number;
-  @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOptional() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
+  @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOmittable() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
 }
 
 export class CompareQuery extends PageQuery {
   @ApiProperty({ enum: SERVICE_CATEGORIES, example: 'testing' }) @IsIn(SERVICE_CATEGORIES) category: ServiceCategory;
   @ApiProperty({ description: 'a voucher of the calling enterprise' }) @IsUUID() voucherId: string;
   @ApiPropertyOptional({ type: 'integer', example: 1, minimum: 1, maximum: MAX_QUANTITY, default: 1 })
-  @IsOptional()
+  @IsOmittable()
   @QueryInt()
   @IsInt()
   @Min(1)
   @Max(MAX_QUANTITY)
   quantity = 1;
-  @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOptional() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
+  @ApiPropertyOptional({ enum: REDEMPTION_MODES }) @IsOmittable() @IsIn(REDEMPTION_MODES) mode?: RedemptionMode;
 }
 
 export class RedemptionQuery extends PageQuery {
   @ApiPropertyOptional({ enum: REDEMPTION_STATUSES, description: 'expired includes holds past expiresAt not yet swept' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(REDEMPTION_STATUSES)
   status?: RedemptionStatus;
 }
@@ -133,7 +133,7 @@ export class ResolveInput {
 
 export class RatingInput {
   @ApiProperty({ minimum: 1, maximum: 5, example: 5 }) @IsInt() @Min(1) @Max(5) score: number;
-  @ApiPropertyOptional({ maxLength: 500 }) @IsOptional() @IsString() @Length(1, 500) @NoBidiControls() comment?: string;
+  @ApiPropertyOptional({ maxLength: 500 }) @IsOmittable() @IsString() @Length(1, 500) @NoBidiControls() comment?: string;
 }
 
 export class RedemptionRatingView {
@@ -165,7 +165,7 @@ export class RedemptionView {
   @ApiProperty() ratioBp: number;
   @ApiProperty({ description: 'the subsidy held' }) subsidyFen: number;
   @ApiProperty({ description: 'fee − subsidy of the hold: what the enterprise would pay' }) selfPayFen: number;
-  @ApiProperty({ nullable: true }) perRedemptionCapFen: number | null;
+  @ApiProperty({ type: Number, nullable: true }) perRedemptionCapFen: number | null;
   @ApiProperty() policyId: string;
   @ApiProperty() expiresAt: string;
   @ApiPropertyOptional({ description: 'units the provider recorded as used (≤ quantity), after capture; lowered by a dispute resolution' })

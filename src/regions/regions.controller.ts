@@ -8,7 +8,7 @@ class RegionView {
   @ApiProperty({ example: '340100' }) code: string;
   @ApiProperty({ example: '合肥市' }) name: string;
   @ApiProperty({ enum: ['province', 'city'] }) level: string;
-  @ApiProperty({ nullable: true, example: '340000' }) parentCode: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '340000' }) parentCode: string | null;
 }
 
 @ApiTags('regions')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { QueryInt } from '../common/http/validators';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { QueryInt, IsOmittable } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 
 export class AnnualReportQuery {
@@ -16,7 +16,7 @@ export class AnnualReportQuery {
   year: number;
 
   @ApiPropertyOptional({ enum: ['pdf', 'csv'], default: 'pdf', description: 'pdf (Chinese, with charts) or csv (the same figures)' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['pdf', 'csv'], { message: 'format must be pdf or csv' })
   format?: 'pdf' | 'csv';
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsIn, IsString, IsUUID, Length } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
-import { IsCalendarDate } from '../common/http/validators';
+import { IsCalendarDate, IsOmittable } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Settlement, SETTLEMENT_STATUSES, SettlementStatus } from './settlement.entity';
 import { OneLine } from '../common/http/text';
@@ -17,7 +17,7 @@ export class CreateSettlementInput {
     example: '2026-03-31',
     description: 'only claims approved on or before this Beijing day; it also names the period',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsCalendarDate()
   periodEnd?: string;
 }
@@ -31,12 +31,12 @@ export class PaySettlementInput {
 }
 
 export class SettlementQuery extends PageQuery {
-  @ApiPropertyOptional({ example: '340100' }) @IsOptional() @IsRegionCode() regionCode?: string;
-  @ApiPropertyOptional({ enum: SETTLEMENT_STATUSES }) @IsOptional() @IsIn(SETTLEMENT_STATUSES) status?: SettlementStatus;
+  @ApiPropertyOptional({ example: '340100' }) @IsOmittable() @IsRegionCode() regionCode?: string;
+  @ApiPropertyOptional({ enum: SETTLEMENT_STATUSES }) @IsOmittable() @IsIn(SETTLEMENT_STATUSES) status?: SettlementStatus;
 }
 
 export class StatementQuery {
-  @ApiPropertyOptional({ description: 'one payee’s line only; a payee always gets its own' }) @IsOptional() @IsUUID() payeeId?: string;
+  @ApiPropertyOptional({ description: 'one payee’s line only; a payee always gets its own' }) @IsOmittable() @IsUUID() payeeId?: string;
 }
 
 export class SettlementLineView {

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsIn, IsString, Length } from 'class-validator';
 import { clock } from '../common/clock';
 import { PageQuery } from '../common/http/paging';
-import { IsFen } from '../common/http/validators';
+import { IsFen, IsOmittable } from '../common/http/validators';
 import { Voucher, VoucherApplication, VoucherStatus } from './voucher.entity';
 import { effectiveVoucherStatus } from './voucher.time-rules';
 import { applicationReason } from './voucher.rules';
@@ -15,7 +15,7 @@ export class ApplyInput {
 }
 
 export class ApproveInput {
-  @ApiPropertyOptional({ description: 'approve a lower amount than requested' }) @IsOptional() @IsFen(1) amountFen?: number;
+  @ApiPropertyOptional({ description: 'approve a lower amount than requested' }) @IsOmittable() @IsFen(1) amountFen?: number;
 }
 
 export class ReasonInput {
@@ -24,14 +24,14 @@ export class ReasonInput {
 
 export class VoucherQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['active', 'exhausted', 'expired', 'revoked'] })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['active', 'exhausted', 'expired', 'revoked'])
   status?: string;
 }
 
 export class ApplicationQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['approved', 'pending_review', 'awaiting_second_approval', 'rejected'] })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['approved', 'pending_review', 'awaiting_second_approval', 'rejected'])
   status?: string;
 }
@@ -102,7 +102,7 @@ export class ApplicationView {
   @ApiProperty({ enum: ['approved', 'pending_review', 'awaiting_second_approval', 'rejected'] }) status: string;
   @ApiProperty() enterpriseId: string;
   @ApiPropertyOptional({ description: 'in lists' }) enterpriseName?: string;
-  @ApiProperty({ nullable: true }) issuingRegionCode: string | null;
+  @ApiProperty({ type: String, nullable: true }) issuingRegionCode: string | null;
   @ApiProperty() amountFen: number;
   @ApiPropertyOptional() approvedFen?: number;
   @ApiProperty() purpose: string;

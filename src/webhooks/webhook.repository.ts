@@ -162,6 +162,18 @@ export class WebhookRepository {
     );
   }
 
+  /**
+   * Ends the live subscriptions a credential made — a key's, or a person's and those of the keys they made — in one
+   * statement, which reads the latest rows rather than the unit's snapshot; answers those it ended.
+   */
+  async endMadeBy(creatorId: string, at: string): Promise<WebhookSubscription[]> {
+    const madeBy = sql`(created_by = ${creatorId} OR created_by IN (SELECT id FROM api_key WHERE created_by = ${creatorId}))`;
+    await this.db.execute(
+      sql`UPDATE webhook_subscription SET deleted_at = ${at}, live_url_key = NULL, live_slot = NULL WHERE deleted_at IS NULL AND ${madeBy}`,
+    );
+    return (await this.db.rows(sql`SELECT * FROM webhook_subscription WHERE deleted_at = ${at} AND ${madeBy}`)).map(toSubscription);
+  }
+
   /** One delivery per event and subscription (the unique key makes a second fan-out of the same event impossible), in one statement. */
   async insertDeliveries(rows: { id: string; subscriptionId: string; eventId: string; eventSeq: number; at: string }[]): Promise<void> {
     // 500 rows a statement: within both databases' limits on bound parameters

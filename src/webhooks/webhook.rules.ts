@@ -62,3 +62,13 @@ export function receives(s: WebhookSubscription, e: DomainEvent): boolean {
   if (s.ownerRole === 'bureau') return bureauCovers(s.regionCode, e.regionCode) || EVERY_BUREAU_TYPES.includes(e.type);
   return !!s.organizationId && (e.organizationId === s.organizationId || e.counterpartyId === s.organizationId);
 }
+
+/** The audit entry of an ended subscription: by its owner, or with the credential that made it (`cause`). */
+export const webhookDeleted = (s: WebhookSubscription, cause?: 'api_key.revoked' | 'user.disabled') => ({
+  action: 'webhook.deleted',
+  entityType: 'webhook_subscription',
+  entityId: s.id,
+  regionCode: s.regionCode,
+  organizationId: s.organizationId,
+  summary: { url: s.url, ...(cause ? { cause } : {}) },
+});

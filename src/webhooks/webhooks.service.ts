@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { MfaSecrets } from '../auth/mfa-secrets';
 import { clock } from '../common/clock';
 import type { Page } from '../common/http/paging';
@@ -15,7 +16,17 @@ import { DomainEvent } from '../events/event.repository';
 import { EVENT_TYPES } from '../events/event-types';
 import { checkTarget, TargetRefused } from './webhook-target';
 import { WebhookAttempt, WebhookDelivery, WebhookRepository, WebhookSubscription } from './webhook.repository';
-import { freeSlot, liveSlotKey, liveUrlKey, MAX_WEBHOOKS_PER_OWNER, ownerOf, receives, sameOwner, sameUrl } from './webhook.rules';
+import {
+  freeSlot,
+  liveSlotKey,
+  liveUrlKey,
+  MAX_WEBHOOKS_PER_OWNER,
+  ownerOf,
+  receives,
+  sameOwner,
+  sameUrl,
+  webhookDeleted,
+} from './webhook.rules';
 
 /** Subscriptions of organizations and bureaus, their fan-out from the outbox, and manual redelivery. */
 @Injectable()
@@ -27,6 +38,7 @@ export class WebhooksService {
     private readonly uow: UnitOfWork,
     private readonly webhooks: WebhookRepository,
     private readonly secrets: MfaSecrets,
+    private readonly keys: ApiKeyRepository,
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
     outbox: EventOutbox,
   ) {
@@ -61,6 +73,9 @@ export class WebhooksService {
       slot: null,
     };
     await this.uow.run(async () => {
+      // A key revoked, or a person disabled, since this request began makes nothing: read under shared locks, so that
+      // a revocation committing after this unit ends what it made (endMadeBy).
+      if (!(await this.keys.stillActs(actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       // The unique keys decide between an owner's concurrent subscriptions: one that lost reads the winner and looks again.
       for (let attempt = 0; ; attempt++) {
         const live = await this.webhooks.subscriptionsOf(owner);
@@ -95,14 +110,7 @@ export class WebhooksService {
     await this.uow.run(async () => {
       const s = await this.own(actor, id);
       if (!(await this.webhooks.deleteSubscription(s.id, clock.iso()))) throw notFound('webhook');
-      this.uow.record({
-        action: 'webhook.deleted',
-        entityType: 'webhook_subscription',
-        entityId: s.id,
-        regionCode: s.regionCode,
-        organizationId: s.organizationId,
-        summary: { url: s.url },
-      });
+      this.uow.record(webhookDeleted(s));
     });
   }
 

@@ -3,6 +3,7 @@ import { AuthService } from '../../src/auth/auth.service';
 import { Credentials } from '../../src/auth/credentials';
 import { securityClock } from '../../src/common/clock';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
+import { describeRaces } from '../support/races';
 import { totp } from '../support/totp';
 
 const MINUTE = 60_000;
@@ -277,6 +278,33 @@ describe('accounts', () => {
       await t.dataSource.query('UPDATE app_user SET mfa_secret = ? WHERE id = ?', [stored, e.userId]);
       // the next step's code: the current one was used to enable
       await login({ username: e.username, password: PASSWORD, otp: totp(secret, 1) }, '198.51.100.91').expect(200);
+    });
+
+    it('ends the sessions begun with the password alone when two-factor is enabled', async () => {
+      const e = await t.registerEnterprise('320100');
+      const owner = await t.login(e.username, PASSWORD);
+      // Someone else who has the password logged in before its owner enrolled.
+      const intruder = await t.login(e.username, PASSWORD);
+      const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(owner.accessToken)).send({}).expect(200)).body;
+      await t.http.get('/api/vouchers').set(auth(intruder.accessToken)).expect(200);
+      await t.http
+        .post('/api/auth/mfa/enable')
+        .set(auth(owner.accessToken))
+        .send({ otp: totp(secret) })
+        .expect(204);
+      expect((await t.http.get('/api/vouchers').set(auth(intruder.accessToken)).expect(401)).body.code).toBe('UNAUTHENTICATED');
+      await t.http.post('/api/auth/refresh').send({ refreshToken: intruder.refreshToken }).expect(401);
+      // The session that gave the code goes on.
+      expect((await t.http.get('/api/auth/me').set(auth(owner.accessToken)).expect(200)).body.user.mfaEnabled).toBe(true);
+      await t.http.post('/api/auth/refresh').send({ refreshToken: owner.refreshToken }).expect(200);
+      await t.get(AuditSealer).sealAll();
+      const [enabled] = await t.dataSource.query<{ summary: string }[]>(
+        'SELECT summary FROM audit_entry WHERE action = ? AND entity_id = ?',
+        ['auth.mfa_enabled', e.userId],
+      );
+      // the intruder's and the one registration began
+      expect(JSON.parse(enabled.summary)).toEqual({ username: e.username, otherSessionsEnded: 2 });
+      await t.http.get('/api/vouchers').set(auth(e.token)).expect(401);
     });
 
     it('enrols with a secret and a first code; then login needs the code, refuses a wrong or replayed one', async () => {
@@ -610,5 +638,35 @@ describe('accounts', () => {
         .expect(400);
       expect(res.body).toMatchObject({ code: 'WEAK_PASSWORD', message: expect.stringContaining('password') });
     });
+  });
+});
+
+describeRaces('two admins disabling each other at once', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start()));
+  afterAll(() => t.close());
+
+  it('one of them wins; the organization always keeps an enabled admin', async () => {
+    for (let round = 0; round < 12; round++) {
+      const a = await t.registerEnterprise('320100');
+      const b = (
+        await t.http
+          .post('/api/users')
+          .set(auth(a.token))
+          .send({ username: `second-admin-${round}-${a.userId.slice(-6)}`, password: 'Second-Admin-2026', admin: true })
+          .expect(201)
+      ).body;
+      const bToken = (await t.login(b.username, 'Second-Admin-2026')).accessToken;
+      const answers = await Promise.all([
+        t.http.post(`/api/users/${b.id}/disable`).set(auth(a.token)),
+        t.http.post(`/api/users/${a.userId}/disable`).set(auth(bToken)),
+      ]);
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
+      const rows = await t.dataSource.query<{ disabled_at: string | null }[]>(
+        'SELECT disabled_at FROM app_user WHERE organization_id = ? AND admin = 1',
+        [a.organizationId],
+      );
+      expect(rows.filter((r) => r.disabled_at === null)).toHaveLength(1);
+    }
   });
 });

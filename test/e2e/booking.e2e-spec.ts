@@ -637,6 +637,41 @@ describe('instrument booking', () => {
     expect((await book(e, v.id, at(20, 9), at(20, 10), fib).expect(422)).body.code).toBe('OUTSIDE_OPENING_HOURS');
   });
 
+  it('one enterprise books at most the lab’s maxLiveHoursPerEnterprise hours not yet over (422 LIMIT_REACHED); a week by default', async () => {
+    expect((await t.http.get(`/api/facilities/${temId}/calendar`).expect(200)).body.maxLiveHoursPerEnterprise).toBe(168);
+    const capped = await facility(lab, { name: '激光共聚焦 机时' });
+    await setCalendar(capped, calendarBody({ maxLiveHoursPerEnterprise: 3 })).expect(200);
+    expect((await t.http.get(`/api/facilities/${capped}/calendar`).expect(200)).body.maxLiveHoursPerEnterprise).toBe(3);
+    const { e, v } = await enterpriseWithVoucher();
+    const first = (await book(e, v.id, at(3, 9), at(3, 11), capped).expect(201)).body;
+    const refused = await book(e, v.id, at(4, 9), at(4, 11), capped).expect(422);
+    expect(refused.body).toMatchObject({
+      code: 'LIMIT_REACHED',
+      message:
+        'you have 2 hours booked on this facility that are not over yet; with 2 more you would pass the 3 its provider allows one enterprise: cancel a booking, or book again once one is over',
+    });
+    const zh = await book(e, v.id, at(4, 9), at(4, 11), capped).set('Accept-Language', 'zh-CN').expect(422);
+    expect(zh.body.message).toBe(
+      '贵单位在该仪器上已预约且尚未结束的机时为 2 小时，再约 2 小时将超过服务机构规定的每家企业 3 小时上限：请先取消部分预约，或待已有预约结束后再约',
+    );
+    // nothing was held for the refused one
+    expect((await voucherOf(e, v.id)).heldFen).toBe(2 * HOUR_SUBSIDY);
+    await book(e, v.id, at(4, 9), at(4, 10), capped).expect(201);
+    // the cap is each enterprise's, and each facility's
+    const other = await enterpriseWithVoucher();
+    await book(other.e, other.v.id, at(5, 9), at(5, 12), capped).expect(201);
+    await book(e, v.id, at(5, 13), at(5, 17)).expect(201);
+    // a cancelled booking, or one that is over, counts no more
+    await t.http.post(`/api/bookings/${first.id}/cancel`).set(auth(e.token)).expect(200);
+    await book(e, v.id, at(6, 9), at(6, 11), capped).expect(201);
+    await book(e, v.id, at(6, 12), at(6, 13), capped).expect(422);
+    clock.travel(Date.parse(at(4, 11)) - clock.now().getTime());
+    await book(e, v.id, at(6, 12), at(6, 13), capped).expect(201);
+    // the public page says so
+    const page = await t.http.get(`/facilities/${capped}`).expect(200);
+    expect(page.text).toContain('每家企业已预约且尚未结束的机时合计不超过 3 小时');
+  });
+
   it('the iCalendar feed is secret, parses, and lists the enterprise’s and the lab’s bookings', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const booked = (await book(e, v.id, at(12, 15), at(12, 17)).expect(201)).body;
@@ -770,6 +805,39 @@ describeRaces('instrument booking under concurrency', () => {
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
+  it('one enterprise booking eight hours at once under a cap of three: exactly three are booked, five refused', async () => {
+    const capped = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '激光共聚焦 机时', category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE })
+        .expect(201)
+    ).body.id;
+    await t.http
+      .put(`/api/facilities/${capped}/calendar`)
+      .set(auth(lab.token))
+      .send(calendarBody({ maxLiveHoursPerEnterprise: 3 }))
+      .expect(200);
+    const e = await t.registerEnterprise(HEFEI);
+    const v = await issueVoucher(t, e.token, VOUCHER);
+    const results = await Promise.all(
+      [9, 10, 11, 12, 13, 14, 15, 16].map((hour) =>
+        t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId: capped, voucherId: v.id, start: at(9, hour), end: at(9, hour + 1) }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 422, 422, 422, 422, 422]);
+    for (const r of results.filter((r) => r.status === 422)) expect(r.body.code).toBe('LIMIT_REACHED');
+    const [{ n }] = await t.dataSource.query(
+      `SELECT COALESCE(SUM(hours), 0) AS n FROM booking WHERE facility_id = ? AND status = 'booked'`,
+      [capped],
+    );
+    expect(Number(n)).toBe(3);
+    expect((await t.http.get(`/api/vouchers/${v.id}`).set(auth(e.token)).expect(200)).body.heldFen).toBe(3 * HOUR_SUBSIDY);
+  });
+
   it('overlapping ranges racing (10–12, 11–13, 9–11, 10–11 …): the live bookings never share an hour', async () => {
     const ranges = [
       [10, 12],
@@ -828,5 +896,57 @@ describeRaces('instrument booking under concurrency', () => {
     if (calendar.status === 200) expect(standing.map((b) => b.body.start)).toEqual([]);
     else expect([calendar.status, calendar.body.code, standing.length > 0]).toEqual([409, 'INVALID_STATE', true]);
     await t.http.put(`/api/facilities/${temId}/calendar`).set(auth(lab.token)).send(calendarBody()).expect(200);
+  });
+});
+
+describe('the iCalendar feed beyond its limit', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start({ CALENDAR_FEED_MAX_EVENTS: '2' })));
+  afterEach(() => clock.reset());
+  afterAll(() => t.close());
+
+  it('lists the nearest bookings to come; cancelled and expired ones take no place', async () => {
+    await openRegion(t, HEFEI);
+    const lab = await t.registerProvider(PUDONG);
+    const facilityId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE })
+        .expect(201)
+    ).body.id as string;
+    await t.http.put(`/api/facilities/${facilityId}/calendar`).set(auth(lab.token)).send(calendarBody()).expect(200);
+    const e = await t.registerEnterprise(HEFEI);
+    const v = await issueVoucher(t, e.token, VOUCHER);
+    const book = async (days: number) =>
+      (
+        await t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId, voucherId: v.id, start: at(days, 9), end: at(days, 10) })
+          .expect(201)
+      ).body.id as string;
+    // Days from today: `at` counts from the clock's day, which the test moves.
+    const [firstOver, allOver, secondExpired] = [at(5, 12), at(9, 12), at(36, 12)].map(Date.parse);
+    const travelTo = (ms: number) => clock.travel(ms - clock.now().getTime());
+    const cancelled = [await book(2), await book(3), await book(4)];
+    for (const id of cancelled) await t.http.post(`/api/bookings/${id}/cancel`).set(auth(e.token)).expect(200);
+    const [soon, next, later] = [await book(5), await book(6), await book(7)];
+    const url = new URL((await t.http.post('/api/calendar/feed').set(auth(e.token)).expect(201)).body.url).pathname;
+    const listed = async () =>
+      Object.values(ical.sync.parseICS((await t.http.get(url).expect(200)).text))
+        .filter((c): c is ical.VEvent => c?.type === 'VEVENT')
+        .map((c) => c.uid)
+        .sort();
+    expect(await listed()).toEqual([`${soon}@booking`, `${next}@booking`].sort());
+    // Once the first is over, the two to come are kept before it.
+    travelTo(firstOver);
+    expect(await listed()).toEqual([`${next}@booking`, `${later}@booking`].sort());
+    // All gone: the first used, the second's hold expired (30 days after its end), the third's not yet. The latest
+    // still standing are listed, never the expired or the cancelled.
+    travelTo(allOver);
+    await t.http.post(`/api/bookings/${soon}/usage`).set(auth(lab.token)).send({ actualHours: 1 }).expect(200);
+    travelTo(secondExpired);
+    expect(await listed()).toEqual([`${soon}@booking`, `${later}@booking`].sort());
   });
 });

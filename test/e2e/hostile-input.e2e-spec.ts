@@ -284,7 +284,8 @@ describe('hostile input sweep', () => {
         const mutate = (label: string, value: unknown, expect: Expect, remove = false) =>
           add(`${f.path.join('.')} ${label}`, { json: toJson(withValue(body, f.path, value, remove)), expect });
         if (typeof f.path[f.path.length - 1] === 'string' && f.required) mutate('missing', undefined, invalid(name), true);
-        mutate('null', null, f.required && !f.schema.nullable ? invalid(name) : any);
+        // null is refused wherever the contract does not say a field may be null, optional fields too
+        mutate('null', null, !f.schema.nullable ? invalid(name) : any);
         for (const wrong of WRONG_TYPES[f.schema.type ?? 'object'] ?? []) mutate(`as ${JSON.stringify(wrong)}`, wrong, invalid(name));
         if (isNumeric(f.schema)) for (const n of HOSTILE_NUMBERS) mutate(n, raw(n), refused(f.schema, n) ? invalid(name) : any);
         if (f.schema.type === 'string' || (!f.schema.type && !f.schema.properties)) {

@@ -349,6 +349,56 @@ describe('input hygiene', () => {
     });
   });
 
+  describe('a body where none is taken', () => {
+    it('is refused naming its first field, in the caller’s language; an empty one is taken', async () => {
+      const e = await t.registerEnterprise('340100');
+      const refused = await t.http.post('/api/calendar/feed').set(auth(e.token)).send({ timezone: 'Asia/Shanghai' }).expect(400);
+      expect(refused.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'timezone: is not an accepted field' });
+      const zh = await t.http
+        .post('/api/auth/mfa/setup')
+        .set(auth(e.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ issuer: 'x' })
+        .expect(400);
+      expect(zh.body.message).toBe('issuer：不是可接受的字段');
+      await t.http.post('/api/auth/mfa/setup').set(auth(e.token)).send(['x']).expect(400);
+      // nothing was done: no secret set up, no feed made
+      const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM calendar_feed WHERE user_id = ?', [e.userId]);
+      expect(Number(n)).toBe(0);
+      await t.http.post('/api/calendar/feed').set(auth(e.token)).send({}).expect(201);
+      await t.http.post('/api/auth/mfa/setup').set(auth(e.token)).expect(200);
+      // a route that reads the request itself (a CSV import) is not refused for it
+      await facilityCsv('externalRef,name,category,unit,unitPriceFen\r\nA-1,拉曼光谱,testing,hour,30000\r\n').expect(200);
+    });
+  });
+
+  describe('null', () => {
+    it('is refused where a field may only be left out, naming it; taken where the contract says null clears', async () => {
+      const en = await t.http.post('/api/api-keys').set(auth(lab.token)).send({ name: '省平台', readOnly: null }).expect(400);
+      expect(en.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'readOnly: may be left out, but not null' });
+      const zh = await t.http
+        .post('/api/api-keys')
+        .set(auth(lab.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ name: '省平台', readOnly: null })
+        .expect(400);
+      expect(zh.body.message).toBe('readOnly：可以不填，但不能为 null');
+      // no key was made of it
+      expect((await t.http.get('/api/api-keys').set(auth(lab.token)).expect(200)).body.total).toBe(0);
+      const facility = await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '拉曼光谱', category: 'testing', unit: 'hour', unitPriceFen: 30_000, description: '共聚焦' })
+        .expect(201);
+      const cleared = await t.http
+        .patch(`/api/facilities/${facility.body.id}`)
+        .set(auth(lab.token))
+        .send({ description: null })
+        .expect(200);
+      expect(cleared.body.description).toBeNull();
+    });
+  });
+
   describe('the public verification page', () => {
     it('answers a code whose percent-encoding is broken with the page for an unknown code', async () => {
       for (const path of ['/verify/%E0%A4%A', '/verify/%', '/verify/abc%ZZ']) {

@@ -19,6 +19,8 @@ interface Schema {
   example?: unknown;
   properties?: Record<string, Schema>;
   items?: Schema;
+  nullable?: boolean;
+  additionalProperties?: unknown;
   allOf?: Schema[];
   oneOf?: Schema[];
   format?: string;
@@ -207,5 +209,16 @@ describe('the OpenAPI document answers', () => {
       .map(({ key }) => key);
     expect(csvRoutes.length).toBeGreaterThan(0);
     expect(wrong).toEqual([]);
+  });
+
+  it('a field that may be null still names its type: a text or a number, not an object without fields', () => {
+    // @ApiProperty({ nullable: true }) on `string | null` reads its design type as Object: typed clients then expect
+    // an object where the service answers a string.
+    const untyped = Object.entries(doc.components.schemas).flatMap(([name, schema]) =>
+      Object.entries(schema.properties ?? {})
+        .filter(([, f]) => f.nullable && f.type === 'object' && !f.properties && !f.additionalProperties && !f.$ref && !f.allOf)
+        .map(([field]) => `${name}.${field}`),
+    );
+    expect(untyped).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { clock } from '../../src/common/clock';
 import { bookableFacility, issueVoucher, openRegion } from '../support/fixtures';
-import { describeOnServer } from '../support/races';
+import { describeOnServer, describeRaces } from '../support/races';
 import { buildService, ServiceNode, startServiceNode, until } from '../support/service-process';
 import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 import { WebhookReceiver } from '../support/webhook-receiver';
@@ -124,6 +124,59 @@ describe('signed webhooks', () => {
     const theirList = await theirs.GET('/api/webhooks');
     expect(theirList.response.status).toBe(200);
     expect(theirList.data!.items).toEqual([]);
+  });
+
+  it('ends the webhooks of a revoked API key, and of a disabled person and their keys; the others go on', async () => {
+    const e = await t.registerEnterprise('340100');
+    const keyOf = async (token: string, name: string) =>
+      (await t.http.post('/api/api-keys').set(auth(token)).send({ name }).expect(201)).body as { id: string; key: string };
+    const second = (
+      await t.http
+        .post('/api/users')
+        .set(auth(e.token))
+        .send({ username: `hooks-admin-${e.userId.slice(-8)}`, password: 'Second-Admin-2026', admin: true })
+        .expect(201)
+    ).body;
+    const secondToken = (await t.login(second.username, 'Second-Admin-2026')).accessToken;
+    const [leaked, secondsKey] = [await keyOf(e.token, '省平台'), await keyOf(secondToken, '离职同事的脚本')];
+    const own = await subscribe(e.token, ['voucher.issued'], `${receiver.url}?own`);
+    const byLeaked = await subscribe(leaked.key, ['voucher.issued'], `${receiver.url}?leaked`);
+    const bySecond = await subscribe(secondToken, ['voucher.issued'], `${receiver.url}?second`);
+    const bySecondsKey = await subscribe(secondsKey.key, ['voucher.issued'], `${receiver.url}?seconds-key`);
+    const listed = async () =>
+      ((await t.http.get('/api/webhooks').set(auth(e.token)).expect(200)).body.items as { id: string }[]).map((w) => w.id).sort();
+    expect(await listed()).toEqual([own.id, byLeaked.id, bySecond.id, bySecondsKey.id].sort());
+
+    await t.http.delete(`/api/api-keys/${leaked.id}`).set(auth(e.token)).expect(204);
+    expect(await listed()).toEqual([own.id, bySecond.id, bySecondsKey.id].sort());
+    await t.http.post(`/api/users/${second.id}/disable`).set(auth(e.token)).expect(200);
+    expect(await listed()).toEqual([own.id]);
+
+    // A voucher issued afterwards reaches the one left, and no delivery is made to the others.
+    const voucher = await issueVoucher(t, e.token, 100_000);
+    await until('the delivery to the webhook left', () =>
+      receiver.received.find((r) => r.body.type === 'voucher.issued' && r.body.data.voucherId === voucher.id),
+    );
+    const [{ n }] = await t.dataSource.query(`SELECT COUNT(*) AS n FROM webhook_delivery WHERE subscription_id IN (?, ?, ?)`, [
+      byLeaked.id,
+      bySecond.id,
+      bySecondsKey.id,
+    ]);
+    expect(Number(n)).toBe(0);
+    const audited = await t.dataSource.query<{ action: string; summary: string }[]>(
+      `SELECT action, summary FROM audit_entry WHERE action IN ('api_key.revoked', 'user.disabled', 'webhook.deleted') AND organization_id = ?`,
+      [e.organizationId],
+    );
+    const summaries = audited.map((a) => ({ action: a.action, ...JSON.parse(a.summary) }));
+    expect(summaries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'api_key.revoked', webhooksEnded: 1 }),
+        expect.objectContaining({ action: 'user.disabled', webhooksEnded: 2 }),
+        { action: 'webhook.deleted', url: `${receiver.url}?leaked`, cause: 'api_key.revoked' },
+        { action: 'webhook.deleted', url: `${receiver.url}?second`, cause: 'user.disabled' },
+        { action: 'webhook.deleted', url: `${receiver.url}?seconds-key`, cause: 'user.disabled' },
+      ]),
+    );
   });
 
   it('retries a delivery the receiver does not answer within the timeout', async () => {
@@ -470,4 +523,39 @@ describeOnServer('webhooks delivered by two API processes', 'SQLite serves one p
     // At least once: the receiver saw the event twice, and tells the copies apart by Yrd-Event-Id.
     expect(receiver.of(delivered.eventId)).toHaveLength(2);
   }, 60_000);
+});
+
+describeRaces('a webhook made while its key is revoked', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start(FAST)));
+  afterAll(() => t.close());
+
+  it('is refused, or ended with the key: no live webhook is left of a revoked key', async () => {
+    const e = await t.registerEnterprise('340100');
+    for (let round = 0; round < 15; round++) {
+      const key = (
+        await t.http
+          .post('/api/api-keys')
+          .set(auth(e.token))
+          .send({ name: `key ${round}` })
+          .expect(201)
+      ).body;
+      const [made, revoked] = await Promise.all([
+        t.http
+          .post('/api/webhooks')
+          .set(auth(key.key))
+          .send({ url: `http://127.0.0.1:9/hooks?round=${round}`, events: ['*'] }),
+        // a few milliseconds either way, so that both orders happen
+        new Promise((resolve) => setTimeout(resolve, round % 5)).then(() => t.http.delete(`/api/api-keys/${key.id}`).set(auth(e.token))),
+      ]);
+      expect(revoked.status).toBe(204);
+      // Either order: refused after the revocation, or made before it and ended with the key. Without the shared locks
+      // of the subscription's unit, webhooks of revoked keys stayed live until the owner's limit of 10 refused (422).
+      expect([201, 401]).toContain(made.status === 201 || made.status === 401 ? made.status : made.text);
+    }
+    const live = await t.dataSource.query(
+      `SELECT s.id FROM webhook_subscription s JOIN api_key k ON k.id = s.created_by WHERE s.deleted_at IS NULL AND k.revoked_at IS NOT NULL`,
+    );
+    expect(live).toEqual([]);
+  });
 });

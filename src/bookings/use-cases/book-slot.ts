@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../../common/persistence/db-errors';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../../common/use-case';
 import { FacilityRepository } from '../../facilities/facility.repository';
+import { OrganizationRepository } from '../../organizations/organization.repository';
 import { RedemptionMode } from '../../policies/policy.types';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { PlaceHold } from '../../redemptions/use-cases/place-hold';
@@ -14,7 +15,17 @@ import { ownVoucher } from '../../redemptions/quotes';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Booking } from '../booking.entity';
 import { BookingRepository } from '../booking.repository';
-import { calendarRefusal, endsAfterDay, hourStarts, HOUR_MS, onTheHour, parseInstant, shown, stored } from '../booking.rules';
+import {
+  calendarRefusal,
+  endsAfterDay,
+  hourStarts,
+  HOUR_MS,
+  liveHoursRefusal,
+  onTheHour,
+  parseInstant,
+  shown,
+  stored,
+} from '../booking.rules';
 
 export interface BookSlotCommand {
   actor: Actor;
@@ -49,12 +60,19 @@ export const bookingEntry = (b: Booking, action: string, summary: Record<string,
 /**
  * An enterprise books whole hours of an hourly facility. The calendar's rules are checked, one row per hour is inserted
  * under the (facility, hour) primary key (if another live booking holds any of those hours the insert fails: 409
- * SLOT_TAKEN), then the hold for the hours is placed by the very use case behind POST /api/redemptions (one pricing:
+ * SLOT_TAKEN) — at most the lab's maxLiveHoursPerEnterprise booked and not yet over by one enterprise — then the hold for the hours is placed by the very use case behind POST /api/redemptions (one pricing:
  * quote = hold = booking), all in one unit of work.
  */
 @Injectable()
 export class BookSlot {
-  static readonly refusals = [...PlaceHold.refusals, 'SLOT_TAKEN', 'OUTSIDE_OPENING_HOURS', 'BOOKING_NOTICE', 'NOT_QUALIFIED'] as const;
+  static readonly refusals = [
+    ...PlaceHold.refusals,
+    'SLOT_TAKEN',
+    'OUTSIDE_OPENING_HOURS',
+    'BOOKING_NOTICE',
+    'NOT_QUALIFIED',
+    'LIMIT_REACHED',
+  ] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -62,6 +80,7 @@ export class BookSlot {
     private readonly bookings: BookingRepository,
     private readonly placeHold: PlaceHold,
     private readonly vouchers: VoucherRepository,
+    private readonly organizations: OrganizationRepository,
   ) {}
 
   execute(cmd: BookSlotCommand): Promise<Outcome<{ booking: Booking; redemption: Redemption }>> {
@@ -78,9 +97,15 @@ export class BookSlot {
       if (!calendar) return refusedBy(catalogued('INVALID_STATE', 'bookings.calendarMissing'));
       const refusal = calendarRefusal(calendar, startMs, endMs, clock.now().getTime());
       if (refusal) return refusedBy(catalogued(refusal.code, refusal.key, refusal.params));
-      if (calendar.requiresQualification && !(await this.bookings.qualified(facility.id, cmd.actor.organizationId ?? '-'))) {
+      const enterpriseId = cmd.actor.organizationId ?? '-';
+      if (calendar.requiresQualification && !(await this.bookings.qualified(facility.id, enterpriseId))) {
         return refusedBy(catalogued('NOT_QUALIFIED', 'bookings.notQualified'));
       }
+      // The enterprise's row lock queues its own bookings, so each counts the hours the one before it booked.
+      await this.organizations.lock(enterpriseId);
+      const live = await this.bookings.liveHoursOf(facility.id, enterpriseId, clock.iso());
+      const overCap = liveHoursRefusal(live, hours, calendar.maxLiveHoursPerEnterprise);
+      if (overCap) return refusedBy(catalogued(overCap.code, overCap.key, overCap.params));
       // The hours first: one row each under the (facility, hour) primary key. A live booking holding any of them makes
       // the insert fail — the database decides, whatever runs concurrently — and the refusal is the committed answer
       // (replayed under its Idempotency-Key) of a unit that wrote nothing else.

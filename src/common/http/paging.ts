@@ -1,18 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { QueryInt } from './validators';
+import { IsInt, Max, Min } from 'class-validator';
+import { QueryInt, IsOmittable } from './validators';
 
 /** `?limit=&offset=` on every list. */
 export class PageQuery {
   @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: 500 })
-  @IsOptional()
+  @IsOmittable()
   @QueryInt()
   @IsInt()
   @Min(1)
   @Max(500)
   limit = 50;
   @ApiPropertyOptional({ type: 'integer', default: 0, minimum: 0 })
-  @IsOptional()
+  @IsOmittable()
   @QueryInt()
   @IsInt()
   @Min(0)

@@ -112,6 +112,8 @@ const PROVINCE = /^\d{2}0000$/;
 /** The catalogue message (`validation.<key>`) and its parameters that say what a field must be. */
 function message(f: FieldFailure, lng: Language): { key: string; params?: TOptions } {
   const { constraint, rules, value } = f;
+  // An optional field (IsOmittable) may be left out, not sent as null.
+  if (value === null && rules.has('conditionalValidation') && constraint !== 'whitelistValidation') return { key: 'notNull' };
   // Missing, or null where null is not allowed (an optional field is not validated when missing): nothing else to say.
   if (constraint !== 'whitelistValidation' && (value === undefined || value === null)) return { key: 'required' };
   const count = (n: number, noun: string) => (lng === 'en' ? counted(n, noun) : String(n));

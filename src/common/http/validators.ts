@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsInt, isEmail, Max, Min, ValidateBy } from 'class-validator';
+import { IsInt, isEmail, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { addDays } from '../../policies/policy.rules';
 
 /** Whole fen, at most 10^13 (¥100 billion): far inside 2^53 even after a ratio multiplies it. */
@@ -50,3 +50,9 @@ export const IsCalendarDate = () =>
     name: 'isCalendarDate',
     validator: { validate: isRealDate, defaultMessage: (a) => `${a?.property} must be a real date written YYYY-MM-DD, in 2000–2100` },
   });
+
+/**
+ * May be left out, but not sent as null: class-validator's IsOptional lets null through too, and `?? default` would
+ * then read it as left out. IsOptional stays on the fields that null clears (declared `| null`).
+ */
+export const IsOmittable = () => ValidateIf((_, value) => value !== undefined);
