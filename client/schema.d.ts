@@ -19,7 +19,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Also how often lost races were run again and gave up (503) since the process started. 503 DATABASE_UNAVAILABLE when the database does not answer.
+         *     Also how often lost races were run again and gave up (503) since the process started, and how far this node’s clock is off the database’s (`clock.skewMs`). 503 DATABASE_UNAVAILABLE when the database does not answer; 503 CLOCK_SKEW when the clocks differ by more than 2 s, so that a load balancer takes the node out: expiry, booking notice and leases would be judged wrongly on it.
          */
         get: operations["HealthController_check"];
         put?: never;
@@ -1661,7 +1661,7 @@ export interface paths {
          * Make (or replace) your secret iCalendar feed URL
          * @description **Who may call it:** An enterprise or provider user, signed in as a person: the feed is the user’s own, so an API key is 403.
          *
-         *     **What it changes:** Stores a new feed token for the caller’s organization; a new URL revokes the old one.
+         *     **What it changes:** Stores a new feed token for the caller’s organization; a new URL revokes the old one, and so does a password change.
          *
          *     **Money:** None.
          *

@@ -219,7 +219,7 @@ export class CalendarFeedsController {
   @Explained({
     summary: 'Make (or replace) your secret iCalendar feed URL',
     who: 'An enterprise or provider user, signed in as a person: the feed is the user’s own, so an API key is 403.',
-    changes: 'Stores a new feed token for the caller’s organization; a new URL revokes the old one.',
+    changes: 'Stores a new feed token for the caller’s organization; a new URL revokes the old one, and so does a password change.',
     money: NO_MONEY,
     details:
       'An enterprise’s feed lists its bookings; a provider’s the bookings of its facilities. An Idempotency-Key is ignored: the URL is the credential, never stored to be replayed; a retry makes a new URL.',

@@ -3,7 +3,7 @@ import ical, { escape, ICalEventStatus } from 'ical-generator';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { UserRepository } from '../auth/user.repository';
-import { clock, isoPlusDays } from '../common/clock';
+import { clock, isoPlusDays, securityClock } from '../common/clock';
 import { appConfig, AppConfig } from '../config/configuration';
 import { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
@@ -50,7 +50,8 @@ export class CalendarFeeds {
   async make(actor: Actor): Promise<string> {
     const token = randomBytes(24).toString('base64url');
     await this.uow.run(async () => {
-      await this.bookings.saveFeed({ userId: actor.userId, tokenHash: sha256(token), createdAt: clock.iso() });
+      // A credential: made on the security clock, as the password change that ends it (render).
+      await this.bookings.saveFeed({ userId: actor.userId, tokenHash: sha256(token), createdAt: securityClock.iso() });
       this.uow.record({
         action: 'calendar.feed_made',
         entityType: 'user',
@@ -63,12 +64,17 @@ export class CalendarFeeds {
     return `/api/calendar/${token}${FEED_SUFFIX}`;
   }
 
-  /** The feed behind a secret file name; an unknown token, or a user since disabled, is 404. */
+  /**
+   * The feed behind a secret file name; an unknown token, a user since disabled, or a feed made before the user's last
+   * password change (whoever had the old password may have made it) is 404.
+   */
   async render(file: string): Promise<string> {
     if (!file.endsWith(FEED_SUFFIX)) throw notFound('calendar feed');
     const feed = await this.bookings.feedByToken(sha256(file.slice(0, -FEED_SUFFIX.length)));
     const user = feed ? await this.users.get(feed.userId) : undefined;
-    if (!user || user.disabledAt || !user.organizationId) throw notFound('calendar feed');
+    if (!user || user.disabledAt || !user.organizationId || (user.passwordChangedAt && feed!.createdAt < user.passwordChangedAt)) {
+      throw notFound('calendar feed');
+    }
     const now = clock.iso();
     const bookings = await this.bookings.forFeed(
       user.organizationId,

@@ -6,7 +6,7 @@ import { Sweeps } from '../../src/common/sweeps';
 import { appConfig } from '../../src/config/configuration';
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { describeRaces } from '../support/races';
-import { auth, OrgSession, TestApp } from '../support/test-app';
+import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
 const HEFEI = '340100';
 const PUDONG = '310115';
@@ -719,6 +719,15 @@ describe('instrument booking', () => {
     expect(replaced).not.toBe(enterpriseFeed);
     await t.http.get(enterpriseFeed).expect(404);
     await t.http.get('/api/calendar/not-a-token.ics').expect(404);
+    // A password change ends the feed too: whoever had the old password may have made it.
+    await t.http.get(replaced).expect(200);
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(e.token))
+      .send({ currentPassword: PASSWORD, newPassword: 'Feed-Owner-New-2026' })
+      .expect(204);
+    await t.http.get(replaced).expect(404);
+    await t.http.get(await feedPath(e.token)).expect(200);
     await t.http
       .post('/api/calendar/feed')
       .set(await t.as('bureau-ah'))

@@ -24,9 +24,31 @@ describe('service foundation', () => {
       expect(res.body).toEqual({
         status: 'ok',
         database: { type: expect.any(String), status: 'up' },
+        clock: { skewMs: expect.any(Number) },
         unitsOfWork: { units: expect.any(Number), retries: expect.any(Number), busy: expect.any(Number), mostAttempts: expect.any(Number) },
       });
       expect(res.body.unitsOfWork.units).toBeGreaterThan(0); // seeding the staff ran some
+      expect(Math.abs(res.body.clock.skewMs)).toBeLessThan(2_000);
+    });
+
+    it('answers 503 CLOCK_SKEW while this node’s clock is more than 2 s off the database’s, in the caller’s language', async () => {
+      try {
+        clock.travel(5_000);
+        const ahead = await t.http.get('/api/health').expect(503);
+        expect(ahead.headers['retry-after']).toBe('30');
+        expect(ahead.body).toEqual({
+          statusCode: 503,
+          code: 'CLOCK_SKEW',
+          message: expect.stringMatching(/^this node's clock is -5\d{3} ms off the database's \(at most 2000 ms\)/),
+        });
+        const zh = await t.http.get('/api/health').set('Accept-Language', 'zh-CN').expect(503);
+        expect(zh.body.message).toMatch(/^本节点时钟与数据库相差 -5\d{3} 毫秒/);
+        clock.travel(-10_000);
+        expect((await t.http.get('/api/health').expect(503)).body.message).toMatch(/is 5\d{3} ms off/);
+      } finally {
+        clock.reset();
+      }
+      await t.http.get('/api/health').expect(200);
     });
 
     it('serves the OpenAPI document describing the contract', async () => {

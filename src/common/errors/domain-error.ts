@@ -52,6 +52,8 @@ export const ERROR_STATUS = {
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   SERVICE_BUSY: HttpStatus.SERVICE_UNAVAILABLE,
   DATABASE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  /** This node's clock disagrees with the database's: expiry, notice and leases would be judged wrongly on it. */
+  CLOCK_SKEW: HttpStatus.SERVICE_UNAVAILABLE,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
