@@ -2713,10 +2713,10 @@ export interface components {
             /** @example demo-pass-2026 */
             password: string;
             /**
-             * @description the current two-factor code, for accounts that use two-factor
+             * @description the current two-factor code, for accounts that use two-factor (a login form may send null)
              * @example 492039
              */
-            otp?: string;
+            otp?: string | null;
         };
         UserView: {
             id: string;
@@ -2796,14 +2796,14 @@ export interface components {
              */
             kind?: "tech_sme" | "high_tech" | "startup_team";
             /** @description actual controller's credit code; an enterprise declaring one waits for its bureau's verification even when listed */
-            controllerCreditCode?: string;
+            controllerCreditCode?: string | null;
             /** @description credit codes of shareholders, parent, subsidiaries */
             relatedCreditCodes?: string[];
             /**
              * @description enterprises: the certificate number of its qualification (高新技术企业 证书编号, 科技型中小企业 入库编号). A listed enterprise is active at registration only when it names the number its province's qualified list holds; otherwise it waits for its bureau, which sees the number stated
              * @example GR202634000123
              */
-            certificateNo?: string;
+            certificateNo?: string | null;
         };
         RegisterInput: {
             /**
@@ -2854,7 +2854,7 @@ export interface components {
              */
             admin?: boolean;
             /** @example reviewer@kjt.ah.gov.cn */
-            email?: string;
+            email?: string | null;
         };
         AwaitingUserView: {
             id: string;
@@ -2934,17 +2934,20 @@ export interface components {
             /** @example 50000000 */
             enterpriseAnnualCapFen: number;
             /**
-             * @description annual cap for startup teams; defaults to enterpriseAnnualCapFen
+             * @description annual cap for startup teams; left out or null: enterpriseAnnualCapFen
              * @example 10000000
              */
-            teamAnnualCapFen?: number;
+            teamAnnualCapFen?: number | null;
             /**
              * @description at most enterpriseAnnualCapFen
              * @example 30000000
              */
             maxVoucherFen: number;
-            /** @example 5000000 */
-            perRedemptionCapFen?: number;
+            /**
+             * @description left out or null: no cap per redemption
+             * @example 5000000
+             */
+            perRedemptionCapFen?: number | null;
             /**
              * @description enterprises sharing an actual controller share one annual cap
              * @default false
@@ -2998,17 +3001,20 @@ export interface components {
             /** @example 50000000 */
             enterpriseAnnualCapFen: number;
             /**
-             * @description annual cap for startup teams; defaults to enterpriseAnnualCapFen
+             * @description annual cap for startup teams; left out or null: enterpriseAnnualCapFen
              * @example 10000000
              */
-            teamAnnualCapFen?: number;
+            teamAnnualCapFen?: number | null;
             /**
              * @description at most enterpriseAnnualCapFen
              * @example 30000000
              */
             maxVoucherFen: number;
-            /** @example 5000000 */
-            perRedemptionCapFen?: number;
+            /**
+             * @description left out or null: no cap per redemption
+             * @example 5000000
+             */
+            perRedemptionCapFen?: number | null;
             /**
              * @description enterprises sharing an actual controller share one annual cap
              * @default false
@@ -3460,7 +3466,7 @@ export interface components {
             /** @example false */
             requiresQualification: boolean;
             /**
-             * @description the most hours one enterprise may have booked on the facility and not yet over (422 LIMIT_REACHED beyond)
+             * @description the most hours one enterprise may have booked on the facility and not yet over (422 LIMIT_REACHED beyond); left out, the facility keeps its cap (168 for a new calendar)
              * @default 168
              * @example 168
              */
@@ -3825,10 +3831,10 @@ export interface components {
             /** @example 伪造检测报告骗取创新券补贴 */
             reason: string;
             /**
-             * @description last day in force (YYYY-MM-DD, today or later); omitted: until lifted
+             * @description last day in force (YYYY-MM-DD, today or later); left out or null: until lifted
              * @example 2028-12-31
              */
-            until?: string;
+            until?: string | null;
         };
         SanctionView: {
             id: string;

@@ -48,7 +48,7 @@ export class AuthController {
   @ApiOkResponse({ type: LoginView })
   @Refuses(AuthService.loginRefusals)
   async login(@Body() body: LoginInput, @ClientInfo() client: Client): Promise<LoginView> {
-    return unwrap(await this.auth.login(body.username, body.password, body.otp, client));
+    return unwrap(await this.auth.login(body.username, body.password, body.otp ?? undefined, client));
   }
 
   @Post('refresh')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmptyObject, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
 import { OneLine } from '../common/http/text';
 import { IsMailbox, IsOmittable } from '../common/http/validators';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
@@ -29,10 +29,15 @@ export class LoginInput {
   // one line: a failed login's audit entry keeps the username as given
   @ApiProperty({ example: 'bureau-ah' }) @IsString() @Length(1, 64) @OneLine() username: string;
   @ApiProperty({ example: 'demo-pass-2026' }) @IsString() @Length(1, 200) password: string;
-  @ApiPropertyOptional({ example: '492039', description: 'the current two-factor code, for accounts that use two-factor' })
-  @IsOmittable()
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '492039',
+    description: 'the current two-factor code, for accounts that use two-factor (a login form may send null)',
+  })
+  @IsOptional()
   @IsOtp()
-  otp?: string;
+  otp?: string | null;
 }
 
 export class RefreshInput {
@@ -78,7 +83,11 @@ export class CreateUserInput {
   @IsOmittable()
   @IsBoolean()
   admin?: boolean;
-  @ApiPropertyOptional({ example: 'reviewer@kjt.ah.gov.cn' }) @IsOmittable() @IsMailbox() @Length(3, 200) email?: string;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'reviewer@kjt.ah.gov.cn' })
+  @IsOptional()
+  @IsMailbox()
+  @Length(3, 200)
+  email?: string | null;
 }
 
 export class UserView {

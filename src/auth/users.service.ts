@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
-import { securityClock } from '../common/clock';
+import { clock, securityClock } from '../common/clock';
 import type { Page } from '../common/http/paging';
 import { Actor } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
@@ -165,7 +165,7 @@ export class UsersService {
       }
       const ended = await this.sessions.revokeAllOf(id, now, 'user_disabled');
       // Their webhooks, and their keys', stop with them (the keys are refused while they are disabled).
-      const webhooksEnded = await this.webhooks.endMadeBy(id, now);
+      const webhooksEnded = await this.webhooks.endMadeBy(id, clock.iso());
       this.uow.record({
         action: 'user.disabled',
         entityType: 'user',

@@ -99,7 +99,8 @@ export class CalendarInput {
     minimum: 1,
     maximum: 8784,
     default: DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
-    description: 'the most hours one enterprise may have booked on the facility and not yet over (422 LIMIT_REACHED beyond)',
+    description:
+      'the most hours one enterprise may have booked on the facility and not yet over (422 LIMIT_REACHED beyond); left out, the facility keeps its cap (168 for a new calendar)',
   })
   @IsOmittable()
   @IsInt()

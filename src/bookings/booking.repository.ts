@@ -163,7 +163,7 @@ export class BookingRepository {
       'b',
       sql`WHERE (b.enterprise_id = ${organizationId} OR b.provider_id = ${organizationId}) AND b.end_at >= ${from}
           AND b.status IN ('booked', 'completed') AND NOT ${bookingExpired.sql('b', now)}
-          ORDER BY CASE WHEN ${upcoming} THEN 0 ELSE 1 END, CASE WHEN ${upcoming} THEN b.start_at END, b.start_at DESC LIMIT ${limit}`,
+          ORDER BY CASE WHEN ${upcoming} THEN 0 ELSE 1 END, CASE WHEN ${upcoming} THEN b.start_at END, b.start_at DESC, b.id LIMIT ${limit}`,
     );
   }
 

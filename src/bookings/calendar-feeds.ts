@@ -66,15 +66,14 @@ export class CalendarFeeds {
 
   /**
    * The feed behind a secret file name; an unknown token, a user since disabled, or a feed made before the user's last
-   * password change (whoever had the old password may have made it) is 404.
+   * password change or the enabling of two-factor (whoever had the password alone may have made it) is 404.
    */
   async render(file: string): Promise<string> {
     if (!file.endsWith(FEED_SUFFIX)) throw notFound('calendar feed');
     const feed = await this.bookings.feedByToken(sha256(file.slice(0, -FEED_SUFFIX.length)));
     const user = feed ? await this.users.get(feed.userId) : undefined;
-    if (!user || user.disabledAt || !user.organizationId || (user.passwordChangedAt && feed!.createdAt < user.passwordChangedAt)) {
-      throw notFound('calendar feed');
-    }
+    const endedAt = [user?.passwordChangedAt, user?.mfaEnabledAt].filter((at): at is string => !!at);
+    if (!user || user.disabledAt || !user.organizationId || endedAt.some((at) => feed!.createdAt < at)) throw notFound('calendar feed');
     const now = clock.iso();
     const bookings = await this.bookings.forFeed(
       user.organizationId,

@@ -80,7 +80,11 @@ export class CalendarsService {
         freeCancellationHours: input.freeCancellationHours,
         lateCancellationFeeBp: input.lateCancellationFeeBp,
         requiresQualification: input.requiresQualification,
-        maxLiveHoursPerEnterprise: input.maxLiveHoursPerEnterprise ?? DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
+        // Left out, the cap the facility has stays: a client that predates the field does not reset a lab's choice.
+        maxLiveHoursPerEnterprise:
+          input.maxLiveHoursPerEnterprise ??
+          (await this.bookings.calendars([facility.id]))[0]?.maxLiveHoursPerEnterprise ??
+          DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
         updatedAt: clock.iso(),
       };
       // Booked hours (the one begun included) stay open: the lab cancels those bookings first, which tells their

@@ -46,11 +46,13 @@ export class OrganizationInput {
   @IsIn(ENTERPRISE_KINDS)
   kind?: (typeof ENTERPRISE_KINDS)[number];
   @ApiPropertyOptional({
+    type: String,
+    nullable: true,
     description: "actual controller's credit code; an enterprise declaring one waits for its bureau's verification even when listed",
   })
-  @IsOmittable()
+  @IsOptional()
   @IsCreditCode()
-  controllerCreditCode?: string;
+  controllerCreditCode?: string | null;
   @ApiPropertyOptional({ type: [String], description: 'credit codes of shareholders, parent, subsidiaries' })
   @IsOmittable()
   @IsArray()
@@ -58,15 +60,17 @@ export class OrganizationInput {
   @IsCreditCode({ each: true })
   relatedCreditCodes?: string[];
   @ApiPropertyOptional({
+    type: String,
+    nullable: true,
     example: 'GR202634000123',
     description:
       "enterprises: the certificate number of its qualification (高新技术企业 证书编号, 科技型中小企业 入库编号). A listed enterprise is active at registration only when it names the number its province's qualified list holds; otherwise it waits for its bureau, which sees the number stated",
   })
-  @IsOmittable()
+  @IsOptional()
   @IsString()
   @Length(1, 64)
   @OneLine()
-  certificateNo?: string;
+  certificateNo?: string | null;
 }
 
 export class AdmitProviderInput {

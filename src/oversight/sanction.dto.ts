@@ -1,6 +1,6 @@
 import { sanctionInForce } from './sanction.time-rules';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, Length, ValidateBy } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator';
 import { clock } from '../common/clock';
 import { PageQuery } from '../common/http/paging';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
@@ -29,11 +29,16 @@ export class RecordSanctionInput {
   @NoBidiControls()
   @HasVisibleText(1)
   reason: string;
-  @ApiPropertyOptional({ example: '2028-12-31', description: 'last day in force (YYYY-MM-DD, today or later); omitted: until lifted' })
-  @IsOmittable()
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '2028-12-31',
+    description: 'last day in force (YYYY-MM-DD, today or later); left out or null: until lifted',
+  })
+  @IsOptional()
   @IsCalendarDate()
   @IsNotPast()
-  until?: string;
+  until?: string | null;
 }
 
 export class SanctionQuery extends PageQuery {

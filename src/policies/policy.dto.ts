@@ -9,6 +9,7 @@ import {
   IsIn,
   IsInt,
   IsObject,
+  IsOptional,
   Max,
   Min,
   ValidateNested,
@@ -57,12 +58,20 @@ export class CreatePolicyInput {
   @Max(10000)
   localBonusBp?: number;
   @ApiProperty({ example: 50_000_000 }) @IsFen(1) enterpriseAnnualCapFen: number;
-  @ApiPropertyOptional({ example: 10_000_000, description: 'annual cap for startup teams; defaults to enterpriseAnnualCapFen' })
-  @IsOmittable()
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    example: 10_000_000,
+    description: 'annual cap for startup teams; left out or null: enterpriseAnnualCapFen',
+  })
+  @IsOptional()
   @IsFen(1)
-  teamAnnualCapFen?: number;
+  teamAnnualCapFen?: number | null;
   @ApiProperty({ example: 30_000_000, description: 'at most enterpriseAnnualCapFen' }) @IsFen(1) maxVoucherFen: number;
-  @ApiPropertyOptional({ example: 5_000_000 }) @IsOmittable() @IsFen(1) perRedemptionCapFen?: number;
+  @ApiPropertyOptional({ type: Number, nullable: true, example: 5_000_000, description: 'left out or null: no cap per redemption' })
+  @IsOptional()
+  @IsFen(1)
+  perRedemptionCapFen?: number | null;
   @ApiPropertyOptional({ default: false, description: 'enterprises sharing an actual controller share one annual cap' })
   @IsOmittable()
   @IsBoolean()

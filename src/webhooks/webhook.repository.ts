@@ -163,15 +163,28 @@ export class WebhookRepository {
   }
 
   /**
-   * Ends the live subscriptions a credential made — a key's, or a person's and those of the keys they made — in one
-   * statement, which reads the latest rows rather than the unit's snapshot; answers those it ended.
+   * Ends the live subscriptions a credential made — a key's, or a person's and those of the keys they made; answers
+   * those this call ended (each by the guarded update of deleteSubscription: of two units ending one, one does).
    */
   async endMadeBy(creatorId: string, at: string): Promise<WebhookSubscription[]> {
-    const madeBy = sql`(created_by = ${creatorId} OR created_by IN (SELECT id FROM api_key WHERE created_by = ${creatorId}))`;
-    await this.db.execute(
-      sql`UPDATE webhook_subscription SET deleted_at = ${at}, live_url_key = NULL, live_slot = NULL WHERE deleted_at IS NULL AND ${madeBy}`,
+    const made = await this.db.rows(
+      sql`SELECT * FROM webhook_subscription WHERE deleted_at IS NULL
+          AND (created_by = ${creatorId} OR created_by IN (SELECT id FROM api_key WHERE created_by = ${creatorId}))`,
     );
-    return (await this.db.rows(sql`SELECT * FROM webhook_subscription WHERE deleted_at = ${at} AND ${madeBy}`)).map(toSubscription);
+    const ended: WebhookSubscription[] = [];
+    for (const s of made.map(toSubscription)) if (await this.deleteSubscription(s.id, at)) ended.push(s);
+    return ended;
+  }
+
+  /** Live subscriptions whose maker no longer acts — a key revoked, a person disabled, or a key whose maker is — and why. */
+  async orphaned(): Promise<{ subscription: WebhookSubscription; cause: 'api_key.revoked' | 'user.disabled' }[]> {
+    const rows = await this.db.rows(
+      sql`SELECT s.*, CASE WHEN k.revoked_at IS NOT NULL THEN 'api_key.revoked' ELSE 'user.disabled' END AS cause
+          FROM webhook_subscription s LEFT JOIN api_key k ON k.id = s.created_by
+            JOIN app_user u ON u.id = COALESCE(k.created_by, s.created_by)
+          WHERE s.deleted_at IS NULL AND (k.revoked_at IS NOT NULL OR u.disabled_at IS NOT NULL)`,
+    );
+    return rows.map((r) => ({ subscription: toSubscription(r), cause: r.cause as 'api_key.revoked' | 'user.disabled' }));
   }
 
   /** One delivery per event and subscription (the unique key makes a second fan-out of the same event impossible), in one statement. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { MfaSecrets } from '../auth/mfa-secrets';
 import { clock } from '../common/clock';
+import { Sweeps } from '../common/sweeps';
 import type { Page } from '../common/http/paging';
 import type { Actor } from '../common/context/request-context';
 import { catalogued, DomainError, notFound, serviceBusy } from '../common/errors/domain-error';
@@ -41,8 +42,27 @@ export class WebhooksService {
     private readonly keys: ApiKeyRepository,
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
     outbox: EventOutbox,
+    sweeps: Sweeps,
   ) {
     outbox.onSequenced((events) => this.fanOut(events));
+    sweeps.register('webhooks whose maker no longer acts', () => this.endOrphaned());
+  }
+
+  /**
+   * Ends the subscriptions whose key was revoked, or whose person was disabled, without ending them: those made before
+   * revocation and disabling ended a credential's webhooks (and any a path that ends credentials would miss).
+   */
+  endOrphaned(): Promise<number> {
+    return this.uow.run(async () => {
+      const now = clock.iso();
+      let ended = 0;
+      for (const { subscription, cause } of await this.webhooks.orphaned()) {
+        if (!(await this.webhooks.deleteSubscription(subscription.id, now))) continue;
+        this.uow.record(webhookDeleted(subscription, cause));
+        ended++;
+      }
+      return ended;
+    });
   }
 
   /**

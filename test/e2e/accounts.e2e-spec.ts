@@ -287,6 +287,9 @@ describe('accounts', () => {
       const intruder = await t.login(e.username, PASSWORD);
       const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(owner.accessToken)).send({}).expect(200)).body;
       await t.http.get('/api/vouchers').set(auth(intruder.accessToken)).expect(200);
+      // and made a calendar feed, a URL that outlives sessions
+      const feed = new URL((await t.http.post('/api/calendar/feed').set(auth(intruder.accessToken)).expect(201)).body.url).pathname;
+      await t.http.get(feed).expect(200);
       await t.http
         .post('/api/auth/mfa/enable')
         .set(auth(owner.accessToken))
@@ -294,6 +297,7 @@ describe('accounts', () => {
         .expect(204);
       expect((await t.http.get('/api/vouchers').set(auth(intruder.accessToken)).expect(401)).body.code).toBe('UNAUTHENTICATED');
       await t.http.post('/api/auth/refresh').send({ refreshToken: intruder.refreshToken }).expect(401);
+      await t.http.get(feed).expect(404);
       // The session that gave the code goes on.
       expect((await t.http.get('/api/auth/me').set(auth(owner.accessToken)).expect(200)).body.user.mfaEnabled).toBe(true);
       await t.http.post('/api/auth/refresh').send({ refreshToken: owner.refreshToken }).expect(200);

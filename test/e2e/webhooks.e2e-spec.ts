@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock } from '../../src/common/clock';
 import { bookableFacility, issueVoucher, openRegion } from '../support/fixtures';
 import { describeOnServer, describeRaces } from '../support/races';
@@ -6,6 +7,7 @@ import { buildService, ServiceNode, startServiceNode, until } from '../support/s
 import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { verifySignature } from '../../src/webhooks/webhook-signature';
+import { WebhooksService } from '../../src/webhooks/webhooks.service';
 
 /** Fast retries for the tests: the first after 300 ms, then 600 ms, … (30 s, 60 s, … in production). */
 const FAST = {
@@ -163,6 +165,7 @@ describe('signed webhooks', () => {
       bySecondsKey.id,
     ]);
     expect(Number(n)).toBe(0);
+    await t.get(AuditSealer).sealAll();
     const audited = await t.dataSource.query<{ action: string; summary: string }[]>(
       `SELECT action, summary FROM audit_entry WHERE action IN ('api_key.revoked', 'user.disabled', 'webhook.deleted') AND organization_id = ?`,
       [e.organizationId],
@@ -177,6 +180,43 @@ describe('signed webhooks', () => {
         { action: 'webhook.deleted', url: `${receiver.url}?seconds-key`, cause: 'user.disabled' },
       ]),
     );
+  });
+
+  it('ends in the sweep the webhooks of keys revoked and people disabled before revocation ended them', async () => {
+    const e = await t.registerEnterprise('340100');
+    const key = (await t.http.post('/api/api-keys').set(auth(e.token)).send({ name: '旧版本吊销的密钥' }).expect(201)).body;
+    const person = (
+      await t.http
+        .post('/api/users')
+        .set(auth(e.token))
+        .send({ username: `old-admin-${e.userId.slice(-8)}`, password: 'Second-Admin-2026', admin: true })
+        .expect(201)
+    ).body;
+    const personToken = (await t.login(person.username, 'Second-Admin-2026')).accessToken;
+    const personsKey = (await t.http.post('/api/api-keys').set(auth(personToken)).send({ name: '同事的脚本' }).expect(201)).body;
+    const byKey = await subscribe(key.key, ['voucher.issued'], `${receiver.url}?old-key`);
+    const byPerson = await subscribe(personToken, ['voucher.issued'], `${receiver.url}?old-person`);
+    const byPersonsKey = await subscribe(personsKey.key, ['voucher.issued'], `${receiver.url}?old-persons-key`);
+    const own = await subscribe(e.token, ['voucher.issued'], `${receiver.url}?still-own`);
+    // as the version before this one revoked and disabled: the credential alone
+    const at = new Date().toISOString();
+    await t.dataSource.query('UPDATE api_key SET revoked_at = ? WHERE id = ?', [at, key.id]);
+    await t.dataSource.query('UPDATE app_user SET disabled_at = ? WHERE id = ?', [at, person.id]);
+    const service = t.get(WebhooksService);
+    expect(await service.endOrphaned()).toBe(3);
+    expect(await service.endOrphaned()).toBe(0);
+    const listed = (await t.http.get('/api/webhooks').set(auth(e.token)).expect(200)).body.items.map((w: { id: string }) => w.id);
+    expect(listed).toEqual([own.id]);
+    await t.get(AuditSealer).sealAll();
+    const causes = await t.dataSource.query<{ entity_id: string; summary: string }[]>(
+      `SELECT entity_id, summary FROM audit_entry WHERE action = 'webhook.deleted' AND entity_id IN (?, ?, ?)`,
+      [byKey.id, byPerson.id, byPersonsKey.id],
+    );
+    expect(Object.fromEntries(causes.map((c) => [c.entity_id, JSON.parse(c.summary).cause]))).toEqual({
+      [byKey.id]: 'api_key.revoked',
+      [byPerson.id]: 'user.disabled',
+      [byPersonsKey.id]: 'user.disabled',
+    });
   });
 
   it('retries a delivery the receiver does not answer within the timeout', async () => {

@@ -101,18 +101,20 @@ export class BookSlot {
       if (calendar.requiresQualification && !(await this.bookings.qualified(facility.id, enterpriseId))) {
         return refusedBy(catalogued('NOT_QUALIFIED', 'bookings.notQualified'));
       }
-      // The enterprise's row lock queues its own bookings, so each counts the hours the one before it booked.
+      // The voucher is locked here, as PlaceHold locks it below: another's voucher is 404 before any slot is looked at.
+      const voucher = ownVoucher(cmd.actor, await this.vouchers.lock(cmd.voucherId));
+      if (endsAfterDay(endMs, voucher.validUntil)) {
+        return refusedBy(catalogued('VOUCHER_EXPIRED', 'bookings.endsAfterValidity', { validUntil: voucher.validUntil }));
+      }
+      // Then the enterprise's row: it queues the enterprise's own bookings, so each counts the hours the one before it
+      // booked. After the voucher, in the order a hold takes them (its redemption's foreign keys read-lock the row).
       await this.organizations.lock(enterpriseId);
       const live = await this.bookings.liveHoursOf(facility.id, enterpriseId, clock.iso());
       const overCap = liveHoursRefusal(live, hours, calendar.maxLiveHoursPerEnterprise);
       if (overCap) return refusedBy(catalogued(overCap.code, overCap.key, overCap.params));
-      // The hours first: one row each under the (facility, hour) primary key. A live booking holding any of them makes
+      // Then the hours: one row each under the (facility, hour) primary key. A live booking holding any of them makes
       // the insert fail — the database decides, whatever runs concurrently — and the refusal is the committed answer
       // (replayed under its Idempotency-Key) of a unit that wrote nothing else.
-      const voucher = ownVoucher(cmd.actor, await this.vouchers.get(cmd.voucherId)); // another's voucher is 404 before any slot is looked at
-      if (endsAfterDay(endMs, voucher.validUntil)) {
-        return refusedBy(catalogued('VOUCHER_EXPIRED', 'bookings.endsAfterValidity', { validUntil: voucher.validUntil }));
-      }
       const bookingId = newId();
       try {
         await this.bookings.insertHours(facility.id, bookingId, hourStarts(startMs, endMs).map(stored));

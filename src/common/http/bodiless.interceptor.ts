@@ -27,7 +27,10 @@ function bodyRead(context: ExecutionContext): boolean {
 @Injectable()
 export class BodilessInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const body = context.switchToHttp().getRequest<HttpRequest>().body;
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    // A GET's body means nothing to HTTP: Fastify never parses one, Express does; both answer the same by ignoring it.
+    if (request.method === 'GET' || request.method === 'HEAD') return next.handle();
+    const body = request.body;
     if (body !== null && typeof body === 'object' && Object.keys(body).length > 0 && !bodyRead(context)) {
       const field = Array.isArray(body) ? 'body' : Object.keys(body)[0];
       throw catalogued('VALIDATION_FAILED', 'validation.whitelistValidation', { field });
