@@ -27,6 +27,19 @@ const calendarBody = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** An hourly facility of `lab` at TEM_PRICE, with its calendar (calendarBody with `calendar` over it). */
+const hourlyFacility = async (t: TestApp, lab: OrgSession, name: string, calendar: Record<string, unknown> = {}) => {
+  const id = (
+    await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name, category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE })
+      .expect(201)
+  ).body.id as string;
+  await t.http.put(`/api/facilities/${id}/calendar`).set(auth(lab.token)).send(calendarBody(calendar)).expect(200);
+  return id;
+};
+
 /** `hour`:00 Shanghai time on the day `days` after today (Shanghai), with its +08:00 offset. */
 const at = (days: number, hour: number) =>
   DateTime.fromMillis(clock.now().getTime(), { zone: 'Asia/Shanghai' })
@@ -751,14 +764,7 @@ describeRaces('instrument booking under concurrency', () => {
     t = await TestApp.start();
     await openRegion(t, HEFEI);
     lab = await t.registerProvider(PUDONG);
-    temId = (
-      await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE })
-        .expect(201)
-    ).body.id;
-    await t.http.put(`/api/facilities/${temId}/calendar`).set(auth(lab.token)).send(calendarBody()).expect(200);
+    temId = await hourlyFacility(t, lab, 'TEM 机时');
   });
   afterAll(() => t.close());
 
@@ -817,18 +823,7 @@ describeRaces('instrument booking under concurrency', () => {
   });
 
   it('one enterprise booking eight hours at once under a cap of three: exactly three are booked, five refused', async () => {
-    const capped = (
-      await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: '激光共聚焦 机时', category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE })
-        .expect(201)
-    ).body.id;
-    await t.http
-      .put(`/api/facilities/${capped}/calendar`)
-      .set(auth(lab.token))
-      .send(calendarBody({ maxLiveHoursPerEnterprise: 3 }))
-      .expect(200);
+    const capped = await hourlyFacility(t, lab, '激光共聚焦 机时', { maxLiveHoursPerEnterprise: 3 });
     const e = await t.registerEnterprise(HEFEI);
     const v = await issueVoucher(t, e.token, VOUCHER);
     const results = await Promise.all(
@@ -940,14 +935,7 @@ describe('the iCalendar feed beyond its limit', () => {
   it('lists the nearest bookings to come; cancelled and expired ones take no place', async () => {
     await openRegion(t, HEFEI);
     const lab = await t.registerProvider(PUDONG);
-    const facilityId = (
-      await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: 'TEM 机时', category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE })
-        .expect(201)
-    ).body.id as string;
-    await t.http.put(`/api/facilities/${facilityId}/calendar`).set(auth(lab.token)).send(calendarBody()).expect(200);
+    const facilityId = await hourlyFacility(t, lab, 'TEM 机时');
     const e = await t.registerEnterprise(HEFEI);
     const v = await issueVoucher(t, e.token, VOUCHER);
     const book = async (days: number) =>

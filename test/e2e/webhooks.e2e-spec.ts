@@ -50,6 +50,20 @@ describe('signed webhooks', () => {
     return data!.items;
   };
 
+  /** A second admin of the organization `e` is admin of, signed in; and an API key made by a token. */
+  const secondAdmin = async (e: OrgSession, name: string) => {
+    const user = (
+      await t.http
+        .post('/api/users')
+        .set(auth(e.token))
+        .send({ username: `${name}-${e.userId.slice(-8)}`, password: 'Second-Admin-2026', admin: true })
+        .expect(201)
+    ).body as { id: string; username: string };
+    return { ...user, token: (await t.login(user.username, 'Second-Admin-2026')).accessToken };
+  };
+  const keyOf = async (token: string, name: string) =>
+    (await t.http.post('/api/api-keys').set(auth(token)).send({ name }).expect(201)).body as { id: string; key: string };
+
   it('signs each delivery as the contract says; a 500 is retried and the retry delivered; the log shows both attempts', async () => {
     const sub = await subscribe(enterprise.token, ['voucher.issued', 'application.decided']);
     expect(sub.secret).toMatch(/^whsec_/);
@@ -130,16 +144,8 @@ describe('signed webhooks', () => {
 
   it('ends the webhooks of a revoked API key, and of a disabled person and their keys; the others go on', async () => {
     const e = await t.registerEnterprise('340100');
-    const keyOf = async (token: string, name: string) =>
-      (await t.http.post('/api/api-keys').set(auth(token)).send({ name }).expect(201)).body as { id: string; key: string };
-    const second = (
-      await t.http
-        .post('/api/users')
-        .set(auth(e.token))
-        .send({ username: `hooks-admin-${e.userId.slice(-8)}`, password: 'Second-Admin-2026', admin: true })
-        .expect(201)
-    ).body;
-    const secondToken = (await t.login(second.username, 'Second-Admin-2026')).accessToken;
+    const second = await secondAdmin(e, 'hooks-admin');
+    const secondToken = second.token;
     const [leaked, secondsKey] = [await keyOf(e.token, '省平台'), await keyOf(secondToken, '离职同事的脚本')];
     const own = await subscribe(e.token, ['voucher.issued'], `${receiver.url}?own`);
     const byLeaked = await subscribe(leaked.key, ['voucher.issued'], `${receiver.url}?leaked`);
@@ -184,16 +190,10 @@ describe('signed webhooks', () => {
 
   it('ends in the sweep the webhooks of keys revoked and people disabled before revocation ended them', async () => {
     const e = await t.registerEnterprise('340100');
-    const key = (await t.http.post('/api/api-keys').set(auth(e.token)).send({ name: '旧版本吊销的密钥' }).expect(201)).body;
-    const person = (
-      await t.http
-        .post('/api/users')
-        .set(auth(e.token))
-        .send({ username: `old-admin-${e.userId.slice(-8)}`, password: 'Second-Admin-2026', admin: true })
-        .expect(201)
-    ).body;
-    const personToken = (await t.login(person.username, 'Second-Admin-2026')).accessToken;
-    const personsKey = (await t.http.post('/api/api-keys').set(auth(personToken)).send({ name: '同事的脚本' }).expect(201)).body;
+    const key = await keyOf(e.token, '旧版本吊销的密钥');
+    const person = await secondAdmin(e, 'old-admin');
+    const personToken = person.token;
+    const personsKey = await keyOf(personToken, '同事的脚本');
     const byKey = await subscribe(key.key, ['voucher.issued'], `${receiver.url}?old-key`);
     const byPerson = await subscribe(personToken, ['voucher.issued'], `${receiver.url}?old-person`);
     const byPersonsKey = await subscribe(personsKey.key, ['voucher.issued'], `${receiver.url}?old-persons-key`);
