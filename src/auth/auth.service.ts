@@ -126,6 +126,15 @@ export class AuthService {
       if (!fresh) return this.failLogin(username, client, attempt, catalogued('MFA_INVALID', 'mfa.codeUsed'), user);
     }
     return this.uow.run(async () => {
+      // The user as it stands, locked: a password change, two-factor enabled or a disabling that committed while the
+      // password was hashed ended the sessions there were, and this one must not begin after them as if nothing changed.
+      const current = (await this.users.lock(user.id))!;
+      if (current.disabledAt || current.passwordHash !== user.passwordHash) {
+        return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCredentials'), user);
+      }
+      if (current.mfaEnabledAt && !user.mfaEnabledAt) {
+        return this.settleNeither(username, client, attempt, catalogued('MFA_REQUIRED', 'auth.mfaRequired'), user);
+      }
       const { refusal } = await this.throttle.settle(username, client.ip, attempt, 'succeeded');
       if (refusal) return refusedBy(refusal);
       const view = await this.openSession(user, client);

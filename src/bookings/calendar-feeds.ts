@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import ical, { escape, ICalEventStatus } from 'ical-generator';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
+import { SessionRepository } from '../auth/session.repository';
 import { UserRepository } from '../auth/user.repository';
 import { clock, isoPlusDays, securityClock } from '../common/clock';
 import { appConfig, AppConfig } from '../config/configuration';
 import { Actor } from '../common/context/request-context';
-import { notFound } from '../common/errors/domain-error';
+import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { NamesRepository } from '../organizations/names.repository';
 import { OrganizationRepository } from '../organizations/organization.repository';
@@ -41,6 +42,7 @@ export class CalendarFeeds {
     private readonly uow: UnitOfWork,
     private readonly bookings: BookingRepository,
     private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
     private readonly names: NamesRepository,
     private readonly organizations: OrganizationRepository,
     private readonly vouchers: VoucherRepository,
@@ -50,6 +52,11 @@ export class CalendarFeeds {
   async make(actor: Actor): Promise<string> {
     const token = randomBytes(24).toString('base64url');
     await this.uow.run(async () => {
+      // The user's row, locked, then the session again: a password change or two-factor enabled since the request was
+      // let in ended its session, and a feed stamped after them would outlive it.
+      await this.users.lock(actor.userId);
+      const session = await this.sessions.state(actor.sessionId);
+      if (!session || session.revokedAt) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       // A credential: made on the security clock, as the password change that ends it (render).
       await this.bookings.saveFeed({ userId: actor.userId, tokenHash: sha256(token), createdAt: securityClock.iso() });
       this.uow.record({

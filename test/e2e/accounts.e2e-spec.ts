@@ -1,6 +1,7 @@
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { AuthService } from '../../src/auth/auth.service';
 import { Credentials } from '../../src/auth/credentials';
+import { SessionRepository } from '../../src/auth/session.repository';
 import { securityClock } from '../../src/common/clock';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
 import { describeRaces } from '../support/races';
@@ -309,6 +310,74 @@ describe('accounts', () => {
       // the intruder's and the one registration began
       expect(JSON.parse(enabled.summary)).toEqual({ username: e.username, otherSessionsEnded: 2 });
       await t.http.get('/api/vouchers').set(auth(e.token)).expect(401);
+    });
+
+    it('a login whose password was being checked while two-factor was enabled, or the password changed, opens no session', async () => {
+      const credentials = t.get(Credentials);
+      const verify = credentials.verify.bind(credentials);
+      /** A login from another client, with `meanwhile` done while its password is hashed. */
+      const loginWhile = async (username: string, password: string, meanwhile: () => Promise<unknown>) => {
+        const spy = jest.spyOn(credentials, 'verify').mockImplementationOnce(async (hash, given) => {
+          const right = await verify(hash, given);
+          await meanwhile();
+          return right;
+        });
+        try {
+          return await login({ username, password }, '198.51.100.93');
+        } finally {
+          spy.mockRestore();
+        }
+      };
+      const e = await t.registerEnterprise('320100');
+      const owner = await t.login(e.username, PASSWORD);
+      const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(owner.accessToken)).send({}).expect(200)).body;
+      const enabling = () =>
+        t.http
+          .post('/api/auth/mfa/enable')
+          .set(auth(owner.accessToken))
+          .send({ otp: totp(secret) })
+          .expect(204);
+      expect((await loginWhile(e.username, PASSWORD, enabling)).body.code).toBe('MFA_REQUIRED');
+
+      const p = await t.registerProvider('320500');
+      const changing = () =>
+        t.http
+          .post('/api/auth/password')
+          .set(auth(p.token))
+          .send({ currentPassword: PASSWORD, newPassword: 'Changed-Meanwhile-2026' })
+          .expect(204);
+      expect((await loginWhile(p.username, PASSWORD, changing)).status).toBe(401);
+      const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM session WHERE user_id IN (?, ?) AND revoked_at IS NULL', [
+        e.userId,
+        p.userId,
+      ]);
+      expect(Number(n)).toBe(2); // the owner's and the changer's own
+    });
+
+    it('a calendar feed asked for by a session that two-factor ended meanwhile is not made', async () => {
+      const e = await t.registerEnterprise('320100');
+      const owner = await t.login(e.username, PASSWORD);
+      const intruder = await t.login(e.username, PASSWORD);
+      const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(owner.accessToken)).send({}).expect(200)).body;
+      const sessions = t.get(SessionRepository);
+      const state = sessions.state.bind(sessions);
+      // The intruder's request is let in with its session live; the owner enables two-factor before the feed is made.
+      const spy = jest.spyOn(sessions, 'state').mockImplementationOnce(async (id) => {
+        const live = await state(id);
+        await t.http
+          .post('/api/auth/mfa/enable')
+          .set(auth(owner.accessToken))
+          .send({ otp: totp(secret) })
+          .expect(204);
+        return live;
+      });
+      try {
+        expect((await t.http.post('/api/calendar/feed').set(auth(intruder.accessToken))).status).toBe(401);
+      } finally {
+        spy.mockRestore();
+      }
+      const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM calendar_feed WHERE user_id = ?', [e.userId]);
+      expect(Number(n)).toBe(0);
     });
 
     it('enrols with a secret and a first code; then login needs the code, refuses a wrong or replayed one', async () => {
