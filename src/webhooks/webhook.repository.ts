@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database, Row } from '../common/persistence/database';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { join, sql } from '../common/persistence/sql';
+import type { WebhookEndCause } from './webhook.rules';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -177,14 +178,14 @@ export class WebhookRepository {
   }
 
   /** Live subscriptions whose maker no longer acts — a key revoked, a person disabled, or a key whose maker is — and why. */
-  async orphaned(): Promise<{ subscription: WebhookSubscription; cause: 'api_key.revoked' | 'user.disabled' }[]> {
+  async orphaned(): Promise<{ subscription: WebhookSubscription; cause: WebhookEndCause }[]> {
     const rows = await this.db.rows(
       sql`SELECT s.*, CASE WHEN k.revoked_at IS NOT NULL THEN 'api_key.revoked' ELSE 'user.disabled' END AS cause
           FROM webhook_subscription s LEFT JOIN api_key k ON k.id = s.created_by
             JOIN app_user u ON u.id = COALESCE(k.created_by, s.created_by)
           WHERE s.deleted_at IS NULL AND (k.revoked_at IS NOT NULL OR u.disabled_at IS NOT NULL)`,
     );
-    return rows.map((r) => ({ subscription: toSubscription(r), cause: r.cause as 'api_key.revoked' | 'user.disabled' }));
+    return rows.map((r) => ({ subscription: toSubscription(r), cause: r.cause as WebhookEndCause }));
   }
 
   /** One delivery per event and subscription (the unique key makes a second fan-out of the same event impossible), in one statement. */

@@ -63,8 +63,11 @@ export function receives(s: WebhookSubscription, e: DomainEvent): boolean {
   return !!s.organizationId && (e.organizationId === s.organizationId || e.counterpartyId === s.organizationId);
 }
 
+/** Why a subscription ended with the credential that made it. */
+export type WebhookEndCause = 'api_key.revoked' | 'user.disabled';
+
 /** The audit entry of an ended subscription: by its owner, or with the credential that made it (`cause`). */
-export const webhookDeleted = (s: WebhookSubscription, cause?: 'api_key.revoked' | 'user.disabled') => ({
+export const webhookDeleted = (s: WebhookSubscription, cause?: WebhookEndCause) => ({
   action: 'webhook.deleted',
   entityType: 'webhook_subscription',
   entityId: s.id,

@@ -49,8 +49,8 @@ export class WebhooksService {
   }
 
   /**
-   * Ends the subscriptions whose key was revoked, or whose person was disabled, without ending them: those made before
-   * revocation and disabling ended a credential's webhooks (and any a path that ends credentials would miss).
+   * Ends the live subscriptions of keys revoked and people disabled that the revocation or the disabling left: those
+   * made before either ended a credential's webhooks (and any a path ending credentials would miss).
    */
   endOrphaned(): Promise<number> {
     return this.uow.run(async () => {

@@ -58,10 +58,11 @@ export const bookingEntry = (b: Booking, action: string, summary: Record<string,
 });
 
 /**
- * An enterprise books whole hours of an hourly facility. The calendar's rules are checked, one row per hour is inserted
- * under the (facility, hour) primary key (if another live booking holds any of those hours the insert fails: 409
- * SLOT_TAKEN) — at most the lab's maxLiveHoursPerEnterprise booked and not yet over by one enterprise — then the hold for the hours is placed by the very use case behind POST /api/redemptions (one pricing:
- * quote = hold = booking), all in one unit of work.
+ * An enterprise books whole hours of an hourly facility. The calendar's rules are checked (one enterprise's hours
+ * booked and not yet over stay within its maxLiveHoursPerEnterprise), one row per hour is inserted under the (facility,
+ * hour) primary key (if another live booking holds any of those hours the insert fails: 409 SLOT_TAKEN), then the hold
+ * for the hours is placed by the very use case behind POST /api/redemptions (one pricing: quote = hold = booking), all
+ * in one unit of work.
  */
 @Injectable()
 export class BookSlot {
