@@ -446,8 +446,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Set the first password of an activated bureau account with its setup code
-         * @description **Who may call it:** The account’s holder, with the one-time code its activator handed over (no session: the account could not log in yet).
+         * Set a password with a one-time setup code: an activated bureau account’s first, or any account’s after an admin reset its sign-in
+         * @description **Who may call it:** The account’s holder, with the one-time code its activator (or the admin who reset its sign-in) handed over (no session: the account could not log in yet).
          *
          *     **What it changes:** Stores the holder’s password (≥ 10 characters, 3 of 4 classes, not the username, not a common password) and spends the code; the account logs in from now on. A wrong, spent or expired code counts toward the username’s lockout like a wrong password; audited.
          *
@@ -664,6 +664,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}/reset-sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a user’s sign-in: a forgotten password, a lost authenticator, or two-factor enrolled by someone else
+         * @description **Who may call it:** An admin of the same organization or bureau, or a platform admin (for anyone: an enterprise whose only admin is locked out has no one else); not the admin itself (it changes its own password); a user outside the admin’s reach is 404.
+         *
+         *     **What it changes:** Turns two-factor off, ends every session of the user and the calendar feeds it made, and withdraws its password: it logs in again once its holder sets a new one with a one-time setupCode (valid 72 hours, POST /api/auth/setup). The code is answered to the resetting admin, once; for a bureau account it is not: a second person (a platform admin, or another admin of the bureau, not the one who reset it) issues it with POST /api/users/:id/activate, so that no admin can take over a colleague and approve in pairs alone. Called again, a new code replaces the last. The user is told in the app, and by mail when it has an address. The API keys and webhooks it made are its organization’s and stay. Audited (user.sign_in_reset).
+         *
+         *     **Money:** None.
+         */
+        post: operations["UsersController_resetSignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{id}/disable": {
         parameters: {
             query?: never;
@@ -682,6 +706,56 @@ export interface paths {
          *     **Money:** None.
          */
         post: operations["UsersController_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller’s notifications, newest first
+         * @description **Who may call it:** Any signed-in user, for itself.
+         *
+         *     **What it changes:** Nothing: it only reads.
+         *
+         *     **Money:** None.
+         *
+         *     Application decided, claim decided, settlement paid, voucher expiring within 30 days, hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.
+         */
+        get: operations["NotificationsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark one of the caller’s notifications read
+         * @description **Who may call it:** The notification’s user; another user’s notification is 404.
+         *
+         *     **What it changes:** Marks it read.
+         *
+         *     **Money:** None.
+         */
+        post: operations["NotificationsController_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2442,56 +2516,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/notifications": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The caller’s notifications, newest first
-         * @description **Who may call it:** Any signed-in user, for itself.
-         *
-         *     **What it changes:** Nothing: it only reads.
-         *
-         *     **Money:** None.
-         *
-         *     Application decided, claim decided, settlement paid, voucher expiring within 30 days, hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.
-         */
-        get: operations["NotificationsController_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/notifications/{id}/read": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Mark one of the caller’s notifications read
-         * @description **Who may call it:** The notification’s user; another user’s notification is 404.
-         *
-         *     **What it changes:** Marks it read.
-         *
-         *     **Money:** None.
-         */
-        post: operations["NotificationsController_read"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2874,8 +2898,10 @@ export interface components {
             awaitsActivation: boolean;
             /** @description activated, and waiting for its holder to set a password with the setup code */
             awaitsSetup?: boolean;
-            /** @description the username of the admin who made the account: the activator checks with them before activating */
-            madeBy: string;
+            /** @description the username of the admin who made the account: the activator checks with them before activating; null for one the seed made */
+            madeBy: string | null;
+            /** @description the username of the admin who reset the account’s sign-in, when that is why it waits: the second person checks with them before issuing a new code */
+            signInResetBy?: string;
             /** @description activated and waiting for its holder: when the setup code handed over stops working (activate again for a new one) */
             setupCodeExpiresAt?: string;
         };
@@ -2904,6 +2930,50 @@ export interface components {
             /** @description shown once, to the activator alone: hand it to the account’s holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose no longer logs in */
             setupCode: string;
             setupCodeExpiresAt: string;
+        };
+        SignInResetView: {
+            id: string;
+            username: string;
+            /** @enum {string} */
+            role: "enterprise" | "provider" | "bureau" | "platform";
+            organizationId?: string;
+            regionCode?: string;
+            /** @description manages the users of its organization or bureau */
+            admin: boolean;
+            email?: string;
+            mfaEnabled: boolean;
+            /** @description set once the user is disabled */
+            disabledAt?: string;
+            createdAt: string;
+            /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
+            awaitsActivation: boolean;
+            /** @description activated, and waiting for its holder to set a password with the setup code */
+            awaitsSetup?: boolean;
+            /** @description shown once, to the resetting admin alone, for a user of an organization or the platform: hand it to the user, who sets a new password with POST /api/auth/setup. Absent for a bureau account: a second person issues its code (POST /api/users/:id/activate) */
+            setupCode?: string;
+            setupCodeExpiresAt?: string;
+        };
+        NotificationView: {
+            id: string;
+            /** @enum {string} */
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "mfa_enabled" | "password_changed" | "sign_in_reset";
+            /** @example 【长三角科技创新券】您的创新券申请获批准 */
+            title: string;
+            body: string;
+            /** @example voucher_application */
+            entityType: string;
+            entityId: string;
+            createdAt: string;
+            readAt: string | null;
+            /**
+             * @description none: no e-mail address, or no SMTP_URL
+             * @enum {string}
+             */
+            emailStatus: "none" | "pending" | "sent" | "failed";
+        };
+        NotificationPage: {
+            items: components["schemas"]["NotificationView"][];
+            total: number;
         };
         CategoryRatio: {
             /** @enum {string} */
@@ -4005,28 +4075,6 @@ export interface components {
         };
         ApiKeyList: {
             items: components["schemas"]["ApiKeyView"][];
-            total: number;
-        };
-        NotificationView: {
-            id: string;
-            /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low";
-            /** @example 【长三角科技创新券】您的创新券申请获批准 */
-            title: string;
-            body: string;
-            /** @example voucher_application */
-            entityType: string;
-            entityId: string;
-            createdAt: string;
-            readAt: string | null;
-            /**
-             * @description none: no e-mail address, or no SMTP_URL
-             * @enum {string}
-             */
-            emailStatus: "none" | "pending" | "sent" | "failed";
-        };
-        NotificationPage: {
-            items: components["schemas"]["NotificationView"][];
             total: number;
         };
         ErrorBody: {
@@ -6009,6 +6057,87 @@ export interface operations {
             };
         };
     };
+    UsersController_resetSignIn: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: SignInResetView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResetView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     UsersController_disable: {
         parameters: {
             query?: never;
@@ -6069,6 +6198,150 @@ export interface operations {
                 };
             };
             /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    NotificationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description only those not read yet */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: NotificationPage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    NotificationsController_read: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: NotificationView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12269,150 +12542,6 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    NotificationsController_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                offset?: number;
-                /** @description only those not read yet */
-                unread?: boolean;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK: NotificationPage */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NotificationPage"];
-                };
-            };
-            /** @description VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    NotificationsController_read: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK: NotificationView */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NotificationView"];
-                };
-            };
-            /** @description VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description IDEMPOTENCY_CONFLICT */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

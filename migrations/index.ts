@@ -28,6 +28,7 @@ import { GrantsRecounted1765890000000 } from './1765890000000-grants-recounted';
 import { RefusalMinutesReported1765900000000 } from './1765900000000-refusal-minutes-reported';
 import { EventIdFields1766000000000 } from './1766000000000-event-id-fields';
 import { BookingHoursCapped1766100000000 } from './1766100000000-booking-hours-capped';
+import { SignInReset1766200000000 } from './1766200000000-sign-in-reset';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -61,4 +62,5 @@ export const MIGRATIONS = [
   RefusalMinutesReported1765900000000,
   EventIdFields1766000000000,
   BookingHoursCapped1766100000000,
+  SignInReset1766200000000,
 ];

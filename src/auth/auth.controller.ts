@@ -86,8 +86,9 @@ export class AuthController {
 
   @Post('setup')
   @Explained({
-    summary: 'Set the first password of an activated bureau account with its setup code',
-    who: 'The account’s holder, with the one-time code its activator handed over (no session: the account could not log in yet).',
+    summary:
+      'Set a password with a one-time setup code: an activated bureau account’s first, or any account’s after an admin reset its sign-in',
+    who: 'The account’s holder, with the one-time code its activator (or the admin who reset its sign-in) handed over (no session: the account could not log in yet).',
     changes:
       'Stores the holder’s password (≥ 10 characters, 3 of 4 classes, not the username, not a common password) and spends the code; the account logs in from now on. A wrong, spent or expired code counts toward the username’s lockout like a wrong password; audited.',
     money: NO_MONEY,

@@ -111,8 +111,18 @@ export class StaffUserView extends UserView {
 }
 
 export class AwaitingUserView extends StaffUserView {
-  @ApiProperty({ description: 'the username of the admin who made the account: the activator checks with them before activating' })
-  madeBy: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'the username of the admin who made the account: the activator checks with them before activating; null for one the seed made',
+  })
+  madeBy: string | null;
+  @ApiPropertyOptional({
+    description:
+      'the username of the admin who reset the account’s sign-in, when that is why it waits: the second person checks with them before issuing a new code',
+  })
+  signInResetBy?: string;
   @ApiPropertyOptional({
     description: 'activated and waiting for its holder: when the setup code handed over stops working (activate again for a new one)',
   })
@@ -136,6 +146,15 @@ export class ActivatedUserView extends StaffUserView {
   })
   setupCode: string;
   @ApiProperty() setupCodeExpiresAt: string;
+}
+
+export class SignInResetView extends StaffUserView {
+  @ApiPropertyOptional({
+    description:
+      'shown once, to the resetting admin alone, for a user of an organization or the platform: hand it to the user, who sets a new password with POST /api/auth/setup. Absent for a bureau account: a second person issues its code (POST /api/users/:id/activate)',
+  })
+  setupCode?: string;
+  @ApiPropertyOptional() setupCodeExpiresAt?: string;
 }
 
 export class SetupInput {

@@ -3,6 +3,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { JwtStrategy } from '../common/auth/jwt.strategy';
 import { authConfig, AuthConfig } from '../config/configuration';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -19,6 +20,7 @@ import { UsersService } from './users.service';
   imports: [
     PassportModule,
     OrganizationsModule,
+    NotificationsModule,
     JwtModule.registerAsync({
       inject: [authConfig.KEY],
       useFactory: (c: AuthConfig) => ({ secret: c.jwtSecret, signOptions: { algorithm: 'HS256' } }),

@@ -22,6 +22,7 @@ import { Session } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { AccessTokens, parseRefreshToken, refreshToken } from './tokens';
 import { User } from './user.entity';
+import { Notifier } from '../notifications/notifier';
 import { UserRepository } from './user.repository';
 import { setupCodeUsable } from './user.time-rules';
 
@@ -48,6 +49,10 @@ export interface Client {
 const REFUSAL_MINUTES_PER_SWEEP = 200;
 
 const plusSec = (iso: string, sec: number) => new Date(Date.parse(iso) + sec * 1000).toISOString();
+
+/** Why an account with a setup code in force does not log in: its activation, or an admin's reset of its sign-in. */
+const awaitingSetup = (user: Pick<User, 'signInResetBy'>) =>
+  catalogued('FORBIDDEN', user.signInResetBy ? 'accountSignInReset' : 'accountAwaitsSetup');
 
 /** A password the rule refuses: 400 WEAK_PASSWORD naming why. */
 export function assertStrongPassword(password: string, username: string, field = 'password'): void {
@@ -79,6 +84,7 @@ export class AuthService {
     private readonly tokens: AccessTokens,
     private readonly organizations: OrganizationsService,
     private readonly organizationRows: OrganizationRepository,
+    private readonly notifier: Notifier,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     sweeps: Sweeps,
   ) {
@@ -114,7 +120,7 @@ export class AuthService {
     // Said only to whoever knows the password; not a failure toward the lockout.
     if (!user.activatedAt) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsActivation'), user);
     // The password its maker chose opens nothing: the holder sets one with the activator's setup code.
-    if (user.setupCodeHash) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsSetup'), user);
+    if (user.setupCodeHash) return this.settleNeither(username, client, attempt, awaitingSetup(user), user);
     if (user.mfaEnabledAt) {
       if (!otp) {
         return this.settleNeither(username, client, attempt, catalogued('MFA_REQUIRED', 'auth.mfaRequired'), user);
@@ -132,6 +138,7 @@ export class AuthService {
       if (current.disabledAt || current.passwordHash !== user.passwordHash) {
         return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCredentials'), user);
       }
+      if (current.setupCodeHash) return this.settleNeither(username, client, attempt, awaitingSetup(current), user);
       if (current.mfaEnabledAt && !user.mfaEnabledAt) {
         return this.settleNeither(username, client, attempt, catalogued('MFA_REQUIRED', 'auth.mfaRequired'), user);
       }
@@ -210,6 +217,7 @@ export class AuthService {
       await this.users.setPassword(user.id, passwordHash, now);
       const ended = await this.sessions.revokeAllOf(user.id, now, 'password_changed', actor.sessionId);
       this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended }));
+      await this.notifier.toUser(user.id, 'password_changed', now);
       return ok(undefined);
     });
   }
@@ -310,6 +318,7 @@ export class AuthService {
       activatedAt: awaitsActivation ? null : createdAt,
       setupCodeHash: null,
       setupCodeExpiresAt: null,
+      signInResetBy: null,
       ...given,
     };
     await this.users.insert(user);

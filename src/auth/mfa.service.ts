@@ -4,6 +4,7 @@ import { Actor } from '../common/context/request-context';
 import { catalogued } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
+import { Notifier } from '../notifications/notifier';
 import { MfaSetupView } from './auth.dto';
 import { MfaSecrets } from './mfa-secrets';
 import { SessionRepository } from './session.repository';
@@ -20,6 +21,7 @@ export class MfaService {
     private readonly users: UserRepository,
     private readonly secrets: MfaSecrets,
     private readonly sessions: SessionRepository,
+    private readonly notifier: Notifier,
   ) {}
 
   setup(actor: Actor): Promise<Outcome<MfaSetupView>> {
@@ -46,6 +48,8 @@ export class MfaService {
       // people enrol) would otherwise keep it, now counted as two-factor. Only the session that gave the code stays.
       const ended = await this.sessions.revokeAllOf(user.id, now, 'mfa_enabled', actor.sessionId);
       this.uow.record({ ...entry(actor, 'auth.mfa_enabled'), summary: { username: actor.username, otherSessionsEnded: ended } });
+      // Whoever else held the password may be the one enrolling: the owner hears of it by mail, and asks for a reset.
+      await this.notifier.toUser(user.id, 'mfa_enabled', now);
       return ok(undefined);
     });
   }

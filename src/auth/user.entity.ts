@@ -40,4 +40,6 @@ export class User {
    */
   @StrColumn(64, { nullable: true }) setupCodeHash: string | null;
   @InstantColumn({ nullable: true }) setupCodeExpiresAt: string | null;
+  /** The admin who last reset the account's sign-in: for a bureau account, never the second person who issues its new code. */
+  @RefColumn({ nullable: true }) signInResetBy: string | null;
 }

@@ -7,7 +7,7 @@ import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
 import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { unwrap } from '../common/use-case';
-import { ActivatedUserView, AwaitingUserList, CreateUserInput, StaffUserList, StaffUserView } from './auth.dto';
+import { ActivatedUserView, AwaitingUserList, CreateUserInput, SignInResetView, StaffUserList, StaffUserView } from './auth.dto';
 import { UsersService } from './users.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
@@ -81,6 +81,23 @@ export class UsersController {
   @Refuses(UsersService.activateRefusals)
   async activate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ActivatedUserView> {
     return unwrap(await this.users.activate(actor, id));
+  }
+
+  @Post(':id/reset-sign-in')
+  @Explained({
+    summary: 'Reset a user’s sign-in: a forgotten password, a lost authenticator, or two-factor enrolled by someone else',
+    who: 'An admin of the same organization or bureau, or a platform admin (for anyone: an enterprise whose only admin is locked out has no one else); not the admin itself (it changes its own password); a user outside the admin’s reach is 404.',
+    changes:
+      'Turns two-factor off, ends every session of the user and the calendar feeds it made, and withdraws its password: it logs in again once its holder sets a new one with a one-time setupCode (valid 72 hours, POST /api/auth/setup). The code is answered to the resetting admin, once; for a bureau account it is not: a second person (a platform admin, or another admin of the bureau, not the one who reset it) issues it with POST /api/users/:id/activate, so that no admin can take over a colleague and approve in pairs alone. Called again, a new code replaces the last. The user is told in the app, and by mail when it has an address. The API keys and webhooks it made are its organization’s and stay. Audited (user.sign_in_reset).',
+    money: NO_MONEY,
+  })
+  @Authenticated()
+  @IgnoresIdempotencyKey()
+  @HttpCode(200)
+  @ApiOkResponse({ type: SignInResetView })
+  @Refuses(UsersService.resetRefusals)
+  async resetSignIn(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SignInResetView> {
+    return unwrap(await this.users.resetSignIn(actor, id));
   }
 
   @Post(':id/disable')

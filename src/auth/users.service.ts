@@ -7,9 +7,10 @@ import { Actor } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
+import { Notifier } from '../notifications/notifier';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { webhookDeleted } from '../webhooks/webhook.rules';
-import { ActivatedUserView, AwaitingUserView, CreateUserInput, StaffUserView } from './auth.dto';
+import { ActivatedUserView, AwaitingUserView, CreateUserInput, SignInResetView, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
 import { SessionRepository } from './session.repository';
@@ -46,6 +47,7 @@ export class UsersService {
   static readonly createRefusals = ['FORBIDDEN', 'DUPLICATE', 'WEAK_PASSWORD'] as const;
   static readonly disableRefusals = ['FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE'] as const;
   static readonly activateRefusals = ['FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE'] as const;
+  static readonly resetRefusals = ['FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -54,6 +56,7 @@ export class UsersService {
     private readonly credentials: Credentials,
     private readonly auth: AuthService,
     private readonly webhooks: WebhookRepository,
+    private readonly notifier: Notifier,
   ) {}
 
   async list(actor: Actor, page: { limit: number; offset: number }): Promise<Page<StaffUserView>> {
@@ -96,12 +99,15 @@ export class UsersService {
       notMadeBy: actor.userId,
       ...page,
     });
-    const makers = new Map<string, string>();
-    for (const id of new Set(waiting.items.map((u) => u.createdBy!))) makers.set(id, (await this.users.get(id))?.username ?? id);
+    const admins = new Map<string, string>();
+    for (const id of new Set(waiting.items.flatMap((u) => [u.createdBy, u.signInResetBy]))) {
+      if (id) admins.set(id, (await this.users.get(id))?.username ?? id);
+    }
     return {
       items: waiting.items.map((u) => ({
         ...staffView(u),
-        madeBy: makers.get(u.createdBy!)!,
+        madeBy: u.createdBy ? admins.get(u.createdBy)! : null,
+        ...(u.signInResetBy && u.setupCodeHash ? { signInResetBy: admins.get(u.signInResetBy)! } : {}),
         ...(u.activatedAt && u.setupCodeExpiresAt ? { setupCodeExpiresAt: u.setupCodeExpiresAt } : {}),
       })),
       total: waiting.total,
@@ -124,6 +130,7 @@ export class UsersService {
         return refusedBy(catalogued('INVALID_STATE', 'users.alreadyActive', { activatedAt: user.activatedAt }));
       if (user.disabledAt) return refusedBy(catalogued('INVALID_STATE', 'users.disabled', { disabledAt: user.disabledAt }));
       if (user.createdBy === actor.userId) throw catalogued('FORBIDDEN', 'users.creatorActivates');
+      if (user.signInResetBy === actor.userId) throw catalogued('FORBIDDEN', 'users.resetterActivates');
       const now = securityClock.iso();
       const setupCode = randomBytes(15).toString('base64url');
       const setupCodeHash = sha256(setupCode);
@@ -148,12 +155,7 @@ export class UsersService {
     const group = groupOf(actor);
     return this.uow.run(async () => {
       if (id === actor.userId) return refusedBy(catalogued('INVALID_STATE', 'users.selfDisable'));
-      // The admin's own row is locked with the target's, in one order: of two admins disabling each other at once, the
-      // second finds itself disabled and is refused, so the organization keeps an admin.
-      const [first, second] = [id, actor.userId].sort();
-      const locked = [await this.users.lock(first), await this.users.lock(second)];
-      const [user, self] = first === id ? locked : [locked[1], locked[0]];
-      if (!self || self.disabledAt) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      const user = await this.lockWithActor(actor, id);
       if (!user || !inGroup(user, group)) throw notFound('user');
       const now = securityClock.iso();
       if (!(await this.users.disable(id, now))) {
@@ -177,5 +179,57 @@ export class UsersService {
       for (const s of webhooksEnded) this.uow.record(webhookDeleted(s, 'user.disabled'));
       return ok(staffView({ ...user, disabledAt: now }));
     });
+  }
+
+  /**
+   * Resets a user's sign-in: a forgotten password, a lost phone, or two-factor enrolled by someone who had the password
+   * (enabling it ends the owner's sessions). Two-factor is turned off, every session ends, the password and the calendar
+   * feeds made before end, and the account logs in again only once its holder sets a password with a one-time setup
+   * code. An organization's or the platform's admin is handed the code; a bureau account's code is issued by a second
+   * person (POST /api/users/:id/activate), or the admin who reset it could log in as a colleague and approve in pairs alone.
+   * A platform admin may reset anyone: an enterprise whose only admin is locked out has no one else. The user is told
+   * (in the app, and by mail). API keys and webhooks the user made are the organization's and stay.
+   */
+  resetSignIn(actor: Actor, id: string): Promise<Outcome<SignInResetView>> {
+    const group = groupOf(actor);
+    return this.uow.run(async () => {
+      if (id === actor.userId) return refusedBy(catalogued('INVALID_STATE', 'users.selfReset'));
+      const user = await this.lockWithActor(actor, id);
+      if (!user || (actor.role !== 'platform' && !inGroup(user, group))) throw notFound('user');
+      if (user.disabledAt) return refusedBy(catalogued('INVALID_STATE', 'users.disabled', { disabledAt: user.disabledAt }));
+      if (!user.activatedAt) return refusedBy(catalogued('INVALID_STATE', 'users.notActivated'));
+      const now = securityClock.iso();
+      const secondPerson = user.role === 'bureau';
+      const setupCode = randomBytes(15).toString('base64url');
+      // A bureau account's code is told to no one and already expired: the second person's activation issues the one handed over.
+      const setupCodeExpiresAt = secondPerson ? now : new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
+      const setupCodeHash = sha256(setupCode);
+      await this.users.resetSignIn(id, actor.userId, now, setupCodeHash, setupCodeExpiresAt);
+      const ended = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
+      this.uow.record({
+        action: 'user.sign_in_reset',
+        entityType: 'user',
+        entityId: id,
+        regionCode: user.regionCode,
+        organizationId: user.organizationId,
+        summary: { username: user.username, sessionsEnded: ended, twoFactorWasOn: user.mfaEnabledAt !== null, secondPerson },
+      });
+      await this.notifier.toUser(id, 'sign_in_reset', now, { admin: actor.username });
+      const reset = { ...user, mfaEnabledAt: null, setupCodeHash, signInResetBy: actor.userId };
+      return ok(secondPerson ? staffView(reset) : { ...staffView(reset), setupCode, setupCodeExpiresAt });
+    });
+  }
+
+  /**
+   * The target's row locked with the acting admin's, in one order: of two admins disabling (or resetting) each other at
+   * once, the second finds itself disabled, or its sessions ended, and is refused, so a group keeps an admin.
+   */
+  private async lockWithActor(actor: Actor, id: string): Promise<User | null> {
+    const [first, second] = [id, actor.userId].sort();
+    const locked = [await this.users.lock(first), await this.users.lock(second)];
+    const [user, self] = first === id ? locked : [locked[1], locked[0]];
+    if (!self || self.disabledAt || (await this.sessions.lock(actor.sessionId))?.revokedAt !== null)
+      throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+    return user;
   }
 }

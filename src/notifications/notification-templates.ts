@@ -9,8 +9,13 @@ export const NOTIFICATION_KINDS = [
   'voucher_expiring',
   'hold_expiring',
   'budget_low',
+  'mfa_enabled',
+  'password_changed',
+  'sign_in_reset',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+/** What is told to a person about their own account. */
+export type AccountNoticeKind = Extract<NotificationKind, 'mfa_enabled' | 'password_changed' | 'sign_in_reset'>;
 
 interface Template {
   subject: string;

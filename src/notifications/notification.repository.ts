@@ -78,6 +78,15 @@ export class NotificationRepository {
     }
   }
 
+  /** One user as a recipient, with its organization's name and its username, whatever the account's state. */
+  async recipient(userId: string): Promise<(Recipient & { username: string }) | undefined> {
+    const row = await this.db.row(
+      sql`SELECT u.id, u.email, u.username, o.name AS org_name FROM app_user u LEFT JOIN organization o ON o.id = u.organization_id
+          WHERE u.id = ${userId}`,
+    );
+    return row && { ...toRecipient(row), username: row.username as string };
+  }
+
   /** The active users of an organization, with its name (an account still awaiting its second person's activation is none). */
   async usersOfOrganization(organizationId: string): Promise<Recipient[]> {
     return (await this.usersOfOrganizations([organizationId])).get(organizationId) ?? [];

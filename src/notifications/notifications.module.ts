@@ -8,5 +8,6 @@ import { Notifier } from './notifier';
 @Module({
   controllers: [NotificationsController],
   providers: [Notifier, NotificationsService, MailWorker],
+  exports: [Notifier],
 })
 export class NotificationsModule {}

@@ -11,7 +11,7 @@ import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
 import { bureauName, regionName } from '../regions/regions.data';
 import { applicationReason } from '../vouchers/voucher.rules';
-import { NotificationKind, render } from './notification-templates';
+import { AccountNoticeKind, NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
 
 /** The event types that may notify someone; the others cost no query. */
@@ -151,6 +151,24 @@ export class Notifier {
       ];
     }
     return [];
+  }
+
+  /**
+   * Tells a person what was done to their account (two-factor enabled, the password changed, the sign-in reset by an
+   * admin), in the unit of work that did it, so that an owner whose password someone else holds hears of it by mail.
+   * `at` (the change's instant) makes each change a notice of its own.
+   */
+  async toUser(userId: string, kind: AccountNoticeKind, at: string, vars: Record<string, string> = {}): Promise<void> {
+    const recipient = await this.notifications.recipient(userId);
+    if (!recipient) return;
+    await this.notify({
+      kind,
+      recipients: [recipient],
+      entityType: 'user',
+      entityId: userId,
+      key: `${userId}@${at}`,
+      vars: () => ({ username: recipient.username, at: timeText(at), ...vars }),
+    });
   }
 
   /** A notice about a record to the users of an organization, each addressed by the organization's name. */

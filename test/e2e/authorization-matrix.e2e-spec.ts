@@ -205,6 +205,8 @@ const MATRIX: Row[] = [
   r('GET /api/users',                                 '401 ok   ok   ok   ok   ok   ok   ok'),
   r('POST /api/users',                                '401 ok   ok   ok   ok   ok   ok   ok', { body: () => ({ username: `staff-${randomBytes(5).toString('hex')}`, password: PASSWORD }) }),
   r('POST /api/users/{id}/disable',                   '401 404  404  404  404  ok   404  404', { id: (w) => w.bureauUser(), fresh: true }),
+  // an organization's or bureau's admin resets its own group's users; the platform anyone's
+  r('POST /api/users/{id}/reset-sign-in',             '401 404  404  404  404  ok   404  ok', { id: (w) => w.activatedBureauUser(), fresh: true }),
   // its holder sets the first password with the activator's setup code: no session needed
   r('POST /api/auth/setup',                           'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.setupCode(), fresh: true, body: (_, id) => ({ username: id!.split('|')[0], setupCode: id!.split('|')[1], newPassword: 'Holder-Own-Pass-2026' }) }),
   // a bureau user made by the bureau's admin: a second person activates it, never its maker

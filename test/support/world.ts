@@ -223,12 +223,22 @@ export class World {
 
   /** A bureau user made by Anhui's admin and activated by the platform: `username|setupCode` for its holder. */
   async setupCode(): Promise<string> {
-    const id = await this.bureauUser();
-    const activated = await this.t.http
-      .post(`/api/users/${id}/activate`)
-      .set(auth(await this.t.token('platform')))
-      .expect(200);
-    return `${activated.body.username}|${activated.body.setupCode}`;
+    const activated = await this.activated(await this.bureauUser());
+    return `${activated.username}|${activated.setupCode}`;
+  }
+
+  /** A bureau user made by Anhui's admin and activated by the platform (its holder has a sign-in to reset). */
+  async activatedBureauUser(): Promise<string> {
+    return (await this.activated(await this.bureauUser())).id;
+  }
+
+  private async activated(id: string): Promise<{ id: string; username: string; setupCode: string }> {
+    return (
+      await this.t.http
+        .post(`/api/users/${id}/activate`)
+        .set(auth(await this.t.token('platform')))
+        .expect(200)
+    ).body;
   }
 
   async activeProvider(): Promise<string> {

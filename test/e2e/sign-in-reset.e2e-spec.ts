@@ -1,0 +1,291 @@
+import { AuditSealer } from '../../src/audit/audit-sealer';
+import { Credentials } from '../../src/auth/credentials';
+import { describeRaces } from '../support/races';
+import { until } from '../support/service-process';
+import { SmtpSink } from '../support/smtp-sink';
+import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
+import { totp } from '../support/totp';
+
+const NEW_PASSWORD = 'Owner-Back-In-2026';
+
+/**
+ * An admin resets a user's sign-in (a forgotten password, a lost phone, or two-factor enrolled by someone who had the
+ * password), and a person hears by mail of what was done to their account: two-factor enabled, the password changed, the
+ * sign-in reset.
+ */
+describe('resetting a user’s sign-in, and telling the owner what was done to the account', () => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+  let ip = 10;
+  // Each request from an address of its own (X-Forwarded-For, trusted here as behind a proxy), so limits do not mix.
+  const from = () => `198.51.100.${ip++}`;
+  const login = (body: object) => t.http.post('/api/auth/login').set('X-Forwarded-For', from()).send(body);
+  const setup = (username: string, setupCode: string, newPassword = NEW_PASSWORD) =>
+    t.http.post('/api/auth/setup').set('X-Forwarded-For', from()).send({ username, setupCode, newPassword });
+  const reset = (token: string | { Authorization: string }, id: string) =>
+    t.http.post(`/api/users/${id}/reset-sign-in`).set(typeof token === 'string' ? auth(token) : token);
+  const mailTo = (address: string, subject: string) =>
+    until(`a mail to ${address}: ${subject}`, () => smtp.mails.find((m) => m.to.includes(address) && m.subject.includes(subject)), 20_000);
+  const notices = async (token: string) =>
+    (await t.http.get('/api/notifications').set(auth(token)).expect(200)).body.items as { kind: string; title: string; body: string }[];
+
+  /** A colleague the organization's admin adds, with an e-mail address; logged in. */
+  const colleague = async (admin: OrgSession, name: string, extra: object = {}) => {
+    const username = `${name}-${admin.userId.slice(-6)}`;
+    const email = `${username}@sme.example.cn`;
+    const made = (
+      await t.http
+        .post('/api/users')
+        .set(auth(admin.token))
+        .send({ username, password: PASSWORD, email, ...extra })
+        .expect(201)
+    ).body;
+    return { id: made.id as string, username, email, session: await t.login(username, PASSWORD) };
+  };
+
+  beforeAll(async () => {
+    smtp = await SmtpSink.start();
+    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '100', TRUST_PROXY: 'true' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('an intruder who enrols two-factor with the password locks the owner out; the owner hears of it, the admin resets, the owner alone gets back in', async () => {
+    const admin = await t.registerEnterprise('340100');
+    const owner = await colleague(admin, 'finance');
+    // Someone else who has the password logs in, makes a calendar feed and enrols two-factor: the owner's session ends.
+    const intruder = await t.login(owner.username, PASSWORD);
+    const feed = new URL((await t.http.post('/api/calendar/feed').set(auth(intruder.accessToken)).expect(201)).body.url).pathname;
+    const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(intruder.accessToken)).expect(200)).body;
+    await t.http
+      .post('/api/auth/mfa/enable')
+      .set(auth(intruder.accessToken))
+      .send({ otp: totp(secret) })
+      .expect(204);
+    await t.http.get('/api/auth/me').set(auth(owner.session.accessToken)).expect(401);
+    expect((await login({ username: owner.username, password: PASSWORD }).expect(401)).body.code).toBe('MFA_REQUIRED');
+    // The owner hears of it by mail, with what to do.
+    const enrolled = await mailTo(owner.email, '两步验证');
+    expect(enrolled.subject).toBe('【长三角科技创新券】您的账号已启用两步验证');
+    expect(enrolled.text).toContain(`您好，${owner.username}：`);
+    expect(enrolled.text).toContain('如非本人操作，说明他人已知悉您的密码：请立即联系本单位管理员重置您的登录');
+
+    // The admin resets the owner's sign-in and is handed a one-time code, once.
+    const answer = (await reset(admin.token, owner.id).expect(200)).body;
+    expect(answer).toMatchObject({ id: owner.id, username: owner.username, mfaEnabled: false, awaitsSetup: true });
+    expect(answer.setupCode).toEqual(expect.any(String));
+    expect(Date.parse(answer.setupCodeExpiresAt) - Date.now()).toBeGreaterThan(71 * 3_600_000);
+    // Every session of the account ended, the intruder's too, and the feed it made; the password opens nothing now.
+    await t.http.get('/api/auth/me').set(auth(intruder.accessToken)).expect(401);
+    await t.http.post('/api/auth/refresh').send({ refreshToken: intruder.refreshToken }).expect(401);
+    await t.http.get(feed).expect(404);
+    const refused = await login({ username: owner.username, password: PASSWORD, otp: totp(secret, 1) })
+      .set('Accept-Language', 'zh-CN')
+      .expect(403);
+    expect(refused.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('管理员已重置该账号的登录') });
+    // The owner sets a new password with the code: the code is spent, two-factor is off, the new password logs in.
+    await setup(owner.username, 'not-the-code').expect(401);
+    await setup(owner.username, answer.setupCode).expect(204);
+    await setup(owner.username, answer.setupCode, 'Another-One-2026!').expect(401);
+    await login({ username: owner.username, password: PASSWORD }).expect(401);
+    const back = (await login({ username: owner.username, password: NEW_PASSWORD }).expect(200)).body.accessToken;
+    expect((await t.http.get('/api/auth/me').set(auth(back)).expect(200)).body.user.mfaEnabled).toBe(false);
+    // The reset is in the app and in the mail, naming the admin; the enrolment's notice too.
+    const resetMail = await mailTo(owner.email, '重置');
+    expect(resetMail.subject).toBe('【长三角科技创新券】您的账号登录已由管理员重置');
+    expect(resetMail.text).toContain(`管理员 ${admin.username} 已于`);
+    expect((await notices(back)).map((n) => n.kind)).toEqual(['sign_in_reset', 'mfa_enabled']);
+    // Audited, without the code.
+    await t.get(AuditSealer).sealAll();
+    const entries = (
+      await t.http
+        .get(`/api/audit?entityType=user&entityId=${owner.id}`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body.items as { action: string; summary: Record<string, unknown> }[];
+    expect(entries.find((e) => e.action === 'user.sign_in_reset')?.summary).toEqual({
+      username: owner.username,
+      sessionsEnded: 1,
+      twoFactorWasOn: true,
+      secondPerson: false,
+    });
+    expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['auth.mfa_enabled', 'auth.setup_completed']));
+    expect(JSON.stringify(entries)).not.toContain(answer.setupCode);
+  });
+
+  it('a reset asked for again replaces the code; a password change tells its owner too', async () => {
+    const admin = await t.registerProvider('320100');
+    const clerk = await colleague(admin, 'clerk');
+    const first = (await reset(admin.token, clerk.id).expect(200)).body.setupCode;
+    const second = (await reset(admin.token, clerk.id).expect(200)).body.setupCode;
+    expect(second).not.toBe(first);
+    await setup(clerk.username, first).expect(401);
+    await setup(clerk.username, second).expect(204);
+    const session = (await login({ username: clerk.username, password: NEW_PASSWORD }).expect(200)).body.accessToken;
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(session))
+      .set('X-Forwarded-For', from())
+      .send({ currentPassword: NEW_PASSWORD, newPassword: 'Changed-Again-2026' })
+      .expect(204);
+    const changed = await mailTo(clerk.email, '密码');
+    expect(changed.subject).toBe('【长三角科技创新券】您的登录密码已修改');
+    expect(changed.text).toContain('如非本人操作，请立即联系本单位管理员重置您的登录。');
+    // two resets, two notices (each change is a notice of its own), and the password change
+    expect((await notices(session)).map((n) => n.kind)).toEqual(['password_changed', 'sign_in_reset', 'sign_in_reset']);
+  });
+
+  it('a bureau account’s new code comes from a second person, never from the admin who reset it', async () => {
+    // a bureau user of Zhejiang, made by one admin, activated by the platform, set up by its holder
+    const made = (
+      await t.http
+        .post('/api/users')
+        .set(await t.as('bureau-zj'))
+        .send({ username: 'zj-reviewer-reset', password: 'Maker-Chose-This-2026' })
+        .expect(201)
+    ).body;
+    const { setupCode } = (
+      await t.http
+        .post(`/api/users/${made.id}/activate`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body;
+    await setup('zj-reviewer-reset', setupCode).expect(204);
+    const holder = (await login({ username: 'zj-reviewer-reset', password: NEW_PASSWORD }).expect(200)).body.accessToken;
+    // Reset by the platform this time (bureau-zj made it): no code is answered.
+    const answer = (await reset(await t.as('platform'), made.id).expect(200)).body;
+    expect(answer).toMatchObject({ id: made.id, awaitsSetup: true });
+    expect(answer.setupCode).toBeUndefined();
+    await t.http.get('/api/auth/me').set(auth(holder)).expect(401);
+    await login({ username: 'zj-reviewer-reset', password: NEW_PASSWORD }).expect(403);
+    // The resetting admin does not issue its code; the maker neither; the account waits for a second person.
+    expect(
+      (
+        await t.http
+          .post(`/api/users/${made.id}/activate`)
+          .set(await t.as('platform'))
+          .expect(403)
+      ).body.message,
+    ).toContain('reset');
+    await t.http
+      .post(`/api/users/${made.id}/activate`)
+      .set(await t.as('bureau-zj'))
+      .expect(403);
+    const waiting = async (who: string) =>
+      (
+        await t.http
+          .get('/api/users/awaiting-activation')
+          .set(await t.as(who))
+          .expect(200)
+      ).body.items.find((u: { id: string }) => u.id === made.id);
+    expect(await waiting('platform')).toBeUndefined();
+    // A seeded account (made by no one) reset by bureau-zj waits for the platform, named as reset by bureau-zj.
+    const seeded = (
+      await t.http
+        .get('/api/users')
+        .set(await t.as('bureau-zj'))
+        .expect(200)
+    ).body.items.find((u: { username: string }) => u.username === 'bureau-zj-2');
+    expect((await reset(await t.as('bureau-zj'), seeded.id).expect(200)).body.setupCode).toBeUndefined();
+    expect(await waiting('bureau-zj')).toBeUndefined();
+    const listed = (
+      await t.http
+        .get('/api/users/awaiting-activation')
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body.items.find((u: { id: string }) => u.id === seeded.id);
+    expect(listed).toMatchObject({ username: 'bureau-zj-2', madeBy: null, signInResetBy: 'bureau-zj', awaitsSetup: true });
+    await t.http
+      .post(`/api/users/${seeded.id}/activate`)
+      .set(await t.as('bureau-zj'))
+      .expect(403);
+    const issued = (
+      await t.http
+        .post(`/api/users/${seeded.id}/activate`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body;
+    expect(issued).toMatchObject({ id: seeded.id, setupCode: expect.any(String) });
+    await setup('bureau-zj-2', issued.setupCode, 'Zhejiang-Second-2026').expect(204);
+    await login({ username: 'bureau-zj-2', password: 'Zhejiang-Second-2026' }).expect(200);
+  });
+
+  it('who may reset: an admin of the group, or a platform admin; not a user who is not an admin, another group’s admin or itself', async () => {
+    const admin = await t.registerEnterprise('310100');
+    const clerk = await colleague(admin, 'staff');
+    const other = await t.registerEnterprise('310100');
+    expect((await reset(clerk.session.accessToken, admin.userId).expect(403)).body.code).toBe('FORBIDDEN');
+    expect((await reset(other.token, clerk.id).expect(404)).body.code).toBe('NOT_FOUND');
+    await reset(await t.as('bureau-sh'), clerk.id).expect(404);
+    const self = await reset(admin.token, admin.userId).set('Accept-Language', 'zh-CN').expect(409);
+    expect(self.body).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('不能重置自己的登录') });
+    await reset(admin.token, '00000000-0000-4000-8000-000000000000').expect(404);
+    // a disabled user has no sign-in to reset
+    await t.http.post(`/api/users/${clerk.id}/disable`).set(auth(admin.token)).expect(200);
+    expect((await reset(admin.token, clerk.id).expect(409)).body.message).toContain('disabled');
+    // An enterprise whose only admin is locked out has the platform.
+    const answer = (await reset(await t.as('platform'), admin.userId).expect(200)).body;
+    expect(answer.setupCode).toEqual(expect.any(String));
+    await t.http.get('/api/auth/me').set(auth(admin.token)).expect(401);
+    // A bureau account never activated has no sign-in to reset.
+    const unactivated = (
+      await t.http
+        .post('/api/users')
+        .set(await t.as('bureau-sh'))
+        .send({ username: 'sh-never-activated', password: 'Maker-Chose-This-2026' })
+        .expect(201)
+    ).body;
+    expect((await reset(await t.as('platform'), unactivated.id).expect(409)).body.message).toContain('never activated');
+  });
+
+  it('a login whose password was being checked while its sign-in was reset opens no session', async () => {
+    const admin = await t.registerEnterprise('330100');
+    const clerk = await colleague(admin, 'late');
+    const credentials = t.get(Credentials);
+    const verify = credentials.verify.bind(credentials);
+    const spy = jest.spyOn(credentials, 'verify').mockImplementationOnce(async (hash, given) => {
+      const right = await verify(hash, given);
+      await reset(admin.token, clerk.id).expect(200);
+      return right;
+    });
+    try {
+      expect((await login({ username: clerk.username, password: PASSWORD })).status).toBe(403);
+    } finally {
+      spy.mockRestore();
+    }
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM session WHERE user_id = ? AND revoked_at IS NULL', [clerk.id]);
+    expect(Number(n)).toBe(0);
+  });
+});
+
+describeRaces('two admins resetting each other at once', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start()));
+  afterAll(() => t.close());
+
+  it('one of them wins: the other finds its session ended, and the organization keeps an admin who can sign in', async () => {
+    for (let round = 0; round < 12; round++) {
+      const a = await t.registerEnterprise('320100');
+      const b = (
+        await t.http
+          .post('/api/users')
+          .set(auth(a.token))
+          .send({ username: `reset-admin-${round}-${a.userId.slice(-6)}`, password: 'Second-Admin-2026', admin: true })
+          .expect(201)
+      ).body;
+      const bToken = (await t.login(b.username, 'Second-Admin-2026')).accessToken;
+      const answers = await Promise.all([
+        t.http.post(`/api/users/${b.id}/reset-sign-in`).set(auth(a.token)),
+        t.http.post(`/api/users/${a.userId}/reset-sign-in`).set(auth(bToken)),
+      ]);
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
+      const rows = await t.dataSource.query<{ setup_code_hash: string | null }[]>(
+        'SELECT setup_code_hash FROM app_user WHERE organization_id = ? AND admin = 1',
+        [a.organizationId],
+      );
+      expect(rows.filter((r) => r.setup_code_hash === null)).toHaveLength(1);
+    }
+  });
+});
