@@ -11,7 +11,7 @@ import { Credentials } from './credentials';
 import { LoginThrottle } from './login-throttle';
 import { MfaSecrets } from './mfa-secrets';
 import { MfaService } from './mfa.service';
-import { AccessTokens } from './tokens';
+import { AccessTokens, RefreshTokens } from './tokens';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
@@ -27,7 +27,7 @@ import { UsersService } from './users.service';
     }),
   ],
   controllers: [AuthController, UsersController],
-  providers: [AuthService, UsersService, MfaService, Credentials, LoginThrottle, MfaSecrets, AccessTokens, JwtStrategy],
+  providers: [AuthService, UsersService, MfaService, Credentials, LoginThrottle, MfaSecrets, AccessTokens, RefreshTokens, JwtStrategy],
   exports: [AuthService, Credentials],
 })
 export class AuthModule {}

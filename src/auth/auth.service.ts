@@ -20,7 +20,7 @@ import { MfaSecrets } from './mfa-secrets';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from './password.rules';
 import { Session } from './session.entity';
 import { SessionRepository } from './session.repository';
-import { AccessTokens, parseRefreshToken, refreshToken } from './tokens';
+import { AccessTokens, parseRefreshToken, RefreshTokens } from './tokens';
 import { User } from './user.entity';
 import { Notifier } from '../notifications/notifier';
 import { UserRepository } from './user.repository';
@@ -82,6 +82,7 @@ export class AuthService {
     private readonly throttle: LoginThrottle,
     private readonly mfa: MfaSecrets,
     private readonly tokens: AccessTokens,
+    private readonly refreshTokens: RefreshTokens,
     private readonly organizations: OrganizationsService,
     private readonly organizationRows: OrganizationRepository,
     private readonly notifier: Notifier,
@@ -160,6 +161,10 @@ export class AuthService {
       const now = securityClock.iso();
       const user = (await this.users.get(session.userId))!;
       if (session.refreshHash !== parsed.hash) {
+        // A secret this session never issued: whoever sent it knows the session's id and nothing more; the session goes on.
+        if (!this.refreshTokens.spentBefore(parsed.secret, session.refreshHash)) {
+          return refusedBy(catalogued('UNAUTHENTICATED', 'auth.refreshInvalid'));
+        }
         // Reuse of a spent refresh token (OAuth 2.0 Security BCP): someone else may hold it, so the session ends.
         await this.sessions.revoke(session.id, now, 'refresh_reuse');
         this.record(user, 'auth.session_ended', { sessionId: session.id, reason: 'refresh_reuse', clientIp: client.ip });
@@ -172,7 +177,7 @@ export class AuthService {
         this.record(user, 'auth.session_ended', { sessionId: session.id, reason, clientIp: client.ip });
         return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionEnded'));
       }
-      const next = refreshToken(session.id);
+      const next = this.refreshTokens.next(session.id, parsed.secret);
       if (!(await this.sessions.rotate(session.id, parsed.hash, next.hash, now)))
         return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionEnded'));
       return ok({ ...(await this.access(user, session.id)), refreshToken: next.token });
@@ -347,7 +352,7 @@ export class AuthService {
       clientIp: client.ip.slice(0, 64),
       userAgent: client.userAgent,
     };
-    const refresh = refreshToken(session.id);
+    const refresh = this.refreshTokens.first(session.id);
     await this.sessions.insert({ ...session, refreshHash: refresh.hash });
     return { ...(await this.access(user, session.id)), refreshToken: refresh.token, user: userView(user) };
   }

@@ -85,6 +85,22 @@ describe('sessions', () => {
     ]);
   });
 
+  it('a refresh token forged for a live session’s id is refused, and the session goes on; its spent tokens still end it', async () => {
+    const session = await login();
+    const rotated = (await refresh(session.refreshToken).expect(200)).body;
+    // The session's id is no secret (it is in every access token): a made-up secret for it is not reuse.
+    const sid = rotated.refreshToken.slice('yrdr_'.length, 'yrdr_'.length + 36);
+    for (const secret of [randomBytes(32).toString('base64url'), 'A'.repeat(43)]) {
+      expect((await refresh(`yrdr_${sid}.${secret}`).expect(401)).body.code).toBe('UNAUTHENTICATED');
+    }
+    expect(await onBoth(rotated.accessToken)).toEqual([200, 200]);
+    // Three rotations on, the first token is still known as this session's own: presenting it ends the session.
+    let current = rotated.refreshToken as string;
+    for (let i = 0; i < 3; i++) current = (await refresh(current).expect(200)).body.refreshToken;
+    await refresh(session.refreshToken).expect(401);
+    await refresh(current).expect(401);
+  });
+
   it('refuses malformed refresh tokens', async () => {
     for (const refreshToken of ['yrdr_x', 'not-a-token', `yrdr_${'0'.repeat(36)}.${'a'.repeat(43)}`]) {
       expect((await refresh(refreshToken).expect(401)).body.code).toBe('UNAUTHENTICATED');
