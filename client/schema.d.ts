@@ -603,7 +603,7 @@ export interface paths {
          * Create a user with the admin’s own role, organization and region
          * @description **Who may call it:** An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.
          *
-         *     **What it changes:** Creates the user; audited. A bureau user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker; until then its login is 403.
+         *     **What it changes:** Creates the user; audited. A bureau or platform user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker (nor make a platform colleague to be the second person); until then its login is 403.
          *
          *     **Money:** None.
          */
@@ -622,14 +622,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Bureau accounts waiting for the caller as their second person
-         * @description **Who may call it:** A platform admin (every region’s) or a bureau admin (its own region’s, other than those it made); anyone else is 403.
+         * Bureau and platform accounts waiting for the caller as their second person
+         * @description **Who may call it:** A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s), other than those it made or reset; anyone else is 403.
          *
          *     **What it changes:** Nothing: it only reads.
          *
          *     **Money:** None.
          *
-         *     The bureau accounts an admin made that wait to be activated, or, activated, for their holder to set a password with the setup code (activate again for a new code), oldest first, with the maker’s username.
+         *     The accounts an admin made that wait to be activated, or, activated, for their holder to set a password with the setup code (activate again for a new code), and those whose sign-in an admin reset, waiting for their new code; oldest first, with the maker’s username (null for a seeded account) and the resetting admin’s (signInResetBy).
          */
         get: operations["UsersController_awaitingActivation"];
         put?: never;
@@ -650,8 +650,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Activate a bureau user another admin made (the second person of its making)
-         * @description **Who may call it:** A platform admin, or another admin of the same bureau; the admin who made it is 403; a user outside the caller’s reach is 404.
+         * Activate a bureau or platform account another admin made, or issue the new code of one whose sign-in another admin reset (the second person)
+         * @description **Who may call it:** A platform admin, or another admin of the same bureau (for a bureau account); the admin who made it or reset its sign-in is 403; a user outside the caller’s reach is 404.
          *
          *     **What it changes:** Activates the user and answers a one-time setupCode (valid 72 hours) for the activator to hand its holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose never logs in. Called again before the holder did, it issues a new code (the old one stops working). Audited (user.activated, user.setup_code_renewed).
          *
@@ -674,10 +674,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reset a user’s sign-in: a forgotten password, a lost authenticator, or two-factor enrolled by someone else
+         * Reset a user’s sign-in: a forgotten password, a lost authenticator, or an account someone else used
          * @description **Who may call it:** An admin of the same organization or bureau, or a platform admin (for anyone: an enterprise whose only admin is locked out has no one else); not the admin itself (it changes its own password); a user outside the admin’s reach is 404.
          *
-         *     **What it changes:** Turns two-factor off, ends every session of the user and the calendar feeds it made, and withdraws its password: it logs in again once its holder sets a new one with a one-time setupCode (valid 72 hours, POST /api/auth/setup). The code is answered to the resetting admin, once; for a bureau account it is not: a second person (a platform admin, or another admin of the bureau, not the one who reset it) issues it with POST /api/users/:id/activate, so that no admin can take over a colleague and approve in pairs alone. Called again, a new code replaces the last. The user is told in the app, and by mail when it has an address. The API keys and webhooks it made are its organization’s and stay. Audited (user.sign_in_reset).
+         *     **What it changes:** Turns two-factor off, replaces the password with one that matches nothing, ends every session of the user and the calendar feeds it made, and revokes the API keys and ends the webhooks it made (apiKeysRevoked, webhooksEnded): whoever held the account may have made them. The user logs in again once its holder sets a new password with a one-time setupCode (valid 72 hours, POST /api/auth/setup). The code is answered to the resetting admin, once, for a user of an organization; for a bureau or platform account a second person (a platform admin, or another admin of the bureau; not the one who reset it, nor its maker) issues it with POST /api/users/:id/activate, so that no admin can take over a colleague and approve in pairs alone. Called again, a new code replaces the last. The user is told in the app, and by mail when it has an address. Audited (user.sign_in_reset, api_key.revoked, webhook.deleted).
          *
          *     **Money:** None.
          */
@@ -2859,7 +2859,7 @@ export interface components {
             /** @description set once the user is disabled */
             disabledAt?: string;
             createdAt: string;
-            /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
+            /** @description a bureau or platform account an admin made waits for a second person to activate it; it cannot log in until then */
             awaitsActivation: boolean;
             /** @description activated, and waiting for its holder to set a password with the setup code */
             awaitsSetup?: boolean;
@@ -2894,7 +2894,7 @@ export interface components {
             /** @description set once the user is disabled */
             disabledAt?: string;
             createdAt: string;
-            /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
+            /** @description a bureau or platform account an admin made waits for a second person to activate it; it cannot log in until then */
             awaitsActivation: boolean;
             /** @description activated, and waiting for its holder to set a password with the setup code */
             awaitsSetup?: boolean;
@@ -2923,7 +2923,7 @@ export interface components {
             /** @description set once the user is disabled */
             disabledAt?: string;
             createdAt: string;
-            /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
+            /** @description a bureau or platform account an admin made waits for a second person to activate it; it cannot log in until then */
             awaitsActivation: boolean;
             /** @description activated, and waiting for its holder to set a password with the setup code */
             awaitsSetup?: boolean;
@@ -2945,13 +2945,18 @@ export interface components {
             /** @description set once the user is disabled */
             disabledAt?: string;
             createdAt: string;
-            /** @description a bureau account an admin made waits for a second person to activate it; it cannot log in until then */
+            /** @description a bureau or platform account an admin made waits for a second person to activate it; it cannot log in until then */
             awaitsActivation: boolean;
             /** @description activated, and waiting for its holder to set a password with the setup code */
             awaitsSetup?: boolean;
-            /** @description shown once, to the resetting admin alone, for a user of an organization or the platform: hand it to the user, who sets a new password with POST /api/auth/setup. Absent for a bureau account: a second person issues its code (POST /api/users/:id/activate) */
+            /** @description shown once, to the resetting admin alone, for a user of an organization: hand it to the user, who sets a new password with POST /api/auth/setup. Absent for a bureau or platform account: a second person issues its code (POST /api/users/:id/activate) */
             setupCode?: string;
+            /** @description when the setup code stops working (72 hours); reset again for a new one */
             setupCodeExpiresAt?: string;
+            /** @description the API keys the user made, revoked with the reset (whoever held the account may have made them) */
+            apiKeysRevoked: number;
+            /** @description the webhook subscriptions the user or its keys made, ended with the reset */
+            webhooksEnded: number;
         };
         NotificationView: {
             id: string;

@@ -81,17 +81,29 @@ export class ApiKeyRepository {
   }
 
   /**
-   * Whether a credential still acts — a person not disabled; a key not revoked, whose maker is not disabled — read
-   * under shared locks: a revocation or a disabling waits for the reader's unit to end, and so ends what it made.
+   * Whether a credential still acts — a person not disabled, whose session was not ended (by a reset of the sign-in, a
+   * password change); a key not revoked, whose maker is not disabled — read under shared locks: a revocation, a
+   * disabling or a reset waits for the reader's unit to end, and so ends what it made.
    */
-  async stillActs(actor: { userId: string; apiKey?: { id: string; createdBy: string } }): Promise<boolean> {
+  async stillActs(actor: { userId: string; sessionId: string; apiKey?: { id: string; createdBy: string } }): Promise<boolean> {
     const person = await this.db.row(
       sql`SELECT disabled_at FROM app_user WHERE id = ${actor.apiKey?.createdBy ?? actor.userId}${this.db.forShare}`,
     );
     if (!person || person.disabled_at) return false;
-    if (!actor.apiKey) return true;
+    if (!actor.apiKey) {
+      const session = await this.db.row(sql`SELECT revoked_at FROM session WHERE id = ${actor.sessionId}${this.db.forShare}`);
+      return !!session && !session.revoked_at;
+    }
     const key = await this.db.row(sql`SELECT revoked_at FROM api_key WHERE id = ${actor.apiKey.id}${this.db.forShare}`);
     return !!key && !key.revoked_at;
+  }
+
+  /** Revokes the live keys a person made; answers those this call revoked (each by revoke's guarded update). */
+  async revokeMadeBy(userId: string, at: string): Promise<ApiKey[]> {
+    const live = (await this.db.rows(sql`SELECT * FROM api_key WHERE created_by = ${userId} AND revoked_at IS NULL`)).map(toKey);
+    const revoked: ApiKey[] = [];
+    for (const k of live) if (await this.revoke(k.id, at)) revoked.push({ ...k, revokedAt: at });
+    return revoked;
   }
 
   /** Revokes a live key; false when it was already revoked. */

@@ -10,6 +10,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ApiKey, ApiKeyRepository } from './api-key.repository';
+import { apiKeyEntry, apiKeyRevoked } from './api-key.rules';
 
 export const API_KEY_PREFIX = 'yrdk_';
 const TOUCH_EVERY_MS = 60_000;
@@ -53,8 +54,11 @@ export class ApiKeysService {
       revokedAt: null,
     };
     await this.uow.run(async () => {
+      // A session ended, or a person disabled, since this request began makes no key (read under shared locks, so that
+      // a reset or a disabling committing after this unit revokes it).
+      if (!(await this.keys.stillActs(actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       await this.keys.insert(apiKey);
-      this.uow.record(entry(apiKey, 'api_key.created', { name, readOnly, prefix: apiKey.prefix }));
+      this.uow.record(apiKeyEntry(apiKey, 'api_key.created', { name, readOnly, prefix: apiKey.prefix }));
     });
     return { apiKey, key };
   }
@@ -75,7 +79,7 @@ export class ApiKeysService {
       if (!(await this.keys.revoke(k.id, now))) throw notFound('API key');
       // What a leaked key subscribed must not go on receiving the owner's events.
       const ended = await this.webhooks.endMadeBy(k.id, now);
-      this.uow.record(entry(k, 'api_key.revoked', { name: k.name, prefix: k.prefix, webhooksEnded: ended.length }));
+      this.uow.record(apiKeyRevoked(k, undefined, ended.length));
       for (const s of ended) this.uow.record(webhookDeleted(s, 'api_key.revoked'));
     });
   }
@@ -108,12 +112,3 @@ export class ApiKeysService {
     if (!actor.admin || actor.apiKey) throw catalogued('FORBIDDEN', 'apiKeys.managers');
   }
 }
-
-const entry = (k: ApiKey, action: string, summary: Record<string, unknown>) => ({
-  action,
-  entityType: 'api_key',
-  entityId: k.id,
-  regionCode: k.regionCode,
-  organizationId: k.organizationId,
-  summary,
-});

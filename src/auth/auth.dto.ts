@@ -104,7 +104,9 @@ export class UserView {
 export class StaffUserView extends UserView {
   @ApiPropertyOptional({ description: 'set once the user is disabled' }) disabledAt?: string;
   @ApiProperty() createdAt: string;
-  @ApiProperty({ description: 'a bureau account an admin made waits for a second person to activate it; it cannot log in until then' })
+  @ApiProperty({
+    description: 'a bureau or platform account an admin made waits for a second person to activate it; it cannot log in until then',
+  })
   awaitsActivation: boolean;
   @ApiPropertyOptional({ description: 'activated, and waiting for its holder to set a password with the setup code' })
   awaitsSetup?: true;
@@ -151,10 +153,15 @@ export class ActivatedUserView extends StaffUserView {
 export class SignInResetView extends StaffUserView {
   @ApiPropertyOptional({
     description:
-      'shown once, to the resetting admin alone, for a user of an organization or the platform: hand it to the user, who sets a new password with POST /api/auth/setup. Absent for a bureau account: a second person issues its code (POST /api/users/:id/activate)',
+      'shown once, to the resetting admin alone, for a user of an organization: hand it to the user, who sets a new password with POST /api/auth/setup. Absent for a bureau or platform account: a second person issues its code (POST /api/users/:id/activate)',
   })
   setupCode?: string;
-  @ApiPropertyOptional() setupCodeExpiresAt?: string;
+  @ApiPropertyOptional({ description: 'when the setup code stops working (72 hours); reset again for a new one' })
+  setupCodeExpiresAt?: string;
+  @ApiProperty({ description: 'the API keys the user made, revoked with the reset (whoever held the account may have made them)' })
+  apiKeysRevoked: number;
+  @ApiProperty({ description: 'the webhook subscriptions the user or its keys made, ended with the reset' })
+  webhooksEnded: number;
 }
 
 export class SetupInput {

@@ -11,6 +11,7 @@ import { authConfig, AuthConfig } from '../config/configuration';
 import { registrationRegionOf } from '../organizations/credit-code';
 import { OrganizationView } from '../organizations/organization.dto';
 import { PROVINCE_CODES, provinceOfRegion } from '../regions/regions.data';
+import { Notifier } from '../notifications/notifier';
 import { OrganizationRepository } from '../organizations/organization.repository';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } from './auth.dto';
@@ -22,7 +23,6 @@ import { Session } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { AccessTokens, parseRefreshToken, RefreshTokens } from './tokens';
 import { User } from './user.entity';
-import { Notifier } from '../notifications/notifier';
 import { UserRepository } from './user.repository';
 import { setupCodeUsable } from './user.time-rules';
 
@@ -49,10 +49,6 @@ export interface Client {
 const REFUSAL_MINUTES_PER_SWEEP = 200;
 
 const plusSec = (iso: string, sec: number) => new Date(Date.parse(iso) + sec * 1000).toISOString();
-
-/** Why an account with a setup code in force does not log in: its activation, or an admin's reset of its sign-in. */
-const awaitingSetup = (user: Pick<User, 'signInResetBy'>) =>
-  catalogued('FORBIDDEN', user.signInResetBy ? 'accountSignInReset' : 'accountAwaitsSetup');
 
 /** A password the rule refuses: 400 WEAK_PASSWORD naming why. */
 export function assertStrongPassword(password: string, username: string, field = 'password'): void {
@@ -121,7 +117,7 @@ export class AuthService {
     // Said only to whoever knows the password; not a failure toward the lockout.
     if (!user.activatedAt) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsActivation'), user);
     // The password its maker chose opens nothing: the holder sets one with the activator's setup code.
-    if (user.setupCodeHash) return this.settleNeither(username, client, attempt, awaitingSetup(user), user);
+    if (user.setupCodeHash) return this.settleNeither(username, client, attempt, catalogued('FORBIDDEN', 'accountAwaitsSetup'), user);
     if (user.mfaEnabledAt) {
       if (!otp) {
         return this.settleNeither(username, client, attempt, catalogued('MFA_REQUIRED', 'auth.mfaRequired'), user);
@@ -139,7 +135,6 @@ export class AuthService {
       if (current.disabledAt || current.passwordHash !== user.passwordHash) {
         return this.failLogin(username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCredentials'), user);
       }
-      if (current.setupCodeHash) return this.settleNeither(username, client, attempt, awaitingSetup(current), user);
       if (current.mfaEnabledAt && !user.mfaEnabledAt) {
         return this.settleNeither(username, client, attempt, catalogued('MFA_REQUIRED', 'auth.mfaRequired'), user);
       }

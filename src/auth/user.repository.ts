@@ -57,14 +57,15 @@ export class UserRepository {
   }
 
   /**
-   * Bureau accounts an admin made, or reset the sign-in of, that still wait for a second person: to activate them, or
-   * (activated) for their holder to set a password with the setup code, other than those the asking admin made or reset.
-   * Oldest first; one region's, or every region's.
+   * Bureau and platform accounts an admin made, or reset the sign-in of, that still wait for a second person: to
+   * activate them, or (activated) for their holder to set a password with the setup code, other than those the asking
+   * admin made or reset. Oldest first; one region's bureau accounts, or every region's and the platform's.
    */
   async awaitingSecondPerson(q: { regionCode: string | null; notMadeBy: string; limit: number; offset: number }): Promise<Page<User>> {
-    const where = sql`WHERE u.role = 'bureau' AND (u.created_by IS NOT NULL OR u.sign_in_reset_by IS NOT NULL) AND u.disabled_at IS NULL
+    const whose = q.regionCode ? sql`u.role = 'bureau' AND u.region_code = ${q.regionCode}` : sql`u.role IN ('bureau', 'platform')`;
+    const where = sql`WHERE ${whose} AND (u.created_by IS NOT NULL OR u.sign_in_reset_by IS NOT NULL) AND u.disabled_at IS NULL
             AND COALESCE(u.created_by, '') <> ${q.notMadeBy} AND COALESCE(u.sign_in_reset_by, '') <> ${q.notMadeBy}
-            AND (u.activated_at IS NULL OR u.setup_code_hash IS NOT NULL)${q.regionCode ? sql` AND u.region_code = ${q.regionCode}` : sql``}`;
+            AND (u.activated_at IS NULL OR u.setup_code_hash IS NOT NULL)`;
     return this.db.page(User, 'u', where, sql`u.created_at, u.id`, q);
   }
 
@@ -96,17 +97,18 @@ export class UserRepository {
   }
 
   /**
-   * The account's sign-in withdrawn: two-factor off, the password ended (calendar feeds made before `at` end with it), and
-   * a new setup code in force, without which it does not log in. False when the account was disabled meanwhile, or has
-   * not been activated.
+   * The account's sign-in withdrawn: two-factor off, the password replaced (calendar feeds made before `at` end with it),
+   * and a setup code in force, without which it does not log in (one with no expiry sets nothing until a second person
+   * issues a code). The caller holds the row's lock.
    */
-  async resetSignIn(id: string, by: string, at: string, setupCodeHash: string, expiresAt: string): Promise<boolean> {
-    return (
-      (await this.db.execute(
-        sql`UPDATE app_user SET mfa_secret = NULL, mfa_enabled_at = NULL, password_changed_at = ${at},
-              setup_code_hash = ${setupCodeHash}, setup_code_expires_at = ${expiresAt}, sign_in_reset_by = ${by}
-            WHERE id = ${id} AND disabled_at IS NULL AND activated_at IS NOT NULL`,
-      )) === 1
+  async resetSignIn(
+    id: string,
+    reset: { by: string; at: string; passwordHash: string; setupCodeHash: string; setupCodeExpiresAt: string | null },
+  ): Promise<void> {
+    await this.db.execute(
+      sql`UPDATE app_user SET mfa_secret = NULL, mfa_enabled_at = NULL, password_hash = ${reset.passwordHash}, password_changed_at = ${reset.at},
+            setup_code_hash = ${reset.setupCodeHash}, setup_code_expires_at = ${reset.setupCodeExpiresAt}, sign_in_reset_by = ${reset.by}
+          WHERE id = ${id}`,
     );
   }
 

@@ -35,7 +35,7 @@ export class UsersController {
     summary: 'Create a user with the admin’s own role, organization and region',
     who: 'An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.',
     changes:
-      'Creates the user; audited. A bureau user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker; until then its login is 403.',
+      'Creates the user; audited. A bureau or platform user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker (nor make a platform colleague to be the second person); until then its login is 403.',
     money: NO_MONEY,
   })
   @ApiBodyExample(CreateUserInput, {
@@ -53,12 +53,12 @@ export class UsersController {
 
   @Get('awaiting-activation')
   @Explained({
-    summary: 'Bureau accounts waiting for the caller as their second person',
-    who: 'A platform admin (every region’s) or a bureau admin (its own region’s, other than those it made); anyone else is 403.',
+    summary: 'Bureau and platform accounts waiting for the caller as their second person',
+    who: 'A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s), other than those it made or reset; anyone else is 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
     details:
-      'The bureau accounts an admin made that wait to be activated, or, activated, for their holder to set a password with the setup code (activate again for a new code), oldest first, with the maker’s username.',
+      'The accounts an admin made that wait to be activated, or, activated, for their holder to set a password with the setup code (activate again for a new code), and those whose sign-in an admin reset, waiting for their new code; oldest first, with the maker’s username (null for a seeded account) and the resetting admin’s (signInResetBy).',
   })
   @Authenticated('platform', 'bureau')
   @ApiOkResponse({ type: AwaitingUserList })
@@ -68,8 +68,9 @@ export class UsersController {
 
   @Post(':id/activate')
   @Explained({
-    summary: 'Activate a bureau user another admin made (the second person of its making)',
-    who: 'A platform admin, or another admin of the same bureau; the admin who made it is 403; a user outside the caller’s reach is 404.',
+    summary:
+      'Activate a bureau or platform account another admin made, or issue the new code of one whose sign-in another admin reset (the second person)',
+    who: 'A platform admin, or another admin of the same bureau (for a bureau account); the admin who made it or reset its sign-in is 403; a user outside the caller’s reach is 404.',
     changes:
       'Activates the user and answers a one-time setupCode (valid 72 hours) for the activator to hand its holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose never logs in. Called again before the holder did, it issues a new code (the old one stops working). Audited (user.activated, user.setup_code_renewed).',
     money: NO_MONEY,
@@ -85,10 +86,10 @@ export class UsersController {
 
   @Post(':id/reset-sign-in')
   @Explained({
-    summary: 'Reset a user’s sign-in: a forgotten password, a lost authenticator, or two-factor enrolled by someone else',
+    summary: 'Reset a user’s sign-in: a forgotten password, a lost authenticator, or an account someone else used',
     who: 'An admin of the same organization or bureau, or a platform admin (for anyone: an enterprise whose only admin is locked out has no one else); not the admin itself (it changes its own password); a user outside the admin’s reach is 404.',
     changes:
-      'Turns two-factor off, ends every session of the user and the calendar feeds it made, and withdraws its password: it logs in again once its holder sets a new one with a one-time setupCode (valid 72 hours, POST /api/auth/setup). The code is answered to the resetting admin, once; for a bureau account it is not: a second person (a platform admin, or another admin of the bureau, not the one who reset it) issues it with POST /api/users/:id/activate, so that no admin can take over a colleague and approve in pairs alone. Called again, a new code replaces the last. The user is told in the app, and by mail when it has an address. The API keys and webhooks it made are its organization’s and stay. Audited (user.sign_in_reset).',
+      'Turns two-factor off, replaces the password with one that matches nothing, ends every session of the user and the calendar feeds it made, and revokes the API keys and ends the webhooks it made (apiKeysRevoked, webhooksEnded): whoever held the account may have made them. The user logs in again once its holder sets a new password with a one-time setupCode (valid 72 hours, POST /api/auth/setup). The code is answered to the resetting admin, once, for a user of an organization; for a bureau or platform account a second person (a platform admin, or another admin of the bureau; not the one who reset it, nor its maker) issues it with POST /api/users/:id/activate, so that no admin can take over a colleague and approve in pairs alone. Called again, a new code replaces the last. The user is told in the app, and by mail when it has an address. Audited (user.sign_in_reset, api_key.revoked, webhook.deleted).',
     money: NO_MONEY,
   })
   @Authenticated()

@@ -3,10 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { clock, securityClock } from '../common/clock';
 import type { Page } from '../common/http/paging';
-import { Actor } from '../common/context/request-context';
+import { Actor, Role } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
+import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { apiKeyRevoked } from '../api-keys/api-key.rules';
 import { Notifier } from '../notifications/notifier';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { webhookDeleted } from '../webhooks/webhook.rules';
@@ -38,8 +40,16 @@ const inGroup = (user: User, group: UserGroup) =>
     ? user.organizationId === group.organizationId
     : user.role === group.role && (group.role === 'platform' || user.regionCode === (group as { regionCode: string }).regionCode);
 
-/** How long an activation's setup code opens the account to its holder: three days to hand it over. */
+/** How long a setup code opens the account to its holder: three days to hand it over. */
 const SETUP_CODE_TTL_MS = 72 * 3_600_000;
+const setupCodeExpiry = (now: string) => new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
+
+/**
+ * Bureau staff approve and pay in pairs, and platform admins are the bureaus' second persons: an account of either is
+ * made, and its sign-in reset, by one admin and put in its holder's hands by another (activation's setup code), so that
+ * no admin alone makes, or takes over, a second pair of eyes.
+ */
+const needsSecondPerson = (role: Role) => role === 'bureau' || role === 'platform';
 
 /** Staff accounts: an organization's or bureau's admin lists, creates and disables its users. */
 @Injectable()
@@ -57,6 +67,7 @@ export class UsersService {
     private readonly auth: AuthService,
     private readonly webhooks: WebhookRepository,
     private readonly notifier: Notifier,
+    private readonly apiKeys: ApiKeyRepository,
   ) {}
 
   async list(actor: Actor, page: { limit: number; offset: number }): Promise<Page<StaffUserView>> {
@@ -81,8 +92,7 @@ export class UsersService {
         admin: input.admin ?? false,
         email: input.email ?? null,
         createdBy: actor.userId,
-        // Bureau staff approve and pay in pairs: a second person vouches for every account one admin makes.
-        awaitsActivation: actor.role === 'bureau',
+        awaitsActivation: needsSecondPerson(actor.role),
       });
       return ok(staffView(user));
     });
@@ -134,7 +144,7 @@ export class UsersService {
       const now = securityClock.iso();
       const setupCode = randomBytes(15).toString('base64url');
       const setupCodeHash = sha256(setupCode);
-      const setupCodeExpiresAt = new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
+      const setupCodeExpiresAt = setupCodeExpiry(now);
       if (!(await this.users.activate(id, now, setupCodeHash, setupCodeExpiresAt))) {
         return refusedBy(catalogued('INVALID_STATE', 'users.activatedMeanwhile'));
       }
@@ -182,16 +192,18 @@ export class UsersService {
   }
 
   /**
-   * Resets a user's sign-in: a forgotten password, a lost phone, or two-factor enrolled by someone who had the password
-   * (enabling it ends the owner's sessions). Two-factor is turned off, every session ends, the password and the calendar
-   * feeds made before end, and the account logs in again only once its holder sets a password with a one-time setup
-   * code. An organization's or the platform's admin is handed the code; a bureau account's code is issued by a second
-   * person (POST /api/users/:id/activate), or the admin who reset it could log in as a colleague and approve in pairs alone.
-   * A platform admin may reset anyone: an enterprise whose only admin is locked out has no one else. The user is told
-   * (in the app, and by mail). API keys and webhooks the user made are the organization's and stay.
+   * Resets a user's sign-in: a forgotten password, a lost phone, or an account someone else used (two-factor enrolled
+   * with a stolen password ends the owner's sessions). Two-factor is turned off, the password replaced by one that
+   * matches nothing, every session ends with the calendar feeds made before, and the API keys and webhooks the user made
+   * end (whoever held the account may have made them); it logs in again once its holder sets a password with a one-time
+   * setup code. An organization's admin is handed the code; a bureau or platform account's is issued by a second person
+   * (POST /api/users/:id/activate), or one admin could take over a colleague and approve in pairs alone. A platform admin
+   * may reset anyone: an enterprise whose only admin is locked out has no one else. The user is told, in the app and by
+   * mail.
    */
-  resetSignIn(actor: Actor, id: string): Promise<Outcome<SignInResetView>> {
+  async resetSignIn(actor: Actor, id: string): Promise<Outcome<SignInResetView>> {
     const group = groupOf(actor);
+    const passwordHash = await this.credentials.unusable(); // before the unit: argon2 takes tens of milliseconds
     return this.uow.run(async () => {
       if (id === actor.userId) return refusedBy(catalogued('INVALID_STATE', 'users.selfReset'));
       const user = await this.lockWithActor(actor, id);
@@ -199,24 +211,38 @@ export class UsersService {
       if (user.disabledAt) return refusedBy(catalogued('INVALID_STATE', 'users.disabled', { disabledAt: user.disabledAt }));
       if (!user.activatedAt) return refusedBy(catalogued('INVALID_STATE', 'users.notActivated'));
       const now = securityClock.iso();
-      const secondPerson = user.role === 'bureau';
+      const secondPerson = needsSecondPerson(user.role);
       const setupCode = randomBytes(15).toString('base64url');
-      // A bureau account's code is told to no one and already expired: the second person's activation issues the one handed over.
-      const setupCodeExpiresAt = secondPerson ? now : new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
-      const setupCodeHash = sha256(setupCode);
-      await this.users.resetSignIn(id, actor.userId, now, setupCodeHash, setupCodeExpiresAt);
-      const ended = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
+      // A second person's account gets no usable code here (no expiry): the activation issues the one handed over.
+      const setupCodeExpiresAt = secondPerson ? null : setupCodeExpiry(now);
+      await this.users.resetSignIn(id, { by: actor.userId, at: now, passwordHash, setupCodeHash: sha256(setupCode), setupCodeExpiresAt });
+      const sessionsEnded = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
+      const keysRevoked = await this.apiKeys.revokeMadeBy(id, clock.iso());
+      const webhooksEnded = await this.webhooks.endMadeBy(id, clock.iso());
       this.uow.record({
         action: 'user.sign_in_reset',
         entityType: 'user',
         entityId: id,
         regionCode: user.regionCode,
         organizationId: user.organizationId,
-        summary: { username: user.username, sessionsEnded: ended, twoFactorWasOn: user.mfaEnabledAt !== null, secondPerson },
+        summary: {
+          username: user.username,
+          sessionsEnded,
+          apiKeysRevoked: keysRevoked.length,
+          webhooksEnded: webhooksEnded.length,
+          twoFactorWasOn: user.mfaEnabledAt !== null,
+          secondPerson,
+        },
       });
+      for (const k of keysRevoked) this.uow.record(apiKeyRevoked(k, 'user.sign_in_reset'));
+      for (const w of webhooksEnded) this.uow.record(webhookDeleted(w, 'user.sign_in_reset'));
       await this.notifier.toUser(id, 'sign_in_reset', now, { admin: actor.username });
-      const reset = { ...user, mfaEnabledAt: null, setupCodeHash, signInResetBy: actor.userId };
-      return ok(secondPerson ? staffView(reset) : { ...staffView(reset), setupCode, setupCodeExpiresAt });
+      const view = {
+        ...staffView({ ...user, mfaEnabledAt: null, setupCodeHash: sha256(setupCode), signInResetBy: actor.userId }),
+        apiKeysRevoked: keysRevoked.length,
+        webhooksEnded: webhooksEnded.length,
+      };
+      return ok(setupCodeExpiresAt ? { ...view, setupCode, setupCodeExpiresAt } : view);
     });
   }
 
@@ -228,8 +254,8 @@ export class UsersService {
     const [first, second] = [id, actor.userId].sort();
     const locked = [await this.users.lock(first), await this.users.lock(second)];
     const [user, self] = first === id ? locked : [locked[1], locked[0]];
-    if (!self || self.disabledAt || (await this.sessions.lock(actor.sessionId))?.revokedAt !== null)
-      throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+    const session = await this.sessions.lock(actor.sessionId);
+    if (!self || self.disabledAt || !session || session.revokedAt) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
     return user;
   }
 }

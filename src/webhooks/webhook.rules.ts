@@ -64,7 +64,7 @@ export function receives(s: WebhookSubscription, e: DomainEvent): boolean {
 }
 
 /** Why a subscription ended with the credential that made it. */
-export type WebhookEndCause = 'api_key.revoked' | 'user.disabled';
+export type WebhookEndCause = 'api_key.revoked' | 'user.disabled' | 'user.sign_in_reset';
 
 /** The audit entry of an ended subscription: by its owner, or with the credential that made it (`cause`). */
 export const webhookDeleted = (s: WebhookSubscription, cause?: WebhookEndCause) => ({

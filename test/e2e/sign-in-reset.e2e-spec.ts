@@ -1,5 +1,7 @@
 import { AuditSealer } from '../../src/audit/audit-sealer';
+import { ApiKeyRepository } from '../../src/api-keys/api-key.repository';
 import { Credentials } from '../../src/auth/credentials';
+import { UserRepository } from '../../src/auth/user.repository';
 import { describeRaces } from '../support/races';
 import { until } from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
@@ -54,10 +56,22 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
 
   it('an intruder who enrols two-factor with the password locks the owner out; the owner hears of it, the admin resets, the owner alone gets back in', async () => {
     const admin = await t.registerEnterprise('340100');
-    const owner = await colleague(admin, 'finance');
+    const owner = await colleague(admin, 'finance', { admin: true });
     // Someone else who has the password logs in, makes a calendar feed and enrols two-factor: the owner's session ends.
     const intruder = await t.login(owner.username, PASSWORD);
     const feed = new URL((await t.http.post('/api/calendar/feed').set(auth(intruder.accessToken)).expect(201)).body.url).pathname;
+    // … and, the account being an admin's, an API key with a webhook of its own, and one of the session's
+    const key = (await t.http.post('/api/api-keys').set(auth(intruder.accessToken)).send({ name: 'sync' }).expect(201)).body.key;
+    await t.http
+      .post('/api/webhooks')
+      .set(auth(key))
+      .send({ url: 'https://192.0.2.1/hooks/a', events: ['voucher.issued'] })
+      .expect(201);
+    await t.http
+      .post('/api/webhooks')
+      .set(auth(intruder.accessToken))
+      .send({ url: 'https://192.0.2.1/hooks/b', events: ['voucher.issued'] })
+      .expect(201);
     const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(intruder.accessToken)).expect(200)).body;
     await t.http
       .post('/api/auth/mfa/enable')
@@ -74,17 +88,24 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
 
     // The admin resets the owner's sign-in and is handed a one-time code, once.
     const answer = (await reset(admin.token, owner.id).expect(200)).body;
-    expect(answer).toMatchObject({ id: owner.id, username: owner.username, mfaEnabled: false, awaitsSetup: true });
+    expect(answer).toMatchObject({
+      id: owner.id,
+      username: owner.username,
+      mfaEnabled: false,
+      awaitsSetup: true,
+      apiKeysRevoked: 1,
+      webhooksEnded: 2,
+    });
     expect(answer.setupCode).toEqual(expect.any(String));
     expect(Date.parse(answer.setupCodeExpiresAt) - Date.now()).toBeGreaterThan(71 * 3_600_000);
     // Every session of the account ended, the intruder's too, and the feed it made; the password opens nothing now.
     await t.http.get('/api/auth/me').set(auth(intruder.accessToken)).expect(401);
     await t.http.post('/api/auth/refresh').send({ refreshToken: intruder.refreshToken }).expect(401);
     await t.http.get(feed).expect(404);
-    const refused = await login({ username: owner.username, password: PASSWORD, otp: totp(secret, 1) })
-      .set('Accept-Language', 'zh-CN')
-      .expect(403);
-    expect(refused.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('管理员已重置该账号的登录') });
+    await t.http.get('/api/vouchers').set(auth(key)).expect(401);
+    expect((await t.http.get('/api/webhooks').set(auth(admin.token)).expect(200)).body.items).toEqual([]);
+    // The old password is gone: it checks like any wrong one (and counts toward the lockout), two-factor code or not.
+    await login({ username: owner.username, password: PASSWORD, otp: totp(secret, 1) }).expect(401);
     // The owner sets a new password with the code: the code is spent, two-factor is off, the new password logs in.
     await setup(owner.username, 'not-the-code').expect(401);
     await setup(owner.username, answer.setupCode).expect(204);
@@ -109,9 +130,16 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
       username: owner.username,
       sessionsEnded: 1,
       twoFactorWasOn: true,
+      apiKeysRevoked: 1,
+      webhooksEnded: 2,
       secondPerson: false,
     });
     expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['auth.mfa_enabled', 'auth.setup_completed']));
+    const [revoked] = await t.dataSource.query<{ summary: string }[]>(
+      'SELECT summary FROM audit_entry WHERE action = ? AND organization_id = ?',
+      ['api_key.revoked', admin.organizationId],
+    );
+    expect(JSON.parse(revoked.summary)).toMatchObject({ name: 'sync', cause: 'user.sign_in_reset' });
     expect(JSON.stringify(entries)).not.toContain(answer.setupCode);
   });
 
@@ -159,7 +187,7 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     expect(answer).toMatchObject({ id: made.id, awaitsSetup: true });
     expect(answer.setupCode).toBeUndefined();
     await t.http.get('/api/auth/me').set(auth(holder)).expect(401);
-    await login({ username: 'zj-reviewer-reset', password: NEW_PASSWORD }).expect(403);
+    await login({ username: 'zj-reviewer-reset', password: NEW_PASSWORD }).expect(401);
     // The resetting admin does not issue its code; the maker neither; the account waits for a second person.
     expect(
       (
@@ -212,6 +240,46 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     await login({ username: 'bureau-zj-2', password: 'Zhejiang-Second-2026' }).expect(200);
   });
 
+  it('a platform account too: made by one platform admin, activated by another; reset by one, its code issued by another', async () => {
+    const platform = await t.as('platform');
+    // A second platform admin as the seed would make one (the platform has one seeded admin).
+    const opsId = '0193a2b4-5c6d-7e8f-9a0b-000000000001';
+    await t.dataSource.query(
+      `INSERT INTO app_user (id, username, password_hash, role, organization_id, region_code, created_at, admin, email, disabled_at, mfa_secret,
+         mfa_enabled_at, mfa_last_step, password_changed_at, created_by, activated_at, setup_code_hash, setup_code_expires_at, sign_in_reset_by)
+       SELECT ?, 'platform-ops', password_hash, role, NULL, NULL, created_at, admin, NULL, NULL, NULL, NULL, NULL, NULL, NULL, activated_at, NULL, NULL, NULL
+       FROM app_user WHERE username = 'platform'`,
+      [opsId],
+    );
+    const ops = await t.as('platform-ops');
+    const made = (
+      await t.http
+        .post('/api/users')
+        .set(platform)
+        .send({ username: 'platform-audit', password: 'Maker-Chose-This-2026', admin: true })
+        .expect(201)
+    ).body;
+    expect(made).toMatchObject({ role: 'platform', awaitsActivation: true });
+    await login({ username: 'platform-audit', password: 'Maker-Chose-This-2026' }).expect(403);
+    await t.http.post(`/api/users/${made.id}/activate`).set(platform).expect(403);
+    await t.http
+      .post(`/api/users/${made.id}/activate`)
+      .set(await t.as('bureau-sh'))
+      .expect(404);
+    const { setupCode } = (await t.http.post(`/api/users/${made.id}/activate`).set(ops).expect(200)).body;
+    await setup('platform-audit', setupCode).expect(204);
+    const audit = auth((await login({ username: 'platform-audit', password: NEW_PASSWORD }).expect(200)).body.accessToken);
+    // Reset by one platform admin, a platform account waits for another to issue its code.
+    const answer = (await reset(platform, opsId).expect(200)).body;
+    expect(answer.setupCode).toBeUndefined();
+    await t.http.post(`/api/users/${opsId}/activate`).set(platform).expect(403);
+    const waiting = (await t.http.get('/api/users/awaiting-activation').set(audit).expect(200)).body.items;
+    expect(waiting).toContainEqual(expect.objectContaining({ id: opsId, madeBy: null, signInResetBy: 'platform', awaitsSetup: true }));
+    expect(waiting.find((u: { id: string }) => u.id === opsId).setupCodeExpiresAt).toBeUndefined();
+    const issued = (await t.http.post(`/api/users/${opsId}/activate`).set(audit).expect(200)).body;
+    await setup('platform-ops', issued.setupCode, 'Operations-Back-2026!').expect(204);
+  });
+
   it('who may reset: an admin of the group, or a platform admin; not a user who is not an admin, another group’s admin or itself', async () => {
     const admin = await t.registerEnterprise('310100');
     const clerk = await colleague(admin, 'staff');
@@ -251,7 +319,7 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
       return right;
     });
     try {
-      expect((await login({ username: clerk.username, password: PASSWORD })).status).toBe(403);
+      expect((await login({ username: clerk.username, password: PASSWORD })).status).toBe(401);
     } finally {
       spy.mockRestore();
     }
@@ -287,5 +355,61 @@ describeRaces('two admins resetting each other at once', () => {
       );
       expect(rows.filter((r) => r.setup_code_hash === null)).toHaveLength(1);
     }
+  });
+
+  /** An admin of a new enterprise and a second admin of it, signed in: the one whose sign-in is reset. */
+  const twoAdmins = async (name: string) => {
+    const a = await t.registerEnterprise('320100');
+    const b = (
+      await t.http
+        .post('/api/users')
+        .set(auth(a.token))
+        .send({ username: `${name}-${a.userId.slice(-6)}`, password: 'Second-Admin-2026', admin: true })
+        .expect(201)
+    ).body;
+    return { a, b, bToken: auth((await t.login(b.username, 'Second-Admin-2026')).accessToken) };
+  };
+
+  // On a database server only: the reset runs while the request's unit has begun, which SQLite's one writer would queue.
+  it('an API key or webhook asked for by a session that a reset ends meanwhile is not made', async () => {
+    const keys = t.get(ApiKeyRepository);
+    const stillActs = keys.stillActs.bind(keys);
+    for (const [path, body] of [
+      ['/api/api-keys', { name: 'late' }],
+      ['/api/webhooks', { url: 'https://192.0.2.1/late', events: ['voucher.issued'] }],
+    ] as const) {
+      const { a, b, bToken } = await twoAdmins('late-maker');
+      const spy = jest.spyOn(keys, 'stillActs').mockImplementationOnce(async (actor) => {
+        await t.http.post(`/api/users/${b.id}/reset-sign-in`).set(auth(a.token)).expect(200);
+        return stillActs(actor);
+      });
+      try {
+        await t.http.post(path).set(bToken).send(body).expect(401);
+      } finally {
+        spy.mockRestore();
+      }
+      const [made] = await t.dataSource.query(
+        `SELECT (SELECT COUNT(*) FROM api_key WHERE created_by = ?) + (SELECT COUNT(*) FROM webhook_subscription WHERE created_by = ?) AS n`,
+        [b.id, b.id],
+      );
+      expect(Number(made.n)).toBe(0);
+    }
+  });
+
+  it('a two-factor secret asked for by a session that a reset ends meanwhile is not stored', async () => {
+    const users = t.get(UserRepository);
+    const lock = users.lock.bind(users);
+    const { a, b, bToken } = await twoAdmins('late-enrol');
+    const spy = jest.spyOn(users, 'lock').mockImplementationOnce(async (id) => {
+      await t.http.post(`/api/users/${b.id}/reset-sign-in`).set(auth(a.token)).expect(200);
+      return lock(id);
+    });
+    try {
+      await t.http.post('/api/auth/mfa/setup').set(bToken).expect(401);
+    } finally {
+      spy.mockRestore();
+    }
+    const [user] = await t.dataSource.query('SELECT mfa_secret FROM app_user WHERE id = ?', [b.id]);
+    expect(user.mfa_secret).toBeNull();
   });
 });
