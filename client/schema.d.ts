@@ -5110,10 +5110,7 @@ export interface operations {
     AuthController_login: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5204,10 +5201,7 @@ export interface operations {
     AuthController_refresh: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5337,10 +5331,7 @@ export interface operations {
     AuthController_setup: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5420,10 +5411,7 @@ export interface operations {
     AuthController_password: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5561,10 +5549,7 @@ export interface operations {
     AuthController_mfaSetup: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5703,10 +5688,7 @@ export interface operations {
     AuthController_register: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -5984,10 +5966,7 @@ export interface operations {
     UsersController_activate: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -6065,10 +6044,7 @@ export interface operations {
     UsersController_resetSignIn: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -9865,10 +9841,7 @@ export interface operations {
     CalendarFeedsController_make: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };

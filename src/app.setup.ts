@@ -7,6 +7,7 @@ import { registerFastifyEtags } from './common/http/fastify-etag';
 import { requestLog } from './common/http/request-log';
 import { securityHeaders } from './common/http/security-headers';
 import { validationPipe } from './common/http/validation';
+import { IGNORES_IDEMPOTENCY_EXTENSION } from './common/idempotency/idempotency.interceptor';
 import { AppConfig, appConfig } from './config/configuration';
 import { undecodablePage } from './pages/page-error.filter';
 import { PageRenderer } from './pages/page-renderer';
@@ -76,10 +77,15 @@ const TAGS: [string, string][] = [
   ['health', 'Liveness and database reachability, for load balancers and monitoring.'],
 ];
 
-/** Every POST honours Idempotency-Key (IdempotencyInterceptor): say so once for all of them. */
+/** Every POST honours Idempotency-Key (IdempotencyInterceptor) but those that ignore it: say so once for all of them. */
 function documentIdempotencyKeys(document: OpenAPIObject): void {
   for (const path of Object.values(document.paths)) {
     if (!path.post) continue;
+    const post = path.post as typeof path.post & Record<string, unknown>;
+    if (post[IGNORES_IDEMPOTENCY_EXTENSION]) {
+      delete post[IGNORES_IDEMPOTENCY_EXTENSION];
+      continue;
+    }
     (path.post.parameters ??= []).push({
       name: 'Idempotency-Key',
       in: 'header',

@@ -169,6 +169,17 @@ describe('the OpenAPI document answers', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('offers Idempotency-Key on every POST that honours it, and not on those that ignore it (their answers hold secrets)', () => {
+    const offered = (key: string) =>
+      each()
+        .find((o) => o.key === key)!
+        .op.parameters?.some((p) => p.name === 'Idempotency-Key');
+    for (const key of ['POST /api/auth/login', 'POST /api/auth/setup', 'POST /api/users/{id}/reset-sign-in', 'POST /api/calendar/feed'])
+      expect([key, offered(key)]).toEqual([key, false]);
+    for (const key of ['POST /api/redemptions', 'POST /api/users', 'POST /api/api-keys']) expect([key, offered(key)]).toEqual([key, true]);
+    expect(JSON.stringify(doc)).not.toContain('x-ignores-idempotency-key');
+  });
+
   it('routes that answer files say so with their content type and schema', () => {
     // The public pages (HTML) are outside /api and out of the document (@ApiExcludeController): they are not API operations.
     const expected: Record<string, string[]> = {

@@ -1,4 +1,5 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { applyDecorators, CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import { Reflector } from '@nestjs/core';
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,8 +24,11 @@ const RACE_WAIT_MS = 10_000;
 export const STALE_CLAIM_MS = 60_000;
 
 const IGNORES_KEY = 'idempotency:ignored';
-/** Routes that never store a request (login, refresh, registration, passwords: bodies hold secrets). */
-export const IgnoresIdempotencyKey = () => SetMetadata(IGNORES_KEY, true);
+/** Marks, in the OpenAPI document, an operation whose Idempotency-Key is ignored: its header is not offered there. */
+export const IGNORES_IDEMPOTENCY_EXTENSION = 'x-ignores-idempotency-key';
+/** Routes that never store a request (login, refresh, registration, passwords, setup codes: answers hold secrets). */
+export const IgnoresIdempotencyKey = () =>
+  applyDecorators(SetMetadata(IGNORES_KEY, true), ApiExtension(IGNORES_IDEMPOTENCY_EXTENSION, true));
 
 const SEALS_KEY = 'idempotency:sealed';
 /**
