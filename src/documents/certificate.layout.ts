@@ -1,6 +1,7 @@
 import { beijingTime } from '../common/clock';
 import { toBuffer as qrPng } from 'qrcode';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
+import { regionName } from '../regions/regions.data';
 import type { CertificateData } from './document-data';
 import { block, Doc, fill, formatDate, line, renderPdf, style, Style } from './drawing';
 import { CertificateField, certificateTemplate, CertificateTemplate, Palette } from './templates';
@@ -230,7 +231,7 @@ class CertificateLayout {
       case 'validity':
         return `${beijingTime(d.validFrom)}${t.validityJoin}${beijingTime(d.validUntil)}`;
       case 'policy':
-        return fill(t.policyFormat, { region: d.policyRegionCode, version: d.policyVersion });
+        return fill(t.policyFormat, { region: regionName(d.policyRegionCode), version: d.policyVersion });
       case 'issuedAt':
         return `${beijingTime(d.issuedAt)}${d.issuedAt.includes('T') ? '（北京时间）' : ''}`;
     }

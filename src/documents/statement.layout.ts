@@ -1,4 +1,5 @@
 import { beijingTime } from '../common/clock';
+import { counted } from '../common/i18n/plural';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import { assertStatementTotal, StatementClaim, StatementData, StatementLine } from './document-data';
 import { block, Doc, fill, line, renderPdf, style, Style, writeFooters } from './drawing';
@@ -108,13 +109,19 @@ class StatementLayout {
     const sum = ct.columns.reduce((s, col) => s + col.width, 0);
     const widths = ct.columns.map((col) => (col.width * this.width) / sum);
     const size = ct.fontSize;
-    const rowH = size * 2.2;
-    const cells = (values: string[], y: number, s: Style) => {
+    const cells = (values: string[], y: number, s: Style, maxLines = 1) => {
       let cx = this.x;
       for (const [i, col] of ct.columns.entries()) {
-        block(doc, values[i], cx + 4, y, widths[i] - 8, s, 1, { align: col.align ?? 'left' });
+        block(doc, values[i], cx + 4, y, widths[i] - 8, s, maxLines, { align: col.align ?? 'left' });
         cx += widths[i];
       }
+    };
+    /** A claim's row is as tall as its longest value needs, up to 4 lines: a lab's full name, a 20-digit invoice number. */
+    const rowHeight = (values: string[]) => {
+      style(doc, { size, color: c.text });
+      const lh = doc.currentLineHeight(true);
+      const lines = Math.max(1, ...values.map((v, i) => Math.min(4, Math.round(doc.heightOfString(v, { width: widths[i] - 8 }) / lh))));
+      return Math.max(size * 2.2, lines * lh + 6);
     };
     const header = () => {
       const h = size * 3.4;
@@ -135,12 +142,14 @@ class StatementLayout {
     this.y += line(doc, `${ct.title.zh}  ${ct.title.en}`, this.x, this.y, { bold: true, size: 12, color: c.text }) + 8;
     header();
     for (const [i, claim] of claims.entries()) {
+      const values = claimValues(ct.columns, i, claim);
+      const rowH = rowHeight(values);
       if (this.y + rowH > this.bottom) {
         this.newPage(false);
         header();
       }
       if (i % 2 === 1) doc.save().rect(this.x, this.y, this.width, rowH).fill(c.zebra).restore();
-      cells(claimValues(ct.columns, i, claim), this.y + (rowH - size * 1.3) / 2, { size, color: c.text });
+      cells(values, this.y + 3, { size, color: c.text }, 4);
       this.y += rowH;
     }
     doc
@@ -375,11 +384,15 @@ class StatementLayout {
     doc.save().rect(this.x, this.y, 4, h).fill(c.primary).restore();
     const claims = d.lines.reduce((s, l) => s + l.claimCount, 0);
     const counts = { payees: d.lines.length, claims };
+    const countsEn = { payees: counted(d.lines.length, 'payee'), claims: counted(claims, 'claim') };
     const left = this.x + 16;
     const half = this.width / 2;
     line(doc, `${t.totals.zh}  ${t.totals.en}`, left, this.y + 10, { size: 8, color: c.muted });
     line(doc, formatYuan(d.totalFen), left, this.y + 22, { bold: true, size: 20, color: c.primary });
-    line(doc, `${fill(t.totals.payeesZh, counts)} · ${fill(t.totals.payeesEn, counts)}`, left, this.y + 52, { size: 7.5, color: c.muted });
+    line(doc, `${fill(t.totals.payeesZh, counts)} · ${fill(t.totals.payeesEn, countsEn)}`, left, this.y + 52, {
+      size: 7.5,
+      color: c.muted,
+    });
     line(doc, `${t.totals.capitalZh}  ${t.totals.capitalEn}`, this.x + half, this.y + 10, { size: 8, color: c.muted });
     block(doc, toChineseCapitalAmount(d.totalFen), this.x + half, this.y + 24, half - 16, { bold: true, size: 13, color: c.text }, 2);
     this.y += h + 20;

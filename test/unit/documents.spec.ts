@@ -89,6 +89,7 @@ describe('voucher certificate', () => {
     expect(flat).toContain('叁拾万元伍角');
     expect(flat).toContain('2026-01-15至2027-01-14');
     expect(flat).toContain('2026-01-1510:30'); // issued 02:30 UTC, printed in Beijing time
+    expect(flat).toContain('合肥市科技创新券政策（第3版）'); // the region's name, not its code
   });
 
   it('carries a QR code and a link to the public verify endpoint', () => {
@@ -122,15 +123,33 @@ describe('settlement statement', () => {
     expect(flat).toContain(formatYuan(d.totalFen));
     expect(flat).toContain(toChineseCapitalAmount(d.totalFen));
     expect(flat).toContain(`第${numpages}页/共${numpages}页`);
+    expect(flat).toContain('120payees,');
     for (const role of ['经办人', '复核人', '审批人']) expect(flat).toContain(role);
     expect(pdf.length).toBeLessThan(150 * 1024);
   });
 
   it('fits a short open statement on one page, without a payment reference yet', async () => {
-    const pdf = await service.renderSettlementStatement(statement(3, { status: 'open', paymentRef: null, paidAt: null }));
+    const pdf = await service.renderSettlementStatement(statement(1, { status: 'open', paymentRef: null, paidAt: null }));
     const { numpages, text } = await pdfParse(pdf);
     expect(numpages).toBe(1);
     expect(squeeze(text)).toContain('待支付');
+    expect(squeeze(text)).toContain('1payee,1claim'); // one of each, in English too
+  });
+
+  it('prints a claim’s long payee name, contract and 20-digit invoice number whole in the schedule', async () => {
+    const d = statement(2);
+    const claims = d.lines.map((l, i) => ({
+      payeeName: `${l.payeeName}（南京先进材料分析测试中心有限公司）`,
+      contractNo: `NJFX-JS-2026-${String(i).padStart(6, '0')}`,
+      invoiceNo: `2432200000012345678${i}`,
+      decidedAt: '2026-03-20T02:00:00Z',
+      redemptions: 2,
+      amountFen: l.amountFen,
+    }));
+    const { text } = await pdfParse(await service.renderSettlementStatement({ ...d, claims }));
+    const flat = squeeze(text);
+    for (const c of claims) for (const value of [c.payeeName, c.contractNo, c.invoiceNo]) expect(flat).toContain(value);
+    expect(flat).not.toMatch(/…|\.\.\./);
   });
 
   it('renders an empty statement as 零元整', async () => {
