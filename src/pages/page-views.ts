@@ -75,6 +75,8 @@ export interface CataloguePage extends Layout {
   pages: number;
   prevHref: string | null;
   nextHref: string | null;
+  /** A page past the last one (a link kept from when there were more): where the last one is. */
+  lastHref: string | null;
 }
 
 export interface FacilityPage extends Layout {
@@ -185,8 +187,9 @@ export function cataloguePage(filter: CatalogueFilter, result: { items: Facility
     items: result.items.map(facilityItem),
     page: filter.page,
     pages,
-    prevHref: filter.page > 1 ? href(Math.min(filter.page - 1, pages)) : null,
+    prevHref: filter.page > 1 && filter.page <= pages ? href(filter.page - 1) : null,
     nextHref: filter.page < pages ? href(filter.page + 1) : null,
+    lastHref: filter.page > pages && result.total > 0 ? href(pages) : null,
   };
 }
 
@@ -216,7 +219,7 @@ const bookingTerms = (c: CalendarView, now: string) => {
       : '取消或未到场不收取违约金';
   const nowMs = Date.parse(now);
   return {
-    qualification: c.requiresQualification ? '须经服务机构认定后方可自主上机' : '无需服务机构认定',
+    qualification: c.requiresQualification ? '须经服务机构上机培训认定后方可预约' : '无需服务机构认定，可直接预约',
     booking: `${advance}；${late}`,
     closures: c.closures
       .filter((x) => Date.parse(x.to) > nowMs)

@@ -265,6 +265,11 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       const second = await t.http.get('/facilities?category=instrument_sharing&page=2').expect(200);
       expect(second.text.match(/共享仪器 \d+/g)).toEqual(['共享仪器 21']);
       expect(second.text).toContain('href="/facilities?category=instrument_sharing">上一页');
+      // a link kept from when there were more pages says so, and leads to the last one
+      const beyond = await t.http.get('/facilities?category=instrument_sharing&page=7').expect(200);
+      expect(text(beyond.text)).toContain('第7页超出范围：共2页。查看最后一页');
+      expect(beyond.text).toContain('href="/facilities?category=instrument_sharing&amp;page=2">查看最后一页');
+      expect(text(beyond.text)).not.toContain('第7/2页');
     });
 
     it('shows one facility with its details in Chinese', async () => {
@@ -351,7 +356,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         })
         .expect(200);
       const page = text((await t.http.get(`/facilities/${tem}`).expect(200)).text);
-      expect(page).toContain('预约条件上机资格须经服务机构认定后方可自主上机');
+      expect(page).toContain('预约条件上机资格须经服务机构上机培训认定后方可预约');
       expect(page).toContain(
         '预约须知至少提前24小时、最多提前60天预约，每家企业已预约且尚未结束的机时合计不超过168小时；开始前48小时内取消或未到场，按费用的50%收取违约金（由企业自付，不从创新券扣除）',
       );

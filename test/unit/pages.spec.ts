@@ -115,7 +115,7 @@ describe('the facility page’s booking conditions', () => {
 
   it('says who may operate it, how far ahead to book, what a late cancellation costs, and the closures to come in order', () => {
     expect(terms(calendar())).toEqual({
-      qualification: '须经服务机构认定后方可自主上机',
+      qualification: '须经服务机构上机培训认定后方可预约',
       booking:
         '至少提前 24 小时、最多提前 30 天预约，每家企业已预约且尚未结束的机时合计不超过 40 小时；开始前 24 小时内取消或未到场，按费用的 20% 收取违约金（由企业自付，不从创新券扣除）',
       closures: ['2026年12月14日—16日 设备年度维护保养', '2026年12月24日—25日 停电检修'],
@@ -124,7 +124,7 @@ describe('the facility page’s booking conditions', () => {
 
   it('leaves out what does not apply', () => {
     expect(terms(calendar({ requiresQualification: false, minNoticeHours: 0, lateCancellationFeeBp: 0, closures: [] }))).toEqual({
-      qualification: '无需服务机构认定',
+      qualification: '无需服务机构认定，可直接预约',
       booking: '最多提前 30 天预约，每家企业已预约且尚未结束的机时合计不超过 40 小时；取消或未到场不收取违约金',
       closures: [],
     });
@@ -166,7 +166,10 @@ describe('the catalogue page', () => {
   it('has no links where there is nothing to go to, and one page when nothing is found', () => {
     expect(cataloguePage({ page: 1 }, result(20), 20)).toMatchObject({ pages: 1, prevHref: null, nextHref: null });
     expect(cataloguePage({ page: 1 }, { items: [], total: 0 }, 20)).toMatchObject({ pages: 1, prevHref: null, nextHref: null });
-    expect(cataloguePage({ page: 9 }, result(45), 20).prevHref).toBe('/facilities?page=3');
+    // past the last page: no pager saying 第 9 / 3 页, but the last page's address
+    expect(cataloguePage({ page: 9 }, result(45), 20)).toMatchObject({ prevHref: null, nextHref: null, lastHref: '/facilities?page=3' });
+    expect(cataloguePage({ page: 3 }, result(45), 20).lastHref).toBeNull();
+    expect(cataloguePage({ page: 2 }, { items: [], total: 0 }, 20).lastHref).toBeNull();
   });
 
   it('prices in yuan per unit, with the category in Chinese', () => {
