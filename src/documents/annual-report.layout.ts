@@ -160,7 +160,7 @@ class AnnualReportLayout {
     const parts: [string, string, number][] = [
       ['已支付', 'paid', b.paidFen],
       ['已核销待支付', 'captured, not yet paid', b.capturedFen],
-      ['预占中', 'held', b.heldFen],
+      ['冻结中', 'held', b.heldFen],
       ['券面未用余额', 'voucher balances', b.voucherAvailableFen],
       ['预算可用余额', 'budget available', b.availableFen],
     ];
@@ -191,7 +191,7 @@ class AnnualReportLayout {
     );
     this.y += 4;
     this.note(
-      `已承诺 ${formatYuan(b.committedFen)} = 券面未用余额 + 预占中 + 已核销待支付 + 已支付；与统计接口 /api/stats/regions/${d.regionCode} 及账本一致（单位：分，取整）。`,
+      `已承诺 ${formatYuan(b.committedFen)} = 券面未用余额 + 冻结中 + 已核销待支付 + 已支付；与平台统计数据及账本一致（按分计，取整）。`,
     );
     this.y += SECTION_GAP - 4;
   }
@@ -278,7 +278,7 @@ class AnnualReportLayout {
     const out = d.flowsOut.reduce((s, f) => s + f.capturedFen, 0);
     const cross = d.flowsOut.filter((f) => f.crossProvince).reduce((s, f) => s + f.capturedFen, 0);
     this.note(
-      `核销补贴合计 ${formatYuan(out)}，其中跨省 ${formatYuan(cross)}（${percent(cross, out)}）。灰色为本省，红色为跨省；柱上为金额（元）与笔数。口径同 /api/stats/flows（按核销时的补贴额）。`,
+      `核销补贴合计 ${formatYuan(out)}，其中跨省 ${formatYuan(cross)}（${percent(cross, out)}）。灰色为本省，红色为跨省；柱上为金额（元）与笔数。按核销时的补贴额统计，与平台资金流向统计口径一致。`,
     );
     this.y += SECTION_GAP - 4;
   }
@@ -430,7 +430,7 @@ class AnnualReportLayout {
       .stroke()
       .restore();
     this.y += 4;
-    this.note('自服务机构核销之时起，至结算批次由第二复核人支付之时止；口径同 /api/stats/regions 的 captureToPaymentHours。');
+    this.note('自服务机构核销之时起，至结算批次由第二复核人支付之时止，与平台统计数据口径一致。');
     this.y += SECTION_GAP - 4;
   }
 
@@ -445,11 +445,11 @@ class AnnualReportLayout {
     const align: ('left' | 'right')[] = ['left', 'right', 'right'];
     this.tableRow(['项目', '件数', '金额（元）'], cols, { bold: true, size: 8.5, color: c.text }, align, c.panel);
     const rows: [string, string, string][] = [
-      ['补贴申领', String(cl.submitted), yuan(cl.claimedFen)],
+      ['兑付申报', String(cl.submitted), yuan(cl.claimedFen)],
       [`其中核准（核准额）`, String(cl.approved), yuan(cl.approvedFen)],
-      ['核准时核减（申领额与核准额之差）', String(cl.cut), yuan(cl.cutFen)],
-      ['其中驳回（申领额）', String(cl.rejected), yuan(cl.rejectedFen)],
-      ['其中待审（申领额）', String(cl.pending), yuan(cl.pendingFen)],
+      ['核准时核减（申报额与核准额之差）', String(cl.cut), yuan(cl.cutFen)],
+      ['其中驳回（申报额）', String(cl.rejected), yuan(cl.rejectedFen)],
+      ['其中待审（申报额）', String(cl.pending), yuan(cl.pendingFen)],
       ['用券企业对服务提出异议', String(ds.raised), ''],
       ['异议裁定：保留核销（按裁定用量）', String(ds.resolved), ''],
       ['异议裁定：撤销核销', String(ds.annulled), ''],

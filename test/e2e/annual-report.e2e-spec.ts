@@ -386,10 +386,13 @@ describe('annual report per region', () => {
     expect(text).toContain('场发射透射电镜机时');
     expect(text).toMatch(/2\s*次\s*·\s*11\s*机时/);
     expect(text).toMatch(/7天以内\s+2\s*笔/);
-    expect(text).toMatch(/其中驳回（申领额）\s+1\s+1,500\.00/);
-    expect(text).toMatch(/核准时核减（申领额与核准额之差）\s+1\s+500\.00/);
+    expect(text).toMatch(/其中驳回（申报额）\s+1\s+1,500\.00/);
+    expect(text).toMatch(/核准时核减（申报额与核准额之差）\s+1\s+500\.00/);
     expect(text).toContain(sanctioned);
     expect(text).toMatch(/第 1 页 \/ 共 \d 页/);
+    // written for people: the service's terms (冻结, 兑付申报), no API paths or field names
+    expect(text).toMatch(/冻结中\s+held/);
+    expect(text).not.toMatch(/\/api\/|captureToPaymentHours|预占|申领额/);
 
     // The pages as images, for a person to look at (test-output/annual-report/*.png).
     execFileSync('pdftoppm', [
