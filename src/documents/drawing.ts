@@ -93,6 +93,14 @@ export const formatDate = (date: string): string => {
   return `${y}年${m}月${d}日`;
 };
 
+/** A settlement period as people read it: 2026-Q4 → 2026年第四季度, 2026-12 → 2026年12月 (anything else as it is). */
+export const formatPeriod = (label: string): string => {
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(label);
+  if (quarter) return `${quarter[1]}年第${'一二三四'[Number(quarter[2]) - 1]}季度`;
+  const month = /^(\d{4})-(\d{2})$/.exec(label);
+  return month ? `${month[1]}年${Number(month[2])}月` : label;
+};
+
 /**
  * Page numbers need the page count, so footers are written last over the buffered pages: a rule, `left` on the left
  * and the page number of the count (both languages, from `footer`) on the right, inside the bottom margin.

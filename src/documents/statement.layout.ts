@@ -2,7 +2,7 @@ import { beijingTime } from '../common/clock';
 import { counted } from '../common/i18n/plural';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import { assertStatementTotal, StatementClaim, StatementData, StatementLine } from './document-data';
-import { block, Doc, fill, line, renderPdf, style, Style, writeFooters } from './drawing';
+import { block, Doc, fill, formatPeriod, line, renderPdf, style, Style, writeFooters } from './drawing';
 import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemplate, TableColumn } from './templates';
 
 /**
@@ -179,7 +179,7 @@ class StatementLayout {
     line(this.doc, `${d.regionName} · ${t.title.zh}（续）`, this.x, this.y, { bold: true, size: 10, color: c.primary });
     line(
       this.doc,
-      `${d.batchNo ?? d.settlementId} · ${d.periodLabel}`,
+      `${d.batchNo ?? d.settlementId} · ${formatPeriod(d.periodLabel)}`,
       this.x,
       this.y + 1,
       { size: 8.5, color: c.muted },
@@ -241,7 +241,7 @@ class StatementLayout {
       case 'regionName':
         return d.regionName;
       case 'periodLabel':
-        return d.periodLabel;
+        return formatPeriod(d.periodLabel);
       case 'status':
         return `${t.statusLabels[d.status].zh} ${t.statusLabels[d.status].en}`;
       case 'paymentRef':

@@ -1,5 +1,6 @@
 import { formatYuan, toChineseCapitalAmount } from '../../src/documents/chinese-amount';
 import { CertificateData, DocumentsService, StatementData, StatementLine } from '../../src/documents/documents.service';
+import { formatPeriod } from '../../src/documents/drawing';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
 
@@ -160,6 +161,21 @@ describe('settlement statement', () => {
   it('refuses a statement whose lines do not add up to its total', async () => {
     await expect(service.renderSettlementStatement(statement(3, { totalFen: 1 }))).rejects.toThrow(/add up/);
     expect(() => service.settlementLinesCsv(statement(3, { totalFen: 1 }))).toThrow(/add up/);
+  });
+});
+
+describe('a settlement period as people read it', () => {
+  it('names quarters and months in Chinese, and leaves anything else as it is', () => {
+    expect(formatPeriod('2026-Q4')).toBe('2026年第四季度');
+    expect(formatPeriod('2027-Q1')).toBe('2027年第一季度');
+    expect(formatPeriod('2026-03')).toBe('2026年3月');
+    expect(formatPeriod('2026年第一季度')).toBe('2026年第一季度');
+  });
+
+  it('prints it so on the statement', async () => {
+    const { text } = await pdfParse(await service.renderSettlementStatement(statement(1, { periodLabel: '2026-Q4' })));
+    expect(squeeze(text)).toContain('2026年第四季度');
+    expect(squeeze(text)).not.toContain('2026-Q4');
   });
 });
 
