@@ -3212,6 +3212,8 @@ export interface components {
             status: "active" | "exhausted" | "expired" | "revoked";
             faceValueFen: number;
             validUntil: string;
+            /** @description when a revoked voucher was revoked (the reason is its holder’s and its bureau’s only) */
+            revokedAt?: string;
         };
         ImportFacilityRow: {
             /** @example 透射电子显微镜 (TEM) 机时 */

@@ -40,6 +40,8 @@ export interface VerifyPage extends Layout {
   faceValue: string;
   faceValueCapital: string;
   validUntil: string;
+  /** The day a revoked voucher was revoked. */
+  revokedOn: string | null;
   checkedAt: string;
   /** Who issued it and whether it may still be used: 此券由合肥市科学技术局签发，当前有效。 */
   statement: string;
@@ -125,10 +127,13 @@ export function verifyPage(v: VerificationView, maskedHolderName: string, now: s
     faceValue: formatYuan(v.faceValueFen),
     faceValueCapital: toChineseCapitalAmount(v.faceValueFen),
     validUntil: formatDate(v.validUntil),
+    revokedOn: v.revokedAt ? formatInstantDate(v.revokedAt) : null,
     checkedAt: formatInstant(now),
     statement: v.valid
       ? `此券由${v.issuingBureau}签发，当前有效。`
-      : `此券由${v.issuingBureau}签发，当前${VOUCHER_STATUS_ZH[v.status]}，不能再使用。`,
+      : v.revokedAt
+        ? `此券由${v.issuingBureau}签发，已于${formatInstantDate(v.revokedAt)}撤销，不能再使用。`
+        : `此券由${v.issuingBureau}签发，当前${VOUCHER_STATUS_ZH[v.status]}，不能再使用。`,
   };
 }
 

@@ -154,4 +154,6 @@ export class VerificationView {
   @ApiProperty({ enum: ['active', 'exhausted', 'expired', 'revoked'] }) status: VoucherStatus;
   @ApiProperty() faceValueFen: number;
   @ApiProperty() validUntil: string;
+  @ApiPropertyOptional({ description: 'when a revoked voucher was revoked (the reason is its holder’s and its bureau’s only)' })
+  revokedAt?: string;
 }

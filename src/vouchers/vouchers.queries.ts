@@ -101,6 +101,7 @@ export class VouchersQueries {
       status,
       faceValueFen: voucher.faceValueFen,
       validUntil: voucher.validUntil,
+      ...(voucher.status === 'revoked' ? { revokedAt: voucher.updatedAt } : {}),
     };
   }
 

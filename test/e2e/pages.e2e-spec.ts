@@ -1,5 +1,6 @@
 import type { Response } from 'superagent';
-import { clock, DAY_MS } from '../../src/common/clock';
+import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
+import { formatDate } from '../../src/documents/drawing';
 import { appConfig, AppConfig } from '../../src/config/configuration';
 import { formatClosure } from '../../src/pages/labels';
 import { bureauFor, issueVoucher, openRegion } from '../support/fixtures';
@@ -83,7 +84,11 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         .expect(200);
       const page = text((await t.http.get(`/verify/${small.verificationCode}`).expect(200)).text);
       expect(page).toContain('已撤销');
-      expect(page).toContain('此券由安徽省科学技术厅签发，当前已撤销，不能再使用。');
+      const today = formatDate(beijingDate(clock.iso()));
+      expect(page).toContain(`撤销日期${today}`);
+      expect(page).toContain(`此券由安徽省科学技术厅签发，已于${today}撤销，不能再使用。`);
+      const api = (await t.http.get(`/api/vouchers/verify/${small.verificationCode}`).expect(200)).body;
+      expect(beijingDate(api.revokedAt)).toBe(beijingDate(clock.iso()));
       expect(page).not.toContain('虚报材料'); // the bureau's reason is not public
     });
 

@@ -19,6 +19,19 @@ const verification = (status: VerificationView['status']): VerificationView => (
 });
 
 describe('the verification page', () => {
+  it('says when a revoked voucher was revoked, in Beijing time, and nothing of the kind for the others', () => {
+    const revoked = verifyPage(
+      { ...verification('revoked'), revokedAt: '2026-07-13T17:00:00.000Z' },
+      '合肥微纳*******公司',
+      '2026-07-14T02:00:00.000Z',
+    );
+    expect(revoked).toMatchObject({
+      revokedOn: '2026年7月14日',
+      statement: '此券由合肥市科学技术局签发，已于2026年7月14日撤销，不能再使用。',
+    });
+    expect(verifyPage(verification('expired'), '合肥微纳*******公司', '2026-07-14T02:00:00.000Z').revokedOn).toBeNull();
+  });
+
   it.each([
     ['active', '有效'],
     ['exhausted', '已用完'],
