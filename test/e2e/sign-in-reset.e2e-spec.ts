@@ -328,34 +328,10 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
   });
 });
 
-describeRaces('two admins resetting each other at once', () => {
+describeRaces('sign-in resets racing the requests of the user they reset', () => {
   let t: TestApp;
   beforeAll(async () => (t = await TestApp.start()));
   afterAll(() => t.close());
-
-  it('one of them wins: the other finds its session ended, and the organization keeps an admin who can sign in', async () => {
-    for (let round = 0; round < 12; round++) {
-      const a = await t.registerEnterprise('320100');
-      const b = (
-        await t.http
-          .post('/api/users')
-          .set(auth(a.token))
-          .send({ username: `reset-admin-${round}-${a.userId.slice(-6)}`, password: 'Second-Admin-2026', admin: true })
-          .expect(201)
-      ).body;
-      const bToken = (await t.login(b.username, 'Second-Admin-2026')).accessToken;
-      const answers = await Promise.all([
-        t.http.post(`/api/users/${b.id}/reset-sign-in`).set(auth(a.token)),
-        t.http.post(`/api/users/${a.userId}/reset-sign-in`).set(auth(bToken)),
-      ]);
-      expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
-      const rows = await t.dataSource.query<{ setup_code_hash: string | null }[]>(
-        'SELECT setup_code_hash FROM app_user WHERE organization_id = ? AND admin = 1',
-        [a.organizationId],
-      );
-      expect(rows.filter((r) => r.setup_code_hash === null)).toHaveLength(1);
-    }
-  });
 
   /** An admin of a new enterprise and a second admin of it, signed in: the one whose sign-in is reset. */
   const twoAdmins = async (name: string) => {
@@ -369,6 +345,22 @@ describeRaces('two admins resetting each other at once', () => {
     ).body;
     return { a, b, bToken: auth((await t.login(b.username, 'Second-Admin-2026')).accessToken) };
   };
+
+  it('two admins resetting each other at once: one wins, the other finds its session ended, the organization keeps an admin', async () => {
+    for (let round = 0; round < 12; round++) {
+      const { a, b, bToken } = await twoAdmins(`reset-admin-${round}`);
+      const answers = await Promise.all([
+        t.http.post(`/api/users/${b.id}/reset-sign-in`).set(auth(a.token)),
+        t.http.post(`/api/users/${a.userId}/reset-sign-in`).set(bToken),
+      ]);
+      expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
+      const rows = await t.dataSource.query<{ setup_code_hash: string | null }[]>(
+        'SELECT setup_code_hash FROM app_user WHERE organization_id = ? AND admin = 1',
+        [a.organizationId],
+      );
+      expect(rows.filter((r) => r.setup_code_hash === null)).toHaveLength(1);
+    }
+  });
 
   // On a database server only: the reset runs while the request's unit has begun, which SQLite's one writer would queue.
   it('an API key or webhook asked for by a session that a reset ends meanwhile is not made', async () => {
