@@ -10,11 +10,6 @@ export const apiKeyEntry = (k: ApiKey, action: string, summary: Record<string, u
   summary,
 });
 
-/** The audit entry of a revoked key: by its owner's admin, or with its maker's account (`cause`). */
-export const apiKeyRevoked = (k: ApiKey, cause?: 'user.sign_in_reset', webhooksEnded?: number) =>
-  apiKeyEntry(k, 'api_key.revoked', {
-    name: k.name,
-    prefix: k.prefix,
-    ...(webhooksEnded !== undefined ? { webhooksEnded } : {}),
-    ...(cause ? { cause } : {}),
-  });
+/** The audit entry of a revoked key: by its owner's admin (with the webhooks it ended), or with its maker's sign-in reset. */
+export const apiKeyRevoked = (k: ApiKey, how: { webhooksEnded: number } | { cause: 'user.sign_in_reset' }) =>
+  apiKeyEntry(k, 'api_key.revoked', { name: k.name, prefix: k.prefix, ...how });

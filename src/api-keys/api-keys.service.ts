@@ -79,7 +79,7 @@ export class ApiKeysService {
       if (!(await this.keys.revoke(k.id, now))) throw notFound('API key');
       // What a leaked key subscribed must not go on receiving the owner's events.
       const ended = await this.webhooks.endMadeBy(k.id, now);
-      this.uow.record(apiKeyRevoked(k, undefined, ended.length));
+      this.uow.record(apiKeyRevoked(k, { webhooksEnded: ended.length }));
       for (const s of ended) this.uow.record(webhookDeleted(s, 'api_key.revoked'));
     });
   }

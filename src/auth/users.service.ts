@@ -213,9 +213,10 @@ export class UsersService {
       const now = securityClock.iso();
       const secondPerson = needsSecondPerson(user.role);
       const setupCode = randomBytes(15).toString('base64url');
+      const setupCodeHash = sha256(setupCode);
       // A second person's account gets no usable code here (no expiry): the activation issues the one handed over.
       const setupCodeExpiresAt = secondPerson ? null : setupCodeExpiry(now);
-      await this.users.resetSignIn(id, { by: actor.userId, at: now, passwordHash, setupCodeHash: sha256(setupCode), setupCodeExpiresAt });
+      await this.users.resetSignIn(id, { by: actor.userId, at: now, passwordHash, setupCodeHash, setupCodeExpiresAt });
       const sessionsEnded = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
       const keysRevoked = await this.apiKeys.revokeMadeBy(id, clock.iso());
       const webhooksEnded = await this.webhooks.endMadeBy(id, clock.iso());
@@ -234,11 +235,11 @@ export class UsersService {
           secondPerson,
         },
       });
-      for (const k of keysRevoked) this.uow.record(apiKeyRevoked(k, 'user.sign_in_reset'));
+      for (const k of keysRevoked) this.uow.record(apiKeyRevoked(k, { cause: 'user.sign_in_reset' }));
       for (const w of webhooksEnded) this.uow.record(webhookDeleted(w, 'user.sign_in_reset'));
       await this.notifier.toUser(id, 'sign_in_reset', now, { admin: actor.username });
       const view = {
-        ...staffView({ ...user, mfaEnabledAt: null, setupCodeHash: sha256(setupCode), signInResetBy: actor.userId }),
+        ...staffView({ ...user, mfaEnabledAt: null, setupCodeHash, signInResetBy: actor.userId }),
         apiKeysRevoked: keysRevoked.length,
         webhooksEnded: webhooksEnded.length,
       };

@@ -166,7 +166,7 @@ export class Notifier {
       recipients: [recipient],
       entityType: 'user',
       entityId: userId,
-      key: `${userId}@${at}`,
+      key: at,
       vars: () => ({ username: recipient.username, at: timeText(at), ...vars }),
     });
   }
