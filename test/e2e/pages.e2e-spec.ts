@@ -300,6 +300,21 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(page).not.toContain('近期可预约时段');
     });
 
+    it('says why a retired facility cannot be ordered, and offers no voucher for it', async () => {
+      const retired = (
+        await t.http
+          .post('/api/facilities')
+          .set(auth(sh.token))
+          .send({ name: '旧型号扫描电镜', category: 'testing', unit: 'hour', unitPriceFen: 20_000 })
+          .expect(201)
+      ).body.id;
+      expect(text((await t.http.get(`/facilities/${retired}`).expect(200)).text)).toContain('持科技创新券的企业可按发券地政策抵扣');
+      await t.http.post(`/api/facilities/${retired}/retire`).set(auth(sh.token)).expect(200);
+      const page = text((await t.http.get(`/facilities/${retired}`).expect(200)).text);
+      expect(page).toContain('已下架服务机构已下架该服务，不再接受预约或下单。');
+      expect(page).not.toContain('持科技创新券的企业可按发券地政策抵扣');
+    });
+
     it('shows the rating, the opening hours per weekday and the next five free one-hour slots', async () => {
       const weekdays = [1, 2, 3, 4, 5].flatMap((weekday) => [
         { weekday, from: '13:00', to: '18:00' },
