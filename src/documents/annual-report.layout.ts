@@ -1,7 +1,7 @@
 import { beijingTime } from '../common/clock';
 import type { AnnualReportData, ProvinceFlowFigure } from './annual-report.data';
 import { formatYuan } from './chinese-amount';
-import { block, Doc, line, renderPdf, style, Style, writeFooters } from './drawing';
+import { block, Doc, formatDate, formatDateTime, line, renderPdf, style, Style, writeFooters } from './drawing';
 import { annualReportTemplate, AnnualReportTemplate } from './templates';
 
 // Charts are drawn with pdfkit's own vector operations (rectangles, lines, text) rather than Vega-Lite → SVG →
@@ -122,7 +122,7 @@ class AnnualReportLayout {
     const scope = d.regionCode === d.provinceCode ? '含下辖各市' : '本市';
     line(
       doc,
-      `统计口径：${d.year} 年度预算及其发放的创新券（${scope}）  ·  生成时间：${beijingTime(d.generatedAt)}（北京时间）`,
+      `统计口径：${d.year} 年度预算及其发放的创新券（${scope}）  ·  生成时间：${formatDateTime(d.generatedAt)}（北京时间）`,
       this.x,
       this.y + 4,
       { size: 8, color: c.muted },
@@ -479,7 +479,7 @@ class AnnualReportLayout {
     for (const item of s.items) {
       this.ensureSpace(17);
       this.tableRow(
-        [item.creditCode, item.reason, item.recordedRegionName, beijingTime(item.createdAt).slice(0, 10), SANCTION_STATUS[item.status]],
+        [item.creditCode, item.reason, item.recordedRegionName, formatDate(beijingTime(item.createdAt).slice(0, 10)), SANCTION_STATUS[item.status]],
         sc,
         { size: 8, color: c.text },
         sa,

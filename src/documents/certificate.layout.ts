@@ -3,7 +3,7 @@ import { toBuffer as qrPng } from 'qrcode';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import { regionName } from '../regions/regions.data';
 import type { CertificateData } from './document-data';
-import { block, Doc, fill, formatDate, line, renderPdf, style, Style } from './drawing';
+import { block, Doc, fill, formatDate, formatDateTime, line, renderPdf, style, Style } from './drawing';
 import { CertificateField, certificateTemplate, CertificateTemplate, Palette } from './templates';
 
 /** One A4 page: the voucher as the holder prints it, with a QR code to the public verify endpoint. */
@@ -229,11 +229,11 @@ class CertificateLayout {
       case 'issuingRegion':
         return d.issuingRegionName;
       case 'validity':
-        return `${beijingTime(d.validFrom)}${t.validityJoin}${beijingTime(d.validUntil)}`;
+        return `${formatDateTime(d.validFrom)}${t.validityJoin}${formatDateTime(d.validUntil)}`;
       case 'policy':
         return fill(t.policyFormat, { region: regionName(d.policyRegionCode), version: d.policyVersion });
       case 'issuedAt':
-        return `${beijingTime(d.issuedAt)}${d.issuedAt.includes('T') ? '（北京时间）' : ''}`;
+        return `${formatDateTime(d.issuedAt)}${d.issuedAt.includes('T') ? '（北京时间）' : ''}`;
     }
   }
 

@@ -1,6 +1,5 @@
-import { beijingTime } from '../common/clock';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
-import { block, Doc, line, renderPdf } from './drawing';
+import { block, Doc, formatDateTime, line, renderPdf } from './drawing';
 
 /** A recorded clearing run as the platform prints it for the four treasuries: figures by province name. */
 export interface ClearingRunData {
@@ -56,7 +55,7 @@ function draw(doc: Doc, d: ClearingRunData): void {
     // run took in, some paid before `from` (on a period's last day after its run): the period alone would hide them.
     ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，北京时间）`],
     ['纳入范围 Lines taken in', `期间内支付的结算行，及 ${d.from} 前支付、此前未清算的结算行`],
-    ['生成时间 Recorded', `${beijingTime(d.createdAt)}（北京时间）`],
+    ['生成时间 Recorded', `${formatDateTime(d.createdAt)}（北京时间）`],
     ['CSV SHA-256', d.csvSha256],
   ];
   const metaH = meta.length * 26 + 10;

@@ -1,3 +1,4 @@
+import { beijingTime } from '../common/clock';
 import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import type { Bilingual, PageTemplate, Palette } from './templates';
@@ -91,6 +92,12 @@ export const fill = (format: string, values: Record<string, string | number>): s
 export const formatDate = (date: string): string => {
   const [y, m, d] = date.split('-').map(Number);
   return `${y}年${m}月${d}日`;
+};
+
+/** An instant in Beijing time, or a plain date, as people read it: 2026年4月1日 09:00, 2026年4月1日. */
+export const formatDateTime = (value: string): string => {
+  const [date, time] = beijingTime(value).split(' ');
+  return time ? `${formatDate(date)} ${time}` : formatDate(date);
 };
 
 /** A settlement period as people read it: 2026-Q4 → 2026年第四季度, 2026-12 → 2026年12月 (anything else as it is). */

@@ -1,8 +1,7 @@
-import { beijingTime } from '../common/clock';
 import { counted } from '../common/i18n/plural';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import { assertStatementTotal, StatementClaim, StatementData, StatementLine } from './document-data';
-import { block, Doc, fill, formatPeriod, line, renderPdf, style, Style, writeFooters } from './drawing';
+import { block, Doc, fill, formatDateTime, formatPeriod, line, renderPdf, style, Style, writeFooters } from './drawing';
 import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemplate, TableColumn } from './templates';
 
 /**
@@ -32,7 +31,7 @@ function claimValues(columns: TableColumn<ClaimColumn>[], i: number, c: Statemen
       case 'invoiceNo':
         return c.invoiceNo;
       case 'decidedAt':
-        return c.decidedAt ? beijingTime(c.decidedAt) : '—';
+        return c.decidedAt ? formatDateTime(c.decidedAt) : '—';
       case 'redemptions':
         return String(c.redemptions);
       case 'amount':
@@ -247,9 +246,9 @@ class StatementLayout {
       case 'paymentRef':
         return d.paymentRef ?? '—';
       case 'createdAt':
-        return beijingTime(d.createdAt);
+        return formatDateTime(d.createdAt);
       case 'paidAt':
-        return d.paidAt === null ? '—' : beijingTime(d.paidAt);
+        return d.paidAt === null ? '—' : formatDateTime(d.paidAt);
     }
   }
 

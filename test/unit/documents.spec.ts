@@ -1,6 +1,6 @@
 import { formatYuan, toChineseCapitalAmount } from '../../src/documents/chinese-amount';
 import { CertificateData, DocumentsService, StatementData, StatementLine } from '../../src/documents/documents.service';
-import { formatPeriod } from '../../src/documents/drawing';
+import { formatDateTime, formatPeriod } from '../../src/documents/drawing';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
 
@@ -88,8 +88,8 @@ describe('voucher certificate', () => {
     expect(flat).toContain('91340100MA2TGXKQ3B');
     expect(flat).toContain('¥300,000.50');
     expect(flat).toContain('叁拾万元伍角');
-    expect(flat).toContain('2026-01-15至2027-01-14');
-    expect(flat).toContain('2026-01-1510:30'); // issued 02:30 UTC, printed in Beijing time
+    expect(flat).toContain('2026年1月15日至2027年1月14日');
+    expect(flat).toContain('2026年1月15日10:30'); // issued 02:30 UTC, printed in Beijing time
     expect(flat).toContain('合肥市科技创新券政策（第3版）'); // the region's name, not its code
   });
 
@@ -170,6 +170,11 @@ describe('a settlement period as people read it', () => {
     expect(formatPeriod('2027-Q1')).toBe('2027年第一季度');
     expect(formatPeriod('2026-03')).toBe('2026年3月');
     expect(formatPeriod('2026年第一季度')).toBe('2026年第一季度');
+  });
+
+  it('and dates and times as 年月日, in Beijing time', () => {
+    expect(formatDateTime('2026-03-31T17:05:00.000Z')).toBe('2026年4月1日 01:05');
+    expect(formatDateTime('2026-04-01')).toBe('2026年4月1日');
   });
 
   it('prints it so on the statement', async () => {
