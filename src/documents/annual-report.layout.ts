@@ -479,7 +479,13 @@ class AnnualReportLayout {
     for (const item of s.items) {
       this.ensureSpace(17);
       this.tableRow(
-        [item.creditCode, item.reason, item.recordedRegionName, formatDate(beijingTime(item.createdAt).slice(0, 10)), SANCTION_STATUS[item.status]],
+        [
+          item.creditCode,
+          item.reason,
+          item.recordedRegionName,
+          formatDate(beijingTime(item.createdAt).slice(0, 10)),
+          SANCTION_STATUS[item.status],
+        ],
         sc,
         { size: 8, color: c.text },
         sa,
