@@ -401,7 +401,7 @@ export interface paths {
          * Exchange a refresh token for a new token pair
          * @description **Who may call it:** Anyone holding the session’s current refresh token.
          *
-         *     **What it changes:** Rotates the session’s refresh token; presenting a spent one ends the whole session (OAuth 2.0 Security BCP).
+         *     **What it changes:** Rotates the session’s refresh token; presenting a spent one, however many rotations ago, ends the whole session (OAuth 2.0 Security BCP). A token this service did not issue (a made-up secret for a known session id) is 401 and the session goes on.
          *
          *     **Money:** None.
          */

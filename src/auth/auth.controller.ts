@@ -55,7 +55,8 @@ export class AuthController {
   @Explained({
     summary: 'Exchange a refresh token for a new token pair',
     who: 'Anyone holding the session’s current refresh token.',
-    changes: 'Rotates the session’s refresh token; presenting a spent one ends the whole session (OAuth 2.0 Security BCP).',
+    changes:
+      'Rotates the session’s refresh token; presenting a spent one, however many rotations ago, ends the whole session (OAuth 2.0 Security BCP). A token this service did not issue (a made-up secret for a known session id) is 401 and the session goes on.',
     money: NO_MONEY,
   })
   @ApiBodyExample(RefreshInput, { refreshToken: '<the refreshToken of the last login or refresh>' })

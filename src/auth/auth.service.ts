@@ -150,16 +150,18 @@ export class AuthService {
   async refresh(token: string, client: Client): Promise<Outcome<SessionTokens>> {
     const parsed = parseRefreshToken(token);
     if (!parsed) return refusedBy(catalogued('UNAUTHENTICATED', 'auth.refreshInvalid'));
+    // A token this service did not issue is refused before the database is asked: a forgery, by someone who knows the
+    // session's id and nothing more, must neither end that session nor hold its row.
+    const issued = this.refreshTokens.issued(parsed);
+    if (!issued && parsed.generation !== null) return refusedBy(catalogued('UNAUTHENTICATED', 'auth.refreshForged'));
     return this.uow.run(async () => {
       const session = await this.sessions.lock(parsed.sessionId);
       if (!session || session.revokedAt) return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionEnded'));
       const now = securityClock.iso();
       const user = (await this.users.get(session.userId))!;
       if (session.refreshHash !== parsed.hash) {
-        // A secret this session never issued: whoever sent it knows the session's id and nothing more; the session goes on.
-        if (!this.refreshTokens.spentBefore(parsed.secret, session.refreshHash)) {
-          return refusedBy(catalogued('UNAUTHENTICATED', 'auth.refreshInvalid'));
-        }
+        // One of a token of the version before (a random secret) tells nothing: it may be spent or made up.
+        if (!issued) return refusedBy(catalogued('UNAUTHENTICATED', 'auth.refreshForged'));
         // Reuse of a spent refresh token (OAuth 2.0 Security BCP): someone else may hold it, so the session ends.
         await this.sessions.revoke(session.id, now, 'refresh_reuse');
         this.record(user, 'auth.session_ended', { sessionId: session.id, reason: 'refresh_reuse', clientIp: client.ip });
@@ -172,7 +174,7 @@ export class AuthService {
         this.record(user, 'auth.session_ended', { sessionId: session.id, reason, clientIp: client.ip });
         return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionEnded'));
       }
-      const next = this.refreshTokens.next(session.id, parsed.secret);
+      const next = this.refreshTokens.issue(session.id, (parsed.generation ?? 0) + 1);
       if (!(await this.sessions.rotate(session.id, parsed.hash, next.hash, now)))
         return refusedBy(catalogued('UNAUTHENTICATED', 'auth.sessionEnded'));
       return ok({ ...(await this.access(user, session.id)), refreshToken: next.token });
@@ -254,6 +256,8 @@ export class AuthService {
       }
       await this.throttle.settle(username, client.ip, attempt, 'succeeded');
       this.record(user, 'auth.setup_completed', { username, clientIp: client.ip, userAgent: client.userAgent });
+      // Whoever used the code set the password: an owner who did not is told (the code passed through an admin's hands).
+      await this.notifier.toUser(user.id, 'password_changed', securityClock.iso());
       return ok(undefined);
     });
   }
@@ -319,6 +323,7 @@ export class AuthService {
       setupCodeHash: null,
       setupCodeExpiresAt: null,
       signInResetBy: null,
+      setupCodeIssuedBy: null,
       ...given,
     };
     await this.users.insert(user);
@@ -347,7 +352,7 @@ export class AuthService {
       clientIp: client.ip.slice(0, 64),
       userAgent: client.userAgent,
     };
-    const refresh = this.refreshTokens.first(session.id);
+    const refresh = this.refreshTokens.issue(session.id, 0);
     await this.sessions.insert({ ...session, refreshHash: refresh.hash });
     return { ...(await this.access(user, session.id)), refreshToken: refresh.token, user: userView(user) };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../common/hash';
 import { authConfig, AuthConfig } from '../config/configuration';
 import type { User } from './user.entity';
@@ -17,54 +17,53 @@ export interface AccessTokenClaims {
 
 const REFRESH_PREFIX = 'yrdr_';
 
-/** How many rotations back a presented refresh token is still recognised as this session's own, spent (reuse). */
-const REUSE_LOOKBACK = 1_000;
+/** A refresh token as presented: its session, the rotation it was issued at (none in a token of the version before), its secret. */
+export interface PresentedRefreshToken {
+  sessionId: string;
+  generation: number | null;
+  secret: string;
+  hash: string;
+}
 
-export function parseRefreshToken(token: string): { sessionId: string; secret: string; hash: string } | null {
-  const match = /^yrdr_([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/.exec(token);
-  return match ? { sessionId: match[1], secret: match[2], hash: sha256(match[2]) } : null;
+export function parseRefreshToken(token: string): PresentedRefreshToken | null {
+  const match = /^yrdr_([0-9a-f-]{36})\.(?:(\d{1,9})\.)?([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!match) return null;
+  return { sessionId: match[1], generation: match[2] === undefined ? null : Number(match[2]), secret: match[3], hash: sha256(match[3]) };
 }
 
 /**
- * Refresh tokens name their session and carry a secret; only the current secret's hash is stored. A session's first
- * secret is random, each next one the HMAC of the one before under a key of the service's own, so that a presented
- * secret whose successors lead to the stored hash is one this session issued and spent: reuse (OAuth 2.0 Security BCP),
- * which ends the session. Any other secret is forged by someone who knows no more than the session id (it is in access
- * tokens and audit entries), and must not end the session it names. Hand-written because it is the one construction
- * that tells the two apart without storing every spent hash; it is an HMAC from node:crypto, nothing more.
+ * Refresh tokens name their session and the rotation they were issued at, and carry a secret; only the current
+ * secret's hash is stored. The secret of rotation n is the HMAC of the session id and n under a key of the service's
+ * own, so a presented token is known at once, without the database, to be one this service issued or a forgery: one it
+ * issued that is not the current one is spent, and presenting it is reuse (OAuth 2.0 Security BCP), which ends the
+ * session however many rotations ago it was spent; a forgery by someone who knows no more than the session id (it is in
+ * access tokens and audit entries) is refused and must not end the session it names. The key derives from JWT_SECRET,
+ * which can sign any session's access tokens already. Hand-written: it is one HMAC from node:crypto.
  */
 @Injectable()
 export class RefreshTokens {
-  private readonly chainKey: Buffer;
+  private readonly key: Buffer;
 
   constructor(@Inject(authConfig.KEY) config: AuthConfig) {
-    this.chainKey = createHmac('sha256', config.jwtSecret).update('refresh-token-chain').digest();
+    this.key = createHmac('sha256', config.jwtSecret).update('refresh-tokens').digest();
   }
 
-  first(sessionId: string) {
-    return this.issue(sessionId, randomBytes(32).toString('base64url'));
+  /** The token of a session's rotation `generation` (0 at login). */
+  issue(sessionId: string, generation: number) {
+    const secret = this.secretOf(sessionId, generation);
+    return { token: `${REFRESH_PREFIX}${sessionId}.${generation}.${secret}`, hash: sha256(secret), generation };
   }
 
-  next(sessionId: string, secret: string) {
-    return this.issue(sessionId, this.successor(secret));
+  /** Whether this service issued the token (at some rotation of its session); a token of the version before cannot say. */
+  issued(t: PresentedRefreshToken): boolean {
+    if (t.generation === null) return false;
+    const expected = Buffer.from(this.secretOf(t.sessionId, t.generation));
+    const given = Buffer.from(t.secret);
+    return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  /** Whether `secret` came before the current secret (`currentHash`) of its session, within REUSE_LOOKBACK rotations. */
-  spentBefore(secret: string, currentHash: string): boolean {
-    let s = secret;
-    for (let i = 0; i < REUSE_LOOKBACK; i++) {
-      s = this.successor(s);
-      if (sha256(s) === currentHash) return true;
-    }
-    return false;
-  }
-
-  private successor(secret: string): string {
-    return createHmac('sha256', this.chainKey).update(secret).digest('base64url');
-  }
-
-  private issue(sessionId: string, secret: string) {
-    return { token: `${REFRESH_PREFIX}${sessionId}.${secret}`, hash: sha256(secret) };
+  private secretOf(sessionId: string, generation: number): string {
+    return createHmac('sha256', this.key).update(`${sessionId}.${generation}`).digest('base64url');
   }
 }
 

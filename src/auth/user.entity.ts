@@ -42,4 +42,6 @@ export class User {
   @InstantColumn({ nullable: true }) setupCodeExpiresAt: string | null;
   /** The admin who last reset the account's sign-in: for a bureau account, never the second person who issues its new code. */
   @RefColumn({ nullable: true }) signInResetBy: string | null;
+  /** The admin who issued the setup code in force: if that admin is then reset or disabled, the code stops working. */
+  @RefColumn({ nullable: true }) setupCodeIssuedBy: string | null;
 }

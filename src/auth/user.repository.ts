@@ -74,12 +74,24 @@ export class UserRepository {
   }
 
   /** Activates the account (or renews its setup code) with a new one-time setup code's hash. */
-  async activate(id: string, at: string, setupCodeHash: string, expiresAt: string): Promise<boolean> {
+  async activate(id: string, by: string, at: string, setupCodeHash: string, expiresAt: string): Promise<boolean> {
     return (
       (await this.db.execute(
-        sql`UPDATE app_user SET activated_at = COALESCE(activated_at, ${at}), setup_code_hash = ${setupCodeHash}, setup_code_expires_at = ${expiresAt}
+        sql`UPDATE app_user SET activated_at = COALESCE(activated_at, ${at}), setup_code_hash = ${setupCodeHash}, setup_code_expires_at = ${expiresAt},
+              setup_code_issued_by = ${by}
             WHERE id = ${id} AND disabled_at IS NULL AND (activated_at IS NULL OR setup_code_hash IS NOT NULL)`,
       )) === 1
+    );
+  }
+
+  /**
+   * The unused setup codes an admin issued stop working (the accounts wait for a new one): the admin was reset or
+   * disabled, and whoever held its account may hold them. Answers how many.
+   */
+  voidCodesIssuedBy(adminId: string): Promise<number> {
+    return this.db.execute(
+      sql`UPDATE app_user SET setup_code_expires_at = NULL
+          WHERE setup_code_issued_by = ${adminId} AND setup_code_hash IS NOT NULL AND setup_code_expires_at IS NOT NULL`,
     );
   }
 
@@ -105,9 +117,11 @@ export class UserRepository {
     id: string,
     reset: { by: string; at: string; passwordHash: string; setupCodeHash: string; setupCodeExpiresAt: string | null },
   ): Promise<void> {
+    // A code with an expiry is the resetting admin's to hand over: issued by it.
     await this.db.execute(
       sql`UPDATE app_user SET mfa_secret = NULL, mfa_enabled_at = NULL, password_hash = ${reset.passwordHash}, password_changed_at = ${reset.at},
-            setup_code_hash = ${reset.setupCodeHash}, setup_code_expires_at = ${reset.setupCodeExpiresAt}, sign_in_reset_by = ${reset.by}
+            setup_code_hash = ${reset.setupCodeHash}, setup_code_expires_at = ${reset.setupCodeExpiresAt}, sign_in_reset_by = ${reset.by},
+            setup_code_issued_by = ${reset.setupCodeExpiresAt ? reset.by : null}
           WHERE id = ${id}`,
     );
   }

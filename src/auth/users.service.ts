@@ -133,9 +133,10 @@ export class UsersService {
       throw catalogued('FORBIDDEN', 'users.activators');
     }
     return this.uow.run(async () => {
-      const user = await this.users.lock(id);
+      // The activating admin's row and session too: one reset or disabled meanwhile issues no code.
+      const user = await this.lockWithActor(actor, id);
       const sameBureau = actor.role === 'bureau' && user?.role === 'bureau' && user.regionCode === actor.regionCode;
-      if (!user || (actor.role === 'bureau' && !sameBureau)) throw notFound('user');
+      if (!user || !needsSecondPerson(user.role) || (actor.role === 'bureau' && !sameBureau)) throw notFound('user');
       if (user.activatedAt && !user.setupCodeHash)
         return refusedBy(catalogued('INVALID_STATE', 'users.alreadyActive', { activatedAt: user.activatedAt }));
       if (user.disabledAt) return refusedBy(catalogued('INVALID_STATE', 'users.disabled', { disabledAt: user.disabledAt }));
@@ -145,7 +146,7 @@ export class UsersService {
       const setupCode = randomBytes(15).toString('base64url');
       const setupCodeHash = sha256(setupCode);
       const setupCodeExpiresAt = setupCodeExpiry(now);
-      if (!(await this.users.activate(id, now, setupCodeHash, setupCodeExpiresAt))) {
+      if (!(await this.users.activate(id, actor.userId, now, setupCodeHash, setupCodeExpiresAt))) {
         return refusedBy(catalogued('INVALID_STATE', 'users.activatedMeanwhile'));
       }
       this.uow.record({
@@ -176,6 +177,7 @@ export class UsersService {
         );
       }
       const ended = await this.sessions.revokeAllOf(id, now, 'user_disabled');
+      const setupCodesVoided = await this.users.voidCodesIssuedBy(id);
       // Their webhooks, and their keys', stop with them (the keys are refused while they are disabled).
       const webhooksEnded = await this.webhooks.endMadeBy(id, clock.iso());
       this.uow.record({
@@ -184,7 +186,7 @@ export class UsersService {
         entityId: id,
         regionCode: user.regionCode,
         organizationId: user.organizationId,
-        summary: { username: user.username, sessionsEnded: ended, webhooksEnded: webhooksEnded.length },
+        summary: { username: user.username, sessionsEnded: ended, webhooksEnded: webhooksEnded.length, setupCodesVoided },
       });
       for (const s of webhooksEnded) this.uow.record(webhookDeleted(s, 'user.disabled'));
       return ok(staffView({ ...user, disabledAt: now }));
@@ -218,6 +220,7 @@ export class UsersService {
       const setupCodeExpiresAt = secondPerson ? null : setupCodeExpiry(now);
       await this.users.resetSignIn(id, { by: actor.userId, at: now, passwordHash, setupCodeHash, setupCodeExpiresAt });
       const sessionsEnded = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
+      const setupCodesVoided = await this.users.voidCodesIssuedBy(id);
       const keysRevoked = await this.apiKeys.revokeMadeBy(id, clock.iso());
       const webhooksEnded = await this.webhooks.endMadeBy(id, clock.iso());
       this.uow.record({
@@ -231,6 +234,7 @@ export class UsersService {
           sessionsEnded,
           apiKeysRevoked: keysRevoked.length,
           webhooksEnded: webhooksEnded.length,
+          setupCodesVoided,
           twoFactorWasOn: user.mfaEnabledAt !== null,
           secondPerson,
         },

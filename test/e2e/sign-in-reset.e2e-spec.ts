@@ -117,7 +117,8 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     const resetMail = await mailTo(owner.email, '重置');
     expect(resetMail.subject).toBe('【长三角科技创新券】您的账号登录已由管理员重置');
     expect(resetMail.text).toContain(`管理员 ${admin.username} 已于`);
-    expect((await notices(back)).map((n) => n.kind)).toEqual(['sign_in_reset', 'mfa_enabled']);
+    // the enrolment, the reset, and the password the code set (were it not the owner who set it)
+    expect((await notices(back)).map((n) => n.kind)).toEqual(['password_changed', 'sign_in_reset', 'mfa_enabled']);
     // Audited, without the code.
     await t.get(AuditSealer).sealAll();
     const entries = (
@@ -132,6 +133,7 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
       twoFactorWasOn: true,
       apiKeysRevoked: 1,
       webhooksEnded: 2,
+      setupCodesVoided: 0,
       secondPerson: false,
     });
     expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['auth.mfa_enabled', 'auth.setup_completed']));
@@ -162,7 +164,36 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     expect(changed.subject).toBe('【长三角科技创新券】您的登录密码已修改');
     expect(changed.text).toContain('如非本人操作，请立即联系本单位管理员重置您的登录。');
     // two resets, two notices (each change is a notice of its own), and the password change
-    expect((await notices(session)).map((n) => n.kind)).toEqual(['password_changed', 'sign_in_reset', 'sign_in_reset']);
+    // two resets, the password the code set, and the change
+    expect((await notices(session)).map((n) => n.kind)).toEqual(['password_changed', 'password_changed', 'sign_in_reset', 'sign_in_reset']);
+  });
+
+  it('a code issued by an admin who is then reset, or disabled, stops working: whoever held that admin may hold it', async () => {
+    const a = await t.registerEnterprise('320200');
+    const b = await colleague(a, 'deputy', { admin: true });
+    const [c1, c2, c3] = [await colleague(a, 'clerk-1'), await colleague(a, 'clerk-2'), await colleague(a, 'clerk-3')];
+    const code1 = (await reset(a.token, c1.id).expect(200)).body.setupCode;
+    const code2 = (await reset(a.token, c2.id).expect(200)).body.setupCode;
+    await setup(c1.username, code1).expect(204); // used before: stays used
+    const answer = (await reset(b.session.accessToken, a.userId).expect(200)).body;
+    expect(answer.setupCode).toEqual(expect.any(String));
+    await setup(c2.username, code2).expect(401);
+    await login({ username: c1.username, password: NEW_PASSWORD }).expect(200);
+    // the deputy hands a new one over; the same for a disabled issuer
+    const again = (await reset(b.session.accessToken, c2.id).expect(200)).body.setupCode;
+    const code3 = (await reset(b.session.accessToken, c3.id).expect(200)).body.setupCode;
+    await t.http.post(`/api/users/${b.id}/disable`).set(auth(a.token)).expect(401); // a's session ended with its reset
+    await setup(a.username, answer.setupCode, 'Owner-Admin-Back-2026').expect(204);
+    const aBack = (await login({ username: a.username, password: 'Owner-Admin-Back-2026' }).expect(200)).body.accessToken;
+    await t.http.post(`/api/users/${b.id}/disable`).set(auth(aBack)).expect(200);
+    await setup(c2.username, again).expect(401);
+    await setup(c3.username, code3).expect(401);
+    await t.get(AuditSealer).sealAll();
+    const [disabled] = await t.dataSource.query<{ summary: string }[]>(
+      'SELECT summary FROM audit_entry WHERE action = ? AND entity_id = ?',
+      ['user.disabled', b.id],
+    );
+    expect(JSON.parse(disabled.summary)).toMatchObject({ setupCodesVoided: 2 });
   });
 
   it('a bureau account’s new code comes from a second person, never from the admin who reset it', async () => {
@@ -296,6 +327,11 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     // An enterprise whose only admin is locked out has the platform.
     const answer = (await reset(await t.as('platform'), admin.userId).expect(200)).body;
     expect(answer.setupCode).toEqual(expect.any(String));
+    // activation is for bureau and platform accounts: an organization's user gets its codes from resets alone
+    await t.http
+      .post(`/api/users/${admin.userId}/activate`)
+      .set(await t.as('platform'))
+      .expect(404);
     await t.http.get('/api/auth/me').set(auth(admin.token)).expect(401);
     // A bureau account never activated has no sign-in to reset.
     const unactivated = (

@@ -6,40 +6,34 @@ import type { AuthConfig } from '../../src/config/configuration';
 const SESSION = '0193a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b';
 const tokensUnder = (jwtSecret: string) => new RefreshTokens({ jwtSecret } as AuthConfig);
 
-/** A session's refresh tokens after `rotations` refreshes: each one's secret and hash, oldest first. */
-function chain(tokens: RefreshTokens, rotations: number) {
-  const issued = [tokens.first(SESSION)];
-  for (let i = 0; i < rotations; i++) issued.push(tokens.next(SESSION, parseRefreshToken(issued[i].token)!.secret));
-  return issued.map((t) => ({ ...parseRefreshToken(t.token)!, stored: t.hash }));
-}
-
-describe('refresh tokens: a spent one is told apart from a forged one', () => {
+describe('refresh tokens: one this service issued is told from a forged one, at any rotation', () => {
   const tokens = tokensUnder(randomBytes(32).toString('hex'));
 
-  it('a token names its session; the stored hash is its secret’s', () => {
-    const [t] = chain(tokens, 0);
-    expect(t.sessionId).toBe(SESSION);
-    expect(t.hash).toBe(t.stored);
+  it('a token names its session and rotation; the stored hash is its secret’s', () => {
+    const issued = tokens.issue(SESSION, 7);
+    const parsed = parseRefreshToken(issued.token)!;
+    expect(parsed).toMatchObject({ sessionId: SESSION, generation: 7, hash: issued.hash });
+    expect(tokens.issued(parsed)).toBe(true);
   });
 
-  it('every token a session was issued before the current one is spent; the current one and any other secret are not', () => {
+  it('every rotation’s token is this service’s, however far back; any other secret, or another key’s, is not', () => {
+    const elsewhere = tokensUnder(randomBytes(32).toString('hex'));
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (rotations, other) => {
-        const issued = chain(tokens, rotations);
-        const current = issued[rotations];
-        for (const earlier of issued.slice(0, rotations)) expect(tokens.spentBefore(earlier.secret, current.stored)).toBe(true);
-        expect(tokens.spentBefore(current.secret, current.stored)).toBe(false);
-        expect(tokens.spentBefore(Buffer.from(other).toString('base64url'), current.stored)).toBe(false);
+      fc.property(fc.integer({ min: 0, max: 100_000_000 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (generation, other) => {
+        expect(tokens.issued(parseRefreshToken(tokens.issue(SESSION, generation).token)!)).toBe(true);
+        const forged = parseRefreshToken(`yrdr_${SESSION}.${generation}.${Buffer.from(other).toString('base64url')}`)!;
+        expect(tokens.issued(forged)).toBe(false);
+        expect(tokens.issued(parseRefreshToken(elsewhere.issue(SESSION, generation).token)!)).toBe(false);
+        // a rotation's secret is no other rotation's, nor another session's
+        expect(tokens.issued({ ...forged, secret: parseRefreshToken(tokens.issue(SESSION, generation + 1).token)!.secret })).toBe(false);
       }),
-      { numRuns: 30 },
+      { numRuns: 200 },
     );
   });
 
-  it('the chain is the service’s own: under another secret the same first token leads elsewhere', () => {
-    const first = tokens.first(SESSION);
-    const secret = parseRefreshToken(first.token)!.secret;
-    const elsewhere = tokensUnder(randomBytes(32).toString('hex'));
-    expect(elsewhere.next(SESSION, secret).hash).not.toBe(tokens.next(SESSION, secret).hash);
-    expect(elsewhere.spentBefore(secret, tokens.next(SESSION, secret).hash)).toBe(false);
+  it('a token of the version before (no rotation in it) parses, and is never taken as one this service issued', () => {
+    const legacy = parseRefreshToken(`yrdr_${SESSION}.${randomBytes(32).toString('base64url')}`)!;
+    expect(legacy.generation).toBeNull();
+    expect(tokens.issued(legacy)).toBe(false);
   });
 });
