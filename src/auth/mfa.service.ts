@@ -29,8 +29,7 @@ export class MfaService {
       // The user's row, locked, then the session again: a reset of the sign-in (or a password change) committed since
       // the request was let in ended its session, and a secret written after it would be waiting for whoever sent it.
       await this.users.lock(actor.userId);
-      const session = await this.sessions.state(actor.sessionId);
-      if (!session || session.revokedAt) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      if (!(await this.sessions.live(actor.sessionId))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       const setup = this.secrets.generate(actor.username);
       if (!(await this.users.setPendingMfa(actor.userId, this.secrets.encrypt(setup.secret)))) {
         return refusedBy(catalogued('INVALID_STATE', 'mfa.alreadyEnabled'));

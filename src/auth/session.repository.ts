@@ -30,6 +30,16 @@ export class SessionRepository {
     return this.db.lock(Session, { id });
   }
 
+  /**
+   * Whether a session is still live, read under its row lock. The caller holds its user's row: every change that ends a
+   * user's sessions (a password change, two-factor enabled, a reset, a disabling) locks that row first, so a session
+   * read live here stays live until the caller's unit commits, and what it makes is ended by such a change after it.
+   */
+  async live(id: string): Promise<boolean> {
+    const session = await this.lock(id);
+    return !!session && !session.revokedAt;
+  }
+
   /** The session and its user by the session's primary key: the per-request check. */
   async state(id: string): Promise<SessionState | undefined> {
     const row = await this.db.row<Record<string, unknown>>(

@@ -221,8 +221,9 @@ export class UsersService {
       await this.users.resetSignIn(id, { by: actor.userId, at: now, passwordHash, setupCodeHash, setupCodeExpiresAt });
       const sessionsEnded = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
       const setupCodesVoided = await this.users.voidCodesIssuedBy(id);
-      const keysRevoked = await this.apiKeys.revokeMadeBy(id, clock.iso());
-      const webhooksEnded = await this.webhooks.endMadeBy(id, clock.iso());
+      const endedAt = clock.iso();
+      const keysRevoked = await this.apiKeys.revokeMadeBy(id, endedAt);
+      const webhooksEnded = await this.webhooks.endMadeBy(id, endedAt);
       this.uow.record({
         action: 'user.sign_in_reset',
         entityType: 'user',
@@ -259,8 +260,7 @@ export class UsersService {
     const [first, second] = [id, actor.userId].sort();
     const locked = [await this.users.lock(first), await this.users.lock(second)];
     const [user, self] = first === id ? locked : [locked[1], locked[0]];
-    const session = await this.sessions.lock(actor.sessionId);
-    if (!self || self.disabledAt || !session || session.revokedAt) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+    if (!self || self.disabledAt || !(await this.sessions.live(actor.sessionId))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
     return user;
   }
 }

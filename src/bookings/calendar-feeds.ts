@@ -55,8 +55,7 @@ export class CalendarFeeds {
       // The user's row, locked, then the session again: a password change or two-factor enabled since the request was
       // let in ended its session, and a feed stamped after them would outlive it.
       await this.users.lock(actor.userId);
-      const session = await this.sessions.state(actor.sessionId);
-      if (!session || session.revokedAt) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      if (!(await this.sessions.live(actor.sessionId))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       // A credential: made on the security clock, as the password change that ends it (render).
       await this.bookings.saveFeed({ userId: actor.userId, tokenHash: sha256(token), createdAt: securityClock.iso() });
       this.uow.record({

@@ -1,7 +1,6 @@
-import { beijingTime } from '../common/clock';
 import type { AnnualReportData, ProvinceFlowFigure } from './annual-report.data';
 import { formatYuan } from './chinese-amount';
-import { block, Doc, formatDate, formatDateTime, line, renderPdf, style, Style, writeFooters } from './drawing';
+import { block, Doc, formatDateTime, formatDay, line, renderPdf, style, Style, writeFooters } from './drawing';
 import { annualReportTemplate, AnnualReportTemplate } from './templates';
 
 // Charts are drawn with pdfkit's own vector operations (rectangles, lines, text) rather than Vega-Lite → SVG →
@@ -479,13 +478,7 @@ class AnnualReportLayout {
     for (const item of s.items) {
       this.ensureSpace(17);
       this.tableRow(
-        [
-          item.creditCode,
-          item.reason,
-          item.recordedRegionName,
-          formatDate(beijingTime(item.createdAt).slice(0, 10)),
-          SANCTION_STATUS[item.status],
-        ],
+        [item.creditCode, item.reason, item.recordedRegionName, formatDay(item.createdAt), SANCTION_STATUS[item.status]],
         sc,
         { size: 8, color: c.text },
         sa,

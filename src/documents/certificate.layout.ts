@@ -3,7 +3,7 @@ import { toBuffer as qrPng } from 'qrcode';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import { regionName } from '../regions/regions.data';
 import type { CertificateData } from './document-data';
-import { block, Doc, fill, formatDate, formatDateTime, line, renderPdf, style, Style } from './drawing';
+import { block, Doc, fill, formatDateTime, formatDay, line, renderPdf, style, Style } from './drawing';
 import { CertificateField, certificateTemplate, CertificateTemplate, Palette } from './templates';
 
 /** One A4 page: the voucher as the holder prints it, with a QR code to the public verify endpoint. */
@@ -301,14 +301,7 @@ class CertificateLayout {
     const inner = s.width - 16;
     y = cy + s.circleRadius + 4;
     y += block(doc, d.issuingBureauName, left + 8, y, inner, { bold: true, size: 10, color: c.text }, 1, { align: 'right' });
-    line(
-      doc,
-      formatDate(beijingTime(d.issuedAt).slice(0, 10)),
-      left + 8,
-      y + 1,
-      { size: 9, color: c.text },
-      { width: inner, align: 'right' },
-    );
+    line(doc, formatDay(d.issuedAt), left + 8, y + 1, { size: 9, color: c.text }, { width: inner, align: 'right' });
   }
 
   private notes(): void {

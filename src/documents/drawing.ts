@@ -94,6 +94,9 @@ export const formatDate = (date: string): string => {
   return `${y}年${m}月${d}日`;
 };
 
+/** The Beijing day of an instant (or a plain date) as people read it: 2026年4月1日. */
+export const formatDay = (value: string): string => formatDate(beijingTime(value).slice(0, 10));
+
 /** An instant in Beijing time, or a plain date, as people read it: 2026年4月1日 09:00, 2026年4月1日. */
 export const formatDateTime = (value: string): string => {
   const [date, time] = beijingTime(value).split(' ');

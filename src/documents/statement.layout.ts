@@ -81,7 +81,7 @@ class StatementLayout {
     this.y = this.t.page.margin;
     this.firstHeader();
     this.tableHeader();
-    const rowHeights = this.d.lines.map((l) => this.rowHeight(l));
+    const rowHeights = this.d.lines.map((l, i) => this.heightOf(this.rowValues(i, l), this.widths, this.fontSize, 3));
     // Room under every row for a page subtotal and the grand total row, so neither is orphaned.
     const reserve = 2 * this.summaryHeight;
     for (const [i, l] of this.d.lines.entries()) {
@@ -115,13 +115,6 @@ class StatementLayout {
         cx += widths[i];
       }
     };
-    /** A claim's row is as tall as its longest value needs, up to 4 lines: a lab's full name, a 20-digit invoice number. */
-    const rowHeight = (values: string[]) => {
-      style(doc, { size, color: c.text });
-      const lh = doc.currentLineHeight(true);
-      const lines = Math.max(1, ...values.map((v, i) => Math.min(4, Math.round(doc.heightOfString(v, { width: widths[i] - 8 }) / lh))));
-      return Math.max(size * 2.2, lines * lh + 6);
-    };
     const header = () => {
       const h = size * 3.4;
       doc.save().rect(this.x, this.y, this.width, h).fill(c.panel).restore();
@@ -142,7 +135,8 @@ class StatementLayout {
     header();
     for (const [i, claim] of claims.entries()) {
       const values = claimValues(ct.columns, i, claim);
-      const rowH = rowHeight(values);
+      // as tall as its longest value needs, up to 4 lines: a lab's full name, a 20-digit invoice number
+      const rowH = Math.max(size * 2.2, this.heightOf(values, widths, size, 4));
       if (this.y + rowH > this.bottom) {
         this.newPage(false);
         header();
@@ -311,16 +305,12 @@ class StatementLayout {
     });
   }
 
-  private rowHeight(l: StatementLine): number {
-    style(this.doc, { size: this.fontSize, color: this.c.text });
+  /** How tall a row is whose values wrap in columns of `widths`, each to at most `maxLines` lines. */
+  private heightOf(values: string[], widths: number[], size: number, maxLines: number): number {
+    style(this.doc, { size, color: this.c.text });
     const lh = this.doc.currentLineHeight(true);
-    let lines = 1;
-    for (const [i, col] of this.t.table.columns.entries()) {
-      if (col.key !== 'payeeName' && col.key !== 'payeeProvinceName' && col.key !== 'payeeBank') continue;
-      const text = col.key === 'payeeName' ? l.payeeName : col.key === 'payeeBank' ? bankCell(l, this.t.table.noBank) : l.payeeProvinceName;
-      lines = Math.max(lines, Math.min(3, Math.round(this.doc.heightOfString(text, { width: this.widths[i] - 8 }) / lh)));
-    }
-    return lines * lh + 6;
+    const lines = values.map((v, i) => Math.min(maxLines, Math.round(this.doc.heightOfString(v, { width: widths[i] - 8 }) / lh)));
+    return Math.max(1, ...lines) * lh + 6;
   }
 
   private row(i: number, l: StatementLine, h: number): void {

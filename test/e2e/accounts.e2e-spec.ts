@@ -4,6 +4,7 @@ import { Credentials } from '../../src/auth/credentials';
 import { SessionRepository } from '../../src/auth/session.repository';
 import { securityClock } from '../../src/common/clock';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
+import { activatedBureauAccount } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { totp } from '../support/totp';
 
@@ -603,22 +604,7 @@ describe('accounts', () => {
     });
 
     /** A bureau account of Jiangsu waiting for its holder, and the setup code its activator was handed. */
-    const awaitingSetup = async (username: string) => {
-      const made = (
-        await t.http
-          .post('/api/users')
-          .set(await t.as('bureau-js'))
-          .send({ username, password: 'Maker-Chose-This-2026' })
-          .expect(201)
-      ).body;
-      const { setupCode } = (
-        await t.http
-          .post(`/api/users/${made.id}/activate`)
-          .set(await t.as('platform'))
-          .expect(200)
-      ).body;
-      return { id: made.id as string, setupCode: setupCode as string };
-    };
+    const awaitingSetup = (username: string) => activatedBureauAccount(t, 'bureau-js', username);
     const setupAs = (username: string, setupCode: string, ip: string) =>
       t.http.post('/api/auth/setup').set('X-Forwarded-For', ip).send({ username, setupCode, newPassword: 'Holder-Own-Pass-2026' });
 

@@ -2,6 +2,7 @@ import { AuditSealer } from '../../src/audit/audit-sealer';
 import { ApiKeyRepository } from '../../src/api-keys/api-key.repository';
 import { Credentials } from '../../src/auth/credentials';
 import { UserRepository } from '../../src/auth/user.repository';
+import { activatedBureauAccount } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { until } from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
@@ -198,20 +199,8 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
 
   it('a bureau account’s new code comes from a second person, never from the admin who reset it', async () => {
     // a bureau user of Zhejiang, made by one admin, activated by the platform, set up by its holder
-    const made = (
-      await t.http
-        .post('/api/users')
-        .set(await t.as('bureau-zj'))
-        .send({ username: 'zj-reviewer-reset', password: 'Maker-Chose-This-2026' })
-        .expect(201)
-    ).body;
-    const { setupCode } = (
-      await t.http
-        .post(`/api/users/${made.id}/activate`)
-        .set(await t.as('platform'))
-        .expect(200)
-    ).body;
-    await setup('zj-reviewer-reset', setupCode).expect(204);
+    const made = await activatedBureauAccount(t, 'bureau-zj', 'zj-reviewer-reset');
+    await setup('zj-reviewer-reset', made.setupCode).expect(204);
     const holder = (await login({ username: 'zj-reviewer-reset', password: NEW_PASSWORD }).expect(200)).body.accessToken;
     // Reset by the platform this time (bureau-zj made it): no code is answered.
     const answer = (await reset(await t.as('platform'), made.id).expect(200)).body;

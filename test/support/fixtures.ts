@@ -129,3 +129,24 @@ export async function bookableFacility(t: TestApp, labToken: string, lateCancell
     .expect(200);
   return facilityId;
 }
+
+/**
+ * A bureau account that the bureau's admin `maker` made and the platform activated (the second person): its id, and the
+ * one-time setup code the platform was handed for its holder.
+ */
+export async function activatedBureauAccount(t: TestApp, maker: string, username: string): Promise<{ id: string; setupCode: string }> {
+  const made = (
+    await t.http
+      .post('/api/users')
+      .set(await t.as(maker))
+      .send({ username, password: 'Maker-Chose-This-2026' })
+      .expect(201)
+  ).body;
+  const { setupCode } = (
+    await t.http
+      .post(`/api/users/${made.id}/activate`)
+      .set(await t.as('platform'))
+      .expect(200)
+  ).body;
+  return { id: made.id, setupCode };
+}
