@@ -5158,15 +5158,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description IDEMPOTENCY_CONFLICT */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -5233,15 +5224,6 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description IDEMPOTENCY_CONFLICT */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5368,15 +5350,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description IDEMPOTENCY_CONFLICT */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -5450,15 +5423,6 @@ export interface operations {
             };
             /** @description FORBIDDEN */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description IDEMPOTENCY_CONFLICT */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5584,7 +5548,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            /** @description INVALID_STATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5718,7 +5682,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description DUPLICATE, IDEMPOTENCY_CONFLICT */
+            /** @description DUPLICATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6021,7 +5985,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            /** @description INVALID_STATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6099,7 +6063,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            /** @description INVALID_STATE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9869,15 +9833,6 @@ export interface operations {
             };
             /** @description FORBIDDEN */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description IDEMPOTENCY_CONFLICT */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

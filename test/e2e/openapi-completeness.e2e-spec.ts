@@ -170,13 +170,15 @@ describe('the OpenAPI document answers', () => {
   });
 
   it('offers Idempotency-Key on every POST that honours it, and not on those that ignore it (their answers hold secrets)', () => {
-    const offered = (key: string) =>
-      each()
-        .find((o) => o.key === key)!
-        .op.parameters?.some((p) => p.name === 'Idempotency-Key');
+    const op = (key: string) => each().find((o) => o.key === key)!.op;
+    // Offered with the key, and the 409 a reused key earns; neither where the key is ignored.
+    const offered = (key: string) => [
+      op(key).parameters?.some((p) => p.name === 'Idempotency-Key'),
+      op(key).responses['409']?.['x-error-codes']?.includes('IDEMPOTENCY_CONFLICT') ?? false,
+    ];
     for (const key of ['POST /api/auth/login', 'POST /api/auth/setup', 'POST /api/users/{id}/reset-sign-in', 'POST /api/calendar/feed'])
-      expect([key, offered(key)]).toEqual([key, false]);
-    for (const key of ['POST /api/redemptions', 'POST /api/users', 'POST /api/api-keys']) expect([key, offered(key)]).toEqual([key, true]);
+      expect([key, offered(key)]).toEqual([key, [false, false]]);
+    for (const key of ['POST /api/redemptions', 'POST /api/users', 'POST /api/api-keys']) expect([key, offered(key)]).toEqual([key, [true, true]]);
     expect(JSON.stringify(doc)).not.toContain('x-ignores-idempotency-key');
   });
 

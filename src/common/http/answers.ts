@@ -90,7 +90,7 @@ function documentCsvBody(op: Operation): void {
 
 /**
  * Adds the answers every route of a kind can give, so each operation documents all of them: 400 for any input,
- * 401 and 403 behind a token, 404 for a record in the path, 409 for a reused Idempotency-Key on a POST, 413 for a
+ * 401 and 403 behind a token, 404 for a record in the path, 409 for a reused Idempotency-Key on a POST that honours it, 413 for a
  * body over the limit, 503 when contention outlasts the retries or the database is out of reach. Also names what each
  * success holds where it says nothing, and shows a CSV body as the text file it is (ApiBodyExample with a CSV example).
  */
@@ -109,7 +109,9 @@ export function documentCommonAnswers(document: OpenAPIObject): void {
       if (op.security?.length) add(401, 'UNAUTHENTICATED');
       if (op.security?.length) add(403, 'FORBIDDEN');
       if (/\{[^}]+\}/.test(path)) add(404, 'NOT_FOUND');
-      if (method === 'post') add(409, 'IDEMPOTENCY_CONFLICT');
+      if (method === 'post' && op.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')) {
+        add(409, 'IDEMPOTENCY_CONFLICT');
+      }
       if (op.requestBody) add(413, 'PAYLOAD_TOO_LARGE');
       add(503, 'SERVICE_BUSY', 'DATABASE_UNAVAILABLE');
     }
