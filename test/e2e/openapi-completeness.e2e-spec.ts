@@ -178,7 +178,8 @@ describe('the OpenAPI document answers', () => {
     ];
     for (const key of ['POST /api/auth/login', 'POST /api/auth/setup', 'POST /api/users/{id}/reset-sign-in', 'POST /api/calendar/feed'])
       expect([key, offered(key)]).toEqual([key, [false, false]]);
-    for (const key of ['POST /api/redemptions', 'POST /api/users', 'POST /api/api-keys']) expect([key, offered(key)]).toEqual([key, [true, true]]);
+    for (const key of ['POST /api/redemptions', 'POST /api/users', 'POST /api/api-keys'])
+      expect([key, offered(key)]).toEqual([key, [true, true]]);
     expect(JSON.stringify(doc)).not.toContain('x-ignores-idempotency-key');
   });
 
