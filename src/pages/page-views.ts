@@ -27,6 +27,8 @@ interface Layout {
   title: string;
   /** Pages behind an unguessable link stay out of search engines. */
   noindex?: boolean;
+  /** The header's link to this very page, marked for screen readers (aria-current). */
+  current?: 'facilities' | 'notices';
 }
 
 export interface VerifyPage extends Layout {
@@ -140,6 +142,7 @@ export function verifyPage(v: VerificationView, maskedHolderName: string, now: s
 export function noticesPage(notices: { inNotice: PublicProvider[]; admitted: PublicProvider[] }, recentDays: number): NoticesPage {
   return {
     title: '服务机构公示',
+    current: 'notices',
     recentDays,
     inNotice: notices.inNotice.map((p) => ({
       name: p.name,
@@ -183,6 +186,7 @@ export function cataloguePage(filter: CatalogueFilter, result: { items: Facility
   };
   return {
     title: '服务目录',
+    current: 'facilities',
     q: filter.q ?? '',
     provinceCode: filter.provinceCode ?? '',
     category: filter.category ?? '',

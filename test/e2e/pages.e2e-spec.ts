@@ -164,6 +164,9 @@ describe('public pages: verification, notices, the facility catalogue', () => {
     it('lists the provider in notice with the end of its notice and where to object, and the one admitted', async () => {
       const res = await t.http.get('/notices').expect(200);
       expectPage(res, 'public, max-age=60');
+      // the header marks where the reader is, for screen readers
+      expect(res.text).toContain('<a href="/notices" aria-current="page">');
+      expect(res.text).not.toContain('<a href="/facilities" aria-current');
       const page = text(res.text);
       const [noticeSection, admittedSection] = page.split('天入库');
       expect(noticeSection).toContain('苏州纳米检测技术有限公司江苏省苏州市');
@@ -218,8 +221,13 @@ describe('public pages: verification, notices, the facility catalogue', () => {
     it('lists the catalogue with provider, price in yuan per unit, category and place', async () => {
       const res = await t.http.get('/facilities').expect(200);
       expectPage(res, 'public, max-age=60');
+      expect(res.text).toContain('<a href="/facilities" aria-current="page">');
+      expect((await t.http.get(`/facilities/${tem}`).expect(200)).text).not.toContain('aria-current="page"'); // a facility is not the catalogue
       const page = text(res.text);
-      expect(page).toContain('共4项服务');
+      expect(page).toContain('共4项服务，按单价从低到高排列');
+      // cheapest first, as the page says: ¥1, ¥300, ¥800, ¥5,000
+      const prices = [...page.matchAll(/¥([\d,]+\.\d\d)/g)].map((m) => Number(m[1].replace(/,/g, '')));
+      expect(prices).toEqual([1, 300, 800, 5000]);
       expect(page).toContain('透射电子显微镜(TEM)机时上海电镜测试中心¥800.00/小时检验检测上海市');
       expect(page).toContain('X射线衍射(XRD)物相分析浙江大学分析测试中心¥300.00/样检验检测浙江省杭州市');
       expect(page).toContain('¥5,000.00/项咨询');
@@ -233,7 +241,9 @@ describe('public pages: verification, notices, the facility catalogue', () => {
     });
 
     it('filters by words, province and category, keeping the choices in the form', async () => {
-      expect(text((await t.http.get('/facilities?q=电镜').expect(200)).text)).toContain('共1项服务');
+      const one = text((await t.http.get('/facilities?q=电镜').expect(200)).text);
+      expect(one).toContain('共1项服务');
+      expect(one).not.toContain('排列'); // one item has no order to tell
       const zj = await t.http.get('/facilities?provinceCode=330000&category=testing').expect(200);
       expect(text(zj.text)).toContain('共1项服务');
       expect(zj.text).toContain('X射线衍射');
