@@ -1149,7 +1149,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load, but a row with more cells than the header refuses the file (400 naming the line: most often a comma left unquoted); a JSON body is validated whole (400 naming the field). An import whose new facilities would take the provider past MAX_FACILITIES_PER_PROVIDER live facilities (default 500) is refused whole: 422 LIMIT_REACHED.
+         *     text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` and, if it is to be set, `contact` (a file without that column keeps each facility’s contact; an empty cell clears it) (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load, but a row with more cells than the header refuses the file (400 naming the line: most often a comma left unquoted); a JSON body is validated whole (400 naming the field). An import whose new facilities would take the provider past MAX_FACILITIES_PER_PROVIDER live facilities (default 500) is refused whole: 422 LIMIT_REACHED.
          */
         post: operations["FacilitiesController_import"];
         delete?: never;
@@ -1218,7 +1218,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change the name, unit price or description of one of your facilities
+         * Change the name, unit price, description or contact of one of your facilities
          * @description **Who may call it:** The provider that owns the facility; another provider’s facility is 404.
          *
          *     **What it changes:** Changes the facility’s listing; audited.
@@ -3236,6 +3236,11 @@ export interface components {
             /** @example JEOL JEM-F200 场发射透射电镜，含制样 */
             description?: string | null;
             /**
+             * @description whom enterprises ask about the service, shown on its public page; null or blank: none
+             * @example 张老师 021-6543 2100 tem@lab.example.cn
+             */
+            contact?: string | null;
+            /**
              * @description the provider’s own reference: importing it again updates that facility
              * @example SEM-02
              */
@@ -3285,6 +3290,11 @@ export interface components {
             unitPriceFen: number;
             /** @example JEOL JEM-F200 场发射透射电镜，含制样 */
             description?: string | null;
+            /**
+             * @description whom enterprises ask about the service, shown on its public page; null or blank: none
+             * @example 张老师 021-6543 2100 tem@lab.example.cn
+             */
+            contact?: string | null;
         };
         FacilityView: {
             id: string;
@@ -3306,6 +3316,8 @@ export interface components {
              */
             unitPriceFen: number;
             description: string | null;
+            /** @description whom enterprises ask about the service */
+            contact: string | null;
             /**
              * @description retired: off the market for good; suspended: its provider is suspended or under a credit sanction in force, so it is out of the catalogue and takes no orders or bookings until that ends
              * @enum {string}
@@ -3342,6 +3354,11 @@ export interface components {
             unitPriceFen?: number;
             /** @description null clears it */
             description?: string | null;
+            /**
+             * @description whom enterprises ask about the service, shown on its public page; null clears it
+             * @example 张老师 021-6543 2100 tem@lab.example.cn
+             */
+            contact?: string | null;
         };
         HoldInput: {
             /** @description a voucher of the calling enterprise */
@@ -7663,8 +7680,8 @@ export interface operations {
             content: {
                 "application/json": components["schemas"]["ImportFacilitiesInput"];
                 /**
-                 * @example externalRef,name,category,unit,unitPriceFen,description
-                 *     SEM-02,透射电子显微镜 (TEM) 机时,testing,hour,80000,JEOL JEM-F200 场发射透射电镜，含制样
+                 * @example externalRef,name,category,unit,unitPriceFen,description,contact
+                 *     SEM-02,透射电子显微镜 (TEM) 机时,testing,hour,80000,JEOL JEM-F200 场发射透射电镜，含制样,张老师 021-6543 2100
                  */
                 "text/csv": string;
             };

@@ -29,6 +29,7 @@ import { RefusalMinutesReported1765900000000 } from './1765900000000-refusal-min
 import { EventIdFields1766000000000 } from './1766000000000-event-id-fields';
 import { BookingHoursCapped1766100000000 } from './1766100000000-booking-hours-capped';
 import { SignInReset1766200000000 } from './1766200000000-sign-in-reset';
+import { FacilityContact1766300000000 } from './1766300000000-facility-contact';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   EventIdFields1766000000000,
   BookingHoursCapped1766100000000,
   SignInReset1766200000000,
+  FacilityContact1766300000000,
 ];

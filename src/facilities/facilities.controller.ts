@@ -31,7 +31,7 @@ export class FacilitiesController {
     changes: 'Creates or updates one facility per row (by externalRef); with `dryRun=true` changes nothing and reports the same.',
     money: NO_MONEY,
     details:
-      'text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load, but a row with more cells than the header refuses the file (400 naming the line: most often a comma left unquoted); a JSON body is validated whole (400 naming the field). An import whose new facilities would take the provider past MAX_FACILITIES_PER_PROVIDER live facilities (default 500) is refused whole: 422 LIMIT_REACHED.',
+      'text/csv with the header `externalRef,name,category,unit,unitPriceFen,description` and, if it is to be set, `contact` (a file without that column keeps each facility’s contact; an empty cell clears it) (UTF-8, BOM and Excel quoting accepted), or JSON `{rows:[…]}`. In a CSV a bad row is reported with its line (the header is line 1) and the others load, but a row with more cells than the header refuses the file (400 naming the line: most often a comma left unquoted); a JSON body is validated whole (400 naming the field). An import whose new facilities would take the provider past MAX_FACILITIES_PER_PROVIDER live facilities (default 500) is refused whole: 422 LIMIT_REACHED.',
   })
   @ApiBodyExample(
     ImportFacilitiesInput,
@@ -44,10 +44,11 @@ export class FacilitiesController {
           unit: 'hour',
           unitPriceFen: 80000,
           description: 'JEOL JEM-F200 场发射透射电镜，含制样',
+          contact: '张老师 021-6543 2100',
         },
       ],
     },
-    'externalRef,name,category,unit,unitPriceFen,description\r\nSEM-02,透射电子显微镜 (TEM) 机时,testing,hour,80000,JEOL JEM-F200 场发射透射电镜，含制样\r\n',
+    'externalRef,name,category,unit,unitPriceFen,description,contact\r\nSEM-02,透射电子显微镜 (TEM) 机时,testing,hour,80000,JEOL JEM-F200 场发射透射电镜，含制样,张老师 021-6543 2100\r\n',
   )
   @HttpCode(200)
   @Authenticated('provider')
@@ -146,7 +147,7 @@ export class FacilitiesController {
 
   @Patch(':id')
   @Explained({
-    summary: 'Change the name, unit price or description of one of your facilities',
+    summary: 'Change the name, unit price, description or contact of one of your facilities',
     who: 'The provider that owns the facility; another provider’s facility is 404.',
     changes: 'Changes the facility’s listing; audited.',
     money: NO_MONEY,

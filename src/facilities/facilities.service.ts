@@ -54,6 +54,7 @@ export class FacilitiesService {
         unit: input.unit,
         unitPriceFen: input.unitPriceFen,
         description: blankToNull(input.description),
+        contact: blankToNull(input.contact),
         provinceCode: provider.provinceCode,
         regionCode: provider.regionCode,
         status: 'active',
@@ -76,12 +77,13 @@ export class FacilitiesService {
     });
   }
 
-  /** Name, price or description of one of the caller's own facilities; a retired one is closed. */
+  /** Name, price, description or contact of one of the caller's own facilities; a retired one is closed. */
   update(actor: Actor, id: string, input: UpdateFacilityInput): Promise<Outcome<FacilityView>> {
     const changes: Partial<Facility> = {};
     if (input.name !== undefined) changes.name = input.name.trim();
     if (input.unitPriceFen !== undefined) changes.unitPriceFen = input.unitPriceFen;
     if (input.description !== undefined) changes.description = blankToNull(input.description);
+    if (input.contact !== undefined) changes.contact = blankToNull(input.contact);
     if (Object.keys(changes).length === 0) throw catalogued('VALIDATION_FAILED', 'facilities.nothingToChange');
     return this.uow.run(async () => {
       const facility = await this.facilities.lockOwnedBy(ownOrganization(actor), id);

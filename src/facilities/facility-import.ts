@@ -22,6 +22,7 @@ export function csvRow(record: Record<string, string>): Record<string, unknown> 
   const row: Record<string, unknown> = { ...record };
   if (typeof record.unitPriceFen === 'string' && /^\d{1,15}$/.test(record.unitPriceFen)) row.unitPriceFen = Number(record.unitPriceFen);
   if (record.description === '') delete row.description;
+  if (record.contact === '') row.contact = null; // an empty cell under the column clears it; no column keeps it
   return row;
 }
 
@@ -111,6 +112,7 @@ export class FacilityImport {
           unit: row.unit,
           unitPriceFen: row.unitPriceFen,
           description: row.description?.trim() ? row.description.trim() : null,
+          ...(row.contact !== undefined ? { contact: row.contact?.trim() ? row.contact.trim() : null } : {}),
         };
         const found = existing.get(row.externalRef);
         if (found && found.status !== 'active') {
@@ -144,6 +146,7 @@ export class FacilityImport {
         const facility: Facility = {
           id: newId(),
           providerId: provider.id,
+          contact: null,
           ...fields,
           provinceCode: provider.provinceCode,
           regionCode: provider.regionCode,

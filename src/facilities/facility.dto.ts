@@ -38,9 +38,23 @@ export class CreateFacilityInput {
   @MaxLength(2000)
   @NoBidiControls()
   description?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    example: '张老师 021-6543 2100 tem@lab.example.cn',
+    maxLength: 200,
+    nullable: true,
+    description: 'whom enterprises ask about the service, shown on its public page; null or blank: none',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @OneLine()
+  @NoBidiControls()
+  contact?: string | null;
 }
 
-/** Only what changes; `null` is accepted for description alone (clears it). */
+/** Only what changes; `null` clears a description or a contact. */
 export class UpdateFacilityInput {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
   @ValidateIf((_, v) => v !== undefined)
@@ -63,6 +77,20 @@ export class UpdateFacilityInput {
   @MaxLength(2000)
   @NoBidiControls()
   description?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    example: '张老师 021-6543 2100 tem@lab.example.cn',
+    maxLength: 200,
+    nullable: true,
+    description: 'whom enterprises ask about the service, shown on its public page; null clears it',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @OneLine()
+  @NoBidiControls()
+  contact?: string | null;
 }
 
 export class FacilityQuery extends PageQuery {
@@ -91,6 +119,7 @@ export class FacilityView {
   @ApiProperty({ enum: FACILITY_UNITS }) unit: FacilityUnit;
   @ApiProperty({ example: 80000, description: 'integer fen per unit' }) unitPriceFen: number;
   @ApiProperty({ nullable: true, type: String }) description: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'whom enterprises ask about the service' }) contact: string | null;
   @ApiProperty({
     enum: ['active', 'suspended', 'retired'],
     description:
@@ -125,6 +154,7 @@ export class FacilityView {
       unit,
       unitPriceFen,
       description,
+      contact: f.contact ?? null,
       status,
       bookable: status === 'active',
       ratingAvg,

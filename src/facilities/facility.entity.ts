@@ -20,6 +20,8 @@ export class Facility {
   @StrColumn(16) unit: FacilityUnit;
   @FenColumn() unitPriceFen: number;
   @StrColumn(2000, { nullable: true }) description: string | null;
+  /** Whom an enterprise asks about the service (the instrument's manager, a phone, a mailbox): shown on the public page. */
+  @StrColumn(200, { nullable: true }) contact: string | null;
   @StrColumn(6) provinceCode: string;
   @StrColumn(6) regionCode: string;
   @StrColumn(16) status: 'active' | 'retired';

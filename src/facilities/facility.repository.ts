@@ -98,13 +98,15 @@ export class FacilityRepository {
   /** What an import changes of an active facility found by its reference (the unit holds its provider's row lock). */
   async replaceImported(
     id: string,
-    row: Pick<Facility, 'name' | 'category' | 'unit' | 'unitPriceFen' | 'description'>,
+    row: Pick<Facility, 'name' | 'category' | 'unit' | 'unitPriceFen' | 'description'> & Partial<Pick<Facility, 'contact'>>,
     updatedAt: string,
   ): Promise<boolean> {
+    // a row that leaves the contact out (a file without the column) keeps the one stored
+    const contact = row.contact === undefined ? empty : sql`, contact = ${row.contact}`;
     const replaced =
       (await this.db.execute(
         sql`UPDATE facility SET name = ${row.name}, category = ${row.category}, unit = ${row.unit}, unit_price_fen = ${row.unitPriceFen},
-              description = ${row.description}, updated_at = ${updatedAt}
+              description = ${row.description}${contact}, updated_at = ${updatedAt}
             WHERE id = ${id} AND status = 'active'`,
       )) === 1;
     if (replaced) await this.reindex(id);
@@ -123,13 +125,14 @@ export class FacilityRepository {
 
   async update(
     id: string,
-    changes: Partial<Pick<Facility, 'name' | 'unitPriceFen' | 'description' | 'status'>>,
+    changes: Partial<Pick<Facility, 'name' | 'unitPriceFen' | 'description' | 'contact' | 'status'>>,
     updatedAt: string,
   ): Promise<void> {
     const sets: Sql[] = [sql`updated_at = ${updatedAt}`];
     if (changes.name !== undefined) sets.push(sql`name = ${changes.name}`);
     if (changes.unitPriceFen !== undefined) sets.push(sql`unit_price_fen = ${changes.unitPriceFen}`);
     if (changes.description !== undefined) sets.push(sql`description = ${changes.description}`);
+    if (changes.contact !== undefined) sets.push(sql`contact = ${changes.contact}`);
     if (changes.status !== undefined) sets.push(sql`status = ${changes.status}`);
     await this.db.execute(sql`UPDATE facility SET ${join(sets, ', ')} WHERE id = ${id}`);
     if (changes.name !== undefined || changes.description !== undefined) await this.reindex(id);

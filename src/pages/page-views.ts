@@ -84,7 +84,7 @@ export interface CataloguePage extends Layout {
 }
 
 export interface FacilityPage extends Layout {
-  facility: FacilityItem & { unit: string; description: string | null };
+  facility: FacilityItem & { unit: string; description: string | null; contact: string | null };
   /** "4.5 分（2 条评价）"; null before the first rating. */
   rating: string | null;
   /** Only for a facility with a calendar that takes bookings (FacilityView.bookable). */
@@ -241,7 +241,7 @@ const bookingTerms = (c: CalendarView, now: string) => {
 export function facilityPage(f: FacilityView, schedule: { calendar: CalendarView; free: SlotView[] } | null, now: string): FacilityPage {
   return {
     title: f.name,
-    facility: { ...facilityItem(f), unit: UNIT_ZH[f.unit], description: f.description },
+    facility: { ...facilityItem(f), unit: UNIT_ZH[f.unit], description: f.description, contact: f.contact },
     rating: f.ratingAvg === null ? null : `${f.ratingAvg.toFixed(1)} 分（${f.ratingCount} 条评价）`,
     schedule: schedule && {
       openingHours: openingHours(schedule.calendar),

@@ -88,6 +88,7 @@ interface DemoOrg {
     unit: 'hour' | 'sample' | 'item';
     unitPriceFen: number;
     description: string;
+    contact?: string;
     /** Hourly instruments booked on the lab's calendar (Asia/Shanghai). */
     calendar?: DemoCalendar;
   }[];
@@ -113,6 +114,7 @@ export const DEMO_PROVIDERS: DemoOrg[] = [
         unit: 'hour',
         unitPriceFen: 800 * YUAN,
         description: '场发射透射电镜，原子级分辨率成像与能谱分析',
+        contact: '李老师 021-5080 1234 tem@micro-sh.example.cn',
         calendar: { openingHours: everyDay('09:00', '21:00'), ...terms, requiresQualification: false },
       },
       {
@@ -137,6 +139,7 @@ export const DEMO_PROVIDERS: DemoOrg[] = [
         unit: 'sample',
         unitPriceFen: 300 * YUAN,
         description: '粉末与薄膜样品物相鉴定',
+        contact: '样品接收 025-8368 0000',
       },
     ],
   },

@@ -16,6 +16,7 @@ interface FacilityBody {
   provinceCode: string;
   regionCode: string;
   description: string | null;
+  contact: string | null;
   status: string;
 }
 
@@ -61,6 +62,7 @@ describe('facilities', () => {
         unit: 'hour',
         unitPriceFen: 80000,
         description: 'JEOL JEM-F200 场发射透射电镜，含制样',
+        contact: null,
         status: 'active',
         bookable: true,
         ratingAvg: null,
@@ -305,6 +307,20 @@ describe('facilities', () => {
         .expect(200);
       expect(renamed.body.name).toBe(`FE-SEM ${word}`);
       expect((await search(`q=${word}`)).items).toEqual([renamed.body]);
+    });
+
+    it('keeps whom to ask: set when listed, changed, kept by a change of something else, cleared with null', async () => {
+      const f = await listed(shLab, { contact: '  张老师 021-6543 2100  ' });
+      expect(f.contact).toBe('张老师 021-6543 2100');
+      const patch = (body: object) => t.http.patch(`/api/facilities/${f.id}`).set(auth(shLab.token)).send(body);
+      expect((await patch({ contact: 'sem@lab.example.cn' }).expect(200)).body.contact).toBe('sem@lab.example.cn');
+      expect((await patch({ unitPriceFen: 70000 }).expect(200)).body.contact).toBe('sem@lab.example.cn');
+      expect((await t.http.get(`/api/facilities/${f.id}`).expect(200)).body.contact).toBe('sem@lab.example.cn');
+      expect((await patch({ contact: null }).expect(200)).body.contact).toBeNull();
+      for (const contact of ['x'.repeat(201), '021\n6543', 42]) {
+        const refused = await patch({ contact }).expect(400);
+        expect(refused.body.message).toContain('contact');
+      }
     });
 
     it('answers another provider with 404 and a non-provider with 403', async () => {

@@ -182,6 +182,47 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     expect(await mine(provider.organizationId)).toHaveLength(3);
   });
 
+  it('sets a contact from its column; a file without the column keeps it, an empty cell clears it', async () => {
+    const lab = await t.registerProvider('320500');
+    const row = (contact?: string) =>
+      `AFM-01,原子力显微镜 (AFM) 机时,testing,hour,50000,纳米形貌${contact === undefined ? '' : `,${contact}`}`;
+    const contactOf = async () => (await mine(lab.organizationId))[0].contact;
+    expect(
+      (await csvImport(lab.token, [`${HEADER},contact`, row('"王老师 0512-6287 0000, 周一至周五"')].join('\n')).expect(200)).body,
+    ).toMatchObject({ created: 1, rejected: [] });
+    expect(await contactOf()).toBe('王老师 0512-6287 0000, 周一至周五');
+    // the lab's older file, without the column: unchanged, the contact kept
+    expect((await csvImport(lab.token, [HEADER, row()].join('\n')).expect(200)).body).toMatchObject({ unchanged: 1 });
+    expect(await contactOf()).toBe('王老师 0512-6287 0000, 周一至周五');
+    // a JSON row without the field keeps it too; null clears it, as an empty cell does
+    const { data } = await jsonImport(lab.token, {
+      rows: [
+        {
+          externalRef: 'AFM-01',
+          name: '原子力显微镜 (AFM) 机时',
+          category: 'testing',
+          unit: 'hour',
+          unitPriceFen: 50000,
+          description: '纳米形貌',
+          contact: '实验室前台 0512-6287 0001',
+        },
+      ],
+    });
+    expect(data).toMatchObject({ updated: 1 });
+    expect(await contactOf()).toBe('实验室前台 0512-6287 0001');
+    expect((await csvImport(lab.token, [`${HEADER},contact`, row('')].join('\n')).expect(200)).body).toMatchObject({ updated: 1 });
+    expect(await contactOf()).toBeNull();
+    // one line, at most 200 characters: a row that breaks either is refused with its line, the others load
+    const refused = await csvImport(
+      lab.token,
+      [`${HEADER},contact`, row(`${'电'.repeat(201)}`), row('"第一行\n第二行"')].join('\n'),
+    ).expect(200);
+    expect(refused.body.rejected.map((r: { line: number; reason: string }) => [r.line, /contact/.test(r.reason)])).toEqual([
+      [2, true],
+      [3, true],
+    ]);
+  });
+
   it('takes a lab’s 300 instruments in one file', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => `INST-${String(i).padStart(3, '0')},仪器 ${i} 机时,testing,hour,${10_000 + i},`);
     const res = await csvImport(otherProvider.token, [HEADER, ...rows].join('\n')).expect(200);

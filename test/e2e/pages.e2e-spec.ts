@@ -212,6 +212,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         unit: 'hour',
         unitPriceFen: 80_000,
         description: 'JEOL JEM-F200 场发射透射电镜，含制样',
+        contact: '张老师 021-6543 2100 <tem@lab.example.cn>',
       });
       await list(zj, { name: 'X射线衍射 (XRD) 物相分析', category: 'testing', unit: 'sample', unitPriceFen: 30_000 });
       await list(zj, { name: '新材料工艺设计咨询', category: 'consulting', unit: 'item', unitPriceFen: 500_000 });
@@ -299,8 +300,10 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         '服务机构上海电镜测试中心',
         '所在地区上海市',
         'JEOLJEM-F200场发射透射电镜，含制样',
+        '咨询联系张老师021-65432100&lt;tem@lab.example.cn&gt;',
       ])
         expect(page).toContain(part);
+      expect(res.text).toContain('张老师 021-6543 2100 &lt;tem@lab.example.cn&gt;'); // what the lab wrote, escaped
     });
 
     it('shows 暂无评价 and no opening hours for a facility without ratings or calendar', async () => {
@@ -323,6 +326,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       const page = text((await t.http.get(`/facilities/${retired}`).expect(200)).text);
       expect(page).toContain('已下架服务机构已下架该服务，不再接受预约或下单。');
       expect(page).not.toContain('持科技创新券的企业可按发券地政策抵扣');
+      expect(page).not.toContain('咨询联系'); // none was given
     });
 
     it('shows the rating, the opening hours per weekday and the next five free one-hour slots', async () => {
