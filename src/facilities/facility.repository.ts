@@ -226,7 +226,8 @@ export class FacilityRepository {
         - (SELECT COUNT(*) FROM organization o JOIN facility f ON f.provider_id = o.id
             WHERE o.status <> 'active' AND (CASE WHEN ${organizationActive.sql('o', now)} THEN 0 ELSE 1 END) = 1 AND ${facilities})
         - (SELECT COUNT(*) FROM organization o JOIN facility f ON f.provider_id = o.id
-            WHERE o.credit_code IN (SELECT s.credit_code FROM sanction s WHERE ${sanctionInForce.sql('s', today)})
+            WHERE (o.credit_code IN (SELECT s.credit_code FROM sanction s WHERE ${sanctionInForce.sql('s', today)})
+                OR o.controller_credit_code IN (SELECT s.credit_code FROM sanction s WHERE ${sanctionInForce.sql('s', today)}))
               AND ${organizationActive.sql('o', now)} AND ${facilities}) AS n`,
     );
     return Number(row?.n ?? 0);

@@ -4,6 +4,7 @@ import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { inRegion } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
+import type { Organization } from '../organizations/organization.entity';
 import { Sanction } from './sanction.entity';
 import { sanctionInForce } from './sanction.time-rules';
 
@@ -50,8 +51,23 @@ export class SanctionRepository {
     );
   }
 
+  /**
+   * The credit codes of those of `orgs` a sanction in force on `today` binds: one against the organization itself, or
+   * against its actual controller, as sanctionedSql judges in SQL. The controller is the party behind the company: a
+   * sanctioned party that registers a new company under its control is still sanctioned.
+   */
+  async boundAmong(orgs: Pick<Organization, 'creditCode' | 'controllerCreditCode'>[], today: string): Promise<Set<string>> {
+    const inForce = await this.inForceAmong(
+      orgs.flatMap((o) => (o.controllerCreditCode ? [o.creditCode, o.controllerCreditCode] : [o.creditCode])),
+      today,
+    );
+    const bound = (o: (typeof orgs)[number]) =>
+      inForce.has(o.creditCode) || (o.controllerCreditCode !== null && inForce.has(o.controllerCreditCode));
+    return new Set(orgs.filter(bound).map((o) => o.creditCode));
+  }
+
   /** The codes among `creditCodes` under a sanction in force on `today`. */
-  async inForceAmong(creditCodes: string[], today: string): Promise<Set<string>> {
+  private async inForceAmong(creditCodes: string[], today: string): Promise<Set<string>> {
     if (creditCodes.length === 0) return new Set();
     const rows = await this.db.rows<{ code: string }>(
       sql`SELECT DISTINCT s.credit_code AS code FROM sanction s WHERE s.credit_code IN (${join([...new Set(creditCodes)])}) AND ${sanctionInForce.sql('s', today)}`,

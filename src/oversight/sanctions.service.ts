@@ -79,11 +79,6 @@ export class SanctionsService {
     return this.sanctions.list({ ...q, creditCode: own?.creditCode ?? '' });
   }
 
-  /** The codes among `creditCodes` under a sanction in force on `today`. */
-  sanctionedAmong(creditCodes: string[], today: string): Promise<Set<string>> {
-    return this.sanctions.inForceAmong(creditCodes, today);
-  }
-
   /** Links the audit entry to the organization, when registered, so it can read its own record. */
   private async organizationIdOf(creditCode: string): Promise<string | null> {
     return (await this.organizations.byCreditCode(creditCode))?.id ?? null;

@@ -155,7 +155,7 @@ export class Quotes {
     const today = clock.today();
     const enterprise = await this.withRecordedRelations(await this.organizations.load(voucher.enterpriseId));
     const policy = await this.policies.load(voucher.policyId);
-    const enterpriseSanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], today)).has(enterprise.creditCode);
+    const enterpriseSanctioned = (await this.sanctions.boundAmong([enterprise], today)).has(enterprise.creditCode);
     const runs = comparisonRuns({
       terms: policy.terms,
       today,
@@ -187,8 +187,8 @@ export class Quotes {
         ? await this.facilities.refusedInCategory(scope, priceable, { offset: refusedFrom - priced.length, limit: end - refusedFrom })
         : [];
 
-    const sanctioned = await this.sanctions.inForceAmong(
-      [...priced, ...refused].map((f) => f.provider.creditCode),
+    const sanctioned = await this.sanctions.boundAmong(
+      [...priced, ...refused].map((f) => f.provider),
       today,
     );
     const sides = { voucher, enterprise, enterpriseSanctioned, policy };

@@ -44,7 +44,9 @@ export const partyGroup = (p: Party): string[] => (p.controllerCreditCode ? [p.c
 
 /**
  * Related from either side: one group controls or shares a controller with the other, or either side's related codes
- * (declared, or recorded by a bureau) name the other or its controller.
+ * (declared, or recorded by a bureau) name the other or its controller. Two that only name one related code (a
+ * shareholder of each) are not: companies under one party's significant influence only are not related parties (CAS
+ * 36 §6); common control is what the controller declares, and a bureau that finds more records the relation.
  */
 export function areRelated(a: Party, b: Party): boolean {
   const [ga, gb] = [partyGroup(a), partyGroup(b)];

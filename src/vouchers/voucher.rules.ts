@@ -150,7 +150,7 @@ export interface ApplicationFacts {
 /** The first rule an application breaks, in DOMAIN.md's order of checks (verification and sanctions first), or null. */
 export function applicationRefusal(f: ApplicationFacts): Refusal | null {
   if (!f.verified) return { code: 'ENTERPRISE_NOT_VERIFIED', message: 'the enterprise has not been verified by its home bureau yet' };
-  if (f.sanctioned) return { code: 'SANCTIONED', message: 'the enterprise is under a credit sanction' };
+  if (f.sanctioned) return { code: 'SANCTIONED', message: 'the enterprise or its actual controller is under a credit sanction' };
   if (!f.terms) return { code: 'POLICY_NOT_FOUND', message: `no voucher policy of ${f.regionCode} or its province is in force today` };
   if (f.amountFen > f.terms.maxVoucherFen) {
     return { code: 'VOUCHER_CAP_EXCEEDED', message: `${f.amountFen} fen exceeds the per-voucher cap of ${f.terms.maxVoucherFen} fen` };

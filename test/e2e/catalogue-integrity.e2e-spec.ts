@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
 import { FacilityRepository } from '../../src/facilities/facility.repository';
 import { describeRaces } from '../support/races';
-import { auth, OrgSession, TestApp } from '../support/test-app';
+import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
 /** The cap this suite runs with (MAX_FACILITIES_PER_PROVIDER): small, so that reaching it takes a few rows. */
 const CAP = 12;
@@ -53,8 +53,8 @@ describe('the public catalogue lists only labs open for business, and no lab can
     ).length;
 
   /** A Shanghai lab named after `word`, admitted at once, with an hourly instrument open round the clock and a sample service. */
-  async function labWithInstruments(word: string) {
-    const lab = await t.registerProvider('310104', { name: `上海${word}检测中心` });
+  async function labWithInstruments(word: string, organization: Record<string, unknown> = {}) {
+    const lab = await t.registerProvider('310104', { name: `上海${word}检测中心`, ...organization });
     const tem = await list(lab, { name: `透射电镜 ${word}` });
     await t.http.put(`/api/facilities/${tem.id}/calendar`).set(auth(lab.token)).send(OPEN_ALWAYS).expect(200);
     const icp = await list(lab, { name: `ICP-MS ${word}`, unit: 'sample', unitPriceFen: 25_000 });
@@ -110,6 +110,24 @@ describe('the public catalogue lists only labs open for business, and no lab can
       await t.http
         .post(`/api/sanctions/${sanction.body.id}/lift`)
         .set(auth(await t.token('bureau-ah')))
+        .expect(200);
+      await expectAdvertised(word, [tem, icp], true);
+    });
+
+    it('reaches a lab through its actual controller: the sanctioned party’s company leaves the catalogue with it', async () => {
+      const word = marker();
+      const controller = creditCodeIn('310000');
+      const { tem, icp } = await labWithInstruments(word, { controllerCreditCode: controller });
+      await expectAdvertised(word, [tem, icp], true);
+      const sanction = await t.http
+        .post('/api/sanctions')
+        .set(auth(await t.token('bureau-js')))
+        .send({ creditCode: controller, reason: '骗取财政补贴' })
+        .expect(201);
+      await expectAdvertised(word, [tem, icp], false);
+      await t.http
+        .post(`/api/sanctions/${sanction.body.id}/lift`)
+        .set(auth(await t.token('bureau-js')))
         .expect(200);
       await expectAdvertised(word, [tem, icp], true);
     });

@@ -677,7 +677,7 @@ describe('claims', () => {
       expect(res.body).toEqual({
         statusCode: 422,
         code: 'SANCTIONED',
-        message: `the payee ${lab.creditCode} is under a credit sanction; its claims wait until it is clear`,
+        message: `the payee ${lab.creditCode} or its actual controller is under a credit sanction; its claims wait until it is clear`,
       });
       expect((await t.http.get(`/api/claims/${claim.id}`).set(auth(lab.token)).expect(200)).body.status).toBe('submitted');
       expect(await claimTransfers(claim.id)).toEqual([]);

@@ -563,6 +563,55 @@ describe('fraud controls on public money', () => {
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
 
+    it('a sanction on an actual controller binds the companies it controls: no voucher, no order, no capture, no claim, no approval', async () => {
+      const controller = creditCodeIn('310000');
+      const zj = await t.token('bureau-zj');
+      // before the sanction: a lab under the controller holds an order and a confirmed usage, and has claimed a third
+      const lab = await t.registerProvider('310000', { controllerCreditCode: controller });
+      const facility = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
+      const pending = (await claim(lab, [await confirmedUsage(1, lab, facility)]).expect(201)).body;
+      const unclaimed = await confirmedUsage(1, lab, facility);
+      const { e, v } = await hefeiVoucher();
+      const held = await hold(e, v.id, 1, facility);
+      const shell = await t.registerEnterprise('340100', { controllerCreditCode: controller });
+
+      const sanction = (
+        await t.http.post('/api/sanctions').set(auth(zj)).send({ creditCode: controller, reason: '骗取财政补贴' }).expect(201)
+      ).body;
+      // the shell company it set up gets no voucher: its application is refused at once, saying why
+      const refused = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(shell.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ amountFen: 100_000, purpose: '透射电镜表征' })
+        .expect(201);
+      expect(refused.body).toMatchObject({
+        status: 'rejected',
+        reasonCode: 'SANCTIONED',
+        reason: '企业或其实际控制人处于科研失信惩戒期内，暂不能申请创新券',
+      });
+      // its lab takes no order, captures no earlier hold, claims nothing, and its pending claim is not approved
+      const order = await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: facility, quantity: 1 });
+      expect([order.status, order.body.code]).toEqual([422, 'SANCTIONED']);
+      expect((await capture(held.id, 1, lab).expect(422)).body.code).toBe('SANCTIONED');
+      expect((await claim(lab, [unclaimed]).expect(422)).body.code).toBe('SANCTIONED');
+      expect((await t.http.post(`/api/claims/${pending.id}/approve`).set(auth(bureauAh)).send({}).expect(422)).body.code).toBe(
+        'SANCTIONED',
+      );
+      expect((await t.http.get(`/api/facilities/${facility}`).expect(200)).body).toMatchObject({ status: 'suspended', bookable: false });
+
+      // lifted: all of it goes on
+      await t.http.post(`/api/sanctions/${sanction.id}/lift`).set(auth(zj)).send({}).expect(200);
+      await capture(held.id, 1, lab).expect(200);
+      await claim(lab, [unclaimed]).expect(201);
+      await t.http.post(`/api/claims/${pending.id}/approve`).set(auth(bureauAh)).send({}).expect(200);
+      expect(
+        (await t.http.post('/api/voucher-applications').set(auth(shell.token)).send({ amountFen: 100_000, purpose: '透射电镜表征' }))
+          .status,
+      ).toBe(201);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
     it('a voucher revoked for suspected fraud leaves its hold nothing to capture and nothing to claim', async () => {
       const { e, v } = await hefeiVoucher();
       const h = await hold(e, v.id, 2);

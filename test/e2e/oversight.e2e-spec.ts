@@ -3,7 +3,7 @@ import { AuditSealer } from '../../src/audit/audit-sealer';
 import { beijingDate, clock, isoPlusDays } from '../../src/common/clock';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { newId } from '../../src/common/ids';
-import { SanctionsService } from '../../src/oversight/sanctions.service';
+import { SanctionRepository } from '../../src/oversight/sanction.repository';
 import { auth, creditCodeIn, isMaria, OrgSession, TestApp } from '../support/test-app';
 
 const day = (offset: number) => beijingDate(isoPlusDays(clock.iso(), offset)); // business days are Beijing's
@@ -182,7 +182,7 @@ describe('oversight', () => {
       expect((await t.http.get(`/api/sanctions?creditCode=${body.creditCode}`).set(headers).expect(200)).body.total).toBe(1);
     });
 
-    it('tells other modules which codes are sanctioned on a day, honouring until and lifting', async () => {
+    it('tells other modules which organizations a sanction binds on a day, on their own code or their controller’s, honouring until and lifting', async () => {
       const [forever, untilTenDays, lifted, clean] = ['310000', '320000', '330000', '340000'].map((r) => creditCodeIn(r));
       await record('bureau-sh', { creditCode: forever, reason: '永久' });
       await record('bureau-js', { creditCode: untilTenDays, reason: '十天', until: day(10) });
@@ -191,11 +191,21 @@ describe('oversight', () => {
         .post(`/api/sanctions/${l.id}/lift`)
         .set(await t.as('bureau-zj'))
         .expect(200);
-      const among = (codes: string[], today: string) => t.get(SanctionsService).sanctionedAmong(codes, today);
-      const codes = [forever, untilTenDays, lifted, clean];
-      expect(await among(codes, clock.today())).toEqual(new Set([forever, untilTenDays]));
-      expect(await among(codes, day(10))).toEqual(new Set([forever, untilTenDays]));
-      expect(await among(codes, day(11))).toEqual(new Set([forever]));
+      type Org = { creditCode: string; controllerCreditCode: string | null };
+      const alone = (creditCode: string): Org => ({ creditCode, controllerCreditCode: null });
+      // companies controlled by each: a sanctioned party is not cleared by registering a company it controls
+      const [underForever, underUntil, underLifted, underClean] = [forever, untilTenDays, lifted, clean].map(
+        (controllerCreditCode): Org => ({
+          creditCode: creditCodeIn('310000'),
+          controllerCreditCode,
+        }),
+      );
+      const among = (orgs: Org[], today: string) => t.get(SanctionRepository).boundAmong(orgs, today);
+      const orgs = [forever, untilTenDays, lifted, clean].map(alone).concat([underForever, underUntil, underLifted, underClean]);
+      const codes = (...os: { creditCode: string }[]) => new Set(os.map((o) => o.creditCode));
+      expect(await among(orgs, clock.today())).toEqual(codes(alone(forever), alone(untilTenDays), underForever, underUntil));
+      expect(await among(orgs, day(10))).toEqual(codes(alone(forever), alone(untilTenDays), underForever, underUntil));
+      expect(await among(orgs, day(11))).toEqual(codes(alone(forever), underForever));
       expect(await among([], clock.today())).toEqual(new Set());
     });
   });

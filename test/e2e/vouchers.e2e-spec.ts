@@ -391,7 +391,7 @@ describe('voucher applications and vouchers', () => {
         .send({ creditCode: sanctioned.creditCode, reason: '伪造检测报告' })
         .expect(201);
       await applyIn(sanctioned, 1_000_000);
-      expect(await listed(sanctioned, zh)).toEqual(['企业处于科研失信惩戒期内，暂不能申请创新券']);
+      expect(await listed(sanctioned, zh)).toEqual(['企业或其实际控制人处于科研失信惩戒期内，暂不能申请创新券']);
 
       const e = await t.registerEnterprise('340100');
       const over = (await applyIn(e, 30_000_001)).body;

@@ -272,14 +272,14 @@ describe('refusing a redemption', () => {
     [
       'a sanctioned enterprise',
       anhuiVoucherAtShanghaiTem({ enterprise: { ...base.enterprise, sanctioned: true } }),
-      `Redemption is blocked: the enterprise ${HEFEI_SME} is under a credit sanction.`,
-      `用券企业 ${HEFEI_SME} 处于科研失信惩戒期内，不能用券`,
+      `Redemption is blocked: the enterprise ${HEFEI_SME} or its actual controller is under a credit sanction.`,
+      `用券企业 ${HEFEI_SME} 或其实际控制人处于科研失信惩戒期内，不能用券`,
     ],
     [
       'a sanctioned provider',
       anhuiVoucherAtShanghaiTem({ provider: { ...base.provider, sanctioned: true } }),
-      `Redemption is blocked: the provider ${SHANGHAI_LAB} is under a credit sanction.`,
-      `服务机构 ${SHANGHAI_LAB} 处于科研失信惩戒期内，不能受理创新券`,
+      `Redemption is blocked: the provider ${SHANGHAI_LAB} or its actual controller is under a credit sanction.`,
+      `服务机构 ${SHANGHAI_LAB} 或其实际控制人处于科研失信惩戒期内，不能受理创新券`,
     ],
     [
       'both sanctioned',
@@ -287,8 +287,8 @@ describe('refusing a redemption', () => {
         enterprise: { ...base.enterprise, sanctioned: true },
         provider: { ...base.provider, sanctioned: true },
       }),
-      `Redemption is blocked: the enterprise ${HEFEI_SME} and the provider ${SHANGHAI_LAB} are under a credit sanction.`,
-      `用券企业 ${HEFEI_SME} 和服务机构 ${SHANGHAI_LAB} 均处于科研失信惩戒期内，不能用券`,
+      `Redemption is blocked: the enterprise ${HEFEI_SME} and the provider ${SHANGHAI_LAB} (or their actual controllers) are under a credit sanction.`,
+      `用券企业 ${HEFEI_SME} 和服务机构 ${SHANGHAI_LAB}（或其实际控制人）均处于科研失信惩戒期内，不能用券`,
     ],
     [
       '通用 where only 通兑 is allowed',
@@ -406,6 +406,12 @@ describe('provinceOf and areRelated', () => {
   it('a related code naming the other side’s controller makes them related (a relation a bureau recorded arrives this way)', () => {
     expect(areRelated(party('E', null, ['C']), party('P', 'C'))).toBe(true);
     expect(areRelated(party('E', 'C'), party('P', null, ['C']))).toBe(true);
+  });
+
+  it('two that both name one shareholder are not related by that alone; under it as controller they are', () => {
+    // CAS 36: companies under one party's significant influence only are not related parties; common control makes them so
+    expect(areRelated(party('E', null, ['Z']), party('P', null, ['Z']))).toBe(false);
+    expect(areRelated(party('E', 'Z'), party('P', null, ['Z']))).toBe(true);
   });
 
   it('is symmetric', () => {

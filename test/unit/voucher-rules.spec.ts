@@ -293,7 +293,7 @@ describe('an application’s reason, told in the reader’s language', () => {
 
   it('renders each rule’s refusal from its code and the figures its stored English holds', () => {
     expect(applicationReason(refused({ verified: false }), 'zh')).toBe('企业尚未通过所在地科技主管部门核验，暂不能申请创新券');
-    expect(applicationReason(refused({ sanctioned: true }), 'zh')).toBe('企业处于科研失信惩戒期内，暂不能申请创新券');
+    expect(applicationReason(refused({ sanctioned: true }), 'zh')).toBe('企业或其实际控制人处于科研失信惩戒期内，暂不能申请创新券');
     expect(applicationReason(refused({}), 'zh')).toBe('申请金额 ¥700,000.00 超过单张创新券上限 ¥600,000.00');
     expect(applicationReason(refused({}), 'en')).toBe('the requested ¥700,000.00 exceeds the per-voucher cap of ¥600,000.00');
     expect(applicationReason(refused({ amountFen: 100, grantedFen: 99_999_950 }), 'zh')).toBe(

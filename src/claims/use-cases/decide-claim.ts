@@ -151,7 +151,7 @@ export class DecideClaim {
   /** The payee must still be clear: not suspended, no sanction in force. */
   private async screen(claim: Claim): Promise<Outcome<never> | null> {
     const payee = (await this.organizations.get(claim.claimantId))!;
-    if ((await this.sanctions.inForceAmong([payee.creditCode], clock.today())).size > 0) {
+    if ((await this.sanctions.boundAmong([payee], clock.today())).size > 0) {
       return refusedBy(catalogued('SANCTIONED', 'claims.payeeSanctioned', { creditCode: payee.creditCode }));
     }
     if (!organizationActive.holds(payee, clock.iso())) {

@@ -65,7 +65,7 @@ export class SubmitClaim {
       const regions = [...new Set(claimed.map((r) => r.issuingRegionCode))];
       if (regions.length > 1) throw catalogued('VALIDATION_FAILED', 'claims.oneRegion', { regions: regions.join(', ') });
       const claimant = (await this.organizations.get(payeeId))!;
-      if ((await this.sanctions.inForceAmong([claimant.creditCode], clock.today())).size > 0) {
+      if ((await this.sanctions.boundAmong([claimant], clock.today())).size > 0) {
         return refusedBy(catalogued('SANCTIONED', 'claims.claimantSanctioned', { creditCode: claimant.creditCode }));
       }
       const key = invoiceKey(cmd.evidence.invoiceNo);

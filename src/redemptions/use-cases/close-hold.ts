@@ -197,7 +197,7 @@ export class CaptureHold {
     const today = clock.today();
     const enterprise = await this.organizations.load(r.enterpriseId);
     const provider = withNoticeEnded(await this.organizations.load(r.providerId), clock.iso());
-    const sanctioned = await this.sanctions.inForceAmong([enterprise.creditCode, provider.creditCode], today);
+    const sanctioned = await this.sanctions.boundAmong([enterprise, provider], today);
     const recorded = await this.relations.relatedTo(partyGroup(enterprise));
     const { terms } = await this.policies.load(r.policyId);
     const voucher = (await this.vouchers.get(r.voucherId))!;

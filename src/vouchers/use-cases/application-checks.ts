@@ -31,7 +31,7 @@ export class ApplicationChecks {
     now: string,
   ): Promise<{ refusal: Refusal | null; grantedFen: number }> {
     const year = beijingYear(now);
-    const sanctioned = (await this.sanctions.inForceAmong([enterprise.creditCode], beijingDate(now))).size > 0;
+    const sanctioned = (await this.sanctions.boundAmong([enterprise], beijingDate(now))).size > 0;
     let grantedFen = 0; // the largest total of the capped subjects: each must stay within the caps
     const subjects = grantSubjects(enterprise);
     const capped = policy ? cappedSubjects(policy.terms, subjects) : [];
