@@ -30,6 +30,7 @@ import { EventIdFields1766000000000 } from './1766000000000-event-id-fields';
 import { BookingHoursCapped1766100000000 } from './1766100000000-booking-hours-capped';
 import { SignInReset1766200000000 } from './1766200000000-sign-in-reset';
 import { FacilityContact1766300000000 } from './1766300000000-facility-contact';
+import { InvoicesPerIssuer1766400000000 } from './1766400000000-invoices-per-issuer';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -65,4 +66,5 @@ export const MIGRATIONS = [
   BookingHoursCapped1766100000000,
   SignInReset1766200000000,
   FacilityContact1766300000000,
+  InvoicesPerIssuer1766400000000,
 ];

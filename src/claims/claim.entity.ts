@@ -49,3 +49,18 @@ export class Claim {
    */
   @Column({ type: 'boolean', default: false }) finalRejection: boolean;
 }
+
+/**
+ * An invoice a standing claim holds, under each lab whose redemptions the claim takes in (the lab issued it): one key
+ * per lab and invoice, so one invoice backs one claim whoever claims it — the lab for its provider-redeemed services, an
+ * enterprise for those it paid in full. (The claim's own unique key is per claimant: a lab and an enterprise each
+ * claiming another service on one invoice of the lab passed it.) Released by a rejection that lets the invoice be
+ * claimed again, kept by one for good, as the claim's invoice key is.
+ */
+@Entity('claimed_invoice')
+@Index(['claimId'])
+export class ClaimedInvoice {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) providerId: string;
+  @PrimaryColumn({ type: 'varchar', length: 64 }) invoiceKey: string;
+  @RefColumn() @ForeignKey(() => Claim, { name: 'fk_claimed_invoice_claim' }) claimId: string;
+}

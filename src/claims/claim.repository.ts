@@ -8,7 +8,7 @@ import { organizationActive } from '../organizations/organization.time-rules';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
-import { Claim, ClaimStatus } from './claim.entity';
+import { Claim, ClaimedInvoice, ClaimStatus } from './claim.entity';
 
 /** A claim holding an invoice number, as a refusal of the same invoice names it. */
 export interface InvoiceHolder {
@@ -30,6 +30,23 @@ export class ClaimRepository {
   async insert(claim: Claim): Promise<boolean> {
     try {
       await this.db.insert(Claim, [claim]);
+      return true;
+    } catch (e) {
+      if (isUniqueViolation(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Takes the claim's invoice under each lab that issued it; false when another claim holds it under one of them (the
+   * primary key decides, also between two racing). The claim is written already: the caller throws, undoing both.
+   */
+  async takeInvoice(claimId: string, providerIds: string[], invoiceKey: string): Promise<boolean> {
+    try {
+      await this.db.insert(
+        ClaimedInvoice,
+        providerIds.map((providerId) => ({ providerId, invoiceKey, claimId })),
+      );
       return true;
     } catch (e) {
       if (isUniqueViolation(e)) return false;
@@ -77,6 +94,8 @@ export class ClaimRepository {
               : empty
           } WHERE id = ${id} AND status = ${from}`,
     );
+    if (changed === 1 && d.status === 'rejected' && !d.finalRejection)
+      await this.db.execute(sql`DELETE FROM claimed_invoice WHERE claim_id = ${id}`);
     return changed === 1;
   }
 

@@ -4,7 +4,7 @@ import { Throttle } from '../auth/throttle.entity';
 import { User } from '../auth/user.entity';
 import { Booking, BookingHour, CalendarFeed, FacilityCalendar, FacilityQualification } from '../bookings/booking.entity';
 import { Budget } from '../budgets/budget.entity';
-import { Claim } from '../claims/claim.entity';
+import { Claim, ClaimedInvoice } from '../claims/claim.entity';
 import { ClearingRun, ClearingRunEntry } from '../clearing/clearing-run.entity';
 import { IdempotencyRecord } from '../common/idempotency/idempotency-record.entity';
 import { Facility, FacilityGram, FacilityRating } from '../facilities/facility.entity';
@@ -36,6 +36,7 @@ export const ENTITIES = [
   Redemption,
   CapturedFlow,
   Claim,
+  ClaimedInvoice,
   Settlement,
   SettlementLine,
   PaidSummary,

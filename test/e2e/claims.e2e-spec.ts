@@ -611,10 +611,31 @@ describe('claims', () => {
       expect(again.body).toMatchObject({ code: 'DUPLICATE_INVOICE', message: expect.stringContaining(refolded) });
     });
 
-    it('lets another claimant use the same invoice number', async () => {
+    it('refuses another claimant an invoice of the same lab that a standing claim holds; a number another lab issued is its own', async () => {
+      // the lab's own claim holds `digits`: the enterprise reimbursing another service at that lab may not use it too
       const reimbursed = await redemption(hefeiEnterprise, 1, 'enterprise_reimbursed');
-      const res = await submit(hefeiEnterprise, { redemptionIds: [reimbursed.id], evidence: withInvoice(spaced) }).expect(201);
-      expect(res.body).toMatchObject({ claimantId: hefeiEnterprise.organizationId, evidence: { invoiceNo: spaced } });
+      const res = await submit(hefeiEnterprise, { redemptionIds: [reimbursed.id], evidence: withInvoice(spaced) }).expect(422);
+      expect(res.body).toEqual({
+        statusCode: 422,
+        code: 'DUPLICATE_INVOICE',
+        message: `invoice ${spaced} of the lab that issued it is already on another claim, by another claimant, that was not rejected: one invoice backs one claim`,
+      });
+      const lab = await t.registerProvider('310000');
+      const facility = (
+        await t.http
+          .post('/api/facilities')
+          .set(auth(lab.token))
+          .send({ name: '元素分析', category: 'testing', unit: 'sample', unitPriceFen: 10_000 })
+          .expect(201)
+      ).body.id;
+      const held = await t.http
+        .post('/api/redemptions')
+        .set(auth(hefeiEnterprise.token))
+        .send({ voucherId: hefeiEnterprise.voucherId, facilityId: facility, quantity: 1, mode: 'enterprise_reimbursed' })
+        .expect(201);
+      await captureConfirmed(t, lab.token, hefeiEnterprise.token, held.body.id, 1);
+      const own = await submit(hefeiEnterprise, { redemptionIds: [held.body.id], evidence: withInvoice(spaced) }).expect(201);
+      expect(own.body).toMatchObject({ claimantId: hefeiEnterprise.organizationId, evidence: { invoiceNo: spaced } });
     });
 
     it('frees the invoice when its claim is rejected, and holds it again once a new claim on it stands, approved or not', async () => {

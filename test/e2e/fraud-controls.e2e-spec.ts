@@ -518,6 +518,41 @@ describe('fraud controls on public money', () => {
       await claim(otherLab, [other], { contractNo: 'HT-3', invoiceNo: '31002613702' }).expect(201);
     });
 
+    it('one invoice of a lab backs one claim, whoever claims it: the lab’s and an enterprise’s reimbursement cannot share it', async () => {
+      // the enterprise paid one TEM hour in full and claims it back on the lab's invoice
+      const { e, v } = await hefeiVoucher();
+      const paidInFull = (
+        await t.http
+          .post('/api/redemptions')
+          .set(auth(e.token))
+          .send({ voucherId: v.id, facilityId: tem, quantity: 1, mode: 'enterprise_reimbursed' })
+          .expect(201)
+      ).body;
+      await captureConfirmed(t, shLab.token, e.token, paidInFull.id, 1);
+      const invoice = { contractNo: 'HT-E', invoiceNo: '2631 0000 0000 1234 5678' };
+      const reimbursed = (await claim(e, [paidInFull.id], invoice).expect(201)).body;
+      // the lab claims another service on that same invoice, written another way: refused, naming no one else's claim
+      const another = await confirmedUsage();
+      const refused = await claim(shLab, [another], { contractNo: 'HT-L', invoiceNo: '26310000000012345678' })
+        .set('Accept-Language', 'zh-CN')
+        .expect(422);
+      expect(refused.body).toMatchObject({ code: 'DUPLICATE_INVOICE' });
+      expect(refused.body.message).toContain('一张发票只能支持一笔申报');
+      expect(refused.body.message).not.toContain(reimbursed.id);
+      // the same number issued by another lab is that lab's own invoice
+      const elsewhere = await confirmedUsage(
+        1,
+        otherLab,
+        (await t.http.post('/api/facilities').set(auth(otherLab.token)).send(TEM).expect(201)).body.id,
+      );
+      await claim(otherLab, [elsewhere], { contractNo: 'HT-O', invoiceNo: invoice.invoiceNo }).expect(201);
+      // rejected to be corrected, the enterprise's claim lets the invoice go; rejected for good, it would keep it
+      await t.http.post(`/api/claims/${reimbursed.id}/reject`).set(auth(bureauAh)).send({ reason: '发票抬头有误' }).expect(200);
+      const taken = (await claim(shLab, [another], invoice).expect(201)).body;
+      await t.http.post(`/api/claims/${taken.id}/reject`).set(auth(bureauAh)).send({ reason: '虚开发票', final: true }).expect(200);
+      expect((await claim(e, [paidInFull.id], invoice).expect(422)).body.code).toBe('DUPLICATE_INVOICE');
+    });
+
     it('a sanctioned lab’s pending claim is neither approved nor settled nor paid until the sanction is lifted', async () => {
       const lab = await t.registerProvider('310000');
       const facility = (await t.http.post('/api/facilities').set(auth(lab.token)).send(TEM).expect(201)).body.id;
@@ -820,6 +855,37 @@ describeRaces('fraud controls under concurrent requests', () => {
       expect(pair.map((r) => r.status).sort()).toEqual([201, 422]);
       expect(pair.find((r) => r.status === 422)!.body.code).toBe('DUPLICATE_INVOICE');
     }
+  });
+
+  it('a lab and an enterprise claiming on one invoice of the lab at once, ten times over: one is accepted each time', async () => {
+    const e = await t.registerEnterprise('340100');
+    const v = (
+      await t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 5_000_000, purpose: '并发' }).expect(201)
+    ).body.voucher;
+    const usage = async (mode: string) => {
+      const h = (
+        await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: tem, quantity: 1, mode }).expect(201)
+      ).body;
+      await captureConfirmed(t, lab.token, e.token, h.id, 1);
+      return h.id as string;
+    };
+    for (let i = 0; i < 10; i++) {
+      const [ofLab, ofEnterprise] = [await usage('provider_redeemed'), await usage('enterprise_reimbursed')];
+      const evidence = { contractNo: `HT-X${i}`, invoiceNo: `FP-CROSS-${i}` };
+      const pair = await Promise.all([
+        t.http
+          .post('/api/claims')
+          .set(auth(lab.token))
+          .send({ redemptionIds: [ofLab], evidence }),
+        t.http
+          .post('/api/claims')
+          .set(auth(e.token))
+          .send({ redemptionIds: [ofEnterprise], evidence }),
+      ]);
+      expect(pair.map((r) => r.status).sort()).toEqual([201, 422]);
+      expect(pair.find((r) => r.status === 422)!.body.code).toBe('DUPLICATE_INVOICE');
+    }
+    expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
   it('confirm and dispute of one usage at once: exactly one answer holds', async () => {

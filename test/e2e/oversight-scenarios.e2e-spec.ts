@@ -201,7 +201,7 @@ describe('oversight across provinces', () => {
         await t.http
           .post('/api/claims')
           .set(auth(shLab.token))
-          .send({ redemptionIds: [r1.id, r2.id], evidence })
+          .send({ redemptionIds: [r1.id, r2.id], evidence: { ...evidence, invoiceNo: '31002613703' } }) // the lab's own invoice
           .expect(201)
       ).body;
       expect(claim.claimedFen).toBe(80_000);

@@ -25,7 +25,8 @@ export interface SubmitClaimCommand {
  * their issuing bureau, on an invoice it has not claimed before. No money moves at submission. The redemptions are
  * locked before they are checked, so of two claims racing for one the second sees it claimed; the guarded update
  * that marks them is the last line of defence (a Galera node that missed the other's lock fails certification and
- * the unit runs again). The unique key on (claimant, invoice) decides between two claims racing on one invoice.
+ * the unit runs again). The unique key on (claimant, invoice) decides between two claims of one claimant racing on one
+ * invoice, ClaimedInvoice's between two claimants (a lab and an enterprise) on one invoice of the lab.
  */
 @Injectable()
 export class SubmitClaim {
@@ -93,6 +94,10 @@ export class SubmitClaim {
       };
       if (!(await this.claims.insert(claim)))
         return refusedBy(catalogued('DUPLICATE_INVOICE', 'claims.duplicateInvoiceMeanwhile', { invoiceNo: cmd.evidence.invoiceNo }));
+      // under the labs that issued it: another claimant's claim on it (the lab's, or an enterprise's) is not named here
+      const issuers = [...new Set(claimed.map((r) => r.providerId))];
+      if (!(await this.claims.takeInvoice(claim.id, issuers, key)))
+        throw catalogued('DUPLICATE_INVOICE', 'claims.duplicateInvoiceOfIssuer', { invoiceNo: cmd.evidence.invoiceNo });
       if ((await this.redemptions.markClaimed(cmd.redemptionIds, claim.id, payeeId, now)) !== cmd.redemptionIds.length) {
         throw catalogued('DUPLICATE', 'claims.claimedMeanwhile');
       }
