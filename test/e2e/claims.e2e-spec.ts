@@ -1,4 +1,5 @@
 import { In } from 'typeorm';
+import { InvoicesPerIssuer1766400000000 } from '../../migrations/1766400000000-invoices-per-issuer';
 import { InvoiceKeysRefolded1765500000000 } from '../../migrations/1765500000000-invoice-keys-refolded';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { zhDateTime } from '../../src/common/i18n/messages';
@@ -609,6 +610,29 @@ describe('claims', () => {
       expect([await keyOf(plain), await keyOf(clashing), await keyOf(refolded)]).toEqual([other, lettered(other), `${other}6`]);
       const again = await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(`${other}6`) }).expect(422);
       expect(again.body).toMatchObject({ code: 'DUPLICATE_INVOICE', message: expect.stringContaining(refolded) });
+    });
+
+    it('a migration takes the invoices of the claims that hold them under their lab; of two claimants’ claims on one, the earlier', async () => {
+      const invoiceNo = `35${String(Date.now()).slice(-9)}`;
+      const ofLab = (await submit(shLab, { redemptionIds: [(await redemption()).id], evidence: withInvoice(invoiceNo) }).expect(201)).body;
+      // as before the migration: the enterprise's claim on the same invoice of the lab was admitted
+      await t.dataSource.query('DELETE FROM claimed_invoice WHERE claim_id = ?', [ofLab.id]);
+      const reimbursed = await redemption(hefeiEnterprise, 1, 'enterprise_reimbursed');
+      const ofEnterprise = (await submit(hefeiEnterprise, { redemptionIds: [reimbursed.id], evidence: withInvoice(invoiceNo) }).expect(201))
+        .body;
+      await t.dataSource.query('DELETE FROM claimed_invoice WHERE claim_id IN (?, ?)', [ofLab.id, ofEnterprise.id]);
+      const runner = t.dataSource.createQueryRunner();
+      await new InvoicesPerIssuer1766400000000().up(runner).finally(() => runner.release());
+      const holders = await t.dataSource.query<{ claim_id: string }[]>('SELECT claim_id FROM claimed_invoice WHERE invoice_key = ?', [
+        invoiceNo,
+      ]);
+      expect(holders.map((h) => h.claim_id)).toEqual([ofLab.id]);
+      // both stand as admitted; the next claim on it, by either, is refused
+      const next = await submit(hefeiEnterprise, {
+        redemptionIds: [(await redemption(hefeiEnterprise, 1, 'enterprise_reimbursed')).id],
+        evidence: withInvoice(invoiceNo),
+      });
+      expect([next.status, next.body.code]).toEqual([422, 'DUPLICATE_INVOICE']);
     });
 
     it('refuses another claimant an invoice of the same lab that a standing claim holds; a number another lab issued is its own', async () => {
