@@ -2159,7 +2159,7 @@ export interface paths {
         };
         /**
          * The shared credit-sanction list
-         * @description **Who may call it:** Any signed-in user.
+         * @description **Who may call it:** Any signed-in user: bureaus and the platform read the whole list, an organization the sanctions that bind it (against itself or its actual controller).
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -2173,7 +2173,7 @@ export interface paths {
          * Record a credit sanction (失信惩戒) against an organization
          * @description **Who may call it:** A bureau user; the sanction binds in every province. Lifting belongs to the recording bureau.
          *
-         *     **What it changes:** Records the sanction against a credit code (registered or not): while it is in force the organization’s voucher applications, holds and claims are refused SANCTIONED, holds placed before it, as enterprise or as lab, are not captured (SANCTIONED), and payments to it wait; audited.
+         *     **What it changes:** Records the sanction against a credit code (registered or not): while it is in force the organization’s, and those of the organizations that name it as their actual controller, voucher applications, holds and claims are refused SANCTIONED, holds placed before it, as enterprise or as lab, are not captured (SANCTIONED), and payments to it wait; audited.
          *
          *     **Money:** None.
          */
@@ -3236,7 +3236,7 @@ export interface components {
             /** @example JEOL JEM-F200 场发射透射电镜，含制样 */
             description?: string | null;
             /**
-             * @description whom enterprises ask about the service, shown on its public page; null or blank: none
+             * @description whom enterprises ask about the service, shown on its public page; null: none (blank is refused)
              * @example 张老师 021-6543 2100 tem@lab.example.cn
              */
             contact?: string | null;
@@ -3291,7 +3291,7 @@ export interface components {
             /** @example JEOL JEM-F200 场发射透射电镜，含制样 */
             description?: string | null;
             /**
-             * @description whom enterprises ask about the service, shown on its public page; null or blank: none
+             * @description whom enterprises ask about the service, shown on its public page; null: none (blank is refused)
              * @example 张老师 021-6543 2100 tem@lab.example.cn
              */
             contact?: string | null;

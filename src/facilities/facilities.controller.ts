@@ -63,7 +63,7 @@ export class FacilitiesController {
   ): Promise<FacilityImportView> {
     const dryRun = q.dryRun === 'true';
     if (typeof req.body === 'string') {
-      const records = csvRecords(req.body, ['externalRef', 'name', 'category', 'unit', 'unitPriceFen']);
+      const records = csvRecords(req.body, ['externalRef', 'name', 'category', 'unit', 'unitPriceFen'], ['contact']);
       const lines = records.map((r) => r.line);
       return unwrap(
         await this.importer.run(

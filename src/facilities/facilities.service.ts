@@ -12,9 +12,7 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import { CreateFacilityInput, FacilityQuery, FacilityView, RatingView, UpdateFacilityInput } from './facility.dto';
 import { Facility } from './facility.entity';
 import { FacilityRepository } from './facility.repository';
-import { withinFacilityCap } from './facility.rules';
-
-const blankToNull = (text: string | null | undefined): string | null => (text?.trim() ? text.trim() : null);
+import { blankToNull, withinFacilityCap } from './facility.rules';
 
 /** Providers' facilities and services: listing, changing and retiring them; the public catalogue. */
 @Injectable()

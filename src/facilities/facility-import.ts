@@ -15,7 +15,7 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import { Facility } from './facility.entity';
 import { FacilityImportView, ImportedRowView, ImportFacilityRow, MAX_IMPORT_ROWS } from './facility-import.dto';
 import { FacilityRepository } from './facility.repository';
-import { withinFacilityCap } from './facility.rules';
+import { blankToNull, withinFacilityCap } from './facility.rules';
 
 /** A CSV cell is text: a price written as digits is a number, anything else stays text for the validator to name. */
 export function csvRow(record: Record<string, string>): Record<string, unknown> {
@@ -111,8 +111,8 @@ export class FacilityImport {
           category: row.category,
           unit: row.unit,
           unitPriceFen: row.unitPriceFen,
-          description: row.description?.trim() ? row.description.trim() : null,
-          ...(row.contact !== undefined ? { contact: row.contact?.trim() ? row.contact.trim() : null } : {}),
+          description: blankToNull(row.description),
+          ...(row.contact !== undefined ? { contact: blankToNull(row.contact) } : {}),
         };
         const found = existing.get(row.externalRef);
         if (found && found.status !== 'active') {

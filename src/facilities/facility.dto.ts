@@ -44,13 +44,12 @@ export class CreateFacilityInput {
     example: '张老师 021-6543 2100 tem@lab.example.cn',
     maxLength: 200,
     nullable: true,
-    description: 'whom enterprises ask about the service, shown on its public page; null or blank: none',
+    description: 'whom enterprises ask about the service, shown on its public page; null: none (blank is refused)',
   })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   @OneLine()
-  @NoBidiControls()
   contact?: string | null;
 }
 
@@ -89,7 +88,6 @@ export class UpdateFacilityInput {
   @IsString()
   @MaxLength(200)
   @OneLine()
-  @NoBidiControls()
   contact?: string | null;
 }
 

@@ -216,18 +216,23 @@ export class FacilityRepository {
   /**
    * How many facilities (f) match `facilities` and have a listed provider (providerListedSql): counted in a facility index
    * alone, less those of providers not active, found from the few such providers, and less those of active providers
-   * under a sanction in force, found from the few sanctions (the two sets are disjoint: CASE counts an unknown as not
-   * active, the second takes only those surely active). A join to every facility's provider instead costs a row
-   * lookup per facility (19 ms for a comparison at a tenth of a year's volume).
+   * bound by a sanction in force, found from the few sanctions: on their own code, then on their controller's and not
+   * their own (the sets are disjoint: CASE counts an unknown as not active, the others take only those surely active,
+   * and the last leaves out the second's). Each starts from the sanctions and reads its providers through an index;
+   * an OR of the two codes made MariaDB give that up and read every organization or facility (20–40 ms → 320–530 ms
+   * with 200,000 of each). A join to every facility's provider costs a row lookup per facility (19 ms for a comparison
+   * at a tenth of a year's volume).
    */
   private async countWithListedProvider(facilities: Sql, now: string, today: string): Promise<number> {
+    const inForce = sql`SELECT s.credit_code FROM sanction s WHERE ${sanctionInForce.sql('s', today)}`;
     const row = await this.db.row<{ n: unknown }>(
       sql`SELECT (SELECT COUNT(*) FROM facility f WHERE ${facilities})
         - (SELECT COUNT(*) FROM organization o JOIN facility f ON f.provider_id = o.id
             WHERE o.status <> 'active' AND (CASE WHEN ${organizationActive.sql('o', now)} THEN 0 ELSE 1 END) = 1 AND ${facilities})
         - (SELECT COUNT(*) FROM organization o JOIN facility f ON f.provider_id = o.id
-            WHERE (o.credit_code IN (SELECT s.credit_code FROM sanction s WHERE ${sanctionInForce.sql('s', today)})
-                OR o.controller_credit_code IN (SELECT s.credit_code FROM sanction s WHERE ${sanctionInForce.sql('s', today)}))
+            WHERE o.credit_code IN (${inForce}) AND ${organizationActive.sql('o', now)} AND ${facilities})
+        - (SELECT COUNT(*) FROM organization o JOIN facility f ON f.provider_id = o.id
+            WHERE o.controller_credit_code IN (${inForce}) AND o.credit_code NOT IN (${inForce})
               AND ${organizationActive.sql('o', now)} AND ${facilities}) AS n`,
     );
     return Number(row?.n ?? 0);

@@ -27,9 +27,10 @@ export class SanctionRepository {
     return changed === 1;
   }
 
-  /** Newest first; `creditCode` narrows to one organization (an organization reading its own record). */
-  async list(q: { creditCode?: string; status?: string; limit: number; offset: number }): Promise<Page<Sanction>> {
-    const where = sql`WHERE 1 = 1${q.creditCode !== undefined ? sql` AND s.credit_code = ${q.creditCode}` : empty}${
+  /** Newest first; `creditCodes` narrows to those codes (an organization reading what binds it). */
+  async list(q: { creditCode?: string; creditCodes?: string[]; status?: string; limit: number; offset: number }): Promise<Page<Sanction>> {
+    const codes = q.creditCodes ?? (q.creditCode !== undefined ? [q.creditCode] : undefined);
+    const where = sql`WHERE 1 = 1${codes !== undefined ? (codes.length ? sql` AND s.credit_code IN (${join(codes)})` : sql` AND 1 = 0`) : empty}${
       q.status ? sql` AND s.status = ${q.status}` : empty
     }`;
     return this.db.page(Sanction, 's', where, sql`s.created_at DESC, s.id DESC`, q);

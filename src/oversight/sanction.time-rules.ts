@@ -14,8 +14,8 @@ const sanctionOn = (code: Sql, today: string) =>
 
 /**
  * Whether a sanction in force on `today` binds the organization aliased `org`: one against its credit code, or against
- * its actual controller's (a sanctioned party does not escape it through a company it controls; see boundAmong). Two
- * index probes, not one `IN` of two columns, which MariaDB may not read through the index.
+ * its actual controller's (a sanctioned party does not escape it through a company it controls; see boundAmong). One
+ * EXISTS per code, the second only for an organization with a controller.
  */
 export const sanctionedSql = (org: string, today: string) =>
   sql`(${sanctionOn(raw(`${org}.credit_code`), today)} OR (${raw(org)}.controller_credit_code IS NOT NULL AND ${sanctionOn(
@@ -29,8 +29,9 @@ export const heldBackSql = (org: string, now: string, today: string) =>
 
 /**
  * Whether a provider's facilities are offered to the public (catalogue, search, comparisons, notices) and take orders:
- * active at the instant `now`, and bound by no sanction in force on the Beijing day `today`. The sanction side is a
- * NOT EXISTS on the (credit_code, status) index: one index probe per provider row, never a scan of the sanction list.
+ * active at the instant `now`, and bound by no sanction in force on the Beijing day `today`. The sanction side is
+ * NOT EXISTS on the (credit_code, status) index, for the provider's code and its controller's: at most two probes per
+ * provider row, never a scan of the sanction list.
  */
 export const providerListedSql = (org: string, now: string, today: string) =>
   sql`(${organizationActive.sql(org, now)} AND NOT ${sanctionedSql(org, today)})`;

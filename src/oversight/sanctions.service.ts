@@ -71,12 +71,16 @@ export class SanctionsService {
     });
   }
 
-  /** Bureaus and the platform see the whole shared list; an organization sees the sanctions against itself. */
+  /**
+   * Bureaus and the platform see the whole shared list; an organization sees the sanctions that bind it: against itself,
+   * and against its actual controller (boundAmong), so a company refused through its controller reads why and until when.
+   */
   async list(actor: Actor, q: SanctionQuery): Promise<Page<Sanction>> {
     if (actor.role === 'bureau' || actor.role === 'platform') return this.sanctions.list(q);
     const own = actor.organizationId ? await this.organizations.get(actor.organizationId) : undefined;
-    if (q.creditCode !== undefined && q.creditCode !== own?.creditCode) return { items: [], total: 0 };
-    return this.sanctions.list({ ...q, creditCode: own?.creditCode ?? '' });
+    const binding = own ? [own.creditCode, ...(own.controllerCreditCode ? [own.controllerCreditCode] : [])] : [];
+    if (q.creditCode !== undefined && !binding.includes(q.creditCode)) return { items: [], total: 0 };
+    return this.sanctions.list({ ...q, creditCodes: q.creditCode !== undefined ? [q.creditCode] : binding });
   }
 
   /** Links the audit entry to the organization, when registered, so it can read its own record. */

@@ -317,7 +317,7 @@ describe('facilities', () => {
       expect((await patch({ unitPriceFen: 70000 }).expect(200)).body.contact).toBe('sem@lab.example.cn');
       expect((await t.http.get(`/api/facilities/${f.id}`).expect(200)).body.contact).toBe('sem@lab.example.cn');
       expect((await patch({ contact: null }).expect(200)).body.contact).toBeNull();
-      for (const contact of ['x'.repeat(201), '021\n6543', 42]) {
+      for (const contact of ['x'.repeat(201), '021\n6543', 42, '', '   ', '\u202e0212']) {
         const refused = await patch({ contact }).expect(400);
         expect(refused.body.message).toContain('contact');
       }

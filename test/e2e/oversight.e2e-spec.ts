@@ -87,6 +87,16 @@ describe('oversight', () => {
       expect(peek.body).toEqual({ items: [], total: 0 });
       const provider = await t.registerProvider('330100');
       expect((await t.http.get('/api/sanctions').set(auth(provider.token)).expect(200)).body.total).toBe(0);
+      // a company whose actual controller is sanctioned reads that sanction too: what binds it, and until when
+      const controlled = await t.registerEnterprise('310000', { controllerCreditCode: other });
+      const binding = await t.http.get('/api/sanctions').set(auth(controlled.token)).expect(200);
+      expect(binding.body.items.map((i: { creditCode: string; reason: string }) => [i.creditCode, i.reason])).toEqual([
+        [other, '学术不端'],
+      ]);
+      const named = await t.http.get(`/api/sanctions?creditCode=${other}`).set(auth(controlled.token)).expect(200);
+      expect(named.body.total).toBe(1);
+      const stranger = await t.http.get(`/api/sanctions?creditCode=${anhuiEnterprise.creditCode}`).set(auth(controlled.token)).expect(200);
+      expect(stranger.body).toEqual({ items: [], total: 0 });
     });
 
     it('lifts a sanction once: by its recording bureau, then 409 INVALID_STATE', async () => {

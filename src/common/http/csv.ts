@@ -17,7 +17,7 @@ export interface CsvRecord {
  * so CRLF is read as LF first (inside a cell too); the start is then the first line after the previous record that is
  * not blank, as csv-parse skips only blank lines between records.
  */
-export function csvRecords(text: string, required: string[]): CsvRecord[] {
+export function csvRecords(text: string, required: string[], optional: string[] = []): CsvRecord[] {
   const unix = text.replace(/\r\n/g, '\n');
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
@@ -57,10 +57,13 @@ export function csvRecords(text: string, required: string[]): CsvRecord[] {
     // A cell past the header is most often a comma left unquoted, which shifts every cell after it: the file is refused
     // rather than read with a truncated description; empty ones past it are a spreadsheet's (a stray cell in another
     // row gives every row one). A cell under a column the header leaves unnamed (a spreadsheet's trailing commas) counts
-    // as one past it. A short row leaves its last columns out for the validator to name.
+    // as one past it. A short row leaves its last required columns out for the validator to name; an optional column the
+    // header names reads as empty there (a spreadsheet that drops trailing empty cells), not as one the file left out.
     if (record.some((cell, i) => (i >= header.length || header[i] === '') && cell.trim() !== ''))
       throw catalogued('VALIDATION_FAILED', 'imports.extraCells', { line, cells: record.length, columns: header.filter(Boolean).length });
-    const cells = Object.fromEntries(header.flatMap((name, i) => (name !== '' && i < record.length ? [[name, record[i]]] : [])));
+    const cells = Object.fromEntries(
+      header.flatMap((name, i) => (name !== '' && i < record.length ? [[name, record[i]]] : optional.includes(name) ? [[name, '']] : [])),
+    );
     return { line, cells };
   });
 }
