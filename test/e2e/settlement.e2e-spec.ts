@@ -3,8 +3,8 @@ import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { addDays } from '../../src/policies/policy.rules';
-import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
-import { auth, OrgSession, TestApp } from '../support/test-app';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement, secondReviewerFor } from '../support/fixtures';
+import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
 const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ text: string }>;
@@ -41,8 +41,8 @@ describe('settlement', () => {
   afterAll(() => t.close());
 
   /** A lab of `region` listing one testing hour at `unitPriceFen`. */
-  async function listed(region: string, name: string, unitPriceFen: number) {
-    const lab = await t.registerProvider(region, { name });
+  async function listed(region: string, name: string, unitPriceFen: number, organization: Record<string, unknown> = {}) {
+    const lab = await t.registerProvider(region, { name, ...organization });
     const f = await t.http
       .post('/api/facilities')
       .set(auth(lab.token))
@@ -734,6 +734,50 @@ describe('settlement', () => {
       });
       await paySettlement(t, HEFEI, batch.body.id);
       await paySettlement(t, HEFEI, later.body.id);
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('holds back a payee bound through its actual controller as one sanctioned itself: at payment, and out of a new batch', async () => {
+      const controller = creditCodeIn('320000');
+      const [lab, sister] = [
+        await listed('320100', '南京控股检测公司', 30_000, { controllerCreditCode: controller }),
+        await listed('320100', '南京控股二检测公司', 30_000, { controllerCreditCode: controller }),
+      ];
+      await approvedClaim(lab, 1); // 15,000 each
+      await approvedClaim(sister, 1);
+      const batch = (await settle('bureau-ah', { regionCode: HEFEI }, 201)).body as { id: string; lines: { payeeId: string }[] };
+      expect(batch.lines.map((l) => l.payeeId).sort()).toEqual([lab.organizationId, sister.organizationId].sort());
+      // the controller sanctioned after the batch was made: both its payees are held back, so nothing is paid
+      const controllerSanction = async () =>
+        (
+          await t.http
+            .post('/api/sanctions')
+            .set(auth(await bureau()))
+            .send({ creditCode: controller, reason: '虚报机时' })
+            .expect(201)
+        ).body as { id: string };
+      const first = await controllerSanction();
+      const refused = await t.http
+        .post(`/api/settlements/${batch.id}/pay`)
+        .set(auth(await t.token(secondReviewerFor(HEFEI))))
+        .send({ paymentRef: 'AH-GK-2026-0303' })
+        .expect(422);
+      expect(refused.body.code).toBe('SANCTIONED');
+      await lift(first.id);
+      await paySettlement(t, HEFEI, batch.id);
+      // sanctioned again before a batch: the lab's next approved claim stays out of it until the sanction is lifted
+      const next = await approvedClaim(lab, 1);
+      const second = await controllerSanction();
+      const nothing = await settle('bureau-ah', { regionCode: HEFEI }, 409);
+      expect(nothing.body.message).toContain('(1 claim of 15000 fen waits while its payee is suspended or sanctioned)');
+      expect(await claimOf(lab, next.id)).not.toHaveProperty('settlementId');
+      await lift(second.id);
+      const later = (await settle('bureau-ah', { regionCode: HEFEI }, 201)).body as { id: string };
+      expect(later).toMatchObject({
+        totalFen: 15_000,
+        lines: [expect.objectContaining({ payeeId: lab.organizationId, claimIds: [next.id] })],
+      });
+      await paySettlement(t, HEFEI, later.id);
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
 
