@@ -3355,7 +3355,7 @@ export interface components {
             /** @description null clears it */
             description?: string | null;
             /**
-             * @description whom enterprises ask about the service, shown on its public page; null clears it
+             * @description whom enterprises ask about the service, shown on its public page; null clears it (blank is refused)
              * @example 张老师 021-6543 2100 tem@lab.example.cn
              */
             contact?: string | null;

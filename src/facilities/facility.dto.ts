@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
@@ -8,6 +9,22 @@ import { IsOmittable } from '../common/http/validators';
 
 /** ¥100 million per unit: far above any instrument hour, and fee = price × quantity stays exact in a double. */
 export const MAX_UNIT_PRICE_FEN = 10_000_000_000;
+
+/** A facility's contact: whom enterprises ask, one line, public on the facility's page. */
+const Contact = (whenNull: string) =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: String,
+      example: '张老师 021-6543 2100 tem@lab.example.cn',
+      maxLength: 200,
+      nullable: true,
+      description: `whom enterprises ask about the service, shown on its public page; ${whenNull}`,
+    }),
+    IsOptional(),
+    IsString(),
+    MaxLength(200),
+    OneLine(),
+  );
 
 export class CreateFacilityInput {
   @ApiProperty({ example: '透射电子显微镜 (TEM) 机时', minLength: 1, maxLength: 200 })
@@ -39,17 +56,7 @@ export class CreateFacilityInput {
   @NoBidiControls()
   description?: string | null;
 
-  @ApiPropertyOptional({
-    type: String,
-    example: '张老师 021-6543 2100 tem@lab.example.cn',
-    maxLength: 200,
-    nullable: true,
-    description: 'whom enterprises ask about the service, shown on its public page; null: none (blank is refused)',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  @OneLine()
+  @Contact('null: none (blank is refused)')
   contact?: string | null;
 }
 
@@ -77,17 +84,7 @@ export class UpdateFacilityInput {
   @NoBidiControls()
   description?: string | null;
 
-  @ApiPropertyOptional({
-    type: String,
-    example: '张老师 021-6543 2100 tem@lab.example.cn',
-    maxLength: 200,
-    nullable: true,
-    description: 'whom enterprises ask about the service, shown on its public page; null clears it',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  @OneLine()
+  @Contact('null clears it (blank is refused)')
   contact?: string | null;
 }
 

@@ -27,9 +27,9 @@ export class SanctionRepository {
     return changed === 1;
   }
 
-  /** Newest first; `creditCodes` narrows to those codes (an organization reading what binds it). */
-  async list(q: { creditCode?: string; creditCodes?: string[]; status?: string; limit: number; offset: number }): Promise<Page<Sanction>> {
-    const codes = q.creditCodes ?? (q.creditCode !== undefined ? [q.creditCode] : undefined);
+  /** Newest first; `creditCodes` narrows to those codes (one named, or what binds an organization reading its own). */
+  async list(q: { creditCodes?: string[]; status?: string; limit: number; offset: number }): Promise<Page<Sanction>> {
+    const codes = q.creditCodes;
     const where = sql`WHERE 1 = 1${codes !== undefined ? (codes.length ? sql` AND s.credit_code IN (${join(codes)})` : sql` AND 1 = 0`) : empty}${
       q.status ? sql` AND s.status = ${q.status}` : empty
     }`;

@@ -76,11 +76,12 @@ export class SanctionsService {
    * and against its actual controller (boundAmong), so a company refused through its controller reads why and until when.
    */
   async list(actor: Actor, q: SanctionQuery): Promise<Page<Sanction>> {
-    if (actor.role === 'bureau' || actor.role === 'platform') return this.sanctions.list(q);
+    const named = q.creditCode !== undefined ? [q.creditCode] : undefined;
+    if (actor.role === 'bureau' || actor.role === 'platform') return this.sanctions.list({ ...q, creditCodes: named });
     const own = actor.organizationId ? await this.organizations.get(actor.organizationId) : undefined;
     const binding = own ? [own.creditCode, ...(own.controllerCreditCode ? [own.controllerCreditCode] : [])] : [];
     if (q.creditCode !== undefined && !binding.includes(q.creditCode)) return { items: [], total: 0 };
-    return this.sanctions.list({ ...q, creditCodes: q.creditCode !== undefined ? [q.creditCode] : binding });
+    return this.sanctions.list({ ...q, creditCodes: named ?? binding });
   }
 
   /** Links the audit entry to the organization, when registered, so it can read its own record. */
