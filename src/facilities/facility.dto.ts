@@ -135,7 +135,7 @@ export class FacilityView {
 
   /** `providerListed`: its provider is active and not sanctioned (providerListedSql); else an active facility reads suspended. */
   static of(f: Facility, providerName: string, providerListed = true): FacilityView {
-    const { id, providerId, provinceCode, regionCode, name, category, unit, unitPriceFen, description, createdAt, updatedAt } = f;
+    const { id, providerId, provinceCode, regionCode, name, category, unit, unitPriceFen, description, contact, createdAt, updatedAt } = f;
     const status = f.status === 'active' && !providerListed ? 'suspended' : f.status;
     const ratingAvg = f.ratingCount > 0 ? Math.round((f.ratingSum * 10) / f.ratingCount) / 10 : null;
     return {
@@ -149,7 +149,7 @@ export class FacilityView {
       unit,
       unitPriceFen,
       description,
-      contact: f.contact ?? null,
+      contact,
       status,
       bookable: status === 'active',
       ratingAvg,

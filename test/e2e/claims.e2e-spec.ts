@@ -73,6 +73,22 @@ describe('claims', () => {
     if (stage === 'captured') return captured.body;
     return (await t.http.post(`/api/redemptions/${held.body.id}/confirm`).set(auth(enterprise.token)).expect(200)).body;
   }
+  /** One 10,000-fen sample of the Hefei voucher at a new Shanghai lab (5,000 subsidy), captured and its usage confirmed. */
+  async function usageAtNewLab(mode = 'provider_redeemed') {
+    const lab = await t.registerProvider('310000');
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '元素分析', category: 'testing', unit: 'sample', unitPriceFen: 10_000 })
+      .expect(201);
+    const held = await t.http
+      .post('/api/redemptions')
+      .set(auth(hefeiEnterprise.token))
+      .send({ voucherId: hefeiEnterprise.voucherId, facilityId: facility.body.id, quantity: 1, mode })
+      .expect(201);
+    await captureConfirmed(t, lab.token, hefeiEnterprise.token, held.body.id, 1);
+    return { lab, redemptionId: held.body.id as string };
+  }
   const claimTransfers = (claimId: string) => t.dataSource.getRepository(LedgerTransfer).findBy({ refType: 'claim', refId: claimId });
   const submit = (who: OrgSession, body: Record<string, unknown>) => t.http.post('/api/claims').set(auth(who.token)).send(body);
 
@@ -644,21 +660,8 @@ describe('claims', () => {
         code: 'DUPLICATE_INVOICE',
         message: `invoice ${spaced} of the lab that issued it is already on another claim, by another claimant, that was not rejected: one invoice backs one claim`,
       });
-      const lab = await t.registerProvider('310000');
-      const facility = (
-        await t.http
-          .post('/api/facilities')
-          .set(auth(lab.token))
-          .send({ name: '元素分析', category: 'testing', unit: 'sample', unitPriceFen: 10_000 })
-          .expect(201)
-      ).body.id;
-      const held = await t.http
-        .post('/api/redemptions')
-        .set(auth(hefeiEnterprise.token))
-        .send({ voucherId: hefeiEnterprise.voucherId, facilityId: facility, quantity: 1, mode: 'enterprise_reimbursed' })
-        .expect(201);
-      await captureConfirmed(t, lab.token, hefeiEnterprise.token, held.body.id, 1);
-      const own = await submit(hefeiEnterprise, { redemptionIds: [held.body.id], evidence: withInvoice(spaced) }).expect(201);
+      const { redemptionId } = await usageAtNewLab('enterprise_reimbursed');
+      const own = await submit(hefeiEnterprise, { redemptionIds: [redemptionId], evidence: withInvoice(spaced) }).expect(201);
       expect(own.body).toMatchObject({ claimantId: hefeiEnterprise.organizationId, evidence: { invoiceNo: spaced } });
     });
 
@@ -687,19 +690,8 @@ describe('claims', () => {
   describe('screening the payee again at approval', () => {
     /** A new Shanghai lab with a claim of one 10,000-fen sample (5,000 subsidy) from the Hefei voucher. */
     async function labWithClaim() {
-      const lab = await t.registerProvider('310000');
-      const facility = await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: '元素分析', category: 'testing', unit: 'sample', unitPriceFen: 10_000 })
-        .expect(201);
-      const held = await t.http
-        .post('/api/redemptions')
-        .set(auth(hefeiEnterprise.token))
-        .send({ voucherId: hefeiEnterprise.voucherId, facilityId: facility.body.id, quantity: 1 })
-        .expect(201);
-      await captureConfirmed(t, lab.token, hefeiEnterprise.token, held.body.id, 1);
-      const claim = (await submit(lab, { redemptionIds: [held.body.id], evidence: evidence() }).expect(201)).body as { id: string };
+      const { lab, redemptionId } = await usageAtNewLab();
+      const claim = (await submit(lab, { redemptionIds: [redemptionId], evidence: evidence() }).expect(201)).body as { id: string };
       return { lab, claim };
     }
     const approve = async (claimId: string, user = 'bureau-ah') =>

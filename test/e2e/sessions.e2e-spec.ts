@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
 import { securityClock } from '../../src/common/clock';
+import { activatedBureauAccount } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { buildService, ServiceNode, startServiceNode } from '../support/service-process';
 import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
@@ -162,19 +163,11 @@ describe('sessions', () => {
 
   it('a disabled user’s tokens are 401 at once on every node, and it cannot log in', async () => {
     const admin = await t.as('bureau-sh');
-    const staff = (
-      await t.http.post('/api/users').set(admin).send({ username: 'sh-reviewer-1', password: 'Review-Shanghai-2026' }).expect(201)
-    ).body;
-    const { setupCode } = (
-      await t.http
-        .post(`/api/users/${staff.id}/activate`)
-        .set(await t.as('platform'))
-        .expect(200)
-    ).body;
+    const { id, setupCode } = await activatedBureauAccount(t, 'bureau-sh', 'sh-reviewer-1');
     await t.http.post('/api/auth/setup').send({ username: 'sh-reviewer-1', setupCode, newPassword: 'Reviewer-Own-Pass-2026' }).expect(204);
     const session = await t.login('sh-reviewer-1', 'Reviewer-Own-Pass-2026');
     expect(await onBoth(session.accessToken)).toEqual([200, 200]);
-    await t.http.post(`/api/users/${staff.id}/disable`).set(admin).expect(200);
+    await t.http.post(`/api/users/${id}/disable`).set(admin).expect(200);
     expect(await onBoth(session.accessToken)).toEqual([401, 401]);
     await t.http.post('/api/auth/login').send({ username: 'sh-reviewer-1', password: 'Reviewer-Own-Pass-2026' }).expect(401);
   });
