@@ -3871,6 +3871,11 @@ export interface components {
             transfers: components["schemas"]["FlowView"][];
             /** @description the run’s immutable id */
             id: string;
+            /**
+             * @description the run’s readable number, fixed when it was recorded: the platform’s count of runs in that Beijing year
+             * @example QS-2026-0003
+             */
+            runNo: string;
             /** @description Σ gross flows */
             grossTotalFen: number;
             /** @description Σ transfers: what moves between treasuries after netting */
@@ -3883,6 +3888,11 @@ export interface components {
         ProvincePositionView: {
             /** @description the run’s id */
             id: string;
+            /**
+             * @description the run’s readable number, fixed when it was recorded: the platform’s count of runs in that Beijing year
+             * @example QS-2026-0003
+             */
+            runNo: string;
             from: string;
             to: string;
             createdAt: string;

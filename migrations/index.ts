@@ -31,6 +31,7 @@ import { BookingHoursCapped1766100000000 } from './1766100000000-booking-hours-c
 import { SignInReset1766200000000 } from './1766200000000-sign-in-reset';
 import { FacilityContact1766300000000 } from './1766300000000-facility-contact';
 import { InvoicesPerIssuer1766400000000 } from './1766400000000-invoices-per-issuer';
+import { ClearingRunNumbers1766500000000 } from './1766500000000-clearing-run-numbers';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -67,4 +68,5 @@ export const MIGRATIONS = [
   SignInReset1766200000000,
   FacilityContact1766300000000,
   InvoicesPerIssuer1766400000000,
+  ClearingRunNumbers1766500000000,
 ];

@@ -9,8 +9,14 @@ import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn }
  */
 @Entity('clearing_run')
 @Index(['createdAt'])
+@Index(['runNo'], { unique: true })
 export class ClearingRun {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  /**
+   * The readable number the treasuries quote: QS-2026-0003 is the third run recorded in 2026 (Beijing year). Runs
+   * recorded before numbers existed were numbered by migration ClearingRunNumbers in the order they were recorded.
+   */
+  @StrColumn(32, { default: '' }) runNo: string;
   @DateColumn() fromDate: string;
   @DateColumn() toDate: string;
   /** Σ gross flows: what crossed provincial borders in the period. */

@@ -1,13 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
+import { reserveCounter } from '../common/persistence/serial-counter';
 import { empty, sql } from '../common/persistence/sql';
 import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
+
+/** The serial counter's prefix for clearing runs (清算). */
+export const RUN_COUNTER = 'QS';
+export const runNo = (year: number, n: number): string => `${RUN_COUNTER}-${year}-${String(n).padStart(4, '0')}`;
 
 /** Recorded clearing runs: inserted once with their entries, read back; nothing here changes a run. */
 @Injectable()
 export class ClearingRunRepository {
   constructor(private readonly db: Database) {}
+
+  /** The next run's number in `year`; the counter row is held to the end of the transaction, so numbers follow commits. */
+  async nextRunNo(year: number): Promise<string> {
+    return runNo(year, await reserveCounter(this.db, RUN_COUNTER, year, 1));
+  }
 
   async insert(run: ClearingRun, entries: ClearingRunEntry[]): Promise<void> {
     await this.db.insert(ClearingRun, [run]);

@@ -17,8 +17,8 @@ import { ClearingService } from './clearing.service';
 import type { Clearing, Flow } from './netting';
 
 /**
- * Clearing runs: the platform records a clearing of a period (gross flows, net positions, transfers) under an id that
- * never changes, with its CSV's SHA-256; bureaus read their province's position in each run. No money moves: the
+ * Clearing runs: the platform records a clearing of a period (gross flows, net positions, transfers) under an id and a
+ * readable number that never change, with its CSV's SHA-256; bureaus read their province's position in each run. No money moves: the
  * run says what the treasuries owe one another, and they pay outside the service. Each paid line is taken in by one
  * run only, so the runs' transfers add up to what is owed however their periods overlap.
  */
@@ -42,6 +42,7 @@ export class ClearingRunsService {
       const result = await this.clearing.clearForRun(id, to);
       const run: Omit<ClearingRun, 'csvSha256'> = {
         id,
+        runNo: await this.runs.nextRunNo(Number(today.slice(0, 4))),
         fromDate: from,
         toDate: to,
         grossTotalFen: sum(result.gross),
@@ -56,7 +57,14 @@ export class ClearingRunsService {
         action: 'clearing_run.recorded',
         entityType: 'clearing_run',
         entityId: run.id,
-        summary: { from, to, grossTotalFen: run.grossTotalFen, transferTotalFen: run.transferTotalFen, csvSha256: recorded.csvSha256 },
+        summary: {
+          runNo: run.runNo,
+          from,
+          to,
+          grossTotalFen: run.grossTotalFen,
+          transferTotalFen: run.transferTotalFen,
+          csvSha256: recorded.csvSha256,
+        },
       });
       return fullView(recorded, entries);
     });
@@ -87,6 +95,7 @@ export class ClearingRunsService {
     const name = (code: string) => `${regionName(code)}（${code}）`;
     return this.documents.renderClearingRun({
       id: run.id,
+      runNo: run.runNo,
       from: run.from,
       to: run.to,
       createdAt: run.createdAt,
@@ -144,6 +153,7 @@ const flowsOf = (entries: ClearingRunEntry[], kind: 'gross' | 'transfer'): Flow[
 function fullView(run: ClearingRun, entries: ClearingRunEntry[]): ClearingRunView {
   return {
     id: run.id,
+    runNo: run.runNo,
     from: run.fromDate,
     to: run.toDate,
     gross: flowsOf(entries, 'gross'),
@@ -162,6 +172,7 @@ function positionView(run: ClearingRun, entries: ClearingRunEntry[], provinceCod
   const transfers = flowsOf(entries, 'transfer');
   return {
     id: run.id,
+    runNo: run.runNo,
     from: run.fromDate,
     to: run.toDate,
     createdAt: run.createdAt,

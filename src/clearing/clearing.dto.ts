@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsCalendarDate } from '../common/http/validators';
 
+const RUN_NO = 'the run’s readable number, fixed when it was recorded: the platform’s count of runs in that Beijing year';
+
 export class ClearingQuery {
   @ApiProperty({ example: '2026-04-01', description: 'first day (Beijing time) of payments taken in' }) @IsCalendarDate() from: string;
   @ApiProperty({ example: '2026-06-30', description: 'last day (Beijing time) of payments taken in, inclusive' })
@@ -37,6 +39,7 @@ export class CreateClearingRunInput {
 
 export class ClearingRunView extends ClearingView {
   @ApiProperty({ description: 'the run’s immutable id' }) id: string;
+  @ApiProperty({ example: 'QS-2026-0003', description: RUN_NO }) runNo: string;
   @ApiProperty({ description: 'Σ gross flows' }) grossTotalFen: number;
   @ApiProperty({ description: 'Σ transfers: what moves between treasuries after netting' }) transferTotalFen: number;
   @ApiProperty({ description: 'SHA-256 (hex) of the run’s CSV (GET /api/clearing-runs/{id}/entries.csv), fixed when it was recorded' })
@@ -48,6 +51,7 @@ export class ClearingRunView extends ClearingView {
 /** What a bureau reads of a run: its own province's side of it. */
 export class ProvincePositionView {
   @ApiProperty({ description: 'the run’s id' }) id: string;
+  @ApiProperty({ example: 'QS-2026-0003', description: RUN_NO }) runNo: string;
   @ApiProperty() from: string;
   @ApiProperty() to: string;
   @ApiProperty() createdAt: string;

@@ -4,6 +4,7 @@ import { block, Doc, formatDateTime, line, renderPdf } from './drawing';
 /** A recorded clearing run as the platform prints it for the four treasuries: figures by province name. */
 export interface ClearingRunData {
   id: string;
+  runNo: string;
   from: string;
   to: string;
   createdAt: string;
@@ -28,7 +29,7 @@ const COLORS = {
 
 /** One A4 page (more only for an unusual number of flows): the run's identity, then gross flows, net positions, transfers. */
 export function renderClearingRun(d: ClearingRunData): Promise<Buffer> {
-  const info = { Title: `跨省清算单 ${d.id}`, Author: '长三角科技创新券 通用通兑', Subject: `Clearing run ${d.from} – ${d.to}` };
+  const info = { Title: `跨省清算单 ${d.runNo}`, Author: '长三角科技创新券 通用通兑', Subject: `Clearing run ${d.from} – ${d.to}` };
   return renderPdf(PAGE, info, (doc) => draw(doc, d));
 }
 
@@ -50,13 +51,14 @@ function draw(doc: Doc, d: ClearingRunData): void {
   y += line(doc, 'Cross-province Clearing Run', x, y, { size: 10, color: COLORS.muted }) + 10;
 
   const meta: [string, string][] = [
-    ['清算编号 Run ID', d.id],
+    ['清算编号 Run No.', d.runNo],
     // Periods are Beijing days, as every date of the service. A run takes in every line paid up to `to` that no earlier
     // run took in, some paid before `from` (on a period's last day after its run): the period alone would hide them.
     ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，北京时间）`],
     ['纳入范围 Lines taken in', `期间内支付的结算行，及 ${d.from} 前支付、此前未清算的结算行`],
     ['生成时间 Recorded', `${formatDateTime(d.createdAt)}（北京时间）`],
     ['CSV SHA-256', d.csvSha256],
+    ['系统标识 Run ID', d.id],
   ];
   const metaH = meta.length * 26 + 10;
   doc.save().lineWidth(0.6).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, metaH).fillAndStroke().restore();

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Response } from 'superagent';
 import { LinesClearedOnce1765600000000 } from '../../migrations/1765600000000-lines-cleared-once';
+import { ClearingRunNumbers1766500000000 } from '../../migrations/1766500000000-clearing-run-numbers';
 import { beijingDayStart, clock } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
 import { bureauFor, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
@@ -37,6 +38,8 @@ describe('clearing runs', () => {
   // now. Business time stays where the two days agree (00:00–16:00 UTC), so that the replay is exact at any hour.
   if (clock.now().getUTCHours() >= 16) clock.travel(8 * 3_600_000);
   const today = clock.today();
+  /** The n-th run's number this (Beijing) year. */
+  const runNo = (n: number) => `QS-${today.slice(0, 4)}-${String(n).padStart(4, '0')}`;
 
   beforeAll(async () => {
     t = await TestApp.start();
@@ -60,12 +63,13 @@ describe('clearing runs', () => {
 
   const record = (token: string, body: object) => t.http.post('/api/clearing-runs').set(auth(token)).send(body);
 
-  it('records gross, net and transfers under an immutable id; later payments make a later run of only them, never a changed one', async () => {
+  it('records gross, net and transfers under an immutable id and number; later payments make a later run of only them, never a changed one', async () => {
     await paidUse('340104', HEFEI, '310115', 80_000); // Anhui pays a Shanghai lab 40,000 fen
     await paidUse('310115', SHANGHAI, '340104', 30_000); // Shanghai pays a Hefei lab 15,000 fen
     const first = await record(platform, { from: today, to: today }).set('Idempotency-Key', 'run-1').expect(201);
     expect(first.body).toEqual({
       id: expect.any(String),
+      runNo: runNo(1),
       from: today,
       to: today,
       gross: [
@@ -95,6 +99,7 @@ describe('clearing runs', () => {
     await paidUse('340104', HEFEI, '310115', 20_000); // another 10,000 fen after the run
     const second = await record(platform, { from: today, to: today }).expect(201);
     expect(second.body.id).not.toBe(first.body.id);
+    expect(second.body.runNo).toBe(runNo(2));
     // Only what was paid since: the first run's lines are not owed again.
     expect(second.body.gross).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 10_000 }]);
     expect(second.body.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 10_000 }]);
@@ -113,6 +118,7 @@ describe('clearing runs', () => {
     keep('clearing-run.pdf', pdf.body as Buffer);
     const printed = (await pdfParse(pdf.body as Buffer)).text.replace(/\s+/g, '');
     for (const figure of [
+      `清算编号RunNo.${runNo(1)}`,
       first.body.id,
       first.body.csvSha256,
       '安徽省（340000）',
@@ -130,7 +136,10 @@ describe('clearing runs', () => {
     expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([second.body.id, first.body.id]);
     const audit = await t.http.get(`/api/audit?entityType=clearing_run&entityId=${first.body.id}`).set(auth(platform)).expect(200);
     expect(audit.body.items).toEqual([
-      expect.objectContaining({ action: 'clearing_run.recorded', summary: expect.objectContaining({ csvSha256: first.body.csvSha256 }) }),
+      expect.objectContaining({
+        action: 'clearing_run.recorded',
+        summary: expect.objectContaining({ runNo: runNo(1), csvSha256: first.body.csvSha256 }),
+      }),
     ]);
 
     // Each bureau reads its province's position in every run; one that took no part reads zero.
@@ -143,6 +152,7 @@ describe('clearing runs', () => {
       ).body;
     expect(await position('bureau-ah', first.body.id)).toEqual({
       id: first.body.id,
+      runNo: runNo(1),
       from: today,
       to: today,
       createdAt: first.body.createdAt,
@@ -240,6 +250,30 @@ describe('clearing runs', () => {
     const ids = new Set(runs.map((r) => r.body.id as string));
     const lines = await t.dataSource.query<{ run: string | null }[]>('SELECT clearing_run_id AS run FROM settlement_line');
     expect(lines.filter((l) => l.run !== null && ids.has(l.run))).toHaveLength(2);
+    // Each has its own number, and together they follow on from the runs before them, with no gap.
+    const numbers = runs.map((r) => r.body.runNo as string).sort();
+    const first = Number(numbers[0].slice(-4));
+    expect(numbers).toEqual(Array.from({ length: 8 }, (_, i) => runNo(first + i)));
+    const total = (await t.http.get('/api/clearing-runs').set(auth(platform)).expect(200)).body.total as number;
+    expect(first + 7).toBe(total);
+  });
+
+  it('the migration numbers the runs recorded before it in the order they were recorded, and the next run follows on', async () => {
+    await record(platform, { from: today, to: today }).expect(201);
+    const numbered = () =>
+      t.dataSource.query<{ id: string; no: string }[]>('SELECT id, run_no AS no FROM clearing_run ORDER BY created_at, id');
+    const before = await numbered();
+    const runner = t.dataSource.createQueryRunner();
+    try {
+      await new ClearingRunNumbers1766500000000().down(runner); // as before it: no run has a number, no counter
+      await new ClearingRunNumbers1766500000000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    const after = await numbered();
+    expect(after.map((r) => r.no)).toEqual(after.map((_, i) => runNo(i + 1)));
+    expect(after.map((r) => r.no).sort()).toEqual(before.map((r) => r.no).sort());
+    expect((await record(platform, { from: today, to: today }).expect(201)).body.runNo).toBe(runNo(after.length + 1));
   });
 
   it('a period with no cross-province payment is recorded with no figures', async () => {
