@@ -72,9 +72,10 @@ export class ClearingRunsController {
   @ApiOkResponse({ description: 'the PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } })
   @Header('Content-Type', 'application/pdf')
   async pdf(@Param('id', IdPipe) id: string): Promise<StreamableFile> {
-    return new StreamableFile(await this.runs.pdf(id), {
+    const { runNo, pdf } = await this.runs.pdf(id);
+    return new StreamableFile(pdf, {
       type: 'application/pdf',
-      disposition: `inline; filename="clearing-run-${id}.pdf"`,
+      disposition: `inline; filename="clearing-run-${runNo}.pdf"`,
     });
   }
 
@@ -92,9 +93,10 @@ export class ClearingRunsController {
   @ApiOkResponse({ description: 'the CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
   @Header('Content-Type', 'text/csv; charset=utf-8')
   async csv(@Param('id', IdPipe) id: string): Promise<StreamableFile> {
-    return new StreamableFile(Buffer.from(await this.runs.csv(id), 'utf8'), {
+    const { runNo, csv } = await this.runs.csv(id);
+    return new StreamableFile(Buffer.from(csv, 'utf8'), {
       type: 'text/csv; charset=utf-8',
-      disposition: `attachment; filename="clearing-run-${id}.csv"`,
+      disposition: `attachment; filename="clearing-run-${runNo}.csv"`,
     });
   }
 }

@@ -82,18 +82,17 @@ export class ClearingRunsService {
     return this.viewFor(actor, run, await this.runs.entries(id));
   }
 
-  /** The run's CSV, the same bytes it was recorded with (its SHA-256 is the run's csvSha256). */
-  async csv(id: string): Promise<string> {
-    const run = await this.runs.get(id);
-    if (!run) throw notFound('clearing run');
-    return clearingRunCsv(run, await this.runs.entries(id));
+  /** The run's CSV, the same bytes it was recorded with (its SHA-256 is the run's csvSha256), and the run's number. */
+  async csv(id: string): Promise<{ runNo: string; csv: string }> {
+    const [run, entries] = await this.stored(id);
+    return { runNo: run.runNo, csv: clearingRunCsv(run, entries) };
   }
 
-  /** The run as a PDF for the treasuries: the same stored figures, by province name. */
-  async pdf(id: string): Promise<Buffer> {
+  /** The run as a PDF for the treasuries: the same stored figures, by province name; and the run's number. */
+  async pdf(id: string): Promise<{ runNo: string; pdf: Buffer }> {
     const run = fullView(...(await this.stored(id)));
     const name = (code: string) => `${regionName(code)}（${code}）`;
-    return this.documents.renderClearingRun({
+    const pdf = await this.documents.renderClearingRun({
       id: run.id,
       runNo: run.runNo,
       from: run.from,
@@ -106,6 +105,7 @@ export class ClearingRunsService {
       net: run.net.map((n) => ({ province: name(n.provinceCode), netFen: n.netFen })),
       transfers: run.transfers.map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
     });
+    return { runNo: run.runNo, pdf };
   }
 
   private async stored(id: string): Promise<[ClearingRun, ClearingRunEntry[]]> {

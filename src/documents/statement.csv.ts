@@ -6,11 +6,15 @@ import { CsvColumn, statementTemplate } from './templates';
 /** A cell starting with = + - @ would run as a formula in Excel: quote it as text. */
 export const csvText = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
-/** The statement's lines for the treasury: UTF-8 with BOM (Excel), CRLF, amounts in fen and in yuan. */
+/**
+ * The statement's lines for the treasury: UTF-8 with BOM (Excel), CRLF, amounts in fen and in yuan. The batch is named
+ * as its PDF names it (the readable number, or the id of a batch prepared before numbers), so the two match line by line.
+ */
 export function statementLinesCsv(d: StatementData): string {
   assertStatementTotal(d);
   const t = statementTemplate();
   const records = d.lines.map((l, i): Record<CsvColumn, string | number> => ({
+    batchNo: d.batchNo ?? d.settlementId,
     settlementId: d.settlementId,
     index: i + 1,
     payeeName: csvText(l.payeeName),

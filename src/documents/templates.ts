@@ -50,6 +50,7 @@ export type ClaimColumn = 'index' | 'payeeName' | 'contractNo' | 'invoiceNo' | '
 export type TableColumn<K extends string> = Bilingual & { key: K; width: number; align?: 'left' | 'center' | 'right' };
 export type StatementMeta = 'settlementId' | 'regionName' | 'periodLabel' | 'status' | 'paymentRef' | 'createdAt' | 'paidAt';
 export type CsvColumn =
+  | 'batchNo'
   | 'settlementId'
   | 'index'
   | 'payeeName'

@@ -4,6 +4,7 @@ import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
+import type { StatementData } from '../documents/document-data';
 import { DocumentsService } from '../documents/documents.service';
 import {
   CreateSettlementInput,
@@ -18,6 +19,9 @@ import { SettlementQueries } from './settlement.queries';
 import { CreateSettlement } from './use-cases/create-settlement';
 import { PaySettlement } from './use-cases/pay-settlement';
 import { ApiFileResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
+
+/** A batch's files are named by the number its statement prints (its id for a batch prepared before numbers). */
+const statementFile = (d: StatementData): string => `settlement-${d.batchNo ?? d.settlementId}`;
 
 /**
  * Batches belong to the bureau of their region (and its province) and are read by the platform. A payee reads the
@@ -111,8 +115,9 @@ export class SettlementController {
   )
   @Header('Content-Type', 'application/pdf')
   async statement(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: StatementQuery): Promise<StreamableFile> {
-    const pdf = await this.documents.renderSettlementStatement(await this.queries.statement(actor, id, q.payeeId));
-    return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="settlement-${id}.pdf"` });
+    const data = await this.queries.statement(actor, id, q.payeeId);
+    const pdf = await this.documents.renderSettlementStatement(data);
+    return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="${statementFile(data)}.pdf"` });
   }
 
   @Get(':id/lines.csv')
@@ -132,10 +137,10 @@ export class SettlementController {
   )
   @Header('Content-Type', 'text/csv; charset=utf-8')
   async linesCsv(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
-    const csv = this.documents.settlementLinesCsv(await this.queries.statement(actor, id));
-    return new StreamableFile(Buffer.from(csv, 'utf8'), {
+    const data = await this.queries.statement(actor, id);
+    return new StreamableFile(Buffer.from(this.documents.settlementLinesCsv(data), 'utf8'), {
       type: 'text/csv; charset=utf-8',
-      disposition: `attachment; filename="settlement-${id}.csv"`,
+      disposition: `attachment; filename="${statementFile(data)}.csv"`,
     });
   }
 }

@@ -92,6 +92,7 @@ describe('clearing runs', () => {
 
     const csv = await t.http.get(`/api/clearing-runs/${first.body.id}/entries.csv`).set(auth(platform)).expect(200);
     expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.headers['content-disposition']).toBe(`attachment; filename="clearing-run-${runNo(1)}.csv"`);
     expect(createHash('sha256').update(csv.text, 'utf8').digest('hex')).toBe(first.body.csvSha256);
     expect(csv.text).toContain(`${first.body.id},${today},${today},transfer,340000,310000,,25000,250.00\r\n`);
     expect(csv.text).toContain(`${first.body.id},${today},${today},net,,,340000,-25000,-250.00\r\n`);
@@ -115,6 +116,7 @@ describe('clearing runs', () => {
       .parse(binary)
       .expect(200);
     expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.headers['content-disposition']).toBe(`inline; filename="clearing-run-${runNo(1)}.pdf"`);
     keep('clearing-run.pdf', pdf.body as Buffer);
     const printed = (await pdfParse(pdf.body as Buffer)).text.replace(/\s+/g, '');
     for (const figure of [
