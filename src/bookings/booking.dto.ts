@@ -48,10 +48,10 @@ export class OpeningHoursInput {
   @Max(7)
   weekday: number;
   @ApiProperty({ example: '09:00', description: 'a whole hour, Asia/Shanghai' })
-  @Matches(WHOLE_HOUR, { message: '$property must be a whole hour HH:00' })
+  @Matches(WHOLE_HOUR, { message: '$property must be a whole hour HH:00', context: { catalogue: 'wholeHour' } })
   from: string;
   @ApiProperty({ example: '18:00', description: 'a whole hour after `from` (24:00 for midnight), exclusive' })
-  @Matches(WHOLE_HOUR, { message: '$property must be a whole hour HH:00' })
+  @Matches(WHOLE_HOUR, { message: '$property must be a whole hour HH:00', context: { catalogue: 'wholeHour' } })
   to: string;
 }
 

@@ -12,7 +12,7 @@ export class ImportFacilityRow extends CreateFacilityInput {
   @ApiProperty({ example: 'SEM-02', description: 'the provider’s own reference: importing it again updates that facility' })
   @IsString()
   @Length(1, 100)
-  @Matches(/^\S(.*\S)?$/, { message: 'externalRef must not be blank or start or end with spaces' })
+  @Matches(/^\S(.*\S)?$/, { message: 'externalRef must not be blank or start or end with spaces', context: { catalogue: 'trimmed' } })
   @OneLine()
   externalRef: string;
 }
@@ -31,7 +31,7 @@ export class ImportFacilitiesInput {
 export class ImportQuery {
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'true: check every row and report what would happen, change nothing' })
   @IsOmittable()
-  @Matches(/^(true|false)$/, { message: 'dryRun must be true or false' })
+  @Matches(/^(true|false)$/, { message: 'dryRun must be true or false', context: { catalogue: 'trueOrFalse' } })
   dryRun?: string;
 }
 

@@ -6,6 +6,7 @@ import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { Facility, FacilityRating, FACILITY_UNITS, FacilityUnit } from './facility.entity';
 import { HasVisibleText, NoBidiControls, OneLine } from '../common/http/text';
 import { IsOmittable } from '../common/http/validators';
+import { PROVINCE_CODES } from '../regions/regions.data';
 
 /** ¥100 million per unit: far above any instrument hour, and fee = price × quantity stays exact in a double. */
 export const MAX_UNIT_PRICE_FEN = 10_000_000_000;
@@ -91,7 +92,7 @@ export class UpdateFacilityInput {
 export class FacilityQuery extends PageQuery {
   @ApiPropertyOptional({ example: '310000', description: 'province of the facility (a province code, NNxxxx with xxxx = 0000)' })
   @IsOmittable()
-  @Matches(/^\d{2}0000$/, { message: '$property must be a province code such as 310000' })
+  @IsIn(PROVINCE_CODES, { message: '$property must be a province code of the region: 310000, 320000, 330000 or 340000' })
   provinceCode?: string;
 
   @ApiPropertyOptional({ enum: SERVICE_CATEGORIES }) @IsOmittable() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;

@@ -100,3 +100,9 @@ const PROVINCIAL_BUREAUS: Record<string, string> = {
 
 /** The science bureau that issues a region's vouchers. */
 export const bureauName = (code: string): string => PROVINCIAL_BUREAUS[code] ?? `${regionName(code)}科学技术局`;
+
+/** The bureaus that act on a region, in Chinese: a city's own and its province's; a province's (or municipality's) own. */
+export const bureausOver = (code: string): string => {
+  const province = provinceOfRegion(code);
+  return province === code ? bureauName(code) : `${bureauName(code)}或${bureauName(province)}`;
+};

@@ -192,8 +192,47 @@ describe('refusals of holds, quotes, capture and usage in Chinese', () => {
     expect(said).toEqual({
       code: 'FORBIDDEN',
       en: 'only the bureau of region 340100 or its province may act on the budget of 340100',
-      zh: '只有合肥市的科技主管部门（或其所在省份的科技厅）可以办理此事项',
+      zh: '合肥市的此项事务由合肥市科学技术局或安徽省科学技术厅负责',
     });
+    // A municipality has one bureau, a 科委, and no province above it.
+    const shanghai = await t.http
+      .get('/api/reports/annual?regionCode=310000&year=2026')
+      .set(auth(bureauJs))
+      .set('Accept-Language', 'zh-CN');
+    expect([shanghai.status, shanghai.body.message]).toEqual([403, '上海市的此项事务由上海市科学技术委员会负责']);
+  });
+
+  it('a field a pattern checks says what it must be in Chinese, not only that its format is wrong; in English as before', async () => {
+    const calendar = (l?: string) => {
+      const req = t.http.put(`/api/facilities/${facilities.tem}/calendar`).set(auth(shLab.token));
+      return (l ? req.set('Accept-Language', l) : req).send({
+        openingHours: [{ weekday: 1, from: '09:30', to: '18:00' }],
+        minNoticeHours: 24,
+        maxAdvanceDays: 60,
+        freeCancellationHours: 24,
+        lateCancellationFeeBp: 5000,
+        requiresQualification: false,
+      });
+    };
+    expect(await inBoth(calendar, 400)).toEqual({
+      code: 'VALIDATION_FAILED',
+      en: 'openingHours.0.from must be a whole hour HH:00',
+      zh: 'openingHours.0.from：须为整点，格式为 HH:00（如 09:00）',
+    });
+    const search = (l?: string) => {
+      const req = t.http.get('/api/facilities?provinceCode=110000');
+      return l ? req.set('Accept-Language', l) : req;
+    };
+    expect(await inBoth(search, 400)).toEqual({
+      code: 'VALIDATION_FAILED',
+      en: 'provinceCode must be a province code of the region: 310000, 320000, 330000 or 340000',
+      zh: 'provinceCode：须为沪苏浙皖的省级代码（310000、320000、330000、340000）',
+    });
+    const dryRun = (l?: string) => {
+      const req = t.http.post('/api/facilities/import?dryRun=yes').set(auth(shLab.token));
+      return (l ? req.set('Accept-Language', l) : req).send({ rows: [] });
+    };
+    expect(await inBoth(dryRun, 400)).toMatchObject({ code: 'VALIDATION_FAILED', zh: 'dryRun：须为 true 或 false' });
   });
 
   it('a path no route serves is 404 naming it, in Chinese too', async () => {

@@ -878,7 +878,7 @@ describe('voucher applications and vouchers', () => {
           .set(await t.as('bureau-zj'))
           .set('Accept-Language', 'zh-CN')
           .send({ reason: '虚假申报材料' });
-        expect(zh.body).toEqual({ statusCode: 409, code: 'INVALID_STATE', message: '该创新券已撤销，不能撤销' });
+        expect(zh.body).toEqual({ statusCode: 409, code: 'INVALID_STATE', message: '该创新券已撤销，无需重复撤销' });
         expect(await budgetOf('330200')).toEqual(before);
       });
 

@@ -255,13 +255,13 @@ describe('refusing a redemption', () => {
       'a revoked voucher',
       withVoucher({ status: 'revoked' }),
       'The voucher is revoked, not active, so it cannot be redeemed.',
-      '该创新券已撤销，不能再用于兑付',
+      '该创新券已撤销，不能再用于抵扣服务费用',
     ],
     [
       'an expired voucher',
       { ...base, today: '2027-01-01' },
       'The voucher expired on 2026-12-31.',
-      '该创新券的有效期已于 2026年12月31日 届满，不能再用于兑付',
+      '该创新券的有效期已于 2026年12月31日 届满，不能再用于抵扣服务费用',
     ],
     [
       'a suspended provider',

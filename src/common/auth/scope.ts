@@ -2,6 +2,8 @@ import { Actor } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { translate } from '../i18n/messages';
 
+import { bureausOver } from '../../regions/regions.data';
+
 export { provinceOfRegion } from '../../regions/regions.data';
 
 /** A bureau acts on its own region and, for a province, every city below it. */
@@ -16,7 +18,7 @@ export function assertBureauOf(actor: Actor, regionCode: string, what = 'this re
     // `what` is English detail the callers write; the other languages name the bureau that may act, from the catalogue.
     const english = `only the bureau of region ${regionCode} or its province may act on ${what}`;
     throw new DomainError('FORBIDDEN', english, {
-      localized: (lng) => (lng === 'en' ? english : translate(lng, 'scope.bureauOnly', { regionCode })),
+      localized: (lng) => (lng === 'en' ? english : translate(lng, 'scope.bureauOnly', { regionCode, bureaus: bureausOver(regionCode) })),
     });
   }
 }

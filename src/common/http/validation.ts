@@ -22,6 +22,8 @@ interface FieldFailure {
   english: string;
   value: unknown;
   rules: Map<string, Rule>;
+  /** The catalogue key a decorator names in its context (`{ context: { catalogue: 'wholeHour' } }`) for what a pattern asks. */
+  catalogue?: string;
 }
 
 /** The rules of `property` of the object an error was found in, by the constraint name its errors carry. */
@@ -76,7 +78,8 @@ function fieldFailures(errors: ValidationError[], parent = ''): FieldFailure[] {
     if (constraints.length > 0) {
       // a stable sort: within a rank, the order the decorators were checked in
       const [constraint, english] = [...constraints].sort(([a], [b]) => rank(a) - rank(b))[0];
-      own.push({ field, constraint, english, value: e.value, rules: rulesOf(e.target, e.property) });
+      const catalogue = (e.contexts?.[constraint] as { catalogue?: string } | undefined)?.catalogue;
+      own.push({ field, constraint, english, value: e.value, rules: rulesOf(e.target, e.property), catalogue });
     }
     return [...own, ...fieldFailures(e.children ?? [], field)];
   });
@@ -116,6 +119,7 @@ function message(f: FieldFailure, lng: Language): { key: string; params?: TOptio
   if (value === null && rules.has('conditionalValidation') && constraint !== 'whitelistValidation') return { key: 'notNull' };
   // Missing, or null where null is not allowed (an optional field is not validated when missing): nothing else to say.
   if (constraint !== 'whitelistValidation' && (value === undefined || value === null)) return { key: 'required' };
+  if (f.catalogue) return { key: f.catalogue };
   const count = (n: number, noun: string) => (lng === 'en' ? counted(n, noun) : String(n));
   switch (constraint) {
     case 'isInt':

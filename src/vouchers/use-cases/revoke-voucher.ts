@@ -43,6 +43,7 @@ export class RevokeVoucher {
       const voucher = await this.vouchers.lock(cmd.voucherId);
       if (!voucher) throw notFound('voucher');
       assertBureauOf(cmd.actor, voucher.issuingRegionCode, `vouchers of ${voucher.issuingRegionCode}`);
+      if (voucher.status === 'revoked') return refusedBy(catalogued('INVALID_STATE', 'vouchers.alreadyRevoked'));
       if (!voucherTransition(voucher.status, 'revoke'))
         return refusedBy(catalogued('INVALID_STATE', 'vouchers.notRevocable', { status: voucher.status }));
       // Past its last day it is expired to every reader, sweep or not: expired in passing (that commits), never revoked.
