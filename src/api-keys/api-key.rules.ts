@@ -1,3 +1,4 @@
+import type { CredentialEndCause } from '../webhooks/webhook.rules';
 import type { ApiKey } from './api-key.repository';
 
 /** An API key's audit entry. */
@@ -10,6 +11,6 @@ export const apiKeyEntry = (k: ApiKey, action: string, summary: Record<string, u
   summary,
 });
 
-/** The audit entry of a revoked key: by its owner's admin (with the webhooks it ended), or with its maker's sign-in reset. */
-export const apiKeyRevoked = (k: ApiKey, how: { webhooksEnded: number } | { cause: 'user.sign_in_reset' }) =>
+/** The audit entry of a revoked key: by its owner's admin (with the webhooks it ended), or with its maker's sign-in. */
+export const apiKeyRevoked = (k: ApiKey, how: { webhooksEnded: number } | { cause: CredentialEndCause }) =>
   apiKeyEntry(k, 'api_key.revoked', { name: k.name, prefix: k.prefix, ...how });

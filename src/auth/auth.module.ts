@@ -10,6 +10,7 @@ import { AuthService } from './auth.service';
 import { Credentials } from './credentials';
 import { LoginThrottle } from './login-throttle';
 import { MfaSecrets } from './mfa-secrets';
+import { MadeByUser } from './made-by-user';
 import { MfaService } from './mfa.service';
 import { AccessTokens, RefreshTokens } from './tokens';
 import { UsersController } from './users.controller';
@@ -27,7 +28,18 @@ import { UsersService } from './users.service';
     }),
   ],
   controllers: [AuthController, UsersController],
-  providers: [AuthService, UsersService, MfaService, Credentials, LoginThrottle, MfaSecrets, AccessTokens, RefreshTokens, JwtStrategy],
+  providers: [
+    AuthService,
+    UsersService,
+    MfaService,
+    MadeByUser,
+    Credentials,
+    LoginThrottle,
+    MfaSecrets,
+    AccessTokens,
+    RefreshTokens,
+    JwtStrategy,
+  ],
   exports: [AuthService, Credentials],
 })
 export class AuthModule {}

@@ -17,6 +17,7 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } from './auth.dto';
 import { Credentials } from './credentials';
 import { Admission, LoginThrottle } from './login-throttle';
+import { MadeByUser, madeEndedText } from './made-by-user';
 import { MfaSecrets } from './mfa-secrets';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from './password.rules';
 import { Session } from './session.entity';
@@ -82,6 +83,7 @@ export class AuthService {
     private readonly organizations: OrganizationsService,
     private readonly organizationRows: OrganizationRepository,
     private readonly notifier: Notifier,
+    private readonly madeByUser: MadeByUser,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     sweeps: Sweeps,
   ) {
@@ -190,7 +192,10 @@ export class AuthService {
     });
   }
 
-  /** A new password (checked by the rule), after the current one; every other session of the user ends. */
+  /**
+   * A new password (checked by the rule), after the current one; every other session of the user ends, and the API
+   * keys and webhooks the user made (MadeByUser): the old password may be why it is changed.
+   */
   async changePassword(actor: Actor, currentPassword: string, newPassword: string, client: Client): Promise<Outcome<void>> {
     assertStrongPassword(newPassword, actor.username, 'newPassword');
     const user = (await this.users.get(actor.userId))!;
@@ -218,8 +223,9 @@ export class AuthService {
       const now = securityClock.iso();
       await this.users.setPassword(user.id, passwordHash, now);
       const ended = await this.sessions.revokeAllOf(user.id, now, 'password_changed', actor.sessionId);
-      this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended }));
-      await this.notifier.toUser(user.id, 'password_changed', now);
+      const made = await this.madeByUser.end(user.id, 'auth.password_changed');
+      this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended, ...made }));
+      await this.notifier.toUser(user.id, 'password_changed', now, { madeEnded: madeEndedText(made) });
       return ok(undefined);
     });
   }

@@ -6,6 +6,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { Notifier } from '../notifications/notifier';
 import { MfaSetupView } from './auth.dto';
+import { MadeByUser, madeEndedText } from './made-by-user';
 import { MfaSecrets } from './mfa-secrets';
 import { SessionRepository } from './session.repository';
 import { UserRepository } from './user.repository';
@@ -22,6 +23,7 @@ export class MfaService {
     private readonly secrets: MfaSecrets,
     private readonly sessions: SessionRepository,
     private readonly notifier: Notifier,
+    private readonly madeByUser: MadeByUser,
   ) {}
 
   setup(actor: Actor): Promise<Outcome<MfaSetupView>> {
@@ -51,9 +53,11 @@ export class MfaService {
       // The user's other sessions began with the password alone: whoever else holds one (a stolen password is why
       // people enrol) would otherwise keep it, now counted as two-factor. Only the session that gave the code stays.
       const ended = await this.sessions.revokeAllOf(user.id, now, 'mfa_enabled', actor.sessionId);
-      this.uow.record({ ...entry(actor, 'auth.mfa_enabled'), summary: { username: actor.username, otherSessionsEnded: ended } });
+      // So do the API keys and webhooks made with the password alone: whoever held it may have made them.
+      const made = await this.madeByUser.end(user.id, 'auth.mfa_enabled');
+      this.uow.record({ ...entry(actor, 'auth.mfa_enabled'), summary: { username: actor.username, otherSessionsEnded: ended, ...made } });
       // Whoever else held the password may be the one enrolling: the owner hears of it by mail, and asks for a reset.
-      await this.notifier.toUser(user.id, 'mfa_enabled', now);
+      await this.notifier.toUser(user.id, 'mfa_enabled', now, { madeEnded: madeEndedText(made) });
       return ok(undefined);
     });
   }

@@ -7,14 +7,13 @@ import { Actor, Role } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
-import { ApiKeyRepository } from '../api-keys/api-key.repository';
-import { apiKeyRevoked } from '../api-keys/api-key.rules';
 import { Notifier } from '../notifications/notifier';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ActivatedUserView, AwaitingUserView, CreateUserInput, SignInResetView, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
+import { MadeByUser } from './made-by-user';
 import { SessionRepository } from './session.repository';
 import { User } from './user.entity';
 import { UserGroup, UserRepository } from './user.repository';
@@ -67,7 +66,7 @@ export class UsersService {
     private readonly auth: AuthService,
     private readonly webhooks: WebhookRepository,
     private readonly notifier: Notifier,
-    private readonly apiKeys: ApiKeyRepository,
+    private readonly madeByUser: MadeByUser,
   ) {}
 
   async list(actor: Actor, page: { limit: number; offset: number }): Promise<Page<StaffUserView>> {
@@ -221,9 +220,7 @@ export class UsersService {
       await this.users.resetSignIn(id, { by: actor.userId, at: now, passwordHash, setupCodeHash, setupCodeExpiresAt });
       const sessionsEnded = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
       const setupCodesVoided = await this.users.voidCodesIssuedBy(id);
-      const endedAt = clock.iso();
-      const keysRevoked = await this.apiKeys.revokeMadeBy(id, endedAt);
-      const webhooksEnded = await this.webhooks.endMadeBy(id, endedAt);
+      const made = await this.madeByUser.end(id, 'user.sign_in_reset');
       this.uow.record({
         action: 'user.sign_in_reset',
         entityType: 'user',
@@ -233,20 +230,16 @@ export class UsersService {
         summary: {
           username: user.username,
           sessionsEnded,
-          apiKeysRevoked: keysRevoked.length,
-          webhooksEnded: webhooksEnded.length,
+          ...made,
           setupCodesVoided,
           twoFactorWasOn: user.mfaEnabledAt !== null,
           secondPerson,
         },
       });
-      for (const k of keysRevoked) this.uow.record(apiKeyRevoked(k, { cause: 'user.sign_in_reset' }));
-      for (const w of webhooksEnded) this.uow.record(webhookDeleted(w, 'user.sign_in_reset'));
       await this.notifier.toUser(id, 'sign_in_reset', now, { admin: actor.username });
       const view = {
         ...staffView({ ...user, mfaEnabledAt: null, setupCodeHash, signInResetBy: actor.userId }),
-        apiKeysRevoked: keysRevoked.length,
-        webhooksEnded: webhooksEnded.length,
+        ...made,
       };
       return ok(setupCodeExpiresAt ? { ...view, setupCode, setupCodeExpiresAt } : view);
     });

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { Facility, FacilityRating, FACILITY_UNITS, FacilityUnit } from './facility.entity';

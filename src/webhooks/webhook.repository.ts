@@ -109,6 +109,9 @@ const toAttempt = (r: Row): WebhookAttempt => ({
 const DELIVERY_COLUMNS = sql`d.*, e.type AS event_type`;
 
 /** Webhook subscriptions, their deliveries (leased by any node through guarded updates) and the attempts log. */
+/** Attempts of one subscription under way at once, on all nodes together (due). */
+export const PER_SUBSCRIPTION_IN_FLIGHT = 10;
+
 @Injectable()
 export class WebhookRepository {
   constructor(private readonly db: Database) {}
@@ -206,13 +209,25 @@ export class WebhookRepository {
     }
   }
 
-  /** Pending deliveries due now and not leased by a live node, of live subscriptions: candidates to claim. */
+  /**
+   * Pending deliveries due now and not leased by a live node, of live subscriptions: candidates to claim, oldest first,
+   * but no more of one subscription than leave it PER_SUBSCRIPTION_IN_FLIGHT attempts under way on all nodes together.
+   * A receiver that never answers (or an owner making events by the thousand for one) then holds a few attempts, not
+   * every node's: the other subscriptions' deliveries are claimed beside its backlog, not after it.
+   */
   async due(now: string, limit: number): Promise<string[]> {
     const rows = await this.db.rows(
-      sql`SELECT d.id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
-          WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now})
-            AND s.deleted_at IS NULL
-          ORDER BY d.next_attempt_at, d.event_seq LIMIT ${limit}`,
+      sql`SELECT id FROM (
+            SELECT d.id, d.next_attempt_at, d.event_seq,
+                   ROW_NUMBER() OVER (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.event_seq) + COALESCE(l.leased, 0) AS place
+            FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
+              LEFT JOIN (SELECT subscription_id, COUNT(*) AS leased FROM webhook_delivery
+                         WHERE status = 'pending' AND lease_expires_at > ${now} GROUP BY subscription_id) l
+                ON l.subscription_id = d.subscription_id
+            WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now})
+              AND s.deleted_at IS NULL
+          ) due WHERE place <= ${PER_SUBSCRIPTION_IN_FLIGHT}
+          ORDER BY next_attempt_at, event_seq LIMIT ${limit}`,
     );
     return rows.map((r) => r.id as string);
   }

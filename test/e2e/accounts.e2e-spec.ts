@@ -309,7 +309,7 @@ describe('accounts', () => {
         ['auth.mfa_enabled', e.userId],
       );
       // the intruder's and the one registration began
-      expect(JSON.parse(enabled.summary)).toEqual({ username: e.username, otherSessionsEnded: 2 });
+      expect(JSON.parse(enabled.summary)).toEqual({ username: e.username, otherSessionsEnded: 2, apiKeysRevoked: 0, webhooksEnded: 0 });
       await t.http.get('/api/vouchers').set(auth(e.token)).expect(401);
     });
 

@@ -61,7 +61,14 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     // Someone else who has the password logs in, makes a calendar feed and enrols two-factor: the owner's session ends.
     const intruder = await t.login(owner.username, PASSWORD);
     const feed = new URL((await t.http.post('/api/calendar/feed').set(auth(intruder.accessToken)).expect(201)).body.url).pathname;
-    // … and, the account being an admin's, an API key with a webhook of its own, and one of the session's
+    const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(intruder.accessToken)).expect(200)).body;
+    await t.http
+      .post('/api/auth/mfa/enable')
+      .set(auth(intruder.accessToken))
+      .send({ otp: totp(secret) })
+      .expect(204);
+    await t.http.get('/api/auth/me').set(auth(owner.session.accessToken)).expect(401);
+    // Enrolled, it makes (the account being an admin's) an API key with a webhook of its own, and one of the session's
     const key = (await t.http.post('/api/api-keys').set(auth(intruder.accessToken)).send({ name: 'sync' }).expect(201)).body.key;
     await t.http
       .post('/api/webhooks')
@@ -73,13 +80,6 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
       .set(auth(intruder.accessToken))
       .send({ url: 'https://192.0.2.1/hooks/b', events: ['voucher.issued'] })
       .expect(201);
-    const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(intruder.accessToken)).expect(200)).body;
-    await t.http
-      .post('/api/auth/mfa/enable')
-      .set(auth(intruder.accessToken))
-      .send({ otp: totp(secret) })
-      .expect(204);
-    await t.http.get('/api/auth/me').set(auth(owner.session.accessToken)).expect(401);
     expect((await login({ username: owner.username, password: PASSWORD }).expect(401)).body.code).toBe('MFA_REQUIRED');
     // The owner hears of it by mail, with what to do.
     const enrolled = await mailTo(owner.email, '两步验证');
@@ -164,9 +164,85 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     const changed = await mailTo(clerk.email, '密码');
     expect(changed.subject).toBe('【长三角科技创新券】您的登录密码已修改');
     expect(changed.text).toContain('如非本人操作，请立即联系本单位管理员重置您的登录。');
-    // two resets, two notices (each change is a notice of its own), and the password change
     // two resets, the password the code set, and the change
     expect((await notices(session)).map((n) => n.kind)).toEqual(['password_changed', 'password_changed', 'sign_in_reset', 'sign_in_reset']);
+  });
+
+  it('a password change, or two-factor enabled, ends the API keys and webhooks the user made with the old password; the user is told', async () => {
+    const admin = await t.registerEnterprise('340100');
+    const owner = await colleague(admin, 'it-admin', { admin: true });
+    // Whoever holds the password makes a key, a webhook with it and one of the session's; the organization's other
+    // admin has a key and a webhook of its own.
+    const intruder = await t.login(owner.username, PASSWORD);
+    const makeKey = async (token: string) =>
+      (await t.http.post('/api/api-keys').set(auth(token)).send({ name: 'sync' }).expect(201)).body.key as string;
+    const subscribe = (token: string, path: string) =>
+      t.http
+        .post('/api/webhooks')
+        .set(auth(token))
+        .send({ url: `https://192.0.2.1/hooks/${path}`, events: ['voucher.issued'] })
+        .expect(201);
+    const stolenKey = await makeKey(intruder.accessToken);
+    await subscribe(stolenKey, 'by-key');
+    await subscribe(intruder.accessToken, 'by-session');
+    const othersKey = await makeKey(admin.token);
+    await subscribe(admin.token, 'other-admin');
+    const webhooks = async () =>
+      ((await t.http.get('/api/webhooks').set(auth(admin.token)).expect(200)).body.items as { url: string }[]).map((w) => w.url).sort();
+    expect(await webhooks()).toHaveLength(3);
+
+    const session = owner.session.accessToken;
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(session))
+      .set('X-Forwarded-For', from())
+      .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+      .expect(204);
+    expect((await t.http.get('/api/events').set(auth(stolenKey)).expect(401)).body.code).toBe('UNAUTHENTICATED');
+    await t.http.get('/api/events').set(auth(othersKey)).expect(200);
+    expect(await webhooks()).toEqual(['https://192.0.2.1/hooks/other-admin']);
+    const [changed] = await notices(session);
+    expect(changed.kind).toBe('password_changed');
+    expect(changed.body).toContain(
+      '其他会话均已结束。您创建的 API 密钥（1 个）和 Webhook 订阅（2 个）也已一并停用；如仍需要，请重新创建。',
+    );
+    await t.get(AuditSealer).sealAll();
+    const [audited] = await t.dataSource.query<{ summary: string }[]>(
+      'SELECT summary FROM audit_entry WHERE action = ? AND entity_id = ?',
+      ['auth.password_changed', owner.id],
+    );
+    expect(JSON.parse(audited.summary)).toMatchObject({ otherSessionsEnded: 1, apiKeysRevoked: 1, webhooksEnded: 2 });
+    const causes = await t.dataSource.query<{ action: string; summary: string }[]>(
+      'SELECT action, summary FROM audit_entry WHERE action IN (?, ?) AND organization_id = ?',
+      ['api_key.revoked', 'webhook.deleted', admin.organizationId],
+    );
+    expect(causes.map((c) => [c.action, JSON.parse(c.summary).cause]).sort()).toEqual([
+      ['api_key.revoked', 'auth.password_changed'],
+      ['webhook.deleted', 'auth.password_changed'],
+      ['webhook.deleted', 'auth.password_changed'],
+    ]);
+
+    // A key made after the change lives until two-factor is enabled, which ends it too; with nothing made, nothing is said.
+    const laterKey = await makeKey(session);
+    const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(session)).expect(200)).body;
+    await t.http
+      .post('/api/auth/mfa/enable')
+      .set(auth(session))
+      .send({ otp: totp(secret) })
+      .expect(204);
+    await t.http.get('/api/events').set(auth(laterKey)).expect(401);
+    const [enrolled] = await notices(session);
+    expect(enrolled.kind).toBe('mfa_enabled');
+    expect(enrolled.body).toContain('您创建的 API 密钥（1 个）和 Webhook 订阅（0 个）也已一并停用');
+    const bare = await colleague(admin, 'no-keys');
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(bare.session.accessToken))
+      .set('X-Forwarded-For', from())
+      .send({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+      .expect(204);
+    const [plain] = await notices(bare.session.accessToken);
+    expect(plain.body).toContain('其他会话均已结束。\n\n如非本人操作');
   });
 
   it('a code issued by an admin who is then reset, or disabled, stops working: whoever held that admin may hold it', async () => {

@@ -8,6 +8,9 @@ import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { verifySignature } from '../../src/webhooks/webhook-signature';
 import { WebhooksService } from '../../src/webhooks/webhooks.service';
+import { PER_SUBSCRIPTION_IN_FLIGHT, WebhookRepository } from '../../src/webhooks/webhook.repository';
+import { newId } from '../../src/common/ids';
+import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 
 /** Fast retries for the tests: the first after 300 ms, then 600 ms, … (30 s, 60 s, … in production). */
 const FAST = {
@@ -235,6 +238,46 @@ describe('signed webhooks', () => {
     expect(d.log[0]).toMatchObject({ attempt: 1, statusCode: null, error: 'no answer within 2000 ms' });
     expect(d.log[1]).toMatchObject({ attempt: 2, statusCode: 200 });
     await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(otherEnterprise.token)).expect(204);
+  });
+
+  it('claims another subscription’s delivery beside one subscription’s backlog, and no more of that backlog than its share in flight', async () => {
+    // Deliveries due in an hour, so that the worker (due now) leaves them to the test; on events that already exist.
+    const backlogged = await subscribe(otherEnterprise.token, ['voucher.revoked'], `${receiver.url}/backlog`);
+    const other = await subscribe(enterprise.token, ['voucher.revoked'], `${receiver.url}/other`);
+    const backlog = PER_SUBSCRIPTION_IN_FLIGHT + 5;
+    const existing = () =>
+      t.dataSource.query<{ id: string; seq: number }[]>('SELECT id, seq FROM domain_event WHERE seq IS NOT NULL ORDER BY seq LIMIT ?', [
+        backlog + 1,
+      ]);
+    while ((await existing()).length <= backlog) await issueVoucher(t, otherEnterprise.token, 1_000);
+    const events = await existing();
+    const at = new Date(Date.now() + 3_600_000);
+    const iso = (ms: number) => new Date(at.getTime() + ms).toISOString();
+    const rows = events.map((e, i) => [newId(), i < backlog ? backlogged.id : other.id, e.id, e.seq, i < backlog ? iso(0) : iso(1)]);
+    for (const row of rows) {
+      await t.dataSource.query(
+        `INSERT INTO webhook_delivery (id, subscription_id, event_id, event_seq, status, attempts, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
+        [...row, iso(0)],
+      );
+    }
+    const repository = t.get(WebhookRepository);
+    const [ours, theirs] = [rows.slice(0, backlog).map((r) => r[0]), rows[backlog][0]];
+    try {
+      const due = await repository.due(iso(60_000), 20);
+      // The other subscription's delivery, due last, is a candidate; of the backlog, its share only.
+      expect(due).toContain(theirs);
+      expect(due.filter((id) => ours.includes(id as string))).toHaveLength(PER_SUBSCRIPTION_IN_FLIGHT);
+      // Its share leased (attempts under way on some node): none of the backlog until one ends.
+      for (const id of due.filter((d) => ours.includes(d as string))) {
+        expect(await t.get(UnitOfWork).run(() => repository.claim(id, 'node-a', iso(60_000), iso(120_000)))).toBe(true);
+      }
+      expect(await repository.due(iso(60_000), 20)).toEqual([theirs]);
+    } finally {
+      await t.dataSource.query(`DELETE FROM webhook_delivery WHERE subscription_id IN (?, ?)`, [backlogged.id, other.id]);
+      await t.http.delete(`/api/webhooks/${backlogged.id}`).set(auth(otherEnterprise.token)).expect(204);
+      await t.http.delete(`/api/webhooks/${other.id}`).set(auth(enterprise.token)).expect(204);
+    }
   });
 
   it('refuses bad subscriptions with 400 naming the field', async () => {
