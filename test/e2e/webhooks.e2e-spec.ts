@@ -267,9 +267,9 @@ describe('signed webhooks', () => {
       const due = await repository.due(iso(60_000), 20);
       // The other subscription's delivery, due last, is a candidate; of the backlog, its share only.
       expect(due).toContain(theirs);
-      expect(due.filter((id) => ours.includes(id as string))).toHaveLength(PER_SUBSCRIPTION_IN_FLIGHT);
+      expect(due.filter((id) => ours.includes(id))).toHaveLength(PER_SUBSCRIPTION_IN_FLIGHT);
       // Its share leased (attempts under way on some node): none of the backlog until one ends.
-      for (const id of due.filter((d) => ours.includes(d as string))) {
+      for (const id of due.filter((d) => ours.includes(d))) {
         expect(await t.get(UnitOfWork).run(() => repository.claim(id, 'node-a', iso(60_000), iso(120_000)))).toBe(true);
       }
       expect(await repository.due(iso(60_000), 20)).toEqual([theirs]);
