@@ -253,7 +253,7 @@ export interface paths {
          * Admit a provider (服务机构入库): it enters public notice (公示)
          * @description **Who may call it:** A bureau user of the provider’s province; other bureaus are 403.
          *
-         *     **What it changes:** Enters public notice (公示) for `noticeDays` (default 7; 0 activates at once), after which it is active and may list facilities and take holds; audited.
+         *     **What it changes:** Enters public notice (公示) for `noticeDays` (default 7; 0 activates at once), after which it is active and may list facilities and take holds; a suspended provider’s users are notified of it; audited.
          *
          *     **Money:** None.
          */
@@ -277,7 +277,7 @@ export interface paths {
          * Suspend a provider, with a reason
          * @description **Who may call it:** A bureau user of the provider’s province; other bureaus are 403.
          *
-         *     **What it changes:** active → suspended: its facilities take no new holds or bookings; audited.
+         *     **What it changes:** active → suspended: its facilities take no new holds or bookings; its users are notified; audited.
          *
          *     **Money:** None.
          */
@@ -1121,7 +1121,7 @@ export interface paths {
          * Revoke a voucher (作废), with a reason
          * @description **Who may call it:** A bureau user of the voucher’s issuing region.
          *
-         *     **What it changes:** active → revoked, often on suspected fraud: its open holds are cancelled, so nothing held on it can still be captured and claimed; audited.
+         *     **What it changes:** active → revoked, often on suspected fraud: its open holds are cancelled, so nothing held on it can still be captured and claimed; the enterprise is notified; audited.
          *
          *     **Money:** Everything unused — its available balance and what its open holds held — goes back to the issuing region’s budget.
          */
@@ -2173,7 +2173,7 @@ export interface paths {
          * Record a credit sanction (失信惩戒) against an organization
          * @description **Who may call it:** A bureau user; the sanction binds in every province. Lifting belongs to the recording bureau.
          *
-         *     **What it changes:** Records the sanction against a credit code (registered or not): while it is in force the organization’s, and those of the organizations that name it as their actual controller, voucher applications, holds and claims are refused SANCTIONED, holds placed before it, as enterprise or as lab, are not captured (SANCTIONED), and payments to it wait; audited.
+         *     **What it changes:** Records the sanction against a credit code (registered or not): while it is in force the organization’s, and those of the organizations that name it as their actual controller, voucher applications, holds and claims are refused SANCTIONED, holds placed before it, as enterprise or as lab, are not captured (SANCTIONED), and payments to it wait; the named organization’s users are notified; audited.
          *
          *     **Money:** None.
          */
@@ -2961,7 +2961,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "mfa_enabled" | "password_changed" | "sign_in_reset";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "sanction_recorded" | "mfa_enabled" | "password_changed" | "sign_in_reset";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;

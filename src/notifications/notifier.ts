@@ -9,13 +9,23 @@ import { mailConfig, MailConfig } from '../config/configuration';
 import { formatYuan } from '../documents/chinese-amount';
 import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
-import { bureauName, regionName } from '../regions/regions.data';
+import { bureauName, provinceOfRegion, regionName } from '../regions/regions.data';
 import { applicationReason } from '../vouchers/voucher.rules';
 import { AccountNoticeKind, NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
 
 /** The event types that may notify someone; the others cost no query. */
-const NOTIFYING = new Set(['application.decided', 'claim.decided', 'settlement.paid', 'voucher.issued', 'budget.set']);
+const NOTIFYING = new Set([
+  'application.decided',
+  'claim.decided',
+  'settlement.paid',
+  'voucher.issued',
+  'budget.set',
+  'voucher.revoked',
+  'provider.suspended',
+  'provider.admitted',
+  'sanction.recorded',
+]);
 
 /** Expiry notices written in one transaction by the sweep. */
 const NOTICES_PER_TRANSACTION = 200;
@@ -47,6 +57,11 @@ const reasonText = (reason: unknown) => {
   const text = typeof reason === 'string' ? reason.trim() : '';
   return !text ? '—。' : /[。！？.!?]$/.test(text) ? text : `${text}。`;
 };
+/** Where a revoked voucher's unused money went: its balance, and what its holds, cancelled with it, held. */
+const revokedText = (releasedFen: number, heldFen: number) =>
+  heldFen > 0
+    ? `该券尚未核销的服务预约已全部取消；未使用的余额 ${formatYuan(releasedFen + heldFen)}（含取消预约释放的冻结额度 ${formatYuan(heldFen)}）已退回发券地区预算。`
+    : `该券未使用的余额 ${formatYuan(releasedFen)} 已退回发券地区预算。`;
 /** A day as people read it, in Beijing: an instant's Beijing date, a business date as it is: 2026年12月3日. */
 const dayText = (value: string) => zhDateTime(value.includes('T') ? beijingDate(value) : value);
 /** An instant in Beijing time, to the minute: 2026年12月4日 10:00. */
@@ -54,10 +69,11 @@ const timeText = zhDateTime;
 
 /**
  * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,
- * settlement paid, a budget falling below 10%), in the numbering transaction, and from a sweep (a voucher expiring
- * within 30 days, a hold expiring within a day). One notification per kind, record and user (a unique key), however
- * often a sweep runs and on however many nodes. A user with an e-mail address also gets it by mail when SMTP_URL is
- * set: the row is the mail's outbox, sent by the mail worker.
+ * settlement paid, a budget falling below 10%, a voucher revoked, a provider suspended or admitted again, a sanction
+ * recorded), in the numbering transaction, and from a sweep (a voucher expiring within 30 days, a hold expiring within
+ * a day). One notification per kind, record and user (a unique key), however often a sweep runs and on however many
+ * nodes. A user with an e-mail address also gets it by mail when SMTP_URL is set: the row is the mail's outbox, sent by
+ * the mail worker.
  */
 @Injectable()
 export class Notifier {
@@ -125,6 +141,46 @@ export class Notifier {
           bureau: bureauName(e.regionCode ?? ''),
         }),
       );
+    }
+    if (e.type === 'voucher.revoked' && e.organizationId) {
+      return [
+        this.toOrganization('voucher_revoked', e, await this.notifications.usersOfOrganization(e.organizationId), {
+          serial: str(d.serial) ?? '',
+          date: dayText(e.occurredAt),
+          reason: reasonText(d.reason),
+          returned: revokedText(Number(d.releasedFen), Number(d.heldFen)),
+          bureau: bureauName(e.regionCode ?? ''),
+        }),
+      ];
+    }
+    // Only the bureau of the provider's province suspends and admits it. A provider may be suspended and admitted again
+    // more than once: each event is a notice of its own.
+    const readmitted = e.type === 'provider.admitted' && d.from === 'suspended';
+    if ((e.type === 'provider.suspended' || readmitted) && e.organizationId) {
+      const vars = { date: dayText(e.occurredAt), bureau: bureauName(provinceOfRegion(e.regionCode ?? '')) };
+      const users = await this.notifications.usersOfOrganization(e.organizationId);
+      const notice = readmitted
+        ? this.toOrganization('provider_reinstated', e, users, {
+            ...vars,
+            outcome:
+              typeof d.noticeEndsAt === 'string'
+                ? `现进入公示，公示期至 ${timeText(d.noticeEndsAt)}（北京时间），期满后恢复正常服务；公示期间仍不接受服务预约，兑付申报暂不批准。`
+                : '即日起恢复正常服务：贵单位的仪器和服务重新在平台目录中展示，可以接受服务预约，兑付申报恢复审核和结算。',
+          })
+        : this.toOrganization('provider_suspended', e, users, { ...vars, reason: reasonText(d.reason) });
+      return [{ ...notice, key: e.id }];
+    }
+    // The organization the sanction names; those bound only through their controller are not told.
+    if (e.type === 'sanction.recorded' && e.organizationId) {
+      return [
+        this.toOrganization('sanction_recorded', e, await this.notifications.usersOfOrganization(e.organizationId), {
+          date: dayText(e.occurredAt),
+          bureau: bureauName(e.regionCode ?? ''),
+          creditCode: str(d.creditCode) ?? '',
+          term: typeof d.until === 'string' ? `有效期至 ${dayText(d.until)}` : '有效期至解除之日',
+          reason: reasonText(d.reason),
+        }),
+      ];
     }
     // A budget is told when what is left falls below 10%: by an issue, or by its total set lower. Each total it is set to
     // counts anew, so that a budget topped up and run down again is told again.

@@ -104,7 +104,7 @@ export class OrganizationsController {
     summary: 'Admit a provider (服务机构入库): it enters public notice (公示)',
     who: 'A bureau user of the provider’s province; other bureaus are 403.',
     changes:
-      'Enters public notice (公示) for `noticeDays` (default 7; 0 activates at once), after which it is active and may list facilities and take holds; audited.',
+      'Enters public notice (公示) for `noticeDays` (default 7; 0 activates at once), after which it is active and may list facilities and take holds; a suspended provider’s users are notified of it; audited.',
     money: NO_MONEY,
   })
   @ApiBodyExample(AdmitProviderInput, { noticeDays: 7 })
@@ -120,7 +120,7 @@ export class OrganizationsController {
   @Explained({
     summary: 'Suspend a provider, with a reason',
     who: 'A bureau user of the provider’s province; other bureaus are 403.',
-    changes: 'active → suspended: its facilities take no new holds or bookings; audited.',
+    changes: 'active → suspended: its facilities take no new holds or bookings; its users are notified; audited.',
     money: NO_MONEY,
   })
   @HttpCode(200)

@@ -144,7 +144,7 @@ export class OrganizationsService {
         entityId: id,
         regionCode: org.regionCode,
         organizationId: id,
-        summary: { from: org.status, to, noticeDays },
+        summary: { from: org.status, to, noticeDays, noticeEndsAt: changes.noticeEndsAt },
       });
       return ok({ ...org, ...changes });
     });

@@ -19,7 +19,7 @@ export class SanctionsController {
     summary: 'Record a credit sanction (失信惩戒) against an organization',
     who: 'A bureau user; the sanction binds in every province. Lifting belongs to the recording bureau.',
     changes:
-      'Records the sanction against a credit code (registered or not): while it is in force the organization’s, and those of the organizations that name it as their actual controller, voucher applications, holds and claims are refused SANCTIONED, holds placed before it, as enterprise or as lab, are not captured (SANCTIONED), and payments to it wait; audited.',
+      'Records the sanction against a credit code (registered or not): while it is in force the organization’s, and those of the organizations that name it as their actual controller, voucher applications, holds and claims are refused SANCTIONED, holds placed before it, as enterprise or as lab, are not captured (SANCTIONED), and payments to it wait; the named organization’s users are notified; audited.',
     money: NO_MONEY,
   })
   @Authenticated('bureau')

@@ -212,7 +212,7 @@ export class VouchersController {
     summary: 'Revoke a voucher (作废), with a reason',
     who: 'A bureau user of the voucher’s issuing region.',
     changes:
-      'active → revoked, often on suspected fraud: its open holds are cancelled, so nothing held on it can still be captured and claimed; audited.',
+      'active → revoked, often on suspected fraud: its open holds are cancelled, so nothing held on it can still be captured and claimed; the enterprise is notified; audited.',
     money: 'Everything unused — its available balance and what its open holds held — goes back to the issuing region’s budget.',
   })
   @HttpCode(200)

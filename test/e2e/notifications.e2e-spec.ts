@@ -2,6 +2,7 @@ import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Sweeps } from '../../src/common/sweeps';
 import { formatDate } from '../../src/documents/drawing';
+import { zhDateTime } from '../../src/common/i18n/messages';
 import { Notifier } from '../../src/notifications/notifier';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { until } from '../support/service-process';
@@ -145,6 +146,193 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     expect((await markRead(providerStaff, first.id)).response.status).toBe(404);
     // not a boolean: a value the typed client would not send
     expect((await t.http.get('/api/notifications?unread=maybe').set(auth(enterpriseStaff))).status).toBe(400);
+  });
+});
+
+describe('notifications: a voucher revoked, a provider suspended and admitted again, a sanction recorded', () => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+  let enterprise: OrgSession;
+  let lab: OrgSession;
+  let controlled: OrgSession;
+  let bystanders: OrgSession[];
+  let enterpriseStaff: string;
+  let labStaff: string;
+  const staffIds: string[] = [];
+  const KINDS = ['voucher_revoked', 'provider_suspended', 'provider_reinstated', 'sanction_recorded'];
+
+  beforeAll(async () => {
+    clock.reset();
+    smtp = await SmtpSink.start();
+    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '100' });
+    await openRegion(t, '340100'); // Hefei issues its own vouchers
+    [enterprise, lab] = await Promise.all([t.registerEnterprise('340100'), t.registerProvider('320500')]);
+    // a company the enterprise controls, and an enterprise and a lab with nothing to do with any of it
+    controlled = await t.registerEnterprise('340100', { controllerCreditCode: enterprise.creditCode });
+    bystanders = await Promise.all([t.registerEnterprise('340100'), t.registerProvider('320500')]);
+    const colleague = async (admin: OrgSession, email: string) => {
+      const username = `${admin.username}-staff`;
+      const user = await t.http.post('/api/users').set(auth(admin.token)).send({ username, password: PASSWORD, email }).expect(201);
+      staffIds.push(user.body.id);
+      return (await t.login(username, PASSWORD)).accessToken;
+    };
+    enterpriseStaff = await colleague(enterprise, 'finance@revoked.example.cn');
+    labStaff = await colleague(lab, 'office@suspended.example.cn');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  const noticesOf = async (token: string, kind: string) =>
+    (
+      (await t.http.get('/api/notifications?limit=100').set(auth(token)).expect(200)).body.items as {
+        kind: string;
+        title: string;
+        body: string;
+        emailStatus: string;
+      }[]
+    ).filter((n) => n.kind === kind);
+  /** The user's notices of `kind`, once there are `count` (they are written as the events are numbered). */
+  const told = (token: string, kind: string, count = 1) =>
+    until(`${count} ${kind}`, async () => {
+      const found = await noticesOf(token, kind);
+      return found.length >= count ? found : undefined;
+    });
+  const mailTo = (address: string, subject: string, nth = 1) =>
+    until(
+      `${nth} mail to ${address}: ${subject}`,
+      () => {
+        const found = smtp.mails.filter((m) => m.to.includes(address) && m.subject === subject);
+        return found.length >= nth ? found[nth - 1] : undefined;
+      },
+      20_000,
+    );
+  const FOOTER = '\n\n（本邮件由系统自动发送，请勿直接回复。）';
+  const today = () => formatDate(clock.today());
+
+  it('a revoked voucher: its enterprise’s users hear the day, the reason, the holds cancelled and the money returned, and whom to ask', async () => {
+    const voucher = await issueVoucher(t, enterprise.token, 1_000_000);
+    const facility = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: '扫描电镜机时', category: 'testing', unit: 'hour', unitPriceFen: 20_000 })
+      .expect(201);
+    const hold = await t.http
+      .post('/api/redemptions')
+      .set(auth(enterprise.token))
+      .send({ voucherId: voucher.id, facilityId: facility.body.id, quantity: 2 })
+      .expect(201);
+    expect(hold.body.subsidyFen).toBe(20_000);
+    await t.http
+      .post(`/api/vouchers/${voucher.id}/revoke`)
+      .set(await t.as('bureau-ah'))
+      .send({ reason: '企业申请材料造假' })
+      .expect(200);
+    const title = `【长三角科技创新券】您的创新券 ${voucher.serial} 已被撤销`;
+    const body =
+      `您好，enterprise ${enterprise.username}：\n\n您的科技创新券 ${voucher.serial} 已于 ${today()} 被撤销，不能再用于预约服务。撤销理由：企业申请材料造假。\n\n` +
+      '该券尚未核销的服务预约已全部取消；未使用的余额 ¥10,000.00（含取消预约释放的冻结额度 ¥200.00）已退回发券地区预算。\n\n' +
+      '如有疑问，请联系发券单位合肥市科学技术局。';
+    const mail = await mailTo('finance@revoked.example.cn', title);
+    expect(mail.text).toBe(`${body}${FOOTER}`);
+    const [admin] = await told(enterprise.token, 'voucher_revoked');
+    expect(admin).toMatchObject({ title, body, emailStatus: 'none' });
+    expect((await told(enterpriseStaff, 'voucher_revoked'))[0]).toMatchObject({ title, body, emailStatus: 'sent' });
+  });
+
+  it('a provider suspended and admitted again, twice: its users hear each time, with the reason, what it means and when it ends', async () => {
+    const js = await t.as('bureau-js');
+    const path = `/api/providers/${lab.organizationId}`;
+    const greeting = `您好，provider ${lab.username}：\n\n`;
+    const suspendedTitle = '【长三角科技创新券】贵单位的创新券服务已被暂停';
+    const suspended = (reason: string) =>
+      `${greeting}江苏省科学技术厅已于 ${today()} 暂停贵单位提供创新券服务。暂停理由：${reason}\n\n` +
+      '暂停期间，贵单位的仪器和服务不在平台目录和检索中展示，不接受新的服务预约和机时预订，此前的服务预约不能核销；贵单位的兑付申报不予批准，已批准的款项暂缓结算支付。\n\n' +
+      '如有疑问，请联系江苏省科学技术厅。';
+    const reinstatedTitle = '【长三角科技创新券】贵单位已重新准予提供创新券服务';
+    const reinstated = (outcome: string) =>
+      `${greeting}江苏省科学技术厅已于 ${today()} 重新准予贵单位入库，${outcome}\n\n如有疑问，请联系江苏省科学技术厅。`;
+
+    await t.http.post(`${path}/suspend`).set(js).send({ reason: '检测报告造假' }).expect(200);
+    expect((await mailTo('office@suspended.example.cn', suspendedTitle)).text).toBe(`${suspended('检测报告造假。')}${FOOTER}`);
+    // admitted again into a week's public notice
+    const notice = (await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 7 }).expect(200)).body;
+    const inNotice = reinstated(
+      `现进入公示，公示期至 ${zhDateTime(notice.noticeEndsAt)}（北京时间），期满后恢复正常服务；公示期间仍不接受服务预约，兑付申报暂不批准。`,
+    );
+    expect((await mailTo('office@suspended.example.cn', reinstatedTitle)).text).toBe(`${inNotice}${FOOTER}`);
+    // suspended again in its notice, then admitted at once: each is told anew
+    await t.http.post(`${path}/suspend`).set(js).send({ reason: '拒不整改。' }).expect(200);
+    await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 0 }).expect(200);
+    const atOnce = reinstated('即日起恢复正常服务：贵单位的仪器和服务重新在平台目录中展示，可以接受服务预约，兑付申报恢复审核和结算。');
+    expect((await mailTo('office@suspended.example.cn', reinstatedTitle, 2)).text).toBe(`${atOnce}${FOOTER}`);
+    for (const token of [lab.token, labStaff]) {
+      expect((await told(token, 'provider_suspended', 2)).map((n) => [n.title, n.body])).toEqual([
+        [suspendedTitle, suspended('拒不整改。')],
+        [suspendedTitle, suspended('检测报告造假。')],
+      ]);
+      expect((await told(token, 'provider_reinstated', 2)).map((n) => [n.title, n.body])).toEqual([
+        [reinstatedTitle, atOnce],
+        [reinstatedTitle, inNotice],
+      ]);
+    }
+  });
+
+  it('a sanction: the organization it names hears for how long, why and what it means; a company bound through it as controller does not', async () => {
+    const zj = await t.as('bureau-zj');
+    const until = `${clock.year() + 1}-06-30`;
+    await t.http.post('/api/sanctions').set(zj).send({ creditCode: enterprise.creditCode, reason: '伪造检测报告', until }).expect(201);
+    await t.http.post('/api/sanctions').set(zj).send({ creditCode: lab.creditCode, reason: '虚开发票' }).expect(201);
+    const title = '【长三角科技创新券】贵单位已被列入科研失信联合惩戒名单';
+    const body = (who: OrgSession, name: string, term: string, reason: string) =>
+      `您好，${name}：\n\n浙江省科学技术厅已于 ${today()} 将贵单位（统一社会信用代码 ${who.creditCode}）列入科研失信联合惩戒名单，${term}。惩戒理由：${reason}\n\n` +
+      '惩戒在长三角三省一市均有效：期间贵单位的创新券申请、服务预约和兑付申报将被拒绝，此前的服务预约不能核销，应付贵单位的结算款暂缓支付。\n\n' +
+      '如有疑问，请联系浙江省科学技术厅。';
+    const ofEnterprise = body(enterprise, `enterprise ${enterprise.username}`, `有效期至 ${formatDate(until)}`, '伪造检测报告。');
+    const ofLab = body(lab, `provider ${lab.username}`, '有效期至解除之日', '虚开发票。');
+    expect((await mailTo('finance@revoked.example.cn', title)).text).toBe(`${ofEnterprise}${FOOTER}`);
+    expect((await mailTo('office@suspended.example.cn', title)).text).toBe(`${ofLab}${FOOTER}`);
+    for (const [token, text] of [
+      [enterprise.token, ofEnterprise],
+      [enterpriseStaff, ofEnterprise],
+      [lab.token, ofLab],
+      [labStaff, ofLab],
+    ]) {
+      expect((await told(token, 'sanction_recorded')).map((n) => [n.title, n.body])).toEqual([[title, text]]);
+    }
+  });
+
+  it('tells no one else: not the controlled company, not other organizations, not the bureaus', async () => {
+    await t.get(Sweeps).runAll(); // every event numbered and its notices written
+    const rows = await t.dataSource.query<{ kind: string; user_id: string }[]>(
+      `SELECT kind, user_id FROM notification WHERE kind IN (${KINDS.map(() => '?').join(', ')})`,
+      KINDS,
+    );
+    const [enterpriseUsers, labUsers] = [[enterprise.userId, staffIds[0]].sort(), [lab.userId, staffIds[1]].sort()];
+    const usersTold = (kind: string) =>
+      rows
+        .filter((r) => r.kind === kind)
+        .map((r) => r.user_id)
+        .sort();
+    expect(usersTold('voucher_revoked')).toEqual(enterpriseUsers);
+    // twice each: suspended and admitted again twice
+    expect(usersTold('provider_suspended')).toEqual([...labUsers, ...labUsers].sort());
+    expect(usersTold('provider_reinstated')).toEqual([...labUsers, ...labUsers].sort());
+    expect(usersTold('sanction_recorded')).toEqual([...enterpriseUsers, ...labUsers].sort());
+    for (const token of [
+      controlled.token,
+      ...bystanders.map((b) => b.token),
+      await t.token('bureau-ah'),
+      await t.token('bureau-js'),
+      await t.token('bureau-zj'),
+    ]) {
+      const kinds = ((await t.http.get('/api/notifications?limit=100').set(auth(token)).expect(200)).body.items as { kind: string }[]).map(
+        (n) => n.kind,
+      );
+      expect(kinds.filter((k) => KINDS.includes(k))).toEqual([]);
+    }
   });
 });
 
