@@ -11,9 +11,12 @@ import { annualReportTemplate, AnnualReportTemplate } from './templates';
 /** A4 pages: header and key figures, then six numbered sections with their charts and tables; page numbers last. */
 export async function renderAnnualReport(d: AnnualReportData): Promise<Buffer> {
   const t = annualReportTemplate();
-  const info = { Title: `${d.regionName} ${d.year} ${t.title.zh}`, Author: d.bureauName, Subject: `${t.title.en} ${d.year}` };
+  const info = { Title: reportTitle(d, t), Author: d.bureauName, Subject: `${t.title.en} ${d.year}` };
   return renderPdf(t.page, info, (doc) => new AnnualReportLayout(doc, t, d).draw());
 }
+
+/** 安徽省2026年科技创新券年度报告: the title as the header, the running header and the footer print it. */
+const reportTitle = (d: AnnualReportData, t: AnnualReportTemplate): string => `${d.regionName}${d.year}年${t.title.zh}`;
 
 /** Table and axis amounts sit under a （元） header, so they drop the currency sign. */
 const yuan = (fen: number): string => formatYuan(fen).replace('¥', '');
@@ -84,7 +87,7 @@ class AnnualReportLayout {
     this.doc.addPage();
     this.y = this.t.page.margin;
     const { d, t, c } = this;
-    line(this.doc, `${d.regionName} · ${d.year} ${t.title.zh}（续）`, this.x, this.y, { bold: true, size: 10, color: c.primary });
+    line(this.doc, `${reportTitle(d, t)}（续）`, this.x, this.y, { bold: true, size: 10, color: c.primary });
     this.y += 24;
   }
 
@@ -115,7 +118,7 @@ class AnnualReportLayout {
     doc.save().rect(this.x, this.y, this.width, 3).fill(c.primary).restore();
     this.y += 14;
     this.y += line(doc, d.bureauName, this.x, this.y, { bold: true, size: 11, color: c.primary });
-    this.y += line(doc, `${d.regionName} ${d.year} 年度`, this.x, this.y, { bold: true, size: 22, color: c.text }, { characterSpacing: 1 });
+    this.y += line(doc, `${d.regionName}${d.year}年`, this.x, this.y, { bold: true, size: 22, color: c.text }, { characterSpacing: 1 });
     this.y += line(doc, t.title.zh, this.x, this.y, { bold: true, size: 22, color: c.text }, { characterSpacing: 2 }) - 2;
     this.y += line(doc, `${t.title.en} ${d.year} · ${d.regionCode}`, this.x, this.y, { size: 10, color: c.muted });
     const scope = d.regionCode === d.provinceCode ? '含下辖各市' : '本市';
@@ -445,8 +448,8 @@ class AnnualReportLayout {
     this.tableRow(['项目', '件数', '金额（元）'], cols, { bold: true, size: 8.5, color: c.text }, align, c.panel);
     const rows: [string, string, string][] = [
       ['兑付申报', String(cl.submitted), yuan(cl.claimedFen)],
-      [`其中核准（核准额）`, String(cl.approved), yuan(cl.approvedFen)],
-      ['核准时核减（申报额与核准额之差）', String(cl.cut), yuan(cl.cutFen)],
+      ['其中核定（核定额）', String(cl.approved), yuan(cl.approvedFen)],
+      ['核定时核减（申报额与核定额之差）', String(cl.cut), yuan(cl.cutFen)],
       ['其中驳回（申报额）', String(cl.rejected), yuan(cl.rejectedFen)],
       ['其中待审（申报额）', String(cl.pending), yuan(cl.pendingFen)],
       ['用券企业对服务提出异议', String(ds.raised), ''],
@@ -488,12 +491,6 @@ class AnnualReportLayout {
 
   private footers(): void {
     const { doc, t, d, c } = this;
-    writeFooters(
-      doc,
-      { x: this.x, width: this.width, margin: t.page.margin },
-      c,
-      `${d.bureauName} · ${d.regionName} ${d.year} ${t.title.zh}`,
-      t.footer,
-    );
+    writeFooters(doc, { x: this.x, width: this.width, margin: t.page.margin }, c, `${d.bureauName} · ${reportTitle(d, t)}`, t.footer);
   }
 }

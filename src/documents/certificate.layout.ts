@@ -49,6 +49,7 @@ class CertificateLayout {
     const { doc } = this;
     const v = this.t.void;
     const { width: W, height: H } = doc.page;
+    // the stamp's English line takes the ISO day; the Chinese note the day as the certificate's other dates read
     const at = beijingTime(revoked.at).slice(0, 10);
     const [cx, cy] = [W / 2, H * 0.42];
     const [w, h] = [W * 0.62, 150];
@@ -82,7 +83,9 @@ class CertificateLayout {
     );
     doc.restore();
     // The same in plain words along the top, inside the border and unrotated, for anyone reading (or searching) the text.
-    const note = [fill(v.noteZh, { at }), revoked.reason ? fill(v.reasonZh, { reason: revoked.reason }) : ''].filter(Boolean).join('；');
+    const note = [fill(v.noteZh, { at: formatDay(revoked.at) }), revoked.reason ? fill(v.reasonZh, { reason: revoked.reason }) : '']
+      .filter(Boolean)
+      .join('；');
     line(doc, note, this.x, this.t.border.innerInset + 9, { bold: true, size: 10, color: v.color }, { width: this.width, align: 'center' });
   }
 

@@ -112,15 +112,13 @@ export class OrganizationRepository {
     return changed === 1;
   }
 
-  /** Writes the profile fields given (the caller has the row locked). */
+  /** Writes the profile fields given (the caller has the row locked); `updated_at` stays the last change of status. */
   async updateProfile(id: string, changes: ProfileChanges, now: string): Promise<void> {
     const sets = Object.entries(changes).map(([field, value]) => {
       const stored = field === 'relatedCreditCodes' ? JSON.stringify(value) : value;
       return sql`${raw(PROFILE_COLUMNS[field as keyof ProfileChanges])} = ${stored}`;
     });
-    await this.db.execute(
-      sql`UPDATE organization SET ${join([...sets, sql`profile_updated_at = ${now}`, sql`updated_at = ${now}`], ', ')} WHERE id = ${id}`,
-    );
+    await this.db.execute(sql`UPDATE organization SET ${join([...sets, sql`profile_updated_at = ${now}`], ', ')} WHERE id = ${id}`);
   }
 
   // ---- A province's qualified list. ----

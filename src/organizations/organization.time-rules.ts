@@ -29,6 +29,9 @@ export const RECENT_ADMISSION_DAYS = 30;
  */
 export const admittedAt = (o: Pick<Organization, 'noticeEndsAt' | 'updatedAt'>): string => o.noticeEndsAt ?? o.updatedAt;
 
+/** When a provider in public notice entered it: its admission, the last change of its status. */
+export const noticeStartedAt = (o: Pick<Organization, 'updatedAt'>): string => o.updatedAt;
+
 /**
  * Active at the instant `at` and admitted within the RECENT_ADMISSION_DAYS before it. Read from the organization row
  * rather than from the `provider.admitted`/`provider.activated` audit entries: a notice that has ended counts as

@@ -17,7 +17,7 @@ import { Organization, OrganizationType } from './organization.entity';
 import { OrganizationRepository, ProfileChanges } from './organization.repository';
 import { relationsForBureau, maskBankAccount, normalizeBankAccount, RELATION_FIELDS } from './profile.rules';
 import { organizationTransition } from './organization.states';
-import { admittedAt, withNoticeEnded } from './organization.time-rules';
+import { admittedAt, noticeStartedAt, withNoticeEnded } from './organization.time-rules';
 
 const DEFAULT_NOTICE_DAYS = 7;
 
@@ -38,6 +38,11 @@ export interface PublicProvider {
   regionCode: string;
   /** The end of its notice (in notice), or when it was admitted (admitted). */
   at: string;
+}
+
+/** A provider in public notice: `at` ends the notice, `from` began it. */
+export interface ProviderInNotice extends PublicProvider {
+  from: string;
 }
 
 /** Organizations: registration, providers' admission and suspension, and reading them within scope. */
@@ -322,19 +327,19 @@ export class OrganizationsService {
           ),
         },
       });
-      return { ...org, ...changes, profileUpdatedAt: now, updatedAt: now };
+      return { ...org, ...changes, profileUpdatedAt: now };
     });
   }
 
   /** Public: providers in public notice now, and those admitted in the last 30 days (at most `limit` of each). */
-  async publicNotices(limit: number): Promise<{ inNotice: PublicProvider[]; admitted: PublicProvider[] }> {
+  async publicNotices(limit: number): Promise<{ inNotice: ProviderInNotice[]; admitted: PublicProvider[] }> {
     const now = clock.iso();
     const [inNotice, admitted] = await Promise.all([
       this.organizations.providersInNotice(now, limit),
       this.organizations.providersAdmittedRecently(now, clock.today(), limit),
     ]);
     return {
-      inNotice: inNotice.map((o) => ({ name: o.name, regionCode: o.regionCode, at: o.noticeEndsAt! })),
+      inNotice: inNotice.map((o) => ({ name: o.name, regionCode: o.regionCode, from: noticeStartedAt(o), at: o.noticeEndsAt! })),
       admitted: admitted.map((o) => ({ name: o.name, regionCode: o.regionCode, at: admittedAt(o) })),
     };
   }

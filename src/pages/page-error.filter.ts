@@ -11,9 +11,9 @@ const NOT_FOUND: Record<string, ErrorPage> = {
     title: '无效 / 未找到',
     noindex: true,
     heading: '无效 / 未找到',
-    // Codes are base64url (vouchers.queries.ts): `a` is not `A`, and `-` and `_` are part of them.
+    // Codes are base64url (vouchers.queries.ts): `a` is not `A`.
     message:
-      '没有找到与此核验码对应的科技创新券。核验码区分大小写，请按证书上印的原样输入，包括其中的“-”和“_”，或直接扫描证书上的二维码；如有疑问，请联系发券机构。',
+      '没有找到与此核验码对应的科技创新券。请核对链接中的核验码是否与证书上印的一致（区分大小写），或直接扫描证书上的二维码；如有疑问，请联系发券机构。',
   },
   facilities: { title: '未找到', heading: '未找到该服务', message: '该服务不存在或链接有误。' },
 };

@@ -1,6 +1,6 @@
 import { formatYuan, toChineseCapitalAmount } from '../documents/chinese-amount';
 import type { FacilityView } from '../facilities/facility.dto';
-import type { PublicProvider } from '../organizations/organizations.service';
+import type { ProviderInNotice, PublicProvider } from '../organizations/organizations.service';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { bureauName, PROVINCE_CODES, provinceOfRegion, regionName } from '../regions/regions.data';
 import type { VerificationView } from '../vouchers/voucher.dto';
@@ -50,7 +50,8 @@ export interface VerifyPage extends Layout {
 }
 
 export interface NoticesPage extends Layout {
-  inNotice: { name: string; region: string; endsAt: string; bureau: string }[];
+  /** The notice's first and last days in Beijing: 公示期：2026年12月5日至2026年12月12日. */
+  inNotice: { name: string; region: string; from: string; to: string; bureau: string }[];
   admitted: { name: string; region: string; admittedOn: string }[];
   recentDays: number;
 }
@@ -94,6 +95,8 @@ export interface FacilityPage extends Layout {
     /** What an enterprise must know before booking: 上机资格, 预约须知 (notice, advance, late fee), 停机安排. */
     terms: { qualification: string; booking: string; closures: string[] };
   } | null;
+  /** An hourly facility taking orders without a calendar: booked by no one, ordered straight away. */
+  withoutCalendar: boolean;
 }
 
 export interface ErrorPage extends Layout {
@@ -139,7 +142,7 @@ export function verifyPage(v: VerificationView, maskedHolderName: string, now: s
   };
 }
 
-export function noticesPage(notices: { inNotice: PublicProvider[]; admitted: PublicProvider[] }, recentDays: number): NoticesPage {
+export function noticesPage(notices: { inNotice: ProviderInNotice[]; admitted: PublicProvider[] }, recentDays: number): NoticesPage {
   return {
     title: '服务机构公示',
     current: 'notices',
@@ -147,7 +150,8 @@ export function noticesPage(notices: { inNotice: PublicProvider[]; admitted: Pub
     inNotice: notices.inNotice.map((p) => ({
       name: p.name,
       region: place(p.regionCode),
-      endsAt: formatInstant(p.at),
+      from: formatInstantDate(p.from),
+      to: formatInstantDate(p.at),
       // objections go to the bureau that admits: the one of the provider's province
       bureau: bureauName(provinceOfRegion(p.regionCode)),
     })),
@@ -224,7 +228,7 @@ const bookingTerms = (c: CalendarView, now: string) => {
   const when = c.freeCancellationHours > 0 ? `开始前 ${c.freeCancellationHours} 小时内取消或未到场` : '开始后取消或未到场';
   const late =
     c.lateCancellationFeeBp > 0
-      ? `${when}，按费用的 ${formatPercent(c.lateCancellationFeeBp)} 收取违约金（由企业自付，不从创新券扣除）`
+      ? `${when}，按费用的 ${formatPercent(c.lateCancellationFeeBp)} 收取违约金（由企业自付，不从科技创新券中扣除）`
       : '取消或未到场不收取违约金';
   const nowMs = Date.parse(now);
   return {
@@ -248,5 +252,6 @@ export function facilityPage(f: FacilityView, schedule: { calendar: CalendarView
       nextFree: schedule.free.map((s) => formatSlot(s.start, s.end)),
       terms: bookingTerms(schedule.calendar, now),
     },
+    withoutCalendar: f.unit === 'hour' && f.bookable && !schedule,
   };
 }

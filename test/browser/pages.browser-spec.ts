@@ -213,7 +213,7 @@ describe('public pages in a browser, at phone size', () => {
       expect(await sections.count()).toBe(2);
       const [inNotice, admitted] = [await sections.nth(0).innerText(), await sections.nth(1).innerText()];
       expect(inNotice).toContain('苏州纳米检测技术有限公司');
-      expect(inNotice).toMatch(/公示截止：\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d/);
+      expect(inNotice).toMatch(/公示期：\d{4}年\d{1,2}月\d{1,2}日至\d{4}年\d{1,2}月\d{1,2}日\n/);
       expect(admitted).toContain('上海微观表征公共服务平台');
       expect(admitted).toContain('浙江大学分析测试中心');
     });
@@ -222,6 +222,9 @@ describe('public pages in a browser, at phone size', () => {
   it('searches the catalogue by words and filters it by province', async () => {
     await visit('/facilities', 'facilities', async (page) => {
       expect(await page.locator('ul.list li').count()).toBe(5);
+      // each field named where one sees it, and the name is the field's label
+      for (const label of ['关键词', '省份', '类别']) expect(await page.getByLabel(label, { exact: true }).isVisible()).toBe(true);
+      expect(await page.locator('form.search label').allInnerTexts()).toEqual(['关键词', '省份', '类别']);
       expect(await page.locator('body').innerText()).toContain('¥800.00 / 小时');
 
       await page.getByRole('searchbox').fill('电子显微镜');
@@ -247,9 +250,13 @@ describe('public pages in a browser, at phone size', () => {
       expect(await field(page, '用户评价').innerText()).toBe('暂无评价');
       expect(await field(page, '周一').innerText()).toBe('09:00–12:00、13:00–18:00');
       expect(await field(page, '周六').innerText()).toBe('09:00–12:00');
-      const slots = await page.locator('h2:has-text("近期可预约时段") + ul.list li').allInnerTexts();
-      expect(slots).toHaveLength(5);
-      for (const slot of slots) expect(slot).toMatch(/^\d+月\d+日 周[一二三四五六] \d\d:00–\d\d:00$/);
+      const slots = page.locator('h2:has-text("近期可预约时段") + ul.plain li');
+      expect(await slots.allInnerTexts()).toHaveLength(5);
+      for (const slot of await slots.allInnerTexts()) expect(slot).toMatch(/^\d+月\d+日 周[一二三四五六] \d\d:00–\d\d:00$/);
+      // read, not tapped: no link, no card's border
+      expect(await slots.locator('a').count()).toBe(0);
+      expect(await page.evaluate<string>('getComputedStyle(document.querySelector("ul.plain li")).borderTopStyle')).toBe('none');
+      expect(await page.locator('body').innerText()).toContain('本页仅供查看，不能在此预约');
     });
   });
 });

@@ -237,6 +237,7 @@ describe('annual report per region', () => {
       paid: 690_000,
     });
     expect(csv['budget.budgetFen']).toMatchObject({ label: '年度预算总额', amountYuan: '10000000.00' });
+    expect([csv['claims.approved'].label, csv['claims.cut'].label]).toEqual(['核定', '核定时核减']);
 
     // Vouchers: 3 issued (8,000,000 face), 2 used; spent 600,000 (ent1) + 240,000 (ent2); 2 active, 1 revoked.
     expect([count('vouchers.issued'), fen('vouchers.issued'), count('vouchers.used'), fen('vouchers.used')]).toEqual([
@@ -347,7 +348,7 @@ describe('annual report per region', () => {
     expect(Number(city['budget.committedFen'].amountFen)).toBe(6_950_000);
     expect(Object.keys(city).some((k) => k.startsWith('flows_in.'))).toBe(false);
     const cityText = pdfText(await pdfOf(await t.token('bureau-ah'), HEFEI), `annual-report-${HEFEI}`);
-    expect(cityText).toContain('合肥市 ' + year + ' 年度');
+    expect(cityText).toContain(`合肥市${year}年`);
     expect(cityText).toContain('合肥市创新券在各省的使用（流出）');
     expect(cityText).not.toContain('（流入）');
     const platform = await csvOf(await t.token('platform'), AH);
@@ -366,7 +367,7 @@ describe('annual report per region', () => {
     const text = pdfText(pdf, `annual-report-${AH}-${isMaria() ? 'mariadb' : 'sqlite'}`);
     for (const heading of [
       '安徽省科学技术厅',
-      `安徽省 ${year} 年度`,
+      `安徽省${year}年\n`, // the title's first line; the second:
       '科技创新券年度报告',
       '一、预算及其构成',
       '二、创新券发放与使用',
@@ -387,9 +388,15 @@ describe('annual report per region', () => {
     expect(text).toMatch(/2\s*次\s*·\s*11\s*机时/);
     expect(text).toMatch(/7天以内\s+2\s*笔/);
     expect(text).toMatch(/其中驳回（申报额）\s+1\s+1,500\.00/);
-    expect(text).toMatch(/核准时核减（申报额与核准额之差）\s+1\s+500\.00/);
+    expect(text).toMatch(/其中核定（核定额）\s+3\s+6,900\.00/);
+    expect(text).toMatch(/核定时核减（申报额与核定额之差）\s+1\s+500\.00/);
+    expect(text).not.toContain('核准'); // the API and the statements say 核定
     expect(text).toContain(sanctioned);
     expect(text).toMatch(/第 1 页 \/ 共 \d 页/);
+    // one way to name the report: in the running header of later pages and in every footer
+    expect(text).toContain(`安徽省${year}年科技创新券年度报告（续）`);
+    expect(text).toContain(`安徽省科学技术厅 · 安徽省${year}年科技创新券年度报告`);
+    expect(text).not.toMatch(new RegExp(`${year} 年度\\s*$|${year} 科技创新券`, 'm'));
     // written for people: the service's terms (冻结, 兑付申报), no API paths or field names
     expect(text).toMatch(/冻结中\s+held/);
     expect(text).not.toMatch(/\/api\/|captureToPaymentHours|预占|申领额/);

@@ -163,7 +163,8 @@ describe('the public catalogue lists only labs open for business, and no lab can
       expect(await ids(`q=${word}`)).toEqual([]);
       const view = await publicView(tem);
       expect(view).toMatchObject({ status: 'suspended', bookable: false, anyFree: false });
-      expect(view.page).toContain('该服务机构目前暂停服务，本仪器设施暂不可预约或下单。');
+      expect(view.page).toContain('该服务机构目前暂停服务，本服务暂不可预约或下单。');
+      expect(view.page).not.toContain('仪器设施');
       expect(view.page).not.toContain('近期可预约时段');
       expect((await publicView(icp, false)).status).toBe('suspended');
       // a bureau still reads it

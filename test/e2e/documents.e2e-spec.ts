@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Response } from 'superagent';
-import { clock } from '../../src/common/clock';
+import { beijingDate, clock } from '../../src/common/clock';
+import { formatDate } from '../../src/documents/drawing';
 import { captureConfirmed, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
 import { auth, TestApp } from '../support/test-app';
 
@@ -36,6 +37,8 @@ function pdftotext(pdf: Buffer): string {
 }
 
 const HEFEI = '340100';
+/** A payee's name of 14 characters, as many ordinary company names are: it fits its column on one line. */
+const LONG_NAME = '苏州纳米技术与纳米仿生研究所';
 const ACCOUNT = '130201080920005432';
 
 /** Statements and certificates (issue 19, item 8): batch number, per-claim schedule, the payee's bank, 已作废. */
@@ -50,7 +53,7 @@ describe('statements and certificates', () => {
   it('a statement prints the batch number, each payee’s bank and account, and the claims behind every line', async () => {
     const e = await t.registerEnterprise('340104');
     const lab = await t.registerProvider('310115', { name: '上海微观表征公共服务平台' });
-    const bare = await t.registerProvider('320506', { name: '苏州纳米所测试分析平台' });
+    const bare = await t.registerProvider('320506', { name: LONG_NAME });
     await t.http
       .patch(`/api/organizations/${lab.organizationId}`)
       .set(auth(lab.token))
@@ -103,6 +106,10 @@ describe('statements and certificates', () => {
     expect(text).toContain('HT-2026-011');
     expect(text).toContain('700.00'); // the Shanghai lab's two claims: 400 + 300 yuan
     expect(text).toContain('950.00'); // the batch: 400 + 300 + 250 yuan
+    // the payees' names unbroken, in the lines and in the schedule (a break would put a newline inside)
+    const lines = pdftotext(whole).split('\n');
+    expect(lines.filter((l) => l.trim() === '上海微观表征公共服务平台')).toHaveLength(3);
+    expect(lines.filter((l) => l.trim() === LONG_NAME)).toHaveLength(2);
     // The treasury’s CSV carries the same accounts, in full; empty when the payee has given none.
     const csv = await t.http.get(`/api/settlements/${batch.body.id}/lines.csv`).set(auth(bureau)).expect(200);
     const rows = csv.text
@@ -114,7 +121,7 @@ describe('statements and certificates', () => {
     expect(rows.slice(1).map((r) => [r[2], r[5], r[6]])).toEqual(
       expect.arrayContaining([
         ['上海微观表征公共服务平台', '招商银行上海张江支行', `\t${ACCOUNT}`], // a tab: spreadsheets keep it as text
-        ['苏州纳米所测试分析平台', '', ''],
+        [LONG_NAME, '', ''],
       ]),
     );
 
@@ -201,7 +208,11 @@ describe('statements and certificates', () => {
     const revoked = await textOf(pdf);
     expect(revoked).toContain('已作废');
     expect(revoked).toContain('VOID');
-    expect(revoked).toMatch(/本券已于\d{4}-\d{2}-\d{2}撤销作废/); // the day in Beijing time
+    // the day in Beijing time, written as the certificate's other dates are; the English line keeps the ISO day
+    const today = beijingDate(clock.iso());
+    expect(pdftotext(pdf)).toContain(`本券已于${formatDate(today)}撤销作废，不得使用`);
+    expect(revoked).not.toMatch(/本券已于\d{4}-\d{2}-\d{2}/);
+    expect(revoked).toContain(`Revokedon${today};nolongervalid`);
     expect(revoked).toContain('撤销原因：虚假申报材料');
     expect(pdftotext(pdf)).toContain('（发券机构盖章）');
     expect((await pdfParse(pdf)).numpages).toBe(1);

@@ -104,10 +104,11 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.text).not.toContain('<script>');
     });
 
-    it('tells the reader to type the code exactly as printed: case-sensitive, with its - and _', async () => {
+    it('tells the reader, who opened a link and typed nothing, to compare the code with the certificate or scan its QR code', async () => {
       const page = text((await t.http.get('/verify/AAAAAAAAAAAAAAAAAAAAAA').expect(404)).text);
       expect(page).toContain('没有找到与此核验码对应的科技创新券');
-      expect(page).toContain('核验码区分大小写，请按证书上印的原样输入，包括其中的“-”和“_”');
+      expect(page).toContain('请核对链接中的核验码是否与证书上印的一致（区分大小写），或直接扫描证书上的二维码');
+      expect(page).not.toContain('输入');
       expect(page).not.toContain('验证码');
     });
 
@@ -116,7 +117,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       const code: string = voucher.verificationCode;
       const swapped = [...code].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
       expect(swapped).not.toBe(code); // 128 random bits hold a letter
-      expect(text((await t.http.get(`/verify/${swapped}`).expect(404)).text)).toContain('核验码区分大小写');
+      expect(text((await t.http.get(`/verify/${swapped}`).expect(404)).text)).toContain('（区分大小写）');
     });
 
     it('leaves the JSON verification where it was', async () => {
@@ -171,7 +172,12 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       const [noticeSection, admittedSection] = page.split('天入库');
       expect(noticeSection).toContain('苏州纳米检测技术有限公司江苏省苏州市');
       expect(noticeSection).toContain('受理异议：江苏省科学技术厅');
-      expect(noticeSection).toMatch(/公示截止：\d{4}年\d{1,2}月\d{1,2}日\d\d:\d\d/);
+      // from the day of admission to the day the 7 days end, in Beijing, without the time of the bureau's click
+      const days = [0, 7].map((n) => formatDate(beijingDate(clock.now().getTime() + n * DAY_MS)));
+      expect(noticeSection).toContain(`公示期：${days[0]}至${days[1]}受理异议`);
+      // a date never breaks across lines on a narrow phone
+      expect(res.text).toContain(`公示期：<span class="nowrap">${days[0]}</span>至<span class="nowrap">${days[1]}</span>`);
+      expect(noticeSection).not.toContain('公示截止');
       expect(admittedSection).toContain('上海微观表征公共服务平台');
       expect(admittedSection).not.toContain('苏州纳米检测技术有限公司');
     });
@@ -181,6 +187,17 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.text).not.toContain('杭州尚未审核检测中心');
       expect(res.text).not.toContain(HOLDER);
       for (const p of [inNotice, admitted, applied]) expect(res.text).not.toContain(p.creditCode);
+    });
+
+    it('keeps the notice’s first day when the provider edits its profile during the notice', async () => {
+      const first = formatDate(beijingDate(clock.iso()));
+      clock.travel(2 * DAY_MS);
+      await t.http
+        .patch(`/api/organizations/${inNotice.organizationId}`)
+        .set(auth(inNotice.token))
+        .send({ contactPerson: '王老师' })
+        .expect(200);
+      expect(text((await t.http.get('/notices').expect(200)).text)).toContain(`公示期：${first}至`);
     });
 
     it('moves a provider to the admitted list when its notice ends, before any sweep, and drops it after 30 days', async () => {
@@ -252,6 +269,19 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(zj.text).toContain('<option value="testing" selected>检验检测</option>');
     });
 
+    it('labels the search fields where one sees them, not only for screen readers', async () => {
+      const res = await t.http.get('/facilities').expect(200);
+      for (const [id, label] of [
+        ['q', '关键词'],
+        ['provinceCode', '省份'],
+        ['category', '类别'],
+      ]) {
+        expect(res.text).toContain(`<label for="${id}">${label}</label>`);
+        expect(res.text).toMatch(new RegExp(`<(input|select) [^>]*id="${id}" name="${id}"`));
+      }
+      expect(res.text).not.toContain('aria-label="关键词"');
+    });
+
     it('takes the empty fields a form sends as any, and ignores parameters it does not know', async () => {
       const res = await t.http.get('/facilities?q=&provinceCode=&category=&from=singlemessage&isappinstalled=0').expect(200);
       expect(text(res.text)).toContain('共4项服务');
@@ -306,11 +336,16 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.text).toContain('张老师 021-6543 2100 &lt;tem@lab.example.cn&gt;'); // what the lab wrote, escaped
     });
 
-    it('shows 暂无评价 and no opening hours for a facility without ratings or calendar', async () => {
+    it('shows 暂无评价 and no opening hours for a facility without ratings or calendar, and says it is ordered without booking', async () => {
       const page = text((await t.http.get(`/facilities/${tem}`).expect(200)).text);
       expect(page).toContain('用户评价暂无评价');
       expect(page).not.toContain('开放时间');
       expect(page).not.toContain('近期可预约时段');
+      // the API's own words for an hourly facility without a calendar (bookings.calendarMissing)
+      expect(page).toContain('预约条件本服务未设开放日历，无需预约，可直接提交用券订单。');
+      // priced per sample: nothing to book, nothing to say
+      const { items } = (await t.http.get('/api/facilities?q=XRD').expect(200)).body;
+      expect(text((await t.http.get(`/facilities/${items[0].id}`).expect(200)).text)).not.toContain('预约条件');
     });
 
     it('says why a retired facility cannot be ordered, and offers no voucher for it', async () => {
@@ -324,7 +359,8 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(text((await t.http.get(`/facilities/${retired}`).expect(200)).text)).toContain('持科技创新券的企业可按发券地政策抵扣');
       await t.http.post(`/api/facilities/${retired}/retire`).set(auth(sh.token)).expect(200);
       const page = text((await t.http.get(`/facilities/${retired}`).expect(200)).text);
-      expect(page).toContain('已下架服务机构已下架该服务，不再接受预约或下单。');
+      expect(page).toContain('已下架服务机构已下架本服务，不再接受预约或下单。');
+      expect(page).not.toContain('无需预约'); // an hourly one, but it takes no orders
       expect(page).not.toContain('持科技创新券的企业可按发券地政策抵扣');
       expect(page).not.toContain('咨询联系'); // none was given
     });
@@ -355,6 +391,10 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(page).toContain('开放时间周一09:00–12:00、13:00–18:00周二09:00–12:00、13:00–18:00');
       expect(page).toContain('周五09:00–12:00、13:00–18:00周六09:00–12:00近期可预约时段');
       expect(page).not.toContain('周日');
+      expect(page).not.toContain('无需预约');
+      // the slots are a plain list to read, not cards that look as if they could be tapped; booking is the API's
+      expect(res.text).toMatch(/<h2>近期可预约时段<\/h2>\s*<ul class="plain muted">/);
+      expect(page).toContain('本页仅供查看，不能在此预约；持科技创新券的企业可通过长三角科技创新券系统的接口预约。');
       const shown = [...res.text.matchAll(/<li>(\d+)月(\d+)日 周[一二三四五六] (\d\d:00)–(\d\d:00)<\/li>/g)].map(
         ([, m, d, from, to]) => `${m}-${d} ${from}-${to}`,
       );
@@ -392,7 +432,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       const page = text((await t.http.get(`/facilities/${tem}`).expect(200)).text);
       expect(page).toContain('预约条件上机资格须经服务机构上机培训认定后方可预约');
       expect(page).toContain(
-        '预约须知至少提前24小时、最多提前60天预约，每家企业已预约且尚未结束的机时合计不超过168小时；开始前48小时内取消或未到场，按费用的50%收取违约金（由企业自付，不从创新券扣除）',
+        '预约须知至少提前24小时、最多提前60天预约，每家企业已预约且尚未结束的机时合计不超过168小时；开始前48小时内取消或未到场，按费用的50%收取违约金（由企业自付，不从科技创新券中扣除）',
       );
       const closures = [upkeep, training].map((c) => `${formatClosure(c.from, c.to)}${c.reason}`.replace(/\s+/g, ''));
       expect(page).toContain(`停机安排${closures.join('')}`);

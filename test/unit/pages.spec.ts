@@ -64,7 +64,11 @@ describe('the verification page', () => {
 
 describe('the 404 pages', () => {
   it('names the missing record on a record’s page, and says the page does not exist elsewhere', () => {
-    expect(notFoundPage('/verify/AAAA').message).toContain('核验码区分大小写');
+    // the reader opened a link (no box to type into): compare it with the certificate, or scan the QR code
+    expect(notFoundPage('/verify/AAAA').message).toContain(
+      '请核对链接中的核验码是否与证书上印的一致（区分大小写），或直接扫描证书上的二维码',
+    );
+    expect(notFoundPage('/verify/AAAA').message).not.toContain('输入');
     expect(notFoundPage('/facilities/x').heading).toBe('未找到该服务');
     for (const path of ['/', '/verify', '/verify/', '/notice', '/facilities/']) expect(notFoundPage(path).heading).toBe('页面不存在');
     expect(notFoundPage('/verify').message).toContain('二维码');
@@ -130,7 +134,7 @@ describe('the facility page’s booking conditions', () => {
     expect(terms(calendar())).toEqual({
       qualification: '须经服务机构上机培训认定后方可预约',
       booking:
-        '至少提前 24 小时、最多提前 30 天预约，每家企业已预约且尚未结束的机时合计不超过 40 小时；开始前 24 小时内取消或未到场，按费用的 20% 收取违约金（由企业自付，不从创新券扣除）',
+        '至少提前 24 小时、最多提前 30 天预约，每家企业已预约且尚未结束的机时合计不超过 40 小时；开始前 24 小时内取消或未到场，按费用的 20% 收取违约金（由企业自付，不从科技创新券中扣除）',
       closures: ['2026年12月14日—16日 设备年度维护保养', '2026年12月24日—25日 停电检修'],
     });
   });
@@ -143,16 +147,26 @@ describe('the facility page’s booking conditions', () => {
     });
     expect(terms(calendar({ freeCancellationHours: 0 })).booking).toContain('开始后取消或未到场，按费用的 20% 收取违约金');
   });
+
+  it('tells that an hourly facility without a calendar is ordered without booking, only while it takes orders', () => {
+    const page = (f: object, schedule: { calendar: CalendarView; free: [] } | null) =>
+      facilityPage({ ...facility, status: 'active', bookable: true, ...f } as FacilityView, schedule, '2026-12-03T03:00:00.000Z');
+    expect(page({}, null).withoutCalendar).toBe(true);
+    expect(page({}, { calendar: calendar(), free: [] }).withoutCalendar).toBe(false);
+    expect(page({ unit: 'sample' }, null).withoutCalendar).toBe(false);
+    for (const status of ['retired', 'suspended']) expect(page({ status, bookable: false }, null).withoutCalendar).toBe(false);
+  });
 });
 
 describe('the notices page', () => {
-  it('names the bureau of the provider’s province for objections', () => {
+  it('names the bureau of the provider’s province for objections, and the notice’s first and last days in Beijing', () => {
+    const provider = { name: '苏州纳米所测试分析平台', regionCode: '320500' };
     const page = noticesPage(
-      { inNotice: [{ name: '苏州纳米所测试分析平台', regionCode: '320500', at: '2026-07-20T04:00:00.000Z' }], admitted: [] },
+      { inNotice: [{ ...provider, from: '2026-07-12T16:30:00.000Z', at: '2026-07-19T16:30:00.000Z' }], admitted: [] },
       30,
     );
     expect(page.inNotice).toEqual([
-      { name: '苏州纳米所测试分析平台', region: '江苏省 苏州市', endsAt: '2026年7月20日 12:00', bureau: '江苏省科学技术厅' },
+      { name: '苏州纳米所测试分析平台', region: '江苏省 苏州市', from: '2026年7月13日', to: '2026年7月20日', bureau: '江苏省科学技术厅' },
     ]);
   });
 });
