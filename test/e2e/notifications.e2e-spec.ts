@@ -232,7 +232,7 @@ describe('notifications: a voucher revoked, a provider suspended and admitted ag
       .expect(200);
     const title = `【长三角科技创新券】您的创新券 ${voucher.serial} 已被撤销`;
     const body =
-      `您好，enterprise ${enterprise.username}：\n\n您的科技创新券 ${voucher.serial} 已于 ${today()} 被撤销，不能再用于预约服务。撤销理由：企业申请材料造假。\n\n` +
+      `您好，enterprise ${enterprise.username}：\n\n您的科技创新券 ${voucher.serial} 已于 ${today()} 被撤销，不能再用于抵扣服务费用。撤销理由：企业申请材料造假。\n\n` +
       '该券尚未核销的服务预约已全部取消；未使用的余额 ¥10,000.00（含取消预约释放的冻结额度 ¥200.00）已退回发券地区预算。\n\n' +
       '如有疑问，请联系发券单位合肥市科学技术局。';
     const mail = await mailTo('finance@revoked.example.cn', title);
