@@ -580,6 +580,24 @@ describe('instrument booking', () => {
     await book(e, v.id, at(13, 10), at(13, 11)).expect(201);
   });
 
+  it('what the hold would refuse is said before the hours: a suspended lab’s booked slot is PROVIDER_NOT_ACTIVE, not SLOT_TAKEN', async () => {
+    const suspended = await t.registerProvider(PUDONG);
+    const nmr = await facility(suspended, { name: 'NMR 机时' });
+    await setCalendar(nmr, calendarBody(), suspended.token).expect(200);
+    const first = await enterpriseWithVoucher();
+    await book(first.e, first.v.id, at(14, 10), at(14, 11), nmr).expect(201);
+    await t.http
+      .post(`/api/providers/${suspended.organizationId}/suspend`)
+      .set(await t.as('bureau-sh'))
+      .send({ reason: '检测报告造假，暂停服务' })
+      .expect(200);
+    const second = await enterpriseWithVoucher();
+    const taken = await book(second.e, second.v.id, at(14, 10), at(14, 11), nmr).expect(422);
+    expect(taken.body.code).toBe('PROVIDER_NOT_ACTIVE');
+    const free = await book(second.e, second.v.id, at(14, 12), at(14, 13), nmr).expect(422);
+    expect(free.body).toEqual(taken.body);
+  });
+
   it('the comparison across provinces shows the first free slot of an hourly facility with a calendar', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const items = (await t.http.get('/api/quotes').query({ category: 'testing', voucherId: v.id }).set(auth(e.token)).expect(200)).body

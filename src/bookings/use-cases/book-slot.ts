@@ -5,13 +5,13 @@ import { catalogued, notFound } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { isUniqueViolation } from '../../common/persistence/db-errors';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refusedBy } from '../../common/use-case';
+import { ok, Outcome, refusedBy, refusedFor } from '../../common/use-case';
 import { FacilityRepository } from '../../facilities/facility.repository';
 import { OrganizationRepository } from '../../organizations/organization.repository';
 import { RedemptionMode } from '../../policies/policy.types';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { PlaceHold } from '../../redemptions/use-cases/place-hold';
-import { ownVoucher } from '../../redemptions/quotes';
+import { ownVoucher, Quotes } from '../../redemptions/quotes';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Booking } from '../booking.entity';
 import { BookingRepository } from '../booking.repository';
@@ -82,6 +82,7 @@ export class BookSlot {
     private readonly placeHold: PlaceHold,
     private readonly vouchers: VoucherRepository,
     private readonly organizations: OrganizationRepository,
+    private readonly quotes: Quotes,
   ) {}
 
   execute(cmd: BookSlotCommand): Promise<Outcome<{ booking: Booking; redemption: Redemption }>> {
@@ -113,6 +114,11 @@ export class BookSlot {
       const live = await this.bookings.liveHoursOf(facility.id, enterpriseId, clock.iso());
       const overCap = liveHoursRefusal(live, hours, calendar.maxLiveHoursPerEnterprise);
       if (overCap) return refusedBy(catalogued(overCap.code, overCap.key, overCap.params));
+      // What the hold below would refuse (a suspended lab, a sanction, the policy, the balance) is said before the
+      // hours are looked at: "taken, choose another" would send the enterprise to hours it could not book either.
+      const evaluated = await this.quotes.evaluate(voucher, facility.id, hours, cmd.mode);
+      if (!evaluated.ok) return evaluated;
+      if (evaluated.value.evaluation.refusal) return refusedFor(evaluated.value.evaluation.refusal);
       // Then the hours: one row each under the (facility, hour) primary key. A live booking holding any of them makes
       // the insert fail — the database decides, whatever runs concurrently — and the refusal is the committed answer
       // (replayed under its Idempotency-Key) of a unit that wrote nothing else.
