@@ -12,7 +12,12 @@ export class CatalogueQuery {
   @Transform(blankIsAbsent) @IsOmittable() @IsString() @Length(1, 100) q?: string;
   @Transform(blankIsAbsent) @IsOmittable() @IsIn(PROVINCE_CODES) provinceCode?: string;
   @Transform(blankIsAbsent) @IsOmittable() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
-  @Transform(({ value }) => (value === '' ? 1 : Number(value))) @IsInt() @Min(1) @Max(10_000) page = 1;
+  // A page number that is not a whole number from 1 (page=0, -1, 1.5, x: a link edited by hand) shows the first page.
+  @Transform(({ value }) => (Number.isInteger(Number(value)) && Number(value) >= 1 ? Number(value) : 1))
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  page = 1;
 }
 
 /**

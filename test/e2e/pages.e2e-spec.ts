@@ -287,8 +287,15 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(text(res.text)).toContain('共4项服务');
     });
 
+    it('shows the first page for a page number that is not one (a link edited by hand)', async () => {
+      const first = text((await t.http.get('/facilities').expect(200)).text);
+      for (const query of ['page=0', 'page=-1', 'page=1.5', 'page=x', 'page=']) {
+        expect(text((await t.http.get(`/facilities?${query}`).expect(200)).text)).toBe(first);
+      }
+    });
+
     it('answers a filter it cannot read with a 400 page', async () => {
-      for (const query of ['provinceCode=999999', 'category=astrology', 'page=0', 'page=x']) {
+      for (const query of ['provinceCode=999999', 'category=astrology', 'page=10001']) {
         const res = await t.http.get(`/facilities?${query}`).expect(400);
         expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
         expect(text(res.text)).toContain('请求有误');

@@ -214,14 +214,14 @@ describe('the catalogue filters', () => {
     expect({ ...query }).toEqual({ q: undefined, provinceCode: undefined, category: 'testing', page: 1 });
   });
 
-  it.each([
-    { provinceCode: '310100' },
-    { category: 'astrology' },
-    { page: '0' },
-    { page: '1.5' },
-    { q: ['a', 'b'] },
-    { q: 'x'.repeat(101) },
-  ])('refuses %j', (raw) => expect(() => parseCatalogueQuery(raw)).toThrow(DomainError));
+  it.each(['0', '-1', '1.5', 'x', ['2', '3']])('reads page %j as the first page', (page) =>
+    expect(parseCatalogueQuery({ page }).page).toBe(1),
+  );
+
+  it.each([{ provinceCode: '310100' }, { category: 'astrology' }, { page: '10001' }, { q: ['a', 'b'] }, { q: 'x'.repeat(101) }])(
+    'refuses %j',
+    (raw) => expect(() => parseCatalogueQuery(raw)).toThrow(DomainError),
+  );
 });
 
 describe('PUBLIC_BASE_URL', () => {
