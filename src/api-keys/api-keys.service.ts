@@ -7,6 +7,7 @@ import { Actor, Role } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { Notifier } from '../notifications/notifier';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ApiKey, ApiKeyRepository } from './api-key.repository';
@@ -36,6 +37,7 @@ export class ApiKeysService {
     private readonly uow: UnitOfWork,
     private readonly keys: ApiKeyRepository,
     private readonly webhooks: WebhookRepository,
+    private readonly notifier: Notifier,
   ) {}
 
   async create(actor: Actor, name: string, readOnly: boolean): Promise<{ apiKey: ApiKey; key: string }> {
@@ -59,6 +61,9 @@ export class ApiKeysService {
       if (!(await this.keys.stillActs(actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       await this.keys.insert(apiKey);
       this.uow.record(apiKeyEntry(apiKey, 'api_key.created', { name, readOnly, prefix: apiKey.prefix }));
+      // Its maker hears of it: a key made with a stolen password acts for the organization until someone sees it.
+      const access = readOnly ? '只读' : '可读写';
+      await this.notifier.toUser(actor.userId, 'api_key_created', apiKey.createdAt, { name, prefix: apiKey.prefix, access });
     });
     return { apiKey, key };
   }

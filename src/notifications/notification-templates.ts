@@ -16,10 +16,15 @@ export const NOTIFICATION_KINDS = [
   'mfa_enabled',
   'password_changed',
   'sign_in_reset',
+  'api_key_created',
+  'webhook_subscribed',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-/** What is told to a person about their own account. */
-export type AccountNoticeKind = Extract<NotificationKind, 'mfa_enabled' | 'password_changed' | 'sign_in_reset'>;
+/** What is told to a person about their own account, and what it made that acts without them. */
+export type AccountNoticeKind = Extract<
+  NotificationKind,
+  'mfa_enabled' | 'password_changed' | 'sign_in_reset' | 'api_key_created' | 'webhook_subscribed'
+>;
 
 interface Template {
   subject: string;

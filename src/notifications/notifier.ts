@@ -211,7 +211,8 @@ export class Notifier {
 
   /**
    * Tells a person what was done to their account (two-factor enabled, the password changed, the sign-in reset by an
-   * admin), in the unit of work that did it, so that an owner whose password someone else holds hears of it by mail.
+   * admin) or made with it (an API key, a webhook), in the unit of work that did it, so that an owner whose password
+   * someone else holds hears of it by mail.
    * `at` (the change's instant) makes each change a notice of its own.
    */
   async toUser(userId: string, kind: AccountNoticeKind, at: string, vars: Record<string, string> = {}): Promise<void> {

@@ -5,7 +5,7 @@ import { MfaSecrets } from '../auth/mfa-secrets';
 import { clock } from '../common/clock';
 import { Sweeps } from '../common/sweeps';
 import type { Page } from '../common/http/paging';
-import type { Actor } from '../common/context/request-context';
+import { personOf, type Actor } from '../common/context/request-context';
 import { catalogued, DomainError, notFound, serviceBusy } from '../common/errors/domain-error';
 import { translate } from '../common/i18n/messages';
 import { newId } from '../common/ids';
@@ -15,6 +15,7 @@ import { webhooksConfig, WebhooksConfig } from '../config/configuration';
 import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
 import { EVENT_TYPES } from '../events/event-types';
+import { Notifier } from '../notifications/notifier';
 import { checkTarget, TargetRefused } from './webhook-target';
 import { WebhookAttempt, WebhookDelivery, WebhookRepository, WebhookSubscription } from './webhook.repository';
 import {
@@ -40,6 +41,7 @@ export class WebhooksService {
     private readonly webhooks: WebhookRepository,
     private readonly secrets: MfaSecrets,
     private readonly keys: ApiKeyRepository,
+    private readonly notifier: Notifier,
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
     outbox: EventOutbox,
     sweeps: Sweeps,
@@ -114,6 +116,13 @@ export class WebhooksService {
         regionCode: subscription.regionCode,
         organizationId: subscription.organizationId,
         summary: { url, events: subscription.events },
+      });
+      // The person whose sign-in (or key) made it hears of it: a stolen password's subscription would otherwise carry the
+      // organization's events out unseen.
+      await this.notifier.toUser(personOf(actor), 'webhook_subscribed', subscription.createdAt, {
+        via: actor.apiKey ? '通过其创建的 API 密钥' : '',
+        events: subscription.events.includes('*') ? '全部' : subscription.events.join('、'),
+        url,
       });
     });
     return { subscription, secret };

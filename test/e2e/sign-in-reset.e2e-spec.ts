@@ -119,7 +119,14 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     expect(resetMail.subject).toBe('【长三角科技创新券】您的账号登录已由管理员重置');
     expect(resetMail.text).toContain(`管理员 ${admin.username} 已于`);
     // the enrolment, the reset, and the password the code set (were it not the owner who set it)
-    expect((await notices(back)).map((n) => n.kind)).toEqual(['password_changed', 'sign_in_reset', 'mfa_enabled']);
+    expect((await notices(back)).map((n) => n.kind)).toEqual([
+      'password_changed',
+      'sign_in_reset',
+      'webhook_subscribed',
+      'webhook_subscribed',
+      'api_key_created',
+      'mfa_enabled',
+    ]);
     // Audited, without the code.
     await t.get(AuditSealer).sealAll();
     const entries = (
@@ -190,6 +197,14 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     const webhooks = async () =>
       ((await t.http.get('/api/webhooks').set(auth(admin.token)).expect(200)).body.items as { url: string }[]).map((w) => w.url).sort();
     expect(await webhooks()).toHaveLength(3);
+    // The owner hears of each at once, in the app and by mail: the key, and the subscriptions (that the key's says so).
+    const made = await notices(owner.session.accessToken);
+    expect(made.map((n) => n.kind)).toEqual(['webhook_subscribed', 'webhook_subscribed', 'api_key_created']);
+    expect(made[2].body).toContain(`创建 API 密钥“sync”（${stolenKey.slice(0, 12)}…，可读写），持有者可代表本单位调用接口`);
+    expect(made[1].body).toContain('您的账号通过其创建的 API 密钥已于');
+    expect(made[1].body).toContain('新增 Webhook 订阅：本单位的 voucher.issued 事件将发送至 https://192.0.2.1/hooks/by-key');
+    expect(made[0].body).toMatch(/^您好，[^\n]+：\n\n您的账号已于 .+新增 Webhook 订阅：.+hooks\/by-session/);
+    expect((await mailTo(owner.email, 'API 密钥')).text).toContain('如非本人操作，说明他人已知悉您的密码：请立即修改密码');
 
     const session = owner.session.accessToken;
     await t.http
