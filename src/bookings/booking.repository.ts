@@ -174,13 +174,6 @@ export class BookingRepository {
     return this.db.insert(FacilityQualification, [q]);
   }
 
-  async qualified(facilityId: string, enterpriseId: string): Promise<boolean> {
-    const row = await this.db.row(
-      sql`SELECT 1 AS one FROM facility_qualification WHERE facility_id = ${facilityId} AND enterprise_id = ${enterpriseId}`,
-    );
-    return row !== undefined;
-  }
-
   // ---- Calendar feeds ----
 
   /**

@@ -124,8 +124,12 @@ export function calendarRefusal(terms: BookingTerms, startMs: number, endMs: num
   if (startMs < nowMs + terms.minNoticeHours * HOUR_MS) {
     return { code: 'BOOKING_NOTICE', key: 'bookings.minNotice', params: { hours: terms.minNoticeHours } };
   }
-  if (startMs > nowMs + terms.maxAdvanceDays * 24 * HOUR_MS) {
-    return { code: 'BOOKING_NOTICE', key: 'bookings.maxAdvance', params: { days: terms.maxAdvanceDays } };
+  const horizon = nowMs + terms.maxAdvanceDays * 24 * HOUR_MS;
+  if (startMs > horizon) return { code: 'BOOKING_NOTICE', key: 'bookings.maxAdvance', params: { days: terms.maxAdvanceDays } };
+  // Every hour is within the horizon, as availability shows each: a long booking begun inside it may not run past it.
+  const lastHour = endMs - HOUR_MS;
+  if (lastHour > horizon) {
+    return { code: 'BOOKING_NOTICE', key: 'bookings.maxAdvanceEnd', params: { days: terms.maxAdvanceDays, at: shown(stored(lastHour)) } };
   }
   return null;
 }

@@ -43,6 +43,8 @@ export interface FacilityParties {
   enterpriseSanctioned: boolean;
   /** The codes bureaus recorded as related to the enterprise or its controller. */
   enterpriseRecordedRelations: string[];
+  /** The facility's calendar requires qualification and its provider has not qualified the enterprise. */
+  enterpriseUnqualified: boolean;
 }
 
 @Injectable()
@@ -147,7 +149,9 @@ export class FacilityRepository {
       sql`SELECT ${this.db.columns(Facility, 'f')}, ${this.db.columns(Organization, 'p')}, ${this.db.columns(Organization, 'e')},
         ${sanctionedSql('p', today)} AS provider_sanctioned,
         ${sanctionedSql('e', today)} AS enterprise_sanctioned,
-        ${recordedRelationColumns('e')}
+        ${recordedRelationColumns('e')},
+        EXISTS (SELECT 1 FROM facility_calendar c WHERE c.facility_id = f.id AND c.requires_qualification <> 0
+          AND NOT EXISTS (SELECT 1 FROM facility_qualification q WHERE q.facility_id = f.id AND q.enterprise_id = e.id)) AS enterprise_unqualified
         FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ${enterpriseId} WHERE f.id = ${facilityId}`,
     );
     if (!row) return undefined;
@@ -158,6 +162,7 @@ export class FacilityRepository {
       providerSanctioned: Number(row.provider_sanctioned) === 1,
       enterpriseSanctioned: Number(row.enterprise_sanctioned) === 1,
       enterpriseRecordedRelations: recordedCodes(row, 'e'),
+      enterpriseUnqualified: Number(row.enterprise_unqualified) === 1,
     };
   }
 

@@ -79,7 +79,7 @@ function evaluate(
 @Injectable()
 export class Quotes {
   /** A quote answers like a hold would, except that a rule's refusal is part of the quote, not an error. */
-  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE'] as const;
+  static readonly refusals = ['VALIDATION_FAILED', 'NOT_FOUND', 'INVALID_STATE', 'NOT_QUALIFIED'] as const;
 
   constructor(
     private readonly facilities: FacilityRepository,
@@ -118,12 +118,14 @@ export class Quotes {
     facilityId: string,
     quantity: number,
     mode?: RedemptionMode,
-  ): Promise<Outcome<{ evaluation: Evaluation; policy: Policy; facility: Facility }, 'INVALID_STATE'>> {
+  ): Promise<Outcome<{ evaluation: Evaluation; policy: Policy; facility: Facility }, 'INVALID_STATE' | 'NOT_QUALIFIED'>> {
     const parties = await this.facilities.withParties(facilityId, voucher.enterpriseId, clock.today());
     if (!parties) throw notFound('facility');
     const { facility, providerSanctioned, enterpriseSanctioned } = parties;
     if (facility.status !== 'active')
       return refusedBy(catalogued('INVALID_STATE', 'redemptions.facilityNotActive', { status: facility.status }));
+    // Self-operation of an instrument its lab qualifies users for: an order is refused as a booking is.
+    if (parties.enterpriseUnqualified) return refusedBy(catalogued('NOT_QUALIFIED', 'bookings.notQualified'));
     assertFeeInRange(facility.unitPriceFen, quantity, 'quantity');
     const now = clock.iso();
     const policy = await this.policies.load(voucher.policyId);

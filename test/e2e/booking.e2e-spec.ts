@@ -294,6 +294,13 @@ describe('instrument booking', () => {
     const selfOperated = await facility(lab, { name: '聚焦离子束 (FIB) 自主上机' });
     await setCalendar(selfOperated, calendarBody({ requiresQualification: true })).expect(200);
     expect((await book(e, v.id, at(5, 10), at(5, 11), selfOperated).expect(422)).body.code).toBe('NOT_QUALIFIED');
+    // An order of its hours without a slot, or their quote, is refused alike: qualification is not the booking's alone.
+    const order = () => t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: selfOperated, quantity: 2 });
+    const refused = await order().set('Accept-Language', 'zh-CN').expect(422);
+    expect(refused.body.code).toBe('NOT_QUALIFIED');
+    const quote = () => t.http.get(`/api/facilities/${selfOperated}/quote?voucherId=${v.id}&quantity=2`).set(auth(e.token));
+    expect((await quote().expect(422)).body.code).toBe('NOT_QUALIFIED');
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0 });
     await t.http
       .post(`/api/facilities/${selfOperated}/qualified`)
       .set(auth(otherLab.token))
@@ -311,6 +318,8 @@ describe('instrument booking', () => {
       .send({ enterpriseId: e.organizationId });
     expect([again.status, again.body.code]).toEqual([409, 'DUPLICATE']);
     await book(e, v.id, at(5, 10), at(5, 11), selfOperated).expect(201);
+    await quote().expect(200);
+    await order().expect(201);
   });
 
   it('late-fee arithmetic: free before the window, floor(fee × bp / 10000) inside it, none when the provider cancels; the voucher gets all back', async () => {
@@ -366,6 +375,29 @@ describe('instrument booking', () => {
     expect(used).toMatchObject({ status: 'completed', actualHours: 2, hours: 3 });
     expect(used.redemption).toMatchObject({ status: 'captured', quantity: 3, capturedQuantity: 2, capturedSubsidyFen: 2 * HOUR_SUBSIDY });
     expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - 2 * HOUR_SUBSIDY, heldFen: 0, spentFen: 2 * HOUR_SUBSIDY });
+  });
+
+  it('hours are recorded as used only once they have passed; a no-show from the start', async () => {
+    // The instants first: at() reads the clock, which travels below.
+    const [nine, halfPastTen, noon, two, five] = [at(15, 9), at(15, 10.5), at(15, 12), at(15, 14), at(15, 17)];
+    const travelTo = (iso: string) => clock.travel(Date.parse(iso) - clock.now().getTime());
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, nine, noon).expect(201)).body;
+    const other = await enterpriseWithVoucher();
+    const missed = (await book(other.e, other.v.id, two, five).expect(201)).body;
+    const usage = (id: string, actualHours: number) => t.http.post(`/api/bookings/${id}/usage`).set(auth(lab.token)).send({ actualHours });
+    travelTo(halfPastTen); // one hour and a half in
+    const tooSoon = await usage(booked.id, 2).set('Accept-Language', 'zh-CN').expect(409);
+    expect(tooSoon.body).toMatchObject({
+      code: 'INVALID_STATE',
+      message: `2 小时的实际用量须在这些机时过去后（${zhDate(nine)} 11:00 起）方可登记`,
+    });
+    expect((await usage(booked.id, 3).expect(409)).body.message).toBe(`3 hours used can be recorded once they have passed (from ${noon})`);
+    expect(await voucherOf(e, v.id)).toMatchObject({ heldFen: 3 * HOUR_SUBSIDY, spentFen: 0 });
+    expect((await usage(booked.id, 1).expect(200)).body).toMatchObject({ status: 'completed', actualHours: 1 });
+    // A no-show is said from the start: the hours not used need not pass.
+    travelTo(two);
+    expect((await usage(missed.id, 0).expect(200)).body).toMatchObject({ status: 'completed', actualHours: 0 });
   });
 
   it('a dispute over the hours used, settled by the issuing bureau, is what the booking reads: fewer hours, or none', async () => {

@@ -118,6 +118,28 @@ describe('booking rules', () => {
     expect(calendarRefusal(WEEKDAYS_9_TO_18, at(10, 63), at(11, 63), NOW)?.code).toBe('BOOKING_NOTICE');
   });
 
+  it('every hour booked lies within maxAdvanceDays, as availability shows each: a long booking begun inside may not run past it', () => {
+    const always: BookingTerms = {
+      ...WEEKDAYS_9_TO_18,
+      openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' })),
+    };
+    const horizon = NOW + 60 * 24 * HOUR_MS; // 2027-01-30 12:00 Shanghai: the last hour that may start
+    expect(calendarRefusal(always, horizon - 10 * HOUR_MS, horizon + HOUR_MS, NOW)).toBeNull();
+    expect(calendarRefusal(always, horizon - 10 * HOUR_MS, horizon + 2 * HOUR_MS, NOW)).toEqual({
+      code: 'BOOKING_NOTICE',
+      key: 'bookings.maxAdvanceEnd',
+      params: { days: 60, at: '2027-01-30T13:00:00+08:00' },
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 24, max: 60 * 24 + 30 }), fc.integer({ min: 1, max: 200 }), (fromNow, hours) => {
+        const start = Math.ceil(NOW / HOUR_MS) * HOUR_MS + fromNow * HOUR_MS;
+        const refusal = calendarRefusal(always, start, start + hours * HOUR_MS, NOW);
+        const everyHourShown = hourStarts(start, start + hours * HOUR_MS).every((h) => h <= horizon);
+        expect(refusal === null).toBe(everyHourShown);
+      }),
+    );
+  });
+
   it('a slot is written with the offset Luxon gives for its instant, start and end', () => {
     const month = slots(
       { ...WEEKDAYS_9_TO_18, openingHours: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' })) },

@@ -66,14 +66,7 @@ export const bookingEntry = (b: Booking, action: string, summary: Record<string,
  */
 @Injectable()
 export class BookSlot {
-  static readonly refusals = [
-    ...PlaceHold.refusals,
-    'SLOT_TAKEN',
-    'OUTSIDE_OPENING_HOURS',
-    'BOOKING_NOTICE',
-    'NOT_QUALIFIED',
-    'LIMIT_REACHED',
-  ] as const;
+  static readonly refusals = [...PlaceHold.refusals, 'SLOT_TAKEN', 'OUTSIDE_OPENING_HOURS', 'BOOKING_NOTICE', 'LIMIT_REACHED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -100,9 +93,6 @@ export class BookSlot {
       const refusal = calendarRefusal(calendar, startMs, endMs, clock.now().getTime());
       if (refusal) return refusedBy(catalogued(refusal.code, refusal.key, refusal.params));
       const enterpriseId = cmd.actor.organizationId ?? '-';
-      if (calendar.requiresQualification && !(await this.bookings.qualified(facility.id, enterpriseId))) {
-        return refusedBy(catalogued('NOT_QUALIFIED', 'bookings.notQualified'));
-      }
       // The voucher is locked here, as PlaceHold locks it below: another's voucher is 404 before any slot is looked at.
       const voucher = ownVoucher(cmd.actor, await this.vouchers.lock(cmd.voucherId));
       if (endsAfterDay(endMs, voucher.validUntil)) {

@@ -8,7 +8,7 @@ import { Redemption } from '../../redemptions/redemption.entity';
 import { CancelHold, CaptureHold } from '../../redemptions/use-cases/close-hold';
 import { Booking } from '../booking.entity';
 import { BookingClosing, BookingRepository } from '../booking.repository';
-import { lateCancellation, lateFeeFen, shown } from '../booking.rules';
+import { HOUR_MS, lateCancellation, lateFeeFen, shown, stored } from '../booking.rules';
 import { bookingEntry } from './book-slot';
 
 export interface BookingResult {
@@ -109,6 +109,12 @@ export class RecordBookingUsage {
       if (clock.iso() < b.startAt) return refusedBy(catalogued('INVALID_STATE', 'bookings.usageBeforeStart', { start: shown(b.startAt) }));
       if (cmd.actualHours > b.hours) {
         return refusedBy(catalogued('CAPTURE_EXCEEDS_HOLD', 'bookings.exceedsBooked', { actual: cmd.actualHours, booked: b.hours }));
+      }
+      // Hours are recorded once they have passed: two hours used five seconds into a booking would move the subsidy of
+      // hours nobody has had yet. A no-show may be recorded from the start.
+      const usedUntil = stored(Date.parse(b.startAt) + cmd.actualHours * HOUR_MS);
+      if (clock.iso() < usedUntil) {
+        return refusedBy(catalogued('INVALID_STATE', 'bookings.usageNotElapsed', { hours: cmd.actualHours, until: shown(usedUntil) }));
       }
       const noShow = cmd.actualHours === 0;
       const closed = noShow

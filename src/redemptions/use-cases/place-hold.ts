@@ -39,6 +39,7 @@ export class PlaceHold {
     'PROVINCE_NOT_ACCEPTED',
     'RELATED_PARTY',
     'VOUCHER_INSUFFICIENT_BALANCE',
+    'NOT_QUALIFIED',
   ] as const;
 
   constructor(
