@@ -32,6 +32,13 @@ for (const [net, prefix] of [
   ['fe80::', 10],
   ['ff00::', 8],
   ['64:ff9b::', 96],
+  // IPv6 forms that carry an IPv4 address, or route to one: IPv4-compatible (::7f00:1), IPv4-translated
+  // (::ffff:0:7f00:1), local-use NAT64 and 6to4 (2002:7f00:1::): a host that translates them would reach the IPv4
+  // address inside, whatever the list above says of it.
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
+  ['64:ff9b:1::', 48],
+  ['2002::', 16],
 ] as const) {
   blocked.addSubnet(net, prefix, 'ipv6');
 }

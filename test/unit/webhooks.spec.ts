@@ -103,6 +103,10 @@ describe('webhook targets: the SSRF guard', () => {
     'fd00::1',
     '::ffff:127.0.0.1',
     '::ffff:10.0.0.1',
+    '::7f00:1',
+    '::ffff:0:7f00:1',
+    '2002:7f00:1::',
+    '64:ff9b:1::a9fe:a9fe',
   ])('refuses %s', (ip) => expect(isPrivateAddress(ip)).toBe(true));
 
   it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '202.96.209.133', '2400:3200::1', '::ffff:8.8.8.8'])('allows %s', (ip) =>
