@@ -32,6 +32,7 @@ import { SignInReset1766200000000 } from './1766200000000-sign-in-reset';
 import { FacilityContact1766300000000 } from './1766300000000-facility-contact';
 import { InvoicesPerIssuer1766400000000 } from './1766400000000-invoices-per-issuer';
 import { ClearingRunNumbers1766500000000 } from './1766500000000-clearing-run-numbers';
+import { DeliveryLeasesIndexed1766600000000 } from './1766600000000-delivery-leases-indexed';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -69,4 +70,5 @@ export const MIGRATIONS = [
   FacilityContact1766300000000,
   InvoicesPerIssuer1766400000000,
   ClearingRunNumbers1766500000000,
+  DeliveryLeasesIndexed1766600000000,
 ];

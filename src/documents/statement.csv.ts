@@ -7,14 +7,14 @@ import { CsvColumn, statementTemplate } from './templates';
 export const csvText = (value: string): string => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
 /**
- * The statement's lines for the treasury: UTF-8 with BOM (Excel), CRLF, amounts in fen and in yuan. The batch is named
- * as its PDF names it (the readable number, or the id of a batch prepared before numbers), so the two match line by line.
+ * The statement's lines for the treasury: UTF-8 with BOM (Excel), CRLF, amounts in fen and in yuan. The columns before
+ * the last are a file format others import (docs/adr/0009) and stay as they were; the last names the batch as its PDF
+ * does (the readable number, or the id of a batch prepared before numbers), so the two match line by line.
  */
 export function statementLinesCsv(d: StatementData): string {
   assertStatementTotal(d);
   const t = statementTemplate();
   const records = d.lines.map((l, i): Record<CsvColumn, string | number> => ({
-    batchNo: d.batchNo ?? d.settlementId,
     settlementId: d.settlementId,
     index: i + 1,
     payeeName: csvText(l.payeeName),
@@ -28,6 +28,7 @@ export function statementLinesCsv(d: StatementData): string {
     claimCount: l.claimCount,
     amountFen: l.amountFen,
     amountYuan: fenToYuanDecimal(l.amountFen),
+    batchNo: d.batchNo ?? d.settlementId,
   }));
   return stringify(records, { bom: true, header: true, columns: t.csv.columns, record_delimiter: 'windows' });
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Row } from '../common/persistence/database';
 import { isUniqueViolation } from '../common/persistence/db-errors';
-import { join, sql } from '../common/persistence/sql';
+import { empty, join, sql } from '../common/persistence/sql';
 import type { WebhookEndCause } from './webhook.rules';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -108,10 +108,10 @@ const toAttempt = (r: Row): WebhookAttempt => ({
 
 const DELIVERY_COLUMNS = sql`d.*, e.type AS event_type`;
 
-/** Webhook subscriptions, their deliveries (leased by any node through guarded updates) and the attempts log. */
 /** Attempts of one subscription under way at once, on all nodes together (due). */
 export const PER_SUBSCRIPTION_IN_FLIGHT = 10;
 
+/** Webhook subscriptions, their deliveries (leased by any node through guarded updates) and the attempts log. */
 @Injectable()
 export class WebhookRepository {
   constructor(private readonly db: Database) {}
@@ -213,23 +213,34 @@ export class WebhookRepository {
    * Pending deliveries due now and not leased by a live node, of live subscriptions: candidates to claim, oldest first,
    * but no more of one subscription than leave it PER_SUBSCRIPTION_IN_FLIGHT attempts under way on all nodes together.
    * A receiver that never answers (or an owner making events by the thousand for one) then holds a few attempts, not
-   * every node's: the other subscriptions' deliveries are claimed beside its backlog, not after it.
+   * every node's: the other subscriptions' deliveries are claimed beside its backlog, not after it. The leases are
+   * counted first through (status, lease_expires_at) — a few hundred rows at most — so that the subscriptions at their
+   * share are left out of the one ordered read; the rest are trimmed to their share here.
    */
   async due(now: string, limit: number): Promise<string[]> {
+    const leased = new Map<string, number>();
+    for (const r of await this.db.rows(
+      sql`SELECT subscription_id, COUNT(*) AS n FROM webhook_delivery WHERE status = 'pending' AND lease_expires_at > ${now}
+          GROUP BY subscription_id`,
+    )) {
+      leased.set(r.subscription_id as string, Number(r.n));
+    }
+    const full = [...leased].filter(([, n]) => n >= PER_SUBSCRIPTION_IN_FLIGHT).map(([id]) => id);
     const rows = await this.db.rows(
-      sql`SELECT id FROM (
-            SELECT d.id, d.next_attempt_at, d.event_seq,
-                   ROW_NUMBER() OVER (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.event_seq) + COALESCE(l.leased, 0) AS place
-            FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
-              LEFT JOIN (SELECT subscription_id, COUNT(*) AS leased FROM webhook_delivery
-                         WHERE status = 'pending' AND lease_expires_at > ${now} GROUP BY subscription_id) l
-                ON l.subscription_id = d.subscription_id
-            WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now})
-              AND s.deleted_at IS NULL
-          ) due WHERE place <= ${PER_SUBSCRIPTION_IN_FLIGHT}
-          ORDER BY next_attempt_at, event_seq LIMIT ${limit}`,
+      sql`SELECT d.id, d.subscription_id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
+          WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now})
+            AND s.deleted_at IS NULL${full.length > 0 ? sql` AND d.subscription_id NOT IN (${join(full.map((id) => sql`${id}`))})` : empty}
+          ORDER BY d.next_attempt_at, d.event_seq LIMIT ${limit}`,
     );
-    return rows.map((r) => r.id as string);
+    const taken = new Map<string, number>();
+    return rows
+      .filter((r) => {
+        const subscription = r.subscription_id as string;
+        const n = (taken.get(subscription) ?? leased.get(subscription) ?? 0) + 1;
+        taken.set(subscription, n);
+        return n <= PER_SUBSCRIPTION_IN_FLIGHT;
+      })
+      .map((r) => r.id as string);
   }
 
   /**

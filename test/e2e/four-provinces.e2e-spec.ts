@@ -400,7 +400,7 @@ describe('four provinces: claims, settlement and clearing', () => {
       .replace(/^\uFEFF/, '')
       .trim()
       .split('\r\n');
-    expect(rows[0]).toBe('结算批次号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,系统编号');
+    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号');
     expect(
       rows
         .slice(1)

@@ -376,7 +376,7 @@ describe('settlement', () => {
         .expect(200);
       expect(pdf.headers['content-type']).toBe('application/pdf');
       expect(Number(pdf.headers['content-length'])).toBeGreaterThan(5_000);
-      // Both files go by the number the statement prints, the CSV's first column too; the id is its last.
+      // Both files go by the number the statement prints; the CSV's columns stay as importers know them, the number last.
       const { batchNo } = (await t.http.get(`/api/settlements/${batchId}`).set(await t.as('platform'))).body;
       expect(batchNo).toMatch(/^340100-\d{4}-\d{4}$/);
       expect(pdf.headers['content-disposition']).toBe(`inline; filename="settlement-${batchNo}.pdf"`);
@@ -392,8 +392,8 @@ describe('settlement', () => {
           .split('\r\n')
           .filter(Boolean),
       ).toEqual([
-        '结算批次号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,系统编号',
-        `${batchNo},1,上海微观表征公共服务平台,${shLab.creditCode},上海市,,,1,40000,400.00,${batchId}`,
+        '结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号',
+        `${batchId},1,上海微观表征公共服务平台,${shLab.creditCode},上海市,,,1,40000,400.00,${batchNo}`,
       ]);
       for (const path of ['statement', 'lines.csv']) {
         await t.http
