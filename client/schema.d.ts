@@ -2961,7 +2961,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "sanction_recorded" | "mfa_enabled" | "password_changed" | "sign_in_reset";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "sanction_recorded" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -8332,7 +8332,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE */
+            /** @description VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE, NOT_QUALIFIED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9040,6 +9040,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description NOT_QUALIFIED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
             503: {
                 headers: {
@@ -9556,7 +9565,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE, OUTSIDE_OPENING_HOURS, BOOKING_NOTICE, NOT_QUALIFIED, LIMIT_REACHED */
+            /** @description VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE, NOT_QUALIFIED, OUTSIDE_OPENING_HOURS, BOOKING_NOTICE, LIMIT_REACHED */
             422: {
                 headers: {
                     [name: string]: unknown;

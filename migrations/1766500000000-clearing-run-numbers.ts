@@ -24,11 +24,17 @@ export class ClearingRunNumbers1766500000000 implements MigrationInterface {
     for (const run of unnumbered) {
       const year = new Date(Date.parse(run.created_at) + BEIJING_OFFSET_MS).getUTCFullYear();
       if (!last.has(year)) {
-        const [row]: { last_value: number }[] = await queryRunner.query(
+        // After the counter and after any number given already, whichever is higher: a run numbered by a pass that
+        // died before it wrote the counter keeps its number, and no other takes it.
+        const [counter]: { last_value: number }[] = await queryRunner.query(
           `SELECT last_value FROM serial_counter WHERE prefix = 'QS' AND year = ?`,
           [year],
         );
-        last.set(year, Number(row?.last_value ?? 0));
+        const [given]: { run_no: string | null }[] = await queryRunner.query(
+          `SELECT MAX(run_no) AS run_no FROM clearing_run WHERE run_no LIKE ?`,
+          [`QS-${year}-%`],
+        );
+        last.set(year, Math.max(Number(counter?.last_value ?? 0), given?.run_no ? Number(given.run_no.slice(-4)) : 0));
       }
       const n = last.get(year)! + 1;
       last.set(year, n);

@@ -63,7 +63,7 @@ export class ApiKeysService {
       this.uow.record(apiKeyEntry(apiKey, 'api_key.created', { name, readOnly, prefix: apiKey.prefix }));
       // Its maker hears of it: a key made with a stolen password acts for the organization until someone sees it.
       const access = readOnly ? '只读' : '可读写';
-      await this.notifier.toUser(actor.userId, 'api_key_created', apiKey.createdAt, { name, prefix: apiKey.prefix, access });
+      await this.notifier.toUser(actor.userId, 'api_key_created', apiKey.createdAt, { name, prefix: apiKey.prefix, access }, apiKey.id);
     });
     return { apiKey, key };
   }

@@ -6,12 +6,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { CredentialEndCause, webhookDeleted } from '../webhooks/webhook.rules';
 
-/**
- * What a person's sign-in made that goes on acting without it — the API keys they made and the webhooks of theirs and
- * of those keys — ended in the caller's unit when that sign-in can no longer be trusted: a password changed or reset,
- * two-factor enabled (a stolen password is why people do either). A key is as trustworthy as the password that made
- * it; calendar feeds end the same way (calendar-feeds.ts).
- */
+/** What MadeByUser ended: counted in the audit entry, the answer and the notice. */
 export type Made = { apiKeysRevoked: number; webhooksEnded: number };
 
 /** The sentence the person's notice adds (templates' {{madeEnded}}): nothing when they had made nothing. */
@@ -20,6 +15,12 @@ export const madeEndedText = (m: Made): string =>
     ? ''
     : `您创建的 API 密钥（${m.apiKeysRevoked} 个）和 Webhook 订阅（${m.webhooksEnded} 个）也已一并停用；如仍需要，请重新创建。`;
 
+/**
+ * What a person's sign-in made that goes on acting without it — the API keys they made and the webhooks of theirs and
+ * of those keys — ended in the caller's unit when that sign-in can no longer be trusted: a password changed or reset,
+ * two-factor enabled (a stolen password is why people do either). A key is as trustworthy as the password that made
+ * it; calendar feeds end the same way (calendar-feeds.ts).
+ */
 @Injectable()
 export class MadeByUser {
   constructor(

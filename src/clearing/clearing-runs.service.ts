@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { provinceOfRegion } from '../common/auth/scope';
-import { clock } from '../common/clock';
+import { beijingYear, clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
@@ -40,15 +40,18 @@ export class ClearingRunsService {
     return this.uow.run(async () => {
       const id = newId();
       const result = await this.clearing.clearForRun(id, to);
+      // One instant names the run's year and its createdAt: a run recorded as a year turns is numbered in the year it
+      // says it was recorded, as the migration numbered the earlier ones.
+      const createdAt = clock.iso();
       const run: Omit<ClearingRun, 'csvSha256'> = {
         id,
-        runNo: await this.runs.nextRunNo(Number(today.slice(0, 4))),
+        runNo: await this.runs.nextRunNo(beijingYear(createdAt)),
         fromDate: from,
         toDate: to,
         grossTotalFen: sum(result.gross),
         transferTotalFen: sum(result.transfers),
         createdBy: actor.userId,
-        createdAt: clock.iso(),
+        createdAt,
       };
       const entries = entriesOf(run.id, result);
       const recorded: ClearingRun = { ...run, csvSha256: sha256(clearingRunCsv(run, entries)) };

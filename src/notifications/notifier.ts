@@ -213,9 +213,10 @@ export class Notifier {
    * Tells a person what was done to their account (two-factor enabled, the password changed, the sign-in reset by an
    * admin) or made with it (an API key, a webhook), in the unit of work that did it, so that an owner whose password
    * someone else holds hears of it by mail.
-   * `at` (the change's instant) makes each change a notice of its own.
+   * `at` (the change's instant) makes each change a notice of its own; a record made (a key, a subscription) is one by
+   * its id, so two made in one millisecond are two notices.
    */
-  async toUser(userId: string, kind: AccountNoticeKind, at: string, vars: Record<string, string> = {}): Promise<void> {
+  async toUser(userId: string, kind: AccountNoticeKind, at: string, vars: Record<string, string> = {}, key = at): Promise<void> {
     const recipient = await this.notifications.recipient(userId);
     if (!recipient) return;
     await this.notify({
@@ -223,7 +224,7 @@ export class Notifier {
       recipients: [recipient],
       entityType: 'user',
       entityId: userId,
-      key: at,
+      key,
       vars: () => ({ username: recipient.username, at: timeText(at), ...vars }),
     });
   }

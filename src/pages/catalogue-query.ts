@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsString, Length, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsString, Length, Max, validateSync } from 'class-validator';
 import { violationsError } from '../common/http/validation';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { PROVINCE_CODES } from '../regions/regions.data';
@@ -14,8 +14,6 @@ export class CatalogueQuery {
   @Transform(blankIsAbsent) @IsOmittable() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
   // A page number that is not a whole number from 1 (page=0, -1, 1.5, x: a link edited by hand) shows the first page.
   @Transform(({ value }) => (Number.isInteger(Number(value)) && Number(value) >= 1 ? Number(value) : 1))
-  @IsInt()
-  @Min(1)
   @Max(10_000)
   page = 1;
 }

@@ -76,6 +76,13 @@ function evaluate(
  * Prices redemptions under a voucher's pinned policy. A quote, a comparison and a hold all evaluate through here with
  * rows read the same way, so a quote and the hold that follows never disagree.
  */
+/** An order priced under the voucher's pinned policy, with what priced it. */
+export interface Evaluated {
+  evaluation: Evaluation;
+  policy: Policy;
+  facility: Facility;
+}
+
 @Injectable()
 export class Quotes {
   /** A quote answers like a hold would, except that a rule's refusal is part of the quote, not an error. */
@@ -118,7 +125,7 @@ export class Quotes {
     facilityId: string,
     quantity: number,
     mode?: RedemptionMode,
-  ): Promise<Outcome<{ evaluation: Evaluation; policy: Policy; facility: Facility }, 'INVALID_STATE' | 'NOT_QUALIFIED'>> {
+  ): Promise<Outcome<Evaluated, 'INVALID_STATE' | 'NOT_QUALIFIED'>> {
     const parties = await this.facilities.withParties(facilityId, voucher.enterpriseId, clock.today());
     if (!parties) throw notFound('facility');
     const { facility, providerSanctioned, enterpriseSanctioned } = parties;

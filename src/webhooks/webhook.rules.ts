@@ -63,9 +63,9 @@ export function receives(s: WebhookSubscription, e: DomainEvent): boolean {
   return !!s.organizationId && (e.organizationId === s.organizationId || e.counterpartyId === s.organizationId);
 }
 
-/** Why a subscription ended with the credential that made it. */
 /** A person's sign-in that can no longer be trusted ends what it made (MadeByUser). */
 export type CredentialEndCause = 'user.sign_in_reset' | 'auth.password_changed' | 'auth.mfa_enabled';
+/** Why a subscription ended with the credential that made it. */
 export type WebhookEndCause = 'api_key.revoked' | 'user.disabled' | CredentialEndCause;
 
 /** The audit entry of an ended subscription: by its owner, or with the credential that made it (`cause`). */

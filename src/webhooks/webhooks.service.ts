@@ -118,12 +118,18 @@ export class WebhooksService {
         summary: { url, events: subscription.events },
       });
       // The person whose sign-in (or key) made it hears of it: a stolen password's subscription would otherwise carry the
-      // organization's events out unseen.
-      await this.notifier.toUser(personOf(actor), 'webhook_subscribed', subscription.createdAt, {
-        via: actor.apiKey ? '通过其创建的 API 密钥' : '',
-        events: subscription.events.includes('*') ? '全部' : subscription.events.join('、'),
-        url,
-      });
+      // organization's events out unseen. The receiver by its origin only: a path or query may hold the receiver's token.
+      await this.notifier.toUser(
+        personOf(actor),
+        'webhook_subscribed',
+        subscription.createdAt,
+        {
+          via: actor.apiKey ? '通过其创建的 API 密钥' : '',
+          events: subscription.events.includes('*') ? '全部' : subscription.events.join('、'),
+          receiver: new URL(url).origin,
+        },
+        subscription.id,
+      );
     });
     return { subscription, secret };
   }

@@ -275,6 +275,17 @@ describe('clearing runs', () => {
     const after = await numbered();
     expect(after.map((r) => r.no)).toEqual(after.map((_, i) => runNo(i + 1)));
     expect(after.map((r) => r.no).sort()).toEqual(before.map((r) => r.no).sort());
+    // A pass that died after numbering the first run and before writing the counter: the next numbers the rest after it.
+    const again = t.dataSource.createQueryRunner();
+    try {
+      await new ClearingRunNumbers1766500000000().down(again);
+      await again.query(`ALTER TABLE clearing_run ADD COLUMN run_no varchar(32) NOT NULL DEFAULT ''`);
+      await again.query('UPDATE clearing_run SET run_no = ? WHERE id = ?', [runNo(1), after[0].id]);
+      await new ClearingRunNumbers1766500000000().up(again);
+    } finally {
+      await again.release();
+    }
+    expect(await numbered()).toEqual(after);
     expect((await record(platform, { from: today, to: today }).expect(201)).body.runNo).toBe(runNo(after.length + 1));
   });
 

@@ -126,6 +126,7 @@ export class BookSlot {
         quantity: hours,
         mode: cmd.mode,
         holdFrom: stored(endMs),
+        evaluated: evaluated.value,
       });
       if (!held.ok) {
         // A refused hold is a committed answer too: the hours claimed above go back in the same unit.

@@ -11,7 +11,7 @@ import { Redemption } from '../redemption.entity';
 import { redemptionEntry } from '../redemption.entry';
 import { RedemptionRepository } from '../redemption.repository';
 import { provinceOf } from '../redemption.rules';
-import { ownVoucher, Quotes } from '../quotes';
+import { Evaluated, ownVoucher, Quotes } from '../quotes';
 
 export interface PlaceHoldCommand {
   actor: Actor;
@@ -21,6 +21,8 @@ export interface PlaceHoldCommand {
   mode?: RedemptionMode;
   /** When the policy's hold expiry starts to run: now, or a booking's end (its hold lasts until end + holdExpiryDays). */
   holdFrom?: string;
+  /** This very order as the caller priced it in this unit, under the voucher's lock (a booking): not priced again. */
+  evaluated?: Evaluated;
 }
 
 /** An enterprise orders a quantity at a facility: the subsidy its voucher's pinned policy grants is held on the voucher. */
@@ -54,7 +56,7 @@ export class PlaceHold {
     return this.uow.run(async () => {
       // The voucher's row lock orders concurrent holds: each evaluates the balance the previous one left.
       const voucher = ownVoucher(cmd.actor, await this.vouchers.lock(cmd.voucherId));
-      const evaluated = await this.quotes.evaluate(voucher, cmd.facilityId, cmd.quantity, cmd.mode);
+      const evaluated = cmd.evaluated ? ok(cmd.evaluated) : await this.quotes.evaluate(voucher, cmd.facilityId, cmd.quantity, cmd.mode);
       if (!evaluated.ok) return evaluated;
       const { evaluation: e, policy, facility } = evaluated.value;
       if (e.refusal) return refusedFor(e.refusal);
