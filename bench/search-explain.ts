@@ -132,6 +132,7 @@ async function main() {
   const scope = { category: 'testing', maxPriceFen: MAX_FEN, now, today: beijingDate(now) };
   const priceable = {
     runs,
+    enterpriseId: enterprise.id,
     relatedTo: policy.terms.relatedPartyBan ? { group, codes: [...group, ...enterprise.relatedCreditCodes] } : null,
   };
   for (const run of runs.keys()) {

@@ -22,10 +22,27 @@ export interface ComparisonScope {
 }
 
 /** What a comparison prices without refusal beyond its scope (comparisonRuns, and the per-provider rules). */
+/**
+ * The facility (f) is self-operated under a calendar that requires qualification, and its provider has not qualified
+ * `enterprise`: by the calendar's and the qualification's primary keys.
+ */
+const unqualifiedSql = (enterprise: Sql): Sql =>
+  sql`EXISTS (SELECT 1 FROM facility_calendar c WHERE c.facility_id = f.id AND c.requires_qualification <> 0
+    AND NOT EXISTS (SELECT 1 FROM facility_qualification q WHERE q.facility_id = f.id AND q.enterprise_id = ${enterprise}))`;
+
 export interface Priceable {
   runs: { provincePrefixes: string[]; minUnitPriceFen: number }[];
+  /** The enterprise comparing: a facility whose calendar requires qualification it lacks is refused. */
+  enterpriseId: string;
   /** Where the policy bans related parties: the enterprise's group (itself and its controller) and those plus its related codes. */
   relatedTo: { group: string[]; codes: string[] } | null;
+}
+
+/** A facility of a comparison, its provider, and whether the comparing enterprise lacks the qualification it asks. */
+export interface Comparable {
+  facility: Facility;
+  provider: Organization;
+  unqualified: boolean;
 }
 
 /** A provider as its facilities' public reads show it: its name, and whether it is listed (providerListedSql). */
@@ -150,8 +167,7 @@ export class FacilityRepository {
         ${sanctionedSql('p', today)} AS provider_sanctioned,
         ${sanctionedSql('e', today)} AS enterprise_sanctioned,
         ${recordedRelationColumns('e')},
-        EXISTS (SELECT 1 FROM facility_calendar c WHERE c.facility_id = f.id AND c.requires_qualification <> 0
-          AND NOT EXISTS (SELECT 1 FROM facility_qualification q WHERE q.facility_id = f.id AND q.enterprise_id = e.id)) AS enterprise_unqualified
+        ${unqualifiedSql(sql`e.id`)} AS enterprise_unqualified
         FROM facility f JOIN organization p ON p.id = f.provider_id JOIN organization e ON e.id = ${enterpriseId} WHERE f.id = ${facilityId}`,
     );
     if (!row) return undefined;
@@ -197,10 +213,11 @@ export class FacilityRepository {
    */
   private priceable(p: Priceable): Sql {
     if (p.runs.length === 0) return sql`1 = 0`;
-    const inRun = join(
+    const runs = join(
       p.runs.map((r) => sql`(SUBSTR(f.province_code, 1, 2) IN (${join(r.provincePrefixes)}) AND f.unit_price_fen >= ${r.minUnitPriceFen})`),
       ' OR ',
     );
+    const inRun = sql`(${runs}) AND NOT ${unqualifiedSql(sql`${p.enterpriseId}`)}`;
     // areRelated in SQL: the provider or its controller among the enterprise's group and related codes, or the
     // provider's declared codes (a JSON array of strings) naming the enterprise's group. No term can be NULL.
     if (!p.relatedTo) return sql`(${inRun})`;
@@ -213,9 +230,16 @@ export class FacilityRepository {
     return sql`((${inRun}) AND NOT (${related}))`;
   }
 
-  private async comparable(where: Sql): Promise<{ facility: Facility; provider: Organization }[]> {
-    const rows = await this.db.rows(sql`SELECT ${this.db.columns(Facility, 'f')}, ${this.db.columns(Organization, 'o')} ${where}`);
-    return rows.map((row) => ({ facility: this.db.hydrate(Facility, row, 'f'), provider: this.db.hydrate(Organization, row, 'o') }));
+  private async comparable(p: Priceable, where: Sql): Promise<Comparable[]> {
+    const rows = await this.db.rows(
+      sql`SELECT ${this.db.columns(Facility, 'f')}, ${this.db.columns(Organization, 'o')},
+            ${unqualifiedSql(sql`${p.enterpriseId}`)} AS unqualified ${where}`,
+    );
+    return rows.map((row) => ({
+      facility: this.db.hydrate(Facility, row, 'f'),
+      provider: this.db.hydrate(Organization, row, 'o'),
+      unqualified: Number(row.unqualified) === 1,
+    }));
   }
 
   /**
@@ -253,25 +277,18 @@ export class FacilityRepository {
   }
 
   /** The cheapest `limit` priceable facilities of one run, by (unit price, id): the index order, no sort. */
-  priceableInRun(
-    scope: ComparisonScope,
-    p: Priceable,
-    run: number,
-    limit: number,
-  ): Promise<{ facility: Facility; provider: Organization }[]> {
+  priceableInRun(scope: ComparisonScope, p: Priceable, run: number, limit: number): Promise<Comparable[]> {
     return this.comparable(
+      p,
       sql`${this.inCategory(scope)} AND ${this.priceable({ ...p, runs: [p.runs[run]] })} ORDER BY f.unit_price_fen, f.id LIMIT ${limit}`,
     );
   }
 
   /** The facilities a comparison would refuse, by (unit price, id), which is their ranking: a refusal pays the fee. */
-  refusedInCategory(
-    scope: ComparisonScope,
-    p: Priceable,
-    page: { limit: number; offset: number },
-  ): Promise<{ facility: Facility; provider: Organization }[]> {
+  refusedInCategory(scope: ComparisonScope, p: Priceable, page: { limit: number; offset: number }): Promise<Comparable[]> {
     // CASE, not NOT: whatever the predicate, each facility lands on exactly one side.
     return this.comparable(
+      p,
       sql`${this.inCategory(scope)} AND (CASE WHEN ${this.priceable(p)} THEN 0 ELSE 1 END) = 1
           ORDER BY f.unit_price_fen, f.id LIMIT ${page.limit} OFFSET ${page.offset}`,
     );

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
-import { catalogued, notFound } from '../common/errors/domain-error';
+import { catalogued, cataloguedRefusal, notFound } from '../common/errors/domain-error';
 import { MAX_FEN } from '../common/http/validators';
 import { ok, Outcome, refusedBy, unwrap } from '../common/use-case';
 import { BookingRepository } from '../bookings/booking.repository';
 import { firstFreeSlot } from '../bookings/booking.rules';
 import { FacilityView } from '../facilities/facility.dto';
 import { Facility } from '../facilities/facility.entity';
-import { FacilityRepository } from '../facilities/facility.repository';
+import { Comparable, FacilityRepository } from '../facilities/facility.repository';
 import { Organization } from '../organizations/organization.entity';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { withNoticeEnded } from '../organizations/organization.time-rules';
@@ -20,7 +20,7 @@ import { RedemptionMode } from '../policies/policy.types';
 import { Voucher } from '../vouchers/voucher.entity';
 import { VoucherRepository } from '../vouchers/voucher.repository';
 import { ComparisonPage, CompareQuery, QuoteQuery, QuoteView } from './redemption.dto';
-import { byWhatTheEnterprisePays, comparisonRuns, Evaluation, evaluateRedemption, Party, partyGroup } from './redemption.rules';
+import { byWhatTheEnterprisePays, comparisonRuns, Evaluation, evaluateRedemption, Party, partyGroup, refusedAs } from './redemption.rules';
 
 /** Only the enterprise holding a voucher may price or spend it; to anyone else it does not exist. */
 export function ownVoucher(actor: Actor, voucher: Voucher | null | undefined): Voucher {
@@ -177,12 +177,13 @@ export class Quotes {
     const group = partyGroup(party(enterprise));
     const priceable = {
       runs,
+      enterpriseId: enterprise.id,
       relatedTo: policy.terms.relatedPartyBan ? { group, codes: [...group, ...enterprise.relatedCreditCodes] } : null,
     };
     const scope = { category: q.category, maxPriceFen: Math.floor(MAX_FEN / q.quantity), now, today };
     const end = q.offset + q.limit;
 
-    const priced: Found[] = [];
+    const priced: Comparable[] = [];
     let allPriceableRead = true;
     for (const run of runs.keys()) {
       const rows = await this.facilities.priceableInRun(scope, priceable, run, end);
@@ -201,14 +202,14 @@ export class Quotes {
       today,
     );
     const sides = { voucher, enterprise, enterpriseSanctioned, policy };
-    const ranked = (rows: Found[]) =>
+    const ranked = (rows: Comparable[]) =>
       rows
-        .map(({ facility, provider }) => ({
-          id: facility.id,
-          facility,
-          provider,
-          evaluation: evaluate(sides, facility, withNoticeEnded(provider, now), sanctioned.has(provider.creditCode), q.quantity, q.mode),
-        }))
+        .map(({ facility, provider, unqualified }) => {
+          const priced = evaluate(sides, facility, withNoticeEnded(provider, now), sanctioned.has(provider.creditCode), q.quantity, q.mode);
+          // As a quote of it says first (evaluate above): self-operation its lab has not qualified the enterprise for.
+          const evaluation = unqualified ? refusedAs(priced, cataloguedRefusal('NOT_QUALIFIED', 'bookings.notQualified')) : priced;
+          return { id: facility.id, facility, provider, evaluation };
+        })
         .sort(byWhatTheEnterprisePays);
     const page = [...ranked(priced).slice(q.offset, end), ...ranked(refused)];
     // Free slots only for the page shown: each costs a read of the facility's booked hours.
@@ -220,5 +221,3 @@ export class Quotes {
     return { items, total: await this.facilities.countInCategory(scope) };
   }
 }
-
-type Found = { facility: Facility; provider: Organization };

@@ -104,6 +104,9 @@ const modeOf = (terms: PolicyTerms, mode?: RedemptionMode): RedemptionMode =>
 const ratioWithBonus = (terms: PolicyTerms, categoryRatioBp: number, crossProvince: boolean): number =>
   Math.min(categoryRatioBp + (crossProvince ? 0 : terms.localBonusBp), FULL_BP);
 
+/** A priced order refused after all (by a rule outside the policy): nothing held, the enterprise pays the fee. */
+export const refusedAs = (e: Evaluation, refusal: Refusal): Evaluation => ({ ...e, subsidyFen: 0, selfPayFen: e.feeFen, refusal });
+
 /**
  * Prices a redemption under the voucher's pinned policy and returns the first rule that forbids it.
  * A refused evaluation carries no subsidy (subsidyFen 0, selfPayFen = feeFen), so nothing can be held from it.

@@ -301,6 +301,15 @@ describe('instrument booking', () => {
     const quote = () => t.http.get(`/api/facilities/${selfOperated}/quote?voucherId=${v.id}&quantity=2`).set(auth(e.token));
     expect((await quote().expect(422)).body.code).toBe('NOT_QUALIFIED');
     expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0 });
+    // The comparison says so too: refused, ranked with the refused, the fee the enterprise's to pay.
+    const compared = async () =>
+      (
+        (await t.http.get('/api/quotes').query({ category: 'testing', voucherId: v.id }).set(auth(e.token)).expect(200)).body.items as {
+          facility: { id: string };
+          quote: { feeFen: number; subsidyFen: number; selfPayFen: number; refusal?: { code: string } };
+        }[]
+      ).find((i) => i.facility.id === selfOperated)!.quote;
+    expect(await compared()).toMatchObject({ feeFen: TEM_PRICE, subsidyFen: 0, selfPayFen: TEM_PRICE, refusal: { code: 'NOT_QUALIFIED' } });
     await t.http
       .post(`/api/facilities/${selfOperated}/qualified`)
       .set(auth(otherLab.token))
@@ -319,6 +328,7 @@ describe('instrument booking', () => {
     expect([again.status, again.body.code]).toEqual([409, 'DUPLICATE']);
     await book(e, v.id, at(5, 10), at(5, 11), selfOperated).expect(201);
     await quote().expect(200);
+    expect((await compared()).refusal).toBeUndefined();
     await order().expect(201);
   });
 
