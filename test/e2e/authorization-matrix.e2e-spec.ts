@@ -108,7 +108,7 @@ const MATRIX: Row[] = [
   r('GET /api/bookings',                              '401 ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/bookings/{id}',                         '401 ok   404  ok   404  ok   404  ok', { id: (w) => w.bookingId }),
   r('POST /api/bookings/{id}/cancel',                 '401 ok   404  ok   404  403  403  403', { id: (w) => w.booking(), fresh: true }),
-  r('POST /api/bookings/{id}/usage',                  '401 403  403  ok   404  403  403  403', { id: (w) => w.startedBooking(), fresh: true, body: () => ({ actualHours: 1 }) }),
+  r('POST /api/bookings/{id}/usage',                  '401 403  403  ok   404  403  403  403', { id: (w) => w.pastBooking(), fresh: true, body: () => ({ actualHours: 1 }) }),
   // the feed's secret file name is its credential; anyone may make one for its organization except staff, who have none
   r('POST /api/calendar/feed',                        '401 ok   ok   ok   ok   403  403  403'),
   r('GET /api/calendar/{feed}',                       'ok  ok   ok   ok   ok   ok   ok   ok', { id: (w) => w.feedFile() }),

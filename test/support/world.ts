@@ -96,11 +96,11 @@ export class World {
     return (await this.t.http.post('/api/bookings').set(auth(this.enterprise.token)).send(this.nextBooking()).expect(201)).body.id;
   }
 
-  /** A fresh booking that has started: business time moves on past its start. */
-  async startedBooking(): Promise<string> {
+  /** A fresh booking whose hour has passed (usage is recorded once the hours have): business time moves past its end. */
+  async pastBooking(): Promise<string> {
     const id = await this.booking();
     const { body } = await this.t.http.get(`/api/bookings/${id}`).set(auth(this.enterprise.token)).expect(200);
-    clock.travel(Date.parse(body.start) - clock.now().getTime() + 60_000);
+    clock.travel(Date.parse(body.end) - clock.now().getTime() + 60_000);
     return id;
   }
 
