@@ -21,7 +21,6 @@ export interface ComparisonScope {
   today: string;
 }
 
-/** What a comparison prices without refusal beyond its scope (comparisonRuns, and the per-provider rules). */
 /**
  * The facility (f) is self-operated under a calendar that requires qualification, and its provider has not qualified
  * `enterprise`: by the calendar's and the qualification's primary keys.
@@ -30,6 +29,7 @@ const unqualifiedSql = (enterprise: Sql): Sql =>
   sql`EXISTS (SELECT 1 FROM facility_calendar c WHERE c.facility_id = f.id AND c.requires_qualification <> 0
     AND NOT EXISTS (SELECT 1 FROM facility_qualification q WHERE q.facility_id = f.id AND q.enterprise_id = ${enterprise}))`;
 
+/** What a comparison prices without refusal beyond its scope (comparisonRuns, and the per-provider rules). */
 export interface Priceable {
   runs: { provincePrefixes: string[]; minUnitPriceFen: number }[];
   /** The enterprise comparing: a facility whose calendar requires qualification it lacks is refused. */

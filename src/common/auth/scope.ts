@@ -1,7 +1,6 @@
 import { Actor } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { translate } from '../i18n/messages';
-
 import { bureausOver } from '../../regions/regions.data';
 
 export { provinceOfRegion } from '../../regions/regions.data';
