@@ -229,7 +229,7 @@ export class WebhookRepository {
     const rows = await this.db.rows(
       sql`SELECT d.id, d.subscription_id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
           WHERE d.status = 'pending' AND d.next_attempt_at <= ${now} AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now})
-            AND s.deleted_at IS NULL${full.length > 0 ? sql` AND d.subscription_id NOT IN (${join(full.map((id) => sql`${id}`))})` : empty}
+            AND s.deleted_at IS NULL${full.length > 0 ? sql` AND d.subscription_id NOT IN (${join(full)})` : empty}
           ORDER BY d.next_attempt_at, d.event_seq LIMIT ${limit}`,
     );
     const taken = new Map<string, number>();

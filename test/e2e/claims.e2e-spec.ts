@@ -195,24 +195,13 @@ describe('claims', () => {
     });
 
     it('blocks a sanctioned claimant: 422 SANCTIONED', async () => {
-      const lab = await t.registerProvider('310000', { name: '上海某检测公司' });
-      const facility = await t.http
-        .post('/api/facilities')
-        .set(auth(lab.token))
-        .send({ name: '元素分析', category: 'testing', unit: 'sample', unitPriceFen: 10_000 })
-        .expect(201);
-      const held = await t.http
-        .post('/api/redemptions')
-        .set(auth(hefeiEnterprise.token))
-        .send({ voucherId: hefeiEnterprise.voucherId, facilityId: facility.body.id, quantity: 2 })
-        .expect(201);
-      await captureConfirmed(t, lab.token, hefeiEnterprise.token, held.body.id, 2);
+      const { lab, redemptionId } = await usageAtNewLab();
       await t.http
         .post('/api/sanctions')
         .set(await t.as('bureau-ah'))
         .send({ creditCode: lab.creditCode, reason: '伪造检测报告' })
         .expect(201);
-      const res = await submit(lab, { redemptionIds: [held.body.id], evidence: EVIDENCE }).expect(422);
+      const res = await submit(lab, { redemptionIds: [redemptionId], evidence: EVIDENCE }).expect(422);
       expect(res.body.code).toBe('SANCTIONED');
     });
 
