@@ -59,7 +59,7 @@ export class ApiKeysController {
   @HttpCode(204)
   @Authenticated()
   @ApiNoContentResponse({ description: 'revoked' })
-  async revoke(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<void> {
+  async revoke(@CurrentActor() actor: Actor, @Param('id', new IdPipe('API key')) id: string): Promise<void> {
     await this.keys.revoke(actor, id);
   }
 }

@@ -80,7 +80,7 @@ export class UsersController {
   @HttpCode(200)
   @ApiOkResponse({ type: ActivatedUserView })
   @Refuses(UsersService.activateRefusals)
-  async activate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ActivatedUserView> {
+  async activate(@CurrentActor() actor: Actor, @Param('id', new IdPipe('user')) id: string): Promise<ActivatedUserView> {
     return unwrap(await this.users.activate(actor, id));
   }
 
@@ -97,7 +97,7 @@ export class UsersController {
   @HttpCode(200)
   @ApiOkResponse({ type: SignInResetView })
   @Refuses(UsersService.resetRefusals)
-  async resetSignIn(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SignInResetView> {
+  async resetSignIn(@CurrentActor() actor: Actor, @Param('id', new IdPipe('user')) id: string): Promise<SignInResetView> {
     return unwrap(await this.users.resetSignIn(actor, id));
   }
 
@@ -113,7 +113,7 @@ export class UsersController {
   @HttpCode(200)
   @ApiOkResponse({ type: StaffUserView })
   @Refuses(UsersService.disableRefusals)
-  async disable(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StaffUserView> {
+  async disable(@CurrentActor() actor: Actor, @Param('id', new IdPipe('user')) id: string): Promise<StaffUserView> {
     return unwrap(await this.users.disable(actor, id));
   }
 }

@@ -61,7 +61,11 @@ export class FacilityCalendarsController {
   @Authenticated('provider')
   @ApiOkResponse({ type: CalendarView })
   @Refuses(CalendarsService.setRefusals)
-  async set(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: CalendarInput): Promise<CalendarView> {
+  async set(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('facility')) id: string,
+    @Body() body: CalendarInput,
+  ): Promise<CalendarView> {
     return unwrap(await this.calendars.set(actor, id, body));
   }
 
@@ -75,7 +79,7 @@ export class FacilityCalendarsController {
   })
   @Public()
   @ApiOkResponse({ type: CalendarView })
-  calendar(@Param('id', IdPipe) id: string): Promise<CalendarView> {
+  calendar(@Param('id', new IdPipe('facility')) id: string): Promise<CalendarView> {
     return this.calendars.get(id);
   }
 
@@ -89,7 +93,7 @@ export class FacilityCalendarsController {
   })
   @Public()
   @ApiOkResponse({ type: AvailabilityView })
-  availability(@Param('id', IdPipe) id: string, @Query() q: AvailabilityQuery): Promise<AvailabilityView> {
+  availability(@Param('id', new IdPipe('facility')) id: string, @Query() q: AvailabilityQuery): Promise<AvailabilityView> {
     return this.calendars.availability(id, q);
   }
 
@@ -106,7 +110,7 @@ export class FacilityCalendarsController {
   @Refuses(CalendarsService.qualifyRefusals)
   async qualify(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('facility')) id: string,
     @Body() body: QualificationInput,
   ): Promise<QualificationView> {
     return unwrap(await this.calendars.qualify(actor, id, body.enterpriseId));
@@ -169,7 +173,7 @@ export class BookingsController {
   })
   @Authenticated()
   @ApiOkResponse({ type: BookingView })
-  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<BookingView> {
+  get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('booking')) id: string): Promise<BookingView> {
     return this.queries.get(actor, id);
   }
 
@@ -185,7 +189,7 @@ export class BookingsController {
   @Authenticated('enterprise', 'provider')
   @ApiOkResponse({ type: BookingView })
   @Refuses(CancelBooking)
-  async cancel(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<BookingView> {
+  async cancel(@CurrentActor() actor: Actor, @Param('id', new IdPipe('booking')) id: string): Promise<BookingView> {
     return view(unwrap(await this.cancelBooking.execute({ actor, bookingId: id })));
   }
 
@@ -202,7 +206,11 @@ export class BookingsController {
   @Authenticated('provider')
   @ApiOkResponse({ type: BookingView })
   @Refuses(RecordBookingUsage)
-  async usage(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: UsageInput): Promise<BookingView> {
+  async usage(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('booking')) id: string,
+    @Body() body: UsageInput,
+  ): Promise<BookingView> {
     return view(unwrap(await this.recordUsage.execute({ actor, bookingId: id, actualHours: body.actualHours })));
   }
 }

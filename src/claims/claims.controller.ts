@@ -67,7 +67,7 @@ export class ClaimsController {
   })
   @Authenticated()
   @ApiOkResponse({ type: ClaimView })
-  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClaimView> {
+  async get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('claim')) id: string): Promise<ClaimView> {
     return ClaimView.of(await this.queries.get(actor, id));
   }
 
@@ -92,7 +92,7 @@ export class ClaimsController {
   @Refuses(DecideClaim)
   async approve(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('claim')) id: string,
     @Body() body: ApproveClaimInput,
     @Res({ passthrough: true }) res: HttpReply,
   ): Promise<ClaimView> {
@@ -116,7 +116,11 @@ export class ClaimsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'rejected; its redemptions can be claimed again, unless rejected for good (final)' })
   @Refuses(DecideClaim)
-  async reject(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RejectClaimInput): Promise<ClaimView> {
+  async reject(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('claim')) id: string,
+    @Body() body: RejectClaimInput,
+  ): Promise<ClaimView> {
     return ClaimView.of(
       unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'reject', reason: body.reason, final: body.final ?? false })),
     );

@@ -54,7 +54,7 @@ export class ClearingRunsController {
   })
   @Authenticated('platform', 'bureau')
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ClearingRunView) }, { $ref: getSchemaPath(ProvincePositionView) }] } })
-  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<ClearingRunView | ProvincePositionView> {
+  get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('clearing run')) id: string): Promise<ClearingRunView | ProvincePositionView> {
     return this.runs.get(actor, id);
   }
 
@@ -71,7 +71,7 @@ export class ClearingRunsController {
   @ApiProduces('application/pdf')
   @ApiOkResponse({ description: 'the PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } })
   @Header('Content-Type', 'application/pdf')
-  async pdf(@Param('id', IdPipe) id: string): Promise<StreamableFile> {
+  async pdf(@Param('id', new IdPipe('clearing run')) id: string): Promise<StreamableFile> {
     const { runNo, pdf } = await this.runs.pdf(id);
     return new StreamableFile(pdf, {
       type: 'application/pdf',
@@ -92,7 +92,7 @@ export class ClearingRunsController {
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'the CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
   @Header('Content-Type', 'text/csv; charset=utf-8')
-  async csv(@Param('id', IdPipe) id: string): Promise<StreamableFile> {
+  async csv(@Param('id', new IdPipe('clearing run')) id: string): Promise<StreamableFile> {
     const { runNo, csv } = await this.runs.csv(id);
     return new StreamableFile(Buffer.from(csv, 'utf8'), {
       type: 'text/csv; charset=utf-8',

@@ -128,7 +128,7 @@ export class FacilitiesController {
   })
   @Public()
   @ApiOkResponse({ type: FacilityView })
-  get(@Param('id', IdPipe) id: string): Promise<FacilityView> {
+  get(@Param('id', new IdPipe('facility')) id: string): Promise<FacilityView> {
     return this.facilities.get(id);
   }
 
@@ -141,7 +141,7 @@ export class FacilitiesController {
   })
   @Public()
   @ApiOkResponse({ type: RatingPage })
-  ratings(@Param('id', IdPipe) id: string, @Query() q: PageQuery): Promise<RatingPage> {
+  ratings(@Param('id', new IdPipe('facility')) id: string, @Query() q: PageQuery): Promise<RatingPage> {
     return this.facilities.ratings(id, q);
   }
 
@@ -160,7 +160,11 @@ export class FacilitiesController {
   @Authenticated('provider')
   @ApiOkResponse({ type: FacilityView })
   @Refuses(FacilitiesService.changeRefusals)
-  async update(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: UpdateFacilityInput): Promise<FacilityView> {
+  async update(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('facility')) id: string,
+    @Body() body: UpdateFacilityInput,
+  ): Promise<FacilityView> {
     return unwrap(await this.facilities.update(actor, id, body));
   }
 
@@ -175,7 +179,7 @@ export class FacilitiesController {
   @Authenticated('provider')
   @ApiOkResponse({ type: FacilityView })
   @Refuses(FacilitiesService.changeRefusals)
-  async retire(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<FacilityView> {
+  async retire(@CurrentActor() actor: Actor, @Param('id', new IdPipe('facility')) id: string): Promise<FacilityView> {
     return unwrap(await this.facilities.retire(actor, id));
   }
 }

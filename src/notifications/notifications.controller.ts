@@ -38,7 +38,7 @@ export class NotificationsController {
   @HttpCode(200)
   @Authenticated()
   @ApiOkResponse({ type: NotificationView })
-  async read(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<NotificationView> {
+  async read(@CurrentActor() actor: Actor, @Param('id', new IdPipe('notification')) id: string): Promise<NotificationView> {
     return NotificationView.of(await this.notifications.markRead(actor, id));
   }
 }

@@ -65,7 +65,7 @@ export class OrganizationsController {
   })
   @Authenticated()
   @ApiOkResponse({ type: OrganizationView })
-  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<OrganizationView> {
+  async get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('organization')) id: string): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.get(actor, id));
   }
 
@@ -93,7 +93,7 @@ export class OrganizationsController {
   @Refuses(OrganizationsService.profileRefusals)
   async updateProfile(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('organization')) id: string,
     @Body() body: UpdateProfileInput,
   ): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.updateProfile(actor, id, body));
@@ -112,7 +112,11 @@ export class OrganizationsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: OrganizationView })
   @Refuses(OrganizationsService.admitRefusals)
-  async admit(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: AdmitProviderInput): Promise<OrganizationView> {
+  async admit(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('provider')) id: string,
+    @Body() body: AdmitProviderInput,
+  ): Promise<OrganizationView> {
     return OrganizationView.of(unwrap(await this.organizations.admit(actor, id, body.noticeDays)));
   }
 
@@ -129,7 +133,7 @@ export class OrganizationsController {
   @Refuses(OrganizationsService.suspendRefusals)
   async suspend(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('provider')) id: string,
     @Body() body: SuspendProviderInput,
   ): Promise<OrganizationView> {
     return OrganizationView.of(unwrap(await this.organizations.suspend(actor, id, body.reason)));
@@ -148,7 +152,7 @@ export class OrganizationsController {
   @Refuses(OrganizationsService.verifyRefusals)
   async verify(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('enterprise')) id: string,
     @Body() body: VerifyEnterpriseInput,
   ): Promise<OrganizationView> {
     return OrganizationView.of(unwrap(await this.organizations.verify(actor, id, body.certificateNo)));
@@ -167,7 +171,7 @@ export class OrganizationsController {
   @Refuses(OrganizationsService.verifyRefusals)
   async decline(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('enterprise')) id: string,
     @Body() body: DeclineEnterpriseInput,
   ): Promise<OrganizationView> {
     return OrganizationView.of(unwrap(await this.organizations.decline(actor, id, body.reason)));

@@ -54,7 +54,7 @@ export class SanctionsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: SanctionView })
   @Refuses(SanctionsService.liftRefusals)
-  async lift(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SanctionView> {
+  async lift(@CurrentActor() actor: Actor, @Param('id', new IdPipe('sanction')) id: string): Promise<SanctionView> {
     return SanctionView.of(unwrap(await this.sanctions.lift(actor, id)));
   }
 }

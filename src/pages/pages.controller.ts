@@ -75,7 +75,7 @@ export class PagesController {
 
   @Get('facilities/:id')
   @PublicPage('public, max-age=60')
-  async facility(@Param('id', IdPipe) id: string): Promise<string> {
+  async facility(@Param('id', new IdPipe('facility')) id: string): Promise<string> {
     const facility = await this.facilities.get(id);
     // a facility that takes no bookings (retired, or its provider suspended or sanctioned) shows no slots to pick
     const schedule = facility.unit === 'hour' && facility.bookable ? await this.calendars.nextFree(id, FREE_SLOTS_SHOWN) : null;

@@ -100,7 +100,7 @@ export class PoliciesController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: PolicyView })
   @Refuses(PoliciesService.withdrawRefusals)
-  async withdraw(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string) {
+  async withdraw(@CurrentActor() actor: Actor, @Param('id', new IdPipe('policy')) id: string) {
     return PolicyView.of(unwrap(await this.policies.withdraw(actor, id)));
   }
 

@@ -88,7 +88,7 @@ export class RedemptionsController {
   })
   @Authenticated()
   @ApiOkResponse({ type: RedemptionView })
-  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
+  async get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('redemption')) id: string): Promise<RedemptionView> {
     return RedemptionView.of(await this.queries.get(actor, id));
   }
 
@@ -104,7 +104,11 @@ export class RedemptionsController {
   @Authenticated('provider')
   @ApiOkResponse({ type: RedemptionView })
   @Refuses(CaptureHold)
-  async capture(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: CaptureInput): Promise<RedemptionView> {
+  async capture(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('redemption')) id: string,
+    @Body() body: CaptureInput,
+  ): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.captureHold.execute({ actor, redemptionId: id, actualQuantity: body.actualQuantity })));
   }
 
@@ -119,7 +123,7 @@ export class RedemptionsController {
   @Authenticated('enterprise', 'provider')
   @ApiOkResponse({ type: RedemptionView })
   @Refuses(CancelHold)
-  async cancel(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
+  async cancel(@CurrentActor() actor: Actor, @Param('id', new IdPipe('redemption')) id: string): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.cancelHold.execute({ actor, redemptionId: id })));
   }
 
@@ -134,7 +138,7 @@ export class RedemptionsController {
   @Authenticated('enterprise')
   @ApiOkResponse({ type: RedemptionView })
   @Refuses(ConfirmUsage)
-  async confirm(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<RedemptionView> {
+  async confirm(@CurrentActor() actor: Actor, @Param('id', new IdPipe('redemption')) id: string): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.confirmUsage.execute({ actor, redemptionId: id })));
   }
 
@@ -149,7 +153,11 @@ export class RedemptionsController {
   @Authenticated('enterprise')
   @ApiOkResponse({ type: RedemptionView })
   @Refuses(DisputeUsage)
-  async dispute(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: DisputeInput): Promise<RedemptionView> {
+  async dispute(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('redemption')) id: string,
+    @Body() body: DisputeInput,
+  ): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.disputeUsage.execute({ actor, redemptionId: id, reason: body.reason })));
   }
 
@@ -165,7 +173,11 @@ export class RedemptionsController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: RedemptionView })
   @Refuses(ResolveDispute)
-  async resolve(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ResolveInput): Promise<RedemptionView> {
+  async resolve(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('redemption')) id: string,
+    @Body() body: ResolveInput,
+  ): Promise<RedemptionView> {
     return RedemptionView.of(unwrap(await this.resolveDispute.execute({ actor, redemptionId: id, actualQuantity: body.actualQuantity })));
   }
 
@@ -180,7 +192,11 @@ export class RedemptionsController {
   @Authenticated('enterprise')
   @ApiCreatedResponse({ type: RedemptionRatingView })
   @Refuses(RateService)
-  async rate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: RatingInput): Promise<RedemptionRatingView> {
+  async rate(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('redemption')) id: string,
+    @Body() body: RatingInput,
+  ): Promise<RedemptionRatingView> {
     const rating = unwrap(await this.rateService.execute({ actor, redemptionId: id, ...body }));
     return {
       redemptionId: rating.redemptionId,
@@ -211,7 +227,7 @@ export class FacilityQuotesController {
   @Refuses(Quotes)
   async quote(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('redemption')) id: string,
     @Query() q: QuoteQuery,
     @CallerLanguage() lng: Language,
   ): Promise<QuoteView> {

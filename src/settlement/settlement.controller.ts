@@ -78,7 +78,7 @@ export class SettlementController {
   })
   @Authenticated()
   @ApiOkResponse({ type: SettlementView, description: 'for a payee only its own line, and totalFen is that line’s amount' })
-  get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<SettlementView> {
+  get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('settlement')) id: string): Promise<SettlementView> {
     return this.queries.get(actor, id);
   }
 
@@ -94,7 +94,11 @@ export class SettlementController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: SettlementView, description: 'paid: the payables move to paid in the ledger' })
   @Refuses(PaySettlement)
-  async pay(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: PaySettlementInput): Promise<SettlementView> {
+  async pay(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('settlement')) id: string,
+    @Body() body: PaySettlementInput,
+  ): Promise<SettlementView> {
     return unwrap(await this.paySettlement.execute({ actor, settlementId: id, paymentRef: body.paymentRef }));
   }
 
@@ -114,7 +118,11 @@ export class SettlementController {
     'application/pdf',
   )
   @Header('Content-Type', 'application/pdf')
-  async statement(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: StatementQuery): Promise<StreamableFile> {
+  async statement(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('settlement')) id: string,
+    @Query() q: StatementQuery,
+  ): Promise<StreamableFile> {
     const data = await this.queries.statement(actor, id, q.payeeId);
     const pdf = await this.documents.renderSettlementStatement(data);
     return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="${statementFile(data)}.pdf"` });
@@ -136,7 +144,7 @@ export class SettlementController {
     'text/csv',
   )
   @Header('Content-Type', 'text/csv; charset=utf-8')
-  async linesCsv(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
+  async linesCsv(@CurrentActor() actor: Actor, @Param('id', new IdPipe('settlement')) id: string): Promise<StreamableFile> {
     const data = await this.queries.statement(actor, id);
     return new StreamableFile(Buffer.from(this.documents.settlementLinesCsv(data), 'utf8'), {
       type: 'text/csv; charset=utf-8',

@@ -77,7 +77,11 @@ export class ApplicationsController {
   })
   @Authenticated()
   @ApiOkResponse({ type: ApplicationView })
-  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @CallerLanguage() lng: Language): Promise<ApplicationView> {
+  async get(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('application')) id: string,
+    @CallerLanguage() lng: Language,
+  ): Promise<ApplicationView> {
     const { application, voucher } = await this.queries.application(actor, id);
     return ApplicationView.of(application, lng, voucher);
   }
@@ -103,7 +107,7 @@ export class ApplicationsController {
   @Refuses(DecideApplication)
   async approve(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('application')) id: string,
     @Body() body: ApproveInput,
     @Res({ passthrough: true }) res: HttpReply,
     @CallerLanguage() lng: Language,
@@ -128,7 +132,7 @@ export class ApplicationsController {
   @Refuses(DecideApplication)
   async reject(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
+    @Param('id', new IdPipe('application')) id: string,
     @Body() body: ReasonInput,
     @CallerLanguage() lng: Language,
   ): Promise<ApplicationView> {
@@ -186,7 +190,7 @@ export class VouchersController {
   })
   @Authenticated()
   @ApiOkResponse({ type: VoucherView })
-  async get(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<VoucherView> {
+  async get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('voucher')) id: string): Promise<VoucherView> {
     return VoucherView.of(await this.queries.voucher(actor, id));
   }
 
@@ -202,7 +206,7 @@ export class VouchersController {
   @Authenticated()
   @ApiProduces('application/pdf')
   @Header('Content-Type', 'application/pdf')
-  async certificate(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<StreamableFile> {
+  async certificate(@CurrentActor() actor: Actor, @Param('id', new IdPipe('voucher')) id: string): Promise<StreamableFile> {
     const { serial, pdf } = await this.queries.certificate(actor, id);
     return new StreamableFile(pdf, { type: 'application/pdf', disposition: `inline; filename="${serial}.pdf"` });
   }
@@ -219,7 +223,11 @@ export class VouchersController {
   @Authenticated('bureau')
   @ApiOkResponse({ type: VoucherView })
   @Refuses(RevokeVoucher)
-  async revoke(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Body() body: ReasonInput): Promise<VoucherView> {
+  async revoke(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('voucher')) id: string,
+    @Body() body: ReasonInput,
+  ): Promise<VoucherView> {
     return VoucherView.of(unwrap(await this.revokeVoucher.execute({ actor, voucherId: id, reason: body.reason })));
   }
 }

@@ -67,7 +67,7 @@ export class WebhooksController {
   @HttpCode(204)
   @Authenticated()
   @ApiNoContentResponse({ description: 'ended' })
-  async remove(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string): Promise<void> {
+  async remove(@CurrentActor() actor: Actor, @Param('id', new IdPipe('webhook')) id: string): Promise<void> {
     await this.webhooks.unsubscribe(actor, id);
   }
 
@@ -81,7 +81,11 @@ export class WebhooksController {
   })
   @Authenticated()
   @ApiOkResponse({ type: DeliveryPage })
-  async deliveries(@CurrentActor() actor: Actor, @Param('id', IdPipe) id: string, @Query() q: DeliveryQuery): Promise<DeliveryPage> {
+  async deliveries(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('webhook')) id: string,
+    @Query() q: DeliveryQuery,
+  ): Promise<DeliveryPage> {
     const page = await this.webhooks.deliveries(actor, id, q.limit, q.offset);
     return { items: page.items.map(DeliveryView.of), total: page.total };
   }
@@ -99,8 +103,8 @@ export class WebhooksController {
   @Refuses(WebhooksService.redeliverRefusals)
   async redeliver(
     @CurrentActor() actor: Actor,
-    @Param('id', IdPipe) id: string,
-    @Param('deliveryId', IdPipe) deliveryId: string,
+    @Param('id', new IdPipe('webhook')) id: string,
+    @Param('deliveryId', new IdPipe('delivery')) deliveryId: string,
   ): Promise<DeliveryView> {
     return DeliveryView.of(unwrap(await this.webhooks.redeliver(actor, id, deliveryId)));
   }

@@ -76,6 +76,30 @@ describe('messages in the caller’s language (Accept-Language: zh* → Chinese,
       expect(read.body.message).toBe('未找到通知');
     });
 
+    it('a malformed id is answered as an unknown one is: the route names what it reads, not 未找到记录', async () => {
+      const e = await t.registerEnterprise('310104');
+      const unknown = '00000000-0000-4000-8000-000000000000';
+      const routes: [method: 'get' | 'post', path: string, zh: string][] = [
+        ['get', '/api/vouchers/:id', '未找到创新券'],
+        ['get', '/api/voucher-applications/:id', '未找到创新券申请'],
+        ['get', '/api/redemptions/:id', '未找到核销记录'],
+        ['get', '/api/bookings/:id', '未找到预约'],
+        ['get', '/api/facilities/:id', '未找到仪器或服务'],
+        ['get', '/api/organizations/:id', '未找到机构'],
+        ['get', '/api/webhooks/:id/deliveries', '未找到Webhook 订阅'],
+        ['post', '/api/notifications/:id/read', '未找到通知'],
+      ];
+      for (const [method, path, message] of routes) {
+        const answer = async (id: string, language?: string) => {
+          const req = t.http[method](path.replace(':id', id)).set(auth(e.token));
+          return (await (language ? req.set('Accept-Language', language) : req).expect(404)).body;
+        };
+        expect({ path, body: await answer('not-an-id', 'zh-CN') }).toEqual({ path, body: await answer(unknown, 'zh-CN') });
+        expect((await answer('not-an-id', 'zh-CN')).message).toBe(message);
+        expect({ path, body: await answer('1 OR 1=1') }).toEqual({ path, body: await answer(unknown) });
+      }
+    });
+
     it('a role refusal says which roles may call the route, in either language', async () => {
       const e = await t.registerEnterprise('310104');
       const call = () => t.http.post('/api/settlements').set(auth(e.token)).send({ regionCode: '310000' });

@@ -85,7 +85,7 @@ export class DomainError extends Error {
 }
 
 /** Records named in the catalogues' `records`; any other `what` keeps its English words as detail. */
-const RECORD_NAMES = new Set([
+const RECORD_NAME_LIST = [
   'voucher',
   'redemption',
   'facility',
@@ -97,7 +97,6 @@ const RECORD_NAMES = new Set([
   'application',
   'user',
   'sanction',
-  'record',
   'provider',
   'enterprise',
   'clearing run',
@@ -110,7 +109,10 @@ const RECORD_NAMES = new Set([
   'notification',
   'budget',
   'region',
-]);
+] as const;
+/** What a route reads, as a 404 names it. */
+export type RecordName = (typeof RECORD_NAME_LIST)[number];
+const RECORD_NAMES = new Set<string>(RECORD_NAME_LIST);
 
 export const notFound = (what: string) =>
   new DomainError(
