@@ -1554,7 +1554,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee, whether users must be qualified, and the most hours one enterprise may have booked and not yet over (maxLiveHoursPerEnterprise, 168 when left out).
+         *     Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee, whether users must be qualified, and the most hours one enterprise, and the enterprises under one actual controller together, may have booked and not yet over (maxLiveHoursPerEnterprise, 168 when left out).
          */
         put: operations["FacilityCalendarsController_set"];
         post?: never;
@@ -1641,7 +1641,7 @@ export interface paths {
          *
          *     **Money:** The subsidy for the hours moves on the voucher from available to held.
          *
-         *     An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins. One enterprise’s hours booked on a facility and not yet over stay within its calendar’s maxLiveHoursPerEnterprise (168 by default): 422 LIMIT_REACHED beyond, also when its requests race.
+         *     An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins. One enterprise’s hours booked on a facility and not yet over, and those of the enterprises under one actual controller together, stay within its calendar’s maxLiveHoursPerEnterprise (168 by default): 422 LIMIT_REACHED beyond, also when their requests race.
          */
         post: operations["BookingsController_book"];
         delete?: never;
@@ -3560,7 +3560,7 @@ export interface components {
             /** @example false */
             requiresQualification: boolean;
             /**
-             * @description the most hours one enterprise may have booked on the facility and not yet over (422 LIMIT_REACHED beyond); left out, the facility keeps its cap (168 for a new calendar)
+             * @description the most hours one enterprise may have booked on the facility and not yet over, and the enterprises under one actual controller together (422 LIMIT_REACHED beyond); left out, the facility keeps its cap (168 for a new calendar)
              * @default 168
              * @example 168
              */

@@ -100,7 +100,7 @@ export class CalendarInput {
     maximum: 8784,
     default: DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
     description:
-      'the most hours one enterprise may have booked on the facility and not yet over (422 LIMIT_REACHED beyond); left out, the facility keeps its cap (168 for a new calendar)',
+      'the most hours one enterprise may have booked on the facility and not yet over, and the enterprises under one actual controller together (422 LIMIT_REACHED beyond); left out, the facility keeps its cap (168 for a new calendar)',
   })
   @IsOmittable()
   @IsInt()

@@ -40,15 +40,18 @@ export class BookingRepository {
   }
 
   /**
-   * The hours the enterprise has booked on the facility and not yet over, read as committed (a locking read: the unit's
-   * snapshot may be older than a booking the caller's lock waited for).
+   * The hours booked on the facility and not yet over by the enterprise (`own`) and by it and the other enterprises of
+   * its groups together (`group`), read as committed (a locking read: the unit's snapshot may be older than a booking
+   * the caller's lock waited for).
    */
-  async liveHoursOf(facilityId: string, enterpriseId: string, now: string): Promise<number> {
-    const row = await this.db.row<{ hours: unknown }>(
-      sql`SELECT COALESCE(SUM(b.hours), 0) AS hours FROM booking b
-          WHERE b.enterprise_id = ${enterpriseId} AND b.facility_id = ${facilityId} AND b.status = 'booked' AND b.end_at > ${now}${this.db.forShare}`,
+  async liveHoursOf(facilityId: string, enterpriseId: string, groupIds: string[], now: string): Promise<{ own: number; group: number }> {
+    const ids = [enterpriseId, ...groupIds.filter((id) => id !== enterpriseId)];
+    const row = await this.db.row<{ own: unknown; grouped: unknown }>(
+      sql`SELECT COALESCE(SUM(CASE WHEN b.enterprise_id = ${enterpriseId} THEN b.hours ELSE 0 END), 0) AS own,
+                 COALESCE(SUM(b.hours), 0) AS grouped FROM booking b
+          WHERE b.enterprise_id IN (${join(ids)}) AND b.facility_id = ${facilityId} AND b.status = 'booked' AND b.end_at > ${now}${this.db.forShare}`,
     );
-    return Number(row?.hours ?? 0);
+    return { own: Number(row?.own ?? 0), group: Number(row?.grouped ?? 0) };
   }
 
   /** Replaces the facility's calendar (the caller holds the facility's row lock, so two replacements queue). */

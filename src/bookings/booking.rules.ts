@@ -141,9 +141,17 @@ export function calendarRefusal(terms: BookingTerms, startMs: number, endMs: num
  */
 export const DEFAULT_LIVE_HOURS_PER_ENTERPRISE = 168;
 
-/** Why `adding` more hours take an enterprise past the facility's cap, given the `live` hours it has booked and not yet over. */
-export const liveHoursRefusal = (live: number, adding: number, cap: number): BookingRefusal | null =>
-  live + adding > cap ? { code: 'LIMIT_REACHED', key: 'bookings.liveHoursCap', params: { live, adding, cap } } : null;
+/**
+ * Why `adding` more hours take an enterprise past the facility's cap, given the hours booked and not yet over by it
+ * (`own`) and by it and the enterprises under one actual controller with it (`group`): the cap is each enterprise's,
+ * and a group's together, or ten subsidiaries would hold an instrument for ten weeks.
+ */
+export const liveHoursRefusal = (live: { own: number; group: number }, adding: number, cap: number): BookingRefusal | null => {
+  if (live.group + adding <= cap) return null;
+  return live.group === live.own
+    ? { code: 'LIMIT_REACHED', key: 'bookings.liveHoursCap', params: { live: live.own, adding, cap } }
+    : { code: 'LIMIT_REACHED', key: 'bookings.groupLiveHoursCap', params: { live: live.group, own: live.own, adding, cap } };
+};
 
 /** Whether a cancellation by the enterprise at `nowMs` comes later than `freeCancellationHours` before the start. */
 export const lateCancellation = (startMs: number, nowMs: number, freeCancellationHours: number): boolean =>

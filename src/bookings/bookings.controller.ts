@@ -44,7 +44,7 @@ export class FacilityCalendarsController {
     changes: 'Replaces the facility’s calendar; bookings keep the cancellation terms they were made under.',
     money: NO_MONEY,
     details:
-      'Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee, whether users must be qualified, and the most hours one enterprise may have booked and not yet over (maxLiveHoursPerEnterprise, 168 when left out).',
+      'Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee, whether users must be qualified, and the most hours one enterprise, and the enterprises under one actual controller together, may have booked and not yet over (maxLiveHoursPerEnterprise, 168 when left out).',
   })
   @ApiBodyExample(CalendarInput, {
     openingHours: [
@@ -134,7 +134,7 @@ export class BookingsController {
     changes: 'Creates the booking, its hour rows and its redemption (a hold), as POST /api/redemptions with quantity = hours.',
     money: 'The subsidy for the hours moves on the voucher from available to held.',
     details:
-      'An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins. One enterprise’s hours booked on a facility and not yet over stay within its calendar’s maxLiveHoursPerEnterprise (168 by default): 422 LIMIT_REACHED beyond, also when its requests race.',
+      'An hour held by another live booking is 409 SLOT_TAKEN; of concurrent requests for one slot exactly one wins. One enterprise’s hours booked on a facility and not yet over, and those of the enterprises under one actual controller together, stay within its calendar’s maxLiveHoursPerEnterprise (168 by default): 422 LIMIT_REACHED beyond, also when their requests race.',
   })
   @ApiBodyExample(BookingInput, {
     facilityId: '7b2e9d40-1c3a-4f6b-8e25-94d0c7a1b3e2',

@@ -62,6 +62,28 @@ export class OrganizationRepository {
     return this.db.lock(Organization, { id });
   }
 
+  /**
+   * Locks, in id order, the enterprise and every enterprise of its groups: the group its credit code heads and the
+   * group of the controller it declares (as the annual grants count them, grantSubjects). One ordered statement, so
+   * two companies under one controller queue rather than deadlock. The groups are read before the lock; should the
+   * enterprise's declared controller change in between, its row (now locked, so settled) names the groups to lock again.
+   */
+  async lockGroupOf(enterprise: Pick<Organization, 'id' | 'creditCode' | 'controllerCreditCode'>): Promise<Organization[]> {
+    for (let declared = enterprise; ;) {
+      const codes = [declared.creditCode, ...(declared.controllerCreditCode ? [declared.controllerCreditCode] : [])];
+      const members = await this.db.select(
+        Organization,
+        'o',
+        sql`WHERE o.type = 'enterprise' AND (o.id = ${enterprise.id} OR o.credit_code IN (${join(codes)}) OR o.controller_credit_code IN (${join(codes)}))
+            ORDER BY o.id${this.db.forUpdate}`,
+      );
+      const locked = members.find((o) => o.id === enterprise.id);
+      if (!locked || (locked.creditCode === declared.creditCode && locked.controllerCreditCode === declared.controllerCreditCode))
+        return members;
+      declared = locked;
+    }
+  }
+
   async byCreditCode(creditCode: string): Promise<Organization | undefined> {
     return (await this.db.select(Organization, 'o', sql`WHERE o.credit_code = ${creditCode}`))[0];
   }

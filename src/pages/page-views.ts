@@ -224,7 +224,7 @@ const CLOSURES_SHOWN = 10;
 const bookingTerms = (c: CalendarView, now: string) => {
   const advance =
     `${c.minNoticeHours > 0 ? `至少提前 ${c.minNoticeHours} 小时、` : ''}最多提前 ${c.maxAdvanceDays} 天预约，` +
-    `每家企业已预约且尚未结束的机时合计不超过 ${c.maxLiveHoursPerEnterprise} 小时`;
+    `每家企业已预约且尚未结束的机时合计不超过 ${c.maxLiveHoursPerEnterprise} 小时（同一实际控制人下的企业合并计算）`;
   const when = c.freeCancellationHours > 0 ? `开始前 ${c.freeCancellationHours} 小时内取消或未到场` : '开始后取消或未到场';
   const late =
     c.lateCancellationFeeBp > 0

@@ -6,7 +6,7 @@ import { Sweeps } from '../../src/common/sweeps';
 import { appConfig } from '../../src/config/configuration';
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { describeRaces } from '../support/races';
-import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
+import { auth, creditCodeIn, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
 const HEFEI = '340100';
 const PUDONG = '310115';
@@ -747,6 +747,42 @@ describe('instrument booking', () => {
     expect(page.text).toContain('每家企业已预约且尚未结束的机时合计不超过 3 小时');
   });
 
+  it('enterprises under one actual controller share the cap: a sister’s and the controller’s hours count, an unrelated enterprise’s do not', async () => {
+    const capped = await facility(lab, { name: '场发射扫描电镜 机时' });
+    await setCalendar(capped, calendarBody({ maxLiveHoursPerEnterprise: 3 })).expect(200);
+    const controller = await t.registerEnterprise(HEFEI);
+    const sister = async () => {
+      const e = await t.registerEnterprise(HEFEI, { controllerCreditCode: controller.creditCode });
+      return { e, v: await issueVoucher(t, e.token, VOUCHER) };
+    };
+    const [a, b] = [await sister(), await sister()];
+    await book(a.e, a.v.id, at(3, 9), at(3, 11), capped).expect(201);
+    const refused = await book(b.e, b.v.id, at(4, 9), at(4, 11), capped).expect(422);
+    expect(refused.body).toMatchObject({
+      code: 'LIMIT_REACHED',
+      message:
+        'you and the enterprises under one actual controller with you have 2 hours booked on this facility that are not over yet (0 of them yours); with 2 more you would pass the 3 its provider allows one enterprise, which enterprises under one controller share: cancel a booking, or book again once one is over',
+    });
+    const zh = await book(b.e, b.v.id, at(4, 9), at(4, 11), capped).set('Accept-Language', 'zh-CN').expect(422);
+    expect(zh.body.message).toBe(
+      '贵单位及同一实际控制人下的企业在该仪器上已预约且尚未结束的机时合计 2 小时（其中贵单位 0 小时），再约 2 小时将超过服务机构规定的每家企业 3 小时上限（同一实际控制人下的企业合并计算）：请先取消部分预约，或待已有预约结束后再约',
+    );
+    expect((await voucherOf(b.e, b.v.id)).heldFen).toBe(0);
+    const lastHour = (await book(b.e, b.v.id, at(4, 9), at(4, 10), capped).expect(201)).body;
+    // the controller, registered itself, is of the group its credit code heads
+    const cv = await issueVoucher(t, controller.token, VOUCHER);
+    expect((await book(controller, cv.id, at(5, 9), at(5, 10), capped).expect(422)).body.message).toContain('(0 of them yours)');
+    // an enterprise under no controller, or another, books on its own cap
+    const unrelated = await enterpriseWithVoucher();
+    await book(unrelated.e, unrelated.v.id, at(5, 9), at(5, 12), capped).expect(201);
+    const other = await t.registerEnterprise(HEFEI, { controllerCreditCode: unrelated.e.creditCode });
+    const ov = await issueVoucher(t, other.token, VOUCHER);
+    expect((await book(other, ov.id, at(6, 9), at(6, 10), capped).expect(422)).body.code).toBe('LIMIT_REACHED');
+    // a sister's cancelled hours count no more
+    await t.http.post(`/api/bookings/${lastHour.id}/cancel`).set(auth(b.e.token)).expect(200);
+    await book(controller, cv.id, at(5, 13), at(5, 14), capped).expect(201);
+  });
+
   it('the iCalendar feed is secret, parses, and lists the enterprise’s and the lab’s bookings', async () => {
     const { e, v } = await enterpriseWithVoucher();
     const booked = (await book(e, v.id, at(12, 15), at(12, 17)).expect(201)).body;
@@ -902,6 +938,42 @@ describeRaces('instrument booking under concurrency', () => {
     );
     expect(Number(n)).toBe(3);
     expect((await t.http.get(`/api/vouchers/${v.id}`).set(auth(e.token)).expect(200)).body.heldFen).toBe(3 * HOUR_SUBSIDY);
+  });
+
+  it('three companies under one controller booking two hours each, six at once, under a cap of four: exactly two bookings among them', async () => {
+    const capped = await hourlyFacility(t, lab, '场发射扫描电镜 机时', { maxLiveHoursPerEnterprise: 4 });
+    const controllerCreditCode = creditCodeIn('340000');
+    const sisters = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const e = await t.registerEnterprise(HEFEI, { controllerCreditCode });
+        return { e, v: await issueVoucher(t, e.token, VOUCHER) };
+      }),
+    );
+    for (let day = 9; day < 12; day++) {
+      const results = await Promise.all(
+        [8, 10, 12, 14, 16, 18].map((hour, k) => {
+          const { e, v } = sisters[k % 3];
+          return t.http
+            .post('/api/bookings')
+            .set(auth(e.token))
+            .send({ facilityId: capped, voucherId: v.id, start: at(day, hour), end: at(day, hour + 2) });
+        }),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([201, 201, 422, 422, 422, 422]);
+      for (const r of results.filter((r) => r.status === 422)) expect(r.body.code).toBe('LIMIT_REACHED');
+      const [{ n }] = await t.dataSource.query(
+        `SELECT COALESCE(SUM(hours), 0) AS n FROM booking WHERE facility_id = ? AND status = 'booked'`,
+        [capped],
+      );
+      expect(Number(n)).toBe(4);
+      // the next round starts with the group's hours given back
+      for (const r of results.filter((r) => r.status === 201)) {
+        await t.http
+          .post(`/api/bookings/${r.body.id}/cancel`)
+          .set(auth(sisters.find((s) => s.v.id === r.body.voucherId)!.e.token))
+          .expect(200);
+      }
+    }
   });
 
   it('bookings and plain holds on one voucher at once queue on the voucher: all taken, no deadlock run again', async () => {

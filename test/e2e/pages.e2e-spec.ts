@@ -439,7 +439,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       const page = text((await t.http.get(`/facilities/${tem}`).expect(200)).text);
       expect(page).toContain('预约条件上机资格须经服务机构上机培训认定后方可预约');
       expect(page).toContain(
-        '预约须知至少提前24小时、最多提前60天预约，每家企业已预约且尚未结束的机时合计不超过168小时；开始前48小时内取消或未到场，按费用的50%收取违约金（由企业自付，不从科技创新券中扣除）',
+        '预约须知至少提前24小时、最多提前60天预约，每家企业已预约且尚未结束的机时合计不超过168小时（同一实际控制人下的企业合并计算）；开始前48小时内取消或未到场，按费用的50%收取违约金（由企业自付，不从科技创新券中扣除）',
       );
       const closures = [upkeep, training].map((c) => `${formatClosure(c.from, c.to)}${c.reason}`.replace(/\s+/g, ''));
       expect(page).toContain(`停机安排${closures.join('')}`);

@@ -11,6 +11,7 @@ import {
   lateCancellation,
   lateFeeFen,
   leavesBookingWindow,
+  liveHoursRefusal,
   nextFreeSlots,
   onTheHour,
   overlappingOpeningHours,
@@ -242,6 +243,34 @@ describe('booking rules', () => {
         expect(endsAfterDay(midnight, lastDay)).toBe(false);
         expect(endsAfterDay(midnight + HOUR_MS, lastDay)).toBe(true);
       }),
+    );
+  });
+
+  it('the live-hours cap binds an enterprise and its group together: refused exactly when the group would pass it', () => {
+    expect(liveHoursRefusal({ own: 2, group: 2 }, 1, 3)).toBeNull();
+    expect(liveHoursRefusal({ own: 2, group: 2 }, 2, 3)).toEqual({
+      code: 'LIMIT_REACHED',
+      key: 'bookings.liveHoursCap',
+      params: { live: 2, adding: 2, cap: 3 },
+    });
+    // a sister company's hours count: the group's refusal names both figures
+    expect(liveHoursRefusal({ own: 0, group: 3 }, 1, 3)).toEqual({
+      code: 'LIMIT_REACHED',
+      key: 'bookings.groupLiveHoursCap',
+      params: { live: 3, own: 0, adding: 1, cap: 3 },
+    });
+    fc.assert(
+      fc.property(
+        fc.nat(300),
+        fc.nat(300),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 1, max: 400 }),
+        (own, others, adding, cap) => {
+          const refusal = liveHoursRefusal({ own, group: own + others }, adding, cap);
+          expect(refusal === null).toBe(own + others + adding <= cap);
+          if (refusal) expect(refusal.key).toBe(others === 0 ? 'bookings.liveHoursCap' : 'bookings.groupLiveHoursCap');
+        },
+      ),
     );
   });
 });

@@ -134,7 +134,7 @@ describe('the facility page’s booking conditions', () => {
     expect(terms(calendar())).toEqual({
       qualification: '须经服务机构上机培训认定后方可预约',
       booking:
-        '至少提前 24 小时、最多提前 30 天预约，每家企业已预约且尚未结束的机时合计不超过 40 小时；开始前 24 小时内取消或未到场，按费用的 20% 收取违约金（由企业自付，不从科技创新券中扣除）',
+        '至少提前 24 小时、最多提前 30 天预约，每家企业已预约且尚未结束的机时合计不超过 40 小时（同一实际控制人下的企业合并计算）；开始前 24 小时内取消或未到场，按费用的 20% 收取违约金（由企业自付，不从科技创新券中扣除）',
       closures: ['2026年12月14日—16日 设备年度维护保养', '2026年12月24日—25日 停电检修'],
     });
   });
@@ -142,7 +142,8 @@ describe('the facility page’s booking conditions', () => {
   it('leaves out what does not apply', () => {
     expect(terms(calendar({ requiresQualification: false, minNoticeHours: 0, lateCancellationFeeBp: 0, closures: [] }))).toEqual({
       qualification: '无需服务机构认定，可直接预约',
-      booking: '最多提前 30 天预约，每家企业已预约且尚未结束的机时合计不超过 40 小时；取消或未到场不收取违约金',
+      booking:
+        '最多提前 30 天预约，每家企业已预约且尚未结束的机时合计不超过 40 小时（同一实际控制人下的企业合并计算）；取消或未到场不收取违约金',
       closures: [],
     });
     expect(terms(calendar({ freeCancellationHours: 0 })).booking).toContain('开始后取消或未到场，按费用的 20% 收取违约金');

@@ -58,8 +58,8 @@ export const bookingEntry = (b: Booking, action: string, summary: Record<string,
 });
 
 /**
- * An enterprise books whole hours of an hourly facility. The calendar's rules are checked (one enterprise's hours
- * booked and not yet over stay within its maxLiveHoursPerEnterprise), one row per hour is inserted under the (facility,
+ * An enterprise books whole hours of an hourly facility. The calendar's rules are checked (the hours booked and not
+ * yet over, by one enterprise and by those under one controller together, stay within maxLiveHoursPerEnterprise), one row per hour is inserted under the (facility,
  * hour) primary key (if another live booking holds any of those hours the insert fails: 409 SLOT_TAKEN), then the hold
  * for the hours is placed by the very use case behind POST /api/redemptions (one pricing: quote = hold = booking), all
  * in one unit of work.
@@ -98,10 +98,17 @@ export class BookSlot {
       if (endsAfterDay(endMs, voucher.validUntil)) {
         return refusedBy(catalogued('VOUCHER_EXPIRED', 'bookings.endsAfterValidity', { validUntil: voucher.validUntil }));
       }
-      // Then the enterprise's row: it queues the enterprise's own bookings, so each counts the hours the one before it
-      // booked. After the voucher, in the order a hold takes them (its redemption's foreign keys read-lock the row).
-      await this.organizations.lock(enterpriseId);
-      const live = await this.bookings.liveHoursOf(facility.id, enterpriseId, clock.iso());
+      // Then the rows of the enterprise and of those under one controller with it: they queue the group's bookings, so
+      // each counts the hours the one before it booked. After the voucher, in the order a hold takes them (its
+      // redemption's foreign keys read-lock the enterprise's row).
+      const enterprise = await this.organizations.get(enterpriseId);
+      const group = enterprise ? await this.organizations.lockGroupOf(enterprise) : [];
+      const live = await this.bookings.liveHoursOf(
+        facility.id,
+        enterpriseId,
+        group.map((o) => o.id),
+        clock.iso(),
+      );
       const overCap = liveHoursRefusal(live, hours, calendar.maxLiveHoursPerEnterprise);
       if (overCap) return refusedBy(catalogued(overCap.code, overCap.key, overCap.params));
       // What the hold below would refuse (a suspended lab, a sanction, the policy, the balance) is said before the
