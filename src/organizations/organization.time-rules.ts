@@ -1,4 +1,5 @@
-import { isoPlusDays } from '../common/clock';
+import { beijingDate, beijingDayStart, isoPlusDays } from '../common/clock';
+import { addDays } from '../policies/policy.rules';
 import { raw, sql } from '../common/persistence/sql';
 import type { TimeRule } from '../common/time/time-rule';
 import type { Organization } from './organization.entity';
@@ -28,6 +29,18 @@ export const RECENT_ADMISSION_DAYS = 30;
  * that change, which its `updated_at` keeps (only status changes write it).
  */
 export const admittedAt = (o: Pick<Organization, 'noticeEndsAt' | 'updatedAt'>): string => o.noticeEndsAt ?? o.updatedAt;
+
+/**
+ * When a public notice of `noticeDays` days begun at `now` ends: at Beijing's midnight after its last day, which is
+ * `noticeDays` days after the day of admission. A notice is counted in Beijing days, as the notices page names them
+ * (公示期：1月6日至1月13日), so the public may object until the end of the last day it reads; it lasts at least
+ * noticeDays × 24 hours, whatever the hour of admission. (Ending noticeDays × 24 hours after the click, it ended during
+ * the day the page gave as the last, or at its very start.)
+ */
+export const noticeEndsAtFor = (now: string, noticeDays: number): string => beijingDayStart(addDays(beijingDate(now), noticeDays + 1));
+
+/** The last Beijing day of a notice ending at `noticeEndsAt` (exclusive): the day before a midnight end; the day of an end stored at another hour. */
+export const noticeLastDay = (noticeEndsAt: string): string => beijingDate(Date.parse(noticeEndsAt) - 1);
 
 /** When a provider in public notice entered it: its admission, the last change of its status. */
 export const noticeStartedAt = (o: Pick<Organization, 'updatedAt'>): string => o.updatedAt;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { assertBureauOf, bureauCovers, canRead, listScope } from '../common/auth/scope';
 import { isOneLine } from '../common/http/text';
 import { Language, translate } from '../common/i18n/messages';
-import { clock, isoPlusDays } from '../common/clock';
+import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
@@ -17,7 +17,7 @@ import { Organization, OrganizationType } from './organization.entity';
 import { OrganizationRepository, ProfileChanges } from './organization.repository';
 import { relationsForBureau, maskBankAccount, normalizeBankAccount, RELATION_FIELDS } from './profile.rules';
 import { organizationTransition } from './organization.states';
-import { admittedAt, noticeStartedAt, withNoticeEnded } from './organization.time-rules';
+import { admittedAt, noticeEndsAtFor, noticeStartedAt, withNoticeEnded } from './organization.time-rules';
 
 const DEFAULT_NOTICE_DAYS = 7;
 
@@ -137,7 +137,7 @@ export class OrganizationsService {
       const now = clock.iso();
       const changes = {
         status: to,
-        noticeEndsAt: noticeDays === 0 ? null : isoPlusDays(now, noticeDays),
+        noticeEndsAt: noticeDays === 0 ? null : noticeEndsAtFor(now, noticeDays),
         statusReason: null,
         updatedAt: now,
       };

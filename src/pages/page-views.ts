@@ -1,6 +1,7 @@
 import { formatYuan, toChineseCapitalAmount } from '../documents/chinese-amount';
 import type { FacilityView } from '../facilities/facility.dto';
 import type { ProviderInNotice, PublicProvider } from '../organizations/organizations.service';
+import { noticeLastDay } from '../organizations/organization.time-rules';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { bureauName, PROVINCE_CODES, provinceOfRegion, regionName } from '../regions/regions.data';
 import type { VerificationView } from '../vouchers/voucher.dto';
@@ -50,7 +51,7 @@ export interface VerifyPage extends Layout {
 }
 
 export interface NoticesPage extends Layout {
-  /** The notice's first and last days in Beijing: 公示期：2026年12月5日至2026年12月12日. */
+  /** The notice's first and last days in Beijing (it ends at the midnight after the last): 公示期：2026年12月5日至2026年12月12日. */
   inNotice: { name: string; region: string; from: string; to: string; bureau: string }[];
   admitted: { name: string; region: string; admittedOn: string }[];
   recentDays: number;
@@ -151,7 +152,8 @@ export function noticesPage(notices: { inNotice: ProviderInNotice[]; admitted: P
       name: p.name,
       region: place(p.regionCode),
       from: formatInstantDate(p.from),
-      to: formatInstantDate(p.at),
+      // its last day: a notice ends at the midnight after it, which is already the next day
+      to: formatDate(noticeLastDay(p.at)),
       // objections go to the bureau that admits: the one of the provider's province
       bureau: bureauName(provinceOfRegion(p.regionCode)),
     })),

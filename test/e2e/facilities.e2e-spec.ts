@@ -88,14 +88,15 @@ describe('facilities', () => {
 
     it('refuses a provider in public notice until the notice ends', async () => {
       const p = await t.registerProvider('340100', {}, false);
-      await t.http
+      const admitted = await t.http
         .post(`/api/providers/${p.organizationId}/admit`)
         .set(auth(await t.token('bureau-ah')))
         .send({ noticeDays: 7 })
         .expect(200);
       expect((await list(p, TEM).expect(422)).body.code).toBe('PROVIDER_NOT_ACTIVE');
       const word = marker();
-      clock.travel(7 * DAY_MS + 1000);
+      // to the notice's end: the midnight (Beijing) after its last day
+      clock.travel(Date.parse(admitted.body.noticeEndsAt) - clock.now().getTime());
       try {
         const f = await listed(p, { name: `合肥 ICP-MS ${word}` });
         // The row still says public_notice: search must apply the ended notice itself.

@@ -1,0 +1,57 @@
+import { clock } from '../../src/common/clock';
+import { TestApp } from '../support/test-app';
+
+/** The business clock held at an instant: a relative travel drifts past 23:59:59.999 while a request runs. */
+let held: jest.SpyInstance | undefined;
+const at = (iso: string) => {
+  held?.mockRestore();
+  held = jest.spyOn(clock, 'now').mockImplementation(() => new Date(iso));
+};
+const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, '');
+
+/**
+ * A public notice (公示) is counted in Beijing days: the notices page names its last day, and the provider stays in
+ * notice to the end of that day, so an objection made on it is in time.
+ */
+describe('public notice: the last day the page names is a day of notice', () => {
+  let t: TestApp;
+  let providerId: string;
+  const status = async () =>
+    (
+      await t.http
+        .get(`/api/organizations/${providerId}`)
+        .set(await t.as('bureau-js'))
+        .expect(200)
+    ).body.status;
+  const noticeLine = async () =>
+    /苏州公示边界检测有限公司.*?公示期：(\d{4}年\d+月\d+日)至(\d{4}年\d+月\d+日)/
+      .exec(text((await t.http.get('/notices').expect(200)).text))
+      ?.slice(1);
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    at('2027-01-05T16:00:00.000Z'); // 00:00 on 6 January in Beijing
+    const p = await t.registerProvider('320500', { name: '苏州公示边界检测有限公司' }, false);
+    providerId = p.organizationId;
+  });
+  afterAll(async () => {
+    held?.mockRestore();
+    await t.close();
+  });
+
+  it('a 7-day notice begun at 00:00 on 6 January runs through 13 January, as the page says, and ends at midnight', async () => {
+    const admitted = await t.http
+      .post(`/api/providers/${providerId}/admit`)
+      .set(await t.as('bureau-js'))
+      .send({ noticeDays: 7 })
+      .expect(200);
+    expect(admitted.body).toMatchObject({ status: 'public_notice', noticeEndsAt: '2027-01-13T16:00:00.000Z' });
+    expect(await noticeLine()).toEqual(['2027年1月6日', '2027年1月13日']);
+    at('2027-01-13T15:59:59.999Z'); // 23:59:59.999 on the last day
+    expect(await status()).toBe('public_notice');
+    expect(await noticeLine()).toEqual(['2027年1月6日', '2027年1月13日']);
+    at('2027-01-13T16:00:00.000Z'); // 00:00 on 14 January
+    expect(await status()).toBe('active');
+    expect(text((await t.http.get('/notices').expect(200)).text)).toMatch(/苏州公示边界检测有限公司江苏省苏州市·入库日期：2027年1月14日/);
+  });
+});
