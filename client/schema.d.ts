@@ -926,6 +926,8 @@ export interface paths {
          *     **What it changes:** Creates an application, decided at once by the policy in force: approved (the voucher is issued), pending_review, or rejected with the reasonCode of the broken rule.
          *
          *     **Money:** When approved at once: the face value moves from the issuing region’s available budget to the new voucher.
+         *
+         *     Of one enterprise’s applications, at most REFUSED_APPLICATIONS_PER_DAY (20 by default) refused at once are recorded in 24 hours; beyond, 429 RATE_LIMITED with Retry-After and nothing recorded.
          */
         post: operations["ApplicationsController_apply"];
         delete?: never;
@@ -7021,6 +7023,17 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -23,6 +23,7 @@ export const appConfig = registerAs('app', () => {
     auditSealDelayMs: e.AUDIT_SEAL_DELAY_MS,
     eventSequenceDelayMs: e.EVENT_SEQUENCE_DELAY_MS,
     maxFacilitiesPerProvider: e.MAX_FACILITIES_PER_PROVIDER,
+    refusedApplicationsPerDay: e.REFUSED_APPLICATIONS_PER_DAY,
     calendarFeedMaxEvents: e.CALENDAR_FEED_MAX_EVENTS,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: (e.CORS_ORIGINS ?? '')

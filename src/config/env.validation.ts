@@ -63,6 +63,12 @@ export class Environment {
   /** Registrations one client address may make in an hour. */
   @Type(() => Number) @IsInt() @Min(1) REGISTRATIONS_PER_IP_PER_HOUR = 20;
   /**
+   * Applications of one enterprise a day that its rules refuse at once (each recorded rejected, with its events, as
+   * API.md asks): beyond, 429 RATE_LIMITED and nothing recorded. A real enterprise applies a few times a year; one not
+   * yet verified, applying in a loop, would fill its bureau's list and every subscriber's feed.
+   */
+  @Type(() => Number) @IsInt() @Min(1) REFUSED_APPLICATIONS_PER_DAY = 20;
+  /**
    * Live (not retired) facilities one provider may list. 500 is well above a real lab (the largest shared-instrument
    * centres list a few hundred instruments; a bulk import takes 2,000 rows) and keeps one lab from flooding the public
    * catalogue: the region listed 28,634 instruments over thousands of labs.

@@ -41,6 +41,8 @@ export class ApplicationsController {
     changes:
       'Creates an application, decided at once by the policy in force: approved (the voucher is issued), pending_review, or rejected with the reasonCode of the broken rule.',
     money: 'When approved at once: the face value moves from the issuing region’s available budget to the new voucher.',
+    details:
+      'Of one enterprise’s applications, at most REFUSED_APPLICATIONS_PER_DAY (20 by default) refused at once are recorded in 24 hours; beyond, 429 RATE_LIMITED with Retry-After and nothing recorded.',
   })
   @Authenticated('enterprise')
   @ApiCreatedResponse({

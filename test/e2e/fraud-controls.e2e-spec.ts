@@ -46,6 +46,7 @@ describe('fraud controls on public money', () => {
         .set(auth(await t.token('platform')))
         .expect(200)
     ).body;
+  const count = async (table: string) => Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
   const voucherOf = async (e: OrgSession, id: string) => (await t.http.get(`/api/vouchers/${id}`).set(auth(e.token)).expect(200)).body;
   /** A Hefei enterprise with an Anhui voucher of `amountFen`, approved at once. */
   const hefeiVoucher = async (amountFen = 1_000_000) => {
@@ -72,6 +73,37 @@ describe('fraud controls on public money', () => {
       }
       expect(await budget('310000')).toEqual(before);
       expect((await t.http.get('/api/vouchers').set(auth(newcomers[0].token)).expect(200)).body.total).toBe(0);
+    });
+
+    it('an unverified enterprise applying in a loop: twenty refusals recorded in 24 hours, then 429 with Retry-After and nothing recorded', async () => {
+      const e = await t.registerEnterprise('310000', {}, false);
+      const eventsBefore = await count('domain_event');
+      for (let i = 0; i < 20; i++) expect((await apply(e, 100_000)).reasonCode).toBe('ENTERPRISE_NOT_VERIFIED');
+      const eventsOfTwenty = (await count('domain_event')) - eventsBefore;
+      const send = () => t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: '透射电镜表征' });
+      const limited = await send().expect(429);
+      expect(limited.body).toMatchObject({
+        code: 'RATE_LIMITED',
+        message: expect.stringContaining('20 applications of yours were refused'),
+      });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(23 * 3600);
+      const zh = await send().set('Accept-Language', 'zh-CN').expect(429);
+      expect(zh.body.message).toBe(
+        '贵单位近 24 小时内已有 20 份申请因不符合条件被驳回，暂不再受理新的申请（可在 Retry-After 所示时间后再试）；驳回原因见各份申请',
+      );
+      const listed = await t.http.get('/api/voucher-applications').set(auth(e.token)).expect(200);
+      expect(listed.body.total).toBe(20);
+      expect((await count('domain_event')) - eventsBefore).toBe(eventsOfTwenty);
+      // another enterprise, and approvals, are not counted against it
+      const other = await t.registerEnterprise('310000', {}, false);
+      expect((await apply(other, 100_000)).reasonCode).toBe('ENTERPRISE_NOT_VERIFIED');
+      // a day later it is heard again
+      clock.travel(24 * 3600 * 1000 + 1000);
+      try {
+        expect((await apply(e, 100_000)).reasonCode).toBe('ENTERPRISE_NOT_VERIFIED');
+      } finally {
+        clock.reset();
+      }
     });
 
     it('an enterprise its home bureau verified, on its certificate, may apply; another province’s bureau may not verify it', async () => {
@@ -826,6 +858,19 @@ describeRaces('fraud controls under concurrent requests', () => {
     }
     return { e, ids };
   };
+
+  it('thirty applications at once from one unverified enterprise: exactly twenty recorded rejected, ten answered 429', async () => {
+    // Jiangsu has no policy here, so no grant row queues the applications: the throttle row's lock alone counts them.
+    const e = await t.registerEnterprise('320000', {}, false);
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: '并发' }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201).map((r) => r.body.reasonCode)).toEqual(Array(20).fill('ENTERPRISE_NOT_VERIFIED'));
+    expect(results.filter((r) => r.status === 429).map((r) => r.body.code)).toEqual(Array(10).fill('RATE_LIMITED'));
+    expect((await t.http.get('/api/voucher-applications').set(auth(e.token)).expect(200)).body.total).toBe(20);
+  });
 
   it('ten ¥30k applications at once from one enterprise, threshold ¥50k: one is approved at once, nine wait for review', async () => {
     const e = await t.registerEnterprise('310000');

@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { afterHit, windowUse } from '../../auth/throttle.rules';
+import { ThrottleRepository } from '../../auth/throttle.repository';
 import { beijingDate, beijingYear, clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { Refusal } from '../../common/errors/domain-error';
+import { catalogued, Refusal } from '../../common/errors/domain-error';
+import { appConfig, AppConfig } from '../../config/configuration';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome } from '../../common/use-case';
@@ -22,13 +25,15 @@ export interface ApplyForVoucherCommand {
   purpose: string;
 }
 
+const DAY_SEC = 24 * 3600;
+
 /**
  * An enterprise applies to its home region. A rule it breaks is recorded and answered as a rejected application
  * (201); small amounts are approved and the voucher issued in the same unit of work; the rest waits for review.
  */
 @Injectable()
 export class ApplyForVoucher {
-  static readonly refusals = ['NOT_FOUND'] as const;
+  static readonly refusals = ['NOT_FOUND', 'RATE_LIMITED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -37,6 +42,8 @@ export class ApplyForVoucher {
     private readonly policies: PoliciesService,
     private readonly checks: ApplicationChecks,
     private readonly issuer: VoucherIssuer,
+    private readonly throttles: ThrottleRepository,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   execute(cmd: ApplyForVoucherCommand): Promise<Outcome<{ application: VoucherApplication; voucher: Voucher | null }>> {
@@ -46,6 +53,7 @@ export class ApplyForVoucher {
       const enterprise = await this.organizations.load(cmd.actor.organizationId!);
       const { regionCode, policy } = await this.issuingRegion(enterprise, beijingDate(now));
       const { refusal, grantedFen } = await this.checks.check(enterprise, regionCode, policy, cmd.amountFen, now);
+      if (refusal) await this.countRefusal(enterprise.id, now);
       const approveAtOnce = !refusal && approvesAtOnce(policy!.terms, grantedFen, cmd.amountFen);
       const application = this.draft(enterprise, regionCode, policy, cmd, refusal, approveAtOnce, now);
       await this.applications.insert(application);
@@ -75,6 +83,26 @@ export class ApplyForVoucher {
       }
       return ok({ application, voucher });
     });
+  }
+
+  /**
+   * Counts an application refused at once against the enterprise's day (its throttle row, locked: counts from several
+   * nodes add up). Past REFUSED_APPLICATIONS_PER_DAY the unit ends in 429 and records nothing.
+   */
+  private async countRefusal(enterpriseId: string, now: string): Promise<void> {
+    const row = await this.throttles.lockOrCreate(`refused-applications:${enterpriseId}`, now);
+    const use = windowUse(row, now, DAY_SEC);
+    if (use.hits >= this.config.refusedApplicationsPerDay) {
+      throw catalogued(
+        'RATE_LIMITED',
+        'vouchers.refusedApplicationsLimited',
+        { max: this.config.refusedApplicationsPerDay },
+        {
+          retryAfterSec: use.resetsInSec,
+        },
+      );
+    }
+    await this.throttles.save({ ...row, ...afterHit(row, now, DAY_SEC), updatedAt: now });
   }
 
   /** The home city when it has a policy in force, else the province (API.md). */
