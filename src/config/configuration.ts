@@ -61,7 +61,9 @@ export const authConfig = registerAs('auth', () => {
   let mfaKey = e.MFA_ENCRYPTION_KEY;
   if (!mfaKey) {
     mfaKey = randomBytes(32).toString('base64');
-    new Logger('Config').warn('MFA_ENCRYPTION_KEY is not set: generated one; enrolled two-factor secrets will not survive a restart');
+    new Logger('Config').warn(
+      'MFA_ENCRYPTION_KEY is not set: generated one; enrolled two-factor secrets and event-feed cursors will not survive a restart',
+    );
   }
   return {
     jwtSecret,
