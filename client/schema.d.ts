@@ -6672,7 +6672,7 @@ export interface operations {
                          */
                         regionCodes?: string[];
                         policies?: {
-                            [key: string]: components["schemas"]["PolicyView"] | null;
+                            [key: string]: components["schemas"]["PolicyView"] | (never | null);
                         };
                         fields?: {
                             /** @example maxVoucherFen */

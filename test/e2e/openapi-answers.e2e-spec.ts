@@ -82,6 +82,18 @@ describe('answers conform to the served OpenAPI document', () => {
     );
   });
 
+  it('a comparison of policies, null where a region has none in force, reads as documented', async () => {
+    const compared = await conforms(
+      await t.token('bureau-ah'),
+      'get',
+      '/api/policies/compare?regionCodes=340100,340200',
+      '/api/policies/compare',
+      200,
+    );
+    expect(compared.policies['340200']).toBeNull();
+    expect(compared.policies['340100']).toMatchObject({ regionCode: '340100' });
+  });
+
   it('names every event type a subscription may take, and types money and ratios as integers', () => {
     const eventType = resolve(doc, doc.components.schemas.EventView).properties!.type;
     expect(eventType.enum).toEqual([...EVENT_TYPES]);

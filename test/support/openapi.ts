@@ -113,6 +113,8 @@ export function departures(doc: OpenApiDoc, schema: Schema, value: unknown, at =
   const missing = (s.required ?? []).filter((k) => !(k in object)).map((k) => `${at}.${k}: required, missing`);
   const fields = Object.entries(object).flatMap(([k, v]) => {
     if (s.properties?.[k]) return departures(doc, s.properties[k], v, `${at}.${k}`);
+    if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      return departures(doc, s.additionalProperties, v, `${at}.${k}`);
     return s.properties && s.additionalProperties === undefined ? [`${at}.${k}: not described`] : [];
   });
   return [...missing, ...fields];
