@@ -5,7 +5,7 @@ import { auth, OrgSession, TestApp } from '../support/test-app';
 
 /**
  * Real answers read against the OpenAPI document the service serves, as an integrator's JSON Schema validator reads
- * them (ajv and the like, OpenAPI 3.0 semantics): a provincial platform that validates what it receives must not refuse
+ * them (OpenAPI 3.0 semantics): a provincial platform that validates what it receives must not refuse
  * what the service answers, and must find every field it is given described.
  */
 describe('answers conform to the served OpenAPI document', () => {
