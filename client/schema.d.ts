@@ -3802,7 +3802,7 @@ export interface components {
             /** @description one line per payee */
             lines: components["schemas"]["SettlementLineView"][];
         };
-        SettlementSummary: {
+        SettlementListItem: {
             id: string;
             /**
              * @description the readable batch number statements print (region, year, count)
@@ -3823,10 +3823,12 @@ export interface components {
             paymentRef?: string;
             createdAt: string;
             paidAt?: string;
+            /** @description a payee’s own line only; absent for bureaus and the platform (GET /api/settlements/:id has every line) */
+            lines?: components["schemas"]["SettlementLineView"][];
         };
         SettlementPage: {
             /** @description without lines (GET /api/settlements/:id has them); a payee’s items carry its own line */
-            items: components["schemas"]["SettlementSummary"][];
+            items: components["schemas"]["SettlementListItem"][];
             total: number;
         };
         PaySettlementInput: {
@@ -3990,10 +3992,11 @@ export interface components {
             /** @description the event id (also the webhook header Yrd-Event-Id) */
             id: string;
             /**
-             * @description one of application.decided, voucher.issued, voucher.expired, voucher.revoked, redemption.held, redemption.captured, redemption.cancelled, redemption.expired, booking.created, booking.cancelled, claim.submitted, claim.decided, settlement.created, settlement.paid, sanction.recorded, sanction.lifted, provider.admitted, or another state change's type
+             * @description the contract's application.decided, voucher.issued, voucher.expired, voucher.revoked, redemption.held, redemption.captured, redemption.cancelled, redemption.expired, booking.created, booking.cancelled, claim.submitted, claim.decided, settlement.created, settlement.paid, sanction.recorded, sanction.lifted, provider.admitted, and the other state changes' types listed here; a webhook subscription names these (or "*")
              * @example redemption.held
+             * @enum {string}
              */
-            type: string;
+            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "claim.first_approval" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "enterprise.verified" | "enterprise.declined" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
             /** @example 2026-11-30T08:00:00.000Z */
             occurredAt: string;
             /** @description the record changed (`<entity>Id`), its region and parties, and what changed */
@@ -4013,13 +4016,13 @@ export interface components {
              */
             url: string;
             /**
-             * @description event types (application.decided, voucher.issued, voucher.expired, voucher.revoked, redemption.held, redemption.captured, redemption.cancelled, redemption.expired, booking.created, booking.cancelled, claim.submitted, claim.decided, settlement.created, settlement.paid, sanction.recorded, sanction.lifted, provider.admitted, …) or "*"
+             * @description event types (EventView.type: the contract's application.decided, voucher.issued, voucher.expired, voucher.revoked, redemption.held, redemption.captured, redemption.cancelled, redemption.expired, booking.created, booking.cancelled, claim.submitted, claim.decided, settlement.created, settlement.paid, sanction.recorded, sanction.lifted, provider.admitted and the others listed) or "*" for all
              * @example [
              *       "voucher.issued",
              *       "redemption.captured"
              *     ]
              */
-            events: string[];
+            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "claim.first_approval" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "enterprise.verified" | "enterprise.declined" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
         };
         CreatedWebhookView: {
             id: string;
@@ -6671,7 +6674,7 @@ export interface operations {
                          */
                         regionCodes?: string[];
                         policies?: {
-                            [key: string]: components["schemas"]["PolicyView"] | null;
+                            [key: string]: components["schemas"]["PolicyView"] | (never | null);
                         };
                         fields?: {
                             /** @example maxVoucherFen */

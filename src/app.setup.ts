@@ -50,7 +50,34 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, builder.build());
   documentIdempotencyKeys(document);
   documentCommonAnswers(document);
+  documentValueTypes(document);
   return document;
+}
+
+/** Money and ratios are integers (API.md: integer fen, basis points): fields so named, wherever a schema has them. */
+const INTEGER_FIELD = /(Fen|Bp)$/;
+
+/**
+ * What a JSON Schema validator of the answers needs beyond what the decorators say: a money or ratio field is an
+ * integer, not any number (a client checking its input refuses 12.5 fen as the service does), and a nullable enum lists
+ * null among its values (OpenAPI 3.0.3: `nullable` does not widen an `enum`; without it a validator refuses the null the
+ * service answers, e.g. a provider's `kind`).
+ */
+function documentValueTypes(document: OpenAPIObject): void {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const schema = node as Record<string, unknown>;
+    // a copy: the decorators' enum arrays are the service's own constants (IsIn reads them too), shared between schemas
+    if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+    const properties = schema.properties as Record<string, Record<string, unknown>> | undefined;
+    for (const [name, property] of Object.entries(properties ?? {})) {
+      if (INTEGER_FIELD.test(name) && property.type === 'number') property.type = 'integer';
+    }
+    Object.values(schema).forEach(visit);
+  };
+  visit(document.components);
+  visit(document.paths);
 }
 
 /**

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { QueryInt, IsOmittable } from '../common/http/validators';
 import { DomainEvent } from './event.repository';
-import { CONTRACT_EVENT_TYPES } from './event-types';
+import { CONTRACT_EVENT_TYPES, EVENT_TYPES } from './event-types';
 
 export class EventFeedQuery {
   @ApiPropertyOptional({ description: 'the nextCursor of the previous page; absent or empty: from the first event' })
@@ -22,7 +22,11 @@ export class EventFeedQuery {
 
 export class EventView {
   @ApiProperty({ description: 'the event id (also the webhook header Yrd-Event-Id)' }) id: string;
-  @ApiProperty({ example: 'redemption.held', description: `one of ${CONTRACT_EVENT_TYPES.join(', ')}, or another state change's type` })
+  @ApiProperty({
+    example: 'redemption.held',
+    enum: EVENT_TYPES,
+    description: `the contract's ${CONTRACT_EVENT_TYPES.join(', ')}, and the other state changes' types listed here; a webhook subscription names these (or "*")`,
+  })
   type: string;
   @ApiProperty({ example: '2026-11-30T08:00:00.000Z' }) occurredAt: string;
   @ApiProperty({

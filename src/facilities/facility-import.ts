@@ -17,10 +17,13 @@ import { FacilityImportView, ImportedRowView, ImportFacilityRow, MAX_IMPORT_ROWS
 import { FacilityRepository } from './facility.repository';
 import { blankToNull, withinFacilityCap } from './facility.rules';
 
-/** A CSV cell is text: a price written as digits is a number, anything else stays text for the validator to name. */
+/**
+ * A CSV cell is text: a price written as a whole number (signed too, so that `-5` is named out of range as in a JSON
+ * body, not as a fraction) is a number, anything else stays text for the validator to name.
+ */
 export function csvRow(record: Record<string, string>): Record<string, unknown> {
   const row: Record<string, unknown> = { ...record };
-  if (typeof record.unitPriceFen === 'string' && /^\d{1,15}$/.test(record.unitPriceFen)) row.unitPriceFen = Number(record.unitPriceFen);
+  if (typeof record.unitPriceFen === 'string' && /^-?\d{1,15}$/.test(record.unitPriceFen)) row.unitPriceFen = Number(record.unitPriceFen);
   if (record.description === '') delete row.description;
   if (record.contact === '') row.contact = null; // an empty cell under the column clears it; no column keeps it
   return row;

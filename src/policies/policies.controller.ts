@@ -145,7 +145,16 @@ export class PoliciesController {
       properties: {
         date: { type: 'string', example: '2026-06-01' },
         regionCodes: { type: 'array', items: { type: 'string' }, example: ['310000', '340000'] },
-        policies: { type: 'object', additionalProperties: { allOf: [{ $ref: getSchemaPath(PolicyView) }], nullable: true } },
+        policies: {
+          type: 'object',
+          // OpenAPI 3.0: `nullable` beside a bare allOf (no type) allows no null; a null of its own says "no policy"
+          additionalProperties: {
+            oneOf: [
+              { $ref: getSchemaPath(PolicyView) },
+              { type: 'object', nullable: true, enum: [null], description: 'no policy in force there' },
+            ],
+          },
+        },
         fields: {
           type: 'array',
           items: {

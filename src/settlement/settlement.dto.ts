@@ -94,11 +94,20 @@ export class SettlementView extends SettlementSummary {
   @ApiProperty({ type: [SettlementLineView], description: 'one line per payee' }) lines: SettlementLineView[];
 }
 
+/** An item of GET /api/settlements: a batch without its lines, but for a payee, which reads its own line. */
+export class SettlementListItem extends SettlementSummary {
+  @ApiPropertyOptional({
+    type: [SettlementLineView],
+    description: 'a payee’s own line only; absent for bureaus and the platform (GET /api/settlements/:id has every line)',
+  })
+  lines?: SettlementLineView[];
+}
+
 export class SettlementPage {
   @ApiProperty({
-    type: [SettlementSummary],
+    type: [SettlementListItem],
     description: 'without lines (GET /api/settlements/:id has them); a payee’s items carry its own line',
   })
-  items: (SettlementSummary | SettlementView)[];
+  items: SettlementListItem[];
   @ApiProperty() total: number;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, MaxLength } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
-import { CONTRACT_EVENT_TYPES } from '../events/event-types';
+import { CONTRACT_EVENT_TYPES, EVENT_TYPES } from '../events/event-types';
 import type { WebhookAttempt, WebhookDelivery, WebhookSubscription } from './webhook.repository';
 
 export class CreateWebhookInput {
@@ -15,7 +15,9 @@ export class CreateWebhookInput {
 
   @ApiProperty({
     example: ['voucher.issued', 'redemption.captured'],
-    description: `event types (${CONTRACT_EVENT_TYPES.join(', ')}, …) or "*"`,
+    enum: ['*', ...EVENT_TYPES],
+    isArray: true,
+    description: `event types (EventView.type: the contract's ${CONTRACT_EVENT_TYPES.join(', ')} and the others listed) or "*" for all`,
   })
   @IsArray()
   @ArrayMinSize(1)

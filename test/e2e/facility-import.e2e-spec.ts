@@ -231,6 +231,22 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     ]);
   });
 
+  it('names the rule a price in a cell breaks, as POST /api/facilities does: a negative or zero price is out of range, not a fraction', async () => {
+    const rows = ['NEG-01,负价,testing,hour,-5,', 'ZERO-01,零价,testing,hour,0,', 'HALF-01,半分,testing,hour,1.5,'];
+    const res = await csvImport(provider.token, [HEADER, ...rows].join('\r\n'), true).expect(200);
+    const single = await t.http
+      .post('/api/facilities')
+      .set(auth(provider.token))
+      .send({ name: '负价', category: 'testing', unit: 'hour', unitPriceFen: -5 })
+      .expect(400);
+    expect(res.body.rejected).toEqual([
+      { line: 2, reason: single.body.message },
+      { line: 3, reason: single.body.message },
+      { line: 4, reason: 'unitPriceFen: must be a whole number of fen (1 yuan = 100 fen)' },
+    ]);
+    expect(single.body.message).toMatch(/^unitPriceFen: must be a whole number of fen from 1 to /);
+  });
+
   it('takes a lab’s 300 instruments in one file', async () => {
     const rows = Array.from({ length: 300 }, (_, i) => `INST-${String(i).padStart(3, '0')},仪器 ${i} 机时,testing,hour,${10_000 + i},`);
     const res = await csvImport(otherProvider.token, [HEADER, ...rows].join('\n')).expect(200);

@@ -86,6 +86,21 @@ describe('the README tour runs as written, against a started service with the de
     }
   });
 
+  it('the example of "Instrument booking" runs after the tour: the Suzhou SME books a free hour of the TEM on its own voucher', async () => {
+    const result = await runBash([tour, ...shellBlocks('Instrument booking')].join('\n'), work, { BASE: service.baseUrl });
+    if (result.code !== 0)
+      throw new Error(`section examples failed (exit ${result.code}):\n${result.stderr}\n${result.stdout.slice(-2000)}`);
+    const answers = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    expect(answers.filter((a) => 'hours' in a).map((a) => [a.status, a.hours])).toEqual([
+      ['booked', 1],
+      ['cancelled', 1],
+    ]);
+    expect(answers.find((a) => 'url' in a).url).toMatch(/\/api\/calendar\/[\w-]+\.ics$/);
+  });
+
   // After the tour's two runs above: the section's examples use the tour's variables.
   it('the examples of "Languages, profiles and clearing runs" run after the tour and answer what the text says', async () => {
     const result = await runBash([tour, ...shellBlocks('Languages, profiles and clearing runs')].join('\n'), work, {

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import type { components } from '../../client';
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock } from '../../src/common/clock';
 import { bookableFacility, issueVoucher, openRegion } from '../support/fixtures';
@@ -42,7 +43,7 @@ describe('signed webhooks', () => {
   });
 
   /** A subscription made and its delivery log read through the typed client, as a provincial platform would. */
-  const subscribe = async (token: string, events: string[], url = receiver.url) => {
+  const subscribe = async (token: string, events: components['schemas']['CreateWebhookInput']['events'], url = receiver.url) => {
     const { data, response } = await (await t.client(token)).POST('/api/webhooks', { body: { url, events } });
     expect(response.status).toBe(201);
     return data!;
@@ -347,7 +348,7 @@ describe('signed webhooks', () => {
 
   it('takes a subscription to every type the service emits by its name', async () => {
     const owner = await t.registerEnterprise('340100');
-    const events = [
+    const events: components['schemas']['CreateWebhookInput']['events'] = [
       'booking.created',
       'booking.cancelled',
       'booking.used',

@@ -75,3 +75,47 @@ export function sample(doc: OpenApiDoc, schema: Schema): unknown {
       return 'sample'.padEnd(s.minLength ?? 0, '-');
   }
 }
+
+/** The schema of an operation's answer for a status, as served (JSON only). */
+export function answerSchema(doc: OpenApiDoc, method: string, path: string, status: number): Schema | undefined {
+  const op = (doc.paths[path] as Record<string, { responses?: Record<string, { content?: Record<string, { schema: Schema }> }> }>)[method];
+  return op?.responses?.[String(status)]?.content?.['application/json']?.schema;
+}
+
+/**
+ * Where a real answer departs from its documented schema, as a JSON Schema validator (OpenAPI 3.0 semantics) reads it:
+ * a wrong type, a null the schema does not allow (a nullable enum must list null), a value outside its enum, a
+ * required field missing, or a field the schema does not describe. Empty when the answer conforms.
+ */
+export function departures(doc: OpenApiDoc, schema: Schema, value: unknown, at = '$'): string[] {
+  const s = resolve(doc, schema) as Schema & { additionalProperties?: unknown; oneOf?: Schema[] };
+  if (s.oneOf) return s.oneOf.some((o) => departures(doc, o, value, at).length === 0) ? [] : [`${at}: matches none of oneOf`];
+  if (value === null) {
+    if (!s.nullable) return [`${at}: null, not nullable`];
+    return s.enum && !s.enum.includes(null) ? [`${at}: null, not among the enum's values ${JSON.stringify(s.enum)}`] : [];
+  }
+  if (s.enum && !s.enum.includes(value)) return [`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(s.enum)}`];
+  const kind = Array.isArray(value) ? 'array' : typeof value;
+  switch (s.type) {
+    case 'integer':
+      return Number.isInteger(value) ? [] : [`${at}: ${JSON.stringify(value)} is not an integer`];
+    case 'number':
+    case 'string':
+    case 'boolean':
+      return kind === s.type ? [] : [`${at}: ${kind}, documented ${s.type}`];
+    case 'array':
+      return kind !== 'array'
+        ? [`${at}: ${kind}, documented array`]
+        : (value as unknown[]).flatMap((v, i) => (s.items ? departures(doc, s.items, v, `${at}[${i}]`) : []));
+  }
+  if (kind !== 'object' || (!s.properties && s.type !== 'object')) return [];
+  const object = value as Record<string, unknown>;
+  const missing = (s.required ?? []).filter((k) => !(k in object)).map((k) => `${at}.${k}: required, missing`);
+  const fields = Object.entries(object).flatMap(([k, v]) => {
+    if (s.properties?.[k]) return departures(doc, s.properties[k], v, `${at}.${k}`);
+    if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      return departures(doc, s.additionalProperties, v, `${at}.${k}`);
+    return s.properties && s.additionalProperties === undefined ? [`${at}.${k}: not described`] : [];
+  });
+  return [...missing, ...fields];
+}
