@@ -191,7 +191,8 @@ export function cataloguePage(filter: CatalogueFilter, result: { items: Facility
     return query ? `/facilities?${query}` : '/facilities';
   };
   return {
-    title: '服务目录',
+    // each page of results titled apart (WCAG 2.4.2): a tab, the history and a screen reader tell page 2 from page 1
+    title: filter.page > 1 ? `服务目录（第 ${filter.page} 页）` : '服务目录',
     current: 'facilities',
     q: filter.q ?? '',
     provinceCode: filter.provinceCode ?? '',
