@@ -9,6 +9,7 @@ import { mailConfig, MailConfig } from '../config/configuration';
 import { formatYuan } from '../documents/chinese-amount';
 import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
+import { noticeLastDay } from '../organizations/organization.time-rules';
 import { bureauName, provinceOfRegion, regionName } from '../regions/regions.data';
 import { applicationReason } from '../vouchers/voucher.rules';
 import { AccountNoticeKind, NotificationKind, render } from './notification-templates';
@@ -164,7 +165,8 @@ export class Notifier {
             ...vars,
             outcome:
               typeof d.noticeEndsAt === 'string'
-                ? `现进入公示，公示期至 ${timeText(d.noticeEndsAt)}（北京时间），期满后恢复正常服务；公示期间仍不接受服务预约，兑付申报暂不批准。`
+                ? // its last day, as the notices page names it: the notice ends at the midnight after it
+                  `现进入公示，公示期至 ${dayText(noticeLastDay(d.noticeEndsAt))}（北京时间），期满后恢复正常服务；公示期间仍不接受服务预约，兑付申报暂不批准。`
                 : '即日起恢复正常服务：贵单位的仪器和服务重新在平台目录中展示，可以接受服务预约，兑付申报恢复审核和结算。',
           })
         : this.toOrganization('provider_suspended', e, users, { ...vars, reason: reasonText(d.reason) });

@@ -64,23 +64,34 @@ export class OrganizationRepository {
 
   /**
    * Locks, in id order, the enterprise and every enterprise of its groups: the group its credit code heads and the
-   * group of the controller it declares (as the annual grants count them, grantSubjects). One ordered statement, so
-   * two companies under one controller queue rather than deadlock. The groups are read before the lock; should the
-   * enterprise's declared controller change in between, its row (now locked, so settled) names the groups to lock again.
+   * group of the controller it declares (as the annual grants count them, grantSubjects), so that two companies under
+   * one controller queue rather than deadlock. The members are found by a plain read, then locked by primary key: a
+   * locking read of the OR itself (an index merge on MariaDB) takes rows index by index, credit codes before
+   * controllers, and two sisters each holding their own row waited for the other's. Locked, a row's codes are settled:
+   * the members are those the locked rows name. Should the enterprise's declared controller have changed in between,
+   * its row names the groups to lock again.
    */
   async lockGroupOf(enterprise: Pick<Organization, 'id' | 'creditCode' | 'controllerCreditCode'>): Promise<Organization[]> {
     for (let declared = enterprise; ;) {
       const codes = [declared.creditCode, ...(declared.controllerCreditCode ? [declared.controllerCreditCode] : [])];
-      const members = await this.db.select(
+      const found = await this.db.rows<{ id: string }>(
+        sql`SELECT o.id FROM organization o WHERE o.type = 'enterprise'
+            AND (o.id = ${enterprise.id} OR o.credit_code IN (${join(codes)}) OR o.controller_credit_code IN (${join(codes)}))`,
+      );
+      if (found.length === 0) return [];
+      const rows = await this.db.select(
         Organization,
         'o',
-        sql`WHERE o.type = 'enterprise' AND (o.id = ${enterprise.id} OR o.credit_code IN (${join(codes)}) OR o.controller_credit_code IN (${join(codes)}))
-            ORDER BY o.id${this.db.forUpdate}`,
+        sql`WHERE o.id IN (${join(found.map((r) => r.id))}) ORDER BY o.id${this.db.forUpdate}`,
       );
-      const locked = members.find((o) => o.id === enterprise.id);
-      if (!locked || (locked.creditCode === declared.creditCode && locked.controllerCreditCode === declared.controllerCreditCode))
-        return members;
-      declared = locked;
+      const own = rows.find((o) => o.id === enterprise.id);
+      if (!own || (own.creditCode === declared.creditCode && own.controllerCreditCode === declared.controllerCreditCode)) {
+        const named = (code: string | null) => code !== null && codes.includes(code);
+        return rows.filter(
+          (o) => o.type === 'enterprise' && (o.id === enterprise.id || named(o.creditCode) || named(o.controllerCreditCode)),
+        );
+      }
+      declared = own;
     }
   }
 

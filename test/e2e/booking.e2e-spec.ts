@@ -2,8 +2,10 @@ import { translate } from '../../src/common/i18n/messages';
 import { DateTime } from 'luxon';
 import ical from 'node-ical';
 import { clock, DAY_MS } from '../../src/common/clock';
+import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { Sweeps } from '../../src/common/sweeps';
 import { appConfig } from '../../src/config/configuration';
+import { OrganizationRepository } from '../../src/organizations/organization.repository';
 import { issueVoucher, openRegion } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { auth, creditCodeIn, OrgSession, PASSWORD, TestApp } from '../support/test-app';
@@ -1102,5 +1104,68 @@ describe('the iCalendar feed beyond its limit', () => {
     await t.http.post(`/api/bookings/${soon}/usage`).set(auth(lab.token)).send({ actualHours: 1 }).expect(200);
     travelTo(secondExpired);
     expect(await listed()).toEqual([`${soon}@booking`, `${later}@booking`].sort());
+  });
+});
+
+describeRaces('a group’s rows locked among many organizations', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+  });
+  afterAll(() => t.close());
+
+  it('two sisters lock their group while a third unit holds their controller’s row: they queue, neither deadlocks', async () => {
+    // Sisters' credit codes sort before their controller's: a lock taken index by index reaches each sister's own row
+    // before the controller's, and the controller's before the other sister's.
+    const [codeA, codeB, codeC] = [creditCodeIn('340000'), creditCodeIn('340000'), creditCodeIn('340000')].sort();
+    const controller = await t.registerEnterprise(HEFEI, { creditCode: codeC });
+    const [a, b] = [
+      await t.registerEnterprise(HEFEI, { creditCode: codeA, controllerCreditCode: codeC }),
+      await t.registerEnterprise(HEFEI, { creditCode: codeB, controllerCreditCode: codeC }),
+    ];
+    // Enough organizations that the optimizer reads the three indexes (an index merge) rather than the whole table.
+    const columns = await t.dataSource.query<{ name: string }[]>(
+      `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'organization' ORDER BY ordinal_position`,
+    );
+    const filler: Record<string, string> = {
+      id: 'UUID()',
+      credit_code: "CONCAT('X', LPAD(s.seq, 17, '0'))",
+      name: "CONCAT('填充 ', s.seq)",
+    };
+    const names = columns.map((c) => c.name);
+    await t.dataSource.query(
+      `INSERT INTO organization (${names.join(', ')}) SELECT ${names.map((n) => filler[n] ?? `o.${n}`).join(', ')}
+       FROM seq_1_to_30000 s CROSS JOIN (SELECT * FROM organization WHERE id = ?) o`,
+      [controller.organizationId],
+    );
+    await t.dataSource.query('ANALYZE TABLE organization');
+
+    const holder = t.dataSource.createQueryRunner();
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      await holder.startTransaction();
+      await holder.query('SELECT id FROM organization WHERE id = ? FOR UPDATE', [controller.organizationId]);
+      const repo = t.get(OrganizationRepository);
+      const uow = t.get(UnitOfWork);
+      // one attempt each: a deadlock reaches the test as the database's error instead of being run again
+      const lockGroup = (e: OrgSession) =>
+        uow.attempt(async () =>
+          (await repo.lockGroupOf({ id: e.organizationId, creditCode: e.creditCode, controllerCreditCode: codeC })).map((o) => o.id).sort(),
+        );
+      const first = lockGroup(a);
+      await pause(300);
+      const second = lockGroup(b);
+      await pause(300);
+      await holder.commitTransaction();
+      const group = [a, b, controller].map((o) => o.organizationId).sort();
+      expect(await Promise.allSettled([first, second])).toEqual([
+        { status: 'fulfilled', value: group },
+        { status: 'fulfilled', value: group },
+      ]);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
   });
 });

@@ -260,7 +260,8 @@ describe('notifications: a voucher revoked, a provider suspended and admitted ag
     // admitted again into a week's public notice
     const notice = (await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 7 }).expect(200)).body;
     const inNotice = reinstated(
-      `现进入公示，公示期至 ${zhDateTime(notice.noticeEndsAt)}（北京时间），期满后恢复正常服务；公示期间仍不接受服务预约，兑付申报暂不批准。`,
+      // the last day the notices page names (公示期：…至…日), not the midnight after it
+      `现进入公示，公示期至 ${zhDateTime(beijingDate(Date.parse(notice.noticeEndsAt) - 1))}（北京时间），期满后恢复正常服务；公示期间仍不接受服务预约，兑付申报暂不批准。`,
     );
     expect((await mailTo('office@suspended.example.cn', reinstatedTitle)).text).toBe(`${inNotice}${FOOTER}`);
     // suspended again in its notice, then admitted at once: each is told anew
