@@ -175,6 +175,9 @@ describe('the feed’s cursor', () => {
     expect([...a].filter((c, i) => c === b[i]).length).toBeLessThan(8);
     expect(() => cursors.decode(Buffer.from('e1:42').toString('base64url'))).toThrow(/^after: /);
     expect(() => new EventCursors(randomBytes(32)).decode(b)).toThrow(/^after: /);
+    // a number past 2^53 − 1 would come back rounded: refused, not read as another
+    expect(cursors.decode(cursors.encode(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => cursors.decode(cursors.encode(2 ** 53))).toThrow(/^after: /);
     expect(new EventCursors(Buffer.alloc(32, 7)).encode(42)).toBe(new EventCursors(Buffer.alloc(32, 7)).encode(42));
   });
 });
