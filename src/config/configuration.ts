@@ -46,6 +46,7 @@ export const databaseConfig = registerAs('database', () => {
     name: e.DB_NAME,
     poolSize: e.DB_POOL_SIZE,
     lockWaitSec: e.DB_LOCK_WAIT_SEC,
+    idleTransactionSec: e.DB_IDLE_TRANSACTION_SEC,
     causalReads: e.DB_CAUSAL_READS,
     serialBlockSize: e.SERIAL_BLOCK_SIZE,
   };

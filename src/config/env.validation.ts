@@ -39,6 +39,15 @@ export class Environment {
    * that long, most likely behind a wait its applier failed to break (docs/adr/0007-scaling-out.md).
    */
   @Type(() => Number) @IsInt() @Min(1) @Max(3600) DB_LOCK_WAIT_SEC = 5;
+  /**
+   * idle_transaction_timeout on every MariaDB connection: a transaction that sends nothing for this long belongs to a node
+   * that froze or lost its machine (no FIN ever reaches the server), and the server ends it, giving back its row locks.
+   * Without it they are held until wait_timeout (8 h) and every other node's units on those rows answer 503. Below the
+   * unit of work's 15 s retry budget, a unit waiting on those rows outlasts it and answers without an error. No unit is
+   * this long between statements but one whose webhook URL's DNS lookup hangs (then 503, retried). MySQL and TiDB
+   * ignore it.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3600) DB_IDLE_TRANSACTION_SEC = 10;
   /** wsrep_sync_wait on every connection (Galera read-your-writes): auto = when the server runs wsrep. */
   @IsIn(['auto', 'on', 'off']) DB_CAUSAL_READS: 'auto' | 'on' | 'off' = 'auto';
   /** Voucher serial numbers each process reserves at once (MySQL family; SQLite takes them one by one). */

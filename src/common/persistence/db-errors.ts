@@ -31,7 +31,12 @@ export function isRetryable(e: unknown): boolean {
   );
 }
 
-/** The database cannot be reached or refuses connections: nothing the request can change. */
+/**
+ * The database cannot be reached or refuses connections, or it ended the request's statement or connection itself: an
+ * operator's KILL QUERY (1317) or KILL (1927), max_statement_time (1969), an idle transaction ended (4031). The
+ * transaction is gone with it; nothing the request can change, so 503 and a retry (with the same Idempotency-Key),
+ * never a 500.
+ */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -44,9 +49,9 @@ const UNAVAILABLE_CODES = new Set([
   'POOL_CLOSED',
 ]);
 
+const UNAVAILABLE_ERRNOS = new Set([1053, 2002, 2003, 2006, 2013, 1317, 1927, 1969, 4031]);
+
 export function isDatabaseUnavailable(e: unknown): boolean {
   const d = driverError(e);
-  return (
-    UNAVAILABLE_CODES.has(d.code ?? '') || d.errno === 1053 || d.errno === 2002 || d.errno === 2003 || d.errno === 2006 || d.errno === 2013
-  );
+  return UNAVAILABLE_CODES.has(d.code ?? '') || UNAVAILABLE_ERRNOS.has(d.errno ?? 0);
 }
