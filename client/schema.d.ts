@@ -590,7 +590,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The users of the caller’s organization, of its bureau region, or the platform’s
+         * The users of the caller’s organization, of its bureau region (a province’s with its cities’ bureaus), or the platform’s
          * @description **Who may call it:** An admin of an organization, a bureau or the platform; a user who is not an admin is 403.
          *
          *     **What it changes:** Nothing: it only reads.
@@ -600,7 +600,7 @@ export interface paths {
         get: operations["UsersController_list"];
         put?: never;
         /**
-         * Create a user with the admin’s own role, organization and region
+         * Create a user with the admin’s own role, organization and region (a bureau’s admin may name a city below its province)
          * @description **Who may call it:** An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.
          *
          *     **What it changes:** Creates the user; audited. A bureau or platform user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker (nor make a platform colleague to be the second person); until then its login is 403.
@@ -623,7 +623,7 @@ export interface paths {
         };
         /**
          * Bureau and platform accounts waiting for the caller as their second person
-         * @description **Who may call it:** A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s), other than those it made or reset; anyone else is 403.
+         * @description **Who may call it:** A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s, and a province’s its cities’), other than those it made or reset; anyone else is 403.
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -651,7 +651,7 @@ export interface paths {
         put?: never;
         /**
          * Activate a bureau or platform account another admin made, or issue the new code of one whose sign-in another admin reset (the second person)
-         * @description **Who may call it:** A platform admin, or another admin of the same bureau (for a bureau account); the admin who made it or reset its sign-in is 403; a user outside the caller’s reach is 404.
+         * @description **Who may call it:** A platform admin, or another admin of the same bureau or of the province above it (for a bureau account); the admin who made it or reset its sign-in is 403; a user outside the caller’s reach is 404.
          *
          *     **What it changes:** Activates the user and answers a one-time setupCode (valid 72 hours) for the activator to hand its holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose never logs in. Called again before the holder did, it issues a new code (the old one stops working). Audited (user.activated, user.setup_code_renewed).
          *
@@ -699,7 +699,7 @@ export interface paths {
         put?: never;
         /**
          * Disable a user of the admin’s organization or bureau
-         * @description **Who may call it:** An admin of the same organization or bureau; a user outside the admin’s group is 404.
+         * @description **Who may call it:** An admin of the same organization or bureau, or of the province above a city’s bureau; a user outside the admin’s group is 404.
          *
          *     **What it changes:** Disables the user: its sessions and tokens, and the API keys it made, are refused at once on every node; the webhooks it or its keys made end; audited. Of two admins disabling each other at once, the second is refused (401): a group keeps an admin.
          *
@@ -2881,6 +2881,11 @@ export interface components {
             admin?: boolean;
             /** @example reviewer@kjt.ah.gov.cn */
             email?: string | null;
+            /**
+             * @description a bureau admin only: the bureau the account serves, its own region (the default) or a city below its province (a province’s admin makes a city bureau’s staff); another region is 403
+             * @example 340100
+             */
+            regionCode?: string;
         };
         AwaitingUserView: {
             id: string;
