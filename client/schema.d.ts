@@ -3201,6 +3201,10 @@ export interface components {
             decidedAt?: string;
             /** @description maker-checker: the amount the first of two approvals approved */
             firstApprovedFen?: number;
+            /** @description bureau lists, awaiting a second approval: whether the caller (or the person whose API key calls) made the first, and so cannot make the second */
+            firstApprovedByYou?: boolean;
+            /** @description bureau lists, undecided applications: what the issuing region has granted the enterprise this year already (its annual cap counts it with this application) */
+            enterpriseGrantedFen?: number;
         };
         ApproveInput: {
             /** @description approve a lower amount than requested */
@@ -3732,6 +3736,8 @@ export interface components {
             settlementId?: string;
             createdAt: string;
             decidedAt?: string;
+            /** @description bureau lists, awaiting a second approval: whether the caller (or the person whose API key calls) made the first, and so cannot make the second */
+            firstApprovedByYou?: boolean;
         };
         ClaimPage: {
             items: components["schemas"]["ClaimView"][];
@@ -6898,6 +6904,8 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 status?: "approved" | "pending_review" | "awaiting_second_approval" | "rejected";
+                /** @description one issuing region only (a province’s bureau takes one city’s queue) */
+                issuingRegionCode?: string;
             };
             header?: never;
             path?: never;
@@ -6905,7 +6913,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description applications in the caller’s scope, newest first */
+            /** @description applications in the caller’s scope, newest first (issuingRegionCode: one region’s) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,6 @@
 import { clock } from '../../src/common/clock';
 import { auth, TestApp } from '../support/test-app';
-import { openRegion, policyBody } from '../support/fixtures';
+import { issueVoucher, openRegion, policyBody, submittedClaim } from '../support/fixtures';
 
 /**
  * A city's bureau (合肥市科学技术局) under its province's (安徽省科学技术厅): in Anhui the cities issue, so a city needs
@@ -138,5 +138,65 @@ describe('city bureaus', () => {
       .set(await t.as('bureau-ah'))
       .expect(200);
     await t.http.get('/api/voucher-applications').set(auth(hefeiReviewer.token)).expect(401);
+  });
+
+  it('a province’s review queue: one city at a time, whose second approval each awaits, what the enterprise already has', async () => {
+    const ah = await t.as('bureau-ah');
+    await t.http
+      .post('/api/policies')
+      .set(ah)
+      .send(policyBody('340200', { autoApproveMaxFen: 1_000_000, dualControlFen: 5_000_000 }))
+      .expect(201);
+    await t.http.put(`/api/budgets/340200/${clock.year()}`).set(ah).send({ totalFen: 100_000_000 }).expect(200);
+    const [hefei, wuhu] = await Promise.all([t.registerEnterprise('340100'), t.registerEnterprise('340200')]);
+    await issueVoucher(t, hefei.token, 800_000);
+    const apply = async (token: string, amountFen: number) =>
+      (await t.http.post('/api/voucher-applications').set(auth(token)).send({ amountFen, purpose: '检测' }).expect(201)).body;
+    const big = await apply(hefei.token, 6_000_000);
+    const other = await apply(wuhu.token, 2_000_000);
+    expect([big.status, other.status]).toEqual(['pending_review', 'pending_review']);
+
+    // 安徽省科学技术厅 takes Hefei's queue alone; each item says what the enterprise was granted this year already.
+    const queue = async (who: { Authorization: string }, query: string) =>
+      (await t.http.get(`/api/voucher-applications?${query}`).set(who).expect(200)).body.items as Record<string, unknown>[];
+    const hefeiQueue = await queue(ah, 'status=pending_review&issuingRegionCode=340100');
+    expect(hefeiQueue.map((a) => a.issuingRegionCode)).toEqual(hefeiQueue.map(() => '340100'));
+    expect(hefeiQueue.find((a) => a.id === big.id)).toMatchObject({ amountFen: 6_000_000, enterpriseGrantedFen: 800_000 });
+    expect(hefeiQueue.some((a) => a.id === other.id)).toBe(false);
+    const wrong = await t.http.get('/api/voucher-applications?issuingRegionCode=999999').set(ah).set(zh).expect(400);
+    expect(wrong.body.message).toMatch(/^issuingRegionCode：/);
+
+    // The first approval made with the admin's API key is the admin's: the queue tells each reviewer whose second it awaits.
+    const key = (await t.http.post('/api/api-keys').set(ah).send({ name: '安徽省科技厅门户' }).expect(201)).body.key;
+    await t.http.post(`/api/voucher-applications/${big.id}/approve`).set(auth(key)).send({}).expect(202);
+    const awaiting = async (who: { Authorization: string }) =>
+      (await queue(who, 'status=awaiting_second_approval&issuingRegionCode=340100')).find((a) => a.id === big.id);
+    expect(await awaiting(ah)).toMatchObject({ firstApprovedFen: 6_000_000, firstApprovedByYou: true });
+    expect(await awaiting(await t.as('bureau-ah-2'))).toMatchObject({ firstApprovedFen: 6_000_000, firstApprovedByYou: false });
+    const approved = await t.http
+      .post(`/api/voucher-applications/${big.id}/approve`)
+      .set(await t.as('bureau-ah-2'))
+      .send({})
+      .expect(200);
+
+    // Claims the same: the lab's 5,500,000 claim awaits bureau-ah's second approval after bureau-ah-2's first.
+    const lab = await t.registerProvider('340100');
+    const claimId = await submittedClaim(t, lab.token, hefei.token, approved.body.voucher.id, {
+      name: '球差校正透射电镜',
+      unitPriceFen: 1_100_000,
+      hours: 10,
+    });
+    await t.http
+      .post(`/api/claims/${claimId}/approve`)
+      .set(await t.as('bureau-ah-2'))
+      .send({})
+      .expect(202);
+    const claimQueue = async (who: { Authorization: string }) =>
+      (await t.http.get('/api/claims?status=awaiting_second_approval&issuingRegionCode=340100').set(who).expect(200)).body.items.find(
+        (c: { id: string }) => c.id === claimId,
+      );
+    expect(await claimQueue(await t.as('bureau-ah-2'))).toMatchObject({ claimedFen: 5_500_000, firstApprovedByYou: true });
+    expect(await claimQueue(ah)).toMatchObject({ claimedFen: 5_500_000, firstApprovedByYou: false });
+    await t.http.post(`/api/claims/${claimId}/approve`).set(ah).send({}).expect(200);
   });
 });
