@@ -2199,7 +2199,7 @@ export interface paths {
          * Lift a sanction before it ends
          * @description **Who may call it:** A bureau user of the recording region (or its province).
          *
-         *     **What it changes:** in force → lifted; audited.
+         *     **What it changes:** in force → lifted; audited with the reason given (信用修复), which the sanction then shows as liftReason.
          *
          *     **Money:** None.
          */
@@ -3969,10 +3969,19 @@ export interface components {
             recordedRegionCode: string;
             createdAt: string;
             liftedAt: string | null;
+            /** @description why it was lifted, when the bureau said */
+            liftReason: string | null;
         };
         SanctionPage: {
             items: components["schemas"]["SanctionView"][];
             total: number;
+        };
+        LiftSanctionInput: {
+            /**
+             * @description why it is lifted (信用修复, a ruling overturned, recorded in error); kept beside the sanction and audited
+             * @example 已完成信用修复：退回违规补贴并公开承诺
+             */
+            reason?: string;
         };
         RecordRelationInput: {
             /** @example 91340100MA2T8XQ21W */
@@ -11468,7 +11477,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftSanctionInput"];
+            };
+        };
         responses: {
             /** @description OK: SanctionView */
             200: {
@@ -11517,6 +11530,15 @@ export interface operations {
             };
             /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
