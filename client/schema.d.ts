@@ -590,7 +590,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The users of the caller’s organization, of its bureau region, or the platform’s
+         * The users of the caller’s organization, of its bureau region (a province’s with its cities’ bureaus), or the platform’s
          * @description **Who may call it:** An admin of an organization, a bureau or the platform; a user who is not an admin is 403.
          *
          *     **What it changes:** Nothing: it only reads.
@@ -600,7 +600,7 @@ export interface paths {
         get: operations["UsersController_list"];
         put?: never;
         /**
-         * Create a user with the admin’s own role, organization and region
+         * Create a user with the admin’s own role, organization and region (a bureau’s admin may name a city below its province)
          * @description **Who may call it:** An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.
          *
          *     **What it changes:** Creates the user; audited. A bureau or platform user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker (nor make a platform colleague to be the second person); until then its login is 403.
@@ -623,7 +623,7 @@ export interface paths {
         };
         /**
          * Bureau and platform accounts waiting for the caller as their second person
-         * @description **Who may call it:** A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s), other than those it made or reset; anyone else is 403.
+         * @description **Who may call it:** A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s, and a province’s its cities’), other than those it made or reset; anyone else is 403.
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -651,7 +651,7 @@ export interface paths {
         put?: never;
         /**
          * Activate a bureau or platform account another admin made, or issue the new code of one whose sign-in another admin reset (the second person)
-         * @description **Who may call it:** A platform admin, or another admin of the same bureau (for a bureau account); the admin who made it or reset its sign-in is 403; a user outside the caller’s reach is 404.
+         * @description **Who may call it:** A platform admin, or another admin of the same bureau or of the province above it (for a bureau account); the admin who made it or reset its sign-in is 403; a user outside the caller’s reach is 404.
          *
          *     **What it changes:** Activates the user and answers a one-time setupCode (valid 72 hours) for the activator to hand its holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose never logs in. Called again before the holder did, it issues a new code (the old one stops working). Audited (user.activated, user.setup_code_renewed).
          *
@@ -699,7 +699,7 @@ export interface paths {
         put?: never;
         /**
          * Disable a user of the admin’s organization or bureau
-         * @description **Who may call it:** An admin of the same organization or bureau; a user outside the admin’s group is 404.
+         * @description **Who may call it:** An admin of the same organization or bureau, or of the province above a city’s bureau; a user outside the admin’s group is 404.
          *
          *     **What it changes:** Disables the user: its sessions and tokens, and the API keys it made, are refused at once on every node; the webhooks it or its keys made end; audited. Of two admins disabling each other at once, the second is refused (401): a group keeps an admin.
          *
@@ -2199,7 +2199,7 @@ export interface paths {
          * Lift a sanction before it ends
          * @description **Who may call it:** A bureau user of the recording region (or its province).
          *
-         *     **What it changes:** in force → lifted; audited.
+         *     **What it changes:** in force → lifted; audited with the reason given (信用修复), which the sanction then shows as liftReason.
          *
          *     **Money:** None.
          */
@@ -2881,6 +2881,11 @@ export interface components {
             admin?: boolean;
             /** @example reviewer@kjt.ah.gov.cn */
             email?: string | null;
+            /**
+             * @description a bureau admin only: the bureau the account serves, its own region (the default) or a city below its province (a province’s admin makes a city bureau’s staff); another region is 403
+             * @example 340100
+             */
+            regionCode?: string;
         };
         AwaitingUserView: {
             id: string;
@@ -3196,6 +3201,10 @@ export interface components {
             decidedAt?: string;
             /** @description maker-checker: the amount the first of two approvals approved */
             firstApprovedFen?: number;
+            /** @description bureau lists, awaiting a second approval: whether the caller (or the person whose API key calls) made the first, and so cannot make the second */
+            firstApprovedByYou?: boolean;
+            /** @description bureau lists, undecided applications: what the issuing region has granted the enterprise this year already (its annual cap counts it with this application) */
+            enterpriseGrantedFen?: number;
         };
         ApproveInput: {
             /** @description approve a lower amount than requested */
@@ -3727,6 +3736,8 @@ export interface components {
             settlementId?: string;
             createdAt: string;
             decidedAt?: string;
+            /** @description bureau lists, awaiting a second approval: whether the caller (or the person whose API key calls) made the first, and so cannot make the second */
+            firstApprovedByYou?: boolean;
         };
         ClaimPage: {
             items: components["schemas"]["ClaimView"][];
@@ -3958,10 +3969,19 @@ export interface components {
             recordedRegionCode: string;
             createdAt: string;
             liftedAt: string | null;
+            /** @description why it was lifted, when the bureau said */
+            liftReason: string | null;
         };
         SanctionPage: {
             items: components["schemas"]["SanctionView"][];
             total: number;
+        };
+        LiftSanctionInput: {
+            /**
+             * @description why it is lifted (信用修复, a ruling overturned, recorded in error); kept beside the sanction and audited
+             * @example 已完成信用修复：退回违规补贴并公开承诺
+             */
+            reason?: string;
         };
         RecordRelationInput: {
             /** @example 91340100MA2T8XQ21W */
@@ -6893,6 +6913,8 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 status?: "approved" | "pending_review" | "awaiting_second_approval" | "rejected";
+                /** @description one issuing region only (a province’s bureau takes one city’s queue) */
+                issuingRegionCode?: string;
             };
             header?: never;
             path?: never;
@@ -6900,7 +6922,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description applications in the caller’s scope, newest first */
+            /** @description applications in the caller’s scope, newest first (issuingRegionCode: one region’s) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -11455,7 +11477,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftSanctionInput"];
+            };
+        };
         responses: {
             /** @description OK: SanctionView */
             200: {
@@ -11504,6 +11530,15 @@ export interface operations {
             };
             /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,6 +33,8 @@ import { FacilityContact1766300000000 } from './1766300000000-facility-contact';
 import { InvoicesPerIssuer1766400000000 } from './1766400000000-invoices-per-issuer';
 import { ClearingRunNumbers1766500000000 } from './1766500000000-clearing-run-numbers';
 import { DeliveryLeasesIndexed1766600000000 } from './1766600000000-delivery-leases-indexed';
+import { FlowsNetOfCuts1766700000000 } from './1766700000000-flows-net-of-cuts';
+import { SanctionLiftReason1766800000000 } from './1766800000000-sanction-lift-reason';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -71,4 +73,6 @@ export const MIGRATIONS = [
   InvoicesPerIssuer1766400000000,
   ClearingRunNumbers1766500000000,
   DeliveryLeasesIndexed1766600000000,
+  FlowsNetOfCuts1766700000000,
+  SanctionLiftReason1766800000000,
 ];

@@ -1,4 +1,4 @@
-import { rebuildCapturedFlows } from '../../migrations/1765100000000-stats-summaries';
+import { rebuildNetFlows } from '../../migrations/1766700000000-flows-net-of-cuts';
 import type { Connection } from 'mysql2/promise';
 import { newId } from '../../src/common/ids';
 import { clock } from '../../src/common/clock';
@@ -356,7 +356,7 @@ export async function prepareApprovedClaims(
     redemptions,
   );
   // The captures' flows, as the capture use case would have kept them.
-  await rebuildCapturedFlows(async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0]);
+  await rebuildNetFlows(async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0]);
   const transfer = ['id', 'debit_account', 'credit_account', 'amount_fen', 'kind', 'ref_type', 'ref_id', 'created_at'];
   await insertChunks(conn, 'ledger_transfer', transfer, payables);
   for (const [voucherId, fen] of perVoucher) {

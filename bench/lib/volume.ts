@@ -1,4 +1,5 @@
-import { backfillPaidSummary, rebuildCapturedFlows } from '../../migrations/1765100000000-stats-summaries';
+import { backfillPaidSummary } from '../../migrations/1765100000000-stats-summaries';
+import { rebuildNetFlows } from '../../migrations/1766700000000-flows-net-of-cuts';
 import type { Connection } from 'mysql2/promise';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { keyIdOf } from '../../src/audit/audit-checkpoint';
@@ -1003,7 +1004,7 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     'mysql',
     settlementRows.map((r) => r[0] as string),
   );
-  await rebuildCapturedFlows(async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0]);
+  await rebuildNetFlows(async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0]);
   await sealPending();
   log(`settlements ${settlementRows.length} with ${lineRows.length} lines`);
   return w.counts;

@@ -4,6 +4,7 @@ import { IsBoolean, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, Valida
 import { OneLine } from '../common/http/text';
 import { IsMailbox, IsOmittable } from '../common/http/validators';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
+import { REGION_CODES } from '../regions/regions.data';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
 
@@ -88,6 +89,14 @@ export class CreateUserInput {
   @IsMailbox()
   @Length(3, 200)
   email?: string | null;
+  @ApiPropertyOptional({
+    example: '340100',
+    description:
+      'a bureau admin only: the bureau the account serves, its own region (the default) or a city below its province (a province’s admin makes a city bureau’s staff); another region is 403',
+  })
+  @IsOmittable()
+  @IsIn(REGION_CODES)
+  regionCode?: string;
 }
 
 export class UserView {

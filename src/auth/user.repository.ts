@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
+import { inRegion } from '../common/persistence/scope.sql';
 import { sql } from '../common/persistence/sql';
 import { User } from './user.entity';
 import { setupCodeUsable } from './user.time-rules';
@@ -51,7 +52,7 @@ export class UserRepository {
       'organizationId' in group
         ? sql`WHERE u.organization_id = ${group.organizationId}`
         : group.role === 'bureau'
-          ? sql`WHERE u.role = 'bureau' AND u.region_code = ${group.regionCode}`
+          ? sql`WHERE u.role = 'bureau' AND ${inRegion('u.region_code', group.regionCode)}`
           : sql`WHERE u.role = 'platform'`;
     return this.db.page(User, 'u', where, sql`u.created_at, u.id`, page);
   }
@@ -59,10 +60,12 @@ export class UserRepository {
   /**
    * Bureau and platform accounts an admin made, or reset the sign-in of, that still wait for a second person: to
    * activate them, or (activated) for their holder to set a password with the setup code, other than those the asking
-   * admin made or reset. Oldest first; one region's bureau accounts, or every region's and the platform's.
+   * admin made or reset. Oldest first; one region's bureau accounts (a province's with its cities'), or every region's and the platform's.
    */
   async awaitingSecondPerson(q: { regionCode: string | null; notMadeBy: string; limit: number; offset: number }): Promise<Page<User>> {
-    const whose = q.regionCode ? sql`u.role = 'bureau' AND u.region_code = ${q.regionCode}` : sql`u.role IN ('bureau', 'platform')`;
+    const whose = q.regionCode
+      ? sql`u.role = 'bureau' AND ${inRegion('u.region_code', q.regionCode)}`
+      : sql`u.role IN ('bureau', 'platform')`;
     const where = sql`WHERE ${whose} AND (u.created_by IS NOT NULL OR u.sign_in_reset_by IS NOT NULL) AND u.disabled_at IS NULL
             AND COALESCE(u.created_by, '') <> ${q.notMadeBy} AND COALESCE(u.sign_in_reset_by, '') <> ${q.notMadeBy}
             AND (u.activated_at IS NULL OR u.setup_code_hash IS NOT NULL)`;

@@ -19,7 +19,7 @@ export class UsersController {
 
   @Get()
   @Explained({
-    summary: 'The users of the caller’s organization, of its bureau region, or the platform’s',
+    summary: 'The users of the caller’s organization, of its bureau region (a province’s with its cities’ bureaus), or the platform’s',
     who: 'An admin of an organization, a bureau or the platform; a user who is not an admin is 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
@@ -32,7 +32,7 @@ export class UsersController {
 
   @Post()
   @Explained({
-    summary: 'Create a user with the admin’s own role, organization and region',
+    summary: 'Create a user with the admin’s own role, organization and region (a bureau’s admin may name a city below its province)',
     who: 'An admin (of an organization, a bureau or the platform); a user who is not an admin is 403.',
     changes:
       'Creates the user; audited. A bureau or platform user waits (awaitsActivation) until a second person activates it with POST /api/users/:id/activate, so that one admin cannot be both persons of maker-checker (nor make a platform colleague to be the second person); until then its login is 403.',
@@ -54,7 +54,7 @@ export class UsersController {
   @Get('awaiting-activation')
   @Explained({
     summary: 'Bureau and platform accounts waiting for the caller as their second person',
-    who: 'A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s), other than those it made or reset; anyone else is 403.',
+    who: 'A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s, and a province’s its cities’), other than those it made or reset; anyone else is 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
     details:
@@ -70,7 +70,7 @@ export class UsersController {
   @Explained({
     summary:
       'Activate a bureau or platform account another admin made, or issue the new code of one whose sign-in another admin reset (the second person)',
-    who: 'A platform admin, or another admin of the same bureau (for a bureau account); the admin who made it or reset its sign-in is 403; a user outside the caller’s reach is 404.',
+    who: 'A platform admin, or another admin of the same bureau or of the province above it (for a bureau account); the admin who made it or reset its sign-in is 403; a user outside the caller’s reach is 404.',
     changes:
       'Activates the user and answers a one-time setupCode (valid 72 hours) for the activator to hand its holder, who sets a password of their own with POST /api/auth/setup; the password its maker chose never logs in. Called again before the holder did, it issues a new code (the old one stops working). Audited (user.activated, user.setup_code_renewed).',
     money: NO_MONEY,
@@ -104,7 +104,7 @@ export class UsersController {
   @Post(':id/disable')
   @Explained({
     summary: 'Disable a user of the admin’s organization or bureau',
-    who: 'An admin of the same organization or bureau; a user outside the admin’s group is 404.',
+    who: 'An admin of the same organization or bureau, or of the province above a city’s bureau; a user outside the admin’s group is 404.',
     changes:
       'Disables the user: its sessions and tokens, and the API keys it made, are refused at once on every node; the webhooks it or its keys made end; audited. Of two admins disabling each other at once, the second is refused (401): a group keeps an admin.',
     money: NO_MONEY,

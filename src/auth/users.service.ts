@@ -4,6 +4,7 @@ import { sha256 } from '../common/hash';
 import { clock, securityClock } from '../common/clock';
 import type { Page } from '../common/http/paging';
 import { Actor, Role } from '../common/context/request-context';
+import { assertBureauOf, bureauCovers } from '../common/auth/scope';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
@@ -34,10 +35,12 @@ function groupOf(actor: Actor): UserGroup {
   return { role: 'platform' };
 }
 
+/** A bureau's group is its region's staff and, for a province, its cities' bureaus' (it acts on them as on their matters). */
 const inGroup = (user: User, group: UserGroup) =>
   'organizationId' in group
     ? user.organizationId === group.organizationId
-    : user.role === group.role && (group.role === 'platform' || user.regionCode === (group as { regionCode: string }).regionCode);
+    : user.role === group.role &&
+      (group.role === 'platform' || bureauCovers((group as { regionCode: string }).regionCode, user.regionCode));
 
 /** How long a setup code opens the account to its holder: three days to hand it over. */
 const SETUP_CODE_TTL_MS = 72 * 3_600_000;
@@ -74,9 +77,16 @@ export class UsersService {
     return { items: users.items.map(staffView), total: users.total };
   }
 
-  /** A user with the admin's own role, organization and region. */
+  /**
+   * A user with the admin's own role, organization and region; a bureau's admin may name a region it covers instead, so
+   * a province's admin makes a city bureau's staff (in Anhui the cities issue) and the city's admin its own thereafter.
+   */
   async create(actor: Actor, input: CreateUserInput): Promise<Outcome<StaffUserView>> {
     groupOf(actor);
+    if (input.regionCode !== undefined) {
+      if (actor.role !== 'bureau') throw catalogued('VALIDATION_FAILED', 'users.regionForBureaus', { field: 'regionCode' });
+      assertBureauOf(actor, input.regionCode, 'its staff');
+    }
     assertStrongPassword(input.password, input.username);
     const passwordHash = await this.credentials.hash(input.password);
     return this.uow.run(async () => {
@@ -87,7 +97,7 @@ export class UsersService {
         passwordHash,
         role: actor.role,
         organizationId: actor.organizationId,
-        regionCode: actor.regionCode,
+        regionCode: input.regionCode ?? actor.regionCode,
         admin: input.admin ?? false,
         email: input.email ?? null,
         createdBy: actor.userId,
@@ -134,7 +144,8 @@ export class UsersService {
     return this.uow.run(async () => {
       // The activating admin's row and session too: one reset or disabled meanwhile issues no code.
       const user = await this.lockWithActor(actor, id);
-      const sameBureau = actor.role === 'bureau' && user?.role === 'bureau' && user.regionCode === actor.regionCode;
+      // Another admin of the bureau, or of the province above it (who made the city's first accounts), never the maker.
+      const sameBureau = actor.role === 'bureau' && user?.role === 'bureau' && bureauCovers(actor.regionCode, user.regionCode);
       if (!user || !needsSecondPerson(user.role) || (actor.role === 'bureau' && !sameBureau)) throw notFound('user');
       if (user.activatedAt && !user.setupCodeHash)
         return refusedBy(catalogued('INVALID_STATE', 'users.alreadyActive', { activatedAt: user.activatedAt }));

@@ -137,8 +137,14 @@ export class ClaimView {
   @ApiPropertyOptional({ description: 'the settlement batch that pays it' }) settlementId?: string;
   @ApiProperty() createdAt: string;
   @ApiPropertyOptional() decidedAt?: string;
+  @ApiPropertyOptional({
+    description:
+      'bureau lists, awaiting a second approval: whether the caller (or the person whose API key calls) made the first, and so cannot make the second',
+  })
+  firstApprovedByYou?: boolean;
 
-  static of(c: Claim, names?: Names): ClaimView {
+  /** `reviewer`: the bureau person reading a list (personOf), told which claims await someone else's second approval. */
+  static of(c: Claim, names?: Names, reviewer?: string): ClaimView {
     const claimantName = names?.get(c.claimantId);
     return {
       id: c.id,
@@ -156,6 +162,7 @@ export class ClaimView {
       ...(c.settlementId ? { settlementId: c.settlementId } : {}),
       createdAt: c.createdAt,
       ...(c.decidedAt ? { decidedAt: c.decidedAt } : {}),
+      ...(reviewer && c.status === 'awaiting_second_approval' ? { firstApprovedByYou: c.firstApprovedBy === reviewer } : {}),
     };
   }
 }

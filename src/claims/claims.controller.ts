@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
-import type { Actor } from '../common/context/request-context';
+import { type Actor, personOf } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { ApproveClaimInput, ClaimPage, ClaimQuery, ClaimView, RejectClaimInput, SubmitClaimInput } from './claim.dto';
 import { unwrap } from '../common/use-case';
@@ -55,7 +55,8 @@ export class ClaimsController {
   @ApiOkResponse({ type: ClaimPage, description: 'newest first: the claimant its own, a bureau its region’s, the platform all' })
   async list(@CurrentActor() actor: Actor, @Query() q: ClaimQuery): Promise<ClaimPage> {
     const { items, total, names } = await this.queries.list(actor, q);
-    return { items: items.map((c) => ClaimView.of(c, names)), total };
+    const reviewer = actor.role === 'bureau' ? personOf(actor) : undefined;
+    return { items: items.map((c) => ClaimView.of(c, names, reviewer)), total };
   }
 
   @Get(':id')

@@ -41,6 +41,21 @@ export class RecordSanctionInput {
   until?: string | null;
 }
 
+export class LiftSanctionInput {
+  @ApiPropertyOptional({
+    example: '已完成信用修复：退回违规补贴并公开承诺',
+    minLength: 1,
+    maxLength: 500,
+    description: 'why it is lifted (信用修复, a ruling overturned, recorded in error); kept beside the sanction and audited',
+  })
+  @IsOmittable()
+  @IsString()
+  @Length(1, 500)
+  @NoBidiControls()
+  @HasVisibleText(1)
+  reason?: string;
+}
+
 export class SanctionQuery extends PageQuery {
   @ApiPropertyOptional() @IsOmittable() @IsCreditCode() creditCode?: string;
   @ApiPropertyOptional({ enum: SANCTION_STATUSES }) @IsOmittable() @IsIn(SANCTION_STATUSES) status?: (typeof SANCTION_STATUSES)[number];
@@ -56,11 +71,12 @@ export class SanctionView {
   @ApiProperty({ example: '340000' }) recordedRegionCode: string;
   @ApiProperty() createdAt: string;
   @ApiProperty({ type: String, nullable: true }) liftedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'why it was lifted, when the bureau said' }) liftReason: string | null;
 
   static of(s: Sanction): SanctionView {
-    const { id, creditCode, reason, until, status, recordedRegionCode, createdAt, liftedAt } = s;
+    const { id, creditCode, reason, until, status, recordedRegionCode, createdAt, liftedAt, liftReason } = s;
     const inForce = sanctionInForce.holds(s, clock.today());
-    return { id, creditCode, reason, until, status, inForce, recordedRegionCode, createdAt, liftedAt };
+    return { id, creditCode, reason, until, status, inForce, recordedRegionCode, createdAt, liftedAt, liftReason };
   }
 }
 

@@ -15,4 +15,6 @@ export class Sanction {
   @InstantColumn() createdAt: string;
   @InstantColumn({ nullable: true }) liftedAt: string | null;
   @RefColumn({ nullable: true }) liftedBy: string | null;
+  /** Why the bureau lifted it (信用修复), when it said. */
+  @StrColumn(500, { nullable: true }) liftReason: string | null;
 }

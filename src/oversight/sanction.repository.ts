@@ -20,9 +20,10 @@ export class SanctionRepository {
     return this.db.lock(Sanction, { id });
   }
 
-  async lift(id: string, liftedAt: string, liftedBy: string): Promise<boolean> {
+  async lift(id: string, liftedAt: string, liftedBy: string, reason: string | null): Promise<boolean> {
     const changed = await this.db.execute(
-      sql`UPDATE sanction SET status = 'lifted', lifted_at = ${liftedAt}, lifted_by = ${liftedBy} WHERE id = ${id} AND status = 'active'`,
+      sql`UPDATE sanction SET status = 'lifted', lifted_at = ${liftedAt}, lifted_by = ${liftedBy}, lift_reason = ${reason}
+          WHERE id = ${id} AND status = 'active'`,
     );
     return changed === 1;
   }

@@ -4,7 +4,7 @@ import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
-import { RecordSanctionInput, SanctionPage, SanctionQuery, SanctionView } from './sanction.dto';
+import { LiftSanctionInput, RecordSanctionInput, SanctionPage, SanctionQuery, SanctionView } from './sanction.dto';
 import { unwrap } from '../common/use-case';
 import { SanctionsService } from './sanctions.service';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
@@ -47,14 +47,18 @@ export class SanctionsController {
   @Explained({
     summary: 'Lift a sanction before it ends',
     who: 'A bureau user of the recording region (or its province).',
-    changes: 'in force → lifted; audited.',
+    changes: 'in force → lifted; audited with the reason given (信用修复), which the sanction then shows as liftReason.',
     money: NO_MONEY,
   })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: SanctionView })
   @Refuses(SanctionsService.liftRefusals)
-  async lift(@CurrentActor() actor: Actor, @Param('id', new IdPipe('sanction')) id: string): Promise<SanctionView> {
-    return SanctionView.of(unwrap(await this.sanctions.lift(actor, id)));
+  async lift(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('sanction')) id: string,
+    @Body() body: LiftSanctionInput,
+  ): Promise<SanctionView> {
+    return SanctionView.of(unwrap(await this.sanctions.lift(actor, id, body.reason ?? null)));
   }
 }

@@ -36,6 +36,7 @@ export class SanctionsService {
         createdAt: clock.iso(),
         liftedAt: null,
         liftedBy: null,
+        liftReason: null,
       };
       await this.sanctions.insert(sanction);
       this.uow.record({
@@ -50,14 +51,17 @@ export class SanctionsService {
     });
   }
 
-  /** Lifting belongs to the recording bureau (or its province), like every other act on a region's record. */
-  lift(actor: Actor, id: string): Promise<Outcome<Sanction>> {
+  /**
+   * Lifting belongs to the recording bureau (or its province), like every other act on a region's record; its reason
+   * (信用修复) is kept beside the sanction and in the audit entry, for every bureau bound by the shared list to read.
+   */
+  lift(actor: Actor, id: string, reason: string | null = null): Promise<Outcome<Sanction>> {
     return this.uow.run(async () => {
       const sanction = await this.sanctions.lock(id);
       if (!sanction) throw notFound('sanction');
       assertBureauOf(actor, sanction.recordedRegionCode, 'sanctions it recorded');
       const liftedAt = clock.iso();
-      if (!(await this.sanctions.lift(id, liftedAt, actor.userId)))
+      if (!(await this.sanctions.lift(id, liftedAt, actor.userId, reason)))
         return refusedBy(catalogued('INVALID_STATE', 'sanctions.alreadyLifted', { liftedAt: sanction.liftedAt ?? '' }));
       this.uow.record({
         action: 'sanction.lifted',
@@ -65,9 +69,9 @@ export class SanctionsService {
         entityId: id,
         regionCode: sanction.recordedRegionCode,
         organizationId: await this.organizationIdOf(sanction.creditCode),
-        summary: { creditCode: sanction.creditCode },
+        summary: { creditCode: sanction.creditCode, ...(reason ? { reason } : {}) },
       });
-      return ok({ ...sanction, status: 'lifted' as const, liftedAt, liftedBy: actor.userId });
+      return ok({ ...sanction, status: 'lifted' as const, liftedAt, liftedBy: actor.userId, liftReason: reason });
     });
   }
 

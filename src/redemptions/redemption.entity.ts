@@ -24,7 +24,7 @@ export type UsageStatus = 'pending' | 'confirmed' | 'disputed';
 @Index(['payeeId', 'status'])
 @Index(['usage', 'usageDueAt'])
 // Covers the flows for a year (issuer × provider province over captured redemptions): read without the rows (issue 18).
-@Index(['budgetYear', 'status', 'issuingRegionCode', 'providerProvinceCode', 'capturedSubsidyFen'])
+@Index(['budgetYear', 'status', 'issuingRegionCode', 'providerProvinceCode', 'capturedSubsidyFen', 'approvedFen'])
 export class Redemption {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @RefColumn() @ForeignKey(() => Voucher, { name: 'fk_redemption_voucher' }) voucherId: string;
@@ -68,8 +68,8 @@ export class Redemption {
 
 /**
  * Captured subsidies per budget year, issuing region and provider province, for the flows (issue 18): the covering index
- * still walked every captured redemption of the year (1.2 s at half a year's data). Every capture and dispute resolution
- * adds its change to one of a few rows picked at random (`shard`), so concurrent captures of a province seldom wait on
+ * still walked every captured redemption of the year (1.2 s at half a year's data). Each row keeps what the labs keep:
+ * every capture, dispute resolution, final rejection and approval cut adds its change to one of a few rows picked at random (`shard`), so concurrent captures of a province seldom wait on
  * one row (nor conflict across Galera nodes); readers sum the shards. A shard is a sum of changes and may be negative;
  * the sum over shards is exact, and the ledger check compares it with the redemptions.
  */

@@ -146,7 +146,7 @@ export class RedemptionRepository {
   // ---- Statistics. ----
 
   /**
-   * Adds a change of captured subsidies (a capture, a dispute's resolution) to one random shard of its flow row, in the
+   * Adds a change of captured subsidies (a capture, a dispute's resolution, a final rejection, an approval's cut) to one random shard of its flow row, in the
    * caller's transaction: one upsert takes the row's lock directly (STACK.md).
    */
   async addCapturedFlow(
@@ -180,13 +180,15 @@ export class RedemptionRepository {
   }
 
   /**
-   * Captured redemptions and subsidies of a budget year per issuing region and provider province, from the redemptions
+   * Captured redemptions and subsidies of a budget year per issuing region and provider province (what an approval kept
+   * of each, where one cut it), from the redemptions
    * (`from: 'redemptions'`, the flows' covering index) or from captured_flow's shards: the ledger check compares the two.
    */
   async capturedTotals(from: 'redemptions' | 'summary', year: number): Promise<Map<string, [redemptions: number, fen: number]>> {
     const rows = await this.db.rows<Record<string, unknown>>(
       from === 'redemptions'
-        ? sql`SELECT r.issuing_region_code AS reg, r.provider_province_code AS prov, COUNT(*) AS n, SUM(r.captured_subsidy_fen) AS fen
+        ? sql`SELECT r.issuing_region_code AS reg, r.provider_province_code AS prov, COUNT(*) AS n,
+              SUM(COALESCE(r.approved_fen, r.captured_subsidy_fen)) AS fen
               FROM redemption r WHERE r.budget_year = ${year} AND r.status = 'captured' GROUP BY r.issuing_region_code, r.provider_province_code`
         : sql`SELECT f.issuing_region_code AS reg, f.provider_province_code AS prov, SUM(f.redemptions) AS n, SUM(f.captured_fen) AS fen
               FROM captured_flow f WHERE f.budget_year = ${year} GROUP BY f.issuing_region_code, f.provider_province_code`,
@@ -201,7 +203,7 @@ export class RedemptionRepository {
 
   /**
    * The facilities a region's vouchers of a budget year were used at most: captured redemptions per facility (ties: the
-   * larger captured subsidy, then the id), with what they captured.
+   * larger subsidy, then the id), with what they captured and the subsidy they keep (less what review cut).
    */
   topFacilitiesInRegion(
     regionCode: string,
@@ -223,11 +225,11 @@ export class RedemptionRepository {
     return this.db.rows(
       sql`SELECT f.id AS "facilityId", f.name AS "facilityName", f.unit AS unit, o.name AS "providerName",
           r.provider_province_code AS "providerProvinceCode", COUNT(*) AS uses, SUM(r.captured_quantity) AS quantity,
-          SUM(r.captured_fee_fen) AS "feeFen", SUM(r.captured_subsidy_fen) AS "subsidyFen"
+          SUM(r.captured_fee_fen) AS "feeFen", SUM(COALESCE(r.approved_fen, r.captured_subsidy_fen)) AS "subsidyFen"
           FROM redemption r JOIN facility f ON f.id = r.facility_id JOIN organization o ON o.id = r.provider_id
           WHERE r.status = 'captured' AND r.budget_year = ${year} AND ${inRegion('r.issuing_region_code', regionCode)}
           GROUP BY f.id, f.name, f.unit, o.name, r.provider_province_code
-          ORDER BY COUNT(*) DESC, SUM(r.captured_subsidy_fen) DESC, f.id LIMIT ${limit}`,
+          ORDER BY COUNT(*) DESC, SUM(COALESCE(r.approved_fen, r.captured_subsidy_fen)) DESC, f.id LIMIT ${limit}`,
     );
   }
 

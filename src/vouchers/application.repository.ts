@@ -40,8 +40,13 @@ export class ApplicationRepository {
     return changed === 1;
   }
 
-  async list(scope: ListScope, q: { status?: string; limit: number; offset: number }): Promise<Page<VoucherApplication>> {
-    const where = sql`WHERE 1 = 1${q.status ? sql` AND a.status = ${q.status}` : empty}${scopeCondition(scope, {
+  async list(
+    scope: ListScope,
+    q: { status?: string; issuingRegionCode?: string; limit: number; offset: number },
+  ): Promise<Page<VoucherApplication>> {
+    const where = sql`WHERE 1 = 1${q.status ? sql` AND a.status = ${q.status}` : empty}${
+      q.issuingRegionCode ? sql` AND a.issuing_region_code = ${q.issuingRegionCode}` : empty
+    }${scopeCondition(scope, {
       region: 'a.issuing_region_code',
       orgs: ['a.enterprise_id'],
     })}`;

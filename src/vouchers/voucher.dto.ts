@@ -8,6 +8,7 @@ import { effectiveVoucherStatus } from './voucher.time-rules';
 import { applicationReason } from './voucher.rules';
 import type { Language } from '../common/i18n/messages';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
+import { REGION_CODES } from '../regions/regions.data';
 
 export class ApplyInput {
   @ApiProperty({ example: 8_000_000, description: 'requested face value in fen' }) @IsFen(1) amountFen: number;
@@ -34,6 +35,18 @@ export class ApplicationQuery extends PageQuery {
   @IsOmittable()
   @IsIn(['approved', 'pending_review', 'awaiting_second_approval', 'rejected'])
   status?: string;
+  @ApiPropertyOptional({ example: '340100', description: 'one issuing region only (a province’s bureau takes one city’s queue)' })
+  @IsOmittable()
+  @IsIn(REGION_CODES)
+  issuingRegionCode?: string;
+}
+
+/** What a reviewer needs beside an application in a bureau's queue. */
+export interface ReviewFacts {
+  /** The person reading (personOf: an API key reads as its maker). */
+  reviewer?: string;
+  /** The enterprise's total granted by the issuing region this year, which the annual cap measures. */
+  enterpriseGrantedFen?: number;
 }
 
 export class VoucherView {
@@ -113,9 +126,25 @@ export class ApplicationView {
   @ApiProperty() createdAt: string;
   @ApiPropertyOptional() decidedAt?: string;
   @ApiPropertyOptional({ description: 'maker-checker: the amount the first of two approvals approved' }) firstApprovedFen?: number;
+  @ApiPropertyOptional({
+    description:
+      'bureau lists, awaiting a second approval: whether the caller (or the person whose API key calls) made the first, and so cannot make the second',
+  })
+  firstApprovedByYou?: boolean;
+  @ApiPropertyOptional({
+    description:
+      'bureau lists, undecided applications: what the issuing region has granted the enterprise this year already (its annual cap counts it with this application)',
+  })
+  enterpriseGrantedFen?: number;
 
   /** `reason` in the caller's language when a rule refused the application (applicationReason); a bureau's as typed. */
-  static of(a: VoucherApplication, lng: Language, voucher?: Voucher | null, enterpriseName?: string): ApplicationView {
+  static of(
+    a: VoucherApplication,
+    lng: Language,
+    voucher?: Voucher | null,
+    enterpriseName?: string,
+    review: ReviewFacts = {},
+  ): ApplicationView {
     const reason = applicationReason(a, lng);
     return {
       id: a.id,
@@ -132,6 +161,8 @@ export class ApplicationView {
       createdAt: a.createdAt,
       ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
       ...(a.firstApprovedFen !== null ? { firstApprovedFen: a.firstApprovedFen } : {}),
+      ...(review.reviewer && a.status === 'awaiting_second_approval' ? { firstApprovedByYou: a.firstApprovedBy === review.reviewer } : {}),
+      ...(review.enterpriseGrantedFen !== undefined ? { enterpriseGrantedFen: review.enterpriseGrantedFen } : {}),
     };
   }
 }

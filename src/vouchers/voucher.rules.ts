@@ -21,12 +21,15 @@ export const annualCapFor = (terms: PolicyTerms, kind: EnterpriseKind | null): n
  * that applies itself is counted in the group it heads, and naming another controller (its admin may declare one)
  * starts no fresh total for the enterprise.
  */
+/** The annual-grant subject of an enterprise's own total: what the annual cap measures it by. */
+export const enterpriseSubject = (enterpriseId: string): string => `ent:${enterpriseId}`;
+
 export function grantSubjects(enterprise: { id: string; creditCode: string; controllerCreditCode: string | null }): string[] {
   const groups = new Set([
     `ctl:${enterprise.creditCode}`,
     ...(enterprise.controllerCreditCode ? [`ctl:${enterprise.controllerCreditCode}`] : []),
   ]);
-  return [`ent:${enterprise.id}`, ...[...groups].sort()];
+  return [enterpriseSubject(enterprise.id), ...[...groups].sort()];
 }
 
 /** The subjects whose totals the caps bind: the enterprise's, and under capByController its groups' too. */

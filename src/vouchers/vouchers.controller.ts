@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res, Strea
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Refuses } from '../common/http/answers';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
-import type { Actor } from '../common/context/request-context';
+import { type Actor, personOf } from '../common/context/request-context';
 import { IdPipe } from '../common/http/id.pipe';
 import { CallerLanguage, Language } from '../common/i18n/messages';
 import { unwrap } from '../common/use-case';
@@ -62,12 +62,18 @@ export class ApplicationsController {
     changes: READ_ONLY,
     money: NO_MONEY,
   })
-  @ApiPageResponse(ApplicationView, 'applications in the caller’s scope, newest first')
+  @ApiPageResponse(ApplicationView, 'applications in the caller’s scope, newest first (issuingRegionCode: one region’s)')
   @Authenticated('enterprise', 'bureau', 'platform')
   @ApiOkResponse({ type: ApplicationList })
   async list(@CurrentActor() actor: Actor, @Query() q: ApplicationQuery, @CallerLanguage() lng: Language): Promise<ApplicationList> {
-    const { items, total, names } = await this.queries.listApplications(actor, q);
-    return { items: items.map((a) => ApplicationView.of(a, lng, null, names.get(a.enterpriseId))), total };
+    const { items, total, names, granted } = await this.queries.listApplications(actor, q);
+    const reviewer = actor.role === 'bureau' ? personOf(actor) : undefined;
+    return {
+      items: items.map((a) =>
+        ApplicationView.of(a, lng, null, names.get(a.enterpriseId), { reviewer, enterpriseGrantedFen: granted.get(a.id) }),
+      ),
+      total,
+    };
   }
 
   @Get(':id')

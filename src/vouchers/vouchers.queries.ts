@@ -10,10 +10,12 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import { PoliciesService } from '../policies/policies.service';
 import { bureauName, regionName } from '../regions/regions.data';
 import { Names, NamesRepository } from '../organizations/names.repository';
+import { AnnualGrantRepository } from './annual-grant.repository';
 import { ApplicationRepository } from './application.repository';
 import { maskHolderName } from './holder-name';
 import { VerificationView } from './voucher.dto';
 import { Voucher, VoucherApplication } from './voucher.entity';
+import { enterpriseSubject } from './voucher.rules';
 import { VoucherRepository } from './voucher.repository';
 import { effectiveVoucherStatus } from './voucher.time-rules';
 
@@ -30,6 +32,7 @@ export class VouchersQueries {
     private readonly policies: PoliciesService,
     private readonly documents: DocumentsService,
     private readonly names: NamesRepository,
+    private readonly grants: AnnualGrantRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -51,12 +54,25 @@ export class VouchersQueries {
     return voucher;
   }
 
+  /**
+   * With the enterprises' names and, for bureaus and the platform, each undecided application's enterprise total granted
+   * this year by its issuing region (what the annual cap will count with it): a reviewer decides on it.
+   */
   async listApplications(
     actor: Actor,
-    q: { status?: string; limit: number; offset: number },
-  ): Promise<Page<VoucherApplication> & { names: Names }> {
+    q: { status?: string; issuingRegionCode?: string; limit: number; offset: number },
+  ): Promise<Page<VoucherApplication> & { names: Names; granted: Map<string, number> }> {
     const page = await this.applications.list(listScope(actor), q);
-    return { ...page, names: await this.names.of(page.items.map((a) => a.enterpriseId)) };
+    const granted = new Map<string, number>();
+    if (actor.role === 'bureau' || actor.role === 'platform') {
+      const year = clock.year();
+      for (const a of page.items) {
+        if ((a.status === 'pending_review' || a.status === 'awaiting_second_approval') && a.issuingRegionCode) {
+          granted.set(a.id, await this.grants.granted(a.issuingRegionCode, year, enterpriseSubject(a.enterpriseId)));
+        }
+      }
+    }
+    return { ...page, names: await this.names.of(page.items.map((a) => a.enterpriseId)), granted };
   }
 
   async application(actor: Actor, id: string): Promise<{ application: VoucherApplication; voucher: Voucher | null }> {

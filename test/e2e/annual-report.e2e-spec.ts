@@ -246,17 +246,18 @@ describe('annual report per region', () => {
     expect(fen('vouchers.releasedFen')).toBe(1_050_000);
     expect(['active', 'exhausted', 'expired', 'revoked'].map((s) => count(`vouchers.${s}`))).toEqual([2, 0, 0, 1]);
 
-    // Flows out, by captured subsidy: Shanghai R1 + R3 = 550,000 in 2; Jiangsu R4 90,000; home R2 250,000; Zhejiang none.
+    // Flows out, by the subsidy the labs keep (captured, less what review cut): Shanghai R1 + R3 = 550,000 in 2; Jiangsu
+    // R4 90,000; home R2 200,000 (250,000 captured, C2 cut 50,000 back to the budget); Zhejiang none.
     expect(['310000', '320000', '330000', '340000'].map((p) => [count(`flows_out.${p}`), fen(`flows_out.${p}`)])).toEqual([
       [2, 550_000],
       [1, 90_000],
       [0, 0],
-      [1, 250_000],
+      [1, 200_000],
     ]);
     expect(csv['flows_out.310000'].label).toBe('安徽省→上海市');
-    // Flows in, at Anhui's labs: its own R2 and Shanghai's RS (100,000).
+    // Flows in, at Anhui's labs: its own R2 (as cut) and Shanghai's RS (100,000).
     expect([count('flows_in.310000'), fen('flows_in.310000'), count('flows_in.340000'), fen('flows_in.340000')]).toEqual([
-      1, 100_000, 1, 250_000,
+      1, 100_000, 1, 200_000,
     ]);
 
     // The most used facilities: the Shanghai TEM (R1 8 h + R3 3 h), the Hefei design (2 items), the Suzhou XPS (6).
@@ -269,7 +270,7 @@ describe('annual report per region', () => {
       ]),
     ).toEqual([
       ['场发射透射电镜机时（上海微系统所分析测试中心，上海市）', 2, '11', 550_000],
-      ['精密结构设计（合肥大科学装置设计服务中心，安徽省）', 1, '2', 250_000],
+      ['精密结构设计（合肥大科学装置设计服务中心，安徽省）', 1, '2', 200_000],
       ['X射线光电子能谱检测（苏州纳米所测试分析平台，江苏省）', 1, '6', 90_000],
     ]);
     expect(csv['top_facilities.4']).toBeUndefined();
@@ -309,6 +310,11 @@ describe('annual report per region', () => {
     const f = (k: string) => Number(csv[`budget.${k}`].amountFen);
     expect(f('voucherAvailableFen') + f('heldFen') + f('capturedFen') + f('paidFen')).toBe(f('committedFen'));
     expect(f('availableFen') + f('committedFen')).toBe(f('budgetFen'));
+    // What flowed out to the labs is what the vouchers spent: captured and paid, after review cut C2 by 50,000 (the cut
+    // went back to the budget, so it flowed nowhere); and the facilities' figures are the same money.
+    const flowsOut = ['310000', '320000', '330000', '340000'].reduce((sum, p) => sum + Number(csv[`flows_out.${p}`].amountFen), 0);
+    expect(flowsOut).toBe(f('capturedFen') + f('paidFen'));
+    expect(flowsOut).toBe(Number(csv['vouchers.used'].amountFen));
 
     const flows = (
       await t.http

@@ -6,12 +6,13 @@ import { EventsAsPublished1765810000000 } from '../../migrations/1765810000000-e
 import { SecretsNotReplayed1765820000000 } from '../../migrations/1765820000000-secrets-not-replayed';
 import { WebhookLiveKeys1765830000000 } from '../../migrations/1765830000000-webhook-live-keys';
 import { EventIdFields1766000000000 } from '../../migrations/1766000000000-event-id-fields';
+import { FlowsNetOfCuts1766700000000 } from '../../migrations/1766700000000-flows-net-of-cuts';
 import { AppModule } from '../../src/app.module';
 import { databaseConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { newId } from '../../src/common/ids';
 import { EventOutbox } from '../../src/events/event-outbox';
-import { bookableFacility, issueVoucher, openRegion } from '../support/fixtures';
+import { bookableFacility, issueVoucher, openRegion, submittedClaim } from '../support/fixtures';
 import { auth, createTestDatabase, isMaria, TestApp } from '../support/test-app';
 
 /** The one migration set runs, reverts fully and runs again, leaving no drift against the entities. */
@@ -178,6 +179,36 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
     await run((runner) => new SecretsNotReplayed1765820000000().up(runner));
     const left = await t.dataSource.query(`SELECT idem_key FROM idempotency_record WHERE idem_key LIKE 'legacy-%'`);
     expect(left.map((r: { idem_key: string }) => r.idem_key)).toEqual(['legacy-sanction']);
+  });
+
+  it('takes the cuts of claims approved before out of the flows, once, so they add up to the redemptions again', async () => {
+    const [lab, enterprise] = await Promise.all([t.registerProvider('340100'), t.registerEnterprise('340100')]);
+    const voucher = await issueVoucher(t, enterprise.token, 1_000_000);
+    // 2 h at 1,000 yuan, 50%: 100,000 captured; review approves 70,000.
+    const claimId = await submittedClaim(t, lab.token, enterprise.token, voucher.id, { name: '冷冻电镜', unitPriceFen: 100_000, hours: 2 });
+    await t.http
+      .post(`/api/claims/${claimId}/approve`)
+      .set(await t.as('bureau-ah'))
+      .send({ approvedFen: 70_000 })
+      .expect(200);
+    const flows = async () =>
+      (
+        await t.dataSource.query(
+          `SELECT SUM(captured_fen) AS fen FROM captured_flow WHERE issuing_region_code = '340000' AND provider_province_code = '340000'`,
+        )
+      ).map((r: { fen: unknown }) => Number(r.fen))[0];
+    const net = await flows();
+    // As the service kept it before: the cut stayed in the flows (in one shard of its row).
+    await t.dataSource.query(
+      `UPDATE captured_flow SET captured_fen = captured_fen + 30000 WHERE issuing_region_code = '340000' AND provider_province_code = '340000'
+       AND shard = (SELECT MIN(shard) FROM (SELECT shard FROM captured_flow WHERE issuing_region_code = '340000' AND provider_province_code = '340000') s)`,
+    );
+    expect(await flows()).toBe(net + 30_000);
+    expect((await t.ledgerCheck()).balanced).toBe(false);
+    await run((runner) => new FlowsNetOfCuts1766700000000().up(runner));
+    await run((runner) => new FlowsNetOfCuts1766700000000().up(runner));
+    expect(await flows()).toBe(net);
+    expect(await t.ledgerCheck()).toMatchObject({ balanced: true, violations: [] });
   });
 
   it('gives live webhooks their keys oldest first: beyond the cap or for a URL taken, none, and they still count', async () => {

@@ -55,6 +55,7 @@ describe('oversight', () => {
         recordedRegionCode: '340000',
         createdAt: expect.any(String),
         liftedAt: null,
+        liftReason: null,
       });
       for (const reader of ['bureau-sh', 'bureau-js', 'platform']) {
         const list = await t.http
@@ -97,6 +98,45 @@ describe('oversight', () => {
       expect(named.body.total).toBe(1);
       const stranger = await t.http.get(`/api/sanctions?creditCode=${anhuiEnterprise.creditCode}`).set(auth(controlled.token)).expect(200);
       expect(stranger.body).toEqual({ items: [], total: 0 });
+    });
+
+    it('records why a sanction was lifted (信用修复), shows it beside the sanction and in its audit entry', async () => {
+      const s = await record('bureau-ah', { creditCode: creditCodeIn('340100'), reason: '虚报检测费用' });
+      const lifted = await t.http
+        .post(`/api/sanctions/${s.id}/lift`)
+        .set(await t.as('bureau-ah-2'))
+        .send({ reason: '已完成信用修复：退回违规补贴并公开承诺（皖科信〔2026〕12号）' })
+        .expect(200);
+      expect(lifted.body).toMatchObject({ status: 'lifted', liftReason: '已完成信用修复：退回违规补贴并公开承诺（皖科信〔2026〕12号）' });
+      const listed = await t.http
+        .get(`/api/sanctions?creditCode=${s.creditCode}`)
+        .set(await t.as('bureau-sh'))
+        .expect(200);
+      expect(listed.body.items[0].liftReason).toBe(lifted.body.liftReason);
+      const audit = await t.http
+        .get(`/api/audit?entityType=sanction&entityId=${s.id}`)
+        .set(await t.as('platform'))
+        .expect(200);
+      expect(audit.body.items.find((e: { action: string }) => e.action === 'sanction.lifted').summary).toMatchObject({
+        reason: lifted.body.liftReason,
+      });
+      // Without one it is lifted as before (liftReason null); a blank one is refused, naming the field.
+      const other = await record('bureau-ah', { creditCode: creditCodeIn('340100'), reason: '虚报检测费用' });
+      const blank = await t.http
+        .post(`/api/sanctions/${other.id}/lift`)
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send({ reason: '   ' })
+        .expect(400);
+      expect(blank.body.message).toMatch(/^reason：/);
+      expect(
+        (
+          await t.http
+            .post(`/api/sanctions/${other.id}/lift`)
+            .set(await t.as('bureau-ah'))
+            .expect(200)
+        ).body.liftReason,
+      ).toBeNull();
     });
 
     it('lifts a sanction once: by its recording bureau, then 409 INVALID_STATE', async () => {

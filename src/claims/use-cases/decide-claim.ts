@@ -118,6 +118,12 @@ export class DecideClaim {
     // budget are locked first (HoldRelease.cutByApproval), then the redemptions (the order every unit locks them in).
     await this.release.cutByApproval(byVoucher, claim.id);
     await this.redemptions.setApproved(claim.id, reducedShares, now);
+    // The flows' summary counts what the labs keep: a cut went back to the budget and flowed nowhere (after the
+    // redemptions, in the order every unit locks them; each flow row once).
+    const cuts = redemptions
+      .filter((r) => reducedShares.has(r.id))
+      .map((r) => ({ ...r, fen: r.capturedSubsidyFen! - reducedShares.get(r.id)! }));
+    for (const flow of flowChanges(cuts)) await this.redemptions.addCapturedFlow(flow, 0, -flow.fen);
     await this.ledger.recordPayable(claim.issuingRegionCode, claim.claimantId, approvedFen, claim.id);
     this.uow.record({
       action: 'claim.approved',
