@@ -18,8 +18,13 @@ function fonts(): { regular: Buffer; bold: Buffer } {
 
 export type Doc = PDFKit.PDFDocument;
 
-/** A document in the template's page setup with both fonts registered, drawn by `draw` and collected into one Buffer. */
-export function renderPdf(page: PageTemplate, info: PDFKit.DocumentInfo, draw: (doc: Doc) => void): Promise<Buffer> {
+/**
+ * A document in the template's page setup with both fonts registered, drawn by `draw` and collected into one Buffer.
+ * A long document's `draw` is async and lets the event loop run between its rows (`breathe`): drawing is synchronous
+ * JavaScript, and a node whose loop stops for seconds leaves its other requests' transactions idle, which MariaDB ends
+ * after DB_IDLE_TRANSACTION_SEC.
+ */
+export async function renderPdf(page: PageTemplate, info: PDFKit.DocumentInfo, draw: (doc: Doc) => void | Promise<void>): Promise<Buffer> {
   const doc = new PDFDocument({
     size: page.size,
     layout: page.layout,
@@ -39,10 +44,16 @@ export function renderPdf(page: PageTemplate, info: PDFKit.DocumentInfo, draw: (
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  draw(doc);
+  await draw(doc);
   doc.end();
   return done;
 }
+
+/** Rows drawn between two turns of the event loop: some tens of milliseconds of drawing. */
+export const ROWS_PER_TURN = 100;
+
+/** Lets the event loop run (timers, sockets, other requests' statements) before drawing goes on. */
+export const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface Style {
   bold?: boolean;

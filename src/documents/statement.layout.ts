@@ -1,7 +1,20 @@
 import { counted } from '../common/i18n/plural';
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
 import { assertStatementTotal, StatementClaim, StatementData, StatementLine } from './document-data';
-import { block, Doc, fill, formatDateTime, formatPeriod, line, renderPdf, style, Style, writeFooters } from './drawing';
+import {
+  block,
+  breathe,
+  Doc,
+  fill,
+  formatDateTime,
+  formatPeriod,
+  line,
+  renderPdf,
+  ROWS_PER_TURN,
+  style,
+  Style,
+  writeFooters,
+} from './drawing';
 import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemplate, TableColumn } from './templates';
 
 /**
@@ -77,7 +90,7 @@ class StatementLayout {
     return this.t.table.fontSize;
   }
 
-  draw(): void {
+  async draw(): Promise<void> {
     this.y = this.t.page.margin;
     this.firstHeader();
     this.tableHeader();
@@ -97,12 +110,15 @@ class StatementLayout {
     this.ensureSpace(TOTALS_HEIGHT + 20 + SIGNATURES_HEIGHT);
     this.totals();
     this.signatures();
-    if (this.d.claims?.length) this.claimSchedule(this.d.claims);
+    if (this.d.claims?.length) await this.claimSchedule(this.d.claims);
     this.footers();
   }
 
-  /** Every claim behind the lines: who, on which contract and invoice, approved when, for how much. */
-  private claimSchedule(claims: StatementClaim[]): void {
+  /**
+   * Every claim behind the lines: who, on which contract and invoice, approved when, for how much. A batch of 100,000
+   * claims is thousands of pages: drawn a few rows per turn of the event loop, not in one stretch of half a minute.
+   */
+  private async claimSchedule(claims: StatementClaim[]): Promise<void> {
     const { doc, c } = this;
     const ct = this.t.claimsTable;
     const sum = ct.columns.reduce((s, col) => s + col.width, 0);
@@ -134,6 +150,7 @@ class StatementLayout {
     this.y += line(doc, `${ct.title.zh}  ${ct.title.en}`, this.x, this.y, { bold: true, size: 12, color: c.text }) + 8;
     header();
     for (const [i, claim] of claims.entries()) {
+      if (i > 0 && i % ROWS_PER_TURN === 0) await breathe();
       const values = claimValues(ct.columns, i, claim);
       // as tall as its longest value needs, up to 4 lines: a lab's full name, a 20-digit invoice number
       const rowH = Math.max(size * 2.2, this.heightOf(values, widths, size, 4));
