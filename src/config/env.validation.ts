@@ -44,8 +44,9 @@ export class Environment {
    * that froze or lost its machine (no FIN ever reaches the server), and the server ends it, giving back its row locks.
    * Without it they are held until wait_timeout (8 h) and every other node's units on those rows answer 503. Below the
    * unit of work's 15 s retry budget, a unit waiting on those rows outlasts it and answers without an error. No unit is
-   * this long between statements but one whose webhook URL's DNS lookup hangs (then 503, retried). MySQL and TiDB
-   * ignore it.
+   * this long between statements: a webhook URL's lookup gives up after 5 s (LOOKUP_TIMEOUT_MS), and a long statement
+   * PDF lets the event loop run between its rows, so that other requests' transactions on the node do not sit idle.
+   * MySQL and TiDB ignore it.
    */
   @Type(() => Number) @IsInt() @Min(1) @Max(3600) DB_IDLE_TRANSACTION_SEC = 10;
   /** wsrep_sync_wait on every connection (Galera read-your-writes): auto = when the server runs wsrep. */

@@ -69,6 +69,23 @@ export class TargetRefused extends Error {
  */
 const UNSEEN = /[\s\p{Cc}\p{Cf}]/u;
 
+/**
+ * The longest a host's lookup may take before it counts as unresolved. A subscription made with an Idempotency-Key
+ * checks its URL inside the request's transaction, and MariaDB ends a transaction idle for DB_IDLE_TRANSACTION_SEC
+ * (10 s): a resolver that never answers (resolv.conf's 5 s × 2 attempts per server) made every retry of that key 503.
+ */
+export const LOOKUP_TIMEOUT_MS = 5_000;
+
+/** The lookup, or a refusal once LOOKUP_TIMEOUT_MS has passed (the resolver's thread finishes on its own). */
+function lookupWithin(host: string, ms: number): Promise<{ address: string; family: number }[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer for ${host} within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([lookup(host, { all: true, verbatim: true }), late]).finally(() => clearTimeout(timer));
+}
+
 export interface CheckedTarget {
   url: URL;
   address: string;
@@ -92,7 +109,7 @@ export async function checkTarget(raw: string, allowPrivate: boolean): Promise<C
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
   else {
     try {
-      addresses = await lookup(host, { all: true, verbatim: true });
+      addresses = await lookupWithin(host, LOOKUP_TIMEOUT_MS);
     } catch {
       throw new TargetRefused('unresolved', { host });
     }
