@@ -69,9 +69,10 @@ export class Redemption {
 /**
  * Captured subsidies per budget year, issuing region and provider province, for the flows (issue 18): the covering index
  * still walked every captured redemption of the year (1.2 s at half a year's data). Each row keeps what the labs keep:
- * every capture, dispute resolution, final rejection and approval cut adds its change to one of a few rows picked at random (`shard`), so concurrent captures of a province seldom wait on
- * one row (nor conflict across Galera nodes); readers sum the shards. A shard is a sum of changes and may be negative;
- * the sum over shards is exact, and the ledger check compares it with the redemptions.
+ * every capture, dispute resolution, final rejection and approval cut adds its change to one of a few rows picked at
+ * random (`shard`; a cut to shard 0), so concurrent captures of a province seldom wait on one row (nor conflict across
+ * Galera nodes); readers sum the shards. A shard is a sum of changes and may be negative; the sum over shards is exact,
+ * and the ledger check compares it with the redemptions.
  */
 @Entity('captured_flow')
 export class CapturedFlow {

@@ -59,10 +59,10 @@ export const bookingEntry = (b: Booking, action: string, summary: Record<string,
 
 /**
  * An enterprise books whole hours of an hourly facility. The calendar's rules are checked (the hours booked and not
- * yet over, by one enterprise and by those under one controller together, stay within maxLiveHoursPerEnterprise), one row per hour is inserted under the (facility,
- * hour) primary key (if another live booking holds any of those hours the insert fails: 409 SLOT_TAKEN), then the hold
- * for the hours is placed by the very use case behind POST /api/redemptions (one pricing: quote = hold = booking), all
- * in one unit of work.
+ * yet over, by one enterprise and by those under one controller together, stay within maxLiveHoursPerEnterprise), one
+ * row per hour is inserted under the (facility, hour) primary key (if another live booking holds any of those hours the
+ * insert fails: 409 SLOT_TAKEN), then the hold for the hours is placed by the very use case behind POST /api/redemptions
+ * (one pricing: quote = hold = booking), all in one unit of work.
  */
 @Injectable()
 export class BookSlot {
