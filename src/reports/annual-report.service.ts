@@ -41,8 +41,9 @@ export class AnnualReportService {
     else if (actor.role !== 'platform') throw catalogued('FORBIDDEN', 'oversight.reportsForStaff');
 
     // One read-only unit: the figures come from one snapshot (REPEATABLE READ on MariaDB/MySQL, the transaction queue
-    // on SQLite), so they add up even while vouchers are being spent.
-    return this.uow.run(() => this.figures(actor, regionCode, year));
+    // on SQLite), so they add up even while vouchers are being spent (at the connections' READ COMMITTED each read saw
+    // the captures committed before it, and the flows read after the budget could exceed what it said was spent).
+    return this.uow.run(() => this.figures(actor, regionCode, year), { snapshot: true });
   }
 
   private async figures(actor: Actor, regionCode: string, year: number): Promise<AnnualReportData> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { clock, DAY_MS } from '../../src/common/clock';
 import { projectRoot } from '../../src/common/paths';
 import { bureauFor, captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
+import { describeRaces } from '../support/races';
 import { auth, creditCodeIn, isMaria, OrgSession, TestApp } from '../support/test-app';
 
 const [SH, JS, AH] = ['310000', '320000', '340000'];
@@ -463,4 +464,59 @@ describe('annual report per region', () => {
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403']));
     });
   });
+});
+
+describeRaces('the annual report while vouchers are spent', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start()));
+  afterAll(() => t.close());
+
+  it('adds up in every answer while captures commit: balances + held + captured + paid = committed, flows out = captured + paid', async () => {
+    const year = clock.year();
+    await openRegion(t, JS);
+    const lab = await t.registerProvider('320500');
+    const facility = { name: '扫描电镜 机时', category: 'testing', unit: 'hour', unitPriceFen: 10_000 };
+    const facilityId = (await t.http.post('/api/facilities').set(auth(lab.token)).send(facility).expect(201)).body.id;
+    const holds: string[] = [];
+    for (let e = 0; e < 6; e++) {
+      const enterprise = await t.registerEnterprise(JS);
+      const voucher = await issueVoucher(t, enterprise.token, 1_000_000);
+      for (let h = 0; h < 10; h++) {
+        const held = await t.http
+          .post('/api/redemptions')
+          .set(auth(enterprise.token))
+          .send({ voucherId: voucher.id, facilityId, quantity: 1 })
+          .expect(201);
+        holds.push(held.body.id);
+      }
+    }
+    const bureau = await t.token('bureau-js');
+    let capturing = true;
+    const captures = (async () => {
+      for (let i = 0; i < holds.length; i += 6) {
+        await Promise.all(
+          holds
+            .slice(i, i + 6)
+            .map((id) => t.http.post(`/api/redemptions/${id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 }).expect(200)),
+        );
+      }
+      capturing = false;
+    })();
+    const answers: Record<string, number>[] = [];
+    while (capturing) {
+      const csv = byKey(
+        (await t.http.get(`/api/reports/annual?regionCode=${JS}&year=${year}&format=csv`).set(auth(bureau)).expect(200)).text,
+      );
+      const f = (k: string) => Number(csv[k].amountFen);
+      answers.push({
+        balances: f('budget.voucherAvailableFen') + f('budget.heldFen') + f('budget.capturedFen') + f('budget.paidFen'),
+        committed: f('budget.committedFen'),
+        flowsOut: ['310000', '320000', '330000', '340000'].reduce((sum, p) => sum + f(`flows_out.${p}`), 0),
+        spent: f('budget.capturedFen') + f('budget.paidFen'),
+      });
+    }
+    await captures;
+    expect(answers.length).toBeGreaterThan(2);
+    for (const a of answers) expect([a.balances, a.flowsOut]).toEqual([a.committed, a.spent]);
+  }, 120_000);
 });

@@ -80,14 +80,18 @@ export class UnitOfWork {
     return { ...this.counts };
   }
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * `snapshot`: the unit reads one consistent snapshot (REPEATABLE READ on MariaDB/MySQL, for this transaction only; SQLite's
+   * units run alone already), for reads whose figures must add up while others write.
+   */
+  async run<T>(work: () => Promise<T>, options: { snapshot?: boolean } = {}): Promise<T> {
     if (current()) return work();
     this.counts.units++;
     const started = Date.now();
     let preparations = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.once(work);
+        const result = await this.once(work, options.snapshot === true);
         this.counts.mostAttempts = Math.max(this.counts.mostAttempts, attempt);
         return result;
       } catch (e) {
@@ -143,24 +147,26 @@ export class UnitOfWork {
     return state;
   }
 
-  private async once<T>(work: () => Promise<T>): Promise<T> {
-    const attempt = async () =>
-      this.dataSource.transaction(async (em) => {
-        const state: UnitState = { em, audit: [] };
-        const outcome = await currentTransaction.run(state, async () => {
-          let result: { value: T } | { refusal: DomainError };
-          try {
-            result = { value: await work() };
-          } catch (e) {
-            // A refusal of committed work keeps its changes; anything else rolls back.
-            if (!(e instanceof DomainError && e.options.committed)) throw e;
-            result = { refusal: e };
-          }
-          for (const flush of this.flushers) await flush(state);
-          return result;
-        });
-        return { outcome, state };
+  private async once<T>(work: () => Promise<T>, snapshot = false): Promise<T> {
+    const body = async (em: EntityManager) => {
+      const state: UnitState = { em, audit: [] };
+      const outcome = await currentTransaction.run(state, async () => {
+        let result: { value: T } | { refusal: DomainError };
+        try {
+          result = { value: await work() };
+        } catch (e) {
+          // A refusal of committed work keeps its changes; anything else rolls back.
+          if (!(e instanceof DomainError && e.options.committed)) throw e;
+          result = { refusal: e };
+        }
+        for (const flush of this.flushers) await flush(state);
+        return result;
       });
+      return { outcome, state };
+    };
+    // Only a snapshot names its level: the connections' own (READ COMMITTED) costs no statement per unit.
+    const attempt = () =>
+      snapshot && this.db.dialect === 'mysql' ? this.dataSource.transaction('REPEATABLE READ', body) : this.dataSource.transaction(body);
     const { outcome, state } = await this.db.exclusive(attempt);
     for (const listener of this.committedListeners) listener(state);
     if ('refusal' in outcome) throw outcome.refusal;
