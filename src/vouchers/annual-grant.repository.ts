@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../common/persistence/database';
-import { sql } from '../common/persistence/sql';
+import { join, sql } from '../common/persistence/sql';
 import { AnnualGrant } from './voucher.entity';
+
+/** How grantedAmong keys a total. */
+export const grantKey = (regionCode: string, subject: string): string => `${regionCode} ${subject}`;
 
 /** What each enterprise (or controller group) was granted per region and year, for the annual caps. */
 @Injectable()
@@ -30,6 +33,21 @@ export class AnnualGrantRepository {
         after = rows[rows.length - 1].subject;
       }
     }
+  }
+
+  /**
+   * The totals of `wanted` (region and subject pairs) in one year, by `grantKey`, in one read: a page of applications
+   * asks for a total each.
+   */
+  async grantedAmong(year: number, wanted: { regionCode: string; subject: string }[]): Promise<Map<string, number>> {
+    if (wanted.length === 0) return new Map();
+    const rows = await this.db.select(
+      AnnualGrant,
+      'g',
+      sql`WHERE g.region_code IN (${join([...new Set(wanted.map((w) => w.regionCode))])}) AND g.year = ${year}
+            AND g.subject IN (${join([...new Set(wanted.map((w) => w.subject))])})`,
+    );
+    return new Map(rows.map((g) => [grantKey(g.regionCode, g.subject), g.grantedFen]));
   }
 
   async granted(regionCode: string, year: number, subject: string): Promise<number> {

@@ -13,6 +13,9 @@ export const formatSerial = (prefix: string, year: number, n: number) => `${pref
 export const annualCapFor = (terms: PolicyTerms, kind: EnterpriseKind | null): number =>
   kind === 'startup_team' && terms.teamAnnualCapFen !== null ? terms.teamAnnualCapFen : terms.enterpriseAnnualCapFen;
 
+/** The annual-grant subject of an enterprise's own total: what the annual cap measures it by. */
+export const enterpriseSubject = (enterpriseId: string): string => `ent:${enterpriseId}`;
+
 /**
  * Whose annual grants an application counts toward: the enterprise itself, the group its credit code heads and the
  * group of the controller it names, in one order everywhere (so that two issuers never take the group rows crosswise).
@@ -21,9 +24,6 @@ export const annualCapFor = (terms: PolicyTerms, kind: EnterpriseKind | null): n
  * that applies itself is counted in the group it heads, and naming another controller (its admin may declare one)
  * starts no fresh total for the enterprise.
  */
-/** The annual-grant subject of an enterprise's own total: what the annual cap measures it by. */
-export const enterpriseSubject = (enterpriseId: string): string => `ent:${enterpriseId}`;
-
 export function grantSubjects(enterprise: { id: string; creditCode: string; controllerCreditCode: string | null }): string[] {
   const groups = new Set([
     `ctl:${enterprise.creditCode}`,

@@ -10,7 +10,7 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import { PoliciesService } from '../policies/policies.service';
 import { bureauName, regionName } from '../regions/regions.data';
 import { Names, NamesRepository } from '../organizations/names.repository';
-import { AnnualGrantRepository } from './annual-grant.repository';
+import { AnnualGrantRepository, grantKey } from './annual-grant.repository';
 import { ApplicationRepository } from './application.repository';
 import { maskHolderName } from './holder-name';
 import { VerificationView } from './voucher.dto';
@@ -65,12 +65,11 @@ export class VouchersQueries {
     const page = await this.applications.list(listScope(actor), q);
     const granted = new Map<string, number>();
     if (actor.role === 'bureau' || actor.role === 'platform') {
-      const year = clock.year();
-      for (const a of page.items) {
-        if ((a.status === 'pending_review' || a.status === 'awaiting_second_approval') && a.issuingRegionCode) {
-          granted.set(a.id, await this.grants.granted(a.issuingRegionCode, year, enterpriseSubject(a.enterpriseId)));
-        }
-      }
+      const undecided = page.items
+        .filter((a) => (a.status === 'pending_review' || a.status === 'awaiting_second_approval') && a.issuingRegionCode)
+        .map((a) => ({ id: a.id, regionCode: a.issuingRegionCode!, subject: enterpriseSubject(a.enterpriseId) }));
+      const totals = await this.grants.grantedAmong(clock.year(), undecided);
+      for (const a of undecided) granted.set(a.id, totals.get(grantKey(a.regionCode, a.subject)) ?? 0);
     }
     return { ...page, names: await this.names.of(page.items.map((a) => a.enterpriseId)), granted };
   }
