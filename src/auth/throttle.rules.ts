@@ -31,6 +31,22 @@ export function afterHit(
   return current ? { windowStart: window.windowStart!, hits: window.hits + 1 } : { windowStart: now, hits: 1 };
 }
 
+/**
+ * One more hit against a sliding window of `windowSec` that admits at most `max`: the instants still inside the window
+ * with this one, or, when `max` are already there, the seconds until the oldest leaves it. Exact at any window's edge,
+ * where a fixed window would let `max` through on each side of it.
+ */
+export function admitSliding(
+  recent: string[],
+  now: string,
+  windowSec: number,
+  max: number,
+): { recent: string[]; refusedForSec?: never } | { refusedForSec: number; recent?: never } {
+  const inWindow = recent.filter((at) => plusSec(at, windowSec) > now).sort();
+  if (inWindow.length < max) return { recent: [...inWindow, now] };
+  return { refusedForSec: Math.max(1, secondsUntil(plusSec(inWindow[inWindow.length - max], windowSec), now)) };
+}
+
 /** Hits of the window in force at `now` (0 when the window has passed), and the seconds until it ends. */
 export function windowUse(
   window: { windowStart: string | null; hits: number },

@@ -106,6 +106,26 @@ describe('fraud controls on public money', () => {
       }
     });
 
+    it('the 24 hours slide: refusals late in one day and early in the next count together, and each frees its place a day after it', async () => {
+      const e = await t.registerEnterprise('310000', {}, false);
+      const send = () => t.http.post('/api/voucher-applications').set(auth(e.token)).send({ amountFen: 100_000, purpose: '透射电镜表征' });
+      try {
+        expect((await apply(e, 100_000)).reasonCode).toBe('ENTERPRISE_NOT_VERIFIED');
+        clock.travel(23 * 3600 * 1000);
+        for (let i = 0; i < 19; i++) expect((await apply(e, 100_000)).reasonCode).toBe('ENTERPRISE_NOT_VERIFIED');
+        await send().expect(429);
+        // A day after the first, its place alone is free: one more is recorded, and the next waits for the other nineteen.
+        clock.travel(3600 * 1000 + 1000);
+        expect((await apply(e, 100_000)).reasonCode).toBe('ENTERPRISE_NOT_VERIFIED');
+        const limited = await send().expect(429);
+        expect(Number(limited.headers['retry-after'])).toBeGreaterThan(22 * 3600);
+        expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(23 * 3600);
+        expect((await t.http.get('/api/voucher-applications').set(auth(e.token)).expect(200)).body.total).toBe(21);
+      } finally {
+        clock.reset();
+      }
+    });
+
     it('an enterprise its home bureau verified, on its certificate, may apply; another province’s bureau may not verify it', async () => {
       const e = await t.registerEnterprise('310000', {}, false);
       const me = await t.http.get('/api/auth/me').set(auth(e.token)).expect(200);

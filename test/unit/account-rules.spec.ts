@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { passwordProblem } from '../../src/auth/password.rules';
 import {
   admitAttempt,
+  admitSliding,
   afterFailure,
   afterHit,
   afterRefusal,
@@ -84,6 +85,43 @@ describe('lockout and rate rules', () => {
     expect(afterHit(w, at(2), 60)).toEqual({ windowStart: at(2), hits: 1 });
     expect(secondsUntil(at(1), at(0))).toBe(60);
     expect(secondsUntil(null, at(0))).toBe(0);
+  });
+});
+
+describe('a sliding window of hits', () => {
+  it('admits at most max in any window, across what a fixed window would call two, and says when the oldest leaves', () => {
+    let recent: string[] = [];
+    for (let i = 0; i < 3; i++) recent = admitSliding(recent, at(50 + i), 3600, 3).recent!;
+    // A fixed hour begun at minute 0 would have ended at 60 and admitted three more here.
+    expect(admitSliding(recent, at(61), 3600, 3)).toEqual({ refusedForSec: 49 * 60 });
+    expect(admitSliding(recent, at(110), 3600, 3).recent).toEqual([at(51), at(52), at(110)]);
+  });
+
+  it('admits exactly when fewer than max admitted hits fall in the window; a refusal names when one would be admitted', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 80 }), fc.integer({ min: 1, max: 6 }), (minutes, max) => {
+        const times = [...minutes].sort((a, b) => a - b);
+        const admitted: number[] = [];
+        let recent: string[] = [];
+        for (const m of times) {
+          const inWindow = admitted.filter((a) => a > m - 60).length;
+          const r = admitSliding(recent, at(m), 3600, max);
+          if ((r.refusedForSec === undefined) !== inWindow < max) return false;
+          if (r.refusedForSec !== undefined) {
+            // Retried when told, it is admitted; a second earlier, it is not.
+            const later = m + r.refusedForSec / 60;
+            if (admitSliding(recent, at(later), 3600, max).refusedForSec !== undefined) return false;
+            if (r.refusedForSec > 1 && admitSliding(recent, at(later - 1 / 60), 3600, max).refusedForSec === undefined) return false;
+            continue;
+          }
+          admitted.push(m);
+          recent = r.recent;
+          if (recent.length > max) return false;
+        }
+        return true;
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

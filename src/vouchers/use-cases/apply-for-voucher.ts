@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { afterHit, windowUse } from '../../auth/throttle.rules';
+import { admitSliding, windowUse } from '../../auth/throttle.rules';
 import { ThrottleRepository } from '../../auth/throttle.repository';
 import { beijingDate, beijingYear, clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
@@ -86,23 +86,21 @@ export class ApplyForVoucher {
   }
 
   /**
-   * Counts an application refused at once against the enterprise's day (its throttle row, locked: counts from several
-   * nodes add up). Past REFUSED_APPLICATIONS_PER_DAY the unit ends in 429 and records nothing.
+   * Counts an application refused at once against the enterprise's last 24 hours (the instants on its throttle row,
+   * locked: counts from several nodes add up). Past REFUSED_APPLICATIONS_PER_DAY the unit ends in 429 and records nothing.
    */
   private async countRefusal(enterpriseId: string, now: string): Promise<void> {
     const row = await this.throttles.lockOrCreate(`refused-applications:${enterpriseId}`, now);
-    const use = windowUse(row, now, DAY_SEC);
-    if (use.hits >= this.config.refusedApplicationsPerDay) {
-      throw catalogued(
-        'RATE_LIMITED',
-        'vouchers.refusedApplicationsLimited',
-        { max: this.config.refusedApplicationsPerDay },
-        {
-          retryAfterSec: use.resetsInSec,
-        },
-      );
+    // A row counted in a fixed window before the window slid: its hits are taken as made when that window began.
+    const recent = row.recent
+      ? (JSON.parse(row.recent) as string[])
+      : Array<string>(windowUse(row, now, DAY_SEC).hits).fill(row.windowStart!);
+    const max = this.config.refusedApplicationsPerDay;
+    const admitted = admitSliding(recent, now, DAY_SEC, max);
+    if (admitted.refusedForSec !== undefined) {
+      throw catalogued('RATE_LIMITED', 'vouchers.refusedApplicationsLimited', { max }, { retryAfterSec: admitted.refusedForSec });
     }
-    await this.throttles.save({ ...row, ...afterHit(row, now, DAY_SEC), updatedAt: now });
+    await this.throttles.save({ ...row, windowStart: null, hits: 0, recent: JSON.stringify(admitted.recent), updatedAt: now });
   }
 
   /** The home city when it has a policy in force, else the province (API.md). */
