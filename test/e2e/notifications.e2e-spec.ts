@@ -3,11 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Sweeps } from '../../src/common/sweeps';
 import { formatDate } from '../../src/documents/drawing';
 import { zhDateTime } from '../../src/common/i18n/messages';
+import { MailWorker } from '../../src/notifications/mail-worker';
 import { Notifier } from '../../src/notifications/notifier';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { until } from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
-import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
+import { auth, isMaria, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
 describe('notifications: in the app, and by mail through SMTP', () => {
   let t: TestApp;
@@ -703,5 +704,53 @@ describe('notification mail: no address is written to without end', () => {
     await t.dataSource.query("UPDATE throttle SET window_start = ? WHERE throttle_key LIKE 'mails-to:%'", [dayAgo]);
     await makeKeys(first, 1);
     await until('the next day’s mail', () => (smtp.mails.filter(toVictim).length === 6 ? true : undefined), 20_000);
+  });
+});
+
+describe(`notification mail: an address's day counted exactly (${isMaria() ? 'a real race on MariaDB' : 'serialized on SQLite'})`, () => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+
+  beforeAll(async () => {
+    smtp = await SmtpSink.start();
+    // no timer: the test claims the mails itself, as many nodes would at once
+    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '0', MAIL_PER_ADDRESS_PER_DAY: '5' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('of twelve mails to one address claimed at once by twelve nodes, five are let through', async () => {
+    const enterprise = await t.registerEnterprise('340100');
+    const username = `${enterprise.username}-k`;
+    await t.http
+      .post('/api/users')
+      .set(auth(enterprise.token))
+      .send({ username, password: PASSWORD, email: 'race@target.example.cn', admin: true })
+      .expect(201);
+    const token = (await t.login(username, PASSWORD)).accessToken;
+    for (let i = 0; i < 12; i++)
+      await t.http
+        .post('/api/api-keys')
+        .set(auth(token))
+        .send({ name: `key ${i}` })
+        .expect(201);
+    const ids = (
+      await t.dataSource.query<{ id: string }[]>("SELECT id FROM notification WHERE kind = 'api_key_created' AND email_status = 'pending'")
+    ).map((r) => r.id);
+    expect(ids).toHaveLength(12);
+    const worker = t.get(MailWorker) as unknown as {
+      claim(id: string, owner: string, now: string, until: string): Promise<{ id: string } | null | undefined>;
+    };
+    const now = new Date().toISOString();
+    const until = new Date(Date.now() + 60_000).toISOString();
+    const claimed = await Promise.all(ids.map((id, i) => worker.claim(id, `node-${i}`, now, until)));
+    expect(claimed.filter((n) => n === undefined).length).toBe(0);
+    expect(claimed.filter((n) => n !== null).length).toBe(5);
+    const [{ n }] = await t.dataSource.query(
+      "SELECT COUNT(*) AS n FROM notification WHERE kind = 'api_key_created' AND email_status = 'failed' AND email_error LIKE '%24 hours%'",
+    );
+    expect(Number(n)).toBe(7);
   });
 });
