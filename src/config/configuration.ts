@@ -109,6 +109,7 @@ export const mailConfig = registerAs('mail', () => {
     pollMs: e.MAIL_POLL_MS,
     leaseMs: e.MAIL_LEASE_MS,
     retryBaseMs: e.MAIL_RETRY_BASE_MS,
+    perAddressPerDay: e.MAIL_PER_ADDRESS_PER_DAY,
   };
 });
 

@@ -122,6 +122,8 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(1200) @Max(3600000) MAIL_LEASE_MS = 60000;
   /** The first retry's delay; later ones double up to an hour, for a day after the notice. */
   @Type(() => Number) @IsInt() @Min(10) @Max(3600000) MAIL_RETRY_BASE_MS = 60000;
+  /** Notification mails sent to one address in 24 hours; the others are told in the app only. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100000) MAIL_PER_ADDRESS_PER_DAY = 50;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

@@ -2,6 +2,9 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { createTransport, Transporter } from 'nodemailer';
 import { hostname } from 'node:os';
+import { afterHit, windowUse } from '../auth/throttle.rules';
+import { ThrottleRepository } from '../auth/throttle.repository';
+import { sha256 } from '../common/hash';
 import { newId } from '../common/ids';
 import { Rounds } from '../common/rounds';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -9,12 +12,13 @@ import { Sweeps } from '../common/sweeps';
 import { mailConfig, MailConfig } from '../config/configuration';
 import { EventOutbox } from '../events/event-outbox';
 import { MAIL_FOOTER } from './notification-templates';
-import { EmailStatus, NotificationRepository } from './notification.repository';
+import { EmailStatus, MailToSend, NotificationRepository } from './notification.repository';
 import { mailRetry } from './notification.rules';
 
 /** SMTP conversations under way on one node at once. */
 const MAX_IN_FLIGHT = 4;
 const NODE = `${hostname()}:${process.pid}`;
+const DAY_SEC = 24 * 3600;
 /** How long the mail server may take to be reached, to greet, and to answer each command (nodemailer's timeouts). */
 const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000, dnsTimeout: 30_000 };
 
@@ -36,7 +40,8 @@ interface SmtpFailure {
  *
  * A refusal of this mail that will not change (mailRetry: an unknown recipient) fails it at once; anything else is
  * retried, doubling from MAIL_RETRY_BASE_MS up to an hour, for a day after the notice (the notification stays in the
- * app in any case). A mail to a user disabled meanwhile is not sent. Every attempt carries the notification's own
+ * app in any case). A mail to a user disabled meanwhile is not sent, nor one past its address's MAIL_PER_ADDRESS_PER_DAY
+ * (see claim). Every attempt carries the notification's own
  * Message-ID, so that a mail a node died after sending, sent again, is recognisably the same mail.
  */
 @Injectable()
@@ -53,6 +58,7 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
   constructor(
     private readonly uow: UnitOfWork,
     private readonly notifications: NotificationRepository,
+    private readonly throttles: ThrottleRepository,
     private readonly scheduler: SchedulerRegistry,
     @Inject(mailConfig.KEY) private readonly config: MailConfig,
     outbox: EventOutbox,
@@ -96,9 +102,11 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
         const now = new Date();
         const owner = `${NODE}:${newId()}`;
         const until = new Date(now.getTime() + this.config.leaseMs).toISOString();
-        if (!(await this.uow.run(() => this.notifications.claimMail(id, owner, now.toISOString(), until)))) continue;
+        const n = await this.claim(id, owner, now.toISOString(), until);
+        if (n === undefined) continue;
         claimed++;
-        const send: Promise<void> = this.send(id, owner)
+        if (n === null) continue; // over its address's day: told in the app only
+        const send: Promise<void> = this.send(n, owner)
           .catch((e) => this.logger.warn(`notification mail ${id}: ${(e as Error).message}`))
           .finally(() => {
             this.inFlight.delete(send);
@@ -112,10 +120,34 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
     return made;
   }
 
-  private async send(id: string, owner: string): Promise<void> {
-    const n = await this.notifications.mailToSend(id);
-    if (!n?.emailTo || !n.recipientActive) {
-      await this.finish(id, owner, 'failed', null, n?.emailTo ? 'the user was disabled before it was sent' : 'no recipient');
+  /**
+   * Claims a due mail: the mail to send, undefined when another node has it, or null when its address has had
+   * MAIL_PER_ADDRESS_PER_DAY mails in 24 hours (failed at once, in the app only). The addresses are not verified, and an
+   * organization's admin may give its users any; an account's own notices (a key made, a password changed) come as
+   * often as its holder acts: without this, one sign-in could have the service write to anyone without end. A mail's
+   * first attempt counts (not its retries), in the address's throttle row, locked so that nodes' counts add up.
+   */
+  private claim(id: string, owner: string, now: string, until: string): Promise<MailToSend | null | undefined> {
+    return this.uow.run(async () => {
+      if (!(await this.notifications.claimMail(id, owner, now, until))) return undefined;
+      const n = await this.notifications.mailToSend(id);
+      if (!n?.emailTo || !n.recipientActive || n.emailAttempts > 1) return n ?? undefined;
+      const row = await this.throttles.lockOrCreate(`mails-to:${sha256(n.emailTo.toLowerCase())}`, now);
+      if (windowUse(row, now, DAY_SEC).hits >= this.config.perAddressPerDay) {
+        const error = `more than ${this.config.perAddressPerDay} mails to this address in 24 hours: told in the app only`;
+        await this.notifications.finishMail(id, owner, 'failed', null, error);
+        this.logger.warn(`notification mail ${id}: ${error}`);
+        return null;
+      }
+      await this.throttles.save({ ...row, ...afterHit(row, now, DAY_SEC), updatedAt: now });
+      return n;
+    });
+  }
+
+  private async send(n: MailToSend, owner: string): Promise<void> {
+    const id = n.id;
+    if (!n.emailTo || !n.recipientActive) {
+      await this.finish(id, owner, 'failed', null, n.emailTo ? 'the user was disabled before it was sent' : 'no recipient');
       return;
     }
     let failure: SmtpFailure | null = null;

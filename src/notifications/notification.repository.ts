@@ -22,6 +22,9 @@ export interface Notification {
   emailError: string | null;
 }
 
+/** A mail claimed for an attempt, and whether its user may still receive it. */
+export type MailToSend = Notification & { recipientActive: boolean };
+
 export interface Recipient {
   userId: string;
   email: string | null;
@@ -210,7 +213,7 @@ export class NotificationRepository {
   }
 
   /** A claimed mail to send, and whether its user may still receive it (not disabled since the notice). */
-  async mailToSend(id: string): Promise<(Notification & { recipientActive: boolean }) | null> {
+  async mailToSend(id: string): Promise<MailToSend | null> {
     const row = await this.db.row(
       sql`SELECT n.*, CASE WHEN u.id IS NOT NULL AND u.disabled_at IS NULL THEN 1 ELSE 0 END AS recipient_active
           FROM notification n LEFT JOIN app_user u ON u.id = n.user_id WHERE n.id = ${id}`,

@@ -3,11 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Sweeps } from '../../src/common/sweeps';
 import { formatDate } from '../../src/documents/drawing';
 import { zhDateTime } from '../../src/common/i18n/messages';
+import { MailWorker } from '../../src/notifications/mail-worker';
 import { Notifier } from '../../src/notifications/notifier';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement } from '../support/fixtures';
 import { until } from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
-import { auth, OrgSession, PASSWORD, TestApp } from '../support/test-app';
+import { auth, isMaria, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
 describe('notifications: in the app, and by mail through SMTP', () => {
   let t: TestApp;
@@ -638,5 +639,118 @@ describe('notification mail: a slow, refusing or hanging mail server', () => {
       pending.body.id,
     ]);
     expect(Number(n)).toBe(0);
+  });
+});
+
+describe('notification mail: no address is written to without end', () => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+
+  beforeAll(async () => {
+    smtp = await SmtpSink.start();
+    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '50', MAIL_PER_ADDRESS_PER_DAY: '5' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('mails an address at most MAIL_PER_ADDRESS_PER_DAY times in 24 hours, however its users are spelt; the rest are told in the app only', async () => {
+    // Anyone who registers may give its users any address, and each key one of them makes notifies its maker by mail,
+    // with the key's name as the maker typed it.
+    const enterprise = await t.registerEnterprise('340100');
+    const addUser = async (suffix: string, email: string) => {
+      const username = `${enterprise.username}-${suffix}`;
+      await t.http.post('/api/users').set(auth(enterprise.token)).send({ username, password: PASSWORD, email, admin: true }).expect(201);
+      return (await t.login(username, PASSWORD)).accessToken;
+    };
+    const makeKeys = async (token: string, count: number) => {
+      for (let i = 0; i < count; i++) {
+        await t.http
+          .post('/api/api-keys')
+          .set(auth(token))
+          .send({ name: `请立即访问 http://evil.example/${i} 核验账户` })
+          .expect(201);
+      }
+    };
+    const first = await addUser('a', 'victim@target.example.cn');
+    const second = await addUser('b', 'Victim@Target.Example.cn');
+    const bystander = await addUser('c', 'someone@else.example.cn');
+    await makeKeys(first, 8);
+    await makeKeys(second, 3);
+    await makeKeys(bystander, 2);
+    type Row = { email_to: string; email_status: string; email_error: string | null };
+    const rows = await until('every key mail settled', async () => {
+      const found = await t.dataSource.query<Row[]>(
+        "SELECT email_to, email_status, email_error FROM notification WHERE kind = 'api_key_created'",
+      );
+      return found.length === 13 && found.every((r) => r.email_status !== 'pending') ? found : undefined;
+    });
+    const toVictim = (m: { to: string[] }) => m.to[0].toLowerCase() === 'victim@target.example.cn';
+    expect(smtp.mails.filter(toVictim)).toHaveLength(5);
+    expect(smtp.mails.filter((m) => m.to[0] === 'someone@else.example.cn')).toHaveLength(2);
+    const refused = rows.filter((r) => r.email_status === 'failed');
+    expect(refused).toHaveLength(6);
+    expect(
+      refused.every(
+        (r) => r.email_to.toLowerCase() === 'victim@target.example.cn' && /5 mails to this address in 24 hours/.test(r.email_error!),
+      ),
+    ).toBe(true);
+    // every notice is in the app, mailed or not
+    const listed = (await t.http.get('/api/notifications?limit=100').set(auth(first)).expect(200)).body.items as { kind: string }[];
+    expect(listed.filter((n) => n.kind === 'api_key_created')).toHaveLength(8);
+    // once its 24 hours have passed (its window moved back a day here), the address is written to again
+    const dayAgo = new Date(Date.now() - DAY_MS - 1_000).toISOString();
+    await t.dataSource.query("UPDATE throttle SET window_start = ? WHERE throttle_key LIKE 'mails-to:%'", [dayAgo]);
+    await makeKeys(first, 1);
+    await until('the next day’s mail', () => (smtp.mails.filter(toVictim).length === 6 ? true : undefined), 20_000);
+  });
+});
+
+describe(`notification mail: an address's day counted exactly (${isMaria() ? 'a real race on MariaDB' : 'serialized on SQLite'})`, () => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+
+  beforeAll(async () => {
+    smtp = await SmtpSink.start();
+    // no timer: the test claims the mails itself, as many nodes would at once
+    t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '0', MAIL_PER_ADDRESS_PER_DAY: '5' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('of twelve mails to one address claimed at once by twelve nodes, five are let through', async () => {
+    const enterprise = await t.registerEnterprise('340100');
+    const username = `${enterprise.username}-k`;
+    await t.http
+      .post('/api/users')
+      .set(auth(enterprise.token))
+      .send({ username, password: PASSWORD, email: 'race@target.example.cn', admin: true })
+      .expect(201);
+    const token = (await t.login(username, PASSWORD)).accessToken;
+    for (let i = 0; i < 12; i++)
+      await t.http
+        .post('/api/api-keys')
+        .set(auth(token))
+        .send({ name: `key ${i}` })
+        .expect(201);
+    const ids = (
+      await t.dataSource.query<{ id: string }[]>("SELECT id FROM notification WHERE kind = 'api_key_created' AND email_status = 'pending'")
+    ).map((r) => r.id);
+    expect(ids).toHaveLength(12);
+    const worker = t.get(MailWorker) as unknown as {
+      claim(id: string, owner: string, now: string, until: string): Promise<{ id: string } | null | undefined>;
+    };
+    const now = new Date().toISOString();
+    const until = new Date(Date.now() + 60_000).toISOString();
+    const claimed = await Promise.all(ids.map((id, i) => worker.claim(id, `node-${i}`, now, until)));
+    expect(claimed.filter((n) => n === undefined).length).toBe(0);
+    expect(claimed.filter((n) => n !== null).length).toBe(5);
+    const [{ n }] = await t.dataSource.query(
+      "SELECT COUNT(*) AS n FROM notification WHERE kind = 'api_key_created' AND email_status = 'failed' AND email_error LIKE '%24 hours%'",
+    );
+    expect(Number(n)).toBe(7);
   });
 });
