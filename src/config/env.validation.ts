@@ -75,9 +75,10 @@ export class Environment {
   /**
    * Applications of one enterprise a day that its rules refuse at once (each recorded rejected, with its events, as
    * API.md asks): beyond, 429 RATE_LIMITED and nothing recorded. A real enterprise applies a few times a year; one not
-   * yet verified, applying in a loop, would fill its bureau's list and every subscriber's feed.
+   * yet verified, applying in a loop, would fill its bureau's list and every subscriber's feed. At most 1,000: the
+   * instants of the last 24 hours are kept on one throttle row.
    */
-  @Type(() => Number) @IsInt() @Min(1) REFUSED_APPLICATIONS_PER_DAY = 20;
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000) REFUSED_APPLICATIONS_PER_DAY = 20;
   /**
    * Live (not retired) facilities one provider may list. 500 is well above a real lab (the largest shared-instrument
    * centres list a few hundred instruments; a bulk import takes 2,000 rows) and keeps one lab from flooding the public
@@ -122,8 +123,8 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(1200) @Max(3600000) MAIL_LEASE_MS = 60000;
   /** The first retry's delay; later ones double up to an hour, for a day after the notice. */
   @Type(() => Number) @IsInt() @Min(10) @Max(3600000) MAIL_RETRY_BASE_MS = 60000;
-  /** Notification mails sent to one address in 24 hours; the others are told in the app only. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(100000) MAIL_PER_ADDRESS_PER_DAY = 50;
+  /** Notification mails sent to one address in 24 hours (their instants kept on one row); the others are in the app only. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000) MAIL_PER_ADDRESS_PER_DAY = 50;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { createTransport, Transporter } from 'nodemailer';
 import { hostname } from 'node:os';
-import { afterHit, windowUse } from '../auth/throttle.rules';
+import { admitSliding } from '../auth/throttle.rules';
 import { ThrottleRepository } from '../auth/throttle.repository';
 import { sha256 } from '../common/hash';
 import { newId } from '../common/ids';
@@ -133,13 +133,14 @@ export class MailWorker implements OnApplicationBootstrap, BeforeApplicationShut
       const n = await this.notifications.mailToSend(id);
       if (!n?.emailTo || !n.recipientActive || n.emailAttempts > 1) return n ?? undefined;
       const row = await this.throttles.lockOrCreate(`mails-to:${sha256(n.emailTo.toLowerCase())}`, now);
-      if (windowUse(row, now, DAY_SEC).hits >= this.config.perAddressPerDay) {
+      const admitted = admitSliding(row.recent ? (JSON.parse(row.recent) as string[]) : [], now, DAY_SEC, this.config.perAddressPerDay);
+      if (admitted.refusedForSec !== undefined) {
         const error = `more than ${this.config.perAddressPerDay} mails to this address in 24 hours: told in the app only`;
         await this.notifications.finishMail(id, owner, 'failed', null, error);
         this.logger.warn(`notification mail ${id}: ${error}`);
         return null;
       }
-      await this.throttles.save({ ...row, ...afterHit(row, now, DAY_SEC), updatedAt: now });
+      await this.throttles.save({ ...row, recent: JSON.stringify(admitted.recent), updatedAt: now });
       return n;
     });
   }
