@@ -4012,7 +4012,7 @@ export interface components {
             /** @description the event id (also the webhook header Yrd-Event-Id) */
             id: string;
             /**
-             * @description the contract's application.decided, voucher.issued, voucher.expired, voucher.revoked, redemption.held, redemption.captured, redemption.cancelled, redemption.expired, booking.created, booking.cancelled, claim.submitted, claim.decided, settlement.created, settlement.paid, sanction.recorded, sanction.lifted, provider.admitted, and the other state changes' types listed here; a webhook subscription names these (or "*")
+             * @description the contract's application.decided, voucher.issued, voucher.expired, voucher.revoked, redemption.held, redemption.captured, redemption.cancelled, redemption.expired, booking.created, booking.cancelled, claim.submitted, claim.decided, settlement.created, settlement.paid, sanction.recorded, sanction.lifted, provider.admitted, and the other state changes' types listed here; a webhook subscription names these (or "*"). Types are added as the service grows: a client ignores a type it does not know rather than failing on it
              * @example redemption.held
              * @enum {string}
              */

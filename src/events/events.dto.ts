@@ -25,7 +25,7 @@ export class EventView {
   @ApiProperty({
     example: 'redemption.held',
     enum: EVENT_TYPES,
-    description: `the contract's ${CONTRACT_EVENT_TYPES.join(', ')}, and the other state changes' types listed here; a webhook subscription names these (or "*")`,
+    description: `the contract's ${CONTRACT_EVENT_TYPES.join(', ')}, and the other state changes' types listed here; a webhook subscription names these (or "*"). Types are added as the service grows: a client ignores a type it does not know rather than failing on it`,
   })
   type: string;
   @ApiProperty({ example: '2026-11-30T08:00:00.000Z' }) occurredAt: string;
