@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { Actor } from '../common/context/request-context';
-import { catalogued, notFound } from '../common/errors/domain-error';
+import { catalogued, regionNotFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { LedgerService } from '../ledger/ledger.service';
@@ -11,7 +11,7 @@ import { BudgetRepository } from './budget.repository';
 
 /** A budget is named by a region of the list and a year of this century. */
 function checkKey(regionCode: string, year: number): void {
-  if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
+  if (!isKnownRegion(regionCode)) throw regionNotFound(regionCode);
   if (year < 2000 || year > 2100) throw catalogued('VALIDATION_FAILED', 'budgets.yearRange');
 }
 
@@ -52,7 +52,7 @@ export class BudgetsService {
   async get(regionCode: string, year: number): Promise<Budget> {
     checkKey(regionCode, year);
     const budget = await this.budgets.get(regionCode, year);
-    if (!budget) throw notFound(`budget of ${regionCode} for ${year}`);
+    if (!budget) throw catalogued('NOT_FOUND', 'budgets.notSet', { regionCode, year });
     return budget;
   }
 }

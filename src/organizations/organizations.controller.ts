@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiConsumes, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { notFound } from '../common/errors/domain-error';
+import { regionNotFound } from '../common/errors/domain-error';
 import { csvRecords } from '../common/http/csv';
 import { validationPipe } from '../common/http/validation';
 import { CallerLanguage, Language } from '../common/i18n/messages';
@@ -201,7 +201,7 @@ export class OrganizationsController {
     @Req() req: HttpRequest,
     @CallerLanguage() lng: Language,
   ): Promise<QualifiedImportView> {
-    if (!isKnownRegion(regionCode)) throw notFound(`region ${regionCode}`);
+    if (!isKnownRegion(regionCode)) throw regionNotFound(regionCode);
     // A CSV row is named by its line in the file, as a spreadsheet shows it (the header is line 1); a JSON row by its place.
     if (typeof req.body === 'string') {
       const records = csvRecords(req.body, ['creditCode', 'certificateNo']);

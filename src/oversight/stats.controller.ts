@@ -6,7 +6,7 @@ import { QueryInt, IsOmittable } from '../common/http/validators';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
-import { notFound } from '../common/errors/domain-error';
+import { regionNotFound } from '../common/errors/domain-error';
 import { isKnownRegion } from '../regions/regions.data';
 import { StatsService } from './stats.service';
 import { ApiJsonOrCsvResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
@@ -76,7 +76,7 @@ export class StatsController {
     @Query() q: StatsQuery,
     @Res({ passthrough: true }) res: HttpReply,
   ) {
-    if (!isKnownRegion(code)) throw notFound(`region ${code}`);
+    if (!isKnownRegion(code)) throw regionNotFound(code);
     const s = await this.stats.region(actor, code, q.year ?? clock.year());
     const { captureToPaymentHours: t, ...figures } = s;
     return send(

@@ -123,10 +123,11 @@ export function evaluateRedemption(input: EvaluationInput): Evaluation {
 
   const refuse = (refusal: Refusal): Evaluation => ({ mode, feeFen, ratioBp, subsidyFen: 0, selfPayFen: feeFen, crossProvince, refusal });
 
-  if (voucher.status !== 'active')
+  // Past its last day it is VOUCHER_EXPIRED whether or not the sweep has written `expired` yet: one code for one cause.
+  const expired = voucher.status === 'expired' || (voucher.status === 'active' && input.today > voucher.validUntil);
+  if (voucher.status !== 'active' && !expired)
     return refuse(cataloguedRefusal('VOUCHER_NOT_ACTIVE', 'redemptions.voucherNotActive', { status: voucher.status }));
-  if (input.today > voucher.validUntil)
-    return refuse(cataloguedRefusal('VOUCHER_EXPIRED', 'redemptions.voucherExpired', { validUntil: voucher.validUntil }));
+  if (expired) return refuse(cataloguedRefusal('VOUCHER_EXPIRED', 'redemptions.voucherExpired', { validUntil: voucher.validUntil }));
   if (provider.status !== 'active')
     return refuse(cataloguedRefusal('PROVIDER_NOT_ACTIVE', 'redemptions.providerNotActive', { status: provider.status }));
   if (enterprise.sanctioned || provider.sanctioned) {

@@ -146,6 +146,11 @@ export interface ApplicationFacts {
   kind: EnterpriseKind | null;
   /** Granted this year in the region, net of what expiry and revocation gave back: the largest of the cap subjects' totals. */
   grantedFen: number;
+  /**
+   * The enterprise's own share of that total (grantedFen when left out). Below it, a controller group's total binds:
+   * the refusal says so, or a subsidiary granted nothing would read that it had been granted its group's total.
+   */
+  ownGrantedFen?: number;
   /** null when the region has no budget for the year. */
   budgetAvailableFen: number | null;
 }
@@ -160,9 +165,13 @@ export function applicationRefusal(f: ApplicationFacts): Refusal | null {
   }
   const cap = annualCapFor(f.terms, f.kind);
   if (f.grantedFen + f.amountFen > cap) {
+    const own = f.ownGrantedFen ?? f.grantedFen;
     return {
       code: 'ANNUAL_CAP_EXCEEDED',
-      message: `${f.grantedFen} fen already granted this year; ${f.amountFen} more would exceed the annual cap of ${cap} fen`,
+      message:
+        own < f.grantedFen
+          ? `${f.grantedFen} fen already granted this year to the enterprises under one actual controller, ${own} fen of it to this enterprise; ${f.amountFen} more would exceed the annual cap of ${cap} fen`
+          : `${f.grantedFen} fen already granted this year; ${f.amountFen} more would exceed the annual cap of ${cap} fen`,
     };
   }
   if (f.budgetAvailableFen === null || f.budgetAvailableFen < f.amountFen) {
@@ -179,6 +188,8 @@ export function applicationRefusal(f: ApplicationFacts): Refusal | null {
  * that text (its audit trail) and its code, nothing else. Keep each pattern beside the message it reads.
  */
 const REFUSAL_FIGURES: Partial<Record<string, RegExp>> = {
+  ANNUAL_CAP_EXCEEDED_GROUP:
+    /^(?<grantedFen>\d+) fen already granted this year to the enterprises under one actual controller, (?<ownFen>\d+) fen of it to this enterprise; (?<amountFen>\d+) more would exceed the annual cap of (?<capFen>\d+) fen$/,
   POLICY_NOT_FOUND: /^no voucher policy of (?<regionCode>\d{6}) or its province is in force today$/,
   VOUCHER_CAP_EXCEEDED: /^(?<amountFen>\d+) fen exceeds the per-voucher cap of (?<capFen>\d+) fen$/,
   ANNUAL_CAP_EXCEEDED:
@@ -200,10 +211,12 @@ function shownFigures(figures: Record<string, string>): Record<string, string> {
  */
 export function applicationReason(a: { reasonCode: string | null; reason: string | null }, lng: Language): string | null {
   if (!a.reasonCode || a.reason === null) return a.reason;
-  const key = `applicationRefusals.${a.reasonCode}`;
+  // A controller group's cap tells its own sentence (its figures name the group's total and the enterprise's share).
+  const group = a.reasonCode === 'ANNUAL_CAP_EXCEEDED' ? REFUSAL_FIGURES.ANNUAL_CAP_EXCEEDED_GROUP!.exec(a.reason)?.groups : undefined;
+  const key = `applicationRefusals.${group ? 'ANNUAL_CAP_EXCEEDED_GROUP' : a.reasonCode}`;
   if (!hasMessage(lng, key)) return a.reason;
   const pattern = REFUSAL_FIGURES[a.reasonCode];
-  const figures = pattern ? pattern.exec(a.reason)?.groups : {};
+  const figures = group ?? (pattern ? pattern.exec(a.reason)?.groups : {});
   if (!figures)
     return lng === 'en' ? a.reason : translate(lng, 'detail', { summary: translate(lng, `errors.${a.reasonCode}`), detail: a.reason });
   return translate(lng, key, shownFigures(figures));

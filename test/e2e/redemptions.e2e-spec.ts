@@ -11,6 +11,7 @@ interface Voucher {
   spentFen: number;
   policyId: string;
   validUntil: string;
+  status: string;
 }
 interface Facility {
   id: string;
@@ -263,6 +264,20 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
       clock.travel(31 * DAY_MS);
       try {
         expect(await expectRefused(e, shTem, v.id, 'VOUCHER_EXPIRED')).toContain(v.validUntil);
+      } finally {
+        clock.reset();
+      }
+    });
+
+    it('VOUCHER_EXPIRED still once the sweep has marked the voucher expired, in Chinese with its last day', async () => {
+      const { e, v } = await hefeiVoucher(1_000_000, { voucherValidityDays: 30 });
+      clock.travel(31 * DAY_MS);
+      try {
+        await t.get(Sweeps).runAll();
+        expect((await voucherOf(e, v.id)).status).toBe('expired');
+        expect(await expectRefused(e, shTem, v.id, 'VOUCHER_EXPIRED')).toContain(v.validUntil);
+        const zh = await hold(e, { voucherId: v.id, facilityId: shTem.id, quantity: 1 }).set('Accept-Language', 'zh-CN').expect(422);
+        expect(zh.body).toMatchObject({ code: 'VOUCHER_EXPIRED', message: expect.stringContaining('届满') });
       } finally {
         clock.reset();
       }

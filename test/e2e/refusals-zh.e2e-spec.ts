@@ -241,4 +241,36 @@ describe('refusals of holds, quotes, capture and usage in Chinese', () => {
     const zh = await t.http.get('/api/nope').set('Accept-Language', 'zh-CN').expect(404);
     expect(zh.body.message).toBe('没有这个接口：GET /api/nope');
   });
+
+  it('an enterprise claiming a redemption not its own, or reading a budget not set or a region not listed, is 404 wholly in Chinese', async () => {
+    const { e: other, v } = await hefeiVoucher();
+    const held = await hold(other, { voucherId: v.id, facilityId: facilities.tem, quantity: 1 }).expect(201);
+    const { e } = await hefeiVoucher();
+    const claim = (l?: string) => {
+      const req = t.http.post('/api/claims').set(auth(e.token));
+      return (l ? req.set('Accept-Language', l) : req).send({
+        redemptionIds: [held.body.id],
+        evidence: { contractNo: 'HT-1', invoiceNo: 'FP-404-1' },
+      });
+    };
+    expect(await inBoth(claim, 404)).toEqual({
+      code: 'NOT_FOUND',
+      en: `redemption ${held.body.id} not found`,
+      zh: `未找到核销记录 ${held.body.id}（不存在或不属于贵单位）`,
+    });
+    const budget = (path: string) => (l?: string) => {
+      const req = t.http.get(path).set(auth(e.token));
+      return (l ? req.set('Accept-Language', l) : req).send();
+    };
+    expect(await inBoth(budget('/api/budgets/340100/2099'), 404)).toEqual({
+      code: 'NOT_FOUND',
+      en: 'budget of 340100 for 2099 not found',
+      zh: '合肥市尚未设置 2099 年度预算',
+    });
+    expect(await inBoth(budget('/api/budgets/999999/2026'), 404)).toEqual({
+      code: 'NOT_FOUND',
+      en: 'region 999999 not found',
+      zh: '未知的地区代码 999999',
+    });
+  });
 });

@@ -450,6 +450,40 @@ describe('voucher applications and vouchers', () => {
       expect((await apply(unrelated, 30_000_000)).status).toBe('approved');
     });
 
+    it('ANNUAL_CAP_EXCEEDED under a group: the refusal names the group’s total and the enterprise’s own share, not one as the other', async () => {
+      const controllerCreditCode = creditCodeIn('310000');
+      const [a, b] = [
+        await t.registerEnterprise('310000', { controllerCreditCode }),
+        await t.registerEnterprise('310000', { controllerCreditCode }),
+      ];
+      expect((await apply(a, 30_000_000)).status).toBe('approved');
+      // b was granted nothing: it must not read that it was granted its sister's ¥300,000.
+      const refused = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(b.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ amountFen: 20_000_001, purpose: '扫描电镜表征' })
+        .expect(201);
+      expect(refused.body).toMatchObject({ status: 'rejected', reasonCode: 'ANNUAL_CAP_EXCEEDED' });
+      expect(refused.body.reason).toBe(
+        '同一实际控制人名下企业本年度合计已获批 ¥300,000.00（其中贵单位 ¥0.00），再申请 ¥200,000.01 将超过年度上限 ¥500,000.00',
+      );
+      const read = await t.http.get(`/api/voucher-applications/${refused.body.id}`).set(auth(b.token)).expect(200);
+      expect(read.body.reason).toBe(
+        '¥300,000.00 was already granted this year to the enterprises under one actual controller (¥0.00 of it to this enterprise); ¥200,000.01 more would exceed the annual cap of ¥500,000.00',
+      );
+      // An enterprise whose own total binds reads the plain sentence.
+      const alone = await t.registerEnterprise('310000');
+      expect((await apply(alone, 30_000_000)).status).toBe('approved');
+      const own = await t.http
+        .post('/api/voucher-applications')
+        .set(auth(alone.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ amountFen: 20_000_001, purpose: '扫描电镜表征' })
+        .expect(201);
+      expect(own.body.reason).toBe('本年度已获批 ¥300,000.00，再申请 ¥200,000.01 将超过年度上限 ¥500,000.00');
+    });
+
     // The bureau changes a declared controller (profiles.e2e-spec.ts); the enterprise's own total follows it all the same.
     const nameController = async (e: OrgSession, controllerCreditCode: string) =>
       t.http

@@ -177,6 +177,15 @@ describe('refusing a redemption', () => {
     });
   });
 
+  it('refuses a voucher the sweep already marked expired as VOUCHER_EXPIRED too, not VOUCHER_NOT_ACTIVE', () => {
+    const swept = { ...withVoucher({ status: 'expired' }), today: '2027-01-01' };
+    expect(refusalOf(swept)).toEqual({ code: 'VOUCHER_EXPIRED', message: expect.stringContaining('2026-12-31') });
+  });
+
+  it('refuses a revoked voucher past its validity as VOUCHER_NOT_ACTIVE: revocation is the cause', () => {
+    expect(refusalOf({ ...withVoucher({ status: 'revoked' }), today: '2027-01-01' })?.code).toBe('VOUCHER_NOT_ACTIVE');
+  });
+
   it('refuses a suspended provider as PROVIDER_NOT_ACTIVE', () => {
     expect(refusalOf({ ...base, provider: { ...base.provider, status: 'suspended' } })).toEqual({
       code: 'PROVIDER_NOT_ACTIVE',

@@ -299,6 +299,12 @@ describe('an application’s reason, told in the reader’s language', () => {
     expect(applicationReason(refused({ amountFen: 100, grantedFen: 99_999_950 }), 'zh')).toBe(
       '本年度已获批 ¥999,999.50，再申请 ¥1.00 将超过年度上限 ¥1,000,000.00',
     );
+    expect(applicationReason(refused({ amountFen: 100, grantedFen: 99_999_950, ownGrantedFen: 99_999_950 }), 'zh')).toBe(
+      '本年度已获批 ¥999,999.50，再申请 ¥1.00 将超过年度上限 ¥1,000,000.00',
+    );
+    expect(applicationReason(refused({ amountFen: 100, grantedFen: 99_999_950, ownGrantedFen: 12_345 }), 'zh')).toBe(
+      '同一实际控制人名下企业本年度合计已获批 ¥999,999.50（其中贵单位 ¥123.45），再申请 ¥1.00 将超过年度上限 ¥1,000,000.00',
+    );
     expect(applicationReason(refused({ amountFen: 100, budgetAvailableFen: 50 }), 'zh')).toBe(
       '合肥市创新券预算可用余额 ¥0.50，不足申请金额 ¥1.00',
     );

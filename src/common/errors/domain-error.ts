@@ -131,6 +131,8 @@ export const catalogued = <C extends ErrorCode>(
   new DomainError(code, translate('en', key, params), { ...options, localized: (lng) => translate(lng, key, params) }) as DomainError & {
     readonly code: C;
   };
+/** A region code outside the list, in the caller's language. */
+export const regionNotFound = (regionCode: string) => catalogued('NOT_FOUND', 'regionNotFound', { regionCode });
 /** A catalogue key and the parameters of its message. */
 export interface CatalogueEntry {
   key: string;

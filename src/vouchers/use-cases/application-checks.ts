@@ -33,11 +33,13 @@ export class ApplicationChecks {
     const year = beijingYear(now);
     const sanctioned = (await this.sanctions.boundAmong([enterprise], beijingDate(now))).size > 0;
     let grantedFen = 0; // the largest total of the capped subjects: each must stay within the caps
+    let ownGrantedFen = 0; // the enterprise's own (subjects[0]), for a refusal to say whose total binds
     const subjects = grantSubjects(enterprise);
     const capped = policy ? cappedSubjects(policy.terms, subjects) : [];
     for (const subject of policy ? subjects : []) {
       const granted = await this.grants.lockOrCreate(regionCode, year, subject);
       if (capped.includes(subject)) grantedFen = Math.max(grantedFen, granted);
+      if (subject === subjects[0]) ownGrantedFen = granted;
     }
     const budget = policy ? await this.budgets.lock(regionCode, year) : null;
     const refusal = applicationRefusal({
@@ -48,6 +50,7 @@ export class ApplicationChecks {
       terms: policy?.terms,
       kind: enterprise.kind,
       grantedFen,
+      ownGrantedFen,
       budgetAvailableFen: budget?.availableFen ?? null,
     });
     return { refusal, grantedFen };
