@@ -442,3 +442,55 @@ describe('ledger check', () => {
     });
   });
 });
+
+/** The check reads the whole ledger; money moving while it reads must not look like money that does not add up. */
+describe('ledger check while money moves', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start()));
+  afterAll(() => t.close());
+
+  it('finds nothing wrong in any answer while holds are captured and claims approved', async () => {
+    const WUXI = '320200';
+    await openRegion(t, WUXI);
+    const bureau = await t.as(bureauFor(WUXI));
+    const lab = await t.registerProvider('310000');
+    const facility = { name: '扫描电镜 机时', category: 'testing', unit: 'hour', unitPriceFen: 10_000 };
+    const facilityId = (await t.http.post('/api/facilities').set(auth(lab.token)).send(facility).expect(201)).body.id;
+    const holds: { id: string; enterprise: string }[] = [];
+    for (let e = 0; e < 4; e++) {
+      const enterprise = await t.registerEnterprise(WUXI);
+      const voucher = await issueVoucher(t, enterprise.token, 1_000_000);
+      for (let h = 0; h < 8; h++) {
+        const held = await t.http
+          .post('/api/redemptions')
+          .set(auth(enterprise.token))
+          .send({ voucherId: voucher.id, facilityId, quantity: 1 })
+          .expect(201);
+        holds.push({ id: held.body.id, enterprise: enterprise.token });
+      }
+    }
+    const platform = await t.token('platform');
+    let moving = true;
+    const money = (async () => {
+      for (let i = 0; i < holds.length; i += 4) {
+        await Promise.all(
+          holds.slice(i, i + 4).map(async (h) => {
+            await captureConfirmed(t, lab.token, h.enterprise, h.id, 1);
+            const claim = await t.http
+              .post('/api/claims')
+              .set(auth(lab.token))
+              .send({ redemptionIds: [h.id], evidence: freshEvidence() })
+              .expect(201);
+            await t.http.post(`/api/claims/${claim.body.id}/approve`).set(bureau).send({ approvedFen: 4_000 }).expect(200);
+          }),
+        );
+      }
+      moving = false;
+    })();
+    const answers: string[][] = [];
+    while (moving) answers.push((await t.http.get('/api/ledger/check').set(auth(platform)).expect(200)).body.violations);
+    await money;
+    expect(answers.length).toBeGreaterThan(2);
+    expect(answers.filter((v) => v.length > 0)).toEqual([]);
+  }, 120_000);
+});
