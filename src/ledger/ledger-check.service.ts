@@ -202,7 +202,7 @@ export class LedgerCheckService {
   /**
    * Each batch's total = its lines'; each line = its payee's approved claims in the batch, in the batch's issuing
    * province and the payee's home province (what clearing sums per province pair); no claim in a batch without its
-   * payee's line, none not approved. One region at a time.
+   * payee's line, none not approved; a line paid if and only if its batch was. One region at a time.
    */
   private async checkBatches(violations: string[]): Promise<void> {
     for (const region of await this.settlements.regions()) {
@@ -225,6 +225,9 @@ export class LedgerCheckService {
           violations.push(`${line} issuing province ${l.issuingProvinceCode} ≠ ${provinceOfRegion(region)}`);
         if (l.payeeProvinceCode !== l.payeeHomeProvinceCode)
           violations.push(`${line} payee province ${l.payeeProvinceCode} ≠ ${l.payeeHomeProvinceCode}`);
+        // clearing takes the lines that carry a payment instant: one on a line of an open batch clears money not paid
+        if ((l.linePaidAt === null) !== (l.batchPaidAt === null))
+          violations.push(`${line} ${l.linePaidAt === null ? 'carries no payment in a paid batch' : 'carries a payment in an open batch'}`);
       }
       for (const b of totals.values())
         if (BigInt(b.total) !== b.lines) violations.push(`${b.name} total = its lines: ${b.total} ≠ ${b.lines}`);

@@ -150,7 +150,7 @@ export class SettlementRepository {
   /**
    * One region's batches with each of their lines (a batch without any, once, with a null payee) and the payee's home
    * province, for the ledger check: a batch's total is its lines', a line's figures and provinces are its claims' and
-   * its parties'.
+   * its parties', and it is paid (what clearing selects it by) when its batch is.
    */
   async linesOfRegion(regionCode: string): Promise<
     {
@@ -162,11 +162,13 @@ export class SettlementRepository {
       issuingProvinceCode: string | null;
       payeeProvinceCode: string | null;
       payeeHomeProvinceCode: string | null;
+      batchPaidAt: string | null;
+      linePaidAt: string | null;
     }[]
   > {
     const rows = await this.db.rows<Record<string, unknown>>(
       sql`SELECT s.id AS sid, s.batch_no AS batch, s.total_fen AS total, l.payee_id AS payee, l.amount_fen AS fen,
-          l.issuing_province_code AS issuing, l.payee_province_code AS province, o.province_code AS home
+          l.issuing_province_code AS issuing, l.payee_province_code AS province, o.province_code AS home, s.paid_at AS batch_paid, l.paid_at AS line_paid
           FROM settlement s LEFT JOIN settlement_line l ON l.settlement_id = s.id LEFT JOIN organization o ON o.id = l.payee_id
           WHERE s.region_code = ${regionCode} ORDER BY s.id, l.payee_id`,
     );
@@ -179,6 +181,8 @@ export class SettlementRepository {
       issuingProvinceCode: (r.issuing as string | null) ?? null,
       payeeProvinceCode: (r.province as string | null) ?? null,
       payeeHomeProvinceCode: (r.home as string | null) ?? null,
+      batchPaidAt: (r.batch_paid as string | null) ?? null,
+      linePaidAt: (r.line_paid as string | null) ?? null,
     }));
   }
 

@@ -449,6 +449,27 @@ describe('ledger check', () => {
       await direct(sql`UPDATE settlement_line SET clearing_run_id = ${run.body.id} WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
       expect((await check()).violations).toEqual([]);
     });
+
+    it('finds a line marked paid in an open batch, or unpaid in a paid one: clearing takes lines by it', async () => {
+      const bureau = await t.as(bureauFor(SUZHOU));
+      const open = (await t.http.post('/api/settlements').set(bureau).send({ regionCode: SUZHOU }).expect(201)).body.id;
+      const [{ paid_at: paidAt }] = await t
+        .get(Database)
+        .rows<{ paid_at: string }>(sql`SELECT paid_at FROM settlement WHERE id = ${batchId}`);
+      const gross = (await clearing()).gross;
+      await direct(sql`UPDATE settlement_line SET paid_at = ${paidAt} WHERE settlement_id = ${open}`);
+      expect((await clearing()).gross).not.toEqual(gross);
+      expect((await check()).violations).toEqual([
+        `batch ${SUZHOU}-${clock.year()}-0002 line of payee ${sh} carries a payment in an open batch`,
+      ]);
+      await direct(sql`UPDATE settlement_line SET paid_at = NULL WHERE settlement_id = ${open}`);
+      await direct(sql`UPDATE settlement_line SET paid_at = NULL WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([
+        `batch ${SUZHOU}-${clock.year()}-0001 line of payee ${zj} carries no payment in a paid batch`,
+      ]);
+      await direct(sql`UPDATE settlement_line SET paid_at = ${paidAt} WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([]);
+    });
   });
 });
 
