@@ -251,4 +251,31 @@ export class ClaimRepository {
     );
     return new Map(rows.map((r) => [r.region, BigInt(String((r.fen as string | number | null) ?? 0))]));
   }
+
+  /** The sum of approved claims per issuing region and payee (`region:payee`), for the ledger check. */
+  async approvedByPayee(): Promise<Map<string, bigint>> {
+    const rows = await this.db.rows<{ region: string; payee: string; fen: unknown }>(
+      sql`SELECT c.issuing_region_code AS region, c.claimant_id AS payee, SUM(c.approved_fen) AS fen FROM claim c WHERE c.status = 'approved'
+          GROUP BY c.issuing_region_code, c.claimant_id`,
+    );
+    return new Map(rows.map((r) => [`${r.region}:${r.payee}`, BigInt(String((r.fen as string | number | null) ?? 0))]));
+  }
+
+  /**
+   * The claims in batches (of any region) that are on one region's vouchers, per batch and payee (`batch:payee`): what
+   * they approved and how many of them are not approved, for the ledger check to hold each line to.
+   */
+  async batchedOfRegion(regionCode: string): Promise<Map<string, { fen: bigint; notApproved: number }>> {
+    const rows = await this.db.rows<{ batch: string; payee: string; fen: unknown; bad: unknown }>(
+      sql`SELECT c.settlement_id AS batch, c.claimant_id AS payee, SUM(COALESCE(c.approved_fen, 0)) AS fen,
+          SUM(CASE WHEN c.status = 'approved' THEN 0 ELSE 1 END) AS bad
+          FROM claim c WHERE c.issuing_region_code = ${regionCode} AND c.settlement_id IS NOT NULL GROUP BY c.settlement_id, c.claimant_id`,
+    );
+    return new Map(
+      rows.map((r) => [
+        `${String(r.batch).trim()}:${r.payee}`,
+        { fen: BigInt(String((r.fen as string | number | null) ?? 0)), notApproved: Number(r.bad ?? 0) },
+      ]),
+    );
+  }
 }

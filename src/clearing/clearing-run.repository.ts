@@ -32,6 +32,11 @@ export class ClearingRunRepository {
     return this.db.select(ClearingRunEntry, 'e', sql`WHERE e.run_id = ${runId} ORDER BY e.seq`);
   }
 
+  /** Every run, in the order recorded: the ledger check holds each to the lines it took in. */
+  all(): Promise<ClearingRun[]> {
+    return this.db.select(ClearingRun, 'r', sql`ORDER BY r.created_at, r.id`);
+  }
+
   /** The newest first. */
   async list(q: { limit: number; offset: number }): Promise<Page<ClearingRun>> {
     return this.db.page(ClearingRun, 'r', empty, sql`r.created_at DESC, r.id DESC`, q);

@@ -11,6 +11,12 @@ import { GrantTally } from '../vouchers/voucher.rules';
 import { account, mayGoNegative } from './accounts';
 import { LedgerRepository } from './ledger.repository';
 import { counted } from '../common/i18n/plural';
+import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { provinceOfRegion } from '../common/auth/scope';
+import { sha256 } from '../common/hash';
+import { clearingRunCsv } from '../clearing/clearing-run.csv';
+import { ClearingRunRepository } from '../clearing/clearing-run.repository';
+import { clear } from '../clearing/netting';
 
 /** Vouchers per page of the check; their accounts are one range of the account indexes. */
 const VOUCHER_PAGE = 1_000;
@@ -29,11 +35,14 @@ export interface LedgerCheck {
  * balances equal ledger balances, budget total = available + committed, face value = available + held + spent +
  * released, closed vouchers keep nothing available, payables equal approved claims, the statistics' summaries
  * (paid, captured flows) equal the redemptions they sum, and each annual grant equals what its vouchers still count
- * (GrantTally: face value less released, toward every subject a voucher records).
+ * (GrantTally: face value less released, toward every subject a voucher records). Past the ledger it holds what the
+ * treasuries act on to the same figures: each payee's payable and paid balances to its claims and paid lines, each
+ * batch to its lines and each line to its claims and parties' provinces, each clearing run to the lines it took in.
  */
 @Injectable()
 export class LedgerCheckService {
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly ledger: LedgerRepository,
     private readonly vouchers: VoucherRepository,
     private readonly budgets: BudgetRepository,
@@ -42,10 +51,17 @@ export class LedgerCheckService {
     private readonly redemptions: RedemptionRepository,
     private readonly paidSummary: PaidSummaryRepository,
     private readonly grants: AnnualGrantRepository,
+    private readonly clearingRuns: ClearingRunRepository,
   ) {}
 
   /** `pageSize`: vouchers per page; `claimsPerPage`: a paid batch's claims per page (tests make pages small to cross their boundaries). */
-  async check(pageSize = VOUCHER_PAGE, claimsPerPage?: number): Promise<LedgerCheck> {
+  check(pageSize = VOUCHER_PAGE, claimsPerPage?: number): Promise<LedgerCheck> {
+    // One snapshot: read statement by statement, a payment or approval committing between the reads of two figures
+    // that must agree made them disagree (the sum of all balances off by a hold, payables off by an approval).
+    return this.uow.run(() => this.checkSnapshot(pageSize, claimsPerPage), { snapshot: true });
+  }
+
+  private async checkSnapshot(pageSize: number, claimsPerPage?: number): Promise<LedgerCheck> {
     const violations: string[] = [];
     // The vouchers' accounts (three per voucher) are read with their vouchers, a page at a time, so that memory stays
     // bounded at any volume: a year's 300,000 vouchers do not fit in the service's heap at once (issue 18).
@@ -126,16 +142,16 @@ export class LedgerCheckService {
     }
 
     const approvedByRegion = await this.claims.approvedByRegion();
-    const paidByRegion = await this.settlements.paidByRegion();
     const regions = new Set([
       ...approvedByRegion.keys(),
       ...[...balances.keys()].filter((k) => k.startsWith('payments:')).map((k) => k.split(':')[1]),
     ]);
     for (const region of regions) {
       expect(`region ${region} payables issued = approved claims`, -bal(account.payments(region)), approvedByRegion.get(region) ?? 0n);
-      const paid = [...balances].filter(([k]) => k.startsWith(`paid:${region}:`)).reduce((s, [, b]) => s + b, 0n);
-      expect(`region ${region} paid = paid settlement lines`, paid, paidByRegion.get(region) ?? 0n);
     }
+    await this.checkPayees(expect, balances);
+    await this.checkBatches(violations);
+    await this.checkClearingRuns(violations);
 
     await this.checkAnnualGrants(expect, granted);
     await this.checkPaidSummary(expect, claimsPerPage);
@@ -154,6 +170,95 @@ export class LedgerCheckService {
       }
     }
     return { balanced: violations.length === 0, accounts, transfers, violations };
+  }
+
+  /**
+   * Per region and payee: what was paid to it is what the lines of paid batches carry for it, and what is still payable
+   * is what was approved for it less that. A region's sums alone let a payment or a payable be credited to another
+   * payee of the region unnoticed (the treasury pays the lines).
+   */
+  private async checkPayees(
+    expect: (what: string, actual: bigint, expected: bigint) => void,
+    balances: Map<string, bigint>,
+  ): Promise<void> {
+    const [approved, paidLines] = [await this.claims.approvedByPayee(), await this.settlements.paidByPayee()];
+    const keys = new Set([...approved.keys(), ...paidLines.keys()]);
+    for (const code of balances.keys()) {
+      const [kind, region, payee] = code.split(':');
+      if ((kind === 'paid' || kind === 'payable') && payee) keys.add(`${region}:${payee}`);
+    }
+    for (const key of [...keys].sort()) {
+      const [region, payee] = key.split(':');
+      const paid = paidLines.get(key) ?? 0n;
+      expect(`payee ${payee} of region ${region} paid = its paid settlement lines`, balances.get(account.paid(region, payee)) ?? 0n, paid);
+      expect(
+        `payee ${payee} of region ${region} payable = its approved claims − its paid settlement lines`,
+        balances.get(account.payable(region, payee)) ?? 0n,
+        (approved.get(key) ?? 0n) - paid,
+      );
+    }
+  }
+
+  /**
+   * Each batch's total = its lines'; each line = its payee's approved claims in the batch, in the batch's issuing
+   * province and the payee's home province (what clearing sums per province pair); no claim in a batch without its
+   * payee's line, none not approved; a line paid if and only if its batch was. One region at a time.
+   */
+  private async checkBatches(violations: string[]): Promise<void> {
+    for (const region of await this.settlements.regions()) {
+      const claims = await this.claims.batchedOfRegion(region);
+      const lines = await this.settlements.linesOfRegion(region);
+      const totals = new Map<string, { name: string; total: number; lines: bigint }>();
+      for (const l of lines) {
+        const name = `batch ${l.batchNo ?? l.settlementId}`;
+        const batch = totals.get(l.settlementId) ?? { name, total: l.totalFen, lines: 0n };
+        totals.set(l.settlementId, batch);
+        if (l.payeeId === null) continue;
+        batch.lines += BigInt(l.amountFen);
+        const key = `${l.settlementId}:${l.payeeId}`;
+        const own = claims.get(key);
+        claims.delete(key);
+        const line = `${name} line of payee ${l.payeeId}`;
+        if (BigInt(l.amountFen) !== (own?.fen ?? 0n)) violations.push(`${line} = its approved claims: ${l.amountFen} ≠ ${own?.fen ?? 0n}`);
+        if (own && own.notApproved > 0) violations.push(`${line} holds ${counted(own.notApproved, 'claim')} not approved`);
+        if (l.issuingProvinceCode !== provinceOfRegion(region))
+          violations.push(`${line} issuing province ${l.issuingProvinceCode} ≠ ${provinceOfRegion(region)}`);
+        if (l.payeeProvinceCode !== l.payeeHomeProvinceCode)
+          violations.push(`${line} payee province ${l.payeeProvinceCode} ≠ ${l.payeeHomeProvinceCode}`);
+        // clearing takes the lines that carry a payment instant: one on a line of an open batch clears money not paid
+        if ((l.linePaidAt === null) !== (l.batchPaidAt === null))
+          violations.push(`${line} ${l.linePaidAt === null ? 'carries no payment in a paid batch' : 'carries a payment in an open batch'}`);
+      }
+      for (const b of totals.values())
+        if (BigInt(b.total) !== b.lines) violations.push(`${b.name} total = its lines: ${b.total} ≠ ${b.lines}`);
+      for (const [key, c] of claims) violations.push(`claims of region ${region} in batch:payee ${key} have no line: ${c.fen} fen`);
+    }
+  }
+
+  /**
+   * Each clearing run = the clearing of the lines it took in, figure for figure, and its CSV's hash = the one recorded:
+   * a line set free again (or moved to another run) would be cleared twice, or not at all.
+   */
+  private async checkClearingRuns(violations: string[]): Promise<void> {
+    for (const run of await this.clearingRuns.all()) {
+      const entries = await this.clearingRuns.entries(run.id);
+      const stored = entries.map((e) => figure(e.kind, e.fromProvinceCode ?? e.provinceCode ?? '', e.toProvinceCode ?? '', e.amountFen));
+      const c = clear(await this.settlements.flowsOfRun(run.id));
+      const derived = [
+        ...c.gross.map((f) => figure('gross', f.fromProvinceCode, f.toProvinceCode, f.amountFen)),
+        ...c.net.map((n) => figure('net', n.provinceCode, '', n.netFen)),
+        ...c.transfers.map((f) => figure('transfer', f.fromProvinceCode, f.toProvinceCode, f.amountFen)),
+      ];
+      if (stored.join('; ') !== derived.join('; '))
+        violations.push(`clearing run ${run.runNo} = the clearing of its lines: ${stored.join('; ')} ≠ ${derived.join('; ')}`);
+      const sum = (kind: string) => entries.filter((e) => e.kind === kind).reduce((s, e) => s + e.amountFen, 0);
+      if (run.grossTotalFen !== sum('gross'))
+        violations.push(`clearing run ${run.runNo} gross total: ${run.grossTotalFen} ≠ ${sum('gross')}`);
+      if (run.transferTotalFen !== sum('transfer'))
+        violations.push(`clearing run ${run.runNo} transfer total: ${run.transferTotalFen} ≠ ${sum('transfer')}`);
+      if (run.csvSha256 !== sha256(clearingRunCsv(run, entries)))
+        violations.push(`clearing run ${run.runNo} CSV hash does not match its figures`);
+    }
   }
 
   /**
@@ -193,3 +298,6 @@ export class LedgerCheckService {
     }
   }
 }
+
+/** A clearing figure as the check compares and names it: `gross 340000→310000 120000`, `net 340000 -170000`. */
+const figure = (kind: string, from: string, to: string, amountFen: number) => `${kind} ${from}${to ? `→${to}` : ''} ${amountFen}`;

@@ -131,13 +131,59 @@ export class SettlementRepository {
     return rows.map((r) => ({ fromProvinceCode: r.f, toProvinceCode: r.t, amountFen: Number(r.fen) }));
   }
 
-  /** What paid settlement lines add up to per issuing region, for the ledger check. */
-  async paidByRegion(): Promise<Map<string, bigint>> {
-    const rows = await this.db.rows<{ region: string; fen: unknown }>(
-      sql`SELECT s.region_code AS region, SUM(l.amount_fen) AS fen FROM settlement_line l JOIN settlement s ON s.id = l.settlement_id
-          WHERE s.status = 'paid' GROUP BY s.region_code`,
+  /** What the lines of paid batches add up to per issuing region and payee (`region:payee`), for the ledger check. */
+  async paidByPayee(): Promise<Map<string, bigint>> {
+    const rows = await this.db.rows<{ region: string; payee: string; fen: unknown }>(
+      sql`SELECT s.region_code AS region, l.payee_id AS payee, SUM(l.amount_fen) AS fen FROM settlement_line l JOIN settlement s ON s.id = l.settlement_id
+          WHERE s.status = 'paid' GROUP BY s.region_code, l.payee_id`,
     );
-    return new Map(rows.map((r) => [r.region, BigInt(String((r.fen as string | number | null) ?? 0))]));
+    return new Map(rows.map((r) => [`${r.region}:${r.payee}`, BigInt(String((r.fen as string | number | null) ?? 0))]));
+  }
+
+  /** The regions that have batches, for the ledger check's pages. */
+  async regions(): Promise<string[]> {
+    return (await this.db.rows<{ region: string }>(sql`SELECT DISTINCT region_code AS region FROM settlement ORDER BY region_code`)).map(
+      (r) => r.region,
+    );
+  }
+
+  /**
+   * One region's batches with each of their lines (a batch without any, once, with a null payee) and the payee's home
+   * province, for the ledger check: a batch's total is its lines', a line's figures and provinces are its claims' and
+   * its parties', and it is paid (what clearing selects it by) when its batch is.
+   */
+  async linesOfRegion(regionCode: string): Promise<
+    {
+      settlementId: string;
+      batchNo: string | null;
+      totalFen: number;
+      payeeId: string | null;
+      amountFen: number;
+      issuingProvinceCode: string | null;
+      payeeProvinceCode: string | null;
+      payeeHomeProvinceCode: string | null;
+      batchPaidAt: string | null;
+      linePaidAt: string | null;
+    }[]
+  > {
+    const rows = await this.db.rows<Record<string, unknown>>(
+      sql`SELECT s.id AS sid, s.batch_no AS batch, s.total_fen AS total, l.payee_id AS payee, l.amount_fen AS fen,
+          l.issuing_province_code AS issuing, l.payee_province_code AS province, o.province_code AS home, s.paid_at AS batch_paid, l.paid_at AS line_paid
+          FROM settlement s LEFT JOIN settlement_line l ON l.settlement_id = s.id LEFT JOIN organization o ON o.id = l.payee_id
+          WHERE s.region_code = ${regionCode} ORDER BY s.id, l.payee_id`,
+    );
+    return rows.map((r) => ({
+      settlementId: r.sid as string,
+      batchNo: (r.batch as string | null) ?? null,
+      totalFen: Number(r.total),
+      payeeId: (r.payee as string | null) ?? null,
+      amountFen: Number(r.fen ?? 0),
+      issuingProvinceCode: (r.issuing as string | null) ?? null,
+      payeeProvinceCode: (r.province as string | null) ?? null,
+      payeeHomeProvinceCode: (r.home as string | null) ?? null,
+      batchPaidAt: (r.batch_paid as string | null) ?? null,
+      linePaidAt: (r.line_paid as string | null) ?? null,
+    }));
   }
 
   /** Paid batches: all of them, or one issuing region's, with when they were paid (the ledger check and the backfill). */

@@ -3,7 +3,7 @@ import { backfillPaidSummary } from '../../migrations/1765100000000-stats-summar
 import { clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { Database } from '../../src/common/persistence/database';
-import { sql } from '../../src/common/persistence/sql';
+import { join, sql } from '../../src/common/persistence/sql';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { account } from '../../src/ledger/accounts';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
@@ -312,4 +312,215 @@ describe('ledger check', () => {
     await tamper(-1, 0);
     expect((await t.ledgerCheck()).balanced).toBe(true);
   });
+  describe('settlement and clearing rows', () => {
+    const SUZHOU = '320500';
+    let batchId: string;
+    let sh: string;
+    let zj: string;
+    let platform: string;
+    const check = async () =>
+      (await t.http.get('/api/ledger/check').set(auth(platform)).expect(200)).body as { balanced: boolean; violations: string[] };
+    const clearing = async () =>
+      (await t.http.get(`/api/clearing?from=${clock.today()}&to=${clock.today()}`).set(auth(platform)).expect(200)).body as {
+        gross: { fromProvinceCode: string; toProvinceCode: string; amountFen: number }[];
+      };
+
+    /** A Suzhou voucher pays a Shanghai lab 40,000 and a Zhejiang lab 40,000 in one paid batch; one more Shanghai claim is approved, unpaid. */
+    beforeAll(async () => {
+      platform = await t.token('platform');
+      const bureau = await t.as(bureauFor(SUZHOU));
+      await openRegion(t, SUZHOU);
+      const e = await t.registerEnterprise(SUZHOU);
+      const voucher = await issueVoucher(t, e.token, 1_000_000);
+      const claimAt = async (labToken: string, facilityId: string) => {
+        const held = await t.http
+          .post('/api/redemptions')
+          .set(auth(e.token))
+          .send({ voucherId: voucher.id, facilityId, quantity: 1 })
+          .expect(201);
+        await captureConfirmed(t, labToken, e.token, held.body.id, 1);
+        const claim = await t.http
+          .post('/api/claims')
+          .set(auth(labToken))
+          .send({ redemptionIds: [held.body.id], evidence: freshEvidence() })
+          .expect(201);
+        await t.http.post(`/api/claims/${claim.body.id}/approve`).set(bureau).send({}).expect(200);
+      };
+      const labs: { token: string; id: string; facility: string }[] = [];
+      for (const [province, name] of [
+        ['310000', '上海苏测平台'],
+        ['330000', '浙江苏测平台'],
+      ]) {
+        const lab = await t.registerProvider(province, { name });
+        const facility = await t.http
+          .post('/api/facilities')
+          .set(auth(lab.token))
+          .send({ name: '检测机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+          .expect(201);
+        labs.push({ token: lab.token, id: lab.organizationId, facility: facility.body.id });
+        await claimAt(lab.token, facility.body.id);
+      }
+      [sh, zj] = labs.map((l) => l.id);
+      batchId = (await t.http.post('/api/settlements').set(bureau).send({ regionCode: SUZHOU }).expect(201)).body.id;
+      await paySettlement(t, SUZHOU, batchId);
+      await claimAt(labs[0].token, labs[0].facility);
+      expect((await check()).violations).toEqual([]);
+    });
+
+    it('finds a line amount moved from one payee to another of the same batch, which changes the clearing', async () => {
+      const gross = (await clearing()).gross.filter((f) => f.fromProvinceCode === '320000');
+      const move = (fen: number) =>
+        direct(sql`UPDATE settlement_line SET amount_fen = amount_fen + (CASE WHEN payee_id = ${sh} THEN ${fen} ELSE ${-fen} END)
+          WHERE settlement_id = ${batchId}`);
+      await move(10_000);
+      expect((await clearing()).gross.filter((f) => f.fromProvinceCode === '320000')).not.toEqual(gross);
+      const found = await check();
+      expect(found.balanced).toBe(false);
+      const batch = `batch ${SUZHOU}-${clock.year()}-0001`;
+      expect(found.violations).toEqual(
+        expect.arrayContaining([
+          `${batch} line of payee ${sh} = its approved claims: 50000 ≠ 40000`,
+          `${batch} line of payee ${zj} = its approved claims: 30000 ≠ 40000`,
+          `payee ${sh} of region ${SUZHOU} paid = its paid settlement lines: 40000 ≠ 50000`,
+          `payee ${zj} of region ${SUZHOU} paid = its paid settlement lines: 40000 ≠ 30000`,
+        ]),
+      );
+      await move(-10_000);
+      expect((await check()).violations).toEqual([]);
+    });
+
+    it('finds a batch total that is not the sum of its lines', async () => {
+      await direct(sql`UPDATE settlement SET total_fen = total_fen + 1 WHERE id = ${batchId}`);
+      expect((await check()).violations).toEqual([`batch ${SUZHOU}-${clock.year()}-0001 total = its lines: 80001 ≠ 80000`]);
+      await direct(sql`UPDATE settlement SET total_fen = total_fen - 1 WHERE id = ${batchId}`);
+      expect((await check()).violations).toEqual([]);
+    });
+
+    it('finds a line carrying another province than its batch and payee', async () => {
+      const line = `batch ${SUZHOU}-${clock.year()}-0001 line of payee ${zj}`;
+      await direct(sql`UPDATE settlement_line SET payee_province_code = '340000' WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([`${line} payee province 340000 ≠ 330000`]);
+      await direct(sql`UPDATE settlement_line SET payee_province_code = '330000' WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      await direct(sql`UPDATE settlement_line SET issuing_province_code = '310000' WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([`${line} issuing province 310000 ≠ 320000`]);
+      await direct(sql`UPDATE settlement_line SET issuing_province_code = '320000' WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([]);
+    });
+
+    it('finds a payment or a payable credited to another payee of the region', async () => {
+      const credited = async (code: string, kind: string) =>
+        (
+          await t.get(Database).rows<{ id: string }>(sql`SELECT id FROM ledger_transfer WHERE credit_account = ${code} AND kind = ${kind}`)
+        ).map((r) => r.id);
+      const creditTo = (ids: string[], code: string) =>
+        direct(sql`UPDATE ledger_transfer SET credit_account = ${code} WHERE id IN (${join(ids)})`);
+      const paidZj = await credited(account.paid(SUZHOU, zj), 'settlement.payment');
+      expect(paidZj).toHaveLength(1);
+      await creditTo(paidZj, account.paid(SUZHOU, sh));
+      expect((await check()).violations).toEqual(
+        [
+          `payee ${sh} of region ${SUZHOU} paid = its paid settlement lines: 80000 ≠ 40000`,
+          `payee ${zj} of region ${SUZHOU} paid = its paid settlement lines: 0 ≠ 40000`,
+        ].sort(),
+      );
+      await creditTo(paidZj, account.paid(SUZHOU, zj));
+      // The Shanghai lab's unpaid approval moved to the Zhejiang lab: nothing is negative until a batch pays it.
+      const [unpaid] = await t
+        .get(Database)
+        .rows<{ id: string }>(
+          sql`SELECT t.id FROM ledger_transfer t JOIN claim c ON c.id = t.ref_id WHERE t.kind = 'claim.approval' AND c.settlement_id IS NULL AND c.claimant_id = ${sh}`,
+        );
+      await creditTo([unpaid.id], account.payable(SUZHOU, zj));
+      expect((await check()).violations).toEqual(
+        [
+          `payee ${sh} of region ${SUZHOU} payable = its approved claims − its paid settlement lines: 0 ≠ 40000`,
+          `payee ${zj} of region ${SUZHOU} payable = its approved claims − its paid settlement lines: 40000 ≠ 0`,
+        ].sort(),
+      );
+      await creditTo([unpaid.id], account.payable(SUZHOU, sh));
+      expect((await check()).violations).toEqual([]);
+    });
+
+    it('finds a cleared line set free, which a later run would clear a second time', async () => {
+      const run = await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: clock.today(), to: clock.today() }).expect(201);
+      expect((await check()).violations).toEqual([]);
+      await direct(sql`UPDATE settlement_line SET clearing_run_id = NULL WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([expect.stringContaining(run.body.runNo)]);
+      await direct(sql`UPDATE settlement_line SET clearing_run_id = ${run.body.id} WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([]);
+    });
+
+    it('finds a line marked paid in an open batch, or unpaid in a paid one: clearing takes lines by it', async () => {
+      const bureau = await t.as(bureauFor(SUZHOU));
+      const open = (await t.http.post('/api/settlements').set(bureau).send({ regionCode: SUZHOU }).expect(201)).body.id;
+      const [{ paid_at: paidAt }] = await t
+        .get(Database)
+        .rows<{ paid_at: string }>(sql`SELECT paid_at FROM settlement WHERE id = ${batchId}`);
+      const gross = (await clearing()).gross;
+      await direct(sql`UPDATE settlement_line SET paid_at = ${paidAt} WHERE settlement_id = ${open}`);
+      expect((await clearing()).gross).not.toEqual(gross);
+      expect((await check()).violations).toEqual([
+        `batch ${SUZHOU}-${clock.year()}-0002 line of payee ${sh} carries a payment in an open batch`,
+      ]);
+      await direct(sql`UPDATE settlement_line SET paid_at = NULL WHERE settlement_id = ${open}`);
+      await direct(sql`UPDATE settlement_line SET paid_at = NULL WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([
+        `batch ${SUZHOU}-${clock.year()}-0001 line of payee ${zj} carries no payment in a paid batch`,
+      ]);
+      await direct(sql`UPDATE settlement_line SET paid_at = ${paidAt} WHERE settlement_id = ${batchId} AND payee_id = ${zj}`);
+      expect((await check()).violations).toEqual([]);
+    });
+  });
+});
+
+/** The check reads the whole ledger; money moving while it reads must not look like money that does not add up. */
+describe('ledger check while money moves', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await TestApp.start()));
+  afterAll(() => t.close());
+
+  it('finds nothing wrong in any answer while holds are captured and claims approved', async () => {
+    const WUXI = '320200';
+    await openRegion(t, WUXI);
+    const bureau = await t.as(bureauFor(WUXI));
+    const lab = await t.registerProvider('310000');
+    const facility = { name: '扫描电镜 机时', category: 'testing', unit: 'hour', unitPriceFen: 10_000 };
+    const facilityId = (await t.http.post('/api/facilities').set(auth(lab.token)).send(facility).expect(201)).body.id;
+    const holds: { id: string; enterprise: string }[] = [];
+    for (let e = 0; e < 4; e++) {
+      const enterprise = await t.registerEnterprise(WUXI);
+      const voucher = await issueVoucher(t, enterprise.token, 1_000_000);
+      for (let h = 0; h < 8; h++) {
+        const held = await t.http
+          .post('/api/redemptions')
+          .set(auth(enterprise.token))
+          .send({ voucherId: voucher.id, facilityId, quantity: 1 })
+          .expect(201);
+        holds.push({ id: held.body.id, enterprise: enterprise.token });
+      }
+    }
+    const platform = await t.token('platform');
+    let moving = true;
+    const money = (async () => {
+      for (let i = 0; i < holds.length; i += 4) {
+        await Promise.all(
+          holds.slice(i, i + 4).map(async (h) => {
+            await captureConfirmed(t, lab.token, h.enterprise, h.id, 1);
+            const claim = await t.http
+              .post('/api/claims')
+              .set(auth(lab.token))
+              .send({ redemptionIds: [h.id], evidence: freshEvidence() })
+              .expect(201);
+            await t.http.post(`/api/claims/${claim.body.id}/approve`).set(bureau).send({ approvedFen: 4_000 }).expect(200);
+          }),
+        );
+      }
+      moving = false;
+    })();
+    const answers: string[][] = [];
+    while (moving) answers.push((await t.http.get('/api/ledger/check').set(auth(platform)).expect(200)).body.violations);
+    await money;
+    expect(answers.length).toBeGreaterThan(2);
+    expect(answers.filter((v) => v.length > 0)).toEqual([]);
+  }, 120_000);
 });
