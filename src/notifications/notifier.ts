@@ -58,6 +58,12 @@ const reasonText = (reason: unknown) => {
   const text = typeof reason === 'string' ? reason.trim() : '';
   return !text ? '—。' : /[。！？.!?]$/.test(text) ? text : `${text}。`;
 };
+/** A cut, told to the payee with how much and why (the reviewer's reason, its full stop dropped inside the brackets). */
+const cutText = (claimedFen: unknown, approvedFen: unknown, reason: unknown): string => {
+  if (typeof claimedFen !== 'number' || typeof approvedFen !== 'number' || approvedFen >= claimedFen) return '';
+  const text = typeof reason === 'string' ? reason.trim().replace(/[。！？.!?]+$/, '') : '';
+  return `（核减 ${formatYuan(claimedFen - approvedFen)}${text ? `，核减理由：${text}` : ''}）`;
+};
 /** Where a revoked voucher's unused money went: its balance, and what its holds, cancelled with it, held. */
 const revokedText = (releasedFen: number, heldFen: number) =>
   heldFen > 0
@@ -120,7 +126,7 @@ export class Notifier {
       const submittedAt = await this.notifications.claimSubmittedAt(e.entityId);
       const outcome =
         d.decision === 'approved'
-          ? `已获批准，核定金额 ${yuan(d.approvedFen)}。`
+          ? `已获批准，核定金额 ${yuan(d.approvedFen)}${cutText(d.claimedFen, d.approvedFen, d.reason)}。`
           : `已被驳回。驳回理由：${reasonText(d.reason)}${finalText(d.final)}`;
       return [
         this.toOrganization('claim_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
