@@ -167,6 +167,21 @@ describe('claims', () => {
       const r = await redemption();
       expect((await submit(otherLab, { redemptionIds: [r.id], evidence: EVIDENCE }).expect(404)).body.code).toBe('NOT_FOUND');
       expect((await submit(shLab, { redemptionIds: [newId()], evidence: EVIDENCE }).expect(404)).body.code).toBe('NOT_FOUND');
+      // the lab is told which of its list is unknown to it, in its language, as any other record not found
+      const mine = await redemption();
+      const hidden = await t.http
+        .post('/api/claims')
+        .set(auth(otherLab.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ redemptionIds: [r.id], evidence: EVIDENCE })
+        .expect(404);
+      expect(hidden.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: `redemptionIds：未找到核销记录 ${r.id}` });
+      const english = await submit(shLab, {
+        redemptionIds: [mine.id, r.id.replace(/.$/, (c) => (c === '0' ? '1' : '0'))],
+        evidence: evidence(),
+      });
+      expect(english.status).toBe(404);
+      expect(english.body.message).toMatch(/^redemptionIds: redemption [0-9a-f-]{36} not found$/);
       // 通兑: the provider is the payee, so the enterprise cannot claim the subsidy itself.
       expect((await submit(hefeiEnterprise, { redemptionIds: [r.id], evidence: EVIDENCE }).expect(403)).body.code).toBe('FORBIDDEN');
       // 通用: the enterprise paid the full fee and is the payee; the lab is not.

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
-import { catalogued, notFound } from '../../common/errors/domain-error';
+import { catalogued } from '../../common/errors/domain-error';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../../common/use-case';
@@ -133,7 +133,8 @@ export class SubmitClaim {
    */
   private async claimableBy(payeeId: string, id: string, found: Redemption | undefined): Promise<Redemption | Outcome<never>> {
     const r = found && (await this.usage.settleSilence(found));
-    if (!r || ![r.payeeId, r.enterpriseId, r.providerId].includes(payeeId)) throw notFound(`redemption ${id}`);
+    if (!r || ![r.payeeId, r.enterpriseId, r.providerId].includes(payeeId))
+      throw catalogued('NOT_FOUND', 'claims.redemptionNotFound', { redemptionId: id });
     if (r.payeeId !== payeeId) {
       throw r.mode === 'provider_redeemed'
         ? catalogued('FORBIDDEN', 'claims.payeeProvider', { redemptionId: id })
