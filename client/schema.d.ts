@@ -2968,7 +2968,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "sanction_recorded" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -3728,7 +3728,7 @@ export interface components {
             firstApprovedFen?: number;
             redemptionIds: string[];
             evidence: components["schemas"]["ClaimEvidenceView"];
-            /** @description why it was rejected */
+            /** @description why it was rejected, or why less than claimed was approved (核减理由) */
             reason?: string;
             /** @description on a rejected claim: true when rejected for good (终局驳回), so that its redemptions can never be claimed again */
             final?: boolean;
@@ -3746,6 +3746,11 @@ export interface components {
         ApproveClaimInput: {
             /** @description approve less than claimed (at least 1 fen; to pay nothing, reject); default: the claimed amount */
             approvedFen?: number;
+            /**
+             * @description why less than claimed is approved (核减理由), shown to the payee on the claim, in its notice and in the claim.decided event; only with an approvedFen below the claimed amount (a full approval takes none: 400)
+             * @example 超出合同约定服务内容的 2 个样品不予补贴
+             */
+            reason?: string;
         };
         RejectClaimInput: {
             /** @example 发票金额与合同不符 */

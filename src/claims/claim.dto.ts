@@ -81,6 +81,19 @@ export class ApproveClaimInput {
   @IsOmittable()
   @IsFen(1)
   approvedFen?: number;
+
+  @ApiPropertyOptional({
+    example: '超出合同约定服务内容的 2 个样品不予补贴',
+    maxLength: 500,
+    description:
+      'why less than claimed is approved (核减理由), shown to the payee on the claim, in its notice and in the claim.decided event; only with an approvedFen below the claimed amount (a full approval takes none: 400)',
+  })
+  @IsOmittable()
+  @IsString()
+  @Length(1, 500)
+  @NoBidiControls()
+  @HasVisibleText(1)
+  reason?: string;
 }
 
 export class RejectClaimInput {
@@ -129,7 +142,7 @@ export class ClaimView {
   @ApiPropertyOptional({ description: 'awaiting a second approval: what the first approver approved' }) firstApprovedFen?: number;
   @ApiProperty({ type: [String] }) redemptionIds: string[];
   @ApiProperty({ type: ClaimEvidenceView }) evidence: ClaimEvidenceView;
-  @ApiPropertyOptional({ description: 'why it was rejected' }) reason?: string;
+  @ApiPropertyOptional({ description: 'why it was rejected, or why less than claimed was approved (核减理由)' }) reason?: string;
   @ApiPropertyOptional({
     description: 'on a rejected claim: true when rejected for good (终局驳回), so that its redemptions can never be claimed again',
   })

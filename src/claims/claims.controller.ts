@@ -82,7 +82,7 @@ export class ClaimsController {
     details:
       'The dualControlFen that applies is the strictest (the lowest above 0; 0 is off) of the region’s policy in force today and the versions pinned on the claim’s vouchers, so a version published later, by one bureau user alone, cannot lower it for a claim already made.',
   })
-  @ApiBodyExample(ApproveClaimInput, { approvedFen: 160000 })
+  @ApiBodyExample(ApproveClaimInput, { approvedFen: 160000, reason: '超出合同约定服务内容的 2 个样品不予补贴' })
   @HttpCode(200)
   @Authenticated('bureau')
   @ApiOkResponse({ type: ClaimView, description: 'approved; what is not approved goes back to the issuing budget' })
@@ -97,7 +97,9 @@ export class ClaimsController {
     @Body() body: ApproveClaimInput,
     @Res({ passthrough: true }) res: HttpReply,
   ): Promise<ClaimView> {
-    const claim = unwrap(await this.decideClaim.execute({ actor, claimId: id, decision: 'approve', approvedFen: body.approvedFen }));
+    const claim = unwrap(
+      await this.decideClaim.execute({ actor, claimId: id, decision: 'approve', approvedFen: body.approvedFen, reason: body.reason }),
+    );
     if (claim.status === 'awaiting_second_approval') res.status(202);
     return ClaimView.of(claim);
   }

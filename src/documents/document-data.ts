@@ -38,6 +38,8 @@ export interface StatementClaim {
   invoiceNo: string;
   decidedAt: string | null;
   redemptions: number;
+  /** What the payee claimed: beside the approved amount, the statement shows what a cut took. */
+  claimedFen: number;
   amountFen: number;
 }
 

@@ -47,6 +47,8 @@ function claimValues(columns: TableColumn<ClaimColumn>[], i: number, c: Statemen
         return c.decidedAt ? formatDateTime(c.decidedAt) : '—';
       case 'redemptions':
         return String(c.redemptions);
+      case 'claimed':
+        return tableAmount(c.claimedFen);
       case 'amount':
         return tableAmount(c.amountFen);
     }

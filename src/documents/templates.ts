@@ -46,7 +46,7 @@ export interface CertificateTemplate {
 }
 
 type StatementColumn = 'index' | 'payeeName' | 'payeeCreditCode' | 'payeeBank' | 'payeeProvinceName' | 'claimCount' | 'amount';
-export type ClaimColumn = 'index' | 'payeeName' | 'contractNo' | 'invoiceNo' | 'decidedAt' | 'redemptions' | 'amount';
+export type ClaimColumn = 'index' | 'payeeName' | 'contractNo' | 'invoiceNo' | 'decidedAt' | 'redemptions' | 'claimed' | 'amount';
 export type TableColumn<K extends string> = Bilingual & { key: K; width: number; align?: 'left' | 'center' | 'right' };
 export type StatementMeta = 'settlementId' | 'regionName' | 'periodLabel' | 'status' | 'paymentRef' | 'createdAt' | 'paidAt';
 export type CsvColumn =

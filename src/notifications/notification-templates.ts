@@ -13,6 +13,7 @@ export const NOTIFICATION_KINDS = [
   'provider_suspended',
   'provider_reinstated',
   'sanction_recorded',
+  'bank_account_changed',
   'mfa_enabled',
   'password_changed',
   'sign_in_reset',

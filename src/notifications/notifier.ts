@@ -26,6 +26,7 @@ const NOTIFYING = new Set([
   'provider.suspended',
   'provider.admitted',
   'sanction.recorded',
+  'organization.profile_updated',
 ]);
 
 /** Expiry notices written in one transaction by the sweep. */
@@ -57,6 +58,26 @@ const finalText = (final: unknown): string =>
 const reasonText = (reason: unknown) => {
   const text = typeof reason === 'string' ? reason.trim() : '';
   return !text ? '—。' : /[。！？.!?]$/.test(text) ? text : `${text}。`;
+};
+/** A cut, told to the payee with how much and why (the reviewer's reason, its full stop dropped inside the brackets). */
+const cutText = (claimedFen: unknown, approvedFen: unknown, reason: unknown): string => {
+  if (typeof claimedFen !== 'number' || typeof approvedFen !== 'number' || approvedFen >= claimedFen) return '';
+  const text = typeof reason === 'string' ? reason.trim().replace(/[。！？.!?]+$/, '') : '';
+  return `（核减 ${formatYuan(claimedFen - approvedFen)}${text ? `，核减理由：${text}` : ''}）`;
+};
+/** A profile change's bank fields, from → to (the account masked as audited); empty when neither changed. */
+const bankChangeText = (changes: unknown): string => {
+  const c = (changes ?? {}) as Record<string, { from?: unknown; to?: unknown } | undefined>;
+  const shown = (v: unknown) => (typeof v === 'string' && v ? v : '（未登记）');
+  const parts = (
+    [
+      ['bankName', '开户银行'],
+      ['bankAccount', '银行账号'],
+    ] as const
+  )
+    .filter(([field]) => c[field])
+    .map(([field, label]) => `${label} ${shown(c[field]!.from)} → ${shown(c[field]!.to)}`);
+  return parts.join('；');
 };
 /** Where a revoked voucher's unused money went: its balance, and what its holds, cancelled with it, held. */
 const revokedText = (releasedFen: number, heldFen: number) =>
@@ -120,7 +141,7 @@ export class Notifier {
       const submittedAt = await this.notifications.claimSubmittedAt(e.entityId);
       const outcome =
         d.decision === 'approved'
-          ? `已获批准，核定金额 ${yuan(d.approvedFen)}。`
+          ? `已获批准，核定金额 ${yuan(d.approvedFen)}${cutText(d.claimedFen, d.approvedFen, d.reason)}。`
           : `已被驳回。驳回理由：${reasonText(d.reason)}${finalText(d.final)}`;
       return [
         this.toOrganization('claim_decided', e, await this.notifications.usersOfOrganization(e.organizationId), {
@@ -183,6 +204,14 @@ export class Notifier {
           reason: reasonText(d.reason),
         }),
       ];
+    }
+    // Where a payee is paid: a changed account is told to all its users, so that an admin's stolen password or key
+    // cannot redirect the next batch unnoticed. Its other profile changes notify no one.
+    if (e.type === 'organization.profile_updated' && e.organizationId) {
+      const change = bankChangeText(d.changes);
+      if (!change) return [];
+      const users = await this.notifications.usersOfOrganization(e.organizationId);
+      return [{ ...this.toOrganization('bank_account_changed', e, users, { at: timeText(e.occurredAt), change }), key: e.id }];
     }
     // A budget is told when what is left falls below 10%: by an issue, or by its total set lower. Each total it is set to
     // counts anew, so that a budget topped up and run down again is told again.

@@ -80,6 +80,7 @@ export class SettlementQueries {
         invoiceNo: c.evidence.invoiceNo,
         decidedAt: c.decidedAt,
         redemptions: c.redemptionIds.length,
+        claimedFen: c.claimedFen,
         amountFen: c.approvedFen ?? 0,
       })),
     };

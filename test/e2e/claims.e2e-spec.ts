@@ -9,6 +9,7 @@ import { Sweeps } from '../../src/common/sweeps';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { Redemption } from '../../src/redemptions/redemption.entity';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, policyBody, secondReviewerFor } from '../support/fixtures';
+import { until } from '../support/service-process';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 const HEFEI = '340100';
@@ -166,6 +167,25 @@ describe('claims', () => {
       const r = await redemption();
       expect((await submit(otherLab, { redemptionIds: [r.id], evidence: EVIDENCE }).expect(404)).body.code).toBe('NOT_FOUND');
       expect((await submit(shLab, { redemptionIds: [newId()], evidence: EVIDENCE }).expect(404)).body.code).toBe('NOT_FOUND');
+      // the lab is told which of its list is unknown to it, in its language, as any other record not found
+      const mine = await redemption();
+      const hidden = await t.http
+        .post('/api/claims')
+        .set(auth(otherLab.token))
+        .set('Accept-Language', 'zh-CN')
+        .send({ redemptionIds: [r.id], evidence: EVIDENCE })
+        .expect(404);
+      expect(hidden.body).toEqual({
+        statusCode: 404,
+        code: 'NOT_FOUND',
+        message: `redemptionIds：未找到核销记录 ${r.id}（不存在或不属于贵单位）`,
+      });
+      const english = await submit(shLab, {
+        redemptionIds: [mine.id, r.id.replace(/.$/, (c) => (c === '0' ? '1' : '0'))],
+        evidence: evidence(),
+      });
+      expect(english.status).toBe(404);
+      expect(english.body.message).toMatch(/^redemptionIds: redemption [0-9a-f-]{36} not found$/);
       // 通兑: the provider is the payee, so the enterprise cannot claim the subsidy itself.
       expect((await submit(hefeiEnterprise, { redemptionIds: [r.id], evidence: EVIDENCE }).expect(403)).body.code).toBe('FORBIDDEN');
       // 通用: the enterprise paid the full fee and is the payee; the lab is not.
@@ -328,6 +348,49 @@ describe('claims', () => {
       expect(b1.availableFen - b0.availableFen).toBe(15_000);
       expect(b0.committedFen - b1.committedFen).toBe(15_000);
       expect({ spent: v0.spentFen - v1.spentFen, released: v1.releasedFen - v0.releasedFen }).toEqual({ spent: 15_000, released: 15_000 });
+      expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('tells the lab why its claim was cut: the reason on the claim, in its claim.decided event and in its notice', async () => {
+      const c = await newClaim(); // 40,000 claimed
+      const full = await t.http
+        .post(`/api/claims/${c.id}/approve`)
+        .set(await t.as('bureau-ah'))
+        .set('Accept-Language', 'zh-CN')
+        .send({ reason: '无需核减' });
+      expect(full.status).toBe(400);
+      expect(full.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'reason：核减理由仅在核定金额低于申报金额时填写' });
+      const cut = await t.http
+        .post(`/api/claims/${c.id}/approve`)
+        .set(await t.as('bureau-ah'))
+        .send({ approvedFen: 38_999, reason: '超出合同约定的机时不予补贴。' })
+        .expect(200);
+      expect(cut.body).toMatchObject({
+        status: 'approved',
+        claimedFen: 40_000,
+        approvedFen: 38_999,
+        reason: '超出合同约定的机时不予补贴。',
+      });
+      const seen = await t.http.get(`/api/claims/${c.id}`).set(auth(shLab.token)).expect(200);
+      expect(seen.body).toMatchObject({ approvedFen: 38_999, reason: '超出合同约定的机时不予补贴。' });
+      const events = await t.http.get('/api/events?limit=500').set(auth(shLab.token)).expect(200);
+      const decided = events.body.items.find(
+        (e: { type: string; data: { claimId?: string } }) => e.type === 'claim.decided' && e.data.claimId === c.id,
+      );
+      expect(decided.data).toMatchObject({
+        decision: 'approved',
+        claimedFen: 40_000,
+        approvedFen: 38_999,
+        returnedToBudgetFen: 1_001,
+        reason: '超出合同约定的机时不予补贴。',
+      });
+      const notice = await until('the lab told of its cut claim', async () => {
+        const list = await t.http.get('/api/notifications?limit=100').set(auth(shLab.token)).expect(200);
+        return list.body.items.find((n: { entityId: string }) => n.entityId === c.id) as { body: string } | undefined;
+      });
+      expect(notice.body).toContain(
+        '（申报金额 ¥400.00）已获批准，核定金额 ¥389.99（核减 ¥10.01，核减理由：超出合同约定的机时不予补贴）。',
+      );
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
 
@@ -834,6 +897,20 @@ describe('claims', () => {
         'claim.submitted',
       ]);
       expect((await t.ledgerCheck()).violations).toEqual([]);
+    });
+
+    it('carries the first approver’s reason for a cut to the second approval, which may give its own', async () => {
+      const c = await wuhuClaim(3); // 120,000 claimed
+      const first = await approve(c.id, 'bureau-ah', { approvedFen: 100_000, reason: '检测报告缺页' });
+      expect(first.status).toBe(202);
+      expect(first.body).toMatchObject({ status: 'awaiting_second_approval', firstApprovedFen: 100_000, reason: '检测报告缺页' });
+      const second = await approve(c.id, 'bureau-ah-2');
+      expect(second.status).toBe(200);
+      expect(second.body).toMatchObject({ status: 'approved', approvedFen: 100_000, reason: '检测报告缺页' });
+      const other = await wuhuClaim(3);
+      await approve(other.id, 'bureau-ah', { approvedFen: 100_000, reason: '检测报告缺页' });
+      const own = await approve(other.id, 'bureau-ah-2', { reason: '检测报告缺第 3 页，该页所列机时不予补贴' });
+      expect(own.body).toMatchObject({ status: 'approved', approvedFen: 100_000, reason: '检测报告缺第 3 页，该页所列机时不予补贴' });
     });
 
     it('has the second approval confirm the first one’s amount: a different amount is 400, the same one approves', async () => {

@@ -85,7 +85,9 @@ describe('statements and certificates', () => {
         .set(auth(provider.token))
         .send({ redemptionIds: [hold.body.id], evidence: { contractNo: `HT-2026-01${invoices.length}`, invoiceNo } })
         .expect(201);
-      await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send({}).expect(200);
+      // the Shanghai lab's second claim (300 yuan) is cut by a fen: the schedule shows both amounts
+      const cut = invoices.length === 2 ? { approvedFen: 29_999, reason: '发票金额与合同差 1 分' } : {};
+      await t.http.post(`/api/claims/${claim.body.id}/approve`).set(auth(bureau)).send(cut).expect(200);
     }
     const batch = await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: HEFEI }).expect(201);
     expect(batch.body.batchNo).toBe(`${HEFEI}-${clock.year()}-0001`);
@@ -104,8 +106,11 @@ describe('statements and certificates', () => {
     expect(text).toContain('附表：申报明细');
     for (const invoice of invoices) expect(text).toContain(invoice);
     expect(text).toContain('HT-2026-011');
-    expect(text).toContain('700.00'); // the Shanghai lab's two claims: 400 + 300 yuan
-    expect(text).toContain('950.00'); // the batch: 400 + 300 + 250 yuan
+    expect(text).toContain('699.99'); // the Shanghai lab's two claims: 400 + 299.99 yuan
+    expect(text).toContain('949.99'); // the batch: 400 + 299.99 + 250 yuan
+    expect(text).toContain('申报金额（元）');
+    expect(text).toContain('300.00'); // the cut claim: claimed, beside
+    expect(text).toContain('299.99'); // what was approved
     // the payees' names unbroken, in the lines and in the schedule (a break would put a newline inside)
     const lines = pdftotext(whole).split('\n');
     expect(lines.filter((l) => l.trim() === '上海微观表征公共服务平台')).toHaveLength(3);

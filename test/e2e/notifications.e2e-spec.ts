@@ -148,6 +148,28 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     // not a boolean: a value the typed client would not send
     expect((await t.http.get('/api/notifications?unread=maybe').set(auth(enterpriseStaff))).status).toBe(400);
   });
+
+  it('tells every user of a payee that its bank account changed, masked, by mail too; other profile changes tell no one', async () => {
+    const profile = (body: Record<string, unknown>) =>
+      t.http.patch(`/api/organizations/${provider.organizationId}`).set(auth(provider.token)).send(body).expect(200);
+    await profile({ contactPerson: '李老师' });
+    await profile({ bankName: '招商银行上海张江支行', bankAccount: '6214 8321 0000 5432' });
+    const title = '【长三角科技创新券】贵单位的收款银行账户已变更';
+    const mail = await mailTo('billing@lab.example.cn', title);
+    expect(mail.text).toContain('开户银行 （未登记） → 招商银行上海张江支行；银行账号 （未登记） → **** **** 5432。');
+    expect(mail.text).toContain('此后编制的结算批次将付至新账户');
+    expect(mail.text).not.toContain('6214832100005432');
+    await profile({ bankAccount: '6214 8321 0000 9876' });
+    const told = async (token: string) => (await list(token)).filter((n) => n.kind === 'bank_account_changed').map((n) => n.body);
+    for (const token of [provider.token, providerStaff]) {
+      const bodies = await until('both changes told', async () => {
+        const b = await told(token);
+        return b.length === 2 ? b : undefined;
+      });
+      expect(bodies[0]).toContain('银行账号 **** **** 5432 → **** **** 9876。');
+    }
+    expect(await told(enterprise.token)).toEqual([]);
+  });
 });
 
 describe('notifications: a voucher revoked, a provider suspended and admitted again, a sanction recorded', () => {

@@ -255,8 +255,8 @@ describe('refusals of holds, quotes, capture and usage in Chinese', () => {
     };
     expect(await inBoth(claim, 404)).toEqual({
       code: 'NOT_FOUND',
-      en: `redemption ${held.body.id} not found`,
-      zh: `未找到核销记录 ${held.body.id}（不存在或不属于贵单位）`,
+      en: `redemptionIds: redemption ${held.body.id} not found`,
+      zh: `redemptionIds：未找到核销记录 ${held.body.id}（不存在或不属于贵单位）`,
     });
     const budget = (path: string) => (l?: string) => {
       const req = t.http.get(path).set(auth(e.token));

@@ -145,6 +145,7 @@ describe('settlement statement', () => {
       invoiceNo: `2432200000012345678${i}`,
       decidedAt: '2026-03-20T02:00:00Z',
       redemptions: 2,
+      claimedFen: l.amountFen,
       amountFen: l.amountFen,
     }));
     const { text } = await pdfParse(await service.renderSettlementStatement({ ...d, claims }));
@@ -166,6 +167,7 @@ describe('settlement statement', () => {
       invoiceNo: `2434200000${String(i).padStart(10, '0')}`,
       decidedAt: '2026-03-20T02:00:00Z',
       redemptions: 1,
+      claimedFen: 100,
       amountFen: 100,
     }));
     // Counted in turns of the event loop, not milliseconds, so that a slow machine cannot fail it nor a fast one hide a

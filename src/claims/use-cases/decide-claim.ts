@@ -23,7 +23,7 @@ import { givenBackByVoucher } from '../claim.rules';
 import { claimTransition } from '../claim.states';
 
 export type DecideClaimCommand = { actor: Actor; claimId: string } & (
-  { decision: 'approve'; approvedFen?: number } | { decision: 'reject'; reason: string; final?: boolean }
+  { decision: 'approve'; approvedFen?: number; reason?: string } | { decision: 'reject'; reason: string; final?: boolean }
 );
 
 /**
@@ -79,11 +79,11 @@ export class DecideClaim {
       if (!claimTransition(claim.status, claim.status === 'awaiting_second_approval' ? 'approve_second' : 'approve')) {
         return refusedBy(catalogued('INVALID_STATE', 'claims.decided', { status: claim.status }));
       }
-      return this.approve(cmd.actor, claim, cmd.approvedFen);
+      return this.approve(cmd.actor, claim, cmd.approvedFen, cmd.reason);
     });
   }
 
-  private async approve(actor: Actor, claim: Claim, requestedFen: number | undefined): Promise<Outcome<Claim>> {
+  private async approve(actor: Actor, claim: Claim, requestedFen: number | undefined, cutReason?: string): Promise<Outcome<Claim>> {
     const second = claim.status === 'awaiting_second_approval';
     if (second && claim.firstApprovedBy === personOf(actor)) {
       throw catalogued('DUAL_CONTROL_REQUIRED', 'approvals.secondApprover');
@@ -94,18 +94,22 @@ export class DecideClaim {
     const approvedFen = second ? claim.firstApprovedFen! : (requestedFen ?? claim.claimedFen);
     if (approvedFen > claim.claimedFen)
       throw catalogued('VALIDATION_FAILED', 'claims.approvedOverClaimed', { claimedFen: claim.claimedFen });
+    // A cut's reason tells the payee why it is paid less; on a full approval there is nothing to explain.
+    if (cutReason !== undefined && approvedFen === claim.claimedFen) throw catalogued('VALIDATION_FAILED', 'claims.reasonWithoutCut');
+    // The second approver confirms the first's amount, and its reason unless giving its own.
+    const reason = cutReason ?? (second ? claim.reason : null);
     const screening = await this.screen(claim);
     if (screening) return screening;
     const order = new Map(claim.redemptionIds.map((rid, i) => [rid, i]));
     const redemptions = (await this.redemptions.byClaim(claim.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     if (!second && needsSecondApproval({ dualControlFen: await this.dualControlFen(claim, redemptions) }, approvedFen))
-      return this.markFirstApproval(actor, claim, approvedFen);
+      return this.markFirstApproval(actor, claim, approvedFen, reason);
 
     const now = clock.iso();
     const decision = {
       status: 'approved' as const,
       approvedFen,
-      reason: null,
+      reason,
       reviewedBy: actor.userId,
       decidedAt: now,
       firstApprovedBy: claim.firstApprovedBy,
@@ -135,6 +139,7 @@ export class DecideClaim {
         claimedFen: claim.claimedFen,
         approvedFen,
         returnedToBudgetFen: claim.claimedFen - approvedFen,
+        ...(reason ? { reason } : {}),
         ...(second ? { firstApprovedBy: claim.firstApprovedBy } : {}),
       },
     });
@@ -180,11 +185,11 @@ export class DecideClaim {
   }
 
   /** The first of two approvals: recorded, no money moves yet. */
-  private async markFirstApproval(actor: Actor, claim: Claim, approvedFen: number): Promise<Outcome<Claim>> {
+  private async markFirstApproval(actor: Actor, claim: Claim, approvedFen: number, reason: string | null): Promise<Outcome<Claim>> {
     const marked = {
       status: 'awaiting_second_approval' as const,
       approvedFen: null,
-      reason: null,
+      reason,
       reviewedBy: null,
       decidedAt: null,
       firstApprovedBy: personOf(actor),
@@ -197,7 +202,7 @@ export class DecideClaim {
       entityId: claim.id,
       regionCode: claim.issuingRegionCode,
       organizationId: claim.claimantId,
-      summary: { approvedFen },
+      summary: { approvedFen, ...(reason ? { reason } : {}) },
     });
     return ok({ ...claim, ...marked });
   }

@@ -134,7 +134,7 @@ export class SubmitClaim {
   private async claimableBy(payeeId: string, id: string, found: Redemption | undefined): Promise<Redemption | Outcome<never>> {
     const r = found && (await this.usage.settleSilence(found));
     if (!r || ![r.payeeId, r.enterpriseId, r.providerId].includes(payeeId))
-      throw catalogued('NOT_FOUND', 'claims.redemptionNotFound', { id });
+      throw catalogued('NOT_FOUND', 'claims.redemptionNotFound', { redemptionId: id });
     if (r.payeeId !== payeeId) {
       throw r.mode === 'provider_redeemed'
         ? catalogued('FORBIDDEN', 'claims.payeeProvider', { redemptionId: id })
