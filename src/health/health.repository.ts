@@ -20,11 +20,17 @@ export class HealthRepository {
     return Number(row!.ms);
   }
 
-  /** Whether the database answers a trivial query. */
-  async ping(): Promise<boolean> {
-    return this.db.rows(sql`SELECT 1 AS one`).then(
+  /**
+   * Whether the database answers a trivial query within `withinMs`. A stalled server accepts the query and never
+   * answers: a load balancer's check must hear "down" while its own timeout still runs, not wait with the requests.
+   */
+  async ping(withinMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), withinMs)));
+    const answer = this.db.rows(sql`SELECT 1 AS one`).then(
       () => true,
       () => false,
     );
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 }
