@@ -55,7 +55,8 @@ export class HealthController {
   async check() {
     if (!(await this.health.ping(PING_TIMEOUT_MS))) throw catalogued('DATABASE_UNAVAILABLE', 'health.noAnswer', {}, { retryAfterSec: 5 });
     const before = clock.now().getTime();
-    const databaseMs = await this.health.clockMs();
+    const databaseMs = await this.health.clockMs(PING_TIMEOUT_MS);
+    if (databaseMs === undefined) throw catalogued('DATABASE_UNAVAILABLE', 'health.noAnswer', {}, { retryAfterSec: 5 });
     const skewMs = clockSkewMs(before, databaseMs, clock.now().getTime());
     if (Math.abs(skewMs) > MAX_CLOCK_SKEW_MS) {
       throw catalogued('CLOCK_SKEW', 'health.clockSkew', { skewMs, maxMs: MAX_CLOCK_SKEW_MS }, { retryAfterSec: 30 });
