@@ -30,6 +30,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness: this process answers, without asking the database
+         * @description **Who may call it:** Anyone, without a token (process supervisors, orchestrators’ liveness probes).
+         *
+         *     **What it changes:** Nothing: it only reads.
+         *
+         *     **Money:** None.
+         *
+         *     Always 200 while the process serves HTTP. Point a liveness probe (one that restarts the process when it fails) here, and a readiness probe or load balancer at `GET /api/health`: that one answers 503 while the database is down or stalled, and every node recovers by itself once it is back, so restarting nodes for it only adds their start-up to the outage.
+         */
+        get: operations["HealthController_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -4159,6 +4185,37 @@ export interface components {
 export type $defs = Record<string, never>;
 export interface operations {
     HealthController_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    HealthController_live: {
         parameters: {
             query?: never;
             header?: never;

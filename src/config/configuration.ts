@@ -47,6 +47,8 @@ export const databaseConfig = registerAs('database', () => {
     poolSize: e.DB_POOL_SIZE,
     lockWaitSec: e.DB_LOCK_WAIT_SEC,
     idleTransactionSec: e.DB_IDLE_TRANSACTION_SEC,
+    statementTimeoutSec: e.DB_STATEMENT_TIMEOUT_SEC,
+    acquireTimeoutSec: e.DB_ACQUIRE_TIMEOUT_SEC,
     causalReads: e.DB_CAUSAL_READS,
     serialBlockSize: e.SERIAL_BLOCK_SIZE,
   };

@@ -49,6 +49,20 @@ export class Environment {
    * MySQL and TiDB ignore it.
    */
   @Type(() => Number) @IsInt() @Min(1) @Max(3600) DB_IDLE_TRANSACTION_SEC = 10;
+  /**
+   * The longest this process waits for the database to answer one statement (MariaDB/MySQL; 0 = no limit). A server
+   * that stalls (a paused VM, a full disk, a network path that drops packets without a reset) keeps its connections
+   * open and never answers: without a limit every request waits as long as the stall, and so do the health checks.
+   * After it the connection is dropped (a new one is made for the next unit) and the request answers 503. Well above
+   * the lock wait (DB_LOCK_WAIT_SEC) and the longest report; migrations are exempt (an ALTER of a large table).
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3600) DB_STATEMENT_TIMEOUT_SEC = 60;
+  /**
+   * The longest a request waits for one of this process's DB_POOL_SIZE connections (MariaDB/MySQL; 0 = no limit),
+   * connecting included: while the pool's connections hang on a stalled server, the requests queued behind them answer
+   * 503 DATABASE_UNAVAILABLE after this long instead of waiting for the stall to end.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3600) DB_ACQUIRE_TIMEOUT_SEC = 10;
   /** wsrep_sync_wait on every connection (Galera read-your-writes): auto = when the server runs wsrep. */
   @IsIn(['auto', 'on', 'off']) DB_CAUSAL_READS: 'auto' | 'on' | 'off' = 'auto';
   /** Voucher serial numbers each process reserves at once (MySQL family; SQLite takes them one by one). */

@@ -1,4 +1,5 @@
 import * as mysql2 from 'mysql2';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
@@ -71,7 +72,9 @@ function sessionSettingsMysql2({
   causalReads,
   lockWaitSec,
   idleTransactionSec,
-}: Pick<DatabaseConfig, 'causalReads' | 'lockWaitSec' | 'idleTransactionSec'>) {
+  statementTimeoutSec,
+  acquireTimeoutSec,
+}: Pick<DatabaseConfig, 'causalReads' | 'lockWaitSec' | 'idleTransactionSec' | 'statementTimeoutSec' | 'acquireTimeoutSec'>) {
   const prepare = (connection: mysql2.PoolConnection) => {
     const dropOnError = (error: mysql2.QueryError | null) => error && connection.destroy();
     connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', dropOnError);
@@ -80,14 +83,77 @@ function sessionSettingsMysql2({
     if (causalReads === 'auto') connection.query('SET SESSION wsrep_sync_wait = IF(@@wsrep_on, 1, 0)', () => undefined);
     // MariaDB only (10.3+); MySQL and TiDB refuse the variable, which leaves them as they were.
     connection.query(`SET SESSION idle_transaction_timeout = ${idleTransactionSec}`, () => undefined);
+    if (statementTimeoutSec > 0) boundStatements(connection, statementTimeoutSec * 1000);
   };
   return Object.create(mysql2, {
     createPool: {
       value: (options: mysql2.PoolOptions) => {
         const pool = mysql2.createPool(options);
         pool.on('connection', prepare);
+        if (acquireTimeoutSec > 0) boundAcquisition(pool, acquireTimeoutSec * 1000);
         return pool;
       },
     },
   });
+}
+
+/** Set while migrating: an ALTER of a large table may rightly run for minutes. */
+const unbounded = new AsyncLocalStorage<true>();
+
+/** Runs `work` with no statement timeout on the statements it sends (migrations). */
+export const withoutStatementTimeout = <T>(work: () => Promise<T>): Promise<T> => unbounded.run(true, work);
+
+type QueryCallback = (error: mysql2.QueryError | null, ...rest: unknown[]) => void;
+
+/**
+ * Every statement sent on `connection` (outside migrations) fails after `timeoutMs` without an answer, and the connection
+ * is dropped then: a stalled server never answers it, and a later statement queued behind it on the same connection would
+ * wait as long. mysql2's own timeout only fails the statement (PROTOCOL_SEQUENCE_TIMEOUT) and leaves the connection in
+ * the pool with the statement still pending. The request answers 503 DATABASE_UNAVAILABLE (isDatabaseUnavailable).
+ */
+function boundStatements(connection: mysql2.PoolConnection, timeoutMs: number): void {
+  const query = connection.query.bind(connection) as (...args: unknown[]) => unknown;
+  (connection as unknown as { query: (...args: unknown[]) => unknown }).query = (sql: unknown, values?: unknown, cb?: unknown) => {
+    const callback = (typeof values === 'function' ? values : cb) as QueryCallback | undefined;
+    const bounded = typeof sql === 'string' || (typeof sql === 'object' && sql !== null && !('timeout' in sql));
+    if (!bounded || !callback || unbounded.getStore()) return query(sql, values, cb);
+    const options = typeof sql === 'string' ? { sql, timeout: timeoutMs } : { ...sql, timeout: timeoutMs };
+    const done: QueryCallback = (error, ...rest) => {
+      if (error?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') connection.destroy();
+      callback(error, ...rest);
+    };
+    return typeof values === 'function' ? query(options, done) : query(options, values, done);
+  };
+}
+
+/** Marks a waiter's callback as bounded already: mysql2 hands a queued waiter back to getConnection when a slot frees. */
+const BOUNDED = Symbol('bounded acquisition');
+
+/**
+ * A request waits at most `timeoutMs` for a pool connection, connecting included, then fails with POOL_ACQUIRE_TIMEOUT
+ * (503 DATABASE_UNAVAILABLE). mysql2 queues waiters without a limit: while the pool's connections hang on a stalled
+ * server, every request behind them would wait for the stall to end. A waiter that gives up stays in mysql2's queue; the
+ * connection it is handed later goes straight back.
+ */
+function boundAcquisition(pool: mysql2.Pool, timeoutMs: number): void {
+  type Waiter = ((error: NodeJS.ErrnoException | null, connection?: mysql2.PoolConnection) => void) & { [BOUNDED]?: true };
+  const getConnection = pool.getConnection.bind(pool) as (cb: Waiter) => void;
+  (pool as unknown as { getConnection: (cb: Waiter) => void }).getConnection = (cb: Waiter) => {
+    if (cb[BOUNDED]) return getConnection(cb);
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      const error: NodeJS.ErrnoException = new Error(`no database connection within ${timeoutMs} ms`);
+      error.code = 'POOL_ACQUIRE_TIMEOUT';
+      cb(error);
+    }, timeoutMs);
+    const waiter: Waiter = (error, connection) => {
+      if (settled) return connection?.release();
+      settled = true;
+      clearTimeout(timer);
+      cb(error, connection);
+    };
+    waiter[BOUNDED] = true;
+    getConnection(waiter);
+  };
 }

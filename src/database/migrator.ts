@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, DataSourceOptions, Migration, MigrationExecutor, QueryRunner } from 'typeorm';
 import { isRetryable } from '../common/persistence/db-errors';
 import { MigrationLockRepository } from './migration-lock.repository';
+import { withoutStatementTimeout } from './data-source-options';
 import { rerunnable } from './rerunnable-ddl';
 
 const LEASE_SEC = 60;
@@ -15,10 +16,15 @@ const logger = new Logger('Migrations');
 /**
  * Runs `work` (migrating or reverting) while this process holds the migration lease, so that API nodes starting
  * together, a setup worker and `npm run migration:run` never migrate at once: the others wait until the holder is
- * done and then find nothing pending. SQLite runs one process, so it has nothing to wait for.
+ * done and then find nothing pending. SQLite runs one process, so it has nothing to wait for. Its statements have no
+ * DB_STATEMENT_TIMEOUT_SEC: an ALTER of a large table may rightly run for minutes.
  */
 export async function withMigrationLock<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
   if (dataSource.options.type === 'better-sqlite3') return work();
+  return withoutStatementTimeout(() => leased(dataSource, work));
+}
+
+async function leased<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
   const runner = dataSource.createQueryRunner();
   const lock = new MigrationLockRepository(runner);
   const me = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;

@@ -13,6 +13,12 @@ import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
  */
 export const MAX_CLOCK_SKEW_MS = 2_000;
 
+/**
+ * How long the health check waits for the database's answer. A stalled server never answers; a load balancer should
+ * hear 503 well within its own check timeout (commonly 5 s) rather than see the check hang with the requests.
+ */
+export const PING_TIMEOUT_MS = 2_000;
+
 /** The database's clock less this node's at the middle of the round trip that read it (positive: this node is behind). */
 export const clockSkewMs = (beforeMs: number, databaseMs: number, afterMs: number): number =>
   Math.round(databaseMs - (beforeMs + afterMs) / 2);
@@ -47,13 +53,30 @@ export class HealthController {
     },
   })
   async check() {
-    if (!(await this.health.ping())) throw catalogued('DATABASE_UNAVAILABLE', 'health.noAnswer', {}, { retryAfterSec: 5 });
+    if (!(await this.health.ping(PING_TIMEOUT_MS))) throw catalogued('DATABASE_UNAVAILABLE', 'health.noAnswer', {}, { retryAfterSec: 5 });
     const before = clock.now().getTime();
-    const databaseMs = await this.health.clockMs();
+    const databaseMs = await this.health.clockMs(PING_TIMEOUT_MS);
+    if (databaseMs === undefined) throw catalogued('DATABASE_UNAVAILABLE', 'health.noAnswer', {}, { retryAfterSec: 5 });
     const skewMs = clockSkewMs(before, databaseMs, clock.now().getTime());
     if (Math.abs(skewMs) > MAX_CLOCK_SKEW_MS) {
       throw catalogued('CLOCK_SKEW', 'health.clockSkew', { skewMs, maxMs: MAX_CLOCK_SKEW_MS }, { retryAfterSec: 30 });
     }
     return { status: 'ok', database: { type: this.health.dialect, status: 'up' }, clock: { skewMs }, unitsOfWork: this.uow.stats };
+  }
+
+  /** Liveness alone: whether this process serves HTTP, whatever the database does. */
+  @Get('live')
+  @Explained({
+    summary: 'Liveness: this process answers, without asking the database',
+    who: 'Anyone, without a token (process supervisors, orchestrators’ liveness probes).',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Always 200 while the process serves HTTP. Point a liveness probe (one that restarts the process when it fails) here, and a readiness probe or load balancer at `GET /api/health`: that one answers 503 while the database is down or stalled, and every node recovers by itself once it is back, so restarting nodes for it only adds their start-up to the outage.',
+  })
+  @Public()
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live() {
+    return { status: 'ok' };
   }
 }

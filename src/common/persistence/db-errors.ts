@@ -32,10 +32,11 @@ export function isRetryable(e: unknown): boolean {
 }
 
 /**
- * The database cannot be reached or refuses connections, or it ended the request's statement or connection itself: an
- * operator's KILL QUERY (1317) or KILL (1927), max_statement_time (1969), an idle transaction ended (4031). The
- * transaction is gone with it; nothing the request can change, so 503 and a retry (with the same Idempotency-Key),
- * never a 500.
+ * The database cannot be reached, refuses connections or does not answer in time, or it ended the request's statement or
+ * connection itself: an operator's KILL QUERY (1317) or KILL (1927), max_statement_time (1969), an idle transaction ended
+ * (4031). The transaction is gone with it; nothing the request can change, so 503 and a retry (with the same
+ * Idempotency-Key), never a 500. A COMMIT that timed out may still commit once the server wakes: the retry with the same
+ * key then answers what it did.
  */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -47,6 +48,9 @@ const UNAVAILABLE_CODES = new Set([
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
   'POOL_CLOSED',
+  // a statement the server did not answer within DB_STATEMENT_TIMEOUT_SEC, no pool connection within DB_ACQUIRE_TIMEOUT_SEC
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'POOL_ACQUIRE_TIMEOUT',
 ]);
 
 const UNAVAILABLE_ERRNOS = new Set([1053, 2002, 2003, 2006, 2013, 1317, 1927, 1969, 4031]);
