@@ -753,7 +753,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Application decided, claim decided, settlement paid, voucher expiring within 30 days, hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.
+         *     Application decided, claim decided, settlement paid, voucher expiring within 30 days (once half its validity has passed), hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.
          */
         get: operations["NotificationsController_list"];
         put?: never;

@@ -159,9 +159,9 @@ export class NotificationRepository {
   async vouchersExpiring(
     from: string,
     to: string,
-  ): Promise<{ id: string; serial: string; enterpriseId: string; validUntil: string; availableFen: number }[]> {
+  ): Promise<{ id: string; serial: string; enterpriseId: string; validFrom: string; validUntil: string; availableFen: number }[]> {
     const rows = await this.db.rows(
-      sql`SELECT v.id, v.serial, v.enterprise_id, v.valid_until, v.available_fen FROM voucher v
+      sql`SELECT v.id, v.serial, v.enterprise_id, v.valid_from, v.valid_until, v.available_fen FROM voucher v
           WHERE v.status = 'active' AND v.valid_until >= ${from} AND v.valid_until <= ${to}
             AND NOT EXISTS (SELECT 1 FROM notification n WHERE n.entity_id = v.id AND n.kind = 'voucher_expiring')`,
     );
@@ -169,6 +169,7 @@ export class NotificationRepository {
       id: r.id as string,
       serial: r.serial as string,
       enterpriseId: r.enterprise_id as string,
+      validFrom: r.valid_from as string,
       validUntil: r.valid_until as string,
       availableFen: Number(r.available_fen),
     }));

@@ -1,5 +1,20 @@
 import { DAY_MS } from '../common/clock';
 
+/** How far ahead a voucher's expiry is announced, at most. */
+export const VOUCHER_REMINDER_DAYS = 30;
+
+const dayNumber = (date: string) => Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+
+/**
+ * Whether a voucher valid from `validFrom` through `validUntil` (Beijing days) is reminded of its expiry `today`: once
+ * at most 30 days are left, and no sooner than half of its validity has passed, so that a voucher valid a month is not
+ * told of its end on the day it is issued.
+ */
+export function voucherReminderDue(validFrom: string, validUntil: string, today: string): boolean {
+  const left = dayNumber(validUntil) - dayNumber(today);
+  return left >= 0 && left <= VOUCHER_REMINDER_DAYS && dayNumber(today) - dayNumber(validFrom) >= left;
+}
+
 /** A mail is tried for a day after its notice, at most an hour apart. */
 export const MAIL_RETRY_FOR_MS = DAY_MS;
 export const MAIL_RETRY_CAP_MS = 60 * 60_000;

@@ -19,7 +19,7 @@ export class NotificationsController {
     changes: READ_ONLY,
     money: NO_MONEY,
     details:
-      'Application decided, claim decided, settlement paid, voucher expiring within 30 days, hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.',
+      'Application decided, claim decided, settlement paid, voucher expiring within 30 days (once half its validity has passed), hold expiring within a day, budget below 10%. Users with an e-mail address also get them by mail when SMTP_URL is set.',
   })
   @Authenticated()
   @ApiOkResponse({ type: NotificationPage })

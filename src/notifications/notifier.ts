@@ -14,6 +14,7 @@ import { bureauName, provinceOfRegion, regionName } from '../regions/regions.dat
 import { applicationReason } from '../vouchers/voucher.rules';
 import { AccountNoticeKind, NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
+import { VOUCHER_REMINDER_DAYS, voucherReminderDue } from './notification.rules';
 
 /** The event types that may notify someone; the others cost no query. */
 const NOTIFYING = new Set([
@@ -277,14 +278,16 @@ export class Notifier {
   }
 
   /**
-   * Vouchers expiring within 30 days and holds expiring within a day; returns how many notifications it made. A round
-   * of vouchers issued on one day comes due on one day: their users are read in one query and their notices written a
-   * few hundred a transaction, not one transaction each.
+   * Vouchers expiring within 30 days once half their validity has passed (voucherReminderDue), and holds expiring within
+   * a day; returns how many notifications it made. A round of vouchers issued on one day comes due on one day: their
+   * users are read in one query and their notices written a few hundred a transaction, not one transaction each.
    */
   async expiring(): Promise<number> {
     const today = clock.today();
     const now = clock.iso();
-    const vouchers = await this.notifications.vouchersExpiring(today, isoPlusDays(`${today}T00:00:00.000Z`, 30).slice(0, 10));
+    const vouchers = (
+      await this.notifications.vouchersExpiring(today, isoPlusDays(`${today}T00:00:00.000Z`, VOUCHER_REMINDER_DAYS).slice(0, 10))
+    ).filter((v) => voucherReminderDue(v.validFrom, v.validUntil, today));
     const holds = await this.notifications.holdsExpiring(now, new Date(Date.parse(now) + DAY_MS).toISOString());
     const users = await this.notifications.usersOfOrganizations([...new Set([...vouchers, ...holds].map((x) => x.enterpriseId))]);
     const notices: Notice[] = [

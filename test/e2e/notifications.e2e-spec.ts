@@ -664,6 +664,39 @@ describe('notification mail: a slow, refusing or hanging mail server', () => {
   });
 });
 
+describe('a short voucher is reminded of its expiry once half its validity has passed, not when issued', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await openRegion(t, '310000', { policy: { voucherValidityDays: 30 } });
+  });
+  afterAll(() => t?.close());
+
+  it('a voucher valid 30 days: nothing on its first 15 days, one reminder on the 16th, with 14 days left', async () => {
+    const enterprise = await t.registerEnterprise('310000');
+    const voucher = await issueVoucher(t, enterprise.token, 100_000);
+    const reminders = async () =>
+      ((await t.http.get('/api/notifications?limit=100').set(auth(enterprise.token)).expect(200)).body.items as { kind: string }[]).filter(
+        (n) => n.kind === 'voucher_expiring',
+      ).length;
+    const notifier = t.get(Notifier);
+    try {
+      await notifier.expiring();
+      expect(await reminders()).toBe(0);
+      clock.travel(14 * DAY_MS);
+      await notifier.expiring();
+      expect(await reminders()).toBe(0);
+      clock.travel(DAY_MS);
+      expect(clock.today() < voucher.validUntil).toBe(true);
+      await notifier.expiring();
+      await notifier.expiring();
+      expect(await reminders()).toBe(1);
+    } finally {
+      clock.reset();
+    }
+  });
+});
+
 describe('notification mail: no address is written to without end', () => {
   let t: TestApp;
   let smtp: SmtpSink;

@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { MAIL_RETRY_CAP_MS, MAIL_RETRY_FOR_MS, mailRetry } from '../../src/notifications/notification.rules';
+import { DAY_MS } from '../../src/common/clock';
+import {
+  MAIL_RETRY_CAP_MS,
+  MAIL_RETRY_FOR_MS,
+  mailRetry,
+  VOUCHER_REMINDER_DAYS,
+  voucherReminderDue,
+} from '../../src/notifications/notification.rules';
 
 const CREATED = '2026-12-04T00:00:00.000Z';
 const created = Date.parse(CREATED);
@@ -70,6 +77,40 @@ describe('mailRetry: when a failed notification mail is tried again', () => {
             );
         },
       ),
+    );
+  });
+});
+
+describe('when a voucher is reminded of its expiry', () => {
+  const day = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * DAY_MS).toISOString().slice(0, 10);
+
+  it('a year’s voucher 30 days before its last day, a month’s with 14 left, a day’s on its day', () => {
+    expect(voucherReminderDue(day(0), day(364), day(333))).toBe(false);
+    expect(voucherReminderDue(day(0), day(364), day(334))).toBe(true);
+    expect(voucherReminderDue(day(0), day(29), day(0))).toBe(false);
+    expect(voucherReminderDue(day(0), day(29), day(14))).toBe(false);
+    expect(voucherReminderDue(day(0), day(29), day(15))).toBe(true);
+    expect(voucherReminderDue(day(0), day(0), day(0))).toBe(true);
+    expect(voucherReminderDue(day(0), day(29), day(30))).toBe(false);
+  });
+
+  it('for any validity, due from one day through its last day and on no other: with at most 30 left and no more than have passed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3650 }), (validity) => {
+        const due = Array.from({ length: validity + 12 }, (_, at) => voucherReminderDue(day(0), day(validity), day(at - 5)));
+        const first = due.indexOf(true) - 5;
+        const last = due.lastIndexOf(true) - 5;
+        const left = validity - first;
+        return (
+          last === validity &&
+          due.slice(first + 5, last + 6).every(Boolean) &&
+          left <= VOUCHER_REMINDER_DAYS &&
+          first >= left &&
+          // a day sooner would have had more than 30 left or more left than had passed
+          (validity - (first - 1) > VOUCHER_REMINDER_DAYS || first - 1 < validity - (first - 1))
+        );
+      }),
+      { numRuns: 300 },
     );
   });
 });
