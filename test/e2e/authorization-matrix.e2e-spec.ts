@@ -59,6 +59,7 @@ const MATRIX: Row[] = [
   r('POST /api/auth/login',                           'ok  ok   ok   ok   ok   ok   ok   ok', { body: () => ({ username: 'bureau-zj', password: DEMO_PASSWORD }) }),
   r('POST /api/auth/register',                        'ok  ok   ok   ok   ok   ok   ok   ok', { body: registration }),
   r('GET /api/health',                                'ok  ok   ok   ok   ok   ok   ok   ok'),
+  r('GET /api/health/live',                           'ok  ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/regions',                               'ok  ok   ok   ok   ok   ok   ok   ok'),
   r('GET /api/facilities',                            'ok  ok   ok   ok   ok   ok   ok   ok', { query: () => 'provinceCode=340000&category=testing' }),
   // an extra route: one facility, public like the search that lists it
