@@ -244,14 +244,6 @@ export class ClaimRepository {
     return byPayee;
   }
 
-  /** The sum of approved claims per issuing region, for the ledger check. */
-  async approvedByRegion(): Promise<Map<string, bigint>> {
-    const rows = await this.db.rows<{ region: string; fen: unknown }>(
-      sql`SELECT c.issuing_region_code AS region, SUM(c.approved_fen) AS fen FROM claim c WHERE c.status = 'approved' GROUP BY c.issuing_region_code`,
-    );
-    return new Map(rows.map((r) => [r.region, BigInt(String((r.fen as string | number | null) ?? 0))]));
-  }
-
   /** The sum of approved claims per issuing region and payee (`region:payee`), for the ledger check. */
   async approvedByPayee(): Promise<Map<string, bigint>> {
     const rows = await this.db.rows<{ region: string; payee: string; fen: unknown }>(

@@ -141,7 +141,12 @@ export class LedgerCheckService {
       );
     }
 
-    const approvedByRegion = await this.claims.approvedByRegion();
+    const approved = await this.claims.approvedByPayee();
+    const approvedByRegion = new Map<string, bigint>();
+    for (const [key, fen] of approved) {
+      const region = key.split(':')[0];
+      approvedByRegion.set(region, (approvedByRegion.get(region) ?? 0n) + fen);
+    }
     const regions = new Set([
       ...approvedByRegion.keys(),
       ...[...balances.keys()].filter((k) => k.startsWith('payments:')).map((k) => k.split(':')[1]),
@@ -149,8 +154,8 @@ export class LedgerCheckService {
     for (const region of regions) {
       expect(`region ${region} payables issued = approved claims`, -bal(account.payments(region)), approvedByRegion.get(region) ?? 0n);
     }
-    await this.checkPayees(expect, balances);
-    await this.checkBatches(violations);
+    const paidLines = await this.checkBatches(violations);
+    this.checkPayees(expect, balances, approved, paidLines);
     await this.checkClearingRuns(violations);
 
     await this.checkAnnualGrants(expect, granted);
@@ -177,11 +182,12 @@ export class LedgerCheckService {
    * is what was approved for it less that. A region's sums alone let a payment or a payable be credited to another
    * payee of the region unnoticed (the treasury pays the lines).
    */
-  private async checkPayees(
+  private checkPayees(
     expect: (what: string, actual: bigint, expected: bigint) => void,
     balances: Map<string, bigint>,
-  ): Promise<void> {
-    const [approved, paidLines] = [await this.claims.approvedByPayee(), await this.settlements.paidByPayee()];
+    approved: Map<string, bigint>,
+    paidLines: Map<string, bigint>,
+  ): void {
     const keys = new Set([...approved.keys(), ...paidLines.keys()]);
     for (const code of balances.keys()) {
       const [kind, region, payee] = code.split(':');
@@ -202,9 +208,11 @@ export class LedgerCheckService {
   /**
    * Each batch's total = its lines'; each line = its payee's approved claims in the batch, in the batch's issuing
    * province and the payee's home province (what clearing sums per province pair); no claim in a batch without its
-   * payee's line, none not approved; a line paid if and only if its batch was. One region at a time.
+   * payee's line, none not approved; a line paid if and only if its batch was. One region at a time. Returns what the
+   * lines of paid batches carry per region and payee (`region:payee`), for checkPayees.
    */
-  private async checkBatches(violations: string[]): Promise<void> {
+  private async checkBatches(violations: string[]): Promise<Map<string, bigint>> {
+    const paidLines = new Map<string, bigint>();
     for (const region of await this.settlements.regions()) {
       const claims = await this.claims.batchedOfRegion(region);
       const lines = await this.settlements.linesOfRegion(region);
@@ -215,6 +223,7 @@ export class LedgerCheckService {
         totals.set(l.settlementId, batch);
         if (l.payeeId === null) continue;
         batch.lines += BigInt(l.amountFen);
+        if (l.batchPaid) paidLines.set(`${region}:${l.payeeId}`, (paidLines.get(`${region}:${l.payeeId}`) ?? 0n) + BigInt(l.amountFen));
         const key = `${l.settlementId}:${l.payeeId}`;
         const own = claims.get(key);
         claims.delete(key);
@@ -233,6 +242,7 @@ export class LedgerCheckService {
         if (BigInt(b.total) !== b.lines) violations.push(`${b.name} total = its lines: ${b.total} ≠ ${b.lines}`);
       for (const [key, c] of claims) violations.push(`claims of region ${region} in batch:payee ${key} have no line: ${c.fen} fen`);
     }
+    return paidLines;
   }
 
   /**

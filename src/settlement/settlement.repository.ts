@@ -131,15 +131,6 @@ export class SettlementRepository {
     return rows.map((r) => ({ fromProvinceCode: r.f, toProvinceCode: r.t, amountFen: Number(r.fen) }));
   }
 
-  /** What the lines of paid batches add up to per issuing region and payee (`region:payee`), for the ledger check. */
-  async paidByPayee(): Promise<Map<string, bigint>> {
-    const rows = await this.db.rows<{ region: string; payee: string; fen: unknown }>(
-      sql`SELECT s.region_code AS region, l.payee_id AS payee, SUM(l.amount_fen) AS fen FROM settlement_line l JOIN settlement s ON s.id = l.settlement_id
-          WHERE s.status = 'paid' GROUP BY s.region_code, l.payee_id`,
-    );
-    return new Map(rows.map((r) => [`${r.region}:${r.payee}`, BigInt(String((r.fen as string | number | null) ?? 0))]));
-  }
-
   /** The regions that have batches, for the ledger check's pages. */
   async regions(): Promise<string[]> {
     return (await this.db.rows<{ region: string }>(sql`SELECT DISTINCT region_code AS region FROM settlement ORDER BY region_code`)).map(
@@ -157,6 +148,7 @@ export class SettlementRepository {
       settlementId: string;
       batchNo: string | null;
       totalFen: number;
+      batchPaid: boolean;
       payeeId: string | null;
       amountFen: number;
       issuingProvinceCode: string | null;
@@ -167,7 +159,7 @@ export class SettlementRepository {
     }[]
   > {
     const rows = await this.db.rows<Record<string, unknown>>(
-      sql`SELECT s.id AS sid, s.batch_no AS batch, s.total_fen AS total, l.payee_id AS payee, l.amount_fen AS fen,
+      sql`SELECT s.id AS sid, s.batch_no AS batch, s.total_fen AS total, s.status AS status, l.payee_id AS payee, l.amount_fen AS fen,
           l.issuing_province_code AS issuing, l.payee_province_code AS province, o.province_code AS home, s.paid_at AS batch_paid, l.paid_at AS line_paid
           FROM settlement s LEFT JOIN settlement_line l ON l.settlement_id = s.id LEFT JOIN organization o ON o.id = l.payee_id
           WHERE s.region_code = ${regionCode} ORDER BY s.id, l.payee_id`,
@@ -176,6 +168,7 @@ export class SettlementRepository {
       settlementId: r.sid as string,
       batchNo: (r.batch as string | null) ?? null,
       totalFen: Number(r.total),
+      batchPaid: r.status === 'paid',
       payeeId: (r.payee as string | null) ?? null,
       amountFen: Number(r.fen ?? 0),
       issuingProvinceCode: (r.issuing as string | null) ?? null,
