@@ -56,6 +56,8 @@ export const COMPARED_FIELDS = [
   'redemptionModes',
   'settlementCycle',
   'relatedPartyBan',
+  'confirmDays',
+  'dualControlFen',
 ] as const;
 
 export type PolicyFields = Pick<Policy, 'id' | 'version' | 'regionCode' | 'effectiveFrom' | 'createdAt' | 'status'> &

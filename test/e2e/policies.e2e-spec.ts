@@ -568,6 +568,19 @@ describe('policies and budgets', () => {
       expect(field('relatedPartyBan')).toMatchObject({ values: { '310000': true, '340000': true }, same: true });
     });
 
+    it('compares the confirmation window and the dual-control threshold too', async () => {
+      // Quzhou confirms in 7 days with dual control off; Lishui confirms in 14 and takes two people from ¥200,000.
+      await published('bureau-zj', '330800', {});
+      await published('bureau-zj', '331100', { confirmDays: 14, dualControlFen: 20_000_000 });
+      const res = await t.http
+        .get('/api/policies/compare?regionCodes=330800,331100')
+        .set(await t.as('bureau-zj'))
+        .expect(200);
+      const field = (name: string) => res.body.fields.find((f: { field: string }) => f.field === name);
+      expect(field('confirmDays')).toEqual({ field: 'confirmDays', values: { '330800': 7, '331100': 14 }, same: false });
+      expect(field('dualControlFen')).toEqual({ field: 'dualControlFen', values: { '330800': 0, '331100': 20_000_000 }, same: false });
+    });
+
     it('shows null for a region with no policy in force', async () => {
       const res = await t.http
         .get('/api/policies/compare?regionCodes=310000,330400')
