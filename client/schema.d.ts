@@ -3531,6 +3531,13 @@ export interface components {
             crossProvince: boolean;
             /** @description present when a rule forbids the redemption; a hold would be refused 422 with this code */
             refusal?: components["schemas"]["RefusalView"];
+            /** @description the policy version the voucher pinned when it was issued, which priced this quote (a hold takes the same) */
+            policyId: string;
+            /**
+             * @description that version’s number in its region: a version published since applies to vouchers issued since, not to this one
+             * @example 1
+             */
+            policyVersion: number;
         };
         FacilityQuoteView: {
             facility: components["schemas"]["FacilityView"];

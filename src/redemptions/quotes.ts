@@ -147,7 +147,8 @@ export class Quotes {
 
   async quote(actor: Actor, facilityId: string, q: QuoteQuery): Promise<QuoteView> {
     const voucher = ownVoucher(actor, await this.vouchers.get(q.voucherId));
-    return QuoteView.of(unwrap(await this.evaluate(voucher, facilityId, q.quantity, q.mode)).evaluation);
+    const { evaluation, policy } = unwrap(await this.evaluate(voucher, facilityId, q.quantity, q.mode));
+    return QuoteView.of(evaluation, policy);
   }
 
   /**
@@ -215,7 +216,7 @@ export class Quotes {
     // Free slots only for the page shown: each costs a read of the facility's booked hours.
     const free = await this.firstFreeSlots(page.map((i) => i.facility));
     const items = page.map(({ facility, provider, evaluation }) => {
-      const item = { facility: FacilityView.of(facility, provider.name), quote: QuoteView.of(evaluation) };
+      const item = { facility: FacilityView.of(facility, provider.name), quote: QuoteView.of(evaluation, policy) };
       return free.has(facility.id) ? { facility: item.facility, firstFreeSlot: free.get(facility.id), quote: item.quote } : item;
     });
     return { items, total: await this.facilities.countInCategory(scope) };

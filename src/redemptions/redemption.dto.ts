@@ -6,6 +6,7 @@ import { RULE_CODES } from '../common/errors/domain-error';
 import { PageQuery } from '../common/http/paging';
 import { FacilityView } from '../facilities/facility.dto';
 import { REDEMPTION_MODES, RedemptionMode, SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
+import type { Policy } from '../policies/policy.entity';
 import { Evaluation } from './redemption.rules';
 import { Redemption, RedemptionStatus, UsageStatus } from './redemption.entity';
 import { effectiveRedemptionStatus, effectiveUsage } from './redemption.time-rules';
@@ -88,10 +89,27 @@ export class QuoteView {
     description: 'present when a rule forbids the redemption; a hold would be refused 422 with this code',
   })
   refusal?: RefusalView;
+  @ApiProperty({ description: 'the policy version the voucher pinned when it was issued, which priced this quote (a hold takes the same)' })
+  policyId: string;
+  @ApiProperty({
+    example: 1,
+    description: 'that version’s number in its region: a version published since applies to vouchers issued since, not to this one',
+  })
+  policyVersion: number;
 
-  static of(e: Evaluation): QuoteView {
+  static of(e: Evaluation, policy: Pick<Policy, 'id' | 'version'>): QuoteView {
     const { mode, feeFen, ratioBp, subsidyFen, selfPayFen, crossProvince, refusal } = e;
-    return { mode, feeFen, ratioBp, subsidyFen, selfPayFen, crossProvince, ...(refusal ? { refusal } : {}) };
+    return {
+      mode,
+      feeFen,
+      ratioBp,
+      subsidyFen,
+      selfPayFen,
+      crossProvince,
+      ...(refusal ? { refusal } : {}),
+      policyId: policy.id,
+      policyVersion: policy.version,
+    };
   }
 }
 

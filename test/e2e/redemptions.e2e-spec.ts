@@ -72,8 +72,8 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
     return { totalFen, availableFen, committedFen };
   };
   const figures = (b: Record<string, unknown>) => {
-    const { mode, feeFen, ratioBp, subsidyFen, selfPayFen, crossProvince } = b;
-    return { mode, feeFen, ratioBp, subsidyFen, selfPayFen, crossProvince };
+    const { mode, feeFen, ratioBp, subsidyFen, selfPayFen, crossProvince, policyId } = b;
+    return { mode, feeFen, ratioBp, subsidyFen, selfPayFen, crossProvince, policyId };
   };
 
   /** Quotes, then holds: both must agree; the hold is 201 and its figures equal the quote's. */
@@ -81,7 +81,9 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
     const q = await quote(e, facility.id, voucherId, quantity, mode).expect(200);
     expect(q.body.refusal).toBeUndefined();
     const h = await hold(e, { voucherId, facilityId: facility.id, quantity, ...(mode ? { mode } : {}) }).expect(201);
-    expect(figures(h.body)).toEqual(q.body);
+    const { policyVersion, ...priced } = q.body;
+    expect(policyVersion).toEqual(expect.any(Number));
+    expect(figures(h.body)).toEqual(priced);
     return h.body;
   }
 
@@ -117,6 +119,8 @@ describe('redemptions: a voucher minted in Anhui spent at a Shanghai lab', () =>
         subsidyFen: 80_000,
         selfPayFen: 80_000,
         crossProvince: true,
+        policyId: v.policyId,
+        policyVersion: 2, // openRegion published the first, hefeiVoucher the second
       });
 
       const held = await hold(e, { voucherId: v.id, facilityId: shTem.id, quantity: 2 }).expect(201);
