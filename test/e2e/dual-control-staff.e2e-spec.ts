@@ -1,4 +1,8 @@
+import { DecideClaim } from '../../src/claims/use-cases/decide-claim';
 import { clock } from '../../src/common/clock';
+import { CreateSettlement } from '../../src/settlement/use-cases/create-settlement';
+import { PaySettlement } from '../../src/settlement/use-cases/pay-settlement';
+import { DecideApplication } from '../../src/vouchers/use-cases/decide-application';
 import { activatedBureauAccount, bureauFor, captureConfirmed, freshEvidence, policyBody, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
@@ -174,6 +178,119 @@ describe('dual control and the staff who approve', () => {
     expect((await approveClaim(c, reviewer)).status).toBe(202);
     await disable((await newReviewer()).id); // another reviewer's disabling takes nothing back
     expect(await approveClaim(c, SECOND).then((r) => [r.status, r.body.status])).toEqual([200, 'approved']);
+  });
+
+  /**
+   * Holds every call of `execute` on the use case until `released`: the request has passed the authentication guard and
+   * waits, while its caller is disabled.
+   */
+  const heldAtTheDoor = (useCase: { execute: (...args: never[]) => Promise<unknown> }) => {
+    const original = useCase.execute.bind(useCase) as (...args: unknown[]) => Promise<unknown>;
+    let arrived!: () => void;
+    let release!: () => void;
+    const there = new Promise<void>((resolve) => (arrived = resolve));
+    const open = new Promise<void>((resolve) => (release = resolve));
+    const spy = jest
+      .spyOn(useCase as { execute: (...args: unknown[]) => Promise<unknown> }, 'execute')
+      .mockImplementation(async (...args: unknown[]) => {
+        arrived();
+        await open;
+        return original(...args);
+      });
+    return { there, release: () => (release(), spy) };
+  };
+
+  it('a reviewer disabled while their approval is on its way approves nothing: 401, and the claim still waits', async () => {
+    const reviewer = await newReviewer();
+    const c = await claimOfOneHour();
+    const door = heldAtTheDoor(t.get(DecideClaim));
+    const approving = approveClaim(c, reviewer).then((r) => r);
+    await door.there;
+    await disable(reviewer.id);
+    door.release().mockRestore();
+    expect((await approving).status).toBe(401);
+    const claim = await t.http
+      .get(`/api/claims/${c}`)
+      .set(await t.as(SECOND))
+      .expect(200);
+    expect(claim.body.status).toBe('submitted');
+  });
+
+  it('a reviewer disabled while their approval of an application is on its way approves nothing: no voucher', async () => {
+    const reviewer = await newReviewer();
+    const a = await apply(30_021);
+    const door = heldAtTheDoor(t.get(DecideApplication));
+    const approving = t.http
+      .post(`/api/voucher-applications/${a.id}/approve`)
+      .set(auth(reviewer.token))
+      .send({})
+      .then((r) => r);
+    await door.there;
+    await disable(reviewer.id);
+    door.release().mockRestore();
+    expect((await approving).status).toBe(401);
+    expect(await approveApplication(a.id, SECOND, 202).then((r) => r.body.status)).toBe('awaiting_second_approval');
+  });
+
+  it('a reviewer disabled while their payment of a batch is on its way pays nothing: 401, and the batch stays open', async () => {
+    const reviewer = await newReviewer();
+    const c = await claimOfOneHour();
+    expect((await approveClaim(c, SECOND)).status).toBe(202);
+    expect((await approveClaim(c, ADMIN)).status).toBe(200);
+    const batch = (
+      await t.http
+        .post('/api/settlements')
+        .set(await t.as(ADMIN))
+        .send({ regionCode: WUHU })
+        .expect(201)
+    ).body;
+    const door = heldAtTheDoor(t.get(PaySettlement));
+    const paying = t.http
+      .post(`/api/settlements/${batch.id}/pay`)
+      .set(auth(reviewer.token))
+      .send({ paymentRef: 'WH-TREASURY-2026-0042' })
+      .then((r) => r);
+    await door.there;
+    await disable(reviewer.id);
+    door.release().mockRestore();
+    expect((await paying).status).toBe(401);
+    const after = await t.http
+      .get(`/api/settlements/${batch.id}`)
+      .set(await t.as(SECOND))
+      .expect(200);
+    expect(after.body.status).toBe('open');
+    await t.http
+      .post(`/api/settlements/${batch.id}/pay`)
+      .set(await t.as(SECOND))
+      .send({ paymentRef: 'WH-TREASURY-2026-0043' })
+      .expect(200);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+  });
+
+  it('a reviewer disabled while their batch is being made makes none: 401', async () => {
+    const reviewer = await newReviewer();
+    const c = await claimOfOneHour(); // an approved claim waiting for a batch
+    expect((await approveClaim(c, SECOND)).status).toBe(202);
+    expect((await approveClaim(c, ADMIN)).status).toBe(200);
+    const batches = async () =>
+      (
+        await t.http
+          .get('/api/settlements')
+          .set(await t.as(SECOND))
+          .expect(200)
+      ).body.total as number;
+    const before = await batches();
+    const door = heldAtTheDoor(t.get(CreateSettlement));
+    const making = t.http
+      .post('/api/settlements')
+      .set(auth(reviewer.token))
+      .send({ regionCode: WUHU })
+      .then((r) => r);
+    await door.there;
+    await disable(reviewer.id);
+    door.release().mockRestore();
+    expect((await making).status).toBe(401);
+    expect(await batches()).toBe(before);
   });
 
   it('an API key’s first approval is its maker’s, and goes with the maker’s sign-in reset (the platform resets the admin)', async () => {
