@@ -14,6 +14,7 @@ import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ActivatedUserView, AwaitingUserView, CreateUserInput, SignInResetView, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
+import { FirstApprovals } from './first-approvals';
 import { MadeByUser } from './made-by-user';
 import { SessionRepository } from './session.repository';
 import { User } from './user.entity';
@@ -70,6 +71,7 @@ export class UsersService {
     private readonly webhooks: WebhookRepository,
     private readonly notifier: Notifier,
     private readonly madeByUser: MadeByUser,
+    private readonly firstApprovals: FirstApprovals,
   ) {}
 
   async list(actor: Actor, page: { limit: number; offset: number }): Promise<Page<StaffUserView>> {
@@ -171,7 +173,10 @@ export class UsersService {
     });
   }
 
-  /** Disabling ends the user's sessions at once; admins do not disable themselves (an organization keeps an admin). */
+  /**
+   * Disabling ends the user's sessions at once, and withdraws their first approvals still waiting for a second; admins do
+   * not disable themselves (an organization keeps an admin).
+   */
   disable(actor: Actor, id: string): Promise<Outcome<StaffUserView>> {
     const group = groupOf(actor);
     return this.uow.run(async () => {
@@ -190,13 +195,15 @@ export class UsersService {
       const setupCodesVoided = await this.users.voidCodesIssuedBy(id);
       // Their webhooks, and their keys', stop with them (the keys are refused while they are disabled).
       const webhooksEnded = await this.webhooks.endMadeBy(id, clock.iso());
+      // Nor does a first approval of theirs still wait to be completed by one other person alone.
+      const withdrawn = await this.firstApprovals.withdraw(user, 'user.disabled');
       this.uow.record({
         action: 'user.disabled',
         entityType: 'user',
         entityId: id,
         regionCode: user.regionCode,
         organizationId: user.organizationId,
-        summary: { username: user.username, sessionsEnded: ended, webhooksEnded: webhooksEnded.length, setupCodesVoided },
+        summary: { username: user.username, sessionsEnded: ended, webhooksEnded: webhooksEnded.length, setupCodesVoided, ...withdrawn },
       });
       for (const s of webhooksEnded) this.uow.record(webhookDeleted(s, 'user.disabled'));
       return ok(staffView({ ...user, disabledAt: now }));
@@ -207,7 +214,7 @@ export class UsersService {
    * Resets a user's sign-in: a forgotten password, a lost phone, or an account someone else used (two-factor enrolled
    * with a stolen password ends the owner's sessions). Two-factor is turned off, the password replaced by one that
    * matches nothing, every session ends with the calendar feeds made before, and the API keys and webhooks the user made
-   * end (whoever held the account may have made them); it logs in again once its holder sets a password with a one-time
+   * end (whoever held the account may have made them), as do their first approvals still waiting for a second; it logs in again once its holder sets a password with a one-time
    * setup code. An organization's admin is handed the code; a bureau or platform account's is issued by a second person
    * (POST /api/users/:id/activate), or one admin could take over a colleague and approve in pairs alone. A platform admin
    * may reset anyone: an enterprise whose only admin is locked out has no one else. The user is told, in the app and by
@@ -232,6 +239,7 @@ export class UsersService {
       const sessionsEnded = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
       const setupCodesVoided = await this.users.voidCodesIssuedBy(id);
       const made = await this.madeByUser.end(id, 'user.sign_in_reset');
+      const withdrawn = await this.firstApprovals.withdraw(user, 'user.sign_in_reset');
       this.uow.record({
         action: 'user.sign_in_reset',
         entityType: 'user',
@@ -242,6 +250,7 @@ export class UsersService {
           username: user.username,
           sessionsEnded,
           ...made,
+          ...withdrawn,
           setupCodesVoided,
           twoFactorWasOn: user.mfaEnabledAt !== null,
           secondPerson,

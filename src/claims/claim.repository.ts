@@ -100,6 +100,29 @@ export class ClaimRepository {
   }
 
   /**
+   * The first approvals a bureau user gave that still wait for a second, taken back (awaiting_second_approval →
+   * submitted, the first approver, amount and cut reason cleared) when the user is disabled or their sign-in reset: a
+   * person who no longer acts, or whose account someone else may have used, is nobody's first pair of eyes. Only the
+   * regions the user's bureau covers are read, through the (region, status) index, their rows locked for the unit;
+   * answers the claims taken back, as they were.
+   */
+  async withdrawFirstApprovalsBy(userId: string, bureauRegion: string): Promise<Claim[]> {
+    const waiting = await this.db.select(
+      Claim,
+      'c',
+      sql`WHERE ${inRegion('c.issuing_region_code', bureauRegion)} AND c.status = 'awaiting_second_approval'
+          AND c.first_approved_by = ${userId} ORDER BY c.id${this.db.forUpdate}`,
+    );
+    if (waiting.length === 0) return [];
+    const changed = await this.db.execute(
+      sql`UPDATE claim SET status = 'submitted', first_approved_by = NULL, first_approved_fen = NULL, reason = NULL
+          WHERE id IN (${join(waiting.map((c) => c.id))}) AND status = 'awaiting_second_approval' AND first_approved_by = ${userId}`,
+    );
+    if (changed !== waiting.length) throw new Error(`first approvals withdrawn: ${changed} of ${waiting.length} locked claims`);
+    return waiting;
+  }
+
+  /**
    * The claim's own write into its redemptions when it is rejected for good: each captured one is annulled (captured →
    * cancelled, as a dispute resolved at zero annuls a capture) with no captured subsidy left, and stays bound to this
    * claim, so that no later claim takes it. Guarded on `captured`; returns how many it annulled.

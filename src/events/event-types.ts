@@ -29,7 +29,9 @@ export const CONTRACT_EVENT_TYPES = [
 const OTHER_EVENT_TYPES = [
   'application.submitted',
   'application.first_approval',
+  'application.first_approval_withdrawn',
   'claim.first_approval',
+  'claim.first_approval_withdrawn',
   'booking.used',
   'booking.no_show',
   'booking.expired',

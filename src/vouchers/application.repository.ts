@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
-import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, sql } from '../common/persistence/sql';
+import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
+import { empty, join, sql } from '../common/persistence/sql';
 import { ApplicationStatus, VoucherApplication } from './voucher.entity';
 
 @Injectable()
@@ -38,6 +38,27 @@ export class ApplicationRepository {
           WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;
+  }
+
+  /**
+   * The first approvals a bureau user gave that still wait for a second, taken back (awaiting_second_approval →
+   * pending_review, the first approver and amount cleared) when the user is disabled or their sign-in reset, as
+   * ClaimRepository.withdrawFirstApprovalsBy does for claims; answers the applications taken back, as they were.
+   */
+  async withdrawFirstApprovalsBy(userId: string, bureauRegion: string): Promise<VoucherApplication[]> {
+    const waiting = await this.db.select(
+      VoucherApplication,
+      'a',
+      sql`WHERE ${inRegion('a.issuing_region_code', bureauRegion)} AND a.status = 'awaiting_second_approval'
+          AND a.first_approved_by = ${userId} ORDER BY a.id${this.db.forUpdate}`,
+    );
+    if (waiting.length === 0) return [];
+    const changed = await this.db.execute(
+      sql`UPDATE voucher_application SET status = 'pending_review', first_approved_by = NULL, first_approved_fen = NULL
+          WHERE id IN (${join(waiting.map((a) => a.id))}) AND status = 'awaiting_second_approval' AND first_approved_by = ${userId}`,
+    );
+    if (changed !== waiting.length) throw new Error(`first approvals withdrawn: ${changed} of ${waiting.length} locked applications`);
+    return waiting;
   }
 
   async list(

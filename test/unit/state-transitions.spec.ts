@@ -56,13 +56,14 @@ describe('state transitions', () => {
     expect([...reachable(VOUCHER_TRANSITIONS, 'active')].sort()).toEqual(['active', 'exhausted', 'expired', 'revoked']);
   });
 
-  it('an application and a claim are decided once, above dualControlFen by two approvals', () => {
+  it('an application and a claim are decided once, above dualControlFen by two approvals, a first one withdrawn with its approver', () => {
     const decided = (first: string) => [
       `${first} --approve--> approved`,
       `${first} --approve_first--> awaiting_second_approval`,
       `${first} --reject--> rejected`,
       'awaiting_second_approval --approve_second--> approved',
       'awaiting_second_approval --reject--> rejected',
+      `awaiting_second_approval --withdraw_first--> ${first}`,
     ];
     expect(moves(APPLICATION_TRANSITIONS)).toEqual(decided('pending_review'));
     expect(moves(CLAIM_TRANSITIONS)).toEqual(decided('submitted'));

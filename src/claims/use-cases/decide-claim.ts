@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiKeyRepository } from '../../api-keys/api-key.repository';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
@@ -57,6 +58,7 @@ export class DecideClaim {
 
   constructor(
     private readonly uow: UnitOfWork,
+    private readonly people: ApiKeyRepository,
     private readonly claims: ClaimRepository,
     private readonly redemptions: RedemptionRepository,
     private readonly organizations: OrganizationRepository,
@@ -68,6 +70,9 @@ export class DecideClaim {
 
   execute(cmd: DecideClaimCommand): Promise<Outcome<Claim>> {
     return this.uow.run(async () => {
+      // An approver disabled (or reset) while this request ran approves nothing: read under a shared lock before the
+      // record's, so a disabling that withdraws their first approvals comes wholly before or after this one.
+      if (cmd.decision === 'approve' && !(await this.people.stillActs(cmd.actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       const claim = await this.claims.lock(cmd.claimId);
       if (!claim) throw notFound('claim');
       assertBureauOf(cmd.actor, claim.issuingRegionCode, 'claims of this region');

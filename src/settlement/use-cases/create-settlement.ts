@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiKeyRepository } from '../../api-keys/api-key.repository';
 import { ClaimRepository } from '../../claims/claim.repository';
 import { assertBureauOf, provinceOfRegion } from '../../common/auth/scope';
 import { beijingDate, beijingDayStart, clock } from '../../common/clock';
@@ -32,6 +33,7 @@ export class CreateSettlement {
 
   constructor(
     private readonly uow: UnitOfWork,
+    private readonly people: ApiKeyRepository,
     private readonly settlements: SettlementRepository,
     private readonly claims: ClaimRepository,
     private readonly policies: PoliciesService,
@@ -42,6 +44,8 @@ export class CreateSettlement {
     const { actor, regionCode, periodEnd } = cmd;
     assertBureauOf(actor, regionCode, 'settlement of this region');
     return this.uow.run(async () => {
+      // The maker disabled (or reset) while this request ran makes no batch (read under a shared lock).
+      if (!(await this.people.stillActs(actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       const [now, today] = [clock.iso(), clock.today()];
       if (periodEnd && periodEnd > today)
         return refusedBy(catalogued('PERIOD_NOT_ENDED', 'settlement.periodNotEnded', { periodEnd, today }));

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiKeyRepository } from '../../api-keys/api-key.repository';
 import { assertBureauOf } from '../../common/auth/scope';
 import { clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
@@ -39,6 +40,7 @@ export class PaySettlement {
 
   constructor(
     private readonly uow: UnitOfWork,
+    private readonly people: ApiKeyRepository,
     private readonly settlements: SettlementRepository,
     private readonly claims: ClaimRepository,
     private readonly ledger: LedgerService,
@@ -49,6 +51,8 @@ export class PaySettlement {
 
   execute(cmd: PaySettlementCommand): Promise<Outcome<SettlementView>> {
     return this.uow.run(async () => {
+      // The payer disabled (or reset) while this request ran pays nothing: read under a shared lock, before the batch's.
+      if (!(await this.people.stillActs(cmd.actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       const settlement = await this.settlements.lock(cmd.settlementId);
       if (!settlement) throw notFound('settlement');
       assertBureauOf(cmd.actor, settlement.regionCode, 'settlements of this region');

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApiKeyRepository } from '../../api-keys/api-key.repository';
 import { assertBureauOf } from '../../common/auth/scope';
 import { beijingDate, clock } from '../../common/clock';
 import { Actor, personOf } from '../../common/context/request-context';
@@ -48,6 +49,7 @@ export class DecideApplication {
 
   constructor(
     private readonly uow: UnitOfWork,
+    private readonly people: ApiKeyRepository,
     private readonly applications: ApplicationRepository,
     private readonly organizations: OrganizationsService,
     private readonly policies: PoliciesService,
@@ -57,6 +59,9 @@ export class DecideApplication {
 
   execute(cmd: DecideApplicationCommand): Promise<Outcome<Decided>> {
     return this.uow.run(async () => {
+      // An approver disabled (or reset) while this request ran approves nothing: read under a shared lock before the
+      // record's, so a disabling that withdraws their first approvals comes wholly before or after this one.
+      if (cmd.decision === 'approve' && !(await this.people.stillActs(cmd.actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
       const application = await this.applications.lock(cmd.applicationId);
       if (!application) throw notFound('application');
       assertBureauOf(cmd.actor, application.issuingRegionCode ?? '-', 'this application');
