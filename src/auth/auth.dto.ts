@@ -162,7 +162,7 @@ export class ActivatedUserView extends StaffUserView {
 export class SignInResetView extends StaffUserView {
   @ApiPropertyOptional({
     description:
-      'shown once, to the resetting admin alone, for a user of an organization: hand it to the user, who sets a new password with POST /api/auth/setup. Absent for a bureau or platform account: a second person issues its code (POST /api/users/:id/activate)',
+      'shown once, to the resetting admin alone, for a user of an organization reset by its own admin: hand it to the user, who sets a new password with POST /api/auth/setup. Absent for a bureau or platform account, and for an organization’s user a platform admin reset: a second person issues its code (POST /api/users/:id/activate)',
   })
   setupCode?: string;
   @ApiPropertyOptional({ description: 'when the setup code stops working (72 hours); reset again for a new one' })

@@ -65,7 +65,9 @@ export class UserRepository {
   async awaitingSecondPerson(q: { regionCode: string | null; notMadeBy: string; limit: number; offset: number }): Promise<Page<User>> {
     const whose = q.regionCode
       ? sql`u.role = 'bureau' AND ${inRegion('u.region_code', q.regionCode)}`
-      : sql`u.role IN ('bureau', 'platform')`;
+      : // the platform's: bureau and platform accounts, and organizations' users a platform admin reset
+        sql`(u.role IN ('bureau', 'platform')
+             OR (u.organization_id IS NOT NULL AND u.sign_in_reset_by IN (SELECT p.id FROM app_user p WHERE p.role = 'platform')))`;
     const where = sql`WHERE ${whose} AND (u.created_by IS NOT NULL OR u.sign_in_reset_by IS NOT NULL) AND u.disabled_at IS NULL
             AND COALESCE(u.created_by, '') <> ${q.notMadeBy} AND COALESCE(u.sign_in_reset_by, '') <> ${q.notMadeBy}
             AND (u.activated_at IS NULL OR u.setup_code_hash IS NOT NULL)`;

@@ -54,7 +54,7 @@ export class UsersController {
   @Get('awaiting-activation')
   @Explained({
     summary: 'Bureau and platform accounts waiting for the caller as their second person',
-    who: 'A platform admin (every region’s bureau accounts, and the platform’s) or a bureau admin (its own region’s, and a province’s its cities’), other than those it made or reset; anyone else is 403.',
+    who: 'A platform admin (every region’s bureau accounts, the platform’s, and organizations’ users another platform admin reset) or a bureau admin (its own region’s, and a province’s its cities’), other than those it made or reset; anyone else is 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
     details:
@@ -87,9 +87,9 @@ export class UsersController {
   @Post(':id/reset-sign-in')
   @Explained({
     summary: 'Reset a user’s sign-in: a forgotten password, a lost authenticator, or an account someone else used',
-    who: 'An admin of the same organization or bureau, or a platform admin (for anyone: an enterprise whose only admin is locked out has no one else); not the admin itself (it changes its own password); a user outside the admin’s reach is 404.',
+    who: 'An admin of the same organization or bureau, or a platform admin (for anyone: an enterprise whose only admin is locked out has no one else; another platform admin then issues the code); not the admin itself (it changes its own password); a user outside the admin’s reach is 404.',
     changes:
-      'Turns two-factor off, replaces the password with one that matches nothing, ends every session of the user and the calendar feeds it made, and revokes the API keys and ends the webhooks it made (apiKeysRevoked, webhooksEnded): whoever held the account may have made them. The user logs in again once its holder sets a new password with a one-time setupCode (valid 72 hours, POST /api/auth/setup). The code is answered to the resetting admin, once, for a user of an organization; for a bureau or platform account a second person (a platform admin, or another admin of the bureau; not the one who reset it, nor its maker) issues it with POST /api/users/:id/activate, so that no admin can take over a colleague and approve in pairs alone. Called again, a new code replaces the last. The user is told in the app, and by mail when it has an address. Audited (user.sign_in_reset, api_key.revoked, webhook.deleted).',
+      'Turns two-factor off, replaces the password with one that matches nothing, ends every session of the user and the calendar feeds it made, and revokes the API keys and ends the webhooks it made (apiKeysRevoked, webhooksEnded): whoever held the account may have made them. The user logs in again once its holder sets a new password with a one-time setupCode (valid 72 hours, POST /api/auth/setup). The code is answered to the resetting admin, once, for a user of an organization reset by its own admin; for a bureau or platform account a second person (a platform admin, or another admin of the bureau; not the one who reset it, nor its maker) issues it with POST /api/users/:id/activate, so that no admin can take over a colleague and approve in pairs alone, and for an organization’s user a platform admin reset, another platform admin does, so that no platform admin alone takes over an enterprise or a lab. Called again, a new code replaces the last. The user is told in the app, and by mail when it has an address. Audited (user.sign_in_reset, api_key.revoked, webhook.deleted).',
     money: NO_MONEY,
   })
   @Authenticated()

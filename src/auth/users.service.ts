@@ -54,6 +54,13 @@ const setupCodeExpiry = (now: string) => new Date(Date.parse(now) + SETUP_CODE_T
  */
 const needsSecondPerson = (role: Role) => role === 'bureau' || role === 'platform';
 
+/**
+ * Whose reset waits for a second person's code: a bureau or platform account's, and an organization's user reset by the
+ * platform (its admin alone would hold the code to an enterprise or a lab, and so its bank account and its claims).
+ */
+const resetNeedsSecondPerson = (actor: Actor, user: User) =>
+  needsSecondPerson(user.role) || (actor.role === 'platform' && user.organizationId !== null);
+
 /** Staff accounts: an organization's or bureau's admin lists, creates and disables its users. */
 @Injectable()
 export class UsersService {
@@ -148,7 +155,10 @@ export class UsersService {
       const user = await this.lockWithActor(actor, id);
       // Another admin of the bureau, or of the province above it (who made the city's first accounts), never the maker.
       const sameBureau = actor.role === 'bureau' && user?.role === 'bureau' && bureauCovers(actor.regionCode, user.regionCode);
-      if (!user || !needsSecondPerson(user.role) || (actor.role === 'bureau' && !sameBureau)) throw notFound('user');
+      // An organization's user, once a platform admin reset it: another platform admin issues its code.
+      const resetByPlatform =
+        actor.role === 'platform' && !!user?.signInResetBy && (await this.users.get(user.signInResetBy))?.role === 'platform';
+      if (!user || !(needsSecondPerson(user.role) || resetByPlatform) || (actor.role === 'bureau' && !sameBureau)) throw notFound('user');
       if (user.activatedAt && !user.setupCodeHash)
         return refusedBy(catalogued('INVALID_STATE', 'users.alreadyActive', { activatedAt: user.activatedAt }));
       if (user.disabledAt) return refusedBy(catalogued('INVALID_STATE', 'users.disabled', { disabledAt: user.disabledAt }));
@@ -217,8 +227,8 @@ export class UsersService {
    * end (whoever held the account may have made them), as do their first approvals still waiting for a second; it logs in again once its holder sets a password with a one-time
    * setup code. An organization's admin is handed the code; a bureau or platform account's is issued by a second person
    * (POST /api/users/:id/activate), or one admin could take over a colleague and approve in pairs alone. A platform admin
-   * may reset anyone: an enterprise whose only admin is locked out has no one else. The user is told, in the app and by
-   * mail.
+   * may reset anyone (an enterprise whose only admin is locked out has no one else), and another platform admin issues
+   * the code: one alone could take over an enterprise or a lab. The user is told, in the app and by mail.
    */
   async resetSignIn(actor: Actor, id: string): Promise<Outcome<SignInResetView>> {
     const group = groupOf(actor);
@@ -230,7 +240,7 @@ export class UsersService {
       if (user.disabledAt) return refusedBy(catalogued('INVALID_STATE', 'users.disabled', { disabledAt: user.disabledAt }));
       if (!user.activatedAt) return refusedBy(catalogued('INVALID_STATE', 'users.notActivated'));
       const now = securityClock.iso();
-      const secondPerson = needsSecondPerson(user.role);
+      const secondPerson = resetNeedsSecondPerson(actor, user);
       const setupCode = randomBytes(15).toString('base64url');
       const setupCodeHash = sha256(setupCode);
       // A second person's account gets no usable code here (no expiry): the activation issues the one handed over.

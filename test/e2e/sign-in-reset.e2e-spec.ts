@@ -46,6 +46,18 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     return { id: made.id as string, username, email, session: await t.login(username, PASSWORD) };
   };
 
+  /** A second platform admin as the seed would make one (the platform has one seeded admin). */
+  const secondPlatformAdmin = async (username: string, id: string) => {
+    await t.dataSource.query(
+      `INSERT INTO app_user (id, username, password_hash, role, organization_id, region_code, created_at, admin, email, disabled_at, mfa_secret,
+         mfa_enabled_at, mfa_last_step, password_changed_at, created_by, activated_at, setup_code_hash, setup_code_expires_at, sign_in_reset_by)
+       SELECT ?, ?, password_hash, role, NULL, NULL, created_at, admin, NULL, NULL, NULL, NULL, NULL, NULL, NULL, activated_at, NULL, NULL, NULL
+       FROM app_user WHERE username = 'platform'`,
+      [id, username],
+    );
+    return id;
+  };
+
   beforeAll(async () => {
     smtp = await SmtpSink.start();
     t = await TestApp.start({ SMTP_URL: smtp.url, MAIL_POLL_MS: '100', TRUST_PROXY: 'true' });
@@ -355,15 +367,7 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
 
   it('a platform account too: made by one platform admin, activated by another; reset by one, its code issued by another', async () => {
     const platform = await t.as('platform');
-    // A second platform admin as the seed would make one (the platform has one seeded admin).
-    const opsId = '0193a2b4-5c6d-7e8f-9a0b-000000000001';
-    await t.dataSource.query(
-      `INSERT INTO app_user (id, username, password_hash, role, organization_id, region_code, created_at, admin, email, disabled_at, mfa_secret,
-         mfa_enabled_at, mfa_last_step, password_changed_at, created_by, activated_at, setup_code_hash, setup_code_expires_at, sign_in_reset_by)
-       SELECT ?, 'platform-ops', password_hash, role, NULL, NULL, created_at, admin, NULL, NULL, NULL, NULL, NULL, NULL, NULL, activated_at, NULL, NULL, NULL
-       FROM app_user WHERE username = 'platform'`,
-      [opsId],
-    );
+    const opsId = await secondPlatformAdmin('platform-ops', '0193a2b4-5c6d-7e8f-9a0b-000000000001');
     const ops = await t.as('platform-ops');
     const made = (
       await t.http
@@ -406,14 +410,8 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     // a disabled user has no sign-in to reset
     await t.http.post(`/api/users/${clerk.id}/disable`).set(auth(admin.token)).expect(200);
     expect((await reset(admin.token, clerk.id).expect(409)).body.message).toContain('disabled');
-    // An enterprise whose only admin is locked out has the platform.
-    const answer = (await reset(await t.as('platform'), admin.userId).expect(200)).body;
-    expect(answer.setupCode).toEqual(expect.any(String));
-    // activation is for bureau and platform accounts: an organization's user gets its codes from resets alone
-    await t.http
-      .post(`/api/users/${admin.userId}/activate`)
-      .set(await t.as('platform'))
-      .expect(404);
+    // An enterprise whose only admin is locked out has the platform (its code issued by another platform admin, below).
+    expect((await reset(await t.as('platform'), admin.userId).expect(200)).body.setupCode).toBeUndefined();
     await t.http.get('/api/auth/me').set(auth(admin.token)).expect(401);
     // A bureau account never activated has no sign-in to reset.
     const unactivated = (
@@ -424,6 +422,38 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
         .expect(201)
     ).body;
     expect((await reset(await t.as('platform'), unactivated.id).expect(409)).body.message).toContain('never activated');
+  });
+
+  it('an organization’s user a platform admin reset gets its code from another platform admin: no platform admin alone takes over a lab', async () => {
+    const lab = await t.registerProvider('310100');
+    const platform = await t.as('platform');
+    await secondPlatformAdmin('platform-desk', '0193a2b4-5c6d-7e8f-9a0b-000000000002');
+    const desk = await t.as('platform-desk');
+    const activate = (token: { Authorization: string }) => t.http.post(`/api/users/${lab.userId}/activate`).set(token);
+    const answer = (await reset(platform, lab.userId).expect(200)).body;
+    expect(answer).toMatchObject({ id: lab.userId, awaitsSetup: true });
+    expect(answer.setupCode).toBeUndefined();
+    await t.http.get('/api/auth/me').set(auth(lab.token)).expect(401);
+    // Not the admin who reset it, nor a bureau; the other platform admin sees it waiting, named as reset by the first.
+    const self = await activate(platform).set('Accept-Language', 'zh-CN').expect(403);
+    expect(self.body.message).toBe('重置账号登录的管理员不能签发其新设置码：须由另一人签发');
+    await activate(await t.as('bureau-sh')).expect(404);
+    const waitingFor = async (token: { Authorization: string }) =>
+      ((await t.http.get('/api/users/awaiting-activation?limit=100').set(token).expect(200)).body.items as { id: string }[]).find(
+        (u) => u.id === lab.userId,
+      );
+    expect(await waitingFor(platform)).toBeUndefined();
+    expect(await waitingFor(desk)).toMatchObject({ signInResetBy: 'platform', awaitsSetup: true, role: 'provider' });
+    const issued = (await activate(desk).expect(200)).body;
+    expect(issued.setupCode).toEqual(expect.any(String));
+    await setup(lab.username, issued.setupCode).expect(204);
+    await login({ username: lab.username, password: NEW_PASSWORD }).expect(200);
+    expect(await waitingFor(desk)).toBeUndefined();
+    // An organization's own admin still gets its user's code, and no platform admin issues one for it.
+    const other = await t.registerEnterprise('320100');
+    const clerk = await colleague(other, 'clerk');
+    expect((await reset(other.token, clerk.id).expect(200)).body.setupCode).toEqual(expect.any(String));
+    await t.http.post(`/api/users/${clerk.id}/activate`).set(desk).expect(404);
   });
 
   it('a login whose password was being checked while its sign-in was reset opens no session', async () => {
