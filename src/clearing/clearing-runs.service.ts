@@ -68,6 +68,21 @@ export class ClearingRunsService {
           transferTotalFen: run.transferTotalFen,
           csvSha256: recorded.csvSha256,
         },
+        // Each province's bureau reads its own position in every run (GET /api/clearing-runs/:id), and so hears of a run
+        // it takes part in, with that position only; the run's own event, with no region, is the platform's.
+        recipients: entries
+          .filter((e) => e.kind === 'net')
+          .map((e) => {
+            const { provinceCode, netFen, grossPaidFen, grossReceivedFen, pays, receives } = positionView(
+              recorded,
+              entries,
+              e.provinceCode!,
+            );
+            return {
+              regionCode: provinceCode,
+              summary: { runNo: run.runNo, from, to, netFen, grossPaidFen, grossReceivedFen, pays, receives },
+            };
+          }),
       });
       return fullView(recorded, entries);
     });

@@ -291,6 +291,56 @@ describe('clearing runs', () => {
     await t.ledgerCheck();
   });
 
+  it('tells each province’s bureau of a run it takes part in, with its own position only, through the feed; the platform reads the run', async () => {
+    await record(platform, { from: today, to: today }).expect(201); // whatever is waiting
+    await paidUse('340104', HEFEI, '310115', 10_000); // 5,000 fen Anhui → Shanghai
+    await paidUse('310115', SHANGHAI, '340104', 4_000); // 2,000 fen Shanghai → Anhui
+    const run = (await record(platform, { from: today, to: today }).expect(201)).body;
+    /** The clearing_run.recorded events of the run in a caller's feed. */
+    const heard = async (token: string) => {
+      const found: { type: string; data: Record<string, unknown> }[] = [];
+      for (let after = ''; ;) {
+        const page = await t.http
+          .get(`/api/events?limit=500${after ? `&after=${after}` : ''}`)
+          .set(auth(token))
+          .expect(200);
+        found.push(...page.body.items);
+        if (page.body.items.length === 0) break;
+        after = page.body.nextCursor;
+      }
+      return found.filter((e) => e.type === 'clearing_run.recorded' && e.data.clearingRunId === run.id).map((e) => e.data);
+    };
+    const position = (bureau: string) => t.token(bureau).then((token) => t.http.get(`/api/clearing-runs/${run.id}`).set(auth(token)));
+    const ah = await heard(await t.token('bureau-ah'));
+    expect(ah).toEqual([
+      {
+        clearingRunId: run.id,
+        regionCode: '340000',
+        runNo: run.runNo,
+        from: today,
+        to: today,
+        netFen: -3_000,
+        grossPaidFen: 5_000,
+        grossReceivedFen: 2_000,
+        pays: [{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 3_000 }],
+        receives: [],
+      },
+    ]);
+    // The figures a bureau reads of the run.
+    expect((await position('bureau-ah')).body).toMatchObject({ netFen: -3_000, grossPaidFen: 5_000, grossReceivedFen: 2_000 });
+    expect(await heard(await t.token('bureau-sh'))).toEqual([
+      expect.objectContaining({ regionCode: '310000', netFen: 3_000, pays: [], receives: run.transfers }),
+    ]);
+    // A province that took no part hears nothing.
+    expect(await heard(await t.token('bureau-js'))).toEqual([]);
+    // The platform reads the run's own event (totals, no region) and the provinces' (count one kind, not both).
+    const all = await heard(platform);
+    expect(all.filter((d) => d.regionCode === undefined)).toEqual([
+      expect.objectContaining({ runNo: run.runNo, grossTotalFen: 7_000, transferTotalFen: 3_000, csvSha256: run.csvSha256 }),
+    ]);
+    expect(all.filter((d) => d.regionCode !== undefined).map((d) => d.regionCode)).toEqual(['310000', '340000']);
+  });
+
   it('of runs recorded at once, each paid line goes to one: together they transfer what is owed once', async () => {
     await paidUse('340104', HEFEI, '310115', 4_000); // 2,000 fen
     await paidUse('310115', SHANGHAI, '340104', 2_000); // 1,000 fen the other way
