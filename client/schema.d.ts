@@ -2475,7 +2475,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Newest event first, each with every attempt made.
+         *     Newest event first, each with every attempt made; `status` lists only the pending, delivered or failed ones.
          */
         get: operations["WebhooksController_deliveries"];
         put?: never;
@@ -12381,6 +12381,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description only the deliveries in this state: `failed` lists what was given up, to be sent again after an outage */
+                status?: "pending" | "delivered" | "failed";
             };
             header?: never;
             path: {
