@@ -2178,6 +2178,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/clearing-runs/{id}/lines.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The settlement lines a clearing run took in, as CSV, to reconcile the run with the batches behind it
+         * @description **Who may call it:** The platform only; other roles are 403.
+         *
+         *     **What it changes:** Nothing: it only reads.
+         *
+         *     **Money:** None.
+         *
+         *     One row per paid settlement line the run took in, in the order paid: its batch (id, batchNo, region, paymentRef), payee, issuing and payee province, amount in fen and yuan, the payment instant and its Beijing day (paidOn; one before the run’s `from` is a line paid after an earlier run of its period was recorded). Per province pair the lines add up to the run’s gross flows, to the fen. UTF-8 with BOM, CRLF.
+         */
+        get: operations["ClearingRunsController_linesCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sanctions": {
         parameters: {
             query?: never;
@@ -2449,7 +2475,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Newest event first, each with every attempt made.
+         *     Newest event first, each with every attempt made; `status` lists only the pending, delivered or failed ones.
          */
         get: operations["WebhooksController_deliveries"];
         put?: never;
@@ -11388,6 +11414,75 @@ export interface operations {
             };
         };
     };
+    ClearingRunsController_linesCsv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     SanctionsController_list: {
         parameters: {
             query?: {
@@ -12293,6 +12388,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description only the deliveries in this state: `failed` lists what was given up, to be sent again after an outage */
+                status?: "pending" | "delivered" | "failed";
             };
             header?: never;
             path: {

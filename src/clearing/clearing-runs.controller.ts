@@ -99,4 +99,25 @@ export class ClearingRunsController {
       disposition: `attachment; filename="clearing-run-${runNo}.csv"`,
     });
   }
+
+  @Get(':id/lines.csv')
+  @Explained({
+    summary: 'The settlement lines a clearing run took in, as CSV, to reconcile the run with the batches behind it',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'One row per paid settlement line the run took in, in the order paid: its batch (id, batchNo, region, paymentRef), payee, issuing and payee province, amount in fen and yuan, the payment instant and its Beijing day (paidOn; one before the run’s `from` is a line paid after an earlier run of its period was recorded). Per province pair the lines add up to the run’s gross flows, to the fen. UTF-8 with BOM, CRLF.',
+  })
+  @Authenticated('platform')
+  @ApiProduces('text/csv')
+  @ApiOkResponse({ description: 'the CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
+  @Header('Content-Type', 'text/csv; charset=utf-8')
+  async linesCsv(@Param('id', new IdPipe('clearing run')) id: string): Promise<StreamableFile> {
+    const { runNo, csv } = await this.runs.linesCsv(id);
+    return new StreamableFile(Buffer.from(csv, 'utf8'), {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename="clearing-run-${runNo}-lines.csv"`,
+    });
+  }
 }

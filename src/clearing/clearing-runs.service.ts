@@ -9,7 +9,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { DocumentsService } from '../documents/documents.service';
 import { regionName } from '../regions/regions.data';
 import { sha256 } from '../common/hash';
-import { clearingRunCsv } from './clearing-run.csv';
+import { clearingRunCsv, clearingRunLinesCsv } from './clearing-run.csv';
 import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
 import { ClearingRunRepository } from './clearing-run.repository';
 import { ClearingRunView, ProvincePositionView } from './clearing.dto';
@@ -68,6 +68,21 @@ export class ClearingRunsService {
           transferTotalFen: run.transferTotalFen,
           csvSha256: recorded.csvSha256,
         },
+        // Each province's bureau reads its own position in every run (GET /api/clearing-runs/:id), and so hears of a run
+        // it takes part in, with that position only; the run's own event, with no region, is the platform's.
+        recipients: entries
+          .filter((e) => e.kind === 'net')
+          .map((e) => {
+            const { provinceCode, netFen, grossPaidFen, grossReceivedFen, pays, receives } = positionView(
+              recorded,
+              entries,
+              e.provinceCode!,
+            );
+            return {
+              regionCode: provinceCode,
+              summary: { runNo: run.runNo, from, to, netFen, grossPaidFen, grossReceivedFen, pays, receives },
+            };
+          }),
       });
       return fullView(recorded, entries);
     });
@@ -89,6 +104,13 @@ export class ClearingRunsService {
   async csv(id: string): Promise<{ runNo: string; csv: string }> {
     const [run, entries] = await this.stored(id);
     return { runNo: run.runNo, csv: clearingRunCsv(run, entries) };
+  }
+
+  /** The settlement lines the run took in, as CSV (they add up to its gross flows), and the run's number. */
+  async linesCsv(id: string): Promise<{ runNo: string; csv: string }> {
+    const run = await this.runs.get(id);
+    if (!run) throw notFound('clearing run');
+    return { runNo: run.runNo, csv: clearingRunLinesCsv(run, await this.clearing.linesOfRun(id)) };
   }
 
   /** The run as a PDF for the treasuries: the same stored figures, by province name; and the run's number. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { beijingDayStart } from '../common/clock';
 import { catalogued } from '../common/errors/domain-error';
 import { addDays } from '../policies/policy.rules';
-import { SettlementRepository } from '../settlement/settlement.repository';
+import { ClearedLine, SettlementRepository } from '../settlement/settlement.repository';
 import { clear, Clearing } from './netting';
 
 /** Cross-province clearing over paid settlement lines: the database sums per province pair, netting does the rest. */
@@ -29,5 +29,10 @@ export class ClearingService {
   async clearForRun(runId: string, to: string): Promise<Clearing> {
     await this.settlements.claimForClearing(runId, beijingDayStart(addDays(to, 1)));
     return clear(await this.settlements.flowsOfRun(runId));
+  }
+
+  /** The settlement lines run `runId` took in, with their batches. */
+  linesOfRun(runId: string): Promise<ClearedLine[]> {
+    return this.settlements.linesOfRun(runId);
   }
 }

@@ -117,8 +117,9 @@ const PERSONAL_FIELDS = ['firstApprovedBy', 'recordedBy', 'resolvedBy'];
  * follows). Every business state change is audited in its transaction, so deriving the events from the audit draft
  * gives every state change its events without each use case having to remember them.
  *
- * One event goes to the draft's region and parties with its summary; the draft's `recipients` (a settlement's payees)
- * each get an event of their own, with their own data only and no region, so that a bureau reads the change once.
+ * One event goes to the draft's region and parties with its summary; the draft's `recipients` each get an event of their
+ * own with their own data only: a settlement's payees with no region, so that a bureau reads the change once, and a
+ * clearing run's provinces (the run itself has no region) with the region of their bureau.
  */
 export function eventsOf(draft: AuditDraft): EventDraft[] {
   if (NOT_EVENTS.some((prefix) => draft.action.startsWith(prefix)) || draft.entityType === 'user') return [];
@@ -150,7 +151,9 @@ export function eventsOf(draft: AuditDraft): EventDraft[] {
   };
   return [
     event(draft.regionCode ?? null, draft.organizationId ?? null, draft.counterpartyId ?? null, draft.summary),
-    ...(draft.recipients ?? []).map((r) => event(null, r.organizationId, null, r.summary)),
+    ...(draft.recipients ?? []).map((r) =>
+      'regionCode' in r ? event(r.regionCode, null, null, r.summary) : event(null, r.organizationId, null, r.summary),
+    ),
   ];
 }
 

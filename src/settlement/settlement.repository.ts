@@ -8,6 +8,20 @@ import { empty, join, sql } from '../common/persistence/sql';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { Settlement, SettlementLine } from './settlement.entity';
 
+/** A paid settlement line as a clearing run took it in, with its batch. */
+export interface ClearedLine {
+  settlementId: string;
+  batchNo: string | null;
+  regionCode: string;
+  paymentRef: string | null;
+  payeeId: string;
+  payeeName: string;
+  issuingProvinceCode: string;
+  payeeProvinceCode: string;
+  amountFen: number;
+  paidAt: string;
+}
+
 @Injectable()
 export class SettlementRepository {
   constructor(private readonly db: Database) {}
@@ -129,6 +143,31 @@ export class SettlementRepository {
           WHERE l.clearing_run_id = ${runId} GROUP BY l.issuing_province_code, l.payee_province_code`,
     );
     return rows.map((r) => ({ fromProvinceCode: r.f, toProvinceCode: r.t, amountFen: Number(r.fen) }));
+  }
+
+  /**
+   * The lines a clearing run took in, each with its batch (number, region, payment reference), in the order they were
+   * paid: what the run's gross flows add up from, for the clearing officer to reconcile a run with the batches behind it.
+   */
+  async linesOfRun(runId: string): Promise<ClearedLine[]> {
+    const rows = await this.db.rows(
+      sql`SELECT l.settlement_id, s.batch_no, s.region_code, s.payment_ref, l.payee_id, l.payee_name, l.issuing_province_code,
+            l.payee_province_code, l.amount_fen, l.paid_at
+          FROM settlement_line l JOIN settlement s ON s.id = l.settlement_id
+          WHERE l.clearing_run_id = ${runId} ORDER BY l.paid_at, s.batch_no, l.settlement_id, l.payee_id`,
+    );
+    return rows.map((r) => ({
+      settlementId: r.settlement_id as string,
+      batchNo: (r.batch_no as string | null) ?? null,
+      regionCode: r.region_code as string,
+      paymentRef: (r.payment_ref as string | null) ?? null,
+      payeeId: r.payee_id as string,
+      payeeName: r.payee_name as string,
+      issuingProvinceCode: r.issuing_province_code as string,
+      payeeProvinceCode: r.payee_province_code as string,
+      amountFen: Number(r.amount_fen),
+      paidAt: r.paid_at as string,
+    }));
   }
 
   /** The regions that have batches, for the ledger check's pages. */

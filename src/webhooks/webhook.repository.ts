@@ -4,7 +4,8 @@ import { isUniqueViolation } from '../common/persistence/db-errors';
 import { empty, join, sql } from '../common/persistence/sql';
 import type { WebhookEndCause } from './webhook.rules';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** Whose subscription it is: an organization, a bureau's region, or the platform (neither). */
 export interface SubscriptionOwner {
@@ -321,13 +322,22 @@ export class WebhookRepository {
     );
   }
 
-  /** A subscription's deliveries, newest event first. */
-  async deliveries(subscriptionId: string, limit: number, offset: number): Promise<{ items: WebhookDelivery[]; total: number }> {
+  /** A subscription's deliveries (only those in `status`, when given), newest event first. */
+  async deliveries(
+    subscriptionId: string,
+    limit: number,
+    offset: number,
+    status?: DeliveryStatus,
+  ): Promise<{ items: WebhookDelivery[]; total: number }> {
+    const inStatus = status ? sql` AND d.status = ${status}` : empty;
     const rows = await this.db.rows(
       sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery d JOIN domain_event e ON e.id = d.event_id
-          WHERE d.subscription_id = ${subscriptionId} ORDER BY d.event_seq DESC LIMIT ${limit} OFFSET ${offset}`,
+          WHERE d.subscription_id = ${subscriptionId}${inStatus} ORDER BY d.event_seq DESC LIMIT ${limit} OFFSET ${offset}`,
     );
-    return { items: rows.map(toDelivery), total: await this.db.count(sql`webhook_delivery WHERE subscription_id = ${subscriptionId}`) };
+    return {
+      items: rows.map(toDelivery),
+      total: await this.db.count(sql`webhook_delivery d WHERE d.subscription_id = ${subscriptionId}${inStatus}`),
+    };
   }
 
   /** The attempts log of some deliveries, oldest first. */

@@ -77,7 +77,7 @@ export class WebhooksController {
     who: 'A user or API key of the subscribing organization or bureau; another group’s subscription is 404.',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: 'Newest event first, each with every attempt made.',
+    details: 'Newest event first, each with every attempt made; `status` lists only the pending, delivered or failed ones.',
   })
   @Authenticated()
   @ApiOkResponse({ type: DeliveryPage })
@@ -86,7 +86,7 @@ export class WebhooksController {
     @Param('id', new IdPipe('webhook')) id: string,
     @Query() q: DeliveryQuery,
   ): Promise<DeliveryPage> {
-    const page = await this.webhooks.deliveries(actor, id, q.limit, q.offset);
+    const page = await this.webhooks.deliveries(actor, id, q.limit, q.offset, q.status);
     return { items: page.items.map(DeliveryView.of), total: page.total };
   }
 

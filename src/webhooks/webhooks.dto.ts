@@ -1,8 +1,15 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength } from 'class-validator';
+import { IsOmittable } from '../common/http/validators';
 import { PageQuery } from '../common/http/paging';
 import { CONTRACT_EVENT_TYPES, EVENT_TYPES } from '../events/event-types';
-import type { WebhookAttempt, WebhookDelivery, WebhookSubscription } from './webhook.repository';
+import {
+  DELIVERY_STATUSES,
+  type DeliveryStatus,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookSubscription,
+} from './webhook.repository';
 
 export class CreateWebhookInput {
   @ApiProperty({
@@ -68,7 +75,7 @@ export class DeliveryView {
   @ApiProperty() id: string;
   @ApiProperty() eventId: string;
   @ApiProperty({ example: 'voucher.issued' }) eventType: string;
-  @ApiProperty({ enum: ['pending', 'delivered', 'failed'], description: 'failed: retried for 24 h without a 2xx' }) status: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES, description: 'failed: retried for 24 h without a 2xx' }) status: string;
   @ApiProperty() attempts: number;
   @ApiProperty({ nullable: true, type: String, description: 'when it is tried next; null once delivered or failed' })
   nextAttemptAt: string | null;
@@ -100,4 +107,12 @@ export class DeliveryPage {
   @ApiProperty() total: number;
 }
 
-export class DeliveryQuery extends PageQuery {}
+export class DeliveryQuery extends PageQuery {
+  @ApiPropertyOptional({
+    enum: DELIVERY_STATUSES,
+    description: 'only the deliveries in this state: `failed` lists what was given up, to be sent again after an outage',
+  })
+  @IsOmittable()
+  @IsIn(DELIVERY_STATUSES)
+  status?: DeliveryStatus;
+}

@@ -17,7 +17,7 @@ import { DomainEvent } from '../events/event.repository';
 import { EVENT_TYPES } from '../events/event-types';
 import { Notifier } from '../notifications/notifier';
 import { checkTarget, TargetRefused } from './webhook-target';
-import { WebhookAttempt, WebhookDelivery, WebhookRepository, WebhookSubscription } from './webhook.repository';
+import { DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookRepository, WebhookSubscription } from './webhook.repository';
 import {
   freeSlot,
   liveSlotKey,
@@ -154,9 +154,10 @@ export class WebhooksService {
     id: string,
     limit: number,
     offset: number,
+    status?: DeliveryStatus,
   ): Promise<{ items: (WebhookDelivery & { log: WebhookAttempt[] })[]; total: number }> {
     const s = await this.own(actor, id);
-    const page = await this.webhooks.deliveries(s.id, limit, offset);
+    const page = await this.webhooks.deliveries(s.id, limit, offset, status);
     const log = await this.webhooks.attemptsOf(page.items.map((d) => d.id));
     return { items: page.items.map((d) => ({ ...d, log: log.filter((a) => a.deliveryId === d.id) })), total: page.total };
   }

@@ -161,6 +161,7 @@ const MATRIX: Row[] = [
   r('GET /api/clearing-runs/{id}',                    '401 403  403  403  403  ok   ok   ok', { id: clearingRun }),
   r('GET /api/clearing-runs/{id}/entries.csv',        '401 403  403  403  403  403  403  ok', { id: clearingRun }),
   r('GET /api/clearing-runs/{id}/report.pdf',         '401 403  403  403  403  403  403  ok', { id: clearingRun }),
+  r('GET /api/clearing-runs/{id}/lines.csv',          '401 403  403  403  403  403  403  ok', { id: clearingRun }),
 
   // oversight: any bureau records a sanction (it binds every province); only the recording bureau lifts it
   r('POST /api/sanctions',                            '401 403  403  403  403  ok   ok   403', { body: newCreditCode }),

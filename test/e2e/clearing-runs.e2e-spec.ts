@@ -238,6 +238,109 @@ describe('clearing runs', () => {
     expect(printed).toContain('¥40.00');
   });
 
+  it('lists the settlement lines a run took in, batch by batch, adding up to its gross flows to the fen; a line caught up from before `from` says its day', async () => {
+    await record(platform, { from: today, to: today }).expect(201); // whatever is waiting
+    await paidUse('340104', HEFEI, '310115', 9_000); // 4,500 fen Anhui → Shanghai, paid the day before, after its run
+    await t.dataSource.query('UPDATE settlement_line SET paid_at = ? WHERE clearing_run_id IS NULL AND paid_at >= ?', [
+      `${addDays(today, -1)}T15:30:00.000Z`, // 23:30 the day before, in Beijing
+      beijingDayStart(today),
+    ]);
+    await paidUse('340104', HEFEI, '310115', 3_002); // 1,501 fen more, today
+    await paidUse('310115', SHANGHAI, '340104', 2_468); // 1,234 fen Shanghai → Anhui
+    const run = (await record(platform, { from: today, to: today }).expect(201)).body;
+    expect(run.gross).toEqual([
+      { fromProvinceCode: '310000', toProvinceCode: '340000', amountFen: 1_234 },
+      { fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 6_001 },
+    ]);
+
+    const csv = await t.http.get(`/api/clearing-runs/${run.id}/lines.csv`).set(auth(platform)).expect(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.headers['content-disposition']).toBe(`attachment; filename="clearing-run-${run.runNo}-lines.csv"`);
+    expect(
+      csv.text.startsWith(
+        '\uFEFFrunId,runNo,settlementId,batchNo,regionCode,issuingProvinceCode,payeeProvinceCode,payeeId,payeeName,amountFen,amountYuan,paidAt,paidOn,paymentRef\r\n',
+      ),
+    ).toBe(true);
+    const rows = csv.text
+      .replace(/^\uFEFF/, '')
+      .split('\r\n')
+      .slice(1, -1)
+      .map((line) => line.split(','));
+    expect(rows).toHaveLength(3);
+    const [caughtUp, ...paidToday] = rows;
+    expect(caughtUp.slice(0, 2)).toEqual([run.id, run.runNo]);
+    expect(caughtUp.slice(4, 7)).toEqual([HEFEI, '340000', '310000']);
+    expect(caughtUp.slice(9, 11)).toEqual(['4500', '45.00']);
+    expect(caughtUp[12]).toBe(addDays(today, -1)); // before the run's `from`: caught up, not lost
+    expect(paidToday.map((r) => r[12])).toEqual([today, today]);
+    // Per province pair the lines add up to the run's gross flows.
+    const byPair = new Map<string, number>();
+    for (const r of rows) byPair.set(`${r[5]}>${r[6]}`, (byPair.get(`${r[5]}>${r[6]}`) ?? 0) + Number(r[9]));
+    expect(Object.fromEntries(byPair)).toEqual({ '340000>310000': 6_001, '310000>340000': 1_234 });
+    // Each line names its batch as the bureau's statement does, with the treasury's payment reference.
+    for (const r of rows) {
+      const batch = (await t.http.get(`/api/settlements/${r[2]}`).set(auth(platform)).expect(200)).body;
+      expect([r[3], r[4], r[13]]).toEqual([batch.batchNo, batch.regionCode, batch.paymentRef]);
+      const line = batch.lines.find((l: { payeeId: string }) => l.payeeId === r[7]);
+      expect([r[8], Number(r[9]), r[11]]).toEqual([line.payeeName, line.amountFen, line.paidAt]);
+    }
+    // A run that took in nothing lists nothing.
+    const empty = (await record(platform, { from: today, to: today }).expect(201)).body;
+    const none = await t.http.get(`/api/clearing-runs/${empty.id}/lines.csv`).set(auth(platform)).expect(200);
+    expect(none.text.split('\r\n').filter(Boolean)).toHaveLength(1);
+    await t.ledgerCheck();
+  });
+
+  it('tells each province’s bureau of a run it takes part in, with its own position only, through the feed; the platform reads the run', async () => {
+    await record(platform, { from: today, to: today }).expect(201); // whatever is waiting
+    await paidUse('340104', HEFEI, '310115', 10_000); // 5,000 fen Anhui → Shanghai
+    await paidUse('310115', SHANGHAI, '340104', 4_000); // 2,000 fen Shanghai → Anhui
+    const run = (await record(platform, { from: today, to: today }).expect(201)).body;
+    /** The clearing_run.recorded events of the run in a caller's feed. */
+    const heard = async (token: string) => {
+      const found: { type: string; data: Record<string, unknown> }[] = [];
+      for (let after = ''; ;) {
+        const page = await t.http
+          .get(`/api/events?limit=500${after ? `&after=${after}` : ''}`)
+          .set(auth(token))
+          .expect(200);
+        found.push(...page.body.items);
+        if (page.body.items.length === 0) break;
+        after = page.body.nextCursor;
+      }
+      return found.filter((e) => e.type === 'clearing_run.recorded' && e.data.clearingRunId === run.id).map((e) => e.data);
+    };
+    const position = (bureau: string) => t.token(bureau).then((token) => t.http.get(`/api/clearing-runs/${run.id}`).set(auth(token)));
+    const ah = await heard(await t.token('bureau-ah'));
+    expect(ah).toEqual([
+      {
+        clearingRunId: run.id,
+        regionCode: '340000',
+        runNo: run.runNo,
+        from: today,
+        to: today,
+        netFen: -3_000,
+        grossPaidFen: 5_000,
+        grossReceivedFen: 2_000,
+        pays: [{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 3_000 }],
+        receives: [],
+      },
+    ]);
+    // The figures a bureau reads of the run.
+    expect((await position('bureau-ah')).body).toMatchObject({ netFen: -3_000, grossPaidFen: 5_000, grossReceivedFen: 2_000 });
+    expect(await heard(await t.token('bureau-sh'))).toEqual([
+      expect.objectContaining({ regionCode: '310000', netFen: 3_000, pays: [], receives: run.transfers }),
+    ]);
+    // A province that took no part hears nothing.
+    expect(await heard(await t.token('bureau-js'))).toEqual([]);
+    // The platform reads the run's own event (totals, no region) and the provinces' (count one kind, not both).
+    const all = await heard(platform);
+    expect(all.filter((d) => d.regionCode === undefined)).toEqual([
+      expect.objectContaining({ runNo: run.runNo, grossTotalFen: 7_000, transferTotalFen: 3_000, csvSha256: run.csvSha256 }),
+    ]);
+    expect(all.filter((d) => d.regionCode !== undefined).map((d) => d.regionCode)).toEqual(['310000', '340000']);
+  });
+
   it('of runs recorded at once, each paid line goes to one: together they transfer what is owed once', async () => {
     await paidUse('340104', HEFEI, '310115', 4_000); // 2,000 fen
     await paidUse('310115', SHANGHAI, '340104', 2_000); // 1,000 fen the other way
@@ -336,7 +439,7 @@ describe('clearing runs', () => {
       await t.http.get('/api/clearing-runs').set(auth(token)).expect(403);
       await t.http.get(`/api/clearing-runs/${run}`).set(auth(token)).expect(403);
     }
-    for (const path of ['entries.csv', 'report.pdf']) {
+    for (const path of ['entries.csv', 'report.pdf', 'lines.csv']) {
       await t.http
         .get(`/api/clearing-runs/${run}/${path}`)
         .set(auth(await t.token('bureau-ah')))
@@ -346,6 +449,7 @@ describe('clearing runs', () => {
     await t.http.get('/api/clearing-runs').expect(401);
     const missing = await t.http.get('/api/clearing-runs/00000000-0000-4000-8000-000000000000').set(auth(platform)).expect(404);
     expect(missing.body.code).toBe('NOT_FOUND');
+    await t.http.get('/api/clearing-runs/00000000-0000-4000-8000-000000000000/lines.csv').set(auth(platform)).expect(404);
     await t.http
       .get('/api/clearing-runs/00000000-0000-4000-8000-000000000000')
       .set(auth(await t.token('bureau-ah')))

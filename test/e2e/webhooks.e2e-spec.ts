@@ -146,6 +146,49 @@ describe('signed webhooks', () => {
     expect(theirList.data!.items).toEqual([]);
   });
 
+  it('after an outage lists what was given up (status=failed), which redelivery then brings in', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = await subscribe(e.token, ['voucher.issued', 'application.decided']);
+    let down = true;
+    receiver.answer = (r) => (down && r.body.type === 'voucher.issued' && r.body.data.organizationId === e.organizationId ? 503 : 200);
+    try {
+      await issueVoucher(t, e.token, 200_000);
+      const failing = await until('a failed attempt', async () =>
+        (await deliveries(e.token, sub.id)).find((d) => d.eventType === 'voucher.issued' && d.attempts >= 1 && d.status === 'pending'),
+      );
+      // The receiver has been down for a day: the next failure gives the delivery up.
+      await t.dataSource.query('UPDATE webhook_delivery SET created_at = ? WHERE id = ?', [
+        new Date(Date.now() - 25 * 3_600_000).toISOString(),
+        failing.id,
+      ]);
+      await until('the delivery given up', async () =>
+        (await deliveries(e.token, sub.id)).find((d) => d.id === failing.id && d.status === 'failed'),
+      );
+      await until('the decision delivered', async () =>
+        (await deliveries(e.token, sub.id)).find((d) => d.eventType === 'application.decided' && d.status === 'delivered'),
+      );
+      const inStatus = async (status: 'pending' | 'delivered' | 'failed') => {
+        const { data, response } = await (
+          await t.client(e.token)
+        ).GET('/api/webhooks/{id}/deliveries', { params: { path: { id: sub.id }, query: { status } } });
+        expect(response.status).toBe(200);
+        return { ids: data!.items.map((d) => d.id), types: data!.items.map((d) => d.eventType), total: data!.total };
+      };
+      expect(await inStatus('failed')).toEqual({ ids: [failing.id], types: ['voucher.issued'], total: 1 });
+      expect(await inStatus('delivered')).toMatchObject({ types: ['application.decided'], total: 1 });
+      expect(await inStatus('pending')).toEqual({ ids: [], types: [], total: 0 });
+
+      down = false;
+      await t.http.post(`/api/webhooks/${sub.id}/deliveries/${failing.id}/redeliver`).set(auth(e.token)).expect(200);
+      await until('the redelivery', async () => ((await inStatus('delivered')).total === 2 ? true : undefined));
+      expect(await inStatus('failed')).toEqual({ ids: [], types: [], total: 0 });
+      const bad = await t.http.get(`/api/webhooks/${sub.id}/deliveries?status=lost`).set(auth(e.token)).expect(400);
+      expect(bad.body.message).toContain('status');
+    } finally {
+      receiver.answer = () => 200;
+    }
+  });
+
   it('ends the webhooks of a revoked API key, and of a disabled person and their keys; the others go on', async () => {
     const e = await t.registerEnterprise('340100');
     const second = await secondAdmin(e, 'hooks-admin');

@@ -35,10 +35,11 @@ export interface AuditDraft {
   counterpartyId?: string | null;
   summary: Record<string, unknown>;
   /**
-   * Organizations that each receive the change's domain event with data of their own in place of `summary` (a
-   * settlement's payees, each with only its own line); the audit entry keeps `summary` alone.
+   * Organizations, or regions' bureaus, that each receive the change's domain event with data of their own in place of
+   * `summary` (a settlement's payees, each with only its own line; a clearing run's provinces, each with its own
+   * position); the audit entry keeps `summary` alone.
    */
-  recipients?: { organizationId: string; summary: Record<string, unknown> }[];
+  recipients?: ({ organizationId: string; summary: Record<string, unknown> } | { regionCode: string; summary: Record<string, unknown> })[];
 }
 
 /**
