@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { provinceOfRegion } from '../common/auth/scope';
 import { beijingYear, clock } from '../common/clock';
-import { Actor } from '../common/context/request-context';
+import { Actor, personOf } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
@@ -50,7 +50,7 @@ export class ClearingRunsService {
         toDate: to,
         grossTotalFen: sum(result.gross),
         transferTotalFen: sum(result.transfers),
-        createdBy: actor.userId,
+        createdBy: personOf(actor),
         createdAt,
       };
       const entries = entriesOf(run.id, result);

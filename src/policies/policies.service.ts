@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertBureauOf } from '../common/auth/scope';
 import { clock } from '../common/clock';
-import { Actor } from '../common/context/request-context';
+import { Actor, personOf } from '../common/context/request-context';
 import { catalogued, cataloguedAll, notFound } from '../common/errors/domain-error';
 import type { Page } from '../common/http/paging';
 import { ok, Outcome, refusedBy } from '../common/use-case';
@@ -49,7 +49,7 @@ export class PoliciesService {
         version: await this.policies.nextVersion(input.regionCode),
         effectiveFrom: input.effectiveFrom,
         terms,
-        createdBy: actor.userId,
+        createdBy: personOf(actor),
         createdAt: clock.iso(),
         status: 'published',
         withdrawnAt: null,

@@ -455,4 +455,12 @@ describe('clearing runs', () => {
       .set(auth(await t.token('bureau-ah')))
       .expect(404);
   });
+  it('a run recorded through an API key names the person who made the key, as a settlement batch does', async () => {
+    await paidUse('340104', HEFEI, '310115', 60_000);
+    const key = (await t.http.post('/api/api-keys').set(auth(platform)).send({ name: '长三角清算对账系统' }).expect(201)).body;
+    const me = (await t.http.get('/api/auth/me').set(auth(platform)).expect(200)).body.user.id;
+    const run = (await record(key.key, { from: today, to: today }).expect(201)).body;
+    expect(run.createdBy).toBe(me);
+    expect(run.createdBy).not.toBe(key.id);
+  });
 });
