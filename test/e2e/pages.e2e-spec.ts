@@ -3,7 +3,7 @@ import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
 import { formatDate } from '../../src/documents/drawing';
 import { appConfig, AppConfig } from '../../src/config/configuration';
 import { formatClosure } from '../../src/pages/labels';
-import { bureauFor, issueVoucher, openRegion } from '../support/fixtures';
+import { bureauFor, issueVoucher, openRegion, submittedClaim } from '../support/fixtures';
 import { OpenApiDoc } from '../support/openapi';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
@@ -460,6 +460,42 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       await t.http.get(`/api/facilities/${tem}`).expect(200);
       const doc = (await t.http.get('/docs-json').expect(200)).body as OpenApiDoc;
       expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/'))).toEqual([]);
+    });
+  });
+
+  // Last: it moves the clock days ahead.
+  describe('a revoked voucher whose claim is decided later', () => {
+    it('keeps the day it was revoked, on the page, in the JSON verification and on the certificate', async () => {
+      const lab = await t.registerProvider('310000');
+      const revokedVoucher = await issueVoucher(t, holder.token, 200_000);
+      const claimId = await submittedClaim(t, lab.token, holder.token, revokedVoucher.id, {
+        name: '扫描电镜 机时',
+        unitPriceFen: 40_000,
+        hours: 2,
+      });
+      const bureau = await t.as(bureauFor('340100'));
+      await t.http.post(`/api/vouchers/${revokedVoucher.id}/revoke`).set(bureau).send({ reason: '虚报材料' }).expect(200);
+      const revokedOn = beijingDate(clock.iso());
+      clock.travel(3 * DAY_MS);
+      // the claim is cut: what it does not pay leaves the revoked voucher's spent balance for the budget
+      await t.http.post(`/api/claims/${claimId}/approve`).set(bureau).send({ approvedFen: 30_000, reason: '核减' }).expect(200);
+      const page = text((await t.http.get(`/verify/${revokedVoucher.verificationCode}`).expect(200)).text);
+      expect(page).toContain(`撤销日期${formatDate(revokedOn)}`);
+      expect(page).toContain(`已于${formatDate(revokedOn)}撤销`);
+      const api = (await t.http.get(`/api/vouchers/verify/${revokedVoucher.verificationCode}`).expect(200)).body;
+      expect(beijingDate(api.revokedAt)).toBe(revokedOn);
+      const certificate = await t.http
+        .get(`/api/vouchers/${revokedVoucher.id}/certificate`)
+        .set(auth(holder.token))
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      // the void stamp's English line gives the ISO day
+      expect((await pdfParse(certificate.body as Buffer)).text).toContain(revokedOn);
     });
   });
 
