@@ -269,6 +269,18 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(zj.text).toContain('<option value="testing" selected>检验检测</option>');
     });
 
+    // A phone's keyboard leaves a space after a word it completes, a Chinese one in full-width mode an ideographic space
+    // (U+3000), and a word copied from a chat often comes with one.
+    it.each([
+      ['a trailing space', '电镜 '],
+      ['a leading space', ' 电镜'],
+      ['ideographic spaces', '\u3000电镜\u3000'],
+    ])('finds the same with %s around the words, and shows them without it', async (_, q) => {
+      const res = await t.http.get(`/facilities?q=${encodeURIComponent(q)}`).expect(200);
+      expect(text(res.text)).toContain('共1项服务');
+      expect(res.text).toContain('name="q" value="电镜"');
+    });
+
     it('labels the search fields where one sees them, not only for screen readers', async () => {
       const res = await t.http.get('/facilities').expect(200);
       for (const [id, label] of [
