@@ -355,6 +355,24 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.text).toContain('张老师 021-6543 2100 &lt;tem@lab.example.cn&gt;'); // what the lab wrote, escaped
     });
 
+    // A description is free text over lines (the API keeps its line breaks; a contact is one line): HTML joins them into
+    // one run of text unless the element keeps them.
+    it('shows a description over the lines its provider wrote', async () => {
+      const description = '样品要求：粉末 50 mg 以上\n检测周期：5 个工作日\n报告：中英文各一份';
+      const id = (
+        await t.http
+          .post('/api/facilities')
+          .set(auth(sh.token))
+          .send({ name: '能谱元素分析 (EDS)', category: 'testing', unit: 'sample', unitPriceFen: 30_000, description })
+          .expect(201)
+      ).body.id;
+      const res = await t.http.get(`/facilities/${id}`).expect(200);
+      const cell = /<dd class="([^"]+)">样品要求[^<]*<\/dd>/.exec(res.text);
+      expect(cell?.[0]).toContain(description);
+      const style = /<style>([\s\S]*)<\/style>/.exec(res.text)![1];
+      expect(style).toMatch(new RegExp(`\\.${cell![1]} \\{[^}]*white-space: pre-line`));
+    });
+
     it('shows 暂无评价 and no opening hours for a facility without ratings or calendar, and says it is ordered without booking', async () => {
       const page = text((await t.http.get(`/facilities/${tem}`).expect(200)).text);
       expect(page).toContain('用户评价暂无评价');
