@@ -575,3 +575,34 @@ describe('public pages: verification, notices, the facility catalogue', () => {
     });
   });
 });
+
+// A bureau admits its year's labs in batches: a notice page cut at its first 100 hid the rest from the public.
+describe('the notices page with more providers in notice than one page shows', () => {
+  let t: TestApp;
+  const names: string[] = [];
+
+  beforeAll(async () => {
+    t = await TestApp.start({ REGISTRATIONS_PER_IP_PER_HOUR: '1000' });
+    const bureau = await t.as(bureauFor('320500'));
+    for (let batch = 0; batch < 7; batch++) {
+      await Promise.all(
+        Array.from({ length: 15 }, async (_, i) => {
+          const name = `苏州第${String(batch * 15 + i + 1).padStart(3, '0')}检测中心`;
+          const p = await t.registerProvider('320500', { name }, false);
+          await t.http.post(`/api/providers/${p.organizationId}/admit`).set(bureau).send({ noticeDays: 7 }).expect(200);
+          names.push(name);
+        }),
+      );
+    }
+  });
+  afterAll(() => t.close());
+
+  it('says how many are in notice and pages through all of them', async () => {
+    const first = text((await t.http.get('/notices').expect(200)).text);
+    expect(first).toContain('共105家');
+    const second = text((await t.http.get('/notices?page=2').expect(200)).text);
+    for (const name of names) expect(first.includes(name) || second.includes(name)).toBe(true);
+    expect(first).toContain('第1/2页');
+    expect(second).toContain('第2/2页');
+  });
+});
