@@ -559,6 +559,15 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect([200, 404]).toContain(res.status);
     });
 
+    // One address, two answers chosen by Accept: a cache that keeps one must know to give it only to the same kind of client.
+    it('says that its answer outside /api depends on Accept, so no cache hands the JSON to a browser', async () => {
+      for (const accept of [BROWSER_ACCEPT, 'application/json']) {
+        const res = await t.http.get('/notice').set('Accept', accept).expect(404);
+        expect(res.headers.vary).toMatch(/\bAccept\b/i);
+        expect(res.headers['cache-control']).toBe('no-store');
+      }
+    });
+
     it('tells someone at /verify without a code how to verify', async () => {
       for (const path of ['/verify', '/verify/']) {
         expect(text((await t.http.get(path).set('Accept', BROWSER_ACCEPT).expect(404)).text)).toContain('请扫描证书上的二维码');
