@@ -35,6 +35,7 @@ import { ClearingRunNumbers1766500000000 } from './1766500000000-clearing-run-nu
 import { DeliveryLeasesIndexed1766600000000 } from './1766600000000-delivery-leases-indexed';
 import { FlowsNetOfCuts1766700000000 } from './1766700000000-flows-net-of-cuts';
 import { SanctionLiftReason1766800000000 } from './1766800000000-sanction-lift-reason';
+import { VoucherClosedAt1766900000000 } from './1766900000000-voucher-closed-at';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -75,4 +76,5 @@ export const MIGRATIONS = [
   DeliveryLeasesIndexed1766600000000,
   FlowsNetOfCuts1766700000000,
   SanctionLiftReason1766800000000,
+  VoucherClosedAt1766900000000,
 ];

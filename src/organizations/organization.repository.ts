@@ -217,11 +217,14 @@ export class OrganizationRepository {
   }
 
   /** Providers in public notice at `now`, the notice ending soonest first. */
-  providersInNotice(now: string, limit: number): Promise<Organization[]> {
-    return this.db.select(
+  /** One page of the providers in public notice at `now`, the nearest end first, and how many are. */
+  providersInNotice(now: string, page: { limit: number; offset: number }): Promise<Page<Organization>> {
+    return this.db.page(
       Organization,
       'o',
-      sql`WHERE o.type = 'provider' AND ${inPublicNotice.sql('o', now)} ORDER BY o.notice_ends_at, o.name LIMIT ${limit}`,
+      sql`WHERE o.type = 'provider' AND ${inPublicNotice.sql('o', now)}`,
+      sql`o.notice_ends_at, o.name, o.id`,
+      page,
     );
   }
 
@@ -229,12 +232,13 @@ export class OrganizationRepository {
    * Providers admitted within the last RECENT_ADMISSION_DAYS before `now`, active now and under no sanction in force on
    * `today` (the page advertises them as open for business), the latest first.
    */
-  providersAdmittedRecently(now: string, today: string, limit: number): Promise<Organization[]> {
-    return this.db.select(
+  providersAdmittedRecently(now: string, today: string, limit: number): Promise<Page<Organization>> {
+    return this.db.page(
       Organization,
       'o',
-      sql`WHERE o.type = 'provider' AND ${admittedRecently.sql('o', now)} AND NOT ${sanctionedSql('o', today)}
-          ORDER BY COALESCE(o.notice_ends_at, o.updated_at) DESC, o.name LIMIT ${limit}`,
+      sql`WHERE o.type = 'provider' AND ${admittedRecently.sql('o', now)} AND NOT ${sanctionedSql('o', today)}`,
+      sql`COALESCE(o.notice_ends_at, o.updated_at) DESC, o.name, o.id`,
+      { limit, offset: 0 },
     );
   }
 }

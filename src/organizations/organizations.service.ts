@@ -45,6 +45,12 @@ export interface ProviderInNotice extends PublicProvider {
   from: string;
 }
 
+/** The public notices page's two lists: a page of those in notice, the latest admitted; each with its whole count. */
+export interface PublicNotices {
+  inNotice: Page<ProviderInNotice>;
+  admitted: Page<PublicProvider>;
+}
+
 /** Organizations: registration, providers' admission and suspension, and reading them within scope. */
 @Injectable()
 export class OrganizationsService {
@@ -332,15 +338,25 @@ export class OrganizationsService {
   }
 
   /** Public: providers in public notice now, and those admitted in the last 30 days (at most `limit` of each). */
-  async publicNotices(limit: number): Promise<{ inNotice: ProviderInNotice[]; admitted: PublicProvider[] }> {
+  /**
+   * One page of the providers in public notice, every one of them reachable (a notice the public cannot read is none),
+   * and the latest `page.limit` admitted recently, with how many there are of each.
+   */
+  async publicNotices(page: { limit: number; offset: number }): Promise<PublicNotices> {
     const now = clock.iso();
     const [inNotice, admitted] = await Promise.all([
-      this.organizations.providersInNotice(now, limit),
-      this.organizations.providersAdmittedRecently(now, clock.today(), limit),
+      this.organizations.providersInNotice(now, page),
+      this.organizations.providersAdmittedRecently(now, clock.today(), page.limit),
     ]);
     return {
-      inNotice: inNotice.map((o) => ({ name: o.name, regionCode: o.regionCode, from: noticeStartedAt(o), at: o.noticeEndsAt! })),
-      admitted: admitted.map((o) => ({ name: o.name, regionCode: o.regionCode, at: admittedAt(o) })),
+      inNotice: {
+        items: inNotice.items.map((o) => ({ name: o.name, regionCode: o.regionCode, from: noticeStartedAt(o), at: o.noticeEndsAt! })),
+        total: inNotice.total,
+      },
+      admitted: {
+        items: admitted.items.map((o) => ({ name: o.name, regionCode: o.regionCode, at: admittedAt(o) })),
+        total: admitted.total,
+      },
     };
   }
 

@@ -6,16 +6,26 @@ import { PROVINCE_CODES } from '../regions/regions.data';
 import { IsOmittable } from '../common/http/validators';
 
 const blankIsAbsent = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+/**
+ * The words without the spaces around them (U+3000 too): a phone's keyboard leaves one after a word it completes, and a
+ * search for `显微 ` found nothing, as no name holds that space.
+ */
+const trimmedWords = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || undefined : value);
+
+/** A page number that is not a whole number from 1 (page=0, -1, 1.5, x: a link edited by hand) shows the first page. */
+const pageNumber = ({ value }: { value: unknown }) => (Number.isInteger(Number(value)) && Number(value) >= 1 ? Number(value) : 1);
 
 /** The catalogue page's filters as its form sends them: an empty field means any. */
 export class CatalogueQuery {
-  @Transform(blankIsAbsent) @IsOmittable() @IsString() @Length(1, 100) q?: string;
+  @Transform(trimmedWords) @IsOmittable() @IsString() @Length(1, 100) q?: string;
   @Transform(blankIsAbsent) @IsOmittable() @IsIn(PROVINCE_CODES) provinceCode?: string;
   @Transform(blankIsAbsent) @IsOmittable() @IsIn(SERVICE_CATEGORIES) category?: ServiceCategory;
-  // A page number that is not a whole number from 1 (page=0, -1, 1.5, x: a link edited by hand) shows the first page.
-  @Transform(({ value }) => (Number.isInteger(Number(value)) && Number(value) >= 1 ? Number(value) : 1))
-  @Max(10_000)
-  page = 1;
+  @Transform(pageNumber) @Max(10_000) page = 1;
+}
+
+/** The notices page's: only which page of the providers in notice. */
+export class NoticesQuery {
+  @Transform(pageNumber) @Max(10_000) page = 1;
 }
 
 /**
@@ -23,7 +33,15 @@ export class CatalogueQuery {
  * often gains some (WeChat adds `from=` and `isappinstalled=`), and a page ignores them.
  */
 export function parseCatalogueQuery(raw: Record<string, unknown>): CatalogueQuery {
-  const query = plainToInstance(CatalogueQuery, raw);
+  return parsePageQuery(CatalogueQuery, raw);
+}
+
+export function parseNoticesQuery(raw: Record<string, unknown>): NoticesQuery {
+  return parsePageQuery(NoticesQuery, raw);
+}
+
+function parsePageQuery<Q extends object>(type: new () => Q, raw: Record<string, unknown>): Q {
+  const query = plainToInstance(type, raw);
   const errors = validateSync(query, { whitelist: true });
   if (errors.length > 0) throw violationsError(errors);
   return query;

@@ -98,7 +98,13 @@ export class UnknownPathFilter implements ExceptionFilter {
   catch(exception: NotFoundException, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<HttpRequest>();
     const path = pathOf(req);
-    const api = path === '/api' || path.startsWith('/api/');
-    (api || !acceptsHtml(req) ? this.api : this.page).catch(exception, host);
+    if (path === '/api' || path.startsWith('/api/')) return this.api.catch(exception, host);
+    // One address, two answers by Accept: a cache keeping either must give it to the same kind of client only, and
+    // keeps neither (the page's no-store, the JSON's too), as a path nothing serves today may be a page tomorrow.
+    const res = host.switchToHttp().getResponse<HttpReply>();
+    res.header('Vary', 'Accept');
+    if (acceptsHtml(req)) return this.page.catch(exception, host);
+    res.header('Cache-Control', 'no-store');
+    this.api.catch(exception, host);
   }
 }

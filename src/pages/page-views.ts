@@ -1,6 +1,6 @@
 import { formatYuan, toChineseCapitalAmount } from '../documents/chinese-amount';
 import type { FacilityView } from '../facilities/facility.dto';
-import type { ProviderInNotice, PublicProvider } from '../organizations/organizations.service';
+import type { PublicNotices } from '../organizations/organizations.service';
 import { noticeLastDay } from '../organizations/organization.time-rules';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { bureauName, PROVINCE_CODES, provinceOfRegion, regionName } from '../regions/regions.data';
@@ -50,10 +50,24 @@ export interface VerifyPage extends Layout {
   statement: string;
 }
 
-export interface NoticesPage extends Layout {
+/** Where a list's page stands among its pages, and the links to its neighbours. */
+interface Pager {
+  page: number;
+  pages: number;
+  prevHref: string | null;
+  nextHref: string | null;
+  /** A page past the last one (a link kept from when there were more): where the last one is. */
+  lastHref: string | null;
+}
+
+export interface NoticesPage extends Layout, Pager {
   /** The notice's first and last days in Beijing (it ends at the midnight after the last): 公示期：2026年12月5日至2026年12月12日. */
   inNotice: { name: string; region: string; from: string; to: string; bureau: string }[];
+  /** All the providers in notice, this page's and the others'. */
+  inNoticeTotal: number;
   admitted: { name: string; region: string; admittedOn: string }[];
+  /** All those admitted in the last `recentDays`: more than `admitted` lists when there are many. */
+  admittedTotal: number;
   recentDays: number;
 }
 
@@ -69,7 +83,7 @@ export interface FacilityItem {
   suspended: boolean;
 }
 
-export interface CataloguePage extends Layout {
+export interface CataloguePage extends Layout, Pager {
   q: string;
   provinceCode: string;
   category: string;
@@ -77,12 +91,6 @@ export interface CataloguePage extends Layout {
   categories: { code: string; name: string }[];
   total: number;
   items: FacilityItem[];
-  page: number;
-  pages: number;
-  prevHref: string | null;
-  nextHref: string | null;
-  /** A page past the last one (a link kept from when there were more): where the last one is. */
-  lastHref: string | null;
 }
 
 export interface FacilityPage extends Layout {
@@ -143,12 +151,27 @@ export function verifyPage(v: VerificationView, maskedHolderName: string, now: s
   };
 }
 
-export function noticesPage(notices: { inNotice: ProviderInNotice[]; admitted: PublicProvider[] }, recentDays: number): NoticesPage {
+/** Page `page` of `total` items `pageSize` at a time; `href` links to a page of the same list. */
+function pager(page: number, total: number, pageSize: number, href: (page: number) => string): Pager {
+  const pages = Math.max(1, Math.ceil(total / pageSize));
   return {
-    title: '服务机构公示',
+    page,
+    pages,
+    prevHref: page > 1 && page <= pages ? href(page - 1) : null,
+    nextHref: page < pages ? href(page + 1) : null,
+    lastHref: page > pages && total > 0 ? href(pages) : null,
+  };
+}
+
+export function noticesPage(notices: PublicNotices, at: { page: number; pageSize: number }, recentDays: number): NoticesPage {
+  return {
+    title: at.page > 1 ? `服务机构公示（第 ${at.page} 页）` : '服务机构公示',
     current: 'notices',
     recentDays,
-    inNotice: notices.inNotice.map((p) => ({
+    ...pager(at.page, notices.inNotice.total, at.pageSize, (page) => (page > 1 ? `/notices?page=${page}` : '/notices')),
+    inNoticeTotal: notices.inNotice.total,
+    admittedTotal: notices.admitted.total,
+    inNotice: notices.inNotice.items.map((p) => ({
       name: p.name,
       region: place(p.regionCode),
       from: formatInstantDate(p.from),
@@ -157,7 +180,7 @@ export function noticesPage(notices: { inNotice: ProviderInNotice[]; admitted: P
       // objections go to the bureau that admits: the one of the provider's province
       bureau: bureauName(provinceOfRegion(p.regionCode)),
     })),
-    admitted: notices.admitted.map((p) => ({ name: p.name, region: place(p.regionCode), admittedOn: formatInstantDate(p.at) })),
+    admitted: notices.admitted.items.map((p) => ({ name: p.name, region: place(p.regionCode), admittedOn: formatInstantDate(p.at) })),
   };
 }
 
@@ -180,7 +203,6 @@ export interface CatalogueFilter {
 }
 
 export function cataloguePage(filter: CatalogueFilter, result: { items: FacilityView[]; total: number }, pageSize: number): CataloguePage {
-  const pages = Math.max(1, Math.ceil(result.total / pageSize));
   const href = (page: number) => {
     const params = new URLSearchParams();
     if (filter.q) params.set('q', filter.q);
@@ -201,11 +223,7 @@ export function cataloguePage(filter: CatalogueFilter, result: { items: Facility
     categories: SERVICE_CATEGORIES.map((code) => ({ code, name: CATEGORY_ZH[code] })),
     total: result.total,
     items: result.items.map(facilityItem),
-    page: filter.page,
-    pages,
-    prevHref: filter.page > 1 && filter.page <= pages ? href(filter.page - 1) : null,
-    nextHref: filter.page < pages ? href(filter.page + 1) : null,
-    lastHref: filter.page > pages && result.total > 0 ? href(pages) : null,
+    ...pager(filter.page, result.total, pageSize, href),
   };
 }
 

@@ -8,14 +8,14 @@ import { FacilitiesService } from '../facilities/facilities.service';
 import { RECENT_ADMISSION_DAYS } from '../organizations/organization.time-rules';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { VouchersQueries } from '../vouchers/vouchers.queries';
-import { parseCatalogueQuery } from './catalogue-query';
+import { parseCatalogueQuery, parseNoticesQuery } from './catalogue-query';
 import { PageErrorFilter } from './page-error.filter';
 import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
 import { cataloguePage, facilityPage, noticesPage, verifyPage } from './page-views';
 
 const CATALOGUE_PAGE_SIZE = 20;
-/** A notice list longer than this is a sign of something else; the page stays readable on a phone. */
-const NOTICES_SHOWN = 100;
+/** Providers in notice a page lists (the rest on the next pages), and admitted ones it lists (the latest). */
+const NOTICES_PAGE_SIZE = 100;
 /** Free slots shown on a facility's page: enough to pick from, short enough for a phone. */
 const FREE_SLOTS_SHOWN = 5;
 
@@ -60,8 +60,10 @@ export class PagesController {
 
   @Get('notices')
   @PublicPage('public, max-age=60')
-  async notices(): Promise<string> {
-    return this.pages.render('notices', noticesPage(await this.organizations.publicNotices(NOTICES_SHOWN), RECENT_ADMISSION_DAYS));
+  async notices(@Query() raw: Record<string, unknown>): Promise<string> {
+    const { page } = parseNoticesQuery(raw);
+    const notices = await this.organizations.publicNotices({ limit: NOTICES_PAGE_SIZE, offset: (page - 1) * NOTICES_PAGE_SIZE });
+    return this.pages.render('notices', noticesPage(notices, { page, pageSize: NOTICES_PAGE_SIZE }, RECENT_ADMISSION_DAYS));
   }
 
   // Typed as a plain record, so the API's global pipe leaves the query to parseCatalogueQuery.

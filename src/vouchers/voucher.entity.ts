@@ -65,7 +65,10 @@ export class Voucher {
   @DateColumn() validUntil: string;
   @StrColumn(500, { nullable: true }) statusReason: string | null;
   @InstantColumn() createdAt: string;
+  /** Any change, balances included: a claim decided after a revocation still moves them. */
   @InstantColumn() updatedAt: string;
+  /** When it was revoked or expired (VoucherRepository.close); null while open, and on one closed before the column. */
+  @InstantColumn({ nullable: true }) closedAt: string | null;
 }
 
 @Entity('serial_counter')

@@ -87,10 +87,11 @@ export class VoucherRepository {
     return rows.map((r) => r.id);
   }
 
-  /** active | exhausted → expired | revoked, once. */
+  /** active | exhausted → expired | revoked, once, and when. */
   async close(id: string, status: Extract<VoucherStatus, 'expired' | 'revoked'>, reason: string | null): Promise<boolean> {
+    const now = clock.iso();
     return this.changed(
-      sql`UPDATE voucher SET status = ${status}, status_reason = ${reason}, updated_at = ${clock.iso()}
+      sql`UPDATE voucher SET status = ${status}, status_reason = ${reason}, updated_at = ${now}, closed_at = ${now}
           WHERE id = ${id} AND status IN ('active', 'exhausted')`,
     );
   }

@@ -22,6 +22,9 @@ import { effectiveVoucherStatus } from './voucher.time-rules';
 /** Verification codes are 128 random bits in base64url (VoucherIssuer); anything else is no code of ours. */
 const VERIFICATION_CODE = /^[A-Za-z0-9_-]{16,64}$/;
 
+/** When a revoked voucher was revoked: not its `updatedAt`, which a claim decided since moves. */
+const revokedAt = (voucher: Voucher): string => voucher.closedAt ?? voucher.updatedAt;
+
 /** Reading vouchers and applications within the caller's scope, public verification, and certificates. */
 @Injectable()
 export class VouchersQueries {
@@ -116,7 +119,7 @@ export class VouchersQueries {
       status,
       faceValueFen: voucher.faceValueFen,
       validUntil: voucher.validUntil,
-      ...(voucher.status === 'revoked' ? { revokedAt: voucher.updatedAt } : {}),
+      ...(voucher.status === 'revoked' ? { revokedAt: revokedAt(voucher) } : {}),
     };
   }
 
@@ -137,7 +140,7 @@ export class VouchersQueries {
       policyRegionCode: policy.regionCode,
       verifyUrl: `${this.config.publicBaseUrl}/verify/${voucher.verificationCode}`,
       issuedAt: voucher.createdAt,
-      ...(voucher.status === 'revoked' ? { revoked: { at: voucher.updatedAt, reason: voucher.statusReason } } : {}),
+      ...(voucher.status === 'revoked' ? { revoked: { at: revokedAt(voucher), reason: voucher.statusReason } } : {}),
     });
     return { serial: voucher.serial, pdf };
   }

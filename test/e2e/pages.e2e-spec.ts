@@ -3,7 +3,7 @@ import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
 import { formatDate } from '../../src/documents/drawing';
 import { appConfig, AppConfig } from '../../src/config/configuration';
 import { formatClosure } from '../../src/pages/labels';
-import { bureauFor, issueVoucher, openRegion } from '../support/fixtures';
+import { bureauFor, issueVoucher, openRegion, submittedClaim } from '../support/fixtures';
 import { OpenApiDoc } from '../support/openapi';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
@@ -269,6 +269,18 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(zj.text).toContain('<option value="testing" selected>检验检测</option>');
     });
 
+    // A phone's keyboard leaves a space after a word it completes, a Chinese one in full-width mode an ideographic space
+    // (U+3000), and a word copied from a chat often comes with one.
+    it.each([
+      ['a trailing space', '电镜 '],
+      ['a leading space', ' 电镜'],
+      ['ideographic spaces', '\u3000电镜\u3000'],
+    ])('finds the same with %s around the words, and shows them without it', async (_, q) => {
+      const res = await t.http.get(`/facilities?q=${encodeURIComponent(q)}`).expect(200);
+      expect(text(res.text)).toContain('共1项服务');
+      expect(res.text).toContain('name="q" value="电镜"');
+    });
+
     it('labels the search fields where one sees them, not only for screen readers', async () => {
       const res = await t.http.get('/facilities').expect(200);
       for (const [id, label] of [
@@ -341,6 +353,24 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       ])
         expect(page).toContain(part);
       expect(res.text).toContain('张老师 021-6543 2100 &lt;tem@lab.example.cn&gt;'); // what the lab wrote, escaped
+    });
+
+    // A description is free text over lines (the API keeps its line breaks; a contact is one line): HTML joins them into
+    // one run of text unless the element keeps them.
+    it('shows a description over the lines its provider wrote', async () => {
+      const description = '样品要求：粉末 50 mg 以上\n检测周期：5 个工作日\n报告：中英文各一份';
+      const id = (
+        await t.http
+          .post('/api/facilities')
+          .set(auth(sh.token))
+          .send({ name: '能谱元素分析 (EDS)', category: 'testing', unit: 'sample', unitPriceFen: 30_000, description })
+          .expect(201)
+      ).body.id;
+      const res = await t.http.get(`/facilities/${id}`).expect(200);
+      const cell = /<dd class="([^"]+)">样品要求[^<]*<\/dd>/.exec(res.text);
+      expect(cell?.[0]).toContain(description);
+      const style = /<style>([\s\S]*)<\/style>/.exec(res.text)![1];
+      expect(style).toMatch(new RegExp(`\\.${cell![1]} \\{[^}]*white-space: pre-line`));
     });
 
     it('shows 暂无评价 and no opening hours for a facility without ratings or calendar, and says it is ordered without booking', async () => {
@@ -463,6 +493,42 @@ describe('public pages: verification, notices, the facility catalogue', () => {
     });
   });
 
+  // Last: it moves the clock days ahead.
+  describe('a revoked voucher whose claim is decided later', () => {
+    it('keeps the day it was revoked, on the page, in the JSON verification and on the certificate', async () => {
+      const lab = await t.registerProvider('310000');
+      const revokedVoucher = await issueVoucher(t, holder.token, 200_000);
+      const claimId = await submittedClaim(t, lab.token, holder.token, revokedVoucher.id, {
+        name: '扫描电镜 机时',
+        unitPriceFen: 40_000,
+        hours: 2,
+      });
+      const bureau = await t.as(bureauFor('340100'));
+      await t.http.post(`/api/vouchers/${revokedVoucher.id}/revoke`).set(bureau).send({ reason: '虚报材料' }).expect(200);
+      const revokedOn = beijingDate(clock.iso());
+      clock.travel(3 * DAY_MS);
+      // the claim is cut: what it does not pay leaves the revoked voucher's spent balance for the budget
+      await t.http.post(`/api/claims/${claimId}/approve`).set(bureau).send({ approvedFen: 30_000, reason: '核减' }).expect(200);
+      const page = text((await t.http.get(`/verify/${revokedVoucher.verificationCode}`).expect(200)).text);
+      expect(page).toContain(`撤销日期${formatDate(revokedOn)}`);
+      expect(page).toContain(`已于${formatDate(revokedOn)}撤销`);
+      const api = (await t.http.get(`/api/vouchers/verify/${revokedVoucher.verificationCode}`).expect(200)).body;
+      expect(beijingDate(api.revokedAt)).toBe(revokedOn);
+      const certificate = await t.http
+        .get(`/api/vouchers/${revokedVoucher.id}/certificate`)
+        .set(auth(holder.token))
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      // the void stamp's English line gives the ISO day
+      expect((await pdfParse(certificate.body as Buffer)).text).toContain(revokedOn);
+    });
+  });
+
   describe('paths no page serves', () => {
     const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
@@ -493,6 +559,15 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect([200, 404]).toContain(res.status);
     });
 
+    // One address, two answers chosen by Accept: a cache that keeps one must know to give it only to the same kind of client.
+    it('says that its answer outside /api depends on Accept, so no cache hands the JSON to a browser', async () => {
+      for (const accept of [BROWSER_ACCEPT, 'application/json']) {
+        const res = await t.http.get('/notice').set('Accept', accept).expect(404);
+        expect(res.headers.vary).toMatch(/\bAccept\b/i);
+        expect(res.headers['cache-control']).toBe('no-store');
+      }
+    });
+
     it('tells someone at /verify without a code how to verify', async () => {
       for (const path of ['/verify', '/verify/']) {
         expect(text((await t.http.get(path).set('Accept', BROWSER_ACCEPT).expect(404)).text)).toContain('请扫描证书上的二维码');
@@ -507,5 +582,36 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(json.headers['content-type']).toMatch(/^application\/json/);
       expect(json.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
     });
+  });
+});
+
+// A bureau admits its year's labs in batches: a notice page cut at its first 100 hid the rest from the public.
+describe('the notices page with more providers in notice than one page shows', () => {
+  let t: TestApp;
+  const names: string[] = [];
+
+  beforeAll(async () => {
+    t = await TestApp.start({ REGISTRATIONS_PER_IP_PER_HOUR: '1000' });
+    const bureau = await t.as(bureauFor('320500'));
+    for (let batch = 0; batch < 7; batch++) {
+      await Promise.all(
+        Array.from({ length: 15 }, async (_, i) => {
+          const name = `苏州第${String(batch * 15 + i + 1).padStart(3, '0')}检测中心`;
+          const p = await t.registerProvider('320500', { name }, false);
+          await t.http.post(`/api/providers/${p.organizationId}/admit`).set(bureau).send({ noticeDays: 7 }).expect(200);
+          names.push(name);
+        }),
+      );
+    }
+  });
+  afterAll(() => t.close());
+
+  it('says how many are in notice and pages through all of them', async () => {
+    const first = text((await t.http.get('/notices').expect(200)).text);
+    expect(first).toContain('共105家');
+    const second = text((await t.http.get('/notices?page=2').expect(200)).text);
+    for (const name of names) expect(first.includes(name) || second.includes(name)).toBe(true);
+    expect(first).toContain('第1/2页');
+    expect(second).toContain('第2/2页');
   });
 });

@@ -163,12 +163,33 @@ describe('the notices page', () => {
   it('names the bureau of the provider’s province for objections, and the notice’s first and last days in Beijing', () => {
     const provider = { name: '苏州纳米所测试分析平台', regionCode: '320500' };
     const page = noticesPage(
-      { inNotice: [{ ...provider, from: '2026-07-12T16:30:00.000Z', at: '2026-07-19T16:30:00.000Z' }], admitted: [] },
+      {
+        inNotice: { items: [{ ...provider, from: '2026-07-12T16:30:00.000Z', at: '2026-07-19T16:30:00.000Z' }], total: 1 },
+        admitted: { items: [], total: 0 },
+      },
+      { page: 1, pageSize: 100 },
       30,
     );
     expect(page.inNotice).toEqual([
       { name: '苏州纳米所测试分析平台', region: '江苏省 苏州市', from: '2026年7月13日', to: '2026年7月20日', bureau: '江苏省科学技术厅' },
     ]);
+  });
+
+  it('pages through the providers in notice, and links past the last page to it', () => {
+    const lists = (inNotice: number) => ({ inNotice: { items: [], total: inNotice }, admitted: { items: [], total: 0 } });
+    expect(noticesPage(lists(250), { page: 2, pageSize: 100 }, 30)).toMatchObject({
+      title: '服务机构公示（第 2 页）',
+      pages: 3,
+      prevHref: '/notices',
+      nextHref: '/notices?page=3',
+      lastHref: null,
+    });
+    expect(noticesPage(lists(100), { page: 1, pageSize: 100 }, 30)).toMatchObject({ pages: 1, prevHref: null, nextHref: null });
+    expect(noticesPage(lists(150), { page: 5, pageSize: 100 }, 30)).toMatchObject({
+      prevHref: null,
+      nextHref: null,
+      lastHref: '/notices?page=2',
+    });
   });
 });
 

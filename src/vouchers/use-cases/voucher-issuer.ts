@@ -69,6 +69,7 @@ export class VoucherIssuer {
       statusReason: null,
       createdAt: now,
       updatedAt: now,
+      closedAt: null,
     };
     await this.vouchers.insert(voucher);
     await this.ledger.fundVoucher(voucher, amountFen);
