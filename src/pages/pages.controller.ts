@@ -31,6 +31,13 @@ const PublicPage = (cacheControl: 'no-cache' | 'public, max-age=60') =>
     Header('Content-Security-Policy', PAGE_CSP),
   );
 
+/**
+ * A link pasted into a message often takes the sentence's stop or bracket with it ("…/verify/CODE。"); a code is
+ * base64url, which never ends in one, so the page reads the code without it. (The JSON verification stays exact.)
+ */
+export const withoutTrailingPunctuation = (code: string): string =>
+  code.replace(/[\s.,;:!?'"()<>[\]{}。，、；：！？“”‘’（）【】《》「」『』]+$/u, '');
+
 /** Server-rendered pages in Chinese, for people with a phone: outside /api and out of the OpenAPI document. */
 @ApiExcludeController()
 @Controller()
@@ -54,7 +61,7 @@ export class PagesController {
   @Get('verify/:verificationCode')
   @PublicPage('no-cache')
   async verify(@Param('verificationCode') code: string): Promise<string> {
-    const { verification, maskedHolderName } = await this.vouchers.verifyWithHolder(code);
+    const { verification, maskedHolderName } = await this.vouchers.verifyWithHolder(withoutTrailingPunctuation(code));
     return this.pages.render('verify', verifyPage(verification, maskedHolderName, clock.iso()));
   }
 

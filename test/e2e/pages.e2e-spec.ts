@@ -60,6 +60,14 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       for (const path of ['/facilities/', '/notices/']) await t.http.get(path).expect(200);
     });
 
+    it.each([['。'], ['.'], ['）'], ['，'], [')'], ['!']])(
+      'is the same page with a %s after the code (a link pasted with the sentence’s stop)',
+      async (stop) => {
+        const res = await t.http.get(`/verify/${voucher.verificationCode}${encodeURIComponent(stop)}`).expect(200);
+        expect(text(res.text)).toContain(voucher.serial);
+      },
+    );
+
     it('names the bureau that issued the voucher, and calls the check 核验 (验证 reads as a CAPTCHA)', async () => {
       const res = await t.http.get(`/verify/${voucher.verificationCode}`).expect(200);
       const page = text(res.text);
