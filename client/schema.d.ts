@@ -71,7 +71,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Filter by action, entity and time; each entry carries its hash and its place in the chain once sealed.
+         *     Filter by entity, action, actor (`actorId`) and Beijing days (`from`, `to`, both included); each entry carries its hash and its place in the chain once sealed.
          */
         get: operations["AuditController_list"];
         put?: never;
@@ -4253,6 +4253,14 @@ export interface operations {
                 offset?: number;
                 entityType?: string;
                 entityId?: string;
+                /** @description one action only */
+                action?: string;
+                /** @description entries of one user (their id), as actor */
+                actorId?: string;
+                /** @description entries written on or after this day (Asia/Shanghai) */
+                from?: string;
+                /** @description entries written on or before this day (Asia/Shanghai) */
+                to?: string;
             };
             header?: never;
             path?: never;

@@ -10,6 +10,8 @@ import { AuditQuery, ChainVerification } from './audit.dto';
 import { AuditSealer } from './audit-sealer';
 import { AuditSigner } from './audit-signer';
 import { counted } from '../common/i18n/plural';
+import { beijingDayStart, isoPlusDays } from '../common/clock';
+import { catalogued } from '../common/errors/domain-error';
 
 // Small enough that a page dies young (5,000 rows were promoted and cost major collections), large enough to amortise the round trip.
 const VERIFY_PAGE = 1_000;
@@ -25,10 +27,20 @@ export class AuditLog {
     private readonly signer: AuditSigner,
   ) {}
 
-  /** Platform: everything; a bureau: its region and the cities below; an organization: entries about itself. */
+  /**
+   * Platform: everything; a bureau: its region and the cities below; an organization: entries about itself. `from` and
+   * `to` are days in Beijing, both included.
+   */
   async list(actor: Actor, q: AuditQuery): Promise<Page<AuditEntry>> {
+    // a range the wrong way round is a mistake to name, as the bookings and clearing name it, not an empty list
+    if (q.from && q.to && q.from > q.to) throw catalogued('VALIDATION_FAILED', 'validation.fromAfterTo', { from: q.from, to: q.to });
     await this.sealer.sealAll();
-    return this.audit.list(listScope(actor), q);
+    const { from, to, ...filter } = q;
+    return this.audit.list(listScope(actor), {
+      ...filter,
+      from: from && beijingDayStart(from),
+      until: to && isoPlusDays(beijingDayStart(to), 1),
+    });
   }
 
   /**

@@ -27,7 +27,8 @@ export class AuditController {
     who: 'Any signed-in user: an organization reads the entries about itself, a bureau those of its region and the cities below it, the platform all.',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: 'Filter by action, entity and time; each entry carries its hash and its place in the chain once sealed.',
+    details:
+      'Filter by entity, action, actor (`actorId`) and Beijing days (`from`, `to`, both included); each entry carries its hash and its place in the chain once sealed.',
   })
   @Authenticated()
   @ApiOkResponse({ type: AuditPage, description: 'newest first, within the caller’s scope' })

@@ -3,11 +3,25 @@ import { IsIn, IsString, Length } from 'class-validator';
 import { HASH_ALGS } from './audit-entry.entity';
 import { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
 import { PageQuery } from '../common/http/paging';
-import { IsOmittable } from '../common/http/validators';
+import { IsCalendarDate, IsOmittable } from '../common/http/validators';
 
 export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'sanction' }) @IsOmittable() @IsString() @Length(1, 32) entityType?: string;
   @ApiPropertyOptional() @IsOmittable() @IsString() @Length(1, 36) entityId?: string;
+  @ApiPropertyOptional({ example: 'auth.login', description: 'one action only' }) @IsOmittable() @IsString() @Length(1, 48) action?: string;
+  @ApiPropertyOptional({ description: 'entries of one user (their id), as actor' })
+  @IsOmittable()
+  @IsString()
+  @Length(1, 36)
+  actorId?: string;
+  @ApiPropertyOptional({ example: '2026-12-01', description: 'entries written on or after this day (Asia/Shanghai)' })
+  @IsOmittable()
+  @IsCalendarDate()
+  from?: string;
+  @ApiPropertyOptional({ example: '2026-12-31', description: 'entries written on or before this day (Asia/Shanghai)' })
+  @IsOmittable()
+  @IsCalendarDate()
+  to?: string;
 }
 
 /** The stored summary is JSON text; an edited row may hold anything, and reading it must not fail. */
