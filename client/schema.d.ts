@@ -2597,7 +2597,7 @@ export interface components {
              */
             firstBrokenId?: string;
             /**
-             * @description why the chain is not valid
+             * @description why the chain is not valid, naming the entry or checkpoint where it breaks, in the caller’s language (Accept-Language)
              * @example checkpoint 2000 signed the sha256 hash 9f…, but entry 2000 has the sha256 hash 4c…
              */
             reason?: string;

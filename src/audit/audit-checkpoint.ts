@@ -1,5 +1,6 @@
 import { createHash, KeyObject, sign, verify } from 'node:crypto';
 import type { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
+import { AuditProblem, problem } from './audit-problems';
 
 /** The chain head is signed at least every this many entries … */
 export const CHECKPOINT_EVERY_ENTRIES = 1_000;
@@ -54,12 +55,17 @@ export function checkpointProblem(
   cp: AuditCheckpoint,
   entry: Pick<AuditEntry, 'seq' | 'hash' | 'hashAlg'>,
   key: { keyId: string; publicKey: KeyObject },
-): string | undefined {
+): AuditProblem | undefined {
   if (cp.hash !== entry.hash || cp.hashAlg !== entry.hashAlg) {
-    return `checkpoint ${cp.seq} signed the ${cp.hashAlg} hash ${cp.hash}, but entry ${entry.seq} has the ${entry.hashAlg} hash ${entry.hash}`;
+    return problem('checkpointHashDiffers', {
+      seq: cp.seq,
+      signedAlg: cp.hashAlg,
+      signedHash: cp.hash,
+      entryAlg: entry.hashAlg,
+      entryHash: entry.hash,
+    });
   }
-  if (cp.keyId !== key.keyId) return `checkpoint ${cp.seq} is signed by an unknown key ${cp.keyId} (the audit key is ${key.keyId})`;
-  if (!checkpointSignatureValid(key.publicKey, cp))
-    return `the signature of checkpoint ${cp.seq} does not verify under the audit key ${key.keyId}`;
+  if (cp.keyId !== key.keyId) return problem('unknownKey', { seq: cp.seq, keyId: cp.keyId, auditKeyId: key.keyId });
+  if (!checkpointSignatureValid(key.publicKey, cp)) return problem('signatureInvalid', { seq: cp.seq, keyId: key.keyId });
   return undefined;
 }

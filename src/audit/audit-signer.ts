@@ -4,6 +4,7 @@ import { clock } from '../common/clock';
 import { auditConfig, AuditConfig } from '../config/configuration';
 import { checkpointProblem, keyIdOf, signCheckpoint } from './audit-checkpoint';
 import type { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
+import type { AuditProblem } from './audit-problems';
 
 /** Holds the audit signing key (AUDIT_SIGNING_KEY): signs checkpoints of the chain and checks them. */
 @Injectable()
@@ -25,7 +26,7 @@ export class AuditSigner {
   }
 
   /** What is wrong with a checkpoint of the entry, if anything: another hash, another key, a signature that does not verify. */
-  problem(cp: AuditCheckpoint, entry: Pick<AuditEntry, 'seq' | 'hash' | 'hashAlg'>): string | undefined {
+  problem(cp: AuditCheckpoint, entry: Pick<AuditEntry, 'seq' | 'hash' | 'hashAlg'>): AuditProblem | undefined {
     return checkpointProblem(cp, entry, { keyId: this.keyId, publicKey: this.publicKey });
   }
 }

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { PageQuery } from '../common/http/paging';
+import { CallerLanguage, Language } from '../common/i18n/messages';
 import { AuditLog } from './audit-log';
 import {
   AuditEntryView,
@@ -48,8 +49,8 @@ export class AuditController {
   })
   @Authenticated('platform')
   @ApiOkResponse({ type: ChainVerification })
-  verify(@Query() q: VerifyQuery): Promise<ChainVerification> {
-    return q.from === 'checkpoint' ? this.auditLog.verifyFromCheckpoint() : this.auditLog.verify();
+  verify(@Query() q: VerifyQuery, @CallerLanguage() lng: Language): Promise<ChainVerification> {
+    return q.from === 'checkpoint' ? this.auditLog.verifyFromCheckpoint(lng) : this.auditLog.verify(lng);
   }
 
   @Get('checkpoints')

@@ -106,7 +106,7 @@ export class ChainVerification {
   })
   firstBrokenId?: string;
   @ApiPropertyOptional({
-    description: 'why the chain is not valid',
+    description: 'why the chain is not valid, naming the entry or checkpoint where it breaks, in the caller’s language (Accept-Language)',
     example: 'checkpoint 2000 signed the sha256 hash 9f…, but entry 2000 has the sha256 hash 4c…',
   })
   reason?: string;

@@ -89,6 +89,11 @@ export class AuditRepository {
     return (await this.db.select(AuditHead, 'h', sql`WHERE h.id = 1`))[0];
   }
 
+  /** The highest seq in the chain's table, 0 when it is empty: the head's, unless entries were written past it. */
+  async lastSeq(): Promise<number> {
+    return Number((await this.db.row<{ last: number | string | null }>(sql`SELECT MAX(seq) AS last FROM audit_entry`))?.last ?? 0);
+  }
+
   async entryAt(seq: number): Promise<AuditEntry | undefined> {
     return (await this.db.select(AuditEntry, 'a', sql`WHERE a.seq = ${seq}`))[0];
   }
