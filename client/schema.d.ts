@@ -2626,8 +2626,11 @@ export interface components {
             items: components["schemas"]["CheckpointView"][];
             total: number;
         };
-        AuditPublicKey: {
-            /** @example 3f1c0a9b7d2e4f60 */
+        AuditKeyView: {
+            /**
+             * @description first 16 hex characters of SHA-256 over the key’s SPKI DER
+             * @example 3f1c0a9b7d2e4f60
+             */
             keyId: string;
             /**
              * @description the Ed25519 public key, SPKI PEM
@@ -2636,6 +2639,22 @@ export interface components {
              *     -----END PUBLIC KEY-----
              */
             publicKeyPem: string;
+        };
+        AuditPublicKey: {
+            /**
+             * @description first 16 hex characters of SHA-256 over the key’s SPKI DER
+             * @example 3f1c0a9b7d2e4f60
+             */
+            keyId: string;
+            /**
+             * @description the Ed25519 public key, SPKI PEM
+             * @example -----BEGIN PUBLIC KEY-----
+             *     …
+             *     -----END PUBLIC KEY-----
+             */
+            publicKeyPem: string;
+            /** @description after a rotation of the signing key: the keys it replaced (AUDIT_PREVIOUS_PUBLIC_KEYS), oldest first, which verify the checkpoints signed before it (each checkpoint names its `keyId`) */
+            previousKeys?: components["schemas"]["AuditKeyView"][];
         };
         LedgerCheckView: {
             balanced: boolean;

@@ -50,11 +50,20 @@ export function seqsToSign(last: CheckpointMark | undefined, chained: number[], 
   return seqs;
 }
 
-/** What is wrong with a checkpoint, given the entry at its seq and the key that signs checkpoints; nothing when it holds. */
+/** A key that verifies checkpoints: the signing key's public half, or one of a key it replaced. */
+export interface VerifyingKey {
+  keyId: string;
+  publicKey: KeyObject;
+}
+
+/**
+ * What is wrong with a checkpoint, given the entry at its seq and the keys that verify checkpoints (the audit key last);
+ * nothing when it holds.
+ */
 export function checkpointProblem(
   cp: AuditCheckpoint,
   entry: Pick<AuditEntry, 'seq' | 'hash' | 'hashAlg'>,
-  key: { keyId: string; publicKey: KeyObject },
+  keys: VerifyingKey[],
 ): AuditProblem | undefined {
   if (cp.hash !== entry.hash || cp.hashAlg !== entry.hashAlg) {
     return problem('checkpointHashDiffers', {
@@ -65,7 +74,8 @@ export function checkpointProblem(
       entryHash: entry.hash,
     });
   }
-  if (cp.keyId !== key.keyId) return problem('unknownKey', { seq: cp.seq, keyId: cp.keyId, auditKeyId: key.keyId });
+  const key = keys.find((k) => k.keyId === cp.keyId);
+  if (!key) return problem('unknownKey', { seq: cp.seq, keyId: cp.keyId, auditKeyId: keys.at(-1)!.keyId });
   if (!checkpointSignatureValid(key.publicKey, cp)) return problem('signatureInvalid', { seq: cp.seq, keyId: key.keyId });
   return undefined;
 }

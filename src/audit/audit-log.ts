@@ -65,6 +65,7 @@ export class AuditLog {
     const head = await this.audit.head();
     let position: ChainPosition = { seq: 0, hash: GENESIS_HASH };
     let signed = 0; // the last checkpoint that held: the key vouches for every entry up to it
+    let previous: AuditCheckpoint | undefined;
     const untrusted = (p: AuditProblem): ChainVerification => ({
       valid: false,
       entries: signed,
@@ -74,9 +75,10 @@ export class AuditLog {
     for await (const page of this.links(position.seq, head.seq)) {
       const { reached, broken } = followChain(position, page);
       for (const cp of await this.audit.checkpointsBetween(position.seq, reached.seq)) {
-        const p = this.signer.problem(cp, page[cp.seq - position.seq - 1]);
+        const p = this.signer.problem(cp, page[cp.seq - position.seq - 1], previous);
         if (p) return untrusted(p);
         signed = cp.seq;
+        previous = cp;
       }
       if (broken !== undefined) return brokenAt(lng, reached, page[reached.seq - position.seq]);
       position = reached;
@@ -116,7 +118,7 @@ export class AuditLog {
     if (cp.seq > head.seq) return untrusted(problem('checkpointPastHead', { seq: cp.seq, head: head.seq }));
     const entry = await this.audit.linkAt(cp.seq);
     if (!entry) return untrusted(problem('checkpointEntryMissing', { seq: cp.seq }));
-    const p = this.signer.problem(cp, entry);
+    const p = this.signer.problem(cp, entry, await this.audit.lastCheckpointSignedBy(this.signer.keysAfter(cp.keyId)));
     if (p) return untrusted(p);
     signed = cp.seq;
     // From the link before the checkpoint's entry, so that entry's own fields are recomputed too.
@@ -169,9 +171,10 @@ export class AuditLog {
     return this.audit.checkpoints(q);
   }
 
-  /** The key that verifies the checkpoints. */
-  publicKey(): { keyId: string; publicKeyPem: string } {
-    return { keyId: this.signer.keyId, publicKeyPem: this.signer.publicKeyPem };
+  /** The key that verifies the checkpoints, and the earlier keys when it replaced some. */
+  publicKey(): { keyId: string; publicKeyPem: string; previousKeys?: { keyId: string; publicKeyPem: string }[] } {
+    const previous = this.signer.previousKeys.map(({ keyId, publicKeyPem }) => ({ keyId, publicKeyPem }));
+    return { keyId: this.signer.keyId, publicKeyPem: this.signer.publicKeyPem, ...(previous.length > 0 ? { previousKeys: previous } : {}) };
   }
 }
 

@@ -13,6 +13,7 @@ export interface AuditProblem {
     | 'checkpointEntryMissing'
     | 'checkpointHashDiffers'
     | 'unknownKey'
+    | 'retiredKey'
     | 'signatureInvalid'
     | 'unsigned';
   params: Record<string, string | number>;

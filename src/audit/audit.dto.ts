@@ -137,8 +137,17 @@ export class CheckpointPage {
   @ApiProperty() total: number;
 }
 
-export class AuditPublicKey {
-  @ApiProperty({ example: '3f1c0a9b7d2e4f60' }) keyId: string;
+export class AuditKeyView {
+  @ApiProperty({ example: '3f1c0a9b7d2e4f60', description: 'first 16 hex characters of SHA-256 over the key’s SPKI DER' }) keyId: string;
   @ApiProperty({ description: 'the Ed25519 public key, SPKI PEM', example: '-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n' })
   publicKeyPem: string;
+}
+
+export class AuditPublicKey extends AuditKeyView {
+  @ApiPropertyOptional({
+    type: [AuditKeyView],
+    description:
+      'after a rotation of the signing key: the keys it replaced (AUDIT_PREVIOUS_PUBLIC_KEYS), oldest first, which verify the checkpoints signed before it (each checkpoint names its `keyId`)',
+  })
+  previousKeys?: AuditKeyView[];
 }

@@ -115,6 +115,12 @@ export class AuditRepository {
     return (await this.db.select(AuditCheckpoint, 'c', sql`ORDER BY c.seq DESC LIMIT 1`))[0];
   }
 
+  /** The newest checkpoint signed by one of the keys, if any. */
+  async lastCheckpointSignedBy(keyIds: string[]): Promise<AuditCheckpoint | undefined> {
+    if (keyIds.length === 0) return undefined;
+    return (await this.db.select(AuditCheckpoint, 'c', sql`WHERE c.key_id IN (${join(keyIds)}) ORDER BY c.seq DESC LIMIT 1`))[0];
+  }
+
   /** Checkpoints of seqs in (`after`, `upTo`], in order. */
   checkpointsBetween(after: number, upTo: number): Promise<AuditCheckpoint[]> {
     return this.db.select(AuditCheckpoint, 'c', sql`WHERE c.seq > ${after} AND c.seq <= ${upTo} ORDER BY c.seq`);
