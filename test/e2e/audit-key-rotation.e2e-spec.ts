@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { createPublicKey, generateKeyPairSync, KeyObject, sign, verify as verifySignature } from 'node:crypto';
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock } from '../../src/common/clock';
@@ -134,6 +135,25 @@ describe('rotating the audit signing key', () => {
       /public key 1 of AUDIT_PREVIOUS_PUBLIC_KEYS is an rsa key/,
     );
     await t.restart({ AUDIT_SIGNING_KEY: second.pem, AUDIT_PREVIOUS_PUBLIC_KEYS: first.publicPem });
+    expect((await verify()).valid).toBe(true);
+  });
+
+  it('says at start-up when the newest checkpoint is signed by a key the node does not know (nodes with different keys)', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const newestKeyId = (await checkpoints()).at(-1)!.keyId;
+      await t.restart({ AUDIT_SIGNING_KEY: newKey().pem, AUDIT_PREVIOUS_PUBLIC_KEYS: '' });
+      expect(errors.mock.calls.map(([message]) => String(message))).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^the newest audit checkpoint \\(\\d+\\) is signed by the key ${newestKeyId}, which this node does not know`),
+        ),
+      );
+      errors.mockClear();
+      await t.restart({ AUDIT_SIGNING_KEY: second.pem, AUDIT_PREVIOUS_PUBLIC_KEYS: first.publicPem });
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
     expect((await verify()).valid).toBe(true);
   });
 });
