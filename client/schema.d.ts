@@ -71,7 +71,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Filter by action, entity and time; each entry carries its hash and its place in the chain once sealed.
+         *     Filter by entity, action, actor (`actorId`) and Beijing days (`from`, `to`, both included); each entry carries its hash and its place in the chain once sealed.
          */
         get: operations["AuditController_list"];
         put?: never;
@@ -2623,7 +2623,7 @@ export interface components {
              */
             firstBrokenId?: string;
             /**
-             * @description why the chain is not valid
+             * @description why the chain is not valid, naming the entry or checkpoint where it breaks, in the caller’s language (Accept-Language)
              * @example checkpoint 2000 signed the sha256 hash 9f…, but entry 2000 has the sha256 hash 4c…
              */
             reason?: string;
@@ -2652,8 +2652,11 @@ export interface components {
             items: components["schemas"]["CheckpointView"][];
             total: number;
         };
-        AuditPublicKey: {
-            /** @example 3f1c0a9b7d2e4f60 */
+        AuditKeyView: {
+            /**
+             * @description first 16 hex characters of SHA-256 over the key’s SPKI DER
+             * @example 3f1c0a9b7d2e4f60
+             */
             keyId: string;
             /**
              * @description the Ed25519 public key, SPKI PEM
@@ -2662,6 +2665,22 @@ export interface components {
              *     -----END PUBLIC KEY-----
              */
             publicKeyPem: string;
+        };
+        AuditPublicKey: {
+            /**
+             * @description first 16 hex characters of SHA-256 over the key’s SPKI DER
+             * @example 3f1c0a9b7d2e4f60
+             */
+            keyId: string;
+            /**
+             * @description the Ed25519 public key, SPKI PEM
+             * @example -----BEGIN PUBLIC KEY-----
+             *     …
+             *     -----END PUBLIC KEY-----
+             */
+            publicKeyPem: string;
+            /** @description after a rotation of the signing key: the keys it replaced (AUDIT_PREVIOUS_PUBLIC_KEYS), oldest first, which verify the checkpoints signed before it (each checkpoint names its `keyId`) */
+            previousKeys?: components["schemas"]["AuditKeyView"][];
         };
         LedgerCheckView: {
             balanced: boolean;
@@ -4286,6 +4305,14 @@ export interface operations {
                 offset?: number;
                 entityType?: string;
                 entityId?: string;
+                /** @description one action only */
+                action?: string;
+                /** @description entries of one user (their id), as actor */
+                actorId?: string;
+                /** @description entries written on or after this day (Asia/Shanghai) */
+                from?: string;
+                /** @description entries written on or before this day (Asia/Shanghai) */
+                to?: string;
             };
             header?: never;
             path?: never;

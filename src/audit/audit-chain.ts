@@ -1,5 +1,6 @@
 import { hash as digest } from 'node:crypto';
 import { AuditEntry, AuditPending, HASH_ALGS, HashAlg } from './audit-entry.entity';
+import { AuditProblem, problem } from './audit-problems';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -70,4 +71,11 @@ export function followChain(from: ChainPosition, entries: ChainLink[]): { reache
     hash = e.hash;
   }
   return { reached: { seq, hash } };
+}
+
+/** Why `entry`, the first that breaks the chain, does not follow `reached`: missing entries before it, another previous hash, or fields that do not hash to its hash. */
+export function breakAt(reached: ChainPosition, entry: ChainLink): AuditProblem {
+  if (entry.seq !== reached.seq + 1) return problem('entryMissing', { missing: reached.seq + 1, seq: reached.seq, next: entry.seq });
+  if (entry.prevHash !== reached.hash) return problem('entryUnlinked', { seq: entry.seq, previous: reached.seq });
+  return problem('entryEdited', { seq: entry.seq });
 }

@@ -1,5 +1,6 @@
 import { createHash, KeyObject, sign, verify } from 'node:crypto';
 import type { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
+import { AuditProblem, problem } from './audit-problems';
 
 /** The chain head is signed at least every this many entries … */
 export const CHECKPOINT_EVERY_ENTRIES = 1_000;
@@ -49,17 +50,32 @@ export function seqsToSign(last: CheckpointMark | undefined, chained: number[], 
   return seqs;
 }
 
-/** What is wrong with a checkpoint, given the entry at its seq and the key that signs checkpoints; nothing when it holds. */
+/** A key that verifies checkpoints: the signing key's public half, or one of a key it replaced. */
+export interface VerifyingKey {
+  keyId: string;
+  publicKey: KeyObject;
+}
+
+/**
+ * What is wrong with a checkpoint, given the entry at its seq and the keys that verify checkpoints (the audit key last);
+ * nothing when it holds.
+ */
 export function checkpointProblem(
   cp: AuditCheckpoint,
   entry: Pick<AuditEntry, 'seq' | 'hash' | 'hashAlg'>,
-  key: { keyId: string; publicKey: KeyObject },
-): string | undefined {
+  keys: VerifyingKey[],
+): AuditProblem | undefined {
   if (cp.hash !== entry.hash || cp.hashAlg !== entry.hashAlg) {
-    return `checkpoint ${cp.seq} signed the ${cp.hashAlg} hash ${cp.hash}, but entry ${entry.seq} has the ${entry.hashAlg} hash ${entry.hash}`;
+    return problem('checkpointHashDiffers', {
+      seq: cp.seq,
+      signedAlg: cp.hashAlg,
+      signedHash: cp.hash,
+      entryAlg: entry.hashAlg,
+      entryHash: entry.hash,
+    });
   }
-  if (cp.keyId !== key.keyId) return `checkpoint ${cp.seq} is signed by an unknown key ${cp.keyId} (the audit key is ${key.keyId})`;
-  if (!checkpointSignatureValid(key.publicKey, cp))
-    return `the signature of checkpoint ${cp.seq} does not verify under the audit key ${key.keyId}`;
+  const key = keys.find((k) => k.keyId === cp.keyId);
+  if (!key) return problem('unknownKey', { seq: cp.seq, keyId: cp.keyId, auditKeyId: keys.at(-1)!.keyId });
+  if (!checkpointSignatureValid(key.publicKey, cp)) return problem('signatureInvalid', { seq: cp.seq, keyId: key.keyId });
   return undefined;
 }

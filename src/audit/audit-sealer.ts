@@ -71,7 +71,23 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.checkKnownKey().catch((e) => this.logger.warn(`reading the newest audit checkpoint: ${(e as Error).message}`));
     await this.checkpointIfDue().catch((e) => this.logger.warn(`signing an audit checkpoint: ${(e as Error).message} (the sweep retries)`));
+  }
+
+  /**
+   * Says at start-up, rather than at the auditor's next verification, that the newest checkpoint is signed by a key this
+   * node does not know: nodes started with different AUDIT_SIGNING_KEYs, or a rotation without the replaced key's public
+   * half in AUDIT_PREVIOUS_PUBLIC_KEYS. The node still starts: the chain is sealed and signed as before, and verification
+   * reports the checkpoints it cannot check.
+   */
+  private async checkKnownKey(): Promise<void> {
+    const newest = await this.audit.lastCheckpoint();
+    if (!newest || this.signer.keys.some((k) => k.keyId === newest.keyId)) return;
+    this.logger.error(
+      `the newest audit checkpoint (${newest.seq}) is signed by the key ${newest.keyId}, which this node does not know (its key is ${this.signer.keyId}): ` +
+        'verification reports the chain invalid until every node has the same AUDIT_SIGNING_KEY, or the replaced key’s public half is in AUDIT_PREVIOUS_PUBLIC_KEYS',
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

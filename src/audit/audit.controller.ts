@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentActor, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { PageQuery } from '../common/http/paging';
+import { CallerLanguage, Language } from '../common/i18n/messages';
 import { AuditLog } from './audit-log';
 import {
   AuditEntryView,
@@ -27,7 +28,8 @@ export class AuditController {
     who: 'Any signed-in user: an organization reads the entries about itself, a bureau those of its region and the cities below it, the platform all.',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: 'Filter by action, entity and time; each entry carries its hash and its place in the chain once sealed.',
+    details:
+      'Filter by entity, action, actor (`actorId`) and Beijing days (`from`, `to`, both included); each entry carries its hash and its place in the chain once sealed.',
   })
   @Authenticated()
   @ApiOkResponse({ type: AuditPage, description: 'newest first, within the caller’s scope' })
@@ -47,8 +49,8 @@ export class AuditController {
   })
   @Authenticated('platform')
   @ApiOkResponse({ type: ChainVerification })
-  verify(@Query() q: VerifyQuery): Promise<ChainVerification> {
-    return q.from === 'checkpoint' ? this.auditLog.verifyFromCheckpoint() : this.auditLog.verify();
+  verify(@Query() q: VerifyQuery, @CallerLanguage() lng: Language): Promise<ChainVerification> {
+    return q.from === 'checkpoint' ? this.auditLog.verifyFromCheckpoint(lng) : this.auditLog.verify(lng);
   }
 
   @Get('checkpoints')

@@ -3,11 +3,25 @@ import { IsIn, IsString, Length } from 'class-validator';
 import { HASH_ALGS } from './audit-entry.entity';
 import { AuditCheckpoint, AuditEntry } from './audit-entry.entity';
 import { PageQuery } from '../common/http/paging';
-import { IsOmittable } from '../common/http/validators';
+import { IsCalendarDate, IsOmittable } from '../common/http/validators';
 
 export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'sanction' }) @IsOmittable() @IsString() @Length(1, 32) entityType?: string;
   @ApiPropertyOptional() @IsOmittable() @IsString() @Length(1, 36) entityId?: string;
+  @ApiPropertyOptional({ example: 'auth.login', description: 'one action only' }) @IsOmittable() @IsString() @Length(1, 48) action?: string;
+  @ApiPropertyOptional({ description: 'entries of one user (their id), as actor' })
+  @IsOmittable()
+  @IsString()
+  @Length(1, 36)
+  actorId?: string;
+  @ApiPropertyOptional({ example: '2026-12-01', description: 'entries written on or after this day (Asia/Shanghai)' })
+  @IsOmittable()
+  @IsCalendarDate()
+  from?: string;
+  @ApiPropertyOptional({ example: '2026-12-31', description: 'entries written on or before this day (Asia/Shanghai)' })
+  @IsOmittable()
+  @IsCalendarDate()
+  to?: string;
 }
 
 /** The stored summary is JSON text; an edited row may hold anything, and reading it must not fail. */
@@ -92,7 +106,7 @@ export class ChainVerification {
   })
   firstBrokenId?: string;
   @ApiPropertyOptional({
-    description: 'why the chain is not valid',
+    description: 'why the chain is not valid, naming the entry or checkpoint where it breaks, in the caller’s language (Accept-Language)',
     example: 'checkpoint 2000 signed the sha256 hash 9f…, but entry 2000 has the sha256 hash 4c…',
   })
   reason?: string;
@@ -123,8 +137,17 @@ export class CheckpointPage {
   @ApiProperty() total: number;
 }
 
-export class AuditPublicKey {
-  @ApiProperty({ example: '3f1c0a9b7d2e4f60' }) keyId: string;
+export class AuditKeyView {
+  @ApiProperty({ example: '3f1c0a9b7d2e4f60', description: 'first 16 hex characters of SHA-256 over the key’s SPKI DER' }) keyId: string;
   @ApiProperty({ description: 'the Ed25519 public key, SPKI PEM', example: '-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----\n' })
   publicKeyPem: string;
+}
+
+export class AuditPublicKey extends AuditKeyView {
+  @ApiPropertyOptional({
+    type: [AuditKeyView],
+    description:
+      'after a rotation of the signing key: the keys it replaced (AUDIT_PREVIOUS_PUBLIC_KEYS), oldest first, which verify the checkpoints signed before it (each checkpoint names its `keyId`)',
+  })
+  previousKeys?: AuditKeyView[];
 }

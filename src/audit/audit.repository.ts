@@ -6,7 +6,7 @@ import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
 import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, raw, sql } from '../common/persistence/sql';
+import { empty, join, raw, Sql, sql } from '../common/persistence/sql';
 import type { ChainLink } from './audit-chain';
 import { AuditCheckpoint, AuditEntry, AuditHead, AuditPending } from './audit-entry.entity';
 
@@ -18,6 +18,16 @@ const LINK = raw(
   'seq, prev_hash AS prevHash, hash, hash_alg AS hashAlg, at, actor_id AS actorId, actor_role AS actorRole, action, ' +
     'entity_type AS entityType, entity_id AS entityId, region_code AS regionCode, organization_id AS organizationId, summary',
 );
+
+/** Which entries of the log to list; `from` and `until` are instants as stored (UTC ISO 8601). */
+export interface AuditFilter {
+  entityType?: string;
+  entityId?: string;
+  action?: string;
+  actorId?: string;
+  from?: string;
+  until?: string;
+}
 
 /** The audit log's tables: entries waiting to be chained, the chain, its head, and the signed checkpoints. */
 @Injectable()
@@ -79,6 +89,11 @@ export class AuditRepository {
     return (await this.db.select(AuditHead, 'h', sql`WHERE h.id = 1`))[0];
   }
 
+  /** The highest seq in the chain's table, 0 when it is empty: the head's, unless entries were written past it. */
+  async lastSeq(): Promise<number> {
+    return Number((await this.db.row<{ last: number | string | null }>(sql`SELECT MAX(seq) AS last FROM audit_entry`))?.last ?? 0);
+  }
+
   async entryAt(seq: number): Promise<AuditEntry | undefined> {
     return (await this.db.select(AuditEntry, 'a', sql`WHERE a.seq = ${seq}`))[0];
   }
@@ -100,6 +115,12 @@ export class AuditRepository {
     return (await this.db.select(AuditCheckpoint, 'c', sql`ORDER BY c.seq DESC LIMIT 1`))[0];
   }
 
+  /** The newest checkpoint signed by one of the keys, if any. */
+  async lastCheckpointSignedBy(keyIds: string[]): Promise<AuditCheckpoint | undefined> {
+    if (keyIds.length === 0) return undefined;
+    return (await this.db.select(AuditCheckpoint, 'c', sql`WHERE c.key_id IN (${join(keyIds)}) ORDER BY c.seq DESC LIMIT 1`))[0];
+  }
+
   /** Checkpoints of seqs in (`after`, `upTo`], in order. */
   checkpointsBetween(after: number, upTo: number): Promise<AuditCheckpoint[]> {
     return this.db.select(AuditCheckpoint, 'c', sql`WHERE c.seq > ${after} AND c.seq <= ${upTo} ORDER BY c.seq`);
@@ -110,11 +131,23 @@ export class AuditRepository {
     return this.db.page(AuditCheckpoint, 'c', empty, sql`c.seq DESC`, q);
   }
 
-  /** Newest first, within the scope, optionally for one entity type or entity. */
-  async list(scope: ListScope, q: { entityType?: string; entityId?: string; limit: number; offset: number }): Promise<Page<AuditEntry>> {
-    const where = sql`WHERE 1 = 1${q.entityType ? sql` AND a.entity_type = ${q.entityType}` : empty}${
-      q.entityId ? sql` AND a.entity_id = ${q.entityId}` : empty
-    }${scopeCondition(scope, { region: 'a.region_code', orgs: ['a.organization_id'] })}`;
+  /**
+   * Newest first, within the scope, optionally for one entity type or entity, action, actor, and the instants written in
+   * [`from`, `until`).
+   */
+  async list(scope: ListScope, q: AuditFilter & { limit: number; offset: number }): Promise<Page<AuditEntry>> {
+    const conditions = [
+      q.entityType && sql` AND a.entity_type = ${q.entityType}`,
+      q.entityId && sql` AND a.entity_id = ${q.entityId}`,
+      q.action && sql` AND a.action = ${q.action}`,
+      q.actorId && sql` AND a.actor_id = ${q.actorId}`,
+      q.from && sql` AND a.at >= ${q.from}`,
+      q.until && sql` AND a.at < ${q.until}`,
+    ].filter((c): c is Sql => !!c);
+    const where = sql`WHERE 1 = 1${conditions.length > 0 ? join(conditions, '') : empty}${scopeCondition(scope, {
+      region: 'a.region_code',
+      orgs: ['a.organization_id'],
+    })}`;
     return this.db.page(AuditEntry, 'a', where, sql`a.seq DESC`, q);
   }
 }

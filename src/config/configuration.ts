@@ -5,7 +5,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigType, registerAs } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
 import { validateEnvironment } from './env.validation';
-import { parseSigningKey, unsetSigningKey } from './signing-key';
+import { parsePublicKeys, parseSigningKey, unsetSigningKey } from './signing-key';
 
 const env = () => validateEnvironment(process.env);
 
@@ -89,7 +89,7 @@ export const auditConfig = registerAs('audit', () => {
     if (unset.warning) new Logger('Config').warn(unset.warning);
     pem = unset.pem;
   }
-  return { signingKey: parseSigningKey(pem), hashAlg: e.AUDIT_HASH };
+  return { signingKey: parseSigningKey(pem), previousPublicKeys: parsePublicKeys(e.AUDIT_PREVIOUS_PUBLIC_KEYS), hashAlg: e.AUDIT_HASH };
 });
 
 export const webhooksConfig = registerAs('webhooks', () => {

@@ -2,7 +2,7 @@ import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 import { getHashes } from 'node:crypto';
 import { HASH_ALGS, HashAlg } from '../audit/audit-entry.entity';
-import { parseSigningKey } from './signing-key';
+import { parsePublicKeys, parseSigningKey } from './signing-key';
 
 export const DB_TYPES = ['sqlite', 'mariadb', 'mysql'] as const;
 
@@ -117,6 +117,11 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(0) @Max(60000) EVENT_SEQUENCE_DELAY_MS = 100;
   /** Signs audit checkpoints: an Ed25519 private key, PKCS#8 PEM. Required in production. */
   @IsOptional() @IsString() AUDIT_SIGNING_KEY?: string;
+  /**
+   * The public keys (SPKI PEM, oldest first) of the keys that signed audit checkpoints before AUDIT_SIGNING_KEY: after a
+   * rotation, the checkpoints they signed still verify.
+   */
+  @IsOptional() @IsString() AUDIT_PREVIOUS_PUBLIC_KEYS?: string;
   /** The hash algorithm of newly chained audit entries. */
   @IsIn(HASH_ALGS) AUDIT_HASH: HashAlg = 'sha256';
   /** Webhooks may target private, loopback and link-local addresses (default: only in development). */
@@ -157,6 +162,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     throw new Error('Invalid configuration: AUDIT_SIGNING_KEY is required when NODE_ENV=production (openssl genpkey -algorithm ed25519)');
   }
   if (env.AUDIT_SIGNING_KEY) parseSigningKey(env.AUDIT_SIGNING_KEY);
+  parsePublicKeys(env.AUDIT_PREVIOUS_PUBLIC_KEYS);
   if (env.AUDIT_HASH === 'sm3' && !getHashes().includes('sm3')) {
     throw new Error('Invalid configuration: AUDIT_HASH=sm3 but the OpenSSL of this Node.js has no SM3');
   }

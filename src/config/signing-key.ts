@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { projectRoot } from '../common/paths';
@@ -31,6 +31,37 @@ export function parseSigningKey(pem: string, source = 'AUDIT_SIGNING_KEY'): KeyO
     );
   }
   return key;
+}
+
+/**
+ * The public keys of earlier audit signing keys (AUDIT_PREVIOUS_PUBLIC_KEYS): Ed25519 SPKI PEM blocks, oldest first, one
+ * after the other (`\n` may stand for the line breaks). Errors name the setting and the block, never the key.
+ */
+export function parsePublicKeys(pem: string | undefined, source = 'AUDIT_PREVIOUS_PUBLIC_KEYS'): KeyObject[] {
+  const text = (pem ?? '').replace(/\\n/g, '\n').trim();
+  if (!text) return [];
+  const blocks = text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+  if (blocks.length === 0 || text.replace(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g, '').trim() !== '') {
+    throw new Error(
+      `Invalid configuration: ${source} must hold Ed25519 public keys in SPKI PEM (-----BEGIN PUBLIC KEY-----), one after the other: openssl pkey -pubout`,
+    );
+  }
+  return blocks.map((block, i) => {
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: block, format: 'pem' });
+    } catch (e) {
+      throw new Error(`Invalid configuration: public key ${i + 1} of ${source} is not a readable SPKI PEM (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+    if (key.asymmetricKeyType !== 'ed25519') {
+      throw new Error(
+        `Invalid configuration: public key ${i + 1} of ${source} is an ${key.asymmetricKeyType} key; audit checkpoints are signed with Ed25519`,
+      );
+    }
+    return key;
+  });
 }
 
 const newKeyPem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;

@@ -308,7 +308,7 @@ describe('audit checkpoints', () => {
         valid: false,
         entries: edited - 1,
         firstBrokenId: String(edited),
-        reason: `entry ${edited} does not match its hash or does not follow entry ${edited - 1}`,
+        reason: `entry ${edited} does not match its hash: it was changed after it was chained`,
         fromCheckpoint,
       });
     } finally {

@@ -342,7 +342,7 @@ describe('oversight', () => {
           valid: false,
           entries: seq - 1,
           firstBrokenId: String(seq),
-          reason: `entry ${seq} does not match its hash or does not follow entry ${seq - 1}`,
+          reason: `entry ${seq} does not match its hash: it was changed after it was chained`,
         });
       } finally {
         await t.dataSource.query('UPDATE audit_entry SET summary = ? WHERE seq = ?', [original.summary, seq]);

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { chainEntries, entryHash, followChain, GENESIS_HASH } from '../../src/audit/audit-chain';
 import type { HashAlg } from '../../src/audit/audit-entry.entity';
+import { auditReason, AuditProblem } from '../../src/audit/audit-problems';
 import { checkpointMessage, checkpointProblem, dueByTime, keyIdOf, seqsToSign, signCheckpoint } from '../../src/audit/audit-checkpoint';
 import type { AuditCheckpoint, AuditPending } from '../../src/audit/audit-entry.entity';
 
@@ -114,6 +115,7 @@ describe('audit checkpoints', () => {
   });
 
   describe('what is wrong with a checkpoint', () => {
+    const english = (p: AuditProblem | undefined) => p && auditReason('en', p);
     const key = { keyId: keyIdOf(publicKey), publicKey };
     const target = { seq: 42, hash, hashAlg: 'sha256' as const };
     const cp: AuditCheckpoint = {
@@ -124,27 +126,38 @@ describe('audit checkpoints', () => {
     };
 
     it('nothing, when it signs the entry’s hash under the audit key', () => {
-      expect(checkpointProblem(cp, target, key)).toBeUndefined();
+      expect(english(checkpointProblem(cp, target, [key]))).toBeUndefined();
     });
 
     it('another hash or algorithm than the entry’s', () => {
-      expect(checkpointProblem(cp, { ...target, hash: 'cd'.repeat(32) }, key)).toMatch(
+      expect(english(checkpointProblem(cp, { ...target, hash: 'cd'.repeat(32) }, [key]))).toMatch(
         /^checkpoint 42 signed the sha256 hash ab.*, but entry 42 has/,
       );
-      expect(checkpointProblem(cp, { ...target, hashAlg: 'sm3' }, key)).toMatch(/entry 42 has the sm3 hash/);
+      expect(english(checkpointProblem(cp, { ...target, hashAlg: 'sm3' }, [key]))).toMatch(/entry 42 has the sm3 hash/);
     });
 
     it('an unknown key, or a signature that does not verify', () => {
       const other = generateKeyPairSync('ed25519');
       const otherId = keyIdOf(other.publicKey);
       const byOther = { ...cp, signature: signCheckpoint(other.privateKey, 42, hash), keyId: otherId };
-      expect(checkpointProblem(byOther, target, key)).toBe(
+      expect(english(checkpointProblem(byOther, target, [key]))).toBe(
         `checkpoint 42 is signed by an unknown key ${otherId} (the audit key is ${key.keyId})`,
       );
-      expect(checkpointProblem({ ...byOther, keyId: key.keyId }, target, key)).toBe(
+      expect(english(checkpointProblem({ ...byOther, keyId: key.keyId }, target, [key]))).toBe(
         `the signature of checkpoint 42 does not verify under the audit key ${key.keyId}`,
       );
-      expect(checkpointProblem({ ...cp, signature: '' }, target, key)).toMatch(/does not verify/);
+      expect(english(checkpointProblem({ ...cp, signature: '' }, target, [key]))).toMatch(/does not verify/);
+    });
+
+    it('a checkpoint signed by an earlier key verifies under that key, when it is among the keys', () => {
+      const earlier = generateKeyPairSync('ed25519');
+      const earlierKey = { keyId: keyIdOf(earlier.publicKey), publicKey: earlier.publicKey };
+      const byEarlier = { ...cp, signature: signCheckpoint(earlier.privateKey, 42, hash), keyId: earlierKey.keyId };
+      expect(checkpointProblem(byEarlier, target, [earlierKey, key])).toBeUndefined();
+      expect(checkpointProblem(cp, target, [earlierKey, key])).toBeUndefined();
+      expect(english(checkpointProblem({ ...byEarlier, signature: cp.signature }, target, [earlierKey, key]))).toBe(
+        `the signature of checkpoint 42 does not verify under the audit key ${earlierKey.keyId}`,
+      );
     });
   });
 });
