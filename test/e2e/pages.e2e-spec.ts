@@ -25,6 +25,14 @@ function expectPage(res: Response, cacheControl: string) {
   expect(res.text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
 }
 
+/** Collects a binary response body (a PDF: superagent leaves it unparsed). */
+const binary = (res: Response, done: (err: Error | null, body: Buffer) => void) => {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
+};
+
 describe('public pages: verification, notices, the facility catalogue', () => {
   let t: TestApp;
   let holder: OrgSession;
@@ -138,11 +146,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         .get(`/api/vouchers/${voucher.id}/certificate`)
         .set(auth(holder.token))
         .buffer(true)
-        .parse((r, done) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => done(null, Buffer.concat(chunks)));
-        })
+        .parse(binary)
         .expect(200);
       const { publicBaseUrl } = t.get<AppConfig>(appConfig.KEY as never);
       expect((await pdfParse(res.body as Buffer)).text.replace(/\s+/g, '')).toContain(
@@ -526,11 +530,7 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         .get(`/api/vouchers/${revokedVoucher.id}/certificate`)
         .set(auth(holder.token))
         .buffer(true)
-        .parse((r, done) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => done(null, Buffer.concat(chunks)));
-        })
+        .parse(binary)
         .expect(200);
       // the void stamp's English line gives the ISO day
       expect((await pdfParse(certificate.body as Buffer)).text).toContain(revokedOn);
