@@ -11,6 +11,8 @@ export interface Org {
   id: string;
   token: string;
   creditCode: string;
+  /** Its actual controller's credit code, when it names one: a sanction of the controller reaches it. */
+  controllerCreditCode?: string;
   regionCode: string;
   provinceCode: string;
 }
@@ -282,6 +284,7 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
         id: o.id,
         token: await login(http, username, PASSWORD),
         creditCode: d.creditCode,
+        ...(d.extra.controllerCreditCode ? { controllerCreditCode: d.extra.controllerCreditCode as string } : {}),
         regionCode: o.regionCode,
         provinceCode: o.provinceCode,
       };

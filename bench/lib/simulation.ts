@@ -21,6 +21,12 @@ export interface SimulationOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * REFUSED_APPLICATIONS_PER_DAY as the simulated nodes run it (the service's default): past it, an enterprise's
+ * application that would be refused at once is 429 RATE_LIMITED, and nothing is recorded.
+ */
+const REFUSED_APPLICATIONS_PER_DAY = 20;
+
 /** Check the ledger and the database invariants every this many batches, between batches. */
 const CHECK_EVERY = 25;
 
@@ -298,6 +304,10 @@ class Simulation {
   private readonly suspended = new Set<string>();
   /** Providers being suspended in this batch: a capture may find them suspended already. */
   private readonly suspending = new Set<string>();
+  /** Applications of each enterprise refused at once (within a run: well inside the limit's 24 hours). */
+  private readonly refusedAtOnce = new Map<string, number>();
+  /** Applications of each enterprise in flight in the current batch. */
+  private readonly applying = new Map<string, number>();
   /** Enterprises verified by their bureau; `verifying` those whose verification is in flight in the current batch. */
   private readonly verified = new Set<string>();
   private readonly verifying = new Set<string>();
@@ -485,7 +495,9 @@ class Simulation {
   private checkCaptureRefusal(op: Op, reply: Reply, aboveHold: boolean, parties: Org[]): void {
     if (reply.status !== 422) return;
     const code = reply.body?.code;
-    if (code === 'SANCTIONED' && parties.some((p) => this.mayBeSanctioned(p.creditCode))) return;
+    // A party's actual controller under a sanction refuses it too.
+    const codes = parties.flatMap((p) => [p.creditCode, p.controllerCreditCode ?? []].flat());
+    if (code === 'SANCTIONED' && codes.some((c) => this.mayBeSanctioned(c))) return;
     if (code === 'PROVIDER_NOT_ACTIVE' && parties.some((p) => this.suspended.has(p.id) || this.suspending.has(p.id))) return;
     if (code === 'CAPTURE_EXCEEDS_HOLD' && aboveHold) return;
     this.fail(
@@ -539,16 +551,27 @@ class Simulation {
             : rng.pick([0, -100, 1.5, '5000', null]);
     const valid = typeof amount === 'number' && Number.isInteger(amount) && amount >= 1;
     const wasVerified = this.verified.has(e.id);
+    const count = (m: Map<string, number>) => m.get(e.id) ?? 0;
+    this.applying.set(e.id, count(this.applying) + 1);
+    op.after(() => this.applying.set(e.id, count(this.applying) - 1));
     const reply = await this.post(
       op,
       'POST /api/voucher-applications',
       '/api/voucher-applications',
       e.token,
       { amountFen: amount, purpose: `模拟申请 #${op.index}` },
-      valid ? [201, 409] : [400],
+      valid ? [201, 409, 429] : [400],
     );
+    // The limit, reached: by the refusals known before this batch and, at most, the others of this batch.
+    if (
+      reply.status === 429 &&
+      (reply.body.code !== 'RATE_LIMITED' || count(this.refusedAtOnce) + count(this.applying) - 1 < REFUSED_APPLICATIONS_PER_DAY)
+    )
+      this.fail(op.index, 'an application is rate-limited only past REFUSED_APPLICATIONS_PER_DAY refused at once', reply.text);
+    if (reply.status === 429) this.note('application rate-limited past the refusals of a day');
     if (reply.status !== 201) return;
     const a = reply.body;
+    if (a.status === 'rejected') op.after(() => this.refusedAtOnce.set(e.id, count(this.refusedAtOnce) + 1));
     const amountFen = amount as number;
     if (!wasVerified && !this.verifying.has(e.id) && !(a.status === 'rejected' && a.reasonCode === 'ENTERPRISE_NOT_VERIFIED'))
       this.fail(
