@@ -216,7 +216,6 @@ export class OrganizationRepository {
     return changed === 1;
   }
 
-  /** Providers in public notice at `now`, the notice ending soonest first. */
   /** One page of the providers in public notice at `now`, the nearest end first, and how many are. */
   providersInNotice(now: string, page: { limit: number; offset: number }): Promise<Page<Organization>> {
     return this.db.page(

@@ -337,9 +337,8 @@ export class OrganizationsService {
     });
   }
 
-  /** Public: providers in public notice now, and those admitted in the last 30 days (at most `limit` of each). */
   /**
-   * One page of the providers in public notice, every one of them reachable (a notice the public cannot read is none),
+   * Public: one page of the providers in public notice, every one of them reachable (a notice the public cannot read is none),
    * and the latest `page.limit` admitted recently, with how many there are of each.
    */
   async publicNotices(page: { limit: number; offset: number }): Promise<PublicNotices> {

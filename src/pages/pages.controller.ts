@@ -35,7 +35,7 @@ const PublicPage = (cacheControl: 'no-cache' | 'public, max-age=60') =>
  * A link pasted into a message often takes the sentence's stop or bracket with it ("…/verify/CODE。"); a code is
  * base64url, which never ends in one, so the page reads the code without it. (The JSON verification stays exact.)
  */
-export const withoutTrailingPunctuation = (code: string): string =>
+const withoutTrailingPunctuation = (code: string): string =>
   code.replace(/[\s.,;:!?'"()<>[\]{}。，、；：！？“”‘’（）【】《》「」『』]+$/u, '');
 
 /** Server-rendered pages in Chinese, for people with a phone: outside /api and out of the OpenAPI document. */
