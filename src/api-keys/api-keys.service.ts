@@ -12,6 +12,7 @@ import { WebhookRepository } from '../webhooks/webhook.repository';
 import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ApiKey, ApiKeyRepository } from './api-key.repository';
 import { apiKeyEntry, apiKeyRevoked } from './api-key.rules';
+import { assertStillActs } from './still-acts';
 
 export const API_KEY_PREFIX = 'yrdk_';
 const TOUCH_EVERY_MS = 60_000;
@@ -58,7 +59,7 @@ export class ApiKeysService {
     await this.uow.run(async () => {
       // A session ended, or a person disabled, since this request began makes no key (read under shared locks, so that
       // a reset or a disabling committing after this unit revokes it).
-      if (!(await this.keys.stillActs(actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      await assertStillActs(this.keys, actor);
       await this.keys.insert(apiKey);
       this.uow.record(apiKeyEntry(apiKey, 'api_key.created', { name, readOnly, prefix: apiKey.prefix }));
       // Its maker hears of it: a key made with a stolen password acts for the organization until someone sees it.

@@ -29,6 +29,7 @@ import {
   sameUrl,
   webhookDeleted,
 } from './webhook.rules';
+import { assertStillActs } from '../api-keys/still-acts';
 
 /** Subscriptions of organizations and bureaus, their fan-out from the outbox, and manual redelivery. */
 @Injectable()
@@ -97,7 +98,7 @@ export class WebhooksService {
     await this.uow.run(async () => {
       // A key revoked, or a person disabled, since this request began makes nothing: read under shared locks, so that
       // a revocation committing after this unit ends what it made (endMadeBy).
-      if (!(await this.keys.stillActs(actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      await assertStillActs(this.keys, actor);
       // The unique keys decide between an owner's concurrent subscriptions: one that lost reads the winner and looks again.
       for (let attempt = 0; ; attempt++) {
         const live = await this.webhooks.subscriptionsOf(owner);

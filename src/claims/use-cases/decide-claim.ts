@@ -22,6 +22,7 @@ import { Claim } from '../claim.entity';
 import { ClaimRepository } from '../claim.repository';
 import { givenBackByVoucher } from '../claim.rules';
 import { claimTransition } from '../claim.states';
+import { assertStillActs } from '../../api-keys/still-acts';
 
 export type DecideClaimCommand = { actor: Actor; claimId: string } & (
   { decision: 'approve'; approvedFen?: number; reason?: string } | { decision: 'reject'; reason: string; final?: boolean }
@@ -72,7 +73,7 @@ export class DecideClaim {
     return this.uow.run(async () => {
       // An approver disabled (or reset) while this request ran approves nothing: read under a shared lock before the
       // record's, so a disabling that withdraws their first approvals comes wholly before or after this one.
-      if (cmd.decision === 'approve' && !(await this.people.stillActs(cmd.actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      if (cmd.decision === 'approve') await assertStillActs(this.people, cmd.actor);
       const claim = await this.claims.lock(cmd.claimId);
       if (!claim) throw notFound('claim');
       assertBureauOf(cmd.actor, claim.issuingRegionCode, 'claims of this region');

@@ -14,6 +14,7 @@ import { SettlementView } from '../settlement.dto';
 import { Settlement, SettlementLine } from '../settlement.entity';
 import { SettlementRepository } from '../settlement.repository';
 import { SettlementViews } from '../settlement-views';
+import { assertStillActs } from '../../api-keys/still-acts';
 
 export interface CreateSettlementCommand {
   actor: Actor;
@@ -45,7 +46,7 @@ export class CreateSettlement {
     assertBureauOf(actor, regionCode, 'settlement of this region');
     return this.uow.run(async () => {
       // The maker disabled (or reset) while this request ran makes no batch (read under a shared lock).
-      if (!(await this.people.stillActs(actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      await assertStillActs(this.people, actor);
       const [now, today] = [clock.iso(), clock.today()];
       if (periodEnd && periodEnd > today)
         return refusedBy(catalogued('PERIOD_NOT_ENDED', 'settlement.periodNotEnded', { periodEnd, today }));

@@ -15,6 +15,7 @@ import { SettlementView } from '../settlement.dto';
 import { SettlementRepository } from '../settlement.repository';
 import { settlementTransition } from '../settlement.states';
 import { SettlementViews } from '../settlement-views';
+import { assertStillActs } from '../../api-keys/still-acts';
 
 export interface PaySettlementCommand {
   actor: Actor;
@@ -52,7 +53,7 @@ export class PaySettlement {
   execute(cmd: PaySettlementCommand): Promise<Outcome<SettlementView>> {
     return this.uow.run(async () => {
       // The payer disabled (or reset) while this request ran pays nothing: read under a shared lock, before the batch's.
-      if (!(await this.people.stillActs(cmd.actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      await assertStillActs(this.people, cmd.actor);
       const settlement = await this.settlements.lock(cmd.settlementId);
       if (!settlement) throw notFound('settlement');
       assertBureauOf(cmd.actor, settlement.regionCode, 'settlements of this region');

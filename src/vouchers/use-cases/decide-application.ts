@@ -18,6 +18,7 @@ import { applicationEntry } from '../application.entry';
 import { applicationReason, needsSecondApproval } from '../voucher.rules';
 import { ApplicationChecks } from './application-checks';
 import { VoucherIssuer } from './voucher-issuer';
+import { assertStillActs } from '../../api-keys/still-acts';
 
 export type DecideApplicationCommand = { actor: Actor; applicationId: string } & (
   { decision: 'approve'; amountFen?: number } | { decision: 'reject'; reason: string }
@@ -61,7 +62,7 @@ export class DecideApplication {
     return this.uow.run(async () => {
       // An approver disabled (or reset) while this request ran approves nothing: read under a shared lock before the
       // record's, so a disabling that withdraws their first approvals comes wholly before or after this one.
-      if (cmd.decision === 'approve' && !(await this.people.stillActs(cmd.actor))) throw catalogued('UNAUTHENTICATED', 'auth.sessionEnded');
+      if (cmd.decision === 'approve') await assertStillActs(this.people, cmd.actor);
       const application = await this.applications.lock(cmd.applicationId);
       if (!application) throw notFound('application');
       assertBureauOf(cmd.actor, application.issuingRegionCode ?? '-', 'this application');
