@@ -19,7 +19,7 @@ import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
 import { catalogued } from '../common/errors/domain-error';
 import { IsCalendarDate, IsOmittable } from '../common/http/validators';
-import { REGION_CODES } from '../regions/regions.data';
+import { provinceOfRegion, REGION_CODES } from '../regions/regions.data';
 import { PoliciesService } from './policies.service';
 import { CreatePolicyInput, PolicyView } from './policy.dto';
 import { ApiBodyExample, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
@@ -119,14 +119,22 @@ export class PoliciesController {
     who: 'Any signed-in user.',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: '404 when none is in force on that date.',
+    details:
+      '404 when none is in force on that date; for a city without its own, the message names the province’s version that applies to its enterprises instead.',
   })
   @Authenticated()
   @ApiOkResponse({ type: PolicyView })
   async current(@Query() q: CurrentQuery) {
-    const policy = await this.policies.inForce(q.regionCode, q.date ?? clock.today());
-    if (!policy) throw catalogued('NOT_FOUND', 'policies.noneInForce', { regionCode: q.regionCode, date: q.date ?? clock.today() });
-    return PolicyView.of(policy);
+    const date = q.date ?? clock.today();
+    const policy = await this.policies.inForce(q.regionCode, date);
+    if (policy) return PolicyView.of(policy);
+    // A city without a policy of its own issues nothing; its enterprises apply under the province's (API.md), so say which.
+    const provinceCode = provinceOfRegion(q.regionCode);
+    const provinces = provinceCode !== q.regionCode ? await this.policies.inForce(provinceCode, date) : undefined;
+    if (provinces) {
+      throw catalogued('NOT_FOUND', 'policies.noneInForceProvinceApplies', { regionCode: q.regionCode, date, provinceCode, version: provinces.version });
+    }
+    throw catalogued('NOT_FOUND', 'policies.noneInForce', { regionCode: q.regionCode, date });
   }
 
   /** The regions' policies in force side by side, field by field: the bureaus' tool for keeping them consistent. */

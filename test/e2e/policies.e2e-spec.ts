@@ -407,6 +407,20 @@ describe('policies and budgets', () => {
       }
     });
 
+    it('answers a city without its own policy 404 naming the province’s version its enterprises apply under', async () => {
+      const zj = await t.as('bureau-zj');
+      const provinceNow = () => t.http.get('/api/policies/current?regionCode=330000').set(zj);
+      if ((await provinceNow()).status === 404) await published('bureau-zj', '330000');
+      const province = await provinceNow().expect(200);
+      const res = await t.http.get('/api/policies/current?regionCode=331000').set(zj).set('Accept-Language', 'zh-CN').expect(404);
+      expect(res.body.code).toBe('NOT_FOUND');
+      expect(res.body.message).toContain(`台州市在`);
+      expect(res.body.message).toContain(`本地企业按浙江省的政策（第 ${province.body.version} 版）申请`);
+      // A province with none names no other.
+      const none = await t.http.get('/api/policies/current?regionCode=330000&date=2020-01-01').set(zj).expect(404);
+      expect(none.body.message).toBe('no policy of 330000 is in force on 2020-01-01');
+    });
+
     it.each([
       ['regionCode=320200&date=2026-02-30', 'date'],
       ['regionCode=320200&date=2026-13-01', 'date'],
