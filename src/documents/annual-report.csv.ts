@@ -69,6 +69,7 @@ export function annualReportCsv(d: AnnualReportData): string {
     { section: 'sanctions', key: 'recorded', label: '失信惩戒记录', count: d.sanctions.recorded },
     { section: 'sanctions', key: 'inForce', label: '仍在执行', count: d.sanctions.inForce },
     { section: 'sanctions', key: 'lifted', label: '已解除', count: d.sanctions.lifted },
+    { section: 'sanctions', key: 'ended', label: '已到期', count: d.sanctions.ended },
   ];
   const records = rows.map((r) => ({
     section: r.section,

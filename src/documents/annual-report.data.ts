@@ -58,6 +58,8 @@ export interface AnnualReportData {
     recorded: number;
     inForce: number;
     lifted: number;
+    /** Ended on their own (`until` passed, never lifted): recorded = inForce + lifted + ended. */
+    ended: number;
     items: { creditCode: string; reason: string; recordedRegionName: string; createdAt: string; until: string | null; status: string }[];
   };
 }

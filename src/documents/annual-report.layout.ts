@@ -465,7 +465,7 @@ class AnnualReportLayout {
 
     const s = d.sanctions;
     this.ensureSpace(60);
-    line(this.doc, `失信惩戒：本年度记录 ${s.recorded} 条，执行中 ${s.inForce} 条，已解除 ${s.lifted} 条`, this.x, this.y, {
+    line(this.doc, `失信惩戒：本年度记录 ${s.recorded} 条，执行中 ${s.inForce} 条，已解除 ${s.lifted} 条，已到期 ${s.ended} 条`, this.x, this.y, {
       bold: true,
       size: 9.5,
       color: c.text,

@@ -63,6 +63,8 @@ export class AnnualReportService {
     const sum = <T>(rows: T[], f: (r: T) => number) => rows.reduce((s, r) => s + f(r), 0);
     const claimsOf = (...statuses: string[]) => claims.filter((c) => statuses.includes(c.status));
     const today = clock.today();
+    // One status per sanction, so the three counts add up to those recorded.
+    const shown = sanctions.map((s) => (sanctionInForce.holds(s, today) ? 'in_force' : s.status === 'lifted' ? 'lifted' : 'ended'));
     return {
       regionCode,
       regionName: regionName(regionCode),
@@ -121,15 +123,16 @@ export class AnnualReportService {
       disputes: { raised: disputes.raised, open: disputes.open, resolved: disputes.resolved, annulled: disputes.annulled },
       sanctions: {
         recorded: sanctions.length,
-        inForce: sanctions.filter((s) => sanctionInForce.holds(s, today)).length,
-        lifted: sanctions.filter((s) => s.status === 'lifted').length,
-        items: sanctions.map((s) => ({
+        inForce: shown.filter((s) => s === 'in_force').length,
+        lifted: shown.filter((s) => s === 'lifted').length,
+        ended: shown.filter((s) => s === 'ended').length,
+        items: sanctions.map((s, i) => ({
           creditCode: s.creditCode,
           reason: s.reason,
           recordedRegionName: regionName(s.recordedRegionCode),
           createdAt: s.createdAt,
           until: s.until,
-          status: sanctionInForce.holds(s, today) ? 'in_force' : s.status === 'lifted' ? 'lifted' : 'ended',
+          status: shown[i],
         })),
       },
     };

@@ -199,6 +199,12 @@ describe('annual report per region', () => {
       .set(await t.as('bureau-sh'))
       .send({ creditCode: creditCodeIn(SH), reason: '重复申报' })
       .expect(201);
+    // Anhui's sanctions a Hefei firm until today: ended on its own by the report (the clock moves 22 days below).
+    await t.http
+      .post('/api/sanctions')
+      .set(await t.as('bureau-ah'))
+      .send({ creditCode: creditCodeIn(HEFEI), reason: '逾期未整改', until: clock.today() })
+      .expect(201);
 
     // Batch 1 (C1 + C2 = 600,000) paid two days after capture; batch 2 (C4 = 90,000) 22 days after.
     const first = await settle();
@@ -292,8 +298,10 @@ describe('annual report per region', () => {
     expect(fen('claims.approved') + fen('claims.cut') + fen('claims.rejected') + fen('claims.pending')).toBe(fen('claims.submitted'));
     // Disputes: one raised and resolved keeping the capture.
     expect(['raised', 'open', 'resolved', 'annulled'].map((k) => count(`disputes.${k}`))).toEqual([1, 0, 1, 0]);
-    // Sanctions concerning Anhui: ent3's (in force) and the lifted one on a Hefei firm; not Shanghai's.
-    expect(['recorded', 'inForce', 'lifted'].map((k) => count(`sanctions.${k}`))).toEqual([2, 1, 1]);
+    // Sanctions concerning Anhui: ent3's (in force), the lifted one on a Hefei firm and the one that ended; not
+    // Shanghai's. Each is counted under one status, so the three add up to those recorded.
+    expect(['recorded', 'inForce', 'lifted', 'ended'].map((k) => count(`sanctions.${k}`))).toEqual([3, 1, 1, 1]);
+    expect(csv['sanctions.ended'].label).toBe('已到期');
   });
 
   it('reconciles with the statistics routes and the ledger', async () => {
@@ -399,6 +407,7 @@ describe('annual report per region', () => {
     expect(text).toMatch(/核定时核减（申报额与核定额之差）\s+1\s+500\.00/);
     expect(text).not.toContain('核准'); // the API and the statements say 核定
     expect(text).toContain(sanctioned);
+    expect(text).toContain('失信惩戒：本年度记录 3 条，执行中 1 条，已解除 1 条，已到期 1 条');
     expect(text).toMatch(/第 1 页 \/ 共 \d 页/);
     // one way to name the report: in the running header of later pages and in every footer
     expect(text).toContain(`安徽省${year}年科技创新券年度报告（续）`);
