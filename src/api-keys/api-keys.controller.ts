@@ -53,7 +53,7 @@ export class ApiKeysController {
     summary: 'Revoke an API key',
     who: 'An admin of the organization or bureau that owns the key; another group’s key is 404.',
     changes:
-      'Revokes the key at once, on every node: the next request with it is 401, and the webhooks it made end (`webhook.deleted`, cause `api_key.revoked`); audited.',
+      'Revokes the key at once, on every node: the next request with it is 401, and the webhooks it made end (`webhook.deleted`, cause `api_key.revoked`); a bureau key’s first approvals still waiting for a second are withdrawn (`claim.first_approval_withdrawn` / `application.first_approval_withdrawn`: the item waits for a first approval again); audited.',
     money: NO_MONEY,
   })
   @HttpCode(204)

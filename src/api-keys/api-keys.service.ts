@@ -12,6 +12,7 @@ import { WebhookRepository } from '../webhooks/webhook.repository';
 import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ApiKey, ApiKeyRepository } from './api-key.repository';
 import { apiKeyEntry, apiKeyRevoked } from './api-key.rules';
+import { FirstApprovals } from './first-approvals';
 import { assertStillActs } from './still-acts';
 
 export const API_KEY_PREFIX = 'yrdk_';
@@ -29,6 +30,7 @@ const ownerOf = (actor: Actor) => ({
  * node (each request looks its key up), with lastUsedAt and audit entries. A key answers for the person who made it
  * (personOf): while that person is disabled, the key is refused like a revoked one, on every node at once, as the
  * same lookup reads it. Were the person enabled again, the keys would work again; revoke them to end them for good.
+ * Revoking a bureau's key withdraws the first approvals still waiting that were given through it (FirstApprovals).
  */
 @Injectable()
 export class ApiKeysService {
@@ -39,6 +41,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeyRepository,
     private readonly webhooks: WebhookRepository,
     private readonly notifier: Notifier,
+    private readonly firstApprovals: FirstApprovals,
   ) {}
 
   async create(actor: Actor, name: string, readOnly: boolean): Promise<{ apiKey: ApiKey; key: string }> {
@@ -83,9 +86,10 @@ export class ApiKeysService {
         throw notFound('API key');
       const now = clock.iso();
       if (!(await this.keys.revoke(k.id, now))) throw notFound('API key');
-      // What a leaked key subscribed must not go on receiving the owner's events.
+      // What a leaked key subscribed must not go on receiving the owner's events, nor its first approvals count.
       const ended = await this.webhooks.endMadeBy(k.id, now);
-      this.uow.record(apiKeyRevoked(k, { webhooksEnded: ended.length }));
+      const withdrawn = await this.firstApprovals.withdrawThrough(k, 'api_key.revoked');
+      this.uow.record(apiKeyRevoked(k, { webhooksEnded: ended.length, ...withdrawn }));
       for (const s of ended) this.uow.record(webhookDeleted(s, 'api_key.revoked'));
     });
   }

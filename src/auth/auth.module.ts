@@ -8,7 +8,6 @@ import { OrganizationsModule } from '../organizations/organizations.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { Credentials } from './credentials';
-import { FirstApprovals } from './first-approvals';
 import { LoginThrottle } from './login-throttle';
 import { MfaSecrets } from './mfa-secrets';
 import { MadeByUser } from './made-by-user';
@@ -34,7 +33,6 @@ import { UsersService } from './users.service';
     UsersService,
     MfaService,
     MadeByUser,
-    FirstApprovals,
     Credentials,
     LoginThrottle,
     MfaSecrets,

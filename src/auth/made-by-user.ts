@@ -1,25 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { apiKeyRevoked } from '../api-keys/api-key.rules';
+import { FirstApprovals, Withdrawn, withdrawnTogether } from '../api-keys/first-approvals';
 import { clock } from '../common/clock';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { WebhookRepository } from '../webhooks/webhook.repository';
 import { CredentialEndCause, webhookDeleted } from '../webhooks/webhook.rules';
 
-/** What MadeByUser ended: counted in the audit entry, the answer and the notice. */
-export type Made = { apiKeysRevoked: number; webhooksEnded: number };
+/** What MadeByUser ended: counted in the audit entry and the notice (keys and webhooks in the answer, too). */
+export type Made = { apiKeysRevoked: number; webhooksEnded: number } & Withdrawn;
 
-/** The sentence the person's notice adds (templates' {{madeEnded}}): nothing when they had made nothing. */
+/** The sentences the person's notice adds (templates' {{madeEnded}}): nothing when they had made nothing. */
 export const madeEndedText = (m: Made): string =>
-  m.apiKeysRevoked + m.webhooksEnded === 0
+  (m.apiKeysRevoked + m.webhooksEnded === 0
     ? ''
-    : `您创建的 API 密钥（${m.apiKeysRevoked} 个）和 Webhook 订阅（${m.webhooksEnded} 个）也已一并停用；如仍需要，请重新创建。`;
+    : `您创建的 API 密钥（${m.apiKeysRevoked} 个）和 Webhook 订阅（${m.webhooksEnded} 个）也已一并停用；如仍需要，请重新创建。`) +
+  (m.firstApprovalsWithdrawn
+    ? `经这些密钥作出、尚待复核的初审通过（${m.firstApprovalsWithdrawn} 项）已撤回，需重新审核。`
+    : '');
 
 /**
  * What a person's sign-in made that goes on acting without it — the API keys they made and the webhooks of theirs and
  * of those keys — ended in the caller's unit when that sign-in can no longer be trusted: a password changed or reset,
  * two-factor enabled (a stolen password is why people do either). A key is as trustworthy as the password that made
- * it; calendar feeds end the same way (calendar-feeds.ts).
+ * it, and so is what was first-approved through it (FirstApprovals); calendar feeds end the same way (calendar-feeds.ts).
  */
 @Injectable()
 export class MadeByUser {
@@ -27,14 +31,20 @@ export class MadeByUser {
     private readonly uow: UnitOfWork,
     private readonly apiKeys: ApiKeyRepository,
     private readonly webhooks: WebhookRepository,
+    private readonly firstApprovals: FirstApprovals,
   ) {}
 
   async end(userId: string, cause: CredentialEndCause): Promise<Made> {
     const at = clock.iso();
     const keys = await this.apiKeys.revokeMadeBy(userId, at);
     const webhooks = await this.webhooks.endMadeBy(userId, at);
-    for (const k of keys) this.uow.record(apiKeyRevoked(k, { cause }));
+    let withdrawn: Withdrawn = {};
+    for (const k of keys) {
+      const through = await this.firstApprovals.withdrawThrough(k, cause);
+      withdrawn = withdrawnTogether(withdrawn, through);
+      this.uow.record(apiKeyRevoked(k, { cause, ...through }));
+    }
     for (const w of webhooks) this.uow.record(webhookDeleted(w, cause));
-    return { apiKeysRevoked: keys.length, webhooksEnded: webhooks.length };
+    return { apiKeysRevoked: keys.length, webhooksEnded: webhooks.length, ...withdrawn };
   }
 }

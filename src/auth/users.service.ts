@@ -14,7 +14,7 @@ import { webhookDeleted } from '../webhooks/webhook.rules';
 import { ActivatedUserView, AwaitingUserView, CreateUserInput, SignInResetView, StaffUserView } from './auth.dto';
 import { assertStrongPassword, AuthService, userView } from './auth.service';
 import { Credentials } from './credentials';
-import { FirstApprovals } from './first-approvals';
+import { FirstApprovals, withdrawnTogether } from '../api-keys/first-approvals';
 import { MadeByUser } from './made-by-user';
 import { SessionRepository } from './session.repository';
 import { User } from './user.entity';
@@ -248,8 +248,9 @@ export class UsersService {
       await this.users.resetSignIn(id, { by: actor.userId, at: now, passwordHash, setupCodeHash, setupCodeExpiresAt });
       const sessionsEnded = await this.sessions.revokeAllOf(id, now, 'sign_in_reset');
       const setupCodesVoided = await this.users.voidCodesIssuedBy(id);
-      const made = await this.madeByUser.end(id, 'user.sign_in_reset');
-      const withdrawn = await this.firstApprovals.withdraw(user, 'user.sign_in_reset');
+      // Their keys' first approvals go with the keys, then the rest of theirs (keys before records, as approvals lock them).
+      const { firstApprovalsWithdrawn, ...made } = await this.madeByUser.end(id, 'user.sign_in_reset');
+      const withdrawn = withdrawnTogether({ firstApprovalsWithdrawn }, await this.firstApprovals.withdraw(user, 'user.sign_in_reset'));
       this.uow.record({
         action: 'user.sign_in_reset',
         entityType: 'user',

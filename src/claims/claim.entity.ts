@@ -42,6 +42,8 @@ export class Claim {
   /** Maker-checker: the first of two approvals above the policy's dualControlFen, and the amount it approved. */
   @RefColumn({ nullable: true }) firstApprovedBy: string | null;
   @FenColumn({ nullable: true }) firstApprovedFen: number | null;
+  /** The API key the first approval was given through (null in a session): its revocation withdraws the approval. */
+  @RefColumn({ nullable: true }) firstApprovedKey: string | null;
   /**
    * A rejection for good (终局驳回): its redemptions stay bound to this claim, annulled, their captured subsidy returned,
    * and can never be claimed again. False for a rejection that lets the payee claim them again, and for claims not

@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../common/persistence/db-errors';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, sql } from '../common/persistence/sql';
+import { empty, join, Sql, sql } from '../common/persistence/sql';
 import { Claim, ClaimedInvoice, ClaimStatus } from './claim.entity';
 
 /** A claim holding an invoice number, as a refusal of the same invoice names it. */
@@ -81,12 +81,16 @@ export class ClaimRepository {
   async decide(
     id: string,
     from: ClaimStatus,
-    d: Pick<Claim, 'status' | 'approvedFen' | 'reason' | 'reviewedBy' | 'decidedAt' | 'firstApprovedBy' | 'firstApprovedFen'> &
+    d: Pick<
+      Claim,
+      'status' | 'approvedFen' | 'reason' | 'reviewedBy' | 'decidedAt' | 'firstApprovedBy' | 'firstApprovedFen' | 'firstApprovedKey'
+    > &
       Partial<Pick<Claim, 'finalRejection'>>,
   ): Promise<boolean> {
     const changed = await this.db.execute(
       sql`UPDATE claim SET status = ${d.status}, approved_fen = ${d.approvedFen}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy},
-          decided_at = ${d.decidedAt}, first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}${
+          decided_at = ${d.decidedAt}, first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen},
+          first_approved_key = ${d.firstApprovedKey}${
             d.status === 'rejected'
               ? d.finalRejection
                 ? sql`, final_rejection = 1`
@@ -101,22 +105,34 @@ export class ClaimRepository {
 
   /**
    * The first approvals a bureau user gave that still wait for a second, taken back (awaiting_second_approval →
-   * submitted, the first approver, amount and cut reason cleared) when the user is disabled or their sign-in reset: a
-   * person who no longer acts, or whose account someone else may have used, is nobody's first pair of eyes. Only the
-   * regions the user's bureau covers are read, through the (region, status) index, their rows locked for the unit;
-   * answers the claims taken back, as they were.
+   * submitted, the first approver, key, amount and cut reason cleared) when the user is disabled or their sign-in reset:
+   * a person who no longer acts, or whose account someone else may have used, is nobody's first pair of eyes. Answers
+   * the claims taken back, as they were.
    */
-  async withdrawFirstApprovalsBy(userId: string, bureauRegion: string): Promise<Claim[]> {
+  withdrawFirstApprovalsBy(userId: string, bureauRegion: string): Promise<Claim[]> {
+    return this.withdrawFirstApprovals(bureauRegion, sql`first_approved_by = ${userId}`);
+  }
+
+  /** The same for those given through an API key, when the key is revoked (whoever held a leaked key may have given them). */
+  withdrawFirstApprovalsThrough(keyId: string, bureauRegion: string): Promise<Claim[]> {
+    return this.withdrawFirstApprovals(bureauRegion, sql`first_approved_key = ${keyId}`);
+  }
+
+  /**
+   * Only the regions the bureau covers are read, through the (region, status) index, the rows locked for the unit: a
+   * second approval that locked one first has approved it by then, and is not undone.
+   */
+  private async withdrawFirstApprovals(bureauRegion: string, given: Sql): Promise<Claim[]> {
     const waiting = await this.db.select(
       Claim,
       'c',
       sql`WHERE ${inRegion('c.issuing_region_code', bureauRegion)} AND c.status = 'awaiting_second_approval'
-          AND c.first_approved_by = ${userId} ORDER BY c.id${this.db.forUpdate}`,
+          AND ${given} ORDER BY c.id${this.db.forUpdate}`,
     );
     if (waiting.length === 0) return [];
     const changed = await this.db.execute(
-      sql`UPDATE claim SET status = 'submitted', first_approved_by = NULL, first_approved_fen = NULL, reason = NULL
-          WHERE id IN (${join(waiting.map((c) => c.id))}) AND status = 'awaiting_second_approval' AND first_approved_by = ${userId}`,
+      sql`UPDATE claim SET status = 'submitted', first_approved_by = NULL, first_approved_fen = NULL, first_approved_key = NULL, reason = NULL
+          WHERE id IN (${join(waiting.map((c) => c.id))}) AND status = 'awaiting_second_approval' AND ${given}`,
     );
     if (changed !== waiting.length) throw new Error(`first approvals withdrawn: ${changed} of ${waiting.length} locked claims`);
     return waiting;

@@ -6,7 +6,8 @@ export type ClaimEvent = 'approve' | 'approve_first' | 'approve_second' | 'rejec
  * A submitted claim is approved or rejected, once. At or above the policy's dualControlFen a first approval only
  * marks it, and a second bureau user completes it. A rejection may be final (终局驳回, Claim.finalRejection): the same
  * transition, after which its redemptions can never be claimed again. A first approval whose approver is disabled, or
- * their sign-in reset, before the second is withdrawn: the claim waits for a first approval again. Status × event → status.
+ * their sign-in reset, or the API key it was given through revoked, before the second is withdrawn: the claim waits for
+ * a first approval again. Status × event → status.
  */
 export const CLAIM_TRANSITIONS: Record<ClaimStatus, Partial<Record<ClaimEvent, ClaimStatus>>> = {
   submitted: { approve: 'approved', approve_first: 'awaiting_second_approval', reject: 'rejected' },

@@ -3,7 +3,7 @@ import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, sql } from '../common/persistence/sql';
+import { empty, join, Sql, sql } from '../common/persistence/sql';
 import { ApplicationStatus, VoucherApplication } from './voucher.entity';
 
 @Injectable()
@@ -28,13 +28,22 @@ export class ApplicationRepository {
     from: ApplicationStatus,
     d: Pick<
       VoucherApplication,
-      'status' | 'approvedFen' | 'voucherId' | 'policyId' | 'reason' | 'reviewedBy' | 'decidedAt' | 'firstApprovedBy' | 'firstApprovedFen'
+      | 'status'
+      | 'approvedFen'
+      | 'voucherId'
+      | 'policyId'
+      | 'reason'
+      | 'reviewedBy'
+      | 'decidedAt'
+      | 'firstApprovedBy'
+      | 'firstApprovedFen'
+      | 'firstApprovedKey'
     >,
   ): Promise<boolean> {
     const changed = await this.db.execute(
       sql`UPDATE voucher_application SET status = ${d.status}, approved_fen = ${d.approvedFen}, voucher_id = ${d.voucherId},
           policy_id = ${d.policyId}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy}, decided_at = ${d.decidedAt},
-          first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}
+          first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}, first_approved_key = ${d.firstApprovedKey}
           WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;
@@ -42,20 +51,31 @@ export class ApplicationRepository {
 
   /**
    * The first approvals a bureau user gave that still wait for a second, taken back (awaiting_second_approval →
-   * pending_review, the first approver and amount cleared) when the user is disabled or their sign-in reset, as
+   * pending_review, the first approver, key and amount cleared) when the user is disabled or their sign-in reset, as
    * ClaimRepository.withdrawFirstApprovalsBy does for claims; answers the applications taken back, as they were.
    */
-  async withdrawFirstApprovalsBy(userId: string, bureauRegion: string): Promise<VoucherApplication[]> {
+  withdrawFirstApprovalsBy(userId: string, bureauRegion: string): Promise<VoucherApplication[]> {
+    return this.withdrawFirstApprovals(bureauRegion, sql`first_approved_by = ${userId}`);
+  }
+
+  /** The same for those given through an API key, when the key is revoked. */
+  withdrawFirstApprovalsThrough(keyId: string, bureauRegion: string): Promise<VoucherApplication[]> {
+    return this.withdrawFirstApprovals(bureauRegion, sql`first_approved_key = ${keyId}`);
+  }
+
+  /** The bureau's regions read through the (region, status) index, the rows locked for the unit (as for claims). */
+  private async withdrawFirstApprovals(bureauRegion: string, given: Sql): Promise<VoucherApplication[]> {
     const waiting = await this.db.select(
       VoucherApplication,
       'a',
       sql`WHERE ${inRegion('a.issuing_region_code', bureauRegion)} AND a.status = 'awaiting_second_approval'
-          AND a.first_approved_by = ${userId} ORDER BY a.id${this.db.forUpdate}`,
+          AND ${given} ORDER BY a.id${this.db.forUpdate}`,
     );
     if (waiting.length === 0) return [];
     const changed = await this.db.execute(
-      sql`UPDATE voucher_application SET status = 'pending_review', first_approved_by = NULL, first_approved_fen = NULL
-          WHERE id IN (${join(waiting.map((a) => a.id))}) AND status = 'awaiting_second_approval' AND first_approved_by = ${userId}`,
+      sql`UPDATE voucher_application SET status = 'pending_review', first_approved_by = NULL, first_approved_fen = NULL,
+          first_approved_key = NULL
+          WHERE id IN (${join(waiting.map((a) => a.id))}) AND status = 'awaiting_second_approval' AND ${given}`,
     );
     if (changed !== waiting.length) throw new Error(`first approvals withdrawn: ${changed} of ${waiting.length} locked applications`);
     return waiting;

@@ -5,7 +5,7 @@ export type ApplicationEvent = 'approve' | 'approve_first' | 'approve_second' | 
 /**
  * An application waiting for review is approved or rejected, once. Above the policy's dualControlFen a first approval
  * only marks it, and a second bureau user completes it; a first approval whose approver is disabled, or their sign-in
- * reset, before the second is withdrawn. Status × event → status.
+ * reset, or the API key it was given through revoked, before the second is withdrawn. Status × event → status.
  */
 export const APPLICATION_TRANSITIONS: Record<ApplicationStatus, Partial<Record<ApplicationEvent, ApplicationStatus>>> = {
   pending_review: { approve: 'approved', approve_first: 'awaiting_second_approval', reject: 'rejected' },

@@ -29,6 +29,8 @@ export class VoucherApplication {
   /** Maker-checker: the first of two approvals above the policy's dualControlFen, and the amount it approved. */
   @RefColumn({ nullable: true }) firstApprovedBy: string | null;
   @FenColumn({ nullable: true }) firstApprovedFen: number | null;
+  /** The API key the first approval was given through (null in a session): its revocation withdraws the approval. */
+  @RefColumn({ nullable: true }) firstApprovedKey: string | null;
 }
 
 /** Face value = available + held + spent + released, always; balances change only in LedgerService. */

@@ -45,7 +45,7 @@ describe('dual control and the staff who approve', () => {
       .send(policyBody(WUHU, { dualControlFen: 25_000, autoApproveMaxFen: 0 }))
       .expect(201);
     e = await t.registerEnterprise(WUHU, { name: '芜湖新能源汽车零部件有限公司' });
-    const a = await apply(1_000_000);
+    const a = await apply(2_000_000); // some 60 hours of 30,021 fen
     await approveApplication(a.id, ADMIN, 202);
     voucherId = (await approveApplication(a.id, SECOND, 200)).body.voucher.id;
   });
@@ -76,10 +76,13 @@ describe('dual control and the staff who approve', () => {
       .expect(201);
     return claim.body.id as string;
   };
-  /** A third Wuhu reviewer, made by the admin, activated by the platform, signed in with a password of their own. */
-  const newReviewer = async () => {
+  /**
+   * A third Wuhu reviewer, made by the admin, activated by the platform, signed in with a password of their own; an
+   * admin of the bureau (who may make API keys) when asked.
+   */
+  const newReviewer = async (admin = false) => {
     const username = `wuhu-reviewer-${++reviewers}`;
-    const { id, setupCode } = await activatedBureauAccount(t, ADMIN, username);
+    const { id, setupCode } = await activatedBureauAccount(t, ADMIN, username, { admin });
     await t.http.post('/api/auth/setup').send({ username, setupCode, newPassword: 'Holder-Own-Pass-2026' }).expect(204);
     return { id, token: (await t.login(username, 'Holder-Own-Pass-2026')).accessToken };
   };
@@ -291,6 +294,96 @@ describe('dual control and the staff who approve', () => {
     door.release().mockRestore();
     expect((await making).status).toBe(401);
     expect(await batches()).toBe(before);
+  });
+
+  /** An API key of the bureau made by `maker` (an admin): its id and the key. */
+  const keyOf = async (maker: { token: string }) => {
+    const made = await t.http.post('/api/api-keys').set(auth(maker.token)).send({ name: '芜湖审核系统' }).expect(201);
+    return { id: made.body.id as string, token: made.body.key as string };
+  };
+  const revoke = async (keyId: string, by: Record<string, string>) => t.http.delete(`/api/api-keys/${keyId}`).set(by);
+  const entries = async (entityType: string, entityId: string, action: string) =>
+    (
+      await t.http
+        .get(`/api/audit?entityType=${entityType}&entityId=${entityId}&action=${action}&limit=100`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body.items.map((x: { summary: Record<string, unknown> }) => x.summary);
+
+  it('a first approval given through an API key no longer counts once the key is revoked (a leak); one of the same person’s in a session still does', async () => {
+    const maker = await newReviewer(true);
+    const key = await keyOf(maker);
+    const c = await claimOfOneHour();
+    const a = await apply(30_021);
+    expect((await approveClaim(c, key)).status).toBe(202);
+    await approveApplication(a.id, key, 202);
+    const bySession = await claimOfOneHour();
+    expect((await approveClaim(bySession, maker)).status).toBe(202);
+
+    expect((await revoke(key.id, await t.as(ADMIN))).status).toBe(204); // another admin of the bureau revokes it
+    const again = await approveClaim(c, SECOND);
+    expect([again.status, again.body.status]).toEqual([202, 'awaiting_second_approval']); // a first approval again
+    expect(await approveApplication(a.id, SECOND, 202).then((r) => r.body.status)).toBe('awaiting_second_approval');
+    expect(await approveClaim(bySession, SECOND).then((r) => [r.status, r.body.status])).toEqual([200, 'approved']);
+    expect(await entries('claim', c, 'claim.first_approval_withdrawn')).toEqual([
+      { firstApprovedBy: maker.id, firstApprovedFen: 30_021, firstApprovedKey: key.id, cause: 'api_key.revoked' },
+    ]);
+    expect(await actions('voucher_application', a.id)).toContain('application.first_approval_withdrawn');
+    expect(await entries('api_key', key.id, 'api_key.revoked')).toEqual([expect.objectContaining({ firstApprovalsWithdrawn: 2 })]);
+  });
+
+  it('a password change withdraws the first approvals given through the keys it revokes, not those given in a session', async () => {
+    const maker = await newReviewer(true);
+    const key = await keyOf(maker);
+    const c = await claimOfOneHour();
+    expect((await approveClaim(c, key)).status).toBe(202);
+    const bySession = await claimOfOneHour();
+    expect((await approveClaim(bySession, maker)).status).toBe(202);
+
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(maker.token))
+      .send({ currentPassword: 'Holder-Own-Pass-2026', newPassword: 'Holder-New-Pass-2027' })
+      .expect(204);
+    expect(await approveClaim(c, SECOND).then((r) => [r.status, r.body.status])).toEqual([202, 'awaiting_second_approval']);
+    expect(await approveClaim(bySession, SECOND).then((r) => [r.status, r.body.status])).toEqual([200, 'approved']);
+    expect(await entries('claim', c, 'claim.first_approval_withdrawn')).toEqual([
+      expect.objectContaining({ firstApprovedKey: key.id, cause: 'auth.password_changed' }),
+    ]);
+  });
+
+  it('a key revoked while second approvals of its first approvals run: each is approved before, or waits again after, never both', async () => {
+    const maker = await newReviewer(true);
+    const key = await keyOf(maker);
+    const claims: string[] = [];
+    for (let i = 0; i < 14; i++) claims.push(await claimOfOneHour());
+    for (const c of claims) expect((await approveClaim(c, key)).status).toBe(202);
+    const [secondHeader, adminHeader] = [await t.as(SECOND), await t.as(ADMIN)]; // signed in before the race starts
+    const raced = claims.slice(0, 12);
+    const second = (c: string) => t.http.post(`/api/claims/${c}/approve`).set(secondHeader).send({});
+    // The revocation sets off after the second approvals, while they are under way.
+    const seconds = await Promise.all([...raced.map(second), revoke(key.id, adminHeader)]);
+    expect(seconds.pop()!.status).toBe(204);
+    let withdrawn = 0;
+    for (const [i, c] of raced.entries()) {
+      const r = seconds[i];
+      const back = await entries('claim', c, 'claim.first_approval_withdrawn');
+      if (r.status === 200) {
+        // came before the revocation, which found it approved and withdrew nothing
+        expect([c, r.body.status, back]).toEqual([c, 'approved', []]);
+      } else {
+        // came after it: the key's first approval was gone, so this one is a first approval again, and no money moved
+        expect([c, r.status, r.body.status, back.length]).toEqual([c, 202, 'awaiting_second_approval', 1]);
+        expect(await actions('claim', c)).not.toContain('claim.approved');
+        withdrawn++;
+      }
+    }
+    // The two not raced were waiting when the key was revoked: a second approval is a first one again.
+    for (const c of claims.slice(12)) expect(await approveClaim(c, SECOND).then((r) => [c, r.status])).toEqual([c, 202]);
+    expect(await entries('api_key', key.id, 'api_key.revoked')).toEqual([
+      expect.objectContaining({ firstApprovalsWithdrawn: withdrawn + 2 }),
+    ]);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
   });
 
   it('an API key’s first approval is its maker’s, and goes with the maker’s sign-in reset (the platform resets the admin)', async () => {

@@ -132,14 +132,19 @@ export async function bookableFacility(t: TestApp, labToken: string, lateCancell
 
 /**
  * A bureau account that the bureau's admin `maker` made and the platform activated (the second person): its id, and the
- * one-time setup code the platform was handed for its holder.
+ * one-time setup code the platform was handed for its holder. An admin of the bureau with `extra.admin`.
  */
-export async function activatedBureauAccount(t: TestApp, maker: string, username: string): Promise<{ id: string; setupCode: string }> {
+export async function activatedBureauAccount(
+  t: TestApp,
+  maker: string,
+  username: string,
+  extra: { admin?: boolean } = {},
+): Promise<{ id: string; setupCode: string }> {
   const made = (
     await t.http
       .post('/api/users')
       .set(await t.as(maker))
-      .send({ username, password: 'Maker-Chose-This-2026' })
+      .send({ username, password: 'Maker-Chose-This-2026', ...extra })
       .expect(201)
   ).body;
   const { setupCode } = (

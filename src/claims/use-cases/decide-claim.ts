@@ -120,6 +120,7 @@ export class DecideClaim {
       decidedAt: now,
       firstApprovedBy: claim.firstApprovedBy,
       firstApprovedFen: claim.firstApprovedFen,
+      firstApprovedKey: claim.firstApprovedKey,
     };
     if (!(await this.claims.decide(claim.id, claim.status, decision))) return decidedMeanwhile();
 
@@ -200,6 +201,8 @@ export class DecideClaim {
       decidedAt: null,
       firstApprovedBy: personOf(actor),
       firstApprovedFen: approvedFen,
+      // Whose key gave it, too: the person alone would keep it counting after a leaked key is revoked.
+      firstApprovedKey: actor.apiKey?.id ?? null,
     };
     if (!(await this.claims.decide(claim.id, 'submitted', marked))) return decidedMeanwhile();
     this.uow.record({
@@ -223,6 +226,7 @@ export class DecideClaim {
       decidedAt: now,
       firstApprovedBy: claim.firstApprovedBy,
       firstApprovedFen: claim.firstApprovedFen,
+      firstApprovedKey: claim.firstApprovedKey,
       finalRejection: final,
     };
     if (!(await this.claims.decide(claim.id, claim.status, decision))) return decidedMeanwhile();

@@ -90,6 +90,7 @@ export class SubmitClaim {
         invoiceKey: key,
         firstApprovedBy: null,
         firstApprovedFen: null,
+        firstApprovedKey: null,
         finalRejection: false,
       };
       if (!(await this.claims.insert(claim)))

@@ -139,6 +139,7 @@ export class ApplyForVoucher {
       decidedAt: refusal || approveAtOnce ? now : null, // rejected by a rule or approved at once: decided now
       firstApprovedBy: null,
       firstApprovedFen: null,
+      firstApprovedKey: null,
     };
   }
 }

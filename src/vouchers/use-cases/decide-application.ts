@@ -109,6 +109,7 @@ export class DecideApplication {
       decidedAt: now,
       firstApprovedBy: application.firstApprovedBy,
       firstApprovedFen: application.firstApprovedFen,
+      firstApprovedKey: application.firstApprovedKey,
     };
     if (!(await this.applications.decide(application.id, application.status, decision))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
@@ -149,6 +150,8 @@ export class DecideApplication {
       decidedAt: null,
       firstApprovedBy: personOf(actor),
       firstApprovedFen: amountFen,
+      // Whose key gave it, too: the person alone would keep it counting after a leaked key is revoked.
+      firstApprovedKey: actor.apiKey?.id ?? null,
     };
     if (!(await this.applications.decide(application.id, 'pending_review', marked))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
@@ -170,6 +173,7 @@ export class DecideApplication {
       decidedAt: clock.iso(),
       firstApprovedBy: application.firstApprovedBy,
       firstApprovedFen: application.firstApprovedFen,
+      firstApprovedKey: application.firstApprovedKey,
     };
     if (!(await this.applications.decide(application.id, application.status, decision))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
