@@ -36,6 +36,7 @@ import { DeliveryLeasesIndexed1766600000000 } from './1766600000000-delivery-lea
 import { FlowsNetOfCuts1766700000000 } from './1766700000000-flows-net-of-cuts';
 import { SanctionLiftReason1766800000000 } from './1766800000000-sanction-lift-reason';
 import { VoucherClosedAt1766900000000 } from './1766900000000-voucher-closed-at';
+import { NotificationMailOff1767000000000 } from './1767000000000-notification-mail-off';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -77,4 +78,5 @@ export const MIGRATIONS = [
   FlowsNetOfCuts1766700000000,
   SanctionLiftReason1766800000000,
   VoucherClosedAt1766900000000,
+  NotificationMailOff1767000000000,
 ];
