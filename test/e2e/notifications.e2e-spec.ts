@@ -147,6 +147,20 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     expect((await markRead(providerStaff, first.id)).response.status).toBe(404);
     // not a boolean: a value the typed client would not send
     expect((await t.http.get('/api/notifications?unread=maybe').set(auth(enterpriseStaff))).status).toBe(400);
+    // pages: newest first, one at a time, the total of all (or of the unread) beside each page
+    const page = async (query: string) => (await t.http.get(`/api/notifications?${query}`).set(auth(enterpriseStaff)).expect(200)).body;
+    const all = await page('limit=500');
+    expect(all.total).toBe(all.items.length);
+    expect(all.total).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < all.total; i++) {
+      const one = await page(`limit=1&offset=${i}`);
+      expect(one).toMatchObject({ total: all.total, items: [{ id: all.items[i].id }] });
+    }
+    expect((await page(`limit=1&offset=${all.total}`)).items).toEqual([]);
+    expect((await page('unread=true&limit=1')).total).toBe(all.total - 1);
+    expect((await t.http.get('/api/notifications?limit=0').set(auth(enterpriseStaff))).status).toBe(400);
+    expect((await t.http.get('/api/notifications?limit=501').set(auth(enterpriseStaff))).status).toBe(400);
+    expect((await t.http.get('/api/notifications?offset=-1').set(auth(enterpriseStaff))).status).toBe(400);
   });
 
   it('tells every user of a payee that its bank account changed, masked, by mail too; other profile changes tell no one', async () => {
