@@ -233,6 +233,11 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     await mailTo('finance@sme.example.cn', '登录密码已修改');
     const sinceChoice = smtp.mails.slice(before).filter((m) => m.to.includes('finance@sme.example.cn'));
     expect(sinceChoice.map((m) => m.subject)).toEqual(['【长三角科技创新券】您的登录密码已修改']);
+    // twelve changes at once (two devices, a double click): each is answered, and one of them is what remains
+    const lists = Array.from({ length: 12 }, (_, i) => (i % 2 ? ['budget_low', 'hold_expiring'] : ['claim_decided']));
+    const answers = await Promise.all(lists.map((l) => choose(enterpriseStaff, l)));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
+    expect([['budget_low', 'hold_expiring'], ['claim_decided']]).toContainEqual((await prefs(enterpriseStaff).expect(200)).body.mailOff);
     // [] mails every kind again; an API key, which has no mailbox, has no preferences
     expect((await choose(enterpriseStaff, []).expect(200)).body.mailOff).toEqual([]);
     const key = (await t.http.post('/api/api-keys').set(auth(enterprise.token)).send({ name: '省级平台' }).expect(201)).body.key;
