@@ -764,6 +764,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The kinds of notification the caller is told in the app only
+         * @description **Who may call it:** Any signed-in person, for itself; an API key, which has no mailbox, is 403.
+         *
+         *     **What it changes:** Nothing: it only reads.
+         *
+         *     **Money:** None.
+         */
+        get: operations["NotificationsController_preferences"];
+        /**
+         * Choose the kinds of notification told in the app only, not by mail
+         * @description **Who may call it:** Any signed-in person, for itself; an API key is 403.
+         *
+         *     **What it changes:** Replaces the caller’s list; notices made from then on of those kinds are not mailed (emailStatus none) but still listed in the app. Audited (user.notification_preferences_set).
+         *
+         *     **Money:** None.
+         *
+         *     The security notices (two-factor enabled, password changed, sign-in reset, an API key or webhook made), a changed bank account and the measures taken against the organization (a voucher revoked, a suspension, a sanction) are always mailed: naming one is 400.
+         */
+        put: operations["NotificationsController_setPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/{id}/read": {
         parameters: {
             query?: never;
@@ -3057,6 +3091,22 @@ export interface components {
         NotificationPage: {
             items: components["schemas"]["NotificationView"][];
             total: number;
+        };
+        MailPreferencesView: {
+            /** @description the kinds the caller is told in the app only */
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated")[];
+            /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
+            alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
+        };
+        MailPreferencesInput: {
+            /**
+             * @description the kinds to be told in the app only, replacing those set before; [] mails every kind again
+             * @example [
+             *       "voucher_expiring",
+             *       "budget_low"
+             *     ]
+             */
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated")[];
         };
         CategoryRatio: {
             /** @enum {string} */
@@ -6383,6 +6433,126 @@ export interface operations {
             };
             /** @description FORBIDDEN */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    NotificationsController_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: MailPreferencesView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailPreferencesView"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    NotificationsController_setPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MailPreferencesInput"];
+            };
+        };
+        responses: {
+            /** @description OK: MailPreferencesView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailPreferencesView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -37,6 +37,7 @@ import { FlowsNetOfCuts1766700000000 } from './1766700000000-flows-net-of-cuts';
 import { SanctionLiftReason1766800000000 } from './1766800000000-sanction-lift-reason';
 import { VoucherClosedAt1766900000000 } from './1766900000000-voucher-closed-at';
 import { FirstApprovalKeys1767000000000 } from './1767000000000-first-approval-keys';
+import { NotificationMailOff1767100000000 } from './1767100000000-notification-mail-off';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -79,4 +80,5 @@ export const MIGRATIONS = [
   SanctionLiftReason1766800000000,
   VoucherClosedAt1766900000000,
   FirstApprovalKeys1767000000000,
+  NotificationMailOff1767100000000,
 ];

@@ -267,7 +267,12 @@ export class UsersService {
           secondPerson,
         },
       });
-      await this.notifier.toUser(id, 'sign_in_reset', now, { admin: actor.username });
+      // A platform admin who reset a lab's or an enterprise's user is named as the platform: its username, told to anyone
+      // who registers, would let them lock it out with five wrong passwords whenever they liked.
+      await this.notifier.toUser(id, 'sign_in_reset', now, {
+        admin: actor.role === 'platform' && user.role !== 'platform' ? '平台管理员' : `管理员 ${actor.username} `,
+        setupFrom: secondPerson ? '另一位管理员签发' : '管理员交给您',
+      });
       const view = {
         ...staffView({ ...user, mfaEnabledAt: null, setupCodeHash, signInResetBy: actor.userId }),
         ...made,

@@ -27,6 +27,25 @@ export type AccountNoticeKind = Extract<
   'mfa_enabled' | 'password_changed' | 'sign_in_reset' | 'api_key_created' | 'webhook_subscribed'
 >;
 
+/**
+ * Mailed to everyone with an address whatever they chose: what was done to their account or made with it, a changed
+ * account to pay the organization into (their only warning of a stolen password or key), and the measures taken against
+ * the organization (a voucher revoked, a suspension, a sanction), which it must hear of.
+ */
+export const ALWAYS_MAILED: readonly NotificationKind[] = [
+  'mfa_enabled',
+  'password_changed',
+  'sign_in_reset',
+  'api_key_created',
+  'webhook_subscribed',
+  'bank_account_changed',
+  'voucher_revoked',
+  'provider_suspended',
+  'sanction_recorded',
+];
+/** The kinds a user may have told in the app only (PUT /api/notifications/preferences). */
+export const MAIL_OPTIONAL_KINDS = NOTIFICATION_KINDS.filter((k) => !ALWAYS_MAILED.includes(k));
+
 interface Template {
   subject: string;
   text: string;

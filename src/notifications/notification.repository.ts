@@ -213,6 +213,37 @@ export class NotificationRepository {
     await this.db.execute(sql`UPDATE notification SET read_at = ${at} WHERE id = ${id} AND user_id = ${userId} AND read_at IS NULL`);
   }
 
+  /** The kinds the user has asked to be told in the app only. */
+  async mailOff(userId: string): Promise<string[]> {
+    const rows = await this.db.rows(sql`SELECT kind FROM notification_mail_off WHERE user_id = ${userId} ORDER BY kind`);
+    return rows.map((r) => r.kind as string);
+  }
+
+  /** Of these users and kinds, the pairs told in the app only, as `userId:kind`. */
+  async mailOffOf(userIds: string[], kinds: string[]): Promise<Set<string>> {
+    const off = new Set<string>();
+    if (!kinds.length) return off;
+    // 500 ids a statement: within both databases' limits on bound parameters
+    for (let i = 0; i < userIds.length; i += 500) {
+      const rows = await this.db.rows(
+        sql`SELECT user_id, kind FROM notification_mail_off WHERE user_id IN (${join(userIds.slice(i, i + 500))})
+              AND kind IN (${join(kinds)})`,
+      );
+      for (const r of rows) off.add(`${r.user_id as string}:${r.kind as string}`);
+    }
+    return off;
+  }
+
+  /** Replaces the user's kinds told in the app only, its account row locked first so that two changes apply one after the other. */
+  async setMailOff(userId: string, kinds: string[]): Promise<void> {
+    await this.db.row(sql`SELECT id FROM app_user WHERE id = ${userId}${this.db.forUpdate}`);
+    await this.db.execute(sql`DELETE FROM notification_mail_off WHERE user_id = ${userId}`);
+    if (kinds.length)
+      await this.db.execute(
+        sql`INSERT INTO notification_mail_off (user_id, kind) VALUES ${join(kinds.map((k) => sql`(${userId}, ${k})`))}`,
+      );
+  }
+
   /** A claimed mail to send, and whether its user may still receive it (not disabled since the notice). */
   async mailToSend(id: string): Promise<MailToSend | null> {
     const row = await this.db.row(

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
-import { NOTIFICATION_KINDS } from './notification-templates';
+import { ALWAYS_MAILED, MAIL_OPTIONAL_KINDS, NOTIFICATION_KINDS } from './notification-templates';
 import type { Notification } from './notification.repository';
 import { IsOmittable } from '../common/http/validators';
 
@@ -34,4 +34,28 @@ export class NotificationView {
 export class NotificationPage {
   @ApiProperty({ type: [NotificationView] }) items: NotificationView[];
   @ApiProperty() total: number;
+}
+
+export class MailPreferencesInput {
+  @ApiProperty({
+    enum: MAIL_OPTIONAL_KINDS,
+    isArray: true,
+    example: ['voucher_expiring', 'budget_low'],
+    description: 'the kinds to be told in the app only, replacing those set before; [] mails every kind again',
+  })
+  @IsArray()
+  @ArrayMaxSize(NOTIFICATION_KINDS.length)
+  @IsIn(MAIL_OPTIONAL_KINDS, { each: true })
+  mailOff: string[];
+}
+
+export class MailPreferencesView {
+  @ApiProperty({ enum: MAIL_OPTIONAL_KINDS, isArray: true, description: 'the kinds the caller is told in the app only' })
+  mailOff: string[];
+  @ApiProperty({
+    enum: ALWAYS_MAILED,
+    isArray: true,
+    description: 'mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it',
+  })
+  alwaysMailed: string[];
 }

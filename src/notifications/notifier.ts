@@ -12,7 +12,7 @@ import { DomainEvent } from '../events/event.repository';
 import { noticeLastDay } from '../organizations/organization.time-rules';
 import { bureauName, provinceOfRegion, regionName } from '../regions/regions.data';
 import { applicationReason } from '../vouchers/voucher.rules';
-import { AccountNoticeKind, NotificationKind, render } from './notification-templates';
+import { AccountNoticeKind, ALWAYS_MAILED, NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
 import { VOUCHER_REMINDER_DAYS, voucherReminderDue } from './notification.rules';
 
@@ -316,11 +316,12 @@ export class Notifier {
   private async notify(...notices: Notice[]): Promise<number> {
     const createdAt = clock.iso();
     const mail = this.config.smtpUrl !== null;
+    const off = mail ? await this.mailOff(notices) : new Set<string>();
     const rows = notices.flatMap((n) =>
       n.recipients.map((r): Notification & { emailNextAt: string | null } => {
         const { title, body } = render(n.kind, n.vars(r));
         // an address stored before the plain-address rule, which a mail library would rewrite, gets no mail
-        const emailed = mail && n.mail !== false && isMailbox(r.email);
+        const emailed = mail && n.mail !== false && isMailbox(r.email) && !off.has(`${r.userId}:${n.kind}`);
         return {
           id: newId(),
           userId: r.userId,
@@ -342,5 +343,13 @@ export class Notifier {
     );
     await this.notifications.insertNew(rows);
     return rows.length;
+  }
+
+  /** Which of these notices' recipients with an address asked for their kind in the app only (never an ALWAYS_MAILED kind). */
+  private mailOff(notices: Notice[]): Promise<Set<string>> {
+    const optional = notices.filter((n) => !ALWAYS_MAILED.includes(n.kind) && n.mail !== false);
+    const userIds = [...new Set(optional.flatMap((n) => n.recipients.filter((r) => r.email).map((r) => r.userId)))];
+    if (!userIds.length) return Promise.resolve(new Set());
+    return this.notifications.mailOffOf(userIds, [...new Set(optional.map((n) => n.kind))]);
   }
 }

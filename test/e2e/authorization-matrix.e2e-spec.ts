@@ -196,6 +196,9 @@ const MATRIX: Row[] = [
   // notifications: each user its own; another user's is 404
   r('GET /api/notifications',                         '401 ok   ok   ok   ok   ok   ok   ok'),
   r('POST /api/notifications/{id}/read',              '401 ok   404  404  404  404  404  404', { id: notificationOf }),
+  // mail preferences: each person its own (an API key, 403, in notifications.e2e-spec.ts)
+  r('GET /api/notifications/preferences',             '401 ok   ok   ok   ok   ok   ok   ok'),
+  r('PUT /api/notifications/preferences',             '401 ok   ok   ok   ok   ok   ok   ok', { body: () => ({ mailOff: ['budget_low'] }) }),
   r('POST /api/api-keys',                             '401 ok   ok   ok   ok   ok   ok   ok', { body: () => ({ name: '省级平台', readOnly: true }) }),
   r('GET /api/api-keys',                              '401 ok   ok   ok   ok   ok   ok   ok'),
   r('DELETE /api/api-keys/{id}',                      '401 ok   404  404  404  404  404  404', { id: apiKeyOf, fresh: true }),

@@ -1,6 +1,7 @@
 import { clock } from '../../src/common/clock';
 import { auth, TestApp } from '../support/test-app';
 import { issueVoucher, openRegion, policyBody, submittedClaim } from '../support/fixtures';
+import { until } from '../support/service-process';
 
 /**
  * A city's bureau (合肥市科学技术局) under its province's (安徽省科学技术厅): in Anhui the cities issue, so a city needs
@@ -124,6 +125,22 @@ describe('city bureaus', () => {
     const approved = await t.http.post(`/api/voucher-applications/${application.id}/approve`).set(auth(hefeiReviewer.token)).send({});
     expect(approved.status).toBe(200);
     expect(approved.body.voucher.faceValueFen).toBe(6_000_000);
+
+    // The city's budget set below 10% unspent: its own staff and the province's hear of it, another province's do not.
+    await t.http.put(`/api/budgets/340100/${clock.year()}`).set(auth(hefeiAdmin.token)).send({ totalFen: 6_500_000 }).expect(200);
+    const lowBudget = async (token: string) =>
+      (await t.http.get('/api/notifications').set(auth(token)).expect(200)).body.items.filter(
+        (n: { kind: string; title: string }) => n.kind === 'budget_low' && n.title.includes('合肥市'),
+      ) as { body: string }[];
+    const [told] = await until('the city budget notice', async () =>
+      (await lowBudget(hefeiReviewer.token)).length ? lowBudget(hefeiReviewer.token) : undefined,
+    );
+    expect(told.body).toContain('总额 ¥65,000.00，当前可用 ¥5,000.00');
+    expect(await lowBudget(hefeiAdmin.token)).toHaveLength(1);
+    expect(await lowBudget(await t.token('bureau-ah'))).toHaveLength(1);
+    expect(await lowBudget(await t.token('bureau-sh'))).toEqual([]);
+    expect(await lowBudget(enterprise.token)).toEqual([]);
+    await t.http.put(`/api/budgets/340100/${clock.year()}`).set(auth(hefeiAdmin.token)).send({ totalFen: 100_000_000 }).expect(200);
 
     // Disabling: the province's admin may disable a city's reviewer; the city's admin cannot touch the province's staff.
     const ahTwo = (

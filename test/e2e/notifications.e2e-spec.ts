@@ -147,6 +147,20 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     expect((await markRead(providerStaff, first.id)).response.status).toBe(404);
     // not a boolean: a value the typed client would not send
     expect((await t.http.get('/api/notifications?unread=maybe').set(auth(enterpriseStaff))).status).toBe(400);
+    // pages: newest first, one at a time, the total of all (or of the unread) beside each page
+    const page = async (query: string) => (await t.http.get(`/api/notifications?${query}`).set(auth(enterpriseStaff)).expect(200)).body;
+    const all = await page('limit=500');
+    expect(all.total).toBe(all.items.length);
+    expect(all.total).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < all.total; i++) {
+      const one = await page(`limit=1&offset=${i}`);
+      expect(one).toMatchObject({ total: all.total, items: [{ id: all.items[i].id }] });
+    }
+    expect((await page(`limit=1&offset=${all.total}`)).items).toEqual([]);
+    expect((await page('unread=true&limit=1')).total).toBe(all.total - 1);
+    expect((await t.http.get('/api/notifications?limit=0').set(auth(enterpriseStaff))).status).toBe(400);
+    expect((await t.http.get('/api/notifications?limit=501').set(auth(enterpriseStaff))).status).toBe(400);
+    expect((await t.http.get('/api/notifications?offset=-1').set(auth(enterpriseStaff))).status).toBe(400);
   });
 
   it('tells every user of a payee that its bank account changed, masked, by mail too; other profile changes tell no one', async () => {
@@ -169,6 +183,66 @@ describe('notifications: in the app, and by mail through SMTP', () => {
       expect(bodies[0]).toContain('银行账号 **** **** 5432 → **** **** 9876。');
     }
     expect(await told(enterprise.token)).toEqual([]);
+  });
+
+  it('lets a person have routine kinds told in the app only, its own choice alone; security notices are mailed whatever it chooses', async () => {
+    const prefs = (token: string) => t.http.get('/api/notifications/preferences').set(auth(token));
+    const choose = (token: string, mailOff: unknown) =>
+      t.http.put('/api/notifications/preferences').set(auth(token)).set('Accept-Language', 'zh-CN').send({ mailOff });
+    expect((await prefs(enterpriseStaff).expect(200)).body).toEqual({
+      mailOff: [],
+      alwaysMailed: expect.arrayContaining(['password_changed', 'sign_in_reset', 'api_key_created', 'bank_account_changed']),
+    });
+    // a security notice cannot be turned off, nor an unknown kind named
+    const refused = await choose(enterpriseStaff, ['application_decided', 'password_changed']).expect(400);
+    expect(refused.body.message).toContain('mailOff');
+    await choose(enterpriseStaff, ['no_such_kind']).expect(400);
+    await choose(enterpriseStaff, 'application_decided').expect(400);
+    expect((await choose(enterpriseStaff, ['application_decided', 'voucher_expiring']).expect(200)).body.mailOff).toEqual([
+      'application_decided',
+      'voucher_expiring',
+    ]);
+    // a colleague with an address and no choice of its own is still mailed
+    const colleague = `${enterprise.username}-staff2`;
+    await t.http
+      .post('/api/users')
+      .set(auth(enterprise.token))
+      .send({ username: colleague, password: PASSWORD, email: 'ceo@sme.example.cn' })
+      .expect(201);
+    const colleagueToken = (await t.login(colleague, PASSWORD)).accessToken;
+    expect((await prefs(colleagueToken).expect(200)).body.mailOff).toEqual([]);
+    const before = smtp.mails.length;
+    // the clock has moved on to another budget year
+    await t.http
+      .put(`/api/budgets/340000/${clock.year()}`)
+      .set(auth(await t.token('bureau-ah')))
+      .send({ totalFen: 1_000_000_000 })
+      .expect(200);
+    await issueVoucher(t, enterprise.token, 10_000);
+    await mailTo('ceo@sme.example.cn', '申请');
+    const latest = async (token: string) => (await list(token)).find((n) => n.kind === 'application_decided' && n.body.includes('¥100.00'));
+    expect(await latest(colleagueToken)).toMatchObject({ emailStatus: 'sent' });
+    // in the app, not mailed
+    expect(await latest(enterpriseStaff)).toMatchObject({ emailStatus: 'none' });
+    // a security notice is mailed all the same
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(enterpriseStaff))
+      .send({ currentPassword: PASSWORD, newPassword: `${PASSWORD}x` })
+      .expect(204);
+    await mailTo('finance@sme.example.cn', '登录密码已修改');
+    const sinceChoice = smtp.mails.slice(before).filter((m) => m.to.includes('finance@sme.example.cn'));
+    expect(sinceChoice.map((m) => m.subject)).toEqual(['【长三角科技创新券】您的登录密码已修改']);
+    // twelve changes at once (two devices, a double click): each is answered, and one of them is what remains
+    const lists = Array.from({ length: 12 }, (_, i) => (i % 2 ? ['budget_low', 'hold_expiring'] : ['claim_decided']));
+    const answers = await Promise.all(lists.map((l) => choose(enterpriseStaff, l)));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
+    expect([['budget_low', 'hold_expiring'], ['claim_decided']]).toContainEqual((await prefs(enterpriseStaff).expect(200)).body.mailOff);
+    // [] mails every kind again; an API key, which has no mailbox, has no preferences
+    expect((await choose(enterpriseStaff, []).expect(200)).body.mailOff).toEqual([]);
+    const key = (await t.http.post('/api/api-keys').set(auth(enterprise.token)).send({ name: '省级平台' }).expect(201)).body.key;
+    await prefs(key).expect(403);
+    await choose(key, []).expect(403);
   });
 });
 
@@ -809,5 +883,49 @@ describe(`notification mail: an address's day counted exactly (${isMaria() ? 'a 
       "SELECT COUNT(*) AS n FROM notification WHERE kind = 'api_key_created' AND email_status = 'failed' AND email_error LIKE '%24 hours%'",
     );
     expect(Number(n)).toBe(7);
+  });
+
+  it('one mail raced by twelve nodes is claimed by one; the others get it only once its lease has passed, and the first then records nothing', async () => {
+    const enterprise = await t.registerEnterprise('340100');
+    const username = `${enterprise.username}-one`;
+    await t.http
+      .post('/api/users')
+      .set(auth(enterprise.token))
+      .send({ username, password: PASSWORD, email: 'once@target.example.cn' })
+      .expect(201);
+    const token = (await t.login(username, PASSWORD)).accessToken;
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(token))
+      .send({ currentPassword: PASSWORD, newPassword: `${PASSWORD}y` })
+      .expect(204);
+    const [{ id }] = await t.dataSource.query<{ id: string }[]>(
+      "SELECT id FROM notification WHERE kind = 'password_changed' AND email_to = 'once@target.example.cn'",
+    );
+    const worker = t.get(MailWorker) as unknown as {
+      claim(id: string, owner: string, now: string, until: string): Promise<{ id: string } | null | undefined>;
+      finish(id: string, owner: string, status: string, nextAt: string | null, error: string | null): Promise<void>;
+    };
+    const now = Date.now();
+    const at = (ms: number) => new Date(now + ms).toISOString();
+    const first = await Promise.all(Array.from({ length: 12 }, (_, i) => worker.claim(id, `node-${i}`, at(0), at(60_000))));
+    expect(first.filter((c) => c !== undefined)).toHaveLength(1);
+    // within the lease no one takes it; after it, one node does, and the late first node's outcome is not recorded
+    expect(await worker.claim(id, 'late', at(30_000), at(90_000))).toBeUndefined();
+    const second = await Promise.all(Array.from({ length: 12 }, (_, i) => worker.claim(id, `next-${i}`, at(61_000), at(121_000))));
+    expect(second.filter((c) => c !== undefined)).toHaveLength(1);
+    const winner = `next-${second.findIndex((c) => c !== undefined)}`;
+    await worker.finish(id, `node-${first.findIndex((c) => c !== undefined)}`, 'failed', null, 'late');
+    const row = async () =>
+      (
+        await t.dataSource.query<{ email_status: string; email_attempts: number }[]>(
+          'SELECT email_status, email_attempts FROM notification WHERE id = ?',
+          [id],
+        )
+      )[0];
+    expect(await row()).toMatchObject({ email_status: 'pending' });
+    await worker.finish(id, winner, 'sent', null, null);
+    expect(await row()).toMatchObject({ email_status: 'sent' });
+    expect(Number((await row()).email_attempts)).toBe(2);
   });
 });

@@ -130,6 +130,7 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     const resetMail = await mailTo(owner.email, '重置');
     expect(resetMail.subject).toBe('【长三角科技创新券】您的账号登录已由管理员重置');
     expect(resetMail.text).toContain(`管理员 ${admin.username} 已于`);
+    expect(resetMail.text).toContain('请凭管理员交给您的一次性设置码设置新密码');
     // the enrolment, the reset, and the password the code set (were it not the owner who set it)
     expect((await notices(back)).map((n) => n.kind)).toEqual([
       'password_changed',
@@ -447,8 +448,14 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
     const issued = (await activate(desk).expect(200)).body;
     expect(issued.setupCode).toEqual(expect.any(String));
     await setup(lab.username, issued.setupCode).expect(204);
-    await login({ username: lab.username, password: NEW_PASSWORD }).expect(200);
+    const labToken = (await login({ username: lab.username, password: NEW_PASSWORD }).expect(200)).body.accessToken;
     expect(await waitingFor(desk)).toBeUndefined();
+    // The lab hears that the platform reset it, not which of its people: a platform admin's username told to any lab or
+    // enterprise would let it lock that admin out (five wrong passwords) whenever it liked.
+    const told = (await notices(labToken)).find((n) => n.kind === 'sign_in_reset')!;
+    expect(told.body).toContain('平台管理员已于');
+    expect(told.body).not.toMatch(/platform/);
+    expect(told.body).toContain('请凭另一位管理员签发的一次性设置码设置新密码');
     // An organization's own admin still gets its user's code, and no platform admin issues one for it.
     const other = await t.registerEnterprise('320100');
     const clerk = await colleague(other, 'clerk');
