@@ -895,7 +895,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     404 when none is in force on that date.
+         *     404 when none is in force on that date; for a city without its own, the message names the province’s version that applies to its enterprises instead.
          */
         get: operations["PoliciesController_current"];
         put?: never;
