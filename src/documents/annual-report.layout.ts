@@ -461,6 +461,9 @@ class AnnualReportLayout {
       this.ensureSpace(17);
       this.tableRow(r, cols, { size: 8.5, color: c.text }, align);
     }
+    // Claims count by the day they were submitted, vouchers by budget year: a claim submitted in January on last
+    // year's vouchers is here, and its cut returned to last year's budget (section 二). Say so, lest the two be compared.
+    this.note('兑付申报按提交日期（北京时间）计入年度，创新券按预算年度计入：次年初提交的上年度创新券申报列入次年，其核减退回上年度预算。');
     this.y += 12;
 
     const s = d.sanctions;

@@ -408,6 +408,7 @@ describe('annual report per region', () => {
     expect(text).not.toContain('核准'); // the API and the statements say 核定
     expect(text).toContain(sanctioned);
     expect(text).toContain('失信惩戒：本年度记录 3 条，执行中 1 条，已解除 1 条，已到期 1 条');
+    expect(text.replace(/\s+/g, '')).toContain('兑付申报按提交日期（北京时间）计入年度，创新券按预算年度计入');
     expect(text).toMatch(/第 1 页 \/ 共 \d 页/);
     // one way to name the report: in the running header of later pages and in every footer
     expect(text).toContain(`安徽省${year}年科技创新券年度报告（续）`);
