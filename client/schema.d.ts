@@ -2397,7 +2397,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     The budget and its split, vouchers issued and used, cross-province flows, the ten most used facilities, time from capture to payment, claims refused or cut, usage disputes and credit sanctions. A province’s report includes its cities. Money in integer fen in the CSV; yuan in the PDF.
+         *     The budget and its split, vouchers issued and used, cross-province flows, the ten most used facilities, time from capture to payment, claims refused or cut (claims by the Beijing day they were submitted, vouchers and budget by budget year), usage disputes and credit sanctions. A province’s report includes its cities. Money in integer fen in the CSV; yuan in the PDF.
          */
         get: operations["ReportsController_annual"];
         put?: never;

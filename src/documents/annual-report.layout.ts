@@ -468,11 +468,17 @@ class AnnualReportLayout {
 
     const s = d.sanctions;
     this.ensureSpace(60);
-    line(this.doc, `失信惩戒：本年度记录 ${s.recorded} 条，执行中 ${s.inForce} 条，已解除 ${s.lifted} 条，已到期 ${s.ended} 条`, this.x, this.y, {
-      bold: true,
-      size: 9.5,
-      color: c.text,
-    });
+    line(
+      this.doc,
+      `失信惩戒：本年度记录 ${s.recorded} 条，执行中 ${s.inForce} 条，已解除 ${s.lifted} 条，已到期 ${s.ended} 条`,
+      this.x,
+      this.y,
+      {
+        bold: true,
+        size: 9.5,
+        color: c.text,
+      },
+    );
     this.y += 18;
     if (s.items.length === 0) {
       this.note('本年度无涉及本地区的失信惩戒记录。');
