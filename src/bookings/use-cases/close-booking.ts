@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
+import { FacilityRepository } from '../../facilities/facility.repository';
 import { catalogued, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../../common/use-case';
@@ -23,6 +24,15 @@ async function partyTo(bookings: BookingRepository, actor: Actor, id: string, pa
   return b;
 }
 
+/**
+ * Whether the booking's lab may serve it now: its provider active and not sanctioned, as availability and a new
+ * booking require. A lab that may not (its captures refused) is owed no late fee, and does not keep the enterprise
+ * from calling the booking off once it has begun.
+ */
+async function labServes(facilities: FacilityRepository, b: Booking): Promise<boolean> {
+  return (await facilities.withStanding(b.facilityId, clock.iso(), clock.today()))?.standing.listed === true;
+}
+
 /** The booking's own close must follow its hold's: a concurrent closer lost at the hold already. */
 async function closeAfterHold(bookings: BookingRepository, b: Booking, c: BookingClosing, freeHours: boolean): Promise<void> {
   if (!(await bookings.close(b.id, c, freeHours))) throw catalogued('INVALID_STATE', 'bookings.closedMeanwhile');
@@ -31,7 +41,8 @@ async function closeAfterHold(bookings: BookingRepository, b: Booking, c: Bookin
 /**
  * Either side calls a booking off: its hold is cancelled through the redemption use case (everything back to the
  * voucher) and its hours are freed. The enterprise cancelling later than the free-cancellation window before the start
- * owes the late fee — recorded on the booking, owed to the provider outside the voucher, which it never touches.
+ * owes the late fee — recorded on the booking, owed to the provider outside the voucher, which it never touches — unless
+ * the lab may no longer serve it (suspended or sanctioned).
  */
 @Injectable()
 export class CancelBooking {
@@ -41,14 +52,16 @@ export class CancelBooking {
     private readonly uow: UnitOfWork,
     private readonly bookings: BookingRepository,
     private readonly cancelHold: CancelHold,
+    private readonly facilities: FacilityRepository,
   ) {}
 
   execute(cmd: { actor: Actor; bookingId: string }): Promise<Outcome<BookingResult>> {
     return this.uow.run(async () => {
       const b = await partyTo(this.bookings, cmd.actor, cmd.bookingId, ['enterpriseId', 'providerId']);
+      const serves = await labServes(this.facilities, b);
       // Once its time has begun the enterprise cannot take the booking back: the lab records what was used (0 for a
       // no-show). The lab may still cancel, giving up its own fee (an instrument that broke down).
-      if (cmd.actor.role === 'enterprise' && b.status === 'booked' && clock.iso() >= b.startAt) {
+      if (cmd.actor.role === 'enterprise' && serves && b.status === 'booked' && clock.iso() >= b.startAt) {
         return refusedBy(catalogued('INVALID_STATE', 'bookings.started', { start: b.startAt }));
       }
       // The hold first (its voucher locked, its status guarded): an expired one expires the booking with it.
@@ -61,7 +74,7 @@ export class CancelBooking {
       }
       const now = clock.iso();
       const byEnterprise = cmd.actor.role === 'enterprise';
-      const late = byEnterprise && lateCancellation(Date.parse(b.startAt), Date.parse(now), b.freeCancellationHours);
+      const late = byEnterprise && serves && lateCancellation(Date.parse(b.startAt), Date.parse(now), b.freeCancellationHours);
       const fee = late ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : 0;
       const closing: BookingClosing = {
         status: 'cancelled',
@@ -81,7 +94,8 @@ export class CancelBooking {
 
 /**
  * The provider records the hours used, at most those booked: the hold is captured on them through the redemption use
- * case. Zero is a no-show: the hold is released, the hours freed and the late fee owed (outside the voucher).
+ * case. Zero is a no-show: the hold is released, the hours freed and the late fee owed (outside the voucher) to a lab
+ * that may still serve it.
  */
 @Injectable()
 export class RecordBookingUsage {
@@ -100,6 +114,7 @@ export class RecordBookingUsage {
     private readonly bookings: BookingRepository,
     private readonly captureHold: CaptureHold,
     private readonly cancelHold: CancelHold,
+    private readonly facilities: FacilityRepository,
   ) {}
 
   execute(cmd: { actor: Actor; bookingId: string; actualHours: number }): Promise<Outcome<BookingResult>> {
@@ -127,7 +142,7 @@ export class RecordBookingUsage {
           });
       if (!closed.ok) return closed;
       const now = clock.iso();
-      const fee = noShow ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : null;
+      const fee = noShow ? ((await labServes(this.facilities, b)) ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : 0) : null;
       const closing: BookingClosing = {
         status: 'completed',
         closedBy: 'provider',
