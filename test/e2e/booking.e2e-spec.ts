@@ -412,6 +412,25 @@ describe('instrument booking', () => {
     expect((await usage(missed.id, 0).expect(200)).body).toMatchObject({ status: 'completed', actualHours: 0 });
   });
 
+  it('a booking completed early frees the hours after those used: availability shows them free and another enterprise books them', async () => {
+    const allDay = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' }));
+    const furnace = await facility(lab, { name: '高温炉 机时' });
+    await setCalendar(furnace, calendarBody({ openingHours: allDay })).expect(200);
+    // the instants first: at() reads the clock, which travels below
+    const [start, end, nextMorning, nextMorningEnd] = [at(3, 0), at(5, 0), at(4, 10), at(4, 11)];
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, start, end, furnace).expect(201)).body;
+    // two hours in, the run is over: the lab records two hours used, and the other 46 are nobody's
+    clock.travel(Date.parse(start) - clock.now().getTime() + 2 * 3_600_000 + 60_000);
+    await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(200);
+    expect(await hourRows(booked.id)).toBe(2);
+    const day = nextMorning.slice(0, 10);
+    const slots = (await t.http.get(`/api/facilities/${furnace}/availability`).query({ from: day, to: day }).expect(200)).body.slots;
+    expect(slots.find((s: { start: string }) => s.start === nextMorning)).toMatchObject({ free: true });
+    const other = await enterpriseWithVoucher();
+    await book(other.e, other.v.id, nextMorning, nextMorningEnd, furnace).expect(201);
+  });
+
   it('a dispute over the hours used, settled by the issuing bureau, is what the booking reads: fewer hours, or none', async () => {
     for (const found of [1, 0]) {
       const { e, v } = await enterpriseWithVoucher();

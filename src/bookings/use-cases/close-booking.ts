@@ -34,8 +34,8 @@ async function labServes(facilities: FacilityRepository, b: Booking): Promise<bo
 }
 
 /** The booking's own close must follow its hold's: a concurrent closer lost at the hold already. */
-async function closeAfterHold(bookings: BookingRepository, b: Booking, c: BookingClosing, freeHours: boolean): Promise<void> {
-  if (!(await bookings.close(b.id, c, freeHours))) throw catalogued('INVALID_STATE', 'bookings.closedMeanwhile');
+async function closeAfterHold(bookings: BookingRepository, b: Booking, c: BookingClosing, freeFrom: string): Promise<void> {
+  if (!(await bookings.close(b.id, c, freeFrom))) throw catalogued('INVALID_STATE', 'bookings.closedMeanwhile');
 }
 
 /**
@@ -83,7 +83,7 @@ export class CancelBooking {
         updatedAt: now,
         lateFeeFen: byEnterprise ? fee : null,
       };
-      await closeAfterHold(this.bookings, b, closing, true);
+      await closeAfterHold(this.bookings, b, closing, b.startAt);
       this.uow.record(
         bookingEntry(b, 'booking.cancelled', { by: cmd.actor.role, late, lateFeeFen: fee, releasedFen: cancelled.value.subsidyFen }),
       );
@@ -151,8 +151,9 @@ export class RecordBookingUsage {
         actualHours: cmd.actualHours,
         lateFeeFen: fee,
       };
-      // A no-show's hours are freed like a cancellation's; used hours stay booked.
-      await closeAfterHold(this.bookings, b, closing, noShow);
+      // Used hours stay booked; the rest are freed (all of a no-show's, like a cancellation's): a booking completed
+      // early no longer holds the hours after those used.
+      await closeAfterHold(this.bookings, b, closing, usedUntil);
       this.uow.record(
         bookingEntry(b, noShow ? 'booking.no_show' : 'booking.used', {
           actualHours: cmd.actualHours,
