@@ -460,7 +460,13 @@ describe('instrument booking', () => {
     for (const moment of [Date.parse(booked.start), Date.parse(booked.end) + 3_600_000]) {
       clock.travel(moment - clock.now().getTime());
       const refused = await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)).set('Accept-Language', 'zh-CN').expect(409);
-      expect(refused.body.code).toBe('INVALID_STATE');
+      expect(refused.body).toMatchObject({
+        code: 'INVALID_STATE',
+        message: `该预约已于 ${zhDate(booked.start)} 15:00 开始，不能取消，实际机时由服务机构登记`,
+      });
+      // in Shanghai time, as the booking reads it (it said the stored UTC instant, …T07:00:00.000Z)
+      const en = await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)).expect(409);
+      expect(en.body.message).toBe(`the booking started at ${booked.start}; its lab records the hours used`);
       expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - 2 * HOUR_SUBSIDY, heldFen: 2 * HOUR_SUBSIDY });
     }
     const used = (await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(200)).body;

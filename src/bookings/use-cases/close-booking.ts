@@ -62,7 +62,7 @@ export class CancelBooking {
       // Once its time has begun the enterprise cannot take the booking back: the lab records what was used (0 for a
       // no-show). The lab may still cancel, giving up its own fee (an instrument that broke down).
       if (cmd.actor.role === 'enterprise' && serves && b.status === 'booked' && clock.iso() >= b.startAt) {
-        return refusedBy(catalogued('INVALID_STATE', 'bookings.started', { start: b.startAt }));
+        return refusedBy(catalogued('INVALID_STATE', 'bookings.started', { start: shown(b.startAt) }));
       }
       // The hold first (its voucher locked, its status guarded): an expired one expires the booking with it.
       const cancelled = await this.cancelHold.execute({ actor: cmd.actor, redemptionId: b.redemptionId, viaBooking: true });
