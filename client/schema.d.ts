@@ -1713,11 +1713,11 @@ export interface paths {
         put?: never;
         /**
          * Call off a booking: the hold is released, the hours freed
-         * @description **Who may call it:** The booking’s enterprise, until its start (then 409 INVALID_STATE: the provider records the hours used) unless its lab is suspended or sanctioned, or its provider.
+         * @description **Who may call it:** The booking’s enterprise, until its start (then 409 INVALID_STATE: the provider records the hours used), or its provider.
          *
          *     **What it changes:** Cancels the booking and its hold and frees its hours; records a late fee when the enterprise cancels late.
          *
-         *     **Money:** The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher; none to a lab suspended or sanctioned.
+         *     **Money:** The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher; none to a lab suspended or sanctioned, which cannot serve the hours.
          */
         post: operations["BookingsController_cancel"];
         delete?: never;

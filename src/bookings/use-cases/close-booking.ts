@@ -24,15 +24,6 @@ async function partyTo(bookings: BookingRepository, actor: Actor, id: string, pa
   return b;
 }
 
-/**
- * Whether the booking's lab may serve it now: its provider active and not sanctioned, as availability and a new
- * booking require. A lab that may not (its captures refused) is owed no late fee, and does not keep the enterprise
- * from calling the booking off once it has begun.
- */
-async function labServes(facilities: FacilityRepository, b: Booking): Promise<boolean> {
-  return (await facilities.withStanding(b.facilityId, clock.iso(), clock.today()))?.standing.listed === true;
-}
-
 /** The booking's own close must follow its hold's: a concurrent closer lost at the hold already. */
 async function closeAfterHold(bookings: BookingRepository, b: Booking, c: BookingClosing, freeFrom: string): Promise<void> {
   if (!(await bookings.close(b.id, c, freeFrom))) throw catalogued('INVALID_STATE', 'bookings.closedMeanwhile');
@@ -58,10 +49,9 @@ export class CancelBooking {
   execute(cmd: { actor: Actor; bookingId: string }): Promise<Outcome<BookingResult>> {
     return this.uow.run(async () => {
       const b = await partyTo(this.bookings, cmd.actor, cmd.bookingId, ['enterpriseId', 'providerId']);
-      const serves = await labServes(this.facilities, b);
       // Once its time has begun the enterprise cannot take the booking back: the lab records what was used (0 for a
       // no-show). The lab may still cancel, giving up its own fee (an instrument that broke down).
-      if (cmd.actor.role === 'enterprise' && serves && b.status === 'booked' && clock.iso() >= b.startAt) {
+      if (cmd.actor.role === 'enterprise' && b.status === 'booked' && clock.iso() >= b.startAt) {
         return refusedBy(catalogued('INVALID_STATE', 'bookings.started', { start: shown(b.startAt) }));
       }
       // The hold first (its voucher locked, its status guarded): an expired one expires the booking with it.
@@ -74,8 +64,10 @@ export class CancelBooking {
       }
       const now = clock.iso();
       const byEnterprise = cmd.actor.role === 'enterprise';
-      const late = byEnterprise && serves && lateCancellation(Date.parse(b.startAt), Date.parse(now), b.freeCancellationHours);
-      const fee = late ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : 0;
+      const late = byEnterprise && lateCancellation(Date.parse(b.startAt), Date.parse(now), b.freeCancellationHours);
+      // A lab suspended or sanctioned (its captures refused, its slots shown taken) cannot serve the hours given up.
+      const owed = late && (await this.facilities.withStanding(b.facilityId, now, clock.today()))?.standing.listed === true;
+      const fee = owed ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : 0;
       const closing: BookingClosing = {
         status: 'cancelled',
         closedBy: cmd.actor.role,
@@ -94,8 +86,7 @@ export class CancelBooking {
 
 /**
  * The provider records the hours used, at most those booked: the hold is captured on them through the redemption use
- * case. Zero is a no-show: the hold is released, the hours freed and the late fee owed (outside the voucher) to a lab
- * that may still serve it.
+ * case. Zero is a no-show: the hold is released, the hours freed and the late fee owed (outside the voucher).
  */
 @Injectable()
 export class RecordBookingUsage {
@@ -114,7 +105,6 @@ export class RecordBookingUsage {
     private readonly bookings: BookingRepository,
     private readonly captureHold: CaptureHold,
     private readonly cancelHold: CancelHold,
-    private readonly facilities: FacilityRepository,
   ) {}
 
   execute(cmd: { actor: Actor; bookingId: string; actualHours: number }): Promise<Outcome<BookingResult>> {
@@ -142,7 +132,7 @@ export class RecordBookingUsage {
           });
       if (!closed.ok) return closed;
       const now = clock.iso();
-      const fee = noShow ? ((await labServes(this.facilities, b)) ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : 0) : null;
+      const fee = noShow ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : null;
       const closing: BookingClosing = {
         status: 'completed',
         closedBy: 'provider',
