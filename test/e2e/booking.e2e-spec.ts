@@ -1094,6 +1094,41 @@ describeRaces('instrument booking under concurrency', () => {
     expect(served.filter((r) => r.status === 200)).toHaveLength(1);
   });
 
+  it('twelve bookings made while the lab retires the facility wait for it, and none is taken on the retired facility', async () => {
+    const xps = await hourlyFacility(t, lab, 'XPS 机时');
+    const parties = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const e = await t.registerEnterprise(HEFEI);
+        return { e, v: await issueVoucher(t, e.token, VOUCHER) };
+      }),
+    );
+    // POST /api/facilities/:id/retire held between its row lock and its commit: the same statements, paused
+    const retirement = t.dataSource.createQueryRunner();
+    await retirement.connect();
+    await retirement.startTransaction();
+    await retirement.query('SELECT id FROM facility WHERE id = ? FOR UPDATE', [xps]);
+    const booked = Promise.all(
+      parties.map(({ e, v }, i) =>
+        t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId: xps, voucherId: v.id, start: at(26, 8 + i), end: at(26, 9 + i) }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // every booking has read the facility, as active
+    await retirement.query(`UPDATE facility SET status = 'retired' WHERE id = ?`, [xps]);
+    await retirement.commitTransaction();
+    await retirement.release();
+    const results = await booked;
+    // each read it as active before and waited only at its hours' foreign key: all twelve were taken, retired or not
+    expect(results.map((r) => [r.status, r.body.code])).toEqual(Array(12).fill([409, 'INVALID_STATE']));
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM booking WHERE facility_id = ?', [xps]);
+    expect(Number(n)).toBe(0);
+    for (const { e, v } of parties) {
+      expect((await t.http.get(`/api/vouchers/${v.id}`).set(auth(e.token)).expect(200)).body.heldFen).toBe(0);
+    }
+  });
+
   it('a closure set while fourteen bookings of its hours are made: a booking stands only where the closure was refused', async () => {
     const parties = await Promise.all(
       Array.from({ length: 14 }, async () => {
