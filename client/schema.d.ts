@@ -1751,7 +1751,7 @@ export interface paths {
          *
          *     **What it changes:** Cancels the booking and its hold and frees its hours; records a late fee when the enterprise cancels late.
          *
-         *     **Money:** The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher.
+         *     **Money:** The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher; none to a lab suspended or sanctioned, which cannot serve the hours.
          */
         post: operations["BookingsController_cancel"];
         delete?: never;

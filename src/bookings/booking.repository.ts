@@ -96,14 +96,17 @@ export class BookingRepository {
     return (await this.db.select(Booking, 'b', sql`WHERE b.redemption_id = ${redemptionId}`))[0];
   }
 
-  /** booked → closed by one guarded update, its hours freed unless it was used; false when it was no longer booked. */
-  async close(id: string, c: BookingClosing, freeHours: boolean): Promise<boolean> {
+  /**
+   * booked → closed by one guarded update, its hours from `freeFrom` on freed (those used stay booked); false when it
+   * was no longer booked.
+   */
+  async close(id: string, c: BookingClosing, freeFrom: string): Promise<boolean> {
     const changed = await this.db.execute(
       sql`UPDATE booking SET status = ${c.status}, closed_by = ${c.closedBy}, closed_at = ${c.closedAt}, updated_at = ${c.updatedAt},
           late_fee_fen = ${c.lateFeeFen ?? null}, actual_hours = ${c.actualHours ?? null} WHERE id = ${id} AND status = 'booked'`,
     );
     if (changed !== 1) return false;
-    if (freeHours) await this.db.execute(sql`DELETE FROM booking_hour WHERE booking_id = ${id}`);
+    await this.db.execute(sql`DELETE FROM booking_hour WHERE booking_id = ${id} AND hour_start >= ${freeFrom}`);
     return true;
   }
 
@@ -114,7 +117,7 @@ export class BookingRepository {
   async closeWithHold(redemptionId: string, status: BookingStatus, at: string): Promise<string | null> {
     const booking = await this.byRedemption(redemptionId);
     if (!booking) return null;
-    return (await this.close(booking.id, { status, closedBy: 'system', closedAt: at, updatedAt: at }, true)) ? booking.id : null;
+    return (await this.close(booking.id, { status, closedBy: 'system', closedAt: at, updatedAt: at }, booking.startAt)) ? booking.id : null;
   }
 
   /** A dispute over a booking's hours settled at `hours`: the booking reads what the bureau found, not what the lab recorded. */

@@ -183,7 +183,7 @@ export class BookingsController {
     who: 'The booking’s enterprise, until its start (then 409 INVALID_STATE: the provider records the hours used), or its provider.',
     changes: 'Cancels the booking and its hold and frees its hours; records a late fee when the enterprise cancels late.',
     money:
-      'The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher.',
+      'The held subsidy goes back to the voucher (or to the issuing budget if the voucher has closed meanwhile). A late fee, floor(feeFen × lateCancellationFeeBp / 10000), is owed to the provider outside the voucher; none to a lab suspended or sanctioned, which cannot serve the hours.',
   })
   @HttpCode(200)
   @Authenticated('enterprise', 'provider')

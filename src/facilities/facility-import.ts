@@ -122,6 +122,11 @@ export class FacilityImport {
           rejected.push({ line, reason: translate(lng, 'imports.retiredRef', { ref: row.externalRef }) });
           continue;
         }
+        // Its holds, bookings and calendar count in its unit, which PATCH cannot change either.
+        if (found && found.unit !== fields.unit) {
+          rejected.push({ line, reason: translate(lng, 'imports.unitFixed', { ref: row.externalRef, unit: found.unit }) });
+          continue;
+        }
         if (found) {
           const changed = (Object.keys(fields) as (keyof typeof fields)[]).filter((k) => found[k] !== fields[k]);
           if (changed.length === 0) {

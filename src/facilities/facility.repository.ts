@@ -136,6 +136,14 @@ export class FacilityRepository {
     return this.db.lock(Facility, { id });
   }
 
+  /**
+   * The facility under a shared lock for the rest of the unit of work: a retirement or change in flight is waited for
+   * and then read as committed, and none starts until the unit ends.
+   */
+  async share(id: string): Promise<Facility | undefined> {
+    return (await this.db.select(Facility, 'f', sql`WHERE f.id = ${id}${this.db.forShare}`))[0];
+  }
+
   /** The provider's own facility, locked for the rest of the unit of work; null for another provider's, as for none. */
   async lockOwnedBy(providerId: string | null, id: string): Promise<Facility | null> {
     const facility = await this.lock(id);

@@ -412,6 +412,25 @@ describe('instrument booking', () => {
     expect((await usage(missed.id, 0).expect(200)).body).toMatchObject({ status: 'completed', actualHours: 0 });
   });
 
+  it('a booking completed early frees the hours after those used: availability shows them free and another enterprise books them', async () => {
+    const allDay = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '00:00', to: '24:00' }));
+    const furnace = await facility(lab, { name: '高温炉 机时' });
+    await setCalendar(furnace, calendarBody({ openingHours: allDay })).expect(200);
+    // the instants first: at() reads the clock, which travels below
+    const [start, end, nextMorning, nextMorningEnd] = [at(3, 0), at(5, 0), at(4, 10), at(4, 11)];
+    const { e, v } = await enterpriseWithVoucher();
+    const booked = (await book(e, v.id, start, end, furnace).expect(201)).body;
+    // two hours in, the run is over: the lab records two hours used, and the other 46 are nobody's
+    clock.travel(Date.parse(start) - clock.now().getTime() + 2 * 3_600_000 + 60_000);
+    await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(200);
+    expect(await hourRows(booked.id)).toBe(2);
+    const day = nextMorning.slice(0, 10);
+    const slots = (await t.http.get(`/api/facilities/${furnace}/availability`).query({ from: day, to: day }).expect(200)).body.slots;
+    expect(slots.find((s: { start: string }) => s.start === nextMorning)).toMatchObject({ free: true });
+    const other = await enterpriseWithVoucher();
+    await book(other.e, other.v.id, nextMorning, nextMorningEnd, furnace).expect(201);
+  });
+
   it('a dispute over the hours used, settled by the issuing bureau, is what the booking reads: fewer hours, or none', async () => {
     for (const found of [1, 0]) {
       const { e, v } = await enterpriseWithVoucher();
@@ -441,7 +460,13 @@ describe('instrument booking', () => {
     for (const moment of [Date.parse(booked.start), Date.parse(booked.end) + 3_600_000]) {
       clock.travel(moment - clock.now().getTime());
       const refused = await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)).set('Accept-Language', 'zh-CN').expect(409);
-      expect(refused.body.code).toBe('INVALID_STATE');
+      expect(refused.body).toMatchObject({
+        code: 'INVALID_STATE',
+        message: `该预约已于 ${zhDate(booked.start)} 15:00 开始，不能取消，实际机时由服务机构登记`,
+      });
+      // in Shanghai time, as the booking reads it (it said the stored UTC instant, …T07:00:00.000Z)
+      const en = await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)).expect(409);
+      expect(en.body.message).toBe(`the booking started at ${booked.start}; its lab records the hours used`);
       expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER - 2 * HOUR_SUBSIDY, heldFen: 2 * HOUR_SUBSIDY });
     }
     const used = (await t.http.post(`/api/bookings/${booked.id}/usage`).set(auth(lab.token)).send({ actualHours: 2 }).expect(200)).body;
@@ -640,6 +665,38 @@ describe('instrument booking', () => {
     expect(taken.body.code).toBe('PROVIDER_NOT_ACTIVE');
     const free = await book(second.e, second.v.id, at(14, 12), at(14, 13), nmr).expect(422);
     expect(free.body).toEqual(taken.body);
+  });
+
+  it('a lab suspended or sanctioned is owed no late fee: the enterprise gives up hours it could not serve for nothing', async () => {
+    const late = async (provider: OrgSession, name: string, stop: () => Promise<unknown>) => {
+      const id = await facility(provider, { name });
+      await setCalendar(id, calendarBody(), provider.token).expect(200);
+      const { e, v } = await enterpriseWithVoucher();
+      const booked = (await book(e, v.id, at(2, 10), at(2, 12), id).expect(201)).body;
+      await stop();
+      // an hour before the start, inside the window: it owed 80,000 fen to a lab whose captures are refused
+      clock.travel(Date.parse(booked.start) - clock.now().getTime() - 3_600_000);
+      const cancelled = (await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)).expect(200)).body;
+      clock.reset();
+      expect(cancelled).toMatchObject({ status: 'cancelled', lateFeeFen: 0 });
+      expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0 });
+    };
+    const suspended = await t.registerProvider(PUDONG);
+    await late(suspended, 'NMR 机时', async () =>
+      t.http
+        .post(`/api/providers/${suspended.organizationId}/suspend`)
+        .set(await t.as('bureau-sh'))
+        .send({ reason: '检测报告造假，暂停服务' })
+        .expect(200),
+    );
+    const sanctioned = await t.registerProvider(PUDONG);
+    await late(sanctioned, 'AFM 机时', async () =>
+      t.http
+        .post('/api/sanctions')
+        .set(await t.as('bureau-sh'))
+        .send({ creditCode: sanctioned.creditCode, reason: '虚开发票' })
+        .expect(201),
+    );
   });
 
   it('the comparison across provinces shows the first free slot of an hourly facility with a calendar', async () => {
@@ -1035,6 +1092,41 @@ describeRaces('instrument booking under concurrency', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
     const served = await Promise.all(answers.map((a) => t.http.get(new URL(a.body.url).pathname)));
     expect(served.filter((r) => r.status === 200)).toHaveLength(1);
+  });
+
+  it('twelve bookings made while the lab retires the facility wait for it, and none is taken on the retired facility', async () => {
+    const xps = await hourlyFacility(t, lab, 'XPS 机时');
+    const parties = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const e = await t.registerEnterprise(HEFEI);
+        return { e, v: await issueVoucher(t, e.token, VOUCHER) };
+      }),
+    );
+    // POST /api/facilities/:id/retire held between its row lock and its commit: the same statements, paused
+    const retirement = t.dataSource.createQueryRunner();
+    await retirement.connect();
+    await retirement.startTransaction();
+    await retirement.query('SELECT id FROM facility WHERE id = ? FOR UPDATE', [xps]);
+    const booked = Promise.all(
+      parties.map(({ e, v }, i) =>
+        t.http
+          .post('/api/bookings')
+          .set(auth(e.token))
+          .send({ facilityId: xps, voucherId: v.id, start: at(26, 8 + i), end: at(26, 9 + i) }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // every booking has read the facility, as active
+    await retirement.query(`UPDATE facility SET status = 'retired' WHERE id = ?`, [xps]);
+    await retirement.commitTransaction();
+    await retirement.release();
+    const results = await booked;
+    // each read it as active before and waited only at its hours' foreign key: all twelve were taken, retired or not
+    expect(results.map((r) => [r.status, r.body.code])).toEqual(Array(12).fill([409, 'INVALID_STATE']));
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM booking WHERE facility_id = ?', [xps]);
+    expect(Number(n)).toBe(0);
+    for (const { e, v } of parties) {
+      expect((await t.http.get(`/api/vouchers/${v.id}`).set(auth(e.token)).expect(200)).body.heldFen).toBe(0);
+    }
   });
 
   it('a closure set while fourteen bookings of its hours are made: a booking stands only where the closure was refused', async () => {

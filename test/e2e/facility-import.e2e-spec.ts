@@ -182,6 +182,26 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     expect(await mine(provider.organizationId)).toHaveLength(3);
   });
 
+  it('keeps the unit of a facility it imported: an hourly instrument with a calendar does not become one sold by the sample', async () => {
+    const row = { externalRef: 'TEM-U1', name: '透射电镜 机时', category: 'testing' as const, unit: 'hour' as const, unitPriceFen: 80000 };
+    const first = await jsonImport(provider.token, { rows: [row] });
+    const id = first.data!.rows[0].facilityId!;
+    const calendar = { openingHours: [{ weekday: 1, from: '09:00', to: '18:00' }], minNoticeHours: 24, maxAdvanceDays: 60 };
+    const terms = { ...calendar, freeCancellationHours: 24, lateCancellationFeeBp: 0, requiresQualification: false };
+    await t.http.put(`/api/facilities/${id}/calendar`).set(auth(provider.token)).send(terms).expect(200);
+    const res = await csvImport(provider.token, `${HEADER}\nTEM-U1,透射电镜 机时,testing,sample,90000,`)
+      .set('Accept-Language', 'zh-CN')
+      .expect(200);
+    expect(res.body).toMatchObject({
+      updated: 0,
+      rejected: [{ line: 2, reason: expect.stringContaining('TEM-U1 对应的仪器设施按小时计价') }],
+    });
+    expect((await t.http.get(`/api/facilities/${id}`).expect(200)).body).toMatchObject({ unit: 'hour', unitPriceFen: 80000 });
+    // the price alone changes as before
+    const priced = await jsonImport(provider.token, { rows: [{ ...row, unitPriceFen: 90000 }] });
+    expect(priced.data).toMatchObject({ updated: 1, rejected: [] });
+  });
+
   it('sets a contact from its column; a file without the column keeps it, an empty cell clears it', async () => {
     const lab = await t.registerProvider('320500');
     const row = (contact?: string) =>

@@ -85,7 +85,9 @@ export class BookSlot {
     const hours = (endMs - startMs) / HOUR_MS;
     if (hours > MAX_BOOKING_HOURS) throw catalogued('VALIDATION_FAILED', 'bookings.maxHours', { hours: MAX_BOOKING_HOURS });
     return this.uow.run(async () => {
-      const facility = await this.facilities.get(cmd.facilityId);
+      // Shared-locked, before the calendar (the order a new calendar takes them): a booking waiting behind a retirement
+      // would else read the facility active from its snapshot and commit on it once retired.
+      const facility = await this.facilities.share(cmd.facilityId);
       if (!facility) throw notFound('facility');
       if (facility.unit !== 'hour') return refusedBy(catalogued('INVALID_STATE', 'bookings.notHourly', { unit: facility.unit }));
       const calendar = await this.bookings.calendarForBooking(facility.id);
@@ -113,6 +115,9 @@ export class BookSlot {
       if (overCap) return refusedBy(catalogued(overCap.code, overCap.key, overCap.params));
       // What the hold below would refuse (a suspended lab, a sanction, the policy, the balance) is said before the
       // hours are looked at: "taken, choose another" would send the enterprise to hours it could not book either.
+      if (facility.status !== 'active') {
+        return refusedBy(catalogued('INVALID_STATE', 'redemptions.facilityNotActive', { status: facility.status }));
+      }
       const evaluated = await this.quotes.evaluate(voucher, facility.id, hours, cmd.mode);
       if (!evaluated.ok) return evaluated;
       if (evaluated.value.evaluation.refusal) return refusedFor(evaluated.value.evaluation.refusal);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { clock } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
+import { FacilityRepository } from '../../facilities/facility.repository';
 import { catalogued, notFound } from '../../common/errors/domain-error';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../../common/use-case';
@@ -24,14 +25,15 @@ async function partyTo(bookings: BookingRepository, actor: Actor, id: string, pa
 }
 
 /** The booking's own close must follow its hold's: a concurrent closer lost at the hold already. */
-async function closeAfterHold(bookings: BookingRepository, b: Booking, c: BookingClosing, freeHours: boolean): Promise<void> {
-  if (!(await bookings.close(b.id, c, freeHours))) throw catalogued('INVALID_STATE', 'bookings.closedMeanwhile');
+async function closeAfterHold(bookings: BookingRepository, b: Booking, c: BookingClosing, freeFrom: string): Promise<void> {
+  if (!(await bookings.close(b.id, c, freeFrom))) throw catalogued('INVALID_STATE', 'bookings.closedMeanwhile');
 }
 
 /**
  * Either side calls a booking off: its hold is cancelled through the redemption use case (everything back to the
  * voucher) and its hours are freed. The enterprise cancelling later than the free-cancellation window before the start
- * owes the late fee — recorded on the booking, owed to the provider outside the voucher, which it never touches.
+ * owes the late fee — recorded on the booking, owed to the provider outside the voucher, which it never touches — unless
+ * the lab may no longer serve it (suspended or sanctioned).
  */
 @Injectable()
 export class CancelBooking {
@@ -41,6 +43,7 @@ export class CancelBooking {
     private readonly uow: UnitOfWork,
     private readonly bookings: BookingRepository,
     private readonly cancelHold: CancelHold,
+    private readonly facilities: FacilityRepository,
   ) {}
 
   execute(cmd: { actor: Actor; bookingId: string }): Promise<Outcome<BookingResult>> {
@@ -49,7 +52,7 @@ export class CancelBooking {
       // Once its time has begun the enterprise cannot take the booking back: the lab records what was used (0 for a
       // no-show). The lab may still cancel, giving up its own fee (an instrument that broke down).
       if (cmd.actor.role === 'enterprise' && b.status === 'booked' && clock.iso() >= b.startAt) {
-        return refusedBy(catalogued('INVALID_STATE', 'bookings.started', { start: b.startAt }));
+        return refusedBy(catalogued('INVALID_STATE', 'bookings.started', { start: shown(b.startAt) }));
       }
       // The hold first (its voucher locked, its status guarded): an expired one expires the booking with it.
       const cancelled = await this.cancelHold.execute({ actor: cmd.actor, redemptionId: b.redemptionId, viaBooking: true });
@@ -62,7 +65,9 @@ export class CancelBooking {
       const now = clock.iso();
       const byEnterprise = cmd.actor.role === 'enterprise';
       const late = byEnterprise && lateCancellation(Date.parse(b.startAt), Date.parse(now), b.freeCancellationHours);
-      const fee = late ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : 0;
+      // A lab suspended or sanctioned (its captures refused, its slots shown taken) cannot serve the hours given up.
+      const owed = late && (await this.facilities.withStanding(b.facilityId, now, clock.today()))?.standing.listed === true;
+      const fee = owed ? lateFeeFen(b.feeFen, b.lateCancellationFeeBp) : 0;
       const closing: BookingClosing = {
         status: 'cancelled',
         closedBy: cmd.actor.role,
@@ -70,7 +75,7 @@ export class CancelBooking {
         updatedAt: now,
         lateFeeFen: byEnterprise ? fee : null,
       };
-      await closeAfterHold(this.bookings, b, closing, true);
+      await closeAfterHold(this.bookings, b, closing, b.startAt);
       this.uow.record(
         bookingEntry(b, 'booking.cancelled', { by: cmd.actor.role, late, lateFeeFen: fee, releasedFen: cancelled.value.subsidyFen }),
       );
@@ -136,8 +141,9 @@ export class RecordBookingUsage {
         actualHours: cmd.actualHours,
         lateFeeFen: fee,
       };
-      // A no-show's hours are freed like a cancellation's; used hours stay booked.
-      await closeAfterHold(this.bookings, b, closing, noShow);
+      // Used hours stay booked; the rest are freed (all of a no-show's, like a cancellation's): a booking completed
+      // early no longer holds the hours after those used.
+      await closeAfterHold(this.bookings, b, closing, usedUntil);
       this.uow.record(
         bookingEntry(b, noShow ? 'booking.no_show' : 'booking.used', {
           actualHours: cmd.actualHours,
