@@ -3346,6 +3346,8 @@ export interface components {
             validUntil: string;
             /** @description when a revoked voucher was revoked (the reason is its holder’s and its bureau’s only) */
             revokedAt?: string;
+            /** @description present (true) on an active voucher whose holder, or its actual controller, is under a credit sanction in force: it cannot be used until the sanction ends */
+            holderSanctioned?: boolean;
         };
         ImportFacilityRow: {
             /** @example 透射电子显微镜 (TEM) 机时 */

@@ -45,6 +45,8 @@ export interface VerifyPage extends Layout {
   validUntil: string;
   /** The day a revoked voucher was revoked. */
   revokedOn: string | null;
+  /** Active, but its holder (or the holder's controller) is under a credit sanction: not usable meanwhile. */
+  holderSanctioned: boolean;
   checkedAt: string;
   /** Who issued it and whether it may still be used: 此券由合肥市科学技术局签发，当前有效。 */
   statement: string;
@@ -133,7 +135,7 @@ export function verifyPage(v: VerificationView, maskedHolderName: string, now: s
     noindex: true,
     valid: v.valid,
     status: v.status,
-    statusLabel: VOUCHER_STATUS_ZH[v.status],
+    statusLabel: v.holderSanctioned ? `${VOUCHER_STATUS_ZH[v.status]}（暂不能使用）` : VOUCHER_STATUS_ZH[v.status],
     serial: v.serial,
     holder: maskedHolderName,
     region: place(v.issuingRegionCode),
@@ -143,11 +145,14 @@ export function verifyPage(v: VerificationView, maskedHolderName: string, now: s
     validUntil: formatDate(v.validUntil),
     revokedOn: v.revokedAt ? formatInstantDate(v.revokedAt) : null,
     checkedAt: formatInstant(now),
-    statement: v.valid
-      ? `此券由${v.issuingBureau}签发，当前有效。`
-      : v.revokedAt
-        ? `此券由${v.issuingBureau}签发，已于${formatInstantDate(v.revokedAt)}撤销，不能再使用。`
-        : `此券由${v.issuingBureau}签发，当前${VOUCHER_STATUS_ZH[v.status]}，不能再使用。`,
+    holderSanctioned: v.holderSanctioned === true,
+    statement: v.holderSanctioned
+      ? `此券由${v.issuingBureau}签发，在有效期内；持券单位正处于失信惩戒期，惩戒期间不能用券。`
+      : v.valid
+        ? `此券由${v.issuingBureau}签发，当前有效。`
+        : v.revokedAt
+          ? `此券由${v.issuingBureau}签发，已于${formatInstantDate(v.revokedAt)}撤销，不能再使用。`
+          : `此券由${v.issuingBureau}签发，当前${VOUCHER_STATUS_ZH[v.status]}，不能再使用。`,
   };
 }
 

@@ -187,4 +187,9 @@ export class VerificationView {
   @ApiProperty() validUntil: string;
   @ApiPropertyOptional({ description: 'when a revoked voucher was revoked (the reason is its holder’s and its bureau’s only)' })
   revokedAt?: string;
+  @ApiPropertyOptional({
+    description:
+      'present (true) on an active voucher whose holder, or its actual controller, is under a credit sanction in force: it cannot be used until the sanction ends',
+  })
+  holderSanctioned?: boolean;
 }

@@ -10,6 +10,7 @@ import { OrganizationsService } from '../organizations/organizations.service';
 import { PoliciesService } from '../policies/policies.service';
 import { bureauName, regionName } from '../regions/regions.data';
 import { Names, NamesRepository } from '../organizations/names.repository';
+import { SanctionRepository } from '../oversight/sanction.repository';
 import { AnnualGrantRepository, grantKey } from './annual-grant.repository';
 import { ApplicationRepository } from './application.repository';
 import { maskHolderName } from './holder-name';
@@ -36,6 +37,7 @@ export class VouchersQueries {
     private readonly documents: DocumentsService,
     private readonly names: NamesRepository,
     private readonly grants: AnnualGrantRepository,
+    private readonly sanctions: SanctionRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -92,14 +94,17 @@ export class VouchersQueries {
 
   /** Public: what the QR code on a certificate opens. Reveals no private data. */
   async verify(code: string): Promise<VerificationView> {
-    return this.verificationOf(await this.byVerificationCode(code));
+    return (await this.verifyWithHolder(code)).verification;
   }
 
   /** Public, for the verification page: the same facts, and the holder's name masked (maskHolderName). */
   async verifyWithHolder(code: string): Promise<{ verification: VerificationView; maskedHolderName: string }> {
     const voucher = await this.byVerificationCode(code);
     const holder = await this.organizations.load(voucher.enterpriseId);
-    return { verification: this.verificationOf(voucher), maskedHolderName: maskHolderName(holder.name) };
+    // A lab checking a certificate learns that its holder cannot use it now (holds and captures are refused SANCTIONED),
+    // before it books hours for nothing; the sanction list itself is readable by every signed-in user.
+    const sanctioned = (await this.sanctions.boundAmong([holder], clock.today())).size > 0;
+    return { verification: this.verificationOf(voucher, sanctioned), maskedHolderName: maskHolderName(holder.name) };
   }
 
   /** A malformed code is answered like an unknown one, without a query. */
@@ -109,7 +114,7 @@ export class VouchersQueries {
     return voucher;
   }
 
-  private verificationOf(voucher: Voucher): VerificationView {
+  private verificationOf(voucher: Voucher, holderSanctioned: boolean): VerificationView {
     const status = effectiveVoucherStatus(voucher, clock.today());
     return {
       valid: status === 'active',
@@ -120,6 +125,7 @@ export class VouchersQueries {
       faceValueFen: voucher.faceValueFen,
       validUntil: voucher.validUntil,
       ...(voucher.status === 'revoked' ? { revokedAt: revokedAt(voucher) } : {}),
+      ...(holderSanctioned && status === 'active' ? { holderSanctioned: true } : {}),
     };
   }
 

@@ -108,6 +108,30 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(page).not.toContain('虚报材料'); // the bureau's reason is not public
     });
 
+    it('says an active voucher cannot be used while its holder is under a credit sanction, and again once it is lifted', async () => {
+      const sanctioned = await t.registerEnterprise('340100', { name: '合肥某某检测服务有限公司' });
+      const own = await issueVoucher(t, sanctioned.token, 100_000);
+      const bureau = await t.as(bureauFor('340100'));
+      const sanction = await t.http
+        .post('/api/sanctions')
+        .set(bureau)
+        .send({ creditCode: sanctioned.creditCode, reason: '虚报材料' })
+        .expect(201);
+      const page = text((await t.http.get(`/verify/${own.verificationCode}`).expect(200)).text);
+      expect(page).toContain('有效（暂不能使用）');
+      expect(page).toContain('此券由安徽省科学技术厅签发，在有效期内；持券单位正处于失信惩戒期，惩戒期间不能用券。');
+      expect(page).not.toContain('虚报材料'); // the reason stays with the sanction list
+      const api = (await t.http.get(`/api/vouchers/verify/${own.verificationCode}`).expect(200)).body;
+      expect(api).toMatchObject({ valid: true, status: 'active', holderSanctioned: true });
+      // Another holder's voucher says nothing of it.
+      expect((await t.http.get(`/api/vouchers/verify/${voucher.verificationCode}`).expect(200)).body.holderSanctioned).toBeUndefined();
+
+      await t.http.post(`/api/sanctions/${sanction.body.id}/lift`).set(bureau).send({ reason: '已整改' }).expect(200);
+      const after = text((await t.http.get(`/verify/${own.verificationCode}`).expect(200)).text);
+      expect(after).toContain('此券由安徽省科学技术厅签发，当前有效。');
+      expect((await t.http.get(`/api/vouchers/verify/${own.verificationCode}`).expect(200)).body.holderSanctioned).toBeUndefined();
+    });
+
     it.each([
       ['an unknown code', 'AAAAAAAAAAAAAAAAAAAAAA'],
       ['a malformed code', 'not-a-code!'],
