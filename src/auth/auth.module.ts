@@ -8,6 +8,7 @@ import { OrganizationsModule } from '../organizations/organizations.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { Credentials } from './credentials';
+import { FirstAdmins } from './first-admins';
 import { FirstApprovals } from './first-approvals';
 import { LoginThrottle } from './login-throttle';
 import { MfaSecrets } from './mfa-secrets';
@@ -35,6 +36,7 @@ import { UsersService } from './users.service';
     MfaService,
     MadeByUser,
     FirstApprovals,
+    FirstAdmins,
     Credentials,
     LoginThrottle,
     MfaSecrets,
@@ -42,6 +44,6 @@ import { UsersService } from './users.service';
     RefreshTokens,
     JwtStrategy,
   ],
-  exports: [AuthService, Credentials],
+  exports: [AuthService, Credentials, FirstAdmins],
 })
 export class AuthModule {}

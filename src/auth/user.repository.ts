@@ -74,6 +74,20 @@ export class UserRepository {
     return this.db.page(User, 'u', where, sql`u.created_at, u.id`, q);
   }
 
+  /** How many enabled admins the platform, or one region's bureau, has. */
+  async enabledAdmins(role: 'platform' | 'bureau', regionCode: string | null): Promise<number> {
+    const region = regionCode === null ? sql`u.region_code IS NULL` : sql`u.region_code = ${regionCode}`;
+    const row = await this.db.row<{ n: number | string }>(
+      sql`SELECT COUNT(*) AS n FROM app_user u WHERE u.role = ${role} AND ${region} AND u.admin = 1 AND u.disabled_at IS NULL`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /** A first admin's one-time setup code (see FirstAdmins): its password matches nothing until the holder sets one. */
+  async issueFirstSetupCode(id: string, setupCodeHash: string, expiresAt: string): Promise<void> {
+    await this.db.execute(sql`UPDATE app_user SET setup_code_hash = ${setupCodeHash}, setup_code_expires_at = ${expiresAt} WHERE id = ${id}`);
+  }
+
   async setPassword(id: string, passwordHash: string, at: string): Promise<void> {
     await this.db.execute(sql`UPDATE app_user SET password_hash = ${passwordHash}, password_changed_at = ${at} WHERE id = ${id}`);
   }
