@@ -16,7 +16,9 @@ const SETUP_CODE_TTL_MS = 72 * 3_600_000;
  * Staff accounts only the API can make need an admin of their group, and the second of a group's admins another admin
  * to activate it; with NODE_ENV=production no demo user exists, so a deployment from zero has neither. An operator with
  * the server's configuration (`npm run first-admin`) makes the platform's and each province's first two admins: each
- * sets its own password with the one-time setup code printed once, as an activated account's holder does.
+ * sets its own password with the one-time setup code printed once, as an activated account's holder does. Admins who
+ * cannot sign in do not count: of two platform admins, one whose sign-in the other reset waits for a third to issue
+ * its code.
  */
 export const FIRST_ADMINS_PER_GROUP = 2;
 
@@ -48,10 +50,10 @@ export class FirstAdmins {
     const passwordHash = await this.credentials.unusable();
     return this.uow.run(async () => {
       if (await this.users.usernameTaken(username)) throw catalogued('DUPLICATE', 'auth.usernameTaken', { username });
-      const admins = await this.users.enabledAdmins(role, regionCode);
+      const admins = await this.users.adminsSigningIn(role, regionCode);
       if (admins >= FIRST_ADMINS_PER_GROUP) {
         const of = regionCode ? `the bureau of ${regionCode} (${regionName(regionCode)})` : 'the platform';
-        throw new Error(`${of} has ${admins} admins already: they make and activate its accounts (POST /api/users)`);
+        throw new Error(`${of} has ${admins} admins who sign in already: they make and activate its accounts (POST /api/users)`);
       }
       const user = await this.auth.createUser({ username, passwordHash, role, organizationId: null, regionCode, admin: true, email });
       const now = securityClock.iso();
