@@ -115,6 +115,8 @@ export class OrganizationsService {
       organizationId: org.id,
       summary: { name: org.name, creditCode: org.creditCode, type, status: org.status },
     });
+    // Verified by its province's list, as an import verifies one already waiting: the same entry and event either way.
+    if (active) this.uow.record(verificationEntry(org, 'enterprise.verified', { certificateNo: org.certificateNo, by: 'qualified_list' }));
     return org;
   }
 

@@ -212,6 +212,15 @@ describe('fraud controls on public money', () => {
       const newcomer = await t.registerEnterprise('310000', { creditCode: listed, certificateNo: ' 202631010400000001' }, false);
       const me = (await t.http.get('/api/auth/me').set(auth(newcomer.token)).expect(200)).body.organization;
       expect(me).toMatchObject({ status: 'active', certificateNo: '202631010400000001' });
+      // Verified by the list at registration as by an import: the audit log and the event feed say so, as for the one waiting.
+      for (const e of [newcomer, pending]) {
+        const entries = (await t.http.get(`/api/audit?entityId=${e.organizationId}`).set(auth(bureauSh)).expect(200)).body.items;
+        expect(entries).toContainEqual(
+          expect.objectContaining({ action: 'enterprise.verified', summary: expect.objectContaining({ by: 'qualified_list' }) }),
+        );
+        const events = (await t.http.get('/api/events?limit=100').set(auth(e.token)).expect(200)).body.items;
+        expect(events.map((v: { type: string }) => v.type)).toContain('enterprise.verified');
+      }
       expect((await apply(newcomer, 2_000_000)).status).toBe('approved');
     });
 
