@@ -172,6 +172,9 @@ export class OrganizationsService {
       const changes = { status: to, statusReason: reason, noticeEndsAt: null, updatedAt: clock.iso() };
       if (!(await this.organizations.transition(id, stored.status, changes)))
         return refusedBy(catalogued('INVALID_STATE', 'providers.changedMeanwhile'));
+      // A notice that ended before the sweep came: its activation is recorded first, as the sweep would have, which now
+      // finds the row suspended and never will.
+      if (stored.status !== org.status) this.uow.record(noticeEndedEntry(stored));
       this.uow.record({
         action: 'provider.suspended',
         entityType: 'organization',
@@ -196,14 +199,7 @@ export class OrganizationsService {
       for (const o of await this.organizations.noticesEnded(now)) {
         if (!(await this.organizations.activateNoticeEnded(o.id, now))) continue;
         activated++;
-        this.uow.record({
-          action: 'provider.activated',
-          entityType: 'organization',
-          entityId: o.id,
-          regionCode: o.regionCode,
-          organizationId: o.id,
-          summary: { noticeEndedAt: o.noticeEndsAt },
-        });
+        this.uow.record(noticeEndedEntry(o));
       }
       return activated;
     });
@@ -466,6 +462,16 @@ export function checkQualifiedRows(
   });
   return { accepted, rejected };
 }
+
+/** A provider active since its public notice ended. */
+const noticeEndedEntry = (o: Organization) => ({
+  action: 'provider.activated',
+  entityType: 'organization',
+  entityId: o.id,
+  regionCode: o.regionCode,
+  organizationId: o.id,
+  summary: { noticeEndedAt: o.noticeEndsAt },
+});
 
 const verificationEntry = (org: Organization, action: string, summary: Record<string, unknown>) => ({
   action,

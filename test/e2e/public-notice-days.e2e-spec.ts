@@ -54,4 +54,31 @@ describe('public notice: the last day the page names is a day of notice', () => 
     expect(await status()).toBe('active');
     expect(text((await t.http.get('/notices').expect(200)).text)).toMatch(/苏州公示边界检测有限公司江苏省苏州市·入库日期：2027年1月14日/);
   });
+
+  it('suspended after its notice ended but before the sweep came, the provider’s activation is in the audit log and the feed', async () => {
+    await t.http
+      .post(`/api/providers/${providerId}/suspend`)
+      .set(await t.as('bureau-js'))
+      .send({ reason: '公示期内收到异议，核查中' })
+      .expect(200);
+    const entries = (
+      await t.http
+        .get(`/api/audit?entityId=${providerId}`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body.items.map((e: { action: string; summary: Record<string, unknown> }) => [e.action, e.summary.noticeEndedAt ?? e.summary.from]);
+    // newest first: active from the notice's end, then suspended from active
+    expect(entries.slice(0, 3)).toEqual([
+      ['provider.suspended', 'active'],
+      ['provider.activated', '2027-01-13T16:00:00.000Z'],
+      ['provider.admitted', 'applied'],
+    ]);
+    const events = (
+      await t.http
+        .get('/api/events?limit=100')
+        .set(await t.as('bureau-sh'))
+        .expect(200)
+    ).body.items.map((e: { type: string }) => e.type);
+    expect(events).toEqual(expect.arrayContaining(['provider.admitted', 'provider.activated', 'provider.suspended']));
+  });
 });
