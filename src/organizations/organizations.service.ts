@@ -432,9 +432,10 @@ export const activeOnList = (
   listed: { certificateNo: string },
   stated: { controllerCreditCode: string | null; certificateNo: string | null },
 ): boolean =>
-  stated.controllerCreditCode === null &&
-  stated.certificateNo !== null &&
-  stated.certificateNo.trim().toUpperCase() === listed.certificateNo.trim().toUpperCase();
+  stated.controllerCreditCode === null && stated.certificateNo !== null && sameCertificate(stated.certificateNo, listed.certificateNo);
+
+/** Certificate numbers compared as a person reads them: spaces around and letter case aside. */
+const sameCertificate = (a: string, b: string) => a.trim().toUpperCase() === b.trim().toUpperCase();
 
 /** The rows a bureau of `regionCode` may load, and the others with why (in `lng`), named by `lines` (by default from 1). */
 export function checkQualifiedRows(
@@ -445,6 +446,8 @@ export function checkQualifiedRows(
 ): { accepted: QualifiedRow[]; rejected: QualifiedImport['rejected'] } {
   const accepted: QualifiedRow[] = [];
   const rejected: QualifiedImport['rejected'] = [];
+  // A code listed twice with two numbers: the second would silently replace the first, which the enterprise may have named.
+  const listed = new Map<string, { line: number; certificateNo: string }>();
   rows.forEach((row, i) => {
     const line = lines[i];
     const creditCode = String(row.creditCode ?? '').trim();
@@ -458,7 +461,13 @@ export function checkQualifiedRows(
     } else if (!isOneLine(certificateNo)) {
       // a CSV cell reaches no request pipe: held here to what VerifyEnterpriseInput holds a certificate number to
       rejected.push({ line, reason: translate(lng, 'validation.oneLine', { field: 'certificateNo' }) });
-    } else accepted.push({ creditCode, certificateNo });
+    } else if (listed.has(creditCode) && !sameCertificate(listed.get(creditCode)!.certificateNo, certificateNo)) {
+      const first = listed.get(creditCode)!;
+      rejected.push({ line, reason: translate(lng, 'imports.duplicateCreditCode', { code: creditCode, ...first }) });
+    } else {
+      if (!listed.has(creditCode)) listed.set(creditCode, { line, certificateNo });
+      accepted.push({ creditCode, certificateNo });
+    }
   });
   return { accepted, rejected };
 }

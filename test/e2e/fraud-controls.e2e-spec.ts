@@ -259,6 +259,25 @@ describe('fraud controls on public money', () => {
         .send(body)
         .expect(200);
       expect(res.body).toEqual({ imported: 1, rejected: [] });
+      // A code listed twice with two numbers is refused on its second line (the same number again is harmless), in Chinese too.
+      const twice = creditCodeIn('320500');
+      const rows = [
+        { creditCode: twice, certificateNo: 'GR202332000457' },
+        { creditCode: twice, certificateNo: 'gr202332000457 ' },
+        { creditCode: twice, certificateNo: '202332050400001' },
+      ];
+      const refused = await t.http
+        .put('/api/qualified-enterprises/320000')
+        .set(auth(await t.token('bureau-js')))
+        .set('Accept-Language', 'zh-CN')
+        .send({ rows })
+        .expect(200);
+      expect(refused.body).toEqual({
+        imported: 2,
+        rejected: [{ line: 3, reason: `creditCode：${twice} 已在第 1 行列出，证书编号为 GR202332000457；同一代码只能列出一次` }],
+      });
+      const listed = await t.registerEnterprise('320500', { creditCode: twice, certificateNo: 'GR202332000457' }, false);
+      expect((await t.http.get('/api/auth/me').set(auth(listed.token)).expect(200)).body.organization.status).toBe('active');
     });
   });
 
