@@ -2,6 +2,7 @@ import { clock } from '../../src/common/clock';
 import { Sweeps } from '../../src/common/sweeps';
 import { captureConfirmed, freshEvidence, openRegion, paySettlement, policyBody } from '../support/fixtures';
 import { describeRaces } from '../support/races';
+import { until } from '../support/service-process';
 import { auth, creditCodeIn, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
 /**
@@ -166,6 +167,30 @@ describe('fraud controls on public money', () => {
         .send({ certificateNo: 'GR202631000123' })
         .expect(200);
       expect((await apply(e, 1_000_000)).status).toBe('approved');
+      // The enterprise hears of each outcome, and why it was declined.
+      const told = await until(
+        'both outcomes told',
+        async () => {
+          const items = (await t.http.get('/api/notifications?limit=100').set(auth(e.token)).expect(200)).body.items as {
+            kind: string;
+            title: string;
+            body: string;
+          }[];
+          const found = items.filter((n) => n.kind.startsWith('enterprise_'));
+          return found.length === 2 ? found : undefined;
+        },
+        10_000,
+      );
+      expect(told.map((n) => [n.kind, n.title])).toEqual(
+        expect.arrayContaining([
+          ['enterprise_declined', '【长三角科技创新券】贵单位未通过企业核验'],
+          ['enterprise_verified', '【长三角科技创新券】贵单位已通过企业核验'],
+        ]),
+      );
+      const body = (kind: string) => told.find((n) => n.kind === kind)!.body;
+      expect(body('enterprise_declined')).toContain('理由：入库编号与企业不符。');
+      expect(body('enterprise_declined')).toContain('请联系上海市科学技术委员会。');
+      expect(body('enterprise_verified')).toContain('（证书编号 GR202631000123），现可申请科技创新券。');
     });
 
     it('a Beijing or Guangdong credit code does not register at all', async () => {

@@ -1,5 +1,6 @@
 import { clock } from '../../src/common/clock';
-import { TestApp } from '../support/test-app';
+import { until } from '../support/service-process';
+import { auth, OrgSession, TestApp } from '../support/test-app';
 
 /** The business clock held at an instant: a relative travel drifts past 23:59:59.999 while a request runs. */
 let held: jest.SpyInstance | undefined;
@@ -16,6 +17,7 @@ const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, '');
 describe('public notice: the last day the page names is a day of notice', () => {
   let t: TestApp;
   let providerId: string;
+  let lab: OrgSession;
   const status = async () =>
     (
       await t.http
@@ -31,8 +33,8 @@ describe('public notice: the last day the page names is a day of notice', () => 
   beforeAll(async () => {
     t = await TestApp.start();
     at('2027-01-05T16:00:00.000Z'); // 00:00 on 6 January in Beijing
-    const p = await t.registerProvider('320500', { name: '苏州公示边界检测有限公司' }, false);
-    providerId = p.organizationId;
+    lab = await t.registerProvider('320500', { name: '苏州公示边界检测有限公司' }, false);
+    providerId = lab.organizationId;
   });
   afterAll(async () => {
     held?.mockRestore();
@@ -47,6 +49,20 @@ describe('public notice: the last day the page names is a day of notice', () => 
       .expect(200);
     expect(admitted.body).toMatchObject({ status: 'public_notice', noticeEndsAt: '2027-01-13T16:00:00.000Z' });
     expect(await noticeLine()).toEqual(['2027年1月6日', '2027年1月13日']);
+    // The lab hears of its admission, and of the same last day of its notice.
+    const admission = await until(
+      'the admission told',
+      async () => {
+        const items = (await t.http.get('/api/notifications').set(auth(lab.token)).expect(200)).body.items as {
+          kind: string;
+          body: string;
+        }[];
+        return items.find((n) => n.kind === 'provider_admitted');
+      },
+      10_000,
+    );
+    expect(admission.body).toContain('江苏省科学技术厅已于 2027年1月6日 准予贵单位入库');
+    expect(admission.body).toContain('现进入公示，公示期至 2027年1月13日（北京时间）');
     at('2027-01-13T15:59:59.999Z'); // 23:59:59.999 on the last day
     expect(await status()).toBe('public_notice');
     expect(await noticeLine()).toEqual(['2027年1月6日', '2027年1月13日']);
