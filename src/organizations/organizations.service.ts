@@ -130,8 +130,8 @@ export class OrganizationsService {
     actor: Actor,
     filter: { type?: OrganizationType; status?: string; limit: number; offset: number },
   ): Promise<Page<Organization>> {
-    const page = await this.organizations.list(listScope(actor), filter);
     const now = clock.iso();
+    const page = await this.organizations.list(listScope(actor), filter, now);
     return { items: page.items.map((o) => withNoticeEnded(o, now)), total: page.total };
   }
 

@@ -68,6 +68,16 @@ describe('public notice: the last day the page names is a day of notice', () => 
     expect(await noticeLine()).toEqual(['2027年1月6日', '2027年1月13日']);
     at('2027-01-13T16:00:00.000Z'); // 00:00 on 14 January
     expect(await status()).toBe('active');
+    // Listed by the status it is shown with, before the sweep rewrites its row: a bureau looking for active labs finds it.
+    const listed = async (wanted: string) =>
+      (
+        await t.http
+          .get(`/api/organizations?type=provider&status=${wanted}&limit=100`)
+          .set(await t.as('bureau-js'))
+          .expect(200)
+      ).body.items.map((o: { id: string; status: string }) => [o.id, o.status]);
+    expect(await listed('active')).toContainEqual([providerId, 'active']);
+    expect((await listed('public_notice')).map(([id]: string[]) => id)).not.toContain(providerId);
     expect(text((await t.http.get('/notices').expect(200)).text)).toMatch(/苏州公示边界检测有限公司江苏省苏州市·入库日期：2027年1月14日/);
   });
 
