@@ -3,23 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { securityClock } from '../common/clock';
 import { catalogued } from '../common/errors/domain-error';
 import { sha256 } from '../common/hash';
+import { isMailbox } from '../common/http/validators';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { PROVINCE_CODES, regionName } from '../regions/regions.data';
 import { AuthService } from './auth.service';
 import { Credentials } from './credentials';
+import { USERNAME } from './auth.dto';
 import { UserRepository } from './user.repository';
 
 /** As long as an activator's setup code: three days to hand it over. */
 const SETUP_CODE_TTL_MS = 72 * 3_600_000;
 
-/**
- * Staff accounts only the API can make need an admin of their group, and the second of a group's admins another admin
- * to activate it; with NODE_ENV=production no demo user exists, so a deployment from zero has neither. An operator with
- * the server's configuration (`npm run first-admin`) makes the platform's and each province's first two admins: each
- * sets its own password with the one-time setup code printed once, as an activated account's holder does. Admins who
- * cannot sign in do not count: of two platform admins, one whose sign-in the other reset waits for a third to issue
- * its code.
- */
+/** A group's first admins: the second is the first's second person. */
 export const FIRST_ADMINS_PER_GROUP = 2;
 
 export interface FirstAdmin {
@@ -31,6 +26,14 @@ export interface FirstAdmin {
   setupCodeExpiresAt: string;
 }
 
+/**
+ * Staff accounts only the API can make need an admin of their group, and the second of a group's admins another admin
+ * to activate it; with NODE_ENV=production no demo user exists, so a deployment from zero has neither. An operator with
+ * the server's configuration (`npm run first-admin`) makes the platform's and each province's first two admins: each
+ * sets its own password with the one-time setup code printed once, as an activated account's holder does. Admins who
+ * cannot sign in do not count: of two platform admins, one whose sign-in the other reset waits for a third to issue
+ * its code.
+ */
 @Injectable()
 export class FirstAdmins {
   constructor(
@@ -47,6 +50,9 @@ export class FirstAdmins {
     if (regionCode && !PROVINCE_CODES.includes(regionCode)) {
       throw new Error(`the group must be platform or a province (${PROVINCE_CODES.join(', ')}), not ${group}`);
     }
+    // held to what POST /api/users holds them to
+    if (!USERNAME.test(username)) throw new Error('the username must be 3–64 letters, digits, dots, underscores or hyphens');
+    if (email !== null && !isMailbox(email)) throw new Error('the email must be an e-mail address (name@example.cn)');
     const passwordHash = await this.credentials.unusable();
     return this.uow.run(async () => {
       if (await this.users.usernameTaken(username)) throw catalogued('DUPLICATE', 'auth.usernameTaken', { username });

@@ -646,6 +646,8 @@ describe('accounts', () => {
         expect.any(String),
       );
       await expect(first.make('hefei-first', '340100')).rejects.toThrow(/province/);
+      await expect(first.make('zj first', '330000')).rejects.toThrow(/username/);
+      await expect(first.make('zj-first', '330000', 'not-an-address')).rejects.toThrow(/e-mail/);
       const zj = await first.make('zj-first-admin', '330000');
       expect(zj).toMatchObject({ role: 'bureau', regionCode: '330000' });
       await expect(first.make('ZJ-first-admin', '330000')).rejects.toMatchObject({ code: 'DUPLICATE' });
