@@ -6,7 +6,7 @@ import { IsMailbox, IsOmittable } from '../common/http/validators';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
 import { REGION_CODES } from '../regions/regions.data';
 
-const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
+export const USERNAME = /^[A-Za-z0-9._-]{3,64}$/;
 
 /** Named rules rather than Matches with an English message, so each language's catalogue says what is allowed. */
 const IsUsername = () =>

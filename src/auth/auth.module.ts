@@ -8,6 +8,7 @@ import { OrganizationsModule } from '../organizations/organizations.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { Credentials } from './credentials';
+import { FirstAdmins } from './first-admins';
 import { LoginThrottle } from './login-throttle';
 import { MfaSecrets } from './mfa-secrets';
 import { MadeByUser } from './made-by-user';
@@ -33,6 +34,7 @@ import { UsersService } from './users.service';
     UsersService,
     MfaService,
     MadeByUser,
+    FirstAdmins,
     Credentials,
     LoginThrottle,
     MfaSecrets,
@@ -40,6 +42,6 @@ import { UsersService } from './users.service';
     RefreshTokens,
     JwtStrategy,
   ],
-  exports: [AuthService, Credentials],
+  exports: [AuthService, Credentials, FirstAdmins],
 })
 export class AuthModule {}

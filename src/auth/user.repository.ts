@@ -74,6 +74,26 @@ export class UserRepository {
     return this.db.page(User, 'u', where, sql`u.created_at, u.id`, q);
   }
 
+  /**
+   * How many admins of the platform, or of one region's bureau, can sign in: enabled, activated, and not waiting for a
+   * setup code (one whose sign-in was reset waits for another admin to issue it).
+   */
+  async adminsSigningIn(role: 'platform' | 'bureau', regionCode: string | null): Promise<number> {
+    const region = regionCode === null ? sql`u.region_code IS NULL` : sql`u.region_code = ${regionCode}`;
+    const row = await this.db.row<{ n: number | string }>(
+      sql`SELECT COUNT(*) AS n FROM app_user u WHERE u.role = ${role} AND ${region} AND u.admin = 1 AND u.disabled_at IS NULL
+            AND u.activated_at IS NOT NULL AND u.setup_code_hash IS NULL`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /** A first admin's one-time setup code (see FirstAdmins): its password matches nothing until the holder sets one. */
+  async issueFirstSetupCode(id: string, setupCodeHash: string, expiresAt: string): Promise<void> {
+    await this.db.execute(
+      sql`UPDATE app_user SET setup_code_hash = ${setupCodeHash}, setup_code_expires_at = ${expiresAt} WHERE id = ${id}`,
+    );
+  }
+
   async setPassword(id: string, passwordHash: string, at: string): Promise<void> {
     await this.db.execute(sql`UPDATE app_user SET password_hash = ${passwordHash}, password_changed_at = ${at} WHERE id = ${id}`);
   }

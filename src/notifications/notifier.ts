@@ -10,7 +10,7 @@ import { formatYuan } from '../documents/chinese-amount';
 import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
 import { noticeLastDay } from '../organizations/organization.time-rules';
-import { bureauName, provinceOfRegion, regionName } from '../regions/regions.data';
+import { bureauName, bureausOver, provinceOfRegion, regionName } from '../regions/regions.data';
 import { applicationReason } from '../vouchers/voucher.rules';
 import { AccountNoticeKind, ALWAYS_MAILED, NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
@@ -26,6 +26,8 @@ const NOTIFYING = new Set([
   'voucher.revoked',
   'provider.suspended',
   'provider.admitted',
+  'enterprise.verified',
+  'enterprise.declined',
   'sanction.recorded',
   'organization.profile_updated',
 ]);
@@ -192,6 +194,33 @@ export class Notifier {
                 : '即日起恢复正常服务：贵单位的仪器和服务重新在平台目录中展示，可以接受服务预约，兑付申报恢复审核和结算。',
           })
         : this.toOrganization('provider_suspended', e, users, { ...vars, reason: reasonText(d.reason) });
+      return [{ ...notice, key: e.id }];
+    }
+    // Onboarding: a lab waits for its first admission, an enterprise for its verification, and hears of either outcome.
+    if (e.type === 'provider.admitted' && d.from === 'applied' && e.organizationId) {
+      const bureau = bureauName(provinceOfRegion(e.regionCode ?? ''));
+      return [
+        this.toOrganization('provider_admitted', e, await this.notifications.usersOfOrganization(e.organizationId), {
+          date: dayText(e.occurredAt),
+          bureau,
+          outcome:
+            typeof d.noticeEndsAt === 'string'
+              ? `现进入公示，公示期至 ${dayText(noticeLastDay(d.noticeEndsAt))}（北京时间）；期满无异议即可发布仪器和服务、接受创新券服务预约。`
+              : '即日起可以发布仪器和服务，接受创新券服务预约。',
+        }),
+      ];
+    }
+    if ((e.type === 'enterprise.verified' || e.type === 'enterprise.declined') && e.organizationId) {
+      const users = await this.notifications.usersOfOrganization(e.organizationId);
+      const vars = { date: dayText(e.occurredAt), bureaus: bureausOver(e.regionCode ?? '') };
+      const notice =
+        e.type === 'enterprise.verified'
+          ? this.toOrganization('enterprise_verified', e, users, {
+              ...vars,
+              basis: d.by === 'qualified_list' ? '列入科技型企业名单' : `证书编号 ${str(d.certificateNo) ?? ''}`,
+            })
+          : this.toOrganization('enterprise_declined', e, users, { ...vars, reason: reasonText(d.reason) });
+      // declined, then verified later: each is a notice of its own
       return [{ ...notice, key: e.id }];
     }
     // The organization the sanction names; those bound only through their controller are not told.

@@ -6,7 +6,7 @@ import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, raw, sql } from '../common/persistence/sql';
 import { Organization, OrganizationStatus, OrganizationType, QualifiedEnterprise } from './organization.entity';
 import { sanctionedSql } from '../oversight/sanction.time-rules';
-import { admittedRecently, inPublicNotice } from './organization.time-rules';
+import { admittedRecently, inPublicNotice, organizationActive } from './organization.time-rules';
 
 /** What an admin may change of its organization, as stored. */
 export type ProfileChanges = Partial<
@@ -108,14 +108,24 @@ export class OrganizationRepository {
     return new Map(rows.map((r) => [r.id, r.name]));
   }
 
+  /** A page of organizations; a status as of `now`, as they are shown: a provider whose notice has ended is active. */
   async list(
     scope: ListScope,
     q: { type?: OrganizationType; status?: string; limit: number; offset: number },
+    now: string,
   ): Promise<Page<Organization>> {
-    const where = sql`WHERE 1 = 1${q.type ? sql` AND o.type = ${q.type}` : empty}${q.status ? sql` AND o.status = ${q.status}` : empty}${scopeCondition(
-      scope,
-      { region: 'o.region_code', orgs: ['o.id'] },
-    )}`;
+    const status =
+      q.status === 'active'
+        ? sql` AND ${organizationActive.sql('o', now)}`
+        : q.status === 'public_notice'
+          ? sql` AND ${inPublicNotice.sql('o', now)}`
+          : q.status
+            ? sql` AND o.status = ${q.status}`
+            : empty;
+    const where = sql`WHERE 1 = 1${q.type ? sql` AND o.type = ${q.type}` : empty}${status}${scopeCondition(scope, {
+      region: 'o.region_code',
+      orgs: ['o.id'],
+    })}`;
     return this.db.page(Organization, 'o', where, sql`o.created_at, o.id`, q);
   }
 

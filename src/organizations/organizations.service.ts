@@ -115,6 +115,8 @@ export class OrganizationsService {
       organizationId: org.id,
       summary: { name: org.name, creditCode: org.creditCode, type, status: org.status },
     });
+    // Verified by its province's list, as an import verifies one already waiting: the same entry and event either way.
+    if (active) this.uow.record(verificationEntry(org, 'enterprise.verified', { certificateNo: org.certificateNo, by: 'qualified_list' }));
     return org;
   }
 
@@ -128,8 +130,8 @@ export class OrganizationsService {
     actor: Actor,
     filter: { type?: OrganizationType; status?: string; limit: number; offset: number },
   ): Promise<Page<Organization>> {
-    const page = await this.organizations.list(listScope(actor), filter);
     const now = clock.iso();
+    const page = await this.organizations.list(listScope(actor), filter, now);
     return { items: page.items.map((o) => withNoticeEnded(o, now)), total: page.total };
   }
 
@@ -170,6 +172,9 @@ export class OrganizationsService {
       const changes = { status: to, statusReason: reason, noticeEndsAt: null, updatedAt: clock.iso() };
       if (!(await this.organizations.transition(id, stored.status, changes)))
         return refusedBy(catalogued('INVALID_STATE', 'providers.changedMeanwhile'));
+      // A notice that ended before the sweep came: its activation is recorded first, as the sweep would have, which now
+      // finds the row suspended and never will.
+      if (stored.status !== org.status) this.uow.record(noticeEndedEntry(stored));
       this.uow.record({
         action: 'provider.suspended',
         entityType: 'organization',
@@ -194,14 +199,7 @@ export class OrganizationsService {
       for (const o of await this.organizations.noticesEnded(now)) {
         if (!(await this.organizations.activateNoticeEnded(o.id, now))) continue;
         activated++;
-        this.uow.record({
-          action: 'provider.activated',
-          entityType: 'organization',
-          entityId: o.id,
-          regionCode: o.regionCode,
-          organizationId: o.id,
-          summary: { noticeEndedAt: o.noticeEndsAt },
-        });
+        this.uow.record(noticeEndedEntry(o));
       }
       return activated;
     });
@@ -434,9 +432,10 @@ export const activeOnList = (
   listed: { certificateNo: string },
   stated: { controllerCreditCode: string | null; certificateNo: string | null },
 ): boolean =>
-  stated.controllerCreditCode === null &&
-  stated.certificateNo !== null &&
-  stated.certificateNo.trim().toUpperCase() === listed.certificateNo.trim().toUpperCase();
+  stated.controllerCreditCode === null && stated.certificateNo !== null && sameCertificate(stated.certificateNo, listed.certificateNo);
+
+/** Certificate numbers compared as a person reads them: spaces around and letter case aside. */
+const sameCertificate = (a: string, b: string) => a.trim().toUpperCase() === b.trim().toUpperCase();
 
 /** The rows a bureau of `regionCode` may load, and the others with why (in `lng`), named by `lines` (by default from 1). */
 export function checkQualifiedRows(
@@ -447,6 +446,8 @@ export function checkQualifiedRows(
 ): { accepted: QualifiedRow[]; rejected: QualifiedImport['rejected'] } {
   const accepted: QualifiedRow[] = [];
   const rejected: QualifiedImport['rejected'] = [];
+  // A code listed twice with two numbers: the second would silently replace the first, which the enterprise may have named.
+  const listed = new Map<string, { line: number; certificateNo: string }>();
   rows.forEach((row, i) => {
     const line = lines[i];
     const creditCode = String(row.creditCode ?? '').trim();
@@ -460,10 +461,26 @@ export function checkQualifiedRows(
     } else if (!isOneLine(certificateNo)) {
       // a CSV cell reaches no request pipe: held here to what VerifyEnterpriseInput holds a certificate number to
       rejected.push({ line, reason: translate(lng, 'validation.oneLine', { field: 'certificateNo' }) });
-    } else accepted.push({ creditCode, certificateNo });
+    } else if (listed.has(creditCode) && !sameCertificate(listed.get(creditCode)!.certificateNo, certificateNo)) {
+      const first = listed.get(creditCode)!;
+      rejected.push({ line, reason: translate(lng, 'imports.duplicateCreditCode', { code: creditCode, ...first }) });
+    } else {
+      if (!listed.has(creditCode)) listed.set(creditCode, { line, certificateNo });
+      accepted.push({ creditCode, certificateNo });
+    }
   });
   return { accepted, rejected };
 }
+
+/** A provider active since its public notice ended. */
+const noticeEndedEntry = (o: Organization) => ({
+  action: 'provider.activated',
+  entityType: 'organization',
+  entityId: o.id,
+  regionCode: o.regionCode,
+  organizationId: o.id,
+  summary: { noticeEndedAt: o.noticeEndsAt },
+});
 
 const verificationEntry = (org: Organization, action: string, summary: Record<string, unknown>) => ({
   action,

@@ -1,6 +1,7 @@
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { AuthService } from '../../src/auth/auth.service';
 import { Credentials } from '../../src/auth/credentials';
+import { FirstAdmins } from '../../src/auth/first-admins';
 import { SessionRepository } from '../../src/auth/session.repository';
 import { securityClock } from '../../src/common/clock';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
@@ -601,6 +602,62 @@ describe('accounts', () => {
       const clerk = (await t.http.post('/api/users').set(auth(lab.token)).send({ username: 'zj-clerk-2', password: PASSWORD }).expect(201))
         .body;
       expect(clerk.awaitsActivation).toBe(false);
+    });
+
+    it('a deployment from zero: the operator makes the platform’s and a province’s first two admins, who set their own passwords', async () => {
+      // With NODE_ENV=production nothing else makes a first staff account, nor the second platform admin who activates the next.
+      const first = t.get(FirstAdmins);
+      const ops = await first.make('ops-platform-2', 'platform', 'ops@yrd.example.cn');
+      expect(ops).toMatchObject({ role: 'platform', regionCode: null, setupCode: expect.any(String) });
+      await login({ username: 'ops-platform-2', password: DEMO_PASSWORD }, '198.51.100.90').expect(401);
+      const setup = (username: string, setupCode: string) =>
+        t.http
+          .post('/api/auth/setup')
+          .set('X-Forwarded-For', '198.51.100.90')
+          .send({ username, setupCode, newPassword: 'Ops-Own-Pass-2026!' });
+      await setup('ops-platform-2', ops.setupCode).expect(204);
+      const opsToken = (await login({ username: 'ops-platform-2', password: 'Ops-Own-Pass-2026!' }, '198.51.100.90').expect(200)).body
+        .accessToken;
+      // Now the platform has a second person: an account one platform admin makes, the other activates.
+      const colleague = (
+        await t.http
+          .post('/api/users')
+          .set(await t.as('platform'))
+          .send({ username: 'ops-platform-3', password: 'Maker-Chose-This-2026' })
+          .expect(201)
+      ).body;
+      await t.http.post(`/api/users/${colleague.id}/activate`).set(auth(opsToken)).expect(200);
+      // Two admins run a group; the command makes no third, no city's (its province's admins make those), no second username.
+      await expect(first.make('ops-platform-4', 'platform')).rejects.toThrow(/2 admins who sign in already/);
+      // Of two platform admins, one whose sign-in the other reset waits for a third to issue its code: the command makes one.
+      await t.http
+        .post(`/api/users/${ops.id}/reset-sign-in`)
+        .set(await t.as('platform'))
+        .expect(200);
+      await t.http
+        .post(`/api/users/${ops.id}/activate`)
+        .set(await t.as('platform'))
+        .expect(403);
+      const third = await first.make('ops-platform-4', 'platform');
+      await setup('ops-platform-4', third.setupCode).expect(204);
+      const thirdToken = (await login({ username: 'ops-platform-4', password: 'Ops-Own-Pass-2026!' }, '198.51.100.90').expect(200)).body
+        .accessToken;
+      expect((await t.http.post(`/api/users/${ops.id}/activate`).set(auth(thirdToken)).expect(200)).body.setupCode).toEqual(
+        expect.any(String),
+      );
+      await expect(first.make('hefei-first', '340100')).rejects.toThrow(/province/);
+      await expect(first.make('zj first', '330000')).rejects.toThrow(/username/);
+      await expect(first.make('zj-first', '330000', 'not-an-address')).rejects.toThrow(/e-mail/);
+      const zj = await first.make('zj-first-admin', '330000');
+      expect(zj).toMatchObject({ role: 'bureau', regionCode: '330000' });
+      await expect(first.make('ZJ-first-admin', '330000')).rejects.toMatchObject({ code: 'DUPLICATE' });
+      await setup('zj-first-admin', zj.setupCode).expect(204);
+      await setup('zj-first-admin', zj.setupCode).expect(401); // spent
+      const audit = (await t.http.get(`/api/audit?entityType=user&entityId=${zj.id}`).set(auth(thirdToken)).expect(200)).body;
+      expect(audit.items.map((e: { action: string }) => e.action)).toEqual(
+        expect.arrayContaining(['user.created', 'user.first_admin_made', 'auth.setup_completed']),
+      );
+      expect(JSON.stringify(audit)).not.toContain(zj.setupCode);
     });
 
     /** A bureau account of Jiangsu waiting for its holder, and the setup code its activator was handed. */

@@ -2,6 +2,7 @@ import { clock } from '../../src/common/clock';
 import { Sweeps } from '../../src/common/sweeps';
 import { captureConfirmed, freshEvidence, openRegion, paySettlement, policyBody } from '../support/fixtures';
 import { describeRaces } from '../support/races';
+import { until } from '../support/service-process';
 import { auth, creditCodeIn, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
 /**
@@ -166,6 +167,30 @@ describe('fraud controls on public money', () => {
         .send({ certificateNo: 'GR202631000123' })
         .expect(200);
       expect((await apply(e, 1_000_000)).status).toBe('approved');
+      // The enterprise hears of each outcome, and why it was declined.
+      const told = await until(
+        'both outcomes told',
+        async () => {
+          const items = (await t.http.get('/api/notifications?limit=100').set(auth(e.token)).expect(200)).body.items as {
+            kind: string;
+            title: string;
+            body: string;
+          }[];
+          const found = items.filter((n) => n.kind.startsWith('enterprise_'));
+          return found.length === 2 ? found : undefined;
+        },
+        10_000,
+      );
+      expect(told.map((n) => [n.kind, n.title])).toEqual(
+        expect.arrayContaining([
+          ['enterprise_declined', '【长三角科技创新券】贵单位未通过企业核验'],
+          ['enterprise_verified', '【长三角科技创新券】贵单位已通过企业核验'],
+        ]),
+      );
+      const body = (kind: string) => told.find((n) => n.kind === kind)!.body;
+      expect(body('enterprise_declined')).toContain('理由：入库编号与企业不符。');
+      expect(body('enterprise_declined')).toContain('请联系上海市科学技术委员会。');
+      expect(body('enterprise_verified')).toContain('（证书编号 GR202631000123），现可申请科技创新券。');
     });
 
     it('a Beijing or Guangdong credit code does not register at all', async () => {
@@ -212,6 +237,15 @@ describe('fraud controls on public money', () => {
       const newcomer = await t.registerEnterprise('310000', { creditCode: listed, certificateNo: ' 202631010400000001' }, false);
       const me = (await t.http.get('/api/auth/me').set(auth(newcomer.token)).expect(200)).body.organization;
       expect(me).toMatchObject({ status: 'active', certificateNo: '202631010400000001' });
+      // Verified by the list at registration as by an import: the audit log and the event feed say so, as for the one waiting.
+      for (const e of [newcomer, pending]) {
+        const entries = (await t.http.get(`/api/audit?entityId=${e.organizationId}`).set(auth(bureauSh)).expect(200)).body.items;
+        expect(entries).toContainEqual(
+          expect.objectContaining({ action: 'enterprise.verified', summary: expect.objectContaining({ by: 'qualified_list' }) }),
+        );
+        const events = (await t.http.get('/api/events?limit=100').set(auth(e.token)).expect(200)).body.items;
+        expect(events.map((v: { type: string }) => v.type)).toContain('enterprise.verified');
+      }
       expect((await apply(newcomer, 2_000_000)).status).toBe('approved');
     });
 
@@ -250,6 +284,25 @@ describe('fraud controls on public money', () => {
         .send(body)
         .expect(200);
       expect(res.body).toEqual({ imported: 1, rejected: [] });
+      // A code listed twice with two numbers is refused on its second line (the same number again is harmless), in Chinese too.
+      const twice = creditCodeIn('320500');
+      const rows = [
+        { creditCode: twice, certificateNo: 'GR202332000457' },
+        { creditCode: twice, certificateNo: 'gr202332000457 ' },
+        { creditCode: twice, certificateNo: '202332050400001' },
+      ];
+      const refused = await t.http
+        .put('/api/qualified-enterprises/320000')
+        .set(auth(await t.token('bureau-js')))
+        .set('Accept-Language', 'zh-CN')
+        .send({ rows })
+        .expect(200);
+      expect(refused.body).toEqual({
+        imported: 2,
+        rejected: [{ line: 3, reason: `creditCode：${twice} 已在第 1 行列出，证书编号为 GR202332000457；同一代码只能列出一次` }],
+      });
+      const listed = await t.registerEnterprise('320500', { creditCode: twice, certificateNo: 'GR202332000457' }, false);
+      expect((await t.http.get('/api/auth/me').set(auth(listed.token)).expect(200)).body.organization.status).toBe('active');
     });
   });
 

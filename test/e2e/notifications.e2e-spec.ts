@@ -10,6 +10,19 @@ import { until } from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
 import { auth, isMaria, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
+/**
+ * An enterprise registered and verified, once its verification notice is made: its recipients are the users it has when
+ * the event is numbered, so colleagues added after this are not told of it (nor mailed), whatever the timing.
+ */
+async function verifiedEnterprise(t: TestApp, region: string): Promise<OrgSession> {
+  const enterprise = await t.registerEnterprise(region);
+  await until('the verification told', async () => {
+    const items = (await t.http.get('/api/notifications').set(auth(enterprise.token)).expect(200)).body.items as { kind: string }[];
+    return items.some((n) => n.kind === 'enterprise_verified') ? true : undefined;
+  });
+  return enterprise;
+}
+
 describe('notifications: in the app, and by mail through SMTP', () => {
   let t: TestApp;
   let smtp: SmtpSink;
@@ -107,7 +120,7 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     expect(paid.text).toContain('安徽省科学技术厅已支付本期创新券结算款 ¥200.00（支付凭证号 TREASURY-2026-0042）');
     expect(paid.text).toContain('如有疑问，请联系安徽省科学技术厅');
     expect(paid.text).not.toContain('主管部门');
-    expect((await list(provider.token)).map((n) => n.kind).sort()).toEqual(['claim_decided', 'settlement_paid']);
+    expect((await list(provider.token)).map((n) => n.kind).sort()).toEqual(['claim_decided', 'provider_admitted', 'settlement_paid']);
   });
 
   it('warns of a hold expiring within a day and a voucher expiring within 30 days, once however often the sweep runs', async () => {
@@ -582,7 +595,7 @@ describe('notification mail: a slow, refusing or hanging mail server', () => {
   });
 
   const withColleagues = async (emails: string[]) => {
-    const enterprise = await t.registerEnterprise('330100');
+    const enterprise = await verifiedEnterprise(t, '330100');
     const ids: string[] = [];
     for (const [i, email] of emails.entries()) {
       const res = await t.http
@@ -787,7 +800,7 @@ describe('notification mail: no address is written to without end', () => {
   it('mails an address at most MAIL_PER_ADDRESS_PER_DAY times in 24 hours, however its users are spelt; the rest are told in the app only', async () => {
     // Anyone who registers may give its users any address, and each key one of them makes notifies its maker by mail,
     // with the key's name as the maker typed it.
-    const enterprise = await t.registerEnterprise('340100');
+    const enterprise = await verifiedEnterprise(t, '340100');
     const addUser = async (suffix: string, email: string) => {
       const username = `${enterprise.username}-${suffix}`;
       await t.http.post('/api/users').set(auth(enterprise.token)).send({ username, password: PASSWORD, email, admin: true }).expect(201);
