@@ -3094,7 +3094,7 @@ export interface components {
         };
         MailPreferencesView: {
             /** @description the kinds the caller is told in the app only */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined")[];
             /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
             alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
         };
@@ -3106,7 +3106,7 @@ export interface components {
              *       "budget_low"
              *     ]
              */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined")[];
         };
         CategoryRatio: {
             /** @enum {string} */
