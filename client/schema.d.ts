@@ -2109,7 +2109,7 @@ export interface paths {
         };
         /**
          * Recorded clearing runs, newest first
-         * @description **Who may call it:** The platform (whole runs) and bureaus (their province’s position in each run); other roles are 403.
+         * @description **Who may call it:** The platform (whole runs) and provinces’ bureaus (their province’s position in each run); a city’s bureau and other roles are 403.
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -2144,8 +2144,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One clearing run: whole for the platform, its province’s position for a bureau
-         * @description **Who may call it:** The platform (ClearingRunView) and bureaus (ProvincePositionView); other roles are 403.
+         * One clearing run: whole for the platform, its province’s position for a province’s bureau
+         * @description **Who may call it:** The platform (ClearingRunView) and provinces’ bureaus (ProvincePositionView); a city’s bureau and other roles are 403.
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -4070,7 +4070,7 @@ export interface components {
             to: string;
         };
         ClearingRunPage: {
-            /** @description the platform reads whole runs, a bureau its province’s position in each */
+            /** @description the platform reads whole runs, a province’s bureau its province’s position in each */
             items: (components["schemas"]["ClearingRunView"] | components["schemas"]["ProvincePositionView"])[];
             total: number;
         };
