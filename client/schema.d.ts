@@ -71,7 +71,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Filter by entity, action, actor (`actorId`) and Beijing days (`from`, `to`, both included); each entry carries its hash and its place in the chain once sealed.
+         *     Filter by entity, action, actor (`actorId`) and Beijing days (`from`, `to`, both included); each entry carries its hash and, for the platform and bureaus, its place in the chain (`seq`, `prevHash`) once sealed.
          */
         get: operations["AuditController_list"];
         put?: never;
@@ -2609,8 +2609,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AuditEntryView: {
-            /** @example 42 */
-            seq: number;
+            /**
+             * @description the entry’s place in the whole chain; for the platform and bureaus only (an organization would read from the gaps between its entries how much everyone else did)
+             * @example 42
+             */
+            seq?: number;
             at: string;
             actorId: string | null;
             /** @enum {string|null} */
@@ -2628,7 +2631,8 @@ export interface components {
             };
             /** @description hashAlg over the fields and prevHash */
             hash: string;
-            prevHash: string;
+            /** @description the hash of the entry before it in the chain; for the platform and bureaus only (with it, seq could be found from hash) */
+            prevHash?: string;
             /**
              * @description the hash algorithm of this entry (AUDIT_HASH when it was chained)
              * @enum {string}
