@@ -71,7 +71,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Filter by entity, action, actor (`actorId`) and Beijing days (`from`, `to`, both included); each entry carries its hash and its place in the chain once sealed.
+         *     Filter by entity, action, actor (`actorId`) and Beijing days (`from`, `to`, both included); each entry carries its hash and, for the platform and bureaus, its place in the chain (`seq`, `prevHash`) once sealed.
          */
         get: operations["AuditController_list"];
         put?: never;
@@ -2109,7 +2109,7 @@ export interface paths {
         };
         /**
          * Recorded clearing runs, newest first
-         * @description **Who may call it:** The platform (whole runs) and bureaus (their province’s position in each run); other roles are 403.
+         * @description **Who may call it:** The platform (whole runs) and provinces’ bureaus (their province’s position in each run); a city’s bureau and other roles are 403.
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -2144,8 +2144,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One clearing run: whole for the platform, its province’s position for a bureau
-         * @description **Who may call it:** The platform (ClearingRunView) and bureaus (ProvincePositionView); other roles are 403.
+         * One clearing run: whole for the platform, its province’s position for a province’s bureau
+         * @description **Who may call it:** The platform (ClearingRunView) and provinces’ bureaus (ProvincePositionView); a city’s bureau and other roles are 403.
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -2609,8 +2609,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AuditEntryView: {
-            /** @example 42 */
-            seq: number;
+            /**
+             * @description the entry’s place in the whole chain; for the platform and bureaus only (an organization would read from the gaps between its entries how much everyone else did)
+             * @example 42
+             */
+            seq?: number;
             at: string;
             actorId: string | null;
             /** @enum {string|null} */
@@ -2628,7 +2631,8 @@ export interface components {
             };
             /** @description hashAlg over the fields and prevHash */
             hash: string;
-            prevHash: string;
+            /** @description the hash of the entry before it in the chain; for the platform and bureaus only (with it, seq could be found from hash) */
+            prevHash?: string;
             /**
              * @description the hash algorithm of this entry (AUDIT_HASH when it was chained)
              * @enum {string}
@@ -4072,7 +4076,7 @@ export interface components {
             to: string;
         };
         ClearingRunPage: {
-            /** @description the platform reads whole runs, a bureau its province’s position in each */
+            /** @description the platform reads whole runs, a province’s bureau its province’s position in each */
             items: (components["schemas"]["ClearingRunView"] | components["schemas"]["ProvincePositionView"])[];
             total: number;
         };

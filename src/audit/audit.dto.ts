@@ -34,7 +34,12 @@ const parseSummary = (text: string): unknown => {
 };
 
 export class AuditEntryView {
-  @ApiProperty({ example: 42 }) seq: number;
+  @ApiPropertyOptional({
+    example: 42,
+    description:
+      'the entry’s place in the whole chain; for the platform and bureaus only (an organization would read from the gaps between its entries how much everyone else did)',
+  })
+  seq?: number;
   @ApiProperty() at: string;
   @ApiProperty({ type: String, nullable: true }) actorId: string | null;
   @ApiProperty({ nullable: true, enum: ['enterprise', 'provider', 'bureau', 'platform'] }) actorRole: string | null;
@@ -45,13 +50,17 @@ export class AuditEntryView {
   @ApiProperty({ type: String, nullable: true }) organizationId: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) summary: unknown;
   @ApiProperty({ description: 'hashAlg over the fields and prevHash' }) hash: string;
-  @ApiProperty() prevHash: string;
+  @ApiPropertyOptional({
+    description: 'the hash of the entry before it in the chain; for the platform and bureaus only (with it, seq could be found from hash)',
+  })
+  prevHash?: string;
   @ApiProperty({ enum: HASH_ALGS, description: 'the hash algorithm of this entry (AUDIT_HASH when it was chained)' }) hashAlg: string;
 
-  static of(e: AuditEntry): AuditEntryView {
+  /** `chain`: with the entry's place in the chain (seq, prevHash), for those who read the chain's checkpoints. */
+  static of(e: AuditEntry, chain: boolean): AuditEntryView {
     const { seq, at, actorId, actorRole, action, entityType, entityId, regionCode, organizationId, summary, hash, prevHash, hashAlg } = e;
     return {
-      seq,
+      ...(chain ? { seq } : {}),
       at,
       actorId,
       actorRole,
@@ -62,7 +71,7 @@ export class AuditEntryView {
       organizationId,
       summary: parseSummary(summary),
       hash,
-      prevHash,
+      ...(chain ? { prevHash } : {}),
       hashAlg,
     };
   }

@@ -34,7 +34,7 @@ export class ClearingRunsController {
   @Get()
   @Explained({
     summary: 'Recorded clearing runs, newest first',
-    who: 'The platform (whole runs) and bureaus (their province’s position in each run); other roles are 403.',
+    who: 'The platform (whole runs) and provinces’ bureaus (their province’s position in each run); a city’s bureau and other roles are 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
     details: 'A bureau reads what its province paid and received gross, its net position and the transfers it makes or receives.',
@@ -47,8 +47,8 @@ export class ClearingRunsController {
 
   @Get(':id')
   @Explained({
-    summary: 'One clearing run: whole for the platform, its province’s position for a bureau',
-    who: 'The platform (ClearingRunView) and bureaus (ProvincePositionView); other roles are 403.',
+    summary: 'One clearing run: whole for the platform, its province’s position for a province’s bureau',
+    who: 'The platform (ClearingRunView) and provinces’ bureaus (ProvincePositionView); a city’s bureau and other roles are 403.',
     changes: READ_ONLY,
     money: NO_MONEY,
   })

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { provinceOfRegion } from '../common/auth/scope';
+import { assertBureauOf, provinceOfRegion } from '../common/auth/scope';
 import { beijingYear, clock } from '../common/clock';
 import { Actor, personOf } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
@@ -18,7 +18,7 @@ import type { Clearing, Flow } from './netting';
 
 /**
  * Clearing runs: the platform records a clearing of a period (gross flows, net positions, transfers) under an id and a
- * readable number that never change, with its CSV's SHA-256; bureaus read their province's position in each run. No money moves: the
+ * readable number that never change, with its CSV's SHA-256; provinces' bureaus read their province's position in each run. No money moves: the
  * run says what the treasuries owe one another, and they pay outside the service. Each paid line is taken in by one
  * run only, so the runs' transfers add up to what is owed however their periods overlap.
  */
@@ -89,12 +89,14 @@ export class ClearingRunsService {
   }
 
   async list(actor: Actor, q: { limit: number; offset: number }): Promise<Page<ClearingRunView | ProvincePositionView>> {
+    assertReader(actor);
     const page = await this.runs.list(q);
     const items = await Promise.all(page.items.map(async (run) => this.viewFor(actor, run, await this.runs.entries(run.id))));
     return { items, total: page.total };
   }
 
   async get(actor: Actor, id: string): Promise<ClearingRunView | ProvincePositionView> {
+    assertReader(actor);
     const run = await this.runs.get(id);
     if (!run) throw notFound('clearing run');
     return this.viewFor(actor, run, await this.runs.entries(id));
@@ -139,11 +141,19 @@ export class ClearingRunsService {
     return [run, await this.runs.entries(id)];
   }
 
-  /** The platform reads the whole run; a bureau its province's position (every bureau has a province). */
+  /** The platform reads the whole run; a province's bureau its province's position (assertReader). */
   private viewFor(actor: Actor, run: ClearingRun, entries: ClearingRunEntry[]): ClearingRunView | ProvincePositionView {
     if (actor.role === 'platform') return fullView(run, entries);
     return positionView(run, entries, provinceOfRegion(actor.regionCode ?? ''));
   }
+}
+
+/**
+ * A run's position is its province treasury's: a city's bureau (合肥市科学技术局) reads none, as the feed tells it of
+ * none, since a bureau acts on its region and the cities below it, never on its province. Checked before the run is read.
+ */
+function assertReader(actor: Actor): void {
+  if (actor.role === 'bureau') assertBureauOf(actor, provinceOfRegion(actor.regionCode ?? ''), 'its province’s clearing position');
 }
 
 const sum = (flows: Flow[]): number => flows.reduce((s, f) => s + f.amountFen, 0);

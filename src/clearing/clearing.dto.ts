@@ -67,7 +67,7 @@ export class ClearingRunPage {
   @ApiProperty({
     type: 'array',
     items: { oneOf: [{ $ref: '#/components/schemas/ClearingRunView' }, { $ref: '#/components/schemas/ProvincePositionView' }] },
-    description: 'the platform reads whole runs, a bureau its province’s position in each',
+    description: 'the platform reads whole runs, a province’s bureau its province’s position in each',
   })
   items: (ClearingRunView | ProvincePositionView)[];
   @ApiProperty() total: number;

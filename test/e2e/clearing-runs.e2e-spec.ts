@@ -49,6 +49,20 @@ describe('clearing runs', () => {
   });
   afterAll(() => t.close());
 
+  /** A signed-in reviewer of 合肥市科学技术局: made by the province's admin, activated by the platform, set up. */
+  async function cityBureau(): Promise<string> {
+    const username = `hefei-clearing-${++cityReviewers}`;
+    const made = await t.http
+      .post('/api/users')
+      .set(auth(await t.token('bureau-ah')))
+      .send({ username, password: 'Maker-Chose-This-2026', regionCode: HEFEI })
+      .expect(201);
+    const { setupCode } = (await t.http.post(`/api/users/${made.body.id}/activate`).set(auth(platform)).expect(200)).body;
+    await t.http.post('/api/auth/setup').send({ username, setupCode, newPassword: 'Holder-Own-Pass-2026' }).expect(204);
+    return (await t.login(username, 'Holder-Own-Pass-2026')).accessToken;
+  }
+  let cityReviewers = 0;
+
   /** An enterprise of `home` uses `hours` at a lab of `labRegion`; the issuing bureau approves, settles and pays the claim. */
   async function paidUse(home: string, issuing: string, labRegion: string, unitPriceFen: number) {
     const e: OrgSession = await t.registerEnterprise(home);
@@ -333,6 +347,14 @@ describe('clearing runs', () => {
     ]);
     // A province that took no part hears nothing.
     expect(await heard(await t.token('bureau-js'))).toEqual([]);
+    // Nor does a city's bureau, which reads no run either: its province's treasury is not its matter (it read Anhui's
+    // position, gross and transfers, through GET while the feed told it nothing).
+    const hefei = await cityBureau();
+    expect(await heard(hefei)).toEqual([]);
+    for (const path of [`/api/clearing-runs/${run.id}`, '/api/clearing-runs']) {
+      const refused = await t.http.get(path).set(auth(hefei)).set('Accept-Language', 'zh-CN').expect(403);
+      expect(refused.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('安徽省科学技术厅') });
+    }
     // The platform reads the run's own event (totals, no region) and the provinces' (count one kind, not both).
     const all = await heard(platform);
     expect(all.filter((d) => d.regionCode === undefined)).toEqual([
