@@ -166,8 +166,10 @@ export class OrganizationRepository {
 
   // ---- A province's qualified list. ----
 
-  async qualified(creditCode: string): Promise<QualifiedEnterprise | undefined> {
-    return (await this.db.select(QualifiedEnterprise, 'q', sql`WHERE q.credit_code = ${creditCode}`))[0];
+  /** The list's row of a credit code; `lock`: shared-locked, waiting for an import writing it to end, and as committed then. */
+  async qualified(creditCode: string, { lock = false } = {}): Promise<QualifiedEnterprise | undefined> {
+    const locked = lock ? this.db.forShare : empty;
+    return (await this.db.select(QualifiedEnterprise, 'q', sql`WHERE q.credit_code = ${creditCode}${locked}`))[0];
   }
 
   /**
@@ -202,15 +204,31 @@ export class OrganizationRepository {
     return changed.length;
   }
 
-  /** Registered enterprises still waiting for verification whose credit codes the list now names. */
+  /**
+   * Registered enterprises still waiting for verification whose credit codes the list now names (the caller has written
+   * their rows of the list). The codes not registered as of a plain read are read again with a lock, which waits for a
+   * registration under way to end and then finds it: that registration may have read the list before this import wrote it.
+   * Only those are locked, so an import of a province's list does not hold up the enterprises on it already registered;
+   * the codes are read before the waiting ones, so one registered in between is found by either read.
+   */
   async pendingAmong(creditCodes: string[]): Promise<Organization[]> {
-    const pending: Organization[] = [];
+    const pending = new Map<string, Organization>();
     for (const codes of chunks(creditCodes, CODES_PER_STATEMENT)) {
-      pending.push(
-        ...(await this.db.select(Organization, 'o', sql`WHERE o.status = 'pending_verification' AND o.credit_code IN (${join(codes)})`)),
+      const known = new Set(
+        (
+          await this.db.rows<{ credit_code: string }>(sql`SELECT o.credit_code FROM organization o WHERE o.credit_code IN (${join(codes)})`)
+        ).map((r) => r.credit_code),
       );
+      const unseen = codes.filter((c) => !known.has(c));
+      const waiting = [
+        ...(await this.db.select(Organization, 'o', sql`WHERE o.status = 'pending_verification' AND o.credit_code IN (${join(codes)})`)),
+        ...(unseen.length === 0
+          ? []
+          : await this.db.select(Organization, 'o', sql`WHERE o.credit_code IN (${join(unseen)})${this.db.forShare}`)),
+      ];
+      for (const o of waiting) if (o.status === 'pending_verification') pending.set(o.id, o);
     }
-    return pending;
+    return [...pending.values()];
   }
 
   /** Providers whose public notice ended by `now`. */

@@ -85,8 +85,6 @@ export class OrganizationsService {
       type === 'enterprise'
         ? { controllerCreditCode: input.controllerCreditCode ?? null, certificateNo: input.certificateNo?.trim() ?? null }
         : null;
-    const listed = stated ? await this.organizations.qualified(input.creditCode) : undefined;
-    const active = listed !== undefined && stated !== null && activeOnList(listed, stated);
     const org: Organization = {
       id: newId(),
       name: input.name.trim(),
@@ -94,19 +92,29 @@ export class OrganizationsService {
       type,
       kind: type === 'enterprise' ? (input.kind ?? 'tech_sme') : null,
       ...regionOfRegistration(registrationRegionOf(input.creditCode)),
-      status: type === 'provider' ? 'applied' : active ? 'active' : 'pending_verification',
+      status: type === 'provider' ? 'applied' : 'pending_verification',
       controllerCreditCode: input.controllerCreditCode ?? null,
       relatedCreditCodes: [...new Set(input.relatedCreditCodes ?? [])],
       noticeEndsAt: null,
       statusReason: null,
       createdAt: now,
       updatedAt: now,
-      certificateNo: active ? listed.certificateNo : (stated?.certificateNo ?? null),
-      verifiedAt: active ? now : null,
+      certificateNo: stated?.certificateNo ?? null,
+      verifiedAt: null,
       verifiedBy: null,
       ...EMPTY_PROFILE,
     };
     await this.organizations.insert(org);
+    // The list is read after the row is in, locked: an import writing this code's row is waited for and seen; one that
+    // writes it after this read finds the row, waiting for this unit (pendingAmong), and verifies it. Read first, both
+    // could miss the other and the enterprise wait for the next load of the list.
+    const listed = stated ? await this.organizations.qualified(input.creditCode, { lock: true }) : undefined;
+    const active = listed !== undefined && stated !== null && activeOnList(listed, stated);
+    if (active) {
+      const verified = { status: 'active' as const, certificateNo: listed.certificateNo, verifiedAt: now, updatedAt: now };
+      await this.organizations.decideVerification(org.id, 'pending_verification', { ...verified, statusReason: null, verifiedBy: null });
+      Object.assign(org, verified);
+    }
     this.uow.record({
       action: 'organization.registered',
       entityType: 'organization',

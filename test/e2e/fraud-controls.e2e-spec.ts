@@ -3,6 +3,7 @@ import { Sweeps } from '../../src/common/sweeps';
 import { captureConfirmed, freshEvidence, openRegion, paySettlement, policyBody } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { until } from '../support/service-process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { auth, creditCodeIn, OrgSession, PASSWORD, TestApp } from '../support/test-app';
 
 /**
@@ -1017,6 +1018,41 @@ describeRaces('fraud controls under concurrent requests', () => {
       const usage = (await t.http.get(`/api/redemptions/${id}`).set(auth(e.token)).expect(200)).body.usage;
       expect(usage).toBe(confirm.status === 200 ? 'confirmed' : 'disputed');
     }
+  });
+
+  it('forty registrations of listed enterprises, each while its province loads the list naming it: every one ends active', async () => {
+    const bureau = await t.token('bureau-sh');
+    const load = (creditCode: string, certificateNo: string) =>
+      t.http
+        .put('/api/qualified-enterprises/310000')
+        .set(auth(bureau))
+        .send({ rows: [{ creditCode, certificateNo }] });
+    const register = (creditCode: string, certificateNo: string) =>
+      t.http.post('/api/auth/register').send({
+        username: `listed-${creditCode.toLowerCase()}`,
+        password: PASSWORD,
+        role: 'enterprise',
+        organization: { name: `名单企业 ${creditCode}`, creditCode, certificateNo },
+      });
+    // A registration commits at the end of its request (after hashing the password), an import soon after it starts:
+    // each pair starts its import a little later than the last, sweeping over the registration's transaction.
+    const started = Date.now();
+    await register(creditCodeIn('310000'), 'QL-WARM-UP').expect(201);
+    const span = Date.now() - started;
+    const pairs = Array.from({ length: 40 }, (_, i) => ({ creditCode: creditCodeIn('310000'), certificateNo: `QL2026310${i}` }));
+    for (const [i, { creditCode, certificateNo }] of pairs.entries()) {
+      const [imported, registered] = await Promise.all([
+        sleep((span * i) / pairs.length).then(() => load(creditCode, certificateNo)),
+        register(creditCode, certificateNo),
+      ]);
+      expect([imported.status, registered.status]).toEqual([200, 201]);
+    }
+    // Whichever committed first, the other saw it: the registration read the list, or the import found the registration.
+    const rows: { credit_code: string; status: string }[] = await t.dataSource.query(
+      `SELECT credit_code, status FROM organization WHERE credit_code IN (${pairs.map((p) => `'${p.creditCode}'`).join(', ')})`,
+    );
+    expect(rows.filter((r) => r.status !== 'active')).toEqual([]);
+    expect(rows).toHaveLength(pairs.length);
   });
 
   it('ten ratings of one service at once: one counts', async () => {
