@@ -327,7 +327,7 @@ export interface paths {
          * Verify an enterprise on the certificate of its qualification
          * @description **Who may call it:** A bureau user of the enterprise’s region (or its province).
          *
-         *     **What it changes:** pending_verification (or declined) → active; until then its applications are rejected ENTERPRISE_NOT_VERIFIED; audited.
+         *     **What it changes:** pending_verification (or declined) → active; until then its applications are rejected ENTERPRISE_NOT_VERIFIED; audited. Of an active enterprise, with a `reason`, corrects its certificate number and nothing else (audited as enterprise.certificate_corrected with the number it was); without one, 409.
          *
          *     **Money:** None.
          */
@@ -2754,7 +2754,7 @@ export interface components {
             relatedCreditCodes: string[];
             noticeEndsAt: string | null;
             statusReason: string | null;
-            /** @description the qualification an enterprise was verified on; while it waits for verification, the number it stated */
+            /** @description the qualification an enterprise was verified on; while it waits for verification or was declined, the number it stated */
             certificateNo: string | null;
             verifiedAt: string | null;
             /** @example 王敏 */
@@ -2819,6 +2819,11 @@ export interface components {
              * @example 202634010400123
              */
             certificateNo: string;
+            /**
+             * @description only to correct the certificate number of an enterprise already verified (without it, 409): why; audited with the number it was
+             * @example 核验时证书编号录入有误
+             */
+            reason?: string;
         };
         DeclineEnterpriseInput: {
             /** @example 入库编号与企业不符 */
@@ -4155,7 +4160,7 @@ export interface components {
              * @example redemption.held
              * @enum {string}
              */
-            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "enterprise.verified" | "enterprise.declined" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
+            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
             /** @example 2026-11-30T08:00:00.000Z */
             occurredAt: string;
             /** @description the record changed (`<entity>Id`), its region and parties, and what changed */
@@ -4181,7 +4186,7 @@ export interface components {
              *       "redemption.captured"
              *     ]
              */
-            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "enterprise.verified" | "enterprise.declined" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
+            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
         };
         CreatedWebhookView: {
             id: string;

@@ -39,6 +39,7 @@ const OTHER_EVENT_TYPES = [
   'clearing_run.recorded',
   'enterprise.verified',
   'enterprise.declined',
+  'enterprise.certificate_corrected',
   'facility.created',
   'facility.updated',
   'facility.retired',

@@ -91,6 +91,17 @@ export class VerifyEnterpriseInput {
   @Length(1, 64)
   @OneLine()
   certificateNo: string;
+  @ApiPropertyOptional({
+    example: '核验时证书编号录入有误',
+    description:
+      'only to correct the certificate number of an enterprise already verified (without it, 409): why; audited with the number it was',
+  })
+  @IsOmittable()
+  @IsString()
+  @Length(1, 500)
+  @NoBidiControls()
+  @HasVisibleText(1)
+  reason?: string;
 }
 
 export class DeclineEnterpriseInput {
@@ -141,7 +152,7 @@ export class OrganizationView {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: 'the qualification an enterprise was verified on; while it waits for verification, the number it stated',
+    description: 'the qualification an enterprise was verified on; while it waits for verification or was declined, the number it stated',
   })
   certificateNo: string | null;
   @ApiProperty({ type: String, nullable: true }) verifiedAt: string | null;

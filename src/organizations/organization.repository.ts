@@ -155,6 +155,14 @@ export class OrganizationRepository {
     return changed === 1;
   }
 
+  /** A verified enterprise's certificate number, corrected; false when it is no longer active. */
+  async correctCertificate(id: string, certificateNo: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE organization SET certificate_no = ${certificateNo} WHERE id = ${id} AND type = 'enterprise' AND status = 'active'`,
+    );
+    return changed === 1;
+  }
+
   /** Writes the profile fields given (the caller has the row locked); `updated_at` stays the last change of status. */
   async updateProfile(id: string, changes: ProfileChanges, now: string): Promise<void> {
     const sets = Object.entries(changes).map(([field, value]) => {

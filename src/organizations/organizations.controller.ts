@@ -143,7 +143,8 @@ export class OrganizationsController {
   @Explained({
     summary: 'Verify an enterprise on the certificate of its qualification',
     who: 'A bureau user of the enterprise’s region (or its province).',
-    changes: 'pending_verification (or declined) → active; until then its applications are rejected ENTERPRISE_NOT_VERIFIED; audited.',
+    changes:
+      'pending_verification (or declined) → active; until then its applications are rejected ENTERPRISE_NOT_VERIFIED; audited. Of an active enterprise, with a `reason`, corrects its certificate number and nothing else (audited as enterprise.certificate_corrected with the number it was); without one, 409.',
     money: NO_MONEY,
   })
   @HttpCode(200)
@@ -155,7 +156,7 @@ export class OrganizationsController {
     @Param('id', new IdPipe('enterprise')) id: string,
     @Body() body: VerifyEnterpriseInput,
   ): Promise<OrganizationView> {
-    return OrganizationView.of(unwrap(await this.organizations.verify(actor, id, body.certificateNo)));
+    return OrganizationView.of(unwrap(await this.organizations.verify(actor, id, body.certificateNo, body.reason)));
   }
 
   @Post('organizations/:id/decline')

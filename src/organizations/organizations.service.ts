@@ -213,13 +213,18 @@ export class OrganizationsService {
     });
   }
 
-  /** The bureau of the enterprise's region (or province) verifies it on the certificate of its qualification. */
-  verify(actor: Actor, id: string, certificateNo: string): Promise<Outcome<Organization>> {
-    return this.decideVerification(actor, id, 'verify', { certificateNo, statusReason: null });
+  /**
+   * The bureau of the enterprise's region (or province) verifies it on the certificate of its qualification. Of an
+   * enterprise already verified, with a reason, it corrects the number (a typo, a certificate renewed): the status and
+   * who verified it when stay, and the audit keeps the number it was and why it changed.
+   */
+  verify(actor: Actor, id: string, certificateNo: string, reason?: string): Promise<Outcome<Organization>> {
+    return this.decideVerification(actor, id, 'verify', { certificateNo, statusReason: null }, reason);
   }
 
+  /** The number the enterprise stated stays on its row: a later verification compares with it, and the bureau sees it. */
   decline(actor: Actor, id: string, reason: string): Promise<Outcome<Organization>> {
-    return this.decideVerification(actor, id, 'decline', { certificateNo: null, statusReason: reason });
+    return this.decideVerification(actor, id, 'decline', { statusReason: reason });
   }
 
   /**
@@ -376,7 +381,8 @@ export class OrganizationsService {
     actor: Actor,
     id: string,
     event: 'verify' | 'decline',
-    fields: { certificateNo: string | null; statusReason: string | null },
+    fields: { certificateNo?: string; statusReason: string | null },
+    correction?: string,
   ): Promise<Outcome<Organization>> {
     return this.uow.run(async () => {
       const org = await this.organizations.lock(id);
@@ -384,6 +390,8 @@ export class OrganizationsService {
       assertBureauOf(actor, org.regionCode, `enterprises of ${org.regionCode}`);
       const to = organizationTransition(org.status, event);
       if (!to) {
+        if (org.status === 'active' && event === 'verify' && correction !== undefined)
+          return this.correctCertificate(org, fields.certificateNo!, correction);
         if (org.status === 'active' && event === 'verify') return refusedBy(catalogued('INVALID_STATE', 'enterprises.alreadyVerified'));
         const refusal =
           event === 'verify'
@@ -394,7 +402,8 @@ export class OrganizationsService {
       const now = clock.iso();
       const changes = {
         status: to,
-        ...fields,
+        statusReason: fields.statusReason,
+        certificateNo: fields.certificateNo ?? org.certificateNo,
         verifiedAt: event === 'verify' ? now : null,
         verifiedBy: event === 'verify' ? actor.userId : null,
         updatedAt: now,
@@ -410,6 +419,15 @@ export class OrganizationsService {
       );
       return ok({ ...org, ...changes });
     });
+  }
+
+  /** A verified enterprise's certificate number corrected by its bureau (the row locked); the same number changes nothing. */
+  private async correctCertificate(org: Organization, certificateNo: string, reason: string): Promise<Outcome<Organization>> {
+    if (org.certificateNo !== null && sameCertificate(org.certificateNo, certificateNo)) return ok(org);
+    if (!(await this.organizations.correctCertificate(org.id, certificateNo)))
+      return refusedBy(catalogued('INVALID_STATE', 'enterprises.changedMeanwhile'));
+    this.uow.record(verificationEntry(org, 'enterprise.certificate_corrected', { from: org.certificateNo, to: certificateNo, reason }));
+    return ok({ ...org, certificateNo });
   }
 
   /** The provider's row as stored, locked; the caller's bureau must cover its province. */

@@ -150,17 +150,36 @@ describe('fraud controls on public money', () => {
         .set('Accept-Language', 'zh-CN')
         .send({ certificateNo: 'Y' })
         .expect(409);
-      expect(zh.body.message).toBe('该企业已通过核验，无需重复核验');
+      expect(zh.body.message).toBe('该企业已通过核验，无需重复核验；如需更正证书编号，请填写更正理由');
+
+      // A typo in the number is corrected with a reason, by a bureau of its region only; it stays verified as it was.
+      const correction = { certificateNo: '202631010400012354', reason: '核验时证书编号录入有误（末两位颠倒）' };
+      await t.http.post(`/api/organizations/${e.organizationId}/verify`).set(auth(js)).send(correction).expect(403);
+      const corrected = await t.http.post(`/api/organizations/${e.organizationId}/verify`).set(auth(bureauSh)).send(correction).expect(200);
+      expect(corrected.body).toMatchObject({ status: 'active', certificateNo: '202631010400012354', verifiedAt: verified.body.verifiedAt });
+      await t.http.post(`/api/organizations/${e.organizationId}/verify`).set(auth(bureauSh)).send(correction).expect(200);
+      const entries = (await t.http.get(`/api/audit?entityId=${e.organizationId}`).set(auth(bureauSh)).expect(200)).body.items;
+      expect(entries.filter((a: { action: string }) => a.action === 'enterprise.certificate_corrected')).toEqual([
+        expect.objectContaining({
+          summary: expect.objectContaining({ from: '202631010400012345', to: correction.certificateNo, reason: correction.reason }),
+        }),
+      ]);
+      expect((await t.http.get('/api/auth/me').set(auth(e.token)).expect(200)).body.organization.certificateNo).toBe('202631010400012354');
+      expect((await apply(e, 1_000_000)).status).toBe('approved');
     });
 
     it('a declined enterprise stays refused, and may be verified later on a valid certificate', async () => {
-      const e = await t.registerEnterprise('310000', {}, false);
+      const e = await t.registerEnterprise('310000', { certificateNo: '202631010400077777' }, false);
       const declined = await t.http
         .post(`/api/organizations/${e.organizationId}/decline`)
         .set(auth(bureauSh))
         .send({ reason: '入库编号与企业不符' })
         .expect(200);
-      expect(declined.body).toMatchObject({ status: 'declined', statusReason: '入库编号与企业不符' });
+      // What it stated stays on the row, for the bureau to compare a later verification with.
+      expect(declined.body).toMatchObject({ status: 'declined', statusReason: '入库编号与企业不符', certificateNo: '202631010400077777' });
+      expect((await t.http.get(`/api/organizations/${e.organizationId}`).set(auth(bureauSh)).expect(200)).body.certificateNo).toBe(
+        '202631010400077777',
+      );
       expect(await apply(e, 1_000_000)).toMatchObject({ status: 'rejected', reasonCode: 'ENTERPRISE_NOT_VERIFIED' });
       await t.http
         .post(`/api/organizations/${e.organizationId}/verify`)
