@@ -10,9 +10,7 @@ import { AuthService } from './auth.service';
 import { Credentials } from './credentials';
 import { USERNAME } from './auth.dto';
 import { UserRepository } from './user.repository';
-
-/** As long as an activator's setup code: three days to hand it over. */
-const SETUP_CODE_TTL_MS = 72 * 3_600_000;
+import { setupCodeExpiry } from './user.time-rules';
 
 /** A group's first admins: the second is the first's second person. */
 export const FIRST_ADMINS_PER_GROUP = 2;
@@ -64,7 +62,7 @@ export class FirstAdmins {
       const user = await this.auth.createUser({ username, passwordHash, role, organizationId: null, regionCode, admin: true, email });
       const now = securityClock.iso();
       const setupCode = randomBytes(15).toString('base64url');
-      const setupCodeExpiresAt = new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
+      const setupCodeExpiresAt = setupCodeExpiry(now); // as long as an activator's
       await this.users.issueFirstSetupCode(user.id, sha256(setupCode), setupCodeExpiresAt);
       this.uow.record({
         action: 'user.first_admin_made',

@@ -8,3 +8,8 @@ export const setupCodeUsable: TimeRule<Pick<User, 'setupCodeHash' | 'setupCodeEx
   sql: (alias, now) =>
     sql`(${raw(alias)}.setup_code_hash IS NOT NULL AND ${raw(alias)}.disabled_at IS NULL AND ${raw(alias)}.setup_code_expires_at > ${now})`,
 };
+
+/** How long a setup code opens the account to its holder: three days to hand it over. */
+const SETUP_CODE_TTL_MS = 72 * 3_600_000;
+/** When a setup code issued at `now` (an instant on the security clock) expires. */
+export const setupCodeExpiry = (now: string) => new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();

@@ -19,6 +19,7 @@ import { MadeByUser } from './made-by-user';
 import { SessionRepository } from './session.repository';
 import { User } from './user.entity';
 import { UserGroup, UserRepository } from './user.repository';
+import { setupCodeExpiry } from './user.time-rules';
 
 const staffView = (u: User): StaffUserView => ({
   ...userView(u),
@@ -42,10 +43,6 @@ const inGroup = (user: User, group: UserGroup) =>
     ? user.organizationId === group.organizationId
     : user.role === group.role &&
       (group.role === 'platform' || bureauCovers((group as { regionCode: string }).regionCode, user.regionCode));
-
-/** How long a setup code opens the account to its holder: three days to hand it over. */
-const SETUP_CODE_TTL_MS = 72 * 3_600_000;
-const setupCodeExpiry = (now: string) => new Date(Date.parse(now) + SETUP_CODE_TTL_MS).toISOString();
 
 /**
  * Bureau staff approve and pay in pairs, and platform admins are the bureaus' second persons: an account of either is

@@ -25,10 +25,14 @@ export const NOTIFICATION_KINDS = [
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 /** What is told to a person about their own account, and what it made that acts without them. */
-export type AccountNoticeKind = Extract<
-  NotificationKind,
-  'mfa_enabled' | 'password_changed' | 'sign_in_reset' | 'api_key_created' | 'webhook_subscribed'
->;
+const ACCOUNT_NOTICE_KINDS = [
+  'mfa_enabled',
+  'password_changed',
+  'sign_in_reset',
+  'api_key_created',
+  'webhook_subscribed',
+] as const satisfies readonly NotificationKind[];
+export type AccountNoticeKind = (typeof ACCOUNT_NOTICE_KINDS)[number];
 
 /**
  * Mailed to everyone with an address whatever they chose: what was done to their account or made with it, a changed
@@ -36,11 +40,7 @@ export type AccountNoticeKind = Extract<
  * the organization (a voucher revoked, a suspension, a sanction), which it must hear of.
  */
 export const ALWAYS_MAILED: readonly NotificationKind[] = [
-  'mfa_enabled',
-  'password_changed',
-  'sign_in_reset',
-  'api_key_created',
-  'webhook_subscribed',
+  ...ACCOUNT_NOTICE_KINDS,
   'bank_account_changed',
   'voucher_revoked',
   'provider_suspended',

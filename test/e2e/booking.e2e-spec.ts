@@ -1115,7 +1115,7 @@ describeRaces('instrument booking under concurrency', () => {
           .send({ facilityId: xps, voucherId: v.id, start: at(26, 8 + i), end: at(26, 9 + i) }),
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // every booking has read the facility, as active
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // every booking is under way (without the lock, each read it active)
     await retirement.query(`UPDATE facility SET status = 'retired' WHERE id = ?`, [xps]);
     await retirement.commitTransaction();
     await retirement.release();

@@ -6,7 +6,7 @@ import { LinesClearedOnce1765600000000 } from '../../migrations/1765600000000-li
 import { ClearingRunNumbers1766500000000 } from '../../migrations/1766500000000-clearing-run-numbers';
 import { beijingDayStart, clock } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
-import { bureauFor, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
+import { activatedBureauAccount, bureauFor, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
@@ -52,12 +52,7 @@ describe('clearing runs', () => {
   /** A signed-in reviewer of 合肥市科学技术局: made by the province's admin, activated by the platform, set up. */
   async function cityBureau(): Promise<string> {
     const username = `hefei-clearing-${++cityReviewers}`;
-    const made = await t.http
-      .post('/api/users')
-      .set(auth(await t.token('bureau-ah')))
-      .send({ username, password: 'Maker-Chose-This-2026', regionCode: HEFEI })
-      .expect(201);
-    const { setupCode } = (await t.http.post(`/api/users/${made.body.id}/activate`).set(auth(platform)).expect(200)).body;
+    const { setupCode } = await activatedBureauAccount(t, 'bureau-ah', username, { regionCode: HEFEI });
     await t.http.post('/api/auth/setup').send({ username, setupCode, newPassword: 'Holder-Own-Pass-2026' }).expect(204);
     return (await t.login(username, 'Holder-Own-Pass-2026')).accessToken;
   }

@@ -132,13 +132,14 @@ export async function bookableFacility(t: TestApp, labToken: string, lateCancell
 
 /**
  * A bureau account that the bureau's admin `maker` made and the platform activated (the second person): its id, and the
- * one-time setup code the platform was handed for its holder. An admin of the bureau with `extra.admin`.
+ * one-time setup code the platform was handed for its holder. An admin of the bureau with `extra.admin`; of a city below
+ * the maker's province with `extra.regionCode`.
  */
 export async function activatedBureauAccount(
   t: TestApp,
   maker: string,
   username: string,
-  extra: { admin?: boolean } = {},
+  extra: { admin?: boolean; regionCode?: string } = {},
 ): Promise<{ id: string; setupCode: string }> {
   const made = (
     await t.http
