@@ -15,9 +15,7 @@ export const madeEndedText = (m: Made): string =>
   (m.apiKeysRevoked + m.webhooksEnded === 0
     ? ''
     : `您创建的 API 密钥（${m.apiKeysRevoked} 个）和 Webhook 订阅（${m.webhooksEnded} 个）也已一并停用；如仍需要，请重新创建。`) +
-  (m.firstApprovalsWithdrawn
-    ? `经这些密钥作出、尚待复核的初审通过（${m.firstApprovalsWithdrawn} 项）已撤回，需重新审核。`
-    : '');
+  (m.firstApprovalsWithdrawn ? `经这些密钥作出、尚待复核的初审通过（${m.firstApprovalsWithdrawn} 项）已撤回，需重新审核。` : '');
 
 /**
  * What a person's sign-in made that goes on acting without it — the API keys they made and the webhooks of theirs and

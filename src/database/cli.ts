@@ -32,7 +32,9 @@ async function main(command: string | undefined) {
     try {
       const made = await app.get(FirstAdmins).make(username, group, email ?? null);
       // Shown once: the holder sets a password with it (POST /api/auth/setup), then enrols two-factor.
-      console.log(`${made.username} (${made.role}${made.regionCode ? ` ${made.regionCode}` : ''}): setup code ${made.setupCode}, valid until ${made.setupCodeExpiresAt}`);
+      console.log(
+        `${made.username} (${made.role}${made.regionCode ? ` ${made.regionCode}` : ''}): setup code ${made.setupCode}, valid until ${made.setupCodeExpiresAt}`,
+      );
     } finally {
       await app.close();
     }

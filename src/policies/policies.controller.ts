@@ -132,7 +132,12 @@ export class PoliciesController {
     const provinceCode = provinceOfRegion(q.regionCode);
     const provinces = provinceCode !== q.regionCode ? await this.policies.inForce(provinceCode, date) : undefined;
     if (provinces) {
-      throw catalogued('NOT_FOUND', 'policies.noneInForceProvinceApplies', { regionCode: q.regionCode, date, provinceCode, version: provinces.version });
+      throw catalogued('NOT_FOUND', 'policies.noneInForceProvinceApplies', {
+        regionCode: q.regionCode,
+        date,
+        provinceCode,
+        version: provinces.version,
+      });
     }
     throw catalogued('NOT_FOUND', 'policies.noneInForce', { regionCode: q.regionCode, date });
   }
