@@ -359,6 +359,55 @@ describe('failover probe', () => {
       await sleep(5_000);
       summary('3-rejoin');
     }
+    if (only === 'inflight') {
+      // Kills at several points of a burst, hunting a COMMIT that replicated but whose answer was lost.
+      for (const delay of [40, 80, 120, 180, 260, 400]) {
+        phase = `inflight-${delay}`;
+        const sent = Date.now();
+        const burst = Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            keyed(
+              0,
+              '/api/redemptions',
+              vouchers[i % 16].token,
+              { voucherId: vouchers[i % 16].id, facilityId: facility, quantity: 1 },
+              'burst-hold',
+            ),
+          ),
+        );
+        await sleep(delay);
+        const killed = Date.now();
+        cluster.kill(0);
+        const result = await burst;
+        effects.hold.push(...result);
+        let lostAnswers = 0;
+        for (const [i, k] of result.entries()) {
+          if (k.tries.length < 2 || k.final.status !== 201) continue;
+          const red = (await b.request('GET', `/api/redemptions/${k.final.body.id}`, { token: vouchers[i % 16].token })).body;
+          if (Date.parse(red.createdAt) < killed) lostAnswers++;
+        }
+        const first: Record<string, number> = {};
+        for (const k of result) first[`${k.tries[0].status}`] = (first[`${k.tries[0].status}`] ?? 0) + 1;
+        log(
+          `  kill ${killed - sent} ms into 40 holds on A: first answers ${JSON.stringify(first)}, finals ${result.filter((k) => k.final.status === 201).length}×201, committed before the kill but answered 503 (replayed on B): ${lostAnswers}`,
+        );
+        await cluster.restart(0);
+      }
+    }
+    if (only === 'freeze') {
+      phase = 'freeze';
+      log('SIGSTOP node 1 for 25 s');
+      cluster.kill(0, 'SIGSTOP');
+      await sleep(25_000);
+      summary('freeze');
+      phase = 'thaw';
+      cluster.kill(0, 'SIGCONT');
+      const thawed = Date.now();
+      await sleep(15_000);
+      const ok = firstOk('A', thawed);
+      log(`  A first answered < 500 ${ok ? ((ok - thawed) / 1000).toFixed(1) : 'never'} s after SIGCONT`);
+      summary('thaw');
+    }
     phase = '4-partition';
     log('(4) isolate node 1 from the group (gmcast.isolate=1): nodes 2 and 3 keep quorum');
     const isolatedAt = Date.now();
