@@ -28,11 +28,13 @@ export interface ApiNodeSpec {
   name: string;
   dbHost: string;
   dbPort: number;
+  /** The HTTP port; a free one unless told. */
+  port?: number;
 }
 
 /** Starts every node at once (they migrate the database together if it is empty) and waits until all serve. */
 export async function startApiNodes(specs: ApiNodeSpec[], env: NodeJS.ProcessEnv): Promise<ApiNode[]> {
-  const nodes = await Promise.all(specs.map(async (spec) => ({ spec, port: await freePort() })));
+  const nodes = await Promise.all(specs.map(async (spec) => ({ spec, port: spec.port ?? (await freePort()) })));
   const started: { node: ApiNode; child: ChildProcess }[] = nodes.map(({ spec, port }) => {
     const child = spawn(process.execPath, ['--max-old-space-size=256', join(projectRoot, 'dist', 'src', 'main.js')], {
       cwd: projectRoot,

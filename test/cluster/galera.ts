@@ -29,20 +29,30 @@ export interface GaleraCluster {
   dir: string;
   /** The last lines of each node's error log, for a failing test to show what the servers saw. */
   logTails(lines?: number): string;
+  /** Kills node `i` (0-based) with the signal (SIGKILL: a crash); SIGSTOP freezes it as a lost machine would look. */
+  kill(i: number, signal?: NodeJS.Signals): void;
+  /** Starts node `i` again after a kill; it rejoins (IST or SST) and resolves once all three are Synced. */
+  restart(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 export interface GaleraOptions {
   /** How long each node may take to reach Synced. */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** SQL port of node 1, the others following (GALERA_FIRST_PORT, else 3331); Galera's ports move 10 × as far (3341:
+   * 4667, 4677, 4687), so two runs on one machine do not meet. */
+  firstPort?: number;
 }
 
 const HOST = '127.0.0.1';
 const PROVIDER = '/usr/lib/galera/libgalera_smm.so';
 // Every run's directory starts with this prefix and holds owner.pid, so a later run can recognise what a crashed run left.
 const PREFIX = '/tmp/yrd-galera-';
-const NODES = [1, 2, 3].map((n) => ({ n, port: 3330 + n, gmcast: 4557 + 10 * n })); // 3331-3333; 4567, 4577, 4587
-const GCOMM = `gcomm://${NODES.map((x) => `${HOST}:${x.gmcast}`).join(',')}`;
+type NodeSpec = { n: number; port: number; gmcast: number };
+/** 3331-3333 with Galera on 4567, 4577, 4587 (IST +1, SST +2) unless told another first port. */
+const nodeSpecs = (firstPort = 3331): NodeSpec[] =>
+  [1, 2, 3].map((n) => ({ n, port: firstPort - 1 + n, gmcast: 4557 + 10 * n + 10 * (firstPort - 3331) }));
+const gcomm = (nodes: NodeSpec[]) => `gcomm://${nodes.map((x) => `${HOST}:${x.gmcast}`).join(',')}`;
 
 // The wrapper ties each mariadbd to our stdin pipe: when this process ends in any way (SIGKILL, a Jest run
 // interrupted, Ctrl-C) or stop() closes the pipe, `read` sees EOF and the node gets SIGTERM. A node still starting
@@ -131,8 +141,8 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function checkPorts(): Promise<void> {
-  const ports = NODES.flatMap((x) => [x.port, x.gmcast, x.gmcast + 1, x.gmcast + 2]);
+async function checkPorts(specs: NodeSpec[]): Promise<void> {
+  const ports = specs.flatMap((x) => [x.port, x.gmcast, x.gmcast + 1, x.gmcast + 2]);
   const busy = [];
   for (const port of ports) if (!(await portFree(port))) busy.push(port);
   if (!busy.length) return;
@@ -144,7 +154,7 @@ async function checkPorts(): Promise<void> {
   );
 }
 
-function config(dir: string, x: (typeof NODES)[number]): string {
+function config(dir: string, x: NodeSpec, nodes: NodeSpec[]): string {
   const g = x.gmcast;
   return `[mysqld]
 datadir=${dir}/data
@@ -171,7 +181,7 @@ innodb_autoinc_lock_mode=2
 wsrep_on=ON
 wsrep_provider=${PROVIDER}
 wsrep_cluster_name=yrd-test
-wsrep_cluster_address=${GCOMM}
+wsrep_cluster_address=${gcomm(nodes)}
 wsrep_node_name=node${x.n}
 wsrep_node_address=${HOST}
 wsrep_provider_options="gmcast.listen_addr=tcp://${HOST}:${g};ist.recv_addr=${HOST}:${g + 1};gcache.size=32M"
@@ -233,11 +243,11 @@ async function status(port: number): Promise<Record<string, string> | undefined>
 }
 
 /** Polls until every started node is Synced in a cluster of procs.length; fails early with the log if a node exits. */
-async function waitSynced(procs: Proc[], dir: string, timeoutMs: number): Promise<void> {
+async function waitSynced(procs: Proc[], dir: string, timeoutMs: number, specs: NodeSpec[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const log = (i: number) => `${dir}/node${i + 1}/error.log ends:\n${tail(join(dir, `node${i + 1}`))}`;
   for (;;) {
-    const states = await Promise.all(procs.map((_, i) => status(NODES[i].port)));
+    const states = await Promise.all(procs.map((_, i) => status(specs[i].port)));
     procs.forEach((p, i) => {
       if (p.done) throw new Error(`node ${i + 1} exited during start-up; ${log(i)}`);
       const st = states[i];
@@ -271,10 +281,11 @@ async function shutdown(proc: Proc, timeoutMs = 60_000): Promise<void> {
 
 export async function startGalera(opts: GaleraOptions = {}): Promise<GaleraCluster> {
   const { timeoutMs = 120_000, log = () => undefined } = opts;
+  const specs = nodeSpecs(opts.firstPort ?? (Number(process.env.GALERA_FIRST_PORT) || undefined));
   const bin = checkPackages();
   const owner = mysqlUser();
   await reapStale(log);
-  await checkPorts();
+  await checkPorts(specs);
 
   const dir = mkdtempSync(PREFIX);
   writeFileSync(join(dir, 'owner.pid'), `${process.pid}\n`);
@@ -289,16 +300,16 @@ export async function startGalera(opts: GaleraOptions = {}): Promise<GaleraClust
 
   try {
     chownSync(dir, owner.uid, owner.gid);
-    for (const x of NODES) {
+    for (const x of specs) {
       const nodeDir = join(dir, `node${x.n}`);
       mkdirSync(join(nodeDir, 'tmp'), { recursive: true });
       // mariadbd (as mysql) writes its socket, pid file and temporary files here
       [nodeDir, join(nodeDir, 'tmp')].forEach((d) => chownSync(d, owner.uid, owner.gid));
-      writeFileSync(join(nodeDir, 'my.cnf'), config(nodeDir, x));
+      writeFileSync(join(nodeDir, 'my.cnf'), config(nodeDir, x, specs));
     }
     // Every datadir is initialised although SST overwrites 2 and 3: the three run in parallel, under a second in all.
     await Promise.all(
-      NODES.map((x) =>
+      specs.map((x) =>
         run(bin.installDb, [
           `--defaults-file=${dir}/node${x.n}/my.cnf`,
           '--user=mysql',
@@ -312,9 +323,9 @@ export async function startGalera(opts: GaleraOptions = {}): Promise<GaleraClust
 
     // Node 1 bootstraps; the others join one at a time (each gets a full rsync SST from a donor). Two joiners at once
     // were no faster on 2 cores: the second waits for the donor anyway, and the load made group membership flap.
-    for (const [i, x] of NODES.entries()) {
+    for (const [i, x] of specs.entries()) {
       procs.push(startNode(bin.mariadbd, join(dir, `node${x.n}`), i === 0));
-      await waitSynced(procs, dir, timeoutMs);
+      await waitSynced(procs, dir, timeoutMs, specs);
       log(`node ${x.n} ${i === 0 ? 'bootstrapped the cluster' : 'joined'}: ${HOST}:${x.port}, cluster size ${i + 1}`);
     }
   } catch (e) {
@@ -322,7 +333,15 @@ export async function startGalera(opts: GaleraOptions = {}): Promise<GaleraClust
     throw e;
   }
 
-  const nodes = NODES.map((x) => ({ host: HOST, port: x.port, pid: Number(readFileSync(join(dir, `node${x.n}`, 'mysqld.pid'), 'utf8')) }));
-  const logTails = (lines = 40) => NODES.map((x) => `node ${x.n}'s error log ends:\n${tail(join(dir, `node${x.n}`), lines)}`).join('\n');
-  return { nodes, dir, logTails, stop };
+  const nodes = specs.map((x) => ({ host: HOST, port: x.port, pid: Number(readFileSync(join(dir, `node${x.n}`, 'mysqld.pid'), 'utf8')) }));
+  const logTails = (lines = 40) => specs.map((x) => `node ${x.n}'s error log ends:\n${tail(join(dir, `node${x.n}`), lines)}`).join('\n');
+  const kill = (i: number, signal: NodeJS.Signals = 'SIGKILL') =>
+    process.kill(Number(readFileSync(join(dir, `node${i + 1}`, 'mysqld.pid'), 'utf8')), signal);
+  const restart = async (i: number) => {
+    await procs[i].exited;
+    procs[i] = startNode(bin.mariadbd, join(dir, `node${i + 1}`), false);
+    await waitSynced(procs, dir, timeoutMs, specs);
+    nodes[i].pid = Number(readFileSync(join(dir, `node${i + 1}`, 'mysqld.pid'), 'utf8'));
+  };
+  return { nodes, dir, logTails, kill, restart, stop };
 }

@@ -27,6 +27,8 @@ const YEAR = beijingYear(Date.now()); // the service's budget year: Beijing's
 const WUHU = '340200';
 const BENGBU = '340300';
 /** Ten more Anhui cities the simulation leaves alone (its Chuzhou enterprises fall back to the province: not 341100). */
+/** Xuancheng: (e)'s own city, so it runs alone too (`-t '(e)'`). */
+const XUANCHENG = '341800';
 const TEN_CITIES = ['340400', '340500', '340600', '340700', '340800', '341000', '341200', '341300', '341500', '341600'];
 /** One TEM hour at ¥800 and 50%: a full subsidy is 40,000 fen. */
 const FULL_SUBSIDY = 40_000;
@@ -422,6 +424,65 @@ describe('scale-out: two API nodes on two nodes of a 3-node Galera cluster', () 
     const status5xx = Object.values(report.histogram).flatMap((byStatus) => Object.entries(byStatus).filter(([s]) => Number(s) >= 500));
     expect(status5xx).toEqual([]);
     figures[figures.length - 1].status5xx = status5xx.reduce((n, [, count]) => n + count, 0);
+    await expectCleanOnBothNodes();
+  });
+
+  it('(e) database node 1 cut off from the cluster: A answers 503, never 500; B serves; A serves once it is back', async () => {
+    await openRegion(XUANCHENG, 100_000_000);
+    const e = await registered(b, 'enterprise', XUANCHENG);
+    const v = await voucherOf(b, e.token, 1_000_000);
+    const lab = await registered(b, 'provider', '310115');
+    expectStatus(
+      'admit',
+      await b.request('POST', `/api/providers/${lab.id}/admit`, { token: staff['bureau-sh'], body: { noticeDays: 0 } }),
+      200,
+    );
+    const cheap = { name: '离心机 机时', category: 'testing', unit: 'hour', unitPriceFen: 200 };
+    const facility = expectStatus('facility', await b.request('POST', '/api/facilities', { token: lab.token, body: cheap }), 201).body.id;
+    const hold = (http: HttpClient, key: string) =>
+      send(http, 'POST', '/api/redemptions', { token: e.token, key, body: { voucherId: v.id, facilityId: facility, quantity: 1 } });
+    const db1 = await mysql.createConnection({ host: cluster!.nodes[0].host, port: cluster!.nodes[0].port, user: 'root', password: '' });
+    const state = async () => {
+      const [rows] = await db1.query<mysql.RowDataPacket[]>(
+        "SHOW STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state_comment', 'wsrep_cluster_size')",
+      );
+      return Object.fromEntries(rows.map((r) => [r.Variable_name, r.Value]));
+    };
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 30_000; !(await ok()); await new Promise((r) => setTimeout(r, 200)))
+        if (Date.now() > deadline) throw new Error(`not within 30 s: ${what}`);
+    };
+    try {
+      // A partition as node 1 sees it: alone, not primary, refusing every statement with 1047 until it rejoins.
+      await db1.query("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'");
+      await until('node 1 out of the primary component', async () => (await state()).wsrep_ready === 'OFF');
+      const keys = Array.from({ length: 10 }, (_, i) => `isolated-${i}`);
+      const answers = await Promise.all([...keys.map((k) => hold(a, k)), ...keys.map((k) => hold(b, `b-${k}`))]);
+      expect(answers.map((r) => [r.status, r.status === 201 ? 'ok' : r.body.code])).toEqual([
+        ...Array(10).fill([503, 'DATABASE_UNAVAILABLE']),
+        ...Array(10).fill([201, 'ok']),
+      ]);
+      // The clients' retries of A's refused keys through B run each once.
+      const retried = await Promise.all(keys.map((k) => hold(b, k)));
+      expect(retried.map((r) => r.status)).toEqual(Array(10).fill(201));
+
+      await db1.query("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'");
+      const healed = Date.now();
+      await until('node 1 Synced in a cluster of 3', async () => {
+        const st = await state();
+        return st.wsrep_local_state_comment === 'Synced' && st.wsrep_cluster_size === '3';
+      });
+      // A needs no restart: the same keys through A now replay B's answers, and a new hold goes through.
+      await until('A serving again', async () => (await hold(a, 'after-rejoin')).status === 201);
+      log(`(e) node 1 rejoined and A served ${((Date.now() - healed) / 1000).toFixed(1)} s after the partition healed`);
+      const replayed = await Promise.all(keys.map((k) => hold(a, k)));
+      expect(replayed.map((r) => r.body.id)).toEqual(retried.map((r) => r.body.id));
+      const voucher = await a.request('GET', `/api/vouchers/${v.id}`, { token: e.token });
+      expect(voucher.body).toMatchObject({ heldFen: 21 * 100, availableFen: 1_000_000 - 21 * 100 });
+    } finally {
+      await db1.query("SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'").catch(() => undefined);
+      await db1.end();
+    }
     await expectCleanOnBothNodes();
   });
 });

@@ -18,7 +18,7 @@ const REGION = '340100';
  */
 describeOnServer(
   'the database server ending or outliving a request',
-  'SQLite has no server to kill a statement or hold a lock for a frozen process',
+  'SQLite has no server to kill a statement, hold a lock for a frozen process or refuse as a Galera node',
   () => {
     let t: TestApp;
     let locker: Connection;
@@ -86,6 +86,32 @@ describeOnServer(
       const retried = await apply(e, 'killed-query').expect(201);
       expect((await apply(e, 'killed-query').expect(201)).body.id).toBe(retried.body.id);
       expect(await applicationsOf(e)).toBe(1);
+    });
+
+    it.each([
+      [1047, 'WSREP has not yet prepared node for application use'],
+      [1180, 'Error while appending streaming replication fragment(provider status: Not connected to Primary Component)'],
+    ])('answers 503 to a Galera node outside the primary component (%i), never 500, and the key then runs once', async (errno, text) => {
+      // A node cut off from the cluster (or still joining) refuses statements with 1047 and a COMMIT it cannot replicate
+      // with 1180; a trigger says the same here.
+      await admin.query(
+        `CREATE TRIGGER vt_not_primary BEFORE INSERT ON voucher_application FOR EACH ROW
+         SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = ${errno}, MESSAGE_TEXT = '${text}'`,
+      );
+      const before = await applicationsOf(other);
+      let refused;
+      try {
+        refused = await apply(other, `not-primary-${errno}`);
+      } finally {
+        await admin.query('DROP TRIGGER vt_not_primary');
+      }
+
+      expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(await applicationsOf(other)).toBe(before);
+      const retried = await apply(other, `not-primary-${errno}`).expect(201);
+      expect((await apply(other, `not-primary-${errno}`).expect(201)).body.id).toBe(retried.body.id);
+      expect(await applicationsOf(other)).toBe(before + 1);
     });
 
     it('gives back the locks of a node frozen mid-transaction, so the other node serves its retry and the region', async () => {

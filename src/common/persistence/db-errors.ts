@@ -34,9 +34,12 @@ export function isRetryable(e: unknown): boolean {
 /**
  * The database cannot be reached, refuses connections or does not answer in time, or it ended the request's statement or
  * connection itself: an operator's KILL QUERY (1317) or KILL (1927), max_statement_time (1969), an idle transaction ended
- * (4031). The transaction is gone with it; nothing the request can change, so 503 and a retry (with the same
- * Idempotency-Key), never a 500. A COMMIT that timed out may still commit once the server wakes: the retry with the same
- * key then answers what it did.
+ * (4031), or a Galera node outside the primary component (cut off from the others, or still joining): it refuses every
+ * statement with 1047 "WSREP has not yet prepared node for application use", and a COMMIT it could not replicate with
+ * 1180 "Error while appending streaming replication fragment(provider status: Not connected to Primary Component)"
+ * (ER_ERROR_DURING_COMMIT: nothing of it committed on that node). The transaction is gone with it; nothing
+ * the request can change, so 503 and a retry (with the same Idempotency-Key), never a 500. A COMMIT that timed out may
+ * still commit once the server wakes: the retry with the same key then answers what it did.
  */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -53,7 +56,7 @@ const UNAVAILABLE_CODES = new Set([
   'POOL_ACQUIRE_TIMEOUT',
 ]);
 
-const UNAVAILABLE_ERRNOS = new Set([1053, 2002, 2003, 2006, 2013, 1317, 1927, 1969, 4031]);
+const UNAVAILABLE_ERRNOS = new Set([1047, 1053, 1180, 2002, 2003, 2006, 2013, 1317, 1927, 1969, 4031]);
 
 export function isDatabaseUnavailable(e: unknown): boolean {
   const d = driverError(e);
