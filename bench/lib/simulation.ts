@@ -1614,9 +1614,22 @@ class Simulation {
     if (!byEnterprise && r.lateFeeFen !== undefined)
       this.fail(op.index, 'a provider’s cancellation costs the enterprise nothing', JSON.stringify(r));
     if (byEnterprise && lateBefore === lateAfter) {
+      // A lab suspended or sanctioned (its own code or its controller's) cannot serve the hours: it is owed nothing.
+      // Either may be so while one of this batch's ops is suspending, sanctioning or lifting.
+      const lab = b.facility.provider;
+      const labCodes = [lab.creditCode, lab.controllerCreditCode ?? []].flat();
+      const known = this.sanctionedCodes();
+      const surelyOut = this.suspended.has(lab.id) || labCodes.some((c) => known.has(c));
+      const maybeOut = surelyOut || this.suspending.has(lab.id) || labCodes.some((c) => this.mayBeSanctioned(c));
       const fee = lateBefore ? ratioOf(b.feeFen, SIM_CALENDAR.lateCancellationFeeBp) : 0;
-      if (r.lateFeeFen !== fee)
-        this.fail(op.index, 'a late cancellation owes floor(fee × bp / 10000), an early one nothing', JSON.stringify(r));
+      const owed = surelyOut ? [0] : maybeOut ? [0, fee] : [fee];
+      if (!owed.includes(r.lateFeeFen))
+        this.fail(
+          op.index,
+          'a late cancellation owes floor(fee × bp / 10000) to a lab that may serve it, an early one or one at a suspended or sanctioned lab nothing',
+          JSON.stringify(r),
+        );
+      if (lateBefore && surelyOut) this.note('late cancellation at a lab suspended or sanctioned');
       this.note(lateBefore ? 'late cancellation' : 'early cancellation');
     }
   }
