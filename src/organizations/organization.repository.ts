@@ -216,27 +216,21 @@ export class OrganizationRepository {
    * Registered enterprises still waiting for verification whose credit codes the list now names (the caller has written
    * their rows of the list). The codes not registered as of a plain read are read again with a lock, which waits for a
    * registration under way to end and then finds it: that registration may have read the list before this import wrote it.
-   * Only those are locked, so an import of a province's list does not hold up the enterprises on it already registered;
-   * the codes are read before the waiting ones, so one registered in between is found by either read.
+   * Only those are locked, so an import of a province's list does not hold up the enterprises on it already registered.
    */
   async pendingAmong(creditCodes: string[]): Promise<Organization[]> {
-    const pending = new Map<string, Organization>();
+    const pending: Organization[] = [];
     for (const codes of chunks(creditCodes, CODES_PER_STATEMENT)) {
-      const known = new Set(
-        (
-          await this.db.rows<{ credit_code: string }>(sql`SELECT o.credit_code FROM organization o WHERE o.credit_code IN (${join(codes)})`)
-        ).map((r) => r.credit_code),
-      );
-      const unseen = codes.filter((c) => !known.has(c));
-      const waiting = [
-        ...(await this.db.select(Organization, 'o', sql`WHERE o.status = 'pending_verification' AND o.credit_code IN (${join(codes)})`)),
-        ...(unseen.length === 0
+      const registered = await this.db.select(Organization, 'o', sql`WHERE o.credit_code IN (${join(codes)})`);
+      const seen = new Set(registered.map((o) => o.creditCode));
+      const unseen = codes.filter((c) => !seen.has(c));
+      const registering =
+        unseen.length === 0
           ? []
-          : await this.db.select(Organization, 'o', sql`WHERE o.credit_code IN (${join(unseen)})${this.db.forShare}`)),
-      ];
-      for (const o of waiting) if (o.status === 'pending_verification') pending.set(o.id, o);
+          : await this.db.select(Organization, 'o', sql`WHERE o.credit_code IN (${join(unseen)})${this.db.forShare}`);
+      pending.push(...[...registered, ...registering].filter((o) => o.status === 'pending_verification'));
     }
-    return [...pending.values()];
+    return pending;
   }
 
   /** Providers whose public notice ended by `now`. */

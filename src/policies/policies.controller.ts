@@ -19,7 +19,7 @@ import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
 import { catalogued } from '../common/errors/domain-error';
 import { IsCalendarDate, IsOmittable } from '../common/http/validators';
-import { provinceOfRegion, REGION_CODES } from '../regions/regions.data';
+import { REGION_CODES } from '../regions/regions.data';
 import { PoliciesService } from './policies.service';
 import { CreatePolicyInput, PolicyView } from './policy.dto';
 import { ApiBodyExample, ApiPageResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
@@ -126,17 +126,15 @@ export class PoliciesController {
   @ApiOkResponse({ type: PolicyView })
   async current(@Query() q: CurrentQuery) {
     const date = q.date ?? clock.today();
-    const policy = await this.policies.inForce(q.regionCode, date);
-    if (policy) return PolicyView.of(policy);
-    // A city without a policy of its own issues nothing; its enterprises apply under the province's (API.md), so say which.
-    const provinceCode = provinceOfRegion(q.regionCode);
-    const provinces = provinceCode !== q.regionCode ? await this.policies.inForce(provinceCode, date) : undefined;
-    if (provinces) {
+    // A city without a policy of its own issues nothing; its enterprises apply under the province's, so say which.
+    const { regionCode, policy } = await this.policies.applicable(q.regionCode, date);
+    if (policy && regionCode === q.regionCode) return PolicyView.of(policy);
+    if (policy) {
       throw catalogued('NOT_FOUND', 'policies.noneInForceProvinceApplies', {
         regionCode: q.regionCode,
         date,
-        provinceCode,
-        version: provinces.version,
+        provinceCode: regionCode,
+        version: policy.version,
       });
     }
     throw catalogued('NOT_FOUND', 'policies.noneInForce', { regionCode: q.regionCode, date });

@@ -7,6 +7,7 @@ import type { Page } from '../common/http/paging';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
+import { provinceOfRegion } from '../regions/regions.data';
 import { CreatePolicyInput } from './policy.dto';
 import { Policy } from './policy.entity';
 import { PolicyRepository } from './policy.repository';
@@ -100,6 +101,17 @@ export class PoliciesService {
   async inForce(regionCode: string, date: string): Promise<Policy | undefined> {
     const policy = policyInForce(await this.policies.effectiveBy(regionCode, date), date);
     return policy && withDefaults(policy);
+  }
+
+  /**
+   * The policy an enterprise registered in `regionCode` applies under on a date, and the region that issues under it: its
+   * city's own when one is in force, else its province's (API.md), which may have none either.
+   */
+  async applicable(regionCode: string, date: string): Promise<{ regionCode: string; policy: Policy | undefined }> {
+    const provinceCode = provinceOfRegion(regionCode);
+    const own = regionCode !== provinceCode ? await this.inForce(regionCode, date) : undefined;
+    if (own) return { regionCode, policy: own };
+    return { regionCode: provinceCode, policy: await this.inForce(provinceCode, date) };
   }
 
   /** The regions' policies in force on a date, side by side field by field. */

@@ -51,7 +51,7 @@ export class ApplyForVoucher {
       // One reading of the clock for the whole unit: the policy, the year checked, the application's and the voucher's.
       const now = clock.iso();
       const enterprise = await this.organizations.load(cmd.actor.organizationId!);
-      const { regionCode, policy } = await this.issuingRegion(enterprise, beijingDate(now));
+      const { regionCode, policy } = await this.policies.applicable(enterprise.regionCode, beijingDate(now));
       const { refusal, grantedFen } = await this.checks.check(enterprise, regionCode, policy, cmd.amountFen, now);
       if (refusal) await this.countRefusal(enterprise.id, now);
       const approveAtOnce = !refusal && approvesAtOnce(policy!.terms, grantedFen, cmd.amountFen);
@@ -101,14 +101,6 @@ export class ApplyForVoucher {
       throw catalogued('RATE_LIMITED', 'vouchers.refusedApplicationsLimited', { max }, { retryAfterSec: admitted.refusedForSec });
     }
     await this.throttles.save({ ...row, windowStart: null, hits: 0, recent: JSON.stringify(admitted.recent), updatedAt: now });
-  }
-
-  /** The home city when it has a policy in force, else the province (API.md). */
-  private async issuingRegion(enterprise: Organization, today: string): Promise<{ regionCode: string; policy: Policy | undefined }> {
-    const cityPolicy =
-      enterprise.regionCode !== enterprise.provinceCode ? await this.policies.inForce(enterprise.regionCode, today) : undefined;
-    if (cityPolicy) return { regionCode: enterprise.regionCode, policy: cityPolicy };
-    return { regionCode: enterprise.provinceCode, policy: await this.policies.inForce(enterprise.provinceCode, today) };
   }
 
   private draft(
