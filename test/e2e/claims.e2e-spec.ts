@@ -525,6 +525,38 @@ describe('claims', () => {
       expect((await t.ledgerCheck()).violations).toEqual([]);
     });
 
+    it('tells an enterprise claiming its own 通用 usage to confirm it (or that it disputed it), not to wait for itself', async () => {
+      const r = await redemption(hefeiEnterprise, 1, 'enterprise_reimbursed', 'captured');
+      const zh = await submit(hefeiEnterprise, { redemptionIds: [r.id], evidence: evidence() })
+        .set('Accept-Language', 'zh-CN')
+        .expect(422);
+      expect(zh.body).toEqual({
+        statusCode: 422,
+        code: 'USAGE_NOT_CONFIRMED',
+        message: `本单位尚未确认核销记录 ${r.id} 的用量：请先确认服务，确认后即可申报（至 ${zhDateTime(r.usageDueAt!)} 未提出异议也视为确认）`,
+      });
+      const en = await submit(hefeiEnterprise, { redemptionIds: [r.id], evidence: evidence() }).expect(422);
+      expect(en.body.message).toBe(
+        `you have not confirmed the usage of redemption ${r.id}: confirm it (POST /api/redemptions/${r.id}/confirm) and claim it then, or silence confirms it at ${r.usageDueAt}`,
+      );
+      await t.http.post(`/api/redemptions/${r.id}/confirm`).set(auth(hefeiEnterprise.token)).expect(200);
+      await submit(hefeiEnterprise, { redemptionIds: [r.id], evidence: evidence() }).expect(201);
+
+      const disputed = await redemption(hefeiEnterprise, 1, 'enterprise_reimbursed', 'captured');
+      await t.http
+        .post(`/api/redemptions/${disputed.id}/dispute`)
+        .set(auth(hefeiEnterprise.token))
+        .send({ reason: '实验室未出具报告' })
+        .expect(200);
+      const own = await submit(hefeiEnterprise, { redemptionIds: [disputed.id], evidence: evidence() })
+        .set('Accept-Language', 'zh-CN')
+        .expect(422);
+      expect(own.body).toMatchObject({
+        code: 'USAGE_DISPUTED',
+        message: `本单位对该笔服务（核销记录 ${disputed.id}）提出了异议，须经发券地科技局裁定后方可申报`,
+      });
+    });
+
     it('takes silence as confirmation at claim time once the window closed, before any sweep ran', async () => {
       const r = await redemption(hefeiEnterprise, 1, 'provider_redeemed', 'captured');
       const dueMs = Date.parse(r.usageDueAt!) - clock.now().getTime();

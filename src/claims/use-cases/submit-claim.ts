@@ -146,9 +146,23 @@ export class SubmitClaim {
     if (r.status !== 'captured')
       return refusedBy(catalogued('INVALID_STATE', 'claims.notCaptured', { redemptionId: id, status: r.status }));
     if (r.claimId) return refusedBy(catalogued('DUPLICATE', 'claims.duplicate', { redemptionId: id, claimId: r.claimId }));
-    if (r.usage === 'disputed') return refusedBy(catalogued('USAGE_DISPUTED', 'claims.usageDisputed', { redemptionId: id }));
+    // In 通用 the claimant is the enterprise that confirms or disputes: it is told what is its own to do, not to wait for itself.
+    const own = r.mode === 'enterprise_reimbursed';
+    if (r.usage === 'disputed') {
+      const params = { redemptionId: id };
+      return refusedBy(
+        own
+          ? catalogued('USAGE_DISPUTED', 'claims.usageDisputedOwn', params)
+          : catalogued('USAGE_DISPUTED', 'claims.usageDisputed', params),
+      );
+    }
     if (r.usage !== 'confirmed') {
-      return refusedBy(catalogued('USAGE_NOT_CONFIRMED', 'claims.usageNotConfirmed', { redemptionId: id, dueAt: r.usageDueAt! }));
+      const params = { redemptionId: id, dueAt: r.usageDueAt! };
+      return refusedBy(
+        own
+          ? catalogued('USAGE_NOT_CONFIRMED', 'claims.usageNotConfirmedOwn', params)
+          : catalogued('USAGE_NOT_CONFIRMED', 'claims.usageNotConfirmed', params),
+      );
     }
     return r;
   }
