@@ -237,6 +237,29 @@ describe('idempotency keys', () => {
     }
   });
 
+  it('counts the query as part of the request: a dry run and the real import under one key are two requests (409), never a replay', async () => {
+    const lab = await t.registerProvider('330100');
+    const key = (await t.http.post('/api/api-keys').set(auth(lab.token)).send({ name: '实验室目录同步' }).expect(201)).body.key as string;
+    const csv = 'externalRef,name,category,unit,unitPriceFen,description\nXRD-01,X射线衍射仪,testing,hour,20000,\n';
+    const importing = (path: string, idemKey: string) =>
+      t.http.post(path).set(auth(key)).set('Idempotency-Key', idemKey).set('content-type', 'text/csv').send(csv);
+    const listed = async () => (await t.http.get('/api/facilities').query({ q: 'X射线衍射仪' }).expect(200)).body.total;
+
+    const dry = await importing('/api/facilities/import?dryRun=true', 'catalogue-1');
+    expect([dry.status, dry.body.dryRun, dry.body.created]).toEqual([200, true, 1]);
+    // the lab retries the real import with the key it used for the dry run: not the report of a run that wrote nothing
+    const real = await importing('/api/facilities/import', 'catalogue-1');
+    expect([real.status, real.body.code, real.headers['idempotent-replayed']]).toEqual([409, 'IDEMPOTENCY_CONFLICT', undefined]);
+    expect(await listed()).toBe(0);
+    // the real import under a key of its own runs; retried with its query, it is replayed
+    const ran = await importing('/api/facilities/import?dryRun=false', 'catalogue-2');
+    expect([ran.status, ran.body.dryRun, ran.body.created]).toEqual([200, false, 1]);
+    const retried = await importing('/api/facilities/import?dryRun=false', 'catalogue-2');
+    expect([retried.status, retried.headers['idempotent-replayed']]).toEqual([200, 'true']);
+    expect(retried.body).toEqual(ran.body);
+    expect(await listed()).toBe(1);
+  });
+
   it('rejects a malformed key with 400', async () => {
     const res = await t.http
       .post('/api/sanctions')

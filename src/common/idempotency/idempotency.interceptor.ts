@@ -12,7 +12,7 @@ import { requestContext } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
 import { Language, LANGUAGES } from '../i18n/messages';
-import { headerOf, HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
+import { canonicalQueryOf, headerOf, HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
 import { newId } from '../ids';
 import { UnitOfWork } from '../persistence/unit-of-work';
 import { IdempotencyRecord } from './idempotency-record.entity';
@@ -70,9 +70,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
     // `/x/` routes as `/x` (ignoreTrailingSlash), so a retry through either is the same request.
     const route = `${req.method} ${pathOf(req).replace(/(.)\/+$/, '$1')}`.slice(0, 200);
+    // The query is part of the request: an import's `?dryRun=true` only reports, and the real import retried with the
+    // same key must not replay that report. Left out when empty, so the hashes of query-less requests stay as stored.
+    const query = canonicalQueryOf(req);
     // Keyed with the server's secret: a stored hash reveals nothing of the body, even to whoever reads the table.
     const requestHash = createHmac('sha256', this.config.jwtSecret)
-      .update(`${route}\n${canonicalJson(req.body)}`)
+      .update(`${route}\n${canonicalJson(req.body)}${query ? `\n?${query}` : ''}`)
       .digest('hex');
     const claim: IdempotencyClaim = { callerId, key, route, requestHash };
 
