@@ -8,7 +8,7 @@ import { authConfig, AuthConfig } from '../../config/configuration';
 import { canonicalJson } from '../canonical-json';
 import { seal, unseal } from '../sealed';
 import { clock } from '../clock';
-import { requestContext } from '../context/request-context';
+import { personOf, requestContext } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
 import { Language, LANGUAGES } from '../i18n/messages';
@@ -42,7 +42,7 @@ const SEALED = 'sealed:';
 /**
  * Honours `Idempotency-Key` on every POST. The request runs in one unit of work with its claim on the key and its
  * response, so a crash leaves either nothing (a retry runs) or the whole work with its response (a retry replays).
- * Keys are scoped to the caller. A request refused before it ran (400, 401, 403, 404, 413, 429) rolls back and leaves
+ * Keys are scoped to the caller: a person, with the API keys they made. A request refused before it ran (400, 401, 403, 404, 413, 429) rolls back and leaves
  * the key unused; a use case's refusal (409, 422) is its committed answer and is replayed like a success. Of two
  * concurrent duplicates the second waits on the first's claim and replays its response.
  */
@@ -67,7 +67,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   private async handle(req: HttpRequest, res: HttpReply, key: string, next: CallHandler, sealed: boolean): Promise<unknown> {
     if (!KEY_PATTERN.test(key)) throw catalogued('VALIDATION_FAILED', 'validation.idempotencyKey');
-    const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
+    // A person's keys are theirs and their API keys': a retry sent with the next key while two overlap in a rotation
+    // replays what the first key's request did rather than running it again. Keys of two people stay apart, so one
+    // person's system never replays another's answer (a second approval answered with the first's 202).
+    const actor = requestContext.getStore()?.actor;
+    const callerId = actor ? personOf(actor) : 'anonymous';
     // `/x/` routes as `/x` (ignoreTrailingSlash), so a retry through either is the same request.
     const route = `${req.method} ${pathOf(req).replace(/(.)\/+$/, '$1')}`.slice(0, 200);
     // The query is part of the request: an import's `?dryRun=true` only reports, and the real import retried with the
