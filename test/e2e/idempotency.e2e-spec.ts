@@ -309,12 +309,30 @@ describe('idempotency keys', () => {
     expect(await stored('hold-tem-1')).toHaveLength(1);
   });
 
-  it('rejects a malformed key with 400', async () => {
+  it('rejects a malformed key with 400, and the OpenAPI document states which keys are well formed', async () => {
     const res = await t.http
       .post('/api/sanctions')
       .set(await t.as('bureau-ah'))
       .set('Idempotency-Key', 'x'.repeat(200))
       .send(sanction());
     expect(res.status).toBe(400);
+    // a machine client generating keys from the document: what its schema allows runs, what it refuses is 400
+    const docs = (await t.http.get('/docs-json').expect(200)).body;
+    const header = docs.paths['/api/sanctions'].post.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key');
+    const { pattern, minLength, maxLength } = header.schema;
+    const allowed = (key: string) => key.length >= minLength && key.length <= maxLength && new RegExp(pattern).test(key);
+    for (const key of ['x'.repeat(128), '"quoted"', '../../etc/passwd', '%00', 'order 17', 'tab\there', 'x'.repeat(129)]) {
+      const answer = await t.http
+        .post('/api/sanctions')
+        .set(await t.as('bureau-ah'))
+        .set('Idempotency-Key', key)
+        .send(sanction());
+      expect({ key, allowed: allowed(key), status: answer.status, code: answer.body.code }).toEqual(
+        allowed(key)
+          ? { key, allowed: true, status: 201, code: undefined }
+          : { key, allowed: false, status: 400, code: 'VALIDATION_FAILED' },
+      );
+    }
+    expect(['order 17', 'tab\there', 'x'.repeat(129)].map(allowed)).toEqual([false, false, false]);
   });
 });

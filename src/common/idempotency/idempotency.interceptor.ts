@@ -18,7 +18,9 @@ import { UnitOfWork } from '../persistence/unit-of-work';
 import { IdempotencyRecord } from './idempotency-record.entity';
 import { IdempotencyClaim, IdempotencyRace, IdempotencyRepository } from './idempotency.repository';
 
-const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/** 1–128 printable ASCII characters, no space; the OpenAPI document states the same pattern. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,128}$';
+const KEY_PATTERN = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 const RACE_WAIT_MS = 10_000;
 /** A claim this old without a response belongs to a request that died: another may take the key over. */
 export const STALE_CLAIM_MS = 60_000;
