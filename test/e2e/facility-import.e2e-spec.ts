@@ -280,7 +280,7 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     const rows = Array.from({ length: 400 }, (_, i) => ({
       externalRef: `SEM-${String(i).padStart(4, '0')}`,
       name: `扫描电镜 ${i} 号机时`,
-      category: 'testing',
+      category: 'testing' as const,
       unit: 'hour' as const,
       unitPriceFen: 20_000 + i,
       description,
