@@ -7,7 +7,7 @@ import { registerFastifyEtags } from './common/http/fastify-etag';
 import { requestLog } from './common/http/request-log';
 import { securityHeaders } from './common/http/security-headers';
 import { validationPipe } from './common/http/validation';
-import { IGNORES_IDEMPOTENCY_EXTENSION } from './common/idempotency/idempotency.interceptor';
+import { IDEMPOTENCY_KEY_PATTERN, IGNORES_IDEMPOTENCY_EXTENSION } from './common/idempotency/idempotency.interceptor';
 import { AppConfig, appConfig } from './config/configuration';
 import { undecodablePage } from './pages/page-error.filter';
 import { PageRenderer } from './pages/page-renderer';
@@ -118,8 +118,8 @@ function documentIdempotencyKeys(document: OpenAPIObject): void {
       in: 'header',
       required: false,
       description:
-        'a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT',
-      schema: { type: 'string', maxLength: 128 },
+        'a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED',
+      schema: { type: 'string', minLength: 1, maxLength: 128, pattern: IDEMPOTENCY_KEY_PATTERN },
     });
   }
 }

@@ -1,7 +1,7 @@
 import { translate } from '../../src/common/i18n/messages';
 import iconv from 'iconv-lite';
 import type { components } from '../../client';
-import { auth, OrgSession, TestApp } from '../support/test-app';
+import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
 const HEADER = 'externalRef,name,category,unit,unitPriceFen,description';
 
@@ -272,6 +272,43 @@ describe('bulk facility import (CSV or JSON), idempotent by externalRef', () => 
     const res = await csvImport(otherProvider.token, [HEADER, ...rows].join('\n')).expect(200);
     expect(res.body).toMatchObject({ created: 300, rejected: [] });
     expect(await mine(otherProvider.organizationId)).toHaveLength(301);
+  });
+
+  it('takes as JSON what it takes as CSV: a catalogue past 100 kB is no 413, and a province’s qualified list of 5,000 enterprises neither', async () => {
+    const lab = await t.registerProvider('320500');
+    const description = '场发射扫描电子显微镜，配能谱仪与背散射探头，可做形貌观察、成分分析与晶体取向分析，含制样与数据报告。'.repeat(3);
+    const rows = Array.from({ length: 400 }, (_, i) => ({
+      externalRef: `SEM-${String(i).padStart(4, '0')}`,
+      name: `扫描电镜 ${i} 号机时`,
+      category: 'testing' as const,
+      unit: 'hour' as const,
+      unitPriceFen: 20_000 + i,
+      description,
+    }));
+    expect(Buffer.byteLength(JSON.stringify({ rows }))).toBeGreaterThan(200_000);
+    const { data, response, error } = await jsonImport(lab.token, { rows });
+    expect([response.status, error?.code]).toEqual([200, undefined]);
+    expect(data).toMatchObject({ created: 400, rejected: [] });
+    const last = await t.http.get('/api/facilities').query({ q: '扫描电镜 399 号机时' }).expect(200);
+    expect(last.body.items.map((f: { providerId: string }) => f.providerId)).toContain(lab.organizationId);
+
+    // the qualified list, as its JSON form allows (up to 100,000 rows)
+    const listed = Array.from({ length: 5_000 }, (_, i) => ({
+      creditCode: creditCodeIn('320500'),
+      certificateNo: `GR2026320${String(i).padStart(5, '0')}`,
+    }));
+    expect(Buffer.byteLength(JSON.stringify({ rows: listed }))).toBeGreaterThan(200_000);
+    const loaded = await t.http
+      .put('/api/qualified-enterprises/320500')
+      .set(auth(await t.token('bureau-js')))
+      .send({ rows: listed });
+    expect([loaded.status, loaded.body.code, loaded.body.imported]).toEqual([200, undefined, 5_000]);
+    // any other route still stops at BODY_LIMIT
+    const big = await t.http
+      .post('/api/facilities')
+      .set(auth(lab.token))
+      .send({ name: 'x', category: 'testing', unit: 'hour', unitPriceFen: 1, description: 'x'.repeat(200_000) });
+    expect([big.status, big.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
   });
 
   it('refuses what is not an import: 400 naming the field, 403 for anyone but a provider', async () => {

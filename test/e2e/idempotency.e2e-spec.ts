@@ -6,6 +6,7 @@ import { Database } from '../../src/common/persistence/database';
 import { sql } from '../../src/common/persistence/sql';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { Sweeps } from '../../src/common/sweeps';
+import { issueVoucher, openRegion } from '../support/fixtures';
 import { auth, creditCodeIn, PASSWORD, TestApp } from '../support/test-app';
 
 /**
@@ -237,12 +238,101 @@ describe('idempotency keys', () => {
     }
   });
 
-  it('rejects a malformed key with 400', async () => {
+  it('counts the query as part of the request: a dry run and the real import under one key are two requests (409), never a replay', async () => {
+    const lab = await t.registerProvider('330100');
+    const key = (await t.http.post('/api/api-keys').set(auth(lab.token)).send({ name: '实验室目录同步' }).expect(201)).body.key as string;
+    const csv = 'externalRef,name,category,unit,unitPriceFen,description\nXRD-01,X射线衍射仪,testing,hour,20000,\n';
+    const importing = (path: string, idemKey: string) =>
+      t.http.post(path).set(auth(key)).set('Idempotency-Key', idemKey).set('content-type', 'text/csv').send(csv);
+    const listed = async () => (await t.http.get('/api/facilities').query({ q: 'X射线衍射仪' }).expect(200)).body.total;
+
+    const dry = await importing('/api/facilities/import?dryRun=true', 'catalogue-1');
+    expect([dry.status, dry.body.dryRun, dry.body.created]).toEqual([200, true, 1]);
+    // the lab retries the real import with the key it used for the dry run: not the report of a run that wrote nothing
+    const real = await importing('/api/facilities/import', 'catalogue-1');
+    expect([real.status, real.body.code, real.headers['idempotent-replayed']]).toEqual([409, 'IDEMPOTENCY_CONFLICT', undefined]);
+    expect(await listed()).toBe(0);
+    // the real import under a key of its own runs; retried with its query, it is replayed
+    const ran = await importing('/api/facilities/import?dryRun=false', 'catalogue-2');
+    expect([ran.status, ran.body.dryRun, ran.body.created]).toEqual([200, false, 1]);
+    const retried = await importing('/api/facilities/import?dryRun=false', 'catalogue-2');
+    expect([retried.status, retried.headers['idempotent-replayed']]).toEqual([200, 'true']);
+    expect(retried.body).toEqual(ran.body);
+    expect(await listed()).toBe(1);
+  });
+
+  it('keeps a key across a rotation of API keys: the next key of the same maker replays, even 20 retries racing on both; another organization runs its own', async () => {
+    await openRegion(t, '320000');
+    const [sme, other] = [await t.registerEnterprise('320100'), await t.registerEnterprise('320100')];
+    const lab = await t.registerProvider('320100');
+    const voucher = await issueVoucher(t, sme.token, 1_000_000);
+    const facility = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '透射电镜', category: 'testing', unit: 'hour', unitPriceFen: 40_000 })
+        .expect(201)
+    ).body;
+    const keyOf = async (token: string, name: string) =>
+      (await t.http.post('/api/api-keys').set(auth(token)).send({ name }).expect(201)).body as { id: string; key: string };
+    // the platform's admin makes the next key while the old one still serves: some nodes send with one, some with the other
+    const [oldKey, newKey] = [await keyOf(sme.token, '苏州科技大脑 2026'), await keyOf(sme.token, '苏州科技大脑 2027')];
+    const hold = { voucherId: voucher.id, facilityId: facility.id, quantity: 2 };
+    const holding = (key: string, idemKey: string, body: object = hold) =>
+      t.http.post('/api/redemptions').set(auth(key)).set('Idempotency-Key', idemKey).send(body);
+    const heldFen = async () => (await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(sme.token)).expect(200)).body.heldFen;
+
+    const first = await holding(oldKey.key, 'hold-tem-1');
+    expect(first.status).toBe(201);
+    // its answer was lost; another node retries with the new key
+    const retried = await holding(newKey.key, 'hold-tem-1');
+    expect([retried.status, retried.headers['idempotent-replayed']]).toEqual([201, 'true']);
+    expect(retried.body).toEqual(first.body);
+    expect((await holding(newKey.key, 'hold-tem-1', { ...hold, quantity: 3 })).body.code).toBe('IDEMPOTENCY_CONFLICT');
+    expect(await heldFen()).toBe(40_000);
+
+    // 20 retries of one request at once, half through each key: one hold
+    const racing = await Promise.all(Array.from({ length: 20 }, (_, i) => holding([oldKey, newKey][i % 2].key, 'hold-tem-2')));
+    expect(racing.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(new Set(racing.map((r) => r.body.id)).size).toBe(1);
+    expect(await heldFen()).toBe(80_000);
+
+    // the old key revoked, the rotation done: the new key still replays what the old one did
+    await t.http.delete(`/api/api-keys/${oldKey.id}`).set(auth(sme.token)).expect(204);
+    expect((await holding(newKey.key, 'hold-tem-1')).body).toEqual(first.body);
+    expect(await heldFen()).toBe(80_000);
+
+    // another enterprise's key with the same Idempotency-Key runs its own request, and never reads this one's answer
+    const theirs = await keyOf(other.token, '另一家企业');
+    const refused = await holding(theirs.key, 'hold-tem-1');
+    expect([refused.status, refused.headers['idempotent-replayed']]).toEqual([404, undefined]);
+    expect(await stored('hold-tem-1')).toHaveLength(1);
+  });
+
+  it('rejects a malformed key with 400, and the OpenAPI document states which keys are well formed', async () => {
     const res = await t.http
       .post('/api/sanctions')
       .set(await t.as('bureau-ah'))
       .set('Idempotency-Key', 'x'.repeat(200))
       .send(sanction());
     expect(res.status).toBe(400);
+    // a machine client generating keys from the document: what its schema allows runs, what it refuses is 400
+    const docs = (await t.http.get('/docs-json').expect(200)).body;
+    const header = docs.paths['/api/sanctions'].post.parameters.find((p: { name: string }) => p.name === 'Idempotency-Key');
+    const { pattern, minLength, maxLength } = header.schema;
+    const allowed = (key: string) => key.length >= minLength && key.length <= maxLength && new RegExp(pattern).test(key);
+    for (const key of ['x'.repeat(128), '"quoted"', '../../etc/passwd', '%00', 'order 17', 'tab\there', 'x'.repeat(129)]) {
+      const answer = await t.http
+        .post('/api/sanctions')
+        .set(await t.as('bureau-ah'))
+        .set('Idempotency-Key', key)
+        .send(sanction());
+      expect({ key, allowed: allowed(key), status: answer.status, code: answer.body.code }).toEqual(
+        allowed(key)
+          ? { key, allowed: true, status: 201, code: undefined }
+          : { key, allowed: false, status: 400, code: 'VALIDATION_FAILED' },
+      );
+    }
+    expect(['order 17', 'tab\there', 'x'.repeat(129)].map(allowed)).toEqual([false, false, false]);
   });
 });

@@ -81,11 +81,25 @@ const knownCharset = (label: string): boolean => {
   }
 };
 
+/** Text bodies sent as text/csv (a province's qualified list, a lab's facilities): larger than JSON bodies may be. */
+export const CSV_BODY_LIMIT = '10mb';
+
+/**
+ * The bulk loads — a lab's facility import, a province's qualified list — take their JSON form (`{rows:[…]}`) up to the
+ * CSV limit too: their documents allow 2,000 and 100,000 rows, which BODY_LIMIT (100 kB) cut at some 700 facilities or
+ * 1,500 enterprises with 413. Any other route keeps BODY_LIMIT.
+ */
+const BULK_PATH = /^\/api\/(facilities\/import|qualified-enterprises\/[^/]+)\/*$/;
+const jsonLimitFor = (url: string, limit: string): string => (BULK_PATH.test(url.split('?')[0]) ? CSV_BODY_LIMIT : limit);
+
 /** JSON bodies up to a limit; a parse failure is a 400 in the API's error shape, not Express's HTML page (Express). */
-export function jsonBody(limit: string) {
-  const parse = express.json({ limit, strict: true, verify: jsonUtf8Only });
-  return (req: Request, res: Response, next: NextFunction) =>
-    parse(req, res, (err?: { type?: string; status?: number }) => {
+export function jsonBody(bodyLimit: string) {
+  const parsers = new Map(
+    [bodyLimit, CSV_BODY_LIMIT].map((limit) => [limit, express.json({ limit, strict: true, verify: jsonUtf8Only })] as const),
+  );
+  return (req: Request, res: Response, next: NextFunction) => {
+    const limit = jsonLimitFor(req.originalUrl ?? req.url, bodyLimit);
+    return parsers.get(limit)!(req, res, (err?: { type?: string; status?: number }) => {
       const tooDeep = err ? undefined : nestedTooDeep(req.body, MAX_DEPTH);
       if (!err && !tooDeep) return next();
       if (err?.type === 'entity.too.large') {
@@ -100,10 +114,8 @@ export function jsonBody(limit: string) {
       const body = toErrorBody(error, undefined, languageOf(req));
       res.status(body.statusCode).json(body);
     });
+  };
 }
-
-/** Text bodies sent as text/csv (a province's qualified list, a lab's facilities): larger than JSON bodies may be. */
-export const CSV_BODY_LIMIT = '10mb';
 
 /** CSV bodies as text (Express). */
 export function csvBody() {
@@ -191,7 +203,7 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
       payload.resume();
       return done(catalogued('VALIDATION_FAILED', 'validation.charsetUnsupported'));
     }
-    readUpTo(payload, jsonLimit, charset, jsonNotUtf8, (err, text) => {
+    readUpTo(payload, jsonLimitFor(payload.url ?? '', jsonLimit), charset, jsonNotUtf8, (err, text) => {
       if (err) return done(err);
       if (text === '') return done(null, {}); // as Express's json parser answers an empty body
       let body: unknown;

@@ -37,6 +37,19 @@ export function pathOf(req: Pick<HttpRequest, 'url' | 'originalUrl'>): string {
   return (req.originalUrl ?? req.url).split('?')[0];
 }
 
+/**
+ * The query string with its parameters in a canonical order (`''` when there is none): `?b=2&a=1` reads as `?a=1&b=2`,
+ * so a retry spelling the same request otherwise is still the same request.
+ */
+export function canonicalQueryOf(req: Pick<HttpRequest, 'url' | 'originalUrl'>): string {
+  const url = req.originalUrl ?? req.url;
+  const at = url.indexOf('?');
+  if (at < 0) return '';
+  const params = new URLSearchParams(url.slice(at + 1));
+  params.sort();
+  return params.toString();
+}
+
 /** Whether the answer already left: Express says `headersSent`, Fastify `sent`. */
 export function replySent(res: object): boolean {
   const r = res as { headersSent?: boolean; sent?: boolean; raw?: { headersSent?: boolean } };

@@ -8,17 +8,19 @@ import { authConfig, AuthConfig } from '../../config/configuration';
 import { canonicalJson } from '../canonical-json';
 import { seal, unseal } from '../sealed';
 import { clock } from '../clock';
-import { requestContext } from '../context/request-context';
+import { personOf, requestContext } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
 import { Language, LANGUAGES } from '../i18n/messages';
-import { headerOf, HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
+import { canonicalQueryOf, headerOf, HttpReply, HttpRequest, pathOf } from '../http/http-neutral';
 import { newId } from '../ids';
 import { UnitOfWork } from '../persistence/unit-of-work';
 import { IdempotencyRecord } from './idempotency-record.entity';
 import { IdempotencyClaim, IdempotencyRace, IdempotencyRepository } from './idempotency.repository';
 
-const KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/** 1–128 printable ASCII characters, no space; the OpenAPI document states the same pattern. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,128}$';
+const KEY_PATTERN = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 const RACE_WAIT_MS = 10_000;
 /** A claim this old without a response belongs to a request that died: another may take the key over. */
 export const STALE_CLAIM_MS = 60_000;
@@ -42,7 +44,7 @@ const SEALED = 'sealed:';
 /**
  * Honours `Idempotency-Key` on every POST. The request runs in one unit of work with its claim on the key and its
  * response, so a crash leaves either nothing (a retry runs) or the whole work with its response (a retry replays).
- * Keys are scoped to the caller. A request refused before it ran (400, 401, 403, 404, 413, 429) rolls back and leaves
+ * Keys are scoped to the caller: a person, with the API keys they made. A request refused before it ran (400, 401, 403, 404, 413, 429) rolls back and leaves
  * the key unused; a use case's refusal (409, 422) is its committed answer and is replayed like a success. Of two
  * concurrent duplicates the second waits on the first's claim and replays its response.
  */
@@ -67,12 +69,19 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   private async handle(req: HttpRequest, res: HttpReply, key: string, next: CallHandler, sealed: boolean): Promise<unknown> {
     if (!KEY_PATTERN.test(key)) throw catalogued('VALIDATION_FAILED', 'validation.idempotencyKey');
-    const callerId = requestContext.getStore()?.actor?.userId ?? 'anonymous';
+    // A person's keys are theirs and their API keys': a retry sent with the next key while two overlap in a rotation
+    // replays what the first key's request did rather than running it again. Keys of two people stay apart, so one
+    // person's system never replays another's answer (a second approval answered with the first's 202).
+    const actor = requestContext.getStore()?.actor;
+    const callerId = actor ? personOf(actor) : 'anonymous';
     // `/x/` routes as `/x` (ignoreTrailingSlash), so a retry through either is the same request.
     const route = `${req.method} ${pathOf(req).replace(/(.)\/+$/, '$1')}`.slice(0, 200);
+    // The query is part of the request: an import's `?dryRun=true` only reports, and the real import retried with the
+    // same key must not replay that report. Left out when empty, so the hashes of query-less requests stay as stored.
+    const query = canonicalQueryOf(req);
     // Keyed with the server's secret: a stored hash reveals nothing of the body, even to whoever reads the table.
     const requestHash = createHmac('sha256', this.config.jwtSecret)
-      .update(`${route}\n${canonicalJson(req.body)}`)
+      .update(`${route}\n${canonicalJson(req.body)}${query ? `\n?${query}` : ''}`)
       .digest('hex');
     const claim: IdempotencyClaim = { callerId, key, route, requestHash };
 
