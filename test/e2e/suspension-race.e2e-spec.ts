@@ -86,18 +86,25 @@ describeRaces('holds and bookings racing a suspension or a sanction (MariaDB)', 
       t.http
         .post('/api/bookings')
         .set(auth(r.token))
-        .send({ facilityId, voucherId: r.voucherId, start: at(2 + Math.floor(i / 14), 8 + (i % 14)), end: at(2 + Math.floor(i / 14), 9 + (i % 14)) });
+        .send({
+          facilityId,
+          voucherId: r.voucherId,
+          start: at(2 + Math.floor(i / 14), 8 + (i % 14)),
+          end: at(2 + Math.floor(i / 14), 9 + (i % 14)),
+        });
     const uow = t.get(UnitOfWork);
     const before = uow.stats;
     // The act goes out once the first few orders have been answered: the rest are in flight around it.
     let answered = 0;
     let fire!: () => void;
     const firstAnswered = new Promise<void>((resolve) => (fire = resolve));
-    const orders = list.flatMap((r, i) => [hold(r), book(r, i)]).map(async (request) => {
-      const res = await request;
-      if (++answered === fireAfter(round)) fire();
-      return res;
-    });
+    const orders = list
+      .flatMap((r, i) => [hold(r), book(r, i)])
+      .map(async (request) => {
+        const res = await request;
+        if (++answered === fireAfter(round)) fire();
+        return res;
+      });
     const actAnswer = await firstAnswered.then(act);
     const answers = await Promise.all(orders);
     const after = uow.stats;
