@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock } from '../../src/common/clock';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
-import { bookableFacility, issueVoucher, openRegion } from '../support/fixtures';
+import { bookableFacility, captureConfirmed, freshEvidence, issueVoucher, openRegion } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { auth, creditCodeIn, isMaria, OrgSession, TestApp } from '../support/test-app';
 
@@ -181,5 +181,99 @@ describeRaces('holds and bookings racing a suspension or a sanction (MariaDB)', 
       );
     }
     expect(late).toBe(0);
+  });
+
+  /**
+   * The locks these acts take meet those of holds, bookings, captures, claims and settlement: the orders' shared locks on
+   * the parties (enterprise rows before provider rows), a booking's group of enterprises, the foreign-key checks of claims
+   * and settlement lines on their payees. Deadlocks are rerun by the unit of work; they must stay rare. On the local
+   * MariaDB this load needed no retry in 6 rounds (750 requests) without these locks, and none in 6 rounds with them;
+   * the bound leaves room for a stray lock wait.
+   */
+  it('a mixed load of holds, bookings, captures, claims, approvals and settlement around suspensions and sanctions: retries stay rare, no 5xx', async () => {
+    const bureau = await t.as('bureau-ah');
+    const shBureau = await t.as('bureau-sh');
+    const uow = t.get(UnitOfWork);
+    let retries = 0;
+    for (let round = 0; round < 2; round++) {
+      const staying = [await t.registerProvider(PUDONG), await t.registerProvider(PUDONG)];
+      const stayingFacilities = await Promise.all(staying.map((lab) => bookableFacility(t, lab.token)));
+      const suspended = await t.registerProvider(PUDONG);
+      const labController = creditCodeIn('310000');
+      const sanctionedLab = await t.registerProvider(PUDONG, { controllerCreditCode: labController });
+      const [suspendedFacility, sanctionedFacility] = await Promise.all(
+        [suspended, sanctionedLab].map((lab) => bookableFacility(t, lab.token)),
+      );
+      const groupController = creditCodeIn('340000');
+      const free = await racers();
+      const group: Racer[] = [];
+      for (let i = 0; i < 4; i++) {
+        const e = await t.registerEnterprise(HEFEI, { controllerCreditCode: groupController });
+        group.push({ ...e, voucherId: (await issueVoucher(t, e.token, VOUCHER_FEN)).id });
+      }
+      const hold = (r: Racer, facilityId: string) =>
+        t.http.post('/api/redemptions').set(auth(r.token)).send({ voucherId: r.voucherId, facilityId, quantity: 1 });
+      const book = (r: Racer, facilityId: string, i: number) =>
+        t.http
+          .post('/api/bookings')
+          .set(auth(r.token))
+          .send({
+            facilityId,
+            voucherId: r.voucherId,
+            start: at(5 + round * 3 + Math.floor(i / 14), 8 + (i % 14)),
+            end: at(5 + round * 3 + Math.floor(i / 14), 9 + (i % 14)),
+          });
+      // Before the race: for the first eight enterprises, a hold to capture, a usage to claim and a claim to approve.
+      const lab = staying[0];
+      const toCapture: string[] = [];
+      const toClaim: string[] = [];
+      const toApprove: string[] = [];
+      for (const r of free.slice(0, 8)) {
+        toCapture.push((await hold(r, stayingFacilities[0]).expect(201)).body.id);
+        const used = (await hold(r, stayingFacilities[0]).expect(201)).body.id;
+        await captureConfirmed(t, lab.token, r.token, used, 1);
+        toClaim.push(used);
+        const claimed = (await hold(r, stayingFacilities[0]).expect(201)).body.id;
+        await captureConfirmed(t, lab.token, r.token, claimed, 1);
+        toApprove.push(
+          (
+            await t.http
+              .post('/api/claims')
+              .set(auth(lab.token))
+              .send({ redemptionIds: [claimed], evidence: freshEvidence() })
+              .expect(201)
+          ).body.id,
+        );
+      }
+      const before = uow.stats;
+      const requests = [
+        ...free.flatMap((r, i) => [hold(r, stayingFacilities[i % 2]), hold(r, suspendedFacility), hold(r, sanctionedFacility)]),
+        ...free.slice(0, 12).map((r, i) => book(r, stayingFacilities[1], i)),
+        ...group.flatMap((r, i) => [hold(r, stayingFacilities[0]), book(r, stayingFacilities[0], i), book(r, suspendedFacility, i)]),
+        ...toCapture.map((id) => t.http.post(`/api/redemptions/${id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 })),
+        ...toClaim.map((id) =>
+          t.http
+            .post('/api/claims')
+            .set(auth(lab.token))
+            .send({ redemptionIds: [id], evidence: freshEvidence() }),
+        ),
+        ...toApprove.map((id) => t.http.post(`/api/claims/${id}/approve`).set(bureau).send({})),
+        t.http.post('/api/settlements').set(bureau).send({ regionCode: HEFEI }),
+        t.http.post(`/api/providers/${suspended.organizationId}/suspend`).set(shBureau).send({ reason: '检测资质被撤销' }),
+        t.http.post('/api/sanctions').set(shBureau).send({ creditCode: labController, reason: '伪造检测报告骗取创新券补贴' }),
+        t.http.post('/api/sanctions').set(bureau).send({ creditCode: groupController, reason: '虚构研发活动套取补贴' }),
+        t.http.post('/api/settlements').set(bureau).send({ regionCode: HEFEI }),
+      ];
+      const answers = await Promise.all(requests);
+      const after = uow.stats;
+      retries += after.retries - before.retries;
+      console.info(
+        `mixed load round ${round} on ${isMaria() ? 'MariaDB' : 'SQLite'}: ${answers.length} requests, ` +
+          `${after.retries - before.retries} retries, most attempts ${after.mostAttempts}, ${after.busy - before.busy} busy`,
+      );
+      expect(answers.filter((r) => r.status >= 500).map((r) => [r.status, r.body])).toEqual([]);
+      expect(after.busy - before.busy).toBe(0);
+    }
+    expect(retries).toBeLessThanOrEqual(4);
   });
 });
