@@ -16,6 +16,8 @@ const VOUCHER_FEN = 1_000_000;
 const ROUNDS = 4;
 /** Orders answered before the act goes out in a round: 1, 3, 5, 7. */
 const fireAfter = (round: number) => 1 + 2 * round;
+/** Registering the racers of four rounds takes most of a test: 40 s on a quiet machine. */
+const RACE_TIMEOUT_MS = 180_000;
 
 /** `hour`:00 Shanghai time on the day `days` after today (Shanghai), with its +08:00 offset. */
 const at = (days: number, hour: number) =>
@@ -124,64 +126,76 @@ describeRaces('holds and bookings racing a suspension or a sanction (MariaDB)', 
     return late;
   };
 
-  it('suspensions of the lab: no hold or booking commits after one', async () => {
-    const list = await racers();
-    const bureau = await t.as('bureau-sh');
-    let late = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const lab = await t.registerProvider(PUDONG);
-      late += await race(
-        lab,
-        list,
-        async () => {
-          const res = await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(bureau).send({ reason: '检测资质被撤销' });
-          return { status: res.status, body: { id: lab.organizationId } };
-        },
-        'provider.suspended',
-        'PROVIDER_NOT_ACTIVE',
-        round,
-      );
-    }
-    expect(late).toBe(0);
-  });
+  it(
+    'suspensions of the lab: no hold or booking commits after one',
+    async () => {
+      const list = await racers();
+      const bureau = await t.as('bureau-sh');
+      let late = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const lab = await t.registerProvider(PUDONG);
+        late += await race(
+          lab,
+          list,
+          async () => {
+            const res = await t.http.post(`/api/providers/${lab.organizationId}/suspend`).set(bureau).send({ reason: '检测资质被撤销' });
+            return { status: res.status, body: { id: lab.organizationId } };
+          },
+          'provider.suspended',
+          'PROVIDER_NOT_ACTIVE',
+          round,
+        );
+      }
+      expect(late).toBe(0);
+    },
+    RACE_TIMEOUT_MS,
+  );
 
-  it('sanctions against the lab’s actual controller: no hold or booking commits after one', async () => {
-    const list = await racers();
-    const bureau = await t.as('bureau-sh');
-    let late = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const controller = creditCodeIn('310000');
-      const lab = await t.registerProvider(PUDONG, { controllerCreditCode: controller });
-      late += await race(
-        lab,
-        list,
-        () => t.http.post('/api/sanctions').set(bureau).send({ creditCode: controller, reason: '伪造检测报告骗取创新券补贴' }),
-        'sanction.recorded',
-        'SANCTIONED',
-        round,
-      );
-    }
-    expect(late).toBe(0);
-  });
+  it(
+    'sanctions against the lab’s actual controller: no hold or booking commits after one',
+    async () => {
+      const list = await racers();
+      const bureau = await t.as('bureau-sh');
+      let late = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const controller = creditCodeIn('310000');
+        const lab = await t.registerProvider(PUDONG, { controllerCreditCode: controller });
+        late += await race(
+          lab,
+          list,
+          () => t.http.post('/api/sanctions').set(bureau).send({ creditCode: controller, reason: '伪造检测报告骗取创新券补贴' }),
+          'sanction.recorded',
+          'SANCTIONED',
+          round,
+        );
+      }
+      expect(late).toBe(0);
+    },
+    RACE_TIMEOUT_MS,
+  );
 
-  it('sanctions against the enterprises’ actual controller: none of their holds or bookings commits after one', async () => {
-    const bureau = await t.as('bureau-ah');
-    let late = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const controller = creditCodeIn('340000');
-      const list = await racers(controller);
-      const lab = await t.registerProvider(PUDONG);
-      late += await race(
-        lab,
-        list,
-        () => t.http.post('/api/sanctions').set(bureau).send({ creditCode: controller, reason: '虚构研发活动套取补贴' }),
-        'sanction.recorded',
-        'SANCTIONED',
-        round,
-      );
-    }
-    expect(late).toBe(0);
-  });
+  it(
+    'sanctions against the enterprises’ actual controller: none of their holds or bookings commits after one',
+    async () => {
+      const bureau = await t.as('bureau-ah');
+      let late = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const controller = creditCodeIn('340000');
+        const list = await racers(controller);
+        const lab = await t.registerProvider(PUDONG);
+        late += await race(
+          lab,
+          list,
+          () => t.http.post('/api/sanctions').set(bureau).send({ creditCode: controller, reason: '虚构研发活动套取补贴' }),
+          'sanction.recorded',
+          'SANCTIONED',
+          round,
+        );
+      }
+      expect(late).toBe(0);
+    },
+    RACE_TIMEOUT_MS,
+  );
 
   /**
    * The locks these acts take meet those of holds, bookings, captures, claims and settlement: the orders' shared locks on
@@ -190,90 +204,94 @@ describeRaces('holds and bookings racing a suspension or a sanction (MariaDB)', 
    * MariaDB this load needed no retry in 6 rounds (750 requests) without these locks, and none in 6 rounds with them;
    * the bound leaves room for a stray lock wait.
    */
-  it('a mixed load of holds, bookings, captures, claims, approvals and settlement around suspensions and sanctions: retries stay rare, no 5xx', async () => {
-    const bureau = await t.as('bureau-ah');
-    const shBureau = await t.as('bureau-sh');
-    const uow = t.get(UnitOfWork);
-    let retries = 0;
-    for (let round = 0; round < 2; round++) {
-      const staying = [await t.registerProvider(PUDONG), await t.registerProvider(PUDONG)];
-      const stayingFacilities = await Promise.all(staying.map((lab) => bookableFacility(t, lab.token)));
-      const suspended = await t.registerProvider(PUDONG);
-      const labController = creditCodeIn('310000');
-      const sanctionedLab = await t.registerProvider(PUDONG, { controllerCreditCode: labController });
-      const [suspendedFacility, sanctionedFacility] = await Promise.all(
-        [suspended, sanctionedLab].map((lab) => bookableFacility(t, lab.token)),
-      );
-      const groupController = creditCodeIn('340000');
-      const free = await racers();
-      const group: Racer[] = [];
-      for (let i = 0; i < 4; i++) {
-        const e = await t.registerEnterprise(HEFEI, { controllerCreditCode: groupController });
-        group.push({ ...e, voucherId: (await issueVoucher(t, e.token, VOUCHER_FEN)).id });
-      }
-      const hold = (r: Racer, facilityId: string) =>
-        t.http.post('/api/redemptions').set(auth(r.token)).send({ voucherId: r.voucherId, facilityId, quantity: 1 });
-      const book = (r: Racer, facilityId: string, i: number) =>
-        t.http
-          .post('/api/bookings')
-          .set(auth(r.token))
-          .send({
-            facilityId,
-            voucherId: r.voucherId,
-            start: at(5 + round * 3 + Math.floor(i / 14), 8 + (i % 14)),
-            end: at(5 + round * 3 + Math.floor(i / 14), 9 + (i % 14)),
-          });
-      // Before the race: for the first eight enterprises, a hold to capture, a usage to claim and a claim to approve.
-      const lab = staying[0];
-      const toCapture: string[] = [];
-      const toClaim: string[] = [];
-      const toApprove: string[] = [];
-      for (const r of free.slice(0, 8)) {
-        toCapture.push((await hold(r, stayingFacilities[0]).expect(201)).body.id);
-        const used = (await hold(r, stayingFacilities[0]).expect(201)).body.id;
-        await captureConfirmed(t, lab.token, r.token, used, 1);
-        toClaim.push(used);
-        const claimed = (await hold(r, stayingFacilities[0]).expect(201)).body.id;
-        await captureConfirmed(t, lab.token, r.token, claimed, 1);
-        toApprove.push(
-          (
-            await t.http
+  it(
+    'a mixed load of holds, bookings, captures, claims, approvals and settlement around suspensions and sanctions: retries stay rare, no 5xx',
+    async () => {
+      const bureau = await t.as('bureau-ah');
+      const shBureau = await t.as('bureau-sh');
+      const uow = t.get(UnitOfWork);
+      let retries = 0;
+      for (let round = 0; round < 2; round++) {
+        const staying = [await t.registerProvider(PUDONG), await t.registerProvider(PUDONG)];
+        const stayingFacilities = await Promise.all(staying.map((lab) => bookableFacility(t, lab.token)));
+        const suspended = await t.registerProvider(PUDONG);
+        const labController = creditCodeIn('310000');
+        const sanctionedLab = await t.registerProvider(PUDONG, { controllerCreditCode: labController });
+        const [suspendedFacility, sanctionedFacility] = await Promise.all(
+          [suspended, sanctionedLab].map((lab) => bookableFacility(t, lab.token)),
+        );
+        const groupController = creditCodeIn('340000');
+        const free = await racers();
+        const group: Racer[] = [];
+        for (let i = 0; i < 4; i++) {
+          const e = await t.registerEnterprise(HEFEI, { controllerCreditCode: groupController });
+          group.push({ ...e, voucherId: (await issueVoucher(t, e.token, VOUCHER_FEN)).id });
+        }
+        const hold = (r: Racer, facilityId: string) =>
+          t.http.post('/api/redemptions').set(auth(r.token)).send({ voucherId: r.voucherId, facilityId, quantity: 1 });
+        const book = (r: Racer, facilityId: string, i: number) =>
+          t.http
+            .post('/api/bookings')
+            .set(auth(r.token))
+            .send({
+              facilityId,
+              voucherId: r.voucherId,
+              start: at(5 + round * 3 + Math.floor(i / 14), 8 + (i % 14)),
+              end: at(5 + round * 3 + Math.floor(i / 14), 9 + (i % 14)),
+            });
+        // Before the race: for the first eight enterprises, a hold to capture, a usage to claim and a claim to approve.
+        const lab = staying[0];
+        const toCapture: string[] = [];
+        const toClaim: string[] = [];
+        const toApprove: string[] = [];
+        for (const r of free.slice(0, 8)) {
+          toCapture.push((await hold(r, stayingFacilities[0]).expect(201)).body.id);
+          const used = (await hold(r, stayingFacilities[0]).expect(201)).body.id;
+          await captureConfirmed(t, lab.token, r.token, used, 1);
+          toClaim.push(used);
+          const claimed = (await hold(r, stayingFacilities[0]).expect(201)).body.id;
+          await captureConfirmed(t, lab.token, r.token, claimed, 1);
+          toApprove.push(
+            (
+              await t.http
+                .post('/api/claims')
+                .set(auth(lab.token))
+                .send({ redemptionIds: [claimed], evidence: freshEvidence() })
+                .expect(201)
+            ).body.id,
+          );
+        }
+        const before = uow.stats;
+        const requests = [
+          ...free.flatMap((r, i) => [hold(r, stayingFacilities[i % 2]), hold(r, suspendedFacility), hold(r, sanctionedFacility)]),
+          ...free.slice(0, 12).map((r, i) => book(r, stayingFacilities[1], i)),
+          ...group.flatMap((r, i) => [hold(r, stayingFacilities[0]), book(r, stayingFacilities[0], i), book(r, suspendedFacility, i)]),
+          ...toCapture.map((id) => t.http.post(`/api/redemptions/${id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 })),
+          ...toClaim.map((id) =>
+            t.http
               .post('/api/claims')
               .set(auth(lab.token))
-              .send({ redemptionIds: [claimed], evidence: freshEvidence() })
-              .expect(201)
-          ).body.id,
+              .send({ redemptionIds: [id], evidence: freshEvidence() }),
+          ),
+          ...toApprove.map((id) => t.http.post(`/api/claims/${id}/approve`).set(bureau).send({})),
+          t.http.post('/api/settlements').set(bureau).send({ regionCode: HEFEI }),
+          t.http.post(`/api/providers/${suspended.organizationId}/suspend`).set(shBureau).send({ reason: '检测资质被撤销' }),
+          t.http.post('/api/sanctions').set(shBureau).send({ creditCode: labController, reason: '伪造检测报告骗取创新券补贴' }),
+          t.http.post('/api/sanctions').set(bureau).send({ creditCode: groupController, reason: '虚构研发活动套取补贴' }),
+          t.http.post('/api/settlements').set(bureau).send({ regionCode: HEFEI }),
+        ];
+        const answers = await Promise.all(requests);
+        const after = uow.stats;
+        retries += after.retries - before.retries;
+        console.info(
+          `mixed load round ${round} on ${isMaria() ? 'MariaDB' : 'SQLite'}: ${answers.length} requests, ` +
+            `${after.retries - before.retries} retries, most attempts ${after.mostAttempts}, ${after.busy - before.busy} busy`,
         );
+        expect(answers.filter((r) => r.status >= 500).map((r) => [r.status, r.body])).toEqual([]);
+        expect(after.busy - before.busy).toBe(0);
       }
-      const before = uow.stats;
-      const requests = [
-        ...free.flatMap((r, i) => [hold(r, stayingFacilities[i % 2]), hold(r, suspendedFacility), hold(r, sanctionedFacility)]),
-        ...free.slice(0, 12).map((r, i) => book(r, stayingFacilities[1], i)),
-        ...group.flatMap((r, i) => [hold(r, stayingFacilities[0]), book(r, stayingFacilities[0], i), book(r, suspendedFacility, i)]),
-        ...toCapture.map((id) => t.http.post(`/api/redemptions/${id}/capture`).set(auth(lab.token)).send({ actualQuantity: 1 })),
-        ...toClaim.map((id) =>
-          t.http
-            .post('/api/claims')
-            .set(auth(lab.token))
-            .send({ redemptionIds: [id], evidence: freshEvidence() }),
-        ),
-        ...toApprove.map((id) => t.http.post(`/api/claims/${id}/approve`).set(bureau).send({})),
-        t.http.post('/api/settlements').set(bureau).send({ regionCode: HEFEI }),
-        t.http.post(`/api/providers/${suspended.organizationId}/suspend`).set(shBureau).send({ reason: '检测资质被撤销' }),
-        t.http.post('/api/sanctions').set(shBureau).send({ creditCode: labController, reason: '伪造检测报告骗取创新券补贴' }),
-        t.http.post('/api/sanctions').set(bureau).send({ creditCode: groupController, reason: '虚构研发活动套取补贴' }),
-        t.http.post('/api/settlements').set(bureau).send({ regionCode: HEFEI }),
-      ];
-      const answers = await Promise.all(requests);
-      const after = uow.stats;
-      retries += after.retries - before.retries;
-      console.info(
-        `mixed load round ${round} on ${isMaria() ? 'MariaDB' : 'SQLite'}: ${answers.length} requests, ` +
-          `${after.retries - before.retries} retries, most attempts ${after.mostAttempts}, ${after.busy - before.busy} busy`,
-      );
-      expect(answers.filter((r) => r.status >= 500).map((r) => [r.status, r.body])).toEqual([]);
-      expect(after.busy - before.busy).toBe(0);
-    }
-    expect(retries).toBeLessThanOrEqual(4);
-  });
+      expect(retries).toBeLessThanOrEqual(4);
+    },
+    RACE_TIMEOUT_MS,
+  );
 });
