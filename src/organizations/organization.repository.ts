@@ -95,6 +95,35 @@ export class OrganizationRepository {
     }
   }
 
+  /**
+   * The two parties of an order read under shared locks, the enterprise's row before the provider's: a suspension or a
+   * sanction in flight (each takes the rows it affects exclusively, lockBoundBy) is waited for and then read as committed,
+   * and none starts until the order's unit ends. Enterprise rows before provider rows is the order every unit takes them
+   * in: a booking's group of enterprises, then the lab; a sanction's enterprises, then its providers.
+   */
+  async shareParties(enterpriseId: string, providerId: string): Promise<void> {
+    await this.db.rows(sql`SELECT o.id FROM organization o WHERE o.id = ${enterpriseId}${this.db.forShare}`);
+    await this.db.rows(sql`SELECT o.id FROM organization o WHERE o.id = ${providerId}${this.db.forShare}`);
+  }
+
+  /**
+   * Locks the organizations a sanction against `creditCode` binds: the one registered under it and those that declare it
+   * their actual controller (sanctionedSql). Enterprises first, then the rest (providers), each in id order, as orders
+   * take them (shareParties): a hold or booking in flight finishes first, or waits and then reads the sanction. Found by
+   * a plain read, then locked by primary key (see lockGroupOf: a locking read of the OR takes rows index by index).
+   */
+  async lockBoundBy(creditCode: string): Promise<void> {
+    const found = await this.db.rows<{ id: string; type: string }>(
+      sql`SELECT o.id, o.type FROM organization o WHERE o.credit_code = ${creditCode} OR o.controller_credit_code = ${creditCode}`,
+    );
+    const enterprises = found.filter((o) => o.type === 'enterprise').map((o) => o.id);
+    const others = found.filter((o) => o.type !== 'enterprise').map((o) => o.id);
+    for (const ids of [enterprises, others]) {
+      if (ids.length > 0)
+        await this.db.rows(sql`SELECT o.id FROM organization o WHERE o.id IN (${join(ids)}) ORDER BY o.id${this.db.forUpdate}`);
+    }
+  }
+
   async byCreditCode(creditCode: string): Promise<Organization | undefined> {
     return (await this.db.select(Organization, 'o', sql`WHERE o.credit_code = ${creditCode}`))[0];
   }

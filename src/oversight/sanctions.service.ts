@@ -25,6 +25,8 @@ export class SanctionsService {
 
   record(actor: Actor, input: RecordSanctionInput): Promise<Sanction> {
     return this.uow.run(async () => {
+      // The organizations it binds, locked: a hold or booking on them in flight commits first, or waits and reads it.
+      await this.organizations.lockBoundBy(input.creditCode);
       const sanction: Sanction = {
         id: newId(),
         creditCode: input.creditCode,

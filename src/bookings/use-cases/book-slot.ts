@@ -118,6 +118,9 @@ export class BookSlot {
       if (facility.status !== 'active') {
         return refusedBy(catalogued('INVALID_STATE', 'redemptions.facilityNotActive', { status: facility.status }));
       }
+      // The enterprise's row (locked above) and the lab's under shared locks before they and the sanction list are read,
+      // as PlaceHold takes them: a suspension or a sanction in flight is waited for, and none commits before this does.
+      await this.organizations.shareParties(voucher.enterpriseId, facility.providerId);
       const evaluated = await this.quotes.evaluate(voucher, facility.id, hours, cmd.mode);
       if (!evaluated.ok) return evaluated;
       if (evaluated.value.evaluation.refusal) return refusedFor(evaluated.value.evaluation.refusal);

@@ -4,7 +4,9 @@ import { Actor } from '../../common/context/request-context';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
 import { ok, Outcome, refusedFor } from '../../common/use-case';
+import { FacilityRepository } from '../../facilities/facility.repository';
 import { LedgerService } from '../../ledger/ledger.service';
+import { OrganizationRepository } from '../../organizations/organization.repository';
 import { RedemptionMode } from '../../policies/policy.types';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Redemption } from '../redemption.entity';
@@ -50,12 +52,15 @@ export class PlaceHold {
     private readonly redemptions: RedemptionRepository,
     private readonly quotes: Quotes,
     private readonly ledger: LedgerService,
+    private readonly facilities: FacilityRepository,
+    private readonly organizations: OrganizationRepository,
   ) {}
 
   execute(cmd: PlaceHoldCommand): Promise<Outcome<Redemption>> {
     return this.uow.run(async () => {
       // The voucher's row lock orders concurrent holds: each evaluates the balance the previous one left.
       const voucher = ownVoucher(cmd.actor, await this.vouchers.lock(cmd.voucherId));
+      if (!cmd.evaluated) await this.shareParties(voucher.enterpriseId, cmd.facilityId);
       const evaluated = cmd.evaluated ? ok(cmd.evaluated) : await this.quotes.evaluate(voucher, cmd.facilityId, cmd.quantity, cmd.mode);
       if (!evaluated.ok) return evaluated;
       const { evaluation: e, policy, facility } = evaluated.value;
@@ -117,5 +122,16 @@ export class PlaceHold {
       );
       return ok(redemption);
     });
+  }
+
+  /**
+   * After the voucher, the enterprise's and the lab's rows under shared locks, before they and the sanction list are
+   * read: a suspension or a sanction in flight is waited for and then read as committed, and none commits until this
+   * hold has (a plain read let a hold commit on the lab as it was before a suspension that committed first). A booking
+   * takes them itself before it prices the order (BookSlot).
+   */
+  private async shareParties(enterpriseId: string, facilityId: string): Promise<void> {
+    const providerId = await this.facilities.providerOf(facilityId);
+    if (providerId !== undefined) await this.organizations.shareParties(enterpriseId, providerId);
   }
 }
