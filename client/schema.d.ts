@@ -2136,6 +2136,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/clearing-runs/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview the clearing run POST would record for [from, to] now, recording nothing (a dry run)
+         * @description **Who may call it:** The platform only; other roles are 403.
+         *
+         *     **What it changes:** Nothing: no run, number, audit entry or event. It takes the lines POST would take in (paid up to `to`, across provinces, that no run took in yet, some paid before `from`), so its figures are the run’s if no batch is paid and no run recorded in between; unlike GET /api/clearing, which clears every line paid in the period whichever run took it in.
+         *
+         *     **Money:** None: it shows the gross flows, net positions and transfers the run would record.
+         *
+         *     The same refusals as POST: `from` after `to` is 400, `to` after today 422 PERIOD_NOT_ENDED.
+         */
+        get: operations["ClearingRunsController_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clearing-runs/{id}": {
         parameters: {
             query?: never;
@@ -4084,6 +4110,27 @@ export interface components {
             /** @description the platform reads whole runs, a province’s bureau its province’s position in each */
             items: (components["schemas"]["ClearingRunView"] | components["schemas"]["ProvincePositionView"])[];
             total: number;
+        };
+        ClearingRunPreview: {
+            from: string;
+            to: string;
+            /** @description paid cross-province lines summed per issuer province → payee province */
+            gross: components["schemas"]["FlowView"][];
+            net: components["schemas"]["NetPositionView"][];
+            /** @description at most n−1 transfers that settle every net position */
+            transfers: components["schemas"]["FlowView"][];
+            /** @description Σ gross flows */
+            grossTotalFen: number;
+            /** @description Σ transfers: what would move between treasuries after netting */
+            transferTotalFen: number;
+            /** @description the paid cross-province settlement lines the run would take in: those no run took in yet, paid up to `to` */
+            lineCount: number;
+            /** @description of them, the lines paid before `from` that no earlier run took in, which the run would catch up */
+            caughtUpLineCount: number;
+            /** @description what the caught-up lines add up to, in fen (part of the gross flows) */
+            caughtUpFen: number;
+            /** @description the instant the preview was computed; a batch paid after it goes into the run recorded after it */
+            computedAt: string;
         };
         RecordSanctionInput: {
             /**
@@ -11386,6 +11433,78 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PERIOD_NOT_ENDED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ClearingRunsController_preview: {
+        parameters: {
+            query: {
+                /** @description first day (Beijing time) of payments taken in */
+                from: string;
+                /** @description last day (Beijing time) of payments taken in, inclusive */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: ClearingRunPreview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearingRunPreview"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,14 @@ import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
-import { ClearingRunPage, ClearingRunView, CreateClearingRunInput, ProvincePositionView } from './clearing.dto';
+import {
+  ClearingQuery,
+  ClearingRunPage,
+  ClearingRunPreview,
+  ClearingRunView,
+  CreateClearingRunInput,
+  ProvincePositionView,
+} from './clearing.dto';
 import { ClearingRunsService } from './clearing-runs.service';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
@@ -43,6 +50,23 @@ export class ClearingRunsController {
   @ApiOkResponse({ type: ClearingRunPage })
   list(@CurrentActor() actor: Actor, @Query() q: PageQuery): Promise<ClearingRunPage> {
     return this.runs.list(actor, q);
+  }
+
+  // Before ':id', which would take `preview` for a run's id.
+  @Get('preview')
+  @Explained({
+    summary: 'Preview the clearing run POST would record for [from, to] now, recording nothing (a dry run)',
+    who: 'The platform only; other roles are 403.',
+    changes:
+      'Nothing: no run, number, audit entry or event. It takes the lines POST would take in (paid up to `to`, across provinces, that no run took in yet, some paid before `from`), so its figures are the run’s if no batch is paid and no run recorded in between; unlike GET /api/clearing, which clears every line paid in the period whichever run took it in.',
+    money: 'None: it shows the gross flows, net positions and transfers the run would record.',
+    details: 'The same refusals as POST: `from` after `to` is 400, `to` after today 422 PERIOD_NOT_ENDED.',
+  })
+  @Authenticated('platform')
+  @ApiOkResponse({ type: ClearingRunPreview })
+  @Refuses(ClearingRunsService.recordRefusals)
+  preview(@Query() q: ClearingQuery): Promise<ClearingRunPreview> {
+    return this.runs.preview(q.from, q.to);
   }
 
   @Get(':id')

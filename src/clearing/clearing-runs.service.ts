@@ -12,7 +12,7 @@ import { sha256 } from '../common/hash';
 import { clearingRunCsv, clearingRunLinesCsv } from './clearing-run.csv';
 import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
 import { ClearingRunRepository } from './clearing-run.repository';
-import { ClearingRunView, ProvincePositionView } from './clearing.dto';
+import { ClearingRunPreview, ClearingRunView, ProvincePositionView } from './clearing.dto';
 import { ClearingService } from './clearing.service';
 import type { Clearing, Flow } from './netting';
 
@@ -34,9 +34,7 @@ export class ClearingRunsService {
   ) {}
 
   record(actor: Actor, from: string, to: string): Promise<ClearingRunView> {
-    if (from > to) throw catalogued('VALIDATION_FAILED', 'validation.fromAfterTo', { from, to });
-    const today = clock.today();
-    if (to > today) throw catalogued('PERIOD_NOT_ENDED', 'clearing.periodNotEnded', { to, today });
+    assertPeriod(from, to);
     return this.uow.run(async () => {
       const id = newId();
       const result = await this.clearing.clearForRun(id, to);
@@ -86,6 +84,28 @@ export class ClearingRunsService {
       });
       return fullView(recorded, entries);
     });
+  }
+
+  /**
+   * The run POST would record for [from, to] if made now, recorded nowhere (no number, no audit entry, no event): the
+   * same lines it would take in and the same figures, for the platform to check before it records. The same refusals.
+   */
+  async preview(from: string, to: string): Promise<ClearingRunPreview> {
+    assertPeriod(from, to);
+    const { gross, net, transfers, lineCount, caughtUpLineCount, caughtUpFen } = await this.clearing.previewRun(from, to);
+    return {
+      from,
+      to,
+      gross,
+      net,
+      transfers,
+      grossTotalFen: sum(gross),
+      transferTotalFen: sum(transfers),
+      lineCount,
+      caughtUpLineCount,
+      caughtUpFen,
+      computedAt: clock.iso(),
+    };
   }
 
   async list(actor: Actor, q: { limit: number; offset: number }): Promise<Page<ClearingRunView | ProvincePositionView>> {
@@ -154,6 +174,13 @@ export class ClearingRunsService {
  */
 function assertReader(actor: Actor): void {
   if (actor.role === 'bureau') assertBureauOf(actor, provinceOfRegion(actor.regionCode ?? ''), 'its province’s clearing position');
+}
+
+/** A run's period: `from` not after `to` (400), `to` not after today (422): a run is of days that have come. */
+function assertPeriod(from: string, to: string): void {
+  if (from > to) throw catalogued('VALIDATION_FAILED', 'validation.fromAfterTo', { from, to });
+  const today = clock.today();
+  if (to > today) throw catalogued('PERIOD_NOT_ENDED', 'clearing.periodNotEnded', { to, today });
 }
 
 const sum = (flows: Flow[]): number => flows.reduce((s, f) => s + f.amountFen, 0);

@@ -48,6 +48,19 @@ export class ClearingRunView extends ClearingView {
   @ApiProperty() createdAt: string;
 }
 
+/** A run not recorded: what POST /api/clearing-runs would record for the period if made at `computedAt`. */
+export class ClearingRunPreview extends ClearingView {
+  @ApiProperty({ description: 'Σ gross flows' }) grossTotalFen: number;
+  @ApiProperty({ description: 'Σ transfers: what would move between treasuries after netting' }) transferTotalFen: number;
+  @ApiProperty({ description: 'the paid cross-province settlement lines the run would take in: those no run took in yet, paid up to `to`' })
+  lineCount: number;
+  @ApiProperty({ description: 'of them, the lines paid before `from` that no earlier run took in, which the run would catch up' })
+  caughtUpLineCount: number;
+  @ApiProperty({ description: 'what the caught-up lines add up to, in fen (part of the gross flows)' }) caughtUpFen: number;
+  @ApiProperty({ description: 'the instant the preview was computed; a batch paid after it goes into the run recorded after it' })
+  computedAt: string;
+}
+
 /** What a bureau reads of a run: its own province's side of it. */
 export class ProvincePositionView {
   @ApiProperty({ description: 'the run’s id' }) id: string;

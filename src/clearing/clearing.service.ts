@@ -31,6 +31,20 @@ export class ClearingService {
     return clear(await this.settlements.flowsOfRun(runId));
   }
 
+  /**
+   * What clearForRun would take in and find for a run up to `to`, recorded nowhere: the lines no run took in yet, paid
+   * before the day after `to`, cleared; with how many lines that is and how many (and how much) were paid before `from`.
+   */
+  async previewRun(from: string, to: string): Promise<Clearing & { lineCount: number; caughtUpLineCount: number; caughtUpFen: number }> {
+    const flows = await this.settlements.unclearedFlows(beijingDayStart(from), beijingDayStart(addDays(to, 1)));
+    return {
+      ...clear(flows),
+      lineCount: flows.reduce((s, f) => s + f.lines, 0),
+      caughtUpLineCount: flows.reduce((s, f) => s + f.caughtUpLines, 0),
+      caughtUpFen: flows.reduce((s, f) => s + f.caughtUpFen, 0),
+    };
+  }
+
   /** The settlement lines run `runId` took in, with their batches. */
   linesOfRun(runId: string): Promise<ClearedLine[]> {
     return this.settlements.linesOfRun(runId);

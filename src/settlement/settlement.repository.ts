@@ -136,6 +136,34 @@ export class SettlementRepository {
     );
   }
 
+  /**
+   * What a clearing run recorded now up to `end` (exclusive) would take in, read only: the lines paid across provinces
+   * that no run has taken in, per province pair, with how many and how much of them were paid before `from` (caught up).
+   */
+  async unclearedFlows(
+    from: string,
+    end: string,
+  ): Promise<
+    { fromProvinceCode: string; toProvinceCode: string; amountFen: number; lines: number; caughtUpLines: number; caughtUpFen: number }[]
+  > {
+    const rows = await this.db.rows<{ f: string; t: string; fen: unknown; n: unknown; early: unknown; early_fen: unknown }>(
+      sql`SELECT l.issuing_province_code AS f, l.payee_province_code AS t, SUM(l.amount_fen) AS fen, COUNT(*) AS n,
+            SUM(CASE WHEN l.paid_at < ${from} THEN 1 ELSE 0 END) AS early,
+            SUM(CASE WHEN l.paid_at < ${from} THEN l.amount_fen ELSE 0 END) AS early_fen
+          FROM settlement_line l
+          WHERE l.clearing_run_id IS NULL AND l.paid_at < ${end} AND l.issuing_province_code <> l.payee_province_code
+          GROUP BY l.issuing_province_code, l.payee_province_code`,
+    );
+    return rows.map((r) => ({
+      fromProvinceCode: r.f,
+      toProvinceCode: r.t,
+      amountFen: Number(r.fen),
+      lines: Number(r.n),
+      caughtUpLines: Number(r.early),
+      caughtUpFen: Number(r.early_fen),
+    }));
+  }
+
   /** What the lines a clearing run took in add up to per province pair. */
   async flowsOfRun(runId: string): Promise<{ fromProvinceCode: string; toProvinceCode: string; amountFen: number }[]> {
     const rows = await this.db.rows<{ f: string; t: string; fen: unknown }>(

@@ -158,6 +158,7 @@ const MATRIX: Row[] = [
   // recorded clearing runs: the platform records and reads them whole; every bureau reads its province's position in each
   r('POST /api/clearing-runs',                        '401 403  403  403  403  403  403  ok', { body: () => ({ from: `${clock.year()}-01-01`, to: clock.today() }) }),
   r('GET /api/clearing-runs',                         '401 403  403  403  403  ok   ok   ok'),
+  r('GET /api/clearing-runs/preview',                 '401 403  403  403  403  403  403  ok', { query: () => `from=${clock.year()}-01-01&to=${clock.today()}` }),
   r('GET /api/clearing-runs/{id}',                    '401 403  403  403  403  ok   ok   ok', { id: clearingRun }),
   r('GET /api/clearing-runs/{id}/entries.csv',        '401 403  403  403  403  403  403  ok', { id: clearingRun }),
   r('GET /api/clearing-runs/{id}/report.pdf',         '401 403  403  403  403  403  403  ok', { id: clearingRun }),
