@@ -16,6 +16,8 @@ export interface ClearingRunData {
   transfers: { from: string; to: string; amountFen: number }[];
 }
 
+const NO_PAYMENTS = '本期无跨省支付 · No cross-province payments in the period';
+
 const PAGE = { size: 'A4', layout: 'portrait' as const, margin: 48 };
 const COLORS = {
   primary: '#A3201D',
@@ -68,7 +70,14 @@ function draw(doc: Doc, d: ClearingRunData): void {
   }
   y += metaH + 18;
 
-  const table = (title: string, header: string[], widths: number[], rows: string[][], colors: (string | undefined)[] = []) => {
+  const table = (
+    title: string,
+    header: string[],
+    widths: number[],
+    rows: string[][],
+    colors: (string | undefined)[] = [],
+    none = NO_PAYMENTS,
+  ) => {
     ensure(60);
     y += line(doc, title, x, y, { bold: true, size: 12, color: COLORS.text }) + 4;
     const sum = widths.reduce((s, w) => s + w, 0);
@@ -85,7 +94,7 @@ function draw(doc: Doc, d: ClearingRunData): void {
     cells(header, y + 5, true);
     y += 20;
     if (rows.length === 0) {
-      y += line(doc, '本期无跨省支付 · No cross-province payments in the period', x + 6, y + 5, { size: 9, color: COLORS.muted }) + 8;
+      y += line(doc, none, x + 6, y + 5, { size: 9, color: COLORS.muted }) + 8;
     }
     for (const [i, r] of rows.entries()) {
       ensure(20);
@@ -114,14 +123,17 @@ function draw(doc: Doc, d: ClearingRunData): void {
     '二、净头寸 Net positions',
     ['省份 Province', '方向 Side', '净额 Net'],
     [3, 4, 2],
-    d.net.map((n) => [n.province, n.netFen < 0 ? '应付 pays' : '应收 receives', amount(n.netFen)]),
-    d.net.map((n) => (n.netFen < 0 ? COLORS.pays : COLORS.receives)),
+    d.net.map((n) => [n.province, n.netFen < 0 ? '应付 pays' : n.netFen > 0 ? '应收 receives' : '持平 even', amount(n.netFen)]),
+    d.net.map((n) => (n.netFen < 0 ? COLORS.pays : n.netFen > 0 ? COLORS.receives : COLORS.muted)),
   );
   table(
     '三、划转指令 Transfers',
     ['付款省份 From', '收款省份 To', '金额 Amount'],
     [3, 4, 2],
     d.transfers.map((t) => [t.from, t.to, amount(t.amountFen)]),
+    [],
+    // Flows that cancel out leave nothing to transfer: the period had payments, and the gross table shows them.
+    d.gross.length > 0 ? '轧差后无需划转 · Nothing to transfer after netting' : NO_PAYMENTS,
   );
 
   ensure(70);
