@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -12,6 +12,7 @@ import {
   ClearingRunView,
   CreateClearingRunInput,
   ProvincePositionView,
+  VoidClearingRunInput,
 } from './clearing.dto';
 import { ClearingRunsService } from './clearing-runs.service';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
@@ -80,6 +81,27 @@ export class ClearingRunsController {
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ClearingRunView) }, { $ref: getSchemaPath(ProvincePositionView) }] } })
   get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('clearing run')) id: string): Promise<ClearingRunView | ProvincePositionView> {
     return this.runs.get(actor, id);
+  }
+
+  @Post(':id/void')
+  @HttpCode(200)
+  @Explained({
+    summary: 'Void a clearing run recorded in error (作废), with a reason',
+    who: 'The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.',
+    changes:
+      'Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so the next run takes them in (as caught-up lines when paid before its `from`). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.',
+    money:
+      'None in the service: the run moved no money and wrote nothing to the ledger, so there is nothing to reverse. Whatever the treasuries paid on it is theirs to settle against the run that replaces it.',
+  })
+  @Authenticated('platform')
+  @ApiOkResponse({ type: ClearingRunView })
+  @Refuses(ClearingRunsService.voidRefusals)
+  voidRun(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('clearing run')) id: string,
+    @Body() body: VoidClearingRunInput,
+  ): Promise<ClearingRunView> {
+    return this.runs.voidRun(actor, id, body.reason);
   }
 
   @Get(':id/report.pdf')

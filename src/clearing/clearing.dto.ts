@@ -1,4 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+import { HasVisibleText, NoBidiControls } from '../common/http/text';
 import { IsCalendarDate } from '../common/http/validators';
 
 const RUN_NO = 'the run’s readable number, fixed when it was recorded: the platform’s count of runs in that Beijing year';
@@ -46,6 +48,21 @@ export class ClearingRunView extends ClearingView {
   csvSha256: string;
   @ApiProperty() createdBy: string;
   @ApiProperty() createdAt: string;
+  @ApiPropertyOptional({
+    description: 'when the run was voided (POST /api/clearing-runs/{id}/void); its lines went back to be cleared again',
+  })
+  voidedAt?: string;
+  @ApiPropertyOptional({ description: 'who voided it: never who recorded it' }) voidedBy?: string;
+  @ApiPropertyOptional({ description: 'why it was voided' }) voidReason?: string;
+}
+
+export class VoidClearingRunInput {
+  @ApiProperty({ example: '期间填错：应为第二季度', maxLength: 500 })
+  @IsString()
+  @Length(1, 500)
+  @NoBidiControls()
+  @HasVisibleText(1)
+  reason: string;
 }
 
 /** A run not recorded: what POST /api/clearing-runs would record for the period if made at `computedAt`. */
@@ -74,6 +91,9 @@ export class ProvincePositionView {
   @ApiProperty({ description: 'gross: what its labs were paid by other provinces’ vouchers' }) grossReceivedFen: number;
   @ApiProperty({ type: [FlowView], description: 'the transfers it makes' }) pays: FlowView[];
   @ApiProperty({ type: [FlowView], description: 'the transfers it receives' }) receives: FlowView[];
+  @ApiPropertyOptional({ description: 'when the run was voided: its position is owed by no one, its lines go into a later run' })
+  voidedAt?: string;
+  @ApiPropertyOptional({ description: 'why it was voided' }) voidReason?: string;
 }
 
 export class ClearingRunPage {

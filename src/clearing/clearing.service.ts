@@ -3,12 +3,16 @@ import { beijingDayStart } from '../common/clock';
 import { catalogued } from '../common/errors/domain-error';
 import { addDays } from '../policies/policy.rules';
 import { ClearedLine, SettlementRepository } from '../settlement/settlement.repository';
+import { ClearingRunRepository } from './clearing-run.repository';
 import { clear, Clearing } from './netting';
 
 /** Cross-province clearing over paid settlement lines: the database sums per province pair, netting does the rest. */
 @Injectable()
 export class ClearingService {
-  constructor(private readonly settlements: SettlementRepository) {}
+  constructor(
+    private readonly settlements: SettlementRepository,
+    private readonly runs: ClearingRunRepository,
+  ) {}
 
   /**
    * Lines paid from `from` to `to` inclusive (Beijing days, like every date of the service; paid_at is a UTC instant, so
@@ -45,8 +49,17 @@ export class ClearingService {
     };
   }
 
-  /** The settlement lines run `runId` took in, with their batches. */
-  linesOfRun(runId: string): Promise<ClearedLine[]> {
-    return this.settlements.linesOfRun(runId);
+  /** The settlement lines run `runId` took in (voided: had taken in), with their batches. */
+  linesOfRun(runId: string, voided = false): Promise<ClearedLine[]> {
+    return this.settlements.linesOfRun(runId, voided);
+  }
+
+  /** A voided run's lines go back to be cleared by a later run, the run keeping its record of them: how many. */
+  async releaseRun(runId: string): Promise<number> {
+    const kept = await this.runs.keepVoidedLines(runId);
+    const released = await this.settlements.releaseFromClearing(runId);
+    // Both statements read the same lines under the run's void stamp; differing counts would lose or double a line.
+    if (kept !== released) throw new Error(`clearing run ${runId}: kept ${kept} lines, released ${released}`);
+    return released;
   }
 }

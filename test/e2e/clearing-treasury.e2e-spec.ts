@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { FirstAdmins } from '../../src/auth/first-admins';
 import { beijingDayStart, clock } from '../../src/common/clock';
 import { addDays } from '../../src/policies/policy.rules';
 import { bureauFor, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
@@ -34,6 +36,19 @@ describe('clearing runs as a treasury reads them', () => {
   });
   afterAll(() => t.close());
 
+  /** A second person of the platform (复核人), signed in: the seeded `platform` records, this one voids. */
+  let checker: string | undefined;
+  async function secondPlatformPerson(): Promise<string> {
+    if (checker) return checker;
+    const made = await t.get(FirstAdmins).make('treasury-checker', 'platform');
+    await t.http
+      .post('/api/auth/setup')
+      .send({ username: 'treasury-checker', setupCode: made.setupCode, newPassword: 'Checker-Own-Pass-2026!' })
+      .expect(204);
+    checker = (await t.login('treasury-checker', 'Checker-Own-Pass-2026!')).accessToken;
+    return checker;
+  }
+
   /** An open batch of `issuing` paying one lab of `labRegion` half of `unitPriceFen`; its id. */
   async function openBatch(home: string, issuing: string, labRegion: string, unitPriceFen: number): Promise<string> {
     const e = await t.registerEnterprise(home);
@@ -44,6 +59,20 @@ describe('clearing runs as a treasury reads them', () => {
     await t.http.post(`/api/claims/${claimId}/approve`).set(auth(bureau)).send({}).expect(200);
     return (await t.http.post('/api/settlements').set(auth(bureau)).send({ regionCode: issuing }).expect(201)).body.id;
   }
+
+  const pdfOf = async (runId: string): Promise<Buffer> =>
+    (
+      await t.http
+        .get(`/api/clearing-runs/${runId}/report.pdf`)
+        .set(auth(platform))
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200)
+    ).body as Buffer;
 
   /** What a treasury checks of every run: net sums to 0, the transfers settle it in at most n−1, totals are the sums. */
   function holds(run: Run) {
@@ -240,23 +269,125 @@ describe('clearing runs as a treasury reads them', () => {
       { provinceCode: '340000', netFen: 0 },
     ]);
     expect(run.transfers).toEqual([]);
-    const pdf = await t.http
-      .get(`/api/clearing-runs/${run.id}/report.pdf`)
-      .set(auth(platform))
-      .buffer(true)
-      .parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
-    const printed = (await pdfParse(pdf.body as Buffer)).text.replace(/\s+/g, '');
+    const printed = (await pdfParse(await pdfOf(run.id))).text.replace(/\s+/g, '');
     expect(printed).toContain('上海市（310000）持平even¥0.00');
     expect(printed).toContain('安徽省（340000）持平even¥0.00');
     expect(printed).not.toContain('应收receives');
     // There were payments across the border; they net to nothing to transfer, which the transfers table says.
     expect(printed).not.toContain('本期无跨省支付');
     expect(printed).toContain('轧差后无需划转·Nothingtotransferafternetting');
+  });
+
+  it('a run recorded in error is voided by a second person with a reason: it keeps its figures, its lines go into the next run, once', async () => {
+    const today = clock.today();
+    const [ah, sh] = [await openBatch('340104', HEFEI, '310115', 14_000), await openBatch('310115', SHANGHAI, '340104', 4_000)];
+    await paySettlement(t, HEFEI, ah);
+    await paySettlement(t, SHANGHAI, sh);
+    const wrong = (await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: today, to: today }).expect(201)).body;
+    expect(wrong).toMatchObject({ grossTotalFen: 9_000, transferTotalFen: 5_000 });
+    const linesBefore = await linesOf(wrong.id);
+    const void_ = (token: string, body: object = { reason: '期间填错：应为第四季度' }) =>
+      t.http.post(`/api/clearing-runs/${wrong.id}/void`).set(auth(token)).send(body);
+
+    // Whoever recorded it cannot void it (maker-checker), in Chinese for zh-CN; a bureau cannot at all; a reason is needed.
+    const own = await void_(platform).set('Accept-Language', 'zh-CN').expect(403);
+    expect(own.body).toMatchObject({
+      code: 'DUAL_CONTROL_REQUIRED',
+      message: expect.stringContaining(`清算单 ${wrong.runNo} 的生成人不能将其作废`),
+    });
+    await void_(await t.token('bureau-ah')).expect(403);
+    const second = await secondPlatformPerson();
+    expect((await void_(second, {}).expect(400)).body.message).toContain('reason');
+    await void_(second, { reason: '   ' }).expect(400);
+
+    const voided = (await void_(second).expect(200)).body;
+    const me = (await t.http.get('/api/auth/me').set(auth(second)).expect(200)).body.user.id;
+    expect(voided).toEqual({ ...wrong, voidedAt: expect.any(String), voidedBy: me, voidReason: '期间填错：应为第四季度' });
+    expect((await t.http.get(`/api/clearing-runs/${wrong.id}`).set(auth(platform)).expect(200)).body).toEqual(voided);
+    // Its CSV keeps its hash, its lines.csv the lines it took in; Anhui's bureau reads its position, stamped void.
+    const csv = await t.http.get(`/api/clearing-runs/${wrong.id}/entries.csv`).set(auth(platform)).expect(200);
+    expect(createHash('sha256').update(csv.text, 'utf8').digest('hex')).toBe(wrong.csvSha256);
+    expect(await linesOf(wrong.id)).toEqual(linesBefore);
+    const printed = (await pdfParse(await pdfOf(wrong.id))).text.replace(/\s+/g, '');
+    expect(printed).toContain(`${wrong.runNo}（已作废VOID）`);
+    expect(printed).toContain('作废，原因：期间填错：应为第四季度');
+    expect(
+      (
+        await t.http
+          .get(`/api/clearing-runs/${wrong.id}`)
+          .set(auth(await t.token('bureau-ah')))
+          .expect(200)
+      ).body,
+    ).toMatchObject({
+      netFen: -5_000,
+      voidedAt: voided.voidedAt,
+      voidReason: '期间填错：应为第四季度',
+    });
+    // Voided once: again is 409, in Chinese.
+    const again = await void_(second).set('Accept-Language', 'zh-CN').expect(409);
+    expect(again.body).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining(`清算单 ${wrong.runNo} 已作废`) });
+
+    // The preview and the next run take its lines in again, once.
+    const preview = (await t.http.get(`/api/clearing-runs/preview?from=${today}&to=${today}`).set(auth(platform)).expect(200)).body;
+    expect(preview).toMatchObject({ grossTotalFen: 9_000, transferTotalFen: 5_000, lineCount: 2 });
+    const right = (await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: today, to: today }).expect(201)).body;
+    expect(right).toMatchObject({ gross: wrong.gross, net: wrong.net, transfers: wrong.transfers, grossTotalFen: 9_000 });
+    expect(await linesOf(right.id)).toEqual(linesBefore);
+    expect(
+      (await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: today, to: today }).expect(201)).body.grossTotalFen,
+    ).toBe(0);
+
+    // Audited with its reason and who; each province of the run hears of it with its own position.
+    const audit = await t.http.get(`/api/audit?entityType=clearing_run&entityId=${wrong.id}`).set(auth(platform)).expect(200);
+    expect(audit.body.items.map((e: { action: string }) => e.action).sort()).toEqual(['clearing_run.recorded', 'clearing_run.voided']);
+    expect(audit.body.items.find((e: { action: string }) => e.action === 'clearing_run.voided')).toMatchObject({
+      summary: expect.objectContaining({ runNo: wrong.runNo, reason: '期间填错：应为第四季度', lines: 2 }),
+    });
+    const heard: { type: string; data: Record<string, unknown> }[] = [];
+    for (let after = ''; ;) {
+      const page = await t.http
+        .get(`/api/events?limit=500${after ? `&after=${after}` : ''}`)
+        .set(auth(await t.token('bureau-sh')))
+        .expect(200);
+      heard.push(...page.body.items);
+      if (page.body.items.length === 0) break;
+      after = page.body.nextCursor;
+    }
+    expect(heard.filter((e) => e.type === 'clearing_run.voided').map((e) => e.data)).toEqual([
+      expect.objectContaining({
+        clearingRunId: wrong.id,
+        regionCode: '310000',
+        runNo: wrong.runNo,
+        netFen: 5_000,
+        reason: '期间填错：应为第四季度',
+      }),
+    ]);
+    await t.ledgerCheck();
+  });
+
+  it('voids at once: one wins, the others are 409; runs recorded meanwhile take the lines in once', async () => {
+    const today = clock.today();
+    const batches = [await openBatch('340104', HEFEI, '310115', 2_222), await openBatch('320100', JIANGSU, '340104', 4_444)];
+    await paySettlement(t, HEFEI, batches[0]);
+    await paySettlement(t, JIANGSU, batches[1]);
+    const run = (await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: today, to: today }).expect(201)).body;
+    const second = await secondPlatformPerson();
+    const results = await Promise.all([
+      ...Array.from({ length: 8 }, () => t.http.post(`/api/clearing-runs/${run.id}/void`).set(auth(second)).send({ reason: '重复生成' })),
+      ...Array.from({ length: 4 }, () => t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: today, to: today })),
+    ]);
+    const voids = results.slice(0, 8).map((r) => r.status);
+    expect(voids.filter((s) => s === 200)).toHaveLength(1);
+    expect(voids.filter((s) => s === 409)).toHaveLength(7);
+    const made = results.slice(8).map((r) => {
+      expect(r.status).toBe(201);
+      return r.body as Run;
+    });
+    made.push((await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: today, to: today }).expect(201)).body as Run);
+    const lines = (await Promise.all(made.map((r) => linesOf(r.id)))).flat();
+    expect(lines.map((l) => `${l.pair}:${l.fen}`).sort()).toEqual(['320000>340000:2222', '340000>310000:1111']);
+    expect(made.reduce((s, r) => s + r.grossTotalFen, 0)).toBe(3_333);
+    await t.ledgerCheck();
   });
 
   it('a city’s bureau reads no run; another province reads its own zero position, never the whole run', async () => {
