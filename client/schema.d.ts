@@ -2136,6 +2136,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/clearing-runs/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview the clearing run POST would record for [from, to] now, recording nothing (a dry run)
+         * @description **Who may call it:** The platform only; other roles are 403.
+         *
+         *     **What it changes:** Nothing: no run, number, audit entry or event. It takes the lines POST would take in (paid up to `to`, across provinces, that no run took in yet, some paid before `from`), so its figures are the run’s if no batch is paid and no run recorded in between; unlike GET /api/clearing, which clears every line paid in the period whichever run took it in.
+         *
+         *     **Money:** None: it shows the gross flows, net positions and transfers the run would record.
+         *
+         *     The same refusals as POST: `from` after `to` is 400, `to` after today 422 PERIOD_NOT_ENDED.
+         */
+        get: operations["ClearingRunsController_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clearing-runs/{id}": {
         parameters: {
             query?: never;
@@ -2154,6 +2180,30 @@ export interface paths {
         get: operations["ClearingRunsController_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clearing-runs/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a clearing run recorded in error (作废), with a reason
+         * @description **Who may call it:** The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.
+         *
+         *     **What it changes:** Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so the next run takes them in (as caught-up lines when paid before its `from`). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.
+         *
+         *     **Money:** None in the service: the run moved no money and wrote nothing to the ledger, so there is nothing to reverse. Whatever the treasuries paid on it is theirs to settle against the run that replaces it.
+         */
+        post: operations["ClearingRunsController_voidRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4043,6 +4093,12 @@ export interface components {
             csvSha256: string;
             createdBy: string;
             createdAt: string;
+            /** @description when the run was voided (POST /api/clearing-runs/{id}/void); its lines went back to be cleared again */
+            voidedAt?: string;
+            /** @description who voided it: never who recorded it */
+            voidedBy?: string;
+            /** @description why it was voided */
+            voidReason?: string;
         };
         ProvincePositionView: {
             /** @description the run’s id */
@@ -4067,6 +4123,10 @@ export interface components {
             pays: components["schemas"]["FlowView"][];
             /** @description the transfers it receives */
             receives: components["schemas"]["FlowView"][];
+            /** @description when the run was voided: its position is owed by no one, its lines go into a later run */
+            voidedAt?: string;
+            /** @description why it was voided */
+            voidReason?: string;
         };
         CreateClearingRunInput: {
             /**
@@ -4084,6 +4144,31 @@ export interface components {
             /** @description the platform reads whole runs, a province’s bureau its province’s position in each */
             items: (components["schemas"]["ClearingRunView"] | components["schemas"]["ProvincePositionView"])[];
             total: number;
+        };
+        ClearingRunPreview: {
+            from: string;
+            to: string;
+            /** @description paid cross-province lines summed per issuer province → payee province */
+            gross: components["schemas"]["FlowView"][];
+            net: components["schemas"]["NetPositionView"][];
+            /** @description at most n−1 transfers that settle every net position */
+            transfers: components["schemas"]["FlowView"][];
+            /** @description Σ gross flows */
+            grossTotalFen: number;
+            /** @description Σ transfers: what would move between treasuries after netting */
+            transferTotalFen: number;
+            /** @description the paid cross-province settlement lines the run would take in: those no run took in yet, paid up to `to` */
+            lineCount: number;
+            /** @description of them, the lines paid before `from` that no earlier run took in, which the run would catch up */
+            caughtUpLineCount: number;
+            /** @description what the caught-up lines add up to, in fen (part of the gross flows) */
+            caughtUpFen: number;
+            /** @description the instant the preview was computed; a batch paid after it goes into the run recorded after it */
+            computedAt: string;
+        };
+        VoidClearingRunInput: {
+            /** @example 期间填错：应为第二季度 */
+            reason: string;
         };
         RecordSanctionInput: {
             /**
@@ -4160,7 +4245,7 @@ export interface components {
              * @example redemption.held
              * @enum {string}
              */
-            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
+            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
             /** @example 2026-11-30T08:00:00.000Z */
             occurredAt: string;
             /** @description the record changed (`<entity>Id`), its region and parties, and what changed */
@@ -4186,7 +4271,7 @@ export interface components {
              *       "redemption.captured"
              *     ]
              */
-            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
+            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
         };
         CreatedWebhookView: {
             id: string;
@@ -11415,6 +11500,78 @@ export interface operations {
             };
         };
     };
+    ClearingRunsController_preview: {
+        parameters: {
+            query: {
+                /** @description first day (Beijing time) of payments taken in */
+                from: string;
+                /** @description last day (Beijing time) of payments taken in, inclusive */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: ClearingRunPreview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearingRunPreview"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PERIOD_NOT_ENDED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ClearingRunsController_get: {
         parameters: {
             query?: never;
@@ -11464,6 +11621,100 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ClearingRunsController_voidRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoidClearingRunInput"];
+            };
+        };
+        responses: {
+            /** @description OK: ClearingRunView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearingRunView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN, DUAL_CONTROL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,7 @@ import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn }
 
 /**
  * A clearing computed and recorded by the platform: the period it took in, what it found, and the SHA-256 of its CSV.
- * Written once and never changed (the repository has no update or delete). It clears the lines paid in its period
+ * Written once, its figures never changed (the repository has no delete); only voiding stamps it, once. It clears the lines paid in its period
  * that no earlier run took in (settlement_line.clearing_run_id), so a later payment in the same period makes a later
  * run, not a different one, and no line is owed twice.
  */
@@ -26,6 +26,13 @@ export class ClearingRun {
   @StrColumn(64) csvSha256: string;
   @RefColumn() createdBy: string;
   @InstantColumn() createdAt: string;
+  /**
+   * Voided by a second person (not `createdBy`), with a reason: the run keeps its figures and hash, its lines went back
+   * to be cleared again (clearing_run_voided_line keeps which they were). Set once, from NULL.
+   */
+  @InstantColumn({ nullable: true }) voidedAt: string | null;
+  @RefColumn({ nullable: true }) voidedBy: string | null;
+  @StrColumn(500, { nullable: true }) voidReason: string | null;
 }
 
 export const CLEARING_ENTRY_KINDS = ['gross', 'net', 'transfer'] as const;

@@ -9,7 +9,7 @@ import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
 export const RUN_COUNTER = 'QS';
 export const runNo = (year: number, n: number): string => `${RUN_COUNTER}-${year}-${String(n).padStart(4, '0')}`;
 
-/** Recorded clearing runs: inserted once with their entries, read back; nothing here changes a run. */
+/** Recorded clearing runs: inserted once with their entries, read back; voiding stamps a run and keeps its lines. */
 @Injectable()
 export class ClearingRunRepository {
   constructor(private readonly db: Database) {}
@@ -22,6 +22,23 @@ export class ClearingRunRepository {
   async insert(run: ClearingRun, entries: ClearingRunEntry[]): Promise<void> {
     await this.db.insert(ClearingRun, [run]);
     await this.db.insert(ClearingRunEntry, entries);
+  }
+
+  /** Stamps the run void, once: false when it was voided already (two voids at once: one wins). */
+  async markVoided(id: string, voidedBy: string, voidedAt: string, reason: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE clearing_run SET voided_at = ${voidedAt}, voided_by = ${voidedBy}, void_reason = ${reason}
+            WHERE id = ${id} AND voided_at IS NULL`,
+      )) === 1
+    );
+  }
+
+  /** Keeps which settlement lines the run took in, before they go back to be cleared again: how many. */
+  keepVoidedLines(runId: string): Promise<number> {
+    return this.db.execute(
+      sql`INSERT INTO clearing_run_voided_line (run_id, line_id) SELECT ${runId}, l.id FROM settlement_line l WHERE l.clearing_run_id = ${runId}`,
+    );
   }
 
   async get(id: string): Promise<ClearingRun | undefined> {

@@ -1,11 +1,19 @@
-import { Body, Controller, Get, Header, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
-import { ClearingRunPage, ClearingRunView, CreateClearingRunInput, ProvincePositionView } from './clearing.dto';
+import {
+  ClearingQuery,
+  ClearingRunPage,
+  ClearingRunPreview,
+  ClearingRunView,
+  CreateClearingRunInput,
+  ProvincePositionView,
+  VoidClearingRunInput,
+} from './clearing.dto';
 import { ClearingRunsService } from './clearing-runs.service';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
@@ -45,6 +53,23 @@ export class ClearingRunsController {
     return this.runs.list(actor, q);
   }
 
+  // Before ':id', which would take `preview` for a run's id.
+  @Get('preview')
+  @Explained({
+    summary: 'Preview the clearing run POST would record for [from, to] now, recording nothing (a dry run)',
+    who: 'The platform only; other roles are 403.',
+    changes:
+      'Nothing: no run, number, audit entry or event. It takes the lines POST would take in (paid up to `to`, across provinces, that no run took in yet, some paid before `from`), so its figures are the run’s if no batch is paid and no run recorded in between; unlike GET /api/clearing, which clears every line paid in the period whichever run took it in.',
+    money: 'None: it shows the gross flows, net positions and transfers the run would record.',
+    details: 'The same refusals as POST: `from` after `to` is 400, `to` after today 422 PERIOD_NOT_ENDED.',
+  })
+  @Authenticated('platform')
+  @ApiOkResponse({ type: ClearingRunPreview })
+  @Refuses(ClearingRunsService.recordRefusals)
+  preview(@Query() q: ClearingQuery): Promise<ClearingRunPreview> {
+    return this.runs.preview(q.from, q.to);
+  }
+
   @Get(':id')
   @Explained({
     summary: 'One clearing run: whole for the platform, its province’s position for a province’s bureau',
@@ -56,6 +81,27 @@ export class ClearingRunsController {
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ClearingRunView) }, { $ref: getSchemaPath(ProvincePositionView) }] } })
   get(@CurrentActor() actor: Actor, @Param('id', new IdPipe('clearing run')) id: string): Promise<ClearingRunView | ProvincePositionView> {
     return this.runs.get(actor, id);
+  }
+
+  @Post(':id/void')
+  @HttpCode(200)
+  @Explained({
+    summary: 'Void a clearing run recorded in error (作废), with a reason',
+    who: 'The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.',
+    changes:
+      'Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so the next run takes them in (as caught-up lines when paid before its `from`). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.',
+    money:
+      'None in the service: the run moved no money and wrote nothing to the ledger, so there is nothing to reverse. Whatever the treasuries paid on it is theirs to settle against the run that replaces it.',
+  })
+  @Authenticated('platform')
+  @ApiOkResponse({ type: ClearingRunView })
+  @Refuses(ClearingRunsService.voidRefusals)
+  voidRun(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('clearing run')) id: string,
+    @Body() body: VoidClearingRunInput,
+  ): Promise<ClearingRunView> {
+    return this.runs.voidRun(actor, id, body.reason);
   }
 
   @Get(':id/report.pdf')

@@ -12,7 +12,7 @@ import { sha256 } from '../common/hash';
 import { clearingRunCsv, clearingRunLinesCsv } from './clearing-run.csv';
 import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
 import { ClearingRunRepository } from './clearing-run.repository';
-import { ClearingRunView, ProvincePositionView } from './clearing.dto';
+import { ClearingRunPreview, ClearingRunView, ProvincePositionView } from './clearing.dto';
 import { ClearingService } from './clearing.service';
 import type { Clearing, Flow } from './netting';
 
@@ -25,6 +25,7 @@ import type { Clearing, Flow } from './netting';
 @Injectable()
 export class ClearingRunsService {
   static readonly recordRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'PERIOD_NOT_ENDED'] as const;
+  static readonly voidRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -34,9 +35,7 @@ export class ClearingRunsService {
   ) {}
 
   record(actor: Actor, from: string, to: string): Promise<ClearingRunView> {
-    if (from > to) throw catalogued('VALIDATION_FAILED', 'validation.fromAfterTo', { from, to });
-    const today = clock.today();
-    if (to > today) throw catalogued('PERIOD_NOT_ENDED', 'clearing.periodNotEnded', { to, today });
+    assertPeriod(from, to);
     return this.uow.run(async () => {
       const id = newId();
       const result = await this.clearing.clearForRun(id, to);
@@ -52,6 +51,9 @@ export class ClearingRunsService {
         transferTotalFen: sum(result.transfers),
         createdBy: personOf(actor),
         createdAt,
+        voidedAt: null,
+        voidedBy: null,
+        voidReason: null,
       };
       const entries = entriesOf(run.id, result);
       const recorded: ClearingRun = { ...run, csvSha256: sha256(clearingRunCsv(run, entries)) };
@@ -70,22 +72,70 @@ export class ClearingRunsService {
         },
         // Each province's bureau reads its own position in every run (GET /api/clearing-runs/:id), and so hears of a run
         // it takes part in, with that position only; the run's own event, with no region, is the platform's.
-        recipients: entries
-          .filter((e) => e.kind === 'net')
-          .map((e) => {
-            const { provinceCode, netFen, grossPaidFen, grossReceivedFen, pays, receives } = positionView(
-              recorded,
-              entries,
-              e.provinceCode!,
-            );
-            return {
-              regionCode: provinceCode,
-              summary: { runNo: run.runNo, from, to, netFen, grossPaidFen, grossReceivedFen, pays, receives },
-            };
-          }),
+        recipients: positionsOf(recorded, entries),
       });
       return fullView(recorded, entries);
     });
+  }
+
+  /**
+   * Voids a run recorded in error, by a second person (not the one who recorded it), with a reason. The run keeps its
+   * number, figures and CSV hash, stamped void; the lines it took in go back to be cleared by the next run (which
+   * catches them up), so nothing is owed twice or left behind. No money moved when it was recorded (the treasuries pay
+   * outside the service) and it wrote nothing to the ledger, so there is nothing to reverse there.
+   */
+  voidRun(actor: Actor, id: string, reason: string): Promise<ClearingRunView> {
+    return this.uow.run(async () => {
+      const run = await this.runs.get(id);
+      if (!run) throw notFound('clearing run');
+      if (run.createdBy === personOf(actor)) throw catalogued('DUAL_CONTROL_REQUIRED', 'clearing.makerVoids', { runNo: run.runNo });
+      const voidedAt = clock.iso();
+      // The guarded stamp decides between two voids at once, before any line moves: the loser moves none.
+      if (!(await this.runs.markVoided(id, personOf(actor), voidedAt, reason))) {
+        throw catalogued('INVALID_STATE', 'clearing.alreadyVoided', { runNo: run.runNo });
+      }
+      const lines = await this.clearing.releaseRun(id);
+      const voided: ClearingRun = { ...run, voidedAt, voidedBy: personOf(actor), voidReason: reason };
+      const entries = await this.runs.entries(id);
+      this.uow.record({
+        action: 'clearing_run.voided',
+        entityType: 'clearing_run',
+        entityId: id,
+        summary: {
+          runNo: run.runNo,
+          reason,
+          lines,
+          grossTotalFen: run.grossTotalFen,
+          transferTotalFen: run.transferTotalFen,
+          recordedBy: run.createdBy,
+        },
+        // Each province the run told of its position hears that it is void, with that position, as when it was recorded.
+        recipients: positionsOf(voided, entries).map((r) => ({ ...r, summary: { ...r.summary, reason } })),
+      });
+      return fullView(voided, entries);
+    });
+  }
+
+  /**
+   * The run POST would record for [from, to] if made now, recorded nowhere (no number, no audit entry, no event): the
+   * same lines it would take in and the same figures, for the platform to check before it records. The same refusals.
+   */
+  async preview(from: string, to: string): Promise<ClearingRunPreview> {
+    assertPeriod(from, to);
+    const { gross, net, transfers, lineCount, caughtUpLineCount, caughtUpFen } = await this.clearing.previewRun(from, to);
+    return {
+      from,
+      to,
+      gross,
+      net,
+      transfers,
+      grossTotalFen: sum(gross),
+      transferTotalFen: sum(transfers),
+      lineCount,
+      caughtUpLineCount,
+      caughtUpFen,
+      computedAt: clock.iso(),
+    };
   }
 
   async list(actor: Actor, q: { limit: number; offset: number }): Promise<Page<ClearingRunView | ProvincePositionView>> {
@@ -112,7 +162,7 @@ export class ClearingRunsService {
   async linesCsv(id: string): Promise<{ runNo: string; csv: string }> {
     const run = await this.runs.get(id);
     if (!run) throw notFound('clearing run');
-    return { runNo: run.runNo, csv: clearingRunLinesCsv(run, await this.clearing.linesOfRun(id)) };
+    return { runNo: run.runNo, csv: clearingRunLinesCsv(run, await this.clearing.linesOfRun(id, run.voidedAt !== null)) };
   }
 
   /** The run as a PDF for the treasuries: the same stored figures, by province name; and the run's number. */
@@ -131,6 +181,7 @@ export class ClearingRunsService {
       gross: run.gross.map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
       net: run.net.map((n) => ({ province: name(n.provinceCode), netFen: n.netFen })),
       transfers: run.transfers.map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
+      ...(run.voidedAt ? { voided: { at: run.voidedAt, reason: run.voidReason! } } : {}),
     });
     return { runNo: run.runNo, pdf };
   }
@@ -156,7 +207,25 @@ function assertReader(actor: Actor): void {
   if (actor.role === 'bureau') assertBureauOf(actor, provinceOfRegion(actor.regionCode ?? ''), 'its province’s clearing position');
 }
 
+/** A run's period: `from` not after `to` (400), `to` not after today (422): a run is of days that have come. */
+function assertPeriod(from: string, to: string): void {
+  if (from > to) throw catalogued('VALIDATION_FAILED', 'validation.fromAfterTo', { from, to });
+  const today = clock.today();
+  if (to > today) throw catalogued('PERIOD_NOT_ENDED', 'clearing.periodNotEnded', { to, today });
+}
+
 const sum = (flows: Flow[]): number => flows.reduce((s, f) => s + f.amountFen, 0);
+
+/** Each province of the run (its bureau) with its own position only, as GET /api/clearing-runs/:id answers it. */
+function positionsOf(run: ClearingRun, entries: ClearingRunEntry[]) {
+  return entries
+    .filter((e) => e.kind === 'net')
+    .map((e) => {
+      const { provinceCode, netFen, grossPaidFen, grossReceivedFen, pays, receives } = positionView(run, entries, e.provinceCode!);
+      const { runNo, fromDate: from, toDate: to } = run;
+      return { regionCode: provinceCode, summary: { runNo, from, to, netFen, grossPaidFen, grossReceivedFen, pays, receives } };
+    });
+}
 
 function entriesOf(runId: string, c: Clearing): ClearingRunEntry[] {
   const flow = (kind: 'gross' | 'transfer') => (f: Flow) => ({
@@ -199,6 +268,7 @@ function fullView(run: ClearingRun, entries: ClearingRunEntry[]): ClearingRunVie
     csvSha256: run.csvSha256,
     createdBy: run.createdBy,
     createdAt: run.createdAt,
+    ...(run.voidedAt ? { voidedAt: run.voidedAt, voidedBy: run.voidedBy!, voidReason: run.voidReason! } : {}),
   };
 }
 
@@ -217,5 +287,6 @@ function positionView(run: ClearingRun, entries: ClearingRunEntry[], provinceCod
     grossReceivedFen: sum(gross.filter((f) => f.toProvinceCode === provinceCode)),
     pays: transfers.filter((f) => f.fromProvinceCode === provinceCode),
     receives: transfers.filter((f) => f.toProvinceCode === provinceCode),
+    ...(run.voidedAt ? { voidedAt: run.voidedAt, voidReason: run.voidReason! } : {}),
   };
 }

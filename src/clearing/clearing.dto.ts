@@ -1,4 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+import { HasVisibleText, NoBidiControls } from '../common/http/text';
 import { IsCalendarDate } from '../common/http/validators';
 
 const RUN_NO = 'the run’s readable number, fixed when it was recorded: the platform’s count of runs in that Beijing year';
@@ -46,6 +48,34 @@ export class ClearingRunView extends ClearingView {
   csvSha256: string;
   @ApiProperty() createdBy: string;
   @ApiProperty() createdAt: string;
+  @ApiPropertyOptional({
+    description: 'when the run was voided (POST /api/clearing-runs/{id}/void); its lines went back to be cleared again',
+  })
+  voidedAt?: string;
+  @ApiPropertyOptional({ description: 'who voided it: never who recorded it' }) voidedBy?: string;
+  @ApiPropertyOptional({ description: 'why it was voided' }) voidReason?: string;
+}
+
+export class VoidClearingRunInput {
+  @ApiProperty({ example: '期间填错：应为第二季度', maxLength: 500 })
+  @IsString()
+  @Length(1, 500)
+  @NoBidiControls()
+  @HasVisibleText(1)
+  reason: string;
+}
+
+/** A run not recorded: what POST /api/clearing-runs would record for the period if made at `computedAt`. */
+export class ClearingRunPreview extends ClearingView {
+  @ApiProperty({ description: 'Σ gross flows' }) grossTotalFen: number;
+  @ApiProperty({ description: 'Σ transfers: what would move between treasuries after netting' }) transferTotalFen: number;
+  @ApiProperty({ description: 'the paid cross-province settlement lines the run would take in: those no run took in yet, paid up to `to`' })
+  lineCount: number;
+  @ApiProperty({ description: 'of them, the lines paid before `from` that no earlier run took in, which the run would catch up' })
+  caughtUpLineCount: number;
+  @ApiProperty({ description: 'what the caught-up lines add up to, in fen (part of the gross flows)' }) caughtUpFen: number;
+  @ApiProperty({ description: 'the instant the preview was computed; a batch paid after it goes into the run recorded after it' })
+  computedAt: string;
 }
 
 /** What a bureau reads of a run: its own province's side of it. */
@@ -61,6 +91,9 @@ export class ProvincePositionView {
   @ApiProperty({ description: 'gross: what its labs were paid by other provinces’ vouchers' }) grossReceivedFen: number;
   @ApiProperty({ type: [FlowView], description: 'the transfers it makes' }) pays: FlowView[];
   @ApiProperty({ type: [FlowView], description: 'the transfers it receives' }) receives: FlowView[];
+  @ApiPropertyOptional({ description: 'when the run was voided: its position is owed by no one, its lines go into a later run' })
+  voidedAt?: string;
+  @ApiPropertyOptional({ description: 'why it was voided' }) voidReason?: string;
 }
 
 export class ClearingRunPage {

@@ -3,12 +3,16 @@ import { beijingDayStart } from '../common/clock';
 import { catalogued } from '../common/errors/domain-error';
 import { addDays } from '../policies/policy.rules';
 import { ClearedLine, SettlementRepository } from '../settlement/settlement.repository';
+import { ClearingRunRepository } from './clearing-run.repository';
 import { clear, Clearing } from './netting';
 
 /** Cross-province clearing over paid settlement lines: the database sums per province pair, netting does the rest. */
 @Injectable()
 export class ClearingService {
-  constructor(private readonly settlements: SettlementRepository) {}
+  constructor(
+    private readonly settlements: SettlementRepository,
+    private readonly runs: ClearingRunRepository,
+  ) {}
 
   /**
    * Lines paid from `from` to `to` inclusive (Beijing days, like every date of the service; paid_at is a UTC instant, so
@@ -31,8 +35,31 @@ export class ClearingService {
     return clear(await this.settlements.flowsOfRun(runId));
   }
 
-  /** The settlement lines run `runId` took in, with their batches. */
-  linesOfRun(runId: string): Promise<ClearedLine[]> {
-    return this.settlements.linesOfRun(runId);
+  /**
+   * What clearForRun would take in and find for a run up to `to`, recorded nowhere: the lines no run took in yet, paid
+   * before the day after `to`, cleared; with how many lines that is and how many (and how much) were paid before `from`.
+   */
+  async previewRun(from: string, to: string): Promise<Clearing & { lineCount: number; caughtUpLineCount: number; caughtUpFen: number }> {
+    const flows = await this.settlements.unclearedFlows(beijingDayStart(from), beijingDayStart(addDays(to, 1)));
+    return {
+      ...clear(flows),
+      lineCount: flows.reduce((s, f) => s + f.lines, 0),
+      caughtUpLineCount: flows.reduce((s, f) => s + f.caughtUpLines, 0),
+      caughtUpFen: flows.reduce((s, f) => s + f.caughtUpFen, 0),
+    };
+  }
+
+  /** The settlement lines run `runId` took in (voided: had taken in), with their batches. */
+  linesOfRun(runId: string, voided = false): Promise<ClearedLine[]> {
+    return this.settlements.linesOfRun(runId, voided);
+  }
+
+  /** A voided run's lines go back to be cleared by a later run, the run keeping its record of them: how many. */
+  async releaseRun(runId: string): Promise<number> {
+    const kept = await this.runs.keepVoidedLines(runId);
+    const released = await this.settlements.releaseFromClearing(runId);
+    // Both statements read the same lines under the run's void stamp; differing counts would lose or double a line.
+    if (kept !== released) throw new Error(`clearing run ${runId}: kept ${kept} lines, released ${released}`);
+    return released;
   }
 }

@@ -14,7 +14,11 @@ export interface ClearingRunData {
   gross: { from: string; to: string; amountFen: number }[];
   net: { province: string; netFen: number }[];
   transfers: { from: string; to: string; amountFen: number }[];
+  /** Set when the run was voided: the PDF is then stamped 已作废 / VOID, with the day and the reason. */
+  voided?: { at: string; reason: string };
 }
+
+const NO_PAYMENTS = '本期无跨省支付 · No cross-province payments in the period';
 
 const PAGE = { size: 'A4', layout: 'portrait' as const, margin: 48 };
 const COLORS = {
@@ -29,7 +33,11 @@ const COLORS = {
 
 /** One A4 page (more only for an unusual number of flows): the run's identity, then gross flows, net positions, transfers. */
 export function renderClearingRun(d: ClearingRunData): Promise<Buffer> {
-  const info = { Title: `跨省清算单 ${d.runNo}`, Author: '长三角科技创新券 通用通兑', Subject: `Clearing run ${d.from} – ${d.to}` };
+  const info = {
+    Title: `跨省清算单 ${d.runNo}${d.voided ? '（已作废）' : ''}`,
+    Author: '长三角科技创新券 通用通兑',
+    Subject: `Clearing run ${d.from} – ${d.to}`,
+  };
   return renderPdf(PAGE, info, (doc) => draw(doc, d));
 }
 
@@ -51,7 +59,7 @@ function draw(doc: Doc, d: ClearingRunData): void {
   y += line(doc, 'Cross-province Clearing Run', x, y, { size: 10, color: COLORS.muted }) + 10;
 
   const meta: [string, string][] = [
-    ['清算编号 Run No.', d.runNo],
+    ['清算编号 Run No.', d.voided ? `${d.runNo}（已作废 VOID）` : d.runNo],
     // Periods are Beijing days, as every date of the service. A run takes in every line paid up to `to` that no earlier
     // run took in, some paid before `from` (on a period's last day after its run): the period alone would hide them.
     ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，北京时间）`],
@@ -59,6 +67,7 @@ function draw(doc: Doc, d: ClearingRunData): void {
     ['生成时间 Recorded', `${formatDateTime(d.createdAt)}（北京时间）`],
     ['CSV SHA-256', d.csvSha256],
     ['系统标识 Run ID', d.id],
+    ...(d.voided ? [['作废 Voided', `${formatDateTime(d.voided.at)}（北京时间）作废，原因：${d.voided.reason}`] as [string, string]] : []),
   ];
   const metaH = meta.length * 26 + 10;
   doc.save().lineWidth(0.6).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, metaH).fillAndStroke().restore();
@@ -68,7 +77,14 @@ function draw(doc: Doc, d: ClearingRunData): void {
   }
   y += metaH + 18;
 
-  const table = (title: string, header: string[], widths: number[], rows: string[][], colors: (string | undefined)[] = []) => {
+  const table = (
+    title: string,
+    header: string[],
+    widths: number[],
+    rows: string[][],
+    colors: (string | undefined)[] = [],
+    none = NO_PAYMENTS,
+  ) => {
     ensure(60);
     y += line(doc, title, x, y, { bold: true, size: 12, color: COLORS.text }) + 4;
     const sum = widths.reduce((s, w) => s + w, 0);
@@ -85,7 +101,7 @@ function draw(doc: Doc, d: ClearingRunData): void {
     cells(header, y + 5, true);
     y += 20;
     if (rows.length === 0) {
-      y += line(doc, '本期无跨省支付 · No cross-province payments in the period', x + 6, y + 5, { size: 9, color: COLORS.muted }) + 8;
+      y += line(doc, none, x + 6, y + 5, { size: 9, color: COLORS.muted }) + 8;
     }
     for (const [i, r] of rows.entries()) {
       ensure(20);
@@ -114,14 +130,17 @@ function draw(doc: Doc, d: ClearingRunData): void {
     '二、净头寸 Net positions',
     ['省份 Province', '方向 Side', '净额 Net'],
     [3, 4, 2],
-    d.net.map((n) => [n.province, n.netFen < 0 ? '应付 pays' : '应收 receives', amount(n.netFen)]),
-    d.net.map((n) => (n.netFen < 0 ? COLORS.pays : COLORS.receives)),
+    d.net.map((n) => [n.province, n.netFen < 0 ? '应付 pays' : n.netFen > 0 ? '应收 receives' : '持平 even', amount(n.netFen)]),
+    d.net.map((n) => (n.netFen < 0 ? COLORS.pays : n.netFen > 0 ? COLORS.receives : COLORS.muted)),
   );
   table(
     '三、划转指令 Transfers',
     ['付款省份 From', '收款省份 To', '金额 Amount'],
     [3, 4, 2],
     d.transfers.map((t) => [t.from, t.to, amount(t.amountFen)]),
+    [],
+    // Flows that cancel out leave nothing to transfer: the period had payments, and the gross table shows them.
+    d.gross.length > 0 ? '轧差后无需划转 · Nothing to transfer after netting' : NO_PAYMENTS,
   );
 
   ensure(70);
@@ -140,4 +159,29 @@ function draw(doc: Doc, d: ClearingRunData): void {
     { bold: true, size: 12, color: COLORS.text },
     2,
   );
+  // Over the figures, last, so no table paints over it; the first page's identity panel says so in words too.
+  if (d.voided) voidStamp(doc, doc.page.width / 2, doc.page.height * 0.45, width * 0.7);
+}
+
+/** A voided run says so across its (last) page, so that a printed copy cannot pass for a run to pay on. */
+function voidStamp(doc: Doc, cx: number, cy: number, w: number): void {
+  const h = 110;
+  doc.save();
+  doc.rotate(-15, { origin: [cx, cy] });
+  doc.opacity(0.45);
+  doc
+    .lineWidth(4)
+    .strokeColor(COLORS.primary)
+    .roundedRect(cx - w / 2, cy - h / 2, w, h, 8)
+    .stroke();
+  line(
+    doc,
+    '已作废',
+    cx - w / 2,
+    cy - h / 2 + 12,
+    { bold: true, size: 52, color: COLORS.primary },
+    { width: w, align: 'center', characterSpacing: 10 },
+  );
+  line(doc, 'VOID', cx - w / 2, cy + h / 2 - 30, { bold: true, size: 14, color: COLORS.primary }, { width: w, align: 'center' });
+  doc.restore();
 }

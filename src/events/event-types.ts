@@ -37,6 +37,7 @@ const OTHER_EVENT_TYPES = [
   'booking.expired',
   'budget.set',
   'clearing_run.recorded',
+  'clearing_run.voided',
   'enterprise.verified',
   'enterprise.declined',
   'enterprise.certificate_corrected',

@@ -247,13 +247,17 @@ export class LedgerCheckService {
 
   /**
    * Each clearing run = the clearing of the lines it took in, figure for figure, and its CSV's hash = the one recorded:
-   * a line set free again (or moved to another run) would be cleared twice, or not at all.
+   * a line set free again (or moved to another run) would be cleared twice, or not at all. A voided run = the clearing of
+   * the lines it held when voided, and holds none any more (they went back to be cleared again).
    */
   private async checkClearingRuns(violations: string[]): Promise<void> {
     for (const run of await this.clearingRuns.all()) {
       const entries = await this.clearingRuns.entries(run.id);
       const stored = entries.map((e) => figure(e.kind, e.fromProvinceCode ?? e.provinceCode ?? '', e.toProvinceCode ?? '', e.amountFen));
-      const c = clear(await this.settlements.flowsOfRun(run.id));
+      const voided = run.voidedAt !== null;
+      const c = clear(await this.settlements.flowsOfRun(run.id, voided));
+      if (voided && (await this.settlements.flowsOfRun(run.id)).length > 0)
+        violations.push(`clearing run ${run.runNo} is void but still holds settlement lines`);
       const derived = [
         ...c.gross.map((f) => figure('gross', f.fromProvinceCode, f.toProvinceCode, f.amountFen)),
         ...c.net.map((n) => figure('net', n.provinceCode, '', n.netFen)),

@@ -48,8 +48,9 @@ export class SettlementLine {
   @StrColumn(100, { nullable: true }) payeeBankName: string | null;
   @StrColumn(34, { nullable: true }) payeeBankAccount: string | null;
   /**
-   * The clearing run that took this line in, once paid: a line is cleared by one run only. Not a foreign key, since
-   * the run is written after its lines are claimed (its totals are theirs).
+   * The clearing run that took this line in, once paid: a line is cleared by one run only (a voided run sets its lines
+   * free for the next, keeping their ids in clearing_run_voided_line). Not a foreign key, since the run is written after
+   * its lines are claimed (its totals are theirs).
    */
   @RefColumn({ nullable: true }) clearingRunId: string | null;
 }

@@ -136,11 +136,44 @@ export class SettlementRepository {
     );
   }
 
-  /** What the lines a clearing run took in add up to per province pair. */
-  async flowsOfRun(runId: string): Promise<{ fromProvinceCode: string; toProvinceCode: string; amountFen: number }[]> {
+  /**
+   * What a clearing run recorded now up to `end` (exclusive) would take in, read only: the lines paid across provinces
+   * that no run has taken in, per province pair, with how many and how much of them were paid before `from` (caught up).
+   */
+  async unclearedFlows(
+    from: string,
+    end: string,
+  ): Promise<
+    { fromProvinceCode: string; toProvinceCode: string; amountFen: number; lines: number; caughtUpLines: number; caughtUpFen: number }[]
+  > {
+    const rows = await this.db.rows<{ f: string; t: string; fen: unknown; n: unknown; early: unknown; early_fen: unknown }>(
+      sql`SELECT l.issuing_province_code AS f, l.payee_province_code AS t, SUM(l.amount_fen) AS fen, COUNT(*) AS n,
+            SUM(CASE WHEN l.paid_at < ${from} THEN 1 ELSE 0 END) AS early,
+            SUM(CASE WHEN l.paid_at < ${from} THEN l.amount_fen ELSE 0 END) AS early_fen
+          FROM settlement_line l
+          WHERE l.clearing_run_id IS NULL AND l.paid_at < ${end} AND l.issuing_province_code <> l.payee_province_code
+          GROUP BY l.issuing_province_code, l.payee_province_code`,
+    );
+    return rows.map((r) => ({
+      fromProvinceCode: r.f,
+      toProvinceCode: r.t,
+      amountFen: Number(r.fen),
+      lines: Number(r.n),
+      caughtUpLines: Number(r.early),
+      caughtUpFen: Number(r.early_fen),
+    }));
+  }
+
+  /** A voided run's lines go back to be cleared by a later run: how many. Its record of them stays (keepVoidedLines). */
+  releaseFromClearing(runId: string): Promise<number> {
+    return this.db.execute(sql`UPDATE settlement_line SET clearing_run_id = NULL WHERE clearing_run_id = ${runId}`);
+  }
+
+  /** What the lines a clearing run took in (a voided run: had taken in) add up to per province pair. */
+  async flowsOfRun(runId: string, voided = false): Promise<{ fromProvinceCode: string; toProvinceCode: string; amountFen: number }[]> {
     const rows = await this.db.rows<{ f: string; t: string; fen: unknown }>(
       sql`SELECT l.issuing_province_code AS f, l.payee_province_code AS t, SUM(l.amount_fen) AS fen FROM settlement_line l
-          WHERE l.clearing_run_id = ${runId} GROUP BY l.issuing_province_code, l.payee_province_code`,
+          WHERE ${linesOf(runId, voided)} GROUP BY l.issuing_province_code, l.payee_province_code`,
     );
     return rows.map((r) => ({ fromProvinceCode: r.f, toProvinceCode: r.t, amountFen: Number(r.fen) }));
   }
@@ -149,12 +182,12 @@ export class SettlementRepository {
    * The lines a clearing run took in, each with its batch (number, region, payment reference), in the order they were
    * paid: what the run's gross flows add up from, for the clearing officer to reconcile a run with the batches behind it.
    */
-  async linesOfRun(runId: string): Promise<ClearedLine[]> {
+  async linesOfRun(runId: string, voided = false): Promise<ClearedLine[]> {
     const rows = await this.db.rows(
       sql`SELECT l.settlement_id, s.batch_no, s.region_code, s.payment_ref, l.payee_id, l.payee_name, l.issuing_province_code,
             l.payee_province_code, l.amount_fen, l.paid_at
           FROM settlement_line l JOIN settlement s ON s.id = l.settlement_id
-          WHERE l.clearing_run_id = ${runId} ORDER BY l.paid_at, s.batch_no, l.settlement_id, l.payee_id`,
+          WHERE ${linesOf(runId, voided)} ORDER BY l.paid_at, s.batch_no, l.settlement_id, l.payee_id`,
     );
     return rows.map((r) => ({
       settlementId: r.settlement_id as string,
@@ -227,3 +260,7 @@ export class SettlementRepository {
     );
   }
 }
+
+/** The lines (alias l) a clearing run holds, or, voided, held: the voided run's record of them. */
+const linesOf = (runId: string, voided: boolean) =>
+  voided ? sql`l.id IN (SELECT v.line_id FROM clearing_run_voided_line v WHERE v.run_id = ${runId})` : sql`l.clearing_run_id = ${runId}`;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { FirstAdmins } from '../../src/auth/first-admins';
 import { clock } from '../../src/common/clock';
 import { freshEvidence, policyBody } from '../support/fixtures';
 import { OpenApiDoc, operations, routeKey } from '../support/openapi';
@@ -46,6 +47,30 @@ const clearingRun = async (w: World): Promise<string> =>
       .send({ from: `${clock.year()}-01-01`, to: clock.today() })
       .expect(201)
   ).body.id;
+/** A clearing run recorded by a second person of the platform, which `platform` may void (dual control). */
+const makers = new WeakMap<World, Promise<string>>();
+const clearingRunByAnother = async (w: World): Promise<string> => {
+  if (!makers.has(w))
+    makers.set(
+      w,
+      (async () => {
+        const made = await w.t.get(FirstAdmins).make('matrix-clearing-maker', 'platform');
+        const newPassword = 'Clearing-Maker-Pass-2026!';
+        await w.t.http
+          .post('/api/auth/setup')
+          .send({ username: 'matrix-clearing-maker', setupCode: made.setupCode, newPassword })
+          .expect(204);
+        return (await w.t.login('matrix-clearing-maker', newPassword)).accessToken;
+      })(),
+    );
+  return (
+    await w.t.http
+      .post('/api/clearing-runs')
+      .set(auth(await makers.get(w)!))
+      .send({ from: `${clock.year()}-01-01`, to: clock.today() })
+      .expect(201)
+  ).body.id;
+};
 const newCreditCode = () => ({ creditCode: creditCodeIn('320500'), reason: '伪造检测报告' });
 const registration = () => {
   const username = `matrix-${randomBytes(5).toString('hex')}`;
@@ -158,7 +183,9 @@ const MATRIX: Row[] = [
   // recorded clearing runs: the platform records and reads them whole; every bureau reads its province's position in each
   r('POST /api/clearing-runs',                        '401 403  403  403  403  403  403  ok', { body: () => ({ from: `${clock.year()}-01-01`, to: clock.today() }) }),
   r('GET /api/clearing-runs',                         '401 403  403  403  403  ok   ok   ok'),
+  r('GET /api/clearing-runs/preview',                 '401 403  403  403  403  403  403  ok', { query: () => `from=${clock.year()}-01-01&to=${clock.today()}` }),
   r('GET /api/clearing-runs/{id}',                    '401 403  403  403  403  ok   ok   ok', { id: clearingRun }),
+  r('POST /api/clearing-runs/{id}/void',               '401 403  403  403  403  403  403  ok', { id: clearingRunByAnother, fresh: true, body: () => ({ reason: '期间填错' }) }),
   r('GET /api/clearing-runs/{id}/entries.csv',        '401 403  403  403  403  403  403  ok', { id: clearingRun }),
   r('GET /api/clearing-runs/{id}/report.pdf',         '401 403  403  403  403  403  403  ok', { id: clearingRun }),
   r('GET /api/clearing-runs/{id}/lines.csv',          '401 403  403  403  403  403  403  ok', { id: clearingRun }),

@@ -401,6 +401,7 @@ describe('signed webhooks', () => {
       'facility.calendar_set',
       'facility.qualified',
       'clearing_run.recorded',
+      'clearing_run.voided',
     ];
     const sub = await subscribe(owner.token, events);
     expect(sub.events).toEqual(events);
