@@ -39,6 +39,7 @@ import { VoucherClosedAt1766900000000 } from './1766900000000-voucher-closed-at'
 import { FirstApprovalKeys1767000000000 } from './1767000000000-first-approval-keys';
 import { NotificationMailOff1767100000000 } from './1767100000000-notification-mail-off';
 import { ClearingRunVoid1767200000000 } from './1767200000000-clearing-run-void';
+import { AuditFiltersIndexed1767300000000 } from './1767300000000-audit-filters-indexed';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -83,4 +84,5 @@ export const MIGRATIONS = [
   FirstApprovalKeys1767000000000,
   NotificationMailOff1767100000000,
   ClearingRunVoid1767200000000,
+  AuditFiltersIndexed1767300000000,
 ];

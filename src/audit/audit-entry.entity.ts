@@ -24,6 +24,10 @@ abstract class AuditRecord {
 @Index(['entityType', 'entityId'])
 @Index(['regionCode'])
 @Index(['organizationId'])
+// GET /api/audit's filters, each with the scope's region and the day (migration AuditFiltersIndexed)
+@Index(['action', 'regionCode', 'at'])
+@Index(['actorId', 'regionCode', 'at'])
+@Index(['at', 'regionCode'])
 export class AuditEntry extends AuditRecord {
   @PrimaryColumn({ type: 'bigint', transformer: fenTransformer })
   seq: number;
