@@ -11645,7 +11645,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body is 409 IDEMPOTENCY_CONFLICT */
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
                 "Idempotency-Key"?: string;
             };
             path: {
