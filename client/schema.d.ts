@@ -3297,6 +3297,11 @@ export interface components {
             /** @description in lists */
             enterpriseName?: string;
             policyId: string;
+            /**
+             * @description the version of the issuing region’s policy the voucher was issued under (policyId’s)
+             * @example 3
+             */
+            policyVersion: number;
             budgetYear: number;
             faceValueFen: number;
             availableFen: number;
