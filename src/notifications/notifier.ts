@@ -28,6 +28,7 @@ const NOTIFYING = new Set([
   'provider.admitted',
   'enterprise.verified',
   'enterprise.declined',
+  'enterprise.certificate_corrected',
   'sanction.recorded',
   'organization.profile_updated',
 ]);
@@ -95,7 +96,7 @@ const timeText = zhDateTime;
 /**
  * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,
  * settlement paid, a budget falling below 10%, a voucher revoked, a provider admitted, suspended or admitted again, an
- * enterprise verified or declined, a sanction recorded), in the numbering transaction, and from a sweep (a voucher
+ * enterprise verified or declined or its certificate number corrected, a sanction recorded), in the numbering transaction, and from a sweep (a voucher
  * expiring within 30 days, a hold expiring within a day). One notification per kind, record and user (a unique key),
  * however often a sweep runs and on however many nodes. A user with an e-mail address also gets it by mail when
  * SMTP_URL is set, unless it asked for that kind in the app only (ALWAYS_MAILED kinds are mailed whatever it chose): the
@@ -222,6 +223,19 @@ export class Notifier {
             })
           : this.toOrganization('enterprise_declined', e, users, { ...vars, reason: reasonText(d.reason) });
       // declined, then verified later: each is a notice of its own
+      return [{ ...notice, key: e.id }];
+    }
+    // The number its verification rests on, corrected by its bureau: the enterprise hears what it was, what it is and why,
+    // each correction a notice of its own (a wrong correction is its to dispute).
+    if (e.type === 'enterprise.certificate_corrected' && e.organizationId) {
+      const users = await this.notifications.usersOfOrganization(e.organizationId);
+      const notice = this.toOrganization('certificate_corrected', e, users, {
+        date: dayText(e.occurredAt),
+        bureaus: bureausOver(e.regionCode ?? ''),
+        from: str(d.from) ?? '（未登记）',
+        to: str(d.to) ?? '',
+        reason: reasonText(d.reason),
+      });
       return [{ ...notice, key: e.id }];
     }
     // The organization the sanction names; those bound only through their controller are not told.

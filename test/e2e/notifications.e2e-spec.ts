@@ -445,6 +445,32 @@ describe('notifications: a voucher revoked, a provider suspended and admitted ag
       expect(kinds.filter((k) => KINDS.includes(k))).toEqual([]);
     }
   });
+
+  it('a verified enterprise’s certificate number corrected: its users hear the number it was, the number it is and why, by mail too', async () => {
+    const ah = await t.as('bureau-ah');
+    const path = `/api/organizations/${enterprise.organizationId}/verify`;
+    const was = `TEST-${enterprise.creditCode}`;
+    const correction = { certificateNo: 'GR202634000777', reason: '证书已换发新编号' };
+    await t.http.post(path).set(ah).send(correction).expect(200);
+    const title = '【长三角科技创新券】贵单位的企业核验证书编号已更正';
+    const body =
+      `您好，enterprise ${enterprise.username}：\n\n贵单位企业核验所依据的证书编号已于 ${today()} 更正：由 ${was} 更正为 GR202634000777。更正理由：证书已换发新编号。\n\n` +
+      '贵单位的核验状态不变，仍可申请科技创新券。如编号有误或有疑问，请联系合肥市科学技术局或安徽省科学技术厅。';
+    expect((await mailTo('finance@revoked.example.cn', title)).text).toBe(`${body}${FOOTER}`);
+    for (const token of [enterprise.token, enterpriseStaff]) {
+      expect((await told(token, 'certificate_corrected')).map((n) => [n.title, n.body])).toEqual([[title, body]]);
+    }
+    // the same number again changes nothing and tells nothing; a second correction is told anew
+    await t.http.post(path).set(ah).send(correction).expect(200);
+    await t.http.post(path).set(ah).send({ certificateNo: 'GR202634000778', reason: '末位录入有误。' }).expect(200);
+    const second = (await told(enterprise.token, 'certificate_corrected', 2)).map((n) => n.body);
+    expect(second).toHaveLength(2);
+    expect(second[0]).toContain('由 GR202634000777 更正为 GR202634000778。更正理由：末位录入有误。');
+    await t.get(Sweeps).runAll();
+    expect(await noticesOf(enterprise.token, 'certificate_corrected')).toHaveLength(2);
+    // the lab and the company it controls are told nothing of it
+    for (const token of [lab.token, controlled.token]) expect(await noticesOf(token, 'certificate_corrected')).toEqual([]);
+  });
 });
 
 describe('notifications: the expiry sweep over a round of vouchers coming due together', () => {
