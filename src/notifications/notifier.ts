@@ -181,8 +181,13 @@ export class Notifier {
       ];
     }
     // Only the bureau of the provider's province suspends and admits it. A provider may be suspended and admitted again
-    // more than once: each event is a notice of its own.
-    const readmitted = e.type === 'provider.admitted' && d.from === 'suspended';
+    // more than once: each event is a notice of its own. One suspended before it was ever active (its application pending,
+    // or in its first notice) is admitted for the first time, and told so.
+    const admittedFirst =
+      e.type === 'provider.admitted' &&
+      !!e.organizationId &&
+      (d.from === 'applied' || (d.from === 'suspended' && !(await this.notifications.providerWasActive(e.organizationId, e.seq))));
+    const readmitted = e.type === 'provider.admitted' && d.from === 'suspended' && !admittedFirst;
     if ((e.type === 'provider.suspended' || readmitted) && e.organizationId) {
       const vars = { date: dayText(e.occurredAt), bureau: bureauName(provinceOfRegion(e.regionCode ?? '')) };
       const users = await this.notifications.usersOfOrganization(e.organizationId);
@@ -199,18 +204,17 @@ export class Notifier {
       return [{ ...notice, key: e.id }];
     }
     // Onboarding: a lab waits for its first admission, an enterprise for its verification, and hears of either outcome.
-    if (e.type === 'provider.admitted' && d.from === 'applied' && e.organizationId) {
-      const bureau = bureauName(provinceOfRegion(e.regionCode ?? ''));
-      return [
-        this.toOrganization('provider_admitted', e, await this.notifications.usersOfOrganization(e.organizationId), {
-          date: dayText(e.occurredAt),
-          bureau,
-          outcome:
-            typeof d.noticeEndsAt === 'string'
-              ? `现进入公示，公示期至 ${dayText(noticeLastDay(d.noticeEndsAt))}（北京时间）；期满无异议即可发布仪器和服务、接受创新券服务预约。`
-              : '即日起可以发布仪器和服务，接受创新券服务预约。',
-        }),
-      ];
+    if (admittedFirst && e.organizationId) {
+      const notice = this.toOrganization('provider_admitted', e, await this.notifications.usersOfOrganization(e.organizationId), {
+        date: dayText(e.occurredAt),
+        bureau: bureauName(provinceOfRegion(e.regionCode ?? '')),
+        outcome:
+          typeof d.noticeEndsAt === 'string'
+            ? `现进入公示，公示期至 ${dayText(noticeLastDay(d.noticeEndsAt))}（北京时间）；期满无异议即可发布仪器和服务、接受创新券服务预约。`
+            : '即日起可以发布仪器和服务，接受创新券服务预约。',
+      });
+      // a notice of its own: one suspended in its first notice is admitted for the first time again
+      return [{ ...notice, key: e.id }];
     }
     if ((e.type === 'enterprise.verified' || e.type === 'enterprise.declined') && e.organizationId) {
       const users = await this.notifications.usersOfOrganization(e.organizationId);

@@ -446,6 +446,54 @@ describe('notifications: a voucher revoked, a provider suspended and admitted ag
     }
   });
 
+  it('a lab suspended before it was ever active, admitted later, is told of its first admission, not of a return', async () => {
+    const js = await t.as('bureau-js');
+    const admittedTitle = '【长三角科技创新券】贵单位已准予入库';
+    const reinstatedTitle = '【长三角科技创新券】贵单位已重新准予提供创新券服务';
+    const admitted = (who: OrgSession, outcome: string) =>
+      `您好，provider ${who.username}：\n\n江苏省科学技术厅已于 ${today()} 准予贵单位入库，成为创新券服务机构。${outcome}\n\n如有疑问，请联系江苏省科学技术厅。`;
+    const atOnce = '即日起可以发布仪器和服务，接受创新券服务预约。';
+    const titles = async (who: OrgSession) =>
+      ((await t.http.get('/api/notifications?limit=100').set(auth(who.token)).expect(200)).body.items as { title: string }[]).map(
+        (n) => n.title,
+      );
+
+    // suspended while its application was pending, then admitted into a week's notice
+    const pending = await t.registerProvider('320500', {}, false);
+    // a colleague with an address, to hear it by mail
+    await t.http
+      .post('/api/users')
+      .set(auth(pending.token))
+      .send({ username: `${pending.username}-staff`, password: PASSWORD, email: 'office@pending.example.cn' })
+      .expect(201);
+    await t.http.post(`/api/providers/${pending.organizationId}/suspend`).set(js).send({ reason: '申请材料待核实' }).expect(200);
+    const notice = (await t.http.post(`/api/providers/${pending.organizationId}/admit`).set(js).send({ noticeDays: 7 }).expect(200)).body;
+    const inNotice = admitted(
+      pending,
+      `现进入公示，公示期至 ${zhDateTime(beijingDate(Date.parse(notice.noticeEndsAt) - 1))}（北京时间）；期满无异议即可发布仪器和服务、接受创新券服务预约。`,
+    );
+    expect((await mailTo('office@pending.example.cn', admittedTitle)).text).toBe(`${inNotice}${FOOTER}`);
+    expect((await told(pending.token, 'provider_admitted')).map((n) => [n.title, n.body])).toEqual([[admittedTitle, inNotice]]);
+
+    // admitted into its first notice, suspended in it, then admitted at once: still its first admission, told anew
+    const inFirstNotice = await t.registerProvider('320500', {}, false);
+    const path = `/api/providers/${inFirstNotice.organizationId}`;
+    await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 7 }).expect(200);
+    await t.http.post(`${path}/suspend`).set(js).send({ reason: '公示期间收到异议' }).expect(200);
+    await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 0 }).expect(200);
+    const [latest] = await told(inFirstNotice.token, 'provider_admitted', 2);
+    expect([latest.title, latest.body]).toEqual([admittedTitle, admitted(inFirstNotice, atOnce)]);
+    // once it has been active, a suspension and admission is a return
+    await t.http.post(`${path}/suspend`).set(js).send({ reason: '拒不整改' }).expect(200);
+    await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 0 }).expect(200);
+    expect((await told(inFirstNotice.token, 'provider_reinstated')).map((n) => n.title)).toEqual([reinstatedTitle]);
+    await t.get(Sweeps).runAll();
+    for (const who of [pending, inFirstNotice])
+      expect(await noticesOf(who.token, 'provider_admitted')).toHaveLength(who === pending ? 1 : 2);
+    expect(await titles(pending)).not.toContain(reinstatedTitle);
+    expect(await noticesOf(inFirstNotice.token, 'provider_reinstated')).toHaveLength(1);
+  });
+
   it('a verified enterprise’s certificate number corrected: its users hear the number it was, the number it is and why, by mail too', async () => {
     const ah = await t.as('bureau-ah');
     const path = `/api/organizations/${enterprise.organizationId}/verify`;
