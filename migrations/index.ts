@@ -40,6 +40,7 @@ import { FirstApprovalKeys1767000000000 } from './1767000000000-first-approval-k
 import { NotificationMailOff1767100000000 } from './1767100000000-notification-mail-off';
 import { ClearingRunVoid1767200000000 } from './1767200000000-clearing-run-void';
 import { AuditFiltersIndexed1767300000000 } from './1767300000000-audit-filters-indexed';
+import { FirstAdminGroups1767400000000 } from './1767400000000-first-admin-groups';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -85,4 +86,5 @@ export const MIGRATIONS = [
   NotificationMailOff1767100000000,
   ClearingRunVoid1767200000000,
   AuditFiltersIndexed1767300000000,
+  FirstAdminGroups1767400000000,
 ];

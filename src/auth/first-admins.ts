@@ -28,9 +28,11 @@ export interface FirstAdmin {
  * Staff accounts only the API can make need an admin of their group, and the second of a group's admins another admin
  * to activate it; with NODE_ENV=production no demo user exists, so a deployment from zero has neither. An operator with
  * the server's configuration (`npm run first-admin`) makes the platform's and each province's first two admins: each
- * sets its own password with the one-time setup code printed once, as an activated account's holder does. Admins who
- * cannot sign in do not count: of two platform admins, one whose sign-in the other reset waits for a third to issue
- * its code.
+ * sets its own password with the one-time setup code printed once, as an activated account's holder does. A group gets
+ * one while fewer than two of its admins count (UserRepository.firstAdminsCounted): those who sign in, and the first
+ * admins made here whose setup code is still usable, so that runs before anyone set a password make no third. One whose
+ * sign-in was reset does not count: of two platform admins, one whose sign-in the other reset waits for a third to
+ * issue its code. Runs for one group take turns on its row (first_admin_group), so that runs at once make no third.
  */
 @Injectable()
 export class FirstAdmins {
@@ -53,14 +55,18 @@ export class FirstAdmins {
     if (email !== null && !isMailbox(email)) throw new Error('the email must be an e-mail address (name@example.cn)');
     const passwordHash = await this.credentials.unusable();
     return this.uow.run(async () => {
+      // First, before any read: two runs for one group take turns here, and the second counts the first's admin.
+      if (!(await this.users.takeFirstAdminTurn(group))) throw new Error(`no group ${group}: are the migrations run?`);
       if (await this.users.usernameTaken(username)) throw catalogued('DUPLICATE', 'auth.usernameTaken', { username });
-      const admins = await this.users.adminsSigningIn(role, regionCode);
+      const now = securityClock.iso();
+      const admins = await this.users.firstAdminsCounted(role, regionCode, now);
       if (admins >= FIRST_ADMINS_PER_GROUP) {
         const of = regionCode ? `the bureau of ${regionCode} (${regionName(regionCode)})` : 'the platform';
-        throw new Error(`${of} has ${admins} admins who sign in already: they make and activate its accounts (POST /api/users)`);
+        throw new Error(
+          `${of} has ${admins} admins who sign in already or will with the setup code this command printed: they make and activate its accounts (POST /api/users)`,
+        );
       }
       const user = await this.auth.createUser({ username, passwordHash, role, organizationId: null, regionCode, admin: true, email });
-      const now = securityClock.iso();
       const setupCode = randomBytes(15).toString('base64url');
       const setupCodeExpiresAt = setupCodeExpiry(now); // as long as an activator's
       await this.users.issueFirstSetupCode(user.id, sha256(setupCode), setupCodeExpiresAt);

@@ -75,16 +75,29 @@ export class UserRepository {
   }
 
   /**
-   * How many admins of the platform, or of one region's bureau, can sign in: enabled, activated, and not waiting for a
-   * setup code (one whose sign-in was reset waits for another admin to issue it).
+   * The admins of the platform, or of a province's bureau, that `npm run first-admin` counts (FirstAdmins): those who can
+   * sign in (enabled, activated, not waiting for a setup code), and the first admins it made whose holder has not set a
+   * password yet while their code is usable. One whose sign-in was reset waits for another admin to issue its code and
+   * counts with neither.
    */
-  async adminsSigningIn(role: 'platform' | 'bureau', regionCode: string | null): Promise<number> {
+  async firstAdminsCounted(role: 'platform' | 'bureau', regionCode: string | null, now: string): Promise<number> {
     const region = regionCode === null ? sql`u.region_code IS NULL` : sql`u.region_code = ${regionCode}`;
     const row = await this.db.row<{ n: number | string }>(
       sql`SELECT COUNT(*) AS n FROM app_user u WHERE u.role = ${role} AND ${region} AND u.admin = 1 AND u.disabled_at IS NULL
-            AND u.activated_at IS NOT NULL AND u.setup_code_hash IS NULL`,
+            AND u.activated_at IS NOT NULL
+            AND (u.setup_code_hash IS NULL
+                 OR (u.created_by IS NULL AND u.sign_in_reset_by IS NULL AND u.setup_code_issued_by IS NULL AND ${setupCodeUsable.sql('u', now)}))`,
     );
     return Number(row?.n ?? 0);
+  }
+
+  /**
+   * The first-admin command's turn for a group (`platform` or a province's code): its row written first in the unit of
+   * work, so that runs for one group, in any process, count each other's admins (a row lock on MariaDB/MySQL, SQLite's
+   * write lock). False when the group has no row.
+   */
+  async takeFirstAdminTurn(group: string): Promise<boolean> {
+    return (await this.db.execute(sql`UPDATE first_admin_group SET made = made + 1 WHERE group_code = ${group}`)) === 1;
   }
 
   /** A first admin's one-time setup code (see FirstAdmins): its password matches nothing until the holder sets one. */

@@ -154,6 +154,15 @@ export const liveHoursRefusal = (live: { own: number; group: number }, adding: n
 };
 
 /** Whether a cancellation by the enterprise at `nowMs` comes later than `freeCancellationHours` before the start. */
+/**
+ * The end of the hours a booking holds: a booking completed with fewer hours than booked ends after those used (its
+ * later hours were freed, and may be another's); a no-show keeps its booked span, the record of a time not come to.
+ */
+export const usedEnd = (b: { startAt: string; endAt: string; status: string; actualHours: number | null }): string =>
+  b.status === 'completed' && b.actualHours !== null && b.actualHours > 0
+    ? stored(Date.parse(b.startAt) + b.actualHours * HOUR_MS)
+    : b.endAt;
+
 export const lateCancellation = (startMs: number, nowMs: number, freeCancellationHours: number): boolean =>
   nowMs > startMs - freeCancellationHours * HOUR_MS;
 

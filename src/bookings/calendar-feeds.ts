@@ -15,6 +15,7 @@ import { provinceOfRegion, regionName } from '../regions/regions.data';
 import { VoucherRepository } from '../vouchers/voucher.repository';
 import type { BookingStatus } from './booking.entity';
 import { BookingRepository } from './booking.repository';
+import { usedEnd } from './booking.rules';
 
 const FEED_SUFFIX = '.ics';
 /** Bookings from 90 days back on (at most CALENDAR_FEED_MAX_EVENTS): what a calendar app shows. */
@@ -106,11 +107,14 @@ export class CalendarFeeds {
       calendar.createEvent({
         id: `${b.id}@booking`,
         start: new Date(b.startAt),
-        end: new Date(b.endAt),
+        // completed early: the hours it used, as availability shows them (the later ones are free again)
+        end: new Date(usedEnd(b)),
         summary: `${facility} · ${ownFacility ? enterpriseName : providerName}`,
         description: [
           `预约编号 ${b.id}`,
-          `时长 ${b.hours} 小时`,
+          b.status === 'completed' && b.actualHours !== null && b.actualHours < b.hours
+            ? `时长 ${b.hours} 小时（实际使用 ${b.actualHours} 小时）`
+            : `时长 ${b.hours} 小时`,
           `状态：${STATUS_ZH[b.status]}`,
           ownFacility ? `用券企业：${enterpriseName}` : `服务机构：${providerName}`,
           `创新券 ${serials.get(b.voucherId) ?? b.voucherId}`,

@@ -15,6 +15,7 @@ export const NOTIFICATION_KINDS = [
   'provider_admitted',
   'enterprise_verified',
   'enterprise_declined',
+  'certificate_corrected',
   'sanction_recorded',
   'bank_account_changed',
   'mfa_enabled',

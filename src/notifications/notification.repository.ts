@@ -125,6 +125,24 @@ export class NotificationRepository {
     return rows.map(toRecipient);
   }
 
+  /**
+   * Whether the provider was active before its event numbered `seq`: an active provider leaves that state only by a
+   * suspension, recorded from `active` (a notice ended unswept counts as active when suspended), so one admitted from a
+   * suspension was active before if any earlier suspension was from active. Its suspensions are few: parsed here.
+   */
+  async providerWasActive(providerId: string, seq: number): Promise<boolean> {
+    const rows = await this.db.rows(
+      sql`SELECT data FROM domain_event WHERE organization_id = ${providerId} AND type = 'provider.suspended' AND seq < ${seq}`,
+    );
+    return rows.some((r) => {
+      try {
+        return (JSON.parse(r.data as string) as { from?: unknown }).from === 'active';
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** The payees of a settlement batch and what each was paid. */
   async settlementPayees(settlementId: string): Promise<{ payeeId: string; amountFen: number }[]> {
     const rows = await this.db.rows(

@@ -28,6 +28,7 @@ const NOTIFYING = new Set([
   'provider.admitted',
   'enterprise.verified',
   'enterprise.declined',
+  'enterprise.certificate_corrected',
   'sanction.recorded',
   'organization.profile_updated',
 ]);
@@ -95,7 +96,7 @@ const timeText = zhDateTime;
 /**
  * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,
  * settlement paid, a budget falling below 10%, a voucher revoked, a provider admitted, suspended or admitted again, an
- * enterprise verified or declined, a sanction recorded), in the numbering transaction, and from a sweep (a voucher
+ * enterprise verified or declined or its certificate number corrected, a sanction recorded), in the numbering transaction, and from a sweep (a voucher
  * expiring within 30 days, a hold expiring within a day). One notification per kind, record and user (a unique key),
  * however often a sweep runs and on however many nodes. A user with an e-mail address also gets it by mail when
  * SMTP_URL is set, unless it asked for that kind in the app only (ALWAYS_MAILED kinds are mailed whatever it chose): the
@@ -180,8 +181,13 @@ export class Notifier {
       ];
     }
     // Only the bureau of the provider's province suspends and admits it. A provider may be suspended and admitted again
-    // more than once: each event is a notice of its own.
-    const readmitted = e.type === 'provider.admitted' && d.from === 'suspended';
+    // more than once: each event is a notice of its own. One suspended before it was ever active (its application pending,
+    // or in its first notice) is admitted for the first time, and told so.
+    const admittedFirst =
+      e.type === 'provider.admitted' &&
+      !!e.organizationId &&
+      (d.from === 'applied' || (d.from === 'suspended' && !(await this.notifications.providerWasActive(e.organizationId, e.seq))));
+    const readmitted = e.type === 'provider.admitted' && d.from === 'suspended' && !admittedFirst;
     if ((e.type === 'provider.suspended' || readmitted) && e.organizationId) {
       const vars = { date: dayText(e.occurredAt), bureau: bureauName(provinceOfRegion(e.regionCode ?? '')) };
       const users = await this.notifications.usersOfOrganization(e.organizationId);
@@ -198,18 +204,17 @@ export class Notifier {
       return [{ ...notice, key: e.id }];
     }
     // Onboarding: a lab waits for its first admission, an enterprise for its verification, and hears of either outcome.
-    if (e.type === 'provider.admitted' && d.from === 'applied' && e.organizationId) {
-      const bureau = bureauName(provinceOfRegion(e.regionCode ?? ''));
-      return [
-        this.toOrganization('provider_admitted', e, await this.notifications.usersOfOrganization(e.organizationId), {
-          date: dayText(e.occurredAt),
-          bureau,
-          outcome:
-            typeof d.noticeEndsAt === 'string'
-              ? `现进入公示，公示期至 ${dayText(noticeLastDay(d.noticeEndsAt))}（北京时间）；期满无异议即可发布仪器和服务、接受创新券服务预约。`
-              : '即日起可以发布仪器和服务，接受创新券服务预约。',
-        }),
-      ];
+    if (admittedFirst && e.organizationId) {
+      const notice = this.toOrganization('provider_admitted', e, await this.notifications.usersOfOrganization(e.organizationId), {
+        date: dayText(e.occurredAt),
+        bureau: bureauName(provinceOfRegion(e.regionCode ?? '')),
+        outcome:
+          typeof d.noticeEndsAt === 'string'
+            ? `现进入公示，公示期至 ${dayText(noticeLastDay(d.noticeEndsAt))}（北京时间）；期满无异议即可发布仪器和服务、接受创新券服务预约。`
+            : '即日起可以发布仪器和服务，接受创新券服务预约。',
+      });
+      // a notice of its own: one suspended in its first notice is admitted for the first time again
+      return [{ ...notice, key: e.id }];
     }
     if ((e.type === 'enterprise.verified' || e.type === 'enterprise.declined') && e.organizationId) {
       const users = await this.notifications.usersOfOrganization(e.organizationId);
@@ -222,6 +227,19 @@ export class Notifier {
             })
           : this.toOrganization('enterprise_declined', e, users, { ...vars, reason: reasonText(d.reason) });
       // declined, then verified later: each is a notice of its own
+      return [{ ...notice, key: e.id }];
+    }
+    // The number its verification rests on, corrected by its bureau: the enterprise hears what it was, what it is and why,
+    // each correction a notice of its own (a wrong correction is its to dispute).
+    if (e.type === 'enterprise.certificate_corrected' && e.organizationId) {
+      const users = await this.notifications.usersOfOrganization(e.organizationId);
+      const notice = this.toOrganization('certificate_corrected', e, users, {
+        date: dayText(e.occurredAt),
+        bureaus: bureausOver(e.regionCode ?? ''),
+        from: str(d.from) ?? '（未登记）',
+        to: str(d.to) ?? '',
+        reason: reasonText(d.reason),
+      });
       return [{ ...notice, key: e.id }];
     }
     // The organization the sanction names; those bound only through their controller are not told.

@@ -49,6 +49,9 @@ export interface ReviewFacts {
   enterpriseGrantedFen?: number;
 }
 
+/** A voucher with the version of the policy it was issued under (a policy's versions are rows of their own, never changed). */
+export type VersionedVoucher = Voucher & { policyVersion: number };
+
 export class VoucherView {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'AH-2026-000042' }) serial: string;
@@ -57,6 +60,8 @@ export class VoucherView {
   @ApiProperty() enterpriseId: string;
   @ApiPropertyOptional({ description: 'in lists' }) enterpriseName?: string;
   @ApiProperty() policyId: string;
+  @ApiProperty({ example: 3, description: 'the version of the issuing region’s policy the voucher was issued under (policyId’s)' })
+  policyVersion: number;
   @ApiProperty() budgetYear: number;
   @ApiProperty() faceValueFen: number;
   @ApiProperty() availableFen: number;
@@ -69,7 +74,7 @@ export class VoucherView {
   @ApiPropertyOptional() statusReason?: string;
   @ApiProperty() createdAt: string;
 
-  static of(v: Voucher, enterpriseName?: string): VoucherView {
+  static of(v: VersionedVoucher, enterpriseName?: string): VoucherView {
     const {
       id,
       serial,
@@ -95,6 +100,7 @@ export class VoucherView {
       enterpriseId,
       ...(enterpriseName !== undefined ? { enterpriseName } : {}),
       policyId,
+      policyVersion: v.policyVersion,
       budgetYear,
       faceValueFen,
       availableFen,
@@ -141,7 +147,7 @@ export class ApplicationView {
   static of(
     a: VoucherApplication,
     lng: Language,
-    voucher?: Voucher | null,
+    voucher?: VersionedVoucher | null,
     enterpriseName?: string,
     review: ReviewFacts = {},
   ): ApplicationView {

@@ -52,7 +52,7 @@ export class ApplicationsController {
   @Refuses(ApplyForVoucher)
   async apply(@CurrentActor() actor: Actor, @Body() body: ApplyInput, @CallerLanguage() lng: Language): Promise<ApplicationView> {
     const { application, voucher } = unwrap(await this.applyForVoucher.execute({ actor, ...body }));
-    return ApplicationView.of(application, lng, voucher);
+    return ApplicationView.of(application, lng, await this.queries.versioned(voucher ?? null));
   }
 
   @Get()
@@ -124,7 +124,7 @@ export class ApplicationsController {
       await this.decideApplication.execute({ actor, applicationId: id, decision: 'approve', amountFen: body.amountFen }),
     );
     if (application.status === 'awaiting_second_approval') res.status(202);
-    return ApplicationView.of(application, lng, voucher);
+    return ApplicationView.of(application, lng, await this.queries.versioned(voucher ?? null));
   }
 
   @Post(':id/reject')
@@ -236,6 +236,8 @@ export class VouchersController {
     @Param('id', new IdPipe('voucher')) id: string,
     @Body() body: ReasonInput,
   ): Promise<VoucherView> {
-    return VoucherView.of(unwrap(await this.revokeVoucher.execute({ actor, voucherId: id, reason: body.reason })));
+    return VoucherView.of(
+      await this.queries.versioned(unwrap(await this.revokeVoucher.execute({ actor, voucherId: id, reason: body.reason }))),
+    );
   }
 }

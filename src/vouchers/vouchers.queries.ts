@@ -14,7 +14,7 @@ import { SanctionRepository } from '../oversight/sanction.repository';
 import { AnnualGrantRepository, grantKey } from './annual-grant.repository';
 import { ApplicationRepository } from './application.repository';
 import { maskHolderName } from './holder-name';
-import { VerificationView } from './voucher.dto';
+import { VerificationView, VersionedVoucher } from './voucher.dto';
 import { Voucher, VoucherApplication } from './voucher.entity';
 import { enterpriseSubject } from './voucher.rules';
 import { VoucherRepository } from './voucher.repository';
@@ -42,12 +42,26 @@ export class VouchersQueries {
   ) {}
 
   /** Enterprises see their own, bureaus their region's; providers have no vouchers to list. With the enterprises' names. */
-  async listVouchers(actor: Actor, q: { status?: string; limit: number; offset: number }): Promise<Page<Voucher> & { names: Names }> {
+  async listVouchers(
+    actor: Actor,
+    q: { status?: string; limit: number; offset: number },
+  ): Promise<Page<VersionedVoucher> & { names: Names }> {
     const page = await this.vouchers.list(listScope(actor), q);
-    return { ...page, names: await this.names.of(page.items.map((v) => v.enterpriseId)) };
+    return {
+      items: await Promise.all(page.items.map((v) => this.versioned(v))),
+      total: page.total,
+      names: await this.names.of(page.items.map((v) => v.enterpriseId)),
+    };
   }
 
-  async voucher(actor: Actor, id: string): Promise<Voucher> {
+  /** The voucher with its policy's version: the policies service keeps the versions it read (a few per region). */
+  async versioned(voucher: Voucher): Promise<VersionedVoucher>;
+  async versioned(voucher: Voucher | null): Promise<VersionedVoucher | null>;
+  async versioned(voucher: Voucher | null): Promise<VersionedVoucher | null> {
+    return voucher && { ...voucher, policyVersion: (await this.policies.load(voucher.policyId)).version };
+  }
+
+  async voucher(actor: Actor, id: string): Promise<VersionedVoucher> {
     const voucher = await this.vouchers.get(id);
     if (
       !voucher ||
@@ -56,7 +70,7 @@ export class VouchersQueries {
     ) {
       throw notFound('voucher');
     }
-    return voucher;
+    return this.versioned(voucher);
   }
 
   /**
@@ -79,7 +93,7 @@ export class VouchersQueries {
     return { ...page, names: await this.names.of(page.items.map((a) => a.enterpriseId)), granted };
   }
 
-  async application(actor: Actor, id: string): Promise<{ application: VoucherApplication; voucher: Voucher | null }> {
+  async application(actor: Actor, id: string): Promise<{ application: VoucherApplication; voucher: VersionedVoucher | null }> {
     const application = await this.applications.get(id);
     if (
       !application ||
@@ -89,7 +103,7 @@ export class VouchersQueries {
       throw notFound('application');
     }
     const voucher = application.voucherId ? ((await this.vouchers.get(application.voucherId)) ?? null) : null;
-    return { application, voucher };
+    return { application, voucher: await this.versioned(voucher) };
   }
 
   /** Public: what the QR code on a certificate opens. Reveals no private data. */

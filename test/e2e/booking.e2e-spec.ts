@@ -429,6 +429,17 @@ describe('instrument booking', () => {
     expect(slots.find((s: { start: string }) => s.start === nextMorning)).toMatchObject({ free: true });
     const other = await enterpriseWithVoucher();
     await book(other.e, other.v.id, nextMorning, nextMorningEnd, furnace).expect(201);
+    // and the calendar feeds, the lab's and the enterprise's, show the two hours it used, not the 48 it booked
+    const usedUntil = Date.parse(start) + 2 * 3_600_000;
+    for (const token of [lab.token, e.token]) {
+      const url = new URL((await t.http.post('/api/calendar/feed').set(auth(token)).expect(201)).body.url).pathname;
+      const events = Object.values(ical.sync.parseICS((await t.http.get(url).expect(200)).text)).filter(
+        (c): c is ical.VEvent => c?.type === 'VEVENT',
+      );
+      const event = events.find((c) => c.uid === `${booked.id}@booking`)!;
+      expect([event.start.getTime(), event.end!.getTime()]).toEqual([Date.parse(start), usedUntil]);
+      expect(event.description).toContain('时长 48 小时（实际使用 2 小时）；状态：已完成');
+    }
   });
 
   it('a dispute over the hours used, settled by the issuing bureau, is what the booking reads: fewer hours, or none', async () => {

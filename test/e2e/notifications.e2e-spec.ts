@@ -445,6 +445,80 @@ describe('notifications: a voucher revoked, a provider suspended and admitted ag
       expect(kinds.filter((k) => KINDS.includes(k))).toEqual([]);
     }
   });
+
+  it('a lab suspended before it was ever active, admitted later, is told of its first admission, not of a return', async () => {
+    const js = await t.as('bureau-js');
+    const admittedTitle = '【长三角科技创新券】贵单位已准予入库';
+    const reinstatedTitle = '【长三角科技创新券】贵单位已重新准予提供创新券服务';
+    const admitted = (who: OrgSession, outcome: string) =>
+      `您好，provider ${who.username}：\n\n江苏省科学技术厅已于 ${today()} 准予贵单位入库，成为创新券服务机构。${outcome}\n\n如有疑问，请联系江苏省科学技术厅。`;
+    const atOnce = '即日起可以发布仪器和服务，接受创新券服务预约。';
+    const titles = async (who: OrgSession) =>
+      ((await t.http.get('/api/notifications?limit=100').set(auth(who.token)).expect(200)).body.items as { title: string }[]).map(
+        (n) => n.title,
+      );
+
+    // suspended while its application was pending, then admitted into a week's notice
+    const pending = await t.registerProvider('320500', {}, false);
+    // a colleague with an address, to hear it by mail
+    await t.http
+      .post('/api/users')
+      .set(auth(pending.token))
+      .send({ username: `${pending.username}-staff`, password: PASSWORD, email: 'office@pending.example.cn' })
+      .expect(201);
+    await t.http.post(`/api/providers/${pending.organizationId}/suspend`).set(js).send({ reason: '申请材料待核实' }).expect(200);
+    const notice = (await t.http.post(`/api/providers/${pending.organizationId}/admit`).set(js).send({ noticeDays: 7 }).expect(200)).body;
+    const inNotice = admitted(
+      pending,
+      `现进入公示，公示期至 ${zhDateTime(beijingDate(Date.parse(notice.noticeEndsAt) - 1))}（北京时间）；期满无异议即可发布仪器和服务、接受创新券服务预约。`,
+    );
+    expect((await mailTo('office@pending.example.cn', admittedTitle)).text).toBe(`${inNotice}${FOOTER}`);
+    expect((await told(pending.token, 'provider_admitted')).map((n) => [n.title, n.body])).toEqual([[admittedTitle, inNotice]]);
+
+    // admitted into its first notice, suspended in it, then admitted at once: still its first admission, told anew
+    const inFirstNotice = await t.registerProvider('320500', {}, false);
+    const path = `/api/providers/${inFirstNotice.organizationId}`;
+    await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 7 }).expect(200);
+    await t.http.post(`${path}/suspend`).set(js).send({ reason: '公示期间收到异议' }).expect(200);
+    await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 0 }).expect(200);
+    const [latest] = await told(inFirstNotice.token, 'provider_admitted', 2);
+    expect([latest.title, latest.body]).toEqual([admittedTitle, admitted(inFirstNotice, atOnce)]);
+    // once it has been active, a suspension and admission is a return
+    await t.http.post(`${path}/suspend`).set(js).send({ reason: '拒不整改' }).expect(200);
+    await t.http.post(`${path}/admit`).set(js).send({ noticeDays: 0 }).expect(200);
+    expect((await told(inFirstNotice.token, 'provider_reinstated')).map((n) => n.title)).toEqual([reinstatedTitle]);
+    await t.get(Sweeps).runAll();
+    for (const who of [pending, inFirstNotice])
+      expect(await noticesOf(who.token, 'provider_admitted')).toHaveLength(who === pending ? 1 : 2);
+    expect(await titles(pending)).not.toContain(reinstatedTitle);
+    expect(await noticesOf(inFirstNotice.token, 'provider_reinstated')).toHaveLength(1);
+  });
+
+  it('a verified enterprise’s certificate number corrected: its users hear the number it was, the number it is and why, by mail too', async () => {
+    const ah = await t.as('bureau-ah');
+    const path = `/api/organizations/${enterprise.organizationId}/verify`;
+    const was = `TEST-${enterprise.creditCode}`;
+    const correction = { certificateNo: 'GR202634000777', reason: '证书已换发新编号' };
+    await t.http.post(path).set(ah).send(correction).expect(200);
+    const title = '【长三角科技创新券】贵单位的企业核验证书编号已更正';
+    const body =
+      `您好，enterprise ${enterprise.username}：\n\n贵单位企业核验所依据的证书编号已于 ${today()} 更正：由 ${was} 更正为 GR202634000777。更正理由：证书已换发新编号。\n\n` +
+      '贵单位的核验状态不变，仍可申请科技创新券。如编号有误或有疑问，请联系合肥市科学技术局或安徽省科学技术厅。';
+    expect((await mailTo('finance@revoked.example.cn', title)).text).toBe(`${body}${FOOTER}`);
+    for (const token of [enterprise.token, enterpriseStaff]) {
+      expect((await told(token, 'certificate_corrected')).map((n) => [n.title, n.body])).toEqual([[title, body]]);
+    }
+    // the same number again changes nothing and tells nothing; a second correction is told anew
+    await t.http.post(path).set(ah).send(correction).expect(200);
+    await t.http.post(path).set(ah).send({ certificateNo: 'GR202634000778', reason: '末位录入有误。' }).expect(200);
+    const second = (await told(enterprise.token, 'certificate_corrected', 2)).map((n) => n.body);
+    expect(second).toHaveLength(2);
+    expect(second[0]).toContain('由 GR202634000777 更正为 GR202634000778。更正理由：末位录入有误。');
+    await t.get(Sweeps).runAll();
+    expect(await noticesOf(enterprise.token, 'certificate_corrected')).toHaveLength(2);
+    // the lab and the company it controls are told nothing of it
+    for (const token of [lab.token, controlled.token]) expect(await noticesOf(token, 'certificate_corrected')).toEqual([]);
+  });
 });
 
 describe('notifications: the expiry sweep over a round of vouchers coming due together', () => {

@@ -110,4 +110,34 @@ describe('a policy version published mid-year', () => {
       expect(item.quote).toMatchObject({ policyId, policyVersion });
     }
   });
+
+  it('names the version each voucher was issued under beside its policyId, in every view of it', async () => {
+    const fresh = await issueVoucher(t, e.token, 400_000);
+    expect(fresh).toMatchObject({ policyId: v2.id, policyVersion: 2 });
+    for (const [voucherId, policyId, policyVersion] of [
+      [fresh.id, v2.id, 2],
+      [oldVoucher.id, v1.id, 1],
+    ] as const) {
+      for (const as of [auth(e.token), await t.as('bureau-js'), await t.as('platform')]) {
+        const one = (await t.http.get(`/api/vouchers/${voucherId}`).set(as).expect(200)).body;
+        expect(one).toMatchObject({ policyId, policyVersion });
+        const list = (await t.http.get('/api/vouchers').query({ limit: 100 }).set(as).expect(200)).body;
+        expect(list.items.find((v: { id: string }) => v.id === voucherId)).toMatchObject({ policyId, policyVersion });
+      }
+    }
+    // the enterprise's application shows its voucher with the version too
+    const applications = (await t.http.get('/api/voucher-applications').query({ limit: 100 }).set(auth(e.token)).expect(200)).body;
+    const applied = applications.items.find((a: { status: string; amountFen: number }) => a.amountFen === 400_000);
+    const application = (await t.http.get(`/api/voucher-applications/${applied.id}`).set(auth(e.token)).expect(200)).body;
+    expect(application.voucher).toMatchObject({ id: fresh.id, policyId: v2.id, policyVersion: 2 });
+    // revoked, its view still names the version it was issued under
+    const revoked = (
+      await t.http
+        .post(`/api/vouchers/${fresh.id}/revoke`)
+        .set(await t.as('bureau-js'))
+        .send({ reason: '测试作废' })
+        .expect(200)
+    ).body;
+    expect(revoked).toMatchObject({ status: 'revoked', policyId: v2.id, policyVersion: 2 });
+  });
 });

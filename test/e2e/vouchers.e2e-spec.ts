@@ -125,6 +125,7 @@ describe('voucher applications and vouchers', () => {
           issuingRegionCode: '340100',
           enterpriseId: e.organizationId,
           policyId: expect.any(String),
+          policyVersion: 1,
           budgetYear: year,
           faceValueFen: 8_000_000,
           availableFen: 8_000_000,
