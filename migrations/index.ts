@@ -38,6 +38,7 @@ import { SanctionLiftReason1766800000000 } from './1766800000000-sanction-lift-r
 import { VoucherClosedAt1766900000000 } from './1766900000000-voucher-closed-at';
 import { FirstApprovalKeys1767000000000 } from './1767000000000-first-approval-keys';
 import { NotificationMailOff1767100000000 } from './1767100000000-notification-mail-off';
+import { PaymentRefsUnique1767200000000 } from './1767200000000-payment-refs-unique';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -81,4 +82,5 @@ export const MIGRATIONS = [
   VoucherClosedAt1766900000000,
   FirstApprovalKeys1767000000000,
   NotificationMailOff1767100000000,
+  PaymentRefsUnique1767200000000,
 ];

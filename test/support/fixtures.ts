@@ -92,12 +92,28 @@ export async function submittedClaim(
   return claim.body.id as string;
 }
 
+let accounts = 0;
+/**
+ * The payee's admin puts a bank account on file (PATCH /api/organizations/:id): a batch line without one is not paid
+ * (its payee is held back at payment). Returns the account. Call it before the batch is prepared: a line keeps the
+ * account its payee had then.
+ */
+export async function withBankAccount(t: TestApp, payee: { token: string; organizationId: string }, bankName = '中国工商银行合肥科技支行') {
+  const bankAccount = `6222${String(process.pid).padStart(7, '0')}${String(++accounts).padStart(6, '0')}`;
+  await t.http.patch(`/api/organizations/${payee.organizationId}`).set(auth(payee.token)).send({ bankName, bankAccount }).expect(200);
+  return bankAccount;
+}
+
 let invoices = 0;
 /** Claim evidence with an invoice number no other claim of this run used (an invoice is claimed once). */
 export const freshEvidence = (contractNo = 'HT-2026-0137') => ({ contractNo, invoiceNo: `FP-${process.pid}-${++invoices}` });
 
+let payments = 0;
+/** A treasury payment reference no other payment of this run used: one reference pays one batch of a region. */
+export const freshPaymentRef = () => `TREASURY-${process.pid}-${++payments}`;
+
 /** Pays an open settlement as the region's second reviewer: who created a batch cannot pay it. */
-export async function paySettlement(t: TestApp, regionCode: string, settlementId: string, paymentRef = 'TREASURY-2026-0001') {
+export async function paySettlement(t: TestApp, regionCode: string, settlementId: string, paymentRef = freshPaymentRef()) {
   return t.http
     .post(`/api/settlements/${settlementId}/pay`)
     .set(auth(await t.token(secondReviewerFor(regionCode))))

@@ -101,6 +101,7 @@ export class CreateSettlement {
         status: 'open',
         totalFen,
         paymentRef: null,
+        paymentRefKey: null,
         createdBy: personOf(actor),
         createdAt: now,
         paidAt: null,
