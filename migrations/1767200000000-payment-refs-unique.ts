@@ -21,7 +21,7 @@ export class PaymentRefsUnique1767200000000 implements MigrationInterface {
       await queryRunner.addColumn('settlement', new TableColumn(str('payment_ref_key', 100, true)));
     }
     const clashes: string[] = [];
-    for (let after = { paidAt: '', id: '' }; ; ) {
+    for (let after = { paidAt: '', id: '' }; ;) {
       const rows: { id: string; region_code: string; payment_ref: string; paid_at: string }[] = await queryRunner.query(
         `SELECT id, region_code, payment_ref, paid_at FROM settlement
          WHERE status = 'paid' AND payment_ref IS NOT NULL AND payment_ref_key IS NULL AND (paid_at > ? OR (paid_at = ? AND id > ?))
@@ -42,7 +42,8 @@ export class PaymentRefsUnique1767200000000 implements MigrationInterface {
         else await queryRunner.query('UPDATE settlement SET payment_ref_key = ? WHERE id = ?', [key, row.id]);
       }
     }
-    if (clashes.length > 0) new Logger('Migrations').warn(`batches paid with a reference already used, left without its key: ${clashes.join('; ')}`);
+    if (clashes.length > 0)
+      new Logger('Migrations').warn(`batches paid with a reference already used, left without its key: ${clashes.join('; ')}`);
     const table = await queryRunner.getTable('settlement');
     if (!table!.indices.some((i) => i.columnNames.join() === UNIQUE.join())) {
       await queryRunner.createIndex('settlement', idx(UNIQUE, true));

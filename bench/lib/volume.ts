@@ -1,4 +1,5 @@
 import { backfillPaidSummary } from '../../migrations/1765100000000-stats-summaries';
+import { paymentRefKey } from '../../src/settlement/payment-ref.rules';
 import { rebuildNetFlows } from '../../migrations/1766700000000-flows-net-of-cuts';
 import type { Connection } from 'mysql2/promise';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
@@ -961,6 +962,7 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       'paid',
       s.total,
       `PAY-${year}Q${s.quarter + 1}-${s.province}`,
+      paymentRefKey(`PAY-${year}Q${s.quarter + 1}-${s.province}`),
       bureaus.get(s.province),
       created,
       paid,
@@ -989,7 +991,19 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
   }
   await w.insert(
     'settlement',
-    ['id', 'region_code', 'period_label', 'period_end', 'status', 'total_fen', 'payment_ref', 'created_by', 'created_at', 'paid_at'],
+    [
+      'id',
+      'region_code',
+      'period_label',
+      'period_end',
+      'status',
+      'total_fen',
+      'payment_ref',
+      'payment_ref_key',
+      'created_by',
+      'created_at',
+      'paid_at',
+    ],
     settlementRows,
   );
   await w.insert(

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { clock } from '../../src/common/clock';
-import { openRegion, issueVoucher, bureauFor, policyBody, secondReviewerFor } from '../support/fixtures';
+import { openRegion, issueVoucher, bureauFor, policyBody, secondReviewerFor, withBankAccount } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 const [SH, JS, ZJ, AH] = ['310000', '320000', '330000', '340000'];
@@ -36,6 +36,7 @@ describe('four provinces: claims, settlement and clearing', () => {
     } as const;
     for (const [key, [region, name, facility]] of Object.entries(labs)) {
       const session = await t.registerProvider(region, { name });
+      await withBankAccount(t, session); // a line without an account is held back at payment
       const res = await t.http.post('/api/facilities').set(auth(session.token)).send(facility).expect(201);
       lab[key as keyof typeof lab] = { ...session, facilityId: res.body.id };
     }
@@ -47,6 +48,7 @@ describe('four provinces: claims, settlement and clearing', () => {
     };
     for (const [key, [region, name]] of Object.entries(enterprises)) {
       const session = await t.registerEnterprise(region, { name });
+      await withBankAccount(t, session); // reimbursed in 通用 mode, it is a payee
       const voucher = await issueVoucher(t, session.token, 5_000_000);
       ent[key as keyof typeof ent] = { ...session, voucherId: voucher.id };
     }

@@ -3,7 +3,15 @@ import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { addDays } from '../../src/policies/policy.rules';
-import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement, secondReviewerFor } from '../support/fixtures';
+import {
+  captureConfirmed,
+  freshEvidence,
+  issueVoucher,
+  openRegion,
+  paySettlement,
+  secondReviewerFor,
+  withBankAccount,
+} from '../support/fixtures';
 import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
@@ -43,6 +51,7 @@ describe('settlement', () => {
   /** A lab of `region` listing one testing hour at `unitPriceFen`. */
   async function listed(region: string, name: string, unitPriceFen: number, organization: Record<string, unknown> = {}) {
     const lab = await t.registerProvider(region, { name, ...organization });
+    await withBankAccount(t, lab); // a line without an account is held back at payment
     const f = await t.http
       .post('/api/facilities')
       .set(auth(lab.token))
@@ -160,6 +169,8 @@ describe('settlement', () => {
             payeeProvinceCode: '310000',
             issuingProvinceCode: '340000',
             amountFen: 110_000,
+            payeeBankName: '中国工商银行合肥科技支行',
+            payeeBankAccount: expect.stringMatching(/^6222\d+$/),
             claimIds: [a.id, b.id].sort(),
           },
           {
@@ -168,6 +179,8 @@ describe('settlement', () => {
             payeeProvinceCode: '330000',
             issuingProvinceCode: '340000',
             amountFen: 75_000,
+            payeeBankName: '中国工商银行合肥科技支行',
+            payeeBankAccount: expect.stringMatching(/^6222\d+$/),
             claimIds: [c.id],
           },
         ]),
@@ -393,7 +406,11 @@ describe('settlement', () => {
           .filter(Boolean),
       ).toEqual([
         '结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号',
-        `${batchId},1,上海微观表征公共服务平台,${shLab.creditCode},上海市,,,1,40000,400.00,${batchNo}`,
+        expect.stringMatching(
+          new RegExp(
+            `^${batchId},1,上海微观表征公共服务平台,${shLab.creditCode},上海市,中国工商银行合肥科技支行,\t\\*{4} \\*{4} \\d{4},1,40000,400\\.00,${batchNo}$`,
+          ),
+        ),
       ]);
       for (const path of ['statement', 'lines.csv']) {
         await t.http

@@ -113,7 +113,11 @@ export class PaySettlement {
       await this.redemptions.paidBy(settlement.id, (groups) => addPaid(paid, groups, paidAt));
       await this.paidSummary.add(inKeyOrder(paid.values()));
       const totalFen = settlement.totalFen - heldBackFen;
-      const view = await this.views.of({ ...settlement, totalFen, status: 'paid', paymentRef, paymentRefKey: key, paidAt }, undefined, true);
+      const view = await this.views.of(
+        { ...settlement, totalFen, status: 'paid', paymentRef, paymentRefKey: key, paidAt },
+        undefined,
+        true,
+      );
       await this.ledger.payOut(settlement.regionCode, view.lines, settlement.id);
       this.uow.record({
         action: 'settlement.paid',
