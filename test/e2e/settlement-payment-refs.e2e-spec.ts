@@ -21,7 +21,7 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     [lab, wuhuLab, noAccountLab] = [
       await t.registerProvider('310000'),
       await t.registerProvider('310000'),
-      await t.registerProvider('320500'),
+      await t.registerProvider('320500', { bankAccount: null }),
     ];
     await withBankAccount(t, lab, '招商银行上海张江支行');
     await withBankAccount(t, wuhuLab, '招商银行上海张江支行');
@@ -104,19 +104,109 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     expect((await pay(b.id, freshPaymentRef())).status).toBe(200);
   });
 
-  it('holds back at payment the line of a payee with no bank account; its claim waits, approved, for a later batch', async () => {
+  /** The events a payee reads about a batch, paged through. */
+  async function eventsOf(payee: OrgSession, settlementId: string) {
+    const events: { type: string; data: Record<string, unknown> }[] = [];
+    for (let after = ''; ;) {
+      const page = (
+        await t.http
+          .get('/api/events')
+          .query({ limit: 100, ...(after ? { after } : {}) })
+          .set(auth(payee.token))
+          .expect(200)
+      ).body;
+      if (page.items.length === 0) return events.filter((e) => e.data.settlementId === settlementId);
+      events.push(...page.items);
+      after = page.nextCursor;
+    }
+  }
+
+  it('leaves a payee with no bank account out of a batch when it is prepared, tells it so, and takes its claims once it has one', async () => {
     await approved(lab);
     const waiting = await approved(noAccountLab);
     const b = await batch();
+    expect(b.lines.map((l) => l.payeeId)).toEqual([lab.organizationId]);
+    expect(b.totalFen).toBe(40_000);
+    expect(await t.dataSource.getRepository(Claim).findOneByOrFail({ id: waiting })).toMatchObject({
+      status: 'approved',
+      settlementId: null,
+    });
+    const told = await eventsOf(noAccountLab, b.id);
+    expect(told.map((e) => [e.type, e.data])).toEqual([
+      [
+        'settlement.created',
+        {
+          settlementId: b.id,
+          organizationId: noAccountLab.organizationId,
+          batchNo: b.batchNo,
+          bankAccountMissing: true,
+          waitingClaims: 1,
+          waitingFen: 40_000,
+        },
+      ],
+    ]);
+    expect((await pay(b.id, freshPaymentRef())).status).toBe(200);
+    // nothing else to settle: 409 saying what waits for an account, in the caller's language
+    const none = await t.http
+      .post('/api/settlements')
+      .set(await t.as('bureau-ah'))
+      .send({ regionCode: HEFEI });
+    expect(none.status).toBe(409);
+    expect(none.body.message).toContain('1 claim of 40000 fen waits for its payee to put a bank account on file');
+    const zh = await t.http
+      .post('/api/settlements')
+      .set(await t.as('bureau-ah'))
+      .set('Accept-Language', 'zh-CN')
+      .send({ regionCode: HEFEI });
+    expect(zh.body.message).toContain('1 笔申报共 ¥400.00 因收款单位未登记开户银行及账号而暂缓结算');
+    // its account on file, the next batch takes the claim, and pays it
+    const account = await withBankAccount(t, noAccountLab);
+    const later = await batch();
+    expect(later.lines.map((l) => l.payeeId)).toEqual([noAccountLab.organizationId]);
+    const paid = await pay(later.id, freshPaymentRef());
+    expect(paid.status).toBe(200);
+    expect(paid.body.totalFen).toBe(40_000);
+    expect(await t.dataSource.getRepository(Claim).findOneByOrFail({ id: waiting })).toMatchObject({ settlementId: later.id });
+    expect(account).toMatch(/^6222/);
+    // the rest of this suite has it without an account again
+    await t.http
+      .patch(`/api/organizations/${noAccountLab.organizationId}`)
+      .set(auth(noAccountLab.token))
+      .send({ bankAccount: null })
+      .expect(200);
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+  });
+
+  it('holds back at payment a line prepared without a bank account (before accounts were required); 422 when no line is left', async () => {
+    await approved(lab);
+    const waiting = await approved(noAccountLab);
+    await withBankAccount(t, noAccountLab);
+    const b = await batch();
     expect(b.lines).toHaveLength(2);
+    // As a batch prepared before this release printed it: the line carries no account (written here, as the API no
+    // longer prepares such a line).
+    const unpayable = async (settlementId: string) =>
+      t.dataSource.query(
+        `UPDATE settlement_line SET payee_bank_name = NULL, payee_bank_account = NULL WHERE settlement_id = ? AND payee_id = ?`,
+        [settlementId, noAccountLab.organizationId],
+      );
+    await unpayable(b.id);
     const paid = await pay(b.id, freshPaymentRef());
     expect(paid.status).toBe(200);
     expect(paid.body.lines.map((l: { payeeId: string }) => l.payeeId)).toEqual([lab.organizationId]);
     expect(paid.body.totalFen).toBe(40_000);
-    const claim = await t.dataSource.getRepository(Claim).findOneByOrFail({ id: waiting });
-    expect(claim).toMatchObject({ status: 'approved', settlementId: null });
+    expect(await t.dataSource.getRepository(Claim).findOneByOrFail({ id: waiting })).toMatchObject({
+      status: 'approved',
+      settlementId: null,
+    });
+    const held = await eventsOf(noAccountLab, b.id);
+    expect(held.map((e) => [e.type, e.data.heldBack, e.data.bankAccountMissing])).toEqual([
+      ['settlement.created', undefined, undefined],
+      ['settlement.paid', true, true],
+    ]);
     // every line without an account: nothing to pay, 422 naming the payee, in the caller's language
     const alone = await batch();
+    await unpayable(alone.id);
     const noAccount = (await t.http.get(`/api/organizations/${noAccountLab.organizationId}`).set(auth(noAccountLab.token)).expect(200))
       .body;
     const refused = await pay(alone.id, freshPaymentRef());

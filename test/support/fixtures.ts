@@ -1,6 +1,6 @@
 import { clock } from '../../src/common/clock';
 import { bureauFor, secondReviewerFor } from './accounts';
-import { auth, TestApp } from './test-app';
+import { auth, nextBankAccount, TestApp } from './test-app';
 
 export { bureauFor, secondReviewerFor };
 
@@ -92,14 +92,13 @@ export async function submittedClaim(
   return claim.body.id as string;
 }
 
-let accounts = 0;
 /**
- * The payee's admin puts a bank account on file (PATCH /api/organizations/:id): a batch line without one is not paid
- * (its payee is held back at payment). Returns the account. Call it before the batch is prepared: a line keeps the
- * account its payee had then.
+ * The payee's admin puts a bank account on file (PATCH /api/organizations/:id), audited and told to its users: a payee
+ * without one is left out of a settlement batch. Returns the account. Registered test organizations have one already
+ * (TestApp.register); this is for those registered with `bankAccount: null`, or to change it.
  */
 export async function withBankAccount(t: TestApp, payee: { token: string; organizationId: string }, bankName = '中国工商银行合肥科技支行') {
-  const bankAccount = `6222${String(process.pid).padStart(7, '0')}${String(++accounts).padStart(6, '0')}`;
+  const bankAccount = nextBankAccount();
   await t.http.patch(`/api/organizations/${payee.organizationId}`).set(auth(payee.token)).send({ bankName, bankAccount }).expect(200);
   return bankAccount;
 }
