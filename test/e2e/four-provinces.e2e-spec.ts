@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { clock } from '../../src/common/clock';
-import { openRegion, issueVoucher, bureauFor, policyBody, secondReviewerFor, withBankAccount } from '../support/fixtures';
+import { openRegion, issueVoucher, bureauFor, policyBody, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
 
 const [SH, JS, ZJ, AH] = ['310000', '320000', '330000', '340000'];
@@ -36,7 +36,6 @@ describe('four provinces: claims, settlement and clearing', () => {
     } as const;
     for (const [key, [region, name, facility]] of Object.entries(labs)) {
       const session = await t.registerProvider(region, { name });
-      await withBankAccount(t, session); // a line without an account is held back at payment
       const res = await t.http.post('/api/facilities').set(auth(session.token)).send(facility).expect(201);
       lab[key as keyof typeof lab] = { ...session, facilityId: res.body.id };
     }
@@ -48,7 +47,6 @@ describe('four provinces: claims, settlement and clearing', () => {
     };
     for (const [key, [region, name]] of Object.entries(enterprises)) {
       const session = await t.registerEnterprise(region, { name });
-      await withBankAccount(t, session); // reimbursed in 通用 mode, it is a payee
       const voucher = await issueVoucher(t, session.token, 5_000_000);
       ent[key as keyof typeof ent] = { ...session, voucherId: voucher.id };
     }
@@ -104,6 +102,8 @@ describe('four provinces: claims, settlement and clearing', () => {
     ).body;
   /** Lines keyed by payee, so the assertions do not depend on how each database collates Chinese names. */
   const linesByPayee = (lines: { payeeId: string }[]) => Object.fromEntries(lines.map((l) => [l.payeeId, l]));
+  /** Every payee has its account on file (TestApp.register), and its line carries it: no line without one is prepared. */
+  const onFile = { payeeBankName: '中国工商银行合肥科技支行', payeeBankAccount: expect.stringMatching(/^6222\d+$/) };
 
   it('runs the whole cycle and clears it to three transfers', async () => {
     // --- Redemptions (fee = price × quantity; subsidy = floor(fee × ratio)) ---
@@ -245,6 +245,7 @@ describe('four provinces: claims, settlement and clearing', () => {
         payeeId: lab.SH.organizationId,
         payeeName: '上海微系统所分析测试中心',
         payeeProvinceCode: SH,
+        ...onFile,
         issuingProvinceCode: AH,
         amountFen: 400_000,
         claimIds: [c1.id],
@@ -253,6 +254,7 @@ describe('four provinces: claims, settlement and clearing', () => {
         payeeId: lab.AH.organizationId,
         payeeName: '合肥大科学装置设计服务中心',
         payeeProvinceCode: AH,
+        ...onFile,
         issuingProvinceCode: AH,
         amountFen: 375_000,
         claimIds: [c2.id],
@@ -261,6 +263,7 @@ describe('four provinces: claims, settlement and clearing', () => {
         payeeId: ent.AH.organizationId,
         payeeName: '合肥量子芯科技有限公司',
         payeeProvinceCode: AH,
+        ...onFile,
         issuingProvinceCode: AH,
         amountFen: 75_000,
         claimIds: [c3.id],
@@ -271,12 +274,14 @@ describe('four provinces: claims, settlement and clearing', () => {
     expect(linesByPayee(js.lines)).toEqual({
       [lab.SH.organizationId]: expect.objectContaining({
         payeeProvinceCode: SH,
+        ...onFile,
         issuingProvinceCode: JS,
         amountFen: 350_000,
         claimIds: [c4.id],
       }),
       [lab.ZJ.organizationId]: expect.objectContaining({
         payeeProvinceCode: ZJ,
+        ...onFile,
         issuingProvinceCode: JS,
         amountFen: 200_000,
         claimIds: [c5b.id],
@@ -287,12 +292,14 @@ describe('four provinces: claims, settlement and clearing', () => {
     expect(linesByPayee(zj.lines)).toEqual({
       [lab.AH.organizationId]: expect.objectContaining({
         payeeProvinceCode: AH,
+        ...onFile,
         issuingProvinceCode: ZJ,
         amountFen: 400_000,
         claimIds: [c6.id],
       }),
       [lab.JS.organizationId]: expect.objectContaining({
         payeeProvinceCode: JS,
+        ...onFile,
         issuingProvinceCode: ZJ,
         amountFen: 120_000,
         claimIds: [c7.id],
@@ -303,18 +310,21 @@ describe('four provinces: claims, settlement and clearing', () => {
     expect(linesByPayee(sh.lines)).toEqual({
       [lab.AH.organizationId]: expect.objectContaining({
         payeeProvinceCode: AH,
+        ...onFile,
         issuingProvinceCode: SH,
         amountFen: 200_000,
         claimIds: [c8.id],
       }),
       [lab.SH.organizationId]: expect.objectContaining({
         payeeProvinceCode: SH,
+        ...onFile,
         issuingProvinceCode: SH,
         amountFen: 150_000,
         claimIds: [c9.id],
       }),
       [ent.SH.organizationId]: expect.objectContaining({
         payeeProvinceCode: SH,
+        ...onFile,
         issuingProvinceCode: SH,
         amountFen: 80_000,
         claimIds: [c10.id],

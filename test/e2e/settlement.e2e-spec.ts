@@ -3,15 +3,7 @@ import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
 import { newId } from '../../src/common/ids';
 import { LedgerTransfer } from '../../src/ledger/ledger-transfer.entity';
 import { addDays } from '../../src/policies/policy.rules';
-import {
-  captureConfirmed,
-  freshEvidence,
-  issueVoucher,
-  openRegion,
-  paySettlement,
-  secondReviewerFor,
-  withBankAccount,
-} from '../support/fixtures';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, paySettlement, secondReviewerFor } from '../support/fixtures';
 import { auth, creditCodeIn, OrgSession, TestApp } from '../support/test-app';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
@@ -51,7 +43,6 @@ describe('settlement', () => {
   /** A lab of `region` listing one testing hour at `unitPriceFen`. */
   async function listed(region: string, name: string, unitPriceFen: number, organization: Record<string, unknown> = {}) {
     const lab = await t.registerProvider(region, { name, ...organization });
-    await withBankAccount(t, lab); // a line without an account is held back at payment
     const f = await t.http
       .post('/api/facilities')
       .set(auth(lab.token))
