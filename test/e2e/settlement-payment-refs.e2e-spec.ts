@@ -207,6 +207,12 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     // every line without an account: nothing to pay, 422 naming the payee, in the caller's language
     const alone = await batch();
     await unpayable(alone.id);
+    // its statement's CSV leaves the account empty (the PDF prints 未登记): the treasury cannot pay it
+    const csv = await t.http
+      .get(`/api/settlements/${alone.id}/lines.csv`)
+      .set(await t.as('bureau-ah'))
+      .expect(200);
+    expect(csv.text.trim().split('\r\n')[1].split(',').slice(5, 7)).toEqual(['', '']);
     const noAccount = (await t.http.get(`/api/organizations/${noAccountLab.organizationId}`).set(auth(noAccountLab.token)).expect(200))
       .body;
     const refused = await pay(alone.id, freshPaymentRef());
