@@ -50,7 +50,7 @@ export const ERROR_STATUS = {
   ...(Object.fromEntries(RULE_CODES.map((c) => [c, HttpStatus.UNPROCESSABLE_ENTITY])) as Record<RuleCode, HttpStatus>),
   /** A cap on how many of something one organization or bureau keeps (webhooks): a rule of the service, not of API.md. */
   LIMIT_REACHED: HttpStatus.UNPROCESSABLE_ENTITY,
-  /** No line of a batch can be paid: none of its payees had a bank account on file when it was prepared. */
+  /** No line of a batch can be paid: none of its payees had a bank account on file when it was prepared (batches prepared before accounts were required). */
   PAYEE_ACCOUNT_MISSING: HttpStatus.UNPROCESSABLE_ENTITY,
   LOGIN_LOCKED: HttpStatus.TOO_MANY_REQUESTS,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,

@@ -29,10 +29,11 @@ export interface PaySettlementCommand {
  * open → paid once: records the payment reference and moves each payee's payable to paid in the ledger. Dual
  * control: whoever created the batch cannot pay it. A payee suspended or sanctioned since the batch was made is
  * screened out at payment: its line leaves the batch and its claims wait, approved and payable, for a later one. So is
- * a line with no bank account (none on file when the batch was prepared): the treasury paid the lines it could pay
- * into an account, as the batch's CSV listed them, and that payee's claims go into a later batch, prepared once its
- * account is on file; a batch with no payable line is refused (PAYEE_ACCOUNT_MISSING), as a refused batch changes
- * nothing. One payment reference pays one batch of a region (paymentRefKey): a reference another batch was paid with is
+ * a line with no bank account: a batch prepared now has none (CreateSettlement leaves such payees out), but one
+ * prepared before accounts were required may, and a payee clearing its account while a batch is prepared could leave
+ * one. The treasury paid the lines it could pay into an account, as the batch's CSV listed them, and that payee's
+ * claims go into a later batch, prepared once its account is on file; a batch with no payable line is refused
+ * (PAYEE_ACCOUNT_MISSING), as a refused batch changes nothing. One payment reference pays one batch of a region (paymentRefKey): a reference another batch was paid with is
  * 409 PAYMENT_REF_USED naming it; the same batch paid again is INVALID_STATE with its own reference, as before.
  */
 @Injectable()
