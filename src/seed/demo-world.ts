@@ -97,10 +97,38 @@ interface DemoOrg {
 }
 
 export const DEMO_ENTERPRISES: DemoOrg[] = [
-  { username: 'hefei-micronano', name: '合肥微纳新材料科技有限公司', region: '340104', body: 'MA2T8XQ21', kind: 'tech_sme', bank: { bankName: '中国工商银行合肥科技支行', bankAccount: '1302010809200054321' } },
-  { username: 'suzhou-qichen', name: '苏州启辰生物医药有限公司', region: '320506', body: 'MA1W3KD70', kind: 'high_tech', bank: { bankName: '中国银行苏州工业园区支行', bankAccount: '5423186000001127' } },
-  { username: 'jiaxing-qinghe', name: '嘉兴青禾智能科技创业团队', region: '330402', body: 'MA2B7N4P3', kind: 'startup_team', bank: { bankName: '浙江嘉兴农村商业银行科创支行', bankAccount: '2010003355667788' } },
-  { username: 'shanghai-xinyue', name: '上海芯跃集成电路设计有限公司', region: '310115', body: 'MA1H9R2L6', kind: 'high_tech', bank: { bankName: '招商银行上海张江支行', bankAccount: '1219085321100017' } },
+  {
+    username: 'hefei-micronano',
+    name: '合肥微纳新材料科技有限公司',
+    region: '340104',
+    body: 'MA2T8XQ21',
+    kind: 'tech_sme',
+    bank: { bankName: '中国工商银行合肥科技支行', bankAccount: '1302010809200054321' },
+  },
+  {
+    username: 'suzhou-qichen',
+    name: '苏州启辰生物医药有限公司',
+    region: '320506',
+    body: 'MA1W3KD70',
+    kind: 'high_tech',
+    bank: { bankName: '中国银行苏州工业园区支行', bankAccount: '5423186000001127' },
+  },
+  {
+    username: 'jiaxing-qinghe',
+    name: '嘉兴青禾智能科技创业团队',
+    region: '330402',
+    body: 'MA2B7N4P3',
+    kind: 'startup_team',
+    bank: { bankName: '浙江嘉兴农村商业银行科创支行', bankAccount: '2010003355667788' },
+  },
+  {
+    username: 'shanghai-xinyue',
+    name: '上海芯跃集成电路设计有限公司',
+    region: '310115',
+    body: 'MA1H9R2L6',
+    kind: 'high_tech',
+    bank: { bankName: '招商银行上海张江支行', bankAccount: '1219085321100017' },
+  },
 ];
 
 export const DEMO_PROVIDERS: DemoOrg[] = [
