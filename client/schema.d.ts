@@ -1965,7 +1965,7 @@ export interface paths {
          * Prepare a settlement batch (结算批次) of the region’s approved claims
          * @description **Who may call it:** A bureau user of the region.
          *
-         *     **What it changes:** Creates an open batch of every approved claim of the region not yet in one, one line per payee, with the payee’s bank account as it is now; audited.
+         *     **What it changes:** Creates an open batch of every approved claim of the region not yet in one, one line per payee, with the payee’s bank account as it is now; a payee suspended, sanctioned or with no bank account on file is left out, its claims waiting for a later batch (told so in its copy of settlement.created: bankAccountMissing); audited.
          *
          *     **Money:** None yet: the payables stay payable until the batch is paid.
          */
@@ -2013,7 +2013,7 @@ export interface paths {
          * Record a settlement batch as paid by the treasury (拨付)
          * @description **Who may call it:** A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).
          *
-         *     **What it changes:** open → paid once, with the payment reference; a payee suspended or sanctioned since the batch was made leaves it, its claims waiting for a later batch; the payees are notified; audited.
+         *     **What it changes:** open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); the payees are notified; audited.
          *
          *     **Money:** Each payee’s payable moves to paid in the ledger.
          */
@@ -4043,7 +4043,7 @@ export interface components {
         };
         PaySettlementInput: {
             /**
-             * @description the treasury payment reference
+             * @description the treasury payment reference: one reference pays one batch of a region (PAYMENT_REF_USED); spaces, dashes, case and full-width forms do not make another
              * @example TREASURY-2026-04-0117
              */
             paymentRef: string;
@@ -11108,7 +11108,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            /** @description INVALID_STATE, PAYMENT_REF_USED, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11126,7 +11126,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description SANCTIONED, PROVIDER_NOT_ACTIVE */
+            /** @description SANCTIONED, PROVIDER_NOT_ACTIVE, PAYEE_ACCOUNT_MISSING */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -41,6 +41,7 @@ import { NotificationMailOff1767100000000 } from './1767100000000-notification-m
 import { ClearingRunVoid1767200000000 } from './1767200000000-clearing-run-void';
 import { AuditFiltersIndexed1767300000000 } from './1767300000000-audit-filters-indexed';
 import { FirstAdminGroups1767400000000 } from './1767400000000-first-admin-groups';
+import { PaymentRefsUnique1767500000000 } from './1767500000000-payment-refs-unique';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -87,4 +88,5 @@ export const MIGRATIONS = [
   ClearingRunVoid1767200000000,
   AuditFiltersIndexed1767300000000,
   FirstAdminGroups1767400000000,
+  PaymentRefsUnique1767500000000,
 ];

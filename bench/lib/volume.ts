@@ -1,4 +1,5 @@
 import { backfillPaidSummary } from '../../migrations/1765100000000-stats-summaries';
+import { paymentRefKey } from '../../src/settlement/payment-ref.rules';
 import { rebuildNetFlows } from '../../migrations/1766700000000-flows-net-of-cuts';
 import type { Connection } from 'mysql2/promise';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
@@ -280,18 +281,30 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     'verified_at',
     'verified_by',
     'notice_ends_at',
+    'bank_name',
+    'bank_account',
     'created_at',
     'updated_at',
   ];
+  // Every organization has the account it is paid into on file: a payee without one is left out of a batch, and a paid
+  // line carries the account it was paid into. 18 digits, distinct per organization.
+  const BANK_NAME = '中国工商银行模拟支行';
+  const bankAccountOf = (role: 'provider' | 'enterprise', i: number) => `6222${role === 'provider' ? 1 : 2}${String(i).padStart(13, '0')}`;
   const facilitiesByProvince = new Map<string, Facility[]>(PROVINCES.map((p) => [p, []]));
   const facilitiesByProvider = new Map<string, Facility[]>();
   const providerCount = Math.max(4, Math.round(sizes.facilities / 10));
-  const providers: { id: string; name: string; province: string; region: string }[] = [];
+  const providers: { id: string; name: string; province: string; region: string; bankAccount: string }[] = [];
   for (let i = 0; i < providerCount; i++) {
     const province = rng.weighted(PROVINCE_WEIGHTS);
     const region = rng.pick(PLACES[province])!;
     const cityName = REGIONS.find((r) => r.code === region)!.name.replace(/[市省]$/, '');
-    providers.push({ id: newId(), name: `${cityName}${rng.pick(ENTERPRISE_WORDS)}${rng.pick(HOSTS)}${i}`, province, region });
+    providers.push({
+      id: newId(),
+      name: `${cityName}${rng.pick(ENTERPRISE_WORDS)}${rng.pick(HOSTS)}${i}`,
+      province,
+      region,
+      bankAccount: bankAccountOf('provider', i),
+    });
   }
   // Each organization has the admin user its registration made (so that whatever tells an organization something
   // has someone to tell). Nobody logs in as them: one hash of a password nobody keeps serves them all.
@@ -321,6 +334,8 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       null,
       null,
       at,
+      BANK_NAME,
+      bankAccountOf('provider', i),
       at,
       at,
     ]);
@@ -435,6 +450,8 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       at,
       bureaus.get(province)!,
       null,
+      BANK_NAME,
+      bankAccountOf('enterprise', i),
       at,
       at,
     ]);
@@ -961,13 +978,14 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
       'paid',
       s.total,
       `PAY-${year}Q${s.quarter + 1}-${s.province}`,
+      paymentRefKey(`PAY-${year}Q${s.quarter + 1}-${s.province}`),
       bureaus.get(s.province),
       created,
       paid,
     ]);
     for (const [payeeId, fen] of s.lines) {
       const payee = payeeOf.get(payeeId)!;
-      lineRows.push([newId(), s.id, payeeId, payee.name, payee.province, s.province, fen, paid]);
+      lineRows.push([newId(), s.id, payeeId, payee.name, payee.province, s.province, fen, BANK_NAME, payee.bankAccount, paid]);
       payouts.push([
         newId(),
         account.payable(s.province, payeeId),
@@ -989,12 +1007,35 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
   }
   await w.insert(
     'settlement',
-    ['id', 'region_code', 'period_label', 'period_end', 'status', 'total_fen', 'payment_ref', 'created_by', 'created_at', 'paid_at'],
+    [
+      'id',
+      'region_code',
+      'period_label',
+      'period_end',
+      'status',
+      'total_fen',
+      'payment_ref',
+      'payment_ref_key',
+      'created_by',
+      'created_at',
+      'paid_at',
+    ],
     settlementRows,
   );
   await w.insert(
     'settlement_line',
-    ['id', 'settlement_id', 'payee_id', 'payee_name', 'payee_province_code', 'issuing_province_code', 'amount_fen', 'paid_at'],
+    [
+      'id',
+      'settlement_id',
+      'payee_id',
+      'payee_name',
+      'payee_province_code',
+      'issuing_province_code',
+      'amount_fen',
+      'payee_bank_name',
+      'payee_bank_account',
+      'paid_at',
+    ],
     lineRows,
   );
   await w.insert('ledger_transfer', transferColumns, payouts);

@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../common/persistence/db-errors';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, Sql, sql } from '../common/persistence/sql';
+import { empty, join, raw, Sql, sql } from '../common/persistence/sql';
 import { Claim, ClaimedInvoice, ClaimStatus } from './claim.entity';
 
 /** A claim holding an invoice number, as a refusal of the same invoice names it. */
@@ -17,6 +17,9 @@ export interface InvoiceHolder {
   createdAt: string;
   claimedFen: number;
 }
+
+/** A payee the treasury can pay: a bank account on file (the profile stores none as NULL; '' is none too). */
+const hasBankAccount = (alias: string): Sql => sql`COALESCE(${raw(alias)}.bank_account, '') <> ''`;
 
 @Injectable()
 export class ClaimRepository {
@@ -168,7 +171,7 @@ export class ClaimRepository {
   /**
    * Puts every approved claim of the region that is in no batch (approved before `decidedBefore`, when given) into the
    * batch; returns how many. Claims of a payee that is suspended or under a sanction in force on `today` stay out
-   * until it is clear. The guarded UPDATE is what keeps a claim in one batch: a concurrent run waits for the row
+   * until it is clear, and so do those of a payee with no bank account on file until it puts one there. The guarded UPDATE is what keeps a claim in one batch: a concurrent run waits for the row
    * locks, then finds settlement_id set and takes nothing.
    */
   markSettled(regionCode: string, settlementId: string, decidedBefore: string | undefined, now: string, today: string): Promise<number> {
@@ -177,8 +180,28 @@ export class ClaimRepository {
           WHERE issuing_region_code = ${regionCode} AND status = 'approved' AND settlement_id IS NULL${
             decidedBefore ? sql` AND decided_at < ${decidedBefore}` : empty
           } AND claimant_id IN (SELECT o.id FROM organization o WHERE ${organizationActive.sql('o', now)}
-            AND NOT ${sanctionedSql('o', today)})`,
+            AND NOT ${sanctionedSql('o', today)} AND ${hasBankAccount('o')})`,
     );
+  }
+
+  /**
+   * The payees whose approved claims a batch made now (with `decidedBefore`) leaves out for want of a bank account on
+   * file, active and clear otherwise: per payee, how many claims and how much. They wait, in no batch, for a later one.
+   */
+  async waitingForAccount(
+    regionCode: string,
+    decidedBefore: string | undefined,
+    now: string,
+    today: string,
+  ): Promise<{ payeeId: string; claims: number; fen: number }[]> {
+    const rows = await this.db.rows<{ payee: string; n: unknown; fen: unknown }>(
+      sql`SELECT c.claimant_id AS payee, COUNT(*) AS n, SUM(c.approved_fen) AS fen FROM claim c JOIN organization o ON o.id = c.claimant_id
+          WHERE c.issuing_region_code = ${regionCode} AND c.status = 'approved' AND c.settlement_id IS NULL${
+            decidedBefore ? sql` AND c.decided_at < ${decidedBefore}` : empty
+          } AND ${organizationActive.sql('o', now)} AND NOT ${sanctionedSql('o', today)} AND NOT ${hasBankAccount('o')}
+          GROUP BY c.claimant_id ORDER BY c.claimant_id`,
+    );
+    return rows.map((r) => ({ payeeId: r.payee, claims: Number(r.n), fen: Number(r.fen) }));
   }
 
   /** Takes the payees' claims out of the batch again: they wait, approved, for a later one. */

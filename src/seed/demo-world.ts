@@ -82,6 +82,8 @@ interface DemoOrg {
   region: string;
   body: string;
   kind?: 'tech_sme' | 'high_tech' | 'startup_team';
+  /** The account it is paid into (a lab in 通兑 mode, an enterprise reimbursed in 通用 mode): a payee without one is left out of a batch. */
+  bank: { bankName: string; bankAccount: string };
   facilities?: {
     name: string;
     category: ServiceCategory;
@@ -95,15 +97,44 @@ interface DemoOrg {
 }
 
 export const DEMO_ENTERPRISES: DemoOrg[] = [
-  { username: 'hefei-micronano', name: '合肥微纳新材料科技有限公司', region: '340104', body: 'MA2T8XQ21', kind: 'tech_sme' },
-  { username: 'suzhou-qichen', name: '苏州启辰生物医药有限公司', region: '320506', body: 'MA1W3KD70', kind: 'high_tech' },
-  { username: 'jiaxing-qinghe', name: '嘉兴青禾智能科技创业团队', region: '330402', body: 'MA2B7N4P3', kind: 'startup_team' },
-  { username: 'shanghai-xinyue', name: '上海芯跃集成电路设计有限公司', region: '310115', body: 'MA1H9R2L6', kind: 'high_tech' },
+  {
+    username: 'hefei-micronano',
+    name: '合肥微纳新材料科技有限公司',
+    region: '340104',
+    body: 'MA2T8XQ21',
+    kind: 'tech_sme',
+    bank: { bankName: '中国工商银行合肥科技支行', bankAccount: '1302010809200054321' },
+  },
+  {
+    username: 'suzhou-qichen',
+    name: '苏州启辰生物医药有限公司',
+    region: '320506',
+    body: 'MA1W3KD70',
+    kind: 'high_tech',
+    bank: { bankName: '中国银行苏州工业园区支行', bankAccount: '5423186000001127' },
+  },
+  {
+    username: 'jiaxing-qinghe',
+    name: '嘉兴青禾智能科技创业团队',
+    region: '330402',
+    body: 'MA2B7N4P3',
+    kind: 'startup_team',
+    bank: { bankName: '浙江嘉兴农村商业银行科创支行', bankAccount: '2010003355667788' },
+  },
+  {
+    username: 'shanghai-xinyue',
+    name: '上海芯跃集成电路设计有限公司',
+    region: '310115',
+    body: 'MA1H9R2L6',
+    kind: 'high_tech',
+    bank: { bankName: '招商银行上海张江支行', bankAccount: '1219085321100017' },
+  },
 ];
 
 export const DEMO_PROVIDERS: DemoOrg[] = [
   {
     username: 'sh-microscopy',
+    bank: { bankName: '招商银行上海张江支行', bankAccount: '1219085321100288' },
     name: '上海微观表征公共服务平台',
     region: '310115',
     body: '42500173X',
@@ -129,6 +160,7 @@ export const DEMO_PROVIDERS: DemoOrg[] = [
   },
   {
     username: 'nj-materials-lab',
+    bank: { bankName: '中国建设银行南京新街口支行', bankAccount: '32050159360000004412' },
     name: '南京先进材料检测中心',
     region: '320102',
     body: '46600281K',
@@ -145,6 +177,7 @@ export const DEMO_PROVIDERS: DemoOrg[] = [
   },
   {
     username: 'hz-design-center',
+    bank: { bankName: '杭州银行科技支行', bankAccount: '330104016000123456' },
     name: '杭州工业设计创新中心',
     region: '330106',
     body: '47005912M',
@@ -154,6 +187,7 @@ export const DEMO_PROVIDERS: DemoOrg[] = [
   },
   {
     username: 'hf-science-facility',
+    bank: { bankName: '中国工商银行合肥科技支行', bankAccount: '1302010809200077889' },
     name: '合肥大科学装置共享服务中心',
     region: '340111',
     body: '48503366N',

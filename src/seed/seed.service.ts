@@ -182,6 +182,9 @@ export class SeedService {
             SEED_CLIENT,
           ),
         );
+        // Its bank account on file as if given at registration (no profile change to tell its users of): a payee without
+        // one is left out of a settlement batch, and every demo organization may be a payee.
+        await this.uow.run(() => this.organizationRows.updateProfile(organization.id, o.bank, clock.iso()));
         if (role === 'provider') {
           await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], async (actor) =>
             unwrap(await this.organizations.admit(actor, organization.id, 0)),

@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, IsUUID, Length } from 'class-validator';
+import { IsIn, IsString, IsUUID, Length, ValidateBy } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { IsCalendarDate, IsOmittable } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Settlement, SETTLEMENT_STATUSES, SettlementStatus } from './settlement.entity';
 import { OneLine } from '../common/http/text';
+import { isPaymentRef } from './payment-ref.rules';
 
 // the catalogues say what a code of the region list is (validation.isRegionListCode), in the caller's language
 const IsRegionCode = () => IsIn(REGION_CODES);
@@ -22,11 +23,26 @@ export class CreateSettlementInput {
   periodEnd?: string;
 }
 
+/** A payment reference has letters or digits: "——" names no transfer (paymentRefKey). */
+const IsPaymentRef = () =>
+  ValidateBy({
+    name: 'isPaymentRef',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || isPaymentRef(value),
+      defaultMessage: (a) => `${a?.property} must contain the letters or digits of the treasury's payment reference`,
+    },
+  });
+
 export class PaySettlementInput {
-  @ApiProperty({ example: 'TREASURY-2026-04-0117', description: 'the treasury payment reference' })
+  @ApiProperty({
+    example: 'TREASURY-2026-04-0117',
+    description:
+      'the treasury payment reference: one reference pays one batch of a region (PAYMENT_REF_USED); spaces, dashes, case and full-width forms do not make another',
+  })
   @IsString()
   @Length(1, 100)
   @OneLine()
+  @IsPaymentRef()
   paymentRef: string;
 }
 

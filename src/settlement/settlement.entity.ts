@@ -10,6 +10,7 @@ export type SettlementStatus = (typeof SETTLEMENT_STATUSES)[number];
 @Check('chk_settlement_total', 'total_fen >= 0')
 @Index(['regionCode', 'status'])
 @Index(['batchNo'], { unique: true })
+@Index(['regionCode', 'paymentRefKey'], { unique: true })
 export class Settlement {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(6) regionCode: string;
@@ -23,6 +24,11 @@ export class Settlement {
   @InstantColumn({ nullable: true }) paidAt: string | null;
   /** The readable number statements print: issuing region, year, and the region's count of batches that year. */
   @StrColumn(32, { nullable: true }) batchNo: string | null;
+  /**
+   * The payment reference folded (paymentRefKey), unique in the region: one bank transfer pays one batch. Null while
+   * open, and on a batch paid before the key with a reference an earlier batch of its region had used.
+   */
+  @StrColumn(100, { nullable: true }) paymentRefKey: string | null;
 }
 
 /**

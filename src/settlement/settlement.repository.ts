@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
+import { isUniqueViolation } from '../common/persistence/db-errors';
 import { reserveCounter } from '../common/persistence/serial-counter';
 import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, sql } from '../common/persistence/sql';
@@ -48,14 +49,44 @@ export class SettlementRepository {
     return this.db.lock(Settlement, { id });
   }
 
-  /** open → paid, once; its lines carry the payment instant (clearing selects lines by it). */
-  async markPaid(id: string, paymentRef: string, paidAt: string): Promise<boolean> {
-    const changed = await this.db.execute(
-      sql`UPDATE settlement SET status = 'paid', payment_ref = ${paymentRef}, paid_at = ${paidAt} WHERE id = ${id} AND status = 'open'`,
-    );
-    if (changed !== 1) return false;
+  /**
+   * open → paid, once, with the payment reference and its key; its lines carry the payment instant (clearing selects
+   * lines by it). 'refUsed' when another batch of the region committed with the key meanwhile: the unique key on
+   * (region_code, payment_ref_key) decides between two payments racing with one reference, and the failed statement
+   * alone is undone (the caller throws, undoing the rest).
+   */
+  async markPaid(id: string, paymentRef: string, paymentRefKey: string, paidAt: string): Promise<'paid' | 'notOpen' | 'refUsed'> {
+    let changed: number;
+    try {
+      changed = await this.db.execute(
+        sql`UPDATE settlement SET status = 'paid', payment_ref = ${paymentRef}, payment_ref_key = ${paymentRefKey}, paid_at = ${paidAt}
+            WHERE id = ${id} AND status = 'open'`,
+      );
+    } catch (e) {
+      if (isUniqueViolation(e)) return 'refUsed';
+      throw e;
+    }
+    if (changed !== 1) return 'notOpen';
     await this.db.execute(sql`UPDATE settlement_line SET paid_at = ${paidAt} WHERE settlement_id = ${id}`);
-    return true;
+    return 'paid';
+  }
+
+  /**
+   * The region's batch paid with this payment reference (its key), if any. `latest`: read under a lock, so it sees a
+   * batch committed after this transaction's first read (MariaDB's plain reads keep that snapshot), as after 'refUsed'.
+   */
+  async paidWithRef(regionCode: string, paymentRefKey: string, latest = false): Promise<Settlement | undefined> {
+    if (latest) return (await this.db.lock(Settlement, { regionCode, paymentRefKey })) ?? undefined;
+    return (await this.db.select(Settlement, 's', sql`WHERE s.region_code = ${regionCode} AND s.payment_ref_key = ${paymentRefKey}`))[0];
+  }
+
+  /** Of the batch's lines, the payees' with no bank account (none on file when it was prepared): the treasury cannot pay them. */
+  async payeesWithoutAccount(settlementId: string): Promise<{ id: string; name: string }[]> {
+    return this.db.rows<{ id: string; name: string }>(
+      sql`SELECT l.payee_id AS id, l.payee_name AS name FROM settlement_line l
+          WHERE l.settlement_id = ${settlementId} AND (l.payee_bank_account IS NULL OR l.payee_bank_account = '')
+          ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
+    );
   }
 
   /**

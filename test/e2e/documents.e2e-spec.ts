@@ -102,7 +102,9 @@ describe('statements and certificates', () => {
     expect(text).not.toContain(batch.body.id);
     expect(text).toContain('结算批次号');
     expect(text).toContain(`招商银行上海张江支行${ACCOUNT}`);
-    expect(text).toContain('未登记'); // the Suzhou lab has no bank on file
+    // The Suzhou lab's account, put on file at registration (TestApp.register): a payee without one is in no batch,
+    // and the statement's 未登记 is left for lines prepared before that rule (settlement-payment-refs).
+    expect(text).toContain('中国工商银行合肥科技支行6222');
     expect(text).toContain('附表：申报明细');
     for (const invoice of invoices) expect(text).toContain(invoice);
     expect(text).toContain('HT-2026-011');
@@ -115,7 +117,7 @@ describe('statements and certificates', () => {
     const lines = pdftotext(whole).split('\n');
     expect(lines.filter((l) => l.trim() === '上海微观表征公共服务平台')).toHaveLength(3);
     expect(lines.filter((l) => l.trim() === LONG_NAME)).toHaveLength(2);
-    // The treasury’s CSV carries the same accounts, in full; empty when the payee has given none.
+    // The treasury’s CSV carries the same accounts, in full.
     const csv = await t.http.get(`/api/settlements/${batch.body.id}/lines.csv`).set(auth(bureau)).expect(200);
     const rows = csv.text
       .replace(/^\uFEFF/, '')
@@ -126,7 +128,7 @@ describe('statements and certificates', () => {
     expect(rows.slice(1).map((r) => [r[2], r[5], r[6]])).toEqual(
       expect.arrayContaining([
         ['上海微观表征公共服务平台', '招商银行上海张江支行', `\t${ACCOUNT}`], // a tab: spreadsheets keep it as text
-        [LONG_NAME, '', ''],
+        [LONG_NAME, '中国工商银行合肥科技支行', expect.stringMatching(/^\t6222\d+$/)],
       ]),
     );
 

@@ -102,6 +102,8 @@ describe('four provinces: claims, settlement and clearing', () => {
     ).body;
   /** Lines keyed by payee, so the assertions do not depend on how each database collates Chinese names. */
   const linesByPayee = (lines: { payeeId: string }[]) => Object.fromEntries(lines.map((l) => [l.payeeId, l]));
+  /** Every payee has its account on file (TestApp.register), and its line carries it: no line without one is prepared. */
+  const onFile = { payeeBankName: '中国工商银行合肥科技支行', payeeBankAccount: expect.stringMatching(/^6222\d+$/) };
 
   it('runs the whole cycle and clears it to three transfers', async () => {
     // --- Redemptions (fee = price × quantity; subsidy = floor(fee × ratio)) ---
@@ -243,6 +245,7 @@ describe('four provinces: claims, settlement and clearing', () => {
         payeeId: lab.SH.organizationId,
         payeeName: '上海微系统所分析测试中心',
         payeeProvinceCode: SH,
+        ...onFile,
         issuingProvinceCode: AH,
         amountFen: 400_000,
         claimIds: [c1.id],
@@ -251,6 +254,7 @@ describe('four provinces: claims, settlement and clearing', () => {
         payeeId: lab.AH.organizationId,
         payeeName: '合肥大科学装置设计服务中心',
         payeeProvinceCode: AH,
+        ...onFile,
         issuingProvinceCode: AH,
         amountFen: 375_000,
         claimIds: [c2.id],
@@ -259,6 +263,7 @@ describe('four provinces: claims, settlement and clearing', () => {
         payeeId: ent.AH.organizationId,
         payeeName: '合肥量子芯科技有限公司',
         payeeProvinceCode: AH,
+        ...onFile,
         issuingProvinceCode: AH,
         amountFen: 75_000,
         claimIds: [c3.id],
@@ -269,12 +274,14 @@ describe('four provinces: claims, settlement and clearing', () => {
     expect(linesByPayee(js.lines)).toEqual({
       [lab.SH.organizationId]: expect.objectContaining({
         payeeProvinceCode: SH,
+        ...onFile,
         issuingProvinceCode: JS,
         amountFen: 350_000,
         claimIds: [c4.id],
       }),
       [lab.ZJ.organizationId]: expect.objectContaining({
         payeeProvinceCode: ZJ,
+        ...onFile,
         issuingProvinceCode: JS,
         amountFen: 200_000,
         claimIds: [c5b.id],
@@ -285,12 +292,14 @@ describe('four provinces: claims, settlement and clearing', () => {
     expect(linesByPayee(zj.lines)).toEqual({
       [lab.AH.organizationId]: expect.objectContaining({
         payeeProvinceCode: AH,
+        ...onFile,
         issuingProvinceCode: ZJ,
         amountFen: 400_000,
         claimIds: [c6.id],
       }),
       [lab.JS.organizationId]: expect.objectContaining({
         payeeProvinceCode: JS,
+        ...onFile,
         issuingProvinceCode: ZJ,
         amountFen: 120_000,
         claimIds: [c7.id],
@@ -301,18 +310,21 @@ describe('four provinces: claims, settlement and clearing', () => {
     expect(linesByPayee(sh.lines)).toEqual({
       [lab.AH.organizationId]: expect.objectContaining({
         payeeProvinceCode: AH,
+        ...onFile,
         issuingProvinceCode: SH,
         amountFen: 200_000,
         claimIds: [c8.id],
       }),
       [lab.SH.organizationId]: expect.objectContaining({
         payeeProvinceCode: SH,
+        ...onFile,
         issuingProvinceCode: SH,
         amountFen: 150_000,
         claimIds: [c9.id],
       }),
       [ent.SH.organizationId]: expect.objectContaining({
         payeeProvinceCode: SH,
+        ...onFile,
         issuingProvinceCode: SH,
         amountFen: 80_000,
         claimIds: [c10.id],
@@ -401,6 +413,8 @@ describe('four provinces: claims, settlement and clearing', () => {
       .trim()
       .split('\r\n');
     expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号');
+    // each line's bank and its account, masked for the platform (a tab keeps a spreadsheet from reading it as a number)
+    const bankColumns = ['中国工商银行合肥科技支行', expect.stringMatching(/^\t\*{4} \*{4} \d{4}$/)];
     expect(
       rows
         .slice(1)
@@ -408,9 +422,9 @@ describe('four provinces: claims, settlement and clearing', () => {
         .sort(),
     ).toEqual(
       [
-        ['上海微系统所分析测试中心', lab.SH.creditCode, '上海市', '', '', '1', '400000', '4000.00'],
-        ['合肥大科学装置设计服务中心', lab.AH.creditCode, '安徽省', '', '', '1', '375000', '3750.00'],
-        ['合肥量子芯科技有限公司', ent.AH.creditCode, '安徽省', '', '', '1', '75000', '750.00'],
+        ['上海微系统所分析测试中心', lab.SH.creditCode, '上海市', ...bankColumns, '1', '400000', '4000.00'],
+        ['合肥大科学装置设计服务中心', lab.AH.creditCode, '安徽省', ...bankColumns, '1', '375000', '3750.00'],
+        ['合肥量子芯科技有限公司', ent.AH.creditCode, '安徽省', ...bankColumns, '1', '75000', '750.00'],
       ].sort(),
     );
 

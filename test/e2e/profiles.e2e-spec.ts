@@ -21,7 +21,7 @@ describe('organization profiles', () => {
       .send(body);
 
   it('its admin fills in the contact and the bank; the account is shown masked, the change audited for the bureau', async () => {
-    const e = await t.registerEnterprise('340104');
+    const e = await t.registerEnterprise('340104', { bankAccount: null }); // its profile empty, as registration leaves it
     const res = await patch(e, e.organizationId, {
       contactPerson: '王敏',
       contactPhone: '0551-65123456',
@@ -87,7 +87,7 @@ describe('organization profiles', () => {
     [{ status: 'active' }, 'status'],
     [{}, 'body'],
   ])('refuses %j: 400 naming %s', async (body, field) => {
-    const e = await t.registerEnterprise('340104');
+    const e = await t.registerEnterprise('340104', { bankAccount: null }); // an account without a bank: none on file before
     const res = await patch(e, e.organizationId, body).expect(400);
     expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining(field) });
   });

@@ -160,6 +160,8 @@ describe('settlement', () => {
             payeeProvinceCode: '310000',
             issuingProvinceCode: '340000',
             amountFen: 110_000,
+            payeeBankName: '中国工商银行合肥科技支行',
+            payeeBankAccount: expect.stringMatching(/^6222\d+$/),
             claimIds: [a.id, b.id].sort(),
           },
           {
@@ -168,6 +170,8 @@ describe('settlement', () => {
             payeeProvinceCode: '330000',
             issuingProvinceCode: '340000',
             amountFen: 75_000,
+            payeeBankName: '中国工商银行合肥科技支行',
+            payeeBankAccount: expect.stringMatching(/^6222\d+$/),
             claimIds: [c.id],
           },
         ]),
@@ -393,7 +397,11 @@ describe('settlement', () => {
           .filter(Boolean),
       ).toEqual([
         '结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号',
-        `${batchId},1,上海微观表征公共服务平台,${shLab.creditCode},上海市,,,1,40000,400.00,${batchNo}`,
+        expect.stringMatching(
+          new RegExp(
+            `^${batchId},1,上海微观表征公共服务平台,${shLab.creditCode},上海市,中国工商银行合肥科技支行,\t\\*{4} \\*{4} \\d{4},1,40000,400\\.00,${batchNo}$`,
+          ),
+        ),
       ]);
       for (const path of ['statement', 'lines.csv']) {
         await t.http

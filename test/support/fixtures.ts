@@ -1,6 +1,6 @@
 import { clock } from '../../src/common/clock';
 import { bureauFor, secondReviewerFor } from './accounts';
-import { auth, TestApp } from './test-app';
+import { auth, nextBankAccount, TestApp } from './test-app';
 
 export { bureauFor, secondReviewerFor };
 
@@ -92,12 +92,27 @@ export async function submittedClaim(
   return claim.body.id as string;
 }
 
+/**
+ * The payee's admin puts a bank account on file (PATCH /api/organizations/:id), audited and told to its users: a payee
+ * without one is left out of a settlement batch. Returns the account. Registered test organizations have one already
+ * (TestApp.register); this is for those registered with `bankAccount: null`, or to change it.
+ */
+export async function withBankAccount(t: TestApp, payee: { token: string; organizationId: string }, bankName = '中国工商银行合肥科技支行') {
+  const bankAccount = nextBankAccount();
+  await t.http.patch(`/api/organizations/${payee.organizationId}`).set(auth(payee.token)).send({ bankName, bankAccount }).expect(200);
+  return bankAccount;
+}
+
 let invoices = 0;
 /** Claim evidence with an invoice number no other claim of this run used (an invoice is claimed once). */
 export const freshEvidence = (contractNo = 'HT-2026-0137') => ({ contractNo, invoiceNo: `FP-${process.pid}-${++invoices}` });
 
+let payments = 0;
+/** A treasury payment reference no other payment of this run used: one reference pays one batch of a region. */
+export const freshPaymentRef = () => `TREASURY-${process.pid}-${++payments}`;
+
 /** Pays an open settlement as the region's second reviewer: who created a batch cannot pay it. */
-export async function paySettlement(t: TestApp, regionCode: string, settlementId: string, paymentRef = 'TREASURY-2026-0001') {
+export async function paySettlement(t: TestApp, regionCode: string, settlementId: string, paymentRef = freshPaymentRef()) {
   return t.http
     .post(`/api/settlements/${settlementId}/pay`)
     .set(auth(await t.token(secondReviewerFor(regionCode))))

@@ -44,10 +44,14 @@ export const ERROR_STATUS = {
   IDEMPOTENCY_CONFLICT: HttpStatus.CONFLICT,
   DUPLICATE: HttpStatus.CONFLICT,
   SLOT_TAKEN: HttpStatus.CONFLICT,
+  /** A treasury payment reference another batch of the region was paid with: one bank transfer pays one batch. */
+  PAYMENT_REF_USED: HttpStatus.CONFLICT,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   ...(Object.fromEntries(RULE_CODES.map((c) => [c, HttpStatus.UNPROCESSABLE_ENTITY])) as Record<RuleCode, HttpStatus>),
   /** A cap on how many of something one organization or bureau keeps (webhooks): a rule of the service, not of API.md. */
   LIMIT_REACHED: HttpStatus.UNPROCESSABLE_ENTITY,
+  /** No line of a batch can be paid: none of its payees had a bank account on file when it was prepared (batches prepared before accounts were required). */
+  PAYEE_ACCOUNT_MISSING: HttpStatus.UNPROCESSABLE_ENTITY,
   LOGIN_LOCKED: HttpStatus.TOO_MANY_REQUESTS,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   SERVICE_BUSY: HttpStatus.SERVICE_UNAVAILABLE,

@@ -22,10 +22,14 @@ export interface CreateSettlementCommand {
   periodEnd?: string;
 }
 
+const sumOf = <K extends string>(rows: Record<K, number>[], key: K) => rows.reduce((sum, r) => sum + r[key], 0);
+
 /**
  * Takes every approved claim of the region that is in no batch (approved by periodEnd, when given, which may not lie
  * in the future) into a new batch with one line per payee. A payee that is suspended or sanctioned today is screened
- * out: its claims wait for a later batch. Everything scales with the number of payees, not of claims: the database
+ * out: its claims wait for a later batch. So is a payee with no bank account on file, which no treasury can pay: it
+ * is told so (its copy of the event), and a batch prepared once its account is on file takes its claims; a statement
+ * never shows a line that cannot be paid. Everything scales with the number of payees, not of claims: the database
  * marks and sums the claims, so a batch of 100,000 claims is a handful of statements.
  */
 @Injectable()
@@ -54,8 +58,11 @@ export class CreateSettlement {
       // periodEnd is a Beijing day: everything decided on it sorts before the instant the next Beijing day starts.
       const decidedBefore = periodEnd ? beijingDayStart(addDays(periodEnd, 1)) : undefined;
       const marked = await this.claims.markSettled(regionCode, id, decidedBefore, now, today);
+      // Left out, as no treasury can pay them: payees without a bank account on file, told below to register one.
+      const waiting = await this.claims.waitingForAccount(regionCode, decidedBefore, now, today);
       if (marked === 0) {
         const held = await this.claims.heldBack(regionCode, now, today);
+        const noAccount = { claims: sumOf(waiting, 'claims'), fen: sumOf(waiting, 'fen') };
         // the sentence, then what waits behind suspended or sanctioned payees if anything does: each from the catalogue
         const parts: CatalogueEntry[] = [
           periodEnd
@@ -66,6 +73,9 @@ export class CreateSettlement {
             : held.claims === 1
               ? [{ key: 'settlement.heldBackOne', params: { claims: held.claims, fen: held.fen } }]
               : [{ key: 'settlement.heldBackMany', params: { claims: held.claims, fen: held.fen } }]),
+          ...(noAccount.claims === 0
+            ? []
+            : [{ key: noAccount.claims === 1 ? 'settlement.noAccountOne' : 'settlement.noAccountMany', params: noAccount }]),
         ];
         return refusedBy(cataloguedAll('INVALID_STATE', parts, () => ''));
       }
@@ -101,6 +111,7 @@ export class CreateSettlement {
         status: 'open',
         totalFen,
         paymentRef: null,
+        paymentRefKey: null,
         createdBy: personOf(actor),
         createdAt: now,
         paidAt: null,
@@ -119,17 +130,25 @@ export class CreateSettlement {
           totalFen,
           payees: lines.length,
           claims: marked,
+          ...(waiting.length ? { waitingForAccount: waiting.map((w) => w.payeeId) } : {}),
         },
-        // Each payee learns of its own line, never of the others' amounts.
-        recipients: lines.map((l) => ({
-          organizationId: l.payeeId,
-          summary: {
-            batchNo: settlement.batchNo,
-            periodLabel: settlement.periodLabel,
-            periodEnd: settlement.periodEnd,
-            amountFen: l.amountFen,
-          },
-        })),
+        // Each payee learns of its own line, never of the others' amounts; one left out for want of a bank account
+        // learns what waits and what to do: put its account on file (PATCH /api/organizations/:id) before the next batch.
+        recipients: [
+          ...lines.map((l) => ({
+            organizationId: l.payeeId,
+            summary: {
+              batchNo: settlement.batchNo,
+              periodLabel: settlement.periodLabel,
+              periodEnd: settlement.periodEnd,
+              amountFen: l.amountFen,
+            },
+          })),
+          ...waiting.map((w) => ({
+            organizationId: w.payeeId,
+            summary: { batchNo: settlement.batchNo, bankAccountMissing: true, waitingClaims: w.claims, waitingFen: w.fen },
+          })),
+        ],
       });
       return ok(await this.views.of(settlement, undefined, true));
     });
