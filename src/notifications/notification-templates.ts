@@ -6,6 +6,7 @@ export const NOTIFICATION_KINDS = [
   'application_decided',
   'claim_decided',
   'settlement_paid',
+  'settlement_account_missing',
   'voucher_expiring',
   'hold_expiring',
   'budget_low',

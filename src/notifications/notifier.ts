@@ -20,6 +20,7 @@ import { VOUCHER_REMINDER_DAYS, voucherReminderDue } from './notification.rules'
 const NOTIFYING = new Set([
   'application.decided',
   'claim.decided',
+  'settlement.created',
   'settlement.paid',
   'voucher.issued',
   'budget.set',
@@ -95,7 +96,7 @@ const timeText = zhDateTime;
 
 /**
  * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,
- * settlement paid, a budget falling below 10%, a voucher revoked, a provider admitted, suspended or admitted again, an
+ * settlement paid or a payee left out of a batch for want of a bank account, a budget falling below 10%, a voucher revoked, a provider admitted, suspended or admitted again, an
  * enterprise verified or declined or its certificate number corrected, a sanction recorded), in the numbering transaction, and from a sweep (a voucher
  * expiring within 30 days, a hold expiring within a day). One notification per kind, record and user (a unique key),
  * however often a sweep runs and on however many nodes. A user with an e-mail address also gets it by mail when
@@ -168,6 +169,19 @@ export class Notifier {
           bureau: bureauName(e.regionCode ?? ''),
         }),
       );
+    }
+    // A payee left out of a batch for want of a bank account hears it in its own copy of the batch's event: what waits,
+    // and what to do, or its claims would wait unseen (most labs read no events).
+    if (e.type === 'settlement.created' && e.organizationId && d.bankAccountMissing === true) {
+      return [
+        this.toOrganization('settlement_account_missing', e, await this.notifications.usersOfOrganization(e.organizationId), {
+          batchNo: str(d.batchNo) ?? '',
+          claims: typeof d.waitingClaims === 'number' ? String(d.waitingClaims) : '',
+          amount: yuan(d.waitingFen),
+          // a payee's copy has no region (a bureau reads the batch's own event once): the batch's region is in its data
+          bureau: bureauName(str(d.issuingRegionCode) ?? ''),
+        }),
+      ];
     }
     if (e.type === 'voucher.revoked' && e.organizationId) {
       return [

@@ -139,10 +139,21 @@ describe('paying a settlement batch: payment references and bank accounts', () =
           settlementId: b.id,
           organizationId: noAccountLab.organizationId,
           batchNo: b.batchNo,
+          issuingRegionCode: HEFEI,
           bankAccountMissing: true,
           waitingClaims: 1,
           waitingFen: 40_000,
         },
+      ],
+    ]);
+    // and in the app (and by mail), where a lab that reads no events sees it
+    const { data: notices } = await (await t.client(noAccountLab.token)).GET('/api/notifications', { params: { query: {} } });
+    expect(notices!.items.filter((n) => n.kind === 'settlement_account_missing').map((n) => [n.title, n.body])).toEqual([
+      [
+        '【长三角科技创新券】请登记收款账户：¥400.00 暂缓结算',
+        expect.stringContaining(
+          `合肥市科学技术局编制结算批次 ${b.batchNo} 时，贵单位已核准的 1 笔申报共 ¥400.00 因未登记开户银行及账号而未纳入该批次`,
+        ),
       ],
     ]);
     expect((await pay(b.id, freshPaymentRef())).status).toBe(200);

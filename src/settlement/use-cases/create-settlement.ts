@@ -146,7 +146,13 @@ export class CreateSettlement {
           })),
           ...waiting.map((w) => ({
             organizationId: w.payeeId,
-            summary: { batchNo: settlement.batchNo, bankAccountMissing: true, waitingClaims: w.claims, waitingFen: w.fen },
+            summary: {
+              batchNo: settlement.batchNo,
+              issuingRegionCode: regionCode,
+              bankAccountMissing: true,
+              waitingClaims: w.claims,
+              waitingFen: w.fen,
+            },
           })),
         ],
       });
