@@ -7,6 +7,7 @@ import { SecretsNotReplayed1765820000000 } from '../../migrations/1765820000000-
 import { WebhookLiveKeys1765830000000 } from '../../migrations/1765830000000-webhook-live-keys';
 import { EventIdFields1766000000000 } from '../../migrations/1766000000000-event-id-fields';
 import { FlowsNetOfCuts1766700000000 } from '../../migrations/1766700000000-flows-net-of-cuts';
+import { PaymentRefsUnique1767500000000 } from '../../migrations/1767500000000-payment-refs-unique';
 import { AppModule } from '../../src/app.module';
 import { databaseConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -209,6 +210,41 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
     await run((runner) => new FlowsNetOfCuts1766700000000().up(runner));
     expect(await flows()).toBe(net);
     expect(await t.ledgerCheck()).toMatchObject({ balanced: true, violations: [] });
+  });
+
+  it('keys the batches paid before by their payment references, earliest paid first, per region, and runs again', async () => {
+    await run((runner) => new PaymentRefsUnique1767500000000().down(runner));
+    // Inserted out of the order they were paid: the earlier payment keeps the reference, whatever the ids say.
+    const batch = (n: number, region: string, status: string, ref: string | null, paidAt: string | null) =>
+      t.dataSource.query(
+        `INSERT INTO settlement (id, region_code, period_label, period_end, status, total_fen, payment_ref, created_by, created_at, paid_at, batch_no)
+         VALUES (?, ?, '2026-Q1', NULL, ?, 0, ?, 'u', '2026-01-01T00:00:00.000Z', ?, ?)`,
+        [`00000000-0000-4000-9000-${String(n).padStart(12, '0')}`, region, status, ref, paidAt, `MIG-${region}-${n}`],
+      );
+    await batch(1, '340000', 'paid', 'TREASURY-2026-0117', '2026-03-02T01:00:00.000Z');
+    await batch(2, '340000', 'paid', ' treasury 2026 O117', '2026-03-01T01:00:00.000Z');
+    await batch(3, '310000', 'paid', 'TREASURY-2026-0117', '2026-03-03T01:00:00.000Z');
+    await batch(4, '340000', 'paid', '——', '2026-03-04T01:00:00.000Z');
+    await batch(5, '340000', 'open', null, null);
+    await batch(6, '340000', 'paid', 'B-7', '2026-03-05T01:00:00.000Z');
+    await batch(7, '340000', 'paid', 'b 7', '2026-03-05T01:00:00.000Z');
+    const keys = async () =>
+      (await t.dataSource.query(`SELECT batch_no, payment_ref_key FROM settlement WHERE batch_no LIKE 'MIG-%' ORDER BY batch_no`)).map(
+        (r: { batch_no: string; payment_ref_key: string | null }) => [r.batch_no, r.payment_ref_key],
+      );
+    await run((runner) => new PaymentRefsUnique1767500000000().up(runner));
+    const expected = [
+      ['MIG-310000-3', 'TREASURY20260117'],
+      ['MIG-340000-1', null],
+      ['MIG-340000-2', 'TREASURY20260117'],
+      ['MIG-340000-4', null],
+      ['MIG-340000-5', null],
+      ['MIG-340000-6', 'B7'],
+      ['MIG-340000-7', null],
+    ];
+    expect(await keys()).toEqual(expected);
+    await run((runner) => new PaymentRefsUnique1767500000000().up(runner));
+    expect(await keys()).toEqual(expected);
   });
 
   it('gives live webhooks their keys oldest first: beyond the cap or for a URL taken, none, and they still count', async () => {
