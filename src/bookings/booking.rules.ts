@@ -153,7 +153,6 @@ export const liveHoursRefusal = (live: { own: number; group: number }, adding: n
     : { code: 'LIMIT_REACHED', key: 'bookings.groupLiveHoursCap', params: { live: live.group, own: live.own, adding, cap } };
 };
 
-/** Whether a cancellation by the enterprise at `nowMs` comes later than `freeCancellationHours` before the start. */
 /**
  * The end of the hours a booking holds: a booking completed with fewer hours than booked ends after those used (its
  * later hours were freed, and may be another's); a no-show keeps its booked span, the record of a time not come to.
@@ -163,6 +162,7 @@ export const usedEnd = (b: { startAt: string; endAt: string; status: string; act
     ? stored(Date.parse(b.startAt) + b.actualHours * HOUR_MS)
     : b.endAt;
 
+/** Whether a cancellation by the enterprise at `nowMs` comes later than `freeCancellationHours` before the start. */
 export const lateCancellation = (startMs: number, nowMs: number, freeCancellationHours: number): boolean =>
   nowMs > startMs - freeCancellationHours * HOUR_MS;
 

@@ -7,7 +7,8 @@ import { isUniqueViolation } from '../common/persistence/db-errors';
 import { organizationActive } from '../organizations/organization.time-rules';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, raw, Sql, sql } from '../common/persistence/sql';
+import { empty, join, Sql, sql } from '../common/persistence/sql';
+import { bankAccountOnFileSql } from '../settlement/payee-account.sql';
 import { Claim, ClaimedInvoice, ClaimStatus } from './claim.entity';
 
 /** A claim holding an invoice number, as a refusal of the same invoice names it. */
@@ -17,9 +18,6 @@ export interface InvoiceHolder {
   createdAt: string;
   claimedFen: number;
 }
-
-/** A payee the treasury can pay: a bank account on file (the profile stores none as NULL; '' is none too). */
-const hasBankAccount = (alias: string): Sql => sql`COALESCE(${raw(alias)}.bank_account, '') <> ''`;
 
 @Injectable()
 export class ClaimRepository {
@@ -171,8 +169,9 @@ export class ClaimRepository {
   /**
    * Puts every approved claim of the region that is in no batch (approved before `decidedBefore`, when given) into the
    * batch; returns how many. Claims of a payee that is suspended or under a sanction in force on `today` stay out
-   * until it is clear, and so do those of a payee with no bank account on file until it puts one there. The guarded UPDATE is what keeps a claim in one batch: a concurrent run waits for the row
-   * locks, then finds settlement_id set and takes nothing.
+   * until it is clear, and so do those of a payee with no bank account on file until it puts one there. The guarded
+   * UPDATE is what keeps a claim in one batch: a concurrent run waits for the row locks, then finds settlement_id set
+   * and takes nothing.
    */
   markSettled(regionCode: string, settlementId: string, decidedBefore: string | undefined, now: string, today: string): Promise<number> {
     return this.db.execute(
@@ -180,7 +179,7 @@ export class ClaimRepository {
           WHERE issuing_region_code = ${regionCode} AND status = 'approved' AND settlement_id IS NULL${
             decidedBefore ? sql` AND decided_at < ${decidedBefore}` : empty
           } AND claimant_id IN (SELECT o.id FROM organization o WHERE ${organizationActive.sql('o', now)}
-            AND NOT ${sanctionedSql('o', today)} AND ${hasBankAccount('o')})`,
+            AND NOT ${sanctionedSql('o', today)} AND ${bankAccountOnFileSql('o.bank_account')})`,
     );
   }
 
@@ -198,7 +197,7 @@ export class ClaimRepository {
       sql`SELECT c.claimant_id AS payee, COUNT(*) AS n, SUM(c.approved_fen) AS fen FROM claim c JOIN organization o ON o.id = c.claimant_id
           WHERE c.issuing_region_code = ${regionCode} AND c.status = 'approved' AND c.settlement_id IS NULL${
             decidedBefore ? sql` AND c.decided_at < ${decidedBefore}` : empty
-          } AND ${organizationActive.sql('o', now)} AND NOT ${sanctionedSql('o', today)} AND NOT ${hasBankAccount('o')}
+          } AND ${organizationActive.sql('o', now)} AND NOT ${sanctionedSql('o', today)} AND NOT ${bankAccountOnFileSql('o.bank_account')}
           GROUP BY c.claimant_id ORDER BY c.claimant_id`,
     );
     return rows.map((r) => ({ payeeId: r.payee, claims: Number(r.n), fen: Number(r.fen) }));

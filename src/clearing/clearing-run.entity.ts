@@ -3,9 +3,10 @@ import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn }
 
 /**
  * A clearing computed and recorded by the platform: the period it took in, what it found, and the SHA-256 of its CSV.
- * Written once, its figures never changed (the repository has no delete); only voiding stamps it, once. It clears the lines paid in its period
- * that no earlier run took in (settlement_line.clearing_run_id), so a later payment in the same period makes a later
- * run, not a different one, and no line is owed twice.
+ * Written once, its figures never changed (the repository has no delete); only voiding stamps it, once. It clears the
+ * lines paid in its period that no earlier run took in (settlement_line.clearing_run_id), so a later payment in the
+ * same period makes a later run, not a different one, and no line is owed twice: a voided run gives its lines back to
+ * the next run and keeps only their ids (clearing_run_voided_line).
  */
 @Entity('clearing_run')
 @Index(['createdAt'])

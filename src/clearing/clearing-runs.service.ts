@@ -18,9 +18,10 @@ import type { Clearing, Flow } from './netting';
 
 /**
  * Clearing runs: the platform records a clearing of a period (gross flows, net positions, transfers) under an id and a
- * readable number that never change, with its CSV's SHA-256; provinces' bureaus read their province's position in each run. No money moves: the
- * run says what the treasuries owe one another, and they pay outside the service. Each paid line is taken in by one
- * run only, so the runs' transfers add up to what is owed however their periods overlap.
+ * readable number that never change, with its CSV's SHA-256; provinces' bureaus read their province's position in each
+ * run. No money moves: the run says what the treasuries owe one another, and they pay outside the service. Each paid
+ * line is taken in by one run in force only (a voided run gives its lines back to the next), so the transfers of the
+ * runs not voided add up to what is owed however their periods overlap.
  */
 @Injectable()
 export class ClearingRunsService {

@@ -96,12 +96,13 @@ const timeText = zhDateTime;
 
 /**
  * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,
- * settlement paid or a payee left out of a batch for want of a bank account, a budget falling below 10%, a voucher revoked, a provider admitted, suspended or admitted again, an
- * enterprise verified or declined or its certificate number corrected, a sanction recorded), in the numbering transaction, and from a sweep (a voucher
- * expiring within 30 days, a hold expiring within a day). One notification per kind, record and user (a unique key),
- * however often a sweep runs and on however many nodes. A user with an e-mail address also gets it by mail when
- * SMTP_URL is set, unless it asked for that kind in the app only (ALWAYS_MAILED kinds are mailed whatever it chose): the
- * row is the mail's outbox, sent by the mail worker.
+ * settlement paid or a payee left out of a batch for want of a bank account, a budget falling below 10%, a voucher
+ * revoked, a provider admitted, suspended or admitted again, an enterprise verified or declined or its certificate
+ * number corrected, a sanction recorded), in the numbering transaction, and from a sweep (a voucher expiring within 30
+ * days, a hold expiring within a day). One notification per kind, record and user (a unique key), however often a
+ * sweep runs and on however many nodes. A user with an e-mail address also gets it by mail when SMTP_URL is set, unless
+ * it asked for that kind in the app only (ALWAYS_MAILED kinds are mailed whatever it chose): the row is the mail's
+ * outbox, sent by the mail worker.
  */
 @Injectable()
 export class Notifier {

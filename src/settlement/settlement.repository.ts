@@ -5,8 +5,9 @@ import { Database } from '../common/persistence/database';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { reserveCounter } from '../common/persistence/serial-counter';
 import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, sql } from '../common/persistence/sql';
+import { empty, join, raw, sql } from '../common/persistence/sql';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
+import { bankAccountOnFileSql } from './payee-account.sql';
 import { Settlement, SettlementLine } from './settlement.entity';
 
 /** A paid settlement line as a clearing run took it in, with its batch. */
@@ -84,7 +85,7 @@ export class SettlementRepository {
   async payeesWithoutAccount(settlementId: string): Promise<{ id: string; name: string }[]> {
     return this.db.rows<{ id: string; name: string }>(
       sql`SELECT l.payee_id AS id, l.payee_name AS name FROM settlement_line l
-          WHERE l.settlement_id = ${settlementId} AND (l.payee_bank_account IS NULL OR l.payee_bank_account = '')
+          WHERE l.settlement_id = ${settlementId} AND NOT ${bankAccountOnFileSql('l.payee_bank_account')}
           ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
     );
   }
@@ -161,10 +162,7 @@ export class SettlementRepository {
    * overlapping periods, the guarded update lets each line go to one.
    */
   claimForClearing(runId: string, end: string): Promise<number> {
-    return this.db.execute(
-      sql`UPDATE settlement_line SET clearing_run_id = ${runId}
-          WHERE clearing_run_id IS NULL AND paid_at < ${end} AND issuing_province_code <> payee_province_code`,
-    );
+    return this.db.execute(sql`UPDATE settlement_line SET clearing_run_id = ${runId} WHERE ${unclearedBefore(end)}`);
   }
 
   /**
@@ -182,7 +180,7 @@ export class SettlementRepository {
             SUM(CASE WHEN l.paid_at < ${from} THEN 1 ELSE 0 END) AS early,
             SUM(CASE WHEN l.paid_at < ${from} THEN l.amount_fen ELSE 0 END) AS early_fen
           FROM settlement_line l
-          WHERE l.clearing_run_id IS NULL AND l.paid_at < ${end} AND l.issuing_province_code <> l.payee_province_code
+          WHERE ${unclearedBefore(end, 'l.')}
           GROUP BY l.issuing_province_code, l.payee_province_code`,
     );
     return rows.map((r) => ({
@@ -291,6 +289,14 @@ export class SettlementRepository {
     );
   }
 }
+
+/**
+ * The lines a clearing run recorded now up to `end` (exclusive) takes in: paid across provinces, and in no run yet. One
+ * rule for the run (claimForClearing) and its preview (unclearedFlows), so that the preview shows what the run takes.
+ * `l` prefixes the columns: '' in an UPDATE of settlement_line, 'l.' where the table has that alias.
+ */
+const unclearedBefore = (end: string, l: '' | 'l.' = '') =>
+  sql`${raw(l)}clearing_run_id IS NULL AND ${raw(l)}paid_at < ${end} AND ${raw(l)}issuing_province_code <> ${raw(l)}payee_province_code`;
 
 /** The lines (alias l) a clearing run holds, or, voided, held: the voided run's record of them. */
 const linesOf = (runId: string, voided: boolean) =>

@@ -44,9 +44,10 @@ const SEALED = 'sealed:';
 /**
  * Honours `Idempotency-Key` on every POST. The request runs in one unit of work with its claim on the key and its
  * response, so a crash leaves either nothing (a retry runs) or the whole work with its response (a retry replays).
- * Keys are scoped to the caller: a person, with the API keys they made. A request refused before it ran (400, 401, 403, 404, 413, 429) rolls back and leaves
- * the key unused; a use case's refusal (409, 422) is its committed answer and is replayed like a success. Of two
- * concurrent duplicates the second waits on the first's claim and replays its response.
+ * Keys are scoped to the caller: a person, with the API keys they made. A request refused before it ran (400, 401,
+ * 403, 404, 413, 429) rolls back and leaves the key unused; a use case's refusal (409, 422) is its committed answer and
+ * is replayed like a success. Of two concurrent duplicates the second waits on the first's claim and replays its
+ * response.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {

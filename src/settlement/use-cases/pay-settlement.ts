@@ -33,8 +33,9 @@ export interface PaySettlementCommand {
  * prepared before accounts were required may, and a payee clearing its account while a batch is prepared could leave
  * one. The treasury paid the lines it could pay into an account, as the batch's CSV listed them, and that payee's
  * claims go into a later batch, prepared once its account is on file; a batch with no payable line is refused
- * (PAYEE_ACCOUNT_MISSING), as a refused batch changes nothing. One payment reference pays one batch of a region (paymentRefKey): a reference another batch was paid with is
- * 409 PAYMENT_REF_USED naming it; the same batch paid again is INVALID_STATE with its own reference, as before.
+ * (PAYEE_ACCOUNT_MISSING), as a refused batch changes nothing. One payment reference pays one batch of a region
+ * (paymentRefKey): a reference another batch was paid with is 409 PAYMENT_REF_USED naming it; the same batch paid
+ * again is INVALID_STATE with its own reference, as before.
  */
 @Injectable()
 export class PaySettlement {
