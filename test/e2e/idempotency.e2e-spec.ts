@@ -309,6 +309,38 @@ describe('idempotency keys', () => {
     expect(await stored('hold-tem-1')).toHaveLength(1);
   });
 
+  it('replays what a node before keys were a person’s kept under the API key itself, when the retry reaches an upgraded node', async () => {
+    await openRegion(t, '310000');
+    const sme = await t.registerEnterprise('310100');
+    const lab = await t.registerProvider('310100');
+    const voucher = await issueVoucher(t, sme.token, 1_000_000);
+    const facility = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: '扫描电镜', category: 'testing', unit: 'hour', unitPriceFen: 40_000 })
+        .expect(201)
+    ).body;
+    const apiKey = (await t.http.post('/api/api-keys').set(auth(sme.token)).send({ name: '上海科技大脑' }).expect(201)).body as {
+      id: string;
+      key: string;
+    };
+    const holding = () =>
+      t.http
+        .post('/api/redemptions')
+        .set(auth(apiKey.key))
+        .set('Idempotency-Key', 'hold-sem-1')
+        .send({ voucherId: voucher.id, facilityId: facility.id, quantity: 2 });
+    const first = await holding();
+    expect(first.status).toBe(201);
+    // as a node before the upgrade kept it: under the API key's own id, not its maker's
+    await t.dataSource.query(`UPDATE idempotency_record SET caller_id = ? WHERE idem_key = 'hold-sem-1'`, [apiKey.id]);
+    // its answer was lost; the retry reaches an upgraded node
+    const retried = await holding();
+    expect([retried.status, retried.headers['idempotent-replayed'], retried.body.id]).toEqual([201, 'true', first.body.id]);
+    expect((await t.http.get(`/api/vouchers/${voucher.id}`).set(auth(sme.token)).expect(200)).body.heldFen).toBe(40_000);
+  });
+
   it('rejects a malformed key with 400, and the OpenAPI document states which keys are well formed', async () => {
     const res = await t.http
       .post('/api/sanctions')
