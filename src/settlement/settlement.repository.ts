@@ -73,8 +73,9 @@ export class SettlementRepository {
   }
 
   /**
-   * The region's batch paid with this payment reference (its key), if any. `latest`: read under a lock, so it sees a
-   * batch committed after this transaction's first read (MariaDB's plain reads keep that snapshot), as after 'refUsed'.
+   * The region's batch paid with this payment reference (its key), if any. `latest`: read under a lock, as after 'refUsed':
+   * a locking read sees the newest committed row whatever the unit's isolation (units run at READ COMMITTED, whose plain
+   * reads would see it too; a snapshot's would not).
    */
   async paidWithRef(regionCode: string, paymentRefKey: string, latest = false): Promise<Settlement | undefined> {
     if (latest) return (await this.db.lock(Settlement, { regionCode, paymentRefKey })) ?? undefined;

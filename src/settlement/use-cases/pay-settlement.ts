@@ -103,7 +103,7 @@ export class PaySettlement {
       await this.claims.unmarkSettled(settlement.id, heldBack);
       // Under the batch's row lock nobody else pays it; should that ever fail, throwing undoes the lines dropped above.
       // Another batch of the region paid with this reference meanwhile: the unique key refused it, and throwing undoes
-      // the lines dropped; the batch that won is read past this transaction's snapshot to name it.
+      // the lines dropped; the batch that won, committed meanwhile, is read under a lock to name it.
       const marked = await this.settlements.markPaid(settlement.id, paymentRef, key, paidAt);
       if (marked === 'refUsed') {
         const winner = await this.settlements.paidWithRef(settlement.regionCode, key, true);
