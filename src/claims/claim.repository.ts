@@ -8,7 +8,7 @@ import { organizationActive } from '../organizations/organization.time-rules';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, Sql, sql } from '../common/persistence/sql';
-import { bankAccountOnFileSql } from '../settlement/payee-account.sql';
+import { bankAccountOnFileSql } from '../settlement/settlement.repository';
 import { Claim, ClaimedInvoice, ClaimStatus } from './claim.entity';
 
 /** A claim holding an invoice number, as a refusal of the same invoice names it. */

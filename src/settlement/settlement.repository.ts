@@ -5,9 +5,8 @@ import { Database } from '../common/persistence/database';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { reserveCounter } from '../common/persistence/serial-counter';
 import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, raw, sql } from '../common/persistence/sql';
+import { empty, join, raw, Sql, sql } from '../common/persistence/sql';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
-import { bankAccountOnFileSql } from './payee-account.sql';
 import { Settlement, SettlementLine } from './settlement.entity';
 
 /** A paid settlement line as a clearing run took it in, with its batch. */
@@ -23,6 +22,13 @@ export interface ClearedLine {
   amountFen: number;
   paidAt: string;
 }
+
+/**
+ * Whether a bank account is on file in `column`: an organization's own, or the copy a settlement line took of it. The
+ * profile stores none as NULL, and '' is none too. One rule for both, so that a batch being prepared leaves out exactly
+ * the payees a batch being paid would hold back.
+ */
+export const bankAccountOnFileSql = (column: string): Sql => sql`(COALESCE(${raw(column)}, '') <> '')`;
 
 @Injectable()
 export class SettlementRepository {
