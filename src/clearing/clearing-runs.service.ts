@@ -82,8 +82,8 @@ export class ClearingRunsService {
 
   /**
    * Voids a run recorded in error, by a second person (not the one who recorded it), with a reason. The run keeps its
-   * number, figures and CSV hash, stamped void; the lines it took in go back to be cleared by the next run (which
-   * catches them up), so nothing is owed twice or left behind. No money moved when it was recorded (the treasuries pay
+   * number, figures and CSV hash, stamped void; the lines it took in go back to be cleared by a run of its period
+   * recorded again (or caught up by a later one, with catchUp), so nothing is owed twice or left behind. No money moved when it was recorded (the treasuries pay
    * outside the service) and it wrote nothing to the ledger, so there is nothing to reverse there.
    */
   voidRun(actor: Actor, id: string, reason: string): Promise<ClearingRunView> {

@@ -78,4 +78,3 @@ export function uncoveredBefore(from: string, periods: { from: string; to: strin
   if (next === null || next < from) gaps.push({ start: next, end: from });
   return gaps;
 }
-

@@ -84,7 +84,15 @@ function draw(doc: Doc, d: ClearingNoticeData): void {
     color: COLORS.muted,
   });
   line(doc, '人民币（大写） In words', x + width / 2, y + 10, { size: 8, color: COLORS.muted });
-  block(doc, toChineseCapitalAmount(Math.abs(d.netFen)), x + width / 2, y + 24, width / 2 - 16, { bold: true, size: 12, color: COLORS.text }, 2);
+  block(
+    doc,
+    toChineseCapitalAmount(Math.abs(d.netFen)),
+    x + width / 2,
+    y + 24,
+    width / 2 - 16,
+    { bold: true, size: 12, color: COLORS.text },
+    2,
+  );
   y += 62 + 18;
 
   const table = (title: string, header: string[], widths: number[], rows: string[][], colors: (string | undefined)[], none: string) => {

@@ -46,13 +46,17 @@ describe('clearing notices and the order of runs', () => {
     await paySettlement(t, issuing, id);
   }
 
-  const binary = (res: NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => done(null, Buffer.concat(chunks)));
-  };
   const notice = (runId: string, token: string, status = 200) =>
-    t.http.get(`/api/clearing-runs/${runId}/notice.pdf`).set(auth(token)).buffer(true).parse(binary).expect(status);
+    t.http
+      .get(`/api/clearing-runs/${runId}/notice.pdf`)
+      .set(auth(token))
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(status);
 
   async function linesOf(runId: string, token: string): Promise<string[]> {
     const csv = await t.http.get(`/api/clearing-runs/${runId}/lines.csv`).set(auth(token)).expect(200);
