@@ -4173,6 +4173,7 @@ export interface components {
             /**
              * @description take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day
              * @default false
+             * @example false
              */
             catchUp?: boolean;
         };

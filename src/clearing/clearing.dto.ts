@@ -40,6 +40,7 @@ export class CreateClearingRunInput {
   to: string;
   @ApiPropertyOptional({
     default: false,
+    example: false,
     description:
       'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day',
   })
@@ -52,6 +53,7 @@ export class CreateClearingRunInput {
 export class ClearingPreviewQuery extends ClearingQuery {
   @ApiPropertyOptional({
     default: false,
+    example: false,
     description:
       'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day',
   })
