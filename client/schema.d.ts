@@ -2127,7 +2127,7 @@ export interface paths {
          *
          *     **Money:** None in the service: the run says what the provinces’ treasuries owe one another.
          *
-         *     `to` may not lie after today (422 PERIOD_NOT_ENDED).
+         *     `to` may not lie after today (422 PERIOD_NOT_ENDED): today is allowed, and lines paid later today go into the next run. A run whose `from` leaves behind uncleared lines paid on days no standing (unvoided) run covers (a period never recorded, as Q2 when Q3 is recorded first, or a voided run’s) is 422 UNCLEARED_BEFORE_PERIOD naming the first such day, unless `catchUp: true` takes them in; lines paid on a covered day after its run (a period’s last day) are caught up without it.
          */
         post: operations["ClearingRunsController_record"];
         delete?: never;
@@ -2151,7 +2151,7 @@ export interface paths {
          *
          *     **Money:** None: it shows the gross flows, net positions and transfers the run would record.
          *
-         *     The same refusals as POST: `from` after `to` is 400, `to` after today 422 PERIOD_NOT_ENDED.
+         *     The same refusals as POST: `from` after `to` is 400, `to` after today 422 PERIOD_NOT_ENDED, uncleared lines on days before `from` that no standing run covers 422 UNCLEARED_BEFORE_PERIOD unless `catchUp=true`.
          */
         get: operations["ClearingRunsController_preview"];
         put?: never;
@@ -2199,7 +2199,7 @@ export interface paths {
          * Void a clearing run recorded in error (作废), with a reason
          * @description **Who may call it:** The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.
          *
-         *     **What it changes:** Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so the next run takes them in (as caught-up lines when paid before its `from`). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.
+         *     **What it changes:** Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so a run of its period recorded again takes them in (a run of a later period only with `catchUp: true`: they were paid on days no standing run covers). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.
          *
          *     **Money:** None in the service: the run moved no money and wrote nothing to the ledger, so there is nothing to reverse. Whatever the treasuries paid on it is theirs to settle against the run that replaces it.
          */
@@ -2271,15 +2271,41 @@ export interface paths {
         };
         /**
          * The settlement lines a clearing run took in, as CSV, to reconcile the run with the batches behind it
-         * @description **Who may call it:** The platform only; other roles are 403.
+         * @description **Who may call it:** The platform (every line) and the bureau of a province in the run (the lines its province issued or was paid by); a city’s bureau and other roles are 403, a province with no part in the run 404.
          *
          *     **What it changes:** Nothing: it only reads.
          *
          *     **Money:** None.
          *
-         *     One row per paid settlement line the run took in, in the order paid: its batch (id, batchNo, region, paymentRef), payee, issuing and payee province, amount in fen and yuan, the payment instant and its Beijing day (paidOn; one before the run’s `from` is a line paid after an earlier run of its period was recorded). Per province pair the lines add up to the run’s gross flows, to the fen. UTF-8 with BOM, CRLF.
+         *     One row per paid settlement line the run took in, in the order paid: its batch (id, batchNo, region, paymentRef), payee, issuing and payee province, amount in fen and yuan, the payment instant and its Beijing day (paidOn; one before the run’s `from` is a line paid after an earlier run of its period was recorded, or caught up with catchUp). Per province pair the lines add up to the run’s gross flows, to the fen; a province’s lines add up to its grossPaidFen and grossReceivedFen. A voided run still lists the lines it took in. UTF-8 with BOM, CRLF.
          */
         get: operations["ClearingRunsController_linesCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clearing-runs/{id}/notice.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A province’s clearing notice (清算通知书): its side of a clearing run as a PDF for its treasury to file
+         * @description **Who may call it:** The bureau of a province in the run; a city’s bureau, the platform and other roles are 403, a province with no part in the run 404.
+         *
+         *     **What it changes:** Nothing: it only reads.
+         *
+         *     **Money:** None.
+         *
+         *     The run’s number, period, recording time, CSV SHA-256 and id; the province’s net position (pays, receives or even) in figures and in words with its gross paid and received; the transfers it makes (to whom) and receives (from whom); the run’s gross flows its province pays or receives; how many of the run’s lines are its own (GET lines.csv lists them). The same stored figures as GET /api/clearing-runs/:id. A voided run’s notice is stamped 已作废 / VOID, with the day and the reason.
+         */
+        get: operations["ClearingRunsController_notice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4144,6 +4170,12 @@ export interface components {
              * @example 2026-06-30
              */
             to: string;
+            /**
+             * @description take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day
+             * @default false
+             * @example false
+             */
+            catchUp?: boolean;
         };
         ClearingRunPage: {
             /** @description the platform reads whole runs, a province’s bureau its province’s position in each */
@@ -11483,7 +11515,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PERIOD_NOT_ENDED */
+            /** @description PERIOD_NOT_ENDED, UNCLEARED_BEFORE_PERIOD */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11512,6 +11544,8 @@ export interface operations {
                 from: string;
                 /** @description last day (Beijing time) of payments taken in, inclusive */
                 to: string;
+                /** @description take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day */
+                catchUp?: boolean;
             };
             header?: never;
             path?: never;
@@ -11555,7 +11589,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description PERIOD_NOT_ENDED */
+            /** @description PERIOD_NOT_ENDED, UNCLEARED_BEFORE_PERIOD */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11896,6 +11930,75 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ClearingRunsController_notice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
                 };
             };
             /** @description VALIDATION_FAILED */

@@ -6,7 +6,7 @@ import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
 import {
-  ClearingQuery,
+  ClearingPreviewQuery,
   ClearingRunPage,
   ClearingRunPreview,
   ClearingRunView,
@@ -30,13 +30,14 @@ export class ClearingRunsController {
     changes:
       'Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. Each paid settlement line is taken in by one run only: a run of the same or an overlapping period holds only the lines paid since the earlier runs, never a change to them, so the transfers of all runs together are what is owed once. A line paid before `from` that no run took in (paid on a period’s last day after its run) is taken in too.',
     money: 'None in the service: the run says what the provinces’ treasuries owe one another.',
-    details: '`to` may not lie after today (422 PERIOD_NOT_ENDED).',
+    details:
+      '`to` may not lie after today (422 PERIOD_NOT_ENDED): today is allowed, and lines paid later today go into the next run. A run whose `from` leaves behind uncleared lines paid on days no standing (unvoided) run covers (a period never recorded, as Q2 when Q3 is recorded first, or a voided run’s) is 422 UNCLEARED_BEFORE_PERIOD naming the first such day, unless `catchUp: true` takes them in; lines paid on a covered day after its run (a period’s last day) are caught up without it.',
   })
   @Authenticated('platform')
   @ApiCreatedResponse({ type: ClearingRunView })
   @Refuses(ClearingRunsService.recordRefusals)
   record(@CurrentActor() actor: Actor, @Body() body: CreateClearingRunInput): Promise<ClearingRunView> {
-    return this.runs.record(actor, body.from, body.to);
+    return this.runs.record(actor, body.from, body.to, body.catchUp === true);
   }
 
   @Get()
@@ -61,13 +62,14 @@ export class ClearingRunsController {
     changes:
       'Nothing: no run, number, audit entry or event. It takes the lines POST would take in (paid up to `to`, across provinces, that no run took in yet, some paid before `from`), so its figures are the run’s if no batch is paid and no run recorded in between; unlike GET /api/clearing, which clears every line paid in the period whichever run took it in.',
     money: 'None: it shows the gross flows, net positions and transfers the run would record.',
-    details: 'The same refusals as POST: `from` after `to` is 400, `to` after today 422 PERIOD_NOT_ENDED.',
+    details:
+      'The same refusals as POST: `from` after `to` is 400, `to` after today 422 PERIOD_NOT_ENDED, uncleared lines on days before `from` that no standing run covers 422 UNCLEARED_BEFORE_PERIOD unless `catchUp=true`.',
   })
   @Authenticated('platform')
   @ApiOkResponse({ type: ClearingRunPreview })
   @Refuses(ClearingRunsService.recordRefusals)
-  preview(@Query() q: ClearingQuery): Promise<ClearingRunPreview> {
-    return this.runs.preview(q.from, q.to);
+  preview(@Query() q: ClearingPreviewQuery): Promise<ClearingRunPreview> {
+    return this.runs.preview(q.from, q.to, q.catchUp === true);
   }
 
   @Get(':id')
@@ -89,7 +91,7 @@ export class ClearingRunsController {
     summary: 'Void a clearing run recorded in error (作废), with a reason',
     who: 'The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.',
     changes:
-      'Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so the next run takes them in (as caught-up lines when paid before its `from`). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.',
+      'Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so a run of its period recorded again takes them in (a run of a later period only with `catchUp: true`: they were paid on days no standing run covers). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.',
     money:
       'None in the service: the run moved no money and wrote nothing to the ledger, so there is nothing to reverse. Whatever the treasuries paid on it is theirs to settle against the run that replaces it.',
   })
@@ -149,21 +151,44 @@ export class ClearingRunsController {
   @Get(':id/lines.csv')
   @Explained({
     summary: 'The settlement lines a clearing run took in, as CSV, to reconcile the run with the batches behind it',
-    who: 'The platform only; other roles are 403.',
+    who: 'The platform (every line) and the bureau of a province in the run (the lines its province issued or was paid by); a city’s bureau and other roles are 403, a province with no part in the run 404.',
     changes: READ_ONLY,
     money: NO_MONEY,
     details:
-      'One row per paid settlement line the run took in, in the order paid: its batch (id, batchNo, region, paymentRef), payee, issuing and payee province, amount in fen and yuan, the payment instant and its Beijing day (paidOn; one before the run’s `from` is a line paid after an earlier run of its period was recorded). Per province pair the lines add up to the run’s gross flows, to the fen. UTF-8 with BOM, CRLF.',
+      'One row per paid settlement line the run took in, in the order paid: its batch (id, batchNo, region, paymentRef), payee, issuing and payee province, amount in fen and yuan, the payment instant and its Beijing day (paidOn; one before the run’s `from` is a line paid after an earlier run of its period was recorded, or caught up with catchUp). Per province pair the lines add up to the run’s gross flows, to the fen; a province’s lines add up to its grossPaidFen and grossReceivedFen. A voided run still lists the lines it took in. UTF-8 with BOM, CRLF.',
   })
-  @Authenticated('platform')
+  @Authenticated('platform', 'bureau')
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'the CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
+  @Refuses(ClearingRunsService.documentRefusals)
   @Header('Content-Type', 'text/csv; charset=utf-8')
-  async linesCsv(@Param('id', new IdPipe('clearing run')) id: string): Promise<StreamableFile> {
-    const { runNo, csv } = await this.runs.linesCsv(id);
+  async linesCsv(@CurrentActor() actor: Actor, @Param('id', new IdPipe('clearing run')) id: string): Promise<StreamableFile> {
+    const { runNo, csv } = await this.runs.linesCsv(actor, id);
     return new StreamableFile(Buffer.from(csv, 'utf8'), {
       type: 'text/csv; charset=utf-8',
       disposition: `attachment; filename="clearing-run-${runNo}-lines.csv"`,
+    });
+  }
+
+  @Get(':id/notice.pdf')
+  @Explained({
+    summary: 'A province’s clearing notice (清算通知书): its side of a clearing run as a PDF for its treasury to file',
+    who: 'The bureau of a province in the run; a city’s bureau, the platform and other roles are 403, a province with no part in the run 404.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'The run’s number, period, recording time, CSV SHA-256 and id; the province’s net position (pays, receives or even) in figures and in words with its gross paid and received; the transfers it makes (to whom) and receives (from whom); the run’s gross flows its province pays or receives; how many of the run’s lines are its own (GET lines.csv lists them). The same stored figures as GET /api/clearing-runs/:id. A voided run’s notice is stamped 已作废 / VOID, with the day and the reason.',
+  })
+  @Authenticated('bureau')
+  @ApiProduces('application/pdf')
+  @ApiOkResponse({ description: 'the PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } })
+  @Refuses(ClearingRunsService.documentRefusals)
+  @Header('Content-Type', 'application/pdf')
+  async notice(@CurrentActor() actor: Actor, @Param('id', new IdPipe('clearing run')) id: string): Promise<StreamableFile> {
+    const { runNo, provinceCode, pdf } = await this.runs.notice(actor, id);
+    return new StreamableFile(pdf, {
+      type: 'application/pdf',
+      disposition: `inline; filename="clearing-notice-${runNo}-${provinceCode}.pdf"`,
     });
   }
 }

@@ -25,7 +25,8 @@ import type { Clearing, Flow } from './netting';
  */
 @Injectable()
 export class ClearingRunsService {
-  static readonly recordRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'PERIOD_NOT_ENDED'] as const;
+  static readonly recordRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'PERIOD_NOT_ENDED', 'UNCLEARED_BEFORE_PERIOD'] as const;
+  static readonly documentRefusals = ['FORBIDDEN', 'NOT_FOUND'] as const;
   static readonly voidRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE'] as const;
 
   constructor(
@@ -35,9 +36,10 @@ export class ClearingRunsService {
     private readonly documents: DocumentsService,
   ) {}
 
-  record(actor: Actor, from: string, to: string): Promise<ClearingRunView> {
+  record(actor: Actor, from: string, to: string, catchUp = false): Promise<ClearingRunView> {
     assertPeriod(from, to);
     return this.uow.run(async () => {
+      if (!catchUp) await this.assertNothingSkipped(from);
       const id = newId();
       const result = await this.clearing.clearForRun(id, to);
       // One instant names the run's year and its createdAt: a run recorded as a year turns is numbered in the year it
@@ -81,8 +83,8 @@ export class ClearingRunsService {
 
   /**
    * Voids a run recorded in error, by a second person (not the one who recorded it), with a reason. The run keeps its
-   * number, figures and CSV hash, stamped void; the lines it took in go back to be cleared by the next run (which
-   * catches them up), so nothing is owed twice or left behind. No money moved when it was recorded (the treasuries pay
+   * number, figures and CSV hash, stamped void; the lines it took in go back to be cleared by a run of its period
+   * recorded again (or caught up by a later one, with catchUp), so nothing is owed twice or left behind. No money moved when it was recorded (the treasuries pay
    * outside the service) and it wrote nothing to the ledger, so there is nothing to reverse there.
    */
   voidRun(actor: Actor, id: string, reason: string): Promise<ClearingRunView> {
@@ -121,8 +123,9 @@ export class ClearingRunsService {
    * The run POST would record for [from, to] if made now, recorded nowhere (no number, no audit entry, no event): the
    * same lines it would take in and the same figures, for the platform to check before it records. The same refusals.
    */
-  async preview(from: string, to: string): Promise<ClearingRunPreview> {
+  async preview(from: string, to: string, catchUp = false): Promise<ClearingRunPreview> {
     assertPeriod(from, to);
+    if (!catchUp) await this.assertNothingSkipped(from);
     const { gross, net, transfers, lineCount, caughtUpLineCount, caughtUpFen } = await this.clearing.previewRun(from, to);
     return {
       from,
@@ -159,11 +162,54 @@ export class ClearingRunsService {
     return { runNo: run.runNo, csv: clearingRunCsv(run, entries) };
   }
 
-  /** The settlement lines the run took in, as CSV (they add up to its gross flows), and the run's number. */
-  async linesCsv(id: string): Promise<{ runNo: string; csv: string }> {
-    const run = await this.runs.get(id);
-    if (!run) throw notFound('clearing run');
-    return { runNo: run.runNo, csv: clearingRunLinesCsv(run, await this.clearing.linesOfRun(id, run.voidedAt !== null)) };
+  /**
+   * The settlement lines the run took in, as CSV (they add up to its gross flows), and the run's number: all of them for
+   * the platform; for a province's bureau those its province issued or was paid by (its own flows), a province with no
+   * part in the run 404 (provinceOf).
+   */
+  async linesCsv(actor: Actor, id: string): Promise<{ runNo: string; csv: string }> {
+    assertReader(actor);
+    const [run, entries] = await this.stored(id);
+    const lines = await this.clearing.linesOfRun(id, run.voidedAt !== null);
+    if (actor.role === 'platform') return { runNo: run.runNo, csv: clearingRunLinesCsv(run, lines) };
+    const province = provinceOf(actor, run, entries);
+    const own = lines.filter((l) => l.issuingProvinceCode === province || l.payeeProvinceCode === province);
+    return { runNo: run.runNo, csv: clearingRunLinesCsv(run, own) };
+  }
+
+  /**
+   * A province's clearing notice (清算通知书): its position in the run as a PDF its treasury can file and pay on, from
+   * the run's stored figures (the same as GET /api/clearing-runs/:id answers it), with the gross flows of its province
+   * and how many of the run's lines are its own. For a province's bureau only: a city's bureau 403, a province with no
+   * part in the run 404 (provinceOf).
+   */
+  async notice(actor: Actor, id: string): Promise<{ runNo: string; provinceCode: string; pdf: Buffer }> {
+    assertReader(actor);
+    const [run, entries] = await this.stored(id);
+    const provinceCode = provinceOf(actor, run, entries);
+    const position = positionView(run, entries, provinceCode);
+    const lines = await this.clearing.linesOfRun(id, run.voidedAt !== null);
+    const name = (code: string) => `${regionName(code)}（${code}）`;
+    const pdf = await this.documents.renderClearingNotice({
+      runId: run.id,
+      runNo: run.runNo,
+      from: run.fromDate,
+      to: run.toDate,
+      createdAt: run.createdAt,
+      csvSha256: run.csvSha256,
+      province: name(provinceCode),
+      netFen: position.netFen,
+      grossPaidFen: position.grossPaidFen,
+      grossReceivedFen: position.grossReceivedFen,
+      pays: position.pays.map((f) => ({ to: name(f.toProvinceCode), amountFen: f.amountFen })),
+      receives: position.receives.map((f) => ({ from: name(f.fromProvinceCode), amountFen: f.amountFen })),
+      gross: flowsOf(entries, 'gross')
+        .filter((f) => f.fromProvinceCode === provinceCode || f.toProvinceCode === provinceCode)
+        .map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
+      lineCount: lines.filter((l) => l.issuingProvinceCode === provinceCode || l.payeeProvinceCode === provinceCode).length,
+      ...(run.voidedAt ? { voided: { at: run.voidedAt, reason: run.voidReason! } } : {}),
+    });
+    return { runNo: run.runNo, provinceCode, pdf };
   }
 
   /** The run as a PDF for the treasuries: the same stored figures, by province name; and the run's number. */
@@ -187,6 +233,16 @@ export class ClearingRunsService {
     return { runNo: run.runNo, pdf };
   }
 
+  /**
+   * A run whose period starts after days no standing run covers, on which lines were paid and are uncleared, would take
+   * those lines in under a later period (Q3 recorded before Q2): the treasuries would read Q2's money as Q3's and Q2 would
+   * never be run. Refused, naming the first such day, unless the platform means it (catchUp).
+   */
+  private async assertNothingSkipped(from: string): Promise<void> {
+    const day = await this.clearing.firstUncoveredDay(from);
+    if (day !== null) throw catalogued('UNCLEARED_BEFORE_PERIOD', 'clearing.unclearedBeforePeriod', { day, from });
+  }
+
   private async stored(id: string): Promise<[ClearingRun, ClearingRunEntry[]]> {
     const run = await this.runs.get(id);
     if (!run) throw notFound('clearing run');
@@ -206,6 +262,19 @@ export class ClearingRunsService {
  */
 function assertReader(actor: Actor): void {
   if (actor.role === 'bureau') assertBureauOf(actor, provinceOfRegion(actor.regionCode ?? ''), 'its province’s clearing position');
+}
+
+/**
+ * The province whose side of the run a bureau reads as documents (its notice, its lines): a city's bureau 403
+ * (assertReader); a province with no position in the run 404, as it has no side of it, the way a record out of a
+ * bureau's scope is 404. The caller checks assertReader before it reads the run, as every run route does.
+ */
+function provinceOf(actor: Actor, run: ClearingRun, entries: ClearingRunEntry[]): string {
+  const provinceCode = provinceOfRegion(actor.regionCode ?? '');
+  if (!entries.some((e) => e.kind === 'net' && e.provinceCode === provinceCode)) {
+    throw catalogued('NOT_FOUND', 'clearing.notInRun', { provinceCode, runNo: run.runNo });
+  }
+  return provinceCode;
 }
 
 /** A run's period: `from` not after `to` (400), `to` not after today (422): a run is of days that have come. */

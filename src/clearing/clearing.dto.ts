@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
 import { IsCalendarDate } from '../common/http/validators';
 
@@ -37,6 +38,29 @@ export class CreateClearingRunInput {
   @ApiProperty({ example: '2026-06-30', description: 'last day (Beijing time) of payments taken in, inclusive; today at the latest' })
   @IsCalendarDate()
   to: string;
+  @ApiPropertyOptional({
+    default: false,
+    example: false,
+    description:
+      'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day',
+  })
+  @IsOptional()
+  @IsBoolean()
+  catchUp?: boolean;
+}
+
+/** The preview's query: the period, and catchUp as POST takes it. */
+export class ClearingPreviewQuery extends ClearingQuery {
+  @ApiPropertyOptional({
+    default: false,
+    example: false,
+    description:
+      'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day',
+  })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  catchUp?: boolean;
 }
 
 export class ClearingRunView extends ClearingView {

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { beijingDayStart } from '../common/clock';
+import { beijingDate, beijingDayStart } from '../common/clock';
 import { catalogued } from '../common/errors/domain-error';
 import { addDays } from '../policies/policy.rules';
 import { ClearedLine, SettlementRepository } from '../settlement/settlement.repository';
 import { ClearingRunRepository } from './clearing-run.repository';
-import { clear, Clearing } from './netting';
+import { clear, Clearing, uncoveredBefore } from './netting';
 
 /** Cross-province clearing over paid settlement lines: the database sums per province pair, netting does the rest. */
 @Injectable()
@@ -47,6 +47,20 @@ export class ClearingService {
       caughtUpLineCount: flows.reduce((s, f) => s + f.caughtUpLines, 0),
       caughtUpFen: flows.reduce((s, f) => s + f.caughtUpFen, 0),
     };
+  }
+
+  /**
+   * The first Beijing day before `from` that no standing (unvoided) run covers and on which a line was paid across
+   * provinces that no run took in: a run from `from` would take in a period never recorded. Null when there is none.
+   */
+  async firstUncoveredDay(from: string): Promise<string | null> {
+    const periods = (await this.runs.all()).filter((r) => r.voidedAt === null).map((r) => ({ from: r.fromDate, to: r.toDate }));
+    const ranges = uncoveredBefore(from, periods).map((g) => ({
+      start: g.start === null ? null : beijingDayStart(g.start),
+      end: beijingDayStart(g.end),
+    }));
+    const first = await this.settlements.earliestUncleared(ranges);
+    return first === null ? null : beijingDate(first);
   }
 
   /** The settlement lines run `runId` took in (voided: had taken in), with their batches. */

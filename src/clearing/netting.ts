@@ -1,3 +1,5 @@
+import { addDays } from '../policies/policy.rules';
+
 /** One payment obligation: the issuing province pays the provider's province. */
 export interface Flow {
   fromProvinceCode: string;
@@ -57,4 +59,22 @@ export function clear(flows: Flow[]): Clearing {
     if (creditor.owes === 0n) creditors.shift();
   }
   return { gross, net, transfers };
+}
+
+/**
+ * The Beijing days before `from` that no standing run's period covers, as ranges [start, end) (start null: from the
+ * first day there is): lines paid on them and uncleared belong to a period never recorded, which a run of a later
+ * period would take in unasked (Q3 recorded before Q2 taking in Q2). A day a run covers is caught up as usual: a line
+ * paid on it after its run was recorded (a period's last day) goes into the next run.
+ */
+export function uncoveredBefore(from: string, periods: { from: string; to: string }[]): { start: string | null; end: string }[] {
+  const gaps: { start: string | null; end: string }[] = [];
+  let next: string | null = null; // the first day the periods so far leave uncovered
+  for (const p of periods.filter((q) => q.from < from).sort((a, b) => byCode(a.from, b.from))) {
+    if (next === null || p.from > next) gaps.push({ start: next, end: p.from });
+    const after = addDays(p.to, 1);
+    if (next === null || after > next) next = after;
+  }
+  if (next === null || next < from) gaps.push({ start: next, end: from });
+  return gaps;
 }

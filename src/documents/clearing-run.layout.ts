@@ -18,10 +18,10 @@ export interface ClearingRunData {
   voided?: { at: string; reason: string };
 }
 
-const NO_PAYMENTS = '本期无跨省支付 · No cross-province payments in the period';
+export const NO_PAYMENTS = '本期无跨省支付 · No cross-province payments in the period';
 
-const PAGE = { size: 'A4', layout: 'portrait' as const, margin: 48 };
-const COLORS = {
+export const PAGE = { size: 'A4', layout: 'portrait' as const, margin: 48 };
+export const COLORS = {
   primary: '#A3201D',
   text: '#1F2328',
   muted: '#6B6F76',
@@ -164,7 +164,7 @@ function draw(doc: Doc, d: ClearingRunData): void {
 }
 
 /** A voided run says so across its (last) page, so that a printed copy cannot pass for a run to pay on. */
-function voidStamp(doc: Doc, cx: number, cy: number, w: number): void {
+export function voidStamp(doc: Doc, cx: number, cy: number, w: number): void {
   const h = 110;
   doc.save();
   doc.rotate(-15, { origin: [cx, cy] });

@@ -3,6 +3,7 @@ import { annualReportCsv } from './annual-report.csv';
 import type { AnnualReportData } from './annual-report.data';
 import { renderAnnualReport } from './annual-report.layout';
 import { renderCertificate } from './certificate.layout';
+import { ClearingNoticeData, renderClearingNotice } from './clearing-notice.layout';
 import { ClearingRunData, renderClearingRun } from './clearing-run.layout';
 import type { CertificateData, StatementData } from './document-data';
 import { statementLinesCsv } from './statement.csv';
@@ -12,6 +13,7 @@ import { renderStatement } from './statement.layout';
 export type { CertificateData, StatementData, StatementLine } from './document-data';
 export type { AnnualReportData } from './annual-report.data';
 export type { ClearingRunData } from './clearing-run.layout';
+export type { ClearingNoticeData } from './clearing-notice.layout';
 
 /** The renderers behind one injectable service; each is a plain function of its data, in the file named for it. */
 @Injectable()
@@ -38,5 +40,9 @@ export class DocumentsService {
 
   renderClearingRun(d: ClearingRunData): Promise<Buffer> {
     return renderClearingRun(d);
+  }
+
+  renderClearingNotice(d: ClearingNoticeData): Promise<Buffer> {
+    return renderClearingNotice(d);
   }
 }

@@ -200,6 +200,23 @@ export class SettlementRepository {
     }));
   }
 
+  /**
+   * The first payment instant of a line paid across provinces that no run took in, within any of `ranges` (instants,
+   * [start, end), start null: unbounded): null when there is none.
+   */
+  async earliestUncleared(ranges: { start: string | null; end: string }[]): Promise<string | null> {
+    if (ranges.length === 0) return null;
+    const within = join(
+      ranges.map((r) => (r.start === null ? sql`l.paid_at < ${r.end}` : sql`(l.paid_at >= ${r.start} AND l.paid_at < ${r.end})`)),
+      ' OR ',
+    );
+    const [row] = await this.db.rows<{ first: string | null }>(
+      sql`SELECT MIN(l.paid_at) AS first FROM settlement_line l
+          WHERE l.clearing_run_id IS NULL AND l.paid_at IS NOT NULL AND l.issuing_province_code <> l.payee_province_code AND (${within})`,
+    );
+    return row?.first ?? null;
+  }
+
   /** A voided run's lines go back to be cleared by a later run: how many. Its record of them stays (keepVoidedLines). */
   releaseFromClearing(runId: string): Promise<number> {
     return this.db.execute(sql`UPDATE settlement_line SET clearing_run_id = NULL WHERE clearing_run_id = ${runId}`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FirstAdmins } from '../../src/auth/first-admins';
 import { clock } from '../../src/common/clock';
-import { freshEvidence, policyBody } from '../support/fixtures';
+import { freshEvidence, issueVoucher, paySettlement, policyBody, submittedClaim } from '../support/fixtures';
 import { OpenApiDoc, operations, routeKey } from '../support/openapi';
 import { auth, creditCodeIn, DEMO_PASSWORD, PASSWORD, TestApp } from '../support/test-app';
 import { totp } from '../support/totp';
@@ -70,6 +70,33 @@ const clearingRunByAnother = async (w: World): Promise<string> => {
       .send({ from: `${clock.year()}-01-01`, to: clock.today() })
       .expect(201)
   ).body.id;
+};
+/**
+ * A clearing run Anhui takes part in and Jiangsu does not (a Shanghai lab paid by an Anhui voucher), recorded once per
+ * world: a province's notice and lines are its bureau's (bureau-ah ok), another province's 404 (bureau-js).
+ */
+const anhuiRuns = new WeakMap<World, Promise<string>>();
+const clearingRunOfAnhui = (w: World): Promise<string> => {
+  if (!anhuiRuns.has(w))
+    anhuiRuns.set(
+      w,
+      (async () => {
+        const e = await w.t.registerEnterprise('340104');
+        const lab = await w.t.registerProvider('310115');
+        const voucher = await issueVoucher(w.t, e.token, 1_000_000);
+        const claim = await submittedClaim(w.t, lab.token, e.token, voucher.id, {
+          name: '场发射扫描电镜机时',
+          unitPriceFen: 20_000,
+          hours: 1,
+        });
+        const ah = await w.t.token('bureau-ah');
+        await w.t.http.post(`/api/claims/${claim}/approve`).set(auth(ah)).send({}).expect(200);
+        const batch = (await w.t.http.post('/api/settlements').set(auth(ah)).send({ regionCode: '340000' }).expect(201)).body.id;
+        await paySettlement(w.t, '340000', batch);
+        return clearingRun(w);
+      })(),
+    );
+  return anhuiRuns.get(w)!;
 };
 const newCreditCode = () => ({ creditCode: creditCodeIn('320500'), reason: '伪造检测报告' });
 const registration = () => {
@@ -188,7 +215,9 @@ const MATRIX: Row[] = [
   r('POST /api/clearing-runs/{id}/void',               '401 403  403  403  403  403  403  ok', { id: clearingRunByAnother, fresh: true, body: () => ({ reason: '期间填错' }) }),
   r('GET /api/clearing-runs/{id}/entries.csv',        '401 403  403  403  403  403  403  ok', { id: clearingRun }),
   r('GET /api/clearing-runs/{id}/report.pdf',         '401 403  403  403  403  403  403  ok', { id: clearingRun }),
-  r('GET /api/clearing-runs/{id}/lines.csv',          '401 403  403  403  403  403  403  ok', { id: clearingRun }),
+  // a province's bureau reads its own lines of a run it takes part in; a province with no part in it 404
+  r('GET /api/clearing-runs/{id}/lines.csv',          '401 403  403  403  403  ok   404  ok', { id: clearingRunOfAnhui }),
+  r('GET /api/clearing-runs/{id}/notice.pdf',         '401 403  403  403  403  ok   404  403', { id: clearingRunOfAnhui }),
 
   // oversight: any bureau records a sanction (it binds every province); only the recording bureau lifts it
   r('POST /api/sanctions',                            '401 403  403  403  403  ok   ok   403', { body: newCreditCode }),

@@ -441,7 +441,7 @@ describe('clearing runs', () => {
       .expect(422);
     expect(res.body).toMatchObject({
       code: 'PERIOD_NOT_ENDED',
-      message: expect.stringMatching(/^清算截止日 \d{4}年\d{1,2}月\d{1,2}日 尚未过去（今天 /),
+      message: expect.stringMatching(/^清算截止日 \d{4}年\d{1,2}月\d{1,2}日 晚于今天（\d{4}年\d{1,2}月\d{1,2}日）：截止日最晚为今天/),
     });
   });
 
@@ -456,11 +456,19 @@ describe('clearing runs', () => {
       await t.http.get('/api/clearing-runs').set(auth(token)).expect(403);
       await t.http.get(`/api/clearing-runs/${run}`).set(auth(token)).expect(403);
     }
-    for (const path of ['entries.csv', 'report.pdf', 'lines.csv']) {
+    for (const path of ['entries.csv', 'report.pdf']) {
       await t.http
         .get(`/api/clearing-runs/${run}/${path}`)
         .set(auth(await t.token('bureau-ah')))
         .expect(403);
+    }
+    // A province's bureau reads the lines of its own province only, and this run (every line was taken in before) has
+    // none of Anhui's: 404, as its notice is (clearing-notice.e2e-spec.ts).
+    for (const path of ['lines.csv', 'notice.pdf']) {
+      await t.http
+        .get(`/api/clearing-runs/${run}/${path}`)
+        .set(auth(await t.token('bureau-ah')))
+        .expect(404);
     }
     await t.http.post('/api/clearing-runs').send({ from: today, to: today }).expect(401);
     await t.http.get('/api/clearing-runs').expect(401);

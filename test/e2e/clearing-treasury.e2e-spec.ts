@@ -116,10 +116,17 @@ describe('clearing runs as a treasury reads them', () => {
     await paySettlement(t, HEFEI, after);
     expect(clock.today()).toBe(addDays(day, 1));
 
-    // The dry run of the next day's run, made before the closing day's: it would catch up the closing day's line too,
+    // The next day's run, before the closing day's: the closing day is covered by no run, so its line would go into the
+    // next day's unasked (422 naming the day), unless the platform means to catch it up.
+    const skipped = await t.http
+      .get(`/api/clearing-runs/preview?from=${addDays(day, 1)}&to=${addDays(day, 1)}`)
+      .set(auth(platform))
+      .expect(422);
+    expect(skipped.body).toMatchObject({ code: 'UNCLEARED_BEFORE_PERIOD', message: expect.stringContaining(day) });
+    // The dry run of the next day's run made with catchUp: it would catch up the closing day's line too,
     // which the period's own clearing (GET /api/clearing) leaves out; it records nothing.
     const preview = await t.http
-      .get(`/api/clearing-runs/preview?from=${addDays(day, 1)}&to=${addDays(day, 1)}`)
+      .get(`/api/clearing-runs/preview?from=${addDays(day, 1)}&to=${addDays(day, 1)}&catchUp=true`)
       .set(auth(platform))
       .expect(200);
     expect(preview.body).toMatchObject({

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { clear, Flow } from '../../src/clearing/netting';
+import { clear, Flow, uncoveredBefore } from '../../src/clearing/netting';
 
 const SH = '310000';
 const JS = '320000';
@@ -161,5 +161,37 @@ describe('clearing properties', () => {
         },
       ),
     );
+  });
+});
+
+describe('uncoveredBefore: the days before a run’s period that no standing run covers', () => {
+  it('with no run, every day before `from`', () => {
+    expect(uncoveredBefore('2026-07-01', [])).toEqual([{ start: null, end: '2026-07-01' }]);
+  });
+
+  it('Q3 after Q1 leaves Q2 uncovered; Q2 recorded, nothing', () => {
+    const q1 = { from: '2026-01-01', to: '2026-03-31' };
+    expect(uncoveredBefore('2026-07-01', [q1])).toEqual([
+      { start: null, end: '2026-01-01' },
+      { start: '2026-04-01', end: '2026-07-01' },
+    ]);
+    expect(uncoveredBefore('2026-07-01', [{ from: '2026-04-01', to: '2026-06-30' }, q1])).toEqual([{ start: null, end: '2026-01-01' }]);
+  });
+
+  it('overlapping and nested periods cover their union; a period reaching past `from` covers up to it', () => {
+    const periods = [
+      { from: '2026-01-01', to: '2026-02-15' },
+      { from: '2026-01-10', to: '2026-01-20' },
+      { from: '2026-02-01', to: '2026-03-31' },
+      { from: '2026-04-02', to: '2026-08-31' },
+    ];
+    expect(uncoveredBefore('2026-07-01', periods)).toEqual([
+      { start: null, end: '2026-01-01' },
+      { start: '2026-04-01', end: '2026-04-02' },
+    ]);
+  });
+
+  it('periods starting on or after `from` cover nothing before it', () => {
+    expect(uncoveredBefore('2026-07-01', [{ from: '2026-07-01', to: '2026-07-31' }])).toEqual([{ start: null, end: '2026-07-01' }]);
   });
 });

@@ -52,6 +52,8 @@ export const ERROR_STATUS = {
   LIMIT_REACHED: HttpStatus.UNPROCESSABLE_ENTITY,
   /** No line of a batch can be paid: none of its payees had a bank account on file when it was prepared (batches prepared before accounts were required). */
   PAYEE_ACCOUNT_MISSING: HttpStatus.UNPROCESSABLE_ENTITY,
+  /** A clearing run whose period starts after days no standing run covers, on which lines were paid and are uncleared. */
+  UNCLEARED_BEFORE_PERIOD: HttpStatus.UNPROCESSABLE_ENTITY,
   LOGIN_LOCKED: HttpStatus.TOO_MANY_REQUESTS,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   SERVICE_BUSY: HttpStatus.SERVICE_UNAVAILABLE,
