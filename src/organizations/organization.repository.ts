@@ -102,8 +102,17 @@ export class OrganizationRepository {
    * in: a booking's group of enterprises, then the lab; a sanction's enterprises, then its providers.
    */
   async shareParties(enterpriseId: string, providerId: string): Promise<void> {
-    await this.db.rows(sql`SELECT o.id FROM organization o WHERE o.id = ${enterpriseId}${this.db.forShare}`);
-    await this.db.rows(sql`SELECT o.id FROM organization o WHERE o.id = ${providerId}${this.db.forShare}`);
+    await this.share(enterpriseId);
+    await this.share(providerId);
+  }
+
+  /**
+   * One organization read under a shared lock (undefined for none): a suspension or a sanction in flight that binds it
+   * (lockBoundBy) is waited for, and none commits until the caller's unit ends. For a unit that reads one party and the
+   * sanction list and commits on them: an application, a claim's submission or approval.
+   */
+  async share(id: string): Promise<Organization | undefined> {
+    return (await this.db.select(Organization, 'o', sql`WHERE o.id = ${id}${this.db.forShare}`))[0];
   }
 
   /**

@@ -168,7 +168,10 @@ export class DecideClaim {
 
   /** The payee must still be clear: not suspended, no sanction in force. */
   private async screen(claim: Claim): Promise<Outcome<never> | null> {
-    const payee = (await this.organizations.get(claim.claimantId))!;
+    // After the claim's row, the payee's under a shared lock before it and the sanction list are read: a suspension or a
+    // sanction in flight is waited for and read, and none commits before this approval does. Read plainly, 1 of 24
+    // approvals committed after the payee's suspension (test/e2e/suspension-race-flows.e2e-spec.ts, MariaDB).
+    const payee = (await this.organizations.share(claim.claimantId))!;
     if ((await this.sanctions.boundAmong([payee], clock.today())).size > 0) {
       return refusedBy(catalogued('SANCTIONED', 'claims.payeeSanctioned', { creditCode: payee.creditCode }));
     }

@@ -65,7 +65,9 @@ export class SubmitClaim {
       if (claimedFen === 0) return refusedBy(catalogued('NOTHING_TO_CLAIM', 'claims.nothingToClaim'));
       const regions = [...new Set(claimed.map((r) => r.issuingRegionCode))];
       if (regions.length > 1) throw catalogued('VALIDATION_FAILED', 'claims.oneRegion', { regions: regions.join(', ') });
-      const claimant = (await this.organizations.get(payeeId))!;
+      // After its redemptions, the claimant's row under a shared lock before it and the sanction list are read: a
+      // sanction binding it in flight (lockBoundBy) is waited for and read, and none commits before this claim does.
+      const claimant = (await this.organizations.share(payeeId))!;
       if ((await this.sanctions.boundAmong([claimant], clock.today())).size > 0) {
         return refusedBy(catalogued('SANCTIONED', 'claims.claimantSanctioned', { creditCode: claimant.creditCode }));
       }
