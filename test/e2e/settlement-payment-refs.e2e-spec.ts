@@ -95,6 +95,24 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
+  it('refuses a reference written with Cyrillic or Greek letters drawn as the Latin ones of one that paid another batch', async () => {
+    await approved(lab);
+    const first = await batch();
+    const ref = `TREASURY-${process.pid}-0118`;
+    expect((await pay(first.id, ref)).status).toBe(200);
+    await approved(lab);
+    const second = await batch();
+    // Т Е А Ѕ (Cyrillic), Υ Ε (Greek) for T E A S Y E: the same letters to the eye
+    const cyrillic = ref.replace('T', '\u0422').replace('E', '\u0415').replace('A', '\u0410').replace('S', '\u0405');
+    const greek = ref.replace('Y', '\u03a5').replace('E', '\u0395');
+    for (const lookAlike of [cyrillic, greek, cyrillic.toLowerCase()]) {
+      const res = await pay(second.id, lookAlike);
+      expect([res.status, res.body.code]).toEqual([409, 'PAYMENT_REF_USED']);
+      expect(res.body.message).toContain(first.batchNo);
+    }
+    expect((await pay(second.id, freshPaymentRef())).status).toBe(200);
+  });
+
   it('refuses a reference with no letter or digit: 400', async () => {
     await approved(lab);
     const b = await batch();
