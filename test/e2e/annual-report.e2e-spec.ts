@@ -32,15 +32,15 @@ function pdfText(pdf: Buffer, name: string): string {
 async function facilityUsageDrift(t: TestApp): Promise<{ kept: string[]; actual: string[] }> {
   const line = (r: Record<string, unknown>) =>
     [r.y, r.reg, r.fac, r.n, r.q, r.fee, r.fen].map((v) => (typeof v === 'string' ? v : String(Number(v)))).join(' ');
-  const kept = (await t.dataSource.query(
+  const kept = await t.dataSource.query<Record<string, unknown>[]>(
     `SELECT budget_year AS y, issuing_region_code AS reg, facility_id AS fac, redemptions AS n, quantity AS q, fee_fen AS fee,
      subsidy_fen AS fen FROM facility_usage WHERE redemptions <> 0 OR quantity <> 0 OR fee_fen <> 0 OR subsidy_fen <> 0`,
-  )) as Record<string, unknown>[];
-  const actual = (await t.dataSource.query(
+  );
+  const actual = await t.dataSource.query<Record<string, unknown>[]>(
     `SELECT budget_year AS y, issuing_region_code AS reg, facility_id AS fac, COUNT(*) AS n, SUM(captured_quantity) AS q,
      SUM(captured_fee_fen) AS fee, SUM(COALESCE(approved_fen, captured_subsidy_fen)) AS fen FROM redemption
      WHERE status = 'captured' GROUP BY budget_year, issuing_region_code, facility_id`,
-  )) as Record<string, unknown>[];
+  );
   return { kept: kept.map(line).sort(), actual: actual.map(line).sort() };
 }
 
