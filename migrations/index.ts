@@ -42,6 +42,7 @@ import { ClearingRunVoid1767200000000 } from './1767200000000-clearing-run-void'
 import { AuditFiltersIndexed1767300000000 } from './1767300000000-audit-filters-indexed';
 import { FirstAdminGroups1767400000000 } from './1767400000000-first-admin-groups';
 import { PaymentRefsUnique1767500000000 } from './1767500000000-payment-refs-unique';
+import { ReportSummaries1767600000000 } from './1767600000000-report-summaries';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -89,4 +90,5 @@ export const MIGRATIONS = [
   AuditFiltersIndexed1767300000000,
   FirstAdminGroups1767400000000,
   PaymentRefsUnique1767500000000,
+  ReportSummaries1767600000000,
 ];

@@ -1,6 +1,7 @@
 import { backfillPaidSummary } from '../../migrations/1765100000000-stats-summaries';
 import { paymentRefKey } from '../../src/settlement/payment-ref.rules';
 import { rebuildNetFlows } from '../../migrations/1766700000000-flows-net-of-cuts';
+import { rebuildFacilityUsage } from '../../migrations/1767600000000-report-summaries';
 import type { Connection } from 'mysql2/promise';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { keyIdOf } from '../../src/audit/audit-checkpoint';
@@ -1046,6 +1047,8 @@ export async function generateVolume(conn: Connection, input: VolumeInput, log: 
     settlementRows.map((r) => r[0] as string),
   );
   await rebuildNetFlows(async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0]);
+  // The annual report's facility usage, as the captures would have kept it (the migration's rebuild; no disputes here).
+  await rebuildFacilityUsage(async (q, p) => ((await conn.query(q, p)) as unknown as [Record<string, unknown>[]])[0]);
   await sealPending();
   log(`settlements ${settlementRows.length} with ${lineRows.length} lines`);
   return w.counts;

@@ -13,7 +13,7 @@ import { Organization, QualifiedEnterprise } from '../organizations/organization
 import { PartyRelation } from '../oversight/party-relation.entity';
 import { Sanction } from '../oversight/sanction.entity';
 import { Policy } from '../policies/policy.entity';
-import { CapturedFlow, Redemption } from '../redemptions/redemption.entity';
+import { CapturedFlow, FacilityUsage, Redemption, UsageDispute } from '../redemptions/redemption.entity';
 import { PaidSummary, Settlement, SettlementLine } from '../settlement/settlement.entity';
 import { AnnualGrant, SerialCounter, Voucher, VoucherApplication } from '../vouchers/voucher.entity';
 
@@ -35,6 +35,8 @@ export const ENTITIES = [
   Facility,
   Redemption,
   CapturedFlow,
+  FacilityUsage,
+  UsageDispute,
   Claim,
   ClaimedInvoice,
   Settlement,

@@ -173,6 +173,19 @@ export class LedgerCheckService {
         expect(`captured flow ${key} redemptions`, BigInt(n), BigInt(dn));
         expect(`captured flow ${key} captured`, BigInt(fen), BigInt(dfen));
       }
+      // The annual report's facility ranking reads facility_usage: per issuing region its rows add up to the captured
+      // redemptions just read through the covering index (a per-facility scan of a year's rows would add seconds at a year).
+      const [usage, byRegion] = [await this.redemptions.facilityUsageByRegion(year), new Map<string, [number, number]>()];
+      for (const [key, [n, fen]] of captured) {
+        const region = key.split('/')[0];
+        const [rn, rfen] = byRegion.get(region) ?? [0, 0];
+        byRegion.set(region, [rn + n, rfen + fen]);
+      }
+      for (const region of [...new Set([...usage.keys(), ...byRegion.keys()])].sort()) {
+        const [[n, fen], [dn, dfen]] = [usage.get(region) ?? [0, 0], byRegion.get(region) ?? [0, 0]];
+        expect(`facility usage ${region}/${year} redemptions`, BigInt(n), BigInt(dn));
+        expect(`facility usage ${region}/${year} kept subsidy`, BigInt(fen), BigInt(dfen));
+      }
     }
     return { balanced: violations.length === 0, accounts, transfers, violations };
   }

@@ -83,3 +83,37 @@ export class CapturedFlow {
   @IntColumn() redemptions: number;
   @FenColumn() capturedFen: number;
 }
+
+/**
+ * Captured redemptions per budget year, issuing region and facility, for the annual report's ten most used facilities:
+ * the ranking read 57,000 redemptions of a region through an index at a tenth of a year (1.6 s). Kept as captured_flow
+ * is, in the same transactions (a capture, a dispute's resolution, a final rejection, an approval's cut), at what the lab
+ * keeps; one row per key (a facility's captures for one region seldom coincide), exact, and the ledger check compares
+ * it with the redemptions. Nothing is written at a hold.
+ */
+@Entity('facility_usage')
+export class FacilityUsage {
+  @PrimaryColumn({ type: 'integer' }) budgetYear: number;
+  @PrimaryColumn({ type: 'varchar', length: 6 }) issuingRegionCode: string;
+  @PrimaryColumn({ type: 'varchar', length: 36 }) facilityId: string;
+  @IntColumn() redemptions: number;
+  @IntColumn() quantity: number;
+  @FenColumn() feeFen: number;
+  @FenColumn() subsidyFen: number;
+}
+
+/**
+ * One row per usage dispute, written when the enterprise disputes (a dispute is raised once per redemption): the
+ * annual report finds a region's disputes here instead of scanning every redemption for a dispute reason (0.4 s at a
+ * tenth). Nothing is written at a hold.
+ */
+@Entity('usage_dispute')
+@Index(['budgetYear', 'issuingRegionCode'])
+export class UsageDispute {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  @ForeignKey(() => Redemption, { name: 'fk_usage_dispute_redemption' })
+  redemptionId: string;
+  @IntColumn() budgetYear: number;
+  @StrColumn(6) issuingRegionCode: string;
+  @InstantColumn() raisedAt: string;
+}

@@ -1,6 +1,7 @@
 import { cataloguedRefusal, Refusal } from '../common/errors/domain-error';
 import { PolicyTerms, RedemptionMode } from '../policies/policy.types';
 import { provinceOfRegion } from '../regions/regions.data';
+import type { Redemption } from './redemption.entity';
 
 export interface EvaluationInput {
   terms: PolicyTerms;
@@ -267,3 +268,47 @@ export function flowChanges(captures: (FlowKey & { fen: number })[]): (FlowKey &
   }
   return [...flows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, flow]) => flow);
 }
+
+/** A change of one facility's captured redemptions for one issuing region and budget year (facility_usage's row). */
+export interface FacilityUsageChange {
+  budgetYear: number;
+  issuingRegionCode: string;
+  facilityId: string;
+  redemptions: number;
+  quantity: number;
+  feeFen: number;
+  subsidyFen: number;
+}
+
+/** Changes of several redemptions summed per facility_usage row, in key order (the order every unit locks the rows in). */
+export function facilityUsageChanges(changes: FacilityUsageChange[]): FacilityUsageChange[] {
+  const rows = new Map<string, FacilityUsageChange>();
+  for (const c of changes) {
+    const key = `${c.budgetYear}/${c.issuingRegionCode}/${c.facilityId}`;
+    const row = rows.get(key) ?? { ...c, redemptions: 0, quantity: 0, feeFen: 0, subsidyFen: 0 };
+    row.redemptions += c.redemptions;
+    row.quantity += c.quantity;
+    row.feeFen += c.feeFen;
+    row.subsidyFen += c.subsidyFen;
+    rows.set(key, row);
+  }
+  return [...rows.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, row]) => row)
+    .filter((r) => r.redemptions !== 0 || r.quantity !== 0 || r.feeFen !== 0 || r.subsidyFen !== 0);
+}
+
+/** What one redemption's capture (sign 1) or annulment (sign -1) changes in its facility_usage row. */
+export const facilityUsageOf = (
+  r: Pick<Redemption, 'budgetYear' | 'issuingRegionCode' | 'facilityId'>,
+  sign: 1 | -1,
+  captured: { quantity: number; feeFen: number; subsidyFen: number },
+): FacilityUsageChange => ({
+  budgetYear: r.budgetYear,
+  issuingRegionCode: r.issuingRegionCode,
+  facilityId: r.facilityId,
+  redemptions: sign,
+  quantity: sign * captured.quantity,
+  feeFen: sign * captured.feeFen,
+  subsidyFen: sign * captured.subsidyFen,
+});

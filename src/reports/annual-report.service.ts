@@ -95,7 +95,7 @@ export class AnnualReportService {
         rank: i + 1,
         facilityName: f.facilityName,
         providerName: f.providerName,
-        provinceName: regionName(f.providerProvinceCode),
+        provinceName: regionName(provinceOfRegion(f.providerProvinceCode)),
         unit: f.unit,
         uses: Number(f.uses ?? 0),
         quantity: Number(f.quantity ?? 0),

@@ -26,6 +26,25 @@ function pdfText(pdf: Buffer, name: string): string {
 }
 
 /**
+ * facility_usage against the redemptions it summarises: per budget year, issuing region and facility, the captured
+ * redemptions, quantity, fee and the subsidy the lab keeps (a row all zeros is a facility no longer used).
+ */
+async function facilityUsageDrift(t: TestApp): Promise<{ kept: string[]; actual: string[] }> {
+  const line = (r: Record<string, unknown>) =>
+    [r.y, r.reg, r.fac, r.n, r.q, r.fee, r.fen].map((v) => (typeof v === 'string' ? v : String(Number(v)))).join(' ');
+  const kept = await t.dataSource.query<Record<string, unknown>[]>(
+    `SELECT budget_year AS y, issuing_region_code AS reg, facility_id AS fac, redemptions AS n, quantity AS q, fee_fen AS fee,
+     subsidy_fen AS fen FROM facility_usage WHERE redemptions <> 0 OR quantity <> 0 OR fee_fen <> 0 OR subsidy_fen <> 0`,
+  );
+  const actual = await t.dataSource.query<Record<string, unknown>[]>(
+    `SELECT budget_year AS y, issuing_region_code AS reg, facility_id AS fac, COUNT(*) AS n, SUM(captured_quantity) AS q,
+     SUM(captured_fee_fen) AS fee, SUM(COALESCE(approved_fen, captured_subsidy_fen)) AS fen FROM redemption
+     WHERE status = 'captured' GROUP BY budget_year, issuing_region_code, facility_id`,
+  );
+  return { kept: kept.map(line).sort(), actual: actual.map(line).sort() };
+}
+
+/**
  * A scripted year of Anhui's vouchers, issued by Hefei, worked out by hand below; the report's CSV must show exactly
  * these figures, agree with the statistics routes and the ledger, and its PDF must read them out in Chinese.
  *
@@ -429,6 +448,44 @@ describe('annual report per region', () => {
     expect(readdirSync(OUT).filter((f) => f.endsWith('.png')).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('keeps each facility’s usage exact through a dispute annulled and a claim rejected for good, and counts both disputes', async () => {
+    // R6 ent2 @ Suzhou XPS, 4 samples captured (60,000), disputed, resolved at 0: annulled, no longer a use.
+    const r6 = await hold(ent2, labJs, 4);
+    await t.http.post(`/api/redemptions/${r6}/capture`).set(auth(labJs.token)).send({ actualQuantity: 4 }).expect(200);
+    await t.http.post(`/api/redemptions/${r6}/dispute`).set(auth(ent2.token)).send({ reason: '未实际检测' }).expect(200);
+    await t.http
+      .post(`/api/redemptions/${r6}/resolve`)
+      .set(await t.as('bureau-ah'))
+      .send({ actualQuantity: 0 })
+      .expect(200);
+    // R7 ent1 @ Shanghai TEM, 2 h captured, claimed and rejected for good: annulled too.
+    const r7 = await hold(ent1, labSh, 2);
+    await captureConfirmed(t, labSh.token, ent1.token, r7, 2);
+    const c7 = await claim(labSh, [r7]);
+    await t.http
+      .post(`/api/claims/${c7}/reject`)
+      .set(await t.as('bureau-ah'))
+      .send({ reason: '发票经核查为伪造', final: true })
+      .expect(200);
+    // R8 ent1 @ Hefei design, 1 item: a second use of it (250,000 × 50% = 125,000).
+    const r8 = await hold(ent1, labAh, 1);
+    await captureConfirmed(t, labAh.token, ent1.token, r8, 1);
+
+    const drift = await facilityUsageDrift(t);
+    expect(drift.kept).toEqual(drift.actual);
+    const csv = await csvOf(await t.token('bureau-ah'), AH);
+    const count = (k: string) => Number(csv[k].count);
+    expect(
+      [1, 2, 3].map((i) => [count(`top_facilities.${i}`), csv[`top_facilities.${i}`].value, Number(csv[`top_facilities.${i}`].amountFen)]),
+    ).toEqual([
+      [2, '11', 550_000],
+      [2, '3', 325_000],
+      [1, '6', 90_000],
+    ]);
+    expect(['raised', 'open', 'resolved', 'annulled'].map((k) => count(`disputes.${k}`))).toEqual([2, 0, 1, 1]);
+    expect(await t.ledgerCheck()).toMatchObject({ balanced: true, violations: [] });
+  });
+
   describe('who may call it and what input it takes', () => {
     it('refuses enterprises, providers, another province’s bureau and anonymous callers', async () => {
       const q = `regionCode=${AH}&year=${year}`;
@@ -528,5 +585,9 @@ describeRaces('the annual report while vouchers are spent', () => {
     await captures;
     expect(answers.length).toBeGreaterThan(2);
     for (const a of answers) expect([a.balances, a.flowsOut]).toEqual([a.committed, a.spent]);
+    // Sixty captures of one facility for one region, six at a time, each added to its one facility_usage row.
+    const drift = await facilityUsageDrift(t);
+    expect(drift.kept).toEqual(drift.actual);
+    expect(drift.kept).toEqual([`${year} ${JS} ${facilityId} 60 60 600000 300000`]);
   }, 120_000);
 });

@@ -312,6 +312,29 @@ describe('ledger check', () => {
     await tamper(-1, 0);
     expect((await t.ledgerCheck()).balanced).toBe(true);
   });
+  it('finds a facility usage row (the annual report’s ranking) that does not match the captured redemptions', async () => {
+    expect((await t.ledgerCheck()).violations).toEqual([]);
+    const [row] = await t
+      .get(Database)
+      .rows<{ budget_year: unknown; facility_id: string }>(
+        sql`SELECT budget_year, facility_id FROM facility_usage WHERE issuing_region_code = '340100' AND redemptions > 0 LIMIT 1`,
+      );
+    const key = `340100/${Number(row.budget_year)}`;
+    const tamper = (n: number, fen: number) =>
+      direct(sql`UPDATE facility_usage SET redemptions = redemptions + ${n}, subsidy_fen = subsidy_fen + ${fen}
+        WHERE issuing_region_code = '340100' AND facility_id = ${row.facility_id}`);
+
+    await tamper(0, 5);
+    expect((await t.ledgerCheck()).violations).toEqual([
+      expect.stringMatching(new RegExp(`^facility usage ${key} kept subsidy: \\d+ ≠ \\d+$`)),
+    ]);
+    await tamper(1, -5);
+    expect((await t.ledgerCheck()).violations).toEqual([
+      expect.stringMatching(new RegExp(`^facility usage ${key} redemptions: \\d+ ≠ \\d+$`)),
+    ]);
+    await tamper(-1, 0);
+    expect((await t.ledgerCheck()).balanced).toBe(true);
+  });
   describe('settlement and clearing rows', () => {
     const SUZHOU = '320500';
     let batchId: string;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { flowChanges } from '../../src/redemptions/redemption.rules';
+import { facilityUsageChanges, flowChanges } from '../../src/redemptions/redemption.rules';
 import {
   budgetsOf,
   grantGiveBacks,
@@ -129,6 +129,37 @@ describe('the captured flows a claim rejected for good takes back (flowChanges)'
         for (const f of flows) {
           const mine = captures.filter((c) => key(c) === key(f));
           expect([f.redemptions, f.fen]).toEqual([mine.length, mine.reduce((sum, c) => sum + c.fen, 0)]);
+        }
+      }),
+    );
+  });
+});
+
+describe('the facility usage a unit changes (facilityUsageChanges)', () => {
+  const change = fc.record({
+    budgetYear: fc.constantFrom(2025, 2026),
+    issuingRegionCode: fc.constantFrom('340100', '320300'),
+    facilityId: fc.constantFrom('a', 'b', 'c'),
+    redemptions: fc.constantFrom(-1, 0, 1),
+    quantity: fc.integer({ min: -10, max: 10 }),
+    feeFen: fc.integer({ min: -100_000, max: 100_000 }),
+    subsidyFen: fc.integer({ min: -50_000, max: 50_000 }),
+  });
+
+  it('sums each row’s changes once, in key order, and leaves out a row that nets to nothing', () => {
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 12 }), (changes) => {
+        const rows = facilityUsageChanges(changes);
+        const key = (c: { budgetYear: number; issuingRegionCode: string; facilityId: string }) =>
+          `${c.budgetYear}/${c.issuingRegionCode}/${c.facilityId}`;
+        expect(rows.map(key)).toEqual([...rows.map(key)].sort());
+        const sum = (k: string) =>
+          changes
+            .filter((c) => key(c) === k)
+            .reduce((s, c) => [s[0] + c.redemptions, s[1] + c.quantity, s[2] + c.feeFen, s[3] + c.subsidyFen], [0, 0, 0, 0]);
+        for (const k of new Set(changes.map(key))) {
+          const row = rows.find((r) => key(r) === k);
+          expect(row ? [row.redemptions, row.quantity, row.feeFen, row.subsidyFen] : [0, 0, 0, 0]).toEqual(sum(k));
         }
       }),
     );

@@ -15,7 +15,7 @@ import { strictestDualControlFen } from '../../policies/policy.rules';
 import { Redemption } from '../../redemptions/redemption.entity';
 import { redemptionEntry } from '../../redemptions/redemption.entry';
 import { RedemptionRepository } from '../../redemptions/redemption.repository';
-import { flowChanges } from '../../redemptions/redemption.rules';
+import { facilityUsageChanges, facilityUsageOf, flowChanges } from '../../redemptions/redemption.rules';
 import { HoldRelease, ReturnedTo } from '../../vouchers/use-cases/hold-release';
 import { needsSecondApproval } from '../../vouchers/voucher.rules';
 import { Claim } from '../claim.entity';
@@ -135,6 +135,9 @@ export class DecideClaim {
       .filter((r) => reducedShares.has(r.id))
       .map((r) => ({ ...r, fen: r.capturedSubsidyFen! - reducedShares.get(r.id)! }));
     for (const flow of flowChanges(cuts)) await this.redemptions.addCapturedFlow(flow, 0, -flow.fen);
+    // And each facility's usage keeps the subsidy net of the cut (after the flow rows, as every unit takes them).
+    const facilityCuts = cuts.map((r) => ({ ...facilityUsageOf(r, 1, { quantity: 0, feeFen: 0, subsidyFen: -r.fen }), redemptions: 0 }));
+    for (const u of facilityUsageChanges(facilityCuts)) await this.redemptions.addFacilityUsage(u);
     await this.ledger.recordPayable(claim.issuingRegionCode, claim.claimantId, approvedFen, claim.id);
     this.uow.record({
       action: 'claim.approved',
@@ -284,6 +287,14 @@ export class DecideClaim {
     for (const flow of flowChanges(redemptions.map((r) => ({ ...r, fen: r.capturedSubsidyFen! })))) {
       await this.redemptions.addCapturedFlow(flow, -flow.redemptions, -flow.fen);
     }
+    const annulled = redemptions.map((r) =>
+      facilityUsageOf(r, -1, {
+        quantity: r.capturedQuantity!,
+        feeFen: r.capturedFeeFen!,
+        subsidyFen: r.approvedFen ?? r.capturedSubsidyFen!,
+      }),
+    );
+    for (const u of facilityUsageChanges(annulled)) await this.redemptions.addFacilityUsage(u);
     return back.map((b, i) => ({ ...b, to: to[i] }));
   }
 }

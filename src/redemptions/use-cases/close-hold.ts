@@ -16,7 +16,7 @@ import { HoldRelease } from '../../vouchers/use-cases/hold-release';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Redemption } from '../redemption.entity';
 import { Closing, RedemptionRepository } from '../redemption.repository';
-import { captureRefusal, captureSubsidy, partyGroup } from '../redemption.rules';
+import { captureRefusal, captureSubsidy, facilityUsageOf, partyGroup } from '../redemption.rules';
 import { redemptionTransition } from '../redemption.states';
 import { holdExpired } from '../redemption.time-rules';
 import { assertFeeInRange, withRecorded } from '../quotes';
@@ -84,11 +84,12 @@ export class HoldClosing {
   }
 
   /**
-   * A capture adds to the flows' summary, after its money moved: a flow row is locked after the grant rows and the
-   * budget, as a claim's final rejection takes them.
+   * A capture adds to the flows' summary and to its facility's usage, after its money moved: a flow row is locked after
+   * the grant rows and the budget, and the facility's row after it, as a claim's final rejection takes them.
    */
-  async countCapture(r: Redemption, capturedFen: number): Promise<void> {
-    await this.redemptions.addCapturedFlow(r, 1, capturedFen);
+  async countCapture(r: Redemption, captured: { quantity: number; feeFen: number; subsidyFen: number }): Promise<void> {
+    await this.redemptions.addCapturedFlow(r, 1, captured.subsidyFen);
+    await this.redemptions.addFacilityUsage(facilityUsageOf(r, 1, captured));
   }
 
   /** Expires one hold past its expiry (its voucher locked by the caller); false when it is not (or no longer) one. */
@@ -176,7 +177,7 @@ export class CaptureHold {
       };
       if (!(await this.holds.close(r, changes))) return refusedBy(catalogued('INVALID_STATE', 'holds.capturedMeanwhile'));
       const to = await this.release.capture(r, c.subsidyFen);
-      await this.holds.countCapture(r, c.subsidyFen);
+      await this.holds.countCapture(r, { quantity: cmd.actualQuantity, feeFen: c.feeFen, subsidyFen: c.subsidyFen });
       this.uow.record(
         redemptionEntry(r, 'redemption.captured', {
           actualQuantity: cmd.actualQuantity,

@@ -13,7 +13,7 @@ import { HoldRelease } from '../../vouchers/use-cases/hold-release';
 import { VoucherRepository } from '../../vouchers/voucher.repository';
 import { Redemption } from '../redemption.entity';
 import { RedemptionRepository, Resolution } from '../redemption.repository';
-import { captureSubsidy } from '../redemption.rules';
+import { captureSubsidy, facilityUsageChanges, facilityUsageOf } from '../redemption.rules';
 import { redemptionTransition, usageTransition } from '../redemption.states';
 import { usageConfirmedBySilence } from '../redemption.time-rules';
 import { redemptionEntry } from '../redemption.entry';
@@ -97,6 +97,7 @@ export class DisputeUsage {
       const now = clock.iso();
       const reason = cmd.reason.trim();
       if (!(await this.redemptions.decideUsage(r.id, 'disputed', now, reason))) return decidedMeanwhile();
+      await this.redemptions.recordDispute(r, now);
       this.uow.record(redemptionEntry(r, 'redemption.usage_disputed', { reason, capturedQuantity: r.capturedQuantity }));
       return ok({ ...r, usage: 'disputed' as const, usageDecidedAt: now, disputeReason: reason, updatedAt: now });
     });
@@ -157,6 +158,12 @@ export class ResolveDispute {
       const kept = resolution.status === 'captured';
       const [lessRedemptions, lessFen] = [kept ? 0 : 1, r.capturedSubsidyFen! - (kept ? c.subsidyFen : 0)];
       if (lessRedemptions !== 0 || lessFen !== 0) await this.redemptions.addCapturedFlow(r, -lessRedemptions, -lessFen);
+      // Its facility's usage likewise: the capture taken off, and what the resolution keeps put back.
+      const was = { quantity: r.capturedQuantity!, feeFen: r.capturedFeeFen!, subsidyFen: r.capturedSubsidyFen! };
+      const resolvedTo = { quantity: cmd.actualQuantity, feeFen: c.feeFen, subsidyFen: c.subsidyFen };
+      for (const u of facilityUsageChanges([facilityUsageOf(r, -1, was), ...(kept ? [facilityUsageOf(r, 1, resolvedTo)] : [])])) {
+        await this.redemptions.addFacilityUsage(u);
+      }
       await this.bookings.resolveUsage(r.id, cmd.actualQuantity, now);
       this.uow.record(
         redemptionEntry(r, 'redemption.dispute_resolved', {
