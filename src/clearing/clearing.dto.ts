@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
-import { IsCalendarDate } from '../common/http/validators';
+import { IsCalendarDate, IsOmittable } from '../common/http/validators';
 
 const RUN_NO = 'the run’s readable number, fixed when it was recorded: the platform’s count of runs in that Beijing year';
 
@@ -44,7 +44,7 @@ export class CreateClearingRunInput {
     description:
       'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day',
   })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   catchUp?: boolean;
 }
