@@ -216,6 +216,8 @@ describe('accounts', () => {
       const ip = '203.0.113.170';
       // Start a second into a minute, so that on a slow machine the refusals below still fall in one minute, as read.
       securityClock.travel(MINUTE - (securityClock.now().getTime() % MINUTE) + 1000);
+      // The minute is the address's from its first refusal on; what follows takes seconds, more on a slow machine.
+      const began = securityClock.now().getTime();
       await exhaust(ip, 'stopped', 120);
       // a username in mixed case: found whatever the case it is typed in, on SQLite as on MariaDB
       const e = await t.registerEnterprise('320100');
@@ -227,6 +229,7 @@ describe('accounts', () => {
           .expect(201)
       ).body;
       await login({ username: 'STOPPED-clerk-mixed', password: 'Clerk-Nanjing-2026' }, '198.51.100.171').expect(200);
+      const userBegan = securityClock.now().getTime(); // the username's minute, later than the address's
       for (let i = 0; i < 5; i++)
         expect((await login({ username: 'Stopped-Clerk-Mixed', password: 'Wrong-Password-1!' }, '198.51.100.171')).status).toBe(401);
       const lockedOut = await burst(
@@ -243,10 +246,12 @@ describe('accounts', () => {
 
       // ended (and a margin for the nodes' clocks): three nodes sweep at once (a race on MariaDB; SQLite runs the three
       // units one after another), one reports each
-      securityClock.travel(61_000);
+      // a second past its end, as long as the work above took, but within the margin for the nodes' clocks: not yet
+      securityClock.travel(began + 61_000 - securityClock.now().getTime());
       await sweep();
       expect(await counted((s) => s.clientIp === ip)).toEqual([]);
-      securityClock.travel(5_000);
+      // past both minutes' ends and the margin, however long the work between them took
+      securityClock.travel(Math.max(5_000, userBegan + 67_000 - securityClock.now().getTime()));
       await Promise.all([sweep(), sweep(), sweep()]);
       await sweep();
       expect(await counted((s) => s.clientIp === ip)).toEqual([
