@@ -1,5 +1,5 @@
 import { formatYuan, toChineseCapitalAmount } from './chinese-amount';
-import { COLORS, NO_PAYMENTS, PAGE, voidStamp } from './clearing-run.layout';
+import { clearingHeading, COLORS, NO_PAYMENTS, PAGE, voidedRow, voidStamp } from './clearing-run.layout';
 import { block, Doc, formatDateTime, line, renderPdf } from './drawing';
 
 /**
@@ -50,28 +50,20 @@ function draw(doc: Doc, d: ClearingNoticeData): void {
     y = PAGE.margin;
   };
 
-  doc.save().rect(x, y, width, 3).fill(COLORS.primary).restore();
-  y += 14;
-  y += line(doc, '长三角科技创新券 · 通用通兑', x, y, { bold: true, size: 12, color: COLORS.primary });
-  y += line(doc, '跨省清算通知书', x, y, { bold: true, size: 22, color: COLORS.text }, { characterSpacing: 2 }) - 2;
-  y += line(doc, 'Cross-province Clearing Notice', x, y, { size: 10, color: COLORS.muted }) + 10;
-
-  const meta: [string, string][] = [
-    ['通知对象 To', `${d.province}财政（国库）`],
-    ['清算编号 Run No.', d.voided ? `${d.runNo}（已作废 VOID）` : d.runNo],
-    ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，北京时间）`],
-    ['生成时间 Recorded', `${formatDateTime(d.createdAt)}（北京时间）`],
-    ['清算单 CSV SHA-256', d.csvSha256],
-    ['系统标识 Run ID', d.runId],
-    ...(d.voided ? [['作废 Voided', `${formatDateTime(d.voided.at)}（北京时间）作废，原因：${d.voided.reason}`] as [string, string]] : []),
-  ];
-  const metaH = meta.length * 26 + 10;
-  doc.save().lineWidth(0.6).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, metaH).fillAndStroke().restore();
-  for (const [i, [label, value]] of meta.entries()) {
-    line(doc, label, x + 10, y + 6 + i * 26, { size: 7.5, color: COLORS.muted });
-    block(doc, value, x + 10, y + 17 + i * 26, width - 20, { bold: true, size: 9.5, color: COLORS.text }, 1);
-  }
-  y += metaH + 18;
+  y = clearingHeading(
+    doc,
+    y,
+    ['跨省清算通知书', 'Cross-province Clearing Notice'],
+    [
+      ['通知对象 To', `${d.province}财政（国库）`],
+      ['清算编号 Run No.', d.voided ? `${d.runNo}（已作废 VOID）` : d.runNo],
+      ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，北京时间）`],
+      ['生成时间 Recorded', `${formatDateTime(d.createdAt)}（北京时间）`],
+      ['清算单 CSV SHA-256', d.csvSha256],
+      ['系统标识 Run ID', d.runId],
+      ...voidedRow(d.voided),
+    ],
+  );
 
   // The province's net position first: what its treasury pays or receives on this run, in figures and in words.
   const netColor = d.netFen < 0 ? COLORS.pays : d.netFen > 0 ? COLORS.receives : COLORS.muted;

@@ -52,30 +52,22 @@ function draw(doc: Doc, d: ClearingRunData): void {
     y = PAGE.margin;
   };
 
-  doc.save().rect(x, y, width, 3).fill(COLORS.primary).restore();
-  y += 14;
-  y += line(doc, '长三角科技创新券 · 通用通兑', x, y, { bold: true, size: 12, color: COLORS.primary });
-  y += line(doc, '跨省清算单', x, y, { bold: true, size: 22, color: COLORS.text }, { characterSpacing: 2 }) - 2;
-  y += line(doc, 'Cross-province Clearing Run', x, y, { size: 10, color: COLORS.muted }) + 10;
-
-  const meta: [string, string][] = [
-    ['清算编号 Run No.', d.voided ? `${d.runNo}（已作废 VOID）` : d.runNo],
-    // Periods are Beijing days, as every date of the service. A run takes in every line paid up to `to` that no earlier
-    // run took in, some paid before `from` (on a period's last day after its run): the period alone would hide them.
-    ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，北京时间）`],
-    ['纳入范围 Lines taken in', `期间内支付的结算行，及 ${d.from} 前支付、此前未清算的结算行`],
-    ['生成时间 Recorded', `${formatDateTime(d.createdAt)}（北京时间）`],
-    ['CSV SHA-256', d.csvSha256],
-    ['系统标识 Run ID', d.id],
-    ...(d.voided ? [['作废 Voided', `${formatDateTime(d.voided.at)}（北京时间）作废，原因：${d.voided.reason}`] as [string, string]] : []),
-  ];
-  const metaH = meta.length * 26 + 10;
-  doc.save().lineWidth(0.6).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, metaH).fillAndStroke().restore();
-  for (const [i, [label, value]] of meta.entries()) {
-    line(doc, label, x + 10, y + 6 + i * 26, { size: 7.5, color: COLORS.muted });
-    block(doc, value, x + 10, y + 17 + i * 26, width - 20, { bold: true, size: 9.5, color: COLORS.text }, 1);
-  }
-  y += metaH + 18;
+  y = clearingHeading(
+    doc,
+    y,
+    ['跨省清算单', 'Cross-province Clearing Run'],
+    [
+      ['清算编号 Run No.', d.voided ? `${d.runNo}（已作废 VOID）` : d.runNo],
+      // Periods are Beijing days, as every date of the service. A run takes in every line paid up to `to` that no earlier
+      // run took in, some paid before `from` (on a period's last day after its run): the period alone would hide them.
+      ['清算期间 Period', `${d.from} 至 ${d.to}（按支付日，北京时间）`],
+      ['纳入范围 Lines taken in', `期间内支付的结算行，及 ${d.from} 前支付、此前未清算的结算行`],
+      ['生成时间 Recorded', `${formatDateTime(d.createdAt)}（北京时间）`],
+      ['CSV SHA-256', d.csvSha256],
+      ['系统标识 Run ID', d.id],
+      ...voidedRow(d.voided),
+    ],
+  );
 
   const table = (
     title: string,
@@ -184,4 +176,29 @@ export function voidStamp(doc: Doc, cx: number, cy: number, w: number): void {
   );
   line(doc, 'VOID', cx - w / 2, cy + h / 2 - 30, { bold: true, size: 14, color: COLORS.primary }, { width: w, align: 'center' });
   doc.restore();
+}
+
+/** A voided run's row of the identity panel: when and why. */
+export const voidedRow = (voided: { at: string; reason: string } | undefined): [string, string][] =>
+  voided ? [['作废 Voided', `${formatDateTime(voided.at)}（北京时间）作废，原因：${voided.reason}`]] : [];
+
+/**
+ * The heading of a clearing document (the brand's rule and line, its title in Chinese and English) and its identity
+ * panel of labelled values, drawn from `y` across the page; returns where the body starts.
+ */
+export function clearingHeading(doc: Doc, y: number, [title, english]: [string, string], meta: [string, string][]): number {
+  const x = PAGE.margin;
+  const width = doc.page.width - 2 * PAGE.margin;
+  doc.save().rect(x, y, width, 3).fill(COLORS.primary).restore();
+  y += 14;
+  y += line(doc, '长三角科技创新券 · 通用通兑', x, y, { bold: true, size: 12, color: COLORS.primary });
+  y += line(doc, title, x, y, { bold: true, size: 22, color: COLORS.text }, { characterSpacing: 2 }) - 2;
+  y += line(doc, english, x, y, { size: 10, color: COLORS.muted }) + 10;
+  const metaH = meta.length * 26 + 10;
+  doc.save().lineWidth(0.6).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, metaH).fillAndStroke().restore();
+  for (const [i, [label, value]] of meta.entries()) {
+    line(doc, label, x + 10, y + 6 + i * 26, { size: 7.5, color: COLORS.muted });
+    block(doc, value, x + 10, y + 17 + i * 26, width - 20, { bold: true, size: 9.5, color: COLORS.text }, 1);
+  }
+  return y + metaH + 18;
 }
