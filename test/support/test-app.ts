@@ -6,7 +6,7 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 import { bureauFor, DEMO_PASSWORD, PASSWORD } from './accounts';
-import { createDatabase } from './app-under-test';
+import { createDatabase, createMigratedDatabase } from './app-under-test';
 import { createVoucherClient, VoucherClient } from '../../client';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
@@ -40,11 +40,12 @@ export interface OrgSession {
 
 /**
  * A private database for one suite, named in the environment (DB_NAME or DB_PATH) with the test settings:
- * a temporary SQLite file, or a fresh MariaDB database when DB_TYPE=mariadb. Returns how to drop it.
+ * a temporary SQLite file, or a fresh MariaDB database when DB_TYPE=mariadb; `migrated`: a copy of the run's migrated
+ * template (createMigratedDatabase). Returns how to drop it.
  */
-export async function createTestDatabase(prefix?: string): Promise<() => Promise<void>> {
+export async function createTestDatabase(prefix?: string, migrated = false): Promise<() => Promise<void>> {
   const dbType = process.env.DB_TYPE ?? 'sqlite';
-  const { drop } = await createDatabase(
+  const { drop } = await (migrated ? createMigratedDatabase : createDatabase)(
     isMaria() ? 'mariadb' : 'sqlite',
     `${prefix ?? (isMaria() ? 'vt_' : 'vouchers-test-')}${process.pid}`,
   );
@@ -82,7 +83,7 @@ export class TestApp {
   }
 
   private async boot(env: Record<string, string>) {
-    this.dropDatabase = await createTestDatabase();
+    this.dropDatabase = await createTestDatabase(undefined, true);
     this.databaseEnv = isMaria() ? { DB_NAME: process.env.DB_NAME! } : { DB_PATH: process.env.DB_PATH! };
     await this.open(env);
   }
