@@ -358,6 +358,21 @@ describe('instrument booking', () => {
     await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: noCalendar, quantity: 1 }).expect(201);
   });
 
+  it('a voucher of a few fen books the hours its enterprise pays for: the hold takes what is left, the late fee is on the whole fee', async () => {
+    // As an order would (API: the subsidy is lowered to the voucher's balance); the rest is the enterprise's to pay, so
+    // the hours are not had for free, and each booking holds a fen at least: a voucher of 3 fen holds 3 bookings at most.
+    const { e, v } = await enterpriseWithVoucher(3);
+    const booked = (await book(e, v.id, at(6, 9), at(6, 19)).expect(201)).body;
+    expect(booked.redemption).toMatchObject({ feeFen: 10 * TEM_PRICE, subsidyFen: 3, selfPayFen: 10 * TEM_PRICE - 3 });
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 0, heldFen: 3 });
+    expect((await book(e, v.id, at(7, 9), at(7, 10)).expect(422)).body.code).toBe('VOUCHER_INSUFFICIENT_BALANCE');
+    // Given up late, it costs the fee's share the lab sets, on the whole fee, not on the 3 fen the voucher covered.
+    clock.travel(Date.parse(booked.start) - clock.now().getTime() - 12 * 3_600_000);
+    const cancelled = (await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)).expect(200)).body;
+    expect(cancelled).toMatchObject({ status: 'cancelled', lateFeeFen: (10 * TEM_PRICE * 5000) / 10000 });
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 3, heldFen: 0 });
+  });
+
   it('late-fee arithmetic: free before the window, floor(fee × bp / 10000) inside it, none when the provider cancels; the voucher gets all back', async () => {
     const odd = await facility(lab, { name: 'NMR 机时', unitPriceFen: 33_333 });
     await setCalendar(odd, calendarBody({ lateCancellationFeeBp: 5000, freeCancellationHours: 48 })).expect(200);
