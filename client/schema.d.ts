@@ -8795,7 +8795,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE, NOT_QUALIFIED */
+            /** @description VOUCHER_NOT_ACTIVE, VOUCHER_EXPIRED, PROVIDER_NOT_ACTIVE, SANCTIONED, MODE_NOT_ALLOWED, CATEGORY_NOT_COVERED, PROVINCE_NOT_ACCEPTED, RELATED_PARTY, VOUCHER_INSUFFICIENT_BALANCE, NOT_QUALIFIED, BOOKING_REQUIRED */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -759,8 +759,20 @@ class Simulation {
 
   // ---------------------------------------------------------------- redemptions
 
-  /** Mostly the enterprise's own voucher at any facility; sometimes someone else's voucher, or malformed input. */
-  private holdRequest(op: Op): {
+  /**
+   * The facilities whose hours or units are ordered with POST /api/redemptions: not those with a calendar, whose hours
+   * are taken as bookings only (422 BOOKING_REQUIRED).
+   */
+  private orderable(): Facility[] {
+    const plain = this.world.facilities.filter((f) => !this.calendarFacilities.includes(f));
+    return plain.length > 0 ? plain : this.world.facilities;
+  }
+
+  /** Mostly the enterprise's own voucher at a facility (`pool`); sometimes someone else's voucher, or malformed input. */
+  private holdRequest(
+    op: Op,
+    pool: Facility[] = this.orderable(),
+  ): {
     e: Org;
     voucher?: VoucherRef;
     facility: Facility;
@@ -771,7 +783,7 @@ class Simulation {
     const { rng } = op;
     const voucher = rng.pick(this.vouchers);
     const e = voucher && !rng.chance(0.04) ? voucher.owner : rng.pick(this.world.enterprises)!;
-    const facility = rng.pick(this.world.facilities)!;
+    const facility = rng.pick(pool)!;
     const quantity: unknown = rng.chance(0.03) ? rng.pick([0, -1, 2.5, '3', 2_000_000]) : rng.int(1, 8);
     const mode = rng.chance(0.2) ? 'enterprise_reimbursed' : rng.chance(0.1) ? 'provider_redeemed' : undefined;
     const body: Record<string, unknown> = {
@@ -822,7 +834,8 @@ class Simulation {
   }
 
   private async quote(op: Op): Promise<void> {
-    const { e, voucher, facility, body, mine } = this.holdRequest(op);
+    // Any facility is quoted: a calendar's quote prices the booking of its hours.
+    const { e, voucher, facility, body, mine } = this.holdRequest(op, this.world.facilities);
     const q = new URLSearchParams({
       voucherId: String(body.voucherId),
       quantity: String(body.quantity),
@@ -851,11 +864,18 @@ class Simulation {
       this.fail(op.index, 'a quote is fee = price × quantity = subsidy + self-pay', JSON.stringify(quoted));
     }
     if (!op.rng.chance(0.5)) return;
+    const balanceMoved = (code: string | undefined) =>
+      ['VOUCHER_INSUFFICIENT_BALANCE', 'VOUCHER_NOT_ACTIVE', 'SANCTIONED', 'PROVIDER_NOT_ACTIVE'].includes(code ?? '');
+    if (this.calendarFacilities.includes(facility)) {
+      // Its hours are booked, not ordered: the order is refused, whatever the quote said (its refusal comes first).
+      const held = await this.post(op, 'POST /api/redemptions', '/api/redemptions', e.token, { ...body, quantity }, [409, 422]);
+      if (held.status === 422 && !refusal && held.body.code !== 'BOOKING_REQUIRED' && !balanceMoved(held.body.code))
+        this.fail(op.index, 'an order of a calendar’s hours is refused: BOOKING_REQUIRED', held.text);
+      return;
+    }
     // The hold that follows a quote agrees with it. Only what other operations of the batch change may differ in
     // between: the voucher's balance or status, sanctions, a provider's suspension.
     const held = await this.post(op, 'POST /api/redemptions', '/api/redemptions', e.token, { ...body, quantity }, [201, 409, 422]);
-    const balanceMoved = (code: string | undefined) =>
-      ['VOUCHER_INSUFFICIENT_BALANCE', 'VOUCHER_NOT_ACTIVE', 'SANCTIONED', 'PROVIDER_NOT_ACTIVE'].includes(code ?? '');
     if (held.status === 201) {
       const r = held.body;
       // A quote limited by the voucher's balance may be beaten by the hold: another hold on the voucher can be

@@ -8,6 +8,7 @@ import { clock, isoPlusDays, securityClock } from '../common/clock';
 import { appConfig, AppConfig } from '../config/configuration';
 import { Actor } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
+import { formatYuan } from '../documents/chinese-amount';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { NamesRepository } from '../organizations/names.repository';
 import { OrganizationRepository } from '../organizations/organization.repository';
@@ -22,6 +23,19 @@ const FEED_SUFFIX = '.ics';
 const FEED_HISTORY_DAYS = 90;
 /** What a booking's status reads as in the feed (cancelled and expired ones are left out of it). */
 const STATUS_ZH: Record<BookingStatus, string> = { booked: '已预约', completed: '已完成', cancelled: '已取消', expired: '已过期' };
+
+/**
+ * A booking's status and hours as the feed reads them. A no-show is recorded `completed` with 0 hours: it reads as
+ * 未到场, with the late fee it owes the lab (never paid from the voucher), not as 已完成 with 0 hours used.
+ */
+const hoursAndStatus = (b: { status: BookingStatus; hours: number; actualHours: number | null; lateFeeFen: number | null }): string[] => {
+  if (b.status === 'completed' && b.actualHours === 0) {
+    const fee = b.lateFeeFen ? [`未到场违约金 ${formatYuan(b.lateFeeFen)}（由企业向服务机构支付，不从创新券扣除）`] : [];
+    return [`时长 ${b.hours} 小时`, '状态：未到场', ...fee];
+  }
+  const used = b.status === 'completed' && b.actualHours !== null && b.actualHours < b.hours ? `（实际使用 ${b.actualHours} 小时）` : '';
+  return [`时长 ${b.hours} 小时${used}`, `状态：${STATUS_ZH[b.status]}`];
+};
 
 /** Where the lab is: its address when its profile gives one, else its city: 上海电镜测试中心，上海市张江路 100 号. */
 const locationOf = (provider: { name: string; regionCode: string; address: string | null } | undefined, fallback: string): string => {
@@ -112,10 +126,7 @@ export class CalendarFeeds {
         summary: `${facility} · ${ownFacility ? enterpriseName : providerName}`,
         description: [
           `预约编号 ${b.id}`,
-          b.status === 'completed' && b.actualHours !== null && b.actualHours < b.hours
-            ? `时长 ${b.hours} 小时（实际使用 ${b.actualHours} 小时）`
-            : `时长 ${b.hours} 小时`,
-          `状态：${STATUS_ZH[b.status]}`,
+          ...hoursAndStatus(b),
           ownFacility ? `用券企业：${enterpriseName}` : `服务机构：${providerName}`,
           `创新券 ${serials.get(b.voucherId) ?? b.voucherId}`,
         ].join('；'),

@@ -331,7 +331,46 @@ describe('instrument booking', () => {
     await book(e, v.id, at(5, 10), at(5, 11), selfOperated).expect(201);
     await quote().expect(200);
     expect((await compared()).refusal).toBeUndefined();
-    await order().expect(201);
+    // Qualified, its hours are still taken on the calendar, not ordered beside it.
+    expect((await order().expect(422)).body.code).toBe('BOOKING_REQUIRED');
+  });
+
+  it('an order of hours without a booking on a facility with a calendar is 422 BOOKING_REQUIRED; its quote still prices the booking', async () => {
+    const { e, v } = await enterpriseWithVoucher();
+    const order = () => t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: temId, quantity: 3 });
+    // It took no slot, no notice, no cap, and let the lab capture hours its calendar gave to another at once.
+    const zh = await order().set('Accept-Language', 'zh-CN').expect(422);
+    expect(zh.body).toEqual({
+      statusCode: 422,
+      code: 'BOOKING_REQUIRED',
+      message: `该仪器的机时须在其预约日历上预约：请通过 POST /api/bookings 预约（空闲时段见 GET /api/facilities/${temId}/availability）`,
+    });
+    const en = await order().set('Accept-Language', 'en').expect(422);
+    expect(en.body.message).toContain('book them with POST /api/bookings');
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0 });
+    const quote = await t.http.get(`/api/facilities/${temId}/quote`).query({ voucherId: v.id, quantity: 3 }).set(auth(e.token)).expect(200);
+    expect(quote.body).toMatchObject({ feeFen: 3 * TEM_PRICE, subsidyFen: 3 * HOUR_SUBSIDY });
+    expect(quote.body.refusal).toBeUndefined();
+    // What the rules refuse is said first, as the booking would: another's voucher is 404, a sample facility takes orders.
+    const stranger = await t.registerEnterprise(HEFEI);
+    await t.http.post('/api/redemptions').set(auth(stranger.token)).send({ voucherId: v.id, facilityId: temId, quantity: 1 }).expect(404);
+    const noCalendar = await facility(lab, { name: '无日历的送样测试机时' });
+    await t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: noCalendar, quantity: 1 }).expect(201);
+  });
+
+  it('a voucher of a few fen books the hours its enterprise pays for: the hold takes what is left, the late fee is on the whole fee', async () => {
+    // As an order would (API: the subsidy is lowered to the voucher's balance); the rest is the enterprise's to pay, so
+    // the hours are not had for free, and each booking holds a fen at least: a voucher of 3 fen holds 3 bookings at most.
+    const { e, v } = await enterpriseWithVoucher(3);
+    const booked = (await book(e, v.id, at(6, 9), at(6, 19)).expect(201)).body;
+    expect(booked.redemption).toMatchObject({ feeFen: 10 * TEM_PRICE, subsidyFen: 3, selfPayFen: 10 * TEM_PRICE - 3 });
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 0, heldFen: 3 });
+    expect((await book(e, v.id, at(7, 9), at(7, 10)).expect(422)).body.code).toBe('VOUCHER_INSUFFICIENT_BALANCE');
+    // Given up late, it costs the fee's share the lab sets, on the whole fee, not on the 3 fen the voucher covered.
+    clock.travel(Date.parse(booked.start) - clock.now().getTime() - 12 * 3_600_000);
+    const cancelled = (await t.http.post(`/api/bookings/${booked.id}/cancel`).set(auth(e.token)).expect(200)).body;
+    expect(cancelled).toMatchObject({ status: 'cancelled', lateFeeFen: (10 * TEM_PRICE * 5000) / 10000 });
+    expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: 3, heldFen: 0 });
   });
 
   it('late-fee arithmetic: free before the window, floor(fee × bp / 10000) inside it, none when the provider cancels; the voucher gets all back', async () => {
@@ -494,6 +533,15 @@ describe('instrument booking', () => {
     expect(noShow.redemption.status).toBe('cancelled');
     expect(await voucherOf(e, v.id)).toMatchObject({ availableFen: VOUCHER, heldFen: 0, spentFen: 0 });
     expect(await hourRows(booked.id)).toBe(0);
+    // The enterprise's calendar says so: not 已完成 with 0 hours used, but 未到场 and the fee it owes the lab.
+    const feed = new URL((await t.http.post('/api/calendar/feed').set(auth(e.token)).expect(201)).body.url).pathname;
+    const event = Object.values(ical.sync.parseICS((await t.http.get(feed).expect(200)).text)).find(
+      (c): c is ical.VEvent => c?.type === 'VEVENT' && c.uid === `${booked.id}@booking`,
+    )!;
+    expect(event.description).toContain(
+      `预约编号 ${booked.id}；时长 2 小时；状态：未到场；未到场违约金 ¥800.00（由企业向服务机构支付，不从创新券扣除）；`,
+    );
+    expect(event.description).not.toContain('已完成');
   });
 
   it('a booking not completed by its end plus the hold expiry expires with its hold, in the sweep, and frees its hours', async () => {
@@ -1049,6 +1097,13 @@ describeRaces('instrument booking under concurrency', () => {
   it('bookings and plain holds on one voucher at once queue on the voucher: all taken, no deadlock run again', async () => {
     const e = await t.registerEnterprise(HEFEI);
     const v = await issueVoucher(t, e.token, VOUCHER);
+    const plainId = (
+      await t.http
+        .post('/api/facilities')
+        .set(auth(lab.token))
+        .send({ name: 'TEM 代测机时', category: 'testing', unit: 'hour', unitPriceFen: TEM_PRICE })
+        .expect(201)
+    ).body.id as string;
     const retries = async () => (await t.http.get('/api/health').expect(200)).body.unitsOfWork.retries as number;
     const before = await retries();
     const results = await Promise.all(
@@ -1059,7 +1114,8 @@ describeRaces('instrument booking under concurrency', () => {
           // day 4: no other race of this suite books it (the cancellation race's rounds take days 7 on, and keep a
           // used booking's hours)
           .send({ facilityId: temId, voucherId: v.id, start: at(4, hour), end: at(4, hour + 1) }),
-        t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: temId, quantity: 1 }),
+        // plain holds of an hourly facility without a calendar (one with a calendar takes bookings only)
+        t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId: v.id, facilityId: plainId, quantity: 1 }),
       ]),
     );
     expect(results.map((r) => r.status)).toEqual(Array(12).fill(201));

@@ -78,8 +78,8 @@ describe('the README tour runs as written, against a started service with the de
       expect(result.stderr).toBe('');
       const answers = result.stdout.split('\n').filter((line) => line.startsWith('{'));
       const clearing = answers.map((line) => JSON.parse(line)).find((a) => 'transfers' in a && 'net' in a);
-      // Anhui's Hefei voucher paid a Shanghai lab: Anhui owes Shanghai the hour's subsidy (run 2 adds a second hour).
-      expect(clearing.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '310000', amountFen: 40_000 * run }]);
+      // Anhui's Hefei voucher paid a Nanjing lab: Anhui owes Jiangsu the sample's subsidy (run 2 adds a second sample).
+      expect(clearing.transfers).toEqual([{ fromProvinceCode: '340000', toProvinceCode: '320000', amountFen: 15_000 * run }]);
       expect(readFileSync(join(work, 'statement.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
       expect(readFileSync(join(work, 'voucher.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
       expect(readFileSync(join(work, 'verify.html'), 'utf8')).toContain(`AH-${beijingYear(Date.now())}-`);
@@ -120,9 +120,9 @@ describe('the README tour runs as written, against a started service with the de
     expect(position).toMatchObject({
       provinceCode: '340000',
       netFen: expect.any(Number),
-      pays: [expect.objectContaining({ toProvinceCode: '310000' })],
+      pays: [expect.objectContaining({ toProvinceCode: '320000' })],
     });
     expect(position.netFen).toBeLessThan(0);
-    expect(result.stdout).toMatch(/\r?\n?.*,transfer,340000,310000,,\d+,/);
+    expect(result.stdout).toMatch(/\r?\n?.*,transfer,340000,320000,,\d+,/);
   });
 });

@@ -1,6 +1,6 @@
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
-import { bookableFacility, captureConfirmed, freshEvidence, issueVoucher, openRegion } from '../support/fixtures';
+import { captureConfirmed, freshEvidence, issueVoucher, openRegion, plainHourlyFacility } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { auth, creditCodeIn, isMaria, OrgSession, TestApp } from '../support/test-app';
 
@@ -156,7 +156,7 @@ describeRaces('applications, claims and captures racing a suspension or a sancti
   /** A lab (of `controller` when given) with `racers` holds of one enterprise: their ids. */
   const usedAt = async (controller?: string, racers = RACERS) => {
     const lab = await t.registerProvider(PUDONG, controller ? { controllerCreditCode: controller } : {});
-    const facilityId = await bookableFacility(t, lab.token);
+    const facilityId = await plainHourlyFacility(t, lab.token);
     const e = await t.registerEnterprise(HEFEI);
     const voucherId = (await issueVoucher(t, e.token, 2_000_000)).id;
     // Sent together: they queue on the voucher's row.

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { AuditSealer } from '../../src/audit/audit-sealer';
 import { clock } from '../../src/common/clock';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
-import { bookableFacility, captureConfirmed, freshEvidence, issueVoucher, openRegion } from '../support/fixtures';
+import { bookableFacility, captureConfirmed, freshEvidence, issueVoucher, openRegion, plainHourlyFacility } from '../support/fixtures';
 import { describeRaces } from '../support/races';
 import { auth, creditCodeIn, isMaria, OrgSession, TestApp } from '../support/test-app';
 
@@ -59,12 +59,12 @@ describeRaces('holds and bookings racing a suspension or a sanction (MariaDB)', 
   };
 
   /** The chain's seq of the act's entry, and the seqs of the holds (bookings' included) at the facility. */
-  const chain = async (actAction: string, actEntityId: string, facilityId: string) => {
+  const chain = async (actAction: string, actEntityId: string, facilityIds: string[]) => {
     await t.get(AuditSealer).sealAll();
     const [act] = await t.dataSource.query('SELECT seq FROM audit_entry WHERE action = ? AND entity_id = ?', [actAction, actEntityId]);
     const held: { seq: number | string }[] = await t.dataSource.query(
-      'SELECT seq FROM audit_entry WHERE action = ? AND summary LIKE ? ORDER BY seq',
-      ['redemption.held', `%"facilityId":"${facilityId}"%`],
+      'SELECT seq FROM audit_entry WHERE action = ? AND (summary LIKE ? OR summary LIKE ?) ORDER BY seq',
+      ['redemption.held', ...facilityIds.map((id) => `%"facilityId":"${id}"%`)],
     );
     return { act: Number(act.seq), held: held.map((h) => Number(h.seq)) };
   };
@@ -82,7 +82,10 @@ describeRaces('holds and bookings racing a suspension or a sanction (MariaDB)', 
     round: number,
   ) => {
     const facilityId = await bookableFacility(t, lab.token);
-    const hold = (r: Racer) => t.http.post('/api/redemptions').set(auth(r.token)).send({ voucherId: r.voucherId, facilityId, quantity: 1 });
+    // Plain holds on the lab's facility without a calendar: one with a calendar takes its hours as bookings only.
+    const plainId = await plainHourlyFacility(t, lab.token);
+    const hold = (r: Racer) =>
+      t.http.post('/api/redemptions').set(auth(r.token)).send({ voucherId: r.voucherId, facilityId: plainId, quantity: 1 });
     // Hours 08:00–21:00 of days 2, 3, …: each booking its own.
     const book = (r: Racer, i: number) =>
       t.http
@@ -116,7 +119,7 @@ describeRaces('holds and bookings racing a suspension or a sanction (MariaDB)', 
     for (const r of answers) {
       if (r.status !== 201) expect({ status: r.status, code: r.body.code }).toEqual({ status: 422, code: refusal });
     }
-    const { act: actSeq, held } = await chain(actAction, actAnswer.body.id, facilityId);
+    const { act: actSeq, held } = await chain(actAction, actAnswer.body.id, [facilityId, plainId]);
     const late = held.filter((seq) => seq > actSeq).length;
     console.info(
       `${actAction} on ${isMaria() ? 'MariaDB' : 'SQLite'}: ${answers.filter((r) => r.status === 201).length} of ${answers.length} orders ` +
@@ -228,8 +231,20 @@ describeRaces('holds and bookings racing a suspension or a sanction (MariaDB)', 
           const e = await t.registerEnterprise(HEFEI, { controllerCreditCode: groupController });
           group.push({ ...e, voucherId: (await issueVoucher(t, e.token, VOUCHER_FEN)).id });
         }
+        // Plain holds go to each lab's facility without a calendar: one with a calendar takes its hours as bookings only.
+        const plainOf = new Map<string, string>();
+        for (const [lab, facilityId] of [
+          [staying[0], stayingFacilities[0]],
+          [staying[1], stayingFacilities[1]],
+          [suspended, suspendedFacility],
+          [sanctionedLab, sanctionedFacility],
+        ] as const)
+          plainOf.set(facilityId, await plainHourlyFacility(t, lab.token));
         const hold = (r: Racer, facilityId: string) =>
-          t.http.post('/api/redemptions').set(auth(r.token)).send({ voucherId: r.voucherId, facilityId, quantity: 1 });
+          t.http
+            .post('/api/redemptions')
+            .set(auth(r.token))
+            .send({ voucherId: r.voucherId, facilityId: plainOf.get(facilityId), quantity: 1 });
         const book = (r: Racer, facilityId: string, i: number) =>
           t.http
             .post('/api/bookings')

@@ -120,6 +120,17 @@ export async function paySettlement(t: TestApp, regionCode: string, settlementId
     .expect(200);
 }
 
+/** An hourly TEM of the lab without a calendar: its hours are ordered with POST /api/redemptions; its id. */
+export async function plainHourlyFacility(t: TestApp, labToken: string): Promise<string> {
+  return (
+    await t.http
+      .post('/api/facilities')
+      .set(auth(labToken))
+      .send({ name: 'TEM 代测机时', category: 'testing', unit: 'hour', unitPriceFen: 80_000 })
+      .expect(201)
+  ).body.id as string;
+}
+
 /** An hourly TEM of the lab, bookable every day 08:00–22:00 with a day's notice; its id. */
 export async function bookableFacility(t: TestApp, labToken: string, lateCancellationFeeBp = 0): Promise<string> {
   const facilityId = (

@@ -66,7 +66,7 @@ export const bookingEntry = (b: Booking, action: string, summary: Record<string,
  */
 @Injectable()
 export class BookSlot {
-  static readonly refusals = [...PlaceHold.refusals, 'SLOT_TAKEN', 'OUTSIDE_OPENING_HOURS', 'BOOKING_NOTICE', 'LIMIT_REACHED'] as const;
+  static readonly refusals = [...PlaceHold.ruleRefusals, 'SLOT_TAKEN', 'OUTSIDE_OPENING_HOURS', 'BOOKING_NOTICE', 'LIMIT_REACHED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -142,6 +142,7 @@ export class BookSlot {
         mode: cmd.mode,
         holdFrom: stored(endMs),
         evaluated: evaluated.value,
+        viaBooking: true,
       });
       if (!held.ok) {
         // A refused hold is a committed answer too: the hours claimed above go back in the same unit.

@@ -50,6 +50,8 @@ export const ERROR_STATUS = {
   ...(Object.fromEntries(RULE_CODES.map((c) => [c, HttpStatus.UNPROCESSABLE_ENTITY])) as Record<RuleCode, HttpStatus>),
   /** A cap on how many of something one organization or bureau keeps (webhooks): a rule of the service, not of API.md. */
   LIMIT_REACHED: HttpStatus.UNPROCESSABLE_ENTITY,
+  /** An order of hours on a facility whose calendar books them: POST /api/bookings takes them (a rule of the service). */
+  BOOKING_REQUIRED: HttpStatus.UNPROCESSABLE_ENTITY,
   /** No line of a batch can be paid: none of its payees had a bank account on file when it was prepared (batches prepared before accounts were required). */
   PAYEE_ACCOUNT_MISSING: HttpStatus.UNPROCESSABLE_ENTITY,
   /** A clearing run whose period starts after days no standing run covers, on which lines were paid and are uncleared. */

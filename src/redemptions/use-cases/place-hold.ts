@@ -3,7 +3,9 @@ import { clock, isoPlusDays } from '../../common/clock';
 import { Actor } from '../../common/context/request-context';
 import { newId } from '../../common/ids';
 import { UnitOfWork } from '../../common/persistence/unit-of-work';
-import { ok, Outcome, refusedFor } from '../../common/use-case';
+import { catalogued } from '../../common/errors/domain-error';
+import { ok, Outcome, refusedBy, refusedFor } from '../../common/use-case';
+import { BookingRepository } from '../../bookings/booking.repository';
 import { FacilityRepository } from '../../facilities/facility.repository';
 import { LedgerService } from '../../ledger/ledger.service';
 import { OrganizationRepository } from '../../organizations/organization.repository';
@@ -25,12 +27,15 @@ export interface PlaceHoldCommand {
   holdFrom?: string;
   /** This very order as the caller priced it in this unit, under the voucher's lock (a booking): not priced again. */
   evaluated?: Evaluated;
+  /** Set by BookSlot: the hours are taken on the facility's calendar in the same unit. */
+  viaBooking?: boolean;
 }
 
 /** An enterprise orders a quantity at a facility: the subsidy its voucher's pinned policy grants is held on the voucher. */
 @Injectable()
 export class PlaceHold {
-  static readonly refusals = [
+  /** What an order and a booking alike may be refused for. */
+  static readonly ruleRefusals = [
     'VALIDATION_FAILED',
     'NOT_FOUND',
     'INVALID_STATE',
@@ -45,6 +50,8 @@ export class PlaceHold {
     'VOUCHER_INSUFFICIENT_BALANCE',
     'NOT_QUALIFIED',
   ] as const;
+  /** An order without a booking is also refused on a facility whose hours are booked on its calendar. */
+  static readonly refusals = [...PlaceHold.ruleRefusals, 'BOOKING_REQUIRED'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -54,6 +61,7 @@ export class PlaceHold {
     private readonly ledger: LedgerService,
     private readonly facilities: FacilityRepository,
     private readonly organizations: OrganizationRepository,
+    private readonly bookings: BookingRepository,
   ) {}
 
   execute(cmd: PlaceHoldCommand): Promise<Outcome<Redemption>> {
@@ -65,6 +73,12 @@ export class PlaceHold {
       if (!evaluated.ok) return evaluated;
       const { evaluation: e, policy, facility } = evaluated.value;
       if (e.refusal) return refusedFor(e.refusal);
+      // A facility with a calendar sells its hours as bookings: an order of hours beside it would take no slot, skip the
+      // notice, the advance and the cap, and let the lab capture hours its calendar gave to others. A quote still
+      // prices it (for the booking); the rules' refusals, which a booking would give too, come first.
+      if (!cmd.viaBooking && (await this.bookings.calendar(facility.id))) {
+        return refusedBy(catalogued('BOOKING_REQUIRED', 'bookings.bookingRequired', { facilityId: facility.id }));
+      }
       const now = clock.iso();
       const redemption: Redemption = {
         id: newId(),
