@@ -436,17 +436,24 @@ export const BENCH_CALENDAR = {
 const HOUR_MS = 3_600_000;
 
 /**
- * Calendars on every facility, and `count` one-hour bookings of the busy one (the first) in its next hours, through
- * the API with the holds' vouchers; returns the first hour free after them, from which the load books on.
+ * Calendars on every facility the holds do not order from (a facility with a calendar refuses a direct hold:
+ * BOOKING_REQUIRED), and `count` one-hour bookings of the busy one (the first of them) in its next hours, through the
+ * API with the holds' vouchers; returns them and the first hour free after the bookings, from which the load books on.
  */
-export async function prepareBookings(http: HttpClient, world: BenchWorld, count: number): Promise<{ busyId: string; freeFromMs: number }> {
-  for (const f of world.facilities)
+export async function prepareBookings(
+  http: HttpClient,
+  world: BenchWorld,
+  count: number,
+): Promise<{ busyId: string; otherIds: string[]; freeFromMs: number }> {
+  const held = new Set(world.holds.map((h) => h.facilityId));
+  const bookable = world.facilities.filter((f) => !held.has(f.id));
+  for (const f of bookable)
     expectStatus(
       'calendar',
       await http.request('PUT', `/api/facilities/${f.id}/calendar`, { token: f.providerToken, body: BENCH_CALENDAR }),
       200,
     );
-  const busyId = world.facilities[0].id;
+  const [busyId, ...otherIds] = bookable.map((f) => f.id);
   const firstHour = (Math.floor(Date.now() / HOUR_MS) + 2) * HOUR_MS;
   for (let i = 0; i < count; i++) {
     const h = world.holds[i % world.holds.length];
@@ -459,5 +466,5 @@ export async function prepareBookings(http: HttpClient, world: BenchWorld, count
     };
     expectStatus('booking', await http.request('POST', '/api/bookings', { token: h.token, body }), 201);
   }
-  return { busyId, freeFromMs: firstHour + count * HOUR_MS };
+  return { busyId, otherIds, freeFromMs: firstHour + count * HOUR_MS };
 }

@@ -83,7 +83,8 @@ export async function runAtVolume(
   opts: VolumeOpts,
 ): Promise<number> {
   const { log } = opts;
-  // The busy facility of the ordinary benchmark: calendars everywhere, 500 one-hour bookings in its next hours.
+  // The busy facility of the ordinary benchmark: calendars on the facilities the holds do not order from, 500 one-hour
+  // bookings in the busy one's next hours.
   const booked = await prepareBookings(http, world, 500);
   const shanghaiDate = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
   const availabilityPaths = [0, 1, 2, 3].map(
