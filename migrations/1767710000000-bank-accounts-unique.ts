@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
+import { MigrationInterface, QueryRunner } from 'typeorm';
 import { bankAccountKey } from '../src/organizations/profile.rules';
-import { idx, str } from './columns';
+import { idx } from './columns';
 
 const PAGE = 5_000;
 const UNIQUE = ['bank_account_key'];
@@ -20,7 +20,9 @@ export class BankAccountsUnique1767710000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     if (!(await queryRunner.hasColumn('organization', 'bank_account_key'))) {
-      await queryRunner.addColumn('organization', new TableColumn(str('bank_account_key', 34, true)));
+      // Plain ADD COLUMN, as in SignInReset: TypeORM's addColumn rebuilds an SQLite table, which the foreign keys on
+      // organization refuse while rows exist.
+      await queryRunner.query('ALTER TABLE organization ADD COLUMN bank_account_key varchar(34) NULL');
     }
     const cleared: string[] = [];
     for (let after = { createdAt: '', id: '' }; ;) {
