@@ -261,7 +261,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with.
+         *     A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said).
          */
         patch: operations["OrganizationsController_updateProfile"];
         trace?: never;
@@ -4974,6 +4974,15 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description BANK_ACCOUNT_IN_USE */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -59,7 +59,7 @@ export class OrganizationsService {
   static readonly suspendRefusals = ['INVALID_STATE'] as const;
   static readonly verifyRefusals = ['INVALID_STATE'] as const;
   /** A bureau or platform caller, or a user who is not an admin: 403; another organization: 404; a bad field: 400. */
-  static readonly profileRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
+  static readonly profileRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'BANK_ACCOUNT_IN_USE'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
