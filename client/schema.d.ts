@@ -261,7 +261,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with.
+         *     A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said).
          */
         patch: operations["OrganizationsController_updateProfile"];
         trace?: never;
@@ -3158,7 +3158,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -3179,7 +3179,7 @@ export interface components {
         };
         MailPreferencesView: {
             /** @description the kinds the caller is told in the app only */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
             /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
             alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
         };
@@ -3191,7 +3191,7 @@ export interface components {
              *       "budget_low"
              *     ]
              */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
         };
         CategoryRatio: {
             /** @enum {string} */
@@ -4974,6 +4974,15 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description BANK_ACCOUNT_IN_USE */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -122,7 +122,8 @@ const PERSONAL_FIELDS = ['firstApprovedBy', 'firstApprovedKey', 'recordedBy', 'r
  *
  * One event goes to the draft's region and parties with its summary; the draft's `recipients` each get an event of their
  * own with their own data only: a settlement's payees with no region, so that a bureau reads the change once, and a
- * clearing run's provinces (the run itself has no region) with the region of their bureau.
+ * clearing run's provinces (the run itself has no region) with the region of their bureau. A recipient that cannot read
+ * the record (a payee with no line in the batch) gets data without its id: the event does not point at a 404.
  */
 export function eventsOf(draft: AuditDraft): EventDraft[] {
   if (NOT_EVENTS.some((prefix) => draft.action.startsWith(prefix)) || draft.entityType === 'user') return [];
@@ -132,9 +133,10 @@ export function eventsOf(draft: AuditDraft): EventDraft[] {
     organizationId: string | null,
     counterpartyId: string | null,
     summary: Record<string, unknown>,
+    named = true,
   ): EventDraft => {
     const data: Record<string, unknown> = {
-      [idField(draft.entityType)]: draft.entityId,
+      ...(named ? { [idField(draft.entityType)]: draft.entityId } : {}),
       ...(decided ? { decision: decided.decision } : {}),
       ...(regionCode ? { regionCode } : {}),
       ...(organizationId ? { organizationId } : {}),
@@ -155,7 +157,7 @@ export function eventsOf(draft: AuditDraft): EventDraft[] {
   return [
     event(draft.regionCode ?? null, draft.organizationId ?? null, draft.counterpartyId ?? null, draft.summary),
     ...(draft.recipients ?? []).map((r) =>
-      'regionCode' in r ? event(r.regionCode, null, null, r.summary) : event(null, r.organizationId, null, r.summary),
+      'regionCode' in r ? event(r.regionCode, null, null, r.summary) : event(null, r.organizationId, null, r.summary, !r.unreadable),
     ),
   ];
 }

@@ -7,6 +7,7 @@ export const NOTIFICATION_KINDS = [
   'claim_decided',
   'settlement_paid',
   'settlement_account_missing',
+  'settlement_account_held',
   'voucher_expiring',
   'hold_expiring',
   'budget_low',

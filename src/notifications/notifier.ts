@@ -96,7 +96,7 @@ const timeText = zhDateTime;
 
 /**
  * Tells people what concerns them: from the domain events as they are numbered (application and claim decided,
- * settlement paid or a payee left out of a batch for want of a bank account, a budget falling below 10%, a voucher
+ * settlement paid or a payee left out of a batch, or held back at payment, for want of a bank account, a budget falling below 10%, a voucher
  * revoked, a provider admitted, suspended or admitted again, an enterprise verified or declined or its certificate
  * number corrected, a sanction recorded), in the numbering transaction, and from a sweep (a voucher expiring within 30
  * days, a hold expiring within a day). One notification per kind, record and user (a unique key), however often a
@@ -173,16 +173,34 @@ export class Notifier {
     }
     // A payee left out of a batch for want of a bank account hears it in its own copy of the batch's event: what waits,
     // and what to do, or its claims would wait unseen (most labs read no events).
+    // Each notice points at what the payee can read and mend, its organization's profile, not at the batch it has no
+    // line in (404 to it); one per batch all the same.
+    const aboutProfile = (organizationId: string) => ({ entityType: 'organization', entityId: organizationId });
     if (e.type === 'settlement.created' && e.organizationId && d.bankAccountMissing === true) {
-      return [
-        this.toOrganization('settlement_account_missing', e, await this.notifications.usersOfOrganization(e.organizationId), {
+      const notice = this.toOrganization(
+        'settlement_account_missing',
+        aboutProfile(e.organizationId),
+        await this.notifications.usersOfOrganization(e.organizationId),
+        {
           batchNo: str(d.batchNo) ?? '',
           claims: typeof d.waitingClaims === 'number' ? String(d.waitingClaims) : '',
           amount: yuan(d.waitingFen),
           // a payee's copy has no region (a bureau reads the batch's own event once): the batch's region is in its data
           bureau: bureauName(str(d.issuingRegionCode) ?? ''),
-        }),
-      ];
+        },
+      );
+      return [{ ...notice, key: e.entityId }];
+    }
+    // So does a payee whose line is held back at payment for want of one (a line prepared before accounts were required):
+    // its claims wait, approved, for the first batch prepared once its account is on file.
+    if (e.type === 'settlement.paid' && e.organizationId && d.heldBack === true && d.bankAccountMissing === true) {
+      const notice = this.toOrganization(
+        'settlement_account_held',
+        aboutProfile(e.organizationId),
+        await this.notifications.usersOfOrganization(e.organizationId),
+        { batchNo: str(d.batchNo) ?? '', amount: yuan(d.amountFen), bureau: bureauName(str(d.issuingRegionCode) ?? '') },
+      );
+      return [{ ...notice, key: e.entityId }];
     }
     if (e.type === 'voucher.revoked' && e.organizationId) {
       return [

@@ -15,6 +15,7 @@ export type OrganizationStatus = (typeof ORGANIZATION_STATUSES)[number];
 @Index(['creditCode'], { unique: true })
 @Index(['controllerCreditCode'])
 @Index(['status', 'noticeEndsAt'])
+@Index(['bankAccountKey'], { unique: true })
 export class Organization {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(200) name: string;
@@ -43,6 +44,11 @@ export class Organization {
   /** Where a payee is paid: the bank (branch) and the account number, digits only. */
   @StrColumn(100, { nullable: true }) bankName: string | null;
   @StrColumn(34, { nullable: true }) bankAccount: string | null;
+  /**
+   * The account folded (bankAccountKey), unique: an account is on file for one organization at most, so a lab cannot
+   * have its subsidy paid into its client enterprise's account (or any other organization's). Null without an account.
+   */
+  @StrColumn(34, { nullable: true }) bankAccountKey: string | null;
   @InstantColumn({ nullable: true }) profileUpdatedAt: string | null;
 }
 

@@ -7,6 +7,8 @@ import { empty, join, raw, sql } from '../common/persistence/sql';
 import { Organization, OrganizationStatus, OrganizationType, QualifiedEnterprise } from './organization.entity';
 import { sanctionedSql } from '../oversight/sanction.time-rules';
 import { admittedRecently, inPublicNotice, organizationActive } from './organization.time-rules';
+import { isUniqueViolation } from '../common/persistence/db-errors';
+import { bankAccountKey } from './profile.rules';
 
 /** What an admin may change of its organization, as stored. */
 export type ProfileChanges = Partial<
@@ -202,12 +204,25 @@ export class OrganizationRepository {
   }
 
   /** Writes the profile fields given (the caller has the row locked); `updated_at` stays the last change of status. */
-  async updateProfile(id: string, changes: ProfileChanges, now: string): Promise<void> {
+  /**
+   * Writes the changes; a changed account writes its key too. 'accountInUse' when another organization has the account
+   * on file: the unique key on bank_account_key decides, also between two organizations putting one account on file at
+   * once, and only the failed statement is undone (the caller throws, undoing the rest).
+   */
+  async updateProfile(id: string, changes: ProfileChanges, now: string): Promise<'updated' | 'accountInUse'> {
     const sets = Object.entries(changes).map(([field, value]) => {
       const stored = field === 'relatedCreditCodes' ? JSON.stringify(value) : value;
       return sql`${raw(PROFILE_COLUMNS[field as keyof ProfileChanges])} = ${stored}`;
     });
-    await this.db.execute(sql`UPDATE organization SET ${join([...sets, sql`profile_updated_at = ${now}`], ', ')} WHERE id = ${id}`);
+    if (changes.bankAccount !== undefined)
+      sets.push(sql`bank_account_key = ${changes.bankAccount ? bankAccountKey(changes.bankAccount) : null}`);
+    try {
+      await this.db.execute(sql`UPDATE organization SET ${join([...sets, sql`profile_updated_at = ${now}`], ', ')} WHERE id = ${id}`);
+    } catch (e) {
+      if (isUniqueViolation(e)) return 'accountInUse';
+      throw e;
+    }
+    return 'updated';
   }
 
   // ---- A province's qualified list. ----

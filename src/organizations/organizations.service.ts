@@ -29,6 +29,7 @@ const EMPTY_PROFILE = {
   address: null,
   bankName: null,
   bankAccount: null,
+  bankAccountKey: null,
   profileUpdatedAt: null,
 };
 
@@ -58,7 +59,7 @@ export class OrganizationsService {
   static readonly suspendRefusals = ['INVALID_STATE'] as const;
   static readonly verifyRefusals = ['INVALID_STATE'] as const;
   /** A bureau or platform caller, or a user who is not an admin: 403; another organization: 404; a bad field: 400. */
-  static readonly profileRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
+  static readonly profileRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'BANK_ACCOUNT_IN_USE'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -325,7 +326,10 @@ export class OrganizationsService {
       if (forBureau.length > 0)
         throw catalogued('FORBIDDEN', 'profile.relationsByBureau', { fields: forBureau.join(', '), region: org.regionCode });
       const now = clock.iso();
-      await this.organizations.updateProfile(id, changes, now);
+      // Every organization's account counts, an enterprise's too: enterprises are payees of 通用 vouchers, and a lab
+      // naming its client enterprise's account is the collusion this stops. Which organization has it is not said.
+      if ((await this.organizations.updateProfile(id, changes, now)) === 'accountInUse')
+        throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
       const shown = (field: string, value: unknown) =>
         field === 'bankAccount' ? maskBankAccount(value as string | null) : (value ?? null);
       this.uow.record({

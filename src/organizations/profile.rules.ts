@@ -9,6 +9,11 @@ export const isPhone = (value: unknown): boolean => typeof value === 'string' &&
 export const isBankAccount = (value: unknown): boolean => typeof value === 'string' && BANK_ACCOUNT.test(value);
 /** Stored without the spaces a person types between groups. */
 export const normalizeBankAccount = (account: string): string => account.replace(/ /g, '');
+/**
+ * The account as the unique key on organization.bank_account_key compares it: its digits only. What the profile stores
+ * is that already (normalizeBankAccount of a validated number); the key drops anything else an older row kept.
+ */
+export const bankAccountKey = (account: string): string => account.replace(/\D/g, '');
 
 /** The declared relations: what the related-party check and the caps aggregated by controller read. */
 export const RELATION_FIELDS = ['controllerCreditCode', 'relatedCreditCodes'] as const;

@@ -184,7 +184,8 @@ export class SeedService {
         );
         // Its bank account on file as if given at registration (no profile change to tell its users of): a payee without
         // one is left out of a settlement batch, and every demo organization may be a payee.
-        await this.uow.run(() => this.organizationRows.updateProfile(organization.id, o.bank, clock.iso()));
+        const filed = await this.uow.run(() => this.organizationRows.updateProfile(organization.id, o.bank, clock.iso()));
+        if (filed !== 'updated') throw new Error(`demo account of ${o.name} is another organization's`);
         if (role === 'provider') {
           await this.as(BUREAU_OF_PROVINCE[o.region.slice(0, 2)], async (actor) =>
             unwrap(await this.organizations.admit(actor, organization.id, 0)),

@@ -562,6 +562,7 @@ describe('service foundation', () => {
         address: '合肥市蜀山区望江西路 800 号',
         bankName: '中国工商银行合肥科技支行',
         bankAccount: '130201080920005432',
+        bankAccountKey: '130201080920005432',
         profileUpdatedAt: now,
       };
       const rollback = new Error('roll back');

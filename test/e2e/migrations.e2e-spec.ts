@@ -8,6 +8,7 @@ import { WebhookLiveKeys1765830000000 } from '../../migrations/1765830000000-web
 import { EventIdFields1766000000000 } from '../../migrations/1766000000000-event-id-fields';
 import { FlowsNetOfCuts1766700000000 } from '../../migrations/1766700000000-flows-net-of-cuts';
 import { PaymentRefsUnique1767500000000 } from '../../migrations/1767500000000-payment-refs-unique';
+import { BankAccountsUnique1767710000000 } from '../../migrations/1767710000000-bank-accounts-unique';
 import { AppModule } from '../../src/app.module';
 import { databaseConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -281,5 +282,51 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
       .set(auth(owner.token))
       .send({ url: 'https://8.8.8.8/new', events: ['*'] });
     expect([refused.status, refused.body.code]).toEqual([422, 'LIMIT_REACHED']);
+  });
+  it('keys the bank accounts on file in the order the organizations registered: a later holder of one has it cleared, and runs again', async () => {
+    const [a, b, c, d] = [
+      await t.registerProvider('310000'),
+      await t.registerEnterprise('340000'),
+      await t.registerProvider('320500'),
+      await t.registerEnterprise('340000'),
+    ];
+    await run((runner) => new BankAccountsUnique1767710000000().down(runner));
+    // Registered a, b, c, d; dated so that b is the earliest, and c and d tie (the smaller id first).
+    const file = (org: { organizationId: string }, account: string, createdAt: string) =>
+      t.dataSource.query(`UPDATE organization SET bank_name = '某银行', bank_account = ?, created_at = ? WHERE id = ?`, [
+        account,
+        createdAt,
+        org.organizationId,
+      ]);
+    await file(a, '621700009999000001', '2026-01-02T00:00:00.000Z');
+    await file(b, '6217 0000 9999 0000 01', '2026-01-01T00:00:00.000Z'); // as an older row may have kept it
+    await file(c, '621700009999000002', '2026-01-03T00:00:00.000Z');
+    await file(d, '621700009999000002', '2026-01-03T00:00:00.000Z');
+    const [first, second] = [c, d].sort((x, y) => (x.organizationId < y.organizationId ? -1 : 1));
+    const rows = async () =>
+      Promise.all(
+        [a, b, first, second].map(async (o) => {
+          const [r] = await t.dataSource.query(`SELECT bank_name, bank_account, bank_account_key FROM organization WHERE id = ?`, [
+            o.organizationId,
+          ]);
+          return [r.bank_name, r.bank_account, r.bank_account_key];
+        }),
+      );
+    await run((runner) => new BankAccountsUnique1767710000000().up(runner));
+    const expected = [
+      [null, null, null],
+      ['某银行', '6217 0000 9999 0000 01', '621700009999000001'],
+      ['某银行', '621700009999000002', '621700009999000002'],
+      [null, null, null],
+    ];
+    expect(await rows()).toEqual(expected);
+    await run((runner) => new BankAccountsUnique1767710000000().up(runner));
+    expect(await rows()).toEqual(expected);
+    // the key holds: the cleared lab cannot take the account again
+    const again = await t.http
+      .patch(`/api/organizations/${a.organizationId}`)
+      .set(auth(a.token))
+      .send({ bankName: '某银行', bankAccount: '621700009999000001' });
+    expect([again.status, again.body.code]).toEqual([409, 'BANK_ACCOUNT_IN_USE']);
   });
 });

@@ -96,7 +96,8 @@ describe('organization profiles', () => {
     const e = await t.registerEnterprise('340104');
     const controller = creditCodeIn('340100');
     const parent = creditCodeIn('310115');
-    await patch(e, e.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: ACCOUNT }).expect(200);
+    // its own account, the same last four digits as the first test's (an account is one organization's: ACCOUNT is taken)
+    await patch(e, e.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: '130201080920015432' }).expect(200);
     await patch(await t.token('bureau-ah'), e.organizationId, { controllerCreditCode: controller }).expect(200);
     await patch(e, e.organizationId, { relatedCreditCodes: [parent] }).expect(200);
     const res = await patch(e, e.organizationId, { contactPerson: '韩梅梅' }).expect(200);
@@ -209,6 +210,7 @@ describe('organization profiles', () => {
   });
 
   it('the paying bureau sees the payee’s account in full on the batch, which keeps it when the payee changes it later', async () => {
+    const ACCOUNT = '130201080920025432'; // the lab's own: the suite's ACCOUNT is another organization's
     const e = await t.registerEnterprise('340104');
     const lab = await t.registerProvider('310115');
     await patch(lab, lab.organizationId, { bankName: '招商银行上海张江支行', bankAccount: ACCOUNT }).expect(200);
@@ -233,5 +235,62 @@ describe('organization profiles', () => {
       '**** **** 9999',
     );
     await t.ledgerCheck();
+  });
+  /** A fresh account, in groups of four as people type it, and the same digits as stored. */
+  let accounts = 0;
+  const freshAccount = () => {
+    const digits = `6217${String(process.pid % 10_000).padStart(4, '0')}${String(++accounts).padStart(8, '0')}`;
+    return { typed: digits.replace(/(\d{4})(?=\d)/g, '$1 '), digits };
+  };
+
+  it('an account is on file for one organization only: a lab cannot name its client enterprise’s account, nor anyone else’s (409)', async () => {
+    const client = await t.registerEnterprise('340104', { bankAccount: null });
+    const lab = await t.registerProvider('310115', { bankAccount: null });
+    const other = await t.registerProvider('320500', { bankAccount: null });
+    const account = freshAccount();
+    await patch(client, client.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: account.typed }).expect(200);
+    // The enterprise is paid into it for its 通用 vouchers; the lab colluding with it would have its subsidy land there too.
+    for (const [who, body] of [
+      [lab, { bankName: '中国工商银行合肥科技支行', bankAccount: account.digits }],
+      [lab, { bankName: '招商银行上海张江支行', bankAccount: account.typed }],
+      [other, { bankName: '中国工商银行合肥科技支行', bankAccount: `${account.digits.slice(0, 8)} ${account.digits.slice(8)}` }],
+    ] as const) {
+      const res = await patch(who, who.organizationId, body);
+      expect([res.status, res.body.code]).toEqual([409, 'BANK_ACCOUNT_IN_USE']);
+      // naming neither the organization that holds it nor where to find it
+      expect(res.body.message).toBe(
+        "bankAccount: this account is on file for another organization; put your organization's own account on file (a payee is paid only into an account in its own name)",
+      );
+      const zh = await patch(who, who.organizationId, body).set('Accept-Language', 'zh-CN');
+      expect(zh.body.message).toBe(
+        'bankAccount：该账号已登记为其他单位的收款账户，请登记本单位名下的账户（结算款只支付到收款单位本单位名下的账户）',
+      );
+    }
+    // nothing of the refused change was kept: the lab still has no account, and no audit entry says otherwise
+    expect((await t.http.get(`/api/organizations/${lab.organizationId}`).set(auth(lab.token)).expect(200)).body.bankAccount).toBeNull();
+    // its holder may give it again (no change) and change its other fields; once it puts another account on file, the
+    // first is free
+    await patch(client, client.organizationId, { bankAccount: account.digits, contactPerson: '王敏' }).expect(200);
+    await patch(client, client.organizationId, { bankAccount: freshAccount().typed }).expect(200);
+    await patch(lab, lab.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: account.typed }).expect(200);
+    expect((await patch(client, client.organizationId, { bankAccount: account.digits })).status).toBe(409);
+  });
+
+  it('of two organizations putting one account on file at once, exactly one gets it', async () => {
+    const [a, b] = [await t.registerProvider('310115', { bankAccount: null }), await t.registerEnterprise('340104', { bankAccount: null })];
+    const account = freshAccount();
+    const body = { bankName: '中国工商银行合肥科技支行', bankAccount: account.typed };
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? b : a)).map(async (who) => {
+        const res = await patch(who, who.organizationId, body);
+        return { org: who.organizationId, status: res.status, code: res.body.code as string | undefined };
+      }),
+    );
+    const winners = new Set(answers.filter((r) => r.status === 200).map((r) => r.org));
+    expect(winners.size).toBe(1);
+    // the winner's every request succeeds (the same account again changes nothing); the loser's are each 409
+    for (const r of answers) expect([r.status, r.code]).toEqual(winners.has(r.org) ? [200, undefined] : [409, 'BANK_ACCOUNT_IN_USE']);
+    const holders = await t.dataSource.query(`SELECT id FROM organization WHERE bank_account = ?`, [account.digits]);
+    expect(holders.map((h: { id: string }) => h.id)).toEqual([...winners]);
   });
 });

@@ -122,8 +122,8 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     expect((await pay(b.id, freshPaymentRef())).status).toBe(200);
   });
 
-  /** The events a payee reads about a batch, paged through. */
-  async function eventsOf(payee: OrgSession, settlementId: string) {
+  /** The events a payee reads about a batch (named by its id, or by its number where the payee cannot read it), paged through. */
+  async function eventsOf(payee: OrgSession, b: { id: string; batchNo: string }) {
     const events: { type: string; data: Record<string, unknown> }[] = [];
     for (let after = ''; ;) {
       const page = (
@@ -133,7 +133,8 @@ describe('paying a settlement batch: payment references and bank accounts', () =
           .set(auth(payee.token))
           .expect(200)
       ).body;
-      if (page.items.length === 0) return events.filter((e) => e.data.settlementId === settlementId);
+      if (page.items.length === 0)
+        return events.filter((e) => e.type.startsWith('settlement.') && (e.data.settlementId === b.id || e.data.batchNo === b.batchNo));
       events.push(...page.items);
       after = page.nextCursor;
     }
@@ -149,12 +150,12 @@ describe('paying a settlement batch: payment references and bank accounts', () =
       status: 'approved',
       settlementId: null,
     });
-    const told = await eventsOf(noAccountLab, b.id);
+    const told = await eventsOf(noAccountLab, b);
     expect(told.map((e) => [e.type, e.data])).toEqual([
       [
         'settlement.created',
         {
-          settlementId: b.id,
+          // no settlementId: the batch has no line for it, and it cannot read it (404 below); what it needs is here
           organizationId: noAccountLab.organizationId,
           batchNo: b.batchNo,
           issuingRegionCode: HEFEI,
@@ -164,16 +165,24 @@ describe('paying a settlement batch: payment references and bank accounts', () =
         },
       ],
     ]);
-    // and in the app (and by mail), where a lab that reads no events sees it
+    // the batch is not its to read, in a list or alone: nothing it was told points there
+    await t.http.get(`/api/settlements/${b.id}`).set(auth(noAccountLab.token)).expect(404);
+    expect((await t.http.get('/api/settlements').set(auth(noAccountLab.token)).expect(200)).body.items).toEqual([]);
+    // and in the app (and by mail), where a lab that reads no events sees it, pointing at its profile, where it mends it
     const { data: notices } = await (await t.client(noAccountLab.token)).GET('/api/notifications', { params: { query: {} } });
-    expect(notices!.items.filter((n) => n.kind === 'settlement_account_missing').map((n) => [n.title, n.body])).toEqual([
+    expect(
+      notices!.items.filter((n) => n.kind === 'settlement_account_missing').map((n) => [n.title, n.body, n.entityType, n.entityId]),
+    ).toEqual([
       [
         '【长三角科技创新券】请登记收款账户：¥400.00 暂缓结算',
         expect.stringContaining(
           `合肥市科学技术局编制结算批次 ${b.batchNo} 时，贵单位已核准的 1 笔申报共 ¥400.00 因未登记开户银行及账号而未纳入该批次`,
         ),
+        'organization',
+        noAccountLab.organizationId,
       ],
     ]);
+    await t.http.get(`/api/organizations/${noAccountLab.organizationId}`).set(auth(noAccountLab.token)).expect(200);
     expect((await pay(b.id, freshPaymentRef())).status).toBe(200);
     // nothing else to settle: 409 saying what waits for an account, in the caller's language
     const none = await t.http
@@ -228,11 +237,38 @@ describe('paying a settlement batch: payment references and bank accounts', () =
       status: 'approved',
       settlementId: null,
     });
-    const held = await eventsOf(noAccountLab, b.id);
-    expect(held.map((e) => [e.type, e.data.heldBack, e.data.bankAccountMissing])).toEqual([
-      ['settlement.created', undefined, undefined],
-      ['settlement.paid', true, true],
+    const held = await eventsOf(noAccountLab, b);
+    expect(held.map((e) => [e.type, e.data.settlementId, e.data.heldBack, e.data.bankAccountMissing])).toEqual([
+      ['settlement.created', b.id, undefined, undefined],
+      // its line left the batch, which it reads no more: the event names the batch by its number, not its id
+      ['settlement.paid', undefined, true, true],
     ]);
+    expect(held[1].data).toEqual({
+      organizationId: noAccountLab.organizationId,
+      batchNo: b.batchNo,
+      heldBack: true,
+      amountFen: 40_000,
+      bankAccountMissing: true,
+      issuingRegionCode: HEFEI,
+    });
+    await t.http.get(`/api/settlements/${b.id}`).set(auth(noAccountLab.token)).expect(404);
+    // told in the app (and by mail) too, as a payee left out of a batch is: what is held back, and to register the account
+    const { data: notices } = await (await t.client(noAccountLab.token)).GET('/api/notifications', { params: { query: {} } });
+    expect(
+      notices!.items.filter((n) => n.kind === 'settlement_account_held').map((n) => [n.title, n.body, n.entityType, n.entityId]),
+    ).toEqual([
+      [
+        '【长三角科技创新券】请登记收款账户：¥400.00 暂缓支付',
+        expect.stringContaining(
+          `合肥市科学技术局支付结算批次 ${b.batchNo} 时，贵单位在该批次中的结算款 ¥400.00 因批次编制时未登记开户银行及账号而暂缓支付`,
+        ),
+        'organization',
+        noAccountLab.organizationId,
+      ],
+    ]);
+    // the lab that was paid hears of its payment, not of an account
+    const { data: paidNotices } = await (await t.client(lab.token)).GET('/api/notifications', { params: { query: {} } });
+    expect(paidNotices!.items.map((n) => n.kind)).not.toContain('settlement_account_held');
     // every line without an account: nothing to pay, 422 naming the payee, in the caller's language
     const alone = await batch();
     await unpayable(alone.id);

@@ -14,6 +14,7 @@ import { createTestingApp, whenReady } from '../../src/common/http/adapter';
 import { clock, securityClock } from '../../src/common/clock';
 import { LedgerCheckService } from '../../src/ledger/ledger-check.service';
 import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/credit-code';
+import { bankAccountKey } from '../../src/organizations/profile.rules';
 import { SeedService } from '../../src/seed/seed.service';
 import { Database } from '../../src/common/persistence/database';
 import { sql } from '../../src/common/persistence/sql';
@@ -210,7 +211,7 @@ export class TestApp {
           this.app
             .get(Database)
             .execute(
-              sql`UPDATE organization SET bank_name = ${bankName as string}, bank_account = ${bankAccount as string} WHERE id = ${res.body.organization.id}`,
+              sql`UPDATE organization SET bank_name = ${bankName as string}, bank_account = ${bankAccount as string}, bank_account_key = ${bankAccountKey(bankAccount as string)} WHERE id = ${res.body.organization.id}`,
             ),
         );
     }

@@ -37,9 +37,13 @@ export interface AuditDraft {
   /**
    * Organizations, or regions' bureaus, that each receive the change's domain event with data of their own in place of
    * `summary` (a settlement's payees, each with only its own line; a clearing run's provinces, each with its own
-   * position); the audit entry keeps `summary` alone.
+   * position); the audit entry keeps `summary` alone. `unreadable`: the organization cannot read the record (a payee
+   * left out of a batch, or whose line left it at payment), so its event does not name it (no `settlementId`).
    */
-  recipients?: ({ organizationId: string; summary: Record<string, unknown> } | { regionCode: string; summary: Record<string, unknown> })[];
+  recipients?: (
+    | { organizationId: string; summary: Record<string, unknown>; unreadable?: true }
+    | { regionCode: string; summary: Record<string, unknown> }
+  )[];
 }
 
 /**

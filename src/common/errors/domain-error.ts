@@ -46,6 +46,8 @@ export const ERROR_STATUS = {
   SLOT_TAKEN: HttpStatus.CONFLICT,
   /** A treasury payment reference another batch of the region was paid with: one bank transfer pays one batch. */
   PAYMENT_REF_USED: HttpStatus.CONFLICT,
+  /** A bank account another organization has on file: an account is one organization's (a lab is not paid into its client's). */
+  BANK_ACCOUNT_IN_USE: HttpStatus.CONFLICT,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   ...(Object.fromEntries(RULE_CODES.map((c) => [c, HttpStatus.UNPROCESSABLE_ENTITY])) as Record<RuleCode, HttpStatus>),
   /** A cap on how many of something one organization or bureau keeps (webhooks): a rule of the service, not of API.md. */

@@ -144,8 +144,10 @@ export class CreateSettlement {
               amountFen: l.amountFen,
             },
           })),
+          // It has no line in the batch, which it cannot read (404): its event carries what it needs, not the batch's id.
           ...waiting.map((w) => ({
             organizationId: w.payeeId,
+            unreadable: true as const,
             summary: {
               batchNo: settlement.batchNo,
               issuingRegionCode: regionCode,

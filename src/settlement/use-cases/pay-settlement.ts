@@ -138,12 +138,16 @@ export class PaySettlement {
             .filter((l) => heldBack.includes(l.payeeId))
             .map((l) => ({
               organizationId: l.payeeId,
+              // its line left the batch, which it reads no more (404): the event names the batch by its number only
+              unreadable: true as const,
               summary: {
                 batchNo: settlement.batchNo,
                 heldBack: true,
                 amountFen: l.amountFen,
                 // what the payee can mend itself: its account, on file for the next batch
-                ...(noAccount.some((p) => p.id === l.payeeId) ? { bankAccountMissing: true } : {}),
+                ...(noAccount.some((p) => p.id === l.payeeId)
+                  ? { bankAccountMissing: true, issuingRegionCode: settlement.regionCode }
+                  : {}),
               },
             })),
         ],
