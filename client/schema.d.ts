@@ -2271,7 +2271,7 @@ export interface paths {
         };
         /**
          * The settlement lines a clearing run took in, as CSV, to reconcile the run with the batches behind it
-         * @description **Who may call it:** The platform (every line) and the bureau of a province in the run (the lines its province issued or was paid by); a city’s bureau and other roles are 403, a province with no part in the run 404.
+         * @description **Who may call it:** The platform (every line, or with `province` that province’s) and the bureau of a province in the run (the lines its province issued or was paid by; `province` may name only its own, another is 403); a city’s bureau and other roles are 403, a province with no part in the run 404.
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -2297,7 +2297,7 @@ export interface paths {
         };
         /**
          * A province’s clearing notice (清算通知书): its side of a clearing run as a PDF for its treasury to file
-         * @description **Who may call it:** The bureau of a province in the run; a city’s bureau, the platform and other roles are 403, a province with no part in the run 404.
+         * @description **Who may call it:** The bureau of a province in the run (`province` may name only its own, another is 403), and the platform naming the province (`province`, required: 400 without it); a city’s bureau and other roles are 403, a province with no part in the run 404.
          *
          *     **What it changes:** Nothing: it only reads.
          *
@@ -11923,7 +11923,10 @@ export interface operations {
     };
     ClearingRunsController_linesCsv: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the province whose side of the run: the platform names one (required for notice.pdf; lines.csv without it lists every line); a province’s bureau may name only its own (another is 403) */
+                province?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -11992,7 +11995,10 @@ export interface operations {
     };
     ClearingRunsController_notice: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the province whose side of the run: the platform names one (required for notice.pdf; lines.csv without it lists every line); a province’s bureau may name only its own (another is 403) */
+                province?: string;
+            };
             header?: never;
             path: {
                 id: string;

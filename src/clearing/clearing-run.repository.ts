@@ -19,6 +19,16 @@ export class ClearingRunRepository {
     return runNo(year, await reserveCounter(this.db, RUN_COUNTER, year, 1));
   }
 
+  /**
+   * Queues the unit behind every other recording or void of a run, on one row of `serial_counter` (prefix QS, year 0,
+   * no run's year; the upsert takes its exclusive lock, as a region's policy versions queue on theirs): the order check
+   * of a recording then reads the standing runs and the uncleared lines as the last recording or void committed them, so
+   * a void's released lines cannot slip into a later period's run that saw them covered. Taken first, before any line.
+   */
+  async queue(): Promise<void> {
+    await reserveCounter(this.db, RUN_COUNTER, 0, 1);
+  }
+
   async insert(run: ClearingRun, entries: ClearingRunEntry[]): Promise<void> {
     await this.db.insert(ClearingRun, [run]);
     await this.db.insert(ClearingRunEntry, entries);

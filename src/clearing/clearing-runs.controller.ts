@@ -6,6 +6,7 @@ import { Refuses } from '../common/http/answers';
 import { IdPipe } from '../common/http/id.pipe';
 import { PageQuery } from '../common/http/paging';
 import {
+  ClearingDocumentQuery,
   ClearingPreviewQuery,
   ClearingRunPage,
   ClearingRunPreview,
@@ -151,7 +152,7 @@ export class ClearingRunsController {
   @Get(':id/lines.csv')
   @Explained({
     summary: 'The settlement lines a clearing run took in, as CSV, to reconcile the run with the batches behind it',
-    who: 'The platform (every line) and the bureau of a province in the run (the lines its province issued or was paid by); a city’s bureau and other roles are 403, a province with no part in the run 404.',
+    who: 'The platform (every line, or with `province` that province’s) and the bureau of a province in the run (the lines its province issued or was paid by; `province` may name only its own, another is 403); a city’s bureau and other roles are 403, a province with no part in the run 404.',
     changes: READ_ONLY,
     money: NO_MONEY,
     details:
@@ -162,8 +163,12 @@ export class ClearingRunsController {
   @ApiOkResponse({ description: 'the CSV', content: { 'text/csv': { schema: { type: 'string' } } } })
   @Refuses(ClearingRunsService.documentRefusals)
   @Header('Content-Type', 'text/csv; charset=utf-8')
-  async linesCsv(@CurrentActor() actor: Actor, @Param('id', new IdPipe('clearing run')) id: string): Promise<StreamableFile> {
-    const { runNo, csv } = await this.runs.linesCsv(actor, id);
+  async linesCsv(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('clearing run')) id: string,
+    @Query() q: ClearingDocumentQuery,
+  ): Promise<StreamableFile> {
+    const { runNo, csv } = await this.runs.linesCsv(actor, id, q.province);
     return new StreamableFile(Buffer.from(csv, 'utf8'), {
       type: 'text/csv; charset=utf-8',
       disposition: `attachment; filename="clearing-run-${runNo}-lines.csv"`,
@@ -173,19 +178,23 @@ export class ClearingRunsController {
   @Get(':id/notice.pdf')
   @Explained({
     summary: 'A province’s clearing notice (清算通知书): its side of a clearing run as a PDF for its treasury to file',
-    who: 'The bureau of a province in the run; a city’s bureau, the platform and other roles are 403, a province with no part in the run 404.',
+    who: 'The bureau of a province in the run (`province` may name only its own, another is 403), and the platform naming the province (`province`, required: 400 without it); a city’s bureau and other roles are 403, a province with no part in the run 404.',
     changes: READ_ONLY,
     money: NO_MONEY,
     details:
       'The run’s number, period, recording time, CSV SHA-256 and id; the province’s net position (pays, receives or even) in figures and in words with its gross paid and received; the transfers it makes (to whom) and receives (from whom); the run’s gross flows its province pays or receives; how many of the run’s lines are its own (GET lines.csv lists them). The same stored figures as GET /api/clearing-runs/:id. A voided run’s notice is stamped 已作废 / VOID, with the day and the reason.',
   })
-  @Authenticated('bureau')
+  @Authenticated('platform', 'bureau')
   @ApiProduces('application/pdf')
   @ApiOkResponse({ description: 'the PDF', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } })
   @Refuses(ClearingRunsService.documentRefusals)
   @Header('Content-Type', 'application/pdf')
-  async notice(@CurrentActor() actor: Actor, @Param('id', new IdPipe('clearing run')) id: string): Promise<StreamableFile> {
-    const { runNo, provinceCode, pdf } = await this.runs.notice(actor, id);
+  async notice(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('clearing run')) id: string,
+    @Query() q: ClearingDocumentQuery,
+  ): Promise<StreamableFile> {
+    const { runNo, provinceCode, pdf } = await this.runs.notice(actor, id, q.province);
     return new StreamableFile(pdf, {
       type: 'application/pdf',
       disposition: `inline; filename="clearing-notice-${runNo}-${provinceCode}.pdf"`,

@@ -26,7 +26,7 @@ import type { Clearing, Flow } from './netting';
 @Injectable()
 export class ClearingRunsService {
   static readonly recordRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'PERIOD_NOT_ENDED', 'UNCLEARED_BEFORE_PERIOD'] as const;
-  static readonly documentRefusals = ['FORBIDDEN', 'NOT_FOUND'] as const;
+  static readonly documentRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
   static readonly voidRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE'] as const;
 
   constructor(
@@ -39,6 +39,7 @@ export class ClearingRunsService {
   record(actor: Actor, from: string, to: string, catchUp = false): Promise<ClearingRunView> {
     assertPeriod(from, to);
     return this.uow.run(async () => {
+      await this.runs.queue();
       if (!catchUp) await this.assertNothingSkipped(from);
       const id = newId();
       const result = await this.clearing.clearForRun(id, to);
@@ -89,6 +90,8 @@ export class ClearingRunsService {
    */
   voidRun(actor: Actor, id: string, reason: string): Promise<ClearingRunView> {
     return this.uow.run(async () => {
+      // Queued with the recordings: one that checked the run's period covered never takes its lines as they come back.
+      await this.runs.queue();
       const run = await this.runs.get(id);
       if (!run) throw notFound('clearing run');
       if (run.createdBy === personOf(actor)) throw catalogued('DUAL_CONTROL_REQUIRED', 'clearing.makerVoids', { runNo: run.runNo });
@@ -164,29 +167,30 @@ export class ClearingRunsService {
 
   /**
    * The settlement lines the run took in, as CSV (they add up to its gross flows), and the run's number: all of them for
-   * the platform; for a province's bureau those its province issued or was paid by (its own flows), a province with no
-   * part in the run 404 (provinceOf).
+   * the platform; those a province issued or was paid by (its own flows) for its bureau, or for the platform naming it;
+   * a province with no part in the run 404 (provinceOf).
    */
-  async linesCsv(actor: Actor, id: string): Promise<{ runNo: string; csv: string }> {
-    assertReader(actor);
+  async linesCsv(actor: Actor, id: string, province?: string): Promise<{ runNo: string; csv: string }> {
+    const side = sideOf(actor, province);
     const [run, entries] = await this.stored(id);
     const lines = await this.clearing.linesOfRun(id, run.voidedAt !== null);
-    if (actor.role === 'platform') return { runNo: run.runNo, csv: clearingRunLinesCsv(run, lines) };
-    const province = provinceOf(actor, run, entries);
-    const own = lines.filter((l) => l.issuingProvinceCode === province || l.payeeProvinceCode === province);
+    if (side === null) return { runNo: run.runNo, csv: clearingRunLinesCsv(run, lines) };
+    const provinceCode = provinceOf(side, run, entries);
+    const own = lines.filter((l) => l.issuingProvinceCode === provinceCode || l.payeeProvinceCode === provinceCode);
     return { runNo: run.runNo, csv: clearingRunLinesCsv(run, own) };
   }
 
   /**
    * A province's clearing notice (清算通知书): its position in the run as a PDF its treasury can file and pay on, from
    * the run's stored figures (the same as GET /api/clearing-runs/:id answers it), with the gross flows of its province
-   * and how many of the run's lines are its own. For a province's bureau only: a city's bureau 403, a province with no
-   * part in the run 404 (provinceOf).
+   * and how many of the run's lines are its own. For a province's bureau, and for the platform naming the province (to
+   * print it for a treasury, or check it): a city's bureau 403, a province with no part in the run 404 (provinceOf).
    */
-  async notice(actor: Actor, id: string): Promise<{ runNo: string; provinceCode: string; pdf: Buffer }> {
-    assertReader(actor);
+  async notice(actor: Actor, id: string, province?: string): Promise<{ runNo: string; provinceCode: string; pdf: Buffer }> {
+    const side = sideOf(actor, province);
+    if (side === null) throw catalogued('VALIDATION_FAILED', 'clearing.provinceRequired');
     const [run, entries] = await this.stored(id);
-    const provinceCode = provinceOf(actor, run, entries);
+    const provinceCode = provinceOf(side, run, entries);
     const position = positionView(run, entries, provinceCode);
     const lines = await this.clearing.linesOfRun(id, run.voidedAt !== null);
     const name = (code: string) => `${regionName(code)}（${code}）`;
@@ -265,12 +269,23 @@ function assertReader(actor: Actor): void {
 }
 
 /**
- * The province whose side of the run a bureau reads as documents (its notice, its lines): a city's bureau 403
- * (assertReader); a province with no position in the run 404, as it has no side of it, the way a record out of a
- * bureau's scope is 404. The caller checks assertReader before it reads the run, as every run route does.
+ * Whose side of a run a document shows, checked before the run is read: a province's bureau its own province (naming
+ * another is 403, as a bureau naming a region not its own is elsewhere; a city's bureau 403, assertReader); the
+ * platform the province it names, or null for the whole run.
  */
-function provinceOf(actor: Actor, run: ClearingRun, entries: ClearingRunEntry[]): string {
-  const provinceCode = provinceOfRegion(actor.regionCode ?? '');
+function sideOf(actor: Actor, province: string | undefined): string | null {
+  assertReader(actor);
+  if (actor.role === 'platform') return province ?? null;
+  const own = provinceOfRegion(actor.regionCode ?? '');
+  if (province !== undefined && province !== own) assertBureauOf(actor, province, 'its province’s clearing position');
+  return own;
+}
+
+/**
+ * The province's side of the run, as a document (its notice, its lines): a province with no position in the run 404,
+ * as it has no side of it, the way a record out of a bureau's scope is 404.
+ */
+function provinceOf(provinceCode: string, run: ClearingRun, entries: ClearingRunEntry[]): string {
   if (!entries.some((e) => e.kind === 'net' && e.provinceCode === provinceCode)) {
     throw catalogued('NOT_FOUND', 'clearing.notInRun', { provinceCode, runNo: run.runNo });
   }

@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
 import { IsCalendarDate, IsOmittable } from '../common/http/validators';
+import { PROVINCE_CODES } from '../regions/regions.data';
 
 const RUN_NO = 'the run’s readable number, fixed when it was recorded: the platform’s count of runs in that Beijing year';
 
@@ -128,4 +129,16 @@ export class ClearingRunPage {
   })
   items: (ClearingRunView | ProvincePositionView)[];
   @ApiProperty() total: number;
+}
+
+/** Whose side of a run a document is: the platform names a province; a province's bureau reads its own (named or not). */
+export class ClearingDocumentQuery {
+  @ApiPropertyOptional({
+    example: '340000',
+    description:
+      'the province whose side of the run: the platform names one (required for notice.pdf; lines.csv without it lists every line); a province’s bureau may name only its own (another is 403)',
+  })
+  @IsOmittable()
+  @IsIn(PROVINCE_CODES, { message: '$property must be a province code of the region: 310000, 320000, 330000 or 340000' })
+  province?: string;
 }

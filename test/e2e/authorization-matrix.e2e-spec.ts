@@ -217,7 +217,7 @@ const MATRIX: Row[] = [
   r('GET /api/clearing-runs/{id}/report.pdf',         '401 403  403  403  403  403  403  ok', { id: clearingRun }),
   // a province's bureau reads its own lines of a run it takes part in; a province with no part in it 404
   r('GET /api/clearing-runs/{id}/lines.csv',          '401 403  403  403  403  ok   404  ok', { id: clearingRunOfAnhui }),
-  r('GET /api/clearing-runs/{id}/notice.pdf',         '401 403  403  403  403  ok   404  403', { id: clearingRunOfAnhui }),
+  r('GET /api/clearing-runs/{id}/notice.pdf',         '401 403  403  403  403  ok   403  ok', { id: clearingRunOfAnhui, query: () => 'province=340000' }),
 
   // oversight: any bureau records a sanction (it binds every province); only the recording bureau lifts it
   r('POST /api/sanctions',                            '401 403  403  403  403  ok   ok   403', { body: newCreditCode }),

@@ -46,9 +46,9 @@ describe('clearing notices and the order of runs', () => {
     await paySettlement(t, issuing, id);
   }
 
-  const notice = (runId: string, token: string, status = 200) =>
+  const notice = (runId: string, token: string, status = 200, query = '') =>
     t.http
-      .get(`/api/clearing-runs/${runId}/notice.pdf`)
+      .get(`/api/clearing-runs/${runId}/notice.pdf${query}`)
       .set(auth(token))
       .buffer(true)
       .parse((res, done) => {
@@ -58,8 +58,8 @@ describe('clearing notices and the order of runs', () => {
       })
       .expect(status);
 
-  async function linesOf(runId: string, token: string): Promise<string[]> {
-    const csv = await t.http.get(`/api/clearing-runs/${runId}/lines.csv`).set(auth(token)).expect(200);
+  async function linesOf(runId: string, token: string, query = ''): Promise<string[]> {
+    const csv = await t.http.get(`/api/clearing-runs/${runId}/lines.csv${query}`).set(auth(token)).expect(200);
     const [header, ...rows] = csv.text
       .replace(/^\uFEFF/, '')
       .split('\r\n')
@@ -138,7 +138,31 @@ describe('clearing notices and the order of runs', () => {
     for (const path of ['notice.pdf', 'lines.csv']) {
       expect((await t.http.get(`/api/clearing-runs/${run.id}/${path}`).set(auth(city)).expect(403)).body.code).toBe('FORBIDDEN');
     }
-    await t.http.get(`/api/clearing-runs/${run.id}/notice.pdf`).set(auth(platform)).expect(403);
+    // The platform prints a province's notice by naming it (the same notice its bureau prints) and reads its lines; a
+    // notice needs the province named, a code that is no province is 400 naming the field, a province not in the run 404.
+    const printed = await notice(run.id, platform, 200, '?province=340000');
+    expect(printed.headers['content-disposition']).toContain(`clearing-notice-${run.runNo}-340000.pdf`);
+    expect(pdftotext(printed.body as Buffer)).toBe(text);
+    expect(await linesOf(run.id, platform, '?province=320000')).toEqual(['310000>320000:5000']);
+    const unnamed = await t.http.get(`/api/clearing-runs/${run.id}/notice.pdf`).set(auth(platform)).expect(400);
+    expect(unnamed.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('province') });
+    const unnamedZh = await t.http.get(`/api/clearing-runs/${run.id}/notice.pdf`).set(auth(platform)).set('Accept-Language', 'zh-CN');
+    expect(unnamedZh.body.message).toContain('平台须指明');
+    for (const path of ['notice.pdf', 'lines.csv']) {
+      for (const bad of ['340100', '999999', 'ah', '']) {
+        const res = await t.http.get(`/api/clearing-runs/${run.id}/${path}?province=${bad}`).set(auth(platform)).expect(400);
+        expect(res.body.message).toContain('province');
+      }
+      await t.http.get(`/api/clearing-runs/${run.id}/${path}?province=330000`).set(auth(platform)).expect(404);
+      // A bureau names only its own province: another's is 403 (even one not in the run), its own as without it.
+      for (const other of ['310000', '330000']) {
+        expect((await t.http.get(`/api/clearing-runs/${run.id}/${path}?province=${other}`).set(auth(ah)).expect(403)).body.code).toBe(
+          'FORBIDDEN',
+        );
+      }
+      await t.http.get(`/api/clearing-runs/${run.id}/${path}?province=340000`).set(auth(ah)).expect(200);
+      await t.http.get(`/api/clearing-runs/${run.id}/${path}?province=340000`).set(auth(city)).expect(403);
+    }
     await t.http.get('/api/clearing-runs/00000000-0000-4000-8000-000000000000/notice.pdf').set(auth(ah)).expect(404);
 
     // Voided, the notice says so, with the reason, and still lists what the run took in.

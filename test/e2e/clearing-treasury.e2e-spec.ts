@@ -397,6 +397,67 @@ describe('clearing runs as a treasury reads them', () => {
     await t.ledgerCheck();
   });
 
+  /** A line paid a moment before the next Beijing midnight (day D) and one paid at it (D + 1), no run recorded between. */
+  async function linesOnTwoDays(price: number): Promise<string> {
+    const [early, late] = [await openBatch('340104', HEFEI, '310115', price), await openBatch('320100', JIANGSU, '340104', price + 2)];
+    const day = clock.today();
+    const midnight = Date.parse(beijingDayStart(addDays(day, 1)));
+    clock.travel(midnight - 3_000 - clock.now().getTime());
+    await paySettlement(t, HEFEI, early);
+    clock.travel(midnight - clock.now().getTime());
+    await paySettlement(t, JIANGSU, late);
+    return day;
+  }
+
+  it('runs of two periods recorded at once keep their order: the later one records only once the earlier stands, never with its lines', async () => {
+    const day = await linesOnTwoDays(3_030);
+    const next = addDays(day, 1);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        t.http
+          .post('/api/clearing-runs')
+          .set(auth(platform))
+          .send(i % 2 ? { from: next, to: next } : { from: day, to: day }),
+      ),
+    );
+    const later = results.filter((r, i) => i % 2 === 1 && r.status === 201);
+    for (const r of results) expect([201, 422]).toContain(r.status);
+    expect(results.filter((r, i) => i % 2 === 0).every((r) => r.status === 201)).toBe(true);
+    // A run of D + 1 holds no line of D: D's line is the run of D's.
+    for (const r of later) expect((await linesOf(r.body.id)).filter((l) => l.paidOn === day)).toEqual([]);
+    const lines = (await Promise.all(results.filter((r) => r.status === 201).map((r) => linesOf(r.body.id)))).flat();
+    expect(lines.filter((l) => l.paidOn === day)).toEqual([{ pair: '340000>310000', fen: 1_515, paidOn: day }]);
+    await t.ledgerCheck();
+  });
+
+  it('a run voided while a later period is recorded: the later run never takes the voided run’s lines unasked (they wait for their own period)', async () => {
+    const second = await secondPlatformPerson();
+    // A day of its own, which no run covers yet (a line paid on a covered day after its run is caught up by design).
+    clock.travel(Date.parse(beijingDayStart(addDays(clock.today(), 1))) - clock.now().getTime());
+    const day = clock.today();
+    const [early, late] = [await openBatch('340104', HEFEI, '310115', 5_050), await openBatch('320100', JIANGSU, '340104', 5_052)];
+    const midnight = Date.parse(beijingDayStart(addDays(day, 1)));
+    clock.travel(midnight - 3_000 - clock.now().getTime());
+    await paySettlement(t, HEFEI, early);
+    const wrong = (await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: day, to: day }).expect(201)).body as Run;
+    clock.travel(midnight - clock.now().getTime());
+    await paySettlement(t, JIANGSU, late);
+    const next = addDays(day, 1);
+    const results = await Promise.all([
+      t.http.post(`/api/clearing-runs/${wrong.id}/void`).set(auth(second)).send({ reason: '期间填错' }),
+      ...Array.from({ length: 11 }, () => t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: next, to: next })),
+    ]);
+    expect(results[0].status).toBe(200);
+    const made = results.slice(1).filter((r) => r.status === 201);
+    for (const r of results.slice(1)) expect([201, 422]).toContain(r.status);
+    // Recorded before the void, a run of D + 1 found D covered and took none of its lines; after it, D is uncovered: 422.
+    for (const r of made) expect((await linesOf(r.body.id)).filter((l) => l.paidOn === day)).toEqual([]);
+    // D's line waits for D recorded again.
+    const again = (await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: day, to: day }).expect(201)).body as Run;
+    expect(await linesOf(again.id)).toEqual([{ pair: '340000>310000', fen: 2_525, paidOn: day }]);
+    await t.ledgerCheck();
+  });
+
   it('a city’s bureau reads no run; another province reads its own zero position, never the whole run', async () => {
     const run = (await t.http.post('/api/clearing-runs').set(auth(platform)).send({ from: clock.today(), to: clock.today() }).expect(201))
       .body;
