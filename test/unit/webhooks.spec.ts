@@ -167,6 +167,8 @@ describe('webhook rules', () => {
     url: 'https://8.8.8.8/x',
     events: ['*'],
     secret: '',
+    previousSecret: null,
+    previousSecretUntil: null,
     createdBy: 'u',
     createdAt: '2026-11-30T08:00:00.000Z',
     deletedAt: null,
