@@ -13,6 +13,7 @@ import { PER_SUBSCRIPTION_IN_FLIGHT, WebhookRepository } from '../../src/webhook
 import { newId } from '../../src/common/ids';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 import { Sweeps } from '../../src/common/sweeps';
+import { MfaSecrets } from '../../src/auth/mfa-secrets';
 
 /** Fast retries for the tests: the first after 300 ms, then 600 ms, … (30 s, 60 s, … in production). */
 const FAST = {
@@ -894,5 +895,30 @@ describeRaces('a webhook made while its key is revoked', () => {
       `SELECT s.id FROM webhook_subscription s JOIN api_key k ON k.id = s.created_by WHERE s.deleted_at IS NULL AND k.revoked_at IS NOT NULL`,
     );
     expect(live).toEqual([]);
+  });
+
+  it('keeps every answered secret valid when two rotations race: one stored as current, the other as previous', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = (
+      await t.http
+        .post('/api/webhooks')
+        .set(auth(e.token))
+        .send({ url: 'http://127.0.0.1:9/hooks?racing', events: ['*'] })
+        .expect(201)
+    ).body;
+    const mfa = t.get(MfaSecrets);
+    for (let round = 0; round < 2; round++) {
+      const answers = await Promise.all([1, 2].map(() => t.http.post(`/api/webhooks/${sub.id}/rotate-secret`).set(auth(e.token))));
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      const [row] = await t.dataSource.query('SELECT secret, previous_secret FROM webhook_subscription WHERE id = ?', [sub.id]);
+      // as if one after the other: without the compare-and-set both replaced the same secret, and one answer signed nothing
+      expect([mfa.decrypt(row.secret), mfa.decrypt(row.previous_secret)].sort()).toEqual(answers.map((a) => a.body.secret).sort());
+    }
+    await t.get(AuditSealer).sealAll();
+    const [{ n }] = await t.dataSource.query(
+      `SELECT COUNT(*) AS n FROM audit_entry WHERE action = 'webhook.secret_rotated' AND entity_id = ?`,
+      [sub.id],
+    );
+    expect(Number(n)).toBe(4);
   });
 });
