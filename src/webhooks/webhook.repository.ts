@@ -342,21 +342,28 @@ export class WebhookRepository {
 
   /**
    * Deletes up to `limit` deliveries delivered or given up before `before` (their `next_attempt_at` is when they ended),
-   * with their attempts; never a pending one. The rows are locked first: a redelivery requested meanwhile waits, and
+   * with their attempts, and those of subscriptions deleted before it (never attempted again, whatever their state);
+   * never a pending one of a live subscription. The rows are locked first: a redelivery requested meanwhile waits, and
    * then finds nothing to put back in line. Answers how many it deleted.
    */
   async purgeEnded(before: string, limit: number): Promise<number> {
-    const ids = (
+    // any of them, not the oldest first: an order would sort every old row again for each batch
+    let ids = (
       await this.db.rows(
         sql`SELECT id FROM webhook_delivery WHERE status IN ('delivered', 'failed') AND next_attempt_at < ${before}
-            ORDER BY next_attempt_at LIMIT ${limit}${this.db.forUpdate}`,
+            LIMIT ${limit}${this.db.forUpdate}`,
       )
     ).map((r) => r.id as string);
+    if (ids.length < limit) {
+      const ended = await this.db.rows(
+        sql`SELECT d.id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
+            WHERE s.deleted_at IS NOT NULL AND s.deleted_at < ${before} LIMIT ${limit - ids.length}${this.db.forUpdate}`,
+      );
+      ids = [...new Set([...ids, ...ended.map((r) => r.id as string)])];
+    }
     if (ids.length === 0) return 0;
     await this.db.execute(sql`DELETE FROM webhook_attempt WHERE delivery_id IN (${join(ids)})`);
-    return this.db.execute(
-      sql`DELETE FROM webhook_delivery WHERE id IN (${join(ids)}) AND status IN ('delivered', 'failed') AND next_attempt_at < ${before}`,
-    );
+    return this.db.execute(sql`DELETE FROM webhook_delivery WHERE id IN (${join(ids)})`);
   }
 
   /** A subscription's deliveries given up (failed) that were made in [from, to), at most `limit`, oldest event first, locked. */

@@ -56,8 +56,9 @@ export class WebhooksService {
   }
 
   /**
-   * Deletes deliveries delivered or given up more than WEBHOOK_DELIVERY_RETENTION_DAYS ago, with their attempts, in
-   * batches of its own transaction each (any node; a batch two nodes race for is deleted once). Pending ones stay.
+   * Deletes deliveries delivered or given up more than WEBHOOK_DELIVERY_RETENTION_DAYS ago, and those of subscriptions
+   * deleted that long ago, with their attempts, in batches of its own transaction each (any node; a batch two nodes
+   * race for is deleted once). A live subscription's pending ones stay.
    */
   async purgeEndedDeliveries(): Promise<number> {
     const before = new Date(clock.now().getTime() - this.config.deliveryRetentionDays * DAY_MS).toISOString();

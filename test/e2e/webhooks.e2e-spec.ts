@@ -293,7 +293,7 @@ describe('signed webhooks', () => {
     return id;
   };
 
-  it('deletes in the sweep deliveries delivered or given up more than 30 days ago, with their attempts; never a pending one', async () => {
+  it('deletes in the sweep deliveries delivered or given up more than 30 days ago, with their attempts; never a live one pending', async () => {
     const e = await t.registerEnterprise('340100');
     const sub = await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?retention`);
     // ended, so that the worker leaves the rows to the test
@@ -310,12 +310,18 @@ describe('signed webhooks', () => {
       await insertDelivery({ subscriptionId: sub.id, event: events[3], status: 'pending', ended: daysAgo(35), created: daysAgo(60) }),
       await insertDelivery({ subscriptionId: sub.id, event: events[4], status: 'failed', ended: daysAgo(1), created: daysAgo(45) }),
     ];
+    // a subscription deleted 31 days ago: its deliveries are never attempted again, pending or not
+    const gone = await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?retention-gone`);
+    await t.http.delete(`/api/webhooks/${gone.id}`).set(auth(e.token)).expect(204);
+    await t.dataSource.query('UPDATE webhook_subscription SET deleted_at = ? WHERE id = ?', [daysAgo(31).toISOString(), gone.id]);
+    const abandoned = await insertDelivery({ subscriptionId: gone.id, event: events[0], status: 'pending', ended: daysAgo(1) });
     const left = async () =>
       (await t.dataSource.query<{ id: string }[]>('SELECT id FROM webhook_delivery WHERE subscription_id = ?', [sub.id]))
         .map((r) => r.id)
         .sort();
-    expect((await t.get(Sweeps).runAll())['webhook-delivery-retention']).toBeGreaterThanOrEqual(2);
+    expect((await t.get(Sweeps).runAll())['webhook-delivery-retention']).toBeGreaterThanOrEqual(3);
     expect(await left()).toEqual([...kept].sort());
+    expect(await t.dataSource.query('SELECT id FROM webhook_delivery WHERE id = ?', [abandoned])).toEqual([]);
     const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM webhook_attempt WHERE delivery_id IN (?, ?)', old);
     expect(Number(n)).toBe(0);
     expect(await t.get(WebhooksService).purgeEndedDeliveries()).toBe(0);
