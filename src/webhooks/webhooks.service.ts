@@ -180,7 +180,8 @@ export class WebhooksService {
     const secret = newSecret();
     const encrypted = this.secrets.encrypt(secret);
     const at = clock.iso();
-    const until = new Date(Date.parse(at) + this.config.secretOverlapHours * 3_600_000).toISOString();
+    // on the worker's clock, as it compares (the real one, like delivery times)
+    const until = new Date(Date.now() + this.config.secretOverlapHours * 3_600_000).toISOString();
     await this.uow.run(async () => {
       await assertStillActs(this.keys, actor);
       let s = await this.own(actor, id);
@@ -220,7 +221,7 @@ export class WebhooksService {
       const max = WebhooksService.REDELIVER_MAX;
       // One more than the bound is read, to tell the caller there is more: it stays failed for the next request.
       const ids = await this.webhooks.failedIn(s.id, from, to, max + 1);
-      const requeued = await this.webhooks.requeueFailed(ids.slice(0, max), clock.iso());
+      const requeued = await this.webhooks.requeueFailed(ids.slice(0, max), new Date().toISOString());
       if (requeued > 0) {
         this.uow.record({
           action: 'webhook.redelivery_requested',
