@@ -2620,6 +2620,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a webhook subscription’s signing secret
+         * @description **Who may call it:** An admin of the subscribing organization or bureau, or a writing API key of it (others 403); another group’s subscription is 404.
+         *
+         *     **What it changes:** Stores a new secret (shown only here); the previous one still signs every delivery beside it until previousSecretValidUntil.
+         *
+         *     **Money:** None.
+         *
+         *     During the overlap (WEBHOOK_SECRET_OVERLAP_HOURS, 24 h by default) Yrd-Signature carries one v1= per secret, the new one first: t=<unix seconds>,v1=<new>,v1=<previous>. A receiver accepts a delivery when any v1 matches its secret, so it switches to the new secret whenever it likes within the overlap. A second rotation within it drops the oldest secret. The person acting is notified. A retry with the same Idempotency-Key answers the same secret (sealed, as at subscription).
+         */
+        post: operations["WebhooksController_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deliver again the failed deliveries of a time window
+         * @description **Who may call it:** An admin of the subscribing organization or bureau, or a writing API key of it (others 403); another group’s subscription is 404.
+         *
+         *     **What it changes:** Puts back in line, for an immediate attempt, up to 500 of the subscription’s failed deliveries made in [from, to), oldest event first.
+         *
+         *     **Money:** None.
+         *
+         *     `more: true` when failed ones are left in the window: ask again. Asking again is harmless: those put back in line are no longer failed. Delivered and pending ones are left as they are.
+         */
+        post: operations["WebhooksController_redeliverWindow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/api-keys": {
         parameters: {
             query?: never;
@@ -3158,7 +3210,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -3181,7 +3233,7 @@ export interface components {
             /** @description the kinds the caller is told in the app only */
             mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
             /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
-            alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
+            alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
         };
         MailPreferencesInput: {
             /**
@@ -4362,6 +4414,31 @@ export interface components {
         DeliveryPage: {
             items: components["schemas"]["DeliveryView"][];
             total: number;
+        };
+        RotatedSecretView: {
+            id: string;
+            /** @description the new signing secret, shown only in this answer */
+            secret: string;
+            /** @description until then each delivery is signed by the new and the previous secret (two `v1=` in Yrd-Signature); then by the new one only */
+            previousSecretValidUntil: string;
+        };
+        RedeliverWindowInput: {
+            /**
+             * @description deliveries made from this instant (ISO 8601; without an offset, Asia/Shanghai)
+             * @example 2026-12-01T00:00:00+08:00
+             */
+            from: string;
+            /**
+             * @description to this one, exclusive; after `from`
+             * @example 2026-12-02T00:00:00+08:00
+             */
+            to: string;
+        };
+        RedeliveredView: {
+            /** @description failed deliveries put back in line (at most 500 a request) */
+            requeued: number;
+            /** @description more failed deliveries are left in the window: ask again */
+            more: boolean;
         };
         CreateApiKeyInput: {
             /**
@@ -13101,6 +13178,181 @@ export interface operations {
             };
             /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    WebhooksController_rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the new signing secret (shown once) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecretView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    WebhooksController_redeliverWindow: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeliverWindowInput"];
+            };
+        };
+        responses: {
+            /** @description OK: RedeliveredView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliveredView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -44,6 +44,7 @@ import { FirstAdminGroups1767400000000 } from './1767400000000-first-admin-group
 import { PaymentRefsUnique1767500000000 } from './1767500000000-payment-refs-unique';
 import { ReportSummaries1767600000000 } from './1767600000000-report-summaries';
 import { BankAccountsUnique1767710000000 } from './1767710000000-bank-accounts-unique';
+import { WebhookSecretRotation1767730000000 } from './1767730000000-webhook-secret-rotation';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -93,4 +94,5 @@ export const MIGRATIONS = [
   PaymentRefsUnique1767500000000,
   ReportSummaries1767600000000,
   BankAccountsUnique1767710000000,
+  WebhookSecretRotation1767730000000,
 ];

@@ -31,7 +31,7 @@ const WHOLE_HOUR = /^([01]\d|2[0-4]):00$/;
  * Luxon read `+99:99` as a shift of four days, and `0000-01-01` as a closure from year 0.
  */
 const INSTANT_TEXT = /^(20\d\d|2100)-\d{2}-\d{2}(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?(Z|[+-](0\d|1[0-4]):[0-5]\d)?)?$/;
-const IsInstantText = () =>
+export const IsInstantText = () =>
   ValidateBy({
     name: 'isInstantText',
     validator: {

@@ -100,6 +100,8 @@ export const webhooksConfig = registerAs('webhooks', () => {
     retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     leaseMs: e.WEBHOOK_LEASE_MS,
+    secretOverlapHours: e.WEBHOOK_SECRET_OVERLAP_HOURS,
+    deliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
   };
 });
 

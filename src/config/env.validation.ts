@@ -133,6 +133,10 @@ export class Environment {
   /** A delivery attempt's timeout, and how long a node's lease on a delivery lasts (more than the timeout). */
   @Type(() => Number) @IsInt() @Min(100) @Max(60000) WEBHOOK_TIMEOUT_MS = 10000;
   @Type(() => Number) @IsInt() @Min(200) @Max(600000) WEBHOOK_LEASE_MS = 30000;
+  /** After a webhook's secret is rotated, how long deliveries are signed by the old secret too. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(720) WEBHOOK_SECRET_OVERLAP_HOURS = 24;
+  /** Delivered and given-up webhook deliveries (and their attempts) are deleted this many days after they ended. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3650) WEBHOOK_DELIVERY_RETENTION_DAYS = 30;
   /** Mail for notifications (smtp://user:pass@host:587, smtps://…); unset: notifications stay in the app. */
   @IsOptional() @IsString() SMTP_URL?: string;
   @IsString() MAIL_FROM = '长三角科技创新券 <noreply@vouchers.invalid>';

@@ -25,6 +25,7 @@ export const NOTIFICATION_KINDS = [
   'sign_in_reset',
   'api_key_created',
   'webhook_subscribed',
+  'webhook_secret_rotated',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 /** What is told to a person about their own account, and what it made that acts without them. */
@@ -34,6 +35,7 @@ const ACCOUNT_NOTICE_KINDS = [
   'sign_in_reset',
   'api_key_created',
   'webhook_subscribed',
+  'webhook_secret_rotated',
 ] as const satisfies readonly NotificationKind[];
 export type AccountNoticeKind = (typeof ACCOUNT_NOTICE_KINDS)[number];
 

@@ -112,7 +112,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       });
       if (claimed.length === 0) break; // other nodes took them
       const owners = new Map(claimed.map((c) => [c.id, c.owner]));
-      for (const b of await this.webhooks.toSend(claimed)) {
+      for (const b of await this.webhooks.toSend(claimed, new Date().toISOString())) {
         const attempt: Promise<void> = this.attempt(b, owners.get(b.delivery.id)!)
           .then((outcome) => this.record(outcome))
           .finally(() => {
@@ -149,8 +149,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     let result: AttemptResult;
     try {
       result =
-        b.url !== null && b.secret !== null
-          ? await this.send(b.url, b.secret, b.event)
+        b.url !== null && b.secrets !== null
+          ? await this.send(b.url, b.secrets, b.event)
           : { statusCode: null, error: 'the subscription was deleted' };
     } catch (e) {
       // Whatever went wrong here (a secret that no longer decrypts under MFA_ENCRYPTION_KEY), the attempt is recorded as
@@ -163,7 +163,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   /** The event's data is sent as stored (JSON text), so the body is exactly what was written in the outbox. */
   private async send(
     url: string,
-    encryptedSecret: string,
+    encryptedSecrets: string[],
     event: { id: string; type: string; occurredAt: string; data: string },
   ): Promise<AttemptResult> {
     const body = `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"occurredAt":${JSON.stringify(event.occurredAt)},"data":${event.data}}`;
@@ -172,7 +172,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       'content-type': 'application/json',
       'user-agent': 'yrd-vouchers-webhooks/1',
       'yrd-event-id': event.id,
-      'yrd-signature': signatureHeader(this.secrets.decrypt(encryptedSecret), body, t),
+      'yrd-signature': signatureHeader(
+        encryptedSecrets.map((s) => this.secrets.decrypt(s)),
+        body,
+        t,
+      ),
     };
     return this.post(url, body, headers);
   }

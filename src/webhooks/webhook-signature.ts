@@ -2,10 +2,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * `Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>` (API.md; Stripe's scheme): the
- * timestamp is signed with the body, so a receiver that refuses old timestamps also refuses replays.
+ * timestamp is signed with the body, so a receiver that refuses old timestamps also refuses replays. While a rotated
+ * secret overlaps the new one, one `v1=` per secret, the newest first (as Stripe does): a receiver accepts any.
  */
-export function signatureHeader(secret: string, rawBody: string, unixSeconds: number): string {
-  return `t=${unixSeconds},v1=${hmacHex(secret, `${unixSeconds}.${rawBody}`)}`;
+export function signatureHeader(secrets: string | readonly string[], rawBody: string, unixSeconds: number): string {
+  const all = typeof secrets === 'string' ? [secrets] : secrets;
+  return [`t=${unixSeconds}`, ...all.map((secret) => `v1=${hmacHex(secret, `${unixSeconds}.${rawBody}`)}`)].join(',');
 }
 
 const hmacHex = (secret: string, payload: string) => createHmac('sha256', secret).update(payload, 'utf8').digest('hex');

@@ -20,6 +20,9 @@ export interface WebhookSubscription extends SubscriptionOwner {
   events: string[];
   /** Encrypted at rest (AES-256-GCM under MFA_ENCRYPTION_KEY). */
   secret: string;
+  /** The secret a rotation replaced (encrypted too), which still signs deliveries until `previousSecretUntil`. */
+  previousSecret: string | null;
+  previousSecretUntil: string | null;
   createdBy: string;
   createdAt: string;
   deletedAt: string | null;
@@ -56,11 +59,14 @@ export interface WebhookAttempt {
   node: string;
 }
 
-/** A claimed delivery with what sending it needs; `data` is the event's JSON text as the outbox stored it. */
+/**
+ * A claimed delivery with what sending it needs; `data` is the event's JSON text as the outbox stored it. `secrets`
+ * (encrypted) are the current one and, during a rotation's overlap, the previous one.
+ */
 export interface DeliveryToSend {
   delivery: WebhookDelivery;
   url: string | null;
-  secret: string | null;
+  secrets: string[] | null;
   event: { id: string; type: string; occurredAt: string; data: string };
 }
 
@@ -72,6 +78,8 @@ const toSubscription = (r: Row): WebhookSubscription => ({
   url: r.url as string,
   events: JSON.parse(r.events as string) as string[],
   secret: r.secret as string,
+  previousSecret: (r.previous_secret as string | null) ?? null,
+  previousSecretUntil: (r.previous_secret_until as string | null) ?? null,
   createdBy: r.created_by as string,
   createdAt: r.created_at as string,
   deletedAt: (r.deleted_at as string | null) ?? null,
@@ -262,10 +270,11 @@ export class WebhookRepository {
    * What a batch of claimed deliveries needs to be sent, in one query: each delivery still leased by its claim, with its
    * subscription's URL and encrypted secret and its event (deliveries of deleted subscriptions come without a URL).
    */
-  async toSend(claims: { id: string; owner: string }[]): Promise<DeliveryToSend[]> {
+  async toSend(claims: { id: string; owner: string }[], now: string): Promise<DeliveryToSend[]> {
     if (claims.length === 0) return [];
     const rows = await this.db.rows(
       sql`SELECT d.*, e.type AS event_type, s.url AS s_url, s.secret AS s_secret, s.deleted_at AS s_deleted_at,
+            s.previous_secret AS s_previous_secret, s.previous_secret_until AS s_previous_secret_until,
             e.id AS e_id, e.type AS e_type, e.occurred_at AS e_occurred_at, e.data AS e_data
           FROM webhook_delivery d JOIN domain_event e ON e.id = d.event_id JOIN webhook_subscription s ON s.id = d.subscription_id
           WHERE d.id IN (${join(claims.map((c) => c.id))})`,
@@ -276,7 +285,12 @@ export class WebhookRepository {
       .map((r) => ({
         delivery: toDelivery(r),
         url: r.s_deleted_at ? null : (r.s_url as string),
-        secret: r.s_deleted_at ? null : (r.s_secret as string),
+        secrets: r.s_deleted_at
+          ? null
+          : [
+              r.s_secret as string,
+              ...(r.s_previous_secret && (r.s_previous_secret_until as string) > now ? [r.s_previous_secret as string] : []),
+            ],
         event: { id: r.e_id as string, type: r.e_type as string, occurredAt: r.e_occurred_at as string, data: r.e_data as string },
       }));
   }
@@ -309,6 +323,64 @@ export class WebhookRepository {
       sql`INSERT INTO webhook_attempt (id, delivery_id, subscription_id, attempt, started_at, status_code, error, duration_ms, node)
           VALUES (${a.id}, ${a.deliveryId}, ${a.subscriptionId}, ${a.attempt}, ${a.startedAt}, ${a.statusCode}, ${a.error},
                   ${a.durationMs}, ${a.node})`,
+    );
+  }
+
+  /**
+   * Replaces a live subscription's secret by `secret`, keeping the one it replaces (`current`, as read) as the previous
+   * secret until `until`: a compare-and-set on the ciphertext read, so of two rotations at once one wins and the other
+   * reads again (false).
+   */
+  async rotateSecret(id: string, current: string, secret: string, until: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE webhook_subscription SET secret = ${secret}, previous_secret = ${current}, previous_secret_until = ${until}
+            WHERE id = ${id} AND deleted_at IS NULL AND secret = ${current}`,
+      )) === 1
+    );
+  }
+
+  /**
+   * Deletes up to `limit` deliveries delivered or given up before `before` (their `next_attempt_at` is when they ended),
+   * with their attempts, and those of subscriptions deleted before it (never attempted again, whatever their state);
+   * never a pending one of a live subscription. The rows are locked first: a redelivery requested meanwhile waits, and
+   * then finds nothing to put back in line. Answers how many it deleted.
+   */
+  async purgeEnded(before: string, limit: number): Promise<number> {
+    // any of them, not the oldest first: an order would sort every old row again for each batch
+    let ids = (
+      await this.db.rows(
+        sql`SELECT id FROM webhook_delivery WHERE status IN ('delivered', 'failed') AND next_attempt_at < ${before}
+            LIMIT ${limit}${this.db.forUpdate}`,
+      )
+    ).map((r) => r.id as string);
+    if (ids.length < limit) {
+      const ended = await this.db.rows(
+        sql`SELECT d.id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
+            WHERE s.deleted_at IS NOT NULL AND s.deleted_at < ${before} LIMIT ${limit - ids.length}${this.db.forUpdate}`,
+      );
+      ids = [...new Set([...ids, ...ended.map((r) => r.id as string)])];
+    }
+    if (ids.length === 0) return 0;
+    await this.db.execute(sql`DELETE FROM webhook_attempt WHERE delivery_id IN (${join(ids)})`);
+    return this.db.execute(sql`DELETE FROM webhook_delivery WHERE id IN (${join(ids)})`);
+  }
+
+  /** A subscription's deliveries given up (failed) that were made in [from, to), at most `limit`, oldest event first, locked. */
+  async failedIn(subscriptionId: string, from: string, to: string, limit: number): Promise<string[]> {
+    const rows = await this.db.rows(
+      sql`SELECT id FROM webhook_delivery WHERE subscription_id = ${subscriptionId} AND status = 'failed'
+            AND created_at >= ${from} AND created_at < ${to}
+          ORDER BY event_seq LIMIT ${limit}${this.db.forUpdate}`,
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  /** Puts failed deliveries back in line now (a failed delivery holds no lease); answers how many. */
+  async requeueFailed(ids: string[], now: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.db.execute(
+      sql`UPDATE webhook_delivery SET status = 'pending', next_attempt_at = ${now} WHERE id IN (${join(ids)}) AND status = 'failed'`,
     );
   }
 

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { bureauCovers } from '../common/auth/scope';
 import { sha256 } from '../common/hash';
 import type { Actor } from '../common/context/request-context';
@@ -77,3 +78,6 @@ export const webhookDeleted = (s: WebhookSubscription, cause?: WebhookEndCause) 
   organizationId: s.organizationId,
   summary: { url: s.url, ...(cause ? { cause } : {}) },
 });
+
+/** An instant as the API takes it (ISO 8601; without an offset, Asia/Shanghai), as the database stores instants (UTC). */
+export const instantUtc = (text: string): string => DateTime.fromISO(text, { zone: 'Asia/Shanghai' }).toUTC().toISO()!;

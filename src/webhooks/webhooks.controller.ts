@@ -13,12 +13,16 @@ import {
   DeliveryPage,
   DeliveryQuery,
   DeliveryView,
+  RedeliveredView,
+  RedeliverWindowInput,
+  RotatedSecretView,
   WebhookList,
   WebhookView,
 } from './webhooks.dto';
 import { MAX_WEBHOOKS_PER_OWNER } from './webhook.rules';
 import { WebhooksService } from './webhooks.service';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
+import { instantUtc } from './webhook.rules';
 
 @ApiTags('events')
 @Controller('webhooks')
@@ -107,5 +111,42 @@ export class WebhooksController {
     @Param('deliveryId', new IdPipe('delivery')) deliveryId: string,
   ): Promise<DeliveryView> {
     return DeliveryView.of(unwrap(await this.webhooks.redeliver(actor, id, deliveryId)));
+  }
+
+  @Post(':id/rotate-secret')
+  @Explained({
+    summary: 'Replace a webhook subscription’s signing secret',
+    who: 'An admin of the subscribing organization or bureau, or a writing API key of it (others 403); another group’s subscription is 404.',
+    changes: 'Stores a new secret (shown only here); the previous one still signs every delivery beside it until previousSecretValidUntil.',
+    money: NO_MONEY,
+    details:
+      'During the overlap (WEBHOOK_SECRET_OVERLAP_HOURS, 24 h by default) Yrd-Signature carries one v1= per secret, the new one first: t=<unix seconds>,v1=<new>,v1=<previous>. A receiver accepts a delivery when any v1 matches its secret, so it switches to the new secret whenever it likes within the overlap. A second rotation within it drops the oldest secret. The person acting is notified. A retry with the same Idempotency-Key answers the same secret (sealed, as at subscription).',
+  })
+  @HttpCode(200)
+  @Authenticated()
+  @SealsReplay()
+  @ApiOkResponse({ type: RotatedSecretView, description: 'the new signing secret (shown once)' })
+  async rotateSecret(@CurrentActor() actor: Actor, @Param('id', new IdPipe('webhook')) id: string): Promise<RotatedSecretView> {
+    return this.webhooks.rotateSecret(actor, id);
+  }
+
+  @Post(':id/redeliver')
+  @Explained({
+    summary: 'Deliver again the failed deliveries of a time window',
+    who: 'An admin of the subscribing organization or bureau, or a writing API key of it (others 403); another group’s subscription is 404.',
+    changes: `Puts back in line, for an immediate attempt, up to ${WebhooksService.REDELIVER_MAX} of the subscription’s failed deliveries made in [from, to), oldest event first.`,
+    money: NO_MONEY,
+    details:
+      '`more: true` when failed ones are left in the window: ask again. Asking again is harmless: those put back in line are no longer failed. Delivered and pending ones are left as they are.',
+  })
+  @HttpCode(200)
+  @Authenticated()
+  @ApiOkResponse({ type: RedeliveredView })
+  async redeliverWindow(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('webhook')) id: string,
+    @Body() body: RedeliverWindowInput,
+  ): Promise<RedeliveredView> {
+    return this.webhooks.redeliverFailed(actor, id, instantUtc(body.from), instantUtc(body.to));
   }
 }

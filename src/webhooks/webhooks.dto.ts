@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, MaxLength } from 'class-validator';
 import { IsOmittable } from '../common/http/validators';
+import { IsInstantText } from '../bookings/booking.dto';
 import { PageQuery } from '../common/http/paging';
 import { CONTRACT_EVENT_TYPES, EVENT_TYPES } from '../events/event-types';
 import {
@@ -115,4 +116,31 @@ export class DeliveryQuery extends PageQuery {
   @IsOmittable()
   @IsIn(DELIVERY_STATUSES)
   status?: DeliveryStatus;
+}
+
+export class RotatedSecretView {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: 'the new signing secret, shown only in this answer' }) secret: string;
+  @ApiProperty({
+    description:
+      'until then each delivery is signed by the new and the previous secret (two `v1=` in Yrd-Signature); then by the new one only',
+  })
+  previousSecretValidUntil: string;
+}
+
+export class RedeliverWindowInput {
+  @ApiProperty({
+    example: '2026-12-01T00:00:00+08:00',
+    description: 'deliveries made from this instant (ISO 8601; without an offset, Asia/Shanghai)',
+  })
+  @IsInstantText()
+  from: string;
+  @ApiProperty({ example: '2026-12-02T00:00:00+08:00', description: 'to this one, exclusive; after `from`' })
+  @IsInstantText()
+  to: string;
+}
+
+export class RedeliveredView {
+  @ApiProperty({ description: 'failed deliveries put back in line (at most 500 a request)' }) requeued: number;
+  @ApiProperty({ description: 'more failed deliveries are left in the window: ask again' }) more: boolean;
 }

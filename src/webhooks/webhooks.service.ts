@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { MfaSecrets } from '../auth/mfa-secrets';
-import { clock } from '../common/clock';
+import { clock, DAY_MS } from '../common/clock';
 import { Sweeps } from '../common/sweeps';
 import type { Page } from '../common/http/paging';
 import { personOf, type Actor } from '../common/context/request-context';
@@ -16,6 +16,7 @@ import { EventOutbox } from '../events/event-outbox';
 import { DomainEvent } from '../events/event.repository';
 import { EVENT_TYPES } from '../events/event-types';
 import { Notifier } from '../notifications/notifier';
+import { zhDateTime } from '../common/i18n/messages';
 import { checkTarget, TargetRefused } from './webhook-target';
 import { DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookRepository, WebhookSubscription } from './webhook.repository';
 import {
@@ -36,6 +37,8 @@ import { assertStillActs } from '../api-keys/still-acts';
 export class WebhooksService {
   static readonly subscribeRefusals = ['DUPLICATE', 'LIMIT_REACHED'] as const;
   static readonly redeliverRefusals = ['INVALID_STATE'] as const;
+  /** Failed deliveries one bulk redelivery puts back in line at most; the caller asks again for the rest. */
+  static readonly REDELIVER_MAX = 500;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -49,6 +52,22 @@ export class WebhooksService {
   ) {
     outbox.onSequenced((events) => this.fanOut(events));
     sweeps.register('webhooks whose maker no longer acts', () => this.endOrphaned());
+    sweeps.register('webhook-delivery-retention', () => this.purgeEndedDeliveries());
+  }
+
+  /**
+   * Deletes deliveries delivered or given up more than WEBHOOK_DELIVERY_RETENTION_DAYS ago, and those of subscriptions
+   * deleted that long ago, with their attempts, in batches of its own transaction each (any node; a batch two nodes
+   * race for is deleted once). A live subscription's pending ones stay.
+   */
+  async purgeEndedDeliveries(): Promise<number> {
+    const before = new Date(clock.now().getTime() - this.config.deliveryRetentionDays * DAY_MS).toISOString();
+    let purged = 0;
+    for (;;) {
+      const n = await this.uow.run(() => this.webhooks.purgeEnded(before, PURGE_BATCH));
+      purged += n;
+      if (n < PURGE_BATCH) return purged;
+    }
   }
 
   /**
@@ -83,13 +102,15 @@ export class WebhooksService {
       throw e;
     }
     const owner = ownerOf(actor);
-    const secret = `whsec_${randomBytes(32).toString('base64url')}`;
+    const secret = newSecret();
     const subscription: WebhookSubscription = {
       id: newId(),
       ...owner,
       url,
       events: [...new Set(events)],
       secret: this.secrets.encrypt(secret),
+      previousSecret: null,
+      previousSecretUntil: null,
       createdBy: actor.userId,
       createdAt: clock.iso(),
       deletedAt: null,
@@ -147,6 +168,71 @@ export class WebhooksService {
       const s = await this.own(actor, id);
       if (!(await this.webhooks.deleteSubscription(s.id, clock.iso()))) throw notFound('webhook');
       this.uow.record(webhookDeleted(s));
+    });
+  }
+
+  /**
+   * A new signing secret, answered once and kept encrypted. The one it replaces still signs every delivery (a second
+   * `v1=`) for WEBHOOK_SECRET_OVERLAP_HOURS; a rotation during that overlap drops the oldest. The person acting is told.
+   */
+  async rotateSecret(actor: Actor, id: string): Promise<{ id: string; secret: string; previousSecretValidUntil: string }> {
+    this.assertManager(actor);
+    const secret = newSecret();
+    const encrypted = this.secrets.encrypt(secret);
+    const at = clock.iso();
+    // on the worker's clock, as it compares (the real one, like delivery times)
+    const until = new Date(Date.now() + this.config.secretOverlapHours * 3_600_000).toISOString();
+    await this.uow.run(async () => {
+      await assertStillActs(this.keys, actor);
+      let s = await this.own(actor, id);
+      // Of two rotations at once, the second replaces the first's secret: as if they had come one after the other.
+      for (let attempt = 0; !(await this.webhooks.rotateSecret(s.id, s.secret, encrypted, until)); attempt++) {
+        if (attempt === 3) throw serviceBusy();
+        s = await this.own(actor, id);
+      }
+      this.uow.record({
+        action: 'webhook.secret_rotated',
+        entityType: 'webhook_subscription',
+        entityId: s.id,
+        regionCode: s.regionCode,
+        organizationId: s.organizationId,
+        summary: { url: s.url, previousSecretValidUntil: until },
+      });
+      await this.notifier.toUser(
+        personOf(actor),
+        'webhook_secret_rotated',
+        at,
+        { via: actor.apiKey ? '通过其创建的 API 密钥' : '', receiver: new URL(s.url).origin, until: zhDateTime(until) },
+        newId(),
+      );
+    });
+    return { id, secret, previousSecretValidUntil: until };
+  }
+
+  /**
+   * Puts back in line the subscription's failed deliveries made in [from, to), at most REDELIVER_MAX, oldest event first.
+   * Asking again requeues none of those (they are pending or delivered by then) and the next ones, if any.
+   */
+  redeliverFailed(actor: Actor, id: string, from: string, to: string): Promise<{ requeued: number; more: boolean }> {
+    this.assertManager(actor);
+    if (!(from < to)) throw catalogued('VALIDATION_FAILED', 'webhooks.window');
+    return this.uow.run(async () => {
+      const s = await this.own(actor, id);
+      const max = WebhooksService.REDELIVER_MAX;
+      // One more than the bound is read, to tell the caller there is more: it stays failed for the next request.
+      const ids = await this.webhooks.failedIn(s.id, from, to, max + 1);
+      const requeued = await this.webhooks.requeueFailed(ids.slice(0, max), new Date().toISOString());
+      if (requeued > 0) {
+        this.uow.record({
+          action: 'webhook.redelivery_requested',
+          entityType: 'webhook_subscription',
+          entityId: s.id,
+          regionCode: s.regionCode,
+          organizationId: s.organizationId,
+          summary: { from, to, requeued },
+        });
+      }
+      return { requeued, more: ids.length > max };
     });
   }
 
@@ -208,6 +294,10 @@ export class WebhooksService {
     if (!actor.admin && !(actor.apiKey && !actor.apiKey.readOnly)) throw catalogued('FORBIDDEN', 'webhooks.managers');
   }
 }
+
+const PURGE_BATCH = 500;
+
+const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
 
 /** 400 naming `url`, with the reason in the caller's language. */
 const urlRefusal = (e: TargetRefused) =>

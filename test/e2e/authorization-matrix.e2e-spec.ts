@@ -249,6 +249,9 @@ const MATRIX: Row[] = [
   r('DELETE /api/webhooks/{id}',                      '401 ok   404  404  404  404  404  404', { id: webhookOf, fresh: true }),
   r('GET /api/webhooks/{id}/deliveries',              '401 ok   404  404  404  404  404  404', { id: webhookOf }),
   r('POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver', '401 ok 404 404 404 404 404 404', { id: deliveryOf }),
+  // an owner keeps at most 10 live webhooks, all made by the rows above: these act on one of them
+  r('POST /api/webhooks/{id}/rotate-secret',          '401 ok   404  404  404  404  404  404', { id: liveWebhookOf }),
+  r('POST /api/webhooks/{id}/redeliver',              '401 ok   404  404  404  404  404  404', { id: liveWebhookOf, body: () => ({ from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' }) }),
   // notifications: each user its own; another user's is 404
   r('GET /api/notifications',                         '401 ok   ok   ok   ok   ok   ok   ok'),
   r('POST /api/notifications/{id}/read',              '401 ok   404  404  404  404  404  404', { id: notificationOf }),
@@ -284,6 +287,11 @@ const MATRIX: Row[] = [
 async function webhookOf(w: World): Promise<string> {
   const body = { url: `https://192.0.2.1/hooks/${randomBytes(5).toString('hex')}`, events: ['redemption.held'] };
   return (await w.t.http.post('/api/webhooks').set(auth(w.enterprise.token)).send(body).expect(201)).body.id;
+}
+
+/** A live webhook subscription of the enterprise, already made. */
+async function liveWebhookOf(w: World): Promise<string> {
+  return (await w.t.http.get('/api/webhooks').set(auth(w.enterprise.token)).expect(200)).body.items[0].id;
 }
 
 /** `subscription|delivery`: a delivery of a fresh enterprise subscription (a hold made after it, the feed read to number it). */

@@ -12,6 +12,8 @@ import { WebhooksService } from '../../src/webhooks/webhooks.service';
 import { PER_SUBSCRIPTION_IN_FLIGHT, WebhookRepository } from '../../src/webhooks/webhook.repository';
 import { newId } from '../../src/common/ids';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
+import { Sweeps } from '../../src/common/sweeps';
+import { MfaSecrets } from '../../src/auth/mfa-secrets';
 
 /** Fast retries for the tests: the first after 300 ms, then 600 ms, … (30 s, 60 s, … in production). */
 const FAST = {
@@ -187,6 +189,220 @@ describe('signed webhooks', () => {
     } finally {
       receiver.answer = () => 200;
     }
+  });
+
+  it('rotates a secret in place: both sign during the overlap, then the new one only; scoped, audited, told', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = await subscribe(e.token, ['voucher.issued'], `${receiver.url}?rotating`);
+    const now = () => Math.floor(Date.now() / 1000);
+    const issuedTo = async (voucherId: string) =>
+      until('the delivery', () => receiver.received.find((r) => r.body.type === 'voucher.issued' && r.body.data.voucherId === voucherId));
+    // denials: another group's subscription is 404, a person who is not an admin and a read-only key 403
+    await t.http.post(`/api/webhooks/${sub.id}/rotate-secret`).set(auth(otherEnterprise.token)).expect(404);
+    const staff = `rotator-${e.userId.slice(-8)}`;
+    await t.http.post('/api/users').set(auth(e.token)).send({ username: staff, password: PASSWORD }).expect(201);
+    const staffToken = (await t.login(staff, PASSWORD)).accessToken;
+    expect((await t.http.post(`/api/webhooks/${sub.id}/rotate-secret`).set(auth(staffToken))).status).toBe(403);
+    const readOnly = (await t.http.post('/api/api-keys').set(auth(e.token)).send({ name: '只读', readOnly: true }).expect(201)).body;
+    expect((await t.http.post(`/api/webhooks/${sub.id}/rotate-secret`).set(auth(readOnly.key))).status).toBe(403);
+
+    const { data, response } = await (
+      await t.client(e.token)
+    ).POST('/api/webhooks/{id}/rotate-secret', {
+      params: { path: { id: sub.id } },
+      headers: { 'Idempotency-Key': `rotate-${sub.id}` },
+    });
+    expect(response.status).toBe(200);
+    const rotated = data!;
+    expect(rotated.id).toBe(sub.id);
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(sub.secret);
+    expect(Date.parse(rotated.previousSecretValidUntil) - Date.now()).toBeGreaterThan(23.9 * 3_600_000);
+    expect(Date.parse(rotated.previousSecretValidUntil) - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
+    // a retry with the same key answers the same secret; the secrets are stored encrypted, as at subscription
+    const replay = await t.http.post(`/api/webhooks/${sub.id}/rotate-secret`).set(auth(e.token)).set('Idempotency-Key', `rotate-${sub.id}`);
+    expect(replay.body).toEqual(rotated);
+    const [row] = await t.dataSource.query('SELECT secret, previous_secret FROM webhook_subscription WHERE id = ?', [sub.id]);
+    expect(`${row.secret}${row.previous_secret}`).not.toContain('whsec_');
+
+    // during the overlap: two v1, the new one first; a receiver on either secret accepts
+    const during = await issuedTo((await issueVoucher(t, e.token, 20_000)).id);
+    expect(during.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    expect(verifySignature(sub.secret, during.rawBody, during.signature, now())).toBe(true);
+    expect(verifySignature(rotated.secret, during.rawBody, during.signature, now())).toBe(true);
+    // the overlap over: the new secret only
+    await t.dataSource.query('UPDATE webhook_subscription SET previous_secret_until = ? WHERE id = ?', [
+      new Date(Date.now() - 1000).toISOString(),
+      sub.id,
+    ]);
+    const after = await issuedTo((await issueVoucher(t, e.token, 20_000)).id);
+    expect(after.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(verifySignature(rotated.secret, after.rawBody, after.signature, now())).toBe(true);
+    expect(verifySignature(sub.secret, after.rawBody, after.signature, now())).toBe(false);
+
+    await t.get(AuditSealer).sealAll();
+    const audited = await t.dataSource.query<{ summary: string }[]>(
+      `SELECT summary FROM audit_entry WHERE action = 'webhook.secret_rotated' AND entity_id = ?`,
+      [sub.id],
+    );
+    expect(audited.map((a) => JSON.parse(a.summary))).toEqual([
+      { url: `${receiver.url}?rotating`, previousSecretValidUntil: rotated.previousSecretValidUntil },
+    ]);
+    const notices = (await t.http.get('/api/notifications').set(auth(e.token)).expect(200)).body.items as { kind: string; body: string }[];
+    const told = notices.filter((n) => n.kind === 'webhook_secret_rotated');
+    expect(told).toHaveLength(1);
+    expect(told[0].body).toContain(new URL(receiver.url).origin);
+    await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(e.token)).expect(204);
+    expect((await t.http.post(`/api/webhooks/${sub.id}/rotate-secret`).set(auth(e.token))).status).toBe(404);
+  });
+
+  /** `n` numbered events, made if there are fewer. */
+  const numberedEvents = async (n: number, token: string) => {
+    const existing = () =>
+      t.dataSource.query<{ id: string; seq: number }[]>('SELECT id, seq FROM domain_event WHERE seq IS NOT NULL ORDER BY seq LIMIT ?', [n]);
+    while ((await existing()).length < n) await issueVoucher(t, token, 1_000);
+    return existing();
+  };
+  const insertDelivery = async (d: {
+    subscriptionId: string;
+    event: { id: string; seq: number };
+    status: string;
+    ended: Date;
+    created?: Date;
+  }) => {
+    const id = newId();
+    await t.dataSource.query(
+      `INSERT INTO webhook_delivery (id, subscription_id, event_id, event_seq, status, attempts, next_attempt_at, delivered_at, created_at)
+       VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+      [
+        id,
+        d.subscriptionId,
+        d.event.id,
+        d.event.seq,
+        d.status,
+        d.ended.toISOString(),
+        d.status === 'delivered' ? d.ended.toISOString() : null,
+        (d.created ?? d.ended).toISOString(),
+      ],
+    );
+    await t.dataSource.query(
+      `INSERT INTO webhook_attempt (id, delivery_id, subscription_id, attempt, started_at, status_code, error, duration_ms, node)
+       VALUES (?, ?, ?, 1, ?, 500, NULL, 3, 'test')`,
+      [newId(), id, d.subscriptionId, (d.created ?? d.ended).toISOString()],
+    );
+    return id;
+  };
+
+  it('deletes in the sweep deliveries delivered or given up more than 30 days ago, with their attempts; never a live one pending', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?retention`);
+    // ended, so that the worker leaves the rows to the test
+    await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(e.token)).expect(204);
+    const events = await numberedEvents(5, e.token);
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+    const old = [
+      await insertDelivery({ subscriptionId: sub.id, event: events[0], status: 'delivered', ended: daysAgo(31) }),
+      await insertDelivery({ subscriptionId: sub.id, event: events[1], status: 'failed', ended: daysAgo(40) }),
+    ];
+    const kept = [
+      await insertDelivery({ subscriptionId: sub.id, event: events[2], status: 'delivered', ended: daysAgo(29) }),
+      // pending retry of an old event: never deleted
+      await insertDelivery({ subscriptionId: sub.id, event: events[3], status: 'pending', ended: daysAgo(35), created: daysAgo(60) }),
+      await insertDelivery({ subscriptionId: sub.id, event: events[4], status: 'failed', ended: daysAgo(1), created: daysAgo(45) }),
+    ];
+    // a subscription deleted 31 days ago: its deliveries are never attempted again, pending or not
+    const gone = await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?retention-gone`);
+    await t.http.delete(`/api/webhooks/${gone.id}`).set(auth(e.token)).expect(204);
+    await t.dataSource.query('UPDATE webhook_subscription SET deleted_at = ? WHERE id = ?', [daysAgo(31).toISOString(), gone.id]);
+    const abandoned = await insertDelivery({ subscriptionId: gone.id, event: events[0], status: 'pending', ended: daysAgo(1) });
+    const left = async () =>
+      (await t.dataSource.query<{ id: string }[]>('SELECT id FROM webhook_delivery WHERE subscription_id = ?', [sub.id]))
+        .map((r) => r.id)
+        .sort();
+    expect((await t.get(Sweeps).runAll())['webhook-delivery-retention']).toBeGreaterThanOrEqual(3);
+    expect(await left()).toEqual([...kept].sort());
+    expect(await t.dataSource.query('SELECT id FROM webhook_delivery WHERE id = ?', [abandoned])).toEqual([]);
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM webhook_attempt WHERE delivery_id IN (?, ?)', old);
+    expect(Number(n)).toBe(0);
+    expect(await t.get(WebhooksService).purgeEndedDeliveries()).toBe(0);
+    await t.dataSource.query(`DELETE FROM webhook_attempt WHERE subscription_id = ?`, [sub.id]);
+    await t.dataSource.query(`DELETE FROM webhook_delivery WHERE subscription_id = ?`, [sub.id]);
+  });
+
+  it('puts back in line the failed deliveries of a window (POST /api/webhooks/:id/redeliver), scoped, idempotent', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?window`);
+    const events = await numberedEvents(5, e.token);
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
+    const inWindow = [
+      await insertDelivery({ subscriptionId: sub.id, event: events[0], status: 'failed', ended: hoursAgo(1), created: hoursAgo(30) }),
+      await insertDelivery({ subscriptionId: sub.id, event: events[1], status: 'failed', ended: hoursAgo(1), created: hoursAgo(28) }),
+    ];
+    const outside = await insertDelivery({
+      subscriptionId: sub.id,
+      event: events[2],
+      status: 'failed',
+      ended: hoursAgo(1),
+      created: hoursAgo(50),
+    });
+    const delivered = await insertDelivery({
+      subscriptionId: sub.id,
+      event: events[3],
+      status: 'delivered',
+      ended: hoursAgo(29),
+      created: hoursAgo(29),
+    });
+    const window = { from: hoursAgo(36).toISOString(), to: hoursAgo(24).toISOString() };
+    const post = (token: string, body: object = window, key?: string) => {
+      const req = t.http.post(`/api/webhooks/${sub.id}/redeliver`).set(auth(token));
+      return (key ? req.set('Idempotency-Key', key) : req).send(body);
+    };
+    expect((await post(otherEnterprise.token)).status).toBe(404);
+    const staff = `redeliverer-${e.userId.slice(-8)}`;
+    await t.http.post('/api/users').set(auth(e.token)).send({ username: staff, password: PASSWORD }).expect(201);
+    expect((await post((await t.login(staff, PASSWORD)).accessToken)).status).toBe(403);
+    const backwards = await post(e.token, { from: window.to, to: window.from });
+    expect([backwards.status, backwards.body.code, backwards.body.message]).toEqual([
+      400,
+      'VALIDATION_FAILED',
+      expect.stringContaining('from'),
+    ]);
+    const notInstant = await post(e.token, { from: 'yesterday', to: window.to });
+    expect([notInstant.status, notInstant.body.message]).toEqual([400, expect.stringContaining('from')]);
+
+    const { data, response } = await (
+      await t.client(e.token)
+    ).POST('/api/webhooks/{id}/redeliver', {
+      params: { path: { id: sub.id } },
+      body: window,
+      headers: { 'Idempotency-Key': `window-${sub.id}` },
+    });
+    expect(response.status).toBe(200);
+    expect(data).toEqual({ requeued: 2, more: false });
+    // the same request again is replayed; a new one finds nothing failed left in the window
+    expect((await post(e.token, window, `window-${sub.id}`)).body).toEqual({ requeued: 2, more: false });
+    expect((await post(e.token)).body).toEqual({ requeued: 0, more: false });
+    await until('the window delivered again', () =>
+      inWindow.every((id) => receiver.received.some((r) => r.body.id === events[inWindow.indexOf(id)].id && r.rawBody.length > 0))
+        ? true
+        : undefined,
+    );
+    const statuses = Object.fromEntries(
+      (
+        await t.dataSource.query<{ id: string; status: string }[]>('SELECT id, status FROM webhook_delivery WHERE subscription_id = ?', [
+          sub.id,
+        ])
+      ).map((r) => [r.id, r.status]),
+    );
+    expect(statuses[outside]).toBe('failed');
+    expect(statuses[delivered]).toBe('delivered');
+    await t.get(AuditSealer).sealAll();
+    const audited = await t.dataSource.query<{ summary: string }[]>(
+      `SELECT summary FROM audit_entry WHERE action = 'webhook.redelivery_requested' AND entity_id = ?`,
+      [sub.id],
+    );
+    expect(audited.map((a) => JSON.parse(a.summary))).toEqual([{ ...window, requeued: 2 }]);
+    await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(e.token)).expect(204);
   });
 
   it('ends the webhooks of a revoked API key, and of a disabled person and their keys; the others go on', async () => {
@@ -685,5 +901,30 @@ describeRaces('a webhook made while its key is revoked', () => {
       `SELECT s.id FROM webhook_subscription s JOIN api_key k ON k.id = s.created_by WHERE s.deleted_at IS NULL AND k.revoked_at IS NOT NULL`,
     );
     expect(live).toEqual([]);
+  });
+
+  it('keeps every answered secret valid when two rotations race: one stored as current, the other as previous', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = (
+      await t.http
+        .post('/api/webhooks')
+        .set(auth(e.token))
+        .send({ url: 'http://127.0.0.1:9/hooks?racing', events: ['*'] })
+        .expect(201)
+    ).body;
+    const mfa = t.get(MfaSecrets);
+    for (let round = 0; round < 2; round++) {
+      const answers = await Promise.all([1, 2].map(() => t.http.post(`/api/webhooks/${sub.id}/rotate-secret`).set(auth(e.token))));
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      const [row] = await t.dataSource.query('SELECT secret, previous_secret FROM webhook_subscription WHERE id = ?', [sub.id]);
+      // as if one after the other: without the compare-and-set both replaced the same secret, and one answer signed nothing
+      expect([mfa.decrypt(row.secret), mfa.decrypt(row.previous_secret)].sort()).toEqual(answers.map((a) => a.body.secret).sort());
+    }
+    await t.get(AuditSealer).sealAll();
+    const [{ n }] = await t.dataSource.query(
+      `SELECT COUNT(*) AS n FROM audit_entry WHERE action = 'webhook.secret_rotated' AND entity_id = ?`,
+      [sub.id],
+    );
+    expect(Number(n)).toBe(4);
   });
 });

@@ -18,6 +18,15 @@ describe('webhook signature (Yrd-Signature: t=…,v1=…)', () => {
     expect(signatureHeader('k', 'b', 1)).toBe(`t=1,v1=${createHmac('sha256', 'k').update('1.b').digest('hex')}`);
   });
 
+  it('carries one v1 per secret during a rotation, the newest first; either secret verifies it', () => {
+    const hmac = (k: string) => createHmac('sha256', k).update(`1000.${body}`).digest('hex');
+    const header = signatureHeader(['whsec_new', secret], body, 1000);
+    expect(header).toBe(`t=1000,v1=${hmac('whsec_new')},v1=${hmac(secret)}`);
+    expect(verifySignature('whsec_new', body, header, 1000)).toBe(true);
+    expect(verifySignature(secret, body, header, 1000)).toBe(true);
+    expect(verifySignature('whsec_other', body, header, 1000)).toBe(false);
+  });
+
   it('verifies on the receiver’s side and refuses a changed body, another secret, an old timestamp or a mangled header', () => {
     const header = signatureHeader(secret, body, 1000);
     expect(verifySignature(secret, body, header, 1000)).toBe(true);
@@ -167,6 +176,8 @@ describe('webhook rules', () => {
     url: 'https://8.8.8.8/x',
     events: ['*'],
     secret: '',
+    previousSecret: null,
+    previousSecretUntil: null,
     createdBy: 'u',
     createdAt: '2026-11-30T08:00:00.000Z',
     deletedAt: null,
