@@ -1291,6 +1291,9 @@ describeRaces('a group’s rows locked among many organizations', () => {
       id: 'UUID()',
       credit_code: "CONCAT('X', LPAD(s.seq, 17, '0'))",
       name: "CONCAT('填充 ', s.seq)",
+      // an account is on file for one organization at most (unique key)
+      bank_account: 'NULL',
+      bank_account_key: 'NULL',
     };
     const names = columns.map((c) => c.name);
     await t.dataSource.query(
