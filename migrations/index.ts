@@ -43,6 +43,7 @@ import { AuditFiltersIndexed1767300000000 } from './1767300000000-audit-filters-
 import { FirstAdminGroups1767400000000 } from './1767400000000-first-admin-groups';
 import { PaymentRefsUnique1767500000000 } from './1767500000000-payment-refs-unique';
 import { ReportSummaries1767600000000 } from './1767600000000-report-summaries';
+import { EmailVerification1767750000000 } from './1767750000000-email-verification';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -91,4 +92,5 @@ export const MIGRATIONS = [
   FirstAdminGroups1767400000000,
   PaymentRefsUnique1767500000000,
   ReportSummaries1767600000000,
+  EmailVerification1767750000000,
 ];

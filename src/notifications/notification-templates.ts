@@ -24,6 +24,8 @@ export const NOTIFICATION_KINDS = [
   'sign_in_reset',
   'api_key_created',
   'webhook_subscribed',
+  'email_changed',
+  'email_code',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 /** What is told to a person about their own account, and what it made that acts without them. */
@@ -33,6 +35,8 @@ const ACCOUNT_NOTICE_KINDS = [
   'sign_in_reset',
   'api_key_created',
   'webhook_subscribed',
+  'email_changed',
+  'email_code',
 ] as const satisfies readonly NotificationKind[];
 export type AccountNoticeKind = (typeof ACCOUNT_NOTICE_KINDS)[number];
 
@@ -48,6 +52,11 @@ export const ALWAYS_MAILED: readonly NotificationKind[] = [
   'provider_suspended',
   'sanction_recorded',
 ];
+/**
+ * The code that confirms an address: mailed to that address only, never shown in the app (whoever holds the session
+ * would confirm any address with it).
+ */
+export const MAIL_ONLY_KINDS: readonly NotificationKind[] = ['email_code'];
 /** The kinds a user may have told in the app only (PUT /api/notifications/preferences). */
 export const MAIL_OPTIONAL_KINDS = NOTIFICATION_KINDS.filter((k) => !ALWAYS_MAILED.includes(k));
 

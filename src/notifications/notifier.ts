@@ -311,12 +311,20 @@ export class Notifier {
    * `at` (the change's instant) makes each change a notice of its own; a record made (a key, a subscription) is one by
    * its id, so two made in one millisecond are two notices.
    */
-  async toUser(userId: string, kind: AccountNoticeKind, at: string, vars: Record<string, string> = {}, key = at): Promise<void> {
+  async toUser(
+    userId: string,
+    kind: AccountNoticeKind,
+    at: string,
+    vars: Record<string, string> = {},
+    key = at,
+    /** Mailed to this address instead of the user's own: a code to the address it confirms, a change to the old one. */
+    mailTo?: string,
+  ): Promise<void> {
     const recipient = await this.notifications.recipient(userId);
     if (!recipient) return;
     await this.notify({
       kind,
-      recipients: [recipient],
+      recipients: [mailTo === undefined ? recipient : { ...recipient, email: mailTo, emailVerified: true }],
       entityType: 'user',
       entityId: userId,
       key,
@@ -384,7 +392,9 @@ export class Notifier {
       n.recipients.map((r): Notification & { emailNextAt: string | null } => {
         const { title, body } = render(n.kind, n.vars(r));
         // an address stored before the plain-address rule, which a mail library would rewrite, gets no mail
-        const emailed = mail && n.mail !== false && isMailbox(r.email) && !off.has(`${r.userId}:${n.kind}`);
+        const mailable = mail && n.mail !== false && isMailbox(r.email) && !off.has(`${r.userId}:${n.kind}`);
+        // an address its holder has not confirmed is not written to: anyone could have given it
+        const emailed = mailable && r.emailVerified;
         return {
           id: newId(),
           userId: r.userId,
@@ -397,7 +407,7 @@ export class Notifier {
           createdAt,
           readAt: null,
           emailTo: emailed ? r.email : null,
-          emailStatus: emailed ? 'pending' : 'none',
+          emailStatus: emailed ? 'pending' : mailable ? 'unverified' : 'none',
           emailAttempts: 0,
           emailError: null,
           emailNextAt: emailed ? new Date().toISOString() : null,
