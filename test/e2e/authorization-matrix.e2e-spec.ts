@@ -317,7 +317,10 @@ async function enrolment(cell: { token: string }, t = current.t): Promise<object
 }
 /** A new unconfirmed address of the cell's user, and the code mailed to it (read from its outbox row). */
 async function newAddress(cell: { token: string }, t = current.t): Promise<string> {
-  const changed = await t.http.put('/api/auth/email').set(auth(cell.token)).send({ email: `m${randomBytes(5).toString('hex')}@matrix.example.cn` });
+  const changed = await t.http
+    .put('/api/auth/email')
+    .set(auth(cell.token))
+    .send({ email: `m${randomBytes(5).toString('hex')}@matrix.example.cn` });
   const rows: { body: string }[] = await t.dataSource.query(
     `SELECT body FROM notification WHERE user_id = ? AND kind = 'email_code' ORDER BY created_at DESC LIMIT 1`,
     [changed.body.id],
