@@ -139,7 +139,6 @@ export class AuthController {
   })
   @ApiBodyExample(ChangeEmailInput, { email: 'finance@micronano.example.cn' })
   @Authenticated()
-  @IgnoresIdempotencyKey()
   @ApiOkResponse({ type: UserView })
   @Refuses(EmailAddresses.changeRefusals)
   async changeEmail(@CurrentActor() actor: Actor, @Body() body: ChangeEmailInput): Promise<UserView> {
@@ -156,6 +155,7 @@ export class AuthController {
   })
   @ApiBodyExample(EmailCodeInput, { code: '40718263' })
   @Authenticated()
+  // a keyed request refused with 400 would roll back, and with it the count of wrong codes
   @IgnoresIdempotencyKey()
   @HttpCode(200)
   @ApiOkResponse({ type: UserView })

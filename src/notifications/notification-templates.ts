@@ -57,6 +57,8 @@ export const ALWAYS_MAILED: readonly NotificationKind[] = [
  * would confirm any address with it).
  */
 export const MAIL_ONLY_KINDS: readonly NotificationKind[] = ['email_code'];
+/** What a mail-only row keeps once its mail went or will never go: the code is kept hashed on the account alone. */
+export const MAIL_ONLY_SPENT = '（验证码仅随邮件发出，不在此保存。）';
 /** The kinds a user may have told in the app only (PUT /api/notifications/preferences). */
 export const MAIL_OPTIONAL_KINDS = NOTIFICATION_KINDS.filter((k) => !ALWAYS_MAILED.includes(k));
 

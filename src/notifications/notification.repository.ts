@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Row } from '../common/persistence/database';
 import { empty, join, sql } from '../common/persistence/sql';
-import { MAIL_ONLY_KINDS } from './notification-templates';
+import { MAIL_ONLY_KINDS, MAIL_ONLY_SPENT } from './notification-templates';
 
 /** `unverified`: the user's address was not confirmed yet, so the notice was told in the app only. */
 export type EmailStatus = 'none' | 'pending' | 'sent' | 'failed' | 'unverified';
@@ -308,10 +308,13 @@ export class NotificationRepository {
 
   /** Records a mail attempt's outcome while the lease is still the caller's. */
   async finishMail(id: string, owner: string, status: EmailStatus, nextAt: string | null, error: string | null): Promise<boolean> {
+    // a code's mail sent or given up keeps no code in the outbox
+    const spent =
+      status === 'pending' ? empty : sql`, body = CASE WHEN kind IN (${join([...MAIL_ONLY_KINDS])}) THEN ${MAIL_ONLY_SPENT} ELSE body END`;
     return (
       (await this.db.execute(
         sql`UPDATE notification SET email_status = ${status}, email_next_at = ${nextAt}, email_error = ${error}, email_lease_owner = NULL,
-              email_lease_until = NULL
+              email_lease_until = NULL${spent}
             WHERE id = ${id} AND email_lease_owner = ${owner}`,
       )) === 1
     );

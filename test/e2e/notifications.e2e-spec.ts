@@ -274,6 +274,15 @@ describe('notifications: in the app, and by mail through SMTP', () => {
       .expect(201);
     expect(made.body).toMatchObject({ email: address, emailVerified: false });
     const code = await codeMailed(address);
+    // the outbox keeps no code once it is mailed (only its hash, on the account)
+    const kept = await until('the code mail finished', async () => {
+      const rows: { body: string; email_status: string }[] = await t.dataSource.query(
+        `SELECT body, email_status FROM notification WHERE kind = 'email_code' AND email_to = ?`,
+        [address],
+      );
+      return rows[0]?.email_status === 'sent' ? rows[0] : undefined;
+    });
+    expect(kept.body).not.toContain(code);
     const clerk = (await t.login(username, PASSWORD)).accessToken;
     expect((await list(clerk)).map((n) => n.kind)).not.toContain('email_code');
     // its own security notice: in the app, not mailed
