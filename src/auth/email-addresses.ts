@@ -52,7 +52,14 @@ export class EmailAddresses {
     const code = newCode();
     const expiresAt = new Date(Date.parse(now) + EMAIL_CODE_VALID_MS).toISOString();
     await this.users.setEmailCode(user.id, sha256(code), expiresAt);
-    await this.notifier.toUser(user.id, 'email_code', now, { code, validUntil: zhDateTime(expiresAt) }, `${now}:${sha256(code)}`, email);
+    await this.notifier.toUser(
+      user.id,
+      'email_code',
+      now,
+      { code, validUntil: zhDateTime(expiresAt) },
+      `${now}:${sha256(code).slice(0, 12)}`,
+      email,
+    );
     return expiresAt;
   }
 
