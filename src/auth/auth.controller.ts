@@ -155,8 +155,6 @@ export class AuthController {
   })
   @ApiBodyExample(EmailCodeInput, { code: '40718263' })
   @Authenticated()
-  // a keyed request refused with 400 would roll back, and with it the count of wrong codes
-  @IgnoresIdempotencyKey()
   @HttpCode(200)
   @ApiOkResponse({ type: UserView })
   @Refuses(EmailAddresses.verifyRefusals)
@@ -173,7 +171,6 @@ export class AuthController {
     money: NO_MONEY,
   })
   @Authenticated()
-  @IgnoresIdempotencyKey()
   @HttpCode(200)
   @ApiOkResponse({ type: EmailCodeView })
   @Refuses(EmailAddresses.resendRefusals)
