@@ -510,6 +510,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set, change or remove the caller’s e-mail address
+         * @description **Who may call it:** Any signed-in user, for its own account.
+         *
+         *     **What it changes:** Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).
+         *
+         *     **Money:** None.
+         */
+        put: operations["AuthController_changeEmail"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the caller’s e-mail address with the code mailed to it
+         * @description **Who may call it:** Any signed-in user, for its own account.
+         *
+         *     **What it changes:** Marks the address confirmed (emailVerified): notices are mailed to it from now on. A wrong, spent or expired code is 400; the fifth within a day voids the code and refuses codes for 15 minutes (429 RATE_LIMITED): ask for a new one. Audited (user.email_verified).
+         *
+         *     **Money:** None.
+         */
+        post: operations["AuthController_verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/email/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a new code to the caller’s unconfirmed e-mail address
+         * @description **Who may call it:** Any signed-in user whose address is not confirmed yet (a confirmed one, or none, is 409 INVALID_STATE).
+         *
+         *     **What it changes:** Mails a new one-time code (valid 24 hours); the one before it no longer works. At most 5 codes an account in 24 hours (429 RATE_LIMITED with Retry-After), and an address gets at most MAIL_PER_ADDRESS_PER_DAY mails.
+         *
+         *     **Money:** None.
+         */
+        post: operations["AuthController_emailCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/me": {
         parameters: {
             query?: never;
@@ -2996,6 +3068,8 @@ export interface components {
             /** @description manages the users of its organization or bureau */
             admin: boolean;
             email?: string;
+            /** @description with an email: whether its holder confirmed it with the code mailed to it (POST /api/auth/email/verify); an unconfirmed address is mailed nothing else */
+            emailVerified?: boolean;
             mfaEnabled: boolean;
         };
         LoginView: {
@@ -3035,6 +3109,25 @@ export interface components {
             currentPassword: string;
             /** @description ≥ 10 characters, 3 of lower, upper, digit, symbol; not the username; not a common password */
             newPassword: string;
+        };
+        ChangeEmailInput: {
+            /**
+             * @description the new address (mailed a code to confirm it), or null for none
+             * @example finance@micronano.example.cn
+             */
+            email: string | null;
+        };
+        EmailCodeInput: {
+            /**
+             * @description the 8-digit code mailed to the address
+             * @example 40718263
+             */
+            code: string;
+        };
+        EmailCodeView: {
+            email: string;
+            /** @description the code just mailed works until then (24 hours); the one before it no longer does */
+            codeExpiresAt: string;
         };
         MeView: {
             user: components["schemas"]["UserView"];
@@ -3099,6 +3192,8 @@ export interface components {
             /** @description manages the users of its organization or bureau */
             admin: boolean;
             email?: string;
+            /** @description with an email: whether its holder confirmed it with the code mailed to it (POST /api/auth/email/verify); an unconfirmed address is mailed nothing else */
+            emailVerified?: boolean;
             mfaEnabled: boolean;
             /** @description set once the user is disabled */
             disabledAt?: string;
@@ -3139,6 +3234,8 @@ export interface components {
             /** @description manages the users of its organization or bureau */
             admin: boolean;
             email?: string;
+            /** @description with an email: whether its holder confirmed it with the code mailed to it (POST /api/auth/email/verify); an unconfirmed address is mailed nothing else */
+            emailVerified?: boolean;
             mfaEnabled: boolean;
             /** @description set once the user is disabled */
             disabledAt?: string;
@@ -3168,6 +3265,8 @@ export interface components {
             /** @description manages the users of its organization or bureau */
             admin: boolean;
             email?: string;
+            /** @description with an email: whether its holder confirmed it with the code mailed to it (POST /api/auth/email/verify); an unconfirmed address is mailed nothing else */
+            emailVerified?: boolean;
             mfaEnabled: boolean;
             /** @description set once the user is disabled */
             disabledAt?: string;
@@ -3190,6 +3289,8 @@ export interface components {
             /** @description manages the users of its organization or bureau */
             admin: boolean;
             email?: string;
+            /** @description with an email: whether its holder confirmed it with the code mailed to it (POST /api/auth/email/verify); an unconfirmed address is mailed nothing else */
+            emailVerified?: boolean;
             mfaEnabled: boolean;
             /** @description set once the user is disabled */
             disabledAt?: string;
@@ -3210,7 +3311,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -3220,10 +3321,10 @@ export interface components {
             createdAt: string;
             readAt: string | null;
             /**
-             * @description none: no e-mail address, or no SMTP_URL
+             * @description none: no e-mail address, or no SMTP_URL; unverified: the address was not confirmed yet (POST /api/auth/email/verify), told in the app only
              * @enum {string}
              */
-            emailStatus: "none" | "pending" | "sent" | "failed";
+            emailStatus: "none" | "pending" | "sent" | "failed" | "unverified";
         };
         NotificationPage: {
             items: components["schemas"]["NotificationView"][];
@@ -3233,7 +3334,7 @@ export interface components {
             /** @description the kinds the caller is told in the app only */
             mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
             /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
-            alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
+            alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
         };
         MailPreferencesInput: {
             /**
@@ -5883,6 +5984,254 @@ export interface operations {
                 };
             };
             /** @description LOGIN_LOCKED, RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    AuthController_changeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailInput"];
+            };
+        };
+        responses: {
+            /** @description OK: UserView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    AuthController_verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailCodeInput"];
+            };
+        };
+        responses: {
+            /** @description OK: UserView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    AuthController_emailCode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: EmailCodeView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailCodeView"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED */
             429: {
                 headers: {
                     /** @description seconds to wait before trying again */

@@ -45,6 +45,7 @@ import { PaymentRefsUnique1767500000000 } from './1767500000000-payment-refs-uni
 import { ReportSummaries1767600000000 } from './1767600000000-report-summaries';
 import { BankAccountsUnique1767710000000 } from './1767710000000-bank-accounts-unique';
 import { WebhookSecretRotation1767730000000 } from './1767730000000-webhook-secret-rotation';
+import { EmailVerification1767750000000 } from './1767750000000-email-verification';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -95,4 +96,5 @@ export const MIGRATIONS = [
   ReportSummaries1767600000000,
   BankAccountsUnique1767710000000,
   WebhookSecretRotation1767730000000,
+  EmailVerification1767750000000,
 ];

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AllowsMfaEnrolment, Authenticated, ClientInfo, CurrentActor, PersonalAccount, Public } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
@@ -6,7 +6,10 @@ import { Refuses } from '../common/http/answers';
 import { IgnoresIdempotencyKey } from '../common/idempotency/idempotency.interceptor';
 import { unwrap } from '../common/use-case';
 import {
+  ChangeEmailInput,
   ChangePasswordInput,
+  EmailCodeInput,
+  EmailCodeView,
   LoginInput,
   LoginView,
   MeView,
@@ -17,8 +20,10 @@ import {
   RegistrationView,
   SessionTokens,
   SetupInput,
+  UserView,
 } from './auth.dto';
 import { AuthService, Client } from './auth.service';
+import { EmailAddresses } from './email-addresses';
 import { MfaService } from './mfa.service';
 import { ApiBodyExample, Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
@@ -29,6 +34,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly mfa: MfaService,
+    private readonly emailAddresses: EmailAddresses,
   ) {}
 
   @Post('login')
@@ -121,6 +127,55 @@ export class AuthController {
   @Refuses(AuthService.passwordRefusals)
   async password(@CurrentActor() actor: Actor, @Body() body: ChangePasswordInput, @ClientInfo() client: Client): Promise<void> {
     unwrap(await this.auth.changePassword(actor, body.currentPassword, body.newPassword, client));
+  }
+
+  @Put('email')
+  @Explained({
+    summary: 'Set, change or remove the caller’s e-mail address',
+    who: 'Any signed-in user, for its own account.',
+    changes:
+      'Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(ChangeEmailInput, { email: 'finance@micronano.example.cn' })
+  @Authenticated()
+  @ApiOkResponse({ type: UserView })
+  @Refuses(EmailAddresses.changeRefusals)
+  async changeEmail(@CurrentActor() actor: Actor, @Body() body: ChangeEmailInput): Promise<UserView> {
+    return unwrap(await this.emailAddresses.change(actor, body.email));
+  }
+
+  @Post('email/verify')
+  @Explained({
+    summary: 'Confirm the caller’s e-mail address with the code mailed to it',
+    who: 'Any signed-in user, for its own account.',
+    changes:
+      'Marks the address confirmed (emailVerified): notices are mailed to it from now on. A wrong, spent or expired code is 400; the fifth within a day voids the code and refuses codes for 15 minutes (429 RATE_LIMITED): ask for a new one. Audited (user.email_verified).',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(EmailCodeInput, { code: '40718263' })
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOkResponse({ type: UserView })
+  @Refuses(EmailAddresses.verifyRefusals)
+  async verifyEmail(@CurrentActor() actor: Actor, @Body() body: EmailCodeInput): Promise<UserView> {
+    return unwrap(await this.emailAddresses.verify(actor, body.code));
+  }
+
+  @Post('email/code')
+  @Explained({
+    summary: 'Mail a new code to the caller’s unconfirmed e-mail address',
+    who: 'Any signed-in user whose address is not confirmed yet (a confirmed one, or none, is 409 INVALID_STATE).',
+    changes:
+      'Mails a new one-time code (valid 24 hours); the one before it no longer works. At most 5 codes an account in 24 hours (429 RATE_LIMITED with Retry-After), and an address gets at most MAIL_PER_ADDRESS_PER_DAY mails.',
+    money: NO_MONEY,
+  })
+  @Authenticated()
+  @HttpCode(200)
+  @ApiOkResponse({ type: EmailCodeView })
+  @Refuses(EmailAddresses.resendRefusals)
+  async emailCode(@CurrentActor() actor: Actor): Promise<EmailCodeView> {
+    return unwrap(await this.emailAddresses.resend(actor));
   }
 
   @Get('me')

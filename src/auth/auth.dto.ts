@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmptyObject, IsOptional, IsString, Length, ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
 import { OneLine } from '../common/http/text';
 import { IsMailbox, IsOmittable } from '../common/http/validators';
 import { OrganizationInput, OrganizationView } from '../organizations/organization.dto';
@@ -107,6 +107,11 @@ export class UserView {
   @ApiPropertyOptional() regionCode?: string;
   @ApiProperty({ description: 'manages the users of its organization or bureau' }) admin: boolean;
   @ApiPropertyOptional() email?: string;
+  @ApiPropertyOptional({
+    description:
+      'with an email: whether its holder confirmed it with the code mailed to it (POST /api/auth/email/verify); an unconfirmed address is mailed nothing else',
+  })
+  emailVerified?: boolean;
   @ApiProperty() mfaEnabled: boolean;
 }
 
@@ -196,6 +201,28 @@ export class LoginView extends SessionTokens {
 export class MeView {
   @ApiProperty({ type: UserView }) user: UserView;
   @ApiPropertyOptional({ type: OrganizationView }) organization?: OrganizationView;
+}
+
+export class ChangeEmailInput {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'finance@micronano.example.cn',
+    description: 'the new address (mailed a code to confirm it), or null for none',
+  })
+  @ValidateIf((o: { email?: unknown }) => o.email !== null)
+  @IsMailbox()
+  @Length(3, 200)
+  email: string | null;
+}
+
+export class EmailCodeInput {
+  @ApiProperty({ example: '40718263', description: 'the 8-digit code mailed to the address' }) @IsString() @Length(1, 32) code: string;
+}
+
+export class EmailCodeView {
+  @ApiProperty() email: string;
+  @ApiProperty({ description: 'the code just mailed works until then (24 hours); the one before it no longer does' }) codeExpiresAt: string;
 }
 
 export class MfaSetupView {

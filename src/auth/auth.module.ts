@@ -8,6 +8,7 @@ import { OrganizationsModule } from '../organizations/organizations.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { Credentials } from './credentials';
+import { EmailAddresses } from './email-addresses';
 import { FirstAdmins } from './first-admins';
 import { LoginThrottle } from './login-throttle';
 import { MfaSecrets } from './mfa-secrets';
@@ -34,6 +35,7 @@ import { UsersService } from './users.service';
     UsersService,
     MfaService,
     MadeByUser,
+    EmailAddresses,
     FirstAdmins,
     Credentials,
     LoginThrottle,

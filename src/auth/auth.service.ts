@@ -16,6 +16,7 @@ import { OrganizationRepository } from '../organizations/organization.repository
 import { OrganizationsService } from '../organizations/organizations.service';
 import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } from './auth.dto';
 import { Credentials } from './credentials';
+import { EmailAddresses } from './email-addresses';
 import { Admission, LoginThrottle } from './login-throttle';
 import { MadeByUser, madeEndedText } from './made-by-user';
 import { MfaSecrets } from './mfa-secrets';
@@ -27,18 +28,9 @@ import { User } from './user.entity';
 import { UserRepository } from './user.repository';
 import { setupCodeUsable } from './user.time-rules';
 
-export const userView = (
-  u: Pick<User, 'id' | 'username' | 'role' | 'organizationId' | 'regionCode' | 'admin' | 'email' | 'mfaEnabledAt'>,
-): UserView => ({
-  id: u.id,
-  username: u.username,
-  role: u.role,
-  ...(u.organizationId ? { organizationId: u.organizationId } : {}),
-  ...(u.regionCode ? { regionCode: u.regionCode } : {}),
-  admin: u.admin,
-  ...(u.email ? { email: u.email } : {}),
-  mfaEnabled: u.mfaEnabledAt !== null,
-});
+import { userView } from './user.view';
+
+export { userView };
 
 /** Where a request comes from, for throttling and the audit log. */
 export interface Client {
@@ -84,6 +76,7 @@ export class AuthService {
     private readonly organizationRows: OrganizationRepository,
     private readonly notifier: Notifier,
     private readonly madeByUser: MadeByUser,
+    private readonly emailAddresses: EmailAddresses,
     @Inject(authConfig.KEY) private readonly config: AuthConfig,
     sweeps: Sweeps,
   ) {
@@ -319,6 +312,9 @@ export class AuthService {
       id: newId(),
       createdAt,
       email: null,
+      emailVerifiedAt: null,
+      emailCodeHash: null,
+      emailCodeExpiresAt: null,
       disabledAt: null,
       mfaSecret: null,
       mfaEnabledAt: null,
@@ -341,6 +337,8 @@ export class AuthService {
       organizationId: user.organizationId,
       summary: { username: user.username, role: user.role, admin: user.admin, ...(awaitsActivation ? { awaitsActivation } : {}) },
     });
+    // an address given with the account is mailed nothing else until its holder confirms it with this code
+    if (user.email) await this.emailAddresses.issueCode(user, user.email, createdAt);
     return user;
   }
 

@@ -18,6 +18,11 @@ export class User {
   /** Manages the users of its organization, or of its bureau's region. */
   @Column({ type: 'boolean', default: false }) admin: boolean;
   @StrColumn(200, { nullable: true }) email: string | null;
+  /** When its holder confirmed `email` with the code mailed to it: only a confirmed address is mailed notices. */
+  @InstantColumn({ nullable: true }) emailVerifiedAt: string | null;
+  /** The SHA-256 of the one-time code mailed to an address set or changed, usable until `emailCodeExpiresAt`. */
+  @StrColumn(64, { nullable: true }) emailCodeHash: string | null;
+  @InstantColumn({ nullable: true }) emailCodeExpiresAt: string | null;
   /** A disabled user's sessions end at once and it cannot log in. */
   @InstantColumn({ nullable: true }) disabledAt: string | null;
   /** The TOTP secret, encrypted (AES-256-GCM) with MFA_ENCRYPTION_KEY; set at setup, in force once enabled. */

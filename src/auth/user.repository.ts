@@ -164,6 +164,28 @@ export class UserRepository {
     );
   }
 
+  /** A new address, or none: unconfirmed, with no code (the caller issues one), the caller holding the row's lock. */
+  async setEmail(id: string, email: string | null): Promise<void> {
+    await this.db.execute(
+      sql`UPDATE app_user SET email = ${email}, email_verified_at = NULL, email_code_hash = NULL, email_code_expires_at = NULL WHERE id = ${id}`,
+    );
+  }
+
+  /** The code in force for the address (null: none), the one before it void. */
+  async setEmailCode(id: string, codeHash: string | null, expiresAt: string | null): Promise<void> {
+    await this.db.execute(sql`UPDATE app_user SET email_code_hash = ${codeHash}, email_code_expires_at = ${expiresAt} WHERE id = ${id}`);
+  }
+
+  /** Confirms the address with its code, once: false when the code was spent, replaced or expired meanwhile. */
+  async verifyEmail(id: string, codeHash: string, at: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE app_user SET email_verified_at = ${at}, email_code_hash = NULL, email_code_expires_at = NULL
+            WHERE id = ${id} AND email IS NOT NULL AND email_code_hash = ${codeHash} AND email_code_expires_at > ${at}`,
+      )) === 1
+    );
+  }
+
   async disable(id: string, at: string): Promise<boolean> {
     return (await this.db.execute(sql`UPDATE app_user SET disabled_at = ${at} WHERE id = ${id} AND disabled_at IS NULL`)) === 1;
   }

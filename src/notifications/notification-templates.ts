@@ -26,6 +26,8 @@ export const NOTIFICATION_KINDS = [
   'api_key_created',
   'webhook_subscribed',
   'webhook_secret_rotated',
+  'email_changed',
+  'email_code',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 /** What is told to a person about their own account, and what it made that acts without them. */
@@ -36,6 +38,8 @@ const ACCOUNT_NOTICE_KINDS = [
   'api_key_created',
   'webhook_subscribed',
   'webhook_secret_rotated',
+  'email_changed',
+  'email_code',
 ] as const satisfies readonly NotificationKind[];
 export type AccountNoticeKind = (typeof ACCOUNT_NOTICE_KINDS)[number];
 
@@ -51,6 +55,13 @@ export const ALWAYS_MAILED: readonly NotificationKind[] = [
   'provider_suspended',
   'sanction_recorded',
 ];
+/**
+ * The code that confirms an address: mailed to that address only, never shown in the app (whoever holds the session
+ * would confirm any address with it).
+ */
+export const MAIL_ONLY_KINDS: readonly NotificationKind[] = ['email_code'];
+/** What a mail-only row keeps once its mail went or will never go: the code is kept hashed on the account alone. */
+export const MAIL_ONLY_SPENT = '（验证码仅随邮件发出，不在此保存。）';
 /** The kinds a user may have told in the app only (PUT /api/notifications/preferences). */
 export const MAIL_OPTIONAL_KINDS = NOTIFICATION_KINDS.filter((k) => !ALWAYS_MAILED.includes(k));
 

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Row } from '../common/persistence/database';
 import { empty, join, sql } from '../common/persistence/sql';
+import { MAIL_ONLY_KINDS, MAIL_ONLY_SPENT } from './notification-templates';
 
-export type EmailStatus = 'none' | 'pending' | 'sent' | 'failed';
+/** `unverified`: the user's address was not confirmed yet, so the notice was told in the app only. */
+export type EmailStatus = 'none' | 'pending' | 'sent' | 'failed' | 'unverified';
 
 export interface Notification {
   id: string;
@@ -28,6 +30,8 @@ export type MailToSend = Notification & { recipientActive: boolean };
 export interface Recipient {
   userId: string;
   email: string | null;
+  /** Whether its holder confirmed the address (only a confirmed one is mailed). */
+  emailVerified: boolean;
   organizationName: string | null;
 }
 
@@ -51,6 +55,7 @@ const toNotification = (r: Row): Notification => ({
 const toRecipient = (r: Row): Recipient => ({
   userId: r.id as string,
   email: (r.email as string | null) || null,
+  emailVerified: !!r.email_verified_at,
   organizationName: (r.org_name as string | null) ?? null,
 });
 
@@ -84,7 +89,7 @@ export class NotificationRepository {
   /** One user as a recipient, with its organization's name and its username, whatever the account's state. */
   async recipient(userId: string): Promise<(Recipient & { username: string }) | undefined> {
     const row = await this.db.row(
-      sql`SELECT u.id, u.email, u.username, o.name AS org_name FROM app_user u LEFT JOIN organization o ON o.id = u.organization_id
+      sql`SELECT u.id, u.email, u.email_verified_at, u.username, o.name AS org_name FROM app_user u LEFT JOIN organization o ON o.id = u.organization_id
           WHERE u.id = ${userId}`,
     );
     return row && { ...toRecipient(row), username: row.username as string };
@@ -101,7 +106,7 @@ export class NotificationRepository {
     // 500 ids a statement: within both databases' limits on bound parameters
     for (let i = 0; i < organizationIds.length; i += 500) {
       const rows = await this.db.rows(
-        sql`SELECT u.id, u.email, u.organization_id, o.name AS org_name FROM app_user u JOIN organization o ON o.id = u.organization_id
+        sql`SELECT u.id, u.email, u.email_verified_at, u.organization_id, o.name AS org_name FROM app_user u JOIN organization o ON o.id = u.organization_id
             WHERE u.organization_id IN (${join(organizationIds.slice(i, i + 500))}) AND u.disabled_at IS NULL
               AND u.activated_at IS NOT NULL`,
       );
@@ -118,7 +123,7 @@ export class NotificationRepository {
   async bureauUsersOf(regionCode: string): Promise<Recipient[]> {
     const province = `${regionCode.slice(0, 2)}0000`;
     const rows = await this.db.rows(
-      sql`SELECT u.id, u.email, NULL AS org_name FROM app_user u
+      sql`SELECT u.id, u.email, u.email_verified_at, NULL AS org_name FROM app_user u
           WHERE u.role = 'bureau' AND u.disabled_at IS NULL AND u.activated_at IS NOT NULL
             AND u.region_code IN (${join([...new Set([regionCode, province])])})`,
     );
@@ -214,7 +219,8 @@ export class NotificationRepository {
   }
 
   async list(userId: string, unreadOnly: boolean, limit: number, offset: number): Promise<{ items: Notification[]; total: number }> {
-    const unread = unreadOnly ? sql` AND read_at IS NULL` : empty;
+    // a code confirming an address is the mail's alone: whoever holds the session would confirm any address with it
+    const unread = sql` AND kind NOT IN (${join([...MAIL_ONLY_KINDS])})${unreadOnly ? sql` AND read_at IS NULL` : empty}`;
     const rows = await this.db.rows(
       sql`SELECT * FROM notification WHERE user_id = ${userId}${unread} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
     );
@@ -302,10 +308,13 @@ export class NotificationRepository {
 
   /** Records a mail attempt's outcome while the lease is still the caller's. */
   async finishMail(id: string, owner: string, status: EmailStatus, nextAt: string | null, error: string | null): Promise<boolean> {
+    // a code's mail sent or given up keeps no code in the outbox
+    const spent =
+      status === 'pending' ? empty : sql`, body = CASE WHEN kind IN (${join([...MAIL_ONLY_KINDS])}) THEN ${MAIL_ONLY_SPENT} ELSE body END`;
     return (
       (await this.db.execute(
         sql`UPDATE notification SET email_status = ${status}, email_next_at = ${nextAt}, email_error = ${error}, email_lease_owner = NULL,
-              email_lease_until = NULL
+              email_lease_until = NULL${spent}
             WHERE id = ${id} AND email_lease_owner = ${owner}`,
       )) === 1
     );

@@ -23,7 +23,12 @@ export class NotificationView {
   @ApiProperty() entityId: string;
   @ApiProperty() createdAt: string;
   @ApiProperty({ nullable: true, type: String }) readAt: string | null;
-  @ApiProperty({ enum: ['none', 'pending', 'sent', 'failed'], description: 'none: no e-mail address, or no SMTP_URL' }) emailStatus: string;
+  @ApiProperty({
+    enum: ['none', 'pending', 'sent', 'failed', 'unverified'],
+    description:
+      'none: no e-mail address, or no SMTP_URL; unverified: the address was not confirmed yet (POST /api/auth/email/verify), told in the app only',
+  })
+  emailStatus: string;
 
   static of(n: Notification): NotificationView {
     const { id, kind, title, body, entityType, entityId, createdAt, readAt, emailStatus } = n;

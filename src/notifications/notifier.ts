@@ -12,7 +12,7 @@ import { DomainEvent } from '../events/event.repository';
 import { noticeLastDay } from '../organizations/organization.time-rules';
 import { bureauName, bureausOver, provinceOfRegion, regionName } from '../regions/regions.data';
 import { applicationReason } from '../vouchers/voucher.rules';
-import { AccountNoticeKind, ALWAYS_MAILED, NotificationKind, render } from './notification-templates';
+import { AccountNoticeKind, ALWAYS_MAILED, MAIL_ONLY_KINDS, MAIL_ONLY_SPENT, NotificationKind, render } from './notification-templates';
 import { Notification, NotificationRepository, Recipient } from './notification.repository';
 import { VOUCHER_REMINDER_DAYS, voucherReminderDue } from './notification.rules';
 
@@ -329,12 +329,20 @@ export class Notifier {
    * `at` (the change's instant) makes each change a notice of its own; a record made (a key, a subscription) is one by
    * its id, so two made in one millisecond are two notices.
    */
-  async toUser(userId: string, kind: AccountNoticeKind, at: string, vars: Record<string, string> = {}, key = at): Promise<void> {
+  async toUser(
+    userId: string,
+    kind: AccountNoticeKind,
+    at: string,
+    vars: Record<string, string> = {},
+    key = at,
+    /** Mailed to this address instead of the user's own: a code to the address it confirms, a change to the old one. */
+    mailTo?: string,
+  ): Promise<void> {
     const recipient = await this.notifications.recipient(userId);
     if (!recipient) return;
     await this.notify({
       kind,
-      recipients: [recipient],
+      recipients: [mailTo === undefined ? recipient : { ...recipient, email: mailTo, emailVerified: true }],
       entityType: 'user',
       entityId: userId,
       key,
@@ -400,9 +408,14 @@ export class Notifier {
     const off = mail ? await this.mailOff(notices) : new Set<string>();
     const rows = notices.flatMap((n) =>
       n.recipients.map((r): Notification & { emailNextAt: string | null } => {
-        const { title, body } = render(n.kind, n.vars(r));
+        const rendered = render(n.kind, n.vars(r));
         // an address stored before the plain-address rule, which a mail library would rewrite, gets no mail
-        const emailed = mail && n.mail !== false && isMailbox(r.email) && !off.has(`${r.userId}:${n.kind}`);
+        const mailable = mail && n.mail !== false && isMailbox(r.email) && !off.has(`${r.userId}:${n.kind}`);
+        // an address its holder has not confirmed is not written to: anyone could have given it
+        const emailed = mailable && r.emailVerified;
+        const { title } = rendered;
+        // a code that will not be mailed is not kept (see MAIL_ONLY_KINDS)
+        const body = !emailed && MAIL_ONLY_KINDS.includes(n.kind) ? MAIL_ONLY_SPENT : rendered.body;
         return {
           id: newId(),
           userId: r.userId,
@@ -415,7 +428,7 @@ export class Notifier {
           createdAt,
           readAt: null,
           emailTo: emailed ? r.email : null,
-          emailStatus: emailed ? 'pending' : 'none',
+          emailStatus: emailed ? 'pending' : mailable ? 'unverified' : 'none',
           emailAttempts: 0,
           emailError: null,
           emailNextAt: emailed ? new Date().toISOString() : null,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { FirstAdmins } from '../../src/auth/first-admins';
+import { sha256 } from '../../src/common/hash';
 import { clock } from '../../src/common/clock';
 import { freshEvidence, issueVoucher, paySettlement, policyBody, submittedClaim } from '../support/fixtures';
 import { OpenApiDoc, operations, routeKey } from '../support/openapi';
@@ -276,6 +277,10 @@ const MATRIX: Row[] = [
   // a bureau user made by the bureau's admin: a second person activates it, never its maker
   r('GET /api/users/awaiting-activation',             '401 403  403  403  403  ok   ok   ok'),
   r('POST /api/users/{id}/activate',                  '401 403  403  403  403  403  404  ok', { id: (w) => w.bureauUser(), fresh: true }),
+  // the caller's own address: set (none: unchanged), a code sent again for an unconfirmed one, confirmed with its code
+  r('PUT /api/auth/email',                            '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, body: () => ({ email: null }) }),
+  r('POST /api/auth/email/code',                      '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => (await newAddress(c), {}) }),
+  r('POST /api/auth/email/verify',                    '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => ({ code: await newAddress(c) }) }),
   r('POST /api/auth/logout',                          '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true }),
   r('POST /api/auth/password',                        '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => ({ currentPassword: c.password, newPassword: c.password }) }),
   // last: once enabled, two-factor is asked at every login
@@ -318,6 +323,16 @@ async function apiKeyOf(w: World): Promise<string> {
 async function enrolment(cell: { token: string }, t = current.t): Promise<object> {
   const setup = await t.http.post('/api/auth/mfa/setup').set(auth(cell.token)).send({});
   return { otp: setup.status === 200 ? totp(setup.body.secret) : '000000' };
+}
+/** A new unconfirmed address of the cell's user, and a code for it (its hash put in place of the one mailed, which is not kept). */
+async function newAddress(cell: { token: string }, t = current.t): Promise<string> {
+  const changed = await t.http
+    .put('/api/auth/email')
+    .set(auth(cell.token))
+    .send({ email: `m${randomBytes(5).toString('hex')}@matrix.example.cn` });
+  const code = String(10_000_000 + Math.floor(Math.random() * 89_999_999));
+  await t.dataSource.query(`UPDATE app_user SET email_code_hash = ? WHERE id = ?`, [sha256(code), changed.body.id]);
+  return code;
 }
 const current = {} as { t: TestApp };
 

@@ -1,4 +1,4 @@
-import { beijingDate, clock, DAY_MS } from '../../src/common/clock';
+import { beijingDate, clock, DAY_MS, securityClock } from '../../src/common/clock';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Sweeps } from '../../src/common/sweeps';
 import { formatDate } from '../../src/documents/drawing';
@@ -40,7 +40,7 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     // each organization's admin adds a colleague with an e-mail address
     const colleague = async (admin: OrgSession, email: string) => {
       const username = `${admin.username}-staff`;
-      await t.http.post('/api/users').set(auth(admin.token)).send({ username, password: PASSWORD, email }).expect(201);
+      await t.addUser(admin.token, { username, password: PASSWORD, email });
       return (await t.login(username, PASSWORD)).accessToken;
     };
     enterpriseStaff = await colleague(enterprise, 'finance@sme.example.cn');
@@ -218,11 +218,7 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     ]);
     // a colleague with an address and no choice of its own is still mailed
     const colleague = `${enterprise.username}-staff2`;
-    await t.http
-      .post('/api/users')
-      .set(auth(enterprise.token))
-      .send({ username: colleague, password: PASSWORD, email: 'ceo@sme.example.cn' })
-      .expect(201);
+    await t.addUser(enterprise.token, { username: colleague, password: PASSWORD, email: 'ceo@sme.example.cn' });
     const colleagueToken = (await t.login(colleague, PASSWORD)).accessToken;
     expect((await prefs(colleagueToken).expect(200)).body.mailOff).toEqual([]);
     const before = smtp.mails.length;
@@ -258,6 +254,111 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     await prefs(key).expect(403);
     await choose(key, []).expect(403);
   });
+
+  /** The 8-digit code of the newest code mail to the address (mailed only: never in the app). */
+  const codeMailed = async (address: string, after = 0) => {
+    const mail = await until(`a code mailed to ${address}`, () =>
+      smtp.mails.slice(after).find((m) => m.to.includes(address) && m.subject.includes('邮箱验证码')),
+    );
+    return /验证码 (\d{8})/.exec(mail.text)![1];
+  };
+
+  it('mails an address only once its holder confirmed it with the code mailed to it; a wrong code is refused', async () => {
+    const address = 'clerk@confirm.example.cn';
+    const username = `${enterprise.username}-clerk`;
+    // given by its admin: unconfirmed, and mailed a code
+    const made = await t.http
+      .post('/api/users')
+      .set(auth(enterprise.token))
+      .send({ username, password: PASSWORD, email: address })
+      .expect(201);
+    expect(made.body).toMatchObject({ email: address, emailVerified: false });
+    const code = await codeMailed(address);
+    // the outbox keeps no code once it is mailed (only its hash, on the account)
+    const kept = await until('the code mail finished', async () => {
+      const rows: { body: string; email_status: string }[] = await t.dataSource.query(
+        `SELECT body, email_status FROM notification WHERE kind = 'email_code' AND email_to = ?`,
+        [address],
+      );
+      return rows[0]?.email_status === 'sent' ? rows[0] : undefined;
+    });
+    expect(kept.body).not.toContain(code);
+    const clerk = (await t.login(username, PASSWORD)).accessToken;
+    expect((await list(clerk)).map((n) => n.kind)).not.toContain('email_code');
+    // its own security notice: in the app, not mailed
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(clerk))
+      .send({ currentPassword: PASSWORD, newPassword: `${PASSWORD}y` })
+      .expect(204);
+    expect((await list(clerk))[0]).toMatchObject({ kind: 'password_changed', emailStatus: 'unverified' });
+    const wrong = await t.http
+      .post('/api/auth/email/verify')
+      .set(auth(clerk))
+      .send({ code: code === '00000000' ? '00000001' : '00000000' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('code') });
+    // confirmed: mailed from now on
+    const confirmed = await t.http.post('/api/auth/email/verify').set(auth(clerk)).send({ code }).expect(200);
+    expect(confirmed.body).toMatchObject({ email: address, emailVerified: true });
+    expect((await t.http.get('/api/auth/me').set(auth(clerk)).expect(200)).body.user.emailVerified).toBe(true);
+    await t.http.post('/api/auth/email/code').set(auth(clerk)).send({}).expect(409);
+    await t.http
+      .post('/api/auth/password')
+      .set(auth(clerk))
+      .send({ currentPassword: `${PASSWORD}y`, newPassword: `${PASSWORD}z` })
+      .expect(204);
+    await mailTo(address, '登录密码已修改');
+    expect(smtp.mails.filter((m) => m.to.includes(address)).map((m) => m.subject)).toEqual([
+      '【长三角科技创新券】邮箱验证码',
+      '【长三角科技创新券】您的登录密码已修改',
+    ]);
+  });
+
+  it('tells the old confirmed address of a change, mails the new one a code, and throttles wrong codes and codes sent', async () => {
+    const username = `${provider.username}-moving`;
+    await t.addUser(provider.token, { username, password: PASSWORD, email: 'old@moving.example.cn' });
+    const mover = (await t.login(username, PASSWORD)).accessToken;
+    const before = smtp.mails.length;
+    const changed = await t.http.put('/api/auth/email').set(auth(mover)).send({ email: 'new@moving.example.cn' }).expect(200);
+    expect(changed.body).toMatchObject({ email: 'new@moving.example.cn', emailVerified: false });
+    const notice = await mailTo('old@moving.example.cn', '通知邮箱已更改');
+    expect(notice.text).toContain('old@moving.example.cn 更改为 new@moving.example.cn');
+    const first = await codeMailed('new@moving.example.cn', before);
+    expect((await list(mover))[0]).toMatchObject({ kind: 'email_changed', emailStatus: 'sent' });
+    // five wrong codes: the fifth voids the code and refuses codes for 15 minutes, the right one too
+    // each with a key of its own: a keyed refusal is committed work, its wrong code counted all the same
+    const verify = (code: string) =>
+      t.http
+        .post('/api/auth/email/verify')
+        .set({ ...auth(mover), 'Idempotency-Key': `verify-${Math.random()}` })
+        .send({ code });
+    const wrong = first === '99999999' ? '99999998' : '99999999';
+    for (let i = 0; i < 4; i++) expect((await verify(wrong)).status).toBe(400);
+    const locked = await verify(wrong);
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe('RATE_LIMITED');
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await verify(first)).status).toBe(429);
+    securityClock.travel(16 * 60_000);
+    try {
+      expect((await verify(first)).status).toBe(400); // void
+      // new codes: the change was the day's first, four more, then 429
+      const codeMails = () => smtp.mails.slice(before).filter((m) => m.to.includes('new@moving.example.cn')).length;
+      for (let i = 0; i < 3; i++) await t.http.post('/api/auth/email/code').set(auth(mover)).send({}).expect(200);
+      await until('four codes mailed', () => (codeMails() === 4 ? true : undefined));
+      const sent = smtp.mails.length;
+      const resent = await t.http.post('/api/auth/email/code').set(auth(mover)).send({}).expect(200);
+      expect(resent.body).toMatchObject({ email: 'new@moving.example.cn', codeExpiresAt: expect.any(String) });
+      const last = await codeMailed('new@moving.example.cn', sent);
+      const limited = await t.http.post('/api/auth/email/code').set(auth(mover)).send({});
+      expect(limited.status).toBe(429);
+      expect(limited.body.code).toBe('RATE_LIMITED');
+      expect((await verify(last).expect(200)).body.emailVerified).toBe(true);
+    } finally {
+      securityClock.reset();
+    }
+  });
 });
 
 describe('notifications: a voucher revoked, a provider suspended and admitted again, a sanction recorded', () => {
@@ -283,7 +384,7 @@ describe('notifications: a voucher revoked, a provider suspended and admitted ag
     bystanders = await Promise.all([t.registerEnterprise('340100'), t.registerProvider('320500')]);
     const colleague = async (admin: OrgSession, email: string) => {
       const username = `${admin.username}-staff`;
-      const user = await t.http.post('/api/users').set(auth(admin.token)).send({ username, password: PASSWORD, email }).expect(201);
+      const user = await t.addUser(admin.token, { username, password: PASSWORD, email });
       staffIds.push(user.body.id);
       return (await t.login(username, PASSWORD)).accessToken;
     };
@@ -462,11 +563,7 @@ describe('notifications: a voucher revoked, a provider suspended and admitted ag
     // suspended while its application was pending, then admitted into a week's notice
     const pending = await t.registerProvider('320500', {}, false);
     // a colleague with an address, to hear it by mail
-    await t.http
-      .post('/api/users')
-      .set(auth(pending.token))
-      .send({ username: `${pending.username}-staff`, password: PASSWORD, email: 'office@pending.example.cn' })
-      .expect(201);
+    await t.addUser(pending.token, { username: `${pending.username}-staff`, password: PASSWORD, email: 'office@pending.example.cn' });
     await t.http.post(`/api/providers/${pending.organizationId}/suspend`).set(js).send({ reason: '申请材料待核实' }).expect(200);
     const notice = (await t.http.post(`/api/providers/${pending.organizationId}/admit`).set(js).send({ noticeDays: 7 }).expect(200)).body;
     const inNotice = admitted(
@@ -673,11 +770,7 @@ describe('notification mail: a slow, refusing or hanging mail server', () => {
     const enterprise = await verifiedEnterprise(t, '330100');
     const ids: string[] = [];
     for (const [i, email] of emails.entries()) {
-      const res = await t.http
-        .post('/api/users')
-        .set(auth(enterprise.token))
-        .send({ username: `${enterprise.username}-${i}`, password: PASSWORD, email })
-        .expect(201);
+      const res = await t.addUser(enterprise.token, { username: `${enterprise.username}-${i}`, password: PASSWORD, email });
       ids.push(res.body.id);
     }
     return { enterprise, ids };
@@ -793,11 +886,7 @@ describe('notification mail: a slow, refusing or hanging mail server', () => {
 
   it('tells the bureau’s activated users of a low budget, again for each total it is set to, and never an account awaiting activation', async () => {
     const zj = await t.token('bureau-zj');
-    const pending = await t.http
-      .post('/api/users')
-      .set(auth(zj))
-      .send({ username: `zj-pending-${Date.now()}`, password: PASSWORD, email: 'pending@kjt.zj.example.cn' })
-      .expect(201);
+    const pending = await t.addUser(zj, { username: `zj-pending-${Date.now()}`, password: PASSWORD, email: 'pending@kjt.zj.example.cn' });
     expect(pending.body.awaitsActivation).toBe(true);
     const enterprise = await t.registerEnterprise('330100');
     const lowNotices = async () =>
@@ -878,7 +967,7 @@ describe('notification mail: no address is written to without end', () => {
     const enterprise = await verifiedEnterprise(t, '340100');
     const addUser = async (suffix: string, email: string) => {
       const username = `${enterprise.username}-${suffix}`;
-      await t.http.post('/api/users').set(auth(enterprise.token)).send({ username, password: PASSWORD, email, admin: true }).expect(201);
+      await t.addUser(enterprise.token, { username, password: PASSWORD, email, admin: true });
       return (await t.login(username, PASSWORD)).accessToken;
     };
     const makeKeys = async (token: string, count: number) => {
@@ -943,11 +1032,7 @@ describe(`notification mail: an address's day counted exactly (${isMaria() ? 'a 
   it('of twelve mails to one address claimed at once by twelve nodes, five are let through', async () => {
     const enterprise = await t.registerEnterprise('340100');
     const username = `${enterprise.username}-k`;
-    await t.http
-      .post('/api/users')
-      .set(auth(enterprise.token))
-      .send({ username, password: PASSWORD, email: 'race@target.example.cn', admin: true })
-      .expect(201);
+    await t.addUser(enterprise.token, { username, password: PASSWORD, email: 'race@target.example.cn', admin: true });
     const token = (await t.login(username, PASSWORD)).accessToken;
     for (let i = 0; i < 12; i++)
       await t.http
@@ -976,11 +1061,7 @@ describe(`notification mail: an address's day counted exactly (${isMaria() ? 'a 
   it('one mail raced by twelve nodes is claimed by one; the others get it only once its lease has passed, and the first then records nothing', async () => {
     const enterprise = await t.registerEnterprise('340100');
     const username = `${enterprise.username}-one`;
-    await t.http
-      .post('/api/users')
-      .set(auth(enterprise.token))
-      .send({ username, password: PASSWORD, email: 'once@target.example.cn' })
-      .expect(201);
+    await t.addUser(enterprise.token, { username, password: PASSWORD, email: 'once@target.example.cn' });
     const token = (await t.login(username, PASSWORD)).accessToken;
     await t.http
       .post('/api/auth/password')

@@ -43,13 +43,7 @@ describe('resetting a user’s sign-in, and telling the owner what was done to t
   const colleague = async (admin: OrgSession, name: string, extra: object = {}) => {
     const username = `${name}-${admin.userId.slice(-6)}`;
     const email = `${username}@sme.example.cn`;
-    const made = (
-      await t.http
-        .post('/api/users')
-        .set(auth(admin.token))
-        .send({ username, password: PASSWORD, email, ...extra })
-        .expect(201)
-    ).body;
+    const made = (await t.addUser(admin.token, { username, password: PASSWORD, email, ...extra })).body;
     return { id: made.id as string, username, email, session: await t.login(username, PASSWORD) };
   };
 
