@@ -228,7 +228,7 @@ describe('settlement lines CSV for the treasury', () => {
 
   it('starts with a UTF-8 BOM and a header row, then one CRLF row per payee', () => {
     expect(csv.charCodeAt(0)).toBe(0xfeff);
-    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号');
+    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号,作废');
     expect(rows).toHaveLength(1 + 120 + 1); // the last record ends with CRLF too
     expect(rows[121]).toBe('');
   });
