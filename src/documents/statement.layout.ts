@@ -25,7 +25,11 @@ import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemp
 export async function renderStatement(d: StatementData): Promise<Buffer> {
   assertStatementTotal(d);
   const t = statementTemplate();
-  const info = { Title: `${t.title.zh} ${d.batchNo ?? d.settlementId}${d.voided ? '（已作废）' : ''}`, Author: d.regionName, Subject: `${t.title.en} ${d.periodLabel}` };
+  const info = {
+    Title: `${t.title.zh} ${d.batchNo ?? d.settlementId}${d.voided ? '（已作废）' : ''}`,
+    Author: d.regionName,
+    Subject: `${t.title.en} ${d.periodLabel}`,
+  };
   return renderPdf(t.page, info, (doc) => new StatementLayout(doc, t, d).draw());
 }
 
@@ -191,7 +195,14 @@ class StatementLayout {
     const { doc } = this;
     doc.switchToPage(doc.bufferedPageRange().start);
     const [[label, text]] = voidedRow(voided);
-    line(doc, `${label}  ${text}`, this.x, this.t.page.margin + 6, { bold: true, size: 9, color: this.c.voided }, { width: this.width, align: 'right' });
+    line(
+      doc,
+      `${label}  ${text}`,
+      this.x,
+      this.t.page.margin + 6,
+      { bold: true, size: 9, color: this.c.voided },
+      { width: this.width, align: 'right' },
+    );
     voidStamp(doc, doc.page.width / 2, doc.page.height * 0.45, this.width * 0.7);
   }
 

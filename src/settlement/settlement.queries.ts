@@ -76,15 +76,17 @@ export class SettlementQueries {
         bankName: l.payeeBankName,
         bankAccount: payeeAccountFor(l.payeeBankAccount, paying),
       })),
-      claims: s.voidedAt ? undefined : claims.map((c) => ({
-        payeeName: names.get(c.claimantId) ?? c.claimantId,
-        contractNo: c.evidence.contractNo,
-        invoiceNo: c.evidence.invoiceNo,
-        decidedAt: c.decidedAt,
-        redemptions: c.redemptionIds.length,
-        claimedFen: c.claimedFen,
-        amountFen: c.approvedFen ?? 0,
-      })),
+      claims: s.voidedAt
+        ? undefined
+        : claims.map((c) => ({
+            payeeName: names.get(c.claimantId) ?? c.claimantId,
+            contractNo: c.evidence.contractNo,
+            invoiceNo: c.evidence.invoiceNo,
+            decidedAt: c.decidedAt,
+            redemptions: c.redemptionIds.length,
+            claimedFen: c.claimedFen,
+            amountFen: c.approvedFen ?? 0,
+          })),
     };
   }
 

@@ -3,7 +3,6 @@ import { freshPaymentRef, issueVoucher, openRegion, secondReviewerFor, submitted
 import { auth, isMaria, OrgSession, TestApp } from '../support/test-app';
 
 // pdf-parse 1.x (pdf.js underneath) ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const pdfParse = require('pdf-parse') as (data: Buffer) => Promise<{ text: string }>;
 
 const HEFEI = '340100';
@@ -301,7 +300,12 @@ describe('paying a settlement batch: payment references and bank accounts', () =
   });
 
   /** Voids the batch as its region's second bureau user (not the one who prepared it), unless told whom. */
-  const voidBatch = async (id: string, body: Record<string, unknown> = { reason: '期间填错：应为第一季度' }, who = secondReviewerFor(HEFEI), lng = 'en') =>
+  const voidBatch = async (
+    id: string,
+    body: Record<string, unknown> = { reason: '期间填错：应为第一季度' },
+    who = secondReviewerFor(HEFEI),
+    lng = 'en',
+  ) =>
     t.http
       .post(`/api/settlements/${id}/void`)
       .set(await t.as(who))
@@ -332,7 +336,10 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     expect(voided.body).toMatchObject({ status: 'voided', voidReason: '期间填错：应为第一季度', totalFen: 40_000 });
     expect(voided.body.voidedAt).toEqual(expect.any(String));
     expect(voided.body.lines[0].claimIds).toEqual([]);
-    expect(await t.dataSource.getRepository(Claim).findOneByOrFail({ id: claim })).toMatchObject({ status: 'approved', settlementId: null });
+    expect(await t.dataSource.getRepository(Claim).findOneByOrFail({ id: claim })).toMatchObject({
+      status: 'approved',
+      settlementId: null,
+    });
     // once voided: not paid, not voided again (409, in the caller's language)
     const payAfter = await pay(stuck.id, freshPaymentRef());
     expect(payAfter.body).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('voided') });

@@ -86,7 +86,13 @@ export class VoidSettlement {
 }
 
 /** 409: a paid batch names its payment; a voided one when and why. */
-const notOpen = (s: { status: string; paymentRef: string | null; paidAt: string | null; voidedAt: string | null; voidReason: string | null }) =>
+const notOpen = (s: {
+  status: string;
+  paymentRef: string | null;
+  paidAt: string | null;
+  voidedAt: string | null;
+  voidReason: string | null;
+}) =>
   s.status === 'voided'
     ? catalogued('INVALID_STATE', 'settlement.alreadyVoided', { voidedAt: s.voidedAt ?? '', reason: s.voidReason ?? '' })
     : catalogued('INVALID_STATE', 'settlement.alreadyPaid', { paymentRef: s.paymentRef ?? '', paidAt: s.paidAt ?? '' });
