@@ -235,15 +235,15 @@ describe('settlement lines CSV for the treasury', () => {
 
   it('gives every amount in fen and in yuan', () => {
     expect(rows[1]).toBe(
-      `STL-340100-2026Q1,1,${d.lines[0].payeeName},${d.lines[0].payeeCreditCode},安徽省,,,1,123456,1234.56,340100-2026-0007`,
+      `STL-340100-2026Q1,1,${d.lines[0].payeeName},${d.lines[0].payeeCreditCode},安徽省,,,1,123456,1234.56,340100-2026-0007,`,
     );
-    expect(rows[2].endsWith(',5,0.05,340100-2026-0007')).toBe(true);
-    expect(rows[120].endsWith(`,${d.lines[119].amountFen},118764.91,340100-2026-0007`)).toBe(true);
+    expect(rows[2].endsWith(',5,0.05,340100-2026-0007,')).toBe(true);
+    expect(rows[120].endsWith(`,${d.lines[119].amountFen},118764.91,340100-2026-0007,`)).toBe(true);
   });
 
   it('names a batch prepared before numbers by its id, as its statement does', () => {
     const [, first] = service.settlementLinesCsv(statement(1)).slice(1).split('\r\n');
-    expect(first.endsWith(',STL-340100-2026Q1')).toBe(true);
+    expect(first.endsWith(',STL-340100-2026Q1,')).toBe(true);
   });
 
   it('quotes commas and defuses spreadsheet formulas in names', () => {
