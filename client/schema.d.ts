@@ -2085,7 +2085,7 @@ export interface paths {
          * Record a settlement batch as paid by the treasury (拨付)
          * @description **Who may call it:** A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).
          *
-         *     **What it changes:** open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); the payees are notified; audited.
+         *     **What it changes:** open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); a voided batch is 409 INVALID_STATE; the payees are notified; audited.
          *
          *     **Money:** Each payee’s payable moves to paid in the ledger.
          */
