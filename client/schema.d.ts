@@ -2085,11 +2085,35 @@ export interface paths {
          * Record a settlement batch as paid by the treasury (拨付)
          * @description **Who may call it:** A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).
          *
-         *     **What it changes:** open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); the payees are notified; audited.
+         *     **What it changes:** open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); a voided batch is 409 INVALID_STATE; the payees are notified; audited.
          *
          *     **Money:** Each payee’s payable moves to paid in the ledger.
          */
         post: operations["SettlementController_pay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/settlements/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an open settlement batch (作废), with a reason
+         * @description **Who may call it:** A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).
+         *
+         *     **What it changes:** open → voided once, stamped voidedAt and voidReason: for a batch prepared in error (a wrong period) or that no treasury can pay (every line without a bank account, every payee suspended). Its claims go back, approved and payable, for a later batch; it keeps its number and lines as its record, and its statement and lines.csv say 已作废. A paid batch is 409 INVALID_STATE naming its payment reference; a voided one 409 INVALID_STATE; of a void and a payment at once one wins. Audited; each payee hears of its own line (settlement.voided).
+         *
+         *     **Money:** None: preparing the batch moved none (the payables stay payable until paid), so there is nothing to reverse.
+         */
+        post: operations["SettlementController_void"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4182,12 +4206,16 @@ export interface components {
             periodLabel: string;
             periodEnd?: string;
             /** @enum {string} */
-            status: "open" | "paid";
+            status: "open" | "paid" | "voided";
             /** @description Σ lines = Σ the claims’ approvedFen */
             totalFen: number;
             paymentRef?: string;
             createdAt: string;
             paidAt?: string;
+            /** @description when the open batch was voided (POST /api/settlements/{id}/void): its claims went back for a later batch */
+            voidedAt?: string;
+            /** @description why it was voided */
+            voidReason?: string;
             /** @description one line per payee */
             lines: components["schemas"]["SettlementLineView"][];
         };
@@ -4206,12 +4234,16 @@ export interface components {
             periodLabel: string;
             periodEnd?: string;
             /** @enum {string} */
-            status: "open" | "paid";
+            status: "open" | "paid" | "voided";
             /** @description Σ lines = Σ the claims’ approvedFen */
             totalFen: number;
             paymentRef?: string;
             createdAt: string;
             paidAt?: string;
+            /** @description when the open batch was voided (POST /api/settlements/{id}/void): its claims went back for a later batch */
+            voidedAt?: string;
+            /** @description why it was voided */
+            voidReason?: string;
             /** @description a payee’s own line only; absent for bureaus and the platform (GET /api/settlements/:id has every line) */
             lines?: components["schemas"]["SettlementLineView"][];
         };
@@ -4226,6 +4258,13 @@ export interface components {
              * @example TREASURY-2026-04-0117
              */
             paymentRef: string;
+        };
+        VoidSettlementInput: {
+            /**
+             * @description why the batch is voided: printed on its statement
+             * @example 期间填错：应为第一季度
+             */
+            reason: string;
         };
         FlowView: {
             /**
@@ -4435,7 +4474,7 @@ export interface components {
              * @example redemption.held
              * @enum {string}
              */
-            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
+            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
             /** @example 2026-11-30T08:00:00.000Z */
             occurredAt: string;
             /** @description the record changed (`<entity>Id`), its region and parties, and what changed */
@@ -4461,7 +4500,7 @@ export interface components {
              *       "redemption.captured"
              *     ]
              */
-            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
+            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
         };
         CreatedWebhookView: {
             id: string;
@@ -11294,7 +11333,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 regionCode?: string;
-                status?: "open" | "paid";
+                status?: "open" | "paid" | "voided";
             };
             header?: never;
             path?: never;
@@ -11595,6 +11634,100 @@ export interface operations {
             };
             /** @description SANCTIONED, PROVIDER_NOT_ACTIVE, PAYEE_ACCOUNT_MISSING */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    SettlementController_void: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoidSettlementInput"];
+            };
+        };
+        responses: {
+            /** @description voided: its claims are approved and in no batch again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettlementView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN, DUAL_CONTROL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

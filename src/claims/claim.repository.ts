@@ -211,6 +211,11 @@ export class ClaimRepository {
     );
   }
 
+  /** Takes every claim out of a voided batch: they wait, approved, for a later one. How many. */
+  unmarkBatch(settlementId: string): Promise<number> {
+    return this.db.execute(sql`UPDATE claim SET settlement_id = NULL WHERE settlement_id = ${settlementId}`);
+  }
+
   /**
    * Claims on a region's vouchers submitted in a calendar year (Beijing's), per status: how many, what was claimed and
    * what was approved, so the report shows what review cut or refused.

@@ -49,7 +49,9 @@ export interface StatementData {
   batchNo?: string | null;
   regionName: string;
   periodLabel: string;
-  status: 'open' | 'paid';
+  status: 'open' | 'paid' | 'voided';
+  /** Set when the open batch was voided: its statement and CSV say 已作废, and its claims went back (no schedule). */
+  voided?: { at: string; reason: string };
   paymentRef: string | null;
   createdAt: string;
   paidAt: string | null;

@@ -15,6 +15,7 @@ import {
   Style,
   writeFooters,
 } from './drawing';
+import { voidedRow, voidStamp } from './clearing-run.layout';
 import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemplate, TableColumn } from './templates';
 
 /**
@@ -24,7 +25,11 @@ import { Bilingual, ClaimColumn, StatementMeta, statementTemplate, StatementTemp
 export async function renderStatement(d: StatementData): Promise<Buffer> {
   assertStatementTotal(d);
   const t = statementTemplate();
-  const info = { Title: `${t.title.zh} ${d.batchNo ?? d.settlementId}`, Author: d.regionName, Subject: `${t.title.en} ${d.periodLabel}` };
+  const info = {
+    Title: `${t.title.zh} ${d.batchNo ?? d.settlementId}${d.voided ? '（已作废）' : ''}`,
+    Author: d.regionName,
+    Subject: `${t.title.en} ${d.periodLabel}`,
+  };
   return renderPdf(t.page, info, (doc) => new StatementLayout(doc, t, d).draw());
 }
 
@@ -113,6 +118,8 @@ class StatementLayout {
     this.totals();
     this.signatures();
     if (this.d.claims?.length) await this.claimSchedule(this.d.claims);
+    // A voided batch says so across its first page, so that a printed copy cannot pass for a batch to pay.
+    if (this.d.voided) this.voidedMark(this.d.voided);
     this.footers();
   }
 
@@ -182,6 +189,21 @@ class StatementLayout {
       { bold: true, size, color: c.text },
       { width: this.width, align: 'right' },
     );
+  }
+
+  private voidedMark(voided: { at: string; reason: string }): void {
+    const { doc } = this;
+    doc.switchToPage(doc.bufferedPageRange().start);
+    const [[label, text]] = voidedRow(voided);
+    line(
+      doc,
+      `${label}  ${text}`,
+      this.x,
+      this.t.page.margin + 6,
+      { bold: true, size: 9, color: this.c.voided },
+      { width: this.width, align: 'right' },
+    );
+    voidStamp(doc, doc.page.width / 2, doc.page.height * 0.45, this.width * 0.7);
   }
 
   private newPage(withTableHeader: boolean): void {
@@ -317,7 +339,7 @@ class StatementLayout {
         case 'payeeBank':
           return bankCell(l, this.t.table.noBank);
         case 'claimCount':
-          return String(l.claimCount);
+          return this.d.voided ? '—' : String(l.claimCount);
         case 'amount':
           return tableAmount(l.amountFen);
       }
@@ -352,7 +374,7 @@ class StatementLayout {
     const h = this.summaryHeight;
     if (fillColor) doc.save().rect(this.x, this.y, this.width, h).fill(fillColor).restore();
     const values = this.t.table.columns.map((col, i) => {
-      if (col.key === 'claimCount') return String(claims);
+      if (col.key === 'claimCount') return this.d.voided ? '—' : String(claims);
       if (col.key === 'amount') return tableAmount(fen);
       return i === 1 ? `${label.zh}  ${label.en}` : '';
     });

@@ -60,11 +60,12 @@ export type CsvColumn =
   | 'payeeBankAccount'
   | 'claimCount'
   | 'amountFen'
-  | 'amountYuan';
+  | 'amountYuan'
+  | 'voided';
 
 export interface StatementTemplate {
   page: PageTemplate;
-  colors: Palette & { zebra: string; open: string; paid: string };
+  colors: Palette & { zebra: string; open: string; paid: string; voided: string };
   title: Bilingual;
   meta: (Bilingual & { key: StatementMeta })[];
   statusLabels: Record<StatementData['status'], Bilingual>;

@@ -38,6 +38,7 @@ const OTHER_EVENT_TYPES = [
   'budget.set',
   'clearing_run.recorded',
   'clearing_run.voided',
+  'settlement.voided',
   'enterprise.verified',
   'enterprise.declined',
   'enterprise.certificate_corrected',

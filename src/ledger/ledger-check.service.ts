@@ -241,6 +241,12 @@ export class LedgerCheckService {
         const own = claims.get(key);
         claims.delete(key);
         const line = `${name} line of payee ${l.payeeId}`;
+        // a voided batch keeps its lines as a record: its claims went back for a later batch, and it paid nothing
+        if (l.batchVoided) {
+          if (own) violations.push(`${line} of a voided batch still holds claims: ${own.fen} fen`);
+          if (l.linePaidAt !== null) violations.push(`${line} of a voided batch carries a payment`);
+          continue;
+        }
         if (BigInt(l.amountFen) !== (own?.fen ?? 0n)) violations.push(`${line} = its approved claims: ${l.amountFen} ≠ ${own?.fen ?? 0n}`);
         if (own && own.notApproved > 0) violations.push(`${line} holds ${counted(own.notApproved, 'claim')} not approved`);
         if (l.issuingProvinceCode !== provinceOfRegion(region))

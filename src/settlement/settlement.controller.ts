@@ -13,11 +13,13 @@ import {
   SettlementQuery,
   SettlementView,
   StatementQuery,
+  VoidSettlementInput,
 } from './settlement.dto';
 import { unwrap } from '../common/use-case';
 import { SettlementQueries } from './settlement.queries';
 import { CreateSettlement } from './use-cases/create-settlement';
 import { PaySettlement } from './use-cases/pay-settlement';
+import { VoidSettlement } from './use-cases/void-settlement';
 import { ApiFileResponse, Explained, NO_MONEY, READ_ONLY } from '../common/http/explained';
 
 /** A batch's files are named by the number its statement prints (its id for a batch prepared before numbers). */
@@ -33,6 +35,7 @@ export class SettlementController {
   constructor(
     private readonly createSettlement: CreateSettlement,
     private readonly paySettlement: PaySettlement,
+    private readonly voidSettlement: VoidSettlement,
     private readonly queries: SettlementQueries,
     private readonly documents: DocumentsService,
   ) {}
@@ -87,7 +90,7 @@ export class SettlementController {
     summary: 'Record a settlement batch as paid by the treasury (拨付)',
     who: 'A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).',
     changes:
-      'open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); the payees are notified; audited.',
+      'open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); a voided batch is 409 INVALID_STATE; the payees are notified; audited.',
     money: 'Each payee’s payable moves to paid in the ledger.',
   })
   @HttpCode(200)
@@ -100,6 +103,26 @@ export class SettlementController {
     @Body() body: PaySettlementInput,
   ): Promise<SettlementView> {
     return unwrap(await this.paySettlement.execute({ actor, settlementId: id, paymentRef: body.paymentRef }));
+  }
+
+  @Post(':id/void')
+  @Explained({
+    summary: 'Void an open settlement batch (作废), with a reason',
+    who: 'A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).',
+    changes:
+      'open → voided once, stamped voidedAt and voidReason: for a batch prepared in error (a wrong period) or that no treasury can pay (every line without a bank account, every payee suspended). Its claims go back, approved and payable, for a later batch; it keeps its number and lines as its record, and its statement and lines.csv say 已作废. A paid batch is 409 INVALID_STATE naming its payment reference; a voided one 409 INVALID_STATE; of a void and a payment at once one wins. Audited; each payee hears of its own line (settlement.voided).',
+    money: 'None: preparing the batch moved none (the payables stay payable until paid), so there is nothing to reverse.',
+  })
+  @HttpCode(200)
+  @Authenticated('bureau')
+  @ApiOkResponse({ type: SettlementView, description: 'voided: its claims are approved and in no batch again' })
+  @Refuses(VoidSettlement)
+  async void(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('settlement')) id: string,
+    @Body() body: VoidSettlementInput,
+  ): Promise<SettlementView> {
+    return unwrap(await this.voidSettlement.execute({ actor, settlementId: id, reason: body.reason }));
   }
 
   @Get(':id/statement')

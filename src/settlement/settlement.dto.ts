@@ -4,7 +4,7 @@ import { PageQuery } from '../common/http/paging';
 import { IsCalendarDate, IsOmittable } from '../common/http/validators';
 import { REGION_CODES } from '../regions/regions.data';
 import { Settlement, SETTLEMENT_STATUSES, SettlementStatus } from './settlement.entity';
-import { OneLine } from '../common/http/text';
+import { HasVisibleText, NoBidiControls, OneLine } from '../common/http/text';
 import { isPaymentRef } from './payment-ref.rules';
 
 // the catalogues say what a code of the region list is (validation.isRegionListCode), in the caller's language
@@ -44,6 +44,15 @@ export class PaySettlementInput {
   @OneLine()
   @IsPaymentRef()
   paymentRef: string;
+}
+
+export class VoidSettlementInput {
+  @ApiProperty({ example: '期间填错：应为第一季度', maxLength: 500, description: 'why the batch is voided: printed on its statement' })
+  @IsString()
+  @Length(1, 500)
+  @NoBidiControls()
+  @HasVisibleText(1)
+  reason: string;
 }
 
 export class SettlementQuery extends PageQuery {
@@ -89,6 +98,11 @@ export class SettlementSummary {
   @ApiPropertyOptional() paymentRef?: string;
   @ApiProperty() createdAt: string;
   @ApiPropertyOptional() paidAt?: string;
+  @ApiPropertyOptional({
+    description: 'when the open batch was voided (POST /api/settlements/{id}/void): its claims went back for a later batch',
+  })
+  voidedAt?: string;
+  @ApiPropertyOptional({ description: 'why it was voided' }) voidReason?: string;
 
   static of(s: Settlement): SettlementSummary {
     return {
@@ -102,6 +116,7 @@ export class SettlementSummary {
       ...(s.paymentRef ? { paymentRef: s.paymentRef } : {}),
       createdAt: s.createdAt,
       ...(s.paidAt ? { paidAt: s.paidAt } : {}),
+      ...(s.voidedAt ? { voidedAt: s.voidedAt, voidReason: s.voidReason ?? '' } : {}),
     };
   }
 }

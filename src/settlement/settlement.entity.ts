@@ -2,7 +2,7 @@ import { Check, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { Organization } from '../organizations/organization.entity';
 import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
-export const SETTLEMENT_STATUSES = ['open', 'paid'] as const;
+export const SETTLEMENT_STATUSES = ['open', 'paid', 'voided'] as const;
 export type SettlementStatus = (typeof SETTLEMENT_STATUSES)[number];
 
 /** A batch of one issuing region's approved claims; totalFen = Σ its lines = Σ its claims' approvedFen. */
@@ -29,6 +29,13 @@ export class Settlement {
    * open, and on a batch paid before the key with a reference an earlier batch of its region had used.
    */
   @StrColumn(100, { nullable: true }) paymentRefKey: string | null;
+  /**
+   * An open batch voided (作废) by a second person, with why: it keeps its number and lines as a record, its claims went
+   * back, approved, for a later batch.
+   */
+  @InstantColumn({ nullable: true }) voidedAt: string | null;
+  @RefColumn({ nullable: true }) voidedBy: string | null;
+  @StrColumn(500, { nullable: true }) voidReason: string | null;
 }
 
 /**

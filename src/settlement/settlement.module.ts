@@ -10,11 +10,12 @@ import { SettlementQueries } from './settlement.queries';
 import { SettlementViews } from './settlement-views';
 import { CreateSettlement } from './use-cases/create-settlement';
 import { PaySettlement } from './use-cases/pay-settlement';
+import { VoidSettlement } from './use-cases/void-settlement';
 
 /** Settlement batches, their statements, and the cross-province clearing over paid lines (and its recorded runs). */
 @Module({
   imports: [PoliciesModule, DocumentsModule],
   controllers: [SettlementController, ClearingController, ClearingRunsController],
-  providers: [SettlementViews, CreateSettlement, PaySettlement, SettlementQueries, ClearingService, ClearingRunsService],
+  providers: [SettlementViews, CreateSettlement, PaySettlement, VoidSettlement, SettlementQueries, ClearingService, ClearingRunsService],
 })
 export class SettlementModule {}

@@ -64,6 +64,8 @@ export class SettlementQueries {
       paymentRef: s.paymentRef,
       createdAt: s.createdAt,
       paidAt: s.paidAt,
+      // a voided batch's claims went back for a later batch: it prints its lines as its record, without a schedule
+      ...(s.voidedAt ? { voided: { at: s.voidedAt, reason: s.voidReason ?? '' } } : {}),
       totalFen: payee ? lines.reduce((sum, l) => sum + l.amountFen, 0) : s.totalFen,
       lines: lines.map((l) => ({
         payeeName: l.payeeName,
@@ -74,15 +76,17 @@ export class SettlementQueries {
         bankName: l.payeeBankName,
         bankAccount: payeeAccountFor(l.payeeBankAccount, paying),
       })),
-      claims: claims.map((c) => ({
-        payeeName: names.get(c.claimantId) ?? c.claimantId,
-        contractNo: c.evidence.contractNo,
-        invoiceNo: c.evidence.invoiceNo,
-        decidedAt: c.decidedAt,
-        redemptions: c.redemptionIds.length,
-        claimedFen: c.claimedFen,
-        amountFen: c.approvedFen ?? 0,
-      })),
+      claims: s.voidedAt
+        ? undefined
+        : claims.map((c) => ({
+            payeeName: names.get(c.claimantId) ?? c.claimantId,
+            contractNo: c.evidence.contractNo,
+            invoiceNo: c.evidence.invoiceNo,
+            decidedAt: c.decidedAt,
+            redemptions: c.redemptionIds.length,
+            claimedFen: c.claimedFen,
+            amountFen: c.approvedFen ?? 0,
+          })),
     };
   }
 

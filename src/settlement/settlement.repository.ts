@@ -79,6 +79,19 @@ export class SettlementRepository {
   }
 
   /**
+   * open → voided, once, with who and why: the guarded update decides between a void and a payment (or another void)
+   * at once; false when the batch is no longer open. Its lines stay as its record, carrying no payment.
+   */
+  async markVoided(id: string, voidedBy: string, voidedAt: string, reason: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE settlement SET status = 'voided', voided_at = ${voidedAt}, voided_by = ${voidedBy}, void_reason = ${reason}
+            WHERE id = ${id} AND status = 'open'`,
+      )) === 1
+    );
+  }
+
+  /**
    * The region's batch paid with this payment reference (its key), if any. `latest`: read under a lock, as after 'refUsed':
    * a locking read sees the newest committed row whatever the unit's isolation (units run at READ COMMITTED, whose plain
    * reads would see it too; a snapshot's would not).
@@ -274,6 +287,7 @@ export class SettlementRepository {
       batchNo: string | null;
       totalFen: number;
       batchPaid: boolean;
+      batchVoided: boolean;
       payeeId: string | null;
       amountFen: number;
       issuingProvinceCode: string | null;
@@ -294,6 +308,7 @@ export class SettlementRepository {
       batchNo: (r.batch as string | null) ?? null,
       totalFen: Number(r.total),
       batchPaid: r.status === 'paid',
+      batchVoided: r.status === 'voided',
       payeeId: (r.payee as string | null) ?? null,
       amountFen: Number(r.fen ?? 0),
       issuingProvinceCode: (r.issuing as string | null) ?? null,

@@ -207,6 +207,7 @@ const MATRIX: Row[] = [
   r('GET /api/settlements/{id}/statement',            '401 404  404  ok   404  ok   404  ok', { id: (w) => w.settlementId }),
   r('GET /api/settlements/{id}/lines.csv',            '401 403  403  403  403  ok   404  ok', { id: (w) => w.settlementId }),
   r('POST /api/settlements/{id}/pay',                 '401 403  403  403  403  ok   403  403', { id: (w) => w.settlement(), fresh: true, body: () => ({ paymentRef: 'TREASURY-1' }) }),
+  r('POST /api/settlements/{id}/void',                '401 403  403  403  403  ok   403  403', { id: (w) => w.settlement(), fresh: true, body: () => ({ reason: '期间填错' }) }),
   r('GET /api/clearing',                              '401 403  403  403  403  403  403  ok', { query: (w) => `from=${w.year}-01-01&to=${w.year}-12-31` }),
   // recorded clearing runs: the platform records and reads them whole; every bureau reads its province's position in each
   r('POST /api/clearing-runs',                        '401 403  403  403  403  403  403  ok', { body: () => ({ from: `${clock.year()}-01-01`, to: clock.today() }) }),

@@ -412,7 +412,7 @@ describe('four provinces: claims, settlement and clearing', () => {
       .replace(/^\uFEFF/, '')
       .trim()
       .split('\r\n');
-    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号');
+    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号,作废');
     // each line's bank and its account, masked for the platform (a tab keeps a spreadsheet from reading it as a number)
     const bankColumns = ['中国工商银行合肥科技支行', expect.stringMatching(/^\t\*{4} \*{4} \d{4}$/)];
     expect(

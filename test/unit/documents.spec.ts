@@ -228,22 +228,22 @@ describe('settlement lines CSV for the treasury', () => {
 
   it('starts with a UTF-8 BOM and a header row, then one CRLF row per payee', () => {
     expect(csv.charCodeAt(0)).toBe(0xfeff);
-    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号');
+    expect(rows[0]).toBe('结算单号,序号,收款单位,统一社会信用代码,所在省市,开户银行,银行账号,笔数,金额（分）,金额（元）,结算批次号,作废');
     expect(rows).toHaveLength(1 + 120 + 1); // the last record ends with CRLF too
     expect(rows[121]).toBe('');
   });
 
   it('gives every amount in fen and in yuan', () => {
     expect(rows[1]).toBe(
-      `STL-340100-2026Q1,1,${d.lines[0].payeeName},${d.lines[0].payeeCreditCode},安徽省,,,1,123456,1234.56,340100-2026-0007`,
+      `STL-340100-2026Q1,1,${d.lines[0].payeeName},${d.lines[0].payeeCreditCode},安徽省,,,1,123456,1234.56,340100-2026-0007,`,
     );
-    expect(rows[2].endsWith(',5,0.05,340100-2026-0007')).toBe(true);
-    expect(rows[120].endsWith(`,${d.lines[119].amountFen},118764.91,340100-2026-0007`)).toBe(true);
+    expect(rows[2].endsWith(',5,0.05,340100-2026-0007,')).toBe(true);
+    expect(rows[120].endsWith(`,${d.lines[119].amountFen},118764.91,340100-2026-0007,`)).toBe(true);
   });
 
   it('names a batch prepared before numbers by its id, as its statement does', () => {
     const [, first] = service.settlementLinesCsv(statement(1)).slice(1).split('\r\n');
-    expect(first.endsWith(',STL-340100-2026Q1')).toBe(true);
+    expect(first.endsWith(',STL-340100-2026Q1,')).toBe(true);
   });
 
   it('quotes commas and defuses spreadsheet formulas in names', () => {

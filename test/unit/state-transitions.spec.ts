@@ -73,8 +73,8 @@ describe('state transitions', () => {
     expect(claimTransition('submitted', 'approve_second')).toBeUndefined();
   });
 
-  it('a settlement is paid once', () => {
-    expect(moves(SETTLEMENT_TRANSITIONS)).toEqual(['open --pay--> paid']);
+  it('a settlement is paid once, or voided while open; neither is undone', () => {
+    expect(moves(SETTLEMENT_TRANSITIONS)).toEqual(['open --pay--> paid', 'open --void--> voided']);
   });
 
   it('a provider passes admission and may be suspended and admitted again; an enterprise is verified or declined', () => {

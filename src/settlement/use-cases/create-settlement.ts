@@ -116,6 +116,9 @@ export class CreateSettlement {
         createdAt: now,
         paidAt: null,
         batchNo: await this.settlements.nextBatchNo(regionCode, Number(today.slice(0, 4))),
+        voidedAt: null,
+        voidedBy: null,
+        voidReason: null,
       };
       await this.settlements.insert(settlement, lines);
       this.uow.record({

@@ -71,6 +71,11 @@ export class PaySettlement {
       if (settlement.createdBy === personOf(cmd.actor)) {
         throw catalogued('DUAL_CONTROL_REQUIRED', 'settlement.creatorPays');
       }
+      if (settlement.status === 'voided') {
+        return refusedBy(
+          catalogued('INVALID_STATE', 'settlement.payVoided', { voidedAt: settlement.voidedAt ?? '', reason: settlement.voidReason ?? '' }),
+        );
+      }
       if (!settlementTransition(settlement.status, 'pay')) {
         return refusedBy(
           catalogued('INVALID_STATE', 'settlement.alreadyPaid', {
