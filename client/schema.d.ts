@@ -3335,7 +3335,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -3356,7 +3356,7 @@ export interface components {
         };
         MailPreferencesView: {
             /** @description the kinds the caller is told in the app only */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
             /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
             alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
         };
@@ -3368,7 +3368,7 @@ export interface components {
              *       "budget_low"
              *     ]
              */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
         };
         CategoryRatio: {
             /** @enum {string} */

@@ -8,6 +8,7 @@ export const NOTIFICATION_KINDS = [
   'settlement_paid',
   'settlement_account_missing',
   'settlement_account_held',
+  'settlement_voided',
   'voucher_expiring',
   'hold_expiring',
   'budget_low',

@@ -22,6 +22,7 @@ const NOTIFYING = new Set([
   'claim.decided',
   'settlement.created',
   'settlement.paid',
+  'settlement.voided',
   'voucher.issued',
   'budget.set',
   'voucher.revoked',
@@ -201,6 +202,18 @@ export class Notifier {
         { batchNo: str(d.batchNo) ?? '', amount: yuan(d.amountFen), bureau: bureauName(str(d.issuingRegionCode) ?? '') },
       );
       return [{ ...notice, key: e.entityId }];
+    }
+    // A payee whose batch was voided before payment: the money it expected does not come with it; its claims wait,
+    // approved, for a later batch.
+    if (e.type === 'settlement.voided' && e.organizationId) {
+      return [
+        this.toOrganization('settlement_voided', e, await this.notifications.usersOfOrganization(e.organizationId), {
+          batchNo: str(d.batchNo) ?? '',
+          amount: yuan(d.amountFen),
+          reason: reasonText(d.reason),
+          bureau: bureauName(str(d.issuingRegionCode) ?? ''),
+        }),
+      ];
     }
     if (e.type === 'voucher.revoked' && e.organizationId) {
       return [

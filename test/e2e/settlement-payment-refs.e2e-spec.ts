@@ -356,8 +356,20 @@ describe('paying a settlement batch: payment references and bank accounts', () =
       periodLabel: expect.any(String),
       amountFen: 40_000,
       reason: '期间填错：应为第一季度',
+      issuingRegionCode: HEFEI,
     });
     await t.http.get(`/api/settlements/${stuck.id}`).set(auth(noAccountLab.token)).expect(200);
+    // and in the app (and by mail): the money it expected does not come with this batch, why, and that its claims wait
+    const { data: notices } = await (await t.client(noAccountLab.token)).GET('/api/notifications', { params: { query: {} } });
+    expect(notices!.items.filter((n) => n.kind === 'settlement_voided').map((n) => [n.title, n.body, n.entityId])).toEqual([
+      [
+        '【长三角科技创新券】结算批次已作废：¥400.00 待重新结算',
+        expect.stringContaining(
+          `合肥市科学技术局已在支付前作废结算批次 ${stuck.batchNo}，贵单位在该批次中的结算款 ¥400.00 不随该批次支付。作废原因：期间填错：应为第一季度。`,
+        ),
+        stuck.id,
+      ],
+    ]);
     // its statement and treasury CSV say 已作废, so no printed copy passes for a batch to pay
     const pdf = await t.http
       .get(`/api/settlements/${stuck.id}/statement`)

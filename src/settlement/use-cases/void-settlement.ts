@@ -77,7 +77,14 @@ export class VoidSettlement {
         // approved, for a later batch.
         recipients: lines.map((l) => ({
           organizationId: l.payeeId,
-          summary: { batchNo: settlement.batchNo, periodLabel: settlement.periodLabel, amountFen: l.amountFen, reason },
+          summary: {
+            batchNo: settlement.batchNo,
+            periodLabel: settlement.periodLabel,
+            amountFen: l.amountFen,
+            reason,
+            // a payee's copy has no region of its own: the notice names the bureau that voided it
+            issuingRegionCode: settlement.regionCode,
+          },
         })),
       });
       return ok(await this.views.of(voided, undefined, true));
