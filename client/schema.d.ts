@@ -261,7 +261,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said).
+         *     A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said). An account goes on file once the bureau has verified the enterprise or admitted the lab (before: 409 INVALID_STATE), so that no one registering can hold a payee’s account or try which are on file.
          */
         patch: operations["OrganizationsController_updateProfile"];
         trace?: never;
@@ -5198,7 +5198,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description BANK_ACCOUNT_IN_USE */
+            /** @description INVALID_STATE, BANK_ACCOUNT_IN_USE */
             409: {
                 headers: {
                     [name: string]: unknown;

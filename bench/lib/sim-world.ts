@@ -290,15 +290,6 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
       };
     }),
   );
-  // Every organization may be paid (a lab in 通兑 mode, an enterprise reimbursed in 通用 mode), and a batch line whose
-  // payee has no bank account is held back at payment: each puts one on file before any batch is prepared.
-  for (const [i, o] of orgs.entries()) {
-    const body = {
-      bankName: '中国工商银行模拟支行',
-      bankAccount: `6222${String(seed % 1e6).padStart(6, '0')}${String(i).padStart(6, '0')}`,
-    };
-    expectStatus(`bank account of ${o.key}`, await http.request('PATCH', `/api/organizations/${o.id}`, { token: o.token, body }), 200);
-  }
   const enterprises = orgs.filter((o) => o.role === 'enterprise');
   for (const e of enterprises.filter((x) => !UNVERIFIED.includes(x.key))) {
     const token = staff[bureauFor(e.provinceCode) as Staff];
@@ -309,6 +300,17 @@ export async function buildWorld(http: HttpClient, seed: number, ops: number): P
   for (const p of providers) {
     const token = staff[bureauFor(p.provinceCode) as Staff];
     expectStatus(`admit ${p.key}`, await http.request('POST', `/api/providers/${p.id}/admit`, { token, body: { noticeDays: 0 } }), 200);
+  }
+  // Every organization may be paid (a lab in 通兑 mode, an enterprise reimbursed in 通用 mode), and a batch line whose
+  // payee has no bank account is held back at payment: each puts one on file before any batch is prepared, once its bureau
+  // verified or admitted it (an unvetted organization cannot: 409 INVALID_STATE); an unverified enterprise is never paid.
+  for (const [i, o] of orgs.entries()) {
+    if (UNVERIFIED.includes(o.key)) continue;
+    const body = {
+      bankName: '中国工商银行模拟支行',
+      bankAccount: `6222${String(seed % 1e6).padStart(6, '0')}${String(i).padStart(6, '0')}`,
+    };
+    expectStatus(`bank account of ${o.key}`, await http.request('PATCH', `/api/organizations/${o.id}`, { token: o.token, body }), 200);
   }
   const facilities: Facility[] = [];
   for (const p of providers) {

@@ -77,7 +77,7 @@ export class OrganizationsController {
       'Changes the fields given (relatedCreditCodes replaces the list); every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads.',
     money: NO_MONEY,
     details:
-      'A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said).',
+      'A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said). An account goes on file once the bureau has verified the enterprise or admitted the lab (before: 409 INVALID_STATE), so that no one registering can hold a payee’s account or try which are on file.',
   })
   @ApiBodyExample(UpdateProfileInput, {
     contactPerson: '王敏',

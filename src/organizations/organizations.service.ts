@@ -13,7 +13,7 @@ import { ok, Outcome, refusedBy } from '../common/use-case';
 import { regionOfRegistration } from '../regions/regions.data';
 import { creditCodeProblem, registrationRegionOf } from './credit-code';
 import { MAX_QUALIFIED_ROWS, OrganizationInput, UpdateProfileInput } from './organization.dto';
-import { Organization, OrganizationType } from './organization.entity';
+import { Organization, OrganizationStatus, OrganizationType } from './organization.entity';
 import { OrganizationRepository, ProfileChanges } from './organization.repository';
 import { relationsForBureau, maskBankAccount, normalizeBankAccount, RELATION_FIELDS } from './profile.rules';
 import { organizationTransition } from './organization.states';
@@ -22,6 +22,9 @@ import { admittedAt, noticeEndsAtFor, noticeStartedAt, withNoticeEnded } from '.
 const DEFAULT_NOTICE_DAYS = 7;
 
 /** A new organization's profile: its admin fills it in (PATCH /api/organizations/:id). */
+/** Not (yet) vetted by the bureau: an enterprise not verified, a lab not admitted. */
+const UNVETTED: readonly OrganizationStatus[] = ['pending_verification', 'declined', 'applied'];
+
 const EMPTY_PROFILE = {
   contactPerson: null,
   contactPhone: null,
@@ -59,7 +62,7 @@ export class OrganizationsService {
   static readonly suspendRefusals = ['INVALID_STATE'] as const;
   static readonly verifyRefusals = ['INVALID_STATE'] as const;
   /** A bureau or platform caller, or a user who is not an admin: 403; another organization: 404; a bad field: 400. */
-  static readonly profileRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'BANK_ACCOUNT_IN_USE'] as const;
+  static readonly profileRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE', 'BANK_ACCOUNT_IN_USE'] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -325,6 +328,10 @@ export class OrganizationsService {
       const forBureau = bureau ? [] : relationsForBureau(org, changes);
       if (forBureau.length > 0)
         throw catalogued('FORBIDDEN', 'profile.relationsByBureau', { fields: forBureau.join(', '), region: org.regionCode });
+      // An account goes on file once the bureau vetted the organization: else anyone registering could hold (squat) a
+      // payee's account, which it then could not put on file, and try which accounts are on file (409), unvetted.
+      if (changes.bankAccount && UNVETTED.includes(org.status))
+        throw catalogued('INVALID_STATE', 'organizations.bankAccountUnvetted', { field: 'bankAccount', status: org.status });
       const now = clock.iso();
       // Every organization's account counts, an enterprise's too: enterprises are payees of 通用 vouchers, and a lab
       // naming its client enterprise's account is the collusion this stops. Which organization has it is not said.

@@ -283,12 +283,13 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
       .send({ url: 'https://8.8.8.8/new', events: ['*'] });
     expect([refused.status, refused.body.code]).toEqual([422, 'LIMIT_REACHED']);
   });
-  it('keys the bank accounts on file in the order the organizations registered: a later holder of one has it cleared, and runs again', async () => {
-    const [a, b, c, d] = [
+  it('keys the bank accounts on file, vetted organizations first, in the order they registered: a later holder of one has it cleared, and runs again', async () => {
+    const [a, b, c, d, squatter] = [
       await t.registerProvider('310000'),
       await t.registerEnterprise('340000'),
       await t.registerProvider('320500'),
       await t.registerEnterprise('340000'),
+      await t.registerEnterprise('340000', {}, false), // never verified: anyone may register
     ];
     await run((runner) => new BankAccountsUnique1767710000000().down(runner));
     // Registered a, b, c, d; dated so that b is the earliest, and c and d tie (the smaller id first).
@@ -302,10 +303,12 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
     await file(b, '6217 0000 9999 0000 01', '2026-01-01T00:00:00.000Z'); // as an older row may have kept it
     await file(c, '621700009999000002', '2026-01-03T00:00:00.000Z');
     await file(d, '621700009999000002', '2026-01-03T00:00:00.000Z');
+    // registered before them all with a copy of a's account: the vetted organizations are keyed first
+    await file(squatter, '621700009999000001', '2025-12-01T00:00:00.000Z');
     const [first, second] = [c, d].sort((x, y) => (x.organizationId < y.organizationId ? -1 : 1));
     const rows = async () =>
       Promise.all(
-        [a, b, first, second].map(async (o) => {
+        [a, b, first, second, squatter].map(async (o) => {
           const [r] = await t.dataSource.query(`SELECT bank_name, bank_account, bank_account_key FROM organization WHERE id = ?`, [
             o.organizationId,
           ]);
@@ -317,6 +320,7 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
       [null, null, null],
       ['某银行', '6217 0000 9999 0000 01', '621700009999000001'],
       ['某银行', '621700009999000002', '621700009999000002'],
+      [null, null, null],
       [null, null, null],
     ];
     expect(await rows()).toEqual(expected);

@@ -276,6 +276,40 @@ describe('organization profiles', () => {
     expect((await patch(client, client.organizationId, { bankAccount: account.digits })).status).toBe(409);
   });
 
+  it('an account goes on file once the bureau vetted the organization: no one registering holds a payee’s account or tries which are on file', async () => {
+    const payee = await t.registerEnterprise('340104', { bankAccount: null });
+    const taken = freshAccount();
+    await patch(payee, payee.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: taken.typed }).expect(200);
+    // anyone may register: an enterprise not verified yet, a lab not admitted yet
+    const squatter = await t.registerEnterprise('340104', { bankAccount: null }, false);
+    const applicant = await t.registerProvider('310115', { bankAccount: null }, false);
+    const free = freshAccount();
+    for (const who of [squatter, applicant]) {
+      for (const account of [taken, free]) {
+        // the same answer whether another organization has the account or not: nothing to learn from it
+        const res = await patch(who, who.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: account.typed });
+        expect([res.status, res.body.code, res.body.message]).toEqual([409, 'INVALID_STATE', expect.stringContaining('bankAccount')]);
+      }
+    }
+    const zh = await patch(squatter, squatter.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: free.typed }).set(
+      'Accept-Language',
+      'zh-CN',
+    );
+    expect(zh.body.message).toBe('bankAccount：单位经主管部门核验（企业）或准入（服务机构）后方可登记收款账户，本单位当前待核验');
+    // nothing kept: the free account is still free for its holder, and the unvetted have none
+    for (const who of [squatter, applicant])
+      expect((await t.http.get(`/api/organizations/${who.organizationId}`).set(auth(who.token)).expect(200)).body.bankAccount).toBeNull();
+    // its other fields and removing an account are not refused
+    await patch(squatter, squatter.organizationId, { contactPerson: '王敏', bankAccount: null }).expect(200);
+    // once verified, it puts its account on file
+    await t.http
+      .post(`/api/organizations/${squatter.organizationId}/verify`)
+      .set(auth(await t.token('bureau-ah')))
+      .send({ certificateNo: `TEST-${squatter.creditCode}` })
+      .expect(200);
+    await patch(squatter, squatter.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: free.typed }).expect(200);
+  });
+
   it('of two organizations putting one account on file at once, exactly one gets it', async () => {
     const [a, b] = [await t.registerProvider('310115', { bankAccount: null }), await t.registerEnterprise('340104', { bankAccount: null })];
     const account = freshAccount();
