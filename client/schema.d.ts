@@ -520,9 +520,9 @@ export interface paths {
         get?: never;
         /**
          * Set, change or remove the caller’s e-mail address
-         * @description **Who may call it:** Any signed-in user, for its own account.
+         * @description **Who may call it:** Any signed-in user, for its own account, giving the current password (a session alone cannot redirect the account’s security mail; an API key never can: 403).
          *
-         *     **What it changes:** Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).
+         *     **What it changes:** A wrong `currentPassword` is 401 and counts toward the username’s lockout, as for a password change. Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).
          *
          *     **Money:** None.
          */
@@ -3116,6 +3116,8 @@ export interface components {
              * @example finance@micronano.example.cn
              */
             email: string | null;
+            /** @description the caller’s password: the address is where the account’s security notices go */
+            currentPassword: string;
         };
         EmailCodeInput: {
             /**
@@ -6065,7 +6067,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description RATE_LIMITED */
+            /** @description LOGIN_LOCKED, RATE_LIMITED */
             429: {
                 headers: {
                     /** @description seconds to wait before trying again */

@@ -132,17 +132,17 @@ export class AuthController {
   @Put('email')
   @Explained({
     summary: 'Set, change or remove the caller’s e-mail address',
-    who: 'Any signed-in user, for its own account.',
+    who: 'Any signed-in user, for its own account, giving the current password (a session alone cannot redirect the account’s security mail; an API key never can: 403).',
     changes:
-      'Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).',
+      'A wrong `currentPassword` is 401 and counts toward the username’s lockout, as for a password change. Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).',
     money: NO_MONEY,
   })
-  @ApiBodyExample(ChangeEmailInput, { email: 'finance@micronano.example.cn' })
+  @ApiBodyExample(ChangeEmailInput, { email: 'finance@micronano.example.cn', currentPassword: 'Jade-Orchid-47-Lotus' })
   @Authenticated()
   @ApiOkResponse({ type: UserView })
-  @Refuses(EmailAddresses.changeRefusals)
-  async changeEmail(@CurrentActor() actor: Actor, @Body() body: ChangeEmailInput): Promise<UserView> {
-    return unwrap(await this.emailAddresses.change(actor, body.email));
+  @Refuses(AuthService.emailRefusals, EmailAddresses.changeRefusals)
+  async changeEmail(@CurrentActor() actor: Actor, @Body() body: ChangeEmailInput, @ClientInfo() client: Client): Promise<UserView> {
+    return unwrap(await this.auth.changeEmail(actor, body.currentPassword, body.email, client));
   }
 
   @Post('email/verify')
