@@ -499,7 +499,7 @@ export interface paths {
          * Change the caller’s password
          * @description **Who may call it:** Any signed-in user, giving the current password.
          *
-         *     **What it changes:** Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password), ends the user’s other sessions, and revokes the API keys and ends the webhooks the user made (the old password may be why it is changed: whoever held it may have made them), withdrawing the first approvals still waiting that were given through those keys; audited, and the user is told what ended.
+         *     **What it changes:** Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password), ends the user’s other sessions, and revokes the API keys and ends the webhooks the user made (the old password may be why it is changed: whoever held it may have made them), withdrawing the first approvals still waiting that were given through those keys or in any session but this one (whoever held a stolen session may have given them); audited, and the user is told what ended.
          *
          *     **Money:** None.
          */
@@ -645,7 +645,7 @@ export interface paths {
          * Enable two-factor with a first correct code
          * @description **Who may call it:** A signed-in user who started enrolment.
          *
-         *     **What it changes:** Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end, and so do the API keys and webhooks the user made with the password alone (with the first approvals still waiting that were given through those keys); audited, and the user is told what ended.
+         *     **What it changes:** Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end, and so do the API keys and webhooks the user made with the password alone (with the first approvals still waiting that were given through those keys or in any session but this one); audited, and the user is told what ended.
          *
          *     **Money:** None.
          */

@@ -46,6 +46,7 @@ import { ReportSummaries1767600000000 } from './1767600000000-report-summaries';
 import { BankAccountsUnique1767710000000 } from './1767710000000-bank-accounts-unique';
 import { WebhookSecretRotation1767730000000 } from './1767730000000-webhook-secret-rotation';
 import { EmailVerification1767750000000 } from './1767750000000-email-verification';
+import { FirstApprovalSessions1767780000000 } from './1767780000000-first-approval-sessions';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -97,4 +98,5 @@ export const MIGRATIONS = [
   BankAccountsUnique1767710000000,
   WebhookSecretRotation1767730000000,
   EmailVerification1767750000000,
+  FirstApprovalSessions1767780000000,
 ];

@@ -115,7 +115,7 @@ export class AuthController {
     summary: 'Change the caller’s password',
     who: 'Any signed-in user, giving the current password.',
     changes:
-      'Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password), ends the user’s other sessions, and revokes the API keys and ends the webhooks the user made (the old password may be why it is changed: whoever held it may have made them), withdrawing the first approvals still waiting that were given through those keys; audited, and the user is told what ended.',
+      'Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password), ends the user’s other sessions, and revokes the API keys and ends the webhooks the user made (the old password may be why it is changed: whoever held it may have made them), withdrawing the first approvals still waiting that were given through those keys or in any session but this one (whoever held a stolen session may have given them); audited, and the user is told what ended.',
     money: NO_MONEY,
   })
   @ApiBodyExample(ChangePasswordInput, { currentPassword: 'Old-passw0rd-2025', newPassword: 'Jade-Orchid-47-Lotus' })
@@ -216,7 +216,7 @@ export class AuthController {
     summary: 'Enable two-factor with a first correct code',
     who: 'A signed-in user who started enrolment.',
     changes:
-      'Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end, and so do the API keys and webhooks the user made with the password alone (with the first approvals still waiting that were given through those keys); audited, and the user is told what ended.',
+      'Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end, and so do the API keys and webhooks the user made with the password alone (with the first approvals still waiting that were given through those keys or in any session but this one); audited, and the user is told what ended.',
     money: NO_MONEY,
   })
   @Authenticated()

@@ -18,7 +18,7 @@ import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } f
 import { Credentials } from './credentials';
 import { EmailAddresses } from './email-addresses';
 import { Admission, LoginThrottle } from './login-throttle';
-import { MadeByUser, madeEndedText } from './made-by-user';
+import { MadeByUser, madeEndedText, sessionApprovalsText } from './made-by-user';
 import { MfaSecrets } from './mfa-secrets';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from './password.rules';
 import { Session } from './session.entity';
@@ -254,9 +254,12 @@ export class AuthService {
     const now = securityClock.iso();
     await this.users.setPassword(user.id, passwordHash, now);
     const ended = await this.sessions.revokeAllOf(user.id, now, 'password_changed', actor.sessionId);
-    const made = await this.madeByUser.end(user.id, 'auth.password_changed');
-    this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended, ...made }));
-    await this.notifier.toUser(user.id, 'password_changed', now, { madeEnded: madeEndedText(made) });
+    // Their keys' first approvals go with the keys, then those given in any session but this one: whoever held a
+    // stolen session may have given them; only this one proved the password.
+    const { made, inSessions, withdrawn } = await this.madeByUser.endOutside(user, actor.sessionId, 'auth.password_changed');
+    this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended, ...made, ...withdrawn }));
+    const madeEnded = madeEndedText(made) + sessionApprovalsText(inSessions);
+    await this.notifier.toUser(user.id, 'password_changed', now, { madeEnded });
     return ok(undefined);
   }
 
