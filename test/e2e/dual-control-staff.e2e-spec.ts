@@ -397,6 +397,25 @@ describe('dual control and the staff who approve', () => {
     ]);
   });
 
+  it('a password change while a stolen session first-approves: each approval is withdrawn after, or refused (401), never left', async () => {
+    const owner = await newReviewer();
+    const stolen = auth((await t.login(`wuhu-reviewer-${reviewers}`, 'Holder-Own-Pass-2026')).accessToken);
+    const claims: string[] = [];
+    for (let i = 0; i < 8; i++) claims.push(await claimOfOneHour());
+    const change = t.http
+      .post('/api/auth/password')
+      .set(auth(owner.token))
+      .send({ currentPassword: 'Holder-Own-Pass-2026', newPassword: 'Holder-New-Pass-2027' });
+    const answers = await Promise.all([...claims.map((c) => t.http.post(`/api/claims/${c}/approve`).set(stolen).send({})), change]);
+    expect(answers.pop()!.status).toBe(204);
+    for (const [i, c] of claims.entries()) {
+      const back = await entries('claim', c, 'claim.first_approval_withdrawn');
+      // given before the change, which withdrew it; or after, when the session had ended
+      expect([c, answers[i].status, back.length]).toEqual(answers[i].status === 202 ? [c, 202, 1] : [c, 401, 0]);
+      expect(await approveClaim(c, SECOND).then((r) => [c, r.status, r.body.status])).toEqual([c, 202, 'awaiting_second_approval']);
+    }
+  });
+
   it('a key revoked while second approvals of its first approvals run: each is approved before, or waits again after, never both', async () => {
     const maker = await newReviewer(true);
     const key = await keyOf(maker);
