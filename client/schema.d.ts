@@ -499,7 +499,7 @@ export interface paths {
          * Change the caller’s password
          * @description **Who may call it:** Any signed-in user, giving the current password.
          *
-         *     **What it changes:** Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password), ends the user’s other sessions, and revokes the API keys and ends the webhooks the user made (the old password may be why it is changed: whoever held it may have made them), withdrawing the first approvals still waiting that were given through those keys; audited, and the user is told what ended.
+         *     **What it changes:** Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password), ends the user’s other sessions, and revokes the API keys and ends the webhooks the user made (the old password may be why it is changed: whoever held it may have made them), withdrawing the first approvals still waiting that were given through those keys or in any session but this one (whoever held a stolen session may have given them); audited, and the user is told what ended.
          *
          *     **Money:** None.
          */
@@ -520,9 +520,9 @@ export interface paths {
         get?: never;
         /**
          * Set, change or remove the caller’s e-mail address
-         * @description **Who may call it:** Any signed-in user, for its own account.
+         * @description **Who may call it:** Any signed-in user, for its own account, giving the current password (a session alone cannot redirect the account’s security mail; an API key never can: 403).
          *
-         *     **What it changes:** Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).
+         *     **What it changes:** A wrong `currentPassword` is 401 and counts toward the username’s lockout, as for a password change. Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).
          *
          *     **Money:** None.
          */
@@ -645,7 +645,7 @@ export interface paths {
          * Enable two-factor with a first correct code
          * @description **Who may call it:** A signed-in user who started enrolment.
          *
-         *     **What it changes:** Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end, and so do the API keys and webhooks the user made with the password alone (with the first approvals still waiting that were given through those keys); audited, and the user is told what ended.
+         *     **What it changes:** Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end, and so do the API keys and webhooks the user made with the password alone (with the first approvals still waiting that were given through those keys or in any session but this one); audited, and the user is told what ended.
          *
          *     **Money:** None.
          */
@@ -3140,6 +3140,8 @@ export interface components {
              * @example finance@micronano.example.cn
              */
             email: string | null;
+            /** @description the caller’s password: the address is where the account’s security notices go */
+            currentPassword: string;
         };
         EmailCodeInput: {
             /**
@@ -6104,7 +6106,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description RATE_LIMITED */
+            /** @description LOGIN_LOCKED, RATE_LIMITED */
             429: {
                 headers: {
                     /** @description seconds to wait before trying again */

@@ -47,6 +47,7 @@ import { BankAccountsUnique1767710000000 } from './1767710000000-bank-accounts-u
 import { WebhookSecretRotation1767730000000 } from './1767730000000-webhook-secret-rotation';
 import { EmailVerification1767750000000 } from './1767750000000-email-verification';
 import { SettlementVoid1767770000000 } from './1767770000000-settlement-void';
+import { FirstApprovalSessions1767780000000 } from './1767780000000-first-approval-sessions';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -99,4 +100,5 @@ export const MIGRATIONS = [
   WebhookSecretRotation1767730000000,
   EmailVerification1767750000000,
   SettlementVoid1767770000000,
+  FirstApprovalSessions1767780000000,
 ];

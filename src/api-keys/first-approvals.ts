@@ -26,7 +26,8 @@ export const withdrawnTogether = (a: Withdrawn, b: Withdrawn): Withdrawn =>
  * still waiting for a second are withdrawn in the caller's unit when their bureau user is disabled (they no longer act
  * for the bureau) or their sign-in is reset (whoever held the account may have given them), and those given through an
  * API key when the key is revoked (by an admin, a leaked key; or with its maker's password change, two-factor enabled
- * or reset: whoever held the password may have made it). Each application or claim waits for a first approval again,
+ * or reset: whoever held the password may have made it), and those given in the person's other sessions when they
+ * change their password (whoever held a stolen session may have given them). Each application or claim waits for a first approval again,
  * and its audit entry (and event) says so; no money had moved. An API key's approvals are also its maker's (personOf),
  * so they go with the maker's too.
  */
@@ -53,11 +54,24 @@ export class FirstApprovals {
     return this.recorded(applications, claims, cause);
   }
 
+  /**
+   * Those a person gave in a session other than `sessionId` (or in one not recorded), when they change their password
+   * from it: whoever held a stolen session may have given them, and only this session proved the password. In the
+   * caller's unit, after the person's other sessions ended and their keys' approvals went (keys before records).
+   */
+  async withdrawOutside(user: Pick<User, 'id' | 'role' | 'regionCode'>, sessionId: string, cause: WithdrawalCause): Promise<Withdrawn> {
+    if (user.role !== 'bureau' || !user.regionCode) return {};
+    const applications = await this.applications.withdrawFirstApprovalsOutside(user.id, sessionId, user.regionCode);
+    const claims = await this.claims.withdrawFirstApprovalsOutside(user.id, sessionId, user.regionCode);
+    return this.recorded(applications, claims, cause);
+  }
+
   private recorded(applications: VoucherApplication[], claims: Claim[], cause: WithdrawalCause): Withdrawn {
     const given = (x: VoucherApplication | Claim) => ({
       firstApprovedBy: x.firstApprovedBy,
       firstApprovedFen: x.firstApprovedFen,
       ...(x.firstApprovedKey ? { firstApprovedKey: x.firstApprovedKey } : {}),
+      ...(x.firstApprovedSession ? { firstApprovedSession: x.firstApprovedSession } : {}),
       cause,
     });
     for (const a of applications) this.uow.record(applicationEntry(a, 'application.first_approval_withdrawn', given(a)));

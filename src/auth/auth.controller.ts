@@ -115,7 +115,7 @@ export class AuthController {
     summary: 'Change the caller’s password',
     who: 'Any signed-in user, giving the current password.',
     changes:
-      'Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password), ends the user’s other sessions, and revokes the API keys and ends the webhooks the user made (the old password may be why it is changed: whoever held it may have made them), withdrawing the first approvals still waiting that were given through those keys; audited, and the user is told what ended.',
+      'Stores the new password hash (≥ 10 characters, 3 of 4 classes, not the username, not a common password), ends the user’s other sessions, and revokes the API keys and ends the webhooks the user made (the old password may be why it is changed: whoever held it may have made them), withdrawing the first approvals still waiting that were given through those keys or in any session but this one (whoever held a stolen session may have given them); audited, and the user is told what ended.',
     money: NO_MONEY,
   })
   @ApiBodyExample(ChangePasswordInput, { currentPassword: 'Old-passw0rd-2025', newPassword: 'Jade-Orchid-47-Lotus' })
@@ -132,17 +132,17 @@ export class AuthController {
   @Put('email')
   @Explained({
     summary: 'Set, change or remove the caller’s e-mail address',
-    who: 'Any signed-in user, for its own account.',
+    who: 'Any signed-in user, for its own account, giving the current password (a session alone cannot redirect the account’s security mail; an API key never can: 403).',
     changes:
-      'Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).',
+      'A wrong `currentPassword` is 401 and counts toward the username’s lockout, as for a password change. Stores the address unconfirmed and mails it a one-time code (valid 24 hours; at most 5 codes an account in 24 hours, else 429 RATE_LIMITED): until its holder confirms it with POST /api/auth/email/verify it is mailed nothing else (notices say emailStatus unverified). The change is told in the app, and by mail to the old address when that was confirmed. The same address again changes nothing. Audited (user.email_changed).',
     money: NO_MONEY,
   })
-  @ApiBodyExample(ChangeEmailInput, { email: 'finance@micronano.example.cn' })
+  @ApiBodyExample(ChangeEmailInput, { email: 'finance@micronano.example.cn', currentPassword: 'Jade-Orchid-47-Lotus' })
   @Authenticated()
   @ApiOkResponse({ type: UserView })
-  @Refuses(EmailAddresses.changeRefusals)
-  async changeEmail(@CurrentActor() actor: Actor, @Body() body: ChangeEmailInput): Promise<UserView> {
-    return unwrap(await this.emailAddresses.change(actor, body.email));
+  @Refuses(AuthService.emailRefusals, EmailAddresses.changeRefusals)
+  async changeEmail(@CurrentActor() actor: Actor, @Body() body: ChangeEmailInput, @ClientInfo() client: Client): Promise<UserView> {
+    return unwrap(await this.auth.changeEmail(actor, body.currentPassword, body.email, client));
   }
 
   @Post('email/verify')
@@ -216,7 +216,7 @@ export class AuthController {
     summary: 'Enable two-factor with a first correct code',
     who: 'A signed-in user who started enrolment.',
     changes:
-      'Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end, and so do the API keys and webhooks the user made with the password alone (with the first approvals still waiting that were given through those keys); audited, and the user is told what ended.',
+      'Turns two-factor on: from then on login needs `otp`; the user’s other sessions (begun with the password alone) end, and so do the API keys and webhooks the user made with the password alone (with the first approvals still waiting that were given through those keys or in any session but this one); audited, and the user is told what ended.',
     money: NO_MONEY,
   })
   @Authenticated()

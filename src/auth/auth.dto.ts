@@ -214,6 +214,10 @@ export class ChangeEmailInput {
   @IsMailbox()
   @Length(3, 200)
   email: string | null;
+  @ApiProperty({ description: 'the caller’s password: the address is where the account’s security notices go' })
+  @IsString()
+  @Length(1, 200)
+  currentPassword: string;
 }
 
 export class EmailCodeInput {

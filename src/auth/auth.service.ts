@@ -18,7 +18,7 @@ import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } f
 import { Credentials } from './credentials';
 import { EmailAddresses } from './email-addresses';
 import { Admission, LoginThrottle } from './login-throttle';
-import { MadeByUser, madeEndedText } from './made-by-user';
+import { MadeByUser, madeEndedText, sessionApprovalsText } from './made-by-user';
 import { MfaSecrets } from './mfa-secrets';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from './password.rules';
 import { Session } from './session.entity';
@@ -60,6 +60,7 @@ export class AuthService {
   static readonly loginRefusals = ['UNAUTHENTICATED', 'FORBIDDEN', 'MFA_REQUIRED', 'MFA_INVALID', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly refreshRefusals = ['UNAUTHENTICATED'] as const;
   static readonly passwordRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
+  static readonly emailRefusals = ['UNAUTHENTICATED', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly setupRefusals = ['UNAUTHENTICATED', 'WEAK_PASSWORD', 'LOGIN_LOCKED', 'RATE_LIMITED'] as const;
   static readonly registerRefusals = ['DUPLICATE', 'WEAK_PASSWORD', 'RATE_LIMITED'] as const;
 
@@ -191,6 +192,41 @@ export class AuthService {
    */
   async changePassword(actor: Actor, currentPassword: string, newPassword: string, client: Client): Promise<Outcome<void>> {
     assertStrongPassword(newPassword, actor.username, 'newPassword');
+    return this.withCurrentPassword(
+      actor,
+      currentPassword,
+      client,
+      () => this.credentials.hash(newPassword),
+      (user, passwordHash) => this.changedPassword(actor, user, passwordHash),
+    );
+  }
+
+  /**
+   * Sets, changes or removes the caller's e-mail address (EmailAddresses.change) once the current password is given:
+   * the address is where the account's security notices go, and a stolen access token alone must not redirect them.
+   */
+  changeEmail(actor: Actor, currentPassword: string, email: string | null, client: Client): Promise<Outcome<UserView>> {
+    return this.withCurrentPassword(
+      actor,
+      currentPassword,
+      client,
+      async () => undefined,
+      () => this.emailAddresses.change(actor, email),
+    );
+  }
+
+  /**
+   * Work that needs the caller's current password (a step-up beyond the session): admitted and counted toward the
+   * username's lockout as a login is, the password checked and `prepare` run outside any transaction (argon2), then
+   * `work` in the unit that settles the attempt.
+   */
+  private async withCurrentPassword<P, T>(
+    actor: Actor,
+    currentPassword: string,
+    client: Client,
+    prepare: () => Promise<P>,
+    work: (user: User, prepared: P) => Promise<Outcome<T>>,
+  ): Promise<Outcome<T>> {
     const user = (await this.users.get(actor.userId))!;
     const admitted = await this.admit(user.username, client);
     if (admitted.refusal) return refusedBy(admitted.refusal);
@@ -199,28 +235,32 @@ export class AuthService {
       if (!(await this.credentials.verify(user.passwordHash, currentPassword))) {
         return this.failLogin(user.username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
       }
-      const passwordHash = await this.credentials.hash(newPassword);
-      return this.changedPassword(actor, user, passwordHash, client, attempt);
+      const prepared = await prepare();
+      return this.uow.run(async () => {
+        // The current password was checked against this hash before the unit began: of two changes at once, the one
+        // that comes second finds another hash and is refused, rather than both told "changed" and the first lost.
+        if ((await this.users.lock(user.id))?.passwordHash !== user.passwordHash) {
+          return this.failLogin(user.username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
+        }
+        const { refusal } = await this.throttle.settle(user.username, client.ip, attempt, 'succeeded');
+        if (refusal) return refusedBy(refusal);
+        return work(user, prepared);
+      });
     });
   }
 
-  private changedPassword(actor: Actor, user: User, passwordHash: string, client: Client, attempt: string): Promise<Outcome<void>> {
-    return this.uow.run(async () => {
-      // The current password was checked against this hash before the unit began: of two changes at once, the one
-      // that comes second finds another hash and is refused, rather than both told "changed" and the first lost.
-      if ((await this.users.lock(user.id))?.passwordHash !== user.passwordHash) {
-        return this.failLogin(user.username, client, attempt, catalogued('UNAUTHENTICATED', 'wrongCurrentPassword'), user);
-      }
-      const { refusal } = await this.throttle.settle(user.username, client.ip, attempt, 'succeeded');
-      if (refusal) return refusedBy(refusal);
-      const now = securityClock.iso();
-      await this.users.setPassword(user.id, passwordHash, now);
-      const ended = await this.sessions.revokeAllOf(user.id, now, 'password_changed', actor.sessionId);
-      const made = await this.madeByUser.end(user.id, 'auth.password_changed');
-      this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended, ...made }));
-      await this.notifier.toUser(user.id, 'password_changed', now, { madeEnded: madeEndedText(made) });
-      return ok(undefined);
-    });
+  /** Inside withCurrentPassword's unit, the user's row locked. */
+  private async changedPassword(actor: Actor, user: User, passwordHash: string): Promise<Outcome<void>> {
+    const now = securityClock.iso();
+    await this.users.setPassword(user.id, passwordHash, now);
+    const ended = await this.sessions.revokeAllOf(user.id, now, 'password_changed', actor.sessionId);
+    // Their keys' first approvals go with the keys, then those given in any session but this one: whoever held a
+    // stolen session may have given them; only this one proved the password.
+    const { made, inSessions, withdrawn } = await this.madeByUser.endOutside(user, actor.sessionId, 'auth.password_changed');
+    this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended, ...made, ...withdrawn }));
+    const madeEnded = madeEndedText(made) + sessionApprovalsText(inSessions);
+    await this.notifier.toUser(user.id, 'password_changed', now, { madeEnded });
+    return ok(undefined);
   }
 
   /**

@@ -5,6 +5,7 @@ import { FirstApprovals, Withdrawn, withdrawnTogether } from '../api-keys/first-
 import { clock } from '../common/clock';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { WebhookRepository } from '../webhooks/webhook.repository';
+import type { User } from './user.entity';
 import { CredentialEndCause, webhookDeleted } from '../webhooks/webhook.rules';
 
 /** What MadeByUser ended: counted in the audit entry and the notice (keys and webhooks in the answer, too). */
@@ -16,6 +17,10 @@ export const madeEndedText = (m: Made): string =>
     ? ''
     : `您创建的 API 密钥（${m.apiKeysRevoked} 个）和 Webhook 订阅（${m.webhooksEnded} 个）也已一并停用；如仍需要，请重新创建。`) +
   (m.firstApprovalsWithdrawn ? `经这些密钥作出、尚待复核的初审通过（${m.firstApprovalsWithdrawn} 项）已撤回，需重新审核。` : '');
+
+/** The sentence a notice adds for the first approvals withdrawn that were given in the person's other sessions. */
+export const sessionApprovalsText = (w: Withdrawn): string =>
+  w.firstApprovalsWithdrawn ? `在其他会话中作出、尚待复核的初审通过（${w.firstApprovalsWithdrawn} 项）已撤回，需重新审核。` : '';
 
 /**
  * What a person's sign-in made that goes on acting without it — the API keys they made and the webhooks of theirs and
@@ -44,5 +49,20 @@ export class MadeByUser {
     }
     for (const w of webhooks) this.uow.record(webhookDeleted(w, cause));
     return { apiKeysRevoked: keys.length, webhooksEnded: webhooks.length, ...withdrawn };
+  }
+
+  /**
+   * end(), then the person's first approvals still waiting that were given in any session but `sessionId`, the one that
+   * proved the password (changed it, or enabled two-factor): whoever held a stolen session may have given them. Keys
+   * before records, as a sign-in reset does. `made` counts the keys' approvals, `inSessions` the others.
+   */
+  async endOutside(
+    user: Pick<User, 'id' | 'role' | 'regionCode'>,
+    sessionId: string,
+    cause: CredentialEndCause,
+  ): Promise<{ made: Made; inSessions: Withdrawn; withdrawn: Withdrawn }> {
+    const made = await this.end(user.id, cause);
+    const inSessions = await this.firstApprovals.withdrawOutside(user, sessionId, cause);
+    return { made, inSessions, withdrawn: withdrawnTogether({ firstApprovalsWithdrawn: made.firstApprovalsWithdrawn }, inSessions) };
   }
 }

@@ -44,6 +44,8 @@ export class Claim {
   @FenColumn({ nullable: true }) firstApprovedFen: number | null;
   /** The API key the first approval was given through (null in a session): its revocation withdraws the approval. */
   @RefColumn({ nullable: true }) firstApprovedKey: string | null;
+  /** The session it was given in (null through a key): a password change withdraws those not given in its own session. */
+  @RefColumn({ nullable: true }) firstApprovedSession: string | null;
   /**
    * A rejection for good (终局驳回): its redemptions stay bound to this claim, annulled, their captured subsidy returned,
    * and can never be claimed again. False for a rejection that lets the payee claim them again, and for claims not

@@ -9,6 +9,7 @@ import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, Sql, sql } from '../common/persistence/sql';
 import { bankAccountOnFileSql } from '../settlement/settlement.repository';
+import { outsideSession } from '../vouchers/application.repository';
 import { Claim, ClaimedInvoice, ClaimStatus } from './claim.entity';
 
 /** A claim holding an invoice number, as a refusal of the same invoice names it. */
@@ -84,14 +85,22 @@ export class ClaimRepository {
     from: ClaimStatus,
     d: Pick<
       Claim,
-      'status' | 'approvedFen' | 'reason' | 'reviewedBy' | 'decidedAt' | 'firstApprovedBy' | 'firstApprovedFen' | 'firstApprovedKey'
+      | 'status'
+      | 'approvedFen'
+      | 'reason'
+      | 'reviewedBy'
+      | 'decidedAt'
+      | 'firstApprovedBy'
+      | 'firstApprovedFen'
+      | 'firstApprovedKey'
+      | 'firstApprovedSession'
     > &
       Partial<Pick<Claim, 'finalRejection'>>,
   ): Promise<boolean> {
     const changed = await this.db.execute(
       sql`UPDATE claim SET status = ${d.status}, approved_fen = ${d.approvedFen}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy},
           decided_at = ${d.decidedAt}, first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen},
-          first_approved_key = ${d.firstApprovedKey}${
+          first_approved_key = ${d.firstApprovedKey}, first_approved_session = ${d.firstApprovedSession}${
             d.status === 'rejected'
               ? d.finalRejection
                 ? sql`, final_rejection = 1`
@@ -119,6 +128,11 @@ export class ClaimRepository {
     return this.withdrawFirstApprovals(bureauRegion, sql`first_approved_key = ${keyId}`);
   }
 
+  /** The same for those a user gave in a session other than `sessionId` (or in none recorded), when they change the password. */
+  withdrawFirstApprovalsOutside(userId: string, sessionId: string, bureauRegion: string): Promise<Claim[]> {
+    return this.withdrawFirstApprovals(bureauRegion, outsideSession(userId, sessionId));
+  }
+
   /**
    * Only the regions the bureau covers are read, through the (region, status) index, the rows locked for the unit: a
    * second approval that locked one first has approved it by then, and is not undone.
@@ -132,7 +146,8 @@ export class ClaimRepository {
     );
     if (waiting.length === 0) return [];
     const changed = await this.db.execute(
-      sql`UPDATE claim SET status = 'submitted', first_approved_by = NULL, first_approved_fen = NULL, first_approved_key = NULL, reason = NULL
+      sql`UPDATE claim SET status = 'submitted', first_approved_by = NULL, first_approved_fen = NULL, first_approved_key = NULL,
+          first_approved_session = NULL, reason = NULL
           WHERE id IN (${join(waiting.map((c) => c.id))}) AND status = 'awaiting_second_approval' AND ${given}`,
     );
     if (changed !== waiting.length) throw new Error(`first approvals withdrawn: ${changed} of ${waiting.length} locked claims`);

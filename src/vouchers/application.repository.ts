@@ -38,12 +38,14 @@ export class ApplicationRepository {
       | 'firstApprovedBy'
       | 'firstApprovedFen'
       | 'firstApprovedKey'
+      | 'firstApprovedSession'
     >,
   ): Promise<boolean> {
     const changed = await this.db.execute(
       sql`UPDATE voucher_application SET status = ${d.status}, approved_fen = ${d.approvedFen}, voucher_id = ${d.voucherId},
           policy_id = ${d.policyId}, reason = ${d.reason}, reviewed_by = ${d.reviewedBy}, decided_at = ${d.decidedAt},
-          first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}, first_approved_key = ${d.firstApprovedKey}
+          first_approved_by = ${d.firstApprovedBy}, first_approved_fen = ${d.firstApprovedFen}, first_approved_key = ${d.firstApprovedKey},
+          first_approved_session = ${d.firstApprovedSession}
           WHERE id = ${id} AND status = ${from}`,
     );
     return changed === 1;
@@ -63,6 +65,11 @@ export class ApplicationRepository {
     return this.withdrawFirstApprovals(bureauRegion, sql`first_approved_key = ${keyId}`);
   }
 
+  /** The same for those a user gave in a session other than `sessionId` (or in none recorded), when they change the password. */
+  withdrawFirstApprovalsOutside(userId: string, sessionId: string, bureauRegion: string): Promise<VoucherApplication[]> {
+    return this.withdrawFirstApprovals(bureauRegion, outsideSession(userId, sessionId));
+  }
+
   /** The bureau's regions read through the (region, status) index, the rows locked for the unit (as for claims). */
   private async withdrawFirstApprovals(bureauRegion: string, given: Sql): Promise<VoucherApplication[]> {
     const waiting = await this.db.select(
@@ -74,7 +81,7 @@ export class ApplicationRepository {
     if (waiting.length === 0) return [];
     const changed = await this.db.execute(
       sql`UPDATE voucher_application SET status = 'pending_review', first_approved_by = NULL, first_approved_fen = NULL,
-          first_approved_key = NULL
+          first_approved_key = NULL, first_approved_session = NULL
           WHERE id IN (${join(waiting.map((a) => a.id))}) AND status = 'awaiting_second_approval' AND ${given}`,
     );
     if (changed !== waiting.length) throw new Error(`first approvals withdrawn: ${changed} of ${waiting.length} locked applications`);
@@ -94,3 +101,10 @@ export class ApplicationRepository {
     return this.db.page(VoucherApplication, 'a', where, sql`a.created_at DESC, a.id DESC`, q);
   }
 }
+
+/**
+ * A person's first approvals given in a session (no key) other than this one, or in one not recorded (before
+ * FirstApprovalSessions): those a password change or two-factor enabled from this session withdraws (claims too).
+ */
+export const outsideSession = (userId: string, sessionId: string): Sql =>
+  sql`first_approved_by = ${userId} AND first_approved_key IS NULL AND (first_approved_session IS NULL OR first_approved_session <> ${sessionId})`;

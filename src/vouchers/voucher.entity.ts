@@ -31,6 +31,8 @@ export class VoucherApplication {
   @FenColumn({ nullable: true }) firstApprovedFen: number | null;
   /** The API key the first approval was given through (null in a session): its revocation withdraws the approval. */
   @RefColumn({ nullable: true }) firstApprovedKey: string | null;
+  /** The session it was given in (null through a key): a password change withdraws those not given in its own session. */
+  @RefColumn({ nullable: true }) firstApprovedSession: string | null;
 }
 
 /** Face value = available + held + spent + released, always; balances change only in LedgerService. */

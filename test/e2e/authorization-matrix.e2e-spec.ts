@@ -279,7 +279,7 @@ const MATRIX: Row[] = [
   r('GET /api/users/awaiting-activation',             '401 403  403  403  403  ok   ok   ok'),
   r('POST /api/users/{id}/activate',                  '401 403  403  403  403  403  404  ok', { id: (w) => w.bureauUser(), fresh: true }),
   // the caller's own address: set (none: unchanged), a code sent again for an unconfirmed one, confirmed with its code
-  r('PUT /api/auth/email',                            '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, body: () => ({ email: null }) }),
+  r('PUT /api/auth/email',                            '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => ({ email: null, currentPassword: c.password }) }),
   r('POST /api/auth/email/code',                      '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => (await newAddress(c), {}) }),
   r('POST /api/auth/email/verify',                    '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true, bodyFor: async (c) => ({ code: await newAddress(c) }) }),
   r('POST /api/auth/logout',                          '401 ok   ok   ok   ok   ok   ok   ok', { ownSession: true }),
@@ -326,11 +326,11 @@ async function enrolment(cell: { token: string }, t = current.t): Promise<object
   return { otp: setup.status === 200 ? totp(setup.body.secret) : '000000' };
 }
 /** A new unconfirmed address of the cell's user, and a code for it (its hash put in place of the one mailed, which is not kept). */
-async function newAddress(cell: { token: string }, t = current.t): Promise<string> {
+async function newAddress(cell: { password: string; token: string }, t = current.t): Promise<string> {
   const changed = await t.http
     .put('/api/auth/email')
     .set(auth(cell.token))
-    .send({ email: `m${randomBytes(5).toString('hex')}@matrix.example.cn` });
+    .send({ email: `m${randomBytes(5).toString('hex')}@matrix.example.cn`, currentPassword: cell.password });
   const code = String(10_000_000 + Math.floor(Math.random() * 89_999_999));
   await t.dataSource.query(`UPDATE app_user SET email_code_hash = ? WHERE id = ?`, [sha256(code), changed.body.id]);
   return code;

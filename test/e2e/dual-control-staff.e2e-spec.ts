@@ -5,6 +5,7 @@ import { PaySettlement } from '../../src/settlement/use-cases/pay-settlement';
 import { DecideApplication } from '../../src/vouchers/use-cases/decide-application';
 import { activatedBureauAccount, bureauFor, captureConfirmed, freshEvidence, policyBody, secondReviewerFor } from '../support/fixtures';
 import { auth, OrgSession, TestApp } from '../support/test-app';
+import { totp } from '../support/totp';
 
 const WUHU = '340200';
 const ADMIN = bureauFor(WUHU); // bureau-ah: the province's admin, who manages its cities' staff too
@@ -332,14 +333,21 @@ describe('dual control and the staff who approve', () => {
     expect(await entries('api_key', key.id, 'api_key.revoked')).toEqual([expect.objectContaining({ firstApprovalsWithdrawn: 2 })]);
   });
 
-  it('a password change withdraws the first approvals given through the keys it revokes, not those given in a session', async () => {
+  it('a password change withdraws the first approvals given through the keys it revokes and in other sessions, not in its own', async () => {
     const maker = await newReviewer(true);
     const key = await keyOf(maker);
+    // someone holds a session of the maker's too (a stolen token), and first-approves with it
+    const stolen = { token: (await t.login(`wuhu-reviewer-${reviewers}`, 'Holder-Own-Pass-2026')).accessToken };
     const c = await claimOfOneHour();
     expect((await approveClaim(c, key)).status).toBe(202);
     const bySession = await claimOfOneHour();
     expect((await approveClaim(bySession, maker)).status).toBe(202);
+    const byThief = await claimOfOneHour();
+    expect((await approveClaim(byThief, stolen)).status).toBe(202);
+    const a = await apply(30_021);
+    await approveApplication(a.id, stolen, 202);
 
+    // the maker notices and changes the password in their own session
     await t.http
       .post('/api/auth/password')
       .set(auth(maker.token))
@@ -347,9 +355,65 @@ describe('dual control and the staff who approve', () => {
       .expect(204);
     expect(await approveClaim(c, SECOND).then((r) => [r.status, r.body.status])).toEqual([202, 'awaiting_second_approval']);
     expect(await approveClaim(bySession, SECOND).then((r) => [r.status, r.body.status])).toEqual([200, 'approved']);
+    expect(await approveClaim(byThief, SECOND).then((r) => [r.status, r.body.status])).toEqual([202, 'awaiting_second_approval']);
+    expect(await approveApplication(a.id, SECOND, 202).then((r) => r.body.status)).toBe('awaiting_second_approval');
     expect(await entries('claim', c, 'claim.first_approval_withdrawn')).toEqual([
       expect.objectContaining({ firstApprovedKey: key.id, cause: 'auth.password_changed' }),
     ]);
+    expect(await entries('claim', byThief, 'claim.first_approval_withdrawn')).toEqual([
+      { firstApprovedBy: maker.id, firstApprovedFen: 30_021, firstApprovedSession: expect.any(String), cause: 'auth.password_changed' },
+    ]);
+    expect(await actions('voucher_application', a.id)).toContain('application.first_approval_withdrawn');
+    expect(await entries('user', maker.id, 'auth.password_changed')).toEqual([
+      expect.objectContaining({ otherSessionsEnded: 1, apiKeysRevoked: 1, firstApprovalsWithdrawn: 3 }),
+    ]);
+    const told = await t.http.get('/api/notifications').set(auth(maker.token)).expect(200);
+    const notice = told.body.items.find((n: { kind: string }) => n.kind === 'password_changed');
+    expect(notice.body).toContain('经这些密钥作出、尚待复核的初审通过（1 项）已撤回');
+    expect(notice.body).toContain('在其他会话中作出、尚待复核的初审通过（2 项）已撤回');
+  });
+
+  it('enabling two-factor withdraws the first approvals given in the sessions it ends, not in its own', async () => {
+    const owner = await newReviewer();
+    const stolen = { token: (await t.login(`wuhu-reviewer-${reviewers}`, 'Holder-Own-Pass-2026')).accessToken };
+    const byOwner = await claimOfOneHour();
+    expect((await approveClaim(byOwner, owner)).status).toBe(202);
+    const byThief = await claimOfOneHour();
+    expect((await approveClaim(byThief, stolen)).status).toBe(202);
+
+    const { secret } = (await t.http.post('/api/auth/mfa/setup').set(auth(owner.token)).send({}).expect(200)).body;
+    await t.http
+      .post('/api/auth/mfa/enable')
+      .set(auth(owner.token))
+      .send({ otp: totp(secret) })
+      .expect(204);
+    expect(await approveClaim(byOwner, SECOND).then((r) => [r.status, r.body.status])).toEqual([200, 'approved']);
+    expect(await approveClaim(byThief, SECOND).then((r) => [r.status, r.body.status])).toEqual([202, 'awaiting_second_approval']);
+    expect(await entries('claim', byThief, 'claim.first_approval_withdrawn')).toEqual([
+      expect.objectContaining({ firstApprovedBy: owner.id, cause: 'auth.mfa_enabled' }),
+    ]);
+    expect(await entries('user', owner.id, 'auth.mfa_enabled')).toEqual([
+      expect.objectContaining({ otherSessionsEnded: 1, firstApprovalsWithdrawn: 1 }),
+    ]);
+  });
+
+  it('a password change while a stolen session first-approves: each approval is withdrawn after, or refused (401), never left', async () => {
+    const owner = await newReviewer();
+    const stolen = auth((await t.login(`wuhu-reviewer-${reviewers}`, 'Holder-Own-Pass-2026')).accessToken);
+    const claims: string[] = [];
+    for (let i = 0; i < 8; i++) claims.push(await claimOfOneHour());
+    const change = t.http
+      .post('/api/auth/password')
+      .set(auth(owner.token))
+      .send({ currentPassword: 'Holder-Own-Pass-2026', newPassword: 'Holder-New-Pass-2027' });
+    const answers = await Promise.all([...claims.map((c) => t.http.post(`/api/claims/${c}/approve`).set(stolen).send({})), change]);
+    expect(answers.pop()!.status).toBe(204);
+    for (const [i, c] of claims.entries()) {
+      const back = await entries('claim', c, 'claim.first_approval_withdrawn');
+      // given before the change, which withdrew it; or after, when the session had ended
+      expect([c, answers[i].status, back.length]).toEqual(answers[i].status === 202 ? [c, 202, 1] : [c, 401, 0]);
+      expect(await approveClaim(c, SECOND).then((r) => [c, r.status, r.body.status])).toEqual([c, 202, 'awaiting_second_approval']);
+    }
   });
 
   it('a key revoked while second approvals of its first approvals run: each is approved before, or waits again after, never both', async () => {

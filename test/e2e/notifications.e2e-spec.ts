@@ -315,12 +315,48 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     ]);
   });
 
+  it('changes the address only with the current password: 400 without it, a wrong one 401 and counted toward the lockout; an API key never', async () => {
+    const username = `${provider.username}-stepup`;
+    await t.addUser(provider.token, { username, password: PASSWORD, email: 'own@stepup.example.cn' });
+    // whoever holds a stolen access token cannot send the account's security mail elsewhere
+    const stolen = (await t.login(username, PASSWORD)).accessToken;
+    const put = (body: object) =>
+      t.http
+        .put('/api/auth/email')
+        .set(auth(stolen))
+        .send({ email: 'thief@stepup.example.cn', ...body });
+    const missing = await put({}).expect(400);
+    expect(missing.body).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('currentPassword') });
+    expect((await put({}).set('Accept-Language', 'zh-CN').expect(400)).body.message).toContain('currentPassword');
+    expect((await put({ currentPassword: 'Wrong-Password-1' }).expect(401)).body).toEqual({
+      statusCode: 401,
+      code: 'UNAUTHENTICATED',
+      message: 'currentPassword is wrong',
+    });
+    const zh = await put({ currentPassword: 'Wrong-Password-2' }).set('Accept-Language', 'zh-CN').expect(401);
+    expect(zh.body.message).toBe('当前密码（currentPassword）不正确');
+    for (let i = 3; i <= 5; i++) await put({ currentPassword: `Wrong-Password-${i}` }).expect(401);
+    // the fifth wrong password locked the username, as five wrong logins or password changes do: the right one waits
+    expect((await put({ currentPassword: PASSWORD }).expect(429)).body.code).toBe('LOGIN_LOCKED');
+    expect((await t.http.post('/api/auth/login').send({ username, password: PASSWORD })).body.code).toBe('LOGIN_LOCKED');
+    expect((await t.http.get('/api/auth/me').set(auth(stolen)).expect(200)).body.user.email).toBe('own@stepup.example.cn');
+    // an API key has no account of its own, password or not
+    const key = (await t.http.post('/api/api-keys').set(auth(provider.token)).send({ name: 'ERP' }).expect(201)).body.key;
+    const byKey = await t.http.put('/api/auth/email').set(auth(key)).send({ email: 'erp@stepup.example.cn', currentPassword: PASSWORD });
+    expect(byKey.status).toBe(403);
+    expect(byKey.body.code).toBe('FORBIDDEN');
+  });
+
   it('tells the old confirmed address of a change, mails the new one a code, and throttles wrong codes and codes sent', async () => {
     const username = `${provider.username}-moving`;
     await t.addUser(provider.token, { username, password: PASSWORD, email: 'old@moving.example.cn' });
     const mover = (await t.login(username, PASSWORD)).accessToken;
     const before = smtp.mails.length;
-    const changed = await t.http.put('/api/auth/email').set(auth(mover)).send({ email: 'new@moving.example.cn' }).expect(200);
+    const changed = await t.http
+      .put('/api/auth/email')
+      .set(auth(mover))
+      .send({ email: 'new@moving.example.cn', currentPassword: PASSWORD })
+      .expect(200);
     expect(changed.body).toMatchObject({ email: 'new@moving.example.cn', emailVerified: false });
     const notice = await mailTo('old@moving.example.cn', '通知邮箱已更改');
     expect(notice.text).toContain('old@moving.example.cn 更改为 new@moving.example.cn');

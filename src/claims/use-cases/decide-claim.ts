@@ -121,6 +121,7 @@ export class DecideClaim {
       firstApprovedBy: claim.firstApprovedBy,
       firstApprovedFen: claim.firstApprovedFen,
       firstApprovedKey: claim.firstApprovedKey,
+      firstApprovedSession: claim.firstApprovedSession,
     };
     if (!(await this.claims.decide(claim.id, claim.status, decision))) return decidedMeanwhile();
 
@@ -209,6 +210,8 @@ export class DecideClaim {
       firstApprovedFen: approvedFen,
       // Whose key gave it, too: the person alone would keep it counting after a leaked key is revoked.
       firstApprovedKey: actor.apiKey?.id ?? null,
+      // and the session: a password change from another withdraws it (whoever held this one may have given it).
+      firstApprovedSession: actor.apiKey ? null : actor.sessionId,
     };
     if (!(await this.claims.decide(claim.id, 'submitted', marked))) return decidedMeanwhile();
     this.uow.record({
@@ -233,6 +236,7 @@ export class DecideClaim {
       firstApprovedBy: claim.firstApprovedBy,
       firstApprovedFen: claim.firstApprovedFen,
       firstApprovedKey: claim.firstApprovedKey,
+      firstApprovedSession: claim.firstApprovedSession,
       finalRejection: final,
     };
     if (!(await this.claims.decide(claim.id, claim.status, decision))) return decidedMeanwhile();

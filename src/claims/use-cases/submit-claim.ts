@@ -93,6 +93,7 @@ export class SubmitClaim {
         firstApprovedBy: null,
         firstApprovedFen: null,
         firstApprovedKey: null,
+        firstApprovedSession: null,
         finalRejection: false,
       };
       if (!(await this.claims.insert(claim)))

@@ -132,6 +132,7 @@ export class ApplyForVoucher {
       firstApprovedBy: null,
       firstApprovedFen: null,
       firstApprovedKey: null,
+      firstApprovedSession: null,
     };
   }
 }

@@ -110,6 +110,7 @@ export class DecideApplication {
       firstApprovedBy: application.firstApprovedBy,
       firstApprovedFen: application.firstApprovedFen,
       firstApprovedKey: application.firstApprovedKey,
+      firstApprovedSession: application.firstApprovedSession,
     };
     if (!(await this.applications.decide(application.id, application.status, decision))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
@@ -152,6 +153,8 @@ export class DecideApplication {
       firstApprovedFen: amountFen,
       // Whose key gave it, too: the person alone would keep it counting after a leaked key is revoked.
       firstApprovedKey: actor.apiKey?.id ?? null,
+      // and the session: a password change from another withdraws it (whoever held this one may have given it).
+      firstApprovedSession: actor.apiKey ? null : actor.sessionId,
     };
     if (!(await this.applications.decide(application.id, 'pending_review', marked))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
@@ -174,6 +177,7 @@ export class DecideApplication {
       firstApprovedBy: application.firstApprovedBy,
       firstApprovedFen: application.firstApprovedFen,
       firstApprovedKey: application.firstApprovedKey,
+      firstApprovedSession: application.firstApprovedSession,
     };
     if (!(await this.applications.decide(application.id, application.status, decision))) {
       return refusedBy(catalogued('INVALID_STATE', 'applications.decidedMeanwhile'));
