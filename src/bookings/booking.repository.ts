@@ -7,6 +7,7 @@ import { empty, join, sql } from '../common/persistence/sql';
 import { DAY_MS } from '../common/clock';
 import { HOUR_MS, MAX_RANGE_DAYS, stored } from './booking.rules';
 import { bookingExpired } from './booking.time-rules';
+import { holdExpired } from '../redemptions/redemption.time-rules';
 import { Booking, BookingHour, BookingStatus, CalendarFeed, FacilityCalendar, FacilityQualification } from './booking.entity';
 
 /** How a live booking ends. */
@@ -52,6 +53,18 @@ export class BookingRepository {
           WHERE b.enterprise_id IN (${join(ids)}) AND b.facility_id = ${facilityId} AND b.status = 'booked' AND b.end_at > ${now}${this.db.forShare}`,
     );
     return { own: Number(row?.own ?? 0), group: Number(row?.grouped ?? 0) };
+  }
+
+  /**
+   * The facility's open holds placed without a booking (ordered before it had a calendar), oldest first: what a first
+   * calendar must not be set beside. Read after the facility's row lock, which a direct hold shares before it reads the
+   * calendar, so none is in flight.
+   */
+  openDirectHolds(facilityId: string, now: string): Promise<{ id: string }[]> {
+    return this.db.rows(
+      sql`SELECT r.id FROM redemption r WHERE r.facility_id = ${facilityId} AND r.status = 'held' AND NOT ${holdExpired.sql('r', now)}
+          AND NOT EXISTS (SELECT 1 FROM booking b WHERE b.redemption_id = r.id) ORDER BY r.created_at, r.id`,
+    );
   }
 
   /** Replaces the facility's calendar (the caller holds the facility's row lock, so two replacements queue). */

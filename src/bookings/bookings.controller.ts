@@ -44,7 +44,7 @@ export class FacilityCalendarsController {
     changes: 'Replaces the facility’s calendar; bookings keep the cancellation terms they were made under.',
     money: NO_MONEY,
     details:
-      'Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee, whether users must be qualified, and the most hours one enterprise, and the enterprises under one actual controller together, may have booked and not yet over (maxLiveHoursPerEnterprise, 168 when left out).',
+      'Opening hours per weekday (Asia/Shanghai, whole hours), closures, minimum notice, maximum advance, free-cancellation window, late-cancellation fee, whether users must be qualified, and the most hours one enterprise, and the enterprises under one actual controller together, may have booked and not yet over (maxLiveHoursPerEnterprise, 168 when left out). A calendar that would shut hours already booked, or a first calendar beside open holds ordered without a booking (POST /api/redemptions), is 409 INVALID_STATE naming them.',
   })
   @ApiBodyExample(CalendarInput, {
     openingHours: [

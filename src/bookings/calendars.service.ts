@@ -71,6 +71,13 @@ export class CalendarsService {
       const facility = await this.facilities.lockOwnedBy(actor.organizationId, facilityId);
       if (!facility) throw notFound('facility');
       if (facility.unit !== 'hour') return refusedBy(catalogued('INVALID_STATE', 'bookings.noCalendar', { unit: facility.unit }));
+      const existing = (await this.bookings.calendars([facility.id]))[0];
+      // A first calendar beside open holds ordered without a booking would let the lab capture hours it may give to
+      // others: they are captured or cancelled first (a direct hold shares this row's lock, so none is in flight).
+      const direct = existing ? [] : await this.bookings.openDirectHolds(facility.id, clock.iso());
+      if (direct.length > 0) {
+        return refusedBy(catalogued('INVALID_STATE', 'bookings.calendarBesideHolds', { redemption: direct[0].id, holds: direct.length }));
+      }
       const calendar: FacilityCalendar = {
         facilityId: facility.id,
         openingHours: input.openingHours.map((o) => ({ weekday: o.weekday, from: o.from, to: o.to })),
@@ -82,9 +89,7 @@ export class CalendarsService {
         requiresQualification: input.requiresQualification,
         // Left out, the cap the facility has stays: a client that predates the field does not reset a lab's choice.
         maxLiveHoursPerEnterprise:
-          input.maxLiveHoursPerEnterprise ??
-          (await this.bookings.calendars([facility.id]))[0]?.maxLiveHoursPerEnterprise ??
-          DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
+          input.maxLiveHoursPerEnterprise ?? existing?.maxLiveHoursPerEnterprise ?? DEFAULT_LIVE_HOURS_PER_ENTERPRISE,
         updatedAt: clock.iso(),
       };
       // Booked hours (the one begun included) stay open: the lab cancels those bookings first, which tells their

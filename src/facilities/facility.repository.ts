@@ -132,11 +132,6 @@ export class FacilityRepository {
     return replaced;
   }
 
-  /** The facility's provider (never changes once listed); undefined for no such facility. */
-  async providerOf(id: string): Promise<string | undefined> {
-    return (await this.db.row<{ provider_id: string }>(sql`SELECT f.provider_id FROM facility f WHERE f.id = ${id}`))?.provider_id;
-  }
-
   lock(id: string): Promise<Facility | null> {
     return this.db.lock(Facility, { id });
   }

@@ -143,9 +143,12 @@ export class PlaceHold {
    * read: a suspension or a sanction in flight is waited for and then read as committed, and none commits until this
    * hold has (a plain read let a hold commit on the lab as it was before a suspension that committed first). A booking
    * takes them itself before it prices the order (BookSlot).
+   * The facility's row first, shared: the lock the redemption's foreign key takes anyway, taken before the calendar is
+   * read. A first calendar (which locks the row exclusively) in flight is waited for and then read; read plainly, a
+   * hold that missed it committed beside it.
    */
   private async shareParties(enterpriseId: string, facilityId: string): Promise<void> {
-    const providerId = await this.facilities.providerOf(facilityId);
-    if (providerId !== undefined) await this.organizations.shareParties(enterpriseId, providerId);
+    const facility = await this.facilities.share(facilityId);
+    if (facility) await this.organizations.shareParties(enterpriseId, facility.providerId);
   }
 }
