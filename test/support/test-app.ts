@@ -17,7 +17,7 @@ import { CREDIT_CODE_CHARSET, makeCreditCode } from '../../src/organizations/cre
 import { bankAccountKey } from '../../src/organizations/profile.rules';
 import { SeedService } from '../../src/seed/seed.service';
 import { Database } from '../../src/common/persistence/database';
-import { sql } from '../../src/common/persistence/sql';
+import { Sql, sql } from '../../src/common/persistence/sql';
 import { UnitOfWork } from '../../src/common/persistence/unit-of-work';
 
 export { DEMO_PASSWORD, PASSWORD };
@@ -205,15 +205,9 @@ export class TestApp {
     // counting those sees only its own (PATCH /api/organizations/:id would tell its users). `bankAccount: null` leaves
     // it without one, as registration does.
     if (bankAccount !== null) {
-      await this.app
-        .get(UnitOfWork)
-        .run(() =>
-          this.app
-            .get(Database)
-            .execute(
-              sql`UPDATE organization SET bank_name = ${bankName as string}, bank_account = ${bankAccount as string}, bank_account_key = ${bankAccountKey(bankAccount as string)} WHERE id = ${res.body.organization.id}`,
-            ),
-        );
+      await this.write(
+        sql`UPDATE organization SET bank_name = ${bankName}, bank_account = ${bankAccount}, bank_account_key = ${bankAccountKey(bankAccount as string)} WHERE id = ${res.body.organization.id}`,
+      );
     }
     const login = await this.http.post('/api/auth/login').send({ username, password: PASSWORD }).expect(200);
     return { username, token: login.body.accessToken, userId: res.body.user.id, organizationId: res.body.organization.id, creditCode };
@@ -231,18 +225,17 @@ export class TestApp {
       .send(rest);
     if (res.status !== 201) throw new Error(`user creation failed: ${res.status} ${JSON.stringify(res.body)}`);
     if (typeof email === 'string') {
-      await this.app
-        .get(UnitOfWork)
-        .run(() =>
-          this.app
-            .get(Database)
-            .execute(
-              sql`UPDATE app_user SET email = ${email}, email_verified_at = ${securityClock.iso()} WHERE id = ${res.body.id as string}`,
-            ),
-        );
+      await this.write(
+        sql`UPDATE app_user SET email = ${email}, email_verified_at = ${securityClock.iso()} WHERE id = ${res.body.id as string}`,
+      );
       Object.assign(res.body as object, { email, emailVerified: true });
     }
     return res;
+  }
+
+  /** A set-up written straight into the database, in a unit of work of its own: no audit entry, event or notice. */
+  private write(query: Sql): Promise<unknown> {
+    return this.app.get(UnitOfWork).run(() => this.app.get(Database).execute(query));
   }
 
   async ledgerCheck() {
