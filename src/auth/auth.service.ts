@@ -27,10 +27,7 @@ import { AccessTokens, parseRefreshToken, RefreshTokens } from './tokens';
 import { User } from './user.entity';
 import { UserRepository } from './user.repository';
 import { setupCodeUsable } from './user.time-rules';
-
 import { userView } from './user.view';
-
-export { userView };
 
 /** Where a request comes from, for throttling and the audit log. */
 export interface Client {

@@ -42,19 +42,8 @@ export function renderClearingRun(d: ClearingRunData): Promise<Buffer> {
 }
 
 function draw(doc: Doc, d: ClearingRunData): void {
-  const x = PAGE.margin;
-  const width = doc.page.width - 2 * PAGE.margin;
-  const bottom = doc.page.height - PAGE.margin;
-  let y = PAGE.margin;
-  const ensure = (h: number) => {
-    if (y + h <= bottom) return;
-    doc.addPage();
-    y = PAGE.margin;
-  };
-
-  y = clearingHeading(
-    doc,
-    y,
+  const page = new ClearingPage(doc);
+  page.heading(
     ['跨省清算单', 'Cross-province Clearing Run'],
     [
       ['清算编号 Run No.', d.voided ? `${d.runNo}（已作废 VOID）` : d.runNo],
@@ -68,17 +57,93 @@ function draw(doc: Doc, d: ClearingRunData): void {
       ...voidedRow(d.voided),
     ],
   );
+  page.table(
+    '一、跨省应付（总额） Gross flows',
+    ['付款省份（发券地） Pays', '收款省份（服务机构所在地） Receives', '金额 Amount'],
+    [3, 4, 2],
+    d.gross.map((g) => [g.from, g.to, formatYuan(g.amountFen)]),
+  );
+  page.table(
+    '二、净头寸 Net positions',
+    ['省份 Province', '方向 Side', '净额 Net'],
+    [3, 4, 2],
+    d.net.map((n) => [n.province, side(n.netFen), formatYuan(n.netFen)]),
+    d.net.map((n) => sideColor(n.netFen)),
+  );
+  page.table(
+    '三、划转指令 Transfers',
+    ['付款省份 From', '收款省份 To', '金额 Amount'],
+    [3, 4, 2],
+    d.transfers.map((t) => [t.from, t.to, formatYuan(t.amountFen)]),
+    [],
+    // Flows that cancel out leave nothing to transfer: the period had payments, and the gross table shows them.
+    d.gross.length > 0 ? '轧差后无需划转 · Nothing to transfer after netting' : NO_PAYMENTS,
+  );
+  page.ensure(70);
+  page.figure('划转合计 Transfers total', d.transferTotalFen, COLORS.primary, `跨省总额 Gross ${formatYuan(d.grossTotalFen)}`);
+  // Over the figures, last, so no table paints over it; the first page's identity panel says so in words too.
+  if (d.voided) voidStamp(doc, doc.page.width / 2, doc.page.height * 0.45, page.width * 0.7);
+}
 
-  const table = (
+/** A province's side of a net figure, and its colour. */
+export const side = (fen: number) => (fen < 0 ? '应付 pays' : fen > 0 ? '应收 receives' : '持平 even');
+export const sideColor = (fen: number) => (fen < 0 ? COLORS.pays : fen > 0 ? COLORS.receives : COLORS.muted);
+
+/** Where a clearing document's next part goes, down its pages: a new page when a part would not fit. */
+export class ClearingPage {
+  readonly x = PAGE.margin;
+  readonly width: number;
+  y = PAGE.margin;
+  private readonly bottom: number;
+
+  constructor(private readonly doc: Doc) {
+    this.width = doc.page.width - 2 * PAGE.margin;
+    this.bottom = doc.page.height - PAGE.margin;
+  }
+
+  ensure(height: number): void {
+    if (this.y + height <= this.bottom) return;
+    this.doc.addPage();
+    this.y = PAGE.margin;
+  }
+
+  heading(title: [string, string], meta: [string, string][]): void {
+    this.y = clearingHeading(this.doc, this.y, title, meta);
+  }
+
+  /** A panel with one amount in figures (its magnitude) and in words, a bar of `color`, and a line of `note` under it. */
+  figure(label: string, fen: number, color: string, note: string): void {
+    const { doc, x, y, width } = this;
+    doc.save().lineWidth(0.8).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, 62).fillAndStroke().restore();
+    doc.save().rect(x, y, 4, 62).fill(color).restore();
+    line(doc, label, x + 16, y + 10, { size: 8, color: COLORS.muted });
+    line(doc, formatYuan(Math.abs(fen)), x + 16, y + 24, { bold: true, size: 18, color });
+    line(doc, note, x + 16, y + 47, { size: 7.5, color: COLORS.muted });
+    line(doc, '人民币（大写） In words', x + width / 2, y + 10, { size: 8, color: COLORS.muted });
+    block(
+      doc,
+      toChineseCapitalAmount(Math.abs(fen)),
+      x + width / 2,
+      y + 24,
+      width / 2 - 16,
+      { bold: true, size: 12, color: COLORS.text },
+      2,
+    );
+    this.y += 62 + 18;
+  }
+
+  /** A titled table across the page; the last column right-aligned; `none` in place of rows when there are none. */
+  table(
     title: string,
     header: string[],
     widths: number[],
     rows: string[][],
     colors: (string | undefined)[] = [],
     none = NO_PAYMENTS,
-  ) => {
-    ensure(60);
-    y += line(doc, title, x, y, { bold: true, size: 12, color: COLORS.text }) + 4;
+  ): void {
+    const { doc, x, width } = this;
+    this.ensure(60);
+    this.y += line(doc, title, x, this.y, { bold: true, size: 12, color: COLORS.text }) + 4;
     const sum = widths.reduce((s, w) => s + w, 0);
     const ws = widths.map((w) => (w * width) / sum);
     const cells = (values: string[], rowY: number, bold: boolean, color?: string) => {
@@ -89,70 +154,25 @@ function draw(doc: Doc, d: ClearingRunData): void {
         cx += ws[i];
       }
     };
-    doc.save().rect(x, y, width, 20).fill(COLORS.panel).restore();
-    cells(header, y + 5, true);
-    y += 20;
-    if (rows.length === 0) {
-      y += line(doc, none, x + 6, y + 5, { size: 9, color: COLORS.muted }) + 8;
-    }
+    doc.save().rect(x, this.y, width, 20).fill(COLORS.panel).restore();
+    cells(header, this.y + 5, true);
+    this.y += 20;
+    if (rows.length === 0) this.y += line(doc, none, x + 6, this.y + 5, { size: 9, color: COLORS.muted }) + 8;
     for (const [i, r] of rows.entries()) {
-      ensure(20);
-      cells(r, y + 5, false, colors[i]);
+      this.ensure(20);
+      cells(r, this.y + 5, false, colors[i]);
       doc
         .save()
         .lineWidth(0.3)
         .strokeColor(COLORS.rule)
-        .moveTo(x, y + 20)
-        .lineTo(x + width, y + 20)
+        .moveTo(x, this.y + 20)
+        .lineTo(x + width, this.y + 20)
         .stroke()
         .restore();
-      y += 20;
+      this.y += 20;
     }
-    y += 16;
-  };
-
-  const amount = (fen: number) => formatYuan(fen);
-  table(
-    '一、跨省应付（总额） Gross flows',
-    ['付款省份（发券地） Pays', '收款省份（服务机构所在地） Receives', '金额 Amount'],
-    [3, 4, 2],
-    d.gross.map((g) => [g.from, g.to, amount(g.amountFen)]),
-  );
-  table(
-    '二、净头寸 Net positions',
-    ['省份 Province', '方向 Side', '净额 Net'],
-    [3, 4, 2],
-    d.net.map((n) => [n.province, n.netFen < 0 ? '应付 pays' : n.netFen > 0 ? '应收 receives' : '持平 even', amount(n.netFen)]),
-    d.net.map((n) => (n.netFen < 0 ? COLORS.pays : n.netFen > 0 ? COLORS.receives : COLORS.muted)),
-  );
-  table(
-    '三、划转指令 Transfers',
-    ['付款省份 From', '收款省份 To', '金额 Amount'],
-    [3, 4, 2],
-    d.transfers.map((t) => [t.from, t.to, amount(t.amountFen)]),
-    [],
-    // Flows that cancel out leave nothing to transfer: the period had payments, and the gross table shows them.
-    d.gross.length > 0 ? '轧差后无需划转 · Nothing to transfer after netting' : NO_PAYMENTS,
-  );
-
-  ensure(70);
-  doc.save().lineWidth(0.8).fillColor(COLORS.panel).strokeColor(COLORS.rule).rect(x, y, width, 62).fillAndStroke().restore();
-  doc.save().rect(x, y, 4, 62).fill(COLORS.primary).restore();
-  line(doc, '划转合计 Transfers total', x + 16, y + 10, { size: 8, color: COLORS.muted });
-  line(doc, amount(d.transferTotalFen), x + 16, y + 24, { bold: true, size: 18, color: COLORS.primary });
-  line(doc, `跨省总额 Gross ${amount(d.grossTotalFen)}`, x + 16, y + 47, { size: 7.5, color: COLORS.muted });
-  line(doc, '人民币（大写） In words', x + width / 2, y + 10, { size: 8, color: COLORS.muted });
-  block(
-    doc,
-    toChineseCapitalAmount(d.transferTotalFen),
-    x + width / 2,
-    y + 24,
-    width / 2 - 16,
-    { bold: true, size: 12, color: COLORS.text },
-    2,
-  );
-  // Over the figures, last, so no table paints over it; the first page's identity panel says so in words too.
-  if (d.voided) voidStamp(doc, doc.page.width / 2, doc.page.height * 0.45, width * 0.7);
+    this.y += 16;
+  }
 }
 
 /** A voided run says so across its (last) page, so that a printed copy cannot pass for a run to pay on. */

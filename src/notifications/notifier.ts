@@ -176,32 +176,27 @@ export class Notifier {
     // and what to do, or its claims would wait unseen (most labs read no events).
     // Each notice points at what the payee can read and mend, its organization's profile, not at the batch it has no
     // line in (404 to it); one per batch all the same.
-    const aboutProfile = (organizationId: string) => ({ entityType: 'organization', entityId: organizationId });
-    if (e.type === 'settlement.created' && e.organizationId && d.bankAccountMissing === true) {
+    const aboutAccount = async (kind: 'settlement_account_missing' | 'settlement_account_held', vars: Record<string, string>) => {
+      const organizationId = e.organizationId!;
       const notice = this.toOrganization(
-        'settlement_account_missing',
-        aboutProfile(e.organizationId),
-        await this.notifications.usersOfOrganization(e.organizationId),
-        {
-          batchNo: str(d.batchNo) ?? '',
-          claims: typeof d.waitingClaims === 'number' ? String(d.waitingClaims) : '',
-          amount: yuan(d.waitingFen),
-          // a payee's copy has no region (a bureau reads the batch's own event once): the batch's region is in its data
-          bureau: bureauName(str(d.issuingRegionCode) ?? ''),
-        },
+        kind,
+        { entityType: 'organization', entityId: organizationId },
+        await this.notifications.usersOfOrganization(organizationId),
+        // a payee's copy has no region (a bureau reads the batch's own event once): the batch's region is in its data
+        { ...vars, batchNo: str(d.batchNo) ?? '', bureau: bureauName(str(d.issuingRegionCode) ?? '') },
       );
       return [{ ...notice, key: e.entityId }];
+    };
+    if (e.type === 'settlement.created' && e.organizationId && d.bankAccountMissing === true) {
+      return aboutAccount('settlement_account_missing', {
+        claims: typeof d.waitingClaims === 'number' ? String(d.waitingClaims) : '',
+        amount: yuan(d.waitingFen),
+      });
     }
     // So does a payee whose line is held back at payment for want of one (a line prepared before accounts were required):
     // its claims wait, approved, for the first batch prepared once its account is on file.
     if (e.type === 'settlement.paid' && e.organizationId && d.heldBack === true && d.bankAccountMissing === true) {
-      const notice = this.toOrganization(
-        'settlement_account_held',
-        aboutProfile(e.organizationId),
-        await this.notifications.usersOfOrganization(e.organizationId),
-        { batchNo: str(d.batchNo) ?? '', amount: yuan(d.amountFen), bureau: bureauName(str(d.issuingRegionCode) ?? '') },
-      );
-      return [{ ...notice, key: e.entityId }];
+      return aboutAccount('settlement_account_held', { amount: yuan(d.amountFen) });
     }
     // A payee whose batch was voided before payment: the money it expected does not come with it; its claims wait,
     // approved, for a later batch.

@@ -203,9 +203,9 @@ export class OrganizationRepository {
     return changed === 1;
   }
 
-  /** Writes the profile fields given (the caller has the row locked); `updated_at` stays the last change of status. */
   /**
-   * Writes the changes; a changed account writes its key too. 'accountInUse' when another organization has the account
+   * Writes the profile fields given (the caller has the row locked); `updated_at` stays the last change of status. A
+   * changed account writes its key too. 'accountInUse' when another organization has the account
    * on file: the unique key on bank_account_key decides, also between two organizations putting one account on file at
    * once, and only the failed statement is undone (the caller throws, undoing the rest).
    */

@@ -21,10 +21,10 @@ import { admittedAt, noticeEndsAtFor, noticeStartedAt, withNoticeEnded } from '.
 
 const DEFAULT_NOTICE_DAYS = 7;
 
-/** A new organization's profile: its admin fills it in (PATCH /api/organizations/:id). */
 /** Not (yet) vetted by the bureau: an enterprise not verified, a lab not admitted. */
 const UNVETTED: readonly OrganizationStatus[] = ['pending_verification', 'declined', 'applied'];
 
+/** A new organization's profile: its admin fills it in (PATCH /api/organizations/:id). */
 const EMPTY_PROFILE = {
   contactPerson: null,
   contactPhone: null,

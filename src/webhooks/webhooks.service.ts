@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { MfaSecrets } from '../auth/mfa-secrets';
-import { clock, DAY_MS } from '../common/clock';
+import { clock, isoPlusDays } from '../common/clock';
 import { Sweeps } from '../common/sweeps';
 import type { Page } from '../common/http/paging';
 import { personOf, type Actor } from '../common/context/request-context';
@@ -61,7 +61,7 @@ export class WebhooksService {
    * race for is deleted once). A live subscription's pending ones stay.
    */
   async purgeEndedDeliveries(): Promise<number> {
-    const before = new Date(clock.now().getTime() - this.config.deliveryRetentionDays * DAY_MS).toISOString();
+    const before = isoPlusDays(clock.iso(), -this.config.deliveryRetentionDays);
     let purged = 0;
     for (;;) {
       const n = await this.uow.run(() => this.webhooks.purgeEnded(before, PURGE_BATCH));

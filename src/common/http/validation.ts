@@ -227,10 +227,6 @@ export function prototypeKey(value: unknown, path = ''): string | null {
 }
 
 /**
- * Refuses ill-formed text anywhere in a body or a query before the DTO's validators read it, and a prototype's key as
- * any unknown field. Not the route's own arguments (the caller, its User-Agent) nor path segments, which routes check.
- */
-/**
  * The first top-level array of a body longer than its DTO's ArrayMaxSize allows, with that bound. Checked before the
  * DTO is built: class-transformer and class-validator visit every element first, and a lab's 10 MB import of five
  * million rows took minutes of one core and answered a 400 naming each of them; the bound alone settles it.
@@ -246,6 +242,10 @@ function arrayOverBound(value: unknown, metatype: unknown): { field: string; max
   return null;
 }
 
+/**
+ * Refuses ill-formed text anywhere in a body or a query before the DTO's validators read it, and a prototype's key as
+ * any unknown field. Not the route's own arguments (the caller, its User-Agent) nor path segments, which routes check.
+ */
 class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // A number in the path is decimal digits with no leading zero: the pipe would read `0x7EA`, `2026.0`, `02026` and

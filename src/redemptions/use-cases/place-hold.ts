@@ -75,8 +75,9 @@ export class PlaceHold {
       if (e.refusal) return refusedFor(e.refusal);
       // A facility with a calendar sells its hours as bookings: an order of hours beside it would take no slot, skip the
       // notice, the advance and the cap, and let the lab capture hours its calendar gave to others. A quote still
-      // prices it (for the booking); the rules' refusals, which a booking would give too, come first.
-      if (!cmd.viaBooking && (await this.bookings.calendar(facility.id))) {
+      // prices it (for the booking); the rules' refusals, which a booking would give too, come first. Only an hourly
+      // facility has a calendar (and a unit never changes): the others' holds skip the read.
+      if (!cmd.viaBooking && facility.unit === 'hour' && (await this.bookings.calendar(facility.id))) {
         return refusedBy(catalogued('BOOKING_REQUIRED', 'bookings.bookingRequired', { facilityId: facility.id }));
       }
       const now = clock.iso();
