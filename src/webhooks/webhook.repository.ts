@@ -327,15 +327,16 @@ export class WebhookRepository {
   }
 
   /**
-   * Replaces a live subscription's secret by `secret`, keeping the one it replaces (`current`, as read) as the previous
-   * secret until `until`: a compare-and-set on the ciphertext read, so of two rotations at once one wins and the other
-   * reads again (false).
+   * Replaces a live subscription's secret by `secret`, keeping the one it replaces as the previous secret until `until`,
+   * in one statement: of two rotations at once the second waits for the first's row lock and keeps the first's new
+   * secret, as if they had come one after the other. (`previous_secret` is assigned first: MariaDB assigns left to right,
+   * reading values already assigned; SQLite reads every value as it was.)
    */
-  async rotateSecret(id: string, current: string, secret: string, until: string): Promise<boolean> {
+  async rotateSecret(id: string, secret: string, until: string): Promise<boolean> {
     return (
       (await this.db.execute(
-        sql`UPDATE webhook_subscription SET secret = ${secret}, previous_secret = ${current}, previous_secret_until = ${until}
-            WHERE id = ${id} AND deleted_at IS NULL AND secret = ${current}`,
+        sql`UPDATE webhook_subscription SET previous_secret = secret, secret = ${secret}, previous_secret_until = ${until}
+            WHERE id = ${id} AND deleted_at IS NULL`,
       )) === 1
     );
   }

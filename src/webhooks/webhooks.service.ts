@@ -184,12 +184,9 @@ export class WebhooksService {
     const until = new Date(Date.now() + this.config.secretOverlapHours * 3_600_000).toISOString();
     await this.uow.run(async () => {
       await assertStillActs(this.keys, actor);
-      let s = await this.own(actor, id);
+      const s = await this.own(actor, id);
       // Of two rotations at once, the second replaces the first's secret: as if they had come one after the other.
-      for (let attempt = 0; !(await this.webhooks.rotateSecret(s.id, s.secret, encrypted, until)); attempt++) {
-        if (attempt === 3) throw serviceBusy();
-        s = await this.own(actor, id);
-      }
+      if (!(await this.webhooks.rotateSecret(s.id, encrypted, until))) throw notFound('webhook');
       this.uow.record({
         action: 'webhook.secret_rotated',
         entityType: 'webhook_subscription',

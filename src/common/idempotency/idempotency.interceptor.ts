@@ -8,7 +8,7 @@ import { authConfig, AuthConfig } from '../../config/configuration';
 import { canonicalJson } from '../canonical-json';
 import { seal, unseal } from '../sealed';
 import { clock } from '../clock';
-import { Actor, personOf, requestContext } from '../context/request-context';
+import { personOf, requestContext } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
 import { Language, LANGUAGES } from '../i18n/messages';
@@ -86,7 +86,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .digest('hex');
     const claim: IdempotencyClaim = { callerId, key, route, requestHash };
 
-    const existing = (await this.records.find(callerId, key)) ?? (await this.keptByApiKey(actor, key));
+    // Also what a node before keys were a person's kept under the API key's own id: a request answered there and retried
+    // here (a rolling upgrade, or a retry across it) is replayed, not run again. Found only until those records expire.
+    const existing = await this.records.findFirst(actor?.apiKey ? [callerId, actor.apiKey.id] : [callerId], key);
     const staleBefore = new Date(clock.now().getTime() - STALE_CLAIM_MS).toISOString();
     if (existing && !(await this.uow.run(() => this.records.releaseStale(existing, staleBefore)))) {
       return this.replay(existing, claim, res);
@@ -109,14 +111,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
       if (!(e instanceof IdempotencyRace)) throw e;
       return this.replay(await this.awaitWinner(callerId, key), claim, res);
     }
-  }
-
-  /**
-   * What a node before keys were a person's kept under the API key's own id: a request answered there and retried here
-   * (a rolling upgrade, or a retry across it) is replayed, not run again. Found only until those records expire.
-   */
-  private async keptByApiKey(actor: Actor | undefined, key: string): Promise<IdempotencyRecord | undefined> {
-    return actor?.apiKey ? this.records.find(actor.apiKey.id, key) : undefined;
   }
 
   private replay(record: IdempotencyRecord, claim: IdempotencyClaim, res: HttpReply): unknown {

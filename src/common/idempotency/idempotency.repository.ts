@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { clock } from '../clock';
 import { Database } from '../persistence/database';
 import { isUniqueViolation } from '../persistence/db-errors';
-import { sql } from '../persistence/sql';
+import { join, sql } from '../persistence/sql';
 import { IdempotencyRecord } from './idempotency-record.entity';
 
 export interface IdempotencyClaim {
@@ -20,7 +20,17 @@ export class IdempotencyRepository {
   constructor(private readonly db: Database) {}
 
   async find(callerId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    return (await this.db.select(IdempotencyRecord, 'r', sql`WHERE r.caller_id = ${callerId} AND r.idem_key = ${key}`))[0];
+    return this.findFirst([callerId], key);
+  }
+
+  /** The record of the first of `callerIds` that kept one under `key`, in one read. */
+  async findFirst(callerIds: string[], key: string): Promise<IdempotencyRecord | undefined> {
+    const found = await this.db.select(IdempotencyRecord, 'r', sql`WHERE r.caller_id IN (${join(callerIds)}) AND r.idem_key = ${key}`);
+    for (const callerId of callerIds) {
+      const record = found.find((r) => r.callerId === callerId);
+      if (record) return record;
+    }
+    return undefined;
   }
 
   /** Inserted inside the request's own unit of work: "executed" and "key recorded" become one atomic fact. */
