@@ -18,7 +18,7 @@ import { LoginView, RegisterInput, RegistrationView, SessionTokens, UserView } f
 import { Credentials } from './credentials';
 import { EmailAddresses } from './email-addresses';
 import { Admission, LoginThrottle } from './login-throttle';
-import { MadeByUser, madeEndedText, sessionApprovalsText } from './made-by-user';
+import { MadeByUser } from './made-by-user';
 import { MfaSecrets } from './mfa-secrets';
 import { MIN_PASSWORD_LENGTH, passwordProblem } from './password.rules';
 import { Session } from './session.entity';
@@ -253,9 +253,8 @@ export class AuthService {
     const ended = await this.sessions.revokeAllOf(user.id, now, 'password_changed', actor.sessionId);
     // Their keys' first approvals go with the keys, then those given in any session but this one: whoever held a
     // stolen session may have given them; only this one proved the password.
-    const { made, inSessions, withdrawn } = await this.madeByUser.endOutside(user, actor.sessionId, 'auth.password_changed');
-    this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended, ...made, ...withdrawn }));
-    const madeEnded = madeEndedText(made) + sessionApprovalsText(inSessions);
+    const { ended: made, madeEnded } = await this.madeByUser.endOutside(user, actor.sessionId, 'auth.password_changed');
+    this.uow.record(audit(actor, 'auth.password_changed', { otherSessionsEnded: ended, ...made }));
     await this.notifier.toUser(user.id, 'password_changed', now, { madeEnded });
     return ok(undefined);
   }

@@ -19,7 +19,7 @@ export const madeEndedText = (m: Made): string =>
   (m.firstApprovalsWithdrawn ? `经这些密钥作出、尚待复核的初审通过（${m.firstApprovalsWithdrawn} 项）已撤回，需重新审核。` : '');
 
 /** The sentence a notice adds for the first approvals withdrawn that were given in the person's other sessions. */
-export const sessionApprovalsText = (w: Withdrawn): string =>
+const sessionApprovalsText = (w: Withdrawn): string =>
   w.firstApprovalsWithdrawn ? `在其他会话中作出、尚待复核的初审通过（${w.firstApprovalsWithdrawn} 项）已撤回，需重新审核。` : '';
 
 /**
@@ -54,15 +54,19 @@ export class MadeByUser {
   /**
    * end(), then the person's first approvals still waiting that were given in any session but `sessionId`, the one that
    * proved the password (changed it, or enabled two-factor): whoever held a stolen session may have given them. Keys
-   * before records, as a sign-in reset does. `made` counts the keys' approvals, `inSessions` the others.
+   * before records, as a sign-in reset does. `ended`: what ended, the approvals of both counted together, for the audit
+   * entry; `madeEnded`: the notice's sentences.
    */
   async endOutside(
     user: Pick<User, 'id' | 'role' | 'regionCode'>,
     sessionId: string,
     cause: CredentialEndCause,
-  ): Promise<{ made: Made; inSessions: Withdrawn; withdrawn: Withdrawn }> {
+  ): Promise<{ ended: Made; madeEnded: string }> {
     const made = await this.end(user.id, cause);
     const inSessions = await this.firstApprovals.withdrawOutside(user, sessionId, cause);
-    return { made, inSessions, withdrawn: withdrawnTogether({ firstApprovalsWithdrawn: made.firstApprovalsWithdrawn }, inSessions) };
+    return {
+      ended: { ...made, ...withdrawnTogether({ firstApprovalsWithdrawn: made.firstApprovalsWithdrawn }, inSessions) },
+      madeEnded: madeEndedText(made) + sessionApprovalsText(inSessions),
+    };
   }
 }

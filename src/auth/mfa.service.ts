@@ -6,7 +6,7 @@ import { UnitOfWork } from '../common/persistence/unit-of-work';
 import { ok, Outcome, refusedBy } from '../common/use-case';
 import { Notifier } from '../notifications/notifier';
 import { MfaSetupView } from './auth.dto';
-import { MadeByUser, madeEndedText, sessionApprovalsText } from './made-by-user';
+import { MadeByUser } from './made-by-user';
 import { MfaSecrets } from './mfa-secrets';
 import { SessionRepository } from './session.repository';
 import { UserRepository } from './user.repository';
@@ -55,13 +55,13 @@ export class MfaService {
       const ended = await this.sessions.revokeAllOf(user.id, now, 'mfa_enabled', actor.sessionId);
       // So do the API keys and webhooks made with the password alone (whoever held it may have made them), and the
       // first approvals given through those keys or in the sessions that end, or ended before.
-      const { made, inSessions, withdrawn } = await this.madeByUser.endOutside(user, actor.sessionId, 'auth.mfa_enabled');
+      const { ended: made, madeEnded } = await this.madeByUser.endOutside(user, actor.sessionId, 'auth.mfa_enabled');
       this.uow.record({
         ...entry(actor, 'auth.mfa_enabled'),
-        summary: { username: actor.username, otherSessionsEnded: ended, ...made, ...withdrawn },
+        summary: { username: actor.username, otherSessionsEnded: ended, ...made },
       });
       // Whoever else held the password may be the one enrolling: the owner hears of it by mail, and asks for a reset.
-      await this.notifier.toUser(user.id, 'mfa_enabled', now, { madeEnded: madeEndedText(made) + sessionApprovalsText(inSessions) });
+      await this.notifier.toUser(user.id, 'mfa_enabled', now, { madeEnded });
       return ok(undefined);
     });
   }

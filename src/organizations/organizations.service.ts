@@ -382,6 +382,13 @@ export class OrganizationsService {
   }
 
   /** An organization as of now, or 404. */
+  /** As load, under a shared lock (ApplicationChecks.check says why), its notice read at the unit's `now`. */
+  async loadShared(id: string, now: string): Promise<Organization> {
+    const org = await this.organizations.share(id);
+    if (!org) throw notFound('organization');
+    return withNoticeEnded(org, now);
+  }
+
   async load(id: string): Promise<Organization> {
     const org = await this.organizations.get(id);
     if (!org) throw notFound('organization');

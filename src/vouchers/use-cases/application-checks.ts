@@ -3,8 +3,6 @@ import { BudgetRepository } from '../../budgets/budget.repository';
 import { beijingDate, beijingYear } from '../../common/clock';
 import { Refusal } from '../../common/errors/domain-error';
 import { Organization } from '../../organizations/organization.entity';
-import { OrganizationRepository } from '../../organizations/organization.repository';
-import { withNoticeEnded } from '../../organizations/organization.time-rules';
 import { SanctionRepository } from '../../oversight/sanction.repository';
 import { Policy } from '../../policies/policy.entity';
 import { AnnualGrantRepository } from '../annual-grant.repository';
@@ -23,23 +21,22 @@ export class ApplicationChecks {
     private readonly grants: AnnualGrantRepository,
     private readonly budgets: BudgetRepository,
     private readonly sanctions: SanctionRepository,
-    private readonly organizations: OrganizationRepository,
   ) {}
 
+  /**
+   * `enterprise` read under a shared lock (OrganizationsService.loadShared) before the sanction list is read here (after
+   * the application's row, before the grant rows): a sanction binding it in flight (lockBoundBy) is waited for and read,
+   * and none commits until this unit has. Read plainly, 1 to 2 of 12 applications a round were approved after a sanction
+   * that committed first (test/e2e/suspension-race-flows.e2e-spec.ts, MariaDB).
+   */
   async check(
-    applicant: Organization,
+    enterprise: Organization,
     regionCode: string,
     policy: Policy | undefined,
     amountFen: number,
     now: string,
   ): Promise<{ refusal: Refusal | null; grantedFen: number }> {
     const year = beijingYear(now);
-    // The enterprise's row under a shared lock before it and the sanction list are read (after the application's row,
-    // before the grant rows): a sanction binding it in flight (lockBoundBy) is waited for and read, and none commits
-    // until this unit has. Read plainly, 1 to 2 of 12 applications a round were approved after a sanction that committed
-    // first (test/e2e/suspension-race-flows.e2e-spec.ts, MariaDB).
-    const locked = await this.organizations.share(applicant.id);
-    const enterprise = locked ? withNoticeEnded(locked, now) : applicant;
     const sanctioned = (await this.sanctions.boundAmong([enterprise], beijingDate(now))).size > 0;
     let grantedFen = 0; // the largest total of the capped subjects: each must stay within the caps
     let ownGrantedFen = 0; // the enterprise's own (subjects[0]), for a refusal to say whose total binds

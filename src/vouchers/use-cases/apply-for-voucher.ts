@@ -50,7 +50,7 @@ export class ApplyForVoucher {
     return this.uow.run(async () => {
       // One reading of the clock for the whole unit: the policy, the year checked, the application's and the voucher's.
       const now = clock.iso();
-      const enterprise = await this.organizations.load(cmd.actor.organizationId!);
+      const enterprise = await this.organizations.loadShared(cmd.actor.organizationId!, now);
       const { regionCode, policy } = await this.policies.applicable(enterprise.regionCode, beijingDate(now));
       const { refusal, grantedFen } = await this.checks.check(enterprise, regionCode, policy, cmd.amountFen, now);
       if (refusal) await this.countRefusal(enterprise.id, now);

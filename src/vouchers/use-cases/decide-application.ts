@@ -86,9 +86,9 @@ export class DecideApplication {
     if (amountFen > application.amountFen)
       throw catalogued('VALIDATION_FAILED', 'applications.approvedOverRequested', { requestedFen: application.amountFen });
     const regionCode = application.issuingRegionCode!;
-    const enterprise = await this.organizations.load(application.enterpriseId);
     // One reading of the clock: the policy, the year checked and the voucher's agree at Beijing's midnight.
     const now = clock.iso();
+    const enterprise = await this.organizations.loadShared(application.enterpriseId, now);
     const policy = await this.policies.inForce(regionCode, beijingDate(now));
     const { refusal } = await this.checks.check(enterprise, regionCode, policy, amountFen, now);
     if (refusal) {
