@@ -173,11 +173,9 @@ export class ClearingRunsService {
   async linesCsv(actor: Actor, id: string, province?: string): Promise<{ runNo: string; csv: string }> {
     const side = sideOf(actor, province);
     const [run, entries] = await this.stored(id);
-    const lines = await this.clearing.linesOfRun(id, run.voidedAt !== null);
-    if (side === null) return { runNo: run.runNo, csv: clearingRunLinesCsv(run, lines) };
-    const provinceCode = provinceOf(side, run, entries);
-    const own = lines.filter((l) => l.issuingProvinceCode === provinceCode || l.payeeProvinceCode === provinceCode);
-    return { runNo: run.runNo, csv: clearingRunLinesCsv(run, own) };
+    const provinceCode = side === null ? undefined : provinceOf(side, run, entries);
+    const lines = await this.clearing.linesOfRun(id, run.voidedAt !== null, provinceCode);
+    return { runNo: run.runNo, csv: clearingRunLinesCsv(run, lines) };
   }
 
   /**
@@ -192,7 +190,7 @@ export class ClearingRunsService {
     const [run, entries] = await this.stored(id);
     const provinceCode = provinceOf(side, run, entries);
     const position = positionView(run, entries, provinceCode);
-    const lines = await this.clearing.linesOfRun(id, run.voidedAt !== null);
+    const lineCount = await this.clearing.countLinesOfRun(id, run.voidedAt !== null, provinceCode);
     const name = (code: string) => `${regionName(code)}（${code}）`;
     const pdf = await this.documents.renderClearingNotice({
       runId: run.id,
@@ -210,7 +208,7 @@ export class ClearingRunsService {
       gross: flowsOf(entries, 'gross')
         .filter((f) => f.fromProvinceCode === provinceCode || f.toProvinceCode === provinceCode)
         .map((f) => ({ from: name(f.fromProvinceCode), to: name(f.toProvinceCode), amountFen: f.amountFen })),
-      lineCount: lines.filter((l) => l.issuingProvinceCode === provinceCode || l.payeeProvinceCode === provinceCode).length,
+      lineCount,
       ...(run.voidedAt ? { voided: { at: run.voidedAt, reason: run.voidReason! } } : {}),
     });
     return { runNo: run.runNo, provinceCode, pdf };

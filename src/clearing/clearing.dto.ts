@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
-import { IsCalendarDate, IsOmittable } from '../common/http/validators';
+import { IsCalendarDate, IsOmittable, QueryBoolean } from '../common/http/validators';
 import { PROVINCE_CODES } from '../regions/regions.data';
 
+const CATCH_UP =
+  'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day';
 const RUN_NO = 'the run’s readable number, fixed when it was recorded: the platform’s count of runs in that Beijing year';
 
 export class ClearingQuery {
@@ -42,8 +43,7 @@ export class CreateClearingRunInput {
   @ApiPropertyOptional({
     default: false,
     example: false,
-    description:
-      'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day',
+    description: CATCH_UP,
   })
   @IsOmittable()
   @IsBoolean()
@@ -55,12 +55,10 @@ export class ClearingPreviewQuery extends ClearingQuery {
   @ApiPropertyOptional({
     default: false,
     example: false,
-    description:
-      'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day',
+    description: CATCH_UP,
   })
   @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
-  @IsBoolean()
+  @QueryBoolean()
   catchUp?: boolean;
 }
 

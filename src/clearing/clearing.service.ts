@@ -64,8 +64,12 @@ export class ClearingService {
   }
 
   /** The settlement lines run `runId` took in (voided: had taken in), with their batches. */
-  linesOfRun(runId: string, voided = false): Promise<ClearedLine[]> {
-    return this.settlements.linesOfRun(runId, voided);
+  linesOfRun(runId: string, voided = false, provinceCode?: string): Promise<ClearedLine[]> {
+    return this.settlements.linesOfRun(runId, voided, provinceCode);
+  }
+
+  countLinesOfRun(runId: string, voided: boolean, provinceCode: string): Promise<number> {
+    return this.settlements.countLinesOfRun(runId, voided, provinceCode);
   }
 
   /** A voided run's lines go back to be cleared by a later run, the run keeping its record of them: how many. */

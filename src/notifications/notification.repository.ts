@@ -219,16 +219,16 @@ export class NotificationRepository {
   }
 
   async list(userId: string, unreadOnly: boolean, limit: number, offset: number): Promise<{ items: Notification[]; total: number }> {
-    // a code confirming an address is the mail's alone: whoever holds the session would confirm any address with it
-    const unread = sql` AND kind NOT IN (${join([...MAIL_ONLY_KINDS])})${unreadOnly ? sql` AND read_at IS NULL` : empty}`;
+    const shown = sql`${inAppOf(userId)}${unreadOnly ? sql` AND read_at IS NULL` : empty}`;
     const rows = await this.db.rows(
-      sql`SELECT * FROM notification WHERE user_id = ${userId}${unread} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
+      sql`SELECT * FROM notification WHERE ${shown} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
     );
-    return { items: rows.map(toNotification), total: await this.db.count(sql`notification WHERE user_id = ${userId}${unread}`) };
+    return { items: rows.map(toNotification), total: await this.db.count(sql`notification WHERE ${shown}`) };
   }
 
-  async byId(id: string): Promise<Notification | null> {
-    const row = await this.db.row(sql`SELECT * FROM notification WHERE id = ${id}`);
+  /** One of the user's notices as the app shows it (never a mail-only one). */
+  async inApp(userId: string, id: string): Promise<Notification | null> {
+    const row = await this.db.row(sql`SELECT * FROM notification WHERE id = ${id} AND ${inAppOf(userId)}`);
     return row ? toNotification(row) : null;
   }
 
@@ -320,3 +320,6 @@ export class NotificationRepository {
     );
   }
 }
+
+/** A user's notices the app shows: a code confirming an address is the mail's alone (whoever holds the session would confirm any address with it). */
+const inAppOf = (userId: string) => sql`user_id = ${userId} AND kind NOT IN (${join([...MAIL_ONLY_KINDS])})`;

@@ -1,16 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn } from 'class-validator';
 import { PageQuery } from '../common/http/paging';
 import { ALWAYS_MAILED, MAIL_OPTIONAL_KINDS, NOTIFICATION_KINDS } from './notification-templates';
 import type { Notification } from './notification.repository';
-import { IsOmittable } from '../common/http/validators';
+import { IsOmittable, QueryBoolean } from '../common/http/validators';
 
 export class NotificationQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'only those not read yet' })
   @IsOmittable()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
-  @IsBoolean()
+  @QueryBoolean()
   unread?: boolean;
 }
 

@@ -3,7 +3,7 @@ import { clock } from '../common/clock';
 import type { Actor } from '../common/context/request-context';
 import { notFound } from '../common/errors/domain-error';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
-import { ALWAYS_MAILED, MAIL_ONLY_KINDS, NotificationKind } from './notification-templates';
+import { ALWAYS_MAILED } from './notification-templates';
 import { Notification, NotificationRepository } from './notification.repository';
 
 /** A user's mail preferences: the kinds it is told in the app only, and those mailed whatever it chooses. */
@@ -46,10 +46,9 @@ export class NotificationsService {
 
   async markRead(actor: Actor, id: string): Promise<Notification> {
     return this.uow.run(async () => {
-      const n = await this.notifications.byId(id);
-      if (!n || n.userId !== actor.userId || MAIL_ONLY_KINDS.includes(n.kind as NotificationKind)) throw notFound('notification');
+      if (!(await this.notifications.inApp(actor.userId, id))) throw notFound('notification');
       await this.notifications.markRead(id, actor.userId, clock.iso());
-      return (await this.notifications.byId(id))!;
+      return (await this.notifications.inApp(actor.userId, id))!;
     });
   }
 }

@@ -298,16 +298,17 @@ export function facilityUsageChanges(changes: FacilityUsageChange[]): FacilityUs
     .filter((r) => r.redemptions !== 0 || r.quantity !== 0 || r.feeFen !== 0 || r.subsidyFen !== 0);
 }
 
-/** What one redemption's capture (sign 1) or annulment (sign -1) changes in its facility_usage row. */
+/** What one redemption's capture (sign 1) or annulment (sign -1) changes in its facility_usage row; `redemptions` 0 for a cut. */
 export const facilityUsageOf = (
   r: Pick<Redemption, 'budgetYear' | 'issuingRegionCode' | 'facilityId'>,
   sign: 1 | -1,
   captured: { quantity: number; feeFen: number; subsidyFen: number },
+  redemptions: number = sign,
 ): FacilityUsageChange => ({
   budgetYear: r.budgetYear,
   issuingRegionCode: r.issuingRegionCode,
   facilityId: r.facilityId,
-  redemptions: sign,
+  redemptions,
   quantity: sign * captured.quantity,
   feeFen: sign * captured.feeFen,
   subsidyFen: sign * captured.subsidyFen,

@@ -225,7 +225,7 @@ export class SettlementRepository {
     );
     const [row] = await this.db.rows<{ first: string | null }>(
       sql`SELECT MIN(l.paid_at) AS first FROM settlement_line l
-          WHERE l.clearing_run_id IS NULL AND l.paid_at IS NOT NULL AND l.issuing_province_code <> l.payee_province_code AND (${within})`,
+          WHERE ${uncleared('l.')} AND (${within})`,
     );
     return row?.first ?? null;
   }
@@ -248,12 +248,12 @@ export class SettlementRepository {
    * The lines a clearing run took in, each with its batch (number, region, payment reference), in the order they were
    * paid: what the run's gross flows add up from, for the clearing officer to reconcile a run with the batches behind it.
    */
-  async linesOfRun(runId: string, voided = false): Promise<ClearedLine[]> {
+  async linesOfRun(runId: string, voided = false, provinceCode?: string): Promise<ClearedLine[]> {
     const rows = await this.db.rows(
       sql`SELECT l.settlement_id, s.batch_no, s.region_code, s.payment_ref, l.payee_id, l.payee_name, l.issuing_province_code,
             l.payee_province_code, l.amount_fen, l.paid_at
           FROM settlement_line l JOIN settlement s ON s.id = l.settlement_id
-          WHERE ${linesOf(runId, voided)} ORDER BY l.paid_at, s.batch_no, l.settlement_id, l.payee_id`,
+          WHERE ${linesOf(runId, voided)}${ofProvince(provinceCode)} ORDER BY l.paid_at, s.batch_no, l.settlement_id, l.payee_id`,
     );
     return rows.map((r) => ({
       settlementId: r.settlement_id as string,
@@ -267,6 +267,14 @@ export class SettlementRepository {
       amountFen: Number(r.amount_fen),
       paidAt: r.paid_at as string,
     }));
+  }
+
+  /** How many lines of the run a province issued or was paid by (a province's notice counts its own). */
+  async countLinesOfRun(runId: string, voided: boolean, provinceCode: string): Promise<number> {
+    const [row] = await this.db.rows<{ n: number | string }>(
+      sql`SELECT COUNT(*) AS n FROM settlement_line l WHERE ${linesOf(runId, voided)}${ofProvince(provinceCode)}`,
+    );
+    return Number(row.n);
   }
 
   /** The regions that have batches, for the ledger check's pages. */
@@ -334,9 +342,14 @@ export class SettlementRepository {
  * rule for the run (claimForClearing) and its preview (unclearedFlows), so that the preview shows what the run takes.
  * `l` prefixes the columns: '' in an UPDATE of settlement_line, 'l.' where the table has that alias.
  */
-const unclearedBefore = (end: string, l: '' | 'l.' = '') =>
-  sql`${raw(l)}clearing_run_id IS NULL AND ${raw(l)}paid_at < ${end} AND ${raw(l)}issuing_province_code <> ${raw(l)}payee_province_code`;
+const unclearedBefore = (end: string, l: '' | 'l.' = '') => sql`${uncleared(l)} AND ${raw(l)}paid_at < ${end}`;
+/** Paid across provinces and taken in by no run (each range of earliestUncleared bounds `paid_at`, so it was paid). */
+const uncleared = (l: '' | 'l.') =>
+  sql`${raw(l)}clearing_run_id IS NULL AND ${raw(l)}issuing_province_code <> ${raw(l)}payee_province_code`;
 
 /** The lines (alias l) a clearing run holds, or, voided, held: the voided run's record of them. */
 const linesOf = (runId: string, voided: boolean) =>
   voided ? sql`l.id IN (SELECT v.line_id FROM clearing_run_voided_line v WHERE v.run_id = ${runId})` : sql`l.clearing_run_id = ${runId}`;
+/** A province's own lines, those it issued or was paid by; every line when none is named. */
+const ofProvince = (provinceCode?: string) =>
+  provinceCode ? sql` AND (l.issuing_province_code = ${provinceCode} OR l.payee_province_code = ${provinceCode})` : empty;

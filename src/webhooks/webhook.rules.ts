@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import { bureauCovers } from '../common/auth/scope';
 import { sha256 } from '../common/hash';
 import type { Actor } from '../common/context/request-context';
@@ -78,6 +77,3 @@ export const webhookDeleted = (s: WebhookSubscription, cause?: WebhookEndCause) 
   organizationId: s.organizationId,
   summary: { url: s.url, ...(cause ? { cause } : {}) },
 });
-
-/** An instant as the API takes it (ISO 8601; without an offset, Asia/Shanghai), as the database stores instants (UTC). */
-export const instantUtc = (text: string): string => DateTime.fromISO(text, { zone: 'Asia/Shanghai' }).toUTC().toISO()!;

@@ -21,8 +21,8 @@ import {
 } from './webhooks.dto';
 import { MAX_WEBHOOKS_PER_OWNER } from './webhook.rules';
 import { WebhooksService } from './webhooks.service';
+import { parseInstant, stored } from '../bookings/booking.rules';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
-import { instantUtc } from './webhook.rules';
 
 @ApiTags('events')
 @Controller('webhooks')
@@ -147,6 +147,7 @@ export class WebhooksController {
     @Param('id', new IdPipe('webhook')) id: string,
     @Body() body: RedeliverWindowInput,
   ): Promise<RedeliveredView> {
-    return this.webhooks.redeliverFailed(actor, id, instantUtc(body.from), instantUtc(body.to));
+    // validated as instants (IsInstantText), stored as the database keeps them (UTC)
+    return this.webhooks.redeliverFailed(actor, id, stored(parseInstant(body.from)!), stored(parseInstant(body.to)!));
   }
 }

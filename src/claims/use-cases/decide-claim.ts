@@ -137,7 +137,8 @@ export class DecideClaim {
       .map((r) => ({ ...r, fen: r.capturedSubsidyFen! - reducedShares.get(r.id)! }));
     for (const flow of flowChanges(cuts)) await this.redemptions.addCapturedFlow(flow, 0, -flow.fen);
     // And each facility's usage keeps the subsidy net of the cut (after the flow rows, as every unit takes them).
-    const facilityCuts = cuts.map((r) => ({ ...facilityUsageOf(r, 1, { quantity: 0, feeFen: 0, subsidyFen: -r.fen }), redemptions: 0 }));
+    // a cut counts no redemption in or out
+    const facilityCuts = cuts.map((r) => facilityUsageOf(r, 1, { quantity: 0, feeFen: 0, subsidyFen: -r.fen }, 0));
     for (const u of facilityUsageChanges(facilityCuts)) await this.redemptions.addFacilityUsage(u);
     await this.ledger.recordPayable(claim.issuingRegionCode, claim.claimantId, approvedFen, claim.id);
     this.uow.record({

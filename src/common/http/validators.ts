@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsInt, isEmail, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { IsBoolean, IsInt, isEmail, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { addDays } from '../../policies/policy.rules';
 
 /** Whole fen, at most 10^13 (¥100 billion): far inside 2^53 even after a ratio multiplies it. */
@@ -44,6 +44,12 @@ export const decimalInteger = (value: unknown): unknown =>
  * `0x10` as 16, `1e3` as 1000, ` 7 ` as 7 and `` as 0, none of which a caller meant as that count.
  */
 export const QueryInt = () => Transform(({ value }) => decimalInteger(value));
+/** A boolean of the query string: `true` or `false`, anything else refused as not a boolean. */
+export const QueryBoolean = () =>
+  applyDecorators(
+    Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)),
+    IsBoolean(),
+  );
 
 export const IsCalendarDate = () =>
   ValidateBy({
