@@ -2,7 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { documentCommonAnswers } from './common/http/answers';
 import { answerUndecodableUrls, trustProxy } from './common/http/adapter';
-import { csvBody, jsonBody, registerFastifyBodyParsers } from './common/http/body-parser';
+import { ApiKeysService, API_KEY_PREFIX } from './api-keys/api-keys.service';
+import { AccessTokens } from './auth/tokens';
+import { BulkCaller, csvBody, jsonBody, registerFastifyBodyParsers } from './common/http/body-parser';
 import { registerFastifyEtags } from './common/http/fastify-etag';
 import { requestLog } from './common/http/request-log';
 import { securityHeaders } from './common/http/security-headers';
@@ -23,11 +25,11 @@ export function configureApp(app: INestApplication): INestApplication {
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false });
   if (app.getHttpAdapter().getType() === 'fastify') {
     // Fastify took TRUST_PROXY when it was created (createNestApp) and parses bodies itself, before middleware runs.
-    registerFastifyBodyParsers(app, config.bodyLimit);
+    registerFastifyBodyParsers(app, config.bodyLimit, bulkCaller(app));
     registerFastifyEtags(app);
   } else {
     if (config.trustProxy) app.getHttpAdapter().getInstance().set('trust proxy', trustProxy(config.trustProxy));
-    app.use(jsonBody(config.bodyLimit));
+    app.use(jsonBody(config.bodyLimit, bulkCaller(app)));
     app.use(csvBody());
   }
   app.useGlobalPipes(validationPipe);
@@ -35,6 +37,16 @@ export function configureApp(app: INestApplication): INestApplication {
   const document = openApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
+}
+
+/** Who may send a bulk body (body-parser.ts): a token that verifies without the database, or a live API key. */
+function bulkCaller(app: INestApplication): BulkCaller {
+  const tokens = app.get(AccessTokens, { strict: false });
+  const keys = app.get(ApiKeysService, { strict: false });
+  return async (authorization) => {
+    const bearer = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1] ?? '';
+    return bearer.startsWith(API_KEY_PREFIX) ? keys.live(bearer) : tokens.verifies(bearer);
+  };
 }
 
 /** The OpenAPI document the service serves at /docs-json, and that `npm run client` generates the typed client from. */

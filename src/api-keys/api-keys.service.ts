@@ -17,6 +17,8 @@ import { assertStillActs } from './still-acts';
 
 export const API_KEY_PREFIX = 'yrdk_';
 const TOUCH_EVERY_MS = 60_000;
+/** A key as made below: the prefix and 30 random bytes in base64url. */
+const API_KEY_SHAPE = /^yrdk_[A-Za-z0-9_-]{40}$/;
 
 const ownerOf = (actor: Actor) => ({
   role: actor.role,
@@ -92,6 +94,17 @@ export class ApiKeysService {
       this.uow.record(apiKeyRevoked(k, { webhooksEnded: ended.length, ...withdrawn }));
       for (const s of ended) this.uow.record(webhookDeleted(s, 'api_key.revoked'));
     });
+  }
+
+  /**
+   * Whether a presented key is well formed and live, in one indexed read and nothing written (no lastUsedAt): what the
+   * body parser asks before reading a bulk body, ahead of the guard's own look-up. A made-up key of the right shape
+   * costs that one read, no more than the guard's; any other shape none.
+   */
+  async live(key: string): Promise<boolean> {
+    if (!API_KEY_SHAPE.test(key)) return false;
+    const k = await this.keys.byHash(sha256(key));
+    return !!k && !k.revokedAt && !k.creatorDisabledAt;
   }
 
   /** The actor a presented key acts as, or null when it is unknown or revoked, or its maker is disabled. */

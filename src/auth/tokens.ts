@@ -90,4 +90,17 @@ export class AccessTokens {
     };
     return this.jwt.signAsync(claims, { algorithm: 'HS256', expiresIn: this.config.jwtTtlSec });
   }
+
+  /**
+   * Whether `token` is one this service signed and that has not expired: the signature and `exp` only, no session
+   * read. Enough to let a caller's body be read up to the bulk limit (body-parser.ts); the guard checks the session.
+   */
+  verifies(token: string): boolean {
+    try {
+      const claims = this.jwt.verify<{ exp?: unknown }>(token, { algorithms: ['HS256'] });
+      return typeof claims.exp === 'number';
+    } catch {
+      return false;
+    }
+  }
 }

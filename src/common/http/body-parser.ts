@@ -117,20 +117,28 @@ export const CSV_BODY_LIMIT = '10mb';
  * 1,500 enterprises with 413. Any other route keeps BODY_LIMIT.
  */
 const BULK_PATH = /^\/api\/(facilities\/import|qualified-enterprises\/[^/]+)\/*$/;
+
 /**
- * Only a request that names its caller (`Authorization: Bearer …`) is read up to the bulk limit: the body is parsed
- * before the guard checks anyone, and an anonymous 10 MB of `{}` cost seconds of parsing only to be answered 401.
+ * Whether the caller a request's Authorization names may send a bulk body: an access token whose signature and expiry
+ * verify (no database), or a live API key (one indexed read). The body is parsed before the guard checks anyone; a
+ * mere `Bearer x` once sufficed, so anyone could have 10 MB parsed only to be answered 401.
  */
-const jsonLimitFor = (url: string, authorization: string | undefined, limit: string): string =>
-  BULK_PATH.test(url.split('?')[0]) && /^Bearer \S+$/i.test(authorization ?? '') ? CSV_BODY_LIMIT : limit;
+export type BulkCaller = (authorization: string | undefined) => Promise<boolean>;
+
+/** The limit a JSON body is read up to: the bulk limit on a bulk route for a caller that proves who it is. */
+async function jsonLimitFor(url: string, authorization: string | undefined, limit: string, bulkCaller: BulkCaller): Promise<string> {
+  if (!BULK_PATH.test(url.split('?')[0]) || !/^Bearer \S+$/i.test(authorization ?? '')) return limit;
+  // a check that cannot be made (the database out of reach) reads the small limit; the guard then answers for itself
+  return (await bulkCaller(authorization).catch(() => false)) ? CSV_BODY_LIMIT : limit;
+}
 
 /** JSON bodies up to a limit; a parse failure is a 400 in the API's error shape, not Express's HTML page (Express). */
-export function jsonBody(bodyLimit: string) {
+export function jsonBody(bodyLimit: string, bulkCaller: BulkCaller) {
   const parsers = new Map(
     [bodyLimit, CSV_BODY_LIMIT].map((limit) => [limit, express.json({ limit, strict: true, verify: jsonUtf8Only })] as const),
   );
-  return (req: Request, res: Response, next: NextFunction) => {
-    const limit = jsonLimitFor(req.originalUrl ?? req.url, req.headers.authorization, bodyLimit);
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const limit = await jsonLimitFor(req.originalUrl ?? req.url, req.headers.authorization, bodyLimit, bulkCaller);
     return parsers.get(limit)!(req, res, (err?: { type?: string; status?: number }) => {
       const tooDeep = err ? undefined : nestedTooDeep(req.body, MAX_DEPTH);
       if (!err && !tooDeep) return next();
@@ -226,7 +234,7 @@ function readUpTo(
  * as Express's parser) up to BODY_LIMIT and no deeper than MAX_DEPTH, CSV as text, and any other type read and left
  * unparsed (Express's parsers skip a type they do not handle; Fastify would answer 415).
  */
-export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: string): void {
+export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: string, bulkCaller: BulkCaller): void {
   const fastify = app.getHttpAdapter().getInstance() as FastifyLike;
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', (_req, payload, done) => {
@@ -235,21 +243,23 @@ export function registerFastifyBodyParsers(app: INestApplication, jsonLimit: str
       payload.resume();
       return done(catalogued('VALIDATION_FAILED', 'validation.charsetUnsupported'));
     }
-    readUpTo(payload, jsonLimitFor(payload.url ?? '', payload.headers.authorization, jsonLimit), charset, jsonNotUtf8, (err, text) => {
-      if (err) return done(err);
-      if (text === '') return done(null, {}); // as Express's json parser answers an empty body
-      let body: unknown;
-      try {
-        body = JSON.parse(text!);
-      } catch {
-        return done(malformedJson());
-      }
-      // Express's parser is strict: only objects and arrays.
-      if (body === null || typeof body !== 'object') return done(malformedJson());
-      const tooDeep = nestedTooDeep(body, MAX_DEPTH);
-      if (tooDeep) return done(tooDeepError(tooDeep));
-      done(null, body);
-    });
+    void jsonLimitFor(payload.url ?? '', payload.headers.authorization, jsonLimit, bulkCaller).then((limit) =>
+      readUpTo(payload, limit, charset, jsonNotUtf8, (err, text) => {
+        if (err) return done(err);
+        if (text === '') return done(null, {}); // as Express's json parser answers an empty body
+        let body: unknown;
+        try {
+          body = JSON.parse(text!);
+        } catch {
+          return done(malformedJson());
+        }
+        // Express's parser is strict: only objects and arrays.
+        if (body === null || typeof body !== 'object') return done(malformedJson());
+        const tooDeep = nestedTooDeep(body, MAX_DEPTH);
+        if (tooDeep) return done(tooDeepError(tooDeep));
+        done(null, body);
+      }),
+    );
   });
   fastify.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) =>
     readUpTo(payload, CSV_BODY_LIMIT, charsetOf(payload), csvNotUtf8, done),
