@@ -344,27 +344,34 @@ export class WebhookRepository {
   /**
    * Deletes up to `limit` deliveries delivered or given up before `before` (their `next_attempt_at` is when they ended),
    * with their attempts, and those of subscriptions deleted before it (never attempted again, whatever their state);
-   * never a pending one of a live subscription. The rows are locked first: a redelivery requested meanwhile waits, and
-   * then finds nothing to put back in line. Answers how many it deleted.
+   * never a pending one of a live subscription, nor one a node holds a live lease on at `now` (a worker may be sending
+   * it, and records its attempt under that lease). The rows are locked first: a redelivery requested meanwhile waits,
+   * and then finds nothing to put back in line. The deletes repeat the lease condition, so a claim that won the row
+   * between the read and the delete keeps it. Answers how many it deleted.
    */
-  async purgeEnded(before: string, limit: number): Promise<number> {
+  async purgeEnded(before: string, now: string, limit: number): Promise<number> {
+    const unleased = sql`(lease_expires_at IS NULL OR lease_expires_at <= ${now})`;
     // any of them, not the oldest first: an order would sort every old row again for each batch
     let ids = (
       await this.db.rows(
-        sql`SELECT id FROM webhook_delivery WHERE status IN ('delivered', 'failed') AND next_attempt_at < ${before}
+        sql`SELECT id FROM webhook_delivery WHERE status IN ('delivered', 'failed') AND next_attempt_at < ${before} AND ${unleased}
             LIMIT ${limit}${this.db.forUpdate}`,
       )
     ).map((r) => r.id as string);
     if (ids.length < limit) {
       const ended = await this.db.rows(
         sql`SELECT d.id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
-            WHERE s.deleted_at IS NOT NULL AND s.deleted_at < ${before} LIMIT ${limit - ids.length}${this.db.forUpdate}`,
+            WHERE s.deleted_at IS NOT NULL AND s.deleted_at < ${before}
+              AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now})
+            LIMIT ${limit - ids.length}${this.db.forUpdate}`,
       );
       ids = [...new Set([...ids, ...ended.map((r) => r.id as string)])];
     }
     if (ids.length === 0) return 0;
-    await this.db.execute(sql`DELETE FROM webhook_attempt WHERE delivery_id IN (${join(ids)})`);
-    return this.db.execute(sql`DELETE FROM webhook_delivery WHERE id IN (${join(ids)})`);
+    await this.db.execute(
+      sql`DELETE FROM webhook_attempt WHERE delivery_id IN (SELECT id FROM webhook_delivery WHERE id IN (${join(ids)}) AND ${unleased})`,
+    );
+    return this.db.execute(sql`DELETE FROM webhook_delivery WHERE id IN (${join(ids)}) AND ${unleased}`);
   }
 
   /** A subscription's deliveries given up (failed) that were made in [from, to), at most `limit`, oldest event first, locked. */

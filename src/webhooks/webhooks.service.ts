@@ -58,13 +58,15 @@ export class WebhooksService {
   /**
    * Deletes deliveries delivered or given up more than WEBHOOK_DELIVERY_RETENTION_DAYS ago, and those of subscriptions
    * deleted that long ago, with their attempts, in batches of its own transaction each (any node; a batch two nodes
-   * race for is deleted once). A live subscription's pending ones stay.
+   * race for is deleted once). A live subscription's pending ones stay, and so does any delivery a node is attempting
+   * under a live lease: it goes in a later sweep, once the attempt is recorded or the lease has run out.
    */
   async purgeEndedDeliveries(): Promise<number> {
     const before = isoPlusDays(clock.iso(), -this.config.deliveryRetentionDays);
     let purged = 0;
     for (;;) {
-      const n = await this.uow.run(() => this.webhooks.purgeEnded(before, PURGE_BATCH));
+      // leases are taken on the real clock (delivery-worker.ts), so they are read on it
+      const n = await this.uow.run(() => this.webhooks.purgeEnded(before, new Date().toISOString(), PURGE_BATCH));
       purged += n;
       if (n < PURGE_BATCH) return purged;
     }

@@ -329,6 +329,36 @@ describe('signed webhooks', () => {
     await t.dataSource.query(`DELETE FROM webhook_delivery WHERE subscription_id = ?`, [sub.id]);
   });
 
+  it('leaves to a later sweep a delivery of a subscription deleted long ago while a node is sending it under a live lease', async () => {
+    const e = await t.registerEnterprise('340100');
+    const gone = await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?retention-leased`);
+    await t.http.delete(`/api/webhooks/${gone.id}`).set(auth(e.token)).expect(204);
+    const events = await numberedEvents(2, e.token);
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+    await t.dataSource.query('UPDATE webhook_subscription SET deleted_at = ? WHERE id = ?', [daysAgo(31).toISOString(), gone.id]);
+    const leased = await insertDelivery({ subscriptionId: gone.id, event: events[0], status: 'pending', ended: daysAgo(1) });
+    const lapsed = await insertDelivery({ subscriptionId: gone.id, event: events[1], status: 'pending', ended: daysAgo(1) });
+    const lease = (id: string, until: Date) =>
+      t.dataSource.query(`UPDATE webhook_delivery SET lease_owner = 'node-b:1', lease_expires_at = ? WHERE id = ?`, [
+        until.toISOString(),
+        id,
+      ]);
+    await lease(leased, new Date(Date.now() + 30_000)); // a worker is sending it now
+    await lease(lapsed, new Date(Date.now() - 1_000)); // its node died: nobody is
+    const left = async () =>
+      (await t.dataSource.query<{ id: string }[]>('SELECT id FROM webhook_delivery WHERE subscription_id = ?', [gone.id])).map((r) => r.id);
+    const attempts = async (id: string) =>
+      Number((await t.dataSource.query('SELECT COUNT(*) AS n FROM webhook_attempt WHERE delivery_id = ?', [id]))[0].n);
+
+    await t.get(WebhooksService).purgeEndedDeliveries();
+    expect(await left()).toEqual([leased]);
+    expect([await attempts(leased), await attempts(lapsed)]).toEqual([1, 0]);
+    // once its lease has run out (the attempt recorded, or the node gone), the next sweep deletes it
+    await lease(leased, new Date(Date.now() - 1_000));
+    await t.get(WebhooksService).purgeEndedDeliveries();
+    expect([await left(), await attempts(leased)]).toEqual([[], 0]);
+  });
+
   it('puts back in line the failed deliveries of a window (POST /api/webhooks/:id/redeliver), scoped, idempotent', async () => {
     const e = await t.registerEnterprise('340100');
     const sub = await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?window`);
