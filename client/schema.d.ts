@@ -2759,7 +2759,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     `more: true` when failed ones are left in the window: ask again. Asking again is harmless: those put back in line are no longer failed. Delivered and pending ones are left as they are.
+         *     `more: true` when failed ones are left in the window: ask again. Asking again is harmless: those put back in line are no longer failed. Delivered and pending ones are left as they are. One subscription may ask WEBHOOK_REDELIVERIES_PER_HOUR times (10 by default) in any hour, on all nodes together; beyond, 429 RATE_LIMITED with Retry-After (a replay of an Idempotency-Key does not count).
          */
         post: operations["WebhooksController_redeliverWindow"];
         delete?: never;
@@ -13838,6 +13838,17 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

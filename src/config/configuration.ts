@@ -102,6 +102,7 @@ export const webhooksConfig = registerAs('webhooks', () => {
     leaseMs: e.WEBHOOK_LEASE_MS,
     secretOverlapHours: e.WEBHOOK_SECRET_OVERLAP_HOURS,
     deliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
+    redeliveriesPerHour: e.WEBHOOK_REDELIVERIES_PER_HOUR,
   };
 });
 

@@ -135,6 +135,11 @@ export class Environment {
   @Type(() => Number) @IsInt() @Min(200) @Max(600000) WEBHOOK_LEASE_MS = 30000;
   /** After a webhook's secret is rotated, how long deliveries are signed by the old secret too. */
   @Type(() => Number) @IsInt() @Min(0) @Max(720) WEBHOOK_SECRET_OVERLAP_HOURS = 24;
+  /**
+   * Window redeliveries (POST /api/webhooks/:id/redeliver, up to 500 deliveries each) one subscription may ask for in any
+   * hour (a sliding window, counted in the database so every node agrees); beyond, 429 RATE_LIMITED with Retry-After.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000) WEBHOOK_REDELIVERIES_PER_HOUR = 10;
   /** Delivered and given-up webhook deliveries (and their attempts) are deleted this many days after they ended. */
   @Type(() => Number) @IsInt() @Min(1) @Max(3650) WEBHOOK_DELIVERY_RETENTION_DAYS = 30;
   /** Mail for notifications (smtp://user:pass@host:587, smtps://…); unset: notifications stay in the app. */

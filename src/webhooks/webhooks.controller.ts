@@ -137,10 +137,11 @@ export class WebhooksController {
     changes: `Puts back in line, for an immediate attempt, up to ${WebhooksService.REDELIVER_MAX} of the subscription’s failed deliveries made in [from, to), oldest event first.`,
     money: NO_MONEY,
     details:
-      '`more: true` when failed ones are left in the window: ask again. Asking again is harmless: those put back in line are no longer failed. Delivered and pending ones are left as they are.',
+      '`more: true` when failed ones are left in the window: ask again. Asking again is harmless: those put back in line are no longer failed. Delivered and pending ones are left as they are. One subscription may ask WEBHOOK_REDELIVERIES_PER_HOUR times (10 by default) in any hour, on all nodes together; beyond, 429 RATE_LIMITED with Retry-After (a replay of an Idempotency-Key does not count).',
   })
   @HttpCode(200)
   @Authenticated()
+  @Refuses(WebhooksService.redeliverWindowRefusals)
   @ApiOkResponse({ type: RedeliveredView })
   async redeliverWindow(
     @CurrentActor() actor: Actor,

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { MfaSecrets } from '../auth/mfa-secrets';
-import { clock, isoPlusDays } from '../common/clock';
+import { clock, isoPlusDays, securityClock } from '../common/clock';
+import { ThrottleRepository } from '../auth/throttle.repository';
+import { admitSliding } from '../auth/throttle.rules';
 import { Sweeps } from '../common/sweeps';
 import type { Page } from '../common/http/paging';
 import { personOf, type Actor } from '../common/context/request-context';
@@ -37,6 +39,7 @@ import { assertStillActs } from '../api-keys/still-acts';
 export class WebhooksService {
   static readonly subscribeRefusals = ['DUPLICATE', 'LIMIT_REACHED'] as const;
   static readonly redeliverRefusals = ['INVALID_STATE'] as const;
+  static readonly redeliverWindowRefusals = ['VALIDATION_FAILED', 'RATE_LIMITED'] as const;
   /** Failed deliveries one bulk redelivery puts back in line at most; the caller asks again for the rest. */
   static readonly REDELIVER_MAX = 500;
 
@@ -46,6 +49,7 @@ export class WebhooksService {
     private readonly secrets: MfaSecrets,
     private readonly keys: ApiKeyRepository,
     private readonly notifier: Notifier,
+    private readonly throttles: ThrottleRepository,
     @Inject(webhooksConfig.KEY) private readonly config: WebhooksConfig,
     outbox: EventOutbox,
     sweeps: Sweeps,
@@ -217,6 +221,7 @@ export class WebhooksService {
     if (!(from < to)) throw catalogued('VALIDATION_FAILED', 'webhooks.window');
     return this.uow.run(async () => {
       const s = await this.own(actor, id);
+      await this.countRedelivery(s.id);
       const max = WebhooksService.REDELIVER_MAX;
       // One more than the bound is read, to tell the caller there is more: it stays failed for the next request.
       const ids = await this.webhooks.failedIn(s.id, from, to, max + 1);
@@ -233,6 +238,22 @@ export class WebhooksService {
       }
       return { requeued, more: ids.length > max };
     });
+  }
+
+  /**
+   * Counts a window redelivery against the subscription's last hour (the instants on its throttle row, locked: counts
+   * from several nodes add up). Each puts up to REDELIVER_MAX deliveries back in line; past WEBHOOK_REDELIVERIES_PER_HOUR
+   * the unit ends in 429 and records nothing.
+   */
+  private async countRedelivery(subscriptionId: string): Promise<void> {
+    const now = securityClock.iso();
+    const row = await this.throttles.lockOrCreate(`webhook-redeliver:${subscriptionId}`, now);
+    const max = this.config.redeliveriesPerHour;
+    const admitted = admitSliding(row.recent ? (JSON.parse(row.recent) as string[]) : [], now, HOUR_SEC, max);
+    if (admitted.refusedForSec !== undefined) {
+      throw catalogued('RATE_LIMITED', 'webhooks.redeliveriesLimited', { max }, { retryAfterSec: admitted.refusedForSec });
+    }
+    await this.throttles.save({ ...row, recent: JSON.stringify(admitted.recent), updatedAt: now });
   }
 
   async deliveries(
@@ -295,6 +316,7 @@ export class WebhooksService {
 }
 
 const PURGE_BATCH = 500;
+const HOUR_SEC = 3600;
 
 const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
 

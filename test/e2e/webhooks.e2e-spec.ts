@@ -435,6 +435,33 @@ describe('signed webhooks', () => {
     await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(e.token)).expect(204);
   });
 
+  it('limits window redeliveries to 10 an hour per subscription on all nodes together: 429 with Retry-After, also when requests race', async () => {
+    const e = await t.registerEnterprise('340100');
+    const [sub, other] = [
+      await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?limited`),
+      await subscribe(e.token, ['voucher.revoked'], `${receiver.url}?limited-other`),
+    ];
+    const window = { from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() };
+    const post = (id: string) => t.http.post(`/api/webhooks/${id}/redeliver`).set(auth(e.token)).send(window);
+    // counted on one locked row: of 25 at once, exactly 10 pass whatever the interleaving
+    const answers = await Promise.all(Array.from({ length: 25 }, () => post(sub.id)));
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([...Array<number>(10).fill(200), ...Array<number>(15).fill(429)]);
+    const limited = answers.find((r) => r.status === 429)!;
+    expect([limited.body.code, limited.body.message]).toEqual([
+      'RATE_LIMITED',
+      'this webhook has asked for 10 redeliveries in the last hour, the most it may; try again later',
+    ]);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(3500);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(3600);
+    const zh = await post(sub.id).set('Accept-Language', 'zh-CN');
+    expect([zh.status, zh.body.message]).toEqual([429, '该 Webhook 一小时内已批量重新推送 10 次，达到上限，请稍后再试']);
+    // another subscription of the same owner has its own hour
+    expect((await post(other.id)).status).toBe(200);
+    await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(e.token)).expect(204);
+    await t.http.delete(`/api/webhooks/${other.id}`).set(auth(e.token)).expect(204);
+  });
+
   it('ends the webhooks of a revoked API key, and of a disabled person and their keys; the others go on', async () => {
     const e = await t.registerEnterprise('340100');
     const second = await secondAdmin(e, 'hooks-admin');
@@ -851,6 +878,26 @@ describeOnServer('webhooks delivered by two API processes', 'SQLite serves one p
     expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(all.length);
     expect(receiver.received).toHaveLength(all.length);
   }, 90_000);
+
+  it('counts window redeliveries of one subscription across both nodes: of 30 at once, 10 pass', async () => {
+    const e = await t.registerEnterprise('340100');
+    const sub = (
+      await t.http
+        .post('/api/webhooks')
+        .set(auth(e.token))
+        .send({ url: `${receiver.url}?two-limited`, events: ['voucher.revoked'] })
+        .expect(201)
+    ).body as { id: string };
+    const window = { from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() };
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => call(nodes[i % 2], e.token, 'POST', `/api/webhooks/${sub.id}/redeliver`, window)),
+    );
+    // counted in the database: a count in each process's memory would let 10 through on each node
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(10);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(20);
+    expect(answers.find((r) => r.status === 429)!.headers.get('retry-after')).toMatch(/^\d+$/);
+    await t.http.delete(`/api/webhooks/${sub.id}`).set(auth(e.token)).expect(204);
+  });
 
   it('hands a delivery leased by a node that died to the other node once its lease expires', async () => {
     const e = await t.registerEnterprise('340100');
