@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsString, Length, Max, validateSync } from 'class-validator';
-import { violationsError } from '../common/http/validation';
+import { DomainError } from '../common/errors/domain-error';
+import { translate } from '../common/i18n/messages';
 import { SERVICE_CATEGORIES, ServiceCategory } from '../policies/policy.types';
 import { PROVINCE_CODES } from '../regions/regions.data';
 import { IsOmittable } from '../common/http/validators';
@@ -40,9 +41,20 @@ export function parseNoticesQuery(raw: Record<string, unknown>): NoticesQuery {
   return parsePageQuery(NoticesQuery, raw);
 }
 
+/**
+ * A filter the page cannot read (a province code edited by hand, a keyword over 100 characters), named as the page's
+ * form names it (省份, 关键词), not by its parameter: a person reads the 400 page, not a client.
+ */
+export class UnreadableQuery extends DomainError {
+  constructor(field: string) {
+    const say = (lng: 'en' | 'zh') => translate(lng, 'pages.badQuery', { field: translate(lng, `pages.fields.${field}`) });
+    super('VALIDATION_FAILED', say('en'), { localized: say });
+  }
+}
+
 function parsePageQuery<Q extends object>(type: new () => Q, raw: Record<string, unknown>): Q {
   const query = plainToInstance(type, raw);
   const errors = validateSync(query, { whitelist: true });
-  if (errors.length > 0) throw violationsError(errors);
+  if (errors.length > 0) throw new UnreadableQuery(errors[0].property);
   return query;
 }

@@ -4,6 +4,7 @@ import { ErrorFilter, toErrorBody } from '../common/http/error.filter';
 import { headerOf, HttpReply, HttpRequest, pathOf, replySent } from '../common/http/http-neutral';
 import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
 import type { ErrorPage } from './page-views';
+import { UnreadableQuery } from './catalogue-query';
 
 /** What a missing record is called, by the page's first path segment. */
 const NOT_FOUND: Record<string, ErrorPage> = {
@@ -56,11 +57,13 @@ export class PageErrorFilter implements ExceptionFilter {
   constructor(private readonly pages: PageRenderer) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { statusCode, retryAfterSec } = toErrorBody(exception, this.logger);
+    const { statusCode, retryAfterSec, message } = toErrorBody(exception, this.logger, 'zh');
     const req = host.switchToHttp().getRequest<HttpRequest>();
     const res = host.switchToHttp().getResponse<HttpReply>();
     if (replySent(res)) return;
-    const page = statusCode === 404 ? notFoundPage(pathOf(req)) : statusCode < 500 ? BAD_REQUEST : UNAVAILABLE;
+    // a filter the page could not read is named (链接中的省份无法识别); anything else it cannot read, generally
+    const badRequest = exception instanceof UnreadableQuery ? { ...BAD_REQUEST, message } : BAD_REQUEST;
+    const page = statusCode === 404 ? notFoundPage(pathOf(req)) : statusCode < 500 ? badRequest : UNAVAILABLE;
     if (retryAfterSec) res.header('Retry-After', String(retryAfterSec));
     res.status(statusCode);
     for (const [name, value] of Object.entries(ERROR_PAGE_HEADERS)) res.header(name, value);

@@ -93,6 +93,8 @@ export interface CataloguePage extends Layout, Pager {
   categories: { code: string; name: string }[];
   total: number;
   items: FacilityItem[];
+  /** What was searched for, as the form shows it (关键词“核磁”、浙江省、检验检测); empty when nothing was. */
+  searched: string;
 }
 
 export interface FacilityPage extends Layout {
@@ -228,6 +230,13 @@ export function cataloguePage(filter: CatalogueFilter, result: { items: Facility
     categories: SERVICE_CATEGORIES.map((code) => ({ code, name: CATEGORY_ZH[code] })),
     total: result.total,
     items: result.items.map(facilityItem),
+    searched: [
+      filter.q && `关键词“${filter.q}”`,
+      filter.provinceCode && regionName(filter.provinceCode),
+      filter.category && (CATEGORY_ZH[filter.category as ServiceCategory] ?? filter.category),
+    ]
+      .filter(Boolean)
+      .join('、'),
     ...pager(filter.page, result.total, pageSize, href),
   };
 }

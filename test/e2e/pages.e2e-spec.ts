@@ -342,12 +342,33 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       }
     });
 
-    it('answers a filter it cannot read with a 400 page', async () => {
-      for (const query of ['provinceCode=999999', 'category=astrology', 'page=10001']) {
-        const res = await t.http.get(`/facilities?${query}`).expect(400);
+    it('answers a filter it cannot read with a 400 page naming it as the form does, and a way back', async () => {
+      for (const [query, field] of [
+        ['provinceCode=999999', '省份'],
+        ['category=astrology', '类别'],
+        ['page=10001', '页码'],
+        [`q=${'字'.repeat(101)}`, '关键词'],
+      ]) {
+        const res = await t.http.get(`/facilities?${encodeURI(query)}`).expect(400);
         expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
-        expect(text(res.text)).toContain('请求有误');
+        expect(text(res.text)).toContain(`请求有误链接中的${field}无法识别，请重新选择后再搜索。`);
+        expect(res.text).not.toMatch(/(provinceCode|category|page|q)：/);
+        expect(res.text).toContain('<a class="tap" href="/facilities">浏览服务目录</a>');
       }
+      expect(text((await t.http.get('/notices?page=10001').expect(400)).text)).toContain('链接中的页码无法识别');
+    });
+
+    it('says what found nothing and how to find more, with a link that clears the search', async () => {
+      const res = await t.http.get(`/facilities?q=${encodeURIComponent('核磁共振')}&provinceCode=330000&category=testing`).expect(200);
+      const page = text(res.text);
+      expect(page).toContain(
+        '没有符合条件的服务：关键词“核磁共振”、浙江省、检验检测。可换一个更短的关键词，或选择全部省份、全部类别后再搜索。',
+      );
+      expect(page).not.toContain('共0项服务');
+      expect(res.text).toContain('<a class="tap" href="/facilities">清除条件，查看全部服务</a>');
+      // what was typed is printed escaped, as everything else
+      const odd = await t.http.get(`/facilities?q=${encodeURIComponent('<b>无此</b>')}`).expect(200);
+      expect(odd.text).toContain('关键词“&lt;b&gt;无此&lt;/b&gt;”');
     });
 
     it('pages through 20 at a time', async () => {
