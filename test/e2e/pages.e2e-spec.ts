@@ -328,6 +328,8 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         expect(res.text).toMatch(new RegExp(`<(input|select) [^>]*id="${id}" name="${id}"`));
       }
       expect(res.text).not.toContain('aria-label="关键词"');
+      // a phone's keyboard offers 搜索 where it would offer a line break or 前往
+      expect(res.text).toMatch(/<input type="search" id="q" [^>]*enterkeyhint="search">/);
     });
 
     it('takes the empty fields a form sends as any, and ignores parameters it does not know', async () => {
