@@ -406,6 +406,14 @@ describe('public pages in a browser, at phone size', () => {
         expect(await page.locator('ul.list li a.name').allInnerTexts()).toEqual(['扫描电子显微镜 (SEM) 机时', '透射电子显微镜 (TEM) 机时']);
         await page.screenshot({ path: join(SCREENSHOTS, 'facilities-search.png'), fullPage: true });
         await expectAccessible(page, 'facilities-search');
+        // a result opened, and back to the same results by the page's own link
+        await Promise.all([
+          page.waitForURL(/\/facilities\/[^/?]+\?q=/),
+          page.getByRole('link', { name: '扫描电子显微镜 (SEM) 机时' }).click(),
+        ]);
+        await Promise.all([page.waitForURL(/\/facilities\?q=/), page.getByRole('link', { name: '← 返回搜索结果' }).click()]);
+        expect(await page.getByRole('searchbox').inputValue()).toBe('电子显微镜');
+        expect(await page.locator('ul.list li a.name').allInnerTexts()).toEqual(['扫描电子显微镜 (SEM) 机时', '透射电子显微镜 (TEM) 机时']);
 
         await page.getByRole('searchbox').fill('');
         await page.getByRole('combobox', { name: '省份' }).selectOption({ label: '浙江省' });

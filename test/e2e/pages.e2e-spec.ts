@@ -360,6 +360,21 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(text((await t.http.get('/notices?page=10001').expect(400)).text)).toContain('链接中的页码无法识别');
     });
 
+    it('leads from a facility found by a search back to those results, not to the whole catalogue', async () => {
+      const search = await t.http.get(`/facilities?q=${encodeURIComponent('电镜')}&provinceCode=310000`).expect(200);
+      const query = `?q=${encodeURIComponent('电镜')}&amp;provinceCode=310000`;
+      expect(search.text).toContain(`<a class="name" href="/facilities/${tem}${query}">透射电子显微镜 (TEM) 机时</a>`);
+      const found = await t.http.get(`/facilities/${tem}?q=${encodeURIComponent('电镜')}&provinceCode=310000`).expect(200);
+      expect(found.text).toContain(`<a class="tap" href="/facilities${query}">← 返回搜索结果</a>`);
+      // the catalogue's own links, and a facility opened from elsewhere, lead to the catalogue as before
+      expect((await t.http.get('/facilities').expect(200)).text).toContain(`<a class="name" href="/facilities/${tem}">`);
+      expect((await t.http.get(`/facilities/${tem}`).expect(200)).text).toContain('<a class="tap" href="/facilities">← 返回服务目录</a>');
+      // a search that no longer reads costs only the way back, never the facility's page
+      const edited = await t.http.get(`/facilities/${tem}?provinceCode=999999&from=singlemessage`).expect(200);
+      expect(edited.text).toContain('<a class="tap" href="/facilities">← 返回服务目录</a>');
+      expect(edited.text).toContain('透射电子显微镜 (TEM) 机时');
+    });
+
     it('says what found nothing and how to find more, with a link that clears the search', async () => {
       const res = await t.http.get(`/facilities?q=${encodeURIComponent('核磁共振')}&provinceCode=330000&category=testing`).expect(200);
       const page = text(res.text);
