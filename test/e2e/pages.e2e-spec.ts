@@ -317,6 +317,21 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.text).toContain('name="q" value="电镜"');
     });
 
+    it('finds with letters and digits typed in full-width mode (ＴＥＭ), and shows them as the names write them', async () => {
+      for (const q of ['ＴＥＭ', 'ｔｅｍ', 'Ｆ２００']) {
+        const res = await t.http.get(`/facilities?q=${encodeURIComponent(q)}`).expect(200);
+        expect({ q, found: text(res.text).includes('共1项服务') && res.text.includes('透射电子显微镜 (TEM) 机时') }).toEqual({
+          q,
+          found: true,
+        });
+      }
+      expect((await t.http.get(`/facilities?q=${encodeURIComponent('ＴＥＭ')}`).expect(200)).text).toContain('name="q" value="TEM"');
+      // full-width punctuation is left as typed: names write （） as often as ()
+      expect((await t.http.get(`/facilities?q=${encodeURIComponent('（ＴＥＭ）')}`).expect(200)).text).toContain(
+        'name="q" value="（TEM）"',
+      );
+    });
+
     it('labels the search fields where one sees them, not only for screen readers', async () => {
       const res = await t.http.get('/facilities').expect(200);
       for (const [id, label] of [
