@@ -653,6 +653,27 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       }
     });
 
+    it('answers a browser at a path cut inside a character (/notices%E5%85) with the Chinese 404 page, an API client with JSON', async () => {
+      for (const path of ['/notices%E5%85', '/%E0%A4%A', '/verify%E0']) {
+        const res = await t.http.get(path).set('Accept', BROWSER_ACCEPT).expect(404);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.headers.vary).toMatch(/\bAccept\b/i);
+        expect(res.text).toMatch(/^<!doctype html>\n<html lang="zh-CN">/);
+        expect(text(res.text)).toContain('页面不存在');
+        expect(res.text).toContain('<a class="tap" href="/facilities">浏览服务目录</a>');
+        expect(res.text).not.toContain('not a valid URL');
+      }
+      // JSON as ever: Fastify's 400 for a path it cannot decode, Express's 404 for one no route serves
+      for (const [path, accept] of [
+        ['/notices%E5%85', 'application/json'],
+        ['/api/facilities%E5%85', BROWSER_ACCEPT],
+      ]) {
+        const json = await t.http.get(path).set('Accept', accept);
+        expect(json.headers['content-type']).toMatch(/^application\/json/);
+        expect([400, 404]).toContain(json.status);
+      }
+    });
+
     it('tells someone at /verify without a code how to verify', async () => {
       for (const path of ['/verify', '/verify/']) {
         expect(text((await t.http.get(path).set('Accept', BROWSER_ACCEPT).expect(404)).text)).toContain('请扫描证书上的二维码');
