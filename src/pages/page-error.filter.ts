@@ -4,6 +4,7 @@ import { ErrorFilter, toErrorBody } from '../common/http/error.filter';
 import { headerOf, HttpReply, HttpRequest, pathOf, replySent } from '../common/http/http-neutral';
 import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
 import type { ErrorPage } from './page-views';
+import { UnreadableQuery } from './catalogue-query';
 
 /** What a missing record is called, by the page's first path segment. */
 const NOT_FOUND: Record<string, ErrorPage> = {
@@ -39,14 +40,21 @@ export function notFoundPage(path: string): ErrorPage {
 /**
  * A record's page whose URL does not decode (`/verify/%E0%A4%A`: a QR code's link cut short or mistyped) names no
  * record: the person who opened it reads the page of one not found, as for an unknown code, not the API's JSON 400.
+ * Any other such path outside /api (`/notices%E5%85`, a link cut inside a character) is, to a browser, a page that
+ * does not exist, in Chinese, as for any path no page serves (UnknownPathFilter): it had read the API's English JSON.
  */
 export const undecodablePage =
   (pages: PageRenderer): UndecodableUrlPage =>
-  (path) => {
+  (path, accept) => {
     const [, first, record] = path.split('/');
-    if (!record || !Object.hasOwn(NOT_FOUND, first)) return undefined;
-    return { statusCode: 404, headers: ERROR_PAGE_HEADERS, body: pages.render('error', NOT_FOUND[first]) };
+    if (record && Object.hasOwn(NOT_FOUND, first)) {
+      return { statusCode: 404, headers: ERROR_PAGE_HEADERS, body: pages.render('error', NOT_FOUND[first]) };
+    }
+    if (isApiPath(path) || !acceptsHtml(accept)) return undefined;
+    return { statusCode: 404, headers: { ...ERROR_PAGE_HEADERS, Vary: 'Accept' }, body: pages.render('error', notFoundPage(path)) };
   };
+
+const isApiPath = (path: string): boolean => path === '/api' || path.startsWith('/api/');
 
 /** Failures of the public pages as HTML pages, with the status the API would give (404, 400, 503, 500). */
 @Catch()
@@ -56,11 +64,13 @@ export class PageErrorFilter implements ExceptionFilter {
   constructor(private readonly pages: PageRenderer) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { statusCode, retryAfterSec } = toErrorBody(exception, this.logger);
+    const { statusCode, retryAfterSec, message } = toErrorBody(exception, this.logger, 'zh');
     const req = host.switchToHttp().getRequest<HttpRequest>();
     const res = host.switchToHttp().getResponse<HttpReply>();
     if (replySent(res)) return;
-    const page = statusCode === 404 ? notFoundPage(pathOf(req)) : statusCode < 500 ? BAD_REQUEST : UNAVAILABLE;
+    // a filter the page could not read is named (链接中的省份无法识别); anything else it cannot read, generally
+    const badRequest = exception instanceof UnreadableQuery ? { ...BAD_REQUEST, message } : BAD_REQUEST;
+    const page = statusCode === 404 ? notFoundPage(pathOf(req)) : statusCode < 500 ? badRequest : UNAVAILABLE;
     if (retryAfterSec) res.header('Retry-After', String(retryAfterSec));
     res.status(statusCode);
     for (const [name, value] of Object.entries(ERROR_PAGE_HEADERS)) res.header(name, value);
@@ -69,8 +79,7 @@ export class PageErrorFilter implements ExceptionFilter {
 }
 
 // Whether the client takes an HTML answer: no Accept at all, or one naming text/html, text/* or */* (not at q=0).
-const acceptsHtml = (req: HttpRequest): boolean => {
-  const accept = headerOf(req, 'accept');
+const acceptsHtml = (accept: string | undefined): boolean => {
   if (!accept) return true;
   return accept.split(',').some((part) => {
     const [range, ...params] = part.trim().toLowerCase().split(';');
@@ -98,12 +107,12 @@ export class UnknownPathFilter implements ExceptionFilter {
   catch(exception: NotFoundException, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<HttpRequest>();
     const path = pathOf(req);
-    if (path === '/api' || path.startsWith('/api/')) return this.api.catch(exception, host);
+    if (isApiPath(path)) return this.api.catch(exception, host);
     // One address, two answers by Accept: a cache keeping either must give it to the same kind of client only, and
     // keeps neither (the page's no-store, the JSON's too), as a path nothing serves today may be a page tomorrow.
     const res = host.switchToHttp().getResponse<HttpReply>();
     res.header('Vary', 'Accept');
-    if (acceptsHtml(req)) return this.page.catch(exception, host);
+    if (acceptsHtml(headerOf(req, 'accept'))) return this.page.catch(exception, host);
     res.header('Cache-Control', 'no-store');
     this.api.catch(exception, host);
   }

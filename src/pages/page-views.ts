@@ -93,9 +93,13 @@ export interface CataloguePage extends Layout, Pager {
   categories: { code: string; name: string }[];
   total: number;
   items: FacilityItem[];
+  /** What was searched for, as the form shows it (关键词“核磁”、浙江省、检验检测); empty when nothing was. */
+  searched: string;
 }
 
 export interface FacilityPage extends Layout {
+  /** Back to the catalogue's page it was opened from, its search kept (返回搜索结果), else to the catalogue. */
+  back: { href: string; label: string };
   facility: FacilityItem & { unit: string; description: string | null; contact: string | null };
   /** "4.5 分（2 条评价）"; null before the first rating. */
   rating: string | null;
@@ -189,8 +193,9 @@ export function noticesPage(notices: PublicNotices, at: { page: number; pageSize
   };
 }
 
-const facilityItem = (f: FacilityView): FacilityItem => ({
-  href: `/facilities/${f.id}`,
+/** `query`: the search it was found by (`?q=…`), carried to its page for the way back to those results. */
+const facilityItem = (f: FacilityView, query = ''): FacilityItem => ({
+  href: `/facilities/${f.id}${query}`,
   name: f.name,
   provider: f.providerName,
   category: CATEGORY_ZH[f.category as ServiceCategory] ?? f.category,
@@ -207,16 +212,20 @@ export interface CatalogueFilter {
   page: number;
 }
 
+/** The query of a catalogue search's page: `?q=…&provinceCode=…&page=2`, or '' for the first page of everything. */
+const catalogueQuery = (filter: CatalogueFilter, page: number): string => {
+  const params = new URLSearchParams();
+  if (filter.q) params.set('q', filter.q);
+  if (filter.provinceCode) params.set('provinceCode', filter.provinceCode);
+  if (filter.category) params.set('category', filter.category);
+  if (page > 1) params.set('page', String(page));
+  const query = params.toString();
+  return query ? `?${query}` : '';
+};
+
 export function cataloguePage(filter: CatalogueFilter, result: { items: FacilityView[]; total: number }, pageSize: number): CataloguePage {
-  const href = (page: number) => {
-    const params = new URLSearchParams();
-    if (filter.q) params.set('q', filter.q);
-    if (filter.provinceCode) params.set('provinceCode', filter.provinceCode);
-    if (filter.category) params.set('category', filter.category);
-    if (page > 1) params.set('page', String(page));
-    const query = params.toString();
-    return query ? `/facilities?${query}` : '/facilities';
-  };
+  const href = (page: number) => `/facilities${catalogueQuery(filter, page)}`;
+  const found = catalogueQuery(filter, filter.page);
   return {
     // each page of results titled apart (WCAG 2.4.2): a tab, the history and a screen reader tell page 2 from page 1
     title: filter.page > 1 ? `服务目录（第 ${filter.page} 页）` : '服务目录',
@@ -227,7 +236,14 @@ export function cataloguePage(filter: CatalogueFilter, result: { items: Facility
     provinces: PROVINCE_CODES.map((code) => ({ code, name: regionName(code) })),
     categories: SERVICE_CATEGORIES.map((code) => ({ code, name: CATEGORY_ZH[code] })),
     total: result.total,
-    items: result.items.map(facilityItem),
+    items: result.items.map((f) => facilityItem(f, found)),
+    searched: [
+      filter.q && `关键词“${filter.q}”`,
+      filter.provinceCode && regionName(filter.provinceCode),
+      filter.category && (CATEGORY_ZH[filter.category as ServiceCategory] ?? filter.category),
+    ]
+      .filter(Boolean)
+      .join('、'),
     ...pager(filter.page, result.total, pageSize, href),
   };
 }
@@ -268,9 +284,16 @@ const bookingTerms = (c: CalendarView, now: string) => {
   };
 };
 
-export function facilityPage(f: FacilityView, schedule: { calendar: CalendarView; free: SlotView[] } | null, now: string): FacilityPage {
+export function facilityPage(
+  f: FacilityView,
+  schedule: { calendar: CalendarView; free: SlotView[] } | null,
+  now: string,
+  foundBy: CatalogueFilter = { page: 1 },
+): FacilityPage {
+  const query = catalogueQuery(foundBy, foundBy.page);
   return {
     title: f.name,
+    back: query ? { href: `/facilities${query}`, label: '返回搜索结果' } : { href: '/facilities', label: '返回服务目录' },
     facility: { ...facilityItem(f), unit: UNIT_ZH[f.unit], description: f.description, contact: f.contact },
     rating: f.ratingAvg === null ? null : `${f.ratingAvg.toFixed(1)} 分（${f.ratingCount} 条评价）`,
     schedule: schedule && {

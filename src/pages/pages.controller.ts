@@ -8,10 +8,10 @@ import { FacilitiesService } from '../facilities/facilities.service';
 import { RECENT_ADMISSION_DAYS } from '../organizations/organization.time-rules';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { VouchersQueries } from '../vouchers/vouchers.queries';
-import { parseCatalogueQuery, parseNoticesQuery } from './catalogue-query';
+import { parseCatalogueQuery, parseNoticesQuery, UnreadableQuery } from './catalogue-query';
 import { PageErrorFilter } from './page-error.filter';
 import { HTML, PAGE_CSP, PageRenderer } from './page-renderer';
-import { cataloguePage, facilityPage, noticesPage, verifyPage } from './page-views';
+import { CatalogueFilter, cataloguePage, facilityPage, noticesPage, verifyPage } from './page-views';
 
 const CATALOGUE_PAGE_SIZE = 20;
 /** Providers in notice a page lists (the rest on the next pages), and admitted ones it lists (the latest). */
@@ -37,6 +37,19 @@ const PublicPage = (cacheControl: 'no-cache' | 'public, max-age=60') =>
  */
 const withoutTrailingPunctuation = (code: string): string =>
   code.replace(/[\s.,;:!?'"()<>[\]{}。，、；：！？“”‘’（）【】《》「」『』]+$/u, '');
+
+/**
+ * The search a facility was found by, which its link from the catalogue carries, for its way back to those results. A
+ * search that no longer reads (a link edited by hand) only loses that way back: the facility's page is what was asked for.
+ */
+const foundBy = (raw: Record<string, unknown>): CatalogueFilter => {
+  try {
+    return parseCatalogueQuery(raw);
+  } catch (e) {
+    if (e instanceof UnreadableQuery) return { page: 1 };
+    throw e;
+  }
+};
 
 /** Server-rendered pages in Chinese, for people with a phone: outside /api and out of the OpenAPI document. */
 @ApiExcludeController()
@@ -84,10 +97,10 @@ export class PagesController {
 
   @Get('facilities/:id')
   @PublicPage('public, max-age=60')
-  async facility(@Param('id', new IdPipe('facility')) id: string): Promise<string> {
+  async facility(@Param('id', new IdPipe('facility')) id: string, @Query() raw: Record<string, unknown>): Promise<string> {
     const facility = await this.facilities.get(id);
     // a facility that takes no bookings (retired, or its provider suspended or sanctioned) shows no slots to pick
     const schedule = facility.unit === 'hour' && facility.bookable ? await this.calendars.nextFree(id, FREE_SLOTS_SHOWN) : null;
-    return this.pages.render('facility', facilityPage(facility, schedule, clock.iso()));
+    return this.pages.render('facility', facilityPage(facility, schedule, clock.iso(), foundBy(raw)));
   }
 }

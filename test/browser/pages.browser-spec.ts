@@ -126,9 +126,11 @@ describe('public pages in a browser, at phone size', () => {
       await expectAccessible(page, name);
       await expectTargetsForAFinger(page);
       await check(page);
-      // Chromium reports a page answered 404 as a failed load: there, that one is the point of the test.
-      const expected =
-        expectedStatus === 404 ? ['console: Failed to load resource: the server responded with a status of 404 (Not Found)'] : [];
+      // Chromium reports a page answered 404 or 400 as a failed load: there, that one is the point of the test.
+      const failed: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' };
+      const expected = failed[expectedStatus]
+        ? [`console: Failed to load resource: the server responded with a status of ${expectedStatus} (${failed[expectedStatus]})`]
+        : [];
       expect(errors).toEqual(expected);
     } finally {
       await page.close();
@@ -255,7 +257,10 @@ describe('public pages in a browser, at phone size', () => {
   describe('before anyone is registered', () => {
     it('shows an empty catalogue', async () => {
       await visit('/facilities', 'facilities-empty', async (page) => {
-        expect(await page.locator('body').innerText()).toContain('没有符合条件的服务');
+        // nothing was searched for: no conditions to change, nothing to clear
+        expect(await page.locator('body').innerText()).toContain('服务目录中暂时还没有服务');
+        expect(await page.locator('body').innerText()).not.toContain('共 0 项服务');
+        expect(await page.getByRole('link', { name: '清除条件，查看全部服务' }).count()).toBe(0);
       });
     });
 
@@ -401,6 +406,14 @@ describe('public pages in a browser, at phone size', () => {
         expect(await page.locator('ul.list li a.name').allInnerTexts()).toEqual(['扫描电子显微镜 (SEM) 机时', '透射电子显微镜 (TEM) 机时']);
         await page.screenshot({ path: join(SCREENSHOTS, 'facilities-search.png'), fullPage: true });
         await expectAccessible(page, 'facilities-search');
+        // a result opened, and back to the same results by the page's own link
+        await Promise.all([
+          page.waitForURL(/\/facilities\/[^/?]+\?q=/),
+          page.getByRole('link', { name: '扫描电子显微镜 (SEM) 机时' }).click(),
+        ]);
+        await Promise.all([page.waitForURL(/\/facilities\?q=/), page.getByRole('link', { name: '← 返回搜索结果' }).click()]);
+        expect(await page.getByRole('searchbox').inputValue()).toBe('电子显微镜');
+        expect(await page.locator('ul.list li a.name').allInnerTexts()).toEqual(['扫描电子显微镜 (SEM) 机时', '透射电子显微镜 (TEM) 机时']);
 
         await page.getByRole('searchbox').fill('');
         await page.getByRole('combobox', { name: '省份' }).selectOption({ label: '浙江省' });
@@ -412,11 +425,28 @@ describe('public pages in a browser, at phone size', () => {
     });
 
     it('says so when a search finds nothing', async () => {
-      await visit(`/facilities?q=${encodeURIComponent('核磁共振波谱')}`, 'facilities-no-match', async (page) => {
+      await visit(`/facilities?q=${encodeURIComponent('核磁共振波谱')}&provinceCode=330000`, 'facilities-no-match', async (page) => {
         expect(await page.locator('ul.list').count()).toBe(0);
-        expect(await page.locator('body').innerText()).toContain('没有符合条件的服务');
+        expect(await page.locator('body').innerText()).toContain('没有符合条件的服务：关键词“核磁共振波谱”、浙江省。');
         expect(await page.getByRole('searchbox').inputValue()).toBe('核磁共振波谱');
+        // one tap back to everything
+        await Promise.all([page.waitForURL(/\/facilities$/), page.getByRole('link', { name: '清除条件，查看全部服务' }).click()]);
+        expect(await page.locator('ul.list li').count()).toBe(5);
+        expect(await page.getByRole('searchbox').inputValue()).toBe('');
       });
+    });
+
+    it('names the filter it cannot read on its 400 page, with a way back', async () => {
+      await visit(
+        '/facilities?provinceCode=999999',
+        'facilities-bad-filter',
+        async (page) => {
+          expect(await page.locator('h1').innerText()).toBe('请求有误');
+          expect(await page.locator('main').innerText()).toContain('链接中的省份无法识别，请重新选择后再搜索。');
+          expect(await page.getByRole('link', { name: '浏览服务目录' }).getAttribute('href')).toBe('/facilities');
+        },
+        400,
+      );
     });
 
     it('shows a facility’s details, its rating (none yet), opening hours and next free slots', async () => {

@@ -317,6 +317,21 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       expect(res.text).toContain('name="q" value="电镜"');
     });
 
+    it('finds with letters and digits typed in full-width mode (ＴＥＭ), and shows them as the names write them', async () => {
+      for (const q of ['ＴＥＭ', 'ｔｅｍ', 'Ｆ２００']) {
+        const res = await t.http.get(`/facilities?q=${encodeURIComponent(q)}`).expect(200);
+        expect({ q, found: text(res.text).includes('共1项服务') && res.text.includes('透射电子显微镜 (TEM) 机时') }).toEqual({
+          q,
+          found: true,
+        });
+      }
+      expect((await t.http.get(`/facilities?q=${encodeURIComponent('ＴＥＭ')}`).expect(200)).text).toContain('name="q" value="TEM"');
+      // full-width punctuation is left as typed: names write （） as often as ()
+      expect((await t.http.get(`/facilities?q=${encodeURIComponent('（ＴＥＭ）')}`).expect(200)).text).toContain(
+        'name="q" value="（TEM）"',
+      );
+    });
+
     it('labels the search fields where one sees them, not only for screen readers', async () => {
       const res = await t.http.get('/facilities').expect(200);
       for (const [id, label] of [
@@ -328,6 +343,8 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         expect(res.text).toMatch(new RegExp(`<(input|select) [^>]*id="${id}" name="${id}"`));
       }
       expect(res.text).not.toContain('aria-label="关键词"');
+      // a phone's keyboard offers 搜索 where it would offer a line break or 前往
+      expect(res.text).toMatch(/<input type="search" id="q" [^>]*enterkeyhint="search">/);
     });
 
     it('takes the empty fields a form sends as any, and ignores parameters it does not know', async () => {
@@ -342,12 +359,48 @@ describe('public pages: verification, notices, the facility catalogue', () => {
       }
     });
 
-    it('answers a filter it cannot read with a 400 page', async () => {
-      for (const query of ['provinceCode=999999', 'category=astrology', 'page=10001']) {
-        const res = await t.http.get(`/facilities?${query}`).expect(400);
+    it('answers a filter it cannot read with a 400 page naming it as the form does, and a way back', async () => {
+      for (const [query, field] of [
+        ['provinceCode=999999', '省份'],
+        ['category=astrology', '类别'],
+        ['page=10001', '页码'],
+        [`q=${'字'.repeat(101)}`, '关键词'],
+      ]) {
+        const res = await t.http.get(`/facilities?${encodeURI(query)}`).expect(400);
         expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
-        expect(text(res.text)).toContain('请求有误');
+        expect(text(res.text)).toContain(`请求有误链接中的${field}无法识别，请重新选择后再搜索。`);
+        expect(res.text).not.toMatch(/(provinceCode|category|page|q)：/);
+        expect(res.text).toContain('<a class="tap" href="/facilities">浏览服务目录</a>');
       }
+      expect(text((await t.http.get('/notices?page=10001').expect(400)).text)).toContain('链接中的页码无法识别');
+    });
+
+    it('leads from a facility found by a search back to those results, not to the whole catalogue', async () => {
+      const search = await t.http.get(`/facilities?q=${encodeURIComponent('电镜')}&provinceCode=310000`).expect(200);
+      const query = `?q=${encodeURIComponent('电镜')}&amp;provinceCode=310000`;
+      expect(search.text).toContain(`<a class="name" href="/facilities/${tem}${query}">透射电子显微镜 (TEM) 机时</a>`);
+      const found = await t.http.get(`/facilities/${tem}?q=${encodeURIComponent('电镜')}&provinceCode=310000`).expect(200);
+      expect(found.text).toContain(`<a class="tap" href="/facilities${query}">← 返回搜索结果</a>`);
+      // the catalogue's own links, and a facility opened from elsewhere, lead to the catalogue as before
+      expect((await t.http.get('/facilities').expect(200)).text).toContain(`<a class="name" href="/facilities/${tem}">`);
+      expect((await t.http.get(`/facilities/${tem}`).expect(200)).text).toContain('<a class="tap" href="/facilities">← 返回服务目录</a>');
+      // a search that no longer reads costs only the way back, never the facility's page
+      const edited = await t.http.get(`/facilities/${tem}?provinceCode=999999&from=singlemessage`).expect(200);
+      expect(edited.text).toContain('<a class="tap" href="/facilities">← 返回服务目录</a>');
+      expect(edited.text).toContain('透射电子显微镜 (TEM) 机时');
+    });
+
+    it('says what found nothing and how to find more, with a link that clears the search', async () => {
+      const res = await t.http.get(`/facilities?q=${encodeURIComponent('核磁共振')}&provinceCode=330000&category=testing`).expect(200);
+      const page = text(res.text);
+      expect(page).toContain(
+        '没有符合条件的服务：关键词“核磁共振”、浙江省、检验检测。可换一个更短的关键词，或选择全部省份、全部类别后再搜索。',
+      );
+      expect(page).not.toContain('共0项服务');
+      expect(res.text).toContain('<a class="tap" href="/facilities">清除条件，查看全部服务</a>');
+      // what was typed is printed escaped, as everything else
+      const odd = await t.http.get(`/facilities?q=${encodeURIComponent('<b>无此</b>')}`).expect(200);
+      expect(odd.text).toContain('关键词“&lt;b&gt;无此&lt;/b&gt;”');
     });
 
     it('pages through 20 at a time', async () => {
@@ -597,6 +650,27 @@ describe('public pages: verification, notices, the facility catalogue', () => {
         const res = await t.http.get('/notice').set('Accept', accept).expect(404);
         expect(res.headers.vary).toMatch(/\bAccept\b/i);
         expect(res.headers['cache-control']).toBe('no-store');
+      }
+    });
+
+    it('answers a browser at a path cut inside a character (/notices%E5%85) with the Chinese 404 page, an API client with JSON', async () => {
+      for (const path of ['/notices%E5%85', '/%E0%A4%A', '/verify%E0']) {
+        const res = await t.http.get(path).set('Accept', BROWSER_ACCEPT).expect(404);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.headers.vary).toMatch(/\bAccept\b/i);
+        expect(res.text).toMatch(/^<!doctype html>\n<html lang="zh-CN">/);
+        expect(text(res.text)).toContain('页面不存在');
+        expect(res.text).toContain('<a class="tap" href="/facilities">浏览服务目录</a>');
+        expect(res.text).not.toContain('not a valid URL');
+      }
+      // JSON as ever: Fastify's 400 for a path it cannot decode, Express's 404 for one no route serves
+      for (const [path, accept] of [
+        ['/notices%E5%85', 'application/json'],
+        ['/api/facilities%E5%85', BROWSER_ACCEPT],
+      ]) {
+        const json = await t.http.get(path).set('Accept', accept);
+        expect(json.headers['content-type']).toMatch(/^application\/json/);
+        expect([400, 404]).toContain(json.status);
       }
     });
 

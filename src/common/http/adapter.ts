@@ -27,8 +27,14 @@ export function httpAdapterName(env: NodeJS.ProcessEnv = process.env): HttpAdapt
 export const trustProxy = (value: string): boolean | number | string =>
   value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value;
 
-/** A page of its own for a URL whose percent-encoding does not decode, or undefined for the API's 400. */
-export type UndecodableUrlPage = (path: string) => { statusCode: number; headers: Record<string, string>; body: string } | undefined;
+/**
+ * A page of its own for a URL whose percent-encoding does not decode, or undefined for the API's 400; `accept` is the
+ * request's Accept header, which tells a browser from an API client.
+ */
+export type UndecodableUrlPage = (
+  path: string,
+  accept: string | undefined,
+) => { statusCode: number; headers: Record<string, string>; body: string } | undefined;
 
 /** Where answerUndecodableUrls leaves the page on the Fastify instance, for frameworkErrors to find. */
 const UNDECODABLE_URL_PAGE = 'undecodableUrlPage';
@@ -55,7 +61,7 @@ export function answerUndecodableUrls(app: INestApplication, page: UndecodableUr
   }
   app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const path = (req.url ?? '').split('?')[0];
-    const answer = decodes(path) ? undefined : page(path);
+    const answer = decodes(path) ? undefined : page(path, req.headers.accept);
     if (!answer) return next();
     res.writeHead(answer.statusCode, answer.headers).end(answer.body);
   });
@@ -81,7 +87,7 @@ function fastifyAdapter() {
       // Fastify's reply types are generic over route schemas this handler has none of: the neutral reply says enough.
       const res = reply as unknown as HttpReply;
       const pages = (req.server as unknown as Record<string, UndecodableUrlPage | undefined>)[UNDECODABLE_URL_PAGE];
-      const page = error.code === 'FST_ERR_BAD_URL' ? pages?.(req.url.split('?')[0]) : undefined;
+      const page = error.code === 'FST_ERR_BAD_URL' ? pages?.(req.url.split('?')[0], req.headers.accept) : undefined;
       if (page) {
         res.status(page.statusCode);
         for (const [name, value] of Object.entries(page.headers)) res.header(name, value);
