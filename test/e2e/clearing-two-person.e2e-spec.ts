@@ -172,10 +172,33 @@ describe('clearing runs recorded by two people', () => {
       const runsBefore = await runCount();
       const answers = await Promise.all(Array.from({ length: 12 }, () => confirm(proposed.id, checker)));
       expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array(11).fill(409)]);
+      const runNo = answers.find((a) => a.status === 201)!.body.runNo as string;
+      // The losers are told it was confirmed, naming the run: not a clash of keys.
+      for (const a of answers.filter((x) => x.status === 409)) expect(a.body.message).toContain(`confirmed already (run ${runNo})`);
       expect(await runCount()).toBe(runsBefore + 1);
       const lines = await t.http.get(`/api/clearing-runs/${proposed.id}/lines.csv`).set(auth(maker)).expect(200);
       expect(lines.text.trim().split('\r\n')).toHaveLength(2);
       await t.ledgerCheck();
+    });
+
+    it('of confirmations and the proposer’s discards of one proposal at once, exactly one wins, and the proposal ends as the winner left it', async () => {
+      await paidUse(2_000);
+      const proposed = (await propose().expect(202)).body;
+      const runsBefore = await runCount();
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? confirm(proposed.id, checker) : discard(proposed.id, maker))),
+      );
+      const won = answers.filter((a) => a.status < 300);
+      expect(won).toHaveLength(1);
+      // The losers are refused: 409 (confirmed or discarded already), or 403 for the proposer voiding the run once it is one.
+      expect(answers.filter((a) => a.status === 409 || a.status === 403)).toHaveLength(11);
+      const confirmed = won[0].status === 201;
+      expect(await runCount()).toBe(runsBefore + (confirmed ? 1 : 0));
+      expect(await actions(proposed.id)).toEqual(
+        confirmed
+          ? ['clearing_run.confirmed', 'clearing_run.proposed', 'clearing_run.recorded']
+          : ['clearing_run.discarded', 'clearing_run.proposed'],
+      );
     });
   });
 });
