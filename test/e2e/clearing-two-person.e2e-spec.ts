@@ -2,10 +2,11 @@ import { FirstAdmins } from '../../src/auth/first-admins';
 import { clock } from '../../src/common/clock';
 import { bureauFor, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
 import { describeRaces } from '../support/races';
-import { auth, TestApp } from '../support/test-app';
+import { auth, DEMO_PASSWORD, TestApp } from '../support/test-app';
 
 const HEFEI = '340100';
 const SHANGHAI = '310000';
+const CHECKER_PASSWORD = 'Checker-Own-Pass-2026!';
 
 /**
  * Two-person recording of clearing runs (双人复核, CLEARING_TWO_PERSON=true): one platform person proposes a run, another
@@ -27,9 +28,16 @@ describe('clearing runs recorded by two people', () => {
 
   async function platformPerson(username: string): Promise<string> {
     const made = await t.get(FirstAdmins).make(username, 'platform');
-    const newPassword = 'Checker-Own-Pass-2026!';
+    const newPassword = CHECKER_PASSWORD;
     await t.http.post('/api/auth/setup').send({ username, setupCode: made.setupCode, newPassword }).expect(204);
     return (await t.login(username, newPassword)).accessToken;
+  }
+
+  /** An operator's restart with the setting on or off; the sessions are signed in again. */
+  async function restart(twoPerson: 'true' | 'false') {
+    await t.restart({ CLEARING_TWO_PERSON: twoPerson });
+    maker = (await t.login('platform', DEMO_PASSWORD)).accessToken;
+    checker = (await t.login('clearing-checker', CHECKER_PASSWORD)).accessToken;
   }
 
   /** An Anhui voucher pays half of `unitPriceFen` to a Shanghai lab; the Anhui bureau settles and pays it. */
@@ -158,6 +166,17 @@ describe('clearing runs recorded by two people', () => {
     await confirm(b.id, maker).expect(201);
     const lost = await confirm(a.id, checker).expect(409);
     expect(lost.body.message).toContain('now 0 lines');
+  });
+
+  it('a run recorded in one step while a proposal of its period waits (the setting switched off) makes the proposal stale', async () => {
+    await paidUse(8_000);
+    const proposed = (await propose().expect(202)).body;
+    await restart('false');
+    const direct = await propose().expect(201);
+    expect(direct.body.grossTotalFen).toBe(4_000);
+    // Confirming still works with the setting off, and refuses: the lines went into the run recorded at once.
+    expect((await confirm(proposed.id, checker).expect(409)).body.message).toContain('now 0 lines');
+    await restart('true');
   });
 
   it('a proposal of an unknown id is 404; other roles are 403', async () => {
