@@ -1,5 +1,13 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { appConfig, type AppConfig } from '../config/configuration';
 import { HttpReply } from '../common/http/http-neutral';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
@@ -42,7 +50,10 @@ export class ClearingRunsController {
   })
   @Authenticated('platform')
   @ApiCreatedResponse({ type: ClearingRunView })
-  @ApiAcceptedResponse({ type: ClearingRunProposalView, description: 'two-person recording on: proposed, for another platform person to confirm' })
+  @ApiAcceptedResponse({
+    type: ClearingRunProposalView,
+    description: 'two-person recording on: proposed, for another platform person to confirm',
+  })
   @Refuses(ClearingRunsService.recordRefusals)
   async record(
     @CurrentActor() actor: Actor,

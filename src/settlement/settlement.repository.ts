@@ -238,7 +238,9 @@ export class SettlementRepository {
   /** What the lines a clearing run took in (a voided run: had taken in) add up to per province pair. */
   /** The ids of the lines claimForClearing would take in up to `end` (exclusive), read only: a proposal's fingerprint. */
   async unclearedLineIds(end: string): Promise<string[]> {
-    return (await this.db.rows<{ id: string }>(sql`SELECT l.id FROM settlement_line l WHERE ${unclearedBefore(end, 'l.')}`)).map((r) => r.id);
+    return (await this.db.rows<{ id: string }>(sql`SELECT l.id FROM settlement_line l WHERE ${unclearedBefore(end, 'l.')}`)).map(
+      (r) => r.id,
+    );
   }
 
   /** The ids of the lines run `runId` holds. */
