@@ -2223,7 +2223,7 @@ export interface paths {
          *
          *     **Money:** None in the service: the run says what the provinces’ treasuries owe one another.
          *
-         *     `to` may not lie after today (422 PERIOD_NOT_ENDED): today is allowed, and lines paid later today go into the next run. A run whose `from` leaves behind uncleared lines paid on days no standing (unvoided) run covers (a period never recorded, as Q2 when Q3 is recorded first, or a voided run’s) is 422 UNCLEARED_BEFORE_PERIOD naming the first such day, unless `catchUp: true` takes them in; lines paid on a covered day after its run (a period’s last day) are caught up without it.
+         *     `to` may not lie after today (422 PERIOD_NOT_ENDED): today is allowed, and lines paid later today go into the next run. A run whose `from` leaves behind uncleared lines paid on days no standing (unvoided) run covers (a period never recorded, as Q2 when Q3 is recorded first, or a voided run’s) is 422 UNCLEARED_BEFORE_PERIOD naming the first such day, unless `catchUp: true` takes them in; lines paid on a covered day after its run (a period’s last day) are caught up without it. With two-person recording on (CLEARING_TWO_PERSON=true, 双人复核) the run is only proposed: 202 with a ClearingRunProposalView (status proposed, no number, no line taken in), which another platform person confirms (POST /api/clearing-runs/{id}/confirm) or either discards (POST /api/clearing-runs/{id}/void).
          */
         post: operations["ClearingRunsController_record"];
         delete?: never;
@@ -2282,6 +2282,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/clearing-runs/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a proposed clearing run (双人复核), recording it
+         * @description **Who may call it:** The platform, by a person other than the one who proposed it, nor through an API key of theirs (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.
+         *
+         *     **What it changes:** Records the run under the proposal’s id exactly as POST /api/clearing-runs records one in a single step (its number when confirmed, the lines it takes in, figures, CSV hash, audit entry and clearing_run.recorded events; createdBy is the proposer), and marks the proposal confirmed (clearing_run.confirmed). It records only the lines the proposal showed: if they changed since (a batch paid, another run recorded or voided), 409 INVALID_STATE and nothing is recorded; discard it and propose again. Confirmed or discarded already is 409 INVALID_STATE; of two confirmations at once one records the run. Uncleared lines before the period that no standing run covers are 422 UNCLEARED_BEFORE_PERIOD, as for POST, unless it was proposed with catchUp.
+         *
+         *     **Money:** None in the service: the run says what the provinces’ treasuries owe one another.
+         */
+        post: operations["ClearingRunsController_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clearing-runs/{id}/void": {
         parameters: {
             query?: never;
@@ -2293,9 +2317,9 @@ export interface paths {
         put?: never;
         /**
          * Void a clearing run recorded in error (作废), with a reason
-         * @description **Who may call it:** The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.
+         * @description **Who may call it:** The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); a proposal not confirmed yet, any platform person (its proposer withdraws it, another declines it); other roles are 403.
          *
-         *     **What it changes:** Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so a run of its period recorded again takes them in (a run of a later period only with `catchUp: true`: they were paid on days no standing run covers). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.
+         *     **What it changes:** Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so a run of its period recorded again takes them in (a run of a later period only with `catchUp: true`: they were paid on days no standing run covers). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position. The id of a proposal (two-person recording) not confirmed yet discards it: 200 with the ClearingRunProposalView, status discarded, audited as clearing_run.discarded; discarded or confirmed already is 409 INVALID_STATE (a confirmed one is its run, voided as above).
          *
          *     **Money:** None in the service: the run moved no money and wrote nothing to the ledger, so there is nothing to reverse. Whatever the treasuries paid on it is theirs to settle against the run that replaces it.
          */
@@ -4353,6 +4377,38 @@ export interface components {
             /** @description why it was voided */
             voidReason?: string;
         };
+        ClearingRunProposalView: {
+            /** @description the proposal’s id: the run’s once confirmed */
+            id: string;
+            /**
+             * @description proposed until another platform person confirms it, or it is discarded
+             * @enum {string}
+             */
+            status: "proposed" | "confirmed" | "discarded";
+            from: string;
+            to: string;
+            /** @description take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day */
+            catchUp: boolean;
+            /** @description Σ gross flows as proposed */
+            grossTotalFen: number;
+            /** @description Σ transfers as proposed */
+            transferTotalFen: number;
+            /** @description the settlement lines the run would take in; a confirmation taking in others is 409 INVALID_STATE */
+            lineCount: number;
+            proposedBy: string;
+            proposedAt: string;
+            /** @description the gross flows as proposed (in the answer to POST only) */
+            gross?: components["schemas"]["FlowView"][];
+            /** @description the net positions as proposed (in the answer to POST only) */
+            net?: components["schemas"]["NetPositionView"][];
+            /** @description the transfers as proposed (in the answer to POST only) */
+            transfers?: components["schemas"]["FlowView"][];
+            /** @description who confirmed it (never its proposer) or discarded it */
+            decidedBy?: string;
+            decidedAt?: string;
+            /** @description why it was discarded */
+            discardReason?: string;
+        };
         CreateClearingRunInput: {
             /**
              * @description first day (Beijing time) of payments taken in
@@ -4476,7 +4532,7 @@ export interface components {
              * @example redemption.held
              * @enum {string}
              */
-            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
+            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "clearing_run.proposed" | "clearing_run.confirmed" | "clearing_run.discarded" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
             /** @example 2026-11-30T08:00:00.000Z */
             occurredAt: string;
             /** @description the record changed (`<entity>Id`), its region and parties, and what changed */
@@ -4502,7 +4558,7 @@ export interface components {
              *       "redemption.captured"
              *     ]
              */
-            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
+            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "clearing_run.proposed" | "clearing_run.confirmed" | "clearing_run.discarded" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
         };
         CreatedWebhookView: {
             id: string;
@@ -12040,6 +12096,15 @@ export interface operations {
                     "application/json": components["schemas"]["ClearingRunView"];
                 };
             };
+            /** @description two-person recording on: proposed, for another platform person to confirm */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearingRunProposalView"];
+                };
+            };
             /** @description VALIDATION_FAILED */
             400: {
                 headers: {
@@ -12250,6 +12315,96 @@ export interface operations {
             };
         };
     };
+    ClearingRunsController_confirm: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description created: ClearingRunView */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearingRunView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN, DUAL_CONTROL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNCLEARED_BEFORE_PERIOD */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     ClearingRunsController_voidRun: {
         parameters: {
             query?: never;
@@ -12268,13 +12423,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK: ClearingRunView */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClearingRunView"];
+                    "application/json": components["schemas"]["ClearingRunView"] | components["schemas"]["ClearingRunProposalView"];
                 };
             };
             /** @description VALIDATION_FAILED */

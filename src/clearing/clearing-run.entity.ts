@@ -1,4 +1,4 @@
-import { Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn, FenColumn, InstantColumn, IntColumn, RefColumn, StrColumn } from '../common/persistence/columns';
 
 /**
@@ -54,4 +54,34 @@ export class ClearingRunEntry {
   @StrColumn(6, { nullable: true }) toProvinceCode: string | null;
   @StrColumn(6, { nullable: true }) provinceCode: string | null;
   @FenColumn() amountFen: number;
+}
+
+export const PROPOSAL_STATUSES = ['proposed', 'confirmed', 'discarded'] as const;
+export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
+
+/**
+ * A clearing run proposed by one platform person (CLEARING_TWO_PERSON=true), recorded only when a second person
+ * confirms it (双人复核). It takes in no line and has no number: confirming records the run under the proposal's id, as
+ * POST records one in a single step. `linesSha256` fixes which lines the proposer saw, so a confirmation of figures that
+ * changed meanwhile is refused rather than recorded unseen. Its status moves once, from proposed, by a guarded update.
+ */
+@Entity('clearing_run_proposal')
+@Index(['status', 'proposedAt'])
+export class ClearingRunProposal {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @DateColumn() fromDate: string;
+  @DateColumn() toDate: string;
+  @Column({ type: 'boolean' }) catchUp: boolean;
+  @FenColumn() grossTotalFen: number;
+  @FenColumn() transferTotalFen: number;
+  @IntColumn() lineCount: number;
+  /** SHA-256 (hex) of the ids of the lines the run would take in, sorted. */
+  @StrColumn(64) linesSha256: string;
+  @RefColumn() proposedBy: string;
+  @InstantColumn() proposedAt: string;
+  @StrColumn(12) status: ProposalStatus;
+  /** Who confirmed it (never the proposer) or discarded it, and when. */
+  @RefColumn({ nullable: true }) decidedBy: string | null;
+  @InstantColumn({ nullable: true }) decidedAt: string | null;
+  @StrColumn(500, { nullable: true }) discardReason: string | null;
 }

@@ -3,7 +3,7 @@ import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { reserveCounter } from '../common/persistence/serial-counter';
 import { empty, sql } from '../common/persistence/sql';
-import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
+import { ClearingRun, ClearingRunEntry, ClearingRunProposal } from './clearing-run.entity';
 
 /** The serial counter's prefix for clearing runs (清算). */
 export const RUN_COUNTER = 'QS';
@@ -48,6 +48,27 @@ export class ClearingRunRepository {
   keepVoidedLines(runId: string): Promise<number> {
     return this.db.execute(
       sql`INSERT INTO clearing_run_voided_line (run_id, line_id) SELECT ${runId}, l.id FROM settlement_line l WHERE l.clearing_run_id = ${runId}`,
+    );
+  }
+
+  insertProposal(proposal: ClearingRunProposal): Promise<void> {
+    return this.db.insert(ClearingRunProposal, [proposal]);
+  }
+
+  async proposal(id: string): Promise<ClearingRunProposal | undefined> {
+    return (await this.db.select(ClearingRunProposal, 'p', sql`WHERE p.id = ${id}`))[0];
+  }
+
+  /**
+   * Moves a proposal out of `proposed`, once: false when it was confirmed or discarded already (two confirmations, or a
+   * confirmation and a discard, at once: one wins, the other changes nothing).
+   */
+  async decideProposal(id: string, status: 'confirmed' | 'discarded', by: string, at: string, reason: string | null): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        sql`UPDATE clearing_run_proposal SET status = ${status}, decided_by = ${by}, decided_at = ${at}, discard_reason = ${reason}
+            WHERE id = ${id} AND status = 'proposed'`,
+      )) === 1
     );
   }
 

@@ -1,5 +1,15 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { appConfig, type AppConfig } from '../config/configuration';
+import { HttpReply } from '../common/http/http-neutral';
 import { Authenticated, CurrentActor } from '../common/auth/decorators';
 import type { Actor } from '../common/context/request-context';
 import { Refuses } from '../common/http/answers';
@@ -10,6 +20,7 @@ import {
   ClearingPreviewQuery,
   ClearingRunPage,
   ClearingRunPreview,
+  ClearingRunProposalView,
   ClearingRunView,
   CreateClearingRunInput,
   ProvincePositionView,
@@ -19,10 +30,13 @@ import { ClearingRunsService } from './clearing-runs.service';
 import { Explained, READ_ONLY, NO_MONEY } from '../common/http/explained';
 
 @ApiTags('clearing')
-@ApiExtraModels(ClearingRunView, ProvincePositionView)
+@ApiExtraModels(ClearingRunView, ProvincePositionView, ClearingRunProposalView)
 @Controller('clearing-runs')
 export class ClearingRunsController {
-  constructor(private readonly runs: ClearingRunsService) {}
+  constructor(
+    private readonly runs: ClearingRunsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @Explained({
@@ -32,13 +46,23 @@ export class ClearingRunsController {
       'Records the run under an id that never changes: gross flows, net positions, transfers, totals and the SHA-256 of its CSV. Each paid settlement line is taken in by one run only: a run of the same or an overlapping period holds only the lines paid since the earlier runs, never a change to them, so the transfers of all runs together are what is owed once. A line paid before `from` that no run took in (paid on a period’s last day after its run) is taken in too.',
     money: 'None in the service: the run says what the provinces’ treasuries owe one another.',
     details:
-      '`to` may not lie after today (422 PERIOD_NOT_ENDED): today is allowed, and lines paid later today go into the next run. A run whose `from` leaves behind uncleared lines paid on days no standing (unvoided) run covers (a period never recorded, as Q2 when Q3 is recorded first, or a voided run’s) is 422 UNCLEARED_BEFORE_PERIOD naming the first such day, unless `catchUp: true` takes them in; lines paid on a covered day after its run (a period’s last day) are caught up without it.',
+      '`to` may not lie after today (422 PERIOD_NOT_ENDED): today is allowed, and lines paid later today go into the next run. A run whose `from` leaves behind uncleared lines paid on days no standing (unvoided) run covers (a period never recorded, as Q2 when Q3 is recorded first, or a voided run’s) is 422 UNCLEARED_BEFORE_PERIOD naming the first such day, unless `catchUp: true` takes them in; lines paid on a covered day after its run (a period’s last day) are caught up without it. With two-person recording on (CLEARING_TWO_PERSON=true, 双人复核) the run is only proposed: 202 with a ClearingRunProposalView (status proposed, no number, no line taken in), which another platform person confirms (POST /api/clearing-runs/{id}/confirm) or either discards (POST /api/clearing-runs/{id}/void).',
   })
   @Authenticated('platform')
   @ApiCreatedResponse({ type: ClearingRunView })
+  @ApiAcceptedResponse({
+    type: ClearingRunProposalView,
+    description: 'two-person recording on: proposed, for another platform person to confirm',
+  })
   @Refuses(ClearingRunsService.recordRefusals)
-  record(@CurrentActor() actor: Actor, @Body() body: CreateClearingRunInput): Promise<ClearingRunView> {
-    return this.runs.record(actor, body.from, body.to, body.catchUp === true);
+  async record(
+    @CurrentActor() actor: Actor,
+    @Body() body: CreateClearingRunInput,
+    @Res({ passthrough: true }) res: HttpReply,
+  ): Promise<ClearingRunView | ClearingRunProposalView> {
+    if (!this.config.clearingTwoPerson) return this.runs.record(actor, body.from, body.to, body.catchUp === true);
+    res.status(202);
+    return this.runs.propose(actor, body.from, body.to, body.catchUp === true);
   }
 
   @Get()
@@ -86,24 +110,40 @@ export class ClearingRunsController {
     return this.runs.get(actor, id);
   }
 
+  @Post(':id/confirm')
+  @HttpCode(201)
+  @Explained({
+    summary: 'Confirm a proposed clearing run (双人复核), recording it',
+    who: 'The platform, by a person other than the one who proposed it, nor through an API key of theirs (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.',
+    changes:
+      'Records the run under the proposal’s id exactly as POST /api/clearing-runs records one in a single step (its number when confirmed, the lines it takes in, figures, CSV hash, audit entry and clearing_run.recorded events; createdBy is the proposer), and marks the proposal confirmed (clearing_run.confirmed). It records only the lines the proposal showed: if they changed since (a batch paid, another run recorded or voided), 409 INVALID_STATE and nothing is recorded; discard it and propose again. Confirmed or discarded already is 409 INVALID_STATE; of two confirmations at once one records the run. Uncleared lines before the period that no standing run covers are 422 UNCLEARED_BEFORE_PERIOD, as for POST, unless it was proposed with catchUp.',
+    money: 'None in the service: the run says what the provinces’ treasuries owe one another.',
+  })
+  @Authenticated('platform')
+  @ApiCreatedResponse({ type: ClearingRunView })
+  @Refuses(ClearingRunsService.confirmRefusals)
+  confirm(@CurrentActor() actor: Actor, @Param('id', new IdPipe('clearing run')) id: string): Promise<ClearingRunView> {
+    return this.runs.confirm(actor, id);
+  }
+
   @Post(':id/void')
   @HttpCode(200)
   @Explained({
     summary: 'Void a clearing run recorded in error (作废), with a reason',
-    who: 'The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.',
+    who: 'The platform, by a person other than the one who recorded the run (dual control: DUAL_CONTROL_REQUIRED); a proposal not confirmed yet, any platform person (its proposer withdraws it, another declines it); other roles are 403.',
     changes:
-      'Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so a run of its period recorded again takes them in (a run of a later period only with `catchUp: true`: they were paid on days no standing run covers). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position.',
+      'Stamps the run void (voidedAt, voidedBy, voidReason): it keeps its number, figures and CSV hash, and its lines.csv still lists the lines it took in; those lines go back to be cleared, so a run of its period recorded again takes them in (a run of a later period only with `catchUp: true`: they were paid on days no standing run covers). A run voided already is 409 INVALID_STATE. Audited; each province of the run hears of it through the feed (clearing_run.voided) with its position. The id of a proposal (two-person recording) not confirmed yet discards it: 200 with the ClearingRunProposalView, status discarded, audited as clearing_run.discarded; discarded or confirmed already is 409 INVALID_STATE (a confirmed one is its run, voided as above).',
     money:
       'None in the service: the run moved no money and wrote nothing to the ledger, so there is nothing to reverse. Whatever the treasuries paid on it is theirs to settle against the run that replaces it.',
   })
   @Authenticated('platform')
-  @ApiOkResponse({ type: ClearingRunView })
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(ClearingRunView) }, { $ref: getSchemaPath(ClearingRunProposalView) }] } })
   @Refuses(ClearingRunsService.voidRefusals)
   voidRun(
     @CurrentActor() actor: Actor,
     @Param('id', new IdPipe('clearing run')) id: string,
     @Body() body: VoidClearingRunInput,
-  ): Promise<ClearingRunView> {
+  ): Promise<ClearingRunView | ClearingRunProposalView> {
     return this.runs.voidRun(actor, id, body.reason);
   }
 

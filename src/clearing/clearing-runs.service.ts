@@ -10,9 +10,9 @@ import { DocumentsService } from '../documents/documents.service';
 import { regionName } from '../regions/regions.data';
 import { sha256 } from '../common/hash';
 import { clearingRunCsv, clearingRunLinesCsv } from './clearing-run.csv';
-import { ClearingRun, ClearingRunEntry } from './clearing-run.entity';
+import { ClearingRun, ClearingRunEntry, ClearingRunProposal } from './clearing-run.entity';
 import { ClearingRunRepository } from './clearing-run.repository';
-import { ClearingRunPreview, ClearingRunView, ProvincePositionView } from './clearing.dto';
+import { ClearingRunPreview, ClearingRunProposalView, ClearingRunView, ProvincePositionView } from './clearing.dto';
 import { ClearingService } from './clearing.service';
 import type { Clearing, Flow } from './netting';
 
@@ -28,6 +28,14 @@ export class ClearingRunsService {
   static readonly recordRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'PERIOD_NOT_ENDED', 'UNCLEARED_BEFORE_PERIOD'] as const;
   static readonly documentRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
   static readonly voidRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE'] as const;
+  static readonly confirmRefusals = [
+    'VALIDATION_FAILED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'DUAL_CONTROL_REQUIRED',
+    'INVALID_STATE',
+    'UNCLEARED_BEFORE_PERIOD',
+  ] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -41,45 +49,164 @@ export class ClearingRunsService {
     return this.uow.run(async () => {
       await this.runs.queue();
       if (!catchUp) await this.assertNothingSkipped(from);
-      const id = newId();
-      const result = await this.clearing.clearForRun(id, to);
-      // One instant names the run's year and its createdAt: a run recorded as a year turns is numbered in the year it
-      // says it was recorded, as the migration numbered the earlier ones.
-      const createdAt = clock.iso();
-      const run: Omit<ClearingRun, 'csvSha256'> = {
-        id,
-        runNo: await this.runs.nextRunNo(beijingYear(createdAt)),
+      const [recorded, entries] = await this.recordRun(newId(), personOf(actor), from, to);
+      return fullView(recorded, entries);
+    });
+  }
+
+  /**
+   * Two-person recording (CLEARING_TWO_PERSON): the run POST would record, proposed and recorded nowhere else — no line
+   * taken in, no number — with a hash of the lines it would take in, for another platform person to confirm. The same
+   * refusals as POST; on the recordings' queue, so its figures and its lines are those the last recording left.
+   */
+  propose(actor: Actor, from: string, to: string, catchUp = false): Promise<ClearingRunProposalView> {
+    assertPeriod(from, to);
+    return this.uow.run(async () => {
+      await this.runs.queue();
+      if (!catchUp) await this.assertNothingSkipped(from);
+      const { gross, net, transfers, lineCount } = await this.clearing.previewRun(from, to);
+      const proposal: ClearingRunProposal = {
+        id: newId(),
         fromDate: from,
         toDate: to,
-        grossTotalFen: sum(result.gross),
-        transferTotalFen: sum(result.transfers),
-        createdBy: personOf(actor),
-        createdAt,
-        voidedAt: null,
-        voidedBy: null,
-        voidReason: null,
+        catchUp,
+        grossTotalFen: sum(gross),
+        transferTotalFen: sum(transfers),
+        lineCount,
+        linesSha256: await this.clearing.unclearedLinesHash(to),
+        proposedBy: personOf(actor),
+        proposedAt: clock.iso(),
+        status: 'proposed',
+        decidedBy: null,
+        decidedAt: null,
+        discardReason: null,
       };
-      const entries = entriesOf(run.id, result);
-      const recorded: ClearingRun = { ...run, csvSha256: sha256(clearingRunCsv(run, entries)) };
-      await this.runs.insert(recorded, entries);
+      await this.runs.insertProposal(proposal);
       this.uow.record({
-        action: 'clearing_run.recorded',
+        action: 'clearing_run.proposed',
         entityType: 'clearing_run',
-        entityId: run.id,
-        summary: {
-          runNo: run.runNo,
-          from,
-          to,
-          grossTotalFen: run.grossTotalFen,
-          transferTotalFen: run.transferTotalFen,
-          csvSha256: recorded.csvSha256,
-        },
-        // Each province's bureau reads its own position in every run (GET /api/clearing-runs/:id), and so hears of a run
-        // it takes part in, with that position only; the run's own event, with no region, is the platform's.
-        recipients: positionsOf(recorded, entries),
+        entityId: proposal.id,
+        summary: { from, to, catchUp, lineCount, grossTotalFen: proposal.grossTotalFen, transferTotalFen: proposal.transferTotalFen },
+      });
+      return { ...proposalView(proposal), gross, net, transfers };
+    });
+  }
+
+  /**
+   * A second platform person (not the proposer, nor an API key of the proposer's: personOf) confirms a proposal: the run
+   * is recorded under the proposal's id as POST records one, on the same queue, in the same order, numbered when
+   * confirmed, the proposer its maker. It records only the lines the proposal showed: had they changed since (a batch
+   * paid, a run recorded or voided meanwhile), the run's lines differ from the proposal's hash and the confirmation is
+   * refused (409), the whole unit undone — the checker signs the figures they reviewed, never others re-derived unseen.
+   */
+  confirm(actor: Actor, id: string): Promise<ClearingRunView> {
+    return this.uow.run(async () => {
+      await this.runs.queue();
+      const proposal = await this.runs.proposal(id);
+      if (!proposal) throw notFound('clearing run');
+      if (proposal.proposedBy === personOf(actor)) throw catalogued('DUAL_CONTROL_REQUIRED', 'clearing.proposerConfirms', { id });
+      if (proposal.status !== 'proposed') throw await this.decided(proposal);
+      if (!proposal.catchUp) await this.assertNothingSkipped(proposal.fromDate);
+      const decidedAt = clock.iso();
+      // The guarded update decides between two confirmations (or a confirmation and a discard) at once.
+      if (!(await this.runs.decideProposal(id, 'confirmed', personOf(actor), decidedAt, null))) {
+        throw await this.decided((await this.runs.proposal(id))!);
+      }
+      const [recorded, entries] = await this.recordRun(id, proposal.proposedBy, proposal.fromDate, proposal.toDate, async (fen) => {
+        const lines = await this.clearing.linesHashOfRun(id);
+        if (lines.sha256 === proposal.linesSha256) return;
+        throw catalogued('INVALID_STATE', 'clearing.proposalStale', {
+          id,
+          proposedLines: proposal.lineCount,
+          proposedFen: proposal.grossTotalFen,
+          lines: lines.count,
+          fen,
+        });
+      });
+      this.uow.record({
+        action: 'clearing_run.confirmed',
+        entityType: 'clearing_run',
+        entityId: id,
+        summary: { runNo: recorded.runNo, proposedBy: proposal.proposedBy, proposedAt: proposal.proposedAt, lineCount: proposal.lineCount },
       });
       return fullView(recorded, entries);
     });
+  }
+
+  /**
+   * Records run `id` of [from, to] made by `createdBy`, in the caller's unit, behind the queue and the order check: takes
+   * in the lines no run took in, numbers it, audits it and tells each province its position. `check` may refuse the lines
+   * taken in (by their gross total) before the run takes a number; throwing undoes the unit.
+   */
+  private async recordRun(
+    id: string,
+    createdBy: string,
+    from: string,
+    to: string,
+    check?: (grossTotalFen: number) => Promise<void>,
+  ): Promise<[ClearingRun, ClearingRunEntry[]]> {
+    const result = await this.clearing.clearForRun(id, to);
+    await check?.(sum(result.gross));
+    // One instant names the run's year and its createdAt: a run recorded as a year turns is numbered in the year it
+    // says it was recorded, as the migration numbered the earlier ones.
+    const createdAt = clock.iso();
+    const run: Omit<ClearingRun, 'csvSha256'> = {
+      id,
+      runNo: await this.runs.nextRunNo(beijingYear(createdAt)),
+      fromDate: from,
+      toDate: to,
+      grossTotalFen: sum(result.gross),
+      transferTotalFen: sum(result.transfers),
+      createdBy,
+      createdAt,
+      voidedAt: null,
+      voidedBy: null,
+      voidReason: null,
+    };
+    const entries = entriesOf(run.id, result);
+    const recorded: ClearingRun = { ...run, csvSha256: sha256(clearingRunCsv(run, entries)) };
+    await this.runs.insert(recorded, entries);
+    this.uow.record({
+      action: 'clearing_run.recorded',
+      entityType: 'clearing_run',
+      entityId: run.id,
+      summary: {
+        runNo: run.runNo,
+        from,
+        to,
+        grossTotalFen: run.grossTotalFen,
+        transferTotalFen: run.transferTotalFen,
+        csvSha256: recorded.csvSha256,
+      },
+      // Each province's bureau reads its own position in every run (GET /api/clearing-runs/:id), and so hears of a run
+      // it takes part in, with that position only; the run's own event, with no region, is the platform's.
+      recipients: positionsOf(recorded, entries),
+    });
+    return [recorded, entries];
+  }
+
+  /** 409: the proposal left `proposed` already, confirmed (naming its run) or discarded (with the reason). */
+  private async decided(proposal: ClearingRunProposal) {
+    if (proposal.status === 'confirmed') {
+      const run = await this.runs.get(proposal.id);
+      return catalogued('INVALID_STATE', 'clearing.proposalConfirmed', { id: proposal.id, runNo: run?.runNo ?? '' });
+    }
+    return catalogued('INVALID_STATE', 'clearing.proposalDiscarded', { id: proposal.id, reason: proposal.discardReason ?? '' });
+  }
+
+  /** Withdraws a proposal (its proposer) or declines it (another platform person), with a reason: nothing was recorded. */
+  private async discard(actor: Actor, proposal: ClearingRunProposal, reason: string): Promise<ClearingRunProposalView> {
+    const decidedAt = clock.iso();
+    if (!(await this.runs.decideProposal(proposal.id, 'discarded', personOf(actor), decidedAt, reason))) {
+      throw await this.decided((await this.runs.proposal(proposal.id))!);
+    }
+    this.uow.record({
+      action: 'clearing_run.discarded',
+      entityType: 'clearing_run',
+      entityId: proposal.id,
+      summary: { from: proposal.fromDate, to: proposal.toDate, reason, proposedBy: proposal.proposedBy },
+    });
+    return proposalView({ ...proposal, status: 'discarded', decidedBy: personOf(actor), decidedAt, discardReason: reason });
   }
 
   /**
@@ -88,12 +215,17 @@ export class ClearingRunsService {
    * recorded again (or caught up by a later one, with catchUp), so nothing is owed twice or left behind. No money moved when it was recorded (the treasuries pay
    * outside the service) and it wrote nothing to the ledger, so there is nothing to reverse there.
    */
-  voidRun(actor: Actor, id: string, reason: string): Promise<ClearingRunView> {
+  voidRun(actor: Actor, id: string, reason: string): Promise<ClearingRunView | ClearingRunProposalView> {
     return this.uow.run(async () => {
       // Queued with the recordings: one that checked the run's period covered never takes its lines as they come back.
       await this.runs.queue();
       const run = await this.runs.get(id);
-      if (!run) throw notFound('clearing run');
+      if (!run) {
+        // A proposal not confirmed has no run: voiding it discards it (a confirmed one is its run, voided as above).
+        const proposal = await this.runs.proposal(id);
+        if (!proposal) throw notFound('clearing run');
+        return this.discard(actor, proposal, reason);
+      }
       if (run.createdBy === personOf(actor)) throw catalogued('DUAL_CONTROL_REQUIRED', 'clearing.makerVoids', { runNo: run.runNo });
       const voidedAt = clock.iso();
       // The guarded stamp decides between two voids at once, before any line moves: the loser moves none.
@@ -352,6 +484,23 @@ function fullView(run: ClearingRun, entries: ClearingRunEntry[]): ClearingRunVie
     createdBy: run.createdBy,
     createdAt: run.createdAt,
     ...(run.voidedAt ? { voidedAt: run.voidedAt, voidedBy: run.voidedBy!, voidReason: run.voidReason! } : {}),
+  };
+}
+
+function proposalView(p: ClearingRunProposal): ClearingRunProposalView {
+  return {
+    id: p.id,
+    status: p.status,
+    from: p.fromDate,
+    to: p.toDate,
+    catchUp: p.catchUp,
+    grossTotalFen: p.grossTotalFen,
+    transferTotalFen: p.transferTotalFen,
+    lineCount: p.lineCount,
+    proposedBy: p.proposedBy,
+    proposedAt: p.proposedAt,
+    ...(p.decidedBy ? { decidedBy: p.decidedBy, decidedAt: p.decidedAt! } : {}),
+    ...(p.discardReason !== null ? { discardReason: p.discardReason } : {}),
   };
 }
 

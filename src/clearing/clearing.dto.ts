@@ -3,6 +3,7 @@ import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
 import { IsCalendarDate, IsOmittable, QueryBoolean } from '../common/http/validators';
 import { PROVINCE_CODES } from '../regions/regions.data';
+import { PROPOSAL_STATUSES, type ProposalStatus } from './clearing-run.entity';
 
 const CATCH_UP =
   'take in too the uncleared lines paid before `from` on days no standing run covers (a period never recorded, or a voided run’s); without it such lines are 422 UNCLEARED_BEFORE_PERIOD naming the first such day';
@@ -99,6 +100,32 @@ export class ClearingRunPreview extends ClearingView {
   @ApiProperty({ description: 'what the caught-up lines add up to, in fen (part of the gross flows)' }) caughtUpFen: number;
   @ApiProperty({ description: 'the instant the preview was computed; a batch paid after it goes into the run recorded after it' })
   computedAt: string;
+}
+
+/**
+ * A clearing run proposed for a second person's confirmation (CLEARING_TWO_PERSON=true): recorded nowhere yet, with no
+ * number; confirmed, it is the run of the same id.
+ */
+export class ClearingRunProposalView {
+  @ApiProperty({ description: 'the proposal’s id: the run’s once confirmed' }) id: string;
+  @ApiProperty({ enum: PROPOSAL_STATUSES, description: 'proposed until another platform person confirms it, or it is discarded' })
+  status: ProposalStatus;
+  @ApiProperty() from: string;
+  @ApiProperty() to: string;
+  @ApiProperty({ description: CATCH_UP }) catchUp: boolean;
+  @ApiProperty({ description: 'Σ gross flows as proposed' }) grossTotalFen: number;
+  @ApiProperty({ description: 'Σ transfers as proposed' }) transferTotalFen: number;
+  @ApiProperty({ description: 'the settlement lines the run would take in; a confirmation taking in others is 409 INVALID_STATE' })
+  lineCount: number;
+  @ApiProperty() proposedBy: string;
+  @ApiProperty() proposedAt: string;
+  @ApiPropertyOptional({ type: [FlowView], description: 'the gross flows as proposed (in the answer to POST only)' }) gross?: FlowView[];
+  @ApiPropertyOptional({ type: [NetPositionView], description: 'the net positions as proposed (in the answer to POST only)' })
+  net?: NetPositionView[];
+  @ApiPropertyOptional({ type: [FlowView], description: 'the transfers as proposed (in the answer to POST only)' }) transfers?: FlowView[];
+  @ApiPropertyOptional({ description: 'who confirmed it (never its proposer) or discarded it' }) decidedBy?: string;
+  @ApiPropertyOptional() decidedAt?: string;
+  @ApiPropertyOptional({ description: 'why it was discarded' }) discardReason?: string;
 }
 
 /** What a bureau reads of a run: its own province's side of it. */

@@ -4,7 +4,7 @@ import { catalogued } from '../common/errors/domain-error';
 import { addDays } from '../policies/policy.rules';
 import { ClearedLine, SettlementRepository } from '../settlement/settlement.repository';
 import { ClearingRunRepository } from './clearing-run.repository';
-import { clear, Clearing, uncoveredBefore } from './netting';
+import { clear, Clearing, linesHash, uncoveredBefore } from './netting';
 
 /** Cross-province clearing over paid settlement lines: the database sums per province pair, netting does the rest. */
 @Injectable()
@@ -47,6 +47,17 @@ export class ClearingService {
       caughtUpLineCount: flows.reduce((s, f) => s + f.caughtUpLines, 0),
       caughtUpFen: flows.reduce((s, f) => s + f.caughtUpFen, 0),
     };
+  }
+
+  /** Which lines a run recorded now up to `to` would take in, as one hash (linesHash): what a proposal fixes. */
+  async unclearedLinesHash(to: string): Promise<string> {
+    return linesHash(await this.settlements.unclearedLineIds(beijingDayStart(addDays(to, 1))));
+  }
+
+  /** How many lines run `runId` took in, and their hash as unclearedLinesHash gives it. */
+  async linesHashOfRun(runId: string): Promise<{ count: number; sha256: string }> {
+    const ids = await this.settlements.lineIdsOfRun(runId);
+    return { count: ids.length, sha256: linesHash(ids) };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { addDays } from '../policies/policy.rules';
+import { sha256 } from '../common/hash';
 
 /** One payment obligation: the issuing province pays the provider's province. */
 export interface Flow {
@@ -77,4 +78,12 @@ export function uncoveredBefore(from: string, periods: { from: string; to: strin
   }
   if (next === null || next < from) gaps.push({ start: next, end: from });
   return gaps;
+}
+
+/**
+ * A set of settlement lines as one SHA-256: their ids sorted (by code unit, the same on every database's collation)
+ * and joined. Two equal hashes are the same lines, whatever order the database read them in.
+ */
+export function linesHash(lineIds: string[]): string {
+  return sha256([...lineIds].sort(byCode).join('\n'));
 }

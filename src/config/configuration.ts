@@ -25,6 +25,7 @@ export const appConfig = registerAs('app', () => {
     maxFacilitiesPerProvider: e.MAX_FACILITIES_PER_PROVIDER,
     refusedApplicationsPerDay: e.REFUSED_APPLICATIONS_PER_DAY,
     calendarFeedMaxEvents: e.CALENDAR_FEED_MAX_EVENTS,
+    clearingTwoPerson: e.CLEARING_TWO_PERSON === 'true',
     trustProxy: e.TRUST_PROXY,
     corsOrigins: (e.CORS_ORIGINS ?? '')
       .split(',')

@@ -124,6 +124,11 @@ export class Environment {
   @IsOptional() @IsString() AUDIT_PREVIOUS_PUBLIC_KEYS?: string;
   /** The hash algorithm of newly chained audit entries. */
   @IsIn(HASH_ALGS) AUDIT_HASH: HashAlg = 'sha256';
+  /**
+   * Two-person recording of clearing runs (双人复核): POST /api/clearing-runs proposes (202) and another platform person
+   * confirms. Off by default: one platform person records a run at once.
+   */
+  @IsOptional() @IsIn(['true', 'false']) CLEARING_TWO_PERSON?: 'true' | 'false';
   /** Webhooks may target private, loopback and link-local addresses (default: only in development). */
   @IsOptional() @IsIn(['true', 'false']) WEBHOOK_ALLOW_PRIVATE?: 'true' | 'false';
   /** How often each node looks for due webhook deliveries; 0 = only when told (tests). */

@@ -5,7 +5,7 @@ import { User } from '../auth/user.entity';
 import { Booking, BookingHour, CalendarFeed, FacilityCalendar, FacilityQualification } from '../bookings/booking.entity';
 import { Budget } from '../budgets/budget.entity';
 import { Claim, ClaimedInvoice } from '../claims/claim.entity';
-import { ClearingRun, ClearingRunEntry } from '../clearing/clearing-run.entity';
+import { ClearingRun, ClearingRunEntry, ClearingRunProposal } from '../clearing/clearing-run.entity';
 import { IdempotencyRecord } from '../common/idempotency/idempotency-record.entity';
 import { Facility, FacilityGram, FacilityRating } from '../facilities/facility.entity';
 import { LedgerTransfer } from '../ledger/ledger-transfer.entity';
@@ -51,6 +51,7 @@ export const ENTITIES = [
   FacilityGram,
   ClearingRun,
   ClearingRunEntry,
+  ClearingRunProposal,
   FacilityCalendar,
   Booking,
   BookingHour,

@@ -236,6 +236,18 @@ export class SettlementRepository {
   }
 
   /** What the lines a clearing run took in (a voided run: had taken in) add up to per province pair. */
+  /** The ids of the lines claimForClearing would take in up to `end` (exclusive), read only: a proposal's fingerprint. */
+  async unclearedLineIds(end: string): Promise<string[]> {
+    return (await this.db.rows<{ id: string }>(sql`SELECT l.id FROM settlement_line l WHERE ${unclearedBefore(end, 'l.')}`)).map(
+      (r) => r.id,
+    );
+  }
+
+  /** The ids of the lines run `runId` holds. */
+  async lineIdsOfRun(runId: string): Promise<string[]> {
+    return (await this.db.rows<{ id: string }>(sql`SELECT l.id FROM settlement_line l WHERE ${linesOf(runId, false)}`)).map((r) => r.id);
+  }
+
   async flowsOfRun(runId: string, voided = false): Promise<{ fromProvinceCode: string; toProvinceCode: string; amountFen: number }[]> {
     const rows = await this.db.rows<{ f: string; t: string; fen: unknown }>(
       sql`SELECT l.issuing_province_code AS f, l.payee_province_code AS t, SUM(l.amount_fen) AS fen FROM settlement_line l

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { FirstAdmins } from '../../src/auth/first-admins';
+import { ClearingRunsService } from '../../src/clearing/clearing-runs.service';
 import { sha256 } from '../../src/common/hash';
 import { clock } from '../../src/common/clock';
 import { freshEvidence, issueVoucher, paySettlement, policyBody, submittedClaim } from '../support/fixtures';
@@ -71,6 +72,27 @@ const clearingRunByAnother = async (w: World): Promise<string> => {
       .send({ from: `${clock.year()}-01-01`, to: clock.today() })
       .expect(201)
   ).body.id;
+};
+/**
+ * A clearing run proposed by a second person of the platform (two-person recording), which `platform` may confirm. The
+ * matrix's app records at once (CLEARING_TWO_PERSON off), so the proposal is made through the service, as POST makes it
+ * with the setting on (test/e2e/clearing-two-person.e2e-spec.ts).
+ */
+const clearingRunProposedByAnother = async (w: World): Promise<string> => {
+  await clearingRunByAnother(w);
+  const token = await makers.get(w)!;
+  const userId = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sub: string }).sub;
+  const maker = {
+    userId,
+    username: 'matrix-clearing-maker',
+    role: 'platform' as const,
+    organizationId: null,
+    regionCode: null,
+    sessionId: 'matrix',
+    admin: true,
+    mfaEnabled: false,
+  };
+  return (await w.t.get(ClearingRunsService).propose(maker, `${clock.year()}-01-01`, clock.today())).id;
 };
 /**
  * A clearing run Anhui takes part in and Jiangsu does not (a Shanghai lab paid by an Anhui voucher), recorded once per
@@ -215,6 +237,8 @@ const MATRIX: Row[] = [
   r('GET /api/clearing-runs/preview',                 '401 403  403  403  403  403  403  ok', { query: () => `from=${clock.year()}-01-01&to=${clock.today()}` }),
   r('GET /api/clearing-runs/{id}',                    '401 403  403  403  403  ok   ok   ok', { id: clearingRun }),
   r('POST /api/clearing-runs/{id}/void',               '401 403  403  403  403  403  403  ok', { id: clearingRunByAnother, fresh: true, body: () => ({ reason: '期间填错' }) }),
+  // two-person recording: another platform person confirms a proposal (its proposer is 403, clearing-two-person)
+  r('POST /api/clearing-runs/{id}/confirm',            '401 403  403  403  403  403  403  ok', { id: clearingRunProposedByAnother, fresh: true }),
   r('GET /api/clearing-runs/{id}/entries.csv',        '401 403  403  403  403  403  403  ok', { id: clearingRun }),
   r('GET /api/clearing-runs/{id}/report.pdf',         '401 403  403  403  403  403  403  ok', { id: clearingRun }),
   // a province's bureau reads its own lines of a run it takes part in; a province with no part in it 404
