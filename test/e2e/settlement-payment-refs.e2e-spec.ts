@@ -414,6 +414,31 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
+  it('tells the region’s feed of a void without naming the person who prepared the batch (as its audit entry does)', async () => {
+    await approved(lab);
+    const open = await batch();
+    expect((await voidBatch(open.id)).status).toBe(200);
+    const maker = (
+      await t.http
+        .get('/api/auth/me')
+        .set(await t.as('bureau-ah'))
+        .expect(200)
+    ).body.user.id as string;
+    const told = await eventsOf({ token: (await t.as('bureau-ah')).Authorization.slice('Bearer '.length) } as OrgSession, open);
+    const voided = told.find((e) => e.type === 'settlement.voided' && !e.data.organizationId);
+    expect(voided?.data).toMatchObject({ settlementId: open.id, batchNo: open.batchNo, totalFen: open.totalFen });
+    expect(voided?.data).not.toHaveProperty('createdBy');
+    expect(JSON.stringify(told)).not.toContain(maker);
+    // the audit log keeps who prepared it, for accountability
+    const audit = await t.http
+      .get('/api/audit')
+      .query({ entityType: 'settlement', entityId: open.id })
+      .set(await t.as('bureau-ah'))
+      .expect(200);
+    const entry = audit.body.items.find((e: { action: string }) => e.action === 'settlement.voided');
+    expect(entry.summary.createdBy).toBe(maker);
+  });
+
   (isMaria() ? it : it.skip)('lets a void or a payment of a batch win, not both, when they come at once', async () => {
     const batches: string[] = [];
     for (let i = 0; i < 4; i++) {
