@@ -439,6 +439,20 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     expect(entry.summary.createdBy).toBe(maker);
   });
 
+  it('refuses a reason longer than 500 characters counted as the database counts them (emoji with their presentation selector)', async () => {
+    await approved(lab);
+    const open = await batch();
+    // 300 "❤️" are 600 characters (U+2764 U+FE0F each): class-validator counted 300, MariaDB refused the row (500)
+    const hearts = '\u2764\uFE0F'.repeat(300);
+    const en = await voidBatch(open.id, { reason: hearts });
+    expect([en.status, en.body.code, en.body.message]).toEqual([400, 'VALIDATION_FAILED', 'reason: must be at most 500 characters long']);
+    const zh = await voidBatch(open.id, { reason: hearts }, undefined, 'zh-CN');
+    expect([zh.status, zh.body.message]).toEqual([400, 'reason：最多 500 个字符']);
+    // 250 of them are 500 characters: voided, the reason whole
+    const voided = await voidBatch(open.id, { reason: '\u2764\uFE0F'.repeat(250) });
+    expect([voided.status, voided.body.voidReason]).toEqual([200, '\u2764\uFE0F'.repeat(250)]);
+  });
+
   (isMaria() ? it : it.skip)('lets a void or a payment of a batch win, not both, when they come at once', async () => {
     const batches: string[] = [];
     for (let i = 0; i < 4; i++) {
