@@ -4,7 +4,7 @@ import { validate } from 'class-validator';
 import { clock } from '../common/clock';
 import { Actor } from '../common/context/request-context';
 import { catalogued } from '../common/errors/domain-error';
-import { describeViolations, illFormedText } from '../common/http/validation';
+import { describeViolations, illFormedText, validatedWhole } from '../common/http/validation';
 import { Language, translate } from '../common/i18n/messages';
 import { newId } from '../common/ids';
 import { UnitOfWork } from '../common/persistence/unit-of-work';
@@ -74,7 +74,7 @@ export class FacilityImport {
         continue;
       }
       const row = plainToInstance(ImportFacilityRow, raw);
-      const errors = await validate(row, { whitelist: true, forbidNonWhitelisted: true });
+      const errors = validatedWhole(await validate(row, { whitelist: true, forbidNonWhitelisted: true }), row);
       if (errors.length > 0) {
         rejected.push({ line, reason: describeViolations(errors, lng) });
         continue;

@@ -300,6 +300,34 @@ describe('input hygiene', () => {
     });
   });
 
+  describe('text counted in characters as the database counts them', () => {
+    // "❤️" is two characters (U+2764 U+FE0F); class-validator counted one, and MariaDB refused the row (a 500)
+    const hearts = (n: number) => '\u2764\uFE0F'.repeat(n);
+
+    it('refuses a nested field too long (organization.name), in both languages', async () => {
+      const en = await register({ name: hearts(101) });
+      expect([en.status, en.body.message]).toEqual([400, 'organization.name: must be 2–200 characters long']);
+      const zh = await register({ name: hearts(101) }, 'zh-CN');
+      expect([zh.status, zh.body.message]).toEqual([400, 'organization.name：长度须为 2–200 个字符']);
+      expect((await register({ name: hearts(100) })).status).toBe(201);
+    });
+
+    it('refuses an imported facility’s name too long, in a JSON body and in a CSV row', async () => {
+      const row = { externalRef: 'HEART-01', name: hearts(101), category: 'testing', unit: 'hour', unitPriceFen: 1000 };
+      const json = await t.http
+        .post('/api/facilities/import?dryRun=true')
+        .set(auth(lab.token))
+        .send({ rows: [row] });
+      expect([json.status, json.body.message]).toEqual([400, 'rows.0.name: must be at most 200 characters long']);
+      const csv = await t.http
+        .post('/api/facilities/import?dryRun=true')
+        .set(auth(lab.token))
+        .set('content-type', 'text/csv')
+        .send(`externalRef,name,category,unit,unitPriceFen\r\nHEART-01,${hearts(101)},testing,hour,1000\r\n`);
+      expect([csv.status, csv.body.rejected]).toEqual([200, [{ line: 2, reason: 'name: must be at most 200 characters long' }]]);
+    });
+  });
+
   describe('numbers in query strings', () => {
     it('prices a quote only for a quantity of decimal digits: 0x10, 1e3 and padded numbers are 400', async () => {
       await openRegion(t, '340000');

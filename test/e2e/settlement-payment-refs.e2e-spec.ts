@@ -414,6 +414,45 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     expect((await t.ledgerCheck()).violations).toEqual([]);
   });
 
+  it('tells the region’s feed of a void without naming the person who prepared the batch (as its audit entry does)', async () => {
+    await approved(lab);
+    const open = await batch();
+    expect((await voidBatch(open.id)).status).toBe(200);
+    const maker = (
+      await t.http
+        .get('/api/auth/me')
+        .set(await t.as('bureau-ah'))
+        .expect(200)
+    ).body.user.id as string;
+    const told = await eventsOf({ token: (await t.as('bureau-ah')).Authorization.slice('Bearer '.length) } as OrgSession, open);
+    const voided = told.find((e) => e.type === 'settlement.voided' && !e.data.organizationId);
+    expect(voided?.data).toMatchObject({ settlementId: open.id, batchNo: open.batchNo, totalFen: open.totalFen });
+    expect(voided?.data).not.toHaveProperty('createdBy');
+    expect(JSON.stringify(told)).not.toContain(maker);
+    // the audit log keeps who prepared it, for accountability
+    const audit = await t.http
+      .get('/api/audit')
+      .query({ entityType: 'settlement', entityId: open.id })
+      .set(await t.as('bureau-ah'))
+      .expect(200);
+    const entry = audit.body.items.find((e: { action: string }) => e.action === 'settlement.voided');
+    expect(entry.summary.createdBy).toBe(maker);
+  });
+
+  it('refuses a reason longer than 500 characters counted as the database counts them (emoji with their presentation selector)', async () => {
+    await approved(lab);
+    const open = await batch();
+    // 300 "❤️" are 600 characters (U+2764 U+FE0F each): class-validator counted 300, MariaDB refused the row (500)
+    const hearts = '\u2764\uFE0F'.repeat(300);
+    const en = await voidBatch(open.id, { reason: hearts });
+    expect([en.status, en.body.code, en.body.message]).toEqual([400, 'VALIDATION_FAILED', 'reason: must be at most 500 characters long']);
+    const zh = await voidBatch(open.id, { reason: hearts }, undefined, 'zh-CN');
+    expect([zh.status, zh.body.message]).toEqual([400, 'reason：最多 500 个字符']);
+    // 250 of them are 500 characters: voided, the reason whole
+    const voided = await voidBatch(open.id, { reason: '\u2764\uFE0F'.repeat(250) });
+    expect([voided.status, voided.body.voidReason]).toEqual([200, '\u2764\uFE0F'.repeat(250)]);
+  });
+
   (isMaria() ? it : it.skip)('lets a void or a payment of a batch win, not both, when they come at once', async () => {
     const batches: string[] = [];
     for (let i = 0; i < 4; i++) {

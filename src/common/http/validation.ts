@@ -1,5 +1,5 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
-import { getMetadataStorage } from 'class-validator';
+import { getMetadataStorage, type ValidatorOptions } from 'class-validator';
 import type { TOptions } from 'i18next';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { hasMessage, Language, translate } from '../i18n/messages';
@@ -211,6 +211,61 @@ export function illFormedText(value: unknown, path = ''): string | null {
   return null;
 }
 
+/**
+ * Text longer than its Length/MaxLength in characters (code points), which class-validator passed: it counts neither
+ * the emoji presentation selectors (U+FE0E, U+FE0F) nor a surrogate pair's second half, so 300 "❤️" (600 code points)
+ * passed a bound of 500, and MariaDB, which counts code points in a VARCHAR(500), refused the row (a 500). Each such
+ * field as class-validator would report it (its own English), nested objects and arrays of them as children, so the
+ * 400 names it as for any other text too long. `reported` holds the paths already refused: one failure a field.
+ */
+export function overLongText(object: unknown, reported = new Set<string>(), parent = ''): ValidationError[] {
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) return [];
+  const byProperty = new Map<string, ValidationError>();
+  const errorOf = (property: string, value: unknown): ValidationError => {
+    let error = byProperty.get(property);
+    if (!error) byProperty.set(property, (error = { target: object, property, value, constraints: {}, children: [] }));
+    return error;
+  };
+  for (const m of getMetadataStorage().getTargetValidationMetadatas(object.constructor, '', true, false)) {
+    const property = m.propertyName;
+    const path = parent ? `${parent}.${property}` : property;
+    const value = (object as Record<string, unknown>)[property];
+    if (m.type === 'nestedValidation') {
+      const inner = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : [['', value] as const];
+      for (const [i, v] of inner) {
+        const children = overLongText(v, reported, i ? `${path}.${i}` : path);
+        if (children.length === 0) continue;
+        const holder = errorOf(property, value);
+        holder.children!.push(...(i ? [{ target: value as object, property: i, value: v, children }] : children));
+      }
+      continue;
+    }
+    const name = m.type === 'customValidation' ? m.name : m.type;
+    const bound = name === 'isLength' ? m.constraints?.[1] : name === 'maxLength' ? m.constraints?.[0] : undefined;
+    if (typeof bound !== 'number' || reported.has(path)) continue;
+    const texts = m.each && Array.isArray(value) ? value : [value];
+    if (!texts.some((t) => typeof t === 'string' && [...t].length > bound)) continue;
+    reported.add(path);
+    errorOf(property, value).constraints![name!] = `${property} must be shorter than or equal to ${bound} characters`;
+  }
+  return [...byProperty.values()];
+}
+
+/** The paths of the fields `errors` refuse already (`organization.name`). */
+function pathsOf(errors: ValidationError[], parent = '', into = new Set<string>()): Set<string> {
+  for (const e of errors) {
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    if (e.constraints && Object.keys(e.constraints).length > 0) into.add(path);
+    pathsOf(e.children ?? [], path, into);
+  }
+  return into;
+}
+
+/** class-validator's errors and then those of text too long in code points (overLongText) it let through. */
+export function validatedWhole(errors: ValidationError[], object: object): ValidationError[] {
+  return [...errors, ...overLongText(object, pathsOf(errors))];
+}
+
 /** Keys class-transformer drops without a word (they would reach prototypes), so forbidNonWhitelisted never sees them. */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor']);
 
@@ -269,6 +324,10 @@ class RequestValidationPipe extends ValidationPipe {
       }
     }
     return super.transform(value, metadata);
+  }
+
+  protected override async validate(object: object, options?: ValidatorOptions): Promise<ValidationError[]> {
+    return validatedWhole(await super.validate(object, options), object);
   }
 }
 
