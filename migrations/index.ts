@@ -48,6 +48,7 @@ import { WebhookSecretRotation1767730000000 } from './1767730000000-webhook-secr
 import { EmailVerification1767750000000 } from './1767750000000-email-verification';
 import { SettlementVoid1767770000000 } from './1767770000000-settlement-void';
 import { FirstApprovalSessions1767780000000 } from './1767780000000-first-approval-sessions';
+import { BankAccountChanges1767820000000 } from './1767820000000-bank-account-changes';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -101,4 +102,5 @@ export const MIGRATIONS = [
   EmailVerification1767750000000,
   SettlementVoid1767770000000,
   FirstApprovalSessions1767780000000,
+  BankAccountChanges1767820000000,
 ];
