@@ -326,7 +326,8 @@ export class Notifier {
             at: timeText(e.occurredAt),
             from: bank(d.from),
             to: bank(d.to),
-            bureau: bureauName(e.regionCode ?? ''),
+            // asked for: the bureaus that may decide it; decided: the one that did
+            bureau: str(d.bureauRegionCode) ? bureauName(str(d.bureauRegionCode)!) : bureausOver(e.regionCode ?? ''),
             reason: reasonText(d.reason),
           }),
           key: e.id,

@@ -219,6 +219,8 @@ export class OrganizationRepository {
       sets.push(sql`bank_account_key = ${changes.bankAccount ? bankAccountKey(changes.bankAccount) : null}`);
     // A first filing is filed from now on (a later one is a change); clearing the account withdraws a change waiting too.
     if (changes.bankAccount) sets.push(sql`bank_account_filed_at = ${now}`);
+    // An account cleared was on file all the same (one written before filing was recorded has no instant yet).
+    if (changes.bankAccount === null) sets.push(sql`bank_account_filed_at = COALESCE(bank_account_filed_at, ${now})`);
     if (changes.bankAccount === null)
       sets.push(
         sql`pending_bank_name = NULL, pending_bank_account = NULL, pending_bank_account_key = NULL, pending_bank_requested_at = NULL, pending_bank_requested_by = NULL`,

@@ -456,7 +456,13 @@ export class OrganizationsService {
       const now = clock.iso();
       const key = org.pendingBankAccountKey;
       const to = { bankName: org.pendingBankName, bankAccount: org.pendingBankAccount };
-      const base = { name: org.name, from: bankShown(org), to: bankShown(to), requestedAt: org.pendingBankRequestedAt };
+      const base = {
+        name: org.name,
+        from: bankShown(org),
+        to: bankShown(to),
+        requestedAt: org.pendingBankRequestedAt,
+        bureauRegionCode: actor.regionCode,
+      };
       if (decision.confirm) {
         const done = await this.organizations.confirmBankChange(id, key, now);
         if (done === 'accountInUse') throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
