@@ -229,18 +229,30 @@ describe('a change of bank account waits for the bureau', () => {
     expect(before.bankAccount).not.toBeNull();
   });
 
+  // An account waiting for a bureau counts for BANK_ACCOUNT_IN_USE, also against organizations filing it at that moment:
+  // the two unique keys (on file, pending) each hold in their own column only.
+  (isMaria() ? it : it.skip)('on MariaDB, of first filings and changes naming one account at once, exactly one gets it', async () => {
+    const filers = await Promise.all(Array.from({ length: 6 }, () => t.registerProvider('310115', { bankAccount: null })));
+    const changers = await Promise.all(Array.from({ length: 6 }, () => t.registerProvider('310115')));
+    const account = nextBankAccount();
+    const body = { bankName: '招商银行上海张江支行', bankAccount: account };
+    const answers = await Promise.all([...filers, ...changers].map((who) => patch(who, body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, ...Array(11).fill(409)]);
+    expect(answers.filter((a) => a.status === 409).map((a) => a.body.code)).toEqual(Array(11).fill('BANK_ACCOUNT_IN_USE'));
+  });
+
   // 收款账户变更确认 against payment: a batch prepared with each payee's account, each asking to change it; the bureau
   // confirms every change while another of its users pays the batch. Whichever commits first, no changed payee is paid
   // into the account its line holds (the one it said to replace), the steady payee is paid, and the ledger balances.
   (isMaria() ? it : it.skip)(
     'on MariaDB, confirmations racing the payment never pay a changed payee into its replaced account',
     async () => {
-      const payees = await Promise.all(Array.from({ length: 8 }, () => t.registerProvider('310115')));
+      const payees = await Promise.all(Array.from({ length: 6 }, () => t.registerProvider('310115')));
       const steady = await t.registerProvider('310115');
       for (const p of [...payees, steady]) await approved(p);
       for (let round = 0; round < 2; round++) {
         const prepared = await batch();
-        const changing = round === 0 ? payees : payees.slice(0, 4);
+        const changing = round === 0 ? payees : payees.slice(0, 3);
         const accounts = new Map<string, string>();
         for (const p of changing) {
           const account = nextBankAccount();
