@@ -232,13 +232,22 @@ describe('a change of bank account waits for the bureau', () => {
   // An account waiting for a bureau counts for BANK_ACCOUNT_IN_USE, also against organizations filing it at that moment:
   // the two unique keys (on file, pending) each hold in their own column only.
   (isMaria() ? it : it.skip)('on MariaDB, of first filings and changes naming one account at once, exactly one gets it', async () => {
-    const filers = await Promise.all(Array.from({ length: 6 }, () => t.registerProvider('310115', { bankAccount: null })));
-    const changers = await Promise.all(Array.from({ length: 6 }, () => t.registerProvider('310115')));
-    const account = nextBankAccount();
-    const body = { bankName: '招商银行上海张江支行', bankAccount: account };
-    const answers = await Promise.all([...filers, ...changers].map((who) => patch(who, body)));
-    expect(answers.map((a) => a.status).sort()).toEqual([200, ...Array(11).fill(409)]);
-    expect(answers.filter((a) => a.status === 409).map((a) => a.body.code)).toEqual(Array(11).fill('BANK_ACCOUNT_IN_USE'));
+    // registered one by one: sign-ins at once are rate-limited
+    const [filers, changers]: OrgSession[][] = [[], []];
+    for (let i = 0; i < 8; i++) {
+      filers.push(await t.registerProvider('310115', { bankAccount: null }));
+      changers.push(await t.registerProvider('310115'));
+    }
+    for (let round = 0; round < 15; round++) {
+      // the round's winner drops out: a filer has an account on file, a changer one waiting
+      const racing = [...filers, ...changers];
+      const body = { bankName: '招商银行上海张江支行', bankAccount: nextBankAccount() };
+      const answers = await Promise.all(racing.map((who) => patch(who, body)));
+      expect(answers.map((a) => a.status).filter((status) => status === 200)).toEqual([200]);
+      expect(answers.filter((a) => a.status !== 200).map((a) => a.body.code)).toEqual(Array(racing.length - 1).fill('BANK_ACCOUNT_IN_USE'));
+      const winner = racing[answers.findIndex((a) => a.status === 200)];
+      for (const list of [filers, changers]) if (list.includes(winner)) list.splice(list.indexOf(winner), 1);
+    }
   });
 
   // 收款账户变更确认 against payment: a batch prepared with each payee's account, each asking to change it; the bureau
