@@ -278,7 +278,10 @@ describe('organization profiles', () => {
     const onPending = await patch(other, other.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: next.digits });
     expect([onPending.status, onPending.body.code]).toEqual([409, 'BANK_ACCOUNT_IN_USE']);
     expect((await patch(lab, lab.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: account.typed })).status).toBe(409);
-    await t.http.post(`/api/organizations/${client.organizationId}/bank-account/confirm`).set(auth(await t.token('bureau-ah'))).expect(200);
+    await t.http
+      .post(`/api/organizations/${client.organizationId}/bank-account/confirm`)
+      .set(auth(await t.token('bureau-ah')))
+      .expect(200);
     await patch(lab, lab.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: account.typed }).expect(200);
     expect((await patch(client, client.organizationId, { bankAccount: account.digits })).status).toBe(409);
   });
