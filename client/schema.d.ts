@@ -261,9 +261,59 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said). An account goes on file once the bureau has verified the enterprise or admitted the lab (before: 409 INVALID_STATE), so that no one registering can hold a payee’s account or try which are on file.
+         *     A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared pays the account it was prepared with while it is still the one on file. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said). An account goes on file once the bureau has verified the enterprise or admitted the lab (before: 409 INVALID_STATE), so that no one registering can hold a payee’s account or try which are on file. Once one is on file, a change of bank or account waits for the bureau of the organization’s region (pendingBankAccount; POST /api/organizations/:id/bank-account/confirm or /reject): the account on file stays, the payee is held by settlement until the bureau decides, and the organization’s users are told (always mailed); an account waiting for a bureau counts for BANK_ACCOUNT_IN_USE too, and a second change while one waits is 409 INVALID_STATE. Clearing the account (null) takes effect and withdraws a change waiting.
          */
         patch: operations["OrganizationsController_updateProfile"];
+        trace?: never;
+    };
+    "/api/organizations/{id}/bank-account/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an organization’s change of bank account (收款账户变更确认)
+         * @description **Who may call it:** A bureau user of the organization’s region (or its province), not the person who asked for the change (403 DUAL_CONTROL_REQUIRED); other bureaus are 403.
+         *
+         *     **What it changes:** The account waiting (pendingBankAccount) goes on file: batches prepared from now on pay it, and a batch prepared with the old one holds the payee back at payment. None waiting, or decided meanwhile: 409 INVALID_STATE. The organization’s users are told (always mailed); audited (organization.bank_account_change_confirmed).
+         *
+         *     **Money:** None.
+         *
+         *     Once an account is on file, a change of it (PATCH /api/organizations/:id with bankAccount or bankName) waits for this: the account on file stays, and settlement holds the payee (leaves it out of a batch, and holds it back at payment) until the bureau confirms or rejects the change.
+         */
+        post: operations["OrganizationsController_confirmBankChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/organizations/{id}/bank-account/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject an organization’s change of bank account, with a reason
+         * @description **Who may call it:** A bureau user of the organization’s region (or its province), not the person who asked for the change (403 DUAL_CONTROL_REQUIRED); other bureaus are 403.
+         *
+         *     **What it changes:** The change waiting is dropped; the account on file stays and is paid again. None waiting, or decided meanwhile: 409 INVALID_STATE. The organization’s users are told, with the reason (always mailed); audited (organization.bank_account_change_rejected).
+         *
+         *     **Money:** None.
+         */
+        post: operations["OrganizationsController_rejectBankChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/providers/{id}/admit": {
@@ -2037,7 +2087,7 @@ export interface paths {
          * Prepare a settlement batch (结算批次) of the region’s approved claims
          * @description **Who may call it:** A bureau user of the region.
          *
-         *     **What it changes:** Creates an open batch of every approved claim of the region not yet in one, one line per payee, with the payee’s bank account as it is now; a payee suspended, sanctioned or with no bank account on file is left out, its claims waiting for a later batch (told so in its copy of settlement.created: bankAccountMissing); audited.
+         *     **What it changes:** Creates an open batch of every approved claim of the region not yet in one, one line per payee, with the payee’s bank account as it is now; a payee suspended, sanctioned, with no bank account on file or with a change of account waiting for its bureau is left out, its claims waiting for a later batch (told so in its copy of settlement.created: bankAccountMissing); audited.
          *
          *     **Money:** None yet: the payables stay payable until the batch is paid.
          */
@@ -2085,7 +2135,7 @@ export interface paths {
          * Record a settlement batch as paid by the treasury (拨付)
          * @description **Who may call it:** A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).
          *
-         *     **What it changes:** open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); a voided batch is 409 INVALID_STATE; the payees are notified; audited.
+         *     **What it changes:** open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), or that has since asked to change the account its line was prepared with (the change waiting for its bureau, or confirmed: held back with bankAccountChanged), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); a voided batch is 409 INVALID_STATE; the payees are notified; audited.
          *
          *     **Money:** Each payee’s payable moves to paid in the ledger.
          */
@@ -3022,6 +3072,18 @@ export interface components {
             bankAccount: string | null;
             /** @description when its admin last changed the profile (the audit log has each change) */
             profileUpdatedAt: string | null;
+            /**
+             * @description a change of bank account waiting for the bureau of the organization’s region (absent when none waits): the bank
+             * @example 招商银行合肥分行
+             */
+            pendingBankName?: string;
+            /**
+             * @description the account of the change waiting for the bureau, masked; until the bureau confirms it, settlement pays neither account (the payee is held)
+             * @example **** **** 9876
+             */
+            pendingBankAccount?: string;
+            /** @description when the change waiting for the bureau was asked for */
+            pendingBankRequestedAt?: string;
         };
         UpdateProfileInput: {
             /** @example 王敏 */
@@ -3049,6 +3111,10 @@ export interface components {
             controllerCreditCode?: string | null;
             /** @description credit codes of shareholders, parent, subsidiaries: replaces the list; audited */
             relatedCreditCodes?: string[] | null;
+        };
+        RejectBankChangeInput: {
+            /** @example 开户许可证与所填账户不符 */
+            reason: string;
         };
         AdmitProviderInput: {
             /**
@@ -3361,7 +3427,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "bank_account_change_requested" | "bank_account_change_confirmed" | "bank_account_change_rejected" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -3384,7 +3450,7 @@ export interface components {
             /** @description the kinds the caller is told in the app only */
             mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
             /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
-            alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code" | "bank_account_changed" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
+            alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code" | "bank_account_changed" | "bank_account_change_requested" | "bank_account_change_confirmed" | "bank_account_change_rejected" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
         };
         MailPreferencesInput: {
             /**
@@ -4532,7 +4598,7 @@ export interface components {
              * @example redemption.held
              * @enum {string}
              */
-            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "clearing_run.proposed" | "clearing_run.confirmed" | "clearing_run.discarded" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
+            type: "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "clearing_run.proposed" | "clearing_run.confirmed" | "clearing_run.discarded" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "organization.bank_account_change_requested" | "organization.bank_account_change_confirmed" | "organization.bank_account_change_rejected" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled";
             /** @example 2026-11-30T08:00:00.000Z */
             occurredAt: string;
             /** @description the record changed (`<entity>Id`), its region and parties, and what changed */
@@ -4558,7 +4624,7 @@ export interface components {
              *       "redemption.captured"
              *     ]
              */
-            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "clearing_run.proposed" | "clearing_run.confirmed" | "clearing_run.discarded" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
+            events: ("*" | "application.decided" | "voucher.issued" | "voucher.expired" | "voucher.revoked" | "redemption.held" | "redemption.captured" | "redemption.cancelled" | "redemption.expired" | "booking.created" | "booking.cancelled" | "claim.submitted" | "claim.decided" | "settlement.created" | "settlement.paid" | "sanction.recorded" | "sanction.lifted" | "provider.admitted" | "application.submitted" | "application.first_approval" | "application.first_approval_withdrawn" | "claim.first_approval" | "claim.first_approval_withdrawn" | "booking.used" | "booking.no_show" | "booking.expired" | "budget.set" | "clearing_run.recorded" | "clearing_run.voided" | "clearing_run.proposed" | "clearing_run.confirmed" | "clearing_run.discarded" | "settlement.voided" | "enterprise.verified" | "enterprise.declined" | "enterprise.certificate_corrected" | "facility.created" | "facility.updated" | "facility.retired" | "facility.rated" | "facility.calendar_set" | "facility.qualified" | "organization.registered" | "organization.profile_updated" | "organization.bank_account_change_requested" | "organization.bank_account_change_confirmed" | "organization.bank_account_change_rejected" | "policy.published" | "policy.withdrawn" | "provider.activated" | "provider.suspended" | "qualified_list.imported" | "relation.recorded" | "redemption.usage_confirmed" | "redemption.usage_disputed" | "redemption.dispute_resolved" | "redemption.reduced" | "redemption.annulled")[];
         };
         CreatedWebhookView: {
             id: string;
@@ -5257,6 +5323,181 @@ export interface operations {
                 };
             };
             /** @description INVALID_STATE, BANK_ACCOUNT_IN_USE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    OrganizationsController_confirmBankChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the organization, its new account on file (masked) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN, DUAL_CONTROL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, BANK_ACCOUNT_IN_USE, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    OrganizationsController_rejectBankChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a repeat with the same key and body returns the first response and changes nothing; the same key with another body (or query) is 409 IDEMPOTENCY_CONFLICT. A key belongs to its person, with the API keys they made; one not matching the pattern is 400 VALIDATION_FAILED */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectBankChangeInput"];
+            };
+        };
+        responses: {
+            /** @description the organization, its account on file as it was */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN, DUAL_CONTROL_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description INVALID_STATE, BANK_ACCOUNT_IN_USE, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;

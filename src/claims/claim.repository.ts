@@ -8,7 +8,7 @@ import { organizationActive } from '../organizations/organization.time-rules';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, Sql, sql } from '../common/persistence/sql';
-import { bankAccountOnFileSql } from '../settlement/settlement.repository';
+import { bankAccountOnFileSql, noBankChangePendingSql } from '../settlement/settlement.repository';
 import { outsideSession } from '../vouchers/application.repository';
 import { Claim, ClaimedInvoice, ClaimStatus } from './claim.entity';
 
@@ -184,7 +184,8 @@ export class ClaimRepository {
   /**
    * Puts every approved claim of the region that is in no batch (approved before `decidedBefore`, when given) into the
    * batch; returns how many. Claims of a payee that is suspended or under a sanction in force on `today` stay out
-   * until it is clear, and so do those of a payee with no bank account on file until it puts one there. The guarded
+   * until it is clear, and so do those of a payee with no bank account on file until it puts one there, or with a change
+   * of account waiting for its bureau until the bureau decides. The guarded
    * UPDATE is what keeps a claim in one batch: a concurrent run waits for the row locks, then finds settlement_id set
    * and takes nothing.
    */
@@ -194,7 +195,7 @@ export class ClaimRepository {
           WHERE issuing_region_code = ${regionCode} AND status = 'approved' AND settlement_id IS NULL${
             decidedBefore ? sql` AND decided_at < ${decidedBefore}` : empty
           } AND claimant_id IN (SELECT o.id FROM organization o WHERE ${organizationActive.sql('o', now)}
-            AND NOT ${sanctionedSql('o', today)} AND ${bankAccountOnFileSql('o.bank_account')})`,
+            AND NOT ${sanctionedSql('o', today)} AND ${bankAccountOnFileSql('o.bank_account')} AND ${noBankChangePendingSql('o')})`,
     );
   }
 

@@ -33,6 +33,9 @@ const NOTIFYING = new Set([
   'enterprise.certificate_corrected',
   'sanction.recorded',
   'organization.profile_updated',
+  'organization.bank_account_change_requested',
+  'organization.bank_account_change_confirmed',
+  'organization.bank_account_change_rejected',
 ]);
 
 /** Expiry notices written in one transaction by the sweep. */
@@ -302,6 +305,34 @@ export class Notifier {
       if (!change) return [];
       const users = await this.notifications.usersOfOrganization(e.organizationId);
       return [{ ...this.toOrganization('bank_account_changed', e, users, { at: timeText(e.occurredAt), change }), key: e.id }];
+    }
+    // A change of account asked for, confirmed or rejected by the bureau: told to all the organization's users, always
+    // mailed, so that one asked for with a stolen session is seen (and the bureau told) before it is confirmed.
+    const bankChange = {
+      'organization.bank_account_change_requested': 'bank_account_change_requested',
+      'organization.bank_account_change_confirmed': 'bank_account_change_confirmed',
+      'organization.bank_account_change_rejected': 'bank_account_change_rejected',
+    } as const;
+    if (e.type in bankChange && e.organizationId) {
+      const bank = (b: unknown) => {
+        const v = (b ?? {}) as { bankName?: unknown; bankAccount?: unknown };
+        return `${str(v.bankName) ?? '（未登记）'} ${str(v.bankAccount) ?? '（未登记）'}`;
+      };
+      const users = await this.notifications.usersOfOrganization(e.organizationId);
+      const kind = bankChange[e.type as keyof typeof bankChange];
+      return [
+        {
+          ...this.toOrganization(kind, e, users, {
+            at: timeText(e.occurredAt),
+            from: bank(d.from),
+            to: bank(d.to),
+            // asked for: the bureaus that may decide it; decided: the one that did
+            bureau: str(d.bureauRegionCode) ? bureauName(str(d.bureauRegionCode)!) : bureausOver(e.regionCode ?? ''),
+            reason: reasonText(d.reason),
+          }),
+          key: e.id,
+        },
+      ];
     }
     // A budget is told when what is left falls below 10%: by an issue, or by its total set lower. Each total it is set to
     // counts anew, so that a budget topped up and run down again is told again.

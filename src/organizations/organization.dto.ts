@@ -108,6 +108,10 @@ export class DeclineEnterpriseInput {
   @ApiProperty({ example: '入库编号与企业不符' }) @IsString() @Length(1, 500) @NoBidiControls() @HasVisibleText(1) reason: string;
 }
 
+export class RejectBankChangeInput {
+  @ApiProperty({ example: '开户许可证与所填账户不符' }) @IsString() @Length(1, 500) @NoBidiControls() @HasVisibleText(1) reason: string;
+}
+
 export class QualifiedRowInput {
   @ApiProperty({ example: '91340100MA2T8XQ21W' }) @IsString() @Length(1, 40) creditCode: string;
   @ApiProperty({ example: '202634010400123' }) @IsString() @Length(0, 200) certificateNo: string;
@@ -170,6 +174,19 @@ export class OrganizationView {
   bankAccount: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'when its admin last changed the profile (the audit log has each change)' })
   profileUpdatedAt: string | null;
+  @ApiPropertyOptional({
+    description: 'a change of bank account waiting for the bureau of the organization’s region (absent when none waits): the bank',
+    example: '招商银行合肥分行',
+  })
+  pendingBankName?: string;
+  @ApiPropertyOptional({
+    description:
+      'the account of the change waiting for the bureau, masked; until the bureau confirms it, settlement pays neither account (the payee is held)',
+    example: '**** **** 9876',
+  })
+  pendingBankAccount?: string;
+  @ApiPropertyOptional({ description: 'when the change waiting for the bureau was asked for' })
+  pendingBankRequestedAt?: string;
 
   static of(o: Organization): OrganizationView {
     const {
@@ -210,6 +227,13 @@ export class OrganizationView {
       bankName: o.bankName ?? null,
       bankAccount: maskBankAccount(o.bankAccount),
       profileUpdatedAt: o.profileUpdatedAt ?? null,
+      ...(o.pendingBankAccount
+        ? {
+            pendingBankName: o.pendingBankName ?? undefined,
+            pendingBankAccount: maskBankAccount(o.pendingBankAccount)!,
+            pendingBankRequestedAt: o.pendingBankRequestedAt ?? undefined,
+          }
+        : {}),
     };
   }
 }

@@ -16,6 +16,7 @@ export type OrganizationStatus = (typeof ORGANIZATION_STATUSES)[number];
 @Index(['controllerCreditCode'])
 @Index(['status', 'noticeEndsAt'])
 @Index(['bankAccountKey'], { unique: true })
+@Index(['pendingBankAccountKey'], { unique: true })
 export class Organization {
   @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
   @StrColumn(200) name: string;
@@ -50,6 +51,22 @@ export class Organization {
    */
   @StrColumn(34, { nullable: true }) bankAccountKey: string | null;
   @InstantColumn({ nullable: true }) profileUpdatedAt: string | null;
+  /**
+   * When an account last went on file (filed first, or a change the bureau confirmed); kept when the account is cleared,
+   * so that clearing it and filing another is a change the bureau confirms, not a first filing.
+   */
+  @InstantColumn({ nullable: true }) bankAccountFiledAt: string | null;
+  /**
+   * A change of an account on file, waiting for the bureau of the organization's region to confirm or reject it; until
+   * then settlement pays neither account (the payee is held). Its key is unique, and no organization's account or
+   * pending account may share it (OrganizationRepository.accountTaken).
+   */
+  @StrColumn(100, { nullable: true }) pendingBankName: string | null;
+  @StrColumn(34, { nullable: true }) pendingBankAccount: string | null;
+  @StrColumn(34, { nullable: true }) pendingBankAccountKey: string | null;
+  @InstantColumn({ nullable: true }) pendingBankRequestedAt: string | null;
+  /** The person (user) who asked for the change: not the one who may confirm it. */
+  @RefColumn({ nullable: true }) pendingBankRequestedBy: string | null;
 }
 
 /** A province's list of qualified enterprises: one listed registers as active, verified by the list. */

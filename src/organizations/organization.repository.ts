@@ -9,6 +9,7 @@ import { sanctionedSql } from '../oversight/sanction.time-rules';
 import { admittedRecently, inPublicNotice, organizationActive } from './organization.time-rules';
 import { isUniqueViolation } from '../common/persistence/db-errors';
 import { bankAccountKey } from './profile.rules';
+import { reserveCounter } from '../common/persistence/serial-counter';
 
 /** What an admin may change of its organization, as stored. */
 export type ProfileChanges = Partial<
@@ -216,6 +217,14 @@ export class OrganizationRepository {
     });
     if (changes.bankAccount !== undefined)
       sets.push(sql`bank_account_key = ${changes.bankAccount ? bankAccountKey(changes.bankAccount) : null}`);
+    // A first filing is filed from now on (a later one is a change); clearing the account withdraws a change waiting too.
+    if (changes.bankAccount) sets.push(sql`bank_account_filed_at = ${now}`);
+    // An account cleared was on file all the same (one written before filing was recorded has no instant yet).
+    if (changes.bankAccount === null) sets.push(sql`bank_account_filed_at = COALESCE(bank_account_filed_at, ${now})`);
+    if (changes.bankAccount === null)
+      sets.push(
+        sql`pending_bank_name = NULL, pending_bank_account = NULL, pending_bank_account_key = NULL, pending_bank_requested_at = NULL, pending_bank_requested_by = NULL`,
+      );
     try {
       await this.db.execute(sql`UPDATE organization SET ${join([...sets, sql`profile_updated_at = ${now}`], ', ')} WHERE id = ${id}`);
     } catch (e) {
@@ -223,6 +232,78 @@ export class OrganizationRepository {
       throw e;
     }
     return 'updated';
+  }
+
+  /**
+   * Serializes every write of an account key (a first filing, a change asked for) on one counter row, taken by an upsert
+   * until the unit ends: the two unique keys (on file, pending) each hold within their column, and this is what keeps
+   * an account out of both columns of two organizations filing it at once. Account changes are rare; one row suffices.
+   */
+  async lockAccountKeys(): Promise<void> {
+    await reserveCounter(this.db, 'BANKACCT', 0, 1);
+  }
+
+  /** Whether an organization other than `id` has the account on file or waiting for its bureau (lockAccountKeys held). */
+  async accountTaken(id: string, account: string): Promise<boolean> {
+    const key = bankAccountKey(account);
+    const rows = await this.db.rows<{ id: string }>(
+      sql`SELECT o.id FROM organization o WHERE (o.bank_account_key = ${key} OR o.pending_bank_account_key = ${key}) AND o.id <> ${id}`,
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Stores a change of account to wait for the bureau; 'pending' when one waits already (the guard), 'accountInUse'
+   * when the pending key is another's (the unique key decides).
+   */
+  async requestBankChange(
+    id: string,
+    to: { bankName: string; bankAccount: string },
+    requestedBy: string,
+    now: string,
+  ): Promise<'requested' | 'pending' | 'accountInUse'> {
+    try {
+      const changed = await this.db.execute(
+        sql`UPDATE organization SET pending_bank_name = ${to.bankName}, pending_bank_account = ${to.bankAccount},
+            pending_bank_account_key = ${bankAccountKey(to.bankAccount)}, pending_bank_requested_at = ${now},
+            pending_bank_requested_by = ${requestedBy}, profile_updated_at = ${now}
+            WHERE id = ${id} AND pending_bank_account_key IS NULL`,
+      );
+      return changed === 1 ? 'requested' : 'pending';
+    } catch (e) {
+      if (isUniqueViolation(e)) return 'accountInUse';
+      throw e;
+    }
+  }
+
+  /**
+   * The pending change keyed `key` put on file, in one guarded statement (the bank columns are assigned before the
+   * pending ones are cleared: MariaDB assigns left to right); 'gone' when it was decided or replaced meanwhile.
+   */
+  async confirmBankChange(id: string, key: string, now: string): Promise<'confirmed' | 'gone' | 'accountInUse'> {
+    try {
+      const changed = await this.db.execute(
+        sql`UPDATE organization SET bank_name = pending_bank_name, bank_account = pending_bank_account,
+            bank_account_key = pending_bank_account_key, bank_account_filed_at = ${now}, profile_updated_at = ${now},
+            pending_bank_name = NULL, pending_bank_account = NULL, pending_bank_account_key = NULL,
+            pending_bank_requested_at = NULL, pending_bank_requested_by = NULL
+            WHERE id = ${id} AND pending_bank_account_key = ${key}`,
+      );
+      return changed === 1 ? 'confirmed' : 'gone';
+    } catch (e) {
+      if (isUniqueViolation(e)) return 'accountInUse';
+      throw e;
+    }
+  }
+
+  /** The pending change keyed `key` dropped; false when it was decided meanwhile. */
+  async rejectBankChange(id: string, key: string): Promise<boolean> {
+    const changed = await this.db.execute(
+      sql`UPDATE organization SET pending_bank_name = NULL, pending_bank_account = NULL, pending_bank_account_key = NULL,
+          pending_bank_requested_at = NULL, pending_bank_requested_by = NULL
+          WHERE id = ${id} AND pending_bank_account_key = ${key}`,
+    );
+    return changed === 1;
   }
 
   // ---- A province's qualified list. ----

@@ -18,6 +18,7 @@ import {
   OrganizationView,
   QualifiedImportView,
   QualifiedListInput,
+  RejectBankChangeInput,
   SuspendProviderInput,
   UpdateProfileInput,
   VerifyEnterpriseInput,
@@ -77,7 +78,7 @@ export class OrganizationsController {
       'Changes the fields given (relatedCreditCodes replaces the list); every change is an audit entry (organization.profile_updated) with old and new values that the bureau of the region reads.',
     money: NO_MONEY,
     details:
-      'A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared keeps the account it was prepared with. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said). An account goes on file once the bureau has verified the enterprise or admitted the lab (before: 409 INVALID_STATE), so that no one registering can hold a payee’s account or try which are on file.',
+      'A payee’s bank account (8–30 digits, with bankName) is shown masked everywhere but on settlement lines and statements for the paying bureau; a batch already prepared pays the account it was prepared with while it is still the one on file. An account is on file for one organization only: one another organization has is 409 BANK_ACCOUNT_IN_USE (which organization is not said). An account goes on file once the bureau has verified the enterprise or admitted the lab (before: 409 INVALID_STATE), so that no one registering can hold a payee’s account or try which are on file. Once one is on file, a change of bank or account waits for the bureau of the organization’s region (pendingBankAccount; POST /api/organizations/:id/bank-account/confirm or /reject): the account on file stays, the payee is held by settlement until the bureau decides, and the organization’s users are told (always mailed); an account waiting for a bureau counts for BANK_ACCOUNT_IN_USE too, and a second change while one waits is 409 INVALID_STATE. Clearing the account (null) takes effect and withdraws a change waiting.',
   })
   @ApiBodyExample(UpdateProfileInput, {
     contactPerson: '王敏',
@@ -97,6 +98,45 @@ export class OrganizationsController {
     @Body() body: UpdateProfileInput,
   ): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.updateProfile(actor, id, body));
+  }
+
+  @Post('organizations/:id/bank-account/confirm')
+  @Explained({
+    summary: 'Confirm an organization’s change of bank account (收款账户变更确认)',
+    who: 'A bureau user of the organization’s region (or its province), not the person who asked for the change (403 DUAL_CONTROL_REQUIRED); other bureaus are 403.',
+    changes:
+      'The account waiting (pendingBankAccount) goes on file: batches prepared from now on pay it, and a batch prepared with the old one holds the payee back at payment. None waiting, or decided meanwhile: 409 INVALID_STATE. The organization’s users are told (always mailed); audited (organization.bank_account_change_confirmed).',
+    money: NO_MONEY,
+    details:
+      'Once an account is on file, a change of it (PATCH /api/organizations/:id with bankAccount or bankName) waits for this: the account on file stays, and settlement holds the payee (leaves it out of a batch, and holds it back at payment) until the bureau confirms or rejects the change.',
+  })
+  @HttpCode(200)
+  @Authenticated('bureau')
+  @ApiOkResponse({ type: OrganizationView, description: 'the organization, its new account on file (masked)' })
+  @Refuses(OrganizationsService.bankChangeRefusals)
+  async confirmBankChange(@CurrentActor() actor: Actor, @Param('id', new IdPipe('organization')) id: string): Promise<OrganizationView> {
+    return OrganizationView.of(await this.organizations.decideBankChange(actor, id, { confirm: true }));
+  }
+
+  @Post('organizations/:id/bank-account/reject')
+  @Explained({
+    summary: 'Reject an organization’s change of bank account, with a reason',
+    who: 'A bureau user of the organization’s region (or its province), not the person who asked for the change (403 DUAL_CONTROL_REQUIRED); other bureaus are 403.',
+    changes:
+      'The change waiting is dropped; the account on file stays and is paid again. None waiting, or decided meanwhile: 409 INVALID_STATE. The organization’s users are told, with the reason (always mailed); audited (organization.bank_account_change_rejected).',
+    money: NO_MONEY,
+  })
+  @ApiBodyExample(RejectBankChangeInput, { reason: '开户许可证与所填账户不符' })
+  @HttpCode(200)
+  @Authenticated('bureau')
+  @ApiOkResponse({ type: OrganizationView, description: 'the organization, its account on file as it was' })
+  @Refuses(OrganizationsService.bankChangeRefusals)
+  async rejectBankChange(
+    @CurrentActor() actor: Actor,
+    @Param('id', new IdPipe('organization')) id: string,
+    @Body() body: RejectBankChangeInput,
+  ): Promise<OrganizationView> {
+    return OrganizationView.of(await this.organizations.decideBankChange(actor, id, { confirm: false, reason: body.reason.trim() }));
   }
 
   @Post('providers/:id/admit')

@@ -3,7 +3,7 @@ import { assertBureauOf, bureauCovers, canRead, listScope } from '../common/auth
 import { isOneLine } from '../common/http/text';
 import { Language, translate } from '../common/i18n/messages';
 import { clock } from '../common/clock';
-import { Actor } from '../common/context/request-context';
+import { Actor, personOf } from '../common/context/request-context';
 import { catalogued, notFound } from '../common/errors/domain-error';
 import { Page } from '../common/http/paging';
 import { newId } from '../common/ids';
@@ -15,7 +15,15 @@ import { creditCodeProblem, registrationRegionOf } from './credit-code';
 import { MAX_QUALIFIED_ROWS, OrganizationInput, UpdateProfileInput } from './organization.dto';
 import { Organization, OrganizationStatus, OrganizationType } from './organization.entity';
 import { OrganizationRepository, ProfileChanges } from './organization.repository';
-import { relationsForBureau, maskBankAccount, normalizeBankAccount, RELATION_FIELDS } from './profile.rules';
+import {
+  bankAccountKey,
+  bankChangeNeedsBureau,
+  mayDecideBankChange,
+  relationsForBureau,
+  maskBankAccount,
+  normalizeBankAccount,
+  RELATION_FIELDS,
+} from './profile.rules';
 import { organizationTransition } from './organization.states';
 import { admittedAt, noticeEndsAtFor, noticeStartedAt, withNoticeEnded } from './organization.time-rules';
 
@@ -34,6 +42,41 @@ const EMPTY_PROFILE = {
   bankAccount: null,
   bankAccountKey: null,
   profileUpdatedAt: null,
+  bankAccountFiledAt: null,
+  pendingBankName: null,
+  pendingBankAccount: null,
+  pendingBankAccountKey: null,
+  pendingBankRequestedAt: null,
+  pendingBankRequestedBy: null,
+};
+
+/** No change of bank account waiting. */
+const NO_PENDING = {
+  pendingBankName: null,
+  pendingBankAccount: null,
+  pendingBankAccountKey: null,
+  pendingBankRequestedAt: null,
+  pendingBankRequestedBy: null,
+};
+
+/** The changes but the bank and account, which wait for the bureau. */
+const withoutBank = (changes: ProfileChanges): ProfileChanges => {
+  const { bankName: _bankName, bankAccount: _bankAccount, ...rest } = changes;
+  return rest;
+};
+
+/** A bank as audited and told: its name and the account masked. */
+const bankShown = (b: { bankName: string | null; bankAccount: string | null }) => ({
+  bankName: b.bankName ?? null,
+  bankAccount: maskBankAccount(b.bankAccount),
+});
+
+/** Each changed field from → to, a bank account masked: the audit entry of a profile change. */
+const profileChangeSummary = (org: Organization, changes: ProfileChanges) => {
+  const shown = (field: string, value: unknown) => (field === 'bankAccount' ? maskBankAccount(value as string | null) : (value ?? null));
+  return Object.fromEntries(
+    Object.entries(changes).map(([field, to]) => [field, { from: shown(field, org[field as keyof Organization]), to: shown(field, to) }]),
+  );
 };
 
 /** What the public notices page may show of a provider: its name, its region and the date that matters. */
@@ -63,6 +106,15 @@ export class OrganizationsService {
   static readonly verifyRefusals = ['INVALID_STATE'] as const;
   /** A bureau or platform caller, or a user who is not an admin: 403; another organization: 404; a bad field: 400. */
   static readonly profileRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE', 'BANK_ACCOUNT_IN_USE'] as const;
+  /** Another province's bureau: 403; none waiting or decided meanwhile: 409; the person who asked: 403. */
+  static readonly bankChangeRefusals = [
+    'VALIDATION_FAILED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'INVALID_STATE',
+    'DUAL_CONTROL_REQUIRED',
+    'BANK_ACCOUNT_IN_USE',
+  ] as const;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -333,29 +385,101 @@ export class OrganizationsService {
       if (changes.bankAccount && UNVETTED.includes(org.status))
         throw catalogued('INVALID_STATE', 'organizations.bankAccountUnvetted', { field: 'bankAccount', status: org.status });
       const now = clock.iso();
-      // Every organization's account counts, an enterprise's too: enterprises are payees of 通用 vouchers, and a lab
-      // naming its client enterprise's account is the collusion this stops. Which organization has it is not said.
-      if ((await this.organizations.updateProfile(id, changes, now)) === 'accountInUse')
-        throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
-      const shown = (field: string, value: unknown) =>
-        field === 'bankAccount' ? maskBankAccount(value as string | null) : (value ?? null);
+      // A change of an account on file waits for the bureau: a stolen session or an insider must not redirect the next
+      // payment. The other fields given take effect; the bank and account wait, and settlement holds the payee meanwhile.
+      const pending = bankChangeNeedsBureau(org, after) && ('bankAccount' in changes || 'bankName' in changes);
+      const immediate = pending ? withoutBank(changes) : changes;
+      if (changes.bankAccount || pending) {
+        // Every organization's account counts, an enterprise's too: enterprises are payees of 通用 vouchers, and a lab
+        // naming its client enterprise's account is the collusion this stops; an account waiting for a bureau counts too.
+        // Which organization has it is not said.
+        await this.organizations.lockAccountKeys();
+        if (await this.organizations.accountTaken(id, after.bankAccount!))
+          throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+      }
+      if (Object.keys(immediate).length > 0) {
+        if ((await this.organizations.updateProfile(id, immediate, now)) === 'accountInUse')
+          throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+        this.uow.record({
+          action: 'organization.profile_updated',
+          entityType: 'organization',
+          entityId: id,
+          regionCode: org.regionCode,
+          organizationId: id,
+          summary: { name: org.name, changes: profileChangeSummary(org, immediate) },
+        });
+      }
+      if (!pending) return { ...org, ...changes, profileUpdatedAt: now, ...(changes.bankAccount === null ? NO_PENDING : {}) };
+      const to = { bankName: after.bankName!, bankAccount: after.bankAccount! };
+      const requested = await this.organizations.requestBankChange(id, to, personOf(actor), now);
+      if (requested === 'accountInUse') throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+      if (requested === 'pending')
+        throw catalogued('INVALID_STATE', 'organizations.bankChangePending', {
+          field: 'bankAccount',
+          account: maskBankAccount(org.pendingBankAccount) ?? '',
+          at: org.pendingBankRequestedAt ?? '',
+        });
       this.uow.record({
-        action: 'organization.profile_updated',
+        action: 'organization.bank_account_change_requested',
         entityType: 'organization',
         entityId: id,
         regionCode: org.regionCode,
         organizationId: id,
-        summary: {
-          name: org.name,
-          changes: Object.fromEntries(
-            Object.entries(changes).map(([field, to]) => [
-              field,
-              { from: shown(field, org[field as keyof Organization]), to: shown(field, to) },
-            ]),
-          ),
-        },
+        summary: { name: org.name, from: bankShown(org), to: bankShown(to) },
       });
-      return { ...org, ...changes, profileUpdatedAt: now };
+      return {
+        ...org,
+        ...immediate,
+        profileUpdatedAt: now,
+        pendingBankName: to.bankName,
+        pendingBankAccount: to.bankAccount,
+        pendingBankAccountKey: bankAccountKey(to.bankAccount),
+        pendingBankRequestedAt: now,
+        pendingBankRequestedBy: personOf(actor),
+      };
+    });
+  }
+
+  /**
+   * The bureau of the organization's region (or its province) puts a pending change of bank account on file, or
+   * rejects it with a reason; not the person who asked for it. Guarded on the pending account's key: a change decided
+   * or withdrawn meanwhile is 409, as is none waiting. Audited; the organization's users are told (always mailed).
+   */
+  decideBankChange(actor: Actor, id: string, decision: { confirm: true } | { confirm: false; reason: string }): Promise<Organization> {
+    return this.uow.run(async () => {
+      const org = await this.organizations.lock(id);
+      if (!org) throw notFound('organization');
+      assertBureauOf(actor, org.regionCode, `organizations of ${org.regionCode}`);
+      if (!org.pendingBankAccountKey) throw catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name: org.name });
+      if (!mayDecideBankChange(org.pendingBankRequestedBy, personOf(actor)))
+        throw catalogued('DUAL_CONTROL_REQUIRED', 'organizations.bankChangeOwnRequest');
+      const now = clock.iso();
+      const key = org.pendingBankAccountKey;
+      const to = { bankName: org.pendingBankName, bankAccount: org.pendingBankAccount };
+      const base = {
+        name: org.name,
+        from: bankShown(org),
+        to: bankShown(to),
+        requestedAt: org.pendingBankRequestedAt,
+        bureauRegionCode: actor.regionCode,
+      };
+      if (decision.confirm) {
+        const done = await this.organizations.confirmBankChange(id, key, now);
+        if (done === 'accountInUse') throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+        if (done === 'gone') throw catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name: org.name });
+      } else if (!(await this.organizations.rejectBankChange(id, key))) {
+        throw catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name: org.name });
+      }
+      this.uow.record({
+        action: decision.confirm ? 'organization.bank_account_change_confirmed' : 'organization.bank_account_change_rejected',
+        entityType: 'organization',
+        entityId: id,
+        regionCode: org.regionCode,
+        organizationId: id,
+        summary: decision.confirm ? base : { ...base, reason: decision.reason },
+      });
+      const confirmed = decision.confirm ? { ...to, bankAccountKey: key, bankAccountFiledAt: now, profileUpdatedAt: now } : {};
+      return { ...org, ...confirmed, ...NO_PENDING };
     });
   }
 

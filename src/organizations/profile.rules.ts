@@ -37,6 +37,19 @@ export function relationsForBureau(
   return fields;
 }
 
+/**
+ * Whether putting `to` on file is a change the bureau of the organization's region confirms (收款账户变更确认) rather
+ * than takes effect at once: an account (or its bank) replacing one on file, or filed again after one was cleared. A
+ * first filing, vetted already (the organization's status), takes effect; so does clearing it, which pays no one.
+ */
+export const bankChangeNeedsBureau = (
+  org: { bankAccount: string | null; bankAccountFiledAt: string | null },
+  to: { bankAccount: string | null },
+): boolean => !!to.bankAccount && (!!org.bankAccount || org.bankAccountFiledAt !== null);
+
+/** Who may confirm a pending change: not the person who asked for it (four eyes, as a batch's maker does not pay it). */
+export const mayDecideBankChange = (requestedBy: string | null, decider: string): boolean => requestedBy !== decider;
+
 /** All but the last four digits hidden: what anyone but the paying bureau sees, on every channel (settlement/payee-account.ts). */
 export function maskBankAccount(account: string | null | undefined): string | null {
   if (!account) return null;

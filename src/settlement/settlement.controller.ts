@@ -45,7 +45,7 @@ export class SettlementController {
     summary: 'Prepare a settlement batch (结算批次) of the region’s approved claims',
     who: 'A bureau user of the region.',
     changes:
-      'Creates an open batch of every approved claim of the region not yet in one, one line per payee, with the payee’s bank account as it is now; a payee suspended, sanctioned or with no bank account on file is left out, its claims waiting for a later batch (told so in its copy of settlement.created: bankAccountMissing); audited.',
+      'Creates an open batch of every approved claim of the region not yet in one, one line per payee, with the payee’s bank account as it is now; a payee suspended, sanctioned, with no bank account on file or with a change of account waiting for its bureau is left out, its claims waiting for a later batch (told so in its copy of settlement.created: bankAccountMissing); audited.',
     money: 'None yet: the payables stay payable until the batch is paid.',
   })
   @Authenticated('bureau')
@@ -90,7 +90,7 @@ export class SettlementController {
     summary: 'Record a settlement batch as paid by the treasury (拨付)',
     who: 'A bureau user of the batch’s region other than the one who created the batch (dual control: DUAL_CONTROL_REQUIRED).',
     changes:
-      'open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); a voided batch is 409 INVALID_STATE; the payees are notified; audited.',
+      'open → paid once, with the payment reference (one reference pays one batch of a region: 409 PAYMENT_REF_USED naming the batch that used it); a payee suspended or sanctioned since the batch was made, or whose line was prepared without a bank account (before accounts were required), or that has since asked to change the account its line was prepared with (the change waiting for its bureau, or confirmed: held back with bankAccountChanged), leaves it, its claims waiting for a later batch (none left to pay: 422 PAYEE_ACCOUNT_MISSING); a voided batch is 409 INVALID_STATE; the payees are notified; audited.',
     money: 'Each payee’s payable moves to paid in the ledger.',
   })
   @HttpCode(200)

@@ -30,6 +30,13 @@ export interface ClearedLine {
  */
 export const bankAccountOnFileSql = (column: string): Sql => sql`(COALESCE(${raw(column)}, '') <> '')`;
 
+/**
+ * Whether organization `alias` has no change of bank account waiting for its bureau: a payee with one is held (left
+ * out of a batch, held back at payment) until the bureau decides; neither the account it says is closed nor the one it
+ * asked for, unverified, is paid meanwhile.
+ */
+export const noBankChangePendingSql = (alias: string): Sql => sql`${raw(alias)}.pending_bank_account_key IS NULL`;
+
 @Injectable()
 export class SettlementRepository {
   constructor(private readonly db: Database) {}
@@ -106,6 +113,21 @@ export class SettlementRepository {
     return this.db.rows<{ id: string; name: string }>(
       sql`SELECT l.payee_id AS id, l.payee_name AS name FROM settlement_line l
           WHERE l.settlement_id = ${settlementId} AND NOT ${bankAccountOnFileSql('l.payee_bank_account')}
+          ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
+    );
+  }
+
+  /**
+   * Of the batch's lines with an account, the payees' whose account is no longer the one the line was prepared with, or
+   * with a change waiting for the bureau: the treasury would pay an account the payee has asked to replace. One
+   * statement, so that a change confirmed meanwhile is read either as waiting or as confirmed: held back both ways.
+   */
+  async payeesWithAccountChanged(settlementId: string): Promise<{ id: string; name: string }[]> {
+    return this.db.rows<{ id: string; name: string }>(
+      sql`SELECT l.payee_id AS id, l.payee_name AS name FROM settlement_line l JOIN organization o ON o.id = l.payee_id
+          WHERE l.settlement_id = ${settlementId} AND ${bankAccountOnFileSql('l.payee_bank_account')}
+          AND (NOT ${noBankChangePendingSql('o')} OR COALESCE(o.bank_account, '') <> l.payee_bank_account
+            OR COALESCE(o.bank_name, '') <> COALESCE(l.payee_bank_name, ''))
           ORDER BY l.payee_province_code, l.payee_name, l.payee_id`,
     );
   }

@@ -150,6 +150,9 @@ const MATRIX: Row[] = [
   // verification: the enterprise's home bureau (or its province) verifies or declines; another province's is 403
   r('POST /api/organizations/{id}/verify',            '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingEnterprise(), fresh: true, body: () => ({ certificateNo: '202634010400012345' }) }),
   r('POST /api/organizations/{id}/decline',           '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingEnterprise(), fresh: true, body: reason }),
+  // a change of bank account: the bureau of the organization's region (or its province) confirms or rejects it
+  r('POST /api/organizations/{id}/bank-account/confirm', '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingBankChange(), fresh: true }),
+  r('POST /api/organizations/{id}/bank-account/reject',  '401 403  403  403  403  ok   403  403', { id: (w) => w.pendingBankChange(), fresh: true, body: reason }),
   r('PUT /api/qualified-enterprises/{regionCode}',    '401 403  403  403  403  ok   403  403', { body: () => ({ rows: [{ creditCode: creditCodeIn('340100'), certificateNo: '202634010400054321' }] }) }),
   r('POST /api/providers/{id}/admit',                 '401 403  403  403  403  ok   403  403', { id: (w) => w.appliedProvider(), fresh: true, body: () => ({ noticeDays: 0 }) }),
   r('POST /api/providers/{id}/suspend',               '401 403  403  403  403  ok   403  403', { id: (w) => w.activeProvider(), fresh: true, body: reason }),

@@ -52,7 +52,7 @@ describe('statements and certificates', () => {
 
   it('a statement prints the batch number, each payee’s bank and account, and the claims behind every line', async () => {
     const e = await t.registerEnterprise('340104');
-    const lab = await t.registerProvider('310115', { name: '上海微观表征公共服务平台' });
+    const lab = await t.registerProvider('310115', { name: '上海微观表征公共服务平台', bankAccount: null }); // filed below
     const bare = await t.registerProvider('320506', { name: LONG_NAME });
     await t.http
       .patch(`/api/organizations/${lab.organizationId}`)
@@ -144,7 +144,7 @@ describe('statements and certificates', () => {
   it('the platform reads the payees’ bank accounts masked in the statement and the treasury CSV, as in the batch; the paying bureau in full', async () => {
     const full = '6222021001123459012';
     const e = await t.registerEnterprise('340104');
-    const lab = await t.registerProvider('310115', { name: '上海同步辐射光源测试平台' });
+    const lab = await t.registerProvider('310115', { name: '上海同步辐射光源测试平台', bankAccount: null }); // filed below
     await t.http
       .patch(`/api/organizations/${lab.organizationId}`)
       .set(auth(lab.token))

@@ -564,6 +564,12 @@ describe('service foundation', () => {
         bankAccount: '130201080920005432',
         bankAccountKey: '130201080920005432',
         profileUpdatedAt: now,
+        bankAccountFiledAt: now,
+        pendingBankName: null,
+        pendingBankAccount: null,
+        pendingBankAccountKey: null,
+        pendingBankRequestedAt: null,
+        pendingBankRequestedBy: null,
       };
       const rollback = new Error('roll back');
       const outcome = await t

@@ -176,25 +176,40 @@ describe('notifications: in the app, and by mail through SMTP', () => {
     expect((await t.http.get('/api/notifications?offset=-1').set(auth(enterpriseStaff))).status).toBe(400);
   });
 
-  it('tells every user of a payee that its bank account changed, masked, by mail too; other profile changes tell no one', async () => {
+  it('tells every user of a payee of a change of its bank account asked for, then confirmed or rejected by its bureau, masked, by mail too; other profile changes tell no one', async () => {
     const profile = (body: Record<string, unknown>) =>
       t.http.patch(`/api/organizations/${provider.organizationId}`).set(auth(provider.token)).send(body).expect(200);
+    const bureau = await t.token('bureau-ah');
+    const decide = (path: string, body: object = {}) =>
+      t.http.post(`/api/organizations/${provider.organizationId}/bank-account/${path}`).set(auth(bureau)).send(body).expect(200);
     await profile({ contactPerson: '李老师' });
     await profile({ bankName: '招商银行上海张江支行', bankAccount: '6214 8321 0000 5432' });
-    const title = '【长三角科技创新券】贵单位的收款银行账户已变更';
-    const mail = await mailTo('billing@lab.example.cn', title);
-    // from the account it was paid into so far (every test payee has one on file) to the new one
-    expect(mail.text).toMatch(/开户银行 中国工商银行合肥科技支行 → 招商银行上海张江支行；银行账号 \*{4} \*{4} \d{4} → \*{4} \*{4} 5432。/);
-    expect(mail.text).toContain('此后编制的结算批次将付至新账户');
-    expect(mail.text).not.toContain('6214832100005432');
+    const asked = await mailTo('billing@lab.example.cn', '贵单位申请变更收款银行账户，待主管部门确认');
+    // from the account it is paid into so far (every test payee has one on file) to the one asked for, which waits
+    expect(asked.text).toMatch(/由 中国工商银行合肥科技支行 \*{4} \*{4} \d{4} 变更为 招商银行上海张江支行 \*{4} \*{4} 5432/);
+    expect(asked.text).toContain('须经合肥市科学技术局或安徽省科学技术厅确认后生效');
+    expect(asked.text).not.toContain('6214832100005432');
+    await decide('confirm');
+    const confirmed = await mailTo('billing@lab.example.cn', '贵单位的收款银行账户变更已确认');
+    expect(confirmed.text).toContain('→ 招商银行上海张江支行 **** **** 5432');
     await profile({ bankAccount: '6214 8321 0000 9876' });
-    const told = async (token: string) => (await list(token)).filter((n) => n.kind === 'bank_account_changed').map((n) => n.body);
+    await decide('reject', { reason: '开户许可证与所填账户不符' });
+    const rejected = await mailTo('billing@lab.example.cn', '贵单位的收款银行账户变更未获确认');
+    expect(rejected.text).toContain('驳回理由：开户许可证与所填账户不符。');
+    expect(rejected.text).toContain('收款账户仍为 招商银行上海张江支行 **** **** 5432');
+    const told = async (token: string) =>
+      (await list(token)).filter((n) => n.kind.startsWith('bank_account_change')).map((n) => n.kind as string);
     for (const token of [provider.token, providerStaff]) {
-      const bodies = await until('both changes told', async () => {
-        const b = await told(token);
-        return b.length === 2 ? b : undefined;
+      const kinds = await until('every step told', async () => {
+        const k = await told(token);
+        return k.length === 4 ? k : undefined;
       });
-      expect(bodies[0]).toContain('银行账号 **** **** 5432 → **** **** 9876。');
+      expect([...kinds].sort()).toEqual([
+        'bank_account_change_confirmed',
+        'bank_account_change_rejected',
+        'bank_account_change_requested',
+        'bank_account_change_requested',
+      ]);
     }
     expect(await told(enterprise.token)).toEqual([]);
   });

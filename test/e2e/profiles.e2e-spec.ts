@@ -93,7 +93,7 @@ describe('organization profiles', () => {
   });
 
   it('changes only the fields given: what the body leaves out keeps its value; null clears a field', async () => {
-    const e = await t.registerEnterprise('340104');
+    const e = await t.registerEnterprise('340104', { bankAccount: null }); // a first filing below: no bureau to wait for
     const controller = creditCodeIn('340100');
     const parent = creditCodeIn('310115');
     // its own account, the same last four digits as the first test's (an account is one organization's: ACCOUNT is taken)
@@ -212,7 +212,7 @@ describe('organization profiles', () => {
   it('the paying bureau sees the payee’s account in full on the batch, which keeps it when the payee changes it later', async () => {
     const ACCOUNT = '130201080920025432'; // the lab's own: the suite's ACCOUNT is another organization's
     const e = await t.registerEnterprise('340104');
-    const lab = await t.registerProvider('310115');
+    const lab = await t.registerProvider('310115', { bankAccount: null }); // filed first below: on file at once
     await patch(lab, lab.organizationId, { bankName: '招商银行上海张江支行', bankAccount: ACCOUNT }).expect(200);
     const voucher = await issueVoucher(t, e.token, 1_000_000);
     const claimId = await submittedClaim(t, lab.token, e.token, voucher.id, { name: '透射电镜机时', unitPriceFen: 80_000, hours: 1 });
@@ -231,9 +231,11 @@ describe('organization profiles', () => {
       (l: { payeeId: string }) => l.payeeId === lab.organizationId,
     );
     expect(platformLine.payeeBankAccount).toBe(MASKED);
-    expect((await t.http.get(`/api/organizations/${lab.organizationId}`).set(auth(lab.token)).expect(200)).body.bankAccount).toBe(
-      '**** **** 9999',
-    );
+    // the change waits for the lab's bureau: the account on file stays, the new one shown waiting
+    expect((await t.http.get(`/api/organizations/${lab.organizationId}`).set(auth(lab.token)).expect(200)).body).toMatchObject({
+      bankAccount: '**** **** 5432',
+      pendingBankAccount: '**** **** 9999',
+    });
     await t.ledgerCheck();
   });
   /** A fresh account, in groups of four as people type it, and the same digits as stored. */
@@ -268,10 +270,18 @@ describe('organization profiles', () => {
     }
     // nothing of the refused change was kept: the lab still has no account, and no audit entry says otherwise
     expect((await t.http.get(`/api/organizations/${lab.organizationId}`).set(auth(lab.token)).expect(200)).body.bankAccount).toBeNull();
-    // its holder may give it again (no change) and change its other fields; once it puts another account on file, the
-    // first is free
+    // its holder may give it again (no change) and change its other fields; once another account of its own is on file
+    // (a change its bureau confirms), the first is free; the account waiting for the bureau is taken meanwhile
     await patch(client, client.organizationId, { bankAccount: account.digits, contactPerson: '王敏' }).expect(200);
-    await patch(client, client.organizationId, { bankAccount: freshAccount().typed }).expect(200);
+    const next = freshAccount();
+    await patch(client, client.organizationId, { bankAccount: next.typed }).expect(200);
+    const onPending = await patch(other, other.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: next.digits });
+    expect([onPending.status, onPending.body.code]).toEqual([409, 'BANK_ACCOUNT_IN_USE']);
+    expect((await patch(lab, lab.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: account.typed })).status).toBe(409);
+    await t.http
+      .post(`/api/organizations/${client.organizationId}/bank-account/confirm`)
+      .set(auth(await t.token('bureau-ah')))
+      .expect(200);
     await patch(lab, lab.organizationId, { bankName: '中国工商银行合肥科技支行', bankAccount: account.typed }).expect(200);
     expect((await patch(client, client.organizationId, { bankAccount: account.digits })).status).toBe(409);
   });

@@ -41,7 +41,7 @@ describe('an Hefei SME reimbursed for Shanghai TEM hours (通用)', () => {
         .send({ name: '透射电子显微镜 (TEM) 机时', category: 'testing', unit: 'hour', unitPriceFen: 80_001 })
         .expect(201)
     ).body.id;
-    const e = await t.registerEnterprise(HEFEI, { name: '合肥量子芯科技有限公司' });
+    const e = await t.registerEnterprise(HEFEI, { name: '合肥量子芯科技有限公司', bankAccount: null }); // its account filed below
     const voucherId = (await issueVoucher(t, e.token, 100_000)).id;
     const hold = (mode: string, quantity: number) =>
       t.http.post('/api/redemptions').set(auth(e.token)).send({ voucherId, facilityId, quantity, mode }).expect(201);

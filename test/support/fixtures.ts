@@ -95,11 +95,21 @@ export async function submittedClaim(
 /**
  * The payee's admin puts a bank account on file (PATCH /api/organizations/:id), audited and told to its users: a payee
  * without one is left out of a settlement batch. Returns the account. Registered test organizations have one already
- * (TestApp.register); this is for those registered with `bankAccount: null`, or to change it.
+ * (TestApp.register); this is for those registered with `bankAccount: null`, or to change it: a change waits for the
+ * bureau, which its province's bureau then confirms.
  */
 export async function withBankAccount(t: TestApp, payee: { token: string; organizationId: string }, bankName = '中国工商银行合肥科技支行') {
   const bankAccount = nextBankAccount();
-  await t.http.patch(`/api/organizations/${payee.organizationId}`).set(auth(payee.token)).send({ bankName, bankAccount }).expect(200);
+  const res = await t.http
+    .patch(`/api/organizations/${payee.organizationId}`)
+    .set(auth(payee.token))
+    .send({ bankName, bankAccount })
+    .expect(200);
+  if (res.body.pendingBankAccount)
+    await t.http
+      .post(`/api/organizations/${payee.organizationId}/bank-account/confirm`)
+      .set(await t.as(bureauFor(res.body.regionCode)))
+      .expect(200);
   return bankAccount;
 }
 

@@ -1,6 +1,6 @@
 import { clock } from '../../src/common/clock';
 import { captureConfirmed, freshEvidence, issueVoucher, openRegion, policyBody } from './fixtures';
-import { auth, creditCodeIn, OrgSession, TestApp } from './test-app';
+import { auth, creditCodeIn, nextBankAccount, OrgSession, TestApp } from './test-app';
 
 /**
  * A small Anhui world for the sweep and the authorization matrix: a Hefei enterprise with a voucher
@@ -191,6 +191,17 @@ export class World {
   /** A Hefei enterprise registered and not verified yet. */
   async pendingEnterprise(): Promise<string> {
     return (await this.t.registerEnterprise('340100', {}, false)).organizationId;
+  }
+
+  /** A Hefei enterprise whose admin asked to change its bank account: the change waits for its bureau. */
+  async pendingBankChange(): Promise<string> {
+    const e = await this.t.registerEnterprise('340100');
+    await this.t.http
+      .patch(`/api/organizations/${e.organizationId}`)
+      .set(auth(e.token))
+      .send({ bankName: '招商银行合肥分行', bankAccount: nextBankAccount() })
+      .expect(200);
+    return e.organizationId;
   }
 
   /** A version of Anhui's policy that takes effect in a year: it can still be withdrawn. */

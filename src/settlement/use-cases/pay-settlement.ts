@@ -33,7 +33,9 @@ export interface PaySettlementCommand {
  * prepared before accounts were required may, and a payee clearing its account while a batch is prepared could leave
  * one. The treasury paid the lines it could pay into an account, as the batch's CSV listed them, and that payee's
  * claims go into a later batch, prepared once its account is on file; a batch with no payable line is refused
- * (PAYEE_ACCOUNT_MISSING), as a refused batch changes nothing. One payment reference pays one batch of a region
+ * (PAYEE_ACCOUNT_MISSING), as a refused batch changes nothing. So is a payee that asked to change the account its line
+ * was prepared with: the change waits for its bureau, or the bureau confirmed it, and either way the line's account is
+ * one the payee said to replace (收款账户变更确认). One payment reference pays one batch of a region
  * (paymentRefKey): a reference another batch was paid with is 409 PAYMENT_REF_USED naming it; the same batch paid
  * again is INVALID_STATE with its own reference, as before.
  */
@@ -91,7 +93,8 @@ export class PaySettlement {
       const paidAt = clock.iso();
       const screened = await this.settlements.heldBackPayees(settlement.id, paidAt, clock.today());
       const noAccount = await this.settlements.payeesWithoutAccount(settlement.id);
-      const held = new Set([...screened.map((p) => p.id), ...noAccount.map((p) => p.id)]);
+      const changed = await this.settlements.payeesWithAccountChanged(settlement.id);
+      const held = new Set([...screened.map((p) => p.id), ...noAccount.map((p) => p.id), ...changed.map((p) => p.id)]);
       const lines = held.size > 0 ? await this.settlements.lines(settlement.id) : [];
       if (held.size > 0 && held.size === lines.length) {
         if (screened.length === lines.length) {
@@ -99,6 +102,10 @@ export class PaySettlement {
             ? refusedBy(catalogued('SANCTIONED', 'settlement.allPayeesHeld'))
             : refusedBy(catalogued('PROVIDER_NOT_ACTIVE', 'settlement.allPayeesSuspended'));
         }
+        if (noAccount.length === 0)
+          return refusedBy(
+            catalogued('PAYEE_ACCOUNT_MISSING', 'settlement.payeeAccountUnconfirmed', { payees: changed.map((p) => p.name).join(', ') }),
+          );
         return refusedBy(
           catalogued('PAYEE_ACCOUNT_MISSING', 'settlement.payeeAccountMissing', { payees: noAccount.map((p) => p.name).join(', ') }),
         );
@@ -153,6 +160,8 @@ export class PaySettlement {
                 ...(noAccount.some((p) => p.id === l.payeeId)
                   ? { bankAccountMissing: true, issuingRegionCode: settlement.regionCode }
                   : {}),
+                // its account changed, or a change waits for the bureau: paid in a later batch, into the account on file
+                ...(changed.some((p) => p.id === l.payeeId) ? { bankAccountChanged: true } : {}),
               },
             })),
         ],
