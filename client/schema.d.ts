@@ -221,7 +221,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Filter by type and status; paged.
+         *     Filter by type and status, or bankAccountChange=pending for the changes of account waiting for a bureau; paged.
          */
         get: operations["OrganizationsController_list"];
         put?: never;
@@ -3427,7 +3427,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "bank_account_change_requested" | "bank_account_change_confirmed" | "bank_account_change_rejected" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "bank_account_change_requested" | "bank_account_change_confirmed" | "bank_account_change_rejected" | "bank_account_change_waiting" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -3448,7 +3448,7 @@ export interface components {
         };
         MailPreferencesView: {
             /** @description the kinds the caller is told in the app only */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "bank_account_change_waiting")[];
             /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
             alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code" | "bank_account_changed" | "bank_account_change_requested" | "bank_account_change_confirmed" | "bank_account_change_rejected" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
         };
@@ -3460,7 +3460,7 @@ export interface components {
              *       "budget_low"
              *     ]
              */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "bank_account_change_waiting")[];
         };
         CategoryRatio: {
             /** @enum {string} */
@@ -5133,6 +5133,8 @@ export interface operations {
                 offset?: number;
                 type?: "enterprise" | "provider";
                 status?: "pending_verification" | "declined" | "active" | "applied" | "public_notice" | "suspended";
+                /** @description only those whose change of bank account waits for a bureau */
+                bankAccountChange?: "pending";
             };
             header?: never;
             path?: never;

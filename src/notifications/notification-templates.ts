@@ -24,6 +24,7 @@ export const NOTIFICATION_KINDS = [
   'bank_account_change_requested',
   'bank_account_change_confirmed',
   'bank_account_change_rejected',
+  'bank_account_change_waiting',
   'mfa_enabled',
   'password_changed',
   'sign_in_reset',

@@ -320,19 +320,26 @@ export class Notifier {
       };
       const users = await this.notifications.usersOfOrganization(e.organizationId);
       const kind = bankChange[e.type as keyof typeof bankChange];
-      return [
-        {
-          ...this.toOrganization(kind, e, users, {
-            at: timeText(e.occurredAt),
-            from: bank(d.from),
-            to: bank(d.to),
-            // asked for: the bureaus that may decide it; decided: the one that did
-            bureau: str(d.bureauRegionCode) ? bureauName(str(d.bureauRegionCode)!) : bureausOver(e.regionCode ?? ''),
-            reason: reasonText(d.reason),
-          }),
+      const vars = {
+        at: timeText(e.occurredAt),
+        from: bank(d.from),
+        to: bank(d.to),
+        // asked for: the bureaus that may decide it; decided: the one that did
+        bureau: str(d.bureauRegionCode) ? bureauName(str(d.bureauRegionCode)!) : bureausOver(e.regionCode ?? ''),
+        reason: reasonText(d.reason),
+      };
+      const notices: Notice[] = [{ ...this.toOrganization(kind, e, users, vars), key: e.id }];
+      // The bureaus that may decide a change asked for are told it waits: the payee's payments are held until they do.
+      if (kind === 'bank_account_change_requested' && e.regionCode)
+        notices.push({
+          kind: 'bank_account_change_waiting',
+          recipients: await this.notifications.bureauUsersOf(e.regionCode),
+          entityType: e.entityType,
+          entityId: e.entityId,
           key: e.id,
-        },
-      ];
+          vars: () => ({ ...vars, organization: str(d.name) ?? '' }),
+        });
+      return notices;
     }
     // A budget is told when what is left falls below 10%: by an issue, or by its total set lower. Each total it is set to
     // counts anew, so that a budget topped up and run down again is told again.

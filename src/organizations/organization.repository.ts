@@ -152,7 +152,7 @@ export class OrganizationRepository {
   /** A page of organizations; a status as of `now`, as they are shown: a provider whose notice has ended is active. */
   async list(
     scope: ListScope,
-    q: { type?: OrganizationType; status?: string; limit: number; offset: number },
+    q: { type?: OrganizationType; status?: string; bankAccountChange?: 'pending'; limit: number; offset: number },
     now: string,
   ): Promise<Page<Organization>> {
     const status =
@@ -163,7 +163,8 @@ export class OrganizationRepository {
           : q.status
             ? sql` AND o.status = ${q.status}`
             : empty;
-    const where = sql`WHERE 1 = 1${q.type ? sql` AND o.type = ${q.type}` : empty}${status}${scopeCondition(scope, {
+    const pending = q.bankAccountChange === 'pending' ? sql` AND o.pending_bank_account IS NOT NULL` : empty;
+    const where = sql`WHERE 1 = 1${q.type ? sql` AND o.type = ${q.type}` : empty}${status}${pending}${scopeCondition(scope, {
       region: 'o.region_code',
       orgs: ['o.id'],
     })}`;

@@ -36,6 +36,10 @@ class OrganizationQuery extends PageQuery {
   @IsOmittable()
   @IsIn(ORGANIZATION_STATUSES)
   status?: string;
+  @ApiPropertyOptional({ enum: ['pending'], description: 'only those whose change of bank account waits for a bureau' })
+  @IsOmittable()
+  @IsIn(['pending'])
+  bankAccountChange?: 'pending';
 }
 
 @ApiTags('organizations')
@@ -49,7 +53,7 @@ export class OrganizationsController {
     who: 'Any signed-in user: an organization sees itself, a bureau the organizations of its region and the cities below it, the platform all.',
     changes: READ_ONLY,
     money: NO_MONEY,
-    details: 'Filter by type and status; paged.',
+    details: 'Filter by type and status, or bankAccountChange=pending for the changes of account waiting for a bureau; paged.',
   })
   @ApiPageResponse(OrganizationView, 'organizations in the caller’s scope')
   @Authenticated()

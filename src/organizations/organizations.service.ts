@@ -192,7 +192,7 @@ export class OrganizationsService {
 
   async list(
     actor: Actor,
-    filter: { type?: OrganizationType; status?: string; limit: number; offset: number },
+    filter: { type?: OrganizationType; status?: string; bankAccountChange?: 'pending'; limit: number; offset: number },
   ): Promise<Page<Organization>> {
     const now = clock.iso();
     const page = await this.organizations.list(listScope(actor), filter, now);

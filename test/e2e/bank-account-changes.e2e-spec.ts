@@ -117,6 +117,31 @@ describe('a change of bank account waits for the bureau', () => {
     const zh = await patch(lab, { bankName: '招商银行上海张江支行', bankAccount: nextBankAccount() }, 'zh-CN');
     expect(zh.body.message).toContain(`bankAccount：本单位已于`);
 
+    // the bureaus that may decide it find it waiting, and are told; another province's does not see it
+    const waiting = async (as: string) =>
+      (
+        await t.http
+          .get('/api/organizations?bankAccountChange=pending&limit=500')
+          .set(await t.as(as))
+          .expect(200)
+      ).body.items as { id: string; pendingBankAccount?: string }[];
+    const waitingIds = async (as: string) => (await waiting(as)).map((o) => o.id);
+    expect(await waitingIds('bureau-sh')).toContain(lab.organizationId);
+    expect(await waitingIds('bureau-js')).not.toContain(lab.organizationId);
+    expect((await waiting('bureau-sh')).every((o) => o.pendingBankAccount)).toBe(true);
+    const told = await until('the bureau told', async () => {
+      const page = await t.http
+        .get('/api/notifications?limit=500')
+        .set(await t.as('bureau-sh'))
+        .expect(200);
+      return (page.body.items as { kind: string; entityId: string; title: string; body: string }[]).find(
+        (n) => n.kind === 'bank_account_change_waiting' && n.entityId === lab.organizationId,
+      );
+    });
+    expect(told.body).toContain(`变更为 招商银行上海张江支行 ${masked(account)}`);
+    expect(told.body).not.toContain(account);
+    expect((await t.http.get('/api/organizations?bankAccountChange=yes').set(await t.as('bureau-sh'))).status).toBe(400);
+
     // a batch made meanwhile leaves the lab out: neither the old account nor the unconfirmed one is paid
     await approved(lab);
     const other = await t.registerProvider('310115');
@@ -132,6 +157,7 @@ describe('a change of bank account waits for the bureau', () => {
     expect(confirmed.status).toBe(200);
     expect(confirmed.body).toMatchObject({ bankName: '招商银行上海张江支行', bankAccount: masked(account) });
     expect(confirmed.body.pendingBankAccount).toBeUndefined();
+    expect(await waitingIds('bureau-sh')).not.toContain(lab.organizationId);
     // decided once: a second confirmation or a rejection finds none waiting
     const twice = await decide(lab.organizationId, 'confirm');
     expect([twice.status, twice.body.code]).toEqual([409, 'INVALID_STATE']);
