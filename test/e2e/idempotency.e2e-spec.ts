@@ -350,6 +350,23 @@ describe('idempotency keys', () => {
     }
     expect(await webhooks()).toBe(2);
 
+    // racing: 10 retries from the session and 10 from the key at once; one subscribes, the other credential never reads it
+    const racing = await Promise.all(
+      [...Array(20).keys()].map((i) =>
+        subscribe(i % 2 ? machine.key : e.token, 'sealed-for-3', 'https://203.0.113.20/hooks/c').then((r) => ({
+          byMachine: i % 2 === 1,
+          r,
+        })),
+      ),
+    );
+    const ran = racing.filter(({ r }) => r.status === 201 && !r.headers['idempotent-replayed']);
+    expect(ran).toHaveLength(1);
+    for (const { byMachine: same, r } of racing.filter(({ byMachine: m }) => m !== ran[0].byMachine)) {
+      expect([same, r.status, r.body.code]).toEqual([!ran[0].byMachine, 409, 'IDEMPOTENCY_CONFLICT']);
+      expect(r.text).not.toContain(ran[0].r.body.secret);
+    }
+    expect(await webhooks()).toBe(3);
+
     // the credential is bound into the seal: written over in the table, the answer opens to no one
     const [row] = await t.dataSource.query<{ response_body: string }[]>(
       `SELECT response_body FROM idempotency_record WHERE idem_key = 'sealed-for-1'`,
@@ -360,7 +377,7 @@ describe('idempotency keys', () => {
     ]);
     const swapped = await subscribe(machine.key, 'sealed-for-1', 'https://203.0.113.20/hooks/a').expect(409);
     expect(swapped.body.message).toContain('MFA_ENCRYPTION_KEY');
-    expect(await webhooks()).toBe(2);
+    expect(await webhooks()).toBe(3);
   });
 
   it('replays what a node before keys were a person’s kept under the API key itself, when the retry reaches an upgraded node', async () => {
