@@ -49,6 +49,7 @@ import { EmailVerification1767750000000 } from './1767750000000-email-verificati
 import { SettlementVoid1767770000000 } from './1767770000000-settlement-void';
 import { FirstApprovalSessions1767780000000 } from './1767780000000-first-approval-sessions';
 import { ClearingRunProposals1767810000000 } from './1767810000000-clearing-run-proposals';
+import { VoidedEventsWithoutCreator1767880000000 } from './1767880000000-voided-events-without-creator';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -103,4 +104,5 @@ export const MIGRATIONS = [
   SettlementVoid1767770000000,
   FirstApprovalSessions1767780000000,
   ClearingRunProposals1767810000000,
+  VoidedEventsWithoutCreator1767880000000,
 ];
