@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { clock } from '../../src/common/clock';
+import { authConfig, AuthConfig } from '../../src/config/configuration';
 import { seal } from '../../src/common/sealed';
 import { newId } from '../../src/common/ids';
 import { Database } from '../../src/common/persistence/database';
@@ -349,6 +350,13 @@ describe('idempotency keys', () => {
       expect(refused.text).not.toContain(byMachine.body.secret);
     }
     expect(await webhooks()).toBe(2);
+
+    // sealed before the credential was kept (`sealed:v1.…`, a day at most): it opens to the person's sessions, not to a key
+    await t.dataSource.query(`UPDATE idempotency_record SET response_body = ? WHERE idem_key = 'sealed-for-2'`, [
+      `sealed:${seal(t.app.get<AuthConfig>(authConfig.KEY).mfaKey, JSON.stringify(byMachine.body))}`,
+    ]);
+    expect((await subscribe(other.key, 'sealed-for-2', 'https://203.0.113.20/hooks/b')).status).toBe(409);
+    expect((await subscribe(e.token, 'sealed-for-2', 'https://203.0.113.20/hooks/b').expect(201)).body).toEqual(byMachine.body);
 
     // racing: 10 retries from the session and 10 from the key at once; one subscribes, the other credential never reads it
     const racing = await Promise.all(
