@@ -2707,7 +2707,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most 10 live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). A retry with the same Idempotency-Key answers the same subscription and secret: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only.
+         *     Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most 10 live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). A retry with the same Idempotency-Key answers the same subscription and secret: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only, to the credential that sent the request (the same API key, or a session of the same person); another credential is 409 IDEMPOTENCY_CONFLICT.
          */
         post: operations["WebhooksController_create"];
         delete?: never;
@@ -2869,7 +2869,7 @@ export interface paths {
          *
          *     **Money:** None.
          *
-         *     The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. A retry with the same Idempotency-Key answers the same key: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only.
+         *     The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. A retry with the same Idempotency-Key answers the same key: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only, to the credential that sent the request (a session of the same person); another credential is 409 IDEMPOTENCY_CONFLICT.
          */
         post: operations["ApiKeysController_create"];
         delete?: never;

@@ -50,6 +50,7 @@ import { SettlementVoid1767770000000 } from './1767770000000-settlement-void';
 import { FirstApprovalSessions1767780000000 } from './1767780000000-first-approval-sessions';
 import { ClearingRunProposals1767810000000 } from './1767810000000-clearing-run-proposals';
 import { BankAccountChanges1767820000000 } from './1767820000000-bank-account-changes';
+import { VoidedEventsWithoutCreator1767880000000 } from './1767880000000-voided-events-without-creator';
 
 /** Every migration, in order. Listed explicitly so the same set runs from ts (tests) and js (dist). */
 export const MIGRATIONS = [
@@ -105,4 +106,5 @@ export const MIGRATIONS = [
   FirstApprovalSessions1767780000000,
   ClearingRunProposals1767810000000,
   BankAccountChanges1767820000000,
+  VoidedEventsWithoutCreator1767880000000,
 ];

@@ -22,7 +22,7 @@ export class ApiKeysController {
     changes: 'Stores a new key as a hash for the caller’s organization or bureau; audited.',
     money: NO_MONEY,
     details:
-      'The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. A retry with the same Idempotency-Key answers the same key: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only.',
+      'The key (prefix `yrdk_`) is shown once, only in this answer. `Authorization: Bearer <key>` then acts as that organization or bureau, GET only when `readOnly`, and is refused (401) while the admin who made it is disabled. A retry with the same Idempotency-Key answers the same key: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only, to the credential that sent the request (a session of the same person); another credential is 409 IDEMPOTENCY_CONFLICT.',
   })
   @ApiBodyExample(CreateApiKeyInput, { name: '浙江科技大脑', readOnly: true })
   @Authenticated()

@@ -23,6 +23,19 @@ const sessionApprovalsText = (w: Withdrawn): string =>
   w.firstApprovalsWithdrawn ? `在其他会话中作出、尚待复核的初审通过（${w.firstApprovalsWithdrawn} 项）已撤回，需重新审核。` : '';
 
 /**
+ * The sentences a sign-in reset's notice adds (its template's {{withdrawn}}): the first approvals still waiting that it
+ * withdrew, those given through the person's keys and those given with the account itself (in any session: whoever held
+ * it may have given them), as a password change's notice counts its own.
+ */
+export const resetApprovalsText = (throughKeys: Withdrawn, withAccount: Withdrawn): string =>
+  (throughKeys.firstApprovalsWithdrawn
+    ? `经您的 API 密钥作出、尚待复核的初审通过（${throughKeys.firstApprovalsWithdrawn} 项）已撤回，需重新审核。`
+    : '') +
+  (withAccount.firstApprovalsWithdrawn
+    ? `以您的账号作出、尚待复核的初审通过（${withAccount.firstApprovalsWithdrawn} 项）已撤回，需重新审核。`
+    : '');
+
+/**
  * What a person's sign-in made that goes on acting without it — the API keys they made and the webhooks of theirs and
  * of those keys — ended in the caller's unit when that sign-in can no longer be trusted: a password changed or reset,
  * two-factor enabled (a stolen password is why people do either). A key is as trustworthy as the password that made

@@ -16,7 +16,7 @@ import { assertStrongPassword, AuthService } from './auth.service';
 import { userView } from './user.view';
 import { Credentials } from './credentials';
 import { FirstApprovals, withdrawnTogether } from '../api-keys/first-approvals';
-import { MadeByUser } from './made-by-user';
+import { MadeByUser, resetApprovalsText } from './made-by-user';
 import { SessionRepository } from './session.repository';
 import { User } from './user.entity';
 import { UserGroup, UserRepository } from './user.repository';
@@ -248,7 +248,8 @@ export class UsersService {
       const setupCodesVoided = await this.users.voidCodesIssuedBy(id);
       // Their keys' first approvals go with the keys, then the rest of theirs (keys before records, as approvals lock them).
       const { firstApprovalsWithdrawn, ...made } = await this.madeByUser.end(id, 'user.sign_in_reset');
-      const withdrawn = withdrawnTogether({ firstApprovalsWithdrawn }, await this.firstApprovals.withdraw(user, 'user.sign_in_reset'));
+      const withAccount = await this.firstApprovals.withdraw(user, 'user.sign_in_reset');
+      const withdrawn = withdrawnTogether({ firstApprovalsWithdrawn }, withAccount);
       this.uow.record({
         action: 'user.sign_in_reset',
         entityType: 'user',
@@ -270,6 +271,7 @@ export class UsersService {
       await this.notifier.toUser(id, 'sign_in_reset', now, {
         admin: actor.role === 'platform' && user.role !== 'platform' ? '平台管理员' : `管理员 ${actor.username} `,
         setupFrom: secondPerson ? '另一位管理员签发' : '管理员交给您',
+        withdrawn: resetApprovalsText({ firstApprovalsWithdrawn }, withAccount),
       });
       const view = {
         ...staffView({ ...user, mfaEnabledAt: null, setupCodeHash, signInResetBy: actor.userId }),

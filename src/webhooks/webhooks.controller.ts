@@ -35,7 +35,7 @@ export class WebhooksController {
     who: 'An admin of an organization or bureau, or a writing API key of it; others are 403.',
     changes: 'Stores the subscription and its signing secret; matching events are delivered from now on.',
     money: NO_MONEY,
-    details: `Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most ${MAX_WEBHOOKS_PER_OWNER} live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). A retry with the same Idempotency-Key answers the same subscription and secret: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only.`,
+    details: `Each delivery POSTs {id, type, occurredAt, data} with Yrd-Event-Id and Yrd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>. Non-2xx or no answer in 10 s is retried with exponential backoff for at least 24 h. The secret is shown only here. An organization or bureau keeps at most ${MAX_WEBHOOKS_PER_OWNER} live subscriptions (then 422 LIMIT_REACHED) and one per URL (a second: 409 DUPLICATE). A retry with the same Idempotency-Key answers the same subscription and secret: the answer is kept sealed (AES-256-GCM under MFA_ENCRYPTION_KEY) for the replay only, to the credential that sent the request (the same API key, or a session of the same person); another credential is 409 IDEMPOTENCY_CONFLICT.`,
   })
   @Authenticated()
   @SealsReplay()

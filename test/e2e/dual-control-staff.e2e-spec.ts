@@ -373,6 +373,39 @@ describe('dual control and the staff who approve', () => {
     expect(notice.body).toContain('在其他会话中作出、尚待复核的初审通过（2 项）已撤回');
   });
 
+  it('a sign-in reset tells its holder how many waiting first approvals it withdrew, through their keys and with the account', async () => {
+    const maker = await newReviewer(true);
+    const key = await keyOf(maker);
+    const byKey = await claimOfOneHour();
+    expect((await approveClaim(byKey, key)).status).toBe(202);
+    const bySession = await claimOfOneHour();
+    expect((await approveClaim(bySession, maker)).status).toBe(202);
+    const a = await apply(30_021);
+    await approveApplication(a.id, maker, 202);
+
+    await t.http
+      .post(`/api/users/${maker.id}/reset-sign-in`)
+      .set(await t.as(ADMIN))
+      .expect(200);
+    expect(await entries('user', maker.id, 'user.sign_in_reset')).toEqual([
+      expect.objectContaining({ apiKeysRevoked: 1, firstApprovalsWithdrawn: 3 }),
+    ]);
+    // the platform issues the code (a second person), the holder sets a password and reads the notice
+    const username = `wuhu-reviewer-${reviewers}`;
+    const { setupCode } = (
+      await t.http
+        .post(`/api/users/${maker.id}/activate`)
+        .set(await t.as('platform'))
+        .expect(200)
+    ).body;
+    await t.http.post('/api/auth/setup').send({ username, setupCode, newPassword: 'Holder-New-Pass-2027' }).expect(204);
+    const token = (await t.login(username, 'Holder-New-Pass-2027')).accessToken;
+    const told = await t.http.get('/api/notifications').set(auth(token)).expect(200);
+    const notice = told.body.items.find((n: { kind: string }) => n.kind === 'sign_in_reset');
+    expect(notice.body).toContain('经您的 API 密钥作出、尚待复核的初审通过（1 项）已撤回，需重新审核。');
+    expect(notice.body).toContain('以您的账号作出、尚待复核的初审通过（2 项）已撤回，需重新审核。');
+  });
+
   it('enabling two-factor withdraws the first approvals given in the sessions it ends, not in its own', async () => {
     const owner = await newReviewer();
     const stolen = { token: (await t.login(`wuhu-reviewer-${reviewers}`, 'Holder-Own-Pass-2026')).accessToken };

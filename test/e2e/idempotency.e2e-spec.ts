@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { clock } from '../../src/common/clock';
+import { authConfig, AuthConfig } from '../../src/config/configuration';
 import { seal } from '../../src/common/sealed';
 import { newId } from '../../src/common/ids';
 import { Database } from '../../src/common/persistence/database';
@@ -176,7 +177,7 @@ describe('idempotency keys', () => {
     );
     expect(bodies).toHaveLength(2);
     for (const { response_body } of bodies) {
-      expect(response_body.startsWith('sealed:v1.')).toBe(true);
+      expect(response_body).toMatch(/^sealed:person\.[^:]+:v1\./);
       expect(response_body).not.toContain(keys[0].body.key);
       expect(response_body).not.toContain(webhooks[0].body.secret);
     }
@@ -307,6 +308,84 @@ describe('idempotency keys', () => {
     const refused = await holding(theirs.key, 'hold-tem-1');
     expect([refused.status, refused.headers['idempotent-replayed']]).toEqual([404, undefined]);
     expect(await stored('hold-tem-1')).toHaveLength(1);
+  });
+
+  it('replays a sealed secret only to the credential that sent the request: never from a session to an API key, nor back', async () => {
+    const e = await t.registerEnterprise('320100');
+    const keyOf = async (name: string) =>
+      (await t.http.post('/api/api-keys').set(auth(e.token)).send({ name }).expect(201)).body as { id: string; key: string };
+    const [machine, other] = [await keyOf('企业 ERP'), await keyOf('企业 MES')];
+    const subscribe = (token: string, key: string, url: string) =>
+      t.http
+        .post('/api/webhooks')
+        .set(auth(token))
+        .set('Idempotency-Key', key)
+        .send({ url, events: ['booking.used'] });
+    const webhooks = async () => (await t.http.get('/api/webhooks').set(auth(e.token)).expect(200)).body.total;
+
+    // a session subscribes; the person's API key, sending the same key and body, gets 409 and no secret, and nothing runs
+    const bySession = await subscribe(e.token, 'sealed-for-1', 'https://203.0.113.20/hooks/a').expect(201);
+    const toMachine = await subscribe(machine.key, 'sealed-for-1', 'https://203.0.113.20/hooks/a');
+    expect([toMachine.status, toMachine.body.code, toMachine.headers['idempotent-replayed']]).toEqual([
+      409,
+      'IDEMPOTENCY_CONFLICT',
+      undefined,
+    ]);
+    expect(toMachine.text).not.toContain(bySession.body.secret);
+    expect(toMachine.body.message).toContain('only to the credential that sent the request');
+    const inZh = await subscribe(machine.key, 'sealed-for-1', 'https://203.0.113.20/hooks/a').set('Accept-Language', 'zh-CN').expect(409);
+    expect(inZh.body.message).toContain('只能重放给发出该请求的凭据');
+    // the same person in another session (signed in again) still reads it: a retry keeps working
+    const again = (await t.login(e.username, PASSWORD)).accessToken;
+    const inAnotherSession = await subscribe(again, 'sealed-for-1', 'https://203.0.113.20/hooks/a').expect(201);
+    expect([inAnotherSession.headers['idempotent-replayed'], inAnotherSession.body]).toEqual(['true', bySession.body]);
+
+    // an API key subscribes; only that key reads the answer again, not the person's session nor their other key
+    const byMachine = await subscribe(machine.key, 'sealed-for-2', 'https://203.0.113.20/hooks/b').expect(201);
+    const retried = await subscribe(machine.key, 'sealed-for-2', 'https://203.0.113.20/hooks/b').expect(201);
+    expect([retried.headers['idempotent-replayed'], retried.body]).toEqual(['true', byMachine.body]);
+    for (const token of [e.token, other.key]) {
+      const refused = await subscribe(token, 'sealed-for-2', 'https://203.0.113.20/hooks/b');
+      expect([refused.status, refused.body.code]).toEqual([409, 'IDEMPOTENCY_CONFLICT']);
+      expect(refused.text).not.toContain(byMachine.body.secret);
+    }
+    expect(await webhooks()).toBe(2);
+
+    // sealed before the credential was kept (`sealed:v1.…`, a day at most): it opens to the person's sessions, not to a key
+    await t.dataSource.query(`UPDATE idempotency_record SET response_body = ? WHERE idem_key = 'sealed-for-2'`, [
+      `sealed:${seal(t.app.get<AuthConfig>(authConfig.KEY).mfaKey, JSON.stringify(byMachine.body))}`,
+    ]);
+    expect((await subscribe(other.key, 'sealed-for-2', 'https://203.0.113.20/hooks/b')).status).toBe(409);
+    expect((await subscribe(e.token, 'sealed-for-2', 'https://203.0.113.20/hooks/b').expect(201)).body).toEqual(byMachine.body);
+
+    // racing: 10 retries from the session and 10 from the key at once; one subscribes, the other credential never reads it
+    const racing = await Promise.all(
+      [...Array(20).keys()].map((i) =>
+        subscribe(i % 2 ? machine.key : e.token, 'sealed-for-3', 'https://203.0.113.20/hooks/c').then((r) => ({
+          byMachine: i % 2 === 1,
+          r,
+        })),
+      ),
+    );
+    const ran = racing.filter(({ r }) => r.status === 201 && !r.headers['idempotent-replayed']);
+    expect(ran).toHaveLength(1);
+    for (const { byMachine: same, r } of racing.filter(({ byMachine: m }) => m !== ran[0].byMachine)) {
+      expect([same, r.status, r.body.code]).toEqual([!ran[0].byMachine, 409, 'IDEMPOTENCY_CONFLICT']);
+      expect(r.text).not.toContain(ran[0].r.body.secret);
+    }
+    expect(await webhooks()).toBe(3);
+
+    // the credential is bound into the seal: written over in the table, the answer opens to no one
+    const [row] = await t.dataSource.query<{ response_body: string }[]>(
+      `SELECT response_body FROM idempotency_record WHERE idem_key = 'sealed-for-1'`,
+    );
+    expect(row.response_body.startsWith(`sealed:person.${e.userId}:v1.`)).toBe(true);
+    await t.dataSource.query(`UPDATE idempotency_record SET response_body = ? WHERE idem_key = 'sealed-for-1'`, [
+      row.response_body.replace(`person.${e.userId}`, `key.${machine.id}`),
+    ]);
+    const swapped = await subscribe(machine.key, 'sealed-for-1', 'https://203.0.113.20/hooks/a').expect(409);
+    expect(swapped.body.message).toContain('MFA_ENCRYPTION_KEY');
+    expect(await webhooks()).toBe(3);
   });
 
   it('replays what a node before keys were a person’s kept under the API key itself, when the retry reaches an upgraded node', async () => {

@@ -9,6 +9,7 @@ import { EventIdFields1766000000000 } from '../../migrations/1766000000000-event
 import { FlowsNetOfCuts1766700000000 } from '../../migrations/1766700000000-flows-net-of-cuts';
 import { PaymentRefsUnique1767500000000 } from '../../migrations/1767500000000-payment-refs-unique';
 import { BankAccountsUnique1767710000000 } from '../../migrations/1767710000000-bank-accounts-unique';
+import { VoidedEventsWithoutCreator1767880000000 } from '../../migrations/1767880000000-voided-events-without-creator';
 import { AppModule } from '../../src/app.module';
 import { databaseConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -148,6 +149,39 @@ describe('migrations of stored events, idempotent answers and webhooks', () => {
     expect(event).toEqual({ type: 'booking.created', counterparty_id: lab.organizationId });
     const [legacy] = await t.dataSource.query(`SELECT data FROM domain_event WHERE entity_id = 'c-legacy'`);
     expect(JSON.parse(legacy.data)).toEqual({ claimId: 'c-legacy', decision: 'approved', approvedFen: 100 });
+  });
+
+  it('drops the batch creator’s id from stored settlement.voided events, keeps every other field and event, and runs again', async () => {
+    const voided = { batchNo: 'JS-legacy', periodLabel: '2026-11', reason: '金额有误', totalFen: 30_021, payees: 1, claims: 1 };
+    const stored: [entityId: string, type: string, data: object][] = [
+      ['s-voided', 'settlement.voided', { ...voided, createdBy: 'u-bureau-maker' }],
+      // a payee's copy never carried it; a reason that names the field is text, not the field
+      ['s-voided', 'settlement.voided', { batchNo: 'JS-legacy', amountFen: 30_021, reason: '金额有误', issuingRegionCode: '340000' }],
+      ['s-named', 'settlement.voided', { ...voided, reason: 'the "createdBy" of this batch left' }],
+      // another type is not this migration's
+      ['s-other', 'settlement.created', { batchNo: 'JS-other', createdBy: 'u-bureau-maker' }],
+    ];
+    for (const [entityId, type, data] of stored) {
+      await t.dataSource.query(
+        `INSERT INTO domain_event (id, seq, type, occurred_at, entity_type, entity_id, region_code, organization_id, counterparty_id, data)
+         VALUES (?, NULL, ?, ?, 'settlement', ?, '340000', NULL, NULL, ?)`,
+        [newId(), type, new Date().toISOString(), entityId, JSON.stringify(data)],
+      );
+    }
+    await run((runner) => new VoidedEventsWithoutCreator1767880000000().up(runner));
+    await run((runner) => new VoidedEventsWithoutCreator1767880000000().up(runner));
+    const rows = await t.dataSource.query<{ type: string; data: string }[]>(
+      `SELECT type, data FROM domain_event WHERE entity_id IN ('s-voided', 's-named', 's-other') ORDER BY entity_id, id`,
+    );
+    expect(rows.map((r) => [r.type, JSON.parse(r.data)])).toEqual(
+      expect.arrayContaining([
+        ['settlement.voided', voided],
+        ['settlement.voided', stored[1][2]],
+        ['settlement.voided', stored[2][2]],
+        ['settlement.created', stored[3][2]],
+      ]),
+    );
+    expect(rows).toHaveLength(4);
   });
 
   it('renames the snake_case id field of stored events to the camelCase every event carries now, once', async () => {

@@ -8,7 +8,7 @@ import { authConfig, AuthConfig } from '../../config/configuration';
 import { canonicalJson } from '../canonical-json';
 import { seal, unseal } from '../sealed';
 import { clock } from '../clock';
-import { personOf, requestContext } from '../context/request-context';
+import { Actor, personOf, requestContext } from '../context/request-context';
 import { catalogued, DomainError } from '../errors/domain-error';
 import { toErrorBody } from '../http/error.filter';
 import { Language, LANGUAGES } from '../i18n/messages';
@@ -40,6 +40,17 @@ const SEALS_KEY = 'idempotency:sealed';
  */
 export const SealsReplay = () => SetMetadata(SEALS_KEY, true);
 const SEALED = 'sealed:';
+/** `sealed:<credential>:v1.…`: the credential a sealed answer is replayed to; `sealed:v1.…` was stored before it was kept. */
+const SEALED_FOR = /^sealed:((?:key|person)\.[^:]+):(v1\..*)$/s;
+
+/**
+ * Who may read a sealed answer again: the API key that sent the request, or the person whose session did (any session
+ * of theirs: the one that signed in again after its token lapsed mid-request is the same person). Never another
+ * credential of the same person: a machine must not learn a secret minted by a session, nor a session or another key
+ * one minted for a key.
+ */
+const credentialOf = (actor: Actor | undefined): string =>
+  actor?.apiKey ? `key.${actor.apiKey.id}` : `person.${actor?.userId ?? 'anonymous'}`;
 
 /**
  * Honours `Idempotency-Key` on every POST. The request runs in one unit of work with its claim on the key and its
@@ -85,13 +96,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .update(`${route}\n${canonicalJson(req.body)}${query ? `\n?${query}` : ''}`)
       .digest('hex');
     const claim: IdempotencyClaim = { callerId, key, route, requestHash };
+    const credential = credentialOf(actor);
 
     // Also what a node before keys were a person's kept under the API key's own id: a request answered there and retried
     // here (a rolling upgrade, or a retry across it) is replayed, not run again. Found only until those records expire.
     const existing = await this.records.findFirst(actor?.apiKey ? [callerId, actor.apiKey.id] : [callerId], key);
     const staleBefore = new Date(clock.now().getTime() - STALE_CLAIM_MS).toISOString();
     if (existing && !(await this.uow.run(() => this.records.releaseStale(existing, staleBefore)))) {
-      return this.replay(existing, claim, res);
+      return this.replay(existing, claim, res, actor, credential);
     }
     try {
       return await this.uow.run(async () => {
@@ -100,7 +112,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
         try {
           const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
           const json = JSON.stringify(body ?? null);
-          await this.records.complete(id, res.statusCode, sealed ? `${SEALED}${seal(this.config.mfaKey, json)}` : json);
+          // The credential goes in clear beside the seal and into it as associated data: changed, the seal opens no more.
+          const stored = sealed ? `${SEALED}${credential}:${seal(this.config.mfaKey, json, credential)}` : json;
+          await this.records.complete(id, res.statusCode, stored);
           return body;
         } catch (e) {
           if (e instanceof DomainError && e.options.committed) await this.records.complete(id, e.status, JSON.stringify(storedRefusal(e)));
@@ -109,19 +123,25 @@ export class IdempotencyInterceptor implements NestInterceptor {
       });
     } catch (e) {
       if (!(e instanceof IdempotencyRace)) throw e;
-      return this.replay(await this.awaitWinner(callerId, key), claim, res);
+      return this.replay(await this.awaitWinner(callerId, key), claim, res, actor, credential);
     }
   }
 
-  private replay(record: IdempotencyRecord, claim: IdempotencyClaim, res: HttpReply): unknown {
+  private replay(
+    record: IdempotencyRecord,
+    claim: IdempotencyClaim,
+    res: HttpReply,
+    actor: Actor | undefined,
+    credential: string,
+  ): unknown {
     if (record.responseStatus === null) {
       throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.inProgress');
     }
     if (record.requestHash !== claim.requestHash) {
       throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.reused');
     }
+    const body: unknown = JSON.parse(this.opened(record, actor, credential));
     res.header('Idempotent-Replayed', 'true');
-    const body: unknown = JSON.parse(this.opened(record.responseBody ?? 'null'));
     // A stored refusal is answered as the refusal it was (the filter renders it with its status).
     if (record.responseStatus >= 400) {
       const error = body as StoredRefusal;
@@ -132,11 +152,22 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return body;
   }
 
-  /** A stored answer as it was sent: a sealed one opened, which only a node with the same MFA_ENCRYPTION_KEY can. */
-  private opened(stored: string): string {
+  /**
+   * A stored answer as it was sent: a sealed one opened, which only a node with the same MFA_ENCRYPTION_KEY can, and
+   * only for the credential it was sealed for (409 to any other: the request is not run again, and the secret stays
+   * with whoever got it). One sealed before the credential was kept (a day at most) opens to a session, or to the key
+   * under whose own id a node before keys were a person's kept it; never to another key.
+   */
+  private opened(record: IdempotencyRecord, actor: Actor | undefined, credential: string): string {
+    const stored = record.responseBody ?? 'null';
     if (!stored.startsWith(SEALED)) return stored;
+    const sealedFor = SEALED_FOR.exec(stored);
+    const legacyOpens = !actor?.apiKey || record.callerId === actor.apiKey.id;
+    if (sealedFor ? sealedFor[1] !== credential : !legacyOpens) {
+      throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.sealedForAnother');
+    }
     try {
-      return unseal(this.config.mfaKey, stored.slice(SEALED.length));
+      return sealedFor ? unseal(this.config.mfaKey, sealedFor[2], credential) : unseal(this.config.mfaKey, stored.slice(SEALED.length));
     } catch {
       throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.unreadable');
     }
