@@ -41,7 +41,14 @@ const CLOCK_MARGIN_MS = 5_000;
 
 const USER_PREFIX = 'login-user:';
 const ADDRESS_PREFIX = 'login-ip:';
-const userKey = (username: string) => `${USER_PREFIX}${username.toLowerCase()}`;
+/** The throttle row's key is a VARCHAR(120) (throttle.entity.ts), counted in code points as MariaDB counts it. */
+const THROTTLE_KEY_LENGTH = 120;
+/**
+ * Lower-casing may make one character two (İ is i and U+0307): 64 of them were a 139-character key, a 500 on MariaDB.
+ * Cut to the column: a name so long that it is cut is nobody's (usernames are short ASCII), and shares its count only
+ * with names alike in their first 109 characters.
+ */
+const userKey = (username: string) => [...`${USER_PREFIX}${username.toLowerCase()}`].slice(0, THROTTLE_KEY_LENGTH).join('');
 const addressKey = (ip: string) => `${ADDRESS_PREFIX}${ip}`;
 const registrationKey = (ip: string) => `register-ip:${ip}`;
 
