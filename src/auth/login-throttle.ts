@@ -41,9 +41,16 @@ const CLOCK_MARGIN_MS = 5_000;
 
 const USER_PREFIX = 'login-user:';
 const ADDRESS_PREFIX = 'login-ip:';
-const userKey = (username: string) => `${USER_PREFIX}${username.toLowerCase()}`;
-const addressKey = (ip: string) => `${ADDRESS_PREFIX}${ip}`;
-const registrationKey = (ip: string) => `register-ip:${ip}`;
+/**
+ * A throttle row's key, cut to its VARCHAR(120) (throttle.entity.ts) in code points, as MariaDB counts it: lower-casing
+ * may make one character two (64 İ were 128), and behind a proxy that keeps the client's X-Forwarded-For the address
+ * is whatever the client wrote; either was a key too long, a 500 on MariaDB. What is cut is nobody's (usernames are
+ * short ASCII, addresses shorter than 111) and shares its count only with keys alike up to the cut.
+ */
+const throttleKey = (prefix: string, subject: string) => [...`${prefix}${subject}`].slice(0, 120).join('');
+const userKey = (username: string) => throttleKey(USER_PREFIX, username.toLowerCase());
+const addressKey = (ip: string) => throttleKey(ADDRESS_PREFIX, ip);
+const registrationKey = (ip: string) => throttleKey('register-ip:', ip);
 
 /**
  * A username's refusal: locked after its failures, or too many attempts at once. One wording for both, so that no

@@ -24,7 +24,9 @@ function asciiDigit(ch: string): string | undefined {
 export const lookAlikeKey = (text: string, maxLength: number): string =>
   [...text.normalize('NFKD')]
     .filter((ch) => !NOT_REFERENCE_TEXT.test(ch))
-    .map((ch) => asciiDigit(ch) ?? ch.toUpperCase())
+    // upper-casing may make one character two (ß → SS): split them, so the slice below counts code points as the
+    // key's VARCHAR does (100 ß were a 200-character key, which MariaDB refused)
+    .flatMap((ch) => [...(asciiDigit(ch) ?? ch.toUpperCase())])
     .map((ch) => LOOKS_LIKE_DIGIT[ch] ?? ch)
     .slice(0, maxLength)
     .join('');

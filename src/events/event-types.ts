@@ -115,11 +115,19 @@ export const EVERY_BUREAU_TYPES: readonly string[] = [
 ];
 
 /**
- * Summary fields naming a person (a bureau's first approver, a provider's user, who prepared a voided batch) or their
- * credential (the API key or session a first approval was given through): the audit log keeps them for accountability;
- * an event carries them to no one, least of all to the enterprise or claimant concerned.
+ * Summary fields naming a person (a bureau's first approver, a provider's user, who prepared a voided batch, who proposed
+ * a clearing run) or their credential (the API key or session a first approval was given through): the audit log keeps
+ * them for accountability; an event carries them to no one, least of all to the enterprise or claimant concerned.
  */
-const PERSONAL_FIELDS = ['firstApprovedBy', 'firstApprovedKey', 'firstApprovedSession', 'recordedBy', 'resolvedBy', 'createdBy'];
+const PERSONAL_FIELDS = [
+  'firstApprovedBy',
+  'firstApprovedKey',
+  'firstApprovedSession',
+  'recordedBy',
+  'resolvedBy',
+  'createdBy',
+  'proposedBy',
+];
 
 /**
  * The domain events of an audited state change, none for what is not a domain event (logins, sessions, user

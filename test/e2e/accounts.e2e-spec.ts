@@ -101,6 +101,18 @@ describe('accounts', () => {
       expect((await login({ username: 'bureau-zj', password: DEMO_PASSWORD }, ip)).status).toBe(200);
     });
 
+    it('counts a forwarded address longer than its throttle key by its first characters: a login is 401, not 500', async () => {
+      // behind a proxy that keeps the client's X-Forwarded-For, the address is whatever the client wrote: 200
+      // characters made a 209-character key in a VARCHAR(120), which MariaDB refused (a 500); SQLite kept it whole
+      const ip = `198.51.100.${'9'.repeat(200)}`;
+      expect((await login({ username: 'nobody-long-ip', password: 'Wrong-Password-1!' }, ip)).status).toBe(401);
+      const keys: { k: string }[] = await t.dataSource.query(
+        `SELECT throttle_key AS k FROM throttle WHERE throttle_key LIKE '%198.51.100.999%'`,
+      );
+      expect(keys.length).toBeGreaterThan(0);
+      for (const { k } of keys) expect([...k].length).toBeLessThanOrEqual(120);
+    });
+
     it('writes every login, failure, lockout and logout to the audit log with who, when, from where and the outcome', async () => {
       const e = await t.registerEnterprise('340100');
       const ip = '198.51.100.77';

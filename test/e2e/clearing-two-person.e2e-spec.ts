@@ -179,6 +179,35 @@ describe('clearing runs recorded by two people', () => {
     await restart('true');
   });
 
+  it('the feed tells of a proposal confirmed or discarded without naming the person who proposed it (the audit log does)', async () => {
+    await paidUse(10_000);
+    const withdrawn = (await propose().expect(202)).body;
+    await discard(withdrawn.id, maker).expect(200);
+    const confirmed = (await propose().expect(202)).body; // takes the line in: the next tests start with none left
+    await confirm(confirmed.id, checker).expect(201);
+    const proposer = confirmed.proposedBy as string;
+    const events: { type: string; data: Record<string, unknown> }[] = [];
+    for (let after = ''; ;) {
+      const page = (await t.http.get('/api/events').query({ limit: 500, after }).set(auth(maker)).expect(200)).body;
+      events.push(...page.items);
+      if (page.items.length < 500) break;
+      after = page.nextCursor;
+    }
+    const ours = events.filter((e) => [confirmed.id, withdrawn.id].includes(e.data.clearingRunId as string));
+    expect(ours.map((e) => e.type).sort()).toEqual(
+      expect.arrayContaining(['clearing_run.confirmed', 'clearing_run.discarded', 'clearing_run.proposed', 'clearing_run.proposed']),
+    );
+    for (const e of ours)
+      expect({ type: e.type, data: e.data }).toEqual({
+        type: e.type,
+        data: expect.not.objectContaining({ proposedBy: expect.anything() }),
+      });
+    expect(JSON.stringify(ours)).not.toContain(proposer);
+    // the audit log keeps who proposed it
+    const audit = await t.http.get(`/api/audit?entityType=clearing_run&entityId=${withdrawn.id}`).set(auth(maker)).expect(200);
+    expect(JSON.stringify(audit.body.items)).toContain(proposer);
+  });
+
   it('a proposal of an unknown id is 404; other roles are 403', async () => {
     await confirm('00000000-0000-4000-8000-000000000000', checker).expect(404);
     await propose(await t.token('bureau-ah')).expect(403);

@@ -326,6 +326,18 @@ describe('input hygiene', () => {
         .send(`externalRef,name,category,unit,unitPriceFen\r\nHEART-01,${hearts(101)},testing,hour,1000\r\n`);
       expect([csv.status, csv.body.rejected]).toEqual([200, [{ line: 2, reason: 'name: must be at most 200 characters long' }]]);
     });
+
+    it('answers a login whose username grows when folded to lower case (İ is i and a combining dot) as any unknown one, not 500', async () => {
+      // 64 "İ" pass Length(1, 64); lower-cased they are 128 characters, and the throttle's key (login-user: and the
+      // name) was 139 in a VARCHAR(120): MariaDB refused the row, SQLite kept it whole
+      const username = '\u0130'.repeat(64);
+      const res = await t.http.post('/api/auth/login').send({ username, password: 'not-the-password-2026' });
+      expect([res.status, res.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+      const keys: { k: string }[] = await t.dataSource.query(
+        `SELECT throttle_key AS k FROM throttle WHERE throttle_key LIKE 'login-user:%'`,
+      );
+      expect(Math.max(...keys.map((r) => [...r.k].length))).toBeLessThanOrEqual(120);
+    });
   });
 
   describe('numbers in query strings', () => {

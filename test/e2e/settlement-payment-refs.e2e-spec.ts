@@ -125,6 +125,19 @@ describe('paying a settlement batch: payment references and bank accounts', () =
     expect((await pay(b.id, freshPaymentRef())).status).toBe(200);
   });
 
+  it('pays with a reference whose folded key grows past 100 characters (ß folds to SS): its key kept to the column, not a 500', async () => {
+    await approved(lab);
+    const b = await batch();
+    // 100 "ß" pass Length(1, 100); upper-cased each is "SS", so the key was 200 characters in a VARCHAR(100):
+    // MariaDB refused the row (500), SQLite stored it whole
+    const ref = `${Date.now()}${'ß'.repeat(100)}`.slice(0, 100);
+    const paid = await pay(b.id, ref);
+    expect([paid.status, paid.body.paymentRef]).toEqual([200, ref]);
+    const [row] = await t.dataSource.query(`SELECT payment_ref_key AS k FROM settlement WHERE id = ?`, [b.id]);
+    expect([...(row.k as string)].length).toBeLessThanOrEqual(100);
+    expect(row.k).toBe(`${ref.slice(0, 13)}${'S'.repeat(87)}`);
+  });
+
   /** The events a payee reads about a batch (named by its id, or by its number where the payee cannot read it), paged through. */
   async function eventsOf(payee: OrgSession, b: { id: string; batchNo: string }) {
     const events: { type: string; data: Record<string, unknown> }[] = [];

@@ -28,6 +28,11 @@ describe('invoiceKey', () => {
     expect(invoiceKey('fp-2026-001')).toBe(invoiceKey('FP2026001'));
   });
 
+  it('is at most 64 code points however upper-casing grows a letter (ß is SS)', () => {
+    expect(invoiceKey('ß'.repeat(64))).toBe('S'.repeat(64));
+    expect(invoiceKey(`${'A'.repeat(63)}ß`)).toBe(`${'A'.repeat(63)}S`);
+  });
+
   it('keeps different invoice numbers apart', () => {
     expect(invoiceKey('31002613702')).not.toBe(invoiceKey('31002613703'));
   });
