@@ -18,8 +18,10 @@ import { PageQuery } from '../common/http/paging';
 import {
   ClearingDocumentQuery,
   ClearingPreviewQuery,
+  ClearingProposalQuery,
   ClearingRunPage,
   ClearingRunPreview,
+  ClearingRunProposalPage,
   ClearingRunProposalView,
   ClearingRunView,
   CreateClearingRunInput,
@@ -95,6 +97,38 @@ export class ClearingRunsController {
   @Refuses(ClearingRunsService.recordRefusals)
   preview(@Query() q: ClearingPreviewQuery): Promise<ClearingRunPreview> {
     return this.runs.preview(q.from, q.to, q.catchUp === true);
+  }
+
+  // Before ':id' too.
+  @Get('proposals')
+  @Explained({
+    summary: 'Clearing run proposals (双人复核), newest first: with `status=proposed` those waiting for a checker',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Each with its figures as proposed (gross and transfer totals in fen, line count), its proposer and when, and once decided who confirmed or discarded it and when. A confirmed one is its run, under the same id (GET /api/clearing-runs/{id}).',
+  })
+  @Authenticated('platform')
+  @ApiOkResponse({ type: ClearingRunProposalPage })
+  listProposals(@Query() q: ClearingProposalQuery): Promise<ClearingRunProposalPage> {
+    return this.runs.listProposals(q);
+  }
+
+  @Get('proposals/:id')
+  @Explained({
+    summary: 'One clearing run proposal, for the checker to review before confirming it',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Its stored figures, proposer and decision; while proposed, `stale` says whether the lines it would take in changed since it was proposed (a confirmation would be 409 INVALID_STATE), and when they did not, its gross flows, net positions and transfers, as the run would record them.',
+  })
+  @Authenticated('platform')
+  @ApiOkResponse({ type: ClearingRunProposalView })
+  @Refuses(ClearingRunsService.proposalRefusals)
+  getProposal(@Param('id', new IdPipe('clearing run proposal')) id: string): Promise<ClearingRunProposalView> {
+    return this.runs.getProposal(id);
   }
 
   @Get(':id')

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { assertStillActs } from '../api-keys/still-acts';
 import { assertBureauOf, provinceOfRegion } from '../common/auth/scope';
 import { beijingYear, clock } from '../common/clock';
 import { Actor, personOf } from '../common/context/request-context';
@@ -10,7 +12,7 @@ import { DocumentsService } from '../documents/documents.service';
 import { regionName } from '../regions/regions.data';
 import { sha256 } from '../common/hash';
 import { clearingRunCsv, clearingRunLinesCsv } from './clearing-run.csv';
-import { ClearingRun, ClearingRunEntry, ClearingRunProposal } from './clearing-run.entity';
+import { ClearingRun, ClearingRunEntry, ClearingRunProposal, type ProposalStatus } from './clearing-run.entity';
 import { ClearingRunRepository } from './clearing-run.repository';
 import { ClearingRunPreview, ClearingRunProposalView, ClearingRunView, ProvincePositionView } from './clearing.dto';
 import { ClearingService } from './clearing.service';
@@ -26,6 +28,7 @@ import type { Clearing, Flow } from './netting';
 @Injectable()
 export class ClearingRunsService {
   static readonly recordRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'PERIOD_NOT_ENDED', 'UNCLEARED_BEFORE_PERIOD'] as const;
+  static readonly proposalRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
   static readonly documentRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
   static readonly voidRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE'] as const;
   static readonly confirmRefusals = [
@@ -42,6 +45,7 @@ export class ClearingRunsService {
     private readonly runs: ClearingRunRepository,
     private readonly clearing: ClearingService,
     private readonly documents: DocumentsService,
+    private readonly people: ApiKeyRepository,
   ) {}
 
   record(actor: Actor, from: string, to: string, catchUp = false): Promise<ClearingRunView> {
@@ -102,6 +106,9 @@ export class ClearingRunsService {
   confirm(actor: Actor, id: string): Promise<ClearingRunView> {
     return this.uow.run(async () => {
       await this.runs.queue();
+      // A checker disabled (or signed out, their key revoked) while this request ran confirms nothing: read under shared
+      // locks after the queue, the recordings' first lock, which no disabling takes, so no lock cycle is made.
+      await assertStillActs(this.people, actor);
       const proposal = await this.runs.proposal(id);
       if (!proposal) throw notFound('clearing run');
       if (proposal.proposedBy === personOf(actor)) throw catalogued('DUAL_CONTROL_REQUIRED', 'clearing.proposerConfirms', { id });
@@ -282,6 +289,28 @@ export class ClearingRunsService {
     const page = await this.runs.list(q);
     const items = await Promise.all(page.items.map(async (run) => this.viewFor(actor, run, await this.runs.entries(run.id))));
     return { items, total: page.total };
+  }
+
+  /** Proposals for the platform, newest first, with their stored figures (totals, line count, proposer, when). */
+  async listProposals(q: { status?: ProposalStatus; limit: number; offset: number }): Promise<Page<ClearingRunProposalView>> {
+    const page = await this.runs.listProposals(q.status, q);
+    return { items: page.items.map(proposalView), total: page.total };
+  }
+
+  /**
+   * One proposal, for the checker to review before confirming. Its flows are not stored: while it waits they are those
+   * of the lines it would take in now, shown only if those are still the lines it fixed (same hash, so the same figures
+   * the proposer saw); otherwise it is stale, as a confirmation would find it (409). Read in one unit: one snapshot.
+   */
+  getProposal(id: string): Promise<ClearingRunProposalView> {
+    return this.uow.run(async () => {
+      const proposal = await this.runs.proposal(id);
+      if (!proposal) throw notFound('clearing run proposal');
+      if (proposal.status !== 'proposed') return proposalView(proposal);
+      if ((await this.clearing.unclearedLinesHash(proposal.toDate)) !== proposal.linesSha256) return { ...proposalView(proposal), stale: true };
+      const { gross, net, transfers } = await this.clearing.previewRun(proposal.fromDate, proposal.toDate);
+      return { ...proposalView(proposal), stale: false, gross, net, transfers };
+    });
   }
 
   async get(actor: Actor, id: string): Promise<ClearingRunView | ProvincePositionView> {
