@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { appConfig, type AppConfig } from '../config/configuration';
+import { proposalAgeDays, proposalExpired } from './clearing-proposal.rules';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
 import { assertStillActs } from '../api-keys/still-acts';
 import { assertBureauOf, provinceOfRegion } from '../common/auth/scope';
@@ -46,6 +48,7 @@ export class ClearingRunsService {
     private readonly clearing: ClearingService,
     private readonly documents: DocumentsService,
     private readonly people: ApiKeyRepository,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   record(actor: Actor, from: string, to: string, catchUp = false): Promise<ClearingRunView> {
@@ -113,6 +116,15 @@ export class ClearingRunsService {
       if (!proposal) throw notFound('clearing run');
       if (proposal.proposedBy === personOf(actor)) throw catalogued('DUAL_CONTROL_REQUIRED', 'clearing.proposerConfirms', { id });
       if (proposal.status !== 'proposed') throw await this.decided(proposal);
+      const now = clock.iso();
+      if (proposalExpired(proposal.proposedAt, now, this.config.clearingProposalMaxDays)) {
+        throw catalogued('INVALID_STATE', 'clearing.proposalExpired', {
+          id,
+          days: proposalAgeDays(proposal.proposedAt, now),
+          proposedAt: proposal.proposedAt,
+          maxDays: this.config.clearingProposalMaxDays,
+        });
+      }
       if (!proposal.catchUp) await this.assertNothingSkipped(proposal.fromDate);
       const decidedAt = clock.iso();
       // The guarded update decides between two confirmations (or a confirmation and a discard) at once.

@@ -1,7 +1,7 @@
 import { FirstAdmins } from '../../src/auth/first-admins';
 import { ClearingRunRepository } from '../../src/clearing/clearing-run.repository';
 import { ClearingRunsService } from '../../src/clearing/clearing-runs.service';
-import { clock } from '../../src/common/clock';
+import { clock, DAY_MS } from '../../src/common/clock';
 import { bureauFor, issueVoucher, openRegion, paySettlement, submittedClaim } from '../support/fixtures';
 import { describeOnServer } from '../support/races';
 import { auth, TestApp } from '../support/test-app';
@@ -26,12 +26,21 @@ describe('clearing run proposals as the checker reads and confirms them', () => 
   });
   afterAll(() => t.close());
 
+  let secondAdmin: string | undefined;
+  /**
+   * Another platform person: made by the platform's admin (`platform`) and activated by a second one (the first admins
+   * are two at most, so the checkers, several and some disabled, are made as staff are).
+   */
   async function platformPerson(username: string): Promise<{ id: string; token: string }> {
-    const made = await t.get(FirstAdmins).make(username, 'platform');
-    await t.http.post('/api/auth/setup').send({ username, setupCode: made.setupCode, newPassword: PASSWORD }).expect(204);
-    const token = (await t.login(username, PASSWORD)).accessToken;
-    const id = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sub: string }).sub;
-    return { id, token };
+    if (!secondAdmin) {
+      const first = await t.get(FirstAdmins).make('proposal-admin-2', 'platform');
+      await t.http.post('/api/auth/setup').send({ username: 'proposal-admin-2', setupCode: first.setupCode, newPassword: PASSWORD }).expect(204);
+      secondAdmin = (await t.login('proposal-admin-2', PASSWORD)).accessToken;
+    }
+    const id = (await t.http.post('/api/users').set(auth(maker)).send({ username, password: PASSWORD }).expect(201)).body.id as string;
+    const { setupCode } = (await t.http.post(`/api/users/${id}/activate`).set(auth(secondAdmin)).send({}).expect(200)).body;
+    await t.http.post('/api/auth/setup').send({ username, setupCode, newPassword: PASSWORD }).expect(204);
+    return { id, token: (await t.login(username, PASSWORD)).accessToken };
   }
 
   /** An Anhui voucher pays half of `unitPriceFen` to a Shanghai lab; the Anhui bureau settles and pays it. */
@@ -124,6 +133,35 @@ describe('clearing run proposals as the checker reads and confirms them', () => 
     expect(await runCount()).toBe(runsBefore);
     expect((await proposal(proposed.id).expect(200)).body).toEqual(expect.objectContaining({ status: 'proposed', stale: false }));
     await discard(proposed.id, maker).expect(200);
+  });
+
+  it('a proposal older than CLEARING_PROPOSAL_MAX_DAYS (7) is refused at confirmation, naming its age; it can still be discarded', async () => {
+    const checker = await platformPerson('proposal-checker-late');
+    await paidUse(6_000);
+    const proposed = (await propose().expect(202)).body;
+    const runsBefore = await runCount();
+    clock.travel(8 * DAY_MS + 60_000);
+    try {
+      const late = await confirm(proposed.id, checker.token).set('Accept-Language', 'en').expect(409);
+      expect(late.body.code).toBe('INVALID_STATE');
+      expect(late.body.message).toContain('was proposed 8 days ago');
+      expect(late.body.message).toContain('older than 7 days');
+      const zh = await confirm(proposed.id, checker.token).set('Accept-Language', 'zh-CN').expect(409);
+      expect(zh.body.message).toContain('已提出 8 天');
+      expect(await runCount()).toBe(runsBefore);
+      await discard(proposed.id, checker.token).expect(200);
+    } finally {
+      clock.travel(-(8 * DAY_MS + 60_000));
+    }
+    // Seven days old, it is still confirmed.
+    await paidUse(4_000);
+    const recent = (await propose().expect(202)).body;
+    clock.travel(7 * DAY_MS);
+    try {
+      await confirm(recent.id, checker.token).expect(201);
+    } finally {
+      clock.travel(-7 * DAY_MS);
+    }
   });
 
   describeOnServer('a checker disabled inside the confirmation', 'the disabling runs while the unit holds the queue, which SQLite’s one writer would wait on', () => {
