@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../config/configuration';
 import { proposalAgeDays, proposalExpired } from './clearing-proposal.rules';
 import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { Notifier } from '../notifications/notifier';
 import { assertStillActs } from '../api-keys/still-acts';
 import { assertBureauOf, provinceOfRegion } from '../common/auth/scope';
 import { beijingYear, clock } from '../common/clock';
@@ -49,6 +50,7 @@ export class ClearingRunsService {
     private readonly documents: DocumentsService,
     private readonly people: ApiKeyRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly notifier: Notifier,
   ) {}
 
   record(actor: Actor, from: string, to: string, catchUp = false): Promise<ClearingRunView> {
@@ -148,6 +150,12 @@ export class ClearingRunsService {
         entityId: id,
         summary: { runNo: recorded.runNo, proposedBy: proposal.proposedBy, proposedAt: proposal.proposedAt, lineCount: proposal.lineCount },
       });
+      // The proposer hears that another person signed it, in this unit: a confirmation undone tells nobody.
+      await this.notifier.clearingProposalDecided(proposal.proposedBy, proposalView(proposal), {
+        at: decidedAt,
+        by: actor.username,
+        runNo: recorded.runNo,
+      });
       return fullView(recorded, entries);
     });
   }
@@ -225,6 +233,14 @@ export class ClearingRunsService {
       entityId: proposal.id,
       summary: { from: proposal.fromDate, to: proposal.toDate, reason, proposedBy: proposal.proposedBy },
     });
+    // Declined by another person: the proposer hears it, with the reason (withdrawn by the proposer: nothing to tell).
+    if (personOf(actor) !== proposal.proposedBy) {
+      await this.notifier.clearingProposalDecided(proposal.proposedBy, proposalView(proposal), {
+        at: decidedAt,
+        by: actor.username,
+        reason,
+      });
+    }
     return proposalView({ ...proposal, status: 'discarded', decidedBy: personOf(actor), decidedAt, discardReason: reason });
   }
 
@@ -319,7 +335,8 @@ export class ClearingRunsService {
       const proposal = await this.runs.proposal(id);
       if (!proposal) throw notFound('clearing run proposal');
       if (proposal.status !== 'proposed') return proposalView(proposal);
-      if ((await this.clearing.unclearedLinesHash(proposal.toDate)) !== proposal.linesSha256) return { ...proposalView(proposal), stale: true };
+      if ((await this.clearing.unclearedLinesHash(proposal.toDate)) !== proposal.linesSha256)
+        return { ...proposalView(proposal), stale: true };
       const { gross, net, transfers } = await this.clearing.previewRun(proposal.fromDate, proposal.toDate);
       return { ...proposalView(proposal), stale: false, gross, net, transfers };
     });

@@ -34,7 +34,10 @@ describe('clearing run proposals as the checker reads and confirms them', () => 
   async function platformPerson(username: string): Promise<{ id: string; token: string }> {
     if (!secondAdmin) {
       const first = await t.get(FirstAdmins).make('proposal-admin-2', 'platform');
-      await t.http.post('/api/auth/setup').send({ username: 'proposal-admin-2', setupCode: first.setupCode, newPassword: PASSWORD }).expect(204);
+      await t.http
+        .post('/api/auth/setup')
+        .send({ username: 'proposal-admin-2', setupCode: first.setupCode, newPassword: PASSWORD })
+        .expect(204);
       secondAdmin = (await t.login('proposal-admin-2', PASSWORD)).accessToken;
     }
     const id = (await t.http.post('/api/users').set(auth(maker)).send({ username, password: PASSWORD }).expect(201)).body.id as string;
@@ -70,7 +73,7 @@ describe('clearing run proposals as the checker reads and confirms them', () => 
 
     const waiting = (await proposals('status=proposed&limit=1&offset=0').expect(200)).body;
     expect(waiting.total).toBe(waitingBefore + 1);
-    const { gross, net, transfers, ...stored } = proposed;
+    const { gross: _g, net: _n, transfers: _t, ...stored } = proposed;
     expect(waiting.items).toEqual([stored]); // newest first, without flows
     expect((await proposals('status=proposed&limit=1&offset=1').expect(200)).body.items).toHaveLength(waiting.total > 1 ? 1 : 0);
 
@@ -164,25 +167,57 @@ describe('clearing run proposals as the checker reads and confirms them', () => 
     }
   });
 
-  describeOnServer('a checker disabled inside the confirmation', 'the disabling runs while the unit holds the queue, which SQLite’s one writer would wait on', () => {
-    it('disabled once the confirmation holds the queue: the disabling commits, the confirmation records nothing', async () => {
-      const checker = await platformPerson('proposal-checker-queued');
-      await paidUse(12_000);
-      const proposed = (await propose().expect(202)).body;
-      const repo = t.get(ClearingRunRepository);
-      const queue = repo.queue.bind(repo);
-      const spy = jest.spyOn(repo, 'queue').mockImplementationOnce(async () => {
-        await queue();
-        await t.http.post(`/api/users/${checker.id}/disable`).set(auth(maker)).expect(200);
-      });
-      const runsBefore = await runCount();
-      try {
-        await confirm(proposed.id, checker.token).expect(401);
-      } finally {
-        spy.mockRestore();
-      }
-      expect(await runCount()).toBe(runsBefore);
-      expect((await proposal(proposed.id).expect(200)).body.status).toBe('proposed');
-    });
+  it('the proposer is told in the app when another person confirms or discards the proposal, not when they withdraw it', async () => {
+    const checker = await platformPerson('proposal-checker-notice');
+    type Notice = { kind: string; title: string; body: string; entityId: string };
+    const notices = async () =>
+      ((await t.http.get('/api/notifications?limit=500').set(auth(maker)).expect(200)).body.items as Notice[]).filter(
+        (n) => n.kind === 'clearing_proposal_decided',
+      );
+    const before = new Set((await notices()).map((n) => n.entityId));
+
+    await paidUse(14_000);
+    const confirmed = (await propose().expect(202)).body;
+    const run = (await confirm(confirmed.id, checker.token).expect(201)).body;
+    const declined = (await propose().expect(202)).body; // nothing left to clear: an empty proposal, declined
+    await discard(declined.id, checker.token).expect(200);
+    const withdrawn = (await propose().expect(202)).body;
+    await discard(withdrawn.id, maker).expect(200);
+
+    const told = (await notices()).filter((n) => !before.has(n.entityId));
+    expect(told.map((n) => n.entityId).sort()).toEqual([confirmed.id, declined.id].sort());
+    const ok = told.find((n) => n.entityId === confirmed.id)!;
+    expect(ok.title).toContain('清算单提案已确认');
+    expect(ok.body).toContain(`由 proposal-checker-notice 确认，记为清算单 ${run.runNo}`);
+    expect(ok.body).toContain('结算明细 1 笔');
+    const no = told.find((n) => n.entityId === declined.id)!;
+    expect(no.title).toContain('清算单提案已撤销');
+    expect(no.body).toContain('撤销原因：期间填错。');
   });
+
+  describeOnServer(
+    'a checker disabled inside the confirmation',
+    'the disabling runs while the unit holds the queue, which SQLite’s one writer would wait on',
+    () => {
+      it('disabled once the confirmation holds the queue: the disabling commits, the confirmation records nothing', async () => {
+        const checker = await platformPerson('proposal-checker-queued');
+        await paidUse(12_000);
+        const proposed = (await propose().expect(202)).body;
+        const repo = t.get(ClearingRunRepository);
+        const queue = repo.queue.bind(repo);
+        const spy = jest.spyOn(repo, 'queue').mockImplementationOnce(async () => {
+          await queue();
+          await t.http.post(`/api/users/${checker.id}/disable`).set(auth(maker)).expect(200);
+        });
+        const runsBefore = await runCount();
+        try {
+          await confirm(proposed.id, checker.token).expect(401);
+        } finally {
+          spy.mockRestore();
+        }
+        expect(await runCount()).toBe(runsBefore);
+        expect((await proposal(proposed.id).expect(200)).body.status).toBe('proposed');
+      });
+    },
+  );
 });
