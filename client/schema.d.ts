@@ -2308,6 +2308,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/clearing-runs/proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Clearing run proposals (双人复核), newest first: with `status=proposed` those waiting for a checker
+         * @description **Who may call it:** The platform only; other roles are 403.
+         *
+         *     **What it changes:** Nothing: it only reads.
+         *
+         *     **Money:** None.
+         *
+         *     Each with its figures as proposed (gross and transfer totals in fen, line count), its proposer and when, and once decided who confirmed or discarded it and when. A confirmed one is its run, under the same id (GET /api/clearing-runs/{id}).
+         */
+        get: operations["ClearingRunsController_listProposals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clearing-runs/proposals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One clearing run proposal, for the checker to review before confirming it
+         * @description **Who may call it:** The platform only; other roles are 403.
+         *
+         *     **What it changes:** Nothing: it only reads.
+         *
+         *     **Money:** None.
+         *
+         *     Its stored figures, proposer and decision; while proposed, `stale` says whether the lines it would take in changed since it was proposed (a confirmation would be 409 INVALID_STATE), and when they did not, its gross flows, net positions and transfers, as the run would record them.
+         */
+        get: operations["ClearingRunsController_getProposal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/clearing-runs/{id}": {
         parameters: {
             query?: never;
@@ -2345,7 +2397,7 @@ export interface paths {
          * Confirm a proposed clearing run (双人复核), recording it
          * @description **Who may call it:** The platform, by a person other than the one who proposed it, nor through an API key of theirs (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.
          *
-         *     **What it changes:** Records the run under the proposal’s id exactly as POST /api/clearing-runs records one in a single step (its number when confirmed, the lines it takes in, figures, CSV hash, audit entry and clearing_run.recorded events; createdBy is the proposer), and marks the proposal confirmed (clearing_run.confirmed). It records only the lines the proposal showed: if they changed since (a batch paid, another run recorded or voided), 409 INVALID_STATE and nothing is recorded; discard it and propose again. Confirmed or discarded already is 409 INVALID_STATE; of two confirmations at once one records the run. Uncleared lines before the period that no standing run covers are 422 UNCLEARED_BEFORE_PERIOD, as for POST, unless it was proposed with catchUp.
+         *     **What it changes:** Records the run under the proposal’s id exactly as POST /api/clearing-runs records one in a single step (its number when confirmed, the lines it takes in, figures, CSV hash, audit entry and clearing_run.recorded events; createdBy is the proposer), and marks the proposal confirmed (clearing_run.confirmed). It records only the lines the proposal showed: if they changed since (a batch paid, another run recorded or voided), 409 INVALID_STATE and nothing is recorded; discard it and propose again. Proposed more than CLEARING_PROPOSAL_MAX_DAYS days ago (7 by default) is 409 INVALID_STATE naming its age: discard it and propose again. Confirmed or discarded already is 409 INVALID_STATE; of two confirmations at once one records the run. Uncleared lines before the period that no standing run covers are 422 UNCLEARED_BEFORE_PERIOD, as for POST, unless it was proposed with catchUp.
          *
          *     **Money:** None in the service: the run says what the provinces’ treasuries owe one another.
          */
@@ -3427,7 +3479,7 @@ export interface components {
         NotificationView: {
             id: string;
             /** @enum {string} */
-            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "bank_account_change_requested" | "bank_account_change_confirmed" | "bank_account_change_rejected" | "bank_account_change_waiting" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
+            kind: "application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "clearing_proposal_decided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "voucher_revoked" | "provider_suspended" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "sanction_recorded" | "bank_account_changed" | "bank_account_change_requested" | "bank_account_change_confirmed" | "bank_account_change_rejected" | "bank_account_change_waiting" | "mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code";
             /** @example 【长三角科技创新券】您的创新券申请获批准 */
             title: string;
             body: string;
@@ -3448,7 +3500,7 @@ export interface components {
         };
         MailPreferencesView: {
             /** @description the kinds the caller is told in the app only */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "bank_account_change_waiting")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "clearing_proposal_decided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "bank_account_change_waiting")[];
             /** @description mailed whatever the caller chooses: its account’s security, its organization’s bank account, measures taken against it */
             alwaysMailed: ("mfa_enabled" | "password_changed" | "sign_in_reset" | "api_key_created" | "webhook_subscribed" | "webhook_secret_rotated" | "email_changed" | "email_code" | "bank_account_changed" | "bank_account_change_requested" | "bank_account_change_confirmed" | "bank_account_change_rejected" | "voucher_revoked" | "provider_suspended" | "sanction_recorded")[];
         };
@@ -3460,7 +3512,7 @@ export interface components {
              *       "budget_low"
              *     ]
              */
-            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "bank_account_change_waiting")[];
+            mailOff: ("application_decided" | "claim_decided" | "settlement_paid" | "settlement_account_missing" | "settlement_account_held" | "settlement_voided" | "clearing_proposal_decided" | "voucher_expiring" | "hold_expiring" | "budget_low" | "provider_reinstated" | "provider_admitted" | "enterprise_verified" | "enterprise_declined" | "certificate_corrected" | "bank_account_change_waiting")[];
         };
         CategoryRatio: {
             /** @enum {string} */
@@ -4474,6 +4526,8 @@ export interface components {
             decidedAt?: string;
             /** @description why it was discarded */
             discardReason?: string;
+            /** @description read one (GET /api/clearing-runs/proposals/{id}) while proposed: true when the lines it would take in changed since (a confirmation is then 409), its flows left out; false when they did not, with its flows */
+            stale?: boolean;
         };
         CreateClearingRunInput: {
             /**
@@ -4518,6 +4572,11 @@ export interface components {
             caughtUpFen: number;
             /** @description the instant the preview was computed; a batch paid after it goes into the run recorded after it */
             computedAt: string;
+        };
+        ClearingRunProposalPage: {
+            /** @description newest first; figures as proposed, without flows */
+            items: components["schemas"]["ClearingRunProposalView"][];
+            total: number;
         };
         VoidClearingRunInput: {
             /** @example 期间填错：应为第二季度 */
@@ -12469,6 +12528,138 @@ export interface operations {
             };
             /** @description PERIOD_NOT_ENDED, UNCLEARED_BEFORE_PERIOD */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ClearingRunsController_listProposals: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description only proposals in this status (`proposed`: those waiting for a checker) */
+                status?: "proposed" | "confirmed" | "discarded";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: ClearingRunProposalPage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearingRunProposalPage"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description SERVICE_BUSY, DATABASE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ClearingRunsController_getProposal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: ClearingRunProposalView */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearingRunProposalView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -72,6 +72,17 @@ export class ClearingRunRepository {
     );
   }
 
+  /** Proposals, newest first; of one status when given (the checker's queue: `proposed`). */
+  listProposals(status: string | undefined, q: { limit: number; offset: number }): Promise<Page<ClearingRunProposal>> {
+    return this.db.page(
+      ClearingRunProposal,
+      'p',
+      status === undefined ? empty : sql`WHERE p.status = ${status}`,
+      sql`p.proposed_at DESC, p.id DESC`,
+      q,
+    );
+  }
+
   async get(id: string): Promise<ClearingRun | undefined> {
     return (await this.db.select(ClearingRun, 'r', sql`WHERE r.id = ${id}`))[0];
   }

@@ -18,8 +18,10 @@ import { PageQuery } from '../common/http/paging';
 import {
   ClearingDocumentQuery,
   ClearingPreviewQuery,
+  ClearingProposalQuery,
   ClearingRunPage,
   ClearingRunPreview,
+  ClearingRunProposalPage,
   ClearingRunProposalView,
   ClearingRunView,
   CreateClearingRunInput,
@@ -97,6 +99,38 @@ export class ClearingRunsController {
     return this.runs.preview(q.from, q.to, q.catchUp === true);
   }
 
+  // Before ':id' too.
+  @Get('proposals')
+  @Explained({
+    summary: 'Clearing run proposals (双人复核), newest first: with `status=proposed` those waiting for a checker',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Each with its figures as proposed (gross and transfer totals in fen, line count), its proposer and when, and once decided who confirmed or discarded it and when. A confirmed one is its run, under the same id (GET /api/clearing-runs/{id}).',
+  })
+  @Authenticated('platform')
+  @ApiOkResponse({ type: ClearingRunProposalPage })
+  listProposals(@Query() q: ClearingProposalQuery): Promise<ClearingRunProposalPage> {
+    return this.runs.listProposals(q);
+  }
+
+  @Get('proposals/:id')
+  @Explained({
+    summary: 'One clearing run proposal, for the checker to review before confirming it',
+    who: 'The platform only; other roles are 403.',
+    changes: READ_ONLY,
+    money: NO_MONEY,
+    details:
+      'Its stored figures, proposer and decision; while proposed, `stale` says whether the lines it would take in changed since it was proposed (a confirmation would be 409 INVALID_STATE), and when they did not, its gross flows, net positions and transfers, as the run would record them.',
+  })
+  @Authenticated('platform')
+  @ApiOkResponse({ type: ClearingRunProposalView })
+  @Refuses(ClearingRunsService.proposalRefusals)
+  getProposal(@Param('id', new IdPipe('clearing run proposal')) id: string): Promise<ClearingRunProposalView> {
+    return this.runs.getProposal(id);
+  }
+
   @Get(':id')
   @Explained({
     summary: 'One clearing run: whole for the platform, its province’s position for a province’s bureau',
@@ -116,7 +150,7 @@ export class ClearingRunsController {
     summary: 'Confirm a proposed clearing run (双人复核), recording it',
     who: 'The platform, by a person other than the one who proposed it, nor through an API key of theirs (dual control: DUAL_CONTROL_REQUIRED); other roles are 403.',
     changes:
-      'Records the run under the proposal’s id exactly as POST /api/clearing-runs records one in a single step (its number when confirmed, the lines it takes in, figures, CSV hash, audit entry and clearing_run.recorded events; createdBy is the proposer), and marks the proposal confirmed (clearing_run.confirmed). It records only the lines the proposal showed: if they changed since (a batch paid, another run recorded or voided), 409 INVALID_STATE and nothing is recorded; discard it and propose again. Confirmed or discarded already is 409 INVALID_STATE; of two confirmations at once one records the run. Uncleared lines before the period that no standing run covers are 422 UNCLEARED_BEFORE_PERIOD, as for POST, unless it was proposed with catchUp.',
+      'Records the run under the proposal’s id exactly as POST /api/clearing-runs records one in a single step (its number when confirmed, the lines it takes in, figures, CSV hash, audit entry and clearing_run.recorded events; createdBy is the proposer), and marks the proposal confirmed (clearing_run.confirmed). It records only the lines the proposal showed: if they changed since (a batch paid, another run recorded or voided), 409 INVALID_STATE and nothing is recorded; discard it and propose again. Proposed more than CLEARING_PROPOSAL_MAX_DAYS days ago (7 by default) is 409 INVALID_STATE naming its age: discard it and propose again. Confirmed or discarded already is 409 INVALID_STATE; of two confirmations at once one records the run. Uncleared lines before the period that no standing run covers are 422 UNCLEARED_BEFORE_PERIOD, as for POST, unless it was proposed with catchUp.',
     money: 'None in the service: the run says what the provinces’ treasuries owe one another.',
   })
   @Authenticated('platform')

@@ -1,4 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { appConfig, type AppConfig } from '../config/configuration';
+import { proposalAgeDays, proposalExpired } from './clearing-proposal.rules';
+import { ApiKeyRepository } from '../api-keys/api-key.repository';
+import { Notifier } from '../notifications/notifier';
+import { assertStillActs } from '../api-keys/still-acts';
 import { assertBureauOf, provinceOfRegion } from '../common/auth/scope';
 import { beijingYear, clock } from '../common/clock';
 import { Actor, personOf } from '../common/context/request-context';
@@ -10,7 +15,7 @@ import { DocumentsService } from '../documents/documents.service';
 import { regionName } from '../regions/regions.data';
 import { sha256 } from '../common/hash';
 import { clearingRunCsv, clearingRunLinesCsv } from './clearing-run.csv';
-import { ClearingRun, ClearingRunEntry, ClearingRunProposal } from './clearing-run.entity';
+import { ClearingRun, ClearingRunEntry, ClearingRunProposal, type ProposalStatus } from './clearing-run.entity';
 import { ClearingRunRepository } from './clearing-run.repository';
 import { ClearingRunPreview, ClearingRunProposalView, ClearingRunView, ProvincePositionView } from './clearing.dto';
 import { ClearingService } from './clearing.service';
@@ -26,6 +31,7 @@ import type { Clearing, Flow } from './netting';
 @Injectable()
 export class ClearingRunsService {
   static readonly recordRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'PERIOD_NOT_ENDED', 'UNCLEARED_BEFORE_PERIOD'] as const;
+  static readonly proposalRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
   static readonly documentRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'] as const;
   static readonly voidRefusals = ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'DUAL_CONTROL_REQUIRED', 'INVALID_STATE'] as const;
   static readonly confirmRefusals = [
@@ -42,6 +48,9 @@ export class ClearingRunsService {
     private readonly runs: ClearingRunRepository,
     private readonly clearing: ClearingService,
     private readonly documents: DocumentsService,
+    private readonly people: ApiKeyRepository,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly notifier: Notifier,
   ) {}
 
   record(actor: Actor, from: string, to: string, catchUp = false): Promise<ClearingRunView> {
@@ -102,10 +111,22 @@ export class ClearingRunsService {
   confirm(actor: Actor, id: string): Promise<ClearingRunView> {
     return this.uow.run(async () => {
       await this.runs.queue();
+      // A checker disabled (or signed out, their key revoked) while this request ran confirms nothing: read under shared
+      // locks after the queue, the recordings' first lock, which no disabling takes, so no lock cycle is made.
+      await assertStillActs(this.people, actor);
       const proposal = await this.runs.proposal(id);
       if (!proposal) throw notFound('clearing run');
       if (proposal.proposedBy === personOf(actor)) throw catalogued('DUAL_CONTROL_REQUIRED', 'clearing.proposerConfirms', { id });
       if (proposal.status !== 'proposed') throw await this.decided(proposal);
+      const now = clock.iso();
+      if (proposalExpired(proposal.proposedAt, now, this.config.clearingProposalMaxDays)) {
+        throw catalogued('INVALID_STATE', 'clearing.proposalExpired', {
+          id,
+          days: proposalAgeDays(proposal.proposedAt, now),
+          proposedAt: proposal.proposedAt,
+          maxDays: this.config.clearingProposalMaxDays,
+        });
+      }
       if (!proposal.catchUp) await this.assertNothingSkipped(proposal.fromDate);
       const decidedAt = clock.iso();
       // The guarded update decides between two confirmations (or a confirmation and a discard) at once.
@@ -128,6 +149,12 @@ export class ClearingRunsService {
         entityType: 'clearing_run',
         entityId: id,
         summary: { runNo: recorded.runNo, proposedBy: proposal.proposedBy, proposedAt: proposal.proposedAt, lineCount: proposal.lineCount },
+      });
+      // The proposer hears that another person signed it, in this unit: a confirmation undone tells nobody.
+      await this.notifier.clearingProposalDecided(proposal.proposedBy, proposalView(proposal), {
+        at: decidedAt,
+        by: actor.username,
+        runNo: recorded.runNo,
       });
       return fullView(recorded, entries);
     });
@@ -206,6 +233,14 @@ export class ClearingRunsService {
       entityId: proposal.id,
       summary: { from: proposal.fromDate, to: proposal.toDate, reason, proposedBy: proposal.proposedBy },
     });
+    // Declined by another person: the proposer hears it, with the reason (withdrawn by the proposer: nothing to tell).
+    if (personOf(actor) !== proposal.proposedBy) {
+      await this.notifier.clearingProposalDecided(proposal.proposedBy, proposalView(proposal), {
+        at: decidedAt,
+        by: actor.username,
+        reason,
+      });
+    }
     return proposalView({ ...proposal, status: 'discarded', decidedBy: personOf(actor), decidedAt, discardReason: reason });
   }
 
@@ -282,6 +317,29 @@ export class ClearingRunsService {
     const page = await this.runs.list(q);
     const items = await Promise.all(page.items.map(async (run) => this.viewFor(actor, run, await this.runs.entries(run.id))));
     return { items, total: page.total };
+  }
+
+  /** Proposals for the platform, newest first, with their stored figures (totals, line count, proposer, when). */
+  async listProposals(q: { status?: ProposalStatus; limit: number; offset: number }): Promise<Page<ClearingRunProposalView>> {
+    const page = await this.runs.listProposals(q.status, q);
+    return { items: page.items.map(proposalView), total: page.total };
+  }
+
+  /**
+   * One proposal, for the checker to review before confirming. Its flows are not stored: while it waits they are those
+   * of the lines it would take in now, shown only if those are still the lines it fixed (same hash, so the same figures
+   * the proposer saw); otherwise it is stale, as a confirmation would find it (409). Read in one unit: one snapshot.
+   */
+  getProposal(id: string): Promise<ClearingRunProposalView> {
+    return this.uow.run(async () => {
+      const proposal = await this.runs.proposal(id);
+      if (!proposal) throw notFound('clearing run proposal');
+      if (proposal.status !== 'proposed') return proposalView(proposal);
+      if ((await this.clearing.unclearedLinesHash(proposal.toDate)) !== proposal.linesSha256)
+        return { ...proposalView(proposal), stale: true };
+      const { gross, net, transfers } = await this.clearing.previewRun(proposal.fromDate, proposal.toDate);
+      return { ...proposalView(proposal), stale: false, gross, net, transfers };
+    });
   }
 
   async get(actor: Actor, id: string): Promise<ClearingRunView | ProvincePositionView> {

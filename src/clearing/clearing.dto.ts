@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { HasVisibleText, NoBidiControls } from '../common/http/text';
 import { IsCalendarDate, IsOmittable, QueryBoolean } from '../common/http/validators';
+import { PageQuery } from '../common/http/paging';
 import { PROVINCE_CODES } from '../regions/regions.data';
 import { PROPOSAL_STATUSES, type ProposalStatus } from './clearing-run.entity';
 
@@ -126,6 +127,24 @@ export class ClearingRunProposalView {
   @ApiPropertyOptional({ description: 'who confirmed it (never its proposer) or discarded it' }) decidedBy?: string;
   @ApiPropertyOptional() decidedAt?: string;
   @ApiPropertyOptional({ description: 'why it was discarded' }) discardReason?: string;
+  @ApiPropertyOptional({
+    description:
+      'read one (GET /api/clearing-runs/proposals/{id}) while proposed: true when the lines it would take in changed since (a confirmation is then 409), its flows left out; false when they did not, with its flows',
+  })
+  stale?: boolean;
+}
+
+export class ClearingProposalQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: PROPOSAL_STATUSES, description: 'only proposals in this status (`proposed`: those waiting for a checker)' })
+  @IsOmittable()
+  @IsIn(PROPOSAL_STATUSES)
+  status?: ProposalStatus;
+}
+
+export class ClearingRunProposalPage {
+  @ApiProperty({ type: [ClearingRunProposalView], description: 'newest first; figures as proposed, without flows' })
+  items: ClearingRunProposalView[];
+  @ApiProperty() total: number;
 }
 
 /** What a bureau reads of a run: its own province's side of it. */

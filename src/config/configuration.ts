@@ -26,6 +26,7 @@ export const appConfig = registerAs('app', () => {
     refusedApplicationsPerDay: e.REFUSED_APPLICATIONS_PER_DAY,
     calendarFeedMaxEvents: e.CALENDAR_FEED_MAX_EVENTS,
     clearingTwoPerson: e.CLEARING_TWO_PERSON === 'true',
+    clearingProposalMaxDays: e.CLEARING_PROPOSAL_MAX_DAYS,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: (e.CORS_ORIGINS ?? '')
       .split(',')

@@ -129,6 +129,8 @@ export class Environment {
    * confirms. Off by default: one platform person records a run at once.
    */
   @IsOptional() @IsIn(['true', 'false']) CLEARING_TWO_PERSON?: 'true' | 'false';
+  /** A clearing run proposal older than this many days is refused at confirmation (409): the checker signs a fresh review. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(366) CLEARING_PROPOSAL_MAX_DAYS = 7;
   /** Webhooks may target private, loopback and link-local addresses (default: only in development). */
   @IsOptional() @IsIn(['true', 'false']) WEBHOOK_ALLOW_PRIVATE?: 'true' | 'false';
   /** How often each node looks for due webhook deliveries; 0 = only when told (tests). */

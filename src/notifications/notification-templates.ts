@@ -9,6 +9,7 @@ export const NOTIFICATION_KINDS = [
   'settlement_account_missing',
   'settlement_account_held',
   'settlement_voided',
+  'clearing_proposal_decided',
   'voucher_expiring',
   'hold_expiring',
   'budget_low',

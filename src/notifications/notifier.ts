@@ -396,6 +396,40 @@ export class Notifier {
     });
   }
 
+  /**
+   * Tells the proposer of a clearing run (two-person recording) that another platform person confirmed it (naming the
+   * run) or discarded it (with the reason), in the unit that decided it: one notice per proposal, decided once.
+   */
+  async clearingProposalDecided(
+    proposedBy: string,
+    p: { id: string; from: string; to: string; lineCount: number; grossTotalFen: number; proposedAt: string },
+    decision: { at: string; by: string; runNo: string } | { at: string; by: string; reason: string },
+  ): Promise<void> {
+    const recipient = await this.notifications.recipient(proposedBy);
+    if (!recipient) return;
+    const confirmed = 'runNo' in decision;
+    await this.notify({
+      kind: 'clearing_proposal_decided',
+      recipients: [recipient],
+      entityType: 'clearing_run',
+      entityId: p.id,
+      vars: () => ({
+        username: recipient.username,
+        decision: confirmed ? '已确认' : '已撤销',
+        id: p.id,
+        from: dayText(p.from),
+        to: dayText(p.to),
+        lineCount: String(p.lineCount),
+        gross: formatYuan(p.grossTotalFen),
+        proposedAt: timeText(p.proposedAt),
+        at: timeText(decision.at),
+        outcome: confirmed
+          ? `由 ${decision.by} 确认，记为清算单 ${decision.runNo}。`
+          : `由 ${decision.by} 撤销。撤销原因：${reasonText(decision.reason)}请核对后重新提出该期间的清算。`,
+      }),
+    });
+  }
+
   /** A notice about a record to the users of an organization, each addressed by the organization's name. */
   private toOrganization(
     kind: NotificationKind,

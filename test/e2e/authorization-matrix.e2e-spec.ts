@@ -238,6 +238,9 @@ const MATRIX: Row[] = [
   r('POST /api/clearing-runs',                        '401 403  403  403  403  403  403  ok', { body: () => ({ from: `${clock.year()}-01-01`, to: clock.today() }) }),
   r('GET /api/clearing-runs',                         '401 403  403  403  403  ok   ok   ok'),
   r('GET /api/clearing-runs/preview',                 '401 403  403  403  403  403  403  ok', { query: () => `from=${clock.year()}-01-01&to=${clock.today()}` }),
+  // proposals (two-person recording) are the platform's: no bureau reads one, of its province (bureau) or not (other)
+  r('GET /api/clearing-runs/proposals',               '401 403  403  403  403  403  403  ok', { query: () => 'status=proposed' }),
+  r('GET /api/clearing-runs/proposals/{id}',          '401 403  403  403  403  403  403  ok', { id: clearingRunProposedByAnother }),
   r('GET /api/clearing-runs/{id}',                    '401 403  403  403  403  ok   ok   ok', { id: clearingRun }),
   r('POST /api/clearing-runs/{id}/void',               '401 403  403  403  403  403  403  ok', { id: clearingRunByAnother, fresh: true, body: () => ({ reason: '期间填错' }) }),
   // two-person recording: another platform person confirms a proposal (its proposer is 403, clearing-two-person)

@@ -110,6 +110,7 @@ const RECORD_NAME_LIST = [
   'provider',
   'enterprise',
   'clearing run',
+  'clearing run proposal',
   'API key',
   'webhook',
   'delivery',
