@@ -118,17 +118,16 @@ export class ClearingRunsService {
       if (!proposal) throw notFound('clearing run');
       if (proposal.proposedBy === personOf(actor)) throw catalogued('DUAL_CONTROL_REQUIRED', 'clearing.proposerConfirms', { id });
       if (proposal.status !== 'proposed') throw await this.decided(proposal);
-      const now = clock.iso();
-      if (proposalExpired(proposal.proposedAt, now, this.config.clearingProposalMaxDays)) {
+      const decidedAt = clock.iso();
+      if (proposalExpired(proposal.proposedAt, decidedAt, this.config.clearingProposalMaxDays)) {
         throw catalogued('INVALID_STATE', 'clearing.proposalExpired', {
           id,
-          days: proposalAgeDays(proposal.proposedAt, now),
+          days: proposalAgeDays(proposal.proposedAt, decidedAt),
           proposedAt: proposal.proposedAt,
           maxDays: this.config.clearingProposalMaxDays,
         });
       }
       if (!proposal.catchUp) await this.assertNothingSkipped(proposal.fromDate);
-      const decidedAt = clock.iso();
       // The guarded update decides between two confirmations (or a confirmation and a discard) at once.
       if (!(await this.runs.decideProposal(id, 'confirmed', personOf(actor), decidedAt, null))) {
         throw await this.decided((await this.runs.proposal(id))!);

@@ -32,6 +32,18 @@ const DEFAULT_NOTICE_DAYS = 7;
 /** Not (yet) vetted by the bureau: an enterprise not verified, a lab not admitted. */
 const UNVETTED: readonly OrganizationStatus[] = ['pending_verification', 'declined', 'applied'];
 
+/** No change of bank account waiting. */
+const NO_PENDING = {
+  pendingBankName: null,
+  pendingBankAccount: null,
+  pendingBankAccountKey: null,
+  pendingBankRequestedAt: null,
+  pendingBankRequestedBy: null,
+};
+
+/** 409: the account is on file (or waiting) for another organization, which is not named. */
+const accountInUse = () => catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+
 /** A new organization's profile: its admin fills it in (PATCH /api/organizations/:id). */
 const EMPTY_PROFILE = {
   contactPerson: null,
@@ -43,20 +55,7 @@ const EMPTY_PROFILE = {
   bankAccountKey: null,
   profileUpdatedAt: null,
   bankAccountFiledAt: null,
-  pendingBankName: null,
-  pendingBankAccount: null,
-  pendingBankAccountKey: null,
-  pendingBankRequestedAt: null,
-  pendingBankRequestedBy: null,
-};
-
-/** No change of bank account waiting. */
-const NO_PENDING = {
-  pendingBankName: null,
-  pendingBankAccount: null,
-  pendingBankAccountKey: null,
-  pendingBankRequestedAt: null,
-  pendingBankRequestedBy: null,
+  ...NO_PENDING,
 };
 
 /** The changes but the bank and account, which wait for the bureau. */
@@ -394,12 +393,10 @@ export class OrganizationsService {
         // naming its client enterprise's account is the collusion this stops; an account waiting for a bureau counts too.
         // Which organization has it is not said.
         await this.organizations.lockAccountKeys();
-        if (await this.organizations.accountTaken(id, after.bankAccount!))
-          throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+        if (await this.organizations.accountTaken(id, after.bankAccount!)) throw accountInUse();
       }
       if (Object.keys(immediate).length > 0) {
-        if ((await this.organizations.updateProfile(id, immediate, now)) === 'accountInUse')
-          throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+        if ((await this.organizations.updateProfile(id, immediate, now)) === 'accountInUse') throw accountInUse();
         this.uow.record({
           action: 'organization.profile_updated',
           entityType: 'organization',
@@ -412,7 +409,7 @@ export class OrganizationsService {
       if (!pending) return { ...org, ...changes, profileUpdatedAt: now, ...(changes.bankAccount === null ? NO_PENDING : {}) };
       const to = { bankName: after.bankName!, bankAccount: after.bankAccount! };
       const requested = await this.organizations.requestBankChange(id, to, personOf(actor), now);
-      if (requested === 'accountInUse') throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+      if (requested === 'accountInUse') throw accountInUse();
       if (requested === 'pending')
         throw catalogued('INVALID_STATE', 'organizations.bankChangePending', {
           field: 'bankAccount',
@@ -465,7 +462,7 @@ export class OrganizationsService {
       };
       if (decision.confirm) {
         const done = await this.organizations.confirmBankChange(id, key, now);
-        if (done === 'accountInUse') throw catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
+        if (done === 'accountInUse') throw accountInUse();
         if (done === 'gone') throw catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name: org.name });
       } else if (!(await this.organizations.rejectBankChange(id, key))) {
         throw catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name: org.name });
