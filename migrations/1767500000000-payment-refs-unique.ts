@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { MigrationInterface, QueryRunner, TableColumn } from 'typeorm';
 import { paymentRefKey } from '../src/settlement/payment-ref.rules';
-import { idx, str } from './columns';
+import { dropIndexOn, ensureIndex, str } from './columns';
 
 const PAGE = 5_000;
 const UNIQUE = ['region_code', 'payment_ref_key'];
@@ -44,16 +44,11 @@ export class PaymentRefsUnique1767500000000 implements MigrationInterface {
     }
     if (clashes.length > 0)
       new Logger('Migrations').warn(`batches paid with a reference already used, left without its key: ${clashes.join('; ')}`);
-    const table = await queryRunner.getTable('settlement');
-    if (!table!.indices.some((i) => i.columnNames.join() === UNIQUE.join())) {
-      await queryRunner.createIndex('settlement', idx(UNIQUE, true));
-    }
+    await ensureIndex(queryRunner, 'settlement', UNIQUE, true);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const table = await queryRunner.getTable('settlement');
-    const index = table!.indices.find((i) => i.columnNames.join() === UNIQUE.join());
-    if (index) await queryRunner.dropIndex('settlement', index);
+    await dropIndexOn(queryRunner, 'settlement', UNIQUE);
     // Plain DROP COLUMN, as in FirstApprovalKeys: TypeORM's SQLite dropColumn rebuilds the table, which the settlement
     // lines' foreign key refuses while rows exist.
     await queryRunner.query('ALTER TABLE settlement DROP COLUMN payment_ref_key');

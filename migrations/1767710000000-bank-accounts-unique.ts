@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { bankAccountKey } from '../src/organizations/profile.rules';
-import { idx } from './columns';
+import { dropIndexOn, ensureIndex } from './columns';
 
 const PAGE = 5_000;
 const UNIQUE = ['bank_account_key'];
@@ -55,16 +55,11 @@ export class BankAccountsUnique1767710000000 implements MigrationInterface {
         }
       }
     if (cleared.length > 0) new Logger('Migrations').warn(`organizations whose bank account was another's, cleared: ${cleared.join('; ')}`);
-    const table = await queryRunner.getTable('organization');
-    if (!table!.indices.some((i) => i.columnNames.join() === UNIQUE.join())) {
-      await queryRunner.createIndex('organization', idx(UNIQUE, true));
-    }
+    await ensureIndex(queryRunner, 'organization', UNIQUE, true);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const table = await queryRunner.getTable('organization');
-    const index = table!.indices.find((i) => i.columnNames.join() === UNIQUE.join());
-    if (index) await queryRunner.dropIndex('organization', index);
+    await dropIndexOn(queryRunner, 'organization', UNIQUE);
     // Plain DROP COLUMN, as in PaymentRefsUnique: TypeORM's SQLite dropColumn rebuilds the table, which the foreign keys
     // on organization refuse while rows exist.
     await queryRunner.query('ALTER TABLE organization DROP COLUMN bank_account_key');

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { idx } from './columns';
+import { dropIndexOn, ensureIndex } from './columns';
 
 const COLUMNS: [string, string][] = [
   ['bank_account_filed_at', 'varchar(24)'],
@@ -30,16 +30,11 @@ export class BankAccountChanges1767820000000 implements MigrationInterface {
       `UPDATE organization SET bank_account_filed_at = COALESCE(profile_updated_at, updated_at)
        WHERE bank_account IS NOT NULL AND bank_account <> '' AND bank_account_filed_at IS NULL`,
     );
-    const table = await queryRunner.getTable('organization');
-    if (!table!.indices.some((i) => i.columnNames.join() === UNIQUE.join())) {
-      await queryRunner.createIndex('organization', idx(UNIQUE, true));
-    }
+    await ensureIndex(queryRunner, 'organization', UNIQUE, true);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const table = await queryRunner.getTable('organization');
-    const index = table!.indices.find((i) => i.columnNames.join() === UNIQUE.join());
-    if (index) await queryRunner.dropIndex('organization', index);
+    await dropIndexOn(queryRunner, 'organization', UNIQUE);
     for (const [column] of [...COLUMNS].reverse()) await queryRunner.query(`ALTER TABLE organization DROP COLUMN ${column}`);
   }
 }
