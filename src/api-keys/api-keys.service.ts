@@ -102,15 +102,19 @@ export class ApiKeysService {
    * costs that one read, no more than the guard's; any other shape none.
    */
   async live(key: string): Promise<boolean> {
-    if (!API_KEY_SHAPE.test(key)) return false;
+    return API_KEY_SHAPE.test(key) && !!(await this.liveRecord(key));
+  }
+
+  /** The stored key a presented one is, unless unknown, revoked or its maker disabled. */
+  private async liveRecord(key: string) {
     const k = await this.keys.byHash(sha256(key));
-    return !!k && !k.revokedAt && !k.creatorDisabledAt;
+    return k && !k.revokedAt && !k.creatorDisabledAt ? k : null;
   }
 
   /** The actor a presented key acts as, or null when it is unknown or revoked, or its maker is disabled. */
   async authenticate(key: string): Promise<Actor | null> {
-    const k = await this.keys.byHash(sha256(key));
-    if (!k || k.revokedAt || k.creatorDisabledAt) return null;
+    const k = await this.liveRecord(key);
+    if (!k) return null;
     const now = securityClock.now().getTime();
     if (!k.lastUsedAt || Date.parse(k.lastUsedAt) < now - TOUCH_EVERY_MS) {
       const at = new Date(now).toISOString();

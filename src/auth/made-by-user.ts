@@ -12,7 +12,7 @@ import { CredentialEndCause, webhookDeleted } from '../webhooks/webhook.rules';
 export type Made = { apiKeysRevoked: number; webhooksEnded: number } & Withdrawn;
 
 /** The sentences the person's notice adds (templates' {{madeEnded}}): nothing when they had made nothing. */
-export const madeEndedText = (m: Made): string =>
+const madeEndedText = (m: Made): string =>
   (m.apiKeysRevoked + m.webhooksEnded === 0
     ? ''
     : `您创建的 API 密钥（${m.apiKeysRevoked} 个）和 Webhook 订阅（${m.webhooksEnded} 个）也已一并停用；如仍需要，请重新创建。`) +
@@ -78,7 +78,7 @@ export class MadeByUser {
     const made = await this.end(user.id, cause);
     const inSessions = await this.firstApprovals.withdrawOutside(user, sessionId, cause);
     return {
-      ended: { ...made, ...withdrawnTogether({ firstApprovalsWithdrawn: made.firstApprovalsWithdrawn }, inSessions) },
+      ended: { ...made, ...withdrawnTogether(made, inSessions) },
       madeEnded: madeEndedText(made) + sessionApprovalsText(inSessions),
     };
   }

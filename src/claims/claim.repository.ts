@@ -8,7 +8,8 @@ import { organizationActive } from '../organizations/organization.time-rules';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { inRegion, scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, Sql, sql } from '../common/persistence/sql';
-import { bankAccountOnFileSql, noBankChangePendingSql } from '../settlement/settlement.repository';
+import { bankAccountOnFileSql } from '../settlement/settlement.repository';
+import { noBankChangePendingSql } from '../organizations/organization.repository';
 import { outsideSession } from '../vouchers/application.repository';
 import { Claim, ClaimedInvoice, ClaimStatus } from './claim.entity';
 

@@ -150,7 +150,7 @@ export class ClearingRunsService {
         summary: { runNo: recorded.runNo, proposedBy: proposal.proposedBy, proposedAt: proposal.proposedAt, lineCount: proposal.lineCount },
       });
       // The proposer hears that another person signed it, in this unit: a confirmation undone tells nobody.
-      await this.notifier.clearingProposalDecided(proposal.proposedBy, proposalView(proposal), {
+      await this.notifier.clearingProposalDecided(proposalView(proposal), {
         at: decidedAt,
         by: actor.username,
         runNo: recorded.runNo,
@@ -234,7 +234,7 @@ export class ClearingRunsService {
     });
     // Declined by another person: the proposer hears it, with the reason (withdrawn by the proposer: nothing to tell).
     if (personOf(actor) !== proposal.proposedBy) {
-      await this.notifier.clearingProposalDecided(proposal.proposedBy, proposalView(proposal), {
+      await this.notifier.clearingProposalDecided(proposalView(proposal), {
         at: decidedAt,
         by: actor.username,
         reason,

@@ -401,11 +401,10 @@ export class Notifier {
    * run) or discarded it (with the reason), in the unit that decided it: one notice per proposal, decided once.
    */
   async clearingProposalDecided(
-    proposedBy: string,
-    p: { id: string; from: string; to: string; lineCount: number; grossTotalFen: number; proposedAt: string },
+    p: { id: string; from: string; to: string; lineCount: number; grossTotalFen: number; proposedBy: string; proposedAt: string },
     decision: { at: string; by: string; runNo: string } | { at: string; by: string; reason: string },
   ): Promise<void> {
-    const recipient = await this.notifications.recipient(proposedBy);
+    const recipient = await this.notifications.recipient(p.proposedBy);
     if (!recipient) return;
     const confirmed = 'runNo' in decision;
     await this.notify({

@@ -3,7 +3,7 @@ import type { ListScope } from '../common/auth/scope';
 import { Page } from '../common/http/paging';
 import { Database } from '../common/persistence/database';
 import { scopeCondition } from '../common/persistence/scope.sql';
-import { empty, join, raw, sql } from '../common/persistence/sql';
+import { empty, join, raw, Sql, sql } from '../common/persistence/sql';
 import { Organization, OrganizationStatus, OrganizationType, QualifiedEnterprise } from './organization.entity';
 import { sanctionedSql } from '../oversight/sanction.time-rules';
 import { admittedRecently, inPublicNotice, organizationActive } from './organization.time-rules';
@@ -48,6 +48,17 @@ const PROFILE_COLUMNS: Record<keyof ProfileChanges, string> = {
   controllerCreditCode: 'controller_credit_code',
   relatedCreditCodes: 'related_credit_codes',
 };
+
+/**
+ * Whether organization `alias` has no change of bank account waiting for its bureau: a payee with one is held (left
+ * out of a batch, held back at payment) until the bureau decides; neither the account it says is closed nor the one it
+ * asked for, unverified, is paid meanwhile.
+ */
+export const noBankChangePendingSql = (alias: string): Sql => sql`${raw(alias)}.pending_bank_account_key IS NULL`;
+
+/** No change of bank account waiting: the pending columns cleared, in an UPDATE's SET. */
+const NO_PENDING_SQL = sql`pending_bank_name = NULL, pending_bank_account = NULL, pending_bank_account_key = NULL,
+    pending_bank_requested_at = NULL, pending_bank_requested_by = NULL`;
 
 @Injectable()
 export class OrganizationRepository {
@@ -163,7 +174,7 @@ export class OrganizationRepository {
           : q.status
             ? sql` AND o.status = ${q.status}`
             : empty;
-    const pending = q.bankAccountChange === 'pending' ? sql` AND o.pending_bank_account IS NOT NULL` : empty;
+    const pending = q.bankAccountChange === 'pending' ? sql` AND NOT ${noBankChangePendingSql('o')}` : empty;
     const where = sql`WHERE 1 = 1${q.type ? sql` AND o.type = ${q.type}` : empty}${status}${pending}${scopeCondition(scope, {
       region: 'o.region_code',
       orgs: ['o.id'],
@@ -221,11 +232,7 @@ export class OrganizationRepository {
     // A first filing is filed from now on (a later one is a change); clearing the account withdraws a change waiting too.
     if (changes.bankAccount) sets.push(sql`bank_account_filed_at = ${now}`);
     // An account cleared was on file all the same (one written before filing was recorded has no instant yet).
-    if (changes.bankAccount === null) sets.push(sql`bank_account_filed_at = COALESCE(bank_account_filed_at, ${now})`);
-    if (changes.bankAccount === null)
-      sets.push(
-        sql`pending_bank_name = NULL, pending_bank_account = NULL, pending_bank_account_key = NULL, pending_bank_requested_at = NULL, pending_bank_requested_by = NULL`,
-      );
+    if (changes.bankAccount === null) sets.push(sql`bank_account_filed_at = COALESCE(bank_account_filed_at, ${now})`, NO_PENDING_SQL);
     try {
       await this.db.execute(sql`UPDATE organization SET ${join([...sets, sql`profile_updated_at = ${now}`], ', ')} WHERE id = ${id}`);
     } catch (e) {
@@ -285,9 +292,7 @@ export class OrganizationRepository {
     try {
       const changed = await this.db.execute(
         sql`UPDATE organization SET bank_name = pending_bank_name, bank_account = pending_bank_account,
-            bank_account_key = pending_bank_account_key, bank_account_filed_at = ${now}, profile_updated_at = ${now},
-            pending_bank_name = NULL, pending_bank_account = NULL, pending_bank_account_key = NULL,
-            pending_bank_requested_at = NULL, pending_bank_requested_by = NULL
+            bank_account_key = pending_bank_account_key, bank_account_filed_at = ${now}, profile_updated_at = ${now}, ${NO_PENDING_SQL}
             WHERE id = ${id} AND pending_bank_account_key = ${key}`,
       );
       return changed === 1 ? 'confirmed' : 'gone';
@@ -300,8 +305,7 @@ export class OrganizationRepository {
   /** The pending change keyed `key` dropped; false when it was decided meanwhile. */
   async rejectBankChange(id: string, key: string): Promise<boolean> {
     const changed = await this.db.execute(
-      sql`UPDATE organization SET pending_bank_name = NULL, pending_bank_account = NULL, pending_bank_account_key = NULL,
-          pending_bank_requested_at = NULL, pending_bank_requested_by = NULL
+      sql`UPDATE organization SET ${NO_PENDING_SQL}
           WHERE id = ${id} AND pending_bank_account_key = ${key}`,
     );
     return changed === 1;

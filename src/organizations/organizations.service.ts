@@ -44,6 +44,9 @@ const NO_PENDING = {
 /** 409: the account is on file (or waiting) for another organization, which is not named. */
 const accountInUse = () => catalogued('BANK_ACCOUNT_IN_USE', 'organizations.bankAccountInUse', { field: 'bankAccount' });
 
+/** 409: no change of bank account waits (none asked for, or decided or withdrawn meanwhile). */
+const noneWaiting = (name: string) => catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name });
+
 /** A new organization's profile: its admin fills it in (PATCH /api/organizations/:id). */
 const EMPTY_PROFILE = {
   contactPerson: null,
@@ -447,7 +450,7 @@ export class OrganizationsService {
       const org = await this.organizations.lock(id);
       if (!org) throw notFound('organization');
       assertBureauOf(actor, org.regionCode, `organizations of ${org.regionCode}`);
-      if (!org.pendingBankAccountKey) throw catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name: org.name });
+      if (!org.pendingBankAccountKey) throw noneWaiting(org.name);
       if (!mayDecideBankChange(org.pendingBankRequestedBy, personOf(actor)))
         throw catalogued('DUAL_CONTROL_REQUIRED', 'organizations.bankChangeOwnRequest');
       const now = clock.iso();
@@ -463,9 +466,9 @@ export class OrganizationsService {
       if (decision.confirm) {
         const done = await this.organizations.confirmBankChange(id, key, now);
         if (done === 'accountInUse') throw accountInUse();
-        if (done === 'gone') throw catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name: org.name });
+        if (done === 'gone') throw noneWaiting(org.name);
       } else if (!(await this.organizations.rejectBankChange(id, key))) {
-        throw catalogued('INVALID_STATE', 'organizations.noBankChangePending', { name: org.name });
+        throw noneWaiting(org.name);
       }
       this.uow.record({
         action: decision.confirm ? 'organization.bank_account_change_confirmed' : 'organization.bank_account_change_rejected',
@@ -502,7 +505,6 @@ export class OrganizationsService {
     };
   }
 
-  /** An organization as of now, or 404. */
   /** As load, under a shared lock (ApplicationChecks.check says why), its notice read at the unit's `now`. */
   async loadShared(id: string, now: string): Promise<Organization> {
     const org = await this.organizations.share(id);
@@ -510,6 +512,7 @@ export class OrganizationsService {
     return withNoticeEnded(org, now);
   }
 
+  /** An organization as of now, or 404. */
   async load(id: string): Promise<Organization> {
     const org = await this.organizations.get(id);
     if (!org) throw notFound('organization');

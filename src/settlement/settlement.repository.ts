@@ -8,6 +8,7 @@ import { scopeCondition } from '../common/persistence/scope.sql';
 import { empty, join, raw, Sql, sql } from '../common/persistence/sql';
 import { heldBackSql, sanctionedSql } from '../oversight/sanction.time-rules';
 import { Settlement, SettlementLine } from './settlement.entity';
+import { noBankChangePendingSql } from '../organizations/organization.repository';
 
 /** A paid settlement line as a clearing run took it in, with its batch. */
 export interface ClearedLine {
@@ -29,13 +30,6 @@ export interface ClearedLine {
  * the payees a batch being paid would hold back.
  */
 export const bankAccountOnFileSql = (column: string): Sql => sql`(COALESCE(${raw(column)}, '') <> '')`;
-
-/**
- * Whether organization `alias` has no change of bank account waiting for its bureau: a payee with one is held (left
- * out of a batch, held back at payment) until the bureau decides; neither the account it says is closed nor the one it
- * asked for, unverified, is paid meanwhile.
- */
-export const noBankChangePendingSql = (alias: string): Sql => sql`${raw(alias)}.pending_bank_account_key IS NULL`;
 
 @Injectable()
 export class SettlementRepository {
@@ -257,7 +251,6 @@ export class SettlementRepository {
     return this.db.execute(sql`UPDATE settlement_line SET clearing_run_id = NULL WHERE clearing_run_id = ${runId}`);
   }
 
-  /** What the lines a clearing run took in (a voided run: had taken in) add up to per province pair. */
   /** The ids of the lines claimForClearing would take in up to `end` (exclusive), read only: a proposal's fingerprint. */
   async unclearedLineIds(end: string): Promise<string[]> {
     return (await this.db.rows<{ id: string }>(sql`SELECT l.id FROM settlement_line l WHERE ${unclearedBefore(end, 'l.')}`)).map(
@@ -270,6 +263,7 @@ export class SettlementRepository {
     return (await this.db.rows<{ id: string }>(sql`SELECT l.id FROM settlement_line l WHERE ${linesOf(runId, false)}`)).map((r) => r.id);
   }
 
+  /** What the lines a clearing run took in (a voided run: had taken in) add up to per province pair. */
   async flowsOfRun(runId: string, voided = false): Promise<{ fromProvinceCode: string; toProvinceCode: string; amountFen: number }[]> {
     const rows = await this.db.rows<{ f: string; t: string; fen: unknown }>(
       sql`SELECT l.issuing_province_code AS f, l.payee_province_code AS t, SUM(l.amount_fen) AS fen FROM settlement_line l

@@ -362,7 +362,7 @@ export class WebhookRepository {
       const ended = await this.db.rows(
         sql`SELECT d.id FROM webhook_delivery d JOIN webhook_subscription s ON s.id = d.subscription_id
             WHERE s.deleted_at IS NOT NULL AND s.deleted_at < ${before}
-              AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ${now})
+              AND ${unleased}
             LIMIT ${limit - ids.length}${this.db.forUpdate}`,
       );
       ids = [...new Set([...ids, ...ended.map((r) => r.id as string)])];

@@ -218,7 +218,7 @@ export function illFormedText(value: unknown, path = ''): string | null {
  * field as class-validator would report it (its own English), nested objects and arrays of them as children, so the
  * 400 names it as for any other text too long. `reported` holds the paths already refused: one failure a field.
  */
-export function overLongText(object: unknown, reported = new Set<string>(), parent = ''): ValidationError[] {
+function overLongText(object: unknown, reported = new Set<string>(), parent = ''): ValidationError[] {
   if (object === null || typeof object !== 'object' || Array.isArray(object)) return [];
   const byProperty = new Map<string, ValidationError>();
   const errorOf = (property: string, value: unknown): ValidationError => {

@@ -103,7 +103,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const existing = await this.records.findFirst(actor?.apiKey ? [callerId, actor.apiKey.id] : [callerId], key);
     const staleBefore = new Date(clock.now().getTime() - STALE_CLAIM_MS).toISOString();
     if (existing && !(await this.uow.run(() => this.records.releaseStale(existing, staleBefore)))) {
-      return this.replay(existing, claim, res, actor, credential);
+      return this.replay(existing, claim, res, actor);
     }
     try {
       return await this.uow.run(async () => {
@@ -123,24 +123,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
       });
     } catch (e) {
       if (!(e instanceof IdempotencyRace)) throw e;
-      return this.replay(await this.awaitWinner(callerId, key), claim, res, actor, credential);
+      return this.replay(await this.awaitWinner(callerId, key), claim, res, actor);
     }
   }
 
-  private replay(
-    record: IdempotencyRecord,
-    claim: IdempotencyClaim,
-    res: HttpReply,
-    actor: Actor | undefined,
-    credential: string,
-  ): unknown {
+  private replay(record: IdempotencyRecord, claim: IdempotencyClaim, res: HttpReply, actor: Actor | undefined): unknown {
     if (record.responseStatus === null) {
       throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.inProgress');
     }
     if (record.requestHash !== claim.requestHash) {
       throw catalogued('IDEMPOTENCY_CONFLICT', 'idempotency.reused');
     }
-    const body: unknown = JSON.parse(this.opened(record, actor, credential));
+    const body: unknown = JSON.parse(this.opened(record, actor));
     res.header('Idempotent-Replayed', 'true');
     // A stored refusal is answered as the refusal it was (the filter renders it with its status).
     if (record.responseStatus >= 400) {
@@ -158,7 +152,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
    * with whoever got it). One sealed before the credential was kept (a day at most) opens to a session, or to the key
    * under whose own id a node before keys were a person's kept it; never to another key.
    */
-  private opened(record: IdempotencyRecord, actor: Actor | undefined, credential: string): string {
+  private opened(record: IdempotencyRecord, actor: Actor | undefined): string {
+    const credential = credentialOf(actor);
     const stored = record.responseBody ?? 'null';
     if (!stored.startsWith(SEALED)) return stored;
     const sealedFor = SEALED_FOR.exec(stored);
